@@ -1,0 +1,52 @@
+"""Pure translation between the bus's canonical JSON and each owning system's own format.
+
+`ADAPTERS` maps the `adapter` name used in catalog files (`services/*.toml`) to the adapter
+class; the gateway builds each one with the clock it is given (adapters keep none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from adapters.base import (
+    Adapter,
+    CanonicalRequest,
+    CanonicalResponse,
+    SystemRequest,
+    SystemResponse,
+    TranslationError,
+)
+from adapters.cccd import PROVINCE_CODES, Cccd, InvalidCccd, make_cccd, parse_cccd
+from adapters.dancu import (
+    CitizenNotFound,
+    DancuAdapter,
+    UnknownOperation,
+    UpstreamAnswerInvalid,
+    citizen_to_canonical,
+)
+from adapters.dates import format_ddmmyyyy, parse_ddmmyyyy
+
+# Typed as factories of `Adapter`, so mypy checks each class against the protocol here.
+ADAPTERS: dict[str, Callable[..., Adapter]] = {"dancu": DancuAdapter}
+
+__all__ = [
+    "ADAPTERS",
+    "PROVINCE_CODES",
+    "Adapter",
+    "CanonicalRequest",
+    "CanonicalResponse",
+    "Cccd",
+    "CitizenNotFound",
+    "DancuAdapter",
+    "InvalidCccd",
+    "SystemRequest",
+    "SystemResponse",
+    "TranslationError",
+    "UnknownOperation",
+    "UpstreamAnswerInvalid",
+    "citizen_to_canonical",
+    "format_ddmmyyyy",
+    "make_cccd",
+    "parse_cccd",
+    "parse_ddmmyyyy",
+]

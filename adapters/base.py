@@ -1,0 +1,77 @@
+"""The contract between the gateway and an adapter: pure translation, no I/O.
+
+The gateway resolves a catalog operation, asks the adapter for the system's own request,
+performs the call itself, and hands the system's raw answer back to the adapter. Keeping the
+call outside the adapter is what lets adapters be tested with plain values (and hypothesis).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+
+@dataclass(frozen=True)
+class CanonicalRequest:
+    """A call as the bus's clients make it, after the catalog matched an operation."""
+
+    operation: str
+    path_params: Mapping[str, str]
+    query: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class SystemRequest:
+    """The same call in the owning system's own terms; `path` is relative to the system root."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SystemResponse:
+    status: int
+    body: bytes
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class CanonicalResponse:
+    """What the gateway returns to its client: a status and a JSON-serialisable value."""
+
+    status: int
+    content: Any
+
+
+class TranslationError(Exception):
+    """A request or response the adapter cannot translate, reported to the client as a problem.
+
+    Subclasses fix `code`, `status` and `title`; an instance carries the occurrence's `detail`
+    and any extension members (RFC 9457 §3.2). The gateway renders these in the same place as
+    its own errors.
+    """
+
+    code: ClassVar[str] = "TRANSLATION_FAILED"
+    status: ClassVar[int] = 502
+    title: ClassVar[str] = "The owning system's answer could not be translated"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class Adapter(Protocol):
+    """Translates one service's operations between canonical JSON and a system's own format."""
+
+    def to_system(self, request: CanonicalRequest) -> SystemRequest: ...
+
+    def to_canonical(
+        self, request: CanonicalRequest, response: SystemResponse
+    ) -> CanonicalResponse: ...

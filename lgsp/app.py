@@ -1,0 +1,176 @@
+"""The app factory and its lifespan: the only place where the bus is wired together.
+
+`create_app(settings)` builds, without touching the database or the network, one root app with
+every instance of the topology mounted under its path (`/ndxp`, `/lgsp/{province}`). The lifespan
+opens what must be closed — the engine, the signing keys, one client per owned system — and puts
+it in lifespan state, where `deps.py` finds it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from adapters import ADAPTERS
+from adapters.base import Adapter
+from lgsp.audit.recorder import AuditRecorder
+from lgsp.audit.router import router as audit_router
+from lgsp.audit.writer import AuditWriter
+from lgsp.auth.clients import ALL_METHODS, ensure_client
+from lgsp.auth.keys import load_or_create_keys
+from lgsp.auth.repository import ClientRepository
+from lgsp.auth.router import router as auth_router
+from lgsp.catalog.loader import Catalog, load_catalog
+from lgsp.catalog.router import router as catalog_router
+from lgsp.db import create_schema, make_engine, make_session_factory
+from lgsp.deps import BUS_STATE_KEY, BusDep
+from lgsp.errors import install_error_handlers
+from lgsp.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from lgsp.routing.router import router as invocation_router
+from lgsp.routing.systems import open_system_client
+from lgsp.settings import Settings
+from lgsp.state import BusState, InstanceState
+from lgsp.topology import InstanceSpec, Topology, load_topology
+
+logger = logging.getLogger(__name__)
+
+OnReady = Callable[[BusState], None]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    instances: list[str] | None = None,
+    on_ready: OnReady | None = None,
+) -> FastAPI:
+    """Build the bus; `instances` limits it to some instances of the topology (one process each)."""
+    settings = settings or Settings()
+    topology = _select(load_topology(settings.topology_file), instances)
+    app = FastAPI(
+        title="LGSP mock bus",
+        summary="A local copy of a provincial LGSP and of the national NDXP.",
+        lifespan=_lifespan(settings, topology, on_ready),
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every answer has an id
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz(bus: BusDep) -> JSONResponse:
+        """200 once the bus is ready to serve calls."""
+        if not bus.ready:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/", tags=["operations"])
+    async def index(bus: BusDep) -> dict[str, Any]:
+        """The instances this process serves, with their base URLs."""
+        return {
+            "instances": [
+                {
+                    "name": instance.spec.name,
+                    "kind": instance.spec.kind,
+                    "title": instance.spec.title,
+                    "base_url": instance.issuer,
+                    "docs": f"{instance.issuer}/docs",
+                }
+                for instance in bus.instances.values()
+            ]
+        }
+
+    for spec in topology.instances:
+        app.mount(spec.mount_path, AuditRecorder(create_gateway_app(spec), instance=spec.name))
+    return app
+
+
+def create_gateway_app(spec: InstanceSpec) -> FastAPI:
+    """One instance's gateway: the same core serves an LGSP and the NDXP (DESIGN.md §3)."""
+    app = FastAPI(title=spec.title, summary=f"Gateway of instance {spec.name}.")
+    app.state.instance_name = spec.name
+    install_error_handlers(app)
+    app.include_router(auth_router)
+    app.include_router(catalog_router)
+    app.include_router(audit_router)
+    app.include_router(invocation_router)  # last: its path pattern would shadow the others
+    return app
+
+
+def _select(topology: Topology, names: list[str] | None) -> Topology:
+    if not names:
+        return topology
+    unknown = sorted(set(names) - {instance.name for instance in topology.instances})
+    if unknown:
+        raise ValueError(f"unknown instance(s): {', '.join(unknown)}")
+    return Topology(instances=tuple(i for i in topology.instances if i.name in names))
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _lifespan(
+    settings: Settings, topology: Topology, on_ready: OnReady | None
+) -> Callable[[FastAPI], Any]:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, BusState]]:
+        async with AsyncExitStack() as stack:
+            engine = make_engine(settings.resolved_database_url)
+            stack.push_async_callback(engine.dispose)
+            await create_schema(engine)
+            session_factory = make_session_factory(engine)
+            catalog = load_catalog(settings.catalog_dir, known_adapters=set(ADAPTERS))
+            adapters: dict[str, Adapter] = {
+                name: factory(today=_today) for name, factory in ADAPTERS.items()
+            }
+            instances: dict[str, InstanceState] = {}
+            for spec in topology.instances:
+                async with session_factory.begin() as session:
+                    repository = ClientRepository(session)
+                    keys = await load_or_create_keys(repository, spec.name)
+                    await _provision_demo_client(repository, spec, catalog, settings)
+                instance = InstanceState(
+                    spec=spec, issuer=f"{settings.public_url}{spec.mount_path}", keys=keys
+                )
+                for system in spec.systems:
+                    client = open_system_client(spec, system, settings)
+                    stack.push_async_callback(client.aclose)
+                    instance.systems[system.name] = client
+                instances[spec.name] = instance
+            bus = BusState(
+                settings=settings,
+                topology=topology,
+                engine=engine,
+                session_factory=session_factory,
+                catalog=catalog,
+                adapters=adapters,
+                audit_writer=AuditWriter(session_factory),
+                instances=instances,
+                ready=True,
+            )
+            if on_ready is not None:
+                on_ready(bus)
+            yield {BUS_STATE_KEY: bus}
+            bus.ready = False
+
+    return lifespan
+
+
+async def _provision_demo_client(
+    repository: ClientRepository, spec: InstanceSpec, catalog: Catalog, settings: Settings
+) -> None:
+    """The demo client may call every service and read the audit log of every instance."""
+    await ensure_client(
+        repository,
+        instance=spec.name,
+        client_id=settings.demo_client_id,
+        secret=settings.demo_client_secret.get_secret_value(),
+        name="Demo client",
+        rights={service.id: ALL_METHODS for service in catalog},
+        is_admin=True,
+    )

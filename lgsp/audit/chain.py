@@ -1,0 +1,74 @@
+"""The audit hash chain as pure functions: what one hop is, and how its record is hashed.
+
+Each record's hash covers its own fields, its sequence number and the previous record's hash,
+so editing, deleting or inserting a record breaks every later link (DESIGN.md §3 "Audit log").
+No I/O here: the writer and `verify` share these functions, so both compute the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+GENESIS_HASH = "0" * 64
+"""The `prev_hash` of the first record of every instance's chain."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """What the gateway knows about one hop of one request, before it joins a chain."""
+
+    request_id: str
+    instance: str
+    hop: str
+    """`inbound` for client -> gateway, `upstream` for gateway -> owning system or NDXP."""
+    caller: str | None
+    """Client id, or the calling instance on a gateway-to-gateway hop."""
+    target: str
+    """Instance or system name the hop went to."""
+    service: str | None
+    method: str
+    path: str
+    status: int
+    latency_us: int
+    """Integer microseconds: floats have no single canonical text, so none are hashed."""
+    request_sha256: str
+    response_sha256: str
+    occurred_at: datetime
+    """Timezone-aware; hashed and stored as UTC."""
+
+    def __post_init__(self) -> None:
+        # Fail on the request path, not later as a false "tampered" alarm from verify.
+        if self.occurred_at.utcoffset() is None:
+            raise ValueError("occurred_at must be timezone-aware")
+        for name in ("status", "latency_us"):
+            if type(getattr(self, name)) is not int:
+                raise TypeError(f"{name} must be an int")
+
+
+def canonical_timestamp(moment: datetime) -> str:
+    """ISO-8601 in UTC with microseconds: the one text form of a time inside a hash."""
+    if moment.utcoffset() is None:
+        raise ValueError("a naive datetime has no single UTC form")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def canonical_record(entry: AuditEntry, *, seq: int, prev_hash: str) -> bytes:
+    """The exact bytes that are hashed: JSON of every field plus `seq` and `prev_hash`.
+
+    Sorted keys, no whitespace and JSON string escaping make the form unambiguous (no field can
+    bleed into the next); `ensure_ascii=False` keeps Vietnamese text readable when debugging.
+    """
+    fields: dict[str, object] = asdict(entry)
+    fields["occurred_at"] = canonical_timestamp(entry.occurred_at)
+    fields["seq"] = seq
+    fields["prev_hash"] = prev_hash
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+def record_hash(entry: AuditEntry, *, seq: int, prev_hash: str) -> str:
+    """SHA-256 hex of `canonical_record`: the record's link in its instance's chain."""
+    return hashlib.sha256(canonical_record(entry, seq=seq, prev_hash=prev_hash)).hexdigest()

@@ -1,0 +1,129 @@
+"""Records every call an instance serves, and holds the response until its record is committed.
+
+Wrapped around each instance's app (outside FastAPI's own error middleware), so that 401s, 404s
+and even 500s get their record too. Handlers add the hops they make themselves (the upstream
+call to the owning system) to the request's `AuditContext`; everything is written in one
+transaction after the app has finished and before the first byte of the response is sent. If the
+write fails, the client gets 503 `AUDIT_UNAVAILABLE` instead of the response: a 2xx never leaves
+without its record (DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lgsp.audit.chain import AuditEntry
+from lgsp.errors import PROBLEM_MEDIA_TYPE, AuditUnavailable, problem_document
+from lgsp.logging import request_id_var
+from lgsp.masking import mask_personal_data
+
+logger = logging.getLogger(__name__)
+
+AUDIT_SCOPE_KEY = "lgsp.audit"
+
+
+@dataclass
+class AuditContext:
+    """What handlers learn about a call while serving it."""
+
+    caller: str | None = None
+    service: str | None = None
+    upstream: list[AuditEntry] = field(default_factory=list)
+
+
+def body_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+class AuditRecorder:
+    def __init__(self, app: ASGIApp, *, instance: str) -> None:
+        self.app = app
+        self.instance = instance
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from lgsp.deps import bus_state_from_scope  # deps imports this module for AuditContext
+
+        writer = bus_state_from_scope(scope).audit_writer
+        context = AuditContext()
+        scope[AUDIT_SCOPE_KEY] = context
+        request_hash = hashlib.sha256()
+        response_hash = hashlib.sha256()
+        held: list[Message] = []
+        started = time.perf_counter_ns()
+        occurred_at = datetime.now(UTC)
+
+        async def hashing_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                request_hash.update(message.get("body", b""))
+            return message
+
+        async def holding_send(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                response_hash.update(message.get("body", b""))
+            held.append(message)
+
+        failure: BaseException | None = None
+        try:
+            await self.app(scope, hashing_receive, holding_send)
+        except Exception as error:  # FastAPI has already rendered the 500 into `held`
+            failure = error
+        status = next((m["status"] for m in held if m["type"] == "http.response.start"), 500)
+        inbound = AuditEntry(
+            request_id=request_id_var.get() or "",
+            instance=self.instance,
+            hop="inbound",
+            caller=context.caller,
+            target=self.instance,
+            service=context.service,
+            method=scope["method"],
+            path=mask_personal_data(scope["path"]),
+            status=status,
+            latency_us=(time.perf_counter_ns() - started) // 1000,
+            request_sha256=request_hash.hexdigest(),
+            response_sha256=response_hash.hexdigest(),
+            occurred_at=occurred_at,
+        )
+        try:
+            await writer.append([inbound, *context.upstream])
+        except Exception:
+            logger.exception("audit write failed; answering 503 instead of %s", status)
+            held = _audit_unavailable(scope)
+        for message in held:
+            await send(message)
+        if failure is not None:
+            raise failure
+
+
+def _audit_unavailable(scope: Scope) -> list[Message]:
+    body = json.dumps(
+        problem_document(
+            status=AuditUnavailable.status,
+            code=AuditUnavailable.code,
+            title=AuditUnavailable.title,
+            detail="Nothing was returned because the audit record could not be committed; retry.",
+            instance=scope["path"],
+        )
+    ).encode()
+    return [
+        {
+            "type": "http.response.start",
+            "status": AuditUnavailable.status,
+            "headers": [
+                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", (request_id_var.get() or "").encode()),
+            ],
+        },
+        {"type": "http.response.body", "body": body},
+    ]

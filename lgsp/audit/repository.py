@@ -1,0 +1,96 @@
+"""Every SQL statement about the audit log. Never commits: the writer owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+from sqlalchemy import Executable, select, union
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lgsp.audit.chain import GENESIS_HASH, AuditEntry
+from lgsp.audit.models import AuditHead, AuditRecord
+
+
+class AuditRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def head(self, instance: str, *, for_update: bool = False) -> AuditHead | None:
+        """The chain's head; `for_update` row-locks it on PostgreSQL (SQLite locks the file)."""
+        statement = select(AuditHead).where(AuditHead.instance == instance)
+        if for_update:
+            statement = statement.with_for_update()
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def lock_head(self, instance: str) -> AuditHead:
+        """Lock the head for appending, first creating it at the genesis link if missing.
+
+        `INSERT … ON CONFLICT DO NOTHING` makes creation race-free: a concurrent creator waits
+        for ours and then inserts nothing, and both go on to lock the same row.
+        """
+        head = await self.head(instance, for_update=True)
+        if head is not None:
+            return head
+        dialect = self.session.get_bind().dialect.name
+        await self.session.execute(_insert_genesis_head(dialect, instance))
+        head = await self.head(instance, for_update=True)
+        if head is None:  # pragma: no cover - the row was just inserted or found
+            raise RuntimeError(f"audit head for {instance!r} vanished while locked")
+        return head
+
+    def add(self, entry: AuditEntry, *, seq: int, prev_hash: str, hash: str) -> AuditRecord:
+        record = AuditRecord.from_entry(entry, seq=seq, prev_hash=prev_hash, hash=hash)
+        self.session.add(record)
+        return record
+
+    async def by_request_id(
+        self, request_id: str, *, instance: str | None = None
+    ) -> list[AuditRecord]:
+        """Every hop of one request, in the order they happened."""
+        statement = (
+            select(AuditRecord)
+            .where(AuditRecord.request_id == request_id)
+            .order_by(AuditRecord.occurred_at, AuditRecord.id)
+        )
+        if instance is not None:
+            statement = statement.where(AuditRecord.instance == instance)
+        return list((await self.session.execute(statement)).scalars())
+
+    async def iter_chain(
+        self, instance: str, *, batch_size: int = 1000
+    ) -> AsyncIterator[AuditRecord]:
+        """One instance's records in `seq` order, fetched by keyset so memory stays bounded.
+
+        The session's identity map holds loaded records weakly, so records the caller has
+        finished with are freed.
+        """
+        after = 0  # seq starts at 1
+        while True:
+            statement = (
+                select(AuditRecord)
+                .where(AuditRecord.instance == instance, AuditRecord.seq > after)
+                .order_by(AuditRecord.seq)
+                .limit(batch_size)
+            )
+            batch: Sequence[AuditRecord] = (await self.session.execute(statement)).scalars().all()
+            for record in batch:
+                yield record
+            if len(batch) < batch_size:
+                return
+            after = batch[-1].seq
+
+    async def instances(self) -> list[str]:
+        """Instances that have records or a head: a head without records is a finding too."""
+        both = union(select(AuditRecord.instance), select(AuditHead.instance)).subquery()
+        statement = select(both.c.instance).order_by(both.c.instance)
+        return list((await self.session.execute(statement)).scalars())
+
+
+def _insert_genesis_head(dialect: str, instance: str) -> Executable:
+    values = {"instance": instance, "seq": 0, "hash": GENESIS_HASH}
+    if dialect == "postgresql":
+        return postgresql.insert(AuditHead).values(values).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(AuditHead).values(values).on_conflict_do_nothing()
+    raise NotImplementedError(f"audit heads need INSERT … ON CONFLICT on {dialect!r}")

@@ -1,0 +1,108 @@
+"""Registering API clients, shared by the CLI and the demo client provisioned at start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from lgsp.auth.credentials import (
+    generate_client_id,
+    generate_client_secret,
+    hash_secret,
+    verify_secret,
+)
+from lgsp.auth.models import AccessRight
+from lgsp.auth.repository import ClientRepository
+
+ALL_METHODS = "*"
+_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+
+class RightsError(ValueError):
+    """A `--service` argument names an unknown service or method."""
+
+
+@dataclass(frozen=True)
+class NewClient:
+    client_id: str
+    client_secret: str
+
+
+def parse_rights(specs: list[str], *, known_services: set[str]) -> dict[str, str]:
+    """`dancu` grants every method; `dancu:GET,POST` only those."""
+    rights: dict[str, str] = {}
+    for spec in specs:
+        service, _, methods = spec.partition(":")
+        if service not in known_services:
+            raise RightsError(
+                f"unknown service {service!r} (known: {', '.join(sorted(known_services))})"
+            )
+        if not methods:
+            rights[service] = ALL_METHODS
+            continue
+        names = sorted({m.strip().upper() for m in methods.split(",") if m.strip()})
+        unknown = [m for m in names if m not in _METHODS]
+        if unknown or not names:
+            raise RightsError(f"{spec!r}: methods must be among {', '.join(sorted(_METHODS))}")
+        rights[service] = ",".join(names)
+    return rights
+
+
+async def register_client(
+    repository: ClientRepository,
+    *,
+    instance: str,
+    name: str,
+    rights: dict[str, str],
+    is_admin: bool,
+) -> NewClient:
+    """Create a client; its secret is returned this once and stored only as a hash."""
+    client_id, secret = generate_client_id(), generate_client_secret()
+    await repository.add(
+        instance=instance,
+        client_id=client_id,
+        name=name,
+        secret_hash=hash_secret(secret),
+        is_admin=is_admin,
+        rights=rights,
+        created_at=datetime.now(UTC),
+    )
+    return NewClient(client_id, secret)
+
+
+async def ensure_client(
+    repository: ClientRepository,
+    *,
+    instance: str,
+    client_id: str,
+    secret: str,
+    name: str,
+    rights: dict[str, str],
+    is_admin: bool,
+) -> None:
+    """Make a client with a known id and secret exist as configured (the demo client).
+
+    A revocation by an operator is kept: restarting the bus does not undo it.
+    """
+    client = await repository.get(instance, client_id)
+    if client is None:
+        await repository.add(
+            instance=instance,
+            client_id=client_id,
+            name=name,
+            secret_hash=hash_secret(secret),
+            is_admin=is_admin,
+            rights=rights,
+            created_at=datetime.now(UTC),
+        )
+        return
+    if not verify_secret(secret, client.secret_hash):
+        client.secret_hash = hash_secret(secret)
+    client.is_admin = is_admin
+    existing = {right.service: right for right in client.rights}
+    for service, methods in rights.items():
+        if service in existing:
+            existing[service].methods = methods
+        else:
+            client.rights.append(AccessRight(service=service, methods=methods))
+    await repository.session.flush()

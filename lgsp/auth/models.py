@@ -1,0 +1,54 @@
+"""Tables for API clients, their access rights, revoked tokens and the instances' signing keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lgsp.db import Base
+
+
+class ApiClient(Base):
+    """A caller registered on one instance (WSO2's "application": consumer key and secret)."""
+
+    __tablename__ = "api_clients"
+    __table_args__ = (UniqueConstraint("instance", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    rights: Mapped[list[AccessRight]] = relationship(
+        back_populates="client", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class AccessRight(Base):
+    """Permission for one client to call one service, with `*` or a comma list of methods."""
+
+    __tablename__ = "access_rights"
+    __table_args__ = (UniqueConstraint("client_pk", "service"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("api_clients.id", ondelete="CASCADE"))
+    service: Mapped[str] = mapped_column(String(64))
+    methods: Mapped[str] = mapped_column(String(64), default="*")
+    client: Mapped[ApiClient] = relationship(back_populates="rights")
+
+
+class SigningKey(Base):
+    """An instance's private key for signing tokens, generated on first start and kept."""
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    instance: Mapped[str] = mapped_column(String(64), index=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    private_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

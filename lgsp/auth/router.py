@@ -1,0 +1,150 @@
+"""The OAuth2 token endpoint (client-credentials grant) and the instance's published keys."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from lgsp.auth.credentials import DUMMY_SECRET_HASH, verify_secret
+from lgsp.auth.repository import ClientRepository
+from lgsp.auth.schemas import Jwks, OAuthErrorResponse, TokenResponse
+from lgsp.auth.tokens import ADMIN_SCOPE, issue_token
+from lgsp.deps import AuditContextDep, InstanceDep, SessionDep, SettingsDep
+from lgsp.errors import OAuthError
+
+router = APIRouter(tags=["auth"])
+
+MAX_FORM_BYTES = 8192
+
+
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    responses={400: {"model": OAuthErrorResponse}, 401: {"model": OAuthErrorResponse}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["grant_type"],
+                        "properties": {
+                            "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                            "scope": {"type": "string"},
+                            "client_id": {"type": "string"},
+                            "client_secret": {"type": "string"},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def issue_access_token(
+    request: Request,
+    instance: InstanceDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    audit: AuditContextDep,
+) -> JSONResponse:
+    """Client-credentials grant (RFC 6749 §4.4); the client authenticates by Basic or form."""
+    form = await _read_form(request)
+    grant_type = form.get("grant_type")
+    if not grant_type:
+        raise OAuthError("invalid_request", "grant_type is required.")
+    if grant_type != "client_credentials":
+        raise OAuthError(
+            "unsupported_grant_type", "Only the client_credentials grant is supported."
+        )
+    client_id, secret = _client_credentials(request, form)
+    audit.caller = client_id
+
+    client = await ClientRepository(session).get(instance.spec.name, client_id)
+    secret_ok = verify_secret(secret, client.secret_hash if client else DUMMY_SECRET_HASH)
+    if client is None or not secret_ok or client.revoked_at is not None:
+        raise OAuthError("invalid_client", "Client authentication failed.", status=401)
+
+    granted = {right.service for right in client.rights} | (
+        {ADMIN_SCOPE} if client.is_admin else set()
+    )
+    requested = set(form.get("scope", "").split())
+    if requested - granted:
+        raise OAuthError(
+            "invalid_scope",
+            f"The client may not request: {', '.join(sorted(requested - granted))}.",
+        )
+    scopes = requested or granted
+    ttl = timedelta(seconds=settings.token_ttl_seconds)
+    token = issue_token(
+        instance.keys,
+        issuer=instance.issuer,
+        client_id=client.client_id,
+        scopes=scopes,
+        ttl=ttl,
+        now=datetime.now(UTC),
+    )
+    body = TokenResponse(
+        access_token=token, expires_in=int(ttl.total_seconds()), scope=" ".join(sorted(scopes))
+    )
+    # RFC 6749 §5.1: responses carrying tokens must not be cached.
+    return JSONResponse(
+        body.model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
+    )
+
+
+async def _read_form(request: Request) -> dict[str, str]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise OAuthError(
+            "invalid_request", "Send the parameters as application/x-www-form-urlencoded."
+        )
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise OAuthError("invalid_request", "The token request is too large.")
+    form = await request.form(max_files=0, max_fields=20)
+    values: dict[str, str] = {}
+    for key in form:
+        entries = form.getlist(key)
+        if len(entries) != 1 or not isinstance(entries[0], str):
+            # RFC 6749 §3.2: parameters must not be included more than once.
+            raise OAuthError("invalid_request", f"Parameter {key} must be sent exactly once.")
+        values[key] = entries[0]
+    return values
+
+
+def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, str]:
+    """RFC 6749 §2.3.1: HTTP Basic or form fields, but never both."""
+    authorization = request.headers.get("authorization", "")
+    in_form = "client_id" in form or "client_secret" in form
+    if authorization:
+        scheme, _, encoded = authorization.partition(" ")
+        if scheme.lower() != "basic":
+            raise OAuthError("invalid_client", "Use HTTP Basic authentication.", status=401)
+        if in_form:
+            raise OAuthError("invalid_request", "Authenticate with Basic or form fields, not both.")
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise OAuthError(
+                "invalid_client", "The Basic credentials are not valid base64.", status=401
+            ) from None
+        client_id, separator, secret = decoded.partition(":")
+        if not separator:
+            raise OAuthError("invalid_client", "Basic credentials need id:secret.", status=401)
+        # RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding.
+        return unquote(client_id), unquote(secret)
+    if not form.get("client_id") or not form.get("client_secret"):
+        raise OAuthError("invalid_client", "Client credentials are required.", status=401)
+    return form["client_id"], form["client_secret"]
+
+
+@router.get("/.well-known/jwks.json", response_model=Jwks)
+async def published_keys(instance: InstanceDep) -> dict[str, object]:
+    """The public keys that verify this instance's tokens (RFC 7517)."""
+    return instance.keys.jwks

@@ -1,0 +1,1 @@
+"""The service catalog: what each service is, which system owns it, how its calls are matched."""

@@ -1,0 +1,80 @@
+"""Reads the catalog folder once at start; a broken file stops the bus, named in the error."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from lgsp.catalog.schemas import MatchedOperation, OperationSpec, ServiceSpec
+
+MAX_CATALOG_FILES = 1000
+
+
+class CatalogError(Exception):
+    """The catalog folder cannot be loaded; the message names the file and the problem."""
+
+
+class Catalog:
+    def __init__(self, services: list[ServiceSpec]) -> None:
+        self._services: dict[tuple[str, str], ServiceSpec] = {}
+        for service in services:
+            if service.key in self._services:
+                raise CatalogError(f"service {service.id} {service.version} is defined twice")
+            self._services[service.key] = service
+
+    def __iter__(self) -> Iterator[ServiceSpec]:
+        return iter(sorted(self._services.values(), key=lambda s: s.key))
+
+    def __len__(self) -> int:
+        return len(self._services)
+
+    def get(self, service_id: str, version: str) -> ServiceSpec | None:
+        return self._services.get((service_id, version))
+
+    def versions(self, service_id: str) -> list[str]:
+        return sorted(v for (i, v) in self._services if i == service_id)
+
+
+def match_operation(
+    service: ServiceSpec, method: str, path: str
+) -> tuple[MatchedOperation | None, list[str]]:
+    """Find the operation for `method path`; else the methods that path allows (for 405/404)."""
+    allowed: list[str] = []
+    for operation in service.operations:
+        match = operation.pattern.match(path)
+        if match is None:
+            continue
+        if operation.method == method:
+            return MatchedOperation(operation, match.groupdict()), []
+        allowed.append(operation.method)
+    return None, sorted(set(allowed))
+
+
+def load_catalog(directory: Path, *, known_adapters: set[str]) -> Catalog:
+    if not directory.is_dir():
+        raise CatalogError(f"catalog folder {directory} does not exist")
+    files = sorted(directory.glob("*.toml"))
+    if len(files) > MAX_CATALOG_FILES:
+        raise CatalogError(f"catalog folder {directory} holds more than {MAX_CATALOG_FILES} files")
+    services = [_load_file(path, known_adapters) for path in files]
+    return Catalog(services)
+
+
+def _load_file(path: Path, known_adapters: set[str]) -> ServiceSpec:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        service = ServiceSpec.model_validate(raw)
+    except (tomllib.TOMLDecodeError, ValidationError, UnicodeDecodeError) as error:
+        raise CatalogError(f"{path.name}: {error}") from error
+    if service.adapter not in known_adapters:
+        raise CatalogError(
+            f"{path.name}: adapter {service.adapter!r} is unknown "
+            f"(known: {', '.join(sorted(known_adapters))})"
+        )
+    return service
+
+
+__all__ = ["Catalog", "CatalogError", "OperationSpec", "load_catalog", "match_operation"]

@@ -1,0 +1,62 @@
+"""`GET /services`: the catalog as the calling client sees it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from lgsp.deps import BusDep, CallerDep, InstanceDep
+from lgsp.routing.resolver import owner_is_reachable
+
+router = APIRouter(tags=["catalog"])
+
+
+class OperationOut(BaseModel):
+    id: str
+    method: str
+    path: str
+    summary: str
+
+
+class ServiceOut(BaseModel):
+    id: str
+    version: str
+    title: str
+    description: str
+    owner: str
+    methods: str
+    base_path: str
+    operations: list[OperationOut]
+
+
+class ServiceList(BaseModel):
+    services: list[ServiceOut]
+
+
+@router.get(
+    "/services",
+    response_model=ServiceList,
+    responses={401: {"description": "Missing or invalid token", "model": None}},
+)
+async def list_services(caller: CallerDep, bus: BusDep, instance: InstanceDep) -> ServiceList:
+    """The services this client may call on this instance, with their operations."""
+    services = [
+        ServiceOut(
+            id=service.id,
+            version=service.version,
+            title=service.title,
+            description=service.description,
+            owner=service.owner,
+            methods=caller.rights[service.id],
+            base_path=f"{instance.spec.mount_path}/{service.id}/{service.version}",
+            operations=[
+                OperationOut(id=o.id, method=o.method, path=o.path, summary=o.summary)
+                for o in service.operations
+            ],
+        )
+        for service in bus.catalog
+        if service.id in caller.rights
+        and service.id in caller.scopes
+        and owner_is_reachable(service, instance)
+    ]
+    return ServiceList(services=services)

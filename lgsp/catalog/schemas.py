@@ -1,0 +1,65 @@
+"""The shape of a catalog file (`services/*.toml`), validated when the bus starts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+_PARAM = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+class OperationSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    method: HttpMethod
+    path: str = Field(pattern=r"^/[A-Za-z0-9_{}/.-]*$")
+    summary: str = ""
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """The path template as a regex; a parameter matches one path segment, never `/`."""
+        parts = _PARAM.split(self.path)
+        regex = "".join(
+            f"(?P<{part}>[^/]+)" if index % 2 else re.escape(part)
+            for index, part in enumerate(parts)
+        )
+        return re.compile(f"^{regex}$")
+
+
+class ServiceSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    version: str = Field(pattern=r"^v[0-9]+$")
+    title: str
+    description: str = ""
+    system: str = Field(description="The kind of system that owns the service, e.g. `dancu`.")
+    owner: Literal["province", "national"] = Field(
+        description="`province`: every LGSP owns its own; `national`: owned by the NDXP instance."
+    )
+    adapter: str
+    operations: tuple[OperationSpec, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _operation_ids_unique(self) -> ServiceSpec:
+        ids = [operation.id for operation in self.operations]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"operation ids repeated: {', '.join(duplicates)}")
+        return self
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.id, self.version)
+
+
+@dataclass(frozen=True)
+class MatchedOperation:
+    operation: OperationSpec
+    path_params: dict[str, str]

@@ -1,0 +1,265 @@
+"""Every error the gateway can answer, and the one place that renders them (RFC 9457).
+
+Domain code raises an `LgspError` subclass (or an adapter's `TranslationError`); the handlers
+installed by `install_error_handlers` turn it into `application/problem+json` with a stable
+`code` and the request id, and never leak internals. The OAuth2 token endpoint is the one
+exception: it answers in RFC 6749 §5.2 form through `OAuthError`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar, Protocol
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from adapters.base import TranslationError
+from lgsp.logging import request_id_var
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://lgsp-mock-bus.local/problems/"
+
+
+class LgspError(Exception):
+    code: ClassVar[str] = "INTERNAL_ERROR"
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal error"
+    headers: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class InvalidToken(LgspError):
+    code = "INVALID_TOKEN"
+    status = 401
+    title = "Missing, invalid or expired access token"
+    # RFC 6750 §3: a 401 from a bearer-protected resource names the scheme.
+    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+class AccessDenied(LgspError):
+    code = "ACCESS_DENIED"
+    status = 403
+    title = "The client has no access right for this"
+
+
+class ServiceNotFound(LgspError):
+    code = "SERVICE_NOT_FOUND"
+    status = 404
+    title = "No such service"
+
+
+class OperationNotFound(LgspError):
+    code = "OPERATION_NOT_FOUND"
+    status = 404
+    title = "The service has no such operation"
+
+
+class MethodNotAllowed(LgspError):
+    code = "METHOD_NOT_ALLOWED"
+    status = 405
+    title = "Method not allowed"
+
+
+class NotFound(LgspError):
+    code = "NOT_FOUND"
+    status = 404
+    title = "Not found"
+
+
+class RequestTooLarge(LgspError):
+    code = "REQUEST_TOO_LARGE"
+    status = 413
+    title = "Request body too large"
+
+
+class InvalidRequest(LgspError):
+    code = "INVALID_REQUEST"
+    status = 422
+    title = "The request is not valid"
+
+
+class UpstreamUnavailable(LgspError):
+    code = "UPSTREAM_UNAVAILABLE"
+    status = 502
+    title = "The system that owns the service could not be reached"
+
+
+class UpstreamTimeout(LgspError):
+    code = "UPSTREAM_TIMEOUT"
+    status = 504
+    title = "The system that owns the service did not answer in time"
+
+
+class AuditUnavailable(LgspError):
+    code = "AUDIT_UNAVAILABLE"
+    status = 503
+    title = "The call could not be recorded in the audit log, so it was not completed"
+
+
+class OAuthError(Exception):
+    """An RFC 6749 §5.2 error from the token endpoint: `{"error", "error_description"}`."""
+
+    def __init__(self, error: str, description: str, *, status: int = 400) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+
+
+class _Problem(Protocol):
+    code: ClassVar[str]
+    status: ClassVar[int]
+    title: ClassVar[str]
+    detail: str
+    extensions: dict[str, Any]
+
+
+def problem_document(
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    instance: str,
+    extensions: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The RFC 9457 body; extension members never override the standard ones."""
+    return {
+        **(extensions or {}),
+        "type": PROBLEM_TYPE_BASE + code.lower().replace("_", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "code": code,
+        "request_id": request_id_var.get(),
+    }
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    extensions: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = problem_document(
+        status=status,
+        code=code,
+        title=title,
+        detail=detail,
+        instance=request.url.path,
+        extensions=extensions,
+    )
+    all_headers = dict(headers or {})
+    request_id = request_id_var.get()
+    if request_id:
+        all_headers["X-Request-ID"] = request_id
+    return JSONResponse(
+        body, status_code=status, headers=all_headers, media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
+def _render(
+    request: Request, error: _Problem, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return problem_response(
+        request,
+        status=error.status,
+        code=error.code,
+        title=error.title,
+        detail=error.detail,
+        extensions=error.extensions,
+        headers=headers,
+    )
+
+
+async def _handle(request: Request, exc: Exception) -> JSONResponse:
+    """The one mapping from exceptions to answers; registered for each class it knows."""
+    if isinstance(exc, LgspError):
+        return _render(request, exc, exc.headers)
+    if isinstance(exc, TranslationError):
+        return _render(request, exc)
+    if isinstance(exc, OAuthError):
+        return _oauth_response(exc)
+    if isinstance(exc, RequestValidationError):
+        errors = [
+            {
+                "loc": list(error.get("loc", ())),
+                "msg": error.get("msg", ""),
+                "type": error.get("type"),
+            }
+            for error in exc.errors()
+        ]
+        return problem_response(
+            request,
+            status=422,
+            code=InvalidRequest.code,
+            title=InvalidRequest.title,
+            detail="The request does not match the operation's contract; see `errors`.",
+            extensions={"errors": errors},
+        )
+    if isinstance(exc, StarletteHTTPException):  # the router's own 404s and 405s
+        return _http_exception(request, exc)
+    # Runs in ServerErrorMiddleware, outside our middleware: the body carries the request id
+    # and `problem_response` sets the header itself.
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _render(request, LgspError("The gateway failed to handle the request."))
+
+
+def _oauth_response(exc: OAuthError) -> JSONResponse:
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    if exc.status == 401:
+        # RFC 6749 §5.2: invalid_client with 401 names the scheme the client may use.
+        headers["WWW-Authenticate"] = 'Basic realm="lgsp"'
+    request_id = request_id_var.get()
+    if request_id:
+        headers["X-Request-ID"] = request_id
+    return JSONResponse(
+        {"error": exc.error, "error_description": exc.description},
+        status_code=exc.status,
+        headers=headers,
+    )
+
+
+def _http_exception(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 404:
+        return _render(request, NotFound(f"Nothing is served at {request.url.path}."))
+    if exc.status_code == 405:
+        return _render(
+            request,
+            MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}."),
+            dict(exc.headers or {}),
+        )
+    return problem_response(
+        request,
+        status=exc.status_code,
+        code=f"HTTP_{exc.status_code}",
+        title=str(exc.detail),
+        detail=str(exc.detail),
+        headers=dict(exc.headers or {}),
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    for exception_class in (
+        LgspError,
+        TranslationError,
+        OAuthError,
+        RequestValidationError,
+        StarletteHTTPException,
+        Exception,
+    ):
+        app.add_exception_handler(exception_class, _handle)

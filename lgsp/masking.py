@@ -1,0 +1,53 @@
+"""Masks citizen id numbers in text, so that logs never hold a whole CCCD or CMND.
+
+A CCCD (citizen identity card) number has 12 digits, an old CMND (identity card) 9. We keep the
+first 3 digits (the province code of a CCCD) and the last 2, which is enough to tell two people's
+records apart while debugging, and hide the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+# A whole run of exactly 12 or 9 digits: the digits inside a longer number are not an id.
+_ID_NUMBER = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
+_KEEP_HEAD, _KEEP_TAIL = 3, 2
+
+
+def _mask(match: re.Match[str]) -> str:
+    digits = match.group()
+    hidden = len(digits) - _KEEP_HEAD - _KEEP_TAIL
+    return digits[:_KEEP_HEAD] + "*" * hidden + digits[-_KEEP_TAIL:]
+
+
+def mask_personal_data(text: str) -> str:
+    """Replace each standalone 12- or 9-digit run: `091087000123` becomes `091*******23`."""
+    return _ID_NUMBER.sub(_mask, text)
+
+
+_traceback_formatter = logging.Formatter()
+
+
+class PersonalDataFilter(logging.Filter):
+    """Masks id numbers in the rendered message, the traceback and the stack of each record.
+
+    The message is rendered here, with its arguments, and stored as `msg` with no `args`: that
+    also masks arguments that are not strings, such as the `httpx.URL` objects httpx logs.
+    Attach it to a handler, not a logger: a logger's filters skip records from child loggers.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            # A bad format string must still be logged, masked, rather than raise from logging.
+            message = f"{record.msg} {record.args!r}"
+        record.msg, record.args = mask_personal_data(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _traceback_formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_personal_data(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_personal_data(record.stack_info)
+        return True

@@ -1,0 +1,6 @@
+"""Imports every ORM module so that `Base.metadata` knows all tables."""
+
+from lgsp.audit import models as audit_models
+from lgsp.auth import models as auth_models
+
+__all__ = ["audit_models", "auth_models"]

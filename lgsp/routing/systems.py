@@ -1,0 +1,49 @@
+"""Opens one HTTP client per system an instance owns: in-process mock or a real URL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+from fastapi import FastAPI
+
+from lgsp.settings import Settings
+from lgsp.topology import InstanceSpec, SystemSpec
+from mocks.config import SystemConfig
+from mocks.dancu.app import create_app as create_dancu_app
+
+MOCK_SYSTEMS: dict[str, Callable[[SystemConfig], FastAPI]] = {
+    "dancu": create_dancu_app,
+}
+
+
+def open_system_client(
+    instance: InstanceSpec, system: SystemSpec, settings: Settings
+) -> httpx.AsyncClient:
+    """The forwarding client for one system; the caller closes it (lifespan)."""
+    timeout = httpx.Timeout(settings.upstream_timeout_seconds)
+    if system.url is not None:
+        return httpx.AsyncClient(
+            base_url=str(system.url),
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        )
+    factory = MOCK_SYSTEMS.get(system.name)
+    if factory is None:
+        raise ValueError(
+            f"instance {instance.name}: no mock for system {system.name!r}; give it a url"
+        )
+    app = factory(
+        SystemConfig(
+            instance=instance.name,
+            province_code=instance.province_code,
+            province_name=instance.title.removeprefix("LGSP "),
+            seed=settings.seed,
+            population=settings.population,
+        )
+    )
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url=f"http://{system.name}.{instance.name}.internal",
+        timeout=timeout,
+    )

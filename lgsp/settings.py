@@ -1,0 +1,96 @@
+"""All configuration in one place, read from `LGSP_*` environment variables.
+
+Defaults make the embedded mode work with no environment at all: SQLite under `./.lgsp`, the
+built-in topology, a demo client with a well-known secret (refused outside the dev profile).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_CLIENT_SECRET = "lgsp-demo-secret"  # noqa: S105 - published on purpose; refused in production
+_DEFAULT_CATALOG_DIR = Path(__file__).resolve().parent.parent / "services"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LGSP_", env_nested_delimiter="__", extra="ignore", use_attribute_docstrings=True
+    )
+
+    profile: Literal["dev", "production"] = "dev"
+    """`dev` allows the published demo secret; `production` refuses it."""
+
+    data_dir: Path = Path(".lgsp")
+    """Where the embedded SQLite database lives."""
+
+    database_url: str | None = None
+    """SQLAlchemy URL; unset means SQLite at `<data_dir>/lgsp.db`. Plain `postgresql://` works."""
+
+    seed: int = 2024
+    """Seed for generated data: the same seed gives the same citizens."""
+
+    population: int = Field(default=200, ge=1, le=100_000)
+    """Citizens generated per province."""
+
+    catalog_dir: Path = _DEFAULT_CATALOG_DIR
+    """Folder of service catalog files (`*.toml`, one per service)."""
+
+    topology_file: Path | None = None
+    """TOML file describing instances and their systems; unset means the built-in topology."""
+
+    public_url: str = "http://127.0.0.1:8000"
+    """Base URL the bus is reached at; instance issuers and printed URLs derive from it."""
+
+    token_ttl_seconds: int = Field(default=3600, ge=60, le=86_400)
+    """Lifetime of issued access tokens."""
+
+    jwt_algorithms: list[Literal["RS256"]] = ["RS256"]
+    """Signature algorithms accepted when verifying tokens: an explicit list, never `none`."""
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    """Largest request body the gateway accepts (413 above it)."""
+
+    upstream_timeout_seconds: float = Field(default=10.0, gt=0)
+    """Timeout for each call from a gateway to the system that owns a service."""
+
+    demo_client_id: str = "demo"
+    """Client provisioned on every instance at start, with admin rights and every service."""
+
+    demo_client_secret: SecretStr = SecretStr(DEMO_CLIENT_SECRET)
+    """Secret of the demo client; the published default is refused in the production profile."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_async_driver(cls, value: str | None) -> str | None:
+        """Accept the plain URLs users paste, and pick the async drivers we install."""
+        if value is None or value == "":
+            return None
+        for plain, driver in (
+            ("postgresql://", "postgresql+psycopg://"),
+            ("postgres://", "postgresql+psycopg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if value.startswith(plain):
+                return driver + value.removeprefix(plain)
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_demo_secret_in_production(self) -> Self:
+        if self.profile == "production" and (
+            self.demo_client_secret.get_secret_value() == DEMO_CLIENT_SECRET
+        ):
+            raise ValueError(
+                "LGSP_DEMO_CLIENT_SECRET is the published demo secret; "
+                "set another one to run the production profile"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'lgsp.db').resolve()}"

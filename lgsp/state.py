@@ -1,0 +1,39 @@
+"""What the lifespan builds and every request reads: the bus-wide and per-instance runtime.
+
+Created once in `app.py`'s lifespan, reached only through `deps.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from adapters.base import Adapter
+from lgsp.audit.writer import AuditWriter
+from lgsp.auth.keys import KeySet
+from lgsp.catalog.loader import Catalog
+from lgsp.settings import Settings
+from lgsp.topology import InstanceSpec, Topology
+
+
+@dataclass
+class InstanceState:
+    spec: InstanceSpec
+    issuer: str
+    keys: KeySet
+    systems: dict[str, httpx.AsyncClient] = field(default_factory=dict)
+
+
+@dataclass
+class BusState:
+    settings: Settings
+    topology: Topology
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    catalog: Catalog
+    adapters: dict[str, Adapter]
+    audit_writer: AuditWriter
+    instances: dict[str, InstanceState]
+    ready: bool = False

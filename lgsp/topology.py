@@ -1,0 +1,106 @@
+"""Which instances exist, which systems each one owns, and where each system is reached.
+
+The built-in topology is the one `lgsp serve` starts: the national instance `ndxp` and one LGSP
+per seeded province, every system an in-process mock. A TOML file (`LGSP_TOPOLOGY_FILE`) can
+name other provinces, or point a system at a URL to put a real system in place of a mock.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
+
+
+class TopologyError(Exception):
+    """The topology file cannot be used; the message says why."""
+
+
+class SystemSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    url: HttpUrl | None = Field(
+        default=None,
+        description="Reach the system over HTTP here; unset means the in-process mock.",
+    )
+
+
+class InstanceSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    kind: Literal["national", "province"]
+    title: str
+    province_code: str | None = Field(default=None, pattern=r"^\d{2}$")
+    systems: tuple[SystemSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _province_has_code(self) -> InstanceSpec:
+        if self.kind == "province" and self.province_code is None:
+            raise ValueError(f"province instance {self.name} needs a province_code")
+        return self
+
+    @property
+    def mount_path(self) -> str:
+        return "/ndxp" if self.kind == "national" else f"/lgsp/{self.name}"
+
+    def system(self, name: str) -> SystemSpec | None:
+        return next((system for system in self.systems if system.name == name), None)
+
+
+class Topology(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    instances: tuple[InstanceSpec, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Topology:
+        names = [instance.name for instance in self.instances]
+        if len(set(names)) != len(names):
+            raise ValueError("instance names must be unique")
+        if sum(instance.kind == "national" for instance in self.instances) > 1:
+            raise ValueError("there can be at most one national instance")
+        return self
+
+    def get(self, name: str) -> InstanceSpec | None:
+        return next((instance for instance in self.instances if instance.name == name), None)
+
+
+# Legacy (pre-2025) province codes, as in every CCCD issued before the merger (DOMAIN.md §5.3).
+SEEDED_PROVINCES = (
+    ("kiengiang", "Kiên Giang", "91"),
+    ("tiengiang", "Tiền Giang", "82"),
+    ("binhthuan", "Bình Thuận", "60"),
+    ("haugiang", "Hậu Giang", "93"),
+    ("binhdinh", "Bình Định", "52"),
+)
+
+DEFAULT_TOPOLOGY = Topology(
+    instances=(
+        InstanceSpec(name="ndxp", kind="national", title="NDXP — national data exchange platform"),
+        *(
+            InstanceSpec(
+                name=name,
+                kind="province",
+                title=f"LGSP {title}",
+                province_code=code,
+                systems=(SystemSpec(name="dancu"),),
+            )
+            for name, title, code in SEEDED_PROVINCES
+        ),
+    )
+)
+
+
+def load_topology(path: Path | None) -> Topology:
+    if path is None:
+        return DEFAULT_TOPOLOGY
+    try:
+        return Topology.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except OSError as error:
+        raise TopologyError(f"cannot read topology file {path}: {error.strerror}") from error
+    except (tomllib.TOMLDecodeError, ValidationError) as error:
+        raise TopologyError(f"topology file {path}: {error}") from error

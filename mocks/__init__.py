@@ -1,0 +1,1 @@
+"""Mock provincial and national systems: each an ASGI app factory with its own store and seed."""

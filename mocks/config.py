@@ -1,0 +1,19 @@
+"""What every mock system is told when it is built: whose system it is and how to seed it."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class SystemConfig(BaseModel):
+    """One mock system's configuration; every `mocks/*/app.py:create_app` takes exactly this."""
+
+    instance: str = Field(description="Name of the bus instance that owns the system.")
+    province_code: str | None = Field(
+        default=None,
+        pattern=r"^\d{2}$",
+        description="Legacy (pre-2025) 2-digit province code, e.g. '91' for Kiên Giang.",
+    )
+    province_name: str | None = None
+    seed: int = Field(default=0, description="Same seed, same data.")
+    population: int = Field(default=200, ge=1, le=100_000)

@@ -1,0 +1,202 @@
+"""Every hop is recorded, before the answer leaves, in a chain that shows any later edit."""
+
+from __future__ import annotations
+
+import hashlib
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lgsp.admin_tasks import verify_audit
+from lgsp.cli import main
+from lgsp.settings import Settings
+from mocks.dancu.seed import generate_citizens
+from tests.fixtures.bus import KG, bearer, fetch_token
+
+pytestmark = pytest.mark.anyio
+
+
+def first_cccd(settings: Settings) -> str:
+    return generate_citizens(province_code="91", seed=settings.seed, count=1)[0].so_dinh_danh
+
+
+async def lookup(
+    client: httpx.AsyncClient, token: str, cccd: str, request_id: str
+) -> httpx.Response:
+    return await client.get(
+        f"{KG}/dancu/v1/citizens/{cccd}",
+        headers={**bearer(token), "X-Request-ID": request_id},
+    )
+
+
+async def test_a_call_leaves_an_inbound_and_an_upstream_record(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
+) -> None:
+    cccd = first_cccd(settings)
+    call = await lookup(client, demo_token, cccd, "trail-1")
+
+    trail = await client.get(
+        f"{KG}/admin/audit", params={"request_id": "trail-1"}, headers=bearer(demo_token)
+    )
+
+    assert trail.status_code == 200
+    inbound, upstream = trail.json()["records"]
+    assert (inbound["hop"], inbound["caller"], inbound["target"]) == (
+        "inbound",
+        "demo",
+        "kiengiang",
+    )
+    assert (upstream["hop"], upstream["caller"], upstream["target"]) == (
+        "upstream",
+        "kiengiang",
+        "dancu",
+    )
+    assert inbound["service"] == upstream["service"] == "dancu"
+    assert inbound["status"] == 200
+    assert inbound["response_sha256"] == hashlib.sha256(call.content).hexdigest()
+    assert inbound["request_sha256"] == hashlib.sha256(b"").hexdigest()
+    assert upstream["prev_hash"] == inbound["hash"]
+    assert upstream["seq"] == inbound["seq"] + 1
+
+
+async def test_audit_records_hold_no_full_cccd(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
+) -> None:
+    cccd = first_cccd(settings)
+    await lookup(client, demo_token, cccd, "trail-mask")
+
+    records = (
+        await client.get(
+            f"{KG}/admin/audit", params={"request_id": "trail-mask"}, headers=bearer(demo_token)
+        )
+    ).json()["records"]
+
+    assert len(records) == 2
+    for record in records:
+        assert cccd not in record["path"]
+        assert cccd[:3] in record["path"]
+
+
+async def test_refused_calls_are_recorded_too(client: httpx.AsyncClient, demo_token: str) -> None:
+    await client.get(f"{KG}/services", headers={"X-Request-ID": "trail-401"})
+
+    records = (
+        await client.get(
+            f"{KG}/admin/audit", params={"request_id": "trail-401"}, headers=bearer(demo_token)
+        )
+    ).json()["records"]
+
+    assert [(r["hop"], r["status"], r["caller"]) for r in records] == [("inbound", 401, None)]
+
+
+async def test_audit_endpoint_needs_an_admin_client(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    from lgsp.admin_tasks import create_client
+
+    plain = await create_client(
+        settings, instance="kiengiang", name="plain", services=["dancu"], is_admin=False
+    )
+    token = await fetch_token(client, client_id=plain.client_id, secret=plain.client_secret)
+    admin_without_scope = await fetch_token(client, scope="dancu")
+
+    for candidate in (token, admin_without_scope):
+        response = await client.get(
+            f"{KG}/admin/audit", params={"request_id": "x"}, headers=bearer(candidate)
+        )
+        assert response.status_code == 403
+        assert response.json()["code"] == "ACCESS_DENIED"
+
+
+async def test_no_answer_leaves_when_its_record_cannot_be_committed(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings, engine: AsyncEngine
+) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP TABLE audit_records"))
+
+    response = await lookup(client, demo_token, first_cccd(settings), "trail-503")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "AUDIT_UNAVAILABLE"
+    assert "full_name" not in response.text
+
+
+async def test_chain_verifies_and_detects_an_edited_record(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings, engine: AsyncEngine
+) -> None:
+    cccd = first_cccd(settings)
+    for n in range(3):
+        await lookup(client, demo_token, cccd, f"edit-{n}")
+    assert (await verify_audit(settings, instance=None)).ok
+
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE audit_records SET status = 500"
+                " WHERE request_id = 'edit-1' AND hop = 'inbound'"
+            )
+        )
+        seq = (
+            await conn.execute(
+                text(
+                    "SELECT seq FROM audit_records WHERE request_id = 'edit-1' AND hop = 'inbound'"
+                )
+            )
+        ).scalar_one()
+
+    report = await verify_audit(settings, instance=None)
+
+    assert not report.ok
+    assert [(p.instance, p.seq) for p in report.problems] == [("kiengiang", seq)]
+
+
+async def test_chain_detects_a_deleted_record(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings, engine: AsyncEngine
+) -> None:
+    cccd = first_cccd(settings)
+    for n in range(3):
+        await lookup(client, demo_token, cccd, f"del-{n}")
+
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("DELETE FROM audit_records WHERE request_id = 'del-1' AND hop = 'upstream'")
+        )
+
+    report = await verify_audit(settings, instance="kiengiang")
+
+    assert not report.ok
+    assert report.problems[0].instance == "kiengiang"
+
+
+async def test_audit_verify_command_exit_codes(
+    client: httpx.AsyncClient,
+    demo_token: str,
+    settings: Settings,
+    engine: AsyncEngine,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("LGSP_DATABASE_URL", database_url)
+    await lookup(client, demo_token, first_cccd(settings), "cli-1")
+    await lookup(client, demo_token, first_cccd(settings), "cli-2")
+
+    intact = await anyio_run_cli(["audit", "verify"])
+    async with engine.begin() as conn:
+        await conn.execute(text("DELETE FROM audit_records WHERE request_id = 'cli-2'"))
+    broken = await anyio_run_cli(["audit", "verify"])
+
+    out = capsys.readouterr()
+    assert intact == 0
+    assert "intact" in out.out
+    assert broken == 1
+    assert "kiengiang" in out.err
+
+
+async def anyio_run_cli(argv: list[str]) -> int:
+    """The CLI calls asyncio.run itself, so run it in a worker thread with its own loop."""
+    import anyio.to_thread
+
+    return await anyio.to_thread.run_sync(main, argv)

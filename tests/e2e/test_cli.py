@@ -1,0 +1,173 @@
+"""The `lgsp` command as an operator uses it, including `lgsp serve` in a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import anyio.to_thread
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lgsp.cli import main
+from mocks.dancu.seed import generate_citizens
+from tests.fixtures.bus import KG, bearer, fetch_token
+
+pytestmark = pytest.mark.anyio
+
+
+async def run_cli(argv: list[str]) -> int:
+    """The CLI calls asyncio.run itself, so it runs in a worker thread with its own loop."""
+    return await anyio.to_thread.run_sync(main, argv)
+
+
+async def test_clients_create_prints_credentials_once_and_stores_only_a_hash(
+    client: httpx.AsyncClient,
+    engine: AsyncEngine,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("LGSP_DATABASE_URL", database_url)
+
+    code = await run_cli(
+        [
+            "clients",
+            "create",
+            "--instance",
+            "kiengiang",
+            "--name",
+            "QLVB vendor",
+            "--service",
+            "dancu",
+        ]
+    )
+
+    created = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert set(created) == {"client_id", "client_secret"}
+    async with engine.connect() as conn:
+        stored = (
+            await conn.execute(
+                text("SELECT secret_hash FROM api_clients WHERE client_id = :id"),
+                {"id": created["client_id"]},
+            )
+        ).scalar_one()
+    assert created["client_secret"] not in stored
+    token = await fetch_token(
+        client, client_id=created["client_id"], secret=created["client_secret"]
+    )
+    assert (await client.get(f"{KG}/services", headers=bearer(token))).status_code == 200
+
+
+async def test_clients_list_and_revoke(
+    client: httpx.AsyncClient,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("LGSP_DATABASE_URL", database_url)
+    await run_cli(
+        ["clients", "create", "--instance", "kiengiang", "--name", "to revoke", "--admin"]
+    )
+    client_id = json.loads(capsys.readouterr().out)["client_id"]
+
+    revoked = await run_cli(["clients", "revoke", "--instance", "kiengiang", client_id])
+    listed = await run_cli(["clients", "list", "--instance", "kiengiang", "--json"])
+
+    output = capsys.readouterr().out
+    rows = json.loads(output[output.index("[") :])
+    row = next(r for r in rows if r["client_id"] == client_id)
+    assert (revoked, listed) == (0, 0)
+    assert row["revoked_at"] is not None
+    assert row["admin"] is True
+    assert all("secret" not in key for key in row)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["clients", "create", "--instance", "atlantis", "--name", "x"], "unknown instance"),
+        (
+            ["clients", "create", "--instance", "kiengiang", "--name", "x", "--service", "nosuch"],
+            "unknown service",
+        ),
+        (
+            [
+                "clients",
+                "create",
+                "--instance",
+                "kiengiang",
+                "--name",
+                "x",
+                "--service",
+                "dancu:FETCH",
+            ],
+            "methods must be among",
+        ),
+        (["clients", "revoke", "--instance", "kiengiang", "nobody"], "no client"),
+    ],
+)
+async def test_cli_refuses_bad_arguments_with_a_message(
+    tmp_path: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = await run_cli([*argv, "--data-dir", str(tmp_path)])
+
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_lgsp_serve_starts_the_bus_and_prints_how_to_call_it(tmp_path: Path) -> None:
+    """The README's first command, as a real process on a loopback port."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LGSP_")}
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "lgsp", "serve", "--port", str(port), "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, process.communicate()[0]
+            assert time.monotonic() < deadline, "the bus did not become ready in 60 s"
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        token = httpx.post(
+            f"{base}/lgsp/binhdinh/token",
+            data={"grant_type": "client_credentials"},
+            auth=("demo", "lgsp-demo-secret"),
+        ).json()["access_token"]
+        cccd = generate_citizens(province_code="52", seed=2024, count=1)[0].so_dinh_danh
+        citizen = httpx.get(f"{base}/lgsp/binhdinh/dancu/v1/citizens/{cccd}", headers=bearer(token))
+        assert citizen.status_code == 200
+        assert citizen.json()["cccd"] == cccd
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+    assert f"{base}/ndxp" in output
+    assert f"{base}/lgsp/kiengiang" in output
+    assert "client_secret=lgsp-demo-secret" in output
+    assert (tmp_path / "lgsp.db").exists()
+    kien_giang = generate_citizens(province_code="91", seed=2024, count=1)[0].so_dinh_danh
+    assert kien_giang in output

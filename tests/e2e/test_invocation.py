@@ -1,0 +1,225 @@
+"""Calling a service through the gateway: rights, routing errors and the citizen lookup."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from adapters.dates import parse_ddmmyyyy
+from lgsp.settings import Settings
+from mocks.dancu.seed import generate_citizens
+from tests.fixtures.bus import KG, bearer, fetch_token
+
+pytestmark = pytest.mark.anyio
+
+
+def seeded_cccds(settings: Settings, province_code: str = "91") -> list[str]:
+    citizens = generate_citizens(
+        province_code=province_code, seed=settings.seed, count=settings.population
+    )
+    return [citizen.so_dinh_danh for citizen in citizens]
+
+
+async def new_client(settings: Settings, *services: str, admin: bool = False) -> tuple[str, str]:
+    """Register a client with the CLI's own code path, as an operator would."""
+    from lgsp.admin_tasks import create_client
+
+    created = await create_client(
+        settings, instance="kiengiang", name="vendor", services=list(services), is_admin=admin
+    )
+    return created.client_id, created.client_secret
+
+
+async def test_citizen_lookup_returns_canonical_json(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
+) -> None:
+    expected = generate_citizens(province_code="91", seed=settings.seed, count=settings.population)[
+        3
+    ]
+
+    response = await client.get(
+        f"{KG}/dancu/v1/citizens/{expected.so_dinh_danh}", headers=bearer(demo_token)
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["cccd"] == expected.so_dinh_danh
+    assert body["full_name"] == expected.ho_va_ten
+    assert body["date_of_birth"] == parse_ddmmyyyy(expected.ngay_thang_nam_sinh).isoformat()
+    assert body["gender"] in {"male", "female"}
+    assert body["permanent_address"]["province_code"] == "91"
+    assert set(body) >= {"cccd", "full_name", "date_of_birth", "gender", "permanent_address"}
+
+
+async def test_request_id_is_echoed_or_created(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
+) -> None:
+    cccd = seeded_cccds(settings)[0]
+
+    given = await client.get(
+        f"{KG}/dancu/v1/citizens/{cccd}",
+        headers={**bearer(demo_token), "X-Request-ID": "it-test-42"},
+    )
+    fresh = await client.get(f"{KG}/dancu/v1/citizens/{cccd}", headers=bearer(demo_token))
+
+    assert given.headers["x-request-id"] == "it-test-42"
+    assert len(fresh.headers["x-request-id"]) == 32
+    assert fresh.headers["x-request-id"] != given.headers["x-request-id"]
+
+
+@pytest.mark.parametrize(
+    ("cccd", "rule"),
+    [
+        ("09108700012", "format"),
+        ("0910870001234", "format"),
+        ("09108700012a", "format"),
+        ("999087000123", "province_code"),
+        ("091999000123", "birth_year"),
+    ],
+)
+async def test_malformed_cccd_is_refused_with_the_failed_rule(
+    client: httpx.AsyncClient, demo_token: str, cccd: str, rule: str
+) -> None:
+    response = await client.get(f"{KG}/dancu/v1/citizens/{cccd}", headers=bearer(demo_token))
+
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "INVALID_CCCD"
+    assert body["rule"] == rule
+    assert cccd not in body["detail"]
+
+
+async def test_unknown_citizen_is_404(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
+) -> None:
+    known = set(seeded_cccds(settings))
+    absent = next(f"0910870{n:05d}" for n in range(100_000) if f"0910870{n:05d}" not in known)
+
+    response = await client.get(f"{KG}/dancu/v1/citizens/{absent}", headers=bearer(demo_token))
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "CITIZEN_NOT_FOUND"
+
+
+async def test_each_province_serves_only_its_own_citizens(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    tien_giang_citizen = seeded_cccds(settings, province_code="82")[0]
+    token = await fetch_token(client, "/lgsp/tiengiang")
+
+    here = await client.get(
+        f"/lgsp/tiengiang/dancu/v1/citizens/{tien_giang_citizen}", headers=bearer(token)
+    )
+    there = await client.get(
+        f"{KG}/dancu/v1/citizens/{tien_giang_citizen}", headers=bearer(await fetch_token(client))
+    )
+
+    assert here.status_code == 200
+    assert there.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("GET", "/nosuch/v1/x", 404, "SERVICE_NOT_FOUND"),
+        ("GET", "/dancu/v9/citizens/091087000123", 404, "SERVICE_NOT_FOUND"),
+        ("GET", "/dancu/v1/households/1", 404, "OPERATION_NOT_FOUND"),
+        ("DELETE", "/dancu/v1/citizens/091087000123", 405, "METHOD_NOT_ALLOWED"),
+    ],
+)
+async def test_routing_errors_are_problems(
+    client: httpx.AsyncClient, demo_token: str, method: str, path: str, status: int, code: str
+) -> None:
+    response = await client.request(method, f"{KG}{path}", headers=bearer(demo_token))
+
+    assert response.status_code == status
+    assert response.json()["code"] == code
+
+
+async def test_service_owned_by_provinces_is_not_served_by_ndxp(
+    client: httpx.AsyncClient,
+) -> None:
+    token = await fetch_token(client, "/ndxp")
+
+    response = await client.get("/ndxp/dancu/v1/citizens/091087000123", headers=bearer(token))
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "SERVICE_NOT_FOUND"
+
+
+async def test_client_without_the_right_gets_403(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    client_id, secret = await new_client(settings)
+    token = await fetch_token(client, client_id=client_id, secret=secret)
+    cccd = seeded_cccds(settings)[0]
+
+    call = await client.get(f"{KG}/dancu/v1/citizens/{cccd}", headers=bearer(token))
+    listing = await client.get(f"{KG}/services", headers=bearer(token))
+
+    assert call.status_code == 403
+    assert call.json()["code"] == "ACCESS_DENIED"
+    assert listing.json() == {"services": []}
+
+
+async def test_right_limited_to_other_methods_gets_403(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    client_id, secret = await new_client(settings, "dancu:POST")
+    token = await fetch_token(client, client_id=client_id, secret=secret)
+
+    response = await client.get(
+        f"{KG}/dancu/v1/citizens/{seeded_cccds(settings)[0]}", headers=bearer(token)
+    )
+
+    assert response.status_code == 403
+
+
+async def test_client_with_the_right_can_call_and_sees_the_service_listed(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    client_id, secret = await new_client(settings, "dancu:GET")
+    token = await fetch_token(client, client_id=client_id, secret=secret)
+
+    call = await client.get(
+        f"{KG}/dancu/v1/citizens/{seeded_cccds(settings)[0]}", headers=bearer(token)
+    )
+    listing = (await client.get(f"{KG}/services", headers=bearer(token))).json()
+
+    assert call.status_code == 200
+    assert [(s["id"], s["version"], s["methods"]) for s in listing["services"]] == [
+        ("dancu", "v1", "GET")
+    ]
+    assert listing["services"][0]["base_path"] == f"{KG}/dancu/v1"
+
+
+async def test_token_scope_narrows_the_rights(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    token = await fetch_token(client, scope="admin")
+
+    response = await client.get(
+        f"{KG}/dancu/v1/citizens/{seeded_cccds(settings)[0]}", headers=bearer(token)
+    )
+
+    assert response.status_code == 403
+
+
+async def test_revoked_client_loses_access_at_once(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    from lgsp.admin_tasks import revoke_client
+
+    client_id, secret = await new_client(settings, "dancu")
+    token = await fetch_token(client, client_id=client_id, secret=secret)
+    await revoke_client(settings, instance="kiengiang", client_id=client_id)
+
+    call = await client.get(
+        f"{KG}/dancu/v1/citizens/{seeded_cccds(settings)[0]}", headers=bearer(token)
+    )
+    new_token = await client.post(
+        f"{KG}/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+    )
+
+    assert call.status_code == 401
+    assert new_token.status_code == 401

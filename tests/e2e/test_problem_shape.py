@@ -1,0 +1,69 @@
+"""Every error is RFC 9457 problem+json with a stable code and the request id."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.fixtures.bus import KG, bearer
+
+pytestmark = pytest.mark.anyio
+
+PROBLEM_MEMBERS = {"type", "title", "status", "detail", "instance", "code", "request_id"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "authorised", "status", "code"),
+    [
+        ("GET", "/nowhere", False, 404, "NOT_FOUND"),
+        ("POST", "/healthz", False, 405, "METHOD_NOT_ALLOWED"),
+        ("GET", f"{KG}/services", False, 401, "INVALID_TOKEN"),
+        ("GET", f"{KG}/nosuch/v1/x", True, 404, "SERVICE_NOT_FOUND"),
+        ("GET", f"{KG}/dancu/v1/citizens/123", True, 422, "INVALID_CCCD"),
+        ("GET", f"{KG}/admin/audit", True, 422, "INVALID_REQUEST"),
+    ],
+)
+async def test_errors_are_problem_json(
+    client: httpx.AsyncClient,
+    demo_token: str,
+    method: str,
+    path: str,
+    authorised: bool,
+    status: int,
+    code: str,
+) -> None:
+    headers = {**(bearer(demo_token) if authorised else {}), "X-Request-ID": "problem-1"}
+
+    response = await client.request(method, path, headers=headers)
+
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert set(body) >= PROBLEM_MEMBERS
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["request_id"] == "problem-1"
+    assert body["type"].endswith(code.lower().replace("_", "-"))
+    assert response.headers["x-request-id"] == "problem-1"
+    assert "Traceback" not in response.text
+
+
+async def test_oversized_body_is_refused_with_413(client: httpx.AsyncClient) -> None:
+    response = await client.post(f"{KG}/token", content=b"x" * 2_000_000)
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "REQUEST_TOO_LARGE"
+
+
+async def test_healthz_answers_once_ready(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_index_lists_the_instances(client: httpx.AsyncClient) -> None:
+    body = (await client.get("/")).json()
+
+    assert [i["name"] for i in body["instances"]] == ["ndxp", "kiengiang", "tiengiang"]
+    assert body["instances"][1]["base_url"] == "http://lgsp.test/lgsp/kiengiang"

@@ -1,0 +1,296 @@
+"""The OAuth2 token endpoint and what the gateway does with the tokens it issued."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from jose import jwt
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lgsp.auth.keys import KeySet, load_or_create_keys
+from lgsp.auth.repository import ClientRepository
+from lgsp.auth.tokens import issue_token
+from lgsp.db import make_session_factory
+from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token
+
+pytestmark = pytest.mark.anyio
+
+SERVICES = f"{KG}/services"
+
+
+async def instance_keys(engine: AsyncEngine, instance: str) -> KeySet:
+    async with make_session_factory(engine).begin() as session:
+        return await load_or_create_keys(ClientRepository(session), instance)
+
+
+def forge(claims: dict[str, object], header: dict[str, str]) -> str:
+    """A JWT with any header and claims and an empty signature (for `alg: none`)."""
+
+    def part(value: dict[str, object] | dict[str, str]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part(header)}.{part(claims)}."
+
+
+async def test_token_request_with_basic_auth_returns_a_signed_jwt(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        f"{KG}/token", data={"grant_type": "client_credentials"}, auth=("demo", "lgsp-demo-secret")
+    )
+
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    body = response.json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 3600
+    assert set(body["scope"].split()) == {"admin", "dancu"}
+    jwks = (await client.get(f"{KG}/.well-known/jwks.json")).json()
+    claims = jwt.decode(
+        body["access_token"],
+        jwks,
+        algorithms=["RS256"],
+        audience=f"{TEST_PUBLIC_URL}{KG}",
+        issuer=f"{TEST_PUBLIC_URL}{KG}",
+    )
+    assert claims["sub"] == "demo"
+    assert claims["exp"] - claims["iat"] == 3600
+    assert claims["jti"]
+    assert jwt.get_unverified_header(body["access_token"])["alg"] == "RS256"
+
+
+async def test_token_request_with_form_credentials_and_narrower_scope(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        f"{KG}/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "demo",
+            "client_secret": "lgsp-demo-secret",
+            "scope": "dancu",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.json()["scope"] == "dancu"
+
+
+@pytest.mark.parametrize(
+    ("data", "auth", "status", "error"),
+    [
+        ({"grant_type": "client_credentials"}, ("demo", "wrong"), 401, "invalid_client"),
+        (
+            {"grant_type": "client_credentials"},
+            ("nobody", "lgsp-demo-secret"),
+            401,
+            "invalid_client",
+        ),
+        ({"grant_type": "client_credentials"}, None, 401, "invalid_client"),
+        ({"grant_type": "password"}, ("demo", "lgsp-demo-secret"), 400, "unsupported_grant_type"),
+        ({}, ("demo", "lgsp-demo-secret"), 400, "invalid_request"),
+        (
+            {"grant_type": "client_credentials", "scope": "dvc"},
+            ("demo", "lgsp-demo-secret"),
+            400,
+            "invalid_scope",
+        ),
+        (
+            {"grant_type": "client_credentials", "client_id": "demo", "client_secret": "x"},
+            ("demo", "lgsp-demo-secret"),
+            400,
+            "invalid_request",
+        ),
+    ],
+)
+async def test_bad_token_requests_get_rfc6749_errors(
+    client: httpx.AsyncClient,
+    data: dict[str, str],
+    auth: tuple[str, str] | None,
+    status: int,
+    error: str,
+) -> None:
+    response = await client.post(f"{KG}/token", data=data, auth=auth)
+
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["error"] == error
+    assert response.json()["error_description"]
+    if status == 401:
+        assert response.headers["www-authenticate"].startswith("Basic")
+
+
+async def test_token_request_as_json_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        f"{KG}/token",
+        json={"grant_type": "client_credentials"},
+        auth=("demo", "lgsp-demo-secret"),
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+async def test_demo_client_of_one_instance_is_unknown_to_its_secret_elsewhere(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/lgsp/tiengiang/token",
+        data={"grant_type": "client_credentials"},
+        auth=("demo", "not-the-secret"),
+    )
+
+    assert response.status_code == 401
+
+
+async def test_valid_token_is_accepted(client: httpx.AsyncClient, demo_token: str) -> None:
+    response = await client.get(SERVICES, headers=bearer(demo_token))
+
+    assert response.status_code == 200
+
+
+async def test_missing_token_is_refused_with_bearer_challenge(client: httpx.AsyncClient) -> None:
+    response = await client.get(SERVICES)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "INVALID_TOKEN"
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_expired_token_is_refused(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
+    keys = await instance_keys(engine, "kiengiang")
+    token = issue_token(
+        keys,
+        issuer=f"{TEST_PUBLIC_URL}{KG}",
+        client_id="demo",
+        scopes=["dancu"],
+        ttl=timedelta(seconds=60),
+        now=datetime.now(UTC) - timedelta(hours=2),
+    )
+
+    response = await client.get(SERVICES, headers=bearer(token))
+
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"]
+
+
+async def test_not_yet_valid_token_is_refused(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    keys = await instance_keys(engine, "kiengiang")
+    token = issue_token(
+        keys,
+        issuer=f"{TEST_PUBLIC_URL}{KG}",
+        client_id="demo",
+        scopes=["dancu"],
+        ttl=timedelta(hours=3),
+        now=datetime.now(UTC) + timedelta(hours=1),
+    )
+
+    response = await client.get(SERVICES, headers=bearer(token))
+
+    assert response.status_code == 401
+
+
+async def test_tampered_token_is_refused(client: httpx.AsyncClient, demo_token: str) -> None:
+    header, payload, signature = demo_token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["sub"] = "someone-else"
+    forged_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+
+    response = await client.get(SERVICES, headers=bearer(f"{header}.{forged_payload}.{signature}"))
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "INVALID_TOKEN"
+
+
+async def test_token_of_another_instance_is_refused(client: httpx.AsyncClient) -> None:
+    token = await fetch_token(client, "/lgsp/tiengiang")
+
+    response = await client.get(SERVICES, headers=bearer(token))
+
+    assert response.status_code == 401
+
+
+async def test_token_for_another_audience_signed_with_the_right_key_is_refused(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    keys = await instance_keys(engine, "kiengiang")
+    token = issue_token(
+        keys,
+        issuer=f"{TEST_PUBLIC_URL}/lgsp/tiengiang",
+        client_id="demo",
+        scopes=["dancu"],
+        ttl=timedelta(minutes=5),
+        now=datetime.now(UTC),
+    )
+
+    response = await client.get(SERVICES, headers=bearer(token))
+
+    assert response.status_code == 401
+    assert "claims" in response.json()["detail"]
+
+
+async def test_unsigned_alg_none_token_is_refused(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    keys = await instance_keys(engine, "kiengiang")
+    now = int(datetime.now(UTC).timestamp())
+    token = forge(
+        {
+            "iss": f"{TEST_PUBLIC_URL}{KG}",
+            "aud": f"{TEST_PUBLIC_URL}{KG}",
+            "sub": "demo",
+            "iat": now,
+            "exp": now + 300,
+            "jti": "x",
+            "scope": "dancu admin",
+        },
+        {"alg": "none", "kid": keys.signing.kid},
+    )
+
+    response = await client.get(SERVICES, headers=bearer(token))
+
+    assert response.status_code == 401
+    assert "'none'" in response.json()["detail"]
+
+
+async def test_hs256_token_keyed_with_the_public_key_is_refused(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """The classic algorithm-confusion attack: HMAC with the published RSA key as secret."""
+    keys = await instance_keys(engine, "kiengiang")
+    now = int(datetime.now(UTC).timestamp())
+    claims = {
+        "iss": f"{TEST_PUBLIC_URL}{KG}",
+        "aud": f"{TEST_PUBLIC_URL}{KG}",
+        "sub": "demo",
+        "iat": now,
+        "exp": now + 300,
+        "jti": "x",
+        "scope": "dancu admin",
+    }
+    header = {"alg": "HS256", "typ": "JWT", "kid": keys.signing.kid}
+    signing_input = forge(claims, header)[:-1].encode()
+    signature = hmac.new(keys.signing.public_pem.encode(), signing_input, hashlib.sha256).digest()
+    token = signing_input.decode() + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+
+    response = await client.get(SERVICES, headers=bearer(token))
+
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("token", ["not-a-jwt", "a.b.c", "x" * 10_000, "eyJhbGciOiJSUzI1NiJ9.e30."])
+async def test_malformed_or_oversized_tokens_are_refused(
+    client: httpx.AsyncClient, token: str
+) -> None:
+    response = await client.get(SERVICES, headers=bearer(token))
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "INVALID_TOKEN"

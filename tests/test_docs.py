@@ -1,0 +1,49 @@
+"""The README's promises: two set-up commands, the same test command as CI, a true layout."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def quick_start_commands() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```(?:sh|bash|console)?\n(.*?)```", section, re.S)
+    assert block is not None, "the quick start has a code block"
+    return [line.split("#")[0].strip() for line in block.group(1).splitlines() if line.strip()]
+
+
+def test_quick_start_has_exactly_two_commands_run_and_test() -> None:
+    assert quick_start_commands() == ["make run", "make test"]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+    assert re.search(r"^make test$", ci, re.M)
+
+
+def test_makefile_targets_exist_for_the_quick_start() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+
+    assert re.search(r"^run: .*\n\t\$\(BIN\)/lgsp serve$", makefile, re.M)
+    assert re.search(r"^test: .*\n\t\$\(BIN\)/pytest$", makefile, re.M)
+
+
+def test_readme_layout_names_folders_that_exist() -> None:
+    layout = README.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    folders = re.findall(r"^`([a-z_./]+)/`", layout, re.M)
+
+    assert folders, "the layout section lists folders"
+    for folder in folders:
+        assert (ROOT / folder).is_dir(), folder
+
+
+def test_configuration_table_lists_every_setting() -> None:
+    from lgsp.settings import Settings
+
+    for name in Settings.model_fields:
+        assert f"LGSP_{name.upper()}" in README, name

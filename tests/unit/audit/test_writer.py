@@ -1,0 +1,218 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import anyio
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from lgsp.audit.chain import GENESIS_HASH, AuditEntry, record_hash
+from lgsp.audit.models import AuditHead, AuditRecord
+from lgsp.audit.repository import AuditRepository
+from lgsp.audit.verify import verify_chain
+from lgsp.audit.writer import AuditWriter
+from lgsp.db import make_engine, make_session_factory
+
+pytestmark = pytest.mark.anyio
+
+ICT = timezone(timedelta(hours=7))
+_START = datetime(2024, 5, 1, 8, 30, tzinfo=ICT)
+
+
+def make_entry(n: int = 0, **overrides: Any) -> AuditEntry:
+    values: dict[str, Any] = {
+        "request_id": f"req-{n}",
+        "instance": "lgsp-91",
+        "hop": "inbound",
+        "caller": "qlvb-client",
+        "target": "lgsp-91",
+        "service": "qlvb.send",
+        "method": "POST",
+        "path": "/services/qlvb.send",
+        "status": 200,
+        "latency_us": 1000 + n,
+        "request_sha256": "a" * 64,
+        "response_sha256": "b" * 64,
+        "occurred_at": _START + timedelta(microseconds=n),
+    }
+    return AuditEntry(**{**values, **overrides})
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_session_factory(engine)
+
+
+async def read_chain(
+    sessions: async_sessionmaker[AsyncSession], instance: str
+) -> tuple[list[AuditRecord], AuditHead | None]:
+    async with sessions() as session:
+        repository = AuditRepository(session)
+        return [r async for r in repository.iter_chain(instance)], await repository.head(instance)
+
+
+def assert_linked(records: list[AuditRecord], head: AuditHead | None) -> None:
+    assert [r.seq for r in records] == list(range(1, len(records) + 1))
+    prev_hash = GENESIS_HASH
+    for record in records:
+        assert record.prev_hash == prev_hash
+        assert record.hash == record_hash(record.to_entry(), seq=record.seq, prev_hash=prev_hash)
+        prev_hash = record.hash
+    assert head is not None
+    assert (head.seq, head.hash) == (len(records), prev_hash)
+
+
+async def test_appends_link_records_in_order_and_move_the_head(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    writer = AuditWriter(sessions)
+    entries = [make_entry(n) for n in range(5)]
+
+    await writer.append(entries[:3])
+    await writer.append(entries[3:])
+
+    records, head = await read_chain(sessions, "lgsp-91")
+    assert_linked(records, head)
+    assert [r.request_id for r in records] == [e.request_id for e in entries]
+
+
+async def test_records_read_back_as_the_exact_entries_written(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # A local-time, microsecond-precise timestamp must come back as the same instant, in UTC.
+    entry = make_entry(1, caller=None, service=None, occurred_at=_START.replace(microsecond=7))
+    await AuditWriter(sessions).append([entry])
+
+    (record,), _ = await read_chain(sessions, "lgsp-91")
+    assert record.to_entry() == entry
+    assert record.occurred_at.utcoffset() == timedelta(0)
+
+
+async def test_instances_have_independent_chains(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    writer = AuditWriter(sessions)
+    entries = [make_entry(n, instance=("lgsp-91", "ndxp")[n % 2]) for n in range(7)]
+
+    await writer.append(entries[:4])
+    await writer.append(entries[4:])
+
+    for instance, expected in (("lgsp-91", 4), ("ndxp", 3)):
+        records, head = await read_chain(sessions, instance)
+        assert len(records) == expected
+        assert_linked(records, head)
+
+
+async def test_concurrent_appends_build_one_chain_without_duplicate_seq(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    writer = AuditWriter(sessions)
+
+    async with anyio.create_task_group() as tasks:
+        for n in range(50):
+            tasks.start_soon(writer.append, [make_entry(n)])
+
+    records, head = await read_chain(sessions, "lgsp-91")
+    assert len(records) == 50
+    assert len({r.request_id for r in records}) == 50
+    assert_linked(records, head)
+
+
+async def test_a_second_writer_on_the_same_database_keeps_the_chain_valid(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    # Another engine, hence other connections: as close to another process as one test gets.
+    other_engine = make_engine(database_url)
+    try:
+        writers = [
+            AuditWriter(make_session_factory(engine)),
+            AuditWriter(make_session_factory(other_engine)),
+        ]
+        async with anyio.create_task_group() as tasks:
+            for n in range(40):
+                entries = [make_entry(n), make_entry(n, instance="ndxp", hop="upstream")]
+                tasks.start_soon(writers[n % 2].append, entries)
+    finally:
+        await other_engine.dispose()
+
+    sessions = make_session_factory(engine)
+    for instance in ("lgsp-91", "ndxp"):
+        records, head = await read_chain(sessions, instance)
+        assert len(records) == 40
+        assert_linked(records, head)
+    assert (await verify_chain(sessions)).ok
+
+
+async def test_a_failed_append_writes_nothing_and_leaves_heads_unchanged(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    writer = AuditWriter(sessions)
+    await writer.append([make_entry(0), make_entry(1)])
+    records_before, head_before = await read_chain(sessions, "lgsp-91")
+    assert head_before is not None
+    not_null_violation = make_entry(4, target=None)
+
+    with pytest.raises(IntegrityError):
+        await writer.append([make_entry(2), make_entry(3, instance="ndxp"), not_null_violation])
+
+    records, head = await read_chain(sessions, "lgsp-91")
+    assert [r.seq for r in records] == [r.seq for r in records_before]
+    assert head is not None
+    assert (head.seq, head.hash) == (head_before.seq, head_before.hash)
+    assert await read_chain(sessions, "ndxp") == ([], None)
+
+    await writer.append([make_entry(5)])  # the writer is usable again and continues the chain
+    records, head = await read_chain(sessions, "lgsp-91")
+    assert [r.request_id for r in records] == ["req-0", "req-1", "req-5"]
+    assert_linked(records, head)
+
+
+async def test_appending_nothing_opens_no_chain(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await AuditWriter(sessions).append([])
+
+    async with sessions() as session:
+        assert await AuditRepository(session).instances() == []
+
+
+async def test_by_request_id_returns_every_hop_of_one_request_in_order(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    later = _START + timedelta(seconds=1)
+    await AuditWriter(sessions).append(
+        [
+            make_entry(1, occurred_at=later),
+            make_entry(1, hop="upstream", target="qlvb"),
+            make_entry(1, instance="ndxp", occurred_at=later + timedelta(seconds=1)),
+            make_entry(2),
+        ]
+    )
+
+    async with sessions() as session:
+        repository = AuditRepository(session)
+        every_hop = await repository.by_request_id("req-1")
+        local_hops = await repository.by_request_id("req-1", instance="lgsp-91")
+
+    assert [(r.instance, r.hop) for r in every_hop] == [
+        ("lgsp-91", "upstream"),
+        ("lgsp-91", "inbound"),
+        ("ndxp", "inbound"),
+    ]
+    assert [(r.instance, r.hop) for r in local_hops] == [
+        ("lgsp-91", "upstream"),
+        ("lgsp-91", "inbound"),
+    ]
+
+
+async def test_iter_chain_pages_through_more_records_than_one_batch(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await AuditWriter(sessions).append([make_entry(n) for n in range(7)])
+
+    async with sessions() as session:
+        seqs = [r.seq async for r in AuditRepository(session).iter_chain("lgsp-91", batch_size=3)]
+
+    assert seqs == list(range(1, 8))

@@ -1,0 +1,86 @@
+"""Catalog files: loaded when valid, refused with the file's name when not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lgsp.catalog.loader import CatalogError, load_catalog, match_operation
+from lgsp.settings import Settings
+
+VALID = """
+id = "demo"
+version = "v1"
+title = "Demo"
+system = "dancu"
+owner = "province"
+adapter = "dancu"
+
+[[operations]]
+id = "get_thing"
+method = "GET"
+path = "/things/{thing_id}"
+"""
+
+
+def write(folder: Path, name: str, text: str) -> None:
+    (folder / name).write_text(text, encoding="utf-8")
+
+
+def test_shipped_catalog_loads() -> None:
+    catalog = load_catalog(Settings(_env_file=None).catalog_dir, known_adapters={"dancu"})  # type: ignore[call-arg]
+
+    assert catalog.get("dancu", "v1") is not None
+
+
+def test_operation_matching_extracts_path_parameters(tmp_path: Path) -> None:
+    write(tmp_path, "demo.toml", VALID)
+    service = load_catalog(tmp_path, known_adapters={"dancu"}).get("demo", "v1")
+    assert service is not None
+
+    matched, _ = match_operation(service, "GET", "/things/42")
+    wrong_method, allowed = match_operation(service, "POST", "/things/42")
+    nested, _ = match_operation(service, "GET", "/things/42/../43")
+
+    assert matched is not None
+    assert matched.path_params == {"thing_id": "42"}
+    assert wrong_method is None
+    assert allowed == ["GET"]
+    assert nested is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id = ", "broken.toml"),
+        (VALID.replace('version = "v1"', 'version = "1"'), "version"),
+        (VALID.replace('adapter = "dancu"', 'adapter = "nosuch"'), "adapter 'nosuch' is unknown"),
+        (VALID.replace('owner = "province"', 'owner = "mars"'), "owner"),
+        (VALID + "\nsurprise = 1\n", "surprise"),
+        (VALID.split("[[operations]]")[0], "operations"),
+    ],
+)
+def test_broken_catalog_file_is_refused_with_its_name(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    write(tmp_path, "broken.toml", text)
+
+    with pytest.raises(CatalogError) as error:
+        load_catalog(tmp_path, known_adapters={"dancu"})
+
+    assert "broken.toml" in str(error.value)
+    assert message in str(error.value)
+
+
+def test_same_service_twice_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "a.toml", VALID)
+    write(tmp_path, "b.toml", VALID)
+
+    with pytest.raises(CatalogError, match="defined twice"):
+        load_catalog(tmp_path, known_adapters={"dancu"})
+
+
+def test_missing_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="does not exist"):
+        load_catalog(tmp_path / "nope", known_adapters={"dancu"})

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from lgsp.logging import configure_logging, request_id_var
+from lgsp.masking import PersonalDataFilter, mask_personal_data
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("091087000123", "091*******23"),
+        ("CMND 123456789", "CMND 123****89"),
+        ("/citizens/091087000123?cmnd=123456789", "/citizens/091*******23?cmnd=123****89"),
+        ("cccd=091087000123, cha=079203001234", "cccd=091*******23, cha=079*******34"),
+        ('{"soDinhDanh":"091087000123"}', '{"soDinhDanh":"091*******23"}'),
+    ],
+)
+def test_cccd_and_cmnd_numbers_are_masked(text: str, masked: str) -> None:
+    assert mask_personal_data(text) == masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12345678",  # 8 digits
+        "0912345678",  # 10 digits: a mobile number
+        "09108700012",  # 11 digits
+        "0910870001234",  # 13 digits
+        "4111111111111111",  # 16 digits
+        "ngày 01/05/2024, 200 OK",
+    ],
+)
+def test_other_digit_runs_are_left_alone(text: str) -> None:
+    assert mask_personal_data(text) == text
+
+
+def make_record(msg: str, args: Any) -> logging.LogRecord:
+    return logging.LogRecord("lgsp.test", logging.INFO, __file__, 1, msg, args, None)
+
+
+@pytest.mark.parametrize(
+    ("msg", "args"),
+    [
+        ("lookup 091087000123 done", ()),
+        ("lookup %s done", ("091087000123",)),
+        ("lookup %(cccd)s done", ({"cccd": "091087000123"},)),  # as logger.info passes it
+        # httpx logs `httpx.URL` objects, not strings (httpx/_client.py).
+        ("lookup %s done", (httpx.URL("http://dancu/citizens/091087000123"),)),
+    ],
+    ids=["msg", "tuple-args", "dict-args", "non-string-args"],
+)
+def test_filter_masks_the_message_and_its_arguments(msg: str, args: Any) -> None:
+    record = make_record(msg, args)
+
+    assert PersonalDataFilter().filter(record) is True
+    message = record.getMessage()
+    assert "091*******23" in message
+    assert "091087000123" not in message
+
+
+def test_filter_masks_tracebacks() -> None:
+    try:
+        raise LookupError("no citizen 091087000123")
+    except LookupError:
+        record = logging.LogRecord(
+            "lgsp.test", logging.ERROR, __file__, 1, "failed", (), sys.exc_info()
+        )
+
+    PersonalDataFilter().filter(record)
+
+    assert record.exc_text is not None
+    assert "no citizen 091*******23" in record.exc_text
+    assert "091087000123" not in logging.Formatter().format(record)
+
+
+@pytest.fixture
+def configure() -> Iterator[Callable[..., None]]:
+    """Calls `configure_logging`, then undoes it: handlers added, root and httpx levels."""
+    root = logging.getLogger()
+    names = ("httpx", "httpcore")
+    saved_levels = [root.level, *(logging.getLogger(name).level for name in names)]
+    added: list[logging.Handler] = []
+
+    def configure(**kwargs: Any) -> None:
+        before = list(root.handlers)
+        configure_logging(**kwargs)
+        added.extend(h for h in root.handlers if h not in before)
+
+    yield configure
+    for handler in added:
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(saved_levels[0])
+    for name, level in zip(names, saved_levels[1:], strict=True):
+        logging.getLogger(name).setLevel(level)
+
+
+def test_configure_logging_quiets_httpx_and_httpcore(configure: Callable[..., None]) -> None:
+    configure()
+
+    assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
+    assert logging.getLogger("httpcore").getEffectiveLevel() == logging.WARNING
+    assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+
+
+def test_configured_logs_are_masked_and_carry_the_request_id(
+    configure: Callable[..., None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure()
+    token = request_id_var.set("req-42")
+    try:
+        logging.getLogger("lgsp.routing").info("lookup %s", "091087000123")
+    finally:
+        request_id_var.reset(token)
+
+    err = capsys.readouterr().err
+    assert "[req-42] lookup 091*******23" in err
+    assert "091087000123" not in err
+
+
+def test_json_logs_are_one_masked_object_per_line(
+    configure: Callable[..., None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure(json=True)
+    logging.getLogger("lgsp.routing").warning("lookup %s", "091087000123")
+
+    (line,) = capsys.readouterr().err.splitlines()
+    logged = json.loads(line)
+    assert logged["message"] == "lookup 091*******23"
+    assert logged["request_id"] == "-"
+    assert (logged["level"], logged["logger"]) == ("WARNING", "lgsp.routing")
+
+
+def test_configuring_twice_installs_one_handler(configure: Callable[..., None]) -> None:
+    handlers_before = len(logging.getLogger().handlers)
+
+    configure()
+    configure()
+
+    assert len(logging.getLogger().handlers) == handlers_before + 1

@@ -1,0 +1,107 @@
+"""Settings defaults, the production guard, and the topology file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from lgsp.settings import Settings
+from lgsp.topology import DEFAULT_TOPOLOGY, TopologyError, load_topology
+
+
+def test_defaults_use_sqlite_under_the_data_dir(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+
+    assert settings.resolved_database_url == f"sqlite+aiosqlite:///{tmp_path / 'lgsp.db'}"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u@h:5432/db", "postgresql+psycopg://u@h:5432/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+    ],
+)
+def test_plain_database_urls_get_our_async_drivers(given: str, expected: str) -> None:
+    assert Settings(_env_file=None, database_url=given).database_url == expected  # type: ignore[call-arg]
+
+
+def test_environment_variables_configure_the_bus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LGSP_SEED", "99")
+    monkeypatch.setenv("LGSP_DATABASE_URL", "postgresql://x@y/z")
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+
+    assert settings.seed == 99
+    assert settings.database_url == "postgresql+psycopg://x@y/z"
+
+
+def test_production_profile_refuses_the_published_demo_secret() -> None:
+    with pytest.raises(ValidationError, match="demo secret"):
+        Settings(_env_file=None, profile="production")  # type: ignore[call-arg]
+
+    allowed = Settings(_env_file=None, profile="production", demo_client_secret="s3cr3t-of-ours")  # type: ignore[call-arg]
+    assert allowed.profile == "production"
+
+
+def test_default_topology_has_ndxp_and_the_five_provinces() -> None:
+    names = [(i.name, i.mount_path, i.province_code) for i in DEFAULT_TOPOLOGY.instances]
+
+    assert names == [
+        ("ndxp", "/ndxp", None),
+        ("kiengiang", "/lgsp/kiengiang", "91"),
+        ("tiengiang", "/lgsp/tiengiang", "82"),
+        ("binhthuan", "/lgsp/binhthuan", "60"),
+        ("haugiang", "/lgsp/haugiang", "93"),
+        ("binhdinh", "/lgsp/binhdinh", "52"),
+    ]
+
+
+def test_topology_file_can_point_a_system_at_a_url(tmp_path: Path) -> None:
+    path = tmp_path / "topology.toml"
+    path.write_text(
+        """
+[[instances]]
+name = "cantho"
+kind = "province"
+title = "LGSP Cần Thơ"
+province_code = "92"
+systems = [{ name = "dancu", url = "http://127.0.0.1:9001" }]
+""",
+        encoding="utf-8",
+    )
+
+    topology = load_topology(path)
+
+    instance = topology.get("cantho")
+    assert instance is not None
+    system = instance.system("dancu")
+    assert system is not None
+    assert str(system.url) == "http://127.0.0.1:9001/"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'instances = [{ name = "x", kind = "province", title = "X" }]',
+        'instances = [{ name = "n1", kind = "national", title = "A" }, '
+        '{ name = "n2", kind = "national", title = "B" }]',
+        "instances = []",
+        "instances = [",
+    ],
+)
+def test_invalid_topology_files_are_refused(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "topology.toml"
+    path.write_text(text, encoding="utf-8")
+
+    with pytest.raises(TopologyError):
+        load_topology(path)
+
+
+def test_missing_topology_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(TopologyError, match="cannot read"):
+        load_topology(tmp_path / "absent.toml")
