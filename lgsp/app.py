@@ -22,6 +22,7 @@ from adapters.base import Adapter
 from lgsp.audit.recorder import AuditRecorder
 from lgsp.audit.router import router as audit_router
 from lgsp.audit.writer import AuditWriter
+from lgsp.auth.client_cache import ClientCache
 from lgsp.auth.clients import ALL_METHODS, ensure_client
 from lgsp.auth.keys import load_or_create_keys
 from lgsp.auth.repository import ClientRepository
@@ -33,7 +34,7 @@ from lgsp.deps import BUS_STATE_KEY, BusDep
 from lgsp.errors import install_error_handlers
 from lgsp.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from lgsp.routing.router import router as invocation_router
-from lgsp.routing.systems import open_system_client
+from lgsp.routing.systems import open_system
 from lgsp.settings import Settings
 from lgsp.state import BusState, InstanceState
 from lgsp.topology import InstanceSpec, Topology, load_topology
@@ -138,9 +139,9 @@ def _lifespan(
                     spec=spec, issuer=f"{settings.public_url}{spec.mount_path}", keys=keys
                 )
                 for system in spec.systems:
-                    client = open_system_client(spec, system, settings)
-                    stack.push_async_callback(client.aclose)
-                    instance.systems[system.name] = client
+                    transport = open_system(spec, system, settings)
+                    stack.push_async_callback(transport.aclose)
+                    instance.systems[system.name] = transport
                 instances[spec.name] = instance
             bus = BusState(
                 settings=settings,
@@ -150,6 +151,7 @@ def _lifespan(
                 catalog=catalog,
                 adapters=adapters,
                 audit_writer=AuditWriter(session_factory),
+                client_cache=ClientCache(ttl_seconds=settings.client_cache_seconds),
                 instances=instances,
                 ready=True,
             )

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import Scope
 
 from lgsp.audit.recorder import AUDIT_SCOPE_KEY, AuditContext
+from lgsp.auth.client_cache import ClientSnapshot
 from lgsp.auth.repository import ClientRepository
 from lgsp.auth.tokens import ADMIN_SCOPE, verify_token
 from lgsp.errors import AccessDenied, InvalidToken
@@ -34,21 +35,21 @@ def bus_state_from_scope(scope: Scope) -> BusState:
     return state
 
 
-def get_bus(request: Request) -> BusState:
+async def get_bus(request: Request) -> BusState:
     return bus_state_from_scope(request.scope)
 
 
 BusDep = Annotated[BusState, Depends(get_bus)]
 
 
-def get_settings(bus: BusDep) -> Settings:
+async def get_settings(bus: BusDep) -> Settings:
     return bus.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_instance(request: Request, bus: BusDep) -> InstanceState:
+async def get_instance(request: Request, bus: BusDep) -> InstanceState:
     name: str = request.app.state.instance_name
     instance: InstanceState = bus.instances[name]
     return instance
@@ -57,7 +58,7 @@ def get_instance(request: Request, bus: BusDep) -> InstanceState:
 InstanceDep = Annotated[InstanceState, Depends(get_instance)]
 
 
-def get_audit_context(request: Request) -> AuditContext:
+async def get_audit_context(request: Request) -> AuditContext:
     context = request.scope.get(AUDIT_SCOPE_KEY)
     if not isinstance(context, AuditContext):
         raise RuntimeError("instance apps must be wrapped in AuditRecorder")
@@ -108,16 +109,36 @@ async def get_caller(
         algorithms=list(bus.settings.jwt_algorithms),
     )
     audit.caller = claims.client_id
-    # Rights are read on every call (as X-Road does), so a revocation takes effect at once.
-    client = await ClientRepository(session).get(instance.spec.name, claims.client_id)
-    if client is None or client.revoked_at is not None:
+    snapshot = await _client_snapshot(bus, session, instance.spec.name, claims.client_id)
+    if snapshot is None or snapshot.revoked:
         raise InvalidToken("The client this token was issued to is revoked or unknown.")
     return Caller(
-        client_id=client.client_id,
+        client_id=claims.client_id,
         scopes=claims.scopes,
-        is_admin=client.is_admin,
-        rights={right.service: right.methods for right in client.rights},
+        is_admin=snapshot.is_admin,
+        rights=snapshot.rights,
     )
+
+
+async def _client_snapshot(
+    bus: BusState, session: AsyncSession, instance: str, client_id: str
+) -> ClientSnapshot | None:
+    """Rights are checked on every call (as X-Road does), from a cache of a few seconds."""
+    hit, snapshot = bus.client_cache.get(instance, client_id)
+    if hit:
+        return snapshot
+    client = await ClientRepository(session).get(instance, client_id)
+    snapshot = (
+        None
+        if client is None
+        else ClientSnapshot(
+            is_admin=client.is_admin,
+            rights={right.service: right.methods for right in client.rights},
+            revoked=client.revoked_at is not None,
+        )
+    )
+    bus.client_cache.put(instance, client_id, snapshot)
+    return snapshot
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     jwt_algorithms: list[Literal["RS256"]] = ["RS256"]
     """Signature algorithms accepted when verifying tokens: an explicit list, never `none`."""
 
+    client_cache_seconds: float = Field(default=2.0, ge=0, le=300)
+    """How long a client's rights and revocation are cached; 0 reads them on every call."""
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Largest request body the gateway accepts (413 above it)."""
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.base import Adapter
 from lgsp.audit.writer import AuditWriter
+from lgsp.auth.client_cache import ClientCache
 from lgsp.auth.keys import KeySet
 from lgsp.catalog.loader import Catalog
+from lgsp.routing.transports import SystemTransport
 from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec, Topology
 
@@ -23,7 +24,7 @@ class InstanceState:
     spec: InstanceSpec
     issuer: str
     keys: KeySet
-    systems: dict[str, httpx.AsyncClient] = field(default_factory=dict)
+    systems: dict[str, SystemTransport] = field(default_factory=dict)
 
 
 @dataclass
@@ -35,5 +36,6 @@ class BusState:
     catalog: Catalog
     adapters: dict[str, Adapter]
     audit_writer: AuditWriter
+    client_cache: ClientCache
     instances: dict[str, InstanceState]
     ready: bool = False

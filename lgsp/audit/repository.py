@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import asdict
 
-from sqlalchemy import Executable, select, union
+from sqlalchemy import Executable, insert, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lgsp.audit.chain import GENESIS_HASH, AuditEntry
 from lgsp.audit.models import AuditHead, AuditRecord
+
+Link = tuple[AuditEntry, int, str, str]
+"""An entry with its place in the chain: (entry, seq, prev_hash, hash)."""
 
 
 class AuditRepository:
@@ -39,10 +43,16 @@ class AuditRepository:
             raise RuntimeError(f"audit head for {instance!r} vanished while locked")
         return head
 
-    def add(self, entry: AuditEntry, *, seq: int, prev_hash: str, hash: str) -> AuditRecord:
-        record = AuditRecord.from_entry(entry, seq=seq, prev_hash=prev_hash, hash=hash)
-        self.session.add(record)
-        return record
+    async def add_linked(self, links: Sequence[Link]) -> None:
+        """Insert linked records in one executemany: no ORM objects, no ids read back."""
+        if links:
+            await self.session.execute(
+                insert(AuditRecord),
+                [
+                    {**asdict(entry), "seq": seq, "prev_hash": prev_hash, "hash": digest}
+                    for entry, seq, prev_hash, digest in links
+                ],
+            )
 
     async def by_request_id(
         self, request_id: str, *, instance: str | None = None

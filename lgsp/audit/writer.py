@@ -1,12 +1,16 @@
 """Appends hops to the audit chains durably: `append` returns only once the records are committed.
 
-The gateway answers 2xx only after `append` returns, and 503 if it raises (DESIGN.md §3), so
-every append is one transaction that either links all its records or none.
+The gateway answers 2xx only after `append` returns, and 503 if it raises (DESIGN.md §3). To keep
+that promise cheap, appends are group-committed: requests that arrive while a transaction is
+being written wait for the next one, which links all their records at once, so a burst of N
+requests costs one transaction (and one fsync) instead of N. Each request's records stay
+contiguous and in order in their chain.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,28 +18,66 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from lgsp.audit.chain import AuditEntry, record_hash
 from lgsp.audit.repository import AuditRepository
 
+logger = logging.getLogger(__name__)
+
+MAX_BATCH_ENTRIES = 2000
+"""Bound on one transaction; a larger backlog is written in several."""
+
+_Pending = tuple[Sequence[AuditEntry], "asyncio.Future[None]"]
+
 
 class AuditWriter:
-    """Links entries onto their instances' chains, one writer at a time.
+    """Links entries onto their instances' chains; one flusher per process writes at a time.
 
-    The lock keeps this process's appends from queueing on the database lock. Other processes
-    are held off by the database itself: `BEGIN IMMEDIATE` on SQLite, and on PostgreSQL a
-    `SELECT … FOR UPDATE` of each head before it is read.
+    Other processes are held off by the database itself: `BEGIN IMMEDIATE` on SQLite, and on
+    PostgreSQL a `SELECT … FOR UPDATE` of each head before it is read.
     """
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
-        self._lock = asyncio.Lock()
+        self._pending: list[_Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def append(self, entries: Sequence[AuditEntry]) -> None:
-        """Link and commit `entries` (for any instances) in one transaction, in order."""
+        """Link and commit `entries` (for any instances), contiguously and in order."""
         if not entries:
             return
-        async with self._lock:
-            await self._write_batch(entries)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((entries, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await future
+
+    async def _flush(self) -> None:
+        """Write whatever is pending, batch after batch, until nothing is left."""
+        while self._pending:
+            batch: list[_Pending] = []
+            size = 0
+            while self._pending and (
+                not batch or size + len(self._pending[0][0]) <= MAX_BATCH_ENTRIES
+            ):
+                item = self._pending.pop(0)
+                batch.append(item)
+                size += len(item[0])
+            await self._commit_batch(batch)
+
+    async def _commit_batch(self, batch: list[_Pending]) -> None:
+        try:
+            await self._write_batch([entry for entries, _ in batch for entry in entries])
+        except Exception as error:
+            if len(batch) == 1:
+                _settle(batch[0][1], error)
+                return
+            # One bad request must not fail the others that happened to share its transaction.
+            logger.warning("group commit of %d requests failed; retrying one by one", len(batch))
+            for item in batch:
+                await self._commit_batch([item])
+            return
+        for _, future in batch:
+            _settle(future, None)
 
     async def _write_batch(self, entries: Sequence[AuditEntry]) -> None:
-        """Write one batch in one transaction: the seam where group commit will plug in."""
+        """Write one batch in one transaction."""
         async with self._session_factory() as session:
             # Read by lgsp.db's SQLite `begin` hook (take the write lock before reading the
             # head); other dialects ignore the option.
@@ -46,10 +88,21 @@ class AuditWriter:
                 instance: await repository.lock_head(instance)
                 for instance in sorted({entry.instance for entry in entries})
             }
+            links = []
             for entry in entries:
                 head = heads[entry.instance]
                 seq = head.seq + 1
                 digest = record_hash(entry, seq=seq, prev_hash=head.hash)
-                repository.add(entry, seq=seq, prev_hash=head.hash, hash=digest)
+                links.append((entry, seq, head.hash, digest))
                 head.seq, head.hash = seq, digest
+            await repository.add_linked(links)
             await session.commit()
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():  # the waiting request was cancelled (client gone)
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)

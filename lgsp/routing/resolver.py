@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
-
 from lgsp.catalog.schemas import ServiceSpec
 from lgsp.errors import ServiceNotFound
+from lgsp.routing.transports import SystemTransport
 from lgsp.state import InstanceState
 
 
@@ -13,8 +12,8 @@ def owner_is_reachable(service: ServiceSpec, instance: InstanceState) -> bool:
     return service.owner == instance.spec.kind and service.system in instance.systems
 
 
-def resolve_owner(service: ServiceSpec, instance: InstanceState) -> httpx.AsyncClient:
-    """The client for the owning system, when this instance owns it.
+def resolve_owner(service: ServiceSpec, instance: InstanceState) -> SystemTransport:
+    """The transport to the owning system, when this instance owns it.
 
     Services owned elsewhere are reached through NDXP (DESIGN.md §3 "Routing"); until that hop
     exists an instance answers only for the systems it owns.

@@ -29,7 +29,6 @@ from lgsp.errors import (
 )
 from lgsp.logging import request_id_var
 from lgsp.masking import mask_personal_data
-from lgsp.routing.forwarder import forward
 from lgsp.routing.resolver import resolve_owner
 
 router = APIRouter(tags=["invocation"])
@@ -95,7 +94,7 @@ async def invoke_service(
     started = time.perf_counter_ns()
     status, response_body = 0, b""
     try:
-        response = await forward(system, system_request, system=service.system)
+        response = await system.send(system_request)
         status, response_body = response.status, response.body
     except LgspError as error:  # a failed hop is audited too, with the status we answer
         status = error.status

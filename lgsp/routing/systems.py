@@ -1,4 +1,4 @@
-"""Opens one HTTP client per system an instance owns: in-process mock or a real URL."""
+"""Opens one transport per system an instance owns: the in-process mock, or a real URL."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 import httpx
 from fastapi import FastAPI
 
+from lgsp.routing.transports import HttpTransport, InProcessTransport, SystemTransport
 from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec, SystemSpec
 from mocks.config import SystemConfig
@@ -17,17 +18,15 @@ MOCK_SYSTEMS: dict[str, Callable[[SystemConfig], FastAPI]] = {
 }
 
 
-def open_system_client(
-    instance: InstanceSpec, system: SystemSpec, settings: Settings
-) -> httpx.AsyncClient:
-    """The forwarding client for one system; the caller closes it (lifespan)."""
-    timeout = httpx.Timeout(settings.upstream_timeout_seconds)
+def open_system(instance: InstanceSpec, system: SystemSpec, settings: Settings) -> SystemTransport:
+    """The forwarding transport for one system; the caller closes it (lifespan)."""
     if system.url is not None:
-        return httpx.AsyncClient(
+        client = httpx.AsyncClient(
             base_url=str(system.url),
-            timeout=timeout,
+            timeout=httpx.Timeout(settings.upstream_timeout_seconds),
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
+        return HttpTransport(client, system=system.name)
     factory = MOCK_SYSTEMS.get(system.name)
     if factory is None:
         raise ValueError(
@@ -42,8 +41,9 @@ def open_system_client(
             population=settings.population,
         )
     )
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url=f"http://{system.name}.{instance.name}.internal",
-        timeout=timeout,
+    return InProcessTransport(
+        app,
+        system=system.name,
+        host=f"{system.name}.{instance.name}.internal",
+        timeout=settings.upstream_timeout_seconds,
     )

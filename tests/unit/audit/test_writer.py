@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -216,3 +217,54 @@ async def test_iter_chain_pages_through_more_records_than_one_batch(
         seqs = [r.seq async for r in AuditRepository(session).iter_chain("lgsp-91", batch_size=3)]
 
     assert seqs == list(range(1, 8))
+
+
+async def test_concurrent_appends_share_transactions_and_stay_contiguous(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = AuditWriter(sessions)
+    transactions = 0
+    write_batch = writer._write_batch
+
+    async def counting(entries: Any) -> None:
+        nonlocal transactions
+        transactions += 1
+        await write_batch(entries)
+
+    monkeypatch.setattr(writer, "_write_batch", counting)
+
+    async with anyio.create_task_group() as tasks:
+        for n in range(40):
+            hops = [make_entry(n), make_entry(n, hop="upstream")]
+            tasks.start_soon(writer.append, hops)
+
+    records, head = await read_chain(sessions, "lgsp-91")
+    assert_linked(records, head)
+    assert len(records) == 80
+    assert transactions < 40  # group commit: requests waiting together share one transaction
+    pairs = [
+        (a.request_id, a.hop, b.request_id, b.hop)
+        for a, b in zip(records[::2], records[1::2], strict=True)
+    ]
+    assert all(a == b and (ha, hb) == ("inbound", "upstream") for a, ha, b, hb in pairs)
+
+
+async def test_one_bad_request_in_a_shared_transaction_fails_alone(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    writer = AuditWriter(sessions)
+    await writer.append([make_entry(0)])  # the head exists, so the batch below shares one flush
+
+    results = await asyncio.gather(
+        writer.append([make_entry(1)]),
+        writer.append([make_entry(2, target=None)]),
+        writer.append([make_entry(3)]),
+        return_exceptions=True,
+    )
+
+    assert results[0] is None
+    assert isinstance(results[1], IntegrityError)
+    assert results[2] is None
+    records, head = await read_chain(sessions, "lgsp-91")
+    assert [r.request_id for r in records] == ["req-0", "req-1", "req-3"]
+    assert_linked(records, head)

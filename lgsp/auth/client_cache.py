@@ -1,0 +1,48 @@
+"""A short-lived cache of each client's admin flag, rights and revocation, read on every call.
+
+Reading them from the database on every call costs a connection checkout and two queries on
+the hot path; holding them for `LGSP_CLIENT_CACHE_SECONDS` (2 s by default, 0 to turn off)
+bounds how late a revocation or a change of rights made elsewhere (the CLI, another worker)
+takes effect. The token endpoint always reads the database.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+MAX_ENTRIES = 10_000
+
+
+@dataclass(frozen=True)
+class ClientSnapshot:
+    is_admin: bool
+    rights: dict[str, str]
+    revoked: bool
+
+
+class ClientCache:
+    def __init__(self, *, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._entries: OrderedDict[tuple[str, str], tuple[float, ClientSnapshot | None]] = (
+            OrderedDict()
+        )
+
+    def get(self, instance: str, client_id: str) -> tuple[bool, ClientSnapshot | None]:
+        """(hit, snapshot); a hit with `None` means the client is known not to exist."""
+        entry = self._entries.get((instance, client_id))
+        if entry is None or entry[0] <= self._clock():
+            return False, None
+        return True, entry[1]
+
+    def put(self, instance: str, client_id: str, snapshot: ClientSnapshot | None) -> None:
+        if self._ttl <= 0:
+            return
+        key = (instance, client_id)
+        self._entries[key] = (self._clock() + self._ttl, snapshot)
+        self._entries.move_to_end(key)
+        while len(self._entries) > MAX_ENTRIES:
+            self._entries.popitem(last=False)

@@ -1,0 +1,131 @@
+"""How a gateway reaches the system that owns a service: in-process, or over HTTP.
+
+Both speak `SystemRequest` → `SystemResponse` and map their failures to the same problems
+(502 `UPSTREAM_UNAVAILABLE`, 504 `UPSTREAM_TIMEOUT`). The in-process transport calls a mounted
+mock's ASGI app directly — no sockets and no HTTP client machinery, which on the hot path cost
+more than the mock itself (DESIGN.md §3, "Forwarding over HTTP must be fast").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+from urllib.parse import urlencode
+
+import httpx
+from starlette.types import ASGIApp, Message
+
+from adapters.base import SystemRequest, SystemResponse
+from lgsp.errors import UpstreamTimeout, UpstreamUnavailable
+
+MAX_UPSTREAM_BODY = 16 * 1024 * 1024
+
+
+class SystemTransport(Protocol):
+    async def send(self, request: SystemRequest) -> SystemResponse: ...
+
+    async def aclose(self) -> None: ...
+
+
+class InProcessTransport:
+    """Calls an ASGI app in this process, as the server would, with a timeout and a size bound."""
+
+    def __init__(self, app: ASGIApp, *, system: str, host: str, timeout: float) -> None:
+        self._app = app
+        self._system = system
+        self._host = host.encode()
+        self._timeout = timeout
+
+    async def send(self, request: SystemRequest) -> SystemResponse:
+        headers = [(b"host", self._host)]
+        headers += [(k.lower().encode(), v.encode()) for k, v in request.headers.items()]
+        if request.body:
+            headers.append((b"content-length", str(len(request.body)).encode()))
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": request.method,
+            "scheme": "http",
+            "path": request.path,
+            "raw_path": request.path.encode(),
+            "query_string": urlencode(request.query).encode(),
+            "root_path": "",
+            "headers": headers,
+            "client": None,
+            "server": None,
+            "state": {},
+        }
+        body_sent = False
+        status, content_type, chunks, size = 500, None, [], 0
+
+        async def receive() -> Message:
+            nonlocal body_sent
+            if body_sent:
+                return {"type": "http.disconnect"}
+            body_sent = True
+            return {"type": "http.request", "body": request.body, "more_body": False}
+
+        async def send(message: Message) -> None:
+            nonlocal status, content_type, size
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                for key, value in message.get("headers", []):
+                    if key.lower() == b"content-type":
+                        content_type = value.decode("latin-1")
+            elif message["type"] == "http.response.body":
+                size += len(message.get("body", b""))
+                if size > MAX_UPSTREAM_BODY:
+                    raise UpstreamUnavailable(f"System {self._system} answered too much.")
+                chunks.append(message.get("body", b""))
+
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._app(scope, receive, send)
+        except TimeoutError:
+            raise UpstreamTimeout(f"System {self._system} did not answer in time.") from None
+        except UpstreamUnavailable:
+            raise
+        except Exception:
+            raise UpstreamUnavailable(f"System {self._system} failed to answer.") from None
+        return SystemResponse(status=status, body=b"".join(chunks), content_type=content_type)
+
+    async def aclose(self) -> None:
+        return None
+
+
+class HttpTransport:
+    """A system reached at a URL (another process, or an integrator's real system)."""
+
+    def __init__(self, client: httpx.AsyncClient, *, system: str) -> None:
+        self._client = client
+        self._system = system
+
+    async def send(self, request: SystemRequest) -> SystemResponse:
+        """The adapter's request as built: the caller's own headers and token never cross."""
+        try:
+            async with self._client.stream(
+                request.method,
+                request.path,
+                params=list(request.query),
+                content=request.body or None,
+                headers=dict(request.headers),
+            ) as response:
+                chunks, size = [], 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > MAX_UPSTREAM_BODY:
+                        raise UpstreamUnavailable(f"System {self._system} answered too much.")
+                    chunks.append(chunk)
+        except httpx.TimeoutException:
+            raise UpstreamTimeout(f"System {self._system} did not answer in time.") from None
+        except httpx.TransportError:
+            raise UpstreamUnavailable(f"System {self._system} could not be reached.") from None
+        return SystemResponse(
+            status=response.status_code,
+            body=b"".join(chunks),
+            content_type=response.headers.get("content-type"),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,129 @@
+"""Both ways of reaching an owning system answer alike, and fail with the same problems."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+import respx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from adapters.base import SystemRequest
+from lgsp.errors import UpstreamTimeout, UpstreamUnavailable
+from lgsp.routing.transports import MAX_UPSTREAM_BODY, HttpTransport, InProcessTransport
+
+pytestmark = pytest.mark.anyio
+
+
+async def echo(request: Request) -> JSONResponse:
+    return JSONResponse(
+        {
+            "method": request.method,
+            "path": request.url.path,
+            "query": dict(request.query_params),
+            "body": (await request.body()).decode(),
+            "content_type": request.headers.get("content-type"),
+        },
+        status_code=201,
+    )
+
+
+async def slow(_request: Request) -> JSONResponse:
+    await asyncio.sleep(5)
+    return JSONResponse({})
+
+
+async def broken(_request: Request) -> JSONResponse:
+    raise RuntimeError("the mock fell over")
+
+
+async def huge(_request: Request) -> Response:
+    return Response(b"x" * (MAX_UPSTREAM_BODY + 1))
+
+
+APP = Starlette(
+    routes=[
+        Route("/echo/{rest:path}", echo, methods=["GET", "POST"]),
+        Route("/slow", slow),
+        Route("/broken", broken),
+        Route("/huge", huge),
+    ]
+)
+
+
+def in_process(timeout: float = 2.0) -> InProcessTransport:
+    return InProcessTransport(APP, system="demo", host="demo.test", timeout=timeout)
+
+
+async def test_in_process_call_passes_method_path_query_body_and_headers() -> None:
+    response = await in_process().send(
+        SystemRequest(
+            method="POST",
+            path="/echo/a/b",
+            query=(("trang", "2"),),
+            body=b'{"x":1}',
+            headers={"Content-Type": "application/json"},
+        )
+    )
+
+    assert response.status == 201
+    assert response.content_type == "application/json"
+    assert httpx.Response(200, content=response.body).json() == {
+        "method": "POST",
+        "path": "/echo/a/b",
+        "query": {"trang": "2"},
+        "body": '{"x":1}',
+        "content_type": "application/json",
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "error"),
+    [("/slow", UpstreamTimeout), ("/broken", UpstreamUnavailable), ("/huge", UpstreamUnavailable)],
+)
+async def test_in_process_failures_map_to_upstream_problems(
+    path: str, error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        await in_process(timeout=0.2).send(SystemRequest(method="GET", path=path))
+
+
+@respx.mock(base_url="http://system.test", assert_all_called=True)
+async def test_http_transport_sends_the_request_as_built(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post("/api/x").mock(return_value=httpx.Response(200, json={"ok": 1}))
+    transport = HttpTransport(httpx.AsyncClient(base_url="http://system.test"), system="demo")
+
+    response = await transport.send(
+        SystemRequest(method="POST", path="/api/x", query=(("a", "1"),), body=b"hi")
+    )
+    await transport.aclose()
+
+    assert response.status == 200
+    assert response.content_type == "application/json"
+    sent = route.calls.last.request
+    assert sent.url.params["a"] == "1"
+    assert sent.content == b"hi"
+    assert "authorization" not in sent.headers
+
+
+@pytest.mark.parametrize(
+    ("raised", "error"),
+    [
+        (httpx.ConnectError("refused"), UpstreamUnavailable),
+        (httpx.ReadTimeout("slow"), UpstreamTimeout),
+        (httpx.RemoteProtocolError("garbage"), UpstreamUnavailable),
+    ],
+)
+async def test_http_transport_failures_map_to_upstream_problems(
+    raised: Exception, error: type[Exception]
+) -> None:
+    with respx.mock(base_url="http://system.test", assert_all_called=True) as router:
+        router.get("/api/x").mock(side_effect=raised)
+        transport = HttpTransport(httpx.AsyncClient(base_url="http://system.test"), system="demo")
+        with pytest.raises(error):
+            await transport.send(SystemRequest(method="GET", path="/api/x"))
+        await transport.aclose()
