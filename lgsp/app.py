@@ -139,9 +139,7 @@ def _lifespan(
                     spec=spec, issuer=f"{settings.public_url}{spec.mount_path}", keys=keys
                 )
                 for system in spec.systems:
-                    transport = open_system(spec, system, settings)
-                    stack.push_async_callback(transport.aclose)
-                    instance.systems[system.name] = transport
+                    instance.systems[system.name] = await open_system(stack, spec, system, settings)
                 instances[spec.name] = instance
             bus = BusState(
                 settings=settings,

@@ -17,3 +17,8 @@ class SystemConfig(BaseModel):
     province_name: str | None = None
     seed: int = Field(default=0, description="Same seed, same data.")
     population: int = Field(default=200, ge=1, le=100_000)
+    database_url: str | None = Field(
+        default=None,
+        description="Async SQLAlchemy URL where a stateful mock keeps its data; the bus passes "
+        "its own. Stateless mocks (dancu) ignore it.",
+    )

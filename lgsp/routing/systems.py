@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -18,14 +20,17 @@ MOCK_SYSTEMS: dict[str, Callable[[SystemConfig], FastAPI]] = {
 }
 
 
-def open_system(instance: InstanceSpec, system: SystemSpec, settings: Settings) -> SystemTransport:
-    """The forwarding transport for one system; the caller closes it (lifespan)."""
+async def open_system(
+    stack: AsyncExitStack, instance: InstanceSpec, system: SystemSpec, settings: Settings
+) -> SystemTransport:
+    """The transport for one system; `stack` closes it, and ends an in-process mock's lifespan."""
     if system.url is not None:
         client = httpx.AsyncClient(
             base_url=str(system.url),
             timeout=httpx.Timeout(settings.upstream_timeout_seconds),
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
+        stack.push_async_callback(client.aclose)
         return HttpTransport(client, system=system.name)
     factory = MOCK_SYSTEMS.get(system.name)
     if factory is None:
@@ -39,11 +44,21 @@ def open_system(instance: InstanceSpec, system: SystemSpec, settings: Settings) 
             province_name=instance.title.removeprefix("LGSP "),
             seed=settings.seed,
             population=settings.population,
+            database_url=settings.resolved_database_url,
         )
     )
+    state = await stack.enter_async_context(_running(app))
     return InProcessTransport(
         app,
         system=system.name,
         host=f"{system.name}.{instance.name}.internal",
         timeout=settings.upstream_timeout_seconds,
+        state=state,
     )
+
+
+@asynccontextmanager
+async def _running(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    """Run a mounted mock's lifespan around the bus's, as uvicorn would for a standalone one."""
+    async with app.router.lifespan_context(app) as state:
+        yield dict(state or {})

@@ -9,7 +9,7 @@ more than the mock itself (DESIGN.md §3, "Forwarding over HTTP must be fast").
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import httpx
@@ -24,17 +24,28 @@ MAX_UPSTREAM_BODY = 16 * 1024 * 1024
 class SystemTransport(Protocol):
     async def send(self, request: SystemRequest) -> SystemResponse: ...
 
-    async def aclose(self) -> None: ...
-
 
 class InProcessTransport:
-    """Calls an ASGI app in this process, as the server would, with a timeout and a size bound."""
+    """Calls an ASGI app in this process, as a server would, with a timeout and a size bound.
 
-    def __init__(self, app: ASGIApp, *, system: str, host: str, timeout: float) -> None:
+    `state` is what the app's lifespan yielded (the caller runs the lifespan), handed to every
+    request as ASGI lifespan state, so a mock behaves the same here as under uvicorn.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        system: str,
+        host: str,
+        timeout: float,
+        state: dict[str, Any] | None = None,
+    ) -> None:
         self._app = app
         self._system = system
         self._host = host.encode()
         self._timeout = timeout
+        self._state = state or {}
 
     async def send(self, request: SystemRequest) -> SystemResponse:
         headers = [(b"host", self._host)]
@@ -54,7 +65,7 @@ class InProcessTransport:
             "headers": headers,
             "client": None,
             "server": None,
-            "state": {},
+            "state": dict(self._state),  # what its lifespan yielded, copied per request
         }
         body_sent = False
         status, content_type, chunks, size = 500, None, [], 0
@@ -90,9 +101,6 @@ class InProcessTransport:
             raise UpstreamUnavailable(f"System {self._system} failed to answer.") from None
         return SystemResponse(status=status, body=b"".join(chunks), content_type=content_type)
 
-    async def aclose(self) -> None:
-        return None
-
 
 class HttpTransport:
     """A system reached at a URL (another process, or an integrator's real system)."""
@@ -126,6 +134,3 @@ class HttpTransport:
             body=b"".join(chunks),
             content_type=response.headers.get("content-type"),
         )
-
-    async def aclose(self) -> None:
-        await self._client.aclose()

@@ -59,6 +59,24 @@ def in_process(timeout: float = 2.0) -> InProcessTransport:
     return InProcessTransport(APP, system="demo", host="demo.test", timeout=timeout)
 
 
+async def test_in_process_requests_see_the_lifespan_state_as_under_a_server() -> None:
+    async def read_state(request: Request) -> JSONResponse:
+        keys = sorted(vars(request.state)["_state"])
+        request.state.scratch = "per request"  # must not leak into the next request
+        return JSONResponse({"store": request.state.store, "keys": keys})
+
+    app = Starlette(routes=[Route("/", read_state)])
+    transport = InProcessTransport(
+        app, system="demo", host="demo.test", timeout=2, state={"store": "seeded"}
+    )
+
+    first = await transport.send(SystemRequest(method="GET", path="/"))
+    second = await transport.send(SystemRequest(method="GET", path="/"))
+
+    assert httpx.Response(200, content=first.body).json()["store"] == "seeded"
+    assert httpx.Response(200, content=second.body).json()["keys"] == ["store"]
+
+
 async def test_in_process_call_passes_method_path_query_body_and_headers() -> None:
     response = await in_process().send(
         SystemRequest(
@@ -95,12 +113,10 @@ async def test_in_process_failures_map_to_upstream_problems(
 @respx.mock(base_url="http://system.test", assert_all_called=True)
 async def test_http_transport_sends_the_request_as_built(respx_mock: respx.MockRouter) -> None:
     route = respx_mock.post("/api/x").mock(return_value=httpx.Response(200, json={"ok": 1}))
-    transport = HttpTransport(httpx.AsyncClient(base_url="http://system.test"), system="demo")
-
-    response = await transport.send(
-        SystemRequest(method="POST", path="/api/x", query=(("a", "1"),), body=b"hi")
-    )
-    await transport.aclose()
+    async with httpx.AsyncClient(base_url="http://system.test") as client:
+        response = await HttpTransport(client, system="demo").send(
+            SystemRequest(method="POST", path="/api/x", query=(("a", "1"),), body=b"hi")
+        )
 
     assert response.status == 200
     assert response.content_type == "application/json"
@@ -123,7 +139,8 @@ async def test_http_transport_failures_map_to_upstream_problems(
 ) -> None:
     with respx.mock(base_url="http://system.test", assert_all_called=True) as router:
         router.get("/api/x").mock(side_effect=raised)
-        transport = HttpTransport(httpx.AsyncClient(base_url="http://system.test"), system="demo")
-        with pytest.raises(error):
-            await transport.send(SystemRequest(method="GET", path="/api/x"))
-        await transport.aclose()
+        async with httpx.AsyncClient(base_url="http://system.test") as client:
+            with pytest.raises(error):
+                await HttpTransport(client, system="demo").send(
+                    SystemRequest(method="GET", path="/api/x")
+                )
