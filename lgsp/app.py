@@ -8,6 +8,7 @@ it in lifespan state, where `deps.py` finds it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -16,6 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from sqlalchemy import text
 
 from adapters import ADAPTERS
 from adapters.base import Adapter
@@ -25,6 +27,7 @@ from lgsp.audit.writer import AuditWriter
 from lgsp.auth.client_cache import ClientCache
 from lgsp.auth.clients import ALL_METHODS, ensure_client
 from lgsp.auth.keys import load_or_create_keys
+from lgsp.auth.login_limiter import LoginLimiter
 from lgsp.auth.repository import ClientRepository
 from lgsp.auth.router import router as auth_router
 from lgsp.catalog.loader import Catalog, load_catalog
@@ -42,6 +45,7 @@ from lgsp.topology import InstanceSpec, Topology, load_topology
 logger = logging.getLogger(__name__)
 
 OnReady = Callable[[BusState], None]
+READINESS_TIMEOUT = 2.0
 
 
 def create_app(
@@ -68,6 +72,16 @@ def create_app(
         if not bus.ready:
             return JSONResponse({"status": "starting"}, status_code=503)
         return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz(bus: BusDep) -> JSONResponse:
+        """200 when the database answers and every instance has its signing key; else 503."""
+        checks = {"database": await _database_answers(bus), "keys": _keys_loaded(bus)}
+        ready = bus.ready and all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
 
     @app.get("/", tags=["operations"])
     async def index(bus: BusDep) -> dict[str, Any]:
@@ -100,6 +114,20 @@ def create_gateway_app(spec: InstanceSpec) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(invocation_router)  # last: its path pattern would shadow the others
     return app
+
+
+async def _database_answers(bus: BusState) -> bool:
+    try:
+        async with asyncio.timeout(READINESS_TIMEOUT), bus.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception:
+        logger.warning("readiness: the database does not answer", exc_info=True)
+        return False
+    return True
+
+
+def _keys_loaded(bus: BusState) -> bool:
+    return all(instance.keys.signing.kid for instance in bus.instances.values())
 
 
 def _select(topology: Topology, names: list[str] | None) -> Topology:
@@ -150,6 +178,10 @@ def _lifespan(
                 adapters=adapters,
                 audit_writer=AuditWriter(session_factory),
                 client_cache=ClientCache(ttl_seconds=settings.client_cache_seconds),
+                login_limiter=LoginLimiter(
+                    max_failures=settings.login_max_failures,
+                    window_seconds=settings.login_window_seconds,
+                ),
                 instances=instances,
                 ready=True,
             )

@@ -108,11 +108,19 @@ class AuditUnavailable(LgspError):
 class OAuthError(Exception):
     """An RFC 6749 §5.2 error from the token endpoint: `{"error", "error_description"}`."""
 
-    def __init__(self, error: str, description: str, *, status: int = 400) -> None:
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        *,
+        status: int = 400,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(description)
         self.error = error
         self.description = description
         self.status = status
+        self.headers = headers or {}
 
 
 class _Problem(Protocol):
@@ -220,7 +228,7 @@ async def _handle(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _oauth_response(exc: OAuthError) -> JSONResponse:
-    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache", **exc.headers}
     if exc.status == 401:
         # RFC 6749 §5.2: invalid_client with 401 names the scheme the client may use.
         headers["WWW-Authenticate"] = 'Basic realm="lgsp"'

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     client_cache_seconds: float = Field(default=2.0, ge=0, le=300)
     """How long a client's rights and revocation are cached; 0 reads them on every call."""
 
+    login_max_failures: int = Field(default=10, ge=0, le=1000)
+    """Failed token requests per client id in the window (×10 per address); 0 = no limit."""
+
+    login_window_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    """The sliding window of `login_max_failures`."""
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Largest request body the gateway accepts (413 above it)."""
 

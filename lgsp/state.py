@@ -13,6 +13,7 @@ from adapters.base import Adapter
 from lgsp.audit.writer import AuditWriter
 from lgsp.auth.client_cache import ClientCache
 from lgsp.auth.keys import KeySet
+from lgsp.auth.login_limiter import LoginLimiter
 from lgsp.catalog.loader import Catalog
 from lgsp.routing.transports import SystemTransport
 from lgsp.settings import Settings
@@ -37,5 +38,6 @@ class BusState:
     adapters: dict[str, Adapter]
     audit_writer: AuditWriter
     client_cache: ClientCache
+    login_limiter: LoginLimiter
     instances: dict[str, InstanceState]
     ready: bool = False

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lgsp.db import Base, make_engine
@@ -49,12 +50,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """A database with every table freshly created; PostgreSQL is wiped first."""
+    """A database with every table freshly created; PostgreSQL is wiped first.
+
+    Wiping drops every table in the schema, the mocks' own included, so no test sees another's
+    rows. SQLite needs nothing: each test has its own file.
+    """
     import lgsp.models  # noqa: F401 - registers every table
 
     engine = make_engine(database_url)
     async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.drop_all)
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
         await conn.run_sync(Base.metadata.create_all)
     yield engine
     await engine.dispose()

@@ -14,7 +14,7 @@ from lgsp.auth.credentials import DUMMY_SECRET_HASH, verify_secret
 from lgsp.auth.repository import ClientRepository
 from lgsp.auth.schemas import Jwks, OAuthErrorResponse, TokenResponse
 from lgsp.auth.tokens import ADMIN_SCOPE, issue_token
-from lgsp.deps import AuditContextDep, InstanceDep, SessionDep, SettingsDep
+from lgsp.deps import AuditContextDep, BusDep, InstanceDep, SessionDep, SettingsDep
 from lgsp.errors import OAuthError
 
 router = APIRouter(tags=["auth"])
@@ -25,7 +25,11 @@ MAX_FORM_BYTES = 8192
 @router.post(
     "/token",
     response_model=TokenResponse,
-    responses={400: {"model": OAuthErrorResponse}, 401: {"model": OAuthErrorResponse}},
+    responses={
+        400: {"model": OAuthErrorResponse},
+        401: {"model": OAuthErrorResponse},
+        429: {"model": OAuthErrorResponse},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -51,6 +55,7 @@ async def issue_access_token(
     instance: InstanceDep,
     session: SessionDep,
     settings: SettingsDep,
+    bus: BusDep,
     audit: AuditContextDep,
 ) -> JSONResponse:
     """Client-credentials grant (RFC 6749 §4.4); the client authenticates by Basic or form."""
@@ -64,10 +69,24 @@ async def issue_access_token(
         )
     client_id, secret = _client_credentials(request, form)
     audit.caller = client_id
+    limiter = bus.login_limiter
+    who = {
+        "client": f"{instance.spec.name}:{client_id}",
+        "address": request.client.host if request.client else "-",
+    }
+    wait = limiter.retry_after(**who)
+    if wait:
+        raise OAuthError(
+            "too_many_attempts",
+            f"Too many failed attempts; retry in {wait} s.",
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
 
     client = await ClientRepository(session).get(instance.spec.name, client_id)
     secret_ok = verify_secret(secret, client.secret_hash if client else DUMMY_SECRET_HASH)
     if client is None or not secret_ok or client.revoked_at is not None:
+        limiter.record_failure(**who)
         raise OAuthError("invalid_client", "Client authentication failed.", status=401)
 
     granted = {right.service for right in client.rights} | (

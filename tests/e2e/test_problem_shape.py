@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from lgsp.db import make_engine
+from lgsp.state import BusState
 from tests.fixtures.bus import KG, bearer
 
 pytestmark = pytest.mark.anyio
@@ -60,6 +63,28 @@ async def test_healthz_answers_once_ready(client: httpx.AsyncClient) -> None:
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_checks_the_database(client: httpx.AsyncClient, app: FastAPI) -> None:
+    ready = await client.get("/readyz")
+
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": True, "keys": True}
+
+
+async def test_readyz_says_not_ready_when_the_database_does_not_answer(
+    client: httpx.AsyncClient, bus: BusState
+) -> None:
+    working = bus.engine
+    bus.engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/nothing")  # refused
+    try:
+        response = await client.get("/readyz")
+    finally:
+        await bus.engine.dispose()
+        bus.engine = working
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "not ready", "checks": {"database": False, "keys": True}}
 
 
 async def test_index_lists_the_instances(client: httpx.AsyncClient) -> None:

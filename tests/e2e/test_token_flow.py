@@ -17,6 +17,7 @@ from lgsp.auth.keys import KeySet, load_or_create_keys
 from lgsp.auth.repository import ClientRepository
 from lgsp.auth.tokens import issue_token
 from lgsp.db import make_session_factory
+from lgsp.settings import Settings
 from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token
 
 pytestmark = pytest.mark.anyio
@@ -294,3 +295,27 @@ async def test_malformed_or_oversized_tokens_are_refused(
 
     assert response.status_code == 401
     assert response.json()["code"] == "INVALID_TOKEN"
+
+
+async def test_repeated_bad_secrets_are_slowed_down_with_429(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    for _ in range(settings.login_max_failures):
+        bad = await client.post(
+            f"{KG}/token", data={"grant_type": "client_credentials"}, auth=("demo", "guess")
+        )
+        assert bad.status_code == 401
+
+    limited = await client.post(
+        f"{KG}/token", data={"grant_type": "client_credentials"}, auth=("demo", "lgsp-demo-secret")
+    )
+    elsewhere = await client.post(
+        "/lgsp/tiengiang/token",
+        data={"grant_type": "client_credentials"},
+        auth=("demo", "lgsp-demo-secret"),
+    )
+
+    assert limited.status_code == 429
+    assert limited.json()["error"] == "too_many_attempts"
+    assert 0 < int(limited.headers["retry-after"]) <= settings.login_window_seconds
+    assert elsewhere.status_code == 200
