@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
 from adapters import ADAPTERS
@@ -81,6 +81,21 @@ def create_app(
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks},
             status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    async def metrics(bus: BusDep) -> PlainTextResponse:
+        """Prometheus text format: requests, latency, errors by code, audit lag."""
+        gauges = [
+            (
+                "lgsp_audit_pending_records",
+                "Audit records waiting for their transaction.",
+                (),
+                float(bus.audit_writer.pending_entries),
+            )
+        ]
+        return PlainTextResponse(
+            bus.metrics.render(gauges), media_type="text/plain; version=0.0.4; charset=utf-8"
         )
 
     @app.get("/", tags=["operations"])

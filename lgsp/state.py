@@ -15,6 +15,7 @@ from lgsp.auth.client_cache import ClientCache
 from lgsp.auth.keys import KeySet
 from lgsp.auth.login_limiter import LoginLimiter
 from lgsp.catalog.loader import Catalog
+from lgsp.metrics import Metrics
 from lgsp.routing.transports import SystemTransport
 from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec, Topology
@@ -40,4 +41,5 @@ class BusState:
     client_cache: ClientCache
     login_limiter: LoginLimiter
     instances: dict[str, InstanceState]
+    metrics: Metrics = field(default_factory=Metrics)
     ready: bool = False

@@ -27,6 +27,7 @@ from lgsp.masking import mask_personal_data
 logger = logging.getLogger(__name__)
 
 AUDIT_SCOPE_KEY = "lgsp.audit"
+MAX_ERROR_BODY = 64 * 1024
 
 
 @dataclass
@@ -53,7 +54,8 @@ class AuditRecorder:
             return
         from lgsp.deps import bus_state_from_scope  # deps imports this module for AuditContext
 
-        writer = bus_state_from_scope(scope).audit_writer
+        bus = bus_state_from_scope(scope)
+        writer = bus.audit_writer
         context = AuditContext()
         scope[AUDIT_SCOPE_KEY] = context
         request_hash = hashlib.sha256()
@@ -98,11 +100,33 @@ class AuditRecorder:
             await writer.append([inbound, *context.upstream])
         except Exception:
             logger.exception("audit write failed; answering 503 instead of %s", status)
-            held = _audit_unavailable(scope)
+            held, status = _audit_unavailable(scope), AuditUnavailable.status
+        bus.metrics.observe_request(
+            instance=self.instance,
+            service=context.service,
+            status=status,
+            seconds=(time.perf_counter_ns() - started) / 1e9,
+        )
+        if status >= 400:
+            bus.metrics.observe_error(instance=self.instance, code=_error_code(held))
         for message in held:
             await send(message)
         if failure is not None:
             raise failure
+
+
+def _error_code(held: list[Message]) -> str:
+    """The stable code of a problem (or the RFC 6749 error of the token endpoint)."""
+    body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+    try:
+        document = json.loads(body) if len(body) <= MAX_ERROR_BODY else None
+    except ValueError:
+        document = None
+    if isinstance(document, dict):
+        code = document.get("code") or document.get("error")
+        if isinstance(code, str) and code.replace("_", "").isalnum() and len(code) <= 64:
+            return code
+    return "UNKNOWN"
 
 
 def _audit_unavailable(scope: Scope) -> list[Message]:

@@ -38,6 +38,11 @@ class AuditWriter:
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
 
+    @property
+    def pending_entries(self) -> int:
+        """Records waiting for their transaction: the audit lag, for /metrics."""
+        return sum(len(entries) for entries, _ in self._pending)
+
     async def append(self, entries: Sequence[AuditEntry]) -> None:
         """Link and commit `entries` (for any instances), contiguously and in order."""
         if not entries:

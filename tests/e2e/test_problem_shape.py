@@ -92,3 +92,22 @@ async def test_index_lists_the_instances(client: httpx.AsyncClient) -> None:
 
     assert [i["name"] for i in body["instances"]] == ["ndxp", "kiengiang", "tiengiang"]
     assert body["instances"][1]["base_url"] == "http://lgsp.test/lgsp/kiengiang"
+
+
+async def test_metrics_count_calls_and_errors_by_code(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    await client.get(f"{KG}/services", headers=bearer(demo_token))
+    await client.get(f"{KG}/services")
+    await client.get(f"{KG}/nosuch/v1/x", headers=bearer(demo_token))
+
+    response = await client.get("/metrics")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    lines = response.text.splitlines()
+    # the token request and the listing
+    assert 'lgsp_requests_total{instance="kiengiang",service="-",status="200"} 2' in lines
+    assert 'lgsp_errors_total{instance="kiengiang",code="INVALID_TOKEN"} 1' in lines
+    assert 'lgsp_errors_total{instance="kiengiang",code="SERVICE_NOT_FOUND"} 1' in lines
+    assert "lgsp_audit_pending_records 0" in lines
