@@ -73,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     _data_dir(revoke)
     revoke.set_defaults(handler=_clients_revoke)
 
+    openapi = commands.add_parser("openapi", help="write the published contracts to openapi/")
+    openapi.add_argument("--out", type=Path, help="folder (default: openapi/ of the checkout)")
+    openapi.set_defaults(handler=_openapi)
+
     audit = commands.add_parser("audit", help="audit log").add_subparsers(title="audit commands")
     verify = audit.add_parser("verify", help="check the hash chain; exit 1 naming a bad record")
     verify.add_argument("--instance")
@@ -190,6 +194,14 @@ def _clients_revoke(args: argparse.Namespace) -> int:
         revoke_client(_settings(args), instance=args.instance, client_id=args.client_id)
     )
     print(json.dumps({"client_id": args.client_id, "revoked_at": revoked}))
+    return 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from lgsp.openapi import OPENAPI_DIR, write_documents
+
+    for path in write_documents(args.out or OPENAPI_DIR):
+        print(path)
     return 0
 
 

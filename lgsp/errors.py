@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Protocol
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.base import TranslationError
@@ -121,6 +122,35 @@ class OAuthError(Exception):
         self.description = description
         self.status = status
         self.headers = headers or {}
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details, as every error of the bus is answered (for the contracts)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    code: str
+    request_id: str | None
+
+
+def problem_responses(*codes: type[LgspError]) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: each status it may answer, documented as problem+json."""
+    by_status: dict[int, list[str]] = {}
+    for error in codes:
+        by_status.setdefault(error.status, []).append(error.code)
+    return {
+        status: {
+            "model": ProblemDetails,
+            "description": " or ".join(names),
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        }
+        for status, names in sorted(by_status.items())
+    }
 
 
 class _Problem(Protocol):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from lgsp.audit.repository import AuditRepository
 from lgsp.deps import AdminDep, InstanceDep, SessionDep
+from lgsp.errors import AccessDenied, InvalidRequest, InvalidToken, problem_responses
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -42,7 +43,7 @@ class AuditTrail(BaseModel):
 @router.get(
     "/audit",
     response_model=AuditTrail,
-    responses={401: {"description": "INVALID_TOKEN"}, 403: {"description": "ACCESS_DENIED"}},
+    responses=problem_responses(InvalidToken, AccessDenied, InvalidRequest),
 )
 async def audit_trail(
     _admin: AdminDep,

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from lgsp.deps import BusDep, CallerDep, InstanceDep
+from lgsp.errors import AuditUnavailable, InvalidToken, problem_responses
 from lgsp.routing.resolver import owner_is_reachable
 
 router = APIRouter(tags=["catalog"])
@@ -36,7 +37,7 @@ class ServiceList(BaseModel):
 @router.get(
     "/services",
     response_model=ServiceList,
-    responses={401: {"description": "Missing or invalid token", "model": None}},
+    responses=problem_responses(InvalidToken, AuditUnavailable),
 )
 async def list_services(caller: CallerDep, bus: BusDep, instance: InstanceDep) -> ServiceList:
     """The services this client may call on this instance, with their operations."""

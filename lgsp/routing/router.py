@@ -21,11 +21,16 @@ from lgsp.catalog.loader import match_operation
 from lgsp.deps import AuditContextDep, BusDep, CallerDep, InstanceDep
 from lgsp.errors import (
     AccessDenied,
+    AuditUnavailable,
     InvalidRequest,
+    InvalidToken,
     LgspError,
     MethodNotAllowed,
     OperationNotFound,
     ServiceNotFound,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    problem_responses,
 )
 from lgsp.logging import request_id_var
 from lgsp.masking import mask_personal_data
@@ -37,17 +42,6 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 MAX_QUERY_PARAMS = 50
 
 
-@router.api_route(
-    "/{service_id}/{version}/{path:path}",
-    methods=METHODS,
-    responses={
-        401: {"description": "INVALID_TOKEN"},
-        403: {"description": "ACCESS_DENIED"},
-        404: {"description": "SERVICE_NOT_FOUND or OPERATION_NOT_FOUND"},
-        502: {"description": "UPSTREAM_UNAVAILABLE"},
-        504: {"description": "UPSTREAM_TIMEOUT"},
-    },
-)
 async def invoke_service(
     service_id: str,
     version: str,
@@ -119,3 +113,23 @@ async def invoke_service(
         )
     answer = adapter.to_canonical(canonical, response)
     return JSONResponse(answer.content, status_code=answer.status)
+
+
+for _method in METHODS:  # one route per method, so each has its own operation id
+    router.add_api_route(
+        "/{service_id}/{version}/{path:path}",
+        invoke_service,
+        methods=[_method],
+        operation_id=f"invoke_service_{_method.lower()}",
+        summary=f"{_method} an operation of a service",
+        responses=problem_responses(
+            InvalidToken,
+            AccessDenied,
+            ServiceNotFound,
+            MethodNotAllowed,
+            InvalidRequest,
+            UpstreamUnavailable,
+            UpstreamTimeout,
+            AuditUnavailable,
+        ),
+    )

@@ -7,6 +7,7 @@ import pytest
 from fastapi import FastAPI
 
 from lgsp.db import make_engine
+from lgsp.errors import ProblemDetails
 from lgsp.state import BusState
 from tests.fixtures.bus import KG, bearer
 
@@ -111,3 +112,10 @@ async def test_metrics_count_calls_and_errors_by_code(
     assert 'lgsp_errors_total{instance="kiengiang",code="INVALID_TOKEN"} 1' in lines
     assert 'lgsp_errors_total{instance="kiengiang",code="SERVICE_NOT_FOUND"} 1' in lines
     assert "lgsp_audit_pending_records 0" in lines
+
+
+async def test_problem_bodies_conform_to_the_published_schema(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"{KG}/services")
+
+    problem = ProblemDetails.model_validate(response.json())
+    assert problem.code == "INVALID_TOKEN"

@@ -1,0 +1,29 @@
+"""The contracts under openapi/ are the code's: regenerate with `lgsp openapi` when this fails."""
+
+from __future__ import annotations
+
+import pytest
+
+from lgsp.openapi import OPENAPI_DIR, documents, render
+
+DOCUMENTS = documents()
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTS))
+def test_checked_in_contract_matches_the_code(name: str) -> None:
+    checked_in = (OPENAPI_DIR / name).read_text(encoding="utf-8")
+
+    assert checked_in == render(DOCUMENTS[name]), f"openapi/{name} is stale: run `lgsp openapi`"
+
+
+def test_no_stray_files_in_openapi() -> None:
+    assert sorted(p.name for p in OPENAPI_DIR.iterdir()) == sorted(DOCUMENTS)
+
+
+def test_gateway_errors_are_documented_as_problem_json() -> None:
+    invoke = DOCUMENTS["gateway.json"]["paths"]["/{service_id}/{version}/{path}"]["get"]
+
+    for status in ("401", "403", "404", "502", "503", "504"):
+        content = invoke["responses"][status]["content"]
+        assert list(content) == ["application/problem+json"], status
+        assert content["application/problem+json"]["schema"]["$ref"].endswith("/ProblemDetails")
