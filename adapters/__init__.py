@@ -20,9 +20,13 @@ from adapters.cccd import PROVINCE_CODES, Cccd, InvalidCccd, make_cccd, parse_cc
 from adapters.dancu import (
     CitizenNotFound,
     DancuAdapter,
+    InvalidVerificationRequest,
     UnknownOperation,
+    UnsupportedMediaType,
     UpstreamAnswerInvalid,
     citizen_to_canonical,
+    household_to_canonical,
+    verification_to_canonical,
 )
 from adapters.dates import format_ddmmyyyy, parse_ddmmyyyy
 
@@ -39,14 +43,18 @@ __all__ = [
     "CitizenNotFound",
     "DancuAdapter",
     "InvalidCccd",
+    "InvalidVerificationRequest",
     "SystemRequest",
     "SystemResponse",
     "TranslationError",
     "UnknownOperation",
+    "UnsupportedMediaType",
     "UpstreamAnswerInvalid",
     "citizen_to_canonical",
     "format_ddmmyyyy",
+    "household_to_canonical",
     "make_cccd",
     "parse_cccd",
     "parse_ddmmyyyy",
+    "verification_to_canonical",
 ]

@@ -1,16 +1,30 @@
-"""Canonical citizen lookups to and from a provincial citizen database's legacy JSON.
+"""Canonical citizen operations to and from a provincial citizen database's legacy JSON.
 
 The system answers in the NGSP envelope `{error_code, message, data}` (DOMAIN.md §2.1, §8.1)
 with the national database's field names (DOMAIN.md §5.2, §8.5); clients of the bus get plain
-English keys, ISO dates and "male"/"female" instead.
+English keys, ISO dates and "male"/"female" instead. Each operation is one row of `_OPERATIONS`:
+how its request is built, and what the envelope's codes mean for it.
+
+`verify_citizen` checks a claim `{cccd, full_name, date_of_birth}` and answers `{"match": true}`
+or `{"match": false, "mismatched_fields": [...]}`, never a recorded value. The system compares
+(it owns the data: names after NFC, case folding and collapsed spaces, diacritics significant);
+this adapter only validates and translates. An unknown number is reported like a recorded one
+whose name and date both differ, even if a system answers RECORD_NOT_FOUND, so that callers
+cannot enumerate which numbers exist. Naming the field that differs still lets a caller who knows
+one field test guesses of the other (a birth date within the year the number encodes), so the
+gateway's audit and rights, not this adapter, are what bound that.
 """
 
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any, NoReturn
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from adapters.base import (
     CanonicalRequest,
@@ -20,13 +34,31 @@ from adapters.base import (
     TranslationError,
 )
 from adapters.cccd import InvalidCccd, parse_cccd
-from adapters.dates import parse_ddmmyyyy
+from adapters.dates import format_ddmmyyyy, parse_ddmmyyyy
 
 GET_CITIZEN = "get_citizen"
+VERIFY_CITIZEN = "verify_citizen"
+GET_HOUSEHOLD = "get_household"
 
 # GioiTinh: 1 Nam, 2 Nữ (DOMAIN.md §8.5, the BHXH convention the citizen database shares).
 # "3 Khác" exists there too but has no canonical value yet, so it is refused as unexpected.
 _GENDERS = {"1": "male", "2": "female"}
+
+# ChuHo.QuanHe, the member's relation to the head of household (DOMAIN.md §5.2). The register
+# knows many more (Cháu, Anh, Em, Con dâu, …): those are "other", not an error.
+_RELATIONSHIPS = {
+    "Chủ hộ": "head",
+    "Vợ": "spouse",
+    "Chồng": "spouse",
+    "Con": "child",
+    "Cha": "parent",
+    "Mẹ": "parent",
+}
+
+# Legacy field names in TruongKhongKhop and their canonical names, in reporting order.
+_VERIFIED_FIELDS = {"HoVaTen": "full_name", "NgayThangNamSinh": "date_of_birth"}
+
+MAX_NAME_LENGTH = 200
 
 
 class UnknownOperation(TranslationError):
@@ -47,6 +79,49 @@ class UpstreamAnswerInvalid(TranslationError):
     title = "The citizen database gave an answer that could not be read"
 
 
+class UnsupportedMediaType(TranslationError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    status = 415
+    title = "The request body must be JSON"
+
+
+class InvalidVerificationRequest(TranslationError):
+    """The claim is not `{cccd, full_name, date_of_birth}` as strings; `errors` lists why.
+
+    Each error is `{loc, msg, type}`, the shape the gateway uses for its own 422s. No value
+    from the body is repeated: it is personal data.
+    """
+
+    code = "INVALID_VERIFICATION_REQUEST"
+    status = 422
+    title = "The verification request is not valid"
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]]) -> None:
+        super().__init__(detail, errors=errors)
+        self.errors = errors
+
+
+class _Claim(BaseModel):
+    """The canonical verification body: exactly these fields, strings, the date in ISO 8601."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    cccd: str
+    # `\S`: a blank name is no claim at all. Letters are compared by the system, not here.
+    full_name: Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH, pattern=r"\S")]
+    date_of_birth: date
+
+
+@dataclass(frozen=True)
+class _Operation:
+    """One catalog operation: its system request, and what each envelope code means for it."""
+
+    to_system: Callable[[CanonicalRequest, date], SystemRequest]
+    read_data: Callable[[Any], Any]  # the `data` of a success envelope → canonical content
+    not_found: Callable[[], Any]  # error_code "201": raise, or the canonical answer
+    refused: Callable[[], TranslationError]  # error_code "302"
+
+
 class DancuAdapter:
     """The `dancu` adapter. It keeps no clock of its own: `today` decides future birth years."""
 
@@ -54,32 +129,22 @@ class DancuAdapter:
         self._today = today
 
     def to_system(self, request: CanonicalRequest) -> SystemRequest:
-        _check_operation(request)
-        cccd = request.path_params.get("cccd", "")
-        parse_cccd(cccd, today=self._today())  # refuse a bad number before any call is made
-        return SystemRequest(
-            method="GET", path=f"/api/congdan/{cccd}", headers={"Accept": "application/json"}
-        )
+        return _operation(request).to_system(request, self._today())
 
     def to_canonical(
         self, request: CanonicalRequest, response: SystemResponse
     ) -> CanonicalResponse:
-        _check_operation(request)
+        operation = _operation(request)
         envelope = _read_envelope(response)
         error_code = envelope.get("error_code")
         # NGSP-style services often report an error in the envelope under HTTP 200, so the
         # envelope's code decides; the mock also sets the matching HTTP status.
         if response.status == 200 and error_code == "0":
-            data = envelope.get("data")
-            if not isinstance(data, Mapping):
-                raise UpstreamAnswerInvalid("The citizen database answered OK without a record.")
-            return CanonicalResponse(200, citizen_to_canonical(data))
+            return CanonicalResponse(200, operation.read_data(envelope.get("data")))
         if response.status in (200, 404) and error_code == "201":  # RECORD_NOT_FOUND
-            raise CitizenNotFound("No citizen with this CCCD number is recorded in the province.")
+            return CanonicalResponse(200, operation.not_found())
         if response.status in (200, 400) and error_code == "302":  # DATA_TYPE_INVALID
-            raise InvalidCccd(
-                "The citizen database refused the CCCD number as malformed.", rule="format"
-            )
+            raise operation.refused()
         shown = str(error_code)[:16]  # bounded: the value comes from outside
         raise UpstreamAnswerInvalid(
             f"The citizen database answered HTTP {response.status} "
@@ -95,20 +160,8 @@ def citizen_to_canonical(record: Mapping[str, Any]) -> dict[str, Any]:
     address = record.get("ThuongTru")
     if not isinstance(address, Mapping):
         raise UpstreamAnswerInvalid("The citizen record has no ThuongTru (permanent address).")
-    try:
-        date_of_birth = parse_ddmmyyyy(_text(record, "NgayThangNamSinh"))
-    except ValueError:
-        raise UpstreamAnswerInvalid(
-            "The citizen record's NgayThangNamSinh is not a dd/MM/yyyy date."
-        ) from None
-    gender = _GENDERS.get(_text(record, "GioiTinh"))
-    if gender is None:
-        raise UpstreamAnswerInvalid("The citizen record's GioiTinh is neither 1 (Nam) nor 2 (Nữ).")
     return {
-        "cccd": _text(record, "SoDinhDanh"),
-        "full_name": _text(record, "HoVaTen"),
-        "date_of_birth": date_of_birth.isoformat(),
-        "gender": gender,
+        **_person(record),
         "permanent_address": {
             "province_code": _text(address, "MaTinhThanh"),
             "province": _text(address, "TenTinhThanh"),
@@ -124,6 +177,193 @@ def citizen_to_canonical(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def household_to_canonical(household: Mapping[str, Any]) -> dict[str, Any]:
+    """A household `{MaHo, ThanhVien[]}` in canonical form, members in the system's order.
+
+    The head is the one every member's `ChuHo.SoDinhDanh` names; members that disagree make
+    the answer unreadable rather than silently picking one.
+    """
+    members = household.get("ThanhVien")
+    if not isinstance(members, list) or not members:
+        raise UpstreamAnswerInvalid("The household has no ThanhVien (members).")
+    if not all(isinstance(member, Mapping) for member in members):
+        raise UpstreamAnswerInvalid("A household member is not a record.")
+    heads = {_text(_head_of(member), "SoDinhDanh") for member in members}
+    if len(heads) != 1:
+        raise UpstreamAnswerInvalid("The household's members name different heads (ChuHo).")
+    return {
+        "household_id": _text(household, "MaHo"),
+        "head_cccd": heads.pop(),
+        "members": [
+            {
+                **_person(member),
+                "relationship": _RELATIONSHIPS.get(
+                    unicodedata.normalize("NFC", _text(_head_of(member), "QuanHe")), "other"
+                ),
+            }
+            for member in members
+        ],
+    }
+
+
+def verification_to_canonical(result: Any) -> dict[str, Any]:
+    """`{TonTai, TruongKhongKhop}` as `{match, mismatched_fields}`; no recorded value passes.
+
+    The real `KetQuaXacThucResponse` has `TonTai` alone (DOMAIN.md §5.1): a non-match that names
+    no field then reports both fields as unconfirmed, as for an unknown number.
+    """
+    if not isinstance(result, Mapping) or not isinstance(result.get("TonTai"), bool):
+        raise UpstreamAnswerInvalid("The verification answer has no boolean TonTai.")
+    fields = result.get("TruongKhongKhop")
+    if fields is not None and (
+        not isinstance(fields, list) or not all(field in _VERIFIED_FIELDS for field in fields)
+    ):
+        raise UpstreamAnswerInvalid(
+            "The verification answer's TruongKhongKhop is not a list of "
+            f"{', '.join(_VERIFIED_FIELDS)}."
+        )
+    if fields is not None and result["TonTai"] == bool(fields):
+        raise UpstreamAnswerInvalid("The verification answer's TonTai and TruongKhongKhop differ.")
+    if result["TonTai"]:
+        return {"match": True}
+    if fields is None:
+        return _no_match_for_unknown()
+    # Canonical order whatever the system's order, so equal answers compare equal.
+    return {
+        "match": False,
+        "mismatched_fields": [name for key, name in _VERIFIED_FIELDS.items() if key in fields],
+    }
+
+
+def _lookup_request(template: str) -> Callable[[CanonicalRequest, date], SystemRequest]:
+    """A GET of `template` with the path's CCCD, refused before any call if malformed."""
+
+    def to_system(request: CanonicalRequest, today: date) -> SystemRequest:
+        cccd = request.path_params.get("cccd", "")
+        parse_cccd(cccd, today=today)
+        return SystemRequest(
+            method="GET", path=template.format(cccd=cccd), headers={"Accept": "application/json"}
+        )
+
+    return to_system
+
+
+def _verification_request(request: CanonicalRequest, today: date) -> SystemRequest:
+    """The claim as `XacThucThongTinCongDan` JSON (DOMAIN.md §5.1), the date as dd/MM/yyyy."""
+    media_type = (request.content_type or "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType(
+            "Send the claim as JSON with Content-Type: application/json.",
+            supported=["application/json"],
+        )
+    try:
+        claim = _Claim.model_validate_json(request.body)
+    except ValidationError as error:
+        errors = [
+            {"loc": ["body", *detail["loc"]], "msg": detail["msg"], "type": detail["type"]}
+            for detail in error.errors(include_url=False, include_input=False)
+        ]
+        raise InvalidVerificationRequest(
+            "The body must be a JSON object with exactly the strings cccd, full_name and "
+            "date_of_birth (YYYY-MM-DD); see `errors`.",
+            errors=errors,
+        ) from None
+    parse_cccd(claim.cccd, today=today)
+    body = {
+        "SoDinhDanh": claim.cccd,
+        "HoVaTen": claim.full_name,
+        "NgayThangNamSinh": format_ddmmyyyy(claim.date_of_birth),
+    }
+    return SystemRequest(
+        method="POST",
+        path="/api/congdan/xac-thuc",
+        body=json.dumps(body, ensure_ascii=False).encode(),
+        headers={"Accept": "application/json", "Content-Type": "application/json"},
+    )
+
+
+def _record(data: Any) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise UpstreamAnswerInvalid("The citizen database answered OK without a record.")
+    return data
+
+
+def _no_match_for_unknown() -> dict[str, Any]:
+    """The answer for a number the system does not know: that of a claim wrong in every field."""
+    return {"match": False, "mismatched_fields": list(_VERIFIED_FIELDS.values())}
+
+
+def _citizen_not_found() -> NoReturn:
+    raise CitizenNotFound("No citizen with this CCCD number is recorded in the province.")
+
+
+def _malformed_number() -> TranslationError:
+    return InvalidCccd("The citizen database refused the CCCD number as malformed.", rule="format")
+
+
+def _refused_claim() -> TranslationError:
+    return InvalidVerificationRequest(
+        "The citizen database refused the claim as malformed.",
+        errors=[{"loc": ["body"], "msg": "Refused by the citizen database", "type": "refused"}],
+    )
+
+
+_OPERATIONS: Mapping[str, _Operation] = {
+    GET_CITIZEN: _Operation(
+        to_system=_lookup_request("/api/congdan/{cccd}"),
+        read_data=lambda data: citizen_to_canonical(_record(data)),
+        not_found=_citizen_not_found,
+        refused=_malformed_number,
+    ),
+    GET_HOUSEHOLD: _Operation(
+        to_system=_lookup_request("/api/congdan/{cccd}/ho"),
+        read_data=lambda data: household_to_canonical(_record(data)),
+        not_found=_citizen_not_found,
+        refused=_malformed_number,
+    ),
+    VERIFY_CITIZEN: _Operation(
+        to_system=_verification_request,
+        read_data=verification_to_canonical,
+        # A system that does say RECORD_NOT_FOUND still must not let callers enumerate.
+        not_found=_no_match_for_unknown,
+        refused=_refused_claim,
+    ),
+}
+
+
+def _operation(request: CanonicalRequest) -> _Operation:
+    operation = _OPERATIONS.get(request.operation)
+    if operation is None:
+        raise UnknownOperation(f"The dancu adapter has no operation {request.operation!r}.")
+    return operation
+
+
+def _person(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The identity fields every citizen-shaped record shares."""
+    try:
+        date_of_birth = parse_ddmmyyyy(_text(record, "NgayThangNamSinh"))
+    except ValueError:
+        raise UpstreamAnswerInvalid(
+            "The citizen record's NgayThangNamSinh is not a dd/MM/yyyy date."
+        ) from None
+    gender = _GENDERS.get(_text(record, "GioiTinh"))
+    if gender is None:
+        raise UpstreamAnswerInvalid("The citizen record's GioiTinh is neither 1 (Nam) nor 2 (Nữ).")
+    return {
+        "cccd": _text(record, "SoDinhDanh"),
+        "full_name": _text(record, "HoVaTen"),
+        "date_of_birth": date_of_birth.isoformat(),
+        "gender": gender,
+    }
+
+
+def _head_of(member: Mapping[str, Any]) -> Mapping[str, Any]:
+    head = member.get("ChuHo")
+    if not isinstance(head, Mapping):
+        raise UpstreamAnswerInvalid("A household member has no ChuHo (head of household).")
+    return head
+
+
 def _text(record: Mapping[str, Any], key: str) -> str:
     value = record.get(key)
     if not isinstance(value, str):
@@ -133,11 +373,6 @@ def _text(record: Mapping[str, Any], key: str) -> str:
 
 def _optional_text(record: Mapping[str, Any], key: str) -> str | None:
     return None if record.get(key) is None else _text(record, key)
-
-
-def _check_operation(request: CanonicalRequest) -> None:
-    if request.operation != GET_CITIZEN:
-        raise UnknownOperation(f"The dancu adapter has no operation {request.operation!r}.")
 
 
 def _read_envelope(response: SystemResponse) -> Mapping[str, Any]:

@@ -41,16 +41,24 @@ class Catalog:
 def match_operation(
     service: ServiceSpec, method: str, path: str
 ) -> tuple[MatchedOperation | None, list[str]]:
-    """Find the operation for `method path`; else the methods that path allows (for 405/404)."""
-    allowed: list[str] = []
-    for operation in service.operations:
-        match = operation.pattern.match(path)
-        if match is None:
-            continue
+    """Find the operation for `method path`; else the methods that path allows (for 405/404).
+
+    Where templates overlap (`/citizens/verify` and `/citizens/{cccd}`), the one with more
+    literal text wins, as in most routers: a literal segment is never taken for a parameter.
+    """
+    matches = [
+        (operation, match)
+        for operation in service.operations
+        if (match := operation.pattern.match(path)) is not None
+    ]
+    if not matches:
+        return None, []
+    best = max(operation.specificity for operation, _ in matches)
+    candidates = [(o, m) for o, m in matches if o.specificity == best]
+    for operation, match in candidates:
         if operation.method == method:
             return MatchedOperation(operation, match.groupdict()), []
-        allowed.append(operation.method)
-    return None, sorted(set(allowed))
+    return None, sorted({operation.method for operation, _ in candidates})
 
 
 def load_catalog(directory: Path, *, known_adapters: set[str]) -> Catalog:

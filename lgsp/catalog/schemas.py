@@ -22,6 +22,11 @@ class OperationSpec(BaseModel):
     summary: str = ""
 
     @cached_property
+    def specificity(self) -> int:
+        """Characters of literal text: more literal text means a more specific template."""
+        return len(_PARAM.sub("", self.path))
+
+    @cached_property
     def pattern(self) -> re.Pattern[str]:
         """The path template as a regex; a parameter matches one path segment, never `/`."""
         parts = _PARAM.split(self.path)

@@ -17,9 +17,11 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from adapters.cccd import InvalidCccd, parse_cccd
+from adapters.cccd import Cccd, InvalidCccd, parse_cccd
+from adapters.dates import parse_ddmmyyyy
 from mocks.config import SystemConfig
 from mocks.dancu.seed import CitizenRecord
 from mocks.dancu.store import CitizenStore
@@ -50,6 +52,27 @@ def _record_not_found() -> _EnvelopeError:
     return _EnvelopeError(404, "201", "RECORD_NOT_FOUND")
 
 
+def _data_type_invalid(detail: str) -> _EnvelopeError:
+    return _EnvelopeError(400, "302", f"DATA_TYPE_INVALID: {detail}")
+
+
+class XacThucRequest(BaseModel):
+    """`XacThucThongTinCongDanRequest` (DOMAIN.md §5.1) as JSON, with the date of birth that
+    `XacMinhThongTinNhanThan` adds; other fields of the real request are accepted and ignored."""
+
+    model_config = ConfigDict(strict=True)
+
+    so_dinh_danh: str = Field(alias="SoDinhDanh", description="The 12-digit CCCD number.")
+    ho_va_ten: str = Field(alias="HoVaTen", max_length=200, description="Full name as claimed.")
+    ngay_thang_nam_sinh: str = Field(alias="NgayThangNamSinh", description="dd/MM/yyyy.")
+    ma_yeu_cau: str | None = Field(
+        default=None,
+        alias="MaYeuCau",
+        max_length=100,
+        description="The caller's request id, kept for its audit (DOMAIN.md §8.5).",
+    )
+
+
 def _ok(data: Any) -> JSONResponse:
     return JSONResponse({"error_code": "0", "message": "OK", "data": data})
 
@@ -70,17 +93,49 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = _today_in_vi
     )
     _install_error_handlers(app)
 
+    def check_number(so_dinh_danh: str) -> Cccd:
+        try:
+            return parse_cccd(so_dinh_danh, today=today())
+        except InvalidCccd as error:
+            raise _data_type_invalid(error.detail) from None
+
+    @app.post("/api/congdan/xac-thuc", responses={400: _ERROR_RESPONSES[400]})
+    async def verify_citizen(claim: XacThucRequest) -> JSONResponse:
+        """XacThucThongTinCongDan: whether a citizen with exactly these details is recorded.
+
+        `TonTai` is the real contract's answer; `TruongKhongKhop` (a mock addition) names the
+        claimed fields that differ, never the recorded values. An unknown number gets the same
+        answer as a recorded one whose name and date both differ, so that a caller cannot use
+        this endpoint to find out which numbers exist. Names are compared after NFC, case
+        folding and collapsing spaces; diacritics count.
+        """
+        cccd = check_number(claim.so_dinh_danh)
+        try:
+            born = parse_ddmmyyyy(claim.ngay_thang_nam_sinh)
+        except ValueError:
+            raise _data_type_invalid("NgayThangNamSinh is not a dd/MM/yyyy date") from None
+        mismatched = store.mismatched_fields(
+            cccd, ho_va_ten=claim.ho_va_ten, ngay_thang_nam_sinh=born
+        )
+        return _ok({"TonTai": not mismatched, "TruongKhongKhop": list(mismatched)})
+
     @app.get("/api/congdan/{so_dinh_danh}", responses=_ERROR_RESPONSES)
     async def get_citizen(so_dinh_danh: str) -> JSONResponse:
         """One citizen by the 12-digit personal identification number."""
-        try:
-            parse_cccd(so_dinh_danh, today=today())
-        except InvalidCccd as error:
-            raise _EnvelopeError(400, "302", f"DATA_TYPE_INVALID: {error.detail}") from None
+        check_number(so_dinh_danh)
         citizen = store.get(so_dinh_danh)
         if citizen is None:
             raise _record_not_found()
         return _ok(_citizen_json(citizen, store))
+
+    @app.get("/api/congdan/{so_dinh_danh}/ho", responses=_ERROR_RESPONSES)
+    async def get_citizen_household(so_dinh_danh: str) -> JSONResponse:
+        """The household the citizen belongs to, as `/api/ho/{ma_ho}` serves it."""
+        check_number(so_dinh_danh)
+        members = store.household_of(so_dinh_danh)
+        if not members:
+            raise _record_not_found()
+        return _ok(_household_json(members[0].ma_ho, members, store))
 
     @app.get("/api/congdan", responses=_ERROR_RESPONSES)
     async def list_citizens(

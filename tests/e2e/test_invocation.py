@@ -125,6 +125,7 @@ async def test_each_province_serves_only_its_own_citizens(
         ("GET", "/dancu/v9/citizens/091087000123", 404, "SERVICE_NOT_FOUND"),
         ("GET", "/dancu/v1/households/1", 404, "OPERATION_NOT_FOUND"),
         ("DELETE", "/dancu/v1/citizens/091087000123", 405, "METHOD_NOT_ALLOWED"),
+        ("GET", "/dancu/v1/citizens/verify", 405, "METHOD_NOT_ALLOWED"),
     ],
 )
 async def test_routing_errors_are_problems(

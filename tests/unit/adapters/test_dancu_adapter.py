@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import tomllib
+import unicodedata
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters import ADAPTERS
 from adapters.base import CanonicalRequest, SystemResponse, TranslationError
@@ -14,10 +19,13 @@ from adapters.cccd import InvalidCccd
 from adapters.dancu import (
     CitizenNotFound,
     DancuAdapter,
+    InvalidVerificationRequest,
     UnknownOperation,
+    UnsupportedMediaType,
     UpstreamAnswerInvalid,
     citizen_to_canonical,
 )
+from adapters.dates import parse_ddmmyyyy
 
 CCCD = "091087000123"
 TODAY = date(2025, 6, 1)
@@ -197,3 +205,366 @@ def test_unknown_operation_is_not_supported_in_either_direction(adapter: DancuAd
         assert isinstance(raised.value, TranslationError)
         assert (raised.value.code, raised.value.status) == ("OPERATION_NOT_SUPPORTED", 501)
         assert "list_citizens" in raised.value.detail
+
+
+def test_every_catalog_operation_has_a_translation(adapter: DancuAdapter) -> None:
+    catalog = tomllib.loads(
+        (Path(__file__).parents[3] / "services" / "dancu.toml").read_text(encoding="utf-8")
+    )
+    claim = json.dumps({"cccd": CCCD, "full_name": "A", "date_of_birth": "1987-03-05"})
+
+    for operation in catalog["operations"]:
+        request = CanonicalRequest(
+            operation["id"], {"cccd": CCCD}, body=claim.encode(), content_type="application/json"
+        )
+        assert adapter.to_system(request).path.startswith("/api/")
+
+
+# --- verify_citizen -------------------------------------------------------------------------
+
+CLAIM = {"cccd": CCCD, "full_name": "Nguyễn Văn An", "date_of_birth": "1987-03-05"}
+VERIFIED = ("HoVaTen", "NgayThangNamSinh")
+
+
+def verify(body: Any = CLAIM, content_type: str | None = "application/json") -> CanonicalRequest:
+    raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    return CanonicalRequest("verify_citizen", {}, body=raw, content_type=content_type)
+
+
+def test_claim_becomes_a_post_of_the_legacy_verification(adapter: DancuAdapter) -> None:
+    request = adapter.to_system(verify())
+
+    assert (request.method, request.path) == ("POST", "/api/congdan/xac-thuc")
+    assert request.headers == {"Accept": "application/json", "Content-Type": "application/json"}
+    assert json.loads(request.body) == {
+        "SoDinhDanh": CCCD,
+        "HoVaTen": "Nguyễn Văn An",
+        "NgayThangNamSinh": "05/03/1987",
+    }
+
+
+def test_claimed_name_is_passed_as_given_for_the_system_to_compare(
+    adapter: DancuAdapter,
+) -> None:
+    name = unicodedata.normalize("NFD", "  nguyễn  VĂN an ")
+
+    request = adapter.to_system(verify({**CLAIM, "full_name": name}))
+
+    assert json.loads(request.body)["HoVaTen"] == name
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2025, 12, 31)))
+def test_claimed_date_survives_the_round_trip_through_dd_mm_yyyy(born: date) -> None:
+    adapter = DancuAdapter(today=lambda: TODAY)
+    claim = {**CLAIM, "date_of_birth": born.isoformat()}
+
+    sent = json.loads(adapter.to_system(verify(claim)).body)["NgayThangNamSinh"]
+
+    assert parse_ddmmyyyy(sent) == born
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=utf-8", "Application/JSON"]
+)
+def test_json_media_type_is_accepted_with_parameters_and_any_case(
+    adapter: DancuAdapter, content_type: str
+) -> None:
+    assert adapter.to_system(verify(content_type=content_type)).method == "POST"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "", "text/plain", "application/x-www-form-urlencoded", "application/jsonp"],
+)
+def test_claim_that_is_not_declared_json_is_unsupported_media_type(
+    adapter: DancuAdapter, content_type: str | None
+) -> None:
+    with pytest.raises(UnsupportedMediaType) as raised:
+        adapter.to_system(verify(content_type=content_type))
+
+    error = raised.value
+    assert (error.code, error.status) == ("UNSUPPORTED_MEDIA_TYPE", 415)
+    assert error.extensions == {"supported": ["application/json"]}
+
+
+WITHOUT_NAME = {k: v for k, v in CLAIM.items() if k != "full_name"}
+DOB = "date_of_birth"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"{not json", [("", "json_invalid")]),
+        (b"", [("", "json_invalid")]),
+        (b"\xff\xfe", [("", "json_invalid")]),
+        (b"[]", [("", "model_type")]),
+        (b'"Nguy\xe1\xbb\x85n V\xc4\x83n An"', [("", "model_type")]),
+        ({}, [("cccd", "missing"), ("full_name", "missing"), (DOB, "missing")]),
+        (WITHOUT_NAME, [("full_name", "missing")]),
+        ({**CLAIM, "cccd": 91087000123}, [("cccd", "string_type")]),
+        ({**CLAIM, "full_name": None}, [("full_name", "string_type")]),
+        ({**CLAIM, "full_name": " \t "}, [("full_name", "string_pattern_mismatch")]),
+        ({**CLAIM, "full_name": "A" * 201}, [("full_name", "string_too_long")]),
+        ({**CLAIM, DOB: "05/03/1987"}, [(DOB, "date_parsing")]),
+        ({**CLAIM, DOB: "1987-02-30"}, [(DOB, "date_parsing")]),
+        ({**CLAIM, DOB: "1987-03-05T00:00:00"}, [(DOB, "date_parsing")]),
+        ({**CLAIM, DOB: 19870305}, [(DOB, "date_type")]),
+        ({**CLAIM, "gender": "male"}, [("gender", "extra_forbidden")]),
+    ],
+)
+def test_malformed_claim_is_invalid_naming_each_field(
+    adapter: DancuAdapter, body: Any, expected: list[tuple[str, str]]
+) -> None:
+    with pytest.raises(InvalidVerificationRequest) as raised:
+        adapter.to_system(verify(body))
+
+    error = raised.value
+    assert (error.code, error.status) == ("INVALID_VERIFICATION_REQUEST", 422)
+    assert [(e["loc"], e["type"]) for e in error.errors] == [
+        (["body", field] if field else ["body"], kind) for field, kind in expected
+    ]
+    assert error.extensions == {"errors": error.errors}
+    assert all(set(e) == {"loc", "msg", "type"} for e in error.errors)  # never the input
+    shown = json.dumps(error.extensions, ensure_ascii=False) + error.detail
+    assert "Nguyễn" not in shown
+    assert CCCD not in shown
+
+
+@pytest.mark.parametrize(
+    ("cccd", "rule"),
+    [("12345", "format"), ("999087000123", "province_code"), ("091226000123", "birth_year")],
+)
+def test_claim_with_a_bad_number_is_refused_before_any_call(
+    adapter: DancuAdapter, cccd: str, rule: str
+) -> None:
+    with pytest.raises(InvalidCccd) as raised:
+        adapter.to_system(verify({**CLAIM, "cccd": cccd}))
+
+    assert (raised.value.status, raised.value.rule) == (422, rule)
+
+
+def test_media_type_is_checked_before_the_body(adapter: DancuAdapter) -> None:
+    with pytest.raises(UnsupportedMediaType):
+        adapter.to_system(verify(b"{not json", content_type="text/plain"))
+
+
+@pytest.mark.parametrize(
+    ("result", "expected"),
+    [
+        ({"TonTai": True, "TruongKhongKhop": []}, {"match": True}),
+        ({"TonTai": True}, {"match": True}),
+        (
+            {"TonTai": False, "TruongKhongKhop": ["HoVaTen"]},
+            {"match": False, "mismatched_fields": ["full_name"]},
+        ),
+        (
+            {"TonTai": False, "TruongKhongKhop": ["NgayThangNamSinh"]},
+            {"match": False, "mismatched_fields": ["date_of_birth"]},
+        ),
+        (
+            {"TonTai": False, "TruongKhongKhop": ["NgayThangNamSinh", "HoVaTen"]},
+            {"match": False, "mismatched_fields": ["full_name", "date_of_birth"]},
+        ),
+        # The real KetQuaXacThucResponse names no field (DOMAIN.md §5.1): both are unconfirmed.
+        ({"TonTai": False}, {"match": False, "mismatched_fields": ["full_name", "date_of_birth"]}),
+    ],
+)
+def test_verification_result_translates_without_recorded_values(
+    adapter: DancuAdapter, result: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    answer = adapter.to_canonical(verify(), envelope(200, "0", "OK", result))
+
+    assert (answer.status, answer.content) == (200, expected)
+
+
+@pytest.mark.parametrize("status", [404, 200])
+def test_record_not_found_on_verification_looks_like_a_claim_wrong_in_every_field(
+    adapter: DancuAdapter, status: int
+) -> None:
+    """A system that does say RECORD_NOT_FOUND must not let callers enumerate numbers."""
+    unknown = adapter.to_canonical(verify(), envelope(status, "201", "RECORD_NOT_FOUND"))
+    both_wrong = adapter.to_canonical(
+        verify(),
+        envelope(200, "0", "OK", {"TonTai": False, "TruongKhongKhop": list(VERIFIED)}),
+    )
+
+    assert unknown == both_wrong
+
+
+def test_data_type_invalid_on_verification_is_an_invalid_request(adapter: DancuAdapter) -> None:
+    with pytest.raises(InvalidVerificationRequest) as raised:
+        adapter.to_canonical(verify(), envelope(400, "302", "DATA_TYPE_INVALID"))
+
+    assert raised.value.status == 422
+    assert raised.value.errors[0]["loc"] == ["body"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        [],
+        {},
+        {"TonTai": "true", "TruongKhongKhop": []},
+        {"TonTai": 1, "TruongKhongKhop": []},
+        {"TonTai": False, "TruongKhongKhop": ["SoDinhDanh"]},  # would say the number is unknown
+        {"TonTai": False, "TruongKhongKhop": "HoVaTen"},
+        {"TonTai": False, "TruongKhongKhop": []},
+        {"TonTai": True, "TruongKhongKhop": ["HoVaTen"]},
+    ],
+)
+def test_unreadable_verification_result_is_an_invalid_upstream_answer(
+    adapter: DancuAdapter, data: Any
+) -> None:
+    with pytest.raises(UpstreamAnswerInvalid):
+        adapter.to_canonical(verify(), envelope(200, "0", "OK", data))
+
+
+# --- get_household --------------------------------------------------------------------------
+
+WIFE, SON, MOTHER, NEPHEW = "091189000124", "091212000125", "091160000126", "091015000127"
+
+
+def member(number: str, name: str, born: str, gender: str, relation: str) -> dict[str, Any]:
+    return {
+        **sample_record(),
+        "SoDinhDanh": number,
+        "HoVaTen": name,
+        "NgayThangNamSinh": born,
+        "GioiTinh": gender,
+        "ChuHo": {"QuanHe": relation, "SoDinhDanh": CCCD, "HoVaTen": "Nguyễn Văn An"},
+    }
+
+
+def sample_household() -> dict[str, Any]:
+    members = [
+        member(CCCD, "Nguyễn Văn An", "05/03/1987", "1", "Chủ hộ"),
+        member(WIFE, "Trần Thị Lan", "12/11/1989", "2", "Vợ"),
+        member(SON, "Nguyễn Minh Khoa", "01/09/2012", "1", "Con"),
+        member(MOTHER, "Lê Thị Hoa", "30/04/1960", "2", "Mẹ"),
+        member(NEPHEW, "Nguyễn Văn Huy", "02/02/2015", "1", "Cháu"),
+    ]
+    return {"MaHo": "30733-00001", "SoThanhVien": len(members), "ThanhVien": members}
+
+
+def household(cccd: str = CCCD) -> CanonicalRequest:
+    return CanonicalRequest("get_household", {"cccd": cccd})
+
+
+def test_household_lookup_is_a_get_of_the_citizen_household_path(adapter: DancuAdapter) -> None:
+    request = adapter.to_system(household())
+
+    assert (request.method, request.path, request.body) == ("GET", f"/api/congdan/{CCCD}/ho", b"")
+
+
+@pytest.mark.parametrize("cccd", ["12345", "999087000123", "091226000123", "../ho/1"])
+def test_household_of_a_bad_number_is_refused_before_any_call(
+    adapter: DancuAdapter, cccd: str
+) -> None:
+    with pytest.raises(InvalidCccd):
+        adapter.to_system(household(cccd))
+
+
+def test_household_translates_members_and_relationships(adapter: DancuAdapter) -> None:
+    answer = adapter.to_canonical(household(), envelope(200, "0", "OK", sample_household()))
+
+    assert answer.status == 200
+    assert answer.content == {
+        "household_id": "30733-00001",
+        "head_cccd": CCCD,
+        "members": [
+            {"cccd": CCCD, "full_name": "Nguyễn Văn An", "relationship": "head",
+             "date_of_birth": "1987-03-05", "gender": "male"},
+            {"cccd": WIFE, "full_name": "Trần Thị Lan", "relationship": "spouse",
+             "date_of_birth": "1989-11-12", "gender": "female"},
+            {"cccd": SON, "full_name": "Nguyễn Minh Khoa", "relationship": "child",
+             "date_of_birth": "2012-09-01", "gender": "male"},
+            {"cccd": MOTHER, "full_name": "Lê Thị Hoa", "relationship": "parent",
+             "date_of_birth": "1960-04-30", "gender": "female"},
+            {"cccd": NEPHEW, "full_name": "Nguyễn Văn Huy", "relationship": "other",
+             "date_of_birth": "2015-02-02", "gender": "male"},
+        ],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("relation", "relationship"),
+    [
+        ("Chủ hộ", "head"),
+        (unicodedata.normalize("NFD", "Chủ hộ"), "head"),
+        ("Vợ", "spouse"),
+        ("Chồng", "spouse"),
+        ("Con", "child"),
+        ("Cha", "parent"),
+        ("Mẹ", "parent"),
+        ("Con dâu", "other"),
+        ("Ông nội", "other"),
+        ("", "other"),
+    ],
+)
+def test_relation_to_the_head_maps_to_a_canonical_relationship(
+    adapter: DancuAdapter, relation: str, relationship: str
+) -> None:
+    data = sample_household()
+    data["ThanhVien"][1]["ChuHo"]["QuanHe"] = relation
+
+    members = adapter.to_canonical(household(), envelope(200, "0", "OK", data)).content["members"]
+
+    assert members[1]["relationship"] == relationship
+
+
+@pytest.mark.parametrize("status", [404, 200])
+def test_household_of_an_unknown_citizen_is_citizen_not_found(
+    adapter: DancuAdapter, status: int
+) -> None:
+    with pytest.raises(CitizenNotFound):
+        adapter.to_canonical(household(), envelope(status, "201", "RECORD_NOT_FOUND"))
+
+
+def test_household_data_type_invalid_is_invalid_cccd(adapter: DancuAdapter) -> None:
+    with pytest.raises(InvalidCccd):
+        adapter.to_canonical(household(), envelope(400, "302", "DATA_TYPE_INVALID"))
+
+
+def broken_household(change: str) -> dict[str, Any]:
+    data = sample_household()
+    members = data["ThanhVien"]
+    if change == "no members":
+        del data["ThanhVien"]
+    elif change == "empty":
+        data["ThanhVien"] = []
+    elif change == "member not a record":
+        members[1] = CCCD
+    elif change == "no ChuHo":
+        del members[2]["ChuHo"]
+    elif change == "heads disagree":
+        members[2]["ChuHo"]["SoDinhDanh"] = WIFE
+    elif change == "QuanHe missing":
+        del members[3]["ChuHo"]["QuanHe"]
+    elif change == "no MaHo":
+        del data["MaHo"]
+    elif change == "member without a date":
+        del members[4]["NgayThangNamSinh"]
+    return data
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "no members",
+        "empty",
+        "member not a record",
+        "no ChuHo",
+        "heads disagree",
+        "QuanHe missing",
+        "no MaHo",
+        "member without a date",
+    ],
+)
+def test_unreadable_household_is_an_invalid_upstream_answer(
+    adapter: DancuAdapter, change: str
+) -> None:
+    with pytest.raises(UpstreamAnswerInvalid) as raised:
+        adapter.to_canonical(household(), envelope(200, "0", "OK", broken_household(change)))
+
+    assert CCCD not in raised.value.detail

@@ -84,3 +84,30 @@ def test_same_service_twice_is_refused(tmp_path: Path) -> None:
 def test_missing_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CatalogError, match="does not exist"):
         load_catalog(tmp_path / "nope", known_adapters={"dancu"})
+
+
+def test_literal_segments_win_over_parameters(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "demo.toml",
+        VALID
+        + """
+[[operations]]
+id = "verify_thing"
+method = "POST"
+path = "/things/verify"
+""",
+    )
+    service = load_catalog(tmp_path, known_adapters={"dancu"}).get("demo", "v1")
+    assert service is not None
+
+    verify, _ = match_operation(service, "POST", "/things/verify")
+    wrong_method, allowed = match_operation(service, "GET", "/things/verify")
+    by_id, _ = match_operation(service, "GET", "/things/42")
+
+    assert verify is not None
+    assert verify.operation.id == "verify_thing"
+    assert wrong_method is None
+    assert allowed == ["POST"]
+    assert by_id is not None
+    assert by_id.path_params == {"thing_id": "42"}

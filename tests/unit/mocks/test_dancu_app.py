@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import unicodedata
 from collections.abc import AsyncIterator
 from datetime import date
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from adapters.base import CanonicalRequest, SystemResponse
+from adapters.cccd import parse_cccd
 from adapters.dancu import DancuAdapter
+from adapters.dates import format_ddmmyyyy, parse_ddmmyyyy
 from mocks.config import SystemConfig
 from mocks.dancu.app import MAX_PAGE_SIZE, create_app
 from mocks.dancu.seed import CitizenRecord, generate_citizens
+from mocks.dancu.store import CitizenStore, normalise_name
 
 pytestmark = pytest.mark.anyio
 
@@ -247,3 +254,286 @@ def test_mock_needs_a_province() -> None:
 def test_mock_refuses_a_province_it_has_no_data_for() -> None:
     with pytest.raises(ValueError, match="no seed data for province '01'"):
         create_app(SystemConfig(instance="hanoi", province_code="01"))
+
+
+# --- XacThucThongTinCongDan: POST /api/congdan/xac-thuc -------------------------------------
+
+VERIFY = "/api/congdan/xac-thuc"
+
+
+def claim_of(citizen: CitizenRecord, **changes: str) -> dict[str, str]:
+    return {
+        "SoDinhDanh": citizen.so_dinh_danh,
+        "HoVaTen": citizen.ho_va_ten,
+        "NgayThangNamSinh": citizen.ngay_thang_nam_sinh,
+        "MaYeuCau": "req-001",
+        **changes,
+    }
+
+
+def absent_number(population: list[CitizenRecord]) -> str:
+    known = {c.so_dinh_danh for c in population}
+    return next(f"0910870{n:05d}" for n in range(100_000) if f"0910870{n:05d}" not in known)
+
+
+async def verification(client: httpx.AsyncClient, claim: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post(VERIFY, json=claim)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["error_code"], body["message"]) == ("0", "OK")
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def other_day(citizen: CitizenRecord) -> str:
+    """Another day of the same month: wrong, yet in the year the number encodes."""
+    born = parse_ddmmyyyy(citizen.ngay_thang_nam_sinh)
+    day = born.replace(day=28 if born.day != 28 else 27)
+    return format_ddmmyyyy(day)
+
+
+async def test_true_claim_exists(
+    client: httpx.AsyncClient, population: list[CitizenRecord]
+) -> None:
+    data = await verification(client, claim_of(population[0]))
+
+    assert data == {"TonTai": True, "TruongKhongKhop": []}
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        lambda name: name.upper(),
+        lambda name: name.lower(),
+        lambda name: "  " + name.replace(" ", "   ") + "\t",
+        lambda name: unicodedata.normalize("NFD", name),
+        lambda name: name.replace(" ", "\u00a0"),
+    ],
+    ids=["upper", "lower", "spaced", "nfd", "nbsp"],
+)
+async def test_name_matches_whatever_case_spacing_or_normal_form(
+    client: httpx.AsyncClient, population: list[CitizenRecord], spelling: Any
+) -> None:
+    citizen = population[0]
+
+    data = await verification(client, claim_of(citizen, HoVaTen=spelling(citizen.ho_va_ten)))
+
+    assert data["TonTai"] is True
+
+
+@pytest.mark.parametrize(
+    ("change", "fields"),
+    [
+        ("name", ["HoVaTen"]),
+        ("no diacritics", ["HoVaTen"]),
+        ("date", ["NgayThangNamSinh"]),
+        ("both", ["HoVaTen", "NgayThangNamSinh"]),
+    ],
+)
+async def test_false_claim_names_the_fields_but_never_the_recorded_values(
+    client: httpx.AsyncClient, population: list[CitizenRecord], change: str, fields: list[str]
+) -> None:
+    citizen = population[0]
+    changes = {
+        "name": {"HoVaTen": "Trần Thị Bích"},
+        "no diacritics": {"HoVaTen": _strip_marks(citizen.ho_va_ten)},
+        "date": {"NgayThangNamSinh": other_day(citizen)},
+        "both": {"HoVaTen": "Trần Thị Bích", "NgayThangNamSinh": other_day(citizen)},
+    }[change]
+
+    response = await client.post(VERIFY, json=claim_of(citizen, **changes))
+
+    assert response.json()["data"] == {"TonTai": False, "TruongKhongKhop": fields}
+    for recorded in (citizen.ho_va_ten, citizen.ngay_thang_nam_sinh, citizen.ten, citizen.ho):
+        if recorded not in json.dumps(claim_of(citizen, **changes), ensure_ascii=False):
+            assert recorded not in response.text
+
+
+def _strip_marks(name: str) -> str:
+    decomposed = unicodedata.normalize("NFD", name).replace("đ", "d").replace("Đ", "D")
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+async def test_unknown_number_answers_exactly_like_a_claim_wrong_in_both_fields(
+    client: httpx.AsyncClient, population: list[CitizenRecord]
+) -> None:
+    """No enumeration: the answer is the same bytes whether or not the number exists."""
+    citizen = population[0]
+    wrong = {"HoVaTen": "Trần Thị Bích", "NgayThangNamSinh": other_day(citizen)}
+
+    known = await client.post(VERIFY, json=claim_of(citizen, **wrong))
+    unknown = await client.post(
+        VERIFY, json=claim_of(citizen, SoDinhDanh=absent_number(population), **wrong)
+    )
+
+    assert (known.status_code, known.content) == (unknown.status_code, unknown.content)
+
+
+async def test_date_in_a_year_the_number_does_not_encode_never_matches() -> None:
+    """Digits 4-6 encode the birth year, so such a claim is false whatever the record holds."""
+    citizen = generate_citizens(province_code="91", seed=7, count=1)[0]
+    encoded = parse_cccd(citizen.so_dinh_danh, today=TODAY)
+    born = parse_ddmmyyyy(citizen.ngay_thang_nam_sinh).replace(year=encoded.birth_year + 1)
+    inconsistent = dataclasses.replace(citizen, ngay_thang_nam_sinh=format_ddmmyyyy(born))
+    store = CitizenStore([inconsistent])
+
+    fields = store.mismatched_fields(encoded, ho_va_ten=citizen.ho_va_ten, ngay_thang_nam_sinh=born)
+
+    assert fields == ("NgayThangNamSinh",)
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "same"),
+    [
+        ("Nguyễn Văn An", "nguyễn văn an", True),
+        ("Nguyễn Văn An", " Nguyễn\tVăn  An ", True),
+        ("Nguyễn Văn An", unicodedata.normalize("NFD", "NGUYỄN VĂN AN"), True),
+        ("Đặng Thị Hà", "đặng thị hà", True),
+        ("Nguyễn Văn An", "Nguyen Van An", False),
+        ("Lê Thị Hà", "Lê Thị Hạ", False),
+        ("Nguyễn Văn An", "Nguyễn Văn", False),
+        ("Nguyễn Văn An", "NguyễnVăn An", False),
+    ],
+)
+def test_names_compare_after_nfc_case_folding_and_collapsed_spaces(
+    left: str, right: str, same: bool
+) -> None:
+    assert (normalise_name(left) == normalise_name(right)) is same
+
+
+@pytest.mark.parametrize(
+    ("claim", "words"),
+    [
+        ({"HoVaTen": "A", "NgayThangNamSinh": "05/03/1987"}, "SoDinhDanh: Field required"),
+        ({"SoDinhDanh": 91087000123, "HoVaTen": "A", "NgayThangNamSinh": "05/03/1987"},
+         "SoDinhDanh: Input should be a valid string"),
+        ({"SoDinhDanh": "12345", "HoVaTen": "A", "NgayThangNamSinh": "05/03/1987"}, "12 digits"),
+        ({"SoDinhDanh": "091087000123", "HoVaTen": "A", "NgayThangNamSinh": "1987-03-05"},
+         "NgayThangNamSinh is not a dd/MM/yyyy date"),
+        ({"SoDinhDanh": "091087000123", "HoVaTen": "A", "NgayThangNamSinh": "31/02/1987"},
+         "NgayThangNamSinh is not a dd/MM/yyyy date"),
+        ({"SoDinhDanh": "091087000123", "HoVaTen": None, "NgayThangNamSinh": "05/03/1987"},
+         "HoVaTen: Input should be a valid string"),
+    ],
+)  # fmt: skip
+async def test_malformed_claim_is_data_type_invalid(
+    client: httpx.AsyncClient, claim: dict[str, Any], words: str
+) -> None:
+    response = await client.post(VERIFY, json=claim)
+
+    message = assert_error(response, 400, "302")
+    assert words in message
+    assert "091087000123" not in message
+
+
+async def test_claim_that_is_not_json_is_data_type_invalid(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        VERIFY, content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+
+    assert_error(response, 400, "302")
+
+
+async def test_fields_of_the_real_request_the_mock_ignores_are_accepted(
+    client: httpx.AsyncClient, population: list[CitizenRecord]
+) -> None:
+    claim = {**claim_of(population[0]), "MaDichVu": "033", "MaCanBo": "VDXP_VPCP"}
+
+    assert (await verification(client, claim))["TonTai"] is True
+
+
+async def test_verification_answers_only_post(client: httpx.AsyncClient) -> None:
+    assert_error(await client.get(VERIFY), 400, "302")  # read as a lookup of number "xac-thuc"
+
+
+# --- GET /api/congdan/{so_dinh_danh}/ho ------------------------------------------------------
+
+
+async def test_citizen_household_is_the_household_served_by_its_code(
+    client: httpx.AsyncClient, population: list[CitizenRecord]
+) -> None:
+    citizen = population[2]
+
+    by_citizen = await client.get(f"/api/congdan/{citizen.so_dinh_danh}/ho")
+    by_code = await client.get(f"/api/ho/{citizen.ma_ho}")
+
+    assert by_citizen.status_code == 200
+    assert by_citizen.json() == by_code.json()
+    members = by_citizen.json()["data"]["ThanhVien"]
+    assert citizen.so_dinh_danh in [member["SoDinhDanh"] for member in members]
+
+
+async def test_household_of_an_unknown_citizen_is_record_not_found(
+    client: httpx.AsyncClient, population: list[CitizenRecord]
+) -> None:
+    response = await client.get(f"/api/congdan/{absent_number(population)}/ho")
+
+    assert assert_error(response, 404, "201") == "RECORD_NOT_FOUND"
+
+
+async def test_household_of_a_malformed_number_is_data_type_invalid(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/api/congdan/09108700012a/ho")
+
+    assert_error(response, 400, "302")
+    assert "09108700012a" not in response.text
+
+
+# --- the contract between the mock and the adapter ------------------------------------------
+
+
+async def through_adapter(client: httpx.AsyncClient, request: CanonicalRequest) -> Any:
+    adapter = DancuAdapter(today=lambda: TODAY)
+    system_request = adapter.to_system(request)
+    response = await client.request(
+        system_request.method,
+        system_request.path,
+        content=system_request.body,
+        headers=dict(system_request.headers),
+    )
+    return adapter.to_canonical(request, SystemResponse(response.status_code, response.content))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (None, {"match": True}),
+        ("Trần Thị Bích", {"match": False, "mismatched_fields": ["full_name"]}),
+    ],
+)
+async def test_verification_translates_through_the_adapter(
+    client: httpx.AsyncClient,
+    population: list[CitizenRecord],
+    name: str | None,
+    expected: dict[str, Any],
+) -> None:
+    citizen = population[0]
+    claim = {
+        "cccd": citizen.so_dinh_danh,
+        "full_name": name or citizen.ho_va_ten,
+        "date_of_birth": parse_ddmmyyyy(citizen.ngay_thang_nam_sinh).isoformat(),
+    }
+    request = CanonicalRequest(
+        "verify_citizen", {}, body=json.dumps(claim).encode(), content_type="application/json"
+    )
+
+    answer = await through_adapter(client, request)
+
+    assert (answer.status, answer.content) == (200, expected)
+
+
+async def test_household_translates_through_the_adapter(
+    client: httpx.AsyncClient, population: list[CitizenRecord]
+) -> None:
+    citizen = population[1]
+    expected = [c for c in population if c.ma_ho == citizen.ma_ho]
+
+    answer = await through_adapter(
+        client, CanonicalRequest("get_household", {"cccd": citizen.so_dinh_danh})
+    )
+
+    assert answer.content["household_id"] == citizen.ma_ho
+    assert answer.content["head_cccd"] == citizen.so_dinh_danh_chu_ho
+    assert [m["cccd"] for m in answer.content["members"]] == [c.so_dinh_danh for c in expected]
+    assert answer.content["members"][0]["relationship"] == "head"
