@@ -1,0 +1,1 @@
+"""Mock public-service portal (DVC): procedures, dossier lifecycle, deadlines, dossier numbers."""

@@ -1,0 +1,109 @@
+"""Receiving agencies per province: valid organ ids, and one agency for every procedure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+
+from mocks.dancu.data import PROVINCES as UNITS
+from mocks.dvc.agencies import (
+    AGENCIES,
+    PROVINCES,
+    find_agency,
+    provincial_procedure_code,
+    receiving_agency,
+)
+from mocks.dvc.codes import ORGAN_ID, next_dossier_code
+from mocks.dvc.procedures import PROCEDURES
+
+SEEDED = ["91", "82", "60", "93", "52"]
+MA_TTHC = re.compile(r"^[1-3]\.\d{6}(\.000\.00\.00\.[A-Z]\d{2})?$")  # DOMAIN.md §8.2
+
+
+def test_the_five_seeded_provinces_have_agencies() -> None:
+    assert sorted(AGENCIES) == sorted(SEEDED)
+    assert sorted(PROVINCES) == sorted(UNITS)
+
+
+def test_only_hau_giang_has_a_sourced_letter_code() -> None:
+    assert PROVINCES["93"].letter_code == "H30"  # DOMAIN.md §6.2
+    assert [code for code, p in PROVINCES.items() if p.letter_code_sourced] == ["93"]
+    letters = [province.letter_code for province in PROVINCES.values()]
+    assert len(set(letters)) == len(letters)
+
+
+def test_organ_ids_are_strict_and_unique() -> None:
+    ids = [agency.organ_id for agencies in AGENCIES.values() for agency in agencies]
+
+    assert all(ORGAN_ID.fullmatch(organ_id) for organ_id in ids)
+    assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize("province_code", SEEDED)
+def test_the_peoples_committee_is_the_level_one_unit(province_code: str) -> None:
+    committee = AGENCIES[province_code][0]
+    letter = PROVINCES[province_code].letter_code
+
+    assert committee.organ_id == f"000.00.00.{letter}"
+    assert committee.name.startswith("Ủy ban nhân dân tỉnh ")
+
+
+@pytest.mark.parametrize("province_code", SEEDED)
+def test_every_procedure_has_exactly_one_receiving_agency_of_its_level(
+    province_code: str,
+) -> None:
+    for procedure in PROCEDURES:
+        handlers = [a for a in AGENCIES[province_code] if procedure.code in a.procedure_codes]
+        assert len(handlers) == 1, procedure.code
+        assert handlers[0].level == procedure.level, procedure.code
+        assert receiving_agency(province_code, procedure.code) == handlers[0]
+
+
+@pytest.mark.parametrize("province_code", SEEDED)
+def test_city_and_ward_are_units_of_the_citizen_database(province_code: str) -> None:
+    province = PROVINCES[province_code]
+    districts = {district.name: district for district in UNITS[province_code].districts}
+
+    city = districts[f"Thành phố {province.city}"]
+    assert f"Phường {province.ward}" in {commune.name for commune in city.communes}
+
+
+def test_agencies_are_found_by_organ_id() -> None:
+    agency = find_agency("000.00.01.H30")
+
+    assert agency is not None
+    assert agency.name == "Sở Tư pháp tỉnh Hậu Giang"
+    assert find_agency("000.00.99.H30") is None
+
+
+def test_a_receiving_agency_can_issue_dossier_codes() -> None:
+    agency = receiving_agency("93", "1.001193")
+    code = next_dossier_code(agency.organ_id, date(2025, 3, 15), None)
+
+    assert str(code) == "000.00.06.H30-250315-0001"
+
+
+def test_the_provincial_procedure_code_carries_the_province_suffix() -> None:
+    code = provincial_procedure_code("1.001193", "93")
+
+    assert code == "1.001193.000.00.00.H30"
+    assert MA_TTHC.fullmatch(code)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: receiving_agency("01", "1.001193"), "no agencies for province"),
+        (lambda: receiving_agency("93", "9.999999"), "no agency of province 93"),
+        (lambda: provincial_procedure_code("9.999999", "93"), "unknown procedure"),
+        (lambda: provincial_procedure_code("1.001193", "01"), "no agencies for province"),
+    ],
+)
+def test_unknown_provinces_and_procedures_are_refused(
+    call: Callable[[], object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()
