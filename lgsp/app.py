@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters import ADAPTERS
 from adapters.base import Adapter
@@ -37,7 +40,7 @@ from lgsp.deps import BUS_STATE_KEY, BusDep
 from lgsp.errors import install_error_handlers
 from lgsp.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from lgsp.routing.router import router as invocation_router
-from lgsp.routing.systems import open_system
+from lgsp.routing.systems import MOCK_SYSTEMS, BusAccess, open_system, system_client_id
 from lgsp.settings import Settings
 from lgsp.state import BusState, InstanceState
 from lgsp.topology import InstanceSpec, Topology, load_topology
@@ -46,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 OnReady = Callable[[BusState], None]
 READINESS_TIMEOUT = 2.0
+INTERNAL_BUS_URL = "http://bus.internal"
+"""Where in-process mocks reach the bus: any host does, the transport never leaves the process."""
 
 
 def create_app(
@@ -162,7 +167,7 @@ def _lifespan(
     settings: Settings, topology: Topology, on_ready: OnReady | None
 ) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, BusState]]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, BusState]]:
         async with AsyncExitStack() as stack:
             engine = make_engine(settings.resolved_database_url)
             stack.push_async_callback(engine.dispose)
@@ -172,17 +177,37 @@ def _lifespan(
             adapters: dict[str, Adapter] = {
                 name: factory(today=_today) for name, factory in ADAPTERS.items()
             }
+            # Mocks that call the bus reach it in-process, with the lifespan state a server
+            # would give each request; the state exists once the bus below is built.
+            started: dict[str, Any] = {}
+            back_to_bus = httpx.ASGITransport(app=_with_state(app, started))
             instances: dict[str, InstanceState] = {}
             for spec in topology.instances:
+                system_secrets = {
+                    system.name: secrets.token_urlsafe(32)
+                    for system in spec.systems
+                    if system.url is None and _calls_the_bus(system.name)
+                }
                 async with session_factory.begin() as session:
                     repository = ClientRepository(session)
                     keys = await load_or_create_keys(repository, spec.name)
                     await _provision_demo_client(repository, spec, catalog, settings)
-                instance = InstanceState(
-                    spec=spec, issuer=f"{settings.public_url}{spec.mount_path}", keys=keys
-                )
+                    await _provision_system_clients(repository, spec, system_secrets)
+                issuer = f"{settings.public_url}{spec.mount_path}"
+                instance = InstanceState(spec=spec, issuer=issuer, keys=keys)
                 for system in spec.systems:
-                    instance.systems[system.name] = await open_system(stack, spec, system, settings)
+                    access = (
+                        BusAccess(
+                            base_url=f"{INTERNAL_BUS_URL}{spec.mount_path}",
+                            client_secret=system_secrets[system.name],
+                            transport=back_to_bus,
+                        )
+                        if system.name in system_secrets
+                        else None
+                    )
+                    instance.systems[system.name] = await open_system(
+                        stack, spec, system, settings, access
+                    )
                 instances[spec.name] = instance
             bus = BusState(
                 settings=settings,
@@ -200,12 +225,45 @@ def _lifespan(
                 instances=instances,
                 ready=True,
             )
+            started[BUS_STATE_KEY] = bus
             if on_ready is not None:
                 on_ready(bus)
             yield {BUS_STATE_KEY: bus}
             bus.ready = False
 
     return lifespan
+
+
+async def _provision_system_clients(
+    repository: ClientRepository, spec: InstanceSpec, system_secrets: dict[str, str]
+) -> None:
+    """Each mock that calls the bus gets its own client, with a fresh secret at every start."""
+    for name, secret in system_secrets.items():
+        await ensure_client(
+            repository,
+            instance=spec.name,
+            client_id=system_client_id(name),
+            secret=secret,
+            name=f"System {name} of {spec.name}",
+            rights=MOCK_SYSTEMS[name].bus_rights,
+            is_admin=False,
+        )
+
+
+def _calls_the_bus(system: str) -> bool:
+    mock = MOCK_SYSTEMS.get(system)
+    return mock is not None and bool(mock.bus_rights)
+
+
+def _with_state(app: ASGIApp, state: dict[str, Any]) -> ASGIApp:
+    """Give requests that enter in-process the lifespan state a server would give them."""
+
+    async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope = {**scope, "state": dict(state)}
+        await app(scope, receive, send)
+
+    return with_state
 
 
 async def _provision_demo_client(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 
 class SystemConfig(BaseModel):
@@ -22,3 +22,12 @@ class SystemConfig(BaseModel):
         description="Async SQLAlchemy URL where a stateful mock keeps its data; the bus passes "
         "its own. Stateless mocks (dancu) ignore it.",
     )
+    bus_url: str | None = Field(
+        default=None,
+        description="Base URL of the LGSP instance this system calls services through, e.g. "
+        "http://127.0.0.1:8000/lgsp/kiengiang (a real DVC calls the citizen database so).",
+    )
+    bus_client_id: str | None = Field(
+        default=None, description="The system's own client on that LGSP (client credentials)."
+    )
+    bus_client_secret: SecretStr | None = None

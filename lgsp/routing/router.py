@@ -9,6 +9,7 @@ for a missing right.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
@@ -83,7 +84,12 @@ async def invoke_service(
         body=await request.body(),
         content_type=request.headers.get("content-type"),
     )
-    system_request = adapter.to_system(canonical)
+    # The owning system sees the caller's request id, so that calls it makes in turn (a portal
+    # checking a citizen) join the same trail in the audit log.
+    translated = adapter.to_system(canonical)
+    system_request = replace(
+        translated, headers={**translated.headers, "X-Request-ID": request_id_var.get() or ""}
+    )
     occurred_at = datetime.now(UTC)
     started = time.perf_counter_ns()
     status, response_body = 0, b""

@@ -1,13 +1,21 @@
-"""Opens one transport per system an instance owns: the in-process mock, or a real URL."""
+"""Opens one transport per system an instance owns: the in-process mock, or a real URL.
+
+Some systems call services through their own LGSP, as real ones do (the public-service portal
+verifies applicants in the citizen database). Each such mock gets a client of its own on that
+LGSP, provisioned at start with the rights it needs, and an HTTP transport that reaches the
+bus in-process.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from lgsp.routing.transports import HttpTransport, InProcessTransport, SystemTransport
 from lgsp.settings import Settings
@@ -15,13 +23,40 @@ from lgsp.topology import InstanceSpec, SystemSpec
 from mocks.config import SystemConfig
 from mocks.dancu.app import create_app as create_dancu_app
 
-MOCK_SYSTEMS: dict[str, Callable[[SystemConfig], FastAPI]] = {
-    "dancu": create_dancu_app,
+MockFactory = Callable[[SystemConfig, httpx.AsyncBaseTransport | None], FastAPI]
+
+
+@dataclass(frozen=True)
+class MockSystem:
+    factory: MockFactory
+    bus_rights: dict[str, str] = field(default_factory=dict)
+    """Services (and methods) the mock calls through its own LGSP; empty: it calls none."""
+
+
+MOCK_SYSTEMS: dict[str, MockSystem] = {
+    "dancu": MockSystem(lambda config, _bus: create_dancu_app(config)),
 }
 
 
+def system_client_id(system: str) -> str:
+    return f"system-{system}"
+
+
+@dataclass(frozen=True)
+class BusAccess:
+    """How a mock reaches the bus: its LGSP's base URL, its credentials, and a transport."""
+
+    base_url: str
+    client_secret: str
+    transport: httpx.AsyncBaseTransport | None
+
+
 async def open_system(
-    stack: AsyncExitStack, instance: InstanceSpec, system: SystemSpec, settings: Settings
+    stack: AsyncExitStack,
+    instance: InstanceSpec,
+    system: SystemSpec,
+    settings: Settings,
+    bus: BusAccess | None = None,
 ) -> SystemTransport:
     """The transport for one system; `stack` closes it, and ends an in-process mock's lifespan."""
     if system.url is not None:
@@ -32,21 +67,28 @@ async def open_system(
         )
         stack.push_async_callback(client.aclose)
         return HttpTransport(client, system=system.name)
-    factory = MOCK_SYSTEMS.get(system.name)
-    if factory is None:
+    mock = MOCK_SYSTEMS.get(system.name)
+    if mock is None:
         raise ValueError(
             f"instance {instance.name}: no mock for system {system.name!r}; give it a url"
         )
-    app = factory(
-        SystemConfig(
-            instance=instance.name,
-            province_code=instance.province_code,
-            province_name=instance.title.removeprefix("LGSP "),
-            seed=settings.seed,
-            population=settings.population,
-            database_url=settings.resolved_database_url,
-        )
+    config = SystemConfig(
+        instance=instance.name,
+        province_code=instance.province_code,
+        province_name=instance.title.removeprefix("LGSP "),
+        seed=settings.seed,
+        population=settings.population,
+        database_url=settings.resolved_database_url,
     )
+    if bus is not None and mock.bus_rights:
+        config = config.model_copy(
+            update={
+                "bus_url": bus.base_url,
+                "bus_client_id": system_client_id(system.name),
+                "bus_client_secret": SecretStr(bus.client_secret),
+            }
+        )
+    app = mock.factory(config, bus.transport if bus is not None else None)
     state = await stack.enter_async_context(_running(app))
     return InProcessTransport(
         app,
