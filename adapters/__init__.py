@@ -29,6 +29,17 @@ from adapters.dancu import (
     verification_to_canonical,
 )
 from adapters.dates import format_ddmmyyyy, parse_ddmmyyyy
+from adapters.edxml import (
+    STATUS_CODES,
+    EdxmlLimits,
+    InvalidEdxml,
+    parse_edxml,
+    parse_status,
+    render_edxml,
+    render_status,
+    validate_document,
+    validate_status,
+)
 
 # Typed as factories of `Adapter`, so mypy checks each class against the protocol here.
 ADAPTERS: dict[str, Callable[..., Adapter]] = {"dancu": DancuAdapter}
@@ -36,13 +47,16 @@ ADAPTERS: dict[str, Callable[..., Adapter]] = {"dancu": DancuAdapter}
 __all__ = [
     "ADAPTERS",
     "PROVINCE_CODES",
+    "STATUS_CODES",
     "Adapter",
     "CanonicalRequest",
     "CanonicalResponse",
     "Cccd",
     "CitizenNotFound",
     "DancuAdapter",
+    "EdxmlLimits",
     "InvalidCccd",
+    "InvalidEdxml",
     "InvalidVerificationRequest",
     "SystemRequest",
     "SystemResponse",
@@ -54,7 +68,13 @@ __all__ = [
     "format_ddmmyyyy",
     "household_to_canonical",
     "make_cccd",
+    "parse_edxml",
+    "parse_status",
+    "render_edxml",
+    "render_status",
     "parse_cccd",
     "parse_ddmmyyyy",
+    "validate_document",
+    "validate_status",
     "verification_to_canonical",
 ]
