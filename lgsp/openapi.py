@@ -1,5 +1,7 @@
 """The published contracts under `openapi/`, generated from the code.
 
+`gateway.json` is the contract every instance serves; `systems/<name>.json` are the mock
+systems' own contracts, in their native formats, which the adapters translate from.
 `lgsp openapi` writes them; a test regenerates them and fails when the checked-in files drift
 from the code, so integrators can rely on `openapi/` (issue: published contracts).
 """
@@ -12,6 +14,7 @@ from typing import Any
 
 from lgsp.errors import PROBLEM_MEDIA_TYPE
 from lgsp.topology import InstanceSpec
+from mocks.config import SystemConfig
 
 OPENAPI_DIR = Path(__file__).resolve().parent.parent / "openapi"
 
@@ -48,9 +51,24 @@ def _problems_as_problem_json(document: dict[str, Any]) -> None:
                         content[PROBLEM_MEDIA_TYPE]["schema"] = json_schema
 
 
+def system_document(system: str) -> dict[str, Any]:
+    """A mock system's own contract: its native format, as the gateway's adapter meets it."""
+    from lgsp.routing.systems import MOCK_SYSTEMS
+
+    config = SystemConfig(instance="kiengiang", province_code="91", province_name="Kiên Giang")
+    document = MOCK_SYSTEMS[system].factory(config, None).openapi()
+    document["info"]["title"] = f"Mock system {system} (its own format)"
+    return document
+
+
 def documents() -> dict[str, dict[str, Any]]:
     """File name → document, for every published contract."""
-    return {"gateway.json": gateway_document()}
+    from lgsp.routing.systems import MOCK_SYSTEMS
+
+    published = {"gateway.json": gateway_document()}
+    for system in sorted(MOCK_SYSTEMS):
+        published[f"systems/{system}.json"] = system_document(system)
+    return published
 
 
 def render(document: dict[str, Any]) -> str:
@@ -62,6 +80,7 @@ def write_documents(directory: Path = OPENAPI_DIR) -> list[Path]:
     written = []
     for name, document in documents().items():
         path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render(document), encoding="utf-8")
         written.append(path)
     return written

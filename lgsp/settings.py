@@ -60,8 +60,9 @@ class Settings(BaseSettings):
     login_window_seconds: float = Field(default=60.0, gt=0, le=86_400)
     """The sliding window of `login_max_failures`."""
 
-    max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    """Largest request body the gateway accepts (413 above it)."""
+    max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, le=1024**3)
+    """Largest request body the gateway accepts (413 above it): an edXML document with its
+    attachments may be up to 20 MiB (adapters.edxml.EdxmlLimits)."""
 
     upstream_timeout_seconds: float = Field(default=10.0, gt=0)
     """Timeout for each call from a gateway to the system that owns a service."""

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from lgsp.db import make_engine
 from lgsp.errors import ProblemDetails
+from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.fixtures.bus import KG, bearer
 
@@ -52,8 +53,10 @@ async def test_errors_are_problem_json(
     assert "Traceback" not in response.text
 
 
-async def test_oversized_body_is_refused_with_413(client: httpx.AsyncClient) -> None:
-    response = await client.post(f"{KG}/token", content=b"x" * 2_000_000)
+async def test_oversized_body_is_refused_with_413(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    response = await client.post(f"{KG}/token", content=b"x" * (settings.max_body_bytes + 1))
 
     assert response.status_code == 413
     assert response.json()["code"] == "REQUEST_TOO_LARGE"

@@ -1,0 +1,68 @@
+"""The pure ASGI middleware: body limits with and without Content-Length, request ids."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from lgsp.errors import install_error_handlers
+from lgsp.middleware import BodyLimitMiddleware, RequestIdMiddleware
+
+pytestmark = pytest.mark.anyio
+
+
+async def read_body(request: Request) -> JSONResponse:
+    return JSONResponse({"size": len(await request.body())})
+
+
+def app(max_bytes: int) -> httpx.AsyncClient:
+    inner = FastAPI()
+    install_error_handlers(inner)
+    inner.router.routes.append(Route("/", read_body, methods=["POST"]))
+    inner.add_middleware(BodyLimitMiddleware, max_bytes=max_bytes)
+    inner.add_middleware(RequestIdMiddleware)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=inner), base_url="http://t")
+
+
+async def chunks(total: int, size: int = 1000) -> AsyncIterator[bytes]:
+    for _ in range(total // size):
+        yield b"x" * size
+
+
+@pytest.mark.parametrize(
+    ("content", "status"),
+    [(b"x" * 5000, 200), (b"x" * 5001, 413)],
+)
+async def test_declared_body_over_the_limit_is_refused(content: bytes, status: int) -> None:
+    async with app(5000) as client:
+        response = await client.post("/", content=content)
+
+    assert response.status_code == status
+
+
+async def test_streamed_body_without_length_is_cut_off_at_the_limit() -> None:
+    async with app(5000) as client:
+        small = await client.post("/", content=chunks(4000))
+        large = await client.post("/", content=chunks(9000))
+
+    assert small.json() == {"size": 4000}
+    assert large.status_code == 413
+    assert large.json()["code"] == "REQUEST_TOO_LARGE"
+    assert large.headers["x-request-id"] == large.json()["request_id"]
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [("abc-123", True), ("a" * 129, False), ("bad id", False), ("x\u00e9", False)],
+)
+async def test_only_sane_request_ids_are_kept(given: str, kept: bool) -> None:
+    async with app(5000) as client:
+        response = await client.post("/", content=b"", headers={"X-Request-ID": given.encode()})
+
+    assert (response.headers["x-request-id"] == given) is kept
