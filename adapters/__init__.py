@@ -6,12 +6,14 @@ class; the gateway builds each one with the clock it is given (adapters keep non
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+from adapters import dancu
 from adapters.base import (
     Adapter,
     CanonicalRequest,
     CanonicalResponse,
+    OperationContract,
     SystemRequest,
     SystemResponse,
     TranslationError,
@@ -44,8 +46,12 @@ from adapters.edxml import (
 # Typed as factories of `Adapter`, so mypy checks each class against the protocol here.
 ADAPTERS: dict[str, Callable[..., Adapter]] = {"dancu": DancuAdapter}
 
+# Adapter name → operation id → what it takes and answers (the published contracts).
+CONTRACTS: dict[str, Mapping[str, OperationContract]] = {"dancu": dancu.CONTRACTS}
+
 __all__ = [
     "ADAPTERS",
+    "CONTRACTS",
     "PROVINCE_CODES",
     "STATUS_CODES",
     "Adapter",
@@ -58,6 +64,7 @@ __all__ = [
     "InvalidCccd",
     "InvalidEdxml",
     "InvalidVerificationRequest",
+    "OperationContract",
     "SystemRequest",
     "SystemResponse",
     "TranslationError",

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from pydantic import BaseModel
+
 
 @dataclass(frozen=True)
 class CanonicalRequest:
@@ -65,6 +67,22 @@ class TranslationError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.extensions = extensions
+
+
+@dataclass(frozen=True)
+class OperationContract:
+    """What one operation takes and answers, for its published OpenAPI document.
+
+    Adapters build plain JSON values; these models describe them, and tests validate real
+    answers against them so that the document cannot drift from the behaviour.
+    """
+
+    response: type[BaseModel]
+    status: int = 200
+    request: type[BaseModel] | None = None
+    request_media_types: tuple[str, ...] = ("application/json",)
+    query: type[BaseModel] | None = None
+    errors: tuple[type[TranslationError], ...] = ()
 
 
 class Adapter(Protocol):

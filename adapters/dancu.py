@@ -22,13 +22,14 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from adapters.base import (
     CanonicalRequest,
     CanonicalResponse,
+    OperationContract,
     SystemRequest,
     SystemResponse,
     TranslationError,
@@ -101,7 +102,7 @@ class InvalidVerificationRequest(TranslationError):
         self.errors = errors
 
 
-class _Claim(BaseModel):
+class CitizenClaim(BaseModel):
     """The canonical verification body: exactly these fields, strings, the date in ISO 8601."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -257,7 +258,7 @@ def _verification_request(request: CanonicalRequest, today: date) -> SystemReque
             supported=["application/json"],
         )
     try:
-        claim = _Claim.model_validate_json(request.body)
+        claim = CitizenClaim.model_validate_json(request.body)
     except ValidationError as error:
         errors = [
             {"loc": ["body", *detail["loc"]], "msg": detail["msg"], "type": detail["type"]}
@@ -386,3 +387,67 @@ def _read_envelope(response: SystemResponse) -> Mapping[str, Any]:
             "without the JSON envelope {error_code, message, data}."
         )
     return envelope
+
+
+# --- The published contract: canonical shapes of each operation (see OperationContract) ---
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    province_code: str = Field(description="Legacy 2-digit province code, e.g. 91.")
+    province: str
+    district_code: str | None = Field(description="Null in post-2025 records (no districts).")
+    district: str | None
+    commune_code: str
+    commune: str
+    street: str
+    country: str
+
+
+class Citizen(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cccd: str = Field(pattern=r"^\d{12}$")
+    full_name: str
+    date_of_birth: date
+    gender: Literal["male", "female"]
+    permanent_address: Address
+
+
+class VerificationResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    match: bool
+    mismatched_fields: list[Literal["full_name", "date_of_birth"]] | None = Field(
+        default=None, description="Present when `match` is false; never the recorded values."
+    )
+
+
+class HouseholdMember(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cccd: str = Field(pattern=r"^\d{12}$")
+    full_name: str
+    date_of_birth: date
+    gender: Literal["male", "female"]
+    relationship: Literal["head", "spouse", "child", "parent", "other"]
+
+
+class Household(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    household_id: str
+    head_cccd: str
+    members: list[HouseholdMember]
+
+
+CONTRACTS: Mapping[str, OperationContract] = {
+    GET_CITIZEN: OperationContract(Citizen, errors=(InvalidCccd, CitizenNotFound)),
+    GET_HOUSEHOLD: OperationContract(Household, errors=(InvalidCccd, CitizenNotFound)),
+    VERIFY_CITIZEN: OperationContract(
+        VerificationResult,
+        request=CitizenClaim,
+        errors=(InvalidCccd, InvalidVerificationRequest, UnsupportedMediaType),
+    ),
+}

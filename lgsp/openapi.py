@@ -9,14 +9,49 @@ from the code, so integrators can rely on `openapi/` (issue: published contracts
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
-from lgsp.errors import PROBLEM_MEDIA_TYPE
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from adapters import ADAPTERS, CONTRACTS
+from lgsp.catalog.loader import load_catalog
+from lgsp.catalog.schemas import ServiceSpec
+from lgsp.errors import (
+    PROBLEM_MEDIA_TYPE,
+    AccessDenied,
+    AuditUnavailable,
+    InvalidToken,
+    LgspError,
+    MethodNotAllowed,
+    OperationNotFound,
+    ProblemDetails,
+    RequestTooLarge,
+    ServiceNotFound,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec
 from mocks.config import SystemConfig
 
 OPENAPI_DIR = Path(__file__).resolve().parent.parent / "openapi"
+CATALOG_DIR = Settings.model_fields["catalog_dir"].default
+
+# What the gateway itself may answer on any operation, before or after the owner's answer.
+_GATEWAY_ERRORS: tuple[type[LgspError], ...] = (
+    InvalidToken,
+    AccessDenied,
+    ServiceNotFound,
+    OperationNotFound,
+    MethodNotAllowed,
+    RequestTooLarge,
+    UpstreamUnavailable,
+    UpstreamTimeout,
+    AuditUnavailable,
+)
 
 
 def gateway_document() -> dict[str, Any]:
@@ -51,6 +86,95 @@ def _problems_as_problem_json(document: dict[str, Any]) -> None:
                         content[PROBLEM_MEDIA_TYPE]["schema"] = json_schema
 
 
+_PATH_PARAM = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+def service_document(service: ServiceSpec) -> dict[str, Any]:
+    """A catalog service's canonical contract, as clients call it through any instance.
+
+    Paths come from the catalog file, shapes from the adapter's `CONTRACTS`; every operation
+    also documents the gateway's own answers (token, rights, owner, transport, audit).
+    """
+    contracts = CONTRACTS.get(service.adapter, {})
+    models: list[type[BaseModel]] = [ProblemDetails]
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in service.operations:
+        contract = contracts.get(operation.id)
+        path = f"/{service.id}/{service.version}{operation.path}"
+        entry: dict[str, Any] = {
+            "operationId": operation.id,
+            "summary": operation.summary,
+            "security": [{"oauth2": [service.id]}],
+            "parameters": [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in _PATH_PARAM.findall(operation.path)
+            ],
+            "responses": {},
+        }
+        errors: list[tuple[int, str]] = [(error.status, error.code) for error in _GATEWAY_ERRORS]
+        if contract is not None:
+            models.append(contract.response)
+            entry["responses"][str(contract.status)] = {
+                "description": "Success",
+                "content": {"application/json": {"schema": _ref(contract.response)}},
+            }
+            if contract.request is not None:
+                models.append(contract.request)
+                entry["requestBody"] = {
+                    "required": True,
+                    "content": {
+                        media_type: {"schema": _ref(contract.request)}
+                        for media_type in contract.request_media_types
+                    },
+                }
+            if contract.query is not None:
+                query_schema = contract.query.model_json_schema()
+                entry["parameters"] += [
+                    {"name": name, "in": "query", "required": False, "schema": schema}
+                    for name, schema in query_schema.get("properties", {}).items()
+                ]
+            errors += [(error.status, error.code) for error in contract.errors]
+        for status in sorted({status for status, _ in errors}):
+            codes = sorted({code for s, code in errors if s == status})
+            entry["responses"][str(status)] = {
+                "description": " or ".join(codes),
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": _ref(ProblemDetails)}},
+            }
+        paths.setdefault(path, {})[operation.method.lower()] = entry
+    _, definitions = models_json_schema(
+        [(model, "validation") for model in dict.fromkeys(models)],
+        ref_template="#/components/schemas/{model}",
+    )
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": f"{service.title} ({service.id} {service.version})",
+            "version": service.version,
+            "description": service.description,
+        },
+        "servers": [{"url": "http://127.0.0.1:8000/lgsp/kiengiang", "description": "LGSP"}],
+        "paths": paths,
+        "components": {
+            "schemas": definitions.get("$defs", {}),
+            "securitySchemes": {
+                "oauth2": {
+                    "type": "oauth2",
+                    "flows": {
+                        "clientCredentials": {
+                            "tokenUrl": "token",
+                            "scopes": {service.id: service.title},
+                        }
+                    },
+                }
+            },
+        },
+    }
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
 def system_document(system: str) -> dict[str, Any]:
     """A mock system's own contract: its native format, as the gateway's adapter meets it."""
     from lgsp.routing.systems import MOCK_SYSTEMS
@@ -66,6 +190,8 @@ def documents() -> dict[str, dict[str, Any]]:
     from lgsp.routing.systems import MOCK_SYSTEMS
 
     published = {"gateway.json": gateway_document()}
+    for service in load_catalog(CATALOG_DIR, known_adapters=set(ADAPTERS)):
+        published[f"services/{service.id}.{service.version}.json"] = service_document(service)
     for system in sorted(MOCK_SYSTEMS):
         published[f"systems/{system}.json"] = system_document(system)
     return published

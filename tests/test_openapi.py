@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from openapi_spec_validator import validate
 
 from lgsp.openapi import OPENAPI_DIR, documents, render
 
@@ -29,3 +30,18 @@ def test_gateway_errors_are_documented_as_problem_json() -> None:
         content = invoke["responses"][status]["content"]
         assert list(content) == ["application/problem+json"], status
         assert content["application/problem+json"]["schema"]["$ref"].endswith("/ProblemDetails")
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTS))
+def test_every_published_document_is_valid_openapi(name: str) -> None:
+    validate(DOCUMENTS[name])
+
+
+def test_every_catalog_operation_has_a_contract() -> None:
+    for name, document in DOCUMENTS.items():
+        if not name.startswith("services/"):
+            continue
+        for operations in document["paths"].values():
+            for method, operation in operations.items():
+                success = [s for s in operation["responses"] if s.startswith("2")]
+                assert success, f"{name} {method} {operation['operationId']} has no contract"

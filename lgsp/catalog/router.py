@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from lgsp.deps import BusDep, CallerDep, InstanceDep
-from lgsp.errors import AuditUnavailable, InvalidToken, problem_responses
+from lgsp.errors import AuditUnavailable, InvalidToken, ServiceNotFound, problem_responses
+from lgsp.openapi import service_document
 from lgsp.routing.resolver import owner_is_reachable
 
 router = APIRouter(tags=["catalog"])
@@ -32,6 +34,18 @@ class ServiceOut(BaseModel):
 
 class ServiceList(BaseModel):
     services: list[ServiceOut]
+
+
+@router.get(
+    "/services/{service_id}/{version}/openapi.json",
+    responses=problem_responses(ServiceNotFound),
+)
+async def service_contract(service_id: str, version: str, bus: BusDep) -> JSONResponse:
+    """A service's canonical OpenAPI document (public, like the catalog's published contracts)."""
+    service = bus.catalog.get(service_id, version)
+    if service is None:
+        raise ServiceNotFound(f"There is no service {service_id} {version}.")
+    return JSONResponse(service_document(service))
 
 
 @router.get(

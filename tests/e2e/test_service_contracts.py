@@ -1,0 +1,63 @@
+"""Real answers match the published service contracts, and each instance serves them."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from adapters import CONTRACTS
+from lgsp.openapi import OPENAPI_DIR
+from lgsp.settings import Settings
+from mocks.dancu.seed import generate_citizens
+from tests.fixtures.bus import KG, bearer
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_served_contract_is_the_checked_in_one(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"{KG}/services/dancu/v1/openapi.json")
+
+    checked_in = json.loads((OPENAPI_DIR / "services" / "dancu.v1.json").read_text("utf-8"))
+    assert response.status_code == 200
+    assert response.json() == checked_in
+
+
+async def test_contract_of_an_unknown_service_is_a_problem(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"{KG}/services/nosuch/v1/openapi.json")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "SERVICE_NOT_FOUND"
+
+
+async def test_dancu_answers_conform_to_their_contract_models(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
+) -> None:
+    citizen = generate_citizens(province_code="91", seed=settings.seed, count=1)[0]
+    contracts = CONTRACTS["dancu"]
+    base = f"{KG}/dancu/v1/citizens"
+
+    answers = {
+        "get_citizen": await client.get(
+            f"{base}/{citizen.so_dinh_danh}", headers=bearer(demo_token)
+        ),
+        "get_household": await client.get(
+            f"{base}/{citizen.so_dinh_danh}/household", headers=bearer(demo_token)
+        ),
+        "verify_citizen": await client.post(
+            f"{base}/verify",
+            json={
+                "cccd": citizen.so_dinh_danh,
+                "full_name": "Không Phải",
+                "date_of_birth": "1990-01-01",
+            },
+            headers=bearer(demo_token),
+        ),
+    }
+
+    assert set(answers) == set(contracts)
+    for operation, response in answers.items():
+        contract = contracts[operation]
+        assert response.status_code == contract.status, operation
+        contract.response.model_validate(response.json())
