@@ -122,35 +122,33 @@ def _url_host(host: str) -> str:
 
 
 def _print_banner(bus: Any) -> None:
-    from mocks.dancu.seed import generate_citizens
+    from lgsp.routing.systems import samples
 
     settings: Settings = bus.settings
+    secret = settings.demo_client_secret.get_secret_value()
     lines = ["", "LGSP mock bus is ready.", ""]
     for instance in bus.instances.values():
         lines.append(f"  {instance.spec.title:<45} {instance.issuer}")
     lines += [
         "",
         f"  Demo client (admin, every service): client_id={settings.demo_client_id} "
-        f"client_secret={settings.demo_client_secret.get_secret_value()}",
+        f"client_secret={secret}",
     ]
-    provinces = [(i, i.spec.province_code) for i in bus.instances.values() if i.spec.province_code]
+    provinces = [i for i in bus.instances.values() if i.spec.kind == "province"]
     if provinces:
-        first, province_code = provinces[0]
-        citizens = generate_citizens(
-            province_code=province_code,
-            seed=settings.seed,
-            count=min(settings.population, SAMPLE_CITIZENS),
-        )
-        lines.append(f"  Sample CCCD numbers in {first.spec.title} (seed {settings.seed}):")
-        lines += [f"    {citizen.so_dinh_danh}" for citizen in citizens]
+        first = provinces[0]
+        found = samples(first.spec, settings, count=SAMPLE_CITIZENS)
+        lines.append(f"  Sample identifiers in {first.spec.title} (seed {settings.seed}):")
+        lines += [f"    {kind:<10} {' '.join(values)}" for kind, values in found.items()]
+        cccd = found.get("cccd", ["<cccd>"])[0]
         lines += [
+            "  More at GET {base}/admin/samples.",
             "",
             "  Try:",
-            f"    curl -s -u {settings.demo_client_id}:"
-            f"{settings.demo_client_secret.get_secret_value()} "
+            f"    curl -s -u {settings.demo_client_id}:{secret} "
             f"-d grant_type=client_credentials {first.issuer}/token",
             f"    curl -s -H 'Authorization: Bearer <token>' "
-            f"{first.issuer}/dancu/v1/citizens/{citizens[0].so_dinh_danh}",
+            f"{first.issuer}/dancu/v1/citizens/{cccd}",
         ]
     print("\n".join(lines) + "\n", flush=True)
 

@@ -1,4 +1,4 @@
-"""`GET {base}/admin/audit`: an instance's audit records, for admin clients only."""
+"""`{base}/admin/…`: an instance's audit records and sample identifiers, for admin clients."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
 from lgsp.audit.repository import AuditRepository
-from lgsp.deps import AdminDep, InstanceDep, SessionDep
+from lgsp.deps import AdminDep, InstanceDep, SessionDep, SettingsDep
 from lgsp.errors import AccessDenied, InvalidRequest, InvalidToken, problem_responses
+from lgsp.routing.systems import samples
 
 router = APIRouter(prefix="/admin", tags=["admin"])
+
+SAMPLE_COUNT = 5
 
 
 class AuditRecordOut(BaseModel):
@@ -33,6 +36,24 @@ class AuditRecordOut(BaseModel):
     occurred_at: datetime
     prev_hash: str
     hash: str
+
+
+class Samples(BaseModel):
+    instance: str
+    samples: dict[str, list[str]]
+
+
+@router.get(
+    "/samples", response_model=Samples, responses=problem_responses(InvalidToken, AccessDenied)
+)
+async def sample_identifiers(
+    _admin: AdminDep, instance: InstanceDep, settings: SettingsDep
+) -> Samples:
+    """Valid identifiers from this instance's seeded data, to try the services with."""
+    return Samples(
+        instance=instance.spec.name,
+        samples=samples(instance.spec, settings, count=SAMPLE_COUNT),
+    )
 
 
 class AuditTrail(BaseModel):

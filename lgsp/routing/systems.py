@@ -22,8 +22,11 @@ from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec, SystemSpec
 from mocks.config import SystemConfig
 from mocks.dancu.app import create_app as create_dancu_app
+from mocks.dancu.seed import generate_citizens
 
 MockFactory = Callable[[SystemConfig, httpx.AsyncBaseTransport | None], FastAPI]
+SampleSource = Callable[[SystemConfig, int], dict[str, list[str]]]
+"""Identifiers of seeded data to try (kind → values), for the banner and /admin/samples."""
 
 
 @dataclass(frozen=True)
@@ -31,11 +34,44 @@ class MockSystem:
     factory: MockFactory
     bus_rights: dict[str, str] = field(default_factory=dict)
     """Services (and methods) the mock calls through its own LGSP; empty: it calls none."""
+    samples: SampleSource | None = None
+
+
+def _citizen_samples(config: SystemConfig, count: int) -> dict[str, list[str]]:
+    if config.province_code is None:
+        return {}
+    citizens = generate_citizens(
+        province_code=config.province_code, seed=config.seed, count=min(count, config.population)
+    )
+    return {"cccd": [citizen.so_dinh_danh for citizen in citizens]}
 
 
 MOCK_SYSTEMS: dict[str, MockSystem] = {
-    "dancu": MockSystem(lambda config, _bus: create_dancu_app(config)),
+    "dancu": MockSystem(lambda config, _bus: create_dancu_app(config), samples=_citizen_samples),
 }
+
+
+def mock_config(instance: InstanceSpec, settings: Settings) -> SystemConfig:
+    """What every in-process mock of `instance` is told (without bus access)."""
+    return SystemConfig(
+        instance=instance.name,
+        province_code=instance.province_code,
+        province_name=instance.title.removeprefix("LGSP "),
+        seed=settings.seed,
+        population=settings.population,
+        database_url=settings.resolved_database_url,
+    )
+
+
+def samples(instance: InstanceSpec, settings: Settings, *, count: int) -> dict[str, list[str]]:
+    """Valid identifiers from the seeded data of every mock system the instance owns."""
+    found: dict[str, list[str]] = {}
+    config = mock_config(instance, settings)
+    for system in instance.systems:
+        mock = MOCK_SYSTEMS.get(system.name)
+        if system.url is None and mock is not None and mock.samples is not None:
+            found.update(mock.samples(config, count))
+    return found
 
 
 def system_client_id(system: str) -> str:
@@ -72,14 +108,7 @@ async def open_system(
         raise ValueError(
             f"instance {instance.name}: no mock for system {system.name!r}; give it a url"
         )
-    config = SystemConfig(
-        instance=instance.name,
-        province_code=instance.province_code,
-        province_name=instance.title.removeprefix("LGSP "),
-        seed=settings.seed,
-        population=settings.population,
-        database_url=settings.resolved_database_url,
-    )
+    config = mock_config(instance, settings)
     if bus is not None and mock.bus_rights:
         config = config.model_copy(
             update={

@@ -61,3 +61,30 @@ async def test_dancu_answers_conform_to_their_contract_models(
         contract = contracts[operation]
         assert response.status_code == contract.status, operation
         contract.response.model_validate(response.json())
+
+
+async def test_admin_samples_give_identifiers_that_work(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    response = await client.get(f"{KG}/admin/samples", headers=bearer(demo_token))
+
+    assert response.status_code == 200
+    cccds = response.json()["samples"]["cccd"]
+    assert len(cccds) == 5
+    for cccd in cccds:
+        lookup = await client.get(f"{KG}/dancu/v1/citizens/{cccd}", headers=bearer(demo_token))
+        assert lookup.status_code == 200
+
+
+async def test_admin_samples_need_an_admin_token(client: httpx.AsyncClient) -> None:
+    token = (
+        await client.post(
+            f"{KG}/token",
+            data={"grant_type": "client_credentials", "scope": "dancu"},
+            auth=("demo", "lgsp-demo-secret"),
+        )
+    ).json()["access_token"]
+
+    response = await client.get(f"{KG}/admin/samples", headers=bearer(token))
+
+    assert response.status_code == 403
