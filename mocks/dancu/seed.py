@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from itertools import accumulate
 from typing import Literal
 
-from adapters.cccd import Gender, make_cccd
+from adapters.cccd import PROVINCE_CODES, Gender, make_cccd
 from adapters.dates import format_ddmmyyyy
 from mocks.dancu.data import FAMILY_NAMES, GIVEN_NAMES, HAMLET_NAMES, MIDDLE_NAMES, PROVINCES
 
@@ -26,6 +26,10 @@ HEAD_OF_HOUSEHOLD = "Chủ hộ"
 _FAMILY = tuple(name for name, _ in FAMILY_NAMES)
 _FAMILY_CUMULATIVE = list(accumulate(share for _, share in FAMILY_NAMES))
 _CHILDREN = (0, 1, 1, 2, 2, 2, 3, 3, 4)  # draws for the number of children living at home
+
+BORN_ELSEWHERE = 0.1
+"""Share of residents whose birth was registered in another province (an assumption)."""
+MAX_DRAWS = 1000
 
 
 @dataclass(frozen=True)
@@ -208,10 +212,17 @@ class _Generator:
         )
 
     def _new_number(self, person: _Person) -> str:
-        """A CCCD number not yet given out: redraw the 6 random digits on a collision."""
-        while True:
+        """A CCCD number not yet given out: redraw the 6 random digits on a collision.
+
+        Digits 1-3 name where the birth was registered, so a resident born elsewhere carries
+        another province's code: most, not all, of a province's citizens carry its own.
+        """
+        prefix = self._cccd_prefix
+        if self._rng.random() < BORN_ELSEWHERE:
+            prefix = self._rng.choice([c for c in sorted(PROVINCE_CODES) if c != prefix])
+        for _ in range(MAX_DRAWS):
             number = make_cccd(
-                province_code=self._cccd_prefix,
+                province_code=prefix,
                 gender=person.gender,
                 birth_year=person.birth_year,
                 serial=self._rng.randrange(1_000_000),
@@ -219,6 +230,7 @@ class _Generator:
             if number not in self._numbers:
                 self._numbers.add(number)
                 return number
+        raise RuntimeError(f"no unused CCCD number after {MAX_DRAWS} draws")
 
     def _family_name(self) -> str:
         return self._rng.choices(_FAMILY, cum_weights=_FAMILY_CUMULATIVE)[0]

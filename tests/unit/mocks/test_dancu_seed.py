@@ -57,15 +57,16 @@ def test_exactly_count_citizens_are_made(count: int) -> None:
 
 
 @pytest.mark.parametrize("province_code", SEEDED_PROVINCES)
-def test_numbers_are_valid_unique_and_of_the_province(province_code: str) -> None:
+def test_numbers_are_valid_unique_and_mostly_of_the_province(province_code: str) -> None:
     people = citizens(province_code, count=2000)
     numbers = [c.so_dinh_danh for c in people]
 
     assert len(set(numbers)) == len(numbers)
+    own = sum(number.startswith("0" + province_code) for number in numbers)
+    assert 0.8 * len(numbers) < own < len(numbers)  # most, not all: some were born elsewhere
     for citizen in people:
         parsed = parse_cccd(citizen.so_dinh_danh, today=TODAY)
         born = parse_ddmmyyyy(citizen.ngay_thang_nam_sinh)
-        assert parsed.province_code == "0" + province_code
         assert parsed.birth_year == born.year
         assert 1940 <= born.year <= 2007
         assert parsed.gender == {"1": "male", "2": "female"}[citizen.gioi_tinh]
