@@ -47,3 +47,29 @@ def test_configuration_table_lists_every_setting() -> None:
 
     for name in Settings.model_fields:
         assert f"LGSP_{name.upper()}" in README, name
+
+
+def test_readme_examples_use_seeded_citizens_with_their_recorded_details() -> None:
+    """The curl examples must work on a fresh `make run` (seed 2024, Kiên Giang)."""
+    import json
+
+    from adapters.dates import parse_ddmmyyyy
+    from lgsp.settings import Settings
+    from mocks.dancu.seed import generate_citizens
+
+    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    seeded = {
+        c.so_dinh_danh: c
+        for c in generate_citizens(
+            province_code="91", seed=defaults.seed, count=defaults.population
+        )
+    }
+    numbers = set(re.findall(r"\b091\d{9}\b", README))
+    claims = [json.loads(m) for m in re.findall(r"-d '(\{\"cccd\".*?\})'", README)]
+
+    assert numbers
+    assert numbers <= set(seeded)
+    for claim in claims:
+        citizen = seeded[claim["cccd"]]
+        assert claim["full_name"] == citizen.ho_va_ten
+        assert claim["date_of_birth"] == parse_ddmmyyyy(citizen.ngay_thang_nam_sinh).isoformat()
