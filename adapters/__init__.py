@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from adapters import dancu
+from adapters import dancu, dvc, qlvb
 from adapters.base import (
     Adapter,
     CanonicalRequest,
@@ -31,6 +31,7 @@ from adapters.dancu import (
     verification_to_canonical,
 )
 from adapters.dates import format_ddmmyyyy, parse_ddmmyyyy
+from adapters.dvc import DvcAdapter
 from adapters.edxml import (
     STATUS_CODES,
     EdxmlLimits,
@@ -42,12 +43,21 @@ from adapters.edxml import (
     validate_document,
     validate_status,
 )
+from adapters.qlvb import QlvbAdapter
 
 # Typed as factories of `Adapter`, so mypy checks each class against the protocol here.
-ADAPTERS: dict[str, Callable[..., Adapter]] = {"dancu": DancuAdapter}
+ADAPTERS: dict[str, Callable[..., Adapter]] = {
+    "dancu": DancuAdapter,
+    "dvc": DvcAdapter,
+    "qlvb": QlvbAdapter,
+}
 
 # Adapter name → operation id → what it takes and answers (the published contracts).
-CONTRACTS: dict[str, Mapping[str, OperationContract]] = {"dancu": dancu.CONTRACTS}
+CONTRACTS: dict[str, Mapping[str, OperationContract]] = {
+    "dancu": dancu.CONTRACTS,
+    "dvc": dvc.CONTRACTS,
+    "qlvb": qlvb.CONTRACTS,
+}
 
 __all__ = [
     "ADAPTERS",
@@ -60,11 +70,13 @@ __all__ = [
     "Cccd",
     "CitizenNotFound",
     "DancuAdapter",
+    "DvcAdapter",
     "EdxmlLimits",
     "InvalidCccd",
     "InvalidEdxml",
     "InvalidVerificationRequest",
     "OperationContract",
+    "QlvbAdapter",
     "SystemRequest",
     "SystemResponse",
     "TranslationError",

@@ -87,7 +87,7 @@ DEFAULT_TOPOLOGY = Topology(
                 kind="province",
                 title=f"LGSP {title}",
                 province_code=code,
-                systems=(SystemSpec(name="dancu"),),
+                systems=(SystemSpec(name="dancu"), SystemSpec(name="dvc"), SystemSpec(name="qlvb")),
             )
             for name, title, code in SEEDED_PROVINCES
         ),

@@ -23,6 +23,11 @@ from lgsp.topology import InstanceSpec, SystemSpec
 from mocks.config import SystemConfig
 from mocks.dancu.app import create_app as create_dancu_app
 from mocks.dancu.seed import generate_citizens
+from mocks.dvc.agencies import AGENCIES, provincial_procedure_code
+from mocks.dvc.app import create_app as create_dvc_app
+from mocks.dvc.procedures import PROCEDURES
+from mocks.dvc.seed import seeded_dossier_codes
+from mocks.qlvb.app import create_app as create_qlvb_app
 
 MockFactory = Callable[[SystemConfig, httpx.AsyncBaseTransport | None], FastAPI]
 SampleSource = Callable[[SystemConfig, int], dict[str, list[str]]]
@@ -46,8 +51,33 @@ def _citizen_samples(config: SystemConfig, count: int) -> dict[str, list[str]]:
     return {"cccd": [citizen.so_dinh_danh for citizen in citizens]}
 
 
+def _dvc_samples(config: SystemConfig, count: int) -> dict[str, list[str]]:
+    if config.province_code is None:
+        return {}
+    return {
+        "procedure": [
+            provincial_procedure_code(procedure.code, config.province_code)
+            for procedure in PROCEDURES[:count]
+        ],
+        "dossier": seeded_dossier_codes(
+            province_code=config.province_code, seed=config.seed, population=config.population
+        )[:count],
+    }
+
+
+def _organisation_samples(config: SystemConfig, count: int) -> dict[str, list[str]]:
+    agencies = AGENCIES.get(config.province_code or "", ())
+    return {"organ_id": [agency.organ_id for agency in agencies][:count]}
+
+
 MOCK_SYSTEMS: dict[str, MockSystem] = {
     "dancu": MockSystem(lambda config, _bus: create_dancu_app(config), samples=_citizen_samples),
+    "dvc": MockSystem(
+        lambda config, bus: create_dvc_app(config, bus_transport=bus),
+        bus_rights={"dancu": "POST"},  # verifies applicants in the citizen database
+        samples=_dvc_samples,
+    ),
+    "qlvb": MockSystem(lambda config, _bus: create_qlvb_app(config), samples=_organisation_samples),
 }
 
 

@@ -18,6 +18,7 @@ from lgsp.auth.repository import ClientRepository
 from lgsp.auth.tokens import issue_token
 from lgsp.db import make_session_factory
 from lgsp.settings import Settings
+from lgsp.state import BusState
 from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token
 
 pytestmark = pytest.mark.anyio
@@ -40,7 +41,7 @@ def forge(claims: dict[str, object], header: dict[str, str]) -> str:
 
 
 async def test_token_request_with_basic_auth_returns_a_signed_jwt(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, bus: BusState
 ) -> None:
     response = await client.post(
         f"{KG}/token", data={"grant_type": "client_credentials"}, auth=("demo", "lgsp-demo-secret")
@@ -51,7 +52,7 @@ async def test_token_request_with_basic_auth_returns_a_signed_jwt(
     body = response.json()
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 3600
-    assert set(body["scope"].split()) == {"admin", "dancu"}
+    assert set(body["scope"].split()) == {"admin", *(service.id for service in bus.catalog)}
     jwks = (await client.get(f"{KG}/.well-known/jwks.json")).json()
     claims = jwt.decode(
         body["access_token"],
@@ -97,7 +98,7 @@ async def test_token_request_with_form_credentials_and_narrower_scope(
         ({"grant_type": "password"}, ("demo", "lgsp-demo-secret"), 400, "unsupported_grant_type"),
         ({}, ("demo", "lgsp-demo-secret"), 400, "invalid_request"),
         (
-            {"grant_type": "client_credentials", "scope": "dvc"},
+            {"grant_type": "client_credentials", "scope": "nosuch"},
             ("demo", "lgsp-demo-secret"),
             400,
             "invalid_scope",

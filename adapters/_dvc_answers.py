@@ -1,0 +1,208 @@
+"""Reading a DVC portal's answers (`HoSo`, `TienTrinh`, `ThuTuc`) into canonical JSON.
+
+Every field is checked as it is read; anything unexpected is `DvcAnswerInvalid` naming the
+field, never its value. Times are `yyyyMMddHHmmss` in Vietnam time (DOMAIN.md §8.2, UTC+7 all
+year) and come out as ISO 8601 with `+07:00`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from types import MappingProxyType
+from typing import Any
+
+from adapters.base import TranslationError
+
+VIETNAM_TIME = timezone(timedelta(hours=7))
+
+# TrangThaiHoSo (DOMAIN.md §4.1) → canonical name; the codes are DVCQG's, the names ours.
+STATUS_NAMES: Mapping[int, str] = MappingProxyType(
+    {
+        1: "new",  # Mới đăng ký
+        2: "received",  # Được tiếp nhận
+        3: "refused",  # Không được tiếp nhận
+        4: "processing",  # Đang xử lý
+        5: "supplement_requested",  # Yêu cầu bổ sung giấy tờ
+        6: "financial_obligation",  # Yêu cầu thực hiện nghĩa vụ tài chính
+        7: "withdrawn",  # Công dân yêu cầu rút hồ sơ
+        8: "stopped",  # Dừng xử lý
+        9: "completed",  # Đã xử lý xong
+        10: "result_returned",  # Đã trả kết quả
+    }
+)
+_LEVELS = {"tinh": "province", "huyen": "district", "xa": "commune"}  # CapThucHien
+_ONLINE = {"toan_trinh": "full", "mot_phan": "partial"}  # MucDo
+_DVCQG_TIME = re.compile(r"[0-9]{14}")
+
+
+class DvcAnswerInvalid(TranslationError):
+    code = "DVC_INVALID_RESPONSE"
+    status = 502
+    title = "The public-service portal gave an answer that could not be read"
+
+
+def status_of(code: int) -> dict[str, Any]:
+    return {"code": code, "name": STATUS_NAMES[code]}
+
+
+def procedure_to_canonical(record: Any) -> dict[str, Any]:
+    """One `ThuTuc` of the portal's catalogue."""
+    item = _mapping(record, "procedure")
+    agency = _mapping(item.get("CoQuanThucHien"), "CoQuanThucHien")
+    return {
+        "code": _text(item, "MaTTHC"),
+        "national_code": _text(item, "MaTTHCQuocGia"),
+        "name": _text(item, "TenTTHC"),
+        "field": {"code": _text(item, "MaLinhVuc"), "name": _text(item, "TenLinhVuc")},
+        "level": _choice(item, "CapThucHien", _LEVELS),
+        "online_service": _choice(item, "MucDo", _ONLINE),
+        "processing_days": _count(item, "ThoiHanGiaiQuyet"),
+        "fee_vnd": _count(item, "LePhi"),
+        "agency": {"id": _text(agency, "MaDinhDanh"), "name": _text(agency, "TenCoQuan")},
+    }
+
+
+def dossier_to_canonical(record: Any, *, full: bool = True) -> dict[str, Any]:
+    """One `HoSo`; `full` also reads its files (`TaiLieuNop`) and history (`TienTrinh`)."""
+    item = _mapping(record, "dossier")
+    ids = item.get("DinhDanhCHS")
+    if not isinstance(ids, list) or len(ids) != 1:
+        raise DvcAnswerInvalid("The dossier's DinhDanhCHS is not one identification.")
+    agency = _mapping(item.get("DonViXuLy"), "DonViXuLy")
+    body: dict[str, Any] = {
+        "code": _text(item, "MaHoSo"),
+        "procedure_code": _text(item, "MaTTHC"),
+        "procedure_name": _text(item, "TenTTHC"),
+        "field": {"code": _text(item, "MaLinhVuc"), "name": _text(item, "TenLinhVuc")},
+        "status": status_of(_status(item, "TrangThaiHoSo")),
+        "allowed_actions": text_list(item.get("HanhDongHopLe"), "HanhDongHopLe"),
+        "applicant": {
+            "cccd": _text(_mapping(ids[0], "DinhDanhCHS"), "SoDinhDanh"),
+            "full_name": _text(item, "ChuHoSo"),
+        },
+        "summary": _text(item, "TrichYeuHoSo"),
+        "contact": {"email": _optional(item, "Email"), "phone": _optional(item, "SoDienThoai")},
+        "form_data": _mapping(item.get("DuLieuBieuMau", {}), "DuLieuBieuMau"),
+        "agency": {"id": _text(agency, "MaDinhDanh"), "name": _text(agency, "TenCoQuan")},
+        "submitted_at": _time(item, "NgayNopHoSo"),
+        "received_at": _time(item, "NgayTiepNhan", optional=True),
+        "due_at": _time(item, "NgayHenTra", optional=True),
+        "supplement_requested_at": _time(item, "NgayYeuCauBoSung", optional=True),
+        "completed_at": _time(item, "NgayKetThucXuLy", optional=True),
+        "returned_at": _time(item, "NgayTra", optional=True),
+        "refused_at": _time(item, "NgayTuChoi", optional=True),
+    }
+    if full:
+        body["attachments"] = [_attachment(entry) for entry in _list(item, "TaiLieuNop")]
+        body["history"] = [_progress(entry) for entry in _list(item, "TienTrinh")]
+    return body
+
+
+def read_page(data: Any, read_item: Any) -> dict[str, Any]:
+    """`{TongSo, Trang, SoBanGhi, DanhSach}` as `{items, page, size, total}`."""
+    page = _mapping(data, "page")
+    return {
+        "items": [read_item(entry) for entry in _list(page, "DanhSach")],
+        "page": _count(page, "Trang"),
+        "size": _count(page, "SoBanGhi"),
+        "total": _count(page, "TongSo"),
+    }
+
+
+def text_list(value: Any, name: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(entry, str) for entry in value):
+        raise DvcAnswerInvalid(f"The portal's {name} is not a list of strings.")
+    return list(value)
+
+
+def _attachment(record: Any) -> dict[str, Any]:
+    item = _mapping(record, "TaiLieuNop")
+    return {
+        "id": _count(item, "TepDinhKemId"),
+        "name": _text(item, "TenTepDinhKem"),
+        "content_type": _text(item, "LoaiTep"),
+        "size_bytes": _count(item, "KichThuoc"),
+        "sha256": _text(item, "MaBamSHA256"),
+    }
+
+
+def _progress(record: Any) -> dict[str, Any]:
+    """One `TienTrinh` entry (`CapNhatTienDoHoSoMC`, DOMAIN.md §4.3)."""
+    item = _mapping(record, "TienTrinh")
+    return {
+        "action": _text(item, "HanhDong"),
+        "status": status_of(_status(item, "TrangThai")),
+        "actor": _text(item, "NguoiXuLy"),
+        "position": _text(item, "ChucDanh"),
+        "department": _text(item, "PhongBanXuLy"),
+        "note": _text(item, "NoiDungXuLy"),
+        "at": _time(item, "ThoiDiemXuLy"),
+        "started_at": _time(item, "NgayBatDau"),
+        "due_at": _time(item, "NgayKetThucTheoQuyDinh", optional=True),
+    }
+
+
+def parse_dvcqg_time(text: str) -> datetime:
+    """`yyyyMMddHHmmss` as an aware datetime in Vietnam time; ValueError otherwise."""
+    if not _DVCQG_TIME.fullmatch(text):
+        raise ValueError(f"expected yyyyMMddHHmmss, got {len(text)} characters")
+    return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=VIETNAM_TIME)
+
+
+def _time(record: Mapping[str, Any], key: str, *, optional: bool = False) -> str | None:
+    value = record.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise DvcAnswerInvalid(f"The portal's {key} is missing or not a string.")
+    try:
+        return parse_dvcqg_time(value).isoformat()
+    except ValueError:
+        raise DvcAnswerInvalid(f"The portal's {key} is not a yyyyMMddHHmmss time.") from None
+
+
+def _status(record: Mapping[str, Any], key: str) -> int:
+    value = record.get(key)
+    if not isinstance(value, str) or not value.isdigit() or int(value) not in STATUS_NAMES:
+        raise DvcAnswerInvalid(f"The portal's {key} is not a TrangThaiHoSo code 1-10.")
+    return int(value)
+
+
+def _mapping(value: Any, name: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise DvcAnswerInvalid(f"The portal's {name} is not an object.")
+    return value
+
+
+def _list(record: Mapping[str, Any], key: str) -> list[Any]:
+    value = record.get(key)
+    if not isinstance(value, list):
+        raise DvcAnswerInvalid(f"The portal's {key} is not a list.")
+    return value
+
+
+def _text(record: Mapping[str, Any], key: str) -> str:
+    value = record.get(key)
+    if not isinstance(value, str):
+        raise DvcAnswerInvalid(f"The portal's {key} is missing or not a string.")
+    return value
+
+
+def _optional(record: Mapping[str, Any], key: str) -> str | None:
+    return None if record.get(key) is None else _text(record, key)
+
+
+def _count(record: Mapping[str, Any], key: str) -> int:
+    value = record.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise DvcAnswerInvalid(f"The portal's {key} is not a whole number.")
+    return value
+
+
+def _choice(record: Mapping[str, Any], key: str, names: Mapping[str, str]) -> str:
+    value = record.get(key)
+    if not isinstance(value, str) or value not in names:
+        raise DvcAnswerInvalid(f"The portal's {key} is not one of {', '.join(names)}.")
+    return names[value]

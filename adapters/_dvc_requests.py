@@ -1,0 +1,341 @@
+"""The canonical requests of the `dvc` adapter: checked, bounded, and written as the portal's.
+
+Bounds keep one request from costing the portal (or the bus's audit) more than a real filing
+would: a summary of at most 1,000 characters (the Thanh Hóa client cuts `TrichYeuHoSo` near
+there, DOMAIN.md §4.2), at most 20 files of 5 MiB each, and a form of at most 50 keys nested at
+most 5 deep. The portal mock applies the same `check_form_data`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Any, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+
+from adapters._dvc_answers import STATUS_NAMES
+from adapters.base import CanonicalRequest, SystemRequest, TranslationError
+from adapters.cccd import parse_cccd
+from adapters.dancu import UnsupportedMediaType
+from adapters.dates import format_ddmmyyyy
+
+MAX_SUMMARY_LENGTH = 1000
+MAX_ATTACHMENTS = 20
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+MAX_FORM_KEYS = 50
+MAX_FORM_DEPTH = 5
+MAX_FORM_ITEMS = 200
+MAX_FORM_STRING = 2000
+MAX_PAGE_SIZE = 100
+MAX_NAME_LENGTH = 200
+
+# MaTTHC, DOMAIN.md §8.2: the national code, optionally with the province's suffix.
+PROCEDURE_CODE = r"^[1-3]\.[0-9]{6}(\.000\.00\.00\.[A-Z][0-9]{2})?$"
+
+# MaHoSo, DOMAIN.md §8.2: `{organ id}-{yyMMdd}-{4 or 5 digits}`. ASCII digits only.
+_DOSSIER_CODE = re.compile(r"[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4,5}")
+_LEVELS = {"province": "tinh", "district": "huyen", "commune": "xa"}  # CapThucHien
+_JSON_HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
+_ACCEPT = {"Accept": "application/json"}
+
+# A file name, not a path: no separators or control characters, not blank at the end.
+_FILE_NAME = r"^[^/\\\x00-\x1f]*[^/\\\x00-\x1f\s]$"
+
+_Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH, pattern=r"\S")]
+_Text = Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)]
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def check_form_data(value: Mapping[str, Any]) -> None:
+    """Refuse (ValueError) a form nested past `MAX_FORM_DEPTH`, or larger than the bounds.
+
+    Keys are counted at every level, list items too, so neither a wide object nor a long list
+    gets past; depth counts objects and lists alike (`{"a": 1}` has depth 1).
+    """
+    keys = items = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, Mapping | list) and depth > MAX_FORM_DEPTH:
+            raise ValueError(f"form data is nested more than {MAX_FORM_DEPTH} levels deep")
+        if isinstance(node, Mapping):
+            keys += len(node)
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            items += len(node)
+            stack.extend((child, depth + 1) for child in node)
+        elif isinstance(node, str) and len(node) > MAX_FORM_STRING:
+            raise ValueError(f"form data holds a string longer than {MAX_FORM_STRING} characters")
+        if keys > MAX_FORM_KEYS:
+            raise ValueError(f"form data has more than {MAX_FORM_KEYS} keys")
+        if items > MAX_FORM_ITEMS:
+            raise ValueError(f"form data has more than {MAX_FORM_ITEMS} list items")
+
+
+def _bounded_form(value: dict[str, Any]) -> dict[str, Any]:
+    check_form_data(value)
+    return value
+
+
+def _decoded_size(value: str) -> str:
+    """Strict base64 (RFC 4648 §4, no line breaks) of at most `MAX_ATTACHMENT_BYTES`."""
+    try:
+        content = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("content_base64 is not base64") from None
+    if len(content) > MAX_ATTACHMENT_BYTES:
+        raise ValueError(f"an attachment is larger than {MAX_ATTACHMENT_BYTES} bytes")
+    return value
+
+
+class InvalidDossierRequest(TranslationError):
+    """The body or query is not valid; `errors` lists `{loc, msg, type}`, never the input."""
+
+    code = "INVALID_DOSSIER_REQUEST"
+    status = 422
+    title = "The request is not valid"
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]]) -> None:
+        super().__init__(detail, errors=errors)
+        self.errors = errors
+
+
+class Applicant(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    cccd: str
+    full_name: _Name
+    date_of_birth: date
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    email: (
+        Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None
+    ) = None
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{8,15}$")] | None = None
+
+
+class NewAttachment(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_FILE_NAME)]
+    content_type: Annotated[str, StringConstraints(max_length=127, pattern=r"^[\w.+-]+/[\w.+-]+$")]
+    content_base64: Annotated[
+        str,
+        StringConstraints(max_length=-(-MAX_ATTACHMENT_BYTES // 3) * 4),
+        AfterValidator(_decoded_size),
+    ]
+
+
+class NewDossier(BaseModel):
+    """`create_dossier`'s body."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    procedure_code: Annotated[str, StringConstraints(pattern=PROCEDURE_CODE)]
+    applicant: Applicant
+    summary: Annotated[
+        str, StringConstraints(min_length=1, max_length=MAX_SUMMARY_LENGTH, pattern=r"\S")
+    ]
+    contact: Contact | None = None
+    form_data: Annotated[dict[str, Any], AfterValidator(_bounded_form)] = Field(
+        default_factory=dict
+    )
+    attachments: list[NewAttachment] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+
+
+class TransitionRequest(BaseModel):
+    """`transition_dossier`'s body; `action` is checked by the portal, which owns the lifecycle."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    action: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
+    actor: _Name
+    position: _Text = ""
+    department: _Text = ""
+    note: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+def validation_errors(error: ValidationError) -> list[dict[str, Any]]:
+    """pydantic's errors as `{loc, msg, type}` under `body`: no input value, no URL."""
+    return [
+        {"loc": ["body", *detail["loc"]], "msg": detail["msg"], "type": detail["type"]}
+        for detail in error.errors(include_url=False, include_input=False, include_context=False)
+    ]
+
+
+def procedures_request(request: CanonicalRequest, _today: date) -> SystemRequest:
+    """`/procedures?q&field&level&page&size` as `/api/thutuc?tuKhoa&maLinhVuc&capThucHien…`."""
+    query = _query(request, {"q", "field", "level", "page", "size"})
+    errors: list[dict[str, Any]] = []
+    level = query.get("level")
+    if level is not None and level not in _LEVELS:
+        errors.append(_query_error("level", "Must be province, district or commune", "enum"))
+    for name in ("q", "field"):
+        if len(query.get(name, "")) > 200:
+            errors.append(_query_error(name, "At most 200 characters", "string_too_long"))
+    paging = _paging(query, errors)
+    _raise_if(errors)
+    params = {
+        "tuKhoa": query.get("q"),
+        "maLinhVuc": query.get("field"),
+        "capThucHien": _LEVELS[level] if level is not None else None,
+        **paging,
+    }
+    return _get("/api/thutuc", params)
+
+
+def dossiers_request(request: CanonicalRequest, today: date) -> SystemRequest:
+    """`/dossiers?applicant&status&page&size` as `/api/hoso?soDinhDanh&trangThai&trang&soBanGhi`."""
+    query = _query(request, {"applicant", "status", "page", "size"})
+    errors: list[dict[str, Any]] = []
+    status = query.get("status")
+    code: int | None = None
+    if status is not None:
+        code = _status_code(status)
+        if code is None:
+            errors.append(_query_error("status", "Must be a status name or code 1-10", "enum"))
+    paging = _paging(query, errors)
+    _raise_if(errors)
+    applicant = query.get("applicant")
+    if applicant is not None:
+        parse_cccd(applicant, today=today)
+    params = {
+        "soDinhDanh": applicant,
+        "trangThai": str(code) if code is not None else None,
+        **paging,
+    }
+    return _get("/api/hoso", params)
+
+
+def create_request(request: CanonicalRequest, today: date) -> SystemRequest:
+    """The filing as the portal's `HoSo` JSON; the applicant's date of birth as dd/MM/yyyy."""
+    new = _body(request, NewDossier, "a JSON object with procedure_code, applicant and summary")
+    parse_cccd(new.applicant.cccd, today=today)
+    contact = new.contact
+    body = {
+        "MaTTHC": new.procedure_code,
+        "ChuHoSo": new.applicant.full_name,
+        "NgaySinhChuHoSo": format_ddmmyyyy(new.applicant.date_of_birth),
+        "DinhDanhCHS": [{"LoaiDinhDanh": "1", "SoDinhDanh": new.applicant.cccd}],
+        "TrichYeuHoSo": new.summary,
+        "Email": contact.email if contact is not None else None,
+        "SoDienThoai": contact.phone if contact is not None else None,
+        "DuLieuBieuMau": new.form_data,
+        "TaiLieuNop": [
+            {
+                "TenTepDinhKem": item.name,
+                "LoaiTep": item.content_type,
+                "NoiDungBase64": item.content_base64,
+            }
+            for item in new.attachments
+        ],
+    }
+    return _post("/api/hoso", body)
+
+
+def get_request(request: CanonicalRequest, _today: date) -> SystemRequest:
+    return _get(f"/api/hoso/{_path_code(request)}", {})
+
+
+def transition_request(request: CanonicalRequest, _today: date) -> SystemRequest:
+    code = _path_code(request)
+    step = _body(request, TransitionRequest, "a JSON object with action and actor")
+    body = {
+        "HanhDong": step.action,
+        "NguoiXuLy": step.actor,
+        "ChucDanh": step.position,
+        "PhongBanXuLy": step.department,
+        "NoiDungXuLy": step.note,
+    }
+    return _post(f"/api/hoso/{code}/tientrinh", body)
+
+
+def _query(request: CanonicalRequest, allowed: set[str]) -> dict[str, str]:
+    errors, seen = [], {}
+    for name, value in request.query:
+        if name not in allowed:
+            errors.append(_query_error(name, "Unknown query parameter", "extra_forbidden"))
+        elif name in seen:
+            errors.append(_query_error(name, "Given more than once", "repeated"))
+        seen[name] = value
+    _raise_if(errors)
+    return {name: value for name, value in seen.items() if name in allowed}
+
+
+def _paging(query: Mapping[str, str], errors: list[dict[str, Any]]) -> dict[str, str]:
+    bounds = {"page": (1, 1_000_000), "size": (1, MAX_PAGE_SIZE)}
+    found = {"page": "1", "size": "20"}
+    for name, (low, high) in bounds.items():
+        raw = query.get(name)
+        if raw is None:
+            continue
+        if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+            errors.append(_query_error(name, f"Must be a whole number {low}-{high}", "range"))
+        else:
+            found[name] = str(int(raw))
+    return {"trang": found["page"], "soBanGhi": found["size"]}
+
+
+def _status_code(value: str) -> int | None:
+    if value.isascii() and value.isdigit() and int(value) in STATUS_NAMES:
+        return int(value)
+    return next((code for code, name in STATUS_NAMES.items() if name == value), None)
+
+
+def _path_code(request: CanonicalRequest) -> str:
+    code = request.path_params.get("code", "")
+    if not _DOSSIER_CODE.fullmatch(code):
+        raise InvalidDossierRequest(
+            "A dossier code looks like 000.00.06.H33-250602-0001.",
+            errors=[{"loc": ["path", "code"], "msg": "Not a dossier code", "type": "pattern"}],
+        )
+    return code
+
+
+def _body(request: CanonicalRequest, model: type[_Model], shape: str) -> _Model:
+    media_type = (request.content_type or "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType(
+            "Send the body as JSON with Content-Type: application/json.",
+            supported=["application/json"],
+        )
+    try:
+        return model.model_validate_json(request.body)
+    except ValidationError as error:
+        raise InvalidDossierRequest(
+            f"The body must be {shape}; see `errors`.", errors=validation_errors(error)
+        ) from None
+
+
+def _query_error(name: str, message: str, kind: str) -> dict[str, Any]:
+    return {"loc": ["query", name], "msg": message, "type": kind}
+
+
+def _raise_if(errors: list[dict[str, Any]]) -> None:
+    if errors:
+        raise InvalidDossierRequest("The query is not valid; see `errors`.", errors=errors)
+
+
+def _get(path: str, params: Mapping[str, str | None]) -> SystemRequest:
+    query = tuple((name, value) for name, value in params.items() if value is not None)
+    return SystemRequest(method="GET", path=path, query=query, headers=_ACCEPT)
+
+
+def _post(path: str, body: Mapping[str, Any]) -> SystemRequest:
+    content = json.dumps(body, ensure_ascii=False).encode()
+    return SystemRequest(method="POST", path=path, body=content, headers=_JSON_HEADERS)

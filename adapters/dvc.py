@@ -1,0 +1,356 @@
+"""Canonical dossier operations to and from a public-service portal's (DVC) own JSON.
+
+The portal speaks DVCQG's Vietnamese field names (DOMAIN.md §4.2, §4.3): `MaHoSo`,
+`TrangThaiHoSo` as a string code, dates `yyyyMMddHHmmss` in Vietnam time, all in the NGSP
+envelope `{error_code, message, data}` (DOMAIN.md §8.1). Clients of the bus get English keys,
+ISO 8601 times with their offset, and statuses as `{"code": 4, "name": "processing"}`. Each
+operation is one row of `_OPERATIONS`: how its request is built and checked, how a success reads,
+and what each of the portal's error codes means for it. Bodies are checked and bounded here,
+before any call; error details name fields, never the values sent (they are personal data).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from adapters._dvc_answers import (
+    STATUS_NAMES,
+    DvcAnswerInvalid,
+    dossier_to_canonical,
+    procedure_to_canonical,
+    read_page,
+    status_of,
+    text_list,
+)
+from adapters._dvc_contracts import (
+    Dossier,
+    DossierPage,
+    DossierQuery,
+    ProcedurePage,
+    ProcedureQuery,
+)
+from adapters._dvc_requests import (
+    MAX_ATTACHMENT_BYTES,
+    MAX_ATTACHMENTS,
+    MAX_FORM_DEPTH,
+    MAX_FORM_KEYS,
+    MAX_PAGE_SIZE,
+    MAX_SUMMARY_LENGTH,
+    InvalidDossierRequest,
+    NewDossier,
+    TransitionRequest,
+    check_form_data,
+    create_request,
+    dossiers_request,
+    get_request,
+    procedures_request,
+    transition_request,
+)
+from adapters.base import (
+    CanonicalRequest,
+    CanonicalResponse,
+    OperationContract,
+    SystemRequest,
+    SystemResponse,
+    TranslationError,
+)
+from adapters.cccd import InvalidCccd
+from adapters.dancu import UnknownOperation, UnsupportedMediaType
+
+LIST_PROCEDURES = "list_procedures"
+CREATE_DOSSIER = "create_dossier"
+GET_DOSSIER = "get_dossier"
+LIST_DOSSIERS = "list_dossiers"
+TRANSITION_DOSSIER = "transition_dossier"
+
+# TruongKhongKhop: the portal's names of the claimed fields that differ → canonical names.
+_MISMATCH = {"ChuHoSo": "full_name", "NgaySinhChuHoSo": "date_of_birth"}
+
+
+class ApplicantNotVerified(TranslationError):
+    """The citizen database does not hold the applicant as given; `mismatched_fields` says
+    which claimed fields differ (names only, as `verify_citizen` reports them)."""
+
+    code = "APPLICANT_NOT_VERIFIED"
+    status = 422
+    title = "The applicant does not match the citizen database"
+
+
+class DossierNotFound(TranslationError):
+    code = "DOSSIER_NOT_FOUND"
+    status = 404
+    title = "Dossier not found"
+
+
+class ProcedureNotFound(TranslationError):
+    """422, not 404: the URL exists; the procedure the body names does not (here)."""
+
+    code = "PROCEDURE_NOT_FOUND"
+    status = 422
+    title = "The procedure is not offered by this province"
+
+
+class IllegalTransition(TranslationError):
+    code = "ILLEGAL_TRANSITION"
+    status = 409
+    title = "The action is not allowed in the dossier's status"
+
+
+class UnknownAction(TranslationError):
+    code = "UNKNOWN_ACTION"
+    status = 422
+    title = "No such action on dossiers"
+
+
+class CitizenCheckUnavailable(TranslationError):
+    """The portal could not reach the citizen database through its LGSP; nothing was filed."""
+
+    code = "CITIZEN_CHECK_UNAVAILABLE"
+    status = 502
+    title = "The applicant could not be checked against the citizen database"
+
+
+class DossierNumbersExhausted(TranslationError):
+    code = "DOSSIER_NUMBERS_EXHAUSTED"
+    status = 503
+    title = "The receiving agency has issued every dossier number of the day"
+
+
+@dataclass(frozen=True)
+class _Operation:
+    to_system: Callable[[CanonicalRequest, date], SystemRequest]
+    read_data: Callable[[Any], Any]
+    success: int  # the portal's HTTP status for success, and ours
+    errors: Mapping[tuple[int, str], Callable[[Any], TranslationError]]
+
+
+class DvcAdapter:
+    """The `dvc` adapter. `today` decides which CCCD birth years lie in the future."""
+
+    def __init__(self, *, today: Callable[[], date]) -> None:
+        self._today = today
+
+    def to_system(self, request: CanonicalRequest) -> SystemRequest:
+        return _operation(request).to_system(request, self._today())
+
+    def to_canonical(
+        self, request: CanonicalRequest, response: SystemResponse
+    ) -> CanonicalResponse:
+        operation = _operation(request)
+        envelope = _read_envelope(response)
+        error_code = envelope.get("error_code")
+        if response.status == operation.success and error_code == "0":
+            return CanonicalResponse(operation.success, operation.read_data(envelope.get("data")))
+        error = operation.errors.get((response.status, str(error_code)))
+        if error is not None:
+            raise error(envelope.get("data"))
+        shown = str(error_code)[:16]  # bounded: the value comes from outside
+        raise DvcAnswerInvalid(
+            f"The DVC system answered HTTP {response.status} with error_code {shown!r}, "
+            "which this adapter does not expect for this operation."
+        )
+
+
+def _read_envelope(response: SystemResponse) -> Mapping[str, Any]:
+    try:
+        envelope = json.loads(response.body)
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the stack
+        envelope = None
+    if not isinstance(envelope, dict):
+        raise DvcAnswerInvalid(
+            f"The DVC system answered HTTP {response.status} "
+            "without the JSON envelope {error_code, message, data}."
+        )
+    return envelope
+
+
+# --- the portal's error codes, per operation -------------------------------------------------
+
+
+def _dossier_not_found(_data: Any) -> TranslationError:
+    return DossierNotFound("The province has no dossier with this code.")
+
+
+def _procedure_not_found(_data: Any) -> TranslationError:
+    return ProcedureNotFound(
+        "The province offers no procedure with this code; list_procedures gives the codes."
+    )
+
+
+def _not_verified(data: Any) -> TranslationError:
+    """`TruongKhongKhop` names the claimed fields that differ; without it, both are unconfirmed."""
+    named = data.get("TruongKhongKhop") if isinstance(data, Mapping) else None
+    fields = [name for key, name in _MISMATCH.items() if not named or key in named]
+    return ApplicantNotVerified(
+        "The citizen database does not hold the applicant with these details.",
+        mismatched_fields=fields,
+    )
+
+
+def _unknown_action(data: Any) -> TranslationError:
+    known = text_list(_field(data, "DanhSachHanhDong"), "DanhSachHanhDong")
+    return UnknownAction("There is no such action; see `known_actions`.", known_actions=known)
+
+
+def _illegal_transition(data: Any) -> TranslationError:
+    allowed = text_list(_field(data, "HanhDongHopLe"), "HanhDongHopLe")
+    code = _field(data, "TrangThaiHoSo")
+    if not isinstance(code, str) or not code.isdigit() or int(code) not in STATUS_NAMES:
+        raise DvcAnswerInvalid("The portal's TrangThaiHoSo is not a code 1-10.")
+    name = STATUS_NAMES[int(code)]
+    hint = f"allowed: {', '.join(allowed)}" if allowed else "the status is final"
+    return IllegalTransition(
+        f"The dossier is {name}; {hint}.",
+        status=status_of(int(code)),
+        allowed_actions=allowed,
+    )
+
+
+def _check_unavailable(_data: Any) -> TranslationError:
+    return CitizenCheckUnavailable(
+        "The portal could not reach the citizen database through its LGSP; nothing was "
+        "filed. Try again later."
+    )
+
+
+def _numbers_exhausted(_data: Any) -> TranslationError:
+    return DossierNumbersExhausted("Try again tomorrow (Vietnam time).")
+
+
+def _refused(where: str) -> Callable[[Any], TranslationError]:
+    def refused(_data: Any) -> TranslationError:
+        return InvalidDossierRequest(
+            "The DVC system refused the request as malformed.",
+            errors=[{"loc": [where], "msg": "Refused by the DVC system", "type": "refused"}],
+        )
+
+    return refused
+
+
+def _field(data: Any, key: str) -> Any:
+    if not isinstance(data, Mapping):
+        raise DvcAnswerInvalid(f"The portal's error carries no {key}.")
+    return data.get(key)
+
+
+_OPERATIONS: Mapping[str, _Operation] = {
+    LIST_PROCEDURES: _Operation(
+        to_system=procedures_request,
+        read_data=lambda data: read_page(data, procedure_to_canonical),
+        success=200,
+        errors={(400, "302"): _refused("query")},
+    ),
+    CREATE_DOSSIER: _Operation(
+        to_system=create_request,
+        read_data=dossier_to_canonical,
+        success=201,
+        errors={
+            (400, "302"): _refused("body"),
+            (404, "201"): _procedure_not_found,
+            (422, "500"): _not_verified,
+            (502, "502"): _check_unavailable,
+            (504, "504"): _check_unavailable,
+            (503, "503"): _numbers_exhausted,
+        },
+    ),
+    GET_DOSSIER: _Operation(
+        to_system=get_request,
+        read_data=dossier_to_canonical,
+        success=200,
+        errors={(404, "201"): _dossier_not_found},
+    ),
+    LIST_DOSSIERS: _Operation(
+        to_system=dossiers_request,
+        read_data=lambda data: read_page(data, lambda item: dossier_to_canonical(item, full=False)),
+        success=200,
+        errors={(400, "302"): _refused("query")},
+    ),
+    TRANSITION_DOSSIER: _Operation(
+        to_system=transition_request,
+        read_data=dossier_to_canonical,
+        success=200,
+        errors={
+            (400, "302"): _refused("body"),
+            (404, "201"): _dossier_not_found,
+            (409, "409"): _illegal_transition,
+            (422, "500"): _unknown_action,
+        },
+    ),
+}
+
+
+def _operation(request: CanonicalRequest) -> _Operation:
+    operation = _OPERATIONS.get(request.operation)
+    if operation is None:
+        raise UnknownOperation(f"The dvc adapter has no operation {request.operation!r}.")
+    return operation
+
+
+# The published contract: canonical shapes of each operation (see OperationContract).
+CONTRACTS: Mapping[str, OperationContract] = {
+    LIST_PROCEDURES: OperationContract(
+        ProcedurePage, query=ProcedureQuery, errors=(InvalidDossierRequest, DvcAnswerInvalid)
+    ),
+    CREATE_DOSSIER: OperationContract(
+        Dossier,
+        status=201,
+        request=NewDossier,
+        errors=(
+            InvalidDossierRequest,
+            InvalidCccd,
+            UnsupportedMediaType,
+            ProcedureNotFound,
+            ApplicantNotVerified,
+            CitizenCheckUnavailable,
+            DossierNumbersExhausted,
+            DvcAnswerInvalid,
+        ),
+    ),
+    GET_DOSSIER: OperationContract(
+        Dossier, errors=(InvalidDossierRequest, DossierNotFound, DvcAnswerInvalid)
+    ),
+    LIST_DOSSIERS: OperationContract(
+        DossierPage,
+        query=DossierQuery,
+        errors=(InvalidDossierRequest, InvalidCccd, DvcAnswerInvalid),
+    ),
+    TRANSITION_DOSSIER: OperationContract(
+        Dossier,
+        request=TransitionRequest,
+        errors=(
+            InvalidDossierRequest,
+            UnsupportedMediaType,
+            DossierNotFound,
+            IllegalTransition,
+            UnknownAction,
+            DvcAnswerInvalid,
+        ),
+    ),
+}
+
+__all__ = [
+    "CONTRACTS",
+    "MAX_ATTACHMENTS",
+    "MAX_ATTACHMENT_BYTES",
+    "MAX_FORM_DEPTH",
+    "MAX_FORM_KEYS",
+    "MAX_PAGE_SIZE",
+    "MAX_SUMMARY_LENGTH",
+    "ApplicantNotVerified",
+    "CitizenCheckUnavailable",
+    "DossierNotFound",
+    "DossierNumbersExhausted",
+    "DvcAdapter",
+    "DvcAnswerInvalid",
+    "IllegalTransition",
+    "InvalidDossierRequest",
+    "ProcedureNotFound",
+    "UnknownAction",
+    "check_form_data",
+    "dossier_to_canonical",
+    "procedure_to_canonical",
+]

@@ -1,0 +1,637 @@
+"""Canonical document exchange to and from a province's VDXP endpoint (the `qlvb` system).
+
+Clients send official documents as the canonical JSON of DOMAIN.md §8.3 (or as edXML itself),
+read their inbox and a document with its per-recipient status trace, and report edXML status
+codes (§3.6) as JSON; the system speaks the VDXP SDK's calls (§2.4) with edXML bodies
+(adapters/edxml.py does the XML). Each operation is one row of `_OPERATIONS`.
+
+A document's canonical `id` is its edXML DocumentId (`{organId},{yyyy/MM/dd},{number}/
+{notation}`, §3.2) in URL-safe base64 without padding. It fits in one path segment and names
+the document in QCVN 102's own terms, so a status report fills the status message's ResponseFor
+(§3.4) from the id alone, in the one call an operation may make, with any endpoint that finds
+documents by DocumentId rather than only by this mock's DocIds.
+
+Longer than STYLE.md's ~400 lines: a fifth of it is the published contract's models (the end
+of the module), kept beside the readers that build those shapes; they split off as they are.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from adapters.base import (
+    CanonicalRequest,
+    CanonicalResponse,
+    OperationContract,
+    SystemRequest,
+    SystemResponse,
+    TranslationError,
+)
+from adapters.dancu import UnknownOperation, UnsupportedMediaType
+from adapters.edxml import (
+    STATUS_CODES,
+    InvalidEdxml,
+    parse_edxml,
+    parse_status,
+    render_edxml,
+    render_status,
+)
+
+SEND_DOCUMENT = "send_document"
+GET_INBOX = "get_inbox"
+GET_DOCUMENT = "get_document"
+POST_STATUS = "post_status"
+
+ORGAN_ID = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}$"  # DOMAIN.md §8.2
+MAX_PAGE_SIZE = 100
+_JSON = "application/json"
+_XML = ("application/xml", "text/xml")
+_KEY = re.compile(r"[A-Za-z0-9_-]{1,400}")
+_DOCUMENT_ID = re.compile(r"[^,]+,[0-9]{4}/[0-9]{2}/[0-9]{2},[^,]+")  # shape only (§3.2)
+_RULE = re.compile(r"[a-z_]{1,40}")
+# A status message's Timestamp is local time with no offset (§3.5); Vietnam is UTC+7 all year.
+_VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
+# edXML element names (§3.2, §3.3), as the system writes records; canonical keys are their
+# snake_case (OrganizationInCharge → organization_in_charge).
+_ORGANISATION = ("OrganId", "OrganizationInCharge", "OrganName", "OrganAdd", "Email",
+                 "Telephone", "Fax", "Website")  # fmt: skip
+_STAFF = ("Department", "Staff", "Mobile", "Email")
+
+
+class DocumentNotFound(TranslationError):
+    code = "DOCUMENT_NOT_FOUND"
+    status = 404
+    title = "Document not found"
+
+
+class UnknownRecipient(TranslationError):
+    code = "UNKNOWN_RECIPIENT"
+    status = 422
+    title = "No agency of the province has this organ id"
+
+
+class UnknownSender(TranslationError):
+    code = "UNKNOWN_SENDER"
+    status = 422
+    title = "The sender is not an agency of the province"
+
+
+class RecipientInOtherProvince(TranslationError):
+    code = "RECIPIENT_IN_OTHER_PROVINCE"
+    status = 422
+    title = "The agency belongs to another province"
+
+
+class IllegalStatusTransition(TranslationError):
+    code = "ILLEGAL_STATUS_TRANSITION"
+    status = 409
+    title = "This status cannot follow the delivery's current status"
+
+
+class NotAParty(TranslationError):
+    code = "NOT_A_PARTY"
+    status = 403
+    title = "The organisation neither sent nor received the document"
+
+
+class InvalidStatusRequest(TranslationError):
+    """The status report is not valid; `errors` lists why as `{loc, msg, type}`."""
+
+    code = "INVALID_STATUS_REQUEST"
+    status = 422
+    title = "The status report is not valid"
+
+
+class InvalidInboxQuery(TranslationError):
+    code = "INVALID_INBOX_QUERY"
+    status = 422
+    title = "The inbox query is not valid"
+
+
+class QlvbAnswerInvalid(TranslationError):
+    code = "QLVB_INVALID_RESPONSE"
+    status = 502
+    title = "The document system gave an answer that could not be read"
+
+
+class StaffInfo(BaseModel):
+    """StaffInfo of a status message (DOMAIN.md §3.3, §3.4)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    department: str | None = Field(default=None, max_length=200)
+    staff: str | None = Field(default=None, max_length=200)
+    mobile: str | None = Field(default=None, max_length=20)
+    email: str | None = Field(default=None, max_length=254)
+
+
+class StatusReport(BaseModel):
+    """The canonical status report: who reports which edXML code (§3.6) on the document."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    organ_id: str = Field(pattern=ORGAN_ID, description="The reporting organisation.")
+    status_code: str = Field(description="01-06 by a recipient, 13 (recall) by the sender, …")
+    description: str | None = Field(default=None, max_length=2000)
+    staff_info: StaffInfo | None = None
+    organ_name: str | None = Field(
+        default=None, max_length=200, description="Defaults to the organ id (From/OrganName)."
+    )
+    timestamp: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$",
+        description="Local (Vietnam) time of the status; defaults to now.",
+    )
+
+    @field_validator("status_code")
+    @classmethod
+    def _known_code(cls, value: str) -> str:
+        if value not in STATUS_CODES:
+            raise ValueError(f"must be one of {', '.join(STATUS_CODES)}")
+        return value
+
+
+class InboxQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    organ_id: str = Field(pattern=ORGAN_ID)
+    page: int = Field(default=1, ge=1, le=1_000_000)
+    size: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE)
+
+
+def document_key(document_id: str) -> str:
+    """The canonical `id` of the document whose edXML DocumentId is `document_id`."""
+    return base64.urlsafe_b64encode(document_id.encode("utf-8")).rstrip(b"=").decode("ascii")
+
+
+def document_id_from_key(key: str) -> str:
+    """The DocumentId a canonical `id` stands for, or DocumentNotFound: no such id exists."""
+    try:
+        if not _KEY.fullmatch(key):
+            raise ValueError(key)
+        document_id = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4)).decode("utf-8")
+        if document_key(document_id) != key or not _DOCUMENT_ID.fullmatch(document_id):
+            raise ValueError(key)  # one id per document: no alternative spellings
+    except (ValueError, binascii.Error):
+        raise DocumentNotFound("No document has this id.") from None
+    return document_id
+
+
+@dataclass(frozen=True)
+class _Operation:
+    to_system: Callable[[CanonicalRequest, Callable[[], datetime]], SystemRequest]
+    read: Callable[[CanonicalRequest, Mapping[str, Any]], CanonicalResponse]
+
+
+class QlvbAdapter:
+    """The `qlvb` adapter. `now` stamps status reports that carry no timestamp of their own."""
+
+    def __init__(
+        self, *, today: Callable[[], date], now: Callable[[], datetime] | None = None
+    ) -> None:
+        # `today` only keeps the gateway's one constructor call for every adapter.
+        self._now = now or (lambda: datetime.now(_VIETNAM_TIME))
+
+    def to_system(self, request: CanonicalRequest) -> SystemRequest:
+        return _operation(request).to_system(request, self._now)
+
+    def to_canonical(
+        self, request: CanonicalRequest, response: SystemResponse
+    ) -> CanonicalResponse:
+        operation = _operation(request)
+        answer = _read_answer(response)
+        if response.status == 200 and answer.get("status") == "OK":
+            return operation.read(request, answer)
+        refusal = _REFUSALS.get((response.status, str(answer.get("ErrorCode"))))
+        if refusal is None:
+            shown = str(answer.get("ErrorCode"))[:32]  # bounded: the value comes from outside
+            raise QlvbAnswerInvalid(
+                f"The document system answered HTTP {response.status} with ErrorCode "
+                f"{shown!r}, which this adapter does not expect."
+            )
+        raise refusal(answer)
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+def _send_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> SystemRequest:
+    """edXML for `/sendEdoc`: rendered from canonical JSON, or the client's own bytes."""
+    media_type = _media_type(request)
+    if media_type == _JSON:
+        body = render_edxml(_json_document(request.body))
+    elif media_type in _XML:
+        parse_edxml(request.body)  # refused here, with the codec's rule, before any call
+        body = request.body  # passed on as sent: the recipients get the sender's bytes
+    else:
+        raise _unsupported("the document as canonical JSON")
+    return _system_call("/sendEdoc", body, "application/xml")
+
+
+def _inbox_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> SystemRequest:
+    try:
+        query = InboxQuery.model_validate(dict(request.query))  # a repeated name: the last
+    except ValidationError as error:
+        raise InvalidInboxQuery(
+            "Give organ_id (like 000.00.01.H33) and optionally page (from 1) and size "
+            f"(1-{MAX_PAGE_SIZE}); see `errors`.",
+            errors=_errors(error, "query"),
+        ) from None
+    body = {"organId": query.organ_id, "messagetype": "edoc", "page": query.page}
+    return _system_call("/getReceivedEdocList", _dumps({**body, "size": query.size}), _JSON)
+
+
+def _document_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> SystemRequest:
+    """`/getEdoc` in its JSON form (mock addition): the edXML and the trace in one answer."""
+    document_id = document_id_from_key(request.path_params.get("id", ""))
+    body = _dumps({"documentId": document_id, "format": "json"})
+    return _system_call("/getEdoc", body, _JSON)
+
+
+def _status_request(request: CanonicalRequest, now: Callable[[], datetime]) -> SystemRequest:
+    """An edXML status message whose ResponseFor is the document the path names."""
+    document_id = document_id_from_key(request.path_params.get("id", ""))
+    media_type = _media_type(request)
+    if media_type in _XML:
+        status = parse_status(request.body)
+        if status["response_for"]["document_id"] != document_id:
+            raise InvalidStatusRequest(
+                "The status message's ResponseFor/DocumentId is not the document in the path.",
+                errors=[{"loc": ["body", "ResponseFor", "DocumentId"], "msg": "Differs from "
+                         "the path", "type": "mismatch"}],
+            )  # fmt: skip
+        return _system_call("/updateStatus", request.body, "application/xml")
+    if media_type != _JSON:
+        raise _unsupported("the status as JSON")
+    try:
+        report = StatusReport.model_validate_json(request.body)
+    except ValidationError as error:
+        raise InvalidStatusRequest(
+            "The body must be {organ_id, status_code, description?, staff_info?}; see `errors`.",
+            errors=_errors(error, "body"),
+        ) from None
+    sender, promulgated, code = document_id.split(",")  # three parts: see _DOCUMENT_ID
+    stamp = report.timestamp or now().astimezone(_VIETNAM_TIME).strftime("%Y-%m-%dT%H:%M:%S")
+    body = render_status(
+        {
+            "response_for": {
+                "organ_id": sender,
+                "code": code,
+                "promulgation_date": promulgated.replace("/", "-"),
+                "document_id": document_id,
+            },
+            "from": {
+                "organ_id": report.organ_id,
+                "organ_name": report.organ_name or report.organ_id,
+            },
+            "status_code": report.status_code,
+            "description": report.description,
+            "timestamp": stamp,
+            "staff_info": None if report.staff_info is None else report.staff_info.model_dump(),
+        }
+    )
+    return _system_call("/updateStatus", body, "application/xml")
+
+
+def _unsupported(what: str) -> TranslationError:
+    return UnsupportedMediaType(
+        f"Send {what} (application/json) or as edXML (application/xml).",
+        supported=[_JSON, *_XML],
+    )
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode()
+
+
+def _system_call(path: str, body: bytes, content_type: str) -> SystemRequest:
+    headers = {"Content-Type": content_type, "Accept": "application/json"}
+    return SystemRequest(method="POST", path=path, body=body, headers=headers)
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+def _read_sent(_request: CanonicalRequest, answer: Mapping[str, Any]) -> CanonicalResponse:
+    duplicate = answer.get("Duplicate")
+    if not isinstance(duplicate, bool):
+        raise QlvbAnswerInvalid("The document system's answer has no boolean Duplicate.")
+    return CanonicalResponse(202, {**_deliveries(answer), "duplicate": duplicate})
+
+
+def _read_status(_request: CanonicalRequest, answer: Mapping[str, Any]) -> CanonicalResponse:
+    return CanonicalResponse(200, _deliveries(answer))
+
+
+def _deliveries(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """`{id, document_id, recipients}` from the system's DocumentId and Recipients."""
+    document_id = _text(answer, "DocumentId")
+    recipients = [
+        {"organ_id": _text(item, "OrganId"), "status": _status_code(item.get("StatusCode"))}
+        for item in _list(answer, "Recipients")
+    ]
+    return {"id": document_key(document_id), "document_id": document_id, "recipients": recipients}
+
+
+def _read_inbox(_request: CanonicalRequest, answer: Mapping[str, Any]) -> CanonicalResponse:
+    items = []
+    for item in _list(answer, "data"):
+        document_id = _text(item, "documentId")
+        items.append(
+            {
+                "id": document_key(document_id),
+                "document_id": document_id,
+                "from": _renamed(item.get("fromOrganization"), _ORGANISATION),
+                "subject": _text(item, "subject"),
+                "received_at": _text(item, "createdTime"),
+                "status": _status_code(item.get("statusCode")),
+            }
+        )
+    page = {key: answer.get(key) for key in ("page", "size", "total")}
+    if not all(isinstance(value, int) for value in page.values()):
+        raise QlvbAnswerInvalid("The document system's inbox has no page, size and total.")
+    return CanonicalResponse(200, {"items": items, **page})
+
+
+def _read_document(_request: CanonicalRequest, answer: Mapping[str, Any]) -> CanonicalResponse:
+    try:
+        document = parse_edxml(_text(answer, "edxml").encode("utf-8"))
+    except InvalidEdxml as error:  # the system's fault, not the client's: not a 422
+        raise QlvbAnswerInvalid(
+            f"The document system served a document that is not valid edXML ({error.rule})."
+        ) from None
+    recipients = [
+        {
+            "organ_id": _text(delivery, "OrganId"),
+            "status": _status_code(delivery.get("StatusCode")),
+            "history": [_history_entry(entry) for entry in _list(delivery, "History")],
+        }
+        for delivery in _list(answer, "trace")
+    ]
+    key = document_key(_text(answer, "DocumentId"))
+    return CanonicalResponse(200, {"id": key, "document": document, "recipients": recipients})
+
+
+def _illegal(answer: Mapping[str, Any]) -> TranslationError:
+    current = _status_code(answer.get("CurrentStatus"))
+    allowed = _list(answer, "AllowedStatusCodes", items=str)
+    for code in allowed:
+        _status_code(code)
+    shown = "no status yet" if current is None else f"status {current} ({STATUS_CODES[current]})"
+    may = f"may report {', '.join(allowed)}" if allowed else "may report nothing"
+    return IllegalStatusTransition(
+        f"The delivery is in {shown}; this organisation {may}.",
+        current_status=current,
+        allowed_status_codes=allowed,
+    )
+
+
+def _organ_ids(answer: Mapping[str, Any]) -> list[str]:
+    return [o for o in _list(answer, "OrganIds", items=str) if re.fullmatch(ORGAN_ID, o)]
+
+
+_REFUSALS: Mapping[tuple[int, str], Callable[[Mapping[str, Any]], TranslationError]] = {
+    (404, "DOCUMENT_NOT_FOUND"): lambda _: DocumentNotFound(
+        "The province's document system holds no document with this id."
+    ),
+    (422, "UNKNOWN_ORGAN"): lambda a: UnknownRecipient(
+        "No agency of this province has the organ id.", organ_ids=_organ_ids(a)
+    ),
+    (422, "UNKNOWN_SENDER"): lambda a: UnknownSender(
+        "The sender must be an agency of this province.", organ_ids=_organ_ids(a)
+    ),
+    (422, "OTHER_PROVINCE"): lambda a: RecipientInOtherProvince(
+        "The agency belongs to another province: cross-province delivery goes through NDXP's "
+        "document axis, which is not available yet.",
+        organ_ids=_organ_ids(a),
+    ),
+    (409, "ILLEGAL_STATUS"): _illegal,
+    (403, "NOT_A_PARTY"): lambda _: NotAParty(
+        "Only the document's sender and recipients may report its status."
+    ),
+    # The codec's own message names elements, never values; bounded all the same.
+    (422, "INVALID_EDXML"): lambda a: InvalidEdxml(
+        f"The document system refused the message: {str(a.get('ErrorDesc'))[:300]}",
+        rule=r if isinstance(r := a.get("Rule"), str) and _RULE.fullmatch(r) else "refused",
+    ),
+    (413, "TOO_LARGE"): lambda _: InvalidEdxml(
+        "The document system refused the message as too large.", rule="too_large"
+    ),
+}
+
+_OPERATIONS: Mapping[str, _Operation] = {
+    SEND_DOCUMENT: _Operation(_send_request, _read_sent),
+    GET_INBOX: _Operation(_inbox_request, _read_inbox),
+    GET_DOCUMENT: _Operation(_document_request, _read_document),
+    POST_STATUS: _Operation(_status_request, _read_status),
+}
+
+
+def _operation(request: CanonicalRequest) -> _Operation:
+    operation = _OPERATIONS.get(request.operation)
+    if operation is None:
+        raise UnknownOperation(f"The qlvb adapter has no operation {request.operation!r}.")
+    return operation
+
+
+def _media_type(request: CanonicalRequest) -> str:
+    return (request.content_type or "").partition(";")[0].strip().lower()
+
+
+def _json_document(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the stack
+        raise InvalidEdxml("The body is not JSON.", rule="not_json") from None
+
+
+def _errors(error: ValidationError, where: str) -> list[dict[str, Any]]:
+    """Pydantic's errors as `{loc, msg, type}`, without the input: it may be content."""
+    return [
+        {"loc": [where, *detail["loc"]], "msg": detail["msg"], "type": detail["type"]}
+        for detail in error.errors(include_url=False, include_input=False, include_context=False)
+    ]
+
+
+def _read_answer(response: SystemResponse) -> Mapping[str, Any]:
+    try:
+        answer = json.loads(response.body)
+    except (ValueError, RecursionError):
+        answer = None
+    if not isinstance(answer, dict):
+        raise QlvbAnswerInvalid(
+            f"The document system answered HTTP {response.status} without its JSON answer "
+            "{status, ErrorCode, ErrorDesc}."
+        )
+    return answer
+
+
+def _text(record: Mapping[str, Any], key: str) -> str:
+    value = record.get(key)
+    if not isinstance(value, str):
+        raise QlvbAnswerInvalid(f"The document system's answer has no text {key}.")
+    return value
+
+
+def _list(record: Mapping[str, Any], key: str, *, items: type = dict) -> list[Any]:
+    value = record.get(key)
+    if not isinstance(value, list) or not all(isinstance(item, items) for item in value):
+        raise QlvbAnswerInvalid(f"The document system's answer has no list {key}.")
+    return value
+
+
+def _status_code(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in STATUS_CODES:
+        raise QlvbAnswerInvalid("The document system answered a status code outside edXML's.")
+    return value
+
+
+def _history_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
+    code = _text(entry, "StatusCode")
+    _status_code(code)
+    return {
+        "status_code": code,
+        "status_name": STATUS_CODES[code],
+        "description": entry.get("Description"),
+        "timestamp": _text(entry, "Timestamp"),
+        "staff_info": _renamed(entry.get("StaffInfo"), _STAFF, optional=True),
+    }
+
+
+def _renamed(record: Any, names: tuple[str, ...], *, optional: bool = False) -> Any:
+    """A record of the system's (edXML element names) under canonical keys."""
+    if record is None and optional:
+        return None
+    if not isinstance(record, Mapping):
+        raise QlvbAnswerInvalid("The document system's answer lacks an organisation or staff.")
+    return {re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(): record.get(name) for name in names}
+
+
+# --- The published contract: canonical shapes of each operation (see OperationContract) ---
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Organisation(_Shape):
+    """An edXML organisation (From, To; DOMAIN.md §3.2, §8.3)."""
+
+    organ_id: str = Field(pattern=ORGAN_ID)
+    organization_in_charge: str | None
+    organ_name: str | None
+    organ_add: str | None
+    email: str | None
+    telephone: str | None
+    fax: str | None
+    website: str | None
+
+
+class CanonicalDocument(BaseModel):
+    """The canonical document of DOMAIN.md §8.3, as adapters.edxml.validate_document takes it
+    (or, as application/xml, the edXML itself)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class RecipientStatus(_Shape):
+    organ_id: str = Field(pattern=ORGAN_ID)
+    status: str | None = Field(description="edXML StatusCode (§3.6); null before 01 arrives.")
+
+
+class SentDocument(_Shape):
+    id: str = Field(description="The document's id in this API (its DocumentId, encoded).")
+    document_id: str = Field(description="edXML DocumentId: {organId},{yyyy/MM/dd},{n}/{code}")
+    recipients: list[RecipientStatus]
+    duplicate: bool = Field(description="True when the same document had been sent before.")
+
+
+class InboxItem(_Shape):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str
+    document_id: str
+    from_: Organisation = Field(alias="from")
+    subject: str
+    received_at: datetime
+    status: str | None
+
+
+class Inbox(_Shape):
+    items: list[InboxItem]
+    page: int
+    size: int
+    total: int
+
+
+class HistoryEntry(_Shape):
+    status_code: str
+    status_name: str = Field(description="ARRIVED, REJECTED, … (DOMAIN.md §8.3).")
+    description: str | None
+    timestamp: str = Field(description="The reporter's local time, yyyy-mm-ddTHH:MM:SS.")
+    staff_info: StaffInfo | None
+
+
+class RecipientTrace(_Shape):
+    organ_id: str = Field(pattern=ORGAN_ID)
+    status: str | None
+    history: list[HistoryEntry]
+
+
+class DocumentView(_Shape):
+    id: str
+    document: dict[str, Any] = Field(description="The canonical document (DOMAIN.md §8.3).")
+    recipients: list[RecipientTrace]
+
+
+class StatusRecorded(_Shape):
+    id: str
+    document_id: str
+    recipients: list[RecipientStatus]
+
+
+CONTRACTS: Mapping[str, OperationContract] = {
+    SEND_DOCUMENT: OperationContract(
+        SentDocument,
+        status=202,
+        request=CanonicalDocument,
+        request_media_types=(_JSON, *_XML),
+        errors=(
+            InvalidEdxml,
+            UnknownRecipient,
+            UnknownSender,
+            RecipientInOtherProvince,
+            UnsupportedMediaType,
+        ),
+    ),
+    GET_INBOX: OperationContract(
+        Inbox,
+        query=InboxQuery,
+        errors=(InvalidInboxQuery, UnknownRecipient, RecipientInOtherProvince),
+    ),
+    GET_DOCUMENT: OperationContract(DocumentView, errors=(DocumentNotFound,)),
+    POST_STATUS: OperationContract(
+        StatusRecorded,
+        request=StatusReport,
+        request_media_types=(_JSON, *_XML),
+        errors=(
+            DocumentNotFound,
+            IllegalStatusTransition,
+            NotAParty,
+            InvalidStatusRequest,
+            InvalidEdxml,
+            UnsupportedMediaType,
+        ),
+    ),
+}

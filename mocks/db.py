@@ -1,0 +1,48 @@
+"""Storage for stateful mocks: each keeps its own tables, in the database the bus gives it.
+
+A mock defines its tables on its own `DeclarativeBase` with `mock_metadata()`, so its schema
+stays its own, and opens its engine in its lifespan with `open_mock_database`. The engine factory
+is the bus's (`lgsp.db.make_engine`): the SQLite recipe must not exist twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import DeclarativeBase
+
+from lgsp.db import NAMING_CONVENTION, make_engine, make_session_factory
+
+DEFAULT_DATABASE = "mocks.db"
+
+
+def mock_metadata() -> MetaData:
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+@dataclass(frozen=True)
+class MockDatabase:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+
+@asynccontextmanager
+async def open_mock_database(
+    url: str | None, metadata: MetaData, *, data_dir: Path = Path(".lgsp")
+) -> AsyncIterator[MockDatabase]:
+    """Open the database (SQLite in `data_dir` when no URL is given) and create missing tables."""
+    engine = make_engine(url or f"sqlite+aiosqlite:///{(data_dir / DEFAULT_DATABASE).resolve()}")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        yield MockDatabase(engine, make_session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+__all__ = ["DeclarativeBase", "MockDatabase", "mock_metadata", "open_mock_database"]

@@ -1,0 +1,391 @@
+"""A province's public-service portal (DVC, "cổng dịch vụ công") as a system of its own.
+
+It keeps dossiers (`HoSo`) in its own tables and speaks its own JSON, modelled on the DVCQG
+payloads (DOMAIN.md §4; `mocks/dvc/schemas.py`), in the NGSP envelope `{error_code, message,
+data}` with the codes of DOMAIN.md §8.1. Like a real portal it checks each applicant against
+the citizen database through its own LGSP (`citizen_check.py`) before it files anything.
+
+Routes:
+- `GET  /api/thutuc?tuKhoa&maLinhVuc&capThucHien&trang&soBanGhi` — the procedure catalogue
+- `POST /api/hoso` — file a dossier (`NopHoSo`); 201 with the `HoSo`
+- `GET  /api/hoso?soDinhDanh&trangThai&trang&soBanGhi` — dossiers, newest first
+- `GET  /api/hoso/{MaHoSo}` — one dossier with `TaiLieuNop` and `TienTrinh`
+- `POST /api/hoso/{MaHoSo}/tientrinh` — one step (`XuLyHoSo`); 200 with the `HoSo`
+
+Errors, all in the envelope: 400 "302" DATA_TYPE_INVALID (malformed request); 404 "201"
+RECORD_NOT_FOUND (dossier, or the body's `MaTTHC`); 422 "500" DATA_INCORRECT (applicant not
+verified, `data.TruongKhongKhop`; unknown `HanhDong`, `data.DanhSachHanhDong`); 409 "409"
+INVALID_STATE (`data.TrangThaiHoSo`, `data.HanhDongHopLe`); 502 "502" / 504 "504" (the citizen
+check through the bus failed / timed out: nothing filed); 503 "503" (no dossier number left).
+"409", "502", "503" and "504" are mock additions to the NGSP list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from adapters.cccd import InvalidCccd, parse_cccd
+from adapters.dates import parse_ddmmyyyy
+from mocks.config import SystemConfig
+from mocks.db import MockDatabase, open_mock_database
+from mocks.dvc.agencies import PROVINCES, provincial_procedure_code, receiving_agency
+from mocks.dvc.citizen_check import CitizenCheck, CitizenCheckUnavailable
+from mocks.dvc.codes import DossierSequenceExhausted
+from mocks.dvc.deadlines import VIETNAM_TIME, to_vietnam_time
+from mocks.dvc.lifecycle import Action, DossierStatus, IllegalTransition, UnknownAction, transition
+from mocks.dvc.models import DvcBase
+from mocks.dvc.procedures import BY_CODE, MAX_PAGE_SIZE, Procedure, search_procedures
+from mocks.dvc.schemas import LEVELS, NopHoSo, XuLyHoSo, dossier_json, procedure_json
+from mocks.dvc.seed import seed_dossiers
+from mocks.dvc.store import DossierStore, Filing, Step
+
+STATE_KEY = "dvc"
+BUS_TIMEOUT = httpx.Timeout(8.0)
+"""Below the bus's default upstream timeout (10 s), so the portal answers its own 504 first."""
+
+_LEVEL_NAMES = {spelling: level for level, spelling in LEVELS.items()}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": 'error_code "302" DATA_TYPE_INVALID'},
+    404: {"description": 'error_code "201" RECORD_NOT_FOUND'},
+}
+_MISMATCH = {"full_name": "ChuHoSo", "date_of_birth": "NgaySinhChuHoSo"}
+
+
+def _now_in_vietnam() -> datetime:
+    return datetime.now(VIETNAM_TIME)
+
+
+@dataclass(frozen=True)
+class DvcState:
+    """What the lifespan opens and every request uses."""
+
+    instance: str
+    province_code: str
+    database: MockDatabase
+    citizens: CitizenCheck
+    now: Callable[[], datetime]
+
+
+class _EnvelopeError(Exception):
+    def __init__(self, status: int, error_code: str, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.status, self.error_code, self.message, self.data = status, error_code, message, data
+
+
+def _invalid(detail: str) -> _EnvelopeError:
+    return _EnvelopeError(400, "302", f"DATA_TYPE_INVALID: {detail}")
+
+
+def _not_found(what: str) -> _EnvelopeError:
+    return _EnvelopeError(404, "201", f"RECORD_NOT_FOUND: {what}")
+
+
+def _state(request: Request) -> DvcState:
+    state = getattr(request.state, STATE_KEY, None)
+    if not isinstance(state, DvcState):  # STYLE.md Part 2, trap 2
+        raise RuntimeError("the DVC mock's lifespan has not run")
+    return state
+
+
+StateDep = Annotated[DvcState, Depends(_state)]
+router = APIRouter(prefix="/api")
+
+
+def _ok(data: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse({"error_code": "0", "message": "OK", "data": data}, status_code=status)
+
+
+@router.get("/thutuc", responses={400: _ERRORS[400]})
+async def list_procedures(
+    state: StateDep,
+    tu_khoa: Annotated[str | None, Query(alias="tuKhoa", max_length=200)] = None,
+    ma_linh_vuc: Annotated[str | None, Query(alias="maLinhVuc", max_length=200)] = None,
+    cap: Annotated[Literal["tinh", "huyen", "xa"] | None, Query(alias="capThucHien")] = None,
+    trang: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    so_ban_ghi: Annotated[int, Query(alias="soBanGhi", ge=1, le=MAX_PAGE_SIZE)] = 20,
+) -> JSONResponse:
+    """Procedures whose name or code holds every word of `tuKhoa`, ignoring case and marks."""
+    level = _LEVEL_NAMES[cap] if cap is not None else None
+    found = search_procedures(tu_khoa, field=ma_linh_vuc, level=level, page=trang, size=so_ban_ghi)
+    items = [
+        procedure_json(
+            procedure,
+            province_code=state.province_code,
+            agency_id=receiving_agency(state.province_code, procedure.code).organ_id,
+        )
+        for procedure in found.items
+    ]
+    return _ok({"TongSo": found.total, "Trang": trang, "SoBanGhi": so_ban_ghi, "DanhSach": items})
+
+
+@router.post("/hoso", status_code=201, responses=_ERRORS)
+async def file_dossier(
+    filed: NopHoSo,
+    state: StateDep,
+    x_request_id: Annotated[str | None, Header(max_length=128)] = None,
+) -> JSONResponse:
+    """File a dossier once the citizen database confirms the applicant; status 1 (Mới đăng ký).
+
+    The caller's `X-Request-ID` goes on to the citizen check, so the bus's audit log shows the
+    check as part of the same request.
+    """
+    now = state.now()
+    procedure = _procedure(filed.ma_tthc, state.province_code)
+    try:
+        cccd = parse_cccd(filed.dinh_danh[0].so_dinh_danh, today=to_vietnam_time(now).date())
+    except InvalidCccd as error:  # its detail never repeats the number
+        raise _invalid(f"DinhDanhCHS: {error.detail}") from None
+    try:
+        born = parse_ddmmyyyy(filed.ngay_sinh)
+    except ValueError:
+        raise _invalid("NgaySinhChuHoSo is not a dd/MM/yyyy date") from None
+    try:
+        attachments = [item.checked() for item in filed.tai_lieu]
+    except ValueError as error:  # names the file and the rule, not the content
+        raise _invalid(f"TaiLieuNop: {error}") from None
+    await _verify_applicant(
+        state, cccd=cccd.number, name=filed.chu_ho_so, born=born, request_id=x_request_id
+    )
+    filing = Filing(
+        procedure_code=procedure.code,
+        agency_id=receiving_agency(state.province_code, procedure.code).organ_id,
+        applicant_name=filed.chu_ho_so,
+        applicant_birth_date=born,
+        applicant_id_number=cccd.number,
+        summary=filed.trich_yeu,
+        email=filed.email,
+        phone=filed.so_dien_thoai,
+        form_data=filed.du_lieu_bieu_mau,
+        attachments=attachments,
+    )
+    # The bus is called before this transaction opens: a write lock held across that call
+    # would stall the bus's own audit writes to a shared SQLite file.
+    async with state.database.sessions() as session:
+        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        store = DossierStore(session, state.instance)
+        try:
+            code = await store.allocate_code(filing.agency_id, to_vietnam_time(now).date())
+        except DossierSequenceExhausted:
+            raise _EnvelopeError(503, "503", "DOSSIER_NUMBERS_EXHAUSTED") from None
+        dossier = await store.file(filing, code=code, at=now)
+        await session.commit()
+    return _ok(dossier_json(dossier, province_code=state.province_code), status=201)
+
+
+@router.get("/hoso", responses={400: _ERRORS[400]})
+async def list_dossiers(
+    state: StateDep,
+    so_dinh_danh: Annotated[str | None, Query(alias="soDinhDanh", pattern=r"^[0-9]{12}$")] = None,
+    trang_thai: Annotated[int | None, Query(alias="trangThai", ge=1, le=10)] = None,
+    trang: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    so_ban_ghi: Annotated[int, Query(alias="soBanGhi", ge=1, le=MAX_PAGE_SIZE)] = 20,
+) -> JSONResponse:
+    """Dossiers newest first, optionally of one applicant or in one `TrangThaiHoSo`."""
+    async with state.database.sessions() as session:
+        store = DossierStore(session, state.instance)
+        found, total = await store.page(
+            id_number=so_dinh_danh, status=trang_thai, page=trang, size=so_ban_ghi
+        )
+    items = [dossier_json(d, province_code=state.province_code, full=False) for d in found]
+    return _ok({"TongSo": total, "Trang": trang, "SoBanGhi": so_ban_ghi, "DanhSach": items})
+
+
+@router.get("/hoso/{ma_ho_so}", responses={404: _ERRORS[404]})
+async def get_dossier(ma_ho_so: str, state: StateDep) -> JSONResponse:
+    """One dossier with its files (`TaiLieuNop`) and history (`TienTrinh`)."""
+    async with state.database.sessions() as session:
+        dossier = await DossierStore(session, state.instance).get(ma_ho_so)
+    if dossier is None:
+        raise _not_found("MaHoSo")
+    return _ok(dossier_json(dossier, province_code=state.province_code))
+
+
+@router.post(
+    "/hoso/{ma_ho_so}/tientrinh",
+    responses={**_ERRORS, 409: {"description": 'error_code "409" INVALID_STATE'}},
+)
+async def record_step(ma_ho_so: str, step: XuLyHoSo, state: StateDep) -> JSONResponse:
+    """Take one lifecycle step (`lifecycle.Action`) and append its `TienTrinh` entry.
+
+    The dossier is read under a lock, so of two steps sent at once the second is checked
+    against the first one's result: both cannot apply.
+    """
+    if step.hanh_dong not in {str(action) for action in Action}:  # before any lock
+        raise UnknownAction(step.hanh_dong)
+    async with state.database.sessions() as session:
+        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        store = DossierStore(session, state.instance)
+        dossier = await store.get(ma_ho_so, for_update=True)
+        if dossier is None:
+            raise _not_found("MaHoSo")
+        record = transition(
+            DossierStatus(dossier.status),
+            step.hanh_dong,
+            actor=step.nguoi_xu_ly,
+            at=state.now(),
+            note=step.noi_dung,
+        )
+        by = Step(step.nguoi_xu_ly, step.chuc_danh, step.phong_ban)
+        processing_days = BY_CODE[dossier.procedure_code].processing_days
+        await store.record(dossier, record, by, processing_days=processing_days)
+        await session.commit()
+    return _ok(dossier_json(dossier, province_code=state.province_code))
+
+
+def _procedure(ma_tthc: str, province_code: str) -> Procedure:
+    """The national code (`1.001193`) or this province's form of it (`….000.00.00.H33`)."""
+    national = ma_tthc.split(".000.00.00.", 1)[0]
+    procedure = BY_CODE.get(national)
+    if procedure is None or ma_tthc not in (
+        national,
+        provincial_procedure_code(national, province_code),
+    ):
+        raise _not_found("MaTTHC")
+    return procedure
+
+
+async def _verify_applicant(
+    state: DvcState, *, cccd: str, name: str, born: date, request_id: str | None
+) -> None:
+    try:
+        result = await state.citizens.verify(
+            cccd=cccd, full_name=name, date_of_birth=born, request_id=request_id
+        )
+    except CitizenCheckUnavailable as error:
+        status = 504 if error.timed_out else 502
+        message = f"CITIZEN_CHECK_UNAVAILABLE: {error.reason}"
+        raise _EnvelopeError(status, str(status), message) from None
+    if not result.match:
+        fields = [_MISMATCH[field] for field in result.mismatched_fields]
+        raise _EnvelopeError(
+            422,
+            "500",
+            f"DATA_INCORRECT: {', '.join(fields) or 'ChuHoSo'} không khớp CSDL dân cư",
+            data={"TruongKhongKhop": fields},
+        )
+
+
+def create_app(
+    config: SystemConfig,
+    *,
+    bus_transport: httpx.AsyncBaseTransport | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """The portal of `config.province_code`; `bus_transport` reaches its LGSP (tests, in-process).
+
+    `now` is the clock for filing times, deadlines and token expiry; tests pass a fixed one.
+    """
+    province_code = config.province_code
+    if province_code is None:
+        raise ValueError(f"instance {config.instance}: the dvc mock needs a province_code")
+    if province_code not in PROVINCES:
+        raise ValueError(f"no agencies for province {province_code!r}")
+    clock = now or _now_in_vietnam
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, DvcState]]:
+        async with AsyncExitStack() as stack:
+            database = await stack.enter_async_context(
+                open_mock_database(config.database_url, DvcBase.metadata)
+            )
+            await _seed(database, config, province_code)
+            http = None
+            if config.bus_url is not None:
+                http = httpx.AsyncClient(
+                    base_url=config.bus_url,
+                    transport=bus_transport,
+                    timeout=BUS_TIMEOUT,
+                    limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+                )
+                stack.push_async_callback(http.aclose)
+            secret = config.bus_client_secret
+            citizens = CitizenCheck(
+                http,
+                client_id=config.bus_client_id,
+                client_secret=secret.get_secret_value() if secret is not None else None,
+                now=clock,
+            )
+            yield {STATE_KEY: DvcState(config.instance, province_code, database, citizens, clock)}
+
+    app = FastAPI(
+        title=f"Mock public-service portal ({config.province_name or province_code})",
+        description="DVCQG-style JSON in the NGSP envelope {error_code, message, data}.",
+        lifespan=lifespan,
+    )
+    _install_error_handlers(app)
+    app.include_router(router)
+    return app
+
+
+async def _seed(database: MockDatabase, config: SystemConfig, province_code: str) -> None:
+    """Seed once per instance; a second process seeding at the same time loses harmlessly."""
+    try:
+        async with database.sessions() as session:
+            await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            await seed_dossiers(
+                DossierStore(session, config.instance),
+                province_code=province_code,
+                seed=config.seed,
+                population=config.population,
+            )
+            await session.commit()
+    except IntegrityError:  # PostgreSQL: the other process's rows came first
+        pass
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error in the envelope, router 404/405 included (STYLE.md Part 2, trap 4)."""
+
+    async def handle(_request: Request, exc: Exception) -> JSONResponse:
+        headers: dict[str, str] | None = None
+        data: Any = None
+        if isinstance(exc, _EnvelopeError):
+            status, error_code, message, data = exc.status, exc.error_code, exc.message, exc.data
+        elif isinstance(exc, UnknownAction):
+            status, error_code, message = 422, "500", "DATA_INCORRECT: HanhDong"
+            data = {"DanhSachHanhDong": [str(action) for action in Action]}
+        elif isinstance(exc, IllegalTransition):
+            status, error_code, message = 409, "409", f"INVALID_STATE: {exc}"
+            data = {
+                "TrangThaiHoSo": str(int(exc.current)),
+                "HanhDongHopLe": list(exc.allowed_actions),
+            }
+        elif isinstance(exc, RequestValidationError):
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc'][1:])}: {error['msg']}"
+                for error in exc.errors()
+                if error.get("loc")
+            )
+            status, error_code, message = 400, "302", f"DATA_TYPE_INVALID: {problems}"
+        elif isinstance(exc, StarletteHTTPException):
+            # The path is not echoed: it may hold a dossier or citizen number.
+            name = str(exc.detail).upper().replace(" ", "_")
+            status, error_code, message = exc.status_code, str(exc.status_code), name
+            headers = dict(exc.headers or {})
+        else:  # pragma: no cover - only the classes registered below reach this handler
+            raise exc
+        return JSONResponse(
+            {"error_code": error_code, "message": message, "data": data},
+            status_code=status,
+            headers=headers,
+        )
+
+    for exception_class in (
+        _EnvelopeError,
+        UnknownAction,
+        IllegalTransition,
+        RequestValidationError,
+        StarletteHTTPException,
+    ):
+        app.add_exception_handler(exception_class, handle)

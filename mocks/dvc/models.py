@@ -1,0 +1,137 @@
+"""The DVC mock's own tables: dossiers (`HoSo`), their progress entries and files, and counters.
+
+They live on the mock's own `MetaData` (`mocks.db.mock_metadata`), prefixed `dvc_`, in whatever
+database the bus hands the mock; every row carries the bus instance that owns it, because all
+provinces' portals share that database. Column names are English; the Vietnamese names of the
+DVCQG payload (DOMAIN.md §4.2, §4.3) are the app's business (`mocks/dvc/schemas.py`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from mocks.db import mock_metadata
+
+
+class AwareDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC that reads back aware on SQLite as on PostgreSQL.
+
+    SQLite keeps no offset and returns naive values; reattaching UTC on read keeps every
+    `NgayHenTra` an instant (the same recipe as `lgsp.audit.models.UTCDateTime`).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError("refusing a naive datetime: its instant is ambiguous")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class DvcBase(DeclarativeBase):
+    metadata = mock_metadata()
+
+
+class Dossier(DvcBase):
+    """One `HoSo`; dates as DOMAIN.md §4.2 names them, in comments beside each column."""
+
+    __tablename__ = "dvc_dossier"
+    __table_args__ = (UniqueConstraint("instance", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance: Mapped[str] = mapped_column(String(64), index=True)
+    code: Mapped[str] = mapped_column(String(40))  # MaHoSo
+    procedure_code: Mapped[str] = mapped_column(String(16))  # national MaTTHC, e.g. 1.001193
+    agency_id: Mapped[str] = mapped_column(String(16))  # DonViXuLy, QĐ 20/2020 organ id
+    applicant_name: Mapped[str] = mapped_column(String(200))  # ChuHoSo
+    applicant_birth_date: Mapped[date] = mapped_column(Date)  # checked, never served
+    applicant_id_number: Mapped[str] = mapped_column(String(12), index=True)  # SoDinhDanh
+    summary: Mapped[str] = mapped_column(Text)  # TrichYeuHoSo
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))  # SoDienThoai
+    form_data: Mapped[dict[str, Any]] = mapped_column(JSON)  # DuLieuBieuMau (mock addition)
+    status: Mapped[int] = mapped_column(SmallInteger, index=True)  # TrangThaiHoSo
+    submitted_at: Mapped[datetime] = mapped_column(AwareDateTime)  # NgayNopHoSo
+    received_at: Mapped[datetime | None] = mapped_column(AwareDateTime)  # NgayTiepNhan
+    due_at: Mapped[datetime | None] = mapped_column(AwareDateTime)  # NgayHenTra
+    supplement_requested_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(AwareDateTime)  # NgayKetThucXuLy
+    returned_at: Mapped[datetime | None] = mapped_column(AwareDateTime)  # NgayTra
+    refused_at: Mapped[datetime | None] = mapped_column(AwareDateTime)  # NgayTuChoi
+
+    progress: Mapped[list[ProgressEntry]] = relationship(
+        order_by="ProgressEntry.position", cascade="all, delete-orphan", lazy="raise"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        order_by="Attachment.position", cascade="all, delete-orphan", lazy="raise"
+    )
+
+
+class ProgressEntry(DvcBase):
+    """One `TienTrinh` step (`CapNhatTienDoHoSoMC`, DOMAIN.md §4.3), written with its status."""
+
+    __tablename__ = "dvc_progress_entry"
+    __table_args__ = (UniqueConstraint("dossier_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dvc_dossier.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40))  # HanhDong (mock addition)
+    actor: Mapped[str] = mapped_column(String(200))  # NguoiXuLy
+    title: Mapped[str] = mapped_column(String(200))  # ChucDanh
+    department: Mapped[str] = mapped_column(String(200))  # PhongBanXuLy
+    note: Mapped[str] = mapped_column(Text)  # NoiDungXuLy
+    status: Mapped[int] = mapped_column(SmallInteger)  # TrangThai, the status after the step
+    at: Mapped[datetime] = mapped_column(AwareDateTime)  # ThoiDiemXuLy
+    started_at: Mapped[datetime] = mapped_column(AwareDateTime)  # NgayBatDau
+    due_at: Mapped[datetime | None] = mapped_column(AwareDateTime)  # NgayKetThucTheoQuyDinh
+
+
+class Attachment(DvcBase):
+    """A filed document (`TaiLieuNop`): its name, type, size and digest; the bytes are not kept."""
+
+    __tablename__ = "dvc_attachment"
+    __table_args__ = (UniqueConstraint("dossier_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dvc_dossier.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255))  # TenTepDinhKem
+    content_type: Mapped[str] = mapped_column(String(127))  # LoaiTep
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
+class DossierCounter(DvcBase):
+    """The last `MaHoSo` sequence an agency issued on a (Vietnam-time) day (`codes.py`)."""
+
+    __tablename__ = "dvc_dossier_counter"
+
+    instance: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_sequence: Mapped[int] = mapped_column(Integer)

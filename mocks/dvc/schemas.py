@@ -1,0 +1,188 @@
+"""The DVC mock's own JSON: requests it accepts and the `HoSo`, `TienTrinh` and `ThuTuc` it serves.
+
+Field names are those of the DVCQG payloads (`DongBoHoSoMC`, `CapNhatTienDoHoSoMC`, DOMAIN.md
+§4.2, §4.3): dates `yyyyMMddHHmmss` in Vietnam time, `TrangThaiHoSo` as a string code (§4.1).
+Fields marked "mock addition" have no counterpart there.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from adapters.dvc import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_SUMMARY_LENGTH, check_form_data
+from mocks.dvc.agencies import find_agency, provincial_procedure_code
+from mocks.dvc.deadlines import to_vietnam_time
+from mocks.dvc.lifecycle import DossierStatus, allowed_actions
+from mocks.dvc.models import Dossier, ProgressEntry
+from mocks.dvc.procedures import BY_CODE, AgencyLevel, Procedure
+from mocks.dvc.store import NewAttachment
+
+# CapThucHien and MucDo: the mock's own spellings of the procedure's level and online service.
+LEVELS: dict[AgencyLevel, str] = {"province": "tinh", "district": "huyen", "commune": "xa"}
+ONLINE_SERVICES = {"full": "toan_trinh", "partial": "mot_phan"}
+
+_Text = Annotated[str, StringConstraints(max_length=200)]
+_Named = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
+_BASE64_LIMIT = -(-MAX_ATTACHMENT_BYTES // 3) * 4
+
+
+def format_dvcqg_time(moment: datetime | None) -> str | None:
+    """`yyyyMMddHHmmss` in Vietnam time (DOMAIN.md §8.2, "DVCQG datetime")."""
+    return None if moment is None else f"{to_vietnam_time(moment):%Y%m%d%H%M%S}"
+
+
+class DinhDanh(BaseModel):
+    """`DinhDanhCHS` entry: the portal files for CCCD holders only (`LoaiDinhDanh` 1, §4.2)."""
+
+    loai_dinh_danh: Literal["1"] = Field(alias="LoaiDinhDanh")
+    so_dinh_danh: str = Field(alias="SoDinhDanh", max_length=12)
+
+
+class TepNop(BaseModel):
+    """One `TaiLieuNop` file as filed, its content inline in base64 (RFC 4648 §4)."""
+
+    ten_tep: _Named = Field(alias="TenTepDinhKem")
+    loai_tep: str = Field(alias="LoaiTep", max_length=127, pattern=r"^[\w.+-]+/[\w.+-]+$")
+    noi_dung: str = Field(alias="NoiDungBase64", max_length=_BASE64_LIMIT)
+
+    def checked(self) -> NewAttachment:
+        try:
+            content = base64.b64decode(self.noi_dung, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(f"{self.ten_tep}: NoiDungBase64 is not base64") from None
+        if len(content) > MAX_ATTACHMENT_BYTES:
+            raise ValueError(f"{self.ten_tep}: larger than {MAX_ATTACHMENT_BYTES} bytes")
+        return NewAttachment(
+            name=self.ten_tep,
+            content_type=self.loai_tep,
+            size_bytes=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+        )
+
+
+class NopHoSo(BaseModel):
+    """A dossier as a citizen files it; other fields of a real `HoSo` are accepted and ignored."""
+
+    model_config = ConfigDict(strict=True)
+
+    ma_tthc: str = Field(alias="MaTTHC", max_length=40)
+    chu_ho_so: _Named = Field(alias="ChuHoSo")
+    ngay_sinh: str = Field(alias="NgaySinhChuHoSo", description="dd/MM/yyyy (mock addition).")
+    dinh_danh: list[DinhDanh] = Field(alias="DinhDanhCHS", min_length=1, max_length=1)
+    trich_yeu: Annotated[
+        str, StringConstraints(min_length=1, max_length=MAX_SUMMARY_LENGTH, pattern=r"\S")
+    ] = Field(alias="TrichYeuHoSo")
+    email: str | None = Field(default=None, alias="Email", max_length=254)
+    so_dien_thoai: str | None = Field(default=None, alias="SoDienThoai", max_length=20)
+    du_lieu_bieu_mau: dict[str, Any] = Field(default_factory=dict, alias="DuLieuBieuMau")
+    tai_lieu: list[TepNop] = Field(
+        default_factory=list, alias="TaiLieuNop", max_length=MAX_ATTACHMENTS
+    )
+
+    @field_validator("du_lieu_bieu_mau")
+    @classmethod
+    def _bounded_form(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_form_data(value)
+        return value
+
+
+class XuLyHoSo(BaseModel):
+    """A step on a dossier: `HanhDong` is a `lifecycle.Action` name; the rest is §4.3's entry."""
+
+    model_config = ConfigDict(strict=True)
+
+    hanh_dong: str = Field(alias="HanhDong", max_length=40)
+    nguoi_xu_ly: _Named = Field(alias="NguoiXuLy")
+    chuc_danh: _Text = Field(default="", alias="ChucDanh")
+    phong_ban: _Text = Field(default="", alias="PhongBanXuLy")
+    noi_dung: str = Field(default="", alias="NoiDungXuLy", max_length=2000)
+
+
+def procedure_json(procedure: Procedure, *, province_code: str, agency_id: str) -> dict[str, Any]:
+    agency = find_agency(agency_id)
+    return {
+        "MaTTHC": provincial_procedure_code(procedure.code, province_code),
+        "MaTTHCQuocGia": procedure.code,  # mock addition
+        "TenTTHC": procedure.name,
+        "MaLinhVuc": procedure.field.code,
+        "TenLinhVuc": procedure.field.name,
+        "CapThucHien": LEVELS[procedure.level],
+        "MucDo": ONLINE_SERVICES[procedure.online_service],
+        "ThoiHanGiaiQuyet": procedure.processing_days,  # working days; 0: the same day
+        "LePhi": procedure.fee_vnd,  # VND
+        "CoQuanThucHien": {
+            "MaDinhDanh": agency_id,
+            "TenCoQuan": agency.name if agency is not None else "",
+        },
+    }
+
+
+def dossier_json(dossier: Dossier, *, province_code: str, full: bool = True) -> dict[str, Any]:
+    """A `HoSo`; `full` adds `TaiLieuNop` and `TienTrinh` (the listing leaves them out)."""
+    procedure = BY_CODE[dossier.procedure_code]
+    agency = find_agency(dossier.agency_id)
+    status = DossierStatus(dossier.status)
+    body: dict[str, Any] = {
+        "MaHoSo": dossier.code,
+        "MaTTHC": provincial_procedure_code(procedure.code, province_code),
+        "TenTTHC": procedure.name,
+        "MaLinhVuc": procedure.field.code,
+        "TenLinhVuc": procedure.field.name,
+        "KenhThucHien": "2",  # filed online (INFERENCE: 1 direct, 2 online, 3 postal)
+        "ChuHoSo": dossier.applicant_name,
+        "LoaiDoiTuong": "1",  # citizen (DOMAIN.md §4.2)
+        "SoGiayToChuHoSo": dossier.applicant_id_number,
+        "DinhDanhCHS": [{"LoaiDinhDanh": "1", "SoDinhDanh": dossier.applicant_id_number}],
+        "Email": dossier.email,
+        "SoDienThoai": dossier.phone,
+        "TrichYeuHoSo": dossier.summary,
+        "DuLieuBieuMau": dossier.form_data,  # mock addition
+        "NgayNopHoSo": format_dvcqg_time(dossier.submitted_at),
+        "NgayTiepNhan": format_dvcqg_time(dossier.received_at),
+        "NgayHenTra": format_dvcqg_time(dossier.due_at),
+        "NgayYeuCauBoSung": format_dvcqg_time(dossier.supplement_requested_at),
+        "NgayKetThucXuLy": format_dvcqg_time(dossier.finished_at),
+        "NgayTra": format_dvcqg_time(dossier.returned_at),
+        "NgayTuChoi": format_dvcqg_time(dossier.refused_at),
+        "TrangThaiHoSo": str(int(status)),
+        "TenTrangThaiHoSo": status.vietnamese_name,  # mock addition
+        "HanhDongHopLe": allowed_actions(status),  # mock addition
+        "DonViXuLy": {
+            "MaDinhDanh": dossier.agency_id,
+            "TenCoQuan": agency.name if agency is not None else "",
+        },
+    }
+    if full:
+        body["TaiLieuNop"] = [
+            {
+                "TepDinhKemId": item.position,
+                "TenTepDinhKem": item.name,
+                "LoaiTep": item.content_type,  # mock addition, as the next two
+                "KichThuoc": item.size_bytes,
+                "MaBamSHA256": item.sha256,
+            }
+            for item in dossier.attachments
+        ]
+        body["TienTrinh"] = [_progress_json(dossier.code, entry) for entry in dossier.progress]
+    return body
+
+
+def _progress_json(code: str, entry: ProgressEntry) -> dict[str, Any]:
+    return {
+        "MaHoSo": code,
+        "NguoiXuLy": entry.actor,
+        "ChucDanh": entry.title,
+        "ThoiDiemXuLy": format_dvcqg_time(entry.at),
+        "PhongBanXuLy": entry.department,
+        "NoiDungXuLy": entry.note,
+        "TrangThai": str(entry.status),
+        "NgayBatDau": format_dvcqg_time(entry.started_at),
+        "NgayKetThucTheoQuyDinh": format_dvcqg_time(entry.due_at),
+        "HanhDong": entry.action,  # mock addition
+    }

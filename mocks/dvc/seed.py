@@ -1,0 +1,174 @@
+"""A province's demo dossiers: one in each `TrangThaiHoSo` (DOMAIN.md §8.7), same seed, same rows.
+
+Applicants are citizens of the province's mock citizen database (`mocks.dancu.seed`), drawn from
+the first `population` of them with the same seed, so each seeded applicant verifies through
+the bus. Every dossier reaches its status by the lifecycle's own steps (`lifecycle.transition`,
+`DossierStore.record`), so its dates and history are what the HTTP API would have written. The
+timeline is fixed, not taken from the clock: seeding twice gives the same dossiers to the byte.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from adapters.dates import parse_ddmmyyyy
+from mocks.dancu.seed import CitizenRecord, generate_citizens
+from mocks.dvc.agencies import receiving_agency
+from mocks.dvc.codes import next_dossier_code
+from mocks.dvc.deadlines import VIETNAM_TIME, add_working_days
+from mocks.dvc.lifecycle import Action, DossierStatus, transition
+from mocks.dvc.procedures import PROCEDURES, Procedure
+from mocks.dvc.store import DossierStore, Filing, Step
+
+logger = logging.getLogger(__name__)
+
+SEED_START = date(2025, 6, 2)  # a Monday: the first seeded dossier is filed that morning
+APPLICANT_POOL = 40  # applicants come from the first this-many citizens (or the population)
+
+_A = Action
+# The steps that lead from 1 (new) to each status, in DVCQG code order (DOMAIN.md §8.4).
+PATHS: dict[DossierStatus, tuple[Action, ...]] = {
+    DossierStatus.NEW: (),
+    DossierStatus.RECEIVED: (_A.RECEIVE,),
+    DossierStatus.REFUSED: (_A.REFUSE,),
+    DossierStatus.PROCESSING: (_A.RECEIVE, _A.START_PROCESSING),
+    DossierStatus.SUPPLEMENT_REQUESTED: (_A.RECEIVE, _A.START_PROCESSING, _A.REQUEST_SUPPLEMENT),
+    DossierStatus.FINANCIAL_OBLIGATION: (_A.RECEIVE, _A.START_PROCESSING, _A.REQUEST_PAYMENT),
+    DossierStatus.WITHDRAWN: (_A.RECEIVE, _A.WITHDRAW),
+    DossierStatus.STOPPED: (_A.RECEIVE, _A.START_PROCESSING, _A.STOP),
+    DossierStatus.COMPLETED: (_A.RECEIVE, _A.START_PROCESSING, _A.COMPLETE),
+    DossierStatus.RESULT_RETURNED: (
+        _A.RECEIVE,
+        _A.START_PROCESSING,
+        _A.REQUEST_SUPPLEMENT,
+        _A.SUPPLEMENT_RECEIVED,
+        _A.COMPLETE,
+        _A.RETURN_RESULT,
+    ),
+}
+
+# Who takes each step: the one-stop desk, the specialist, the head of the office (mock people).
+_DESK = Step("Nguyễn Thị Lan", "Cán bộ tiếp nhận", "Bộ phận Tiếp nhận và Trả kết quả")
+_SPECIALIST = Step("Trần Văn Minh", "Chuyên viên", "Phòng chuyên môn")
+_HEAD = Step("Lê Văn Hùng", "Phó Trưởng phòng", "Phòng chuyên môn")
+_BY_ACTION = {
+    _A.RECEIVE: _DESK,
+    _A.REFUSE: _DESK,
+    _A.SUPPLEMENT_RECEIVED: _DESK,
+    _A.PAYMENT_RECEIVED: _DESK,
+    _A.RETURN_RESULT: _DESK,
+    _A.START_PROCESSING: _SPECIALIST,
+    _A.REQUEST_SUPPLEMENT: _SPECIALIST,
+    _A.REQUEST_PAYMENT: _SPECIALIST,
+    _A.STOP: _HEAD,
+    _A.COMPLETE: _HEAD,
+}
+
+
+@dataclass(frozen=True)
+class PlannedDossier:
+    status: DossierStatus
+    path: tuple[Action, ...]
+    applicant: CitizenRecord
+    procedure: Procedure
+    agency_id: str
+    day: date
+    filed_at: datetime
+    phone: str
+
+
+def plan_dossiers(*, province_code: str, seed: int, population: int) -> list[PlannedDossier]:
+    """The demo dossiers, decided before anything is written: pure, so samples can name them."""
+    rng = random.Random(f"dvc:{seed}:{province_code}")  # noqa: S311 - demo data, not secrets
+    applicants = _adults(
+        generate_citizens(
+            province_code=province_code, seed=seed, count=min(population, APPLICANT_POOL)
+        )
+    )
+    if not applicants:
+        return []
+    planned, day = [], SEED_START
+    for index, (status, path) in enumerate(PATHS.items()):
+        procedure = PROCEDURES[rng.randrange(len(PROCEDURES))]
+        filed_at = datetime.combine(day, time(8, rng.randrange(60)), tzinfo=VIETNAM_TIME)
+        planned.append(
+            PlannedDossier(
+                status=status,
+                path=path,
+                applicant=applicants[index % len(applicants)],
+                procedure=procedure,
+                agency_id=receiving_agency(province_code, procedure.code).organ_id,
+                day=day,
+                filed_at=filed_at,
+                phone=f"09{rng.randrange(10**8):08d}",
+            )
+        )
+        day = add_working_days(day, 1)
+    return planned
+
+
+def seeded_dossier_codes(*, province_code: str, seed: int, population: int) -> list[str]:
+    """The codes `seed_dossiers` gives its dossiers in an empty database (one per agency-day)."""
+    return [
+        str(next_dossier_code(planned.agency_id, planned.day, None))
+        for planned in plan_dossiers(province_code=province_code, seed=seed, population=population)
+    ]
+
+
+async def seed_dossiers(
+    store: DossierStore, *, province_code: str, seed: int, population: int
+) -> int:
+    """File the demo dossiers unless the instance has some already; how many were filed."""
+    if await store.count():
+        return 0
+    planned = plan_dossiers(province_code=province_code, seed=seed, population=population)
+    if not planned:
+        logger.warning("no adult citizen to seed dossiers for province %s", province_code)
+        return 0
+    for item in planned:
+        applicant, procedure = item.applicant, item.procedure
+        filing = Filing(
+            procedure_code=procedure.code,
+            agency_id=item.agency_id,
+            applicant_name=applicant.ho_va_ten,
+            applicant_birth_date=parse_ddmmyyyy(applicant.ngay_thang_nam_sinh),
+            applicant_id_number=applicant.so_dinh_danh,
+            summary=f"{procedure.name} (hồ sơ mẫu, trạng thái {int(item.status)})",
+            email=None,
+            phone=item.phone,
+            form_data={"GhiChu": "Dữ liệu mẫu"},
+            attachments=(),
+        )
+        code = await store.allocate_code(filing.agency_id, item.day)
+        dossier = await store.file(filing, code=code, at=item.filed_at)
+        at = item.filed_at
+        for action in item.path:
+            at = _next_step_time(at)
+            step = transition(
+                DossierStatus(dossier.status), action, actor=_actor(action, applicant).actor, at=at
+            )
+            await store.record(
+                dossier, step, _actor(action, applicant), processing_days=procedure.processing_days
+            )
+    return len(planned)
+
+
+def _adults(citizens: list[CitizenRecord]) -> list[CitizenRecord]:
+    coming_of_age = SEED_START.replace(year=SEED_START.year - 18)
+    return [c for c in citizens if parse_ddmmyyyy(c.ngay_thang_nam_sinh) <= coming_of_age]
+
+
+def _actor(action: Action, applicant: CitizenRecord) -> Step:
+    if action is Action.WITHDRAW:  # the citizen withdraws their own dossier
+        return Step(applicant.ho_va_ten, "Chủ hồ sơ", "")
+    return _BY_ACTION[action]
+
+
+def _next_step_time(at: datetime) -> datetime:
+    """The next working day at 09:30: one step a day, inside office hours."""
+    return datetime.combine(
+        add_working_days(at.date(), 1), time(9, 30), tzinfo=VIETNAM_TIME
+    ) + timedelta(minutes=at.minute)

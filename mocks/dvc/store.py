@@ -1,0 +1,212 @@
+"""Every SQL statement of the DVC mock, and what a step does to a dossier's dates.
+
+The store never commits: the app opens one transaction per request (`BEGIN IMMEDIATE` on
+SQLite), so a dossier, its number, its files and its first progress entry are written together
+or not at all. Concurrency is the database's job:
+- dossier numbers come from one `INSERT … ON CONFLICT DO UPDATE … RETURNING` per number, which
+  PostgreSQL runs under the counter row's lock and SQLite under its single write lock;
+- a transition reads its dossier `FOR UPDATE` (a row lock on PostgreSQL; SQLite's write lock
+  already holds off every other writer), so two steps on one dossier run one after the other
+  and the second is checked against the first one's result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from mocks.dvc.codes import DossierCode, next_dossier_code
+from mocks.dvc.deadlines import due_date, resume_due_date
+from mocks.dvc.lifecycle import Action, DossierStatus, TransitionRecord
+from mocks.dvc.models import Attachment, Dossier, DossierCounter, ProgressEntry
+
+SUBMIT = "submit"
+"""The `HanhDong` of the entry written when a dossier is filed; not a `lifecycle.Action`."""
+
+
+@dataclass(frozen=True)
+class NewAttachment:
+    name: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Filing:
+    """What a citizen files, once the applicant is verified: the fields of a new `HoSo`."""
+
+    procedure_code: str  # national MaTTHC
+    agency_id: str
+    applicant_name: str
+    applicant_birth_date: date
+    applicant_id_number: str
+    summary: str
+    email: str | None
+    phone: str | None
+    form_data: dict[str, Any]
+    attachments: Sequence[NewAttachment]
+
+
+@dataclass(frozen=True)
+class Step:
+    """Who took a step and how they describe it: `NguoiXuLy`, `ChucDanh`, `PhongBanXuLy`."""
+
+    actor: str
+    title: str = ""
+    department: str = ""
+
+
+class DossierStore:
+    """Reads and writes one instance's dossiers within the caller's transaction."""
+
+    def __init__(self, session: AsyncSession, instance: str) -> None:
+        self._session = session
+        self._instance = instance
+
+    async def count(self) -> int:
+        statement = select(func.count()).where(Dossier.instance == self._instance)
+        return (await self._session.execute(statement)).scalar_one()
+
+    async def allocate_code(self, agency_id: str, day: date) -> DossierCode:
+        """The agency's next `MaHoSo` of `day`; rolled back with the transaction on error."""
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(DossierCounter)
+            .values(instance=self._instance, agency_id=agency_id, day=day, last_sequence=1)
+            .on_conflict_do_update(
+                index_elements=["instance", "agency_id", "day"],
+                set_={"last_sequence": DossierCounter.last_sequence + 1},
+            )
+            .returning(DossierCounter.last_sequence)
+        )
+        issued = (await self._session.execute(statement)).scalar_one()
+        return next_dossier_code(agency_id, day, issued - 1)
+
+    async def file(self, filing: Filing, *, code: DossierCode, at: datetime) -> Dossier:
+        """Store a new dossier in status 1 with its files and the filing's progress entry."""
+        dossier = Dossier(
+            instance=self._instance,
+            code=str(code),
+            procedure_code=filing.procedure_code,
+            agency_id=filing.agency_id,
+            applicant_name=filing.applicant_name,
+            applicant_birth_date=filing.applicant_birth_date,
+            applicant_id_number=filing.applicant_id_number,
+            summary=filing.summary,
+            email=filing.email,
+            phone=filing.phone,
+            form_data=filing.form_data,
+            status=int(DossierStatus.NEW),
+            submitted_at=at,
+            progress=[
+                ProgressEntry(
+                    position=1,
+                    action=SUBMIT,
+                    actor=filing.applicant_name,
+                    title="Chủ hồ sơ",
+                    department="",
+                    note="Nộp hồ sơ trực tuyến",
+                    status=int(DossierStatus.NEW),
+                    at=at,
+                    started_at=at,
+                    due_at=None,
+                )
+            ],
+            attachments=[
+                Attachment(
+                    position=index,
+                    name=item.name,
+                    content_type=item.content_type,
+                    size_bytes=item.size_bytes,
+                    sha256=item.sha256,
+                )
+                for index, item in enumerate(filing.attachments, start=1)
+            ],
+        )
+        self._session.add(dossier)
+        await self._session.flush()
+        return dossier
+
+    async def get(self, code: str, *, for_update: bool = False) -> Dossier | None:
+        """One dossier with its history and files; `for_update` locks it until commit."""
+        statement = (
+            select(Dossier)
+            .where(Dossier.instance == self._instance, Dossier.code == code)
+            .options(selectinload(Dossier.progress), selectinload(Dossier.attachments))
+        )
+        if for_update:
+            statement = statement.with_for_update(of=Dossier)
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def page(
+        self, *, id_number: str | None, status: int | None, page: int, size: int
+    ) -> tuple[list[Dossier], int]:
+        """A page of dossiers, newest first, without history or files; and how many match."""
+        conditions = [Dossier.instance == self._instance]
+        if id_number is not None:
+            conditions.append(Dossier.applicant_id_number == id_number)
+        if status is not None:
+            conditions.append(Dossier.status == status)
+        total = (await self._session.execute(select(func.count()).where(*conditions))).scalar_one()
+        statement = (
+            select(Dossier)
+            .where(*conditions)
+            .order_by(Dossier.submitted_at.desc(), Dossier.id.desc())
+            .offset((page - 1) * size)
+            .limit(size)
+        )
+        return list((await self._session.execute(statement)).scalars()), total
+
+    async def record(
+        self, dossier: Dossier, step: TransitionRecord, by: Step, *, processing_days: int
+    ) -> None:
+        """Apply a checked step: new status, the dates it sets, and its progress entry."""
+        started_at = dossier.progress[-1].at if dossier.progress else dossier.submitted_at
+        apply_dates(dossier, step, processing_days=processing_days)
+        dossier.status = int(step.to_status)
+        dossier.progress.append(
+            ProgressEntry(
+                position=len(dossier.progress) + 1,
+                action=step.action,
+                actor=by.actor,
+                title=by.title,
+                department=by.department,
+                note=step.note or step.to_status.vietnamese_name,
+                status=int(step.to_status),
+                at=step.at,
+                started_at=started_at,
+                due_at=dossier.due_at,
+            )
+        )
+        await self._session.flush()
+
+
+def apply_dates(dossier: Dossier, step: TransitionRecord, *, processing_days: int) -> None:
+    """The DOMAIN.md §4.2 dates a step sets; deadlines follow `mocks.dvc.deadlines`."""
+    action = Action(step.action)
+    if action is Action.RECEIVE:
+        dossier.received_at = step.at  # NgayTiepNhan
+        dossier.due_at = due_date(step.at, processing_days)  # NgayHenTra
+    elif action is Action.REFUSE:
+        dossier.refused_at = step.at  # NgayTuChoi
+    elif action is Action.REQUEST_SUPPLEMENT:
+        dossier.supplement_requested_at = step.at  # NgayYeuCauBoSung: the clock stops
+    elif action is Action.SUPPLEMENT_RECEIVED:
+        paused_at, due = dossier.supplement_requested_at, dossier.due_at
+        if paused_at is None or due is None:
+            raise ValueError(f"dossier {dossier.code} resumes without a pause or a due date")
+        # NgayHenTraMoi (DanhSachHoSoBoSung, DOMAIN.md §4.2): the days left count again.
+        dossier.due_at = resume_due_date(due, paused_at=paused_at, resumed_at=step.at)
+    elif action is Action.COMPLETE:
+        dossier.finished_at = step.at  # NgayKetThucXuLy
+    elif action is Action.RETURN_RESULT:
+        dossier.returned_at = step.at  # NgayTra

@@ -1,0 +1,145 @@
+"""The document exchange mock's own tables: documents, their deliveries, and status messages.
+
+They live on the mock's own `MetaData` (`mocks.db.mock_metadata`), prefixed `qlvb_`, in the
+database the bus hands the mock; every row carries the bus instance that owns it, because all
+provinces share that database.
+
+A document keeps the edXML **exactly as received** (plus its SHA-256), not a parsed form:
+the exchange is store-and-forward (DOMAIN.md §2.4, knobstick `contentSha256`), so every
+recipient must get the sender's bytes, XML-DSig `Signature` included, which the codec would
+drop (adapters/edxml.py). The few fields listings need (sender, number, subject, …) are copied
+into columns when the message is validated.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from mocks.db import mock_metadata
+
+ORGAN_ID_LENGTH = 16  # 000.00.00.H33 (DOMAIN.md §8.2) is 13
+MAX_CODE_NUMBER = 20
+MAX_CODE_NOTATION = 100
+MAX_DOCUMENT_ID = 160  # organ id, date, number and notation with their separators
+
+
+class AwareDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC that reads back aware on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError("refusing a naive datetime: its instant is ambiguous")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class QlvbBase(DeclarativeBase):
+    metadata = mock_metadata()
+
+
+class Document(QlvbBase):
+    """One edXML document as the sender sent it; (sender, number, notation) makes it unique.
+
+    That key is the document's identity under QCVN 102's DocumentId (`{organId},{date},
+    {number}/{notation}`, DOMAIN.md §3.2) less the date, so a resend is recognised even when
+    its promulgation date was retyped. Simplified: a real register restarts numbers each year.
+    """
+
+    __tablename__ = "qlvb_document"
+    __table_args__ = (
+        UniqueConstraint("instance", "sender", "number", "notation"),
+        UniqueConstraint("instance", "doc_id"),
+        UniqueConstraint("instance", "document_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance: Mapped[str] = mapped_column(String(64))
+    doc_id: Mapped[str] = mapped_column(String(36))  # the VDXP DocId this mock assigns
+    document_id: Mapped[str] = mapped_column(String(MAX_DOCUMENT_ID))  # edXML DocumentId
+    sender: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))  # From/OrganId
+    number: Mapped[str] = mapped_column(String(MAX_CODE_NUMBER))  # Code/CodeNumber
+    notation: Mapped[str] = mapped_column(String(MAX_CODE_NOTATION))  # Code/CodeNotation
+    sender_record: Mapped[dict[str, Any]] = mapped_column(JSON)  # From, canonical keys
+    subject: Mapped[str] = mapped_column(Text)
+    edxml: Mapped[bytes] = mapped_column(LargeBinary)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    content_length: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime)
+
+
+class Delivery(QlvbBase):
+    """The document at one recipient, with that recipient's current edXML status.
+
+    `version` makes the ORM refuse an update that raced another (`version_id_col`); the store
+    also locks the row, so the guard is a second line, not the mechanism.
+    """
+
+    __tablename__ = "qlvb_delivery"
+    __table_args__ = (
+        UniqueConstraint("document_pk", "recipient"),
+        Index("ix_qlvb_delivery_inbox", "instance", "recipient", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_pk: Mapped[int] = mapped_column(ForeignKey("qlvb_document.id", ondelete="CASCADE"))
+    instance: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))  # To/OrganId
+    status: Mapped[str | None] = mapped_column(String(2))  # StatusCode; None before 01
+    before_recall: Mapped[str | None] = mapped_column(String(2))  # resumed on 16
+    delivered_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class StatusEntry(QlvbBase):
+    """One status message (DOMAIN.md §3.4) as applied to one delivery, in order.
+
+    `addressee` is the party the message is for: the sender when the recipient reports, the
+    recipient when the sender asks for a recall. It is what `getReceivedEdocList` lists for
+    `messagetype: status`.
+    """
+
+    __tablename__ = "qlvb_status_entry"
+    __table_args__ = (
+        UniqueConstraint("delivery_id", "position"),
+        Index("ix_qlvb_status_entry_inbox", "instance", "addressee", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("qlvb_delivery.id", ondelete="CASCADE"))
+    instance: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(2))  # StatusCode
+    description: Mapped[str | None] = mapped_column(Text)  # Description
+    timestamp: Mapped[str] = mapped_column(String(19))  # Timestamp, ISO, the reporter's clock
+    staff_info: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # StaffInfo
+    reported_by: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))  # From/OrganId
+    addressee: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))
+    received_at: Mapped[datetime] = mapped_column(AwareDateTime)

@@ -1,0 +1,309 @@
+"""Every SQL statement of the document exchange mock; the caller owns the transaction.
+
+Concurrency is the database's job, not the app's:
+- a send inserts the document inside a SAVEPOINT; the unique key (instance, sender, number,
+  notation) refuses a second copy, and the loser of a race (or a plain resend) reads the
+  winner's row instead, so N identical sends make one document and one set of deliveries;
+- a status report reads the document's deliveries `FOR UPDATE` (a row lock on PostgreSQL;
+  on SQLite the app's `BEGIN IMMEDIATE` already holds off every other writer), so two reports
+  on one delivery run one after the other and the second is checked against the first's
+  result. The deliveries' version column catches any path that forgot the lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
+
+from adapters.edxml import InvalidEdxml
+from mocks.qlvb.lifecycle import (
+    RECALL_REQUESTED,
+    DeliveryState,
+    Role,
+    allowed_codes,
+    apply_status,
+)
+from mocks.qlvb.models import (
+    MAX_CODE_NOTATION,
+    MAX_CODE_NUMBER,
+    MAX_DOCUMENT_ID,
+    Delivery,
+    Document,
+    StatusEntry,
+)
+
+# DocIds are uuid5 of (instance, DocumentId): a resend computes the same id, and seeding the
+# same data twice gives the same ids.
+_DOC_ID_NAMESPACE = uuid.UUID("5b0c1c1e-6f1d-4a52-9a47-0d6c1b0e4a10")
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """A validated edXML document and what listings need from it."""
+
+    doc_id: str
+    document_id: str
+    sender: str
+    number: str
+    notation: str
+    sender_record: dict[str, Any]
+    subject: str
+    edxml: bytes
+    content_sha256: str
+    recipients: tuple[str, ...]
+
+
+def describe_document(instance: str, edxml: bytes, document: Mapping[str, Any]) -> NewDocument:
+    """What the store keeps of a document parse_edxml accepted, or InvalidEdxml.
+
+    The DocumentId must be the one QCVN 102 builds from From, PromulgationDate and Code
+    (`{organId},{yyyy/MM/dd},{number}/{notation}`, DOMAIN.md §3.2): status messages find
+    their document by it (ResponseFor/DocumentId, §3.4), so one that names another sender or
+    number would let them land on the wrong document.
+    """
+    code = document["code"]
+    number, notation = code["code_number"], code["code_notation"]
+    if len(number) > MAX_CODE_NUMBER or len(notation) > MAX_CODE_NOTATION:
+        raise InvalidEdxml(
+            f"Code/CodeNumber is limited to {MAX_CODE_NUMBER} characters and Code/CodeNotation "
+            f"to {MAX_CODE_NOTATION}.",
+            rule="too_long",
+        )
+    sender = document["from"]["organ_id"]
+    promulgated = document["promulgation"]["date"].replace("-", "/")
+    document_id = document["document_id"]
+    if document_id != f"{sender},{promulgated},{number}/{notation}" or (
+        len(document_id) > MAX_DOCUMENT_ID
+    ):
+        raise InvalidEdxml(
+            "MessageHeader/DocumentId must be {From/OrganId},{PromulgationDate},"
+            "{CodeNumber}/{CodeNotation} (QCVN 102:2016).",
+            rule="document_id_mismatch",
+        )
+    return NewDocument(
+        doc_id=str(uuid.uuid5(_DOC_ID_NAMESPACE, f"{instance}:{document_id}")),
+        document_id=document_id,
+        sender=sender,
+        number=number,
+        notation=notation,
+        sender_record=dict(document["from"]),
+        subject=document["subject"],
+        edxml=edxml,
+        content_sha256=hashlib.sha256(edxml).hexdigest(),
+        recipients=tuple(dict.fromkeys(organ["organ_id"] for organ in document["to"])),
+    )
+
+
+@dataclass(frozen=True)
+class Sent:
+    document: Document
+    deliveries: list[Delivery]
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class Report:
+    """One status message (DOMAIN.md §3.4): who reports which code, when and through whom."""
+
+    reporter: str
+    code: str
+    description: str | None
+    timestamp: str
+    staff_info: dict[str, Any] | None
+
+
+class NotAParty(Exception):
+    """The reporting organisation neither sent nor received the document."""
+
+
+class DocumentStore:
+    """Reads and writes one instance's documents within the caller's transaction."""
+
+    def __init__(self, session: AsyncSession, instance: str) -> None:
+        self._session = session
+        self._instance = instance
+
+    @property
+    def instance(self) -> str:
+        return self._instance
+
+    async def count(self) -> int:
+        statement = select(func.count()).where(Document.instance == self._instance)
+        return (await self._session.execute(statement)).scalar_one()
+
+    async def send(self, new: NewDocument, *, at: datetime) -> Sent:
+        """Store and deliver `new`, or find the copy already sent (`duplicate`)."""
+        document = Document(
+            instance=self._instance,
+            doc_id=new.doc_id,
+            document_id=new.document_id,
+            sender=new.sender,
+            number=new.number,
+            notation=new.notation,
+            sender_record=new.sender_record,
+            subject=new.subject,
+            edxml=new.edxml,
+            content_sha256=new.content_sha256,
+            content_length=len(new.edxml),
+            created_at=at,
+        )
+        try:
+            async with self._session.begin_nested():
+                self._session.add(document)
+                await self._session.flush()
+                deliveries = [
+                    Delivery(
+                        document_pk=document.id,
+                        instance=self._instance,
+                        recipient=recipient,
+                        delivered_at=at,
+                        updated_at=at,
+                    )
+                    for recipient in new.recipients
+                ]
+                self._session.add_all(deliveries)
+                await self._session.flush()
+        except IntegrityError:
+            existing = await self._by_code(new.sender, new.number, new.notation)
+            if existing is None:  # another constraint failed: not a resend
+                raise
+            return Sent(existing, await self.deliveries(existing), duplicate=True)
+        return Sent(document, deliveries, duplicate=False)
+
+    async def find(
+        self, *, doc_id: str | None = None, document_id: str | None = None
+    ) -> Document | None:
+        statement = select(Document).where(Document.instance == self._instance)
+        if doc_id is not None:
+            statement = statement.where(Document.doc_id == doc_id)
+        if document_id is not None:
+            statement = statement.where(Document.document_id == document_id)
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def deliveries(self, document: Document, *, lock: bool = False) -> list[Delivery]:
+        """The document's deliveries in recipient order; `lock` takes their row locks."""
+        statement = (
+            select(Delivery).where(Delivery.document_pk == document.id).order_by(Delivery.recipient)
+        )
+        if lock:
+            statement = statement.with_for_update()
+        return list((await self._session.execute(statement)).scalars())
+
+    async def history(self, deliveries: Sequence[Delivery]) -> dict[int, list[StatusEntry]]:
+        """Each delivery's status messages, oldest first."""
+        found: dict[int, list[StatusEntry]] = {delivery.id: [] for delivery in deliveries}
+        statement = (
+            select(StatusEntry)
+            .where(StatusEntry.delivery_id.in_(found))
+            .order_by(StatusEntry.delivery_id, StatusEntry.position)
+        )
+        for entry in (await self._session.execute(statement)).scalars():
+            found[entry.delivery_id].append(entry)
+        return found
+
+    async def report(self, document: Document, report: Report, *, at: datetime) -> list[Delivery]:
+        """Apply one status message; IllegalStatusTransition or NotAParty leave nothing written.
+
+        A recipient's code applies to its own delivery. The sender's recall request (13) is
+        about the document, so it applies to every delivery that can still be recalled; none
+        can, and it is refused with the first delivery's status.
+        """
+        deliveries = await self.deliveries(document, lock=True)
+        own = next((d for d in deliveries if d.recipient == report.reporter), None)
+        role: Role
+        if own is not None and (
+            report.code != RECALL_REQUESTED or report.reporter != document.sender
+        ):
+            role, targets = "recipient", [own]
+        elif report.reporter == document.sender:
+            role = "sender"
+            targets = [d for d in deliveries if report.code in allowed_codes(d.status, role)]
+            targets = targets or deliveries[:1]  # nothing to recall: let the first one refuse
+        else:
+            raise NotAParty(report.reporter)
+        # Every target is checked before anything is written.
+        changes = [
+            (delivery, apply_status(DeliveryState(delivery.status, delivery.before_recall),
+                                    report.code, role))
+            for delivery in targets
+        ]  # fmt: skip
+        for delivery, state in changes:
+            position = await self._session.scalar(
+                select(func.count()).where(StatusEntry.delivery_id == delivery.id)
+            )
+            delivery.status, delivery.before_recall = state.status, state.before_recall
+            delivery.updated_at = at
+            self._session.add(
+                StatusEntry(
+                    delivery_id=delivery.id,
+                    instance=self._instance,
+                    position=(position or 0) + 1,
+                    status=report.code,
+                    description=report.description,
+                    timestamp=report.timestamp,
+                    staff_info=report.staff_info,
+                    reported_by=report.reporter,
+                    addressee=delivery.recipient if role == "sender" else document.sender,
+                    received_at=at,
+                )
+            )
+        await self._session.flush()
+        return deliveries
+
+    async def inbox(
+        self, recipient: str, *, page: int, size: int
+    ) -> tuple[int, list[tuple[Delivery, Document]]]:
+        """The documents delivered to `recipient`, newest first, without their edXML."""
+        where = (Delivery.instance == self._instance, Delivery.recipient == recipient)
+        total = await self._count(select(func.count()).select_from(Delivery).where(*where))
+        statement = (
+            select(Delivery, Document)
+            .join(Document, Delivery.document_pk == Document.id)
+            .where(*where)
+            .options(defer(Document.edxml, raiseload=True))
+            .order_by(Delivery.id.desc())
+            .offset((page - 1) * size)
+            .limit(size)
+        )
+        rows = (await self._session.execute(statement)).all()
+        return total, [(delivery, document) for delivery, document in rows]
+
+    async def status_messages(
+        self, addressee: str, *, page: int, size: int
+    ) -> tuple[int, list[tuple[StatusEntry, Delivery, Document]]]:
+        """The status messages addressed to `addressee`, newest first."""
+        where = (StatusEntry.instance == self._instance, StatusEntry.addressee == addressee)
+        total = await self._count(select(func.count()).select_from(StatusEntry).where(*where))
+        statement = (
+            select(StatusEntry, Delivery, Document)
+            .join(Delivery, StatusEntry.delivery_id == Delivery.id)
+            .join(Document, Delivery.document_pk == Document.id)
+            .where(*where)
+            .options(defer(Document.edxml, raiseload=True))
+            .order_by(StatusEntry.id.desc())
+            .offset((page - 1) * size)
+            .limit(size)
+        )
+        rows = (await self._session.execute(statement)).all()
+        return total, [(entry, delivery, document) for entry, delivery, document in rows]
+
+    async def _by_code(self, sender: str, number: str, notation: str) -> Document | None:
+        statement = select(Document).where(
+            Document.instance == self._instance,
+            Document.sender == sender,
+            Document.number == number,
+            Document.notation == notation,
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def _count(self, statement: Select[int]) -> int:
+        return (await self._session.execute(statement)).scalar_one()

@@ -1,0 +1,742 @@
+"""The qlvb adapter: canonical JSON ⇄ VDXP calls with edXML, and every refusal's mapping."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from hypothesis import given
+from hypothesis import strategies as st
+
+from adapters.base import CanonicalRequest, SystemRequest, SystemResponse, TranslationError
+from adapters.dancu import UnknownOperation, UnsupportedMediaType
+from adapters.edxml import (
+    InvalidEdxml,
+    parse_edxml,
+    parse_status,
+    render_edxml,
+    render_status,
+    validate_document,
+)
+from adapters.qlvb import (
+    CONTRACTS,
+    DocumentNotFound,
+    IllegalStatusTransition,
+    InvalidInboxQuery,
+    InvalidStatusRequest,
+    NotAParty,
+    QlvbAdapter,
+    QlvbAnswerInvalid,
+    RecipientInOtherProvince,
+    UnknownRecipient,
+    UnknownSender,
+    document_id_from_key,
+    document_key,
+)
+from lgsp.catalog.loader import match_operation
+from lgsp.catalog.schemas import ServiceSpec
+from mocks.config import SystemConfig
+from mocks.qlvb.app import create_app
+
+pytestmark = pytest.mark.anyio
+
+ICT = timezone(timedelta(hours=7))
+NOW = datetime(2025, 6, 2, 9, 30, tzinfo=ICT)
+STP, STC, SXD = "000.00.01.H33", "000.00.03.H33", "000.00.02.H33"
+SECRET = "BÍ MẬT 0912345678"  # content that must never reach an error detail
+CATALOG = Path(__file__).resolve().parents[3] / "services" / "qlvb.toml"
+
+
+def make_document(**changes: Any) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "from": {"organ_id": STP, "organ_name": "Sở Tư pháp tỉnh Kiên Giang"},
+        "to": [{"organ_id": STC, "organ_name": "Sở Tài chính tỉnh Kiên Giang"}],
+        "code": {"code_number": "15", "code_notation": "STP-VP"},
+        "promulgation": {"place": "Rạch Giá", "date": "2025-06-02"},
+        "document_type": {"type": 1, "type_name": "Công văn"},
+        "subject": f"V/v trao đổi {SECRET}",
+        "signer": {"position": "Giám đốc", "full_name": "Nguyễn Văn Hùng"},
+        "other_info": {"priority": 0},
+        **changes,
+    }
+    return document
+
+
+DOCUMENT_ID = "000.00.01.H33,2025/06/02,15/STP-VP"
+KEY = document_key(DOCUMENT_ID)
+
+
+@pytest.fixture(name="adapter")
+def fx_adapter() -> QlvbAdapter:
+    return QlvbAdapter(today=lambda: date(2025, 6, 2), now=lambda: NOW)
+
+
+def call(
+    operation: str,
+    body: Any = b"",
+    content_type: str | None = "application/json",
+    query: tuple[tuple[str, str], ...] = (),
+    **path: str,
+) -> CanonicalRequest:
+    if not isinstance(body, bytes):
+        body = json.dumps(body, ensure_ascii=False).encode()
+    return CanonicalRequest(operation, path, query, body, content_type)
+
+
+def answer(status: int = 200, **fields: Any) -> SystemResponse:
+    body = {
+        "status": "OK" if status == 200 else "FAIL",
+        "ErrorCode": "0",
+        "ErrorDesc": "",
+        **fields,
+    }
+    return SystemResponse(status, json.dumps(body).encode(), "application/json")
+
+
+def refused(action: Any, error: type[TranslationError]) -> TranslationError:
+    with pytest.raises(error) as caught:
+        action()
+    assert caught.value.code == error.code
+    assert SECRET not in caught.value.detail
+    assert SECRET not in json.dumps(caught.value.extensions, ensure_ascii=False)
+    return caught.value
+
+
+# --- ids --------------------------------------------------------------------------------------
+
+
+def test_a_document_id_is_the_edxml_document_id_in_url_safe_base64() -> None:
+    assert KEY == "MDAwLjAwLjAxLkgzMywyMDI1LzA2LzAyLDE1L1NUUC1WUA"
+    assert document_id_from_key(KEY) == DOCUMENT_ID
+
+
+@given(
+    number=st.integers(min_value=0, max_value=10**9),
+    notation=st.text(
+        st.sampled_from("ABCĐƠƯ-/.()_ abcdđơư0123456789"), min_size=1, max_size=40
+    ).filter(lambda text: text.strip() == text),
+)
+def test_every_document_id_survives_its_key(number: int, notation: str) -> None:
+    document_id = f"000.00.01.H33,2025/06/02,{number}/{notation}"
+
+    key = document_key(document_id)
+
+    assert "/" not in key
+    assert "=" not in key
+    assert document_id_from_key(key) == document_id
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "",
+        "not base64!",
+        KEY + "=",  # padded: another spelling of the same id
+        KEY[:-1],  # truncated
+        document_key("just some text"),
+        document_key("a,b,c,d"),
+        "A" * 401,
+        "_-_-",
+    ],
+)
+def test_a_key_that_names_no_document_id_is_not_found_without_a_call(key: str) -> None:
+    adapter = QlvbAdapter(today=date.today)
+
+    refused(lambda: adapter.to_system(call("get_document", id=key)), DocumentNotFound)
+    refused(
+        lambda: adapter.to_system(call("post_status", {"organ_id": STC}, id=key)),
+        DocumentNotFound,
+    )
+
+
+# --- send_document ----------------------------------------------------------------------------
+
+
+def test_canonical_json_is_sent_as_its_edxml(adapter: QlvbAdapter) -> None:
+    document = make_document()
+
+    sent = adapter.to_system(call("send_document", document))
+
+    assert (sent.method, sent.path) == ("POST", "/sendEdoc")
+    assert sent.headers["Content-Type"] == "application/xml"
+    assert sent.body == render_edxml(document)
+    assert parse_edxml(sent.body) == validate_document(document)
+
+
+@pytest.mark.parametrize("content_type", ["application/xml", "text/xml; charset=utf-8"])
+def test_edxml_is_passed_on_byte_for_byte(adapter: QlvbAdapter, content_type: str) -> None:
+    data = render_edxml(make_document()).replace(b"<edXML:Subject>", b"<edXML:Subject>  ")
+
+    sent = adapter.to_system(call("send_document", data, content_type))
+
+    assert sent.body == data
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "multipart/form-data", "json"])
+def test_a_document_of_another_media_type_is_refused(
+    adapter: QlvbAdapter, content_type: str | None
+) -> None:
+    error = refused(
+        lambda: adapter.to_system(call("send_document", make_document(), content_type)),
+        UnsupportedMediaType,
+    )
+
+    assert error.extensions["supported"] == ["application/json", "application/xml", "text/xml"]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "rule"),
+    [
+        (b"{not json", "application/json", "not_json"),
+        (b"\xff\xfe", "application/json", "not_json"),
+        (make_document(subject=None), "application/json", "missing_field"),
+        (make_document(to=[{"organ_id": "H33", "organ_name": "x"}]), "application/json",
+         "bad_organ_id"),
+        (make_document(secret=SECRET), "application/json", "unknown_field"),
+        (b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>', "application/xml", "dtd_forbidden"),
+        (b"<edXML/>", "text/xml", "not_edxml"),
+    ],
+)  # fmt: skip
+def test_an_invalid_document_is_refused_before_any_call(
+    adapter: QlvbAdapter, body: Any, content_type: str, rule: str
+) -> None:
+    error = refused(
+        lambda: adapter.to_system(call("send_document", body, content_type)), InvalidEdxml
+    )
+
+    assert error.extensions == {"rule": rule}
+
+
+def test_the_sent_answer_becomes_202_with_the_documents_id(adapter: QlvbAdapter) -> None:
+    response = answer(
+        DocId="7b1d…",
+        DocumentId=DOCUMENT_ID,
+        Duplicate=False,
+        Recipients=[{"OrganId": STC, "StatusCode": None}],
+    )
+
+    result = adapter.to_canonical(call("send_document"), response)
+
+    assert result.status == 202
+    assert result.content == {
+        "id": KEY,
+        "document_id": DOCUMENT_ID,
+        "recipients": [{"organ_id": STC, "status": None}],
+        "duplicate": False,
+    }
+
+
+# --- get_inbox --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "page", "size"),
+    [((), 1, 20), ((("page", "3"), ("size", "100")), 3, 100), ((("size", "1"),), 1, 1)],
+)
+def test_the_inbox_query_becomes_a_received_list_request(
+    adapter: QlvbAdapter, query: tuple[tuple[str, str], ...], page: int, size: int
+) -> None:
+    sent = adapter.to_system(call("get_inbox", query=(("organ_id", STC), *query)))
+
+    assert (sent.method, sent.path) == ("POST", "/getReceivedEdocList")
+    assert json.loads(sent.body) == {
+        "organId": STC,
+        "messagetype": "edoc",
+        "page": page,
+        "size": size,
+    }
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        (),
+        (("organ_id", "H33"),),
+        (("organ_id", STC), ("size", "101")),
+        (("organ_id", STC), ("size", "0")),
+        (("organ_id", STC), ("page", "0")),
+        (("organ_id", STC), ("page", "two")),
+        (("organ_id", STC), ("status", "01")),
+    ],
+)
+def test_an_invalid_inbox_query_is_refused_with_its_errors(
+    adapter: QlvbAdapter, query: tuple[tuple[str, str], ...]
+) -> None:
+    error = refused(lambda: adapter.to_system(call("get_inbox", query=query)), InvalidInboxQuery)
+
+    assert error.extensions["errors"]
+    assert all(e["loc"][0] == "query" for e in error.extensions["errors"])
+
+
+def test_inbox_items_are_translated_to_canonical_keys(adapter: QlvbAdapter) -> None:
+    organisation = dict.fromkeys(
+        ["OrganId", "OrganizationInCharge", "OrganName", "OrganAdd", "Email", "Telephone",
+         "Fax", "Website"], None)  # fmt: skip
+    response = answer(
+        total=41,
+        page=2,
+        size=20,
+        data=[
+            {
+                "id": "uuid",
+                "documentId": DOCUMENT_ID,
+                "subject": "V/v trao đổi",
+                "fromOrganization": {**organisation, "OrganId": STP, "OrganName": "Sở Tư pháp"},
+                "createdTime": "2025-06-02T09:30:00+07:00",
+                "statusCode": "03",
+            }
+        ],
+    )
+
+    result = adapter.to_canonical(call("get_inbox"), response)
+
+    assert result.status == 200
+    assert result.content["items"] == [
+        {
+            "id": KEY,
+            "document_id": DOCUMENT_ID,
+            "from": {
+                "organ_id": STP,
+                "organization_in_charge": None,
+                "organ_name": "Sở Tư pháp",
+                "organ_add": None,
+                "email": None,
+                "telephone": None,
+                "fax": None,
+                "website": None,
+            },
+            "subject": "V/v trao đổi",
+            "received_at": "2025-06-02T09:30:00+07:00",
+            "status": "03",
+        }
+    ]
+    assert (result.content["page"], result.content["size"], result.content["total"]) == (2, 20, 41)
+
+
+# --- get_document -----------------------------------------------------------------------------
+
+
+def test_a_document_is_fetched_by_its_document_id_with_its_trace(adapter: QlvbAdapter) -> None:
+    sent = adapter.to_system(call("get_document", id=KEY))
+
+    assert (sent.method, sent.path) == ("POST", "/getEdoc")
+    assert json.loads(sent.body) == {"documentId": DOCUMENT_ID, "format": "json"}
+
+
+def test_the_fetched_document_is_canonical_with_each_recipients_history(
+    adapter: QlvbAdapter,
+) -> None:
+    document = make_document()
+    entry = {
+        "StatusCode": "01",
+        "Description": "Đã đến",
+        "Timestamp": "2025-06-02T10:00:00",
+        "StaffInfo": {"Department": "Văn thư", "Staff": "Tú", "Mobile": None, "Email": None},
+        "ReportedBy": STC,
+        "ReceivedTime": "2025-06-02T10:00:01+07:00",
+    }
+    response = answer(
+        DocId="uuid",
+        DocumentId=DOCUMENT_ID,
+        edxml=render_edxml(document).decode(),
+        trace=[
+            {"OrganId": STC, "StatusCode": "01", "History": [entry]},
+            {"OrganId": SXD, "StatusCode": None, "History": []},
+        ],
+    )
+
+    result = adapter.to_canonical(call("get_document", id=KEY), response)
+
+    assert result.content == {
+        "id": KEY,
+        "document": validate_document(document),
+        "recipients": [
+            {
+                "organ_id": STC,
+                "status": "01",
+                "history": [
+                    {
+                        "status_code": "01",
+                        "status_name": "ARRIVED",
+                        "description": "Đã đến",
+                        "timestamp": "2025-06-02T10:00:00",
+                        "staff_info": {
+                            "department": "Văn thư",
+                            "staff": "Tú",
+                            "mobile": None,
+                            "email": None,
+                        },
+                    }
+                ],
+            },
+            {"organ_id": SXD, "status": None, "history": []},
+        ],
+    }
+
+
+# --- post_status ------------------------------------------------------------------------------
+
+
+def test_a_json_status_becomes_a_status_message_about_the_document_in_the_path(
+    adapter: QlvbAdapter,
+) -> None:
+    body = {
+        "organ_id": STC,
+        "status_code": "03",
+        "description": "Đã tiếp nhận",
+        "staff_info": {"department": "Văn thư", "staff": "Tú"},
+    }
+
+    sent = adapter.to_system(call("post_status", body, id=KEY))
+
+    assert (sent.method, sent.path) == ("POST", "/updateStatus")
+    assert sent.headers["Content-Type"] == "application/xml"
+    assert parse_status(sent.body) == {
+        "response_for": {
+            "organ_id": STP,
+            "code": "15/STP-VP",
+            "promulgation_date": "2025-06-02",
+            "document_id": DOCUMENT_ID,
+        },
+        "from": {**dict.fromkeys(validate_document(make_document())["from"]), "organ_id": STC,
+                 "organ_name": STC},
+        "status_code": "03",
+        "description": "Đã tiếp nhận",
+        "timestamp": "2025-06-02T09:30:00",
+        "staff_info": {"department": "Văn thư", "staff": "Tú", "mobile": None, "email": None},
+        "trace_headers": [],
+    }  # fmt: skip
+
+
+def test_a_status_keeps_its_own_timestamp_and_organisation_name(adapter: QlvbAdapter) -> None:
+    body = {
+        "organ_id": STC,
+        "status_code": "01",
+        "organ_name": "Sở Tài chính",
+        "timestamp": "2025-06-01T23:59:59",
+    }
+
+    status = parse_status(adapter.to_system(call("post_status", body, id=KEY)).body)
+
+    assert (status["timestamp"], status["from"]["organ_name"]) == (
+        "2025-06-01T23:59:59",
+        "Sở Tài chính",
+    )
+
+
+def test_the_default_timestamp_is_vietnam_time_whatever_the_clocks_zone() -> None:
+    utc_evening = datetime(2025, 6, 2, 20, 0, tzinfo=UTC)
+    adapter = QlvbAdapter(today=date.today, now=lambda: utc_evening)
+
+    sent = adapter.to_system(call("post_status", {"organ_id": STC, "status_code": "01"}, id=KEY))
+
+    assert parse_status(sent.body)["timestamp"] == "2025-06-03T03:00:00"
+
+
+def status_message(document_id: str = DOCUMENT_ID) -> bytes:
+    return render_status(
+        {
+            "response_for": {
+                "organ_id": STP,
+                "code": "15/STP-VP",
+                "promulgation_date": "2025-06-02",
+                "document_id": document_id,
+            },
+            "from": {"organ_id": STC, "organ_name": "Sở Tài chính"},
+            "status_code": "01",
+            "timestamp": "2025-06-02T10:00:00",
+        }
+    )
+
+
+def test_an_edxml_status_message_is_passed_on(adapter: QlvbAdapter) -> None:
+    data = status_message()
+
+    sent = adapter.to_system(call("post_status", data, "application/xml", id=KEY))
+
+    assert sent.body == data
+
+
+def test_an_edxml_status_about_another_document_is_refused(adapter: QlvbAdapter) -> None:
+    data = status_message("000.00.01.H33,2025/06/02,16/STP-VP")
+
+    error = refused(
+        lambda: adapter.to_system(call("post_status", data, "text/xml", id=KEY)),
+        InvalidStatusRequest,
+    )
+
+    assert error.extensions["errors"][0]["type"] == "mismatch"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status_code": "01"},
+        {"organ_id": STC},
+        {"organ_id": STC, "status_code": "07"},
+        {"organ_id": STC, "status_code": 1},
+        {"organ_id": "H33", "status_code": "01"},
+        {"organ_id": STC, "status_code": "01", "secret": SECRET},
+        {"organ_id": STC, "status_code": "01", "description": "x" * 2001},
+        {"organ_id": STC, "status_code": "01", "timestamp": "02/06/2025 10:00"},
+        {"organ_id": STC, "status_code": "01", "staff_info": {"staff": SECRET, "x": 1}},
+        [SECRET],
+    ],
+)
+def test_an_invalid_status_report_is_refused_with_errors_and_no_values(
+    adapter: QlvbAdapter, body: Any
+) -> None:
+    error = refused(
+        lambda: adapter.to_system(call("post_status", body, id=KEY)), InvalidStatusRequest
+    )
+
+    assert error.extensions["errors"]
+    assert all(set(e) == {"loc", "msg", "type"} for e in error.extensions["errors"])
+
+
+def test_a_status_that_is_not_json_is_refused(adapter: QlvbAdapter) -> None:
+    refused(lambda: adapter.to_system(call("post_status", b"{", id=KEY)), InvalidStatusRequest)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", None])
+def test_a_status_of_another_media_type_is_refused(
+    adapter: QlvbAdapter, content_type: str | None
+) -> None:
+    refused(
+        lambda: adapter.to_system(call("post_status", b"{}", content_type, id=KEY)),
+        UnsupportedMediaType,
+    )
+
+
+def test_the_recorded_status_answer_lists_each_recipients_status(adapter: QlvbAdapter) -> None:
+    response = answer(
+        DocId="uuid",
+        DocumentId=DOCUMENT_ID,
+        Recipients=[{"OrganId": STC, "StatusCode": "01"}],
+    )
+
+    result = adapter.to_canonical(call("post_status", id=KEY), response)
+
+    assert (result.status, result.content) == (
+        200,
+        {"id": KEY, "document_id": DOCUMENT_ID, "recipients": [{"organ_id": STC, "status": "01"}]},
+    )
+
+
+# --- refusals and unreadable answers ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "fields", "error", "extensions"),
+    [
+        (404, {"ErrorCode": "DOCUMENT_NOT_FOUND"}, DocumentNotFound, {}),
+        (422, {"ErrorCode": "UNKNOWN_ORGAN", "OrganIds": ["000.00.99.H33"]}, UnknownRecipient,
+         {"organ_ids": ["000.00.99.H33"]}),
+        (422, {"ErrorCode": "UNKNOWN_SENDER", "OrganIds": [STP]}, UnknownSender,
+         {"organ_ids": [STP]}),
+        (422, {"ErrorCode": "OTHER_PROVINCE", "OrganIds": ["000.00.01.H58", SECRET]},
+         RecipientInOtherProvince, {"organ_ids": ["000.00.01.H58"]}),
+        (409, {"ErrorCode": "ILLEGAL_STATUS", "CurrentStatus": "01",
+               "AllowedStatusCodes": ["02", "03"]}, IllegalStatusTransition,
+         {"current_status": "01", "allowed_status_codes": ["02", "03"]}),
+        (409, {"ErrorCode": "ILLEGAL_STATUS", "CurrentStatus": None, "AllowedStatusCodes": []},
+         IllegalStatusTransition, {"current_status": None, "allowed_status_codes": []}),
+        (403, {"ErrorCode": "NOT_A_PARTY"}, NotAParty, {}),
+        (422, {"ErrorCode": "INVALID_EDXML", "Rule": "document_id_mismatch"}, InvalidEdxml,
+         {"rule": "document_id_mismatch"}),
+        (422, {"ErrorCode": "INVALID_EDXML", "Rule": "Not A Rule"}, InvalidEdxml,
+         {"rule": "refused"}),
+        (413, {"ErrorCode": "TOO_LARGE"}, InvalidEdxml, {"rule": "too_large"}),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("operation", ["send_document", "get_inbox", "get_document", "post_status"])
+def test_each_refusal_of_the_system_has_its_own_problem(
+    adapter: QlvbAdapter,
+    operation: str,
+    status: int,
+    fields: dict[str, Any],
+    error: type[TranslationError],
+    extensions: dict[str, Any],
+) -> None:
+    # Only the codec's own text (INVALID_EDXML) is ever repeated; it names elements, not values.
+    desc = "MessageHeader has no Subject." if error is InvalidEdxml else f"about {SECRET}"
+    response = answer(status, **{"ErrorDesc": desc, **fields})
+
+    caught = refused(lambda: adapter.to_canonical(call(operation, id=KEY), response), error)
+
+    assert caught.status == error.status
+    assert caught.extensions == extensions
+
+
+def test_the_illegal_transition_detail_names_the_status_and_the_allowed_codes(
+    adapter: QlvbAdapter,
+) -> None:
+    response = answer(409, ErrorCode="ILLEGAL_STATUS", CurrentStatus="03",
+                      AllowedStatusCodes=["04", "05"])  # fmt: skip
+
+    error = refused(lambda: adapter.to_canonical(call("post_status", id=KEY), response),
+                    IllegalStatusTransition)  # fmt: skip
+
+    assert (
+        error.detail
+        == "The delivery is in status 03 (ACCEPTED); this organisation may report 04, 05."
+    )
+
+
+ANY = ["send_document", "get_inbox", "get_document", "post_status"]
+UNREADABLE: list[tuple[list[str], SystemResponse]] = [
+    (ANY, SystemResponse(200, b"<html>proxy error</html>")),
+    (ANY, SystemResponse(200, b"[]")),
+    (ANY, SystemResponse(500, b'{"status": "FAIL", "ErrorCode": "E500"}')),
+    (ANY, answer(418, ErrorCode="DOCUMENT_NOT_FOUND")),
+    (ANY, answer(409, ErrorCode="ILLEGAL_STATUS", CurrentStatus="99", AllowedStatusCodes=[])),
+    (ANY, answer(409, ErrorCode="ILLEGAL_STATUS", CurrentStatus="01")),
+    (ANY, answer(409, ErrorCode="ILLEGAL_STATUS", CurrentStatus=1, AllowedStatusCodes=[])),
+    (["send_document", "post_status"],
+     answer(DocumentId=DOCUMENT_ID, Recipients=[{"OrganId": STC, "StatusCode": "9"}],
+            Duplicate=False)),
+    (["send_document"], answer(DocumentId=DOCUMENT_ID, Recipients=[])),
+    (["send_document", "post_status"], answer(DocumentId=7, Recipients=[], Duplicate=True)),
+    (["get_inbox"], answer(data=[], page=1, size=20)),
+    (["get_inbox"], answer(data=[{"documentId": DOCUMENT_ID}], page=1, size=20, total=1)),
+    (["get_inbox"], answer(data={}, page=1, size=20, total=1)),
+    (["get_document"], answer(DocumentId=DOCUMENT_ID, trace=[], edxml=None)),
+    (["get_document"], answer(DocumentId=DOCUMENT_ID, trace=[], edxml="<edXML/>")),
+    (["get_document"], answer(DocumentId=None, trace=[],
+                              edxml=render_edxml(make_document()).decode())),
+    (["get_document"], answer(DocumentId=DOCUMENT_ID,
+                              trace=[{"OrganId": STC, "History": [{"StatusCode": "01"}]}],
+                              edxml=render_edxml(make_document()).decode())),
+    (["get_document"], answer(DocumentId=DOCUMENT_ID,
+                              trace=[{"OrganId": STC, "StatusCode": "01",
+                                      "History": [{"StatusCode": "01", "Timestamp": "t",
+                                                   "StaffInfo": "Tú"}]}],
+                              edxml=render_edxml(make_document()).decode())),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("operation", "response"),
+    [(operation, response) for operations, response in UNREADABLE for operation in operations],
+)
+def test_an_answer_the_adapter_cannot_read_is_a_bad_gateway(
+    adapter: QlvbAdapter, operation: str, response: SystemResponse
+) -> None:
+    error = refused(
+        lambda: adapter.to_canonical(call(operation, id=KEY), response), QlvbAnswerInvalid
+    )
+
+    assert error.status == 502
+
+
+def test_an_unknown_operation_is_not_supported(adapter: QlvbAdapter) -> None:
+    refused(lambda: adapter.to_system(call("delete_document")), UnknownOperation)
+    refused(lambda: adapter.to_canonical(call("delete_document"), answer()), UnknownOperation)
+
+
+# --- the catalog entry and the published contract ---------------------------------------------
+
+
+def test_the_catalog_file_names_exactly_the_adapters_operations() -> None:
+    service = ServiceSpec.model_validate(tomllib.loads(CATALOG.read_text("utf-8")))
+
+    assert (service.id, service.version, service.system, service.owner, service.adapter) == (
+        "qlvb",
+        "v1",
+        "qlvb",
+        "province",
+        "qlvb",
+    )
+    assert {operation.id for operation in service.operations} == set(CONTRACTS)
+
+
+def test_inbox_is_a_path_of_its_own_not_a_document_id() -> None:
+    service = ServiceSpec.model_validate(tomllib.loads(CATALOG.read_text("utf-8")))
+
+    matched, _ = match_operation(service, "GET", "/documents/inbox")
+
+    assert matched is not None
+    assert matched.operation.id == "get_inbox"
+
+
+# --- both sides together: the adapter against the real mock, no gateway -----------------------
+
+
+@pytest.fixture(name="mock")
+async def fx_mock(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    config = SystemConfig(
+        instance="kiengiang",
+        province_code="91",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'mocks.db'}",
+    )
+    app = create_app(config, now=lambda: NOW)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://qlvb.test") as client:
+            yield client
+
+
+async def through(adapter: QlvbAdapter, mock: httpx.AsyncClient, request: CanonicalRequest) -> Any:
+    """One operation as the gateway runs it: translate, call the system, translate back."""
+    sent: SystemRequest = adapter.to_system(request)
+    response = await mock.request(sent.method, sent.path, content=sent.body, headers=sent.headers)
+    result = adapter.to_canonical(
+        request,
+        SystemResponse(response.status_code, response.content, response.headers["content-type"]),
+    )
+    CONTRACTS[request.operation].response.model_validate(result.content)
+    assert result.status == CONTRACTS[request.operation].status
+    return result.content
+
+
+async def test_adapter_and_mock_agree_on_every_operation(
+    adapter: QlvbAdapter, mock: httpx.AsyncClient
+) -> None:
+    document = make_document()
+
+    sent = await through(adapter, mock, call("send_document", document))
+    inbox = await through(adapter, mock, call("get_inbox", query=(("organ_id", STC),)))
+    status = await through(
+        adapter, mock, call("post_status", {"organ_id": STC, "status_code": "01"}, id=sent["id"])
+    )
+    fetched = await through(adapter, mock, call("get_document", id=sent["id"]))
+
+    assert sent == {
+        "id": KEY,
+        "document_id": DOCUMENT_ID,
+        "recipients": [{"organ_id": STC, "status": None}],
+        "duplicate": False,
+    }
+    assert inbox["items"][0]["id"] == KEY
+    assert inbox["items"][0]["from"]["organ_id"] == STP
+    assert status["recipients"] == [{"organ_id": STC, "status": "01"}]
+    assert fetched["document"] == validate_document(document)
+    assert fetched["recipients"][0]["history"][0]["status_name"] == "ARRIVED"
+
+
+async def test_adapter_and_mock_agree_on_refusals(
+    adapter: QlvbAdapter, mock: httpx.AsyncClient
+) -> None:
+    await through(adapter, mock, call("send_document", make_document()))
+    outsider = make_document(to=[{"organ_id": "000.00.01.H58", "organ_name": "Sở Tư pháp"}])
+
+    with pytest.raises(RecipientInOtherProvince):
+        await through(adapter, mock, call("send_document", outsider))
+    with pytest.raises(IllegalStatusTransition) as illegal:
+        await through(
+            adapter, mock, call("post_status", {"organ_id": STC, "status_code": "06"}, id=KEY)
+        )
+    with pytest.raises(NotAParty):
+        await through(
+            adapter, mock, call("post_status", {"organ_id": SXD, "status_code": "01"}, id=KEY)
+        )
+    with pytest.raises(DocumentNotFound):
+        await through(adapter, mock, call("get_document", id=document_key(DOCUMENT_ID + "X")))
+    assert illegal.value.extensions == {"current_status": None, "allowed_status_codes": ["01"]}
