@@ -28,6 +28,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from adapters._qlvb_contracts import (
+    ORGAN_ID,
+    CanonicalDocument,
+    DocumentView,
+    Inbox,
+    SentDocument,
+    StaffInfo,
+    StatusRecorded,
+)
 from adapters.base import (
     CanonicalRequest,
     CanonicalResponse,
@@ -51,7 +60,6 @@ GET_INBOX = "get_inbox"
 GET_DOCUMENT = "get_document"
 POST_STATUS = "post_status"
 
-ORGAN_ID = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}$"  # DOMAIN.md §8.2
 MAX_PAGE_SIZE = 100
 _JSON = "application/json"
 _XML = ("application/xml", "text/xml")
@@ -121,17 +129,6 @@ class QlvbAnswerInvalid(TranslationError):
     code = "QLVB_INVALID_RESPONSE"
     status = 502
     title = "The document system gave an answer that could not be read"
-
-
-class StaffInfo(BaseModel):
-    """StaffInfo of a status message (DOMAIN.md §3.3, §3.4)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    department: str | None = Field(default=None, max_length=200)
-    staff: str | None = Field(default=None, max_length=200)
-    mobile: str | None = Field(default=None, max_length=20)
-    email: str | None = Field(default=None, max_length=254)
 
 
 class StatusReport(BaseModel):
@@ -516,89 +513,6 @@ def _renamed(record: Any, names: tuple[str, ...], *, optional: bool = False) -> 
     if not isinstance(record, Mapping):
         raise QlvbAnswerInvalid("The document system's answer lacks an organisation or staff.")
     return {re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(): record.get(name) for name in names}
-
-
-# --- The published contract: canonical shapes of each operation (see OperationContract) ---
-
-
-class _Shape(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Organisation(_Shape):
-    """An edXML organisation (From, To; DOMAIN.md §3.2, §8.3)."""
-
-    organ_id: str = Field(pattern=ORGAN_ID)
-    organization_in_charge: str | None
-    organ_name: str | None
-    organ_add: str | None
-    email: str | None
-    telephone: str | None
-    fax: str | None
-    website: str | None
-
-
-class CanonicalDocument(BaseModel):
-    """The canonical document of DOMAIN.md §8.3, as adapters.edxml.validate_document takes it
-    (or, as application/xml, the edXML itself)."""
-
-    model_config = ConfigDict(extra="allow")
-
-
-class RecipientStatus(_Shape):
-    organ_id: str = Field(pattern=ORGAN_ID)
-    status: str | None = Field(description="edXML StatusCode (§3.6); null before 01 arrives.")
-
-
-class SentDocument(_Shape):
-    id: str = Field(description="The document's id in this API (its DocumentId, encoded).")
-    document_id: str = Field(description="edXML DocumentId: {organId},{yyyy/MM/dd},{n}/{code}")
-    recipients: list[RecipientStatus]
-    duplicate: bool = Field(description="True when the same document had been sent before.")
-
-
-class InboxItem(_Shape):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    id: str
-    document_id: str
-    from_: Organisation = Field(alias="from")
-    subject: str
-    received_at: datetime
-    status: str | None
-
-
-class Inbox(_Shape):
-    items: list[InboxItem]
-    page: int
-    size: int
-    total: int
-
-
-class HistoryEntry(_Shape):
-    status_code: str
-    status_name: str = Field(description="ARRIVED, REJECTED, … (DOMAIN.md §8.3).")
-    description: str | None
-    timestamp: str = Field(description="The reporter's local time, yyyy-mm-ddTHH:MM:SS.")
-    staff_info: StaffInfo | None
-
-
-class RecipientTrace(_Shape):
-    organ_id: str = Field(pattern=ORGAN_ID)
-    status: str | None
-    history: list[HistoryEntry]
-
-
-class DocumentView(_Shape):
-    id: str
-    document: dict[str, Any] = Field(description="The canonical document (DOMAIN.md §8.3).")
-    recipients: list[RecipientTrace]
-
-
-class StatusRecorded(_Shape):
-    id: str
-    document_id: str
-    recipients: list[RecipientStatus]
 
 
 CONTRACTS: Mapping[str, OperationContract] = {
