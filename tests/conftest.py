@@ -8,11 +8,11 @@ skipped with a reason that `-rs` prints, so it is never silently left out.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lgsp.db import Base, make_engine
@@ -37,22 +37,41 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+# Each test session works in a schema of its own, so that two runs on one server (a developer's
+# and CI's) never drop each other's tables.
+TEST_SCHEMA = f"lgsp_test_{os.getpid()}"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'lgsp.db'}"
     if not TEST_DATABASE_URL:
         pytest.skip("LGSP_TEST_DATABASE_URL is not set: the PostgreSQL case needs a server")
-    url = Settings(database_url=TEST_DATABASE_URL).database_url
-    assert url is not None
-    return url
+    url = make_url(Settings(database_url=TEST_DATABASE_URL).database_url or "")
+    # libpq `options`: every connection of the app, its mocks and its subprocesses uses it.
+    return url.update_query_dict({"options": f"-csearch_path={TEST_SCHEMA}"}).render_as_string(
+        hide_password=False
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_test_schema() -> Iterator[None]:
+    """Leave the shared server as it was found."""
+    yield
+    if TEST_DATABASE_URL:
+        import psycopg
+
+        dsn = make_url(TEST_DATABASE_URL).set(drivername="postgresql").render_as_string(False)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE")
 
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """A database with every table freshly created; PostgreSQL is wiped first.
 
-    Wiping drops every table in the schema, the mocks' own included, so no test sees another's
+    Wiping drops this session's schema, the mocks' tables included, so no test sees another's
     rows. SQLite needs nothing: each test has its own file.
     """
     import lgsp.models  # noqa: F401 - registers every table
@@ -60,8 +79,8 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = make_engine(database_url)
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
+            await conn.execute(text(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE"))
+            await conn.execute(text(f"CREATE SCHEMA {TEST_SCHEMA}"))
         await conn.run_sync(Base.metadata.create_all)
     yield engine
     await engine.dispose()

@@ -8,13 +8,12 @@ DVCQG payload (DOMAIN.md §4.2, §4.3) are the app's business (`mocks/dvc/schema
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     SmallInteger,
@@ -22,34 +21,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
 
+from lgsp.db import UTCDateTime
 from mocks.db import mock_metadata
-
-
-class AwareDateTime(TypeDecorator[datetime]):
-    """An aware datetime stored as UTC that reads back aware on SQLite as on PostgreSQL.
-
-    SQLite keeps no offset and returns naive values; reattaching UTC on read keeps every
-    `NgayHenTra` an instant (the same recipe as `lgsp.audit.models.UTCDateTime`).
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.utcoffset() is None:
-            raise ValueError("refusing a naive datetime: its instant is ambiguous")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class DvcBase(DeclarativeBase):
@@ -75,13 +50,13 @@ class Dossier(DvcBase):
     phone: Mapped[str | None] = mapped_column(String(20))  # SoDienThoai
     form_data: Mapped[dict[str, Any]] = mapped_column(JSON)  # DuLieuBieuMau (mock addition)
     status: Mapped[int] = mapped_column(SmallInteger, index=True)  # TrangThaiHoSo
-    submitted_at: Mapped[datetime] = mapped_column(AwareDateTime)  # NgayNopHoSo
-    received_at: Mapped[datetime | None] = mapped_column(AwareDateTime)  # NgayTiepNhan
-    due_at: Mapped[datetime | None] = mapped_column(AwareDateTime)  # NgayHenTra
-    supplement_requested_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(AwareDateTime)  # NgayKetThucXuLy
-    returned_at: Mapped[datetime | None] = mapped_column(AwareDateTime)  # NgayTra
-    refused_at: Mapped[datetime | None] = mapped_column(AwareDateTime)  # NgayTuChoi
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)  # NgayNopHoSo
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # NgayTiepNhan
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # NgayHenTra
+    supplement_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # NgayKetThucXuLy
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # NgayTra
+    refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # NgayTuChoi
 
     progress: Mapped[list[ProgressEntry]] = relationship(
         order_by="ProgressEntry.position", cascade="all, delete-orphan", lazy="raise"
@@ -106,9 +81,9 @@ class ProgressEntry(DvcBase):
     department: Mapped[str] = mapped_column(String(200))  # PhongBanXuLy
     note: Mapped[str] = mapped_column(Text)  # NoiDungXuLy
     status: Mapped[int] = mapped_column(SmallInteger)  # TrangThai, the status after the step
-    at: Mapped[datetime] = mapped_column(AwareDateTime)  # ThoiDiemXuLy
-    started_at: Mapped[datetime] = mapped_column(AwareDateTime)  # NgayBatDau
-    due_at: Mapped[datetime | None] = mapped_column(AwareDateTime)  # NgayKetThucTheoQuyDinh
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # ThoiDiemXuLy
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)  # NgayBatDau
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # NgayKetThucTheoQuyDinh
 
 
 class Attachment(DvcBase):

@@ -13,12 +13,11 @@ into columns when the message is validated.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -27,35 +26,15 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
+from lgsp.db import UTCDateTime
 from mocks.db import mock_metadata
 
 ORGAN_ID_LENGTH = 16  # 000.00.00.H33 (DOMAIN.md §8.2) is 13
 MAX_CODE_NUMBER = 20
 MAX_CODE_NOTATION = 100
 MAX_DOCUMENT_ID = 160  # organ id, date, number and notation with their separators
-
-
-class AwareDateTime(TypeDecorator[datetime]):
-    """An aware datetime stored as UTC that reads back aware on SQLite as on PostgreSQL."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.utcoffset() is None:
-            raise ValueError("refusing a naive datetime: its instant is ambiguous")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class QlvbBase(DeclarativeBase):
@@ -89,7 +68,7 @@ class Document(QlvbBase):
     edxml: Mapped[bytes] = mapped_column(LargeBinary)
     content_sha256: Mapped[str] = mapped_column(String(64))
     content_length: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Delivery(QlvbBase):
@@ -111,8 +90,8 @@ class Delivery(QlvbBase):
     recipient: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))  # To/OrganId
     status: Mapped[str | None] = mapped_column(String(2))  # StatusCode; None before 01
     before_recall: Mapped[str | None] = mapped_column(String(2))  # resumed on 16
-    delivered_at: Mapped[datetime] = mapped_column(AwareDateTime)
-    updated_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    delivered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
 
     __mapper_args__ = {"version_id_col": version}
@@ -142,4 +121,4 @@ class StatusEntry(QlvbBase):
     staff_info: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # StaffInfo
     reported_by: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))  # From/OrganId
     addressee: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))
-    received_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
