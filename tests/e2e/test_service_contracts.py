@@ -69,11 +69,17 @@ async def test_admin_samples_give_identifiers_that_work(
     response = await client.get(f"{KG}/admin/samples", headers=bearer(demo_token))
 
     assert response.status_code == 200
-    cccds = response.json()["samples"]["cccd"]
-    assert len(cccds) == 5
-    for cccd in cccds:
-        lookup = await client.get(f"{KG}/dancu/v1/citizens/{cccd}", headers=bearer(demo_token))
-        assert lookup.status_code == 200
+    found = response.json()["samples"]
+    assert set(found) == {"cccd", "procedure", "dossier", "organ_id"}
+    assert all(len(values) == 5 for values in found.values())
+    checks = [
+        *(f"{KG}/dancu/v1/citizens/{cccd}" for cccd in found["cccd"]),
+        *(f"{KG}/dvc/v1/dossiers/{code}" for code in found["dossier"]),  # as the seeder wrote them
+        *(f"{KG}/qlvb/v1/documents/inbox?organ_id={organ}" for organ in found["organ_id"]),
+    ]
+    for url in checks:
+        lookup = await client.get(url, headers=bearer(demo_token))
+        assert lookup.status_code == 200, url
 
 
 async def test_admin_samples_need_an_admin_token(client: httpx.AsyncClient) -> None:
