@@ -103,4 +103,4 @@ def _insert_genesis_head(dialect: str, instance: str) -> Executable:
         return postgresql.insert(AuditHead).values(values).on_conflict_do_nothing()
     if dialect == "sqlite":
         return sqlite.insert(AuditHead).values(values).on_conflict_do_nothing()
-    raise NotImplementedError(f"audit heads need INSERT … ON CONFLICT on {dialect!r}")
+    raise ValueError(f"the audit log runs on SQLite and PostgreSQL, not on {dialect!r}")
