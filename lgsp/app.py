@@ -20,6 +20,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters import ADAPTERS
@@ -181,34 +182,12 @@ def _lifespan(
             # would give each request; the state exists once the bus below is built.
             started: dict[str, Any] = {}
             back_to_bus = httpx.ASGITransport(app=_with_state(app, started))
-            instances: dict[str, InstanceState] = {}
-            for spec in topology.instances:
-                system_secrets = {
-                    system.name: secrets.token_urlsafe(32)
-                    for system in spec.systems
-                    if system.url is None and _calls_the_bus(system.name)
-                }
-                async with session_factory.begin() as session:
-                    repository = ClientRepository(session)
-                    keys = await load_or_create_keys(repository, spec.name)
-                    await _provision_demo_client(repository, spec, catalog, settings)
-                    await _provision_system_clients(repository, spec, system_secrets)
-                issuer = f"{settings.public_url}{spec.mount_path}"
-                instance = InstanceState(spec=spec, issuer=issuer, keys=keys)
-                for system in spec.systems:
-                    access = (
-                        BusAccess(
-                            base_url=f"{INTERNAL_BUS_URL}{spec.mount_path}",
-                            client_secret=system_secrets[system.name],
-                            transport=back_to_bus,
-                        )
-                        if system.name in system_secrets
-                        else None
-                    )
-                    instance.systems[system.name] = await open_system(
-                        stack, spec, system, settings, access
-                    )
-                instances[spec.name] = instance
+            instances = {
+                spec.name: await _open_instance(
+                    stack, spec, settings, catalog, session_factory, back_to_bus
+                )
+                for spec in topology.instances
+            }
             bus = BusState(
                 settings=settings,
                 topology=topology,
@@ -232,6 +211,38 @@ def _lifespan(
             bus.ready = False
 
     return lifespan
+
+
+async def _open_instance(
+    stack: AsyncExitStack,
+    spec: InstanceSpec,
+    settings: Settings,
+    catalog: Catalog,
+    session_factory: async_sessionmaker[AsyncSession],
+    back_to_bus: httpx.AsyncBaseTransport,
+) -> InstanceState:
+    """Keys, provisioned clients and one transport per owned system, for one instance."""
+    system_secrets = {
+        system.name: secrets.token_urlsafe(32)
+        for system in spec.systems
+        if system.url is None and _calls_the_bus(system.name)
+    }
+    async with session_factory.begin() as session:
+        repository = ClientRepository(session)
+        keys = await load_or_create_keys(repository, spec.name)
+        await _provision_demo_client(repository, spec, catalog, settings)
+        await _provision_system_clients(repository, spec, system_secrets)
+    instance = InstanceState(spec=spec, issuer=f"{settings.public_url}{spec.mount_path}", keys=keys)
+    for system in spec.systems:
+        access = None
+        if system.name in system_secrets:
+            access = BusAccess(
+                base_url=f"{INTERNAL_BUS_URL}{spec.mount_path}",
+                client_secret=system_secrets[system.name],
+                transport=back_to_bus,
+            )
+        instance.systems[system.name] = await open_system(stack, spec, system, settings, access)
+    return instance
 
 
 async def _provision_system_clients(
