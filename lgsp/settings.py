@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     upstream_timeout_seconds: float = Field(default=10.0, gt=0)
     """Timeout for each call from a gateway to the system that owns a service."""
 
-    demo_client_id: str = "demo"
+    demo_client_id: str = Field(default="demo", pattern=r"^[A-Za-z0-9._-]{1,64}$")
     """Client provisioned on every instance at start, with admin rights and every service."""
 
     demo_client_secret: SecretStr = SecretStr(DEMO_CLIENT_SECRET)

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lgsp.audit.chain import AuditEntry
 from lgsp.errors import PROBLEM_MEDIA_TYPE, AuditUnavailable, problem_document
 from lgsp.logging import request_id_var
-from lgsp.masking import mask_personal_data
+from lgsp.masking import audit_text
 
 logger = logging.getLogger(__name__)
 
@@ -85,11 +85,11 @@ class AuditRecorder:
             request_id=request_id_var.get() or "",
             instance=self.instance,
             hop="inbound",
-            caller=context.caller,
+            caller=None if context.caller is None else audit_text(context.caller),
             target=self.instance,
             service=context.service,
             method=scope["method"],
-            path=mask_personal_data(scope["path"]),
+            path=audit_text(scope["path"]),
             status=status,
             latency_us=(time.perf_counter_ns() - started) // 1000,
             request_sha256=request_hash.hexdigest(),

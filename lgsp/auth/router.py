@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
@@ -20,6 +21,7 @@ from lgsp.errors import OAuthError
 router = APIRouter(tags=["auth"])
 
 MAX_FORM_BYTES = 8192
+_CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 @router.post(
@@ -83,7 +85,9 @@ async def issue_access_token(
             headers={"Retry-After": str(wait)},
         )
 
-    client = await ClientRepository(session).get(instance.spec.name, client_id)
+    client = None
+    if _CLIENT_ID.fullmatch(client_id):  # anything else is no client of ours, and stays out of SQL
+        client = await ClientRepository(session).get(instance.spec.name, client_id)
     secret_ok = verify_secret(secret, client.secret_hash if client else DUMMY_SECRET_HASH)
     if client is None or not secret_ok or client.revoked_at is not None:
         limiter.record_failure(**who)

@@ -34,7 +34,7 @@ from lgsp.errors import (
     problem_responses,
 )
 from lgsp.logging import request_id_var
-from lgsp.masking import mask_personal_data
+from lgsp.masking import audit_text
 from lgsp.routing.resolver import resolve_owner
 
 router = APIRouter(tags=["invocation"])
@@ -109,7 +109,7 @@ async def invoke_service(
                 target=service.system,
                 service=service.id,
                 method=system_request.method,
-                path=mask_personal_data(system_request.path),
+                path=audit_text(system_request.path),
                 status=status,
                 latency_us=(time.perf_counter_ns() - started) // 1000,
                 request_sha256=body_hash(system_request.body),

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from lgsp.logging import configure_logging, request_id_var
-from lgsp.masking import PersonalDataFilter, mask_personal_data
+from lgsp.masking import MAX_AUDIT_TEXT, PersonalDataFilter, audit_text, mask_personal_data
 
 
 @pytest.mark.parametrize(
@@ -146,3 +146,19 @@ def test_configuring_twice_installs_one_handler(configure: Callable[..., None]) 
     configure()
 
     assert len(logging.getLogger().handlers) == handlers_before + 1
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("/lgsp/kiengiang/dvc/v1/\x00", "/lgsp/kiengiang/dvc/v1/%00"),
+        ("demo\r\nX-Injected: 1", "demo%0D%0AX-Injected: 1"),
+        ("/dancu/v1/citizens/091048993438", "/dancu/v1/citizens/091*******38"),
+    ],
+)
+def test_audit_text_escapes_control_characters_and_masks(given: str, stored: str) -> None:
+    assert audit_text(given) == stored
+
+
+def test_audit_text_is_bounded() -> None:
+    assert len(audit_text("a" * 10_000)) == MAX_AUDIT_TEXT + 1
