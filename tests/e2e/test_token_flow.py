@@ -40,6 +40,20 @@ def forge(claims: dict[str, object], header: dict[str, str]) -> str:
     return f"{part(header)}.{part(claims)}."
 
 
+def valid_claims() -> dict[str, object]:
+    """Claims Kiên Giang would accept, for tokens that differ only in how they are signed."""
+    now = int(datetime.now(UTC).timestamp())
+    return {
+        "iss": f"{TEST_PUBLIC_URL}{KG}",
+        "aud": f"{TEST_PUBLIC_URL}{KG}",
+        "sub": "demo",
+        "iat": now,
+        "exp": now + 300,
+        "jti": "x",
+        "scope": "dancu admin",
+    }
+
+
 async def test_token_request_with_basic_auth_returns_a_signed_jwt(
     client: httpx.AsyncClient, bus: BusState
 ) -> None:
@@ -243,19 +257,7 @@ async def test_unsigned_alg_none_token_is_refused(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
     keys = await instance_keys(engine, "kiengiang")
-    now = int(datetime.now(UTC).timestamp())
-    token = forge(
-        {
-            "iss": f"{TEST_PUBLIC_URL}{KG}",
-            "aud": f"{TEST_PUBLIC_URL}{KG}",
-            "sub": "demo",
-            "iat": now,
-            "exp": now + 300,
-            "jti": "x",
-            "scope": "dancu admin",
-        },
-        {"alg": "none", "kid": keys.signing.kid},
-    )
+    token = forge(valid_claims(), {"alg": "none", "kid": keys.signing.kid})
 
     response = await client.get(SERVICES, headers=bearer(token))
 
@@ -268,18 +270,8 @@ async def test_hs256_token_keyed_with_the_public_key_is_refused(
 ) -> None:
     """The classic algorithm-confusion attack: HMAC with the published RSA key as secret."""
     keys = await instance_keys(engine, "kiengiang")
-    now = int(datetime.now(UTC).timestamp())
-    claims = {
-        "iss": f"{TEST_PUBLIC_URL}{KG}",
-        "aud": f"{TEST_PUBLIC_URL}{KG}",
-        "sub": "demo",
-        "iat": now,
-        "exp": now + 300,
-        "jti": "x",
-        "scope": "dancu admin",
-    }
     header = {"alg": "HS256", "typ": "JWT", "kid": keys.signing.kid}
-    signing_input = forge(claims, header)[:-1].encode()
+    signing_input = forge(valid_claims(), header)[:-1].encode()
     signature = hmac.new(keys.signing.public_pem.encode(), signing_input, hashlib.sha256).digest()
     token = signing_input.decode() + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
 
