@@ -2,5 +2,6 @@
 
 from lgsp.audit import models as audit_models
 from lgsp.auth import models as auth_models
+from lgsp.outbox import models as outbox_models
 
-__all__ = ["audit_models", "auth_models"]
+__all__ = ["audit_models", "auth_models", "outbox_models"]
