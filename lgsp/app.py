@@ -30,6 +30,7 @@ from lgsp.audit.router import router as audit_router
 from lgsp.audit.writer import AuditWriter
 from lgsp.auth.client_cache import ClientCache
 from lgsp.auth.clients import ALL_METHODS, ensure_client
+from lgsp.auth.federation import NDXP_CLIENT_ID, federation_secret, province_client_id
 from lgsp.auth.keys import load_or_create_keys
 from lgsp.auth.login_limiter import LoginLimiter
 from lgsp.auth.repository import ClientRepository
@@ -40,6 +41,7 @@ from lgsp.db import create_schema, make_engine, make_session_factory
 from lgsp.deps import BUS_STATE_KEY, BusDep
 from lgsp.errors import install_error_handlers
 from lgsp.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from lgsp.routing.peers import PeerCredentials, PeerLink
 from lgsp.routing.router import router as invocation_router
 from lgsp.routing.systems import MOCK_SYSTEMS, BusAccess, open_system, system_client_id
 from lgsp.settings import Settings
@@ -62,11 +64,12 @@ def create_app(
 ) -> FastAPI:
     """Build the bus; `instances` limits it to some instances of the topology (one process each)."""
     settings = settings or Settings()
-    topology = _select(load_topology(settings.topology_file), instances)
+    topology = _with_ndxp_url(load_topology(settings.topology_file), settings.ndxp_url)
+    served = _select(topology, instances)
     app = FastAPI(
         title="LGSP mock bus",
         summary="A local copy of a provincial LGSP and of the national NDXP.",
-        lifespan=_lifespan(settings, topology, on_ready),
+        lifespan=_lifespan(settings, topology, served, on_ready),
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -120,7 +123,7 @@ def create_app(
             ]
         }
 
-    for spec in topology.instances:
+    for spec in served:
         app.mount(spec.mount_path, AuditRecorder(create_gateway_app(spec), instance=spec.name))
     return app
 
@@ -151,13 +154,24 @@ def _keys_loaded(bus: BusState) -> bool:
     return all(instance.keys.signing.kid for instance in bus.instances.values())
 
 
-def _select(topology: Topology, names: list[str] | None) -> Topology:
+def _select(topology: Topology, names: list[str] | None) -> tuple[InstanceSpec, ...]:
+    """The instances this process serves; the others are peers, reached at their `url`."""
     if not names:
-        return topology
+        return topology.instances
     unknown = sorted(set(names) - {instance.name for instance in topology.instances})
     if unknown:
         raise ValueError(f"unknown instance(s): {', '.join(unknown)}")
-    return Topology(instances=tuple(i for i in topology.instances if i.name in names))
+    return tuple(i for i in topology.instances if i.name in names)
+
+
+def _with_ndxp_url(topology: Topology, url: str | None) -> Topology:
+    national = topology.national
+    if url is None or national is None:
+        return topology
+    moved = national.model_copy(update={"url": url})
+    return topology.model_copy(
+        update={"instances": tuple(moved if i is national else i for i in topology.instances)}
+    )
 
 
 def _today() -> date:
@@ -165,7 +179,10 @@ def _today() -> date:
 
 
 def _lifespan(
-    settings: Settings, topology: Topology, on_ready: OnReady | None
+    settings: Settings,
+    topology: Topology,
+    served: tuple[InstanceSpec, ...],
+    on_ready: OnReady | None,
 ) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, BusState]]:
@@ -184,10 +201,14 @@ def _lifespan(
             back_to_bus = httpx.ASGITransport(app=_with_state(app, started))
             instances = {
                 spec.name: await _open_instance(
-                    stack, spec, settings, catalog, session_factory, back_to_bus
+                    stack, spec, topology, settings, catalog, session_factory, back_to_bus
                 )
-                for spec in topology.instances
+                for spec in served
             }
+            for instance in instances.values():
+                instance.peers = await _open_peers(
+                    stack, instance.spec, topology, set(instances), settings, back_to_bus
+                )
             bus = BusState(
                 settings=settings,
                 topology=topology,
@@ -216,6 +237,7 @@ def _lifespan(
 async def _open_instance(
     stack: AsyncExitStack,
     spec: InstanceSpec,
+    topology: Topology,
     settings: Settings,
     catalog: Catalog,
     session_factory: async_sessionmaker[AsyncSession],
@@ -232,6 +254,7 @@ async def _open_instance(
         keys = await load_or_create_keys(repository, spec.name)
         await _provision_demo_client(repository, spec, catalog, settings)
         await _provision_system_clients(repository, spec, system_secrets)
+        await _provision_peer_clients(repository, spec, topology, catalog, settings)
     instance = InstanceState(spec=spec, issuer=f"{settings.public_url}{spec.mount_path}", keys=keys)
     for system in spec.systems:
         access = None
@@ -241,8 +264,88 @@ async def _open_instance(
                 client_secret=system_secrets[system.name],
                 transport=back_to_bus,
             )
-        instance.systems[system.name] = await open_system(stack, spec, system, settings, access)
+        instance.systems[system.name] = await open_system(
+            stack, spec, system, settings, access, provinces=topology.provinces
+        )
     return instance
+
+
+async def _provision_peer_clients(
+    repository: ClientRepository,
+    spec: InstanceSpec,
+    topology: Topology,
+    catalog: Catalog,
+    settings: Settings,
+) -> None:
+    """NDXP knows each province as a client, each province knows NDXP (auth/federation.py)."""
+    shared = settings.federation_secret.get_secret_value()
+    if spec.kind == "national":
+        every_service = {service.id: ALL_METHODS for service in catalog}
+        for province in topology.instances:
+            if province.kind != "province":
+                continue
+            client_id = province_client_id(province.name)
+            await ensure_client(
+                repository,
+                instance=spec.name,
+                client_id=client_id,
+                secret=federation_secret(shared, instance=spec.name, client_id=client_id),
+                name=f"{province.title} (through NDXP)",
+                rights=province.ndxp_rights if province.ndxp_rights is not None else every_service,
+                is_admin=False,
+            )
+        return
+    await ensure_client(
+        repository,
+        instance=spec.name,
+        client_id=NDXP_CLIENT_ID,
+        secret=federation_secret(shared, instance=spec.name, client_id=NDXP_CLIENT_ID),
+        name="NDXP, forwarding calls of other provinces and national systems",
+        rights={service.id: ALL_METHODS for service in catalog if service.owner == "province"},
+        is_admin=False,
+    )
+
+
+async def _open_peers(
+    stack: AsyncExitStack,
+    spec: InstanceSpec,
+    topology: Topology,
+    served: set[str],
+    settings: Settings,
+    back_to_bus: httpx.AsyncBaseTransport,
+) -> dict[str, PeerLink]:
+    """A province reaches NDXP; NDXP reaches every province: in this process, or at its url."""
+    shared = settings.federation_secret.get_secret_value()
+    if spec.kind == "national":
+        peers = [p for p in topology.instances if p.kind == "province"]
+        client_id = NDXP_CLIENT_ID
+    else:
+        peers = [p for p in (topology.national,) if p is not None]
+        client_id = province_client_id(spec.name)
+    links: dict[str, PeerLink] = {}
+    for peer in peers:
+        timeout = httpx.Timeout(settings.upstream_timeout_seconds)
+        if peer.name in served:
+            client = httpx.AsyncClient(
+                transport=back_to_bus,
+                base_url=f"{INTERNAL_BUS_URL}{peer.mount_path}",
+                timeout=timeout,
+            )
+        elif peer.url is not None:
+            client = httpx.AsyncClient(
+                base_url=str(peer.url),
+                timeout=timeout,
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            )
+        else:
+            continue
+        stack.push_async_callback(client.aclose)
+        credentials = PeerCredentials(
+            client_id=client_id,
+            client_secret=federation_secret(shared, instance=peer.name, client_id=client_id),
+        )
+        links[peer.name] = PeerLink(name=peer.name, client=client, credentials=credentials)
+    return links
 
 
 async def _provision_system_clients(

@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--seed", type=int, help="seed for generated data (LGSP_SEED)")
     serve.add_argument("--instance", action="append", help="serve only this instance (repeatable)")
+    serve.add_argument(
+        "--ndxp-url",
+        help="base URL of NDXP when another process serves it, e.g. http://ndxp:8000/ndxp "
+        "(LGSP_NDXP_URL)",
+    )
     _data_dir(serve)
     serve.set_defaults(handler=_serve)
 
@@ -108,6 +113,8 @@ def _serve(args: argparse.Namespace) -> int:
         overrides["public_url"] = f"http://{_url_host(args.host)}:{args.port}"
     if args.seed is not None:
         overrides["seed"] = args.seed
+    if args.ndxp_url is not None:
+        overrides["ndxp_url"] = args.ndxp_url
     settings = _settings(args, **overrides)
     configure_logging()
     app = create_app(settings, instances=args.instance, on_ready=_print_banner)

@@ -100,10 +100,22 @@ class UpstreamTimeout(LgspError):
     title = "The system that owns the service did not answer in time"
 
 
+class TargetNotFound(LgspError):
+    code = "TARGET_NOT_FOUND"
+    status = 404
+    title = "The province named in X-LGSP-Target is not part of this bus"
+
+
 class AuditUnavailable(LgspError):
     code = "AUDIT_UNAVAILABLE"
     status = 503
     title = "The call could not be recorded in the audit log, so it was not completed"
+
+
+class OutboxConflict(LgspError):
+    code = "OUTBOX_CONFLICT"
+    status = 409
+    title = "The outbox message is not in a state that allows this"
 
 
 class OAuthError(Exception):

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_CLIENT_SECRET = "lgsp-demo-secret"  # noqa: S105 - published on purpose; refused in production
+FEDERATION_SECRET = "lgsp-federation-dev-secret"  # noqa: S105 - same: refused in production
 _DEFAULT_CATALOG_DIR = Path(__file__).resolve().parent.parent / "services"
 
 
@@ -73,6 +74,30 @@ class Settings(BaseSettings):
     demo_client_secret: SecretStr = SecretStr(DEMO_CLIENT_SECRET)
     """Secret of the demo client; the published default is refused in the production profile."""
 
+    federation_secret: SecretStr = SecretStr(FEDERATION_SECRET)
+    """Shared by every process of one deployment: each LGSP's credentials on NDXP, and NDXP's on
+    each LGSP, are derived from it, so separate processes need no credential exchange."""
+
+    ndxp_url: str | None = Field(default=None, pattern=r"^https?://")
+    """Base URL of the national instance when another process serves it (`lgsp serve
+    --ndxp-url`), e.g. http://ndxp:8000/ndxp; overrides the topology file's `url` for NDXP."""
+
+    outbox_poll_seconds: float = Field(default=0.2, gt=0, le=60)
+    """How often an idle outbox worker looks for due messages."""
+
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    """Failed deliveries before a message is dead (then only an admin re-drive sends it)."""
+
+    outbox_backoff_seconds: float = Field(default=0.5, gt=0, le=3600)
+    """Wait before the second attempt; it doubles with each failure."""
+
+    outbox_backoff_max_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    """The longest wait between two attempts."""
+
+    outbox_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
+    """How long a worker owns a message it is delivering; a crashed worker's messages are
+    delivered again once their lease ends (the recipient deduplicates)."""
+
     @field_validator("database_url")
     @classmethod
     def _use_async_driver(cls, value: str | None) -> str | None:
@@ -89,14 +114,18 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _refuse_demo_secret_in_production(self) -> Self:
-        if self.profile == "production" and (
-            self.demo_client_secret.get_secret_value() == DEMO_CLIENT_SECRET
+    def _refuse_published_secrets_in_production(self) -> Self:
+        if self.profile != "production":
+            return self
+        for name, value, published in (
+            ("LGSP_DEMO_CLIENT_SECRET", self.demo_client_secret, DEMO_CLIENT_SECRET),
+            ("LGSP_FEDERATION_SECRET", self.federation_secret, FEDERATION_SECRET),
         ):
-            raise ValueError(
-                "LGSP_DEMO_CLIENT_SECRET is the published demo secret; "
-                "set another one to run the production profile"
-            )
+            if value.get_secret_value() == published:
+                raise ValueError(
+                    f"{name} is the published default; set another one to run the production "
+                    "profile"
+                )
         return self
 
     @property

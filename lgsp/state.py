@@ -16,6 +16,7 @@ from lgsp.auth.keys import KeySet
 from lgsp.auth.login_limiter import LoginLimiter
 from lgsp.catalog.loader import Catalog
 from lgsp.metrics import Metrics
+from lgsp.routing.peers import PeerLink
 from lgsp.routing.transports import SystemTransport
 from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec, Topology
@@ -27,6 +28,8 @@ class InstanceState:
     issuer: str
     keys: KeySet
     systems: dict[str, SystemTransport] = field(default_factory=dict)
+    peers: dict[str, PeerLink] = field(default_factory=dict)
+    """Other instances' gateways this one calls, by instance name (a province: only NDXP)."""
 
 
 @dataclass

@@ -36,11 +36,23 @@ class InstanceSpec(BaseModel):
     title: str
     province_code: str | None = Field(default=None, pattern=r"^\d{2}$")
     systems: tuple[SystemSpec, ...] = ()
+    url: HttpUrl | None = Field(
+        default=None,
+        description="Base URL of this instance's gateway when another process serves it, "
+        "e.g. http://kiengiang:8000/lgsp/kiengiang.",
+    )
+    ndxp_rights: dict[str, str] | None = Field(
+        default=None,
+        description="Province only: the services (and methods, `*` or `GET,POST`) NDXP lets "
+        "this province call; unset means every service of the catalog.",
+    )
 
     @model_validator(mode="after")
     def _province_has_code(self) -> InstanceSpec:
         if self.kind == "province" and self.province_code is None:
             raise ValueError(f"province instance {self.name} needs a province_code")
+        if self.kind == "national" and self.ndxp_rights is not None:
+            raise ValueError("ndxp_rights belong to a province instance")
         return self
 
     @property
@@ -63,10 +75,22 @@ class Topology(BaseModel):
             raise ValueError("instance names must be unique")
         if sum(instance.kind == "national" for instance in self.instances) > 1:
             raise ValueError("there can be at most one national instance")
+        codes = [i.province_code for i in self.instances if i.province_code is not None]
+        if len(set(codes)) != len(codes):
+            raise ValueError("province codes must be unique")
         return self
 
     def get(self, name: str) -> InstanceSpec | None:
         return next((instance for instance in self.instances if instance.name == name), None)
+
+    @property
+    def national(self) -> InstanceSpec | None:
+        return next((i for i in self.instances if i.kind == "national"), None)
+
+    @property
+    def provinces(self) -> dict[str, str]:
+        """Legacy province code → instance name, for systems that route by organisation."""
+        return {i.province_code: i.name for i in self.instances if i.province_code is not None}
 
 
 # Legacy (pre-2025) province codes, as in every CCCD issued before the merger (DOMAIN.md §5.3).

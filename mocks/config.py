@@ -15,6 +15,11 @@ class SystemConfig(BaseModel):
         description="Legacy (pre-2025) 2-digit province code, e.g. '91' for Kiên Giang.",
     )
     province_name: str | None = None
+    provinces: dict[str, str] = Field(
+        default_factory=dict,
+        description="Every province of the topology: legacy 2-digit code → instance name. "
+        "National systems serve them all; a province's systems find where other provinces are.",
+    )
     seed: int = Field(default=0, description="Same seed, same data.")
     population: int = Field(default=200, ge=1, le=100_000)
     database_url: str | None = Field(

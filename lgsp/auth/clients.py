@@ -80,7 +80,7 @@ async def ensure_client(
     rights: dict[str, str],
     is_admin: bool,
 ) -> None:
-    """Make a client with a known id and secret exist as configured (the demo client).
+    """Make a client with a known id and secret exist exactly as configured (the demo client).
 
     A revocation by an operator is kept: restarting the bus does not undo it.
     """
@@ -105,4 +105,6 @@ async def ensure_client(
             existing[service].methods = methods
         else:
             client.rights.append(AccessRight(service=service, methods=methods))
+    # The configuration owns these clients' rights: one it no longer grants is taken away.
+    client.rights[:] = [right for right in client.rights if right.service in rights]
     await repository.session.flush()

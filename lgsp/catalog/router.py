@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from lgsp.deps import BusDep, CallerDep, InstanceDep
 from lgsp.errors import AuditUnavailable, InvalidToken, ServiceNotFound, problem_responses
 from lgsp.openapi import service_document
-from lgsp.routing.resolver import owner_is_reachable
+from lgsp.routing.resolver import is_served
 
 router = APIRouter(tags=["catalog"])
 
@@ -72,6 +72,6 @@ async def list_services(caller: CallerDep, bus: BusDep, instance: InstanceDep) -
         for service in bus.catalog
         if service.id in caller.rights
         and service.id in caller.scopes
-        and owner_is_reachable(service, instance)
+        and is_served(service, instance)
     ]
     return ServiceList(services=services)

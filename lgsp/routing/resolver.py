@@ -1,27 +1,87 @@
-"""Which system serves a service for a given instance."""
+"""Where a call goes: to a system this instance owns, or on to another instance's gateway.
+
+A province serves its own systems. Everything else leaves through NDXP: a national service, or
+(with `X-LGSP-Target: <province>`) a provincial service of another province. NDXP serves the
+national systems and passes a provincial call on to the province it names. Provinces never talk
+to each other directly (DESIGN.md §3 "Routing").
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from lgsp.catalog.schemas import ServiceSpec
-from lgsp.errors import ServiceNotFound
+from lgsp.errors import ServiceNotFound, TargetNotFound, UpstreamUnavailable
+from lgsp.routing.peers import PeerLink
 from lgsp.routing.transports import SystemTransport
 from lgsp.state import InstanceState
+from lgsp.topology import Topology
+
+TARGET_HEADER = "X-LGSP-Target"
 
 
-def owner_is_reachable(service: ServiceSpec, instance: InstanceState) -> bool:
-    return service.owner == instance.spec.kind and service.system in instance.systems
+@dataclass(frozen=True)
+class Local:
+    system: str
+    transport: SystemTransport
 
 
-def resolve_owner(service: ServiceSpec, instance: InstanceState) -> SystemTransport:
-    """The transport to the owning system, when this instance owns it.
+@dataclass(frozen=True)
+class Forward:
+    peer: PeerLink
+    target: str | None
+    """The province named in `X-LGSP-Target`, passed on so the next gateway routes the same."""
 
-    Services owned elsewhere are reached through NDXP (DESIGN.md §3 "Routing"); until that hop
-    exists an instance answers only for the systems it owns.
-    """
-    if not owner_is_reachable(service, instance):
-        owner = "each province's LGSP" if service.owner == "province" else "the national instance"
+
+Route = Local | Forward
+
+
+def is_served(service: ServiceSpec, instance: InstanceState) -> bool:
+    """Whether this instance answers calls for `service`, itself or through a peer."""
+    if service.owner == instance.spec.kind:
+        return service.system in instance.systems
+    return bool(instance.peers)
+
+
+def resolve_route(
+    service: ServiceSpec, instance: InstanceState, topology: Topology, target: str | None
+) -> Route:
+    spec = instance.spec
+    if target is not None:
+        named = topology.get(target)
+        if named is None or named.kind != "province":
+            raise TargetNotFound(f"{TARGET_HEADER} names no province of this bus: {target!r}.")
+        if service.owner != "province":
+            raise TargetNotFound(
+                f"Service {service.id} is national; {TARGET_HEADER} names provinces only."
+            )
+        if target == spec.name:
+            target = None
+    if spec.kind == "province" and service.owner == "province" and target is None:
+        return _local(service, instance)
+    if spec.kind == "national" and service.owner == "national":
+        return _local(service, instance)
+    if spec.kind == "national" and target is None:
         raise ServiceNotFound(
-            f"Service {service.id} {service.version} is served by {owner}, "
-            f"not by {instance.spec.name}."
+            f"Service {service.id} {service.version} is served by each province's LGSP: name "
+            f"the province in {TARGET_HEADER}."
         )
-    return instance.systems[service.system]
+    national = topology.national
+    peer_name = target if spec.kind == "national" else (national.name if national else "NDXP")
+    peer = instance.peers.get(peer_name or "")
+    if peer is None:
+        raise UpstreamUnavailable(
+            f"Instance {spec.name} has no route to {peer_name}: it is not served by this process "
+            "and the topology gives no url for it."
+        )
+    return Forward(peer=peer, target=target)
+
+
+def _local(service: ServiceSpec, instance: InstanceState) -> Local:
+    transport = instance.systems.get(service.system)
+    if transport is None:
+        raise ServiceNotFound(
+            f"Service {service.id} {service.version} has no system {service.system} in "
+            f"{instance.spec.name}."
+        )
+    return Local(system=service.system, transport=transport)

@@ -8,17 +8,19 @@ for a missing right.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
-from adapters.base import CanonicalRequest
+from adapters.base import CanonicalRequest, SystemRequest, SystemResponse
 from lgsp.audit.chain import AuditEntry
-from lgsp.audit.recorder import body_hash
+from lgsp.audit.recorder import AuditContext, body_hash
 from lgsp.catalog.loader import match_operation
+from lgsp.catalog.schemas import ServiceSpec
 from lgsp.deps import AuditContextDep, BusDep, CallerDep, InstanceDep
 from lgsp.errors import (
     AccessDenied,
@@ -29,18 +31,23 @@ from lgsp.errors import (
     MethodNotAllowed,
     OperationNotFound,
     ServiceNotFound,
+    TargetNotFound,
     UpstreamTimeout,
     UpstreamUnavailable,
     problem_responses,
 )
 from lgsp.logging import request_id_var
 from lgsp.masking import audit_text
-from lgsp.routing.resolver import resolve_owner
+from lgsp.routing.resolver import TARGET_HEADER, Forward, resolve_route
+from lgsp.routing.transports import SystemTransport
+from lgsp.state import InstanceState
 
 router = APIRouter(tags=["invocation"])
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 MAX_QUERY_PARAMS = 50
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_IDEMPOTENCY_KEY = re.compile(r"^[!-~]{1,200}$")
 
 
 async def invoke_service(
@@ -52,7 +59,7 @@ async def invoke_service(
     bus: BusDep,
     instance: InstanceDep,
     audit: AuditContextDep,
-) -> JSONResponse:
+) -> Response:
     """Call an operation of a service in the catalog, through the adapter of its owner."""
     service = bus.catalog.get(service_id, version)
     if service is None:
@@ -72,31 +79,88 @@ async def invoke_service(
         raise AccessDenied(
             f"Client {caller.client_id} may not call {request.method} on {service.id}."
         )
-    system = resolve_owner(service, instance)
-
     if len(request.query_params) > MAX_QUERY_PARAMS:
         raise InvalidRequest(f"At most {MAX_QUERY_PARAMS} query parameters are accepted.")
+    route = resolve_route(service, instance, bus.topology, request.headers.get(TARGET_HEADER))
+    # Every hop carries the caller's request id, so that the whole path of a call (and calls a
+    # system makes in turn, such as a portal checking a citizen) share one audit trail.
+    passed_on = {"X-Request-ID": request_id_var.get() or ""}
+    if (key := request.headers.get(IDEMPOTENCY_HEADER)) is not None:
+        passed_on[IDEMPOTENCY_HEADER] = _checked_idempotency_key(key)
+    body = await request.body()
+    if isinstance(route, Forward):
+        return await _forward(route, service, path, request, body, passed_on, instance, audit)
+
     adapter = bus.adapters[service.adapter]
     canonical = CanonicalRequest(
         operation=matched.operation.id,
         path_params=matched.path_params,
         query=tuple(request.query_params.multi_items()),
-        body=await request.body(),
+        body=body,
         content_type=request.headers.get("content-type"),
     )
-    # The owning system sees the caller's request id, so that calls it makes in turn (a portal
-    # checking a citizen) join the same trail in the audit log.
     translated = adapter.to_system(canonical)
-    system_request = replace(
-        translated, headers={**translated.headers, "X-Request-ID": request_id_var.get() or ""}
+    system_request = replace(translated, headers={**translated.headers, **passed_on})
+    response = await _call_audited(
+        route.transport,
+        system_request,
+        audit,
+        instance,
+        service,
+        hop="upstream",
+        target=route.system,
     )
+    answer = adapter.to_canonical(canonical, response)
+    return JSONResponse(answer.content, status_code=answer.status)
+
+
+async def _forward(
+    route: Forward,
+    service: ServiceSpec,
+    path: str,
+    request: Request,
+    body: bytes,
+    passed_on: dict[str, str],
+    instance: InstanceState,
+    audit: AuditContext,
+) -> Response:
+    """Pass the call on unchanged; the owner's gateway translates it and checks its own rights."""
+    headers = dict(passed_on)
+    if (content_type := request.headers.get("content-type")) is not None:
+        headers["Content-Type"] = content_type
+    if route.target is not None:
+        headers[TARGET_HEADER] = route.target
+    forwarded = SystemRequest(
+        method=request.method,
+        path=f"/{service.id}/{service.version}/{path}",
+        query=tuple(request.query_params.multi_items()),
+        body=body,
+        headers=headers,
+    )
+    response = await _call_audited(
+        route.peer, forwarded, audit, instance, service, hop="forward", target=route.peer.name
+    )
+    return Response(response.body, status_code=response.status, media_type=response.content_type)
+
+
+async def _call_audited(
+    transport: SystemTransport,
+    system_request: SystemRequest,
+    audit: AuditContext,
+    instance: InstanceState,
+    service: ServiceSpec,
+    *,
+    hop: str,
+    target: str,
+) -> SystemResponse:
+    """Make one hop and record it, failed or not, with the status the client will see."""
     occurred_at = datetime.now(UTC)
     started = time.perf_counter_ns()
     status, response_body = 0, b""
     try:
-        response = await system.send(system_request)
+        response = await transport.send(system_request)
         status, response_body = response.status, response.body
-    except LgspError as error:  # a failed hop is audited too, with the status we answer
+    except LgspError as error:
         status = error.status
         raise
     finally:
@@ -104,9 +168,9 @@ async def invoke_service(
             AuditEntry(
                 request_id=request_id_var.get() or "",
                 instance=instance.spec.name,
-                hop="upstream",
+                hop=hop,
                 caller=instance.spec.name,
-                target=service.system,
+                target=target,
                 service=service.id,
                 method=system_request.method,
                 path=audit_text(system_request.path),
@@ -117,8 +181,15 @@ async def invoke_service(
                 occurred_at=occurred_at,
             )
         )
-    answer = adapter.to_canonical(canonical, response)
-    return JSONResponse(answer.content, status_code=answer.status)
+    return response
+
+
+def _checked_idempotency_key(key: str) -> str:
+    if not _IDEMPOTENCY_KEY.match(key):
+        raise InvalidRequest(
+            f"{IDEMPOTENCY_HEADER} must be 1 to 200 visible ASCII characters without spaces."
+        )
+    return key
 
 
 for _method in METHODS:  # one route per method, so each has its own operation id
@@ -132,6 +203,7 @@ for _method in METHODS:  # one route per method, so each has its own operation i
             InvalidToken,
             AccessDenied,
             ServiceNotFound,
+            TargetNotFound,
             MethodNotAllowed,
             InvalidRequest,
             UpstreamUnavailable,

@@ -81,12 +81,16 @@ MOCK_SYSTEMS: dict[str, MockSystem] = {
 }
 
 
-def mock_config(instance: InstanceSpec, settings: Settings) -> SystemConfig:
+def mock_config(
+    instance: InstanceSpec, settings: Settings, provinces: dict[str, str] | None = None
+) -> SystemConfig:
     """What every in-process mock of `instance` is told (without bus access)."""
+    provinces = provinces or {}
     return SystemConfig(
         instance=instance.name,
         province_code=instance.province_code,
         province_name=instance.title.removeprefix("LGSP "),
+        provinces=provinces,
         seed=settings.seed,
         population=settings.population,
         database_url=settings.resolved_database_url,
@@ -123,6 +127,8 @@ async def open_system(
     system: SystemSpec,
     settings: Settings,
     bus: BusAccess | None = None,
+    *,
+    provinces: dict[str, str] | None = None,
 ) -> SystemTransport:
     """The transport for one system; `stack` closes it, and ends an in-process mock's lifespan."""
     if system.url is not None:
@@ -138,7 +144,7 @@ async def open_system(
         raise ValueError(
             f"instance {instance.name}: no mock for system {system.name!r}; give it a url"
         )
-    config = mock_config(instance, settings)
+    config = mock_config(instance, settings, provinces)
     if bus is not None and mock.bus_rights:
         config = config.model_copy(
             update={

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from lgsp.cli import main
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, bearer, fetch_token
+from tests.fixtures.processes import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -122,13 +122,6 @@ async def test_cli_refuses_bad_arguments_with_a_message(
 
     assert code == 2
     assert message in capsys.readouterr().err
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_lgsp_serve_starts_the_bus_and_prints_how_to_call_it(tmp_path: Path) -> None:

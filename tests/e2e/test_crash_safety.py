@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,8 +17,8 @@ from lgsp.audit.repository import AuditRepository
 from lgsp.db import make_session_factory
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
-from tests.e2e.test_cli import free_port
 from tests.fixtures.bus import bearer
+from tests.fixtures.processes import free_port, start_lgsp, wait_ready
 
 pytestmark = pytest.mark.anyio
 
@@ -29,28 +27,10 @@ CONNECTIONS = 16
 
 
 def start_bus(port: int, data_dir: Path, database_url: str) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LGSP_")}
-    env["LGSP_DATABASE_URL"] = database_url
-    env["LGSP_POPULATION"] = "20"
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "lgsp", "serve", "--port", str(port), "--data-dir", str(data_dir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
+    return start_lgsp(
+        ["serve", "--port", str(port), "--data-dir", str(data_dir)],
+        env={"LGSP_DATABASE_URL": database_url, "LGSP_POPULATION": "20"},
     )
-
-
-async def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    async with httpx.AsyncClient() as http:
-        while True:
-            assert process.poll() is None, "the bus exited during start-up"
-            assert time.monotonic() < deadline, "the bus did not become ready in 60 s"
-            try:
-                if (await http.get(f"{base}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
 
 
 async def test_every_answered_call_survives_sigkill_with_its_audit_record(

@@ -40,12 +40,22 @@ def test_environment_variables_configure_the_bus(monkeypatch: pytest.MonkeyPatch
     assert settings.database_url == "postgresql+psycopg://x@y/z"
 
 
-def test_production_profile_refuses_the_published_demo_secret() -> None:
-    with pytest.raises(ValidationError, match="demo secret"):
-        Settings(_env_file=None, profile="production")  # type: ignore[call-arg]
+OWN_SECRETS = {"demo_client_secret": "s3cr3t-of-ours", "federation_secret": "another-of-ours"}
 
-    allowed = Settings(_env_file=None, profile="production", demo_client_secret="s3cr3t-of-ours")  # type: ignore[call-arg]
+
+@pytest.mark.parametrize("published", ["demo_client_secret", "federation_secret"])
+def test_production_profile_refuses_each_published_secret(published: str) -> None:
+    secrets = {name: value for name, value in OWN_SECRETS.items() if name != published}
+    with pytest.raises(ValidationError, match=f"LGSP_{published.upper()} is the published"):
+        Settings(_env_file=None, profile="production", **secrets)  # type: ignore[call-arg]
+
+    allowed = Settings(_env_file=None, profile="production", **OWN_SECRETS)  # type: ignore[call-arg]
     assert allowed.profile == "production"
+
+
+def test_ndxp_url_must_be_an_http_url() -> None:
+    with pytest.raises(ValidationError, match="ndxp_url"):
+        Settings(_env_file=None, ndxp_url="ndxp:8000")  # type: ignore[call-arg]
 
 
 def test_default_topology_has_ndxp_and_the_five_provinces() -> None:
@@ -84,10 +94,43 @@ systems = [{ name = "dancu", url = "http://127.0.0.1:9001" }]
     assert str(system.url) == "http://127.0.0.1:9001/"
 
 
+def test_topology_file_says_where_other_processes_serve_an_instance(tmp_path: Path) -> None:
+    path = tmp_path / "topology.toml"
+    path.write_text(
+        """
+[[instances]]
+name = "ndxp"
+kind = "national"
+title = "NDXP"
+url = "http://ndxp:8000/ndxp"
+
+[[instances]]
+name = "cantho"
+kind = "province"
+title = "LGSP Cần Thơ"
+province_code = "92"
+url = "http://cantho:8000/lgsp/cantho"
+ndxp_rights = { csdlqgdc = "GET", dvcqg = "*" }
+""",
+        encoding="utf-8",
+    )
+
+    topology = load_topology(path)
+
+    assert str(topology.get("ndxp").url) == "http://ndxp:8000/ndxp"  # type: ignore[union-attr]
+    assert topology.get("cantho").ndxp_rights == {"csdlqgdc": "GET", "dvcqg": "*"}  # type: ignore[union-attr]
+    assert topology.provinces == {"92": "cantho"}
+    assert topology.national is topology.get("ndxp")
+
+
 @pytest.mark.parametrize(
     "text",
     [
         'instances = [{ name = "x", kind = "province", title = "X" }]',
+        'instances = [{ name = "a", kind = "province", title = "A", province_code = "91" }, '
+        '{ name = "b", kind = "province", title = "B", province_code = "91" }]',
+        'instances = [{ name = "n", kind = "national", title = "N", ndxp_rights = {} }]',
+        'instances = [{ name = "n", kind = "national", title = "N", url = "not a url" }]',
         'instances = [{ name = "n1", kind = "national", title = "A" }, '
         '{ name = "n2", kind = "national", title = "B" }]',
         "instances = []",

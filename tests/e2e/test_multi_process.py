@@ -1,0 +1,149 @@
+"""NDXP and two provinces as three processes, each with its own database, over real HTTP."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mocks.dancu.seed import generate_citizens
+from tests.fixtures.bus import bearer
+from tests.fixtures.processes import free_port, start_lgsp, stop, wait_ready
+
+pytestmark = pytest.mark.anyio
+
+SEED = 11
+FEDERATION_SECRET = "multi-process-test-secret"
+
+
+@dataclass
+class Deployment:
+    root: Path
+    ports: dict[str, int]
+    topology: Path
+    processes: dict[str, subprocess.Popen[bytes]]
+
+    def base(self, instance: str) -> str:
+        path = "/ndxp" if instance == "ndxp" else f"/lgsp/{instance}"
+        return f"http://127.0.0.1:{self.ports[instance]}{path}"
+
+    def start(self, instance: str) -> subprocess.Popen[bytes]:
+        argv = ["serve", "--instance", instance, "--port", str(self.ports[instance])]
+        if instance != "ndxp":
+            argv += ["--ndxp-url", self.base("ndxp")]
+        data_dir = self.root / instance
+        self.processes[instance] = start_lgsp(
+            [*argv, "--data-dir", str(data_dir)],
+            env={
+                "LGSP_TOPOLOGY_FILE": str(self.topology),
+                "LGSP_FEDERATION_SECRET": FEDERATION_SECRET,
+                "LGSP_POPULATION": "20",
+                "LGSP_SEED": str(SEED),
+                "LGSP_OUTBOX_BACKOFF_SECONDS": "0.2",
+                "LGSP_OUTBOX_BACKOFF_MAX_SECONDS": "1",
+            },
+            log=self.root / f"{instance}.log",
+        )
+        return self.processes[instance]
+
+    async def wait(self, instance: str) -> None:
+        await wait_ready(f"http://127.0.0.1:{self.ports[instance]}", self.processes[instance])
+
+
+def topology_text(ports: dict[str, int]) -> str:
+    """NDXP without a URL on purpose: the provinces must learn it from `--ndxp-url`."""
+    return f"""
+[[instances]]
+name = "ndxp"
+kind = "national"
+title = "NDXP"
+
+[[instances]]
+name = "kiengiang"
+kind = "province"
+title = "LGSP Kiên Giang"
+province_code = "91"
+url = "http://127.0.0.1:{ports["kiengiang"]}/lgsp/kiengiang"
+systems = [{{name = "dancu"}}, {{name = "dvc"}}, {{name = "qlvb"}}]
+
+[[instances]]
+name = "tiengiang"
+kind = "province"
+title = "LGSP Tiền Giang"
+province_code = "82"
+url = "http://127.0.0.1:{ports["tiengiang"]}/lgsp/tiengiang"
+systems = [{{name = "dancu"}}, {{name = "dvc"}}, {{name = "qlvb"}}]
+"""
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    root = tmp_path_factory.mktemp("deployment")
+    ports = {name: free_port() for name in ("ndxp", "kiengiang", "tiengiang")}
+    topology = root / "topology.toml"
+    topology.write_text(topology_text(ports), encoding="utf-8")
+    running = Deployment(root=root, ports=ports, topology=topology, processes={})
+    for instance in ports:
+        running.start(instance)
+    try:
+        yield running
+    finally:
+        for process in running.processes.values():
+            stop(process)
+
+
+@pytest.fixture
+async def ready(deployment: Deployment) -> Deployment:
+    for instance in deployment.ports:
+        await deployment.wait(instance)
+    return deployment
+
+
+async def token(http: httpx.AsyncClient, base: str) -> str:
+    response = await http.post(
+        f"{base}/token",
+        data={"grant_type": "client_credentials"},
+        auth=("demo", "lgsp-demo-secret"),
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+async def test_a_province_reads_another_provinces_citizen_across_three_processes(
+    ready: Deployment,
+) -> None:
+    cccd = generate_citizens(province_code="82", seed=SEED, count=1)[0].so_dinh_danh
+    async with httpx.AsyncClient(timeout=30) as http:
+        kiengiang = ready.base("kiengiang")
+        response = await http.get(
+            f"{kiengiang}/dancu/v1/citizens/{cccd}",
+            headers={
+                **bearer(await token(http, kiengiang)),
+                "X-LGSP-Target": "tiengiang",
+                "X-Request-ID": "multi-1",
+            },
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["cccd"] == cccd
+
+        trails = {
+            instance: await http.get(
+                f"{ready.base(instance)}/admin/audit",
+                params={"request_id": "multi-1"},
+                headers=bearer(await token(http, ready.base(instance))),
+            )
+            for instance in ready.ports
+        }
+    hops = {
+        instance: [(r["hop"], r["caller"], r["target"]) for r in trail.json()["records"]]
+        for instance, trail in trails.items()
+    }
+    assert hops == {
+        "kiengiang": [("inbound", "demo", "kiengiang"), ("forward", "kiengiang", "ndxp")],
+        "ndxp": [("inbound", "lgsp-kiengiang", "ndxp"), ("forward", "ndxp", "tiengiang")],
+        "tiengiang": [("inbound", "ndxp", "tiengiang"), ("upstream", "tiengiang", "dancu")],
+    }
