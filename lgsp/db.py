@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -92,9 +92,27 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+SCHEMA_LOCK_ID = 0x4C475350  # "LGSP": one advisory lock for every process creating tables
+
+
 async def create_schema(engine: AsyncEngine) -> None:
     """Create missing tables (Alembic takes over once the schema settles, DESIGN.md §3)."""
     import lgsp.models  # noqa: F401 - registers every table on Base.metadata
 
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+    await create_tables(engine, Base.metadata)
+
+
+async def create_tables(engine: AsyncEngine, metadata: MetaData) -> None:
+    """`create_all`, one process at a time on PostgreSQL.
+
+    Processes starting together on a fresh database (docker compose) would otherwise race to
+    create the same tables and types, and all but one fail on a unique violation. On SQLite,
+    `BEGIN IMMEDIATE` takes the write lock before the existence checks.
+    """
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
+        async with conn.begin():
+            if conn.dialect.name == "postgresql":
+                lock = text("SELECT pg_advisory_xact_lock(:id)")
+                await conn.execute(lock, {"id": SCHEMA_LOCK_ID})
+            await conn.run_sync(metadata.create_all)

@@ -16,7 +16,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
-from lgsp.db import NAMING_CONVENTION, make_engine, make_session_factory
+from lgsp.db import NAMING_CONVENTION, create_tables, make_engine, make_session_factory
 
 DEFAULT_DATABASE = "mocks.db"
 
@@ -38,8 +38,7 @@ async def open_mock_database(
     """Open the database (SQLite in `data_dir` when no URL is given) and create missing tables."""
     engine = make_engine(url or f"sqlite+aiosqlite:///{(data_dir / DEFAULT_DATABASE).resolve()}")
     try:
-        async with engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        await create_tables(engine, metadata)
         yield MockDatabase(engine, make_session_factory(engine))
     finally:
         await engine.dispose()
