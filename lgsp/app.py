@@ -40,7 +40,13 @@ from lgsp.catalog.router import router as catalog_router
 from lgsp.db import create_schema, make_engine, make_session_factory
 from lgsp.deps import BUS_STATE_KEY, BusDep
 from lgsp.errors import install_error_handlers
+from lgsp.metrics import Gauge
 from lgsp.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from lgsp.outbox import store as outbox_store
+from lgsp.outbox.delivery import GatewayDelivery
+from lgsp.outbox.router import router as outbox_router
+from lgsp.outbox.store import RetryPolicy
+from lgsp.outbox.worker import OutboxWorker
 from lgsp.routing.peers import PeerCredentials, PeerLink
 from lgsp.routing.router import router as invocation_router
 from lgsp.routing.systems import MOCK_SYSTEMS, BusAccess, open_system, system_client_id
@@ -94,8 +100,8 @@ def create_app(
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
     async def metrics(bus: BusDep) -> PlainTextResponse:
-        """Prometheus text format: requests, latency, errors by code, audit lag."""
-        gauges = [
+        """Prometheus text format: requests, latency, errors by code, audit lag, outbox depth."""
+        gauges: list[Gauge] = [
             (
                 "lgsp_audit_pending_records",
                 "Audit records waiting for their transaction.",
@@ -103,6 +109,17 @@ def create_app(
                 float(bus.audit_writer.pending_entries),
             )
         ]
+        for name in bus.instances:
+            counts = await outbox_store.count_by_state(bus.session_factory, instance=name)
+            gauges += [
+                (
+                    "lgsp_outbox_messages",
+                    "Outbox messages by instance and delivery state.",
+                    (("instance", name), ("state", state.value)),
+                    float(count),
+                )
+                for state, count in counts.items()
+            ]
         return PlainTextResponse(
             bus.metrics.render(gauges), media_type="text/plain; version=0.0.4; charset=utf-8"
         )
@@ -136,6 +153,7 @@ def create_gateway_app(spec: InstanceSpec) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(catalog_router)
     app.include_router(audit_router)
+    app.include_router(outbox_router)
     app.include_router(invocation_router)  # last: its path pattern would shadow the others
     return app
 
@@ -226,12 +244,42 @@ def _lifespan(
                 ready=True,
             )
             started[BUS_STATE_KEY] = bus
+            await _start_outbox_worker(stack, bus, back_to_bus)
             if on_ready is not None:
                 on_ready(bus)
             yield {BUS_STATE_KEY: bus}
             bus.ready = False
 
     return lifespan
+
+
+async def _start_outbox_worker(
+    stack: AsyncExitStack, bus: BusState, back_to_bus: httpx.AsyncBaseTransport
+) -> None:
+    """Deliver what this process's instances have stored; stopped first when the bus stops."""
+    settings = bus.settings
+    http = httpx.AsyncClient(transport=back_to_bus, base_url=INTERNAL_BUS_URL)
+    stack.push_async_callback(http.aclose)
+    worker = OutboxWorker(
+        bus.session_factory,
+        instances=list(bus.instances),
+        deliver=GatewayDelivery(http, bus.instances),
+        policy=RetryPolicy(
+            max_attempts=settings.outbox_max_attempts,
+            base_seconds=settings.outbox_backoff_seconds,
+            max_seconds=max(settings.outbox_backoff_seconds, settings.outbox_backoff_max_seconds),
+        ),
+        poll_seconds=settings.outbox_poll_seconds,
+        lease_seconds=settings.outbox_lease_seconds,
+    )
+    task = asyncio.create_task(worker.run(), name="outbox-worker")
+
+    async def stop() -> None:
+        await worker.stop()
+        await task
+
+    stack.push_async_callback(stop)
+    bus.outbox_worker = worker
 
 
 async def _open_instance(

@@ -15,6 +15,8 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 MAX_SERIES = 10_000
 
 Labels = tuple[tuple[str, str], ...]
+Gauge = tuple[str, str, Labels, float]
+"""(name, help text, labels, value); samples of one metric come one after the other."""
 
 
 class Metrics:
@@ -42,7 +44,7 @@ class Metrics:
         if len(self._errors) < MAX_SERIES:
             self._errors[(("instance", instance), ("code", code))] += 1
 
-    def render(self, gauges: Iterable[tuple[str, str, Labels, float]] = ()) -> str:
+    def render(self, gauges: Iterable[Gauge] = ()) -> str:
         lines = [
             "# HELP lgsp_requests_total Calls served by a gateway instance.",
             "# TYPE lgsp_requests_total counter",
@@ -73,12 +75,12 @@ class Metrics:
             lines.append(
                 _sample("lgsp_request_duration_seconds_sum", labels, self._latency_sums[labels])
             )
-        for name, help_text, labels, value in gauges:
-            lines += [
-                f"# HELP {name} {help_text}",
-                f"# TYPE {name} gauge",
-                _sample(name, labels, value),
-            ]
+        described: set[str] = set()
+        for name, help_text, labels, value in gauges:  # one HELP and TYPE per metric name
+            if name not in described:
+                described.add(name)
+                lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
+            lines.append(_sample(name, labels, value))
         return "\n".join(lines) + "\n"
 
 

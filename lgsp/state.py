@@ -16,6 +16,7 @@ from lgsp.auth.keys import KeySet
 from lgsp.auth.login_limiter import LoginLimiter
 from lgsp.catalog.loader import Catalog
 from lgsp.metrics import Metrics
+from lgsp.outbox.worker import OutboxWorker
 from lgsp.routing.peers import PeerLink
 from lgsp.routing.transports import SystemTransport
 from lgsp.settings import Settings
@@ -45,4 +46,5 @@ class BusState:
     login_limiter: LoginLimiter
     instances: dict[str, InstanceState]
     metrics: Metrics = field(default_factory=Metrics)
+    outbox_worker: OutboxWorker | None = None
     ready: bool = False

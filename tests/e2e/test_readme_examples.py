@@ -56,6 +56,8 @@ async def test_readme_curl_commands_all_succeed(client: httpx.AsyncClient) -> No
             if arg == "-H":
                 name, _, value = next(args).partition(": ")
                 headers[name] = value.replace("$TOKEN", token)
+            elif arg == "-X":
+                method = next(args)
             elif arg == "-d":
                 data, method = next(args), "POST"
             elif arg == "-u":

@@ -35,3 +35,16 @@ def test_label_values_are_escaped() -> None:
     metrics.observe_error(instance='a"b\\c', code="X")
 
     assert 'lgsp_errors_total{instance="a\\"b\\\\c",code="X"} 1' in metrics.render().splitlines()
+
+
+def test_a_gauge_with_several_samples_is_described_once() -> None:
+    lines = Metrics().render(
+        [
+            ("lgsp_outbox_messages", "depth", (("state", "pending"),), 2.0),
+            ("lgsp_outbox_messages", "depth", (("state", "dead"),), 1.0),
+        ]
+    )
+
+    assert lines.count("# HELP lgsp_outbox_messages depth") == 1
+    assert lines.count("# TYPE lgsp_outbox_messages gauge") == 1
+    assert 'lgsp_outbox_messages{state="pending"} 2\nlgsp_outbox_messages{state="dead"} 1' in lines

@@ -1,0 +1,86 @@
+"""What the outbox's admin endpoints answer: every column of a message except its body.
+
+A body may hold personal data (a citizen's dossier, a document), so an admin sees only its size
+and SHA-256, enough to match it against what the recipient or the audit log recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from lgsp.outbox.models import OutboxMessage, OutboxState
+
+
+class OutboxMessageOut(BaseModel):
+    id: int
+    instance: str
+    idempotency_key: str
+    ordering_key: str | None
+    client_id: str
+    service: str
+    version: str
+    method: str
+    path: str
+    target_instance: str | None
+    content_type: str | None
+    body_bytes: int
+    body_sha256: str
+    request_id: str
+    state: OutboxState
+    attempts: int
+    next_attempt_at: datetime
+    lease_until: datetime | None
+    last_status: int | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
+
+    @classmethod
+    def from_message(cls, message: OutboxMessage) -> OutboxMessageOut:
+        return cls(
+            id=message.id,
+            instance=message.instance,
+            idempotency_key=message.idempotency_key,
+            ordering_key=message.ordering_key,
+            client_id=message.client_id,
+            service=message.service,
+            version=message.version,
+            method=message.method,
+            path=message.path,
+            target_instance=message.target_instance,
+            content_type=message.content_type,
+            body_bytes=len(message.body),
+            body_sha256=hashlib.sha256(message.body).hexdigest(),
+            request_id=message.request_id,
+            state=OutboxState(message.state),
+            attempts=message.attempts,
+            next_attempt_at=message.next_attempt_at,
+            lease_until=message.lease_until,
+            last_status=message.last_status,
+            last_error=message.last_error,
+            created_at=message.created_at,
+            updated_at=message.updated_at,
+            delivered_at=message.delivered_at,
+        )
+
+
+class OutboxCounts(BaseModel):
+    pending: int
+    delivering: int
+    delivered: int
+    dead: int
+
+
+class OutboxPage(BaseModel):
+    counts: OutboxCounts
+    """Over the whole outbox of the instance, whatever the filter."""
+    messages: list[OutboxMessageOut]
+    """In id order; ask for the next page with `after_id` = the last id here."""
+
+
+class Redriven(BaseModel):
+    redriven: int

@@ -1,0 +1,180 @@
+"""The loop that empties an outbox: claim due messages, deliver them, record each outcome.
+
+Any number of workers, in any number of processes, may serve the same instances: claims are
+disjoint (see `store.claim`), and a message whose worker vanished is claimed again when its
+lease ends. Delivery is therefore at least once; recipients deduplicate on `Idempotency-Key`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from lgsp.outbox.store import (
+    ClaimedMessage,
+    DeliveryResult,
+    RetryPolicy,
+    claim,
+    record_outcome,
+    short_error,
+)
+
+__all__ = ["ClaimedMessage", "DeliveryResult", "Deliver", "OutboxWorker", "RetryPolicy"]
+
+logger = logging.getLogger(__name__)
+
+Deliver = Callable[[ClaimedMessage], Awaitable[DeliveryResult]]
+"""Makes one attempt; raising counts as getting no answer."""
+
+MAX_ERROR_PAUSE = 30.0
+"""The longest wait after a failed round, however long the database stays away."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class OutboxWorker:
+    """Delivers the outbox messages of `instances`, batch after batch, until stopped.
+
+    Each delivery is cut off after `delivery_timeout` seconds (half the lease unless given), so
+    that its outcome is recorded while the claim still holds: a late outcome is dropped and the
+    message is sent again.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        instances: Sequence[str],
+        deliver: Deliver,
+        policy: RetryPolicy | None = None,
+        poll_seconds: float = 0.2,
+        lease_seconds: float = 30.0,
+        batch_size: int = 20,
+        delivery_timeout: float | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        if poll_seconds <= 0 or lease_seconds <= 0 or batch_size < 1:
+            raise ValueError("poll_seconds and lease_seconds must be positive, batch_size >= 1")
+        self._sessions = sessions
+        self._instances = tuple(instances)
+        self._deliver = deliver
+        self._policy = policy or RetryPolicy()
+        self._poll_seconds = poll_seconds
+        self._lease_seconds = lease_seconds
+        self._batch_size = batch_size
+        self._delivery_timeout = delivery_timeout or lease_seconds / 2
+        if self._delivery_timeout >= lease_seconds:
+            raise ValueError("delivery_timeout must be shorter than the lease")
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._finished: asyncio.Event | None = None
+
+    def wake(self) -> None:
+        """Look for due messages now rather than after the poll interval (a message was added)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver until `stop()`; a failing database is waited out, never fatal.
+
+        A stopped worker stays stopped: `stop()` before `run()` makes `run()` return at once.
+        """
+        if self._finished is not None and not self._finished.is_set():
+            raise RuntimeError("this worker is already running")
+        self._finished = asyncio.Event()
+        failures = 0
+        try:
+            while not self._stopping:
+                try:
+                    claimed = await self.drain_once()
+                except Exception as error:
+                    failures += 1
+                    # Capped exponent: a database away for days must not overflow the float.
+                    pause = min(self._poll_seconds * 2 ** min(failures, 30), MAX_ERROR_PAUSE)
+                    logger.warning(
+                        "outbox worker for %s: round failed (%s); next try in %.3g s",
+                        ",".join(self._instances),
+                        _describe(error),
+                        pause,
+                    )
+                    logger.debug("outbox worker round failure", exc_info=error)
+                    await self._pause(pause)
+                    continue
+                failures = 0
+                if claimed < self._batch_size:
+                    await self._pause(self._poll_seconds)
+        finally:
+            self._finished.set()
+
+    async def stop(self) -> None:
+        """Claim nothing more, let the deliveries under way finish and be recorded, then return."""
+        self._stopping = True
+        self._wake.set()
+        if self._finished is not None:
+            await self._finished.wait()
+
+    async def drain_once(self) -> int:
+        """One round: claim a batch and deliver it; returns how many messages were claimed.
+
+        Raises when the database fails. Messages whose outcome could not be recorded stay
+        claimed until their lease ends, then are delivered again.
+        """
+        messages = await claim(
+            self._sessions,
+            instances=self._instances,
+            now=self._clock(),
+            lease_seconds=self._lease_seconds,
+            limit=self._batch_size,
+        )
+        if not messages:
+            return 0
+        recorded = await asyncio.gather(
+            *(self._attempt(message) for message in messages), return_exceptions=True
+        )
+        failed = [outcome for outcome in recorded if isinstance(outcome, Exception)]
+        if failed:
+            raise failed[0]
+        return len(messages)
+
+    async def _attempt(self, message: ClaimedMessage) -> None:
+        result = await self._delivery(message)
+        state = await record_outcome(
+            self._sessions, message, result, now=self._clock(), policy=self._policy
+        )
+        if state is None:
+            logger.info(
+                "outbox message %d was claimed again before its outcome (%s) was recorded",
+                message.id,
+                result.status,
+            )
+
+    async def _delivery(self, message: ClaimedMessage) -> DeliveryResult:
+        try:
+            async with asyncio.timeout(self._delivery_timeout):
+                return await self._deliver(message)
+        except TimeoutError:
+            return DeliveryResult(None, f"no answer within {self._delivery_timeout:g} s")
+        except Exception as error:
+            return DeliveryResult(None, _describe(error))
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, unless woken by `wake()` or `stop()`."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+        self._wake.clear()
+
+
+def _describe(error: BaseException) -> str:
+    """The exception's class and first line: no traceback, bounded (it may be stored)."""
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    text = f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
+    return short_error(text) or type(error).__name__

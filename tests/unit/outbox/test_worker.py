@@ -1,0 +1,399 @@
+"""The worker loop: delivering, retrying, surviving the database, stopping, and sharing work."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio
+import pytest
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from lgsp.db import make_engine, make_session_factory
+from lgsp.outbox import store
+from lgsp.outbox.models import OutboxState
+from lgsp.outbox.worker import ClaimedMessage, DeliveryResult, OutboxWorker, RetryPolicy
+from tests.unit.outbox.helpers import KG, NOW, TG, add_message, read, states
+
+pytestmark = pytest.mark.anyio
+
+NO_JITTER = RetryPolicy(uniform=lambda: 0.0)
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_session_factory(engine)
+
+
+def fixed(now: datetime) -> Callable[[], datetime]:
+    return lambda: now
+
+
+def answering(status: int | None, error: str | None = None) -> Any:
+    async def deliver(message: ClaimedMessage) -> DeliveryResult:
+        return DeliveryResult(status, error)
+
+    return deliver
+
+
+def make_worker(
+    sessions: async_sessionmaker[AsyncSession], deliver: Any, **options: Any
+) -> OutboxWorker:
+    defaults: dict[str, Any] = {
+        "instances": [KG],
+        "policy": NO_JITTER,
+        "poll_seconds": 0.01,
+        "lease_seconds": 30.0,
+        "batch_size": 10,
+        "clock": fixed(NOW),
+    }
+    return OutboxWorker(sessions, deliver=deliver, **{**defaults, **options})
+
+
+async def wait_until(condition: Callable[[], Any], *, seconds: float = 20.0) -> None:
+    with anyio.fail_after(seconds):
+        while not await condition():
+            await asyncio.sleep(0.01)
+
+
+async def test_one_round_delivers_the_due_messages_of_its_instances(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    ours = [await add_message(sessions, f"m{n}") for n in range(3)]
+    theirs = await add_message(sessions, "m0", instance=TG)
+    seen: list[tuple[int, bytes, str]] = []
+
+    async def deliver(message: ClaimedMessage) -> DeliveryResult:
+        seen.append((message.id, message.body, message.idempotency_key))
+        return DeliveryResult(200)
+
+    assert await make_worker(sessions, deliver).drain_once() == 3
+
+    assert sorted(seen) == [(i, b'{"status": "2"}', f"m{n}") for n, i in enumerate(ours)]
+    assert await states(sessions) == {
+        **dict.fromkeys(ours, OutboxState.DELIVERED.value),
+        theirs: OutboxState.PENDING.value,
+    }
+    assert await make_worker(sessions, deliver).drain_once() == 0
+
+
+async def test_a_deliver_that_raises_counts_as_no_answer(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    message_id = await add_message(sessions, "m")
+
+    async def deliver(message: ClaimedMessage) -> DeliveryResult:
+        raise ConnectionError("connection refused\nwith a second line")
+
+    await make_worker(sessions, deliver).drain_once()
+
+    row = await read(sessions, message_id)
+    assert (row.state, row.attempts, row.last_status, row.last_error) == (
+        OutboxState.PENDING,
+        1,
+        None,
+        "ConnectionError: connection refused",
+    )
+    assert row.next_attempt_at == NOW + timedelta(seconds=0.5)
+
+
+async def test_a_delivery_that_outlasts_its_time_counts_as_no_answer(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    message_id = await add_message(sessions, "m")
+
+    async def deliver(message: ClaimedMessage) -> DeliveryResult:
+        await asyncio.sleep(10)
+        return DeliveryResult(200)
+
+    with anyio.fail_after(5):
+        await make_worker(sessions, deliver, delivery_timeout=0.05).drain_once()
+
+    row = await read(sessions, message_id)
+    assert (row.state, row.last_status, row.last_error) == (
+        OutboxState.PENDING,
+        None,
+        "no answer within 0.05 s",
+    )
+
+
+async def test_a_refusal_makes_the_message_dead_without_retrying(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    message_id = await add_message(sessions, "m")
+    calls = Counter[int]()
+
+    async def deliver(message: ClaimedMessage) -> DeliveryResult:
+        calls[message.id] += 1
+        return DeliveryResult(403, "ACCESS_DENIED: no right")
+
+    worker = make_worker(sessions, deliver)
+    for _ in range(3):
+        await worker.drain_once()
+
+    assert calls == {message_id: 1}
+    assert (await read(sessions, message_id)).state == OutboxState.DEAD
+
+
+async def test_the_loop_retries_with_back_off_until_delivered(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    message_id = await add_message(sessions, "m", now=datetime.now(NOW.tzinfo))
+    answers = iter([DeliveryResult(503), DeliveryResult(None, "reset"), DeliveryResult(200)])
+
+    async def deliver(message: ClaimedMessage) -> DeliveryResult:
+        return next(answers)
+
+    worker = make_worker(
+        sessions,
+        deliver,
+        policy=RetryPolicy(base_seconds=0.02, max_seconds=0.05, uniform=lambda: 0.0),
+        clock=lambda: datetime.now(NOW.tzinfo),
+    )
+    task = asyncio.create_task(worker.run())
+    try:
+
+        async def delivered() -> bool:
+            return (await read(sessions, message_id)).state == OutboxState.DELIVERED
+
+        await wait_until(delivered)
+    finally:
+        await worker.stop()
+        await task
+    row = await read(sessions, message_id)
+    assert (row.attempts, row.last_status) == (2, 200)
+
+
+async def test_stop_waits_for_an_in_flight_delivery_and_records_it(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    message_id = await add_message(sessions, "m")
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def deliver(message: ClaimedMessage) -> DeliveryResult:
+        started.set()
+        await release.wait()
+        return DeliveryResult(200)
+
+    worker = make_worker(sessions, deliver)
+    task = asyncio.create_task(worker.run())
+    with anyio.fail_after(10):
+        await started.wait()
+    stopping = asyncio.create_task(worker.stop())
+    await asyncio.sleep(0.1)
+    assert not stopping.done()
+
+    release.set()
+    with anyio.fail_after(10):
+        await stopping
+    assert task.done()
+    await task
+    assert (await read(sessions, message_id)).state == OutboxState.DELIVERED
+
+
+async def test_a_stopped_worker_claims_nothing_more(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    worker = make_worker(sessions, answering(200))
+    task = asyncio.create_task(worker.run())
+    await asyncio.sleep(0.05)
+    with anyio.fail_after(10):
+        await worker.stop()
+        await task
+
+    message_id = await add_message(sessions, "late")
+    await asyncio.sleep(0.05)
+    assert (await read(sessions, message_id)).state == OutboxState.PENDING
+
+
+async def test_stop_before_run_makes_run_return_at_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    message_id = await add_message(sessions, "m")
+    worker = make_worker(sessions, answering(200))
+
+    await worker.stop()
+    with anyio.fail_after(5):
+        await worker.run()
+
+    assert (await read(sessions, message_id)).state == OutboxState.PENDING
+
+
+async def test_wake_looks_for_messages_before_the_poll_interval_ends(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    worker = make_worker(sessions, answering(200), poll_seconds=60)
+    task = asyncio.create_task(worker.run())
+    try:
+        await asyncio.sleep(0.05)  # the first round found nothing: the worker sleeps for 60 s
+        message_id = await add_message(sessions, "m")
+        worker.wake()
+
+        async def delivered() -> bool:
+            return (await read(sessions, message_id)).state == OutboxState.DELIVERED
+
+        await wait_until(delivered, seconds=5)
+    finally:
+        await worker.stop()
+        await task
+
+
+class FlakySessions(async_sessionmaker[AsyncSession]):
+    """Sessions from a database that is away for the first `failures` sessions asked for."""
+
+    failures = 0
+
+    def __call__(self, **local_kw: Any) -> AsyncSession:
+        if self.failures > 0:
+            self.failures -= 1
+            raise OperationalError("BEGIN", {}, ConnectionRefusedError("the database is down"))
+        return super().__call__(**local_kw)
+
+
+async def test_the_loop_survives_a_failing_database_and_recovers(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    sessions = FlakySessions(engine, expire_on_commit=False)
+    plain = make_session_factory(engine)
+    message_id = await add_message(plain, "m")
+    sessions.failures = 3
+    worker = make_worker(sessions, answering(200))
+
+    with caplog.at_level(logging.WARNING, logger="lgsp.outbox.worker"):
+        task = asyncio.create_task(worker.run())
+        try:
+
+            async def delivered() -> bool:
+                return (await read(plain, message_id)).state == OutboxState.DELIVERED
+
+            await wait_until(delivered)
+        finally:
+            await worker.stop()
+            await task
+
+    failures = [record for record in caplog.records if "round failed" in record.getMessage()]
+    assert len(failures) == 3
+    assert "OperationalError" in failures[0].getMessage()
+    assert all(record.exc_info is None for record in failures)  # no traceback at WARNING
+
+
+async def test_an_outcome_that_cannot_be_recorded_is_delivered_again_after_the_lease(
+    engine: AsyncEngine,
+) -> None:
+    sessions = FlakySessions(engine, expire_on_commit=False)
+    plain = make_session_factory(engine)
+    message_id = await add_message(plain, "m")
+    calls = Counter[int]()
+    now = [NOW]
+
+    async def deliver(message: ClaimedMessage) -> DeliveryResult:
+        calls[message.id] += 1
+        sessions.failures = 1 if calls[message.id] == 1 else 0  # the outcome's update fails
+        return DeliveryResult(200)
+
+    worker = make_worker(sessions, deliver, lease_seconds=30, clock=lambda: now[0])
+    with pytest.raises(OperationalError):
+        await worker.drain_once()
+    assert (await read(plain, message_id)).state == OutboxState.DELIVERING
+
+    now[0] = NOW + timedelta(seconds=31)
+    assert await worker.drain_once() == 1
+    assert calls == {message_id: 2}
+    assert (await read(plain, message_id)).state == OutboxState.DELIVERED
+
+
+@pytest.fixture
+async def worker_engines(engine: AsyncEngine) -> AsyncIterator[list[AsyncEngine]]:
+    """Four engines on the test database: as four worker processes would have."""
+    url = engine.url.render_as_string(hide_password=False)
+    engines = [make_engine(url) for _ in range(4)]
+    yield engines
+    for each in engines:
+        await each.dispose()
+
+
+async def test_several_workers_deliver_every_message_exactly_once_in_key_order(
+    engine: AsyncEngine, worker_engines: list[AsyncEngine], caplog: pytest.LogCaptureFixture
+) -> None:
+    sessions = make_session_factory(engine)
+    total, keys = 200, 10
+    started = datetime.now(NOW.tzinfo)
+    ordering = {}
+    for n in range(total):
+        key = f"k{n // 2 % keys}" if n % 2 == 0 else None
+        message_id = await add_message(sessions, f"m{n}", ordering_key=key, now=started)
+        ordering[message_id] = key
+    deliveries = Counter[int]()
+    by_key: dict[str, list[int]] = defaultdict(list)
+    in_flight: Counter[str] = Counter()
+    overlaps: list[str] = []
+    rng = random.Random(7)  # noqa: S311 - test timing only
+
+    async def deliver(message: ClaimedMessage) -> DeliveryResult:
+        key = ordering[message.id]
+        if key is not None:
+            in_flight[key] += 1
+            if in_flight[key] > 1:
+                overlaps.append(key)
+            by_key[key].append(message.id)
+        deliveries[message.id] += 1
+        await asyncio.sleep(rng.uniform(0, 0.004))
+        if key is not None:
+            in_flight[key] -= 1
+        return DeliveryResult(200)
+
+    workers = [
+        OutboxWorker(
+            make_session_factory(each),
+            instances=[KG],
+            deliver=deliver,
+            poll_seconds=0.01,
+            lease_seconds=30,
+            batch_size=8,
+        )
+        for each in worker_engines
+    ]
+    caplog.set_level(logging.INFO, logger="lgsp.outbox.worker")
+    tasks = [asyncio.create_task(worker.run()) for worker in workers]
+    try:
+
+        async def all_delivered() -> bool:
+            counts = await store.count_by_state(sessions, instance=KG)
+            return counts[OutboxState.DELIVERED] == total
+
+        await wait_until(all_delivered, seconds=120)
+    finally:
+        for worker in workers:
+            await worker.stop()
+        await asyncio.gather(*tasks)
+
+    assert sorted(deliveries) == sorted(ordering)
+    assert set(deliveries.values()) == {1}
+    assert overlaps == []
+    assert caplog.records == []  # claimers wait for each other: no lock errors, no lost claims
+    assert len(by_key) == keys
+    for key, delivered in by_key.items():
+        assert delivered == sorted(delivered), key
+        assert len(delivered) == total // 2 // keys
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"poll_seconds": 0},
+        {"lease_seconds": 0},
+        {"batch_size": 0},
+        {"lease_seconds": 10, "delivery_timeout": 10},
+    ],
+)
+def test_a_worker_refuses_settings_that_would_lose_claims_or_spin(
+    options: dict[str, float],
+) -> None:
+    with pytest.raises(ValueError, match="must"):
+        OutboxWorker(async_sessionmaker(), instances=[KG], deliver=answering(200), **options)
