@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from adapters import dancu, dvc, qlvb
+from adapters import dancu, dvc, dvcqg, qlvb, vdxp
 from adapters.base import (
     Adapter,
     CanonicalRequest,
@@ -32,6 +32,7 @@ from adapters.dancu import (
 )
 from adapters.dates import format_ddmmyyyy, parse_ddmmyyyy
 from adapters.dvc import DvcAdapter
+from adapters.dvcqg import DvcqgAdapter
 from adapters.edxml import (
     STATUS_CODES,
     EdxmlLimits,
@@ -44,19 +45,24 @@ from adapters.edxml import (
     validate_status,
 )
 from adapters.qlvb import QlvbAdapter
+from adapters.vdxp import VdxpAdapter
 
 # Typed as factories of `Adapter`, so mypy checks each class against the protocol here.
 ADAPTERS: dict[str, Callable[..., Adapter]] = {
     "dancu": DancuAdapter,
     "dvc": DvcAdapter,
+    "dvcqg": DvcqgAdapter,
     "qlvb": QlvbAdapter,
+    "vdxp": VdxpAdapter,
 }
 
 # Adapter name → operation id → what it takes and answers (the published contracts).
 CONTRACTS: dict[str, Mapping[str, OperationContract]] = {
     "dancu": dancu.CONTRACTS,
     "dvc": dvc.CONTRACTS,
+    "dvcqg": dvcqg.CONTRACTS,
     "qlvb": qlvb.CONTRACTS,
+    "vdxp": vdxp.CONTRACTS,
 }
 
 __all__ = [
@@ -71,6 +77,7 @@ __all__ = [
     "CitizenNotFound",
     "DancuAdapter",
     "DvcAdapter",
+    "DvcqgAdapter",
     "EdxmlLimits",
     "InvalidCccd",
     "InvalidEdxml",
@@ -83,6 +90,7 @@ __all__ = [
     "UnknownOperation",
     "UnsupportedMediaType",
     "UpstreamAnswerInvalid",
+    "VdxpAdapter",
     "citizen_to_canonical",
     "format_ddmmyyyy",
     "household_to_canonical",

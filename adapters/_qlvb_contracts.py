@@ -1,7 +1,8 @@
-"""The canonical shapes of the `qlvb` operations, for the published OpenAPI contract.
+"""The canonical shapes and refusals of the `qlvb` operations, for the published contract.
 
 The adapter builds plain JSON (`qlvb.py`); these models describe it, with extra fields
 forbidden, and the tests validate real answers against them so the document cannot drift.
+Each refusal is a `TranslationError` with its own stable code (RFC 9457 problem `code`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from adapters.base import TranslationError
 
 ORGAN_ID = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}$"  # DOMAIN.md §8.2
 
@@ -47,6 +50,10 @@ class CanonicalDocument(BaseModel):
     (or, as application/xml, the edXML itself)."""
 
     model_config = ConfigDict(extra="allow")
+
+
+class EdxmlMessage(RootModel[str]):
+    """An edXML message (QCVN 102:2016), UTF-8, exactly as the other province sent it."""
 
 
 class RecipientStatus(_Shape):
@@ -103,3 +110,96 @@ class StatusRecorded(_Shape):
     id: str
     document_id: str
     recipients: list[RecipientStatus]
+
+
+class InboundStatusRecorded(_Shape):
+    id: str
+    document_id: str
+    recipients: list[RecipientStatus]
+    duplicate: bool = Field(description="True when this status had been received before.")
+
+
+class DocumentNotFound(TranslationError):
+    code = "DOCUMENT_NOT_FOUND"
+    status = 404
+    title = "Document not found"
+
+
+class UnknownRecipient(TranslationError):
+    code = "UNKNOWN_RECIPIENT"
+    status = 422
+    title = "No agency of the province has this organ id"
+
+
+class UnknownSender(TranslationError):
+    code = "UNKNOWN_SENDER"
+    status = 422
+    title = "The sender is not an agency of the province"
+
+
+class RecipientInOtherProvince(TranslationError):
+    code = "RECIPIENT_IN_OTHER_PROVINCE"
+    status = 422
+    title = "The agency belongs to another province"
+
+
+class SenderInThisProvince(TranslationError):
+    code = "SENDER_IN_THIS_PROVINCE"
+    status = 422
+    title = "The sender is an agency of this province: it sends with send_document"
+
+
+class NoRecipientInProvince(TranslationError):
+    code = "NO_RECIPIENT_IN_PROVINCE"
+    status = 422
+    title = "No recipient of the document is an agency of this province"
+
+
+class UnknownReporter(TranslationError):
+    code = "UNKNOWN_REPORTER"
+    status = 422
+    title = "No agency has the reporting organ id"
+
+
+class ReporterInThisProvince(TranslationError):
+    code = "REPORTER_IN_THIS_PROVINCE"
+    status = 422
+    title = "The reporting agency is of this province: it reports with post_status"
+
+
+class AxisNotConnected(TranslationError):
+    code = "DOCUMENT_AXIS_NOT_CONNECTED"
+    status = 503
+    title = "The document system has no access to NDXP's national document axis"
+
+
+class IllegalStatusTransition(TranslationError):
+    code = "ILLEGAL_STATUS_TRANSITION"
+    status = 409
+    title = "This status cannot follow the delivery's current status"
+
+
+class NotAParty(TranslationError):
+    code = "NOT_A_PARTY"
+    status = 403
+    title = "The organisation neither sent nor received the document"
+
+
+class InvalidStatusRequest(TranslationError):
+    """The status report is not valid; `errors` lists why as `{loc, msg, type}`."""
+
+    code = "INVALID_STATUS_REQUEST"
+    status = 422
+    title = "The status report is not valid"
+
+
+class InvalidInboxQuery(TranslationError):
+    code = "INVALID_INBOX_QUERY"
+    status = 422
+    title = "The inbox query is not valid"
+
+
+class QlvbAnswerInvalid(TranslationError):
+    code = "QLVB_INVALID_RESPONSE"
+    status = 502
+    title = "The document system gave an answer that could not be read"

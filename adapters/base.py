@@ -69,6 +69,20 @@ class TranslationError(Exception):
         self.extensions = extensions
 
 
+class IdempotencyKeyReused(TranslationError):
+    """The key came before with another request (draft-ietf-httpapi-idempotency-key §2.7)."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+    status = 422
+    title = "The Idempotency-Key was already used for another request"
+
+
+class InvalidIdempotencyKey(TranslationError):
+    code = "INVALID_IDEMPOTENCY_KEY"
+    status = 400
+    title = "The Idempotency-Key header is not valid"
+
+
 @dataclass(frozen=True)
 class OperationContract:
     """What one operation takes and answers, for its published OpenAPI document.

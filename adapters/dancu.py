@@ -295,7 +295,7 @@ def _no_match_for_unknown() -> dict[str, Any]:
 
 
 def _citizen_not_found() -> NoReturn:
-    raise CitizenNotFound("No citizen with this CCCD number is recorded in the province.")
+    raise CitizenNotFound("No citizen with this CCCD number is recorded in this citizen database.")
 
 
 def _malformed_number() -> TranslationError:

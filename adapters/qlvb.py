@@ -5,14 +5,22 @@ read their inbox and a document with its per-recipient status trace, and report 
 codes (§3.6) as JSON; the system speaks the VDXP SDK's calls (§2.4) with edXML bodies
 (adapters/edxml.py does the XML). Each operation is one row of `_OPERATIONS`.
 
+Two operations take what other provinces send over the national document axis (`vdxp`): an
+edXML document for this province's agencies (`receive_document`) and an edXML status message
+about a document sent from here, or a recall of one received here (`receive_status`). The
+axis's outbox worker delivers each at least once, through NDXP and this province's LGSP; the
+gateway passes the message's `Idempotency-Key` on to the system, which deduplicates
+(`duplicate: true`).
+
 A document's canonical `id` is its edXML DocumentId (`{organId},{yyyy/MM/dd},{number}/
 {notation}`, §3.2) in URL-safe base64 without padding. It fits in one path segment and names
 the document in QCVN 102's own terms, so a status report fills the status message's ResponseFor
 (§3.4) from the id alone, in the one call an operation may make, with any endpoint that finds
 documents by DocumentId rather than only by this mock's DocIds.
 
-Longer than STYLE.md's ~400 lines: a fifth of it is the published contract's models (the end
-of the module), kept beside the readers that build those shapes; they split off as they are.
+A little past STYLE.md's ~600 lines: the shapes and refusals already live in
+`_qlvb_contracts.py`; what stays is one writer and one reader per operation, the table of the
+system's refusals and `CONTRACTS`, which are read together when an operation changes.
 """
 
 from __future__ import annotations
@@ -30,16 +38,34 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from adapters._qlvb_contracts import (
     ORGAN_ID,
+    AxisNotConnected,
     CanonicalDocument,
+    DocumentNotFound,
     DocumentView,
+    EdxmlMessage,
+    IllegalStatusTransition,
+    InboundStatusRecorded,
     Inbox,
+    InvalidInboxQuery,
+    InvalidStatusRequest,
+    NoRecipientInProvince,
+    NotAParty,
+    QlvbAnswerInvalid,
+    RecipientInOtherProvince,
+    ReporterInThisProvince,
+    SenderInThisProvince,
     SentDocument,
     StaffInfo,
     StatusRecorded,
+    UnknownRecipient,
+    UnknownReporter,
+    UnknownSender,
 )
 from adapters.base import (
     CanonicalRequest,
     CanonicalResponse,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
     OperationContract,
     SystemRequest,
     SystemResponse,
@@ -59,6 +85,8 @@ SEND_DOCUMENT = "send_document"
 GET_INBOX = "get_inbox"
 GET_DOCUMENT = "get_document"
 POST_STATUS = "post_status"
+RECEIVE_DOCUMENT = "receive_document"
+RECEIVE_STATUS = "receive_status"
 
 MAX_PAGE_SIZE = 100
 _JSON = "application/json"
@@ -73,62 +101,6 @@ _VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 _ORGANISATION = ("OrganId", "OrganizationInCharge", "OrganName", "OrganAdd", "Email",
                  "Telephone", "Fax", "Website")  # fmt: skip
 _STAFF = ("Department", "Staff", "Mobile", "Email")
-
-
-class DocumentNotFound(TranslationError):
-    code = "DOCUMENT_NOT_FOUND"
-    status = 404
-    title = "Document not found"
-
-
-class UnknownRecipient(TranslationError):
-    code = "UNKNOWN_RECIPIENT"
-    status = 422
-    title = "No agency of the province has this organ id"
-
-
-class UnknownSender(TranslationError):
-    code = "UNKNOWN_SENDER"
-    status = 422
-    title = "The sender is not an agency of the province"
-
-
-class RecipientInOtherProvince(TranslationError):
-    code = "RECIPIENT_IN_OTHER_PROVINCE"
-    status = 422
-    title = "The agency belongs to another province"
-
-
-class IllegalStatusTransition(TranslationError):
-    code = "ILLEGAL_STATUS_TRANSITION"
-    status = 409
-    title = "This status cannot follow the delivery's current status"
-
-
-class NotAParty(TranslationError):
-    code = "NOT_A_PARTY"
-    status = 403
-    title = "The organisation neither sent nor received the document"
-
-
-class InvalidStatusRequest(TranslationError):
-    """The status report is not valid; `errors` lists why as `{loc, msg, type}`."""
-
-    code = "INVALID_STATUS_REQUEST"
-    status = 422
-    title = "The status report is not valid"
-
-
-class InvalidInboxQuery(TranslationError):
-    code = "INVALID_INBOX_QUERY"
-    status = 422
-    title = "The inbox query is not valid"
-
-
-class QlvbAnswerInvalid(TranslationError):
-    code = "QLVB_INVALID_RESPONSE"
-    status = 502
-    title = "The document system gave an answer that could not be read"
 
 
 class StatusReport(BaseModel):
@@ -215,7 +187,7 @@ class QlvbAdapter:
                 f"The document system answered HTTP {response.status} with ErrorCode "
                 f"{shown!r}, which this adapter does not expect."
             )
-        raise refusal(answer)
+        raise refusal(request.operation, answer)
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -299,6 +271,31 @@ def _status_request(request: CanonicalRequest, now: Callable[[], datetime]) -> S
     return _system_call("/updateStatus", body, "application/xml")
 
 
+def _inbound_document_request(
+    request: CanonicalRequest, _now: Callable[[], datetime]
+) -> SystemRequest:
+    """`/receiveEdoc`: the document exactly as the sender's province sent it."""
+    _require_xml(request)
+    parse_edxml(request.body)  # refused here, with the codec's rule, before any call
+    return _system_call("/receiveEdoc", request.body, "application/xml")
+
+
+def _inbound_status_request(
+    request: CanonicalRequest, _now: Callable[[], datetime]
+) -> SystemRequest:
+    """`/receiveStatus`: the status message exactly as the other province sent it."""
+    _require_xml(request)
+    parse_status(request.body)
+    return _system_call("/receiveStatus", request.body, "application/xml")
+
+
+def _require_xml(request: CanonicalRequest) -> None:
+    if _media_type(request) not in _XML:
+        raise UnsupportedMediaType(
+            "Send the edXML message (application/xml).", supported=list(_XML)
+        )
+
+
 def _unsupported(what: str) -> TranslationError:
     return UnsupportedMediaType(
         f"Send {what} (application/json) or as edXML (application/xml).",
@@ -319,14 +316,24 @@ def _system_call(path: str, body: bytes, content_type: str) -> SystemRequest:
 
 
 def _read_sent(_request: CanonicalRequest, answer: Mapping[str, Any]) -> CanonicalResponse:
+    return CanonicalResponse(202, {**_deliveries(answer), "duplicate": _duplicate(answer)})
+
+
+def _duplicate(answer: Mapping[str, Any]) -> bool:
     duplicate = answer.get("Duplicate")
     if not isinstance(duplicate, bool):
         raise QlvbAnswerInvalid("The document system's answer has no boolean Duplicate.")
-    return CanonicalResponse(202, {**_deliveries(answer), "duplicate": duplicate})
+    return duplicate
 
 
 def _read_status(_request: CanonicalRequest, answer: Mapping[str, Any]) -> CanonicalResponse:
     return CanonicalResponse(200, _deliveries(answer))
+
+
+def _read_inbound_status(
+    _request: CanonicalRequest, answer: Mapping[str, Any]
+) -> CanonicalResponse:
+    return CanonicalResponse(200, {**_deliveries(answer), "duplicate": _duplicate(answer)})
 
 
 def _deliveries(answer: Mapping[str, Any]) -> dict[str, Any]:
@@ -378,7 +385,7 @@ def _read_document(_request: CanonicalRequest, answer: Mapping[str, Any]) -> Can
     return CanonicalResponse(200, {"id": key, "document": document, "recipients": recipients})
 
 
-def _illegal(answer: Mapping[str, Any]) -> TranslationError:
+def _illegal(_operation: str, answer: Mapping[str, Any]) -> TranslationError:
     current = _status_code(answer.get("CurrentStatus"))
     allowed = _list(answer, "AllowedStatusCodes", items=str)
     for code in allowed:
@@ -396,31 +403,79 @@ def _organ_ids(answer: Mapping[str, Any]) -> list[str]:
     return [o for o in _list(answer, "OrganIds", items=str) if re.fullmatch(ORGAN_ID, o)]
 
 
-_REFUSALS: Mapping[tuple[int, str], Callable[[Mapping[str, Any]], TranslationError]] = {
-    (404, "DOCUMENT_NOT_FOUND"): lambda _: DocumentNotFound(
+def _unknown_organ(operation: str, answer: Mapping[str, Any]) -> TranslationError:
+    if operation == RECEIVE_STATUS:
+        return UnknownReporter(
+            "No agency has the reporting organ id.", organ_ids=_organ_ids(answer)
+        )
+    return UnknownRecipient(
+        "No agency of this province has the organ id.", organ_ids=_organ_ids(answer)
+    )
+
+
+def _unknown_sender(operation: str, answer: Mapping[str, Any]) -> TranslationError:
+    detail = (
+        "No agency of a province has the sender's organ id."
+        if operation == RECEIVE_DOCUMENT
+        else "The sender must be an agency of this province."
+    )
+    return UnknownSender(detail, organ_ids=_organ_ids(answer))
+
+
+# Why an agency of another province was refused, per operation (see the mock's OTHER_PROVINCE).
+_ELSEWHERE = {
+    SEND_DOCUMENT: "This province's document system cannot reach it over NDXP's document axis: "
+    "it has no access to the bus, or that province is not in the bus's topology.",
+    GET_INBOX: "Its inbox is its own province's.",
+    POST_STATUS: "Its statuses arrive over NDXP's document axis, not through this operation.",
+}
+
+
+def _other_province(operation: str, answer: Mapping[str, Any]) -> TranslationError:
+    return RecipientInOtherProvince(
+        f"The agency belongs to another province. {_ELSEWHERE.get(operation, '')}".strip(),
+        organ_ids=_organ_ids(answer),
+    )
+
+
+_REFUSALS: Mapping[tuple[int, str], Callable[[str, Mapping[str, Any]], TranslationError]] = {
+    (404, "DOCUMENT_NOT_FOUND"): lambda _o, _a: DocumentNotFound(
         "The province's document system holds no document with this id."
     ),
-    (422, "UNKNOWN_ORGAN"): lambda a: UnknownRecipient(
-        "No agency of this province has the organ id.", organ_ids=_organ_ids(a)
-    ),
-    (422, "UNKNOWN_SENDER"): lambda a: UnknownSender(
-        "The sender must be an agency of this province.", organ_ids=_organ_ids(a)
-    ),
-    (422, "OTHER_PROVINCE"): lambda a: RecipientInOtherProvince(
-        "The agency belongs to another province: cross-province delivery goes through NDXP's "
-        "document axis, which is not available yet.",
+    (422, "UNKNOWN_ORGAN"): _unknown_organ,
+    (422, "UNKNOWN_SENDER"): _unknown_sender,
+    (422, "OTHER_PROVINCE"): _other_province,
+    (422, "LOCAL_SENDER"): lambda _o, a: SenderInThisProvince(
+        "The sender is an agency of this province; other provinces' documents only arrive here.",
         organ_ids=_organ_ids(a),
     ),
+    (422, "NO_RECIPIENT_HERE"): lambda _o, a: NoRecipientInProvince(
+        "No To agency of the document belongs to this province.", organ_ids=_organ_ids(a)
+    ),
+    (422, "LOCAL_REPORTER"): lambda _o, a: ReporterInThisProvince(
+        "The reporting agency is of this province; other provinces' statuses only arrive here.",
+        organ_ids=_organ_ids(a),
+    ),
+    (422, "IDEMPOTENCY_KEY_REUSED"): lambda _o, _a: IdempotencyKeyReused(
+        "The Idempotency-Key was used before for another message."
+    ),
+    (400, "INVALID_IDEMPOTENCY_KEY"): lambda _o, _a: InvalidIdempotencyKey(
+        "The Idempotency-Key must be 1 to 200 visible ASCII characters."
+    ),
+    (503, "NOT_CONNECTED"): lambda _o, _a: AxisNotConnected(
+        "The province's document system has no access to the bus, so nothing can travel to or "
+        "from another province."
+    ),
     (409, "ILLEGAL_STATUS"): _illegal,
-    (403, "NOT_A_PARTY"): lambda _: NotAParty(
+    (403, "NOT_A_PARTY"): lambda _o, _a: NotAParty(
         "Only the document's sender and recipients may report its status."
     ),
     # The codec's own message names elements, never values; bounded all the same.
-    (422, "INVALID_EDXML"): lambda a: InvalidEdxml(
+    (422, "INVALID_EDXML"): lambda _o, a: InvalidEdxml(
         f"The document system refused the message: {str(a.get('ErrorDesc'))[:300]}",
         rule=r if isinstance(r := a.get("Rule"), str) and _RULE.fullmatch(r) else "refused",
     ),
-    (413, "TOO_LARGE"): lambda _: InvalidEdxml(
+    (413, "TOO_LARGE"): lambda _o, _a: InvalidEdxml(
         "The document system refused the message as too large.", rule="too_large"
     ),
 }
@@ -430,6 +485,8 @@ _OPERATIONS: Mapping[str, _Operation] = {
     GET_INBOX: _Operation(_inbox_request, _read_inbox),
     GET_DOCUMENT: _Operation(_document_request, _read_document),
     POST_STATUS: _Operation(_status_request, _read_status),
+    RECEIVE_DOCUMENT: _Operation(_inbound_document_request, _read_sent),
+    RECEIVE_STATUS: _Operation(_inbound_status_request, _read_inbound_status),
 }
 
 
@@ -543,7 +600,39 @@ CONTRACTS: Mapping[str, OperationContract] = {
             DocumentNotFound,
             IllegalStatusTransition,
             NotAParty,
+            RecipientInOtherProvince,
             InvalidStatusRequest,
+            InvalidEdxml,
+            UnsupportedMediaType,
+            AxisNotConnected,
+        ),
+    ),
+    RECEIVE_DOCUMENT: OperationContract(
+        SentDocument,
+        status=202,
+        request=EdxmlMessage,
+        request_media_types=_XML,
+        errors=(
+            InvalidEdxml,
+            UnknownSender,
+            SenderInThisProvince,
+            NoRecipientInProvince,
+            UnsupportedMediaType,
+            AxisNotConnected,
+        ),
+    ),
+    RECEIVE_STATUS: OperationContract(
+        InboundStatusRecorded,
+        request=EdxmlMessage,
+        request_media_types=_XML,
+        errors=(
+            DocumentNotFound,
+            IllegalStatusTransition,
+            NotAParty,
+            UnknownReporter,
+            ReporterInThisProvince,
+            IdempotencyKeyReused,
+            InvalidIdempotencyKey,
             InvalidEdxml,
             UnsupportedMediaType,
         ),

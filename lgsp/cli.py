@@ -144,7 +144,9 @@ def _print_banner(bus: Any) -> None:
     provinces = [i for i in bus.instances.values() if i.spec.kind == "province"]
     if provinces:
         first = provinces[0]
-        found = samples(first.spec, settings, count=SAMPLE_CITIZENS)
+        found = samples(
+            first.spec, settings, count=SAMPLE_CITIZENS, provinces=bus.topology.provinces
+        )
         lines.append(f"  Sample identifiers in {first.spec.title} (seed {settings.seed}):")
         lines += [f"    {kind:<10} {' '.join(values)}" for kind, values in found.items()]
         cccd = found.get("cccd", ["<cccd>"])[0]

@@ -104,7 +104,16 @@ SEEDED_PROVINCES = (
 
 DEFAULT_TOPOLOGY = Topology(
     instances=(
-        InstanceSpec(name="ndxp", kind="national", title="NDXP — national data exchange platform"),
+        InstanceSpec(
+            name="ndxp",
+            kind="national",
+            title="NDXP — national data exchange platform",
+            systems=(
+                SystemSpec(name="csdlqgdc"),
+                SystemSpec(name="dvcqg"),
+                SystemSpec(name="vdxp"),
+            ),
+        ),
         *(
             InstanceSpec(
                 name=name,

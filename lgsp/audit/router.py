@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
 from lgsp.audit.repository import AuditRepository
-from lgsp.deps import AdminDep, InstanceDep, SessionDep, SettingsDep
+from lgsp.deps import AdminDep, BusDep, InstanceDep, SessionDep
 from lgsp.errors import AccessDenied, InvalidRequest, InvalidToken, problem_responses
 from lgsp.routing.systems import samples
 
@@ -46,14 +46,12 @@ class Samples(BaseModel):
 @router.get(
     "/samples", response_model=Samples, responses=problem_responses(InvalidToken, AccessDenied)
 )
-async def sample_identifiers(
-    _admin: AdminDep, instance: InstanceDep, settings: SettingsDep
-) -> Samples:
+async def sample_identifiers(_admin: AdminDep, instance: InstanceDep, bus: BusDep) -> Samples:
     """Valid identifiers from this instance's seeded data, to try the services with."""
-    return Samples(
-        instance=instance.spec.name,
-        samples=samples(instance.spec, settings, count=SAMPLE_COUNT),
+    found = samples(
+        instance.spec, bus.settings, count=SAMPLE_COUNT, provinces=bus.topology.provinces
     )
+    return Samples(instance=instance.spec.name, samples=found)
 
 
 class AuditTrail(BaseModel):

@@ -21,13 +21,18 @@ from lgsp.routing.transports import HttpTransport, InProcessTransport, SystemTra
 from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec, SystemSpec
 from mocks.config import SystemConfig
+from mocks.csdlqgdc.app import create_app as create_csdlqgdc_app
+from mocks.csdlqgdc.app import sample_numbers as national_citizen_samples
 from mocks.dancu.app import create_app as create_dancu_app
 from mocks.dancu.seed import generate_citizens
 from mocks.dvc.agencies import AGENCIES, provincial_procedure_code
 from mocks.dvc.app import create_app as create_dvc_app
 from mocks.dvc.procedures import PROCEDURES
 from mocks.dvc.seed import seeded_dossier_codes
+from mocks.dvcqg.app import create_app as create_dvcqg_app
+from mocks.dvcqg.seed import sample_dossiers as national_dossier_samples
 from mocks.qlvb.app import create_app as create_qlvb_app
+from mocks.vdxp.app import create_app as create_vdxp_app
 
 MockFactory = Callable[[SystemConfig, httpx.AsyncBaseTransport | None], FastAPI]
 SampleSource = Callable[[SystemConfig, int], dict[str, list[str]]]
@@ -74,10 +79,25 @@ MOCK_SYSTEMS: dict[str, MockSystem] = {
     "dancu": MockSystem(lambda config, _bus: create_dancu_app(config), samples=_citizen_samples),
     "dvc": MockSystem(
         lambda config, bus: create_dvc_app(config, bus_transport=bus),
-        bus_rights={"dancu": "POST"},  # verifies applicants in the citizen database
+        # verifies applicants in the citizen database; syncs every status change to DVCQG
+        bus_rights={"dancu": "POST", "dvcqg": "POST"},
         samples=_dvc_samples,
     ),
-    "qlvb": MockSystem(lambda config, _bus: create_qlvb_app(config), samples=_organisation_samples),
+    "qlvb": MockSystem(
+        lambda config, _bus: create_qlvb_app(config),
+        bus_rights={"vdxp": "POST"},  # documents and statuses for other provinces
+        samples=_organisation_samples,
+    ),
+    "csdlqgdc": MockSystem(
+        lambda config, _bus: create_csdlqgdc_app(config), samples=national_citizen_samples
+    ),
+    "dvcqg": MockSystem(
+        lambda config, _bus: create_dvcqg_app(config), samples=national_dossier_samples
+    ),
+    "vdxp": MockSystem(
+        lambda config, _bus: create_vdxp_app(config),
+        bus_rights={"qlvb": "POST"},  # hands documents and statuses to the recipient's province
+    ),
 }
 
 
@@ -97,10 +117,16 @@ def mock_config(
     )
 
 
-def samples(instance: InstanceSpec, settings: Settings, *, count: int) -> dict[str, list[str]]:
+def samples(
+    instance: InstanceSpec,
+    settings: Settings,
+    *,
+    count: int,
+    provinces: dict[str, str] | None = None,
+) -> dict[str, list[str]]:
     """Valid identifiers from the seeded data of every mock system the instance owns."""
     found: dict[str, list[str]] = {}
-    config = mock_config(instance, settings)
+    config = mock_config(instance, settings, provinces)
     for system in instance.systems:
         mock = MOCK_SYSTEMS.get(system.name)
         if system.url is None and mock is not None and mock.samples is not None:

@@ -18,6 +18,9 @@ verified, `data.TruongKhongKhop`; unknown `HanhDong`, `data.DanhSachHanhDong`); 
 INVALID_STATE (`data.TrangThaiHoSo`, `data.HanhDongHopLe`); 502 "502" / 504 "504" (the citizen
 check through the bus failed / timed out: nothing filed); 503 "503" (no dossier number left).
 "409", "502", "503" and "504" are mock additions to the NGSP list.
+
+With a client on its LGSP (`config.bus_client_id`), every status change, the filing included,
+queues its sync to the national portal in the change's own transaction (`sync.py`).
 """
 
 from __future__ import annotations
@@ -27,16 +30,20 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
+from uuid import uuid4
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.cccd import InvalidCccd, parse_cccd
 from adapters.dates import parse_ddmmyyyy
+from lgsp.outbox.models import OutboxMessage
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase, open_mock_database
 from mocks.dvc.agencies import PROVINCES, provincial_procedure_code, receiving_agency
@@ -44,11 +51,12 @@ from mocks.dvc.citizen_check import CitizenCheck, CitizenCheckUnavailable
 from mocks.dvc.codes import DossierSequenceExhausted
 from mocks.dvc.deadlines import VIETNAM_TIME, to_vietnam_time
 from mocks.dvc.lifecycle import Action, DossierStatus, IllegalTransition, UnknownAction, transition
-from mocks.dvc.models import DvcBase
+from mocks.dvc.models import Dossier, DvcBase
 from mocks.dvc.procedures import BY_CODE, MAX_PAGE_SIZE, Procedure, search_procedures
 from mocks.dvc.schemas import LEVELS, NopHoSo, XuLyHoSo, dossier_json, procedure_json
 from mocks.dvc.seed import seed_dossiers
 from mocks.dvc.store import DossierStore, Filing, Step
+from mocks.dvc.sync import enqueue_sync
 
 STATE_KEY = "dvc"
 BUS_TIMEOUT = httpx.Timeout(8.0)
@@ -75,6 +83,8 @@ class DvcState:
     database: MockDatabase
     citizens: CitizenCheck
     now: Callable[[], datetime]
+    sync_client_id: str | None = None
+    """The portal's client on its LGSP, on whose behalf syncs to DVCQG are queued; None: none."""
 
 
 class _EnvelopeError(Exception):
@@ -179,6 +189,7 @@ async def file_dossier(
         except DossierSequenceExhausted:
             raise _EnvelopeError(503, "503", "DOSSIER_NUMBERS_EXHAUSTED") from None
         dossier = await store.file(filing, code=code, at=now)
+        await _queue_sync(session, state, dossier, x_request_id)
         await session.commit()
     return _ok(dossier_json(dossier, province_code=state.province_code), status=201)
 
@@ -215,7 +226,12 @@ async def get_dossier(ma_ho_so: str, state: StateDep) -> JSONResponse:
     "/hoso/{ma_ho_so}/tientrinh",
     responses={**_ERRORS, 409: {"description": 'error_code "409" INVALID_STATE'}},
 )
-async def record_step(ma_ho_so: str, step: XuLyHoSo, state: StateDep) -> JSONResponse:
+async def record_step(
+    ma_ho_so: str,
+    step: XuLyHoSo,
+    state: StateDep,
+    x_request_id: Annotated[str | None, Header(max_length=128)] = None,
+) -> JSONResponse:
     """Take one lifecycle step (`lifecycle.Action`) and append its `TienTrinh` entry.
 
     The dossier is read under a lock, so of two steps sent at once the second is checked
@@ -239,8 +255,26 @@ async def record_step(ma_ho_so: str, step: XuLyHoSo, state: StateDep) -> JSONRes
         by = Step(step.nguoi_xu_ly, step.chuc_danh, step.phong_ban)
         processing_days = BY_CODE[dossier.procedure_code].processing_days
         await store.record(dossier, record, by, processing_days=processing_days)
+        await _queue_sync(session, state, dossier, x_request_id)
         await session.commit()
     return _ok(dossier_json(dossier, province_code=state.province_code))
+
+
+async def _queue_sync(
+    session: AsyncSession, state: DvcState, dossier: Dossier, request_id: str | None
+) -> None:
+    """Queue the change's sync to DVCQG in its transaction; a portal without a client cannot."""
+    if state.sync_client_id is None:
+        return
+    await enqueue_sync(
+        session,
+        dossier,
+        province_code=state.province_code,
+        instance=state.instance,
+        client_id=state.sync_client_id,
+        request_id=request_id or uuid4().hex,
+        now=state.now(),
+    )
 
 
 def _procedure(ma_tthc: str, province_code: str) -> Procedure:
@@ -299,6 +333,8 @@ def create_app(
             database = await stack.enter_async_context(
                 open_mock_database(config.database_url, DvcBase.metadata)
             )
+            if config.bus_client_id is not None:
+                await _ensure_outbox(database)
             await _seed(database, config, province_code)
             http = None
             if config.bus_url is not None:
@@ -316,7 +352,15 @@ def create_app(
                 client_secret=secret.get_secret_value() if secret is not None else None,
                 now=clock,
             )
-            yield {STATE_KEY: DvcState(config.instance, province_code, database, citizens, clock)}
+            state = DvcState(
+                config.instance,
+                province_code,
+                database,
+                citizens,
+                clock,
+                sync_client_id=config.bus_client_id,
+            )
+            yield {STATE_KEY: state}
 
     app = FastAPI(
         title=f"Mock public-service portal ({config.province_name or province_code})",
@@ -326,6 +370,21 @@ def create_app(
     _install_error_handlers(app)
     app.include_router(router)
     return app
+
+
+async def _ensure_outbox(database: MockDatabase) -> None:
+    """Create the bus's outbox table if the database lacks it (the bus creates it too).
+
+    Syncs are queued where the bus's worker reads them, so the portal must share the bus's
+    database; mounted in the bus it does, and the table exists. Run on its own beside a bus
+    on one PostgreSQL (docker-compose), the portal may start first: creating the table then
+    lets it queue from its first request instead of failing every change.
+    """
+    table = OutboxMessage.__table__
+    if not isinstance(table, Table):  # pragma: no cover - a declarative class maps a Table
+        raise TypeError("the outbox is not a table")
+    async with database.engine.begin() as conn:
+        await conn.run_sync(lambda sync: table.create(sync, checkfirst=True))
 
 
 async def _seed(database: MockDatabase, config: SystemConfig, province_code: str) -> None:

@@ -3,7 +3,7 @@
 Applicants are citizens of the province's mock citizen database (`mocks.dancu.seed`), drawn from
 the first `population` of them with the same seed, so each seeded applicant verifies through
 the bus. Every dossier reaches its status by the lifecycle's own steps (`lifecycle.transition`,
-`DossierStore.record`), so its dates and history are what the HTTP API would have written. The
+`store.append_step`), so its dates and history are what the HTTP API would have written. The
 timeline is fixed, not taken from the clock: seeding twice gives the same dossiers to the byte.
 """
 
@@ -17,11 +17,12 @@ from datetime import date, datetime, time, timedelta
 from adapters.dates import parse_ddmmyyyy
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.dvc.agencies import receiving_agency
-from mocks.dvc.codes import next_dossier_code
+from mocks.dvc.codes import DossierCode, next_dossier_code
 from mocks.dvc.deadlines import VIETNAM_TIME, add_working_days
 from mocks.dvc.lifecycle import Action, DossierStatus, transition
+from mocks.dvc.models import Dossier
 from mocks.dvc.procedures import PROCEDURES, Procedure
-from mocks.dvc.store import DossierStore, Filing, Step
+from mocks.dvc.store import DossierStore, Filing, Step, append_step, new_dossier
 
 logger = logging.getLogger(__name__)
 
@@ -118,10 +119,27 @@ def seeded_dossier_codes(*, province_code: str, seed: int, population: int) -> l
     ]
 
 
+def seeded_dossiers(
+    *, instance: str, province_code: str, seed: int, population: int
+) -> list[Dossier]:
+    """The dossiers `seed_dossiers` writes to an empty database, built in memory (no session).
+
+    The national portal (`mocks.dvcqg`) starts out knowing these, as if each had been synced.
+    """
+    return [
+        _build(instance, item, next_dossier_code(item.agency_id, item.day, None))
+        for item in plan_dossiers(province_code=province_code, seed=seed, population=population)
+    ]
+
+
 async def seed_dossiers(
     store: DossierStore, *, province_code: str, seed: int, population: int
 ) -> int:
-    """File the demo dossiers unless the instance has some already; how many were filed."""
+    """File the demo dossiers unless the instance has some already; how many were filed.
+
+    Seeding is history, not a change: nothing is queued for the national portal, which knows
+    these dossiers from the same seed (`seeded_dossiers`).
+    """
     if await store.count():
         return 0
     planned = plan_dossiers(province_code=province_code, seed=seed, population=population)
@@ -129,31 +147,34 @@ async def seed_dossiers(
         logger.warning("no adult citizen to seed dossiers for province %s", province_code)
         return 0
     for item in planned:
-        applicant, procedure = item.applicant, item.procedure
-        filing = Filing(
-            procedure_code=procedure.code,
-            agency_id=item.agency_id,
-            applicant_name=applicant.ho_va_ten,
-            applicant_birth_date=parse_ddmmyyyy(applicant.ngay_thang_nam_sinh),
-            applicant_id_number=applicant.so_dinh_danh,
-            summary=f"{procedure.name} (hồ sơ mẫu, trạng thái {int(item.status)})",
-            email=None,
-            phone=item.phone,
-            form_data={"GhiChu": "Dữ liệu mẫu"},
-            attachments=(),
-        )
-        code = await store.allocate_code(filing.agency_id, item.day)
-        dossier = await store.file(filing, code=code, at=item.filed_at)
-        at = item.filed_at
-        for action in item.path:
-            at = _next_step_time(at)
-            step = transition(
-                DossierStatus(dossier.status), action, actor=_actor(action, applicant).actor, at=at
-            )
-            await store.record(
-                dossier, step, _actor(action, applicant), processing_days=procedure.processing_days
-            )
+        code = await store.allocate_code(item.agency_id, item.day)
+        await store.add(_build(store.instance, item, code))
     return len(planned)
+
+
+def _build(instance: str, item: PlannedDossier, code: DossierCode) -> Dossier:
+    """One planned dossier filed and taken along its path by the lifecycle's own steps."""
+    applicant, procedure = item.applicant, item.procedure
+    filing = Filing(
+        procedure_code=procedure.code,
+        agency_id=item.agency_id,
+        applicant_name=applicant.ho_va_ten,
+        applicant_birth_date=parse_ddmmyyyy(applicant.ngay_thang_nam_sinh),
+        applicant_id_number=applicant.so_dinh_danh,
+        summary=f"{procedure.name} (hồ sơ mẫu, trạng thái {int(item.status)})",
+        email=None,
+        phone=item.phone,
+        form_data={"GhiChu": "Dữ liệu mẫu"},
+        attachments=(),
+    )
+    dossier = new_dossier(instance, filing, code=code, at=item.filed_at)
+    at = item.filed_at
+    for action in item.path:
+        at = _next_step_time(at)
+        by = _actor(action, applicant)
+        step = transition(DossierStatus(dossier.status), action, actor=by.actor, at=at)
+        append_step(dossier, step, by, processing_days=procedure.processing_days)
+    return dossier
 
 
 def _adults(citizens: list[CitizenRecord]) -> list[CitizenRecord]:

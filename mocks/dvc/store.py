@@ -71,6 +71,10 @@ class DossierStore:
         self._session = session
         self._instance = instance
 
+    @property
+    def instance(self) -> str:
+        return self._instance
+
     async def count(self) -> int:
         statement = select(func.count()).where(Dossier.instance == self._instance)
         return (await self._session.execute(statement)).scalar_one()
@@ -93,48 +97,15 @@ class DossierStore:
 
     async def file(self, filing: Filing, *, code: DossierCode, at: datetime) -> Dossier:
         """Store a new dossier in status 1 with its files and the filing's progress entry."""
-        dossier = Dossier(
-            instance=self._instance,
-            code=str(code),
-            procedure_code=filing.procedure_code,
-            agency_id=filing.agency_id,
-            applicant_name=filing.applicant_name,
-            applicant_birth_date=filing.applicant_birth_date,
-            applicant_id_number=filing.applicant_id_number,
-            summary=filing.summary,
-            email=filing.email,
-            phone=filing.phone,
-            form_data=filing.form_data,
-            status=int(DossierStatus.NEW),
-            submitted_at=at,
-            progress=[
-                ProgressEntry(
-                    position=1,
-                    action=SUBMIT,
-                    actor=filing.applicant_name,
-                    title="Chủ hồ sơ",
-                    department="",
-                    note="Nộp hồ sơ trực tuyến",
-                    status=int(DossierStatus.NEW),
-                    at=at,
-                    started_at=at,
-                    due_at=None,
-                )
-            ],
-            attachments=[
-                Attachment(
-                    position=index,
-                    name=item.name,
-                    content_type=item.content_type,
-                    size_bytes=item.size_bytes,
-                    sha256=item.sha256,
-                )
-                for index, item in enumerate(filing.attachments, start=1)
-            ],
-        )
+        dossier = new_dossier(self._instance, filing, code=code, at=at)
         self._session.add(dossier)
         await self._session.flush()
         return dossier
+
+    async def add(self, dossier: Dossier) -> None:
+        """Store a dossier built in memory (`new_dossier`, `append_step`) with its history."""
+        self._session.add(dossier)
+        await self._session.flush()
 
     async def get(self, code: str, *, for_update: bool = False) -> Dossier | None:
         """One dossier with its history and files; `for_update` locks it until commit."""
@@ -170,24 +141,78 @@ class DossierStore:
         self, dossier: Dossier, step: TransitionRecord, by: Step, *, processing_days: int
     ) -> None:
         """Apply a checked step: new status, the dates it sets, and its progress entry."""
-        started_at = dossier.progress[-1].at if dossier.progress else dossier.submitted_at
-        apply_dates(dossier, step, processing_days=processing_days)
-        dossier.status = int(step.to_status)
-        dossier.progress.append(
-            ProgressEntry(
-                position=len(dossier.progress) + 1,
-                action=step.action,
-                actor=by.actor,
-                title=by.title,
-                department=by.department,
-                note=step.note or step.to_status.vietnamese_name,
-                status=int(step.to_status),
-                at=step.at,
-                started_at=started_at,
-                due_at=dossier.due_at,
-            )
-        )
+        append_step(dossier, step, by, processing_days=processing_days)
         await self._session.flush()
+
+
+def new_dossier(instance: str, filing: Filing, *, code: DossierCode, at: datetime) -> Dossier:
+    """A dossier in status 1 with its files and the filing's entry, not yet in any session.
+
+    Pure, like `append_step`: the seed builds the same dossiers without a database, so that the
+    national portal can know what the provinces' portals were seeded with (`seeded_dossiers`).
+    """
+    return Dossier(
+        instance=instance,
+        code=str(code),
+        procedure_code=filing.procedure_code,
+        agency_id=filing.agency_id,
+        applicant_name=filing.applicant_name,
+        applicant_birth_date=filing.applicant_birth_date,
+        applicant_id_number=filing.applicant_id_number,
+        summary=filing.summary,
+        email=filing.email,
+        phone=filing.phone,
+        form_data=filing.form_data,
+        status=int(DossierStatus.NEW),
+        submitted_at=at,
+        progress=[
+            ProgressEntry(
+                position=1,
+                action=SUBMIT,
+                actor=filing.applicant_name,
+                title="Chủ hồ sơ",
+                department="",
+                note="Nộp hồ sơ trực tuyến",
+                status=int(DossierStatus.NEW),
+                at=at,
+                started_at=at,
+                due_at=None,
+            )
+        ],
+        attachments=[
+            Attachment(
+                position=index,
+                name=item.name,
+                content_type=item.content_type,
+                size_bytes=item.size_bytes,
+                sha256=item.sha256,
+            )
+            for index, item in enumerate(filing.attachments, start=1)
+        ],
+    )
+
+
+def append_step(
+    dossier: Dossier, step: TransitionRecord, by: Step, *, processing_days: int
+) -> None:
+    """Apply a checked step to `dossier` in memory: status, dates and a new progress entry."""
+    started_at = dossier.progress[-1].at if dossier.progress else dossier.submitted_at
+    apply_dates(dossier, step, processing_days=processing_days)
+    dossier.status = int(step.to_status)
+    dossier.progress.append(
+        ProgressEntry(
+            position=len(dossier.progress) + 1,
+            action=step.action,
+            actor=by.actor,
+            title=by.title,
+            department=by.department,
+            note=step.note or step.to_status.vietnamese_name,
+            status=int(step.to_status),
+            at=step.at,
+            started_at=started_at,
+            due_at=dossier.due_at,
+        )
+    )
 
 
 def apply_dates(dossier: Dossier, step: TransitionRecord, *, processing_days: int) -> None:

@@ -9,6 +9,9 @@ the exchange is store-and-forward (DOMAIN.md §2.4, knobstick `contentSha256`), 
 recipient must get the sender's bytes, XML-DSig `Signature` included, which the codec would
 drop (adapters/edxml.py). The few fields listings need (sender, number, subject, …) are copied
 into columns when the message is validated.
+
+A delivery to an agency of another province is kept at the sender too (`remote_instance`):
+the document left through the national axis, and that recipient's statuses come back to it.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ ORGAN_ID_LENGTH = 16  # 000.00.00.H33 (DOMAIN.md §8.2) is 13
 MAX_CODE_NUMBER = 20
 MAX_CODE_NOTATION = 100
 MAX_DOCUMENT_ID = 160  # organ id, date, number and notation with their separators
+INSTANCE_LENGTH = 64
 
 
 class QlvbBase(DeclarativeBase):
@@ -57,7 +61,7 @@ class Document(QlvbBase):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    instance: Mapped[str] = mapped_column(String(64))
+    instance: Mapped[str] = mapped_column(String(INSTANCE_LENGTH))
     doc_id: Mapped[str] = mapped_column(String(36))  # the VDXP DocId this mock assigns
     document_id: Mapped[str] = mapped_column(String(MAX_DOCUMENT_ID))  # edXML DocumentId
     sender: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))  # From/OrganId
@@ -74,6 +78,10 @@ class Document(QlvbBase):
 class Delivery(QlvbBase):
     """The document at one recipient, with that recipient's current edXML status.
 
+    `remote_instance` names the province (bus instance) of a recipient of another province: the
+    document went there over the national axis, and its status (None while in transit) is what
+    that province reported back. Such a delivery is in no inbox here.
+
     `version` makes the ORM refuse an update that raced another (`version_id_col`); the store
     also locks the row, so the guard is a second line, not the mechanism.
     """
@@ -86,8 +94,9 @@ class Delivery(QlvbBase):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_pk: Mapped[int] = mapped_column(ForeignKey("qlvb_document.id", ondelete="CASCADE"))
-    instance: Mapped[str] = mapped_column(String(64))
+    instance: Mapped[str] = mapped_column(String(INSTANCE_LENGTH))
     recipient: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))  # To/OrganId
+    remote_instance: Mapped[str | None] = mapped_column(String(INSTANCE_LENGTH))
     status: Mapped[str | None] = mapped_column(String(2))  # StatusCode; None before 01
     before_recall: Mapped[str | None] = mapped_column(String(2))  # resumed on 16
     delivered_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -113,7 +122,7 @@ class StatusEntry(QlvbBase):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     delivery_id: Mapped[int] = mapped_column(ForeignKey("qlvb_delivery.id", ondelete="CASCADE"))
-    instance: Mapped[str] = mapped_column(String(64))
+    instance: Mapped[str] = mapped_column(String(INSTANCE_LENGTH))
     position: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(2))  # StatusCode
     description: Mapped[str | None] = mapped_column(Text)  # Description
@@ -121,4 +130,21 @@ class StatusEntry(QlvbBase):
     staff_info: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # StaffInfo
     reported_by: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))  # From/OrganId
     addressee: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InboundKey(QlvbBase):
+    """An `Idempotency-Key` of a message from another province, kept once it was applied.
+
+    Written in the transaction that applies the message, so a key is here exactly when its
+    message took effect; `content_sha256` tells a redelivery from a key reused for another body.
+    """
+
+    __tablename__ = "qlvb_inbound_key"
+    __table_args__ = (UniqueConstraint("instance", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance: Mapped[str] = mapped_column(String(INSTANCE_LENGTH))
+    key: Mapped[str] = mapped_column(String(200))
+    content_sha256: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)

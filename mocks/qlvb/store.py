@@ -7,7 +7,9 @@ Concurrency is the database's job, not the app's:
 - a status report reads the document's deliveries `FOR UPDATE` (a row lock on PostgreSQL;
   on SQLite the app's `BEGIN IMMEDIATE` already holds off every other writer), so two reports
   on one delivery run one after the other and the second is checked against the first's
-  result. The deliveries' version column catches any path that forgot the lock.
+  result. The deliveries' version column catches any path that forgot the lock;
+- a message from another province records its `Idempotency-Key` inside a SAVEPOINT first; the
+  unique key (instance, key) makes a concurrent redelivery wait for, then find, the first.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +40,7 @@ from mocks.qlvb.models import (
     MAX_DOCUMENT_ID,
     Delivery,
     Document,
+    InboundKey,
     StatusEntry,
 )
 
@@ -48,7 +51,11 @@ _DOC_ID_NAMESPACE = uuid.UUID("5b0c1c1e-6f1d-4a52-9a47-0d6c1b0e4a10")
 
 @dataclass(frozen=True)
 class NewDocument:
-    """A validated edXML document and what listings need from it."""
+    """A validated edXML document and what listings need from it.
+
+    `remote` maps each recipient of another province to that province's bus instance: the
+    document leaves for it over the national axis (`Delivery.remote_instance`).
+    """
 
     doc_id: str
     document_id: str
@@ -60,6 +67,7 @@ class NewDocument:
     edxml: bytes
     content_sha256: str
     recipients: tuple[str, ...]
+    remote: Mapping[str, str] = field(default_factory=dict)
 
 
 def describe_document(instance: str, edxml: bytes, document: Mapping[str, Any]) -> NewDocument:
@@ -108,6 +116,14 @@ class Sent:
     document: Document
     deliveries: list[Delivery]
     duplicate: bool
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A status applied: every delivery of the document, and each entry the report added."""
+
+    deliveries: list[Delivery]
+    added: list[tuple[Delivery, StatusEntry]]
 
 
 @dataclass(frozen=True)
@@ -165,6 +181,7 @@ class DocumentStore:
                         document_pk=document.id,
                         instance=self._instance,
                         recipient=recipient,
+                        remote_instance=new.remote.get(recipient),
                         delivered_at=at,
                         updated_at=at,
                     )
@@ -210,7 +227,7 @@ class DocumentStore:
             found[entry.delivery_id].append(entry)
         return found
 
-    async def report(self, document: Document, report: Report, *, at: datetime) -> list[Delivery]:
+    async def report(self, document: Document, report: Report, *, at: datetime) -> Reported:
         """Apply one status message; IllegalStatusTransition or NotAParty leave nothing written.
 
         A recipient's code applies to its own delivery. The sender's recall request (13) is
@@ -236,34 +253,76 @@ class DocumentStore:
                                     report.code, role))
             for delivery in targets
         ]  # fmt: skip
+        added = []
         for delivery, state in changes:
             position = await self._session.scalar(
                 select(func.count()).where(StatusEntry.delivery_id == delivery.id)
             )
             delivery.status, delivery.before_recall = state.status, state.before_recall
             delivery.updated_at = at
-            self._session.add(
-                StatusEntry(
-                    delivery_id=delivery.id,
-                    instance=self._instance,
-                    position=(position or 0) + 1,
-                    status=report.code,
-                    description=report.description,
-                    timestamp=report.timestamp,
-                    staff_info=report.staff_info,
-                    reported_by=report.reporter,
-                    addressee=delivery.recipient if role == "sender" else document.sender,
-                    received_at=at,
-                )
+            entry = StatusEntry(
+                delivery_id=delivery.id,
+                instance=self._instance,
+                position=(position or 0) + 1,
+                status=report.code,
+                description=report.description,
+                timestamp=report.timestamp,
+                staff_info=report.staff_info,
+                reported_by=report.reporter,
+                addressee=delivery.recipient if role == "sender" else document.sender,
+                received_at=at,
             )
+            self._session.add(entry)
+            added.append((delivery, entry))
         await self._session.flush()
-        return deliveries
+        return Reported(deliveries, added)
+
+    async def recorded(self, document: Document, report: Report) -> bool:
+        """Whether the document already has this status message: same reporter, code and time.
+
+        The Timestamp is the reporter's (DOMAIN.md §3.4), so a message delivered twice matches
+        while a second recall (13 again, later) does not.
+        """
+        statement = (
+            select(func.count())
+            .select_from(StatusEntry)
+            .join(Delivery, StatusEntry.delivery_id == Delivery.id)
+            .where(
+                Delivery.document_pk == document.id,
+                StatusEntry.reported_by == report.reporter,
+                StatusEntry.status == report.code,
+                StatusEntry.timestamp == report.timestamp,
+            )
+        )
+        return await self._count(statement) > 0
+
+    async def remember_key(
+        self, key: str, content_sha256: str, *, at: datetime
+    ) -> InboundKey | None:
+        """Record an inbound message's key; the record already there if it was seen before."""
+        try:
+            async with self._session.begin_nested():
+                record = InboundKey(
+                    instance=self._instance, key=key, content_sha256=content_sha256, received_at=at
+                )
+                self._session.add(record)
+                await self._session.flush()
+        except IntegrityError:
+            statement = select(InboundKey).where(
+                InboundKey.instance == self._instance, InboundKey.key == key
+            )
+            return (await self._session.execute(statement)).scalar_one()
+        return None
 
     async def inbox(
         self, recipient: str, *, page: int, size: int
     ) -> tuple[int, list[tuple[Delivery, Document]]]:
         """The documents delivered to `recipient`, newest first, without their edXML."""
-        where = (Delivery.instance == self._instance, Delivery.recipient == recipient)
+        where = (
+            Delivery.instance == self._instance,
+            Delivery.recipient == recipient,
+            Delivery.remote_instance.is_(None),  # gone to another province: in no inbox here
+        )
         total = await self._count(select(func.count()).select_from(Delivery).where(*where))
         statement = (
             select(Delivery, Document)

@@ -11,6 +11,12 @@ import httpx
 import pytest
 
 from mocks.dancu.seed import generate_citizens
+from tests.e2e.test_national_flows import (
+    RECIPIENT,
+    cross_province_document,
+    eventually,
+    recipient_status,
+)
 from tests.fixtures.bus import bearer
 from tests.fixtures.processes import free_port, start_lgsp, stop, wait_ready
 
@@ -31,11 +37,11 @@ class Deployment:
         path = "/ndxp" if instance == "ndxp" else f"/lgsp/{instance}"
         return f"http://127.0.0.1:{self.ports[instance]}{path}"
 
-    def start(self, instance: str) -> subprocess.Popen[bytes]:
+    def start(self, instance: str, *, data_dir: Path | None = None) -> subprocess.Popen[bytes]:
         argv = ["serve", "--instance", instance, "--port", str(self.ports[instance])]
         if instance != "ndxp":
             argv += ["--ndxp-url", self.base("ndxp")]
-        data_dir = self.root / instance
+        data_dir = data_dir or self.root / instance
         self.processes[instance] = start_lgsp(
             [*argv, "--data-dir", str(data_dir)],
             env={
@@ -61,6 +67,7 @@ def topology_text(ports: dict[str, int]) -> str:
 name = "ndxp"
 kind = "national"
 title = "NDXP"
+systems = [{{name = "csdlqgdc"}}, {{name = "dvcqg"}}, {{name = "vdxp"}}]
 
 [[instances]]
 name = "kiengiang"
@@ -147,3 +154,111 @@ async def test_a_province_reads_another_provinces_citizen_across_three_processes
         "ndxp": [("inbound", "lgsp-kiengiang", "ndxp"), ("forward", "ndxp", "tiengiang")],
         "tiengiang": [("inbound", "ndxp", "tiengiang"), ("upstream", "tiengiang", "dancu")],
     }
+
+
+async def test_a_province_looks_up_a_citizen_in_the_national_database_of_another_process(
+    ready: Deployment,
+) -> None:
+    cccd = generate_citizens(province_code="82", seed=SEED, count=1)[0].so_dinh_danh
+    async with httpx.AsyncClient(timeout=30) as http:
+        kiengiang = ready.base("kiengiang")
+        national = await http.get(
+            f"{kiengiang}/csdlqgdc/v1/citizens/{cccd}",
+            headers=bearer(await token(http, kiengiang)),
+        )
+
+    assert national.status_code == 200, national.text
+    assert national.json()["cccd"] == cccd
+
+
+async def test_a_document_and_its_status_traces_cross_three_processes(ready: Deployment) -> None:
+    kiengiang, tiengiang = ready.base("kiengiang"), ready.base("tiengiang")
+    async with httpx.AsyncClient(timeout=30) as http:
+        kg_auth = bearer(await token(http, kiengiang))
+        tg_auth = bearer(await token(http, tiengiang))
+        sent = await http.post(
+            f"{kiengiang}/qlvb/v1/documents", json=cross_province_document("901"), headers=kg_auth
+        )
+        assert sent.status_code == 202, sent.text
+        document_id = sent.json()["id"]
+
+        await eventually(
+            lambda: http.get(
+                f"{tiengiang}/qlvb/v1/documents/inbox",
+                params={"organ_id": RECIPIENT},
+                headers=tg_auth,
+            ),
+            lambda r: any(d["id"] == document_id for d in r.json()["items"]),
+        )
+        reported = await http.post(
+            f"{tiengiang}/qlvb/v1/documents/{document_id}/status",
+            json={"organ_id": RECIPIENT, "status_code": "01"},
+            headers=tg_auth,
+        )
+        assert reported.status_code == 200, reported.text
+        at_sender = await eventually(
+            lambda: http.get(f"{kiengiang}/qlvb/v1/documents/{document_id}", headers=kg_auth),
+            lambda r: recipient_status(r.json()) == "01",
+        )
+
+    assert recipient_status(at_sender.json()) == "01"
+
+
+async def test_with_ndxp_down_calls_fail_clearly_and_documents_wait_then_arrive(
+    ready: Deployment,
+) -> None:
+    """Runs last in this module: it stops NDXP and starts it again."""
+    kiengiang, tiengiang = ready.base("kiengiang"), ready.base("tiengiang")
+    stop(ready.processes["ndxp"])
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            kg_auth = bearer(await token(http, kiengiang))
+            cccd = generate_citizens(province_code="82", seed=SEED, count=1)[0].so_dinh_danh
+            lookup = await http.get(f"{kiengiang}/csdlqgdc/v1/citizens/{cccd}", headers=kg_auth)
+            sent = await http.post(
+                f"{kiengiang}/qlvb/v1/documents",
+                json=cross_province_document("902"),
+                headers=kg_auth,
+            )
+            waiting = await eventually(
+                lambda: http.get(f"{kiengiang}/admin/outbox?state=pending", headers=kg_auth),
+                lambda r: any(m["last_error"] for m in r.json()["messages"]),
+            )
+    finally:
+        ready.start("ndxp")
+    await ready.wait("ndxp")
+
+    assert lookup.status_code == 502
+    assert lookup.json()["code"] == "UPSTREAM_UNAVAILABLE"
+    assert sent.status_code == 202, sent.text
+    assert waiting.json()["counts"]["pending"] >= 1
+    document_id = sent.json()["id"]
+    async with httpx.AsyncClient(timeout=30) as http:
+        tg_auth = bearer(await token(http, tiengiang))
+        await eventually(
+            lambda: http.get(
+                f"{tiengiang}/qlvb/v1/documents/inbox",
+                params={"organ_id": RECIPIENT},
+                headers=tg_auth,
+            ),
+            lambda r: any(d["id"] == document_id for d in r.json()["items"]),
+        )
+
+
+async def test_after_ndxp_is_redeployed_with_new_keys_provinces_renew_their_tokens_unseen(
+    ready: Deployment,
+) -> None:
+    """Runs last: NDXP comes back on a fresh database, so the tokens provinces hold are void."""
+    cccd = generate_citizens(province_code="82", seed=SEED, count=1)[0].so_dinh_danh
+    kiengiang = ready.base("kiengiang")
+    async with httpx.AsyncClient(timeout=30) as http:
+        kg_auth = bearer(await token(http, kiengiang))
+        before = await http.get(f"{kiengiang}/csdlqgdc/v1/citizens/{cccd}", headers=kg_auth)
+        stop(ready.processes["ndxp"])
+        ready.start("ndxp", data_dir=ready.root / "ndxp-redeployed")
+        await ready.wait("ndxp")
+
+        after = await http.get(f"{kiengiang}/csdlqgdc/v1/citizens/{cccd}", headers=kg_auth)
+
+    assert before.status_code == after.status_code == 200, after.text
+    assert after.json() == before.json()

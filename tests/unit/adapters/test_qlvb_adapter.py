@@ -14,6 +14,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.base import CanonicalRequest, SystemRequest, SystemResponse, TranslationError
 from adapters.dancu import UnknownOperation, UnsupportedMediaType
@@ -27,15 +28,22 @@ from adapters.edxml import (
 )
 from adapters.qlvb import (
     CONTRACTS,
+    AxisNotConnected,
     DocumentNotFound,
+    IdempotencyKeyReused,
     IllegalStatusTransition,
+    InvalidIdempotencyKey,
     InvalidInboxQuery,
     InvalidStatusRequest,
+    NoRecipientInProvince,
     NotAParty,
     QlvbAdapter,
     QlvbAnswerInvalid,
     RecipientInOtherProvince,
+    ReporterInThisProvince,
+    SenderInThisProvince,
     UnknownRecipient,
+    UnknownReporter,
     UnknownSender,
     document_id_from_key,
     document_key,
@@ -530,7 +538,96 @@ def test_the_recorded_status_answer_lists_each_recipients_status(adapter: QlvbAd
     )
 
 
+# --- receive_document, receive_status: from other provinces --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("operation", "path", "data"),
+    [
+        ("receive_document", "/receiveEdoc", render_edxml(make_document())),
+        ("receive_status", "/receiveStatus", status_message()),
+    ],
+)
+@pytest.mark.parametrize("content_type", ["application/xml", "text/xml; charset=utf-8"])
+def test_an_inbound_message_is_passed_on_byte_for_byte(
+    adapter: QlvbAdapter, operation: str, path: str, data: bytes, content_type: str
+) -> None:
+    sent = adapter.to_system(call(operation, data, content_type))
+
+    assert (sent.method, sent.path, sent.body) == ("POST", path, data)
+    assert sent.headers["Content-Type"] == "application/xml"
+
+
+@pytest.mark.parametrize("operation", ["receive_document", "receive_status"])
+@pytest.mark.parametrize("content_type", [None, "application/json", "text/plain"])
+def test_an_inbound_message_must_be_edxml(
+    adapter: QlvbAdapter, operation: str, content_type: str | None
+) -> None:
+    error = refused(
+        lambda: adapter.to_system(call(operation, make_document(), content_type)),
+        UnsupportedMediaType,
+    )
+
+    assert error.extensions["supported"] == ["application/xml", "text/xml"]
+
+
+@pytest.mark.parametrize(
+    ("operation", "data", "rule"),
+    [
+        ("receive_document", status_message(), "missing_field"),  # a status is no document
+        ("receive_document", b"<edXML/>", "not_edxml"),
+        ("receive_status", b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>', "dtd_forbidden"),
+        ("receive_status", render_edxml(make_document()), "missing_field"),
+    ],
+)
+def test_an_invalid_inbound_message_is_refused_before_any_call(
+    adapter: QlvbAdapter, operation: str, data: bytes, rule: str
+) -> None:
+    error = refused(
+        lambda: adapter.to_system(call(operation, data, "application/xml")), InvalidEdxml
+    )
+
+    assert error.extensions == {"rule": rule}
+
+
+@pytest.mark.parametrize(
+    ("operation", "status", "duplicate"),
+    [("receive_document", 202, True), ("receive_status", 200, False)],
+)
+def test_an_inbound_answer_says_whether_it_was_a_duplicate(
+    adapter: QlvbAdapter, operation: str, status: int, duplicate: bool
+) -> None:
+    response = answer(
+        DocId="uuid",
+        DocumentId=DOCUMENT_ID,
+        Duplicate=duplicate,
+        Recipients=[{"OrganId": STC, "StatusCode": "01"}],
+    )
+
+    result = adapter.to_canonical(call(operation), response)
+
+    assert (result.status, result.content) == (
+        status,
+        {
+            "id": KEY,
+            "document_id": DOCUMENT_ID,
+            "recipients": [{"organ_id": STC, "status": "01"}],
+            "duplicate": duplicate,
+        },
+    )
+    CONTRACTS[operation].response.model_validate(result.content)
+
+
 # --- refusals and unreadable answers ----------------------------------------------------------
+
+OPERATIONS = [
+    "send_document",
+    "get_inbox",
+    "get_document",
+    "post_status",
+    "receive_document",
+    "receive_status",
+]
 
 
 @pytest.mark.parametrize(
@@ -554,9 +651,18 @@ def test_the_recorded_status_answer_lists_each_recipients_status(adapter: QlvbAd
         (422, {"ErrorCode": "INVALID_EDXML", "Rule": "Not A Rule"}, InvalidEdxml,
          {"rule": "refused"}),
         (413, {"ErrorCode": "TOO_LARGE"}, InvalidEdxml, {"rule": "too_large"}),
+        (422, {"ErrorCode": "LOCAL_SENDER", "OrganIds": ["000.00.01.H58"]},
+         SenderInThisProvince, {"organ_ids": ["000.00.01.H58"]}),
+        (422, {"ErrorCode": "NO_RECIPIENT_HERE", "OrganIds": [STC]}, NoRecipientInProvince,
+         {"organ_ids": [STC]}),
+        (422, {"ErrorCode": "LOCAL_REPORTER", "OrganIds": [STC]}, ReporterInThisProvince,
+         {"organ_ids": [STC]}),
+        (422, {"ErrorCode": "IDEMPOTENCY_KEY_REUSED"}, IdempotencyKeyReused, {}),
+        (400, {"ErrorCode": "INVALID_IDEMPOTENCY_KEY"}, InvalidIdempotencyKey, {}),
+        (503, {"ErrorCode": "NOT_CONNECTED"}, AxisNotConnected, {}),
     ],
 )  # fmt: skip
-@pytest.mark.parametrize("operation", ["send_document", "get_inbox", "get_document", "post_status"])
+@pytest.mark.parametrize("operation", OPERATIONS)
 def test_each_refusal_of_the_system_has_its_own_problem(
     adapter: QlvbAdapter,
     operation: str,
@@ -568,6 +674,7 @@ def test_each_refusal_of_the_system_has_its_own_problem(
     # Only the codec's own text (INVALID_EDXML) is ever repeated; it names elements, not values.
     desc = "MessageHeader has no Subject." if error is InvalidEdxml else f"about {SECRET}"
     response = answer(status, **{"ErrorDesc": desc, **fields})
+    error = PER_OPERATION.get((operation, error), error)
 
     caught = refused(lambda: adapter.to_canonical(call(operation, id=KEY), response), error)
 
@@ -590,7 +697,35 @@ def test_the_illegal_transition_detail_names_the_status_and_the_allowed_codes(
     )
 
 
-ANY = ["send_document", "get_inbox", "get_document", "post_status"]
+# An inbound status names its reporter, not a recipient, when no agency has the organ id.
+PER_OPERATION: dict[tuple[str, type[TranslationError]], type[TranslationError]] = {
+    ("receive_status", UnknownRecipient): UnknownReporter
+}
+
+
+@pytest.mark.parametrize(
+    ("operation", "fields", "hint"),
+    [
+        ("send_document", {"ErrorCode": "OTHER_PROVINCE"}, "no access to the bus"),
+        ("get_inbox", {"ErrorCode": "OTHER_PROVINCE"}, "inbox is its own province's"),
+        ("post_status", {"ErrorCode": "OTHER_PROVINCE"}, "arrive over NDXP's document axis"),
+        ("send_document", {"ErrorCode": "UNKNOWN_SENDER"}, "must be an agency of this province"),
+        ("receive_document", {"ErrorCode": "UNKNOWN_SENDER"}, "No agency of a province"),
+    ],
+)
+def test_a_refusal_says_why_in_the_terms_of_the_operation(
+    adapter: QlvbAdapter, operation: str, fields: dict[str, Any], hint: str
+) -> None:
+    response = answer(422, ErrorDesc=f"about {SECRET}", OrganIds=["000.00.01.H58"], **fields)
+
+    with pytest.raises(TranslationError) as caught:
+        adapter.to_canonical(call(operation, id=KEY), response)
+
+    assert hint in caught.value.detail
+    assert caught.value.extensions == {"organ_ids": ["000.00.01.H58"]}
+
+
+ANY = OPERATIONS
 UNREADABLE: list[tuple[list[str], SystemResponse]] = [
     (ANY, SystemResponse(200, b"<html>proxy error</html>")),
     (ANY, SystemResponse(200, b"[]")),
@@ -599,11 +734,13 @@ UNREADABLE: list[tuple[list[str], SystemResponse]] = [
     (ANY, answer(409, ErrorCode="ILLEGAL_STATUS", CurrentStatus="99", AllowedStatusCodes=[])),
     (ANY, answer(409, ErrorCode="ILLEGAL_STATUS", CurrentStatus="01")),
     (ANY, answer(409, ErrorCode="ILLEGAL_STATUS", CurrentStatus=1, AllowedStatusCodes=[])),
-    (["send_document", "post_status"],
+    (["send_document", "post_status", "receive_document", "receive_status"],
      answer(DocumentId=DOCUMENT_ID, Recipients=[{"OrganId": STC, "StatusCode": "9"}],
             Duplicate=False)),
-    (["send_document"], answer(DocumentId=DOCUMENT_ID, Recipients=[])),
-    (["send_document", "post_status"], answer(DocumentId=7, Recipients=[], Duplicate=True)),
+    (["send_document", "receive_document", "receive_status"],
+     answer(DocumentId=DOCUMENT_ID, Recipients=[])),
+    (["send_document", "post_status", "receive_document", "receive_status"],
+     answer(DocumentId=7, Recipients=[], Duplicate=True)),
     (["get_inbox"], answer(data=[], page=1, size=20)),
     (["get_inbox"], answer(data=[{"documentId": DOCUMENT_ID}], page=1, size=20, total=1)),
     (["get_inbox"], answer(data={}, page=1, size=20, total=1)),
@@ -740,3 +877,53 @@ async def test_adapter_and_mock_agree_on_refusals(
     with pytest.raises(DocumentNotFound):
         await through(adapter, mock, call("get_document", id=document_key(DOCUMENT_ID + "X")))
     assert illegal.value.extensions == {"current_status": None, "allowed_status_codes": ["01"]}
+
+
+@pytest.fixture(name="tg_mock")
+async def fx_tg_mock(database_url: str, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    """Tiền Giang's endpoint with access to the bus (its outbox in the bus's database)."""
+    config = SystemConfig(
+        instance="tiengiang",
+        province_code="82",
+        provinces={"91": "kiengiang", "82": "tiengiang"},
+        bus_client_id="system-qlvb",
+        database_url=database_url,
+    )
+    app = create_app(config, now=lambda: NOW)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://qlvb.test") as client:
+            yield client
+
+
+async def test_adapter_and_mock_agree_on_what_arrives_from_another_province(
+    adapter: QlvbAdapter, tg_mock: httpx.AsyncClient
+) -> None:
+    tg_stp = "000.00.01.H58"
+    data = render_edxml(make_document(to=[{"organ_id": tg_stp, "organ_name": "Sở Tư pháp"}]))
+    recall = render_status(
+        {**parse_status(status_message()), "from": {"organ_id": STP, "organ_name": "Sở"},
+         "status_code": "13"}
+    )  # fmt: skip
+
+    first = await through(adapter, tg_mock, call("receive_document", data, "application/xml"))
+    again = await through(adapter, tg_mock, call("receive_document", data, "application/xml"))
+    await through(
+        adapter, tg_mock, call("post_status", {"organ_id": tg_stp, "status_code": "01"}, id=KEY)
+    )
+    recalled = await through(adapter, tg_mock, call("receive_status", recall, "application/xml"))
+    local = make_document(
+        **{"from": {"organ_id": tg_stp, "organ_name": "Sở Tư pháp"}},
+        to=[{"organ_id": "000.00.03.H58", "organ_name": "Sở Tài chính"}],
+    )
+    with pytest.raises(SenderInThisProvince):
+        await through(adapter, tg_mock, call("receive_document", render_edxml(local), "text/xml"))
+
+    assert (first["duplicate"], again["duplicate"], first["id"]) == (False, True, KEY)
+    assert first["recipients"] == [{"organ_id": tg_stp, "status": None}]
+    assert recalled == {
+        "id": KEY,
+        "document_id": DOCUMENT_ID,
+        "recipients": [{"organ_id": tg_stp, "status": "13"}],
+        "duplicate": False,
+    }

@@ -419,7 +419,7 @@ async def test_unknown_recipient_is_refused_and_nothing_is_delivered_to_the_othe
     assert await count_documents(url) == before
 
 
-async def test_recipient_in_another_province_is_refused_pointing_at_the_national_axis(
+async def test_without_bus_access_another_provinces_agency_is_refused_naming_the_axis(
     client: httpx.AsyncClient, url: str
 ) -> None:
     before = await count_documents(url)
@@ -429,7 +429,7 @@ async def test_recipient_in_another_province_is_refused_pointing_at_the_national
     body = assert_fail(response, 422, "OTHER_PROVINCE")
     assert body["OrganIds"] == [TIEN_GIANG_STP]
     assert "NDXP" in body["ErrorDesc"]
-    assert "not available yet" in body["ErrorDesc"]
+    assert "no access to the bus" in body["ErrorDesc"]
     assert await count_documents(url) == before
 
 

@@ -1,0 +1,239 @@
+"""The canonical shapes of the `dvcqg` operations: what a provincial portal syncs, what it reads.
+
+A sync is one status change of one dossier (DOMAIN.md §8.4, "Each transition appends a
+`tienTrinh` entry"): the dossier as it now stands, the progress entry that caused the change,
+and the entry's position in the dossier's history (`step`, 1 for the filing). The names follow
+the `dvc` service's dossier (`procedure_code`, `agency`, `status`, `submitted_at`, …), so an
+integrator meets one shape for a dossier wherever it is read. The body carries the minimum the
+national portal is sent (DOMAIN.md §4.2): the applicant's kind, name and one identification,
+no birth date, contact details, form data or files.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from adapters._dvc_contracts import Status, StatusName
+
+MAX_STEP = 1000
+"""Entries a dossier's history may hold: far more than any lifecycle takes, and a bound."""
+MAX_PAGE_SIZE = 100
+MAX_SUMMARY_LENGTH = 1000
+MAX_NAME_LENGTH = 200
+MAX_NOTE_LENGTH = 2000
+
+# DOMAIN.md §8.2. ASCII digits only: `\d` also matches other scripts' digits.
+DOSSIER_CODE = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4,5}$"
+PROCEDURE_CODE = r"^[1-3]\.[0-9]{6}(\.000\.00\.00\.[A-Z][0-9]{2})?$"
+ORGAN_ID = r"^[0-9]{2,3}\.[0-9]{2,3}\.[0-9]{2}\.[A-Z][0-9]{2}$"  # lenient form, §8.2
+PROVINCE_CODE = r"^[0-9]{2}$"
+
+Channel = Literal["direct", "online", "postal"]
+ApplicantKind = Literal["citizen", "business", "agency", "organisation"]
+IdType = Literal["cccd", "cmnd"]
+
+_Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH, pattern=r"\S")]
+_Text = Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)]
+_Long = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"\S")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CodeAndName(_In):
+    code: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^\S+$")]
+    name: _Long
+
+
+class ProcedureRef(_In):
+    code: Annotated[str, StringConstraints(pattern=PROCEDURE_CODE)] = Field(
+        description="MaTTHC, national or with the province's suffix (1.004222.000.00.00.H33)."
+    )
+    name: _Long
+
+
+class AgencyRef(_In):
+    id: Annotated[str, StringConstraints(pattern=ORGAN_ID)] = Field(
+        description="QĐ 20/2020 organ id of the agency handling the dossier."
+    )
+    name: _Name
+
+
+class Identification(_In):
+    """`DinhDanhCHS` (DOMAIN.md §4.2): LoaiDinhDanh 1 is a 12-digit CCCD, 2 a 9-digit CMND."""
+
+    type: IdType
+    number: Annotated[str, StringConstraints(pattern=r"^[0-9]{9}([0-9]{3})?$")]
+
+    @model_validator(mode="after")
+    def _length_fits_type(self) -> Identification:
+        if len(self.number) != (12 if self.type == "cccd" else 9):
+            raise ValueError("a cccd has 12 digits, a cmnd 9")
+        return self
+
+
+class Applicant(_In):
+    """`ChuHoSo`, `LoaiDoiTuong` (1 citizen, 2 business, 3 state agency, 4 other; §4.2)."""
+
+    kind: ApplicantKind
+    full_name: _Name
+    identification: Identification | None = None
+
+
+class DossierSnapshot(_In):
+    """The dossier as it stands after the change (`DongBoHoSoMC`'s `HoSo`, DOMAIN.md §4.2)."""
+
+    code: Annotated[str, StringConstraints(pattern=DOSSIER_CODE)] = Field(
+        description="MaHoSo: {agencyId}-{yyMMdd}-{NNNN} (DOMAIN.md §4.5)."
+    )
+    procedure: ProcedureRef
+    field: CodeAndName | None = Field(default=None, description="Lĩnh vực (MaLinhVuc).")
+    agency: AgencyRef
+    channel: Channel = Field(default="online", description="KenhThucHien: 1, 2 or 3.")
+    applicant: Applicant
+    summary: Annotated[
+        str, StringConstraints(min_length=1, max_length=MAX_SUMMARY_LENGTH, pattern=r"\S")
+    ]
+    status: int = Field(ge=1, le=10, description="TrangThaiHoSo after the change, 1-10.")
+    submitted_at: AwareDatetime
+    received_at: AwareDatetime | None = None
+    due_at: AwareDatetime | None = None
+    supplement_requested_at: AwareDatetime | None = None
+    completed_at: AwareDatetime | None = None
+    returned_at: AwareDatetime | None = None
+    refused_at: AwareDatetime | None = None
+
+
+class ProgressEntry(_In):
+    """The entry the change appended (`CapNhatTienDoHoSoMC`, DOMAIN.md §4.3)."""
+
+    status: int = Field(ge=1, le=10, description="TrangThai: the status the step led to.")
+    at: AwareDatetime = Field(description="ThoiDiemXuLy.")
+    actor: _Name = Field(description="NguoiXuLy.")
+    position: _Text = Field(default="", description="ChucDanh.")
+    department: _Text = Field(default="", description="PhongBanXuLy.")
+    note: Annotated[str, StringConstraints(max_length=MAX_NOTE_LENGTH)] = Field(
+        default="", description="NoiDungXuLy."
+    )
+    action: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")] | None = Field(
+        default=None, description="The portal's name for the step (submit, receive, …)."
+    )
+    started_at: AwareDatetime | None = Field(default=None, description="NgayBatDau.")
+    due_at: AwareDatetime | None = Field(default=None, description="NgayKetThucTheoQuyDinh.")
+
+
+class SyncRequest(_In):
+    """`sync_dossier`'s body: one status change of one dossier."""
+
+    province_code: Annotated[str, StringConstraints(pattern=PROVINCE_CODE)] = Field(
+        description="Legacy 2-digit code of the province whose portal holds the dossier."
+    )
+    step: int = Field(
+        ge=1, le=MAX_STEP, description="The entry's position in the history; 1 is the filing."
+    )
+    dossier: DossierSnapshot
+    progress: ProgressEntry
+
+    @model_validator(mode="after")
+    def _entry_caused_the_status(self) -> SyncRequest:
+        if self.progress.status != self.dossier.status:
+            raise ValueError("progress.status must be the status the dossier is now in")
+        return self
+
+
+class SyncResult(_Out):
+    code: str
+    national_step: int = Field(description="The step the national snapshot now reflects.")
+    outcome: Literal["created", "updated", "unchanged", "stale"] = Field(
+        description="created/updated: the snapshot was stored; unchanged: it was already at "
+        "this step; stale: a later step was synced first, so only the entry was kept."
+    )
+    progress_recorded: bool = Field(description="False when the entry was already kept.")
+    duplicate: bool = Field(
+        description="This Idempotency-Key was processed before: the first answer, replayed."
+    )
+
+
+class IdentificationOut(_Out):
+    type: IdType
+    number_masked: str = Field(description="First 3 and last 2 digits, as the bus logs them.")
+
+
+class ApplicantOut(_Out):
+    kind: ApplicantKind
+    full_name: str
+    identification: IdentificationOut | None
+
+
+class ProcedureOut(_Out):
+    code: str
+    name: str
+
+
+class CodeAndNameOut(_Out):
+    code: str
+    name: str
+
+
+class AgencyOut(_Out):
+    id: str
+    name: str
+
+
+class HistoryEntry(_Out):
+    step: int = Field(ge=1)
+    status: Status
+    action: str | None
+    actor: str
+    position: str
+    department: str
+    note: str
+    at: AwareDatetime
+    started_at: AwareDatetime | None
+    due_at: AwareDatetime | None
+
+
+class NationalDossierSummary(_Out):
+    code: str
+    province_code: str
+    step: int = Field(ge=1, description="The step of the province's history the view reflects.")
+    status: Status
+    procedure: ProcedureOut
+    field: CodeAndNameOut | None
+    agency: AgencyOut
+    channel: Channel
+    applicant: ApplicantOut
+    summary: str
+    submitted_at: AwareDatetime
+    received_at: AwareDatetime | None
+    due_at: AwareDatetime | None
+    supplement_requested_at: AwareDatetime | None
+    completed_at: AwareDatetime | None
+    returned_at: AwareDatetime | None
+    refused_at: AwareDatetime | None
+    synced_at: AwareDatetime = Field(description="When the national portal last changed it.")
+
+
+class NationalDossier(NationalDossierSummary):
+    history: list[HistoryEntry] = Field(description="Every entry received, in step order.")
+
+
+class NationalDossierPage(_Out):
+    items: list[NationalDossierSummary]
+    page: int = Field(ge=1)
+    size: int = Field(ge=1, le=MAX_PAGE_SIZE)
+    total: int = Field(ge=0)
+
+
+class NationalDossierQuery(_Out):
+    province: str | None = Field(default=None, pattern=PROVINCE_CODE, description="e.g. 91.")
+    status: StatusName | None = Field(default=None, description="Or its code, 1-10.")
+    page: int = Field(default=1, ge=1, le=1_000_000)
+    size: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE)

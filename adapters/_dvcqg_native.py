@@ -1,0 +1,229 @@
+"""DVCQG's own JSON (DOMAIN.md §2.3, §4.2, §4.3), written from canonical values and read back.
+
+Writing: a canonical snapshot becomes a `DongBoHoSoMC` `HoSo`, a progress entry a
+`CapNhatTienDoHoSoMC` entry, dates `yyyyMMddHHmmss` in Vietnam time, codes as strings. Reading:
+every field is checked as it is read; anything unexpected is `DvcqgAnswerInvalid` naming the
+field, never its value. Three fields are mock additions, marked where they are written: `MaTinh`
+(the province, which the real portal knows from the caller's session), `ThuTu` (the entry's
+position in the history, by which the mock orders entries and keeps each once) and
+`NgayDongBo` (when the national portal last changed the dossier).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from adapters._dvc_answers import VIETNAM_TIME, parse_dvcqg_time, status_of
+from adapters._dvcqg_contracts import DossierSnapshot, ProgressEntry
+from adapters.base import TranslationError
+
+# KenhThucHien: 1 direct, 2 online, 3 postal (INFERENCE, as the `dvc` mock writes it).
+CHANNELS: Mapping[str, str] = MappingProxyType({"direct": "1", "online": "2", "postal": "3"})
+# LoaiDoiTuong (DOMAIN.md §4.2, the Thanh Hóa client's values).
+APPLICANT_KINDS: Mapping[str, str] = MappingProxyType(
+    {"citizen": "1", "business": "2", "agency": "3", "organisation": "4"}
+)
+# DinhDanhCHS.LoaiDinhDanh: 1 CCCD, 2 CMND (DOMAIN.md §4.2).
+ID_TYPES: Mapping[str, str] = MappingProxyType({"cccd": "1", "cmnd": "2"})
+_KEEP_HEAD, _KEEP_TAIL = 3, 2  # as lgsp/masking.py keeps them in logs
+
+
+class DvcqgAnswerInvalid(TranslationError):
+    code = "DVCQG_INVALID_RESPONSE"
+    status = 502
+    title = "The national public-service portal gave an answer that could not be read"
+
+
+def format_dvcqg_time(moment: datetime | None) -> str | None:
+    """`yyyyMMddHHmmss` in Vietnam time (DOMAIN.md §8.2, "DVCQG datetime")."""
+    return None if moment is None else f"{moment.astimezone(VIETNAM_TIME):%Y%m%d%H%M%S}"
+
+
+def snapshot_to_native(
+    dossier: DossierSnapshot, *, province_code: str, step: int
+) -> dict[str, Any]:
+    """A `HoSo` of `DongBoHoSoMC`, without its `TienTrinh`."""
+    applicant = dossier.applicant
+    identification = applicant.identification
+    ids = (
+        [{"LoaiDinhDanh": ID_TYPES[identification.type], "SoDinhDanh": identification.number}]
+        if identification is not None
+        else []
+    )
+    field = dossier.field
+    return {
+        "MaHoSo": dossier.code,
+        "MaTTHC": dossier.procedure.code,
+        "TenTTHC": dossier.procedure.name,
+        "MaLinhVuc": field.code if field is not None else None,
+        "TenLinhVuc": field.name if field is not None else None,
+        "KenhThucHien": CHANNELS[dossier.channel],
+        "ChuHoSo": applicant.full_name,
+        "LoaiDoiTuong": APPLICANT_KINDS[applicant.kind],
+        "SoGiayToChuHoSo": identification.number if identification is not None else None,
+        "DinhDanhCHS": ids,
+        "TrichYeuHoSo": dossier.summary,
+        "NgayNopHoSo": format_dvcqg_time(dossier.submitted_at),
+        "NgayTiepNhan": format_dvcqg_time(dossier.received_at),
+        "NgayHenTra": format_dvcqg_time(dossier.due_at),
+        "NgayYeuCauBoSung": format_dvcqg_time(dossier.supplement_requested_at),
+        "NgayKetThucXuLy": format_dvcqg_time(dossier.completed_at),
+        "NgayTra": format_dvcqg_time(dossier.returned_at),
+        "NgayTuChoi": format_dvcqg_time(dossier.refused_at),
+        "TrangThaiHoSo": str(dossier.status),
+        "DonViXuLy": {"MaDinhDanh": dossier.agency.id, "TenCoQuan": dossier.agency.name},
+        "MaTinh": province_code,  # mock addition
+        "ThuTu": step,  # mock addition: the step this snapshot reflects
+    }
+
+
+def progress_to_native(code: str, step: int, entry: ProgressEntry) -> dict[str, Any]:
+    """One `CapNhatTienDoHoSoMC` entry (DOMAIN.md §4.3)."""
+    native: dict[str, Any] = {
+        "MaHoSo": code,
+        "ThuTu": step,  # mock addition
+        "NguoiXuLy": entry.actor,
+        "ChucDanh": entry.position,
+        "ThoiDiemXuLy": format_dvcqg_time(entry.at),
+        "PhongBanXuLy": entry.department,
+        "NoiDungXuLy": entry.note,
+        "TrangThai": str(entry.status),
+        "NgayBatDau": format_dvcqg_time(entry.started_at),
+        "NgayKetThucTheoQuyDinh": format_dvcqg_time(entry.due_at),
+    }
+    if entry.action is not None:
+        native["HanhDong"] = entry.action  # mock addition, as the `dvc` portal writes it
+    return native
+
+
+def mask_id_number(number: str) -> str:
+    """`091087000123` as `091*******23`: enough to tell records apart, not to identify."""
+    hidden = max(len(number) - _KEEP_HEAD - _KEEP_TAIL, 0)
+    return number[:_KEEP_HEAD] + "*" * hidden + number[len(number) - _KEEP_TAIL :]
+
+
+def dossier_to_canonical(record: Any, *, full: bool = True) -> dict[str, Any]:
+    """A national `HoSo` (`TraCuuHoSo`, `LayDanhSachHoSo`); `full` also reads `TienTrinh`."""
+    item = mapping(record, "HoSo")
+    agency = mapping(item.get("DonViXuLy"), "DonViXuLy")
+    field_code, field_name = _optional(item, "MaLinhVuc"), _optional(item, "TenLinhVuc")
+    if (field_code is None) != (field_name is None):
+        raise DvcqgAnswerInvalid("The national portal's MaLinhVuc and TenLinhVuc disagree.")
+    body: dict[str, Any] = {
+        "code": text(item, "MaHoSo"),
+        "province_code": text(item, "MaTinh"),
+        "step": count(item, "ThuTu", low=1),
+        "status": status_of(_status(item, "TrangThaiHoSo")),
+        "procedure": {"code": text(item, "MaTTHC"), "name": text(item, "TenTTHC")},
+        "field": None if field_code is None else {"code": field_code, "name": field_name},
+        "agency": {"id": text(agency, "MaDinhDanh"), "name": text(agency, "TenCoQuan")},
+        "channel": _reverse(item, "KenhThucHien", CHANNELS),
+        "applicant": _applicant(item),
+        "summary": text(item, "TrichYeuHoSo"),
+        "submitted_at": _time(item, "NgayNopHoSo"),
+        "received_at": _time(item, "NgayTiepNhan", optional=True),
+        "due_at": _time(item, "NgayHenTra", optional=True),
+        "supplement_requested_at": _time(item, "NgayYeuCauBoSung", optional=True),
+        "completed_at": _time(item, "NgayKetThucXuLy", optional=True),
+        "returned_at": _time(item, "NgayTra", optional=True),
+        "refused_at": _time(item, "NgayTuChoi", optional=True),
+        "synced_at": _time(item, "NgayDongBo"),
+    }
+    if full:
+        entries = item.get("TienTrinh")
+        if not isinstance(entries, list):
+            raise DvcqgAnswerInvalid("The national portal's TienTrinh is not a list.")
+        body["history"] = [_progress(entry) for entry in entries]
+    return body
+
+
+def _applicant(item: Mapping[str, Any]) -> dict[str, Any]:
+    ids = item.get("DinhDanhCHS")
+    if not isinstance(ids, list) or len(ids) > 1:
+        raise DvcqgAnswerInvalid("The national portal's DinhDanhCHS is not one identification.")
+    identification = None
+    if ids:
+        entry = mapping(ids[0], "DinhDanhCHS")
+        identification = {
+            "type": _reverse(entry, "LoaiDinhDanh", ID_TYPES),
+            "number_masked": mask_id_number(text(entry, "SoDinhDanh")),
+        }
+    return {
+        "kind": _reverse(item, "LoaiDoiTuong", APPLICANT_KINDS),
+        "full_name": text(item, "ChuHoSo"),
+        "identification": identification,
+    }
+
+
+def _progress(record: Any) -> dict[str, Any]:
+    item = mapping(record, "TienTrinh")
+    return {
+        "step": count(item, "ThuTu", low=1),
+        "status": status_of(_status(item, "TrangThai")),
+        "action": _optional(item, "HanhDong"),
+        "actor": text(item, "NguoiXuLy"),
+        "position": text(item, "ChucDanh"),
+        "department": text(item, "PhongBanXuLy"),
+        "note": text(item, "NoiDungXuLy"),
+        "at": _time(item, "ThoiDiemXuLy"),
+        "started_at": _time(item, "NgayBatDau", optional=True),
+        "due_at": _time(item, "NgayKetThucTheoQuyDinh", optional=True),
+    }
+
+
+def mapping(value: Any, name: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise DvcqgAnswerInvalid(f"The national portal's {name} is not an object.")
+    return value
+
+
+def text(record: Mapping[str, Any], key: str) -> str:
+    value = record.get(key)
+    if not isinstance(value, str):
+        raise DvcqgAnswerInvalid(f"The national portal's {key} is missing or not a string.")
+    return value
+
+
+def count(record: Mapping[str, Any], key: str, *, low: int = 0) -> int:
+    value = record.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise DvcqgAnswerInvalid(f"The national portal's {key} is not a whole number.")
+    return value
+
+
+def _optional(record: Mapping[str, Any], key: str) -> str | None:
+    return None if record.get(key) is None else text(record, key)
+
+
+def _status(record: Mapping[str, Any], key: str) -> int:
+    value = record.get(key)
+    if not isinstance(value, str) or value not in {str(code) for code in range(1, 11)}:
+        raise DvcqgAnswerInvalid(f"The national portal's {key} is not a TrangThaiHoSo 1-10.")
+    return int(value)
+
+
+def _reverse(record: Mapping[str, Any], key: str, names: Mapping[str, str]) -> str:
+    value = record.get(key)
+    for name, code in names.items():
+        if value == code:
+            return name
+    raise DvcqgAnswerInvalid(
+        f"The national portal's {key} is not one of {', '.join(names.values())}."
+    )
+
+
+def _time(record: Mapping[str, Any], key: str, *, optional: bool = False) -> str | None:
+    value = record.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise DvcqgAnswerInvalid(f"The national portal's {key} is missing or not a string.")
+    try:
+        return parse_dvcqg_time(value).isoformat()
+    except ValueError:
+        raise DvcqgAnswerInvalid(
+            f"The national portal's {key} is not a yyyyMMddHHmmss time."
+        ) from None

@@ -1,0 +1,111 @@
+"""The canonical shapes and refusals of the `vdxp` operations, for the published contract.
+
+The adapter builds plain JSON (`vdxp.py`); these models describe it, with extra fields
+forbidden, and the tests validate real answers against them so the document cannot drift.
+Refusals the provinces' document exchange shares (no such document, not a party, a reused
+`Idempotency-Key`, invalid edXML) are `qlvb`'s own classes: one meaning, one code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from adapters._qlvb_contracts import ORGAN_ID
+from adapters.base import TranslationError
+
+PROVINCE_CODE = r"^[0-9]{2}$"  # legacy 2-digit province code (DOMAIN.md §6.1)
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Destination(_Shape):
+    """A province the axis forwarded the document to, and its agencies among the recipients."""
+
+    instance: str = Field(description="The bus instance (LGSP) of the province.")
+    province_code: str = Field(pattern=PROVINCE_CODE)
+    organ_ids: list[str]
+
+
+class SubmittedDocument(_Shape):
+    id: str = Field(description="The document's id, as in the qlvb service (DocumentId, encoded).")
+    document_id: str = Field(description="edXML DocumentId: {organId},{yyyy/MM/dd},{n}/{code}")
+    sender: str = Field(pattern=ORGAN_ID, description="From/OrganId.")
+    content_sha256: str
+    content_length: int
+    destinations: list[Destination]
+    duplicate: bool = Field(description="True when this document had crossed the axis before.")
+
+
+class SubmittedStatus(_Shape):
+    id: str = Field(description="The id of the document the status is about.")
+    document_id: str
+    reporter: str = Field(pattern=ORGAN_ID, description="From/OrganId of the status message.")
+    status_code: str
+    status_name: str = Field(description="ARRIVED, REJECTED, … (DOMAIN.md §8.3).")
+    timestamp: str = Field(description="The reporter's local time, yyyy-mm-ddTHH:MM:SS.")
+    received_at: datetime
+    destinations: list[str] = Field(description="The instances the status was forwarded to.")
+    duplicate: bool = Field(description="True when this status had crossed the axis before.")
+
+
+class TrailStatus(_Shape):
+    reporter: str = Field(pattern=ORGAN_ID)
+    status_code: str
+    status_name: str
+    timestamp: str
+    received_at: datetime
+    destinations: list[str]
+
+
+class Trail(_Shape):
+    """A document's national trail: the message, where it went, and its statuses in order."""
+
+    id: str
+    document_id: str
+    sender: str = Field(pattern=ORGAN_ID)
+    recipients: list[str] = Field(description="Every To/OrganId, in the message's order.")
+    content_sha256: str
+    content_length: int
+    received_at: datetime
+    destinations: list[Destination]
+    statuses: list[TrailStatus]
+
+
+class SenderNotServed(TranslationError):
+    code = "SENDER_NOT_SERVED"
+    status = 422
+    title = "The sender is not an agency of a province the axis serves"
+
+
+class RecipientNotServed(TranslationError):
+    code = "RECIPIENT_NOT_SERVED"
+    status = 422
+    title = "A recipient is not an agency of a province the axis serves"
+
+
+class NoRemoteRecipient(TranslationError):
+    code = "NO_REMOTE_RECIPIENT"
+    status = 422
+    title = "Every recipient is in the sender's own province"
+
+
+class DocumentIdConflict(TranslationError):
+    code = "DOCUMENT_ID_CONFLICT"
+    status = 409
+    title = "This DocumentId crossed the axis before with other content"
+
+
+class AxisCannotForward(TranslationError):
+    code = "AXIS_CANNOT_FORWARD"
+    status = 503
+    title = "The national axis has no access to the bus to forward with"
+
+
+class VdxpAnswerInvalid(TranslationError):
+    code = "VDXP_INVALID_RESPONSE"
+    status = 502
+    title = "The national document axis gave an answer that could not be read"

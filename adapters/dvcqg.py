@@ -1,0 +1,361 @@
+"""Canonical dossier sync to and from the national public-service portal's (DVCQG) own JSON.
+
+DVCQG takes every call as `POST` of `{service: "<Name>", …}` to one integration endpoint and
+answers `{error_code, message, result}`, `error_code` "0" meaning success (DOMAIN.md §2.3). A
+canonical sync (`_dvcqg_contracts.SyncRequest`) becomes one `DongBoHoSoMC` call whose `HoSo`
+carries the progress entry that caused the change in `TienTrinh`, as DOMAIN.md §8.4 proposes a
+`HoSo` holds its `tienTrinh[]`. The real client makes three calls (`TraCuuHoSo`, then
+`DongBoHoSoMC` with `isUpdating` set from the answer, then `CapNhatTienDoHoSoMC`); an adapter
+makes one, so it always sends `isUpdating: "True"`, which the mock treats as insert-or-update.
+Reads are `TraCuuHoSo` (an empty `result` means "not synced") and the mock's `LayDanhSachHoSo`.
+
+The `Idempotency-Key` header the gateway passes on is what the portal deduplicates on; this
+adapter never sees it (no I/O, no headers), and reports the portal's verdict (`duplicate`).
+The national view masks the applicant's identification number: the read operations are open to
+any client holding the right, and dossier codes are sequential, so they are easy to guess.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from adapters._dvc_answers import STATUS_NAMES
+from adapters._dvc_requests import InvalidDossierRequest, validation_errors
+from adapters._dvcqg_contracts import (
+    MAX_PAGE_SIZE,
+    NationalDossier,
+    NationalDossierPage,
+    NationalDossierQuery,
+    SyncRequest,
+    SyncResult,
+)
+from adapters._dvcqg_native import (
+    DvcqgAnswerInvalid,
+    count,
+    dossier_to_canonical,
+    format_dvcqg_time,
+    mapping,
+    mask_id_number,
+    progress_to_native,
+    snapshot_to_native,
+    text,
+)
+from adapters.base import (
+    CanonicalRequest,
+    CanonicalResponse,
+    IdempotencyKeyReused,
+    OperationContract,
+    SystemRequest,
+    SystemResponse,
+    TranslationError,
+)
+from adapters.cccd import InvalidCccd, parse_cccd
+from adapters.dancu import UnknownOperation, UnsupportedMediaType
+from adapters.dvc import DossierNotFound
+
+SYNC_DOSSIER = "sync_dossier"
+GET_DOSSIER = "get_dossier"
+LIST_DOSSIERS = "list_dossiers"
+
+INTEGRATION_PATH = "/api/integration"
+"""The portal's one endpoint (`integration_endpoint` of OpenCPS's DVCQG config, §2.3)."""
+
+# KetQua of a synced `HoSo` (mock addition) → canonical outcome.
+_OUTCOMES = {
+    "TAO_MOI": "created",
+    "CAP_NHAT": "updated",
+    "KHONG_DOI": "unchanged",
+    "CU_HON": "stale",
+}
+_DOSSIER_CODE = re.compile(r"[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4,5}")
+_PROVINCE = re.compile(r"[0-9]{2}")
+_JSON_HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+class DossierOfAnotherProvince(TranslationError):
+    code = "DOSSIER_OF_ANOTHER_PROVINCE"
+    status = 409
+    title = "The national portal holds this dossier code for another province"
+
+
+@dataclass(frozen=True)
+class _Operation:
+    to_system: Callable[[CanonicalRequest, date], SystemRequest]
+    read_result: Callable[[Mapping[str, Any], CanonicalRequest], Any]
+    errors: Mapping[tuple[int, str], Callable[[], TranslationError]]
+
+
+class DvcqgAdapter:
+    """The `dvcqg` adapter. `today` decides which CCCD birth years lie in the future."""
+
+    def __init__(self, *, today: Callable[[], date]) -> None:
+        self._today = today
+
+    def to_system(self, request: CanonicalRequest) -> SystemRequest:
+        return _operation(request).to_system(request, self._today())
+
+    def to_canonical(
+        self, request: CanonicalRequest, response: SystemResponse
+    ) -> CanonicalResponse:
+        operation = _operation(request)
+        envelope = _read_envelope(response)
+        error_code = envelope.get("error_code")
+        if response.status == 200 and error_code == "0":
+            return CanonicalResponse(200, operation.read_result(envelope, request))
+        error = operation.errors.get((response.status, str(error_code)))
+        if error is not None:
+            raise error()
+        shown = str(error_code)[:16]  # bounded: the value comes from outside
+        raise DvcqgAnswerInvalid(
+            f"The national portal answered HTTP {response.status} with error_code {shown!r}, "
+            "which this adapter does not expect for this operation."
+        )
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+def _sync_request(request: CanonicalRequest, today: date) -> SystemRequest:
+    sync = _body(request, SyncRequest)
+    identification = sync.dossier.applicant.identification
+    if identification is not None and identification.type == "cccd":
+        parse_cccd(identification.number, today=today)
+    item = snapshot_to_native(sync.dossier, province_code=sync.province_code, step=sync.step)
+    item["TienTrinh"] = [progress_to_native(sync.dossier.code, sync.step, sync.progress)]
+    return _post({"service": "DongBoHoSoMC", "isUpdating": "True", "data": [item]})
+
+
+def _lookup_request(request: CanonicalRequest, _today: date) -> SystemRequest:
+    code = request.path_params.get("code", "")
+    if not _DOSSIER_CODE.fullmatch(code):
+        raise InvalidDossierRequest(
+            "A dossier code looks like 000.00.06.H33-250602-0001.",
+            errors=[{"loc": ["path", "code"], "msg": "Not a dossier code", "type": "pattern"}],
+        )
+    return _post({"service": "TraCuuHoSo", "MaHoSo": code})
+
+
+def _list_request(request: CanonicalRequest, _today: date) -> SystemRequest:
+    errors: list[dict[str, Any]] = []
+    query: dict[str, str] = {}
+    for name, value in request.query:
+        if name not in NationalDossierQuery.model_fields:
+            errors.append(_query_error(name, "Unknown query parameter", "extra_forbidden"))
+        elif name in query:
+            errors.append(_query_error(name, "Given more than once", "repeated"))
+        query[name] = value
+    province, status = query.get("province"), query.get("status")
+    if province is not None and not _PROVINCE.fullmatch(province):
+        errors.append(_query_error("province", "A 2-digit province code, e.g. 91", "pattern"))
+    code = _status_code(status) if status is not None else None
+    if status is not None and code is None:
+        errors.append(_query_error("status", "Must be a status name or code 1-10", "enum"))
+    paging = {"page": (1, 1_000_000, 1), "size": (1, MAX_PAGE_SIZE, 20)}
+    numbers: dict[str, int] = {}
+    for name, (low, high, default) in paging.items():
+        raw = query.get(name)
+        if raw is None:
+            numbers[name] = default
+        elif raw.isascii() and raw.isdigit() and low <= int(raw) <= high:
+            numbers[name] = int(raw)
+        else:
+            errors.append(_query_error(name, f"Must be a whole number {low}-{high}", "range"))
+    if errors:
+        raise InvalidDossierRequest("The query is not valid; see `errors`.", errors=errors)
+    body: dict[str, Any] = {"service": "LayDanhSachHoSo", "Trang": numbers["page"]}
+    body["SoBanGhi"] = numbers["size"]
+    if province is not None:
+        body["MaTinh"] = province
+    if code is not None:
+        body["TrangThaiHoSo"] = str(code)
+    return _post(body)
+
+
+def _body(request: CanonicalRequest, model: type[_Model]) -> _Model:
+    media_type = (request.content_type or "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType(
+            "Send the body as JSON with Content-Type: application/json.",
+            supported=["application/json"],
+        )
+    try:
+        return model.model_validate_json(request.body)
+    except ValidationError as error:
+        raise InvalidDossierRequest(
+            "The body must be {province_code, step, dossier, progress}; see `errors`.",
+            errors=validation_errors(error),
+        ) from None
+
+
+def _status_code(value: str) -> int | None:
+    if value.isascii() and value.isdigit() and int(value) in STATUS_NAMES:
+        return int(value)
+    return next((code for code, name in STATUS_NAMES.items() if name == value), None)
+
+
+def _query_error(name: str, message: str, kind: str) -> dict[str, Any]:
+    return {"loc": ["query", name], "msg": message, "type": kind}
+
+
+def _post(body: Mapping[str, Any]) -> SystemRequest:
+    content = json.dumps(body, ensure_ascii=False).encode()
+    return SystemRequest(method="POST", path=INTEGRATION_PATH, body=content, headers=_JSON_HEADERS)
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+
+def _read_envelope(response: SystemResponse) -> Mapping[str, Any]:
+    try:
+        envelope = json.loads(response.body)
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the stack
+        envelope = None
+    if not isinstance(envelope, dict):
+        raise DvcqgAnswerInvalid(
+            f"The national portal answered HTTP {response.status} "
+            "without the JSON envelope {error_code, message, result}."
+        )
+    return envelope
+
+
+def _sync_result(envelope: Mapping[str, Any], _request: CanonicalRequest) -> dict[str, Any]:
+    result = envelope.get("result")
+    if not isinstance(result, list) or len(result) != 1:
+        raise DvcqgAnswerInvalid("The national portal's result is not one synced dossier.")
+    item = mapping(result[0], "result")
+    outcome = _OUTCOMES.get(text(item, "KetQua"))
+    if outcome is None:
+        raise DvcqgAnswerInvalid(
+            f"The national portal's KetQua is not one of {', '.join(_OUTCOMES)}."
+        )
+    duplicate = envelope.get("TrungLap")
+    if not isinstance(duplicate, bool):
+        raise DvcqgAnswerInvalid("The national portal's TrungLap is not a boolean.")
+    return {
+        "code": text(item, "MaHoSo"),
+        "national_step": count(item, "ThuTu", low=1),
+        "outcome": outcome,
+        "progress_recorded": count(item, "SoTienTrinhMoi") > 0,
+        "duplicate": duplicate,
+    }
+
+
+def _dossier_result(envelope: Mapping[str, Any], _request: CanonicalRequest) -> dict[str, Any]:
+    result = envelope.get("result")
+    if not isinstance(result, list) or len(result) > 1:
+        raise DvcqgAnswerInvalid("The national portal's result is not at most one dossier.")
+    if not result:  # TraCuuHoSo: "not synced" is a success with nothing in it (§2.3)
+        raise DossierNotFound("The national portal has no dossier with this code.")
+    return dossier_to_canonical(result[0])
+
+
+def _page_result(envelope: Mapping[str, Any], _request: CanonicalRequest) -> dict[str, Any]:
+    page = mapping(envelope.get("result"), "result")
+    items = page.get("DanhSach")
+    if not isinstance(items, list):
+        raise DvcqgAnswerInvalid("The national portal's DanhSach is not a list.")
+    return {
+        "items": [dossier_to_canonical(item, full=False) for item in items],
+        "page": count(page, "Trang", low=1),
+        "size": count(page, "SoBanGhi", low=1),
+        "total": count(page, "TongSo"),
+    }
+
+
+def _refused(where: str) -> Callable[[], TranslationError]:
+    def refused() -> TranslationError:
+        return InvalidDossierRequest(
+            "The national portal refused the request as malformed.",
+            errors=[{"loc": [where], "msg": "Refused by the national portal", "type": "refused"}],
+        )
+
+    return refused
+
+
+def _key_reused() -> TranslationError:
+    return IdempotencyKeyReused(
+        "This Idempotency-Key was first sent with a different body; use a new key for a new "
+        "change (the portal keys syncs as dvcqg:{code}:{step})."
+    )
+
+
+def _another_province() -> TranslationError:
+    return DossierOfAnotherProvince(
+        "The national portal holds this dossier code for another province; nothing was changed."
+    )
+
+
+_OPERATIONS: Mapping[str, _Operation] = {
+    SYNC_DOSSIER: _Operation(
+        to_system=_sync_request,
+        read_result=_sync_result,
+        errors={
+            (400, "-1"): _refused("body"),
+            (422, "-4"): _key_reused,
+            (409, "-5"): _another_province,
+        },
+    ),
+    GET_DOSSIER: _Operation(
+        to_system=_lookup_request,
+        read_result=_dossier_result,
+        errors={(400, "-1"): _refused("path")},
+    ),
+    LIST_DOSSIERS: _Operation(
+        to_system=_list_request,
+        read_result=_page_result,
+        errors={(400, "-1"): _refused("query")},
+    ),
+}
+
+
+def _operation(request: CanonicalRequest) -> _Operation:
+    operation = _OPERATIONS.get(request.operation)
+    if operation is None:
+        raise UnknownOperation(f"The dvcqg adapter has no operation {request.operation!r}.")
+    return operation
+
+
+# The published contract: canonical shapes of each operation (see OperationContract).
+CONTRACTS: Mapping[str, OperationContract] = {
+    SYNC_DOSSIER: OperationContract(
+        SyncResult,
+        request=SyncRequest,
+        errors=(
+            InvalidDossierRequest,
+            InvalidCccd,
+            UnsupportedMediaType,
+            IdempotencyKeyReused,
+            DossierOfAnotherProvince,
+            DvcqgAnswerInvalid,
+        ),
+    ),
+    GET_DOSSIER: OperationContract(
+        NationalDossier, errors=(InvalidDossierRequest, DossierNotFound, DvcqgAnswerInvalid)
+    ),
+    LIST_DOSSIERS: OperationContract(
+        NationalDossierPage,
+        query=NationalDossierQuery,
+        errors=(InvalidDossierRequest, DvcqgAnswerInvalid),
+    ),
+}
+
+__all__ = [
+    "CONTRACTS",
+    "INTEGRATION_PATH",
+    "DossierOfAnotherProvince",
+    "DvcqgAdapter",
+    "DvcqgAnswerInvalid",
+    "IdempotencyKeyReused",
+    "format_dvcqg_time",
+    "mask_id_number",
+    "progress_to_native",
+    "snapshot_to_native",
+]

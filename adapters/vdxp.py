@@ -1,0 +1,325 @@
+"""Canonical access to the national document axis (the `vdxp` system, owned by NDXP).
+
+A province's document endpoint submits the edXML documents (QCVN 102:2016) its agencies send
+to other provinces, and the status messages (DOMAIN.md §3.4) its agencies report on documents
+from other provinces; each leaves its outbox and reaches the axis through its LGSP and NDXP,
+at least once (the gateway passes the `Idempotency-Key` on; the axis deduplicates). The axis
+forwards each to the provinces concerned and keeps a national ledger, whose trail of one
+document anyone with the right may read. Bodies are edXML both ways in and JSON out; the
+system speaks VDXP SDK-style calls (`mocks/vdxp/app.py`). Each operation is one row of
+`_OPERATIONS`.
+
+A trail's `{id}` is the document's id in the `qlvb` service (its DocumentId in URL-safe base64,
+`adapters.qlvb.document_key`), so a sender follows the id it was given from province to nation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from adapters._qlvb_contracts import (
+    ORGAN_ID,
+    DocumentNotFound,
+    EdxmlMessage,
+    NotAParty,
+)
+from adapters._vdxp_contracts import (
+    AxisCannotForward,
+    DocumentIdConflict,
+    NoRemoteRecipient,
+    RecipientNotServed,
+    SenderNotServed,
+    SubmittedDocument,
+    SubmittedStatus,
+    Trail,
+    VdxpAnswerInvalid,
+)
+from adapters.base import (
+    CanonicalRequest,
+    CanonicalResponse,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    OperationContract,
+    SystemRequest,
+    SystemResponse,
+    TranslationError,
+)
+from adapters.dancu import UnknownOperation, UnsupportedMediaType
+from adapters.edxml import STATUS_CODES, InvalidEdxml, parse_edxml, parse_status
+from adapters.qlvb import document_id_from_key, document_key
+
+SUBMIT_DOCUMENT = "submit_document"
+SUBMIT_STATUS = "submit_status"
+GET_TRAIL = "get_trail"
+
+_XML = ("application/xml", "text/xml")
+_RULE = re.compile(r"[a-z_]{1,40}")
+
+
+@dataclass(frozen=True)
+class _Operation:
+    to_system: Callable[[CanonicalRequest], SystemRequest]
+    read: Callable[[Mapping[str, Any]], CanonicalResponse]
+
+
+class VdxpAdapter:
+    """The `vdxp` adapter; it keeps no clock (`today` keeps the gateway's one constructor)."""
+
+    def __init__(self, *, today: Callable[[], date]) -> None:
+        del today
+
+    def to_system(self, request: CanonicalRequest) -> SystemRequest:
+        return _operation(request).to_system(request)
+
+    def to_canonical(
+        self, request: CanonicalRequest, response: SystemResponse
+    ) -> CanonicalResponse:
+        operation = _operation(request)
+        answer = _read_answer(response)
+        if response.status == 200 and answer.get("status") == "OK":
+            return operation.read(answer)
+        refusal = _REFUSALS.get((response.status, str(answer.get("ErrorCode"))))
+        if refusal is None:
+            shown = str(answer.get("ErrorCode"))[:32]  # bounded: the value comes from outside
+            raise VdxpAnswerInvalid(
+                f"The national axis answered HTTP {response.status} with ErrorCode {shown!r}, "
+                "which this adapter does not expect."
+            )
+        raise refusal(answer)
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+def _document_request(request: CanonicalRequest) -> SystemRequest:
+    """`/sendEdoc`: the document as the sender sent it (its XML-DSig covers the bytes)."""
+    _require_xml(request)
+    parse_edxml(request.body)  # refused here, with the codec's rule, before any call
+    return _system_call("/sendEdoc", request.body, "application/xml")
+
+
+def _status_request(request: CanonicalRequest) -> SystemRequest:
+    _require_xml(request)
+    parse_status(request.body)
+    return _system_call("/sendStatus", request.body, "application/xml")
+
+
+def _trail_request(request: CanonicalRequest) -> SystemRequest:
+    document_id = document_id_from_key(request.path_params.get("id", ""))
+    body = json.dumps({"documentId": document_id}, ensure_ascii=False).encode()
+    return _system_call("/getEdocTrail", body, "application/json")
+
+
+def _require_xml(request: CanonicalRequest) -> None:
+    media_type = (request.content_type or "").partition(";")[0].strip().lower()
+    if media_type not in _XML:
+        raise UnsupportedMediaType(
+            "Send the edXML message (application/xml).", supported=list(_XML)
+        )
+
+
+def _system_call(path: str, body: bytes, content_type: str) -> SystemRequest:
+    headers = {"Content-Type": content_type, "Accept": "application/json"}
+    return SystemRequest(method="POST", path=path, body=body, headers=headers)
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+def _read_document(answer: Mapping[str, Any]) -> CanonicalResponse:
+    return CanonicalResponse(
+        202, _conforming(SubmittedDocument, _document(answer, with_duplicate=True))
+    )
+
+
+def _read_status(answer: Mapping[str, Any]) -> CanonicalResponse:
+    document_id = answer.get("DocumentId")
+    status = {
+        "id": _key(document_id),
+        "document_id": document_id,
+        **_status(answer),
+        "duplicate": answer.get("Duplicate"),
+    }
+    return CanonicalResponse(202, _conforming(SubmittedStatus, status))
+
+
+def _read_trail(answer: Mapping[str, Any]) -> CanonicalResponse:
+    trail = {
+        **_document(answer, with_duplicate=False),
+        "recipients": answer.get("To"),
+        "received_at": answer.get("ReceivedTime"),
+        "statuses": [_status(entry) for entry in _records(answer.get("Statuses"))],
+    }
+    return CanonicalResponse(200, _conforming(Trail, trail))
+
+
+def _document(answer: Mapping[str, Any], *, with_duplicate: bool) -> dict[str, Any]:
+    """The document's own fields, as the system's `/sendEdoc` and `/getEdocTrail` give them."""
+    document_id = answer.get("DocumentId")
+    found = {
+        "id": _key(document_id),
+        "document_id": document_id,
+        "sender": answer.get("From"),
+        "content_sha256": answer.get("ContentSha256"),
+        "content_length": answer.get("ContentLength"),
+        "destinations": [
+            {
+                "instance": item.get("Instance"),
+                "province_code": item.get("ProvinceCode"),
+                "organ_ids": item.get("OrganIds"),
+            }
+            for item in _records(answer.get("Destinations"))
+        ],
+    }
+    if with_duplicate:
+        found["duplicate"] = answer.get("Duplicate")
+    return found
+
+
+def _status(record: Mapping[str, Any]) -> dict[str, Any]:
+    code = record.get("StatusCode")
+    if not isinstance(code, str) or code not in STATUS_CODES:
+        raise VdxpAnswerInvalid("The national axis answered a status code outside edXML's.")
+    return {
+        "reporter": record.get("From"),
+        "status_code": code,
+        "status_name": STATUS_CODES[code],
+        "timestamp": record.get("Timestamp"),
+        "received_at": record.get("ReceivedTime"),
+        "destinations": record.get("Destinations"),
+    }
+
+
+def _key(document_id: Any) -> str:
+    if not isinstance(document_id, str):
+        raise VdxpAnswerInvalid("The national axis's answer has no text DocumentId.")
+    return document_key(document_id)
+
+
+def _records(value: Any) -> list[Mapping[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+        raise VdxpAnswerInvalid("The national axis's answer lacks a list it must have.")
+    return value
+
+
+def _conforming(model: type[BaseModel], value: dict[str, Any]) -> dict[str, Any]:
+    """`value`, once it is known to have the published shape; else the system's fault (502)."""
+    try:
+        model.model_validate(value)
+    except ValidationError:
+        raise VdxpAnswerInvalid(
+            f"The national axis's answer does not make a {model.__name__}."
+        ) from None
+    return value
+
+
+def _read_answer(response: SystemResponse) -> Mapping[str, Any]:
+    try:
+        answer = json.loads(response.body)
+    except (ValueError, RecursionError):
+        answer = None
+    if not isinstance(answer, dict):
+        raise VdxpAnswerInvalid(
+            f"The national axis answered HTTP {response.status} without its JSON answer "
+            "{status, ErrorCode, ErrorDesc}."
+        )
+    return answer
+
+
+def _organ_ids(answer: Mapping[str, Any]) -> list[str]:
+    value = answer.get("OrganIds")
+    items = value if isinstance(value, list) else []
+    return [o for o in items if isinstance(o, str) and re.fullmatch(ORGAN_ID, o)]
+
+
+_REFUSALS: Mapping[tuple[int, str], Callable[[Mapping[str, Any]], TranslationError]] = {
+    (404, "DOCUMENT_NOT_FOUND"): lambda _: DocumentNotFound(
+        "No document with this id crossed the national axis."
+    ),
+    (422, "UNKNOWN_SENDER"): lambda a: SenderNotServed(
+        "The sender is not an agency of a province the axis serves.", organ_ids=_organ_ids(a)
+    ),
+    (422, "UNKNOWN_RECIPIENT"): lambda a: RecipientNotServed(
+        "These recipients are not agencies of a province the axis serves.",
+        organ_ids=_organ_ids(a),
+    ),
+    (422, "NO_REMOTE_RECIPIENT"): lambda _: NoRemoteRecipient(
+        "Every recipient is in the sender's own province, whose endpoint delivers to them."
+    ),
+    (409, "DOCUMENT_CONFLICT"): lambda _: DocumentIdConflict(
+        "A document with this DocumentId and other content crossed the axis before."
+    ),
+    (403, "NOT_A_PARTY"): lambda _: NotAParty(
+        "Only the document's sender and the recipients it was forwarded to report its status."
+    ),
+    (422, "IDEMPOTENCY_KEY_REUSED"): lambda _: IdempotencyKeyReused(
+        "The Idempotency-Key was used before for another message."
+    ),
+    (400, "INVALID_IDEMPOTENCY_KEY"): lambda _: InvalidIdempotencyKey(
+        "The Idempotency-Key must be 1 to 200 visible ASCII characters."
+    ),
+    (503, "NOT_CONNECTED"): lambda _: AxisCannotForward(
+        "The national axis has no access to the bus, so it cannot forward the message."
+    ),
+    # The codec's own message names elements, never values; bounded all the same.
+    (422, "INVALID_EDXML"): lambda a: InvalidEdxml(
+        f"The national axis refused the message: {str(a.get('ErrorDesc'))[:300]}",
+        rule=r if isinstance(r := a.get("Rule"), str) and _RULE.fullmatch(r) else "refused",
+    ),
+    (413, "TOO_LARGE"): lambda _: InvalidEdxml(
+        "The national axis refused the message as too large.", rule="too_large"
+    ),
+}
+
+_OPERATIONS: Mapping[str, _Operation] = {
+    SUBMIT_DOCUMENT: _Operation(_document_request, _read_document),
+    SUBMIT_STATUS: _Operation(_status_request, _read_status),
+    GET_TRAIL: _Operation(_trail_request, _read_trail),
+}
+
+
+def _operation(request: CanonicalRequest) -> _Operation:
+    operation = _OPERATIONS.get(request.operation)
+    if operation is None:
+        raise UnknownOperation(f"The vdxp adapter has no operation {request.operation!r}.")
+    return operation
+
+
+_SUBMIT_ERRORS: tuple[type[TranslationError], ...] = (
+    InvalidEdxml,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    UnsupportedMediaType,
+    AxisCannotForward,
+)
+
+CONTRACTS: Mapping[str, OperationContract] = {
+    SUBMIT_DOCUMENT: OperationContract(
+        SubmittedDocument,
+        status=202,
+        request=EdxmlMessage,
+        request_media_types=_XML,
+        errors=(
+            SenderNotServed,
+            RecipientNotServed,
+            NoRemoteRecipient,
+            DocumentIdConflict,
+            *_SUBMIT_ERRORS,
+        ),
+    ),
+    SUBMIT_STATUS: OperationContract(
+        SubmittedStatus,
+        status=202,
+        request=EdxmlMessage,
+        request_media_types=_XML,
+        errors=(DocumentNotFound, NotAParty, *_SUBMIT_ERRORS),
+    ),
+    GET_TRAIL: OperationContract(Trail, errors=(DocumentNotFound,)),
+}

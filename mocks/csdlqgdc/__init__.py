@@ -1,0 +1,1 @@
+"""Mock national population database (CSDLQGDC): every province's citizens, on NDXP."""

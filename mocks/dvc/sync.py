@@ -1,0 +1,131 @@
+"""Every status change of a dossier, queued for the national portal (DVCQG) in its transaction.
+
+Real portals sync each change to DVCQG (DOMAIN.md §2.3, §4). This one does it as the bus's
+other systems do: it writes the call to its instance's outbox (`lgsp.outbox.enqueue`) in the
+same transaction as the change, and the instance's worker delivers it through the gateway later,
+as the portal's own client. So a change and its sync exist together or not at all, a national
+portal that is down delays the sync without failing the citizen's request, and retries carry
+the same `Idempotency-Key`, `dvcqg:{MaHoSo}:{step}`, which DVCQG deduplicates on. The ordering
+key keeps one dossier's changes in order; DVCQG tolerates them out of order anyway.
+
+The body is the bus's canonical JSON for `dvcqg` (`adapters._dvcqg_contracts.SyncRequest`):
+the dossier as it now stands and the entry the change appended, with only the applicant data
+the national portal is sent (kind, name, CCCD), never the birth date, contact or files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lgsp.outbox import DeferredCall, enqueue
+from mocks.dvc.agencies import find_agency, provincial_procedure_code
+from mocks.dvc.deadlines import to_vietnam_time
+from mocks.dvc.models import Dossier, ProgressEntry
+from mocks.dvc.procedures import BY_CODE
+
+logger = logging.getLogger(__name__)
+
+SERVICE, VERSION, PATH = "dvcqg", "v1", "/dossiers/sync"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else to_vietnam_time(moment).isoformat()
+
+
+def snapshot_json(dossier: Dossier, *, province_code: str) -> dict[str, Any]:
+    """The dossier as DVCQG is told it stands (`SyncRequest.dossier`)."""
+    procedure = BY_CODE[dossier.procedure_code]
+    agency = find_agency(dossier.agency_id)
+    return {
+        "code": dossier.code,
+        "procedure": {
+            "code": provincial_procedure_code(procedure.code, province_code),
+            "name": procedure.name,
+        },
+        "field": {"code": procedure.field.code, "name": procedure.field.name},
+        "agency": {
+            "id": dossier.agency_id,
+            "name": agency.name if agency is not None else dossier.agency_id,
+        },
+        "channel": "online",  # every dossier of this portal is filed online (KenhThucHien 2)
+        "applicant": {
+            "kind": "citizen",
+            "full_name": dossier.applicant_name,
+            "identification": {"type": "cccd", "number": dossier.applicant_id_number},
+        },
+        "summary": dossier.summary,
+        "status": dossier.status,
+        "submitted_at": _iso(dossier.submitted_at),
+        "received_at": _iso(dossier.received_at),
+        "due_at": _iso(dossier.due_at),
+        "supplement_requested_at": _iso(dossier.supplement_requested_at),
+        "completed_at": _iso(dossier.finished_at),
+        "returned_at": _iso(dossier.returned_at),
+        "refused_at": _iso(dossier.refused_at),
+    }
+
+
+def progress_json(entry: ProgressEntry) -> dict[str, Any]:
+    """One history entry as `SyncRequest.progress`."""
+    return {
+        "status": entry.status,
+        "at": _iso(entry.at),
+        "actor": entry.actor,
+        "position": entry.title,
+        "department": entry.department,
+        "note": entry.note,
+        "action": entry.action,
+        "started_at": _iso(entry.started_at),
+        "due_at": _iso(entry.due_at),
+    }
+
+
+def sync_body(dossier: Dossier, *, province_code: str) -> dict[str, Any]:
+    """The sync of the dossier's latest change: its snapshot and its last history entry."""
+    latest = dossier.progress[-1]
+    return {
+        "province_code": province_code,
+        "step": latest.position,
+        "dossier": snapshot_json(dossier, province_code=province_code),
+        "progress": progress_json(latest),
+    }
+
+
+def sync_call(dossier: Dossier, *, province_code: str) -> DeferredCall:
+    step = dossier.progress[-1].position
+    return DeferredCall(
+        service=SERVICE,
+        version=VERSION,
+        method="POST",
+        path=PATH,
+        body=json.dumps(
+            sync_body(dossier, province_code=province_code), ensure_ascii=False
+        ).encode(),
+        content_type="application/json",
+        idempotency_key=f"dvcqg:{dossier.code}:{step}",
+        ordering_key=f"dossier:{dossier.code}",
+    )
+
+
+async def enqueue_sync(
+    session: AsyncSession,
+    dossier: Dossier,
+    *,
+    province_code: str,
+    instance: str,
+    client_id: str,
+    request_id: str,
+    now: datetime,
+) -> None:
+    """Queue the sync of the dossier's latest change in the session's open transaction."""
+    call = sync_call(dossier, province_code=province_code)
+    added = await enqueue(
+        session, call, instance=instance, client_id=client_id, request_id=request_id, now=now
+    )
+    if not added:  # the step was queued before: a change is never synced twice
+        logger.warning("sync %s was already queued", call.idempotency_key)

@@ -1,0 +1,1 @@
+"""Mock national public-service portal (DVCQG): the national view of every synced dossier."""

@@ -1,0 +1,274 @@
+"""The national public-service portal (DVCQG) as a system of its own: the national view of every
+dossier the provincial portals sync.
+
+It speaks DVCQG's adapter protocol (DOMAIN.md §2.3): every call is `POST /api/integration` with
+`{service: "<Name>", …}`, every answer `{error_code, message, result}`, "0" meaning success.
+- `DongBoHoSoMC` `{isUpdating: "True"|"False", data: [HoSo]}`: "False" inserts and answers
+  "-3" … "đã tồn tại" for a known `MaHoSo` (§2.3, the Thanh Hóa client); "True" inserts or
+  updates (a mock leniency: the bus's adapter cannot look a dossier up first). A `HoSo` may carry
+  its progress entries in `TienTrinh` (§8.4). `result`: per dossier `{MaHoSo, KetQua, ThuTu,
+  SoTienTrinhMoi}`; `TrungLap` says whether the answer is a replay.
+- `CapNhatTienDoHoSoMC` `{data: [entry]}`: entries of dossiers already synced.
+- `TraCuuHoSo` `{MaHoSo}`: `result` is `[HoSo with TienTrinh]`, or `[]` if it was never synced.
+- `LayDanhSachHoSo` `{MaTinh?, TrangThaiHoSo?, Trang, SoBanGhi}` (mock addition): a page.
+
+Writes are idempotent on the `Idempotency-Key` request header (the bus's outbox sends
+`dvcqg:{MaHoSo}:{step}`): the key is kept with a digest of the body and the answer, in the
+transaction of the effect; the same key again replays the answer with `TrungLap: true` and
+changes nothing; the same key with another body is refused ("-4"). Errors use mock codes beside
+the real "-3": "-1" 400 invalid request (413 when too large), "-2" 404 unknown dossier, "-3" 409
+exists, "-4" 422 key reused, "-5" 409 the `MaHoSo` belongs to another province.
+
+At start it knows the seeded dossiers of every province of the topology, as if each had been
+synced long ago (`seed.py` says why); tables are its own, prefixed `dvcqg_`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from adapters._dvc_answers import VIETNAM_TIME
+from adapters.dvcqg import INTEGRATION_PATH
+from mocks.config import SystemConfig
+from mocks.db import MockDatabase, open_mock_database
+from mocks.dvc.agencies import PROVINCES as PORTAL_PROVINCES
+from mocks.dvcqg.models import DvcqgBase
+from mocks.dvcqg.schemas import (
+    SERVICES,
+    CapNhatTienDoHoSoMC,
+    DongBoHoSoMC,
+    LayDanhSachHoSo,
+    TraCuuHoSo,
+)
+from mocks.dvcqg.seed import seed_national
+from mocks.dvcqg.store import DossierExists, DossierUnknown, NationalStore, OtherProvince
+
+logger = logging.getLogger(__name__)
+
+STATE_KEY = "dvcqg"
+MAX_BODY_BYTES = 1024 * 1024
+"""Fifty dossiers of a hundred entries each fit well within; a real sync is one dossier."""
+IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,200}")  # visible ASCII, as the gateway checks it
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": 'error_code "-1": the request is not valid'},
+    404: {"description": 'error_code "-2": CapNhatTienDoHoSoMC for a dossier never synced'},
+    409: {"description": 'error_code "-3": the dossier exists; "-5": of another province'},
+    413: {"description": 'error_code "-1": the body is larger than 1 MiB'},
+    422: {"description": 'error_code "-4": the Idempotency-Key came with another body'},
+}
+
+
+def _now() -> datetime:
+    return datetime.now(VIETNAM_TIME)
+
+
+@dataclass(frozen=True)
+class DvcqgState:
+    database: MockDatabase
+    now: Callable[[], datetime]
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, error_code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error_code, self.message = status, error_code, message
+
+
+def _invalid(detail: str, status: int = 400) -> _Refused:
+    return _Refused(status, "-1", f"DU_LIEU_KHONG_HOP_LE: {detail}")
+
+
+def _state(request: Request) -> DvcqgState:
+    state = getattr(request.state, STATE_KEY, None)
+    if not isinstance(state, DvcqgState):  # STYLE.md Part 2, trap 2
+        raise RuntimeError("the DVCQG mock's lifespan has not run")
+    return state
+
+
+StateDep = Annotated[DvcqgState, Depends(_state)]
+router = APIRouter()
+
+
+def _ok(result: Any, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error_code": "0", "message": "Thành công", "result": result, **extra})
+
+
+@router.post(INTEGRATION_PATH, responses=_ERRORS)
+async def integrate(
+    request: Request,
+    state: StateDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
+    """One DVCQG call, chosen by the body's `service`."""
+    raw = await _bounded_body(request)
+    call = _parse(raw)
+    if isinstance(call, TraCuuHoSo):
+        async with state.database.sessions() as session:
+            found = await NationalStore(session).lookup(call.ma_ho_so)
+        return _ok([found] if found is not None else [])
+    if isinstance(call, LayDanhSachHoSo):
+        async with state.database.sessions() as session:
+            items, total = await NationalStore(session).page(
+                province_code=call.ma_tinh,
+                status=int(call.trang_thai) if call.trang_thai is not None else None,
+                page=call.trang,
+                size=call.so_ban_ghi,
+            )
+        page = {"TongSo": total, "Trang": call.trang, "SoBanGhi": call.so_ban_ghi}
+        return _ok({**page, "DanhSach": items})
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+        raise _invalid("Idempotency-Key must be 1 to 200 visible ASCII characters")
+    if not isinstance(call, DongBoHoSoMC | CapNhatTienDoHoSoMC):  # pragma: no cover
+        raise _invalid("service")
+    return await _write(state, call, raw, idempotency_key)
+
+
+async def _write(
+    state: DvcqgState,
+    call: DongBoHoSoMC | CapNhatTienDoHoSoMC,
+    raw: bytes,
+    key: str | None,
+) -> JSONResponse:
+    """Apply a write in one transaction with its key; replay the answer of a known key."""
+    now = state.now()
+    digest = hashlib.sha256(raw).hexdigest()
+    async with state.database.sessions() as session:
+        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        store = NationalStore(session)
+        if key is not None:
+            earlier = await store.claim(key, service=call.service, request_sha256=digest, at=now)
+            if earlier is not None:
+                if earlier.request_sha256 != digest:
+                    raise _Refused(
+                        422, "-4", "IDEMPOTENCY_KEY_DA_DUNG: the key came with another body"
+                    )
+                return _ok(earlier.result, TrungLap=True)
+        try:
+            if isinstance(call, DongBoHoSoMC):
+                updating = call.is_updating == "True"
+                synced = [await store.sync(item, updating=updating, at=now) for item in call.data]
+                result = [entry.json() for entry in synced]
+            else:
+                result = await store.add_progress(call.data)
+        except DossierExists as error:
+            raise _Refused(409, "-3", f"Hồ sơ {error.code} đã tồn tại") from None
+        except OtherProvince as error:
+            raise _Refused(409, "-5", f"HO_SO_CUA_TINH_KHAC: {error.code}") from None
+        except DossierUnknown as error:
+            raise _Refused(404, "-2", f"KHONG_TIM_THAY_HO_SO: {error.code}") from None
+        if key is not None:
+            await store.answer(key, result)
+        await session.commit()
+    logger.info("%s applied: %s", call.service, result)  # codes and steps, no personal data
+    return _ok(result, TrungLap=False)
+
+
+async def _bounded_body(request: Request) -> bytes:
+    """The body, refused once it passes `MAX_BODY_BYTES` (whatever Content-Length claims)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _invalid(f"the body is larger than {MAX_BODY_BYTES} bytes", status=413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse(raw: bytes) -> BaseModel:
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise _invalid("the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise _invalid("the body is not a JSON object")
+    service = body.get("service")
+    model = SERVICES.get(service) if isinstance(service, str) else None
+    if model is None:
+        raise _invalid(f"service must be one of {', '.join(SERVICES)}")
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in detail['loc'])}: {detail['msg']}"
+            for detail in error.errors(include_url=False, include_input=False)[:10]
+        )
+        raise _invalid(problems) from None
+
+
+def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = None) -> FastAPI:
+    """The national portal, seeded with the dossiers of every province of `config.provinces`
+    (all provinces the provincial mock knows when it is empty); `now` stamps each sync."""
+    province_codes = sorted(config.provinces) or sorted(PORTAL_PROVINCES)
+    clock = now or _now
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, DvcqgState]]:
+        async with open_mock_database(config.database_url, DvcqgBase.metadata) as database:
+            await _seed(database, config, province_codes)
+            yield {STATE_KEY: DvcqgState(database, clock)}
+
+    app = FastAPI(
+        title="Mock national public-service portal (DVCQG)",
+        description="DVCQG's adapter protocol: POST {service, …}, answers {error_code, "
+        "message, result}.",
+        lifespan=lifespan,
+    )
+    _install_error_handlers(app)
+    app.include_router(router)
+    return app
+
+
+async def _seed(database: MockDatabase, config: SystemConfig, province_codes: list[str]) -> None:
+    """Seed once; a second process seeding at the same time loses harmlessly."""
+    try:
+        async with database.sessions() as session:
+            await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            await seed_national(
+                NationalStore(session),
+                province_codes=province_codes,
+                seed=config.seed,
+                population=config.population,
+            )
+            await session.commit()
+    except IntegrityError:  # PostgreSQL: the other process's rows came first
+        pass
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error in DVCQG's envelope, router 404/405 included (STYLE.md Part 2, trap 4)."""
+
+    async def handle(_request: Request, exc: Exception) -> JSONResponse:
+        headers: dict[str, str] | None = None
+        if isinstance(exc, _Refused):
+            status, error_code, message = exc.status, exc.error_code, exc.message
+        elif isinstance(exc, RequestValidationError):
+            status, error_code, message = 400, "-1", "DU_LIEU_KHONG_HOP_LE: headers"
+        elif isinstance(exc, StarletteHTTPException):
+            name = str(exc.detail).upper().replace(" ", "_")
+            status, error_code, message = exc.status_code, "-1", name
+            headers = dict(exc.headers or {})
+        else:  # pragma: no cover - only the classes registered below reach this handler
+            raise exc
+        return JSONResponse(
+            {"error_code": error_code, "message": message, "result": None},
+            status_code=status,
+            headers=headers,
+        )
+
+    for exception_class in (_Refused, RequestValidationError, StarletteHTTPException):
+        app.add_exception_handler(exception_class, handle)

@@ -1,0 +1,94 @@
+"""What the national portal knows when it starts: every province's seeded dossiers, synced.
+
+Each provincial portal seeds ten dossiers from the shared seed (`mocks.dvc.seed`) and queues no
+sync for them: seeding is history, not a change. A real DVCQG would have received each of their
+changes long ago, so this mock starts out knowing them, built from the same seed (same seed,
+same dossiers, byte for byte) and converted along the same path a live sync takes: the portal's
+canonical JSON (`mocks.dvc.sync`), validated against the `dvcqg` contract, written as DVCQG's
+`HoSo` by the adapter. Starting empty would leave the national view without the dossiers every
+demo begins with, and a later change of one of them would arrive with no history before it.
+
+A province is seeded once, when the national portal has no dossier of it yet; provinces the
+provincial mock has no agencies for (a real portal at a URL) are skipped: their dossiers are
+not known from any seed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from adapters._dvcqg_contracts import DossierSnapshot, ProgressEntry
+from adapters.dvcqg import progress_to_native, snapshot_to_native
+from mocks.config import SystemConfig
+from mocks.dvc.agencies import PROVINCES as PORTAL_PROVINCES
+from mocks.dvc.seed import seeded_dossier_codes, seeded_dossiers
+from mocks.dvc.sync import progress_json, snapshot_json
+from mocks.dvcqg.schemas import HoSo
+from mocks.dvcqg.store import NationalStore
+
+logger = logging.getLogger(__name__)
+
+
+def seeded_items(*, province_code: str, seed: int, population: int) -> list[HoSo]:
+    """The province's seeded dossiers as DVCQG's `HoSo`, each with its whole history."""
+    items = []
+    for dossier in seeded_dossiers(
+        instance="", province_code=province_code, seed=seed, population=population
+    ):
+        # Through JSON, as a sync travels: the contract's strict models read ISO text.
+        snapshot = DossierSnapshot.model_validate_json(
+            json.dumps(snapshot_json(dossier, province_code=province_code))
+        )
+        item: dict[str, Any] = snapshot_to_native(
+            snapshot, province_code=province_code, step=dossier.progress[-1].position
+        )
+        item["TienTrinh"] = [
+            progress_to_native(
+                dossier.code,
+                entry.position,
+                ProgressEntry.model_validate_json(json.dumps(progress_json(entry))),
+            )
+            for entry in dossier.progress
+        ]
+        items.append(HoSo.model_validate(item))
+    return items
+
+
+def sample_dossiers(config: SystemConfig, count: int) -> dict[str, list[str]]:
+    """Seeded national dossier codes to try, taking turns between the provinces."""
+    if count < 1:
+        return {}
+    codes = sorted(config.provinces) or sorted(PORTAL_PROVINCES)
+    per_province = [
+        seeded_dossier_codes(province_code=code, seed=config.seed, population=config.population)
+        for code in codes
+        if code in PORTAL_PROVINCES
+    ]
+    turns = [
+        dossiers[index]
+        for index in range(max((len(d) for d in per_province), default=0))
+        for dossiers in per_province
+        if index < len(dossiers)
+    ]
+    return {"dossier": turns[:count]} if turns else {}
+
+
+async def seed_national(
+    store: NationalStore, *, province_codes: Iterable[str], seed: int, population: int
+) -> int:
+    """Sync each province's seeded dossiers unless the portal knows some of its dossiers."""
+    synced = 0
+    for code in province_codes:
+        if code not in PORTAL_PROVINCES:
+            logger.info("no seeded dossiers for province %s: it starts empty nationally", code)
+            continue
+        if await store.count(province_code=code):
+            continue
+        for item in seeded_items(province_code=code, seed=seed, population=population):
+            # "True": a process seeding at the same time makes this a harmless repeat.
+            await store.sync(item, updating=True, at=item.latest_time)
+            synced += 1
+    return synced

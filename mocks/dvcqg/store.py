@@ -1,0 +1,245 @@
+"""Every SQL statement of the DVCQG mock, and the rules a sync follows.
+
+The store never commits: the app runs one transaction per request (`BEGIN IMMEDIATE` on SQLite),
+so an idempotency key, the snapshot and the entries are written together or not at all.
+- A snapshot only moves forward: a `HoSo` whose `ThuTu` is not after the stored one leaves the
+  snapshot as it is (a retry, or a change that overtook an earlier one on the way).
+- An entry is kept once per (dossier, `ThuTu`), whatever order entries arrive in.
+- Concurrency is the database's: inserts use `ON CONFLICT DO NOTHING`, which on PostgreSQL waits
+  for a concurrent insert of the same key to commit, and a dossier is updated under
+  `SELECT … FOR UPDATE`; SQLite's single write lock orders everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.dvcqg import format_dvcqg_time
+from mocks.dvcqg.models import NationalDossier, NationalProgress, ProcessedRequest
+from mocks.dvcqg.schemas import HoSo, TienTrinh
+
+# KetQua of a synced HoSo (mock addition): created, snapshot moved on, already there, older.
+Outcome = Literal["TAO_MOI", "CAP_NHAT", "KHONG_DOI", "CU_HON"]
+
+
+class DossierExists(Exception):
+    """`isUpdating: "False"` for a known `MaHoSo`: DVCQG's "-3 … đã tồn tại" (§2.3)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class DossierUnknown(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class OtherProvince(Exception):
+    """A province syncs a `MaHoSo` the national portal holds for another one."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Synced:
+    code: str
+    outcome: Outcome
+    step: int  # the step the national snapshot reflects afterwards
+    new_entries: int
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "MaHoSo": self.code,
+            "KetQua": self.outcome,
+            "ThuTu": self.step,
+            "SoTienTrinhMoi": self.new_entries,
+        }
+
+
+class NationalStore:
+    """Reads and writes the national view within the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        dialect = session.get_bind().dialect.name
+        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+    # --- idempotency keys ------------------------------------------------------------------
+
+    async def claim(
+        self, key: str, *, service: str, request_sha256: str, at: datetime
+    ) -> ProcessedRequest | None:
+        """Take `key` for this request: None if it is new, else the request that had it.
+
+        On PostgreSQL a concurrent claim of the same key waits here until the first commits
+        (or rolls back, and then this one takes it).
+        """
+        statement = (
+            self._insert(ProcessedRequest)
+            .values(key=key, service=service, request_sha256=request_sha256, processed_at=at)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(ProcessedRequest.key)
+        )
+        if (await self._session.execute(statement)).scalar_one_or_none() is not None:
+            return None
+        earlier = await self._session.get(ProcessedRequest, key, populate_existing=True)
+        if earlier is None:  # pragma: no cover - a claimed key is only removed by a rollback
+            raise RuntimeError(f"idempotency key {key!r} vanished")
+        return earlier
+
+    async def answer(self, key: str, result: list[Any]) -> None:
+        """Keep the answer of the request that claimed `key`, to replay to its duplicates."""
+        claimed = await self._session.get(ProcessedRequest, key)
+        if claimed is None:  # pragma: no cover - `claim` inserted it in this transaction
+            raise RuntimeError(f"idempotency key {key!r} was not claimed")
+        claimed.result = result
+        await self._session.flush()
+
+    # --- syncs -----------------------------------------------------------------------------
+
+    async def sync(self, item: HoSo, *, updating: bool, at: datetime) -> Synced:
+        """Apply one `HoSo` of `DongBoHoSoMC` and the entries it carries."""
+        code = item.ma_ho_so
+        dossier = await self._dossier(code, for_update=True)
+        if dossier is None:
+            created = await self._create(item, at=at)
+            if created is not None:
+                new = await self._add_entries(created, item.tien_trinh)
+                return Synced(code, "TAO_MOI", item.thu_tu, new)
+            # Created meanwhile by a concurrent sync of another step (PostgreSQL waited for it).
+            dossier = await self._dossier(code, for_update=True)
+            if dossier is None:  # pragma: no cover - the conflicting row is committed
+                raise RuntimeError(f"dossier {code} neither created nor found")
+        if not updating:
+            raise DossierExists(code)
+        if dossier.province_code != item.ma_tinh:
+            raise OtherProvince(code)
+        outcome: Outcome
+        if item.thu_tu > dossier.step:
+            dossier.snapshot = item.snapshot()
+            dossier.status = int(item.trang_thai)
+            dossier.step = item.thu_tu
+            outcome = "CAP_NHAT"
+        else:
+            outcome = "KHONG_DOI" if item.thu_tu == dossier.step else "CU_HON"
+        new = await self._add_entries(dossier.id, item.tien_trinh)
+        if outcome == "CAP_NHAT" or new:
+            dossier.synced_at = at  # the national view changed
+        await self._session.flush()
+        return Synced(code, outcome, dossier.step, new)
+
+    async def add_progress(self, entries: Sequence[TienTrinh]) -> list[dict[str, Any]]:
+        """`CapNhatTienDoHoSoMC`: entries of dossiers already synced; `DossierUnknown` if not."""
+        results = []
+        for entry in entries:
+            dossier = await self._dossier(entry.ma_ho_so, for_update=True)
+            if dossier is None:
+                raise DossierUnknown(entry.ma_ho_so)
+            recorded = await self._add_entries(dossier.id, [entry])
+            results.append(
+                {"MaHoSo": entry.ma_ho_so, "ThuTu": entry.thu_tu, "DaGhiNhan": recorded > 0}
+            )
+        return results
+
+    async def _create(self, item: HoSo, *, at: datetime) -> int | None:
+        statement = (
+            self._insert(NationalDossier)
+            .values(
+                code=item.ma_ho_so,
+                province_code=item.ma_tinh,
+                status=int(item.trang_thai),
+                step=item.thu_tu,
+                snapshot=item.snapshot(),
+                first_synced_at=at,
+                synced_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=["code"])
+            .returning(NationalDossier.id)
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def _add_entries(self, dossier_id: int, entries: Sequence[TienTrinh]) -> int:
+        added = 0
+        for entry in entries:
+            statement = (
+                self._insert(NationalProgress)
+                .values(dossier_id=dossier_id, step=entry.thu_tu, entry=entry.stored())
+                .on_conflict_do_nothing(index_elements=["dossier_id", "step"])
+                .returning(NationalProgress.id)
+            )
+            if (await self._session.execute(statement)).scalar_one_or_none() is not None:
+                added += 1
+        return added
+
+    async def _dossier(self, code: str, *, for_update: bool = False) -> NationalDossier | None:
+        statement = select(NationalDossier).where(NationalDossier.code == code)
+        if for_update:
+            statement = statement.with_for_update()
+        result = await self._session.execute(statement.execution_options(populate_existing=True))
+        return result.scalar_one_or_none()
+
+    # --- reads -----------------------------------------------------------------------------
+
+    async def count(self, *, province_code: str | None = None) -> int:
+        statement = select(func.count()).select_from(NationalDossier)
+        if province_code is not None:
+            statement = statement.where(NationalDossier.province_code == province_code)
+        return (await self._session.execute(statement)).scalar_one()
+
+    async def lookup(self, code: str) -> dict[str, Any] | None:
+        """`TraCuuHoSo`: the dossier's `HoSo` with every entry in step order; None if unknown."""
+        dossier = await self._dossier(code)
+        if dossier is None:
+            return None
+        statement = (
+            select(NationalProgress.entry)
+            .where(NationalProgress.dossier_id == dossier.id)
+            .order_by(NationalProgress.step)
+        )
+        entries = list((await self._session.execute(statement)).scalars())
+        return {**native(dossier), "TienTrinh": entries}
+
+    async def page(
+        self, *, province_code: str | None, status: int | None, page: int, size: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of dossiers, most recently changed first, without their entries."""
+        conditions = []
+        if province_code is not None:
+            conditions.append(NationalDossier.province_code == province_code)
+        if status is not None:
+            conditions.append(NationalDossier.status == status)
+        total = (
+            await self._session.execute(
+                select(func.count()).select_from(NationalDossier).where(*conditions)
+            )
+        ).scalar_one()
+        statement = (
+            select(NationalDossier)
+            .where(*conditions)
+            .order_by(NationalDossier.synced_at.desc(), NationalDossier.id.desc())
+            .offset((page - 1) * size)
+            .limit(size)
+        )
+        found = (await self._session.execute(statement)).scalars()
+        return [native(dossier) for dossier in found], total
+
+
+def native(dossier: NationalDossier) -> dict[str, Any]:
+    """The stored `HoSo` with the mock's own fields: `MaTinh`, `ThuTu`, `NgayDongBo`."""
+    return {
+        **dossier.snapshot,
+        "MaTinh": dossier.province_code,
+        "ThuTu": dossier.step,
+        "NgayDongBo": format_dvcqg_time(dossier.synced_at),
+    }

@@ -1,0 +1,180 @@
+"""Documents and statuses between provinces: who is whose, and the calls left for the bus.
+
+Flow A of DOMAIN.md §8.6: a document for an agency of another province leaves through the
+province's own LGSP to the national document axis (service `vdxp`), which hands it to the
+recipient province's LGSP; that province's endpoint delivers it (`/receiveEdoc`), and its
+recipients' statuses travel back the same way (`/receiveStatus` at the sender). Each hop is
+store-and-forward: the endpoint writes a `DeferredCall` to its instance's outbox in the same
+transaction as the change that causes it, and the instance's worker delivers it later with
+the message's `Idempotency-Key`, which the next endpoint deduplicates on.
+
+Which province an agency belongs to is the directory's (`mocks/dvc/agencies.py`); which bus
+instance serves a province is the topology's (`SystemConfig.provinces`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.edxml import render_status
+from lgsp.outbox import DeferredCall, enqueue
+from mocks.config import SystemConfig
+from mocks.dvc.agencies import find_agency
+from mocks.qlvb.models import Delivery, Document
+from mocks.qlvb.store import Report, Reported
+from mocks.vdxp.sdk import outbox_key
+
+# The national axis's canonical operations (services/vdxp.toml).
+VDXP_SERVICE, VDXP_VERSION = "vdxp", "v1"
+VDXP_DOCUMENTS = "/documents"
+VDXP_STATUSES = "/statuses"
+
+
+def province_of(organ_id: str) -> str | None:
+    """The legacy province code of the agency with this organ id; None: no agency has it."""
+    agency = find_agency(organ_id)
+    return None if agency is None else agency.province_code
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """A document's `To` organ ids, sorted by where they are from this province's endpoint.
+
+    `remote` maps each recipient reachable over the national axis to its province's instance;
+    `unreachable` are agencies of another province this endpoint cannot send to (no bus access,
+    or a province outside the topology); `unknown` are organ ids no agency has.
+    """
+
+    local: tuple[str, ...]
+    remote: Mapping[str, str]
+    unreachable: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+
+def sort_recipients(config: SystemConfig, organ_ids: Iterable[str]) -> Recipients:
+    local: list[str] = []
+    remote: dict[str, str] = {}
+    unreachable: list[str] = []
+    unknown: list[str] = []
+    for organ_id in organ_ids:
+        province = province_of(organ_id)
+        if province is None:
+            unknown.append(organ_id)
+        elif province == config.province_code:
+            local.append(organ_id)
+        elif config.bus_client_id is not None and province in config.provinces:
+            remote[organ_id] = config.provinces[province]
+        else:
+            unreachable.append(organ_id)
+    return Recipients(tuple(local), remote, tuple(unreachable), tuple(unknown))
+
+
+def is_remote(config: SystemConfig, organ_id: str) -> bool:
+    """Whether the organ id is an agency of a province other than this one."""
+    province = province_of(organ_id)
+    return province is not None and province != config.province_code
+
+
+def document_call(config: SystemConfig, document: Document) -> DeferredCall:
+    """The document, byte for byte as its sender sent it, for the national axis."""
+    return DeferredCall(
+        service=VDXP_SERVICE,
+        version=VDXP_VERSION,
+        method="POST",
+        path=VDXP_DOCUMENTS,
+        body=document.edxml,  # XML-DSig covers these bytes (DOMAIN.md §3.1)
+        content_type="application/xml",
+        idempotency_key=outbox_key("edoc", config.instance, document.doc_id),
+        ordering_key=outbox_key("edoc", document.document_id),
+    )
+
+
+def status_to_forward(
+    config: SystemConfig, document: Document, reported: Reported
+) -> tuple[Delivery, int] | None:
+    """The delivery (and its new entry's position) whose status must cross provinces, if any.
+
+    A recipient here reporting on a document from another province: its own delivery. The
+    sender here asking for a recall (13) that reached deliveries in other provinces: the first
+    of those. Statuses between this province's own agencies stay here.
+    """
+    sender_is_remote = is_remote(config, document.sender)
+    for delivery, entry in reported.added:
+        if sender_is_remote or delivery.remote_instance is not None:
+            return delivery, entry.position
+    return None
+
+
+def status_call(
+    config: SystemConfig,
+    document: Document,
+    report: Report,
+    reporter: Mapping[str, Any],
+    *,
+    delivery: Delivery,
+    position: int,
+) -> DeferredCall:
+    """An edXML status message (DOMAIN.md §3.4) about `document`, for the national axis.
+
+    The key names the delivery and its history position: one message per status applied, so
+    the same code reported again later (a second recall) is a message of its own.
+    """
+    promulgated = document.document_id.split(",")[1]  # {organId},{yyyy/MM/dd},{n}/{notation}
+    message = render_status(
+        {
+            "response_for": {
+                "organ_id": document.sender,
+                "code": f"{document.number}/{document.notation}",
+                "promulgation_date": promulgated.replace("/", "-"),
+                "document_id": document.document_id,
+            },
+            "from": dict(reporter),
+            "status_code": report.code,
+            "description": report.description,
+            "timestamp": report.timestamp,
+            "staff_info": report.staff_info,
+        }
+    )
+    return DeferredCall(
+        service=VDXP_SERVICE,
+        version=VDXP_VERSION,
+        method="POST",
+        path=VDXP_STATUSES,
+        body=message,
+        content_type="application/xml",
+        idempotency_key=outbox_key(
+            "status",
+            config.instance,
+            document.doc_id,
+            delivery.recipient,
+            report.code,
+            str(position),
+        ),
+        ordering_key=outbox_key("edoc", document.document_id),
+    )
+
+
+async def defer(
+    session: AsyncSession,
+    config: SystemConfig,
+    call: DeferredCall,
+    *,
+    request_id: str,
+    now: datetime,
+) -> None:
+    """Leave `call` in this instance's outbox, in the caller's transaction."""
+    if config.bus_client_id is None:
+        raise ValueError("deferring a call needs bus access (bus_client_id)")
+    await enqueue(
+        session,
+        call,
+        instance=config.instance,
+        client_id=config.bus_client_id,
+        request_id=request_id,
+        now=now,
+    )

@@ -1,0 +1,391 @@
+"""The national document axis (VDXP, "trục liên thông văn bản quốc gia"), a national system.
+
+Documents between provinces cross it store-and-forward (DOMAIN.md §2.4, flow A of §8.6): a
+province's document endpoint leaves an edXML document (QCVN 102:2016) in its outbox for the
+axis; the axis records it in a national ledger, works out the provinces of its `To` agencies
+and leaves one call per province in its own outbox, to that province's document endpoint
+(`qlvb` `POST /inbound/documents` with `X-LGSP-Target`). Status messages (§3.4) come back the
+same way to the sender's province. Routes, all POST, answering the VDXP SDK's fields
+`{status: OK|FAIL, ErrorCode, ErrorDesc}`:
+- `/sendEdoc` (application/xml): a document; `Destinations` says where it goes;
+- `/sendStatus` (application/xml): a status message, on to the sender's province (a recall
+  by the sender, on to every province the document went to);
+- `/getEdocTrail` (application/json `{documentId}`): the ledger's trail of one document.
+
+Every message is taken at least once from the sender's outbox: the axis deduplicates on its
+`Idempotency-Key` (kept with its answer, in the transaction that acts on it) and on the message
+itself (the DocumentId with the same SHA-256; a status with the same reporter, code and
+Timestamp), answering `Duplicate: true` and leaving nothing new in the outbox. Errors: 422
+INVALID_EDXML (with `Rule`), UNKNOWN_SENDER, UNKNOWN_RECIPIENT, NO_REMOTE_RECIPIENT,
+IDEMPOTENCY_KEY_REUSED, INVALID_REQUEST; 400 INVALID_IDEMPOTENCY_KEY; 403 NOT_A_PARTY; 404
+DOCUMENT_NOT_FOUND; 409 DOCUMENT_CONFLICT (a DocumentId seen with other content); 413
+TOO_LARGE; 415 UNSUPPORTED_MEDIA_TYPE; 503 NOT_CONNECTED (no access to the bus: it cannot
+forward). Simplified: no `TraceHeader` is added for the hop (it would change the signed bytes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.edxml import DEFAULT_LIMITS, InvalidEdxml, parse_edxml, parse_status
+from lgsp.outbox import DeferredCall, enqueue
+from mocks.config import SystemConfig
+from mocks.db import open_mock_database
+from mocks.vdxp.models import MAX_DOCUMENT_ID, LedgerDocument, LedgerStatus, VdxpBase
+from mocks.vdxp.routing import destinations, instance_of
+from mocks.vdxp.sdk import (
+    MAX_STATUS_BODY,
+    VIETNAM_TIME,
+    XML,
+    XML_BODY,
+    MockError,
+    body_doc,
+    idempotency_key,
+    install_error_handlers,
+    now_in_vietnam,
+    ok,
+    outbox_key,
+    parse_json,
+    read_body,
+    request_id,
+    sha256,
+)
+from mocks.vdxp.store import Ledger
+
+STATE_KEY = "vdxp"
+# Where each province's document endpoint takes what the axis forwards (services/qlvb.toml).
+QLVB_SERVICE, QLVB_VERSION = "qlvb", "v1"
+INBOUND_DOCUMENTS, INBOUND_STATUSES = "/inbound/documents", "/inbound/statuses"
+
+
+class TrailRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    document_id: str = Field(alias="documentId", min_length=1, max_length=MAX_DOCUMENT_ID)
+
+
+@dataclass(frozen=True)
+class _Context:
+    sessions: async_sessionmaker[AsyncSession]
+    config: SystemConfig
+    now: Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One write transaction: the ledger, and the session the outbox writes in."""
+
+    ledger: Ledger
+    session: AsyncSession
+
+
+def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = None) -> FastAPI:
+    """The national axis of the bus instance `config.instance`, serving `config.provinces`."""
+    clock = now or now_in_vietnam
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        async with open_mock_database(config.database_url, VdxpBase.metadata) as database:
+            yield {STATE_KEY: _Context(database.sessions, config, clock)}
+
+    app = FastAPI(
+        title="Mock national document axis (VDXP)",
+        description="edXML (QCVN 102:2016) documents and status messages between provinces, "
+        "store-and-forward, with a national ledger.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    @app.post("/sendEdoc", openapi_extra=XML_BODY)
+    async def send_edoc(request: Request) -> JSONResponse:
+        """Record a document and forward it to each province of its `To` agencies but the
+        sender's own; `Destinations` lists them with their agencies."""
+        context = _context(request)
+        body = await read_body(request, XML, DEFAULT_LIMITS.max_bytes)
+        key = idempotency_key(request)
+        document = parse_edxml(body)
+        document_id = _checked_document_id(document)
+        sender = document["from"]["organ_id"]
+        place = instance_of(context.config.provinces, sender)
+        if place is None:
+            raise MockError(
+                422,
+                "UNKNOWN_SENDER",
+                f"{sender} is not an agency of a province the axis serves.",
+                OrganIds=[sender],
+            )
+        recipients = list(dict.fromkeys(organ["organ_id"] for organ in document["to"]))
+        routes, unknown = destinations(context.config.provinces, place[0], recipients)
+        if unknown:
+            raise MockError(
+                422,
+                "UNKNOWN_RECIPIENT",
+                f"{', '.join(unknown)}: not an agency of a province the axis serves.",
+                OrganIds=unknown,
+            )
+        if not routes:
+            raise MockError(
+                422,
+                "NO_REMOTE_RECIPIENT",
+                "Every To agency is of the sender's own province: its endpoint delivers there.",
+            )
+        _require_bus(context)
+        digest = sha256(body)
+        async with _writing(context) as unit:
+            claimed = None
+            if key is not None:
+                claimed = await unit.ledger.claim_key(key, digest, at=context.now())
+                if claimed.answer is not None:
+                    return _replayed(claimed.content_sha256, digest, claimed.answer)
+            new = LedgerDocument(
+                document_id=document_id,
+                sender=sender,
+                sender_instance=place[1],
+                recipients=recipients,
+                destinations=[route.as_json() for route in routes],
+                content_sha256=digest,
+                content_length=len(body),
+                received_at=context.now(),
+            )
+            recorded = await unit.ledger.add_document(new)
+            duplicate = recorded is None
+            if recorded is None:  # the DocumentId came before: the same document, or a clash
+                recorded = await unit.ledger.find(document_id)
+                if recorded is None or recorded.content_sha256 != digest:
+                    raise MockError(
+                        409,
+                        "DOCUMENT_CONFLICT",
+                        "This DocumentId crossed the axis before with other content.",
+                    )
+            else:
+                for route in routes:
+                    call = DeferredCall(
+                        service=QLVB_SERVICE,
+                        version=QLVB_VERSION,
+                        method="POST",
+                        path=INBOUND_DOCUMENTS,
+                        body=body,  # the sender's bytes: XML-DSig covers them (§3.1)
+                        content_type="application/xml",
+                        idempotency_key=outbox_key("edoc", document_id, route.instance),
+                        ordering_key=outbox_key("edoc", document_id, route.instance),
+                        target_instance=route.instance,
+                    )
+                    await _defer(unit.session, context, call, request_id(request))
+            answer = _document_answer(recorded)
+            if claimed is not None:
+                claimed.answer = answer
+        return ok(**answer, Duplicate=duplicate)
+
+    @app.post("/sendStatus", openapi_extra=XML_BODY)
+    async def send_status(request: Request) -> JSONResponse:
+        """Record a status message about a document of the ledger and forward it: a
+        recipient's to the sender's province, the sender's own to every destination."""
+        context = _context(request)
+        body = await read_body(request, XML, MAX_STATUS_BODY)
+        key = idempotency_key(request)
+        status = parse_status(body)
+        response_for, reporter = status["response_for"], status["from"]["organ_id"]
+        code, timestamp = status["status_code"], status["timestamp"]
+        _require_bus(context)
+        digest = sha256(body)
+        async with _writing(context) as unit:
+            claimed = None
+            if key is not None:
+                claimed = await unit.ledger.claim_key(key, digest, at=context.now())
+                if claimed.answer is not None:
+                    return _replayed(claimed.content_sha256, digest, claimed.answer)
+            document = await unit.ledger.find(response_for["document_id"], lock=True)
+            if document is None or document.sender != response_for["organ_id"]:
+                raise MockError(
+                    404, "DOCUMENT_NOT_FOUND", "No document with this DocumentId crossed the axis."
+                )
+            targets = _status_targets(document, reporter)
+            statuses = await unit.ledger.statuses(document)
+            message = (reporter, code, timestamp)
+            entry = next(
+                (s for s in statuses if (s.reporter, s.status_code, s.timestamp) == message), None
+            )
+            duplicate = entry is not None
+            if entry is None:
+                occurrence = Ledger.occurrences(statuses, reporter, code) + 1
+                entry = await unit.ledger.add_status(
+                    document,
+                    reporter=reporter,
+                    status_code=code,
+                    timestamp=timestamp,
+                    destinations=targets,
+                    content_sha256=digest,
+                    content_length=len(body),
+                    received_at=context.now(),
+                )
+                for target in targets:
+                    call = DeferredCall(
+                        service=QLVB_SERVICE,
+                        version=QLVB_VERSION,
+                        method="POST",
+                        path=INBOUND_STATUSES,
+                        body=body,
+                        content_type="application/xml",
+                        idempotency_key=outbox_key(
+                            "status",
+                            document.document_id,
+                            reporter,
+                            code,
+                            str(occurrence),
+                            target,
+                        ),
+                        # One line per province: the document reaches it before its statuses.
+                        ordering_key=outbox_key("edoc", document.document_id, target),
+                        target_instance=target,
+                    )
+                    await _defer(unit.session, context, call, request_id(request))
+            answer = _status_answer(document, entry)
+            if claimed is not None:
+                claimed.answer = answer
+        return ok(**answer, Duplicate=duplicate)
+
+    @app.post("/getEdocTrail", openapi_extra=body_doc("application/json", TrailRequest))
+    async def get_edoc_trail(request: Request) -> JSONResponse:
+        """A document's national trail: the message, its destinations, its statuses in order."""
+        context = _context(request)
+        query = parse_json(TrailRequest, await read_body(request, ("application/json",)))
+        async with context.sessions() as session:
+            ledger = Ledger(session, context.config.instance)
+            document = await ledger.find(query.document_id)
+            if document is None:
+                raise MockError(
+                    404, "DOCUMENT_NOT_FOUND", "No document with this DocumentId crossed the axis."
+                )
+            statuses = await ledger.statuses(document)
+        return ok(
+            **_document_answer(document),
+            To=document.recipients,
+            ReceivedTime=_local(document.received_at),
+            Statuses=[_status_answer(document, status) for status in statuses],
+        )
+
+    return app
+
+
+def _context(request: Request) -> _Context:
+    context: _Context = getattr(request.state, STATE_KEY)
+    return context
+
+
+@asynccontextmanager
+async def _writing(context: _Context) -> AsyncIterator[_Unit]:
+    """One write transaction; `BEGIN IMMEDIATE` on SQLite takes the write lock before reading."""
+    async with context.sessions() as session:
+        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        yield _Unit(Ledger(session, context.config.instance), session)
+        await session.commit()
+
+
+def _require_bus(context: _Context) -> None:
+    if context.config.bus_client_id is None:
+        raise MockError(
+            503,
+            "NOT_CONNECTED",
+            "The axis has no access to the bus, so it cannot forward anything to a province.",
+        )
+
+
+async def _defer(session: AsyncSession, context: _Context, call: DeferredCall, rid: str) -> None:
+    client_id = context.config.bus_client_id
+    assert client_id is not None  # noqa: S101 - _require_bus ran first
+    await enqueue(
+        session,
+        call,
+        instance=context.config.instance,
+        client_id=client_id,
+        request_id=rid,
+        now=context.now(),
+    )
+
+
+def _checked_document_id(document: dict[str, Any]) -> str:
+    """The DocumentId, if it is the one QCVN 102 builds from From, PromulgationDate and Code.
+
+    The ledger, the outbox keys and every status message (ResponseFor/DocumentId, §3.4) find
+    the document by it, as the provinces' endpoints do (mocks/qlvb/store.py).
+    """
+    code = document["code"]
+    promulgated = document["promulgation"]["date"].replace("-", "/")
+    expected = (
+        f"{document['from']['organ_id']},{promulgated},{code['code_number']}/"
+        f"{code['code_notation']}"
+    )
+    document_id: str = document["document_id"]
+    if document_id != expected:
+        raise InvalidEdxml(
+            "MessageHeader/DocumentId must be {From/OrganId},{PromulgationDate},"
+            "{CodeNumber}/{CodeNotation} (QCVN 102:2016).",
+            rule="document_id_mismatch",
+        )
+    if len(document_id) > MAX_DOCUMENT_ID:
+        raise InvalidEdxml(
+            f"MessageHeader/DocumentId is limited to {MAX_DOCUMENT_ID} characters.",
+            rule="too_long",
+        )
+    return document_id
+
+
+def _status_targets(document: LedgerDocument, reporter: str) -> list[str]:
+    if reporter == document.sender:  # the sender's own status (a recall): every destination
+        return [destination["instance"] for destination in document.destinations]
+    if any(reporter in destination["organ_ids"] for destination in document.destinations):
+        return [document.sender_instance]
+    raise MockError(
+        403,
+        "NOT_A_PARTY",
+        "The reporting organisation is neither the sender nor a recipient the axis forwarded to.",
+    )
+
+
+def _replayed(first_sha256: str, digest: str, answer: dict[str, Any]) -> JSONResponse:
+    if first_sha256 != digest:
+        raise MockError(
+            422, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key came before with another message."
+        )
+    return ok(**answer, Duplicate=True)
+
+
+def _document_answer(document: LedgerDocument) -> dict[str, Any]:
+    return {
+        "DocumentId": document.document_id,
+        "From": document.sender,
+        "ContentSha256": document.content_sha256,
+        "ContentLength": document.content_length,
+        "Destinations": [
+            {
+                "Instance": destination["instance"],
+                "ProvinceCode": destination["province_code"],
+                "OrganIds": destination["organ_ids"],
+            }
+            for destination in document.destinations
+        ],
+    }
+
+
+def _status_answer(document: LedgerDocument, status: LedgerStatus) -> dict[str, Any]:
+    return {
+        "DocumentId": document.document_id,
+        "From": status.reporter,
+        "StatusCode": status.status_code,
+        "Timestamp": status.timestamp,
+        "ReceivedTime": _local(status.received_at),
+        "Destinations": status.destinations,
+    }
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(VIETNAM_TIME).isoformat()

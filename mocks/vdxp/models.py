@@ -1,0 +1,90 @@
+"""The national axis's own tables: a ledger of what crossed provinces, and the keys it has seen.
+
+Prefixed `vdxp_`, on the mock's own `MetaData`, in the database the bus hands it; every row
+carries the bus instance that owns it. The ledger keeps what routing and a trail need (ids,
+organs, provinces, SHA-256, size, times), not the messages: the edXML itself travels on in the
+outbox rows and is kept by the provinces' endpoints.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from lgsp.db import UTCDateTime
+from mocks.db import mock_metadata
+
+ORGAN_ID_LENGTH = 16  # 000.00.00.H33 (DOMAIN.md §8.2) is 13
+MAX_DOCUMENT_ID = 160  # as the provinces' endpoints (mocks/qlvb/models.py)
+INSTANCE_LENGTH = 64
+MAX_KEY_LENGTH = 200  # lgsp.outbox's bound, which the Idempotency-Key comes from
+
+
+class VdxpBase(DeclarativeBase):
+    metadata = mock_metadata()
+
+
+class LedgerDocument(VdxpBase):
+    """One document that crossed provinces, identified by its edXML DocumentId (§3.2).
+
+    `destinations` is `[{instance, province_code, organ_ids}]`: the provinces it was forwarded
+    to and their `To` agencies; `recipients` is every `To` organ id, in the message's order.
+    """
+
+    __tablename__ = "vdxp_document"
+    __table_args__ = (UniqueConstraint("instance", "document_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance: Mapped[str] = mapped_column(String(INSTANCE_LENGTH))
+    document_id: Mapped[str] = mapped_column(String(MAX_DOCUMENT_ID))
+    sender: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))  # From/OrganId
+    sender_instance: Mapped[str] = mapped_column(String(INSTANCE_LENGTH))
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    destinations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    content_length: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LedgerStatus(VdxpBase):
+    """One status message (§3.4) about a ledger document, in the order it passed through.
+
+    `destinations` lists the instances it was forwarded to: the sender's, for a recipient's
+    status; every destination province, for the sender's own (a recall).
+    """
+
+    __tablename__ = "vdxp_status"
+    __table_args__ = (UniqueConstraint("document_pk", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_pk: Mapped[int] = mapped_column(ForeignKey("vdxp_document.id", ondelete="CASCADE"))
+    instance: Mapped[str] = mapped_column(String(INSTANCE_LENGTH))
+    position: Mapped[int] = mapped_column(Integer)
+    reporter: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))  # From/OrganId
+    status_code: Mapped[str] = mapped_column(String(2))  # StatusCode
+    timestamp: Mapped[str] = mapped_column(String(19))  # Timestamp, ISO, the reporter's clock
+    destinations: Mapped[list[str]] = mapped_column(JSON)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    content_length: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProcessedKey(VdxpBase):
+    """An `Idempotency-Key` the axis has acted on, with the answer it gave.
+
+    Written in the transaction that acts on the message, so a key is here exactly when its
+    message took effect; a redelivery gets the same answer back, marked as a duplicate.
+    """
+
+    __tablename__ = "vdxp_processed_key"
+    __table_args__ = (UniqueConstraint("instance", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance: Mapped[str] = mapped_column(String(INSTANCE_LENGTH))
+    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

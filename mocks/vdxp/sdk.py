@@ -1,0 +1,150 @@
+"""The VDXP SDK's answer conventions, shared by every mock that speaks them.
+
+Both the national axis (`mocks/vdxp`) and each province's document endpoint (`mocks/qlvb`)
+answer `{status: OK|FAIL, ErrorCode, ErrorDesc, …}` (VPCP's `SDKVXP` response fields, DOMAIN.md
+§2.4), read bodies bounded, and, when they take a message another system stored and forwards,
+read its `Idempotency-Key` and `X-Request-ID`. Error codes are the mocks' own mnemonics (VPCP's
+numeric codes are not public).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from adapters.edxml import InvalidEdxml
+
+# Vietnam keeps UTC+7 all year (no daylight saving time), so a fixed offset is exact.
+VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
+XML = ("application/xml", "text/xml")
+MAX_JSON_BODY = 4 * 1024
+MAX_STATUS_BODY = 256 * 1024  # a status message has no attachments (DOMAIN.md §3.4)
+ORGAN_ID = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}$"  # DOMAIN.md §8.2
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 200  # lgsp.outbox's bound on idempotency and ordering keys
+# The gateway's own rules for the two headers (lgsp/routing/router.py, lgsp/middleware.py).
+_IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,200}")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def now_in_vietnam() -> datetime:
+    return datetime.now(VIETNAM_TIME)
+
+
+class MockError(Exception):
+    """An answer with `status: FAIL`: HTTP status, the mock's `ErrorCode`, and extra fields."""
+
+    def __init__(self, status: int, error_code: str, desc: str, **extra: Any) -> None:
+        super().__init__(desc)
+        self.status, self.error_code, self.desc, self.extra = status, error_code, desc, extra
+
+
+async def read_body(
+    request: Request, media_types: tuple[str, ...], limit: int = MAX_JSON_BODY
+) -> bytes:
+    """The body, refused unless of `media_types`, and never read past `limit` bytes."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type not in media_types:
+        raise MockError(415, "UNSUPPORTED_MEDIA_TYPE", f"Send {' or '.join(media_types)}.")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise MockError(413, "TOO_LARGE", f"The body is larger than {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json(model: type[_Model], body: bytes) -> _Model:
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as error:
+        errors = [
+            {"loc": list(detail["loc"]), "msg": detail["msg"], "type": detail["type"]}
+            for detail in error.errors(include_url=False, include_input=False)
+        ]
+        raise MockError(
+            422, "INVALID_REQUEST", "The request body is not valid.", Errors=errors
+        ) from None
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The message's `Idempotency-Key` (the sender's outbox key), or None when it has none."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise MockError(
+            400,
+            "INVALID_IDEMPOTENCY_KEY",
+            f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_KEY_LENGTH} visible ASCII characters.",
+        )
+    return key
+
+
+def request_id(request: Request) -> str:
+    """The caller's `X-Request-ID`, carried on to the calls this one causes; else a fresh one."""
+    given = request.headers.get("x-request-id", "")
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def outbox_key(*parts: str) -> str:
+    """`a:b:c`, or, past the outbox's 200 characters, `a:sha256:<hex of the whole>`.
+
+    Either way the key is a function of its parts, so enqueueing the same thing twice (a retry
+    of the request that caused it) gives the same key and the outbox keeps one message.
+    """
+    key = ":".join(parts)
+    if len(key) <= MAX_KEY_LENGTH:
+        return key
+    return f"{parts[0]}:sha256:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def ok(**fields: Any) -> JSONResponse:
+    return JSONResponse({"status": "OK", "ErrorCode": "0", "ErrorDesc": "", **fields})
+
+
+def body_doc(media_type: str, schema: type[BaseModel] | dict[str, Any]) -> dict[str, Any]:
+    """The request body for OpenAPI: handlers read bodies themselves, bounded."""
+    if not isinstance(schema, dict):
+        schema = schema.model_json_schema(by_alias=True)
+    return {"requestBody": {"required": True, "content": {media_type: {"schema": schema}}}}
+
+
+XML_BODY = body_doc("application/xml", {"type": "string", "description": "edXML"})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error as `{status: FAIL, ErrorCode, ErrorDesc}`, router 404/405 included."""
+
+    async def handle(_request: Request, exc: Exception) -> JSONResponse:
+        headers: dict[str, str] | None = None
+        extra: dict[str, Any] = {}
+        if isinstance(exc, MockError):
+            status, code, desc, extra = exc.status, exc.error_code, exc.desc, exc.extra
+        elif isinstance(exc, InvalidEdxml):  # the codec names elements, never their values
+            status, code, desc, extra = 422, "INVALID_EDXML", exc.detail, {"Rule": exc.rule}
+        elif isinstance(exc, StarletteHTTPException):
+            status, code, desc = exc.status_code, str(exc.status_code), str(exc.detail)
+            headers = dict(exc.headers or {})  # e.g. Allow on a 405
+        else:  # pragma: no cover - only the classes registered below reach this handler
+            raise exc
+        return JSONResponse(
+            {"status": "FAIL", "ErrorCode": code, "ErrorDesc": desc, **extra},
+            status_code=status,
+            headers=headers,
+        )
+
+    for exception_class in (MockError, InvalidEdxml, StarletteHTTPException):
+        app.add_exception_handler(exception_class, handle)

@@ -1,0 +1,86 @@
+"""Every SQL statement of the national axis mock; the caller owns the transaction.
+
+Concurrency is the database's job: a key or a document is inserted inside a SAVEPOINT, and the
+unique keys (instance, key) and (instance, document_id) make a concurrent twin wait for the
+first (PostgreSQL) and then find it; on SQLite the app's `BEGIN IMMEDIATE` serialises writers.
+A status takes its document's row lock before numbering itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mocks.vdxp.models import LedgerDocument, LedgerStatus, ProcessedKey
+
+
+class Ledger:
+    """Reads and writes one instance's ledger within the caller's transaction."""
+
+    def __init__(self, session: AsyncSession, instance: str) -> None:
+        self._session = session
+        self._instance = instance
+
+    async def claim_key(self, key: str, content_sha256: str, *, at: datetime) -> ProcessedKey:
+        """The key's record: new (its `answer` still None), or the one a first delivery left."""
+        record = ProcessedKey(
+            instance=self._instance, key=key, content_sha256=content_sha256, received_at=at
+        )
+        try:
+            async with self._session.begin_nested():
+                self._session.add(record)
+                await self._session.flush()
+        except IntegrityError:
+            statement = select(ProcessedKey).where(
+                ProcessedKey.instance == self._instance, ProcessedKey.key == key
+            )
+            return (await self._session.execute(statement)).scalar_one()
+        return record
+
+    async def find(self, document_id: str, *, lock: bool = False) -> LedgerDocument | None:
+        statement = select(LedgerDocument).where(
+            LedgerDocument.instance == self._instance, LedgerDocument.document_id == document_id
+        )
+        if lock:
+            statement = statement.with_for_update()
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def add_document(self, document: LedgerDocument) -> LedgerDocument | None:
+        """Record `document`; None if its DocumentId was recorded first (the caller reads it)."""
+        document.instance = self._instance
+        try:
+            async with self._session.begin_nested():
+                self._session.add(document)
+                await self._session.flush()
+        except IntegrityError:
+            return None
+        return document
+
+    async def statuses(self, document: LedgerDocument) -> list[LedgerStatus]:
+        statement = (
+            select(LedgerStatus)
+            .where(LedgerStatus.document_pk == document.id)
+            .order_by(LedgerStatus.position)
+        )
+        return list((await self._session.execute(statement)).scalars())
+
+    async def add_status(self, document: LedgerDocument, **fields: Any) -> LedgerStatus:
+        """Append a status to the document's trail; the caller holds the document's lock."""
+        position = await self._session.scalar(
+            select(func.count()).where(LedgerStatus.document_pk == document.id)
+        )
+        status = LedgerStatus(
+            document_pk=document.id, instance=self._instance, position=(position or 0) + 1, **fields
+        )
+        self._session.add(status)
+        await self._session.flush()
+        return status
+
+    @staticmethod
+    def occurrences(statuses: Sequence[LedgerStatus], reporter: str, code: str) -> int:
+        return sum(1 for s in statuses if (s.reporter, s.status_code) == (reporter, code))

@@ -1,0 +1,150 @@
+"""Kill the bus while documents cross provinces, start it again: each accepted document arrives
+in the recipient's inbox exactly once, and every outbox message ends delivered."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lgsp.db import make_session_factory
+from lgsp.outbox.models import OutboxMessage, OutboxState
+from tests.fixtures.bus import bearer
+from tests.fixtures.processes import free_port, start_lgsp, stop, wait_ready
+
+pytestmark = pytest.mark.anyio
+
+LOAD_SECONDS = 2.0
+SENDERS = 8
+SETTLE_SECONDS = 60.0
+SENDER, RECIPIENT = "000.00.01.H33", "000.00.01.H58"
+
+
+def start_bus(port: int, data_dir: Path, database_url: str) -> subprocess.Popen[bytes]:
+    return start_lgsp(
+        ["serve", "--port", str(port), "--data-dir", str(data_dir)],
+        env={
+            "LGSP_DATABASE_URL": database_url,
+            "LGSP_POPULATION": "20",
+            # A crashed worker's claims come back after a second, not the default 30.
+            "LGSP_OUTBOX_LEASE_SECONDS": "1",
+            "LGSP_OUTBOX_BACKOFF_SECONDS": "0.1",
+            "LGSP_OUTBOX_BACKOFF_MAX_SECONDS": "1",
+        },
+        log=data_dir / "bus.log",
+    )
+
+
+def document(number: int) -> dict[str, object]:
+    return {
+        "from": {"organ_id": SENDER, "organ_name": "Sở Tư pháp tỉnh Kiên Giang"},
+        "to": [{"organ_id": RECIPIENT, "organ_name": "Sở Tư pháp tỉnh Tiền Giang"}],
+        "code": {"code_number": str(number), "code_notation": "STP-LT"},
+        "promulgation": {"place": "Rạch Giá", "date": "2025-06-02"},
+        "document_type": {"type": 1, "type_name": "Công văn"},
+        "subject": f"Văn bản liên tỉnh số {number}",
+        "signer": {"position": "Giám đốc", "full_name": "Nguyễn Văn Hùng"},
+        "other_info": {"priority": 0},
+    }
+
+
+async def token(http: httpx.AsyncClient, base: str) -> str:
+    response = await http.post(
+        f"{base}/token",
+        data={"grant_type": "client_credentials"},
+        auth=("demo", "lgsp-demo-secret"),
+    )
+    return str(response.json()["access_token"])
+
+
+async def inbox_ids(http: httpx.AsyncClient, base: str) -> list[str]:
+    """Every document id in the recipient's inbox, page after page (bounded)."""
+    headers, ids = bearer(await token(http, base)), []
+    for page in range(1, 101):
+        answer = await http.get(
+            f"{base}/qlvb/v1/documents/inbox",
+            params={"organ_id": RECIPIENT, "page": page, "size": 100},
+            headers=headers,
+        )
+        items = answer.json()["items"]
+        ids += [item["id"] for item in items]
+        if len(items) < 100:
+            return ids
+    raise AssertionError("more than 10,000 documents in the inbox")
+
+
+async def undelivered(engine: AsyncEngine) -> int:
+    async with make_session_factory(engine)() as session:
+        return int(
+            await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.state != OutboxState.DELIVERED)
+            )
+            or 0
+        )
+
+
+async def test_every_document_accepted_before_a_sigkill_is_delivered_exactly_once_after_restart(
+    tmp_path: Path, database_url: str, engine: AsyncEngine
+) -> None:
+    port = free_port()
+    root = f"http://127.0.0.1:{port}"
+    kiengiang, tiengiang = f"{root}/lgsp/kiengiang", f"{root}/lgsp/tiengiang"
+    accepted: list[str] = []
+    process = start_bus(port, tmp_path, database_url)
+    try:
+        await wait_ready(root, process)
+        async with httpx.AsyncClient(timeout=30) as http:
+            headers = bearer(await token(http, kiengiang))
+            stop_at = time.monotonic() + LOAD_SECONDS
+
+            async def sender(worker: int) -> None:
+                for n in range(10_000):  # bounded; the kill ends it first
+                    if time.monotonic() > stop_at + 5:
+                        return
+                    try:
+                        response = await http.post(
+                            f"{kiengiang}/qlvb/v1/documents",
+                            json=document(worker * 10_000 + n),
+                            headers=headers,
+                        )
+                    except httpx.TransportError:
+                        return  # killed under this request: no promise was made
+                    if response.status_code == 202:
+                        accepted.append(response.json()["id"])
+
+            async def killer() -> None:
+                await asyncio.sleep(LOAD_SECONDS)
+                process.send_signal(signal.SIGKILL)
+
+            await asyncio.gather(killer(), *(sender(w) for w in range(SENDERS)))
+    finally:
+        stop(process)
+
+    assert process.returncode == -signal.SIGKILL
+    assert len(accepted) >= 10, "documents should have been accepted before the kill"
+    assert await undelivered(engine) > 0, "the kill should have caught deliveries under way"
+
+    restarted = start_bus(port, tmp_path, database_url)
+    try:
+        await wait_ready(root, restarted)
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while await undelivered(engine) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        async with httpx.AsyncClient(timeout=30) as http:
+            received = await inbox_ids(http, tiengiang)
+    finally:
+        stop(restarted)
+
+    assert await undelivered(engine) == 0
+    assert sorted(set(accepted) - set(received)) == []
+    duplicates = sorted({i for i in received if received.count(i) > 1})
+    assert duplicates == []

@@ -1,0 +1,143 @@
+"""The flows through NDXP in one process: a national lookup, a document between provinces with
+its status traces, and a dossier's status changes reaching the national portal."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from adapters.dates import parse_ddmmyyyy
+from lgsp.settings import Settings
+from mocks.dancu.seed import generate_citizens
+from tests.fixtures.bus import KG, bearer, fetch_token
+
+pytestmark = pytest.mark.anyio
+
+TG = "/lgsp/tiengiang"
+SETTLE_SECONDS = 20.0
+SENDER, RECIPIENT = "000.00.01.H33", "000.00.01.H58"
+RESIDENCE = "1.004222.000.00.00.H33"
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[httpx.Response]], accept: Callable[[httpx.Response], bool]
+) -> httpx.Response:
+    """Poll `probe` until its answer is accepted: store-and-forward takes a few worker rounds."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        response = await probe()
+        if accept(response):
+            return response
+        assert time.monotonic() < deadline, (response.status_code, response.text[:500])
+        await asyncio.sleep(0.05)
+
+
+async def test_a_province_looks_up_a_citizen_of_any_province_in_the_national_database(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
+) -> None:
+    there = generate_citizens(province_code="82", seed=settings.seed, count=1)[0].so_dinh_danh
+    direct = await client.get(
+        f"{TG}/dancu/v1/citizens/{there}", headers=bearer(await fetch_token(client, TG))
+    )
+
+    national = await client.get(f"{KG}/csdlqgdc/v1/citizens/{there}", headers=bearer(demo_token))
+
+    assert national.status_code == direct.status_code == 200
+    assert national.json() == direct.json()
+
+
+def cross_province_document(number: str) -> dict[str, Any]:
+    return {
+        "from": {"organ_id": SENDER, "organ_name": "Sở Tư pháp tỉnh Kiên Giang"},
+        "to": [{"organ_id": RECIPIENT, "organ_name": "Sở Tư pháp tỉnh Tiền Giang"}],
+        "code": {"code_number": number, "code_notation": "STP-VP"},
+        "promulgation": {"place": "Rạch Giá", "date": "2025-06-02"},
+        "document_type": {"type": 1, "type_name": "Công văn"},
+        "subject": "V/v phối hợp xác minh hồ sơ liên tỉnh",
+        "signer": {"position": "Giám đốc", "full_name": "Nguyễn Văn Hùng"},
+        "other_info": {"priority": 0},
+    }
+
+
+def recipient_status(document: dict[str, Any]) -> str | None:
+    return next(
+        (r["status"] for r in document["recipients"] if r["organ_id"] == RECIPIENT), "absent"
+    )
+
+
+async def test_a_document_reaches_another_provinces_inbox_once_and_its_statuses_come_back(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    tg_token = await fetch_token(client, TG)
+    body = cross_province_document("77")
+
+    sent = await client.post(f"{KG}/qlvb/v1/documents", json=body, headers=bearer(demo_token))
+    again = await client.post(f"{KG}/qlvb/v1/documents", json=body, headers=bearer(demo_token))
+
+    assert sent.status_code == 202, sent.text
+    assert again.json()["duplicate"] is True
+    document_id = sent.json()["id"]
+    inbox = await eventually(
+        lambda: client.get(
+            f"{TG}/qlvb/v1/documents/inbox",
+            params={"organ_id": RECIPIENT},
+            headers=bearer(tg_token),
+        ),
+        lambda r: any(d["id"] == document_id for d in r.json()["items"]),
+    )
+    assert [d["id"] for d in inbox.json()["items"]].count(document_id) == 1
+
+    for code in ("01", "03"):
+        reported = await client.post(
+            f"{TG}/qlvb/v1/documents/{document_id}/status",
+            json={"organ_id": RECIPIENT, "status_code": code},
+            headers=bearer(tg_token),
+        )
+        assert reported.status_code == 200, reported.text
+
+    at_sender = await eventually(
+        lambda: client.get(f"{KG}/qlvb/v1/documents/{document_id}", headers=bearer(demo_token)),
+        lambda r: recipient_status(r.json()) == "03",
+    )
+    assert recipient_status(at_sender.json()) == "03"
+
+
+async def test_every_status_change_of_a_dossier_reaches_the_national_portal(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
+) -> None:
+    citizens = generate_citizens(province_code="91", seed=settings.seed, count=settings.population)
+    applicant = next(c for c in citizens if parse_ddmmyyyy(c.ngay_thang_nam_sinh).year < 2000)
+    filed = await client.post(
+        f"{KG}/dvc/v1/dossiers",
+        json={
+            "procedure_code": RESIDENCE,
+            "applicant": {
+                "cccd": applicant.so_dinh_danh,
+                "full_name": applicant.ho_va_ten,
+                "date_of_birth": parse_ddmmyyyy(applicant.ngay_thang_nam_sinh).isoformat(),
+            },
+            "summary": "Đăng ký thường trú",
+        },
+        headers=bearer(demo_token),
+    )
+    assert filed.status_code == 201, filed.text
+    code = filed.json()["code"]
+    received = await client.post(
+        f"{KG}/dvc/v1/dossiers/{code}/transitions",
+        json={"action": "receive", "actor": "Nguyễn Thị Lan", "position": "Cán bộ"},
+        headers=bearer(demo_token),
+    )
+    assert received.status_code == 200, received.text
+
+    national = await eventually(
+        lambda: client.get(f"{KG}/dvcqg/v1/dossiers/{code}", headers=bearer(demo_token)),
+        lambda r: r.status_code == 200 and len(r.json()["history"]) == 2,
+    )
+
+    assert national.json()["status"]["code"] == 2
+    assert [entry["status"]["code"] for entry in national.json()["history"]] == [1, 2]

@@ -1,0 +1,435 @@
+"""The vdxp adapter: canonical edXML in, the national axis's SDK calls, and its refusals mapped."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters import ADAPTERS
+from adapters.base import CanonicalRequest, SystemRequest, SystemResponse, TranslationError
+from adapters.dancu import UnknownOperation, UnsupportedMediaType
+from adapters.edxml import InvalidEdxml, render_edxml, render_status
+from adapters.qlvb import (
+    DocumentNotFound,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    NotAParty,
+    document_key,
+)
+from adapters.vdxp import (
+    CONTRACTS,
+    AxisCannotForward,
+    DocumentIdConflict,
+    NoRemoteRecipient,
+    RecipientNotServed,
+    SenderNotServed,
+    VdxpAdapter,
+    VdxpAnswerInvalid,
+)
+from lgsp.catalog.schemas import ServiceSpec
+from mocks.config import SystemConfig
+from mocks.vdxp.app import create_app
+
+pytestmark = pytest.mark.anyio
+
+ICT = timezone(timedelta(hours=7))
+NOW = datetime(2025, 6, 2, 9, 30, tzinfo=ICT)
+STP, TG_STP = "000.00.01.H33", "000.00.01.H58"
+SECRET = "BÍ MẬT 0912345678"  # content that must never reach an error detail
+CATALOG = Path(__file__).resolve().parents[3] / "services" / "vdxp.toml"
+DOCUMENT_ID = "000.00.01.H33,2025/06/02,15/STP-VP"
+KEY = document_key(DOCUMENT_ID)
+XML = "application/xml"
+
+
+def make_document(**changes: Any) -> dict[str, Any]:
+    return {
+        "from": {"organ_id": STP, "organ_name": "Sở Tư pháp tỉnh Kiên Giang"},
+        "to": [{"organ_id": TG_STP, "organ_name": "Sở Tư pháp tỉnh Tiền Giang"}],
+        "code": {"code_number": "15", "code_notation": "STP-VP"},
+        "promulgation": {"place": "Rạch Giá", "date": "2025-06-02"},
+        "document_type": {"type": 1, "type_name": "Công văn"},
+        "subject": f"V/v trao đổi {SECRET}",
+        "signer": {"position": "Giám đốc", "full_name": "Nguyễn Văn Hùng"},
+        "other_info": {"priority": 0},
+        **changes,
+    }
+
+
+def make_status(reporter: str = TG_STP, code: str = "01") -> bytes:
+    return render_status(
+        {
+            "response_for": {
+                "organ_id": STP,
+                "code": "15/STP-VP",
+                "promulgation_date": "2025-06-02",
+                "document_id": DOCUMENT_ID,
+            },
+            "from": {"organ_id": reporter, "organ_name": "Sở Tư pháp"},
+            "status_code": code,
+            "description": SECRET,
+            "timestamp": "2025-06-02T10:00:00",
+        }
+    )
+
+
+@pytest.fixture(name="adapter")
+def fx_adapter() -> VdxpAdapter:
+    return VdxpAdapter(today=lambda: date(2025, 6, 2))
+
+
+def call(
+    operation: str, body: bytes = b"", content_type: str | None = XML, **path: str
+) -> CanonicalRequest:
+    return CanonicalRequest(operation, path, (), body, content_type)
+
+
+def answer(status: int = 200, **fields: Any) -> SystemResponse:
+    body = {
+        "status": "OK" if status == 200 else "FAIL",
+        "ErrorCode": "0",
+        "ErrorDesc": "",
+        **fields,
+    }
+    return SystemResponse(status, json.dumps(body).encode(), "application/json")
+
+
+def refused(action: Any, error: type[TranslationError]) -> TranslationError:
+    with pytest.raises(error) as caught:
+        action()
+    assert caught.value.code == error.code
+    assert SECRET not in caught.value.detail
+    assert SECRET not in json.dumps(caught.value.extensions, ensure_ascii=False)
+    return caught.value
+
+
+DESTINATIONS = [{"Instance": "tiengiang", "ProvinceCode": "82", "OrganIds": [TG_STP]}]
+DOCUMENT_ANSWER = {
+    "DocumentId": DOCUMENT_ID,
+    "From": STP,
+    "ContentSha256": "ab" * 32,
+    "ContentLength": 2048,
+    "Destinations": DESTINATIONS,
+}
+STATUS_ANSWER = {
+    "DocumentId": DOCUMENT_ID,
+    "From": TG_STP,
+    "StatusCode": "01",
+    "Timestamp": "2025-06-02T10:00:00",
+    "ReceivedTime": "2025-06-02T10:00:05+07:00",
+    "Destinations": ["kiengiang"],
+}
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("operation", "path", "data"),
+    [
+        ("submit_document", "/sendEdoc", render_edxml(make_document())),
+        ("submit_status", "/sendStatus", make_status()),
+    ],
+)
+@pytest.mark.parametrize("content_type", ["application/xml", "text/xml; charset=utf-8"])
+def test_a_message_is_passed_on_byte_for_byte(
+    adapter: VdxpAdapter, operation: str, path: str, data: bytes, content_type: str
+) -> None:
+    sent = adapter.to_system(call(operation, data, content_type))
+
+    assert (sent.method, sent.path, sent.body) == ("POST", path, data)
+    assert sent.headers["Content-Type"] == "application/xml"
+
+
+@pytest.mark.parametrize("operation", ["submit_document", "submit_status"])
+@pytest.mark.parametrize("content_type", [None, "application/json", "multipart/form-data"])
+def test_a_message_must_be_edxml(
+    adapter: VdxpAdapter, operation: str, content_type: str | None
+) -> None:
+    error = refused(
+        lambda: adapter.to_system(call(operation, b"{}", content_type)), UnsupportedMediaType
+    )
+
+    assert error.extensions["supported"] == ["application/xml", "text/xml"]
+
+
+@pytest.mark.parametrize(
+    ("operation", "data", "rule"),
+    [
+        ("submit_document", make_status(), "missing_field"),
+        ("submit_document", b"<a><?php x ?></a>", "pi_forbidden"),
+        ("submit_status", b'<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a/>',
+         "dtd_forbidden"),
+        ("submit_status", b"", "not_well_formed"),
+    ],
+)  # fmt: skip
+def test_an_invalid_message_is_refused_before_any_call(
+    adapter: VdxpAdapter, operation: str, data: bytes, rule: str
+) -> None:
+    error = refused(lambda: adapter.to_system(call(operation, data)), InvalidEdxml)
+
+    assert error.extensions == {"rule": rule}
+
+
+def test_a_trail_is_asked_for_by_the_document_id_its_key_names(adapter: VdxpAdapter) -> None:
+    sent = adapter.to_system(call("get_trail", id=KEY))
+
+    assert (sent.method, sent.path) == ("POST", "/getEdocTrail")
+    assert json.loads(sent.body) == {"documentId": DOCUMENT_ID}
+
+
+@pytest.mark.parametrize("key", ["", "not base64!", KEY + "=", document_key("a,b,c,d")])
+def test_a_key_that_names_no_document_is_not_found_without_a_call(
+    adapter: VdxpAdapter, key: str
+) -> None:
+    refused(lambda: adapter.to_system(call("get_trail", id=key)), DocumentNotFound)
+
+
+def test_an_unknown_operation_is_not_supported(adapter: VdxpAdapter) -> None:
+    refused(lambda: adapter.to_system(call("delete_document")), UnknownOperation)
+    refused(lambda: adapter.to_canonical(call("delete_document"), answer()), UnknownOperation)
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+
+def test_a_submitted_document_is_202_with_where_it_goes(adapter: VdxpAdapter) -> None:
+    result = adapter.to_canonical(
+        call("submit_document"), answer(**DOCUMENT_ANSWER, Duplicate=True)
+    )
+
+    assert (result.status, result.content) == (
+        202,
+        {
+            "id": KEY,
+            "document_id": DOCUMENT_ID,
+            "sender": STP,
+            "content_sha256": "ab" * 32,
+            "content_length": 2048,
+            "destinations": [
+                {"instance": "tiengiang", "province_code": "82", "organ_ids": [TG_STP]}
+            ],
+            "duplicate": True,
+        },
+    )
+
+
+def test_a_submitted_status_is_202_with_its_name_and_destinations(adapter: VdxpAdapter) -> None:
+    result = adapter.to_canonical(call("submit_status"), answer(**STATUS_ANSWER, Duplicate=False))
+
+    assert (result.status, result.content) == (
+        202,
+        {
+            "id": KEY,
+            "document_id": DOCUMENT_ID,
+            "reporter": TG_STP,
+            "status_code": "01",
+            "status_name": "ARRIVED",
+            "timestamp": "2025-06-02T10:00:00",
+            "received_at": "2025-06-02T10:00:05+07:00",
+            "destinations": ["kiengiang"],
+            "duplicate": False,
+        },
+    )
+
+
+def test_a_trail_lists_the_document_and_its_statuses_in_order(adapter: VdxpAdapter) -> None:
+    later = {**STATUS_ANSWER, "StatusCode": "03", "Timestamp": "2025-06-02T11:00:00"}
+    response = answer(
+        **DOCUMENT_ANSWER,
+        To=[TG_STP],
+        ReceivedTime="2025-06-02T09:30:00+07:00",
+        Statuses=[STATUS_ANSWER, later],
+    )
+
+    result = adapter.to_canonical(call("get_trail", id=KEY), response)
+
+    assert result.status == 200
+    assert (result.content["recipients"], result.content["received_at"]) == (
+        [TG_STP],
+        "2025-06-02T09:30:00+07:00",
+    )
+    assert [(s["status_code"], s["status_name"]) for s in result.content["statuses"]] == [
+        ("01", "ARRIVED"),
+        ("03", "ACCEPTED"),
+    ]
+    assert "duplicate" not in result.content
+
+
+# --- refusals and unreadable answers ----------------------------------------------------------
+
+OPERATIONS = ["submit_document", "submit_status", "get_trail"]
+
+
+@pytest.mark.parametrize(
+    ("status", "fields", "error", "extensions"),
+    [
+        (404, {"ErrorCode": "DOCUMENT_NOT_FOUND"}, DocumentNotFound, {}),
+        (422, {"ErrorCode": "UNKNOWN_SENDER", "OrganIds": ["000.00.01.H30", SECRET]},
+         SenderNotServed, {"organ_ids": ["000.00.01.H30"]}),
+        (422, {"ErrorCode": "UNKNOWN_RECIPIENT", "OrganIds": ["000.00.99.H58"]},
+         RecipientNotServed, {"organ_ids": ["000.00.99.H58"]}),
+        (422, {"ErrorCode": "UNKNOWN_RECIPIENT", "OrganIds": "not a list"}, RecipientNotServed,
+         {"organ_ids": []}),
+        (422, {"ErrorCode": "NO_REMOTE_RECIPIENT"}, NoRemoteRecipient, {}),
+        (409, {"ErrorCode": "DOCUMENT_CONFLICT"}, DocumentIdConflict, {}),
+        (403, {"ErrorCode": "NOT_A_PARTY"}, NotAParty, {}),
+        (422, {"ErrorCode": "IDEMPOTENCY_KEY_REUSED"}, IdempotencyKeyReused, {}),
+        (400, {"ErrorCode": "INVALID_IDEMPOTENCY_KEY"}, InvalidIdempotencyKey, {}),
+        (503, {"ErrorCode": "NOT_CONNECTED"}, AxisCannotForward, {}),
+        (422, {"ErrorCode": "INVALID_EDXML", "Rule": "document_id_mismatch"}, InvalidEdxml,
+         {"rule": "document_id_mismatch"}),
+        (422, {"ErrorCode": "INVALID_EDXML", "Rule": SECRET}, InvalidEdxml, {"rule": "refused"}),
+        (413, {"ErrorCode": "TOO_LARGE"}, InvalidEdxml, {"rule": "too_large"}),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_each_refusal_of_the_axis_has_its_own_problem(
+    adapter: VdxpAdapter,
+    operation: str,
+    status: int,
+    fields: dict[str, Any],
+    error: type[TranslationError],
+    extensions: dict[str, Any],
+) -> None:
+    desc = "MessageHeader has no Subject." if error is InvalidEdxml else f"about {SECRET}"
+    response = answer(status, **{"ErrorDesc": desc, **fields})
+
+    caught = refused(lambda: adapter.to_canonical(call(operation, id=KEY), response), error)
+
+    assert caught.status == error.status
+    assert caught.extensions == extensions
+
+
+UNREADABLE: list[tuple[list[str], SystemResponse]] = [
+    (OPERATIONS, SystemResponse(200, b"<html>proxy error</html>")),
+    (OPERATIONS, SystemResponse(200, b"[]")),
+    (OPERATIONS, SystemResponse(500, b'{"status": "FAIL", "ErrorCode": "E500"}')),
+    (OPERATIONS, answer(418, ErrorCode="DOCUMENT_NOT_FOUND")),
+    (OPERATIONS, answer(422, ErrorCode="INVALID_REQUEST")),  # a request this adapter never makes
+    (["submit_document"], answer(**DOCUMENT_ANSWER)),  # no Duplicate
+    (["submit_document"], answer(**{**DOCUMENT_ANSWER, "DocumentId": 7}, Duplicate=False)),
+    (["submit_document"], answer(**{**DOCUMENT_ANSWER, "From": SECRET}, Duplicate=False)),
+    (["submit_document"], answer(**{**DOCUMENT_ANSWER, "Destinations": {}}, Duplicate=False)),
+    (["submit_document"],
+     answer(**{**DOCUMENT_ANSWER, "Destinations": [{"Instance": "x", "ProvinceCode": "9"}]},
+            Duplicate=False)),
+    (["submit_status"], answer(**{**STATUS_ANSWER, "StatusCode": "99"}, Duplicate=False)),
+    (["submit_status"], answer(**{**STATUS_ANSWER, "ReceivedTime": "yesterday"}, Duplicate=False)),
+    (["get_trail"], answer(**DOCUMENT_ANSWER, To=[TG_STP], ReceivedTime=None, Statuses=[])),
+    (["get_trail"], answer(**DOCUMENT_ANSWER, To=[TG_STP], ReceivedTime="2025-06-02T09:30:00",
+                           Statuses=[{"StatusCode": "01"}])),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("operation", "response"),
+    [(operation, response) for operations, response in UNREADABLE for operation in operations],
+)
+def test_an_answer_the_adapter_cannot_read_is_a_bad_gateway(
+    adapter: VdxpAdapter, operation: str, response: SystemResponse
+) -> None:
+    error = refused(
+        lambda: adapter.to_canonical(call(operation, id=KEY), response), VdxpAnswerInvalid
+    )
+
+    assert error.status == 502
+
+
+# --- the catalog entry ------------------------------------------------------------------------
+
+
+def test_the_catalog_file_names_exactly_the_adapters_operations() -> None:
+    service = ServiceSpec.model_validate(tomllib.loads(CATALOG.read_text("utf-8")))
+
+    assert (service.id, service.version, service.system, service.owner, service.adapter) == (
+        "vdxp",
+        "v1",
+        "vdxp",
+        "national",
+        "vdxp",
+    )
+    assert {operation.id for operation in service.operations} == set(CONTRACTS)
+    assert ADAPTERS["vdxp"] is VdxpAdapter
+
+
+def test_the_paths_the_provinces_enqueue_are_the_catalogs() -> None:
+    from mocks.qlvb import axis
+
+    service = ServiceSpec.model_validate(tomllib.loads(CATALOG.read_text("utf-8")))
+    paths = {operation.path: operation.method for operation in service.operations}
+
+    assert (axis.VDXP_SERVICE, axis.VDXP_VERSION) == (service.id, service.version)
+    assert paths[axis.VDXP_DOCUMENTS] == paths[axis.VDXP_STATUSES] == "POST"
+
+
+# --- both sides together: the adapter against the real mock, no gateway -----------------------
+
+
+@pytest.fixture(name="mock")
+async def fx_mock(database_url: str, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    config = SystemConfig(
+        instance="ndxp",
+        provinces={"91": "kiengiang", "82": "tiengiang"},
+        bus_client_id="system-vdxp",
+        database_url=database_url,
+    )
+    app = create_app(config, now=lambda: NOW)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://vdxp.test") as client:
+            yield client
+
+
+async def through(adapter: VdxpAdapter, mock: httpx.AsyncClient, request: CanonicalRequest) -> Any:
+    """One operation as the gateway runs it: translate, call the system, translate back."""
+    sent: SystemRequest = adapter.to_system(request)
+    response = await mock.request(sent.method, sent.path, content=sent.body, headers=sent.headers)
+    result = adapter.to_canonical(
+        request,
+        SystemResponse(response.status_code, response.content, response.headers["content-type"]),
+    )
+    CONTRACTS[request.operation].response.model_validate(result.content)
+    assert result.status == CONTRACTS[request.operation].status
+    return result.content
+
+
+async def test_adapter_and_mock_agree_on_every_operation(
+    adapter: VdxpAdapter, mock: httpx.AsyncClient
+) -> None:
+    data = render_edxml(make_document())
+
+    document = await through(adapter, mock, call("submit_document", data))
+    again = await through(adapter, mock, call("submit_document", data))
+    status = await through(adapter, mock, call("submit_status", make_status()))
+    trail = await through(adapter, mock, call("get_trail", id=KEY))
+
+    assert (document["id"], document["duplicate"], again["duplicate"]) == (KEY, False, True)
+    assert document["destinations"] == [
+        {"instance": "tiengiang", "province_code": "82", "organ_ids": [TG_STP]}
+    ]
+    assert (status["reporter"], status["destinations"]) == (TG_STP, ["kiengiang"])
+    assert [s["status_code"] for s in trail["statuses"]] == ["01"]
+    assert trail["content_length"] == len(data)
+
+
+async def test_adapter_and_mock_agree_on_refusals(
+    adapter: VdxpAdapter, mock: httpx.AsyncClient
+) -> None:
+    local_only = make_document(to=[{"organ_id": "000.00.03.H33", "organ_name": "Sở Tài chính"}])
+
+    with pytest.raises(NoRemoteRecipient):
+        await through(adapter, mock, call("submit_document", render_edxml(local_only)))
+    with pytest.raises(DocumentNotFound):
+        await through(adapter, mock, call("submit_status", make_status()))
+    with pytest.raises(DocumentNotFound):
+        await through(adapter, mock, call("get_trail", id=KEY))

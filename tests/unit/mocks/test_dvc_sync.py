@@ -1,0 +1,344 @@
+"""The provincial portal queues each dossier change for DVCQG in the change's own transaction.
+
+The outbox is the bus's table (`lgsp.outbox.models.OutboxMessage`), created here by the
+`engine` fixture with every table of `lgsp.models`, in the database the portal is given. The
+messages are read back and, at the end, delivered by hand through the `dvcqg` adapter to the
+mock national portal, as the bus's worker would, to show the national view they build.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters._dvcqg_contracts import SyncRequest
+from adapters.base import CanonicalRequest, SystemResponse
+from adapters.dvcqg import CONTRACTS, DvcqgAdapter
+from lgsp.db import make_engine, make_session_factory
+from lgsp.outbox.models import OutboxMessage, OutboxState
+from mocks.dvc.schemas import dossier_json
+from mocks.dvc.seed import seeded_dossier_codes, seeded_dossiers
+from mocks.dvc.sync import enqueue_sync
+from mocks.dvcqg.app import create_app as create_dvcqg_app
+from tests.unit.mocks.test_dvc_app import (
+    CITIZEN,
+    CLIENT_ID,
+    START,
+    Clock,
+    FakeBus,
+    config_for,
+    data_of,
+    error_of,
+    file_dossier,
+    filing,
+    portal,
+    step,
+)
+
+pytestmark = pytest.mark.anyio
+
+LIFECYCLE = ["receive", "start_processing", "request_supplement", "supplement_received"]
+
+
+@pytest.fixture(name="bus")
+def fx_bus() -> FakeBus:
+    return FakeBus()
+
+
+@pytest.fixture(name="clock")
+def fx_clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(name="db_url")
+def fx_db_url(database_url: str, engine: AsyncEngine) -> str:
+    """The bus's database with its outbox, emptied first."""
+    return database_url
+
+
+@pytest.fixture(name="client")
+async def fx_client(db_url: str, bus: FakeBus, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
+    async with portal(config_for(db_url), httpx.ASGITransport(app=bus.app), clock) as client:
+        yield client
+
+
+async def outbox(database_url: str) -> list[OutboxMessage]:
+    engine = make_engine(database_url)
+    try:
+        async with make_session_factory(engine)() as session:
+            rows = await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+            return list(rows)
+    finally:
+        await engine.dispose()
+
+
+def sync_of(message: OutboxMessage) -> SyncRequest:
+    """The message's body, validated against the published `dvcqg` contract."""
+    return SyncRequest.model_validate_json(message.body)
+
+
+# --- one message per change ------------------------------------------------------------------
+
+
+async def test_filing_queues_the_sync_of_step_one(client: httpx.AsyncClient, db_url: str) -> None:
+    response = await client.post("/api/hoso", json=filing(), headers={"X-Request-ID": "req-42"})
+    code = data_of(response, 201)["MaHoSo"]
+
+    [message] = await outbox(db_url)
+    assert (message.instance, message.client_id, message.request_id) == (
+        "kiengiang",
+        CLIENT_ID,
+        "req-42",
+    )
+    assert (message.service, message.version, message.method, message.path) == (
+        "dvcqg",
+        "v1",
+        "POST",
+        "/dossiers/sync",
+    )
+    assert (message.idempotency_key, message.ordering_key) == (
+        f"dvcqg:{code}:1",
+        f"dossier:{code}",
+    )
+    assert (message.content_type, message.target_instance) == ("application/json", None)
+    assert (message.state, message.attempts, message.next_attempt_at) == (
+        OutboxState.PENDING,
+        0,
+        START,
+    )
+    sync = sync_of(message)
+    assert (sync.province_code, sync.step, sync.dossier.code, sync.dossier.status) == (
+        "91",
+        1,
+        code,
+        1,
+    )
+    assert (sync.progress.action, sync.progress.actor) == ("submit", CITIZEN.ho_va_ten)
+    assert sync.dossier.applicant.identification is not None
+    assert sync.dossier.applicant.identification.number == CITIZEN.so_dinh_danh
+
+
+async def test_the_sync_carries_no_more_personal_data_than_dvcqg_is_sent(
+    client: httpx.AsyncClient, db_url: str
+) -> None:
+    await file_dossier(client)
+
+    [message] = await outbox(db_url)
+    text = message.body.decode()
+    for private in (CITIZEN.ngay_thang_nam_sinh, "congdan@example.vn", "0912345678", "Trần Phú"):
+        assert private not in text
+    assert "to-khai-CT01.pdf" not in text
+
+
+async def test_each_step_queues_its_own_sync_in_order(
+    client: httpx.AsyncClient, clock: Clock, db_url: str
+) -> None:
+    code = (await file_dossier(client))["MaHoSo"]
+    for action in LIFECYCLE:
+        clock.advance(hours=1)
+        data_of(await step(client, code, action))
+    final = data_of(await client.get(f"/api/hoso/{code}"))
+
+    messages = await outbox(db_url)
+    assert [m.idempotency_key for m in messages] == [f"dvcqg:{code}:{n}" for n in range(1, 6)]
+    assert {m.ordering_key for m in messages} == {f"dossier:{code}"}
+    syncs = [sync_of(m) for m in messages]
+    assert [(s.step, s.dossier.status, s.progress.action) for s in syncs] == [
+        (1, 1, "submit"),
+        (2, 2, "receive"),
+        (3, 4, "start_processing"),
+        (4, 5, "request_supplement"),
+        (5, 4, "supplement_received"),
+    ]
+    assert [m.next_attempt_at for m in messages] == [START.replace(hour=h) for h in range(9, 14)]
+    last = syncs[-1]
+    assert last.dossier.due_at is not None
+    assert last.dossier.due_at.strftime("%Y%m%d%H%M%S") == final["NgayHenTra"]
+    assert [e["NguoiXuLy"] for e in final["TienTrinh"]] == [s.progress.actor for s in syncs]
+
+
+async def test_without_a_request_id_each_change_gets_a_fresh_one(
+    client: httpx.AsyncClient, db_url: str
+) -> None:
+    code = (await file_dossier(client))["MaHoSo"]
+    data_of(await step(client, code, "receive"))
+    data_of(
+        await client.post(
+            f"/api/hoso/{code}/tientrinh",
+            json={"HanhDong": "start_processing", "NguoiXuLy": "A"},
+            headers={"X-Request-ID": "step-3"},
+        )
+    )
+
+    ids = [message.request_id for message in await outbox(db_url)]
+    assert ids[2] == "step-3"
+    assert len(set(ids)) == 3
+    assert all(len(value) == 32 and int(value, 16) >= 0 for value in ids[:2])
+
+
+async def test_concurrent_filings_each_queue_their_own_sync(
+    client: httpx.AsyncClient, db_url: str
+) -> None:
+    responses = await asyncio.gather(*(client.post("/api/hoso", json=filing()) for _ in range(10)))
+
+    codes = {data_of(response, 201)["MaHoSo"] for response in responses}
+    keys = [message.idempotency_key for message in await outbox(db_url)]
+    assert sorted(keys) == sorted(f"dvcqg:{code}:1" for code in codes)
+
+
+# --- nothing is queued for what did not change -----------------------------------------------
+
+
+async def test_seeding_queues_nothing(client: httpx.AsyncClient, db_url: str) -> None:
+    listing = data_of(await client.get("/api/hoso", params={"soBanGhi": 100}))
+
+    assert listing["TongSo"] == 10
+    assert await outbox(db_url) == []
+
+
+async def test_refused_and_illegal_changes_queue_nothing(
+    client: httpx.AsyncClient, bus: FakeBus, db_url: str
+) -> None:
+    code = (await file_dossier(client))["MaHoSo"]
+
+    error_of(await step(client, code, "complete"), 409, "409")
+    error_of(await step(client, code, "approve"), 422, "500")
+    error_of(await step(client, "000.00.07.H33-260302-0999", "receive"), 404, "201")
+    error_of(await client.post("/api/hoso", json=filing(ChuHoSo="Trần Thị Bích")), 422, "500")
+    bus.verify_status = 503
+    error_of(await client.post("/api/hoso", json=filing()), 502, "502")
+
+    assert [message.idempotency_key for message in await outbox(db_url)] == [f"dvcqg:{code}:1"]
+
+
+@pytest.mark.parametrize("change", ["filing", "step"])
+async def test_a_change_that_rolls_back_takes_its_sync_with_it(
+    client: httpx.AsyncClient, db_url: str, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    code = (await file_dossier(client))["MaHoSo"]
+
+    async def queue_then_fail(*args: Any, **kwargs: Any) -> None:
+        await enqueue_sync(*args, **kwargs)
+        raise RuntimeError("the disk filled up before the commit")
+
+    monkeypatch.setattr("mocks.dvc.app.enqueue_sync", queue_then_fail)
+    if change == "filing":
+        response = await client.post("/api/hoso", json=filing())
+    else:
+        response = await step(client, code, "receive")
+    monkeypatch.undo()
+
+    assert response.status_code == 500
+    assert [message.idempotency_key for message in await outbox(db_url)] == [f"dvcqg:{code}:1"]
+    dossier = data_of(await client.get(f"/api/hoso/{code}"))
+    assert (dossier["TrangThaiHoSo"], len(dossier["TienTrinh"])) == ("1", 1)
+    listing = data_of(await client.get("/api/hoso", params={"trangThai": 1, "soBanGhi": 100}))
+    assert listing["TongSo"] == 2  # this one and the seeded new one: the failed filing is gone
+
+
+async def test_a_portal_without_a_client_on_its_lgsp_queues_nothing(
+    db_url: str, clock: Clock
+) -> None:
+    config = config_for(db_url, bus_url=None, bus_client_id=None, bus_client_secret=None)
+    code = seeded_dossier_codes(province_code="91", seed=7, population=45)[0]  # status 1
+    async with portal(config, httpx.ASGITransport(app=FakeBus().app), clock) as client:
+        received = data_of(await step(client, code, "receive"))
+
+    assert received["TrangThaiHoSo"] == "2"
+    assert await outbox(db_url) == []
+
+
+async def test_the_outbox_is_created_in_a_database_that_lacks_it(
+    bus: FakeBus, clock: Clock, tmp_path: Any
+) -> None:
+    alone = f"sqlite+aiosqlite:///{tmp_path / 'portal-only.db'}"
+    async with portal(config_for(alone), httpx.ASGITransport(app=bus.app), clock) as client:
+        code = (await file_dossier(client))["MaHoSo"]
+
+    assert [message.idempotency_key for message in await outbox(alone)] == [f"dvcqg:{code}:1"]
+
+
+# --- what DVCQG makes of them ----------------------------------------------------------------
+
+
+async def deliver(
+    dvcqg: httpx.AsyncClient, message: OutboxMessage, adapter: DvcqgAdapter
+) -> dict[str, Any]:
+    """What the bus's worker does: the call through the gateway's adapter, with its key."""
+    canonical = CanonicalRequest(
+        "sync_dossier", {}, body=message.body, content_type=message.content_type
+    )
+    sent = adapter.to_system(canonical)
+    response = await dvcqg.request(
+        sent.method,
+        sent.path,
+        content=sent.body,
+        headers={**sent.headers, "Idempotency-Key": message.idempotency_key},
+    )
+    answer = adapter.to_canonical(canonical, SystemResponse(response.status_code, response.content))
+    result: dict[str, Any] = (
+        CONTRACTS["sync_dossier"].response.model_validate(answer.content).model_dump()
+    )
+    return result
+
+
+async def test_delivered_in_any_order_and_twice_the_syncs_build_the_same_history(
+    client: httpx.AsyncClient, clock: Clock, db_url: str
+) -> None:
+    code = (await file_dossier(client))["MaHoSo"]
+    for action in LIFECYCLE:
+        clock.advance(hours=1)
+        data_of(await step(client, code, action))
+    provincial = data_of(await client.get(f"/api/hoso/{code}"))
+    messages = await outbox(db_url)
+    shuffled = random.Random(7).sample(messages, len(messages))  # noqa: S311 - test order
+
+    app = create_dvcqg_app(config_for(db_url, provinces={"91": "kiengiang"}), now=clock)
+    adapter = DvcqgAdapter(today=lambda: START.date())
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://dvcqg.test") as dvcqg:
+            first = [await deliver(dvcqg, message, adapter) for message in shuffled]
+            again = [await deliver(dvcqg, message, adapter) for message in messages]
+            lookup = CanonicalRequest("get_dossier", {"code": code})
+            sent = adapter.to_system(lookup)
+            response = await dvcqg.post(sent.path, content=sent.body, headers=sent.headers)
+            national = adapter.to_canonical(
+                lookup, SystemResponse(response.status_code, response.content)
+            ).content
+
+    assert not any(result["duplicate"] for result in first)
+    assert all(result["duplicate"] for result in again)
+    assert (national["step"], national["status"]["code"]) == (5, int(provincial["TrangThaiHoSo"]))
+    assert [
+        (e["step"], str(e["status"]["code"]), e["action"], e["actor"]) for e in national["history"]
+    ] == [
+        (n, e["TrangThai"], e["HanhDong"], e["NguoiXuLy"])
+        for n, e in enumerate(provincial["TienTrinh"], start=1)
+    ]
+    assert national["due_at"] is not None
+    assert national["applicant"]["identification"]["number_masked"] == (
+        CITIZEN.so_dinh_danh[:3] + "*" * 7 + CITIZEN.so_dinh_danh[-2:]
+    )
+
+
+# --- the seed, built without a database ------------------------------------------------------
+
+
+async def test_seeded_dossiers_built_in_memory_are_the_ones_the_portal_writes(
+    client: httpx.AsyncClient,
+) -> None:
+    built = seeded_dossiers(instance="kiengiang", province_code="91", seed=7, population=45)
+    served = [data_of(await client.get(f"/api/hoso/{dossier.code}")) for dossier in built]
+
+    assert [dossier_json(dossier, province_code="91") for dossier in built] == served
+    assert json.dumps(served, ensure_ascii=False).count("TienTrinh") == 10

@@ -1,0 +1,571 @@
+"""The mock national portal (DVCQG): its own protocol, its idempotency, its national view.
+
+Canonical calls go through the `dvcqg` adapter exactly as the gateway sends them (the
+`Idempotency-Key` header passed on beside the adapter's request), and every answer is checked
+against the published contract. The database is the shared `database_url`: SQLite, and
+PostgreSQL too when LGSP_TEST_DATABASE_URL is set, so the concurrency tests run on both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.base import CanonicalRequest, SystemResponse, TranslationError
+from adapters.dvcqg import CONTRACTS, INTEGRATION_PATH, DvcqgAdapter
+from mocks.config import SystemConfig
+from mocks.db import open_mock_database
+from mocks.dvc.deadlines import VIETNAM_TIME
+from mocks.dvc.seed import seeded_dossier_codes
+from mocks.dvcqg.app import MAX_BODY_BYTES, create_app
+from mocks.dvcqg.models import DvcqgBase, NationalDossier, ProcessedRequest
+from mocks.dvcqg.seed import sample_dossiers
+
+pytestmark = pytest.mark.anyio
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=VIETNAM_TIME)
+CODE = "000.00.07.H33-260302-0001"
+CCCD = "091089482999"
+PROVINCES = {"91": "kiengiang", "82": "tiengiang"}
+STATUS_OF_STEP = {1: 1, 2: 2, 3: 4, 4: 5, 5: 4, 6: 9, 7: 10}
+ACTION_OF_STEP = {
+    1: "submit",
+    2: "receive",
+    3: "start_processing",
+    4: "request_supplement",
+    5: "supplement_received",
+    6: "complete",
+    7: "return_result",
+}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def sync(step: int, *, code: str = CODE, province: str = "91", **dossier: Any) -> dict[str, Any]:
+    """The canonical sync of `step` of a residence dossier walking its whole lifecycle."""
+    at = START + timedelta(hours=step)
+    status = STATUS_OF_STEP[step]
+    return {
+        "province_code": province,
+        "step": step,
+        "dossier": {
+            "code": code,
+            "procedure": {"code": "1.004222.000.00.00.H33", "name": "Đăng ký thường trú"},
+            "field": {"code": "Z00-CA01", "name": "Đăng ký, quản lý cư trú"},
+            "agency": {"id": "000.00.07.H33", "name": "Công an phường Vĩnh Thanh"},
+            "channel": "online",
+            "applicant": {
+                "kind": "citizen",
+                "full_name": "Nguyễn Minh Vũ",
+                "identification": {"type": "cccd", "number": CCCD},
+            },
+            "summary": "Đăng ký thường trú",
+            "status": status,
+            "submitted_at": START.isoformat(),
+            "received_at": (START + timedelta(hours=2)).isoformat() if step >= 2 else None,
+            **dossier,
+        },
+        "progress": {
+            "status": status,
+            "at": at.isoformat(),
+            "actor": f"Cán bộ {step}",
+            "action": ACTION_OF_STEP[step],
+        },
+    }
+
+
+class Portal:
+    """A client of the mock that speaks canonical JSON through the adapter, as the gateway."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+        self.adapter = DvcqgAdapter(today=lambda: START.date())
+
+    async def call(
+        self,
+        operation: str,
+        *,
+        body: Any = None,
+        code: str = CODE,
+        query: tuple[tuple[str, str], ...] = (),
+        key: str | None = None,
+    ) -> Any:
+        canonical = CanonicalRequest(
+            operation,
+            {"code": code},
+            query=query,
+            body=json.dumps(body, ensure_ascii=False).encode() if body is not None else b"",
+            content_type="application/json" if body is not None else None,
+        )
+        sent = self.adapter.to_system(canonical)
+        headers = dict(sent.headers)
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        response = await self.http.request(
+            sent.method, sent.path, content=sent.body, headers=headers
+        )
+        answer = self.adapter.to_canonical(
+            canonical, SystemResponse(response.status_code, response.content)
+        )
+        CONTRACTS[operation].response.model_validate(answer.content)  # extras forbidden
+        return answer.content
+
+    async def sync(self, body: dict[str, Any], key: str | None = "auto") -> dict[str, Any]:
+        if key == "auto":
+            key = f"dvcqg:{body['dossier']['code']}:{body['step']}"
+        result: dict[str, Any] = await self.call("sync_dossier", body=body, key=key)
+        return result
+
+    async def national(self, code: str = CODE) -> dict[str, Any]:
+        view: dict[str, Any] = await self.call("get_dossier", code=code)
+        return view
+
+    async def native(self, body: Any, *, key: str | bytes | None = None) -> httpx.Response:
+        raw = key.encode() if isinstance(key, str) else key
+        headers = [(b"Idempotency-Key", raw)] if raw is not None else []
+        return await self.http.post(INTEGRATION_PATH, json=body, headers=headers)
+
+
+def config_for(database_url: str, **changes: Any) -> SystemConfig:
+    values: dict[str, Any] = {
+        "instance": "ndxp",
+        "seed": 7,
+        "population": 45,
+        "database_url": database_url,
+        "provinces": PROVINCES,
+    }
+    return SystemConfig(**{**values, **changes})
+
+
+@asynccontextmanager
+async def national_portal(config: SystemConfig, clock: Clock) -> AsyncIterator[Portal]:
+    app = create_app(config, now=clock)
+    async with LifespanManager(app, startup_timeout=30) as manager:
+        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://dvcqg.test") as http:
+            yield Portal(http)
+
+
+@pytest.fixture(name="clock")
+def fx_clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(name="db_url")
+def fx_db_url(database_url: str, engine: AsyncEngine) -> str:
+    """The shared database, emptied first (the `engine` fixture wipes PostgreSQL)."""
+    return database_url
+
+
+@pytest.fixture(name="portal")
+async def fx_portal(db_url: str, clock: Clock) -> AsyncIterator[Portal]:
+    async with national_portal(config_for(db_url), clock) as portal:
+        yield portal
+
+
+def error_of(response: httpx.Response, status: int, error_code: str) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error_code", "message", "result"}
+    assert (body["error_code"], body["result"]) == (error_code, None)
+    message: str = body["message"]
+    return message
+
+
+# --- what it knows at start ------------------------------------------------------------------
+
+
+async def test_it_starts_knowing_each_provinces_seeded_dossiers(portal: Portal) -> None:
+    for province, letter in (("91", "H33"), ("82", "H58")):
+        page = await portal.call("list_dossiers", query=(("province", province), ("size", "100")))
+        expected = seeded_dossier_codes(province_code=province, seed=7, population=45)
+        assert sorted(item["code"] for item in page["items"]) == sorted(expected)
+        assert all(item["code"].split("-")[0].endswith(letter) for item in page["items"])
+    returned = await portal.call("list_dossiers", query=(("status", "result_returned"),))
+    [dossier] = [d for d in returned["items"] if d["province_code"] == "91"]
+    view = await portal.national(dossier["code"])
+    assert [entry["status"]["code"] for entry in view["history"]] == [1, 2, 4, 5, 4, 9, 10]
+    assert view["step"] == 7
+    assert view["synced_at"] == view["history"][-1]["at"]  # a fixed timeline, not the clock
+
+
+async def test_seeding_happens_once_and_only_for_provinces_it_has_seeds_for(
+    db_url: str, clock: Clock
+) -> None:
+    config = config_for(db_url, provinces={**PROVINCES, "01": "hanoi"})
+    async with national_portal(config, clock):
+        pass
+    async with national_portal(config, clock) as portal:
+        page = await portal.call("list_dossiers")
+        hanoi = await portal.call("list_dossiers", query=(("province", "01"),))
+
+    assert page["total"] == 20
+    assert hanoi["total"] == 0
+
+
+async def test_without_a_topology_every_seeded_province_is_known(db_url: str, clock: Clock) -> None:
+    async with national_portal(config_for(db_url, provinces={}), clock) as portal:
+        page = await portal.call("list_dossiers")
+
+    assert page["total"] == 50
+
+
+# --- syncing ---------------------------------------------------------------------------------
+
+
+async def test_a_new_dossier_is_created_with_its_first_entry(portal: Portal, clock: Clock) -> None:
+    clock.now = START + timedelta(seconds=5)
+
+    result = await portal.sync(sync(1))
+
+    assert result == {
+        "code": CODE,
+        "national_step": 1,
+        "outcome": "created",
+        "progress_recorded": True,
+        "duplicate": False,
+    }
+    view = await portal.national()
+    assert (view["province_code"], view["step"], view["status"]["code"]) == ("91", 1, 1)
+    assert view["synced_at"] == "2026-03-02T09:00:05+07:00"
+    assert [(e["step"], e["action"], e["actor"]) for e in view["history"]] == [
+        (1, "submit", "Cán bộ 1")
+    ]
+    assert view["applicant"]["identification"] == {"type": "cccd", "number_masked": "091*******99"}
+
+
+async def test_each_later_step_moves_the_snapshot_on_and_adds_its_entry(portal: Portal) -> None:
+    for step in range(1, 8):
+        result = await portal.sync(sync(step))
+        assert (result["outcome"], result["national_step"]) == (
+            "created" if step == 1 else "updated",
+            step,
+        )
+
+    view = await portal.national()
+    assert (view["status"], view["step"]) == ({"code": 10, "name": "result_returned"}, 7)
+    assert [entry["step"] for entry in view["history"]] == list(range(1, 8))
+    assert view["received_at"] == "2026-03-02T11:00:00+07:00"
+
+
+async def test_steps_out_of_order_keep_the_latest_snapshot_and_every_entry(
+    portal: Portal,
+) -> None:
+    arrivals = [3, 1, 5, 2, 4]
+    outcomes = [(await portal.sync(sync(step)))["outcome"] for step in arrivals]
+
+    assert outcomes == ["created", "stale", "updated", "stale", "stale"]
+    view = await portal.national()
+    assert (view["step"], view["status"]["code"]) == (5, 4)
+    assert [entry["step"] for entry in view["history"]] == [1, 2, 3, 4, 5]
+
+
+async def test_the_same_step_again_without_a_key_changes_nothing(
+    portal: Portal, clock: Clock
+) -> None:
+    await portal.sync(sync(1), key=None)
+    clock.now += timedelta(minutes=5)
+
+    again = await portal.sync(sync(1), key=None)
+
+    assert (again["outcome"], again["progress_recorded"], again["duplicate"]) == (
+        "unchanged",
+        False,
+        False,
+    )
+    view = await portal.national()
+    assert len(view["history"]) == 1
+    assert view["synced_at"] == START.isoformat()
+
+
+async def test_a_repeated_key_replays_the_first_answer_and_applies_nothing(
+    portal: Portal, clock: Clock, db_url: str
+) -> None:
+    first = await portal.sync(sync(1))
+    clock.now += timedelta(minutes=5)
+
+    again = await portal.sync(sync(1))
+
+    assert again == {**first, "duplicate": True}
+    assert (await portal.national())["synced_at"] == START.isoformat()
+    async with open_mock_database(db_url, DvcqgBase.metadata) as database:
+        async with database.sessions() as session:
+            kept = (await session.execute(select(ProcessedRequest))).scalars().all()
+    assert [(row.key, row.service) for row in kept] == [(f"dvcqg:{CODE}:1", "DongBoHoSoMC")]
+
+
+async def test_a_key_reused_for_another_body_is_refused_and_applies_nothing(
+    portal: Portal,
+) -> None:
+    await portal.sync(sync(1))
+
+    with pytest.raises(TranslationError) as raised:
+        await portal.sync(sync(2), key=f"dvcqg:{CODE}:1")
+
+    assert (raised.value.code, raised.value.status) == ("IDEMPOTENCY_KEY_REUSED", 422)
+    assert (await portal.national())["step"] == 1
+
+
+async def test_a_refused_request_keeps_no_key_so_a_corrected_retry_applies(
+    portal: Portal,
+) -> None:
+    await portal.sync(sync(1))
+    key = "retry-me"
+
+    with pytest.raises(TranslationError) as raised:
+        await portal.sync(sync(2, province="82"), key=key)
+    result = await portal.sync(sync(2), key=key)
+
+    assert (raised.value.code, raised.value.status) == ("DOSSIER_OF_ANOTHER_PROVINCE", 409)
+    assert (result["outcome"], result["duplicate"]) == ("updated", False)
+
+
+async def test_concurrent_deliveries_of_one_key_apply_once(portal: Portal, db_url: str) -> None:
+    results = await asyncio.gather(*(portal.sync(sync(1)) for _ in range(8)))
+
+    assert sorted(result["duplicate"] for result in results) == [False] + [True] * 7
+    assert {result["outcome"] for result in results} == {"created"}
+    assert len((await portal.national())["history"]) == 1
+
+
+async def test_concurrent_steps_of_a_new_dossier_all_land(portal: Portal) -> None:
+    results = await asyncio.gather(*(portal.sync(sync(step)) for step in range(1, 8)))
+
+    assert [result["outcome"] for result in results].count("created") == 1
+    view = await portal.national()
+    assert view["step"] == 7
+    assert [entry["step"] for entry in view["history"]] == list(range(1, 8))
+
+
+async def test_another_provinces_sync_cannot_overwrite_a_dossier(portal: Portal) -> None:
+    await portal.sync(sync(1))
+
+    with pytest.raises(TranslationError) as raised:
+        await portal.sync(sync(2, province="82"))
+
+    assert raised.value.code == "DOSSIER_OF_ANOTHER_PROVINCE"
+    view = await portal.national()
+    assert (view["province_code"], view["step"]) == ("91", 1)
+
+
+async def test_a_dossier_never_synced_is_not_found(portal: Portal) -> None:
+    with pytest.raises(TranslationError) as raised:
+        await portal.national("000.00.07.H33-260302-0999")
+
+    assert (raised.value.code, raised.value.status) == ("DOSSIER_NOT_FOUND", 404)
+
+
+async def test_the_national_list_pages_filters_and_puts_recent_changes_first(
+    portal: Portal, clock: Clock
+) -> None:
+    clock.now = datetime(2027, 1, 1, tzinfo=VIETNAM_TIME)
+    await portal.sync(sync(1))
+    await portal.sync(sync(1, code="000.00.07.H33-260302-0002"))
+
+    newest = await portal.call("list_dossiers", query=(("size", "2"),))
+    new = await portal.call("list_dossiers", query=(("status", "1"), ("province", "91")))
+    pages = [
+        await portal.call("list_dossiers", query=(("page", str(n)), ("size", "7")))
+        for n in (1, 2, 3, 4)
+    ]
+
+    assert [item["code"] for item in newest["items"]] == ["000.00.07.H33-260302-0002", CODE]
+    assert new["total"] == 3  # the two synced here and the seeded new one
+    seen = [item["code"] for page in pages for item in page["items"]]
+    assert len(seen) == len(set(seen)) == pages[0]["total"] == 22
+
+
+# --- DVCQG's own protocol --------------------------------------------------------------------
+
+
+def native_hoso(step: int = 1, **changes: Any) -> dict[str, Any]:
+    """The `HoSo` the adapter writes for `sync(step)`."""
+    adapter = DvcqgAdapter(today=lambda: date(2026, 3, 2))
+    body = json.dumps(sync(step)).encode()
+    sent = adapter.to_system(CanonicalRequest("sync_dossier", {}, (), body, "application/json"))
+    [item] = json.loads(sent.body)["data"]
+    item.update(changes)
+    return dict(item)
+
+
+async def test_insert_only_of_a_known_dossier_says_it_already_exists(portal: Portal) -> None:
+    created = await portal.native(
+        {"service": "DongBoHoSoMC", "isUpdating": "False", "data": [native_hoso()]}
+    )
+    again = await portal.native(
+        {"service": "DongBoHoSoMC", "isUpdating": "False", "data": [native_hoso(2)]}
+    )
+
+    assert created.json()["result"][0]["KetQua"] == "TAO_MOI"
+    assert "đã tồn tại" in error_of(again, 409, "-3")
+    assert (await portal.national())["step"] == 1
+
+
+async def test_a_batch_is_applied_whole_or_not_at_all(portal: Portal) -> None:
+    await portal.sync(sync(1, code="000.00.07.H33-260302-0002"))
+    other = native_hoso(code="000.00.07.H33-260302-0002")
+    other["MaHoSo"] = "000.00.07.H33-260302-0002"
+    other["TienTrinh"] = [{**e, "MaHoSo": other["MaHoSo"]} for e in other["TienTrinh"]]
+
+    response = await portal.native(
+        {"service": "DongBoHoSoMC", "isUpdating": "False", "data": [native_hoso(), other]}
+    )
+
+    error_of(response, 409, "-3")
+    with pytest.raises(TranslationError):
+        await portal.national()  # the first item was rolled back with the second
+
+
+async def test_progress_entries_of_a_known_dossier_are_kept_once(portal: Portal) -> None:
+    await portal.sync(sync(1))
+    entry = native_hoso(2)["TienTrinh"][0]
+
+    first = await portal.native({"service": "CapNhatTienDoHoSoMC", "data": [entry]})
+    again = await portal.native({"service": "CapNhatTienDoHoSoMC", "data": [entry]})
+
+    assert first.json()["result"] == [{"MaHoSo": CODE, "ThuTu": 2, "DaGhiNhan": True}]
+    assert again.json()["result"] == [{"MaHoSo": CODE, "ThuTu": 2, "DaGhiNhan": False}]
+    view = await portal.national()
+    assert ([e["step"] for e in view["history"]], view["step"]) == ([1, 2], 1)
+
+
+async def test_progress_of_a_dossier_never_synced_is_not_found(portal: Portal) -> None:
+    entry = native_hoso(2)["TienTrinh"][0]
+
+    response = await portal.native({"service": "CapNhatTienDoHoSoMC", "data": [entry]})
+
+    assert CODE in error_of(response, 404, "-2")
+
+
+async def test_lookup_of_a_dossier_never_synced_is_an_empty_success(portal: Portal) -> None:
+    response = await portal.native({"service": "TraCuuHoSo", "MaHoSo": CODE})
+
+    assert response.status_code == 200
+    assert response.json() == {"error_code": "0", "message": "Thành công", "result": []}
+
+
+def _with_entry(**changes: Any) -> dict[str, Any]:
+    item = native_hoso()
+    item["TienTrinh"] = [{**item["TienTrinh"][0], **changes}]
+    return item
+
+
+def _sync_of(*items: dict[str, Any], updating: Any = "True") -> dict[str, Any]:
+    return {"service": "DongBoHoSoMC", "isUpdating": updating, "data": list(items)}
+
+
+INVALID = [
+    pytest.param(b"{not json", "JSON", id="not-json"),
+    pytest.param([1], "object", id="array"),
+    pytest.param({"data": []}, "service", id="no-service"),
+    pytest.param({"service": "XoaHoSo"}, "service", id="unknown-service"),
+    pytest.param({"service": ["DongBoHoSoMC"]}, "service", id="service-list"),
+    pytest.param(_sync_of(native_hoso(), updating=True), "isUpdating", id="updating-bool"),
+    pytest.param(_sync_of(), "data", id="no-data"),
+    pytest.param(_sync_of(*[native_hoso()] * 51), "data", id="51-items"),
+    pytest.param(_sync_of(native_hoso(), native_hoso()), "twice", id="same-code-twice"),
+    pytest.param(_sync_of(native_hoso(MaHoSo="H33-1")), "MaHoSo", id="code"),
+    pytest.param(_sync_of(native_hoso(TrangThaiHoSo="11")), "TrangThaiHoSo", id="status-11"),
+    pytest.param(_sync_of(native_hoso(TrangThaiHoSo=1)), "TrangThaiHoSo", id="status-int"),
+    pytest.param(_sync_of(native_hoso(ThuTu=0)), "ThuTu", id="step-0"),
+    pytest.param(_sync_of(native_hoso(ThuTu="1")), "ThuTu", id="step-text"),
+    pytest.param(_sync_of(native_hoso(MaTinh="9")), "MaTinh", id="province"),
+    pytest.param(_sync_of(native_hoso(NgayNopHoSo="20261302090000")), "NgayNopHoSo", id="month"),
+    pytest.param(_sync_of(native_hoso(NgayNopHoSo="2026-03-02")), "NgayNopHoSo", id="iso"),
+    pytest.param(_sync_of(native_hoso(MaLinhVuc=None)), "MaLinhVuc", id="field-half"),
+    pytest.param(
+        _sync_of(native_hoso(DinhDanhCHS=[{"LoaiDinhDanh": "2", "SoDinhDanh": CCCD}])),
+        "SoDinhDanh",
+        id="cmnd-of-12-digits",
+    ),
+    pytest.param(_sync_of(_with_entry(MaHoSo="000.00.07.H33-260302-0009")), "MaHoSo", id="entry"),
+    pytest.param(_sync_of(_with_entry(ThuTu=2)), "ThuTu", id="entry-after-snapshot"),
+    pytest.param(_sync_of(_with_entry(TrangThai="0")), "TrangThai", id="entry-status"),
+    pytest.param({"service": "TraCuuHoSo"}, "MaHoSo", id="lookup-without-code"),
+    pytest.param({"service": "LayDanhSachHoSo", "SoBanGhi": 101}, "SoBanGhi", id="page-size"),
+    pytest.param({"service": "CapNhatTienDoHoSoMC", "data": []}, "data", id="no-entries"),
+]
+
+
+@pytest.mark.parametrize(("body", "words"), INVALID)
+async def test_an_invalid_request_is_refused_naming_the_field_never_the_value(
+    portal: Portal, body: Any, words: str
+) -> None:
+    raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+
+    response = await portal.http.post(
+        INTEGRATION_PATH, content=raw, headers={"Content-Type": "application/json"}
+    )
+
+    message = error_of(response, 400, "-1")
+    assert message.startswith("DU_LIEU_KHONG_HOP_LE: ")
+    assert words in message
+    assert CCCD not in message
+    assert "Nguyễn" not in message
+
+
+@pytest.mark.parametrize("key", ["has space", "", "x" * 201, "khóa".encode()])
+async def test_an_unusable_idempotency_key_is_refused(portal: Portal, key: str | bytes) -> None:
+    response = await portal.native(_sync_of(native_hoso()), key=key)
+
+    assert "Idempotency-Key" in error_of(response, 400, "-1")
+    assert (await portal.native({"service": "TraCuuHoSo", "MaHoSo": CODE})).json()["result"] == []
+
+
+async def test_a_body_past_the_limit_is_refused_unread(portal: Portal) -> None:
+    response = await portal.http.post(
+        INTEGRATION_PATH,
+        content=b" " * (MAX_BODY_BYTES + 1),
+        headers={"Content-Type": "application/json"},
+    )
+
+    error_of(response, 413, "-1")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", INTEGRATION_PATH, 405), ("POST", "/api/other", 404), ("GET", "/", 404)],
+)
+async def test_other_routes_answer_in_the_envelope(
+    portal: Portal, method: str, path: str, status: int
+) -> None:
+    error_of(await portal.http.request(method, path), status, "-1")
+
+
+async def test_the_tables_are_its_own(db_url: str, portal: Portal) -> None:
+    await portal.sync(sync(1))
+    async with open_mock_database(db_url, DvcqgBase.metadata) as database:
+        async with database.sessions() as session:
+            count = (
+                await session.execute(select(func.count()).select_from(NationalDossier))
+            ).scalar()
+
+    assert count == 21
+    assert all(name.startswith("dvcqg_") for name in DvcqgBase.metadata.tables)
+
+
+async def test_samples_name_dossiers_it_knows_taking_turns_between_provinces(
+    portal: Portal, db_url: str
+) -> None:
+    samples = sample_dossiers(config_for(db_url), 4)["dossier"]
+
+    assert [code.split("-")[0][-3:] for code in samples] == ["H58", "H33", "H58", "H33"]
+    for code in samples:
+        assert (await portal.national(code))["code"] == code
+    assert sample_dossiers(config_for(db_url), 0) == {}

@@ -1,0 +1,499 @@
+"""The national axis mock's own API: the ledger, the split per province, deduplication, errors.
+
+Tests that reach the database run on SQLite and PostgreSQL (the `engine` fixture creates the
+outbox table the bus owns; the axis shares that database, as in the bus).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.edxml import parse_status, render_edxml, render_status
+from lgsp.db import make_session_factory
+from lgsp.outbox.models import OutboxMessage
+from mocks.config import SystemConfig
+from mocks.vdxp import app as vdxp_app
+from mocks.vdxp.app import create_app
+from tests.unit.mocks.test_qlvb_app import (
+    assert_fail,
+    assert_ok,
+    document_id,
+    make_document,
+    status_message,
+)
+
+pytestmark = pytest.mark.anyio
+
+ICT = timezone(timedelta(hours=7))
+NOW = datetime(2025, 6, 2, 9, 30, tzinfo=ICT)
+PROVINCES = {"91": "kiengiang", "82": "tiengiang", "60": "binhthuan"}  # not Hậu Giang (93)
+STP, STC = "000.00.01.H33", "000.00.03.H33"  # Kiên Giang
+TG_STP, TG_STC = "000.00.01.H58", "000.00.03.H58"  # Tiền Giang
+BT_STP = "000.00.01.H11"  # Bình Thuận
+HG_STP = "000.00.01.H30"  # Hậu Giang: outside the topology
+XML = {"Content-Type": "application/xml"}
+
+
+@asynccontextmanager
+async def running(url: str, *, bus: bool = True) -> AsyncIterator[httpx.AsyncClient]:
+    config = SystemConfig(
+        instance="ndxp",
+        provinces=PROVINCES,
+        database_url=url,
+        bus_client_id="system-vdxp" if bus else None,
+    )
+    app = create_app(config, now=lambda: NOW)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://vdxp.test") as client:
+            yield client
+
+
+@pytest.fixture(name="axis")
+async def fx_axis(database_url: str, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(database_url) as client:
+        yield client
+
+
+@pytest.fixture(name="axis_lite")
+async def fx_axis_lite(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """On SQLite alone: for messages refused before any SQL."""
+    async with running(f"sqlite+aiosqlite:///{tmp_path / 'mocks.db'}") as client:
+        yield client
+
+
+async def outbox(engine: AsyncEngine) -> list[OutboxMessage]:
+    async with make_session_factory(engine)() as session:
+        return list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
+
+
+async def submit(
+    client: httpx.AsyncClient, data: bytes, key: str | None = None, path: str = "/sendEdoc"
+) -> httpx.Response:
+    headers = {**XML, "X-Request-ID": "req-axis"}
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return await client.post(path, content=data, headers=headers)
+
+
+def status(
+    document: dict[str, Any], reporter: str, code: str, at: str = "2025-06-02T10:00:00"
+) -> bytes:
+    return render_status(
+        {**parse_status(status_message(document, reporter, code)), "timestamp": at}
+    )
+
+
+async def trail(client: httpx.AsyncClient, document: dict[str, Any]) -> dict[str, Any]:
+    return assert_ok(await client.post("/getEdocTrail", json={"documentId": document_id(document)}))
+
+
+# --- documents --------------------------------------------------------------------------------
+
+
+async def test_a_document_is_forwarded_once_to_each_province_of_its_recipients(
+    axis: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    document = make_document(to=(STC, TG_STP, BT_STP, TG_STC), number="11")
+    data = render_edxml(document)
+
+    answer = assert_ok(await submit(axis, data, key="edoc:kiengiang:1"))
+
+    assert answer["Duplicate"] is False
+    assert answer["Destinations"] == [  # by province code; the sender's own left to it
+        {"Instance": "binhthuan", "ProvinceCode": "60", "OrganIds": [BT_STP]},
+        {"Instance": "tiengiang", "ProvinceCode": "82", "OrganIds": [TG_STP, TG_STC]},
+    ]
+    doc_id = document_id(document)
+    messages = await outbox(engine)
+    assert [(m.target_instance, m.idempotency_key, m.ordering_key) for m in messages] == [
+        ("binhthuan", f"edoc:{doc_id}:binhthuan", f"edoc:{doc_id}:binhthuan"),
+        ("tiengiang", f"edoc:{doc_id}:tiengiang", f"edoc:{doc_id}:tiengiang"),
+    ]
+    for message in messages:
+        assert (message.service, message.version, message.method, message.path) == (
+            "qlvb",
+            "v1",
+            "POST",
+            "/inbound/documents",
+        )
+        assert (message.body, message.content_type) == (data, "application/xml")
+        assert (message.instance, message.client_id, message.request_id) == (
+            "ndxp",
+            "system-vdxp",
+            "req-axis",
+        )
+
+
+async def test_the_ledger_keeps_the_message_its_destinations_and_its_statuses_in_order(
+    axis: httpx.AsyncClient,
+) -> None:
+    document = make_document(to=(TG_STP, TG_STC), number="12")
+    data = render_edxml(document)
+    assert_ok(await submit(axis, data))
+    for reporter, code in ((TG_STP, "01"), (TG_STC, "01"), (TG_STP, "03")):
+        assert_ok(await submit(axis, status(document, reporter, code), path="/sendStatus"))
+
+    found = await trail(axis, document)
+
+    assert (found["DocumentId"], found["From"], found["To"]) == (
+        document_id(document),
+        STP,
+        [TG_STP, TG_STC],
+    )
+    assert (found["ContentLength"], found["ReceivedTime"]) == (len(data), NOW.isoformat())
+    assert [d["Instance"] for d in found["Destinations"]] == ["tiengiang"]
+    assert [(s["From"], s["StatusCode"], s["Destinations"]) for s in found["Statuses"]] == [
+        (TG_STP, "01", ["kiengiang"]),
+        (TG_STC, "01", ["kiengiang"]),
+        (TG_STP, "03", ["kiengiang"]),
+    ]
+
+
+@pytest.mark.parametrize(
+    "second_key",
+    [
+        pytest.param("k-1", id="same-key"),
+        pytest.param("k-2", id="new-key-same-document"),
+        pytest.param(None, id="no-key-same-document"),
+    ],
+)
+async def test_a_document_received_again_is_a_duplicate_and_forwarded_no_more(
+    axis: httpx.AsyncClient, engine: AsyncEngine, second_key: str | None
+) -> None:
+    data = render_edxml(make_document(to=(TG_STP, BT_STP), number="13"))
+    first = assert_ok(await submit(axis, data, key="k-1"))
+
+    again = assert_ok(await submit(axis, data, key=second_key))
+
+    assert again["Duplicate"] is True
+    assert {k: v for k, v in again.items() if k != "Duplicate"} == {
+        k: v for k, v in first.items() if k != "Duplicate"
+    }
+    assert len(await outbox(engine)) == 2
+
+
+@pytest.mark.parametrize("key", ["k-14", None])
+async def test_concurrent_deliveries_of_one_message_forward_it_once(
+    axis: httpx.AsyncClient, engine: AsyncEngine, key: str | None
+) -> None:
+    document = make_document(to=(TG_STP,), number="14")
+    data = render_edxml(document)
+
+    documents = await asyncio.gather(*(submit(axis, data, key=key) for _ in range(8)))
+    message = status(document, TG_STP, "01")
+    statuses = await asyncio.gather(
+        *(submit(axis, message, key=key and f"{key}-s", path="/sendStatus") for _ in range(8))
+    )
+
+    for answers in (documents, statuses):
+        assert sorted(assert_ok(answer)["Duplicate"] for answer in answers) == [False] + [True] * 7
+    assert [m.path for m in await outbox(engine)] == ["/inbound/documents", "/inbound/statuses"]
+
+
+async def test_a_document_id_seen_with_other_content_is_a_conflict(
+    axis: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    document = make_document(to=(TG_STP,), number="15")
+    assert_ok(await submit(axis, render_edxml(document)))
+
+    changed = render_edxml({**document, "subject": "V/v nội dung khác"})
+    assert_fail(await submit(axis, changed), 409, "DOCUMENT_CONFLICT")
+
+    assert len(await outbox(engine)) == 1
+
+
+async def test_a_key_reused_for_another_message_is_refused(
+    axis: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    assert_ok(await submit(axis, render_edxml(make_document(to=(TG_STP,), number="16")), "k"))
+
+    other = render_edxml(make_document(to=(TG_STP,), number="17"))
+    assert_fail(await submit(axis, other, key="k"), 422, "IDEMPOTENCY_KEY_REUSED")
+
+    assert len(await outbox(engine)) == 1
+
+
+async def test_a_failed_transaction_records_nothing_and_forwards_to_no_province(
+    axis: httpx.AsyncClient, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_enqueue = vdxp_app.enqueue
+    calls = 0
+
+    async def fail_on_the_second(*args: Any, **kwargs: Any) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("the database went away")
+        return await real_enqueue(*args, **kwargs)
+
+    monkeypatch.setattr(vdxp_app, "enqueue", fail_on_the_second)
+    document = make_document(to=(TG_STP, BT_STP), number="18")
+
+    response = await submit(axis, render_edxml(document), key="k-18")
+
+    assert response.status_code == 500
+    assert await outbox(engine) == []
+    assert_fail(
+        await axis.post("/getEdocTrail", json={"documentId": document_id(document)}),
+        404,
+        "DOCUMENT_NOT_FOUND",
+    )
+
+
+@pytest.mark.parametrize(
+    ("sender", "to", "error_code", "organ_ids"),
+    [
+        pytest.param(STP, (TG_STP, "000.00.99.H58"), "UNKNOWN_RECIPIENT", ["000.00.99.H58"],
+                     id="unknown-organ"),
+        pytest.param(STP, (TG_STP, HG_STP), "UNKNOWN_RECIPIENT", [HG_STP],
+                     id="province-outside-topology"),
+        pytest.param(HG_STP, (TG_STP,), "UNKNOWN_SENDER", [HG_STP], id="sender-outside-topology"),
+        pytest.param("000.00.99.H33", (TG_STP,), "UNKNOWN_SENDER", ["000.00.99.H33"],
+                     id="unknown-sender"),
+        pytest.param(STP, (STC,), "NO_REMOTE_RECIPIENT", None, id="only-the-senders-province"),
+    ],
+)  # fmt: skip
+async def test_a_document_the_axis_cannot_route_is_refused_and_nothing_forwarded(
+    axis: httpx.AsyncClient,
+    engine: AsyncEngine,
+    sender: str,
+    to: tuple[str, ...],
+    error_code: str,
+    organ_ids: list[str] | None,
+) -> None:
+    document = make_document(sender=sender, to=to, number="19")
+
+    body = assert_fail(await submit(axis, render_edxml(document)), 422, error_code)
+
+    assert body.get("OrganIds") == organ_ids
+    assert await outbox(engine) == []
+
+
+# --- statuses ---------------------------------------------------------------------------------
+
+
+async def test_a_recipients_status_goes_to_the_senders_province_alone(
+    axis: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    document = make_document(to=(TG_STP, BT_STP), number="21")
+    assert_ok(await submit(axis, render_edxml(document)))
+    message = status(document, TG_STP, "01")
+
+    answer = assert_ok(await submit(axis, message, key="status:tg:1", path="/sendStatus"))
+
+    assert (answer["From"], answer["StatusCode"], answer["Destinations"]) == (
+        TG_STP,
+        "01",
+        ["kiengiang"],
+    )
+    forwarded = (await outbox(engine))[2:]
+    doc_id = document_id(document)
+    assert [(m.target_instance, m.path, m.body) for m in forwarded] == [
+        ("kiengiang", "/inbound/statuses", message)
+    ]
+    assert forwarded[0].idempotency_key == f"status:{doc_id}:{TG_STP}:01:1:kiengiang"
+    assert forwarded[0].ordering_key == f"edoc:{doc_id}:kiengiang"
+
+
+async def test_the_senders_own_status_goes_to_every_province_the_document_went_to(
+    axis: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    document = make_document(to=(TG_STP, BT_STP), number="22")
+    assert_ok(await submit(axis, render_edxml(document)))
+
+    answer = assert_ok(await submit(axis, status(document, STP, "13"), path="/sendStatus"))
+
+    assert answer["Destinations"] == ["binhthuan", "tiengiang"]
+    recalls = (await outbox(engine))[2:]
+    assert [(m.target_instance, m.ordering_key) for m in recalls] == [
+        ("binhthuan", f"edoc:{document_id(document)}:binhthuan"),  # after the document
+        ("tiengiang", f"edoc:{document_id(document)}:tiengiang"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "second_key",
+    [pytest.param("s-1", id="same-key"), pytest.param("s-2", id="new-key"), None],
+)
+async def test_a_status_received_again_is_a_duplicate_and_forwarded_no_more(
+    axis: httpx.AsyncClient, engine: AsyncEngine, second_key: str | None
+) -> None:
+    document = make_document(to=(TG_STP,), number="23")
+    assert_ok(await submit(axis, render_edxml(document)))
+    message = status(document, TG_STP, "01")
+    assert_ok(await submit(axis, message, key="s-1", path="/sendStatus"))
+
+    again = assert_ok(await submit(axis, message, key=second_key, path="/sendStatus"))
+
+    assert again["Duplicate"] is True
+    assert len(await outbox(engine)) == 2
+    assert len((await trail(axis, document))["Statuses"]) == 1
+
+
+async def test_the_same_code_reported_again_later_is_a_status_of_its_own(
+    axis: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    document = make_document(to=(TG_STP,), number="24")
+    assert_ok(await submit(axis, render_edxml(document)))
+
+    for at in ("2025-06-02T10:00:00", "2025-06-03T10:00:00"):  # two recalls, a day apart
+        answer = assert_ok(await submit(axis, status(document, STP, "13", at), path="/sendStatus"))
+        assert answer["Duplicate"] is False
+
+    keys = [m.idempotency_key for m in (await outbox(engine))[1:]]
+    doc_id = document_id(document)
+    assert keys == [
+        f"status:{doc_id}:{STP}:13:1:tiengiang",
+        f"status:{doc_id}:{STP}:13:2:tiengiang",
+    ]
+
+
+async def test_a_status_for_a_document_that_never_crossed_is_not_found(
+    axis: httpx.AsyncClient,
+) -> None:
+    never = make_document(to=(TG_STP,), number="25")
+
+    response = await submit(axis, status(never, TG_STP, "01"), path="/sendStatus")
+
+    assert_fail(response, 404, "DOCUMENT_NOT_FOUND")
+
+
+@pytest.mark.parametrize(
+    "reporter",
+    [
+        pytest.param(TG_STC, id="agency-of-a-destination-not-a-recipient"),
+        pytest.param(STC, id="local-recipient-of-the-sender"),
+    ],
+)
+async def test_a_status_from_no_party_the_axis_knows_is_refused(
+    axis: httpx.AsyncClient, engine: AsyncEngine, reporter: str
+) -> None:
+    document = make_document(to=(STC, TG_STP), number="26")
+    assert_ok(await submit(axis, render_edxml(document)))
+
+    response = await submit(axis, status(document, reporter, "01"), path="/sendStatus")
+
+    assert_fail(response, 403, "NOT_A_PARTY")
+    assert len(await outbox(engine)) == 1
+
+
+async def test_an_unknown_trail_is_not_found(axis: httpx.AsyncClient) -> None:
+    assert_fail(
+        await axis.post("/getEdocTrail", json={"documentId": "000.00.01.H33,2025/06/02,1/X"}),
+        404,
+        "DOCUMENT_NOT_FOUND",
+    )
+
+
+# --- what the axis does not take --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/sendEdoc", "/sendStatus"])
+@pytest.mark.parametrize(
+    ("data", "rule"),
+    [
+        pytest.param(b"<edXML/>", "not_edxml", id="not-edxml"),
+        pytest.param(b"<a>", "not_well_formed", id="not-well-formed"),
+        pytest.param(b'<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>',
+                     "dtd_forbidden", id="xxe"),
+        pytest.param("<a>Hà Nam</a>".encode("cp1258"), "not_utf8", id="not-utf8"),
+    ],
+)  # fmt: skip
+async def test_malformed_xml_is_refused(
+    axis_lite: httpx.AsyncClient, path: str, data: bytes, rule: str
+) -> None:
+    response = await submit(axis_lite, data, path=path)
+
+    assert assert_fail(response, 422, "INVALID_EDXML")["Rule"] == rule
+
+
+async def test_a_document_whose_id_does_not_hold_together_is_refused(
+    axis_lite: httpx.AsyncClient,
+) -> None:
+    document = make_document(to=(TG_STP,), document_id="000.00.01.H33,2025/06/02,99/STP-TEST")
+
+    response = await submit(axis_lite, render_edxml(document))
+
+    assert assert_fail(response, 422, "INVALID_EDXML")["Rule"] == "document_id_mismatch"
+
+
+@pytest.mark.parametrize(
+    ("path", "size"),
+    [("/sendEdoc", 20 * 1024 * 1024 + 1), ("/sendStatus", 256 * 1024 + 1), ("/getEdocTrail", 4097)],
+)
+async def test_an_oversized_body_is_refused_unread(
+    axis_lite: httpx.AsyncClient, path: str, size: int
+) -> None:
+    content_type = "application/json" if path == "/getEdocTrail" else "application/xml"
+
+    response = await axis_lite.post(
+        path, content=b" " * size, headers={"Content-Type": content_type}
+    )
+
+    assert_fail(response, 413, "TOO_LARGE")
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/sendEdoc", "application/json"),
+        ("/sendStatus", "text/plain"),
+        ("/getEdocTrail", "text/xml"),
+    ],
+)
+async def test_a_body_of_the_wrong_media_type_is_refused(
+    axis_lite: httpx.AsyncClient, path: str, content_type: str
+) -> None:
+    response = await axis_lite.post(path, content=b"{}", headers={"Content-Type": content_type})
+
+    assert_fail(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+
+
+@pytest.mark.parametrize("body", [{}, {"documentId": ""}, {"documentId": 7}, {"docId": "x"}])
+async def test_an_invalid_trail_request_is_refused_with_its_errors(
+    axis_lite: httpx.AsyncClient, body: dict[str, Any]
+) -> None:
+    answer = assert_fail(await axis_lite.post("/getEdocTrail", json=body), 422, "INVALID_REQUEST")
+
+    assert answer["Errors"]
+
+
+@pytest.mark.parametrize("path", ["/sendEdoc", "/sendStatus"])
+async def test_an_invalid_idempotency_key_is_refused(
+    axis_lite: httpx.AsyncClient, path: str
+) -> None:
+    data = render_edxml(make_document(to=(TG_STP,)))
+
+    response = await axis_lite.post(
+        path, content=data, headers={**XML, "Idempotency-Key": "with space"}
+    )
+
+    assert_fail(response, 400, "INVALID_IDEMPOTENCY_KEY")
+
+
+async def test_without_bus_access_the_axis_forwards_nothing(tmp_path: Path) -> None:
+    async with running(f"sqlite+aiosqlite:///{tmp_path / 'mocks.db'}", bus=False) as axis:
+        response = await submit(axis, render_edxml(make_document(to=(TG_STP,))))
+
+    assert_fail(response, 503, "NOT_CONNECTED")
+
+
+@pytest.mark.parametrize(("method", "status"), [("POST", 404), ("GET", 405)])
+async def test_router_errors_answer_in_the_same_shape(
+    axis_lite: httpx.AsyncClient, method: str, status: int
+) -> None:
+    path = "/nosuch" if status == 404 else "/sendEdoc"
+
+    assert_fail(await axis_lite.request(method, path), status, str(status))
