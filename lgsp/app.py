@@ -50,6 +50,7 @@ from lgsp.outbox.worker import OutboxWorker
 from lgsp.routing.peers import PeerCredentials, PeerLink
 from lgsp.routing.router import router as invocation_router
 from lgsp.routing.systems import MOCK_SYSTEMS, BusAccess, open_system, system_client_id
+from lgsp.routing.transports import http_client
 from lgsp.settings import Settings
 from lgsp.state import BusState, InstanceState
 from lgsp.topology import InstanceSpec, Topology, load_topology
@@ -380,11 +381,7 @@ async def _open_peers(
                 timeout=timeout,
             )
         elif peer.url is not None:
-            client = httpx.AsyncClient(
-                base_url=str(peer.url),
-                timeout=timeout,
-                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-            )
+            client = http_client(str(peer.url), timeout=settings.upstream_timeout_seconds)
         else:
             continue
         stack.push_async_callback(client.aclose)

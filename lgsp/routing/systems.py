@@ -17,7 +17,12 @@ import httpx
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from lgsp.routing.transports import HttpTransport, InProcessTransport, SystemTransport
+from lgsp.routing.transports import (
+    HttpTransport,
+    InProcessTransport,
+    SystemTransport,
+    http_client,
+)
 from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec, SystemSpec
 from mocks.config import SystemConfig
@@ -158,11 +163,7 @@ async def open_system(
 ) -> SystemTransport:
     """The transport for one system; `stack` closes it, and ends an in-process mock's lifespan."""
     if system.url is not None:
-        client = httpx.AsyncClient(
-            base_url=str(system.url),
-            timeout=httpx.Timeout(settings.upstream_timeout_seconds),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-        )
+        client = http_client(str(system.url), timeout=settings.upstream_timeout_seconds)
         stack.push_async_callback(client.aclose)
         return HttpTransport(client, system=system.name)
     mock = MOCK_SYSTEMS.get(system.name)

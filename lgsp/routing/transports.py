@@ -17,8 +17,10 @@ from starlette.types import ASGIApp, Message
 
 from adapters.base import SystemRequest, SystemResponse
 from lgsp.errors import UpstreamTimeout, UpstreamUnavailable
+from lgsp.routing.aiohttp_transport import AiohttpTransport
 
 MAX_UPSTREAM_BODY = 16 * 1024 * 1024
+MAX_UPSTREAM_CONNECTIONS = 100
 
 
 class SystemTransport(Protocol):
@@ -100,6 +102,20 @@ class InProcessTransport:
         except Exception:
             raise UpstreamUnavailable(f"System {self._system} failed to answer.") from None
         return SystemResponse(status=status, body=b"".join(chunks), content_type=content_type)
+
+
+def http_client(base_url: str, *, timeout: float) -> httpx.AsyncClient:
+    """The client for a system or a peer gateway at `base_url`: httpx over aiohttp's pool.
+
+    httpcore's pool, httpx's default, forwards a tenth of what the upstream serves at
+    32 connections; aiohttp's, under the same `httpx.AsyncClient`, three times more
+    (`benchmarks/transports.py`). The caller closes the client.
+    """
+    return httpx.AsyncClient(
+        base_url=base_url,
+        timeout=httpx.Timeout(timeout),
+        transport=AiohttpTransport(max_connections=MAX_UPSTREAM_CONNECTIONS),
+    )
 
 
 class HttpTransport:

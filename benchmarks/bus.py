@@ -1,0 +1,630 @@
+"""The bus under load beside what an integrator would otherwise use, measured in the same run.
+
+    .venv/bin/python benchmarks/bus.py            # 100,000 requests per row (a few minutes)
+    .venv/bin/python benchmarks/bus.py --quick    # a few seconds per row
+    .venv/bin/python benchmarks/bus.py --profile /tmp/profiles   # py-spy on the gateway rows
+
+One citizen lookup, 32 keep-alive connections, one row after another, each against real
+processes on loopback (started for the row, stopped after it):
+
+- dancu mock, direct: the Kiên Giang citizen database mock alone under uvicorn;
+- gateway hop, in-process system: `lgsp serve` — token check, access right, adapter, the mock
+  mounted in the process, audit records committed (SQLite in a fresh data dir);
+- gateway hop, system over HTTP: the same, with a topology whose dancu is the separate mock;
+- cross-province hop: NDXP, Kiên Giang and Tiền Giang as three processes; the client asks Kiên
+  Giang for a Tiền Giang citizen (`X-LGSP-Target`), which goes LGSP → NDXP → LGSP → system;
+- WireMock and Prism serving the mock's own answer, when found (`--peers DIR`: a folder where
+  `npm install wiremock @stoplight/prism-cli` ran; WireMock runs on Java 17).
+
+The load generator is wrk when it is on PATH, else the keep-alive HTTP/1.1 one below (slower: it
+competes with the server for the two cores; the ratios in one run stay comparable). Columns:
+requests per second, ratio to the direct mock and to WireMock, p50, p99, and the resident memory
+of the loaded process (the entry gateway for the cross-province row) after its requests, with
+its growth since the process became ready.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import quantiles
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = 2024
+DEMO = ("demo", "lgsp-demo-secret")
+FEDERATION_SECRET = "benchmark-federation-secret"
+
+
+def dancu_app() -> Any:
+    """Factory for `uvicorn --factory`: the Kiên Giang citizen database mock on its own."""
+    from mocks.config import SystemConfig
+    from mocks.dancu.app import create_app
+
+    return create_app(SystemConfig(instance="kiengiang", province_code="91", seed=SEED))
+
+
+def citizen_number(province_code: str = "91") -> str:
+    from mocks.dancu.seed import generate_citizens
+
+    return generate_citizens(province_code=province_code, seed=SEED, count=1)[0].so_dinh_danh
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def uvicorn_argv(factory: str, port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        factory,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@dataclass
+class Peer:
+    """A process to start, and the path on its port that answers once it is ready."""
+
+    name: str
+    argv: list[str]
+    port: int
+    ready_path: str
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    rss_ready: float = 0.0
+
+
+@contextmanager
+def running(peer: Peer, env: dict[str, str], log_dir: Path | None = None) -> Iterator[Peer]:
+    """Start `peer`, wait until it answers below 500, stop it (and wait) on leaving."""
+    log = (log_dir / f"{peer.name.split()[0]}-{peer.port}.log").open("ab") if log_dir else None
+    peer.process = subprocess.Popen(
+        peer.argv,
+        cwd=ROOT,
+        env={**env, **peer.env},
+        stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if peer.process.poll() is not None:
+                raise SystemExit(f"{peer.name} exited during start-up ({peer.argv})")
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{peer.name} did not start in 120 s")
+            try:
+                url = f"http://127.0.0.1:{peer.port}{peer.ready_path}"
+                if httpx.get(url, timeout=5).status_code < 500:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        peer.rss_ready = rss_mb(peer.process.pid)
+        yield peer
+    finally:
+        peer.process.terminate()
+        try:
+            peer.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            peer.process.kill()
+            peer.process.wait()
+        if log is not None:
+            log.close()
+
+
+@dataclass
+class Result:
+    name: str
+    rps: float
+    p50: float
+    p99: float
+    requests: int
+    errors: int
+    rss: float | None = None
+    rss_growth: float | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Load generators
+
+
+WRK_STOP_AFTER = """
+local count, limit = 0, tonumber(os.getenv("WRK_REQUESTS_PER_THREAD") or "0")
+response = function(status, headers, body)
+  count = count + 1
+  if limit > 0 and count >= limit then wrk.thread:stop() end
+end
+"""
+
+
+def _wrk_ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def _wrk(port: int, path: str, headers: dict[str, str], args: argparse.Namespace) -> Result:
+    threads = 2
+    argv = ["wrk", f"-t{threads}", f"-c{args.connections}", "--latency"]
+    argv += [x for k, v in headers.items() for x in ("-H", f"{k}: {v}")]
+    env = dict(os.environ)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_STOP_AFTER)
+    try:
+        if args.requests:
+            env["WRK_REQUESTS_PER_THREAD"] = str(-(-args.requests // threads))
+            argv += ["-d", "3600s", "-s", script.name]
+        else:
+            argv += ["-d", f"{max(1, round(args.seconds))}s"]
+        argv.append(f"http://127.0.0.1:{port}{path}")
+        out = subprocess.run(argv, capture_output=True, text=True, env=env, check=True).stdout
+    finally:
+        os.unlink(script.name)
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    done = re.search(r"(\d+) requests in", out)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    failed = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return Result(
+        name="",
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        p50=_wrk_ms(percentiles.get("50", "0us")),
+        p99=_wrk_ms(percentiles.get("99", "0us")),
+        requests=int(done.group(1)) if done else 0,
+        errors=(int(bad.group(1)) if bad else 0)
+        + (sum(int(n) for n in failed.groups()) if failed else 0),
+    )
+
+
+async def _python_load(
+    port: int, request: bytes, args: argparse.Namespace
+) -> tuple[float, int, list[float]]:
+    """Keep-alive connections, each sending the request as soon as the previous answer ends."""
+    latencies: list[float] = []
+    errors = 0
+    started = time.perf_counter()
+    deadline = started + (args.seconds if not args.requests else 1e9)
+
+    async def worker() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while time.perf_counter() < deadline and (
+            not args.requests or len(latencies) < args.requests
+        ):
+            sent = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = next(
+                int(line.split(b":", 1)[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            )
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - sent)
+            errors += status != 200
+        writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(args.connections)))
+    return time.perf_counter() - started, errors, latencies
+
+
+def _python(port: int, path: str, headers: dict[str, str], args: argparse.Namespace) -> Result:
+    lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    elapsed, errors, latencies = asyncio.run(_python_load(port, request, args))
+    cuts = quantiles(latencies, n=100)
+    return Result(
+        "", len(latencies) / elapsed, cuts[49] * 1000, cuts[98] * 1000, len(latencies), errors
+    )
+
+
+def load(
+    name: str,
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    args: argparse.Namespace,
+    process: Peer | None = None,
+) -> Result:
+    """Warm up (a second), then load `path` on `port`; RSS of `process` after the load."""
+    warm = argparse.Namespace(**{**vars(args), "seconds": 1.0, "requests": 0})
+    generator = _python if args.python_load or shutil.which("wrk") is None else _wrk
+    generator(port, path, headers, warm)
+    result = generator(port, path, headers, args)
+    result.name = name
+    if process is not None and process.process is not None:
+        result.rss = rss_mb(process.process.pid)
+        result.rss_growth = result.rss - process.rss_ready
+    print(
+        f"  {name:<40} {result.rps:>8.0f} req/s  p50 {result.p50:7.1f} ms"
+        f"  p99 {result.p99:7.1f} ms  errors {result.errors}",
+        flush=True,
+    )
+    return result
+
+
+def print_table(results: list[Result], *, reference: str, show_rss: bool = True) -> None:
+    by_name = {r.name: r for r in results}
+    wiremock = next((r for r in results if r.name.startswith("WireMock")), None)
+    base = by_name[reference]
+    head = f"\n{'':<40} {'req/s':>8} {'× direct':>9}"
+    head += f" {'× WireMock':>11}" if wiremock else ""
+    head += f" {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+    head += f" {'RSS MB':>8} {'growth':>7}" if show_rss else ""
+    print(head)
+    for r in results:
+        line = f"{r.name:<40} {r.rps:>8.0f} {r.rps / base.rps:>8.2f}x"
+        line += f" {r.rps / wiremock.rps:>10.2f}x" if wiremock else ""
+        line += f" {r.p50:>8.1f} {r.p99:>8.1f} {r.errors:>7}"
+        if show_rss:
+            rss = f"{r.rss:>8.0f} {r.rss_growth:>+7.0f}" if r.rss is not None else f"{'-':>8}"
+            line += " " + rss
+        print(line)
+
+
+# ---------------------------------------------------------------------------------------------
+# The rows
+
+
+def _lgsp(port: int, data_dir: Path, *extra: str) -> list[str]:
+    argv = [sys.executable, "-m", "lgsp", "serve", "--port", str(port)]
+    return [*argv, "--data-dir", str(data_dir), "--seed", str(SEED), *extra]
+
+
+def _token(base: str) -> str:
+    answer = httpx.post(f"{base}/token", data={"grant_type": "client_credentials"}, auth=DEMO)
+    answer.raise_for_status()
+    return str(answer.json()["access_token"])
+
+
+def _topology(path: Path, *, dancu_url: str | None = None, ports: dict[str, int]) -> Path:
+    dancu = f'{{name = "dancu", url = "{dancu_url}"}}' if dancu_url else '{name = "dancu"}'
+    path.write_text(
+        f"""
+[[instances]]
+name = "ndxp"
+kind = "national"
+title = "NDXP"
+url = "http://127.0.0.1:{ports["ndxp"]}/ndxp"
+systems = [{{name = "csdlqgdc"}}, {{name = "dvcqg"}}, {{name = "vdxp"}}]
+
+[[instances]]
+name = "kiengiang"
+kind = "province"
+title = "LGSP Kiên Giang"
+province_code = "91"
+url = "http://127.0.0.1:{ports["kiengiang"]}/lgsp/kiengiang"
+systems = [{dancu}, {{name = "dvc"}}, {{name = "qlvb"}}]
+
+[[instances]]
+name = "tiengiang"
+kind = "province"
+title = "LGSP Tiền Giang"
+province_code = "82"
+url = "http://127.0.0.1:{ports["tiengiang"]}/lgsp/tiengiang"
+systems = [{{name = "dancu"}}, {{name = "dvc"}}, {{name = "qlvb"}}]
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@contextmanager
+def profiled(peer: Peer, args: argparse.Namespace, label: str) -> Iterator[None]:
+    """py-spy on `peer` while the block runs, when --profile is given; then where time went.
+
+    Writes folded stacks (`<label>.folded`: speedscope.app or flamegraph.pl read them) and
+    prints the functions of the project and the libraries that hold the most samples.
+    """
+    if not args.profile or peer.process is None:
+        yield
+        return
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    args.profile.mkdir(parents=True, exist_ok=True)
+    out = args.profile / f"{label}.folded"
+    argv = [spy, "record", "--pid", str(peer.process.pid), "--rate", "200", "-f", "raw"]
+    recorder = subprocess.Popen(
+        [*argv, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        yield
+    finally:
+        recorder.send_signal(signal.SIGINT)  # py-spy writes what it sampled, and exits
+        recorder.wait(timeout=60)
+    if out.exists():
+        print(f"    profile: {out}")
+        summarise_profile(out)
+
+
+def summarise_profile(folded: Path, top: int = 14) -> None:
+    """Inclusive share of the samples, per function, for functions at most 100% of a request."""
+    total, inclusive, own = 0, Counter[str](), Counter[str]()
+    for line in folded.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        total += int(count)
+        own[frames[-1]] += int(count)
+        for frame in set(frames):
+            inclusive[frame] += int(count)
+    if not total:
+        return
+    handler = [f for f, n in inclusive.most_common() if "run_asgi" in f]
+    per_request = inclusive[handler[0]] if handler else total
+    print(f"    {total} samples, {per_request / total:.0%} in request handling; inclusive:")
+    shown = 0
+    for frame, count in inclusive.most_common():
+        if count <= per_request and (
+            "lgsp/" in frame
+            or "adapters/" in frame
+            or "mocks/" in frame
+            or "sqlalchemy" in frame
+            or "aiohttp" in frame
+            or "httpx" in frame
+            or "jose" in frame
+        ):
+            print(f"      {count / total:6.1%}  {frame}")
+            shown += 1
+            if shown == top:
+                break
+    print("    most samples of their own:")
+    for frame, count in own.most_common(8):
+        print(f"      {count / total:6.1%}  {frame}")
+
+
+def run(args: argparse.Namespace) -> list[Result]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LGSP_")}
+    env |= {"PYTHONPATH": str(ROOT), "LGSP_FEDERATION_SECRET": FEDERATION_SECRET}
+    cccd, other = citizen_number("91"), citizen_number("82")
+    direct_path = f"/api/congdan/{cccd}"
+    gateway_path = f"/lgsp/kiengiang/dancu/v1/citizens/{cccd}"
+    results: list[Result] = []
+    rows = set(args.only or ROWS)
+
+    with tempfile.TemporaryDirectory() as scratch, ExitStack() as stack:
+        tmp = Path(scratch)
+        logs = args.logs or tmp / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        mock_port = free_port()
+        mock = stack.enter_context(
+            running(
+                Peer(
+                    "dancu mock",
+                    uvicorn_argv("benchmarks.bus:dancu_app", mock_port),
+                    mock_port,
+                    direct_path,
+                ),
+                env,
+                logs,
+            )
+        )
+        body = httpx.get(f"http://127.0.0.1:{mock_port}{direct_path}").content
+        results.append(load("dancu mock, direct", mock_port, direct_path, {}, args, mock))
+
+        if "in-process" in rows:
+            port = free_port()
+            peer = Peer(
+                "gateway", _lgsp(port, tmp / "inproc", "--instance", "kiengiang"), port, "/readyz"
+            )
+            with running(peer, env, logs):
+                auth = {
+                    "Authorization": f"Bearer {_token(f'http://127.0.0.1:{port}/lgsp/kiengiang')}"
+                }
+                with profiled(peer, args, "gateway-in-process"):
+                    results.append(
+                        load("gateway hop, in-process system", port, gateway_path, auth, args, peer)
+                    )
+
+        if "http-system" in rows:
+            port = free_port()
+            topology = _topology(
+                tmp / "http-system.toml",
+                dancu_url=f"http://127.0.0.1:{mock_port}",
+                ports={"ndxp": free_port(), "kiengiang": port, "tiengiang": free_port()},
+            )
+            peer = Peer(
+                "gateway",
+                _lgsp(port, tmp / "http", "--instance", "kiengiang"),
+                port,
+                "/readyz",
+                env={"LGSP_TOPOLOGY_FILE": str(topology)},
+            )
+            with running(peer, env, logs):
+                auth = {
+                    "Authorization": f"Bearer {_token(f'http://127.0.0.1:{port}/lgsp/kiengiang')}"
+                }
+                with profiled(peer, args, "gateway-http-system"):
+                    results.append(
+                        load("gateway hop, system over HTTP", port, gateway_path, auth, args, peer)
+                    )
+
+        if "cross-province" in rows:
+            ports = {name: free_port() for name in ("ndxp", "kiengiang", "tiengiang")}
+            topology = _topology(tmp / "three.toml", ports=ports)
+            with ExitStack() as three:
+                started = {}
+                for name, port in ports.items():
+                    extra = ["--instance", name]
+                    if name != "ndxp":
+                        extra += ["--ndxp-url", f"http://127.0.0.1:{ports['ndxp']}/ndxp"]
+                    peer = Peer(
+                        f"{name} gateway",
+                        _lgsp(port, tmp / name, *extra),
+                        port,
+                        "/readyz",
+                        env={"LGSP_TOPOLOGY_FILE": str(topology)},
+                    )
+                    started[name] = three.enter_context(running(peer, env, logs))
+                entry = f"http://127.0.0.1:{ports['kiengiang']}/lgsp/kiengiang"
+                auth = {"Authorization": f"Bearer {_token(entry)}", "X-LGSP-Target": "tiengiang"}
+                path = f"/lgsp/kiengiang/dancu/v1/citizens/{other}"
+                check = httpx.get(f"http://127.0.0.1:{ports['kiengiang']}{path}", headers=auth)
+                if check.status_code != 200:
+                    raise SystemExit(f"cross-province lookup failed: {check.text}")
+                with profiled(started["kiengiang"], args, "cross-province-entry"):
+                    results.append(
+                        load(
+                            "cross-province hop via NDXP",
+                            ports["kiengiang"],
+                            path,
+                            auth,
+                            args,
+                            started["kiengiang"],
+                        )
+                    )
+
+        if "wiremock" in rows:
+            jar = _find(args.peers, "node_modules/wiremock/build/wiremock-standalone-*.jar")
+            if jar is None or shutil.which("java") is None:
+                print("  WireMock: skipped (no wiremock-standalone jar under --peers, or no java)")
+            else:
+                root = tmp / "wiremock"
+                (root / "mappings").mkdir(parents=True)
+                (root / "mappings" / "citizen.json").write_text(
+                    json.dumps(
+                        {
+                            "request": {"method": "GET", "url": direct_path},
+                            "response": {
+                                "status": 200,
+                                "body": body.decode(),
+                                "headers": {"Content-Type": "application/json"},
+                            },
+                        }
+                    )
+                )
+                port = free_port()
+                argv = [
+                    "java",
+                    "-jar",
+                    str(jar),
+                    "--port",
+                    str(port),
+                    "--root-dir",
+                    str(root),
+                    "--disable-banner",
+                    "--no-request-journal",
+                ]
+                with running(Peer("WireMock", argv, port, "/__admin/health"), env, logs) as peer:
+                    results.append(load("WireMock 3 stub", port, direct_path, {}, args, peer))
+
+        if "prism" in rows:
+            prism = _find(args.peers, "node_modules/@stoplight/prism-cli/dist/index.js")
+            if prism is None or shutil.which("node") is None:
+                print("  Prism: skipped (no @stoplight/prism-cli under --peers, or no node)")
+            else:
+                spec = tmp / "citizen.json"
+                spec.write_text(json.dumps(_openapi(direct_path, json.loads(body))))
+                port = free_port()
+                argv = [
+                    "node",
+                    str(prism),
+                    "mock",
+                    str(spec),
+                    "--port",
+                    str(port),
+                    "--host",
+                    "127.0.0.1",
+                    "--errors",
+                ]
+                with running(Peer("Prism", argv, port, direct_path), env, logs) as peer:
+                    results.append(load("Prism 5 mock", port, direct_path, {}, args, peer))
+    return results
+
+
+ROWS = ("in-process", "http-system", "cross-province", "wiremock", "prism")
+
+
+def _find(folders: list[Path], pattern: str) -> Path | None:
+    for folder in folders:
+        found = sorted(folder.glob(pattern))
+        if found:
+            return found[-1]
+    return None
+
+
+def _openapi(path: str, example: Any) -> dict[str, Any]:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "dancu citizen lookup", "version": "1"},
+        "paths": {
+            path: {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "description": "the citizen",
+                            "content": {"application/json": {"example": example}},
+                        }
+                    }
+                }
+            }
+        },
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few seconds per row")
+    parser.add_argument("--seconds", type=float, default=5.0, help="per row with --quick")
+    parser.add_argument("--requests", type=int, default=100_000, help="per row, unless --quick")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--only", action="append", choices=ROWS, help="rows to run (repeatable)")
+    parser.add_argument("--python-load", action="store_true", help="ignore wrk")
+    parser.add_argument("--profile", type=Path, help="write py-spy folded stacks here")
+    parser.add_argument("--logs", type=Path, help="keep the processes' logs here")
+    parser.add_argument(
+        "--peers",
+        type=Path,
+        action="append",
+        help="folder with node_modules of wiremock and @stoplight/prism-cli (default: the "
+        "checkout and benchmarks/)",
+    )
+    args = parser.parse_args()
+    if args.quick:
+        args.requests = 0
+    args.peers = args.peers or [ROOT, ROOT / "benchmarks"]
+    generator = "python" if args.python_load or shutil.which("wrk") is None else "wrk"
+    amount = f"{args.seconds:.0f} s" if args.quick else f"{args.requests} requests"
+    print(f"{args.connections} connections, {amount} per row, load by {generator}")
+    print("load average before: {:.2f} {:.2f} {:.2f}\n".format(*os.getloadavg()))
+    results = run(args)
+    print_table(results, reference="dancu mock, direct")
+    print("\nload average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
