@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters import ADAPTERS
 from lgsp.audit.verify import VerifyReport, verify_chain
 from lgsp.auth.clients import NewClient, parse_rights, register_client
+from lgsp.auth.rate_limit import parse_rates
 from lgsp.auth.repository import ClientRepository
 from lgsp.catalog.loader import load_catalog
 from lgsp.db import create_schema, make_engine, make_session_factory
@@ -37,11 +38,19 @@ def _check_instance(settings: Settings, instance: str) -> None:
 
 
 async def create_client(
-    settings: Settings, *, instance: str, name: str, services: list[str], is_admin: bool
+    settings: Settings,
+    *,
+    instance: str,
+    name: str,
+    services: list[str],
+    is_admin: bool,
+    rates: list[str] | None = None,
 ) -> NewClient:
     _check_instance(settings, instance)
     catalog = load_catalog(settings.catalog_dir, known_adapters=set(ADAPTERS))
-    rights = parse_rights(services, known_services={service.id for service in catalog})
+    known = {service.id for service in catalog}
+    rights = parse_rights(services, known_services=known)
+    rate_limits = parse_rates(rates or [], known_services=known)
     async with _database(settings) as sessions, sessions.begin() as session:
         return await register_client(
             ClientRepository(session),
@@ -49,6 +58,7 @@ async def create_client(
             name=name,
             rights=rights,
             is_admin=is_admin,
+            rate_limits=rate_limits,
         )
 
 

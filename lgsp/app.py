@@ -14,6 +14,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -40,6 +41,8 @@ from lgsp.catalog.router import router as catalog_router
 from lgsp.db import create_schema, make_engine, make_session_factory
 from lgsp.deps import BUS_STATE_KEY, BusDep
 from lgsp.errors import install_error_handlers
+from lgsp.faults.book import FaultBook
+from lgsp.faults.router import router as faults_router
 from lgsp.metrics import Gauge
 from lgsp.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from lgsp.outbox import store as outbox_store
@@ -47,6 +50,7 @@ from lgsp.outbox.delivery import GatewayDelivery
 from lgsp.outbox.router import router as outbox_router
 from lgsp.outbox.store import RetryPolicy
 from lgsp.outbox.worker import OutboxWorker
+from lgsp.reset.router import router as reset_router
 from lgsp.routing.peers import PeerCredentials, PeerLink
 from lgsp.routing.router import router as invocation_router
 from lgsp.routing.systems import MOCK_SYSTEMS, BusAccess, open_system, system_client_id
@@ -155,6 +159,8 @@ def create_gateway_app(spec: InstanceSpec) -> FastAPI:
     app.include_router(catalog_router)
     app.include_router(audit_router)
     app.include_router(outbox_router)
+    app.include_router(reset_router)
+    app.include_router(faults_router)
     app.include_router(invocation_router)  # last: its path pattern would shadow the others
     return app
 
@@ -242,8 +248,15 @@ def _lifespan(
                     window_seconds=settings.login_window_seconds,
                 ),
                 instances=instances,
+                faults=FaultBook(
+                    session_factory,
+                    ttl_seconds=settings.fault_cache_seconds,
+                    seed=settings.seed,
+                    timeout_seconds=settings.upstream_timeout_seconds,
+                ),
                 ready=True,
             )
+            bus.reset_hooks.append(partial(bus.faults.reset, list(instances)))
             started[BUS_STATE_KEY] = bus
             await _start_outbox_worker(stack, bus, back_to_bus)
             if on_ready is not None:

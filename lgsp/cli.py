@@ -63,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
         help="grant a service, e.g. dancu or dancu:GET (repeatable)",
     )
     create.add_argument("--admin", action="store_true", help="may read the audit log")
+    create.add_argument(
+        "--rate",
+        action="append",
+        default=[],
+        metavar="[ID=]COUNT/UNIT[,burst=N]",
+        help="the client's own call rate, for every service (20/s) or one (dancu=5/s); UNIT is "
+        "s, m or h; overrides LGSP_RATE_LIMIT_PER_SECOND (repeatable)",
+    )
     _data_dir(create)
     create.set_defaults(handler=_clients_create)
 
@@ -82,12 +90,51 @@ def _parser() -> argparse.ArgumentParser:
     openapi.add_argument("--out", type=Path, help="folder (default: openapi/ of the checkout)")
     openapi.set_defaults(handler=_openapi)
 
+    _faults_parser(commands)
+
     audit = commands.add_parser("audit", help="audit log").add_subparsers(title="audit commands")
     verify = audit.add_parser("verify", help="check the hash chain; exit 1 naming a bad record")
     verify.add_argument("--instance")
     _data_dir(verify)
     verify.set_defaults(handler=_audit_verify)
     return parser
+
+
+def _faults_parser(commands: Any) -> None:
+    faults = commands.add_parser("faults", help="inject faults (issue 5)").add_subparsers(
+        title="faults commands"
+    )
+    add = faults.add_parser(
+        "add",
+        help="add a fault rule; prints it as JSON",
+        description="FAULT uses the X-LGSP-Fault header's grammar, e.g. 'status=503', "
+        "'latency=100-500', 'timeout=1500; when=after', 'drop', 'rate_limit=30; probability=0.5'.",
+    )
+    add.add_argument("--instance", required=True)
+    add.add_argument("fault", metavar="FAULT")
+    for option in ("--service", "--version", "--method", "--path", "--client-id"):
+        add.add_argument(option, help="match only calls with this value (path: glob or ^regex)")
+    add.add_argument("--times", type=int, help="apply at most this many times")
+    add.add_argument("--expires-in", type=float, metavar="SECONDS")
+    _data_dir(add)
+    add.set_defaults(handler=_faults_add)
+
+    listing = faults.add_parser("list", help="list an instance's rules with their counts left")
+    listing.add_argument("--instance", required=True)
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _data_dir(listing)
+    listing.set_defaults(handler=_faults_list)
+
+    remove = faults.add_parser("remove", help="remove one rule")
+    remove.add_argument("--instance", required=True)
+    remove.add_argument("rule_id", type=int)
+    _data_dir(remove)
+    remove.set_defaults(handler=_faults_remove)
+
+    clear = faults.add_parser("clear", help="remove every rule of an instance")
+    clear.add_argument("--instance", required=True)
+    _data_dir(clear)
+    clear.set_defaults(handler=_faults_clear)
 
 
 def _data_dir(parser: argparse.ArgumentParser) -> None:
@@ -116,7 +163,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.ndxp_url is not None:
         overrides["ndxp_url"] = args.ndxp_url
     settings = _settings(args, **overrides)
-    configure_logging()
+    configure_logging(json=settings.log_format == "json")
     app = create_app(settings, instances=args.instance, on_ready=_print_banner)
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, server_header=False)
     return 0
@@ -173,6 +220,7 @@ def _clients_create(args: argparse.Namespace) -> int:
             name=args.name,
             services=args.service,
             is_admin=args.admin,
+            rates=args.rate,
         )
     )
     print(json.dumps({"client_id": client.client_id, "client_secret": client.client_secret}))
@@ -201,6 +249,69 @@ def _clients_revoke(args: argparse.Namespace) -> int:
         revoke_client(_settings(args), instance=args.instance, client_id=args.client_id)
     )
     print(json.dumps({"client_id": args.client_id, "revoked_at": revoked}))
+    return 0
+
+
+def _faults_add(args: argparse.Namespace) -> int:
+    from lgsp.faults.matcher import parse_fault_header
+    from lgsp.faults.schemas import FaultRuleIn
+    from lgsp.faults.tasks import add_fault
+
+    given = {
+        "service": args.service,
+        "version": args.version,
+        "method": args.method,
+        "path": args.path,
+        "client_id": args.client_id,
+        "times": args.times,
+        "expires_in": args.expires_in,
+    }
+    action = parse_fault_header(args.fault).model_dump(exclude_none=True)
+    rule = FaultRuleIn.model_validate(
+        {**action, **{k: v for k, v in given.items() if v is not None}}
+    )
+    added = asyncio.run(add_fault(_settings(args), instance=args.instance, rule=rule))
+    print(json.dumps(added, ensure_ascii=False))
+    return 0
+
+
+def _faults_list(args: argparse.Namespace) -> int:
+    from lgsp.faults.tasks import list_faults
+
+    rules = asyncio.run(list_faults(_settings(args), instance=args.instance))
+    if args.json:
+        print(json.dumps(rules, indent=2, ensure_ascii=False))
+        return 0
+    meta = {"id", "instance", "remaining", "expires_at", "created_at", "times", "expires_in"}
+    columns = ["id", "rule", "remaining", "expires_at"]
+    table = [
+        [
+            str(rule["id"]),
+            " ".join(f"{k}={v}" for k, v in rule.items() if k not in meta),
+            str(rule.get("remaining", "-")),
+            str(rule.get("expires_at", "-")),
+        ]
+        for rule in rules
+    ]
+    widths = [max([len(c), *(len(r[i]) for r in table)]) for i, c in enumerate(columns)]
+    for line in [columns, ["-" * w for w in widths], *table]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+    return 0
+
+
+def _faults_remove(args: argparse.Namespace) -> int:
+    from lgsp.faults.tasks import remove_fault
+
+    asyncio.run(remove_fault(_settings(args), instance=args.instance, rule_id=args.rule_id))
+    print(json.dumps({"removed": 1}))
+    return 0
+
+
+def _faults_clear(args: argparse.Namespace) -> int:
+    from lgsp.faults.tasks import clear_faults
+
+    removed = asyncio.run(clear_faults(_settings(args), instance=args.instance))
+    print(json.dumps({"removed": removed}))
     return 0
 
 

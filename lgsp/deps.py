@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,9 +17,10 @@ from starlette.types import Scope
 
 from lgsp.audit.recorder import AUDIT_SCOPE_KEY, AuditContext
 from lgsp.auth.client_cache import ClientSnapshot
-from lgsp.auth.repository import ClientRepository
-from lgsp.auth.tokens import ADMIN_SCOPE, verify_token
-from lgsp.errors import AccessDenied, InvalidToken
+from lgsp.auth.rate_limit import RateLimit, limit_for
+from lgsp.auth.repository import ClientRepository, RevocationRepository
+from lgsp.auth.tokens import ADMIN_SCOPE, TokenClaims, verify_token
+from lgsp.errors import AccessDenied, InvalidToken, RateLimited
 from lgsp.settings import Settings
 from lgsp.state import BusState, InstanceState
 
@@ -96,9 +98,13 @@ async def get_caller(
     request: Request,
     bus: BusDep,
     instance: InstanceDep,
-    session: SessionDep,
     audit: AuditContextDep,
 ) -> Caller:
+    """The token's client, refused if the token or the client is revoked, then rate-limited.
+
+    Checked in that order on every call: signature and claims (401), revoked token (401),
+    revoked or unknown client (401), the client's rate for this service (429).
+    """
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken("Send the access token as `Authorization: Bearer <token>`.")
@@ -109,9 +115,14 @@ async def get_caller(
         algorithms=list(bus.settings.jwt_algorithms),
     )
     audit.caller = claims.client_id
-    snapshot = await _client_snapshot(bus, session, instance.spec.name, claims.client_id)
+    if await _is_revoked(bus, instance.spec.name, claims):
+        raise InvalidToken("The access token has been revoked; request a new one.")
+    snapshot = await _client_snapshot(bus, instance.spec.name, claims.client_id)
     if snapshot is None or snapshot.revoked:
         raise InvalidToken("The client this token was issued to is revoked or unknown.")
+    # Gateway endpoints of its own (catalog, admin) share one bucket per client, named `-`.
+    service = str(request.path_params.get("service_id", "-"))
+    _enforce_rate(bus, instance.spec.name, claims.client_id, service, snapshot)
     return Caller(
         client_id=claims.client_id,
         scopes=claims.scopes,
@@ -120,23 +131,62 @@ async def get_caller(
     )
 
 
-async def _client_snapshot(
-    bus: BusState, session: AsyncSession, instance: str, client_id: str
-) -> ClientSnapshot | None:
-    """Rights are checked on every call (as X-Road does), from a cache of a few seconds."""
+async def _is_revoked(bus: BusState, instance: str, claims: TokenClaims) -> bool:
+    """From a per-process copy of the deny-list, reloaded every `client_cache_seconds`.
+
+    The reload has a session of its own, returned at once: one borrowed from a request would
+    hold a pooled connection while other requests wait on the reload's lock, and under load
+    every connection ends up held by a waiter (a deadlock until the pool times out).
+    """
+
+    async def load() -> set[str]:
+        async with bus.session_factory() as session:
+            return await RevocationRepository(session).active_jtis(instance, now=datetime.now(UTC))
+
+    return await bus.deny_list.is_revoked(
+        instance, claims.jti, ttl=bus.settings.client_cache_seconds, load=load
+    )
+
+
+def _enforce_rate(
+    bus: BusState, instance: str, client_id: str, service: str, snapshot: ClientSnapshot
+) -> None:
+    settings = bus.settings
+    default = RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst)
+    limit = limit_for(snapshot.rate_limits, service, default=default)
+    wait = bus.rate_limiter.acquire(instance, client_id, service, limit)
+    if wait:
+        raise RateLimited(
+            f"Client {client_id} may call {service} at most {limit.per_second:g} times a "
+            f"second; retry in {wait} s.",
+            retry_after=wait,
+        )
+
+
+async def _client_snapshot(bus: BusState, instance: str, client_id: str) -> ClientSnapshot | None:
+    """Rights are checked on every call (as X-Road does), from a cache of a few seconds.
+
+    A short session of its own: the connection goes back to the pool before the call goes on
+    to the owning system, rather than being held for the whole request.
+    """
     hit, snapshot = bus.client_cache.get(instance, client_id)
     if hit:
         return snapshot
-    client = await ClientRepository(session).get(instance, client_id)
-    snapshot = (
-        None
-        if client is None
-        else ClientSnapshot(
-            is_admin=client.is_admin,
-            rights={right.service: right.methods for right in client.rights},
-            revoked=client.revoked_at is not None,
+    async with bus.session_factory() as session:
+        client = await ClientRepository(session).get(instance, client_id)
+        snapshot = (
+            None
+            if client is None
+            else ClientSnapshot(
+                is_admin=client.is_admin,
+                rights={right.service: right.methods for right in client.rights},
+                revoked=client.revoked_at is not None,
+                rate_limits={
+                    limit.service: RateLimit(limit.per_second, limit.burst)
+                    for limit in client.rate_limits
+                },
+            )
         )
-    )
     bus.client_cache.put(instance, client_id, snapshot)
     return snapshot
 

@@ -118,6 +118,23 @@ class OutboxConflict(LgspError):
     title = "The outbox message is not in a state that allows this"
 
 
+class RateLimited(LgspError):
+    code = "RATE_LIMITED"
+    status = 429
+    title = "Too many calls: the client's rate limit is exhausted"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        # RFC 9110 §10.2.3: whole seconds; per instance, so not the class-level `headers`.
+        vars(self)["headers"] = {"Retry-After": str(max(1, retry_after))}
+
+
+class InjectedFault(LgspError):
+    code = "INJECTED_FAULT"
+    status = 503
+    title = "A fault injected for testing answered instead of the owning system"
+
+
 class OAuthError(Exception):
     """An RFC 6749 §5.2 error from the token endpoint: `{"error", "error_description"}`."""
 

@@ -2,6 +2,7 @@
 
 from lgsp.audit import models as audit_models
 from lgsp.auth import models as auth_models
+from lgsp.faults import models as fault_models
 from lgsp.outbox import models as outbox_models
 
-__all__ = ["audit_models", "auth_models", "outbox_models"]
+__all__ = ["audit_models", "auth_models", "fault_models", "outbox_models"]

@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     login_window_seconds: float = Field(default=60.0, gt=0, le=86_400)
     """The sliding window of `login_max_failures`."""
 
+    rate_limit_per_second: float = Field(default=0.0, ge=0, le=1_000_000)
+    """Calls each client may make per second to each service, unless the client has its own
+    rate (`lgsp clients create --rate`); 0 = no limit. Counted per process."""
+
+    rate_limit_burst: int = Field(default=0, ge=0, le=1_000_000)
+    """Calls a client may make at once after an idle spell; 0 = one second's worth."""
+
     max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, le=1024**3)
     """Largest request body the gateway accepts (413 above it): an edXML document with its
     attachments may be up to 20 MiB (adapters.edxml.EdxmlLimits)."""
@@ -97,6 +104,17 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
     """How long a worker owns a message it is delivering; a crashed worker's messages are
     delivered again once their lease ends (the recipient deduplicates)."""
+
+    log_format: Literal["text", "json"] = "text"
+    """`lgsp serve`'s log lines: `text` for people, `json` (one object a line) for collectors."""
+
+    fault_header_enabled: bool | None = None
+    """Obey the `X-LGSP-Fault` request header; unset means on in the dev profile and off in
+    production, where the header is ignored like any unknown header."""
+
+    fault_cache_seconds: float = Field(default=1.0, ge=0, le=60)
+    """How long each process caches an instance's fault rules; a rule added by the CLI or
+    another process applies within this time (0 reads them on every call)."""
 
     @field_validator("database_url")
     @classmethod

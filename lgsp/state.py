@@ -5,6 +5,7 @@ Created once in `app.py`'s lifespan, reached only through `deps.py`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -14,13 +15,19 @@ from lgsp.audit.writer import AuditWriter
 from lgsp.auth.client_cache import ClientCache
 from lgsp.auth.keys import KeySet
 from lgsp.auth.login_limiter import LoginLimiter
+from lgsp.auth.rate_limit import RateLimiter
+from lgsp.auth.revocation import DenyList
 from lgsp.catalog.loader import Catalog
+from lgsp.faults.book import FaultBook
 from lgsp.metrics import Metrics
 from lgsp.outbox.worker import OutboxWorker
 from lgsp.routing.peers import PeerLink
 from lgsp.routing.transports import SystemTransport
 from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec, Topology
+
+ResetHook = Callable[[], Awaitable[None]]
+"""Restores one feature's state on `POST {base}/admin/reset` (see `lgsp.reset`)."""
 
 
 @dataclass
@@ -45,6 +52,15 @@ class BusState:
     client_cache: ClientCache
     login_limiter: LoginLimiter
     instances: dict[str, InstanceState]
+    faults: FaultBook
+    """Fault rules as this process sees them (`lgsp.faults.book`)."""
     metrics: Metrics = field(default_factory=Metrics)
+    deny_list: DenyList = field(default_factory=DenyList)
+    """Revoked token ids, per instance, refreshed every `client_cache_seconds`."""
+    rate_limiter: RateLimiter = field(default_factory=RateLimiter)
+    """Token buckets per (instance, client, service), in this process."""
     outbox_worker: OutboxWorker | None = None
+    reset_hooks: list[ResetHook] = field(default_factory=list)
+    """What else `POST {base}/admin/reset` restores (fault rules, …): each feature that keeps
+    state of its own appends its hook in the lifespan."""
     ready: bool = False

@@ -1,4 +1,5 @@
-"""A short-lived cache of each client's admin flag, rights and revocation, read on every call.
+"""A short-lived cache of each client's admin flag, rights, rates and revocation, read on every
+call.
 
 Reading them from the database on every call costs a connection checkout and two queries on
 the hot path; holding them for `LGSP_CLIENT_CACHE_SECONDS` (2 s by default, 0 to turn off)
@@ -11,7 +12,9 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from lgsp.auth.rate_limit import RateLimit
 
 MAX_ENTRIES = 10_000
 
@@ -21,6 +24,8 @@ class ClientSnapshot:
     is_admin: bool
     rights: dict[str, str]
     revoked: bool
+    rate_limits: dict[str, RateLimit] = field(default_factory=dict)
+    """The client's own rates by service (`*` for every service); empty means the default."""
 
 
 class ClientCache:

@@ -12,6 +12,7 @@ from lgsp.auth.credentials import (
     verify_secret,
 )
 from lgsp.auth.models import AccessRight
+from lgsp.auth.rate_limit import RateLimit
 from lgsp.auth.repository import ClientRepository
 
 ALL_METHODS = "*"
@@ -55,6 +56,7 @@ async def register_client(
     name: str,
     rights: dict[str, str],
     is_admin: bool,
+    rate_limits: dict[str, RateLimit] | None = None,
 ) -> NewClient:
     """Create a client; its secret is returned this once and stored only as a hash."""
     client_id, secret = generate_client_id(), generate_client_secret()
@@ -66,6 +68,7 @@ async def register_client(
         is_admin=is_admin,
         rights=rights,
         created_at=datetime.now(UTC),
+        rate_limits=rate_limits,
     )
     return NewClient(client_id, secret)
 

@@ -1,13 +1,13 @@
-"""Tables for API clients, their access rights, revoked tokens and the instances' signing keys."""
+"""Tables for API clients, their rights and rates, revoked tokens and instances' signing keys."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lgsp.db import Base
+from lgsp.db import Base, UTCDateTime
 
 
 class ApiClient(Base):
@@ -26,6 +26,9 @@ class ApiClient(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     rights: Mapped[list[AccessRight]] = relationship(
         back_populates="client", cascade="all, delete-orphan", lazy="selectin"
+    )
+    rate_limits: Mapped[list[ClientRateLimit]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
     )
 
 
@@ -52,3 +55,32 @@ class SigningKey(Base):
     algorithm: Mapped[str] = mapped_column(String(16))
     private_pem: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ClientRateLimit(Base):
+    """A client's own call rate, for one service or for every service (`*`).
+
+    A table of its own rather than columns on `api_clients`, so that databases created before
+    it gain it with `create_all` (there are no migrations yet).
+    """
+
+    __tablename__ = "client_rate_limits"
+    __table_args__ = (UniqueConstraint("client_pk", "service"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("api_clients.id", ondelete="CASCADE"))
+    service: Mapped[str] = mapped_column(String(64), default="*")
+    per_second: Mapped[float] = mapped_column(Float)
+    burst: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RevokedToken(Base):
+    """A token refused before its expiry (RFC 7009), kept until it would have expired."""
+
+    __tablename__ = "revoked_tokens"
+
+    instance: Mapped[str] = mapped_column(String(64), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,14 +1,17 @@
-"""Every SQL statement about clients, access rights and signing keys. Never commits."""
+"""Every SQL statement about clients, access rights, revoked tokens and signing keys.
+
+Never commits."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lgsp.auth.models import AccessRight, ApiClient, SigningKey
+from lgsp.auth.models import AccessRight, ApiClient, ClientRateLimit, RevokedToken, SigningKey
+from lgsp.auth.rate_limit import RateLimit
 
 
 class ClientRepository:
@@ -37,6 +40,7 @@ class ClientRepository:
         is_admin: bool,
         rights: dict[str, str],
         created_at: datetime,
+        rate_limits: dict[str, RateLimit] | None = None,
     ) -> ApiClient:
         client = ApiClient(
             instance=instance,
@@ -46,6 +50,10 @@ class ClientRepository:
             is_admin=is_admin,
             created_at=created_at,
             rights=[AccessRight(service=s, methods=m) for s, m in sorted(rights.items())],
+            rate_limits=[
+                ClientRateLimit(service=s, per_second=limit.per_second, burst=limit.burst)
+                for s, limit in sorted((rate_limits or {}).items())
+            ],
         )
         self.session.add(client)
         await self.session.flush()
@@ -75,3 +83,43 @@ class ClientRepository:
             )
         )
         await self.session.flush()
+
+
+class RevocationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def revoke(
+        self,
+        *,
+        instance: str,
+        jti: str,
+        client_id: str | None,
+        expires_at: datetime,
+        at: datetime,
+    ) -> bool:
+        """Record a revoked token; False when it already was. Purges rows past their expiry."""
+        await self.session.execute(
+            delete(RevokedToken).where(
+                RevokedToken.instance == instance, RevokedToken.expires_at <= at
+            )
+        )
+        if await self.session.get(RevokedToken, (instance, jti)) is not None:
+            return False
+        self.session.add(
+            RevokedToken(
+                instance=instance,
+                jti=jti,
+                client_id=client_id,
+                expires_at=expires_at,
+                revoked_at=at,
+            )
+        )
+        await self.session.flush()
+        return True
+
+    async def active_jtis(self, instance: str, *, now: datetime) -> set[str]:
+        statement = select(RevokedToken.jti).where(
+            RevokedToken.instance == instance, RevokedToken.expires_at > now
+        )
+        return set((await self.session.execute(statement)).scalars().all())

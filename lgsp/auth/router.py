@@ -1,4 +1,4 @@
-"""The OAuth2 token endpoint (client-credentials grant) and the instance's published keys."""
+"""The OAuth2 token and revocation endpoints, admin revocation by `jti`, and the published keys."""
 
 from __future__ import annotations
 
@@ -9,19 +9,47 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from lgsp.audit.recorder import AuditContext
 from lgsp.auth.credentials import DUMMY_SECRET_HASH, verify_secret
-from lgsp.auth.repository import ClientRepository
-from lgsp.auth.schemas import Jwks, OAuthErrorResponse, TokenResponse
-from lgsp.auth.tokens import ADMIN_SCOPE, issue_token
-from lgsp.deps import AuditContextDep, BusDep, InstanceDep, SessionDep, SettingsDep
-from lgsp.errors import OAuthError
+from lgsp.auth.models import ApiClient
+from lgsp.auth.repository import ClientRepository, RevocationRepository
+from lgsp.auth.schemas import (
+    Jwks,
+    OAuthErrorResponse,
+    TokenResponse,
+    TokenRevocation,
+    TokenRevoked,
+)
+from lgsp.auth.tokens import ADMIN_SCOPE, issue_token, verify_token
+from lgsp.deps import (
+    AdminDep,
+    AuditContextDep,
+    BusDep,
+    InstanceDep,
+    SessionDep,
+    SettingsDep,
+)
+from lgsp.errors import (
+    AccessDenied,
+    InvalidRequest,
+    InvalidToken,
+    OAuthError,
+    RateLimited,
+    problem_responses,
+)
+from lgsp.state import BusState, InstanceState
 
 router = APIRouter(tags=["auth"])
 
 MAX_FORM_BYTES = 8192
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+LONGEST_TOKEN_TTL = timedelta(seconds=86_400)
+"""The upper bound of `LGSP_TOKEN_TTL_SECONDS`: no token of ours outlives it."""
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 @router.post(
@@ -69,30 +97,7 @@ async def issue_access_token(
         raise OAuthError(
             "unsupported_grant_type", "Only the client_credentials grant is supported."
         )
-    client_id, secret = _client_credentials(request, form)
-    audit.caller = client_id
-    limiter = bus.login_limiter
-    who = {
-        "client": f"{instance.spec.name}:{client_id}",
-        "address": request.client.host if request.client else "-",
-    }
-    wait = limiter.retry_after(**who)
-    if wait:
-        raise OAuthError(
-            "too_many_attempts",
-            f"Too many failed attempts; retry in {wait} s.",
-            status=429,
-            headers={"Retry-After": str(wait)},
-        )
-
-    client = None
-    if _CLIENT_ID.fullmatch(client_id):  # anything else is no client of ours, and stays out of SQL
-        client = await ClientRepository(session).get(instance.spec.name, client_id)
-    secret_ok = verify_secret(secret, client.secret_hash if client else DUMMY_SECRET_HASH)
-    if client is None or not secret_ok or client.revoked_at is not None:
-        limiter.record_failure(**who)
-        raise OAuthError("invalid_client", "Client authentication failed.", status=401)
-
+    client = await _authenticate_client(request, form, instance, session, bus, audit)
     granted = {right.service for right in client.rights} | (
         {ADMIN_SCOPE} if client.is_admin else set()
     )
@@ -116,9 +121,165 @@ async def issue_access_token(
         access_token=token, expires_in=int(ttl.total_seconds()), scope=" ".join(sorted(scopes))
     )
     # RFC 6749 §5.1: responses carrying tokens must not be cached.
-    return JSONResponse(
-        body.model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
+    return JSONResponse(body.model_dump(), headers=_NO_STORE)
+
+
+@router.post(
+    "/token/revoke",
+    responses={
+        200: {"description": "Revoked, or nothing to revoke (RFC 7009 §2.2)"},
+        400: {"model": OAuthErrorResponse},
+        401: {"model": OAuthErrorResponse},
+        429: {"model": OAuthErrorResponse},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["token"],
+                        "properties": {
+                            "token": {"type": "string"},
+                            "token_type_hint": {"type": "string"},
+                            "client_id": {"type": "string"},
+                            "client_secret": {"type": "string"},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def revoke_access_token(
+    request: Request,
+    instance: InstanceDep,
+    session: SessionDep,
+    bus: BusDep,
+    audit: AuditContextDep,
+) -> Response:
+    """Token revocation (RFC 7009): the client that holds a token ends it before its expiry.
+
+    The client authenticates as at the token endpoint and may revoke only its own tokens. A
+    token that is malformed, expired or not this instance's is answered 200 all the same: there
+    is nothing left to revoke (§2.2). `token_type_hint` is accepted and ignored, as every token
+    here is an access token.
+    """
+    form = await _read_form(request)
+    token = form.get("token")
+    if not token:
+        raise OAuthError("invalid_request", "token is required.")
+    client = await _authenticate_client(request, form, instance, session, bus, audit)
+    try:
+        claims = verify_token(
+            token,
+            instance.keys,
+            issuer=instance.issuer,
+            algorithms=list(bus.settings.jwt_algorithms),
+        )
+    except InvalidToken:
+        return Response(status_code=200, headers=_NO_STORE)
+    if claims.client_id != client.client_id:
+        raise OAuthError("unauthorized_client", "The token was not issued to this client.")
+    await _record_revocation(
+        bus,
+        session,
+        instance,
+        jti=claims.jti,
+        client_id=claims.client_id,
+        expires_at=datetime.fromtimestamp(claims.expires_at, UTC),
     )
+    return Response(status_code=200, headers=_NO_STORE)
+
+
+@router.post(
+    "/admin/revoked-tokens",
+    tags=["admin"],
+    response_model=TokenRevoked,
+    responses=problem_responses(InvalidToken, AccessDenied, InvalidRequest, RateLimited),
+)
+async def revoke_token_by_id(
+    body: TokenRevocation,
+    _admin: AdminDep,
+    instance: InstanceDep,
+    session: SessionDep,
+    bus: BusDep,
+) -> TokenRevoked:
+    """Revoke any client's token by its `jti` claim (e.g. one found in a leaked log).
+
+    Its expiry is unknown here, so the entry is kept for the longest token lifetime.
+    """
+    newly = await _record_revocation(
+        bus,
+        session,
+        instance,
+        jti=body.jti,
+        client_id=None,
+        expires_at=datetime.now(UTC) + LONGEST_TOKEN_TTL,
+    )
+    return TokenRevoked(jti=body.jti, newly_revoked=newly)
+
+
+async def _record_revocation(
+    bus: BusState,
+    session: AsyncSession,
+    instance: InstanceState,
+    *,
+    jti: str,
+    client_id: str | None,
+    expires_at: datetime,
+) -> bool:
+    """Commit the revocation before answering; it applies in this process at once."""
+    try:
+        newly = await RevocationRepository(session).revoke(
+            instance=instance.spec.name,
+            jti=jti,
+            client_id=client_id,
+            expires_at=expires_at,
+            at=datetime.now(UTC),
+        )
+        await session.commit()
+    except IntegrityError:  # revoked concurrently by another request: the same outcome
+        await session.rollback()
+        newly = False
+    bus.deny_list.add(instance.spec.name, jti)
+    return newly
+
+
+async def _authenticate_client(
+    request: Request,
+    form: dict[str, str],
+    instance: InstanceState,
+    session: AsyncSession,
+    bus: BusState,
+    audit: AuditContext,
+) -> ApiClient:
+    """RFC 6749 §2.3.1 client authentication, with failed attempts throttled (429)."""
+    client_id, secret = _client_credentials(request, form)
+    audit.caller = client_id
+    limiter = bus.login_limiter
+    who = {
+        "client": f"{instance.spec.name}:{client_id}",
+        "address": request.client.host if request.client else "-",
+    }
+    wait = limiter.retry_after(**who)
+    if wait:
+        raise OAuthError(
+            "too_many_attempts",
+            f"Too many failed attempts; retry in {wait} s.",
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
+
+    client = None
+    if _CLIENT_ID.fullmatch(client_id):  # anything else is no client of ours, and stays out of SQL
+        client = await ClientRepository(session).get(instance.spec.name, client_id)
+    secret_ok = verify_secret(secret, client.secret_hash if client else DUMMY_SECRET_HASH)
+    if client is None or not secret_ok or client.revoked_at is not None:
+        limiter.record_failure(**who)
+        raise OAuthError("invalid_client", "Client authentication failed.", status=401)
+    return client
 
 
 async def _read_form(request: Request) -> dict[str, str]:

@@ -1,10 +1,10 @@
-"""Bodies of the token and JWKS endpoints."""
+"""Bodies of the token, revocation and JWKS endpoints."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class TokenResponse(BaseModel):
@@ -25,3 +25,15 @@ class OAuthErrorResponse(BaseModel):
 
 class Jwks(BaseModel):
     keys: list[dict[str, str]]
+
+
+class TokenRevocation(BaseModel):
+    """An admin's revocation of one token by its `jti` claim."""
+
+    jti: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class TokenRevoked(BaseModel):
+    jti: str
+    newly_revoked: bool
+    """False when the token was already revoked."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -75,6 +76,7 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._finished: asyncio.Event | None = None
+        self._round = asyncio.Lock()
 
     def wake(self) -> None:
         """Look for due messages now rather than after the poll interval (a message was added)."""
@@ -92,7 +94,8 @@ class OutboxWorker:
         try:
             while not self._stopping:
                 try:
-                    claimed = await self.drain_once()
+                    async with self._round:
+                        claimed = 0 if self._stopped() else await self.drain_once()
                 except Exception as error:
                     failures += 1
                     # Capped exponent: a database away for days must not overflow the float.
@@ -118,6 +121,20 @@ class OutboxWorker:
         self._wake.set()
         if self._finished is not None:
             await self._finished.wait()
+
+    def _stopped(self) -> bool:
+        """Read afresh: `stop()` may have come while the round waited for a pause to end."""
+        return self._stopping
+
+    @asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        """Claim nothing while the block runs; a round under way is finished and recorded first.
+
+        `POST {base}/admin/reset` deletes the outboxes under it, so that no delivery in flight
+        lands in a mock that was just seeded again.
+        """
+        async with self._round:
+            yield
 
     async def drain_once(self) -> int:
         """One round: claim a batch and deliver it; returns how many messages were claimed.

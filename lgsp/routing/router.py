@@ -20,27 +20,31 @@ from adapters.base import CanonicalRequest, SystemRequest, SystemResponse
 from lgsp.audit.chain import AuditEntry
 from lgsp.audit.recorder import AuditContext, body_hash
 from lgsp.catalog.loader import match_operation
-from lgsp.catalog.schemas import ServiceSpec
+from lgsp.catalog.schemas import MatchedOperation, ServiceSpec
 from lgsp.deps import AuditContextDep, BusDep, CallerDep, InstanceDep
 from lgsp.errors import (
     AccessDenied,
     AuditUnavailable,
+    InjectedFault,
     InvalidRequest,
     InvalidToken,
     LgspError,
     MethodNotAllowed,
     OperationNotFound,
+    RateLimited,
     ServiceNotFound,
     TargetNotFound,
     UpstreamTimeout,
     UpstreamUnavailable,
     problem_responses,
 )
+from lgsp.faults.apply import apply_fault, fault_for_call
+from lgsp.faults.matcher import FAULT_HEADER, CallFacts
 from lgsp.logging import request_id_var
 from lgsp.masking import audit_text
-from lgsp.routing.resolver import TARGET_HEADER, Forward, resolve_route
+from lgsp.routing.resolver import TARGET_HEADER, Forward, Local, resolve_route
 from lgsp.routing.transports import SystemTransport
-from lgsp.state import InstanceState
+from lgsp.state import BusState, InstanceState
 
 router = APIRouter(tags=["invocation"])
 
@@ -88,6 +92,46 @@ async def invoke_service(
     if (key := request.headers.get(IDEMPOTENCY_HEADER)) is not None:
         passed_on[IDEMPOTENCY_HEADER] = _checked_idempotency_key(key)
     body = await request.body()
+
+    async def answer() -> Response:
+        return await _answer(
+            route, service, matched, path, request, body, passed_on, bus, instance, audit
+        )
+
+    # Faults on demand (issue 5): a rule-free instance costs a cache lookup here.
+    fault = await fault_for_call(
+        bus.faults,
+        bus.settings,
+        instance=instance.spec.name,
+        facts=CallFacts(service.id, service.version, request.method, "/" + path, caller.client_id),
+        header=request.headers.get(FAULT_HEADER),
+    )
+    if fault is None:
+        return await answer()
+    return await apply_fault(
+        fault,
+        answer,
+        request=request,
+        body=body,
+        audit=audit,
+        instance=instance.spec.name,
+        service=service.id,
+    )
+
+
+async def _answer(
+    route: Forward | Local,
+    service: ServiceSpec,
+    matched: MatchedOperation,
+    path: str,
+    request: Request,
+    body: bytes,
+    passed_on: dict[str, str],
+    bus: BusState,
+    instance: InstanceState,
+    audit: AuditContext,
+) -> Response:
+    """Make the upstream call (possibly twice, for a duplicate fault) and translate its answer."""
     if isinstance(route, Forward):
         return await _forward(route, service, path, request, body, passed_on, instance, audit)
 
@@ -206,6 +250,8 @@ for _method in METHODS:  # one route per method, so each has its own operation i
             TargetNotFound,
             MethodNotAllowed,
             InvalidRequest,
+            InjectedFault,
+            RateLimited,
             UpstreamUnavailable,
             UpstreamTimeout,
             AuditUnavailable,

@@ -57,6 +57,7 @@ from mocks.dvc.schemas import LEVELS, NopHoSo, XuLyHoSo, dossier_json, procedure
 from mocks.dvc.seed import seed_dossiers
 from mocks.dvc.store import DossierStore, Filing, Step
 from mocks.dvc.sync import enqueue_sync
+from mocks.reset import Reseeded, SeedSnapshot, add_reset_route, reseed
 
 STATE_KEY = "dvc"
 BUS_TIMEOUT = httpx.Timeout(8.0)
@@ -369,7 +370,36 @@ def create_app(
     )
     _install_error_handlers(app)
     app.include_router(router)
+
+    snapshot = SeedSnapshot()
+
+    async def reset(request: Request) -> Reseeded:
+        return await _reset(_state(request).database, config, province_code, snapshot)
+
+    add_reset_route(app, reset)
     return app
+
+
+async def _reset(
+    database: MockDatabase, config: SystemConfig, province_code: str, snapshot: SeedSnapshot
+) -> Reseeded:
+    """The instance's dossiers and counters deleted and seeded again, in one transaction."""
+    async with database.sessions() as session:
+        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+        async def seed() -> int:
+            return await seed_dossiers(
+                DossierStore(session, config.instance),
+                province_code=province_code,
+                seed=config.seed,
+                population=config.population,
+            )
+
+        done = await reseed(
+            session, DvcBase.metadata, instance=config.instance, snapshot=snapshot, seed=seed
+        )
+        await session.commit()
+    return done
 
 
 async def _ensure_outbox(database: MockDatabase) -> None:

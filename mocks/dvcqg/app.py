@@ -57,6 +57,7 @@ from mocks.dvcqg.schemas import (
 )
 from mocks.dvcqg.seed import seed_national
 from mocks.dvcqg.store import DossierExists, DossierUnknown, NationalStore, OtherProvince
+from mocks.reset import Reseeded, SeedSnapshot, add_reset_route, reseed
 
 logger = logging.getLogger(__name__)
 
@@ -230,7 +231,42 @@ def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = Non
     )
     _install_error_handlers(app)
     app.include_router(router)
+
+    snapshot = SeedSnapshot()
+
+    async def reset(request: Request) -> Reseeded:
+        return await _reset(_state(request).database, config, province_codes, snapshot)
+
+    add_reset_route(app, reset)
     return app
+
+
+async def _reset(
+    database: MockDatabase,
+    config: SystemConfig,
+    province_codes: list[str],
+    snapshot: SeedSnapshot,
+) -> Reseeded:
+    """Every national dossier and processed key deleted and seeded again, in one transaction.
+
+    The tables have no instance column: the topology has one national portal.
+    """
+    async with database.sessions() as session:
+        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+        async def seed() -> int:
+            return await seed_national(
+                NationalStore(session),
+                province_codes=province_codes,
+                seed=config.seed,
+                population=config.population,
+            )
+
+        done = await reseed(
+            session, DvcqgBase.metadata, instance=None, snapshot=snapshot, seed=seed
+        )
+        await session.commit()
+    return done
 
 
 async def _seed(database: MockDatabase, config: SystemConfig, province_codes: list[str]) -> None:

@@ -53,6 +53,7 @@ from mocks.qlvb.context import (
 from mocks.qlvb.models import MAX_DOCUMENT_ID, Delivery, Document, QlvbBase, StatusEntry
 from mocks.qlvb.seed import seed_documents
 from mocks.qlvb.store import DocumentStore, describe_document
+from mocks.reset import Reseeded, SeedSnapshot, add_reset_route, reseed
 from mocks.vdxp.sdk import (
     MAX_STATUS_BODY,
     ORGAN_ID,
@@ -250,6 +251,27 @@ def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = Non
         return delivered(document, reported.deliveries)
 
     app.include_router(inbound.router)
+
+    snapshot = SeedSnapshot()
+
+    async def reset(request: Request) -> Reseeded:
+        """The instance's documents, deliveries, statuses and keys, seeded again at once."""
+        async with writing(context_of(request)) as unit:
+
+            async def seed() -> int:
+                return await seed_documents(
+                    unit.store, province_code=province_code, seed=config.seed
+                )
+
+            return await reseed(
+                unit.session,
+                QlvbBase.metadata,
+                instance=config.instance,
+                snapshot=snapshot,
+                seed=seed,
+            )
+
+    add_reset_route(app, reset)
     return app
 
 

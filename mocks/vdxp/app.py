@@ -40,6 +40,7 @@ from adapters.edxml import DEFAULT_LIMITS, InvalidEdxml, parse_edxml, parse_stat
 from lgsp.outbox import DeferredCall, enqueue
 from mocks.config import SystemConfig
 from mocks.db import open_mock_database
+from mocks.reset import Reseeded, SeedSnapshot, add_reset_route, reseed
 from mocks.vdxp.models import MAX_DOCUMENT_ID, LedgerDocument, LedgerStatus, VdxpBase
 from mocks.vdxp.routing import destinations, instance_of
 from mocks.vdxp.sdk import (
@@ -273,7 +274,23 @@ def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = Non
             Statuses=[_status_answer(document, status) for status in statuses],
         )
 
+    async def reset(request: Request) -> Reseeded:
+        """The axis starts empty: its ledger and processed keys of this instance deleted."""
+        async with _writing(_context(request)) as unit:
+            return await reseed(
+                unit.session,
+                VdxpBase.metadata,
+                instance=config.instance,
+                snapshot=SeedSnapshot(seeded=0),
+                seed=_nothing,
+            )
+
+    add_reset_route(app, reset)
     return app
+
+
+async def _nothing() -> int:
+    return 0
 
 
 def _context(request: Request) -> _Context:

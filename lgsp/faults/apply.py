@@ -1,0 +1,214 @@
+"""Doing a chosen fault around the upstream call, and recording it as an audit hop.
+
+`answer` makes the real call (and translates its answer); a fault `before` it replaces or
+delays the call, one `after` it lets the call happen (its effect stands) and then replaces or
+delays what the client gets. Each applied fault is an audit record of its own, hop `fault`,
+under the request id, with what it did as `target`.
+
+A dropped connection cannot be said in ASGI, so it is acted out: the response is started and
+then abandoned with `ConnectionDropped`. A server then closes the connection mid-response
+(uvicorn: "peer closed connection without sending complete message body" at the client), and
+an in-process `httpx.ASGITransport` client sees the same `httpx.RemoteProtocolError` a socket
+would give it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import httpx
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from lgsp.audit.chain import AuditEntry
+from lgsp.audit.recorder import AuditContext, body_hash
+from lgsp.errors import (
+    InjectedFault,
+    InvalidRequest,
+    RateLimited,
+    UpstreamTimeout,
+    problem_response,
+)
+from lgsp.faults.book import FaultBook
+from lgsp.faults.matcher import CallFacts, Fault, HeaderError, parse_fault_header
+from lgsp.faults.schemas import FaultKind
+from lgsp.logging import request_id_var
+from lgsp.masking import audit_text
+from lgsp.settings import Settings
+
+Answer = Callable[[], Awaitable[Response]]
+
+FAULT_HOP = "fault"
+DROPPED_STATUS = 502
+"""The status line of an abandoned response (and of its audit record): what a proxy in front
+would report for it."""
+MALFORMED_BEFORE = b'{"status": "ok", "data": [{"id": 1, "name": "'
+
+
+class ConnectionDropped(httpx.RemoteProtocolError):
+    """Raised through the ASGI stack to abandon a started response (see the module docstring)."""
+
+
+class DroppedConnection(Response):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": DROPPED_STATUS,
+                # A length that never arrives: the client cannot take the cut for a whole body.
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"512")],
+            }
+        )
+        raise ConnectionDropped("The gateway closed the connection without an answer.")
+
+
+async def apply_fault(
+    fault: Fault,
+    answer: Answer,
+    *,
+    request: Request,
+    body: bytes,
+    audit: AuditContext,
+    instance: str,
+    service: str,
+) -> Response:
+    def recorder() -> _Recorder:
+        return _Recorder(
+            fault, request=request, body=body, audit=audit, instance=instance, service=service
+        )
+
+    if fault.kind is FaultKind.DUPLICATE:
+        recorder().done(status=0, latency_us=0)
+        await answer()
+        return await answer()
+    upstream = await answer() if fault.when == "after" else None
+    record = recorder()  # its time: when the fault begins, after the call it follows
+    started = time.perf_counter_ns()
+
+    if fault.kind in (FaultKind.LATENCY, FaultKind.TIMEOUT):
+        await asyncio.sleep(fault.delay_ms / 1000)
+        waited = (time.perf_counter_ns() - started) // 1000
+        if fault.kind is FaultKind.TIMEOUT:
+            record.done(status=UpstreamTimeout.status, latency_us=waited)
+            raise UpstreamTimeout(f"System {service} did not answer in time.", fault=fault.source)
+        record.done(status=0, latency_us=waited)
+        return upstream if upstream is not None else await answer()
+
+    if fault.kind is FaultKind.STATUS:
+        reached = "was made, but its answer replaced" if upstream is not None else "was not made"
+        response: Response = problem_response(
+            request,
+            status=fault.status,
+            code=InjectedFault.code,
+            title=InjectedFault.title,
+            detail=f"Injected by fault {fault.source}: the call to {service} {reached}.",
+            extensions={"fault": fault.source},
+        )
+    elif fault.kind is FaultKind.RATE_LIMIT:
+        limited = RateLimited(
+            f"Too many calls to {service}; retry after {fault.retry_after} s.",
+            retry_after=fault.retry_after,
+        )
+        response = problem_response(
+            request,
+            status=limited.status,
+            code=limited.code,
+            title=limited.title,
+            detail=limited.detail,
+            extensions={**limited.extensions, "fault": fault.source},
+            headers=limited.headers,
+        )
+    elif fault.kind is FaultKind.MALFORMED:
+        response = Response(
+            _malformed(bytes(upstream.body) if upstream is not None else b""),
+            status_code=200,
+            media_type="application/json",
+        )
+    else:
+        record.done(status=0, latency_us=0, response=b"")
+        return DroppedConnection()
+    record.done(status=response.status_code, latency_us=0, response=bytes(response.body))
+    return response
+
+
+def _malformed(real: bytes) -> bytes:
+    """The real answer cut in half (it is then never valid JSON), or a cut-off fixed one."""
+    cut = real[: len(real) // 2]
+    try:
+        json.loads(cut)
+    except ValueError:
+        if cut.strip():
+            return cut
+    return MALFORMED_BEFORE
+
+
+class _Recorder:
+    def __init__(
+        self,
+        fault: Fault,
+        *,
+        request: Request,
+        body: bytes,
+        audit: AuditContext,
+        instance: str,
+        service: str,
+    ) -> None:
+        self.fault = fault
+        self.request = request
+        self.body = body
+        self.audit = audit
+        self.instance = instance
+        self.service = service
+        self.occurred_at = datetime.now(UTC)
+
+    def done(self, *, status: int, latency_us: int, response: bytes = b"") -> None:
+        """Status 0: the fault answered nothing itself (a delay, a duplicate, a drop)."""
+        self.audit.upstream.append(
+            AuditEntry(
+                request_id=request_id_var.get() or "",
+                instance=self.instance,
+                hop=FAULT_HOP,
+                caller=self.instance,
+                target=self.fault.describe(),
+                service=self.service,
+                method=self.request.method,
+                path=audit_text(self.request.url.path),
+                status=status,
+                latency_us=int(latency_us),
+                request_sha256=body_hash(self.body),
+                response_sha256=body_hash(response),
+                occurred_at=self.occurred_at,
+            )
+        )
+
+
+def header_enabled(settings: Settings) -> bool:
+    """Unset follows the profile. Off, the header is ignored, as a real gateway ignores any
+    header it does not know: the production profile behaves like the real thing, and a client
+    learns nothing about the bus's settings by sending it."""
+    if settings.fault_header_enabled is not None:
+        return settings.fault_header_enabled
+    return settings.profile == "dev"
+
+
+async def fault_for_call(
+    book: FaultBook,
+    settings: Settings,
+    *,
+    instance: str,
+    facts: CallFacts,
+    header: str | None,
+) -> Fault | None:
+    """The header's fault when it is given and obeyed (rules are then not tried), else a rule's."""
+    if header is not None and header_enabled(settings):
+        try:
+            rule = parse_fault_header(header)
+        except HeaderError as error:
+            raise InvalidRequest(str(error)) from None
+        return book.from_header(instance, rule)
+    return await book.pick(instance, facts)

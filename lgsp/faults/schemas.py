@@ -1,0 +1,156 @@
+"""What a fault rule is, as the admin API, the CLI and the `X-LGSP-Fault` header give it.
+
+A rule matches calls (every matcher left out matches anything) and does exactly one thing to
+them, with a probability, a count limit and an expiry.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MAX_DELAY_MS = 300_000
+"""Five minutes: longer than any client timeout worth testing, short enough to be a mistake."""
+MAX_EXPIRES_IN = 30 * 86_400
+MAX_PATH_PATTERN = 200
+
+When = Literal["before", "after"]
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+class FaultKind(StrEnum):
+    LATENCY = "latency"
+    STATUS = "status"
+    TIMEOUT = "timeout"
+    DROP = "drop"
+    MALFORMED = "malformed"
+    DUPLICATE = "duplicate"
+    RATE_LIMIT = "rate_limit"
+
+
+class LatencyRange(BaseModel):
+    """A delay drawn uniformly from [min_ms, max_ms] for each call, from the seeded generator."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_ms: int = Field(ge=0, le=MAX_DELAY_MS)
+    max_ms: int = Field(ge=0, le=MAX_DELAY_MS)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.min_ms > self.max_ms:
+            raise ValueError("min_ms must not be greater than max_ms")
+        return self
+
+
+class TimeoutAfter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    after_ms: int = Field(ge=0, le=MAX_DELAY_MS)
+
+
+class RetryAfter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    retry_after: int = Field(default=1, ge=1, le=86_400)
+    """Seconds, as the `Retry-After` header says them (RFC 9110 §10.2.3)."""
+
+
+class FaultRuleIn(BaseModel):
+    """A rule: which calls (service, version, method, path, client) and what happens to them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    service: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,16}$")
+    method: Method | None = None
+    path: str | None = Field(default=None, min_length=1, max_length=MAX_PATH_PATTERN)
+    """The path after `{service}/{version}`, with its leading slash (`/documents/inbox`): a glob
+    (`/documents/*`; a missing leading slash is added), or a regular expression when it starts
+    with `^` (`^/citizens/\\d{12}$`, searched with `re.search`)."""
+    client_id: str | None = Field(default=None, min_length=1, max_length=64)
+    when: When = "before"
+    """Before the upstream call (it is not made), or after it (its effect has happened)."""
+
+    latency_ms: int | None = Field(default=None, ge=0, le=MAX_DELAY_MS)
+    latency: LatencyRange | None = None
+    status: int | None = Field(default=None, ge=400, le=599)
+    """An error status, answered as problem+json with the code `INJECTED_FAULT`."""
+    timeout: Literal[True] | TimeoutAfter | None = None
+    """504 `UPSTREAM_TIMEOUT` after the instance's upstream timeout, or after `after_ms`."""
+    drop: Literal[True] | None = None
+    malformed: Literal[True] | None = None
+    duplicate: Literal[True] | None = None
+    """The upstream call is made twice; the client gets the second answer (`when` is moot)."""
+    rate_limit: Literal[True] | RetryAfter | None = None
+
+    probability: float = Field(default=1.0, ge=0, le=1)
+    times: int | None = Field(default=None, ge=1, le=1_000_000)
+    """Apply at most this many times, then never again; unset: no limit."""
+    expires_in: float | None = Field(default=None, gt=0, le=MAX_EXPIRES_IN)
+    """Seconds from creation after which the rule no longer applies (and is no longer listed)."""
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper_method(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("path")
+    @classmethod
+    def _compilable(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("^"):
+            try:
+                re.compile(value)
+            except re.error as error:
+                raise ValueError(f"not a regular expression: {error}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one_action(self) -> Self:
+        given = [name for name in _ACTION_FIELDS if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one action of {', '.join(_ACTION_FIELDS)}; got "
+                f"{', '.join(given) or 'none'}"
+            )
+        return self
+
+    @property
+    def kind(self) -> FaultKind:
+        if self.latency_ms is not None or self.latency is not None:
+            return FaultKind.LATENCY
+        return next(FaultKind(name) for name in _ACTION_FIELDS[2:] if getattr(self, name))
+
+
+_ACTION_FIELDS = (
+    "latency_ms",
+    "latency",
+    "status",
+    "timeout",
+    "drop",
+    "malformed",
+    "duplicate",
+    "rate_limit",
+)
+
+
+class FaultRuleOut(FaultRuleIn):
+    id: int
+    instance: str
+    remaining: int | None
+    """Applications left of `times`; null when the rule has no count limit."""
+    expires_at: datetime | None
+    created_at: datetime
+
+
+class FaultRuleList(BaseModel):
+    rules: list[FaultRuleOut]
+    """This instance's rules that have not expired, oldest first (the order they are tried)."""
+
+
+class FaultsRemoved(BaseModel):
+    removed: int

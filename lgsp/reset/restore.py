@@ -1,0 +1,111 @@
+"""Put every instance this process serves back to its seeded state, quickly and atomically.
+
+A reset restores, in order, with the outbox worker paused so that no delivery in flight lands
+in a mock just seeded again (`OutboxWorker.paused`):
+
+1. each stateful mock of each instance: its rows deleted and seeded again from the same seed,
+   in one transaction per mock (`mocks.reset`); a stateless mock (`dancu`, `csdlqgdc`) has
+   nothing to do, and a system reached at a URL is not ours to touch;
+2. the outboxes of the served instances, whatever their messages' state;
+3. the demo client as provisioned (rights, admin, not revoked); every other client is kept;
+4. the fault rules of the served instances (`lgsp.faults`), and whatever other feature
+   registered a hook in `BusState.reset_hooks`;
+5. the in-memory throttles and caches: failed logins, client snapshots, rate buckets.
+
+The whole process is reset, not one instance: flows cross instances (a document leaves Kiên
+Giang, crosses NDXP and lands in Tiền Giang), and resetting one end would leave the others
+holding its traces. The audit log is never reset: it is an append-only hash chain, and a
+deletion is exactly what `lgsp audit verify` exists to detect.
+
+A request that runs during a reset may or may not survive it; none leaves a mock half-seeded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from adapters.base import SystemRequest
+from lgsp.auth.client_cache import ClientCache
+from lgsp.auth.login_limiter import LoginLimiter
+from lgsp.auth.rate_limit import RateLimiter
+from lgsp.errors import UpstreamUnavailable
+from lgsp.reset.repository import delete_outbox_messages, restore_demo_client
+from lgsp.reset.schemas import ResetReport, SystemReset
+from lgsp.state import BusState, InstanceState
+from mocks.reset import RESET_PATH
+
+logger = logging.getLogger(__name__)
+
+
+async def reset_bus(bus: BusState) -> ResetReport:
+    """Restore the seeded state of every instance of `bus`; see the module docstring."""
+    started = time.perf_counter()
+    async with _outbox_paused(bus):
+        systems = [
+            await _reset_system(instance, system.name, reached_at_url=system.url is not None)
+            for instance in bus.instances.values()
+            for system in instance.spec.systems
+        ]
+        async with bus.session_factory.begin() as session:
+            outbox_deleted = await delete_outbox_messages(session, instances=list(bus.instances))
+            for name in bus.instances:
+                await restore_demo_client(
+                    session, instance=name, settings=bus.settings, catalog=bus.catalog
+                )
+        await bus.faults.reset(list(bus.instances))
+        for hook in bus.reset_hooks:
+            await hook()
+        _forget_in_memory_state(bus)
+    took_ms = (time.perf_counter() - started) * 1000
+    logger.info("bus reset to seed %d in %.0f ms", bus.settings.seed, took_ms)
+    return ResetReport(
+        instances=list(bus.instances),
+        systems=systems,
+        outbox_deleted=outbox_deleted,
+        took_ms=round(took_ms, 1),
+    )
+
+
+@asynccontextmanager
+async def _outbox_paused(bus: BusState) -> AsyncIterator[None]:
+    if bus.outbox_worker is None:
+        yield
+        return
+    async with bus.outbox_worker.paused():
+        yield
+
+
+async def _reset_system(
+    instance: InstanceState, system: str, *, reached_at_url: bool
+) -> SystemReset:
+    name = instance.spec.name
+    if reached_at_url:  # an integrator's real system, or one we cannot vouch for
+        return SystemReset(instance=name, system=system, outcome="not ours")
+    answer = await instance.systems[system].send(SystemRequest(method="POST", path=RESET_PATH))
+    if answer.status == 404:
+        return SystemReset(instance=name, system=system, outcome="stateless")
+    if answer.status != 200:
+        raise UpstreamUnavailable(
+            f"System {system} of {name} could not be reset (it answered {answer.status})."
+        )
+    counts = _counts(answer.body)
+    return SystemReset(instance=name, system=system, outcome="reseeded", **counts)
+
+
+def _counts(body: bytes) -> dict[str, int]:
+    parsed = json.loads(body)
+    return {"deleted": int(parsed["deleted"]), "seeded": int(parsed["seeded"])}
+
+
+def _forget_in_memory_state(bus: BusState) -> None:
+    """Counters a test may have filled: a throttled login must not throttle the next test."""
+    settings = bus.settings
+    bus.login_limiter = LoginLimiter(
+        max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
+    )
+    bus.client_cache = ClientCache(ttl_seconds=settings.client_cache_seconds)
+    bus.rate_limiter = RateLimiter()

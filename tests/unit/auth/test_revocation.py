@@ -1,0 +1,74 @@
+"""The per-process deny-list: reloaded after its TTL, and local revocations apply at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from lgsp.auth.revocation import DenyList
+
+pytestmark = pytest.mark.anyio
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Table:
+    """Stands for the `revoked_tokens` table; counts the queries."""
+
+    def __init__(self) -> None:
+        self.jtis: set[str] = set()
+        self.loads = 0
+
+    async def load(self) -> set[str]:
+        self.loads += 1
+        return set(self.jtis)
+
+
+async def test_the_list_is_read_once_per_ttl_not_once_per_call() -> None:
+    clock, table = Clock(), Table()
+    deny = DenyList(clock=clock)
+
+    for _ in range(100):
+        await deny.is_revoked("kg", "j1", ttl=2, load=table.load)
+
+    assert table.loads == 1
+
+
+async def test_a_revocation_made_elsewhere_applies_once_the_ttl_has_passed() -> None:
+    clock, table = Clock(), Table()
+    deny = DenyList(clock=clock)
+    await deny.is_revoked("kg", "j1", ttl=2, load=table.load)
+    table.jtis.add("j1")  # another process revokes it
+
+    clock.now += 1.9
+    before = await deny.is_revoked("kg", "j1", ttl=2, load=table.load)
+    clock.now += 0.2
+    after = await deny.is_revoked("kg", "j1", ttl=2, load=table.load)
+
+    assert (before, after) == (False, True)
+
+
+async def test_a_revocation_made_here_applies_at_once() -> None:
+    table = Table()
+    deny = DenyList(clock=Clock())
+    await deny.is_revoked("kg", "j1", ttl=60, load=table.load)
+
+    deny.add("kg", "j1")
+
+    assert await deny.is_revoked("kg", "j1", ttl=60, load=table.load)
+    assert not await deny.is_revoked("tg", "j1", ttl=60, load=table.load)
+
+
+async def test_a_ttl_of_zero_reads_the_table_on_every_call() -> None:
+    table = Table()
+    deny = DenyList(clock=Clock())
+
+    for _ in range(3):
+        await deny.is_revoked("kg", "j1", ttl=0, load=table.load)
+
+    assert table.loads == 3
