@@ -21,7 +21,7 @@ from lgsp.topology import load_topology
 
 
 @asynccontextmanager
-async def _database(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def open_database(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = make_engine(settings.resolved_database_url)
     try:
         await create_schema(engine)
@@ -30,7 +30,7 @@ async def _database(settings: Settings) -> AsyncIterator[async_sessionmaker[Asyn
         await engine.dispose()
 
 
-def _check_instance(settings: Settings, instance: str) -> None:
+def check_instance(settings: Settings, instance: str) -> None:
     topology = load_topology(settings.topology_file)
     if topology.get(instance) is None:
         names = ", ".join(i.name for i in topology.instances)
@@ -46,12 +46,12 @@ async def create_client(
     is_admin: bool,
     rates: list[str] | None = None,
 ) -> NewClient:
-    _check_instance(settings, instance)
+    check_instance(settings, instance)
     catalog = load_catalog(settings.catalog_dir, known_adapters=set(ADAPTERS))
     known = {service.id for service in catalog}
     rights = parse_rights(services, known_services=known)
     rate_limits = parse_rates(rates or [], known_services=known)
-    async with _database(settings) as sessions, sessions.begin() as session:
+    async with open_database(settings) as sessions, sessions.begin() as session:
         return await register_client(
             ClientRepository(session),
             instance=instance,
@@ -63,7 +63,7 @@ async def create_client(
 
 
 async def list_clients(settings: Settings, *, instance: str | None) -> list[dict[str, Any]]:
-    async with _database(settings) as sessions, sessions() as session:
+    async with open_database(settings) as sessions, sessions() as session:
         clients = await ClientRepository(session).list(instance)
         return [
             {
@@ -85,8 +85,8 @@ async def list_clients(settings: Settings, *, instance: str | None) -> list[dict
 
 
 async def revoke_client(settings: Settings, *, instance: str, client_id: str) -> str:
-    _check_instance(settings, instance)
-    async with _database(settings) as sessions, sessions.begin() as session:
+    check_instance(settings, instance)
+    async with open_database(settings) as sessions, sessions.begin() as session:
         client = await ClientRepository(session).revoke(instance, client_id, at=datetime.now(UTC))
         if client is None or client.revoked_at is None:
             raise LookupError(f"no client {client_id!r} on instance {instance!r}")
@@ -94,5 +94,5 @@ async def revoke_client(settings: Settings, *, instance: str, client_id: str) ->
 
 
 async def verify_audit(settings: Settings, *, instance: str | None) -> VerifyReport:
-    async with _database(settings) as sessions:
+    async with open_database(settings) as sessions:
         return await verify_chain(sessions, instance=instance)

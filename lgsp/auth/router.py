@@ -6,6 +6,7 @@ import base64
 import binascii
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Request
@@ -45,6 +46,19 @@ from lgsp.state import BusState, InstanceState
 
 router = APIRouter(tags=["auth"])
 
+
+def _form_body(*, required: str, **fields: dict[str, Any]) -> dict[str, Any]:
+    """An RFC 6749 form body for the OpenAPI document; the client may authenticate in it too."""
+    properties = {**fields, "client_id": {"type": "string"}, "client_secret": {"type": "string"}}
+    schema = {"type": "object", "required": [required], "properties": properties}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": schema}},
+        }
+    }
+
+
 MAX_FORM_BYTES = 8192
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 LONGEST_TOKEN_TTL = timedelta(seconds=86_400)
@@ -60,25 +74,11 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
         401: {"model": OAuthErrorResponse},
         429: {"model": OAuthErrorResponse},
     },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["grant_type"],
-                        "properties": {
-                            "grant_type": {"type": "string", "enum": ["client_credentials"]},
-                            "scope": {"type": "string"},
-                            "client_id": {"type": "string"},
-                            "client_secret": {"type": "string"},
-                        },
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra=_form_body(
+        required="grant_type",
+        grant_type={"type": "string", "enum": ["client_credentials"]},
+        scope={"type": "string"},
+    ),
 )
 async def issue_access_token(
     request: Request,
@@ -132,25 +132,9 @@ async def issue_access_token(
         401: {"model": OAuthErrorResponse},
         429: {"model": OAuthErrorResponse},
     },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["token"],
-                        "properties": {
-                            "token": {"type": "string"},
-                            "token_type_hint": {"type": "string"},
-                            "client_id": {"type": "string"},
-                            "client_secret": {"type": "string"},
-                        },
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra=_form_body(
+        required="token", token={"type": "string"}, token_type_hint={"type": "string"}
+    ),
 )
 async def revoke_access_token(
     request: Request,
