@@ -231,7 +231,8 @@ async def test_with_ndxp_down_calls_fail_clearly_and_documents_wait_then_arrive(
     assert lookup.status_code == 502
     assert lookup.json()["code"] == "UPSTREAM_UNAVAILABLE"
     assert sent.status_code == 202, sent.text
-    assert waiting.json()["counts"]["pending"] >= 1
+    failed = [m for m in waiting.json()["messages"] if m["last_error"]]
+    assert [(m["service"], m["last_status"]) for m in failed] == [("vdxp", 502)]
     document_id = sent.json()["id"]
     async with httpx.AsyncClient(timeout=30) as http:
         tg_auth = bearer(await token(http, tiengiang))
