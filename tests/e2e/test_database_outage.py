@@ -1,0 +1,199 @@
+"""The database goes away and comes back: no call is answered 2xx without its audit record, the
+failures are problem documents, nothing is half-written, and the bus recovers by itself.
+
+SQLite: another connection holds the write lock for a few seconds. That is shorter than the
+engine's fixed 30 s busy timeout, so the calls wait rather than fail; what is proved is that
+none is answered before its record could be committed. PostgreSQL: the bus reaches the shared
+server through a TCP proxy that the test cuts and restores, so no other session is disturbed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import time
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lgsp.admin_tasks import verify_audit
+from lgsp.audit.repository import AuditRepository
+from lgsp.db import make_session_factory
+from lgsp.settings import Settings
+from mocks.dancu.seed import generate_citizens
+from tests.fixtures.bus import bearer
+from tests.fixtures.processes import free_port, start_lgsp, stop, wait_ready
+
+pytestmark = pytest.mark.anyio
+
+CALLS = 6
+LOCK_SECONDS = 3.0
+RECOVERY_SECONDS = 30.0
+PROBLEM = "application/problem+json"
+
+
+class TcpProxy:
+    """Forwards a loopback port to a server; `cut()` drops every connection and the port."""
+
+    def __init__(self, port: int, target: tuple[str, int]) -> None:
+        self.port, self.target = port, target
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def open(self) -> None:
+        self._server = await asyncio.start_server(
+            self._serve, "127.0.0.1", self.port, reuse_address=True
+        )
+
+    async def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        try:
+            server_r, server_w = await asyncio.open_connection(*self.target)
+        except OSError:
+            client_w.transport.abort()
+            return
+        self._writers |= {client_w, server_w}
+        await asyncio.gather(self._pipe(client_r, server_w), self._pipe(server_r, client_w))
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while chunk := await reader.read(65536):
+                writer.write(chunk)
+                await writer.drain()
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.transport.abort()
+
+
+def start_bus(port: int, data_dir: Path, database_url: str) -> subprocess.Popen[bytes]:
+    return start_lgsp(
+        ["serve", "--port", str(port), "--data-dir", str(data_dir)],
+        env={"LGSP_DATABASE_URL": database_url, "LGSP_POPULATION": "20"},
+        log=data_dir / "bus.log",
+    )
+
+
+async def lookup(http: httpx.AsyncClient, url: str, token: str, request_id: str) -> httpx.Response:
+    return await http.get(url, headers={**bearer(token), "X-Request-ID": request_id})
+
+
+async def answers_again(http: httpx.AsyncClient, url: str, token: str) -> str:
+    """Poll until a call is answered 200; returns its request id."""
+    deadline = time.monotonic() + RECOVERY_SECONDS
+    for n in range(10_000):
+        request_id = f"after-{n}"
+        if (await lookup(http, url, token, request_id)).status_code == 200:
+            return request_id
+        assert time.monotonic() < deadline, f"the bus did not recover in {RECOVERY_SECONDS} s"
+        await asyncio.sleep(0.2)
+    raise AssertionError("unreachable")
+
+
+async def hops(engine: AsyncEngine, request_ids: list[str]) -> dict[str, list[str]]:
+    async with make_session_factory(engine)() as session:
+        repository = AuditRepository(session)
+        return {i: [r.hop for r in await repository.by_request_id(i)] for i in request_ids}
+
+
+async def assert_chain_verifies(database_url: str, data_dir: Path) -> None:
+    settings = Settings(_env_file=None, database_url=database_url, data_dir=data_dir)  # type: ignore[call-arg]
+    report = await verify_audit(settings, instance="kiengiang")
+    assert report.ok, report.problems
+
+
+def assert_problem(response: httpx.Response) -> None:
+    assert response.status_code in (502, 503), (response.status_code, response.text)
+    assert response.headers["content-type"].startswith(PROBLEM), response.headers
+    assert response.json()["status"] == response.status_code
+
+
+async def test_the_bus_survives_its_database_going_away_and_coming_back(
+    tmp_path: Path, database_url: str, engine: AsyncEngine
+) -> None:
+    postgres = make_url(database_url).get_backend_name() == "postgresql"
+    proxy = None
+    bus_url = database_url
+    if postgres:
+        target = make_url(database_url)
+        proxy = TcpProxy(free_port(), (target.host or "127.0.0.1", target.port or 5432))
+        await proxy.open()
+        bus_url = target.set(host="127.0.0.1", port=proxy.port).render_as_string(False)
+    port = free_port()
+    root = f"http://127.0.0.1:{port}"
+    url = f"{root}/lgsp/kiengiang/dancu/v1/citizens/"
+    url += generate_citizens(province_code="91", seed=2024, count=1)[0].so_dinh_danh
+    process = start_bus(port, tmp_path, bus_url)
+    try:
+        await wait_ready(root, process)
+        async with httpx.AsyncClient(timeout=60) as http:
+            token = (
+                await http.post(
+                    f"{root}/lgsp/kiengiang/token",
+                    data={"grant_type": "client_credentials"},
+                    auth=("demo", "lgsp-demo-secret"),
+                )
+            ).json()["access_token"]
+            assert (await lookup(http, url, token, "before")).status_code == 200
+            during = [f"during-{n}" for n in range(CALLS)]
+            if proxy is not None:
+                await proxy.cut()
+                responses = [await lookup(http, url, token, i) for i in during]
+                for response in responses:
+                    assert_problem(response)
+                await proxy.open()
+            else:
+                responses = await while_sqlite_is_locked(
+                    tmp_path / "lgsp.db", [lookup(http, url, token, i) for i in during]
+                )
+            after = await answers_again(http, url, token)
+    finally:
+        stop(process)
+        if proxy is not None:
+            await proxy.cut()
+
+    answered = [i for i, r in zip(during, responses, strict=True) if r.status_code == 200]
+    failed = [i for i in during if i not in answered]
+    recorded = await hops(engine, ["before", *answered, after, *failed])
+    # Every 200 has its whole record; a failed call left nothing behind, not even its inbound hop.
+    assert {i: recorded[i] for i in ["before", *answered, after]} == {
+        i: ["inbound", "upstream"] for i in ["before", *answered, after]
+    }
+    assert {i: recorded[i] for i in failed} == {i: [] for i in failed}
+    await assert_chain_verifies(database_url, tmp_path)
+
+
+async def while_sqlite_is_locked(
+    database: Path, calls: list[Coroutine[Any, Any, httpx.Response]]
+) -> list[httpx.Response]:
+    """Run `calls` while another connection holds the write lock; none may end before it ends."""
+    holder = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        tasks = [asyncio.ensure_future(call) for call in calls]
+        await asyncio.sleep(LOCK_SECONDS)
+        finished_early = [t.result() for t in tasks if t.done()]
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+    # A call answered while its audit record could not be written would be a broken promise.
+    assert [(r.status_code, r.text) for r in finished_early if r.status_code < 300] == []
+    responses = list(await asyncio.gather(*tasks))
+    for response in responses:
+        if response.status_code != 200:
+            assert_problem(response)
+    return responses

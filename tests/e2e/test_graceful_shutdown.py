@@ -1,0 +1,165 @@
+"""SIGTERM is a polite stop: the calls under way get their answers, each with its audit record,
+the process ends cleanly, and the documents accepted just before are delivered after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lgsp.admin_tasks import verify_audit
+from lgsp.audit.repository import AuditRepository
+from lgsp.db import make_session_factory
+from lgsp.outbox.models import OutboxMessage, OutboxState
+from lgsp.settings import Settings
+from mocks.dancu.seed import generate_citizens
+from tests.fixtures.bus import bearer
+from tests.fixtures.processes import free_port, start_lgsp, stop, wait_ready
+
+pytestmark = pytest.mark.anyio
+
+IN_FLIGHT = 6
+LATENCY_MS = 3000
+"""Long enough that the calls are surely inside the bus when SIGTERM comes, even on a busy CI."""
+ARRIVAL_SECONDS = 1.0
+EXIT_TIMEOUT = 60.0
+"""Generous: the bound proves the exit is not left hanging, not that it is fast."""
+DOCUMENTS = 10
+SETTLE_SECONDS = 60.0
+SENDER, RECIPIENT = "000.00.01.H33", "000.00.01.H58"
+
+
+def start_bus(port: int, data_dir: Path, database_url: str) -> subprocess.Popen[bytes]:
+    return start_lgsp(
+        ["serve", "--port", str(port), "--data-dir", str(data_dir)],
+        env={
+            "LGSP_DATABASE_URL": database_url,
+            "LGSP_POPULATION": "20",
+            "LGSP_OUTBOX_BACKOFF_SECONDS": "0.1",
+            "LGSP_OUTBOX_BACKOFF_MAX_SECONDS": "1",
+        },
+        log=data_dir / "bus.log",
+    )
+
+
+def document(number: int) -> dict[str, object]:
+    return {
+        "from": {"organ_id": SENDER, "organ_name": "Sở Tư pháp tỉnh Kiên Giang"},
+        "to": [{"organ_id": RECIPIENT, "organ_name": "Sở Tư pháp tỉnh Tiền Giang"}],
+        "code": {"code_number": str(number), "code_notation": "STP-TT"},
+        "promulgation": {"place": "Rạch Giá", "date": "2025-06-02"},
+        "document_type": {"type": 1, "type_name": "Công văn"},
+        "subject": f"Văn bản gửi trước khi dừng số {number}",
+        "signer": {"position": "Giám đốc", "full_name": "Nguyễn Văn Hùng"},
+        "other_info": {"priority": 0},
+    }
+
+
+async def token(http: httpx.AsyncClient, base: str) -> str:
+    response = await http.post(
+        f"{base}/token",
+        data={"grant_type": "client_credentials"},
+        auth=("demo", "lgsp-demo-secret"),
+    )
+    return str(response.json()["access_token"])
+
+
+async def undelivered(engine: AsyncEngine) -> int:
+    async with make_session_factory(engine)() as session:
+        return int(
+            await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.state != OutboxState.DELIVERED)
+            )
+            or 0
+        )
+
+
+async def test_sigterm_lets_calls_in_flight_finish_with_their_audit_records(
+    tmp_path: Path, database_url: str, engine: AsyncEngine
+) -> None:
+    port = free_port()
+    root = f"http://127.0.0.1:{port}"
+    kiengiang, tiengiang = f"{root}/lgsp/kiengiang", f"{root}/lgsp/tiengiang"
+    cccd = generate_citizens(province_code="91", seed=2024, count=1)[0].so_dinh_danh
+    process = start_bus(port, tmp_path, database_url)
+    try:
+        await wait_ready(root, process)
+        async with httpx.AsyncClient(timeout=EXIT_TIMEOUT) as http:
+            headers = bearer(await token(http, kiengiang))
+            accepted = []
+            for number in range(DOCUMENTS):  # queued for Tiền Giang just before the stop
+                response = await http.post(
+                    f"{kiengiang}/qlvb/v1/documents", json=document(number), headers=headers
+                )
+                assert response.status_code == 202, response.text
+                accepted.append(response.json()["id"])
+
+            async def slow_lookup(n: int) -> httpx.Response:
+                return await http.get(
+                    f"{kiengiang}/dancu/v1/citizens/{cccd}",
+                    headers={
+                        **headers,
+                        "X-Request-ID": f"graceful-{n}",
+                        "X-LGSP-Fault": f"latency={LATENCY_MS}",
+                    },
+                )
+
+            calls = [asyncio.create_task(slow_lookup(n)) for n in range(IN_FLIGHT)]
+            await asyncio.sleep(ARRIVAL_SECONDS)
+            assert not any(call.done() for call in calls), "the calls should still be in flight"
+            process.send_signal(signal.SIGTERM)
+            sent_at = time.monotonic()
+            responses = await asyncio.gather(*calls, return_exceptions=True)
+            returncode = await asyncio.to_thread(process.wait, EXIT_TIMEOUT)
+    finally:
+        stop(process)
+
+    statuses = [r.status_code if isinstance(r, httpx.Response) else repr(r) for r in responses]
+    assert statuses == [200] * IN_FLIGHT
+    # uvicorn (0.29+) re-raises the signal once its graceful shutdown is over, so a clean stop
+    # ends "killed by SIGTERM"; what proves it clean is the lifespan's own last word.
+    assert returncode in (0, -signal.SIGTERM), f"exit status {returncode} after SIGTERM"
+    assert time.monotonic() - sent_at < EXIT_TIMEOUT
+    log = (tmp_path / "bus.log").read_text(encoding="utf-8", errors="replace")
+    assert "Application shutdown complete." in log
+    assert "Traceback" not in log
+    assert " ERROR " not in log
+
+    settings = Settings(_env_file=None, database_url=database_url, data_dir=tmp_path)  # type: ignore[call-arg]
+    report = await verify_audit(settings, instance="kiengiang")
+    assert report.ok, report.problems
+    async with make_session_factory(engine)() as session:
+        repository = AuditRepository(session)
+        hops = {
+            f"graceful-{n}": [r.hop for r in await repository.by_request_id(f"graceful-{n}")]
+            for n in range(IN_FLIGHT)
+        }
+    assert {k: v for k, v in hops.items() if v[:1] != ["inbound"] or "upstream" not in v} == {}
+
+    restarted = start_bus(port, tmp_path, database_url)  # what was claimed or queued still goes
+    try:
+        await wait_ready(root, restarted)
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while await undelivered(engine) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        async with httpx.AsyncClient(timeout=30) as http:
+            inbox = await http.get(
+                f"{tiengiang}/qlvb/v1/documents/inbox",
+                params={"organ_id": RECIPIENT, "page": 1, "size": 100},
+                headers=bearer(await token(http, tiengiang)),
+            )
+    finally:
+        stop(restarted)
+    assert await undelivered(engine) == 0
+    received = [item["id"] for item in inbox.json()["items"]]
+    assert sorted(set(accepted) - set(received)) == []
+    assert sorted(received) == sorted(set(received)), "a document arrived twice"
