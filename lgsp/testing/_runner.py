@@ -23,7 +23,7 @@ from collections.abc import Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import httpx
 from fastapi import FastAPI
@@ -210,12 +210,12 @@ def start_bus(options: BusOptions) -> Iterator[LgspBus]:
         runner.stop(timeout=options.startup_timeout)
 
 
-class _Runner:
-    def start(self, *, timeout: float) -> None:
-        raise NotImplementedError
+class _Runner(Protocol):
+    """Starts the bus somewhere (a thread of its own) and stops it, each within `timeout`."""
 
-    def stop(self, *, timeout: float) -> None:
-        raise NotImplementedError
+    def start(self, *, timeout: float) -> None: ...
+
+    def stop(self, *, timeout: float) -> None: ...
 
 
 class _InProcessRunner(_Runner):
