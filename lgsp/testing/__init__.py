@@ -2,13 +2,28 @@
 
 Installing `lgsp-mock-bus` registers the plugin (`lgsp.testing.plugin`, entry point
 `pytest11: lgsp`); its fixtures are documented there. Outside pytest, `start_bus` runs the
-same bus in any program:
+same bus in any program (and `bus_router` answers like one service of it, with no bus):
 
     with start_bus(BusOptions(data_dir=Path(tmp))) as bus:
         with bus.client() as http:
             http.get("/lgsp/kiengiang/services", headers=bus.headers("kiengiang"))
 """
 
+from typing import TYPE_CHECKING, Any
+
 from lgsp.testing._runner import INPROCESS_URL, MODES, BusOptions, LgspBus, Mode, start_bus
 
-__all__ = ["INPROCESS_URL", "MODES", "BusOptions", "LgspBus", "Mode", "start_bus"]
+if TYPE_CHECKING:
+    from lgsp.testing.respx_router import bus_router
+
+
+def __getattr__(name: str) -> Any:
+    """`bus_router` is imported on first use: respx is a test dependency, not the plugin's."""
+    if name == "bus_router":
+        from lgsp.testing.respx_router import bus_router
+
+        return bus_router
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["INPROCESS_URL", "MODES", "BusOptions", "LgspBus", "Mode", "bus_router", "start_bus"]
