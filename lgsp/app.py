@@ -12,7 +12,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
@@ -43,6 +43,9 @@ from lgsp.deps import BUS_STATE_KEY, BusDep
 from lgsp.errors import install_error_handlers
 from lgsp.faults.book import FaultBook
 from lgsp.faults.router import router as faults_router
+from lgsp.journal import store as journal_store
+from lgsp.journal.pruner import prune_forever
+from lgsp.journal.router import router as journal_router
 from lgsp.metrics import Gauge
 from lgsp.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from lgsp.outbox import store as outbox_store
@@ -161,6 +164,7 @@ def create_gateway_app(spec: InstanceSpec) -> FastAPI:
     app.include_router(outbox_router)
     app.include_router(reset_router)
     app.include_router(faults_router)
+    app.include_router(journal_router)
     app.include_router(invocation_router)  # last: its path pattern would shadow the others
     return app
 
@@ -257,6 +261,8 @@ def _lifespan(
                 ready=True,
             )
             bus.reset_hooks.append(partial(bus.faults.reset, list(instances)))
+            bus.reset_hooks.append(partial(journal_store.clear, session_factory, list(instances)))
+            _start_journal_pruner(stack, bus)
             started[BUS_STATE_KEY] = bus
             await _start_outbox_worker(stack, bus, back_to_bus)
             if on_ready is not None:
@@ -265,6 +271,21 @@ def _lifespan(
             bus.ready = False
 
     return lifespan
+
+
+def _start_journal_pruner(stack: AsyncExitStack, bus: BusState) -> None:
+    if not bus.settings.journal_enabled:
+        return
+    task = asyncio.create_task(
+        prune_forever(bus.session_factory, list(bus.instances), bus.settings), name="journal"
+    )
+
+    async def stop() -> None:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+    stack.push_async_callback(stop)
 
 
 async def _start_outbox_worker(

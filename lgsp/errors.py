@@ -135,6 +135,18 @@ class InjectedFault(LgspError):
     title = "A fault injected for testing answered instead of the owning system"
 
 
+class JournalMismatch(LgspError):
+    code = "JOURNAL_VERIFICATION_FAILED"
+    status = 409
+    title = "The journal does not hold the expected number of matching exchanges"
+
+
+class JournalDisabled(LgspError):
+    code = "JOURNAL_DISABLED"
+    status = 409
+    title = "This bus keeps no journal (LGSP_JOURNAL_ENABLED is off)"
+
+
 class OAuthError(Exception):
     """An RFC 6749 §5.2 error from the token endpoint: `{"error", "error_description"}`."""
 

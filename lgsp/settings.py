@@ -116,6 +116,23 @@ class Settings(BaseSettings):
     """How long each process caches an instance's fault rules; a rule added by the CLI or
     another process applies within this time (0 reads them on every call)."""
 
+    journal_enabled: bool = True
+    """Keep a journal of the exchanges each instance serves, with their bodies
+    (`GET {base}/admin/journal`, `POST {base}/admin/journal/verify`)."""
+
+    journal_max_entries: int = Field(default=1000, ge=1, le=1_000_000)
+    """Exchanges kept per instance: the newest this many (older ones are pruned)."""
+
+    journal_retention_seconds: float = Field(default=3600.0, gt=0, le=30 * 86_400)
+    """Exchanges older than this are no longer listed, and are pruned."""
+
+    journal_max_body_bytes: int = Field(default=16 * 1024, ge=0, le=1024 * 1024)
+    """Bytes kept of each request and response body; the rest is cut (marked `truncated`)."""
+
+    journal_unmasked: bool = False
+    """Keep bodies as sent, personal data included (dev profile only: production refuses it).
+    Off, CCCD/CMND numbers and names are masked before anything is stored."""
+
     @field_validator("database_url")
     @classmethod
     def _use_async_driver(cls, value: str | None) -> str | None:
@@ -144,6 +161,11 @@ class Settings(BaseSettings):
                     f"{name} is the published default; set another one to run the production "
                     "profile"
                 )
+        if self.journal_unmasked:
+            raise ValueError(
+                "LGSP_JOURNAL_UNMASKED keeps personal data in the journal; the production "
+                "profile refuses it"
+            )
         return self
 
     @property

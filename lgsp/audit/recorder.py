@@ -21,8 +21,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lgsp.audit.chain import AuditEntry
 from lgsp.errors import PROBLEM_MEDIA_TYPE, AuditUnavailable, problem_document
+from lgsp.journal.capture import BodyCapture, JournalEntry, stored_body
 from lgsp.logging import request_id_var
 from lgsp.masking import audit_text
+from lgsp.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -63,16 +65,23 @@ class AuditRecorder:
         held: list[Message] = []
         started = time.perf_counter_ns()
         occurred_at = datetime.now(UTC)
+        journal = _journal_capture(scope, bus.settings)
 
         async def hashing_receive() -> Message:
             message = await receive()
             if message["type"] == "http.request":
-                request_hash.update(message.get("body", b""))
+                body = message.get("body", b"")
+                request_hash.update(body)
+                if journal is not None:
+                    journal[0].add(body)
             return message
 
         async def holding_send(message: Message) -> None:
             if message["type"] == "http.response.body":
-                response_hash.update(message.get("body", b""))
+                body = message.get("body", b"")
+                response_hash.update(body)
+                if journal is not None:
+                    journal[1].add(body)
             held.append(message)
 
         failure: BaseException | None = None
@@ -96,8 +105,13 @@ class AuditRecorder:
             response_sha256=response_hash.hexdigest(),
             occurred_at=occurred_at,
         )
+        exchanges = (
+            ()
+            if journal is None
+            else (_journal_entry(scope, inbound, context, held, journal, bus.settings),)
+        )
         try:
-            await writer.append([inbound, *context.upstream])
+            await writer.append([inbound, *context.upstream], journal=exchanges)
         except Exception:
             logger.exception("audit write failed; answering 503 instead of %s", status)
             held, status = _audit_unavailable(scope), AuditUnavailable.status
@@ -113,6 +127,71 @@ class AuditRecorder:
             await send(message)
         if failure is not None:
             raise failure
+
+
+_NOT_JOURNALED = ("/token", "/admin/", "/docs", "/openapi.json", "/redoc")
+"""Credentials (tokens, secrets), the journal's own reading, and documentation pages."""
+
+
+def _relative_path(scope: Scope) -> str:
+    """The path under the instance's base, as integrators write it in journal filters."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def _journal_capture(scope: Scope, settings: Settings) -> tuple[BodyCapture, BodyCapture] | None:
+    """Request and response capture for an exchange the journal keeps, else None."""
+    if not settings.journal_enabled:
+        return None
+    path = _relative_path(scope)
+    if any(path == prefix.rstrip("/") or path.startswith(prefix) for prefix in _NOT_JOURNALED):
+        return None
+    limit = settings.journal_max_body_bytes
+    return BodyCapture(limit), BodyCapture(limit)
+
+
+def _journal_entry(
+    scope: Scope,
+    inbound: AuditEntry,
+    context: AuditContext,
+    held: list[Message],
+    capture: tuple[BodyCapture, BodyCapture],
+    settings: Settings,
+) -> JournalEntry:
+    masked = not settings.journal_unmasked
+    request_type = _header(scope.get("headers", []), b"content-type")
+    start = next((m for m in held if m["type"] == "http.response.start"), None)
+    response_type = None if start is None else _header(start.get("headers", []), b"content-type")
+    requested, answered = capture
+    return JournalEntry(
+        instance=inbound.instance,
+        request_id=inbound.request_id,
+        client_id=inbound.caller,
+        service=context.service,
+        method=inbound.method,
+        path=audit_text(_relative_path(scope)) if masked else _relative_path(scope),
+        query=_query_text(scope, masked=masked),
+        status=inbound.status,
+        request_content_type=request_type,
+        request_body=stored_body(requested.data, request_type, masked=masked),
+        request_truncated=requested.truncated,
+        response_content_type=response_type,
+        response_body=stored_body(answered.data, response_type, masked=masked),
+        response_truncated=answered.truncated,
+        latency_us=inbound.latency_us,
+        occurred_at=inbound.occurred_at,
+    )
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    value = next((v for k, v in headers if k.lower() == name), None)
+    return None if value is None else value.decode("latin-1")[:200]
+
+
+def _query_text(scope: Scope, *, masked: bool) -> str:
+    query = bytes(scope.get("query_string", b"")).decode("latin-1")
+    return audit_text(query) if masked else query
 
 
 def _error_code(held: list[Message]) -> str:

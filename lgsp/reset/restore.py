@@ -8,8 +8,8 @@ in a mock just seeded again (`OutboxWorker.paused`):
    nothing to do, and a system reached at a URL is not ours to touch;
 2. the outboxes of the served instances, whatever their messages' state;
 3. the demo client as provisioned (rights, admin, not revoked); every other client is kept;
-4. the fault rules of the served instances (`lgsp.faults`), and whatever other feature
-   registered a hook in `BusState.reset_hooks`;
+4. the fault rules and the journals of the served instances (`lgsp.faults`, `lgsp.journal`),
+   and whatever other feature registered a hook in `BusState.reset_hooks`;
 5. the in-memory throttles and caches: failed logins, client snapshots, rate buckets.
 
 The whole process is reset, not one instance: flows cross instances (a document leaves Kiên

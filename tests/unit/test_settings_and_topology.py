@@ -53,6 +53,13 @@ def test_production_profile_refuses_each_published_secret(published: str) -> Non
     assert allowed.profile == "production"
 
 
+def test_production_profile_refuses_an_unmasked_journal() -> None:
+    with pytest.raises(ValidationError, match="LGSP_JOURNAL_UNMASKED keeps personal data"):
+        Settings(_env_file=None, profile="production", journal_unmasked=True, **OWN_SECRETS)  # type: ignore[call-arg]
+
+    assert Settings(_env_file=None, journal_unmasked=True).journal_unmasked  # type: ignore[call-arg]
+
+
 def test_ndxp_url_must_be_an_http_url() -> None:
     with pytest.raises(ValidationError, match="ndxp_url"):
         Settings(_env_file=None, ndxp_url="ndxp:8000")  # type: ignore[call-arg]

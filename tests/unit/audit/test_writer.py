@@ -226,10 +226,10 @@ async def test_concurrent_appends_share_transactions_and_stay_contiguous(
     transactions = 0
     write_batch = writer._write_batch
 
-    async def counting(entries: Any) -> None:
+    async def counting(entries: Any, journal: Any = ()) -> None:
         nonlocal transactions
         transactions += 1
-        await write_batch(entries)
+        await write_batch(entries, journal)
 
     monkeypatch.setattr(writer, "_write_batch", counting)
 
