@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -27,6 +27,7 @@ from lgsp.outbox.models import OutboxMessage, OutboxState
 MAX_PAGE_SIZE = 200
 MAX_ERROR_LENGTH = 200
 _ACTIVE = (OutboxState.PENDING.value, OutboxState.DELIVERING.value)
+LEASE_LOST = "no outcome was recorded before the lease ended (the worker stopped or hung)"
 _REDRIVABLE = (OutboxState.PENDING.value, OutboxState.DEAD.value)
 # Answers that may well differ on a later try (RFC 9110 §15.5.9 408, RFC 8470 425, RFC 6585 429).
 _RETRYABLE_CLIENT_ERRORS = frozenset({408, 425, 429})
@@ -154,15 +155,39 @@ async def claim(
     now: datetime,
     lease_seconds: float,
     limit: int,
+    max_attempts: int,
 ) -> list[ClaimedMessage]:
     """Lease up to `limit` due messages of `instances`, oldest first.
 
     Due: pending and its time has come, or delivering under a lease that has run out (its
     worker died). A message waits while an older one of its ordering key is pending or
     delivering, so each key's messages arrive in order.
+
+    A lease that ran out counts as a failed attempt: a message that makes every worker crash
+    or hang would otherwise be claimed forever. At `max_attempts` it is dead instead.
     """
     if not instances or limit < 1:
         return []
+    lease_lost = and_(
+        OutboxMessage.state == OutboxState.DELIVERING.value, OutboxMessage.lease_until < now
+    )
+    bury_lost = (
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.instance.in_(instances),
+            lease_lost,
+            OutboxMessage.attempts + 1 >= max_attempts,
+        )
+        .values(
+            state=OutboxState.DEAD.value,
+            attempts=OutboxMessage.attempts + 1,
+            lease_until=None,
+            last_status=None,
+            last_error=LEASE_LOST,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
     older = aliased(OutboxMessage)
     blocked_by_older = exists().where(
         older.instance == OutboxMessage.instance,
@@ -198,6 +223,7 @@ async def claim(
         if connection.dialect.name == "postgresql":
             # Rows another worker is claiming are skipped, not waited for: disjoint batches.
             due = due.with_for_update(skip_locked=True, of=OutboxMessage)
+        await session.execute(bury_lost)
         ids = list((await session.scalars(due)).all())
         if not ids:
             await session.commit()
@@ -207,7 +233,15 @@ async def claim(
             # Still due: a second line of defence should the rows not be locked (an engine
             # without lgsp.db's SQLite recipe reads outside any transaction).
             .where(OutboxMessage.id.in_(ids), is_due)
-            .values(state=OutboxState.DELIVERING.value, lease_until=lease_until, updated_at=now)
+            .values(
+                state=OutboxState.DELIVERING.value,
+                lease_until=lease_until,
+                updated_at=now,
+                attempts=case(
+                    (lease_lost, OutboxMessage.attempts + 1), else_=OutboxMessage.attempts
+                ),
+                last_error=case((lease_lost, LEASE_LOST), else_=OutboxMessage.last_error),
+            )
             .returning(*_CLAIMED_COLUMNS)
             .execution_options(synchronize_session=False)
         )

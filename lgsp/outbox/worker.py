@@ -148,6 +148,7 @@ class OutboxWorker:
             now=self._clock(),
             lease_seconds=self._lease_seconds,
             limit=self._batch_size,
+            max_attempts=self._policy.max_attempts,
         )
         if not messages:
             return 0

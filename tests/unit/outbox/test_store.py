@@ -17,6 +17,7 @@ from tests.unit.outbox.helpers import KG, NOW, TG, add_message, force, read
 pytestmark = pytest.mark.anyio
 
 LEASE = 30.0
+MAX_ATTEMPTS = RetryPolicy().max_attempts
 NO_JITTER = RetryPolicy(uniform=lambda: 0.0)
 
 
@@ -33,7 +34,12 @@ async def claim_ids(
     limit: int = 10,
 ) -> list[int]:
     claimed = await store.claim(
-        sessions, instances=instances, now=NOW + at, lease_seconds=LEASE, limit=limit
+        sessions,
+        instances=instances,
+        now=NOW + at,
+        lease_seconds=LEASE,
+        limit=limit,
+        max_attempts=MAX_ATTEMPTS,
     )
     return [message.id for message in claimed]
 
@@ -42,7 +48,12 @@ async def claim_one(
     sessions: async_sessionmaker[AsyncSession], *, at: timedelta = timedelta(0)
 ) -> ClaimedMessage:
     [message] = await store.claim(
-        sessions, instances=[KG], now=NOW + at, lease_seconds=LEASE, limit=1
+        sessions,
+        instances=[KG],
+        now=NOW + at,
+        lease_seconds=LEASE,
+        limit=1,
+        max_attempts=MAX_ATTEMPTS,
     )
     return message
 
@@ -115,7 +126,12 @@ class TestClaim:
         same_key_elsewhere = await add_message(sessions, "a1", instance=TG, ordering_key="A")
 
         first = await store.claim(
-            sessions, instances=[KG, TG], now=NOW, lease_seconds=LEASE, limit=10
+            sessions,
+            instances=[KG, TG],
+            now=NOW,
+            lease_seconds=LEASE,
+            limit=10,
+            max_attempts=MAX_ATTEMPTS,
         )
         assert [message.id for message in first] == [a1, b1, n1, n2, same_key_elsewhere]
         assert await claim_ids(sessions) == []  # a2 waits while a1 is being delivered
@@ -159,6 +175,41 @@ class TestClaim:
         assert second.id == first.id == message_id
         assert second.lease_until == NOW + timedelta(seconds=2 * LEASE + 1)
 
+    async def test_a_lost_lease_counts_as_a_failed_attempt(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        message_id = await add_message(sessions, "m")
+        first = await claim_one(sessions)
+
+        second = await claim_one(sessions, at=timedelta(seconds=LEASE + 1))
+
+        assert (first.attempts, second.attempts) == (0, 1)
+        row = await read(sessions, message_id)
+        assert (row.attempts, row.last_error) == (1, store.LEASE_LOST)
+
+    async def test_a_message_whose_worker_always_dies_is_dead_at_max_attempts(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        """Without the count, a message that crashes every worker is claimed forever."""
+        message_id = await add_message(sessions, "poison")
+        at, claims = NOW, 0
+        for _ in range(10):  # bounded: more rounds than attempts allowed
+            claimed = await store.claim(
+                sessions, instances=[KG], now=at, lease_seconds=LEASE, limit=1, max_attempts=3
+            )
+            if not claimed:
+                break
+            claims += 1
+            at += timedelta(seconds=LEASE + 1)  # the worker never records an outcome
+
+        assert claims == 3
+        row = await read(sessions, message_id)
+        assert (row.state, row.attempts, row.last_error) == (
+            OutboxState.DEAD,
+            3,
+            store.LEASE_LOST,
+        )
+
 
 class TestOutcomes:
     async def test_the_first_workers_late_outcome_is_ignored_after_a_new_claim(
@@ -178,7 +229,7 @@ class TestOutcomes:
         assert (row.state, row.lease_until, row.attempts) == (
             OutboxState.DELIVERING,
             fresh.lease_until,
-            0,
+            1,  # the lease the slow worker lost, not its late outcome
         )
 
         outcome = await store.record_outcome(
@@ -199,7 +250,8 @@ class TestOutcomes:
 
         assert not await store.mark_delivered(sessions, slow, status=200, now=NOW)
         row = await read(sessions, message_id)
-        assert (row.state, row.attempts, row.delivered_at) == (OutboxState.PENDING, 1, None)
+        # Two failures: the lease the slow worker lost, and the new claim's own.
+        assert (row.state, row.attempts, row.delivered_at) == (OutboxState.PENDING, 2, None)
 
     async def test_a_late_outcome_still_counts_when_nobody_claimed_the_message_again(
         self, sessions: async_sessionmaker[AsyncSession]
@@ -291,7 +343,12 @@ class TestOutcomes:
         at, waits, outcomes = NOW, [], []
         for _ in range(4):
             [message] = await store.claim(
-                sessions, instances=[KG], now=at, lease_seconds=LEASE, limit=1
+                sessions,
+                instances=[KG],
+                now=at,
+                lease_seconds=LEASE,
+                limit=1,
+                max_attempts=policy.max_attempts,
             )
             outcomes.append(
                 await store.record_outcome(
