@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing, asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters import ADAPTERS
+from lgsp.audit.models import AuditRecord
+from lgsp.audit.repository import AuditRepository
 from lgsp.audit.verify import VerifyReport, verify_chain
 from lgsp.auth.clients import NewClient, parse_rights, register_client
-from lgsp.auth.rate_limit import parse_rates
-from lgsp.auth.repository import ClientRepository
+from lgsp.auth.models import ClientRateLimit
+from lgsp.auth.rate_limit import ALL_SERVICES, parse_rates
+from lgsp.auth.repository import ClientRepository, RevocationRepository
 from lgsp.catalog.loader import load_catalog
 from lgsp.db import create_schema, make_engine, make_session_factory
 from lgsp.settings import Settings
@@ -22,7 +25,9 @@ from lgsp.topology import load_topology
 
 @asynccontextmanager
 async def open_database(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(
+        settings.resolved_database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout_seconds
+    )
     try:
         await create_schema(engine)
         yield make_session_factory(engine)
@@ -63,6 +68,8 @@ async def create_client(
 
 
 async def list_clients(settings: Settings, *, instance: str | None) -> list[dict[str, Any]]:
+    if instance is not None:
+        check_instance(settings, instance)
     async with open_database(settings) as sessions, sessions() as session:
         clients = await ClientRepository(session).list(instance)
         return [
@@ -79,9 +86,24 @@ async def list_clients(settings: Settings, *, instance: str | None) -> list[dict
                 "revoked_at": client.revoked_at.isoformat(timespec="seconds")
                 if client.revoked_at
                 else None,
+                "rate_limits": [_rate_spec(limit) for limit in client.rate_limits],
             }
             for client in clients
         ]
+
+
+def _rate_spec(limit: ClientRateLimit) -> str:
+    """The rate as `--rate` takes it (`dancu=5/s,burst=10`), in the first unit that counts
+    whole calls (`5/m` rather than `0.083333/s`)."""
+    count, unit = limit.per_second, "s"
+    for factor, name in ((1, "s"), (60, "m"), (3600, "h")):
+        if abs(limit.per_second * factor - round(limit.per_second * factor)) < 1e-6:
+            count, unit = round(limit.per_second * factor), name
+            break
+    spec = f"{count:.6f}".rstrip("0").rstrip(".") + f"/{unit}"
+    if limit.service != ALL_SERVICES:
+        spec = f"{limit.service}={spec}"
+    return f"{spec},burst={limit.burst}" if limit.burst else spec
 
 
 async def revoke_client(settings: Settings, *, instance: str, client_id: str) -> str:
@@ -96,3 +118,88 @@ async def revoke_client(settings: Settings, *, instance: str, client_id: str) ->
 async def verify_audit(settings: Settings, *, instance: str | None) -> VerifyReport:
     async with open_database(settings) as sessions:
         return await verify_chain(sessions, instance=instance)
+
+
+JTI_SHAPE = "a jti is 1 to 64 letters, digits, '.', '_' or '-'"
+
+
+async def revoke_token(
+    settings: Settings, *, instance: str, jti: str, expires_at: datetime | None
+) -> dict[str, Any]:
+    """What `POST {base}/admin/revoked-tokens` does, from the command line: the jti goes on the
+    instance's deny-list until `expires_at` (unknown: the longest token lifetime from now)."""
+    from pydantic import ValidationError
+
+    from lgsp.auth.router import LONGEST_TOKEN_TTL
+    from lgsp.auth.schemas import TokenRevocation
+
+    check_instance(settings, instance)
+    try:
+        TokenRevocation(jti=jti)
+    except ValidationError:
+        raise ValueError(f"{jti!r} is not a token id: {JTI_SHAPE}") from None
+    now = datetime.now(UTC)
+    until = expires_at or now + LONGEST_TOKEN_TTL
+    async with open_database(settings) as sessions, sessions.begin() as session:
+        newly = await RevocationRepository(session).revoke(
+            instance=instance, jti=jti, client_id=None, expires_at=until, at=now
+        )
+    return {
+        "instance": instance,
+        "jti": jti,
+        "newly_revoked": newly,
+        "expires_at": until.isoformat(timespec="seconds"),
+    }
+
+
+EXPORT_PAGE_SIZE = 1000
+"""Audit records read per query: the export's memory stays bounded whatever the log's size."""
+
+
+class ExportProgress(Protocol):
+    def begin(self, name: str, total: int) -> None: ...
+
+    def advance(self, name: str, count: int) -> None: ...
+
+
+async def export_audit(
+    settings: Settings,
+    *,
+    instance: str | None,
+    write: Callable[[str], object],
+    progress: ExportProgress | None = None,
+) -> dict[str, int]:
+    """Write each instance's chain, in `seq` order, as JSON lines shaped as
+    `GET {base}/admin/audit` shows records (masked as stored); the records each instance's
+    chain held when its export began, however many are added meanwhile. Returns the counts."""
+    from lgsp.audit.router import AuditRecordOut
+
+    if instance is not None:
+        check_instance(settings, instance)
+    exported: dict[str, int] = {}
+    async with open_database(settings) as sessions, sessions() as session:
+        repository = AuditRepository(session)
+        names = [instance] if instance is not None else await repository.instances()
+        for name in names:
+            head = await repository.head(name)
+            total = head.seq if head is not None else 0
+            if progress is not None:
+                progress.begin(name, total)
+            count = 0
+            # An async generator, closed at once when the export stops early (`break`).
+            chain = cast(
+                AsyncGenerator[AuditRecord, None],
+                repository.iter_chain(name, batch_size=EXPORT_PAGE_SIZE),
+            )
+            async with aclosing(chain) as records:
+                async for record in records:
+                    if record.seq > total:
+                        break
+                    write(AuditRecordOut.model_validate(record).model_dump_json() + "\n")
+                    count += 1
+                    if progress is not None and count % EXPORT_PAGE_SIZE == 0:
+                        progress.advance(name, EXPORT_PAGE_SIZE)
+            if progress is not None:
+                progress.advance(name, count % EXPORT_PAGE_SIZE)
+            exported[name] = count
+    return exported

@@ -216,7 +216,10 @@ def _lifespan(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, BusState]]:
         async with AsyncExitStack() as stack:
-            engine = make_engine(settings.resolved_database_url)
+            engine = make_engine(
+                settings.resolved_database_url,
+                sqlite_busy_timeout=settings.sqlite_busy_timeout_seconds,
+            )
             stack.push_async_callback(engine.dispose)
             await create_schema(engine)
             session_factory = make_session_factory(engine)

@@ -65,7 +65,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+"""`LGSP_SQLITE_BUSY_TIMEOUT_SECONDS`' default, for engines made without settings (mocks, tests)."""
+
+
+def make_engine(
+    url: str, *, sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT_SECONDS, **kwargs: Any
+) -> AsyncEngine:
     """Create the engine; for SQLite, create the file's folder and apply the recipe plus WAL."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -73,7 +79,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+    engine = create_async_engine(url, connect_args={"timeout": sqlite_busy_timeout}, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """SQLAlchemy URL; unset means SQLite at `<data_dir>/lgsp.db`. Plain `postgresql://` works."""
 
+    sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    """How long a write waits for another connection's lock on the SQLite file before it fails;
+    PostgreSQL ignores it."""
+
     seed: int = 2024
     """Seed for generated data: the same seed gives the same citizens."""
 

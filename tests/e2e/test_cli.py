@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import pty
+import signal
 import subprocess
 import sys
 import time
@@ -18,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from lgsp.cli import main
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, bearer, fetch_token
-from tests.fixtures.processes import free_port
+from tests.fixtures.processes import free_port, start_lgsp, wait_ready
+from tests.fixtures.processes import stop as stop_process
 
 pytestmark = pytest.mark.anyio
 
@@ -113,6 +117,26 @@ async def test_clients_list_and_revoke(
             "methods must be among",
         ),
         (["clients", "revoke", "--instance", "kiengiang", "nobody"], "no client"),
+        (["clients", "list", "--instance", "atlantis"], "unknown instance"),
+        (["faults", "list", "--instance", "atlantis"], "unknown instance"),
+        (["tokens", "revoke", "abc", "--instance", "atlantis"], "unknown instance"),
+        (["tokens", "revoke", "bad jti!", "--instance", "kiengiang"], "is not a token id"),
+        (["tokens", "revoke", "x" * 65, "--instance", "kiengiang"], "is not a token id"),
+        (
+            ["tokens", "revoke", "abc", "--instance", "kiengiang", "--expires-at", "tomorrow"],
+            "give seconds since 1970",
+        ),
+        (
+            ["tokens", "revoke", "abc", "--instance", "kiengiang", "--expires-at", "1000"],
+            "is past",
+        ),
+        (
+            ["tokens", "revoke", "abc", "--instance", "kiengiang", "--expires-at", "2099-01-01"],
+            "has no offset",
+        ),
+        (["audit", "export", "--instance", "atlantis"], "unknown instance"),
+        (["audit", "export", "--output", "/nonexistent-lgsp/audit.jsonl"], "there is no folder"),
+        (["audit", "export", "--output", "/"], "is a folder"),
     ],
 )
 async def test_cli_refuses_bad_arguments_with_a_message(
@@ -164,3 +188,52 @@ def test_lgsp_serve_starts_the_bus_and_prints_how_to_call_it(tmp_path: Path) -> 
     assert (tmp_path / "lgsp.db").exists()
     kien_giang = generate_citizens(province_code="91", seed=2024, count=1)[0].so_dinh_danh
     assert kien_giang in output
+    assert "seeding" not in output  # no progress drawn into a pipe
+
+
+def serve(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
+    return start_lgsp(
+        ["serve", "--port", str(port), "--data-dir", str(tmp_path), "--population", "20"],
+        log=tmp_path / "bus.log",
+    )
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+async def test_lgsp_serve_exits_0_after_a_graceful_stop(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    port = free_port()
+    process = serve(tmp_path, port)
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}", process)
+        process.send_signal(stop)
+        code = await anyio.to_thread.run_sync(lambda: process.wait(timeout=60))
+    finally:
+        stop_process(process)
+    log = (tmp_path / "bus.log").read_text(encoding="utf-8", errors="replace")
+    assert code == 0, log
+    assert "Application shutdown complete." in log
+    assert "Traceback" not in log
+
+
+async def test_lgsp_serve_draws_start_up_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    port = free_port()
+    primary, secondary = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LGSP_")}
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "lgsp", "serve", "--port", str(port), "--data-dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=secondary,
+        env=env,
+    )
+    os.close(secondary)
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}", process)
+    finally:
+        stop_process(process)
+    drawn = b""
+    with contextlib.suppress(OSError):  # EIO once the process has closed its end
+        while chunk := os.read(primary, 65536):
+            drawn += chunk
+    os.close(primary)
+    assert b"seeding 5 province(s) \xc3\x97 200 citizens" in drawn

@@ -1,0 +1,71 @@
+"""`lgsp`: serve the bus, reset it, manage API clients and tokens, inject faults, and verify or
+export the audit log.
+
+Each command group has a module of its own; `main` turns what they raise into one line on
+standard error and an exit status: 2 for arguments the bus cannot take (an unknown instance, a
+bad jti), 1 for work that could not be done (the bus down or refusing, the database locked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from lgsp import __version__
+from lgsp.cli import _audit, _clients, _faults, _reset, _serve
+from lgsp.cli._common import CommandFailed
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from sqlalchemy.exc import DBAPIError
+
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        result: int = args.handler(args)
+    except (ValueError, LookupError) as error:
+        print(f"lgsp: {error}", file=sys.stderr)
+        return 2
+    except CommandFailed as error:
+        print(f"lgsp: {error}", file=sys.stderr)
+        return 1
+    except DBAPIError as error:
+        print(f"lgsp: the database refused: {error.orig}", file=sys.stderr)
+        return 1
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lgsp",
+        description="Serve the LGSP mock bus, reset it, manage API clients and tokens, inject "
+        "faults, verify or export the audit log.",
+        epilog="Exit status: 0 done, 1 the work could not be done (bus down or refusing, "
+        "database locked), 2 bad arguments.",
+    )
+    parser.add_argument("--version", action="version", version=f"lgsp-mock-bus {__version__}")
+    commands = parser.add_subparsers(title="commands")
+    _serve.add_parser(commands)
+    _reset.add_parser(commands)
+    _clients.add_parsers(commands)
+    openapi = commands.add_parser("openapi", help="write the published contracts to openapi/")
+    openapi.add_argument("--out", type=Path, help="folder (default: openapi/ of the checkout)")
+    openapi.set_defaults(handler=_openapi)
+    _faults.add_parsers(commands)
+    _audit.add_parsers(commands)
+    return parser
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from lgsp.openapi import OPENAPI_DIR, write_documents
+
+    for path in write_documents(args.out or OPENAPI_DIR):
+        print(path)
+    return 0

@@ -1,0 +1,104 @@
+"""`lgsp audit …`: check the hash chain, or export the records, on the bus's database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+from lgsp.cli._common import add_data_dir, is_terminal, settings_from
+from lgsp.cli._progress import count_progress
+
+
+def add_parsers(commands: Any) -> None:
+    audit = commands.add_parser("audit", help="audit log").add_subparsers(title="audit commands")
+    verify = audit.add_parser("verify", help="check the hash chain; exit 1 naming a bad record")
+    verify.add_argument("--instance")
+    add_data_dir(verify)
+    verify.set_defaults(handler=verify_audit)
+
+    export = audit.add_parser(
+        "export",
+        help="write the audit records as JSON lines, masked as stored",
+        description="One JSON object a line, as GET {base}/admin/audit shows a record, each "
+        "instance's chain in order; records added during the export are left for the next one.",
+    )
+    export.add_argument("--instance", help="only this instance (default: every instance)")
+    export.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        metavar="FILE",
+        help="write here, replacing it once complete (default: standard output)",
+    )
+    add_data_dir(export)
+    export.set_defaults(handler=export_audit)
+
+
+def verify_audit(args: argparse.Namespace) -> int:
+    from lgsp.admin_tasks import verify_audit
+
+    report = asyncio.run(verify_audit(settings_from(args), instance=args.instance))
+    if report.ok:
+        print(
+            f"audit chain intact: {report.checked} records in {len(report.instances)} instance(s)"
+        )
+        return 0
+    for problem in report.problems:
+        print(
+            f"audit chain BROKEN in instance {problem.instance} at record seq={problem.seq} "
+            f"(id={problem.record_id}): {problem.reason}",
+            file=sys.stderr,
+        )
+    return 1
+
+
+def export_audit(args: argparse.Namespace) -> int:
+    from lgsp.admin_tasks import check_instance, export_audit
+
+    settings = settings_from(args)
+    if args.instance is not None:
+        check_instance(settings, args.instance)  # before the output file is touched
+    with _output(args.output) as out:
+        # Bars only where a person watches, and not over the records themselves.
+        watched = args.output is not None or not is_terminal(sys.stdout)
+        with count_progress(sys.stderr if watched else None) as progress:
+            counts = asyncio.run(
+                export_audit(settings, instance=args.instance, write=out.write, progress=progress)
+            )
+    where = "standard output" if args.output is None else str(args.output)
+    print(
+        f"exported {sum(counts.values())} audit records of {len(counts)} instance(s) to {where}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[TextIO]:
+    """Standard output, or `path` written beside it and moved into place once complete: an
+    export that fails half-way leaves no file that looks whole."""
+    if path is None:
+        yield sys.stdout
+        return
+    if path.is_dir():
+        raise ValueError(f"--output {path}: is a folder, not a file")
+    if not path.parent.is_dir():
+        raise ValueError(f"--output {path}: there is no folder {path.parent}")
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        stream = partial.open("w", encoding="utf-8")
+    except OSError as error:
+        raise ValueError(f"--output {path}: cannot write there ({error.strerror})") from None
+    try:
+        with stream:
+            yield stream
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,163 @@
+"""`lgsp clients …` and `lgsp tokens revoke`: who may call the bus, on the bus's database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from lgsp.cli._common import add_data_dir, print_json, print_table, settings_from
+
+CLIENT_COLUMNS = ("instance", "client_id", "name", "admin", "rights", "rate limits", "created_at")
+
+
+def add_parsers(commands: Any) -> None:
+    clients = commands.add_parser("clients", help="manage API clients").add_subparsers(
+        title="clients commands"
+    )
+    create = clients.add_parser("create", help="register a client; prints its secret once")
+    create.add_argument("--instance", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument(
+        "--service",
+        action="append",
+        default=[],
+        metavar="ID[:METHODS]",
+        help="grant a service, e.g. dancu or dancu:GET (repeatable)",
+    )
+    create.add_argument("--admin", action="store_true", help="may read the audit log")
+    create.add_argument(
+        "--rate",
+        action="append",
+        default=[],
+        metavar="[ID=]COUNT/UNIT[,burst=N]",
+        help="the client's own call rate, for every service (20/s) or one (dancu=5/s); UNIT is "
+        "s, m or h; overrides LGSP_RATE_LIMIT_PER_SECOND (repeatable)",
+    )
+    add_data_dir(create)
+    create.set_defaults(handler=create_client)
+
+    listing = clients.add_parser(
+        "list", help="list clients with their rights and rates (never their secrets)"
+    )
+    listing.add_argument("--instance")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_data_dir(listing)
+    listing.set_defaults(handler=list_clients)
+
+    revoke = clients.add_parser("revoke", help="revoke a client: its tokens stop working")
+    revoke.add_argument("--instance", required=True)
+    revoke.add_argument("client_id")
+    add_data_dir(revoke)
+    revoke.set_defaults(handler=revoke_client)
+
+    tokens = commands.add_parser("tokens", help="access tokens").add_subparsers(
+        title="tokens commands"
+    )
+    revoke_token = tokens.add_parser(
+        "revoke",
+        help="revoke one token by its jti claim, whoever it was issued to",
+        description="Every process serving the instance refuses the token within "
+        "LGSP_CLIENT_CACHE_SECONDS, as after POST {base}/admin/revoked-tokens.",
+    )
+    revoke_token.add_argument("jti", help="the token's jti claim")
+    revoke_token.add_argument("--instance", required=True, help="the instance that issued it")
+    revoke_token.add_argument(
+        "--expires-at",
+        metavar="WHEN",
+        help="the token's exp claim (seconds since 1970) or an ISO 8601 time with its offset: "
+        "the deny-list keeps it until then (default: the longest token lifetime from now)",
+    )
+    add_data_dir(revoke_token)
+    revoke_token.set_defaults(handler=revoke_token_by_id)
+
+
+def create_client(args: argparse.Namespace) -> int:
+    from lgsp.admin_tasks import create_client
+
+    client = asyncio.run(
+        create_client(
+            settings_from(args),
+            instance=args.instance,
+            name=args.name,
+            services=args.service,
+            is_admin=args.admin,
+            rates=args.rate,
+        )
+    )
+    print(json.dumps({"client_id": client.client_id, "client_secret": client.client_secret}))
+    return 0
+
+
+def list_clients(args: argparse.Namespace) -> int:
+    from lgsp.admin_tasks import list_clients
+
+    rows = asyncio.run(list_clients(settings_from(args), instance=args.instance))
+    if args.json:
+        print_json(rows)
+        return 0
+    print_table(
+        (*CLIENT_COLUMNS, "revoked_at"),
+        (
+            [
+                row["instance"],
+                row["client_id"],
+                row["name"],
+                "yes" if row["admin"] else "no",
+                "\n".join(row["services"].split(",")) if row["services"] else "-",
+                "\n".join(row["rate_limits"]) or "bus default",
+                row["created_at"],
+                row["revoked_at"] or "-",
+            ]
+            for row in rows
+        ),
+    )
+    return 0
+
+
+def revoke_client(args: argparse.Namespace) -> int:
+    from lgsp.admin_tasks import revoke_client
+
+    revoked = asyncio.run(
+        revoke_client(settings_from(args), instance=args.instance, client_id=args.client_id)
+    )
+    print(json.dumps({"client_id": args.client_id, "revoked_at": revoked}))
+    return 0
+
+
+def revoke_token_by_id(args: argparse.Namespace) -> int:
+    from lgsp.admin_tasks import revoke_token
+
+    expires_at = None if args.expires_at is None else parse_expiry(args.expires_at)
+    revoked = asyncio.run(
+        revoke_token(
+            settings_from(args), instance=args.instance, jti=args.jti, expires_at=expires_at
+        )
+    )
+    print(json.dumps(revoked))
+    return 0
+
+
+def parse_expiry(value: str, *, now: datetime | None = None) -> datetime:
+    """A token's `exp` as the JWT holds it (epoch seconds) or as a person writes it."""
+    try:
+        when = datetime.fromtimestamp(float(value), UTC)
+    except ValueError:
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"--expires-at {value!r}: give seconds since 1970 (the token's exp claim) or "
+                "an ISO 8601 time such as 2025-06-02T17:00:00+07:00"
+            ) from None
+        if when.utcoffset() is None:
+            raise ValueError(
+                f"--expires-at {value!r} has no offset: add one, e.g. +07:00 or Z"
+            ) from None
+    except OverflowError:
+        raise ValueError(f"--expires-at {value!r} is out of range") from None
+    if when <= (now or datetime.now(UTC)):
+        raise ValueError(f"--expires-at {value!r} is past: the token is refused as expired already")
+    return when.astimezone(UTC)

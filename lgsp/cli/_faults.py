@@ -1,0 +1,111 @@
+"""`lgsp faults …`: an instance's fault rules, on the bus's database, bus running or not."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+from lgsp.cli._common import add_data_dir, print_json, print_table, settings_from
+
+RULE_METADATA = {"id", "instance", "remaining", "expires_at", "created_at", "times", "expires_in"}
+
+
+def add_parsers(commands: Any) -> None:
+    faults = commands.add_parser("faults", help="inject faults (issue 5)").add_subparsers(
+        title="faults commands"
+    )
+    add = faults.add_parser(
+        "add",
+        help="add a fault rule; prints it as JSON",
+        description="FAULT uses the X-LGSP-Fault header's grammar, e.g. 'status=503', "
+        "'latency=100-500', 'timeout=1500; when=after', 'drop', 'rate_limit=30; probability=0.5'.",
+    )
+    add.add_argument("--instance", required=True)
+    add.add_argument("fault", metavar="FAULT")
+    for option in ("--service", "--version", "--method", "--path", "--client-id"):
+        add.add_argument(option, help="match only calls with this value (path: glob or ^regex)")
+    add.add_argument("--times", type=int, help="apply at most this many times")
+    add.add_argument("--expires-in", type=float, metavar="SECONDS")
+    add_data_dir(add)
+    add.set_defaults(handler=add_fault)
+
+    listing = faults.add_parser("list", help="list an instance's rules with their counts left")
+    listing.add_argument("--instance", required=True)
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_data_dir(listing)
+    listing.set_defaults(handler=list_faults)
+
+    remove = faults.add_parser("remove", help="remove one rule")
+    remove.add_argument("--instance", required=True)
+    remove.add_argument("rule_id", type=int)
+    add_data_dir(remove)
+    remove.set_defaults(handler=remove_fault)
+
+    clear = faults.add_parser("clear", help="remove every rule of an instance")
+    clear.add_argument("--instance", required=True)
+    add_data_dir(clear)
+    clear.set_defaults(handler=clear_faults)
+
+
+def add_fault(args: argparse.Namespace) -> int:
+    from lgsp.faults.matcher import parse_fault_header
+    from lgsp.faults.schemas import FaultRuleIn
+    from lgsp.faults.tasks import add_fault
+
+    given = {
+        "service": args.service,
+        "version": args.version,
+        "method": args.method,
+        "path": args.path,
+        "client_id": args.client_id,
+        "times": args.times,
+        "expires_in": args.expires_in,
+    }
+    action = parse_fault_header(args.fault).model_dump(exclude_none=True)
+    rule = FaultRuleIn.model_validate(
+        {**action, **{k: v for k, v in given.items() if v is not None}}
+    )
+    added = asyncio.run(add_fault(settings_from(args), instance=args.instance, rule=rule))
+    print(json.dumps(added, ensure_ascii=False))
+    return 0
+
+
+def list_faults(args: argparse.Namespace) -> int:
+    from lgsp.faults.tasks import list_faults
+
+    rules = asyncio.run(list_faults(settings_from(args), instance=args.instance))
+    if args.json:
+        print_json(rules, ensure_ascii=False)
+        return 0
+    print_table(
+        ("id", "rule", "remaining", "expires_at"),
+        (
+            [
+                str(rule["id"]),
+                " ".join(f"{k}={v}" for k, v in rule.items() if k not in RULE_METADATA),
+                str(rule.get("remaining", "-")),
+                str(rule.get("expires_at", "-")),
+            ]
+            for rule in rules
+        ),
+        title=f"Fault rules of {args.instance}, oldest (applied first) at the top",
+    )
+    return 0
+
+
+def remove_fault(args: argparse.Namespace) -> int:
+    from lgsp.faults.tasks import remove_fault
+
+    asyncio.run(remove_fault(settings_from(args), instance=args.instance, rule_id=args.rule_id))
+    print(json.dumps({"removed": 1}))
+    return 0
+
+
+def clear_faults(args: argparse.Namespace) -> int:
+    from lgsp.faults.tasks import clear_faults
+
+    removed = asyncio.run(clear_faults(settings_from(args), instance=args.instance))
+    print(json.dumps({"removed": removed}))
+    return 0

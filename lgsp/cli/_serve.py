@@ -1,0 +1,149 @@
+"""`lgsp serve`: the bus in this process under uvicorn, stopped cleanly by SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+from lgsp.cli._common import add_data_dir, settings_from
+from lgsp.cli._progress import Spinner
+from lgsp.settings import Settings
+
+SAMPLE_CITIZENS = 3
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def add_parser(commands: Any) -> None:
+    serve = commands.add_parser("serve", help="start the bus (NDXP and every province)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--seed", type=int, help="seed for generated data (LGSP_SEED)")
+    serve.add_argument(
+        "--population", type=int, help="citizens generated per province (LGSP_POPULATION)"
+    )
+    serve.add_argument("--instance", action="append", help="serve only this instance (repeatable)")
+    serve.add_argument(
+        "--ndxp-url",
+        help="base URL of NDXP when another process serves it, e.g. http://ndxp:8000/ndxp "
+        "(LGSP_NDXP_URL)",
+    )
+    add_data_dir(serve)
+    serve.set_defaults(handler=serve_bus)
+
+
+def serve_bus(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from lgsp.app import create_app
+    from lgsp.logging import configure_logging
+
+    overrides: dict[str, Any] = {}
+    if "LGSP_PUBLIC_URL" not in os.environ:  # behind a proxy, the operator's URL wins
+        overrides["public_url"] = f"http://{_url_host(args.host)}:{args.port}"
+    for option in ("seed", "population", "ndxp_url"):
+        if getattr(args, option) is not None:
+            overrides[option] = getattr(args, option)
+    settings = settings_from(args, **overrides)
+    configure_logging(json=settings.log_format == "json")
+    spinner = Spinner(_startup_work(settings, args.instance))
+    ready = False
+
+    def on_ready(bus: Any) -> None:
+        nonlocal ready
+        ready = True
+        spinner.stop()
+        _print_banner(bus)
+
+    app = create_app(settings, instances=args.instance, on_ready=on_ready)
+    spinner.start()
+    try:
+        with _exit_quietly_after_shutdown(lambda: ready):
+            uvicorn.run(app, host=args.host, port=args.port, log_config=None, server_header=False)
+    finally:
+        spinner.stop()
+    return 0
+
+
+@contextmanager
+def _exit_quietly_after_shutdown(served: Callable[[], bool]) -> Iterator[None]:
+    """Make a graceful stop exit 0.
+
+    uvicorn (0.29+) handles SIGINT and SIGTERM itself: it finishes the calls under way, runs
+    the lifespan's shutdown, puts back the handlers it found and raises the signal again, so
+    that the default handler ends the process "killed by SIGTERM" (status -15). The handlers
+    it finds are these: once the bus has served, the re-raised signal finds the work done and
+    `serve` returns 0. A signal before uvicorn has taken over stops start-up as Ctrl-C does.
+    """
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if not served():
+            raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, handle) for sig in STOP_SIGNALS}
+    try:
+        yield
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _startup_work(settings: Settings, instances: list[str] | None) -> str:
+    from lgsp.topology import load_topology
+
+    served = [
+        spec
+        for spec in load_topology(settings.topology_file).instances
+        if not instances or spec.name in instances
+    ]
+    provinces = sum(spec.kind == "province" for spec in served)
+    return (
+        f"Starting {len(served)} instance(s): seeding {provinces} province(s) × "
+        f"{settings.population:,} citizens"
+    )
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", "::"):  # noqa: S104 - mapping a bind-all address to a callable one
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _print_banner(bus: Any) -> None:
+    from lgsp.routing.systems import samples
+
+    settings: Settings = bus.settings
+    secret = settings.demo_client_secret.get_secret_value()
+    lines = ["", "LGSP mock bus is ready.", ""]
+    for instance in bus.instances.values():
+        lines.append(f"  {instance.spec.title:<45} {instance.issuer}")
+    lines += [
+        "",
+        f"  Demo client (admin, every service): client_id={settings.demo_client_id} "
+        f"client_secret={secret}",
+    ]
+    provinces = [i for i in bus.instances.values() if i.spec.kind == "province"]
+    if provinces:
+        first = provinces[0]
+        found = samples(
+            first.spec, settings, count=SAMPLE_CITIZENS, provinces=bus.topology.provinces
+        )
+        lines.append(f"  Sample identifiers in {first.spec.title} (seed {settings.seed}):")
+        lines += [f"    {kind:<10} {' '.join(values)}" for kind, values in found.items()]
+        cccd = found.get("cccd", ["<cccd>"])[0]
+        lines += [
+            "  More at GET {base}/admin/samples.",
+            "",
+            "  Try:",
+            f"    curl -s -u {settings.demo_client_id}:{secret} "
+            f"-d grant_type=client_credentials {first.issuer}/token",
+            f"    curl -s -H 'Authorization: Bearer <token>' "
+            f"{first.issuer}/dancu/v1/citizens/{cccd}",
+        ]
+    print("\n".join(lines) + "\n", flush=True)
