@@ -21,10 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lgsp.audit.chain import AuditEntry
-from lgsp.db import Base, UTCDateTime
-
-# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
-_BigId = BigInteger().with_variant(Integer(), "sqlite")
+from lgsp.db import Base, BigId, UTCDateTime
 
 
 class AuditRecord(Base):
@@ -38,7 +35,7 @@ class AuditRecord(Base):
         CheckConstraint("seq >= 1", name="seq"),
     )
 
-    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     instance: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(BigInteger)
     # Text, not String(n): ids and paths come from clients, and a too-long value must not turn

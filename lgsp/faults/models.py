@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lgsp.db import Base, UTCDateTime
-
-_BigId = BigInteger().with_variant(Integer(), "sqlite")
+from lgsp.db import Base, BigId, UTCDateTime
 
 
 class FaultRuleRecord(Base):
     __tablename__ = "fault_rules"
 
-    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     instance: Mapped[str] = mapped_column(String(64), index=True)
     definition: Mapped[str] = mapped_column(Text)
     """The validated `FaultRuleIn` as JSON: one source of truth for what the rule matches and

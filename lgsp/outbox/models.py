@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lgsp.db import Base, UTCDateTime
-
-_BigId = BigInteger().with_variant(Integer(), "sqlite")
+from lgsp.db import Base, BigId, UTCDateTime
 
 
 class OutboxState(StrEnum):
@@ -28,7 +26,7 @@ class OutboxMessage(Base):
         Index("ix_outbox_messages_ordering", "instance", "ordering_key", "id"),
     )
 
-    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     instance: Mapped[str] = mapped_column(String(64))
     """The instance whose worker delivers the message, through its own gateway."""
     idempotency_key: Mapped[str] = mapped_column(String(200))
