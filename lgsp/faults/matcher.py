@@ -10,11 +10,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from fnmatch import fnmatchcase
 
 from pydantic import ValidationError
 
 from lgsp.faults.schemas import FaultKind, FaultRuleIn, When
+from lgsp.path_patterns import path_matcher
 
 FAULT_HEADER = "X-LGSP-Fault"
 MAX_HEADER_LENGTH = 200
@@ -83,16 +83,6 @@ def compile_rule(rule_id: int, rule: FaultRuleIn, *, expires_at: datetime | None
     return CompiledRule(
         id=rule_id, rule=rule, expires_at=expires_at, matches_path=path_matcher(rule.path)
     )
-
-
-def path_matcher(pattern: str | None) -> Callable[[str], bool] | None:
-    if pattern is None:
-        return None
-    if pattern.startswith("^"):
-        regex = re.compile(pattern)
-        return lambda path: regex.search(path) is not None
-    glob = pattern if pattern.startswith("/") else "/" + pattern
-    return lambda path: fnmatchcase(path, glob)
 
 
 def hits(probability: float, rng: random.Random) -> bool:

@@ -6,17 +6,17 @@ them, with a probability, a count limit and an expiry.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from lgsp.path_patterns import PathPattern, UpperCase
 
 MAX_DELAY_MS = 300_000
 """Five minutes: longer than any client timeout worth testing, short enough to be a mistake."""
 MAX_EXPIRES_IN = 30 * 86_400
-MAX_PATH_PATTERN = 200
 
 When = Literal["before", "after"]
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -67,8 +67,8 @@ class FaultRuleIn(BaseModel):
 
     service: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
     version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,16}$")
-    method: Method | None = None
-    path: str | None = Field(default=None, min_length=1, max_length=MAX_PATH_PATTERN)
+    method: Annotated[Method | None, UpperCase] = None
+    path: PathPattern | None = None
     """The path after `{service}/{version}`, with its leading slash (`/documents/inbox`): a glob
     (`/documents/*`; a missing leading slash is added), or a regular expression when it starts
     with `^` (`^/citizens/\\d{12}$`, searched with `re.search`)."""
@@ -93,21 +93,6 @@ class FaultRuleIn(BaseModel):
     """Apply at most this many times, then never again; unset: no limit."""
     expires_in: float | None = Field(default=None, gt=0, le=MAX_EXPIRES_IN)
     """Seconds from creation after which the rule no longer applies (and is no longer listed)."""
-
-    @field_validator("method", mode="before")
-    @classmethod
-    def _upper_method(cls, value: object) -> object:
-        return value.upper() if isinstance(value, str) else value
-
-    @field_validator("path")
-    @classmethod
-    def _compilable(cls, value: str | None) -> str | None:
-        if value is not None and value.startswith("^"):
-            try:
-                re.compile(value)
-            except re.error as error:
-                raise ValueError(f"not a regular expression: {error}") from None
-        return value
 
     @model_validator(mode="after")
     def _exactly_one_action(self) -> Self:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-MAX_PATH_PATTERN = 200
+from lgsp.path_patterns import PathPattern, UpperCase
+
 MAX_LIST = 500
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -20,29 +20,14 @@ class JournalFilter(BaseModel):
 
     client_id: str | None = Field(default=None, min_length=1, max_length=64)
     service: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
-    method: Method | None = None
-    path: str | None = Field(default=None, min_length=1, max_length=MAX_PATH_PATTERN)
+    method: Annotated[Method | None, UpperCase] = None
+    path: PathPattern | None = None
     """Relative to the instance's base (`/dancu/v1/citizens/*`): a glob, or a regular
     expression when it starts with `^` (searched with `re.search`), as fault rules take it."""
     status: int | None = Field(default=None, ge=100, le=599)
     request_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:-]{1,128}$")
     since: AwareDatetime | None = None
     """Only exchanges that started at or after this instant (with its offset: `…Z`, `…+07:00`)."""
-
-    @field_validator("method", mode="before")
-    @classmethod
-    def _upper_method(cls, value: object) -> object:
-        return value.upper() if isinstance(value, str) else value
-
-    @field_validator("path")
-    @classmethod
-    def _compilable(cls, value: str | None) -> str | None:
-        if value is not None and value.startswith("^"):
-            try:
-                re.compile(value)
-            except re.error as error:
-                raise ValueError(f"not a regular expression: {error}") from None
-        return value
 
 
 class VerifyRequest(JournalFilter):

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lgsp.faults.matcher import path_matcher
 from lgsp.journal.capture import JournalEntry, mask_document
 from lgsp.journal.models import JournalRecord
 from lgsp.journal.schemas import JournalFilter
+from lgsp.path_patterns import path_matcher
 
 SCAN_BATCH = 200
 MAX_SUBSET_DEPTH = 32

@@ -15,9 +15,9 @@ from lgsp.faults.matcher import (
     compile_rule,
     hits,
     parse_fault_header,
-    path_matcher,
 )
 from lgsp.faults.schemas import FaultKind, FaultRuleIn
+from lgsp.path_patterns import path_matcher
 from lgsp.settings import Settings
 
 NOW = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
