@@ -3,7 +3,6 @@ verified the way an integrator's test does after making its calls."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from lgsp.auth.clients import register_client
 from lgsp.auth.repository import ClientRepository
 from lgsp.journal import store
 from lgsp.journal.models import JournalRecord
+from lgsp.journal.schemas import JournalFilter
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
@@ -279,16 +279,35 @@ async def test_only_the_newest_exchanges_are_kept(
     assert rows == 3
 
 
-@pytest.mark.parametrize("journal_settings", [{"journal_retention_seconds": 1}])
-async def test_exchanges_older_than_the_retention_are_not_listed(
-    client: httpx.AsyncClient, demo_token: str, citizen: Any
+async def test_exchanges_older_than_the_retention_are_neither_listed_nor_kept(
+    client: httpx.AsyncClient, demo_token: str, bus: BusState, citizen: Any
 ) -> None:
     await client.get(f"{CITIZENS}/{citizen.so_dinh_danh}", headers=bearer(demo_token))
-    assert len((await journal(client, demo_token))["entries"]) == 1
+    await client.get(f"{CITIZENS}/12", headers=bearer(demo_token))
+    async with bus.session_factory() as session:
+        newest = await session.scalar(select(func.max(JournalRecord.occurred_at)))
+    assert newest is not None
+    # As seen an hour later, with a retention that keeps only the last call's instant.
+    later = newest + timedelta(hours=1)
+    retention = (later - newest).total_seconds()
 
-    await asyncio.sleep(1.2)
+    kept = [
+        record.status
+        async for record in store.matching(
+            bus.session_factory,
+            "kiengiang",
+            JournalFilter(),
+            now=later,
+            retention_seconds=retention,
+            max_entries=1000,
+        )
+    ]
+    pruned = await store.prune(
+        bus.session_factory, ["kiengiang"], now=later, retention_seconds=retention, max_entries=1000
+    )
 
-    assert (await journal(client, demo_token))["entries"] == []
+    assert kept == [422]
+    assert pruned == 1
 
 
 @pytest.mark.parametrize("journal_settings", [{"journal_max_body_bytes": 20}])
