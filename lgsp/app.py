@@ -47,7 +47,7 @@ from lgsp.journal import store as journal_store
 from lgsp.journal.pruner import prune_forever
 from lgsp.journal.router import router as journal_router
 from lgsp.metrics import Gauge
-from lgsp.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from lgsp.middleware import RequestGuardMiddleware, RequestIdMiddleware
 from lgsp.outbox import store as outbox_store
 from lgsp.outbox.delivery import GatewayDelivery
 from lgsp.outbox.router import router as outbox_router
@@ -86,7 +86,7 @@ def create_app(
         lifespan=_lifespan(settings, topology, served, on_ready),
     )
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every answer has an id
 
     @app.get("/healthz", tags=["operations"])

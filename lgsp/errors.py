@@ -37,6 +37,10 @@ class LgspError(Exception):
         self.detail = detail
         self.extensions = extensions
 
+    def response_headers(self) -> dict[str, str]:
+        """Headers the answer carries besides the problem document's own."""
+        return dict(self.headers)
+
 
 class InvalidToken(LgspError):
     code = "INVALID_TOKEN"
@@ -69,6 +73,11 @@ class MethodNotAllowed(LgspError):
     status = 405
     title = "Method not allowed"
 
+    def response_headers(self) -> dict[str, str]:
+        """RFC 9110 §15.5.6: a 405 lists the methods the resource does take in `Allow`."""
+        allowed = self.extensions.get("allowed") or []
+        return {**self.headers, "Allow": ", ".join(allowed)}
+
 
 class NotFound(LgspError):
     code = "NOT_FOUND"
@@ -80,6 +89,18 @@ class RequestTooLarge(LgspError):
     code = "REQUEST_TOO_LARGE"
     status = 413
     title = "Request body too large"
+
+
+class RequestHeadersTooLarge(LgspError):
+    code = "REQUEST_HEADERS_TOO_LARGE"
+    status = 431  # RFC 6585 §5
+    title = "Request header fields too large"
+
+
+class InvalidPath(LgspError):
+    code = "INVALID_PATH"
+    status = 400
+    title = "The request path has dot segments, encoded separators or control characters"
 
 
 class InvalidRequest(LgspError):
@@ -268,7 +289,7 @@ def _render(
 async def _handle(request: Request, exc: Exception) -> JSONResponse:
     """The one mapping from exceptions to answers; registered for each class it knows."""
     if isinstance(exc, LgspError):
-        return _render(request, exc, exc.headers)
+        return _render(request, exc, exc.response_headers())
     if isinstance(exc, TranslationError):
         return _render(request, exc)
     if isinstance(exc, OAuthError):

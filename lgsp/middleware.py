@@ -9,7 +9,14 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lgsp.errors import PROBLEM_MEDIA_TYPE, RequestTooLarge, problem_document
+from lgsp.errors import (
+    PROBLEM_MEDIA_TYPE,
+    InvalidPath,
+    LgspError,
+    RequestHeadersTooLarge,
+    RequestTooLarge,
+    problem_document,
+)
 from lgsp.logging import request_id_var
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -47,20 +54,53 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
-class BodyLimitMiddleware:
-    """Refuses bodies over `max_bytes` (413) whether or not they announce a Content-Length."""
+MAX_HEADERS = 100
+"""Header fields one request may carry (Apache's `LimitRequestFields` default)."""
+MAX_HEADER_BYTES = 32 * 1024
+"""Bytes of header names and values one request may carry: four times what a real call needs
+with the longest access token we accept (8 KiB)."""
+_DOT_SEGMENTS = frozenset({".", ".."})
+_ENCODED_DELIMITER = re.compile(rb"%(?:2f|5c|3f|23)", re.IGNORECASE)
+"""`/`, `\\`, `?` and `#`: decoded, each would change what the next hop reads as the path."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+
+class RequestGuardMiddleware:
+    """Refuses, before any handler reads them, requests no handler should have to defend against:
+
+    - too many or too large header fields (431, RFC 6585 §5). The server in front cannot be
+      relied on: uvicorn's h11 bounds a header block only while it arrives incomplete (16 KiB),
+      so one sent in a single write passes whatever its size, and in-process callers
+      (`httpx.ASGITransport`, the mocks calling back) have no server at all;
+    - paths with a `.` or `..` segment (also spelt `%2e%2e`), an encoded `/`, `\\`, `?` or
+      `#`, or a control character (400). A path parameter is then always one plain segment, and
+      a path forwarded to the next hop is the path that was authorised and audited here: httpx
+      would otherwise resolve the dot segments (RFC 3986 §5.2.4) and call another path, and a
+      decoded `?` would start the next hop's query. Apache refuses encoded slashes by default
+      (`AllowEncodedSlashes Off`) for the same reason;
+    - bodies over `max_bytes` (413), announced or streamed.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        max_headers: int = MAX_HEADERS,
+        max_header_bytes: int = MAX_HEADER_BYTES,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_headers = max_headers
+        self.max_header_bytes = max_header_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, send)
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            await _refuse(scope, send, refusal)
             return
         received = 0
 
@@ -75,28 +115,55 @@ class BodyLimitMiddleware:
 
         await self.app(scope, limited_receive, send)
 
+    def _refusal(self, scope: Scope) -> LgspError | None:
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        if len(headers) > self.max_headers or (
+            sum(len(name) + len(value) for name, value in headers) > self.max_header_bytes
+        ):
+            return RequestHeadersTooLarge(
+                f"A request may carry at most {self.max_headers} header fields of "
+                f"{self.max_header_bytes} bytes in all."
+            )
+        path: str = scope["path"]
+        raw_path: bytes = scope.get("raw_path") or b""
+        if (
+            _DOT_SEGMENTS.intersection(path.split("/"))
+            or _ENCODED_DELIMITER.search(raw_path)
+            or _CONTROL.search(path)
+        ):
+            return InvalidPath(
+                "Path segments may not be `.` or `..` (plain or percent-encoded), and the path "
+                "may not hold an encoded `/`, `\\`, `?` or `#`, or a control character."
+            )
+        declared = dict(headers).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            return RequestTooLarge(self._detail())
+        return None
+
     def _detail(self) -> str:
         return f"The request body is larger than {self.max_bytes} bytes."
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        body = json.dumps(
-            problem_document(
-                status=RequestTooLarge.status,
-                code=RequestTooLarge.code,
-                title=RequestTooLarge.title,
-                detail=self._detail(),
-                instance=scope["path"],
-            )
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+
+async def _refuse(scope: Scope, send: Send, error: LgspError) -> None:
+    """Answer from the middleware itself: the error handlers sit inside it."""
+    body = json.dumps(
+        problem_document(
+            status=error.status,
+            code=error.code,
+            title=error.title,
+            detail=error.detail,
+            instance=scope["path"],
         )
-        await send({"type": "http.response.body", "body": body})
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": [
+                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -23,15 +23,28 @@ from lgsp.errors import (
     PROBLEM_MEDIA_TYPE,
     AccessDenied,
     AuditUnavailable,
+    InjectedFault,
+    InvalidPath,
+    InvalidRequest,
     InvalidToken,
     LgspError,
     MethodNotAllowed,
     OperationNotFound,
     ProblemDetails,
+    RateLimited,
+    RequestHeadersTooLarge,
     RequestTooLarge,
     ServiceNotFound,
+    TargetNotFound,
     UpstreamTimeout,
     UpstreamUnavailable,
+)
+from lgsp.openapi_examples import (
+    ExampleAnswer,
+    ExampleRequest,
+    example_requests,
+    load_answers,
+    refresh_answers,
 )
 from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec
@@ -40,14 +53,21 @@ from mocks.config import SystemConfig
 OPENAPI_DIR = Path(__file__).resolve().parent.parent / "openapi"
 CATALOG_DIR = Settings.model_fields["catalog_dir"].default
 
+# What the request guard (lgsp/middleware.py) answers before any route sees the request.
+_GUARD_ERRORS: tuple[type[LgspError], ...] = (InvalidPath, RequestTooLarge, RequestHeadersTooLarge)
+
 # What the gateway itself may answer on any operation, before or after the owner's answer.
 _GATEWAY_ERRORS: tuple[type[LgspError], ...] = (
+    *_GUARD_ERRORS,
     InvalidToken,
     AccessDenied,
     ServiceNotFound,
+    TargetNotFound,
     OperationNotFound,
     MethodNotAllowed,
-    RequestTooLarge,
+    InvalidRequest,
+    RateLimited,
+    InjectedFault,
     UpstreamUnavailable,
     UpstreamTimeout,
     AuditUnavailable,
@@ -66,6 +86,9 @@ def gateway_document() -> dict[str, Any]:
         "`code`; the token endpoint answers in RFC 6749 form."
     )
     _problems_as_problem_json(document)
+    _validation_errors_as_problems(document)
+    _undecodable_bodies_as_problems(document)
+    _guard_errors_as_problems(document)
     document["servers"] = [
         {"url": "http://127.0.0.1:8000/lgsp/kiengiang", "description": "LGSP Kiên Giang"},
         {"url": "http://127.0.0.1:8000/ndxp", "description": "NDXP"},
@@ -86,6 +109,56 @@ def _problems_as_problem_json(document: dict[str, Any]) -> None:
                         content[PROBLEM_MEDIA_TYPE]["schema"] = json_schema
 
 
+def _validation_errors_as_problems(document: dict[str, Any]) -> None:
+    """FastAPI documents its own 422 as JSON `HTTPValidationError`; `install_error_handlers`
+    answers every request validation error as an INVALID_REQUEST problem instead."""
+    problem = {PROBLEM_MEDIA_TYPE: {"schema": _ref(ProblemDetails)}}
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            response = operation.get("responses", {}).get("422")
+            if response is not None and PROBLEM_MEDIA_TYPE not in response.get("content", {}):
+                response.update(description=InvalidRequest.code, content=problem)
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+
+
+def _undecodable_bodies_as_problems(document: dict[str, Any]) -> None:
+    """A JSON body FastAPI cannot decode (not UTF-8, say) is its HTTPException 400, which
+    `install_error_handlers` answers as an HTTP_400 problem: documented wherever a body is read."""
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            body = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in body:
+                operation["responses"].setdefault(
+                    "400",
+                    {
+                        "description": "HTTP_400: the body could not be decoded",
+                        "content": {PROBLEM_MEDIA_TYPE: {"schema": _ref(ProblemDetails)}},
+                    },
+                )
+
+
+def _guard_errors_as_problems(document: dict[str, Any]) -> None:
+    """The request guard answers before routing, so on every operation: 413 and 431 always,
+    400 INVALID_PATH where a path parameter can carry what it refuses."""
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            responses = operation["responses"]
+            for error in _GUARD_ERRORS:
+                if error is InvalidPath and "{" not in path:
+                    continue
+                response = responses.setdefault(
+                    str(error.status),
+                    {
+                        "description": error.code,
+                        "content": {PROBLEM_MEDIA_TYPE: {"schema": _ref(ProblemDetails)}},
+                    },
+                )
+                if error.code not in response["description"]:
+                    response["description"] = f"{error.code} or {response['description']}"
+
+
 _PATH_PARAM = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
@@ -98,6 +171,8 @@ def service_document(service: ServiceSpec) -> dict[str, Any]:
     contracts = CONTRACTS.get(service.adapter, {})
     models: list[type[BaseModel]] = [ProblemDetails]
     paths: dict[str, dict[str, Any]] = {}
+    requests = {r.key: r for r in example_requests() if r.service == service.id}
+    answers = load_answers()
     for operation in service.operations:
         contract = contracts.get(operation.id)
         path = f"/{service.id}/{service.version}{operation.path}"
@@ -140,6 +215,9 @@ def service_document(service: ServiceSpec) -> dict[str, Any]:
                 "description": " or ".join(codes),
                 "content": {PROBLEM_MEDIA_TYPE: {"schema": _ref(ProblemDetails)}},
             }
+        key = f"{service.id}.{service.version}:{operation.id}"
+        if key in requests:
+            _add_examples(entry, requests[key], answers.get(key))
         paths.setdefault(path, {})[operation.method.lower()] = entry
     _, definitions = models_json_schema(
         [(model, "validation") for model in dict.fromkeys(models)],
@@ -169,6 +247,23 @@ def service_document(service: ServiceSpec) -> dict[str, Any]:
             },
         },
     }
+
+
+def _add_examples(
+    entry: dict[str, Any], request: ExampleRequest, answer: ExampleAnswer | None
+) -> None:
+    """The seeded example (lgsp/openapi_examples.py) on the operation's parameters, body and
+    success answer."""
+    values = {**request.path_params, **request.query}
+    for parameter in entry["parameters"]:
+        if parameter["name"] in values:
+            parameter["example"] = values[parameter["name"]]
+    body = entry.get("requestBody", {}).get("content", {})
+    if request.media_type in body:
+        body[request.media_type]["example"] = request.body
+    success = entry["responses"].get(str(answer.status) if answer else "")
+    if answer is not None and success is not None:
+        success["content"]["application/json"]["example"] = answer.body
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
@@ -202,6 +297,9 @@ def render(document: dict[str, Any]) -> str:
 
 
 def write_documents(directory: Path = OPENAPI_DIR) -> list[Path]:
+    """Write every contract; for the checked-in ones, capture the example answers first."""
+    if directory.resolve() == OPENAPI_DIR:
+        refresh_answers()
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, document in documents().items():

@@ -126,9 +126,10 @@ _ACTION_FIELDS = (
 class FaultRuleOut(FaultRuleIn):
     id: int
     instance: str
-    remaining: int | None
-    """Applications left of `times`; null when the rule has no count limit."""
-    expires_at: datetime | None
+    remaining: int | None = None
+    """Applications left of `times`; absent when the rule has no count limit."""
+    expires_at: datetime | None = None
+    """Absent when the rule does not expire (answers leave out null fields)."""
     created_at: datetime
 
 

@@ -155,7 +155,7 @@ class _Gateway:
             status, content, headers = self._answer(request, base)
         except LgspError as error:
             status, content = error.status, _problem(error, request.url.path)
-            headers = dict(error.headers)
+            headers = error.response_headers()
         finally:
             request_id_var.reset(context)
         headers["X-Request-ID"] = request_id

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from lgsp.errors import install_error_handlers
-from lgsp.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from lgsp.middleware import RequestGuardMiddleware, RequestIdMiddleware
 
 pytestmark = pytest.mark.anyio
 
@@ -25,7 +25,7 @@ def app(max_bytes: int) -> httpx.AsyncClient:
     inner = FastAPI()
     install_error_handlers(inner)
     inner.router.routes.append(Route("/", read_body, methods=["POST"]))
-    inner.add_middleware(BodyLimitMiddleware, max_bytes=max_bytes)
+    inner.add_middleware(RequestGuardMiddleware, max_bytes=max_bytes)
     inner.add_middleware(RequestIdMiddleware)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=inner), base_url="http://t")
 
