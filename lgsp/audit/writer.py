@@ -13,6 +13,8 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lgsp.audit.chain import AuditEntry, record_hash
@@ -82,8 +84,11 @@ class AuditWriter:
                 [exchange for _, journal, _ in batch for exchange in journal],
             )
         except Exception as error:
-            if len(batch) == 1:
-                _settle(batch[0][2], error)
+            if len(batch) == 1 or _database_unavailable(error):
+                # Retrying one by one cannot help when the database itself is away or locked,
+                # and would make each waiting request wait its turn again (busy timeout × N).
+                for _, _, future in batch:
+                    _settle(future, error)
                 return
             # One bad request must not fail the others that happened to share its transaction.
             logger.warning("group commit of %d requests failed; retrying one by one", len(batch))
@@ -117,6 +122,11 @@ class AuditWriter:
             await repository.add_linked(links)
             await add_entries(session, journal)
             await session.commit()
+
+
+def _database_unavailable(error: Exception) -> bool:
+    """A failure of the database, not of one request's records (a refused value)."""
+    return isinstance(error, (OperationalError, InterfaceError, PoolTimeout, TimeoutError))
 
 
 def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:

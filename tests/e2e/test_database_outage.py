@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lgsp.admin_tasks import verify_audit
 from lgsp.audit.repository import AuditRepository
-from lgsp.db import make_session_factory
+from lgsp.db import make_engine, make_session_factory
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import bearer
@@ -80,10 +80,10 @@ class TcpProxy:
             writer.transport.abort()
 
 
-def start_bus(port: int, data_dir: Path, database_url: str) -> subprocess.Popen[bytes]:
+def start_bus(port: int, data_dir: Path, database_url: str, **env: str) -> subprocess.Popen[bytes]:
     return start_lgsp(
         ["serve", "--port", str(port), "--data-dir", str(data_dir)],
-        env={"LGSP_DATABASE_URL": database_url, "LGSP_POPULATION": "20"},
+        env={"LGSP_DATABASE_URL": database_url, "LGSP_POPULATION": "20", **env},
         log=data_dir / "bus.log",
     )
 
@@ -197,3 +197,53 @@ async def while_sqlite_is_locked(
         if response.status_code != 200:
             assert_problem(response)
     return responses
+
+
+async def test_a_sqlite_file_locked_past_the_busy_timeout_is_a_503_then_recovers(
+    tmp_path: Path,
+) -> None:
+    """`LGSP_SQLITE_BUSY_TIMEOUT_SECONDS` short: the calls fail fast with 503 rather than wait,
+    leave nothing behind, and the bus answers again once the lock is gone."""
+    database = tmp_path / "lgsp.db"
+    database_url = f"sqlite+aiosqlite:///{database}"
+    port = free_port()
+    root = f"http://127.0.0.1:{port}"
+    url = f"{root}/lgsp/kiengiang/dancu/v1/citizens/"
+    url += generate_citizens(province_code="91", seed=2024, count=1)[0].so_dinh_danh
+    process = start_bus(port, tmp_path, database_url, LGSP_SQLITE_BUSY_TIMEOUT_SECONDS="0.5")
+    try:
+        await wait_ready(root, process)
+        async with httpx.AsyncClient(timeout=60) as http:
+            token = (
+                await http.post(
+                    f"{root}/lgsp/kiengiang/token",
+                    data={"grant_type": "client_credentials"},
+                    auth=("demo", "lgsp-demo-secret"),
+                )
+            ).json()["access_token"]
+            during = [f"locked-{n}" for n in range(CALLS)]
+            holder = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+            try:
+                holder.execute("BEGIN EXCLUSIVE")
+                tasks = [asyncio.ensure_future(lookup(http, url, token, i)) for i in during]
+                done, _ = await asyncio.wait(tasks, timeout=LOCK_SECONDS)
+                holder.execute("ROLLBACK")
+            finally:
+                holder.close()
+            responses = list(await asyncio.gather(*tasks))
+            after = await answers_again(http, url, token)
+    finally:
+        stop(process)
+
+    assert len(done) == CALLS  # every call answered while the file was still locked
+    for response in responses:
+        assert response.status_code == 503, response.text
+        assert response.headers["content-type"].startswith(PROBLEM)
+        assert response.json()["code"] == "AUDIT_UNAVAILABLE"
+    engine = make_engine(database_url)
+    try:
+        recorded = await hops(engine, [*during, after])
+    finally:
+        await engine.dispose()
+    assert recorded == {**{i: [] for i in during}, after: ["inbound", "upstream"]}
+    await assert_chain_verifies(database_url, tmp_path)

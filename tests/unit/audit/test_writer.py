@@ -6,7 +6,7 @@ from typing import Any
 
 import anyio
 import pytest
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from lgsp.audit.chain import GENESIS_HASH, AuditEntry, record_hash
@@ -268,3 +268,57 @@ async def test_one_bad_request_in_a_shared_transaction_fails_alone(
     records, head = await read_chain(sessions, "lgsp-91")
     assert [r.request_id for r in records] == ["req-0", "req-1", "req-3"]
     assert_linked(records, head)
+
+
+async def test_a_refused_record_fails_only_its_own_request_in_a_shared_transaction(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    writer = AuditWriter(sessions)
+    outcomes: dict[int, str] = {}
+
+    async def append(n: int, entry: AuditEntry) -> None:
+        try:
+            await writer.append([entry])
+        except IntegrityError:
+            outcomes[n] = "refused"
+        else:
+            outcomes[n] = "written"
+
+    async with anyio.create_task_group() as tasks:
+        for n in range(5):
+            tasks.start_soon(append, n, make_entry(n, target=None) if n == 2 else make_entry(n))
+
+    assert outcomes == {0: "written", 1: "written", 2: "refused", 3: "written", 4: "written"}
+    records, head = await read_chain(sessions, "lgsp-91")
+    assert [r.request_id for r in records] == ["req-0", "req-1", "req-3", "req-4"]
+    assert_linked(records, head)
+
+
+async def test_a_database_outage_fails_every_waiting_request_at_once(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retrying one by one would make each request wait its own busy timeout again."""
+    writer = AuditWriter(sessions)
+    transactions = 0
+
+    async def locked(entries: Any, journal: Any = ()) -> None:
+        nonlocal transactions
+        transactions += 1
+        await asyncio.sleep(0.01)
+        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(writer, "_write_batch", locked)
+    failures: list[BaseException] = []
+
+    async def append(n: int) -> None:
+        try:
+            await writer.append([make_entry(n)])
+        except OperationalError as error:
+            failures.append(error)
+
+    async with anyio.create_task_group() as tasks:
+        for n in range(6):
+            tasks.start_soon(append, n)
+
+    assert len(failures) == 6
+    assert transactions <= 2  # the first request alone, then everyone who queued meanwhile
