@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -18,19 +17,12 @@ from lgsp.db import make_session_factory
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import bearer
-from tests.fixtures.processes import free_port, start_lgsp, wait_ready
+from tests.fixtures.processes import free_port, serve, wait_ready
 
 pytestmark = pytest.mark.anyio
 
 LOAD_SECONDS = 1.5
 CONNECTIONS = 16
-
-
-def start_bus(port: int, data_dir: Path, database_url: str) -> subprocess.Popen[bytes]:
-    return start_lgsp(
-        ["serve", "--port", str(port), "--data-dir", str(data_dir)],
-        env={"LGSP_DATABASE_URL": database_url, "LGSP_POPULATION": "20"},
-    )
 
 
 async def test_every_answered_call_survives_sigkill_with_its_audit_record(
@@ -39,7 +31,7 @@ async def test_every_answered_call_survives_sigkill_with_its_audit_record(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     kg = f"{base}/lgsp/kiengiang"
-    process = start_bus(port, tmp_path, database_url)
+    process = serve(port, tmp_path, database_url)
     answered: list[str] = []
     try:
         await wait_ready(base, process)
@@ -94,7 +86,7 @@ async def test_every_answered_call_survives_sigkill_with_its_audit_record(
         ]
     assert missing == []
 
-    restarted = start_bus(port, tmp_path, database_url)  # and the bus comes back on its data
+    restarted = serve(port, tmp_path, database_url)  # and the bus comes back on its data
     try:
         await wait_ready(base, restarted)
     finally:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
 import time
 from collections.abc import Coroutine
 from pathlib import Path
@@ -28,7 +27,7 @@ from lgsp.db import make_engine, make_session_factory
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import bearer
-from tests.fixtures.processes import free_port, start_lgsp, stop, wait_ready
+from tests.fixtures.processes import free_port, serve, stop, wait_ready
 
 pytestmark = pytest.mark.anyio
 
@@ -80,14 +79,6 @@ class TcpProxy:
             writer.transport.abort()
 
 
-def start_bus(port: int, data_dir: Path, database_url: str, **env: str) -> subprocess.Popen[bytes]:
-    return start_lgsp(
-        ["serve", "--port", str(port), "--data-dir", str(data_dir)],
-        env={"LGSP_DATABASE_URL": database_url, "LGSP_POPULATION": "20", **env},
-        log=data_dir / "bus.log",
-    )
-
-
 async def lookup(http: httpx.AsyncClient, url: str, token: str, request_id: str) -> httpx.Response:
     return await http.get(url, headers={**bearer(token), "X-Request-ID": request_id})
 
@@ -137,7 +128,7 @@ async def test_the_bus_survives_its_database_going_away_and_coming_back(
     root = f"http://127.0.0.1:{port}"
     url = f"{root}/lgsp/kiengiang/dancu/v1/citizens/"
     url += generate_citizens(province_code="91", seed=2024, count=1)[0].so_dinh_danh
-    process = start_bus(port, tmp_path, bus_url)
+    process = serve(port, tmp_path, bus_url)
     try:
         await wait_ready(root, process)
         async with httpx.AsyncClient(timeout=60) as http:
@@ -210,7 +201,7 @@ async def test_a_sqlite_file_locked_past_the_busy_timeout_is_a_503_then_recovers
     root = f"http://127.0.0.1:{port}"
     url = f"{root}/lgsp/kiengiang/dancu/v1/citizens/"
     url += generate_citizens(province_code="91", seed=2024, count=1)[0].so_dinh_danh
-    process = start_bus(port, tmp_path, database_url, LGSP_SQLITE_BUSY_TIMEOUT_SECONDS="0.5")
+    process = serve(port, tmp_path, database_url, LGSP_SQLITE_BUSY_TIMEOUT_SECONDS="0.5")
     try:
         await wait_ready(root, process)
         async with httpx.AsyncClient(timeout=60) as http:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -17,56 +16,25 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from lgsp.db import make_session_factory
 from lgsp.outbox.models import OutboxMessage, OutboxState
 from tests.fixtures.bus import bearer
-from tests.fixtures.processes import free_port, start_lgsp, stop, wait_ready
+from tests.fixtures.documents import RECIPIENT, cross_province_document
+from tests.fixtures.processes import demo_token, free_port, serve, stop, wait_ready
 
 pytestmark = pytest.mark.anyio
 
 LOAD_SECONDS = 2.0
 SENDERS = 8
 SETTLE_SECONDS = 60.0
-SENDER, RECIPIENT = "000.00.01.H33", "000.00.01.H58"
-
-
-def start_bus(port: int, data_dir: Path, database_url: str) -> subprocess.Popen[bytes]:
-    return start_lgsp(
-        ["serve", "--port", str(port), "--data-dir", str(data_dir)],
-        env={
-            "LGSP_DATABASE_URL": database_url,
-            "LGSP_POPULATION": "20",
-            # A crashed worker's claims come back after a second, not the default 30.
-            "LGSP_OUTBOX_LEASE_SECONDS": "1",
-            "LGSP_OUTBOX_BACKOFF_SECONDS": "0.1",
-            "LGSP_OUTBOX_BACKOFF_MAX_SECONDS": "1",
-        },
-        log=data_dir / "bus.log",
-    )
-
-
-def document(number: int) -> dict[str, object]:
-    return {
-        "from": {"organ_id": SENDER, "organ_name": "Sở Tư pháp tỉnh Kiên Giang"},
-        "to": [{"organ_id": RECIPIENT, "organ_name": "Sở Tư pháp tỉnh Tiền Giang"}],
-        "code": {"code_number": str(number), "code_notation": "STP-LT"},
-        "promulgation": {"place": "Rạch Giá", "date": "2025-06-02"},
-        "document_type": {"type": 1, "type_name": "Công văn"},
-        "subject": f"Văn bản liên tỉnh số {number}",
-        "signer": {"position": "Giám đốc", "full_name": "Nguyễn Văn Hùng"},
-        "other_info": {"priority": 0},
-    }
-
-
-async def token(http: httpx.AsyncClient, base: str) -> str:
-    response = await http.post(
-        f"{base}/token",
-        data={"grant_type": "client_credentials"},
-        auth=("demo", "lgsp-demo-secret"),
-    )
-    return str(response.json()["access_token"])
+FAST_RETRIES = {
+    # A crashed worker's claims come back after a second, not the default 30.
+    "LGSP_OUTBOX_LEASE_SECONDS": "1",
+    "LGSP_OUTBOX_BACKOFF_SECONDS": "0.1",
+    "LGSP_OUTBOX_BACKOFF_MAX_SECONDS": "1",
+}
 
 
 async def inbox_ids(http: httpx.AsyncClient, base: str) -> list[str]:
     """Every document id in the recipient's inbox, page after page (bounded)."""
-    headers, ids = bearer(await token(http, base)), []
+    headers, ids = bearer(await demo_token(http, base)), []
     for page in range(1, 101):
         answer = await http.get(
             f"{base}/qlvb/v1/documents/inbox",
@@ -99,11 +67,11 @@ async def test_every_document_accepted_before_a_sigkill_is_delivered_exactly_onc
     root = f"http://127.0.0.1:{port}"
     kiengiang, tiengiang = f"{root}/lgsp/kiengiang", f"{root}/lgsp/tiengiang"
     accepted: list[str] = []
-    process = start_bus(port, tmp_path, database_url)
+    process = serve(port, tmp_path, database_url, **FAST_RETRIES)
     try:
         await wait_ready(root, process)
         async with httpx.AsyncClient(timeout=30) as http:
-            headers = bearer(await token(http, kiengiang))
+            headers = bearer(await demo_token(http, kiengiang))
             stop_at = time.monotonic() + LOAD_SECONDS
 
             async def sender(worker: int) -> None:
@@ -113,7 +81,9 @@ async def test_every_document_accepted_before_a_sigkill_is_delivered_exactly_onc
                     try:
                         response = await http.post(
                             f"{kiengiang}/qlvb/v1/documents",
-                            json=document(worker * 10_000 + n),
+                            json=cross_province_document(
+                                str(worker * 10_000 + n), notation="STP-LT"
+                            ),
                             headers=headers,
                         )
                     except httpx.TransportError:
@@ -133,7 +103,7 @@ async def test_every_document_accepted_before_a_sigkill_is_delivered_exactly_onc
     assert len(accepted) >= 10, "documents should have been accepted before the kill"
     assert await undelivered(engine) > 0, "the kill should have caught deliveries under way"
 
-    restarted = start_bus(port, tmp_path, database_url)
+    restarted = serve(port, tmp_path, database_url, **FAST_RETRIES)
     try:
         await wait_ready(root, restarted)
         deadline = time.monotonic() + SETTLE_SECONDS

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -21,7 +20,8 @@ from lgsp.outbox.models import OutboxMessage, OutboxState
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import bearer
-from tests.fixtures.processes import free_port, start_lgsp, stop, wait_ready
+from tests.fixtures.documents import RECIPIENT, cross_province_document
+from tests.fixtures.processes import demo_token, free_port, serve, stop, wait_ready
 
 pytestmark = pytest.mark.anyio
 
@@ -33,42 +33,7 @@ EXIT_TIMEOUT = 60.0
 """Generous: the bound proves the exit is not left hanging, not that it is fast."""
 DOCUMENTS = 10
 SETTLE_SECONDS = 60.0
-SENDER, RECIPIENT = "000.00.01.H33", "000.00.01.H58"
-
-
-def start_bus(port: int, data_dir: Path, database_url: str) -> subprocess.Popen[bytes]:
-    return start_lgsp(
-        ["serve", "--port", str(port), "--data-dir", str(data_dir)],
-        env={
-            "LGSP_DATABASE_URL": database_url,
-            "LGSP_POPULATION": "20",
-            "LGSP_OUTBOX_BACKOFF_SECONDS": "0.1",
-            "LGSP_OUTBOX_BACKOFF_MAX_SECONDS": "1",
-        },
-        log=data_dir / "bus.log",
-    )
-
-
-def document(number: int) -> dict[str, object]:
-    return {
-        "from": {"organ_id": SENDER, "organ_name": "Sở Tư pháp tỉnh Kiên Giang"},
-        "to": [{"organ_id": RECIPIENT, "organ_name": "Sở Tư pháp tỉnh Tiền Giang"}],
-        "code": {"code_number": str(number), "code_notation": "STP-TT"},
-        "promulgation": {"place": "Rạch Giá", "date": "2025-06-02"},
-        "document_type": {"type": 1, "type_name": "Công văn"},
-        "subject": f"Văn bản gửi trước khi dừng số {number}",
-        "signer": {"position": "Giám đốc", "full_name": "Nguyễn Văn Hùng"},
-        "other_info": {"priority": 0},
-    }
-
-
-async def token(http: httpx.AsyncClient, base: str) -> str:
-    response = await http.post(
-        f"{base}/token",
-        data={"grant_type": "client_credentials"},
-        auth=("demo", "lgsp-demo-secret"),
-    )
-    return str(response.json()["access_token"])
+FAST_RETRIES = {"LGSP_OUTBOX_BACKOFF_SECONDS": "0.1", "LGSP_OUTBOX_BACKOFF_MAX_SECONDS": "1"}
 
 
 async def undelivered(engine: AsyncEngine) -> int:
@@ -90,15 +55,21 @@ async def test_sigterm_lets_calls_in_flight_finish_with_their_audit_records(
     root = f"http://127.0.0.1:{port}"
     kiengiang, tiengiang = f"{root}/lgsp/kiengiang", f"{root}/lgsp/tiengiang"
     cccd = generate_citizens(province_code="91", seed=2024, count=1)[0].so_dinh_danh
-    process = start_bus(port, tmp_path, database_url)
+    process = serve(port, tmp_path, database_url, **FAST_RETRIES)
     try:
         await wait_ready(root, process)
         async with httpx.AsyncClient(timeout=EXIT_TIMEOUT) as http:
-            headers = bearer(await token(http, kiengiang))
+            headers = bearer(await demo_token(http, kiengiang))
             accepted = []
             for number in range(DOCUMENTS):  # queued for Tiền Giang just before the stop
                 response = await http.post(
-                    f"{kiengiang}/qlvb/v1/documents", json=document(number), headers=headers
+                    f"{kiengiang}/qlvb/v1/documents",
+                    json=cross_province_document(
+                        str(number),
+                        notation="STP-TT",
+                        subject=f"Văn bản gửi trước khi dừng số {number}",
+                    ),
+                    headers=headers,
                 )
                 assert response.status_code == 202, response.text
                 accepted.append(response.json()["id"])
@@ -143,7 +114,9 @@ async def test_sigterm_lets_calls_in_flight_finish_with_their_audit_records(
         }
     assert {k: v for k, v in hops.items() if v[:1] != ["inbound"] or "upstream" not in v} == {}
 
-    restarted = start_bus(port, tmp_path, database_url)  # what was claimed or queued still goes
+    restarted = serve(
+        port, tmp_path, database_url, **FAST_RETRIES
+    )  # what was claimed or queued still goes
     try:
         await wait_ready(root, restarted)
         deadline = time.monotonic() + SETTLE_SECONDS
@@ -153,7 +126,7 @@ async def test_sigterm_lets_calls_in_flight_finish_with_their_audit_records(
             inbox = await http.get(
                 f"{tiengiang}/qlvb/v1/documents/inbox",
                 params={"organ_id": RECIPIENT, "page": 1, "size": 100},
-                headers=bearer(await token(http, tiengiang)),
+                headers=bearer(await demo_token(http, tiengiang)),
             )
     finally:
         stop(restarted)

@@ -11,14 +11,10 @@ import httpx
 import pytest
 
 from mocks.dancu.seed import generate_citizens
-from tests.e2e.test_national_flows import (
-    RECIPIENT,
-    cross_province_document,
-    eventually,
-    recipient_status,
-)
+from tests.e2e.test_national_flows import eventually, recipient_status
 from tests.fixtures.bus import bearer
-from tests.fixtures.processes import free_port, start_lgsp, stop, wait_ready
+from tests.fixtures.documents import RECIPIENT, cross_province_document
+from tests.fixtures.processes import demo_token, free_port, start_lgsp, stop, wait_ready
 
 pytestmark = pytest.mark.anyio
 
@@ -110,16 +106,6 @@ async def ready(deployment: Deployment) -> Deployment:
     return deployment
 
 
-async def token(http: httpx.AsyncClient, base: str) -> str:
-    response = await http.post(
-        f"{base}/token",
-        data={"grant_type": "client_credentials"},
-        auth=("demo", "lgsp-demo-secret"),
-    )
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
-
-
 async def test_a_province_reads_another_provinces_citizen_across_three_processes(
     ready: Deployment,
 ) -> None:
@@ -129,7 +115,7 @@ async def test_a_province_reads_another_provinces_citizen_across_three_processes
         response = await http.get(
             f"{kiengiang}/dancu/v1/citizens/{cccd}",
             headers={
-                **bearer(await token(http, kiengiang)),
+                **bearer(await demo_token(http, kiengiang)),
                 "X-LGSP-Target": "tiengiang",
                 "X-Request-ID": "multi-1",
             },
@@ -141,7 +127,7 @@ async def test_a_province_reads_another_provinces_citizen_across_three_processes
             instance: await http.get(
                 f"{ready.base(instance)}/admin/audit",
                 params={"request_id": "multi-1"},
-                headers=bearer(await token(http, ready.base(instance))),
+                headers=bearer(await demo_token(http, ready.base(instance))),
             )
             for instance in ready.ports
         }
@@ -164,7 +150,7 @@ async def test_a_province_looks_up_a_citizen_in_the_national_database_of_another
         kiengiang = ready.base("kiengiang")
         national = await http.get(
             f"{kiengiang}/csdlqgdc/v1/citizens/{cccd}",
-            headers=bearer(await token(http, kiengiang)),
+            headers=bearer(await demo_token(http, kiengiang)),
         )
 
     assert national.status_code == 200, national.text
@@ -174,8 +160,8 @@ async def test_a_province_looks_up_a_citizen_in_the_national_database_of_another
 async def test_a_document_and_its_status_traces_cross_three_processes(ready: Deployment) -> None:
     kiengiang, tiengiang = ready.base("kiengiang"), ready.base("tiengiang")
     async with httpx.AsyncClient(timeout=30) as http:
-        kg_auth = bearer(await token(http, kiengiang))
-        tg_auth = bearer(await token(http, tiengiang))
+        kg_auth = bearer(await demo_token(http, kiengiang))
+        tg_auth = bearer(await demo_token(http, tiengiang))
         sent = await http.post(
             f"{kiengiang}/qlvb/v1/documents", json=cross_province_document("901"), headers=kg_auth
         )
@@ -212,7 +198,7 @@ async def test_with_ndxp_down_calls_fail_clearly_and_documents_wait_then_arrive(
     stop(ready.processes["ndxp"])
     try:
         async with httpx.AsyncClient(timeout=30) as http:
-            kg_auth = bearer(await token(http, kiengiang))
+            kg_auth = bearer(await demo_token(http, kiengiang))
             cccd = generate_citizens(province_code="82", seed=SEED, count=1)[0].so_dinh_danh
             lookup = await http.get(f"{kiengiang}/csdlqgdc/v1/citizens/{cccd}", headers=kg_auth)
             sent = await http.post(
@@ -235,7 +221,7 @@ async def test_with_ndxp_down_calls_fail_clearly_and_documents_wait_then_arrive(
     assert [(m["service"], m["last_status"]) for m in failed] == [("vdxp", 502)]
     document_id = sent.json()["id"]
     async with httpx.AsyncClient(timeout=30) as http:
-        tg_auth = bearer(await token(http, tiengiang))
+        tg_auth = bearer(await demo_token(http, tiengiang))
         await eventually(
             lambda: http.get(
                 f"{tiengiang}/qlvb/v1/documents/inbox",
@@ -253,7 +239,7 @@ async def test_after_ndxp_is_redeployed_with_new_keys_provinces_renew_their_toke
     cccd = generate_citizens(province_code="82", seed=SEED, count=1)[0].so_dinh_danh
     kiengiang = ready.base("kiengiang")
     async with httpx.AsyncClient(timeout=30) as http:
-        kg_auth = bearer(await token(http, kiengiang))
+        kg_auth = bearer(await demo_token(http, kiengiang))
         before = await http.get(f"{kiengiang}/csdlqgdc/v1/citizens/{cccd}", headers=kg_auth)
         stop(ready.processes["ndxp"])
         ready.start("ndxp", data_dir=ready.root / "ndxp-redeployed")

@@ -15,12 +15,12 @@ from adapters.dates import parse_ddmmyyyy
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, bearer, fetch_token
+from tests.fixtures.documents import RECIPIENT, cross_province_document
 
 pytestmark = pytest.mark.anyio
 
 TG = "/lgsp/tiengiang"
 SETTLE_SECONDS = 20.0
-SENDER, RECIPIENT = "000.00.01.H33", "000.00.01.H58"
 RESIDENCE = "1.004222.000.00.00.H33"
 
 
@@ -49,19 +49,6 @@ async def test_a_province_looks_up_a_citizen_of_any_province_in_the_national_dat
 
     assert national.status_code == direct.status_code == 200
     assert national.json() == direct.json()
-
-
-def cross_province_document(number: str) -> dict[str, Any]:
-    return {
-        "from": {"organ_id": SENDER, "organ_name": "Sở Tư pháp tỉnh Kiên Giang"},
-        "to": [{"organ_id": RECIPIENT, "organ_name": "Sở Tư pháp tỉnh Tiền Giang"}],
-        "code": {"code_number": number, "code_notation": "STP-VP"},
-        "promulgation": {"place": "Rạch Giá", "date": "2025-06-02"},
-        "document_type": {"type": 1, "type_name": "Công văn"},
-        "subject": "V/v phối hợp xác minh hồ sơ liên tỉnh",
-        "signer": {"position": "Giám đốc", "full_name": "Nguyễn Văn Hùng"},
-        "other_info": {"priority": 0},
-    }
 
 
 def recipient_status(document: dict[str, Any]) -> str | None:

@@ -13,14 +13,9 @@ from lgsp.auth.clients import register_client
 from lgsp.auth.repository import ClientRepository
 from lgsp.settings import Settings
 from lgsp.state import BusState
-from tests.e2e.test_national_flows import (
-    RECIPIENT,
-    RESIDENCE,
-    TG,
-    cross_province_document,
-    eventually,
-)
+from tests.e2e.test_national_flows import RESIDENCE, TG, eventually
 from tests.fixtures.bus import KG, bearer, fetch_token
+from tests.fixtures.documents import RECIPIENT, cross_province_document
 
 pytestmark = pytest.mark.anyio
 
