@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from adapters import dancu, dvc, dvcqg, qlvb, vdxp
+from adapters._common import UnknownOperation, UnsupportedMediaType
 from adapters.base import (
     Adapter,
     CanonicalRequest,
@@ -23,8 +24,6 @@ from adapters.dancu import (
     CitizenNotFound,
     DancuAdapter,
     InvalidVerificationRequest,
-    UnknownOperation,
-    UnsupportedMediaType,
     UpstreamAnswerInvalid,
     citizen_to_canonical,
     household_to_canonical,

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any
 
+from adapters._common import FieldReader
 from adapters.base import TranslationError
 
 VIETNAM_TIME = timezone(timedelta(hours=7))
@@ -41,6 +43,42 @@ class DvcAnswerInvalid(TranslationError):
     code = "DVC_INVALID_RESPONSE"
     status = 502
     title = "The public-service portal gave an answer that could not be read"
+
+
+@dataclass(frozen=True)
+class PortalFields(FieldReader):
+    """The readers of a DVCQG-style `HoSo`, times `yyyyMMddHHmmss` among them."""
+
+    def time(self, record: Mapping[str, Any], key: str, *, optional: bool = False) -> str | None:
+        value = record.get(key)
+        if value is None and optional:
+            return None
+        if not isinstance(value, str):
+            raise self.invalid(f"{self.owner} {key} is missing or not a string.")
+        try:
+            return parse_dvcqg_time(value).isoformat()
+        except ValueError:
+            raise self.invalid(f"{self.owner} {key} is not a yyyyMMddHHmmss time.") from None
+
+    def dossier_times(self, item: Mapping[str, Any]) -> dict[str, str | None]:
+        """A `HoSo`'s dates, under the canonical keys and in the order both readers publish."""
+        return {
+            "submitted_at": self.time(item, "NgayNopHoSo"),
+            "received_at": self.time(item, "NgayTiepNhan", optional=True),
+            "due_at": self.time(item, "NgayHenTra", optional=True),
+            "supplement_requested_at": self.time(item, "NgayYeuCauBoSung", optional=True),
+            "completed_at": self.time(item, "NgayKetThucXuLy", optional=True),
+            "returned_at": self.time(item, "NgayTra", optional=True),
+            "refused_at": self.time(item, "NgayTuChoi", optional=True),
+        }
+
+
+_FIELDS = PortalFields("The portal's", DvcAnswerInvalid)
+_mapping = _FIELDS.mapping
+_text = _FIELDS.text
+_optional = _FIELDS.optional_text
+_count = _FIELDS.count
+_time = _FIELDS.time
 
 
 def status_of(code: int) -> dict[str, Any]:
@@ -86,13 +124,7 @@ def dossier_to_canonical(record: Any, *, full: bool = True) -> dict[str, Any]:
         "contact": {"email": _optional(item, "Email"), "phone": _optional(item, "SoDienThoai")},
         "form_data": _mapping(item.get("DuLieuBieuMau", {}), "DuLieuBieuMau"),
         "agency": {"id": _text(agency, "MaDinhDanh"), "name": _text(agency, "TenCoQuan")},
-        "submitted_at": _time(item, "NgayNopHoSo"),
-        "received_at": _time(item, "NgayTiepNhan", optional=True),
-        "due_at": _time(item, "NgayHenTra", optional=True),
-        "supplement_requested_at": _time(item, "NgayYeuCauBoSung", optional=True),
-        "completed_at": _time(item, "NgayKetThucXuLy", optional=True),
-        "returned_at": _time(item, "NgayTra", optional=True),
-        "refused_at": _time(item, "NgayTuChoi", optional=True),
+        **_FIELDS.dossier_times(item),
     }
     if full:
         body["attachments"] = [_attachment(entry) for entry in _list(item, "TaiLieuNop")]
@@ -151,18 +183,6 @@ def parse_dvcqg_time(text: str) -> datetime:
     return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=VIETNAM_TIME)
 
 
-def _time(record: Mapping[str, Any], key: str, *, optional: bool = False) -> str | None:
-    value = record.get(key)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        raise DvcAnswerInvalid(f"The portal's {key} is missing or not a string.")
-    try:
-        return parse_dvcqg_time(value).isoformat()
-    except ValueError:
-        raise DvcAnswerInvalid(f"The portal's {key} is not a yyyyMMddHHmmss time.") from None
-
-
 def _status(record: Mapping[str, Any], key: str) -> int:
     value = record.get(key)
     if not isinstance(value, str) or not value.isdigit() or int(value) not in STATUS_NAMES:
@@ -170,34 +190,10 @@ def _status(record: Mapping[str, Any], key: str) -> int:
     return int(value)
 
 
-def _mapping(value: Any, name: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise DvcAnswerInvalid(f"The portal's {name} is not an object.")
-    return value
-
-
 def _list(record: Mapping[str, Any], key: str) -> list[Any]:
     value = record.get(key)
     if not isinstance(value, list):
         raise DvcAnswerInvalid(f"The portal's {key} is not a list.")
-    return value
-
-
-def _text(record: Mapping[str, Any], key: str) -> str:
-    value = record.get(key)
-    if not isinstance(value, str):
-        raise DvcAnswerInvalid(f"The portal's {key} is missing or not a string.")
-    return value
-
-
-def _optional(record: Mapping[str, Any], key: str) -> str | None:
-    return None if record.get(key) is None else _text(record, key)
-
-
-def _count(record: Mapping[str, Any], key: str) -> int:
-    value = record.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise DvcAnswerInvalid(f"The portal's {key} is not a whole number.")
     return value
 
 

@@ -25,10 +25,10 @@ from pydantic import (
     ValidationError,
 )
 
+from adapters._common import UnsupportedMediaType, media_type
 from adapters._dvc_answers import STATUS_NAMES
 from adapters.base import CanonicalRequest, SystemRequest, TranslationError
 from adapters.cccd import parse_cccd
-from adapters.dancu import UnsupportedMediaType
 from adapters.dates import format_ddmmyyyy
 
 MAX_SUMMARY_LENGTH = 1000
@@ -184,10 +184,10 @@ def procedures_request(request: CanonicalRequest, _today: date) -> SystemRequest
     errors: list[dict[str, Any]] = []
     level = query.get("level")
     if level is not None and level not in _LEVELS:
-        errors.append(_query_error("level", "Must be province, district or commune", "enum"))
+        errors.append(query_error("level", "Must be province, district or commune", "enum"))
     for name in ("q", "field"):
         if len(query.get(name, "")) > 200:
-            errors.append(_query_error(name, "At most 200 characters", "string_too_long"))
+            errors.append(query_error(name, "At most 200 characters", "string_too_long"))
     paging = _paging(query, errors)
     _raise_if(errors)
     params = {
@@ -206,9 +206,9 @@ def dossiers_request(request: CanonicalRequest, today: date) -> SystemRequest:
     status = query.get("status")
     code: int | None = None
     if status is not None:
-        code = _status_code(status)
+        code = status_code(status)
         if code is None:
-            errors.append(_query_error("status", "Must be a status name or code 1-10", "enum"))
+            errors.append(query_error("status", "Must be a status name or code 1-10", "enum"))
     paging = _paging(query, errors)
     _raise_if(errors)
     applicant = query.get("applicant")
@@ -224,7 +224,7 @@ def dossiers_request(request: CanonicalRequest, today: date) -> SystemRequest:
 
 def create_request(request: CanonicalRequest, today: date) -> SystemRequest:
     """The filing as the portal's `HoSo` JSON; the applicant's date of birth as dd/MM/yyyy."""
-    new = _body(request, NewDossier, "a JSON object with procedure_code, applicant and summary")
+    new = json_body(request, NewDossier, "a JSON object with procedure_code, applicant and summary")
     parse_cccd(new.applicant.cccd, today=today)
     contact = new.contact
     body = {
@@ -245,16 +245,16 @@ def create_request(request: CanonicalRequest, today: date) -> SystemRequest:
             for item in new.attachments
         ],
     }
-    return _post("/api/hoso", body)
+    return post_json("/api/hoso", body)
 
 
 def get_request(request: CanonicalRequest, _today: date) -> SystemRequest:
-    return _get(f"/api/hoso/{_path_code(request)}", {})
+    return _get(f"/api/hoso/{path_code(request)}", {})
 
 
 def transition_request(request: CanonicalRequest, _today: date) -> SystemRequest:
-    code = _path_code(request)
-    step = _body(request, TransitionRequest, "a JSON object with action and actor")
+    code = path_code(request)
+    step = json_body(request, TransitionRequest, "a JSON object with action and actor")
     body = {
         "HanhDong": step.action,
         "NguoiXuLy": step.actor,
@@ -262,16 +262,16 @@ def transition_request(request: CanonicalRequest, _today: date) -> SystemRequest
         "PhongBanXuLy": step.department,
         "NoiDungXuLy": step.note,
     }
-    return _post(f"/api/hoso/{code}/tientrinh", body)
+    return post_json(f"/api/hoso/{code}/tientrinh", body)
 
 
 def _query(request: CanonicalRequest, allowed: set[str]) -> dict[str, str]:
     errors, seen = [], {}
     for name, value in request.query:
         if name not in allowed:
-            errors.append(_query_error(name, "Unknown query parameter", "extra_forbidden"))
+            errors.append(query_error(name, "Unknown query parameter", "extra_forbidden"))
         elif name in seen:
-            errors.append(_query_error(name, "Given more than once", "repeated"))
+            errors.append(query_error(name, "Given more than once", "repeated"))
         seen[name] = value
     _raise_if(errors)
     return {name: value for name, value in seen.items() if name in allowed}
@@ -285,19 +285,19 @@ def _paging(query: Mapping[str, str], errors: list[dict[str, Any]]) -> dict[str,
         if raw is None:
             continue
         if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
-            errors.append(_query_error(name, f"Must be a whole number {low}-{high}", "range"))
+            errors.append(query_error(name, f"Must be a whole number {low}-{high}", "range"))
         else:
             found[name] = str(int(raw))
     return {"trang": found["page"], "soBanGhi": found["size"]}
 
 
-def _status_code(value: str) -> int | None:
+def status_code(value: str) -> int | None:
     if value.isascii() and value.isdigit() and int(value) in STATUS_NAMES:
         return int(value)
     return next((code for code, name in STATUS_NAMES.items() if name == value), None)
 
 
-def _path_code(request: CanonicalRequest) -> str:
+def path_code(request: CanonicalRequest) -> str:
     code = request.path_params.get("code", "")
     if not _DOSSIER_CODE.fullmatch(code):
         raise InvalidDossierRequest(
@@ -307,9 +307,9 @@ def _path_code(request: CanonicalRequest) -> str:
     return code
 
 
-def _body(request: CanonicalRequest, model: type[_Model], shape: str) -> _Model:
-    media_type = (request.content_type or "").partition(";")[0].strip().lower()
-    if media_type != "application/json":
+def json_body(request: CanonicalRequest, model: type[_Model], shape: str) -> _Model:
+    """The JSON body as `model`, or 415 / InvalidDossierRequest naming `shape`."""
+    if media_type(request) != "application/json":
         raise UnsupportedMediaType(
             "Send the body as JSON with Content-Type: application/json.",
             supported=["application/json"],
@@ -322,7 +322,7 @@ def _body(request: CanonicalRequest, model: type[_Model], shape: str) -> _Model:
         ) from None
 
 
-def _query_error(name: str, message: str, kind: str) -> dict[str, Any]:
+def query_error(name: str, message: str, kind: str) -> dict[str, Any]:
     return {"loc": ["query", name], "msg": message, "type": kind}
 
 
@@ -336,6 +336,6 @@ def _get(path: str, params: Mapping[str, str | None]) -> SystemRequest:
     return SystemRequest(method="GET", path=path, query=query, headers=_ACCEPT)
 
 
-def _post(path: str, body: Mapping[str, Any]) -> SystemRequest:
+def post_json(path: str, body: Mapping[str, Any]) -> SystemRequest:
     content = json.dumps(body, ensure_ascii=False).encode()
     return SystemRequest(method="POST", path=path, body=content, headers=_JSON_HEADERS)

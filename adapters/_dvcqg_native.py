@@ -16,7 +16,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from adapters._dvc_answers import VIETNAM_TIME, parse_dvcqg_time, status_of
+from adapters._dvc_answers import VIETNAM_TIME, PortalFields, status_of
 from adapters._dvcqg_contracts import DossierSnapshot, ProgressEntry
 from adapters.base import TranslationError
 
@@ -35,6 +35,14 @@ class DvcqgAnswerInvalid(TranslationError):
     code = "DVCQG_INVALID_RESPONSE"
     status = 502
     title = "The national public-service portal gave an answer that could not be read"
+
+
+_FIELDS = PortalFields("The national portal's", DvcqgAnswerInvalid)
+mapping = _FIELDS.mapping
+text = _FIELDS.text
+count = _FIELDS.count
+_optional = _FIELDS.optional_text
+_time = _FIELDS.time
 
 
 def format_dvcqg_time(moment: datetime | None) -> str | None:
@@ -123,13 +131,7 @@ def dossier_to_canonical(record: Any, *, full: bool = True) -> dict[str, Any]:
         "channel": _reverse(item, "KenhThucHien", CHANNELS),
         "applicant": _applicant(item),
         "summary": text(item, "TrichYeuHoSo"),
-        "submitted_at": _time(item, "NgayNopHoSo"),
-        "received_at": _time(item, "NgayTiepNhan", optional=True),
-        "due_at": _time(item, "NgayHenTra", optional=True),
-        "supplement_requested_at": _time(item, "NgayYeuCauBoSung", optional=True),
-        "completed_at": _time(item, "NgayKetThucXuLy", optional=True),
-        "returned_at": _time(item, "NgayTra", optional=True),
-        "refused_at": _time(item, "NgayTuChoi", optional=True),
+        **_FIELDS.dossier_times(item),
         "synced_at": _time(item, "NgayDongBo"),
     }
     if full:
@@ -174,30 +176,6 @@ def _progress(record: Any) -> dict[str, Any]:
     }
 
 
-def mapping(value: Any, name: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise DvcqgAnswerInvalid(f"The national portal's {name} is not an object.")
-    return value
-
-
-def text(record: Mapping[str, Any], key: str) -> str:
-    value = record.get(key)
-    if not isinstance(value, str):
-        raise DvcqgAnswerInvalid(f"The national portal's {key} is missing or not a string.")
-    return value
-
-
-def count(record: Mapping[str, Any], key: str, *, low: int = 0) -> int:
-    value = record.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise DvcqgAnswerInvalid(f"The national portal's {key} is not a whole number.")
-    return value
-
-
-def _optional(record: Mapping[str, Any], key: str) -> str | None:
-    return None if record.get(key) is None else text(record, key)
-
-
 def _status(record: Mapping[str, Any], key: str) -> int:
     value = record.get(key)
     if not isinstance(value, str) or value not in {str(code) for code in range(1, 11)}:
@@ -213,17 +191,3 @@ def _reverse(record: Mapping[str, Any], key: str, names: Mapping[str, str]) -> s
     raise DvcqgAnswerInvalid(
         f"The national portal's {key} is not one of {', '.join(names.values())}."
     )
-
-
-def _time(record: Mapping[str, Any], key: str, *, optional: bool = False) -> str | None:
-    value = record.get(key)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        raise DvcqgAnswerInvalid(f"The national portal's {key} is missing or not a string.")
-    try:
-        return parse_dvcqg_time(value).isoformat()
-    except ValueError:
-        raise DvcqgAnswerInvalid(
-            f"The national portal's {key} is not a yyyyMMddHHmmss time."
-        ) from None

@@ -26,6 +26,12 @@ from typing import Annotated, Any, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from adapters._common import (
+    FieldReader,
+    NgspAdapter,
+    UnsupportedMediaType,
+    media_type,
+)
 from adapters.base import (
     CanonicalRequest,
     CanonicalResponse,
@@ -62,12 +68,6 @@ _VERIFIED_FIELDS = {"HoVaTen": "full_name", "NgayThangNamSinh": "date_of_birth"}
 MAX_NAME_LENGTH = 200
 
 
-class UnknownOperation(TranslationError):
-    code = "OPERATION_NOT_SUPPORTED"
-    status = 501
-    title = "The adapter does not support this operation"
-
-
 class CitizenNotFound(TranslationError):
     code = "CITIZEN_NOT_FOUND"
     status = 404
@@ -80,10 +80,9 @@ class UpstreamAnswerInvalid(TranslationError):
     title = "The citizen database gave an answer that could not be read"
 
 
-class UnsupportedMediaType(TranslationError):
-    code = "UNSUPPORTED_MEDIA_TYPE"
-    status = 415
-    title = "The request body must be JSON"
+_RECORD = FieldReader("The citizen record's", UpstreamAnswerInvalid)
+_text = _RECORD.text
+_optional_text = _RECORD.optional_text
 
 
 class InvalidVerificationRequest(TranslationError):
@@ -121,36 +120,6 @@ class _Operation:
     read_data: Callable[[Any], Any]  # the `data` of a success envelope → canonical content
     not_found: Callable[[], Any]  # error_code "201": raise, or the canonical answer
     refused: Callable[[], TranslationError]  # error_code "302"
-
-
-class DancuAdapter:
-    """The `dancu` adapter. It keeps no clock of its own: `today` decides future birth years."""
-
-    def __init__(self, *, today: Callable[[], date]) -> None:
-        self._today = today
-
-    def to_system(self, request: CanonicalRequest) -> SystemRequest:
-        return _operation(request).to_system(request, self._today())
-
-    def to_canonical(
-        self, request: CanonicalRequest, response: SystemResponse
-    ) -> CanonicalResponse:
-        operation = _operation(request)
-        envelope = _read_envelope(response)
-        error_code = envelope.get("error_code")
-        # NGSP-style services often report an error in the envelope under HTTP 200, so the
-        # envelope's code decides; the mock also sets the matching HTTP status.
-        if response.status == 200 and error_code == "0":
-            return CanonicalResponse(200, operation.read_data(envelope.get("data")))
-        if response.status in (200, 404) and error_code == "201":  # RECORD_NOT_FOUND
-            return CanonicalResponse(200, operation.not_found())
-        if response.status in (200, 400) and error_code == "302":  # DATA_TYPE_INVALID
-            raise operation.refused()
-        shown = str(error_code)[:16]  # bounded: the value comes from outside
-        raise UpstreamAnswerInvalid(
-            f"The citizen database answered HTTP {response.status} "
-            f"with error_code {shown!r}, which this adapter does not expect."
-        )
 
 
 def citizen_to_canonical(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -251,8 +220,7 @@ def _lookup_request(template: str) -> Callable[[CanonicalRequest, date], SystemR
 
 def _verification_request(request: CanonicalRequest, today: date) -> SystemRequest:
     """The claim as `XacThucThongTinCongDan` JSON (DOMAIN.md §5.1), the date as dd/MM/yyyy."""
-    media_type = (request.content_type or "").partition(";")[0].strip().lower()
-    if media_type != "application/json":
+    if media_type(request) != "application/json":
         raise UnsupportedMediaType(
             "Send the claim as JSON with Content-Type: application/json.",
             supported=["application/json"],
@@ -332,11 +300,38 @@ _OPERATIONS: Mapping[str, _Operation] = {
 }
 
 
-def _operation(request: CanonicalRequest) -> _Operation:
-    operation = _OPERATIONS.get(request.operation)
-    if operation is None:
-        raise UnknownOperation(f"The dancu adapter has no operation {request.operation!r}.")
-    return operation
+class DancuAdapter(NgspAdapter[_Operation]):
+    """The `dancu` adapter. It keeps no clock of its own: `today` decides future birth years.
+
+    Its codes read unlike `EnvelopeAdapter`'s: RECORD_NOT_FOUND may be an answer, not an error,
+    and the system may report either code under HTTP 200.
+    """
+
+    adapter = "dancu"
+    system = "The citizen database"
+    payload = "data"
+    invalid = UpstreamAnswerInvalid
+    operations = _OPERATIONS
+
+    def to_canonical(
+        self, request: CanonicalRequest, response: SystemResponse
+    ) -> CanonicalResponse:
+        operation = self._operation(request)
+        envelope = self._read_envelope(response)
+        error_code = envelope.get("error_code")
+        # NGSP-style services often report an error in the envelope under HTTP 200, so the
+        # envelope's code decides; the mock also sets the matching HTTP status.
+        if response.status == 200 and error_code == "0":
+            return CanonicalResponse(200, operation.read_data(envelope.get("data")))
+        if response.status in (200, 404) and error_code == "201":  # RECORD_NOT_FOUND
+            return CanonicalResponse(200, operation.not_found())
+        if response.status in (200, 400) and error_code == "302":  # DATA_TYPE_INVALID
+            raise operation.refused()
+        shown = str(error_code)[:16]  # bounded: the value comes from outside
+        raise UpstreamAnswerInvalid(
+            f"The citizen database answered HTTP {response.status} "
+            f"with error_code {shown!r}, which this adapter does not expect."
+        )
 
 
 def _person(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -363,30 +358,6 @@ def _head_of(member: Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(head, Mapping):
         raise UpstreamAnswerInvalid("A household member has no ChuHo (head of household).")
     return head
-
-
-def _text(record: Mapping[str, Any], key: str) -> str:
-    value = record.get(key)
-    if not isinstance(value, str):
-        raise UpstreamAnswerInvalid(f"The citizen record's {key} is missing or not a string.")
-    return value
-
-
-def _optional_text(record: Mapping[str, Any], key: str) -> str | None:
-    return None if record.get(key) is None else _text(record, key)
-
-
-def _read_envelope(response: SystemResponse) -> Mapping[str, Any]:
-    try:
-        envelope = json.loads(response.body)
-    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the stack
-        envelope = None
-    if not isinstance(envelope, dict):
-        raise UpstreamAnswerInvalid(
-            f"The citizen database answered HTTP {response.status} "
-            "without the JSON envelope {error_code, message, data}."
-        )
-    return envelope
 
 
 # --- The published contract: canonical shapes of each operation (see OperationContract) ---

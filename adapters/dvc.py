@@ -11,12 +11,10 @@ before any call; error details name fields, never the values sent (they are pers
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
+from adapters._common import EnvelopeAdapter, EnvelopeOperation, UnsupportedMediaType
 from adapters._dvc_answers import (
     STATUS_NAMES,
     DvcAnswerInvalid,
@@ -50,16 +48,8 @@ from adapters._dvc_requests import (
     procedures_request,
     transition_request,
 )
-from adapters.base import (
-    CanonicalRequest,
-    CanonicalResponse,
-    OperationContract,
-    SystemRequest,
-    SystemResponse,
-    TranslationError,
-)
+from adapters.base import OperationContract, TranslationError
 from adapters.cccd import InvalidCccd
-from adapters.dancu import UnknownOperation, UnsupportedMediaType
 
 LIST_PROCEDURES = "list_procedures"
 CREATE_DOSSIER = "create_dossier"
@@ -118,54 +108,6 @@ class DossierNumbersExhausted(TranslationError):
     code = "DOSSIER_NUMBERS_EXHAUSTED"
     status = 503
     title = "The receiving agency has issued every dossier number of the day"
-
-
-@dataclass(frozen=True)
-class _Operation:
-    to_system: Callable[[CanonicalRequest, date], SystemRequest]
-    read_data: Callable[[Any], Any]
-    success: int  # the portal's HTTP status for success, and ours
-    errors: Mapping[tuple[int, str], Callable[[Any], TranslationError]]
-
-
-class DvcAdapter:
-    """The `dvc` adapter. `today` decides which CCCD birth years lie in the future."""
-
-    def __init__(self, *, today: Callable[[], date]) -> None:
-        self._today = today
-
-    def to_system(self, request: CanonicalRequest) -> SystemRequest:
-        return _operation(request).to_system(request, self._today())
-
-    def to_canonical(
-        self, request: CanonicalRequest, response: SystemResponse
-    ) -> CanonicalResponse:
-        operation = _operation(request)
-        envelope = _read_envelope(response)
-        error_code = envelope.get("error_code")
-        if response.status == operation.success and error_code == "0":
-            return CanonicalResponse(operation.success, operation.read_data(envelope.get("data")))
-        error = operation.errors.get((response.status, str(error_code)))
-        if error is not None:
-            raise error(envelope.get("data"))
-        shown = str(error_code)[:16]  # bounded: the value comes from outside
-        raise DvcAnswerInvalid(
-            f"The DVC system answered HTTP {response.status} with error_code {shown!r}, "
-            "which this adapter does not expect for this operation."
-        )
-
-
-def _read_envelope(response: SystemResponse) -> Mapping[str, Any]:
-    try:
-        envelope = json.loads(response.body)
-    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the stack
-        envelope = None
-    if not isinstance(envelope, dict):
-        raise DvcAnswerInvalid(
-            f"The DVC system answered HTTP {response.status} "
-            "without the JSON envelope {error_code, message, data}."
-        )
-    return envelope
 
 
 # --- the portal's error codes, per operation -------------------------------------------------
@@ -237,16 +179,20 @@ def _field(data: Any, key: str) -> Any:
     return data.get(key)
 
 
-_OPERATIONS: Mapping[str, _Operation] = {
-    LIST_PROCEDURES: _Operation(
+def _data(read: Callable[[Any], Any]) -> Callable[[Mapping[str, Any]], Any]:
+    """The reader of a success envelope whose `data` `read` translates."""
+    return lambda envelope: read(envelope.get("data"))
+
+
+_OPERATIONS: Mapping[str, EnvelopeOperation] = {
+    LIST_PROCEDURES: EnvelopeOperation(
         to_system=procedures_request,
-        read_data=lambda data: read_page(data, procedure_to_canonical),
-        success=200,
+        read=_data(lambda data: read_page(data, procedure_to_canonical)),
         errors={(400, "302"): _refused("query")},
     ),
-    CREATE_DOSSIER: _Operation(
+    CREATE_DOSSIER: EnvelopeOperation(
         to_system=create_request,
-        read_data=dossier_to_canonical,
+        read=_data(dossier_to_canonical),
         success=201,
         errors={
             (400, "302"): _refused("body"),
@@ -257,22 +203,21 @@ _OPERATIONS: Mapping[str, _Operation] = {
             (503, "503"): _numbers_exhausted,
         },
     ),
-    GET_DOSSIER: _Operation(
+    GET_DOSSIER: EnvelopeOperation(
         to_system=get_request,
-        read_data=dossier_to_canonical,
-        success=200,
+        read=_data(dossier_to_canonical),
         errors={(404, "201"): _dossier_not_found},
     ),
-    LIST_DOSSIERS: _Operation(
+    LIST_DOSSIERS: EnvelopeOperation(
         to_system=dossiers_request,
-        read_data=lambda data: read_page(data, lambda item: dossier_to_canonical(item, full=False)),
-        success=200,
+        read=_data(
+            lambda data: read_page(data, lambda item: dossier_to_canonical(item, full=False))
+        ),
         errors={(400, "302"): _refused("query")},
     ),
-    TRANSITION_DOSSIER: _Operation(
+    TRANSITION_DOSSIER: EnvelopeOperation(
         to_system=transition_request,
-        read_data=dossier_to_canonical,
-        success=200,
+        read=_data(dossier_to_canonical),
         errors={
             (400, "302"): _refused("body"),
             (404, "201"): _dossier_not_found,
@@ -283,11 +228,14 @@ _OPERATIONS: Mapping[str, _Operation] = {
 }
 
 
-def _operation(request: CanonicalRequest) -> _Operation:
-    operation = _OPERATIONS.get(request.operation)
-    if operation is None:
-        raise UnknownOperation(f"The dvc adapter has no operation {request.operation!r}.")
-    return operation
+class DvcAdapter(EnvelopeAdapter):
+    """The `dvc` adapter. `today` decides which CCCD birth years lie in the future."""
+
+    adapter = "dvc"
+    system = "The DVC system"
+    payload = "data"
+    invalid = DvcAnswerInvalid
+    operations = _OPERATIONS
 
 
 # The published contract: canonical shapes of each operation (see OperationContract).

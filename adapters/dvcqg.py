@@ -17,17 +17,20 @@ any client holding the right, and dossier codes are sequential, so they are easy
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from adapters._dvc_answers import STATUS_NAMES
-from adapters._dvc_requests import InvalidDossierRequest, validation_errors
+from adapters._common import EnvelopeAdapter, EnvelopeOperation, UnsupportedMediaType
+from adapters._dvc_requests import (
+    InvalidDossierRequest,
+    json_body,
+    path_code,
+    post_json,
+    query_error,
+    status_code,
+)
 from adapters._dvcqg_contracts import (
     MAX_PAGE_SIZE,
     NationalDossier,
@@ -49,15 +52,12 @@ from adapters._dvcqg_native import (
 )
 from adapters.base import (
     CanonicalRequest,
-    CanonicalResponse,
     IdempotencyKeyReused,
     OperationContract,
     SystemRequest,
-    SystemResponse,
     TranslationError,
 )
 from adapters.cccd import InvalidCccd, parse_cccd
-from adapters.dancu import UnknownOperation, UnsupportedMediaType
 from adapters.dvc import DossierNotFound
 
 SYNC_DOSSIER = "sync_dossier"
@@ -74,10 +74,7 @@ _OUTCOMES = {
     "KHONG_DOI": "unchanged",
     "CU_HON": "stale",
 }
-_DOSSIER_CODE = re.compile(r"[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4,5}")
 _PROVINCE = re.compile(r"[0-9]{2}")
-_JSON_HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
-_Model = TypeVar("_Model", bound=BaseModel)
 
 
 class DossierOfAnotherProvince(TranslationError):
@@ -86,45 +83,11 @@ class DossierOfAnotherProvince(TranslationError):
     title = "The national portal holds this dossier code for another province"
 
 
-@dataclass(frozen=True)
-class _Operation:
-    to_system: Callable[[CanonicalRequest, date], SystemRequest]
-    read_result: Callable[[Mapping[str, Any], CanonicalRequest], Any]
-    errors: Mapping[tuple[int, str], Callable[[], TranslationError]]
-
-
-class DvcqgAdapter:
-    """The `dvcqg` adapter. `today` decides which CCCD birth years lie in the future."""
-
-    def __init__(self, *, today: Callable[[], date]) -> None:
-        self._today = today
-
-    def to_system(self, request: CanonicalRequest) -> SystemRequest:
-        return _operation(request).to_system(request, self._today())
-
-    def to_canonical(
-        self, request: CanonicalRequest, response: SystemResponse
-    ) -> CanonicalResponse:
-        operation = _operation(request)
-        envelope = _read_envelope(response)
-        error_code = envelope.get("error_code")
-        if response.status == 200 and error_code == "0":
-            return CanonicalResponse(200, operation.read_result(envelope, request))
-        error = operation.errors.get((response.status, str(error_code)))
-        if error is not None:
-            raise error()
-        shown = str(error_code)[:16]  # bounded: the value comes from outside
-        raise DvcqgAnswerInvalid(
-            f"The national portal answered HTTP {response.status} with error_code {shown!r}, "
-            "which this adapter does not expect for this operation."
-        )
-
-
 # --- requests --------------------------------------------------------------------------------
 
 
 def _sync_request(request: CanonicalRequest, today: date) -> SystemRequest:
-    sync = _body(request, SyncRequest)
+    sync = json_body(request, SyncRequest, "{province_code, step, dossier, progress}")
     identification = sync.dossier.applicant.identification
     if identification is not None and identification.type == "cccd":
         parse_cccd(identification.number, today=today)
@@ -134,13 +97,7 @@ def _sync_request(request: CanonicalRequest, today: date) -> SystemRequest:
 
 
 def _lookup_request(request: CanonicalRequest, _today: date) -> SystemRequest:
-    code = request.path_params.get("code", "")
-    if not _DOSSIER_CODE.fullmatch(code):
-        raise InvalidDossierRequest(
-            "A dossier code looks like 000.00.06.H33-250602-0001.",
-            errors=[{"loc": ["path", "code"], "msg": "Not a dossier code", "type": "pattern"}],
-        )
-    return _post({"service": "TraCuuHoSo", "MaHoSo": code})
+    return _post({"service": "TraCuuHoSo", "MaHoSo": path_code(request)})
 
 
 def _list_request(request: CanonicalRequest, _today: date) -> SystemRequest:
@@ -148,16 +105,16 @@ def _list_request(request: CanonicalRequest, _today: date) -> SystemRequest:
     query: dict[str, str] = {}
     for name, value in request.query:
         if name not in NationalDossierQuery.model_fields:
-            errors.append(_query_error(name, "Unknown query parameter", "extra_forbidden"))
+            errors.append(query_error(name, "Unknown query parameter", "extra_forbidden"))
         elif name in query:
-            errors.append(_query_error(name, "Given more than once", "repeated"))
+            errors.append(query_error(name, "Given more than once", "repeated"))
         query[name] = value
     province, status = query.get("province"), query.get("status")
     if province is not None and not _PROVINCE.fullmatch(province):
-        errors.append(_query_error("province", "A 2-digit province code, e.g. 91", "pattern"))
-    code = _status_code(status) if status is not None else None
+        errors.append(query_error("province", "A 2-digit province code, e.g. 91", "pattern"))
+    code = status_code(status) if status is not None else None
     if status is not None and code is None:
-        errors.append(_query_error("status", "Must be a status name or code 1-10", "enum"))
+        errors.append(query_error("status", "Must be a status name or code 1-10", "enum"))
     paging = {"page": (1, 1_000_000, 1), "size": (1, MAX_PAGE_SIZE, 20)}
     numbers: dict[str, int] = {}
     for name, (low, high, default) in paging.items():
@@ -167,7 +124,7 @@ def _list_request(request: CanonicalRequest, _today: date) -> SystemRequest:
         elif raw.isascii() and raw.isdigit() and low <= int(raw) <= high:
             numbers[name] = int(raw)
         else:
-            errors.append(_query_error(name, f"Must be a whole number {low}-{high}", "range"))
+            errors.append(query_error(name, f"Must be a whole number {low}-{high}", "range"))
     if errors:
         raise InvalidDossierRequest("The query is not valid; see `errors`.", errors=errors)
     body: dict[str, Any] = {"service": "LayDanhSachHoSo", "Trang": numbers["page"]}
@@ -179,54 +136,14 @@ def _list_request(request: CanonicalRequest, _today: date) -> SystemRequest:
     return _post(body)
 
 
-def _body(request: CanonicalRequest, model: type[_Model]) -> _Model:
-    media_type = (request.content_type or "").partition(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise UnsupportedMediaType(
-            "Send the body as JSON with Content-Type: application/json.",
-            supported=["application/json"],
-        )
-    try:
-        return model.model_validate_json(request.body)
-    except ValidationError as error:
-        raise InvalidDossierRequest(
-            "The body must be {province_code, step, dossier, progress}; see `errors`.",
-            errors=validation_errors(error),
-        ) from None
-
-
-def _status_code(value: str) -> int | None:
-    if value.isascii() and value.isdigit() and int(value) in STATUS_NAMES:
-        return int(value)
-    return next((code for code, name in STATUS_NAMES.items() if name == value), None)
-
-
-def _query_error(name: str, message: str, kind: str) -> dict[str, Any]:
-    return {"loc": ["query", name], "msg": message, "type": kind}
-
-
 def _post(body: Mapping[str, Any]) -> SystemRequest:
-    content = json.dumps(body, ensure_ascii=False).encode()
-    return SystemRequest(method="POST", path=INTEGRATION_PATH, body=content, headers=_JSON_HEADERS)
+    return post_json(INTEGRATION_PATH, body)
 
 
 # --- answers ---------------------------------------------------------------------------------
 
 
-def _read_envelope(response: SystemResponse) -> Mapping[str, Any]:
-    try:
-        envelope = json.loads(response.body)
-    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the stack
-        envelope = None
-    if not isinstance(envelope, dict):
-        raise DvcqgAnswerInvalid(
-            f"The national portal answered HTTP {response.status} "
-            "without the JSON envelope {error_code, message, result}."
-        )
-    return envelope
-
-
-def _sync_result(envelope: Mapping[str, Any], _request: CanonicalRequest) -> dict[str, Any]:
+def _sync_result(envelope: Mapping[str, Any]) -> dict[str, Any]:
     result = envelope.get("result")
     if not isinstance(result, list) or len(result) != 1:
         raise DvcqgAnswerInvalid("The national portal's result is not one synced dossier.")
@@ -248,7 +165,7 @@ def _sync_result(envelope: Mapping[str, Any], _request: CanonicalRequest) -> dic
     }
 
 
-def _dossier_result(envelope: Mapping[str, Any], _request: CanonicalRequest) -> dict[str, Any]:
+def _dossier_result(envelope: Mapping[str, Any]) -> dict[str, Any]:
     result = envelope.get("result")
     if not isinstance(result, list) or len(result) > 1:
         raise DvcqgAnswerInvalid("The national portal's result is not at most one dossier.")
@@ -257,7 +174,7 @@ def _dossier_result(envelope: Mapping[str, Any], _request: CanonicalRequest) -> 
     return dossier_to_canonical(result[0])
 
 
-def _page_result(envelope: Mapping[str, Any], _request: CanonicalRequest) -> dict[str, Any]:
+def _page_result(envelope: Mapping[str, Any]) -> dict[str, Any]:
     page = mapping(envelope.get("result"), "result")
     items = page.get("DanhSach")
     if not isinstance(items, list):
@@ -270,8 +187,8 @@ def _page_result(envelope: Mapping[str, Any], _request: CanonicalRequest) -> dic
     }
 
 
-def _refused(where: str) -> Callable[[], TranslationError]:
-    def refused() -> TranslationError:
+def _refused(where: str) -> Callable[[Any], TranslationError]:
+    def refused(_result: Any) -> TranslationError:
         return InvalidDossierRequest(
             "The national portal refused the request as malformed.",
             errors=[{"loc": [where], "msg": "Refused by the national portal", "type": "refused"}],
@@ -280,47 +197,50 @@ def _refused(where: str) -> Callable[[], TranslationError]:
     return refused
 
 
-def _key_reused() -> TranslationError:
+def _key_reused(_result: Any) -> TranslationError:
     return IdempotencyKeyReused(
         "This Idempotency-Key was first sent with a different body; use a new key for a new "
         "change (the portal keys syncs as dvcqg:{code}:{step})."
     )
 
 
-def _another_province() -> TranslationError:
+def _another_province(_result: Any) -> TranslationError:
     return DossierOfAnotherProvince(
         "The national portal holds this dossier code for another province; nothing was changed."
     )
 
 
-_OPERATIONS: Mapping[str, _Operation] = {
-    SYNC_DOSSIER: _Operation(
+_OPERATIONS: Mapping[str, EnvelopeOperation] = {
+    SYNC_DOSSIER: EnvelopeOperation(
         to_system=_sync_request,
-        read_result=_sync_result,
+        read=_sync_result,
         errors={
             (400, "-1"): _refused("body"),
             (422, "-4"): _key_reused,
             (409, "-5"): _another_province,
         },
     ),
-    GET_DOSSIER: _Operation(
+    GET_DOSSIER: EnvelopeOperation(
         to_system=_lookup_request,
-        read_result=_dossier_result,
+        read=_dossier_result,
         errors={(400, "-1"): _refused("path")},
     ),
-    LIST_DOSSIERS: _Operation(
+    LIST_DOSSIERS: EnvelopeOperation(
         to_system=_list_request,
-        read_result=_page_result,
+        read=_page_result,
         errors={(400, "-1"): _refused("query")},
     ),
 }
 
 
-def _operation(request: CanonicalRequest) -> _Operation:
-    operation = _OPERATIONS.get(request.operation)
-    if operation is None:
-        raise UnknownOperation(f"The dvcqg adapter has no operation {request.operation!r}.")
-    return operation
+class DvcqgAdapter(EnvelopeAdapter):
+    """The `dvcqg` adapter. `today` decides which CCCD birth years lie in the future."""
+
+    adapter = "dvcqg"
+    system = "The national portal"
+    payload = "result"
+    invalid = DvcqgAnswerInvalid
+    operations = _OPERATIONS
 
 
 # The published contract: canonical shapes of each operation (see OperationContract).

@@ -36,6 +36,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from adapters._common import (
+    XML_MEDIA_TYPES,
+    Refusal,
+    SdkAdapter,
+    UnsupportedMediaType,
+    edxml_refusals,
+    idempotency_refusals,
+    media_type,
+    require_xml,
+    sdk_call,
+)
 from adapters._qlvb_contracts import (
     ORGAN_ID,
     AxisNotConnected,
@@ -68,10 +79,8 @@ from adapters.base import (
     InvalidIdempotencyKey,
     OperationContract,
     SystemRequest,
-    SystemResponse,
     TranslationError,
 )
-from adapters.dancu import UnknownOperation, UnsupportedMediaType
 from adapters.edxml import (
     STATUS_CODES,
     InvalidEdxml,
@@ -90,10 +99,9 @@ RECEIVE_STATUS = "receive_status"
 
 MAX_PAGE_SIZE = 100
 _JSON = "application/json"
-_XML = ("application/xml", "text/xml")
+_XML = XML_MEDIA_TYPES
 _KEY = re.compile(r"[A-Za-z0-9_-]{1,400}")
 _DOCUMENT_ID = re.compile(r"[^,]+,[0-9]{4}/[0-9]{2}/[0-9]{2},[^,]+")  # shape only (§3.2)
-_RULE = re.compile(r"[a-z_]{1,40}")
 # A status message's Timestamp is local time with no offset (§3.5); Vietnam is UTC+7 all year.
 _VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 # edXML element names (§3.2, §3.3), as the system writes records; canonical keys are their
@@ -158,36 +166,7 @@ def document_id_from_key(key: str) -> str:
 @dataclass(frozen=True)
 class _Operation:
     to_system: Callable[[CanonicalRequest, Callable[[], datetime]], SystemRequest]
-    read: Callable[[CanonicalRequest, Mapping[str, Any]], CanonicalResponse]
-
-
-class QlvbAdapter:
-    """The `qlvb` adapter. `now` stamps status reports that carry no timestamp of their own."""
-
-    def __init__(
-        self, *, today: Callable[[], date], now: Callable[[], datetime] | None = None
-    ) -> None:
-        # `today` only keeps the gateway's one constructor call for every adapter.
-        self._now = now or (lambda: datetime.now(_VIETNAM_TIME))
-
-    def to_system(self, request: CanonicalRequest) -> SystemRequest:
-        return _operation(request).to_system(request, self._now)
-
-    def to_canonical(
-        self, request: CanonicalRequest, response: SystemResponse
-    ) -> CanonicalResponse:
-        operation = _operation(request)
-        answer = _read_answer(response)
-        if response.status == 200 and answer.get("status") == "OK":
-            return operation.read(request, answer)
-        refusal = _REFUSALS.get((response.status, str(answer.get("ErrorCode"))))
-        if refusal is None:
-            shown = str(answer.get("ErrorCode"))[:32]  # bounded: the value comes from outside
-            raise QlvbAnswerInvalid(
-                f"The document system answered HTTP {response.status} with ErrorCode "
-                f"{shown!r}, which this adapter does not expect."
-            )
-        raise refusal(request.operation, answer)
+    read: Callable[[Mapping[str, Any]], CanonicalResponse]
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -195,15 +174,15 @@ class QlvbAdapter:
 
 def _send_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> SystemRequest:
     """edXML for `/sendEdoc`: rendered from canonical JSON, or the client's own bytes."""
-    media_type = _media_type(request)
-    if media_type == _JSON:
+    sent = media_type(request)
+    if sent == _JSON:
         body = render_edxml(_json_document(request.body))
-    elif media_type in _XML:
+    elif sent in _XML:
         parse_edxml(request.body)  # refused here, with the codec's rule, before any call
         body = request.body  # passed on as sent: the recipients get the sender's bytes
     else:
         raise _unsupported("the document as canonical JSON")
-    return _system_call("/sendEdoc", body, "application/xml")
+    return sdk_call("/sendEdoc", body, "application/xml")
 
 
 def _inbox_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> SystemRequest:
@@ -216,21 +195,21 @@ def _inbox_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> S
             errors=_errors(error, "query"),
         ) from None
     body = {"organId": query.organ_id, "messagetype": "edoc", "page": query.page}
-    return _system_call("/getReceivedEdocList", _dumps({**body, "size": query.size}), _JSON)
+    return sdk_call("/getReceivedEdocList", _dumps({**body, "size": query.size}), _JSON)
 
 
 def _document_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> SystemRequest:
     """`/getEdoc` in its JSON form (mock addition): the edXML and the trace in one answer."""
     document_id = document_id_from_key(request.path_params.get("id", ""))
     body = _dumps({"documentId": document_id, "format": "json"})
-    return _system_call("/getEdoc", body, _JSON)
+    return sdk_call("/getEdoc", body, _JSON)
 
 
 def _status_request(request: CanonicalRequest, now: Callable[[], datetime]) -> SystemRequest:
     """An edXML status message whose ResponseFor is the document the path names."""
     document_id = document_id_from_key(request.path_params.get("id", ""))
-    media_type = _media_type(request)
-    if media_type in _XML:
+    sent = media_type(request)
+    if sent in _XML:
         status = parse_status(request.body)
         if status["response_for"]["document_id"] != document_id:
             raise InvalidStatusRequest(
@@ -238,8 +217,8 @@ def _status_request(request: CanonicalRequest, now: Callable[[], datetime]) -> S
                 errors=[{"loc": ["body", "ResponseFor", "DocumentId"], "msg": "Differs from "
                          "the path", "type": "mismatch"}],
             )  # fmt: skip
-        return _system_call("/updateStatus", request.body, "application/xml")
-    if media_type != _JSON:
+        return sdk_call("/updateStatus", request.body, "application/xml")
+    if sent != _JSON:
         raise _unsupported("the status as JSON")
     try:
         report = StatusReport.model_validate_json(request.body)
@@ -268,32 +247,25 @@ def _status_request(request: CanonicalRequest, now: Callable[[], datetime]) -> S
             "staff_info": None if report.staff_info is None else report.staff_info.model_dump(),
         }
     )
-    return _system_call("/updateStatus", body, "application/xml")
+    return sdk_call("/updateStatus", body, "application/xml")
 
 
 def _inbound_document_request(
     request: CanonicalRequest, _now: Callable[[], datetime]
 ) -> SystemRequest:
     """`/receiveEdoc`: the document exactly as the sender's province sent it."""
-    _require_xml(request)
+    require_xml(request)
     parse_edxml(request.body)  # refused here, with the codec's rule, before any call
-    return _system_call("/receiveEdoc", request.body, "application/xml")
+    return sdk_call("/receiveEdoc", request.body, "application/xml")
 
 
 def _inbound_status_request(
     request: CanonicalRequest, _now: Callable[[], datetime]
 ) -> SystemRequest:
     """`/receiveStatus`: the status message exactly as the other province sent it."""
-    _require_xml(request)
+    require_xml(request)
     parse_status(request.body)
-    return _system_call("/receiveStatus", request.body, "application/xml")
-
-
-def _require_xml(request: CanonicalRequest) -> None:
-    if _media_type(request) not in _XML:
-        raise UnsupportedMediaType(
-            "Send the edXML message (application/xml).", supported=list(_XML)
-        )
+    return sdk_call("/receiveStatus", request.body, "application/xml")
 
 
 def _unsupported(what: str) -> TranslationError:
@@ -307,15 +279,10 @@ def _dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode()
 
 
-def _system_call(path: str, body: bytes, content_type: str) -> SystemRequest:
-    headers = {"Content-Type": content_type, "Accept": "application/json"}
-    return SystemRequest(method="POST", path=path, body=body, headers=headers)
-
-
 # --- answers --------------------------------------------------------------------------------
 
 
-def _read_sent(_request: CanonicalRequest, answer: Mapping[str, Any]) -> CanonicalResponse:
+def _read_sent(answer: Mapping[str, Any]) -> CanonicalResponse:
     return CanonicalResponse(202, {**_deliveries(answer), "duplicate": _duplicate(answer)})
 
 
@@ -326,13 +293,11 @@ def _duplicate(answer: Mapping[str, Any]) -> bool:
     return duplicate
 
 
-def _read_status(_request: CanonicalRequest, answer: Mapping[str, Any]) -> CanonicalResponse:
+def _read_status(answer: Mapping[str, Any]) -> CanonicalResponse:
     return CanonicalResponse(200, _deliveries(answer))
 
 
-def _read_inbound_status(
-    _request: CanonicalRequest, answer: Mapping[str, Any]
-) -> CanonicalResponse:
+def _read_inbound_status(answer: Mapping[str, Any]) -> CanonicalResponse:
     return CanonicalResponse(200, {**_deliveries(answer), "duplicate": _duplicate(answer)})
 
 
@@ -346,7 +311,7 @@ def _deliveries(answer: Mapping[str, Any]) -> dict[str, Any]:
     return {"id": document_key(document_id), "document_id": document_id, "recipients": recipients}
 
 
-def _read_inbox(_request: CanonicalRequest, answer: Mapping[str, Any]) -> CanonicalResponse:
+def _read_inbox(answer: Mapping[str, Any]) -> CanonicalResponse:
     items = []
     for item in _list(answer, "data"):
         document_id = _text(item, "documentId")
@@ -366,7 +331,7 @@ def _read_inbox(_request: CanonicalRequest, answer: Mapping[str, Any]) -> Canoni
     return CanonicalResponse(200, {"items": items, **page})
 
 
-def _read_document(_request: CanonicalRequest, answer: Mapping[str, Any]) -> CanonicalResponse:
+def _read_document(answer: Mapping[str, Any]) -> CanonicalResponse:
     try:
         document = parse_edxml(_text(answer, "edxml").encode("utf-8"))
     except InvalidEdxml as error:  # the system's fault, not the client's: not a 422
@@ -438,7 +403,7 @@ def _other_province(operation: str, answer: Mapping[str, Any]) -> TranslationErr
     )
 
 
-_REFUSALS: Mapping[tuple[int, str], Callable[[str, Mapping[str, Any]], TranslationError]] = {
+_REFUSALS: Mapping[tuple[int, str], Refusal] = {
     (404, "DOCUMENT_NOT_FOUND"): lambda _o, _a: DocumentNotFound(
         "The province's document system holds no document with this id."
     ),
@@ -456,12 +421,6 @@ _REFUSALS: Mapping[tuple[int, str], Callable[[str, Mapping[str, Any]], Translati
         "The reporting agency is of this province; other provinces' statuses only arrive here.",
         organ_ids=_organ_ids(a),
     ),
-    (422, "IDEMPOTENCY_KEY_REUSED"): lambda _o, _a: IdempotencyKeyReused(
-        "The Idempotency-Key was used before for another message."
-    ),
-    (400, "INVALID_IDEMPOTENCY_KEY"): lambda _o, _a: InvalidIdempotencyKey(
-        "The Idempotency-Key must be 1 to 200 visible ASCII characters."
-    ),
     (503, "NOT_CONNECTED"): lambda _o, _a: AxisNotConnected(
         "The province's document system has no access to the bus, so nothing can travel to or "
         "from another province."
@@ -470,14 +429,8 @@ _REFUSALS: Mapping[tuple[int, str], Callable[[str, Mapping[str, Any]], Translati
     (403, "NOT_A_PARTY"): lambda _o, _a: NotAParty(
         "Only the document's sender and recipients may report its status."
     ),
-    # The codec's own message names elements, never values; bounded all the same.
-    (422, "INVALID_EDXML"): lambda _o, a: InvalidEdxml(
-        f"The document system refused the message: {str(a.get('ErrorDesc'))[:300]}",
-        rule=r if isinstance(r := a.get("Rule"), str) and _RULE.fullmatch(r) else "refused",
-    ),
-    (413, "TOO_LARGE"): lambda _o, _a: InvalidEdxml(
-        "The document system refused the message as too large.", rule="too_large"
-    ),
+    **idempotency_refusals(),
+    **edxml_refusals("The document system"),
 }
 
 _OPERATIONS: Mapping[str, _Operation] = {
@@ -490,15 +443,23 @@ _OPERATIONS: Mapping[str, _Operation] = {
 }
 
 
-def _operation(request: CanonicalRequest) -> _Operation:
-    operation = _OPERATIONS.get(request.operation)
-    if operation is None:
-        raise UnknownOperation(f"The qlvb adapter has no operation {request.operation!r}.")
-    return operation
+class QlvbAdapter(SdkAdapter[_Operation]):
+    """The `qlvb` adapter. `now` stamps status reports that carry no timestamp of their own."""
 
+    adapter = "qlvb"
+    system = "The document system"
+    invalid = QlvbAnswerInvalid
+    operations = _OPERATIONS
+    refusals = _REFUSALS
 
-def _media_type(request: CanonicalRequest) -> str:
-    return (request.content_type or "").partition(";")[0].strip().lower()
+    def __init__(
+        self, *, today: Callable[[], date], now: Callable[[], datetime] | None = None
+    ) -> None:
+        # `today` only keeps the gateway's one constructor call for every adapter.
+        self._now = now or (lambda: datetime.now(_VIETNAM_TIME))
+
+    def to_system(self, request: CanonicalRequest) -> SystemRequest:
+        return self._operation(request).to_system(request, self._now)
 
 
 def _json_document(body: bytes) -> Any:
@@ -514,19 +475,6 @@ def _errors(error: ValidationError, where: str) -> list[dict[str, Any]]:
         {"loc": [where, *detail["loc"]], "msg": detail["msg"], "type": detail["type"]}
         for detail in error.errors(include_url=False, include_input=False, include_context=False)
     ]
-
-
-def _read_answer(response: SystemResponse) -> Mapping[str, Any]:
-    try:
-        answer = json.loads(response.body)
-    except (ValueError, RecursionError):
-        answer = None
-    if not isinstance(answer, dict):
-        raise QlvbAnswerInvalid(
-            f"The document system answered HTTP {response.status} without its JSON answer "
-            "{status, ErrorCode, ErrorDesc}."
-        )
-    return answer
 
 
 def _text(record: Mapping[str, Any], key: str) -> str:

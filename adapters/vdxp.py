@@ -24,6 +24,16 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from adapters._common import (
+    XML_MEDIA_TYPES,
+    Refusal,
+    SdkAdapter,
+    UnsupportedMediaType,
+    edxml_refusals,
+    idempotency_refusals,
+    require_xml,
+    sdk_call,
+)
 from adapters._qlvb_contracts import (
     ORGAN_ID,
     DocumentNotFound,
@@ -48,10 +58,8 @@ from adapters.base import (
     InvalidIdempotencyKey,
     OperationContract,
     SystemRequest,
-    SystemResponse,
     TranslationError,
 )
-from adapters.dancu import UnknownOperation, UnsupportedMediaType
 from adapters.edxml import STATUS_CODES, InvalidEdxml, parse_edxml, parse_status
 from adapters.qlvb import document_id_from_key, document_key
 
@@ -59,8 +67,7 @@ SUBMIT_DOCUMENT = "submit_document"
 SUBMIT_STATUS = "submit_status"
 GET_TRAIL = "get_trail"
 
-_XML = ("application/xml", "text/xml")
-_RULE = re.compile(r"[a-z_]{1,40}")
+_XML = XML_MEDIA_TYPES
 
 
 @dataclass(frozen=True)
@@ -69,65 +76,26 @@ class _Operation:
     read: Callable[[Mapping[str, Any]], CanonicalResponse]
 
 
-class VdxpAdapter:
-    """The `vdxp` adapter; it keeps no clock (`today` keeps the gateway's one constructor)."""
-
-    def __init__(self, *, today: Callable[[], date]) -> None:
-        del today
-
-    def to_system(self, request: CanonicalRequest) -> SystemRequest:
-        return _operation(request).to_system(request)
-
-    def to_canonical(
-        self, request: CanonicalRequest, response: SystemResponse
-    ) -> CanonicalResponse:
-        operation = _operation(request)
-        answer = _read_answer(response)
-        if response.status == 200 and answer.get("status") == "OK":
-            return operation.read(answer)
-        refusal = _REFUSALS.get((response.status, str(answer.get("ErrorCode"))))
-        if refusal is None:
-            shown = str(answer.get("ErrorCode"))[:32]  # bounded: the value comes from outside
-            raise VdxpAnswerInvalid(
-                f"The national axis answered HTTP {response.status} with ErrorCode {shown!r}, "
-                "which this adapter does not expect."
-            )
-        raise refusal(answer)
-
-
 # --- requests -------------------------------------------------------------------------------
 
 
 def _document_request(request: CanonicalRequest) -> SystemRequest:
     """`/sendEdoc`: the document as the sender sent it (its XML-DSig covers the bytes)."""
-    _require_xml(request)
+    require_xml(request)
     parse_edxml(request.body)  # refused here, with the codec's rule, before any call
-    return _system_call("/sendEdoc", request.body, "application/xml")
+    return sdk_call("/sendEdoc", request.body, "application/xml")
 
 
 def _status_request(request: CanonicalRequest) -> SystemRequest:
-    _require_xml(request)
+    require_xml(request)
     parse_status(request.body)
-    return _system_call("/sendStatus", request.body, "application/xml")
+    return sdk_call("/sendStatus", request.body, "application/xml")
 
 
 def _trail_request(request: CanonicalRequest) -> SystemRequest:
     document_id = document_id_from_key(request.path_params.get("id", ""))
     body = json.dumps({"documentId": document_id}, ensure_ascii=False).encode()
-    return _system_call("/getEdocTrail", body, "application/json")
-
-
-def _require_xml(request: CanonicalRequest) -> None:
-    media_type = (request.content_type or "").partition(";")[0].strip().lower()
-    if media_type not in _XML:
-        raise UnsupportedMediaType(
-            "Send the edXML message (application/xml).", supported=list(_XML)
-        )
-
-
-def _system_call(path: str, body: bytes, content_type: str) -> SystemRequest:
-    headers = {"Content-Type": content_type, "Accept": "application/json"}
-    return SystemRequest(method="POST", path=path, body=body, headers=headers)
+    return sdk_call("/getEdocTrail", body, "application/json")
 
 
 # --- answers --------------------------------------------------------------------------------
@@ -220,62 +188,37 @@ def _conforming(model: type[BaseModel], value: dict[str, Any]) -> dict[str, Any]
     return value
 
 
-def _read_answer(response: SystemResponse) -> Mapping[str, Any]:
-    try:
-        answer = json.loads(response.body)
-    except (ValueError, RecursionError):
-        answer = None
-    if not isinstance(answer, dict):
-        raise VdxpAnswerInvalid(
-            f"The national axis answered HTTP {response.status} without its JSON answer "
-            "{status, ErrorCode, ErrorDesc}."
-        )
-    return answer
-
-
 def _organ_ids(answer: Mapping[str, Any]) -> list[str]:
     value = answer.get("OrganIds")
     items = value if isinstance(value, list) else []
     return [o for o in items if isinstance(o, str) and re.fullmatch(ORGAN_ID, o)]
 
 
-_REFUSALS: Mapping[tuple[int, str], Callable[[Mapping[str, Any]], TranslationError]] = {
-    (404, "DOCUMENT_NOT_FOUND"): lambda _: DocumentNotFound(
+_REFUSALS: Mapping[tuple[int, str], Refusal] = {
+    (404, "DOCUMENT_NOT_FOUND"): lambda _o, _a: DocumentNotFound(
         "No document with this id crossed the national axis."
     ),
-    (422, "UNKNOWN_SENDER"): lambda a: SenderNotServed(
+    (422, "UNKNOWN_SENDER"): lambda _o, a: SenderNotServed(
         "The sender is not an agency of a province the axis serves.", organ_ids=_organ_ids(a)
     ),
-    (422, "UNKNOWN_RECIPIENT"): lambda a: RecipientNotServed(
+    (422, "UNKNOWN_RECIPIENT"): lambda _o, a: RecipientNotServed(
         "These recipients are not agencies of a province the axis serves.",
         organ_ids=_organ_ids(a),
     ),
-    (422, "NO_REMOTE_RECIPIENT"): lambda _: NoRemoteRecipient(
+    (422, "NO_REMOTE_RECIPIENT"): lambda _o, _a: NoRemoteRecipient(
         "Every recipient is in the sender's own province, whose endpoint delivers to them."
     ),
-    (409, "DOCUMENT_CONFLICT"): lambda _: DocumentIdConflict(
+    (409, "DOCUMENT_CONFLICT"): lambda _o, _a: DocumentIdConflict(
         "A document with this DocumentId and other content crossed the axis before."
     ),
-    (403, "NOT_A_PARTY"): lambda _: NotAParty(
+    (403, "NOT_A_PARTY"): lambda _o, _a: NotAParty(
         "Only the document's sender and the recipients it was forwarded to report its status."
     ),
-    (422, "IDEMPOTENCY_KEY_REUSED"): lambda _: IdempotencyKeyReused(
-        "The Idempotency-Key was used before for another message."
-    ),
-    (400, "INVALID_IDEMPOTENCY_KEY"): lambda _: InvalidIdempotencyKey(
-        "The Idempotency-Key must be 1 to 200 visible ASCII characters."
-    ),
-    (503, "NOT_CONNECTED"): lambda _: AxisCannotForward(
+    (503, "NOT_CONNECTED"): lambda _o, _a: AxisCannotForward(
         "The national axis has no access to the bus, so it cannot forward the message."
     ),
-    # The codec's own message names elements, never values; bounded all the same.
-    (422, "INVALID_EDXML"): lambda a: InvalidEdxml(
-        f"The national axis refused the message: {str(a.get('ErrorDesc'))[:300]}",
-        rule=r if isinstance(r := a.get("Rule"), str) and _RULE.fullmatch(r) else "refused",
-    ),
-    (413, "TOO_LARGE"): lambda _: InvalidEdxml(
-        "The national axis refused the message as too large.", rule="too_large"
-    ),
+    **idempotency_refusals(),
+    **edxml_refusals("The national axis"),
 }
 
 _OPERATIONS: Mapping[str, _Operation] = {
@@ -285,11 +228,20 @@ _OPERATIONS: Mapping[str, _Operation] = {
 }
 
 
-def _operation(request: CanonicalRequest) -> _Operation:
-    operation = _OPERATIONS.get(request.operation)
-    if operation is None:
-        raise UnknownOperation(f"The vdxp adapter has no operation {request.operation!r}.")
-    return operation
+class VdxpAdapter(SdkAdapter[_Operation]):
+    """The `vdxp` adapter; it keeps no clock (`today` keeps the gateway's one constructor)."""
+
+    adapter = "vdxp"
+    system = "The national axis"
+    invalid = VdxpAnswerInvalid
+    operations = _OPERATIONS
+    refusals = _REFUSALS
+
+    def __init__(self, *, today: Callable[[], date]) -> None:
+        del today
+
+    def to_system(self, request: CanonicalRequest) -> SystemRequest:
+        return self._operation(request).to_system(request)
 
 
 _SUBMIT_ERRORS: tuple[type[TranslationError], ...] = (

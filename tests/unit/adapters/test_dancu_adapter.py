@@ -13,15 +13,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters import ADAPTERS
+from adapters import ADAPTERS, UnknownOperation, UnsupportedMediaType
 from adapters.base import CanonicalRequest, SystemResponse, TranslationError
 from adapters.cccd import InvalidCccd
 from adapters.dancu import (
     CitizenNotFound,
     DancuAdapter,
     InvalidVerificationRequest,
-    UnknownOperation,
-    UnsupportedMediaType,
     UpstreamAnswerInvalid,
     citizen_to_canonical,
 )

@@ -13,10 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters import ADAPTERS
-from adapters.base import CanonicalRequest, SystemResponse, TranslationError
+from adapters import ADAPTERS, UnknownOperation, UnsupportedMediaType
+from adapters.base import SystemResponse, TranslationError
 from adapters.cccd import InvalidCccd
-from adapters.dancu import UnknownOperation, UnsupportedMediaType
 from adapters.dates import parse_ddmmyyyy
 from adapters.dvc import (
     CONTRACTS,
@@ -34,10 +33,12 @@ from adapters.dvc import (
 )
 from mocks.dvc.lifecycle import Action, DossierStatus
 from mocks.dvc.schemas import format_dvcqg_time
+from tests.unit.adapters.calls import DOSSIER_CODE
+from tests.unit.adapters.calls import dossier_call as call
 
 TODAY = date(2026, 3, 2)
 CCCD = "091089482999"
-CODE = "000.00.07.H33-260302-0001"
+CODE = DOSSIER_CODE
 PDF = base64.b64encode(b"%PDF-1.4 mock").decode()
 NEW_DOSSIER: dict[str, Any] = {
     "procedure_code": "1.004222.000.00.00.H33",
@@ -52,24 +53,6 @@ NEW_DOSSIER: dict[str, Any] = {
 @pytest.fixture(name="adapter")
 def fx_adapter() -> DvcAdapter:
     return DvcAdapter(today=lambda: TODAY)
-
-
-def call(
-    operation: str,
-    *,
-    body: Any = None,
-    code: str = CODE,
-    query: tuple[tuple[str, str], ...] = (),
-    content_type: str | None = "application/json",
-) -> CanonicalRequest:
-    raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
-    return CanonicalRequest(
-        operation,
-        {"code": code},
-        query=query,
-        body=raw if body is not None else b"",
-        content_type=content_type,
-    )
 
 
 def envelope(status: int, error_code: str, data: Any = None, message: str = "") -> SystemResponse:

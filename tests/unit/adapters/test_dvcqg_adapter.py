@@ -11,11 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters import ADAPTERS, CONTRACTS
+from adapters import ADAPTERS, CONTRACTS, UnknownOperation, UnsupportedMediaType
 from adapters._dvc_answers import parse_dvcqg_time
-from adapters.base import CanonicalRequest, SystemResponse, TranslationError
+from adapters.base import SystemResponse, TranslationError
 from adapters.cccd import InvalidCccd
-from adapters.dancu import UnknownOperation, UnsupportedMediaType
 from adapters.dvc import DossierNotFound, InvalidDossierRequest
 from adapters.dvcqg import (
     INTEGRATION_PATH,
@@ -27,10 +26,12 @@ from adapters.dvcqg import (
     mask_id_number,
 )
 from lgsp.catalog.loader import load_catalog
+from tests.unit.adapters.calls import DOSSIER_CODE
+from tests.unit.adapters.calls import dossier_call as call
 
 TODAY = date(2026, 3, 2)
 CCCD = "091089482999"
-CODE = "000.00.07.H33-260302-0001"
+CODE = DOSSIER_CODE
 SERVICES_DIR = Path(__file__).resolve().parents[3] / "services"
 
 
@@ -93,24 +94,6 @@ def with_applicant(**changes: Any) -> dict[str, Any]:
 @pytest.fixture(name="adapter")
 def fx_adapter() -> DvcqgAdapter:
     return DvcqgAdapter(today=lambda: TODAY)
-
-
-def call(
-    operation: str,
-    *,
-    body: Any = None,
-    code: str = CODE,
-    query: tuple[tuple[str, str], ...] = (),
-    content_type: str | None = "application/json",
-) -> CanonicalRequest:
-    raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
-    return CanonicalRequest(
-        operation,
-        {"code": code},
-        query=query,
-        body=raw if body is not None else b"",
-        content_type=content_type,
-    )
 
 
 def answer(status: int, error_code: str, result: Any = None, **extra: Any) -> SystemResponse:

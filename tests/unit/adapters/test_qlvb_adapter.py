@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters import UnknownOperation, UnsupportedMediaType
 from adapters.base import CanonicalRequest, SystemRequest, SystemResponse, TranslationError
-from adapters.dancu import UnknownOperation, UnsupportedMediaType
 from adapters.edxml import (
     InvalidEdxml,
     parse_edxml,
@@ -52,29 +52,25 @@ from lgsp.catalog.loader import match_operation
 from lgsp.catalog.schemas import ServiceSpec
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
+from tests.fixtures.documents import cross_province_document
+from tests.unit.adapters.calls import SECRET, refused
+from tests.unit.adapters.calls import sdk_answer as answer
 
 pytestmark = pytest.mark.anyio
 
 ICT = timezone(timedelta(hours=7))
 NOW = datetime(2025, 6, 2, 9, 30, tzinfo=ICT)
 STP, STC, SXD = "000.00.01.H33", "000.00.03.H33", "000.00.02.H33"
-SECRET = "BÍ MẬT 0912345678"  # content that must never reach an error detail
 CATALOG = Path(__file__).resolve().parents[3] / "services" / "qlvb.toml"
 
 
 def make_document(**changes: Any) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "from": {"organ_id": STP, "organ_name": "Sở Tư pháp tỉnh Kiên Giang"},
+    """To the finance department of the sender's own province."""
+    return {
+        **cross_province_document("15", subject=f"V/v trao đổi {SECRET}"),
         "to": [{"organ_id": STC, "organ_name": "Sở Tài chính tỉnh Kiên Giang"}],
-        "code": {"code_number": "15", "code_notation": "STP-VP"},
-        "promulgation": {"place": "Rạch Giá", "date": "2025-06-02"},
-        "document_type": {"type": 1, "type_name": "Công văn"},
-        "subject": f"V/v trao đổi {SECRET}",
-        "signer": {"position": "Giám đốc", "full_name": "Nguyễn Văn Hùng"},
-        "other_info": {"priority": 0},
         **changes,
     }
-    return document
 
 
 DOCUMENT_ID = "000.00.01.H33,2025/06/02,15/STP-VP"
@@ -96,25 +92,6 @@ def call(
     if not isinstance(body, bytes):
         body = json.dumps(body, ensure_ascii=False).encode()
     return CanonicalRequest(operation, path, query, body, content_type)
-
-
-def answer(status: int = 200, **fields: Any) -> SystemResponse:
-    body = {
-        "status": "OK" if status == 200 else "FAIL",
-        "ErrorCode": "0",
-        "ErrorDesc": "",
-        **fields,
-    }
-    return SystemResponse(status, json.dumps(body).encode(), "application/json")
-
-
-def refused(action: Any, error: type[TranslationError]) -> TranslationError:
-    with pytest.raises(error) as caught:
-        action()
-    assert caught.value.code == error.code
-    assert SECRET not in caught.value.detail
-    assert SECRET not in json.dumps(caught.value.extensions, ensure_ascii=False)
-    return caught.value
 
 
 # --- ids --------------------------------------------------------------------------------------

@@ -14,9 +14,8 @@ import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters import ADAPTERS
+from adapters import ADAPTERS, UnknownOperation, UnsupportedMediaType
 from adapters.base import CanonicalRequest, SystemRequest, SystemResponse, TranslationError
-from adapters.dancu import UnknownOperation, UnsupportedMediaType
 from adapters.edxml import InvalidEdxml, render_edxml, render_status
 from adapters.qlvb import (
     DocumentNotFound,
@@ -38,13 +37,15 @@ from adapters.vdxp import (
 from lgsp.catalog.schemas import ServiceSpec
 from mocks.config import SystemConfig
 from mocks.vdxp.app import create_app
+from tests.fixtures.documents import cross_province_document
+from tests.unit.adapters.calls import SECRET, refused
+from tests.unit.adapters.calls import sdk_answer as answer
 
 pytestmark = pytest.mark.anyio
 
 ICT = timezone(timedelta(hours=7))
 NOW = datetime(2025, 6, 2, 9, 30, tzinfo=ICT)
 STP, TG_STP = "000.00.01.H33", "000.00.01.H58"
-SECRET = "BÍ MẬT 0912345678"  # content that must never reach an error detail
 CATALOG = Path(__file__).resolve().parents[3] / "services" / "vdxp.toml"
 DOCUMENT_ID = "000.00.01.H33,2025/06/02,15/STP-VP"
 KEY = document_key(DOCUMENT_ID)
@@ -52,17 +53,7 @@ XML = "application/xml"
 
 
 def make_document(**changes: Any) -> dict[str, Any]:
-    return {
-        "from": {"organ_id": STP, "organ_name": "Sở Tư pháp tỉnh Kiên Giang"},
-        "to": [{"organ_id": TG_STP, "organ_name": "Sở Tư pháp tỉnh Tiền Giang"}],
-        "code": {"code_number": "15", "code_notation": "STP-VP"},
-        "promulgation": {"place": "Rạch Giá", "date": "2025-06-02"},
-        "document_type": {"type": 1, "type_name": "Công văn"},
-        "subject": f"V/v trao đổi {SECRET}",
-        "signer": {"position": "Giám đốc", "full_name": "Nguyễn Văn Hùng"},
-        "other_info": {"priority": 0},
-        **changes,
-    }
+    return {**cross_province_document("15", subject=f"V/v trao đổi {SECRET}"), **changes}
 
 
 def make_status(reporter: str = TG_STP, code: str = "01") -> bytes:
@@ -91,25 +82,6 @@ def call(
     operation: str, body: bytes = b"", content_type: str | None = XML, **path: str
 ) -> CanonicalRequest:
     return CanonicalRequest(operation, path, (), body, content_type)
-
-
-def answer(status: int = 200, **fields: Any) -> SystemResponse:
-    body = {
-        "status": "OK" if status == 200 else "FAIL",
-        "ErrorCode": "0",
-        "ErrorDesc": "",
-        **fields,
-    }
-    return SystemResponse(status, json.dumps(body).encode(), "application/json")
-
-
-def refused(action: Any, error: type[TranslationError]) -> TranslationError:
-    with pytest.raises(error) as caught:
-        action()
-    assert caught.value.code == error.code
-    assert SECRET not in caught.value.detail
-    assert SECRET not in json.dumps(caught.value.extensions, ensure_ascii=False)
-    return caught.value
 
 
 DESTINATIONS = [{"Instance": "tiengiang", "ProvinceCode": "82", "OrganIds": [TG_STP]}]

@@ -1,0 +1,283 @@
+"""The skeleton every adapter shares, written once: read this, then each adapter's tables.
+
+Every adapter finds the catalog operation in a table of its own (`find_operation`), refuses a
+body of the wrong media type (`media_type`, `UnsupportedMediaType`), and reads its system's
+answer as a JSON object or reports a 502 (`read_answer`). The systems come in two families:
+
+- NGSP-style services (`dancu`, `dvc`, `dvcqg`) answer in the envelope `{error_code, message,
+  data}` (DOMAIN.md §8.1), "0" meaning success: `NgspAdapter`. `EnvelopeAdapter` is the whole
+  adapter for the ones whose every other code is a refusal in a per-operation table (`dvc`,
+  `dvcqg`); `dancu` reads its codes differently and keeps its own `to_canonical`.
+- VDXP SDK-style endpoints (`qlvb`, `vdxp`) answer `{status: "OK", …}` or `{status, ErrorCode,
+  ErrorDesc}`. `SdkAdapter` reads those against one table of refusals per system; the refusals
+  both systems make in the same words are `idempotency_refusals` and `edxml_refusals`.
+
+`FieldReader` checks the fields of a system's record as it reads them, naming the field, never
+its value (values are personal data or content).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from adapters.base import (
+    CanonicalRequest,
+    CanonicalResponse,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    SystemRequest,
+    SystemResponse,
+    TranslationError,
+)
+from adapters.edxml import InvalidEdxml
+
+XML_MEDIA_TYPES = ("application/xml", "text/xml")
+_RULE = re.compile(r"[a-z_]{1,40}")
+
+_Operation = TypeVar("_Operation")
+
+
+class UnknownOperation(TranslationError):
+    code = "OPERATION_NOT_SUPPORTED"
+    status = 501
+    title = "The adapter does not support this operation"
+
+
+class UnsupportedMediaType(TranslationError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    status = 415
+    title = "The request body must be JSON"
+
+
+def find_operation(
+    operations: Mapping[str, _Operation], request: CanonicalRequest, *, adapter: str
+) -> _Operation:
+    """The table's row for the request's operation, or UnknownOperation (501)."""
+    operation = operations.get(request.operation)
+    if operation is None:
+        raise UnknownOperation(f"The {adapter} adapter has no operation {request.operation!r}.")
+    return operation
+
+
+def media_type(request: CanonicalRequest) -> str:
+    """The request's media type without parameters, lower case; "" when none was sent."""
+    return (request.content_type or "").partition(";")[0].strip().lower()
+
+
+def read_answer(
+    response: SystemResponse, *, system: str, shape: str, invalid: type[TranslationError]
+) -> Mapping[str, Any]:
+    """The system's answer as a JSON object, or `invalid` saying that `system` sent no `shape`."""
+    try:
+        answer = json.loads(response.body)
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the stack
+        answer = None
+    if not isinstance(answer, dict):
+        raise invalid(f"{system} answered HTTP {response.status} without {shape}.")
+    return answer
+
+
+@dataclass(frozen=True)
+class FieldReader:
+    """Typed reads of a system's record; each failure is `invalid` naming the field, never its
+    value. `owner` starts every detail: "The portal's" gives "The portal's MaHoSo is …"."""
+
+    owner: str
+    invalid: type[TranslationError]
+
+    def mapping(self, value: Any, name: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.invalid(f"{self.owner} {name} is not an object.")
+        return value
+
+    def text(self, record: Mapping[str, Any], key: str) -> str:
+        value = record.get(key)
+        if not isinstance(value, str):
+            raise self.invalid(f"{self.owner} {key} is missing or not a string.")
+        return value
+
+    def optional_text(self, record: Mapping[str, Any], key: str) -> str | None:
+        return None if record.get(key) is None else self.text(record, key)
+
+    def count(self, record: Mapping[str, Any], key: str, *, low: int = 0) -> int:
+        value = record.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise self.invalid(f"{self.owner} {key} is not a whole number.")
+        return value
+
+
+# --- NGSP-style services: {error_code, message, data} ------------------------------------------
+
+
+class _DatedOperation(Protocol):
+    @property
+    def to_system(self) -> Callable[[CanonicalRequest, date], SystemRequest]: ...
+
+
+_Dated = TypeVar("_Dated", bound=_DatedOperation)
+
+
+class NgspAdapter(Generic[_Dated]):
+    """An adapter of an NGSP-style service: requests depend on the date (CCCD birth years),
+    read once per call, and answers come in the envelope `{error_code, message, <payload>}`.
+
+    A subclass names itself (`adapter`, for UnknownOperation), its `system` as details start
+    ("The DVC system"), its envelope's `payload` key, its `invalid` error (502) and its
+    `operations` table.
+    """
+
+    adapter: ClassVar[str]
+    system: ClassVar[str]
+    payload: ClassVar[str]
+    invalid: ClassVar[type[TranslationError]]
+    operations: Mapping[str, _Dated]
+
+    def __init__(self, *, today: Callable[[], date]) -> None:
+        self._today = today
+
+    def to_system(self, request: CanonicalRequest) -> SystemRequest:
+        return self._operation(request).to_system(request, self._today())
+
+    def _operation(self, request: CanonicalRequest) -> _Dated:
+        return find_operation(self.operations, request, adapter=self.adapter)
+
+    def _read_envelope(self, response: SystemResponse) -> Mapping[str, Any]:
+        return read_answer(
+            response,
+            system=self.system,
+            shape=f"the JSON envelope {{error_code, message, {self.payload}}}",
+            invalid=self.invalid,
+        )
+
+
+@dataclass(frozen=True)
+class EnvelopeOperation:
+    """One operation of an `EnvelopeAdapter`: its request, its success, and its refusals."""
+
+    to_system: Callable[[CanonicalRequest, date], SystemRequest]
+    read: Callable[[Mapping[str, Any]], Any]  # the success envelope → canonical content
+    # (HTTP status, error_code) → the error, given the envelope's payload (`data`, `result`).
+    errors: Mapping[tuple[int, str], Callable[[Any], TranslationError]] = field(
+        default_factory=dict
+    )
+    success: int = 200  # the system's HTTP status for success, and ours
+
+
+class EnvelopeAdapter(NgspAdapter[EnvelopeOperation]):
+    """An `NgspAdapter` whose every code but "0" is a refusal: "0" with the operation's
+    success status is the answer, a known (status, code) the operation's error, else a 502."""
+
+    def to_canonical(
+        self, request: CanonicalRequest, response: SystemResponse
+    ) -> CanonicalResponse:
+        operation = self._operation(request)
+        envelope = self._read_envelope(response)
+        error_code = envelope.get("error_code")
+        if response.status == operation.success and error_code == "0":
+            return CanonicalResponse(operation.success, operation.read(envelope))
+        error = operation.errors.get((response.status, str(error_code)))
+        if error is not None:
+            raise error(envelope.get(self.payload))
+        shown = str(error_code)[:16]  # bounded: the value comes from outside
+        raise self.invalid(
+            f"{self.system} answered HTTP {response.status} with error_code {shown!r}, "
+            "which this adapter does not expect for this operation."
+        )
+
+
+# --- VDXP SDK-style endpoints: {status, ErrorCode, ErrorDesc} --------------------------------
+
+Refusal = Callable[[str, Mapping[str, Any]], TranslationError]
+"""The error for a refusal, given the operation and the system's answer."""
+
+
+class _ReadOperation(Protocol):
+    @property
+    def read(self) -> Callable[[Mapping[str, Any]], CanonicalResponse]: ...
+
+
+_Read = TypeVar("_Read", bound=_ReadOperation)
+
+
+class SdkAdapter(Generic[_Read]):
+    """An endpoint answering `{status: "OK", …}` or `{status, ErrorCode, ErrorDesc}`: OK under
+    HTTP 200 is the answer, a known (status, ErrorCode) in `refusals` an error, else a 502.
+
+    A subclass names itself (`adapter`), its `system` as details start, its `invalid` error,
+    its `operations` and its `refusals`, and builds requests with whatever clock it needs.
+    """
+
+    adapter: ClassVar[str]
+    system: ClassVar[str]
+    invalid: ClassVar[type[TranslationError]]
+    operations: Mapping[str, _Read]
+    refusals: ClassVar[Mapping[tuple[int, str], Refusal]]
+
+    def to_canonical(
+        self, request: CanonicalRequest, response: SystemResponse
+    ) -> CanonicalResponse:
+        operation = self._operation(request)
+        answer = read_answer(
+            response,
+            system=self.system,
+            shape="its JSON answer {status, ErrorCode, ErrorDesc}",
+            invalid=self.invalid,
+        )
+        if response.status == 200 and answer.get("status") == "OK":
+            return operation.read(answer)
+        refusal = self.refusals.get((response.status, str(answer.get("ErrorCode"))))
+        if refusal is None:
+            shown = str(answer.get("ErrorCode"))[:32]  # bounded: the value comes from outside
+            raise self.invalid(
+                f"{self.system} answered HTTP {response.status} with ErrorCode {shown!r}, "
+                "which this adapter does not expect."
+            )
+        raise refusal(request.operation, answer)
+
+    def _operation(self, request: CanonicalRequest) -> _Read:
+        return find_operation(self.operations, request, adapter=self.adapter)
+
+
+def sdk_call(path: str, body: bytes, content_type: str) -> SystemRequest:
+    """A POST of `body` to the endpoint's `path`, asking for its JSON answer."""
+    headers = {"Content-Type": content_type, "Accept": "application/json"}
+    return SystemRequest(method="POST", path=path, body=body, headers=headers)
+
+
+def require_xml(request: CanonicalRequest) -> None:
+    """Refuse (415) a body that is not declared as an edXML message."""
+    if media_type(request) not in XML_MEDIA_TYPES:
+        raise UnsupportedMediaType(
+            "Send the edXML message (application/xml).", supported=list(XML_MEDIA_TYPES)
+        )
+
+
+def idempotency_refusals() -> dict[tuple[int, str], Refusal]:
+    """What both endpoints answer about the `Idempotency-Key` the gateway passes on."""
+    return {
+        (422, "IDEMPOTENCY_KEY_REUSED"): lambda _o, _a: IdempotencyKeyReused(
+            "The Idempotency-Key was used before for another message."
+        ),
+        (400, "INVALID_IDEMPOTENCY_KEY"): lambda _o, _a: InvalidIdempotencyKey(
+            "The Idempotency-Key must be 1 to 200 visible ASCII characters."
+        ),
+    }
+
+
+def edxml_refusals(system: str) -> dict[tuple[int, str], Refusal]:
+    """An edXML message `system` refused: its codec's rule, or its size."""
+    return {
+        # The codec's own message names elements, never values; bounded all the same.
+        (422, "INVALID_EDXML"): lambda _o, a: InvalidEdxml(
+            f"{system} refused the message: {str(a.get('ErrorDesc'))[:300]}",
+            rule=r if isinstance(r := a.get("Rule"), str) and _RULE.fullmatch(r) else "refused",
+        ),
+        (413, "TOO_LARGE"): lambda _o, _a: InvalidEdxml(
+            f"{system} refused the message as too large.", rule="too_large"
+        ),
+    }
