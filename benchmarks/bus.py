@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/bus.py            # 100,000 requests per row (a few minutes)
     .venv/bin/python benchmarks/bus.py --quick    # a few seconds per row
     .venv/bin/python benchmarks/bus.py --profile /tmp/profiles   # py-spy on the gateway rows
+    .venv/bin/python benchmarks/bus.py --quick --only in-process \
+        --database-url postgresql://postgres@127.0.0.1:5432/db --workers 2   # scaling
 
 One citizen lookup, 32 keep-alive connections, one row after another, each against real
 processes on loopback (started for the row, stopped after it):
@@ -14,13 +16,17 @@ processes on loopback (started for the row, stopped after it):
 - cross-province hop: NDXP, Kiên Giang and Tiền Giang as three processes; the client asks Kiên
   Giang for a Tiền Giang citizen (`X-LGSP-Target`), which goes LGSP → NDXP → LGSP → system;
 - WireMock and Prism serving the mock's own answer, when found (`--peers DIR`: a folder where
-  `npm install wiremock @stoplight/prism-cli` ran; WireMock runs on Java 17).
+  `npm install wiremock @stoplight/prism-cli` ran; WireMock runs on Java 17);
+- with `--workers N` and `--database-url` (PostgreSQL): the in-process gateway hop again as
+  `lgsp serve --workers N`, every worker on one database, beside the one-process row on the
+  same database.
 
 The load generator is wrk when it is on PATH, else the keep-alive HTTP/1.1 one below (slower: it
 competes with the server for the two cores; the ratios in one run stay comparable). Columns:
 requests per second, ratio to the direct mock and to WireMock, p50, p99, and the resident memory
-of the loaded process (the entry gateway for the cross-province row) after its requests, with
-its growth since the process became ready.
+of the loaded process (the entry gateway for the cross-province row; with its workers) after its
+requests, with its growth since the process became ready: without `--quick`, the growth over
+100,000 requests (`--requests`), after `--warmup` seconds of load.
 """
 
 from __future__ import annotations
@@ -90,10 +96,42 @@ def uvicorn_argv(factory: str, port: int) -> list[str]:
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Resident memory of `pid` and its children (the workers of `lgsp serve --workers`)."""
+    total = 0.0
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for each in (
+        [pid, *(int(c) for c in children.read_text().split())] if children.exists() else [pid]
+    ):
+        status = Path(f"/proc/{each}/status")
+        for line in status.read_text().splitlines() if status.exists() else []:
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) / 1024
+    return total or float("nan")
+
+
+@contextmanager
+def database(args: argparse.Namespace, name: str) -> Iterator[dict[str, str]]:
+    """The environment of one gateway row: a fresh schema of `--database-url`, else SQLite.
+
+    Without `--database-url` the row's `--data-dir` holds its SQLite file.
+    """
+    if not args.database_url:
+        yield {}
+        return
+    import psycopg
+    from sqlalchemy import make_url
+
+    url = make_url(args.database_url)
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    schema = f"lgsp_bench_{os.getpid()}_{name}"
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    scoped = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield {"LGSP_DATABASE_URL": scoped.render_as_string(hide_password=False)}
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @dataclass
@@ -228,18 +266,27 @@ async def _python_load(
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head.split(b" ", 2)[1])
-            length = next(
-                int(line.split(b":", 1)[1])
-                for line in head.split(b"\r\n")
-                if line.lower().startswith(b"content-length:")
-            )
-            await reader.readexactly(length)
+            await _read_body(reader, head)
             latencies.append(time.perf_counter() - sent)
             errors += status != 200
         writer.close()
 
     await asyncio.gather(*(worker() for _ in range(args.connections)))
     return time.perf_counter() - started, errors, latencies
+
+
+async def _read_body(reader: asyncio.StreamReader, head: bytes) -> None:
+    """Consume one body: by its length, or chunk by chunk (WireMock answers chunked)."""
+    fields = dict(
+        (name.strip().lower(), value.strip())
+        for name, _, value in (line.partition(b":") for line in head.split(b"\r\n")[1:] if line)
+    )
+    if b"content-length" in fields:
+        await reader.readexactly(int(fields[b"content-length"]))
+        return
+    while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+        await reader.readexactly(size + 2)
+    await reader.readuntil(b"\r\n")  # the empty trailer section
 
 
 def _python(port: int, path: str, headers: dict[str, str], args: argparse.Namespace) -> Result:
@@ -261,8 +308,8 @@ def load(
     args: argparse.Namespace,
     process: Peer | None = None,
 ) -> Result:
-    """Warm up (a second), then load `path` on `port`; RSS of `process` after the load."""
-    warm = argparse.Namespace(**{**vars(args), "seconds": 1.0, "requests": 0})
+    """Warm up (`--warmup` seconds), then load `path` on `port`; RSS of `process` after it."""
+    warm = argparse.Namespace(**{**vars(args), "seconds": args.warmup, "requests": 0})
     generator = _python if args.python_load or shutil.which("wrk") is None else _wrk
     generator(port, path, headers, warm)
     result = generator(port, path, headers, args)
@@ -435,19 +482,23 @@ def run(args: argparse.Namespace) -> list[Result]:
         body = httpx.get(f"http://127.0.0.1:{mock_port}{direct_path}").content
         results.append(load("dancu mock, direct", mock_port, direct_path, {}, args, mock))
 
-        if "in-process" in rows:
+        for workers in ([1] if "in-process" in rows else []) + (args.workers or []):
+            if workers > 1 and not args.database_url:
+                print(f"  {workers} workers: skipped (--workers needs --database-url, PostgreSQL)")
+                continue
             port = free_port()
-            peer = Peer(
-                "gateway", _lgsp(port, tmp / "inproc", "--instance", "kiengiang"), port, "/readyz"
-            )
-            with running(peer, env, logs):
-                auth = {
-                    "Authorization": f"Bearer {_token(f'http://127.0.0.1:{port}/lgsp/kiengiang')}"
-                }
-                with profiled(peer, args, "gateway-in-process"):
-                    results.append(
-                        load("gateway hop, in-process system", port, gateway_path, auth, args, peer)
-                    )
+            argv = _lgsp(port, tmp / f"inproc-{workers}", "--instance", "kiengiang")
+            name = "gateway hop, in-process system"
+            if workers > 1:
+                argv += ["--workers", str(workers)]
+                name = f"gateway hop, in-process, {workers} workers"
+            with database(args, f"inproc{workers}") as db:
+                peer = Peer("gateway", argv, port, "/readyz", env=db)
+                with running(peer, env, logs):
+                    base = f"http://127.0.0.1:{port}/lgsp/kiengiang"
+                    auth = {"Authorization": f"Bearer {_token(base)}"}
+                    with profiled(peer, args, f"gateway-in-process-{workers}"):
+                        results.append(load(name, port, gateway_path, auth, args, peer))
 
         if "http-system" in rows:
             port = free_port()
@@ -601,10 +652,23 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="per row with --quick")
     parser.add_argument("--requests", type=int, default=100_000, help="per row, unless --quick")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--warmup", type=float, default=3.0, help="seconds of load before each row (JIT, caches)"
+    )
     parser.add_argument("--only", action="append", choices=ROWS, help="rows to run (repeatable)")
     parser.add_argument("--python-load", action="store_true", help="ignore wrk")
     parser.add_argument("--profile", type=Path, help="write py-spy folded stacks here")
     parser.add_argument("--logs", type=Path, help="keep the processes' logs here")
+    parser.add_argument(
+        "--database-url",
+        help="PostgreSQL for the in-process gateway rows (a fresh schema each); default SQLite",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        action="append",
+        help="also load `lgsp serve --workers N` (repeatable; needs --database-url)",
+    )
     parser.add_argument(
         "--peers",
         type=Path,

@@ -9,8 +9,9 @@ it in lifespan state, where `deps.py` finds it.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-import secrets
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from datetime import UTC, date, datetime
@@ -18,7 +19,7 @@ from functools import partial
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -54,6 +55,7 @@ from lgsp.outbox.router import router as outbox_router
 from lgsp.outbox.store import RetryPolicy
 from lgsp.outbox.worker import OutboxWorker
 from lgsp.reset.router import router as reset_router
+from lgsp.routing.dispatch import InvocationDispatch, first_segments, lean_gateway
 from lgsp.routing.peers import PeerCredentials, PeerLink
 from lgsp.routing.router import router as invocation_router
 from lgsp.routing.systems import MOCK_SYSTEMS, BusAccess, open_system, system_client_id
@@ -65,7 +67,20 @@ from lgsp.topology import InstanceSpec, Topology, load_topology
 logger = logging.getLogger(__name__)
 
 OnReady = Callable[[BusState], None]
+GATEWAY_ROUTERS: tuple[APIRouter, ...] = (
+    auth_router,
+    catalog_router,
+    audit_router,
+    outbox_router,
+    reset_router,
+    faults_router,
+    journal_router,
+)
+"""Every instance's own endpoints, before the invocation route (which would shadow them)."""
 READINESS_TIMEOUT = 2.0
+PROVISIONING_LOCK_ID = 0x4C475351  # next to lgsp.db's SCHEMA_LOCK_ID ("LGSP" + 1)
+WORKER_ENVIRONMENT = "LGSP_SERVE_WORKER"
+"""JSON handed by `lgsp serve --workers` to each worker: settings overrides and instances."""
 INTERNAL_BUS_URL = "http://bus.internal"
 """Where in-process mocks reach the bus: any host does, the transport never leaves the process."""
 
@@ -86,6 +101,16 @@ def create_app(
         lifespan=_lifespan(settings, topology, served, on_ready),
     )
     install_error_handlers(app)
+    gateways = {spec.mount_path: (spec, create_gateway_app(spec)) for spec in served}
+    # Added first, so innermost: inside the guard and request-id middleware (routing/dispatch.py).
+    app.add_middleware(
+        InvocationDispatch,
+        gateways={
+            path: lean_gateway(gateway, instance=spec.name)
+            for path, (spec, gateway) in gateways.items()
+        },
+        reserved=_gateway_segments([gateway for _, gateway in gateways.values()]),
+    )
     app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every answer has an id
 
@@ -148,9 +173,29 @@ def create_app(
             ]
         }
 
-    for spec in served:
-        app.mount(spec.mount_path, AuditRecorder(create_gateway_app(spec), instance=spec.name))
+    for path, (spec, gateway) in gateways.items():
+        app.mount(path, AuditRecorder(gateway, instance=spec.name))
     return app
+
+
+def create_worker_app() -> FastAPI:
+    """The factory each of `lgsp serve --workers N`'s processes calls (`uvicorn --factory`).
+
+    Settings come from the environment, as for one process, with the command line's overrides
+    and instances that the parent put in `LGSP_SERVE_WORKER`. The workers share one
+    PostgreSQL database: each serves every instance, and the kernel spreads connections.
+    """
+    from lgsp.logging import configure_logging
+
+    handed = json.loads(os.environ.get(WORKER_ENVIRONMENT, "{}"))
+    settings = Settings(**handed.get("overrides", {}))
+    configure_logging(json=settings.log_format == "json")  # a spawned process: `serve`'s part
+    return create_app(settings, instances=handed.get("instances"))
+
+
+def worker_environment(overrides: dict[str, Any], instances: list[str] | None) -> str:
+    """What `create_worker_app` reads: the value of `LGSP_SERVE_WORKER` for the workers."""
+    return json.dumps({"overrides": overrides, "instances": instances}, default=str)
 
 
 def create_gateway_app(spec: InstanceSpec) -> FastAPI:
@@ -158,15 +203,16 @@ def create_gateway_app(spec: InstanceSpec) -> FastAPI:
     app = FastAPI(title=spec.title, summary=f"Gateway of instance {spec.name}.")
     app.state.instance_name = spec.name
     install_error_handlers(app)
-    app.include_router(auth_router)
-    app.include_router(catalog_router)
-    app.include_router(audit_router)
-    app.include_router(outbox_router)
-    app.include_router(reset_router)
-    app.include_router(faults_router)
-    app.include_router(journal_router)
+    for router in GATEWAY_ROUTERS:
+        app.include_router(router)
     app.include_router(invocation_router)  # last: its path pattern would shadow the others
     return app
+
+
+def _gateway_segments(gateways: list[FastAPI]) -> set[str]:
+    """First path segments the gateways' own endpoints take: never taken for a service id."""
+    own = [route for router in GATEWAY_ROUTERS for route in router.routes]
+    return first_segments([*own, *(route for gateway in gateways for route in gateway.routes)])
 
 
 async def _database_answers(bus: BusState) -> bool:
@@ -330,12 +376,18 @@ async def _open_instance(
     back_to_bus: httpx.AsyncBaseTransport,
 ) -> InstanceState:
     """Keys, provisioned clients and one transport per owned system, for one instance."""
+    shared = settings.federation_secret.get_secret_value()
+    # Derived, not random: every worker serving the instance (`lgsp serve --workers`) must give
+    # its mocks the secret the database holds, whichever worker provisioned it last.
     system_secrets = {
-        system.name: secrets.token_urlsafe(32)
+        system.name: federation_secret(
+            shared, instance=spec.name, client_id=system_client_id(system.name)
+        )
         for system in spec.systems
         if system.url is None and _calls_the_bus(system.name)
     }
     async with session_factory.begin() as session:
+        await _hold_provisioning_lock(session)
         repository = ClientRepository(session)
         keys = await load_or_create_keys(repository, spec.name)
         await _provision_demo_client(repository, spec, catalog, settings)
@@ -354,6 +406,20 @@ async def _open_instance(
             stack, spec, system, settings, access, provinces=topology.provinces
         )
     return instance
+
+
+async def _hold_provisioning_lock(session: AsyncSession) -> None:
+    """Provision one process at a time, until the transaction ends.
+
+    Workers starting together would otherwise each create a signing key without seeing the
+    other's, and refuse the tokens the other signs. SQLite: the write lock (`BEGIN IMMEDIATE`,
+    lgsp/db.py); PostgreSQL: a transaction-scoped advisory lock.
+    """
+    connection = await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    if connection.dialect.name == "postgresql":
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(:id)"), {"id": PROVISIONING_LOCK_ID}
+        )
 
 
 async def _provision_peer_clients(

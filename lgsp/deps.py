@@ -19,7 +19,7 @@ from lgsp.audit.recorder import AUDIT_SCOPE_KEY, AuditContext
 from lgsp.auth.client_cache import ClientSnapshot
 from lgsp.auth.rate_limit import RateLimit, limit_for
 from lgsp.auth.repository import ClientRepository, RevocationRepository
-from lgsp.auth.tokens import ADMIN_SCOPE, TokenClaims, verify_token
+from lgsp.auth.tokens import ADMIN_SCOPE, TokenClaims
 from lgsp.errors import AccessDenied, InvalidToken, RateLimited
 from lgsp.settings import Settings
 from lgsp.state import BusState, InstanceState
@@ -100,15 +100,23 @@ async def get_caller(
     instance: InstanceDep,
     audit: AuditContextDep,
 ) -> Caller:
+    return await authenticate(request, bus, instance, audit)
+
+
+async def authenticate(
+    request: Request, bus: BusState, instance: InstanceState, audit: AuditContext
+) -> Caller:
     """The token's client, refused if the token or the client is revoked, then rate-limited.
 
-    Checked in that order on every call: signature and claims (401), revoked token (401),
-    revoked or unknown client (401), the client's rate for this service (429).
+    Checked in that order on every call: signature and claims (401; a token already verified
+    is taken from `instance.verified_tokens` until it expires), revoked token (401), revoked or
+    unknown client (401), the client's rate for this service (429). A plain function, for the
+    invocation route that runs without dependency injection (`lgsp.routing.dispatch`).
     """
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken("Send the access token as `Authorization: Bearer <token>`.")
-    claims = verify_token(
+    claims = instance.verified_tokens.verify(
         token.strip(),
         instance.keys,
         issuer=instance.issuer,

@@ -17,6 +17,7 @@ from lgsp.auth.keys import KeySet
 from lgsp.auth.login_limiter import LoginLimiter
 from lgsp.auth.rate_limit import RateLimiter
 from lgsp.auth.revocation import DenyList
+from lgsp.auth.tokens import VerifiedTokens
 from lgsp.catalog.loader import Catalog
 from lgsp.faults.book import FaultBook
 from lgsp.metrics import Metrics
@@ -38,6 +39,8 @@ class InstanceState:
     systems: dict[str, SystemTransport] = field(default_factory=dict)
     peers: dict[str, PeerLink] = field(default_factory=dict)
     """Other instances' gateways this one calls, by instance name (a province: only NDXP)."""
+    verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
+    """Tokens of this instance whose signature has been checked, until they expire."""
 
 
 @dataclass

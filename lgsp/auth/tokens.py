@@ -7,8 +7,10 @@ from another issuer, and expired or not-yet-valid tokens.
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +22,8 @@ from lgsp.errors import InvalidToken
 
 ADMIN_SCOPE = "admin"
 MAX_TOKEN_LENGTH = 8192  # a real token is ~800 bytes; refuse before parsing anything bigger
+MAX_VERIFIED_TOKENS = 4096
+"""Tokens one instance remembers as verified (~1 KiB each); the least recently used go first."""
 
 
 @dataclass(frozen=True)
@@ -100,3 +104,42 @@ def verify_token(token: str, keys: KeySet, *, issuer: str, algorithms: list[str]
         jti=str(claims["jti"]),
         expires_at=int(claims["exp"]),
     )
+
+
+class VerifiedTokens:
+    """The claims of tokens this instance has verified, until each expires.
+
+    Only the exact text of a token whose signature and claims passed is remembered, so a changed
+    byte is a miss and is checked in full; failures are never remembered. A hit is served only
+    before the token's `exp`, after which the full check runs again (and refuses it). What can
+    change during a token's life — its revocation, its client's revocation or rights — is not
+    cached here: the caller checks it on every call. One cache per instance, for that instance's
+    keys and issuer.
+    """
+
+    def __init__(
+        self, *, max_entries: int = MAX_VERIFIED_TOKENS, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[str, TokenClaims] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def verify(
+        self, token: str, keys: KeySet, *, issuer: str, algorithms: list[str]
+    ) -> TokenClaims:
+        """`verify_token`, answered from memory for a token that passed it and has not expired."""
+        claims = self._entries.get(token)
+        if claims is not None:
+            if self._clock() < claims.expires_at:
+                self._entries.move_to_end(token)
+                return claims
+            del self._entries[token]
+        claims = verify_token(token, keys, issuer=issuer, algorithms=algorithms)
+        if self._max_entries > 0:
+            self._entries[token] = claims
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+        return claims

@@ -32,6 +32,12 @@ def add_parser(commands: Any) -> None:
         help="base URL of NDXP when another process serves it, e.g. http://ndxp:8000/ndxp "
         "(LGSP_NDXP_URL)",
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes serving every instance on the one port (PostgreSQL only)",
+    )
     add_data_dir(serve)
     serve.set_defaults(handler=serve_bus)
 
@@ -50,6 +56,8 @@ def serve_bus(args: argparse.Namespace) -> int:
             overrides[option] = getattr(args, option)
     settings = settings_from(args, **overrides)
     configure_logging(json=settings.log_format == "json")
+    if args.workers != 1:
+        return _serve_workers(args, settings, overrides)
     spinner = Spinner(_startup_work(settings, args.instance))
     ready = False
 
@@ -66,6 +74,35 @@ def serve_bus(args: argparse.Namespace) -> int:
             uvicorn.run(app, host=args.host, port=args.port, log_config=None, server_header=False)
     finally:
         spinner.stop()
+    return 0
+
+
+def _serve_workers(args: argparse.Namespace, settings: Settings, overrides: dict[str, Any]) -> int:
+    """`--workers N`: uvicorn's worker processes, each the whole bus, sharing one PostgreSQL."""
+    import uvicorn
+
+    from lgsp.app import WORKER_ENVIRONMENT, worker_environment
+
+    if args.workers < 1:
+        raise ValueError("--workers takes a number of processes, 1 or more")
+    if settings.resolved_database_url.startswith("sqlite"):
+        raise ValueError(
+            "--workers needs PostgreSQL (LGSP_DATABASE_URL=postgresql://…): on SQLite the "
+            "workers would queue for its one writer lock, which every audited call takes"
+        )
+    if args.data_dir is not None:
+        overrides = {**overrides, "data_dir": str(args.data_dir)}
+    os.environ[WORKER_ENVIRONMENT] = worker_environment(overrides, args.instance)
+    print(f"Starting {args.workers} workers at {settings.public_url}", flush=True)
+    uvicorn.run(
+        "lgsp.app:create_worker_app",
+        factory=True,
+        workers=args.workers,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        server_header=False,
+    )
     return 0
 
 

@@ -49,6 +49,7 @@ from lgsp.state import BusState, InstanceState
 router = APIRouter(tags=["invocation"])
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+INVOCATION_PATH = "/{service_id}/{version}/{path:path}"
 MAX_QUERY_PARAMS = 50
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _IDEMPOTENCY_KEY = re.compile(r"^[!-~]{1,200}$")
@@ -238,7 +239,7 @@ def _checked_idempotency_key(key: str) -> str:
 
 for _method in METHODS:  # one route per method, so each has its own operation id
     router.add_api_route(
-        "/{service_id}/{version}/{path:path}",
+        INVOCATION_PATH,
         invoke_service,
         methods=[_method],
         operation_id=f"invoke_service_{_method.lower()}",

@@ -1,0 +1,113 @@
+"""Service calls straight to their instance, routed once and without dependency injection.
+
+The root app mounts one FastAPI app per instance (`lgsp.app`). A call to
+`{base}/{service}/{version}/{path}` through them passes two routers (the invocation route is
+the last of some forty, so every other pattern is tried first), two stacks of FastAPI
+middleware and FastAPI's dependency solving: more CPU than the gateway's own work on the call.
+`InvocationDispatch` sits innermost in the root app's middleware, inside the request-id and
+guard middleware (so all they do still applies), picks such calls out with one regular
+expression, and hands them to a lean Starlette app per instance: the same handler, the same
+error handlers (taken from the instance's FastAPI app), inside the same `AuditRecorder`.
+
+Everything else goes through the mounts as before — other paths, a first segment that is no
+service of the catalog (the 404 is the FastAPI route's), a method the route does not take —
+so the FastAPI apps still answer, and document, every path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from lgsp.audit.recorder import AuditRecorder
+from lgsp.deps import authenticate, bus_state_from_scope, get_audit_context
+from lgsp.routing.router import INVOCATION_PATH, METHODS, invoke_service
+
+_METHODS = frozenset(METHODS)
+
+
+class InvocationDispatch:
+    """Pure ASGI middleware of the root app: `gateways` maps each mount path to its lean app."""
+
+    def __init__(
+        self, app: ASGIApp, *, gateways: Mapping[str, ASGIApp], reserved: Iterable[str]
+    ) -> None:
+        self.app = app
+        self._gateways = dict(gateways)
+        self._reserved = frozenset(reserved)
+        bases = "|".join(re.escape(base) for base in sorted(self._gateways, key=len, reverse=True))
+        # The mount path, then the route's own `/{service_id}/{version}/` (one segment each).
+        self._pattern = re.compile(f"^({bases})/([^/]+)/[^/]+/") if bases else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in _METHODS and self._pattern is not None:
+            root_path: str = scope.get("root_path", "")
+            match = self._pattern.match(_route_path(scope["path"], root_path))
+            if match is not None and self._is_service(scope, match.group(2)):
+                base = match.group(1)
+                # What `starlette.routing.Mount` puts in the scope of the app it mounts.
+                scope["app_root_path"] = scope.get("app_root_path", root_path)
+                scope["root_path"] = root_path + base
+                await self._gateways[base](scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _is_service(self, scope: Scope, service_id: str) -> bool:
+        if service_id in self._reserved:
+            return False
+        return bool(bus_state_from_scope(scope).catalog.versions(service_id))
+
+
+def _route_path(path: str, root_path: str) -> str:
+    """The path below the server's root path, as Starlette's routers match it."""
+    if (
+        root_path
+        and path.startswith(root_path)
+        and path[len(root_path) : len(root_path) + 1] in ("/", "")
+    ):
+        return path[len(root_path) :]
+    return path
+
+
+def lean_gateway(gateway: FastAPI, *, instance: str) -> ASGIApp:
+    """The invocation route of `gateway` alone, with its error handlers and audit recorder."""
+
+    async def invoke(request: Request) -> Response:
+        bus = bus_state_from_scope(request.scope)
+        served = bus.instances[instance]
+        audit = await get_audit_context(request)
+        caller = await authenticate(request, bus, served, audit)
+        params = request.path_params
+        return await invoke_service(
+            params["service_id"],
+            params["version"],
+            params["path"],
+            request,
+            caller,
+            bus,
+            served,
+            audit,
+        )
+
+    app = Starlette(
+        routes=[Route(INVOCATION_PATH, invoke, methods=METHODS)],
+        exception_handlers=dict(gateway.exception_handlers),
+    )
+    app.state.instance_name = instance
+    return AuditRecorder(app, instance=instance)
+
+
+def first_segments(routes: Iterable[BaseRoute]) -> set[str]:
+    """The literal first path segments of `routes`: names the dispatch leaves to FastAPI."""
+    found = set()
+    for route in routes:
+        path = route.path if isinstance(route, Route) else None
+        if path and path != INVOCATION_PATH:
+            found.add(path.lstrip("/").split("/", 1)[0])
+    return found

@@ -1,0 +1,67 @@
+"""Service calls take the lean route (no FastAPI routing, no dependency solving); others do not."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from lgsp.routing import dispatch
+from lgsp.settings import Settings
+from mocks.dancu.seed import generate_citizens
+from tests.fixtures.bus import KG, bearer
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def lean_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths the lean route authenticated: the FastAPI route authenticates through deps."""
+    seen: list[str] = []
+    real = dispatch.authenticate
+
+    async def spy(request, bus, instance, audit):  # type: ignore[no-untyped-def]
+        seen.append(request.url.path)
+        return await real(request, bus, instance, audit)
+
+    monkeypatch.setattr(dispatch, "authenticate", spy)
+    return seen
+
+
+async def test_a_service_call_takes_the_lean_route_with_its_request_id_and_audit(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings, lean_calls: list[str]
+) -> None:
+    cccd = generate_citizens(province_code="91", seed=settings.seed, count=1)[0].so_dinh_danh
+    path = f"{KG}/dancu/v1/citizens/{cccd}"
+
+    answer = await client.get(path, headers={**bearer(demo_token), "X-Request-ID": "lean-1"})
+    trail = await client.get(f"{KG}/admin/audit?request_id=lean-1", headers=bearer(demo_token))
+
+    assert answer.status_code == 200
+    assert answer.headers["x-request-id"] == "lean-1"
+    assert lean_calls == [path]
+    assert [record["hop"] for record in trail.json()["records"]] == ["inbound", "upstream"]
+
+
+async def test_a_refused_service_call_is_a_problem_from_the_lean_route(
+    client: httpx.AsyncClient, lean_calls: list[str]
+) -> None:
+    answer = await client.get(f"{KG}/dancu/v1/citizens/1", headers=bearer("not-a-token"))
+
+    assert answer.status_code == 401
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "INVALID_TOKEN"
+    assert answer.json()["instance"] == f"{KG}/dancu/v1/citizens/1"
+    assert answer.headers["www-authenticate"].startswith("Bearer")
+    assert lean_calls == [f"{KG}/dancu/v1/citizens/1"]
+
+
+async def test_an_unknown_service_and_the_gateway_endpoints_stay_with_fastapi(
+    client: httpx.AsyncClient, demo_token: str, lean_calls: list[str]
+) -> None:
+    unknown = await client.get(f"{KG}/nosuch/v1/x", headers=bearer(demo_token))
+    listing = await client.get(f"{KG}/services", headers=bearer(demo_token))
+
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "SERVICE_NOT_FOUND"
+    assert listing.status_code == 200
+    assert lean_calls == []

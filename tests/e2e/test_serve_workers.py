@@ -1,0 +1,132 @@
+"""Several processes serving the same instances on one database (`lgsp serve --workers N`)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lgsp.settings import Settings
+from mocks.dancu.seed import generate_citizens
+from tests.e2e.test_invocation import seeded_cccds
+from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token
+from tests.fixtures.processes import free_port, start_lgsp, stop, wait_ready
+
+pytestmark = pytest.mark.anyio
+
+
+@asynccontextmanager
+async def bus_client(application: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with LifespanManager(application) as manager:
+        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as http:
+            yield http
+
+
+def dossier_for(settings: Settings) -> dict[str, object]:
+    citizen = generate_citizens(province_code="91", seed=settings.seed, count=2)[1]
+    day, month, year = citizen.ngay_thang_nam_sinh.split("/")
+    return {
+        "procedure_code": "1.001193",
+        "applicant": {
+            "cccd": citizen.so_dinh_danh,
+            "full_name": citizen.ho_va_ten,
+            "date_of_birth": f"{year}-{month}-{day}",
+        },
+        "summary": "Đăng ký khai sinh",
+    }
+
+
+async def test_processes_starting_together_accept_each_others_tokens(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    """Each must not create a signing key of its own that the other has never seen."""
+    from lgsp.app import create_app
+
+    cccd = seeded_cccds(settings)[0]
+    async with AsyncExitStack() as stack:
+        first, second = await asyncio.gather(
+            *(
+                stack.enter_async_context(bus_client(create_app(settings, instances=["kiengiang"])))
+                for _ in range(2)
+            )
+        )
+        tokens = [await fetch_token(first), await fetch_token(second)]
+
+        answers = [
+            await http.get(f"{KG}/dancu/v1/citizens/{cccd}", headers=bearer(token))
+            for http in (first, second)
+            for token in tokens
+        ]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 200]
+
+
+async def test_a_mock_still_reaches_the_bus_after_another_process_provisions_its_client(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    """The portal's client secret is the same in every process, not drawn anew at each start."""
+    from lgsp.app import create_app
+
+    async with bus_client(create_app(settings, instances=["kiengiang"])) as first:
+        async with bus_client(create_app(settings, instances=["kiengiang"])):
+            pass  # started later: it provisions `system-dvc` again
+        token = await fetch_token(first)
+        filed = await first.post(
+            f"{KG}/dvc/v1/dossiers", json=dossier_for(settings), headers=bearer(token)
+        )
+
+    assert filed.status_code == 201, filed.text
+
+
+def test_workers_on_sqlite_are_refused_with_the_reason(tmp_path: Path) -> None:
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "lgsp", "serve", "--workers", "2", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+
+    assert done.returncode == 2
+    assert "--workers needs PostgreSQL" in done.stderr
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_workers_on_postgresql_serve_the_bus_together(
+    database_url: str, settings: Settings, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    port = free_port()
+    process = start_lgsp(
+        ["serve", "--workers", "2", "--port", str(port), "--instance", "kiengiang"],
+        env={
+            "LGSP_DATABASE_URL": database_url,
+            "LGSP_SEED": str(settings.seed),
+            "LGSP_POPULATION": str(settings.population),
+        },
+        log=tmp_path / "serve.log",
+    )
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}", process)
+        base = f"http://127.0.0.1:{port}{KG}"
+        statuses = []
+        for _ in range(6):  # a connection each: the kernel hands them to either worker
+            async with httpx.AsyncClient(base_url=base) as http:
+                token = await fetch_token(http, "")
+                filed = await http.post(
+                    "/dvc/v1/dossiers", json=dossier_for(settings), headers=bearer(token)
+                )
+                statuses.append(filed.status_code)
+    finally:
+        stop(process)
+
+    assert statuses == [201] * 6, (tmp_path / "serve.log").read_text()[-2000:]
