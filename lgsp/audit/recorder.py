@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lgsp.audit.chain import AuditEntry
 from lgsp.errors import PROBLEM_MEDIA_TYPE, AuditUnavailable, problem_document
-from lgsp.journal.capture import BodyCapture, JournalEntry, stored_body
+from lgsp.journal.capture import BodyCapture, JournalEntry, stored_body, stored_path, stored_query
 from lgsp.logging import request_id_var
 from lgsp.masking import audit_text
 from lgsp.settings import Settings
@@ -73,7 +73,7 @@ class AuditRecorder:
                 body = message.get("body", b"")
                 request_hash.update(body)
                 if journal is not None:
-                    journal[0].add(body)
+                    journal[0].add(body, more=message.get("more_body", False))
             return message
 
         async def holding_send(message: Message) -> None:
@@ -81,7 +81,7 @@ class AuditRecorder:
                 body = message.get("body", b"")
                 response_hash.update(body)
                 if journal is not None:
-                    journal[1].add(body)
+                    journal[1].add(body, more=message.get("more_body", False))
             held.append(message)
 
         failure: BaseException | None = None
@@ -164,21 +164,27 @@ def _journal_entry(
     start = next((m for m in held if m["type"] == "http.response.start"), None)
     response_type = None if start is None else _header(start.get("headers", []), b"content-type")
     requested, answered = capture
+    headers = scope.get("headers", [])
+    # A body the app never read to its end (a call refused before it was): not all is here.
+    unread = not requested.complete and (
+        (_header(headers, b"content-length") or "0") != "0"
+        or _header(headers, b"transfer-encoding") is not None
+    )
     return JournalEntry(
         instance=inbound.instance,
         request_id=inbound.request_id,
         client_id=inbound.caller,
         service=context.service,
         method=inbound.method,
-        path=audit_text(_relative_path(scope)) if masked else _relative_path(scope),
-        query=_query_text(scope, masked=masked),
+        path=stored_path(_relative_path(scope), masked=masked),
+        query=stored_query(bytes(scope.get("query_string", b"")).decode("latin-1"), masked=masked),
         status=inbound.status,
         request_content_type=request_type,
-        request_body=stored_body(requested.data, request_type, masked=masked),
-        request_truncated=requested.truncated,
+        request_body=stored_body(requested, request_type, masked=masked),
+        request_truncated=requested.over_limit or unread,
         response_content_type=response_type,
-        response_body=stored_body(answered.data, response_type, masked=masked),
-        response_truncated=answered.truncated,
+        response_body=stored_body(answered, response_type, masked=masked),
+        response_truncated=answered.over_limit,
         latency_us=inbound.latency_us,
         occurred_at=inbound.occurred_at,
     )
@@ -187,11 +193,6 @@ def _journal_entry(
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
     value = next((v for k, v in headers if k.lower() == name), None)
     return None if value is None else value.decode("latin-1")[:200]
-
-
-def _query_text(scope: Scope, *, masked: bool) -> str:
-    query = bytes(scope.get("query_string", b"")).decode("latin-1")
-    return audit_text(query) if masked else query
 
 
 def _error_code(held: list[Message]) -> str:

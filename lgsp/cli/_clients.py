@@ -160,4 +160,7 @@ def parse_expiry(value: str, *, now: datetime | None = None) -> datetime:
         raise ValueError(f"--expires-at {value!r} is out of range") from None
     if when <= (now or datetime.now(UTC)):
         raise ValueError(f"--expires-at {value!r} is past: the token is refused as expired already")
-    return when.astimezone(UTC)
+    try:
+        return when.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-07:00 is past year 9999 in UTC
+        raise ValueError(f"--expires-at {value!r} is out of range") from None

@@ -25,9 +25,9 @@ def add_parser(commands: Any) -> None:
     reset = commands.add_parser(
         "reset",
         help="put a running bus back to its seeded state (POST {base}/admin/reset)",
-        description="Every instance the bus process serves: mocks reseeded, outboxes and fault "
-        "rules emptied, the demo client restored; the audit log, other clients, keys and "
-        "token revocations are kept. In multi-process mode, reset each process.",
+        description="Every instance the bus process serves: mocks reseeded, outboxes, fault "
+        "rules and journals emptied, the demo client restored; the audit log, other clients, "
+        "keys and token revocations are kept. In multi-process mode, reset each process.",
     )
     reset.add_argument(
         "--url",
@@ -58,7 +58,7 @@ def reset_bus(args: argparse.Namespace) -> int:
         raise CommandFailed(f"cannot reach the bus at {root}: {reason}") from None
     if answer.status_code != 200:
         raise CommandFailed(f"the bus at {base} refused the reset: {_problem(answer)}")
-    report: dict[str, Any] = answer.json()
+    report = _report(answer, base)
     if args.json:
         print_json(report, ensure_ascii=False)
         return 0
@@ -80,6 +80,20 @@ def reset_bus(args: argparse.Namespace) -> int:
     print(f"kept: {', '.join(report['kept'])}")
     print(f"took_ms: {report['took_ms']}")
     return 0
+
+
+def _report(answer: httpx.Response, base: str) -> dict[str, Any]:
+    """The bus's answer, checked: a 200 that is not a reset report is the bus's failure (exit
+    1), not a bad argument (exit 2)."""
+    try:
+        report = answer.json()
+        if not isinstance(report, dict) or not isinstance(report["systems"], list):
+            raise TypeError("not a reset report")
+        if {"outbox_deleted", "kept", "took_ms"} - report.keys():
+            raise LookupError("not a reset report")
+    except (ValueError, LookupError, TypeError):
+        raise CommandFailed(f"the bus at {base} answered the reset with no report") from None
+    return report
 
 
 def _first_instance_path(http: httpx.Client, root: str) -> str:
@@ -108,7 +122,10 @@ def _admin_token(http: httpx.Client, base: str, *, client_id: str, secret: str) 
         raise CommandFailed(
             f"the bus at {base} refused a token to client {client_id!r}: {_problem(answer)}"
         )
-    token: str = answer.json()["access_token"]
+    try:
+        token: str = answer.json()["access_token"]
+    except (ValueError, LookupError, TypeError):
+        raise CommandFailed(f"the bus at {base} answered the token request with no token") from None
     return token
 
 

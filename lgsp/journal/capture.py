@@ -14,28 +14,49 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote_plus
 
 from lgsp.masking import mask_personal_data
 
-NAME_FIELDS = frozenset(
+PERSONAL_FIELDS = frozenset(
     {
         "full_name",  # canonical JSON (dancu, dvc, dvcqg)
         "applicant_name",
         "family_name",
         "given_name",
+        "actor",  # who handled a dossier step (NguoiXuLy)
+        "staff",  # qlvb's StaffInfo
+        "email",
+        "phone",
+        "mobile",
         "ho_va_ten",
         "HoVaTen",  # the citizen database's native envelope
         "HoTen",
         "ChuHoSo",  # DVCQG's applicant
+        "NguoiXuLy",
+        "Email",
+        "SoDienThoai",
         "FullName",  # edXML's SignerInfo
+        "Staff",
+        "Mobile",
     }
 )
-"""Keys (JSON) and elements (XML) whose text is a person's name."""
+"""Keys (JSON, forms) and elements (XML) whose value names or reaches a person."""
 
-_XML_NAME = re.compile(
-    r"<(?P<tag>(?:[\w.-]+:)?(?:" + "|".join(sorted(NAME_FIELDS)) + r"))(?P<attrs>\s[^>]*)?>"
-    r"(?P<text>[^<]*)</(?P=tag)>"
+_FIELD_NAMES = "|".join(sorted(PERSONAL_FIELDS))
+# Linear: `[^<>]*` cannot run past the next tag, so an unclosed `<FullName ` costs one scan.
+_XML_FIELD = re.compile(
+    rf"<(?P<tag>(?:[\w.-]+:)?(?:{_FIELD_NAMES}))(?P<attrs>\s[^<>]*)?>"
+    r"(?:<!\[CDATA\[(?P<cdata>[^\]]{0,500})\]\]>|(?P<text>[^<]*))</(?P=tag)\s*>"
 )
+# What is left of JSON that did not parse (a cut body, a wrong content type): `"key": "value"`.
+_JSON_FIELD = re.compile(rf'"(?P<key>{_FIELD_NAMES})"\s*:\s*"(?P<text>(?:[^"\\]|\\.)*)"?')
+_FORM_FIELD = re.compile(rf"(?P<lead>(?:^|&)(?:{_FIELD_NAMES})=)(?P<text>[^&]*)")
+_SECRET_NAME = re.compile(r"token|secret|password|passwd|api[_-]?key|signature", re.IGNORECASE)
+MASK_MARGIN = 64
+"""Bytes captured past the journal's limit, so that what is cut at the limit was masked whole:
+a CCCD across the limit is masked before the cut, and one across the capture's end is beyond
+the limit and cut away."""
 _MAX_JSON_DEPTH = 64
 """Deeper JSON is kept as text (masked as text): walking it must stay bounded."""
 
@@ -64,21 +85,28 @@ class JournalEntry:
 
 
 class BodyCapture:
-    """The first `limit` bytes of a streamed body, and whether there was more."""
+    """The first bytes of a streamed body, and whether all of it was seen.
 
-    __slots__ = ("_chunks", "_kept", "limit", "truncated")
+    Keeps `MASK_MARGIN` bytes more than `limit`: `stored_body` masks, then cuts at `limit`.
+    """
+
+    __slots__ = ("_chunks", "_kept", "complete", "limit", "over_limit")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._chunks: list[bytes] = []
         self._kept = 0
-        self.truncated = False
+        self.over_limit = False
+        self.complete = False
+        """The last chunk arrived (a refused call may end before its body was read)."""
 
-    def add(self, chunk: bytes) -> None:
-        room = self.limit - self._kept
-        if len(chunk) > room:
-            self.truncated = True
-            chunk = chunk[: max(room, 0)]
+    def add(self, chunk: bytes, *, more: bool = False) -> None:
+        if not more:
+            self.complete = True
+        if self._kept + len(chunk) > self.limit:
+            self.over_limit = True
+        room = self.limit + MASK_MARGIN - self._kept
+        chunk = chunk[: max(room, 0)]
         if chunk:
             self._chunks.append(chunk)
             self._kept += len(chunk)
@@ -88,17 +116,38 @@ class BodyCapture:
         return b"".join(self._chunks)
 
 
-def stored_body(data: bytes, content_type: str | None, *, masked: bool) -> str:
-    """The text the journal stores for a body: UTF-8 (invalid bytes replaced), masked if asked.
+def stored_body(capture: BodyCapture, content_type: str | None, *, masked: bool) -> str:
+    """The text the journal stores for a body: valid UTF-8, masked if asked, then cut.
 
-    JSON is masked field by field and kept in its compact form; other text (XML, forms) is
-    masked as text. NUL becomes U+FFFD: PostgreSQL's text type refuses it, and a journal row
-    the database refuses would fail the call's audit transaction.
+    JSON (whatever the content type says) is masked field by field and kept compact; anything
+    else is masked as text: XML elements, `"key": "value"` pairs of broken JSON and form fields
+    that name a person, and id numbers anywhere. Masking comes before the cut, so a cut never
+    leaves most of a number. NUL and lone surrogates are replaced: the database refuses them,
+    and a journal row the database refuses would fail the call's audit transaction.
     """
-    text = data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
-    if not masked:
-        return text
-    if _is_json(content_type):
+    text = capture.data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    if masked:
+        text = _masked(text, content_type)
+    return _cut(_valid_text(text), capture.limit)
+
+
+def stored_path(path: str, *, masked: bool) -> str:
+    return _valid_text(mask_personal_data(path) if masked else path)
+
+
+def stored_query(query: str, *, masked: bool) -> str:
+    """Numbers masked, and the value of any parameter named like a credential hidden
+    (`access_token=…`, RFC 6750 §2.3), masked or not: the journal is no place for secrets."""
+    parameters = [
+        f"{name}=***" if _SECRET_NAME.search(name) else parameter
+        for parameter in query.split("&")
+        for name in (parameter.split("=", 1)[0],)
+    ]
+    return stored_path("&".join(parameters), masked=masked)
+
+
+def _masked(text: str, content_type: str | None) -> str:
+    if text.lstrip()[:1] in ("{", "[") or _is_json(content_type):
         try:
             document = json.loads(text)
         except (ValueError, RecursionError):
@@ -109,11 +158,12 @@ def stored_body(data: bytes, content_type: str | None, *, masked: bool) -> str:
 
 
 def mask_document(value: Any) -> Any:
-    """A JSON value with id numbers masked in every string and names masked by key."""
+    """A JSON value with id numbers masked (in strings and in numbers) and personal fields
+    masked by key."""
     if isinstance(value, dict):
         return {
             key: mask_name(item)
-            if key in NAME_FIELDS and isinstance(item, str)
+            if key in PERSONAL_FIELDS and isinstance(item, str)
             else mask_document(item)
             for key, item in value.items()
         }
@@ -121,23 +171,41 @@ def mask_document(value: Any) -> Any:
         return [mask_document(item) for item in value]
     if isinstance(value, str):
         return mask_personal_data(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        masked = mask_personal_data(str(value))
+        return value if masked == str(value) else masked
     return value
 
 
 def mask_text(text: str) -> str:
-    """Id numbers anywhere, and the text of XML elements that hold a name."""
-    named = _XML_NAME.sub(
-        lambda match: (
-            f"<{match['tag']}{match['attrs'] or ''}>{mask_name(match['text'])}</{match['tag']}>"
+    """Personal fields of XML, of broken JSON and of forms, then id numbers anywhere."""
+    text = _XML_FIELD.sub(
+        lambda m: (
+            f"<{m['tag']}{m['attrs'] or ''}>{mask_name(m['cdata'] or m['text'] or '')}</{m['tag']}>"
         ),
         text,
     )
-    return mask_personal_data(named)
+    text = _JSON_FIELD.sub(lambda m: f'"{m["key"]}":"{mask_name(m["text"])}"', text)
+    text = _FORM_FIELD.sub(lambda m: m["lead"] + mask_name(unquote_plus(m["text"])), text)
+    return mask_personal_data(text)
 
 
 def mask_name(name: str) -> str:
     """Each word keeps its first letter: `Nguyễn Hữu Quang` becomes `N***** H** Q****`."""
     return " ".join(word[:1] + "*" * (len(word) - 1) for word in name.split())
+
+
+def _valid_text(text: str) -> str:
+    """Lone surrogates (from a JSON `\\ud800` escape) cannot be encoded: replace them."""
+    return text.encode("utf-8", errors="replace").decode("utf-8")
+
+
+def _cut(text: str, limit: int) -> str:
+    """At most `limit` bytes of UTF-8, cut on a character boundary."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= limit:
+        return text
+    return encoded[:limit].decode("utf-8", errors="ignore")
 
 
 def _is_json(content_type: str | None) -> bool:

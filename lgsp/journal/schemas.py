@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from lgsp.path_patterns import PathPattern, UpperCase
 
 MAX_LIST = 500
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def _in_utc(value: datetime) -> datetime:
+    """The instant as stored (UTC); an instant that has no UTC form is refused, not a 500."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the instant is out of range once in UTC") from None
 
 
 class JournalFilter(BaseModel):
@@ -26,7 +41,7 @@ class JournalFilter(BaseModel):
     expression when it starts with `^` (searched with `re.search`), as fault rules take it."""
     status: int | None = Field(default=None, ge=100, le=599)
     request_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:-]{1,128}$")
-    since: AwareDatetime | None = None
+    since: Annotated[AwareDatetime, AfterValidator(_in_utc)] | None = None
     """Only exchanges that started at or after this instant (with its offset: `…Z`, `…+07:00`)."""
 
 
@@ -73,7 +88,8 @@ class Body(BaseModel):
     body: str
     """As stored: UTF-8 text, masked unless the instance runs with `LGSP_JOURNAL_UNMASKED`."""
     truncated: bool
-    """The body was longer than `LGSP_JOURNAL_MAX_BODY_BYTES`; the rest is not kept."""
+    """Not the whole body: it was longer than `LGSP_JOURNAL_MAX_BODY_BYTES` (the rest is not
+    kept), or the call was refused before its body was read."""
 
 
 class JournalEntryOut(BaseModel):

@@ -168,3 +168,29 @@ def test_a_refused_reset_names_the_problem_code(
         "lgsp: the bus at http://bus.test/ndxp refused the reset: 502 UPSTREAM_UNAVAILABLE: "
         "System dvc could not be reset.\n"
     )
+
+
+@pytest.mark.parametrize("body", [b"<html>ok</html>", b'{"systems": "all"}', b'{"systems": []}'])
+def test_a_reset_answered_without_a_report_is_a_failure_not_a_bad_argument(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], body: bytes
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/":
+            return httpx.Response(200, json={"instances": [{"base_url": "http://x/ndxp"}]})
+        if request.url.path == "/ndxp/token":
+            return httpx.Response(200, json={"access_token": "t"})
+        return httpx.Response(200, content=body)
+
+    real_client = httpx.Client
+    monkeypatch.setattr(
+        httpx,
+        "Client",
+        lambda **kwargs: real_client(transport=httpx.MockTransport(answer), **kwargs),
+    )
+
+    code = run_main(["reset", "--url", "http://bus.test"])
+
+    assert code == 1
+    assert capsys.readouterr().err == (
+        "lgsp: the bus at http://bus.test/ndxp answered the reset with no report\n"
+    )

@@ -3,6 +3,7 @@ verified the way an integrator's test does after making its calls."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,7 @@ async def test_filters_narrow_the_listing(
         {"limit": 0},
         {"limit": 501},
         {"since": "2026-01-01T00:00:00"},  # no offset: which instant?
+        {"since": "0001-01-01T00:00:00+07:00"},  # before year 1 once in UTC
         {"status": 99},
         {"method": "BREW"},
         {"request_id": "bad id"},
@@ -311,21 +313,55 @@ async def test_exchanges_older_than_the_retention_are_neither_listed_nor_kept(
 
 
 @pytest.mark.parametrize("journal_settings", [{"journal_max_body_bytes": 20}])
-async def test_long_bodies_are_cut_and_marked(
+async def test_long_bodies_are_masked_then_cut_and_marked(
     client: httpx.AsyncClient, demo_token: str, citizen: Any
 ) -> None:
     await verify_claim(client, demo_token, citizen)
 
     (entry,) = (await journal(client, demo_token))["entries"]
 
+    body = entry["request"]["body"]
     assert entry["request"]["truncated"] is True
-    assert len(entry["request"]["body"].encode()) <= 20
-    assert citizen.so_dinh_danh not in entry["request"]["body"]
+    assert len(body.encode()) <= 20
+    assert body.startswith('{"cccd":"091***')  # the cut falls inside the masked number
+    assert not re.search(r"\d{4}", body)
     # A cut body cannot be said to contain anything.
     verified = await client.post(
         VERIFY, json={"body": {"date_of_birth": "1900-01-01"}}, headers=bearer(demo_token)
     )
     assert verified.status_code == 409
+
+
+async def test_a_body_refused_before_it_was_read_is_marked_incomplete(
+    client: httpx.AsyncClient, citizen: Any
+) -> None:
+    refused = await client.post(
+        f"{CITIZENS}/verify", json={"cccd": citizen.so_dinh_danh}, headers=bearer("forged")
+    )
+    token = await fetch_token(client)
+
+    (entry,) = (await journal(client, token, request_id=refused.headers["X-Request-ID"]))["entries"]
+
+    assert entry["status"] == 401
+    assert entry["request"]["truncated"] is True  # not "an empty body was sent"
+
+
+async def test_a_body_the_database_could_not_store_costs_no_call_its_answer(
+    client: httpx.AsyncClient, demo_token: str, citizen: Any
+) -> None:
+    """A lone surrogate escape, stored as such, would have failed the audit transaction."""
+    answer = await client.post(
+        f"{CITIZENS}/verify",
+        content=b'{"cccd": "%s", "full_name": "\\ud800", "date_of_birth": "1990-01-01"}'
+        % citizen.so_dinh_danh.encode(),
+        headers={**bearer(demo_token), "Content-Type": "application/json"},
+    )
+
+    assert answer.status_code != 503, answer.text
+    (entry,) = (await journal(client, demo_token, request_id=answer.headers["X-Request-ID"]))[
+        "entries"
+    ]
+    assert entry["request"]["body"].encode("utf-8")
 
 
 async def test_reset_empties_the_journal(

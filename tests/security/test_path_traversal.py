@@ -110,6 +110,7 @@ async def test_a_double_encoded_dot_segment_is_refused_by_the_next_hop(
 
     assert answer.status == 400
     assert answer.json()["code"] == "INVALID_PATH"
+    assert spy.calls  # forwarded: refused by NDXP, not here
     assert all(call.startswith("GET /csdlqgdc/v1/") for call in spy.calls)  # the hop to NDXP only
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import anyio
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -15,6 +16,8 @@ from lgsp.audit.repository import AuditRepository
 from lgsp.audit.verify import verify_chain
 from lgsp.audit.writer import AuditWriter
 from lgsp.db import make_engine, make_session_factory
+from lgsp.journal.capture import JournalEntry
+from lgsp.journal.models import JournalRecord
 
 pytestmark = pytest.mark.anyio
 
@@ -322,3 +325,35 @@ async def test_a_database_outage_fails_every_waiting_request_at_once(
 
     assert len(failures) == 6
     assert transactions <= 2  # the first request alone, then everyone who queued meanwhile
+
+
+async def test_a_journal_row_the_database_refuses_costs_no_audit_record(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    entry = make_entry(0)
+    refused = JournalEntry(
+        instance=entry.instance,
+        request_id=entry.request_id,
+        client_id=None,
+        service=None,
+        method=None,  # type: ignore[arg-type]  # NOT NULL: the database refuses the row
+        path="/x",
+        query="",
+        status=200,
+        request_content_type=None,
+        request_body="",
+        request_truncated=False,
+        response_content_type=None,
+        response_body="",
+        response_truncated=False,
+        latency_us=1,
+        occurred_at=entry.occurred_at,
+    )
+
+    await AuditWriter(sessions).append([entry], journal=[refused])
+
+    records, head = await read_chain(sessions, "lgsp-91")
+    assert [r.request_id for r in records] == ["req-0"]
+    assert_linked(records, head)
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(JournalRecord)) == 0

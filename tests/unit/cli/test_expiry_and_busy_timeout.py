@@ -39,6 +39,7 @@ def test_expiry_is_read_as_epoch_seconds_or_iso_8601_with_an_offset(
         ("1748840400", "is past"),  # exactly now
         ("inf", "out of range"),
         ("1e300", "out of range"),
+        ("9999-12-31T23:59:59-07:00", "out of range"),  # past year 9999 once in UTC
     ],
 )
 def test_expiry_that_cannot_be_used_is_refused(given: str, message: str) -> None:

@@ -3,30 +3,52 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
-from lgsp.journal.capture import BodyCapture, mask_name, mask_text, stored_body
+from lgsp.journal.capture import (
+    BodyCapture,
+    mask_name,
+    mask_text,
+    stored_body,
+    stored_query,
+)
 from lgsp.journal.store import contains
 
 CCCD = "091048993438"
 MASKED_CCCD = "091*******38"
+NAME = "Nguyễn Hữu Quang"
+MASKED_NAME = "N***** H** Q****"
+LIMIT = 16 * 1024
 
 
-def test_a_capture_keeps_the_first_bytes_and_says_it_cut() -> None:
+def stored(
+    data: bytes, content_type: str | None, *, limit: int = LIMIT, masked: bool = True
+) -> str:
+    capture = BodyCapture(limit)
+    capture.add(data)
+    return stored_body(capture, content_type, masked=masked)
+
+
+def test_a_capture_keeps_a_margin_past_its_limit_and_says_it_was_over() -> None:
     capture = BodyCapture(limit=5)
-    for chunk in (b"abc", b"defg", b"h"):
-        capture.add(chunk)
+    for chunk in (b"abc", b"defg", b"h" * 100):
+        capture.add(chunk, more=True)
+    capture.add(b"", more=False)
 
-    assert (capture.data, capture.truncated) == (b"abcde", True)
+    assert capture.over_limit
+    assert capture.complete
+    assert capture.data == b"abcdefg" + b"h" * 62  # limit + MASK_MARGIN
+    assert stored_body(capture, None, masked=True) == "abcde"
 
 
 def test_a_capture_within_its_limit_is_whole() -> None:
     capture = BodyCapture(limit=6)
-    capture.add(b"abc")
+    capture.add(b"abc", more=True)
     capture.add(b"def")
 
-    assert (capture.data, capture.truncated) == (b"abcdef", False)
+    assert (capture.data, capture.over_limit, capture.complete) == (b"abcdef", False, True)
 
 
 def test_json_is_masked_field_by_field() -> None:
@@ -38,9 +60,9 @@ def test_json_is_masked_field_by_field() -> None:
         "count": 3,
     }
 
-    stored = json.loads(stored_body(json.dumps(body).encode(), "application/json", masked=True))
+    kept = json.loads(stored(json.dumps(body).encode(), "application/json"))
 
-    assert stored == {
+    assert kept == {
         "cccd": MASKED_CCCD,
         "full_name": "N***** H** Q****",
         "members": [{"HoVaTen": "L* T** H**", "note": f"số {MASKED_CCCD}"}],
@@ -52,7 +74,7 @@ def test_json_is_masked_field_by_field() -> None:
 def test_xml_names_and_numbers_are_masked_as_text() -> None:
     xml = f'<SignerInfo><edXML:FullName lang="vi">Trần Văn An</edXML:FullName><Id>{CCCD}</Id>'
 
-    masked = stored_body(xml.encode(), "application/xml", masked=True)
+    masked = stored(xml.encode(), "application/xml")
 
     assert masked == (
         f'<SignerInfo><edXML:FullName lang="vi">T*** V** A*</edXML:FullName><Id>{MASKED_CCCD}</Id>'
@@ -62,7 +84,7 @@ def test_xml_names_and_numbers_are_masked_as_text() -> None:
 def test_unmasked_bodies_are_kept_as_sent() -> None:
     body = json.dumps({"cccd": CCCD, "full_name": "An"}).encode()
 
-    assert stored_body(body, "application/json", masked=False) == body.decode()
+    assert stored(body, "application/json", masked=False) == body.decode()
 
 
 @pytest.mark.parametrize(
@@ -77,13 +99,13 @@ def test_unmasked_bodies_are_kept_as_sent() -> None:
 def test_whatever_the_body_numbers_never_reach_the_journal(
     data: bytes, content_type: str | None
 ) -> None:
-    assert CCCD not in stored_body(data, content_type, masked=True)
+    assert CCCD not in stored(data, content_type)
 
 
 def test_bytes_that_are_not_text_become_valid_text() -> None:
-    stored = stored_body(b"a\x00b\xff", "application/octet-stream", masked=True)
+    stored_text = stored(b"a\x00b\xff", "application/octet-stream")
 
-    assert stored == "a\ufffdb\ufffd"  # PostgreSQL's text refuses NUL; invalid UTF-8 replaced
+    assert stored_text == "a\ufffdb\ufffd"  # PostgreSQL's text refuses NUL; invalid UTF-8 replaced
 
 
 def test_a_name_keeps_each_first_letter() -> None:
@@ -107,3 +129,69 @@ def test_a_name_keeps_each_first_letter() -> None:
 )
 def test_a_body_contains_an_expected_subset(actual: object, expected: object, found: bool) -> None:
     assert contains(actual, expected) is found
+
+
+@pytest.mark.parametrize("limit", range(9, 30))
+def test_a_cut_never_leaves_most_of_a_number(limit: int) -> None:
+    """Masked before it is cut: wherever the cut falls, at most the kept head of a CCCD."""
+    body = json.dumps({"cccd": CCCD, "full_name": NAME}).encode()
+
+    text = stored(body, "application/json", limit=limit)
+
+    assert len(text.encode()) <= limit
+    assert not re.search(r"\d{4}", text), text
+    assert "Nguy" not in text
+    assert "Quang" not in text
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        (json.dumps({"full_name": NAME}).encode(), "text/plain"),  # JSON, whatever it says
+        (json.dumps({"full_name": NAME}).encode(), None),
+        (
+            json.dumps({"signer": {"full_name": NAME}, "x": "y" * 100})[:60].encode(),
+            "application/json",
+        ),
+        (
+            b"full_name=Nguy%E1%BB%85n+H%E1%BB%AFu+Quang&x=1",
+            "application/x-www-form-urlencoded",
+        ),
+        (f"<FullName><![CDATA[{NAME}]]></FullName >".encode(), "application/xml"),
+        (
+            json.dumps({"step": {"actor": NAME, "email": "quang@example.vn"}}).encode(),
+            "application/json",
+        ),
+    ],
+)
+def test_names_are_masked_in_every_shape_of_body(data: bytes, content_type: str | None) -> None:
+    text = stored(data, content_type)
+
+    assert "Nguy" not in text, text
+    assert "Quang" not in text, text
+    assert "quang@" not in text, text
+
+
+def test_id_numbers_sent_as_json_numbers_are_masked() -> None:
+    text = stored(json.dumps({"cccd": 791048993438, "count": 3}).encode(), "application/json")
+
+    assert json.loads(text) == {"cccd": "791*******38", "count": 3}
+
+
+def test_a_lone_surrogate_escape_is_stored_as_valid_text() -> None:
+    """The database cannot encode a lone surrogate: its row would fail the audit write."""
+    text = stored(b'{"note": "\\ud800"}', "application/json")
+
+    text.encode("utf-8")  # raises on a lone surrogate
+    assert json.loads(text) == {"note": "?"}
+
+
+def test_credentials_in_a_query_string_are_hidden_even_unmasked() -> None:
+    query = f"access_token=eyJabc&cccd={CCCD}&client_secret=s3&size=10"
+
+    assert stored_query(query, masked=True) == (
+        f"access_token=***&cccd={MASKED_CCCD}&client_secret=***&size=10"
+    )
+    assert stored_query(query, masked=False) == (
+        f"access_token=***&cccd={CCCD}&client_secret=***&size=10"
+    )
