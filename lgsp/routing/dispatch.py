@@ -27,9 +27,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lgsp.audit.recorder import AuditRecorder
 from lgsp.deps import authenticate, bus_state_from_scope, get_audit_context
-from lgsp.routing.router import INVOCATION_PATH, METHODS, invoke_service
+from lgsp.routing.router import ANSWERED_METHODS, INVOCATION_PATH, invoke_service
 
-_METHODS = frozenset(METHODS)
+_METHODS = frozenset(ANSWERED_METHODS)
 
 
 class InvocationDispatch:
@@ -96,7 +96,7 @@ def lean_gateway(gateway: FastAPI, *, instance: str) -> ASGIApp:
         )
 
     app = Starlette(
-        routes=[Route(INVOCATION_PATH, invoke, methods=METHODS)],
+        routes=[Route(INVOCATION_PATH, invoke, methods=ANSWERED_METHODS)],
         exception_handlers=dict(gateway.exception_handlers),
     )
     app.state.instance_name = instance

@@ -49,6 +49,9 @@ from lgsp.state import BusState, InstanceState
 router = APIRouter(tags=["invocation"])
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+ANSWERED_METHODS = [*METHODS, "HEAD", "OPTIONS"]
+"""HEAD and OPTIONS are no operation of any service, but get the same 405 naming the methods
+the path does take in `Allow` (RFC 9110 §15.5.6), rather than the router's generic one."""
 INVOCATION_PATH = "/{service_id}/{version}/{path:path}"
 MAX_QUERY_PARAMS = 50
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -258,3 +261,4 @@ for _method in METHODS:  # one route per method, so each has its own operation i
             AuditUnavailable,
         ),
     )
+router.add_api_route(INVOCATION_PATH, invoke_service, methods=["OPTIONS"], include_in_schema=False)

@@ -141,11 +141,13 @@ async def test_a_405_names_the_methods_the_path_takes_in_allow(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
     """RFC 9110 §15.5.6; found by schemathesis' `unsupported_method` check."""
-    response = await client.put(f"{KG}/dancu/v1/citizens/verify", headers=bearer(demo_token))
+    for method in ("PUT", "OPTIONS", "HEAD"):
+        response = await client.request(
+            method, f"{KG}/dancu/v1/citizens/verify", headers=bearer(demo_token)
+        )
 
-    assert response.status_code == 405
-    assert response.headers["allow"] == "POST"
-    assert response.json()["allowed"] == ["POST"]
+        assert response.status_code == 405, method
+        assert response.headers["allow"] == "POST", method
 
 
 async def test_service_owned_by_provinces_is_not_served_by_ndxp(
