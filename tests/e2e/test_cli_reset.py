@@ -141,18 +141,16 @@ async def test_reset_refuses_a_url_that_is_not_http(capsys: pytest.CaptureFixtur
     assert "give an http:// or https:// URL" in capsys.readouterr().err
 
 
-def test_a_refused_reset_names_the_problem_code(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """An answer this test cannot provoke on a healthy bus (a mock failing to reseed)."""
-    problem = {"code": "UPSTREAM_UNAVAILABLE", "detail": "System dvc could not be reset."}
+def answer_resets_with(monkeypatch: pytest.MonkeyPatch, reset: httpx.Response) -> None:
+    """A bus at http://bus.test that serves NDXP, grants a token and answers the reset so:
+    answers this test cannot provoke on a healthy bus."""
 
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/":
             return httpx.Response(200, json={"instances": [{"base_url": "http://x/ndxp"}]})
         if request.url.path == "/ndxp/token":
             return httpx.Response(200, json={"access_token": "t"})
-        return httpx.Response(502, json=problem)
+        return reset
 
     real_client = httpx.Client
     monkeypatch.setattr(
@@ -160,6 +158,14 @@ def test_a_refused_reset_names_the_problem_code(
         "Client",
         lambda **kwargs: real_client(transport=httpx.MockTransport(answer), **kwargs),
     )
+
+
+def test_a_refused_reset_names_the_problem_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mock failing to reseed."""
+    problem = {"code": "UPSTREAM_UNAVAILABLE", "detail": "System dvc could not be reset."}
+    answer_resets_with(monkeypatch, httpx.Response(502, json=problem))
 
     code = run_main(["reset", "--url", "http://bus.test"])
 
@@ -174,19 +180,7 @@ def test_a_refused_reset_names_the_problem_code(
 def test_a_reset_answered_without_a_report_is_a_failure_not_a_bad_argument(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], body: bytes
 ) -> None:
-    def answer(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/":
-            return httpx.Response(200, json={"instances": [{"base_url": "http://x/ndxp"}]})
-        if request.url.path == "/ndxp/token":
-            return httpx.Response(200, json={"access_token": "t"})
-        return httpx.Response(200, content=body)
-
-    real_client = httpx.Client
-    monkeypatch.setattr(
-        httpx,
-        "Client",
-        lambda **kwargs: real_client(transport=httpx.MockTransport(answer), **kwargs),
-    )
+    answer_resets_with(monkeypatch, httpx.Response(200, content=body))
 
     code = run_main(["reset", "--url", "http://bus.test"])
 
