@@ -17,7 +17,7 @@ from lgsp.db import make_session_factory
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import bearer
-from tests.fixtures.processes import free_port, serve, wait_ready
+from tests.fixtures.processes import demo_token, free_port, serve, wait_ready
 
 pytestmark = pytest.mark.anyio
 
@@ -36,13 +36,7 @@ async def test_every_answered_call_survives_sigkill_with_its_audit_record(
     try:
         await wait_ready(base, process)
         async with httpx.AsyncClient(timeout=10) as http:
-            token = (
-                await http.post(
-                    f"{kg}/token",
-                    data={"grant_type": "client_credentials"},
-                    auth=("demo", "lgsp-demo-secret"),
-                )
-            ).json()["access_token"]
+            token = await demo_token(http, kg)
             cccd = generate_citizens(province_code="91", seed=2024, count=1)[0].so_dinh_danh
             stop_at = time.monotonic() + LOAD_SECONDS
 

@@ -27,7 +27,7 @@ from lgsp.db import make_engine, make_session_factory
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import bearer
-from tests.fixtures.processes import free_port, serve, stop, wait_ready
+from tests.fixtures.processes import demo_token, free_port, serve, stop, wait_ready
 
 pytestmark = pytest.mark.anyio
 
@@ -132,13 +132,7 @@ async def test_the_bus_survives_its_database_going_away_and_coming_back(
     try:
         await wait_ready(root, process)
         async with httpx.AsyncClient(timeout=60) as http:
-            token = (
-                await http.post(
-                    f"{root}/lgsp/kiengiang/token",
-                    data={"grant_type": "client_credentials"},
-                    auth=("demo", "lgsp-demo-secret"),
-                )
-            ).json()["access_token"]
+            token = await demo_token(http, f"{root}/lgsp/kiengiang")
             assert (await lookup(http, url, token, "before")).status_code == 200
             during = [f"during-{n}" for n in range(CALLS)]
             if proxy is not None:
@@ -205,13 +199,7 @@ async def test_a_sqlite_file_locked_past_the_busy_timeout_is_a_503_then_recovers
     try:
         await wait_ready(root, process)
         async with httpx.AsyncClient(timeout=60) as http:
-            token = (
-                await http.post(
-                    f"{root}/lgsp/kiengiang/token",
-                    data={"grant_type": "client_credentials"},
-                    auth=("demo", "lgsp-demo-secret"),
-                )
-            ).json()["access_token"]
+            token = await demo_token(http, f"{root}/lgsp/kiengiang")
             during = [f"locked-{n}" for n in range(CALLS)]
             holder = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
             try:

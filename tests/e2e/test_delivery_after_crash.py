@@ -10,14 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lgsp.db import make_session_factory
-from lgsp.outbox.models import OutboxMessage, OutboxState
 from tests.fixtures.bus import bearer
 from tests.fixtures.documents import RECIPIENT, cross_province_document
-from tests.fixtures.processes import demo_token, free_port, serve, stop, wait_ready
+from tests.fixtures.processes import demo_token, free_port, serve, stop, undelivered, wait_ready
 
 pytestmark = pytest.mark.anyio
 
@@ -46,18 +43,6 @@ async def inbox_ids(http: httpx.AsyncClient, base: str) -> list[str]:
         if len(items) < 100:
             return ids
     raise AssertionError("more than 10,000 documents in the inbox")
-
-
-async def undelivered(engine: AsyncEngine) -> int:
-    async with make_session_factory(engine)() as session:
-        return int(
-            await session.scalar(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(OutboxMessage.state != OutboxState.DELIVERED)
-            )
-            or 0
-        )
 
 
 async def test_every_document_accepted_before_a_sigkill_is_delivered_exactly_once_after_restart(

@@ -10,18 +10,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lgsp.admin_tasks import verify_audit
 from lgsp.audit.repository import AuditRepository
 from lgsp.db import make_session_factory
-from lgsp.outbox.models import OutboxMessage, OutboxState
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import bearer
 from tests.fixtures.documents import RECIPIENT, cross_province_document
-from tests.fixtures.processes import demo_token, free_port, serve, stop, wait_ready
+from tests.fixtures.processes import demo_token, free_port, serve, stop, undelivered, wait_ready
 
 pytestmark = pytest.mark.anyio
 
@@ -34,18 +32,6 @@ EXIT_TIMEOUT = 60.0
 DOCUMENTS = 10
 SETTLE_SECONDS = 60.0
 FAST_RETRIES = {"LGSP_OUTBOX_BACKOFF_SECONDS": "0.1", "LGSP_OUTBOX_BACKOFF_MAX_SECONDS": "1"}
-
-
-async def undelivered(engine: AsyncEngine) -> int:
-    async with make_session_factory(engine)() as session:
-        return int(
-            await session.scalar(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(OutboxMessage.state != OutboxState.DELIVERED)
-            )
-            or 0
-        )
 
 
 async def test_sigterm_lets_calls_in_flight_finish_with_their_audit_records(
