@@ -12,15 +12,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from lgsp.auth.clients import register_client
-from lgsp.auth.repository import ClientRepository
 from lgsp.journal import store
 from lgsp.journal.models import JournalRecord
 from lgsp.journal.schemas import JournalFilter
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
-from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token
+from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token, registered_client
 
 pytestmark = pytest.mark.anyio
 
@@ -399,14 +397,7 @@ async def test_a_forwarded_call_is_in_each_instance_journal(
 
 
 async def test_the_journal_needs_an_admin_token(client: httpx.AsyncClient, bus: BusState) -> None:
-    async with bus.session_factory.begin() as session:
-        mine = await register_client(
-            ClientRepository(session),
-            instance="kiengiang",
-            name="vendor",
-            rights={"dancu": "GET"},
-            is_admin=False,
-        )
+    mine = await registered_client(bus, {"dancu": "GET"}, name="vendor")
     vendor = await fetch_token(client, client_id=mine.client_id, secret=mine.client_secret)
 
     for method, url in (("GET", JOURNAL), ("POST", VERIFY)):

@@ -9,12 +9,11 @@ import httpx
 import pytest
 
 from lgsp.audit.verify import verify_chain
-from lgsp.auth.clients import register_client
 from lgsp.auth.repository import ClientRepository
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.e2e.test_national_flows import RESIDENCE, TG, eventually
-from tests.fixtures.bus import KG, bearer, fetch_token
+from tests.fixtures.bus import KG, bearer, fetch_token, registered_client
 from tests.fixtures.documents import RECIPIENT, cross_province_document
 
 pytestmark = pytest.mark.anyio
@@ -144,14 +143,7 @@ async def test_reset_from_any_instance_resets_the_whole_bus(
 async def test_reset_keeps_the_audit_chain_and_the_integrators_clients(
     client: httpx.AsyncClient, demo_token: str, bus: BusState
 ) -> None:
-    async with bus.session_factory.begin() as session:
-        mine = await register_client(
-            ClientRepository(session),
-            instance="kiengiang",
-            name="integrator",
-            rights={"dancu": "GET"},
-            is_admin=False,
-        )
+    mine = await registered_client(bus, {"dancu": "GET"}, name="integrator")
     before = await verify_chain(bus.session_factory)
 
     await reset(client, demo_token)
@@ -199,14 +191,7 @@ async def test_reset_refuses_callers_without_a_token(
 async def test_reset_refuses_a_client_that_is_not_an_admin(
     client: httpx.AsyncClient, bus: BusState, settings: Settings
 ) -> None:
-    async with bus.session_factory.begin() as session:
-        plain = await register_client(
-            ClientRepository(session),
-            instance="kiengiang",
-            name="not an admin",
-            rights={"dvc": "*"},
-            is_admin=False,
-        )
+    plain = await registered_client(bus, {"dvc": "*"}, name="not an admin")
     token = await fetch_token(client, client_id=plain.client_id, secret=plain.client_secret)
     code_before = await client.get(DOSSIERS, headers=bearer(token))
 
