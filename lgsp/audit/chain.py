@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from lgsp.db import row_values
 
 GENESIS_HASH = "0" * 64
 """The `prev_hash` of the first record of every instance's chain."""
@@ -61,7 +63,7 @@ def canonical_record(entry: AuditEntry, *, seq: int, prev_hash: str) -> bytes:
     Sorted keys, no whitespace and JSON string escaping make the form unambiguous (no field can
     bleed into the next); `ensure_ascii=False` keeps Vietnamese text readable when debugging.
     """
-    fields: dict[str, object] = asdict(entry)
+    fields = row_values(entry)
     fields["occurred_at"] = canonical_timestamp(entry.occurred_at)
     fields["seq"] = seq
     fields["prev_hash"] = prev_hash

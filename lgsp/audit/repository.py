@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import asdict
+from typing import NamedTuple
 
-from sqlalchemy import Executable, insert, select, union
+from sqlalchemy import Executable, insert, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lgsp.audit.chain import GENESIS_HASH, AuditEntry
 from lgsp.audit.models import AuditHead, AuditRecord
+from lgsp.db import Base, row_values
 
 Link = tuple[AuditEntry, int, str, str]
 """An entry with its place in the chain: (entry, seq, prev_hash, hash)."""
+
+# The writer's statements are Core, on the tables: no ORM objects to build, track and flush on
+# the path every call waits on.
+_RECORDS = Base.metadata.tables[AuditRecord.__tablename__]
+_HEADS = Base.metadata.tables[AuditHead.__tablename__]
+
+
+class ChainLink(NamedTuple):
+    """A chain's newest link, as the writer reads and moves it."""
+
+    seq: int
+    hash: str
 
 
 class AuditRepository:
@@ -27,29 +40,40 @@ class AuditRepository:
             statement = statement.with_for_update()
         return (await self.session.execute(statement)).scalar_one_or_none()
 
-    async def lock_head(self, instance: str) -> AuditHead:
+    async def lock_head(self, instance: str) -> ChainLink:
         """Lock the head for appending, first creating it at the genesis link if missing.
 
         `INSERT … ON CONFLICT DO NOTHING` makes creation race-free: a concurrent creator waits
-        for ours and then inserts nothing, and both go on to lock the same row.
+        for ours and then inserts nothing, and both go on to lock the same row. On PostgreSQL
+        the row stays locked until the transaction ends (SQLite locks the whole file).
         """
-        head = await self.head(instance, for_update=True)
-        if head is not None:
-            return head
-        dialect = self.session.get_bind().dialect.name
-        await self.session.execute(_insert_genesis_head(dialect, instance))
-        head = await self.head(instance, for_update=True)
-        if head is None:  # pragma: no cover - the row was just inserted or found
+        locked = (
+            select(_HEADS.c.seq, _HEADS.c.hash)
+            .where(_HEADS.c.instance == instance)
+            .with_for_update()
+        )
+        row = (await self.session.execute(locked)).first()
+        if row is None:
+            dialect = self.session.get_bind().dialect.name
+            await self.session.execute(_insert_genesis_head(dialect, instance))
+            row = (await self.session.execute(locked)).first()
+        if row is None:  # pragma: no cover - the row was just inserted or found
             raise RuntimeError(f"audit head for {instance!r} vanished while locked")
-        return head
+        return ChainLink(row.seq, row.hash)
+
+    async def move_head(self, instance: str, head: ChainLink) -> None:
+        """Point the (locked) head at the chain's new newest link."""
+        await self.session.execute(
+            update(_HEADS).where(_HEADS.c.instance == instance).values(seq=head.seq, hash=head.hash)
+        )
 
     async def add_linked(self, links: Sequence[Link]) -> None:
         """Insert linked records in one executemany: no ORM objects, no ids read back."""
         if links:
             await self.session.execute(
-                insert(AuditRecord),
+                insert(_RECORDS),
                 [
-                    {**asdict(entry), "seq": seq, "prev_hash": prev_hash, "hash": digest}
+                    {**row_values(entry), "seq": seq, "prev_hash": prev_hash, "hash": digest}
                     for entry, seq, prev_hash, digest in links
                 ],
             )

@@ -18,7 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lgsp.audit.chain import AuditEntry, record_hash
-from lgsp.audit.repository import AuditRepository
+from lgsp.audit.repository import AuditRepository, ChainLink
 from lgsp.journal.capture import JournalEntry
 from lgsp.journal.store import add_entries
 
@@ -121,12 +121,13 @@ class AuditWriter:
             }
             links = []
             for entry in entries:
-                head = heads[entry.instance]
-                seq = head.seq + 1
-                digest = record_hash(entry, seq=seq, prev_hash=head.hash)
-                links.append((entry, seq, head.hash, digest))
-                head.seq, head.hash = seq, digest
+                seq, prev_hash = heads[entry.instance]
+                digest = record_hash(entry, seq=seq + 1, prev_hash=prev_hash)
+                links.append((entry, seq + 1, prev_hash, digest))
+                heads[entry.instance] = ChainLink(seq + 1, digest)
             await repository.add_linked(links)
+            for instance, head in heads.items():
+                await repository.move_head(instance, head)
             await _add_journal(session, journal)
             await session.commit()
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lgsp.db import Base, row_values
 from lgsp.journal.capture import JournalEntry, mask_document
 from lgsp.journal.models import JournalRecord
 from lgsp.journal.schemas import JournalFilter
@@ -22,12 +22,14 @@ from lgsp.path_patterns import path_matcher
 
 SCAN_BATCH = 200
 MAX_SUBSET_DEPTH = 32
+_JOURNAL = Base.metadata.tables[JournalRecord.__tablename__]
+"""The table, for the writer's Core insert (no ORM objects on the path calls wait on)."""
 
 
 async def add_entries(session: AsyncSession, entries: Sequence[JournalEntry]) -> None:
     """Insert in one executemany, inside the caller's transaction (the audit writer's)."""
     if entries:
-        await session.execute(insert(JournalRecord), [asdict(entry) for entry in entries])
+        await session.execute(insert(_JOURNAL), [row_values(entry) for entry in entries])
 
 
 async def matching(

@@ -1,13 +1,19 @@
-"""Creating the schema: processes that start together on a fresh database must all succeed."""
+"""The database helpers: creating the schema from processes that start together, and rows
+built from dataclasses."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect, text
 
-from lgsp.db import create_schema, make_engine
+from lgsp.audit.chain import AuditEntry
+from lgsp.db import create_schema, make_engine, row_values
+from lgsp.journal.capture import JournalEntry
 from tests.conftest import TEST_SCHEMA
 
 pytestmark = pytest.mark.anyio
@@ -33,3 +39,49 @@ async def test_processes_starting_together_on_a_fresh_database_all_create_the_sc
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+ROWS = [
+    AuditEntry(
+        request_id="r-1",
+        instance="kiengiang",
+        hop="inbound",
+        caller="demo",
+        target="kiengiang",
+        service="dancu",
+        method="GET",
+        path="/lgsp/kiengiang/dancu/v1/citizens/0*********38",
+        status=200,
+        latency_us=1234,
+        request_sha256="a" * 64,
+        response_sha256="b" * 64,
+        occurred_at=NOW,
+    ),
+    JournalEntry(
+        instance="kiengiang",
+        request_id="r-1",
+        client_id=None,
+        service="dancu",
+        method="POST",
+        path="/dancu/v1/citizens/verify",
+        query="",
+        status=200,
+        request_content_type="application/json",
+        request_body='{"hoVaTen": "N*** V** A*"}',
+        request_truncated=False,
+        response_content_type=None,
+        response_body="",
+        response_truncated=True,
+        latency_us=99,
+        occurred_at=NOW,
+    ),
+]
+
+
+@pytest.mark.parametrize("record", ROWS, ids=lambda record: type(record).__name__)
+def test_row_values_are_the_dataclass_fields_as_asdict_gives_them(record: Any) -> None:
+    values = row_values(record)
+
+    assert values == asdict(record)
+    assert list(values) == list(asdict(record))
