@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     """`lgsp serve`'s log lines: `text` for people, `json` (one object a line) for collectors."""
 
+    access_log: bool = True
+    """`lgsp serve` logs a line per request (uvicorn's access log, CCCD/CMND masked). Off, a
+    load test saves the few percent of CPU it costs; the journal still keeps the exchanges."""
+
     fault_header_enabled: bool | None = None
     """Obey the `X-LGSP-Fault` request header; unset means on in the dev profile and off in
     production, where the header is ignored like any unknown header."""

@@ -45,7 +45,7 @@ def add_parser(commands: Any) -> None:
 def serve_bus(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from lgsp.app import create_app
+    from lgsp.app import create_app, settle_heap
     from lgsp.logging import configure_logging
 
     overrides: dict[str, Any] = {}
@@ -66,12 +66,20 @@ def serve_bus(args: argparse.Namespace) -> int:
         ready = True
         spinner.stop()
         _print_banner(bus)
+        settle_heap()
 
     app = create_app(settings, instances=args.instance, on_ready=on_ready)
     spinner.start()
     try:
         with _exit_quietly_after_shutdown(lambda: ready):
-            uvicorn.run(app, host=args.host, port=args.port, log_config=None, server_header=False)
+            uvicorn.run(
+                app,
+                host=args.host,
+                port=args.port,
+                log_config=None,
+                server_header=False,
+                access_log=settings.access_log,
+            )
     finally:
         spinner.stop()
     return 0
@@ -102,6 +110,7 @@ def _serve_workers(args: argparse.Namespace, settings: Settings, overrides: dict
         port=args.port,
         log_config=None,
         server_header=False,
+        access_log=settings.access_log,
     )
     return 0
 

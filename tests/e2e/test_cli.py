@@ -216,6 +216,25 @@ async def test_lgsp_serve_exits_0_after_a_graceful_stop(
     assert "Traceback" not in log
 
 
+@pytest.mark.parametrize("access_log", [True, False], ids=["access-log-on", "access-log-off"])
+async def test_lgsp_serve_logs_a_line_per_request_unless_the_access_log_is_off(
+    tmp_path: Path, access_log: bool
+) -> None:
+    port = free_port()
+    process = start_lgsp(
+        ["serve", "--port", str(port), "--data-dir", str(tmp_path), "--population", "20"],
+        env={"LGSP_ACCESS_LOG": str(access_log).lower()},
+        log=tmp_path / "bus.log",
+    )
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}", process)
+    finally:
+        stop_process(process)
+    log = (tmp_path / "bus.log").read_text(encoding="utf-8", errors="replace")
+    assert "Application startup complete." in log
+    assert ('"GET /readyz HTTP/1.1" 200' in log) is access_log
+
+
 async def test_lgsp_serve_draws_start_up_progress_on_a_terminal_only(tmp_path: Path) -> None:
     port = free_port()
     primary, secondary = pty.openpty()
