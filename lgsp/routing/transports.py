@@ -9,6 +9,7 @@ more than the mock itself (DESIGN.md §3, "Forwarding over HTTP must be fast").
 from __future__ import annotations
 
 import asyncio
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -110,11 +111,15 @@ def http_client(base_url: str, *, timeout: float) -> httpx.AsyncClient:
     httpcore's pool, httpx's default, forwards a tenth of what the upstream serves at
     32 connections; aiohttp's, under the same `httpx.AsyncClient`, three times more
     (`benchmarks/transports.py`). The caller closes the client.
+
+    The client keeps no cookies: it is shared by every caller of the gateway, so a cookie one
+    call's answer set would otherwise ride along on every later caller's request.
     """
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=httpx.Timeout(timeout),
         transport=AiohttpTransport(max_connections=MAX_UPSTREAM_CONNECTIONS),
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
     )
 
 

@@ -267,3 +267,18 @@ async def test_respx_mocks_this_client_with_the_httpx_mocker() -> None:
             )
 
     assert json.loads(response.body) == {"ok": 1}
+
+
+async def test_a_cookie_one_answer_sets_never_rides_on_a_later_request() -> None:
+    async with http_client("http://system.test", timeout=2) as client:
+        with respx.mock(using="httpx", base_url="http://system.test") as router:
+            route = router.get("/api/x").mock(
+                return_value=httpx.Response(200, headers={"Set-Cookie": "session=caller-a"})
+            )
+            transport = HttpTransport(client, system="demo")
+            await transport.send(SystemRequest(method="GET", path="/api/x"))
+            await transport.send(SystemRequest(method="GET", path="/api/x"))
+
+    assert route.call_count == 2
+    assert "cookie" not in route.calls.last.request.headers
+    assert not client.cookies
