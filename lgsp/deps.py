@@ -177,15 +177,13 @@ async def _client_snapshot(bus: BusState, instance: str, client_id: str) -> Clie
     A short session of its own: the connection goes back to the pool before the call goes on
     to the owning system, rather than being held for the whole request.
     """
-    hit, snapshot = bus.client_cache.get(instance, client_id)
-    if hit:
-        return snapshot
-    async with bus.session_factory() as session:
-        client = await ClientRepository(session).get(instance, client_id)
-        snapshot = (
-            None
-            if client is None
-            else ClientSnapshot(
+
+    async def load() -> ClientSnapshot | None:
+        async with bus.session_factory() as session:
+            client = await ClientRepository(session).get(instance, client_id)
+            if client is None:
+                return None
+            return ClientSnapshot(
                 is_admin=client.is_admin,
                 rights={right.service: right.methods for right in client.rights},
                 revoked=client.revoked_at is not None,
@@ -194,9 +192,8 @@ async def _client_snapshot(bus: BusState, instance: str, client_id: str) -> Clie
                     for limit in client.rate_limits
                 },
             )
-        )
-    bus.client_cache.put(instance, client_id, snapshot)
-    return snapshot
+
+    return await bus.client_cache.get_or_load(instance, client_id, load)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

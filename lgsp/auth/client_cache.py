@@ -4,14 +4,16 @@ call.
 Reading them from the database on every call costs a connection checkout and two queries on
 the hot path; holding them for `LGSP_CLIENT_CACHE_SECONDS` (2 s by default, 0 to turn off)
 bounds how late a revocation or a change of rights made elsewhere (the CLI, another worker)
-takes effect. The token endpoint always reads the database.
+takes effect. The token endpoint always reads the database. When an entry expires under load,
+the calls that find it missing share one read instead of each making its own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from lgsp.auth.rate_limit import RateLimit
@@ -28,6 +30,9 @@ class ClientSnapshot:
     """The client's own rates by service (`*` for every service); empty means the default."""
 
 
+Loader = Callable[[], Awaitable[ClientSnapshot | None]]
+
+
 class ClientCache:
     def __init__(self, *, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl_seconds
@@ -35,6 +40,37 @@ class ClientCache:
         self._entries: OrderedDict[tuple[str, str], tuple[float, ClientSnapshot | None]] = (
             OrderedDict()
         )
+        self._loading: dict[tuple[str, str], asyncio.Task[ClientSnapshot | None]] = {}
+
+    async def get_or_load(
+        self, instance: str, client_id: str, load: Loader
+    ) -> ClientSnapshot | None:
+        """The cached snapshot, else `load()`'s, cached; concurrent misses share one `load`.
+
+        Without the sharing, the 32 calls under way when an entry expires made 32 reads of the
+        same client at once (three queries each), every `ttl` seconds. With caching off
+        (`ttl` 0) every call reads for itself, so that it sees changes made just before it.
+        """
+        hit, snapshot = self.get(instance, client_id)
+        if hit:
+            return snapshot
+        if self._ttl <= 0:
+            return await load()
+        key = (instance, client_id)
+        loading = self._loading.get(key)
+        if loading is None:
+            loading = asyncio.create_task(self._load(key, load))
+            self._loading[key] = loading
+        # Shielded: a caller that goes away must not cancel the read the others wait for.
+        return await asyncio.shield(loading)
+
+    async def _load(self, key: tuple[str, str], load: Loader) -> ClientSnapshot | None:
+        try:
+            snapshot = await load()
+            self.put(*key, snapshot)
+            return snapshot
+        finally:
+            del self._loading[key]
 
     def get(self, instance: str, client_id: str) -> tuple[bool, ClientSnapshot | None]:
         """(hit, snapshot); a hit with `None` means the client is known not to exist."""

@@ -1,6 +1,9 @@
-"""The client cache holds rights for its TTL only, and stays bounded."""
+"""The client cache holds rights for its TTL only, reads each client once at a time, and stays
+bounded."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 
@@ -55,3 +58,75 @@ def test_cache_evicts_the_oldest_beyond_its_bound(monkeypatch: pytest.MonkeyPatc
 
     assert cache.get("kiengiang", "c0") == (False, None)
     assert cache.get("kiengiang", "c3") == (True, SNAPSHOT)
+
+
+class SlowLoader:
+    """A database read that takes a while, counting how often it is made."""
+
+    def __init__(self, answer: ClientSnapshot | None = SNAPSHOT) -> None:
+        self.calls = 0
+        self.answer = answer
+        self.release = asyncio.Event()
+
+    async def __call__(self) -> ClientSnapshot | None:
+        self.calls += 1
+        await self.release.wait()
+        return self.answer
+
+
+@pytest.mark.anyio
+async def test_concurrent_misses_share_one_read_and_cache_its_answer() -> None:
+    cache = ClientCache(ttl_seconds=2, clock=Clock())
+    load = SlowLoader()
+
+    waiting = [asyncio.create_task(cache.get_or_load("kiengiang", "c1", load)) for _ in range(32)]
+    await asyncio.sleep(0)
+    load.release.set()
+    answers = await asyncio.gather(*waiting)
+
+    assert load.calls == 1
+    assert answers == [SNAPSHOT] * 32
+    assert cache.get("kiengiang", "c1") == (True, SNAPSHOT)
+
+
+@pytest.mark.anyio
+async def test_a_caller_that_goes_away_does_not_cancel_the_read_others_wait_for() -> None:
+    cache = ClientCache(ttl_seconds=2, clock=Clock())
+    load = SlowLoader()
+    leaving = asyncio.create_task(cache.get_or_load("kiengiang", "c1", load))
+    staying = asyncio.create_task(cache.get_or_load("kiengiang", "c1", load))
+    await asyncio.sleep(0)
+
+    leaving.cancel()
+    load.release.set()
+
+    assert await staying == SNAPSHOT
+    assert leaving.cancelled()
+    assert load.calls == 1
+
+
+@pytest.mark.anyio
+async def test_a_failed_read_fails_its_waiters_and_the_next_call_reads_again() -> None:
+    cache = ClientCache(ttl_seconds=2, clock=Clock())
+
+    async def broken() -> ClientSnapshot | None:
+        raise ConnectionError("database away")
+
+    with pytest.raises(ConnectionError):
+        await cache.get_or_load("kiengiang", "c1", broken)
+    load = SlowLoader()
+    load.release.set()
+
+    assert await cache.get_or_load("kiengiang", "c1", load) == SNAPSHOT
+    assert load.calls == 1
+
+
+@pytest.mark.anyio
+async def test_with_caching_off_every_call_reads_for_itself() -> None:
+    cache = ClientCache(ttl_seconds=0, clock=Clock())
+    load = SlowLoader()
+    load.release.set()
+
+    await asyncio.gather(*(cache.get_or_load("kiengiang", "c1", load) for _ in range(3)))
+
+    assert load.calls == 3
