@@ -6,7 +6,7 @@ the last of some forty, so every other pattern is tried first), two stacks of Fa
 middleware and FastAPI's dependency solving: more CPU than the gateway's own work on the call.
 `InvocationDispatch` sits innermost in the root app's middleware, inside the request-id and
 guard middleware (so all they do still applies), picks such calls out with one regular
-expression, and hands them to a lean Starlette app per instance: the same handler, the same
+expression, and hands them to a lean ASGI app per instance: the same handler, the same
 error handlers (taken from the instance's FastAPI app), inside the same `AuditRecorder`.
 
 Everything else goes through the mounts as before — other paths, a first segment that is no
@@ -16,13 +16,13 @@ so the FastAPI apps still answer, and document, every path.
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from starlette.applications import Starlette
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lgsp.audit.recorder import AuditRecorder
@@ -30,6 +30,8 @@ from lgsp.deps import authenticate, bus_state_from_scope, get_audit_context
 from lgsp.routing.router import ANSWERED_METHODS, INVOCATION_PATH, invoke_service
 
 _METHODS = frozenset(ANSWERED_METHODS)
+
+ErrorHandler = Callable[[Request, Exception], Response | Awaitable[Response]]
 
 
 class InvocationDispatch:
@@ -76,7 +78,20 @@ def _route_path(path: str, root_path: str) -> str:
 
 
 def lean_gateway(gateway: FastAPI, *, instance: str) -> ASGIApp:
-    """The invocation route of `gateway` alone, with its error handlers and audit recorder."""
+    """The invocation route of `gateway` alone, with its error handlers and audit recorder.
+
+    A plain ASGI callable rather than a Starlette app: the route's path is matched once here,
+    and errors go to the instance's own handlers as Starlette's two error middlewares would
+    send them — a handled error is the answer; anything else is answered 500 by the handler
+    for `Exception` and raised again, for the server to log.
+    """
+    pattern, _, convertors = compile_path(INVOCATION_PATH)
+    handlers = {
+        kind: handler
+        for kind, handler in gateway.exception_handlers.items()
+        if isinstance(kind, type) and kind is not Exception
+    }
+    server_error = gateway.exception_handlers[Exception]
 
     async def invoke(request: Request) -> Response:
         bus = bus_state_from_scope(request.scope)
@@ -95,12 +110,33 @@ def lean_gateway(gateway: FastAPI, *, instance: str) -> ASGIApp:
             audit,
         )
 
-    app = Starlette(
-        routes=[Route(INVOCATION_PATH, invoke, methods=ANSWERED_METHODS)],
-        exception_handlers=dict(gateway.exception_handlers),
-    )
-    app.state.instance_name = instance
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        match = pattern.match(_route_path(scope["path"], scope.get("root_path", "")))
+        if match is None:  # pragma: no cover - InvocationDispatch sent only matching paths
+            raise RuntimeError(f"{scope['path']!r} is no invocation path")
+        scope["path_params"] = {
+            name: convertors[name].convert(value) for name, value in match.groupdict().items()
+        }
+        request = Request(scope, receive)
+        try:
+            response = await invoke(request)
+        except Exception as error:
+            handler = next(
+                (handlers[kind] for kind in type(error).__mro__ if kind in handlers), None
+            )
+            if handler is None:
+                await (await _rendered(server_error, request, error))(scope, receive, send)
+                raise
+            response = await _rendered(handler, request, error)
+        await response(scope, receive, send)
+
     return AuditRecorder(app, instance=instance)
+
+
+async def _rendered(handler: ErrorHandler, request: Request, error: Exception) -> Response:
+    """A handler's answer; Starlette lets handlers be plain functions too."""
+    answer = handler(request, error)
+    return await answer if inspect.isawaitable(answer) else answer
 
 
 def first_segments(routes: Iterable[BaseRoute]) -> set[str]:

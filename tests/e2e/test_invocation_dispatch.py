@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from adapters.dancu import DancuAdapter
 from lgsp.routing import dispatch
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
-from tests.fixtures.bus import KG, bearer
+from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer
 
 pytestmark = pytest.mark.anyio
 
@@ -65,3 +67,36 @@ async def test_an_unknown_service_and_the_gateway_endpoints_stay_with_fastapi(
     assert unknown.json()["code"] == "SERVICE_NOT_FOUND"
     assert listing.status_code == 200
     assert lean_calls == []
+
+
+async def test_a_bug_on_the_lean_route_is_answered_500_audited_and_raised_for_the_server(
+    app: FastAPI,
+    demo_token: str,
+    settings: Settings,
+    lean_calls: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("an adapter bug")
+
+    monkeypatch.setattr(DancuAdapter, "to_canonical", broken)
+    cccd = generate_citizens(province_code="91", seed=settings.seed, count=1)[0].so_dinh_danh
+    headers = {**bearer(demo_token), "X-Request-ID": "lean-bug"}
+    raising = httpx.ASGITransport(app=app)  # as a server sees it: the error comes out
+    lenient = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+
+    async with httpx.AsyncClient(transport=raising, base_url=TEST_PUBLIC_URL) as http:
+        with pytest.raises(RuntimeError, match="an adapter bug"):
+            await http.get(f"{KG}/dancu/v1/citizens/{cccd}", headers=headers)
+    async with httpx.AsyncClient(transport=lenient, base_url=TEST_PUBLIC_URL) as http:
+        answer = await http.get(f"{KG}/dancu/v1/citizens/{cccd}", headers=headers)
+        trail = await http.get(f"{KG}/admin/audit?request_id=lean-bug", headers=bearer(demo_token))
+
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["x-request-id"] == "lean-bug"
+    assert answer.json()["code"] == "INTERNAL_ERROR"
+    assert "an adapter bug" not in answer.text
+    assert len(lean_calls) == 2
+    inbound = [record for record in trail.json()["records"] if record["hop"] == "inbound"]
+    assert [record["status"] for record in inbound] == [500, 500]
