@@ -129,23 +129,35 @@ class HttpTransport:
     def __init__(self, client: httpx.AsyncClient, *, system: str) -> None:
         self._client = client
         self._system = system
+        # What `client.build_request` would merge in on every call, worked out once: it cost
+        # half of the client's time on the hop (URL joining above all).
+        self._base_url = str(client.base_url).rstrip("/") + "/"
+        self._headers = client.headers
+        self._timeout = client.timeout.as_dict()
 
     async def send(self, request: SystemRequest) -> SystemResponse:
         """The adapter's request as built: the caller's own headers and token never cross."""
+        headers = self._headers.copy()
+        headers.update(request.headers)
+        outgoing = httpx.Request(
+            request.method,
+            self._base_url + request.path.lstrip("/"),  # httpx's own rule for a relative URL
+            params=list(request.query) or None,
+            content=request.body or None,
+            headers=headers,
+            extensions={"timeout": self._timeout},
+        )
         try:
-            async with self._client.stream(
-                request.method,
-                request.path,
-                params=list(request.query),
-                content=request.body or None,
-                headers=dict(request.headers),
-            ) as response:
+            response = await self._client.send(outgoing, stream=True)
+            try:
                 chunks, size = [], 0
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
                     if size > MAX_UPSTREAM_BODY:
                         raise UpstreamUnavailable(f"System {self._system} answered too much.")
                     chunks.append(chunk)
+            finally:
+                await response.aclose()
         except httpx.TimeoutException:
             raise UpstreamTimeout(f"System {self._system} did not answer in time.") from None
         except httpx.TransportError:

@@ -112,17 +112,29 @@ async def test_in_process_failures_map_to_upstream_problems(
 
 @respx.mock(base_url="http://system.test", assert_all_called=True)
 async def test_http_transport_sends_the_request_as_built(respx_mock: respx.MockRouter) -> None:
-    route = respx_mock.post("/api/x").mock(return_value=httpx.Response(200, json={"ok": 1}))
-    async with httpx.AsyncClient(base_url="http://system.test") as client:
+    route = respx_mock.post("/base/api/x").mock(return_value=httpx.Response(200, json={"ok": 1}))
+    async with httpx.AsyncClient(
+        base_url="http://system.test/base", headers={"Accept": "application/json"}
+    ) as client:
         response = await HttpTransport(client, system="demo").send(
-            SystemRequest(method="POST", path="/api/x", query=(("a", "1"),), body=b"hi")
+            SystemRequest(
+                method="POST",
+                path="/api/x",
+                query=(("a", "1"), ("a", "2")),
+                body=b"hi",
+                headers={"X-Request-ID": "r-1", "accept": "application/xml"},
+            )
         )
 
     assert response.status == 200
     assert response.content_type == "application/json"
     sent = route.calls.last.request
-    assert sent.url.params["a"] == "1"
+    assert sent.url.path == "/base/api/x"
+    assert sent.url.params.get_list("a") == ["1", "2"]
     assert sent.content == b"hi"
+    assert sent.headers["x-request-id"] == "r-1"
+    assert sent.headers.get_list("accept") == ["application/xml"]  # the request's own wins
+    assert sent.headers["user-agent"].startswith("python-httpx/")  # the client's defaults stay
     assert "authorization" not in sent.headers
 
 
