@@ -95,18 +95,32 @@ def uvicorn_argv(factory: str, port: int) -> list[str]:
     ]
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of `pid` and its children (the workers of `lgsp serve --workers`)."""
-    total = 0.0
+def _with_children(pid: int) -> list[int]:
+    """`pid` and its children (the workers of `lgsp serve --workers`)."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
-    for each in (
-        [pid, *(int(c) for c in children.read_text().split())] if children.exists() else [pid]
-    ):
+    return [pid, *(int(c) for c in children.read_text().split())] if children.exists() else [pid]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of `pid` and its children."""
+    total = 0.0
+    for each in _with_children(pid):
         status = Path(f"/proc/{each}/status")
         for line in status.read_text().splitlines() if status.exists() else []:
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1]) / 1024
     return total or float("nan")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system, every thread) used so far by `pids` and their children."""
+    ticks = 0
+    for each in (child for pid in pids for child in _with_children(pid)):
+        stat = Path(f"/proc/{each}/stat")
+        if stat.exists():
+            fields = stat.read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -195,6 +209,8 @@ class Result:
     errors: int
     rss: float | None = None
     rss_growth: float | None = None
+    cpu_us: float | None = None
+    """CPU time the row's servers spent per request: steadier than req/s on a busy machine."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,19 +323,29 @@ def load(
     headers: dict[str, str],
     args: argparse.Namespace,
     process: Peer | None = None,
+    serving: tuple[Peer, ...] = (),
 ) -> Result:
-    """Warm up (`--warmup` seconds), then load `path` on `port`; RSS of `process` after it."""
+    """Warm up (`--warmup` seconds), then load `path` on `port`.
+
+    After the load: the RSS of `process`, and the CPU that `process` and the other `serving`
+    processes (the HTTP system, the other gateways) spent per request.
+    """
     warm = argparse.Namespace(**{**vars(args), "seconds": args.warmup, "requests": 0})
     generator = _python if args.python_load or shutil.which("wrk") is None else _wrk
     generator(port, path, headers, warm)
+    pids = [p.process.pid for p in (process, *serving) if p is not None and p.process is not None]
+    cpu_before = cpu_seconds(pids)
     result = generator(port, path, headers, args)
     result.name = name
+    if pids and result.requests:
+        result.cpu_us = (cpu_seconds(pids) - cpu_before) / result.requests * 1e6
     if process is not None and process.process is not None:
         result.rss = rss_mb(process.process.pid)
         result.rss_growth = result.rss - process.rss_ready
+    cpu = f"  CPU {result.cpu_us:6.0f} us/req" if result.cpu_us is not None else ""
     print(
         f"  {name:<40} {result.rps:>8.0f} req/s  p50 {result.p50:7.1f} ms"
-        f"  p99 {result.p99:7.1f} ms  errors {result.errors}",
+        f"  p99 {result.p99:7.1f} ms  errors {result.errors}{cpu}",
         flush=True,
     )
     return result
@@ -331,13 +357,14 @@ def print_table(results: list[Result], *, reference: str, show_rss: bool = True)
     base = by_name[reference]
     head = f"\n{'':<40} {'req/s':>8} {'× direct':>9}"
     head += f" {'× WireMock':>11}" if wiremock else ""
-    head += f" {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+    head += f" {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'CPU us/req':>11}"
     head += f" {'RSS MB':>8} {'growth':>7}" if show_rss else ""
     print(head)
     for r in results:
         line = f"{r.name:<40} {r.rps:>8.0f} {r.rps / base.rps:>8.2f}x"
         line += f" {r.rps / wiremock.rps:>10.2f}x" if wiremock else ""
         line += f" {r.p50:>8.1f} {r.p99:>8.1f} {r.errors:>7}"
+        line += f" {r.cpu_us:>11.0f}" if r.cpu_us is not None else f" {'-':>11}"
         if show_rss:
             rss = f"{r.rss:>8.0f} {r.rss_growth:>+7.0f}" if r.rss is not None else f"{'-':>8}"
             line += " " + rss
@@ -520,7 +547,15 @@ def run(args: argparse.Namespace) -> list[Result]:
                 }
                 with profiled(peer, args, "gateway-http-system"):
                     results.append(
-                        load("gateway hop, system over HTTP", port, gateway_path, auth, args, peer)
+                        load(
+                            "gateway hop, system over HTTP",
+                            port,
+                            gateway_path,
+                            auth,
+                            args,
+                            peer,
+                            serving=(mock,),
+                        )
                     )
 
         if "cross-province" in rows:
@@ -555,6 +590,7 @@ def run(args: argparse.Namespace) -> list[Result]:
                             auth,
                             args,
                             started["kiengiang"],
+                            serving=(started["ndxp"], started["tiengiang"]),
                         )
                     )
 
