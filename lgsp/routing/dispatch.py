@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.routing import BaseRoute, Route, compile_path
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lgsp.audit.recorder import AuditRecorder
 from lgsp.deps import authenticate, bus_state_from_scope, get_audit_context
@@ -82,8 +82,9 @@ def lean_gateway(gateway: FastAPI, *, instance: str) -> ASGIApp:
 
     A plain ASGI callable rather than a Starlette app: the route's path is matched once here,
     and errors go to the instance's own handlers as Starlette's two error middlewares would
-    send them — a handled error is the answer; anything else is answered 500 by the handler
-    for `Exception` and raised again, for the server to log.
+    send them — a handled error is the answer; anything else (a handler failing too) is
+    answered 500 by the handler for `Exception`, unless an answer has begun, and raised again,
+    for the server to log.
     """
     pattern, _, convertors = compile_path(INVOCATION_PATH)
     handlers = {
@@ -118,17 +119,28 @@ def lean_gateway(gateway: FastAPI, *, instance: str) -> ASGIApp:
             name: convertors[name].convert(value) for name, value in match.groupdict().items()
         }
         request = Request(scope, receive)
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            response = await invoke(request)
-        except Exception as error:
-            handler = next(
-                (handlers[kind] for kind in type(error).__mro__ if kind in handlers), None
-            )
-            if handler is None:
+            try:
+                response = await invoke(request)
+            except Exception as error:
+                handler = next(
+                    (handlers[kind] for kind in type(error).__mro__ if kind in handlers), None
+                )
+                if handler is None:
+                    raise
+                response = await _rendered(handler, request, error)
+            await response(scope, receive, tracked_send)
+        except Exception as error:  # a bug, in the route or in a handler
+            if not started:
                 await (await _rendered(server_error, request, error))(scope, receive, send)
-                raise
-            response = await _rendered(handler, request, error)
-        await response(scope, receive, send)
+            raise
 
     return AuditRecorder(app, instance=instance)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 
 from adapters.dancu import DancuAdapter
+from lgsp import errors
 from lgsp.routing import dispatch
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
@@ -100,3 +103,28 @@ async def test_a_bug_on_the_lean_route_is_answered_500_audited_and_raised_for_th
     assert len(lean_calls) == 2
     inbound = [record for record in trail.json()["records"] if record["hop"] == "inbound"]
     assert [record["status"] for record in inbound] == [500, 500]
+
+
+async def test_a_handler_that_fails_on_the_lean_route_still_gives_a_500_problem_with_the_id(
+    client: httpx.AsyncClient, lean_calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = errors._render
+
+    def render(request: Request, error: errors.LgspError, *args: Any) -> Response:
+        if isinstance(error, errors.InvalidToken):
+            raise RuntimeError("the 401 handler broke")
+        return real(request, error, *args)
+
+    monkeypatch.setattr(errors, "_render", render)
+
+    answer = await client.get(
+        f"{KG}/dancu/v1/citizens/1",
+        headers={**bearer("not-a-token"), "X-Request-ID": "handler-bug"},
+    )
+
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["x-request-id"] == "handler-bug"
+    assert answer.json()["code"] == "INTERNAL_ERROR"
+    assert answer.json()["request_id"] == "handler-bug"
+    assert lean_calls == [f"{KG}/dancu/v1/citizens/1"]
