@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Protocol
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 from starlette.types import ASGIApp, Message
@@ -22,6 +22,8 @@ from lgsp.routing.aiohttp_transport import AiohttpTransport
 
 MAX_UPSTREAM_BODY = 16 * 1024 * 1024
 MAX_UPSTREAM_CONNECTIONS = 100
+PATH_SAFE = "/:@!$&'()*+,;=~"
+"""Characters a path keeps as they are (RFC 3986 `pchar` and `/`, less `%`)."""
 
 
 class SystemTransport(Protocol):
@@ -141,7 +143,9 @@ class HttpTransport:
         headers.update(request.headers)
         outgoing = httpx.Request(
             request.method,
-            self._base_url + request.path.lstrip("/"),  # httpx's own rule for a relative URL
+            # Paths are decoded text: encoded again, so that a `?`, `#` or `%` in a segment
+            # stays in its segment.
+            self._base_url + quote(request.path.lstrip("/"), safe=PATH_SAFE),
             params=list(request.query) or None,
             content=request.body or None,
             headers=headers,

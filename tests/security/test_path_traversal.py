@@ -97,21 +97,21 @@ async def test_the_gateways_own_path_parameters_are_guarded_too(
     assert answer.json()["code"] == "INVALID_PATH"
 
 
-async def test_a_double_encoded_dot_segment_is_refused_by_the_next_hop(
+async def test_a_double_encoded_dot_segment_reaches_the_next_hop_as_the_same_text(
     raw_request: RawRequest, bus: BusState, demo_token: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`%252e%252e` is `%2e%2e` here, a plain (invalid) number; forwarded, NDXP decodes it to
-    `..` and refuses it in turn: every gateway guards its own edge."""
+    """`%252e%252e` is the text `%2e%2e` here, a plain (invalid) number, and it is forwarded
+    encoded again: NDXP reads the same text, refuses it as a number, and never sees `..`."""
     spy = HopSpy(monkeypatch, bus)
 
     answer = await raw_request(
         "GET", f"{KG}/csdlqgdc/v1/citizens/%252e%252e/household", headers=bearer(demo_token)
     )
 
-    assert answer.status == 400
-    assert answer.json()["code"] == "INVALID_PATH"
-    assert spy.calls  # forwarded: refused by NDXP, not here
-    assert all(call.startswith("GET /csdlqgdc/v1/") for call in spy.calls)  # the hop to NDXP only
+    assert answer.status == 422
+    assert answer.json()["code"] == "INVALID_CCCD"
+    assert answer.json()["instance"] == "/ndxp/csdlqgdc/v1/citizens/%2e%2e/household"
+    assert spy.calls == ["GET /csdlqgdc/v1/citizens/%2e%2e/household"]  # the hop to NDXP only
 
 
 async def test_ordinary_paths_with_dots_inside_segments_pass(

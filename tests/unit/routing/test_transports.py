@@ -156,3 +156,18 @@ async def test_http_transport_failures_map_to_upstream_problems(
                 await HttpTransport(client, system="demo").send(
                     SystemRequest(method="GET", path="/api/x")
                 )
+
+
+@respx.mock(assert_all_called=True)
+async def test_http_transport_keeps_every_character_of_a_segment_in_its_segment(
+    respx_mock: respx.MockRouter,
+) -> None:
+    route = respx_mock.route(host="system.test").mock(return_value=httpx.Response(204))
+    async with httpx.AsyncClient(base_url="http://system.test/base/") as client:
+        await HttpTransport(client, system="demo").send(
+            SystemRequest(method="GET", path="/hồ sơ/100%?x=1#top", query=(("a", "1"),))
+        )
+
+    sent = route.calls.last.request
+    assert sent.url.raw_path == b"/base/h%E1%BB%93%20s%C6%A1/100%25%3Fx=1%23top?a=1"
+    assert sent.url.path == "/base/hồ sơ/100%?x=1#top"
