@@ -15,6 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from lgsp.auth.rate_limit import RateLimit
 
@@ -61,16 +62,22 @@ class ClientCache:
         if loading is None:
             loading = asyncio.create_task(self._load(key, load))
             self._loading[key] = loading
+            loading.add_done_callback(partial(self._loaded, key))
         # Shielded: a caller that goes away must not cancel the read the others wait for.
         return await asyncio.shield(loading)
 
     async def _load(self, key: tuple[str, str], load: Loader) -> ClientSnapshot | None:
-        try:
-            snapshot = await load()
-            self.put(*key, snapshot)
-            return snapshot
-        finally:
+        snapshot = await load()
+        self.put(*key, snapshot)
+        return snapshot
+
+    def _loaded(self, key: tuple[str, str], task: asyncio.Task[ClientSnapshot | None]) -> None:
+        """However the read ended (even cancelled before it began), the next miss reads again;
+        a failure is marked seen, since every caller that waited for it may have gone."""
+        if self._loading.get(key) is task:
             del self._loading[key]
+        if not task.cancelled():
+            task.exception()
 
     def get(self, instance: str, client_id: str) -> tuple[bool, ClientSnapshot | None]:
         """(hit, snapshot); a hit with `None` means the client is known not to exist."""

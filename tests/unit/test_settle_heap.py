@@ -27,9 +27,11 @@ def unfrozen() -> Iterator[None]:
 @pytest.mark.usefixtures("unfrozen")
 def test_settle_heap_freezes_what_start_up_keeps() -> None:
     kept = [[n] for n in range(1000)]  # lists are tracked by the collector
+    assert any(item is kept[0] for item in gc.get_objects())
 
     settle_heap()
 
+    assert not any(item is kept[0] for item in gc.get_objects())  # out of every generation
     assert gc.get_freeze_count() >= len(kept)
 
 

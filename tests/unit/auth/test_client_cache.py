@@ -4,6 +4,7 @@ bounded."""
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 
@@ -130,3 +131,37 @@ async def test_with_caching_off_every_call_reads_for_itself() -> None:
     await asyncio.gather(*(cache.get_or_load("kiengiang", "c1", load) for _ in range(3)))
 
     assert load.calls == 3
+
+
+@pytest.mark.anyio
+async def test_a_read_that_fails_after_every_caller_left_is_not_reported_as_unretrieved() -> None:
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, object]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+    try:
+        cache = ClientCache(ttl_seconds=2, clock=Clock())
+        release = asyncio.Event()
+
+        async def failing() -> ClientSnapshot | None:
+            await release.wait()
+            raise ConnectionError("database away")
+
+        waiters = [asyncio.create_task(cache.get_or_load("kiengiang", "c1", failing))]
+        waiters.append(asyncio.create_task(cache.get_or_load("kiengiang", "c1", failing)))
+        await asyncio.sleep(0)
+        for waiter in waiters:
+            waiter.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
+        release.set()
+        for _ in range(3):
+            await asyncio.sleep(0)
+        del waiters
+        gc.collect()
+
+        assert reported == []
+        load = SlowLoader()
+        load.release.set()
+        assert await cache.get_or_load("kiengiang", "c1", load) == SNAPSHOT
+    finally:
+        loop.set_exception_handler(previous)
