@@ -23,10 +23,12 @@ processes on loopback (started for the row, stopped after it):
 
 The load generator is wrk when it is on PATH, else the keep-alive HTTP/1.1 one below (slower: it
 competes with the server for the two cores; the ratios in one run stay comparable). Columns:
-requests per second, ratio to the direct mock and to WireMock, p50, p99, and the resident memory
-of the loaded process (the entry gateway for the cross-province row; with its workers) after its
-requests, with its growth since the process became ready: without `--quick`, the growth over
-100,000 requests (`--requests`), after `--warmup` seconds of load.
+requests per second, ratio to the direct mock and to WireMock, p50, p99, the CPU time the row's
+servers spent per request (the gateways, and the system when it is reached over HTTP: steadier
+than req/s on a shared machine), and the resident memory of the loaded process (the entry
+gateway for the cross-province row; with its workers) after its requests, with its growth since
+the process became ready: without `--quick`, the growth over 100,000 requests (`--requests`;
+wrk runs as long as they take at the warm-up's rate), after `--warmup` seconds of load.
 """
 
 from __future__ import annotations
@@ -217,37 +219,24 @@ class Result:
 # Load generators
 
 
-WRK_STOP_AFTER = """
-local count, limit = 0, tonumber(os.getenv("WRK_REQUESTS_PER_THREAD") or "0")
-response = function(status, headers, body)
-  count = count + 1
-  if limit > 0 and count >= limit then wrk.thread:stop() end
-end
-"""
-
-
 def _wrk_ms(text: str) -> float:
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
 def _wrk(port: int, path: str, headers: dict[str, str], args: argparse.Namespace) -> Result:
-    threads = 2
-    argv = ["wrk", f"-t{threads}", f"-c{args.connections}", "--latency"]
+    """wrk for `args.seconds` (`load` turns a number of requests into a duration)."""
+    argv = [
+        "wrk",
+        "-t2",
+        f"-c{args.connections}",
+        "--latency",
+        "-d",
+        f"{max(1, round(args.seconds))}s",
+    ]
     argv += [x for k, v in headers.items() for x in ("-H", f"{k}: {v}")]
-    env = dict(os.environ)
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_STOP_AFTER)
-    try:
-        if args.requests:
-            env["WRK_REQUESTS_PER_THREAD"] = str(-(-args.requests // threads))
-            argv += ["-d", "3600s", "-s", script.name]
-        else:
-            argv += ["-d", f"{max(1, round(args.seconds))}s"]
-        argv.append(f"http://127.0.0.1:{port}{path}")
-        out = subprocess.run(argv, capture_output=True, text=True, env=env, check=True).stdout
-    finally:
-        os.unlink(script.name)
+    argv.append(f"http://127.0.0.1:{port}{path}")
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
     done = re.search(r"(\d+) requests in", out)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -332,7 +321,11 @@ def load(
     """
     warm = argparse.Namespace(**{**vars(args), "seconds": args.warmup, "requests": 0})
     generator = _python if args.python_load or shutil.which("wrk") is None else _wrk
-    generator(port, path, headers, warm)
+    warmed = generator(port, path, headers, warm)
+    if args.requests and generator is _wrk:
+        # wrk stops after a time, not a count: long enough, at the warm-up's rate, for them all.
+        seconds = args.requests / max(warmed.rps, 1.0) * 1.05 + 1
+        args = argparse.Namespace(**{**vars(args), "seconds": seconds, "requests": 0})
     pids = [p.process.pid for p in (process, *serving) if p is not None and p.process is not None]
     cpu_before = cpu_seconds(pids)
     result = generator(port, path, headers, args)
@@ -345,7 +338,7 @@ def load(
     cpu = f"  CPU {result.cpu_us:6.0f} us/req" if result.cpu_us is not None else ""
     print(
         f"  {name:<40} {result.rps:>8.0f} req/s  p50 {result.p50:7.1f} ms"
-        f"  p99 {result.p99:7.1f} ms  errors {result.errors}{cpu}",
+        f"  p99 {result.p99:7.1f} ms  errors {result.errors}{cpu}  ({result.requests} requests)",
         flush=True,
     )
     return result
