@@ -79,7 +79,7 @@ GATEWAY_ROUTERS: tuple[APIRouter, ...] = (
 )
 """Every instance's own endpoints, before the invocation route (which would shadow them)."""
 READINESS_TIMEOUT = 2.0
-PROVISIONING_LOCK_ID = 0x4C475351  # next to lgsp.db's SCHEMA_LOCK_ID ("LGSP" + 1)
+PROVISIONING_LOCK_ID = 0x4C475351  # next to kit.db's SCHEMA_LOCK_ID ("LGSP" + 1)
 WORKER_ENVIRONMENT = "LGSP_SERVE_WORKER"
 """JSON handed by `lgsp serve --workers` to each worker: settings overrides and instances."""
 INTERNAL_BUS_URL = "http://bus.internal"

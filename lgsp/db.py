@@ -1,41 +1,44 @@
-"""The database: declarative base with stable constraint names, and the one engine factory.
+"""The gateway's database: its declarative base, and its tables created on start.
 
-SQLite (the embedded default) needs SQLAlchemy's event-hook recipe on Python 3.11: the driver's
-legacy transaction control otherwise breaks SAVEPOINTs (SQLAlchemy `dialects/sqlite/base.py`,
-"Serializable isolation / Savepoints / Transactional DDL"). Write transactions that must not
-interleave across processes (the audit chain) ask for `BEGIN IMMEDIATE` with the execution option
-`sqlite_begin="IMMEDIATE"`.
+The engine recipe and column types are `kit.db`'s, shared with the mock systems; they are
+re-exported here so that the gateway's modules have one place to import from.
 """
 
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, text
-from sqlalchemy.engine import Connection, Dialect, make_url
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.types import TypeDecorator
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from kit.db import (
+    NAMING_CONVENTION,
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    BigId,
+    UTCDateTime,
+    create_tables,
+    make_engine,
+    make_session_factory,
+    named_metadata,
+)
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "SQLITE_BUSY_TIMEOUT_SECONDS",
+    "Base",
+    "BigId",
+    "UTCDateTime",
+    "create_schema",
+    "create_tables",
+    "make_engine",
+    "make_session_factory",
+    "row_values",
+]
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    metadata = named_metadata()
 
 
 def row_values(record: Any) -> dict[str, Any]:
@@ -47,92 +50,8 @@ def row_values(record: Any) -> dict[str, Any]:
     return {field.name: getattr(record, field.name) for field in fields(record)}
 
 
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-"""A 64-bit surrogate key; SQLite only auto-increments a column declared INTEGER PRIMARY KEY."""
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """An aware datetime stored as UTC that reads back aware, on SQLite as on PostgreSQL.
-
-    SQLite's DATETIME keeps no offset and returns naive values, PostgreSQL returns the
-    session's time zone: storing UTC and reattaching it on read keeps every instant exact (the
-    audit chain hashes them). Naive values are refused: their instant is ambiguous.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.utcoffset() is None:
-            raise ValueError("refusing a naive datetime: its instant is ambiguous")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
-"""`LGSP_SQLITE_BUSY_TIMEOUT_SECONDS`' default, for engines made without settings (mocks, tests)."""
-
-
-def make_engine(
-    url: str, *, sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT_SECONDS, **kwargs: Any
-) -> AsyncEngine:
-    """Create the engine; for SQLite, create the file's folder and apply the recipe plus WAL."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
-
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": sqlite_busy_timeout}, **kwargs)
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # let SQLAlchemy, not the driver, emit BEGIN
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")  # a committed audit record survives power loss
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "")
-        conn.exec_driver_sql(f"BEGIN {mode}".strip())
-
-    return engine
-
-
-def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
-
-
-SCHEMA_LOCK_ID = 0x4C475350  # "LGSP": one advisory lock for every process creating tables
-
-
 async def create_schema(engine: AsyncEngine) -> None:
     """Create missing tables (Alembic takes over once the schema settles, DESIGN.md §3)."""
     import lgsp.models  # noqa: F401 - registers every table on Base.metadata
 
     await create_tables(engine, Base.metadata)
-
-
-async def create_tables(engine: AsyncEngine, metadata: MetaData) -> None:
-    """`create_all`, one process at a time on PostgreSQL.
-
-    Processes starting together on a fresh database (docker compose) would otherwise race to
-    create the same tables and types, and all but one fail on a unique violation. On SQLite,
-    `BEGIN IMMEDIATE` takes the write lock before the existence checks.
-    """
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-        async with conn.begin():
-            if conn.dialect.name == "postgresql":
-                lock = text("SELECT pg_advisory_xact_lock(:id)")
-                await conn.execute(lock, {"id": SCHEMA_LOCK_ID})
-            await conn.run_sync(metadata.create_all)

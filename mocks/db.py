@@ -1,8 +1,8 @@
 """Storage for stateful mocks: each keeps its own tables, in the database the bus gives it.
 
-A mock defines its tables on its own `DeclarativeBase` with `mock_metadata()`, so its schema
-stays its own, and opens its engine in its lifespan with `open_mock_database`. The engine factory
-is the bus's (`lgsp.db.make_engine`): the SQLite recipe must not exist twice.
+A mock defines its tables on its own `DeclarativeBase` with `kit.db.named_metadata()`, so its
+schema stays its own, and opens its engine in its lifespan with `open_mock_database`. The engine
+recipe is `kit.db`'s, shared with the bus but not the bus's: a mock imports nothing of `lgsp`.
 """
 
 from __future__ import annotations
@@ -16,13 +16,9 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
-from lgsp.db import NAMING_CONVENTION, create_tables, make_engine, make_session_factory
+from kit.db import create_tables, make_engine, make_session_factory
 
 DEFAULT_DATABASE = "mocks.db"
-
-
-def mock_metadata() -> MetaData:
-    return MetaData(naming_convention=NAMING_CONVENTION)
 
 
 @dataclass(frozen=True)
@@ -44,4 +40,4 @@ async def open_mock_database(
         await engine.dispose()
 
 
-__all__ = ["DeclarativeBase", "MockDatabase", "mock_metadata", "open_mock_database"]
+__all__ = ["DeclarativeBase", "MockDatabase", "open_mock_database"]

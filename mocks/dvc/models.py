@@ -1,6 +1,6 @@
 """The DVC mock's own tables: dossiers (`HoSo`), their progress entries and files, and counters.
 
-They live on the mock's own `MetaData` (`mocks.db.mock_metadata`), prefixed `dvc_`, in whatever
+They live on the mock's own `MetaData` (`kit.db.named_metadata`), prefixed `dvc_`, in whatever
 database the bus hands the mock; every row carries the bus instance that owns it, because all
 provinces' portals share that database. Column names are English; the Vietnamese names of the
 DVCQG payload (DOMAIN.md §4.2, §4.3) are the app's business (`mocks/dvc/schemas.py`).
@@ -23,12 +23,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from lgsp.db import UTCDateTime
-from mocks.db import mock_metadata
+from kit.db import UTCDateTime, named_metadata
 
 
 class DvcBase(DeclarativeBase):
-    metadata = mock_metadata()
+    metadata = named_metadata()
 
 
 class Dossier(DvcBase):

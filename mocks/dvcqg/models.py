@@ -15,12 +15,11 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from lgsp.db import UTCDateTime
-from mocks.db import mock_metadata
+from kit.db import UTCDateTime, named_metadata
 
 
 class DvcqgBase(DeclarativeBase):
-    metadata = mock_metadata()
+    metadata = named_metadata()
 
 
 class NationalDossier(DvcqgBase):

@@ -1,6 +1,6 @@
 """The document exchange mock's own tables: documents, their deliveries, and status messages.
 
-They live on the mock's own `MetaData` (`mocks.db.mock_metadata`), prefixed `qlvb_`, in the
+They live on the mock's own `MetaData` (`kit.db.named_metadata`), prefixed `qlvb_`, in the
 database the bus hands the mock; every row carries the bus instance that owns it, because all
 provinces share that database.
 
@@ -31,8 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from lgsp.db import UTCDateTime
-from mocks.db import mock_metadata
+from kit.db import UTCDateTime, named_metadata
 
 ORGAN_ID_LENGTH = 16  # 000.00.00.H33 (DOMAIN.md §8.2) is 13
 MAX_CODE_NUMBER = 20
@@ -42,7 +41,7 @@ INSTANCE_LENGTH = 64
 
 
 class QlvbBase(DeclarativeBase):
-    metadata = mock_metadata()
+    metadata = named_metadata()
 
 
 class Document(QlvbBase):

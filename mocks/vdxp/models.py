@@ -14,8 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from lgsp.db import UTCDateTime
-from mocks.db import mock_metadata
+from kit.db import UTCDateTime, named_metadata
 
 ORGAN_ID_LENGTH = 16  # 000.00.00.H33 (DOMAIN.md §8.2) is 13
 MAX_DOCUMENT_ID = 160  # as the provinces' endpoints (mocks/qlvb/models.py)
@@ -24,7 +23,7 @@ MAX_KEY_LENGTH = 200  # lgsp.outbox's bound, which the Idempotency-Key comes fro
 
 
 class VdxpBase(DeclarativeBase):
-    metadata = mock_metadata()
+    metadata = named_metadata()
 
 
 class LedgerDocument(VdxpBase):
