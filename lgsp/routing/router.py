@@ -21,7 +21,7 @@ from lgsp.audit.chain import AuditEntry
 from lgsp.audit.recorder import AuditContext, body_hash
 from lgsp.catalog.loader import match_operation
 from lgsp.catalog.schemas import MatchedOperation, ServiceSpec
-from lgsp.deps import AuditContextDep, BusDep, CallerDep, InstanceDep
+from lgsp.deps import AuditContextDep, BusDep, Caller, CallerDep, InstanceDep
 from lgsp.errors import (
     AccessDenied,
     AuditUnavailable,
@@ -42,6 +42,8 @@ from lgsp.faults.apply import apply_fault, fault_for_call
 from lgsp.faults.matcher import FAULT_HEADER, CallFacts
 from lgsp.logging import request_id_var
 from lgsp.masking import audit_text
+from lgsp.outbox import handoff
+from lgsp.outbox.handoff import PREFER_HEADER, prefers_respond_async
 from lgsp.routing.resolver import TARGET_HEADER, Forward, Local, resolve_route
 from lgsp.routing.transports import SystemTransport
 from lgsp.state import BusState, InstanceState
@@ -96,6 +98,10 @@ async def invoke_service(
     if (key := request.headers.get(IDEMPOTENCY_HEADER)) is not None:
         passed_on[IDEMPOTENCY_HEADER] = _checked_idempotency_key(key)
     body = await request.body()
+    if prefers_respond_async(request.headers.get(PREFER_HEADER)):
+        return await _hand_over(
+            service, path, request, body, passed_on, route, bus, instance, caller
+        )
 
     async def answer() -> Response:
         return await _answer(
@@ -120,6 +126,49 @@ async def invoke_service(
         audit=audit,
         instance=instance.spec.name,
         service=service.id,
+    )
+
+
+async def _hand_over(
+    service: ServiceSpec,
+    path: str,
+    request: Request,
+    body: bytes,
+    passed_on: dict[str, str],
+    route: Forward | Local,
+    bus: BusState,
+    instance: InstanceState,
+    caller: Caller,
+) -> Response:
+    """Store the call for the outbox worker to make later (`lgsp.outbox.handoff`): 202.
+
+    No fault applies here: faults are the owner's, and meet the call when it is delivered.
+    """
+    taken = await handoff.take(
+        bus.session_factory,
+        handoff.Handover(
+            service=service.id,
+            version=service.version,
+            method=request.method,
+            path="/" + path,
+            query=tuple(request.query_params.multi_items()),
+            body=body,
+            content_type=request.headers.get("content-type"),
+            idempotency_key=passed_on.get(IDEMPOTENCY_HEADER),
+            ordering_key=request.headers.get(handoff.ORDERING_HEADER),
+            target_instance=route.target if isinstance(route, Forward) else None,
+        ),
+        instance=instance.spec.name,
+        client_id=caller.client_id,
+        request_id=passed_on["X-Request-ID"],
+        now=datetime.now(UTC),
+    )
+    if bus.outbox_worker is not None and not taken.duplicate:
+        bus.outbox_worker.wake()
+    return JSONResponse(
+        {"message_id": taken.message_id, "state": taken.state, "duplicate": taken.duplicate},
+        status_code=202,
+        headers={"Preference-Applied": handoff.RESPOND_ASYNC},
     )
 
 

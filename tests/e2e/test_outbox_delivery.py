@@ -1,10 +1,13 @@
-"""The running bus delivers what its systems enqueued: through its own gateway, on one trail."""
+"""The running bus delivers what was handed over to it: through its own gateway, on one trail.
+
+A caller hands a call over with `Prefer: respond-async` (lgsp/outbox/handoff.py), as the mock
+systems do (mocks/bus.py): 202 once stored, then the worker makes the call as that caller.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -13,43 +16,38 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lgsp.audit.repository import AuditRepository
 from lgsp.db import make_session_factory
-from lgsp.outbox import DeferredCall, enqueue
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
-from tests.fixtures.bus import KG, bearer
+from tests.fixtures.bus import KG, bearer, fetch_token, registered_client
 
 pytestmark = pytest.mark.anyio
 
 SETTLE_SECONDS = 15.0
 
 
-async def enqueue_at_kiengiang(
-    engine: AsyncEngine, call: DeferredCall, *, client_id: str, request_id: str
-) -> None:
-    async with make_session_factory(engine).begin() as session:
-        await enqueue(
-            session,
-            call,
-            instance="kiengiang",
-            client_id=client_id,
-            request_id=request_id,
-            now=datetime.now(UTC),
-        )
+def tiengiang_citizen(settings: Settings) -> str:
+    return generate_citizens(province_code="82", seed=settings.seed, count=1)[0].so_dinh_danh
 
 
-def lookup_in_tiengiang(settings: Settings, key: str) -> DeferredCall:
-    cccd = generate_citizens(province_code="82", seed=settings.seed, count=1)[0].so_dinh_danh
-    return DeferredCall(
-        service="dancu",
-        version="v1",
-        method="GET",
-        path=f"/citizens/{cccd}",
-        body=b"",
-        content_type=None,
-        idempotency_key=key,
-        target_instance="tiengiang",
+async def hand_over_lookup(
+    client: httpx.AsyncClient, token: str, cccd: str, *, key: str, request_id: str
+) -> dict[str, Any]:
+    """A Tiền Giang lookup handed over at Kiên Giang, for the worker to make later."""
+    response = await client.get(
+        f"{KG}/dancu/v1/citizens/{cccd}",
+        headers={
+            **bearer(token),
+            "Prefer": "respond-async",
+            "Idempotency-Key": key,
+            "X-Request-ID": request_id,
+            "X-LGSP-Target": "tiengiang",
+        },
     )
+    assert response.status_code == 202, response.text
+    assert response.headers["preference-applied"] == "respond-async"
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 async def outbox_message(
@@ -67,22 +65,19 @@ async def outbox_message(
         await asyncio.sleep(0.05)
 
 
-async def test_an_enqueued_call_is_delivered_through_ndxp_under_the_request_id_that_caused_it(
-    client: httpx.AsyncClient,
-    demo_token: str,
-    settings: Settings,
-    engine: AsyncEngine,
-    bus: BusState,
+async def test_a_handed_over_call_is_delivered_through_ndxp_under_the_request_id_that_caused_it(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings, engine: AsyncEngine
 ) -> None:
-    await enqueue_at_kiengiang(
-        engine, lookup_in_tiengiang(settings, "k-1"), client_id="demo", request_id="cause-1"
-    )
+    cccd = tiengiang_citizen(settings)
+    taken = await hand_over_lookup(client, demo_token, cccd, key="k-1", request_id="cause-1")
 
     message = await outbox_message(client, demo_token, "k-1", until={"delivered"})
 
-    assert (message["attempts"], message["last_status"]) == (0, 200)
+    assert (taken["message_id"], taken["duplicate"]) == (message["id"], False)
+    assert (message["client_id"], message["attempts"], message["last_status"]) == ("demo", 0, 200)
     async with make_session_factory(engine)() as session:
         records = await AuditRepository(session).by_request_id("cause-1")
+    assert [(r.hop, r.status) for r in records if r.instance == "kiengiang"][0] == ("inbound", 202)
     assert {(r.instance, r.hop, r.caller, r.target) for r in records} == {
         ("kiengiang", "inbound", "demo", "kiengiang"),
         ("kiengiang", "forward", "kiengiang", "ndxp"),
@@ -94,12 +89,11 @@ async def test_an_enqueued_call_is_delivered_through_ndxp_under_the_request_id_t
 
 
 async def test_a_refused_delivery_is_dead_at_once_and_an_admin_can_re_drive_it(
-    client: httpx.AsyncClient, demo_token: str, settings: Settings, engine: AsyncEngine
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
 ) -> None:
-    # system-dvc may only POST to dancu: a GET is refused with 403, which retrying cannot mend.
-    await enqueue_at_kiengiang(
-        engine, lookup_in_tiengiang(settings, "k-2"), client_id="system-dvc", request_id="cause-2"
-    )
+    # A well-formed number Tiền Giang does not hold: 404, which retrying cannot mend.
+    unknown = tiengiang_citizen(settings)[:6] + "999999"
+    await hand_over_lookup(client, demo_token, unknown, key="k-2", request_id="cause-2")
 
     dead = await outbox_message(client, demo_token, "k-2", until={"dead"})
     redriven = await client.post(
@@ -107,20 +101,19 @@ async def test_a_refused_delivery_is_dead_at_once_and_an_admin_can_re_drive_it(
     )
     again = await outbox_message(client, demo_token, "k-2", until={"dead"})
 
-    assert dead["last_status"] == 403
-    assert dead["last_error"].startswith("ACCESS_DENIED")
+    assert dead["last_status"] == 404
+    assert dead["last_error"].startswith("CITIZEN_NOT_FOUND")
     assert redriven.status_code == 200
     assert redriven.json()["state"] == "pending"
-    assert again["last_status"] == 403
+    assert again["last_status"] == 404
     assert again["updated_at"] > dead["updated_at"]
 
 
 async def test_metrics_show_the_outbox_depth_of_each_instance_by_state(
-    client: httpx.AsyncClient, demo_token: str, settings: Settings, engine: AsyncEngine
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
 ) -> None:
-    await enqueue_at_kiengiang(
-        engine, lookup_in_tiengiang(settings, "k-3"), client_id="demo", request_id="cause-3"
-    )
+    cccd = tiengiang_citizen(settings)
+    await hand_over_lookup(client, demo_token, cccd, key="k-3", request_id="cause-3")
     await outbox_message(client, demo_token, "k-3", until={"delivered"})
 
     lines = (await client.get("/metrics")).text.splitlines()
@@ -128,3 +121,88 @@ async def test_metrics_show_the_outbox_depth_of_each_instance_by_state(
     assert 'lgsp_outbox_messages{instance="kiengiang",state="delivered"} 1' in lines
     assert 'lgsp_outbox_messages{instance="kiengiang",state="dead"} 0' in lines
     assert 'lgsp_outbox_messages{instance="tiengiang",state="pending"} 0' in lines
+
+
+async def test_a_hand_over_repeated_with_its_key_is_the_same_message(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
+) -> None:
+    cccd = tiengiang_citizen(settings)
+    first = await hand_over_lookup(client, demo_token, cccd, key="k-4", request_id="cause-4")
+    again = await hand_over_lookup(client, demo_token, cccd, key="k-4", request_id="cause-4b")
+    other = await client.get(
+        f"{KG}/dancu/v1/citizens/{cccd[:6]}000001",
+        headers={**bearer(demo_token), "Prefer": "respond-async", "Idempotency-Key": "k-4"},
+    )
+
+    assert (again["message_id"], again["duplicate"]) == (first["message_id"], True)
+    assert other.status_code == 422
+    assert other.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
+    page = (await client.get(f"{KG}/admin/outbox", headers=bearer(demo_token))).json()
+    assert [m["idempotency_key"] for m in page["messages"]] == ["k-4"]
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status", "code"),
+    [
+        pytest.param("/dancu/v1/citizens/{cccd}", {}, 422, "INVALID_REQUEST", id="no-key"),
+        pytest.param(
+            "/dancu/v1/citizens/{cccd}",
+            {"Idempotency-Key": "has space"},
+            422,
+            "INVALID_REQUEST",
+            id="bad-key",
+        ),
+        pytest.param(
+            "/dancu/v1/citizens/{cccd}",
+            {"Idempotency-Key": "k", "X-LGSP-Target": "atlantis"},
+            404,
+            "TARGET_NOT_FOUND",
+            id="unknown-target",
+        ),
+        pytest.param(
+            "/dancu/v1/nothing/here", {"Idempotency-Key": "k"}, 404, "OPERATION_NOT_FOUND", id="op"
+        ),
+        pytest.param(
+            "/dvc/v1/dossiers/x/transitions",
+            {"Idempotency-Key": "k"},
+            405,
+            "METHOD_NOT_ALLOWED",
+            id="method",
+        ),
+    ],
+)
+async def test_a_hand_over_the_gateway_refuses_stores_nothing(
+    client: httpx.AsyncClient,
+    demo_token: str,
+    settings: Settings,
+    path: str,
+    headers: dict[str, str],
+    status: int,
+    code: str,
+) -> None:
+    response = await client.get(
+        KG + path.format(cccd=tiengiang_citizen(settings)),
+        headers={**bearer(demo_token), "Prefer": "respond-async", **headers},
+    )
+
+    assert response.status_code == status, response.text
+    assert response.json()["code"] == code
+    page = (await client.get(f"{KG}/admin/outbox", headers=bearer(demo_token))).json()
+    assert page["messages"] == []
+
+
+async def test_a_hand_over_is_checked_against_the_callers_rights_first(
+    client: httpx.AsyncClient, bus: BusState, demo_token: str, settings: Settings
+) -> None:
+    reader = await registered_client(bus, {"qlvb": "GET"}, name="No citizen lookups")
+    token = await fetch_token(client, client_id=reader.client_id, secret=reader.client_secret)
+
+    response = await client.get(
+        f"{KG}/dancu/v1/citizens/{tiengiang_citizen(settings)}",
+        headers={**bearer(token), "Prefer": "respond-async", "Idempotency-Key": "k-5"},
+    )
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "ACCESS_DENIED"
+    page = (await client.get(f"{KG}/admin/outbox", headers=bearer(demo_token))).json()
+    assert page["messages"] == []
