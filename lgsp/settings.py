@@ -11,6 +11,7 @@ from typing import Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 DEMO_CLIENT_SECRET = "lgsp-demo-secret"  # noqa: S105 - published on purpose; refused in production
 FEDERATION_SECRET = "lgsp-federation-dev-secret"  # noqa: S105 - same: refused in production
@@ -181,3 +182,16 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'lgsp.db').resolve()}"
+
+    @property
+    def systems_database_url(self) -> str:
+        """Where the mock systems a process mounts keep their data: on PostgreSQL the bus's
+        database (their own tables), on SQLite a file of their own beside the bus's
+        (`lgsp-systems.db`). A system hands calls over to the bus inside its own write
+        transaction (`mocks/bus.py`): in one SQLite file, the bus's write would wait for it."""
+        url = make_url(self.resolved_database_url)
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return self.resolved_database_url
+        path = Path(url.database or "")
+        systems = path.with_name(f"{path.stem}-systems{path.suffix}")
+        return url.set(database=str(systems)).render_as_string(hide_password=False)

@@ -89,7 +89,7 @@ MOCK_SYSTEMS: dict[str, MockSystem] = {
         samples=_dvc_samples,
     ),
     "qlvb": MockSystem(
-        lambda config, _bus: create_qlvb_app(config),
+        lambda config, bus: create_qlvb_app(config, bus_transport=bus),
         bus_rights={"vdxp": "POST"},  # documents and statuses for other provinces
         samples=_organisation_samples,
     ),
@@ -100,7 +100,7 @@ MOCK_SYSTEMS: dict[str, MockSystem] = {
         lambda config, _bus: create_dvcqg_app(config), samples=national_dossier_samples
     ),
     "vdxp": MockSystem(
-        lambda config, _bus: create_vdxp_app(config),
+        lambda config, bus: create_vdxp_app(config, bus_transport=bus),
         bus_rights={"qlvb": "POST"},  # hands documents and statuses to the recipient's province
     ),
 }
@@ -118,7 +118,7 @@ def mock_config(
         provinces=provinces,
         seed=settings.seed,
         population=settings.population,
-        database_url=settings.resolved_database_url,
+        database_url=settings.systems_database_url,
     )
 
 

@@ -16,11 +16,13 @@ Errors, all in the envelope: 400 "302" DATA_TYPE_INVALID (malformed request); 40
 RECORD_NOT_FOUND (dossier, or the body's `MaTTHC`); 422 "500" DATA_INCORRECT (applicant not
 verified, `data.TruongKhongKhop`; unknown `HanhDong`, `data.DanhSachHanhDong`); 409 "409"
 INVALID_STATE (`data.TrangThaiHoSo`, `data.HanhDongHopLe`); 502 "502" / 504 "504" (the citizen
-check through the bus failed / timed out: nothing filed); 503 "503" (no dossier number left).
+check, or the hand-over of the sync, through the bus failed / timed out: nothing filed or
+changed); 503 "503" (no dossier number left).
 "409", "502", "503" and "504" are mock additions to the NGSP list.
 
 With a client on its LGSP (`config.bus_client_id`), every status change, the filing included,
-queues its sync to the national portal in the change's own transaction (`sync.py`).
+hands its sync to the national portal over to the bus in the change's own transaction
+(`sync.py`); if the bus does not take it, the change is not made (502/504, as for the check).
 """
 
 from __future__ import annotations
@@ -36,14 +38,12 @@ import httpx
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.cccd import InvalidCccd, parse_cccd
 from adapters.dates import parse_ddmmyyyy
-from lgsp.outbox.models import OutboxMessage
+from mocks.bus import BusClient, BusUnavailable, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase, open_mock_database
 from mocks.dvc.agencies import PROVINCES, provincial_procedure_code, receiving_agency
@@ -56,12 +56,10 @@ from mocks.dvc.procedures import BY_CODE, MAX_PAGE_SIZE, Procedure, search_proce
 from mocks.dvc.schemas import LEVELS, NopHoSo, XuLyHoSo, dossier_json, procedure_json
 from mocks.dvc.seed import seed_dossiers
 from mocks.dvc.store import DossierStore, Filing, Step
-from mocks.dvc.sync import enqueue_sync
+from mocks.dvc.sync import sync_call
 from mocks.reset import Reseeded, SeedSnapshot, add_reset_route, reseed
 
 STATE_KEY = "dvc"
-BUS_TIMEOUT = httpx.Timeout(8.0)
-"""Below the bus's default upstream timeout (10 s), so the portal answers its own 504 first."""
 
 _LEVEL_NAMES = {spelling: level for level, spelling in LEVELS.items()}
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -83,9 +81,9 @@ class DvcState:
     province_code: str
     database: MockDatabase
     citizens: CitizenCheck
+    bus: BusClient
+    """The portal's client on its LGSP: syncs to DVCQG are handed over there, if connected."""
     now: Callable[[], datetime]
-    sync_client_id: str | None = None
-    """The portal's client on its LGSP, on whose behalf syncs to DVCQG are queued; None: none."""
 
 
 class _EnvelopeError(Exception):
@@ -180,8 +178,7 @@ async def file_dossier(
         form_data=filed.du_lieu_bieu_mau,
         attachments=attachments,
     )
-    # The bus is called before this transaction opens: a write lock held across that call
-    # would stall the bus's own audit writes to a shared SQLite file.
+    # The citizen check is made before this transaction opens: it takes no lock it need not.
     async with state.database.sessions() as session:
         await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         store = DossierStore(session, state.instance)
@@ -190,7 +187,7 @@ async def file_dossier(
         except DossierSequenceExhausted:
             raise _EnvelopeError(503, "503", "DOSSIER_NUMBERS_EXHAUSTED") from None
         dossier = await store.file(filing, code=code, at=now)
-        await _queue_sync(session, state, dossier, x_request_id)
+        await _queue_sync(state, dossier, x_request_id)
         await session.commit()
     return _ok(dossier_json(dossier, province_code=state.province_code), status=201)
 
@@ -256,26 +253,24 @@ async def record_step(
         by = Step(step.nguoi_xu_ly, step.chuc_danh, step.phong_ban)
         processing_days = BY_CODE[dossier.procedure_code].processing_days
         await store.record(dossier, record, by, processing_days=processing_days)
-        await _queue_sync(session, state, dossier, x_request_id)
+        await _queue_sync(state, dossier, x_request_id)
         await session.commit()
     return _ok(dossier_json(dossier, province_code=state.province_code))
 
 
-async def _queue_sync(
-    session: AsyncSession, state: DvcState, dossier: Dossier, request_id: str | None
-) -> None:
-    """Queue the change's sync to DVCQG in its transaction; a portal without a client cannot."""
-    if state.sync_client_id is None:
+async def _queue_sync(state: DvcState, dossier: Dossier, request_id: str | None) -> None:
+    """Hand the change's sync to DVCQG over to the bus, in the change's transaction: the
+    caller commits after this returns. A portal without a client on its LGSP syncs nothing."""
+    if not state.bus.connected:
         return
-    await enqueue_sync(
-        session,
-        dossier,
-        province_code=state.province_code,
-        instance=state.instance,
-        client_id=state.sync_client_id,
-        request_id=request_id or uuid4().hex,
-        now=state.now(),
-    )
+    try:
+        await state.bus.hand_over(
+            sync_call(dossier, province_code=state.province_code),
+            request_id=request_id or uuid4().hex,
+        )
+    except BusUnavailable as error:
+        status = 504 if error.timed_out else 502
+        raise _EnvelopeError(status, str(status), f"SYNC_UNAVAILABLE: {error.reason}") from None
 
 
 def _procedure(ma_tthc: str, province_code: str) -> Procedure:
@@ -334,32 +329,10 @@ def create_app(
             database = await stack.enter_async_context(
                 open_mock_database(config.database_url, DvcBase.metadata)
             )
-            if config.bus_client_id is not None:
-                await _ensure_outbox(database)
             await _seed(database, config, province_code)
-            http = None
-            if config.bus_url is not None:
-                http = httpx.AsyncClient(
-                    base_url=config.bus_url,
-                    transport=bus_transport,
-                    timeout=BUS_TIMEOUT,
-                    limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
-                )
-                stack.push_async_callback(http.aclose)
-            secret = config.bus_client_secret
-            citizens = CitizenCheck(
-                http,
-                client_id=config.bus_client_id,
-                client_secret=secret.get_secret_value() if secret is not None else None,
-                now=clock,
-            )
+            bus = await stack.enter_async_context(connect(config, bus_transport, now=clock))
             state = DvcState(
-                config.instance,
-                province_code,
-                database,
-                citizens,
-                clock,
-                sync_client_id=config.bus_client_id,
+                config.instance, province_code, database, CitizenCheck(bus), bus, clock
             )
             yield {STATE_KEY: state}
 
@@ -400,21 +373,6 @@ async def _reset(
         )
         await session.commit()
     return done
-
-
-async def _ensure_outbox(database: MockDatabase) -> None:
-    """Create the bus's outbox table if the database lacks it (the bus creates it too).
-
-    Syncs are queued where the bus's worker reads them, so the portal must share the bus's
-    database; mounted in the bus it does, and the table exists. Run on its own beside a bus
-    on one PostgreSQL (docker-compose), the portal may start first: creating the table then
-    lets it queue from its first request instead of failing every change.
-    """
-    table = OutboxMessage.__table__
-    if not isinstance(table, Table):  # pragma: no cover - a declarative class maps a Table
-        raise TypeError("the outbox is not a table")
-    async with database.engine.begin() as conn:
-        await conn.run_sync(lambda sync: table.create(sync, checkfirst=True))
 
 
 async def _seed(database: MockDatabase, config: SystemConfig, province_code: str) -> None:

@@ -1,12 +1,12 @@
-"""Every status change of a dossier, queued for the national portal (DVCQG) in its transaction.
+"""Every status change of a dossier, handed to the bus for the national portal (DVCQG).
 
-Real portals sync each change to DVCQG (DOMAIN.md §2.3, §4). This one does it as the bus's
-other systems do: it writes the call to its instance's outbox (`lgsp.outbox.enqueue`) in the
-same transaction as the change, and the instance's worker delivers it through the gateway later,
-as the portal's own client. So a change and its sync exist together or not at all, a national
-portal that is down delays the sync without failing the citizen's request, and retries carry
-the same `Idempotency-Key`, `dvcqg:{MaHoSo}:{step}`, which DVCQG deduplicates on. The ordering
-key keeps one dossier's changes in order; DVCQG tolerates them out of order anyway.
+Real portals sync each change to DVCQG (DOMAIN.md §2.3, §4). This one hands the sync to its
+LGSP's store-and-forward (`mocks/bus.py`, `BusClient.hand_over`) inside the change's own
+transaction, committed only once the bus has taken it; the bus delivers it later, as the
+portal's own client. So no change is kept whose sync the bus did not take, a national portal
+that is down delays the sync without failing the citizen's request, and retries carry the same
+`Idempotency-Key`, `dvcqg:{MaHoSo}:{step}`, which DVCQG deduplicates on. The ordering key keeps
+one dossier's changes in order; DVCQG tolerates them out of order anyway.
 
 The body is the bus's canonical JSON for `dvcqg` (`adapters._dvcqg_contracts.SyncRequest`):
 the dossier as it now stands and the entry the change appended, with only the applicant data
@@ -16,19 +16,14 @@ the national portal is sent (kind, name, CCCD), never the birth date, contact or
 from __future__ import annotations
 
 import json
-import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from lgsp.outbox import DeferredCall, enqueue
+from mocks.bus import Handover
 from mocks.dvc.agencies import find_agency, provincial_procedure_code
 from mocks.dvc.deadlines import to_vietnam_time
 from mocks.dvc.models import Dossier, ProgressEntry
 from mocks.dvc.procedures import BY_CODE
-
-logger = logging.getLogger(__name__)
 
 SERVICE, VERSION, PATH = "dvcqg", "v1", "/dossiers/sync"
 
@@ -96,12 +91,12 @@ def sync_body(dossier: Dossier, *, province_code: str) -> dict[str, Any]:
     }
 
 
-def sync_call(dossier: Dossier, *, province_code: str) -> DeferredCall:
+def sync_call(dossier: Dossier, *, province_code: str) -> Handover:
+    """The hand-over of the dossier's latest change: one per step, keyed by the step."""
     step = dossier.progress[-1].position
-    return DeferredCall(
+    return Handover(
         service=SERVICE,
         version=VERSION,
-        method="POST",
         path=PATH,
         body=json.dumps(
             sync_body(dossier, province_code=province_code), ensure_ascii=False
@@ -110,22 +105,3 @@ def sync_call(dossier: Dossier, *, province_code: str) -> DeferredCall:
         idempotency_key=f"dvcqg:{dossier.code}:{step}",
         ordering_key=f"dossier:{dossier.code}",
     )
-
-
-async def enqueue_sync(
-    session: AsyncSession,
-    dossier: Dossier,
-    *,
-    province_code: str,
-    instance: str,
-    client_id: str,
-    request_id: str,
-    now: datetime,
-) -> None:
-    """Queue the sync of the dossier's latest change in the session's open transaction."""
-    call = sync_call(dossier, province_code=province_code)
-    added = await enqueue(
-        session, call, instance=instance, client_id=client_id, request_id=request_id, now=now
-    )
-    if not added:  # the step was queued before: a change is never synced twice
-        logger.warning("sync %s was already queued", call.idempotency_key)

@@ -9,9 +9,10 @@ are the mock's own mnemonics (VPCP's numeric codes are not public).
 
 Between provinces (flow A of DOMAIN.md §8.6; `axis.py`, `inbound.py`): with access to the bus,
 `/sendEdoc` also takes agencies of the topology's other provinces, keeps a delivery for each
-(its status null while in transit) and leaves the document in the instance's outbox for the
-national axis; `/receiveEdoc` and `/receiveStatus` take what other provinces send, and a status
-reported here on another province's document is left in the outbox for the way back.
+(its status null while in transit) and hands the document to its LGSP for the national
+axis (store-and-forward, `mocks/bus.py`); `/receiveEdoc` and `/receiveStatus` take what other
+provinces send, and a status reported here on another province's document is handed to the
+bus for the way back.
 
 Mock additions, each named in its handler: `Duplicate` and `Recipients` on `/sendEdoc`, the
 `documentId` and `format: json` options of `/getEdoc`, `/getEdocTrace` itself (with each
@@ -29,11 +30,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from adapters.edxml import DEFAULT_LIMITS, parse_edxml, parse_status
+from mocks.bus import connect
 from mocks.config import SystemConfig
 from mocks.db import open_mock_database
 from mocks.dvc.agencies import AGENCIES
@@ -44,6 +47,7 @@ from mocks.qlvb.context import (
     apply_report,
     context_of,
     delivered,
+    hand_over,
     not_found,
     reading,
     report_of,
@@ -102,8 +106,14 @@ class FetchRequest(BaseModel):
         return self
 
 
-def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = None) -> FastAPI:
-    """The endpoint of `config.province_code`'s agencies, seeded from `config.seed`."""
+def create_app(
+    config: SystemConfig,
+    *,
+    bus_transport: httpx.AsyncBaseTransport | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """The endpoint of `config.province_code`'s agencies, seeded from `config.seed`;
+    `bus_transport` reaches its LGSP (in-process, or a test's fake; None: the network)."""
     province_code = config.province_code or ""
     if province_code not in AGENCIES:  # the directory decides who may send and receive
         known = ", ".join(sorted(AGENCIES))
@@ -115,8 +125,11 @@ def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = Non
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        async with open_mock_database(config.database_url, QlvbBase.metadata) as database:
-            context = Context(database.sessions, config, province_code, clock)
+        async with (
+            open_mock_database(config.database_url, QlvbBase.metadata) as database,
+            connect(config, bus_transport, now=clock) as bus,
+        ):
+            context = Context(database.sessions, config, province_code, clock, bus)
             async with writing(context) as unit:
                 if await unit.store.count() == 0:
                     await seed_documents(unit.store, province_code=province_code, seed=config.seed)
@@ -149,13 +162,7 @@ def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = Non
             sent = await unit.store.send(replace(new, remote=recipients.remote), at=context.now())
             if recipients.remote and not sent.duplicate:
                 call = axis.document_call(context.config, sent.document)
-                await axis.defer(
-                    unit.session,
-                    context.config,
-                    call,
-                    request_id=request_id(request),
-                    now=context.now(),
-                )
+                await hand_over(context, call, request_id=request_id(request))
         return delivered(sent.document, sent.deliveries, Duplicate=sent.duplicate)
 
     @app.post("/getReceivedEdocList", openapi_extra=body_doc("application/json", ListRequest))
@@ -218,7 +225,7 @@ def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = Non
         (`processing|done|fail`); here it carries the edXML one, as the brief of this mock asks.
         `From` is an agency of this province: another province's statuses arrive over the
         national axis (`/receiveStatus`). One that must travel there (a recipient here, a
-        document from another province; or a recall reaching one) is left in the outbox.
+        document from another province; or a recall reaching one) is handed to the bus.
         """
         context = context_of(request)
         status = parse_status(await read_body(request, XML, MAX_STATUS_BODY))
@@ -241,13 +248,7 @@ def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = Non
                 call = axis.status_call(
                     context.config, document, report, reporter, delivery=delivery, position=position
                 )
-                await axis.defer(
-                    unit.session,
-                    context.config,
-                    call,
-                    request_id=request_id(request),
-                    now=context.now(),
-                )
+                await hand_over(context, call, request_id=request_id(request))
         return delivered(document, reported.deliveries)
 
     app.include_router(inbound.router)

@@ -4,9 +4,9 @@ Flow A of DOMAIN.md §8.6: a document for an agency of another province leaves t
 province's own LGSP to the national document axis (service `vdxp`), which hands it to the
 recipient province's LGSP; that province's endpoint delivers it (`/receiveEdoc`), and its
 recipients' statuses travel back the same way (`/receiveStatus` at the sender). Each hop is
-store-and-forward: the endpoint writes a `DeferredCall` to its instance's outbox in the same
-transaction as the change that causes it, and the instance's worker delivers it later with
-the message's `Idempotency-Key`, which the next endpoint deduplicates on.
+store-and-forward: the endpoint hands the call over to its LGSP (`mocks/bus.py`) inside the
+transaction of the change that causes it, committed once the bus has taken it, and the bus
+delivers it later with the message's `Idempotency-Key`, which the next endpoint deduplicates on.
 
 Which province an agency belongs to is the directory's (`mocks/dvc/agencies.py`); which bus
 instance serves a province is the topology's (`SystemConfig.provinces`).
@@ -16,13 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from adapters.edxml import render_status
-from lgsp.outbox import DeferredCall, enqueue
+from mocks.bus import Handover
 from mocks.config import SystemConfig
 from mocks.dvc.agencies import find_agency
 from mocks.qlvb.models import Delivery, Document
@@ -80,12 +77,11 @@ def is_remote(config: SystemConfig, organ_id: str) -> bool:
     return province is not None and province != config.province_code
 
 
-def document_call(config: SystemConfig, document: Document) -> DeferredCall:
+def document_call(config: SystemConfig, document: Document) -> Handover:
     """The document, byte for byte as its sender sent it, for the national axis."""
-    return DeferredCall(
+    return Handover(
         service=VDXP_SERVICE,
         version=VDXP_VERSION,
-        method="POST",
         path=VDXP_DOCUMENTS,
         body=document.edxml,  # XML-DSig covers these bytes (DOMAIN.md §3.1)
         content_type="application/xml",
@@ -118,7 +114,7 @@ def status_call(
     *,
     delivery: Delivery,
     position: int,
-) -> DeferredCall:
+) -> Handover:
     """An edXML status message (DOMAIN.md §3.4) about `document`, for the national axis.
 
     The key names the delivery and its history position: one message per status applied, so
@@ -140,10 +136,9 @@ def status_call(
             "staff_info": report.staff_info,
         }
     )
-    return DeferredCall(
+    return Handover(
         service=VDXP_SERVICE,
         version=VDXP_VERSION,
-        method="POST",
         path=VDXP_STATUSES,
         body=message,
         content_type="application/xml",
@@ -156,25 +151,4 @@ def status_call(
             str(position),
         ),
         ordering_key=outbox_key("edoc", document.document_id),
-    )
-
-
-async def defer(
-    session: AsyncSession,
-    config: SystemConfig,
-    call: DeferredCall,
-    *,
-    request_id: str,
-    now: datetime,
-) -> None:
-    """Leave `call` in this instance's outbox, in the caller's transaction."""
-    if config.bus_client_id is None:
-        raise ValueError("deferring a call needs bus access (bus_client_id)")
-    await enqueue(
-        session,
-        call,
-        instance=config.instance,
-        client_id=config.bus_client_id,
-        request_id=request_id,
-        now=now,
     )

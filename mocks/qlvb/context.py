@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from mocks.bus import BusClient, BusUnavailable, Handover
 from mocks.config import SystemConfig
 from mocks.qlvb.lifecycle import IllegalStatusTransition
 from mocks.qlvb.models import Delivery, Document
@@ -29,11 +30,13 @@ class Context:
     config: SystemConfig
     province_code: str
     now: Callable[[], datetime]
+    bus: BusClient
+    """The endpoint's client on its LGSP: what crosses provinces is handed over there."""
 
 
 @dataclass(frozen=True)
 class Unit:
-    """One write transaction: the store, and the session the outbox writes in."""
+    """One write transaction: the store, and its session."""
 
     store: DocumentStore
     session: AsyncSession
@@ -59,9 +62,23 @@ async def reading(context: Context) -> AsyncIterator[DocumentStore]:
         yield DocumentStore(session, context.config.instance)
 
 
+async def hand_over(context: Context, handover: Handover, *, request_id: str) -> None:
+    """Hand `handover` to the bus inside the caller's transaction, or refuse the change."""
+    try:
+        await context.bus.hand_over(handover, request_id=request_id)
+    except BusUnavailable as error:
+        status = 504 if error.timed_out else 502
+        raise MockError(
+            status,
+            "BUS_UNAVAILABLE",
+            f"Nothing was changed: {error.reason}, so the national document axis cannot be "
+            "reached.",
+        ) from None
+
+
 def require_bus(context: Context) -> None:
     """Refuse what would need the national axis when this endpoint has no access to the bus."""
-    if context.config.bus_client_id is None:
+    if not context.bus.connected:
         raise MockError(
             503,
             "NOT_CONNECTED",

@@ -1,26 +1,27 @@
 """The national document axis (VDXP, "trục liên thông văn bản quốc gia"), a national system.
 
 Documents between provinces cross it store-and-forward (DOMAIN.md §2.4, flow A of §8.6): a
-province's document endpoint leaves an edXML document (QCVN 102:2016) in its outbox for the
+province's document endpoint hands an edXML document (QCVN 102:2016) to its LGSP for the
 axis; the axis records it in a national ledger, works out the provinces of its `To` agencies
-and leaves one call per province in its own outbox, to that province's document endpoint
-(`qlvb` `POST /inbound/documents` with `X-LGSP-Target`). Status messages (§3.4) come back the
-same way to the sender's province. Routes, all POST, answering the VDXP SDK's fields
-`{status: OK|FAIL, ErrorCode, ErrorDesc}`:
+and hands one call per province to NDXP's store-and-forward (`mocks/bus.py`), for that
+province's document endpoint (`qlvb` `POST /inbound/documents` with `X-LGSP-Target`). Status
+messages (§3.4) come back the same way to the sender's province. Routes, all POST, answering
+the VDXP SDK's fields `{status: OK|FAIL, ErrorCode, ErrorDesc}`:
 - `/sendEdoc` (application/xml): a document; `Destinations` says where it goes;
 - `/sendStatus` (application/xml): a status message, on to the sender's province (a recall
   by the sender, on to every province the document went to);
 - `/getEdocTrail` (application/json `{documentId}`): the ledger's trail of one document.
 
-Every message is taken at least once from the sender's outbox: the axis deduplicates on its
+Every message may arrive more than once from the bus's outbox: the axis deduplicates on its
 `Idempotency-Key` (kept with its answer, in the transaction that acts on it) and on the message
 itself (the DocumentId with the same SHA-256; a status with the same reporter, code and
-Timestamp), answering `Duplicate: true` and leaving nothing new in the outbox. Errors: 422
+Timestamp), answering `Duplicate: true` and handing nothing new over. Errors: 422
 INVALID_EDXML (with `Rule`), UNKNOWN_SENDER, UNKNOWN_RECIPIENT, NO_REMOTE_RECIPIENT,
 IDEMPOTENCY_KEY_REUSED, INVALID_REQUEST; 400 INVALID_IDEMPOTENCY_KEY; 403 NOT_A_PARTY; 404
 DOCUMENT_NOT_FOUND; 409 DOCUMENT_CONFLICT (a DocumentId seen with other content); 413
-TOO_LARGE; 415 UNSUPPORTED_MEDIA_TYPE; 503 NOT_CONNECTED (no access to the bus: it cannot
-forward). Simplified: no `TraceHeader` is added for the hop (it would change the signed bytes).
+TOO_LARGE; 415 UNSUPPORTED_MEDIA_TYPE; 502/504 BUS_UNAVAILABLE (the bus did not take the
+hand-over: nothing recorded); 503 NOT_CONNECTED (no access to the bus: it cannot forward).
+Simplified: no `TraceHeader` is added for the hop (it would change the signed bytes).
 """
 
 from __future__ import annotations
@@ -31,13 +32,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.edxml import DEFAULT_LIMITS, InvalidEdxml, parse_edxml, parse_status
-from lgsp.outbox import DeferredCall, enqueue
+from mocks.bus import BusClient, BusUnavailable, Handover, connect
 from mocks.config import SystemConfig
 from mocks.db import open_mock_database
 from mocks.reset import Reseeded, SeedSnapshot, add_reset_route, reseed
@@ -79,24 +81,34 @@ class _Context:
     sessions: async_sessionmaker[AsyncSession]
     config: SystemConfig
     now: Callable[[], datetime]
+    bus: BusClient
 
 
 @dataclass(frozen=True)
 class _Unit:
-    """One write transaction: the ledger, and the session the outbox writes in."""
+    """One write transaction: the ledger, and its session."""
 
     ledger: Ledger
     session: AsyncSession
 
 
-def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = None) -> FastAPI:
-    """The national axis of the bus instance `config.instance`, serving `config.provinces`."""
+def create_app(
+    config: SystemConfig,
+    *,
+    bus_transport: httpx.AsyncBaseTransport | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """The national axis of the bus instance `config.instance`, serving `config.provinces`;
+    `bus_transport` reaches NDXP's gateway (in-process, or a test's fake; None: the network)."""
     clock = now or now_in_vietnam
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        async with open_mock_database(config.database_url, VdxpBase.metadata) as database:
-            yield {STATE_KEY: _Context(database.sessions, config, clock)}
+        async with (
+            open_mock_database(config.database_url, VdxpBase.metadata) as database,
+            connect(config, bus_transport, now=clock) as bus,
+        ):
+            yield {STATE_KEY: _Context(database.sessions, config, clock, bus)}
 
     app = FastAPI(
         title="Mock national document axis (VDXP)",
@@ -169,18 +181,17 @@ def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = Non
                     )
             else:
                 for route in routes:
-                    call = DeferredCall(
+                    call = Handover(
                         service=QLVB_SERVICE,
                         version=QLVB_VERSION,
-                        method="POST",
                         path=INBOUND_DOCUMENTS,
                         body=body,  # the sender's bytes: XML-DSig covers them (§3.1)
                         content_type="application/xml",
                         idempotency_key=outbox_key("edoc", document_id, route.instance),
                         ordering_key=outbox_key("edoc", document_id, route.instance),
-                        target_instance=route.instance,
+                        target=route.instance,
                     )
-                    await _defer(unit.session, context, call, request_id(request))
+                    await _hand_over(context, call, request_id(request))
             answer = _document_answer(recorded)
             if claimed is not None:
                 claimed.answer = answer
@@ -229,10 +240,9 @@ def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = Non
                     received_at=context.now(),
                 )
                 for target in targets:
-                    call = DeferredCall(
+                    call = Handover(
                         service=QLVB_SERVICE,
                         version=QLVB_VERSION,
-                        method="POST",
                         path=INBOUND_STATUSES,
                         body=body,
                         content_type="application/xml",
@@ -246,9 +256,9 @@ def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = Non
                         ),
                         # One line per province: the document reaches it before its statuses.
                         ordering_key=outbox_key("edoc", document.document_id, target),
-                        target_instance=target,
+                        target=target,
                     )
-                    await _defer(unit.session, context, call, request_id(request))
+                    await _hand_over(context, call, request_id(request))
             answer = _status_answer(document, entry)
             if claimed is not None:
                 claimed.answer = answer
@@ -308,7 +318,7 @@ async def _writing(context: _Context) -> AsyncIterator[_Unit]:
 
 
 def _require_bus(context: _Context) -> None:
-    if context.config.bus_client_id is None:
+    if not context.bus.connected:
         raise MockError(
             503,
             "NOT_CONNECTED",
@@ -316,17 +326,15 @@ def _require_bus(context: _Context) -> None:
         )
 
 
-async def _defer(session: AsyncSession, context: _Context, call: DeferredCall, rid: str) -> None:
-    client_id = context.config.bus_client_id
-    assert client_id is not None  # noqa: S101 - _require_bus ran first
-    await enqueue(
-        session,
-        call,
-        instance=context.config.instance,
-        client_id=client_id,
-        request_id=rid,
-        now=context.now(),
-    )
+async def _hand_over(context: _Context, call: Handover, rid: str) -> None:
+    """Hand `call` to NDXP's store-and-forward inside the caller's transaction, or refuse."""
+    try:
+        await context.bus.hand_over(call, request_id=rid)
+    except BusUnavailable as error:
+        status = 504 if error.timed_out else 502
+        raise MockError(
+            status, "BUS_UNAVAILABLE", f"Nothing was recorded: {error.reason}."
+        ) from None
 
 
 def _checked_document_id(document: dict[str, Any]) -> str:

@@ -37,6 +37,7 @@ from mocks.dvc.app import create_app
 from mocks.dvc.deadlines import VIETNAM_TIME
 from mocks.dvc.models import Dossier, DossierCounter, DvcBase
 from mocks.dvc.store import DossierStore
+from tests.fixtures.handovers import Handed, HandoverBus
 
 pytestmark = pytest.mark.anyio
 
@@ -64,12 +65,14 @@ class Clock:
 
 
 class FakeBus:
-    """`/token` and `/dancu/v1/citizens/verify` of one LGSP, as the real bus answers them."""
+    """`/token`, `/dancu/v1/citizens/verify` and the hand-over of the DVCQG sync (`Prefer:
+    respond-async`) of one LGSP, as the real bus answers them."""
 
     def __init__(self) -> None:
         self.citizens = {c.so_dinh_danh: c for c in POPULATION}
         self.token_requests: list[tuple[str, dict[str, str]]] = []
         self.claims: list[tuple[str, Any]] = []
+        self.handovers = HandoverBus()
         self.valid_tokens: set[str] = set()
         self.expires_in = 3600
         self.verify_status: int | None = None  # answer this status instead of checking
@@ -79,8 +82,21 @@ class FakeBus:
             routes=[
                 Route(f"{prefix}/token", self.token, methods=["POST"]),
                 Route(f"{prefix}/dancu/v1/citizens/verify", self.verify, methods=["POST"]),
+                Route(f"{prefix}/dvcqg/v1/dossiers/sync", self.hand_over, methods=["POST"]),
             ]
         )
+
+    @property
+    def handed(self) -> list[Handed]:
+        return self.handovers.handed
+
+    async def hand_over(self, request: Request) -> Response:
+        if (
+            request.headers.get("authorization", "").removeprefix("Bearer ")
+            not in self.valid_tokens
+        ):
+            return JSONResponse({"code": "INVALID_TOKEN"}, status_code=401)
+        return await self.handovers.take(request, instance="kiengiang", client_id=CLIENT_ID)
 
     async def token(self, request: Request) -> Response:
         form = {key: str(value) for key, value in (await request.form()).items()}

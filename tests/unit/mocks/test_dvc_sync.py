@@ -1,9 +1,10 @@
-"""The provincial portal queues each dossier change for DVCQG in the change's own transaction.
+"""The provincial portal hands each dossier change for DVCQG to its LGSP, inside the change.
 
-The outbox is the bus's table (`lgsp.outbox.models.OutboxMessage`), created here by the
-`engine` fixture with every table of `lgsp.models`, in the database the portal is given. The
-messages are read back and, at the end, delivered by hand through the `dvcqg` adapter to the
-mock national portal, as the bus's worker would, to show the national view they build.
+The bus is the `FakeBus` of `test_dvc_app.py`, which records each hand-over (`Prefer:
+respond-async`, `mocks/bus.py`) and answers 202 as the real bus does once it has stored the call
+(`lgsp/outbox/handoff.py`). The hand-overs are read back and, at the end, delivered by hand
+through the `dvcqg` adapter to the mock national portal, as the bus's worker would, to show the
+national view they build.
 """
 
 from __future__ import annotations
@@ -17,18 +18,17 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from sqlalchemy import select
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters._dvcqg_contracts import SyncRequest
 from adapters.base import CanonicalRequest, SystemResponse
 from adapters.dvcqg import CONTRACTS, DvcqgAdapter
-from lgsp.db import make_engine, make_session_factory
-from lgsp.outbox.models import OutboxMessage, OutboxState
+from kit.db import make_engine
 from mocks.dvc.schemas import dossier_json
 from mocks.dvc.seed import seeded_dossier_codes, seeded_dossiers
-from mocks.dvc.sync import enqueue_sync
 from mocks.dvcqg.app import create_app as create_dvcqg_app
+from tests.fixtures.handovers import Handed
 from tests.unit.mocks.test_dvc_app import (
     CITIZEN,
     CLIENT_ID,
@@ -61,7 +61,7 @@ def fx_clock() -> Clock:
 
 @pytest.fixture(name="db_url")
 def fx_db_url(database_url: str, engine: AsyncEngine) -> str:
-    """The bus's database with its outbox, emptied first."""
+    """The portal's database, emptied first (the `engine` fixture wipes PostgreSQL)."""
     return database_url
 
 
@@ -71,17 +71,7 @@ async def fx_client(db_url: str, bus: FakeBus, clock: Clock) -> AsyncIterator[ht
         yield client
 
 
-async def outbox(database_url: str) -> list[OutboxMessage]:
-    engine = make_engine(database_url)
-    try:
-        async with make_session_factory(engine)() as session:
-            rows = await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
-            return list(rows)
-    finally:
-        await engine.dispose()
-
-
-def sync_of(message: OutboxMessage) -> SyncRequest:
+def sync_of(message: Handed) -> SyncRequest:
     """The message's body, validated against the published `dvcqg` contract."""
     return SyncRequest.model_validate_json(message.body)
 
@@ -89,11 +79,13 @@ def sync_of(message: OutboxMessage) -> SyncRequest:
 # --- one message per change ------------------------------------------------------------------
 
 
-async def test_filing_queues_the_sync_of_step_one(client: httpx.AsyncClient, db_url: str) -> None:
+async def test_filing_hands_over_the_sync_of_step_one(
+    client: httpx.AsyncClient, bus: FakeBus
+) -> None:
     response = await client.post("/api/hoso", json=filing(), headers={"X-Request-ID": "req-42"})
     code = data_of(response, 201)["MaHoSo"]
 
-    [message] = await outbox(db_url)
+    [message] = bus.handed
     assert (message.instance, message.client_id, message.request_id) == (
         "kiengiang",
         CLIENT_ID,
@@ -110,11 +102,6 @@ async def test_filing_queues_the_sync_of_step_one(client: httpx.AsyncClient, db_
         f"dossier:{code}",
     )
     assert (message.content_type, message.target_instance) == ("application/json", None)
-    assert (message.state, message.attempts, message.next_attempt_at) == (
-        OutboxState.PENDING,
-        0,
-        START,
-    )
     sync = sync_of(message)
     assert (sync.province_code, sync.step, sync.dossier.code, sync.dossier.status) == (
         "91",
@@ -128,19 +115,19 @@ async def test_filing_queues_the_sync_of_step_one(client: httpx.AsyncClient, db_
 
 
 async def test_the_sync_carries_no_more_personal_data_than_dvcqg_is_sent(
-    client: httpx.AsyncClient, db_url: str
+    client: httpx.AsyncClient, bus: FakeBus
 ) -> None:
     await file_dossier(client)
 
-    [message] = await outbox(db_url)
+    [message] = bus.handed
     text = message.body.decode()
     for private in (CITIZEN.ngay_thang_nam_sinh, "congdan@example.vn", "0912345678", "Trần Phú"):
         assert private not in text
     assert "to-khai-CT01.pdf" not in text
 
 
-async def test_each_step_queues_its_own_sync_in_order(
-    client: httpx.AsyncClient, clock: Clock, db_url: str
+async def test_each_step_hands_over_its_own_sync_in_order(
+    client: httpx.AsyncClient, clock: Clock, bus: FakeBus
 ) -> None:
     code = (await file_dossier(client))["MaHoSo"]
     for action in LIFECYCLE:
@@ -148,7 +135,7 @@ async def test_each_step_queues_its_own_sync_in_order(
         data_of(await step(client, code, action))
     final = data_of(await client.get(f"/api/hoso/{code}"))
 
-    messages = await outbox(db_url)
+    messages = bus.handed
     assert [m.idempotency_key for m in messages] == [f"dvcqg:{code}:{n}" for n in range(1, 6)]
     assert {m.ordering_key for m in messages} == {f"dossier:{code}"}
     syncs = [sync_of(m) for m in messages]
@@ -159,7 +146,7 @@ async def test_each_step_queues_its_own_sync_in_order(
         (4, 5, "request_supplement"),
         (5, 4, "supplement_received"),
     ]
-    assert [m.next_attempt_at for m in messages] == [START.replace(hour=h) for h in range(9, 14)]
+    assert [s.progress.at for s in syncs] == [START.replace(hour=h) for h in range(9, 14)]
     last = syncs[-1]
     assert last.dossier.due_at is not None
     assert last.dossier.due_at.strftime("%Y%m%d%H%M%S") == final["NgayHenTra"]
@@ -167,7 +154,7 @@ async def test_each_step_queues_its_own_sync_in_order(
 
 
 async def test_without_a_request_id_each_change_gets_a_fresh_one(
-    client: httpx.AsyncClient, db_url: str
+    client: httpx.AsyncClient, bus: FakeBus
 ) -> None:
     code = (await file_dossier(client))["MaHoSo"]
     data_of(await step(client, code, "receive"))
@@ -179,34 +166,34 @@ async def test_without_a_request_id_each_change_gets_a_fresh_one(
         )
     )
 
-    ids = [message.request_id for message in await outbox(db_url)]
+    ids = [message.request_id or "" for message in bus.handed]
     assert ids[2] == "step-3"
     assert len(set(ids)) == 3
     assert all(len(value) == 32 and int(value, 16) >= 0 for value in ids[:2])
 
 
-async def test_concurrent_filings_each_queue_their_own_sync(
-    client: httpx.AsyncClient, db_url: str
+async def test_concurrent_filings_each_hand_over_their_own_sync(
+    client: httpx.AsyncClient, bus: FakeBus
 ) -> None:
     responses = await asyncio.gather(*(client.post("/api/hoso", json=filing()) for _ in range(10)))
 
     codes = {data_of(response, 201)["MaHoSo"] for response in responses}
-    keys = [message.idempotency_key for message in await outbox(db_url)]
+    keys = [message.idempotency_key for message in bus.handed]
     assert sorted(keys) == sorted(f"dvcqg:{code}:1" for code in codes)
 
 
-# --- nothing is queued for what did not change -----------------------------------------------
+# --- nothing is handed over for what did not change --------------------------------------------
 
 
-async def test_seeding_queues_nothing(client: httpx.AsyncClient, db_url: str) -> None:
+async def test_seeding_hands_over_nothing(client: httpx.AsyncClient, bus: FakeBus) -> None:
     listing = data_of(await client.get("/api/hoso", params={"soBanGhi": 100}))
 
     assert listing["TongSo"] == 10
-    assert await outbox(db_url) == []
+    assert bus.handed == []
 
 
-async def test_refused_and_illegal_changes_queue_nothing(
-    client: httpx.AsyncClient, bus: FakeBus, db_url: str
+async def test_refused_and_illegal_changes_hand_over_nothing(
+    client: httpx.AsyncClient, bus: FakeBus
 ) -> None:
     code = (await file_dossier(client))["MaHoSo"]
 
@@ -217,61 +204,96 @@ async def test_refused_and_illegal_changes_queue_nothing(
     bus.verify_status = 503
     error_of(await client.post("/api/hoso", json=filing()), 502, "502")
 
-    assert [message.idempotency_key for message in await outbox(db_url)] == [f"dvcqg:{code}:1"]
+    assert [message.idempotency_key for message in bus.handed] == [f"dvcqg:{code}:1"]
 
 
 @pytest.mark.parametrize("change", ["filing", "step"])
-async def test_a_change_that_rolls_back_takes_its_sync_with_it(
-    client: httpx.AsyncClient, db_url: str, monkeypatch: pytest.MonkeyPatch, change: str
+@pytest.mark.parametrize(
+    ("refusal", "status"),
+    [
+        pytest.param("503", 502, id="bus-answers-503"),
+        pytest.param("403", 502, id="bus-refuses-the-right"),
+        pytest.param("down", 502, id="bus-unreachable"),
+        pytest.param("slow", 504, id="bus-times-out"),
+    ],
+)
+async def test_a_change_whose_sync_the_bus_did_not_take_is_not_made(
+    db_url: str, bus: FakeBus, clock: Clock, change: str, refusal: str, status: int
 ) -> None:
-    code = (await file_dossier(client))["MaHoSo"]
+    """The hand-over is inside the change's transaction: no 202, no change (and no sync)."""
+    transport = FailingHandOver(bus)
+    async with portal(config_for(db_url), transport, clock) as client:
+        code = (await file_dossier(client))["MaHoSo"]
+        if refusal in ("503", "403"):
+            bus.handovers.refuse_with = int(refusal)
+        else:
+            transport.error = httpx.ConnectError("refused") if refusal == "down" else None
+            transport.error = transport.error or httpx.ReadTimeout("no answer")
+        response = await _change(client, change, code)
+        dossier = data_of(await client.get(f"/api/hoso/{code}"))
+        listing = data_of(await client.get("/api/hoso", params={"trangThai": 1, "soBanGhi": 100}))
 
-    async def queue_then_fail(*args: Any, **kwargs: Any) -> None:
-        await enqueue_sync(*args, **kwargs)
-        raise RuntimeError("the disk filled up before the commit")
-
-    monkeypatch.setattr("mocks.dvc.app.enqueue_sync", queue_then_fail)
-    if change == "filing":
-        response = await client.post("/api/hoso", json=filing())
-    else:
-        response = await step(client, code, "receive")
-    monkeypatch.undo()
-
-    assert response.status_code == 500
-    assert [message.idempotency_key for message in await outbox(db_url)] == [f"dvcqg:{code}:1"]
-    dossier = data_of(await client.get(f"/api/hoso/{code}"))
+    error_of(response, status, str(status))
+    assert [message.idempotency_key for message in bus.handed] == [f"dvcqg:{code}:1"]
     assert (dossier["TrangThaiHoSo"], len(dossier["TienTrinh"])) == ("1", 1)
-    listing = data_of(await client.get("/api/hoso", params={"trangThai": 1, "soBanGhi": 100}))
     assert listing["TongSo"] == 2  # this one and the seeded new one: the failed filing is gone
 
 
-async def test_a_portal_without_a_client_on_its_lgsp_queues_nothing(
-    db_url: str, clock: Clock
+class FailingHandOver(httpx.AsyncBaseTransport):
+    """The fake bus, except that hand-overs fail with `error`, once it is set (no answer)."""
+
+    def __init__(self, bus: FakeBus) -> None:
+        self._bus = httpx.ASGITransport(app=bus.app)
+        self.error: Exception | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.error is not None and request.headers.get("prefer") == "respond-async":
+            raise self.error
+        return await self._bus.handle_async_request(request)
+
+
+async def _change(client: httpx.AsyncClient, change: str, code: str) -> httpx.Response:
+    if change == "filing":
+        return await client.post("/api/hoso", json=filing())
+    return await step(client, code, "receive")
+
+
+async def test_a_portal_without_a_client_on_its_lgsp_hands_over_nothing(
+    db_url: str, clock: Clock, bus: FakeBus
 ) -> None:
     config = config_for(db_url, bus_url=None, bus_client_id=None, bus_client_secret=None)
     code = seeded_dossier_codes(province_code="91", seed=7, population=45)[0]  # status 1
-    async with portal(config, httpx.ASGITransport(app=FakeBus().app), clock) as client:
+    async with portal(config, httpx.ASGITransport(app=bus.app), clock) as client:
         received = data_of(await step(client, code, "receive"))
 
     assert received["TrangThaiHoSo"] == "2"
-    assert await outbox(db_url) == []
+    assert bus.handed == []
 
 
-async def test_the_outbox_is_created_in_a_database_that_lacks_it(
+async def test_the_portal_keeps_no_table_of_the_bus(
     bus: FakeBus, clock: Clock, tmp_path: Any
 ) -> None:
+    """Its database is its own: syncs leave over HTTP, not through an outbox table it shares."""
     alone = f"sqlite+aiosqlite:///{tmp_path / 'portal-only.db'}"
     async with portal(config_for(alone), httpx.ASGITransport(app=bus.app), clock) as client:
         code = (await file_dossier(client))["MaHoSo"]
 
-    assert [message.idempotency_key for message in await outbox(alone)] == [f"dvcqg:{code}:1"]
+    engine = make_engine(alone)
+    try:
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+    finally:
+        await engine.dispose()
+    assert tables
+    assert all(table.startswith("dvc_") for table in tables)
+    assert [message.idempotency_key for message in bus.handed] == [f"dvcqg:{code}:1"]
 
 
 # --- what DVCQG makes of them ----------------------------------------------------------------
 
 
 async def deliver(
-    dvcqg: httpx.AsyncClient, message: OutboxMessage, adapter: DvcqgAdapter
+    dvcqg: httpx.AsyncClient, message: Handed, adapter: DvcqgAdapter
 ) -> dict[str, Any]:
     """What the bus's worker does: the call through the gateway's adapter, with its key."""
     canonical = CanonicalRequest(
@@ -282,7 +304,7 @@ async def deliver(
         sent.method,
         sent.path,
         content=sent.body,
-        headers={**sent.headers, "Idempotency-Key": message.idempotency_key},
+        headers={**sent.headers, "Idempotency-Key": message.idempotency_key or ""},
     )
     answer = adapter.to_canonical(canonical, SystemResponse(response.status_code, response.content))
     result: dict[str, Any] = (
@@ -292,14 +314,14 @@ async def deliver(
 
 
 async def test_delivered_in_any_order_and_twice_the_syncs_build_the_same_history(
-    client: httpx.AsyncClient, clock: Clock, db_url: str
+    client: httpx.AsyncClient, clock: Clock, db_url: str, bus: FakeBus
 ) -> None:
     code = (await file_dossier(client))["MaHoSo"]
     for action in LIFECYCLE:
         clock.advance(hours=1)
         data_of(await step(client, code, action))
     provincial = data_of(await client.get(f"/api/hoso/{code}"))
-    messages = await outbox(db_url)
+    messages = list(bus.handed)
     shuffled = random.Random(7).sample(messages, len(messages))  # noqa: S311 - test order
 
     app = create_dvcqg_app(config_for(db_url, provinces={"91": "kiengiang"}), now=clock)

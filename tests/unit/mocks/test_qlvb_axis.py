@@ -1,7 +1,8 @@
-"""The document endpoint between provinces: what leaves through the outbox, and what arrives.
+"""The document endpoint between provinces: what it hands to the bus, and what arrives.
 
-Each test runs on SQLite and on PostgreSQL (the `engine` fixture creates the outbox table the
-bus owns; the mock shares its database, as in the bus).
+Each test runs on SQLite and on PostgreSQL (the `engine` fixture empties the database). The
+bus is `HandoverBus` (tests/fixtures/handovers.py): it records each hand-over as the bus's
+store-and-forward would store it.
 """
 
 from __future__ import annotations
@@ -17,15 +18,12 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.edxml import parse_status, render_edxml, render_status
-from lgsp.db import make_session_factory
-from lgsp.outbox.models import OutboxMessage
 from mocks.config import SystemConfig
-from mocks.qlvb import axis
 from mocks.qlvb.app import create_app
+from tests.fixtures.handovers import SECRET, HandoverBus, bus_url
 from tests.unit.mocks.test_qlvb_app import (
     assert_fail,
     assert_ok,
@@ -55,15 +53,26 @@ def config(url: str, instance: str, province_code: str, *, bus: bool = True) -> 
         provinces=PROVINCES,
         seed=7,
         database_url=url,
+        bus_url=bus_url(instance) if bus else None,
         bus_client_id="system-qlvb" if bus else None,
+        bus_client_secret=SECRET if bus else None,
     )
 
 
 @asynccontextmanager
 async def running(
-    url: str, instance: str = "kiengiang", province_code: str = "91", *, bus: bool = True
+    url: str,
+    instance: str = "kiengiang",
+    province_code: str = "91",
+    *,
+    bus: bool = True,
+    handovers: HandoverBus | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(config(url, instance, province_code, bus=bus), now=lambda: NOW)
+    app = create_app(
+        config(url, instance, province_code, bus=bus),
+        bus_transport=(handovers or HandoverBus()).transport(),
+        now=lambda: NOW,
+    )
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://qlvb.test") as client:
@@ -71,9 +80,11 @@ async def running(
 
 
 @pytest.fixture(name="kg")
-async def fx_kg(database_url: str, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+async def fx_kg(
+    database_url: str, engine: AsyncEngine, handovers: HandoverBus
+) -> AsyncIterator[httpx.AsyncClient]:
     """Kiên Giang's endpoint, with access to the bus."""
-    async with running(database_url) as client:
+    async with running(database_url, handovers=handovers) as client:
         yield client
 
 
@@ -85,15 +96,12 @@ async def fx_tg_lite(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(name="tg")
-async def fx_tg(database_url: str, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+async def fx_tg(
+    database_url: str, engine: AsyncEngine, handovers: HandoverBus
+) -> AsyncIterator[httpx.AsyncClient]:
     """Tiền Giang's endpoint, with access to the bus."""
-    async with running(database_url, "tiengiang", "82") as client:
+    async with running(database_url, "tiengiang", "82", handovers=handovers) as client:
         yield client
-
-
-async def outbox(engine: AsyncEngine) -> list[OutboxMessage]:
-    async with make_session_factory(engine)() as session:
-        return list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
 
 
 async def send(
@@ -143,7 +151,7 @@ async def inbox_ids(client: httpx.AsyncClient, organ_id: str) -> list[str]:
 
 
 async def test_a_remote_recipient_is_taken_and_the_document_left_once_for_the_national_axis(
-    kg: httpx.AsyncClient, engine: AsyncEngine
+    kg: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     document = make_document(to=(STC, TG_STP, BT_STP), number="101")
 
@@ -159,7 +167,7 @@ async def test_a_remote_recipient_is_taken_and_the_document_left_once_for_the_na
         TG_STP: "tiengiang",
         BT_STP: "binhthuan",
     }
-    [message] = await outbox(engine)  # one message, however many provinces: the axis splits
+    [message] = handovers.handed  # one message, however many provinces: the axis splits
     assert (message.instance, message.client_id, message.request_id) == (
         "kiengiang",
         "system-qlvb",
@@ -174,7 +182,7 @@ async def test_a_remote_recipient_is_taken_and_the_document_left_once_for_the_na
     assert (message.body, message.content_type) == (render_edxml(document), "application/xml")
     assert message.idempotency_key == f"edoc:kiengiang:{sent['DocId']}"
     assert message.ordering_key == f"edoc:{sent['DocumentId']}"
-    assert (message.target_instance, message.state, message.created_at) == (None, "pending", NOW)
+    assert message.target_instance is None
 
 
 async def test_a_document_in_transit_is_in_no_inbox_here_but_the_local_ones(
@@ -191,24 +199,24 @@ async def test_a_document_in_transit_is_in_no_inbox_here_but_the_local_ones(
 
 
 async def test_a_send_without_a_request_id_gets_a_fresh_one(
-    kg: httpx.AsyncClient, engine: AsyncEngine
+    kg: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     assert_ok(await send(kg, make_document(to=(TG_STP,), number="103")))
 
-    [message] = await outbox(engine)
+    [message] = handovers.handed
     assert re.fullmatch(r"[0-9a-f]{32}", message.request_id)
 
 
 async def test_a_document_for_this_province_only_leaves_nothing_in_the_outbox(
-    kg: httpx.AsyncClient, engine: AsyncEngine
+    kg: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     assert_ok(await send(kg, make_document(to=(STC, SXD), number="104")))
 
-    assert await outbox(engine) == []
+    assert handovers.handed == []
 
 
 async def test_a_resend_leaves_nothing_new_in_the_outbox(
-    kg: httpx.AsyncClient, engine: AsyncEngine
+    kg: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     document = make_document(to=(TG_STP,), number="105")
     first = assert_ok(await send(kg, document))
@@ -220,37 +228,43 @@ async def test_a_resend_leaves_nothing_new_in_the_outbox(
 
     assert again["Duplicate"] is retyped["Duplicate"] is True
     assert again["DocId"] == retyped["DocId"] == first["DocId"]
-    assert len(await outbox(engine)) == 1
+    assert len(handovers.handed) == 1
 
 
 async def test_ten_concurrent_identical_sends_leave_one_message(
-    kg: httpx.AsyncClient, engine: AsyncEngine
+    kg: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     document = make_document(to=(TG_STP,), number="106")
 
     answers = await asyncio.gather(*(send(kg, document) for _ in range(10)))
 
     assert sorted(assert_ok(answer)["Duplicate"] for answer in answers) == [False] + [True] * 9
-    assert len(await outbox(engine)) == 1
+    assert len(handovers.handed) == 1
 
 
-async def test_a_failed_transaction_stores_nothing_and_leaves_nothing_in_the_outbox(
-    kg: httpx.AsyncClient, engine: AsyncEngine, database_url: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("refusal", "status"),
+    [pytest.param(503, 502, id="bus-answers-503"), pytest.param(403, 502, id="no-right")],
+)
+async def test_a_send_the_bus_did_not_take_is_not_stored(
+    kg: httpx.AsyncClient,
+    engine: AsyncEngine,
+    handovers: HandoverBus,
+    database_url: str,
+    refusal: int,
+    status: int,
 ) -> None:
-    real_enqueue = axis.enqueue
-
-    async def enqueue_then_fail(*args: Any, **kwargs: Any) -> bool:
-        await real_enqueue(*args, **kwargs)  # the row is written, in the send's transaction
-        raise RuntimeError("the database went away before the commit")
-
-    monkeypatch.setattr(axis, "enqueue", enqueue_then_fail)
+    """The hand-over is inside the send's transaction: no 202 from the bus, no document."""
+    handovers.refuse_with = refusal
     before = await count_documents(database_url)
 
-    response = await send(kg, make_document(to=(TG_STP,), number="107"))
+    body = assert_fail(
+        await send(kg, make_document(to=(TG_STP,), number="107")), status, "BUS_UNAVAILABLE"
+    )
 
-    assert response.status_code == 500
+    assert "Nothing was changed" in body["ErrorDesc"]
     assert await count_documents(database_url) == before
-    assert await outbox(engine) == []
+    assert handovers.handed == []
 
 
 @pytest.mark.parametrize(
@@ -263,6 +277,7 @@ async def test_a_failed_transaction_stores_nothing_and_leaves_nothing_in_the_out
 async def test_a_recipient_the_axis_cannot_reach_is_refused_and_nothing_leaves(
     kg: httpx.AsyncClient,
     engine: AsyncEngine,
+    handovers: HandoverBus,
     database_url: str,
     to: tuple[str, ...],
     error_code: str,
@@ -275,11 +290,11 @@ async def test_a_recipient_the_axis_cannot_reach_is_refused_and_nothing_leaves(
     assert body["OrganIds"] == [to[-1]]
     assert hint in body["ErrorDesc"]
     assert await count_documents(database_url) == before
-    assert await outbox(engine) == []
+    assert handovers.handed == []
 
 
 async def test_without_bus_access_a_remote_recipient_is_refused_as_before(
-    database_url: str, engine: AsyncEngine
+    database_url: str, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     async with running(database_url, bus=False) as kg:
         before = await count_documents(database_url)
@@ -290,14 +305,14 @@ async def test_without_bus_access_a_remote_recipient_is_refused_as_before(
     assert body["OrganIds"] == [TG_STP]
     assert "no access to the bus" in body["ErrorDesc"]
     assert await count_documents(database_url) == before
-    assert await outbox(engine) == []
+    assert handovers.handed == []
 
 
 # --- the sender's province: statuses come back ----------------------------------------------
 
 
 async def test_a_remote_recipients_statuses_move_its_trace_on_with_the_messages_time(
-    kg: httpx.AsyncClient, engine: AsyncEngine
+    kg: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     document = make_document(to=(STC, TG_STP), number="201")
     assert_ok(await send(kg, document))
@@ -320,7 +335,7 @@ async def test_a_remote_recipients_statuses_move_its_trace_on_with_the_messages_
     ]
     assert {h["ReportedBy"] for h in delivered["History"]} == {TG_STP}
     assert [n["statusCode"] for n in notices["data"] if n["recipient"] == TG_STP][:1] == ["06"]
-    assert [m.path for m in await outbox(engine)] == ["/documents"]  # statuses do not echo
+    assert [m.path for m in handovers.handed] == ["/documents"]  # statuses do not echo
 
 
 @pytest.mark.parametrize(
@@ -397,7 +412,7 @@ async def test_an_illegal_remote_status_is_refused_and_leaves_its_key_unused(
 
 
 async def test_a_sender_recall_reaching_a_remote_delivery_is_left_for_the_axis(
-    kg: httpx.AsyncClient, engine: AsyncEngine
+    kg: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     document = make_document(to=(STC, TG_STP), number="206")
     sent = assert_ok(await send(kg, document))
@@ -410,7 +425,7 @@ async def test_a_sender_recall_reaching_a_remote_delivery_is_left_for_the_axis(
         {"OrganId": TG_STP, "StatusCode": "13"},
         {"OrganId": STC, "StatusCode": "13"},
     ]
-    _document, message = await outbox(engine)  # one message, for the remote delivery
+    _document, message = handovers.handed  # one message, for the remote delivery
     status = parse_status(message.body)
     assert (message.service, message.path, message.content_type) == (
         "vdxp",
@@ -424,7 +439,7 @@ async def test_a_sender_recall_reaching_a_remote_delivery_is_left_for_the_axis(
 
 
 async def test_a_status_between_agencies_of_this_province_stays_here(
-    kg: httpx.AsyncClient, engine: AsyncEngine
+    kg: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     document = make_document(to=(STC,), number="207")
     assert_ok(await send(kg, document))
@@ -433,7 +448,7 @@ async def test_a_status_between_agencies_of_this_province_stays_here(
         assert_ok(await report(kg, document, STC, code))
     assert_ok(await report(kg, document, STP, "13"))
 
-    assert await outbox(engine) == []
+    assert handovers.handed == []
 
 
 @pytest.mark.parametrize(
@@ -484,7 +499,7 @@ async def receive(client: httpx.AsyncClient, document: dict[str, Any]) -> httpx.
 
 
 async def test_a_document_from_another_province_reaches_each_of_our_recipients(
-    tg: httpx.AsyncClient, engine: AsyncEngine
+    tg: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     document = make_document(to=(STC, TG_STP, TG_SXD, BT_STP), number="301")
 
@@ -500,7 +515,7 @@ async def test_a_document_from_another_province_reaches_each_of_our_recipients(
     assert document_id(document) in await inbox_ids(tg, TG_STP)
     assert document_id(document) in await inbox_ids(tg, TG_SXD)
     assert fetched.content == render_edxml(document)
-    assert await outbox(engine) == []  # taking a document sends nothing on
+    assert handovers.handed == []  # taking a document sends nothing on
 
 
 async def test_a_redelivered_document_never_makes_a_second_inbox_entry(
@@ -549,7 +564,7 @@ async def test_without_bus_access_nothing_is_taken_from_another_province(
 
 
 async def test_each_status_reported_here_on_another_provinces_document_is_left_for_the_axis(
-    tg: httpx.AsyncClient, engine: AsyncEngine
+    tg: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     document = make_document(to=(TG_STP, TG_SXD), number="401")
     received = assert_ok(await receive(tg, document))
@@ -558,7 +573,7 @@ async def test_each_status_reported_here_on_another_provinces_document_is_left_f
         assert_ok(await report(tg, document, TG_STP, code))
     assert_ok(await report(tg, document, TG_SXD, "01"))
 
-    messages = await outbox(engine)
+    messages = handovers.handed
     keys = [m.idempotency_key for m in messages]
     assert keys == [
         f"status:tiengiang:{received['DocId']}:{TG_STP}:01:1",
@@ -585,18 +600,18 @@ async def test_each_status_reported_here_on_another_provinces_document_is_left_f
 
 
 async def test_a_refused_status_leaves_nothing_in_the_outbox(
-    tg: httpx.AsyncClient, engine: AsyncEngine
+    tg: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     document = make_document(to=(TG_STP,), number="402")
     assert_ok(await receive(tg, document))
 
     assert_fail(await report(tg, document, TG_STP, "03"), 409, "ILLEGAL_STATUS")
 
-    assert await outbox(engine) == []
+    assert handovers.handed == []
 
 
 async def test_a_recall_from_the_remote_sender_applies_and_the_answer_goes_back(
-    tg: httpx.AsyncClient, engine: AsyncEngine
+    tg: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     document = make_document(to=(TG_STP,), number="403")
     assert_ok(await receive(tg, document))
@@ -607,18 +622,18 @@ async def test_a_recall_from_the_remote_sender_applies_and_the_answer_goes_back(
 
     assert recalled["Recipients"] == [{"OrganId": TG_STP, "StatusCode": "13"}]
     assert refused_recall["Recipients"] == [{"OrganId": TG_STP, "StatusCode": "01"}]
-    assert [parse_status(m.body)["status_code"] for m in await outbox(engine)] == ["01", "16"]
+    assert [parse_status(m.body)["status_code"] for m in handovers.handed] == ["01", "16"]
 
 
 async def test_a_status_on_a_document_of_this_province_stays_here(
-    tg: httpx.AsyncClient, engine: AsyncEngine
+    tg: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     document = make_document(sender=TG_STC, to=(TG_STP,), number="404")
     assert_ok(await send(tg, document))
 
     assert_ok(await report(tg, document, TG_STP, "01"))
 
-    assert await outbox(engine) == []
+    assert handovers.handed == []
 
 
 # --- malformed and oversized messages -------------------------------------------------------

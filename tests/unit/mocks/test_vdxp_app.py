@@ -1,7 +1,8 @@
 """The national axis mock's own API: the ledger, the split per province, deduplication, errors.
 
-Tests that reach the database run on SQLite and PostgreSQL (the `engine` fixture creates the
-outbox table the bus owns; the axis shares that database, as in the bus).
+Tests that reach the database run on SQLite and PostgreSQL (the `engine` fixture empties it).
+NDXP's store-and-forward is `HandoverBus` (tests/fixtures/handovers.py), which records each
+hand-over as the bus would store it.
 """
 
 from __future__ import annotations
@@ -16,15 +17,12 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.edxml import parse_status, render_edxml, render_status
-from lgsp.db import make_session_factory
-from lgsp.outbox.models import OutboxMessage
 from mocks.config import SystemConfig
-from mocks.vdxp import app as vdxp_app
 from mocks.vdxp.app import create_app
+from tests.fixtures.handovers import SECRET, HandoverBus, bus_url
 from tests.unit.mocks.test_qlvb_app import (
     assert_fail,
     assert_ok,
@@ -46,14 +44,19 @@ XML = {"Content-Type": "application/xml"}
 
 
 @asynccontextmanager
-async def running(url: str, *, bus: bool = True) -> AsyncIterator[httpx.AsyncClient]:
+async def running(
+    url: str, *, bus: bool = True, handovers: HandoverBus | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     config = SystemConfig(
         instance="ndxp",
         provinces=PROVINCES,
         database_url=url,
+        bus_url=bus_url("ndxp") if bus else None,
         bus_client_id="system-vdxp" if bus else None,
+        bus_client_secret=SECRET if bus else None,
     )
-    app = create_app(config, now=lambda: NOW)
+    transport = (handovers or HandoverBus()).transport()
+    app = create_app(config, bus_transport=transport, now=lambda: NOW)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://vdxp.test") as client:
@@ -61,8 +64,10 @@ async def running(url: str, *, bus: bool = True) -> AsyncIterator[httpx.AsyncCli
 
 
 @pytest.fixture(name="axis")
-async def fx_axis(database_url: str, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    async with running(database_url) as client:
+async def fx_axis(
+    database_url: str, engine: AsyncEngine, handovers: HandoverBus
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(database_url, handovers=handovers) as client:
         yield client
 
 
@@ -71,11 +76,6 @@ async def fx_axis_lite(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     """On SQLite alone: for messages refused before any SQL."""
     async with running(f"sqlite+aiosqlite:///{tmp_path / 'mocks.db'}") as client:
         yield client
-
-
-async def outbox(engine: AsyncEngine) -> list[OutboxMessage]:
-    async with make_session_factory(engine)() as session:
-        return list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
 
 
 async def submit(
@@ -103,7 +103,7 @@ async def trail(client: httpx.AsyncClient, document: dict[str, Any]) -> dict[str
 
 
 async def test_a_document_is_forwarded_once_to_each_province_of_its_recipients(
-    axis: httpx.AsyncClient, engine: AsyncEngine
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     document = make_document(to=(STC, TG_STP, BT_STP, TG_STC), number="11")
     data = render_edxml(document)
@@ -116,7 +116,7 @@ async def test_a_document_is_forwarded_once_to_each_province_of_its_recipients(
         {"Instance": "tiengiang", "ProvinceCode": "82", "OrganIds": [TG_STP, TG_STC]},
     ]
     doc_id = document_id(document)
-    messages = await outbox(engine)
+    messages = handovers.handed
     assert [(m.target_instance, m.idempotency_key, m.ordering_key) for m in messages] == [
         ("binhthuan", f"edoc:{doc_id}:binhthuan", f"edoc:{doc_id}:binhthuan"),
         ("tiengiang", f"edoc:{doc_id}:tiengiang", f"edoc:{doc_id}:tiengiang"),
@@ -170,7 +170,7 @@ async def test_the_ledger_keeps_the_message_its_destinations_and_its_statuses_in
     ],
 )
 async def test_a_document_received_again_is_a_duplicate_and_forwarded_no_more(
-    axis: httpx.AsyncClient, engine: AsyncEngine, second_key: str | None
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus, second_key: str | None
 ) -> None:
     data = render_edxml(make_document(to=(TG_STP, BT_STP), number="13"))
     first = assert_ok(await submit(axis, data, key="k-1"))
@@ -181,12 +181,12 @@ async def test_a_document_received_again_is_a_duplicate_and_forwarded_no_more(
     assert {k: v for k, v in again.items() if k != "Duplicate"} == {
         k: v for k, v in first.items() if k != "Duplicate"
     }
-    assert len(await outbox(engine)) == 2
+    assert len(handovers.handed) == 2
 
 
 @pytest.mark.parametrize("key", ["k-14", None])
 async def test_concurrent_deliveries_of_one_message_forward_it_once(
-    axis: httpx.AsyncClient, engine: AsyncEngine, key: str | None
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus, key: str | None
 ) -> None:
     document = make_document(to=(TG_STP,), number="14")
     data = render_edxml(document)
@@ -199,11 +199,11 @@ async def test_concurrent_deliveries_of_one_message_forward_it_once(
 
     for answers in (documents, statuses):
         assert sorted(assert_ok(answer)["Duplicate"] for answer in answers) == [False] + [True] * 7
-    assert [m.path for m in await outbox(engine)] == ["/inbound/documents", "/inbound/statuses"]
+    assert [m.path for m in handovers.handed] == ["/inbound/documents", "/inbound/statuses"]
 
 
 async def test_a_document_id_seen_with_other_content_is_a_conflict(
-    axis: httpx.AsyncClient, engine: AsyncEngine
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     document = make_document(to=(TG_STP,), number="15")
     assert_ok(await submit(axis, render_edxml(document)))
@@ -211,45 +211,40 @@ async def test_a_document_id_seen_with_other_content_is_a_conflict(
     changed = render_edxml({**document, "subject": "V/v nội dung khác"})
     assert_fail(await submit(axis, changed), 409, "DOCUMENT_CONFLICT")
 
-    assert len(await outbox(engine)) == 1
+    assert len(handovers.handed) == 1
 
 
 async def test_a_key_reused_for_another_message_is_refused(
-    axis: httpx.AsyncClient, engine: AsyncEngine
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     assert_ok(await submit(axis, render_edxml(make_document(to=(TG_STP,), number="16")), "k"))
 
     other = render_edxml(make_document(to=(TG_STP,), number="17"))
     assert_fail(await submit(axis, other, key="k"), 422, "IDEMPOTENCY_KEY_REUSED")
 
-    assert len(await outbox(engine)) == 1
+    assert len(handovers.handed) == 1
 
 
-async def test_a_failed_transaction_records_nothing_and_forwards_to_no_province(
-    axis: httpx.AsyncClient, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+async def test_a_hand_over_the_bus_refuses_records_nothing_and_a_retry_completes_it(
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
-    real_enqueue = vdxp_app.enqueue
-    calls = 0
-
-    async def fail_on_the_second(*args: Any, **kwargs: Any) -> bool:
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise RuntimeError("the database went away")
-        return await real_enqueue(*args, **kwargs)
-
-    monkeypatch.setattr(vdxp_app, "enqueue", fail_on_the_second)
+    """The second province's hand-over refused: nothing recorded, 502 to the sender, whose
+    retry (same key) completes it; the first province's, taken twice, is stored once."""
+    handovers.refuse_with, handovers.refuse_from = 503, 2
     document = make_document(to=(TG_STP, BT_STP), number="18")
 
     response = await submit(axis, render_edxml(document), key="k-18")
 
-    assert response.status_code == 500
-    assert await outbox(engine) == []
+    assert_fail(response, 502, "BUS_UNAVAILABLE")
     assert_fail(
         await axis.post("/getEdocTrail", json={"documentId": document_id(document)}),
         404,
         "DOCUMENT_NOT_FOUND",
     )
+    handovers.refuse_with = None
+    retried = assert_ok(await submit(axis, render_edxml(document), key="k-18"))
+    assert retried["Duplicate"] is False
+    assert [m.target_instance for m in handovers.handed] == ["binhthuan", "tiengiang"]
 
 
 @pytest.mark.parametrize(
@@ -268,6 +263,7 @@ async def test_a_failed_transaction_records_nothing_and_forwards_to_no_province(
 async def test_a_document_the_axis_cannot_route_is_refused_and_nothing_forwarded(
     axis: httpx.AsyncClient,
     engine: AsyncEngine,
+    handovers: HandoverBus,
     sender: str,
     to: tuple[str, ...],
     error_code: str,
@@ -278,14 +274,14 @@ async def test_a_document_the_axis_cannot_route_is_refused_and_nothing_forwarded
     body = assert_fail(await submit(axis, render_edxml(document)), 422, error_code)
 
     assert body.get("OrganIds") == organ_ids
-    assert await outbox(engine) == []
+    assert handovers.handed == []
 
 
 # --- statuses ---------------------------------------------------------------------------------
 
 
 async def test_a_recipients_status_goes_to_the_senders_province_alone(
-    axis: httpx.AsyncClient, engine: AsyncEngine
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     document = make_document(to=(TG_STP, BT_STP), number="21")
     assert_ok(await submit(axis, render_edxml(document)))
@@ -298,7 +294,7 @@ async def test_a_recipients_status_goes_to_the_senders_province_alone(
         "01",
         ["kiengiang"],
     )
-    forwarded = (await outbox(engine))[2:]
+    forwarded = (handovers.handed)[2:]
     doc_id = document_id(document)
     assert [(m.target_instance, m.path, m.body) for m in forwarded] == [
         ("kiengiang", "/inbound/statuses", message)
@@ -308,7 +304,7 @@ async def test_a_recipients_status_goes_to_the_senders_province_alone(
 
 
 async def test_the_senders_own_status_goes_to_every_province_the_document_went_to(
-    axis: httpx.AsyncClient, engine: AsyncEngine
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     document = make_document(to=(TG_STP, BT_STP), number="22")
     assert_ok(await submit(axis, render_edxml(document)))
@@ -316,7 +312,7 @@ async def test_the_senders_own_status_goes_to_every_province_the_document_went_t
     answer = assert_ok(await submit(axis, status(document, STP, "13"), path="/sendStatus"))
 
     assert answer["Destinations"] == ["binhthuan", "tiengiang"]
-    recalls = (await outbox(engine))[2:]
+    recalls = (handovers.handed)[2:]
     assert [(m.target_instance, m.ordering_key) for m in recalls] == [
         ("binhthuan", f"edoc:{document_id(document)}:binhthuan"),  # after the document
         ("tiengiang", f"edoc:{document_id(document)}:tiengiang"),
@@ -328,7 +324,7 @@ async def test_the_senders_own_status_goes_to_every_province_the_document_went_t
     [pytest.param("s-1", id="same-key"), pytest.param("s-2", id="new-key"), None],
 )
 async def test_a_status_received_again_is_a_duplicate_and_forwarded_no_more(
-    axis: httpx.AsyncClient, engine: AsyncEngine, second_key: str | None
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus, second_key: str | None
 ) -> None:
     document = make_document(to=(TG_STP,), number="23")
     assert_ok(await submit(axis, render_edxml(document)))
@@ -338,12 +334,12 @@ async def test_a_status_received_again_is_a_duplicate_and_forwarded_no_more(
     again = assert_ok(await submit(axis, message, key=second_key, path="/sendStatus"))
 
     assert again["Duplicate"] is True
-    assert len(await outbox(engine)) == 2
+    assert len(handovers.handed) == 2
     assert len((await trail(axis, document))["Statuses"]) == 1
 
 
 async def test_the_same_code_reported_again_later_is_a_status_of_its_own(
-    axis: httpx.AsyncClient, engine: AsyncEngine
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
     document = make_document(to=(TG_STP,), number="24")
     assert_ok(await submit(axis, render_edxml(document)))
@@ -352,7 +348,7 @@ async def test_the_same_code_reported_again_later_is_a_status_of_its_own(
         answer = assert_ok(await submit(axis, status(document, STP, "13", at), path="/sendStatus"))
         assert answer["Duplicate"] is False
 
-    keys = [m.idempotency_key for m in (await outbox(engine))[1:]]
+    keys = [m.idempotency_key for m in (handovers.handed)[1:]]
     doc_id = document_id(document)
     assert keys == [
         f"status:{doc_id}:{STP}:13:1:tiengiang",
@@ -378,7 +374,7 @@ async def test_a_status_for_a_document_that_never_crossed_is_not_found(
     ],
 )
 async def test_a_status_from_no_party_the_axis_knows_is_refused(
-    axis: httpx.AsyncClient, engine: AsyncEngine, reporter: str
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus, reporter: str
 ) -> None:
     document = make_document(to=(STC, TG_STP), number="26")
     assert_ok(await submit(axis, render_edxml(document)))
@@ -386,7 +382,7 @@ async def test_a_status_from_no_party_the_axis_knows_is_refused(
     response = await submit(axis, status(document, reporter, "01"), path="/sendStatus")
 
     assert_fail(response, 403, "NOT_A_PARTY")
-    assert len(await outbox(engine)) == 1
+    assert len(handovers.handed) == 1
 
 
 async def test_an_unknown_trail_is_not_found(axis: httpx.AsyncClient) -> None:

@@ -1,8 +1,9 @@
 """Province A → national axis → province B and back, the three mocks chained by hand.
 
-No gateway and no worker: a tiny courier takes each pending outbox row and posts its body to
-the mock its service and path name, with the row's `Idempotency-Key` and `X-Request-ID`, as
-the bus will. It delivers every message twice, as an at-least-once worker may.
+No gateway and no worker: each mock hands its messages to a stand-in for the bus
+(`HandoverBus`), and a tiny courier posts each one to the mock its service and path name, with
+its `Idempotency-Key` and `X-Request-ID`, as the bus will. It delivers every message twice, as
+an at-least-once worker may.
 """
 
 from __future__ import annotations
@@ -16,15 +17,13 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.edxml import render_edxml
-from lgsp.db import make_session_factory
-from lgsp.outbox.models import OutboxMessage
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app as create_qlvb
 from mocks.vdxp.app import create_app as create_vdxp
+from tests.fixtures.handovers import SECRET, Handed, HandoverBus, bus_url
 from tests.unit.mocks.test_qlvb_app import assert_ok, make_document, status_message
 
 pytestmark = pytest.mark.anyio
@@ -46,18 +45,18 @@ ROUTES = {
 
 
 class Courier:
-    """Delivers the outbox by hand, oldest first, each message twice; records the answers."""
+    """Delivers the hand-overs by hand, oldest first, each twice; records the answers."""
 
-    def __init__(self, engine: AsyncEngine, mocks: dict[str, httpx.AsyncClient]) -> None:
-        self._sessions = make_session_factory(engine)
+    def __init__(self, handovers: HandoverBus, mocks: dict[str, httpx.AsyncClient]) -> None:
+        self._handovers = handovers
         self._mocks = mocks
-        self._done: set[int] = set()
+        self._done = 0
         self.answers: list[tuple[str, str, list[dict[str, Any]]]] = []
 
-    async def pending(self) -> list[OutboxMessage]:
-        async with self._sessions() as session:
-            rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
-        return [row for row in rows if row.id not in self._done]
+    async def pending(self) -> list[Handed]:
+        rows = self._handovers.handed[self._done :]
+        self._done += len(rows)
+        return rows
 
     async def run(self) -> int:
         """Deliver until nothing is left; how many messages were delivered."""
@@ -68,7 +67,7 @@ class Courier:
                 headers = {
                     "Content-Type": row.content_type or "",
                     "Idempotency-Key": row.idempotency_key,
-                    "X-Request-ID": row.request_id,
+                    "X-Request-ID": row.request_id or "",
                 }
                 path = ROUTES[(row.service, row.path)]
                 answers = [
@@ -76,7 +75,6 @@ class Courier:
                     for _ in range(2)
                 ]
                 self.answers.append((row.idempotency_key, path, answers))
-                self._done.add(row.id)
                 delivered += 1
         return delivered
 
@@ -90,7 +88,9 @@ async def serving(app: FastAPI, stack: AsyncExitStack) -> AsyncIterator[httpx.As
 
 
 @pytest.fixture(name="mocks")
-async def fx_mocks(database_url: str, engine: AsyncEngine) -> AsyncIterator[dict[str, Any]]:
+async def fx_mocks(
+    database_url: str, engine: AsyncEngine, handovers: HandoverBus
+) -> AsyncIterator[dict[str, Any]]:
     """Kiên Giang's and Tiền Giang's document endpoints and the national axis, one database."""
 
     def config(instance: str, province_code: str | None, system: str) -> SystemConfig:
@@ -100,22 +100,26 @@ async def fx_mocks(database_url: str, engine: AsyncEngine) -> AsyncIterator[dict
             provinces=PROVINCES,
             database_url=database_url,
             seed=7,
+            bus_url=bus_url(instance),
             bus_client_id=f"system-{system}",
+            bus_client_secret=SECRET,
         )
+
+    def qlvb(instance: str, province_code: str) -> FastAPI:
+        settings = config(instance, province_code, "qlvb")
+        return create_qlvb(settings, bus_transport=handovers.transport(), now=lambda: NOW)
+
+    axis = create_vdxp(
+        config("ndxp", None, "vdxp"), bus_transport=handovers.transport(), now=lambda: NOW
+    )
 
     async with AsyncExitStack() as stack:
         clients = {
-            "kiengiang": await stack.enter_async_context(
-                serving(create_qlvb(config("kiengiang", "91", "qlvb"), now=lambda: NOW), stack)
-            ),
-            "tiengiang": await stack.enter_async_context(
-                serving(create_qlvb(config("tiengiang", "82", "qlvb"), now=lambda: NOW), stack)
-            ),
-            "vdxp": await stack.enter_async_context(
-                serving(create_vdxp(config("ndxp", None, "vdxp"), now=lambda: NOW), stack)
-            ),
+            "kiengiang": await stack.enter_async_context(serving(qlvb("kiengiang", "91"), stack)),
+            "tiengiang": await stack.enter_async_context(serving(qlvb("tiengiang", "82"), stack)),
+            "vdxp": await stack.enter_async_context(serving(axis, stack)),
         }
-        yield {**clients, "courier": Courier(engine, clients), "engine": engine}
+        yield {**clients, "courier": Courier(handovers, clients), "handovers": handovers}
 
 
 async def report(client: httpx.AsyncClient, document: dict[str, Any], organ: str, code: str) -> Any:
@@ -188,7 +192,7 @@ async def test_the_request_id_of_the_send_travels_with_the_document(
     )
     await courier.run()
 
-    assert {row.request_id for row in await Courier(mocks["engine"], {}).pending()} == {"chain-2"}
+    assert {row.request_id for row in mocks["handovers"].handed} == {"chain-2"}
 
 
 async def test_a_recall_crosses_to_the_recipient_and_its_answer_crosses_back(

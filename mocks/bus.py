@@ -1,0 +1,258 @@
+"""How a mock system reaches its LGSP: as a client, over HTTP, with its own credentials.
+
+A real system calls the bus as any integrator does, and so do the mocks: a token at
+`{bus_url}/token` (client credentials, HTTP Basic, RFC 6749 §4.4), kept until shortly before
+`expires_in` and renewed once when the bus answers 401, then calls to
+`{bus_url}/{service}/{version}/…`. Two kinds of call:
+
+- `call`: answered now (the portal's check of an applicant in the citizen database);
+- `hand_over`: what must cross to another instance without loss (a document for another
+  province, a dossier change for the national portal) is handed to the bus's store-and-forward
+  (`Prefer: respond-async` with an `Idempotency-Key`; the bus answers 202 once it has stored the
+  call, and delivers it later with retries). A system hands over inside the transaction of the
+  change that causes it and commits only after the bus's 202: a change is never kept whose
+  message the bus did not take. A retried hand-over carries the same key, and the bus keeps
+  one message.
+
+Every failure is `BusUnavailable`, with whether the bus was merely slow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from mocks.config import SystemConfig
+
+logger = logging.getLogger(__name__)
+
+TOKEN_PATH = "token"  # noqa: S105 - a path, not a password
+RENEW_BEFORE = timedelta(seconds=30)
+"""A cached token is renewed this long before it expires (or at half its life if shorter)."""
+MAX_KEY_LENGTH = 200
+"""The bus's bound on `Idempotency-Key` and `X-LGSP-Ordering-Key`."""
+_KEY = re.compile(r"[!-~]{1,200}")  # the bus's rule: visible ASCII, no spaces
+TIMEOUT = httpx.Timeout(8.0)
+"""Below the bus's default upstream timeout (10 s), so a system answers its own 504 first."""
+
+
+class BusUnavailable(Exception):
+    """The bus could not be used; `timed_out` separates a slow bus from a failing one."""
+
+    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.timed_out = timed_out
+
+
+@dataclass(frozen=True)
+class Handover:
+    """A call for the bus to make later: `POST {bus_url}/{service}/{version}{path}`."""
+
+    service: str
+    version: str
+    path: str
+    body: bytes
+    content_type: str
+    idempotency_key: str
+    """A function of what is sent, so that a retry of the change hands over the same key."""
+    ordering_key: str | None = None
+    """Hand-overs sharing it are delivered one after the other, in the order handed over."""
+    target: str | None = None
+    """For a provincial service of another province: its instance (`X-LGSP-Target`)."""
+    method: str = "POST"
+
+    def __post_init__(self) -> None:
+        if not self.path.startswith("/"):
+            raise ValueError(f"a hand-over's path starts with '/': {self.path!r}")
+        for key in (self.idempotency_key, self.ordering_key):
+            if key is not None and not _KEY.fullmatch(key):
+                raise ValueError(f"keys are 1 to {MAX_KEY_LENGTH} visible ASCII characters")
+
+
+@dataclass
+class _Token:
+    value: str
+    renew_at: datetime
+
+
+class BusClient:
+    """One system's client on its LGSP: one shared HTTP client and one cached token."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient | None,
+        *,
+        client_id: str | None,
+        client_secret: str | None,
+        now: Callable[[], datetime],
+    ) -> None:
+        self._http = http
+        self._credentials = (client_id, client_secret)
+        self._now = now
+        self._token: _Token | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def connected(self) -> bool:
+        """Whether the system has a bus to call and credentials to call it with."""
+        return self._http is not None and None not in self._credentials
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        request_id: str | None = None,
+    ) -> httpx.Response:
+        """`method {bus_url}/{path}` with the system's token, renewed once on a 401."""
+        token = await self._current_token()
+        response = await self._send(method, path, token, json, content, headers, request_id)
+        if response.status_code == 401:  # revoked, or the bus restarted with new keys
+            token = await self._current_token(stale=token)
+            response = await self._send(method, path, token, json, content, headers, request_id)
+        return response
+
+    async def hand_over(self, handover: Handover, *, request_id: str | None) -> None:
+        """Have the bus store `handover` for delivery; returns once the bus has taken it."""
+        headers = {
+            "Prefer": "respond-async",
+            "Idempotency-Key": handover.idempotency_key,
+            "Content-Type": handover.content_type,
+        }
+        if handover.ordering_key is not None:
+            headers["X-LGSP-Ordering-Key"] = handover.ordering_key
+        if handover.target is not None:
+            headers["X-LGSP-Target"] = handover.target
+        path = f"{handover.service}/{handover.version}{handover.path}"
+        response = await self.call(
+            handover.method, path, content=handover.body, headers=headers, request_id=request_id
+        )
+        if response.status_code != 202:
+            raise BusUnavailable(
+                f"the bus did not take the hand-over of {handover.service} {handover.path} "
+                f"(HTTP {response.status_code}{_problem_code(response)})"
+            )
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        json: Any,
+        content: bytes | None,
+        headers: Mapping[str, str] | None,
+        request_id: str | None,
+    ) -> httpx.Response:
+        sent = {**(headers or {}), "Authorization": f"Bearer {token}"}
+        if request_id:
+            sent["X-Request-ID"] = request_id
+        try:
+            return await self._client().request(
+                method, path, json=json, content=content, headers=sent
+            )
+        except httpx.TimeoutException:
+            raise BusUnavailable("the bus did not answer in time", timed_out=True) from None
+        except httpx.TransportError:
+            raise BusUnavailable("the bus could not be reached") from None
+
+    async def _current_token(self, *, stale: str | None = None) -> str:
+        """The cached token, or a new one; concurrent callers share a single token request."""
+        async with self._lock:
+            token = self._token
+            if token is None or token.value == stale or self._now() >= token.renew_at:
+                token = self._token = await self._request_token()
+            return token.value
+
+    async def _request_token(self) -> _Token:
+        http = self._client()
+        client_id, client_secret = self._credentials
+        if client_id is None or client_secret is None:
+            raise BusUnavailable("the system has no client on its LGSP")
+        issued_at = self._now()
+        try:
+            response = await http.post(
+                TOKEN_PATH,
+                data={"grant_type": "client_credentials"},
+                auth=(client_id, client_secret),
+            )
+        except httpx.TimeoutException:
+            raise BusUnavailable("the bus did not answer in time", timed_out=True) from None
+        except httpx.TransportError:
+            raise BusUnavailable("the bus could not be reached") from None
+        if response.status_code != 200:
+            raise BusUnavailable(
+                f"the bus refused the system's credentials (HTTP {response.status_code})"
+            )
+        body = json_object(response)
+        value, expires_in = body.get("access_token"), body.get("expires_in")
+        if not isinstance(value, str) or not isinstance(expires_in, int) or expires_in <= 0:
+            raise BusUnavailable("the bus's token answer has no access_token/expires_in")
+        life = timedelta(seconds=expires_in)
+        logger.debug("new bus token for %s, valid %d s", client_id, expires_in)
+        return _Token(value, renew_at=issued_at + life - min(RENEW_BEFORE, life / 2))
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            raise BusUnavailable("the system is not connected to a bus (no bus_url)")
+        return self._http
+
+
+@asynccontextmanager
+async def connect(
+    config: SystemConfig,
+    transport: httpx.AsyncBaseTransport | None,
+    *,
+    now: Callable[[], datetime],
+) -> AsyncIterator[BusClient]:
+    """The system's `BusClient` for its lifespan: connected when `config` names a bus.
+
+    `transport` reaches the bus (in-process when the bus mounts the system; None: the network).
+    """
+    if config.bus_url is None:
+        yield BusClient(None, client_id=None, client_secret=None, now=now)
+        return
+    secret = config.bus_client_secret
+    async with httpx.AsyncClient(
+        base_url=config.bus_url,
+        transport=transport,
+        timeout=TIMEOUT,
+        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+    ) as http:
+        yield BusClient(
+            http,
+            client_id=config.bus_client_id,
+            client_secret=secret.get_secret_value() if secret is not None else None,
+            now=now,
+        )
+
+
+def json_object(response: httpx.Response) -> dict[str, Any]:
+    """The answer's JSON object, or `BusUnavailable`."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise BusUnavailable("the bus answered without a JSON object")
+    return body
+
+
+def _problem_code(response: httpx.Response) -> str:
+    """`, CODE` from a problem+json answer; nothing else of the body is repeated."""
+    try:
+        code = response.json().get("code")
+    except (ValueError, AttributeError):
+        return ""
+    return f", {code}" if isinstance(code, str) and len(code) <= 64 else ""
