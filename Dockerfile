@@ -21,6 +21,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY lgsp/ lgsp/
 COPY adapters/ adapters/
 COPY mocks/ mocks/
+COPY kit/ kit/
 COPY services/ services/
 RUN pip install --no-deps . \
     && rm -rf /src \
