@@ -139,12 +139,6 @@ class OutboxConflict(LgspError):
     title = "The outbox message is not in a state that allows this"
 
 
-class IdempotencyKeyReused(LgspError):
-    code = "IDEMPOTENCY_KEY_REUSED"
-    status = 422
-    title = "The Idempotency-Key was used before for another call"
-
-
 class RateLimited(LgspError):
     code = "RATE_LIMITED"
     status = 429

@@ -23,7 +23,8 @@ from urllib.parse import quote, urlencode
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lgsp.errors import IdempotencyKeyReused, InvalidRequest
+from adapters.base import IdempotencyKeyReused
+from lgsp.errors import InvalidRequest
 from lgsp.outbox.models import OutboxMessage
 from lgsp.outbox.producer import MAX_KEY_LENGTH, DeferredCall, enqueue
 

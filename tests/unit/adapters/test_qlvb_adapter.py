@@ -53,6 +53,8 @@ from lgsp.catalog.schemas import ServiceSpec
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
 from tests.fixtures.documents import cross_province_document
+from tests.fixtures.handovers import SECRET as SYSTEM_SECRET
+from tests.fixtures.handovers import HandoverBus, bus_url
 from tests.unit.adapters.calls import SECRET, refused
 from tests.unit.adapters.calls import sdk_answer as answer
 
@@ -858,15 +860,17 @@ async def test_adapter_and_mock_agree_on_refusals(
 
 @pytest.fixture(name="tg_mock")
 async def fx_tg_mock(database_url: str, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    """Tiền Giang's endpoint with access to the bus (its outbox in the bus's database)."""
+    """Tiền Giang's endpoint with access to the bus (a stand-in that takes its hand-overs)."""
     config = SystemConfig(
         instance="tiengiang",
         province_code="82",
         provinces={"91": "kiengiang", "82": "tiengiang"},
+        bus_url=bus_url("tiengiang"),
         bus_client_id="system-qlvb",
+        bus_client_secret=SYSTEM_SECRET,
         database_url=database_url,
     )
-    app = create_app(config, now=lambda: NOW)
+    app = create_app(config, bus_transport=HandoverBus().transport(), now=lambda: NOW)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://qlvb.test") as client:

@@ -38,6 +38,8 @@ from lgsp.catalog.schemas import ServiceSpec
 from mocks.config import SystemConfig
 from mocks.vdxp.app import create_app
 from tests.fixtures.documents import cross_province_document
+from tests.fixtures.handovers import SECRET as SYSTEM_SECRET
+from tests.fixtures.handovers import HandoverBus, bus_url
 from tests.unit.adapters.calls import SECRET, refused
 from tests.unit.adapters.calls import sdk_answer as answer
 
@@ -352,10 +354,12 @@ async def fx_mock(database_url: str, engine: AsyncEngine) -> AsyncIterator[httpx
     config = SystemConfig(
         instance="ndxp",
         provinces={"91": "kiengiang", "82": "tiengiang"},
+        bus_url=bus_url("ndxp"),
         bus_client_id="system-vdxp",
+        bus_client_secret=SYSTEM_SECRET,
         database_url=database_url,
     )
-    app = create_app(config, now=lambda: NOW)
+    app = create_app(config, bus_transport=HandoverBus().transport(), now=lambda: NOW)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://vdxp.test") as client:

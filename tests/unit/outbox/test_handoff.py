@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.base import IdempotencyKeyReused
 from lgsp.db import make_session_factory
-from lgsp.errors import IdempotencyKeyReused, InvalidRequest
+from lgsp.errors import InvalidRequest
 from lgsp.outbox.handoff import Handover, Taken, prefers_respond_async, take
 from lgsp.outbox.models import OutboxMessage
 
