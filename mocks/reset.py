@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import ForeignKeyConstraint, MetaData, Select, Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-RESET_PATH = "/_lgsp/reset"
+from kit.protocol import RESET_PATH
 
 
 @dataclass(frozen=True)

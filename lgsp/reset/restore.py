@@ -29,6 +29,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from adapters.base import SystemRequest
+from kit.protocol import RESET_PATH
 from lgsp.auth.client_cache import ClientCache
 from lgsp.auth.login_limiter import LoginLimiter
 from lgsp.auth.rate_limit import RateLimiter
@@ -36,7 +37,6 @@ from lgsp.errors import UpstreamUnavailable
 from lgsp.reset.repository import delete_outbox_messages, restore_demo_client
 from lgsp.reset.schemas import ResetReport, SystemReset
 from lgsp.state import BusState, InstanceState
-from mocks.reset import RESET_PATH
 
 logger = logging.getLogger(__name__)
 
