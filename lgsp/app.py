@@ -41,7 +41,7 @@ from lgsp.auth.router import router as auth_router
 from lgsp.catalog.loader import Catalog, load_catalog
 from lgsp.catalog.router import router as catalog_router
 from lgsp.db import create_schema, make_engine, make_session_factory
-from lgsp.deps import BUS_STATE_KEY, BusDep
+from lgsp.deps import BusDep
 from lgsp.errors import install_error_handlers
 from lgsp.faults.book import FaultBook
 from lgsp.faults.router import router as faults_router
@@ -62,7 +62,7 @@ from lgsp.routing.router import router as invocation_router
 from lgsp.routing.systems import MOCK_SYSTEMS, BusAccess, open_system, system_client_id
 from lgsp.routing.transports import http_client
 from lgsp.settings import Settings
-from lgsp.state import BusState, InstanceState
+from lgsp.state import BUS_STATE_KEY, BusState, InstanceState
 from lgsp.topology import InstanceSpec, Topology, load_topology
 
 logger = logging.getLogger(__name__)

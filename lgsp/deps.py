@@ -13,28 +13,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.types import Scope
 
-from lgsp.audit.recorder import AUDIT_SCOPE_KEY, AuditContext
+from lgsp.audit.context import AUDIT_SCOPE_KEY, AuditContext
 from lgsp.auth.client_cache import ClientSnapshot
 from lgsp.auth.rate_limit import RateLimit, limit_for
 from lgsp.auth.repository import ClientRepository, RevocationRepository
 from lgsp.auth.tokens import ADMIN_SCOPE, TokenClaims
 from lgsp.errors import AccessDenied, InvalidToken, RateLimited
 from lgsp.settings import Settings
-from lgsp.state import BusState, InstanceState
-
-BUS_STATE_KEY = "bus"
-
-
-def bus_state_from_scope(scope: Scope) -> BusState:
-    state = scope.get("state", {}).get(BUS_STATE_KEY)
-    if not isinstance(state, BusState):
-        raise RuntimeError(
-            "the bus lifespan has not run: serve the app with uvicorn or wrap it in "
-            "asgi_lifespan.LifespanManager before sending requests"
-        )
-    return state
+from lgsp.state import BusState, InstanceState, bus_state_from_scope
 
 
 async def get_bus(request: Request) -> BusState:

@@ -1,6 +1,8 @@
 """What the lifespan builds and every request reads: the bus-wide and per-instance runtime.
 
-Created once in `app.py`'s lifespan, reached only through `deps.py`.
+Created once in `app.py`'s lifespan and put in lifespan state under `BUS_STATE_KEY`; handlers
+reach it through `deps.py`, pure ASGI code (the audit recorder, the invocation dispatch)
+through `bus_state_from_scope`.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.types import Scope
 
 from adapters.base import Adapter
 from lgsp.audit.writer import AuditWriter
@@ -67,3 +70,17 @@ class BusState:
     """What else `POST {base}/admin/reset` restores (fault rules, …): each feature that keeps
     state of its own appends its hook in the lifespan."""
     ready: bool = False
+
+
+BUS_STATE_KEY = "bus"
+
+
+def bus_state_from_scope(scope: Scope) -> BusState:
+    """The running bus, from a request's scope (ASGI lifespan state, as a server gives it)."""
+    state = scope.get("state", {}).get(BUS_STATE_KEY)
+    if not isinstance(state, BusState):
+        raise RuntimeError(
+            "the bus lifespan has not run: serve the app with uvicorn or wrap it in "
+            "asgi_lifespan.LifespanManager before sending requests"
+        )
+    return state

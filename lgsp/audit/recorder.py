@@ -14,35 +14,25 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lgsp.audit.chain import AuditEntry
+from lgsp.audit.context import AUDIT_SCOPE_KEY, AuditContext, body_hash
 from lgsp.errors import PROBLEM_MEDIA_TYPE, AuditUnavailable, problem_document
 from lgsp.journal.capture import BodyCapture, JournalEntry, stored_body, stored_path, stored_query
 from lgsp.logging import request_id_var
 from lgsp.masking import audit_text
 from lgsp.settings import Settings
+from lgsp.state import bus_state_from_scope
 
 logger = logging.getLogger(__name__)
 
-AUDIT_SCOPE_KEY = "lgsp.audit"
+__all__ = ["AuditContext", "AuditRecorder", "body_hash"]
+"""`AuditContext` and `body_hash` live in `lgsp.audit.context`; also importable from here."""
+
 MAX_ERROR_BODY = 64 * 1024
-
-
-@dataclass
-class AuditContext:
-    """What handlers learn about a call while serving it."""
-
-    caller: str | None = None
-    service: str | None = None
-    upstream: list[AuditEntry] = field(default_factory=list)
-
-
-def body_hash(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
 
 
 class AuditRecorder:
@@ -54,8 +44,6 @@ class AuditRecorder:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        from lgsp.deps import bus_state_from_scope  # deps imports this module for AuditContext
-
         bus = bus_state_from_scope(scope)
         writer = bus.audit_writer
         context = AuditContext()

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lgsp.audit.recorder import AuditContext
+from lgsp.audit.context import AuditContext
 from lgsp.auth.credentials import DUMMY_SECRET_HASH, verify_secret
 from lgsp.auth.models import ApiClient
 from lgsp.auth.repository import ClientRepository, RevocationRepository

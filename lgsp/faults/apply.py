@@ -26,7 +26,7 @@ from fastapi.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from lgsp.audit.chain import AuditEntry
-from lgsp.audit.recorder import AuditContext, body_hash
+from lgsp.audit.context import AuditContext, body_hash
 from lgsp.errors import (
     InjectedFault,
     InvalidRequest,

@@ -26,8 +26,9 @@ from starlette.routing import BaseRoute, Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lgsp.audit.recorder import AuditRecorder
-from lgsp.deps import authenticate, bus_state_from_scope, get_audit_context
+from lgsp.deps import authenticate, get_audit_context
 from lgsp.routing.router import ANSWERED_METHODS, INVOCATION_PATH, invoke_service
+from lgsp.state import bus_state_from_scope
 
 _METHODS = frozenset(ANSWERED_METHODS)
 

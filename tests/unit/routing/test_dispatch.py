@@ -9,10 +9,9 @@ from starlette.types import Message, Receive, Scope, Send
 
 from adapters import ADAPTERS
 from lgsp.catalog.loader import Catalog, load_catalog
-from lgsp.deps import BUS_STATE_KEY
 from lgsp.routing.dispatch import InvocationDispatch
 from lgsp.settings import Settings
-from lgsp.state import BusState
+from lgsp.state import BUS_STATE_KEY, BusState
 
 pytestmark = pytest.mark.anyio
 
