@@ -39,7 +39,8 @@ sys.path.insert(0, str(ROOT))
 from lgsp.audit.chain import GENESIS_HASH, AuditEntry, record_hash  # noqa: E402
 from lgsp.audit.models import AuditHead, AuditRecord  # noqa: E402
 from lgsp.audit.repository import AuditRepository  # noqa: E402
-from lgsp.db import create_schema, make_engine, make_session_factory  # noqa: E402
+from lgsp.db import make_engine, make_session_factory  # noqa: E402
+from lgsp.models import create_schema  # noqa: E402
 from lgsp.settings import Settings  # noqa: E402
 
 INSTANCES = ("kiengiang", "tiengiang", "ndxp")

@@ -18,7 +18,8 @@ from lgsp.auth.models import ClientRateLimit
 from lgsp.auth.rate_limit import ALL_SERVICES, parse_rates
 from lgsp.auth.repository import ClientRepository, RevocationRepository
 from lgsp.catalog.loader import load_catalog
-from lgsp.db import create_schema, make_engine, make_session_factory
+from lgsp.db import make_engine, make_session_factory
+from lgsp.models import create_schema
 from lgsp.settings import Settings
 from lgsp.topology import load_topology
 

@@ -40,7 +40,7 @@ from lgsp.auth.repository import ClientRepository
 from lgsp.auth.router import router as auth_router
 from lgsp.catalog.loader import Catalog, load_catalog
 from lgsp.catalog.router import router as catalog_router
-from lgsp.db import create_schema, make_engine, make_session_factory
+from lgsp.db import make_engine, make_session_factory
 from lgsp.deps import BusDep
 from lgsp.errors import install_error_handlers
 from lgsp.faults.book import FaultBook
@@ -50,6 +50,7 @@ from lgsp.journal.pruner import prune_forever
 from lgsp.journal.router import router as journal_router
 from lgsp.metrics import Gauge
 from lgsp.middleware import RequestGuardMiddleware, RequestIdMiddleware
+from lgsp.models import create_schema
 from lgsp.outbox import store as outbox_store
 from lgsp.outbox.delivery import GatewayDelivery
 from lgsp.outbox.router import router as outbox_router

@@ -1,7 +1,8 @@
-"""The gateway's database: its declarative base, and its tables created on start.
+"""The gateway's database: its declarative base and the helpers every feature's tables use.
 
 The engine recipe and column types are `kit.db`'s, shared with the mock systems; they are
-re-exported here so that the gateway's modules have one place to import from.
+re-exported here so that the gateway's modules have one place to import from. This module knows
+no feature: `lgsp.models` gathers their tables and creates them.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import DeclarativeBase
 
 from kit.db import (
@@ -29,7 +29,6 @@ __all__ = [
     "Base",
     "BigId",
     "UTCDateTime",
-    "create_schema",
     "create_tables",
     "make_engine",
     "make_session_factory",
@@ -48,10 +47,3 @@ def row_values(record: Any) -> dict[str, Any]:
     tenth of the gateway's CPU on the audit path (benchmarks/bus.py --profile).
     """
     return {field.name: getattr(record, field.name) for field in fields(record)}
-
-
-async def create_schema(engine: AsyncEngine) -> None:
-    """Create missing tables (Alembic takes over once the schema settles, DESIGN.md §3)."""
-    import lgsp.models  # noqa: F401 - registers every table on Base.metadata
-
-    await create_tables(engine, Base.metadata)

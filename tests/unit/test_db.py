@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import inspect, text
 
 from lgsp.audit.chain import AuditEntry
-from lgsp.db import create_schema, make_engine, row_values
+from lgsp.db import make_engine, row_values
 from lgsp.journal.capture import JournalEntry
+from lgsp.models import create_schema
 from tests.conftest import TEST_SCHEMA
 
 pytestmark = pytest.mark.anyio
