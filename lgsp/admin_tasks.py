@@ -131,8 +131,8 @@ async def revoke_token(
     instance's deny-list until `expires_at` (unknown: the longest token lifetime from now)."""
     from pydantic import ValidationError
 
-    from lgsp.auth.router import LONGEST_TOKEN_TTL
     from lgsp.auth.schemas import TokenRevocation
+    from lgsp.auth.tokens import LONGEST_TOKEN_TTL
 
     check_instance(settings, instance)
     try:
@@ -173,7 +173,7 @@ async def export_audit(
     """Write each instance's chain, in `seq` order, as JSON lines shaped as
     `GET {base}/admin/audit` shows records (masked as stored); the records each instance's
     chain held when its export began, however many are added meanwhile. Returns the counts."""
-    from lgsp.audit.router import AuditRecordOut
+    from lgsp.audit.schemas import AuditRecordOut
 
     if instance is not None:
         check_instance(settings, instance)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from lgsp.audit.repository import AuditRepository
+from lgsp.audit.schemas import AuditRecordOut, AuditTrail
 from lgsp.deps import AdminDep, BusDep, InstanceDep, SessionDep
 from lgsp.errors import AccessDenied, InvalidRequest, InvalidToken, problem_responses
 from lgsp.routing.systems import samples
@@ -15,27 +14,6 @@ from lgsp.routing.systems import samples
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 SAMPLE_COUNT = 5
-
-
-class AuditRecordOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    seq: int
-    request_id: str
-    instance: str
-    hop: str
-    caller: str | None
-    target: str
-    service: str | None
-    method: str
-    path: str
-    status: int
-    latency_us: int
-    request_sha256: str
-    response_sha256: str
-    occurred_at: datetime
-    prev_hash: str
-    hash: str
 
 
 class Samples(BaseModel):
@@ -52,11 +30,6 @@ async def sample_identifiers(_admin: AdminDep, instance: InstanceDep, bus: BusDe
         instance.spec, bus.settings, count=SAMPLE_COUNT, provinces=bus.topology.provinces
     )
     return Samples(instance=instance.spec.name, samples=found)
-
-
-class AuditTrail(BaseModel):
-    request_id: str
-    records: list[AuditRecordOut]
 
 
 @router.get(

@@ -25,7 +25,7 @@ from lgsp.auth.schemas import (
     TokenRevocation,
     TokenRevoked,
 )
-from lgsp.auth.tokens import ADMIN_SCOPE, issue_token, verify_token
+from lgsp.auth.tokens import ADMIN_SCOPE, LONGEST_TOKEN_TTL, issue_token, verify_token
 from lgsp.deps import (
     AdminDep,
     AuditContextDep,
@@ -61,8 +61,6 @@ def _form_body(*, required: str, **fields: dict[str, Any]) -> dict[str, Any]:
 
 MAX_FORM_BYTES = 8192
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-LONGEST_TOKEN_TTL = timedelta(seconds=86_400)
-"""The upper bound of `LGSP_TOKEN_TTL_SECONDS`: no token of ours outlives it."""
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 

@@ -24,6 +24,8 @@ ADMIN_SCOPE = "admin"
 MAX_TOKEN_LENGTH = 8192  # a real token is ~800 bytes; refuse before parsing anything bigger
 MAX_VERIFIED_TOKENS = 4096
 """Tokens one instance remembers as verified (~1 KiB each); the least recently used go first."""
+LONGEST_TOKEN_TTL = timedelta(seconds=86_400)
+"""The upper bound of `LGSP_TOKEN_TTL_SECONDS`: no token of ours outlives it."""
 
 
 @dataclass(frozen=True)

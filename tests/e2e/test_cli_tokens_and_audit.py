@@ -166,7 +166,7 @@ async def test_audit_export_failing_half_way_leaves_no_file(
     def refuse(*args: object, **kwargs: object) -> object:
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr("lgsp.audit.router.AuditRecordOut.model_validate", refuse)
+    monkeypatch.setattr("lgsp.audit.schemas.AuditRecordOut.model_validate", refuse)
 
     with pytest.raises(RuntimeError):
         await run_cli(["audit", "export", "--output", str(output)])
