@@ -48,7 +48,6 @@ from lgsp.openapi_examples import (
 )
 from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec
-from mocks.config import SystemConfig
 
 OPENAPI_DIR = Path(__file__).resolve().parent.parent / "openapi"
 CATALOG_DIR = Settings.model_fields["catalog_dir"].default
@@ -272,17 +271,21 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
 
 def system_document(system: str) -> dict[str, Any]:
     """A mock system's own contract: its native format, as the gateway's adapter meets it."""
-    from lgsp.routing.systems import MOCK_SYSTEMS
+    from lgsp.composition import MOCK_SYSTEMS
+    from lgsp.routing.systems import SystemContext
 
-    config = SystemConfig(instance="kiengiang", province_code="91", province_name="Kiên Giang")
-    document = MOCK_SYSTEMS[system].factory(config, None).openapi()
+    instance = InstanceSpec(
+        name="kiengiang", kind="province", title="LGSP Kiên Giang", province_code="91"
+    )
+    context = SystemContext(instance, Settings(_env_file=None, seed=0))
+    document: dict[str, Any] = MOCK_SYSTEMS[system].factory(context).openapi()
     document["info"]["title"] = f"Mock system {system} (its own format)"
     return document
 
 
 def documents() -> dict[str, dict[str, Any]]:
     """File name → document, for every published contract."""
-    from lgsp.routing.systems import MOCK_SYSTEMS
+    from lgsp.composition import MOCK_SYSTEMS
 
     published = {"gateway.json": gateway_document()}
     for service in load_catalog(CATALOG_DIR, known_adapters=set(ADAPTERS)):

@@ -26,6 +26,7 @@ from lgsp.faults.book import FaultBook
 from lgsp.metrics import Metrics
 from lgsp.outbox.worker import OutboxWorker
 from lgsp.routing.peers import PeerLink
+from lgsp.routing.systems import SystemRegistry
 from lgsp.routing.transports import SystemTransport
 from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec, Topology
@@ -66,6 +67,8 @@ class BusState:
     rate_limiter: RateLimiter = field(default_factory=RateLimiter)
     """Token buckets per (instance, client, service), in this process."""
     outbox_worker: OutboxWorker | None = None
+    systems: SystemRegistry = field(default_factory=dict)
+    """The systems this bus may run embedded (`create_app(settings, systems=…)`)."""
     reset_hooks: list[ResetHook] = field(default_factory=list)
     """What else `POST {base}/admin/reset` restores (fault rules, …): each feature that keeps
     state of its own appends its hook in the lifespan."""

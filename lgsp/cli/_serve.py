@@ -1,21 +1,31 @@
-"""`lgsp serve`: the bus in this process under uvicorn, stopped cleanly by SIGTERM or Ctrl-C."""
+"""`lgsp serve`: the bus in this process under uvicorn, stopped cleanly by SIGTERM or Ctrl-C;
+with `--workers N`, in N uvicorn worker processes, each built by `create_worker_app`."""
 
 from __future__ import annotations
 
 import argparse
+import gc
+import json
 import os
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lgsp.cli._common import add_data_dir, settings_from
 from lgsp.cli._progress import Spinner
 from lgsp.settings import Settings
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from lgsp.state import BusState
+
 SAMPLE_CITIZENS = 3
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+WORKER_ENVIRONMENT = "LGSP_SERVE_WORKER"
+"""JSON handed by `lgsp serve --workers` to each worker: settings overrides and instances."""
 
 
 def add_parser(commands: Any) -> None:
@@ -45,7 +55,7 @@ def add_parser(commands: Any) -> None:
 def serve_bus(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from lgsp.app import create_app, settle_heap
+    from lgsp.composition import create_bus
     from lgsp.logging import configure_logging
 
     overrides: dict[str, Any] = {}
@@ -68,7 +78,7 @@ def serve_bus(args: argparse.Namespace) -> int:
         _print_banner(bus)
         settle_heap()
 
-    app = create_app(settings, instances=args.instance, on_ready=on_ready)
+    app = create_bus(settings, instances=args.instance, on_ready=on_ready)
     spinner.start()
     try:
         with _exit_quietly_after_shutdown(lambda: ready):
@@ -89,8 +99,6 @@ def _serve_workers(args: argparse.Namespace, settings: Settings, overrides: dict
     """`--workers N`: uvicorn's worker processes, each the whole bus, sharing one PostgreSQL."""
     import uvicorn
 
-    from lgsp.app import WORKER_ENVIRONMENT, worker_environment
-
     if args.workers < 1:
         raise ValueError("--workers takes a number of processes, 1 or more")
     if settings.resolved_database_url.startswith("sqlite"):
@@ -103,7 +111,7 @@ def _serve_workers(args: argparse.Namespace, settings: Settings, overrides: dict
     os.environ[WORKER_ENVIRONMENT] = worker_environment(overrides, args.instance)
     print(f"Starting {args.workers} workers at {settings.public_url}", flush=True)
     uvicorn.run(
-        "lgsp.app:create_worker_app",
+        "lgsp.cli._serve:create_worker_app",
         factory=True,
         workers=args.workers,
         host=args.host,
@@ -113,6 +121,39 @@ def _serve_workers(args: argparse.Namespace, settings: Settings, overrides: dict
         access_log=settings.access_log,
     )
     return 0
+
+
+def create_worker_app() -> FastAPI:
+    """The factory each of `lgsp serve --workers N`'s processes calls (`uvicorn --factory`).
+
+    Settings come from the environment, as for one process, with the command line's overrides
+    and instances that the parent put in `LGSP_SERVE_WORKER`. The workers share one
+    PostgreSQL database: each serves every instance, and the kernel spreads connections.
+    """
+    from lgsp.composition import create_bus
+    from lgsp.logging import configure_logging
+
+    handed = json.loads(os.environ.get(WORKER_ENVIRONMENT, "{}"))
+    settings = Settings(**handed.get("overrides", {}))
+    configure_logging(json=settings.log_format == "json")  # a spawned process: `serve`'s part
+    return create_bus(settings, instances=handed.get("instances"), on_ready=settle_heap)
+
+
+def worker_environment(overrides: dict[str, Any], instances: list[str] | None) -> str:
+    """What `create_worker_app` reads: the value of `LGSP_SERVE_WORKER` for the workers."""
+    return json.dumps({"overrides": overrides, "instances": instances}, default=str)
+
+
+def settle_heap(_bus: BusState | None = None) -> None:
+    """For a server process once the bus is built: collect, then freeze what start-up made.
+
+    The seeded records, the catalog and the apps live as long as the process. Left to the
+    collector, every full collection walks them all again (~130 ms with the default seed) and
+    stalls every call under way: it set the p99 under load. Frozen, they are never scanned
+    again. Not done by `create_app`, which tests call many times in one process.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 @contextmanager
@@ -178,7 +219,11 @@ def _print_banner(bus: Any) -> None:
     if provinces:
         first = provinces[0]
         found = samples(
-            first.spec, settings, count=SAMPLE_CITIZENS, provinces=bus.topology.provinces
+            bus.systems,
+            first.spec,
+            settings,
+            count=SAMPLE_CITIZENS,
+            provinces=bus.topology.provinces,
         )
         lines.append(f"  Sample identifiers in {first.spec.title} (seed {settings.seed}):")
         lines += [f"    {kind:<10} {' '.join(values)}" for kind, values in found.items()]

@@ -1,21 +1,22 @@
-"""Opens one transport per system an instance owns: the in-process mock, or a real URL.
+"""Opens one transport per system an instance owns: an embedded system, or a real URL.
 
-Some systems call services through their own LGSP, as real ones do (the public-service portal
-verifies applicants in the citizen database). Each such mock gets a client of its own on that
-LGSP, provisioned at start with the rights it needs, and an HTTP transport that reaches the
-bus in-process.
+The gateway does not know which systems can run inside it: it is handed a registry
+(`create_app(settings, systems=…)`; the composition root `lgsp.composition` hands it the mocks).
+Each entry says how to build the system's ASGI app from what the bus tells it (`SystemContext`),
+which services it calls through its own LGSP, as real systems do (the public-service portal
+verifies applicants in the citizen database), and where to find identifiers of its seeded data.
+A system with a `url` in the topology needs no entry: the bus reaches it over HTTP.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from pydantic import SecretStr
 
 from lgsp.routing.transports import (
     HttpTransport,
@@ -25,162 +26,100 @@ from lgsp.routing.transports import (
 )
 from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec, SystemSpec
-from mocks.config import SystemConfig
-from mocks.csdlqgdc.app import create_app as create_csdlqgdc_app
-from mocks.csdlqgdc.app import sample_numbers as national_citizen_samples
-from mocks.dancu.app import create_app as create_dancu_app
-from mocks.dancu.seed import generate_citizens
-from mocks.dvc.agencies import AGENCIES, provincial_procedure_code
-from mocks.dvc.app import create_app as create_dvc_app
-from mocks.dvc.procedures import PROCEDURES
-from mocks.dvc.seed import seeded_dossier_codes
-from mocks.dvcqg.app import create_app as create_dvcqg_app
-from mocks.dvcqg.seed import sample_dossiers as national_dossier_samples
-from mocks.qlvb.app import create_app as create_qlvb_app
-from mocks.vdxp.app import create_app as create_vdxp_app
-
-MockFactory = Callable[[SystemConfig, httpx.AsyncBaseTransport | None], FastAPI]
-SampleSource = Callable[[SystemConfig, int], dict[str, list[str]]]
-"""Identifiers of seeded data to try (kind → values), for the banner and /admin/samples."""
-
-
-@dataclass(frozen=True)
-class MockSystem:
-    factory: MockFactory
-    bus_rights: dict[str, str] = field(default_factory=dict)
-    """Services (and methods) the mock calls through its own LGSP; empty: it calls none."""
-    samples: SampleSource | None = None
-
-
-def _citizen_samples(config: SystemConfig, count: int) -> dict[str, list[str]]:
-    if config.province_code is None:
-        return {}
-    citizens = generate_citizens(
-        province_code=config.province_code, seed=config.seed, count=min(count, config.population)
-    )
-    return {"cccd": [citizen.so_dinh_danh for citizen in citizens]}
-
-
-def _dvc_samples(config: SystemConfig, count: int) -> dict[str, list[str]]:
-    if config.province_code is None:
-        return {}
-    return {
-        "procedure": [
-            provincial_procedure_code(procedure.code, config.province_code)
-            for procedure in PROCEDURES[:count]
-        ],
-        "dossier": seeded_dossier_codes(
-            province_code=config.province_code, seed=config.seed, population=config.population
-        )[:count],
-    }
-
-
-def _organisation_samples(config: SystemConfig, count: int) -> dict[str, list[str]]:
-    agencies = AGENCIES.get(config.province_code or "", ())
-    return {"organ_id": [agency.organ_id for agency in agencies][:count]}
-
-
-MOCK_SYSTEMS: dict[str, MockSystem] = {
-    "dancu": MockSystem(lambda config, _bus: create_dancu_app(config), samples=_citizen_samples),
-    "dvc": MockSystem(
-        lambda config, bus: create_dvc_app(config, bus_transport=bus),
-        # verifies applicants in the citizen database; syncs every status change to DVCQG
-        bus_rights={"dancu": "POST", "dvcqg": "POST"},
-        samples=_dvc_samples,
-    ),
-    "qlvb": MockSystem(
-        lambda config, bus: create_qlvb_app(config, bus_transport=bus),
-        bus_rights={"vdxp": "POST"},  # documents and statuses for other provinces
-        samples=_organisation_samples,
-    ),
-    "csdlqgdc": MockSystem(
-        lambda config, _bus: create_csdlqgdc_app(config), samples=national_citizen_samples
-    ),
-    "dvcqg": MockSystem(
-        lambda config, _bus: create_dvcqg_app(config), samples=national_dossier_samples
-    ),
-    "vdxp": MockSystem(
-        lambda config, bus: create_vdxp_app(config, bus_transport=bus),
-        bus_rights={"qlvb": "POST"},  # hands documents and statuses to the recipient's province
-    ),
-}
-
-
-def mock_config(
-    instance: InstanceSpec, settings: Settings, provinces: dict[str, str] | None = None
-) -> SystemConfig:
-    """What every in-process mock of `instance` is told (without bus access)."""
-    provinces = provinces or {}
-    return SystemConfig(
-        instance=instance.name,
-        province_code=instance.province_code,
-        province_name=instance.title.removeprefix("LGSP "),
-        provinces=provinces,
-        seed=settings.seed,
-        population=settings.population,
-        database_url=settings.systems_database_url,
-    )
-
-
-def samples(
-    instance: InstanceSpec,
-    settings: Settings,
-    *,
-    count: int,
-    provinces: dict[str, str] | None = None,
-) -> dict[str, list[str]]:
-    """Valid identifiers from the seeded data of every mock system the instance owns."""
-    found: dict[str, list[str]] = {}
-    config = mock_config(instance, settings, provinces)
-    for system in instance.systems:
-        mock = MOCK_SYSTEMS.get(system.name)
-        if system.url is None and mock is not None and mock.samples is not None:
-            found.update(mock.samples(config, count))
-    return found
-
-
-def system_client_id(system: str) -> str:
-    return f"system-{system}"
 
 
 @dataclass(frozen=True)
 class BusAccess:
-    """How a mock reaches the bus: its LGSP's base URL, its credentials, and a transport."""
+    """How an embedded system reaches the bus: its LGSP's base URL, its client, a transport."""
 
     base_url: str
+    client_id: str
     client_secret: str
     transport: httpx.AsyncBaseTransport | None
 
 
+@dataclass(frozen=True)
+class SystemContext:
+    """What the bus tells a system it runs in-process: whose it is, and with which settings."""
+
+    instance: InstanceSpec
+    settings: Settings
+    provinces: Mapping[str, str] = field(default_factory=dict)
+    """Every province of the topology: legacy 2-digit code → instance name."""
+    bus: BusAccess | None = None
+    """Given to a system that calls services through its LGSP (`EmbeddedSystem.bus_rights`)."""
+
+
+SystemFactory = Callable[[SystemContext], FastAPI]
+SampleSource = Callable[[SystemContext, int], dict[str, list[str]]]
+"""Identifiers of seeded data to try (kind → values), for the banner and /admin/samples."""
+
+
+@dataclass(frozen=True)
+class EmbeddedSystem:
+    """A system the bus can run in its own process, as an ASGI app mounted in-process."""
+
+    factory: SystemFactory
+    bus_rights: dict[str, str] = field(default_factory=dict)
+    """Services (and methods) the system calls through its own LGSP; empty: it calls none."""
+    samples: SampleSource | None = None
+
+
+SystemRegistry = Mapping[str, EmbeddedSystem]
+"""Embedded systems by the name topology files give them (`dancu`, `dvc`, …)."""
+
+
+def calls_the_bus(systems: SystemRegistry, system: SystemSpec) -> bool:
+    """Whether `system` runs embedded and calls services through its LGSP (so needs a client)."""
+    embedded = systems.get(system.name)
+    return system.url is None and embedded is not None and bool(embedded.bus_rights)
+
+
+def samples(
+    systems: SystemRegistry,
+    instance: InstanceSpec,
+    settings: Settings,
+    *,
+    count: int,
+    provinces: Mapping[str, str] | None = None,
+) -> dict[str, list[str]]:
+    """Valid identifiers from the seeded data of every embedded system the instance owns."""
+    found: dict[str, list[str]] = {}
+    context = SystemContext(instance=instance, settings=settings, provinces=provinces or {})
+    for system in instance.systems:
+        embedded = systems.get(system.name)
+        if system.url is None and embedded is not None and embedded.samples is not None:
+            found.update(embedded.samples(context, count))
+    return found
+
+
 async def open_system(
     stack: AsyncExitStack,
+    systems: SystemRegistry,
     instance: InstanceSpec,
     system: SystemSpec,
     settings: Settings,
     bus: BusAccess | None = None,
     *,
-    provinces: dict[str, str] | None = None,
+    provinces: Mapping[str, str] | None = None,
 ) -> SystemTransport:
-    """The transport for one system; `stack` closes it, and ends an in-process mock's lifespan."""
+    """The transport for one system; `stack` closes it, and ends an embedded system's lifespan."""
     if system.url is not None:
         client = http_client(str(system.url), timeout=settings.upstream_timeout_seconds)
         stack.push_async_callback(client.aclose)
         return HttpTransport(client, system=system.name)
-    mock = MOCK_SYSTEMS.get(system.name)
-    if mock is None:
+    embedded = systems.get(system.name)
+    if embedded is None:
         raise ValueError(
             f"instance {instance.name}: no mock for system {system.name!r}; give it a url"
         )
-    config = mock_config(instance, settings, provinces)
-    if bus is not None and mock.bus_rights:
-        config = config.model_copy(
-            update={
-                "bus_url": bus.base_url,
-                "bus_client_id": system_client_id(system.name),
-                "bus_client_secret": SecretStr(bus.client_secret),
-            }
-        )
-    app = mock.factory(config, bus.transport if bus is not None else None)
+    context = SystemContext(
+        instance=instance,
+        settings=settings,
+        provinces=provinces or {},
+        bus=bus if embedded.bus_rights else None,
+    )
+    app = embedded.factory(context)
     state = await stack.enter_async_context(_running(app))
     return InProcessTransport(
         app,
@@ -193,6 +132,6 @@ async def open_system(
 
 @asynccontextmanager
 async def _running(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-    """Run a mounted mock's lifespan around the bus's, as uvicorn would for a standalone one."""
+    """Run an embedded system's lifespan around the bus's, as uvicorn would for a standalone one."""
     async with app.router.lifespan_context(app) as state:
         yield dict(state or {})

@@ -27,8 +27,9 @@ from typing import Any, Literal, Protocol
 
 import httpx
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
+from lgsp.loopback import with_lifespan_state
 from lgsp.settings import Settings
 
 Mode = Literal["inprocess", "port"]
@@ -184,19 +185,19 @@ class LgspBus:
 @contextmanager
 def start_bus(options: BusOptions) -> Iterator[LgspBus]:
     """Start the bus as `options` say, yield it once it answers, and stop it afterwards."""
-    from lgsp.app import create_app  # the whole bus: imported only when one is started
+    from lgsp.composition import create_bus  # the whole bus: imported only when one is started
 
     runner: _Runner
     if options.mode == "inprocess":
         settings = options.settings(INPROCESS_URL)
-        runner = _InProcessRunner(create_app(settings, instances=options.instances))
+        runner = _InProcessRunner(create_bus(settings, instances=options.instances))
         url = INPROCESS_URL
     elif options.mode == "port":
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{listener.getsockname()[1]}"
         settings = options.settings(url)
-        runner = _ServerRunner(create_app(settings, instances=options.instances), listener)
+        runner = _ServerRunner(create_bus(settings, instances=options.instances), listener)
     else:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {options.mode!r}")
     runner.start(timeout=options.startup_timeout)
@@ -261,7 +262,7 @@ class _InProcessRunner(_Runner):
         async with self._app.router.lifespan_context(self._app) as state:
             self._stopping = asyncio.Event()
             self._asgi = httpx.ASGITransport(
-                app=_with_state(self._app, dict(state or {})), raise_app_exceptions=False
+                app=with_lifespan_state(self._app, dict(state or {})), raise_app_exceptions=False
             )
             self._loop = asyncio.get_running_loop()
             self._ready.set()
@@ -337,14 +338,3 @@ class _ServerRunner(_Runner):
         self._server.should_exit = True
         self._thread.join(timeout)
         self._listener.close()
-
-
-def _with_state(app: ASGIApp, state: dict[str, Any]) -> ASGIApp:
-    """Give each request the lifespan state, as a server would (ASGI lifespan `state`)."""
-
-    async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope = {**scope, "state": dict(state)}
-        await app(scope, receive, send)
-
-    return with_state

@@ -35,6 +35,7 @@ from adapters import ADAPTERS
 from adapters.base import Adapter, CanonicalRequest, SystemResponse, TranslationError
 from lgsp.catalog.loader import load_catalog, match_operation
 from lgsp.catalog.schemas import ServiceSpec
+from lgsp.composition import MOCK_SYSTEMS
 from lgsp.errors import (
     PROBLEM_MEDIA_TYPE,
     InvalidToken,
@@ -45,7 +46,7 @@ from lgsp.errors import (
     problem_document,
 )
 from lgsp.logging import request_id_var
-from lgsp.routing.systems import MOCK_SYSTEMS, mock_config
+from lgsp.routing.systems import SystemContext
 from lgsp.routing.transports import InProcessTransport
 from lgsp.settings import Settings
 from lgsp.topology import DEFAULT_TOPOLOGY, InstanceSpec
@@ -114,10 +115,10 @@ class _Gateway:
         if owner is None or owner.system(spec.system) is None:
             raise ValueError(f"{instance.name} neither owns nor reaches {service}")
         settings = Settings(_env_file=None, seed=seed, population=population)
-        config = mock_config(owner, settings, DEFAULT_TOPOLOGY.provinces)
+        context = SystemContext(owner, settings, provinces=DEFAULT_TOPOLOGY.provinces)
         self.owner = owner
         self.transport = InProcessTransport(
-            MOCK_SYSTEMS[spec.system].factory(config, None),
+            MOCK_SYSTEMS[spec.system].factory(context),
             system=spec.system,
             host=f"{spec.system}.{owner.name}.internal",
             timeout=settings.upstream_timeout_seconds,

@@ -18,7 +18,7 @@ from anyio.from_thread import start_blocking_portal
 from asgi_lifespan import LifespanManager
 from sqlalchemy import make_url
 
-from lgsp.app import create_app
+from lgsp.composition import create_bus
 from lgsp.settings import Settings
 from tests.conftest import TEST_DATABASE_URL, TEST_SCHEMA
 from tests.contract.harness import NDXP, Bus
@@ -66,7 +66,7 @@ def contract_settings(
 
 @asynccontextmanager
 async def _running(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
-    application = create_app(settings, instances=TEST_INSTANCES)
+    application = create_bus(settings, instances=TEST_INSTANCES)
     async with LifespanManager(application, startup_timeout=30) as manager:
         transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as http:

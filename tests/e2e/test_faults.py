@@ -494,9 +494,9 @@ class TestAudit:
 @asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """A bus of its own, for tests that need other settings than the `app` fixture's."""
-    from lgsp.app import create_app
+    from lgsp.composition import create_bus
 
-    application = create_app(settings, instances=TEST_INSTANCES)
+    application = create_bus(settings, instances=TEST_INSTANCES)
     async with LifespanManager(application) as manager:
         transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as http:

@@ -11,7 +11,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lgsp.app import create_app
+from lgsp.composition import create_bus
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token
@@ -29,7 +29,7 @@ async def uncached_client(
     settings: Settings, engine: AsyncEngine, tmp_path: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Rights and the token deny-list read from the database on every call."""
-    app = create_app(
+    app = create_bus(
         settings.model_copy(update={"client_cache_seconds": 0.0}), instances=["kiengiang"]
     )
     async with LifespanManager(app) as manager:

@@ -10,8 +10,8 @@ import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lgsp.app import create_app
 from lgsp.audit.repository import AuditRepository
+from lgsp.composition import create_bus
 from lgsp.db import make_session_factory
 from lgsp.settings import Settings
 from lgsp.state import BusState
@@ -146,7 +146,7 @@ systems = [{name = "dancu"}]
 async def running_bus(
     settings: Settings, **app_options: object
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, **app_options)  # type: ignore[arg-type]
+    app = create_bus(settings, **app_options)  # type: ignore[arg-type]
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as http:

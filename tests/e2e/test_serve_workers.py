@@ -50,13 +50,13 @@ async def test_processes_starting_together_accept_each_others_tokens(
     settings: Settings, engine: AsyncEngine
 ) -> None:
     """Each must not create a signing key of its own that the other has never seen."""
-    from lgsp.app import create_app
+    from lgsp.composition import create_bus
 
     cccd = seeded_cccds(settings)[0]
     async with AsyncExitStack() as stack:
         first, second = await asyncio.gather(
             *(
-                stack.enter_async_context(bus_client(create_app(settings, instances=["kiengiang"])))
+                stack.enter_async_context(bus_client(create_bus(settings, instances=["kiengiang"])))
                 for _ in range(2)
             )
         )
@@ -75,10 +75,10 @@ async def test_a_mock_still_reaches_the_bus_after_another_process_provisions_its
     settings: Settings, engine: AsyncEngine
 ) -> None:
     """The portal's client secret is the same in every process, not drawn anew at each start."""
-    from lgsp.app import create_app
+    from lgsp.composition import create_bus
 
-    async with bus_client(create_app(settings, instances=["kiengiang"])) as first:
-        async with bus_client(create_app(settings, instances=["kiengiang"])):
+    async with bus_client(create_bus(settings, instances=["kiengiang"])) as first:
+        async with bus_client(create_bus(settings, instances=["kiengiang"])):
             pass  # started later: it provisions `system-dvc` again
         token = await fetch_token(first)
         filed = await first.post(

@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.base import SystemRequest
 from lgsp.app import create_app
 from lgsp.audit.repository import AuditRepository
+from lgsp.composition import MOCK_SYSTEMS
 from lgsp.db import make_session_factory
-from lgsp.routing import systems
+from lgsp.routing.systems import EmbeddedSystem, SystemContext
 from lgsp.settings import Settings
 from lgsp.state import BusState
-from mocks.config import SystemConfig
 from mocks.dancu.seed import generate_citizens
 
 pytestmark = pytest.mark.anyio
@@ -36,12 +36,14 @@ systems = [{ name = "dancu" }, { name = "probe" }]
 """
 
 
-def probe_app(config: SystemConfig, bus_transport: httpx.AsyncBaseTransport | None) -> FastAPI:
+def probe_app(context: SystemContext) -> FastAPI:
     """Looks a citizen up through the bus with its own credentials, passing the request id on."""
+    access = context.bus
+    assert access is not None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        async with httpx.AsyncClient(base_url=config.bus_url or "", transport=bus_transport) as bus:
+        async with httpx.AsyncClient(base_url=access.base_url, transport=access.transport) as bus:
             yield {"bus": bus}
 
     app = FastAPI(lifespan=lifespan)
@@ -49,11 +51,10 @@ def probe_app(config: SystemConfig, bus_transport: httpx.AsyncBaseTransport | No
     @app.get("/lookup/{cccd}")
     async def lookup(cccd: str, request: Request) -> JSONResponse:
         bus: httpx.AsyncClient = request.state.bus
-        secret = config.bus_client_secret.get_secret_value() if config.bus_client_secret else ""
         token = await bus.post(
             "/token",
             data={"grant_type": "client_credentials"},
-            auth=(config.bus_client_id or "", secret),
+            auth=(access.client_id, access.client_secret),
         )
         if token.status_code != 200:
             return JSONResponse({"token_status": token.status_code}, status_code=502)
@@ -65,7 +66,7 @@ def probe_app(config: SystemConfig, bus_transport: httpx.AsyncBaseTransport | No
         household = await bus.get(f"/dancu/v1/citizens/{cccd}/household", headers=headers)
         return JSONResponse(
             {
-                "client_id": config.bus_client_id,
+                "client_id": access.client_id,
                 "citizen": citizen.json(),
                 "household_status": household.status_code,
             }
@@ -76,13 +77,11 @@ def probe_app(config: SystemConfig, bus_transport: httpx.AsyncBaseTransport | No
 
 @pytest.fixture
 async def bus_with_probe(
-    database_url: str, engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database_url: str, engine: AsyncEngine, tmp_path: Path
 ) -> AsyncIterator[BusState]:
     topology = tmp_path / "topology.toml"
     topology.write_text(TOPOLOGY, encoding="utf-8")
-    monkeypatch.setitem(
-        systems.MOCK_SYSTEMS, "probe", systems.MockSystem(probe_app, bus_rights={"dancu": "GET"})
-    )
+    probe = EmbeddedSystem(probe_app, bus_rights={"dancu": "GET"})
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
@@ -91,7 +90,8 @@ async def bus_with_probe(
         population=10,
     )
     started: list[BusState] = []
-    async with LifespanManager(create_app(settings, on_ready=started.append)):
+    systems = {**MOCK_SYSTEMS, "probe": probe}
+    async with LifespanManager(create_app(settings, systems=systems, on_ready=started.append)):
         yield started[0]
 
 

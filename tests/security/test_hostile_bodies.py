@@ -15,10 +15,11 @@ from adapters import CONTRACTS
 from adapters.base import SystemRequest
 from adapters.qlvb import document_key
 from lgsp.app import create_gateway_app
-from lgsp.routing.systems import MOCK_SYSTEMS
+from lgsp.composition import MOCK_SYSTEMS
+from lgsp.routing.systems import SystemContext
+from lgsp.settings import Settings
 from lgsp.state import BusState
-from lgsp.topology import load_topology
-from mocks.config import SystemConfig
+from lgsp.topology import InstanceSpec, load_topology
 from tests.fixtures.bus import KG, bearer
 from tests.security.test_admin_routes import concrete
 
@@ -145,7 +146,9 @@ def mock_body_routes(system: str) -> list[tuple[str, str]]:
     Some read the body themselves, so every POST, PUT and PATCH counts, except the bus's own
     control routes (`/_lgsp/…`), which take none.
     """
-    app = MOCK_SYSTEMS[system].factory(SystemConfig(instance="x", province_code="91"), None)
+    owner = InstanceSpec(name="x", kind="province", title="x", province_code="91")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    app = MOCK_SYSTEMS[system].factory(SystemContext(owner, settings))
     return sorted(
         (method, re.sub(r"\{[^}]+\}", "1", route.path or ""))
         for route in iter_route_contexts(app.routes)

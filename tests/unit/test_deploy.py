@@ -33,7 +33,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from lgsp.cli import _parser as lgsp_parser
-from lgsp.routing.systems import MOCK_SYSTEMS
+from lgsp.composition import MOCK_SYSTEMS
 from lgsp.settings import Settings
 from lgsp.topology import DEFAULT_TOPOLOGY, Topology, load_topology
 

@@ -30,7 +30,7 @@ def serve_and_log(monkeypatch: pytest.MonkeyPatch, message: str, *args: object) 
     """Run `lgsp serve` with uvicorn replaced by a server that logs one line, in a request."""
     import uvicorn
 
-    import lgsp.app
+    import lgsp.composition
 
     def fake_run(app: object, **kwargs: Any) -> None:
         token = request_id_var.set("req-7")
@@ -39,7 +39,7 @@ def serve_and_log(monkeypatch: pytest.MonkeyPatch, message: str, *args: object) 
         finally:
             request_id_var.reset(token)
 
-    monkeypatch.setattr(lgsp.app, "create_app", lambda settings, **kwargs: object())
+    monkeypatch.setattr(lgsp.composition, "create_bus", lambda settings, **kwargs: object())
     monkeypatch.setattr(uvicorn, "run", fake_run)
     assert cli.main(["serve"]) == 0
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lgsp.app import settle_heap
+from lgsp.cli._serve import settle_heap
 
 
 class Node:

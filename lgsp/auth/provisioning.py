@@ -1,0 +1,144 @@
+"""The clients every instance holds from the start: the demo client, one client per embedded
+system that calls the bus, and the federation clients between NDXP and the provinces.
+
+Provisioned at every start, with the instance's signing key, under a lock, so that processes
+starting together (`lgsp serve --workers`) agree on one key and one secret per client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from lgsp.auth.clients import ALL_METHODS, ensure_client
+from lgsp.auth.federation import NDXP_CLIENT_ID, federation_secret, province_client_id
+from lgsp.auth.keys import KeySet, load_or_create_keys
+from lgsp.auth.repository import ClientRepository
+from lgsp.catalog.loader import Catalog
+from lgsp.settings import Settings
+from lgsp.topology import InstanceSpec, Topology
+
+PROVISIONING_LOCK_ID = 0x4C475351  # next to kit.db's SCHEMA_LOCK_ID ("LGSP" + 1)
+
+
+def system_client_id(system: str) -> str:
+    """An embedded system's client on its own LGSP."""
+    return f"system-{system}"
+
+
+def system_secret(settings: Settings, *, instance: str, system: str) -> str:
+    """That client's secret: derived, not random, because every worker serving the instance
+    (`lgsp serve --workers`) must give its mocks the secret the database holds, whichever
+    worker provisioned it last."""
+    return federation_secret(
+        settings.federation_secret.get_secret_value(),
+        instance=instance,
+        client_id=system_client_id(system),
+    )
+
+
+async def provision_instance(
+    session_factory: async_sessionmaker[AsyncSession],
+    spec: InstanceSpec,
+    *,
+    topology: Topology,
+    catalog: Catalog,
+    settings: Settings,
+    system_rights: Mapping[str, dict[str, str]],
+) -> KeySet:
+    """The instance's keys and clients; `system_rights`: the embedded systems that call the bus,
+    with the services they call."""
+    async with session_factory.begin() as session:
+        await hold_provisioning_lock(session)
+        repository = ClientRepository(session)
+        keys = await load_or_create_keys(repository, spec.name)
+        await _provision_demo_client(repository, spec, catalog, settings)
+        await _provision_system_clients(repository, spec, settings, system_rights)
+        await _provision_peer_clients(repository, spec, topology, catalog, settings)
+    return keys
+
+
+async def hold_provisioning_lock(session: AsyncSession) -> None:
+    """Provision one process at a time, until the transaction ends.
+
+    Workers starting together would otherwise each create a signing key without seeing the
+    other's, and refuse the tokens the other signs. SQLite: the write lock (`BEGIN IMMEDIATE`,
+    lgsp/db.py); PostgreSQL: a transaction-scoped advisory lock.
+    """
+    connection = await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    if connection.dialect.name == "postgresql":
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(:id)"), {"id": PROVISIONING_LOCK_ID}
+        )
+
+
+async def _provision_demo_client(
+    repository: ClientRepository, spec: InstanceSpec, catalog: Catalog, settings: Settings
+) -> None:
+    """The demo client may call every service and read the audit log of every instance."""
+    await ensure_client(
+        repository,
+        instance=spec.name,
+        client_id=settings.demo_client_id,
+        secret=settings.demo_client_secret.get_secret_value(),
+        name="Demo client",
+        rights={service.id: ALL_METHODS for service in catalog},
+        is_admin=True,
+    )
+
+
+async def _provision_system_clients(
+    repository: ClientRepository,
+    spec: InstanceSpec,
+    settings: Settings,
+    system_rights: Mapping[str, dict[str, str]],
+) -> None:
+    """Each embedded system that calls the bus gets its own client, with the rights it needs."""
+    for name, rights in system_rights.items():
+        await ensure_client(
+            repository,
+            instance=spec.name,
+            client_id=system_client_id(name),
+            secret=system_secret(settings, instance=spec.name, system=name),
+            name=f"System {name} of {spec.name}",
+            rights=rights,
+            is_admin=False,
+        )
+
+
+async def _provision_peer_clients(
+    repository: ClientRepository,
+    spec: InstanceSpec,
+    topology: Topology,
+    catalog: Catalog,
+    settings: Settings,
+) -> None:
+    """NDXP knows each province as a client, each province knows NDXP (auth/federation.py)."""
+    shared = settings.federation_secret.get_secret_value()
+    if spec.kind == "national":
+        every_service = {service.id: ALL_METHODS for service in catalog}
+        for province in topology.instances:
+            if province.kind != "province":
+                continue
+            client_id = province_client_id(province.name)
+            await ensure_client(
+                repository,
+                instance=spec.name,
+                client_id=client_id,
+                secret=federation_secret(shared, instance=spec.name, client_id=client_id),
+                name=f"{province.title} (through NDXP)",
+                rights=province.ndxp_rights if province.ndxp_rights is not None else every_service,
+                is_admin=False,
+            )
+        return
+    await ensure_client(
+        repository,
+        instance=spec.name,
+        client_id=NDXP_CLIENT_ID,
+        secret=federation_secret(shared, instance=spec.name, client_id=NDXP_CLIENT_ID),
+        name="NDXP, forwarding calls of other provinces and national systems",
+        rights={service.id: ALL_METHODS for service in catalog if service.owner == "province"},
+        is_admin=False,
+    )

@@ -1,0 +1,160 @@
+"""The composition root: the gateway wired to the mock systems. The one `lgsp` module that
+imports `mocks`.
+
+The gateway (`lgsp.app.create_app`) runs whatever embedded systems it is handed; this module
+hands it the mocks (`MOCK_SYSTEMS`) and offers the wired bus, `create_bus`, which every caller
+that wants the whole bus uses: `lgsp serve` and its workers, the pytest plugin, the published
+examples, the benchmarks and the tests. The mocks stay systems outside the bus (DESIGN.md §3):
+this module translates what the bus tells an embedded system (`SystemContext`) into what a mock
+is configured with (`mocks.config.SystemConfig`), and nothing in the mocks knows the gateway.
+
+Tools that build on the mocks' seeded data (the examples of the published contracts,
+`lgsp.cli._openapi_examples`) find it here too, so that this module lists everything the
+gateway package takes from `mocks`.
+"""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from lgsp.app import OnReady, create_app
+from lgsp.routing.systems import EmbeddedSystem, SystemContext, SystemRegistry
+from lgsp.settings import Settings
+from mocks.config import SystemConfig
+from mocks.csdlqgdc.app import create_app as create_csdlqgdc_app
+from mocks.csdlqgdc.app import sample_numbers as national_citizen_samples
+from mocks.dancu.app import create_app as create_dancu_app
+from mocks.dancu.seed import CitizenRecord, generate_citizens
+from mocks.dvc.agencies import AGENCIES, provincial_procedure_code
+from mocks.dvc.app import create_app as create_dvc_app
+from mocks.dvc.procedures import PROCEDURES
+from mocks.dvc.seed import PlannedDossier, plan_dossiers, seeded_dossier_codes
+from mocks.dvcqg.app import create_app as create_dvcqg_app
+from mocks.dvcqg.seed import sample_dossiers as national_dossier_samples
+from mocks.qlvb.app import create_app as create_qlvb_app
+from mocks.vdxp.app import create_app as create_vdxp_app
+
+__all__ = [
+    "AGENCIES",
+    "MOCK_SYSTEMS",
+    "PROCEDURES",
+    "CitizenRecord",
+    "PlannedDossier",
+    "create_bus",
+    "generate_citizens",
+    "mock_config",
+    "plan_dossiers",
+    "provincial_procedure_code",
+    "seeded_dossier_codes",
+]
+
+
+def mock_config(context: SystemContext) -> SystemConfig:
+    """What a mock is told when the bus runs it: its instance, the seed, the database of the
+    systems (`Settings.systems_database_url`), and, for a mock that calls services through its
+    LGSP, its client there."""
+    instance, settings = context.instance, context.settings
+    config = SystemConfig(
+        instance=instance.name,
+        province_code=instance.province_code,
+        province_name=instance.title.removeprefix("LGSP "),
+        provinces=dict(context.provinces),
+        seed=settings.seed,
+        population=settings.population,
+        database_url=settings.systems_database_url,
+    )
+    if context.bus is None:
+        return config
+    return config.model_copy(
+        update={
+            "bus_url": context.bus.base_url,
+            "bus_client_id": context.bus.client_id,
+            "bus_client_secret": SecretStr(context.bus.client_secret),
+        }
+    )
+
+
+def _citizen_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
+    config = mock_config(context)
+    if config.province_code is None:
+        return {}
+    citizens = generate_citizens(
+        province_code=config.province_code, seed=config.seed, count=min(count, config.population)
+    )
+    return {"cccd": [citizen.so_dinh_danh for citizen in citizens]}
+
+
+def _dvc_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
+    config = mock_config(context)
+    if config.province_code is None:
+        return {}
+    return {
+        "procedure": [
+            provincial_procedure_code(procedure.code, config.province_code)
+            for procedure in PROCEDURES[:count]
+        ],
+        "dossier": seeded_dossier_codes(
+            province_code=config.province_code, seed=config.seed, population=config.population
+        )[:count],
+    }
+
+
+def _organisation_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
+    agencies = AGENCIES.get(context.instance.province_code or "", ())
+    return {"organ_id": [agency.organ_id for agency in agencies][:count]}
+
+
+def _national_citizen_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
+    return national_citizen_samples(mock_config(context), count)
+
+
+def _national_dossier_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
+    return national_dossier_samples(mock_config(context), count)
+
+
+def _bus(context: SystemContext) -> httpx.AsyncBaseTransport | None:
+    """How a mock that calls the bus reaches it: in-process, when the bus runs the mock."""
+    return context.bus.transport if context.bus is not None else None
+
+
+MOCK_SYSTEMS: SystemRegistry = {
+    "dancu": EmbeddedSystem(
+        lambda context: create_dancu_app(mock_config(context)), samples=_citizen_samples
+    ),
+    "dvc": EmbeddedSystem(
+        lambda context: create_dvc_app(mock_config(context), bus_transport=_bus(context)),
+        # verifies applicants in the citizen database; syncs every status change to DVCQG
+        bus_rights={"dancu": "POST", "dvcqg": "POST"},
+        samples=_dvc_samples,
+    ),
+    "qlvb": EmbeddedSystem(
+        lambda context: create_qlvb_app(mock_config(context), bus_transport=_bus(context)),
+        bus_rights={"vdxp": "POST"},  # documents and statuses for other provinces
+        samples=_organisation_samples,
+    ),
+    "csdlqgdc": EmbeddedSystem(
+        lambda context: create_csdlqgdc_app(mock_config(context)),
+        samples=_national_citizen_samples,
+    ),
+    "dvcqg": EmbeddedSystem(
+        lambda context: create_dvcqg_app(mock_config(context)),
+        samples=_national_dossier_samples,
+    ),
+    "vdxp": EmbeddedSystem(
+        lambda context: create_vdxp_app(mock_config(context), bus_transport=_bus(context)),
+        bus_rights={"qlvb": "POST"},  # hands documents and statuses to the recipient's province
+    ),
+}
+"""Every mock system, by the name topology files give it."""
+
+
+def create_bus(
+    settings: Settings | None = None,
+    *,
+    instances: list[str] | None = None,
+    on_ready: OnReady | None = None,
+) -> FastAPI:
+    """The bus with its mock systems: `create_app` handed `MOCK_SYSTEMS`."""
+    return create_app(settings, systems=MOCK_SYSTEMS, instances=instances, on_ready=on_ready)

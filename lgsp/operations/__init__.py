@@ -1,0 +1,1 @@
+"""The root app's own endpoints for operators: liveness, readiness, metrics and the index."""

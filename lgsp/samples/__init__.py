@@ -1,0 +1,1 @@
+"""Identifiers of seeded data to try an instance's services with: `GET {base}/admin/samples`."""
