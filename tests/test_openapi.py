@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from openapi_spec_validator import validate
 
-from lgsp.openapi import OPENAPI_DIR, documents, render
+from lgsp.catalog.examples import load_examples
+from lgsp.cli._openapi import OPENAPI_DIR, documents, render
+from lgsp.cli._openapi_examples import example_requests
 
 DOCUMENTS = documents()
 
@@ -45,3 +47,12 @@ def test_every_catalog_operation_has_a_contract() -> None:
             for method, operation in operations.items():
                 success = [s for s in operation["responses"] if s.startswith("2")]
                 assert success, f"{name} {method} {operation['operationId']} has no contract"
+
+
+def test_checked_in_example_requests_are_the_code_s() -> None:
+    """The runtime endpoint reads the stored requests; the published files use these."""
+    stored = {key: example.request for key, example in load_examples().items()}
+
+    assert stored == {request.key: request for request in example_requests()}, (
+        "lgsp/openapi_examples.json is stale: run `lgsp openapi`"
+    )

@@ -6,9 +6,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from lgsp.catalog.contract import service_document
 from lgsp.deps import BusDep, CallerDep, InstanceDep
 from lgsp.errors import AuditUnavailable, InvalidToken, ServiceNotFound, problem_responses
-from lgsp.openapi import service_document
 from lgsp.routing.resolver import is_served
 
 router = APIRouter(tags=["catalog"])

@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _openapi(args: argparse.Namespace) -> int:
-    from lgsp.openapi import OPENAPI_DIR, write_documents
+    from lgsp.cli._openapi import OPENAPI_DIR, write_documents
 
     for path in write_documents(args.out or OPENAPI_DIR):
         print(path)

@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
-from lgsp.openapi import OPENAPI_DIR
+from lgsp.cli._openapi import OPENAPI_DIR
 from tests.fixtures.bus import TEST_PUBLIC_URL, bearer
 
 CHECKS: list[CheckFunction] = [

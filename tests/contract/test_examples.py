@@ -12,15 +12,9 @@ from jsonschema import Draft202012Validator
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.edxml import parse_edxml, parse_status
-from lgsp.openapi import OPENAPI_DIR
-from lgsp.openapi_examples import (
-    XML,
-    capture,
-    example_requests,
-    load_answers,
-    masked,
-    same_answer,
-)
+from lgsp.catalog.examples import XML, load_examples
+from lgsp.cli._openapi import OPENAPI_DIR
+from lgsp.cli._openapi_examples import capture, example_requests, masked, same_answer
 
 SERVICE_DOCUMENTS = {
     path.name: json.loads(path.read_text(encoding="utf-8"))
@@ -102,7 +96,7 @@ async def test_the_bus_gives_each_example_its_answer(
     engine: AsyncEngine, database_url: str
 ) -> None:
     """Replays every example request, in order, on a fresh bus with the default seed."""
-    stored = load_answers()
+    stored = {key: example.answer for key, example in load_examples().items() if example.answer}
 
     fresh = await anyio.to_thread.run_sync(capture, database_url)
 

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from schemathesis.schemas import APIOperation
 
-from lgsp.openapi import OPENAPI_DIR
+from lgsp.cli._openapi import OPENAPI_DIR
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
 from tests.contract.harness import BUDGET, NDXP, Bus, cases, check, load_schema, operations, send

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from adapters import CONTRACTS
-from lgsp.openapi import OPENAPI_DIR
+from lgsp.cli._openapi import OPENAPI_DIR
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, bearer

@@ -3,11 +3,13 @@
 Each operation's example request is built here from the seed: the citizens, dossiers,
 procedures and agencies a bus started with the default settings holds, so every identifier in
 an example is one that answers. The example answers are what such a bus really gives for those
-requests, in this order, on fresh data: `capture()` replays them on an in-process bus and
-`lgsp openapi` stores the result in `openapi_examples.json` beside this module, which
-`lgsp.openapi.service_document` reads. A test replays them again and compares, so neither the
-requests nor the answers can drift from the code. Nothing here comes from outside the seeded,
-fictional data.
+requests, in this order, on fresh data: `capture()` replays them on an in-process bus, and
+`lgsp openapi` stores requests and answers in `lgsp/openapi_examples.json`
+(`lgsp.catalog.examples`), which the runtime contract endpoint reads. Tests replay them again
+and compare, and compare the stored requests with these, so neither can drift from the code.
+Nothing here comes from outside the seeded, fictional data.
+
+A build-time tool: the seeds come from the mocks, through the composition root.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from functools import cache
 from pathlib import Path
@@ -26,13 +27,40 @@ import httpx
 from adapters.dates import parse_ddmmyyyy
 from adapters.edxml import render_edxml, render_status
 from adapters.qlvb import document_key
+from lgsp.catalog.examples import (
+    EXAMPLES_FILE,
+    JSON,
+    XML,
+    Example,
+    ExampleAnswer,
+    ExampleRequest,
+    load_examples,
+    render_examples,
+)
+from lgsp.composition import (
+    AGENCIES,
+    PROCEDURES,
+    CitizenRecord,
+    PlannedDossier,
+    generate_citizens,
+    plan_dossiers,
+    provincial_procedure_code,
+    seeded_dossier_codes,
+)
 from lgsp.settings import Settings
-from mocks.dancu.seed import CitizenRecord, generate_citizens
-from mocks.dvc.agencies import AGENCIES, provincial_procedure_code
-from mocks.dvc.procedures import PROCEDURES
-from mocks.dvc.seed import PlannedDossier, plan_dossiers, seeded_dossier_codes
 
-EXAMPLES_FILE = Path(__file__).resolve().parent / "openapi_examples.json"
+__all__ = [
+    "JSON",
+    "XML",
+    "capture",
+    "current_examples",
+    "example_requests",
+    "masked",
+    "refresh_examples",
+    "replay",
+    "same_answer",
+]
+
 INSTANCE = "kiengiang"
 """Examples are called as the documents' `servers` say: through LGSP Kiên Giang."""
 INSTANCES = ["ndxp", INSTANCE, "tiengiang"]
@@ -40,42 +68,20 @@ INSTANCES = ["ndxp", INSTANCE, "tiengiang"]
 HERE, THERE = "91", "82"  # Kiên Giang, Tiền Giang
 SEED: int = Settings.model_fields["seed"].default
 POPULATION: int = Settings.model_fields["population"].default
-JSON, XML = "application/json", "application/xml"
 
 
-@dataclass(frozen=True)
-class ExampleRequest:
-    """One operation's example call, as a client makes it at `{base}` of Kiên Giang."""
+def url(request: ExampleRequest) -> str:
+    """Where the example is called, from the bus's root."""
+    path = request.path.format(**request.path_params)
+    return f"/lgsp/{INSTANCE}/{request.service}/{request.version}{path}"
 
-    service: str
-    version: str
-    operation: str
-    method: str
-    path: str
-    """The operation's path template after `/{service}/{version}`."""
-    path_params: dict[str, str] = field(default_factory=dict)
-    query: dict[str, str] = field(default_factory=dict)
-    body: Any = None
-    """JSON value, or edXML text when `media_type` is XML."""
-    media_type: str | None = None
-    volatile: tuple[str, ...] = ()
-    """Members of the answer set by the clock of the call (dotted, `*` for every item):
-    the replay compares everything else."""
 
-    @property
-    def key(self) -> str:
-        return f"{self.service}.{self.version}:{self.operation}"
-
-    def url(self) -> str:
-        path = self.path.format(**self.path_params)
-        return f"/lgsp/{INSTANCE}/{self.service}/{self.version}{path}"
-
-    def content(self) -> bytes | None:
-        if self.body is None:
-            return None
-        if self.media_type == JSON:
-            return json.dumps(self.body, ensure_ascii=False).encode("utf-8")
-        return str(self.body).encode("utf-8")
+def content(request: ExampleRequest) -> bytes | None:
+    if request.body is None:
+        return None
+    if request.media_type == JSON:
+        return json.dumps(request.body, ensure_ascii=False).encode("utf-8")
+    return str(request.body).encode("utf-8")
 
 
 def _citizen(province_code: str, index: int) -> CitizenRecord:
@@ -387,12 +393,6 @@ def _vdxp_requests() -> list[ExampleRequest]:
     ]
 
 
-@dataclass(frozen=True)
-class ExampleAnswer:
-    status: int
-    body: Any
-
-
 def replay(http: httpx.Client, headers: Mapping[str, str]) -> dict[str, ExampleAnswer]:
     """Make every example call through `http` (the bus's root), in order."""
     answers = {}
@@ -402,9 +402,9 @@ def replay(http: httpx.Client, headers: Mapping[str, str]) -> dict[str, ExampleA
             sent_headers["Content-Type"] = request.media_type
         response = http.request(
             request.method,
-            request.url(),
+            url(request),
             params=request.query,
-            content=request.content(),
+            content=content(request),
             headers=sent_headers,
         )
         answers[request.key] = ExampleAnswer(response.status_code, response.json())
@@ -413,7 +413,7 @@ def replay(http: httpx.Client, headers: Mapping[str, str]) -> dict[str, ExampleA
 
 def capture(database_url: str | None = None) -> dict[str, ExampleAnswer]:
     """Start a bus with the default seed and population on fresh data, and replay."""
-    from lgsp.testing import BusOptions, start_bus
+    from lgsp.testing import BusOptions, start_bus  # a whole bus: only when capturing
 
     with tempfile.TemporaryDirectory(prefix="lgsp-examples-") as directory:
         options = BusOptions(
@@ -447,30 +447,29 @@ def _mask(value: Any, parts: list[str]) -> Any:
     return value
 
 
-def load_answers(path: Path = EXAMPLES_FILE) -> dict[str, ExampleAnswer]:
-    if not path.exists():
-        return {}
-    stored = json.loads(path.read_text(encoding="utf-8"))
-    return {key: ExampleAnswer(item["status"], item["body"]) for key, item in stored.items()}
+def current_examples(path: Path = EXAMPLES_FILE) -> dict[str, Example]:
+    """The requests as built from the seed now, with the answers stored for them."""
+    stored = load_examples(path)
+    return {
+        request.key: Example(request, stored[request.key].answer if request.key in stored else None)
+        for request in example_requests()
+    }
 
 
-def refresh_answers(path: Path = EXAMPLES_FILE) -> None:
-    """Capture the answers again; keep a stored one whose only change is the clock's, so
-    that regenerating the contracts on another day changes no file."""
-    stored = load_answers(path)
+def refresh_examples(path: Path = EXAMPLES_FILE) -> None:
+    """Capture the answers again and store them with their requests; keep a stored answer
+    whose only change is the clock's, so that regenerating the contracts on another day
+    changes no file."""
+    stored = current_examples(path)
     fresh = capture()
-    volatile = {request.key: request.volatile for request in example_requests()}
-    for key, answer in fresh.items():
-        kept = stored.get(key)
-        if kept is not None and same_answer(kept, answer, volatile[key]):
-            fresh[key] = kept
-    path.write_text(render_answers(fresh), encoding="utf-8")
+    examples = {}
+    for request in example_requests():
+        answer, kept = fresh[request.key], stored[request.key].answer
+        if kept is not None and same_answer(kept, answer, request.volatile):
+            answer = kept
+        examples[request.key] = Example(request, answer)
+    path.write_text(render_examples(examples), encoding="utf-8")
 
 
 def same_answer(a: ExampleAnswer, b: ExampleAnswer, volatile: tuple[str, ...]) -> bool:
     return a.status == b.status and masked(a.body, volatile) == masked(b.body, volatile)
-
-
-def render_answers(answers: Mapping[str, ExampleAnswer]) -> str:
-    stored = {key: {"status": a.status, "body": a.body} for key, a in answers.items()}
-    return json.dumps(stored, indent=2, ensure_ascii=False, sort_keys=True) + "\n"

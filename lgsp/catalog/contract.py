@@ -1,0 +1,175 @@
+"""A service's canonical contract, as `GET {base}/services/{id}/{version}/openapi.json` serves it.
+
+Built from the catalog file, the adapter's `CONTRACTS` and the checked-in examples
+(`lgsp.catalog.examples`), so that the runtime endpoint needs nothing that generating the
+published files needs (a running bus, the mocks' seeds): `lgsp openapi`
+(`lgsp.cli._openapi`) writes the same documents under `openapi/services/`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from adapters import CONTRACTS
+from lgsp.catalog.examples import Example, ExampleAnswer, ExampleRequest, checked_in_examples
+from lgsp.catalog.schemas import ServiceSpec
+from lgsp.errors import (
+    PROBLEM_MEDIA_TYPE,
+    AccessDenied,
+    AuditUnavailable,
+    InjectedFault,
+    InvalidPath,
+    InvalidRequest,
+    InvalidToken,
+    LgspError,
+    MethodNotAllowed,
+    OperationNotFound,
+    ProblemDetails,
+    RateLimited,
+    RequestHeadersTooLarge,
+    RequestTooLarge,
+    ServiceNotFound,
+    TargetNotFound,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+
+# What the request guard (lgsp/middleware.py) answers before any route sees the request.
+GUARD_ERRORS: tuple[type[LgspError], ...] = (InvalidPath, RequestTooLarge, RequestHeadersTooLarge)
+
+# What the gateway itself may answer on any operation, before or after the owner's answer.
+GATEWAY_ERRORS: tuple[type[LgspError], ...] = (
+    *GUARD_ERRORS,
+    InvalidToken,
+    AccessDenied,
+    ServiceNotFound,
+    TargetNotFound,
+    OperationNotFound,
+    MethodNotAllowed,
+    InvalidRequest,
+    RateLimited,
+    InjectedFault,
+    UpstreamUnavailable,
+    UpstreamTimeout,
+    AuditUnavailable,
+)
+
+
+_PATH_PARAM = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+def service_document(
+    service: ServiceSpec, examples: Mapping[str, Example] | None = None
+) -> dict[str, Any]:
+    """A catalog service's canonical contract, as clients call it through any instance.
+
+    Paths come from the catalog file, shapes from the adapter's `CONTRACTS`; every operation
+    also documents the gateway's own answers (token, rights, owner, transport, audit), and its
+    example where `examples` (by default the checked-in ones) has one.
+    """
+    if examples is None:
+        examples = checked_in_examples()
+    contracts = CONTRACTS.get(service.adapter, {})
+    models: list[type[BaseModel]] = [ProblemDetails]
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in service.operations:
+        contract = contracts.get(operation.id)
+        path = f"/{service.id}/{service.version}{operation.path}"
+        entry: dict[str, Any] = {
+            "operationId": operation.id,
+            "summary": operation.summary,
+            "security": [{"oauth2": [service.id]}],
+            "parameters": [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in _PATH_PARAM.findall(operation.path)
+            ],
+            "responses": {},
+        }
+        errors: list[tuple[int, str]] = [(error.status, error.code) for error in GATEWAY_ERRORS]
+        if contract is not None:
+            models.append(contract.response)
+            entry["responses"][str(contract.status)] = {
+                "description": "Success",
+                "content": {"application/json": {"schema": schema_ref(contract.response)}},
+            }
+            if contract.request is not None:
+                models.append(contract.request)
+                entry["requestBody"] = {
+                    "required": True,
+                    "content": {
+                        media_type: {"schema": schema_ref(contract.request)}
+                        for media_type in contract.request_media_types
+                    },
+                }
+            if contract.query is not None:
+                query_schema = contract.query.model_json_schema()
+                entry["parameters"] += [
+                    {"name": name, "in": "query", "required": False, "schema": schema}
+                    for name, schema in query_schema.get("properties", {}).items()
+                ]
+            errors += [(error.status, error.code) for error in contract.errors]
+        for status in sorted({status for status, _ in errors}):
+            codes = sorted({code for s, code in errors if s == status})
+            entry["responses"][str(status)] = {
+                "description": " or ".join(codes),
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": schema_ref(ProblemDetails)}},
+            }
+        example = examples.get(f"{service.id}.{service.version}:{operation.id}")
+        if example is not None:
+            _add_examples(entry, example.request, example.answer)
+        paths.setdefault(path, {})[operation.method.lower()] = entry
+    _, definitions = models_json_schema(
+        [(model, "validation") for model in dict.fromkeys(models)],
+        ref_template="#/components/schemas/{model}",
+    )
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": f"{service.title} ({service.id} {service.version})",
+            "version": service.version,
+            "description": service.description,
+        },
+        "servers": [{"url": "http://127.0.0.1:8000/lgsp/kiengiang", "description": "LGSP"}],
+        "paths": paths,
+        "components": {
+            "schemas": definitions.get("$defs", {}),
+            "securitySchemes": {
+                "oauth2": {
+                    "type": "oauth2",
+                    "flows": {
+                        "clientCredentials": {
+                            "tokenUrl": "token",
+                            "scopes": {service.id: service.title},
+                        }
+                    },
+                }
+            },
+        },
+    }
+
+
+def _add_examples(
+    entry: dict[str, Any], request: ExampleRequest, answer: ExampleAnswer | None
+) -> None:
+    """The seeded example (`lgsp.catalog.examples`) on the operation's parameters, body and
+    success answer."""
+    values = {**request.path_params, **request.query}
+    for parameter in entry["parameters"]:
+        if parameter["name"] in values:
+            parameter["example"] = values[parameter["name"]]
+    body = entry.get("requestBody", {}).get("content", {})
+    if request.media_type in body:
+        body[request.media_type]["example"] = request.body
+    success = entry["responses"].get(str(answer.status) if answer else "")
+    if answer is not None and success is not None:
+        success["content"]["application/json"]["example"] = answer.body
+
+
+def schema_ref(model: type[BaseModel]) -> dict[str, str]:
+    """Where `model`'s schema is in a document's components."""
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
