@@ -1,4 +1,4 @@
-"""The one direction imports may go, checked on the source (issue 14, README "Architecture").
+"""The one direction imports may go, checked on the source (issue 14, README "Layout").
 
 Every module of our packages is parsed with `ast`; every `import` counts, those inside
 functions and under `TYPE_CHECKING` included, since each is a dependency that holds as soon as
