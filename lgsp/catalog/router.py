@@ -4,36 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from lgsp.catalog.contract import service_document
+from lgsp.catalog.schemas import OperationOut, ServiceList, ServiceOut
 from lgsp.deps import BusDep, CallerDep, InstanceDep
 from lgsp.errors import AuditUnavailable, InvalidToken, ServiceNotFound, problem_responses
 from lgsp.routing.resolver import is_served
 
 router = APIRouter(tags=["catalog"])
-
-
-class OperationOut(BaseModel):
-    id: str
-    method: str
-    path: str
-    summary: str
-
-
-class ServiceOut(BaseModel):
-    id: str
-    version: str
-    title: str
-    description: str
-    owner: str
-    methods: str
-    base_path: str
-    operations: list[OperationOut]
-
-
-class ServiceList(BaseModel):
-    services: list[ServiceOut]
 
 
 @router.get(

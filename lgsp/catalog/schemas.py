@@ -1,4 +1,5 @@
-"""The shape of a catalog file (`services/*.toml`), validated when the bus starts."""
+"""The shape of a catalog file (`services/*.toml`), validated when the bus starts, and of the
+catalog as `GET {base}/services` lists it to a client."""
 
 from __future__ import annotations
 
@@ -68,3 +69,25 @@ class ServiceSpec(BaseModel):
 class MatchedOperation:
     operation: OperationSpec
     path_params: dict[str, str]
+
+
+class OperationOut(BaseModel):
+    id: str
+    method: str
+    path: str
+    summary: str
+
+
+class ServiceOut(BaseModel):
+    id: str
+    version: str
+    title: str
+    description: str
+    owner: str
+    methods: str
+    base_path: str
+    operations: list[OperationOut]
+
+
+class ServiceList(BaseModel):
+    services: list[ServiceOut]
