@@ -29,8 +29,8 @@ from lgsp.state import bus_state_from_scope
 
 logger = logging.getLogger(__name__)
 
+# `AuditContext` and `body_hash` live in `lgsp.audit.context`; re-exported for older importers.
 __all__ = ["AuditContext", "AuditRecorder", "body_hash"]
-"""`AuditContext` and `body_hash` live in `lgsp.audit.context`; also importable from here."""
 
 MAX_ERROR_BODY = 64 * 1024
 
