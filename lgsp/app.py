@@ -246,7 +246,7 @@ async def _open_instance(
     instance = InstanceState(spec=spec, issuer=f"{settings.public_url}{spec.mount_path}", keys=keys)
     for system in spec.systems:
         access = None
-        if system.name in callers:
+        if system.name in callers and system.url is None:
             access = BusAccess(
                 base_url=f"{INTERNAL_BUS_URL}{spec.mount_path}",
                 client_id=system_client_id(system.name),

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from lgsp.cli._common import add_data_dir, settings_from
 from lgsp.cli._progress import Spinner
+from lgsp.cli._system import serve_system
 from lgsp.settings import Settings
 
 if TYPE_CHECKING:
@@ -43,6 +44,15 @@ def add_parser(commands: Any) -> None:
         "(LGSP_NDXP_URL)",
     )
     serve.add_argument(
+        "--system",
+        help="serve only this system of the one --instance, as a process of its own that the "
+        "bus reaches at the system's url in the topology file",
+    )
+    serve.add_argument(
+        "--bus-url",
+        help="with --system: root URL of the bus the system calls (default LGSP_PUBLIC_URL)",
+    )
+    serve.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -58,6 +68,8 @@ def serve_bus(args: argparse.Namespace) -> int:
     from lgsp.composition import create_bus
     from lgsp.logging import configure_logging
 
+    if args.system is not None:
+        return serve_system(args)
     overrides: dict[str, Any] = {}
     if "LGSP_PUBLIC_URL" not in os.environ:  # behind a proxy, the operator's URL wins
         overrides["public_url"] = f"http://{_url_host(args.host)}:{args.port}"

@@ -70,9 +70,14 @@ SystemRegistry = Mapping[str, EmbeddedSystem]
 
 
 def calls_the_bus(systems: SystemRegistry, system: SystemSpec) -> bool:
-    """Whether `system` runs embedded and calls services through its LGSP (so needs a client)."""
+    """Whether `system` is of a kind the registry knows to call services through its LGSP.
+
+    Such a system gets a client on its instance, embedded or not: one of ours run as a process
+    of its own at its `url` (`lgsp serve --system`) authenticates with that client, its secret
+    derived from the deployment's federation secret (`lgsp.auth.provisioning.system_secret`).
+    """
     embedded = systems.get(system.name)
-    return system.url is None and embedded is not None and bool(embedded.bus_rights)
+    return embedded is not None and bool(embedded.bus_rights)
 
 
 def samples(

@@ -1,0 +1,224 @@
+"""A province's QLVB and DVC as processes of their own, on their own SQLite files, at a `url`.
+
+The bus runs in one process; Kiên Giang's document endpoint and public-service portal each run
+as `lgsp serve --system … --instance kiengiang`, placed in the topology by `url`, calling the
+bus back over real HTTP with the clients it provisions for them. A document for Tiền Giang, the
+status its recipient reports, and a dossier's changes for the national portal each arrive
+exactly once, as they do with the systems in-process (test_national_flows.py).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from adapters.dates import parse_ddmmyyyy
+from mocks.dancu.seed import generate_citizens
+from tests.e2e.test_national_flows import RESIDENCE, eventually, recipient_status
+from tests.fixtures.bus import bearer
+from tests.fixtures.documents import RECIPIENT, cross_province_document
+from tests.fixtures.processes import demo_token, free_port, start_lgsp, stop, wait_ready
+
+pytestmark = pytest.mark.anyio
+
+SEED = 5
+ENVIRONMENT = {
+    "LGSP_POPULATION": "20",
+    "LGSP_SEED": str(SEED),
+    "LGSP_FEDERATION_SECRET": "systems-as-processes-secret",
+    "LGSP_OUTBOX_BACKOFF_SECONDS": "0.2",
+    "LGSP_OUTBOX_BACKOFF_MAX_SECONDS": "1",
+}
+
+
+@dataclass
+class Deployment:
+    root: Path
+    bus: str
+    """Root URL of the bus process."""
+    systems: dict[str, str]
+    """Each separate system's root URL."""
+
+    def base(self, instance: str) -> str:
+        return f"{self.bus}/ndxp" if instance == "ndxp" else f"{self.bus}/lgsp/{instance}"
+
+
+def topology(dvc_port: int, qlvb_port: int) -> str:
+    """The built-in three instances of the tests, Kiên Giang's dvc and qlvb at a url."""
+    return f"""
+[[instances]]
+name = "ndxp"
+kind = "national"
+title = "NDXP"
+systems = [{{name = "csdlqgdc"}}, {{name = "dvcqg"}}, {{name = "vdxp"}}]
+
+[[instances]]
+name = "kiengiang"
+kind = "province"
+title = "LGSP Kiên Giang"
+province_code = "91"
+systems = [
+    {{name = "dancu"}},
+    {{name = "dvc", url = "http://127.0.0.1:{dvc_port}"}},
+    {{name = "qlvb", url = "http://127.0.0.1:{qlvb_port}"}},
+]
+
+[[instances]]
+name = "tiengiang"
+kind = "province"
+title = "LGSP Tiền Giang"
+province_code = "82"
+systems = [{{name = "dancu"}}, {{name = "dvc"}}, {{name = "qlvb"}}]
+"""
+
+
+async def wait_answering(url: str, process: subprocess.Popen[bytes]) -> None:
+    """A system has no /readyz: it is up once its own OpenAPI document answers."""
+    async with httpx.AsyncClient() as http:
+        await eventually(
+            lambda: _get_or_503(http, f"{url}/openapi.json", process),
+            lambda response: response.status_code == 200,
+        )
+
+
+async def _get_or_503(
+    http: httpx.AsyncClient, url: str, process: subprocess.Popen[bytes]
+) -> httpx.Response:
+    assert process.poll() is None, "the system exited during start-up"
+    try:
+        return await http.get(url)
+    except httpx.TransportError:
+        return httpx.Response(503)
+
+
+@pytest.fixture(name="deployment")
+async def fx_deployment(tmp_path: Path) -> AsyncIterator[Deployment]:
+    ports = {"bus": free_port(), "dvc": free_port(), "qlvb": free_port()}
+    topology_file = tmp_path / "topology.toml"
+    topology_file.write_text(topology(ports["dvc"], ports["qlvb"]), encoding="utf-8")
+    bus_url = f"http://127.0.0.1:{ports['bus']}"
+    env = {**ENVIRONMENT, "LGSP_TOPOLOGY_FILE": str(topology_file)}
+    processes = {
+        "bus": start_lgsp(
+            ["serve", "--port", str(ports["bus"]), "--data-dir", str(tmp_path / "bus")],
+            env=env,
+            log=tmp_path / "bus.log",
+        )
+    }
+    for system in ("dvc", "qlvb"):
+        argv = ["serve", "--system", system, "--instance", "kiengiang", "--bus-url", bus_url]
+        argv += ["--port", str(ports[system]), "--data-dir", str(tmp_path / system)]
+        processes[system] = start_lgsp(argv, env=env, log=tmp_path / f"{system}.log")
+    try:
+        await wait_ready(bus_url, processes["bus"])
+        systems = {name: f"http://127.0.0.1:{ports[name]}" for name in ("dvc", "qlvb")}
+        for name, url in systems.items():
+            await wait_answering(url, processes[name])
+        yield Deployment(tmp_path, bus_url, systems)
+    finally:
+        for process in processes.values():
+            stop(process)
+
+
+async def test_each_system_keeps_its_data_in_a_file_of_its_own(deployment: Deployment) -> None:
+    for system in ("dvc", "qlvb"):
+        assert (deployment.root / system / "lgsp-systems.db").is_file()
+    assert (deployment.root / "bus" / "lgsp.db").is_file()
+
+
+async def test_a_document_crosses_provinces_once_and_its_status_comes_back_once(
+    deployment: Deployment,
+) -> None:
+    kg, tg = deployment.base("kiengiang"), deployment.base("tiengiang")
+    async with httpx.AsyncClient(timeout=30) as http:
+        kg_auth, tg_auth = bearer(await demo_token(http, kg)), bearer(await demo_token(http, tg))
+        ndxp_auth = bearer(await demo_token(http, deployment.base("ndxp")))
+        body = cross_province_document("501")
+
+        sent = await http.post(f"{kg}/qlvb/v1/documents", json=body, headers=kg_auth)
+        again = await http.post(f"{kg}/qlvb/v1/documents", json=body, headers=kg_auth)
+        assert sent.status_code == 202, sent.text
+        assert again.json()["duplicate"] is True
+        document_id = sent.json()["id"]
+
+        inbox = await eventually(
+            lambda: http.get(
+                f"{tg}/qlvb/v1/documents/inbox", params={"organ_id": RECIPIENT}, headers=tg_auth
+            ),
+            lambda r: any(d["id"] == document_id for d in r.json()["items"]),
+        )
+        reported = await http.post(
+            f"{tg}/qlvb/v1/documents/{document_id}/status",
+            json={"organ_id": RECIPIENT, "status_code": "01"},
+            headers=tg_auth,
+        )
+        at_sender = await eventually(
+            lambda: http.get(f"{kg}/qlvb/v1/documents/{document_id}", headers=kg_auth),
+            lambda r: recipient_status(r.json()) == "01",
+        )
+        outbox = {
+            instance: (
+                await http.get(f"{deployment.base(instance)}/admin/outbox", headers=auth)
+            ).json()
+            for instance, auth in (
+                ("kiengiang", kg_auth),
+                ("ndxp", ndxp_auth),
+                ("tiengiang", tg_auth),
+            )
+        }
+
+    assert [d["id"] for d in inbox.json()["items"]].count(document_id) == 1
+    assert reported.status_code == 200, reported.text
+    [delivery] = at_sender.json()["recipients"]
+    assert [entry["status_code"] for entry in delivery["history"]] == ["01"]
+    # One hand-over per hop, each delivered once: KG's qlvb → NDXP's vdxp → TG, and back.
+    assert {m["client_id"] for m in outbox["kiengiang"]["messages"]} == {"system-qlvb"}
+    for page in outbox.values():
+        assert page["counts"]["delivered"] == len(page["messages"]) > 0
+
+
+async def test_a_dossiers_changes_reach_the_national_portal_once_each(
+    deployment: Deployment,
+) -> None:
+    kg = deployment.base("kiengiang")
+    citizens = generate_citizens(province_code="91", seed=SEED, count=20)
+    applicant = next(c for c in citizens if parse_ddmmyyyy(c.ngay_thang_nam_sinh).year < 2000)
+    async with httpx.AsyncClient(timeout=30) as http:
+        auth = bearer(await demo_token(http, kg))
+        filed = await http.post(
+            f"{kg}/dvc/v1/dossiers",
+            json={
+                "procedure_code": RESIDENCE,
+                "applicant": {
+                    "cccd": applicant.so_dinh_danh,
+                    "full_name": applicant.ho_va_ten,
+                    "date_of_birth": parse_ddmmyyyy(applicant.ngay_thang_nam_sinh).isoformat(),
+                },
+                "summary": "Đăng ký thường trú",
+            },
+            headers=auth,
+        )
+        assert filed.status_code == 201, filed.text
+        code = filed.json()["code"]
+        received = await http.post(
+            f"{kg}/dvc/v1/dossiers/{code}/transitions",
+            json={"action": "receive", "actor": "Nguyễn Thị Lan", "position": "Cán bộ"},
+            headers=auth,
+        )
+        assert received.status_code == 200, received.text
+
+        national = await eventually(
+            lambda: http.get(f"{kg}/dvcqg/v1/dossiers/{code}", headers=auth),
+            lambda r: r.status_code == 200 and len(r.json()["history"]) == 2,
+        )
+        outbox = (await http.get(f"{kg}/admin/outbox", headers=auth)).json()
+
+    assert [entry["status"]["code"] for entry in national.json()["history"]] == [1, 2]
+    syncs = [m for m in outbox["messages"] if m["service"] == "dvcqg"]
+    assert [(m["client_id"], m["state"]) for m in syncs] == [("system-dvc", "delivered")] * 2
+    assert len({m["idempotency_key"] for m in syncs}) == 2
