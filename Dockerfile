@@ -22,6 +22,7 @@ COPY lgsp/ lgsp/
 COPY adapters/ adapters/
 COPY mocks/ mocks/
 COPY kit/ kit/
+COPY formats/ formats/
 COPY services/ services/
 RUN pip install --no-deps . \
     && rm -rf /src \

@@ -1,5 +1,8 @@
 """Pure translation between the bus's canonical JSON and each owning system's own format.
 
+The wire-format codecs the adapters build on (edXML, CCCD, legacy dates) are `formats`', which
+the mocks share; this package exports only what is the gateway's: adapters and their contracts.
+
 `ADAPTERS` maps the `adapter` name used in catalog files (`services/*.toml`) to the adapter
 class; the gateway builds each one with the clock it is given (adapters keep none).
 """
@@ -19,7 +22,6 @@ from adapters.base import (
     SystemResponse,
     TranslationError,
 )
-from adapters.cccd import PROVINCE_CODES, Cccd, InvalidCccd, make_cccd, parse_cccd
 from adapters.dancu import (
     CitizenNotFound,
     DancuAdapter,
@@ -29,20 +31,8 @@ from adapters.dancu import (
     household_to_canonical,
     verification_to_canonical,
 )
-from adapters.dates import format_ddmmyyyy, parse_ddmmyyyy
 from adapters.dvc import DvcAdapter
 from adapters.dvcqg import DvcqgAdapter
-from adapters.edxml import (
-    STATUS_CODES,
-    EdxmlLimits,
-    InvalidEdxml,
-    parse_edxml,
-    parse_status,
-    render_edxml,
-    render_status,
-    validate_document,
-    validate_status,
-)
 from adapters.qlvb import QlvbAdapter
 from adapters.vdxp import VdxpAdapter
 
@@ -67,19 +57,13 @@ CONTRACTS: dict[str, Mapping[str, OperationContract]] = {
 __all__ = [
     "ADAPTERS",
     "CONTRACTS",
-    "PROVINCE_CODES",
-    "STATUS_CODES",
     "Adapter",
     "CanonicalRequest",
     "CanonicalResponse",
-    "Cccd",
     "CitizenNotFound",
     "DancuAdapter",
     "DvcAdapter",
     "DvcqgAdapter",
-    "EdxmlLimits",
-    "InvalidCccd",
-    "InvalidEdxml",
     "InvalidVerificationRequest",
     "OperationContract",
     "QlvbAdapter",
@@ -91,16 +75,6 @@ __all__ = [
     "UpstreamAnswerInvalid",
     "VdxpAdapter",
     "citizen_to_canonical",
-    "format_ddmmyyyy",
     "household_to_canonical",
-    "make_cccd",
-    "parse_edxml",
-    "parse_status",
-    "render_edxml",
-    "render_status",
-    "parse_cccd",
-    "parse_ddmmyyyy",
-    "validate_document",
-    "validate_status",
     "verification_to_canonical",
 ]

@@ -34,7 +34,7 @@ from adapters.base import (
     SystemResponse,
     TranslationError,
 )
-from adapters.edxml import InvalidEdxml
+from formats.edxml import InvalidEdxml
 
 XML_MEDIA_TYPES = ("application/xml", "text/xml")
 _RULE = re.compile(r"[a-z_]{1,40}")

@@ -28,8 +28,8 @@ from pydantic import (
 from adapters._common import UnsupportedMediaType, media_type
 from adapters._dvc_answers import STATUS_NAMES
 from adapters.base import CanonicalRequest, SystemRequest, TranslationError
-from adapters.cccd import parse_cccd
-from adapters.dates import format_ddmmyyyy
+from formats.cccd import parse_cccd
+from formats.dates import format_ddmmyyyy
 
 MAX_SUMMARY_LENGTH = 1000
 MAX_ATTACHMENTS = 20

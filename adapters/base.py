@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel
+
+# Re-exported: an adapter's errors and the codecs' share one base, rendered alike by the gateway.
+from formats.errors import TranslationError as TranslationError
 
 
 @dataclass(frozen=True)
@@ -49,24 +52,6 @@ class CanonicalResponse:
 
     status: int
     content: Any
-
-
-class TranslationError(Exception):
-    """A request or response the adapter cannot translate, reported to the client as a problem.
-
-    Subclasses fix `code`, `status` and `title`; an instance carries the occurrence's `detail`
-    and any extension members (RFC 9457 §3.2). The gateway renders these in the same place as
-    its own errors.
-    """
-
-    code: ClassVar[str] = "TRANSLATION_FAILED"
-    status: ClassVar[int] = 502
-    title: ClassVar[str] = "The owning system's answer could not be translated"
-
-    def __init__(self, detail: str, **extensions: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.extensions = extensions
 
 
 class IdempotencyKeyReused(TranslationError):

@@ -40,8 +40,8 @@ from adapters.base import (
     SystemResponse,
     TranslationError,
 )
-from adapters.cccd import InvalidCccd, parse_cccd
-from adapters.dates import format_ddmmyyyy, parse_ddmmyyyy
+from formats.cccd import InvalidCccd, parse_cccd
+from formats.dates import format_ddmmyyyy, parse_ddmmyyyy
 
 GET_CITIZEN = "get_citizen"
 VERIFY_CITIZEN = "verify_citizen"

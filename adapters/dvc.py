@@ -49,7 +49,7 @@ from adapters._dvc_requests import (
     transition_request,
 )
 from adapters.base import OperationContract, TranslationError
-from adapters.cccd import InvalidCccd
+from formats.cccd import InvalidCccd
 
 LIST_PROCEDURES = "list_procedures"
 CREATE_DOSSIER = "create_dossier"

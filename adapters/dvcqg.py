@@ -57,8 +57,8 @@ from adapters.base import (
     SystemRequest,
     TranslationError,
 )
-from adapters.cccd import InvalidCccd, parse_cccd
 from adapters.dvc import DossierNotFound
+from formats.cccd import InvalidCccd, parse_cccd
 
 SYNC_DOSSIER = "sync_dossier"
 GET_DOSSIER = "get_dossier"

@@ -81,7 +81,7 @@ from adapters.base import (
     SystemRequest,
     TranslationError,
 )
-from adapters.edxml import (
+from formats.edxml import (
     STATUS_CODES,
     InvalidEdxml,
     parse_edxml,

@@ -60,8 +60,8 @@ from adapters.base import (
     SystemRequest,
     TranslationError,
 )
-from adapters.edxml import STATUS_CODES, InvalidEdxml, parse_edxml, parse_status
 from adapters.qlvb import document_id_from_key, document_key
+from formats.edxml import STATUS_CODES, InvalidEdxml, parse_edxml, parse_status
 
 SUBMIT_DOCUMENT = "submit_document"
 SUBMIT_STATUS = "submit_status"

@@ -75,7 +75,7 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, le=1024**3)
     """Largest request body the gateway accepts (413 above it): an edXML document with its
-    attachments may be up to 20 MiB (adapters.edxml.EdxmlLimits)."""
+    attachments may be up to 20 MiB (formats.edxml.EdxmlLimits)."""
 
     upstream_timeout_seconds: float = Field(default=10.0, gt=0)
     """Timeout for each call from a gateway to the system that owns a service."""

@@ -53,7 +53,7 @@ def test_readme_examples_use_seeded_citizens_with_their_recorded_details() -> No
     """The curl examples must work on a fresh `make run` (seed 2024, Kiên Giang)."""
     import json
 
-    from adapters.dates import parse_ddmmyyyy
+    from formats.dates import parse_ddmmyyyy
     from lgsp.settings import Settings
     from mocks.dancu.seed import generate_citizens
 

@@ -24,9 +24,9 @@ from typing import Any
 
 import httpx
 
-from adapters.dates import parse_ddmmyyyy
-from adapters.edxml import render_edxml, render_status
 from adapters.qlvb import document_key
+from formats.dates import parse_ddmmyyyy
+from formats.edxml import render_edxml, render_status
 from lgsp.catalog.examples import (
     EXAMPLES_FILE,
     JSON,
@@ -135,7 +135,7 @@ def _document(
 
 
 def _document_id(document: Mapping[str, Any]) -> str:
-    """edXML's DocumentId: sender, promulgation date and number/notation (adapters.edxml)."""
+    """edXML's DocumentId: sender, promulgation date and number/notation (formats.edxml)."""
     code = document["code"]
     date = document["promulgation"]["date"].replace("-", "/")
     return f"{document['from']['organ_id']},{date},{code['code_number']}/{code['code_notation']}"

@@ -23,8 +23,8 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Query
 from fastapi.responses import JSONResponse
 
-from adapters.cccd import Cccd, InvalidCccd, parse_cccd
-from adapters.dates import parse_ddmmyyyy
+from formats.cccd import Cccd, InvalidCccd, parse_cccd
+from formats.dates import parse_ddmmyyyy
 from mocks.config import SystemConfig
 from mocks.csdlqgdc.register import NationalRegister
 from mocks.dancu.app import (

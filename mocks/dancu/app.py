@@ -20,8 +20,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from adapters.cccd import Cccd, InvalidCccd, parse_cccd
-from adapters.dates import parse_ddmmyyyy
+from formats.cccd import Cccd, InvalidCccd, parse_cccd
+from formats.dates import parse_ddmmyyyy
 from mocks.config import SystemConfig
 from mocks.dancu.seed import CitizenRecord
 from mocks.dancu.store import CitizenStore

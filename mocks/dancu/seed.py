@@ -15,8 +15,8 @@ from datetime import date, timedelta
 from itertools import accumulate
 from typing import Literal
 
-from adapters.cccd import PROVINCE_CODES, Gender, make_cccd
-from adapters.dates import format_ddmmyyyy
+from formats.cccd import PROVINCE_CODES, Gender, make_cccd
+from formats.dates import format_ddmmyyyy
 from mocks.dancu.data import FAMILY_NAMES, GIVEN_NAMES, HAMLET_NAMES, MIDDLE_NAMES, PROVINCES
 
 FIRST_BIRTH_YEAR, LAST_BIRTH_YEAR = 1940, 2007

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from types import MappingProxyType
 
-from adapters.cccd import Cccd
-from adapters.dates import parse_ddmmyyyy
+from formats.cccd import Cccd
+from formats.dates import parse_ddmmyyyy
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 
 # The fields a verification compares, in the order they are reported (legacy names).

@@ -41,8 +41,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from adapters.cccd import InvalidCccd, parse_cccd
-from adapters.dates import parse_ddmmyyyy
+from formats.cccd import InvalidCccd, parse_cccd
+from formats.dates import parse_ddmmyyyy
 from mocks.bus import BusClient, BusUnavailable, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase, open_mock_database

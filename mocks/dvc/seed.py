@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from adapters.dates import parse_ddmmyyyy
+from formats.dates import parse_ddmmyyyy
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.dvc.agencies import receiving_agency
 from mocks.dvc.codes import DossierCode, next_dossier_code

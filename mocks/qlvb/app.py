@@ -35,7 +35,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from adapters.edxml import DEFAULT_LIMITS, parse_edxml, parse_status
+from formats.edxml import DEFAULT_LIMITS, parse_edxml, parse_status
 from mocks.bus import connect
 from mocks.config import SystemConfig
 from mocks.db import open_mock_database

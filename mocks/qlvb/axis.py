@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.edxml import render_status
+from formats.edxml import render_status
 from mocks.bus import Handover
 from mocks.config import SystemConfig
 from mocks.dvc.agencies import find_agency

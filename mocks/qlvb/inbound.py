@@ -16,7 +16,7 @@ from dataclasses import replace
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from adapters.edxml import DEFAULT_LIMITS, parse_edxml, parse_status
+from formats.edxml import DEFAULT_LIMITS, parse_edxml, parse_status
 from mocks.qlvb import axis
 from mocks.qlvb.context import (
     apply_report,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
-from adapters.edxml import STATUS_CODES
+from formats.edxml import STATUS_CODES
 
 Role = Literal["sender", "recipient"]
 

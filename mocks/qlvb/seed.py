@@ -15,7 +15,7 @@ import random
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from adapters.edxml import parse_edxml, render_edxml
+from formats.edxml import parse_edxml, render_edxml
 from mocks.dvc.agencies import AGENCIES, PROVINCES, Agency
 from mocks.qlvb.store import DocumentStore, Report, describe_document
 

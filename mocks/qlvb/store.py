@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
-from adapters.edxml import InvalidEdxml
+from formats.edxml import InvalidEdxml
 from mocks.qlvb.lifecycle import (
     RECALL_REQUESTED,
     DeliveryState,

@@ -38,7 +38,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.edxml import DEFAULT_LIMITS, InvalidEdxml, parse_edxml, parse_status
+from formats.edxml import DEFAULT_LIMITS, InvalidEdxml, parse_edxml, parse_status
 from mocks.bus import BusClient, BusUnavailable, Handover, connect
 from mocks.config import SystemConfig
 from mocks.db import open_mock_database

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from adapters.edxml import InvalidEdxml
+from formats.edxml import InvalidEdxml
 
 # Vietnam keeps UTC+7 all year (no daylight saving time), so a fixed offset is exact.
 VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")

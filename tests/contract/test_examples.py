@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.edxml import parse_edxml, parse_status
+from formats.edxml import parse_edxml, parse_status
 from lgsp.catalog.examples import XML, load_examples
 from lgsp.cli._openapi import OPENAPI_DIR
 from lgsp.cli._openapi_examples import capture, example_requests, masked, same_answer

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.dates import parse_ddmmyyyy
+from formats.dates import parse_ddmmyyyy
 from lgsp.settings import Settings
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from tests.fixtures.bus import KG, bearer, fetch_token

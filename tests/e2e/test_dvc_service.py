@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.dates import parse_ddmmyyyy
 from adapters.dvc import CONTRACTS
+from formats.dates import parse_ddmmyyyy
 from lgsp.settings import Settings
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.dvc.deadlines import due_date, resume_due_date

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from adapters.dates import parse_ddmmyyyy
+from formats.dates import parse_ddmmyyyy
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, bearer, fetch_token

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from adapters import CONTRACTS
-from adapters.edxml import parse_edxml, render_edxml, validate_document
+from formats.edxml import parse_edxml, render_edxml, validate_document
 from mocks.dvc.agencies import AGENCIES
 from tests.fixtures.bus import KG, bearer
 

@@ -37,7 +37,7 @@ async def dossier_listing(client: httpx.AsyncClient, token: str) -> dict[str, An
 
 
 async def file_dossier(client: httpx.AsyncClient, token: str, settings: Settings) -> str:
-    from adapters.dates import parse_ddmmyyyy
+    from formats.dates import parse_ddmmyyyy
     from mocks.dancu.seed import generate_citizens
 
     citizens = generate_citizens(province_code="91", seed=settings.seed, count=settings.population)

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.dates import parse_ddmmyyyy
+from formats.dates import parse_ddmmyyyy
 from mocks.dancu.seed import generate_citizens
 from tests.e2e.test_national_flows import RESIDENCE, eventually, recipient_status
 from tests.fixtures.bus import bearer

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from adapters import ADAPTERS, UnknownOperation, UnsupportedMediaType
 from adapters.base import CanonicalRequest, SystemResponse, TranslationError
-from adapters.cccd import InvalidCccd
 from adapters.dancu import (
     CitizenNotFound,
     DancuAdapter,
@@ -23,7 +22,8 @@ from adapters.dancu import (
     UpstreamAnswerInvalid,
     citizen_to_canonical,
 )
-from adapters.dates import parse_ddmmyyyy
+from formats.cccd import InvalidCccd
+from formats.dates import parse_ddmmyyyy
 
 CCCD = "091087000123"
 TODAY = date(2025, 6, 1)

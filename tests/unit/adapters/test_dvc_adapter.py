@@ -15,8 +15,6 @@ from hypothesis import strategies as st
 
 from adapters import ADAPTERS, UnknownOperation, UnsupportedMediaType
 from adapters.base import SystemResponse, TranslationError
-from adapters.cccd import InvalidCccd
-from adapters.dates import parse_ddmmyyyy
 from adapters.dvc import (
     CONTRACTS,
     ApplicantNotVerified,
@@ -31,6 +29,8 @@ from adapters.dvc import (
     UnknownAction,
     check_form_data,
 )
+from formats.cccd import InvalidCccd
+from formats.dates import parse_ddmmyyyy
 from mocks.dvc.lifecycle import Action, DossierStatus
 from mocks.dvc.schemas import format_dvcqg_time
 from tests.unit.adapters.calls import DOSSIER_CODE

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from adapters import ADAPTERS, CONTRACTS, UnknownOperation, UnsupportedMediaType
 from adapters._dvc_answers import parse_dvcqg_time
 from adapters.base import SystemResponse, TranslationError
-from adapters.cccd import InvalidCccd
 from adapters.dvc import DossierNotFound, InvalidDossierRequest
 from adapters.dvcqg import (
     INTEGRATION_PATH,
@@ -25,6 +24,7 @@ from adapters.dvcqg import (
     format_dvcqg_time,
     mask_id_number,
 )
+from formats.cccd import InvalidCccd
 from lgsp.catalog.loader import load_catalog
 from tests.unit.adapters.calls import DOSSIER_CODE
 from tests.unit.adapters.calls import dossier_call as call

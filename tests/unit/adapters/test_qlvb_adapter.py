@@ -18,14 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters import UnknownOperation, UnsupportedMediaType
 from adapters.base import CanonicalRequest, SystemRequest, SystemResponse, TranslationError
-from adapters.edxml import (
-    InvalidEdxml,
-    parse_edxml,
-    parse_status,
-    render_edxml,
-    render_status,
-    validate_document,
-)
 from adapters.qlvb import (
     CONTRACTS,
     AxisNotConnected,
@@ -47,6 +39,14 @@ from adapters.qlvb import (
     UnknownSender,
     document_id_from_key,
     document_key,
+)
+from formats.edxml import (
+    InvalidEdxml,
+    parse_edxml,
+    parse_status,
+    render_edxml,
+    render_status,
+    validate_document,
 )
 from lgsp.catalog.loader import match_operation
 from lgsp.catalog.schemas import ServiceSpec

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters import ADAPTERS, UnknownOperation, UnsupportedMediaType
 from adapters.base import CanonicalRequest, SystemRequest, SystemResponse, TranslationError
-from adapters.edxml import InvalidEdxml, render_edxml, render_status
 from adapters.qlvb import (
     DocumentNotFound,
     IdempotencyKeyReused,
@@ -34,6 +33,7 @@ from adapters.vdxp import (
     VdxpAdapter,
     VdxpAnswerInvalid,
 )
+from formats.edxml import InvalidEdxml, render_edxml, render_status
 from lgsp.catalog.schemas import ServiceSpec
 from mocks.config import SystemConfig
 from mocks.vdxp.app import create_app

@@ -14,9 +14,9 @@ import pytest
 from fastapi import FastAPI
 
 from adapters.base import CanonicalRequest, SystemResponse
-from adapters.cccd import parse_cccd
 from adapters.dancu import DancuAdapter
-from adapters.dates import format_ddmmyyyy, parse_ddmmyyyy
+from formats.cccd import parse_cccd
+from formats.dates import format_ddmmyyyy, parse_ddmmyyyy
 from mocks.config import SystemConfig
 from mocks.dancu.app import MAX_PAGE_SIZE, create_app
 from mocks.dancu.seed import CitizenRecord, generate_citizens

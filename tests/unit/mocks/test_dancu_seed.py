@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from adapters.cccd import parse_cccd
-from adapters.dates import parse_ddmmyyyy
+from formats.cccd import parse_cccd
+from formats.dates import parse_ddmmyyyy
 from mocks.dancu.data import PROVINCES
 from mocks.dancu.seed import HEAD_OF_HOUSEHOLD, CitizenRecord, generate_citizens
 from mocks.dancu.store import CitizenStore

@@ -28,8 +28,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.base import CanonicalRequest, SystemResponse
-from adapters.dates import parse_ddmmyyyy
 from adapters.dvc import CONTRACTS, DvcAdapter
+from formats.dates import parse_ddmmyyyy
 from mocks.config import SystemConfig
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.db import open_mock_database

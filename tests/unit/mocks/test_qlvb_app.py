@@ -14,7 +14,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.edxml import parse_edxml, render_edxml, render_status, validate_document
+from formats.edxml import parse_edxml, render_edxml, render_status, validate_document
 from lgsp.db import make_engine, make_session_factory
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app

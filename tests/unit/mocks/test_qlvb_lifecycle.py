@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from adapters.edxml import STATUS_CODES
+from formats.edxml import STATUS_CODES
 from mocks.qlvb.lifecycle import (
     DeliveryState,
     IllegalStatusTransition,

@@ -19,7 +19,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.edxml import parse_status, render_edxml, render_status
+from formats.edxml import parse_status, render_edxml, render_status
 from mocks.config import SystemConfig
 from mocks.vdxp.app import create_app
 from tests.fixtures.handovers import SECRET, HandoverBus, bus_url

@@ -19,7 +19,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.edxml import render_edxml
+from formats.edxml import render_edxml
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app as create_qlvb
 from mocks.vdxp.app import create_app as create_vdxp

@@ -1,4 +1,4 @@
-"""The building blocks of adapters/edxml.py: one leaf's rules, shared by both directions.
+"""The building blocks of formats/edxml.py: one leaf's rules, shared by both directions.
 
 Each edXML leaf is described once (`Field`: canonical key, element name, kind, required) and the
 same kind-specific check runs on the JSON value and on the XML text. That shared check is what
@@ -16,7 +16,7 @@ from datetime import date, time
 from types import MappingProxyType
 from typing import Any
 
-from adapters._xml_guard import EdxmlLimits, InvalidEdxml, Node
+from formats._xml_guard import EdxmlLimits, InvalidEdxml, Node
 
 NAMESPACE = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
 PREFIX = "edXML:"  # the prefix the reference SDK writes (DOMAIN.md §3.1)

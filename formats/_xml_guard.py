@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 from xml.parsers import expat
 
-from adapters.base import TranslationError
+from formats.errors import TranslationError
 
 # Fed in chunks so that a limit tripped early stops the work early: pyexpat keeps parsing the
 # rest of the current buffer (without handlers) after a handler raises.

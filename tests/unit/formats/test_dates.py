@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.dates import format_ddmmyyyy, parse_ddmmyyyy
+from formats.dates import format_ddmmyyyy, parse_ddmmyyyy
 
 
 @given(st.dates())

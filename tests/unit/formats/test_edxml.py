@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import adapters._xml_guard as xml_guard
+import formats._xml_guard as xml_guard
 from adapters.base import TranslationError
-from adapters.edxml import (
+from formats.edxml import (
     DEFAULT_LIMITS,
     NAMESPACE,
     STATUS_CODES,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.cccd import PROVINCE_CODES, Cccd, InvalidCccd, make_cccd, parse_cccd
+from formats.cccd import PROVINCE_CODES, Cccd, InvalidCccd, make_cccd, parse_cccd
 
 TODAY = date(2025, 6, 1)
 

@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from adapters._edxml_fields import (
+from formats._edxml_fields import (
     NAMESPACE,
     PREFIX,
     STATUS_CODES,
@@ -51,7 +51,7 @@ from adapters._edxml_fields import (
     text_list_from_xml,
     xml_text,
 )
-from adapters._xml_guard import DEFAULT_LIMITS, EdxmlLimits, InvalidEdxml, Node, parse_xml
+from formats._xml_guard import DEFAULT_LIMITS, EdxmlLimits, InvalidEdxml, Node, parse_xml
 
 __all__ = [
     "DEFAULT_LIMITS",

@@ -20,7 +20,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Literal
 
-from adapters.base import TranslationError
+from formats.errors import TranslationError
 
 Gender = Literal["male", "female"]
 CccdRule = Literal["format", "province_code", "birth_year"]
