@@ -7,17 +7,14 @@ year) and come out as ISO 8601 with `+07:00`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any
 
 from adapters._common import FieldReader
 from adapters.base import TranslationError
-
-VIETNAM_TIME = timezone(timedelta(hours=7))
+from formats.dates import parse_dvcqg_time
 
 # TrangThaiHoSo (DOMAIN.md §4.1) → canonical name; the codes are DVCQG's, the names ours.
 STATUS_NAMES: Mapping[int, str] = MappingProxyType(
@@ -36,7 +33,6 @@ STATUS_NAMES: Mapping[int, str] = MappingProxyType(
 )
 _LEVELS = {"tinh": "province", "huyen": "district", "xa": "commune"}  # CapThucHien
 _ONLINE = {"toan_trinh": "full", "mot_phan": "partial"}  # MucDo
-_DVCQG_TIME = re.compile(r"[0-9]{14}")
 
 
 class DvcAnswerInvalid(TranslationError):
@@ -174,13 +170,6 @@ def _progress(record: Any) -> dict[str, Any]:
         "started_at": _time(item, "NgayBatDau"),
         "due_at": _time(item, "NgayKetThucTheoQuyDinh", optional=True),
     }
-
-
-def parse_dvcqg_time(text: str) -> datetime:
-    """`yyyyMMddHHmmss` as an aware datetime in Vietnam time; ValueError otherwise."""
-    if not _DVCQG_TIME.fullmatch(text):
-        raise ValueError(f"expected yyyyMMddHHmmss, got {len(text)} characters")
-    return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=VIETNAM_TIME)
 
 
 def _status(record: Mapping[str, Any], key: str) -> int:

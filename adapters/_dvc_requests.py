@@ -29,6 +29,7 @@ from adapters._common import UnsupportedMediaType, media_type
 from adapters._dvc_answers import STATUS_NAMES
 from adapters.base import CanonicalRequest, SystemRequest, TranslationError
 from formats.cccd import parse_cccd
+from formats.codes import DOSSIER_CODE, PROCEDURE_CODE
 from formats.dates import format_ddmmyyyy
 
 MAX_SUMMARY_LENGTH = 1000
@@ -41,11 +42,7 @@ MAX_FORM_STRING = 2000
 MAX_PAGE_SIZE = 100
 MAX_NAME_LENGTH = 200
 
-# MaTTHC, DOMAIN.md §8.2: the national code, optionally with the province's suffix.
-PROCEDURE_CODE = r"^[1-3]\.[0-9]{6}(\.000\.00\.00\.[A-Z][0-9]{2})?$"
-
-# MaHoSo, DOMAIN.md §8.2: `{organ id}-{yyMMdd}-{4 or 5 digits}`. ASCII digits only.
-_DOSSIER_CODE = re.compile(r"[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4,5}")
+_DOSSIER_CODE = re.compile(DOSSIER_CODE)
 _LEVELS = {"province": "tinh", "district": "huyen", "commune": "xa"}  # CapThucHien
 _JSON_HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
 _ACCEPT = {"Accept": "application/json"}

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from adapters._dvc_contracts import Status, StatusName
+from formats.codes import DOSSIER_CODE, ORGAN_ID_LENIENT, PROCEDURE_CODE
 
 MAX_STEP = 1000
 """Entries a dossier's history may hold: far more than any lifecycle takes, and a bound."""
@@ -24,10 +25,6 @@ MAX_SUMMARY_LENGTH = 1000
 MAX_NAME_LENGTH = 200
 MAX_NOTE_LENGTH = 2000
 
-# DOMAIN.md §8.2. ASCII digits only: `\d` also matches other scripts' digits.
-DOSSIER_CODE = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4,5}$"
-PROCEDURE_CODE = r"^[1-3]\.[0-9]{6}(\.000\.00\.00\.[A-Z][0-9]{2})?$"
-ORGAN_ID = r"^[0-9]{2,3}\.[0-9]{2,3}\.[0-9]{2}\.[A-Z][0-9]{2}$"  # lenient form, §8.2
 PROVINCE_CODE = r"^[0-9]{2}$"
 
 Channel = Literal["direct", "online", "postal"]
@@ -60,7 +57,7 @@ class ProcedureRef(_In):
 
 
 class AgencyRef(_In):
-    id: Annotated[str, StringConstraints(pattern=ORGAN_ID)] = Field(
+    id: Annotated[str, StringConstraints(pattern=ORGAN_ID_LENIENT)] = Field(
         description="QĐ 20/2020 organ id of the agency handling the dossier."
     )
     name: _Name

@@ -12,13 +12,13 @@ position in the history, by which the mock orders entries and keeps each once) a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from adapters._dvc_answers import VIETNAM_TIME, PortalFields, status_of
+from adapters._dvc_answers import PortalFields, status_of
 from adapters._dvcqg_contracts import DossierSnapshot, ProgressEntry
 from adapters.base import TranslationError
+from formats.dates import format_dvcqg_time
 
 # KenhThucHien: 1 direct, 2 online, 3 postal (INFERENCE, as the `dvc` mock writes it).
 CHANNELS: Mapping[str, str] = MappingProxyType({"direct": "1", "online": "2", "postal": "3"})
@@ -43,11 +43,6 @@ text = _FIELDS.text
 count = _FIELDS.count
 _optional = _FIELDS.optional_text
 _time = _FIELDS.time
-
-
-def format_dvcqg_time(moment: datetime | None) -> str | None:
-    """`yyyyMMddHHmmss` in Vietnam time (DOMAIN.md §8.2, "DVCQG datetime")."""
-    return None if moment is None else f"{moment.astimezone(VIETNAM_TIME):%Y%m%d%H%M%S}"
 
 
 def snapshot_to_native(

@@ -13,8 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from adapters.base import TranslationError
-
-ORGAN_ID = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}$"  # DOMAIN.md §8.2
+from formats.codes import ORGAN_ID
 
 
 class StaffInfo(BaseModel):
@@ -46,7 +45,7 @@ class Organisation(_Shape):
 
 
 class CanonicalDocument(BaseModel):
-    """The canonical document of DOMAIN.md §8.3, as adapters.edxml.validate_document takes it
+    """The canonical document of DOMAIN.md §8.3, as formats.edxml.validate_document takes it
     (or, as application/xml, the edXML itself)."""
 
     model_config = ConfigDict(extra="allow")

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from adapters._qlvb_contracts import ORGAN_ID
 from adapters.base import TranslationError
+from formats.codes import ORGAN_ID
 
 PROVINCE_CODE = r"^[0-9]{2}$"  # legacy 2-digit province code (DOMAIN.md §6.1)
 

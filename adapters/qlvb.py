@@ -31,7 +31,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -48,7 +48,6 @@ from adapters._common import (
     sdk_call,
 )
 from adapters._qlvb_contracts import (
-    ORGAN_ID,
     AxisNotConnected,
     CanonicalDocument,
     DocumentNotFound,
@@ -81,6 +80,8 @@ from adapters.base import (
     SystemRequest,
     TranslationError,
 )
+from formats.codes import ORGAN_ID
+from formats.dates import VIETNAM_TIME
 from formats.edxml import (
     STATUS_CODES,
     InvalidEdxml,
@@ -103,7 +104,6 @@ _XML = XML_MEDIA_TYPES
 _KEY = re.compile(r"[A-Za-z0-9_-]{1,400}")
 _DOCUMENT_ID = re.compile(r"[^,]+,[0-9]{4}/[0-9]{2}/[0-9]{2},[^,]+")  # shape only (§3.2)
 # A status message's Timestamp is local time with no offset (§3.5); Vietnam is UTC+7 all year.
-_VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 # edXML element names (§3.2, §3.3), as the system writes records; canonical keys are their
 # snake_case (OrganizationInCharge → organization_in_charge).
 _ORGANISATION = ("OrganId", "OrganizationInCharge", "OrganName", "OrganAdd", "Email",
@@ -228,7 +228,7 @@ def _status_request(request: CanonicalRequest, now: Callable[[], datetime]) -> S
             errors=_errors(error, "body"),
         ) from None
     sender, promulgated, code = document_id.split(",")  # three parts: see _DOCUMENT_ID
-    stamp = report.timestamp or now().astimezone(_VIETNAM_TIME).strftime("%Y-%m-%dT%H:%M:%S")
+    stamp = report.timestamp or now().astimezone(VIETNAM_TIME).strftime("%Y-%m-%dT%H:%M:%S")
     body = render_status(
         {
             "response_for": {
@@ -456,7 +456,7 @@ class QlvbAdapter(SdkAdapter[_Operation]):
         self, *, today: Callable[[], date], now: Callable[[], datetime] | None = None
     ) -> None:
         # `today` only keeps the gateway's one constructor call for every adapter.
-        self._now = now or (lambda: datetime.now(_VIETNAM_TIME))
+        self._now = now or (lambda: datetime.now(VIETNAM_TIME))
 
     def to_system(self, request: CanonicalRequest) -> SystemRequest:
         return self._operation(request).to_system(request, self._now)

@@ -35,7 +35,6 @@ from adapters._common import (
     sdk_call,
 )
 from adapters._qlvb_contracts import (
-    ORGAN_ID,
     DocumentNotFound,
     EdxmlMessage,
     NotAParty,
@@ -61,6 +60,7 @@ from adapters.base import (
     TranslationError,
 )
 from adapters.qlvb import document_id_from_key, document_key
+from formats.codes import ORGAN_ID
 from formats.edxml import STATUS_CODES, InvalidEdxml, parse_edxml, parse_status
 
 SUBMIT_DOCUMENT = "submit_document"

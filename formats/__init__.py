@@ -9,7 +9,13 @@ of the bus: this package imports nothing else of the project's.
 from __future__ import annotations
 
 from formats.cccd import PROVINCE_CODES, Cccd, InvalidCccd, make_cccd, parse_cccd
-from formats.dates import format_ddmmyyyy, parse_ddmmyyyy
+from formats.dates import (
+    VIETNAM_TIME,
+    format_ddmmyyyy,
+    format_dvcqg_time,
+    parse_ddmmyyyy,
+    parse_dvcqg_time,
+)
 from formats.edxml import (
     STATUS_CODES,
     EdxmlLimits,
@@ -26,15 +32,18 @@ from formats.errors import TranslationError
 __all__ = [
     "PROVINCE_CODES",
     "STATUS_CODES",
+    "VIETNAM_TIME",
     "Cccd",
     "EdxmlLimits",
     "InvalidCccd",
     "InvalidEdxml",
     "TranslationError",
     "format_ddmmyyyy",
+    "format_dvcqg_time",
     "make_cccd",
     "parse_cccd",
     "parse_ddmmyyyy",
+    "parse_dvcqg_time",
     "parse_edxml",
     "parse_status",
     "render_edxml",

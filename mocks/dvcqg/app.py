@@ -42,8 +42,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from adapters._dvc_answers import VIETNAM_TIME
-from adapters.dvcqg import INTEGRATION_PATH
+from formats.dates import VIETNAM_TIME
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase, open_mock_database
 from mocks.dvc.agencies import PROVINCES as PORTAL_PROVINCES
@@ -62,6 +61,8 @@ from mocks.reset import Reseeded, SeedSnapshot, add_reset_route, reseed
 logger = logging.getLogger(__name__)
 
 STATE_KEY = "dvcqg"
+INTEGRATION_PATH = "/api/integration"
+"""The portal's one endpoint (`integration_endpoint` of OpenCPS's DVCQG config, §2.3)."""
 MAX_BODY_BYTES = 1024 * 1024
 """Fifty dossiers of a hundred entries each fit well within; a real sync is one dossier."""
 IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,200}")  # visible ASCII, as the gateway checks it

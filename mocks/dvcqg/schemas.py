@@ -23,9 +23,11 @@ from pydantic import (
     model_validator,
 )
 
-from adapters._dvc_answers import parse_dvcqg_time
-from adapters._dvcqg_contracts import DOSSIER_CODE, MAX_STEP, ORGAN_ID, PROCEDURE_CODE
+from formats.codes import DOSSIER_CODE, ORGAN_ID_LENIENT, PROCEDURE_CODE
+from formats.dates import parse_dvcqg_time
 
+MAX_STEP = 1000
+"""Entries one dossier's history may hold (`ThuTu`): more than any lifecycle takes, and a bound."""
 MAX_ITEMS = 50
 """Dossiers (`DongBoHoSoMC`) or entries (`CapNhatTienDoHoSoMC`) in one request."""
 MAX_ENTRIES_PER_DOSSIER = 100
@@ -51,7 +53,9 @@ class _Native(BaseModel):
 
 
 class DonViXuLy(_Native):
-    ma_dinh_danh: Annotated[str, StringConstraints(pattern=ORGAN_ID)] = Field(alias="MaDinhDanh")
+    ma_dinh_danh: Annotated[str, StringConstraints(pattern=ORGAN_ID_LENIENT)] = Field(
+        alias="MaDinhDanh"
+    )
     ten_co_quan: _Name = Field(alias="TenCoQuan")
 
 

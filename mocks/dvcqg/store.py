@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.dvcqg import format_dvcqg_time
+from formats.dates import format_dvcqg_time
 from mocks.dvcqg.models import NationalDossier, NationalProgress, ProcessedRequest
 from mocks.dvcqg.schemas import HoSo, TienTrinh
 

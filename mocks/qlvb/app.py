@@ -35,6 +35,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from formats.codes import ORGAN_ID
 from formats.edxml import DEFAULT_LIMITS, parse_edxml, parse_status
 from mocks.bus import connect
 from mocks.config import SystemConfig
@@ -60,7 +61,6 @@ from mocks.qlvb.store import DocumentStore, describe_document
 from mocks.reset import Reseeded, SeedSnapshot, add_reset_route, reseed
 from mocks.vdxp.sdk import (
     MAX_STATUS_BODY,
-    ORGAN_ID,
     VIETNAM_TIME,
     XML,
     XML_BODY,

@@ -27,7 +27,6 @@ VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 XML = ("application/xml", "text/xml")
 MAX_JSON_BODY = 4 * 1024
 MAX_STATUS_BODY = 256 * 1024  # a status message has no attachments (DOMAIN.md §3.4)
-ORGAN_ID = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}$"  # DOMAIN.md §8.2
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200  # lgsp.outbox's bound on idempotency and ordering keys
 # The gateway's own rules for the two headers (lgsp/routing/router.py, lgsp/middleware.py).

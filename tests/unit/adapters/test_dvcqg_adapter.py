@@ -12,7 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters import ADAPTERS, CONTRACTS, UnknownOperation, UnsupportedMediaType
-from adapters._dvc_answers import parse_dvcqg_time
 from adapters.base import SystemResponse, TranslationError
 from adapters.dvc import DossierNotFound, InvalidDossierRequest
 from adapters.dvcqg import (
@@ -21,7 +20,6 @@ from adapters.dvcqg import (
     DvcqgAdapter,
     DvcqgAnswerInvalid,
     IdempotencyKeyReused,
-    format_dvcqg_time,
     mask_id_number,
 )
 from formats.cccd import InvalidCccd
@@ -568,22 +566,6 @@ def test_a_masked_number_keeps_its_length_province_and_last_two_digits(number: s
     assert len(masked) == len(number)
     assert (masked[:3], masked[-2:]) == (number[:3], number[-2:])
     assert set(masked[3:-2]) == {"*"}
-
-
-@given(
-    st.datetimes(
-        min_value=datetime(2000, 1, 1),  # noqa: DTZ001 - hypothesis wants naive bounds
-        max_value=datetime(2099, 12, 31),  # noqa: DTZ001
-        timezones=st.just(UTC),
-    ).map(lambda moment: moment.replace(microsecond=0))
-)
-def test_dvcqg_time_round_trips_to_the_same_instant(moment: datetime) -> None:
-    text = format_dvcqg_time(moment)
-
-    assert text is not None
-    assert len(text) == 14
-    assert parse_dvcqg_time(text) == moment
-    assert parse_dvcqg_time(text).utcoffset() == timedelta(hours=7)
 
 
 # --- the catalog -----------------------------------------------------------------------------

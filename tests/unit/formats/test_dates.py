@@ -1,14 +1,19 @@
-"""Legacy `dd/MM/yyyy` dates: a lossless round trip, and nothing else accepted."""
+"""Legacy `dd/MM/yyyy` dates and DVCQG times: lossless round trips, and nothing else accepted."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from formats.dates import format_ddmmyyyy, parse_ddmmyyyy
+from formats.dates import (
+    format_ddmmyyyy,
+    format_dvcqg_time,
+    parse_ddmmyyyy,
+    parse_dvcqg_time,
+)
 
 
 @given(st.dates())
@@ -56,3 +61,41 @@ def test_anything_but_a_real_ddmmyyyy_date_is_refused(text: str) -> None:
 def test_refusal_says_what_was_expected() -> None:
     with pytest.raises(ValueError, match=r"expected a date as dd/MM/yyyy"):
         parse_ddmmyyyy("1987-03-05")
+
+
+# --- DVCQG times: yyyyMMddHHmmss in Vietnam time ---------------------------------------------
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2000, 1, 1),  # noqa: DTZ001 - hypothesis wants naive bounds
+        max_value=datetime(2099, 12, 31),  # noqa: DTZ001
+        timezones=st.just(UTC),
+    ).map(lambda moment: moment.replace(microsecond=0))
+)
+def test_dvcqg_time_round_trips_to_the_same_instant(moment: datetime) -> None:
+    text = format_dvcqg_time(moment)
+
+    assert text is not None
+    assert len(text) == 14
+    assert parse_dvcqg_time(text) == moment
+    assert parse_dvcqg_time(text).utcoffset() == timedelta(hours=7)
+
+
+def test_dvcqg_time_of_a_naive_datetime_is_refused_rather_than_guessed() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        format_dvcqg_time(datetime(2026, 3, 2, 9, 0))  # noqa: DTZ001 - the naive input is the point
+
+
+def test_dvcqg_time_keeps_an_empty_date_empty() -> None:
+    assert format_dvcqg_time(None) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["2026030209000", "202603020900000", "2026-03-02 09:00", "20261302090000"]
+)
+def test_malformed_dvcqg_time_is_refused_without_echoing_it(text: str) -> None:
+    with pytest.raises(ValueError, match="yyyyMMddHHmmss") as raised:
+        parse_dvcqg_time(text)
+
+    assert text not in str(raised.value)

@@ -1,0 +1,20 @@
+"""The identifiers Vietnamese e-government systems exchange, as the patterns that check them.
+
+Each is a fact of the real formats (DOMAIN.md §8.2), so the gateway's contracts and the mock
+systems check one spelling. Patterns are anchored strings, as pydantic's `pattern` takes them;
+digits are ASCII only, because `\\d` also matches other scripts' digits.
+"""
+
+from __future__ import annotations
+
+ORGAN_ID = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}$"
+"""An organ id (mã định danh, QĐ 20/2020), strict: `000.00.07.H33`."""
+
+ORGAN_ID_LENIENT = r"^[0-9]{2,3}\.[0-9]{2,3}\.[0-9]{2}\.[A-Z][0-9]{2}$"
+"""The lenient form DVCQG payloads are seen with (two or three digits in the first groups)."""
+
+DOSSIER_CODE = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4,5}$"
+"""MaHoSo: `{organ id}-{yyMMdd}-{4 or 5 digits}`."""
+
+PROCEDURE_CODE = r"^[1-3]\.[0-9]{6}(\.000\.00\.00\.[A-Z][0-9]{2})?$"
+"""MaTTHC: the national code, optionally with a province's suffix (`1.001193.000.00.00.H33`)."""
