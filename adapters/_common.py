@@ -35,6 +35,7 @@ from adapters.base import (
     TranslationError,
 )
 from formats.edxml import InvalidEdxml
+from formats.ngsp import SUCCESS
 
 XML_MEDIA_TYPES = ("application/xml", "text/xml")
 _RULE = re.compile(r"[a-z_]{1,40}")
@@ -178,7 +179,7 @@ class EnvelopeAdapter(NgspAdapter[EnvelopeOperation]):
         operation = self._operation(request)
         envelope = self._read_envelope(response)
         error_code = envelope.get("error_code")
-        if response.status == operation.success and error_code == "0":
+        if response.status == operation.success and error_code == SUCCESS:
             return CanonicalResponse(operation.success, operation.read(envelope))
         error = operation.errors.get((response.status, str(error_code)))
         if error is not None:

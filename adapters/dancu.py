@@ -42,6 +42,7 @@ from adapters.base import (
 )
 from formats.cccd import InvalidCccd, parse_cccd
 from formats.dates import format_ddmmyyyy, parse_ddmmyyyy
+from formats.ngsp import DATA_TYPE_INVALID, RECORD_NOT_FOUND, SUCCESS
 
 GET_CITIZEN = "get_citizen"
 VERIFY_CITIZEN = "verify_citizen"
@@ -321,11 +322,11 @@ class DancuAdapter(NgspAdapter[_Operation]):
         error_code = envelope.get("error_code")
         # NGSP-style services often report an error in the envelope under HTTP 200, so the
         # envelope's code decides; the mock also sets the matching HTTP status.
-        if response.status == 200 and error_code == "0":
+        if response.status == 200 and error_code == SUCCESS:
             return CanonicalResponse(200, operation.read_data(envelope.get("data")))
-        if response.status in (200, 404) and error_code == "201":  # RECORD_NOT_FOUND
+        if response.status in (200, 404) and error_code == RECORD_NOT_FOUND:
             return CanonicalResponse(200, operation.not_found())
-        if response.status in (200, 400) and error_code == "302":  # DATA_TYPE_INVALID
+        if response.status in (200, 400) and error_code == DATA_TYPE_INVALID:
             raise operation.refused()
         shown = str(error_code)[:16]  # bounded: the value comes from outside
         raise UpstreamAnswerInvalid(

@@ -50,6 +50,7 @@ from adapters._dvc_requests import (
 )
 from adapters.base import OperationContract, TranslationError
 from formats.cccd import InvalidCccd
+from formats.ngsp import DATA_INCORRECT, DATA_TYPE_INVALID, RECORD_NOT_FOUND
 
 LIST_PROCEDURES = "list_procedures"
 CREATE_DOSSIER = "create_dossier"
@@ -188,16 +189,16 @@ _OPERATIONS: Mapping[str, EnvelopeOperation] = {
     LIST_PROCEDURES: EnvelopeOperation(
         to_system=procedures_request,
         read=_data(lambda data: read_page(data, procedure_to_canonical)),
-        errors={(400, "302"): _refused("query")},
+        errors={(400, DATA_TYPE_INVALID): _refused("query")},
     ),
     CREATE_DOSSIER: EnvelopeOperation(
         to_system=create_request,
         read=_data(dossier_to_canonical),
         success=201,
         errors={
-            (400, "302"): _refused("body"),
-            (404, "201"): _procedure_not_found,
-            (422, "500"): _not_verified,
+            (400, DATA_TYPE_INVALID): _refused("body"),
+            (404, RECORD_NOT_FOUND): _procedure_not_found,
+            (422, DATA_INCORRECT): _not_verified,
             (502, "502"): _check_unavailable,
             (504, "504"): _check_unavailable,
             (503, "503"): _numbers_exhausted,
@@ -206,23 +207,23 @@ _OPERATIONS: Mapping[str, EnvelopeOperation] = {
     GET_DOSSIER: EnvelopeOperation(
         to_system=get_request,
         read=_data(dossier_to_canonical),
-        errors={(404, "201"): _dossier_not_found},
+        errors={(404, RECORD_NOT_FOUND): _dossier_not_found},
     ),
     LIST_DOSSIERS: EnvelopeOperation(
         to_system=dossiers_request,
         read=_data(
             lambda data: read_page(data, lambda item: dossier_to_canonical(item, full=False))
         ),
-        errors={(400, "302"): _refused("query")},
+        errors={(400, DATA_TYPE_INVALID): _refused("query")},
     ),
     TRANSITION_DOSSIER: EnvelopeOperation(
         to_system=transition_request,
         read=_data(dossier_to_canonical),
         errors={
-            (400, "302"): _refused("body"),
-            (404, "201"): _dossier_not_found,
+            (400, DATA_TYPE_INVALID): _refused("body"),
+            (404, RECORD_NOT_FOUND): _dossier_not_found,
             (409, "409"): _illegal_transition,
-            (422, "500"): _unknown_action,
+            (422, DATA_INCORRECT): _unknown_action,
         },
     ),
 }

@@ -17,36 +17,34 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated
 
 from fastapi import FastAPI, Query
 from fastapi.responses import JSONResponse
 
-from formats.cccd import Cccd, InvalidCccd, parse_cccd
+from formats.cccd import Cccd
 from formats.dates import parse_ddmmyyyy
 from mocks.config import SystemConfig
 from mocks.csdlqgdc.register import NationalRegister
-from mocks.dancu.app import (
-    _ERROR_RESPONSES,
+from mocks.dancu.api import (
+    ANSWERS,
+    ERROR_RESPONSES,
     MAX_PAGE_SIZE,
-    VIETNAM_TIME,
     XacThucRequest,
-    _citizen_json,
-    _data_type_invalid,
-    _household_json,
-    _install_error_handlers,
-    _record_not_found,
+    check_number,
+    citizen_json,
+    data_type_invalid,
+    household_json,
+    install_error_handlers,
+    record_not_found,
+    today_in_vietnam,
 )
 from mocks.dancu.data import PROVINCES
 from mocks.dancu.seed import generate_citizens
 from mocks.dancu.store import VERIFIED_FIELDS
 
 logger = logging.getLogger(__name__)
-
-
-def _today_in_vietnam() -> date:
-    return datetime.now(VIETNAM_TIME).date()
 
 
 def national_province_codes(config: SystemConfig) -> list[str]:
@@ -62,7 +60,7 @@ def national_province_codes(config: SystemConfig) -> list[str]:
     return [code for code in wanted if code in PROVINCES]
 
 
-def create_app(config: SystemConfig, *, today: Callable[[], date] = _today_in_vietnam) -> FastAPI:
+def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vietnam) -> FastAPI:
     """The national register of `config.provinces`, from `config.seed` and `config.population`.
 
     `today` decides which birth years lie in the future (CCCD check); tests pass a fixed day.
@@ -76,25 +74,22 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = _today_in_vi
         "provincial citizen database answers.",
     )
     app.state.register = register  # for tests and diagnostics: which provinces are built
-    _install_error_handlers(app)
+    install_error_handlers(app)
 
-    def check_number(so_dinh_danh: str) -> Cccd:
-        try:
-            return parse_cccd(so_dinh_danh, today=today())
-        except InvalidCccd as error:
-            raise _data_type_invalid(error.detail) from None
+    def checked(so_dinh_danh: str) -> Cccd:
+        return check_number(so_dinh_danh, today=today())
 
-    @app.post("/api/congdan/xac-thuc", responses={400: _ERROR_RESPONSES[400]})
+    @app.post("/api/congdan/xac-thuc", responses={400: ERROR_RESPONSES[400]})
     async def verify_citizen(claim: XacThucRequest) -> JSONResponse:
         """XacThucThongTinCongDan, nationally: answered as the provincial database answers.
 
         An unknown number gets the answer of a recorded one whose name and date both differ.
         """
-        cccd = check_number(claim.so_dinh_danh)
+        cccd = checked(claim.so_dinh_danh)
         try:
             born = parse_ddmmyyyy(claim.ngay_thang_nam_sinh)
         except ValueError:
-            raise _data_type_invalid("NgayThangNamSinh is not a dd/MM/yyyy date") from None
+            raise data_type_invalid("NgayThangNamSinh is not a dd/MM/yyyy date") from None
         found = await register.find(cccd.number)
         mismatched = (
             VERIFIED_FIELDS
@@ -103,29 +98,29 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = _today_in_vi
                 cccd, ho_va_ten=claim.ho_va_ten, ngay_thang_nam_sinh=born
             )
         )
-        return _ok({"TonTai": not mismatched, "TruongKhongKhop": list(mismatched)})
+        return ANSWERS.ok({"TonTai": not mismatched, "TruongKhongKhop": list(mismatched)})
 
-    @app.get("/api/congdan/{so_dinh_danh}", responses=_ERROR_RESPONSES)
+    @app.get("/api/congdan/{so_dinh_danh}", responses=ERROR_RESPONSES)
     async def get_citizen(so_dinh_danh: str) -> JSONResponse:
         """One citizen, from whichever province's register holds the number."""
-        check_number(so_dinh_danh)
+        checked(so_dinh_danh)
         found = await register.find(so_dinh_danh)
         if found is None:
-            raise _record_not_found()
+            raise record_not_found()
         citizen, store = found
-        return _ok(_citizen_json(citizen, store))
+        return ANSWERS.ok(citizen_json(citizen, store))
 
-    @app.get("/api/congdan/{so_dinh_danh}/ho", responses=_ERROR_RESPONSES)
+    @app.get("/api/congdan/{so_dinh_danh}/ho", responses=ERROR_RESPONSES)
     async def get_citizen_household(so_dinh_danh: str) -> JSONResponse:
         """The household the citizen belongs to, as `/api/ho/{ma_ho}` serves it."""
-        check_number(so_dinh_danh)
+        checked(so_dinh_danh)
         found = await register.find(so_dinh_danh)
         if found is None:
-            raise _record_not_found()
+            raise record_not_found()
         citizen, store = found
-        return _ok(_household_json(citizen.ma_ho, store.household(citizen.ma_ho), store))
+        return ANSWERS.ok(household_json(citizen.ma_ho, store.household(citizen.ma_ho), store))
 
-    @app.get("/api/congdan", responses=_ERROR_RESPONSES)
+    @app.get("/api/congdan", responses=ERROR_RESPONSES)
     async def list_citizens(
         trang: Annotated[int, Query(ge=1, le=1_000_000, description="Page, from 1.")] = 1,
         so_ban_ghi: Annotated[
@@ -134,29 +129,25 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = _today_in_vi
     ) -> JSONResponse:
         """A page of citizens, province after province in code order; past the end, empty."""
         page = await register.page(number=trang, size=so_ban_ghi)
-        return _ok(
+        return ANSWERS.ok(
             {
                 "TongSo": len(register),
                 "Trang": trang,
                 "SoBanGhi": so_ban_ghi,
-                "DanhSach": [_citizen_json(citizen, store) for citizen, store in page],
+                "DanhSach": [citizen_json(citizen, store) for citizen, store in page],
             }
         )
 
-    @app.get("/api/ho/{ma_ho}", responses=_ERROR_RESPONSES)
+    @app.get("/api/ho/{ma_ho}", responses=ERROR_RESPONSES)
     async def get_household(ma_ho: str) -> JSONResponse:
         """The members of one household, head first."""
         found = await register.household(ma_ho)
         if found is None:
-            raise _record_not_found()
+            raise record_not_found()
         members, store = found
-        return _ok(_household_json(ma_ho, members, store))
+        return ANSWERS.ok(household_json(ma_ho, members, store))
 
     return app
-
-
-def _ok(data: Any) -> JSONResponse:
-    return JSONResponse({"error_code": "0", "message": "OK", "data": data})
 
 
 def sample_numbers(config: SystemConfig, count: int) -> dict[str, list[str]]:

@@ -27,8 +27,8 @@ hands its sync to the national portal over to the bus in the change's own transa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -38,18 +38,18 @@ import httpx
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from formats.cccd import InvalidCccd, parse_cccd
-from formats.dates import parse_ddmmyyyy
+from formats.dates import VIETNAM_TIME, parse_ddmmyyyy
+from formats.ngsp import DATA_INCORRECT, DATA_TYPE_INVALID, RECORD_NOT_FOUND
 from mocks.bus import BusClient, BusUnavailable, connect
 from mocks.config import SystemConfig
-from mocks.db import MockDatabase, open_mock_database
+from mocks.db import MockDatabase
 from mocks.dvc.agencies import PROVINCES, provincial_procedure_code, receiving_agency
 from mocks.dvc.citizen_check import CitizenCheck, CitizenCheckUnavailable
 from mocks.dvc.codes import DossierSequenceExhausted
-from mocks.dvc.deadlines import VIETNAM_TIME, to_vietnam_time
+from mocks.dvc.deadlines import to_vietnam_time
 from mocks.dvc.lifecycle import Action, DossierStatus, IllegalTransition, UnknownAction, transition
 from mocks.dvc.models import Dossier, DvcBase
 from mocks.dvc.procedures import BY_CODE, MAX_PAGE_SIZE, Procedure, search_procedures
@@ -57,7 +57,14 @@ from mocks.dvc.schemas import LEVELS, NopHoSo, XuLyHoSo, dossier_json, procedure
 from mocks.dvc.seed import seed_dossiers
 from mocks.dvc.store import DossierStore, Filing, Step
 from mocks.dvc.sync import sync_call
-from mocks.reset import Reseeded, SeedSnapshot, add_reset_route, reseed
+from mocks.envelope import (
+    EnvelopeError,
+    NgspEnvelope,
+    Translation,
+    install_envelope_handlers,
+    router_errors,
+)
+from mocks.stateful import lifespan_state, stateful_app
 
 STATE_KEY = "dvc"
 
@@ -86,33 +93,23 @@ class DvcState:
     now: Callable[[], datetime]
 
 
-class _EnvelopeError(Exception):
-    def __init__(self, status: int, error_code: str, message: str, data: Any = None) -> None:
-        super().__init__(message)
-        self.status, self.error_code, self.message, self.data = status, error_code, message, data
+PORTAL = NgspEnvelope()
 
 
-def _invalid(detail: str) -> _EnvelopeError:
-    return _EnvelopeError(400, "302", f"DATA_TYPE_INVALID: {detail}")
+def _invalid(detail: str) -> EnvelopeError:
+    return EnvelopeError(400, DATA_TYPE_INVALID, f"DATA_TYPE_INVALID: {detail}")
 
 
-def _not_found(what: str) -> _EnvelopeError:
-    return _EnvelopeError(404, "201", f"RECORD_NOT_FOUND: {what}")
+def _not_found(what: str) -> EnvelopeError:
+    return EnvelopeError(404, RECORD_NOT_FOUND, f"RECORD_NOT_FOUND: {what}")
 
 
 def _state(request: Request) -> DvcState:
-    state = getattr(request.state, STATE_KEY, None)
-    if not isinstance(state, DvcState):  # STYLE.md Part 2, trap 2
-        raise RuntimeError("the DVC mock's lifespan has not run")
-    return state
+    return lifespan_state(request, STATE_KEY, DvcState)
 
 
 StateDep = Annotated[DvcState, Depends(_state)]
 router = APIRouter(prefix="/api")
-
-
-def _ok(data: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse({"error_code": "0", "message": "OK", "data": data}, status_code=status)
 
 
 @router.get("/thutuc", responses={400: _ERRORS[400]})
@@ -135,7 +132,9 @@ async def list_procedures(
         )
         for procedure in found.items
     ]
-    return _ok({"TongSo": found.total, "Trang": trang, "SoBanGhi": so_ban_ghi, "DanhSach": items})
+    return PORTAL.ok(
+        {"TongSo": found.total, "Trang": trang, "SoBanGhi": so_ban_ghi, "DanhSach": items}
+    )
 
 
 @router.post("/hoso", status_code=201, responses=_ERRORS)
@@ -185,11 +184,11 @@ async def file_dossier(
         try:
             code = await store.allocate_code(filing.agency_id, to_vietnam_time(now).date())
         except DossierSequenceExhausted:
-            raise _EnvelopeError(503, "503", "DOSSIER_NUMBERS_EXHAUSTED") from None
+            raise EnvelopeError(503, "503", "DOSSIER_NUMBERS_EXHAUSTED") from None
         dossier = await store.file(filing, code=code, at=now)
         await _queue_sync(state, dossier, x_request_id)
         await session.commit()
-    return _ok(dossier_json(dossier, province_code=state.province_code), status=201)
+    return PORTAL.ok(dossier_json(dossier, province_code=state.province_code), status=201)
 
 
 @router.get("/hoso", responses={400: _ERRORS[400]})
@@ -207,7 +206,7 @@ async def list_dossiers(
             id_number=so_dinh_danh, status=trang_thai, page=trang, size=so_ban_ghi
         )
     items = [dossier_json(d, province_code=state.province_code, full=False) for d in found]
-    return _ok({"TongSo": total, "Trang": trang, "SoBanGhi": so_ban_ghi, "DanhSach": items})
+    return PORTAL.ok({"TongSo": total, "Trang": trang, "SoBanGhi": so_ban_ghi, "DanhSach": items})
 
 
 @router.get("/hoso/{ma_ho_so}", responses={404: _ERRORS[404]})
@@ -217,7 +216,7 @@ async def get_dossier(ma_ho_so: str, state: StateDep) -> JSONResponse:
         dossier = await DossierStore(session, state.instance).get(ma_ho_so)
     if dossier is None:
         raise _not_found("MaHoSo")
-    return _ok(dossier_json(dossier, province_code=state.province_code))
+    return PORTAL.ok(dossier_json(dossier, province_code=state.province_code))
 
 
 @router.post(
@@ -255,7 +254,7 @@ async def record_step(
         await store.record(dossier, record, by, processing_days=processing_days)
         await _queue_sync(state, dossier, x_request_id)
         await session.commit()
-    return _ok(dossier_json(dossier, province_code=state.province_code))
+    return PORTAL.ok(dossier_json(dossier, province_code=state.province_code))
 
 
 async def _queue_sync(state: DvcState, dossier: Dossier, request_id: str | None) -> None:
@@ -270,7 +269,7 @@ async def _queue_sync(state: DvcState, dossier: Dossier, request_id: str | None)
         )
     except BusUnavailable as error:
         status = 504 if error.timed_out else 502
-        raise _EnvelopeError(status, str(status), f"SYNC_UNAVAILABLE: {error.reason}") from None
+        raise EnvelopeError(status, str(status), f"SYNC_UNAVAILABLE: {error.reason}") from None
 
 
 def _procedure(ma_tthc: str, province_code: str) -> Procedure:
@@ -295,12 +294,12 @@ async def _verify_applicant(
     except CitizenCheckUnavailable as error:
         status = 504 if error.timed_out else 502
         message = f"CITIZEN_CHECK_UNAVAILABLE: {error.reason}"
-        raise _EnvelopeError(status, str(status), message) from None
+        raise EnvelopeError(status, str(status), message) from None
     if not result.match:
         fields = [_MISMATCH[field] for field in result.mismatched_fields]
-        raise _EnvelopeError(
+        raise EnvelopeError(
             422,
-            "500",
+            DATA_INCORRECT,
             f"DATA_INCORRECT: {', '.join(fields) or 'ChuHoSo'} không khớp CSDL dân cư",
             data={"TruongKhongKhop": fields},
         )
@@ -323,116 +322,62 @@ def create_app(
         raise ValueError(f"no agencies for province {province_code!r}")
     clock = now or _now_in_vietnam
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, DvcState]]:
-        async with AsyncExitStack() as stack:
-            database = await stack.enter_async_context(
-                open_mock_database(config.database_url, DvcBase.metadata)
-            )
-            await _seed(database, config, province_code)
-            bus = await stack.enter_async_context(connect(config, bus_transport, now=clock))
-            state = DvcState(
-                config.instance, province_code, database, CitizenCheck(bus), bus, clock
-            )
-            yield {STATE_KEY: state}
+    async def open_state(database: MockDatabase, stack: AsyncExitStack) -> DvcState:
+        bus = await stack.enter_async_context(connect(config, bus_transport, now=clock))
+        return DvcState(config.instance, province_code, database, CitizenCheck(bus), bus, clock)
 
-    app = FastAPI(
+    async def seed(session: AsyncSession) -> int:
+        return await seed_dossiers(
+            DossierStore(session, config.instance),
+            province_code=province_code,
+            seed=config.seed,
+            population=config.population,
+        )
+
+    app = stateful_app(
+        config,
         title=f"Mock public-service portal ({config.province_name or province_code})",
         description="DVCQG-style JSON in the NGSP envelope {error_code, message, data}.",
-        lifespan=lifespan,
+        metadata=DvcBase.metadata,
+        state_key=STATE_KEY,
+        open_state=open_state,
+        seed=seed,
     )
-    _install_error_handlers(app)
+    install_envelope_handlers(app, PORTAL, _TRANSLATIONS)
     app.include_router(router)
-
-    snapshot = SeedSnapshot()
-
-    async def reset(request: Request) -> Reseeded:
-        return await _reset(_state(request).database, config, province_code, snapshot)
-
-    add_reset_route(app, reset)
     return app
 
 
-async def _reset(
-    database: MockDatabase, config: SystemConfig, province_code: str, snapshot: SeedSnapshot
-) -> Reseeded:
-    """The instance's dossiers and counters deleted and seeded again, in one transaction."""
-    async with database.sessions() as session:
-        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-
-        async def seed() -> int:
-            return await seed_dossiers(
-                DossierStore(session, config.instance),
-                province_code=province_code,
-                seed=config.seed,
-                population=config.population,
-            )
-
-        done = await reseed(
-            session, DvcBase.metadata, instance=config.instance, snapshot=snapshot, seed=seed
-        )
-        await session.commit()
-    return done
+def _unknown_action(_exc: UnknownAction) -> EnvelopeError:
+    actions = [str(action) for action in Action]
+    return EnvelopeError(
+        422, DATA_INCORRECT, "DATA_INCORRECT: HanhDong", data={"DanhSachHanhDong": actions}
+    )
 
 
-async def _seed(database: MockDatabase, config: SystemConfig, province_code: str) -> None:
-    """Seed once per instance; a second process seeding at the same time loses harmlessly."""
-    try:
-        async with database.sessions() as session:
-            await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-            await seed_dossiers(
-                DossierStore(session, config.instance),
-                province_code=province_code,
-                seed=config.seed,
-                population=config.population,
-            )
-            await session.commit()
-    except IntegrityError:  # PostgreSQL: the other process's rows came first
-        pass
+def _illegal_transition(exc: IllegalTransition) -> EnvelopeError:
+    return EnvelopeError(
+        409,
+        "409",
+        f"INVALID_STATE: {exc}",
+        data={"TrangThaiHoSo": str(int(exc.current)), "HanhDongHopLe": list(exc.allowed_actions)},
+    )
 
 
-def _install_error_handlers(app: FastAPI) -> None:
-    """Every error in the envelope, router 404/405 included (STYLE.md Part 2, trap 4)."""
+def _invalid_request(exc: RequestValidationError) -> EnvelopeError:
+    """DATA_TYPE_INVALID naming each field by its path in the body or query."""
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in error['loc'][1:])}: {error['msg']}"
+        for error in exc.errors()
+        if error.get("loc")
+    )
+    return _invalid(problems)
 
-    async def handle(_request: Request, exc: Exception) -> JSONResponse:
-        headers: dict[str, str] | None = None
-        data: Any = None
-        if isinstance(exc, _EnvelopeError):
-            status, error_code, message, data = exc.status, exc.error_code, exc.message, exc.data
-        elif isinstance(exc, UnknownAction):
-            status, error_code, message = 422, "500", "DATA_INCORRECT: HanhDong"
-            data = {"DanhSachHanhDong": [str(action) for action in Action]}
-        elif isinstance(exc, IllegalTransition):
-            status, error_code, message = 409, "409", f"INVALID_STATE: {exc}"
-            data = {
-                "TrangThaiHoSo": str(int(exc.current)),
-                "HanhDongHopLe": list(exc.allowed_actions),
-            }
-        elif isinstance(exc, RequestValidationError):
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in error['loc'][1:])}: {error['msg']}"
-                for error in exc.errors()
-                if error.get("loc")
-            )
-            status, error_code, message = 400, "302", f"DATA_TYPE_INVALID: {problems}"
-        elif isinstance(exc, StarletteHTTPException):
-            # The path is not echoed: it may hold a dossier or citizen number.
-            name = str(exc.detail).upper().replace(" ", "_")
-            status, error_code, message = exc.status_code, str(exc.status_code), name
-            headers = dict(exc.headers or {})
-        else:  # pragma: no cover - only the classes registered below reach this handler
-            raise exc
-        return JSONResponse(
-            {"error_code": error_code, "message": message, "data": data},
-            status_code=status,
-            headers=headers,
-        )
 
-    for exception_class in (
-        _EnvelopeError,
-        UnknownAction,
-        IllegalTransition,
-        RequestValidationError,
-        StarletteHTTPException,
-    ):
-        app.add_exception_handler(exception_class, handle)
+# Every error in the envelope, router 404/405 included (STYLE.md Part 2, trap 4).
+_TRANSLATIONS = (
+    Translation(UnknownAction, _unknown_action),
+    Translation(IllegalTransition, _illegal_transition),
+    Translation(RequestValidationError, _invalid_request),
+    router_errors(),
+)

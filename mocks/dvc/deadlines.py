@@ -27,12 +27,13 @@ modelled** outside 2024–2026 (Tết 2027 had not been announced when this tabl
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from types import MappingProxyType
 
+from formats.dates import VIETNAM_TIME
+
 # Vietnam keeps UTC+7 all year, so a fixed offset is exact and no tz database is needed.
-VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 OFFICE_CLOSES = time(17, 0)
 
 # Days off and make-up working Saturdays for civil servants, as announced each year. `off` ranges

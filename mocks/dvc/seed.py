@@ -14,11 +14,11 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from formats.dates import parse_ddmmyyyy
+from formats.dates import VIETNAM_TIME, parse_ddmmyyyy
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.dvc.agencies import receiving_agency
 from mocks.dvc.codes import DossierCode, next_dossier_code
-from mocks.dvc.deadlines import VIETNAM_TIME, add_working_days
+from mocks.dvc.deadlines import add_working_days
 from mocks.dvc.lifecycle import Action, DossierStatus, transition
 from mocks.dvc.models import Dossier
 from mocks.dvc.procedures import PROCEDURES, Procedure

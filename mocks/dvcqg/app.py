@@ -29,8 +29,8 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -39,12 +39,11 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import IntegrityError
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from formats.dates import VIETNAM_TIME
 from mocks.config import SystemConfig
-from mocks.db import MockDatabase, open_mock_database
+from mocks.db import MockDatabase
 from mocks.dvc.agencies import PROVINCES as PORTAL_PROVINCES
 from mocks.dvcqg.models import DvcqgBase
 from mocks.dvcqg.schemas import (
@@ -56,7 +55,14 @@ from mocks.dvcqg.schemas import (
 )
 from mocks.dvcqg.seed import seed_national
 from mocks.dvcqg.store import DossierExists, DossierUnknown, NationalStore, OtherProvince
-from mocks.reset import Reseeded, SeedSnapshot, add_reset_route, reseed
+from mocks.envelope import (
+    EnvelopeError,
+    NgspEnvelope,
+    Translation,
+    install_envelope_handlers,
+    router_errors,
+)
+from mocks.stateful import lifespan_state, stateful_app, write_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -85,29 +91,20 @@ class DvcqgState:
     now: Callable[[], datetime]
 
 
-class _Refused(Exception):
-    def __init__(self, status: int, error_code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.error_code, self.message = status, error_code, message
+# DVCQG's envelope: `result`, not `data`, and its own words for success (§2.3).
+NATIONAL = NgspEnvelope(key="result", success_message="Thành công")
 
 
-def _invalid(detail: str, status: int = 400) -> _Refused:
-    return _Refused(status, "-1", f"DU_LIEU_KHONG_HOP_LE: {detail}")
+def _invalid(detail: str, status: int = 400) -> EnvelopeError:
+    return EnvelopeError(status, "-1", f"DU_LIEU_KHONG_HOP_LE: {detail}")
 
 
 def _state(request: Request) -> DvcqgState:
-    state = getattr(request.state, STATE_KEY, None)
-    if not isinstance(state, DvcqgState):  # STYLE.md Part 2, trap 2
-        raise RuntimeError("the DVCQG mock's lifespan has not run")
-    return state
+    return lifespan_state(request, STATE_KEY, DvcqgState)
 
 
 StateDep = Annotated[DvcqgState, Depends(_state)]
 router = APIRouter()
-
-
-def _ok(result: Any, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error_code": "0", "message": "Thành công", "result": result, **extra})
 
 
 @router.post(INTEGRATION_PATH, responses=_ERRORS)
@@ -122,7 +119,7 @@ async def integrate(
     if isinstance(call, TraCuuHoSo):
         async with state.database.sessions() as session:
             found = await NationalStore(session).lookup(call.ma_ho_so)
-        return _ok([found] if found is not None else [])
+        return NATIONAL.ok([found] if found is not None else [])
     if isinstance(call, LayDanhSachHoSo):
         async with state.database.sessions() as session:
             items, total = await NationalStore(session).page(
@@ -132,7 +129,7 @@ async def integrate(
                 size=call.so_ban_ghi,
             )
         page = {"TongSo": total, "Trang": call.trang, "SoBanGhi": call.so_ban_ghi}
-        return _ok({**page, "DanhSach": items})
+        return NATIONAL.ok({**page, "DanhSach": items})
     if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
         raise _invalid("Idempotency-Key must be 1 to 200 visible ASCII characters")
     if not isinstance(call, DongBoHoSoMC | CapNhatTienDoHoSoMC):  # pragma: no cover
@@ -149,17 +146,16 @@ async def _write(
     """Apply a write in one transaction with its key; replay the answer of a known key."""
     now = state.now()
     digest = hashlib.sha256(raw).hexdigest()
-    async with state.database.sessions() as session:
-        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    async with write_transaction(state.database.sessions) as session:
         store = NationalStore(session)
         if key is not None:
             earlier = await store.claim(key, service=call.service, request_sha256=digest, at=now)
             if earlier is not None:
                 if earlier.request_sha256 != digest:
-                    raise _Refused(
+                    raise EnvelopeError(
                         422, "-4", "IDEMPOTENCY_KEY_DA_DUNG: the key came with another body"
                     )
-                return _ok(earlier.result, TrungLap=True)
+                return NATIONAL.ok(earlier.result, TrungLap=True)
         try:
             if isinstance(call, DongBoHoSoMC):
                 updating = call.is_updating == "True"
@@ -168,16 +164,15 @@ async def _write(
             else:
                 result = await store.add_progress(call.data)
         except DossierExists as error:
-            raise _Refused(409, "-3", f"Hồ sơ {error.code} đã tồn tại") from None
+            raise EnvelopeError(409, "-3", f"Hồ sơ {error.code} đã tồn tại") from None
         except OtherProvince as error:
-            raise _Refused(409, "-5", f"HO_SO_CUA_TINH_KHAC: {error.code}") from None
+            raise EnvelopeError(409, "-5", f"HO_SO_CUA_TINH_KHAC: {error.code}") from None
         except DossierUnknown as error:
-            raise _Refused(404, "-2", f"KHONG_TIM_THAY_HO_SO: {error.code}") from None
+            raise EnvelopeError(404, "-2", f"KHONG_TIM_THAY_HO_SO: {error.code}") from None
         if key is not None:
             await store.answer(key, result)
-        await session.commit()
     logger.info("%s applied: %s", call.service, result)  # codes and steps, no personal data
-    return _ok(result, TrungLap=False)
+    return NATIONAL.ok(result, TrungLap=False)
 
 
 async def _bounded_body(request: Request) -> bytes:
@@ -218,94 +213,36 @@ def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = Non
     province_codes = sorted(config.provinces) or sorted(PORTAL_PROVINCES)
     clock = now or _now
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, DvcqgState]]:
-        async with open_mock_database(config.database_url, DvcqgBase.metadata) as database:
-            await _seed(database, config, province_codes)
-            yield {STATE_KEY: DvcqgState(database, clock)}
+    async def open_state(database: MockDatabase, _stack: AsyncExitStack) -> DvcqgState:
+        return DvcqgState(database, clock)
 
-    app = FastAPI(
+    async def seed(session: AsyncSession) -> int:
+        return await seed_national(
+            NationalStore(session),
+            province_codes=province_codes,
+            seed=config.seed,
+            population=config.population,
+        )
+
+    app = stateful_app(
+        config,
         title="Mock national public-service portal (DVCQG)",
         description="DVCQG's adapter protocol: POST {service, …}, answers {error_code, "
         "message, result}.",
-        lifespan=lifespan,
+        metadata=DvcqgBase.metadata,
+        state_key=STATE_KEY,
+        open_state=open_state,
+        seed=seed,
+        per_instance=False,  # the topology has one national portal: no instance column
     )
-    _install_error_handlers(app)
+    install_envelope_handlers(app, NATIONAL, _TRANSLATIONS)
     app.include_router(router)
-
-    snapshot = SeedSnapshot()
-
-    async def reset(request: Request) -> Reseeded:
-        return await _reset(_state(request).database, config, province_codes, snapshot)
-
-    add_reset_route(app, reset)
     return app
 
 
-async def _reset(
-    database: MockDatabase,
-    config: SystemConfig,
-    province_codes: list[str],
-    snapshot: SeedSnapshot,
-) -> Reseeded:
-    """Every national dossier and processed key deleted and seeded again, in one transaction.
-
-    The tables have no instance column: the topology has one national portal.
-    """
-    async with database.sessions() as session:
-        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-
-        async def seed() -> int:
-            return await seed_national(
-                NationalStore(session),
-                province_codes=province_codes,
-                seed=config.seed,
-                population=config.population,
-            )
-
-        done = await reseed(
-            session, DvcqgBase.metadata, instance=None, snapshot=snapshot, seed=seed
-        )
-        await session.commit()
-    return done
+def _invalid_headers(_exc: RequestValidationError) -> EnvelopeError:
+    return _invalid("headers")  # the body is read by hand: only headers are validated
 
 
-async def _seed(database: MockDatabase, config: SystemConfig, province_codes: list[str]) -> None:
-    """Seed once; a second process seeding at the same time loses harmlessly."""
-    try:
-        async with database.sessions() as session:
-            await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-            await seed_national(
-                NationalStore(session),
-                province_codes=province_codes,
-                seed=config.seed,
-                population=config.population,
-            )
-            await session.commit()
-    except IntegrityError:  # PostgreSQL: the other process's rows came first
-        pass
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    """Every error in DVCQG's envelope, router 404/405 included (STYLE.md Part 2, trap 4)."""
-
-    async def handle(_request: Request, exc: Exception) -> JSONResponse:
-        headers: dict[str, str] | None = None
-        if isinstance(exc, _Refused):
-            status, error_code, message = exc.status, exc.error_code, exc.message
-        elif isinstance(exc, RequestValidationError):
-            status, error_code, message = 400, "-1", "DU_LIEU_KHONG_HOP_LE: headers"
-        elif isinstance(exc, StarletteHTTPException):
-            name = str(exc.detail).upper().replace(" ", "_")
-            status, error_code, message = exc.status_code, "-1", name
-            headers = dict(exc.headers or {})
-        else:  # pragma: no cover - only the classes registered below reach this handler
-            raise exc
-        return JSONResponse(
-            {"error_code": error_code, "message": message, "result": None},
-            status_code=status,
-            headers=headers,
-        )
-
-    for exception_class in (_Refused, RequestValidationError, StarletteHTTPException):
-        app.add_exception_handler(exception_class, handle)
+# Every error in DVCQG's envelope, router 404/405 included (STYLE.md Part 2, trap 4).
+_TRANSLATIONS = (Translation(RequestValidationError, _invalid_headers), router_errors("-1"))

@@ -24,8 +24,8 @@ sender's signed bytes (§3.1 `Signature` covers the envelope).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
@@ -34,12 +34,14 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from formats.codes import ORGAN_ID
+from formats.dates import VIETNAM_TIME
 from formats.edxml import DEFAULT_LIMITS, parse_edxml, parse_status
 from mocks.bus import connect
 from mocks.config import SystemConfig
-from mocks.db import open_mock_database
+from mocks.db import MockDatabase
 from mocks.dvc.agencies import AGENCIES
 from mocks.qlvb import axis, inbound
 from mocks.qlvb.context import (
@@ -58,10 +60,9 @@ from mocks.qlvb.context import (
 from mocks.qlvb.models import MAX_DOCUMENT_ID, Delivery, Document, QlvbBase, StatusEntry
 from mocks.qlvb.seed import seed_documents
 from mocks.qlvb.store import DocumentStore, describe_document
-from mocks.reset import Reseeded, SeedSnapshot, add_reset_route, reseed
+from mocks.stateful import stateful_app
 from mocks.vdxp.sdk import (
     MAX_STATUS_BODY,
-    VIETNAM_TIME,
     XML,
     XML_BODY,
     MockError,
@@ -123,22 +124,24 @@ def create_app(
         )
     clock = now or now_in_vietnam
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        async with (
-            open_mock_database(config.database_url, QlvbBase.metadata) as database,
-            connect(config, bus_transport, now=clock) as bus,
-        ):
-            context = Context(database.sessions, config, province_code, clock, bus)
-            async with writing(context) as unit:
-                if await unit.store.count() == 0:
-                    await seed_documents(unit.store, province_code=province_code, seed=config.seed)
-            yield {STATE_KEY: context}
+    async def open_state(database: MockDatabase, stack: AsyncExitStack) -> Context:
+        bus = await stack.enter_async_context(connect(config, bus_transport, now=clock))
+        return Context(database.sessions, config, province_code, clock, bus)
 
-    app = FastAPI(
+    async def seed(session: AsyncSession) -> int:
+        store = DocumentStore(session, config.instance)
+        if await store.count():
+            return 0
+        return await seed_documents(store, province_code=province_code, seed=config.seed)
+
+    app = stateful_app(
+        config,
         title=f"Mock document exchange ({config.province_name or province_code})",
         description="VDXP SDK calls (POST) carrying edXML (QCVN 102:2016) documents.",
-        lifespan=lifespan,
+        metadata=QlvbBase.metadata,
+        state_key=STATE_KEY,
+        open_state=open_state,
+        seed=seed,
     )
     install_error_handlers(app)
 
@@ -252,27 +255,6 @@ def create_app(
         return delivered(document, reported.deliveries)
 
     app.include_router(inbound.router)
-
-    snapshot = SeedSnapshot()
-
-    async def reset(request: Request) -> Reseeded:
-        """The instance's documents, deliveries, statuses and keys, seeded again at once."""
-        async with writing(context_of(request)) as unit:
-
-            async def seed() -> int:
-                return await seed_documents(
-                    unit.store, province_code=province_code, seed=config.seed
-                )
-
-            return await reseed(
-                unit.session,
-                QlvbBase.metadata,
-                instance=config.instance,
-                snapshot=snapshot,
-                seed=seed,
-            )
-
-    add_reset_route(app, reset)
     return app
 
 

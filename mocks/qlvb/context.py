@@ -17,6 +17,7 @@ from mocks.config import SystemConfig
 from mocks.qlvb.lifecycle import IllegalStatusTransition
 from mocks.qlvb.models import Delivery, Document
 from mocks.qlvb.store import DocumentStore, NotAParty, Report, Reported
+from mocks.stateful import lifespan_state, write_transaction
 from mocks.vdxp.sdk import MockError, ok
 
 STATE_KEY = "qlvb"
@@ -43,17 +44,14 @@ class Unit:
 
 
 def context_of(request: Request) -> Context:
-    context: Context = getattr(request.state, STATE_KEY)
-    return context
+    return lifespan_state(request, STATE_KEY, Context)
 
 
 @asynccontextmanager
 async def writing(context: Context) -> AsyncIterator[Unit]:
-    """One write transaction; `BEGIN IMMEDIATE` on SQLite takes the write lock before reading."""
-    async with context.sessions() as session:
-        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    """One write transaction (`mocks.stateful.write_transaction`) with the instance's store."""
+    async with write_transaction(context.sessions) as session:
         yield Unit(DocumentStore(session, context.config.instance), session)
-        await session.commit()
 
 
 @asynccontextmanager

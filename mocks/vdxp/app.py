@@ -27,7 +27,7 @@ Simplified: no `TraceHeader` is added for the hop (it would change the signed by
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,16 +38,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from formats.dates import VIETNAM_TIME
 from formats.edxml import DEFAULT_LIMITS, InvalidEdxml, parse_edxml, parse_status
 from mocks.bus import BusClient, BusUnavailable, Handover, connect
 from mocks.config import SystemConfig
-from mocks.db import open_mock_database
-from mocks.reset import Reseeded, SeedSnapshot, add_reset_route, reseed
+from mocks.db import MockDatabase
+from mocks.stateful import lifespan_state, stateful_app, write_transaction
 from mocks.vdxp.models import MAX_DOCUMENT_ID, LedgerDocument, LedgerStatus, VdxpBase
 from mocks.vdxp.routing import destinations, instance_of
 from mocks.vdxp.sdk import (
     MAX_STATUS_BODY,
-    VIETNAM_TIME,
     XML,
     XML_BODY,
     MockError,
@@ -102,19 +102,19 @@ def create_app(
     `bus_transport` reaches NDXP's gateway (in-process, or a test's fake; None: the network)."""
     clock = now or now_in_vietnam
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        async with (
-            open_mock_database(config.database_url, VdxpBase.metadata) as database,
-            connect(config, bus_transport, now=clock) as bus,
-        ):
-            yield {STATE_KEY: _Context(database.sessions, config, clock, bus)}
+    async def open_state(database: MockDatabase, stack: AsyncExitStack) -> _Context:
+        bus = await stack.enter_async_context(connect(config, bus_transport, now=clock))
+        return _Context(database.sessions, config, clock, bus)
 
-    app = FastAPI(
+    # No seed: the axis starts empty, and a reset deletes its ledger and processed keys.
+    app = stateful_app(
+        config,
         title="Mock national document axis (VDXP)",
         description="edXML (QCVN 102:2016) documents and status messages between provinces, "
         "store-and-forward, with a national ledger.",
-        lifespan=lifespan,
+        metadata=VdxpBase.metadata,
+        state_key=STATE_KEY,
+        open_state=open_state,
     )
     install_error_handlers(app)
 
@@ -284,37 +284,18 @@ def create_app(
             Statuses=[_status_answer(document, status) for status in statuses],
         )
 
-    async def reset(request: Request) -> Reseeded:
-        """The axis starts empty: its ledger and processed keys of this instance deleted."""
-        async with _writing(_context(request)) as unit:
-            return await reseed(
-                unit.session,
-                VdxpBase.metadata,
-                instance=config.instance,
-                snapshot=SeedSnapshot(seeded=0),
-                seed=_nothing,
-            )
-
-    add_reset_route(app, reset)
     return app
 
 
-async def _nothing() -> int:
-    return 0
-
-
 def _context(request: Request) -> _Context:
-    context: _Context = getattr(request.state, STATE_KEY)
-    return context
+    return lifespan_state(request, STATE_KEY, _Context)
 
 
 @asynccontextmanager
 async def _writing(context: _Context) -> AsyncIterator[_Unit]:
-    """One write transaction; `BEGIN IMMEDIATE` on SQLite takes the write lock before reading."""
-    async with context.sessions() as session:
-        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    """One write transaction (`mocks.stateful.write_transaction`) with the instance's ledger."""
+    async with write_transaction(context.sessions) as session:
         yield _Unit(Ledger(session, context.config.instance), session)
-        await session.commit()
 
 
 def _require_bus(context: _Context) -> None:

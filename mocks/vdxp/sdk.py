@@ -12,18 +12,22 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from formats.dates import VIETNAM_TIME
 from formats.edxml import InvalidEdxml
+from mocks.envelope import (
+    EnvelopeError,
+    SdkEnvelope,
+    Translation,
+    install_envelope_handlers,
+    router_errors,
+)
 
-# Vietnam keeps UTC+7 all year (no daylight saving time), so a fixed offset is exact.
-VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 XML = ("application/xml", "text/xml")
 MAX_JSON_BODY = 4 * 1024
 MAX_STATUS_BODY = 256 * 1024  # a status message has no attachments (DOMAIN.md §3.4)
@@ -39,12 +43,15 @@ def now_in_vietnam() -> datetime:
     return datetime.now(VIETNAM_TIME)
 
 
-class MockError(Exception):
+SDK = SdkEnvelope()
+ok = SDK.ok
+
+
+class MockError(EnvelopeError):
     """An answer with `status: FAIL`: HTTP status, the mock's `ErrorCode`, and extra fields."""
 
     def __init__(self, status: int, error_code: str, desc: str, **extra: Any) -> None:
-        super().__init__(desc)
-        self.status, self.error_code, self.desc, self.extra = status, error_code, desc, extra
+        super().__init__(status, error_code, desc, extra)
 
 
 async def read_body(
@@ -110,10 +117,6 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def ok(**fields: Any) -> JSONResponse:
-    return JSONResponse({"status": "OK", "ErrorCode": "0", "ErrorDesc": "", **fields})
-
-
 def body_doc(media_type: str, schema: type[BaseModel] | dict[str, Any]) -> dict[str, Any]:
     """The request body for OpenAPI: handlers read bodies themselves, bounded."""
     if not isinstance(schema, dict):
@@ -126,24 +129,11 @@ XML_BODY = body_doc("application/xml", {"type": "string", "description": "edXML"
 
 def install_error_handlers(app: FastAPI) -> None:
     """Every error as `{status: FAIL, ErrorCode, ErrorDesc}`, router 404/405 included."""
+    install_envelope_handlers(
+        app, SDK, [Translation(InvalidEdxml, _invalid_edxml), router_errors(shout=False)]
+    )
 
-    async def handle(_request: Request, exc: Exception) -> JSONResponse:
-        headers: dict[str, str] | None = None
-        extra: dict[str, Any] = {}
-        if isinstance(exc, MockError):
-            status, code, desc, extra = exc.status, exc.error_code, exc.desc, exc.extra
-        elif isinstance(exc, InvalidEdxml):  # the codec names elements, never their values
-            status, code, desc, extra = 422, "INVALID_EDXML", exc.detail, {"Rule": exc.rule}
-        elif isinstance(exc, StarletteHTTPException):
-            status, code, desc = exc.status_code, str(exc.status_code), str(exc.detail)
-            headers = dict(exc.headers or {})  # e.g. Allow on a 405
-        else:  # pragma: no cover - only the classes registered below reach this handler
-            raise exc
-        return JSONResponse(
-            {"status": "FAIL", "ErrorCode": code, "ErrorDesc": desc, **extra},
-            status_code=status,
-            headers=headers,
-        )
 
-    for exception_class in (MockError, InvalidEdxml, StarletteHTTPException):
-        app.add_exception_handler(exception_class, handle)
+def _invalid_edxml(exc: InvalidEdxml) -> EnvelopeError:
+    """The codec's rule and detail, which name elements, never their values."""
+    return MockError(422, "INVALID_EDXML", exc.detail, Rule=exc.rule)

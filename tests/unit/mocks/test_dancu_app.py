@@ -18,7 +18,8 @@ from adapters.dancu import DancuAdapter
 from formats.cccd import parse_cccd
 from formats.dates import format_ddmmyyyy, parse_ddmmyyyy
 from mocks.config import SystemConfig
-from mocks.dancu.app import MAX_PAGE_SIZE, create_app
+from mocks.dancu.api import MAX_PAGE_SIZE
+from mocks.dancu.app import create_app
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.dancu.store import CitizenStore, normalise_name
 

@@ -29,12 +29,11 @@ from starlette.routing import Route
 
 from adapters.base import CanonicalRequest, SystemResponse
 from adapters.dvc import CONTRACTS, DvcAdapter
-from formats.dates import parse_ddmmyyyy
+from formats.dates import VIETNAM_TIME, parse_ddmmyyyy
 from mocks.config import SystemConfig
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.db import open_mock_database
 from mocks.dvc.app import create_app
-from mocks.dvc.deadlines import VIETNAM_TIME
 from mocks.dvc.models import Dossier, DossierCounter, DvcBase
 from mocks.dvc.store import DossierStore
 from tests.fixtures.handovers import Handed, HandoverBus

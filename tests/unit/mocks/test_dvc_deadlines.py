@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from formats.dates import VIETNAM_TIME
 from mocks.dvc.deadlines import (
-    VIETNAM_TIME,
     add_working_days,
     due_date,
     holidays,

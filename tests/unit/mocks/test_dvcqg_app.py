@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.base import CanonicalRequest, SystemResponse, TranslationError
 from adapters.dvcqg import CONTRACTS, INTEGRATION_PATH, DvcqgAdapter
+from formats.dates import VIETNAM_TIME
 from mocks.config import SystemConfig
 from mocks.db import open_mock_database
-from mocks.dvc.deadlines import VIETNAM_TIME
 from mocks.dvc.seed import seeded_dossier_codes
 from mocks.dvcqg.app import MAX_BODY_BYTES, create_app
 from mocks.dvcqg.models import DvcqgBase, NationalDossier, ProcessedRequest

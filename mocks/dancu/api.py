@@ -1,0 +1,132 @@
+"""The citizen database's legacy JSON API, as every citizen database answers it.
+
+A provincial database (`mocks.dancu.app`) and the national one (`mocks.csdlqgdc.app`) answer with
+the same fields (`SoDinhDanh`, `HoVaTen`, `NgayThangNamSinh` as dd/MM/yyyy, …; DOMAIN.md §5.2,
+§8.5) in the same NGSP envelope with the same codes (§8.1): "0" success, "201" RECORD_NOT_FOUND,
+"302" DATA_TYPE_INVALID. What they share is here; each app keeps its routes and whom it knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
+
+from formats.cccd import Cccd, InvalidCccd, parse_cccd
+from formats.dates import VIETNAM_TIME
+from formats.ngsp import DATA_TYPE_INVALID, RECORD_NOT_FOUND
+from mocks.dancu.seed import CitizenRecord
+from mocks.dancu.store import CitizenStore
+from mocks.envelope import (
+    EnvelopeError,
+    NgspEnvelope,
+    Translation,
+    install_envelope_handlers,
+    router_errors,
+)
+
+MAX_PAGE_SIZE = 100
+ANSWERS = NgspEnvelope()
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": 'error_code "302" DATA_TYPE_INVALID'},
+    404: {"description": 'error_code "201" RECORD_NOT_FOUND'},
+}
+
+
+def today_in_vietnam() -> date:
+    return datetime.now(VIETNAM_TIME).date()
+
+
+class XacThucRequest(BaseModel):
+    """`XacThucThongTinCongDanRequest` (DOMAIN.md §5.1) as JSON, with the date of birth that
+    `XacMinhThongTinNhanThan` adds; other fields of the real request are accepted and ignored."""
+
+    model_config = ConfigDict(strict=True)
+
+    so_dinh_danh: str = Field(alias="SoDinhDanh", description="The 12-digit CCCD number.")
+    ho_va_ten: str = Field(alias="HoVaTen", max_length=200, description="Full name as claimed.")
+    ngay_thang_nam_sinh: str = Field(alias="NgayThangNamSinh", description="dd/MM/yyyy.")
+    ma_yeu_cau: str | None = Field(
+        default=None,
+        alias="MaYeuCau",
+        max_length=100,
+        description="The caller's request id, kept for its audit (DOMAIN.md §8.5).",
+    )
+
+
+def record_not_found() -> EnvelopeError:
+    return EnvelopeError(404, RECORD_NOT_FOUND, "RECORD_NOT_FOUND")
+
+
+def data_type_invalid(detail: str) -> EnvelopeError:
+    return EnvelopeError(400, DATA_TYPE_INVALID, f"DATA_TYPE_INVALID: {detail}")
+
+
+def check_number(so_dinh_danh: str, *, today: date) -> Cccd:
+    """The number's parts, or DATA_TYPE_INVALID with the rule it breaks (never the number)."""
+    try:
+        return parse_cccd(so_dinh_danh, today=today)
+    except InvalidCccd as error:
+        raise data_type_invalid(error.detail) from None
+
+
+def citizen_json(citizen: CitizenRecord, store: CitizenStore) -> dict[str, Any]:
+    address = citizen.thuong_tru
+    head = store.get(citizen.so_dinh_danh_chu_ho)
+    return {
+        "SoDinhDanh": citizen.so_dinh_danh,
+        "HoVaTen": citizen.ho_va_ten,
+        "NgayThangNamSinh": citizen.ngay_thang_nam_sinh,
+        "GioiTinh": citizen.gioi_tinh,
+        "DanToc": citizen.dan_toc,
+        "QuocTich": citizen.quoc_tich,
+        "ThuongTru": {
+            "MaTinhThanh": address.ma_tinh_thanh,
+            "TenTinhThanh": address.ten_tinh_thanh,
+            "MaQuanHuyen": address.ma_quan_huyen,
+            "TenQuanHuyen": address.ten_quan_huyen,
+            "MaPhuongXa": address.ma_phuong_xa,
+            "TenPhuongXa": address.ten_phuong_xa,
+            "ChiTiet": address.chi_tiet,
+            "QuocGia": address.quoc_gia,
+        },
+        # ChuHo{QuanHe, SoDinhDanh, HoVaTen}: QuanHe is this citizen's relation to the head.
+        "ChuHo": {
+            "QuanHe": citizen.quan_he_voi_chu_ho,
+            "SoDinhDanh": citizen.so_dinh_danh_chu_ho,
+            "HoVaTen": head.ho_va_ten if head is not None else None,
+        },
+        "MaHo": citizen.ma_ho,
+    }
+
+
+def household_json(
+    ma_ho: str, members: Sequence[CitizenRecord], store: CitizenStore
+) -> dict[str, Any]:
+    return {
+        "MaHo": ma_ho,
+        "SoThanhVien": len(members),
+        "ThanhVien": [citizen_json(member, store) for member in members],
+    }
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error in the envelope; a malformed request is DATA_TYPE_INVALID naming its fields.
+
+    The router's 404 and 405 are not in the NGSP code list: a mock addition, like its 502/504
+    (DOMAIN.md §8.1).
+    """
+    install_envelope_handlers(
+        app, ANSWERS, [Translation(RequestValidationError, _invalid_request), router_errors()]
+    )
+
+
+def _invalid_request(exc: RequestValidationError) -> EnvelopeError:
+    problems = "; ".join(
+        f"{error['loc'][-1]}: {error['msg']}" for error in exc.errors() if error.get("loc")
+    )
+    return data_type_invalid(problems)

@@ -1,0 +1,118 @@
+"""The app every stateful mock is built on: its database, its seed, its reset route.
+
+A stateful mock keeps its data in its own tables (`mocks.db`). Its lifespan opens that
+database, seeds it once, and opens whatever else the mock needs (its state, found by each
+request in `request.state`); `POST /_lgsp/reset` seeds it again (`mocks.reset`). Each mock used
+to write that skeleton itself; `stateful_app` is it once, and a mock adds its routes and its
+envelope's error handlers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TypeVar
+
+from fastapi import FastAPI, Request
+from sqlalchemy import MetaData
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from mocks.config import SystemConfig
+from mocks.db import MockDatabase, open_mock_database
+from mocks.reset import Reseeded, SeedSnapshot, add_reset_route, reseed
+
+DATABASE_KEY = "mock_database"
+"""Where the lifespan state keeps the mock's database, for the reset route."""
+
+Seed = Callable[[AsyncSession], Awaitable[int]]
+"""Write the mock's seeded records in the session's transaction unless they are there already;
+answer how many top-level records it wrote (dossiers, documents)."""
+
+OpenState = Callable[[MockDatabase, AsyncExitStack], Awaitable[object]]
+"""Build the mock's state once its database is open and seeded; whatever must be closed at
+shutdown goes on the stack."""
+
+_State = TypeVar("_State")
+
+
+def stateful_app(
+    config: SystemConfig,
+    *,
+    title: str,
+    description: str,
+    metadata: MetaData,
+    state_key: str,
+    open_state: OpenState,
+    seed: Seed | None = None,
+    per_instance: bool = True,
+) -> FastAPI:
+    """A mock's app with its lifespan and reset route; no routes or error handlers yet.
+
+    `metadata` holds the mock's tables; `seed` (none: the mock starts empty) fills them.
+    A reset deletes the rows of `config.instance`, or every row when `per_instance` is False
+    (a national system, whose tables have no instance column).
+    """
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, object]]:
+        async with AsyncExitStack() as stack:
+            database = await stack.enter_async_context(
+                open_mock_database(config.database_url, metadata)
+            )
+            if seed is not None:
+                await _seed_once(database.sessions, seed)
+            state = await open_state(database, stack)
+            yield {state_key: state, DATABASE_KEY: database}
+
+    app = FastAPI(title=title, description=description, lifespan=lifespan)
+    # Without a seed the reset only deletes: a snapshot of nothing, taken once and for all.
+    snapshot = SeedSnapshot() if seed is not None else SeedSnapshot(seeded=0)
+    instance = config.instance if per_instance else None
+
+    async def reset(request: Request) -> Reseeded:
+        database = lifespan_state(request, DATABASE_KEY, MockDatabase)
+        async with write_transaction(database.sessions) as session:
+
+            async def seed_again() -> int:
+                return await seed(session) if seed is not None else 0
+
+            return await reseed(
+                session, metadata, instance=instance, snapshot=snapshot, seed=seed_again
+            )
+
+    add_reset_route(app, reset)
+    return app
+
+
+def lifespan_state(request: Request, key: str, kind: type[_State]) -> _State:
+    """What the lifespan put under `key`, or RuntimeError when no lifespan ran (STYLE.md Part 2,
+    trap 2: without one, requests would fail far from the cause)."""
+    state = getattr(request.state, key, None)
+    if not isinstance(state, kind):
+        raise RuntimeError(f"the lifespan of the mock keeping {key!r} has not run")
+    return state
+
+
+@asynccontextmanager
+async def write_transaction(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """One write transaction, committed when the block ends without an error.
+
+    On SQLite `BEGIN IMMEDIATE` takes the write lock before the first read, so a transaction
+    that reads and then writes cannot be overtaken between the two.
+    """
+    async with sessions() as session:
+        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        yield session
+        await session.commit()
+
+
+async def _seed_once(sessions: async_sessionmaker[AsyncSession], seed: Seed) -> None:
+    """Seed in one transaction; a second process seeding at the same time loses harmlessly."""
+    try:
+        async with write_transaction(sessions) as session:
+            await seed(session)
+    except IntegrityError:  # PostgreSQL: the other process's rows came first
+        pass

@@ -1,0 +1,237 @@
+"""The stateful mocks' skeleton: the lifespan opens the database, seeds it once and opens the
+mock's state; the reset route seeds again in one transaction. On SQLite: the recipe is
+`mocks.reset`'s and `kit.db`'s, tested on both databases through each mock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI, Request
+from sqlalchemy import String, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kit.db import make_engine, make_session_factory, named_metadata
+from mocks.config import SystemConfig
+from mocks.db import MockDatabase
+from mocks.reset import RESET_PATH
+from mocks.stateful import lifespan_state, stateful_app, write_transaction
+
+pytestmark = pytest.mark.anyio
+
+STATE_KEY = "toy"
+
+
+class ToyBase(DeclarativeBase):
+    metadata = named_metadata()
+
+
+class Thing(ToyBase):
+    __tablename__ = "toy_thing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(40))
+
+
+@dataclass
+class Toy:
+    """What the toy mock's lifespan opened, and a trace of what the skeleton asked of it."""
+
+    database: MockDatabase
+    seeds: list[str] = field(default_factory=list)
+    closed: bool = False
+
+
+@dataclass
+class Calls:
+    seeds: int = 0
+    opened: list[Toy] = field(default_factory=list)
+
+
+def toy_app(url: str, calls: Calls, *, instance: str = "kiengiang", **options: Any) -> FastAPI:
+    """A mock with one table, seeded with two things unless it has some of its instance."""
+
+    async def seed(session: AsyncSession) -> int:
+        calls.seeds += 1
+        mine = select(func.count()).select_from(Thing).where(Thing.instance == instance)
+        if await session.scalar(mine):
+            return 0
+        session.add_all([Thing(instance=instance, name=name) for name in ("a", "b")])
+        return 2
+
+    async def open_state(database: MockDatabase, stack: AsyncExitStack) -> Toy:
+        toy = Toy(database)
+        calls.opened.append(toy)
+
+        async def close() -> None:
+            toy.closed = True
+
+        stack.push_async_callback(close)
+        return toy
+
+    config = SystemConfig(instance=instance, database_url=url)
+    app = stateful_app(
+        config,
+        title="Toy",
+        description="A mock with one table.",
+        metadata=ToyBase.metadata,
+        state_key=STATE_KEY,
+        open_state=open_state,
+        **{"seed": seed, **options},
+    )
+
+    @app.post("/things/{name}")
+    async def add(name: str, request: Request) -> dict[str, str]:
+        toy = lifespan_state(request, STATE_KEY, Toy)
+        async with write_transaction(toy.database.sessions) as session:
+            session.add(Thing(instance=instance, name=name))
+        return {"added": name}
+
+    return app
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://toy.test") as client:
+            yield client
+
+
+async def names(url: str, instance: str | None = None) -> list[str]:
+    engine = make_engine(url)
+    try:
+        async with make_session_factory(engine)() as session:
+            query = select(Thing.name).order_by(Thing.id)
+            if instance is not None:
+                query = query.where(Thing.instance == instance)
+            return list((await session.scalars(query)).all())
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(name="url")
+def fx_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'toy.db'}"
+
+
+async def test_lifespan_seeds_then_opens_the_state_and_closes_it_at_shutdown(url: str) -> None:
+    calls = Calls()
+
+    async with running(toy_app(url, calls)) as client:
+        assert (await client.post("/things/c")).json() == {"added": "c"}
+        assert calls.opened[0].closed is False
+
+    assert calls.seeds == 1
+    assert calls.opened[0].closed is True
+    assert await names(url) == ["a", "b", "c"]
+
+
+async def test_a_second_start_on_the_same_database_seeds_nothing_again(url: str) -> None:
+    async with running(toy_app(url, Calls())):
+        pass
+    async with running(toy_app(url, Calls())):
+        pass
+
+    assert await names(url) == ["a", "b"]
+
+
+async def test_reset_deletes_the_instances_rows_and_seeds_again_from_the_snapshot(
+    url: str,
+) -> None:
+    calls = Calls()
+    async with running(toy_app(url, Calls(), instance="tiengiang")):
+        pass
+
+    async with running(toy_app(url, calls)) as client:
+        await client.post("/things/c")
+        first = await client.post(RESET_PATH)
+        await client.post("/things/d")
+        second = await client.post(RESET_PATH)
+
+    assert first.json() == {"deleted": 3, "seeded": 2}
+    assert second.json() == {"deleted": 3, "seeded": 2}
+    assert calls.seeds == 2  # at start, and at the first reset; the second one copies
+    assert await names(url, "kiengiang") == ["a", "b"]
+    assert await names(url, "tiengiang") == ["a", "b"]  # another instance's rows stay
+
+
+async def test_a_national_reset_deletes_every_row(url: str) -> None:
+    async with running(toy_app(url, Calls(), instance="tiengiang")):
+        pass
+
+    async with running(toy_app(url, Calls(), per_instance=False)) as client:
+        answer = await client.post(RESET_PATH)
+
+    assert answer.json() == {"deleted": 4, "seeded": 2}
+    assert await names(url) == ["a", "b"]
+
+
+async def test_a_mock_without_seed_starts_empty_and_resets_to_empty(url: str) -> None:
+    app = toy_app(url, Calls(), seed=None)
+
+    async with running(app) as client:
+        await client.post("/things/c")
+        answer = await client.post(RESET_PATH)
+
+    assert answer.json() == {"deleted": 1, "seeded": 0}
+    assert await names(url) == []
+
+
+async def test_a_seed_that_loses_a_race_to_another_process_does_not_stop_the_start(
+    url: str,
+) -> None:
+    async def losing(_session: AsyncSession) -> int:
+        raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+    async with running(toy_app(url, Calls(), seed=losing)) as client:
+        assert (await client.post("/things/c")).status_code == 200
+
+    assert await names(url) == ["c"]
+
+
+async def test_the_reset_route_is_not_in_the_mocks_openapi(url: str) -> None:
+    async with running(toy_app(url, Calls())) as client:
+        paths = (await client.get("/openapi.json")).json()["paths"]
+
+    assert RESET_PATH not in paths
+    assert "/things/{name}" in paths
+
+
+async def test_state_without_a_lifespan_is_a_clear_error(url: str) -> None:
+    app = toy_app(url, Calls())
+    transport = httpx.ASGITransport(app=app)  # no LifespanManager: STYLE.md Part 2, trap 2
+    async with httpx.AsyncClient(transport=transport, base_url="http://toy.test") as client:
+        with pytest.raises(RuntimeError, match="lifespan"):
+            await client.post("/things/c")
+
+
+async def insert_then_fail(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with write_transaction(sessions) as session:
+        await session.execute(insert(Thing), [{"instance": "kiengiang", "name": "lost"}])
+        raise ValueError("refused")
+
+
+async def test_write_transaction_commits_at_the_end_and_rolls_back_on_an_error(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(ToyBase.metadata.create_all)
+        sessions = make_session_factory(engine)
+        async with write_transaction(sessions) as session:
+            await session.execute(insert(Thing), [{"instance": "kiengiang", "name": "kept"}])
+        with pytest.raises(ValueError, match="refused"):
+            await insert_then_fail(sessions)
+    finally:
+        await engine.dispose()
+
+    assert await names(url) == ["kept"]
