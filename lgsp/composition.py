@@ -27,9 +27,9 @@ from mocks.csdlqgdc.app import create_app as create_csdlqgdc_app
 from mocks.csdlqgdc.app import sample_numbers as national_citizen_samples
 from mocks.dancu.app import create_app as create_dancu_app
 from mocks.dancu.seed import CitizenRecord, generate_citizens
-from mocks.dvc.agencies import AGENCIES, provincial_procedure_code
+from mocks.directory.agencies import AGENCIES
 from mocks.dvc.app import create_app as create_dvc_app
-from mocks.dvc.procedures import PROCEDURES
+from mocks.dvc.procedures import PROCEDURES, provincial_procedure_code
 from mocks.dvc.seed import PlannedDossier, plan_dossiers, seeded_dossier_codes
 from mocks.dvcqg.app import create_app as create_dvcqg_app
 from mocks.dvcqg.seed import sample_dossiers as national_dossier_samples

@@ -40,9 +40,9 @@ from mocks.dancu.api import (
     record_not_found,
     today_in_vietnam,
 )
-from mocks.dancu.data import PROVINCES
 from mocks.dancu.seed import generate_citizens
 from mocks.dancu.store import VERIFIED_FIELDS
+from mocks.directory.units import PROVINCES
 
 logger = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
-from mocks.dancu.data import PROVINCES
 from mocks.dancu.seed import CitizenRecord
 from mocks.dancu.store import CitizenStore
+from mocks.directory.units import PROVINCES
 
 MAX_CACHED_PROVINCES = 16
 

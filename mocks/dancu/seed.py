@@ -17,7 +17,8 @@ from typing import Literal
 
 from formats.cccd import PROVINCE_CODES, Gender, make_cccd
 from formats.dates import format_ddmmyyyy
-from mocks.dancu.data import FAMILY_NAMES, GIVEN_NAMES, HAMLET_NAMES, MIDDLE_NAMES, PROVINCES
+from mocks.dancu.names import FAMILY_NAMES, GIVEN_NAMES, HAMLET_NAMES, MIDDLE_NAMES
+from mocks.directory.units import PROVINCES
 
 FIRST_BIRTH_YEAR, LAST_BIRTH_YEAR = 1940, 2007
 ADULT_AGE = 18

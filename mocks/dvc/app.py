@@ -46,13 +46,19 @@ from formats.ngsp import DATA_INCORRECT, DATA_TYPE_INVALID, RECORD_NOT_FOUND
 from mocks.bus import BusClient, BusUnavailable, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
-from mocks.dvc.agencies import PROVINCES, provincial_procedure_code, receiving_agency
+from mocks.directory.agencies import PROVINCES, receiving_agency
 from mocks.dvc.citizen_check import CitizenCheck, CitizenCheckUnavailable
 from mocks.dvc.codes import DossierSequenceExhausted
 from mocks.dvc.deadlines import to_vietnam_time
 from mocks.dvc.lifecycle import Action, DossierStatus, IllegalTransition, UnknownAction, transition
 from mocks.dvc.models import Dossier, DvcBase
-from mocks.dvc.procedures import BY_CODE, MAX_PAGE_SIZE, Procedure, search_procedures
+from mocks.dvc.procedures import (
+    BY_CODE,
+    MAX_PAGE_SIZE,
+    Procedure,
+    provincial_procedure_code,
+    search_procedures,
+)
 from mocks.dvc.schemas import LEVELS, NopHoSo, XuLyHoSo, dossier_json, procedure_json
 from mocks.dvc.seed import seed_dossiers
 from mocks.dvc.store import DossierStore, Filing, Step

@@ -2,7 +2,7 @@
 
 One catalogue serves all five seeded provinces: these are national procedures, and each province
 publishes them under its own suffix (`1.001193.000.00.00.H30`, DOMAIN.md §4.5; see
-`agencies.provincial_procedure_code`).
+`provincial_procedure_code`).
 
 Provenance, entry by entry (`code_sourced`):
 - **Sourced** national codes (`MaTTHC`) were each found beside the procedure's name in public code
@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Generic, Literal, TypeVar, get_args
 
-AgencyLevel = Literal["province", "district", "commune"]
+from mocks.directory.agencies import AgencyLevel, known_province
+
 OnlineService = Literal["partial", "full"]  # dịch vụ công trực tuyến một phần / toàn trình
 MAX_PAGE_SIZE = 100
 
@@ -172,3 +173,10 @@ def search_procedures(
     ]
     start = (page - 1) * size
     return Page(items=tuple(found[start : start + size]), page=page, size=size, total=len(found))
+
+
+def provincial_procedure_code(procedure_code: str, province_code: str) -> str:
+    """The province's `MaTTHC`, e.g. `1.001193.000.00.00.H30` (DOMAIN.md §4.5, §8.2)."""
+    if procedure_code not in BY_CODE:
+        raise ValueError(f"unknown procedure {procedure_code!r}")
+    return f"{procedure_code}.000.00.00.{known_province(province_code).letter_code}"

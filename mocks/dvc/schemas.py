@@ -16,11 +16,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from adapters.dvc import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_SUMMARY_LENGTH, check_form_data
-from mocks.dvc.agencies import find_agency, provincial_procedure_code
+from mocks.directory.agencies import AgencyLevel, find_agency
 from mocks.dvc.deadlines import to_vietnam_time
 from mocks.dvc.lifecycle import DossierStatus, allowed_actions
 from mocks.dvc.models import Dossier, ProgressEntry
-from mocks.dvc.procedures import BY_CODE, AgencyLevel, Procedure
+from mocks.dvc.procedures import BY_CODE, Procedure, provincial_procedure_code
 from mocks.dvc.store import NewAttachment
 
 # CapThucHien and MucDo: the mock's own spellings of the procedure's level and online service.

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 from formats.dates import VIETNAM_TIME, parse_ddmmyyyy
 from mocks.dancu.seed import CitizenRecord, generate_citizens
-from mocks.dvc.agencies import receiving_agency
+from mocks.directory.agencies import receiving_agency
 from mocks.dvc.codes import DossierCode, next_dossier_code
 from mocks.dvc.deadlines import add_working_days
 from mocks.dvc.lifecycle import Action, DossierStatus, transition

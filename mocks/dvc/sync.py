@@ -20,10 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from mocks.bus import Handover
-from mocks.dvc.agencies import find_agency, provincial_procedure_code
+from mocks.directory.agencies import find_agency
 from mocks.dvc.deadlines import to_vietnam_time
 from mocks.dvc.models import Dossier, ProgressEntry
-from mocks.dvc.procedures import BY_CODE
+from mocks.dvc.procedures import BY_CODE, provincial_procedure_code
 
 SERVICE, VERSION, PATH = "dvcqg", "v1", "/dossiers/sync"
 

@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from formats.dates import VIETNAM_TIME
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
-from mocks.dvc.agencies import PROVINCES as PORTAL_PROVINCES
+from mocks.directory.agencies import PROVINCES as PORTAL_PROVINCES
 from mocks.dvcqg.models import DvcqgBase
 from mocks.dvcqg.schemas import (
     SERVICES,

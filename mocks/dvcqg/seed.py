@@ -23,7 +23,7 @@ from typing import Any
 from adapters._dvcqg_contracts import DossierSnapshot, ProgressEntry
 from adapters.dvcqg import progress_to_native, snapshot_to_native
 from mocks.config import SystemConfig
-from mocks.dvc.agencies import PROVINCES as PORTAL_PROVINCES
+from mocks.directory.agencies import PROVINCES as PORTAL_PROVINCES
 from mocks.dvc.seed import seeded_dossier_codes, seeded_dossiers
 from mocks.dvc.sync import progress_json, snapshot_json
 from mocks.dvcqg.schemas import HoSo

@@ -42,7 +42,7 @@ from formats.edxml import DEFAULT_LIMITS, parse_edxml, parse_status
 from mocks.bus import connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
-from mocks.dvc.agencies import AGENCIES
+from mocks.directory.agencies import AGENCIES
 from mocks.qlvb import axis, inbound
 from mocks.qlvb.context import (
     STATE_KEY,
@@ -270,7 +270,7 @@ def _other_province(organ_ids: Sequence[str], why: str) -> MockError:
 def _check_own_agency(context: Context, organ_id: str, unknown_code: str) -> None:
     """An agency of this province, or 422: `unknown_code` when no agency has the id at all.
 
-    The directory is mocks/dvc/agencies.py's: one organisation list per province.
+    The directory is mocks/directory/agencies.py's: one organisation list per province.
     """
     province = axis.province_of(organ_id)
     if province == context.province_code:

@@ -8,7 +8,7 @@ store-and-forward: the endpoint hands the call over to its LGSP (`mocks/bus.py`)
 transaction of the change that causes it, committed once the bus has taken it, and the bus
 delivers it later with the message's `Idempotency-Key`, which the next endpoint deduplicates on.
 
-Which province an agency belongs to is the directory's (`mocks/dvc/agencies.py`); which bus
+Which province an agency belongs to is the directory's (`mocks/directory/agencies.py`); which bus
 instance serves a province is the topology's (`SystemConfig.provinces`).
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 from formats.edxml import render_status
 from mocks.bus import Handover
 from mocks.config import SystemConfig
-from mocks.dvc.agencies import find_agency
+from mocks.directory.agencies import find_agency
 from mocks.qlvb.models import Delivery, Document
 from mocks.qlvb.store import Report, Reported
 from mocks.vdxp.sdk import outbox_key

@@ -16,13 +16,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from formats.edxml import parse_edxml, render_edxml
-from mocks.dvc.agencies import AGENCIES, PROVINCES, Agency
+from mocks.directory.agencies import AGENCIES, PROVINCES, Agency
 from mocks.qlvb.store import DocumentStore, Report, describe_document
 
 _VIETNAM = timezone(timedelta(hours=7))
 _START = datetime(2025, 3, 3, 8, 0, tzinfo=_VIETNAM)
 
-# Agency positions in mocks/dvc/agencies.py's list: 0 UBND tỉnh, 1 Sở Tư pháp, 2 Sở Xây dựng,
+# Agency positions in mocks/directory/agencies.py's list: 0 UBND tỉnh, 1 Sở Tư pháp, 2 Sở Xây dựng,
 # 3 Sở Tài chính, 4 Công an tỉnh, 5 UBND thành phố, 6 UBND phường, 7 Công an phường.
 # (sender, recipients, notation, type name, subject, [(reporter, code), ...]); reporter -1 is
 # the sender, otherwise an index into the recipients.

@@ -1,7 +1,7 @@
 """Where a document goes: from its `To` organ ids to the provinces (bus instances) that get it.
 
 NDXP resolves an organ id to its province node through the organ-code registry (DOMAIN.md
-§8.6 A.4): here the agency directory (`mocks/dvc/agencies.py`) gives the legacy province code,
+§8.6 A.4): here the agency directory (`mocks/directory/agencies.py`) gives the legacy province code,
 and the topology (`SystemConfig.provinces`) the instance serving it. Pure: no I/O.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from mocks.dvc.agencies import find_agency
+from mocks.directory.agencies import find_agency
 
 
 @dataclass(frozen=True)

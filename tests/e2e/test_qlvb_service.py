@@ -14,7 +14,7 @@ import pytest
 
 from adapters import CONTRACTS
 from formats.edxml import parse_edxml, render_edxml, validate_document
-from mocks.dvc.agencies import AGENCIES
+from mocks.directory.agencies import AGENCIES
 from tests.fixtures.bus import KG, bearer
 
 pytestmark = pytest.mark.anyio

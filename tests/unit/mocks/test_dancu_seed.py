@@ -10,9 +10,9 @@ import pytest
 
 from formats.cccd import parse_cccd
 from formats.dates import parse_ddmmyyyy
-from mocks.dancu.data import PROVINCES
 from mocks.dancu.seed import HEAD_OF_HOUSEHOLD, CitizenRecord, generate_citizens
 from mocks.dancu.store import CitizenStore
+from mocks.directory.units import PROVINCES
 
 TODAY = date(2025, 6, 1)
 SEEDED_PROVINCES = ["91", "82", "60", "93", "52"]

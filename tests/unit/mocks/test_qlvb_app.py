@@ -24,7 +24,7 @@ pytestmark = pytest.mark.anyio
 
 ICT = timezone(timedelta(hours=7))
 NOW = datetime(2025, 6, 2, 9, 30, tzinfo=ICT)
-# Kiên Giang's agencies (mocks/dvc/agencies.py): 000.00.0N.H33.
+# Kiên Giang's agencies (mocks/directory/agencies.py): 000.00.0N.H33.
 UBND, STP, SXD, STC = "000.00.00.H33", "000.00.01.H33", "000.00.02.H33", "000.00.03.H33"
 TIEN_GIANG_STP = "000.00.01.H58"
 XML = {"Content-Type": "application/xml"}

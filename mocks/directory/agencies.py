@@ -1,7 +1,9 @@
-"""The agencies that receive dossiers in each seeded province, with their QĐ 20/2020 organ ids.
+"""The agencies of each seeded province, with their QĐ 20/2020 organ ids and what they decide.
 
-Organ ids (`mã định danh`, DOMAIN.md §6.2) have the strict form `000.00.0N.Hxx`; the receiving
-agency's id starts every dossier number (`codes.py`).
+Every mock that names an agency uses this one directory: the portal (DVC) files dossiers with
+the receiving agency, whose id starts every dossier number (`mocks/dvc/codes.py`); the document
+endpoints (QLVB) and the national axis (VDXP) send between agencies and find their provinces
+here. Organ ids (`mã định danh`, DOMAIN.md §6.2) have the strict form `000.00.0N.Hxx`.
 
 What is sourced and what is not:
 - **Hậu Giang `H30`** is the only provincial letter code DOMAIN.md §6.2 verifies.
@@ -23,13 +25,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Literal
 
-from mocks.dvc.procedures import BY_CODE, AgencyLevel
+AgencyLevel = Literal["province", "district", "commune"]
 
 
 @dataclass(frozen=True)
 class Agency:
-    """One receiving agency: its organ id, name, level and the procedures it decides."""
+    """One agency: its organ id, name, level and the procedures (national `MaTTHC`) it decides."""
 
     organ_id: str
     name: str
@@ -39,22 +42,24 @@ class Agency:
 
 
 @dataclass(frozen=True)
-class _Province:
+class AgencyProvince:
+    """A province as the directory knows it: its name and the letter code of its organ ids."""
+
     name: str
     letter_code: str  # the last group of every organ id in the province
     letter_code_sourced: bool
-    city: str  # the provincial capital (district level; codes in mocks/dancu/data.py)
+    city: str  # the provincial capital (district level; codes in units.py)
     ward: str  # a ward of the capital (commune level)
 
 
-# Legacy 2-digit province code (as in mocks/dancu/data.py) → its organs.
-PROVINCES: Mapping[str, _Province] = MappingProxyType(
+# Legacy 2-digit province code (as in units.py) → its organs.
+PROVINCES: Mapping[str, AgencyProvince] = MappingProxyType(
     {
-        "91": _Province("Tỉnh Kiên Giang", "H33", False, "Rạch Giá", "Vĩnh Thanh"),
-        "82": _Province("Tỉnh Tiền Giang", "H58", False, "Mỹ Tho", "1"),
-        "60": _Province("Tỉnh Bình Thuận", "H11", False, "Phan Thiết", "Mũi Né"),
-        "93": _Province("Tỉnh Hậu Giang", "H30", True, "Vị Thanh", "I"),
-        "52": _Province("Tỉnh Bình Định", "H08", False, "Quy Nhơn", "Nhơn Bình"),
+        "91": AgencyProvince("Tỉnh Kiên Giang", "H33", False, "Rạch Giá", "Vĩnh Thanh"),
+        "82": AgencyProvince("Tỉnh Tiền Giang", "H58", False, "Mỹ Tho", "1"),
+        "60": AgencyProvince("Tỉnh Bình Thuận", "H11", False, "Phan Thiết", "Mũi Né"),
+        "93": AgencyProvince("Tỉnh Hậu Giang", "H30", True, "Vị Thanh", "I"),
+        "52": AgencyProvince("Tỉnh Bình Định", "H08", False, "Quy Nhơn", "Nhơn Bình"),
     }
 )
 
@@ -81,7 +86,7 @@ _AGENCY_TEMPLATES: tuple[tuple[str, str, AgencyLevel, tuple[str, ...]], ...] = (
 )
 
 
-def _agencies(province_code: str, province: _Province) -> tuple[Agency, ...]:
+def _agencies(province_code: str, province: AgencyProvince) -> tuple[Agency, ...]:
     short_name = province.name.removeprefix("Tỉnh ")
     return tuple(
         Agency(
@@ -103,7 +108,8 @@ _BY_ORGAN_ID = MappingProxyType(
 )
 
 
-def _known_province(province_code: str) -> _Province:
+def known_province(province_code: str) -> AgencyProvince:
+    """The province, or ValueError naming the ones the directory knows."""
     if province_code not in PROVINCES:
         known = ", ".join(sorted(PROVINCES))
         raise ValueError(f"no agencies for province {province_code!r} (known: {known})")
@@ -116,15 +122,8 @@ def find_agency(organ_id: str) -> Agency | None:
 
 def receiving_agency(province_code: str, procedure_code: str) -> Agency:
     """The agency of the province that receives dossiers of `procedure_code`."""
-    _known_province(province_code)
+    known_province(province_code)
     for agency in AGENCIES[province_code]:
         if procedure_code in agency.procedure_codes:
             return agency
     raise ValueError(f"no agency of province {province_code} handles procedure {procedure_code}")
-
-
-def provincial_procedure_code(procedure_code: str, province_code: str) -> str:
-    """The province's `MaTTHC`, e.g. `1.001193.000.00.00.H30` (DOMAIN.md §4.5, §8.2)."""
-    if procedure_code not in BY_CODE:
-        raise ValueError(f"unknown procedure {procedure_code!r}")
-    return f"{procedure_code}.000.00.00.{_known_province(province_code).letter_code}"

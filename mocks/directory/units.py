@@ -1,4 +1,7 @@
-"""Reference data the citizen generator draws from: names, and real units of five provinces.
+"""Real administrative units of the five seeded provinces, shared by the mocks that need them.
+
+The citizen databases give addresses in them and the agency directory (`agencies.py`) places its
+agencies in their capitals.
 
 Administrative units are the pre-1 July 2025 ones (QĐ 124/2004/QĐ-TTg codes: 2-digit provinces,
 3-digit districts, 5-digit communes; DOMAIN.md §6.1), because every CCCD and address issued
@@ -13,46 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-
-# Approximate shares (%) of the commonest family names, as commonly quoted (e.g. Wikipedia,
-# "Vietnamese name"); not from DOMAIN.md. The five seeded provinces are southern or south-central,
-# where Huỳnh and Võ are the usual forms of Hoàng and Vũ, so each pair is split that way.
-FAMILY_NAMES: tuple[tuple[str, float], ...] = (
-    ("Nguyễn", 38.0), ("Trần", 11.0), ("Lê", 9.5), ("Phạm", 7.0), ("Huỳnh", 4.0),
-    ("Hoàng", 1.1), ("Phan", 4.5), ("Võ", 3.0), ("Vũ", 0.9), ("Đặng", 2.1), ("Bùi", 2.0),
-    ("Đỗ", 1.4), ("Hồ", 1.3), ("Ngô", 1.3), ("Dương", 1.0), ("Lý", 0.5), ("Trương", 0.8),
-    ("Đinh", 0.6), ("Lâm", 0.5), ("Mai", 0.4), ("Châu", 0.3),
-)  # fmt: skip
-
-# Repeats weight the commonest middle names: Văn for men, Thị for women.
-MIDDLE_NAMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "male": ("Văn", "Văn", "Văn", "Hữu", "Đức", "Minh", "Quốc", "Thanh", "Công", "Tấn"),
-        "female": ("Thị", "Thị", "Thị", "Ngọc", "Thanh", "Thu", "Kim", "Mỹ", "Thúy", "Hồng"),
-    }
-)
-
-GIVEN_NAMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "male": (
-            "An", "Bình", "Cường", "Dũng", "Đạt", "Hải", "Hiếu", "Hùng", "Huy", "Khang",
-            "Khoa", "Lộc", "Long", "Lực", "Minh", "Nam", "Nghĩa", "Phong", "Phúc", "Quân",
-            "Quang", "Sơn", "Tài", "Tâm", "Thắng", "Thành", "Thịnh", "Toàn", "Trí", "Trung",
-            "Tuấn", "Việt", "Vinh", "Vũ",
-        ),
-        "female": (
-            "Anh", "Châu", "Diễm", "Dung", "Duyên", "Giang", "Hà", "Hạnh", "Hằng", "Hoa",
-            "Hồng", "Hương", "Lan", "Liên", "Linh", "Loan", "Mai", "My", "Ngân", "Nhung",
-            "Oanh", "Phượng", "Quyên", "Thảo", "Thủy", "Trang", "Trinh", "Tuyết", "Vân", "Yến",
-        ),
-    }
-)  # fmt: skip
-
-# Common hamlet names (ấp in the Mekong delta, thôn further north-east), drawn per household.
-HAMLET_NAMES: tuple[str, ...] = (
-    "Tân Lập", "Phú Hòa", "Thạnh Lợi", "Bình An", "Mỹ Phước", "Long Thạnh", "Hòa Bình",
-    "An Thành", "Phước Hưng", "Tân Thới", "Vĩnh Lợi", "Đông An",
-)  # fmt: skip
 
 # Province (2 digits), district (3, indented 4) and commune (5, indented 8): code, then name.
 _UNITS = """

@@ -8,16 +8,10 @@ from datetime import date
 
 import pytest
 
-from mocks.dancu.data import PROVINCES as UNITS
-from mocks.dvc.agencies import (
-    AGENCIES,
-    PROVINCES,
-    find_agency,
-    provincial_procedure_code,
-    receiving_agency,
-)
+from mocks.directory.agencies import AGENCIES, PROVINCES, find_agency, receiving_agency
+from mocks.directory.units import PROVINCES as UNITS
 from mocks.dvc.codes import ORGAN_ID, next_dossier_code
-from mocks.dvc.procedures import PROCEDURES
+from mocks.dvc.procedures import PROCEDURES, provincial_procedure_code
 
 SEEDED = ["91", "82", "60", "93", "52"]
 MA_TTHC = re.compile(r"^[1-3]\.\d{6}(\.000\.00\.00\.[A-Z]\d{2})?$")  # DOMAIN.md §8.2
