@@ -10,14 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from adapters.dvc import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_SUMMARY_LENGTH, check_form_data
+from formats.dates import format_dvcqg_time
 from mocks.directory.agencies import AgencyLevel, find_agency
-from mocks.dvc.deadlines import to_vietnam_time
 from mocks.dvc.lifecycle import DossierStatus, allowed_actions
 from mocks.dvc.models import Dossier, ProgressEntry
 from mocks.dvc.procedures import BY_CODE, Procedure, provincial_procedure_code
@@ -27,14 +26,57 @@ from mocks.dvc.store import NewAttachment
 LEVELS: dict[AgencyLevel, str] = {"province": "tinh", "district": "huyen", "commune": "xa"}
 ONLINE_SERVICES = {"full": "toan_trinh", "partial": "mot_phan"}
 
+# The portal's bounds on what one filing may cost it. TrichYeuHoSo: real clients cut the summary
+# near 1,000 characters (the Thanh Hóa client, DOMAIN.md §4.2); the rest are this portal's.
+MAX_SUMMARY_LENGTH = 1000
+MAX_ATTACHMENTS = 20
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+MAX_FORM_DEPTH = 5  # objects and lists alike; `{"a": 1}` is 1 deep
+MAX_FORM_KEYS = 50  # counted at every level
+MAX_FORM_ITEMS = 200  # list items, counted in every list
+MAX_FORM_STRING = 2000
+
 _Text = Annotated[str, StringConstraints(max_length=200)]
 _Named = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
 _BASE64_LIMIT = -(-MAX_ATTACHMENT_BYTES // 3) * 4
 
 
-def format_dvcqg_time(moment: datetime | None) -> str | None:
-    """`yyyyMMddHHmmss` in Vietnam time (DOMAIN.md §8.2, "DVCQG datetime")."""
-    return None if moment is None else f"{to_vietnam_time(moment):%Y%m%d%H%M%S}"
+def check_form(form: Mapping[str, Any]) -> None:
+    """Refuse (ValueError) `DuLieuBieuMau` past the portal's bounds: nested too deep, too many
+    keys or list items in all, or a string too long. A wide object or a long list cannot get
+    past, however its size is spread over the levels."""
+    _FormSize().take(form, depth=1)
+
+
+class _FormSize:
+    """What a form has used so far of the bounds that count across all its levels."""
+
+    def __init__(self) -> None:
+        self.keys = self.items = 0
+
+    def take(self, node: Any, *, depth: int) -> None:
+        if isinstance(node, str):
+            if len(node) > MAX_FORM_STRING:
+                raise ValueError(
+                    f"form data holds a string longer than {MAX_FORM_STRING} characters"
+                )
+            return
+        if not isinstance(node, Mapping | list):
+            return  # numbers, booleans and null cost nothing
+        if depth > MAX_FORM_DEPTH:
+            raise ValueError(f"form data is nested more than {MAX_FORM_DEPTH} levels deep")
+        if isinstance(node, Mapping):
+            self.keys += len(node)
+            children = list(node.values())
+        else:
+            self.items += len(node)
+            children = node
+        if self.keys > MAX_FORM_KEYS:
+            raise ValueError(f"form data has more than {MAX_FORM_KEYS} keys")
+        if self.items > MAX_FORM_ITEMS:
+            raise ValueError(f"form data has more than {MAX_FORM_ITEMS} list items")
+        for child in children:
+            self.take(child, depth=depth + 1)
 
 
 class DinhDanh(BaseModel):
@@ -88,7 +130,7 @@ class NopHoSo(BaseModel):
     @field_validator("du_lieu_bieu_mau")
     @classmethod
     def _bounded_form(cls, value: dict[str, Any]) -> dict[str, Any]:
-        check_form_data(value)
+        check_form(value)
         return value
 
 
@@ -169,11 +211,12 @@ def dossier_json(dossier: Dossier, *, province_code: str, full: bool = True) -> 
             }
             for item in dossier.attachments
         ]
-        body["TienTrinh"] = [_progress_json(dossier.code, entry) for entry in dossier.progress]
+        body["TienTrinh"] = [progress_entry_json(dossier.code, entry) for entry in dossier.progress]
     return body
 
 
-def _progress_json(code: str, entry: ProgressEntry) -> dict[str, Any]:
+def progress_entry_json(code: str, entry: ProgressEntry) -> dict[str, Any]:
+    """One `TienTrinh` entry (`CapNhatTienDoHoSoMC`, DOMAIN.md §4.3)."""
     return {
         "MaHoSo": code,
         "NguoiXuLy": entry.actor,

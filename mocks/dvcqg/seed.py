@@ -3,10 +3,12 @@
 Each provincial portal seeds ten dossiers from the shared seed (`mocks.dvc.seed`) and queues no
 sync for them: seeding is history, not a change. A real DVCQG would have received each of their
 changes long ago, so this mock starts out knowing them, built from the same seed (same seed,
-same dossiers, byte for byte) and converted along the same path a live sync takes: the portal's
-canonical JSON (`mocks.dvc.sync`), validated against the `dvcqg` contract, written as DVCQG's
-`HoSo` by the adapter. Starting empty would leave the national view without the dossiers every
-demo begins with, and a later change of one of them would arrive with no history before it.
+same dossiers, byte for byte). The provincial portal's own `HoSo` already has DVCQG's fields
+(DOMAIN.md §4.2, `mocks.dvc.schemas`), so each is taken as that portal serves it, with the
+national additions `MaTinh` and `ThuTu`, and validated as any `DongBoHoSoMC` is. A live sync
+reaches the national view through the bus's `dvcqg` adapter instead: a test checks that both
+paths store the same record. Starting empty would leave the national view without the dossiers
+every demo begins with, and a later change of one of them would arrive with no history before it.
 
 A province is seeded once, when the national portal has no dossier of it yet; provinces the
 provincial mock has no agencies for (a real portal at a URL) are skipped: their dossiers are
@@ -15,17 +17,13 @@ not known from any seed.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
-from typing import Any
 
-from adapters._dvcqg_contracts import DossierSnapshot, ProgressEntry
-from adapters.dvcqg import progress_to_native, snapshot_to_native
 from mocks.config import SystemConfig
 from mocks.directory.agencies import PROVINCES as PORTAL_PROVINCES
+from mocks.dvc.schemas import dossier_json, progress_entry_json
 from mocks.dvc.seed import seeded_dossier_codes, seeded_dossiers
-from mocks.dvc.sync import progress_json, snapshot_json
 from mocks.dvcqg.schemas import HoSo
 from mocks.dvcqg.store import NationalStore
 
@@ -38,21 +36,16 @@ def seeded_items(*, province_code: str, seed: int, population: int) -> list[HoSo
     for dossier in seeded_dossiers(
         instance="", province_code=province_code, seed=seed, population=population
     ):
-        # Through JSON, as a sync travels: the contract's strict models read ISO text.
-        snapshot = DossierSnapshot.model_validate_json(
-            json.dumps(snapshot_json(dossier, province_code=province_code))
-        )
-        item: dict[str, Any] = snapshot_to_native(
-            snapshot, province_code=province_code, step=dossier.progress[-1].position
-        )
-        item["TienTrinh"] = [
-            progress_to_native(
-                dossier.code,
-                entry.position,
-                ProgressEntry.model_validate_json(json.dumps(progress_json(entry))),
-            )
+        history = [
+            {**progress_entry_json(dossier.code, entry), "ThuTu": entry.position}
             for entry in dossier.progress
         ]
+        item = {
+            **dossier_json(dossier, province_code=province_code, full=False),
+            "MaTinh": province_code,  # mock addition: the real portal knows it from the session
+            "ThuTu": dossier.progress[-1].position,  # mock addition: the step it reflects
+            "TienTrinh": history,
+        }
         items.append(HoSo.model_validate(item))
     return items
 

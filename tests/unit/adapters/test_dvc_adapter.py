@@ -30,9 +30,8 @@ from adapters.dvc import (
     check_form_data,
 )
 from formats.cccd import InvalidCccd
-from formats.dates import parse_ddmmyyyy
+from formats.dates import format_dvcqg_time, parse_ddmmyyyy
 from mocks.dvc.lifecycle import Action, DossierStatus
-from mocks.dvc.schemas import format_dvcqg_time
 from tests.unit.adapters.calls import DOSSIER_CODE
 from tests.unit.adapters.calls import dossier_call as call
 
@@ -422,19 +421,21 @@ def test_an_attachment_past_five_mebibytes_is_refused(adapter: DvcAdapter) -> No
     assert raised.value.errors[0]["loc"] == ["body", "attachments", 0, "content_base64"]
 
 
-@pytest.mark.parametrize(
-    ("form", "words"),
-    [
-        ({"a": {"b": {"c": {"d": {"e": 1}}}}}, None),  # depth 5 is allowed
-        ({"a": [[[[1]]]]}, None),
-        ({"a": [[[[[1]]]]]}, "levels deep"),
-        ({f"k{n}": n for n in range(50)}, None),
-        ({"a": {f"k{n}": n for n in range(50)}}, "50 keys"),  # keys count at every level
-        ({"a": list(range(200))}, None),
-        ({"a": [list(range(100)), list(range(100))]}, "200 list items"),
-        ({"a": "x" * 2001}, "2000 characters"),
-    ],
-)
+# Forms at and past each bound, with the words of the refusal (None: accepted). The portal mock
+# checks forms with its own code against the same table (tests/unit/mocks/test_dvc_forms.py).
+FORM_BOUNDS: list[tuple[dict[str, Any], str | None]] = [
+    ({"a": {"b": {"c": {"d": {"e": 1}}}}}, None),  # depth 5 is allowed
+    ({"a": [[[[1]]]]}, None),
+    ({"a": [[[[[1]]]]]}, "levels deep"),
+    ({f"k{n}": n for n in range(50)}, None),
+    ({"a": {f"k{n}": n for n in range(50)}}, "50 keys"),  # keys count at every level
+    ({"a": list(range(200))}, None),
+    ({"a": [list(range(100)), list(range(100))]}, "200 list items"),
+    ({"a": "x" * 2001}, "2000 characters"),
+]
+
+
+@pytest.mark.parametrize(("form", "words"), FORM_BOUNDS)
 def test_form_data_bounds(form: dict[str, Any], words: str | None) -> None:
     if words is None:
         check_form_data(form)
