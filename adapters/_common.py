@@ -147,12 +147,27 @@ class NgspAdapter(Generic[_Dated]):
     def _operation(self, request: CanonicalRequest) -> _Dated:
         return find_operation(self.operations, request, adapter=self.adapter)
 
-    def _read_envelope(self, response: SystemResponse) -> Mapping[str, Any]:
-        return read_answer(
+    def _answer(
+        self, request: CanonicalRequest, response: SystemResponse
+    ) -> tuple[_Dated, Mapping[str, Any], Any]:
+        """The request's operation, the system's envelope, and the envelope's `error_code`."""
+        operation = self._operation(request)  # an unknown operation is 501 whatever the answer
+        envelope = read_answer(
             response,
             system=self.system,
             shape=f"the JSON envelope {{error_code, message, {self.payload}}}",
             invalid=self.invalid,
+        )
+        return operation, envelope, envelope.get("error_code")
+
+    def _unexpected(
+        self, response: SystemResponse, error_code: Any, *, when: str = ""
+    ) -> TranslationError:
+        """The 502 for a code this adapter does not read (`when` narrows the sentence)."""
+        shown = str(error_code)[:16]  # bounded: the value comes from outside
+        return self.invalid(
+            f"{self.system} answered HTTP {response.status} with error_code {shown!r}, "
+            f"which this adapter does not expect{when}."
         )
 
 
@@ -176,19 +191,13 @@ class EnvelopeAdapter(NgspAdapter[EnvelopeOperation]):
     def to_canonical(
         self, request: CanonicalRequest, response: SystemResponse
     ) -> CanonicalResponse:
-        operation = self._operation(request)
-        envelope = self._read_envelope(response)
-        error_code = envelope.get("error_code")
+        operation, envelope, error_code = self._answer(request, response)
         if response.status == operation.success and error_code == SUCCESS:
             return CanonicalResponse(operation.success, operation.read(envelope))
         error = operation.errors.get((response.status, str(error_code)))
         if error is not None:
             raise error(envelope.get(self.payload))
-        shown = str(error_code)[:16]  # bounded: the value comes from outside
-        raise self.invalid(
-            f"{self.system} answered HTTP {response.status} with error_code {shown!r}, "
-            "which this adapter does not expect for this operation."
-        )
+        raise self._unexpected(response, error_code, when=" for this operation")
 
 
 # --- VDXP SDK-style endpoints: {status, ErrorCode, ErrorDesc} --------------------------------

@@ -317,9 +317,7 @@ class DancuAdapter(NgspAdapter[_Operation]):
     def to_canonical(
         self, request: CanonicalRequest, response: SystemResponse
     ) -> CanonicalResponse:
-        operation = self._operation(request)
-        envelope = self._read_envelope(response)
-        error_code = envelope.get("error_code")
+        operation, envelope, error_code = self._answer(request, response)
         # NGSP-style services often report an error in the envelope under HTTP 200, so the
         # envelope's code decides; the mock also sets the matching HTTP status.
         if response.status == 200 and error_code == SUCCESS:
@@ -328,11 +326,7 @@ class DancuAdapter(NgspAdapter[_Operation]):
             return CanonicalResponse(200, operation.not_found())
         if response.status in (200, 400) and error_code == DATA_TYPE_INVALID:
             raise operation.refused()
-        shown = str(error_code)[:16]  # bounded: the value comes from outside
-        raise UpstreamAnswerInvalid(
-            f"The citizen database answered HTTP {response.status} "
-            f"with error_code {shown!r}, which this adapter does not expect."
-        )
+        raise self._unexpected(response, error_code)
 
 
 def _person(record: Mapping[str, Any]) -> dict[str, Any]:

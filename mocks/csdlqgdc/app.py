@@ -27,19 +27,7 @@ from formats.cccd import Cccd
 from formats.dates import parse_ddmmyyyy
 from mocks.config import SystemConfig
 from mocks.csdlqgdc.register import NationalRegister
-from mocks.dancu.api import (
-    ANSWERS,
-    ERROR_RESPONSES,
-    MAX_PAGE_SIZE,
-    XacThucRequest,
-    check_number,
-    citizen_json,
-    data_type_invalid,
-    household_json,
-    install_error_handlers,
-    record_not_found,
-    today_in_vietnam,
-)
+from mocks.dancu import api
 from mocks.dancu.seed import generate_citizens
 from mocks.dancu.store import VERIFIED_FIELDS
 from mocks.directory.units import PROVINCES
@@ -60,7 +48,9 @@ def national_province_codes(config: SystemConfig) -> list[str]:
     return [code for code in wanted if code in PROVINCES]
 
 
-def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vietnam) -> FastAPI:
+def create_app(
+    config: SystemConfig, *, today: Callable[[], date] = api.today_in_vietnam
+) -> FastAPI:
     """The national register of `config.provinces`, from `config.seed` and `config.population`.
 
     `today` decides which birth years lie in the future (CCCD check); tests pass a fixed day.
@@ -74,13 +64,13 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vie
         "provincial citizen database answers.",
     )
     app.state.register = register  # for tests and diagnostics: which provinces are built
-    install_error_handlers(app)
+    api.install_error_handlers(app)
 
     def checked(so_dinh_danh: str) -> Cccd:
-        return check_number(so_dinh_danh, today=today())
+        return api.check_number(so_dinh_danh, today=today())
 
-    @app.post("/api/congdan/xac-thuc", responses={400: ERROR_RESPONSES[400]})
-    async def verify_citizen(claim: XacThucRequest) -> JSONResponse:
+    @app.post("/api/congdan/xac-thuc", responses={400: api.ERROR_RESPONSES[400]})
+    async def verify_citizen(claim: api.XacThucRequest) -> JSONResponse:
         """XacThucThongTinCongDan, nationally: answered as the provincial database answers.
 
         An unknown number gets the answer of a recorded one whose name and date both differ.
@@ -89,7 +79,7 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vie
         try:
             born = parse_ddmmyyyy(claim.ngay_thang_nam_sinh)
         except ValueError:
-            raise data_type_invalid("NgayThangNamSinh is not a dd/MM/yyyy date") from None
+            raise api.data_type_invalid("NgayThangNamSinh is not a dd/MM/yyyy date") from None
         found = await register.find(cccd.number)
         mismatched = (
             VERIFIED_FIELDS
@@ -98,54 +88,56 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vie
                 cccd, ho_va_ten=claim.ho_va_ten, ngay_thang_nam_sinh=born
             )
         )
-        return ANSWERS.ok({"TonTai": not mismatched, "TruongKhongKhop": list(mismatched)})
+        return api.ANSWERS.ok({"TonTai": not mismatched, "TruongKhongKhop": list(mismatched)})
 
-    @app.get("/api/congdan/{so_dinh_danh}", responses=ERROR_RESPONSES)
+    @app.get("/api/congdan/{so_dinh_danh}", responses=api.ERROR_RESPONSES)
     async def get_citizen(so_dinh_danh: str) -> JSONResponse:
         """One citizen, from whichever province's register holds the number."""
         checked(so_dinh_danh)
         found = await register.find(so_dinh_danh)
         if found is None:
-            raise record_not_found()
+            raise api.record_not_found()
         citizen, store = found
-        return ANSWERS.ok(citizen_json(citizen, store))
+        return api.ANSWERS.ok(api.citizen_json(citizen, store))
 
-    @app.get("/api/congdan/{so_dinh_danh}/ho", responses=ERROR_RESPONSES)
+    @app.get("/api/congdan/{so_dinh_danh}/ho", responses=api.ERROR_RESPONSES)
     async def get_citizen_household(so_dinh_danh: str) -> JSONResponse:
         """The household the citizen belongs to, as `/api/ho/{ma_ho}` serves it."""
         checked(so_dinh_danh)
         found = await register.find(so_dinh_danh)
         if found is None:
-            raise record_not_found()
+            raise api.record_not_found()
         citizen, store = found
-        return ANSWERS.ok(household_json(citizen.ma_ho, store.household(citizen.ma_ho), store))
+        return api.ANSWERS.ok(
+            api.household_json(citizen.ma_ho, store.household(citizen.ma_ho), store)
+        )
 
-    @app.get("/api/congdan", responses=ERROR_RESPONSES)
+    @app.get("/api/congdan", responses=api.ERROR_RESPONSES)
     async def list_citizens(
         trang: Annotated[int, Query(ge=1, le=1_000_000, description="Page, from 1.")] = 1,
         so_ban_ghi: Annotated[
-            int, Query(alias="soBanGhi", ge=1, le=MAX_PAGE_SIZE, description="Page size.")
+            int, Query(alias="soBanGhi", ge=1, le=api.MAX_PAGE_SIZE, description="Page size.")
         ] = 20,
     ) -> JSONResponse:
         """A page of citizens, province after province in code order; past the end, empty."""
         page = await register.page(number=trang, size=so_ban_ghi)
-        return ANSWERS.ok(
+        return api.ANSWERS.ok(
             {
                 "TongSo": len(register),
                 "Trang": trang,
                 "SoBanGhi": so_ban_ghi,
-                "DanhSach": [citizen_json(citizen, store) for citizen, store in page],
+                "DanhSach": [api.citizen_json(citizen, store) for citizen, store in page],
             }
         )
 
-    @app.get("/api/ho/{ma_ho}", responses=ERROR_RESPONSES)
+    @app.get("/api/ho/{ma_ho}", responses=api.ERROR_RESPONSES)
     async def get_household(ma_ho: str) -> JSONResponse:
         """The members of one household, head first."""
         found = await register.household(ma_ho)
         if found is None:
-            raise record_not_found()
+            raise api.record_not_found()
         members, store = found
-        return ANSWERS.ok(household_json(ma_ho, members, store))
+        return api.ANSWERS.ok(api.household_json(ma_ho, members, store))
 
     return app
 

@@ -19,13 +19,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from mocks.dvc.codes import DossierCode, next_dossier_code
 from mocks.dvc.deadlines import due_date, resume_due_date
 from mocks.dvc.lifecycle import Action, DossierStatus, TransitionRecord
 from mocks.dvc.models import Attachment, Dossier, DossierCounter, ProgressEntry
+from mocks.store import InstanceStore
 
 SUBMIT = "submit"
 """The `HanhDong` of the entry written when a dossier is filed; not a `lifecycle.Action`."""
@@ -64,16 +64,8 @@ class Step:
     department: str = ""
 
 
-class DossierStore:
+class DossierStore(InstanceStore):
     """Reads and writes one instance's dossiers within the caller's transaction."""
-
-    def __init__(self, session: AsyncSession, instance: str) -> None:
-        self._session = session
-        self._instance = instance
-
-    @property
-    def instance(self) -> str:
-        return self._instance
 
     async def count(self) -> int:
         statement = select(func.count()).where(Dossier.instance == self._instance)

@@ -23,7 +23,6 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from formats.edxml import InvalidEdxml
@@ -43,6 +42,7 @@ from mocks.qlvb.models import (
     InboundKey,
     StatusEntry,
 )
+from mocks.store import InstanceStore
 
 # DocIds are uuid5 of (instance, DocumentId): a resend computes the same id, and seeding the
 # same data twice gives the same ids.
@@ -141,16 +141,8 @@ class NotAParty(Exception):
     """The reporting organisation neither sent nor received the document."""
 
 
-class DocumentStore:
+class DocumentStore(InstanceStore):
     """Reads and writes one instance's documents within the caller's transaction."""
-
-    def __init__(self, session: AsyncSession, instance: str) -> None:
-        self._session = session
-        self._instance = instance
-
-    @property
-    def instance(self) -> str:
-        return self._instance
 
     async def count(self) -> int:
         statement = select(func.count()).where(Document.instance == self._instance)
@@ -300,19 +292,15 @@ class DocumentStore:
         self, key: str, content_sha256: str, *, at: datetime
     ) -> InboundKey | None:
         """Record an inbound message's key; the record already there if it was seen before."""
-        try:
-            async with self._session.begin_nested():
-                record = InboundKey(
-                    instance=self._instance, key=key, content_sha256=content_sha256, received_at=at
-                )
-                self._session.add(record)
-                await self._session.flush()
-        except IntegrityError:
-            statement = select(InboundKey).where(
-                InboundKey.instance == self._instance, InboundKey.key == key
-            )
-            return (await self._session.execute(statement)).scalar_one()
-        return None
+        record = InboundKey(
+            instance=self._instance, key=key, content_sha256=content_sha256, received_at=at
+        )
+        if await self._added(record):
+            return None
+        statement = select(InboundKey).where(
+            InboundKey.instance == self._instance, InboundKey.key == key
+        )
+        return (await self._session.execute(statement)).scalar_one()
 
     async def inbox(
         self, recipient: str, *, page: int, size: int

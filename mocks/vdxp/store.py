@@ -13,34 +13,25 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from mocks.store import InstanceStore
 from mocks.vdxp.models import LedgerDocument, LedgerStatus, ProcessedKey
 
 
-class Ledger:
+class Ledger(InstanceStore):
     """Reads and writes one instance's ledger within the caller's transaction."""
-
-    def __init__(self, session: AsyncSession, instance: str) -> None:
-        self._session = session
-        self._instance = instance
 
     async def claim_key(self, key: str, content_sha256: str, *, at: datetime) -> ProcessedKey:
         """The key's record: new (its `answer` still None), or the one a first delivery left."""
         record = ProcessedKey(
             instance=self._instance, key=key, content_sha256=content_sha256, received_at=at
         )
-        try:
-            async with self._session.begin_nested():
-                self._session.add(record)
-                await self._session.flush()
-        except IntegrityError:
-            statement = select(ProcessedKey).where(
-                ProcessedKey.instance == self._instance, ProcessedKey.key == key
-            )
-            return (await self._session.execute(statement)).scalar_one()
-        return record
+        if await self._added(record):
+            return record
+        earlier = select(ProcessedKey).where(
+            ProcessedKey.instance == self._instance, ProcessedKey.key == key
+        )
+        return (await self._session.execute(earlier)).scalar_one()
 
     async def find(self, document_id: str, *, lock: bool = False) -> LedgerDocument | None:
         statement = select(LedgerDocument).where(
@@ -53,13 +44,7 @@ class Ledger:
     async def add_document(self, document: LedgerDocument) -> LedgerDocument | None:
         """Record `document`; None if its DocumentId was recorded first (the caller reads it)."""
         document.instance = self._instance
-        try:
-            async with self._session.begin_nested():
-                self._session.add(document)
-                await self._session.flush()
-        except IntegrityError:
-            return None
-        return document
+        return document if await self._added(document) else None
 
     async def statuses(self, document: LedgerDocument) -> list[LedgerStatus]:
         statement = (

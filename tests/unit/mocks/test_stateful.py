@@ -1,6 +1,8 @@
 """The stateful mocks' skeleton: the lifespan opens the database, seeds it once and opens the
-mock's state; the reset route seeds again in one transaction. On SQLite: the recipe is
-`mocks.reset`'s and `kit.db`'s, tested on both databases through each mock."""
+mock's state; the reset route seeds again in one transaction; a store adds a row once.
+
+On SQLite only: the recipes underneath (`mocks.reset`, `kit.db`) run on both databases through
+each mock's own tests."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI, Request
-from sqlalchemy import String, func, insert, select
+from sqlalchemy import String, UniqueConstraint, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -24,6 +26,7 @@ from mocks.config import SystemConfig
 from mocks.db import MockDatabase
 from mocks.reset import RESET_PATH
 from mocks.stateful import lifespan_state, stateful_app, write_transaction
+from mocks.store import InstanceStore
 
 pytestmark = pytest.mark.anyio
 
@@ -36,6 +39,7 @@ class ToyBase(DeclarativeBase):
 
 class Thing(ToyBase):
     __tablename__ = "toy_thing"
+    __table_args__ = (UniqueConstraint("instance", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance: Mapped[str] = mapped_column(String(40))
@@ -235,3 +239,23 @@ async def test_write_transaction_commits_at_the_end_and_rolls_back_on_an_error(u
         await engine.dispose()
 
     assert await names(url) == ["kept"]
+
+
+class ToyStore(InstanceStore):
+    async def add(self, name: str) -> bool:
+        return await self._added(Thing(instance=self.instance, name=name))
+
+
+async def test_a_store_adds_a_row_once_and_its_transaction_goes_on(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(ToyBase.metadata.create_all)
+        async with write_transaction(make_session_factory(engine)) as session:
+            store = ToyStore(session, "kiengiang")
+            added = [await store.add("a"), await store.add("a"), await store.add("b")]
+    finally:
+        await engine.dispose()
+
+    assert added == [True, False, True]
+    assert await names(url) == ["a", "b"]
