@@ -3,7 +3,7 @@
 Bounds keep one request from costing the portal (or the bus's audit) more than a real filing
 would: a summary of at most 1,000 characters (the Thanh Hóa client cuts `TrichYeuHoSo` near
 there, DOMAIN.md §4.2), at most 20 files of 5 MiB each, and a form of at most 50 keys nested at
-most 5 deep. The portal mock applies the same `check_form_data`.
+most 5 deep. The portal mock checks forms with its own code, held to the same bounds by a test.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Clients send official documents as the canonical JSON of DOMAIN.md §8.3 (or as edXML itself),
 read their inbox and a document with its per-recipient status trace, and report edXML status
 codes (§3.6) as JSON; the system speaks the VDXP SDK's calls (§2.4) with edXML bodies
-(adapters/edxml.py does the XML). Each operation is one row of `_OPERATIONS`.
+(formats/edxml.py does the XML). Each operation is one row of `_OPERATIONS`.
 
 Two operations take what other provinces send over the national document axis (`vdxp`): an
 edXML document for this province's agencies (`receive_document`) and an edXML status message

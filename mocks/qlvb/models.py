@@ -7,7 +7,7 @@ provinces share that database.
 A document keeps the edXML **exactly as received** (plus its SHA-256), not a parsed form:
 the exchange is store-and-forward (DOMAIN.md §2.4, knobstick `contentSha256`), so every
 recipient must get the sender's bytes, XML-DSig `Signature` included, which the codec would
-drop (adapters/edxml.py). The few fields listings need (sender, number, subject, …) are copied
+drop (formats/edxml.py). The few fields listings need (sender, number, subject, …) are copied
 into columns when the message is validated.
 
 A delivery to an agency of another province is kept at the sender too (`remote_instance`):
