@@ -6,8 +6,22 @@ A store holds a mock's SQL and never commits: the route owns the transaction
 
 from __future__ import annotations
 
+from typing import ClassVar, Protocol, TypeVar
+
+from sqlalchemy import FromClause, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class KeyRecord(Protocol):
+    """A row that keeps an `Idempotency-Key` once per instance: its table is unique on its
+    `instance` and `key` columns."""
+
+    __table__: ClassVar[FromClause]
+    key: str
+
+
+_Key = TypeVar("_Key", bound=KeyRecord)
 
 
 class InstanceStore:
@@ -31,3 +45,13 @@ class InstanceStore:
         except IntegrityError:
             return False
         return True
+
+    async def _claim(self, record: _Key) -> tuple[_Key, bool]:
+        """Keep `record`'s key: (`record`, True) if it is new, else (the row that had the key
+        first, False): a redelivery, or a key reused for another message."""
+        if await self._added(record):
+            return record, True
+        kind = type(record)
+        columns = kind.__table__.c
+        earlier = select(kind).where(columns.instance == self._instance, columns.key == record.key)
+        return (await self._session.execute(earlier)).scalar_one(), False

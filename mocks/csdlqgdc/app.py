@@ -28,8 +28,8 @@ from formats.dates import parse_ddmmyyyy
 from mocks.config import SystemConfig
 from mocks.csdlqgdc.register import NationalRegister
 from mocks.dancu import api
-from mocks.dancu.seed import generate_citizens
-from mocks.dancu.store import VERIFIED_FIELDS
+from mocks.dancu.seed import CitizenRecord, generate_citizens
+from mocks.dancu.store import VERIFIED_FIELDS, CitizenStore
 from mocks.directory.units import PROVINCES
 
 logger = logging.getLogger(__name__)
@@ -90,27 +90,26 @@ def create_app(
         )
         return api.ANSWERS.ok({"TonTai": not mismatched, "TruongKhongKhop": list(mismatched)})
 
-    @app.get("/api/congdan/{so_dinh_danh}", responses=api.ERROR_RESPONSES)
-    async def get_citizen(so_dinh_danh: str) -> JSONResponse:
-        """One citizen, from whichever province's register holds the number."""
+    async def recorded(so_dinh_danh: str) -> tuple[CitizenRecord, CitizenStore]:
+        """The citizen and the province's store that holds them, or RECORD_NOT_FOUND."""
         checked(so_dinh_danh)
         found = await register.find(so_dinh_danh)
         if found is None:
             raise api.record_not_found()
-        citizen, store = found
+        return found
+
+    @app.get("/api/congdan/{so_dinh_danh}", responses=api.ERROR_RESPONSES)
+    async def get_citizen(so_dinh_danh: str) -> JSONResponse:
+        """One citizen, from whichever province's register holds the number."""
+        citizen, store = await recorded(so_dinh_danh)
         return api.ANSWERS.ok(api.citizen_json(citizen, store))
 
     @app.get("/api/congdan/{so_dinh_danh}/ho", responses=api.ERROR_RESPONSES)
     async def get_citizen_household(so_dinh_danh: str) -> JSONResponse:
         """The household the citizen belongs to, as `/api/ho/{ma_ho}` serves it."""
-        checked(so_dinh_danh)
-        found = await register.find(so_dinh_danh)
-        if found is None:
-            raise api.record_not_found()
-        citizen, store = found
-        return api.ANSWERS.ok(
-            api.household_json(citizen.ma_ho, store.household(citizen.ma_ho), store)
-        )
+        citizen, store = await recorded(so_dinh_danh)
+        members = store.household(citizen.ma_ho)
+        return api.ANSWERS.ok(api.household_json(citizen.ma_ho, members, store))
 
     @app.get("/api/congdan", responses=api.ERROR_RESPONSES)
     async def list_citizens(

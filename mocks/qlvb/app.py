@@ -24,8 +24,8 @@ sender's signed bytes (§3.1 `Signature` covers the envelope).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
@@ -70,8 +70,8 @@ from mocks.vdxp.sdk import (
     install_error_handlers,
     now_in_vietnam,
     ok,
-    parse_json,
     read_body,
+    read_json,
     request_id,
 )
 
@@ -172,7 +172,7 @@ def create_app(
     async def get_received_edoc_list(request: Request) -> JSONResponse:
         """A page of the documents (`edoc`) or status messages (`status`) an agency received."""
         context = context_of(request)
-        query = parse_json(ListRequest, await read_body(request, ("application/json",)))
+        query = await read_json(request, ListRequest)
         _check_own_agency(context, query.organ_id, "UNKNOWN_ORGAN")  # an inbox is ours
         async with reading(context) as store:
             if query.messagetype == "edoc":
@@ -190,10 +190,8 @@ def create_app(
     @app.post("/getEdoc", openapi_extra=body_doc("application/json", FetchRequest))
     async def get_edoc(request: Request) -> Response:
         """The edXML exactly as sent; with `format: json`, as a string beside its trace."""
-        context = context_of(request)
-        fetch = parse_json(FetchRequest, await read_body(request, ("application/json",)))
-        async with reading(context) as store:
-            document = await _find(store, fetch)
+        fetch = await read_json(request, FetchRequest)
+        async with _fetching(request, fetch) as (store, document):
             if fetch.format == "xml":
                 return Response(document.edxml, media_type="application/xml")
             trace = await _trace(store, document)
@@ -207,10 +205,8 @@ def create_app(
     @app.post("/getEdocTrace", openapi_extra=body_doc("application/json", FetchRequest))
     async def get_edoc_trace(request: Request) -> JSONResponse:
         """Mock addition: each recipient's current status and its status history."""
-        context = context_of(request)
-        fetch = parse_json(FetchRequest, await read_body(request, ("application/json",)))
-        async with reading(context) as store:
-            document = await _find(store, fetch)
+        fetch = await read_json(request, FetchRequest)
+        async with _fetching(request, fetch) as (store, document):
             trace = await _trace(store, document)
         return ok(
             DocId=document.doc_id,
@@ -306,11 +302,16 @@ def _check_reachable(context: Context, recipients: axis.Recipients) -> None:
         raise _other_province(recipients.unreachable, why)
 
 
-async def _find(store: DocumentStore, fetch: FetchRequest) -> Document:
-    document = await store.find(doc_id=fetch.doc_id, document_id=fetch.document_id)
-    if document is None:
-        raise not_found()
-    return document
+@asynccontextmanager
+async def _fetching(
+    request: Request, fetch: FetchRequest
+) -> AsyncIterator[tuple[DocumentStore, Document]]:
+    """The document `fetch` names (404 if none), in a read of the store it came from."""
+    async with reading(context_of(request)) as store:
+        document = await store.find(doc_id=fetch.doc_id, document_id=fetch.document_id)
+        if document is None:
+            raise not_found()
+        yield store, document
 
 
 async def _trace(store: DocumentStore, document: Document) -> list[dict[str, Any]]:

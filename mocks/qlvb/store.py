@@ -295,12 +295,8 @@ class DocumentStore(InstanceStore):
         record = InboundKey(
             instance=self._instance, key=key, content_sha256=content_sha256, received_at=at
         )
-        if await self._added(record):
-            return None
-        statement = select(InboundKey).where(
-            InboundKey.instance == self._instance, InboundKey.key == key
-        )
-        return (await self._session.execute(statement)).scalar_one()
+        kept, new = await self._claim(record)
+        return None if new else kept
 
     async def inbox(
         self, recipient: str, *, page: int, size: int

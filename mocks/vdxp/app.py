@@ -57,8 +57,8 @@ from mocks.vdxp.sdk import (
     now_in_vietnam,
     ok,
     outbox_key,
-    parse_json,
     read_body,
+    read_json,
     request_id,
     sha256,
 )
@@ -268,7 +268,7 @@ def create_app(
     async def get_edoc_trail(request: Request) -> JSONResponse:
         """A document's national trail: the message, its destinations, its statuses in order."""
         context = _context(request)
-        query = parse_json(TrailRequest, await read_body(request, ("application/json",)))
+        query = await read_json(request, TrailRequest)
         async with context.sessions() as session:
             ledger = Ledger(session, context.config.instance)
             document = await ledger.find(query.document_id)

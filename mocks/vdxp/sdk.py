@@ -70,7 +70,10 @@ async def read_body(
     return b"".join(chunks)
 
 
-def parse_json(model: type[_Model], body: bytes) -> _Model:
+async def read_json(request: Request, model: type[_Model]) -> _Model:
+    """The JSON body as `model`, bounded like every body; 422 `INVALID_REQUEST` listing the
+    errors' places and messages, never the values sent."""
+    body = await read_body(request, ("application/json",))
     try:
         return model.model_validate_json(body)
     except ValidationError as error:

@@ -26,12 +26,7 @@ class Ledger(InstanceStore):
         record = ProcessedKey(
             instance=self._instance, key=key, content_sha256=content_sha256, received_at=at
         )
-        if await self._added(record):
-            return record
-        earlier = select(ProcessedKey).where(
-            ProcessedKey.instance == self._instance, ProcessedKey.key == key
-        )
-        return (await self._session.execute(earlier)).scalar_one()
+        return (await self._claim(record))[0]
 
     async def find(self, document_id: str, *, lock: bool = False) -> LedgerDocument | None:
         statement = select(LedgerDocument).where(

@@ -1,5 +1,6 @@
 """The stateful mocks' skeleton: the lifespan opens the database, seeds it once and opens the
-mock's state; the reset route seeds again in one transaction; a store adds a row once.
+mock's state; the reset route seeds again in one transaction; a store adds a row, and keeps a key,
+once.
 
 On SQLite only: the recipes underneath (`mocks.reset`, `kit.db`) run on both databases through
 each mock's own tests."""
@@ -16,7 +17,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI, Request
-from sqlalchemy import String, UniqueConstraint, func, insert, select
+from sqlalchemy import String, UniqueConstraint, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -38,12 +39,15 @@ class ToyBase(DeclarativeBase):
 
 
 class Thing(ToyBase):
+    """A row of one instance, known by its key (unique in the instance), with a body."""
+
     __tablename__ = "toy_thing"
-    __table_args__ = (UniqueConstraint("instance", "name"),)
+    __table_args__ = (UniqueConstraint("instance", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance: Mapped[str] = mapped_column(String(40))
-    name: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(String(40), default="")
 
 
 @dataclass
@@ -69,7 +73,7 @@ def toy_app(url: str, calls: Calls, *, instance: str = "kiengiang", **options: A
         mine = select(func.count()).select_from(Thing).where(Thing.instance == instance)
         if await session.scalar(mine):
             return 0
-        session.add_all([Thing(instance=instance, name=name) for name in ("a", "b")])
+        session.add_all([Thing(instance=instance, key=name) for name in ("a", "b")])
         return 2
 
     async def open_state(database: MockDatabase, stack: AsyncExitStack) -> Toy:
@@ -97,7 +101,7 @@ def toy_app(url: str, calls: Calls, *, instance: str = "kiengiang", **options: A
     async def add(name: str, request: Request) -> dict[str, str]:
         toy = lifespan_state(request, STATE_KEY, Toy)
         async with write_transaction(toy.database.sessions) as session:
-            session.add(Thing(instance=instance, name=name))
+            session.add(Thing(instance=instance, key=name))
         return {"added": name}
 
     return app
@@ -115,7 +119,7 @@ async def names(url: str, instance: str | None = None) -> list[str]:
     engine = make_engine(url)
     try:
         async with make_session_factory(engine)() as session:
-            query = select(Thing.name).order_by(Thing.id)
+            query = select(Thing.key).order_by(Thing.id)
             if instance is not None:
                 query = query.where(Thing.instance == instance)
             return list((await session.scalars(query)).all())
@@ -221,41 +225,57 @@ async def test_state_without_a_lifespan_is_a_clear_error(url: str) -> None:
 
 async def insert_then_fail(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with write_transaction(sessions) as session:
-        await session.execute(insert(Thing), [{"instance": "kiengiang", "name": "lost"}])
+        session.add(Thing(instance="kiengiang", key="lost"))
         raise ValueError("refused")
 
 
-async def test_write_transaction_commits_at_the_end_and_rolls_back_on_an_error(url: str) -> None:
+@asynccontextmanager
+async def toy_database(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The toy's tables without its app, for the pieces the app is built from."""
     engine = make_engine(url)
     try:
         async with engine.begin() as conn:
             await conn.run_sync(ToyBase.metadata.create_all)
-        sessions = make_session_factory(engine)
-        async with write_transaction(sessions) as session:
-            await session.execute(insert(Thing), [{"instance": "kiengiang", "name": "kept"}])
-        with pytest.raises(ValueError, match="refused"):
-            await insert_then_fail(sessions)
+        yield make_session_factory(engine)
     finally:
         await engine.dispose()
+
+
+async def test_write_transaction_commits_at_the_end_and_rolls_back_on_an_error(url: str) -> None:
+    async with toy_database(url) as sessions:
+        async with write_transaction(sessions) as session:
+            session.add(Thing(instance="kiengiang", key="kept"))
+        with pytest.raises(ValueError, match="refused"):
+            await insert_then_fail(sessions)
 
     assert await names(url) == ["kept"]
 
 
 class ToyStore(InstanceStore):
     async def add(self, name: str) -> bool:
-        return await self._added(Thing(instance=self.instance, name=name))
+        return await self._added(Thing(instance=self.instance, key=name))
+
+    async def claim(self, key: str, body: str) -> tuple[str, bool]:
+        kept, new = await self._claim(Thing(instance=self.instance, key=key, body=body))
+        return kept.body, new
 
 
 async def test_a_store_adds_a_row_once_and_its_transaction_goes_on(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(ToyBase.metadata.create_all)
-        async with write_transaction(make_session_factory(engine)) as session:
-            store = ToyStore(session, "kiengiang")
-            added = [await store.add("a"), await store.add("a"), await store.add("b")]
-    finally:
-        await engine.dispose()
+    async with toy_database(url) as sessions, write_transaction(sessions) as session:
+        store = ToyStore(session, "kiengiang")
+        added = [await store.add("a"), await store.add("a"), await store.add("b")]
 
     assert added == [True, False, True]
     assert await names(url) == ["a", "b"]
+
+
+async def test_a_store_keeps_a_key_once_per_instance_and_finds_the_first(url: str) -> None:
+    async with toy_database(url) as sessions, write_transaction(sessions) as session:
+        here, there = ToyStore(session, "kiengiang"), ToyStore(session, "tiengiang")
+        claims = [
+            await here.claim("k1", "first"),
+            await here.claim("k1", "second"),
+            await there.claim("k1", "elsewhere"),
+        ]
+
+    assert claims == [("first", True), ("first", False), ("elsewhere", True)]
