@@ -105,6 +105,14 @@ class CitizenCheckUnavailable(TranslationError):
     title = "The applicant could not be checked against the citizen database"
 
 
+class SyncUnavailable(TranslationError):
+    """The portal's LGSP did not take the change's sync to DVCQG, so the portal made no change."""
+
+    code = "SYNC_UNAVAILABLE"
+    status = 502
+    title = "The change could not be handed over for the national portal"
+
+
 class DossierNumbersExhausted(TranslationError):
     code = "DOSSIER_NUMBERS_EXHAUSTED"
     status = 503
@@ -157,6 +165,13 @@ def _check_unavailable(_data: Any) -> TranslationError:
     return CitizenCheckUnavailable(
         "The portal could not reach the citizen database through its LGSP; nothing was "
         "filed. Try again later."
+    )
+
+
+def _sync_unavailable(_data: Any) -> TranslationError:
+    return SyncUnavailable(
+        "The portal could not hand the change's sync to its LGSP; nothing was changed. Try "
+        "again later."
     )
 
 
@@ -224,6 +239,8 @@ _OPERATIONS: Mapping[str, EnvelopeOperation] = {
             (404, RECORD_NOT_FOUND): _dossier_not_found,
             (409, "409"): _illegal_transition,
             (422, DATA_INCORRECT): _unknown_action,
+            (502, "502"): _sync_unavailable,
+            (504, "504"): _sync_unavailable,
         },
     ),
 }
@@ -275,6 +292,7 @@ CONTRACTS: Mapping[str, OperationContract] = {
             UnsupportedMediaType,
             DossierNotFound,
             IllegalTransition,
+            SyncUnavailable,
             UnknownAction,
             DvcAnswerInvalid,
         ),
@@ -298,6 +316,7 @@ __all__ = [
     "IllegalTransition",
     "InvalidDossierRequest",
     "ProcedureNotFound",
+    "SyncUnavailable",
     "UnknownAction",
     "check_form_data",
     "dossier_to_canonical",

@@ -91,17 +91,26 @@ async def invoke_service(
         )
     if len(request.query_params) > MAX_QUERY_PARAMS:
         raise InvalidRequest(f"At most {MAX_QUERY_PARAMS} query parameters are accepted.")
-    route = resolve_route(service, instance, bus.topology, request.headers.get(TARGET_HEADER))
+    target = request.headers.get(TARGET_HEADER)
+    later = prefers_respond_async(request.headers.get(PREFER_HEADER))
+    try:
+        route = resolve_route(service, instance, bus.topology, target)
+    except UpstreamUnavailable:
+        if not later:
+            raise
+        route = None  # no peer in this process now: the worker retries, or the message dies
     # Every hop carries the caller's request id, so that the whole path of a call (and calls a
     # system makes in turn, such as a portal checking a citizen) share one audit trail.
     passed_on = {"X-Request-ID": request_id_var.get() or ""}
     if (key := request.headers.get(IDEMPOTENCY_HEADER)) is not None:
         passed_on[IDEMPOTENCY_HEADER] = _checked_idempotency_key(key)
     body = await request.body()
-    if prefers_respond_async(request.headers.get(PREFER_HEADER)):
+    if later:
+        target = None if target == instance.spec.name else target
         return await _hand_over(
-            service, path, request, body, passed_on, route, bus, instance, caller
+            service, path, request, body, passed_on, target, bus, instance, caller
         )
+    assert route is not None  # noqa: S101 - only a hand-over goes on without a route
 
     async def answer() -> Response:
         return await _answer(
@@ -135,14 +144,16 @@ async def _hand_over(
     request: Request,
     body: bytes,
     passed_on: dict[str, str],
-    route: Forward | Local,
+    target: str | None,
     bus: BusState,
     instance: InstanceState,
     caller: Caller,
 ) -> Response:
     """Store the call for the outbox worker to make later (`lgsp.outbox.handoff`): 202.
 
-    No fault applies here: faults are the owner's, and meet the call when it is delivered.
+    What the caller controls is checked as for any call (`X-LGSP-Target` names a province);
+    whether this process can reach the owner now is the delivery's affair. No fault applies
+    here: faults are the owner's, and meet the call when it is delivered.
     """
     taken = await handoff.take(
         bus.session_factory,
@@ -156,7 +167,7 @@ async def _hand_over(
             content_type=request.headers.get("content-type"),
             idempotency_key=passed_on.get(IDEMPOTENCY_HEADER),
             ordering_key=request.headers.get(handoff.ORDERING_HEADER),
-            target_instance=route.target if isinstance(route, Forward) else None,
+            target_instance=target,
         ),
         instance=instance.spec.name,
         client_id=caller.client_id,

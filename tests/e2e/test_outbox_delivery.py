@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lgsp.audit.repository import AuditRepository
@@ -19,7 +20,7 @@ from lgsp.db import make_session_factory
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
-from tests.fixtures.bus import KG, bearer, fetch_token, registered_client
+from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token, registered_client
 
 pytestmark = pytest.mark.anyio
 
@@ -206,3 +207,34 @@ async def test_a_hand_over_is_checked_against_the_callers_rights_first(
     assert response.json()["code"] == "ACCESS_DENIED"
     page = (await client.get(f"{KG}/admin/outbox", headers=bearer(demo_token))).json()
     assert page["messages"] == []
+
+
+async def test_a_hand_over_this_process_cannot_route_yet_is_stored_and_retried(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    """Kiên Giang alone, no NDXP here nor at a url: a national call is still taken (202),
+    and its delivery fails with the reason, to be retried, rather than the hand-over."""
+    from lgsp.composition import create_bus
+
+    application = create_bus(settings, instances=["kiengiang"])
+    async with LifespanManager(application) as manager:
+        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as client:
+            token = await fetch_token(client)
+            cccd = tiengiang_citizen(settings)
+            taken = await client.get(
+                f"{KG}/csdlqgdc/v1/citizens/{cccd}",
+                headers={**bearer(token), "Prefer": "respond-async", "Idempotency-Key": "k-6"},
+            )
+            now = await client.get(f"{KG}/csdlqgdc/v1/citizens/{cccd}", headers=bearer(token))
+            deadline = time.monotonic() + SETTLE_SECONDS
+            tried = await outbox_message(client, token, "k-6", until={"pending", "dead"})
+            while tried["attempts"] == 0:  # the worker, woken by the hand-over, tries at once
+                assert time.monotonic() < deadline, tried
+                await asyncio.sleep(0.05)
+                tried = await outbox_message(client, token, "k-6", until={"pending", "dead"})
+
+    assert taken.status_code == 202, taken.text
+    assert (now.status_code, now.json()["code"]) == (502, "UPSTREAM_UNAVAILABLE")
+    assert tried["last_status"] == 502
+    assert tried["last_error"].startswith("UPSTREAM_UNAVAILABLE")

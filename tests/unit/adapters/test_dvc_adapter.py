@@ -26,6 +26,7 @@ from adapters.dvc import (
     IllegalTransition,
     InvalidDossierRequest,
     ProcedureNotFound,
+    SyncUnavailable,
     UnknownAction,
     check_form_data,
 )
@@ -648,6 +649,8 @@ ALL_ACTIONS = [str(action) for action in Action]
         ("create_dossier", envelope(502, "502"), CitizenCheckUnavailable, {}),
         ("create_dossier", envelope(504, "504"), CitizenCheckUnavailable, {}),
         ("create_dossier", envelope(503, "503"), DossierNumbersExhausted, {}),
+        ("transition_dossier", envelope(502, "502"), SyncUnavailable, {}),
+        ("transition_dossier", envelope(504, "504"), SyncUnavailable, {}),
         (
             "transition_dossier",
             envelope(409, "409", {"TrangThaiHoSo": "9", "HanhDongHopLe": ["return_result"]}),
@@ -699,6 +702,7 @@ def test_portal_errors_become_stable_problems(
         (InvalidDossierRequest, "INVALID_DOSSIER_REQUEST", 422),
         (CitizenCheckUnavailable, "CITIZEN_CHECK_UNAVAILABLE", 502),
         (DossierNumbersExhausted, "DOSSIER_NUMBERS_EXHAUSTED", 503),
+        (SyncUnavailable, "SYNC_UNAVAILABLE", 502),
         (DvcAnswerInvalid, "DVC_INVALID_RESPONSE", 502),
     ],
     ids=lambda value: getattr(value, "__name__", str(value)),
