@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lgsp.audit.context import AUDIT_SCOPE_KEY, AuditContext
@@ -19,7 +19,7 @@ from lgsp.auth.client_cache import ClientSnapshot
 from lgsp.auth.rate_limit import RateLimit, limit_for
 from lgsp.auth.repository import ClientRepository, RevocationRepository
 from lgsp.auth.tokens import ADMIN_SCOPE, TokenClaims
-from lgsp.errors import AccessDenied, InvalidToken, RateLimited
+from lgsp.errors import AccessDenied, InvalidToken, RateLimited, problem_responses
 from lgsp.settings import Settings
 from lgsp.state import BusState, InstanceState, bus_state_from_scope
 
@@ -193,3 +193,14 @@ async def get_admin(caller: CallerDep) -> Caller:
 
 
 AdminDep = Annotated[Caller, Depends(get_admin)]
+
+
+def admin_router(prefix: str) -> APIRouter:
+    """A router for admin clients only: every route checks the caller and documents the 401
+    and 403 that check may answer, so an admin endpoint cannot forget either."""
+    return APIRouter(
+        prefix=prefix,
+        tags=["admin"],
+        dependencies=[Depends(get_admin)],
+        responses=problem_responses(InvalidToken, AccessDenied),
+    )

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from lgsp.audit.repository import AuditRepository
 from lgsp.audit.schemas import AuditRecordOut, AuditTrail
-from lgsp.deps import AdminDep, InstanceDep, SessionDep
-from lgsp.errors import AccessDenied, InvalidRequest, InvalidToken, problem_responses
+from lgsp.deps import InstanceDep, SessionDep, admin_router
+from lgsp.errors import InvalidRequest, problem_responses
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = admin_router("/admin")
 
 
-@router.get(
-    "/audit",
-    response_model=AuditTrail,
-    responses=problem_responses(InvalidToken, AccessDenied, InvalidRequest),
-)
+@router.get("/audit", response_model=AuditTrail, responses=problem_responses(InvalidRequest))
 async def audit_trail(
-    _admin: AdminDep,
     instance: InstanceDep,
     session: SessionDep,
     request_id: str = Query(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$"),

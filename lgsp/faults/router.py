@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import Path, Response
 
-from lgsp.deps import AdminDep, BusDep, InstanceDep
-from lgsp.errors import AccessDenied, InvalidRequest, InvalidToken, NotFound, problem_responses
+from lgsp.deps import BusDep, InstanceDep, admin_router
+from lgsp.errors import InvalidRequest, NotFound, problem_responses
 from lgsp.faults import store
 from lgsp.faults.schemas import FaultRuleIn, FaultRuleList, FaultRuleOut, FaultsRemoved
 
-router = APIRouter(prefix="/admin/faults", tags=["admin"])
+router = admin_router("/admin/faults")
 
 MAX_ID = 2**63 - 1  # PostgreSQL BIGINT: a larger id would fail in the driver, not be "not found"
 
@@ -28,11 +28,9 @@ RuleId = Annotated[int, Path(ge=1, le=MAX_ID)]
     status_code=201,
     response_model=FaultRuleOut,
     response_model_exclude_none=True,
-    responses=problem_responses(InvalidToken, AccessDenied, InvalidRequest),
+    responses=problem_responses(InvalidRequest),
 )
-async def add_fault(
-    _admin: AdminDep, instance: InstanceDep, bus: BusDep, rule: FaultRuleIn
-) -> FaultRuleOut:
+async def add_fault(instance: InstanceDep, bus: BusDep, rule: FaultRuleIn) -> FaultRuleOut:
     """Add a rule; it is tried after the older ones, and the first that applies wins."""
     if rule.service is not None and not bus.catalog.versions(rule.service):
         raise InvalidRequest(f"There is no service {rule.service} in the catalog.")
@@ -44,13 +42,8 @@ async def add_fault(
     return store.to_out(record)
 
 
-@router.get(
-    "",
-    response_model=FaultRuleList,
-    response_model_exclude_none=True,
-    responses=problem_responses(InvalidToken, AccessDenied),
-)
-async def list_faults(_admin: AdminDep, instance: InstanceDep, bus: BusDep) -> FaultRuleList:
+@router.get("", response_model=FaultRuleList, response_model_exclude_none=True)
+async def list_faults(instance: InstanceDep, bus: BusDep) -> FaultRuleList:
     """This instance's rules that have not expired, with the applications each has left."""
     records = await store.active_rules(
         bus.session_factory, instance=instance.spec.name, now=datetime.now(UTC)
@@ -58,14 +51,8 @@ async def list_faults(_admin: AdminDep, instance: InstanceDep, bus: BusDep) -> F
     return FaultRuleList(rules=[store.to_out(record) for record in records])
 
 
-@router.delete(
-    "/{rule_id}",
-    status_code=204,
-    responses=problem_responses(InvalidToken, AccessDenied, NotFound, InvalidRequest),
-)
-async def remove_fault(
-    _admin: AdminDep, instance: InstanceDep, bus: BusDep, rule_id: RuleId
-) -> Response:
+@router.delete("/{rule_id}", status_code=204, responses=problem_responses(NotFound, InvalidRequest))
+async def remove_fault(instance: InstanceDep, bus: BusDep, rule_id: RuleId) -> Response:
     """Remove one rule."""
     name = instance.spec.name
     if not await store.remove_rule(bus.session_factory, instance=name, rule_id=rule_id):
@@ -74,12 +61,8 @@ async def remove_fault(
     return Response(status_code=204)
 
 
-@router.delete(
-    "",
-    response_model=FaultsRemoved,
-    responses=problem_responses(InvalidToken, AccessDenied),
-)
-async def clear_faults(_admin: AdminDep, instance: InstanceDep, bus: BusDep) -> FaultsRemoved:
+@router.delete("", response_model=FaultsRemoved)
+async def clear_faults(instance: InstanceDep, bus: BusDep) -> FaultsRemoved:
     """Remove every rule of this instance."""
     name = instance.spec.name
     removed = await store.clear_rules(bus.session_factory, instances=[name])

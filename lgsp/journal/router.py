@@ -10,12 +10,10 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
-from lgsp.deps import AdminDep, BusDep, InstanceDep
+from lgsp.deps import BusDep, InstanceDep, admin_router
 from lgsp.errors import (
-    AccessDenied,
-    InvalidToken,
     JournalDisabled,
     JournalMismatch,
     problem_responses,
@@ -34,7 +32,7 @@ from lgsp.journal.schemas import (
 from lgsp.settings import Settings
 from lgsp.state import BusState
 
-router = APIRouter(prefix="/admin/journal", tags=["admin"])
+router = admin_router("/admin/journal")
 
 SHOWN_ON_MISMATCH = 3
 
@@ -44,13 +42,9 @@ class JournalQuery(JournalFilter):
     """At most this many exchanges, newest first."""
 
 
-@router.get(
-    "",
-    response_model=JournalPage,
-    responses=problem_responses(InvalidToken, AccessDenied, JournalDisabled),
-)
+@router.get("", response_model=JournalPage, responses=problem_responses(JournalDisabled))
 async def list_exchanges(
-    _admin: AdminDep, instance: InstanceDep, bus: BusDep, query: Annotated[JournalQuery, Query()]
+    instance: InstanceDep, bus: BusDep, query: Annotated[JournalQuery, Query()]
 ) -> JournalPage:
     """The newest exchanges of this instance that match every filter given."""
     settings = _enabled(bus.settings)
@@ -67,10 +61,10 @@ async def list_exchanges(
 @router.post(
     "/verify",
     response_model=VerifyResult,
-    responses=problem_responses(InvalidToken, AccessDenied, JournalMismatch, JournalDisabled),
+    responses=problem_responses(JournalMismatch, JournalDisabled),
 )
 async def verify_exchanges(
-    _admin: AdminDep, instance: InstanceDep, bus: BusDep, expectation: VerifyRequest
+    instance: InstanceDep, bus: BusDep, expectation: VerifyRequest
 ) -> VerifyResult:
     """200 when the number of matching exchanges meets the expectation, else 409 with what
     was found: the count, the newest matches and, when too few matched, the newest exchanges

@@ -8,13 +8,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
-from lgsp.deps import AdminDep, BusDep, InstanceDep
+from lgsp.deps import BusDep, InstanceDep, admin_router
 from lgsp.errors import (
-    AccessDenied,
     InvalidRequest,
-    InvalidToken,
     NotFound,
     OutboxConflict,
     problem_responses,
@@ -24,7 +22,7 @@ from lgsp.outbox.models import OutboxState
 from lgsp.outbox.schemas import OutboxCounts, OutboxMessageOut, OutboxPage, Redriven
 from lgsp.state import BusState
 
-router = APIRouter(prefix="/admin/outbox", tags=["admin"])
+router = admin_router("/admin/outbox")
 
 DEFAULT_PAGE_SIZE = 50
 MAX_ID = 2**63 - 1  # PostgreSQL BIGINT: a larger id would fail in the driver, not be "not found"
@@ -32,13 +30,8 @@ MAX_ID = 2**63 - 1  # PostgreSQL BIGINT: a larger id would fail in the driver, n
 MessageId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-@router.get(
-    "",
-    response_model=OutboxPage,
-    responses=problem_responses(InvalidToken, AccessDenied, InvalidRequest),
-)
+@router.get("", response_model=OutboxPage, responses=problem_responses(InvalidRequest))
 async def list_outbox(
-    _admin: AdminDep,
     instance: InstanceDep,
     bus: BusDep,
     state: OutboxState | None = None,
@@ -57,13 +50,8 @@ async def list_outbox(
     )
 
 
-@router.post(
-    "/redrive",
-    response_model=Redriven,
-    responses=problem_responses(InvalidToken, AccessDenied, InvalidRequest),
-)
+@router.post("/redrive", response_model=Redriven, responses=problem_responses(InvalidRequest))
 async def redrive_all(
-    _admin: AdminDep,
     instance: InstanceDep,
     bus: BusDep,
     state: Literal["dead"] = Query(),
@@ -79,10 +67,10 @@ async def redrive_all(
 @router.get(
     "/{message_id}",
     response_model=OutboxMessageOut,
-    responses=problem_responses(InvalidToken, AccessDenied, NotFound, InvalidRequest),
+    responses=problem_responses(NotFound, InvalidRequest),
 )
 async def get_outbox_message(
-    _admin: AdminDep, instance: InstanceDep, bus: BusDep, message_id: MessageId
+    instance: InstanceDep, bus: BusDep, message_id: MessageId
 ) -> OutboxMessageOut:
     """One message of this instance's outbox."""
     message = await store.get_message(
@@ -96,12 +84,10 @@ async def get_outbox_message(
 @router.post(
     "/{message_id}/redrive",
     response_model=OutboxMessageOut,
-    responses=problem_responses(
-        InvalidToken, AccessDenied, NotFound, OutboxConflict, InvalidRequest
-    ),
+    responses=problem_responses(NotFound, OutboxConflict, InvalidRequest),
 )
 async def redrive_message(
-    _admin: AdminDep, instance: InstanceDep, bus: BusDep, message_id: MessageId
+    instance: InstanceDep, bus: BusDep, message_id: MessageId
 ) -> OutboxMessageOut:
     """Send a dead or pending message again now; 409 if it is delivered or being delivered."""
     message = await store.redrive(

@@ -6,22 +6,17 @@ was built with); a system reached at a URL has none to offer.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
-from lgsp.deps import AdminDep, BusDep, InstanceDep
-from lgsp.errors import AccessDenied, InvalidToken, problem_responses
+from lgsp.deps import BusDep, InstanceDep, admin_router
 from lgsp.routing.systems import samples
 from lgsp.samples.schemas import Samples
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = admin_router("/admin")
 
 SAMPLE_COUNT = 5
 
 
-@router.get(
-    "/samples", response_model=Samples, responses=problem_responses(InvalidToken, AccessDenied)
-)
-async def sample_identifiers(_admin: AdminDep, instance: InstanceDep, bus: BusDep) -> Samples:
+@router.get("/samples", response_model=Samples)
+async def sample_identifiers(instance: InstanceDep, bus: BusDep) -> Samples:
     """Valid identifiers from this instance's seeded data, to try the services with."""
     found = samples(
         bus.systems,
