@@ -29,6 +29,7 @@ __all__ = [
     "Base",
     "BigId",
     "UTCDateTime",
+    "column_values",
     "create_tables",
     "make_engine",
     "make_session_factory",
@@ -47,3 +48,9 @@ def row_values(record: Any) -> dict[str, Any]:
     tenth of the gateway's CPU on the audit path (benchmarks/bus.py --profile).
     """
     return {field.name: getattr(record, field.name) for field in fields(record)}
+
+
+def column_values(row: Base) -> dict[str, Any]:
+    """A row's columns by attribute name: what an admin view validates, adding what it derives,
+    instead of copying each column into the response model by hand."""
+    return {column.key: getattr(row, column.key) for column in row.__mapper__.column_attrs}

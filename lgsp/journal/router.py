@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Query
 
+from lgsp.db import column_values
 from lgsp.deps import BusDep, InstanceDep, admin_router
 from lgsp.errors import (
     JournalDisabled,
@@ -144,25 +145,18 @@ def _summary(record: JournalRecord) -> dict[str, Any]:
 
 
 def _out(record: JournalRecord) -> JournalEntryOut:
-    return JournalEntryOut(
-        id=record.id,
-        request_id=record.request_id,
-        occurred_at=record.occurred_at,
-        client_id=record.client_id,
-        service=record.service,
-        method=record.method,
-        path=record.path,
-        query=record.query,
-        status=record.status,
-        latency_us=record.latency_us,
-        request=Body(
-            content_type=record.request_content_type,
-            body=record.request_body,
-            truncated=record.request_truncated,
-        ),
-        response=Body(
-            content_type=record.response_content_type,
-            body=record.response_body,
-            truncated=record.response_truncated,
-        ),
+    return JournalEntryOut.model_validate(
+        {
+            **column_values(record),
+            "request": Body(
+                content_type=record.request_content_type,
+                body=record.request_body,
+                truncated=record.request_truncated,
+            ),
+            "response": Body(
+                content_type=record.response_content_type,
+                body=record.response_body,
+                truncated=record.response_truncated,
+            ),
+        }
     )

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from lgsp.db import column_values
 from lgsp.outbox.models import OutboxMessage, OutboxState
 
 
@@ -41,30 +42,12 @@ class OutboxMessageOut(BaseModel):
 
     @classmethod
     def from_message(cls, message: OutboxMessage) -> OutboxMessageOut:
-        return cls(
-            id=message.id,
-            instance=message.instance,
-            idempotency_key=message.idempotency_key,
-            ordering_key=message.ordering_key,
-            client_id=message.client_id,
-            service=message.service,
-            version=message.version,
-            method=message.method,
-            path=message.path,
-            target_instance=message.target_instance,
-            content_type=message.content_type,
-            body_bytes=len(message.body),
-            body_sha256=hashlib.sha256(message.body).hexdigest(),
-            request_id=message.request_id,
-            state=OutboxState(message.state),
-            attempts=message.attempts,
-            next_attempt_at=message.next_attempt_at,
-            lease_until=message.lease_until,
-            last_status=message.last_status,
-            last_error=message.last_error,
-            created_at=message.created_at,
-            updated_at=message.updated_at,
-            delivered_at=message.delivered_at,
+        return cls.model_validate(
+            {
+                **column_values(message),
+                "body_bytes": len(message.body),
+                "body_sha256": hashlib.sha256(message.body).hexdigest(),
+            }
         )
 
 
