@@ -57,20 +57,24 @@ async def register_client(
     rights: dict[str, str],
     is_admin: bool,
     rate_limits: dict[str, RateLimit] | None = None,
+    credentials: NewClient | None = None,
 ) -> NewClient:
-    """Create a client; its secret is returned this once and stored only as a hash."""
-    client_id, secret = generate_client_id(), generate_client_secret()
+    """Create a client; its secret is returned this once and stored only as a hash.
+
+    New credentials are generated unless `credentials` fixes them (a configured client).
+    """
+    new = credentials or NewClient(generate_client_id(), generate_client_secret())
     await repository.add(
         instance=instance,
-        client_id=client_id,
+        client_id=new.client_id,
         name=name,
-        secret_hash=hash_secret(secret),
+        secret_hash=hash_secret(new.client_secret),
         is_admin=is_admin,
         rights=rights,
         created_at=datetime.now(UTC),
         rate_limits=rate_limits,
     )
-    return NewClient(client_id, secret)
+    return new
 
 
 async def ensure_client(
@@ -89,14 +93,14 @@ async def ensure_client(
     """
     client = await repository.get(instance, client_id)
     if client is None:
-        await repository.add(
+        credentials = NewClient(client_id, secret)
+        await register_client(
+            repository,
             instance=instance,
-            client_id=client_id,
             name=name,
-            secret_hash=hash_secret(secret),
-            is_admin=is_admin,
             rights=rights,
-            created_at=datetime.now(UTC),
+            is_admin=is_admin,
+            credentials=credentials,
         )
         return
     if not verify_secret(secret, client.secret_hash):
