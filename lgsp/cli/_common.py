@@ -40,6 +40,22 @@ def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
     return Settings(**overrides)
 
 
+def run_server(app: Any, args: argparse.Namespace, settings: Settings, **options: Any) -> None:
+    """uvicorn as every `lgsp serve` form runs it: logging stays ours (`configure_logging`), no
+    `Server` header names the software to a scanner, the access log as configured."""
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        server_header=False,
+        access_log=settings.access_log,
+        **options,
+    )
+
+
 def is_terminal(stream: TextIO) -> bool:
     """Only a real terminal: rich also believes `FORCE_COLOR`, which CI services set."""
     try:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from lgsp.cli._common import add_data_dir, settings_from
+from lgsp.cli._common import add_data_dir, run_server, settings_from
 from lgsp.cli._progress import Spinner
 from lgsp.cli._system import serve_system
 from lgsp.settings import Settings
@@ -63,8 +63,6 @@ def add_parser(commands: Any) -> None:
 
 
 def serve_bus(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from lgsp.composition import create_bus
     from lgsp.logging import configure_logging
 
@@ -94,14 +92,7 @@ def serve_bus(args: argparse.Namespace) -> int:
     spinner.start()
     try:
         with _exit_quietly_after_shutdown(lambda: ready):
-            uvicorn.run(
-                app,
-                host=args.host,
-                port=args.port,
-                log_config=None,
-                server_header=False,
-                access_log=settings.access_log,
-            )
+            run_server(app, args, settings)
     finally:
         spinner.stop()
     return 0
@@ -109,8 +100,6 @@ def serve_bus(args: argparse.Namespace) -> int:
 
 def _serve_workers(args: argparse.Namespace, settings: Settings, overrides: dict[str, Any]) -> int:
     """`--workers N`: uvicorn's worker processes, each the whole bus, sharing one PostgreSQL."""
-    import uvicorn
-
     if args.workers < 1:
         raise ValueError("--workers takes a number of processes, 1 or more")
     if settings.resolved_database_url.startswith("sqlite"):
@@ -122,15 +111,8 @@ def _serve_workers(args: argparse.Namespace, settings: Settings, overrides: dict
         overrides = {**overrides, "data_dir": str(args.data_dir)}
     os.environ[WORKER_ENVIRONMENT] = worker_environment(overrides, args.instance)
     print(f"Starting {args.workers} workers at {settings.public_url}", flush=True)
-    uvicorn.run(
-        "lgsp.cli._serve:create_worker_app",
-        factory=True,
-        workers=args.workers,
-        host=args.host,
-        port=args.port,
-        log_config=None,
-        server_header=False,
-        access_log=settings.access_log,
+    run_server(
+        "lgsp.cli._serve:create_worker_app", args, settings, factory=True, workers=args.workers
     )
     return 0
 

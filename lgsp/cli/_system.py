@@ -11,19 +11,14 @@ topology file gives the system, so both processes read the same topology file.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from lgsp.cli._common import settings_from
+from lgsp.cli._common import run_server, settings_from
 from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec, Topology, load_topology
 
-if TYPE_CHECKING:
-    pass
-
 
 def serve_system(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from lgsp.auth.provisioning import system_client_id, system_secret
     from lgsp.composition import MOCK_SYSTEMS
     from lgsp.logging import configure_logging
@@ -54,14 +49,7 @@ def serve_system(args: argparse.Namespace) -> int:
     app = system.factory(context)
     configure_logging(json=settings.log_format == "json")
     print(_banner(args, spec, settings, bus), flush=True)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_config=None,
-        server_header=False,
-        access_log=settings.access_log,
-    )
+    run_server(app, args, settings)
     return 0
 
 
