@@ -103,19 +103,52 @@ def _claim(citizen: CitizenRecord) -> dict[str, str]:
     }
 
 
-def _citizen_requests(service: str, citizen: CitizenRecord) -> Iterator[ExampleRequest]:
-    cccd = {"cccd": citizen.so_dinh_danh}
-    yield ExampleRequest(service, "v1", "get_citizen", "GET", "/citizens/{cccd}", cccd)
-    yield ExampleRequest(service, "v1", "get_household", "GET", "/citizens/{cccd}/household", cccd)
-    yield ExampleRequest(
+def _get(
+    service: str,
+    operation: str,
+    path: str,
+    path_params: dict[str, str] | None = None,
+    *,
+    query: dict[str, str] | None = None,
+    volatile: tuple[str, ...] = (),
+) -> ExampleRequest:
+    return ExampleRequest(
+        service, "v1", operation, "GET", path, path_params or {}, query or {}, volatile=volatile
+    )
+
+
+def _post(
+    service: str,
+    operation: str,
+    path: str,
+    body: Any,
+    path_params: dict[str, str] | None = None,
+    *,
+    volatile: tuple[str, ...] = (),
+) -> ExampleRequest:
+    """A JSON body, or rendered edXML (bytes), shown in the contract as its text."""
+    if isinstance(body, bytes):
+        body, media_type = body.decode("utf-8"), XML
+    else:
+        media_type = JSON
+    return ExampleRequest(
         service,
         "v1",
-        "verify_citizen",
+        operation,
         "POST",
-        "/citizens/verify",
-        body=_claim(citizen),
-        media_type=JSON,
+        path,
+        path_params or {},
+        body=body,
+        media_type=media_type,
+        volatile=volatile,
     )
+
+
+def _citizen_requests(service: str, citizen: CitizenRecord) -> Iterator[ExampleRequest]:
+    cccd = {"cccd": citizen.so_dinh_danh}
+    yield _get(service, "get_citizen", "/citizens/{cccd}", cccd)
+    yield _get(service, "get_household", "/citizens/{cccd}/household", cccd)
+    yield _post(service, "verify_citizen", "/citizens/verify", _claim(citizen))
 
 
 def _document(
@@ -141,7 +174,7 @@ def _document_id(document: Mapping[str, Any]) -> str:
     return f"{document['from']['organ_id']},{date},{code['code_number']}/{code['code_notation']}"
 
 
-def _status(document: Mapping[str, Any], reporter: dict[str, str], code: str) -> str:
+def _status(document: Mapping[str, Any], reporter: dict[str, str], code: str) -> bytes:
     return render_status(
         {
             "response_for": {
@@ -155,7 +188,7 @@ def _status(document: Mapping[str, Any], reporter: dict[str, str], code: str) ->
             "description": "Đã nhận văn bản",
             "timestamp": "2025-06-16T10:00:00",
         }
-    ).decode("utf-8")
+    )
 
 
 @cache
@@ -187,66 +220,29 @@ def _dvc_requests() -> list[ExampleRequest]:
     new, returned_code = codes[0], codes[len(plans) - 1]
     applicant = _citizen(HERE, 1)
     dossier = {"code": returned_code}
+    filing = {
+        "procedure_code": provincial_procedure_code(PROCEDURES[0].code, HERE),
+        "applicant": _claim(applicant),
+        "summary": f"{PROCEDURES[0].name} cho con",
+    }
+    receipt = {
+        "action": "receive",
+        "actor": _citizen(HERE, 5).ho_va_ten,
+        "position": "Cán bộ tiếp nhận",
+    }
+    by_applicant = {"applicant": returned.applicant.so_dinh_danh}
+    national = {"province": HERE, "status": returned.status.name.lower()}
+    transitions, filed = "/dossiers/{code}/transitions", {"code": new}
+    created_times = ("code", "submitted_at", *_DOSSIER_TIMES)
     return [
-        ExampleRequest(
-            "dvc", "v1", "list_procedures", "GET", "/procedures", query={"q": "khai sinh"}
-        ),
-        ExampleRequest("dvc", "v1", "get_dossier", "GET", "/dossiers/{code}", dossier),
-        ExampleRequest(
-            "dvc",
-            "v1",
-            "list_dossiers",
-            "GET",
-            "/dossiers",
-            query={"applicant": returned.applicant.so_dinh_danh},
-        ),
-        ExampleRequest(
-            "dvc",
-            "v1",
-            "create_dossier",
-            "POST",
-            "/dossiers",
-            body={
-                "procedure_code": provincial_procedure_code(PROCEDURES[0].code, HERE),
-                "applicant": _claim(applicant),
-                "summary": f"{PROCEDURES[0].name} cho con",
-            },
-            media_type=JSON,
-            volatile=("code", "submitted_at", *_DOSSIER_TIMES),
-        ),
-        ExampleRequest(
-            "dvc",
-            "v1",
-            "transition_dossier",
-            "POST",
-            "/dossiers/{code}/transitions",
-            {"code": new},
-            body={
-                "action": "receive",
-                "actor": _citizen(HERE, 5).ho_va_ten,
-                "position": "Cán bộ tiếp nhận",
-            },
-            media_type=JSON,
-            volatile=_DOSSIER_TIMES,
-        ),
-        ExampleRequest("dvcqg", "v1", "get_dossier", "GET", "/dossiers/{code}", dossier),
-        ExampleRequest(
-            "dvcqg",
-            "v1",
-            "list_dossiers",
-            "GET",
-            "/dossiers",
-            query={"province": HERE, "status": returned.status.name.lower()},
-        ),
-        ExampleRequest(
-            "dvcqg",
-            "v1",
-            "sync_dossier",
-            "POST",
-            "/dossiers/sync",
-            body=_sync(codes[1], plans[1]),
-            media_type=JSON,
-        ),
+        _get("dvc", "list_procedures", "/procedures", query={"q": "khai sinh"}),
+        _get("dvc", "get_dossier", "/dossiers/{code}", dossier),
+        _get("dvc", "list_dossiers", "/dossiers", query=by_applicant),
+        _post("dvc", "create_dossier", "/dossiers", filing, volatile=created_times),
+        _post("dvc", "transition_dossier", transitions, receipt, filed, volatile=_DOSSIER_TIMES),
+        _get("dvcqg", "get_dossier", "/dossiers/{code}", dossier),
+        _get("dvcqg", "list_dossiers", "/dossiers", query=national),
+        _post("dvcqg", "sync_dossier", "/dossiers/sync", _sync(codes[1], plans[1])),
     ]
 
 
@@ -305,54 +301,21 @@ def _qlvb_requests() -> list[ExampleRequest]:
         _organ(THERE, 1), "7", "STP-VP", [_organ(HERE, 1)], "V/v xác minh hồ sơ liên tỉnh"
     )
     inbound["promulgation"]["place"] = "Mỹ Tho"  # promulgated in Tiền Giang
-    inbound["promulgation"]["place"] = "Mỹ Tho"
     key = {"id": document_key(_document_id(local))}
+    report = {
+        "organ_id": _organ(HERE, 3)["organ_id"],
+        "status_code": "01",
+        "description": "Đã nhận văn bản",
+    }
+    inbox, inbox_times = {"organ_id": _organ(HERE, 3)["organ_id"]}, ("items.*.received_at",)
+    arrived = _status(local, _organ(THERE, 1), "01")
     return [
-        ExampleRequest(
-            "qlvb", "v1", "send_document", "POST", "/documents", body=local, media_type=JSON
-        ),
-        ExampleRequest("qlvb", "v1", "get_document", "GET", "/documents/{id}", key),
-        ExampleRequest(
-            "qlvb",
-            "v1",
-            "post_status",
-            "POST",
-            "/documents/{id}/status",
-            key,
-            body={
-                "organ_id": _organ(HERE, 3)["organ_id"],
-                "status_code": "01",
-                "description": "Đã nhận văn bản",
-            },
-            media_type=JSON,
-        ),
-        ExampleRequest(
-            "qlvb",
-            "v1",
-            "get_inbox",
-            "GET",
-            "/documents/inbox",
-            query={"organ_id": _organ(HERE, 3)["organ_id"]},
-            volatile=("items.*.received_at",),
-        ),
-        ExampleRequest(
-            "qlvb",
-            "v1",
-            "receive_document",
-            "POST",
-            "/inbound/documents",
-            body=render_edxml(inbound).decode("utf-8"),
-            media_type=XML,
-        ),
-        ExampleRequest(
-            "qlvb",
-            "v1",
-            "receive_status",
-            "POST",
-            "/inbound/statuses",
-            body=_status(local, _organ(THERE, 1), "01"),
-            media_type=XML,
-        ),
+        _post("qlvb", "send_document", "/documents", local),
+        _get("qlvb", "get_document", "/documents/{id}", key),
+        _post("qlvb", "post_status", "/documents/{id}/status", report, key),
+        _get("qlvb", "get_inbox", "/documents/inbox", query=inbox, volatile=inbox_times),
+        _post("qlvb", "receive_document", "/inbound/documents", render_edxml(inbound)),
+        _post("qlvb", "receive_status", "/inbound/statuses", arrived),
     ]
 
 
@@ -361,35 +324,12 @@ def _vdxp_requests() -> list[ExampleRequest]:
         _organ(HERE, 2), "44", "SXD-VP", [_organ(THERE, 2)], "V/v góp ý quy hoạch xây dựng"
     )
     key = {"id": document_key(_document_id(document))}
+    status = _status(document, _organ(THERE, 2), "01")
+    trail_times = ("received_at", "statuses.*.received_at")
     return [
-        ExampleRequest(
-            "vdxp",
-            "v1",
-            "submit_document",
-            "POST",
-            "/documents",
-            body=render_edxml(document).decode("utf-8"),
-            media_type=XML,
-        ),
-        ExampleRequest(
-            "vdxp",
-            "v1",
-            "submit_status",
-            "POST",
-            "/statuses",
-            body=_status(document, _organ(THERE, 2), "01"),
-            media_type=XML,
-            volatile=("received_at",),
-        ),
-        ExampleRequest(
-            "vdxp",
-            "v1",
-            "get_trail",
-            "GET",
-            "/documents/{id}",
-            key,
-            volatile=("received_at", "statuses.*.received_at"),
-        ),
+        _post("vdxp", "submit_document", "/documents", render_edxml(document)),
+        _post("vdxp", "submit_status", "/statuses", status, volatile=("received_at",)),
+        _get("vdxp", "get_trail", "/documents/{id}", key, volatile=trail_times),
     ]
 
 
