@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from lgsp.catalog.schemas import MatchedOperation, OperationSpec, ServiceSpec
+from lgsp.errors import MethodNotAllowed, OperationNotFound
 
 MAX_CATALOG_FILES = 1000
 
@@ -38,10 +39,8 @@ class Catalog:
         return sorted(v for (i, v) in self._services if i == service_id)
 
 
-def match_operation(
-    service: ServiceSpec, method: str, path: str
-) -> tuple[MatchedOperation | None, list[str]]:
-    """Find the operation for `method path`; else the methods that path allows (for 405/404).
+def find_operation(service: ServiceSpec, method: str, path: str) -> MatchedOperation:
+    """The operation for `method path`: 405 naming the methods the path allows, else 404.
 
     Where templates overlap (`/citizens/verify` and `/citizens/{cccd}`), the one with more
     literal text wins, as in most routers: a literal segment is never taken for a parameter.
@@ -51,14 +50,28 @@ def match_operation(
         for operation in service.operations
         if (match := operation.pattern.match(path)) is not None
     ]
-    if not matches:
+    if matches:
+        best = max(operation.specificity for operation, _ in matches)
+        candidates = [(o, m) for o, m in matches if o.specificity == best]
+        for operation, match in candidates:
+            if operation.method == method:
+                return MatchedOperation(operation, match.groupdict())
+        error = MethodNotAllowed(f"{method} is not an operation of this path.")
+        error.extensions["allowed"] = sorted({operation.method for operation, _ in candidates})
+        raise error
+    raise OperationNotFound(f"Service {service.id} {service.version} has no operation here.")
+
+
+def match_operation(
+    service: ServiceSpec, method: str, path: str
+) -> tuple[MatchedOperation | None, list[str]]:
+    """`find_operation` without its errors: the operation, else the methods the path allows."""
+    try:
+        return find_operation(service, method, path), []
+    except MethodNotAllowed as error:
+        return None, error.extensions["allowed"]
+    except OperationNotFound:
         return None, []
-    best = max(operation.specificity for operation, _ in matches)
-    candidates = [(o, m) for o, m in matches if o.specificity == best]
-    for operation, match in candidates:
-        if operation.method == method:
-            return MatchedOperation(operation, match.groupdict()), []
-    return None, sorted({operation.method for operation, _ in candidates})
 
 
 def load_catalog(directory: Path, *, known_adapters: set[str]) -> Catalog:
@@ -85,4 +98,11 @@ def _load_file(path: Path, known_adapters: set[str]) -> ServiceSpec:
     return service
 
 
-__all__ = ["Catalog", "CatalogError", "OperationSpec", "load_catalog", "match_operation"]
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "OperationSpec",
+    "find_operation",
+    "load_catalog",
+    "match_operation",
+]

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from adapters.base import CanonicalRequest, SystemRequest, SystemResponse
 from lgsp.audit.chain import AuditEntry
 from lgsp.audit.recorder import AuditContext, body_hash
-from lgsp.catalog.loader import match_operation
+from lgsp.catalog.loader import find_operation
 from lgsp.catalog.schemas import MatchedOperation, ServiceSpec
 from lgsp.deps import AuditContextDep, BusDep, Caller, CallerDep, InstanceDep
 from lgsp.errors import (
@@ -30,7 +30,6 @@ from lgsp.errors import (
     InvalidToken,
     LgspError,
     MethodNotAllowed,
-    OperationNotFound,
     RateLimited,
     ServiceNotFound,
     TargetNotFound,
@@ -78,13 +77,7 @@ async def invoke_service(
         raise ServiceNotFound(f"There is no service {service_id} {version}.{hint}")
     audit.service = service.id
 
-    matched, allowed = match_operation(service, request.method, "/" + path)
-    if matched is None and allowed:
-        error = MethodNotAllowed(f"{request.method} is not an operation of this path.")
-        error.extensions["allowed"] = allowed
-        raise error
-    if matched is None:
-        raise OperationNotFound(f"Service {service.id} {service.version} has no operation here.")
+    matched = find_operation(service, request.method, "/" + path)
     if not caller.may_call(service.id, request.method):
         raise AccessDenied(
             f"Client {caller.client_id} may not call {request.method} on {service.id}."

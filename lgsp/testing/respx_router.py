@@ -33,15 +33,13 @@ from starlette.responses import JSONResponse
 
 from adapters import ADAPTERS
 from adapters.base import Adapter, CanonicalRequest, SystemResponse, TranslationError
-from lgsp.catalog.loader import load_catalog, match_operation
+from lgsp.catalog.loader import find_operation, load_catalog
 from lgsp.catalog.schemas import ServiceSpec
 from lgsp.composition import MOCK_SYSTEMS
 from lgsp.errors import (
     PROBLEM_MEDIA_TYPE,
     InvalidToken,
     LgspError,
-    MethodNotAllowed,
-    OperationNotFound,
     ServiceNotFound,
     problem_document,
 )
@@ -179,13 +177,7 @@ class _Gateway:
             raise ServiceNotFound(
                 f"There is no service {self.service_id} {version}. Known versions: {known}."
             )
-        matched, allowed = match_operation(spec, request.method, "/" + path)
-        if matched is None and allowed:
-            error = MethodNotAllowed(f"{request.method} is not an operation of this path.")
-            error.extensions["allowed"] = allowed
-            raise error
-        if matched is None:
-            raise OperationNotFound(f"Service {spec.id} {spec.version} has no operation here.")
+        matched = find_operation(spec, request.method, "/" + path)
         canonical = CanonicalRequest(
             operation=matched.operation.id,
             path_params=matched.path_params,
