@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import TypeVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
 
 from fastapi import FastAPI, Request
 from sqlalchemy import MetaData
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from mocks.bus import BusClient
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase, open_mock_database
 from mocks.reset import Reseeded, SeedSnapshot, add_reset_route, reseed
@@ -34,6 +37,7 @@ OpenState = Callable[[MockDatabase, AsyncExitStack], Awaitable[object]]
 shutdown goes on the stack."""
 
 _State = TypeVar("_State")
+_Store = TypeVar("_Store")
 
 
 def stateful_app(
@@ -83,6 +87,31 @@ def stateful_app(
 
     add_reset_route(app, reset)
     return app
+
+
+@dataclass(frozen=True)
+class StoreContext(Generic[_Store]):
+    """What the lifespan of a mock that keeps a store and calls its LGSP opens for every request,
+    and the transactions its routes open the store in (always for `config.instance`)."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    config: SystemConfig
+    now: Callable[[], datetime]
+    bus: BusClient
+    """The system's client on its LGSP: what crosses instances is handed over there."""
+    open_store: Callable[[AsyncSession, str], _Store]
+    """The mock's store over a session, for an instance."""
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[_Store]:
+        """One write transaction (`write_transaction`) with the instance's store."""
+        async with write_transaction(self.sessions) as session:
+            yield self.open_store(session, self.config.instance)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[_Store]:
+        async with self.sessions() as session:
+            yield self.open_store(session, self.config.instance)
 
 
 def lifespan_state(request: Request, key: str, kind: type[_State]) -> _State:

@@ -52,10 +52,8 @@ from mocks.qlvb.context import (
     delivered,
     hand_over,
     not_found,
-    reading,
     report_of,
     require_bus,
-    writing,
 )
 from mocks.qlvb.models import MAX_DOCUMENT_ID, Delivery, Document, QlvbBase, StatusEntry
 from mocks.qlvb.seed import seed_documents
@@ -126,7 +124,14 @@ def create_app(
 
     async def open_state(database: MockDatabase, stack: AsyncExitStack) -> Context:
         bus = await stack.enter_async_context(connect(config, bus_transport, now=clock))
-        return Context(database.sessions, config, province_code, clock, bus)
+        return Context(
+            sessions=database.sessions,
+            config=config,
+            now=clock,
+            bus=bus,
+            open_store=DocumentStore,
+            province_code=province_code,
+        )
 
     async def seed(session: AsyncSession) -> int:
         store = DocumentStore(session, config.instance)
@@ -161,8 +166,8 @@ def create_app(
         _check_own_agency(context, new.sender, "UNKNOWN_SENDER")
         recipients = axis.sort_recipients(context.config, new.recipients)
         _check_reachable(context, recipients)
-        async with writing(context) as unit:
-            sent = await unit.store.send(replace(new, remote=recipients.remote), at=context.now())
+        async with context.writing() as store:
+            sent = await store.send(replace(new, remote=recipients.remote), at=context.now())
             if recipients.remote and not sent.duplicate:
                 call = axis.document_call(context.config, sent.document)
                 await hand_over(context, call, request_id=request_id(request))
@@ -174,7 +179,7 @@ def create_app(
         context = context_of(request)
         query = await read_json(request, ListRequest)
         _check_own_agency(context, query.organ_id, "UNKNOWN_ORGAN")  # an inbox is ours
-        async with reading(context) as store:
+        async with context.reading() as store:
             if query.messagetype == "edoc":
                 total, deliveries = await store.inbox(
                     query.organ_id, page=query.page, size=query.size
@@ -234,12 +239,12 @@ def create_app(
                 [reporter["organ_id"]],
                 "its statuses arrive over NDXP's national document axis, not through this call.",
             )
-        async with writing(context) as unit:
-            document = await unit.store.find(document_id=response_for["document_id"])
+        async with context.writing() as store:
+            document = await store.find(document_id=response_for["document_id"])
             if document is None or document.sender != response_for["organ_id"]:
                 raise not_found()
             report = report_of(status)
-            reported = await apply_report(unit.store, document, report, context.now())
+            reported = await apply_report(store, document, report, context.now())
             forward = axis.status_to_forward(context.config, document, reported)
             if forward is not None:
                 require_bus(context)
@@ -307,7 +312,7 @@ async def _fetching(
     request: Request, fetch: FetchRequest
 ) -> AsyncIterator[tuple[DocumentStore, Document]]:
     """The document `fetch` names (404 if none), in a read of the store it came from."""
-    async with reading(context_of(request)) as store:
+    async with context_of(request).reading() as store:
         document = await store.find(doc_id=fetch.doc_id, document_id=fetch.document_id)
         if document is None:
             raise not_found()

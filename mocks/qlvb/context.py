@@ -2,62 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from mocks.bus import BusClient, BusUnavailable, Handover
-from mocks.config import SystemConfig
+from mocks.bus import BusUnavailable, Handover
 from mocks.qlvb.lifecycle import IllegalStatusTransition
 from mocks.qlvb.models import Delivery, Document
 from mocks.qlvb.store import DocumentStore, NotAParty, Report, Reported
-from mocks.stateful import lifespan_state, write_transaction
+from mocks.stateful import StoreContext, lifespan_state
 from mocks.vdxp.sdk import MockError, ok
 
 STATE_KEY = "qlvb"
 
 
 @dataclass(frozen=True)
-class Context:
+class Context(StoreContext[DocumentStore]):
     """What the lifespan opened; each request finds it in `request.state`."""
 
-    sessions: async_sessionmaker[AsyncSession]
-    config: SystemConfig
     province_code: str
-    now: Callable[[], datetime]
-    bus: BusClient
-    """The endpoint's client on its LGSP: what crosses provinces is handed over there."""
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One write transaction: the store, and its session."""
-
-    store: DocumentStore
-    session: AsyncSession
 
 
 def context_of(request: Request) -> Context:
     return lifespan_state(request, STATE_KEY, Context)
-
-
-@asynccontextmanager
-async def writing(context: Context) -> AsyncIterator[Unit]:
-    """One write transaction (`mocks.stateful.write_transaction`) with the instance's store."""
-    async with write_transaction(context.sessions) as session:
-        yield Unit(DocumentStore(session, context.config.instance), session)
-
-
-@asynccontextmanager
-async def reading(context: Context) -> AsyncIterator[DocumentStore]:
-    async with context.sessions() as session:
-        yield DocumentStore(session, context.config.instance)
 
 
 async def hand_over(context: Context, handover: Handover, *, request_id: str) -> None:

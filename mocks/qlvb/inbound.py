@@ -25,7 +25,6 @@ from mocks.qlvb.context import (
     not_found,
     report_of,
     require_bus,
-    writing,
 )
 from mocks.qlvb.store import describe_document
 from mocks.vdxp.sdk import (
@@ -73,8 +72,8 @@ async def receive_edoc(request: Request) -> JSONResponse:
             "No To agency of the document belongs to this province.",
             OrganIds=list(new.recipients),
         )
-    async with writing(context) as unit:
-        sent = await unit.store.send(replace(new, recipients=ours), at=context.now())
+    async with context.writing() as store:
+        sent = await store.send(replace(new, recipients=ours), at=context.now())
     return delivered(sent.document, sent.deliveries, Duplicate=sent.duplicate)
 
 
@@ -105,25 +104,25 @@ async def receive_status(request: Request) -> JSONResponse:
             f"{reporter} is an agency of this province: it reports with /updateStatus.",
             OrganIds=[reporter],
         )
-    async with writing(context) as unit:
+    async with context.writing() as store:
         seen = None
         if key is not None:
-            seen = await unit.store.remember_key(key, sha256(body), at=context.now())
+            seen = await store.remember_key(key, sha256(body), at=context.now())
             if seen is not None and seen.content_sha256 != sha256(body):
                 raise MockError(
                     422,
                     "IDEMPOTENCY_KEY_REUSED",
                     "This Idempotency-Key came before with another message.",
                 )
-        document = await unit.store.find(document_id=response_for["document_id"])
+        document = await store.find(document_id=response_for["document_id"])
         if document is None or document.sender != response_for["organ_id"]:
             raise not_found()
         report = report_of(status)
         # The deliveries' row locks first: a concurrent twin of this message then waits, and
         # finds it recorded rather than refused as an illegal step.
-        await unit.store.deliveries(document, lock=True)
-        if seen is not None or await unit.store.recorded(document, report):
-            deliveries = await unit.store.deliveries(document)
+        await store.deliveries(document, lock=True)
+        if seen is not None or await store.recorded(document, report):
+            deliveries = await store.deliveries(document)
             return delivered(document, deliveries, Duplicate=True)
-        reported = await apply_report(unit.store, document, report, context.now())
+        reported = await apply_report(store, document, report, context.now())
     return delivered(document, reported.deliveries, Duplicate=False)

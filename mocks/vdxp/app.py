@@ -26,9 +26,8 @@ Simplified: no `TraceHeader` is added for the hop (it would change the signed by
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from datetime import datetime
 from typing import Any
 
@@ -36,14 +35,13 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from formats.dates import VIETNAM_TIME
 from formats.edxml import DEFAULT_LIMITS, InvalidEdxml, parse_edxml, parse_status
-from mocks.bus import BusClient, BusUnavailable, Handover, connect
+from mocks.bus import BusUnavailable, Handover, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
-from mocks.stateful import lifespan_state, stateful_app, write_transaction
+from mocks.stateful import StoreContext, lifespan_state, stateful_app
 from mocks.vdxp.models import MAX_DOCUMENT_ID, LedgerDocument, LedgerStatus, VdxpBase
 from mocks.vdxp.routing import destinations, instance_of
 from mocks.vdxp.sdk import (
@@ -76,22 +74,6 @@ class TrailRequest(BaseModel):
     document_id: str = Field(alias="documentId", min_length=1, max_length=MAX_DOCUMENT_ID)
 
 
-@dataclass(frozen=True)
-class _Context:
-    sessions: async_sessionmaker[AsyncSession]
-    config: SystemConfig
-    now: Callable[[], datetime]
-    bus: BusClient
-
-
-@dataclass(frozen=True)
-class _Unit:
-    """One write transaction: the ledger, and its session."""
-
-    ledger: Ledger
-    session: AsyncSession
-
-
 def create_app(
     config: SystemConfig,
     *,
@@ -102,9 +84,9 @@ def create_app(
     `bus_transport` reaches NDXP's gateway (in-process, or a test's fake; None: the network)."""
     clock = now or now_in_vietnam
 
-    async def open_state(database: MockDatabase, stack: AsyncExitStack) -> _Context:
+    async def open_state(database: MockDatabase, stack: AsyncExitStack) -> StoreContext[Ledger]:
         bus = await stack.enter_async_context(connect(config, bus_transport, now=clock))
-        return _Context(database.sessions, config, clock, bus)
+        return StoreContext(database.sessions, config, clock, bus, Ledger)
 
     # No seed: the axis starts empty, and a reset deletes its ledger and processed keys.
     app = stateful_app(
@@ -153,10 +135,10 @@ def create_app(
             )
         _require_bus(context)
         digest = sha256(body)
-        async with _writing(context) as unit:
+        async with context.writing() as ledger:
             claimed = None
             if key is not None:
-                claimed = await unit.ledger.claim_key(key, digest, at=context.now())
+                claimed = await ledger.claim_key(key, digest, at=context.now())
                 if claimed.answer is not None:
                     return _replayed(claimed.content_sha256, digest, claimed.answer)
             new = LedgerDocument(
@@ -169,10 +151,10 @@ def create_app(
                 content_length=len(body),
                 received_at=context.now(),
             )
-            recorded = await unit.ledger.add_document(new)
+            recorded = await ledger.add_document(new)
             duplicate = recorded is None
             if recorded is None:  # the DocumentId came before: the same document, or a clash
-                recorded = await unit.ledger.find(document_id)
+                recorded = await ledger.find(document_id)
                 if recorded is None or recorded.content_sha256 != digest:
                     raise MockError(
                         409,
@@ -209,19 +191,19 @@ def create_app(
         code, timestamp = status["status_code"], status["timestamp"]
         _require_bus(context)
         digest = sha256(body)
-        async with _writing(context) as unit:
+        async with context.writing() as ledger:
             claimed = None
             if key is not None:
-                claimed = await unit.ledger.claim_key(key, digest, at=context.now())
+                claimed = await ledger.claim_key(key, digest, at=context.now())
                 if claimed.answer is not None:
                     return _replayed(claimed.content_sha256, digest, claimed.answer)
-            document = await unit.ledger.find(response_for["document_id"], lock=True)
+            document = await ledger.find(response_for["document_id"], lock=True)
             if document is None or document.sender != response_for["organ_id"]:
                 raise MockError(
                     404, "DOCUMENT_NOT_FOUND", "No document with this DocumentId crossed the axis."
                 )
             targets = _status_targets(document, reporter)
-            statuses = await unit.ledger.statuses(document)
+            statuses = await ledger.statuses(document)
             message = (reporter, code, timestamp)
             entry = next(
                 (s for s in statuses if (s.reporter, s.status_code, s.timestamp) == message), None
@@ -229,7 +211,7 @@ def create_app(
             duplicate = entry is not None
             if entry is None:
                 occurrence = Ledger.occurrences(statuses, reporter, code) + 1
-                entry = await unit.ledger.add_status(
+                entry = await ledger.add_status(
                     document,
                     reporter=reporter,
                     status_code=code,
@@ -269,8 +251,7 @@ def create_app(
         """A document's national trail: the message, its destinations, its statuses in order."""
         context = _context(request)
         query = await read_json(request, TrailRequest)
-        async with context.sessions() as session:
-            ledger = Ledger(session, context.config.instance)
+        async with context.reading() as ledger:
             document = await ledger.find(query.document_id)
             if document is None:
                 raise MockError(
@@ -287,18 +268,11 @@ def create_app(
     return app
 
 
-def _context(request: Request) -> _Context:
-    return lifespan_state(request, STATE_KEY, _Context)
+def _context(request: Request) -> StoreContext[Ledger]:
+    return lifespan_state(request, STATE_KEY, StoreContext)
 
 
-@asynccontextmanager
-async def _writing(context: _Context) -> AsyncIterator[_Unit]:
-    """One write transaction (`mocks.stateful.write_transaction`) with the instance's ledger."""
-    async with write_transaction(context.sessions) as session:
-        yield _Unit(Ledger(session, context.config.instance), session)
-
-
-def _require_bus(context: _Context) -> None:
+def _require_bus(context: StoreContext[Ledger]) -> None:
     if not context.bus.connected:
         raise MockError(
             503,
@@ -307,7 +281,7 @@ def _require_bus(context: _Context) -> None:
         )
 
 
-async def _hand_over(context: _Context, call: Handover, rid: str) -> None:
+async def _hand_over(context: StoreContext[Ledger], call: Handover, rid: str) -> None:
     """Hand `call` to NDXP's store-and-forward inside the caller's transaction, or refuse."""
     try:
         await context.bus.hand_over(call, request_id=rid)
