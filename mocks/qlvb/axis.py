@@ -24,10 +24,11 @@ from mocks.config import SystemConfig
 from mocks.directory.agencies import find_agency
 from mocks.qlvb.models import Delivery, Document
 from mocks.qlvb.store import Report, Reported
-from mocks.vdxp.sdk import outbox_key
+from mocks.vdxp.sdk import edxml_call, outbox_key
 
 # The national axis's canonical operations (services/vdxp.toml).
 VDXP_SERVICE, VDXP_VERSION = "vdxp", "v1"
+VDXP = (VDXP_SERVICE, VDXP_VERSION)
 VDXP_DOCUMENTS = "/documents"
 VDXP_STATUSES = "/statuses"
 
@@ -79,14 +80,12 @@ def is_remote(config: SystemConfig, organ_id: str) -> bool:
 
 def document_call(config: SystemConfig, document: Document) -> Handover:
     """The document, byte for byte as its sender sent it, for the national axis."""
-    return Handover(
-        service=VDXP_SERVICE,
-        version=VDXP_VERSION,
-        path=VDXP_DOCUMENTS,
-        body=document.edxml,  # XML-DSig covers these bytes (DOMAIN.md §3.1)
-        content_type="application/xml",
-        idempotency_key=outbox_key("edoc", config.instance, document.doc_id),
-        ordering_key=outbox_key("edoc", document.document_id),
+    return edxml_call(
+        VDXP,
+        VDXP_DOCUMENTS,
+        document.edxml,
+        key=outbox_key("edoc", config.instance, document.doc_id),
+        ordering=outbox_key("edoc", document.document_id),
     )
 
 
@@ -136,19 +135,9 @@ def status_call(
             "staff_info": report.staff_info,
         }
     )
-    return Handover(
-        service=VDXP_SERVICE,
-        version=VDXP_VERSION,
-        path=VDXP_STATUSES,
-        body=message,
-        content_type="application/xml",
-        idempotency_key=outbox_key(
-            "status",
-            config.instance,
-            document.doc_id,
-            delivery.recipient,
-            report.code,
-            str(position),
-        ),
-        ordering_key=outbox_key("edoc", document.document_id),
+    key = outbox_key(
+        "status", config.instance, document.doc_id, delivery.recipient, report.code, str(position)
+    )
+    return edxml_call(
+        VDXP, VDXP_STATUSES, message, key=key, ordering=outbox_key("edoc", document.document_id)
     )

@@ -26,7 +26,7 @@ Simplified: no `TraceHeader` is added for the hop (it would change the signed by
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import datetime
 from typing import Any
@@ -50,6 +50,7 @@ from mocks.vdxp.sdk import (
     XML_BODY,
     MockError,
     body_doc,
+    edxml_call,
     idempotency_key,
     install_error_handlers,
     now_in_vietnam,
@@ -64,7 +65,7 @@ from mocks.vdxp.store import Ledger
 
 STATE_KEY = "vdxp"
 # Where each province's document endpoint takes what the axis forwards (services/qlvb.toml).
-QLVB_SERVICE, QLVB_VERSION = "qlvb", "v1"
+QLVB = ("qlvb", "v1")
 INBOUND_DOCUMENTS, INBOUND_STATUSES = "/inbound/documents", "/inbound/statuses"
 
 
@@ -133,14 +134,8 @@ def create_app(
                 "NO_REMOTE_RECIPIENT",
                 "Every To agency is of the sender's own province: its endpoint delivers there.",
             )
-        _require_bus(context)
-        digest = sha256(body)
-        async with context.writing() as ledger:
-            claimed = None
-            if key is not None:
-                claimed = await ledger.claim_key(key, digest, at=context.now())
-                if claimed.answer is not None:
-                    return _replayed(claimed.content_sha256, digest, claimed.answer)
+
+        async def record(ledger: Ledger, digest: str) -> tuple[dict[str, Any], bool]:
             new = LedgerDocument(
                 document_id=document_id,
                 sender=sender,
@@ -152,32 +147,30 @@ def create_app(
                 received_at=context.now(),
             )
             recorded = await ledger.add_document(new)
-            duplicate = recorded is None
-            if recorded is None:  # the DocumentId came before: the same document, or a clash
-                recorded = await ledger.find(document_id)
-                if recorded is None or recorded.content_sha256 != digest:
-                    raise MockError(
-                        409,
-                        "DOCUMENT_CONFLICT",
-                        "This DocumentId crossed the axis before with other content.",
-                    )
-            else:
+            if recorded is not None:
                 for route in routes:
-                    call = Handover(
-                        service=QLVB_SERVICE,
-                        version=QLVB_VERSION,
-                        path=INBOUND_DOCUMENTS,
-                        body=body,  # the sender's bytes: XML-DSig covers them (§3.1)
-                        content_type="application/xml",
-                        idempotency_key=outbox_key("edoc", document_id, route.instance),
-                        ordering_key=outbox_key("edoc", document_id, route.instance),
+                    line = outbox_key("edoc", document_id, route.instance)
+                    call = edxml_call(
+                        QLVB,
+                        INBOUND_DOCUMENTS,
+                        body,
+                        key=line,
+                        ordering=line,
                         target=route.instance,
                     )
                     await _hand_over(context, call, request_id(request))
-            answer = _document_answer(recorded)
-            if claimed is not None:
-                claimed.answer = answer
-        return ok(**answer, Duplicate=duplicate)
+                return _document_answer(recorded), False
+            # The DocumentId came before: the same document, or a clash.
+            recorded = await ledger.find(document_id)
+            if recorded is None or recorded.content_sha256 != digest:
+                raise MockError(
+                    409,
+                    "DOCUMENT_CONFLICT",
+                    "This DocumentId crossed the axis before with other content.",
+                )
+            return _document_answer(recorded), True
+
+        return await _recorded_once(context, key, body, record)
 
     @app.post("/sendStatus", openapi_extra=XML_BODY)
     async def send_status(request: Request) -> JSONResponse:
@@ -185,18 +178,12 @@ def create_app(
         recipient's to the sender's province, the sender's own to every destination."""
         context = _context(request)
         body = await read_body(request, XML, MAX_STATUS_BODY)
-        key = idempotency_key(request)
+        idempotency = idempotency_key(request)
         status = parse_status(body)
         response_for, reporter = status["response_for"], status["from"]["organ_id"]
         code, timestamp = status["status_code"], status["timestamp"]
-        _require_bus(context)
-        digest = sha256(body)
-        async with context.writing() as ledger:
-            claimed = None
-            if key is not None:
-                claimed = await ledger.claim_key(key, digest, at=context.now())
-                if claimed.answer is not None:
-                    return _replayed(claimed.content_sha256, digest, claimed.answer)
+
+        async def record(ledger: Ledger, digest: str) -> tuple[dict[str, Any], bool]:
             document = await ledger.find(response_for["document_id"], lock=True)
             if document is None or document.sender != response_for["organ_id"]:
                 raise MockError(
@@ -208,43 +195,32 @@ def create_app(
             entry = next(
                 (s for s in statuses if (s.reporter, s.status_code, s.timestamp) == message), None
             )
-            duplicate = entry is not None
-            if entry is None:
-                occurrence = Ledger.occurrences(statuses, reporter, code) + 1
-                entry = await ledger.add_status(
-                    document,
-                    reporter=reporter,
-                    status_code=code,
-                    timestamp=timestamp,
-                    destinations=targets,
-                    content_sha256=digest,
-                    content_length=len(body),
-                    received_at=context.now(),
+            if entry is not None:
+                return _status_answer(document, entry), True
+            occurrence = Ledger.occurrences(statuses, reporter, code) + 1
+            entry = await ledger.add_status(
+                document,
+                reporter=reporter,
+                status_code=code,
+                timestamp=timestamp,
+                destinations=targets,
+                content_sha256=digest,
+                content_length=len(body),
+                received_at=context.now(),
+            )
+            for target in targets:
+                key = outbox_key(
+                    "status", document.document_id, reporter, code, str(occurrence), target
                 )
-                for target in targets:
-                    call = Handover(
-                        service=QLVB_SERVICE,
-                        version=QLVB_VERSION,
-                        path=INBOUND_STATUSES,
-                        body=body,
-                        content_type="application/xml",
-                        idempotency_key=outbox_key(
-                            "status",
-                            document.document_id,
-                            reporter,
-                            code,
-                            str(occurrence),
-                            target,
-                        ),
-                        # One line per province: the document reaches it before its statuses.
-                        ordering_key=outbox_key("edoc", document.document_id, target),
-                        target=target,
-                    )
-                    await _hand_over(context, call, request_id(request))
-            answer = _status_answer(document, entry)
-            if claimed is not None:
-                claimed.answer = answer
-        return ok(**answer, Duplicate=duplicate)
+                # One line per province: the document reaches it before its statuses.
+                line = outbox_key("edoc", document.document_id, target)
+                call = edxml_call(
+                    QLVB, INBOUND_STATUSES, body, key=key, ordering=line, target=target
+                )
+                await _hand_over(context, call, request_id(request))
+            return _status_answer(document, entry), False
+
+        return await _recorded_once(context, idempotency, body, record)
 
     @app.post("/getEdocTrail", openapi_extra=body_doc("application/json", TrailRequest))
     async def get_edoc_trail(request: Request) -> JSONResponse:
@@ -270,6 +246,31 @@ def create_app(
 
 def _context(request: Request) -> StoreContext[Ledger]:
     return lifespan_state(request, STATE_KEY, StoreContext)
+
+
+async def _recorded_once(
+    context: StoreContext[Ledger],
+    key: str | None,
+    body: bytes,
+    record: Callable[[Ledger, str], Awaitable[tuple[dict[str, Any], bool]]],
+) -> JSONResponse:
+    """`record` the message (given its SHA-256) in one transaction with its `Idempotency-Key`
+    claimed: a key seen before answers as the first delivery did, and records nothing again.
+
+    `record` answers the message's fields and whether the message itself had come before.
+    """
+    _require_bus(context)
+    digest = sha256(body)
+    async with context.writing() as ledger:
+        claimed = None
+        if key is not None:
+            claimed = await ledger.claim_key(key, digest, at=context.now())
+            if claimed.answer is not None:
+                return _replayed(claimed.content_sha256, digest, claimed.answer)
+        answer, duplicate = await record(ledger, digest)
+        if claimed is not None:
+            claimed.answer = answer
+    return ok(**answer, Duplicate=duplicate)
 
 
 def _require_bus(context: StoreContext[Ledger]) -> None:

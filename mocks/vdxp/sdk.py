@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from formats.dates import VIETNAM_TIME
 from formats.edxml import InvalidEdxml
+from mocks.bus import Handover
 from mocks.envelope import (
     EnvelopeError,
     SdkEnvelope,
@@ -114,6 +115,30 @@ def outbox_key(*parts: str) -> str:
     if len(key) <= MAX_KEY_LENGTH:
         return key
     return f"{parts[0]}:sha256:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
+
+
+def edxml_call(
+    service: tuple[str, str],
+    path: str,
+    body: bytes,
+    *,
+    key: str,
+    ordering: str,
+    target: str | None = None,
+) -> Handover:
+    """An edXML message for the bus to carry to `service` (id, version) at `path`, byte for byte
+    as its sender sent it (XML-DSig covers the bytes, DOMAIN.md §3.1), keyed by `key`, delivered
+    in order with the others of its `ordering` line."""
+    return Handover(
+        service=service[0],
+        version=service[1],
+        path=path,
+        body=body,
+        content_type="application/xml",
+        idempotency_key=key,
+        ordering_key=ordering,
+        target=target,
+    )
 
 
 def sha256(data: bytes) -> str:
