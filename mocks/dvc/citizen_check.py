@@ -18,13 +18,9 @@ from mocks.bus import BusClient, BusUnavailable, json_object
 VERIFY_PATH = "dancu/v1/citizens/verify"
 
 
-class CitizenCheckUnavailable(Exception):
-    """The check could not be made; `timed_out` separates a slow bus from a failing one."""
-
-    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.timed_out = timed_out
+class CitizenCheckUnavailable(BusUnavailable):
+    """The check could not be made through the bus (`timed_out`: the bus was slow); a kind of
+    `BusUnavailable` that the portal answers as its own CITIZEN_CHECK_UNAVAILABLE."""
 
 
 @dataclass(frozen=True)
