@@ -6,9 +6,9 @@ A store holds a mock's SQL and never commits: the route owns the transaction
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol, TypeVar
+from typing import ClassVar, Protocol, TypeVar, TypeVarTuple
 
-from sqlalchemy import FromClause, select
+from sqlalchemy import FromClause, Result, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,7 @@ class KeyRecord(Protocol):
 
 
 _Key = TypeVar("_Key", bound=KeyRecord)
+_Columns = TypeVarTuple("_Columns")
 
 
 class InstanceStore:
@@ -55,3 +56,14 @@ class InstanceStore:
         columns = kind.__table__.c
         earlier = select(kind).where(columns.instance == self._instance, columns.key == record.key)
         return (await self._session.execute(earlier)).scalar_one(), False
+
+
+async def paged(
+    session: AsyncSession, statement: Select[*_Columns], *, page: int, size: int
+) -> tuple[Result[*_Columns], int]:
+    """Page `page` (from 1) of `size` rows of the ordered `statement`, and how many rows it has
+    in all: what a list endpoint answers, counted over the same conditions as the page."""
+    counted = select(func.count()).select_from(statement.order_by(None).subquery())
+    total = (await session.execute(counted)).scalar_one()
+    rows = await session.execute(statement.offset((page - 1) * size).limit(size))
+    return rows, total

@@ -25,7 +25,7 @@ from mocks.dvc.codes import DossierCode, next_dossier_code
 from mocks.dvc.deadlines import due_date, resume_due_date
 from mocks.dvc.lifecycle import Action, DossierStatus, TransitionRecord
 from mocks.dvc.models import Attachment, Dossier, DossierCounter, ProgressEntry
-from mocks.store import InstanceStore
+from mocks.store import InstanceStore, paged
 
 SUBMIT = "submit"
 """The `HanhDong` of the entry written when a dossier is filed; not a `lifecycle.Action`."""
@@ -119,15 +119,13 @@ class DossierStore(InstanceStore):
             conditions.append(Dossier.applicant_id_number == id_number)
         if status is not None:
             conditions.append(Dossier.status == status)
-        total = (await self._session.execute(select(func.count()).where(*conditions))).scalar_one()
         statement = (
             select(Dossier)
             .where(*conditions)
             .order_by(Dossier.submitted_at.desc(), Dossier.id.desc())
-            .offset((page - 1) * size)
-            .limit(size)
         )
-        return list((await self._session.execute(statement)).scalars()), total
+        rows, total = await paged(self._session, statement, page=page, size=size)
+        return list(rows.scalars()), total
 
     async def record(
         self, dossier: Dossier, step: TransitionRecord, by: Step, *, processing_days: int

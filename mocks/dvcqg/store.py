@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from formats.dates import format_dvcqg_time
 from mocks.dvcqg.models import NationalDossier, NationalProgress, ProcessedRequest
 from mocks.dvcqg.schemas import HoSo, TienTrinh
+from mocks.store import paged
 
 # KetQua of a synced HoSo (mock addition): created, snapshot moved on, already there, older.
 Outcome = Literal["TAO_MOI", "CAP_NHAT", "KHONG_DOI", "CU_HON"]
@@ -219,20 +220,13 @@ class NationalStore:
             conditions.append(NationalDossier.province_code == province_code)
         if status is not None:
             conditions.append(NationalDossier.status == status)
-        total = (
-            await self._session.execute(
-                select(func.count()).select_from(NationalDossier).where(*conditions)
-            )
-        ).scalar_one()
         statement = (
             select(NationalDossier)
             .where(*conditions)
             .order_by(NationalDossier.synced_at.desc(), NationalDossier.id.desc())
-            .offset((page - 1) * size)
-            .limit(size)
         )
-        found = (await self._session.execute(statement)).scalars()
-        return [native(dossier) for dossier in found], total
+        rows, total = await paged(self._session, statement, page=page, size=size)
+        return [native(dossier) for dossier in rows.scalars()], total
 
 
 def native(dossier: NationalDossier) -> dict[str, Any]:

@@ -42,7 +42,7 @@ from mocks.qlvb.models import (
     InboundKey,
     StatusEntry,
 )
-from mocks.store import InstanceStore
+from mocks.store import InstanceStore, paged
 
 # DocIds are uuid5 of (instance, DocumentId): a resend computes the same id, and seeding the
 # same data twice gives the same ids.
@@ -307,17 +307,14 @@ class DocumentStore(InstanceStore):
             Delivery.recipient == recipient,
             Delivery.remote_instance.is_(None),  # gone to another province: in no inbox here
         )
-        total = await self._count(select(func.count()).select_from(Delivery).where(*where))
         statement = (
             select(Delivery, Document)
             .join(Document, Delivery.document_pk == Document.id)
             .where(*where)
             .options(defer(Document.edxml, raiseload=True))
             .order_by(Delivery.id.desc())
-            .offset((page - 1) * size)
-            .limit(size)
         )
-        rows = (await self._session.execute(statement)).all()
+        rows, total = await paged(self._session, statement, page=page, size=size)
         return total, [(delivery, document) for delivery, document in rows]
 
     async def status_messages(
@@ -325,7 +322,6 @@ class DocumentStore(InstanceStore):
     ) -> tuple[int, list[tuple[StatusEntry, Delivery, Document]]]:
         """The status messages addressed to `addressee`, newest first."""
         where = (StatusEntry.instance == self._instance, StatusEntry.addressee == addressee)
-        total = await self._count(select(func.count()).select_from(StatusEntry).where(*where))
         statement = (
             select(StatusEntry, Delivery, Document)
             .join(Delivery, StatusEntry.delivery_id == Delivery.id)
@@ -333,10 +329,8 @@ class DocumentStore(InstanceStore):
             .where(*where)
             .options(defer(Document.edxml, raiseload=True))
             .order_by(StatusEntry.id.desc())
-            .offset((page - 1) * size)
-            .limit(size)
         )
-        rows = (await self._session.execute(statement)).all()
+        rows, total = await paged(self._session, statement, page=page, size=size)
         return total, [(entry, delivery, document) for entry, delivery, document in rows]
 
     async def _by_code(self, sender: str, number: str, notation: str) -> Document | None:
