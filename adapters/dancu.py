@@ -371,13 +371,18 @@ class Address(BaseModel):
     country: str
 
 
-class Citizen(BaseModel):
+class _Person(BaseModel):
+    """Who a citizen is, as both a citizen's record and a household's member list show it."""
+
     model_config = ConfigDict(extra="forbid")
 
     cccd: str = Field(pattern=r"^\d{12}$")
     full_name: str
     date_of_birth: date
     gender: Literal["male", "female"]
+
+
+class Citizen(_Person):
     permanent_address: Address
 
 
@@ -390,13 +395,7 @@ class VerificationResult(BaseModel):
     )
 
 
-class HouseholdMember(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    cccd: str = Field(pattern=r"^\d{12}$")
-    full_name: str
-    date_of_birth: date
-    gender: Literal["male", "female"]
+class HouseholdMember(_Person):
     relationship: Literal["head", "spouse", "child", "parent", "other"]
 
 
