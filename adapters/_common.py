@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
+from pydantic import ValidationError
+
 from adapters.base import (
     CanonicalRequest,
     CanonicalResponse,
@@ -68,6 +70,15 @@ def find_operation(
 def media_type(request: CanonicalRequest) -> str:
     """The request's media type without parameters, lower case; "" when none was sent."""
     return (request.content_type or "").partition(";")[0].strip().lower()
+
+
+def validation_errors(error: ValidationError, where: str = "body") -> list[dict[str, Any]]:
+    """pydantic's errors as `{loc, msg, type}` under `where` (`body`, `query`), the shape of the
+    gateway's own 422s: no input value (it may be personal data or content), no URL."""
+    return [
+        {"loc": [where, *detail["loc"]], "msg": detail["msg"], "type": detail["type"]}
+        for detail in error.errors(include_url=False, include_input=False, include_context=False)
+    ]
 
 
 def read_answer(

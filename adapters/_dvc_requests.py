@@ -25,7 +25,7 @@ from pydantic import (
     ValidationError,
 )
 
-from adapters._common import UnsupportedMediaType, media_type
+from adapters._common import UnsupportedMediaType, media_type, validation_errors
 from adapters._dvc_answers import STATUS_NAMES
 from adapters.base import CanonicalRequest, SystemRequest, TranslationError
 from formats.cccd import parse_cccd
@@ -165,14 +165,6 @@ class TransitionRequest(BaseModel):
     position: _Text = ""
     department: _Text = ""
     note: Annotated[str, StringConstraints(max_length=2000)] = ""
-
-
-def validation_errors(error: ValidationError) -> list[dict[str, Any]]:
-    """pydantic's errors as `{loc, msg, type}` under `body`: no input value, no URL."""
-    return [
-        {"loc": ["body", *detail["loc"]], "msg": detail["msg"], "type": detail["type"]}
-        for detail in error.errors(include_url=False, include_input=False, include_context=False)
-    ]
 
 
 def procedures_request(request: CanonicalRequest, _today: date) -> SystemRequest:

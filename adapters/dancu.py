@@ -31,6 +31,7 @@ from adapters._common import (
     NgspAdapter,
     UnsupportedMediaType,
     media_type,
+    validation_errors,
 )
 from adapters.base import (
     CanonicalRequest,
@@ -229,14 +230,10 @@ def _verification_request(request: CanonicalRequest, today: date) -> SystemReque
     try:
         claim = CitizenClaim.model_validate_json(request.body)
     except ValidationError as error:
-        errors = [
-            {"loc": ["body", *detail["loc"]], "msg": detail["msg"], "type": detail["type"]}
-            for detail in error.errors(include_url=False, include_input=False)
-        ]
         raise InvalidVerificationRequest(
             "The body must be a JSON object with exactly the strings cccd, full_name and "
             "date_of_birth (YYYY-MM-DD); see `errors`.",
-            errors=errors,
+            errors=validation_errors(error),
         ) from None
     parse_cccd(claim.cccd, today=today)
     body = {

@@ -46,6 +46,7 @@ from adapters._common import (
     media_type,
     require_xml,
     sdk_call,
+    validation_errors,
 )
 from adapters._qlvb_contracts import (
     AxisNotConnected,
@@ -192,7 +193,7 @@ def _inbox_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> S
         raise InvalidInboxQuery(
             "Give organ_id (like 000.00.01.H33) and optionally page (from 1) and size "
             f"(1-{MAX_PAGE_SIZE}); see `errors`.",
-            errors=_errors(error, "query"),
+            errors=validation_errors(error, "query"),
         ) from None
     body = {"organId": query.organ_id, "messagetype": "edoc", "page": query.page}
     return sdk_call("/getReceivedEdocList", _dumps({**body, "size": query.size}), _JSON)
@@ -225,7 +226,7 @@ def _status_request(request: CanonicalRequest, now: Callable[[], datetime]) -> S
     except ValidationError as error:
         raise InvalidStatusRequest(
             "The body must be {organ_id, status_code, description?, staff_info?}; see `errors`.",
-            errors=_errors(error, "body"),
+            errors=validation_errors(error),
         ) from None
     sender, promulgated, code = document_id.split(",")  # three parts: see _DOCUMENT_ID
     stamp = report.timestamp or now().astimezone(VIETNAM_TIME).strftime("%Y-%m-%dT%H:%M:%S")
@@ -467,14 +468,6 @@ def _json_document(body: bytes) -> Any:
         return json.loads(body)
     except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the stack
         raise InvalidEdxml("The body is not JSON.", rule="not_json") from None
-
-
-def _errors(error: ValidationError, where: str) -> list[dict[str, Any]]:
-    """Pydantic's errors as `{loc, msg, type}`, without the input: it may be content."""
-    return [
-        {"loc": [where, *detail["loc"]], "msg": detail["msg"], "type": detail["type"]}
-        for detail in error.errors(include_url=False, include_input=False, include_context=False)
-    ]
 
 
 def _text(record: Mapping[str, Any], key: str) -> str:
