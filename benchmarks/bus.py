@@ -380,34 +380,28 @@ def _token(base: str) -> str:
 
 
 def _topology(path: Path, *, dancu_url: str | None = None, ports: dict[str, int]) -> Path:
-    dancu = f'{{name = "dancu", url = "{dancu_url}"}}' if dancu_url else '{name = "dancu"}'
-    path.write_text(
-        f"""
-[[instances]]
-name = "ndxp"
-kind = "national"
-title = "NDXP"
-url = "http://127.0.0.1:{ports["ndxp"]}/ndxp"
-systems = [{{name = "csdlqgdc"}}, {{name = "dvcqg"}}, {{name = "vdxp"}}]
+    """The built-in NDXP, Kiên Giang and Tiền Giang, each at its port on loopback; Kiên Giang's
+    dancu at `dancu_url` when given, else in-process."""
+    from lgsp.topology import DEFAULT_TOPOLOGY, Topology, topology_toml
 
-[[instances]]
-name = "kiengiang"
-kind = "province"
-title = "LGSP Kiên Giang"
-province_code = "91"
-url = "http://127.0.0.1:{ports["kiengiang"]}/lgsp/kiengiang"
-systems = [{dancu}, {{name = "dvc"}}, {{name = "qlvb"}}]
-
-[[instances]]
-name = "tiengiang"
-kind = "province"
-title = "LGSP Tiền Giang"
-province_code = "82"
-url = "http://127.0.0.1:{ports["tiengiang"]}/lgsp/tiengiang"
-systems = [{{name = "dancu"}}, {{name = "dvc"}}, {{name = "qlvb"}}]
-""",
-        encoding="utf-8",
-    )
+    instances = []
+    for name, port in ports.items():
+        spec = DEFAULT_TOPOLOGY.get(name)
+        assert spec is not None, name
+        systems = [
+            {"name": "dancu", "url": dancu_url}
+            if dancu_url and (name, system.name) == ("kiengiang", "dancu")
+            else system.model_dump(mode="json", exclude_none=True)
+            for system in spec.systems
+        ]
+        instances.append(
+            {
+                **spec.model_dump(mode="json", exclude_none=True),
+                "url": f"http://127.0.0.1:{port}{spec.mount_path}",
+                "systems": systems,
+            }
+        )
+    path.write_text(topology_toml(Topology.model_validate({"instances": instances})), "utf-8")
     return path
 
 

@@ -7,6 +7,8 @@ name other provinces, or point a system at a URL to put a real system in place o
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -137,3 +139,33 @@ def load_topology(path: Path | None) -> Topology:
         raise TopologyError(f"cannot read topology file {path}: {error.strerror}") from error
     except (tomllib.TOMLDecodeError, ValidationError) as error:
         raise TopologyError(f"topology file {path}: {error}") from error
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # TOML's bare keys; any other is quoted
+
+
+def topology_toml(topology: Topology) -> str:
+    """The file `load_topology` reads back as `topology`, for whoever starts processes that must
+    share one (the benchmarks, tests of several processes). TOML takes JSON's string escapes."""
+    blocks = []
+    for instance in topology.instances:
+        fields = instance.model_dump(mode="json", exclude_none=True, exclude={"systems"})
+        systems = [system.model_dump(mode="json", exclude_none=True) for system in instance.systems]
+        lines = ["[[instances]]"]
+        lines += [f"{key} = {_toml_value(value)}" for key, value in fields.items()]
+        lines.append(f"systems = {_toml_value(systems)}")
+        blocks.append("\n".join(lines) + "\n")
+    return "\n".join(blocks)
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        pairs = (f"{_toml_key(key)} = {_toml_value(item)}" for key, item in value.items())
+        return "{" + ", ".join(pairs) + "}"
+    return json.dumps(value, ensure_ascii=False)
