@@ -581,72 +581,84 @@ def run(args: argparse.Namespace) -> list[Result]:
                         )
                     )
 
-        if "wiremock" in rows:
-            jar = _find(args.peers, "node_modules/wiremock/build/wiremock-standalone-*.jar")
-            if jar is None or shutil.which("java") is None:
-                print("  WireMock: skipped (no wiremock-standalone jar under --peers, or no java)")
-            else:
-                root = tmp / "wiremock"
-                (root / "mappings").mkdir(parents=True)
-                (root / "mappings" / "citizen.json").write_text(
-                    json.dumps(
-                        {
-                            "request": {"method": "GET", "url": direct_path},
-                            "response": {
-                                "status": 200,
-                                "body": body.decode(),
-                                "headers": {"Content-Type": "application/json"},
-                            },
-                        }
-                    )
+        tools = {row: _installed(args.peers, *TOOLS[row]) for row in TOOLS if row in rows}
+        jar = tools.get("wiremock")
+        if jar is not None:
+            root = tmp / "wiremock"
+            (root / "mappings").mkdir(parents=True)
+            (root / "mappings" / "citizen.json").write_text(
+                json.dumps(
+                    {
+                        "request": {"method": "GET", "url": direct_path},
+                        "response": {
+                            "status": 200,
+                            "body": body.decode(),
+                            "headers": {"Content-Type": "application/json"},
+                        },
+                    }
                 )
-                port = free_port()
-                argv = [
-                    "java",
-                    "-jar",
-                    str(jar),
-                    "--port",
-                    str(port),
-                    "--root-dir",
-                    str(root),
-                    "--disable-banner",
-                    "--no-request-journal",
-                ]
-                with running(Peer("WireMock", argv, port, "/__admin/health"), env, logs) as peer:
-                    results.append(load("WireMock 3 stub", port, direct_path, {}, args, peer))
+            )
+            port = free_port()
+            argv = [
+                "java",
+                "-jar",
+                str(jar),
+                "--port",
+                str(port),
+                "--root-dir",
+                str(root),
+                "--disable-banner",
+                "--no-request-journal",
+            ]
+            with running(Peer("WireMock", argv, port, "/__admin/health"), env, logs) as peer:
+                results.append(load("WireMock 3 stub", port, direct_path, {}, args, peer))
 
-        if "prism" in rows:
-            prism = _find(args.peers, "node_modules/@stoplight/prism-cli/dist/index.js")
-            if prism is None or shutil.which("node") is None:
-                print("  Prism: skipped (no @stoplight/prism-cli under --peers, or no node)")
-            else:
-                spec = tmp / "citizen.json"
-                spec.write_text(json.dumps(_openapi(direct_path, json.loads(body))))
-                port = free_port()
-                argv = [
-                    "node",
-                    str(prism),
-                    "mock",
-                    str(spec),
-                    "--port",
-                    str(port),
-                    "--host",
-                    "127.0.0.1",
-                    "--errors",
-                ]
-                with running(Peer("Prism", argv, port, direct_path), env, logs) as peer:
-                    results.append(load("Prism 5 mock", port, direct_path, {}, args, peer))
+        prism = tools.get("prism")
+        if prism is not None:
+            spec = tmp / "citizen.json"
+            spec.write_text(json.dumps(_openapi(direct_path, json.loads(body))))
+            port = free_port()
+            argv = [
+                "node",
+                str(prism),
+                "mock",
+                str(spec),
+                "--port",
+                str(port),
+                "--host",
+                "127.0.0.1",
+                "--errors",
+            ]
+            with running(Peer("Prism", argv, port, direct_path), env, logs) as peer:
+                results.append(load("Prism 5 mock", port, direct_path, {}, args, peer))
     return results
 
 
 ROWS = ("in-process", "http-system", "cross-province", "wiremock", "prism")
+TOOLS = {
+    "wiremock": (
+        "node_modules/wiremock/build/wiremock-standalone-*.jar",
+        "java",
+        "WireMock: skipped (no wiremock-standalone jar under --peers, or no java)",
+    ),
+    "prism": (
+        "node_modules/@stoplight/prism-cli/dist/index.js",
+        "node",
+        "Prism: skipped (no @stoplight/prism-cli under --peers, or no node)",
+    ),
+}
+"""The rows of tools an integrator may have installed: the file under --peers, the runtime it
+needs, and what is printed when the row is skipped."""
 
 
-def _find(folders: list[Path], pattern: str) -> Path | None:
-    for folder in folders:
+def _installed(folders: list[Path], pattern: str, runtime: str, skipped: str) -> Path | None:
+    """The newest file matching `pattern` in the first of `folders` that has one, when `runtime`
+    is on PATH; else None, after printing `skipped` (the row is left out, not failed)."""
+    for folder in folders if shutil.which(runtime) else []:
         found = sorted(folder.glob(pattern))
         if found:
             return found[-1]
+    print(f"  {skipped}")
     return None
 
 
