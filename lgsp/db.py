@@ -50,7 +50,11 @@ def row_values(record: Any) -> dict[str, Any]:
     return {field.name: getattr(record, field.name) for field in fields(record)}
 
 
-def column_values(row: Base) -> dict[str, Any]:
-    """A row's columns by attribute name: what an admin view validates, adding what it derives,
-    instead of copying each column into the response model by hand."""
-    return {column.key: getattr(row, column.key) for column in row.__mapper__.column_attrs}
+def column_values(row: Base, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A row's columns by attribute name (but `exclude`'s): what an admin view validates, adding
+    what it derives, instead of copying each column into the response model by hand."""
+    return {
+        column.key: getattr(row, column.key)
+        for column in row.__mapper__.column_attrs
+        if column.key not in exclude
+    }

@@ -8,21 +8,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lgsp.db import column_values
 from lgsp.faults.models import FaultRuleRecord
 from lgsp.faults.schemas import FaultRuleIn, FaultRuleOut
 
 Sessions = async_sessionmaker[AsyncSession]
+_DEFINITION = frozenset({"definition"})
 
 
 def to_out(record: FaultRuleRecord) -> FaultRuleOut:
+    """The rule as stored (its definition) with the row's own columns: id, count left, expiry."""
     rule = FaultRuleIn.model_validate_json(record.definition)
-    return FaultRuleOut(
-        **rule.model_dump(exclude_none=True),
-        id=record.id,
-        instance=record.instance,
-        remaining=record.remaining,
-        expires_at=record.expires_at,
-        created_at=record.created_at,
+    return FaultRuleOut.model_validate(
+        {**column_values(record, exclude=_DEFINITION), **rule.model_dump(exclude_none=True)}
     )
 
 
