@@ -212,7 +212,13 @@ async def _record_revocation(
     client_id: str | None,
     expires_at: datetime,
 ) -> bool:
-    """Commit the revocation before answering; it applies in this process at once."""
+    """Commit the revocation before answering; it applies in this process at once.
+
+    The session has read (the caller's credentials): on SQLite that read cannot become a write
+    once another connection has committed, so it ends first and the write takes the lock up
+    front, as every other write that follows a read does (`kit/db.py`)."""
+    await session.commit()
+    await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     try:
         newly = await RevocationRepository(session).revoke(
             instance=instance.spec.name,
