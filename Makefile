@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: help run test check clean
+.PHONY: help run test test-processes test-pg check clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -23,8 +23,19 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.runtime  ## install, then start the bus on SQLite at http://127.0.0.1:8000
 	$(BIN)/lgsp serve
 
-test: $(VENV)/.dev  ## install with dev extras, then run the whole test suite
-	$(BIN)/pytest
+# Tiers (tests/conftest.py TIER_MARKERS): `make test` runs every test that starts no process
+# and needs no PostgreSQL server, spread over the cores; `.ci/run` runs the other two as well.
+PYTEST := $(BIN)/pytest -n auto --dist loadfile
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+test: $(VENV)/.dev  ## install with dev extras, then run the test suite (SQLite, in-process)
+	$(PYTEST) -m "not processes and not postgresql"
+
+test-processes: $(VENV)/.dev  ## the tests that start real processes (lgsp serve, systems, crashes)
+	$(PYTEST) -m "processes and not postgresql"
+
+test-pg: $(VENV)/.dev  ## every test against PostgreSQL (PG_URL, default the local server)
+	LGSP_TEST_DATABASE_URL="$${LGSP_TEST_DATABASE_URL:-$(PG_URL)}" $(PYTEST) -m postgresql
 
 check: $(VENV)/.dev  ## lint, format check and type check
 	$(BIN)/ruff check .

@@ -1,27 +1,34 @@
 """Fixtures shared by every tier: the async backend, a clean environment, and databases.
 
-The `engine` fixture is parametrised over SQLite and PostgreSQL. The PostgreSQL case runs when
-`LGSP_TEST_DATABASE_URL` points to a server (`.ci/run` sets it when one answers) and is otherwise
-skipped with a reason that `-rs` prints, so it is never silently left out.
+The `engine` fixture is parametrised over SQLite and PostgreSQL (`tests/fixtures/database.py`
+says when the PostgreSQL case runs). Creating the tables costs a third of a second, so SQLite
+databases are copies of one made at the start of the run, and PostgreSQL's schema is emptied
+and filled again only for the tests that ask for an `engine`.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lgsp.db import Base, make_engine
-from lgsp.settings import Settings
+from tests.fixtures.database import (
+    database_url_for,
+    drop_postgresql_schema,
+    wipe_postgresql_schema,
+)
+
+if TYPE_CHECKING:
+    from tests.fixtures.bus import BusPool
 
 pytest_plugins = ["tests.fixtures.bus"]
-
-# Read before `clean_environ` hides every LGSP_* variable from the code under test.
-TEST_DATABASE_URL = os.environ.get("LGSP_TEST_DATABASE_URL", "")
 
 
 @pytest.fixture(scope="session")
@@ -37,50 +44,74 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-# Each test session works in a schema of its own, so that two runs on one server (a developer's
-# and CI's) never drop each other's tables.
-TEST_SCHEMA = f"lgsp_test_{os.getpid()}"
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'lgsp.db'}"
-    if not TEST_DATABASE_URL:
-        pytest.skip("LGSP_TEST_DATABASE_URL is not set: the PostgreSQL case needs a server")
-    url = make_url(Settings(database_url=TEST_DATABASE_URL).database_url or "")
-    # libpq `options`: every connection of the app, its mocks and its subprocesses uses it.
-    return url.update_query_dict({"options": f"-csearch_path={TEST_SCHEMA}"}).render_as_string(
-        hide_password=False
-    )
+    return database_url_for(request.param, tmp_path)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def drop_test_schema() -> Iterator[None]:
-    """Leave the shared server as it was found."""
     yield
-    if TEST_DATABASE_URL:
-        import psycopg
+    drop_postgresql_schema()
 
-        dsn = make_url(TEST_DATABASE_URL).set(drivername="postgresql").render_as_string(False)
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE")
+
+@pytest.fixture(scope="session")
+async def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file with every table of the gateway, made once per run."""
+    import lgsp.models  # noqa: F401 - registers every table
+
+    url = database_url_for("sqlite", tmp_path_factory.mktemp("template"))
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    await engine.dispose()
+    return Path(make_url(url).database or "")
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """A database with every table freshly created; PostgreSQL is wiped first.
+async def engine(
+    database_url: str, sqlite_template: Path, bus_pool: BusPool
+) -> AsyncIterator[AsyncEngine]:
+    """A database with every table freshly created, and no rows: a copy of the template on
+    SQLite; on PostgreSQL this run's schema wiped (the mocks' tables too) and filled again, so
+    the module's shared bus, whose tables those are, is stopped first. A test that reads the
+    database of the bus it calls asks for `bus.engine` instead."""
+    await bus_pool.close()
 
-    Wiping drops this session's schema, the mocks' tables included, so no test sees another's
-    rows. SQLite needs nothing: each test has its own file.
-    """
-    import lgsp.models  # noqa: F401 - registers every table
-
-    engine = make_engine(database_url)
-    async with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            await conn.execute(text(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE"))
-            await conn.execute(text(f"CREATE SCHEMA {TEST_SCHEMA}"))
-        await conn.run_sync(Base.metadata.create_all)
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        shutil.copyfile(sqlite_template, url.database or "")
+        engine = make_engine(database_url)
+    else:
+        wipe_postgresql_schema()
+        engine = make_engine(database_url)
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
     yield engine
     await engine.dispose()
+
+
+# Tiers by cost (pyproject.toml `markers`; `make test` runs all but processes and postgresql).
+DATABASE_PARAMS = ("database_url", "bus_database_url", "contract_database_url")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the tiers its fixtures put it in; `processes` is marked by hand."""
+    two_databases = []
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if len([name for name in DATABASE_PARAMS if name in params]) > 1:
+            two_databases.append(item.nodeid)
+        if fixtures & {"shared_bus", "contract_bus"}:
+            item.add_marker("bus")
+        if fixtures & {"engine", *DATABASE_PARAMS}:
+            item.add_marker("database")
+        if any(params.get(name) == "postgresql" for name in DATABASE_PARAMS):
+            item.add_marker("postgresql")
+    if two_databases:
+        raise pytest.UsageError(
+            "These tests ask for two databases, the module bus's (`settings`) and a fresh one "
+            "(`engine`, `database_url`); use `bus.engine` or `fresh_settings`:\n"
+            + "\n".join(two_databases)
+        )

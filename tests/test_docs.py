@@ -30,7 +30,16 @@ def test_makefile_targets_exist_for_the_quick_start() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
 
     assert re.search(r"^run: .*\n\t\$\(BIN\)/lgsp serve$", makefile, re.M)
-    assert re.search(r"^test: .*\n\t\$\(BIN\)/pytest$", makefile, re.M)
+    assert re.search(r"^PYTEST := \$\(BIN\)/pytest ", makefile, re.M)
+    assert re.search(r"^test: .*\n\t\$\(PYTEST\) ", makefile, re.M)
+
+
+def test_ci_runs_the_readmes_test_command_and_every_slower_tier() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+    assert re.search(r"^make test\b", README, re.M)
+    for target in ("make check", "make test", "make test-processes", "make test-pg"):
+        assert re.search(rf"^\s*{target}$", ci, re.M), target
 
 
 def test_readme_layout_names_folders_that_exist() -> None:

@@ -16,13 +16,12 @@ import httpx
 import pytest
 from anyio.from_thread import start_blocking_portal
 from asgi_lifespan import LifespanManager
-from sqlalchemy import make_url
 
 from lgsp.composition import create_bus
 from lgsp.settings import Settings
-from tests.conftest import TEST_DATABASE_URL, TEST_SCHEMA
 from tests.contract.harness import NDXP, Bus
 from tests.fixtures.bus import KG, TEST_INSTANCES, TEST_PUBLIC_URL, fetch_token
+from tests.fixtures.database import database_url_for, wipe_postgresql_schema
 
 
 @pytest.fixture(scope="package", params=["sqlite", "postgresql"])
@@ -30,20 +29,10 @@ def contract_database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> str:
     """As `database_url`, once per package; the PostgreSQL schema is emptied first."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('contract') / 'lgsp.db'}"
-    if not TEST_DATABASE_URL:
-        pytest.skip("LGSP_TEST_DATABASE_URL is not set: the PostgreSQL case needs a server")
-    import psycopg
-
-    dsn = make_url(TEST_DATABASE_URL).set(drivername="postgresql").render_as_string(False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE")
-        conn.execute(f"CREATE SCHEMA {TEST_SCHEMA}")
-    url = make_url(Settings(database_url=TEST_DATABASE_URL).database_url or "")
-    return url.update_query_dict({"options": f"-csearch_path={TEST_SCHEMA}"}).render_as_string(
-        hide_password=False
-    )
+    url = database_url_for(request.param, tmp_path_factory.mktemp("contract"))
+    if request.param == "postgresql":
+        wipe_postgresql_schema()
+    return url
 
 
 @pytest.fixture(scope="package")

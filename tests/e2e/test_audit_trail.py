@@ -7,11 +7,11 @@ import hashlib
 import httpx
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lgsp.admin_tasks import verify_audit
 from lgsp.cli import main
 from lgsp.settings import Settings
+from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, bearer, fetch_token
 
@@ -110,10 +110,11 @@ async def test_audit_endpoint_needs_an_admin_client(
         assert response.json()["code"] == "ACCESS_DENIED"
 
 
+@pytest.mark.usefixtures("spoiled_bus")
 async def test_no_answer_leaves_when_its_record_cannot_be_committed(
-    client: httpx.AsyncClient, demo_token: str, settings: Settings, engine: AsyncEngine
+    client: httpx.AsyncClient, demo_token: str, settings: Settings, bus: BusState
 ) -> None:
-    async with engine.begin() as conn:
+    async with bus.engine.begin() as conn:
         await conn.execute(text("DROP TABLE audit_records"))
 
     response = await lookup(client, demo_token, first_cccd(settings), "trail-503")
@@ -123,15 +124,16 @@ async def test_no_answer_leaves_when_its_record_cannot_be_committed(
     assert "full_name" not in response.text
 
 
+@pytest.mark.usefixtures("spoiled_bus")
 async def test_chain_verifies_and_detects_an_edited_record(
-    client: httpx.AsyncClient, demo_token: str, settings: Settings, engine: AsyncEngine
+    client: httpx.AsyncClient, demo_token: str, settings: Settings, bus: BusState
 ) -> None:
     cccd = first_cccd(settings)
     for n in range(3):
         await lookup(client, demo_token, cccd, f"edit-{n}")
     assert (await verify_audit(settings, instance=None)).ok
 
-    async with engine.begin() as conn:
+    async with bus.engine.begin() as conn:
         await conn.execute(
             text(
                 "UPDATE audit_records SET status = 500"
@@ -152,14 +154,15 @@ async def test_chain_verifies_and_detects_an_edited_record(
     assert [(p.instance, p.seq) for p in report.problems] == [("kiengiang", seq)]
 
 
+@pytest.mark.usefixtures("spoiled_bus")
 async def test_chain_detects_a_deleted_record(
-    client: httpx.AsyncClient, demo_token: str, settings: Settings, engine: AsyncEngine
+    client: httpx.AsyncClient, demo_token: str, settings: Settings, bus: BusState
 ) -> None:
     cccd = first_cccd(settings)
     for n in range(3):
         await lookup(client, demo_token, cccd, f"del-{n}")
 
-    async with engine.begin() as conn:
+    async with bus.engine.begin() as conn:
         await conn.execute(
             text("DELETE FROM audit_records WHERE request_id = 'del-1' AND hop = 'upstream'")
         )
@@ -170,21 +173,21 @@ async def test_chain_detects_a_deleted_record(
     assert report.problems[0].instance == "kiengiang"
 
 
+@pytest.mark.usefixtures("spoiled_bus")
 async def test_audit_verify_command_exit_codes(
     client: httpx.AsyncClient,
     demo_token: str,
     settings: Settings,
-    engine: AsyncEngine,
-    database_url: str,
+    bus: BusState,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("LGSP_DATABASE_URL", database_url)
+    monkeypatch.setenv("LGSP_DATABASE_URL", settings.database_url)
     await lookup(client, demo_token, first_cccd(settings), "cli-1")
     await lookup(client, demo_token, first_cccd(settings), "cli-2")
 
     intact = await anyio_run_cli(["audit", "verify"])
-    async with engine.begin() as conn:
+    async with bus.engine.begin() as conn:
         await conn.execute(text("DELETE FROM audit_records WHERE request_id = 'cli-2'"))
     broken = await anyio_run_cli(["audit", "verify"])
 

@@ -16,9 +16,10 @@ import anyio.to_thread
 import httpx
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lgsp.cli import main
+from lgsp.settings import Settings
+from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, bearer, fetch_token
 from tests.fixtures.processes import free_port, start_lgsp, wait_ready
@@ -34,12 +35,12 @@ async def run_cli(argv: list[str]) -> int:
 
 async def test_clients_create_prints_credentials_once_and_stores_only_a_hash(
     client: httpx.AsyncClient,
-    engine: AsyncEngine,
-    database_url: str,
+    bus: BusState,
+    settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("LGSP_DATABASE_URL", database_url)
+    monkeypatch.setenv("LGSP_DATABASE_URL", settings.database_url)
 
     code = await run_cli(
         [
@@ -57,7 +58,7 @@ async def test_clients_create_prints_credentials_once_and_stores_only_a_hash(
     created = json.loads(capsys.readouterr().out)
     assert code == 0
     assert set(created) == {"client_id", "client_secret"}
-    async with engine.connect() as conn:
+    async with bus.engine.connect() as conn:
         stored = (
             await conn.execute(
                 text("SELECT secret_hash FROM api_clients WHERE client_id = :id"),
@@ -73,11 +74,11 @@ async def test_clients_create_prints_credentials_once_and_stores_only_a_hash(
 
 async def test_clients_list_and_revoke(
     client: httpx.AsyncClient,
-    database_url: str,
+    settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("LGSP_DATABASE_URL", database_url)
+    monkeypatch.setenv("LGSP_DATABASE_URL", settings.database_url)
     await run_cli(
         ["clients", "create", "--instance", "kiengiang", "--name", "to revoke", "--admin"]
     )
@@ -148,6 +149,7 @@ async def test_cli_refuses_bad_arguments_with_a_message(
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.processes
 def test_lgsp_serve_starts_the_bus_and_prints_how_to_call_it(tmp_path: Path) -> None:
     """The README's first command, as a real process on a loopback port."""
     port = free_port()
@@ -198,6 +200,7 @@ def serve(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
     )
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 async def test_lgsp_serve_exits_0_after_a_graceful_stop(
     tmp_path: Path, stop: signal.Signals
@@ -216,6 +219,7 @@ async def test_lgsp_serve_exits_0_after_a_graceful_stop(
     assert "Traceback" not in log
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("access_log", [True, False], ids=["access-log-on", "access-log-off"])
 async def test_lgsp_serve_logs_a_line_per_request_unless_the_access_log_is_off(
     tmp_path: Path, access_log: bool
@@ -235,6 +239,7 @@ async def test_lgsp_serve_logs_a_line_per_request_unless_the_access_log_is_off(
     assert ('"GET /readyz HTTP/1.1" 200' in log) is access_log
 
 
+@pytest.mark.processes
 async def test_lgsp_serve_draws_start_up_progress_on_a_terminal_only(tmp_path: Path) -> None:
     port = free_port()
     primary, secondary = pty.openpty()

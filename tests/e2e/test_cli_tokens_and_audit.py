@@ -16,7 +16,7 @@ from lgsp import admin_tasks
 from lgsp.cli import main
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
-from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token
+from tests.fixtures.bus import KG, bearer, fetch_token
 
 pytestmark = pytest.mark.anyio
 
@@ -24,22 +24,15 @@ SERVICES = f"{KG}/services"
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(settings: Settings) -> Settings:
     """The bus reads the deny-list on every call, so a CLI revocation shows at once."""
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        data_dir=tmp_path,
-        public_url=TEST_PUBLIC_URL,
-        population=40,
-        seed=7,
-        client_cache_seconds=0,
-    )
+    return settings.model_copy(update={"client_cache_seconds": 0})
 
 
 @pytest.fixture
-def cli_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LGSP_DATABASE_URL", database_url)
+def cli_database(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI works on the database of the bus the test calls."""
+    monkeypatch.setenv("LGSP_DATABASE_URL", settings.database_url)
 
 
 async def run_cli(argv: list[str]) -> int:
@@ -69,8 +62,9 @@ async def test_tokens_revoke_refuses_that_token_on_the_running_bus(
 
 
 async def test_tokens_revoke_keeps_the_jti_until_the_expiry_given(
-    cli_database: None, engine: object, capsys: pytest.CaptureFixture[str]
+    fresh_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    monkeypatch.setenv("LGSP_DATABASE_URL", fresh_settings.database_url)
     exp = int((datetime.now(UTC) + timedelta(minutes=30)).timestamp())
 
     code = await run_cli(

@@ -19,7 +19,7 @@ from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import bearer
 from tests.fixtures.processes import demo_token, free_port, serve, wait_ready
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.processes]
 
 LOAD_SECONDS = 1.5
 CONNECTIONS = 16

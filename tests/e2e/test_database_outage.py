@@ -29,7 +29,7 @@ from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import bearer
 from tests.fixtures.processes import demo_token, free_port, serve, stop, wait_ready
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.processes]
 
 CALLS = 6
 LOCK_SECONDS = 3.0

@@ -8,16 +8,25 @@ import random
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from pydantic import SecretStr
 
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
-from tests.fixtures.bus import KG, TEST_INSTANCES, TEST_PUBLIC_URL, bearer, fetch_token
+from tests.fixtures.bus import (
+    KG,
+    TEST_INSTANCES,
+    TEST_POPULATION,
+    TEST_PUBLIC_URL,
+    TEST_SEED,
+    bearer,
+    fetch_token,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -35,29 +44,19 @@ DOCUMENT = {
 DOCUMENT_ID = "MDAwLjAwLjAxLkgzMywyMDI1LzA2LzAyLDQyL1NUUC1WUA"
 
 
-def test_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "data_dir": tmp_path,
-        "public_url": TEST_PUBLIC_URL,
-        "population": 40,
-        "seed": 7,
-        "upstream_timeout_seconds": 1.0,
-    }
-    return Settings(_env_file=None, **{**values, **overrides})  # type: ignore[call-arg]
-
-
-test_settings.__test__ = False  # type: ignore[attr-defined]
+def with_short_timeout(settings: Settings, **overrides: Any) -> Settings:
+    """A timeout fault is seen in a second, not the default upstream timeout."""
+    return settings.model_copy(update={"upstream_timeout_seconds": 1.0, **overrides})
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return test_settings(database_url, tmp_path)
+def settings(settings: Settings) -> Settings:
+    return with_short_timeout(settings)
 
 
 @pytest.fixture
-def cccd(settings: Settings) -> str:
-    citizen = generate_citizens(province_code="91", seed=settings.seed, count=settings.population)
+def cccd() -> str:
+    citizen = generate_citizens(province_code="91", seed=TEST_SEED, count=TEST_POPULATION)
     return citizen[0].so_dinh_danh
 
 
@@ -336,9 +335,9 @@ class TestHeader:
         assert_problem(response, 422, "INVALID_REQUEST")
 
     async def test_the_header_is_ignored_when_the_setting_is_off(
-        self, database_url: str, tmp_path: Path, engine: Any, cccd: str
+        self, fresh_settings: Settings, cccd: str
     ) -> None:
-        settings = test_settings(database_url, tmp_path, fault_header_enabled=False)
+        settings = with_short_timeout(fresh_settings, fault_header_enabled=False)
         async with running(settings) as http:
             token = await fetch_token(http)
 
@@ -347,14 +346,13 @@ class TestHeader:
         assert response.status_code == 200
 
     async def test_the_header_is_ignored_in_the_production_profile(
-        self, database_url: str, tmp_path: Path, engine: Any, cccd: str
+        self, fresh_settings: Settings, cccd: str
     ) -> None:
-        settings = test_settings(
-            database_url,
-            tmp_path,
+        settings = with_short_timeout(
+            fresh_settings,
             profile="production",
-            demo_client_secret="not-the-published-one",
-            federation_secret="not-the-published-either",
+            demo_client_secret=SecretStr("not-the-published-one"),
+            federation_secret=SecretStr("not-the-published-either"),
         )
         async with running(settings) as http:
             token = await fetch_token(http, secret="not-the-published-one")
@@ -443,12 +441,12 @@ class TestAdminApi:
         assert_problem(response, 422, "INVALID_REQUEST")
 
     async def test_a_rule_added_by_the_cli_applies_to_the_running_bus(
-        self, database_url: str, tmp_path: Path, engine: Any, cccd: str
+        self, fresh_settings: Settings, cccd: str
     ) -> None:
         from lgsp.faults.schemas import FaultRuleIn
         from lgsp.faults.tasks import add_fault
 
-        settings = test_settings(database_url, tmp_path, fault_cache_seconds=0)
+        settings = with_short_timeout(fresh_settings, fault_cache_seconds=0)
         async with running(settings) as http:
             token = await fetch_token(http)
             await add_fault(settings, instance="kiengiang", rule=FaultRuleIn(status=503))
@@ -479,9 +477,10 @@ class TestAudit:
         order: list[str],
     ) -> None:
         added = await add_rule(client, demo_token, **rule)
+        request_id = f"f-audit-{uuid4()}"  # the audit outlives resets: each case a trail of its own
 
-        await lookup(client, demo_token, cccd, **{"X-Request-ID": "f-audit"})
-        records = await hops(client, demo_token, "f-audit")
+        await lookup(client, demo_token, cccd, **{"X-Request-ID": request_id})
+        records = await hops(client, demo_token, request_id)
 
         fault = [r for r in records if r["hop"] == "fault"]
         assert [(r["target"], r["status"]) for r in fault] == [

@@ -21,7 +21,7 @@ from tests.fixtures.bus import bearer
 from tests.fixtures.documents import RECIPIENT, cross_province_document
 from tests.fixtures.processes import demo_token, free_port, serve, stop, undelivered, wait_ready
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.processes]
 
 IN_FLIGHT = 6
 LATENCY_MS = 3000

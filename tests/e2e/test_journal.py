@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +17,7 @@ from lgsp.journal.schemas import JournalFilter
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
-from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token, registered_client
+from tests.fixtures.bus import KG, bearer, fetch_token, registered_client
 
 pytestmark = pytest.mark.anyio
 
@@ -34,16 +33,8 @@ def journal_settings() -> dict[str, Any]:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path, journal_settings: dict[str, Any]) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        data_dir=tmp_path,
-        public_url=TEST_PUBLIC_URL,
-        population=40,
-        seed=7,
-        **journal_settings,
-    )
+def settings(settings: Settings, journal_settings: dict[str, Any]) -> Settings:
+    return settings.model_copy(update=journal_settings)
 
 
 @pytest.fixture

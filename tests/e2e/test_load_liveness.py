@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lgsp.composition import create_bus
 from lgsp.settings import Settings
@@ -25,12 +23,10 @@ LIVENESS_BOUND_SECONDS = 25.0
 
 
 @pytest.fixture
-async def uncached_client(
-    settings: Settings, engine: AsyncEngine, tmp_path: Path
-) -> AsyncIterator[httpx.AsyncClient]:
+async def uncached_client(fresh_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """Rights and the token deny-list read from the database on every call."""
     app = create_bus(
-        settings.model_copy(update={"client_cache_seconds": 0.0}), instances=["kiengiang"]
+        fresh_settings.model_copy(update={"client_cache_seconds": 0.0}), instances=["kiengiang"]
     )
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
@@ -39,10 +35,10 @@ async def uncached_client(
 
 
 async def test_concurrent_calls_beyond_the_pool_size_are_all_answered(
-    uncached_client: httpx.AsyncClient, settings: Settings
+    uncached_client: httpx.AsyncClient, fresh_settings: Settings
 ) -> None:
     token = await fetch_token(uncached_client)
-    cccd = generate_citizens(province_code="91", seed=settings.seed, count=1)[0].so_dinh_danh
+    cccd = generate_citizens(province_code="91", seed=fresh_settings.seed, count=1)[0].so_dinh_danh
 
     async def call() -> int:
         response = await uncached_client.get(

@@ -16,7 +16,7 @@ from tests.fixtures.bus import bearer
 from tests.fixtures.documents import RECIPIENT, cross_province_document
 from tests.fixtures.processes import demo_token, free_port, start_lgsp, stop, wait_ready
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.processes]
 
 SEED = 11
 FEDERATION_SECRET = "multi-process-test-secret"

@@ -8,7 +8,6 @@ from pathlib import Path
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lgsp.audit.repository import AuditRepository
 from lgsp.composition import create_bus
@@ -45,7 +44,7 @@ async def test_a_province_reaches_another_provinces_service_through_ndxp(
 
 
 async def test_every_hop_is_recorded_by_the_instance_it_passes_under_one_request_id(
-    client: httpx.AsyncClient, demo_token: str, settings: Settings, engine: AsyncEngine
+    client: httpx.AsyncClient, demo_token: str, settings: Settings, bus: BusState
 ) -> None:
     response = await client.get(
         f"{KG}/dancu/v1/citizens/{tiengiang_cccd(settings)}",
@@ -53,7 +52,7 @@ async def test_every_hop_is_recorded_by_the_instance_it_passes_under_one_request
     )
     assert response.status_code == 200
 
-    async with make_session_factory(engine)() as session:
+    async with make_session_factory(bus.engine)() as session:
         records = await AuditRepository(session).by_request_id("path-1")
 
     hops = {(r.instance, r.hop, r.caller, r.target, r.status) for r in records}
@@ -155,22 +154,22 @@ async def running_bus(
 
 @pytest.fixture
 async def bus_with_narrow_ndxp_rights(
-    settings: Settings, engine: AsyncEngine, tmp_path: Path
+    fresh_settings: Settings, tmp_path: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
     topology = tmp_path / "topology.toml"
     topology.write_text(TOPOLOGY_WITHOUT_DANCU_RIGHT, encoding="utf-8")
-    async for http in running_bus(settings.model_copy(update={"topology_file": topology})):
+    async for http in running_bus(fresh_settings.model_copy(update={"topology_file": topology})):
         yield http
 
 
 async def test_ndxp_refuses_a_province_without_the_right_and_the_caller_sees_why(
-    bus_with_narrow_ndxp_rights: httpx.AsyncClient, settings: Settings
+    bus_with_narrow_ndxp_rights: httpx.AsyncClient, fresh_settings: Settings
 ) -> None:
     http = bus_with_narrow_ndxp_rights
     token = await fetch_token(http)
 
     response = await http.get(
-        f"{KG}/dancu/v1/citizens/{tiengiang_cccd(settings)}",
+        f"{KG}/dancu/v1/citizens/{tiengiang_cccd(fresh_settings)}",
         headers={**bearer(token), "X-LGSP-Target": "tiengiang"},
     )
 
@@ -180,13 +179,13 @@ async def test_ndxp_refuses_a_province_without_the_right_and_the_caller_sees_why
 
 
 async def test_a_province_whose_ndxp_is_unreachable_answers_502_and_says_so(
-    settings: Settings, engine: AsyncEngine, free_tcp_port: int
+    fresh_settings: Settings, free_tcp_port: int
 ) -> None:
-    alone = settings.model_copy(update={"ndxp_url": f"http://127.0.0.1:{free_tcp_port}/ndxp"})
+    alone = fresh_settings.model_copy(update={"ndxp_url": f"http://127.0.0.1:{free_tcp_port}/ndxp"})
     async for http in running_bus(alone, instances=["kiengiang"]):
         token = await fetch_token(http)
         response = await http.get(
-            f"{KG}/dancu/v1/citizens/{tiengiang_cccd(settings)}",
+            f"{KG}/dancu/v1/citizens/{tiengiang_cccd(fresh_settings)}",
             headers={**bearer(token), "X-LGSP-Target": "tiengiang"},
         )
 
@@ -196,12 +195,12 @@ async def test_a_province_whose_ndxp_is_unreachable_answers_502_and_says_so(
 
 
 async def test_a_province_with_no_route_to_ndxp_says_how_to_give_one(
-    settings: Settings, engine: AsyncEngine
+    fresh_settings: Settings,
 ) -> None:
-    async for http in running_bus(settings, instances=["kiengiang"]):
+    async for http in running_bus(fresh_settings, instances=["kiengiang"]):
         token = await fetch_token(http)
         response = await http.get(
-            f"{KG}/dancu/v1/citizens/{tiengiang_cccd(settings)}",
+            f"{KG}/dancu/v1/citizens/{tiengiang_cccd(fresh_settings)}",
             headers={**bearer(token), "X-LGSP-Target": "tiengiang"},
         )
 

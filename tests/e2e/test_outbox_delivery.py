@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lgsp.audit.repository import AuditRepository
 from lgsp.db import make_session_factory
@@ -67,7 +66,7 @@ async def outbox_message(
 
 
 async def test_a_handed_over_call_is_delivered_through_ndxp_under_the_request_id_that_caused_it(
-    client: httpx.AsyncClient, demo_token: str, settings: Settings, engine: AsyncEngine
+    client: httpx.AsyncClient, demo_token: str, settings: Settings, bus: BusState
 ) -> None:
     cccd = tiengiang_citizen(settings)
     taken = await hand_over_lookup(client, demo_token, cccd, key="k-1", request_id="cause-1")
@@ -76,7 +75,7 @@ async def test_a_handed_over_call_is_delivered_through_ndxp_under_the_request_id
 
     assert (taken["message_id"], taken["duplicate"]) == (message["id"], False)
     assert (message["client_id"], message["attempts"], message["last_status"]) == ("demo", 0, 200)
-    async with make_session_factory(engine)() as session:
+    async with make_session_factory(bus.engine)() as session:
         records = await AuditRepository(session).by_request_id("cause-1")
     assert [(r.hop, r.status) for r in records if r.instance == "kiengiang"][0] == ("inbound", 202)
     assert {(r.instance, r.hop, r.caller, r.target) for r in records} == {
@@ -210,18 +209,18 @@ async def test_a_hand_over_is_checked_against_the_callers_rights_first(
 
 
 async def test_a_hand_over_this_process_cannot_route_yet_is_stored_and_retried(
-    settings: Settings, engine: AsyncEngine
+    fresh_settings: Settings,
 ) -> None:
     """Kiên Giang alone, no NDXP here nor at a url: a national call is still taken (202),
     and its delivery fails with the reason, to be retried, rather than the hand-over."""
     from lgsp.composition import create_bus
 
-    application = create_bus(settings, instances=["kiengiang"])
+    application = create_bus(fresh_settings, instances=["kiengiang"])
     async with LifespanManager(application) as manager:
         transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as client:
             token = await fetch_token(client)
-            cccd = tiengiang_citizen(settings)
+            cccd = tiengiang_citizen(fresh_settings)
             taken = await client.get(
                 f"{KG}/csdlqgdc/v1/citizens/{cccd}",
                 headers={**bearer(token), "Prefer": "respond-async", "Idempotency-Key": "k-6"},

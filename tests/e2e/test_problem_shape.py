@@ -8,9 +8,10 @@ from fastapi import FastAPI
 
 from lgsp.db import make_engine
 from lgsp.errors import ProblemDetails
+from lgsp.metrics import Metrics
 from lgsp.settings import Settings
 from lgsp.state import BusState
-from tests.fixtures.bus import KG, bearer
+from tests.fixtures.bus import KG, bearer, fetch_token
 
 pytestmark = pytest.mark.anyio
 
@@ -99,8 +100,10 @@ async def test_index_lists_the_instances(client: httpx.AsyncClient) -> None:
 
 
 async def test_metrics_count_calls_and_errors_by_code(
-    client: httpx.AsyncClient, demo_token: str
+    client: httpx.AsyncClient, bus: BusState
 ) -> None:
+    bus.metrics = Metrics()  # counters run for the life of the process, over earlier tests too
+    demo_token = await fetch_token(client)
     await client.get(f"{KG}/services", headers=bearer(demo_token))
     await client.get(f"{KG}/services")
     await client.get(f"{KG}/nosuch/v1/x", headers=bearer(demo_token))

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "integrator"
 RUN_TIMEOUT = 300
 
+pytestmark = pytest.mark.processes
+
 
 def run_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments

@@ -47,16 +47,18 @@ def dossier_for(settings: Settings) -> dict[str, object]:
 
 
 async def test_processes_starting_together_accept_each_others_tokens(
-    settings: Settings, engine: AsyncEngine
+    fresh_settings: Settings,
 ) -> None:
     """Each must not create a signing key of its own that the other has never seen."""
     from lgsp.composition import create_bus
 
-    cccd = seeded_cccds(settings)[0]
+    cccd = seeded_cccds(fresh_settings)[0]
     async with AsyncExitStack() as stack:
         first, second = await asyncio.gather(
             *(
-                stack.enter_async_context(bus_client(create_bus(settings, instances=["kiengiang"])))
+                stack.enter_async_context(
+                    bus_client(create_bus(fresh_settings, instances=["kiengiang"]))
+                )
                 for _ in range(2)
             )
         )
@@ -72,22 +74,23 @@ async def test_processes_starting_together_accept_each_others_tokens(
 
 
 async def test_a_mock_still_reaches_the_bus_after_another_process_provisions_its_client(
-    settings: Settings, engine: AsyncEngine
+    fresh_settings: Settings,
 ) -> None:
     """The portal's client secret is the same in every process, not drawn anew at each start."""
     from lgsp.composition import create_bus
 
-    async with bus_client(create_bus(settings, instances=["kiengiang"])) as first:
-        async with bus_client(create_bus(settings, instances=["kiengiang"])):
+    async with bus_client(create_bus(fresh_settings, instances=["kiengiang"])) as first:
+        async with bus_client(create_bus(fresh_settings, instances=["kiengiang"])):
             pass  # started later: it provisions `system-dvc` again
         token = await fetch_token(first)
         filed = await first.post(
-            f"{KG}/dvc/v1/dossiers", json=dossier_for(settings), headers=bearer(token)
+            f"{KG}/dvc/v1/dossiers", json=dossier_for(fresh_settings), headers=bearer(token)
         )
 
     assert filed.status_code == 201, filed.text
 
 
+@pytest.mark.processes
 def test_workers_on_sqlite_are_refused_with_the_reason(tmp_path: Path) -> None:
     done = subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "lgsp", "serve", "--workers", "2", "--data-dir", str(tmp_path)],
@@ -101,17 +104,18 @@ def test_workers_on_sqlite_are_refused_with_the_reason(tmp_path: Path) -> None:
     assert "--workers needs PostgreSQL" in done.stderr
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_workers_on_postgresql_serve_the_bus_together(
-    database_url: str, settings: Settings, engine: AsyncEngine, tmp_path: Path
+    database_url: str, fresh_settings: Settings, engine: AsyncEngine, tmp_path: Path
 ) -> None:
     port = free_port()
     process = start_lgsp(
         ["serve", "--workers", "2", "--port", str(port), "--instance", "kiengiang"],
         env={
             "LGSP_DATABASE_URL": database_url,
-            "LGSP_SEED": str(settings.seed),
-            "LGSP_POPULATION": str(settings.population),
+            "LGSP_SEED": str(fresh_settings.seed),
+            "LGSP_POPULATION": str(fresh_settings.population),
         },
         log=tmp_path / "serve.log",
     )
@@ -123,7 +127,7 @@ async def test_workers_on_postgresql_serve_the_bus_together(
             async with httpx.AsyncClient(base_url=base) as http:
                 token = await fetch_token(http, "")
                 filed = await http.post(
-                    "/dvc/v1/dossiers", json=dossier_for(settings), headers=bearer(token)
+                    "/dvc/v1/dossiers", json=dossier_for(fresh_settings), headers=bearer(token)
                 )
                 statuses.append(filed.status_code)
     finally:

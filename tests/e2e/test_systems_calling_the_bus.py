@@ -96,7 +96,7 @@ async def bus_with_probe(
 
 
 async def test_a_mock_calls_the_bus_with_its_own_client_and_the_callers_request_id(
-    bus_with_probe: BusState, engine: AsyncEngine
+    bus_with_probe: BusState,
 ) -> None:
     cccd = generate_citizens(province_code="91", seed=2024, count=1)[0].so_dinh_danh
     probe = bus_with_probe.instances["kiengiang"].systems["probe"]
@@ -110,7 +110,7 @@ async def test_a_mock_calls_the_bus_with_its_own_client_and_the_callers_request_
     assert body["client_id"] == "system-probe"
     assert body["citizen"]["cccd"] == cccd
     assert body["household_status"] == 200
-    async with make_session_factory(engine)() as session:
+    async with make_session_factory(bus_with_probe.engine)() as session:
         records = await AuditRepository(session).by_request_id("chain-1")
     assert {(r.hop, r.caller, r.target) for r in records} >= {
         ("inbound", "system-probe", "kiengiang"),

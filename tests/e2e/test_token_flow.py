@@ -179,8 +179,8 @@ async def test_missing_token_is_refused_with_bearer_challenge(client: httpx.Asyn
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-async def test_expired_token_is_refused(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
-    keys = await instance_keys(engine, "kiengiang")
+async def test_expired_token_is_refused(client: httpx.AsyncClient, bus: BusState) -> None:
+    keys = await instance_keys(bus.engine, "kiengiang")
     token = issue_token(
         keys,
         issuer=f"{TEST_PUBLIC_URL}{KG}",
@@ -196,10 +196,8 @@ async def test_expired_token_is_refused(client: httpx.AsyncClient, engine: Async
     assert "expired" in response.json()["detail"]
 
 
-async def test_not_yet_valid_token_is_refused(
-    client: httpx.AsyncClient, engine: AsyncEngine
-) -> None:
-    keys = await instance_keys(engine, "kiengiang")
+async def test_not_yet_valid_token_is_refused(client: httpx.AsyncClient, bus: BusState) -> None:
+    keys = await instance_keys(bus.engine, "kiengiang")
     token = issue_token(
         keys,
         issuer=f"{TEST_PUBLIC_URL}{KG}",
@@ -235,9 +233,9 @@ async def test_token_of_another_instance_is_refused(client: httpx.AsyncClient) -
 
 
 async def test_token_for_another_audience_signed_with_the_right_key_is_refused(
-    client: httpx.AsyncClient, engine: AsyncEngine
+    client: httpx.AsyncClient, bus: BusState
 ) -> None:
-    keys = await instance_keys(engine, "kiengiang")
+    keys = await instance_keys(bus.engine, "kiengiang")
     token = issue_token(
         keys,
         issuer=f"{TEST_PUBLIC_URL}/lgsp/tiengiang",
@@ -253,10 +251,8 @@ async def test_token_for_another_audience_signed_with_the_right_key_is_refused(
     assert "claims" in response.json()["detail"]
 
 
-async def test_unsigned_alg_none_token_is_refused(
-    client: httpx.AsyncClient, engine: AsyncEngine
-) -> None:
-    keys = await instance_keys(engine, "kiengiang")
+async def test_unsigned_alg_none_token_is_refused(client: httpx.AsyncClient, bus: BusState) -> None:
+    keys = await instance_keys(bus.engine, "kiengiang")
     token = forge(valid_claims(), {"alg": "none", "kid": keys.signing.kid})
 
     response = await client.get(SERVICES, headers=bearer(token))
@@ -266,10 +262,10 @@ async def test_unsigned_alg_none_token_is_refused(
 
 
 async def test_hs256_token_keyed_with_the_public_key_is_refused(
-    client: httpx.AsyncClient, engine: AsyncEngine
+    client: httpx.AsyncClient, bus: BusState
 ) -> None:
     """The classic algorithm-confusion attack: HMAC with the published RSA key as secret."""
-    keys = await instance_keys(engine, "kiengiang")
+    keys = await instance_keys(bus.engine, "kiengiang")
     header = {"alg": "HS256", "typ": "JWT", "kid": keys.signing.kid}
     signing_input = forge(valid_claims(), header)[:-1].encode()
     signature = hmac.new(keys.signing.public_pem.encode(), signing_input, hashlib.sha256).digest()

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from jose import jwt
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import delete, select
 
 from lgsp.auth.models import RevokedToken
 from lgsp.auth.repository import RevocationRepository
@@ -19,6 +18,14 @@ from lgsp.state import BusState
 from tests.fixtures.bus import KG, bearer, fetch_token
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+async def no_revocations(bus: BusState) -> None:
+    """A reset keeps revocations (a revoked token stays revoked); these tests count them."""
+    async with make_session_factory(bus.engine).begin() as session:
+        await session.execute(delete(RevokedToken))
+
 
 SERVICES = f"{KG}/services"
 DEMO = ("demo", "lgsp-demo-secret")
@@ -74,7 +81,8 @@ async def test_a_revoked_token_is_refused_on_a_service_invocation(
 
 
 async def test_revocation_is_persisted_for_other_processes(
-    client: httpx.AsyncClient, bus: BusState, engine: AsyncEngine
+    client: httpx.AsyncClient,
+    bus: BusState,
 ) -> None:
     token = await fetch_token(client)
     await revoke(client, token)
@@ -83,7 +91,7 @@ async def test_revocation_is_persisted_for_other_processes(
     response = await client.get(SERVICES, headers=bearer(token))
 
     assert response.status_code == 401
-    async with make_session_factory(engine)() as session:
+    async with make_session_factory(bus.engine)() as session:
         rows = (await session.execute(select(RevokedToken))).scalars().all()
     assert [(row.instance, row.jti, row.client_id) for row in rows] == [
         ("kiengiang", jti_of(token), "demo")
@@ -94,11 +102,12 @@ async def test_revocation_is_persisted_for_other_processes(
 
 
 async def test_a_revocation_made_by_another_process_applies_once_its_list_is_reloaded(
-    client: httpx.AsyncClient, bus: BusState, engine: AsyncEngine
+    client: httpx.AsyncClient,
+    bus: BusState,
 ) -> None:
     token = await fetch_token(client)
     assert (await client.get(SERVICES, headers=bearer(token))).status_code == 200
-    async with make_session_factory(engine).begin() as session:
+    async with make_session_factory(bus.engine).begin() as session:
         now = datetime.now(UTC)
         await RevocationRepository(session).revoke(
             instance="kiengiang",
@@ -116,12 +125,12 @@ async def test_a_revocation_made_by_another_process_applies_once_its_list_is_rel
 
 @pytest.mark.parametrize("token", ["not-a-jwt", "a.b.c", "eyJhbGciOiJSUzI1NiJ9.e30.", "x" * 8000])
 async def test_revoking_an_invalid_token_answers_200(
-    client: httpx.AsyncClient, engine: AsyncEngine, token: str
+    client: httpx.AsyncClient, bus: BusState, token: str
 ) -> None:
     response = await revoke(client, token)
 
     assert response.status_code == 200
-    async with make_session_factory(engine)() as session:
+    async with make_session_factory(bus.engine)() as session:
         assert (await session.execute(select(RevokedToken))).first() is None
 
 
@@ -242,10 +251,10 @@ async def test_a_bad_jti_is_a_problem_with_a_stable_code(
 
 
 async def test_rows_past_their_tokens_expiry_are_purged_on_the_next_revocation(
-    client: httpx.AsyncClient, engine: AsyncEngine
+    client: httpx.AsyncClient, bus: BusState
 ) -> None:
     long_ago = datetime.now(UTC) - timedelta(days=2)
-    async with make_session_factory(engine).begin() as session:
+    async with make_session_factory(bus.engine).begin() as session:
         await RevocationRepository(session).revoke(
             instance="kiengiang",
             jti="old",
@@ -256,7 +265,7 @@ async def test_rows_past_their_tokens_expiry_are_purged_on_the_next_revocation(
 
     await revoke(client, await fetch_token(client))
 
-    async with make_session_factory(engine)() as session:
+    async with make_session_factory(bus.engine)() as session:
         jtis = (await session.execute(select(RevokedToken.jti))).scalars().all()
     assert "old" not in jtis
     assert len(jtis) == 1

@@ -85,6 +85,7 @@ async def test_limits_count_fields_and_the_bytes_of_names_and_values(
     assert await call(headers) == status
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_uvicorn_passes_oversized_headers_on_and_the_bus_refuses_them(
     database_url: str, tmp_path: Path

@@ -15,7 +15,7 @@ from lgsp.audit.chain import AuditEntry
 from lgsp.db import make_engine, row_values
 from lgsp.journal.capture import JournalEntry
 from lgsp.models import create_schema
-from tests.conftest import TEST_SCHEMA
+from tests.fixtures.database import TEST_SCHEMA
 
 pytestmark = pytest.mark.anyio
 
