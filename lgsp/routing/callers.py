@@ -1,0 +1,60 @@
+"""Who may call an operation, as its catalog entry declares it (issue 15).
+
+The access right says which services a client may call; this says on whose behalf. The bus's
+own system and federation clients pass: the hop before them checked the caller who started the
+call, as X-Road's security servers trust each other's checks of their own members. A tenant
+may call a `system` operation never, and an `organisation` operation only for the organisation
+it is bound to; an admin client that is bound to none acts for the whole instance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from lgsp.catalog.schemas import OperationSpec
+from lgsp.deps import Caller
+from lgsp.errors import OrganisationMismatch, OrganisationRequired, SystemCallersOnly
+
+Query = tuple[tuple[str, str], ...]
+
+
+def authorise_caller(
+    operation: OperationSpec, caller: Caller, *, path_params: Mapping[str, str], query: Query
+) -> Query:
+    """The query to send on (a bound tenant's list is narrowed to its organisation), or 403."""
+    if operation.callers == "any" or caller.is_bus_client:
+        return query
+    if operation.callers == "system":
+        raise SystemCallersOnly(
+            f"{operation.id} is called by the bus's own systems only, not by client "
+            f"{caller.client_id}."
+        )
+    organisation = caller.organisation
+    if organisation is None:
+        if caller.is_admin:
+            return query
+        raise OrganisationRequired(
+            f"{operation.id} acts for an organisation: client {caller.client_id} is bound to "
+            "none (lgsp clients create --organisation AGENCY_ID)."
+        )
+    where, _, name = (operation.organisation or "").partition(".")
+    if where == "path":
+        if not _names(path_params.get(name, ""), organisation):
+            raise OrganisationMismatch(
+                f"Client {caller.client_id} acts for {organisation}, not for this {name}."
+            )
+        return query
+    named = [value for key, value in query if key == name]
+    if not named:  # a list without the filter: only the caller's organisation's items
+        return (*query, (name, organisation))
+    if any(value != organisation for value in named):
+        raise OrganisationMismatch(
+            f"Client {caller.client_id} acts for {organisation}, not for {name}={named[0]!r}."
+        )
+    return query
+
+
+def _names(value: str, organisation: str) -> bool:
+    """Whether `value` is the organisation's: its id, or a dossier code, which begins with its
+    agency's id (`{agencyId}-{yyMMdd}-{NNNN}`, mocks/dvc)."""
+    return value == organisation or value.startswith(organisation + "-")

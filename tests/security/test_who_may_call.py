@@ -1,0 +1,101 @@
+"""Who may call an operation (issue 15): operations meant for the bus's own systems refuse a
+tenant's client, at its own province and at another through `X-LGSP-Target`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from formats.edxml import render_edxml, render_status
+from lgsp.state import BusState
+from tests.fixtures.bus import KG, bearer, fetch_token, registered_client
+from tests.fixtures.documents import RECIPIENT, SENDER, cross_province_document
+from tests.fixtures.waiting import eventually
+
+pytestmark = pytest.mark.anyio
+
+TG = "/lgsp/tiengiang"
+XML = {"Content-Type": "application/xml"}
+
+
+async def tenant_token(client: httpx.AsyncClient, bus: BusState, rights: dict[str, str]) -> str:
+    created = await registered_client(bus, rights, name="tenant")
+    return await fetch_token(client, client_id=created.client_id, secret=created.client_secret)
+
+
+def forged_status(document: dict[str, Any], code: str) -> bytes:
+    """A status "from" the Tiền Giang recipient about a document Kiên Giang sent."""
+    number, notation = document["code"]["code_number"], document["code"]["code_notation"]
+    promulgated = document["promulgation"]["date"]
+    return render_status(
+        {
+            "response_for": {
+                "organ_id": SENDER,
+                "code": f"{number}/{notation}",
+                "promulgation_date": promulgated,
+                "document_id": f"{SENDER},{promulgated.replace('-', '/')},{number}/{notation}",
+            },
+            "from": {"organ_id": RECIPIENT, "organ_name": "Sở Tư pháp tỉnh Tiền Giang"},
+            "status_code": code,
+            "description": "giả mạo",
+            "timestamp": "2025-06-02T10:00:00",
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "target"),
+    [
+        pytest.param("/inbound/documents", None, id="documents-here"),
+        pytest.param("/inbound/documents", "tiengiang", id="documents-there"),
+        pytest.param("/inbound/statuses", None, id="statuses-here"),
+        pytest.param("/inbound/statuses", "tiengiang", id="statuses-there"),
+    ],
+)
+async def test_a_tenant_cannot_deliver_as_the_national_axis(
+    client: httpx.AsyncClient, bus: BusState, demo_token: str, path: str, target: str | None
+) -> None:
+    """F1: the inbound operations take only what NDXP's axis hands over."""
+    token = await tenant_token(client, bus, {"qlvb": "*"})
+    document = cross_province_document("906233", notation="FWD", subject="NỘI DUNG GIẢ MẠO")
+    if path == "/inbound/documents" and target is None:  # "from Tiền Giang" into Kiên Giang
+        document = {**document, "from": document["to"][0], "to": [document["from"]]}
+    body = render_edxml(document) if path.endswith("documents") else forged_status(document, "06")
+    headers = {**bearer(token), **XML, **({"X-LGSP-Target": target} if target else {})}
+
+    for caller in (headers, {**headers, **bearer(demo_token)}):  # an admin is no system either
+        forged = await client.post(f"{KG}/qlvb/v1{path}", content=body, headers=caller)
+
+        assert forged.status_code == 403, forged.text
+        assert forged.json()["code"] == "SYSTEM_CALLERS_ONLY"
+
+
+async def test_a_genuine_document_is_not_pre_empted_by_a_forged_copy(
+    client: httpx.AsyncClient, bus: BusState, demo_token: str
+) -> None:
+    """F1: a forgery sent first no longer makes the genuine document a "duplicate"."""
+    token = await tenant_token(client, bus, {"qlvb": "*"})
+    forged = cross_province_document("906234", notation="FWD", subject="NỘI DUNG GIẢ MẠO")
+    await client.post(
+        f"{KG}/qlvb/v1/inbound/documents",
+        content=render_edxml(forged),
+        headers={**bearer(token), **XML, "X-LGSP-Target": "tiengiang"},
+    )
+
+    genuine = cross_province_document("906234", notation="FWD", subject="NỘI DUNG THẬT")
+    sent = await client.post(f"{KG}/qlvb/v1/documents", json=genuine, headers=bearer(demo_token))
+
+    assert sent.status_code == 202, sent.text
+    tg_token = await fetch_token(client, TG)
+    inbox = await eventually(
+        lambda: client.get(
+            f"{TG}/qlvb/v1/documents/inbox",
+            params={"organ_id": RECIPIENT},
+            headers=bearer(tg_token),
+        ),
+        lambda r: any(d["id"] == sent.json()["id"] for d in r.json()["items"]),
+    )
+    subjects = [d["subject"] for d in inbox.json()["items"] if d["id"] == sent.json()["id"]]
+    assert subjects == ["NỘI DUNG THẬT"]
