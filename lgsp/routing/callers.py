@@ -9,13 +9,37 @@ it is bound to; an admin client that is bound to none acts for the whole instanc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
+from lgsp.auth.federation import province_of_client
+from lgsp.auth.models import FEDERATION
 from lgsp.catalog.schemas import OperationSpec
 from lgsp.deps import Caller
 from lgsp.errors import OrganisationMismatch, OrganisationRequired, SystemCallersOnly
 
 Query = tuple[tuple[str, str], ...]
+
+ORIGIN_HEADER = "X-LGSP-Origin"
+"""The instance a call started at, as the bus tells the next hop and the owning system."""
+_INSTANCE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+def origin_of(caller: Caller, *, instance: str, claimed: str | None) -> str:
+    """Where the call started: learnt from credentials, never from what a caller says.
+
+    At NDXP a province's federation client (`lgsp-<province>`) proves its province; at a
+    province, NDXP's client is believed about the origin it passes on (it learnt it so); any
+    other caller started the call here.
+    """
+    if caller.kind != FEDERATION:
+        return instance
+    province = province_of_client(caller.client_id)
+    if province is not None:
+        return province
+    if claimed is not None and _INSTANCE_NAME.match(claimed):
+        return claimed
+    return caller.client_id
 
 
 def authorise_caller(

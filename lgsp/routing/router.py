@@ -46,7 +46,7 @@ from lgsp.logging import request_id_var
 from lgsp.masking import audit_text
 from lgsp.outbox import handoff
 from lgsp.outbox.handoff import PREFER_HEADER, prefers_respond_async
-from lgsp.routing.callers import Query, authorise_caller
+from lgsp.routing.callers import ORIGIN_HEADER, Query, authorise_caller, origin_of
 from lgsp.routing.resolver import TARGET_HEADER, Forward, Local, resolve_route
 from lgsp.routing.transports import SystemTransport
 from lgsp.state import BusState, InstanceState
@@ -104,7 +104,12 @@ async def invoke_service(
         route = None  # no peer in this process now: the worker retries, or the message dies
     # Every hop carries the caller's request id, so that the whole path of a call (and calls a
     # system makes in turn, such as a portal checking a citizen) share one audit trail.
-    passed_on = {"X-Request-ID": request_id_var.get() or ""}
+    passed_on = {
+        "X-Request-ID": request_id_var.get() or "",
+        ORIGIN_HEADER: origin_of(
+            caller, instance=instance.spec.name, claimed=request.headers.get(ORIGIN_HEADER)
+        ),
+    }
     if (key := request.headers.get(IDEMPOTENCY_HEADER)) is not None:
         passed_on[IDEMPOTENCY_HEADER] = _checked_idempotency_key(key)
     body = await request.body()

@@ -9,8 +9,10 @@ import httpx
 import pytest
 
 from formats.edxml import render_edxml, render_status
+from lgsp.composition import seeded_dossier_codes
+from lgsp.settings import Settings
 from lgsp.state import BusState
-from tests.fixtures.bus import KG, bearer, fetch_token, registered_client
+from tests.fixtures.bus import KG, bearer, bus_client_token, fetch_token, registered_client
 from tests.fixtures.documents import RECIPIENT, SENDER, cross_province_document
 from tests.fixtures.waiting import eventually
 
@@ -99,3 +101,85 @@ async def test_a_genuine_document_is_not_pre_empted_by_a_forged_copy(
     )
     subjects = [d["subject"] for d in inbox.json()["items"] if d["id"] == sent.json()["id"]]
     assert subjects == ["NỘI DUNG THẬT"]
+
+
+def national_sync(code: str, province_code: str, status: int = 10) -> dict[str, Any]:
+    """The probe's forged sync (SECURITY-PROBE F2): dossier `code` at `status`."""
+    agency = code.split("-", 1)[0]
+    return {
+        "province_code": province_code,
+        "step": 9,
+        "dossier": {
+            "code": code,
+            "agency": {"id": agency, "name": "x"},
+            "applicant": {
+                "full_name": "Giả",
+                "identification": {"number": "082153253002", "type": "cccd"},
+                "kind": "citizen",
+            },
+            "channel": "online",
+            "field": {"code": "Z00", "name": "x"},
+            "procedure": {"code": "1.004222.000.00.00.H58", "name": "x"},
+            "status": status,
+            "submitted_at": "2025-06-03T08:43:00+07:00",
+            "summary": "x",
+            "received_at": "2025-06-03T09:43:00+07:00",
+            "due_at": "2025-06-10T17:00:00+07:00",
+            "returned_at": "2025-06-05T09:00:00+07:00",
+        },
+        "progress": {
+            "action": "return_result",
+            "actor": "Kẻ Giả Mạo",
+            "at": "2025-06-05T09:00:00+07:00",
+            "position": "x",
+            "status": status,
+        },
+    }
+
+
+async def test_a_tenant_cannot_rewrite_the_national_dossier_view(
+    client: httpx.AsyncClient, bus: BusState, settings: Settings, demo_token: str
+) -> None:
+    """F2: DVCQG's sync is the provincial portals' alone."""
+    token = await tenant_token(client, bus, {"dvcqg": "*"})
+    code = seeded_dossier_codes(
+        province_code="82", seed=settings.seed, population=settings.population
+    )[0]
+
+    forged = await client.post(
+        f"{KG}/dvcqg/v1/dossiers/sync", json=national_sync(code, "82"), headers=bearer(token)
+    )
+
+    assert forged.status_code == 403, forged.text
+    assert forged.json()["code"] == "SYSTEM_CALLERS_ONLY"
+    national = await client.get(f"{KG}/dvcqg/v1/dossiers/{code}", headers=bearer(demo_token))
+    assert national.json()["status"]["code"] != 10
+
+
+@pytest.mark.parametrize(
+    ("province", "claimed"),
+    [
+        pytest.param("82", "82", id="another-provinces-dossier"),
+        pytest.param("82", "91", id="claimed-as-ours"),
+        pytest.param("91", "82", id="ours-claimed-as-theirs"),
+    ],
+)
+async def test_the_national_portal_takes_a_dossier_only_from_its_own_province(
+    client: httpx.AsyncClient, settings: Settings, demo_token: str, province: str, claimed: str
+) -> None:
+    """F2, origin across hops: NDXP learns the province from the forwarding LGSP's credentials
+    and DVCQG checks the dossier against it, whatever the body says."""
+    portal = await bus_client_token(client, settings, "system-dvc")  # Kiên Giang's portal
+    code = seeded_dossier_codes(
+        province_code=province, seed=settings.seed, population=settings.population
+    )[0]
+    before = await client.get(f"{KG}/dvcqg/v1/dossiers/{code}", headers=bearer(demo_token))
+
+    forged = await client.post(
+        f"{KG}/dvcqg/v1/dossiers/sync", json=national_sync(code, claimed), headers=bearer(portal)
+    )
+
+    assert forged.status_code == 403, forged.text
+    assert forged.json()["code"] == "NOT_THE_CALLERS_PROVINCE"
+    after = await client.get(f"{KG}/dvcqg/v1/dossiers/{code}", headers=bearer(demo_token))
+    assert after.json() == before.json()
