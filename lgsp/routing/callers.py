@@ -9,6 +9,7 @@ it is bound to; an admin client that is bound to none acts for the whole instanc
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 
@@ -23,6 +24,26 @@ Query = tuple[tuple[str, str], ...]
 ORIGIN_HEADER = "X-LGSP-Origin"
 """The instance a call started at, as the bus tells the next hop and the owning system."""
 _INSTANCE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+MAX_KEY_LENGTH = 200
+"""What every system of the bus takes as an `Idempotency-Key` (visible ASCII)."""
+
+
+def scoped_key(client_id: str, key: str) -> str:
+    """The caller's `Idempotency-Key` as the next hop sees it: prefixed with who sent it, so
+    that no client can claim another's key first (SECURITY-PROBE F3). Each hop scopes again
+    with its own caller, so a key that reaches an owner through NDXP names the province too.
+    A key that would grow too long is replaced by its digest, still a function of the key."""
+    scoped = f"{client_id}:{key}"
+    if len(scoped) <= MAX_KEY_LENGTH:
+        return scoped
+    return f"{client_id}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def unscoped_key(client_id: str, key: str) -> str:
+    """The key `client_id` sent, from what `scoped_key` made of it (the outbox keeps that)."""
+    return key.removeprefix(f"{client_id}:")
 
 
 def origin_of(caller: Caller, *, instance: str, claimed: str | None) -> str:

@@ -46,7 +46,13 @@ from lgsp.logging import request_id_var
 from lgsp.masking import audit_text
 from lgsp.outbox import handoff
 from lgsp.outbox.handoff import PREFER_HEADER, prefers_respond_async
-from lgsp.routing.callers import ORIGIN_HEADER, Query, authorise_caller, origin_of
+from lgsp.routing.callers import (
+    ORIGIN_HEADER,
+    Query,
+    authorise_caller,
+    origin_of,
+    scoped_key,
+)
 from lgsp.routing.resolver import TARGET_HEADER, Forward, Local, resolve_route
 from lgsp.routing.transports import SystemTransport
 from lgsp.state import BusState, InstanceState
@@ -111,7 +117,7 @@ async def invoke_service(
         ),
     }
     if (key := request.headers.get(IDEMPOTENCY_HEADER)) is not None:
-        passed_on[IDEMPOTENCY_HEADER] = _checked_idempotency_key(key)
+        passed_on[IDEMPOTENCY_HEADER] = scoped_key(caller.client_id, _checked_idempotency_key(key))
     body = await request.body()
     if later:
         target = None if target == instance.spec.name else target
