@@ -74,6 +74,12 @@ class OrganisationMismatch(LgspError):
     title = "The request names an organisation other than the client's"
 
 
+class BusAdminRequired(LgspError):
+    code = "BUS_ADMIN_REQUIRED"
+    status = 403
+    title = "Only the bus-wide admin may act on every instance of the process"
+
+
 class ServiceNotFound(LgspError):
     code = "SERVICE_NOT_FOUND"
     status = 404
