@@ -182,7 +182,12 @@ def _document_id(document: Mapping[str, Any]) -> str:
     return f"{document['from']['organ_id']},{date},{code['code_number']}/{code['code_notation']}"
 
 
-def _status(document: Mapping[str, Any], reporter: dict[str, str], code: str) -> bytes:
+def _status(
+    document: Mapping[str, Any],
+    reporter: dict[str, str],
+    code: str,
+    description: str = "Đã nhận văn bản",
+) -> bytes:
     return render_status(
         {
             "response_for": {
@@ -193,7 +198,7 @@ def _status(document: Mapping[str, Any], reporter: dict[str, str], code: str) ->
             },
             "from": reporter,
             "status_code": code,
-            "description": "Đã nhận văn bản",
+            "description": description,
             "timestamp": "2025-06-16T10:00:00",
         }
     )
@@ -332,7 +337,9 @@ def _vdxp_requests() -> list[ExampleRequest]:
         _organ(HERE, 2), "44", "SXD-VP", [_organ(THERE, 2)], "V/v góp ý quy hoạch xây dựng"
     )
     key = {"id": document_key(_document_id(document))}
-    status = _status(document, _organ(THERE, 2), "01")
+    # Submitted at Kiên Giang, so reported by its own agency: the sender asks for a recall
+    # (the axis takes a message only from its sender's province, issue 15).
+    status = _status(document, _organ(HERE, 2), "13", "Đề nghị thu hồi văn bản")
     trail_times = ("received_at", "statuses.*.received_at")
     return [
         _post("vdxp", "submit_document", "/documents", render_edxml(document)),

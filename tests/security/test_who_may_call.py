@@ -183,3 +183,38 @@ async def test_the_national_portal_takes_a_dossier_only_from_its_own_province(
     assert forged.json()["code"] == "NOT_THE_CALLERS_PROVINCE"
     after = await client.get(f"{KG}/dvcqg/v1/dossiers/{code}", headers=bearer(demo_token))
     assert after.json() == before.json()
+
+
+async def test_a_tenant_cannot_submit_to_the_national_axis(
+    client: httpx.AsyncClient, bus: BusState
+) -> None:
+    """F5: the axis takes submissions of the provinces' document systems only."""
+    token = await tenant_token(client, bus, {"vdxp": "*"})
+
+    submitted = await client.post(
+        f"{KG}/vdxp/v1/documents",
+        content=render_edxml(cross_province_document("906235")),
+        headers={**bearer(token), **XML},
+    )
+
+    assert submitted.status_code == 403, submitted.text
+    assert submitted.json()["code"] == "SYSTEM_CALLERS_ONLY"
+
+
+@pytest.mark.parametrize("path", ["/documents", "/statuses"])
+async def test_the_axis_takes_a_message_only_from_its_senders_province(
+    client: httpx.AsyncClient, settings: Settings, path: str
+) -> None:
+    """F5, origin across hops: Kiên Giang's document system submits, as a Tiền Giang agency,
+    a document to Kiên Giang or a status about one; NDXP knows the call came from Kiên Giang."""
+    portal = await bus_client_token(client, settings, "system-qlvb")
+    document = cross_province_document("906236", subject="giả danh Tiền Giang")
+    spoofed = {**document, "from": document["to"][0], "to": [document["from"]]}
+    body = render_edxml(spoofed) if path == "/documents" else forged_status(document, "01")
+
+    submitted = await client.post(
+        f"{KG}/vdxp/v1{path}", content=body, headers={**bearer(portal), **XML}
+    )
+
+    assert submitted.status_code == 403, submitted.text
+    assert submitted.json()["code"] == "NOT_OF_CALLING_PROVINCE"
