@@ -48,6 +48,8 @@ class OutboxMessageOut(BaseModel):
                 **column_values(message),
                 # Stored scoped to its client (lgsp.routing.callers); shown as the client sent it.
                 "idempotency_key": unscoped_key(message.client_id, message.idempotency_key),
+                "ordering_key": message.ordering_key
+                and unscoped_key(message.client_id, message.ordering_key),
                 "body_bytes": len(message.body),
                 "body_sha256": hashlib.sha256(message.body).hexdigest(),
             }

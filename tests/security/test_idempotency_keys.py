@@ -11,6 +11,7 @@ from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.fixtures.bus import KG, bearer, bus_client_token, fetch_token, registered_client
 from tests.fixtures.documents import RECIPIENT, SENDER, cross_province_document
+from tests.fixtures.waiting import eventually
 
 pytestmark = pytest.mark.anyio
 
@@ -65,3 +66,39 @@ async def test_a_key_sent_first_from_another_province_does_not_refuse_a_genuine_
     assert squatted.status_code == 202, squatted.text
     assert genuine.status_code == 202, genuine.text
     assert genuine.json()["duplicate"] is False
+
+
+async def test_another_clients_stuck_message_does_not_hold_up_a_line_of_the_same_name(
+    client: httpx.AsyncClient, bus: BusState, demo_token: str
+) -> None:
+    """Ordering keys are the caller's too: a tenant's message that keeps failing under the
+    portal's line name (`dossier:{code}`) no longer holds the portal's messages back."""
+    failing = await client.post(
+        f"{KG}/admin/faults", json={"status": 503, "service": "dancu"}, headers=bearer(demo_token)
+    )
+    assert failing.status_code == 201, failing.text
+    tenant = await registered_client(bus, {"dancu": "POST"}, name="line squatter")
+    squatter = await fetch_token(client, client_id=tenant.client_id, secret=tenant.client_secret)
+    line = {"Prefer": "respond-async", "X-LGSP-Ordering-Key": "dossier:000.00.01.H33-250602-0001"}
+
+    stuck = await client.post(
+        f"{KG}/dancu/v1/citizens/verify",
+        json={"cccd": "091048993438", "full_name": "X", "date_of_birth": "1990-01-01"},
+        headers={**bearer(squatter), **line, "Idempotency-Key": "stuck"},
+    )
+    local = cross_province_document("3")
+    local["to"] = [{"organ_id": "000.00.03.H33", "organ_name": "Sở Tài chính tỉnh Kiên Giang"}]
+    genuine = await client.post(
+        f"{KG}/qlvb/v1/documents",
+        json=local,
+        headers={**bearer(demo_token), **line, "Idempotency-Key": "genuine"},
+    )
+
+    assert stuck.status_code == genuine.status_code == 202, (stuck.text, genuine.text)
+    delivered = await eventually(
+        lambda: client.get(
+            f"{KG}/admin/outbox/{genuine.json()['message_id']}", headers=bearer(demo_token)
+        ),
+        lambda r: r.json()["state"] == "delivered",
+    )
+    assert delivered.json()["ordering_key"] == line["X-LGSP-Ordering-Key"]
