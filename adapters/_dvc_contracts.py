@@ -142,6 +142,11 @@ class ProcedureQuery(_Out):
 
 class DossierQuery(_Out):
     applicant: str | None = Field(default=None, description="The applicant's CCCD number.")
+    agency: str | None = Field(
+        default=None,
+        description="The receiving agency's id (a client bound to an organisation sees only "
+        "its own).",
+    )
     status: StatusName | None = Field(default=None, description="Or its code, 1-10.")
     page: int = Field(default=1, ge=1, le=1_000_000)
     size: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE)

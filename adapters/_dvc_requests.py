@@ -188,9 +188,13 @@ def procedures_request(request: CanonicalRequest, _today: date) -> SystemRequest
     return _get("/api/thutuc", params)
 
 
+MAX_AGENCY_ID = 16  # QĐ 20/2020 organ ids: 000.00.01.H33
+
+
 def dossiers_request(request: CanonicalRequest, today: date) -> SystemRequest:
-    """`/dossiers?applicant&status&page&size` as `/api/hoso?soDinhDanh&trangThai&trang&soBanGhi`."""
-    query = _query(request, {"applicant", "status", "page", "size"})
+    """`/dossiers?applicant&agency&status&page&size` as
+    `/api/hoso?soDinhDanh&maDonVi&trangThai&trang&soBanGhi`."""
+    query = _query(request, {"applicant", "agency", "status", "page", "size"})
     errors: list[dict[str, Any]] = []
     status = query.get("status")
     code: int | None = None
@@ -199,12 +203,15 @@ def dossiers_request(request: CanonicalRequest, today: date) -> SystemRequest:
         if code is None:
             errors.append(query_error("status", "Must be a status name or code 1-10", "enum"))
     paging = _paging(query, errors)
+    if len(query.get("agency", "")) > MAX_AGENCY_ID:
+        errors.append(query_error("agency", f"At most {MAX_AGENCY_ID} characters", "too_long"))
     _raise_if(errors)
     applicant = query.get("applicant")
     if applicant is not None:
         parse_cccd(applicant, today=today)
     params = {
         "soDinhDanh": applicant,
+        "maDonVi": query.get("agency"),
         "trangThai": str(code) if code is not None else None,
         **paging,
     }

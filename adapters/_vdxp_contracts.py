@@ -75,6 +75,12 @@ class Trail(_Shape):
     statuses: list[TrailStatus]
 
 
+class NotOfCallingProvince(TranslationError):
+    code = "NOT_OF_CALLING_PROVINCE"
+    status = 403
+    title = "The sender or reporter is not an agency of the province the message came from"
+
+
 class SenderNotServed(TranslationError):
     code = "SENDER_NOT_SERVED"
     status = 422

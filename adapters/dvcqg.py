@@ -82,6 +82,12 @@ class DossierOfAnotherProvince(TranslationError):
     title = "The national portal holds this dossier code for another province"
 
 
+class NotTheCallersProvince(TranslationError):
+    code = "NOT_THE_CALLERS_PROVINCE"
+    status = 403
+    title = "A province syncs only its own dossiers to the national portal"
+
+
 # --- requests --------------------------------------------------------------------------------
 
 
@@ -209,6 +215,13 @@ def _another_province(_result: Any) -> TranslationError:
     )
 
 
+def _not_callers_province(_result: Any) -> TranslationError:
+    return NotTheCallersProvince(
+        "The dossier (its province_code, or the agency its code begins with) is not of the "
+        "province this call came from; nothing was changed."
+    )
+
+
 _OPERATIONS: Mapping[str, EnvelopeOperation] = {
     SYNC_DOSSIER: EnvelopeOperation(
         to_system=_sync_request,
@@ -217,6 +230,7 @@ _OPERATIONS: Mapping[str, EnvelopeOperation] = {
             (400, "-1"): _refused("body"),
             (422, "-4"): _key_reused,
             (409, "-5"): _another_province,
+            (403, "-6"): _not_callers_province,
         },
     ),
     GET_DOSSIER: EnvelopeOperation(
@@ -253,6 +267,7 @@ CONTRACTS: Mapping[str, OperationContract] = {
             UnsupportedMediaType,
             IdempotencyKeyReused,
             DossierOfAnotherProvince,
+            NotTheCallersProvince,
             DvcqgAnswerInvalid,
         ),
     ),
@@ -273,6 +288,7 @@ __all__ = [
     "DvcqgAdapter",
     "DvcqgAnswerInvalid",
     "IdempotencyKeyReused",
+    "NotTheCallersProvince",
     "mask_id_number",
     "progress_to_native",
     "snapshot_to_native",

@@ -43,6 +43,7 @@ from adapters._vdxp_contracts import (
     AxisCannotForward,
     DocumentIdConflict,
     NoRemoteRecipient,
+    NotOfCallingProvince,
     RecipientNotServed,
     SenderNotServed,
     SubmittedDocument,
@@ -214,6 +215,10 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
     (403, "NOT_A_PARTY"): lambda _o, _a: NotAParty(
         "Only the document's sender and the recipients it was forwarded to report its status."
     ),
+    (403, "NOT_OF_CALLING_PROVINCE"): lambda _o, a: NotOfCallingProvince(
+        "A province's LGSP submits only what its own agencies send or report.",
+        organ_ids=_organ_ids(a),
+    ),
     (503, "NOT_CONNECTED"): lambda _o, _a: AxisCannotForward(
         "The national axis has no access to the bus, so it cannot forward the message."
     ),
@@ -250,6 +255,7 @@ _SUBMIT_ERRORS: tuple[type[TranslationError], ...] = (
     InvalidIdempotencyKey,
     UnsupportedMediaType,
     AxisCannotForward,
+    NotOfCallingProvince,
 )
 
 CONTRACTS: Mapping[str, OperationContract] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
 from datetime import UTC, datetime
@@ -22,6 +23,9 @@ from lgsp.db import make_engine, make_session_factory
 from lgsp.models import create_schema
 from lgsp.settings import Settings
 from lgsp.topology import load_topology
+
+ORGANISATION_ID = re.compile(r"[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}")
+"""An agency id (QĐ 20/2020 organ code, DOMAIN.md), as a client's organisation."""
 
 
 @asynccontextmanager
@@ -51,8 +55,13 @@ async def create_client(
     services: list[str],
     is_admin: bool,
     rates: list[str] | None = None,
+    organisation: str | None = None,
 ) -> NewClient:
     check_instance(settings, instance)
+    if organisation is not None and not ORGANISATION_ID.fullmatch(organisation):
+        raise ValueError(
+            f"--organisation {organisation!r} is not an agency id such as 000.00.01.H33"
+        )
     catalog = load_catalog(settings.catalog_dir, known_adapters=set(ADAPTERS))
     known = {service.id for service in catalog}
     rights = parse_rights(services, known_services=known)
@@ -65,6 +74,7 @@ async def create_client(
             rights=rights,
             is_admin=is_admin,
             rate_limits=rate_limits,
+            organisation=organisation,
         )
 
 
@@ -79,6 +89,7 @@ async def list_clients(settings: Settings, *, instance: str | None) -> list[dict
                 "client_id": client.client_id,
                 "name": client.name,
                 "admin": client.is_admin,
+                "organisation": client.organisation,
                 "services": ",".join(
                     right.service if right.methods == "*" else f"{right.service}:{right.methods}"
                     for right in client.rights

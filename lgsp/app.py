@@ -209,8 +209,7 @@ def _lifespan(
                 systems=systems,
                 ready=True,
             )
-            bus.reset_hooks.append(partial(bus.faults.reset, list(instances)))
-            bus.reset_hooks.append(partial(journal_store.clear, session_factory, list(instances)))
+            bus.reset_hooks.append(partial(journal_store.clear, session_factory))
             start_journal_pruner(stack, bus)
             started[BUS_STATE_KEY] = bus
             await start_outbox_worker(stack, bus, back_to_bus)

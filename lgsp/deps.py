@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lgsp.audit.context import AUDIT_SCOPE_KEY, AuditContext
 from lgsp.auth.client_cache import ClientSnapshot
+from lgsp.auth.models import BUS_KINDS, TENANT
 from lgsp.auth.rate_limit import RateLimit, limit_for
 from lgsp.auth.repository import ClientRepository, RevocationRepository
 from lgsp.auth.tokens import ADMIN_SCOPE, TokenClaims
@@ -73,6 +74,13 @@ class Caller:
     scopes: frozenset[str]
     is_admin: bool
     rights: dict[str, str]
+    kind: str = TENANT
+    organisation: str | None = None
+
+    @property
+    def is_bus_client(self) -> bool:
+        """One of the bus's own systems or a federation peer: never a tenant's client."""
+        return self.kind in BUS_KINDS
 
     def may_call(self, service: str, method: str) -> bool:
         methods = self.rights.get(service)
@@ -123,6 +131,8 @@ async def authenticate(
         scopes=claims.scopes,
         is_admin=snapshot.is_admin,
         rights=snapshot.rights,
+        kind=snapshot.kind,
+        organisation=snapshot.organisation,
     )
 
 
@@ -178,6 +188,8 @@ async def _client_snapshot(bus: BusState, instance: str, client_id: str) -> Clie
                     limit.service: RateLimit(limit.per_second, limit.burst)
                     for limit in client.rate_limits
                 },
+                kind=client.kind,
+                organisation=client.organisation,
             )
 
     return await bus.client_cache.get_or_load(instance, client_id, load)

@@ -56,6 +56,30 @@ class AccessDenied(LgspError):
     title = "The client has no access right for this"
 
 
+class SystemCallersOnly(LgspError):
+    code = "SYSTEM_CALLERS_ONLY"
+    status = 403
+    title = "Only the bus's own systems and federation peers may call this operation"
+
+
+class OrganisationRequired(LgspError):
+    code = "ORGANISATION_REQUIRED"
+    status = 403
+    title = "This operation is bound to an organisation, and the client to none"
+
+
+class OrganisationMismatch(LgspError):
+    code = "ORGANISATION_MISMATCH"
+    status = 403
+    title = "The request names an organisation other than the client's"
+
+
+class BusAdminRequired(LgspError):
+    code = "BUS_ADMIN_REQUIRED"
+    status = 403
+    title = "Only the bus-wide admin may act on every instance of the process"
+
+
 class ServiceNotFound(LgspError):
     code = "SERVICE_NOT_FOUND"
     status = 404

@@ -61,7 +61,8 @@ class Settings(BaseSettings):
     """How long a client's rights and revocation are cached; 0 reads them on every call."""
 
     login_max_failures: int = Field(default=10, ge=0, le=1000)
-    """Failed token requests per client id in the window (×10 per address); 0 = no limit."""
+    """Failed token requests per client id from one address in the window (×10 per address of
+    an instance); 0 = no limit."""
 
     login_window_seconds: float = Field(default=60.0, gt=0, le=86_400)
     """The sliding window of `login_max_failures`."""

@@ -7,7 +7,7 @@ through `bus_state_from_scope`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -31,8 +31,9 @@ from lgsp.routing.transports import SystemTransport
 from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec, Topology
 
-ResetHook = Callable[[], Awaitable[None]]
-"""Restores one feature's state on `POST {base}/admin/reset` (see `lgsp.reset`)."""
+ResetHook = Callable[[Sequence[str]], Awaitable[None]]
+"""Restores one feature's state of the instances named on `POST {base}/admin/reset` (see
+`lgsp.reset`)."""
 
 
 @dataclass

@@ -40,6 +40,9 @@ RENEW_BEFORE = timedelta(seconds=30)
 MAX_KEY_LENGTH = 200
 """The bus's bound on `Idempotency-Key` and `X-LGSP-Ordering-Key`."""
 _KEY = re.compile(r"[!-~]{1,200}")  # the bus's rule: visible ASCII, no spaces
+ORIGIN_HEADER = "X-LGSP-Origin"
+"""The bus instance a call started at, which the bus learns from credentials and tells the
+system it calls: a national system checks that a province acts only for itself."""
 TIMEOUT = httpx.Timeout(8.0)
 """Below the bus's default upstream timeout (10 s), so a system answers its own 504 first."""
 

@@ -29,6 +29,10 @@ class ClientSnapshot:
     revoked: bool
     rate_limits: dict[str, RateLimit] = field(default_factory=dict)
     """The client's own rates by service (`*` for every service); empty means the default."""
+    kind: str = "tenant"
+    """`tenant`, or the bus's own `system` or `federation` client (`lgsp.auth.models`)."""
+    organisation: str | None = None
+    """The agency id a tenant acts for, if it is bound to one."""
 
 
 Loader = Callable[[], Awaitable[ClientSnapshot | None]]

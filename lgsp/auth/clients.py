@@ -11,7 +11,7 @@ from lgsp.auth.credentials import (
     hash_secret,
     verify_secret,
 )
-from lgsp.auth.models import AccessRight
+from lgsp.auth.models import TENANT, AccessRight, ClientIdentity
 from lgsp.auth.rate_limit import RateLimit
 from lgsp.auth.repository import ClientRepository
 
@@ -58,6 +58,8 @@ async def register_client(
     is_admin: bool,
     rate_limits: dict[str, RateLimit] | None = None,
     credentials: NewClient | None = None,
+    kind: str = TENANT,
+    organisation: str | None = None,
 ) -> NewClient:
     """Create a client; its secret is returned this once and stored only as a hash.
 
@@ -73,6 +75,8 @@ async def register_client(
         rights=rights,
         created_at=datetime.now(UTC),
         rate_limits=rate_limits,
+        kind=kind,
+        organisation=organisation,
     )
     return new
 
@@ -86,6 +90,7 @@ async def ensure_client(
     name: str,
     rights: dict[str, str],
     is_admin: bool,
+    kind: str = TENANT,
 ) -> None:
     """Make a client with a known id and secret exist exactly as configured (the demo client).
 
@@ -101,11 +106,17 @@ async def ensure_client(
             rights=rights,
             is_admin=is_admin,
             credentials=credentials,
+            kind=kind,
         )
         return
     if not verify_secret(secret, client.secret_hash):
         client.secret_hash = hash_secret(secret)
     client.is_admin = is_admin
+    # The kind is the configuration's too: a tenant that took a bus client's id is not one.
+    if client.identity is None:
+        client.identity = ClientIdentity(kind=kind)
+    client.identity.kind = kind
+    client.identity.organisation = None
     existing = {right.service: right for right in client.rights}
     for service, methods in rights.items():
         if service in existing:

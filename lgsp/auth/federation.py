@@ -20,6 +20,12 @@ def province_client_id(province: str) -> str:
     return f"lgsp-{province}"
 
 
+def province_of_client(client_id: str) -> str | None:
+    """The province whose LGSP `client_id` is at NDXP (`lgsp-kiengiang` → `kiengiang`)."""
+    province = client_id.removeprefix("lgsp-")
+    return province if province != client_id and province else None
+
+
 def federation_secret(shared_secret: str, *, instance: str, client_id: str) -> str:
     """The secret of `client_id` on `instance`, the same in every process that shares the key."""
     digest = hmac.new(

@@ -1,5 +1,10 @@
 """Slows down secret guessing at the token endpoint: failed logins are limited per client id
-and per address, as API managers do (WSO2 locks an account after repeated failures).
+from one address, and per address, as API managers do (WSO2 locks an account after repeated
+failures).
+
+Not per client id alone: then anyone who knows an id could lock its owner out by naming it
+with wrong secrets (SECURITY-PROBE F6); the caller scopes the address to its instance, so that
+failures at one instance lock nobody out of another.
 
 A sliding window per key, in memory: each worker process limits on its own, which is what a
 test double needs (a real deployment would share the counters).
@@ -60,7 +65,10 @@ class LoginLimiter:
             self._failures.popitem(last=False)
 
     def _limits(self, client: str, address: str) -> tuple[tuple[str, int], ...]:
-        return ((f"client:{client}", self._max), (f"address:{address}", self._max * ADDRESS_FACTOR))
+        return (
+            (f"client:{client}@{address}", self._max),
+            (f"address:{address}", self._max * ADDRESS_FACTOR),
+        )
 
     def _recent(self, key: str, now: float) -> deque[float]:
         failures = self._failures.get(key, deque())

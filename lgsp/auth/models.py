@@ -30,6 +30,40 @@ class ApiClient(Base):
     rate_limits: Mapped[list[ClientRateLimit]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
+    identity: Mapped[ClientIdentity | None] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def kind(self) -> str:
+        """`tenant` (a client an operator made), `system` or `federation` (the bus's own)."""
+        return self.identity.kind if self.identity is not None else TENANT
+
+    @property
+    def organisation(self) -> str | None:
+        return self.identity.organisation if self.identity is not None else None
+
+
+TENANT, SYSTEM, FEDERATION = "tenant", "system", "federation"
+BUS_KINDS = frozenset({SYSTEM, FEDERATION})
+"""The bus's own clients: made only by provisioning, never by `lgsp clients create`."""
+
+
+class ClientIdentity(Base):
+    """Who a client acts for: its kind and, for a tenant, the organisation (agency id) it is
+    bound to. A client without a row is an unbound tenant.
+
+    A table of its own, as `client_rate_limits`, so that databases made before it gain it with
+    `create_all` (issue 15: every caller acts for someone, as X-Road's member/subsystem).
+    """
+
+    __tablename__ = "client_identities"
+
+    client_pk: Mapped[int] = mapped_column(
+        ForeignKey("api_clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), default=TENANT)
+    organisation: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class AccessRight(Base):

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from lgsp.auth.clients import ALL_METHODS, ensure_client
 from lgsp.auth.federation import NDXP_CLIENT_ID, federation_secret, province_client_id
 from lgsp.auth.keys import KeySet, load_or_create_keys
+from lgsp.auth.models import FEDERATION, SYSTEM
 from lgsp.auth.repository import ClientRepository
 from lgsp.catalog.loader import Catalog
 from lgsp.settings import Settings
@@ -105,6 +106,7 @@ async def _provision_system_clients(
             name=f"System {name} of {spec.name}",
             rights=rights,
             is_admin=False,
+            kind=SYSTEM,
         )
 
 
@@ -131,6 +133,7 @@ async def _provision_peer_clients(
                 name=f"{province.title} (through NDXP)",
                 rights=province.ndxp_rights if province.ndxp_rights is not None else every_service,
                 is_admin=False,
+                kind=FEDERATION,
             )
         return
     await ensure_client(
@@ -141,4 +144,5 @@ async def _provision_peer_clients(
         name="NDXP, forwarding calls of other provinces and national systems",
         rights={service.id: ALL_METHODS for service in catalog if service.owner == "province"},
         is_admin=False,
+        kind=FEDERATION,
     )

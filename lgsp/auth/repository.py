@@ -10,7 +10,15 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lgsp.auth.models import AccessRight, ApiClient, ClientRateLimit, RevokedToken, SigningKey
+from lgsp.auth.models import (
+    TENANT,
+    AccessRight,
+    ApiClient,
+    ClientIdentity,
+    ClientRateLimit,
+    RevokedToken,
+    SigningKey,
+)
 from lgsp.auth.rate_limit import RateLimit
 
 
@@ -41,7 +49,12 @@ class ClientRepository:
         rights: dict[str, str],
         created_at: datetime,
         rate_limits: dict[str, RateLimit] | None = None,
+        kind: str = TENANT,
+        organisation: str | None = None,
     ) -> ApiClient:
+        identity = None
+        if kind != TENANT or organisation is not None:
+            identity = ClientIdentity(kind=kind, organisation=organisation)
         client = ApiClient(
             instance=instance,
             client_id=client_id,
@@ -54,6 +67,7 @@ class ClientRepository:
                 ClientRateLimit(service=s, per_second=limit.per_second, burst=limit.burst)
                 for s, limit in sorted((rate_limits or {}).items())
             ],
+            identity=identity,
         )
         self.session.add(client)
         await self.session.flush()

@@ -29,11 +29,14 @@ from lgsp.errors import (
     LgspError,
     MethodNotAllowed,
     OperationNotFound,
+    OrganisationMismatch,
+    OrganisationRequired,
     ProblemDetails,
     RateLimited,
     RequestHeadersTooLarge,
     RequestTooLarge,
     ServiceNotFound,
+    SystemCallersOnly,
     TargetNotFound,
     UpstreamTimeout,
     UpstreamUnavailable,
@@ -58,6 +61,13 @@ GATEWAY_ERRORS: tuple[type[LgspError], ...] = (
     UpstreamTimeout,
     AuditUnavailable,
 )
+
+# What the operation's caller rule (`callers` in the catalog, lgsp/routing/callers.py) refuses.
+CALLER_ERRORS: dict[str, tuple[type[LgspError], ...]] = {
+    "any": (),
+    "system": (SystemCallersOnly,),
+    "organisation": (OrganisationRequired, OrganisationMismatch),
+}
 
 
 _PATH_PARAM = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -90,7 +100,10 @@ def service_document(
             ],
             "responses": {},
         }
-        errors: list[tuple[int, str]] = [(error.status, error.code) for error in GATEWAY_ERRORS]
+        errors: list[tuple[int, str]] = [
+            (error.status, error.code)
+            for error in (*GATEWAY_ERRORS, *CALLER_ERRORS[operation.callers])
+        ]
         if contract is not None:
             models.append(contract.response)
             entry["responses"][str(contract.status)] = {

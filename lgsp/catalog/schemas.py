@@ -13,6 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 _PARAM = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
+Callers = Literal["any", "system", "organisation"]
+"""Who may call an operation (issue 15): `any` client with the right; `system`: only the bus's
+own system and federation clients; `organisation`: a tenant only for the organisation it is
+bound to (named where `organisation` says)."""
+
 
 class OperationSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -21,6 +26,23 @@ class OperationSpec(BaseModel):
     method: HttpMethod
     path: str = Field(pattern=r"^/[A-Za-z0-9_{}/.-]*$")
     summary: str = ""
+    callers: Callers = "any"
+    organisation: str | None = Field(
+        default=None,
+        pattern=r"^(path|query)\.[a-z_][a-z0-9_]*$",
+        description="Where an organisation-bound call names its organisation: `query.organ_id` "
+        "(a missing one is set to the caller's), or `path.code` (a dossier code, which begins "
+        "with its agency id).",
+    )
+
+    @model_validator(mode="after")
+    def _organisation_located(self) -> OperationSpec:
+        if (self.callers == "organisation") != (self.organisation is not None):
+            raise ValueError(f"{self.id}: callers = 'organisation' goes with `organisation`")
+        where, _, name = (self.organisation or "").partition(".")
+        if where == "path" and name not in _PARAM.findall(self.path):
+            raise ValueError(f"{self.id}: {self.path} has no parameter {{{name}}}")
+        return self
 
     @cached_property
     def specificity(self) -> int:

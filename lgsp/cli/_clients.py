@@ -29,6 +29,12 @@ def add_parsers(commands: Any) -> None:
     )
     create.add_argument("--admin", action="store_true", help="may read the audit log")
     create.add_argument(
+        "--organisation",
+        metavar="AGENCY_ID",
+        help="the agency the client acts for, e.g. 000.00.01.H33: it then reads and moves "
+        "only that agency's dossiers and inbox",
+    )
+    create.add_argument(
         "--rate",
         action="append",
         default=[],
@@ -85,6 +91,7 @@ def create_client(args: argparse.Namespace) -> int:
             services=args.service,
             is_admin=args.admin,
             rates=args.rate,
+            organisation=args.organisation,
         )
     )
     print(json.dumps({"client_id": client.client_id, "client_secret": client.client_secret}))

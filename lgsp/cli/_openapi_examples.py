@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, time, timedelta
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from adapters import ADAPTERS
 from adapters.qlvb import document_key
 from formats.dates import parse_ddmmyyyy
 from formats.edxml import render_edxml, render_status
+from lgsp.auth.federation import NDXP_CLIENT_ID, federation_secret
+from lgsp.auth.provisioning import system_client_id, system_secret
 from lgsp.catalog.examples import (
     EXAMPLES_FILE,
     JSON,
@@ -37,8 +40,10 @@ from lgsp.catalog.examples import (
     load_examples,
     render_examples,
 )
+from lgsp.catalog.loader import load_catalog
 from lgsp.composition import (
     AGENCIES,
+    MOCK_SYSTEMS,
     PROCEDURES,
     CitizenRecord,
     PlannedDossier,
@@ -48,6 +53,9 @@ from lgsp.composition import (
     seeded_dossier_codes,
 )
 from lgsp.settings import Settings
+
+if TYPE_CHECKING:
+    from lgsp.testing import LgspBus
 
 __all__ = [
     "JSON",
@@ -174,7 +182,12 @@ def _document_id(document: Mapping[str, Any]) -> str:
     return f"{document['from']['organ_id']},{date},{code['code_number']}/{code['code_notation']}"
 
 
-def _status(document: Mapping[str, Any], reporter: dict[str, str], code: str) -> bytes:
+def _status(
+    document: Mapping[str, Any],
+    reporter: dict[str, str],
+    code: str,
+    description: str = "Đã nhận văn bản",
+) -> bytes:
     return render_status(
         {
             "response_for": {
@@ -185,7 +198,7 @@ def _status(document: Mapping[str, Any], reporter: dict[str, str], code: str) ->
             },
             "from": reporter,
             "status_code": code,
-            "description": "Đã nhận văn bản",
+            "description": description,
             "timestamp": "2025-06-16T10:00:00",
         }
     )
@@ -324,7 +337,9 @@ def _vdxp_requests() -> list[ExampleRequest]:
         _organ(HERE, 2), "44", "SXD-VP", [_organ(THERE, 2)], "V/v góp ý quy hoạch xây dựng"
     )
     key = {"id": document_key(_document_id(document))}
-    status = _status(document, _organ(THERE, 2), "01")
+    # Submitted at Kiên Giang, so reported by its own agency: the sender asks for a recall
+    # (the axis takes a message only from its sender's province, issue 15).
+    status = _status(document, _organ(HERE, 2), "13", "Đề nghị thu hồi văn bản")
     trail_times = ("received_at", "statuses.*.received_at")
     return [
         _post("vdxp", "submit_document", "/documents", render_edxml(document)),
@@ -333,11 +348,14 @@ def _vdxp_requests() -> list[ExampleRequest]:
     ]
 
 
-def replay(http: httpx.Client, headers: Mapping[str, str]) -> dict[str, ExampleAnswer]:
-    """Make every example call through `http` (the bus's root), in order."""
+def replay(
+    http: httpx.Client, headers: Callable[[ExampleRequest], Mapping[str, str]]
+) -> dict[str, ExampleAnswer]:
+    """Make every example call through `http` (the bus's root), in order, each with
+    `headers(request)`: the credentials of a client that may call it."""
     answers = {}
     for request in example_requests():
-        sent_headers = dict(headers)
+        sent_headers = dict(headers(request))
         if request.media_type is not None:
             sent_headers["Content-Type"] = request.media_type
         response = http.request(
@@ -366,7 +384,27 @@ def capture(database_url: str | None = None) -> dict[str, ExampleAnswer]:
             settings_overrides={"_env_file": None},
         )
         with start_bus(options) as bus, bus.client() as http:
-            return replay(http, bus.headers(INSTANCE))
+            return replay(http, partial(_credentials, bus))
+
+
+def _credentials(bus: LgspBus, request: ExampleRequest) -> dict[str, str]:
+    """The demo client's, but for operations only the bus's own clients call (issue 15): those
+    of the client that calls them at Kiên Giang: NDXP for a provincial service (the axis
+    delivering), else the embedded system granted the service (the portal syncing to DVCQG)."""
+    catalog = load_catalog(bus.settings.catalog_dir, known_adapters=set(ADAPTERS))
+    service = catalog.get(request.service, request.version)
+    callers = {o.id: o.callers for o in service.operations} if service is not None else {}
+    if service is None or callers.get(request.operation) != "system":
+        return bus.headers(INSTANCE)
+    shared = bus.settings.federation_secret.get_secret_value()
+    if service.owner == "province":
+        client_id = NDXP_CLIENT_ID
+        secret = federation_secret(shared, instance=INSTANCE, client_id=client_id)
+    else:
+        system = next(n for n, s in MOCK_SYSTEMS.items() if request.service in s.bus_rights)
+        client_id = system_client_id(system)
+        secret = system_secret(bus.settings, instance=INSTANCE, system=system)
+    return bus.headers(INSTANCE, client_id=client_id, client_secret=secret)
 
 
 def masked(value: Any, paths: tuple[str, ...]) -> Any:

@@ -17,6 +17,7 @@ import httpx
 
 from lgsp.auth.tokens import issue_token
 from lgsp.outbox.store import ClaimedMessage, DeliveryResult
+from lgsp.routing.callers import unscoped_key
 from lgsp.routing.resolver import TARGET_HEADER
 from lgsp.state import InstanceState
 
@@ -44,7 +45,8 @@ class GatewayDelivery:
         headers = {
             "Authorization": f"Bearer {self._token(instance, message)}",
             "X-Request-ID": message.request_id,
-            "Idempotency-Key": message.idempotency_key,
+            # The outbox keeps the key scoped to the client; the gateway scopes it again.
+            "Idempotency-Key": unscoped_key(message.client_id, message.idempotency_key),
         }
         if message.content_type is not None:
             headers["Content-Type"] = message.content_type

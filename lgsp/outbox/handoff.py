@@ -27,6 +27,7 @@ from adapters.base import IdempotencyKeyReused
 from lgsp.errors import InvalidRequest
 from lgsp.outbox.models import OutboxMessage
 from lgsp.outbox.producer import MAX_KEY_LENGTH, DeferredCall, enqueue
+from lgsp.routing.callers import scoped_key
 
 PREFER_HEADER = "Prefer"
 RESPOND_ASYNC = "respond-async"
@@ -92,6 +93,8 @@ async def take(
     ordering_key = handover.ordering_key
     if ordering_key is not None and not 0 < len(ordering_key) <= MAX_KEY_LENGTH:
         raise InvalidRequest(f"{ORDERING_HEADER} must have 1 to {MAX_KEY_LENGTH} characters.")
+    if ordering_key is not None:  # the client's own line: no one else's message holds it up
+        ordering_key = scoped_key(client_id, ordering_key)
     path = quote(handover.path, safe=PATH_SAFE)
     if handover.query:
         path = f"{path}?{urlencode(handover.query)}"

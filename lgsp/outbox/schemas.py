@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from lgsp.db import column_values
 from lgsp.outbox.models import OutboxMessage, OutboxState
+from lgsp.routing.callers import unscoped_key
 
 
 class OutboxMessageOut(BaseModel):
@@ -45,6 +46,10 @@ class OutboxMessageOut(BaseModel):
         return cls.model_validate(
             {
                 **column_values(message),
+                # Stored scoped to its client (lgsp.routing.callers); shown as the client sent it.
+                "idempotency_key": unscoped_key(message.client_id, message.idempotency_key),
+                "ordering_key": message.ordering_key
+                and unscoped_key(message.client_id, message.ordering_key),
                 "body_bytes": len(message.body),
                 "body_sha256": hashlib.sha256(message.body).hexdigest(),
             }

@@ -12,10 +12,13 @@ in a mock just seeded again (`OutboxWorker.paused`):
    and whatever other feature registered a hook in `BusState.reset_hooks`;
 5. the in-memory throttles and caches: failed logins, client snapshots, rate buckets.
 
-The whole process is reset, not one instance: flows cross instances (a document leaves Kiên
-Giang, crosses NDXP and lands in Tiền Giang), and resetting one end would leave the others
-holding its traces. The audit log is never reset: it is an append-only hash chain, and a
-deletion is exactly what `lgsp audit verify` exists to detect.
+By default the whole process is reset: flows cross instances (a document leaves Kiên Giang,
+crosses NDXP and lands in Tiền Giang), and resetting one end would leave the others holding its
+traces. That takes a bus-wide admin; an instance's own admin resets its instance only (issue 15,
+SECURITY-PROBE F10: one province's operator must not delete another's undelivered messages),
+and the process's throttles and rate buckets are left alone. The audit log is never reset: it
+is an append-only hash chain, and a deletion is exactly what `lgsp audit verify` exists to
+detect.
 
 A request that runs during a reset may or may not survive it; none leaves a mock half-seeded.
 """
@@ -41,29 +44,34 @@ from lgsp.state import BusState, InstanceState
 logger = logging.getLogger(__name__)
 
 
-async def reset_bus(bus: BusState) -> ResetReport:
-    """Restore the seeded state of every instance of `bus`; see the module docstring."""
+async def reset_bus(bus: BusState, *, only: str | None = None) -> ResetReport:
+    """Restore the seeded state of every instance of `bus`, or of instance `only`; see the
+    module docstring."""
     started = time.perf_counter()
+    names = [only] if only is not None else list(bus.instances)
     async with _outbox_paused(bus):
         systems = [
             await _reset_system(instance, system.name, reached_at_url=system.url is not None)
-            for instance in bus.instances.values()
+            for instance in (bus.instances[name] for name in names)
             for system in instance.spec.systems
         ]
         async with bus.session_factory.begin() as session:
-            outbox_deleted = await delete_outbox_messages(session, instances=list(bus.instances))
-            for name in bus.instances:
+            outbox_deleted = await delete_outbox_messages(session, instances=names)
+            for name in names:
                 await restore_demo_client(
                     session, instance=name, settings=bus.settings, catalog=bus.catalog
                 )
-        await bus.faults.reset(list(bus.instances))
+        await bus.faults.reset(names)
         for hook in bus.reset_hooks:
-            await hook()
-        _forget_in_memory_state(bus)
+            await hook(names)
+        if only is None:
+            _forget_in_memory_state(bus)
+        else:
+            bus.client_cache = ClientCache(ttl_seconds=bus.settings.client_cache_seconds)
     took_ms = (time.perf_counter() - started) * 1000
     logger.info("bus reset to seed %d in %.0f ms", bus.settings.seed, took_ms)
     return ResetReport(
-        instances=list(bus.instances),
+        instances=names,
         systems=systems,
         outbox_deleted=outbox_deleted,
         took_ms=round(took_ms, 1),

@@ -19,7 +19,9 @@ class SystemReset(BaseModel):
 
 
 class ResetReport(BaseModel):
-    instances: list[str] = Field(description="Every instance this process serves: all were reset.")
+    instances: list[str] = Field(
+        description="The instances reset: every one this process serves, or the caller's own."
+    )
     systems: list[SystemReset]
     outbox_deleted: int = Field(description="Outbox messages deleted, whatever their state.")
     kept: list[str] = Field(default=list(KEPT), description="What a reset never touches.")

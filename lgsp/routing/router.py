@@ -30,8 +30,11 @@ from lgsp.errors import (
     InvalidToken,
     LgspError,
     MethodNotAllowed,
+    OrganisationMismatch,
+    OrganisationRequired,
     RateLimited,
     ServiceNotFound,
+    SystemCallersOnly,
     TargetNotFound,
     UpstreamTimeout,
     UpstreamUnavailable,
@@ -43,6 +46,13 @@ from lgsp.logging import request_id_var
 from lgsp.masking import audit_text
 from lgsp.outbox import handoff
 from lgsp.outbox.handoff import PREFER_HEADER, prefers_respond_async
+from lgsp.routing.callers import (
+    ORIGIN_HEADER,
+    Query,
+    authorise_caller,
+    origin_of,
+    scoped_key,
+)
 from lgsp.routing.resolver import TARGET_HEADER, Forward, Local, resolve_route
 from lgsp.routing.transports import SystemTransport
 from lgsp.state import BusState, InstanceState
@@ -84,6 +94,12 @@ async def invoke_service(
         )
     if len(request.query_params) > MAX_QUERY_PARAMS:
         raise InvalidRequest(f"At most {MAX_QUERY_PARAMS} query parameters are accepted.")
+    query = authorise_caller(
+        matched.operation,
+        caller,
+        path_params=matched.path_params,
+        query=tuple(request.query_params.multi_items()),
+    )
     target = request.headers.get(TARGET_HEADER)
     later = prefers_respond_async(request.headers.get(PREFER_HEADER))
     try:
@@ -94,20 +110,25 @@ async def invoke_service(
         route = None  # no peer in this process now: the worker retries, or the message dies
     # Every hop carries the caller's request id, so that the whole path of a call (and calls a
     # system makes in turn, such as a portal checking a citizen) share one audit trail.
-    passed_on = {"X-Request-ID": request_id_var.get() or ""}
+    passed_on = {
+        "X-Request-ID": request_id_var.get() or "",
+        ORIGIN_HEADER: origin_of(
+            caller, instance=instance.spec.name, claimed=request.headers.get(ORIGIN_HEADER)
+        ),
+    }
     if (key := request.headers.get(IDEMPOTENCY_HEADER)) is not None:
-        passed_on[IDEMPOTENCY_HEADER] = _checked_idempotency_key(key)
+        passed_on[IDEMPOTENCY_HEADER] = scoped_key(caller.client_id, _checked_idempotency_key(key))
     body = await request.body()
     if later:
         target = None if target == instance.spec.name else target
         return await _hand_over(
-            service, path, request, body, passed_on, target, bus, instance, caller
+            service, path, request, query, body, passed_on, target, bus, instance, caller
         )
     assert route is not None  # noqa: S101 - only a hand-over goes on without a route
 
     async def answer() -> Response:
         return await _answer(
-            route, service, matched, path, request, body, passed_on, bus, instance, audit
+            route, service, matched, path, request, query, body, passed_on, bus, instance, audit
         )
 
     # Faults on demand (issue 5): a rule-free instance costs a cache lookup here.
@@ -135,6 +156,7 @@ async def _hand_over(
     service: ServiceSpec,
     path: str,
     request: Request,
+    query: Query,
     body: bytes,
     passed_on: dict[str, str],
     target: str | None,
@@ -155,7 +177,7 @@ async def _hand_over(
             version=service.version,
             method=request.method,
             path="/" + path,
-            query=tuple(request.query_params.multi_items()),
+            query=query,
             body=body,
             content_type=request.headers.get("content-type"),
             idempotency_key=passed_on.get(IDEMPOTENCY_HEADER),
@@ -182,6 +204,7 @@ async def _answer(
     matched: MatchedOperation,
     path: str,
     request: Request,
+    query: Query,
     body: bytes,
     passed_on: dict[str, str],
     bus: BusState,
@@ -190,13 +213,15 @@ async def _answer(
 ) -> Response:
     """Make the upstream call (possibly twice, for a duplicate fault) and translate its answer."""
     if isinstance(route, Forward):
-        return await _forward(route, service, path, request, body, passed_on, instance, audit)
+        return await _forward(
+            route, service, path, request, query, body, passed_on, instance, audit
+        )
 
     adapter = bus.adapters[service.adapter]
     canonical = CanonicalRequest(
         operation=matched.operation.id,
         path_params=matched.path_params,
-        query=tuple(request.query_params.multi_items()),
+        query=query,
         body=body,
         content_type=request.headers.get("content-type"),
     )
@@ -220,6 +245,7 @@ async def _forward(
     service: ServiceSpec,
     path: str,
     request: Request,
+    query: Query,
     body: bytes,
     passed_on: dict[str, str],
     instance: InstanceState,
@@ -234,7 +260,7 @@ async def _forward(
     forwarded = SystemRequest(
         method=request.method,
         path=f"/{service.id}/{service.version}/{path}",
-        query=tuple(request.query_params.multi_items()),
+        query=query,
         body=body,
         headers=headers,
     )
@@ -303,6 +329,9 @@ for _method in METHODS:  # one route per method, so each has its own operation i
         responses=problem_responses(
             InvalidToken,
             AccessDenied,
+            SystemCallersOnly,
+            OrganisationRequired,
+            OrganisationMismatch,
             ServiceNotFound,
             TargetNotFound,
             MethodNotAllowed,

@@ -201,15 +201,21 @@ async def file_dossier(
 async def list_dossiers(
     state: StateDep,
     so_dinh_danh: Annotated[str | None, Query(alias="soDinhDanh", pattern=r"^[0-9]{12}$")] = None,
+    ma_don_vi: Annotated[str | None, Query(alias="maDonVi", max_length=16)] = None,
     trang_thai: Annotated[int | None, Query(alias="trangThai", ge=1, le=10)] = None,
     trang: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     so_ban_ghi: Annotated[int, Query(alias="soBanGhi", ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> JSONResponse:
-    """Dossiers newest first, optionally of one applicant or in one `TrangThaiHoSo`."""
+    """Dossiers newest first, optionally of one applicant, of one receiving agency
+    (`maDonVi`, a mock addition) or in one `TrangThaiHoSo`."""
     async with state.database.sessions() as session:
         store = DossierStore(session, state.instance)
         found, total = await store.page(
-            id_number=so_dinh_danh, status=trang_thai, page=trang, size=so_ban_ghi
+            id_number=so_dinh_danh,
+            agency_id=ma_don_vi,
+            status=trang_thai,
+            page=trang,
+            size=so_ban_ghi,
         )
     items = [dossier_json(d, province_code=state.province_code, full=False) for d in found]
     return PORTAL.ok({"TongSo": total, "Trang": trang, "SoBanGhi": so_ban_ghi, "DanhSach": items})

@@ -111,12 +111,20 @@ class DossierStore(InstanceStore):
         return (await self._session.execute(statement)).scalar_one_or_none()
 
     async def page(
-        self, *, id_number: str | None, status: int | None, page: int, size: int
+        self,
+        *,
+        id_number: str | None,
+        status: int | None,
+        page: int,
+        size: int,
+        agency_id: str | None = None,
     ) -> tuple[list[Dossier], int]:
         """A page of dossiers, newest first, without history or files; and how many match."""
         conditions = [Dossier.instance == self._instance]
         if id_number is not None:
             conditions.append(Dossier.applicant_id_number == id_number)
+        if agency_id is not None:
+            conditions.append(Dossier.agency_id == agency_id)
         if status is not None:
             conditions.append(Dossier.status == status)
         statement = (

@@ -17,7 +17,8 @@ Writes are idempotent on the `Idempotency-Key` request header (the bus's outbox 
 transaction of the effect; the same key again replays the answer with `TrungLap: true` and
 changes nothing; the same key with another body is refused ("-4"). Errors use mock codes beside
 the real "-3": "-1" 400 invalid request (413 when too large), "-2" 404 unknown dossier, "-3" 409
-exists, "-4" 422 key reused, "-5" 409 the `MaHoSo` belongs to another province.
+exists, "-4" 422 key reused, "-5" 409 the `MaHoSo` belongs to another province, "-6" 403 the
+province the call came from (the bus's `X-LGSP-Origin`) is not the dossier's (issue 15).
 
 At start it knows the seeded dossiers of every province of the topology, as if each had been
 synced long ago (`seed.py` says why); tables are its own, prefixed `dvcqg_`.
@@ -29,7 +30,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,9 +43,11 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from formats.dates import VIETNAM_TIME
+from mocks.bus import ORIGIN_HEADER
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
 from mocks.directory.agencies import PROVINCES as PORTAL_PROVINCES
+from mocks.directory.agencies import find_agency
 from mocks.dvcqg.models import DvcqgBase
 from mocks.dvcqg.schemas import (
     SERVICES,
@@ -74,6 +77,7 @@ MAX_BODY_BYTES = 1024 * 1024
 IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,200}")  # visible ASCII, as the gateway checks it
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": 'error_code "-1": the request is not valid'},
+    403: {"description": 'error_code "-6": the calling province is not the dossier\'s'},
     404: {"description": 'error_code "-2": CapNhatTienDoHoSoMC for a dossier never synced'},
     409: {"description": 'error_code "-3": the dossier exists; "-5": of another province'},
     413: {"description": 'error_code "-1": the body is larger than 1 MiB'},
@@ -89,6 +93,8 @@ def _now() -> datetime:
 class DvcqgState:
     database: MockDatabase
     now: Callable[[], datetime]
+    provinces: Mapping[str, str]
+    """Legacy province code → bus instance, as `SystemConfig.provinces`."""
 
 
 # DVCQG's envelope: `result`, not `data`, and its own words for success (§2.3).
@@ -112,6 +118,7 @@ async def integrate(
     request: Request,
     state: StateDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    origin: Annotated[str | None, Header(alias=ORIGIN_HEADER)] = None,
 ) -> JSONResponse:
     """One DVCQG call, chosen by the body's `service`."""
     raw = await _bounded_body(request)
@@ -134,7 +141,15 @@ async def integrate(
         raise _invalid("Idempotency-Key must be 1 to 200 visible ASCII characters")
     if not isinstance(call, DongBoHoSoMC | CapNhatTienDoHoSoMC):  # pragma: no cover
         raise _invalid("service")
-    return await _write(state, call, raw, idempotency_key)
+    return await _write(state, call, raw, idempotency_key, _origin_code(state, origin))
+
+
+def _origin_code(state: DvcqgState, origin: str | None) -> str | None:
+    """The province code of the instance the bus says the call came from; None: not told (the
+    mock run on its own). An origin that is no province (NDXP itself) writes for none."""
+    if origin is None:
+        return None
+    return next((code for code, name in state.provinces.items() if name == origin), "")
 
 
 async def _write(
@@ -142,8 +157,16 @@ async def _write(
     call: DongBoHoSoMC | CapNhatTienDoHoSoMC,
     raw: bytes,
     key: str | None,
+    origin_code: str | None,
 ) -> JSONResponse:
     """Apply a write in one transaction with its key; replay the answer of a known key."""
+    if origin_code is not None and isinstance(call, DongBoHoSoMC):
+        for item in call.data:
+            if item.ma_tinh != origin_code or _agency_province(item.ma_ho_so) not in (
+                None,
+                origin_code,
+            ):
+                raise _not_yours(item.ma_ho_so)
     now = state.now()
     digest = hashlib.sha256(raw).hexdigest()
     async with write_transaction(state.database.sessions) as session:
@@ -162,10 +185,12 @@ async def _write(
                 synced = [await store.sync(item, updating=updating, at=now) for item in call.data]
                 result = [entry.json() for entry in synced]
             else:
-                result = await store.add_progress(call.data)
+                result = await store.add_progress(call.data, province_code=origin_code)
         except DossierExists as error:
             raise EnvelopeError(409, "-3", f"Hồ sơ {error.code} đã tồn tại") from None
         except OtherProvince as error:
+            if origin_code is not None:
+                raise _not_yours(error.code) from None
             raise EnvelopeError(409, "-5", f"HO_SO_CUA_TINH_KHAC: {error.code}") from None
         except DossierUnknown as error:
             raise EnvelopeError(404, "-2", f"KHONG_TIM_THAY_HO_SO: {error.code}") from None
@@ -173,6 +198,17 @@ async def _write(
             await store.answer(key, result)
     logger.info("%s applied: %s", call.service, result)  # codes and steps, no personal data
     return NATIONAL.ok(result, TrungLap=False)
+
+
+def _not_yours(code: str) -> EnvelopeError:
+    return EnvelopeError(403, "-6", f"TINH_GUI_KHONG_PHAI_TINH_CUA_HO_SO: {code}")
+
+
+def _agency_province(dossier_code: str) -> str | None:
+    """The province of the agency a dossier code begins with (`{agencyId}-{yyMMdd}-{NNNN}`);
+    None when the directory does not know it."""
+    agency = find_agency(dossier_code.split("-", 1)[0])
+    return agency.province_code if agency is not None else None
 
 
 async def _bounded_body(request: Request) -> bytes:
@@ -214,7 +250,7 @@ def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = Non
     clock = now or _now
 
     async def open_state(database: MockDatabase, _stack: AsyncExitStack) -> DvcqgState:
-        return DvcqgState(database, clock)
+        return DvcqgState(database, clock, config.provinces)
 
     async def seed(session: AsyncSession) -> int:
         return await seed_national(

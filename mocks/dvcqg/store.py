@@ -140,13 +140,18 @@ class NationalStore:
         await self._session.flush()
         return Synced(code, outcome, dossier.step, new)
 
-    async def add_progress(self, entries: Sequence[TienTrinh]) -> list[dict[str, Any]]:
-        """`CapNhatTienDoHoSoMC`: entries of dossiers already synced; `DossierUnknown` if not."""
+    async def add_progress(
+        self, entries: Sequence[TienTrinh], *, province_code: str | None = None
+    ) -> list[dict[str, Any]]:
+        """`CapNhatTienDoHoSoMC`: entries of dossiers already synced; `DossierUnknown` if not,
+        `OtherProvince` if one is not of `province_code` (when the caller's is known)."""
         results = []
         for entry in entries:
             dossier = await self._dossier(entry.ma_ho_so, for_update=True)
             if dossier is None:
                 raise DossierUnknown(entry.ma_ho_so)
+            if province_code is not None and dossier.province_code != province_code:
+                raise OtherProvince(entry.ma_ho_so)
             recorded = await self._add_entries(dossier.id, [entry])
             results.append(
                 {"MaHoSo": entry.ma_ho_so, "ThuTu": entry.thu_tu, "DaGhiNhan": recorded > 0}

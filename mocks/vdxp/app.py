@@ -15,7 +15,10 @@ the VDXP SDK's fields `{status: OK|FAIL, ErrorCode, ErrorDesc}`:
 Every message may arrive more than once from the bus's outbox: the axis deduplicates on its
 `Idempotency-Key` (kept with its answer, in the transaction that acts on it) and on the message
 itself (the DocumentId with the same SHA-256; a status with the same reporter, code and
-Timestamp), answering `Duplicate: true` and handing nothing new over. Errors: 422
+Timestamp), answering `Duplicate: true` and handing nothing new over. A province submits only
+for its own agencies: when the bus says where the message came from (`X-LGSP-Origin`, learnt
+from the forwarding LGSP's credentials), the sender of a document and the reporter of a status
+must be agencies of that province (403 NOT_OF_CALLING_PROVINCE, issue 15). Errors: 422
 INVALID_EDXML (with `Rule`), UNKNOWN_SENDER, UNKNOWN_RECIPIENT, NO_REMOTE_RECIPIENT,
 IDEMPOTENCY_KEY_REUSED, INVALID_REQUEST; 400 INVALID_IDEMPOTENCY_KEY; 403 NOT_A_PARTY; 404
 DOCUMENT_NOT_FOUND; 409 DOCUMENT_CONFLICT (a DocumentId seen with other content); 413
@@ -38,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from formats.dates import VIETNAM_TIME
 from formats.edxml import DEFAULT_LIMITS, InvalidEdxml, parse_edxml, parse_status
-from mocks.bus import BusUnavailable, Handover, connect
+from mocks.bus import ORIGIN_HEADER, BusUnavailable, Handover, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
 from mocks.stateful import StoreContext, lifespan_state, stateful_app
@@ -119,6 +122,7 @@ def create_app(
                 f"{sender} is not an agency of a province the axis serves.",
                 OrganIds=[sender],
             )
+        _check_origin(request, place[1], sender)
         recipients = list(dict.fromkeys(organ["organ_id"] for organ in document["to"]))
         routes, unknown = destinations(context.config.provinces, place[0], recipients)
         if unknown:
@@ -182,6 +186,8 @@ def create_app(
         status = parse_status(body)
         response_for, reporter = status["response_for"], status["from"]["organ_id"]
         code, timestamp = status["status_code"], status["timestamp"]
+        reporter_place = instance_of(context.config.provinces, reporter)
+        _check_origin(request, reporter_place[1] if reporter_place else None, reporter)
 
         async def record(ledger: Ledger, digest: str) -> tuple[dict[str, Any], bool]:
             document = await ledger.find(response_for["document_id"], lock=True)
@@ -271,6 +277,19 @@ async def _recorded_once(
         if claimed is not None:
             claimed.answer = answer
     return ok(**answer, Duplicate=duplicate)
+
+
+def _check_origin(request: Request, province: str | None, organ_id: str) -> None:
+    """Refuse a message whose sender (or reporter) is not of the province it came from; a
+    message with no origin (the axis run on its own) is taken as before."""
+    origin = request.headers.get(ORIGIN_HEADER)
+    if origin is not None and province != origin:
+        raise MockError(
+            403,
+            "NOT_OF_CALLING_PROVINCE",
+            f"{organ_id} is not an agency of the province this message came from.",
+            OrganIds=[organ_id],
+        )
 
 
 def _require_bus(context: StoreContext[Ledger]) -> None:

@@ -193,7 +193,7 @@ async def test_reset_refuses_a_client_that_is_not_an_admin(
 ) -> None:
     plain = await registered_client(bus, {"dvc": "*"}, name="not an admin")
     token = await fetch_token(client, client_id=plain.client_id, secret=plain.client_secret)
-    code_before = await client.get(DOSSIERS, headers=bearer(token))
+    code_before = await client.get(f"{KG}/dvc/v1/procedures", headers=bearer(token))
 
     response = await client.post(f"{KG}/admin/reset", headers=bearer(token))
 

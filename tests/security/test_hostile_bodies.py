@@ -20,7 +20,7 @@ from lgsp.routing.systems import SystemContext
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from lgsp.topology import InstanceSpec, load_topology
-from tests.fixtures.bus import KG, bearer
+from tests.fixtures.bus import KG, bearer, bus_client_token, system_caller
 from tests.security.test_admin_routes import concrete
 
 pytestmark = pytest.mark.anyio
@@ -41,9 +41,10 @@ DEEP_JSON = {
 }
 
 
-def body_operations(bus: BusState) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(method, path, accepted media types) of every catalog operation that takes a body."""
-    found: list[tuple[str, str, tuple[str, ...]]] = []
+def body_operations(bus: BusState) -> list[tuple[str, str, tuple[str, ...], str | None]]:
+    """(method, path, accepted media types, the bus's own client that calls it if only those
+    may) of every catalog operation that takes a body."""
+    found: list[tuple[str, str, tuple[str, ...], str | None]] = []
     for service in bus.catalog:
         for operation in service.operations:
             contract = CONTRACTS[service.adapter].get(operation.id)
@@ -55,9 +56,18 @@ def body_operations(bus: BusState) -> list[tuple[str, str, tuple[str, ...]]]:
                     operation.method,
                     f"{KG}/{service.id}/{service.version}{path}",
                     contract.request_media_types,
+                    system_caller(service) if operation.callers == "system" else None,
                 )
             )
     return found
+
+
+async def caller_headers(
+    client: httpx.AsyncClient, settings: Settings, demo_token: str, caller: str | None
+) -> dict[str, str]:
+    if caller is None:
+        return bearer(demo_token)
+    return bearer(await bus_client_token(client, settings, caller))
 
 
 def problem_code(response: httpx.Response) -> str | None:
@@ -68,12 +78,13 @@ def problem_code(response: httpx.Response) -> str | None:
 
 
 async def test_every_body_operation_refuses_a_media_type_it_does_not_take_with_415(
-    client: httpx.AsyncClient, demo_token: str, bus: BusState
+    client: httpx.AsyncClient, demo_token: str, bus: BusState, settings: Settings
 ) -> None:
     operations = body_operations(bus)
     assert len(operations) >= 10  # the enumeration found the catalog
     wrong = []
-    for method, path, accepted in operations:
+    for method, path, accepted, caller in operations:
+        headers = await caller_headers(client, settings, demo_token, caller)
         for media_type in ["text/plain", "multipart/form-data; boundary=x", JSON, XML]:
             if media_type in accepted:
                 continue
@@ -81,7 +92,7 @@ async def test_every_body_operation_refuses_a_media_type_it_does_not_take_with_4
                 method,
                 path,
                 content=b"{}",
-                headers={**bearer(demo_token), "Content-Type": media_type},
+                headers={**headers, "Content-Type": media_type},
             )
             outcome = (response.status_code, problem_code(response))
             if outcome != (415, "UNSUPPORTED_MEDIA_TYPE"):
@@ -92,14 +103,15 @@ async def test_every_body_operation_refuses_a_media_type_it_does_not_take_with_4
 
 @pytest.mark.parametrize("body", DEEP_JSON.values(), ids=DEEP_JSON.keys())
 async def test_deep_json_to_every_json_operation_is_a_4xx_problem(
-    client: httpx.AsyncClient, demo_token: str, bus: BusState, body: bytes
+    client: httpx.AsyncClient, demo_token: str, bus: BusState, settings: Settings, body: bytes
 ) -> None:
     wrong = []
-    for method, path, accepted in body_operations(bus):
+    for method, path, accepted, caller in body_operations(bus):
         if JSON not in accepted:
             continue
+        headers = await caller_headers(client, settings, demo_token, caller)
         response = await client.request(
-            method, path, content=body, headers={**bearer(demo_token), "Content-Type": JSON}
+            method, path, content=body, headers={**headers, "Content-Type": JSON}
         )
         if not 400 <= response.status_code < 500 or problem_code(response) is None:
             wrong.append(f"{method} {path}: {response.status_code} {response.text[:200]}")

@@ -1,4 +1,5 @@
-"""Failed logins are throttled per client id and, separately, per address (issue 7).
+"""Failed logins are throttled per client id from one address and, separately, per address of
+one instance (issues 7 and 15); the bus's own clients are never locked out.
 
 Each test calls the token endpoint from chosen addresses (the ASGI `client` of the request),
 so that one limit is hit while the other is not.
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from lgsp.auth.federation import federation_secret
 from lgsp.auth.login_limiter import ADDRESS_FACTOR
 from lgsp.settings import Settings
 from tests.fixtures.bus import KG, TEST_PUBLIC_URL
@@ -61,21 +63,71 @@ async def test_one_address_failing_as_many_clients_is_throttled_for_every_client
     assert elsewhere.status_code == 200
 
 
-async def test_one_client_failing_from_many_addresses_is_throttled_from_every_address(
+async def test_a_client_failing_from_one_address_is_throttled_there_only(
     from_address: From,
 ) -> None:
-    for attempt in range(MAX_FAILURES):
-        async with from_address(f"192.0.2.{attempt + 1}") as guesser:
-            failed = await guesser.post(f"{KG}/token", data=GRANT, auth=("demo", "guess"))
+    """Per client and address, not per client alone: anyone naming a victim's id with wrong
+    secrets would otherwise lock the victim out (issue 15, SECURITY-PROBE F6)."""
+    async with from_address("192.0.2.1") as attacker, from_address("192.0.2.200") as victim:
+        for _ in range(MAX_FAILURES):
+            failed = await attacker.post(f"{KG}/token", data=GRANT, auth=("demo", "guess"))
             assert failed.status_code == 401
 
-    async with from_address("192.0.2.200") as fresh:
-        throttled = await fresh.post(f"{KG}/token", data=GRANT, auth=DEMO)
-        other_client = await fresh.post(f"{KG}/token", data=GRANT, auth=("nobody", "x"))
+        throttled = await attacker.post(f"{KG}/token", data=GRANT, auth=DEMO)
+        other_client = await attacker.post(f"{KG}/token", data=GRANT, auth=("nobody", "x"))
+        elsewhere = await victim.post(f"{KG}/token", data=GRANT, auth=DEMO)
 
     assert throttled.status_code == 429
     assert throttled.json()["error"] == "too_many_attempts"
     assert other_client.status_code == 401  # another id from that address is not throttled
+    assert elsewhere.status_code == 200
+
+
+async def test_an_address_failing_at_one_instance_is_not_throttled_at_another(
+    from_address: From,
+) -> None:
+    async with from_address("203.0.113.8") as guesser:
+        for attempt in range(MAX_FAILURES * ADDRESS_FACTOR):
+            failed = await guesser.post(
+                "/lgsp/tiengiang/token", data=GRANT, auth=(f"x{attempt}", "wrong")
+            )
+            assert failed.status_code == 401
+
+        there = await guesser.post("/lgsp/tiengiang/token", data=GRANT, auth=DEMO)
+        here = await guesser.post(f"{KG}/token", data=GRANT, auth=DEMO)
+
+    assert there.status_code == 429
+    assert here.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("base", "client_id"),
+    [
+        pytest.param(KG, "system-dvc", id="system-client"),
+        pytest.param("/ndxp", "lgsp-kiengiang", id="province-at-ndxp"),
+        pytest.param(KG, "ndxp", id="ndxp-at-a-province"),
+    ],
+)
+async def test_the_bus_s_own_clients_are_never_locked_out(
+    from_address: From, settings: Settings, base: str, client_id: str
+) -> None:
+    """In-process calls come from 127.0.0.1, as an attacker on the same machine does: failures
+    naming a system or federation client, or any client, never lock those out."""
+    instance = base.rsplit("/", 1)[-1]
+    secret = federation_secret(
+        settings.federation_secret.get_secret_value(), instance=instance, client_id=client_id
+    )
+    async with from_address("127.0.0.1") as local:
+        names = [client_id] * MAX_FAILURES + [f"x{n}" for n in range(MAX_FAILURES * ADDRESS_FACTOR)]
+        for named in names:  # the client's own limit, then the address's
+            failed = await local.post(f"{base}/token", data=GRANT, auth=(named, "wrong"))
+            assert failed.status_code in (401, 429)
+
+        locked = await local.post(f"{base}/token", data=GRANT, auth=DEMO)
+        system = await local.post(f"{base}/token", data=GRANT, auth=(client_id, secret))
+
+    assert locked.status_code == 429  # the address is throttled for tenants
+    assert system.status_code == 200, system.text
 
 
 async def test_revocation_requests_count_and_are_throttled_like_token_requests(

@@ -46,3 +46,13 @@ def test_zero_means_no_limit() -> None:
         limiter.record_failure(client="c", address="a")
 
     assert limiter.retry_after(client="c", address="a") == 0
+
+
+def test_a_client_failing_from_one_address_is_not_blocked_from_another() -> None:
+    """Naming a victim's id with wrong secrets must not lock the victim out (issue 15, F6)."""
+    limiter = LoginLimiter(max_failures=2, window_seconds=60, clock=Clock())
+    for _ in range(2):
+        limiter.record_failure(client="victim", address="attacker")
+
+    assert limiter.retry_after(client="victim", address="attacker") > 0
+    assert limiter.retry_after(client="victim", address="victim's own") == 0

@@ -89,7 +89,7 @@ async def test_a_hand_over_is_stored_for_the_client_and_committed(engine: AsyncE
     )
     assert (message.idempotency_key, message.ordering_key) == (
         SYNC.idempotency_key,
-        SYNC.ordering_key,
+        f"system-dvc:{SYNC.ordering_key}",  # the client's own line (issue 15)
     )
     assert (message.body, message.content_type, message.next_attempt_at) == (
         SYNC.body,

@@ -1,0 +1,105 @@
+"""Who may call an operation, as its catalog entry declares it (issue 15).
+
+The access right says which services a client may call; this says on whose behalf. The bus's
+own system and federation clients pass: the hop before them checked the caller who started the
+call, as X-Road's security servers trust each other's checks of their own members. A tenant
+may call a `system` operation never, and an `organisation` operation only for the organisation
+it is bound to; an admin client that is bound to none acts for the whole instance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+
+from lgsp.auth.federation import province_of_client
+from lgsp.auth.models import FEDERATION
+from lgsp.catalog.schemas import OperationSpec
+from lgsp.deps import Caller
+from lgsp.errors import OrganisationMismatch, OrganisationRequired, SystemCallersOnly
+
+Query = tuple[tuple[str, str], ...]
+
+ORIGIN_HEADER = "X-LGSP-Origin"
+"""The instance a call started at, as the bus tells the next hop and the owning system."""
+_INSTANCE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+MAX_KEY_LENGTH = 200
+"""What every system of the bus takes as an `Idempotency-Key` (visible ASCII)."""
+
+
+def scoped_key(client_id: str, key: str) -> str:
+    """The caller's `Idempotency-Key` as the next hop sees it: prefixed with who sent it, so
+    that no client can claim another's key first (SECURITY-PROBE F3). Each hop scopes again
+    with its own caller, so a key that reaches an owner through NDXP names the province too.
+    A key that would grow too long is replaced by its digest, still a function of the key."""
+    scoped = f"{client_id}:{key}"
+    if len(scoped) <= MAX_KEY_LENGTH:
+        return scoped
+    return f"{client_id}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def unscoped_key(client_id: str, key: str) -> str:
+    """The key `client_id` sent, from what `scoped_key` made of it (the outbox keeps that)."""
+    return key.removeprefix(f"{client_id}:")
+
+
+def origin_of(caller: Caller, *, instance: str, claimed: str | None) -> str:
+    """Where the call started: learnt from credentials, never from what a caller says.
+
+    At NDXP a province's federation client (`lgsp-<province>`) proves its province; at a
+    province, NDXP's client is believed about the origin it passes on (it learnt it so); any
+    other caller started the call here.
+    """
+    if caller.kind != FEDERATION:
+        return instance
+    province = province_of_client(caller.client_id)
+    if province is not None:
+        return province
+    if claimed is not None and _INSTANCE_NAME.match(claimed):
+        return claimed
+    return caller.client_id
+
+
+def authorise_caller(
+    operation: OperationSpec, caller: Caller, *, path_params: Mapping[str, str], query: Query
+) -> Query:
+    """The query to send on (a bound tenant's list is narrowed to its organisation), or 403."""
+    if operation.callers == "any" or caller.is_bus_client:
+        return query
+    if operation.callers == "system":
+        raise SystemCallersOnly(
+            f"{operation.id} is called by the bus's own systems only, not by client "
+            f"{caller.client_id}."
+        )
+    organisation = caller.organisation
+    if organisation is None:
+        if caller.is_admin:
+            return query
+        raise OrganisationRequired(
+            f"{operation.id} acts for an organisation: client {caller.client_id} is bound to "
+            "none (lgsp clients create --organisation AGENCY_ID)."
+        )
+    where, _, name = (operation.organisation or "").partition(".")
+    if where == "path":
+        if not _names(path_params.get(name, ""), organisation):
+            raise OrganisationMismatch(
+                f"Client {caller.client_id} acts for {organisation}, not for this {name}."
+            )
+        return query
+    named = [value for key, value in query if key == name]
+    if not named:  # a list without the filter: only the caller's organisation's items
+        return (*query, (name, organisation))
+    if any(value != organisation for value in named):
+        raise OrganisationMismatch(
+            f"Client {caller.client_id} acts for {organisation}, not for {name}={named[0]!r}."
+        )
+    return query
+
+
+def _names(value: str, organisation: str) -> bool:
+    """Whether `value` is the organisation's: its id, or a dossier code, which begins with its
+    agency's id (`{agencyId}-{yyMMdd}-{NNNN}`, mocks/dvc)."""
+    return value == organisation or value.startswith(organisation + "-")

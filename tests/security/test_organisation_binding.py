@@ -1,0 +1,121 @@
+"""A tenant bound to an organisation acts only for it (issue 15, SECURITY-PROBE F11): dossiers
+and inboxes of other agencies, here or in another province, are not its to read or move."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from lgsp.admin_tasks import create_client
+from lgsp.composition import seeded_dossier_codes
+from lgsp.settings import Settings
+from tests.fixtures.bus import KG, bearer, fetch_token
+
+pytestmark = pytest.mark.anyio
+
+DOSSIERS = f"{KG}/dvc/v1/dossiers"
+RECEIVE = {"action": "receive", "actor": "Kẻ Gian", "position": "x"}
+
+
+def agency_of(code: str) -> str:
+    return code.split("-", 1)[0]
+
+
+async def tenant(
+    client: httpx.AsyncClient, settings: Settings, *, organisation: str | None
+) -> dict[str, str]:
+    created = await create_client(
+        settings,
+        instance="kiengiang",
+        name="portal vendor",
+        services=["dvc", "qlvb"],
+        is_admin=False,
+        organisation=organisation,
+    )
+    token = await fetch_token(client, client_id=created.client_id, secret=created.client_secret)
+    return bearer(token)
+
+
+@pytest.fixture
+def codes(settings: Settings) -> list[str]:
+    """Kiên Giang's seeded dossiers; the first two of different agencies."""
+    found = seeded_dossier_codes(
+        province_code="91", seed=settings.seed, population=settings.population
+    )
+    other = next(code for code in found if agency_of(code) != agency_of(found[0]))
+    return [found[0], other]
+
+
+async def test_a_client_bound_to_no_organisation_reads_no_dossier(
+    client: httpx.AsyncClient, settings: Settings, codes: list[str]
+) -> None:
+    headers = await tenant(client, settings, organisation=None)
+
+    for answer in (
+        await client.get(DOSSIERS, headers=headers),
+        await client.get(DOSSIERS, headers={**headers, "X-LGSP-Target": "tiengiang"}),
+        await client.get(f"{DOSSIERS}/{codes[0]}", headers=headers),
+        await client.post(f"{DOSSIERS}/{codes[0]}/transitions", json=RECEIVE, headers=headers),
+    ):
+        assert answer.status_code == 403, answer.text
+        assert answer.json()["code"] == "ORGANISATION_REQUIRED"
+
+
+async def test_a_bound_client_lists_only_its_agencys_dossiers(
+    client: httpx.AsyncClient, settings: Settings, codes: list[str]
+) -> None:
+    mine = agency_of(codes[0])
+    headers = await tenant(client, settings, organisation=mine)
+
+    listed = await client.get(DOSSIERS, params={"size": 100}, headers=headers)
+    there = await client.get(DOSSIERS, headers={**headers, "X-LGSP-Target": "tiengiang"})
+    theirs = await client.get(DOSSIERS, params={"agency": agency_of(codes[1])}, headers=headers)
+
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["items"]
+    assert {agency_of(item["code"]) for item in listed.json()["items"]} == {mine}
+    assert there.status_code == 200, there.text
+    assert there.json()["items"] == []
+    assert theirs.status_code == 403
+    assert theirs.json()["code"] == "ORGANISATION_MISMATCH"
+
+
+async def test_a_bound_client_reads_and_moves_only_its_agencys_dossiers(
+    client: httpx.AsyncClient, settings: Settings, codes: list[str]
+) -> None:
+    headers = await tenant(client, settings, organisation=agency_of(codes[0]))
+
+    own = await client.get(f"{DOSSIERS}/{codes[0]}", headers=headers)
+    read = await client.get(f"{DOSSIERS}/{codes[1]}", headers=headers)
+    moved = await client.post(f"{DOSSIERS}/{codes[1]}/transitions", json=RECEIVE, headers=headers)
+
+    assert own.status_code == 200, own.text
+    for refused in (read, moved):
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == "ORGANISATION_MISMATCH"
+
+
+async def test_a_bound_client_reads_only_its_agencys_inbox(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    headers = await tenant(client, settings, organisation="000.00.01.H33")
+    inbox = f"{KG}/qlvb/v1/documents/inbox"
+
+    own = await client.get(inbox, params={"organ_id": "000.00.01.H33"}, headers=headers)
+    other = await client.get(inbox, params={"organ_id": "000.00.05.H33"}, headers=headers)
+
+    assert own.status_code == 200, own.text
+    assert other.status_code == 403
+    assert other.json()["code"] == "ORGANISATION_MISMATCH"
+
+
+async def test_an_organisation_must_be_an_agency_id(settings: Settings) -> None:
+    with pytest.raises(ValueError, match="agency id"):
+        await create_client(
+            settings,
+            instance="kiengiang",
+            name="x",
+            services=[],
+            is_admin=False,
+            organisation="anything",
+        )
