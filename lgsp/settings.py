@@ -77,6 +77,25 @@ class Settings(BaseSettings):
     """Largest request body the gateway accepts (413 above it): an edXML document with its
     attachments may be up to 20 MiB (formats.edxml.EdxmlLimits)."""
 
+    server_header_max_bytes: int = Field(default=64 * 1024, ge=4096, le=16 * 1024 * 1024)
+    """Bytes a request line and its header fields may take on the wire, complete or not: a
+    longer header block is answered 431 and its connection closed (`lgsp serve`)."""
+
+    server_header_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    """Time a connection has to send a whole header block, from its first byte (or from the
+    connection itself): later, 408 and closed (`lgsp serve`)."""
+
+    server_max_connections: int = Field(default=1000, ge=1, le=1_000_000)
+    """Client connections one `lgsp serve` process holds; one more closes the connection that has
+    waited longest for a request (else 503). Lowered to fit the process's descriptor limit."""
+
+    server_keepalive_timeout_seconds: int = Field(default=5, ge=1, le=3600)
+    """How long an idle keep-alive connection is kept between two requests (`lgsp serve`)."""
+
+    server_keepalive_max_requests: int = Field(default=1000, ge=0, le=1_000_000)
+    """Requests one connection may carry; the last is answered with `Connection: close`. 0 = no
+    limit."""
+
     upstream_timeout_seconds: float = Field(default=10.0, gt=0)
     """Timeout for each call from a gateway to the system that owns a service."""
 
