@@ -12,11 +12,13 @@ import re
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from adapters.base import CanonicalRequest, SystemRequest, SystemResponse
+from kit.offload import off_loop_if_large
 from lgsp.audit.chain import AuditEntry
 from lgsp.audit.recorder import AuditContext, body_hash
 from lgsp.catalog.loader import find_operation
@@ -200,7 +202,8 @@ async def _answer(
         body=body,
         content_type=request.headers.get("content-type"),
     )
-    translated = adapter.to_system(canonical)
+    # An edXML body is parsed (checked) by its adapter: a large one off the event loop.
+    translated = await off_loop_if_large(len(body), partial(adapter.to_system, canonical))
     system_request = replace(translated, headers={**translated.headers, **passed_on})
     response = await _call_audited(
         route.transport,
@@ -211,7 +214,9 @@ async def _answer(
         hop="upstream",
         target=route.system,
     )
-    answer = adapter.to_canonical(canonical, response)
+    answer = await off_loop_if_large(
+        len(response.body), partial(adapter.to_canonical, canonical, response)
+    )
     return JSONResponse(answer.content, status_code=answer.status)
 
 
