@@ -73,6 +73,14 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=0, ge=0, le=1_000_000)
     """Calls a client may make at once after an idle spell; 0 = one second's worth."""
 
+    verify_rate_per_minute: float = Field(default=30.0, ge=0, le=1_000_000)
+    """Calls each client may make per minute, at its instance, to operations that confirm a
+    guess of personal data (`verify_citizen`): each is one guess of a date of birth. The bus's
+    own system and federation clients are not counted. 0 = no limit."""
+
+    verify_rate_burst: int = Field(default=10, ge=1, le=1_000_000)
+    """Such calls a client may make at once after an idle spell."""
+
     max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, le=1024**3)
     """Largest request body the gateway accepts (413 above it): an edXML document with its
     attachments may be up to 20 MiB (formats.edxml.EdxmlLimits)."""
