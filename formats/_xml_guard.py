@@ -40,6 +40,10 @@ class EdxmlLimits:
     max_markup_bytes: int = 64 * 1024  # of one tag, comment or declaration, while it arrives
     max_attachments: int = 50
     max_attachment_bytes: int = 10 * _MIB  # decoded size of each attachment
+    # A subject ("trích yếu") is a line or two; four of 6 MiB made an agency's inbox page larger
+    # than any gateway passes on (SECURITY-PROBE-2026-12 F12). Content is the letter's text.
+    max_subject_chars: int = 1_000
+    max_content_chars: int = 100_000
 
 
 DEFAULT_LIMITS = EdxmlLimits()

@@ -314,6 +314,23 @@ async def test_a_large_document_is_parsed_off_the_event_loop_at_the_gateway_and_
     assert threading.get_ident() not in threads.values()
 
 
+async def test_a_subject_of_6_mib_is_refused_422_naming_the_field(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    """SECURITY-PROBE-2026-12 F12: four such documents made the agency's inbox answer 502."""
+    document = make_document(number="10")
+    subject = document["subject"].encode()
+    data = render_edxml(document).replace(subject, b"x" * (6 * 1024 * 1024))
+
+    response = await client.post(
+        DOCUMENTS, content=data, headers={**bearer(demo_token), "Content-Type": "application/xml"}
+    )
+
+    assert_problem(response, 422, "INVALID_EDXML")
+    assert response.json()["rule"] == "too_long"
+    assert response.json()["detail"] == "MessageHeader/Subject is longer than 1000 characters."
+
+
 async def test_a_start_tag_of_many_attributes_is_refused_422_without_stalling_the_bus(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
