@@ -17,7 +17,7 @@ import pytest
 
 from lgsp.server import DESCRIPTORS_KEPT, server_options
 from lgsp.settings import Settings
-from tests.fixtures.processes import free_port, start_lgsp, stop, wait_ready
+from tests.fixtures.processes import DEMO_CREDENTIALS, free_port, start_lgsp, stop, wait_ready
 
 HEAD = b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
 LINE = b"X-a: " + b"b" * 65000 + b"\r\n"
@@ -188,3 +188,28 @@ def test_the_connection_cap_fits_the_descriptor_limit(
 
     assert options["http"].keywords["limits"].max_connections == cap
     assert raised == ([raised_to] if raised_to else [])
+
+
+def test_pipelined_requests_and_a_large_body_pass_the_header_bound(bus: Bus) -> None:
+    """What counts is the header block: two requests in one write, and a body of many chunks
+    sent with its head, are answered as usual."""
+    with bus.connect() as sock:
+        sock.sendall(HEAD + b"\r\n" + HEAD + b"Connection: close\r\n\r\n")
+        pipelined = answer(sock)
+    token = httpx.post(
+        f"{bus.base}/lgsp/kiengiang/token",
+        data={"grant_type": "client_credentials"},
+        auth=DEMO_CREDENTIALS,
+    ).json()["access_token"]
+    body = b" " * (4 * 1024 * 1024) + b"{}"
+    head = (
+        f"POST /lgsp/kiengiang/dancu/v1/citizens/verify HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    with bus.connect() as sock:
+        sock.sendall(head.encode() + body)
+        large = answer(sock)
+
+    assert pipelined.count(b"HTTP/1.1 200 ") == 2
+    assert large.startswith(b"HTTP/1.1 422 "), large[:200]  # read whole, then judged
