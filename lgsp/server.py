@@ -81,7 +81,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.limits = limits
         self._in_head = True
         self._head_bytes = 0
-        self._waiting_since = self.loop.time()
+        self._waiting_since = self._head_since = self.loop.time()
         self._head_timer: TimerHandle | None = None
         self._requests = 0
         self._refused = False
@@ -105,20 +105,24 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
                 self.transport.close()
             return
         if self._in_head:
-            if self._head_timer is None:  # the first byte of a keep-alive connection's next head
-                self._head_timer = self.loop.call_later(
-                    self.limits.header_timeout_seconds, self._head_timed_out
-                )
+            if not self._head_bytes:  # the first byte of a keep-alive connection's next head
+                self._head_since = self.loop.time()
             self._head_bytes += len(data)
         super().data_received(data)
         # Counted before llhttp parses it, checked after: a chunk that completes the head and
         # carries a body is not counted (on_headers_complete resets the count).
-        if self._in_head and self._head_bytes > self.limits.header_max_bytes:
+        if not self._in_head or not self._head_bytes:
+            return
+        if self._head_bytes > self.limits.header_max_bytes:
             self._refuse(
                 RequestHeadersTooLarge(
                     f"The request line and header fields may take at most "
                     f"{self.limits.header_max_bytes} bytes."
                 )
+            )
+        elif self._head_timer is None:  # armed only for a head that spans chunks: most do not
+            self._head_timer = self.loop.call_at(
+                self._head_since + self.limits.header_timeout_seconds, self._head_timed_out
             )
 
     def on_headers_complete(self) -> None:
