@@ -5,8 +5,10 @@ connection no time limit for sending one and opens as many as it is offered (h11
 incomplete block, at 16 KiB). So an unauthenticated client could grow the process by gigabytes
 with one header that never ends, or hold every descriptor with headers sent a byte at a time
 (SECURITY-PROBE-2026-12 F4, F8). This protocol bounds the header block in bytes (431) and in
-time (408), caps the connections (the one waiting longest for a header block makes room for a
-new one, else 503), and ends a keep-alive connection after a number of requests. The limits are
+time (408), closes a connection whose body comes slower than a minimum rate (the token
+endpoint reads its form before it knows the client), caps the connections (the one waiting
+longest for a header block makes room for a new one, else 503), and ends a keep-alive
+connection after a number of requests. The limits are
 settings (`LGSP_SERVER_*`); `RequestGuardMiddleware` still gives a complete block its 431
 problem with the request id.
 """
@@ -54,6 +56,8 @@ class ServerLimits:
     header_timeout_seconds: float
     max_connections: int
     keepalive_max_requests: int
+    body_timeout_seconds: float
+    body_min_rate: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServerLimits:
@@ -62,6 +66,8 @@ class ServerLimits:
             header_timeout_seconds=settings.server_header_timeout_seconds,
             max_connections=settings.server_max_connections,
             keepalive_max_requests=settings.server_keepalive_max_requests,
+            body_timeout_seconds=settings.server_body_timeout_seconds,
+            body_min_rate=settings.server_body_min_rate,
         )
 
 
@@ -83,6 +89,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._waiting_since = self._head_since = self.loop.time()
         self._head_timer: TimerHandle | None = None
+        self._in_body = False
+        self._body_since = 0.0
+        self._body_bytes = 0
+        self._body_timer: TimerHandle | None = None
         self._requests = 0
         self._refused = False
 
@@ -96,6 +106,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()
+        self._cancel_body_timer()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -109,6 +120,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
                 self._head_since = self.loop.time()
             self._head_bytes += len(data)
         super().data_received(data)
+        if self._in_body and self._body_timer is None:  # a body that spans reads
+            self._arm_body_timer()
         # Counted before llhttp parses it, checked after: a chunk that completes the head and
         # carries a body is not counted (on_headers_complete resets the count).
         if not self._in_head or not self._head_bytes:
@@ -129,14 +142,23 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = False
         self._head_bytes = 0
         self._cancel_head_timer()
+        self._in_body = True
+        self._body_since = self.loop.time()
+        self._body_bytes = 0
         super().on_headers_complete()
         self._requests += 1
         maximum = self.limits.keepalive_max_requests
         if maximum and self._requests >= maximum and self.cycle is not None:
             self.cycle.keep_alive = False  # answered with `Connection: close`, then closed
 
+    def on_body(self, body: bytes) -> None:
+        self._body_bytes += len(body)
+        super().on_body(body)
+
     def on_message_complete(self) -> None:
         super().on_message_complete()
+        self._in_body = False
+        self._cancel_body_timer()
         self._in_head = True
         self._waiting_since = self.loop.time()
 
@@ -144,6 +166,38 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
+
+    def _arm_body_timer(self) -> None:
+        """Apache's `mod_reqtimeout` rule: the body's time grows with what has arrived."""
+        allowed = self.limits.body_timeout_seconds + self._body_bytes / self.limits.body_min_rate
+        self._body_timer = self.loop.call_at(self._body_since + allowed, self._body_timed_out)
+
+    def _cancel_body_timer(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+
+    def _body_timed_out(self) -> None:
+        self._body_timer = None
+        if not self._in_body or self.transport.is_closing():
+            return
+        if self.flow.read_paused or (
+            self.cycle is not None and self.cycle.waiting_for_100_continue
+        ):
+            # The app has not read what came, or not asked for the body yet: not the client's delay.
+            self._body_since = self.loop.time()
+            self._body_bytes = 0
+        elif self.loop.time() >= self._body_since + self.limits.body_timeout_seconds + (
+            self._body_bytes / self.limits.body_min_rate
+        ):
+            logger.warning(
+                "closed a connection from %s: its request body came slower than %d bytes/s",
+                self.client,
+                self.limits.body_min_rate,
+            )
+            self.transport.close()  # the app may be answering already: no 408 of our own
+            return
+        self._arm_body_timer()
 
     def _head_timed_out(self) -> None:
         self._head_timer = None

@@ -93,6 +93,13 @@ class Settings(BaseSettings):
     """Time a connection has to send a whole header block, from its first byte (or from the
     connection itself): later, 408 and closed (`lgsp serve`)."""
 
+    server_body_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    """Time a request body has beyond what `server_body_min_rate` allows for the bytes that
+    have come; slower, the connection is closed (`lgsp serve`)."""
+
+    server_body_min_rate: int = Field(default=16 * 1024, ge=1, le=1024**3)
+    """Bytes per second a request body must average after `server_body_timeout_seconds`."""
+
     server_max_connections: int = Field(default=1000, ge=1, le=1_000_000)
     """Client connections one `lgsp serve` process holds; one more closes the connection that has
     waited longest for a request (else 503). Lowered to fit the process's descriptor limit."""

@@ -25,6 +25,8 @@ FLOOD_BYTES = 48 * 1024 * 1024
 HEADER_TIMEOUT = 1.0
 MAX_CONNECTIONS = 20
 KEEPALIVE_MAX_REQUESTS = 3
+BODY_TIMEOUT = 1.0
+BODY_MIN_RATE = 1024
 
 
 class Bus:
@@ -55,6 +57,8 @@ def bus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bus]:
             "LGSP_SERVER_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT),
             "LGSP_SERVER_MAX_CONNECTIONS": str(MAX_CONNECTIONS),
             "LGSP_SERVER_KEEPALIVE_MAX_REQUESTS": str(KEEPALIVE_MAX_REQUESTS),
+            "LGSP_SERVER_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT),
+            "LGSP_SERVER_BODY_MIN_RATE": str(BODY_MIN_RATE),
         },
         log=data_dir / "bus.log",
     )
@@ -123,6 +127,30 @@ def test_a_header_block_sent_a_byte_at_a_time_is_cut_off_408(bus: Bus) -> None:
     assert received.startswith(b"HTTP/1.1 408 "), received[:200]
     assert b'"code": "REQUEST_HEADER_TIMEOUT"' in received
     assert time.monotonic() - started < HEADER_TIMEOUT * 4
+
+
+def test_a_body_sent_a_byte_at_a_time_is_cut_off(bus: Bus) -> None:
+    """The token endpoint reads its form before it knows the client: without a bound on the
+    body, trickled bodies would hold connections that the cap cannot take back."""
+    head = b"POST /lgsp/kiengiang/token HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+    head += b"Content-Type: application/x-www-form-urlencoded\r\n\r\ngrant_type="
+    started = time.monotonic()
+    closed = False
+    with bus.connect() as sock:
+        sock.sendall(head)
+        sock.setblocking(False)
+        while not closed and time.monotonic() - started < BODY_TIMEOUT * 5:
+            time.sleep(BODY_TIMEOUT / 5)
+            try:
+                sock.sendall(b"a")
+                closed = sock.recv(65536) == b""
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed = True
+
+    assert closed
+    assert time.monotonic() - started < BODY_TIMEOUT * 4
 
 
 def test_a_connection_that_sends_nothing_is_closed_after_the_header_timeout(bus: Bus) -> None:
