@@ -11,6 +11,8 @@
   2 s; prints how many the server still holds over time and whether a normal `GET /healthz`
   is answered meanwhile (`--nofile` starts the server with that descriptor limit, as the probe's
   `ulimit -n 1024`).
+- slowbody: the same with a whole head (`POST {base}/token`, a 1 MB form announced) and then
+  one body byte every 2 s.
 """
 
 from __future__ import annotations
@@ -81,18 +83,28 @@ async def healthz(base: str) -> str:
         return f"{type(error).__name__} after {(time.monotonic() - started) * 1000:.0f} ms"
 
 
-async def slowloris(base: str, port: int, pid: int, *, connections: int, seconds: float) -> None:
+SLOW_HEAD = HEAD + b"X-Slow: "
+SLOW_BODY = (
+    b"POST /lgsp/kiengiang/token HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n"
+    b"Content-Type: application/x-www-form-urlencoded\r\n\r\ngrant_type="
+)
+
+
+async def slowloris(
+    base: str, port: int, pid: int, *, connections: int, seconds: float, start: bytes = SLOW_HEAD
+) -> None:
     open_socks: list[socket.socket] = []
     refused = 0
     for _ in range(connections):
         try:
             sock = socket.create_connection(("127.0.0.1", port), timeout=2)
-            sock.sendall(HEAD + b"X-Slow: ")
+            sock.sendall(start)
             sock.setblocking(False)
             open_socks.append(sock)
         except OSError:
             refused += 1
-    print(f"slowloris: {len(open_socks)} connections opened, {refused} refused at connect")
+    kind = "slowloris" if start == SLOW_HEAD else "slow body"
+    print(f"{kind}: {len(open_socks)} connections opened, {refused} refused at connect")
     started = time.monotonic()
     while True:
         elapsed = time.monotonic() - started
@@ -121,14 +133,14 @@ def limit_descriptors(pid: int, nofile: int) -> None:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["headers", "slowloris"], action="append")
+    parser.add_argument("--only", choices=["headers", "slowloris", "slowbody"], action="append")
     parser.add_argument("--header-connections", type=int, default=3)
     parser.add_argument("--header-mib", type=int, default=400)
     parser.add_argument("--slow-connections", type=int, default=1000)
     parser.add_argument("--slow-seconds", type=float, default=25)
     parser.add_argument("--nofile", type=int, help="the server's descriptor limit")
     args = parser.parse_args()
-    only = set(args.only or ["headers", "slowloris"])
+    only = set(args.only or ["headers", "slowloris", "slowbody"])
     resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE)[1:] * 2)
     with tempfile.TemporaryDirectory() as data_dir:
         port = free_port()
@@ -153,6 +165,15 @@ async def main() -> None:
                     process.pid,
                     connections=args.slow_connections,
                     seconds=args.slow_seconds,
+                )
+            if "slowbody" in only:
+                await slowloris(
+                    base,
+                    port,
+                    process.pid,
+                    connections=args.slow_connections,
+                    seconds=args.slow_seconds,
+                    start=SLOW_BODY,
                 )
         finally:
             stop(process)
