@@ -6,13 +6,14 @@ English keys, ISO dates and "male"/"female" instead. Each operation is one row o
 how its request is built, and what the envelope's codes mean for it.
 
 `verify_citizen` checks a claim `{cccd, full_name, date_of_birth}` and answers `{"match": true}`
-or `{"match": false, "mismatched_fields": [...]}`, never a recorded value. The system compares
-(it owns the data: names after NFC, case folding and collapsed spaces, diacritics significant);
-this adapter only validates and translates. An unknown number is reported like a recorded one
-whose name and date both differ, even if a system answers RECORD_NOT_FOUND, so that callers
-cannot enumerate which numbers exist. Naming the field that differs still lets a caller who knows
-one field test guesses of the other (a birth date within the year the number encodes), so the
-gateway's audit and rights, not this adapter, are what bound that.
+or `{"match": false, "mismatched_fields": ["full_name", "date_of_birth"]}`, never a recorded
+value. The system compares (it owns the data: names after NFC, case folding and collapsed
+spaces, diacritics significant); this adapter only validates and translates. Every non-match
+names both fields, whichever the system says differ, and an unknown number is answered alike
+(even if a system answers RECORD_NOT_FOUND): naming the field that differs let a caller who
+knew the name find a date of birth in at most 366 calls, the year being in the number
+(SECURITY-PROBE-2026-12 F15), and numbers cannot be enumerated. Guessing the whole claim is
+bounded by the gateway's per-client verify rate (`LGSP_VERIFY_RATE_PER_MINUTE`).
 """
 
 from __future__ import annotations
@@ -181,8 +182,9 @@ def household_to_canonical(household: Mapping[str, Any]) -> dict[str, Any]:
 def verification_to_canonical(result: Any) -> dict[str, Any]:
     """`{TonTai, TruongKhongKhop}` as `{match, mismatched_fields}`; no recorded value passes.
 
-    The real `KetQuaXacThucResponse` has `TonTai` alone (DOMAIN.md §5.1): a non-match that names
-    no field then reports both fields as unconfirmed, as for an unknown number.
+    The real `KetQuaXacThucResponse` has `TonTai` alone (DOMAIN.md §5.1). A non-match reports
+    both fields as unconfirmed, as for an unknown number, whichever `TruongKhongKhop` names: the
+    system's list is checked, not passed on (F15).
     """
     if not isinstance(result, Mapping) or not isinstance(result.get("TonTai"), bool):
         raise UpstreamAnswerInvalid("The verification answer has no boolean TonTai.")
@@ -198,13 +200,7 @@ def verification_to_canonical(result: Any) -> dict[str, Any]:
         raise UpstreamAnswerInvalid("The verification answer's TonTai and TruongKhongKhop differ.")
     if result["TonTai"]:
         return {"match": True}
-    if fields is None:
-        return _no_match_for_unknown()
-    # Canonical order whatever the system's order, so equal answers compare equal.
-    return {
-        "match": False,
-        "mismatched_fields": [name for key, name in _VERIFIED_FIELDS.items() if key in fields],
-    }
+    return _no_match_for_unknown()
 
 
 def _lookup_request(template: str) -> Callable[[CanonicalRequest, date], SystemRequest]:
@@ -256,7 +252,8 @@ def _record(data: Any) -> Mapping[str, Any]:
 
 
 def _no_match_for_unknown() -> dict[str, Any]:
-    """The answer for a number the system does not know: that of a claim wrong in every field."""
+    """The answer for any claim that does not match, a number the system does not know
+    included: that of a claim wrong in every field."""
     return {"match": False, "mismatched_fields": list(_VERIFIED_FIELDS.values())}
 
 
@@ -388,7 +385,9 @@ class VerificationResult(BaseModel):
 
     match: bool
     mismatched_fields: list[Literal["full_name", "date_of_birth"]] | None = Field(
-        default=None, description="Present when `match` is false; never the recorded values."
+        default=None,
+        description="Present when `match` is false: every verified field, whichever differ "
+        "(which one differs is not said); never the recorded values.",
     )
 
 

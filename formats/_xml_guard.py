@@ -5,8 +5,13 @@ standard library's expat directly (no ElementTree parse, no DOM) and refuse, bef
 parsing: any DOCTYPE (hence every DTD, entity declaration and external entity, so neither
 billion laughs nor XXE can start), entity references other than the five predefined ones
 (character references such as `&#13;` are fine), processing instructions, encodings other than
-UTF-8, and inputs past the size, depth and element-count limits. The tree keeps element names
-and text only: no attribute carries anything edXML 102 needs (DOMAIN.md §3.1).
+UTF-8, and inputs past the size, depth, element-count and attribute limits. The tree keeps
+element names and text only: no attribute carries anything edXML 102 needs (DOMAIN.md §3.1).
+
+One tag, comment or other piece of markup is bounded in bytes while it arrives, before expat
+has read it whole: expat (before 2.6) scans an unfinished token again from its start at every
+chunk, and one start tag of 1.5 million attributes held the event loop for 8 s
+(SECURITY-PROBE-2026-12 F7).
 """
 
 from __future__ import annotations
@@ -31,8 +36,14 @@ class EdxmlLimits:
     max_bytes: int = 20 * _MIB
     max_depth: int = 32
     max_elements: int = 10_000
+    max_attributes: int = 64  # of one element; edXML's carry none we read
+    max_markup_bytes: int = 64 * 1024  # of one tag, comment or declaration, while it arrives
     max_attachments: int = 50
     max_attachment_bytes: int = 10 * _MIB  # decoded size of each attachment
+    # A subject ("trích yếu") is a line or two; four of 6 MiB made an agency's inbox page larger
+    # than any gateway passes on (SECURITY-PROBE-2026-12 F12). Content is the letter's text.
+    max_subject_chars: int = 1_000
+    max_content_chars: int = 100_000
 
 
 DEFAULT_LIMITS = EdxmlLimits()
@@ -85,10 +96,19 @@ def parse_xml(data: bytes, limits: EdxmlLimits = DEFAULT_LIMITS) -> Node:
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         view = memoryview(data)  # chunks without copying the message
+        silent = 0  # bytes fed since expat last reported anything: one unfinished token
         for start in range(0, max(len(data), 1), _CHUNK):
             chunk, final = view[start : start + _CHUNK], start + _CHUNK >= len(data)
             decoder.decode(chunk, final)  # only to refuse non-UTF-8 with a clear rule
+            events = builder.events
             parser.Parse(chunk, final)
+            silent = silent + len(chunk) if builder.events == events else 0
+            if silent > limits.max_markup_bytes:
+                raise InvalidEdxml(
+                    f"A tag, comment or declaration is longer than {limits.max_markup_bytes} "
+                    "bytes.",
+                    rule="markup_too_long",
+                )
     except UnicodeDecodeError:
         raise InvalidEdxml("The message is not UTF-8 text.", rule="not_utf8") from None
     except expat.ExpatError as error:
@@ -131,12 +151,14 @@ class _TreeBuilder:
         self._limits = limits
         self._stack: list[Node] = []
         self._count = 0
+        self.events = 0
         self.root: Node | None = None
 
     def install(self, parser: expat.XMLParserType) -> None:
         parser.StartElementHandler = self._start
         parser.EndElementHandler = self._end
         parser.CharacterDataHandler = self._data
+        parser.CommentHandler = self._comment
         parser.XmlDeclHandler = self._xml_decl
         parser.ProcessingInstructionHandler = self._processing_instruction
         # Unreachable after the pre-scan; kept so that the refusal never rests on one check.
@@ -147,7 +169,13 @@ class _TreeBuilder:
         parser.ExternalEntityRefHandler = self._doctype
         parser.SkippedEntityHandler = self._doctype
 
-    def _start(self, name: str, _attributes: object) -> None:
+    def _start(self, name: str, attributes: dict[str, str]) -> None:
+        self.events += 1
+        if len(attributes) > self._limits.max_attributes:
+            raise InvalidEdxml(
+                f"An element has more than {self._limits.max_attributes} attributes.",
+                rule="too_many_attributes",
+            )
         self._count += 1
         if self._count > self._limits.max_elements:
             raise InvalidEdxml(
@@ -168,10 +196,15 @@ class _TreeBuilder:
         self._stack.append(node)
 
     def _end(self, _name: str) -> None:
+        self.events += 1
         self._stack.pop()
 
     def _data(self, text: str) -> None:
+        self.events += 1
         self._stack[-1].text_parts.append(text)
+
+    def _comment(self, _text: str) -> None:
+        self.events += 1
 
     def _xml_decl(self, _version: str, encoding: str | None, _standalone: int) -> None:
         if encoding is not None and encoding.lower() not in ("utf-8", "utf8"):

@@ -203,6 +203,7 @@ def validate_document(
         out[key] = record_from_json(json_required(doc, key, "document"), spec, key)
     for f in (_SUBJECT, _CONTENT, _DUE_DATE, _STEERING_TYPE, _DOCUMENT_ID_FIELD):
         out[f.key] = field_from_json(f, doc.get(f.key), f.key)
+    _check_lengths(out, limits, "")
     out["to_places"] = text_list_from_json(doc.get("to_places"), "to_places")
     other = json_object(
         json_required(doc, "other_info", "document"), "other_info", ("appendixes",), _OTHER_INFO
@@ -246,6 +247,7 @@ def parse_edxml(data: bytes, *, limits: EdxmlLimits = DEFAULT_LIMITS) -> dict[st
         out[key] = record_from_xml(need(message, tag, where), spec, f"{where}/{tag}")
     for f in (_SUBJECT, _CONTENT, _DUE_DATE, _STEERING_TYPE, _DOCUMENT_ID_FIELD):
         out[f.key] = field_from_xml(message, f, where)
+    _check_lengths(out, limits, f"{where}/")
     out["to_places"] = text_list_from_xml(message, "ToPlaces", "Place", where)
     other = need(message, "OtherInfo", where)
     out["other_info"] = record_from_xml(other, _OTHER_INFO, f"{where}/OtherInfo")
@@ -511,6 +513,15 @@ def _attachments_from_xml(
             rule="attachment_mismatch",
         )
     return out
+
+
+def _check_lengths(document: Mapping[str, Any], limits: EdxmlLimits, prefix: str) -> None:
+    """Subject and content within their limits, named as the side that sent them names them."""
+    for f, limit in ((_SUBJECT, limits.max_subject_chars), (_CONTENT, limits.max_content_chars)):
+        value = document.get(f.key)
+        if value is not None and len(value) > limit:
+            name = f"{prefix}{f.tag}" if prefix else f.key
+            raise InvalidEdxml(f"{name} is longer than {limit} characters.", rule="too_long")
 
 
 def _check_attachment_count(count: int, limits: EdxmlLimits) -> None:

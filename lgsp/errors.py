@@ -121,6 +121,18 @@ class RequestHeadersTooLarge(LgspError):
     title = "Request header fields too large"
 
 
+class RequestHeaderTimeout(LgspError):
+    code = "REQUEST_HEADER_TIMEOUT"
+    status = 408  # RFC 9110 §15.5.9
+    title = "The request line and header fields did not arrive in time"
+
+
+class ServerBusy(LgspError):
+    code = "SERVER_BUSY"
+    status = 503
+    title = "The server holds as many connections as it may"
+
+
 class InvalidPath(LgspError):
     code = "INVALID_PATH"
     status = 400

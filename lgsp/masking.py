@@ -13,17 +13,39 @@ import re
 # A whole run of exactly 12 or 9 digits: the digits inside a longer number are not an id.
 _ID_NUMBER = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
 _KEEP_HEAD, _KEEP_TAIL = 3, 2
+# A digit as a request target or a body may spell it: itself, percent-encoded (RFC 3986 §2.1;
+# `%30` is 0) or an XML character reference (`&#48;`, `&#x30;`). Each is read as its digit
+# before the run is measured, or `/citizens/%3091048993438` would be logged whole (F13).
+_ENCODED_DIGIT = re.compile(r"%3(\d)|&#0*(4[89]|5[0-7]);|&#[xX]0*3(\d);")
+_DIGIT_RUN = re.compile(r"(?:\d|%3\d|&#0*(?:4[89]|5[0-7]);|&#[xX]0*3\d;)+")
 
 
-def _mask(match: re.Match[str]) -> str:
-    digits = match.group()
+def _mask_digits(digits: str) -> str:
     hidden = len(digits) - _KEEP_HEAD - _KEEP_TAIL
     return digits[:_KEEP_HEAD] + "*" * hidden + digits[-_KEEP_TAIL:]
 
 
+def _mask_plain(match: re.Match[str]) -> str:
+    return _mask_digits(match.group())
+
+
+def _decoded(match: re.Match[str]) -> str:
+    percent, decimal, hexadecimal = match.groups()
+    return percent or hexadecimal or chr(int(decimal))
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    run = match.group()
+    digits = _ENCODED_DIGIT.sub(_decoded, run)
+    return _mask_digits(digits) if len(digits) in (12, 9) else run
+
+
 def mask_personal_data(text: str) -> str:
-    """Replace each standalone 12- or 9-digit run: `091087000123` becomes `091*******23`."""
-    return _ID_NUMBER.sub(_mask, text)
+    """Replace each standalone 12- or 9-digit run: `091087000123` becomes `091*******23`, and
+    so does `%3091087000123` (a run with an encoded digit is written decoded, then masked)."""
+    if "%3" in text or "&#" in text:
+        return _DIGIT_RUN.sub(_mask_run, text)
+    return _ID_NUMBER.sub(_mask_plain, text)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

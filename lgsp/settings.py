@@ -74,9 +74,43 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=0, ge=0, le=1_000_000)
     """Calls a client may make at once after an idle spell; 0 = one second's worth."""
 
+    verify_rate_per_minute: float = Field(default=30.0, ge=0, le=1_000_000)
+    """Calls each client may make per minute, at its instance, to operations that confirm a
+    guess of personal data (`verify_citizen`): each is one guess of a date of birth. The bus's
+    own system and federation clients are not counted. 0 = no limit."""
+
+    verify_rate_burst: int = Field(default=10, ge=1, le=1_000_000)
+    """Such calls a client may make at once after an idle spell."""
+
     max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, le=1024**3)
     """Largest request body the gateway accepts (413 above it): an edXML document with its
     attachments may be up to 20 MiB (formats.edxml.EdxmlLimits)."""
+
+    server_header_max_bytes: int = Field(default=64 * 1024, ge=4096, le=16 * 1024 * 1024)
+    """Bytes a request line and its header fields may take on the wire, complete or not: a
+    longer header block is answered 431 and its connection closed (`lgsp serve`)."""
+
+    server_header_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    """Time a connection has to send a whole header block, from its first byte (or from the
+    connection itself): later, 408 and closed (`lgsp serve`)."""
+
+    server_body_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    """Time a request body has beyond what `server_body_min_rate` allows for the bytes that
+    have come; slower, the connection is closed (`lgsp serve`)."""
+
+    server_body_min_rate: int = Field(default=16 * 1024, ge=1, le=1024**3)
+    """Bytes per second a request body must average after `server_body_timeout_seconds`."""
+
+    server_max_connections: int = Field(default=1000, ge=1, le=1_000_000)
+    """Client connections one `lgsp serve` process holds; one more closes the connection that has
+    waited longest for a request (else 503). Lowered to fit the process's descriptor limit."""
+
+    server_keepalive_timeout_seconds: int = Field(default=5, ge=1, le=3600)
+    """How long an idle keep-alive connection is kept between two requests (`lgsp serve`)."""
+
+    server_keepalive_max_requests: int = Field(default=1000, ge=0, le=1_000_000)
+    """Requests one connection may carry; the last is answered with `Connection: close`. 0 = no
+    limit."""
 
     upstream_timeout_seconds: float = Field(default=10.0, gt=0)
     """Timeout for each call from a gateway to the system that owns a service."""

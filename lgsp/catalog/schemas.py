@@ -25,6 +25,9 @@ class OperationSpec(BaseModel):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     method: HttpMethod
     path: str = Field(pattern=r"^/[A-Za-z0-9_{}/.-]*$")
+    verify_rate: bool = False
+    """Each answer confirms or refutes a guess of personal data (a citizen's date of birth):
+    also counted against `LGSP_VERIFY_RATE_PER_MINUTE` per client (SECURITY-PROBE F15)."""
     summary: str = ""
     callers: Callers = "any"
     organisation: str | None = Field(

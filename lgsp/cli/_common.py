@@ -42,8 +42,11 @@ def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
 
 def run_server(app: Any, args: argparse.Namespace, settings: Settings, **options: Any) -> None:
     """uvicorn as every `lgsp serve` form runs it: logging stays ours (`configure_logging`), no
-    `Server` header names the software to a scanner, the access log as configured."""
+    `Server` header names the software to a scanner, the access log as configured, and the
+    server limits of `lgsp.server` (header block, connections, keep-alive)."""
     import uvicorn
+
+    from lgsp.server import server_options
 
     uvicorn.run(
         app,
@@ -52,6 +55,7 @@ def run_server(app: Any, args: argparse.Namespace, settings: Settings, **options
         log_config=None,
         server_header=False,
         access_log=settings.access_log,
+        **server_options(settings),
         **options,
     )
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from lgsp.cli._common import add_data_dir, run_server, settings_from
 from lgsp.cli._progress import Spinner
 from lgsp.cli._system import serve_system
-from lgsp.settings import Settings
+from lgsp.settings import DEMO_CLIENT_SECRET, Settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -196,11 +196,21 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def _printable_secret(settings: Settings) -> str:
+    """The demo secret as the banner may show it: the published default (dev profile only; it
+    is in the README), else a pointer to where the operator set it. A server's output ends up in
+    CI logs and `docker compose logs`: a secret of the operator's own must never be in it
+    (SECURITY-PROBE-2026-12 F14: the production banner gave admin on every instance)."""
+    if settings.demo_client_secret.get_secret_value() == DEMO_CLIENT_SECRET:
+        return DEMO_CLIENT_SECRET
+    return "$LGSP_DEMO_CLIENT_SECRET"
+
+
 def _print_banner(bus: Any) -> None:
     from lgsp.routing.systems import samples
 
     settings: Settings = bus.settings
-    secret = settings.demo_client_secret.get_secret_value()
+    secret = _printable_secret(settings)
     lines = ["", "LGSP mock bus is ready.", ""]
     for instance in bus.instances.values():
         lines.append(f"  {instance.spec.title:<45} {instance.issuer}")

@@ -53,10 +53,10 @@ _XML_FIELD = re.compile(
 _JSON_FIELD = re.compile(rf'"(?P<key>{_FIELD_NAMES})"\s*:\s*"(?P<text>(?:[^"\\]|\\.)*)"?')
 _FORM_FIELD = re.compile(rf"(?P<lead>(?:^|&)(?:{_FIELD_NAMES})=)(?P<text>[^&]*)")
 _SECRET_NAME = re.compile(r"token|secret|password|passwd|api[_-]?key|signature", re.IGNORECASE)
-MASK_MARGIN = 64
+MASK_MARGIN = 96
 """Bytes captured past the journal's limit, so that what is cut at the limit was masked whole:
 a CCCD across the limit is masked before the cut, and one across the capture's end is beyond
-the limit and cut away."""
+the limit and cut away. 12 digits spelt `&#x30;` take 72 bytes."""
 _MAX_JSON_DEPTH = 64
 """Deeper JSON is kept as text (masked as text): walking it must stay bounded."""
 

@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 
 import httpx
@@ -39,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from formats.codes import ORGAN_ID
 from formats.dates import VIETNAM_TIME
 from formats.edxml import DEFAULT_LIMITS, parse_edxml, parse_status
+from kit.offload import off_loop_if_large
 from mocks.bus import connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
@@ -162,7 +164,8 @@ def create_app(
         """
         context = context_of(request)
         body = await read_body(request, XML, DEFAULT_LIMITS.max_bytes)
-        new = describe_document(context.config.instance, body, parse_edxml(body))
+        parsed = await off_loop_if_large(len(body), partial(parse_edxml, body))
+        new = describe_document(context.config.instance, body, parsed)
         _check_own_agency(context, new.sender, "UNKNOWN_SENDER")
         recipients = axis.sort_recipients(context.config, new.recipients)
         _check_reachable(context, recipients)

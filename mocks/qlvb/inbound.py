@@ -12,11 +12,13 @@ SDK has no such calls, a province's endpoint being VDXP's own client there.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from formats.edxml import DEFAULT_LIMITS, parse_edxml, parse_status
+from kit.offload import off_loop_if_large
 from mocks.qlvb import axis
 from mocks.qlvb.context import (
     apply_report,
@@ -51,7 +53,8 @@ async def receive_edoc(request: Request) -> JSONResponse:
     context = context_of(request)
     require_bus(context)  # the statuses of what it takes must be able to travel back
     body = await read_body(request, XML, DEFAULT_LIMITS.max_bytes)
-    new = describe_document(context.config.instance, body, parse_edxml(body))
+    parsed = await off_loop_if_large(len(body), partial(parse_edxml, body))
+    new = describe_document(context.config.instance, body, parsed)
     sender_province = axis.province_of(new.sender)
     if sender_province is None:
         raise MockError(

@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -41,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from formats.dates import VIETNAM_TIME
 from formats.edxml import DEFAULT_LIMITS, InvalidEdxml, parse_edxml, parse_status
+from kit.offload import off_loop_if_large
 from mocks.bus import ORIGIN_HEADER, BusUnavailable, Handover, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
@@ -111,7 +113,7 @@ def create_app(
         context = _context(request)
         body = await read_body(request, XML, DEFAULT_LIMITS.max_bytes)
         key = idempotency_key(request)
-        document = parse_edxml(body)
+        document = await off_loop_if_large(len(body), partial(parse_edxml, body))
         document_id = _checked_document_id(document)
         sender = document["from"]["organ_id"]
         place = instance_of(context.config.provinces, sender)

@@ -67,22 +67,14 @@ async def test_true_claim_matches(
     assert response.json() == {"match": True}
 
 
-@pytest.mark.parametrize(
-    ("change", "fields"),
-    [
-        ("name", ["full_name"]),
-        ("date", ["date_of_birth"]),
-        ("year", ["date_of_birth"]),
-        ("both", ["full_name", "date_of_birth"]),
-    ],
-)
-async def test_false_claim_names_the_fields_without_the_recorded_values(
+@pytest.mark.parametrize("change", ["name", "date", "year", "both"])
+async def test_false_claim_names_every_field_not_the_one_that_differs_nor_recorded_values(
     client: httpx.AsyncClient,
     demo_token: str,
     citizens: list[CitizenRecord],
     change: str,
-    fields: list[str],
 ) -> None:
+    """Naming the field that differs let a date of birth fall out in at most 366 calls (F15)."""
     citizen = citizens[3]
     other_year = born(citizen).replace(day=1, year=born(citizen).year + 1).isoformat()
     changes = {
@@ -96,7 +88,7 @@ async def test_false_claim_names_the_fields_without_the_recorded_values(
     response = await post_claim(client, demo_token, claim_of(citizen, **changes))
 
     assert response.status_code == 200
-    assert response.json() == {"match": False, "mismatched_fields": fields}
+    assert response.json() == {"match": False, "mismatched_fields": ["full_name", "date_of_birth"]}
     if "full_name" in changes:
         assert citizen.ho_va_ten not in response.text
         assert citizen.ten not in response.text

@@ -103,6 +103,30 @@ async def test_a_call_refused_at_the_gateway_is_journaled_too(
     assert '"code":"INVALID_TOKEN"' in entry["response"]["body"]
 
 
+async def test_a_number_with_percent_encoded_digits_is_masked_in_the_query_and_path(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    """SECURITY-PROBE-2026-12 F13: each decodes to the whole number where it is used."""
+    calls = [
+        await client.get(
+            f"{KG}/dvc/v1/dossiers?applicant=%3091154541622", headers=bearer(demo_token)
+        ),
+        await client.get(f"{CITIZENS}/%3091048993438", headers=bearer(demo_token)),
+    ]
+
+    entries = [
+        entry
+        for call in calls
+        for entry in (await journal(client, demo_token, request_id=call.headers["X-Request-ID"]))[
+            "entries"
+        ]
+    ]
+
+    assert [entry["query"] for entry in entries] == ["applicant=091*******22", ""]
+    assert entries[1]["path"] == "/dancu/v1/citizens/091*******38"
+    assert "3091154541622" not in str(entries)
+
+
 async def test_tokens_and_admin_calls_are_not_journaled(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:

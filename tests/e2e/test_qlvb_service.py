@@ -7,13 +7,18 @@ Needs the service wired in (the `qlvb` mock in each province's topology, `QlvbAd
 from __future__ import annotations
 
 import base64
+import threading
+import time
 from typing import Any
 
 import httpx
 import pytest
 
+import adapters.qlvb
+import mocks.qlvb.app
 from adapters import CONTRACTS
 from formats.edxml import parse_edxml, render_edxml, validate_document
+from kit.offload import OFF_LOOP_BYTES
 from mocks.directory.agencies import AGENCIES
 from tests.fixtures.bus import KG, bearer
 
@@ -281,3 +286,61 @@ async def test_the_seeded_documents_are_there_for_a_demo(
 
     assert seeded["total"] >= 2
     assert {item["from"]["organ_id"] for item in seeded["items"]} >= {STP}
+
+
+async def test_a_large_document_is_parsed_off_the_event_loop_at_the_gateway_and_the_system(
+    client: httpx.AsyncClient, demo_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every instance shares the loop: a 20 MiB document parsed on it stalls them all (F7)."""
+    document = make_document(number="8")
+    document["attachments"][0]["content_base64"] = base64.b64encode(b"%PDF" * 2**17).decode()
+    data = render_edxml(document)
+    assert len(data) >= OFF_LOOP_BYTES
+    threads: dict[str, int] = {}
+    for where, module in (("gateway", adapters.qlvb), ("system", mocks.qlvb.app)):
+
+        def parse(body: bytes, *, where: str = where, **limits: Any) -> dict[str, Any]:
+            threads[where] = threading.get_ident()
+            return parse_edxml(body, **limits)
+
+        monkeypatch.setattr(module, "parse_edxml", parse)
+
+    response = await client.post(
+        DOCUMENTS, content=data, headers={**bearer(demo_token), "Content-Type": "application/xml"}
+    )
+
+    conforms("send_document", response)
+    assert set(threads) == {"gateway", "system"}
+    assert threading.get_ident() not in threads.values()
+
+
+async def test_a_subject_of_6_mib_is_refused_422_naming_the_field(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    """SECURITY-PROBE-2026-12 F12: four such documents made the agency's inbox answer 502."""
+    document = make_document(number="10")
+    subject = document["subject"].encode()
+    data = render_edxml(document).replace(subject, b"x" * (6 * 1024 * 1024))
+
+    response = await client.post(
+        DOCUMENTS, content=data, headers={**bearer(demo_token), "Content-Type": "application/xml"}
+    )
+
+    assert_problem(response, 422, "INVALID_EDXML")
+    assert response.json()["rule"] == "too_long"
+    assert response.json()["detail"] == "MessageHeader/Subject is longer than 1000 characters."
+
+
+async def test_a_start_tag_of_many_attributes_is_refused_422_without_stalling_the_bus(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    data = b"<edXML " + b" ".join(b'a%d="1"' % i for i in range(1_500_000)) + b"/>"
+    started = time.perf_counter()
+
+    response = await client.post(
+        DOCUMENTS, content=data, headers={**bearer(demo_token), "Content-Type": "application/xml"}
+    )
+
+    assert_problem(response, 422, "INVALID_EDXML")
+    assert response.json()["rule"] == "markup_too_long"
+    assert time.perf_counter() - started < 2  # 8 s on the event loop before (probe F7)

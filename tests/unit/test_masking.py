@@ -28,6 +28,22 @@ def test_cccd_and_cmnd_numbers_are_masked(text: str, masked: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        # SECURITY-PROBE-2026-12 F13: each decodes to the whole number where it is used.
+        ("GET /citizens/%3091048993438 HTTP/1.1", "GET /citizens/091*******38 HTTP/1.1"),
+        ("/citizens/09104899343%38", "/citizens/091*******38"),
+        ("applicant=%3091154541622&page=1", "applicant=091*******22&page=1"),
+        ("%31%32%33%34%35%36%37%38%39", "123****89"),
+        ("<cccd>&#48;91048993438</cccd>", "<cccd>091*******38</cccd>"),
+        ("<cccd>&#x30;9104899343&#0056;</cccd>", "<cccd>091*******38</cccd>"),
+    ],
+)
+def test_encoded_digits_are_decoded_before_the_run_is_measured(text: str, masked: str) -> None:
+    assert mask_personal_data(text) == masked
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "12345678",  # 8 digits
@@ -36,6 +52,9 @@ def test_cccd_and_cmnd_numbers_are_masked(text: str, masked: str) -> None:
         "0910870001234",  # 13 digits
         "4111111111111111",  # 16 digits
         "ngày 01/05/2024, 200 OK",
+        "0%3091048993438",  # 13 digits once decoded
+        "phone=%30912345678",  # 10
+        "100%3 of 12",
     ],
 )
 def test_other_digit_runs_are_left_alone(text: str) -> None:
@@ -54,8 +73,10 @@ def make_record(msg: str, args: Any) -> logging.LogRecord:
         ("lookup %(cccd)s done", ({"cccd": "091087000123"},)),  # as logger.info passes it
         # httpx logs `httpx.URL` objects, not strings (httpx/_client.py).
         ("lookup %s done", (httpx.URL("http://dancu/citizens/091087000123"),)),
+        # uvicorn's access log line, with the request target as sent (SECURITY-PROBE F13).
+        ('%s - "%s %s HTTP/%s" %d', ("127.0.0.1:1", "GET", "/c/%3091087000123", "1.1", 200)),
     ],
-    ids=["msg", "tuple-args", "dict-args", "non-string-args"],
+    ids=["msg", "tuple-args", "dict-args", "non-string-args", "access-log-percent-encoded"],
 )
 def test_filter_masks_the_message_and_its_arguments(msg: str, args: Any) -> None:
     record = make_record(msg, args)

@@ -351,13 +351,14 @@ def test_media_type_is_checked_before_the_body(adapter: DancuAdapter) -> None:
     [
         ({"TonTai": True, "TruongKhongKhop": []}, {"match": True}),
         ({"TonTai": True}, {"match": True}),
+        # Which field differs is not passed on (SECURITY-PROBE F15).
         (
             {"TonTai": False, "TruongKhongKhop": ["HoVaTen"]},
-            {"match": False, "mismatched_fields": ["full_name"]},
+            {"match": False, "mismatched_fields": ["full_name", "date_of_birth"]},
         ),
         (
             {"TonTai": False, "TruongKhongKhop": ["NgayThangNamSinh"]},
-            {"match": False, "mismatched_fields": ["date_of_birth"]},
+            {"match": False, "mismatched_fields": ["full_name", "date_of_birth"]},
         ),
         (
             {"TonTai": False, "TruongKhongKhop": ["NgayThangNamSinh", "HoVaTen"]},

@@ -339,6 +339,11 @@ XXE_PARAMETER = (
 EXTERNAL_DTD = b'<!DOCTYPE edXML SYSTEM "http://127.0.0.1:9/edxml.dtd"><edXML xmlns="' + NS + b'"/>'
 DEEP = b"<a>" * 100_000 + b"</a>" * 100_000
 WIDE = b'<edXML xmlns="' + NS + b'">' + b"<x/>" * 10_001 + b"</edXML>"
+# SECURITY-PROBE-2026-12 F7 sent one start tag of 1.5 million attributes (18.4 MB): 8 s of
+# parsing on the event loop. A tenth of it still takes expat about 0.3 s.
+MANY_ATTRIBUTES = b"<edXML " + b" ".join(b'a%d="1"' % i for i in range(150_000)) + b"/>"
+SOME_ATTRIBUTES = b"<edXML " + b" ".join(b'a%d="1"' % i for i in range(65)) + b"/>"
+LONG_COMMENT = b"<a><!--" + b"x" * (200 * 1024) + b"--></a>"
 HUGE_ATTACHMENT = SAMPLE.replace(
     b"JVBERi0xLjQKMSAwIG9iaiA8PC9UeXBlIC9DYXRhbG9nIC9QYWdlcyAyIDAgUj4+IGVuZG9iagoy",
     b"A" * (14 * 1024 * 1024),  # 10.5 MiB once decoded: refused from its length alone
@@ -358,6 +363,9 @@ HUGE_ATTACHMENT = SAMPLE.replace(
         pytest.param(b"<a><?php system('id'); ?></a>", "pi_forbidden", id="pi-content"),
         pytest.param(DEEP, "too_deep", id="deep-nesting"),
         pytest.param(WIDE, "too_many_elements", id="too-many-elements"),
+        pytest.param(MANY_ATTRIBUTES, "markup_too_long", id="one-tag-of-150k-attributes"),
+        pytest.param(SOME_ATTRIBUTES, "too_many_attributes", id="65-attributes"),
+        pytest.param(LONG_COMMENT, "markup_too_long", id="200-kib-comment"),
         pytest.param(b"\xff\xfe\x00garbage\x80\x81", "not_utf8", id="binary-garbage"),
         pytest.param("<a>Hà Nam</a>".encode("cp1258"), "not_utf8", id="vietnamese-in-cp1258"),
         pytest.param(
@@ -386,6 +394,27 @@ HUGE_ATTACHMENT = SAMPLE.replace(
 def test_hostile_or_broken_input_is_refused_quickly_with_its_rule(data: bytes, rule: str) -> None:
     refused(lambda: parse_edxml(data), rule)
     refused(lambda: parse_status(data), rule)
+
+
+def test_one_huge_start_tag_is_refused_before_expat_reads_it_whole() -> None:
+    started = time.perf_counter()
+
+    refused(lambda: parse_edxml(MANY_ATTRIBUTES), "markup_too_long")
+
+    assert time.perf_counter() - started < 0.5  # expat rescans an unfinished tag at each chunk
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<a>" + b"QUJD" * (2 * 1024 * 1024) + b"</a>",
+        b"<a><![CDATA[" + b"QUJD" * (2 * 1024 * 1024) + b"]]></a>",
+        b"<a>" + b"QUJD\n" * (1024 * 1024) + b"</a>",
+    ],
+    ids=["text", "cdata", "wrapped-lines"],
+)
+def test_long_text_is_not_taken_for_long_markup(body: bytes) -> None:
+    assert len(xml_guard.parse_xml(body).text) > 4 * 1024 * 1024
 
 
 def test_input_over_max_bytes_is_refused_before_parsing() -> None:
@@ -427,6 +456,28 @@ def test_the_sample_passes_at_exactly_each_limit() -> None:
     exact = EdxmlLimits(max_depth=8, max_elements=95, max_attachments=1, max_attachment_bytes=136)
 
     assert parse_edxml(SAMPLE, limits=exact) == parse_edxml(SAMPLE)
+
+
+@pytest.mark.parametrize("field", ["subject", "content"])
+def test_subject_and_content_past_their_limits_are_refused_from_xml_and_json(field: str) -> None:
+    document = parse_edxml(SAMPLE)
+    length = len(document[field])
+    over = EdxmlLimits(**{f"max_{field}_chars": length - 1})
+    exact = EdxmlLimits(**{f"max_{field}_chars": length})
+
+    assert refused(lambda: parse_edxml(SAMPLE, limits=over), "too_long").detail == (
+        f"MessageHeader/{field.capitalize()} is longer than {length - 1} characters."
+    )
+    refused(lambda: validate_document(document, limits=over), "too_long")
+    assert parse_edxml(SAMPLE, limits=exact) == document
+
+
+def test_a_subject_of_6_mib_is_refused_by_default() -> None:
+    """SECURITY-PROBE-2026-12 F12: four such documents made an agency's inbox unreadable."""
+    document = {**parse_edxml(SAMPLE), "subject": "x" * (6 * 1024 * 1024)}
+
+    refused(lambda: validate_document(document), "too_long")
+    assert DEFAULT_LIMITS.max_subject_chars == 1_000
 
 
 def test_oversized_attachment_is_refused_from_its_encoded_length() -> None:

@@ -500,7 +500,7 @@ async def through_adapter(client: httpx.AsyncClient, request: CanonicalRequest) 
     ("name", "expected"),
     [
         (None, {"match": True}),
-        ("Trần Thị Bích", {"match": False, "mismatched_fields": ["full_name"]}),
+        ("Trần Thị Bích", {"match": False, "mismatched_fields": ["full_name", "date_of_birth"]}),
     ],
 )
 async def test_verification_translates_through_the_adapter(

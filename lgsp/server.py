@@ -1,0 +1,316 @@
+"""uvicorn's httptools protocol with the limits it lacks, for every `lgsp serve` form.
+
+httptools (llhttp) buffers a header block without bound, complete or not, and uvicorn gives a
+connection no time limit for sending one and opens as many as it is offered (h11 bounds only an
+incomplete block, at 16 KiB). So an unauthenticated client could grow the process by gigabytes
+with one header that never ends, or hold every descriptor with headers sent a byte at a time
+(SECURITY-PROBE-2026-12 F4, F8). This protocol bounds the header block in bytes (431) and in
+time (408), closes a connection whose body comes slower than a minimum rate (the token
+endpoint reads its form before it knows the client), caps the connections (the one waiting
+longest for a header block makes room for a new one, else 503), and ends a keep-alive
+connection after a number of requests. The limits are
+settings (`LGSP_SERVER_*`); `RequestGuardMiddleware` still gives a complete block its 431
+problem with the request id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+import json
+import logging
+from asyncio import TimerHandle
+from typing import Any
+
+from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.server import ServerState
+
+from lgsp.errors import (
+    PROBLEM_MEDIA_TYPE,
+    LgspError,
+    RequestHeadersTooLarge,
+    RequestHeaderTimeout,
+    ServerBusy,
+    problem_document,
+)
+from lgsp.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+LINGER_SECONDS = 1.0
+"""How long a refused connection's further input is read and dropped before it is closed: a
+close with unread input resets the connection (RFC 9112 §9.6), and the client would lose the
+answer that says why."""
+LINGER_BYTES = 1024 * 1024
+"""Input dropped while lingering before the connection is closed all the same (a flood)."""
+DESCRIPTORS_KEPT = 256
+"""Descriptors left to the process beside its client connections: database files and
+connections, the pools to upstream systems and NDXP, logs."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerLimits:
+    header_max_bytes: int
+    header_timeout_seconds: float
+    max_connections: int
+    keepalive_max_requests: int
+    body_timeout_seconds: float
+    body_min_rate: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ServerLimits:
+        return cls(
+            header_max_bytes=settings.server_header_max_bytes,
+            header_timeout_seconds=settings.server_header_timeout_seconds,
+            max_connections=settings.server_max_connections,
+            keepalive_max_requests=settings.server_keepalive_max_requests,
+            body_timeout_seconds=settings.server_body_timeout_seconds,
+            body_min_rate=settings.server_body_min_rate,
+        )
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    """One connection: its header block is bounded from its first byte to its last."""
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        limits: ServerLimits,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.limits = limits
+        self._in_head = True
+        self._head_bytes = 0
+        self._waiting_since = self._head_since = self.loop.time()
+        self._head_timer: TimerHandle | None = None
+        self._in_body = False
+        self._body_since = 0.0
+        self._body_bytes = 0
+        self._body_timer: TimerHandle | None = None
+        self._requests = 0
+        self._refused = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._head_timer = self.loop.call_later(
+            self.limits.header_timeout_seconds, self._head_timed_out
+        )
+        if len(self.connections) > self.limits.max_connections:
+            self._make_room()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        self._cancel_body_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:  # lingering: read and dropped
+            self._head_bytes += len(data)
+            if self._head_bytes > LINGER_BYTES:
+                self.transport.close()
+            return
+        if self._in_head:
+            if not self._head_bytes:  # the first byte of a keep-alive connection's next head
+                self._head_since = self.loop.time()
+            self._head_bytes += len(data)
+        super().data_received(data)
+        if self._in_body and self._body_timer is None:  # a body that spans reads
+            self._arm_body_timer()
+        # Counted before llhttp parses it, checked after: a chunk that completes the head and
+        # carries a body is not counted (on_headers_complete resets the count).
+        if not self._in_head or not self._head_bytes:
+            return
+        if self._head_bytes > self.limits.header_max_bytes:
+            self._refuse(
+                RequestHeadersTooLarge(
+                    f"The request line and header fields may take at most "
+                    f"{self.limits.header_max_bytes} bytes."
+                )
+            )
+        elif self._head_timer is None:  # armed only for a head that spans chunks: most do not
+            self._head_timer = self.loop.call_at(
+                self._head_since + self.limits.header_timeout_seconds, self._head_timed_out
+            )
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._head_bytes = 0
+        self._cancel_head_timer()
+        self._in_body = True
+        self._body_since = self.loop.time()
+        self._body_bytes = 0
+        super().on_headers_complete()
+        self._requests += 1
+        maximum = self.limits.keepalive_max_requests
+        if maximum and self._requests >= maximum and self.cycle is not None:
+            self.cycle.keep_alive = False  # answered with `Connection: close`, then closed
+
+    def on_body(self, body: bytes) -> None:
+        self._body_bytes += len(body)
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._in_body = False
+        self._cancel_body_timer()
+        self._in_head = True
+        self._waiting_since = self.loop.time()
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _arm_body_timer(self) -> None:
+        """Apache's `mod_reqtimeout` rule: the body's time grows with what has arrived."""
+        allowed = self.limits.body_timeout_seconds + self._body_bytes / self.limits.body_min_rate
+        self._body_timer = self.loop.call_at(self._body_since + allowed, self._body_timed_out)
+
+    def _cancel_body_timer(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+
+    def _body_timed_out(self) -> None:
+        self._body_timer = None
+        if not self._in_body or self.transport.is_closing():
+            return
+        if self.flow.read_paused or (
+            self.cycle is not None and self.cycle.waiting_for_100_continue
+        ):
+            # The app has not read what came, or not asked for the body yet: not the client's delay.
+            self._body_since = self.loop.time()
+            self._body_bytes = 0
+        elif self.loop.time() >= self._body_since + self.limits.body_timeout_seconds + (
+            self._body_bytes / self.limits.body_min_rate
+        ):
+            logger.warning(
+                "closed a connection from %s: its request body came slower than %d bytes/s",
+                self.client,
+                self.limits.body_min_rate,
+            )
+            self.transport.close()  # the app may be answering already: no 408 of our own
+            return
+        self._arm_body_timer()
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if not self._in_head or self.transport.is_closing():
+            return
+        if self._head_bytes == 0:
+            self.transport.close()  # connected and silent: nothing to answer
+            return
+        self._refuse(
+            RequestHeaderTimeout(
+                f"The request line and header fields must arrive within "
+                f"{self.limits.header_timeout_seconds:g} s."
+            )
+        )
+
+    def _idle(self) -> bool:
+        """Waiting for a header block, with no request of this connection in the app."""
+        return (
+            self._in_head
+            and not self._refused
+            and (self.cycle is None or self.cycle.response_complete)
+        )
+
+    def _make_room(self) -> None:
+        waiting = [
+            connection
+            for connection in self.connections
+            if isinstance(connection, BoundedHttpToolsProtocol)
+            and connection is not self
+            and connection._idle()
+        ]
+        if waiting:
+            oldest = min(waiting, key=lambda connection: connection._waiting_since)
+            logger.warning(
+                "%d connections open (LGSP_SERVER_MAX_CONNECTIONS): closed the one that had "
+                "waited longest for a request",
+                len(self.connections),
+            )
+            oldest.transport.close()
+            return
+        self._refuse(
+            ServerBusy(
+                f"The server holds {self.limits.max_connections} connections, each with a "
+                "request under way; try again shortly."
+            )
+        )
+
+    def _refuse(self, error: LgspError) -> None:
+        """Answer from the protocol itself (no request reached the app), then close."""
+        if self._refused or self.transport.is_closing():
+            return
+        self._refused = True
+        self._head_bytes = 0
+        self._cancel_head_timer()
+        self._unset_keepalive_if_required()
+        logger.warning("refused a connection from %s: %s", self.client, error.detail)
+        body = json.dumps(
+            problem_document(
+                status=error.status,
+                code=error.code,
+                title=error.title,
+                detail=error.detail,
+                instance="",
+            )
+        ).encode()
+        head = [STATUS_LINE[error.status]]
+        for name, value in [
+            *self.server_state.default_headers,
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]:
+            head += [name, b": ", value, b"\r\n"]
+        self.transport.write(b"".join([*head, b"\r\n", body]))
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for the bus: this protocol with the settings' limits."""
+    limits = ServerLimits.from_settings(settings)
+    limits = _within_descriptor_limit(limits)
+    return {
+        # A partial of a module-level class: `--workers` pickles it into each worker.
+        "http": functools.partial(BoundedHttpToolsProtocol, limits=limits),
+        "timeout_keep_alive": settings.server_keepalive_timeout_seconds,
+    }
+
+
+def _within_descriptor_limit(limits: ServerLimits) -> ServerLimits:
+    """Raise the process's soft descriptor limit toward its hard one, as far as the connection
+    cap needs; if even the hard limit is lower, lower the cap so that a flood of connections
+    finds the cap before the descriptor table is full."""
+    try:
+        import resource
+    except ImportError:  # Windows: no RLIMIT_NOFILE
+        return limits
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = limits.max_connections + DESCRIPTORS_KEPT
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        if raised > soft:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        cap = max(1, soft - DESCRIPTORS_KEPT)
+        logger.warning(
+            "the process may open %d descriptors: at most %d client connections "
+            "(LGSP_SERVER_MAX_CONNECTIONS is %d)",
+            soft,
+            cap,
+            limits.max_connections,
+        )
+        return dataclasses.replace(limits, max_connections=cap)
+    return limits
