@@ -10,6 +10,7 @@ from typing import Any, Protocol, cast
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters import ADAPTERS
+from lgsp.audit.anchor import checkpoint_path
 from lgsp.audit.models import AuditRecord
 from lgsp.audit.repository import AuditRepository
 from lgsp.audit.verify import VerifyReport, verify_chain
@@ -117,8 +118,18 @@ async def revoke_client(settings: Settings, *, instance: str, client_id: str) ->
 
 
 async def verify_audit(settings: Settings, *, instance: str | None) -> VerifyReport:
+    """The chains against the checkpoints in the data dir, for every instance the topology
+    names as well as every one found in the database."""
+    if instance is not None:
+        check_instance(settings, instance)
+    topology = load_topology(settings.topology_file)
     async with open_database(settings) as sessions:
-        return await verify_chain(sessions, instance=instance)
+        return await verify_chain(
+            sessions,
+            instance=instance,
+            checkpoints=checkpoint_path(settings.data_dir),
+            expected=[spec.name for spec in topology.instances],
+        )
 
 
 JTI_SHAPE = "a jti is 1 to 64 letters, digits, '.', '_' or '-'"

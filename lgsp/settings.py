@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     """How long a worker owns a message it is delivering; a crashed worker's messages are
     delivered again once their lease ends (the recipient deduplicates)."""
 
+    audit_checkpoint_seconds: float = Field(default=1.0, ge=0, le=3600)
+    """How often each moved audit head is signed and appended to `<data_dir>/audit-checkpoints.jws`
+    (and once when the bus stops), so that `lgsp audit verify` detects deleted newest records;
+    0 writes only when the bus stops."""
+
     log_format: Literal["text", "json"] = "text"
     """`lgsp serve`'s log lines: `text` for people, `json` (one object a line) for collectors."""
 

@@ -43,6 +43,8 @@ class AuditWriter:
         self._session_factory = session_factory
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
+        self.committed_heads: dict[str, ChainLink] = {}
+        """The newest link this process committed per instance, for `lgsp.audit.anchor`."""
 
     @property
     def pending_entries(self) -> int:
@@ -130,6 +132,7 @@ class AuditWriter:
                 await repository.move_head(instance, head)
             await _add_journal(session, journal)
             await session.commit()
+        self.committed_heads.update(heads)
 
 
 async def _add_journal(session: AsyncSession, journal: Sequence[JournalEntry]) -> None:

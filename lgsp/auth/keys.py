@@ -91,6 +91,15 @@ async def load_or_create_keys(repository: ClientRepository, instance: str) -> Ke
     return KeySet(signing=by_kid[newest], by_kid=by_kid)
 
 
+async def public_pems(repository: ClientRepository) -> dict[str, dict[str, str]]:
+    """Every instance's public keys, instance → kid → PEM: what checks its audit checkpoints."""
+    found: dict[str, dict[str, str]] = {}
+    for row in await repository.signing_keys(None):
+        key = instance_key_from_pem(row.kid, row.private_pem, row.algorithm)
+        found.setdefault(row.instance, {})[row.kid] = key.public_pem
+    return found
+
+
 async def _create_key(repository: ClientRepository, instance: str) -> InstanceKey:
     private_pem = generate_private_pem()
     # RFC 7638-style thumbprint material is overkill here; a hash of the PEM is stable and unique.

@@ -183,10 +183,11 @@ async def test_audit_verify_command_exit_codes(
     await lookup(client, demo_token, first_cccd(settings), "cli-1")
     await lookup(client, demo_token, first_cccd(settings), "cli-2")
 
-    intact = await anyio_run_cli(["audit", "verify"])
+    data_dir = ["--data-dir", str(settings.data_dir)]
+    intact = await anyio_run_cli(["audit", "verify", *data_dir])
     async with engine.begin() as conn:
         await conn.execute(text("DELETE FROM audit_records WHERE request_id = 'cli-2'"))
-    broken = await anyio_run_cli(["audit", "verify"])
+    broken = await anyio_run_cli(["audit", "verify", *data_dir])
 
     out = capsys.readouterr()
     assert intact == 0
@@ -215,3 +216,66 @@ async def test_control_characters_from_the_caller_cannot_break_the_audit_write(
 
     assert (path.status_code, path.json()["code"]) == (400, "INVALID_PATH")
     assert login.status_code == 401
+
+
+TAIL_TRUNCATION = (
+    "DELETE FROM audit_records WHERE instance = 'kiengiang' AND seq > {keep}",
+    "UPDATE audit_heads SET seq = {keep}, hash = (SELECT hash FROM audit_records"
+    " WHERE instance = 'kiengiang' AND seq = {keep}) WHERE instance = 'kiengiang'",
+)
+INSTANCE_DELETION = (
+    "DELETE FROM audit_records WHERE instance = 'kiengiang'",
+    "DELETE FROM audit_heads WHERE instance = 'kiengiang'",
+)
+
+
+@pytest.mark.parametrize(
+    ("statements", "argv"),
+    [
+        pytest.param(TAIL_TRUNCATION, [], id="tail-truncated"),
+        pytest.param(INSTANCE_DELETION, [], id="instance-deleted"),
+        pytest.param(INSTANCE_DELETION, ["--instance", "kiengiang"], id="instance-deleted-named"),
+    ],
+)
+async def test_audit_verify_detects_the_newest_records_deleted_after_the_bus_stopped(
+    settings: Settings,
+    engine: AsyncEngine,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    statements: tuple[str, ...],
+    argv: list[str],
+) -> None:
+    """Security probe F18: the head row is rewritten as easily as the records, so the bus
+    signs checkpoints of it into the data dir, where the database cannot reach."""
+    from asgi_lifespan import LifespanManager
+
+    from lgsp.composition import create_bus
+    from tests.fixtures.bus import TEST_INSTANCES
+
+    monkeypatch.setenv("LGSP_DATABASE_URL", database_url)
+    async with (
+        LifespanManager(create_bus(settings, instances=TEST_INSTANCES)) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url=settings.public_url
+        ) as client,
+    ):
+        token = await fetch_token(client)
+        for n in range(3):
+            assert (await lookup(client, token, first_cccd(settings), f"f18-{n}")).is_success
+    data_dir = ["--data-dir", str(settings.data_dir)]
+    intact = await anyio_run_cli(["audit", "verify", *data_dir, *argv])
+    async with engine.begin() as conn:
+        newest = (
+            await conn.execute(text("SELECT seq FROM audit_heads WHERE instance = 'kiengiang'"))
+        ).scalar_one()
+        for statement in statements:
+            await conn.execute(text(statement.format(keep=newest - 2)))
+
+    broken = await anyio_run_cli(["audit", "verify", *data_dir, *argv])
+
+    out = capsys.readouterr()
+    assert (intact, broken) == (0, 1), out
+    assert "checkpoint(s) matched" in out.out
+    assert "instance kiengiang" in out.err
+    assert "newest records deleted" in out.err
