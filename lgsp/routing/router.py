@@ -18,10 +18,11 @@ from fastapi.responses import JSONResponse, Response
 
 from adapters.base import CanonicalRequest, SystemRequest, SystemResponse
 from lgsp.audit.chain import AuditEntry
+from lgsp.audit.context import SAFE_METHODS
 from lgsp.audit.recorder import AuditContext, body_hash
 from lgsp.catalog.loader import find_operation
 from lgsp.catalog.schemas import MatchedOperation, ServiceSpec
-from lgsp.deps import AuditContextDep, BusDep, Caller, CallerDep, InstanceDep
+from lgsp.deps import AuditContextDep, BusDep, Caller, CallerDep, InstanceDep, record_pending
 from lgsp.errors import (
     AccessDenied,
     AuditUnavailable,
@@ -98,6 +99,8 @@ async def invoke_service(
     if (key := request.headers.get(IDEMPOTENCY_HEADER)) is not None:
         passed_on[IDEMPOTENCY_HEADER] = _checked_idempotency_key(key)
     body = await request.body()
+    if later or request.method not in SAFE_METHODS:  # a hand-over stores even a GET
+        await record_pending(bus, instance, caller, service.id, request, body)
     if later:
         target = None if target == instance.spec.name else target
         return await _hand_over(

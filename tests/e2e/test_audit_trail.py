@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 import httpx
 import pytest
@@ -10,10 +11,15 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lgsp.admin_tasks import verify_audit
+from lgsp.audit.chain import AuditEntry
+from lgsp.audit.repository import AuditRepository
 from lgsp.cli import main
+from lgsp.journal.capture import JournalEntry
 from lgsp.settings import Settings
+from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, bearer, fetch_token
+from tests.fixtures.documents import cross_province_document
 
 pytestmark = pytest.mark.anyio
 
@@ -279,3 +285,50 @@ async def test_audit_verify_detects_the_newest_records_deleted_after_the_bus_sto
     assert "checkpoint(s) matched" in out.out
     assert "instance kiengiang" in out.err
     assert "newest records deleted" in out.err
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        pytest.param("POST", "/qlvb/v1/documents", "document", id="stored-and-forwarded"),
+        pytest.param("POST", "/admin/faults", "fault", id="admin-change"),
+    ],
+)
+async def test_a_change_names_its_caller_even_if_the_process_dies_before_the_answer_is_recorded(
+    client: httpx.AsyncClient,
+    demo_token: str,
+    bus: BusState,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    path: str,
+    body: str,
+) -> None:
+    """Security probe F16: the change commits (in the system, or in the bus's own tables)
+    before the call's `inbound` record; a process killed in between left a stored, forwarded
+    document that no record tied to its client. Here the `inbound` write is what never
+    happens, as after a SIGKILL; the `pending` record written before the change remains."""
+    real_append = bus.audit_writer.append
+
+    async def killed_before_the_inbound_record(
+        entries: Sequence[AuditEntry], *, journal: Sequence[JournalEntry] = ()
+    ) -> None:
+        if any(e.hop == "inbound" and (e.request_id, e.caller) == ("f16", "demo") for e in entries):
+            raise RuntimeError("SIGKILL")
+        await real_append(entries, journal=journal)
+
+    monkeypatch.setattr(bus.audit_writer, "append", killed_before_the_inbound_record)
+    payload = cross_province_document("1616") if body == "document" else {"status": 503}
+
+    lost = await client.request(
+        method, f"{KG}{path}", json=payload, headers={**bearer(demo_token), "X-Request-ID": "f16"}
+    )
+    async with bus.session_factory() as session:
+        records = await AuditRepository(session).by_request_id("f16", instance="kiengiang")
+
+    assert lost.status_code == 503  # the answer was never recorded, so never given
+    assert [(r.hop, r.caller, r.method, r.status) for r in records][:1] == [
+        ("pending", "demo", method, 0)
+    ]
+    if body == "document":  # …while the change itself went through, as the probe saw
+        again = await client.post(f"{KG}{path}", json=payload, headers=bearer(demo_token))
+        assert again.json()["duplicate"] is True
