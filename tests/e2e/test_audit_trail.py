@@ -209,6 +209,26 @@ async def anyio_run_cli(argv: list[str]) -> int:
     return await anyio.to_thread.run_sync(main, argv)
 
 
+async def test_an_over_long_client_id_is_refused_401_and_audited_under_a_bounded_id(
+    client: httpx.AsyncClient, bus: BusState
+) -> None:
+    """Security probe F9: on PostgreSQL this was 503 AUDIT_UNAVAILABLE with no record (the
+    claimed id went to a VARCHAR(64) column as sent); so was a long method, at any path."""
+    login = await client.post(
+        f"{KG}/token",
+        data={"grant_type": "client_credentials"},
+        auth=("a" * 100, "x"),
+        headers={"X-Request-ID": "f9-login"},
+    )
+    method = await client.request("PROPFINDANDMUCHMORE", f"{KG}/services")
+    async with bus.session_factory() as session:
+        records = await AuditRepository(session).by_request_id("f9-login")
+
+    assert (login.status_code, login.json()["error"]) == (401, "invalid_client")
+    assert [(r.hop, r.status, r.caller) for r in records] == [("inbound", 401, "a" * 63 + "…")]
+    assert method.status_code == 405
+
+
 async def test_control_characters_from_the_caller_cannot_break_the_audit_write(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
