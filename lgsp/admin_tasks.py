@@ -15,6 +15,7 @@ from lgsp.audit.models import AuditRecord
 from lgsp.audit.repository import AuditRepository
 from lgsp.audit.verify import VerifyReport, verify_chain
 from lgsp.auth.clients import NewClient, parse_rights, register_client
+from lgsp.auth.keys import KeyCipher
 from lgsp.auth.models import ClientRateLimit
 from lgsp.auth.rate_limit import ALL_SERVICES, parse_rates
 from lgsp.auth.repository import ClientRepository, RevocationRepository
@@ -129,6 +130,7 @@ async def verify_audit(settings: Settings, *, instance: str | None) -> VerifyRep
             instance=instance,
             checkpoints=checkpoint_path(settings.data_dir),
             expected=[spec.name for spec in topology.instances],
+            cipher=KeyCipher.existing(settings),
         )
 
 

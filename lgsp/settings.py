@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     demo_client_secret: SecretStr = SecretStr(DEMO_CLIENT_SECRET)
     """Secret of the demo client; the published default is refused in the production profile."""
 
+    signing_key_secret: SecretStr | None = None
+    """Encrypts the instances' private signing keys in the database; unset, a random key is
+    kept in `<data_dir>/signing-keys.secret`. Several processes on one database need the same
+    one: set this (a long random value) or share the data dir."""
+
     federation_secret: SecretStr = SecretStr(FEDERATION_SECRET)
     """Shared by every process of one deployment: each LGSP's credentials on NDXP, and NDXP's on
     each LGSP, are derived from it, so separate processes need no credential exchange."""

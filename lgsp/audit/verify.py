@@ -18,7 +18,7 @@ from lgsp.audit.anchor import Checkpoint, read_checkpoints
 from lgsp.audit.chain import GENESIS_HASH, record_hash
 from lgsp.audit.models import AuditHead, AuditRecord
 from lgsp.audit.repository import AuditRepository
-from lgsp.auth.keys import public_pems
+from lgsp.auth.keys import KeyCipher, public_pems
 from lgsp.auth.repository import ClientRepository
 
 
@@ -54,11 +54,13 @@ async def verify_chain(
     instance: str | None = None,
     checkpoints: Path | None = None,
     expected: Iterable[str] = (),
+    cipher: KeyCipher | None = None,
 ) -> VerifyReport:
     """Walk each instance's chain (or only `instance`'s) in seq order, with bounded memory.
 
     Every instance is checked that has records, a head, a checkpoint in `checkpoints`, or is
     `expected` (the topology's): an instance deleted whole is no longer in the database.
+    `cipher` opens the sealed signing keys whose public halves check the checkpoints.
     """
     async with session_factory() as session:
         if session.get_bind().dialect.name == "postgresql":
@@ -67,7 +69,7 @@ async def verify_chain(
         anchors: dict[str, list[Checkpoint]] = {}
         problems: list[ChainProblem] = []
         if checkpoints is not None:
-            keys = await public_pems(ClientRepository(session))
+            keys = await public_pems(ClientRepository(session), cipher)
             good, bad = read_checkpoints(checkpoints, lambda name: keys.get(name, {}))
             for checkpoint in good:
                 anchors.setdefault(checkpoint.instance, []).append(checkpoint)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -32,6 +33,7 @@ class Bus:
         self.writer = AuditWriter(sessions)
         self.path = path
         self.keys: dict[str, auth_keys.InstanceKey] = {}
+        self.cipher = auth_keys.KeyCipher(Fernet.generate_key())
         self.checkpointer = Checkpointer(
             path,
             committed=lambda: self.writer.committed_heads,
@@ -42,12 +44,18 @@ class Bus:
     async def open(self) -> None:
         async with self.sessions.begin() as session:
             for name in INSTANCES:
-                keys = await auth_keys.load_or_create_keys(ClientRepository(session), name)
+                keys = await auth_keys.load_or_create_keys(
+                    ClientRepository(session), name, self.cipher
+                )
                 self.keys[name] = keys.signing
 
     async def verify(self, instance: str | None = None) -> VerifyReport:
         return await verify_chain(
-            self.sessions, instance=instance, checkpoints=self.path, expected=INSTANCES
+            self.sessions,
+            instance=instance,
+            checkpoints=self.path,
+            expected=INSTANCES,
+            cipher=self.cipher,
         )
 
 
