@@ -38,6 +38,17 @@ async def open_database(settings: Settings) -> AsyncIterator[async_sessionmaker[
         await engine.dispose()
 
 
+@asynccontextmanager
+async def writing(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A transaction committed at the end that holds SQLite's write lock from its `BEGIN`: a
+    command reads, then writes, beside a running bus; a read upgraded to a write fails at once
+    with "database is locked" once the bus has committed in between."""
+    async with sessions() as session:
+        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        yield session
+        await session.commit()
+
+
 def check_instance(settings: Settings, instance: str) -> None:
     topology = load_topology(settings.topology_file)
     if topology.get(instance) is None:
@@ -59,7 +70,7 @@ async def create_client(
     known = {service.id for service in catalog}
     rights = parse_rights(services, known_services=known)
     rate_limits = parse_rates(rates or [], known_services=known)
-    async with open_database(settings) as sessions, sessions.begin() as session:
+    async with open_database(settings) as sessions, writing(sessions) as session:
         return await register_client(
             ClientRepository(session),
             instance=instance,
@@ -111,7 +122,7 @@ def _rate_spec(limit: ClientRateLimit) -> str:
 
 async def revoke_client(settings: Settings, *, instance: str, client_id: str) -> str:
     check_instance(settings, instance)
-    async with open_database(settings) as sessions, sessions.begin() as session:
+    async with open_database(settings) as sessions, writing(sessions) as session:
         client = await ClientRepository(session).revoke(instance, client_id, at=datetime.now(UTC))
         if client is None or client.revoked_at is None:
             raise LookupError(f"no client {client_id!r} on instance {instance!r}")
@@ -154,7 +165,7 @@ async def revoke_token(
         raise ValueError(f"{jti!r} is not a token id: {JTI_SHAPE}") from None
     now = datetime.now(UTC)
     until = expires_at or now + LONGEST_TOKEN_TTL
-    async with open_database(settings) as sessions, sessions.begin() as session:
+    async with open_database(settings) as sessions, writing(sessions) as session:
         newly = await RevocationRepository(session).revoke(
             instance=instance, jti=jti, client_id=None, expires_at=until, at=now
         )

@@ -212,7 +212,14 @@ async def _record_revocation(
     client_id: str | None,
     expires_at: datetime,
 ) -> bool:
-    """Commit the revocation before answering; it applies in this process at once."""
+    """Commit the revocation before answering; it applies in this process at once.
+
+    Written in a transaction of its own that takes SQLite's write lock at `BEGIN`: the
+    session's read (the client's authentication) upgraded to a write fails at once with
+    "database is locked" once another connection has committed since, busy timeout or not.
+    """
+    await session.rollback()  # ends the read; nothing was written in it
+    await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     try:
         newly = await RevocationRepository(session).revoke(
             instance=instance.spec.name,
