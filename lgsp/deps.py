@@ -206,7 +206,7 @@ AdminDep = Annotated[Caller, Depends(get_admin)]
 async def record_pending(
     bus: BusState,
     instance: InstanceState,
-    caller: Caller,
+    caller: str,
     service: str | None,
     request: Request,
     body: bytes,
@@ -215,7 +215,7 @@ async def record_pending(
     entry = pending_entry(
         request_id=request_id_var.get() or "",
         instance=instance.spec.name,
-        caller=caller.client_id,
+        caller=caller,
         service=service,
         method=request.method,
         path=audit_text(request.scope["path"]),
@@ -234,7 +234,7 @@ async def record_admin_change(
 ) -> None:
     """An admin call that changes state (reset, fault rules, re-drive, …) gets its record first."""
     if request.method not in SAFE_METHODS:
-        await record_pending(bus, instance, admin, None, request, await request.body())
+        await record_pending(bus, instance, admin.client_id, None, request, await request.body())
 
 
 def admin_router(prefix: str) -> APIRouter:

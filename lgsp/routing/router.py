@@ -100,7 +100,7 @@ async def invoke_service(
         passed_on[IDEMPOTENCY_HEADER] = _checked_idempotency_key(key)
     body = await request.body()
     if later or request.method not in SAFE_METHODS:  # a hand-over stores even a GET
-        await record_pending(bus, instance, caller, service.id, request, body)
+        await record_pending(bus, instance, caller.client_id, service.id, request, body)
     if later:
         target = None if target == instance.spec.name else target
         return await _hand_over(

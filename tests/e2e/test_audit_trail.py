@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Any
 
 import httpx
 import pytest
@@ -312,6 +313,8 @@ async def test_audit_verify_detects_the_newest_records_deleted_after_the_bus_sto
     [
         pytest.param("POST", "/qlvb/v1/documents", "document", id="stored-and-forwarded"),
         pytest.param("POST", "/admin/faults", "fault", id="admin-change"),
+        pytest.param("POST", "/admin/revoked-tokens", "jti", id="admin-revocation"),
+        pytest.param("POST", "/token/revoke", "own-token", id="token-revocation"),
     ],
 )
 async def test_a_change_names_its_caller_even_if_the_process_dies_before_the_answer_is_recorded(
@@ -337,11 +340,17 @@ async def test_a_change_names_its_caller_even_if_the_process_dies_before_the_ans
         await real_append(entries, journal=journal)
 
     monkeypatch.setattr(bus.audit_writer, "append", killed_before_the_inbound_record)
-    payload = cross_province_document("1616") if body == "document" else {"status": 503}
+    payloads: dict[str, dict[str, Any]] = {
+        "document": {"json": cross_province_document("1616")},
+        "fault": {"json": {"status": 503}},
+        "jti": {"json": {"jti": "leaked-1"}},
+        "own-token": {"data": {"token": demo_token}, "auth": ("demo", "lgsp-demo-secret")},
+    }
+    payload = payloads[body]
+    headers = {"X-Request-ID": "f16"} if "auth" in payload else {**bearer(demo_token)}
+    headers["X-Request-ID"] = "f16"
 
-    lost = await client.request(
-        method, f"{KG}{path}", json=payload, headers={**bearer(demo_token), "X-Request-ID": "f16"}
-    )
+    lost = await client.request(method, f"{KG}{path}", headers=headers, **payload)
     async with bus.session_factory() as session:
         records = await AuditRepository(session).by_request_id("f16", instance="kiengiang")
 
@@ -350,5 +359,5 @@ async def test_a_change_names_its_caller_even_if_the_process_dies_before_the_ans
         ("pending", "demo", method, 0)
     ]
     if body == "document":  # …while the change itself went through, as the probe saw
-        again = await client.post(f"{KG}{path}", json=payload, headers=bearer(demo_token))
+        again = await client.post(f"{KG}{path}", headers=bearer(demo_token), **payload)
         assert again.json()["duplicate"] is True
