@@ -11,10 +11,12 @@ from typing import Any, Protocol, cast
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters import ADAPTERS
+from lgsp.audit.anchor import checkpoint_path
 from lgsp.audit.models import AuditRecord
 from lgsp.audit.repository import AuditRepository
 from lgsp.audit.verify import VerifyReport, verify_chain
 from lgsp.auth.clients import NewClient, parse_rights, register_client
+from lgsp.auth.keys import KeyCipher
 from lgsp.auth.models import ClientRateLimit
 from lgsp.auth.rate_limit import ALL_SERVICES, parse_rates
 from lgsp.auth.repository import ClientRepository, RevocationRepository
@@ -38,6 +40,17 @@ async def open_database(settings: Settings) -> AsyncIterator[async_sessionmaker[
         yield make_session_factory(engine)
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def writing(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A transaction committed at the end that holds SQLite's write lock from its `BEGIN`: a
+    command reads, then writes, beside a running bus; a read upgraded to a write fails at once
+    with "database is locked" once the bus has committed in between."""
+    async with sessions() as session:
+        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        yield session
+        await session.commit()
 
 
 def check_instance(settings: Settings, instance: str) -> None:
@@ -66,7 +79,7 @@ async def create_client(
     known = {service.id for service in catalog}
     rights = parse_rights(services, known_services=known)
     rate_limits = parse_rates(rates or [], known_services=known)
-    async with open_database(settings) as sessions, sessions.begin() as session:
+    async with open_database(settings) as sessions, writing(sessions) as session:
         return await register_client(
             ClientRepository(session),
             instance=instance,
@@ -120,7 +133,7 @@ def _rate_spec(limit: ClientRateLimit) -> str:
 
 async def revoke_client(settings: Settings, *, instance: str, client_id: str) -> str:
     check_instance(settings, instance)
-    async with open_database(settings) as sessions, sessions.begin() as session:
+    async with open_database(settings) as sessions, writing(sessions) as session:
         client = await ClientRepository(session).revoke(instance, client_id, at=datetime.now(UTC))
         if client is None or client.revoked_at is None:
             raise LookupError(f"no client {client_id!r} on instance {instance!r}")
@@ -128,8 +141,19 @@ async def revoke_client(settings: Settings, *, instance: str, client_id: str) ->
 
 
 async def verify_audit(settings: Settings, *, instance: str | None) -> VerifyReport:
+    """The chains against the checkpoints in the data dir, for every instance the topology
+    names as well as every one found in the database."""
+    if instance is not None:
+        check_instance(settings, instance)
+    topology = load_topology(settings.topology_file)
     async with open_database(settings) as sessions:
-        return await verify_chain(sessions, instance=instance)
+        return await verify_chain(
+            sessions,
+            instance=instance,
+            checkpoints=checkpoint_path(settings.data_dir),
+            expected=[spec.name for spec in topology.instances],
+            cipher=KeyCipher.existing(settings),
+        )
 
 
 JTI_SHAPE = "a jti is 1 to 64 letters, digits, '.', '_' or '-'"
@@ -152,7 +176,7 @@ async def revoke_token(
         raise ValueError(f"{jti!r} is not a token id: {JTI_SHAPE}") from None
     now = datetime.now(UTC)
     until = expires_at or now + LONGEST_TOKEN_TTL
-    async with open_database(settings) as sessions, sessions.begin() as session:
+    async with open_database(settings) as sessions, writing(sessions) as session:
         newly = await RevocationRepository(session).revoke(
             instance=instance, jti=jti, client_id=None, expires_at=until, at=now
         )

@@ -29,7 +29,7 @@ from lgsp.auth.client_cache import ClientCache
 from lgsp.auth.login_limiter import LoginLimiter
 from lgsp.auth.provisioning import provision_instance, system_client_id, system_secret
 from lgsp.auth.router import router as auth_router
-from lgsp.background import start_journal_pruner, start_outbox_worker
+from lgsp.background import start_audit_checkpoints, start_journal_pruner, start_outbox_worker
 from lgsp.catalog.loader import Catalog, load_catalog
 from lgsp.catalog.router import router as catalog_router
 from lgsp.db import make_engine, make_session_factory
@@ -210,6 +210,7 @@ def _lifespan(
                 ready=True,
             )
             bus.reset_hooks.append(partial(journal_store.clear, session_factory))
+            start_audit_checkpoints(stack, bus)
             start_journal_pruner(stack, bus)
             started[BUS_STATE_KEY] = bus
             await start_outbox_worker(stack, bus, back_to_bus)

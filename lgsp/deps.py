@@ -14,13 +14,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lgsp.audit.context import AUDIT_SCOPE_KEY, AuditContext
+from lgsp.audit.context import AUDIT_SCOPE_KEY, SAFE_METHODS, AuditContext, pending_entry
 from lgsp.auth.client_cache import ClientSnapshot
 from lgsp.auth.models import BUS_KINDS, TENANT
 from lgsp.auth.rate_limit import RateLimit, limit_for
 from lgsp.auth.repository import ClientRepository, RevocationRepository
 from lgsp.auth.tokens import ADMIN_SCOPE, TokenClaims
-from lgsp.errors import AccessDenied, InvalidToken, RateLimited, problem_responses
+from lgsp.errors import (
+    AccessDenied,
+    AuditUnavailable,
+    InvalidToken,
+    RateLimited,
+    problem_responses,
+)
+from lgsp.logging import request_id_var
+from lgsp.masking import audit_text
 from lgsp.settings import Settings
 from lgsp.state import BusState, InstanceState, bus_state_from_scope
 
@@ -207,12 +215,46 @@ async def get_admin(caller: CallerDep) -> Caller:
 AdminDep = Annotated[Caller, Depends(get_admin)]
 
 
+async def record_pending(
+    bus: BusState,
+    instance: InstanceState,
+    caller: str,
+    service: str | None,
+    request: Request,
+    body: bytes,
+) -> None:
+    """Commit the caller's `pending` record before the call changes anything (probe F16)."""
+    entry = pending_entry(
+        request_id=request_id_var.get() or "",
+        instance=instance.spec.name,
+        caller=caller,
+        service=service,
+        method=request.method,
+        path=audit_text(request.scope["path"]),
+        body=body,
+    )
+    try:
+        await bus.audit_writer.append([entry])
+    except Exception as error:
+        raise AuditUnavailable(
+            "Nothing was done because the audit record could not be committed; retry."
+        ) from error
+
+
+async def record_admin_change(
+    request: Request, bus: BusDep, instance: InstanceDep, admin: AdminDep
+) -> None:
+    """An admin call that changes state (reset, fault rules, re-drive, …) gets its record first."""
+    if request.method not in SAFE_METHODS:
+        await record_pending(bus, instance, admin.client_id, None, request, await request.body())
+
+
 def admin_router(prefix: str) -> APIRouter:
     """A router for admin clients only: every route checks the caller and documents the 401
     and 403 that check may answer, so an admin endpoint cannot forget either."""
     return APIRouter(
         prefix=prefix,
         tags=["admin"],
-        dependencies=[Depends(get_admin)],
+        dependencies=[Depends(get_admin), Depends(record_admin_change)],
         responses=problem_responses(InvalidToken, AccessDenied),
     )

@@ -15,6 +15,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.base import TranslationError
@@ -167,6 +169,17 @@ class AuditUnavailable(LgspError):
     code = "AUDIT_UNAVAILABLE"
     status = 503
     title = "The call could not be recorded in the audit log, so it was not completed"
+
+
+class DatabaseUnavailable(LgspError):
+    code = "DATABASE_UNAVAILABLE"
+    status = 503
+    title = "The bus's database is unavailable; nothing was done"
+    headers = {"Retry-After": "1"}
+
+
+DATABASE_FAILURES = (OperationalError, InterfaceError, PoolTimeout)
+"""The database away, locked or out of connections: a 503 to retry, not a bug (probe F17)."""
 
 
 class OutboxConflict(LgspError):
@@ -349,6 +362,15 @@ async def _handle(request: Request, exc: Exception) -> JSONResponse:
         )
     if isinstance(exc, StarletteHTTPException):  # the router's own 404s and 405s
         return _http_exception(request, exc)
+    if isinstance(exc, DATABASE_FAILURES):
+        # Handled here rather than by the handler for `Exception`: that one answers 500, and
+        # the error it leaves raised makes the server drop the client's connection.
+        reason = getattr(exc, "orig", None) or type(exc).__name__  # the driver's words, no SQL
+        logger.warning(
+            "database unavailable on %s %s: %s", request.method, request.url.path, reason
+        )
+        failure = DatabaseUnavailable("The bus's database did not answer; retry shortly.")
+        return _render(request, failure, failure.response_headers())
     # Runs in ServerErrorMiddleware, outside our middleware: the body carries the request id
     # and `problem_response` sets the header itself.
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -396,6 +418,7 @@ def install_error_handlers(app: FastAPI) -> None:
         OAuthError,
         RequestValidationError,
         StarletteHTTPException,
+        *DATABASE_FAILURES,
         Exception,
     ):
         app.add_exception_handler(exception_class, _handle)

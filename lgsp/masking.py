@@ -52,15 +52,16 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_AUDIT_TEXT = 2048
 
 
-def audit_text(text: str) -> str:
+def audit_text(text: str, *, limit: int = MAX_AUDIT_TEXT) -> str:
     """A caller-influenced value (path, claimed client id) as the audit log may hold it.
 
     Personal numbers masked, control characters percent-escaped (PostgreSQL text refuses NUL,
-    and a record that cannot be written would turn the answer into a 503), length bounded.
+    and a record that cannot be written would turn the answer into a 503), at most `limit`
+    characters, the last of a cut value being `…`.
     """
     masked = mask_personal_data(text)
     escaped = _CONTROL.sub(lambda match: f"%{ord(match.group()):02X}", masked)
-    return escaped if len(escaped) <= MAX_AUDIT_TEXT else escaped[:MAX_AUDIT_TEXT] + "…"
+    return escaped if len(escaped) <= limit else escaped[: limit - 1] + "…"
 
 
 _traceback_formatter = logging.Formatter()

@@ -121,6 +121,11 @@ class Settings(BaseSettings):
     demo_client_secret: SecretStr = SecretStr(DEMO_CLIENT_SECRET)
     """Secret of the demo client; the published default is refused in the production profile."""
 
+    signing_key_secret: SecretStr | None = None
+    """Encrypts the instances' private signing keys in the database; unset, a random key is
+    kept in `<data_dir>/signing-keys.secret`. Several processes on one database need the same
+    one: set this (a long random value) or share the data dir."""
+
     federation_secret: SecretStr = SecretStr(FEDERATION_SECRET)
     """Shared by every process of one deployment: each LGSP's credentials on NDXP, and NDXP's on
     each LGSP, are derived from it, so separate processes need no credential exchange."""
@@ -144,6 +149,11 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
     """How long a worker owns a message it is delivering; a crashed worker's messages are
     delivered again once their lease ends (the recipient deduplicates)."""
+
+    audit_checkpoint_seconds: float = Field(default=1.0, ge=0, le=3600)
+    """How often each moved audit head is signed and appended to `<data_dir>/audit-checkpoints.jws`
+    (and once when the bus stops), so that `lgsp audit verify` detects deleted newest records;
+    0 writes only when the bus stops."""
 
     log_format: Literal["text", "json"] = "text"
     """`lgsp serve`'s log lines: `text` for people, `json` (one object a line) for collectors."""

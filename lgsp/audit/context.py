@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from lgsp.audit.chain import AuditEntry
 
 AUDIT_SCOPE_KEY = "lgsp.audit"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""RFC 9110 §9.2.1: calls that change nothing, so need no record before they are made."""
+PENDING_HOP = "pending"
 
 
 @dataclass
@@ -26,3 +30,36 @@ class AuditContext:
 
 def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
+
+
+def pending_entry(
+    *,
+    request_id: str,
+    instance: str,
+    caller: str,
+    service: str | None,
+    method: str,
+    path: str,
+    body: bytes,
+) -> AuditEntry:
+    """The caller's record of a call about to change state, committed before the change.
+
+    The call's `inbound` record is written only after the change has committed (in another
+    process, or in the bus's own database): a process that dies in between would leave a
+    change no record names the caller of (security probe F16). Status 0: no answer yet.
+    """
+    return AuditEntry(
+        request_id=request_id,
+        instance=instance,
+        hop=PENDING_HOP,
+        caller=caller,
+        target=instance,
+        service=service,
+        method=method,
+        path=path,
+        status=0,
+        latency_us=0,
+        request_sha256=body_hash(body),
+        response_sha256=body_hash(b""),
+        occurred_at=datetime.now(UTC),
+    )

@@ -82,10 +82,11 @@ class AuditRecorder:
             request_id=request_id_var.get() or "",
             instance=self.instance,
             hop="inbound",
-            caller=None if context.caller is None else audit_text(context.caller),
+            # A claimed id is the client's text, whatever its length (`/token`, probe F9).
+            caller=None if context.caller is None else audit_text(context.caller, limit=64),
             target=self.instance,
             service=context.service,
-            method=scope["method"],
+            method=audit_text(scope["method"], limit=16),
             path=audit_text(scope["path"]),
             status=status,
             latency_us=(time.perf_counter_ns() - started) // 1000,

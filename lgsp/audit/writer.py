@@ -10,14 +10,18 @@ contiguous and in order in their chain.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import String
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lgsp.audit.chain import AuditEntry, record_hash
+from lgsp.audit.models import AuditRecord
 from lgsp.audit.repository import AuditRepository, ChainLink
 from lgsp.journal.capture import JournalEntry
 from lgsp.journal.store import add_entries
@@ -28,6 +32,29 @@ MAX_BATCH_ENTRIES = 2000
 """Bound on one transaction; a larger backlog is written in several."""
 MAX_BATCH_JOURNAL_BYTES = 16 * 1024 * 1024
 """The same for the journal bodies riding along (up to 2 × `LGSP_JOURNAL_MAX_BODY_BYTES` a call)."""
+
+_LIMITS = tuple(
+    (column.name, column.type.length)
+    for column in AuditRecord.__table__.columns
+    if isinstance(column.type, String)
+    and column.type.length is not None
+    and column.name in {f.name for f in dataclasses.fields(AuditEntry)}
+)
+"""The text fields of an entry whose column has a length, and that length."""
+
+
+def bounded(entry: AuditEntry) -> AuditEntry:
+    """The entry as its columns can hold it: a value too long (or with a NUL, which PostgreSQL
+    text refuses) is cut and marked `…`, before it is hashed. One refused row would otherwise
+    fail its whole group commit, the call answered 503 unrecorded (security probe F9)."""
+    fixes: dict[str, Any] = {}
+    for name, limit in _LIMITS:
+        value = getattr(entry, name)
+        if value is not None and (len(value) > limit or "\x00" in value):
+            text = value.replace("\x00", "%00")
+            fixes[name] = text if len(text) <= limit else text[: limit - 1] + "…"
+    return dataclasses.replace(entry, **fixes) if fixes else entry
+
 
 _Pending = tuple[Sequence[AuditEntry], Sequence[JournalEntry], "asyncio.Future[None]"]
 
@@ -43,6 +70,8 @@ class AuditWriter:
         self._session_factory = session_factory
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
+        self.committed_heads: dict[str, ChainLink] = {}
+        """The newest link this process committed per instance, for `lgsp.audit.anchor`."""
 
     @property
     def pending_entries(self) -> int:
@@ -60,6 +89,7 @@ class AuditWriter:
         """
         if not entries:
             return
+        entries = [bounded(entry) for entry in entries]
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((entries, journal, future))
         if self._flusher is None or self._flusher.done():
@@ -130,6 +160,7 @@ class AuditWriter:
                 await repository.move_head(instance, head)
             await _add_journal(session, journal)
             await session.commit()
+        self.committed_heads.update(heads)
 
 
 async def _add_journal(session: AsyncSession, journal: Sequence[JournalEntry]) -> None:

@@ -1,19 +1,97 @@
-"""Each instance's token-signing keys: RSA, generated on first start, kept, published as JWKS."""
+"""Each instance's token-signing keys: RSA, generated on first start, kept, published as JWKS.
+
+The private keys are stored encrypted (`KeyCipher`) with a key that is not in the database, so
+that reading the database is not enough to mint any client's token.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lgsp.auth.repository import ClientRepository
+from lgsp.settings import Settings
 
 ALGORITHM = "RS256"
+KEY_FILE = "signing-keys.secret"
+"""In the data dir, unless `LGSP_SIGNING_KEY_SECRET` is set: the key the private keys are
+encrypted with, created (mode 0600) on first start."""
+_SEALED = "fernet:"
+
+
+class KeyCipher:
+    """Seals private keys for the database and opens them again (Fernet: AES-128-CBC with an
+    HMAC-SHA256, from `cryptography`). A row stored before keys were sealed is plain PEM: it is
+    still read, and sealed when the instance next starts."""
+
+    def __init__(self, key: bytes) -> None:
+        self._fernet = Fernet(key)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> KeyCipher:
+        """From `LGSP_SIGNING_KEY_SECRET`, else from the data dir's key file, created if
+        missing: what the bus seals keys with."""
+        found = cls.existing(settings)
+        if found is not None:
+            return found
+        _create_key_file(settings.data_dir / KEY_FILE)
+        return cls((settings.data_dir / KEY_FILE).read_bytes().strip())
+
+    @classmethod
+    def existing(cls, settings: Settings) -> KeyCipher | None:
+        """The same, without creating the file: for commands that only read keys."""
+        if settings.signing_key_secret is not None:
+            secret = settings.signing_key_secret.get_secret_value().encode()
+            return cls(base64.urlsafe_b64encode(hashlib.sha256(secret).digest()))
+        path = settings.data_dir / KEY_FILE
+        return cls(path.read_bytes().strip()) if path.exists() else None
+
+    def seal(self, private_pem: str) -> str:
+        return _SEALED + self._fernet.encrypt(private_pem.encode()).decode()
+
+    def open(self, kid: str, stored: str) -> str:
+        if not is_sealed(stored):
+            return stored
+        try:
+            return self._fernet.decrypt(stored.removeprefix(_SEALED).encode()).decode()
+        except InvalidToken:
+            raise ValueError(
+                f"signing key {kid} was sealed with another key: set LGSP_SIGNING_KEY_SECRET, "
+                f"or use the data dir holding {KEY_FILE}, of the bus that created it"
+            ) from None
+
+
+def is_sealed(stored: str) -> bool:
+    return stored.startswith(_SEALED)
+
+
+def _create_key_file(path: Path) -> None:
+    """Written beside its place and linked in: workers starting together all end up reading
+    the one complete file that won."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, Fernet.generate_key() + b"\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
 
 
 @dataclass(frozen=True)
@@ -76,22 +154,52 @@ class KeySet:
         return {"keys": [key.public_jwk for key in self.by_kid.values()]}
 
 
-async def load_or_create_keys(repository: ClientRepository, instance: str) -> KeySet:
-    """Load the instance's keys, creating one the first time the instance starts.
+async def load_or_create_keys(
+    repository: ClientRepository, instance: str, cipher: KeyCipher
+) -> KeySet:
+    """Load the instance's keys, creating one the first time the instance starts, and seal
+    any key stored in plain PEM (a database from before keys were sealed).
 
     Two processes starting together on one database may each create a key; both stay valid
     for verification (a token names its `kid`) and the newest signs.
     """
     stored = await repository.signing_keys(instance)
-    keys = [instance_key_from_pem(row.kid, row.private_pem, row.algorithm) for row in stored]
+    keys = []
+    for row in stored:
+        private_pem = cipher.open(row.kid, row.private_pem)
+        if not is_sealed(row.private_pem):
+            row.private_pem = cipher.seal(private_pem)
+        keys.append(instance_key_from_pem(row.kid, private_pem, row.algorithm))
     if not keys:
-        keys = [await _create_key(repository, instance)]
+        keys = [await _create_key(repository, instance, cipher)]
     newest = max(stored, key=lambda row: row.created_at).kid if stored else keys[0].kid
     by_kid = {key.kid: key for key in keys}
     return KeySet(signing=by_kid[newest], by_kid=by_kid)
 
 
-async def _create_key(repository: ClientRepository, instance: str) -> InstanceKey:
+async def public_pems(
+    repository: ClientRepository, cipher: KeyCipher | None
+) -> dict[str, dict[str, str]]:
+    """Every instance's public keys, instance → kid → PEM: what checks its audit checkpoints.
+    A sealed key without its cipher (or with another) is left out."""
+    found: dict[str, dict[str, str]] = {}
+    for row in await repository.signing_keys(None):
+        try:
+            if is_sealed(row.private_pem) and cipher is None:
+                continue
+            private_pem = (
+                row.private_pem if cipher is None else cipher.open(row.kid, row.private_pem)
+            )
+        except ValueError:
+            continue
+        key = instance_key_from_pem(row.kid, private_pem, row.algorithm)
+        found.setdefault(row.instance, {})[row.kid] = key.public_pem
+    return found
+
+
+async def _create_key(
+    repository: ClientRepository, instance: str, cipher: KeyCipher
+) -> InstanceKey:
     private_pem = generate_private_pem()
     # RFC 7638-style thumbprint material is overkill here; a hash of the PEM is stable and unique.
     kid = f"{instance}-{hashlib.sha256(private_pem.encode()).hexdigest()[:16]}"
@@ -99,7 +207,7 @@ async def _create_key(repository: ClientRepository, instance: str) -> InstanceKe
         kid=kid,
         instance=instance,
         algorithm=ALGORITHM,
-        private_pem=private_pem,
+        private_pem=cipher.seal(private_pem),
         created_at=datetime.now(UTC),
     )
     return instance_key_from_pem(kid, private_pem)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lgsp.auth.clients import ALL_METHODS, ensure_client
 from lgsp.auth.federation import NDXP_CLIENT_ID, federation_secret, province_client_id
-from lgsp.auth.keys import KeySet, load_or_create_keys
+from lgsp.auth.keys import KeyCipher, KeySet, load_or_create_keys
 from lgsp.auth.models import FEDERATION, SYSTEM
 from lgsp.auth.repository import ClientRepository
 from lgsp.catalog.loader import Catalog
@@ -51,10 +51,11 @@ async def provision_instance(
 ) -> KeySet:
     """The instance's keys and clients; `system_rights`: the embedded systems that call the bus,
     with the services they call."""
+    cipher = KeyCipher.from_settings(settings)
     async with session_factory.begin() as session:
         await hold_provisioning_lock(session)
         repository = ClientRepository(session)
-        keys = await load_or_create_keys(repository, spec.name)
+        keys = await load_or_create_keys(repository, spec.name, cipher)
         await _provision_demo_client(repository, spec, catalog, settings)
         await _provision_system_clients(repository, spec, settings, system_rights)
         await _provision_peer_clients(repository, spec, topology, catalog, settings)

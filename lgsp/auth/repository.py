@@ -80,8 +80,11 @@ class ClientRepository:
             await self.session.flush()
         return client
 
-    async def signing_keys(self, instance: str) -> Sequence[SigningKey]:
-        statement = select(SigningKey).where(SigningKey.instance == instance)
+    async def signing_keys(self, instance: str | None) -> Sequence[SigningKey]:
+        """One instance's keys, or every instance's (None)."""
+        statement = select(SigningKey)
+        if instance is not None:
+            statement = statement.where(SigningKey.instance == instance)
         return (await self.session.execute(statement)).scalars().all()
 
     async def add_signing_key(

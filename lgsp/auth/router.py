@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,8 @@ from lgsp.deps import (
     InstanceDep,
     SessionDep,
     SettingsDep,
+    record_admin_change,
+    record_pending,
 )
 from lgsp.errors import (
     AccessDenied,
@@ -164,6 +166,7 @@ async def revoke_access_token(
         return Response(status_code=200, headers=_NO_STORE)
     if claims.client_id != client.client_id:
         raise OAuthError("unauthorized_client", "The token was not issued to this client.")
+    await record_pending(bus, instance, client.client_id, None, request, await request.body())
     await _record_revocation(
         bus,
         session,
@@ -178,6 +181,7 @@ async def revoke_access_token(
 @router.post(
     "/admin/revoked-tokens",
     tags=["admin"],
+    dependencies=[Depends(record_admin_change)],
     response_model=TokenRevoked,
     responses=problem_responses(InvalidToken, AccessDenied, InvalidRequest, RateLimited),
 )

@@ -42,11 +42,20 @@ def add_parsers(commands: Any) -> None:
 
 def verify_audit(args: argparse.Namespace) -> int:
     from lgsp.admin_tasks import verify_audit
+    from lgsp.audit.anchor import checkpoint_path
 
-    report = asyncio.run(verify_audit(settings_from(args), instance=args.instance))
+    settings = settings_from(args)
+    report = asyncio.run(verify_audit(settings, instance=args.instance))
+    for name in report.unanchored:
+        print(
+            f"note: instance {name} has no checkpoint in {checkpoint_path(settings.data_dir)}: "
+            "deleting its newest records would go unnoticed (is this the bus's --data-dir?)",
+            file=sys.stderr,
+        )
     if report.ok:
         print(
-            f"audit chain intact: {report.checked} records in {len(report.instances)} instance(s)"
+            f"audit chain intact: {report.checked} records in {len(report.instances)} "
+            f"instance(s), {report.checkpoints} checkpoint(s) matched"
         )
         return 0
     for problem in report.problems:

@@ -20,13 +20,14 @@ from fastapi.responses import JSONResponse, Response
 from adapters.base import CanonicalRequest, SystemRequest, SystemResponse
 from kit.offload import off_loop_if_large
 from lgsp.audit.chain import AuditEntry
+from lgsp.audit.context import SAFE_METHODS
 from lgsp.audit.recorder import AuditContext, body_hash
 from lgsp.auth.federation import NDXP_CLIENT_ID, province_client_id
 from lgsp.auth.provisioning import system_client_id
 from lgsp.auth.rate_limit import RateLimit
 from lgsp.catalog.loader import find_operation
 from lgsp.catalog.schemas import MatchedOperation, ServiceSpec
-from lgsp.deps import AuditContextDep, BusDep, Caller, CallerDep, InstanceDep
+from lgsp.deps import AuditContextDep, BusDep, Caller, CallerDep, InstanceDep, record_pending
 from lgsp.errors import (
     AccessDenied,
     AuditUnavailable,
@@ -127,6 +128,8 @@ async def invoke_service(
     if (key := request.headers.get(IDEMPOTENCY_HEADER)) is not None:
         passed_on[IDEMPOTENCY_HEADER] = scoped_key(caller.client_id, _checked_idempotency_key(key))
     body = await request.body()
+    if later or request.method not in SAFE_METHODS:  # a hand-over stores even a GET
+        await record_pending(bus, instance, caller.client_id, service.id, request, body)
     if later:
         target = None if target == instance.spec.name else target
         return await _hand_over(

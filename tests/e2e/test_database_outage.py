@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -25,8 +26,9 @@ from lgsp.admin_tasks import verify_audit
 from lgsp.audit.repository import AuditRepository
 from lgsp.db import make_engine, make_session_factory
 from lgsp.settings import Settings
+from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
-from tests.fixtures.bus import bearer
+from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer
 from tests.fixtures.processes import demo_token, free_port, serve, stop, wait_ready
 
 pytestmark = [pytest.mark.anyio, pytest.mark.processes]
@@ -113,8 +115,12 @@ def assert_problem(response: httpx.Response) -> None:
     assert response.json()["status"] == response.status_code
 
 
+@pytest.mark.parametrize(
+    "client_cache_seconds",
+    [pytest.param("2", id="cached-auth"), pytest.param("0", id="auth-reads-the-database")],
+)
 async def test_the_bus_survives_its_database_going_away_and_coming_back(
-    tmp_path: Path, database_url: str, engine: AsyncEngine
+    tmp_path: Path, database_url: str, engine: AsyncEngine, client_cache_seconds: str
 ) -> None:
     postgres = make_url(database_url).get_backend_name() == "postgresql"
     proxy = None
@@ -128,7 +134,7 @@ async def test_the_bus_survives_its_database_going_away_and_coming_back(
     root = f"http://127.0.0.1:{port}"
     url = f"{root}/lgsp/kiengiang/dancu/v1/citizens/"
     url += generate_citizens(province_code="91", seed=2024, count=1)[0].so_dinh_danh
-    process = serve(port, tmp_path, bus_url)
+    process = serve(port, tmp_path, bus_url, LGSP_CLIENT_CACHE_SECONDS=client_cache_seconds)
     try:
         await wait_ready(root, process)
         async with httpx.AsyncClient(timeout=60) as http:
@@ -151,6 +157,8 @@ async def test_the_bus_survives_its_database_going_away_and_coming_back(
         if proxy is not None:
             await proxy.cut()
 
+    # Probe F17: an error raised to uvicorn after the answer makes it drop the connection.
+    assert "Exception in ASGI application" not in (tmp_path / "bus.log").read_text()
     answered = [i for i, r in zip(during, responses, strict=True) if r.status_code == 200]
     failed = [i for i in during if i not in answered]
     recorded = await hops(engine, ["before", *answered, after, *failed])
@@ -226,3 +234,39 @@ async def test_a_sqlite_file_locked_past_the_busy_timeout_is_a_503_then_recovers
         await engine.dispose()
     assert recorded == {**{i: [] for i in during}, after: ["inbound", "upstream"]}
     await assert_chain_verifies(database_url, tmp_path)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Rights and the deny-list read on every call: each call's authentication needs the
+    database."""
+    return settings.model_copy(update={"client_cache_seconds": 0})
+
+
+async def test_a_call_whose_authentication_cannot_reach_the_database_is_a_503_problem(
+    app: FastAPI, bus: BusState, demo_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Security probe F17: the deny-list or client reload raised `OperationalError`, answered
+    500 (or 503 when the audit write failed too) and raised again to the server, which then
+    dropped the connection. Here the handlers' database is unreachable (nothing listens on
+    port 1) while the audit's is not, as just after the probe's restore; a raise reaches the
+    client as an exception (`raise_app_exceptions`), as a dropped connection would."""
+    unreachable = make_engine("postgresql+psycopg://lgsp@127.0.0.1:1/gone")
+    monkeypatch.setattr(bus, "session_factory", make_session_factory(unreachable))
+    cccd = generate_citizens(province_code="91", seed=7, count=1)[0].so_dinh_danh
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=TEST_PUBLIC_URL
+        ) as http:
+            answers = [
+                await http.get(f"{KG}/dancu/v1/citizens/{cccd}", headers=bearer(demo_token)),
+                await http.get(f"{KG}/services", headers=bearer(demo_token)),
+            ]
+    finally:
+        await unreachable.dispose()
+
+    for answer in answers:
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["content-type"].startswith(PROBLEM)
+        assert answer.json()["code"] == "DATABASE_UNAVAILABLE"
+        assert answer.headers["retry-after"] == "1"

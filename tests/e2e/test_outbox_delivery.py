@@ -79,6 +79,7 @@ async def test_a_handed_over_call_is_delivered_through_ndxp_under_the_request_id
         records = await AuditRepository(session).by_request_id("cause-1")
     assert [(r.hop, r.status) for r in records if r.instance == "kiengiang"][0] == ("inbound", 202)
     assert {(r.instance, r.hop, r.caller, r.target) for r in records} == {
+        ("kiengiang", "pending", "demo", "kiengiang"),  # written before the message is stored
         ("kiengiang", "inbound", "demo", "kiengiang"),
         ("kiengiang", "forward", "kiengiang", "ndxp"),
         ("ndxp", "inbound", "lgsp-kiengiang", "ndxp"),

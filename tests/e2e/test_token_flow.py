@@ -11,9 +11,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from jose import jwt
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lgsp.auth.keys import KeySet, load_or_create_keys
+from lgsp.auth.keys import KeyCipher, KeySet, load_or_create_keys
+from lgsp.auth.models import SigningKey
 from lgsp.auth.repository import ClientRepository
 from lgsp.auth.tokens import issue_token
 from lgsp.db import make_session_factory
@@ -26,9 +28,11 @@ pytestmark = pytest.mark.anyio
 SERVICES = f"{KG}/services"
 
 
-async def instance_keys(engine: AsyncEngine, instance: str) -> KeySet:
+async def instance_keys(engine: AsyncEngine, settings: Settings, instance: str) -> KeySet:
+    """The keys the running bus signs with, opened with its data dir's cipher."""
+    cipher = KeyCipher.from_settings(settings)
     async with make_session_factory(engine).begin() as session:
-        return await load_or_create_keys(ClientRepository(session), instance)
+        return await load_or_create_keys(ClientRepository(session), instance, cipher)
 
 
 def forge(claims: dict[str, object], header: dict[str, str]) -> str:
@@ -179,8 +183,10 @@ async def test_missing_token_is_refused_with_bearer_challenge(client: httpx.Asyn
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-async def test_expired_token_is_refused(client: httpx.AsyncClient, bus: BusState) -> None:
-    keys = await instance_keys(bus.engine, "kiengiang")
+async def test_expired_token_is_refused(
+    client: httpx.AsyncClient, bus: BusState, settings: Settings
+) -> None:
+    keys = await instance_keys(bus.engine, settings, "kiengiang")
     token = issue_token(
         keys,
         issuer=f"{TEST_PUBLIC_URL}{KG}",
@@ -196,8 +202,10 @@ async def test_expired_token_is_refused(client: httpx.AsyncClient, bus: BusState
     assert "expired" in response.json()["detail"]
 
 
-async def test_not_yet_valid_token_is_refused(client: httpx.AsyncClient, bus: BusState) -> None:
-    keys = await instance_keys(bus.engine, "kiengiang")
+async def test_not_yet_valid_token_is_refused(
+    client: httpx.AsyncClient, bus: BusState, settings: Settings
+) -> None:
+    keys = await instance_keys(bus.engine, settings, "kiengiang")
     token = issue_token(
         keys,
         issuer=f"{TEST_PUBLIC_URL}{KG}",
@@ -233,9 +241,9 @@ async def test_token_of_another_instance_is_refused(client: httpx.AsyncClient) -
 
 
 async def test_token_for_another_audience_signed_with_the_right_key_is_refused(
-    client: httpx.AsyncClient, bus: BusState
+    client: httpx.AsyncClient, bus: BusState, settings: Settings
 ) -> None:
-    keys = await instance_keys(bus.engine, "kiengiang")
+    keys = await instance_keys(bus.engine, settings, "kiengiang")
     token = issue_token(
         keys,
         issuer=f"{TEST_PUBLIC_URL}/lgsp/tiengiang",
@@ -251,8 +259,10 @@ async def test_token_for_another_audience_signed_with_the_right_key_is_refused(
     assert "claims" in response.json()["detail"]
 
 
-async def test_unsigned_alg_none_token_is_refused(client: httpx.AsyncClient, bus: BusState) -> None:
-    keys = await instance_keys(bus.engine, "kiengiang")
+async def test_unsigned_alg_none_token_is_refused(
+    client: httpx.AsyncClient, bus: BusState, settings: Settings
+) -> None:
+    keys = await instance_keys(bus.engine, settings, "kiengiang")
     token = forge(valid_claims(), {"alg": "none", "kid": keys.signing.kid})
 
     response = await client.get(SERVICES, headers=bearer(token))
@@ -262,10 +272,10 @@ async def test_unsigned_alg_none_token_is_refused(client: httpx.AsyncClient, bus
 
 
 async def test_hs256_token_keyed_with_the_public_key_is_refused(
-    client: httpx.AsyncClient, bus: BusState
+    client: httpx.AsyncClient, bus: BusState, settings: Settings
 ) -> None:
     """The classic algorithm-confusion attack: HMAC with the published RSA key as secret."""
-    keys = await instance_keys(bus.engine, "kiengiang")
+    keys = await instance_keys(bus.engine, settings, "kiengiang")
     header = {"alg": "HS256", "typ": "JWT", "kid": keys.signing.kid}
     signing_input = forge(valid_claims(), header)[:-1].encode()
     signature = hmac.new(keys.signing.public_pem.encode(), signing_input, hashlib.sha256).digest()
@@ -308,3 +318,25 @@ async def test_repeated_bad_secrets_are_slowed_down_with_429(
     assert limited.json()["error"] == "too_many_attempts"
     assert 0 < int(limited.headers["retry-after"]) <= settings.login_window_seconds
     assert elsewhere.status_code == 200
+
+
+async def test_the_database_holds_no_private_key_in_the_clear(
+    client: httpx.AsyncClient, bus: BusState, settings: Settings
+) -> None:
+    """Security probe (informational): with the plain PEM read from `signing_keys`, anyone who
+    could read the database minted any client's token, admin included."""
+    async with make_session_factory(bus.engine)() as session:
+        stored = list(await session.scalars(select(SigningKey.private_pem)))
+
+    assert len(stored) == 3  # one per instance of the test bus
+    assert not [pem for pem in stored if "PRIVATE KEY" in pem]
+    keys = await instance_keys(bus.engine, settings, "kiengiang")  # the bus's cipher opens them
+    token = issue_token(
+        keys,
+        issuer=f"{TEST_PUBLIC_URL}{KG}",
+        client_id="demo",
+        scopes=["dancu"],
+        ttl=timedelta(minutes=5),
+        now=datetime.now(UTC),
+    )
+    assert (await client.get(SERVICES, headers=bearer(token))).status_code == 200

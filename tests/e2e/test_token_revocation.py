@@ -269,3 +269,26 @@ async def test_rows_past_their_tokens_expiry_are_purged_on_the_next_revocation(
         jtis = (await session.execute(select(RevokedToken.jti))).scalars().all()
     assert "old" not in jtis
     assert len(jtis) == 1
+
+
+async def test_a_revocation_does_not_fail_when_another_request_wrote_since_its_client_was_read(
+    bus: BusState,
+) -> None:
+    """SQLite: `/token/revoke` reads the client, then writes. A read transaction upgraded to a
+    write after another connection committed fails at once with "database is locked" (the
+    WAL snapshot is stale; the busy timeout does not apply), as seen under load."""
+    from lgsp.auth.repository import ClientRepository
+    from lgsp.auth.router import _record_revocation
+
+    later = datetime.now(UTC) + timedelta(hours=1)
+    async with bus.session_factory() as session:
+        assert await ClientRepository(session).get("kiengiang", "demo") is not None
+        async with bus.session_factory.begin() as other:  # another request, meanwhile
+            await RevocationRepository(other).revoke(
+                instance="kiengiang", jti="other", client_id=None, expires_at=later, at=later
+            )
+        newly = await _record_revocation(
+            bus, session, bus.instances["kiengiang"], jti="mine", client_id="demo", expires_at=later
+        )
+
+    assert newly is True

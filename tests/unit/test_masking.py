@@ -181,5 +181,7 @@ def test_audit_text_escapes_control_characters_and_masks(given: str, stored: str
     assert audit_text(given) == stored
 
 
-def test_audit_text_is_bounded() -> None:
-    assert len(audit_text("a" * 10_000)) == MAX_AUDIT_TEXT + 1
+def test_audit_text_is_bounded_and_marks_a_cut() -> None:
+    assert len(audit_text("a" * 10_000)) == MAX_AUDIT_TEXT
+    assert audit_text("a" * 100, limit=64) == "a" * 63 + "…"
+    assert audit_text("a" * 64, limit=64) == "a" * 64

@@ -357,3 +357,28 @@ async def test_a_journal_row_the_database_refuses_costs_no_audit_record(
     assert_linked(records, head)
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(JournalRecord)) == 0
+
+
+async def test_over_long_values_are_cut_to_their_columns_and_share_the_group_commit(
+    sessions: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Security probe F9: on PostgreSQL a 100-character caller in a VARCHAR(64) failed its
+    group commit, which was then retried one request at a time, and the call went unrecorded."""
+    writer = AuditWriter(sessions)
+    await writer.append([make_entry(0)])  # the head exists, so the batch below shares one flush
+
+    results = await asyncio.gather(
+        writer.append([make_entry(1)]),
+        writer.append([make_entry(2, caller="a" * 100, method="M" * 40, service="s\x00" * 40)]),
+        writer.append([make_entry(3)]),
+        return_exceptions=True,
+    )
+
+    assert results == [None, None, None]
+    assert "one by one" not in caplog.text
+    records, head = await read_chain(sessions, "lgsp-91")
+    assert_linked(records, head)
+    long = records[2]
+    assert (long.caller, long.method) == ("a" * 63 + "…", "M" * 15 + "…")
+    assert long.service == ("s%00" * 40)[:63] + "…"
+    assert (await verify_chain(sessions)).ok
