@@ -49,6 +49,7 @@ from lgsp.outbox.handoff import PREFER_HEADER, prefers_respond_async
 from lgsp.routing.callers import (
     ORIGIN_HEADER,
     Query,
+    authorise_body,
     authorise_caller,
     origin_of,
     scoped_key,
@@ -119,6 +120,9 @@ async def invoke_service(
     if (key := request.headers.get(IDEMPOTENCY_HEADER)) is not None:
         passed_on[IDEMPOTENCY_HEADER] = scoped_key(caller.client_id, _checked_idempotency_key(key))
     body = await request.body()
+    authorise_body(
+        matched.operation, caller, body=body, content_type=request.headers.get("content-type")
+    )
     if later:
         target = None if target == instance.spec.name else target
         return await _hand_over(
