@@ -20,6 +20,8 @@ Every failure is `BusUnavailable`, with whether the bus was merely slow.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -45,6 +47,25 @@ ORIGIN_HEADER = "X-LGSP-Origin"
 system it calls: a national system checks that a province acts only for itself."""
 TIMEOUT = httpx.Timeout(8.0)
 """Below the bus's default upstream timeout (10 s), so a system answers its own 504 first."""
+
+
+SEAL_LENGTH = 24
+"""Hex digits of the HMAC that ends a sealed key: 96 bits no one guesses."""
+
+
+def sealed_key(secret: str, key: str) -> str:
+    """`key` as a system hands it over: followed by an HMAC of it under the system's secret.
+
+    The keys the systems build are functions of public data (`dvcqg:{code}:{step}`, a
+    document's id), so anyone could send a bogus call under a genuine message's key first
+    (SECURITY-PROBE F3). The seal keeps the key readable and a function of what is sent, so a
+    retry hands over the same key, but no one without the secret can compute it.
+    """
+    seal = hmac.new(secret.encode(), key.encode(), hashlib.sha256).hexdigest()
+    sealed = f"{key}:{seal[:SEAL_LENGTH]}"
+    if len(sealed) <= MAX_KEY_LENGTH:
+        return sealed
+    return f"{key.split(':', 1)[0][:32]}:sha256:{seal}"
 
 
 class BusUnavailable(Exception):
@@ -129,9 +150,11 @@ class BusClient:
 
     async def hand_over(self, handover: Handover, *, request_id: str | None) -> None:
         """Have the bus store `handover` for delivery; returns once the bus has taken it."""
+        _, secret = self._credentials
+        key = handover.idempotency_key
         headers = {
             "Prefer": "respond-async",
-            "Idempotency-Key": handover.idempotency_key,
+            "Idempotency-Key": sealed_key(secret, key) if secret is not None else key,
             "Content-Type": handover.content_type,
         }
         if handover.ordering_key is not None:

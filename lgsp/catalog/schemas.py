@@ -32,10 +32,11 @@ class OperationSpec(BaseModel):
     callers: Callers = "any"
     organisation: str | None = Field(
         default=None,
-        pattern=r"^(path|query)\.[a-z_][a-z0-9_]*$",
+        pattern=r"^(path|query|body)\.[a-z_][a-z0-9_]*$",
         description="Where an organisation-bound call names its organisation: `query.organ_id` "
-        "(a missing one is set to the caller's), or `path.code` (a dossier code, which begins "
-        "with its agency id).",
+        "(a missing one is set to the caller's), `path.code` (a dossier code, which begins "
+        "with its agency id), or `body.organ_id` (a JSON body's member, or the From/OrganId of "
+        "an edXML status message).",
     )
 
     @model_validator(mode="after")

@@ -10,7 +10,16 @@ from typing import Any
 
 from lgsp.cli._common import add_data_dir, print_json, print_table, settings_from
 
-CLIENT_COLUMNS = ("instance", "client_id", "name", "admin", "rights", "rate limits", "created_at")
+CLIENT_COLUMNS = (
+    "instance",
+    "client_id",
+    "name",
+    "admin",
+    "organisation",
+    "rights",
+    "rate limits",
+    "created_at",
+)
 
 
 def add_parsers(commands: Any) -> None:
@@ -113,6 +122,7 @@ def list_clients(args: argparse.Namespace) -> int:
                 row["client_id"],
                 row["name"],
                 "yes" if row["admin"] else "no",
+                row["organisation"] or "-",
                 "\n".join(row["services"].split(",")) if row["services"] else "-",
                 "\n".join(row["rate_limits"]) or "bus default",
                 row["created_at"],

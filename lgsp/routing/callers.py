@@ -10,9 +10,11 @@ it is bound to; an admin client that is bound to none acts for the whole instanc
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 
+from formats.edxml import InvalidEdxml, parse_status
 from lgsp.auth.federation import province_of_client
 from lgsp.auth.models import FEDERATION
 from lgsp.catalog.schemas import OperationSpec
@@ -83,6 +85,8 @@ def authorise_caller(
             "none (lgsp clients create --organisation AGENCY_ID)."
         )
     where, _, name = (operation.organisation or "").partition(".")
+    if where == "body":  # read once the body is: `authorise_body`
+        return query
     if where == "path":
         if not _names(path_params.get(name, ""), organisation):
             raise OrganisationMismatch(
@@ -97,6 +101,38 @@ def authorise_caller(
             f"Client {caller.client_id} acts for {organisation}, not for {name}={named[0]!r}."
         )
     return query
+
+
+def authorise_body(
+    operation: OperationSpec, caller: Caller, *, body: bytes, content_type: str | None
+) -> None:
+    """For an operation whose organisation is in the body (`body.organ_id`): a bound tenant's
+    body must name its own (a status report, a recall). `authorise_caller` ran first, so an
+    unbound tenant has been refused already, unless an admin."""
+    where, _, name = (operation.organisation or "").partition(".")
+    organisation = caller.organisation
+    if where != "body" or caller.is_bus_client or organisation is None:
+        return
+    named = _organisation_in_body(body, content_type, name)
+    if named != organisation:
+        raise OrganisationMismatch(
+            f"Client {caller.client_id} acts for {organisation}; the body does not name it."
+        )
+
+
+def _organisation_in_body(body: bytes, content_type: str | None, name: str) -> str | None:
+    """The JSON member `name`, or an edXML status message's reporter (From/OrganId): what the
+    qlvb adapter reads the reporter from. None when the body names none."""
+    media = (content_type or "").partition(";")[0].strip().lower()
+    try:
+        if media in ("application/xml", "text/xml"):
+            reporter = parse_status(body)["from"]["organ_id"]
+            return reporter if isinstance(reporter, str) else None
+        value = json.loads(body)
+    except (ValueError, RecursionError, InvalidEdxml):
+        return None
+    member = value.get(name) if isinstance(value, dict) else None
+    return member if isinstance(member, str) else None
 
 
 def _names(value: str, organisation: str) -> bool:

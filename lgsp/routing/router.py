@@ -55,6 +55,7 @@ from lgsp.outbox.handoff import PREFER_HEADER, prefers_respond_async
 from lgsp.routing.callers import (
     ORIGIN_HEADER,
     Query,
+    authorise_body,
     authorise_caller,
     origin_of,
     scoped_key,
@@ -128,6 +129,9 @@ async def invoke_service(
     if (key := request.headers.get(IDEMPOTENCY_HEADER)) is not None:
         passed_on[IDEMPOTENCY_HEADER] = scoped_key(caller.client_id, _checked_idempotency_key(key))
     body = await request.body()
+    authorise_body(
+        matched.operation, caller, body=body, content_type=request.headers.get("content-type")
+    )
     if later or request.method not in SAFE_METHODS:  # a hand-over stores even a GET
         await record_pending(bus, instance, caller.client_id, service.id, request, body)
     if later:

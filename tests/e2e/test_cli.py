@@ -96,6 +96,25 @@ async def test_clients_list_and_revoke(
     assert all("secret" not in key for key in row)
 
 
+async def test_a_client_created_for_an_organisation_is_listed_with_it(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LGSP_DATABASE_URL", database_url)
+    argv = ["clients", "create", "--instance", "kiengiang", "--name", "STP desk"]
+    await run_cli([*argv, "--service", "dvc", "--organisation", "000.00.01.H33"])
+    client_id = json.loads(capsys.readouterr().out)["client_id"]
+
+    await run_cli(["clients", "list", "--instance", "kiengiang", "--json"])
+    output = capsys.readouterr().out
+    await run_cli(["clients", "list", "--instance", "kiengiang"])
+    table = capsys.readouterr().out
+
+    rows = json.loads(output[output.index("[") :])
+    assert next(r for r in rows if r["client_id"] == client_id)["organisation"] == "000.00.01.H33"
+    assert "organisation" in table
+    assert "000.00.01.H33" in table
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -116,6 +135,19 @@ async def test_clients_list_and_revoke(
                 "dancu:FETCH",
             ],
             "methods must be among",
+        ),
+        (
+            [
+                "clients",
+                "create",
+                "--instance",
+                "kiengiang",
+                "--name",
+                "x",
+                "--organisation",
+                "H33",
+            ],
+            "is not an agency id",
         ),
         (["clients", "revoke", "--instance", "kiengiang", "nobody"], "no client"),
         (["clients", "list", "--instance", "atlantis"], "unknown instance"),

@@ -10,6 +10,8 @@ from lgsp.admin_tasks import create_client
 from lgsp.composition import seeded_dossier_codes
 from lgsp.settings import Settings
 from tests.fixtures.bus import KG, bearer, fetch_token
+from tests.fixtures.documents import cross_province_document
+from tests.unit.mocks.test_qlvb_app import status_message
 
 pytestmark = pytest.mark.anyio
 
@@ -119,3 +121,43 @@ async def test_an_organisation_must_be_an_agency_id(settings: Settings) -> None:
             is_admin=False,
             organisation="anything",
         )
+
+
+async def test_a_bound_client_reports_statuses_only_as_its_agency(
+    client: httpx.AsyncClient, settings: Settings, demo_token: str
+) -> None:
+    """A status report (or a recall) names its reporter in the body, as JSON or edXML."""
+    recipient = {"organ_id": "000.00.03.H33", "organ_name": "Sở Tài chính tỉnh Kiên Giang"}
+    other = {"organ_id": "000.00.05.H33", "organ_name": "Sở Văn hóa tỉnh Kiên Giang"}
+    document = {**cross_province_document("907001"), "to": [recipient, other]}
+    sent = await client.post(f"{KG}/qlvb/v1/documents", json=document, headers=bearer(demo_token))
+    assert sent.status_code == 202, sent.text
+    status_url = f"{KG}/qlvb/v1/documents/{sent.json()['id']}/status"
+    headers = await tenant(client, settings, organisation=recipient["organ_id"])
+    sender = document["from"]["organ_id"]  # a recall (13) is the sender's to ask
+
+    as_other = await client.post(
+        status_url, json={"organ_id": other["organ_id"], "status_code": "01"}, headers=headers
+    )
+    as_other_xml = await client.post(
+        status_url,
+        content=status_message(document, sender, "13"),
+        headers={**headers, "Content-Type": "application/xml"},
+    )
+    unbound = await client.post(
+        status_url,
+        json={"organ_id": recipient["organ_id"], "status_code": "01"},
+        headers=await tenant(client, settings, organisation=None),
+    )
+    as_itself = await client.post(
+        status_url, json={"organ_id": recipient["organ_id"], "status_code": "01"}, headers=headers
+    )
+
+    for refused, code in (
+        (as_other, "ORGANISATION_MISMATCH"),
+        (as_other_xml, "ORGANISATION_MISMATCH"),
+        (unbound, "ORGANISATION_REQUIRED"),
+    ):
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == code
+    assert as_itself.status_code == 200, as_itself.text

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from formats.edxml import render_edxml, render_status
+from lgsp.admin_tasks import create_client
 from lgsp.composition import seeded_dossier_codes
 from lgsp.settings import Settings
 from lgsp.state import BusState
@@ -218,3 +219,24 @@ async def test_the_axis_takes_a_message_only_from_its_senders_province(
 
     assert submitted.status_code == 403, submitted.text
     assert submitted.json()["code"] == "NOT_OF_CALLING_PROVINCE"
+
+
+async def test_a_national_tenant_cannot_deliver_as_the_axis_either(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """NDXP checks its own callers as a province does: only its axis (system-vdxp) delivers."""
+    created = await create_client(
+        settings, instance="ndxp", name="national vendor", services=["qlvb"], is_admin=False
+    )
+    token = await fetch_token(
+        client, "/ndxp", client_id=created.client_id, secret=created.client_secret
+    )
+
+    forged = await client.post(
+        "/ndxp/qlvb/v1/inbound/documents",
+        content=render_edxml(cross_province_document("906237")),
+        headers={**bearer(token), **XML, "X-LGSP-Target": "tiengiang"},
+    )
+
+    assert forged.status_code == 403, forged.text
+    assert forged.json()["code"] == "SYSTEM_CALLERS_ONLY"

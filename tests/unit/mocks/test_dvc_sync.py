@@ -25,6 +25,7 @@ from adapters._dvcqg_contracts import SyncRequest
 from adapters.base import CanonicalRequest, SystemResponse
 from adapters.dvcqg import CONTRACTS, DvcqgAdapter
 from kit.db import make_engine
+from mocks.bus import sealed_key
 from mocks.dvc.schemas import dossier_json
 from mocks.dvc.seed import seeded_dossier_codes, seeded_dossiers
 from mocks.dvcqg.app import create_app as create_dvcqg_app
@@ -32,6 +33,7 @@ from tests.fixtures.handovers import Handed
 from tests.unit.mocks.test_dvc_app import (
     CITIZEN,
     CLIENT_ID,
+    CLIENT_SECRET,
     START,
     Clock,
     FakeBus,
@@ -101,6 +103,9 @@ async def test_filing_hands_over_the_sync_of_step_one(
         f"dvcqg:{code}:1",
         f"dossier:{code}",
     )
+    # Sealed with the portal's secret: no one else can compute the key (issue 15, F3).
+    assert message.sent_key == sealed_key(CLIENT_SECRET, f"dvcqg:{code}:1")
+    assert message.sent_key != sealed_key("another secret", f"dvcqg:{code}:1")
     assert (message.content_type, message.target_instance) == ("application/json", None)
     sync = sync_of(message)
     assert (sync.province_code, sync.step, sync.dossier.code, sync.dossier.status) == (
