@@ -8,9 +8,8 @@ with one header that never ends, or hold every descriptor with headers sent a by
 time (408), closes a connection whose body comes slower than a minimum rate (the token
 endpoint reads its form before it knows the client), caps the connections (the one waiting
 longest for a header block makes room for a new one, else 503), and ends a keep-alive
-connection after a number of requests. The limits are
-settings (`LGSP_SERVER_*`); `RequestGuardMiddleware` still gives a complete block its 431
-problem with the request id.
+connection after a number of requests. The limits are settings (`LGSP_SERVER_*`);
+`RequestGuardMiddleware` still gives a complete block its 431 problem with the request id.
 """
 
 from __future__ import annotations
@@ -226,6 +225,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         return (
             self._in_head
             and not self._refused
+            and not self.transport.is_closing()  # made room already: closed, not yet gone
             and (self.cycle is None or self.cycle.response_complete)
         )
 
