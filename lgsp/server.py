@@ -8,9 +8,8 @@ with one header that never ends, or hold every descriptor with headers sent a by
 time (408), closes a connection whose body comes slower than a minimum rate (the token
 endpoint reads its form before it knows the client), caps the connections (the one waiting
 longest for a header block makes room for a new one, else 503), and ends a keep-alive
-connection after a number of requests. The limits are
-settings (`LGSP_SERVER_*`); `RequestGuardMiddleware` still gives a complete block its 431
-problem with the request id.
+connection after a number of requests. The limits are settings (`LGSP_SERVER_*`);
+`RequestGuardMiddleware` still gives a complete block its 431 problem with the request id.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ import functools
 import json
 import logging
 from asyncio import TimerHandle
-from typing import Any
+from typing import Any, ClassVar
 
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -45,6 +44,9 @@ close with unread input resets the connection (RFC 9112 §9.6), and the client w
 answer that says why."""
 LINGER_BYTES = 1024 * 1024
 """Input dropped while lingering before the connection is closed all the same (a flood)."""
+MAX_LINGERING = 64
+"""Refused connections lingering at once; more are closed at once. Those refused for the cap
+come at the rate of new connections, and each holds a descriptor while it lingers."""
 DESCRIPTORS_KEPT = 256
 """Descriptors left to the process beside its client connections: database files and
 connections, the pools to upstream systems and NDXP, logs."""
@@ -73,6 +75,9 @@ class ServerLimits:
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
     """One connection: its header block is bounded from its first byte to its last."""
+
+    lingering: ClassVar[int] = 0
+    """Refused connections of this process still reading and dropping input."""
 
     def __init__(
         self,
@@ -105,6 +110,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._make_room()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._refused:
+            BoundedHttpToolsProtocol.lingering -= 1
         self._cancel_head_timer()
         self._cancel_body_timer()
         super().connection_lost(exc)
@@ -218,6 +225,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         return (
             self._in_head
             and not self._refused
+            and not self.transport.is_closing()  # made room already: closed, not yet gone
             and (self.cycle is None or self.cycle.response_complete)
         )
 
@@ -272,6 +280,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         ]:
             head += [name, b": ", value, b"\r\n"]
         self.transport.write(b"".join([*head, b"\r\n", body]))
+        BoundedHttpToolsProtocol.lingering += 1
+        if BoundedHttpToolsProtocol.lingering > MAX_LINGERING:
+            self.transport.close()
+            return
         if self.transport.can_write_eof():
             self.transport.write_eof()
         self.loop.call_later(LINGER_SECONDS, self.transport.close)

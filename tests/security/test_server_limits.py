@@ -186,6 +186,24 @@ def test_trickling_connections_past_the_cap_make_room_for_a_real_call(bus: Bus) 
     assert still_open <= MAX_CONNECTIONS
 
 
+def test_past_the_cap_with_every_connection_busy_a_new_one_is_answered_503(bus: Bus) -> None:
+    slow = b"POST /lgsp/kiengiang/token HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\ng"
+    socks = [bus.connect() for _ in range(MAX_CONNECTIONS)]
+    try:
+        for sock in socks:
+            sock.sendall(slow)  # a request under way: not a connection the cap may take back
+        time.sleep(0.2)
+        with bus.connect() as sock:
+            sock.sendall(HEAD + b"\r\n")
+            received = answer(sock)
+    finally:
+        for sock in socks:
+            sock.close()
+
+    assert received.startswith(b"HTTP/1.1 503 "), received[:200]
+    assert b'"code": "SERVER_BUSY"' in received
+
+
 def test_a_keep_alive_connection_is_closed_after_its_last_allowed_request(bus: Bus) -> None:
     with httpx.Client(base_url=bus.base) as http:
         answers = [http.get("/healthz") for _ in range(KEEPALIVE_MAX_REQUESTS)]
