@@ -10,7 +10,7 @@ import pytest
 
 from tests.fixtures.processes import free_port, start_lgsp, stop, wait_ready
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.processes]
 
 ADMIN_SECRET = "operator-chosen-admin-secret-4f1c"
 FEDERATION_SECRET = "operator-chosen-federation-secret-9a2e"

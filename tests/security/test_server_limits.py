@@ -45,6 +45,9 @@ class Bus:
         raise AssertionError("no VmRSS")
 
 
+pytestmark = pytest.mark.processes
+
+
 @pytest.fixture(scope="module")
 def bus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bus]:
     """One bus with tight limits for the whole module: a start costs seconds."""
