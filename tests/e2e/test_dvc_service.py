@@ -130,8 +130,10 @@ async def test_the_citizen_check_is_a_call_of_the_portals_own_client_through_the
     # The check is the portal's own call, and it joins the trail of the filing that caused it.
     assert [tuple(row) for row in rows] == [("system-dvc", "dancu", 200, "file-and-check-1")]
     assert {tuple(row) for row in trail} == {
+        ("pending", "demo", "kiengiang"),  # both POSTs: committed before they change anything
         ("inbound", "demo", "kiengiang"),
         ("upstream", "kiengiang", "dvc"),
+        ("pending", "system-dvc", "kiengiang"),
         ("inbound", "system-dvc", "kiengiang"),
         ("upstream", "kiengiang", "dancu"),
     }
