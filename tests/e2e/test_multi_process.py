@@ -11,10 +11,11 @@ import httpx
 import pytest
 
 from mocks.dancu.seed import generate_citizens
-from tests.e2e.test_national_flows import eventually, recipient_status
+from tests.e2e.test_national_flows import recipient_status
 from tests.fixtures.bus import bearer
 from tests.fixtures.documents import RECIPIENT, cross_province_document
 from tests.fixtures.processes import demo_token, free_port, start_lgsp, stop, wait_ready
+from tests.fixtures.waiting import eventually
 
 pytestmark = [pytest.mark.anyio, pytest.mark.processes]
 

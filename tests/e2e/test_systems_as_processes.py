@@ -17,12 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from formats.dates import parse_ddmmyyyy
-from mocks.dancu.seed import generate_citizens
-from tests.e2e.test_national_flows import RESIDENCE, eventually, recipient_status
+from tests.e2e.test_national_flows import recipient_status
 from tests.fixtures.bus import bearer
 from tests.fixtures.documents import RECIPIENT, cross_province_document
+from tests.fixtures.dossiers import file_residence_dossier, receive_dossier
 from tests.fixtures.processes import demo_token, free_port, start_lgsp, stop, wait_ready
+from tests.fixtures.waiting import eventually
 
 pytestmark = [pytest.mark.anyio, pytest.mark.processes]
 
@@ -186,31 +186,10 @@ async def test_a_dossiers_changes_reach_the_national_portal_once_each(
     deployment: Deployment,
 ) -> None:
     kg = deployment.base("kiengiang")
-    citizens = generate_citizens(province_code="91", seed=SEED, count=20)
-    applicant = next(c for c in citizens if parse_ddmmyyyy(c.ngay_thang_nam_sinh).year < 2000)
     async with httpx.AsyncClient(timeout=30) as http:
         auth = bearer(await demo_token(http, kg))
-        filed = await http.post(
-            f"{kg}/dvc/v1/dossiers",
-            json={
-                "procedure_code": RESIDENCE,
-                "applicant": {
-                    "cccd": applicant.so_dinh_danh,
-                    "full_name": applicant.ho_va_ten,
-                    "date_of_birth": parse_ddmmyyyy(applicant.ngay_thang_nam_sinh).isoformat(),
-                },
-                "summary": "Đăng ký thường trú",
-            },
-            headers=auth,
-        )
-        assert filed.status_code == 201, filed.text
-        code = filed.json()["code"]
-        received = await http.post(
-            f"{kg}/dvc/v1/dossiers/{code}/transitions",
-            json={"action": "receive", "actor": "Nguyễn Thị Lan", "position": "Cán bộ"},
-            headers=auth,
-        )
-        assert received.status_code == 200, received.text
+        code = await file_residence_dossier(http, kg, auth, seed=SEED, population=20)
+        await receive_dossier(http, kg, code, auth)
 
         national = await eventually(
             lambda: http.get(f"{kg}/dvcqg/v1/dossiers/{code}", headers=auth),

@@ -57,9 +57,11 @@ async def vendor(settings: Settings, *services: str) -> tuple[str, str]:
     return created.client_id, created.client_secret
 
 
-async def vendor_token_for(http: httpx.AsyncClient, settings: Settings, *services: str) -> str:
-    client_id, secret = await vendor(settings, *services)
-    return await fetch_token(http, client_id=client_id, secret=secret)
+@pytest.fixture(name="vendor_token")
+async def fx_vendor_token(client: httpx.AsyncClient, settings: Settings) -> str:
+    """A token of a non-admin client with the `dvc` right only."""
+    client_id, secret = await vendor(settings, "dvc")
+    return await fetch_token(client, client_id=client_id, secret=secret)
 
 
 async def test_a_revoked_token_is_refused_and_the_clients_other_tokens_still_work(
@@ -190,9 +192,8 @@ async def test_a_revocation_request_as_json_is_refused(client: httpx.AsyncClient
 
 
 async def test_an_admin_revokes_any_token_by_its_jti(
-    client: httpx.AsyncClient, settings: Settings
+    client: httpx.AsyncClient, vendor_token: str
 ) -> None:
-    vendor_token = await vendor_token_for(client, settings, "dvc")
     admin = await fetch_token(client)
 
     first = await revoke_by_jti(client, jti_of(vendor_token), admin)
@@ -207,9 +208,8 @@ async def test_an_admin_revokes_any_token_by_its_jti(
 
 
 async def test_revoking_by_jti_needs_the_admin_scope(
-    client: httpx.AsyncClient, settings: Settings
+    client: httpx.AsyncClient, vendor_token: str
 ) -> None:
-    vendor_token = await vendor_token_for(client, settings, "dvc")
     demo_token = await fetch_token(client)
 
     response = await revoke_by_jti(client, jti_of(demo_token), vendor_token)

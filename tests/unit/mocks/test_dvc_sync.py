@@ -12,14 +12,12 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy import inspect
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters._dvcqg_contracts import SyncRequest
 from adapters.base import CanonicalRequest, SystemResponse
@@ -28,12 +26,12 @@ from kit.db import make_engine
 from mocks.dvc.schemas import dossier_json
 from mocks.dvc.seed import seeded_dossier_codes, seeded_dossiers
 from mocks.dvcqg.app import create_app as create_dvcqg_app
+from tests.fixtures.clocks import WallClock
 from tests.fixtures.handovers import Handed
 from tests.unit.mocks.test_dvc_app import (
     CITIZEN,
     CLIENT_ID,
     START,
-    Clock,
     FakeBus,
     config_for,
     data_of,
@@ -44,31 +42,15 @@ from tests.unit.mocks.test_dvc_app import (
     step,
 )
 
+# The portal's fixtures (`bus`, `clock`, `db_url`, `client`) are test_dvc_app's own.
+from tests.unit.mocks.test_dvc_app import fx_bus as fx_bus
+from tests.unit.mocks.test_dvc_app import fx_client as fx_client
+from tests.unit.mocks.test_dvc_app import fx_clock as fx_clock
+from tests.unit.mocks.test_dvc_app import fx_db_url as fx_db_url
+
 pytestmark = pytest.mark.anyio
 
 LIFECYCLE = ["receive", "start_processing", "request_supplement", "supplement_received"]
-
-
-@pytest.fixture(name="bus")
-def fx_bus() -> FakeBus:
-    return FakeBus()
-
-
-@pytest.fixture(name="clock")
-def fx_clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture(name="db_url")
-def fx_db_url(database_url: str, engine: AsyncEngine) -> str:
-    """The portal's database, emptied first (the `engine` fixture wipes PostgreSQL)."""
-    return database_url
-
-
-@pytest.fixture(name="client")
-async def fx_client(db_url: str, bus: FakeBus, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
-    async with portal(config_for(db_url), httpx.ASGITransport(app=bus.app), clock) as client:
-        yield client
 
 
 def sync_of(message: Handed) -> SyncRequest:
@@ -127,7 +109,7 @@ async def test_the_sync_carries_no_more_personal_data_than_dvcqg_is_sent(
 
 
 async def test_each_step_hands_over_its_own_sync_in_order(
-    client: httpx.AsyncClient, clock: Clock, bus: FakeBus
+    client: httpx.AsyncClient, clock: WallClock, bus: FakeBus
 ) -> None:
     code = (await file_dossier(client))["MaHoSo"]
     for action in LIFECYCLE:
@@ -218,7 +200,7 @@ async def test_refused_and_illegal_changes_hand_over_nothing(
     ],
 )
 async def test_a_change_whose_sync_the_bus_did_not_take_is_not_made(
-    db_url: str, bus: FakeBus, clock: Clock, change: str, refusal: str, status: int
+    db_url: str, bus: FakeBus, clock: WallClock, change: str, refusal: str, status: int
 ) -> None:
     """The hand-over is inside the change's transaction: no 202, no change (and no sync)."""
     transport = FailingHandOver(bus)
@@ -259,7 +241,7 @@ async def _change(client: httpx.AsyncClient, change: str, code: str) -> httpx.Re
 
 
 async def test_a_portal_without_a_client_on_its_lgsp_hands_over_nothing(
-    db_url: str, clock: Clock, bus: FakeBus
+    db_url: str, clock: WallClock, bus: FakeBus
 ) -> None:
     config = config_for(db_url, bus_url=None, bus_client_id=None, bus_client_secret=None)
     code = seeded_dossier_codes(province_code="91", seed=7, population=45)[0]  # status 1
@@ -271,7 +253,7 @@ async def test_a_portal_without_a_client_on_its_lgsp_hands_over_nothing(
 
 
 async def test_the_portal_keeps_no_table_of_the_bus(
-    bus: FakeBus, clock: Clock, tmp_path: Any
+    bus: FakeBus, clock: WallClock, tmp_path: Any
 ) -> None:
     """Its database is its own: syncs leave over HTTP, not through an outbox table it shares."""
     alone = f"sqlite+aiosqlite:///{tmp_path / 'portal-only.db'}"
@@ -314,7 +296,7 @@ async def deliver(
 
 
 async def test_delivered_in_any_order_and_twice_the_syncs_build_the_same_history(
-    client: httpx.AsyncClient, clock: Clock, db_url: str, bus: FakeBus
+    client: httpx.AsyncClient, clock: WallClock, db_url: str, bus: FakeBus
 ) -> None:
     code = (await file_dossier(client))["MaHoSo"]
     for action in LIFECYCLE:

@@ -30,6 +30,7 @@ from mocks.dvc.seed import seeded_dossier_codes
 from mocks.dvcqg.app import MAX_BODY_BYTES, create_app
 from mocks.dvcqg.models import DvcqgBase, NationalDossier, ProcessedRequest
 from mocks.dvcqg.seed import sample_dossiers
+from tests.fixtures.clocks import Clock
 
 pytestmark = pytest.mark.anyio
 
@@ -47,14 +48,6 @@ ACTION_OF_STEP = {
     6: "complete",
     7: "return_result",
 }
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def sync(step: int, *, code: str = CODE, province: str = "91", **dossier: Any) -> dict[str, Any]:
@@ -164,7 +157,7 @@ async def national_portal(config: SystemConfig, clock: Clock) -> AsyncIterator[P
 
 @pytest.fixture(name="clock")
 def fx_clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 @pytest.fixture(name="db_url")

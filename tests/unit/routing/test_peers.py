@@ -9,19 +9,12 @@ import respx
 from adapters.base import SystemRequest
 from lgsp.errors import UpstreamTimeout, UpstreamUnavailable
 from lgsp.routing.peers import REFRESH_MARGIN_SECONDS, PeerCredentials, PeerLink
+from tests.fixtures.clocks import Clock
 
 pytestmark = pytest.mark.anyio
 
 NDXP = "http://ndxp.test/ndxp/"
 CALL = SystemRequest(method="GET", path="/csdlqgdc/v1/citizens/1", headers={"X-Request-ID": "r"})
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def token_answer(token: str, expires_in: int = 3600) -> httpx.Response:
@@ -36,7 +29,7 @@ def invalid_token() -> httpx.Response:
 
 @pytest.fixture
 async def link_and_clock() -> tuple[PeerLink, Clock]:
-    clock = Clock()
+    clock = Clock(1000.0)
     client = httpx.AsyncClient(base_url=NDXP)
     credentials = PeerCredentials(client_id="lgsp-kiengiang", client_secret="s3cret")
     return PeerLink(name="ndxp", client=client, credentials=credentials, clock=clock), clock
