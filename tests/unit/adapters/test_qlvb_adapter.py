@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ from lgsp.catalog.loader import match_operation
 from lgsp.catalog.schemas import ServiceSpec
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
-from tests.fixtures.documents import cross_province_document
+from tests.fixtures.documents import NOW, cross_province_document
 from tests.fixtures.handovers import SECRET as SYSTEM_SECRET
 from tests.fixtures.handovers import HandoverBus, bus_url
 from tests.unit.adapters.calls import SECRET, refused
@@ -60,8 +60,6 @@ from tests.unit.adapters.calls import sdk_answer as answer
 
 pytestmark = pytest.mark.anyio
 
-ICT = timezone(timedelta(hours=7))
-NOW = datetime(2025, 6, 2, 9, 30, tzinfo=ICT)
 STP, STC, SXD = "000.00.01.H33", "000.00.03.H33", "000.00.02.H33"
 CATALOG = Path(__file__).resolve().parents[3] / "services" / "qlvb.toml"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from formats.edxml import InvalidEdxml, render_edxml, render_status
 from lgsp.catalog.schemas import ServiceSpec
 from mocks.config import SystemConfig
 from mocks.vdxp.app import create_app
-from tests.fixtures.documents import cross_province_document
+from tests.fixtures.documents import NOW, cross_province_document
 from tests.fixtures.handovers import SECRET as SYSTEM_SECRET
 from tests.fixtures.handovers import HandoverBus, bus_url
 from tests.unit.adapters.calls import SECRET, refused
@@ -45,8 +45,6 @@ from tests.unit.adapters.calls import sdk_answer as answer
 
 pytestmark = pytest.mark.anyio
 
-ICT = timezone(timedelta(hours=7))
-NOW = datetime(2025, 6, 2, 9, 30, tzinfo=ICT)
 STP, TG_STP = "000.00.01.H33", "000.00.01.H58"
 CATALOG = Path(__file__).resolve().parents[3] / "services" / "vdxp.toml"
 DOCUMENT_ID = "000.00.01.H33,2025/06/02,15/STP-VP"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,10 @@ from lgsp.db import make_engine, make_session_factory
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
 from mocks.qlvb.store import DocumentStore
+from tests.fixtures.documents import NOW
 
 pytestmark = pytest.mark.anyio
 
-ICT = timezone(timedelta(hours=7))
-NOW = datetime(2025, 6, 2, 9, 30, tzinfo=ICT)
 # Kiên Giang's agencies (mocks/directory/agencies.py): 000.00.0N.H33.
 UBND, STP, SXD, STC = "000.00.00.H33", "000.00.01.H33", "000.00.02.H33", "000.00.03.H33"
 TIEN_GIANG_STP = "000.00.01.H58"
