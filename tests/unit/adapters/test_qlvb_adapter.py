@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -52,6 +51,7 @@ from lgsp.catalog.loader import match_operation
 from lgsp.catalog.schemas import ServiceSpec
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
+from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW, cross_province_document
 from tests.fixtures.handovers import SECRET as SYSTEM_SECRET
 from tests.fixtures.handovers import HandoverBus, bus_url
@@ -791,10 +791,8 @@ async def fx_mock(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'mocks.db'}",
     )
     app = create_app(config, now=lambda: NOW)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://qlvb.test") as client:
-            yield client
+    async with serving(app, "http://qlvb.test") as client:
+        yield client
 
 
 async def through(adapter: QlvbAdapter, mock: httpx.AsyncClient, request: CanonicalRequest) -> Any:
@@ -869,10 +867,8 @@ async def fx_tg_mock(database_url: str, engine: AsyncEngine) -> AsyncIterator[ht
         database_url=database_url,
     )
     app = create_app(config, bus_transport=HandoverBus().transport(), now=lambda: NOW)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://qlvb.test") as client:
-            yield client
+    async with serving(app, "http://qlvb.test") as client:
+        yield client
 
 
 async def test_adapter_and_mock_agree_on_what_arrives_from_another_province(

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters import ADAPTERS, UnknownOperation, UnsupportedMediaType
@@ -37,6 +36,7 @@ from formats.edxml import InvalidEdxml, render_edxml, render_status
 from lgsp.catalog.schemas import ServiceSpec
 from mocks.config import SystemConfig
 from mocks.vdxp.app import create_app
+from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW, cross_province_document
 from tests.fixtures.handovers import SECRET as SYSTEM_SECRET
 from tests.fixtures.handovers import HandoverBus, bus_url
@@ -358,10 +358,8 @@ async def fx_mock(database_url: str, engine: AsyncEngine) -> AsyncIterator[httpx
         database_url=database_url,
     )
     app = create_app(config, bus_transport=HandoverBus().transport(), now=lambda: NOW)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://vdxp.test") as client:
-            yield client
+    async with serving(app, "http://vdxp.test") as client:
+        yield client
 
 
 async def through(adapter: VdxpAdapter, mock: httpx.AsyncClient, request: CanonicalRequest) -> Any:

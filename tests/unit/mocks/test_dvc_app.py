@@ -19,7 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -36,6 +35,7 @@ from mocks.db import open_mock_database
 from mocks.dvc.app import create_app
 from mocks.dvc.models import Dossier, DossierCounter, DvcBase
 from mocks.dvc.store import DossierStore
+from tests.fixtures.apps import serving
 from tests.fixtures.clocks import WallClock
 from tests.fixtures.handovers import Handed, HandoverBus
 
@@ -156,10 +156,10 @@ async def portal(
     config: SystemConfig, transport: httpx.AsyncBaseTransport, clock: WallClock
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(config, bus_transport=transport, now=clock)
-    async with LifespanManager(app, startup_timeout=30) as manager:
-        asgi = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=asgi, base_url="http://dvc.test") as client:
-            yield client
+    async with serving(
+        app, "http://dvc.test", raise_app_exceptions=False, startup_timeout=30
+    ) as client:
+        yield client
 
 
 @pytest.fixture(name="bus")

@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import inspect
 
 from adapters._dvcqg_contracts import SyncRequest
@@ -26,6 +25,7 @@ from kit.db import make_engine
 from mocks.dvc.schemas import dossier_json
 from mocks.dvc.seed import seeded_dossier_codes, seeded_dossiers
 from mocks.dvcqg.app import create_app as create_dvcqg_app
+from tests.fixtures.apps import serving
 from tests.fixtures.clocks import WallClock
 from tests.fixtures.handovers import Handed
 from tests.unit.mocks.test_dvc_app import (
@@ -308,17 +308,15 @@ async def test_delivered_in_any_order_and_twice_the_syncs_build_the_same_history
 
     app = create_dvcqg_app(config_for(db_url, provinces={"91": "kiengiang"}), now=clock)
     adapter = DvcqgAdapter(today=lambda: START.date())
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://dvcqg.test") as dvcqg:
-            first = [await deliver(dvcqg, message, adapter) for message in shuffled]
-            again = [await deliver(dvcqg, message, adapter) for message in messages]
-            lookup = CanonicalRequest("get_dossier", {"code": code})
-            sent = adapter.to_system(lookup)
-            response = await dvcqg.post(sent.path, content=sent.body, headers=sent.headers)
-            national = adapter.to_canonical(
-                lookup, SystemResponse(response.status_code, response.content)
-            ).content
+    async with serving(app, "http://dvcqg.test") as dvcqg:
+        first = [await deliver(dvcqg, message, adapter) for message in shuffled]
+        again = [await deliver(dvcqg, message, adapter) for message in messages]
+        lookup = CanonicalRequest("get_dossier", {"code": code})
+        sent = adapter.to_system(lookup)
+        response = await dvcqg.post(sent.path, content=sent.body, headers=sent.headers)
+        national = adapter.to_canonical(
+            lookup, SystemResponse(response.status_code, response.content)
+        ).content
 
     assert not any(result["duplicate"] for result in first)
     assert all(result["duplicate"] for result in again)

@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,6 +29,7 @@ from mocks.dvc.seed import seeded_dossier_codes
 from mocks.dvcqg.app import MAX_BODY_BYTES, create_app
 from mocks.dvcqg.models import DvcqgBase, NationalDossier, ProcessedRequest
 from mocks.dvcqg.seed import sample_dossiers
+from tests.fixtures.apps import serving
 from tests.fixtures.clocks import Clock
 
 pytestmark = pytest.mark.anyio
@@ -149,10 +149,10 @@ def config_for(database_url: str, **changes: Any) -> SystemConfig:
 @asynccontextmanager
 async def national_portal(config: SystemConfig, clock: Clock) -> AsyncIterator[Portal]:
     app = create_app(config, now=clock)
-    async with LifespanManager(app, startup_timeout=30) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://dvcqg.test") as http:
-            yield Portal(http)
+    async with serving(
+        app, "http://dvcqg.test", raise_app_exceptions=False, startup_timeout=30
+    ) as http:
+        yield Portal(http)
 
 
 @pytest.fixture(name="clock")

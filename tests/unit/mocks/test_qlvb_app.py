@@ -18,6 +18,7 @@ from lgsp.db import make_engine, make_session_factory
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
 from mocks.qlvb.store import DocumentStore
+from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW
 
 pytestmark = pytest.mark.anyio
@@ -96,10 +97,8 @@ def fx_url(tmp_path: Path) -> str:
 @asynccontextmanager
 async def running(url: str) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(config(url), now=lambda: NOW)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://qlvb.test") as client:
-            yield client
+    async with serving(app, "http://qlvb.test") as client:
+        yield client
 
 
 @pytest.fixture(name="client")
@@ -624,15 +623,13 @@ async def snapshot(url: str, seed: int = 7) -> list[Any]:
     """Every agency's inbox and status messages, and every listed document's trace."""
     app = create_app(config(url, seed=seed), now=lambda: NOW)
     seen: list[Any] = []
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://qlvb.test") as client:
-            for unit in range(8):
-                organ = f"000.00.0{unit}.H33"
-                for kind in ("edoc", "status"):
-                    seen.append(await inbox(client, organ, kind, size=100))
-                for item in seen[-2]["data"]:
-                    seen.append(await trace(client, item["id"]))
+    async with serving(app, "http://qlvb.test") as client:
+        for unit in range(8):
+            organ = f"000.00.0{unit}.H33"
+            for kind in ("edoc", "status"):
+                seen.append(await inbox(client, organ, kind, size=100))
+            for item in seen[-2]["data"]:
+                seen.append(await trace(client, item["id"]))
     return seen
 
 

@@ -16,12 +16,12 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from formats.edxml import parse_status, render_edxml, render_status
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
+from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW
 from tests.fixtures.handovers import SECRET, HandoverBus, bus_url
 from tests.unit.mocks.test_qlvb_app import (
@@ -71,10 +71,8 @@ async def running(
         bus_transport=(handovers or HandoverBus()).transport(),
         now=lambda: NOW,
     )
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://qlvb.test") as client:
-            yield client
+    async with serving(app, "http://qlvb.test", raise_app_exceptions=False) as client:
+        yield client
 
 
 @pytest.fixture(name="kg")
