@@ -37,6 +37,7 @@ from mocks.dvc.models import Dossier, DossierCounter, DvcBase
 from mocks.dvc.store import DossierStore
 from tests.fixtures.apps import serving
 from tests.fixtures.clocks import WallClock
+from tests.fixtures.dossiers import birth_registration
 from tests.fixtures.handovers import Handed, HandoverBus
 
 pytestmark = pytest.mark.anyio
@@ -780,21 +781,7 @@ async def test_procedures_are_searched_without_diacritics_in_the_provincial_form
 
     assert data["TongSo"] == 1
     assert data["DanhSach"] == [
-        {
-            "MaTTHC": "1.001193.000.00.00.H33",
-            "MaTTHCQuocGia": "1.001193",
-            "TenTTHC": "Đăng ký khai sinh",
-            "MaLinhVuc": "Z00-HT01",
-            "TenLinhVuc": "Hộ tịch",
-            "CapThucHien": "xa",
-            "MucDo": "toan_trinh",
-            "ThoiHanGiaiQuyet": 0,
-            "LePhi": 0,
-            "CoQuanThucHien": {
-                "MaDinhDanh": "000.00.06.H33",
-                "TenCoQuan": "Ủy ban nhân dân phường Vĩnh Thanh, thành phố Rạch Giá",
-            },
-        }
+        birth_registration("Ủy ban nhân dân phường Vĩnh Thanh, thành phố Rạch Giá")
     ]
 
 

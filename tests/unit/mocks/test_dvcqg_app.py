@@ -31,6 +31,7 @@ from mocks.dvcqg.models import DvcqgBase, NationalDossier, ProcessedRequest
 from mocks.dvcqg.seed import sample_dossiers
 from tests.fixtures.apps import serving
 from tests.fixtures.clocks import Clock
+from tests.fixtures.dossiers import residence_sync_dossier
 
 pytestmark = pytest.mark.anyio
 
@@ -58,17 +59,7 @@ def sync(step: int, *, code: str = CODE, province: str = "91", **dossier: Any) -
         "province_code": province,
         "step": step,
         "dossier": {
-            "code": code,
-            "procedure": {"code": "1.004222.000.00.00.H33", "name": "Đăng ký thường trú"},
-            "field": {"code": "Z00-CA01", "name": "Đăng ký, quản lý cư trú"},
-            "agency": {"id": "000.00.07.H33", "name": "Công an phường Vĩnh Thanh"},
-            "channel": "online",
-            "applicant": {
-                "kind": "citizen",
-                "full_name": "Nguyễn Minh Vũ",
-                "identification": {"type": "cccd", "number": CCCD},
-            },
-            "summary": "Đăng ký thường trú",
+            **residence_sync_dossier(code, CCCD),
             "status": status,
             "submitted_at": START.isoformat(),
             "received_at": (START + timedelta(hours=2)).isoformat() if step >= 2 else None,
