@@ -22,6 +22,7 @@ from tests.fixtures.bus import bearer
 from tests.fixtures.documents import RECIPIENT, cross_province_document
 from tests.fixtures.dossiers import file_residence_dossier, receive_dossier
 from tests.fixtures.processes import demo_token, free_port, start_lgsp, stop, wait_ready
+from tests.fixtures.topology import topology_text
 from tests.fixtures.waiting import eventually
 
 pytestmark = [pytest.mark.anyio, pytest.mark.processes]
@@ -50,31 +51,12 @@ class Deployment:
 
 def topology(dvc_port: int, qlvb_port: int) -> str:
     """The built-in three instances of the tests, Kiên Giang's dvc and qlvb at a url."""
-    return f"""
-[[instances]]
-name = "ndxp"
-kind = "national"
-title = "NDXP"
-systems = [{{name = "csdlqgdc"}}, {{name = "dvcqg"}}, {{name = "vdxp"}}]
-
-[[instances]]
-name = "kiengiang"
-kind = "province"
-title = "LGSP Kiên Giang"
-province_code = "91"
-systems = [
-    {{name = "dancu"}},
-    {{name = "dvc", url = "http://127.0.0.1:{dvc_port}"}},
-    {{name = "qlvb", url = "http://127.0.0.1:{qlvb_port}"}},
-]
-
-[[instances]]
-name = "tiengiang"
-kind = "province"
-title = "LGSP Tiền Giang"
-province_code = "82"
-systems = [{{name = "dancu"}}, {{name = "dvc"}}, {{name = "qlvb"}}]
-"""
+    return topology_text(
+        system_urls={
+            ("kiengiang", "dvc"): f"http://127.0.0.1:{dvc_port}",
+            ("kiengiang", "qlvb"): f"http://127.0.0.1:{qlvb_port}",
+        }
+    )
 
 
 async def wait_answering(url: str, process: subprocess.Popen[bytes]) -> None:
