@@ -27,7 +27,7 @@ from mocks.dvc.seed import seeded_dossier_codes, seeded_dossiers
 from mocks.dvcqg.app import create_app as create_dvcqg_app
 from tests.fixtures.apps import serving
 from tests.fixtures.clocks import WallClock
-from tests.fixtures.handovers import Handed
+from tests.fixtures.handovers import DVCQG_SYNC, Handed
 from tests.unit.mocks.test_dvc_app import (
     CITIZEN,
     CLIENT_ID,
@@ -73,12 +73,7 @@ async def test_filing_hands_over_the_sync_of_step_one(
         CLIENT_ID,
         "req-42",
     )
-    assert (message.service, message.version, message.method, message.path) == (
-        "dvcqg",
-        "v1",
-        "POST",
-        "/dossiers/sync",
-    )
+    assert (message.service, message.version, message.method, message.path) == DVCQG_SYNC
     assert (message.idempotency_key, message.ordering_key) == (
         f"dvcqg:{code}:1",
         f"dossier:{code}",
