@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters import UnknownOperation, UnsupportedMediaType
-from adapters.base import CanonicalRequest, SystemRequest, SystemResponse, TranslationError
+from adapters.base import CanonicalRequest, SystemResponse, TranslationError
 from adapters.qlvb import (
     CONTRACTS,
     AxisNotConnected,
@@ -55,8 +55,15 @@ from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW, cross_province_document
 from tests.fixtures.handovers import SECRET as SYSTEM_SECRET
 from tests.fixtures.handovers import HandoverBus, bus_url
-from tests.unit.adapters.calls import SECRET, refused
+from tests.unit.adapters.calls import (
+    SECRET,
+    assert_edxml_required,
+    assert_passed_on,
+    assert_sdk_refusal,
+    refused,
+)
 from tests.unit.adapters.calls import sdk_answer as answer
+from tests.unit.adapters.calls import through as through_the_mock
 
 pytestmark = pytest.mark.anyio
 
@@ -529,10 +536,7 @@ def test_the_recorded_status_answer_lists_each_recipients_status(adapter: QlvbAd
 def test_an_inbound_message_is_passed_on_byte_for_byte(
     adapter: QlvbAdapter, operation: str, path: str, data: bytes, content_type: str
 ) -> None:
-    sent = adapter.to_system(call(operation, data, content_type))
-
-    assert (sent.method, sent.path, sent.body) == ("POST", path, data)
-    assert sent.headers["Content-Type"] == "application/xml"
+    assert_passed_on(adapter, call(operation, data, content_type), path)
 
 
 @pytest.mark.parametrize("operation", ["receive_document", "receive_status"])
@@ -540,12 +544,7 @@ def test_an_inbound_message_is_passed_on_byte_for_byte(
 def test_an_inbound_message_must_be_edxml(
     adapter: QlvbAdapter, operation: str, content_type: str | None
 ) -> None:
-    error = refused(
-        lambda: adapter.to_system(call(operation, make_document(), content_type)),
-        UnsupportedMediaType,
-    )
-
-    assert error.extensions["supported"] == ["application/xml", "text/xml"]
+    assert_edxml_required(adapter, call(operation, make_document(), content_type))
 
 
 @pytest.mark.parametrize(
@@ -648,15 +647,8 @@ def test_each_refusal_of_the_system_has_its_own_problem(
     error: type[TranslationError],
     extensions: dict[str, Any],
 ) -> None:
-    # Only the codec's own text (INVALID_EDXML) is ever repeated; it names elements, not values.
-    desc = "MessageHeader has no Subject." if error is InvalidEdxml else f"about {SECRET}"
-    response = answer(status, **{"ErrorDesc": desc, **fields})
     error = PER_OPERATION.get((operation, error), error)
-
-    caught = refused(lambda: adapter.to_canonical(call(operation, id=KEY), response), error)
-
-    assert caught.status == error.status
-    assert caught.extensions == extensions
+    assert_sdk_refusal(adapter, call(operation, id=KEY), (status, fields), error, extensions)
 
 
 def test_the_illegal_transition_detail_names_the_status_and_the_allowed_codes(
@@ -796,16 +788,7 @@ async def fx_mock(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def through(adapter: QlvbAdapter, mock: httpx.AsyncClient, request: CanonicalRequest) -> Any:
-    """One operation as the gateway runs it: translate, call the system, translate back."""
-    sent: SystemRequest = adapter.to_system(request)
-    response = await mock.request(sent.method, sent.path, content=sent.body, headers=sent.headers)
-    result = adapter.to_canonical(
-        request,
-        SystemResponse(response.status_code, response.content, response.headers["content-type"]),
-    )
-    CONTRACTS[request.operation].response.model_validate(result.content)
-    assert result.status == CONTRACTS[request.operation].status
-    return result.content
+    return await through_the_mock(adapter, CONTRACTS, mock, request)
 
 
 async def test_adapter_and_mock_agree_on_every_operation(
