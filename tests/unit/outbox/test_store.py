@@ -44,6 +44,16 @@ async def claim_ids(
     return [message.id for message in claimed]
 
 
+async def claim_twice_across_an_expired_lease(
+    sessions: async_sessionmaker[AsyncSession],
+) -> tuple[int, ClaimedMessage, ClaimedMessage]:
+    """One message, claimed, and claimed again once its lease has run out."""
+    message_id = await add_message(sessions, "m")
+    first = await claim_one(sessions)
+    second = await claim_one(sessions, at=timedelta(seconds=LEASE + 1))
+    return message_id, first, second
+
+
 async def claim_one(
     sessions: async_sessionmaker[AsyncSession], *, at: timedelta = timedelta(0)
 ) -> ClaimedMessage:
@@ -167,10 +177,7 @@ class TestClaim:
     async def test_an_expired_lease_is_claimed_again(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
-        message_id = await add_message(sessions, "m")
-        first = await claim_one(sessions)
-
-        second = await claim_one(sessions, at=timedelta(seconds=LEASE + 1))
+        message_id, first, second = await claim_twice_across_an_expired_lease(sessions)
 
         assert second.id == first.id == message_id
         assert second.lease_until == NOW + timedelta(seconds=2 * LEASE + 1)
@@ -178,10 +185,7 @@ class TestClaim:
     async def test_a_lost_lease_counts_as_a_failed_attempt(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
-        message_id = await add_message(sessions, "m")
-        first = await claim_one(sessions)
-
-        second = await claim_one(sessions, at=timedelta(seconds=LEASE + 1))
+        message_id, first, second = await claim_twice_across_an_expired_lease(sessions)
 
         assert (first.attempts, second.attempts) == (0, 1)
         row = await read(sessions, message_id)
