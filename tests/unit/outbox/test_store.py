@@ -454,14 +454,26 @@ class TestRedrive:
         assert await store.redrive_dead(sessions, instance=KG, now=NOW) == 0
 
 
+DEAD = OutboxState.DEAD
+
+
+async def kiengiang_messages(
+    sessions: async_sessionmaker[AsyncSession], *states: OutboxState | None
+) -> list[int]:
+    """One Kiên Giang message per state (None: left pending), beside a pending Tiền Giang one."""
+    ids = [await add_message(sessions, f"m{n}") for n in range(len(states))]
+    await add_message(sessions, "m0", instance=TG)
+    for message_id, state in zip(ids, states, strict=True):
+        if state is not None:
+            await force(sessions, message_id, state=state)
+    return ids
+
+
 class TestAdminQueries:
     async def test_lists_an_instances_messages_by_state_in_pages(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
-        ids = [await add_message(sessions, f"m{n}") for n in range(5)]
-        await add_message(sessions, "m0", instance=TG)
-        await force(sessions, ids[1], state=OutboxState.DEAD)
-        await force(sessions, ids[3], state=OutboxState.DEAD)
+        ids = await kiengiang_messages(sessions, None, DEAD, None, DEAD, None)
 
         async def page(**filters: object) -> list[int]:
             found = await store.list_messages(sessions, instance=KG, **filters)  # type: ignore[arg-type]
@@ -486,11 +498,7 @@ class TestAdminQueries:
     async def test_counts_every_state_of_one_instance(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
-        ids = [await add_message(sessions, f"m{n}") for n in range(4)]
-        await add_message(sessions, "m0", instance=TG)
-        await force(sessions, ids[0], state=OutboxState.DEAD)
-        await force(sessions, ids[1], state=OutboxState.DEAD)
-        await force(sessions, ids[2], state=OutboxState.DELIVERED)
+        await kiengiang_messages(sessions, DEAD, DEAD, OutboxState.DELIVERED, None)
 
         assert await store.count_by_state(sessions, instance=KG) == {
             OutboxState.PENDING: 1,
