@@ -219,9 +219,7 @@ class TestOutcomes:
     async def test_the_first_workers_late_outcome_is_ignored_after_a_new_claim(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
-        message_id = await add_message(sessions, "m")
-        slow = await claim_one(sessions)
-        fresh = await claim_one(sessions, at=timedelta(seconds=LEASE + 1))
+        message_id, slow, fresh = await claim_twice_across_an_expired_lease(sessions)
         late = NOW + timedelta(seconds=LEASE + 2)
 
         assert not await store.mark_delivered(sessions, slow, status=200, now=late)
@@ -245,9 +243,7 @@ class TestOutcomes:
     async def test_a_late_outcome_does_not_undo_the_new_claims_failure(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
-        message_id = await add_message(sessions, "m")
-        slow = await claim_one(sessions)
-        fresh = await claim_one(sessions, at=timedelta(seconds=LEASE + 1))
+        message_id, slow, fresh = await claim_twice_across_an_expired_lease(sessions)
         await store.mark_failed(
             sessions, fresh, DeliveryResult(None, "down"), now=NOW, policy=NO_JITTER
         )
