@@ -126,6 +126,16 @@ async def report(
     )
 
 
+async def sent_and_reported(
+    client: httpx.AsyncClient, document: dict[str, Any], *codes: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Sends `document`, then has its recipient STC report each status code in turn."""
+    sent = assert_ok(await send(client, document))
+    for code in codes:
+        assert_ok(await report(client, document, STC, code))
+    return document, sent
+
+
 async def inbox(
     client: httpx.AsyncClient, organ_id: str, messagetype: str = "edoc", **page: int
 ) -> dict[str, Any]:
@@ -183,9 +193,7 @@ async def test_sent_document_reaches_the_inbox_and_is_served_exactly_as_sent(
 async def test_get_edoc_in_json_gives_the_edxml_and_the_trace_in_one_answer(
     client: httpx.AsyncClient,
 ) -> None:
-    document = make_document()
-    sent = assert_ok(await send(client, document))
-    assert_ok(await report(client, document, STC, "01"))
+    document, sent = await sent_and_reported(client, make_document(), "01")
 
     by_document_id = assert_ok(
         await client.post("/getEdoc", json={"documentId": sent["DocumentId"], "format": "json"})
@@ -229,9 +237,7 @@ async def test_recipient_takes_a_document_from_arrival_to_done_and_the_sender_se
 async def test_recipient_may_refuse_a_document_right_after_it_arrives(
     client: httpx.AsyncClient,
 ) -> None:
-    document = make_document()
-    sent = assert_ok(await send(client, document))
-    assert_ok(await report(client, document, STC, "01"))
+    document, sent = await sent_and_reported(client, make_document(), "01")
 
     assert_ok(await report(client, document, STC, "02"))
     after = await report(client, document, STC, "03")
@@ -242,10 +248,7 @@ async def test_recipient_may_refuse_a_document_right_after_it_arrives(
 
 
 async def test_accepted_recall_ends_the_delivery(client: httpx.AsyncClient) -> None:
-    document = make_document()
-    sent = assert_ok(await send(client, document))
-    for code in ("01", "03", "05"):
-        assert_ok(await report(client, document, STC, code))
+    document, sent = await sent_and_reported(client, make_document(), "01", "03", "05")
 
     assert_ok(await report(client, document, STP, "13"))
     recall_notices = await inbox(client, STC, "status")
@@ -261,10 +264,7 @@ async def test_accepted_recall_ends_the_delivery(client: httpx.AsyncClient) -> N
 async def test_refused_recall_resumes_the_status_it_interrupted(
     client: httpx.AsyncClient,
 ) -> None:
-    document = make_document()
-    sent = assert_ok(await send(client, document))
-    for code in ("01", "03", "04"):
-        assert_ok(await report(client, document, STC, code))
+    document, sent = await sent_and_reported(client, make_document(), "01", "03", "04")
 
     assert_ok(await report(client, document, STP, "13"))
     in_recall = (await trace(client, sent["DocId"]))[0]
@@ -280,10 +280,9 @@ async def test_refused_recall_resumes_the_status_it_interrupted(
 async def test_recall_applies_to_every_delivery_that_can_still_be_recalled(
     client: httpx.AsyncClient,
 ) -> None:
-    document = make_document(to=(STC, SXD, UBND))
-    sent = assert_ok(await send(client, document))
-    for code in ("01", "03", "05", "06"):
-        assert_ok(await report(client, document, STC, code))
+    document, sent = await sent_and_reported(
+        client, make_document(to=(STC, SXD, UBND)), "01", "03", "05", "06"
+    )
     assert_ok(await report(client, document, SXD, "01"))
 
     answer = assert_ok(await report(client, document, STP, "13"))
@@ -323,10 +322,7 @@ async def test_illegal_transition_is_refused_naming_the_status_and_the_allowed_c
     current: str | None,
     allowed: list[str],
 ) -> None:
-    document = make_document()
-    sent = assert_ok(await send(client, document))
-    for step in steps:
-        assert_ok(await report(client, document, STC, step))
+    document, sent = await sent_and_reported(client, make_document(), *steps)
 
     body = assert_fail(await report(client, document, reporter, code), 409, "ILLEGAL_STATUS")
 
@@ -369,9 +365,7 @@ async def test_concurrent_reports_on_one_delivery_apply_once(
 async def test_resending_a_document_answers_the_same_id_and_delivers_nothing_new(
     client: httpx.AsyncClient,
 ) -> None:
-    document = make_document()
-    first = assert_ok(await send(client, document))
-    assert_ok(await report(client, document, STC, "01"))
+    document, first = await sent_and_reported(client, make_document(), "01")
     total = (await inbox(client, STC))["total"]
 
     again = assert_ok(await send(client, document))
