@@ -53,6 +53,15 @@ pytestmark = pytest.mark.anyio
 LIFECYCLE = ["receive", "start_processing", "request_supplement", "supplement_received"]
 
 
+async def walk_the_lifecycle(client: httpx.AsyncClient, clock: WallClock) -> tuple[str, Any]:
+    """Files a dossier and takes it through `LIFECYCLE`, an hour a step; its code and last state."""
+    code = (await file_dossier(client))["MaHoSo"]
+    for action in LIFECYCLE:
+        clock.advance(hours=1)
+        data_of(await step(client, code, action))
+    return code, data_of(await client.get(f"/api/hoso/{code}"))
+
+
 def sync_of(message: Handed) -> SyncRequest:
     """The message's body, validated against the published `dvcqg` contract."""
     return SyncRequest.model_validate_json(message.body)
@@ -106,11 +115,7 @@ async def test_the_sync_carries_no_more_personal_data_than_dvcqg_is_sent(
 async def test_each_step_hands_over_its_own_sync_in_order(
     client: httpx.AsyncClient, clock: WallClock, bus: FakeBus
 ) -> None:
-    code = (await file_dossier(client))["MaHoSo"]
-    for action in LIFECYCLE:
-        clock.advance(hours=1)
-        data_of(await step(client, code, action))
-    final = data_of(await client.get(f"/api/hoso/{code}"))
+    code, final = await walk_the_lifecycle(client, clock)
 
     messages = bus.handed
     assert [m.idempotency_key for m in messages] == [f"dvcqg:{code}:{n}" for n in range(1, 6)]
@@ -293,11 +298,7 @@ async def deliver(
 async def test_delivered_in_any_order_and_twice_the_syncs_build_the_same_history(
     client: httpx.AsyncClient, clock: WallClock, db_url: str, bus: FakeBus
 ) -> None:
-    code = (await file_dossier(client))["MaHoSo"]
-    for action in LIFECYCLE:
-        clock.advance(hours=1)
-        data_of(await step(client, code, action))
-    provincial = data_of(await client.get(f"/api/hoso/{code}"))
+    code, provincial = await walk_the_lifecycle(client, clock)
     messages = list(bus.handed)
     shuffled = random.Random(7).sample(messages, len(messages))  # noqa: S311 - test order
 
