@@ -13,11 +13,11 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
+from tests.fixtures.apps import serving
 from tests.fixtures.bus import (
     KG,
     TEST_INSTANCES,
@@ -494,7 +494,5 @@ async def running(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     from lgsp.composition import create_bus
 
     application = create_bus(settings, instances=TEST_INSTANCES)
-    async with LifespanManager(application) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as http:
-            yield http
+    async with serving(application, TEST_PUBLIC_URL, raise_app_exceptions=False) as http:
+        yield http

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from lgsp.audit.repository import AuditRepository
 from lgsp.composition import create_bus
@@ -15,6 +14,7 @@ from lgsp.db import make_session_factory
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
+from tests.fixtures.apps import serving
 from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token
 
 pytestmark = pytest.mark.anyio
@@ -157,10 +157,8 @@ async def running_bus(
     settings: Settings, **app_options: object
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_bus(settings, **app_options)  # type: ignore[arg-type]
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as http:
-            yield http
+    async with serving(app, TEST_PUBLIC_URL, raise_app_exceptions=False) as http:
+        yield http
 
 
 @pytest.fixture
