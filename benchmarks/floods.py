@@ -158,23 +158,17 @@ async def main() -> None:
                 header_flood(
                     port, process.pid, connections=args.header_connections, mib=args.header_mib
                 )
-            if "slowloris" in only:
-                await slowloris(
-                    base,
-                    port,
-                    process.pid,
-                    connections=args.slow_connections,
-                    seconds=args.slow_seconds,
-                )
-            if "slowbody" in only:
-                await slowloris(
-                    base,
-                    port,
-                    process.pid,
-                    connections=args.slow_connections,
-                    seconds=args.slow_seconds,
-                    start=SLOW_BODY,
-                )
+            # slowbody is slowloris that completes the head and trickles the body instead.
+            for attack, start in (("slowloris", SLOW_HEAD), ("slowbody", SLOW_BODY)):
+                if attack in only:
+                    await slowloris(
+                        base,
+                        port,
+                        process.pid,
+                        connections=args.slow_connections,
+                        seconds=args.slow_seconds,
+                        start=start,
+                    )
         finally:
             stop(process)
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 from anyio.from_thread import start_blocking_portal
-from asgi_lifespan import LifespanManager
 
 from lgsp.composition import create_bus
 from lgsp.settings import Settings
 from tests.contract.harness import NDXP, Bus
+from tests.fixtures.apps import serving
 from tests.fixtures.bus import KG, TEST_INSTANCES, TEST_PUBLIC_URL, fetch_token
 from tests.fixtures.database import database_url_for, wipe_postgresql_schema
 
@@ -56,10 +56,10 @@ def contract_settings(
 @asynccontextmanager
 async def _running(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
     application = create_bus(settings, instances=TEST_INSTANCES)
-    async with LifespanManager(application, startup_timeout=30) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as http:
-            yield http, {base: await fetch_token(http, base) for base in (KG, NDXP)}
+    async with serving(
+        application, TEST_PUBLIC_URL, raise_app_exceptions=False, startup_timeout=30
+    ) as http:
+        yield http, {base: await fetch_token(http, base) for base in (KG, NDXP)}
 
 
 @pytest.fixture(scope="package")

@@ -38,6 +38,15 @@ async def lookup(
     )
 
 
+async def look_up_three_times(
+    client: httpx.AsyncClient, token: str, settings: Settings, tag: str
+) -> None:
+    """Three calls, `{tag}-0` to `{tag}-2`, to chain records a test can then tamper with."""
+    cccd = first_cccd(settings)
+    for n in range(3):
+        await lookup(client, token, cccd, f"{tag}-{n}")
+
+
 async def test_a_call_leaves_an_inbound_and_an_upstream_record(
     client: httpx.AsyncClient, demo_token: str, settings: Settings
 ) -> None:
@@ -135,9 +144,7 @@ async def test_no_answer_leaves_when_its_record_cannot_be_committed(
 async def test_chain_verifies_and_detects_an_edited_record(
     client: httpx.AsyncClient, demo_token: str, settings: Settings, bus: BusState
 ) -> None:
-    cccd = first_cccd(settings)
-    for n in range(3):
-        await lookup(client, demo_token, cccd, f"edit-{n}")
+    await look_up_three_times(client, demo_token, settings, "edit")
     assert (await verify_audit(settings, instance=None)).ok
 
     async with bus.engine.begin() as conn:
@@ -165,9 +172,7 @@ async def test_chain_verifies_and_detects_an_edited_record(
 async def test_chain_detects_a_deleted_record(
     client: httpx.AsyncClient, demo_token: str, settings: Settings, bus: BusState
 ) -> None:
-    cccd = first_cccd(settings)
-    for n in range(3):
-        await lookup(client, demo_token, cccd, f"del-{n}")
+    await look_up_three_times(client, demo_token, settings, "del")
 
     async with bus.engine.begin() as conn:
         await conn.execute(

@@ -14,7 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.fixtures.bus import bearer
 from tests.fixtures.documents import RECIPIENT, cross_province_document
-from tests.fixtures.processes import demo_token, free_port, serve, stop, undelivered, wait_ready
+from tests.fixtures.processes import (
+    demo_token,
+    loopback_urls,
+    serve,
+    stop,
+    undelivered,
+    wait_ready,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.processes]
 
@@ -48,9 +55,7 @@ async def inbox_ids(http: httpx.AsyncClient, base: str) -> list[str]:
 async def test_every_document_accepted_before_a_sigkill_is_delivered_exactly_once_after_restart(
     tmp_path: Path, database_url: str, engine: AsyncEngine
 ) -> None:
-    port = free_port()
-    root = f"http://127.0.0.1:{port}"
-    kiengiang, tiengiang = f"{root}/lgsp/kiengiang", f"{root}/lgsp/tiengiang"
+    port, root, kiengiang, tiengiang = loopback_urls()
     accepted: list[str] = []
     process = serve(port, tmp_path, database_url, **FAST_RETRIES)
     try:

@@ -23,17 +23,10 @@ from mocks.config import SystemConfig
 from mocks.dancu.app import create_app as create_dancu_app
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token
+from tests.fixtures.topology import topology_text
 
 pytestmark = pytest.mark.anyio
 
-TOPOLOGY = """
-[[instances]]
-name = "kiengiang"
-kind = "province"
-title = "LGSP Kiên Giang"
-province_code = "91"
-systems = [{system}]
-"""
 SEED, POPULATION = 7, 10
 
 
@@ -59,9 +52,12 @@ def serving(app: FastAPI) -> Iterator[str]:
         listener.close()
 
 
-def settings_for(tmp_path: Path, database_url: str, system: str) -> Settings:
+def settings_for(tmp_path: Path, database_url: str, dancu_url: str | None) -> Settings:
+    """Kiên Giang alone, with `dancu` at `dancu_url` or, given None, nowhere."""
     topology = tmp_path / "topology.toml"
-    topology.write_text(TOPOLOGY.format(system=system), encoding="utf-8")
+    system_urls = {("kiengiang", "dancu"): dancu_url} if dancu_url else None
+    text = topology_text(system_urls=system_urls, only={"kiengiang": ["dancu"]})
+    topology.write_text(text, encoding="utf-8")
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
@@ -81,7 +77,7 @@ async def bus_without_mocks(
         SystemConfig(instance="kiengiang", province_code="91", seed=SEED, population=POPULATION)
     )
     with serving(dancu) as url:
-        settings = settings_for(tmp_path, database_url, f'{{ name = "dancu", url = "{url}" }}')
+        settings = settings_for(tmp_path, database_url, url)
         async with LifespanManager(create_app(settings)) as manager:
             transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
             async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as http:
@@ -112,7 +108,7 @@ async def test_a_system_at_a_url_offers_no_samples(bus_without_mocks: httpx.Asyn
 async def test_a_system_neither_embedded_nor_at_a_url_stops_start_up(
     database_url: str, engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    settings = settings_for(tmp_path, database_url, '{ name = "dancu" }')
+    settings = settings_for(tmp_path, database_url, None)
 
     with pytest.raises(ValueError, match="no mock for system 'dancu'; give it a url"):
         async with LifespanManager(create_app(settings)):

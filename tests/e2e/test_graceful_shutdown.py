@@ -19,7 +19,14 @@ from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import bearer
 from tests.fixtures.documents import RECIPIENT, cross_province_document
-from tests.fixtures.processes import demo_token, free_port, serve, stop, undelivered, wait_ready
+from tests.fixtures.processes import (
+    demo_token,
+    loopback_urls,
+    serve,
+    stop,
+    undelivered,
+    wait_ready,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.processes]
 
@@ -37,9 +44,7 @@ FAST_RETRIES = {"LGSP_OUTBOX_BACKOFF_SECONDS": "0.1", "LGSP_OUTBOX_BACKOFF_MAX_S
 async def test_sigterm_lets_calls_in_flight_finish_with_their_audit_records(
     tmp_path: Path, database_url: str, engine: AsyncEngine
 ) -> None:
-    port = free_port()
-    root = f"http://127.0.0.1:{port}"
-    kiengiang, tiengiang = f"{root}/lgsp/kiengiang", f"{root}/lgsp/tiengiang"
+    port, root, kiengiang, tiengiang = loopback_urls()
     cccd = generate_citizens(province_code="91", seed=2024, count=1)[0].so_dinh_danh
     process = serve(port, tmp_path, database_url, **FAST_RETRIES)
     try:

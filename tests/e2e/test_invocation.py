@@ -30,6 +30,19 @@ async def new_client(settings: Settings, *services: str, admin: bool = False) ->
     return created.client_id, created.client_secret
 
 
+async def vendor_token(http: httpx.AsyncClient, settings: Settings, *services: str) -> str:
+    client_id, secret = await new_client(settings, *services)
+    return await fetch_token(http, client_id=client_id, secret=secret)
+
+
+async def look_up_first_citizen(
+    http: httpx.AsyncClient, settings: Settings, token: str
+) -> httpx.Response:
+    return await http.get(
+        f"{KG}/dancu/v1/citizens/{seeded_cccds(settings)[0]}", headers=bearer(token)
+    )
+
+
 async def test_citizen_lookup_returns_canonical_json(
     client: httpx.AsyncClient, demo_token: str, settings: Settings
 ) -> None:
@@ -164,8 +177,7 @@ async def test_service_owned_by_provinces_is_not_served_by_ndxp(
 async def test_client_without_the_right_gets_403(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    client_id, secret = await new_client(settings)
-    token = await fetch_token(client, client_id=client_id, secret=secret)
+    token = await vendor_token(client, settings)
     cccd = seeded_cccds(settings)[0]
 
     call = await client.get(f"{KG}/dancu/v1/citizens/{cccd}", headers=bearer(token))
@@ -179,12 +191,9 @@ async def test_client_without_the_right_gets_403(
 async def test_right_limited_to_other_methods_gets_403(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    client_id, secret = await new_client(settings, "dancu:POST")
-    token = await fetch_token(client, client_id=client_id, secret=secret)
+    token = await vendor_token(client, settings, "dancu:POST")
 
-    response = await client.get(
-        f"{KG}/dancu/v1/citizens/{seeded_cccds(settings)[0]}", headers=bearer(token)
-    )
+    response = await look_up_first_citizen(client, settings, token)
 
     assert response.status_code == 403
 
@@ -192,12 +201,9 @@ async def test_right_limited_to_other_methods_gets_403(
 async def test_client_with_the_right_can_call_and_sees_the_service_listed(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    client_id, secret = await new_client(settings, "dancu:GET")
-    token = await fetch_token(client, client_id=client_id, secret=secret)
+    token = await vendor_token(client, settings, "dancu:GET")
 
-    call = await client.get(
-        f"{KG}/dancu/v1/citizens/{seeded_cccds(settings)[0]}", headers=bearer(token)
-    )
+    call = await look_up_first_citizen(client, settings, token)
     listing = (await client.get(f"{KG}/services", headers=bearer(token))).json()
 
     assert call.status_code == 200
@@ -212,9 +218,7 @@ async def test_token_scope_narrows_the_rights(
 ) -> None:
     token = await fetch_token(client, scope="admin")
 
-    response = await client.get(
-        f"{KG}/dancu/v1/citizens/{seeded_cccds(settings)[0]}", headers=bearer(token)
-    )
+    response = await look_up_first_citizen(client, settings, token)
 
     assert response.status_code == 403
 
@@ -228,9 +232,7 @@ async def test_revoked_client_loses_access_at_once(
     token = await fetch_token(client, client_id=client_id, secret=secret)
     await revoke_client(settings, instance="kiengiang", client_id=client_id)
 
-    call = await client.get(
-        f"{KG}/dancu/v1/citizens/{seeded_cccds(settings)[0]}", headers=bearer(token)
-    )
+    call = await look_up_first_citizen(client, settings, token)
     new_token = await client.post(
         f"{KG}/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
     )

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from lgsp.composition import create_bus
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
+from tests.fixtures.apps import serving
 from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token
 
 pytestmark = pytest.mark.anyio
@@ -28,10 +28,8 @@ async def uncached_client(fresh_settings: Settings) -> AsyncIterator[httpx.Async
     app = create_bus(
         fresh_settings.model_copy(update={"client_cache_seconds": 0.0}), instances=["kiengiang"]
     )
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as http:
-            yield http
+    async with serving(app, TEST_PUBLIC_URL, raise_app_exceptions=False) as http:
+        yield http
 
 
 async def test_concurrent_calls_beyond_the_pool_size_are_all_answered(

@@ -11,10 +11,12 @@ import httpx
 import pytest
 
 from mocks.dancu.seed import generate_citizens
-from tests.e2e.test_national_flows import eventually, recipient_status
+from tests.e2e.test_national_flows import recipient_status
 from tests.fixtures.bus import bearer
 from tests.fixtures.documents import RECIPIENT, cross_province_document
 from tests.fixtures.processes import demo_token, free_port, start_lgsp, stop, wait_ready
+from tests.fixtures.topology import topology_text
+from tests.fixtures.waiting import eventually
 
 pytestmark = [pytest.mark.anyio, pytest.mark.processes]
 
@@ -56,39 +58,16 @@ class Deployment:
         await wait_ready(f"http://127.0.0.1:{self.ports[instance]}", self.processes[instance])
 
 
-def topology_text(ports: dict[str, int]) -> str:
-    """NDXP without a URL on purpose: the provinces must learn it from `--ndxp-url`."""
-    return f"""
-[[instances]]
-name = "ndxp"
-kind = "national"
-title = "NDXP"
-systems = [{{name = "csdlqgdc"}}, {{name = "dvcqg"}}, {{name = "vdxp"}}]
-
-[[instances]]
-name = "kiengiang"
-kind = "province"
-title = "LGSP Kiên Giang"
-province_code = "91"
-url = "http://127.0.0.1:{ports["kiengiang"]}/lgsp/kiengiang"
-systems = [{{name = "dancu"}}, {{name = "dvc"}}, {{name = "qlvb"}}]
-
-[[instances]]
-name = "tiengiang"
-kind = "province"
-title = "LGSP Tiền Giang"
-province_code = "82"
-url = "http://127.0.0.1:{ports["tiengiang"]}/lgsp/tiengiang"
-systems = [{{name = "dancu"}}, {{name = "dvc"}}, {{name = "qlvb"}}]
-"""
-
-
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     root = tmp_path_factory.mktemp("deployment")
     ports = {name: free_port() for name in ("ndxp", "kiengiang", "tiengiang")}
     topology = root / "topology.toml"
-    topology.write_text(topology_text(ports), encoding="utf-8")
+    # NDXP without a URL on purpose: the provinces must learn it from `--ndxp-url`.
+    provinces = {
+        name: f"http://127.0.0.1:{ports[name]}/lgsp/{name}" for name in ("kiengiang", "tiengiang")
+    }
+    topology.write_text(topology_text(provinces), encoding="utf-8")
     running = Deployment(root=root, ports=ports, topology=topology, processes={})
     for instance in ports:
         running.start(instance)

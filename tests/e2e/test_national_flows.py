@@ -3,38 +3,21 @@ its status traces, and a dossier's status changes reaching the national portal."
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from formats.dates import parse_ddmmyyyy
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, bearer, fetch_token
 from tests.fixtures.documents import RECIPIENT, cross_province_document
+from tests.fixtures.dossiers import file_residence_dossier, receive_dossier
+from tests.fixtures.waiting import eventually
 
 pytestmark = pytest.mark.anyio
 
 TG = "/lgsp/tiengiang"
-SETTLE_SECONDS = 20.0
-RESIDENCE = "1.004222.000.00.00.H33"
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[httpx.Response]], accept: Callable[[httpx.Response], bool]
-) -> httpx.Response:
-    """Poll `probe` until its answer is accepted: store-and-forward takes a few worker rounds."""
-    deadline = time.monotonic() + SETTLE_SECONDS
-    while True:
-        response = await probe()
-        if accept(response):
-            return response
-        assert time.monotonic() < deadline, (response.status_code, response.text[:500])
-        await asyncio.sleep(0.05)
 
 
 async def test_a_province_looks_up_a_citizen_of_any_province_in_the_national_database(
@@ -97,29 +80,11 @@ async def test_a_document_reaches_another_provinces_inbox_once_and_its_statuses_
 async def test_every_status_change_of_a_dossier_reaches_the_national_portal(
     client: httpx.AsyncClient, demo_token: str, settings: Settings
 ) -> None:
-    citizens = generate_citizens(province_code="91", seed=settings.seed, count=settings.population)
-    applicant = next(c for c in citizens if parse_ddmmyyyy(c.ngay_thang_nam_sinh).year < 2000)
-    filed = await client.post(
-        f"{KG}/dvc/v1/dossiers",
-        json={
-            "procedure_code": RESIDENCE,
-            "applicant": {
-                "cccd": applicant.so_dinh_danh,
-                "full_name": applicant.ho_va_ten,
-                "date_of_birth": parse_ddmmyyyy(applicant.ngay_thang_nam_sinh).isoformat(),
-            },
-            "summary": "Đăng ký thường trú",
-        },
-        headers=bearer(demo_token),
+    auth = bearer(demo_token)
+    code = await file_residence_dossier(
+        client, KG, auth, seed=settings.seed, population=settings.population
     )
-    assert filed.status_code == 201, filed.text
-    code = filed.json()["code"]
-    received = await client.post(
-        f"{KG}/dvc/v1/dossiers/{code}/transitions",
-        json={"action": "receive", "actor": "Nguyễn Thị Lan", "position": "Cán bộ"},
-        headers=bearer(demo_token),
-    )
-    assert received.status_code == 200, received.text
+    await receive_dossier(client, KG, code, auth)
 
     national = await eventually(
         lambda: client.get(f"{KG}/dvcqg/v1/dossiers/{code}", headers=bearer(demo_token)),

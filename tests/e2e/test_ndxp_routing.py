@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from lgsp.audit.repository import AuditRepository
 from lgsp.composition import create_bus
@@ -15,6 +14,7 @@ from lgsp.db import make_session_factory
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
+from tests.fixtures.apps import serving
 from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token
 
 pytestmark = pytest.mark.anyio
@@ -24,6 +24,17 @@ TG = "/lgsp/tiengiang"
 
 def tiengiang_cccd(settings: Settings) -> str:
     return generate_citizens(province_code="82", seed=settings.seed, count=1)[0].so_dinh_danh
+
+
+async def reach_tiengiang_citizen(
+    http: httpx.AsyncClient, settings: Settings, token: str | None = None
+) -> httpx.Response:
+    """Kiên Giang's `dancu` asked, through NDXP, for a Tiền Giang citizen (by the demo client
+    unless `token` says otherwise)."""
+    return await http.get(
+        f"{KG}/dancu/v1/citizens/{tiengiang_cccd(settings)}",
+        headers={**bearer(token or await fetch_token(http)), "X-LGSP-Target": "tiengiang"},
+    )
 
 
 async def test_a_province_reaches_another_provinces_service_through_ndxp(
@@ -146,10 +157,8 @@ async def running_bus(
     settings: Settings, **app_options: object
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_bus(settings, **app_options)  # type: ignore[arg-type]
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as http:
-            yield http
+    async with serving(app, TEST_PUBLIC_URL, raise_app_exceptions=False) as http:
+        yield http
 
 
 @pytest.fixture
@@ -165,13 +174,7 @@ async def bus_with_narrow_ndxp_rights(
 async def test_ndxp_refuses_a_province_without_the_right_and_the_caller_sees_why(
     bus_with_narrow_ndxp_rights: httpx.AsyncClient, fresh_settings: Settings
 ) -> None:
-    http = bus_with_narrow_ndxp_rights
-    token = await fetch_token(http)
-
-    response = await http.get(
-        f"{KG}/dancu/v1/citizens/{tiengiang_cccd(fresh_settings)}",
-        headers={**bearer(token), "X-LGSP-Target": "tiengiang"},
-    )
+    response = await reach_tiengiang_citizen(bus_with_narrow_ndxp_rights, fresh_settings)
 
     assert response.status_code == 403
     assert response.json()["code"] == "ACCESS_DENIED"
@@ -183,11 +186,7 @@ async def test_a_province_whose_ndxp_is_unreachable_answers_502_and_says_so(
 ) -> None:
     alone = fresh_settings.model_copy(update={"ndxp_url": f"http://127.0.0.1:{free_tcp_port}/ndxp"})
     async for http in running_bus(alone, instances=["kiengiang"]):
-        token = await fetch_token(http)
-        response = await http.get(
-            f"{KG}/dancu/v1/citizens/{tiengiang_cccd(fresh_settings)}",
-            headers={**bearer(token), "X-LGSP-Target": "tiengiang"},
-        )
+        response = await reach_tiengiang_citizen(http, fresh_settings)
 
         assert response.status_code == 502
         assert response.json()["code"] == "UPSTREAM_UNAVAILABLE"
@@ -198,11 +197,7 @@ async def test_a_province_with_no_route_to_ndxp_says_how_to_give_one(
     fresh_settings: Settings,
 ) -> None:
     async for http in running_bus(fresh_settings, instances=["kiengiang"]):
-        token = await fetch_token(http)
-        response = await http.get(
-            f"{KG}/dancu/v1/citizens/{tiengiang_cccd(fresh_settings)}",
-            headers={**bearer(token), "X-LGSP-Target": "tiengiang"},
-        )
+        response = await reach_tiengiang_citizen(http, fresh_settings)
 
         assert response.status_code == 502
         assert "no route to ndxp" in response.json()["detail"]
@@ -212,10 +207,7 @@ async def test_the_lgsp_token_on_ndxp_is_fetched_once_and_reused(
     client: httpx.AsyncClient, demo_token: str, settings: Settings, bus: BusState
 ) -> None:
     for _ in range(3):
-        response = await client.get(
-            f"{KG}/dancu/v1/citizens/{tiengiang_cccd(settings)}",
-            headers={**bearer(demo_token), "X-LGSP-Target": "tiengiang"},
-        )
+        response = await reach_tiengiang_citizen(client, settings, demo_token)
         assert response.status_code == 200
 
     assert bus.instances["kiengiang"].peers["ndxp"].tokens_fetched == 1

@@ -12,13 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from lgsp.audit.repository import AuditRepository
 from lgsp.db import make_session_factory
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
+from tests.fixtures.apps import serving
 from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token, registered_client
 
 pytestmark = pytest.mark.anyio
@@ -217,22 +217,20 @@ async def test_a_hand_over_this_process_cannot_route_yet_is_stored_and_retried(
     from lgsp.composition import create_bus
 
     application = create_bus(fresh_settings, instances=["kiengiang"])
-    async with LifespanManager(application) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as client:
-            token = await fetch_token(client)
-            cccd = tiengiang_citizen(fresh_settings)
-            taken = await client.get(
-                f"{KG}/csdlqgdc/v1/citizens/{cccd}",
-                headers={**bearer(token), "Prefer": "respond-async", "Idempotency-Key": "k-6"},
-            )
-            now = await client.get(f"{KG}/csdlqgdc/v1/citizens/{cccd}", headers=bearer(token))
-            deadline = time.monotonic() + SETTLE_SECONDS
+    async with serving(application, TEST_PUBLIC_URL, raise_app_exceptions=False) as client:
+        token = await fetch_token(client)
+        cccd = tiengiang_citizen(fresh_settings)
+        taken = await client.get(
+            f"{KG}/csdlqgdc/v1/citizens/{cccd}",
+            headers={**bearer(token), "Prefer": "respond-async", "Idempotency-Key": "k-6"},
+        )
+        now = await client.get(f"{KG}/csdlqgdc/v1/citizens/{cccd}", headers=bearer(token))
+        deadline = time.monotonic() + SETTLE_SECONDS
+        tried = await outbox_message(client, token, "k-6", until={"pending", "dead"})
+        while tried["attempts"] == 0:  # the worker, woken by the hand-over, tries at once
+            assert time.monotonic() < deadline, tried
+            await asyncio.sleep(0.05)
             tried = await outbox_message(client, token, "k-6", until={"pending", "dead"})
-            while tried["attempts"] == 0:  # the worker, woken by the hand-over, tries at once
-                assert time.monotonic() < deadline, tried
-                await asyncio.sleep(0.05)
-                tried = await outbox_message(client, token, "k-6", until={"pending", "dead"})
 
     assert taken.status_code == 202, taken.text
     assert (now.status_code, now.json()["code"]) == (502, "UPSTREAM_UNAVAILABLE")

@@ -12,9 +12,11 @@ from lgsp.audit.verify import verify_chain
 from lgsp.auth.repository import ClientRepository
 from lgsp.settings import Settings
 from lgsp.state import BusState
-from tests.e2e.test_national_flows import RESIDENCE, TG, eventually
+from tests.e2e.test_national_flows import TG
 from tests.fixtures.bus import KG, bearer, fetch_token, registered_client
 from tests.fixtures.documents import RECIPIENT, cross_province_document
+from tests.fixtures.dossiers import file_residence_dossier
+from tests.fixtures.waiting import eventually
 
 pytestmark = pytest.mark.anyio
 
@@ -37,27 +39,9 @@ async def dossier_listing(client: httpx.AsyncClient, token: str) -> dict[str, An
 
 
 async def file_dossier(client: httpx.AsyncClient, token: str, settings: Settings) -> str:
-    from formats.dates import parse_ddmmyyyy
-    from mocks.dancu.seed import generate_citizens
-
-    citizens = generate_citizens(province_code="91", seed=settings.seed, count=settings.population)
-    applicant = next(c for c in citizens if parse_ddmmyyyy(c.ngay_thang_nam_sinh).year < 2000)
-    filed = await client.post(
-        DOSSIERS,
-        json={
-            "procedure_code": RESIDENCE,
-            "applicant": {
-                "cccd": applicant.so_dinh_danh,
-                "full_name": applicant.ho_va_ten,
-                "date_of_birth": parse_ddmmyyyy(applicant.ngay_thang_nam_sinh).isoformat(),
-            },
-            "summary": "Đăng ký thường trú",
-        },
-        headers=bearer(token),
+    return await file_residence_dossier(
+        client, KG, bearer(token), seed=settings.seed, population=settings.population
     )
-    assert filed.status_code == 201, filed.text
-    code: str = filed.json()["code"]
-    return code
 
 
 async def test_reset_undoes_dossiers_documents_and_their_national_traces(

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
 from tests.e2e.test_invocation import seeded_cccds
+from tests.fixtures.apps import serving
 from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token
 from tests.fixtures.processes import free_port, start_lgsp, stop, wait_ready
 
@@ -26,10 +26,8 @@ pytestmark = pytest.mark.anyio
 
 @asynccontextmanager
 async def bus_client(application: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with LifespanManager(application) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as http:
-            yield http
+    async with serving(application, TEST_PUBLIC_URL, raise_app_exceptions=False) as http:
+        yield http
 
 
 def dossier_for(settings: Settings) -> dict[str, object]:

@@ -17,12 +17,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from formats.dates import parse_ddmmyyyy
-from mocks.dancu.seed import generate_citizens
-from tests.e2e.test_national_flows import RESIDENCE, eventually, recipient_status
+from tests.e2e.test_national_flows import recipient_status
 from tests.fixtures.bus import bearer
 from tests.fixtures.documents import RECIPIENT, cross_province_document
+from tests.fixtures.dossiers import file_residence_dossier, receive_dossier
 from tests.fixtures.processes import demo_token, free_port, start_lgsp, stop, wait_ready
+from tests.fixtures.topology import topology_text
+from tests.fixtures.waiting import eventually
 
 pytestmark = [pytest.mark.anyio, pytest.mark.processes]
 
@@ -50,31 +51,12 @@ class Deployment:
 
 def topology(dvc_port: int, qlvb_port: int) -> str:
     """The built-in three instances of the tests, Kiên Giang's dvc and qlvb at a url."""
-    return f"""
-[[instances]]
-name = "ndxp"
-kind = "national"
-title = "NDXP"
-systems = [{{name = "csdlqgdc"}}, {{name = "dvcqg"}}, {{name = "vdxp"}}]
-
-[[instances]]
-name = "kiengiang"
-kind = "province"
-title = "LGSP Kiên Giang"
-province_code = "91"
-systems = [
-    {{name = "dancu"}},
-    {{name = "dvc", url = "http://127.0.0.1:{dvc_port}"}},
-    {{name = "qlvb", url = "http://127.0.0.1:{qlvb_port}"}},
-]
-
-[[instances]]
-name = "tiengiang"
-kind = "province"
-title = "LGSP Tiền Giang"
-province_code = "82"
-systems = [{{name = "dancu"}}, {{name = "dvc"}}, {{name = "qlvb"}}]
-"""
+    return topology_text(
+        system_urls={
+            ("kiengiang", "dvc"): f"http://127.0.0.1:{dvc_port}",
+            ("kiengiang", "qlvb"): f"http://127.0.0.1:{qlvb_port}",
+        }
+    )
 
 
 async def wait_answering(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -186,31 +168,10 @@ async def test_a_dossiers_changes_reach_the_national_portal_once_each(
     deployment: Deployment,
 ) -> None:
     kg = deployment.base("kiengiang")
-    citizens = generate_citizens(province_code="91", seed=SEED, count=20)
-    applicant = next(c for c in citizens if parse_ddmmyyyy(c.ngay_thang_nam_sinh).year < 2000)
     async with httpx.AsyncClient(timeout=30) as http:
         auth = bearer(await demo_token(http, kg))
-        filed = await http.post(
-            f"{kg}/dvc/v1/dossiers",
-            json={
-                "procedure_code": RESIDENCE,
-                "applicant": {
-                    "cccd": applicant.so_dinh_danh,
-                    "full_name": applicant.ho_va_ten,
-                    "date_of_birth": parse_ddmmyyyy(applicant.ngay_thang_nam_sinh).isoformat(),
-                },
-                "summary": "Đăng ký thường trú",
-            },
-            headers=auth,
-        )
-        assert filed.status_code == 201, filed.text
-        code = filed.json()["code"]
-        received = await http.post(
-            f"{kg}/dvc/v1/dossiers/{code}/transitions",
-            json={"action": "receive", "actor": "Nguyễn Thị Lan", "position": "Cán bộ"},
-            headers=auth,
-        )
-        assert received.status_code == 200, received.text
+        code = await file_residence_dossier(http, kg, auth, seed=SEED, population=20)
+        await receive_dossier(http, kg, code, auth)
 
         national = await eventually(
             lambda: http.get(f"{kg}/dvcqg/v1/dossiers/{code}", headers=auth),

@@ -23,17 +23,9 @@ from lgsp.routing.systems import EmbeddedSystem, SystemContext
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
+from tests.fixtures.topology import topology_text
 
 pytestmark = pytest.mark.anyio
-
-TOPOLOGY = """
-[[instances]]
-name = "kiengiang"
-kind = "province"
-title = "LGSP Kiên Giang"
-province_code = "91"
-systems = [{ name = "dancu" }, { name = "probe" }]
-"""
 
 
 def probe_app(context: SystemContext) -> FastAPI:
@@ -80,7 +72,7 @@ async def bus_with_probe(
     database_url: str, engine: AsyncEngine, tmp_path: Path
 ) -> AsyncIterator[BusState]:
     topology = tmp_path / "topology.toml"
-    topology.write_text(TOPOLOGY, encoding="utf-8")
+    topology.write_text(topology_text(only={"kiengiang": ["dancu", "probe"]}), encoding="utf-8")
     probe = EmbeddedSystem(probe_app, bus_rights={"dancu": "GET"})
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]

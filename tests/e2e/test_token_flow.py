@@ -21,11 +21,13 @@ from lgsp.auth.tokens import issue_token
 from lgsp.db import make_session_factory
 from lgsp.settings import Settings
 from lgsp.state import BusState
+from tests.fixtures.answers import assert_oauth_error
 from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token
 
 pytestmark = pytest.mark.anyio
 
 SERVICES = f"{KG}/services"
+DEMO = ("demo", "lgsp-demo-secret")
 
 
 async def instance_keys(engine: AsyncEngine, settings: Settings, instance: str) -> KeySet:
@@ -33,6 +35,26 @@ async def instance_keys(engine: AsyncEngine, settings: Settings, instance: str) 
     cipher = KeyCipher.from_settings(settings)
     async with make_session_factory(engine).begin() as session:
         return await load_or_create_keys(ClientRepository(session), instance, cipher)
+
+
+async def signed_token(
+    bus: BusState,
+    settings: Settings,
+    *,
+    issuer: str = KG,
+    ttl: timedelta = timedelta(minutes=5),
+    issued: timedelta = timedelta(0),
+) -> str:
+    """A demo token signed with Kiên Giang's own key, issued `issued` from now by `issuer`."""
+    keys = await instance_keys(bus.engine, settings, "kiengiang")
+    return issue_token(
+        keys,
+        issuer=f"{TEST_PUBLIC_URL}{issuer}",
+        client_id="demo",
+        scopes=["dancu"],
+        ttl=ttl,
+        now=datetime.now(UTC) + issued,
+    )
 
 
 def forge(claims: dict[str, object], header: dict[str, str]) -> str:
@@ -103,47 +125,56 @@ async def test_token_request_with_form_credentials_and_narrower_scope(
 
 
 @pytest.mark.parametrize(
-    ("data", "auth", "status", "error"),
+    ("endpoint", "data", "auth", "status", "error"),
     [
-        ({"grant_type": "client_credentials"}, ("demo", "wrong"), 401, "invalid_client"),
+        ("/token", {"grant_type": "client_credentials"}, ("demo", "wrong"), 401, "invalid_client"),
         (
+            "/token",
             {"grant_type": "client_credentials"},
             ("nobody", "lgsp-demo-secret"),
             401,
             "invalid_client",
         ),
-        ({"grant_type": "client_credentials"}, None, 401, "invalid_client"),
-        ({"grant_type": "password"}, ("demo", "lgsp-demo-secret"), 400, "unsupported_grant_type"),
-        ({}, ("demo", "lgsp-demo-secret"), 400, "invalid_request"),
+        ("/token", {"grant_type": "client_credentials"}, None, 401, "invalid_client"),
         (
+            "/token",
+            {"grant_type": "password"},
+            DEMO,
+            400,
+            "unsupported_grant_type",
+        ),
+        ("/token", {}, DEMO, 400, "invalid_request"),
+        (
+            "/token",
             {"grant_type": "client_credentials", "scope": "nosuch"},
-            ("demo", "lgsp-demo-secret"),
+            DEMO,
             400,
             "invalid_scope",
         ),
         (
+            "/token",
             {"grant_type": "client_credentials", "client_id": "demo", "client_secret": "x"},
-            ("demo", "lgsp-demo-secret"),
+            DEMO,
             400,
             "invalid_request",
         ),
+        ("/token/revoke", {"token": "x"}, ("demo", "wrong"), 401, "invalid_client"),
+        ("/token/revoke", {"token": "x"}, None, 401, "invalid_client"),
+        ("/token/revoke", {}, DEMO, 400, "invalid_request"),
+        ("/token/revoke", {"token": ""}, DEMO, 400, "invalid_request"),
     ],
 )
-async def test_bad_token_requests_get_rfc6749_errors(
+async def test_bad_token_and_revocation_requests_get_rfc6749_errors(
     client: httpx.AsyncClient,
+    endpoint: str,
     data: dict[str, str],
     auth: tuple[str, str] | None,
     status: int,
     error: str,
 ) -> None:
-    response = await client.post(f"{KG}/token", data=data, auth=auth)
+    response = await client.post(f"{KG}{endpoint}", data=data, auth=auth)
 
-    assert response.status_code == status
-    assert response.headers["content-type"] == "application/json"
-    assert response.json()["error"] == error
-    assert response.json()["error_description"]
-    if status == 401:
-        assert response.headers["www-authenticate"].startswith("Basic")
+    assert_oauth_error(response, status, error)
 
 
 async def test_token_request_as_json_is_refused(client: httpx.AsyncClient) -> None:
@@ -183,41 +214,32 @@ async def test_missing_token_is_refused_with_bearer_challenge(client: httpx.Asyn
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-async def test_expired_token_is_refused(
-    client: httpx.AsyncClient, bus: BusState, settings: Settings
+@pytest.mark.parametrize(
+    ("issuer", "ttl", "issued", "reason"),
+    [
+        pytest.param(KG, timedelta(seconds=60), timedelta(hours=-2), "expired", id="expired"),
+        pytest.param(KG, timedelta(hours=3), timedelta(hours=1), None, id="not-yet-valid"),
+        pytest.param(
+            "/lgsp/tiengiang", timedelta(minutes=5), timedelta(0), "claims", id="other-audience"
+        ),
+    ],
+)
+async def test_a_token_signed_with_the_right_key_but_wrong_claims_is_refused(
+    client: httpx.AsyncClient,
+    bus: BusState,
+    settings: Settings,
+    issuer: str,
+    ttl: timedelta,
+    issued: timedelta,
+    reason: str | None,
 ) -> None:
-    keys = await instance_keys(bus.engine, settings, "kiengiang")
-    token = issue_token(
-        keys,
-        issuer=f"{TEST_PUBLIC_URL}{KG}",
-        client_id="demo",
-        scopes=["dancu"],
-        ttl=timedelta(seconds=60),
-        now=datetime.now(UTC) - timedelta(hours=2),
-    )
+    token = await signed_token(bus, settings, issuer=issuer, ttl=ttl, issued=issued)
 
     response = await client.get(SERVICES, headers=bearer(token))
 
     assert response.status_code == 401
-    assert "expired" in response.json()["detail"]
-
-
-async def test_not_yet_valid_token_is_refused(
-    client: httpx.AsyncClient, bus: BusState, settings: Settings
-) -> None:
-    keys = await instance_keys(bus.engine, settings, "kiengiang")
-    token = issue_token(
-        keys,
-        issuer=f"{TEST_PUBLIC_URL}{KG}",
-        client_id="demo",
-        scopes=["dancu"],
-        ttl=timedelta(hours=3),
-        now=datetime.now(UTC) + timedelta(hours=1),
-    )
-
-    response = await client.get(SERVICES, headers=bearer(token))
-
-    assert response.status_code == 401
+    if reason is not None:
+        assert reason in response.json()["detail"]
 
 
 async def test_tampered_token_is_refused(client: httpx.AsyncClient, demo_token: str) -> None:
@@ -238,25 +260,6 @@ async def test_token_of_another_instance_is_refused(client: httpx.AsyncClient) -
     response = await client.get(SERVICES, headers=bearer(token))
 
     assert response.status_code == 401
-
-
-async def test_token_for_another_audience_signed_with_the_right_key_is_refused(
-    client: httpx.AsyncClient, bus: BusState, settings: Settings
-) -> None:
-    keys = await instance_keys(bus.engine, settings, "kiengiang")
-    token = issue_token(
-        keys,
-        issuer=f"{TEST_PUBLIC_URL}/lgsp/tiengiang",
-        client_id="demo",
-        scopes=["dancu"],
-        ttl=timedelta(minutes=5),
-        now=datetime.now(UTC),
-    )
-
-    response = await client.get(SERVICES, headers=bearer(token))
-
-    assert response.status_code == 401
-    assert "claims" in response.json()["detail"]
 
 
 async def test_unsigned_alg_none_token_is_refused(
@@ -330,13 +333,5 @@ async def test_the_database_holds_no_private_key_in_the_clear(
 
     assert len(stored) == 3  # one per instance of the test bus
     assert not [pem for pem in stored if "PRIVATE KEY" in pem]
-    keys = await instance_keys(bus.engine, settings, "kiengiang")  # the bus's cipher opens them
-    token = issue_token(
-        keys,
-        issuer=f"{TEST_PUBLIC_URL}{KG}",
-        client_id="demo",
-        scopes=["dancu"],
-        ttl=timedelta(minutes=5),
-        now=datetime.now(UTC),
-    )
+    token = await signed_token(bus, settings)  # the bus's cipher opens the stored keys
     assert (await client.get(SERVICES, headers=bearer(token))).status_code == 200

@@ -35,7 +35,7 @@ def without_diacritics(name: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-SPELLINGS = [(nfd_upper, True), (without_diacritics, False)]
+SPELLINGS: list[tuple[Spelling, bool]] = [(nfd_upper, True), (without_diacritics, False)]
 
 
 @pytest.fixture(name="citizen")
@@ -50,6 +50,16 @@ def fx_citizen(settings: Settings) -> CitizenRecord:
     )
 
 
+Respelled = tuple[dict[str, str], bool]
+
+
+@pytest.fixture(name="respelled", params=SPELLINGS, ids=["nfd-upper", "no-diacritics"])
+def fx_respelled(request: pytest.FixtureRequest, citizen: CitizenRecord) -> Respelled:
+    """The citizen's identity with the name spelled another way, and whether it must match."""
+    spelling, match = request.param
+    return claim(citizen, spelling(citizen.ho_va_ten)), match
+
+
 def claim(citizen: CitizenRecord, full_name: str) -> dict[str, str]:
     return {
         "cccd": citizen.so_dinh_danh,
@@ -58,35 +68,25 @@ def claim(citizen: CitizenRecord, full_name: str) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize(("spelling", "match"), SPELLINGS, ids=["nfd-upper", "no-diacritics"])
 async def test_the_national_register_compares_names_after_nfc(
-    client: httpx.AsyncClient,
-    demo_token: str,
-    citizen: CitizenRecord,
-    spelling: Spelling,
-    match: bool,
+    client: httpx.AsyncClient, demo_token: str, respelled: Respelled
 ) -> None:
+    applicant, match = respelled
     response = await client.post(
-        f"{KG}/csdlqgdc/v1/citizens/verify",
-        json=claim(citizen, spelling(citizen.ho_va_ten)),
-        headers=bearer(demo_token),
+        f"{KG}/csdlqgdc/v1/citizens/verify", json=applicant, headers=bearer(demo_token)
     )
 
     assert response.status_code == 200, response.text
     assert response.json()["match"] is match
 
 
-@pytest.mark.parametrize(("spelling", "match"), SPELLINGS, ids=["nfd-upper", "no-diacritics"])
 async def test_the_portal_verifies_an_applicant_after_nfc(
-    client: httpx.AsyncClient,
-    demo_token: str,
-    citizen: CitizenRecord,
-    spelling: Spelling,
-    match: bool,
+    client: httpx.AsyncClient, demo_token: str, respelled: Respelled
 ) -> None:
+    applicant, match = respelled
     dossier = {
         "procedure_code": "1.004222.000.00.00.H33",
-        "applicant": claim(citizen, spelling(citizen.ho_va_ten)),
+        "applicant": applicant,
         "summary": "Đăng ký thường trú",
         "contact": {"email": "congdan@example.vn", "phone": "0912345678"},
         "form_data": {},

@@ -21,16 +21,8 @@ from lgsp.masking import MAX_AUDIT_TEXT, PersonalDataFilter, audit_text, mask_pe
         ("/citizens/091087000123?cmnd=123456789", "/citizens/091*******23?cmnd=123****89"),
         ("cccd=091087000123, cha=079203001234", "cccd=091*******23, cha=079*******34"),
         ('{"soDinhDanh":"091087000123"}', '{"soDinhDanh":"091*******23"}'),
-    ],
-)
-def test_cccd_and_cmnd_numbers_are_masked(text: str, masked: str) -> None:
-    assert mask_personal_data(text) == masked
-
-
-@pytest.mark.parametrize(
-    ("text", "masked"),
-    [
-        # SECURITY-PROBE-2026-12 F13: each decodes to the whole number where it is used.
+        # Encoded digits are decoded before the run is measured (SECURITY-PROBE-2026-12 F13):
+        # each decodes to the whole number where it is used.
         ("GET /citizens/%3091048993438 HTTP/1.1", "GET /citizens/091*******38 HTTP/1.1"),
         ("/citizens/09104899343%38", "/citizens/091*******38"),
         ("applicant=%3091154541622&page=1", "applicant=091*******22&page=1"),
@@ -39,7 +31,7 @@ def test_cccd_and_cmnd_numbers_are_masked(text: str, masked: str) -> None:
         ("<cccd>&#x30;9104899343&#0056;</cccd>", "<cccd>091*******38</cccd>"),
     ],
 )
-def test_encoded_digits_are_decoded_before_the_run_is_measured(text: str, masked: str) -> None:
+def test_cccd_and_cmnd_numbers_are_masked_even_when_encoded(text: str, masked: str) -> None:
     assert mask_personal_data(text) == masked
 
 

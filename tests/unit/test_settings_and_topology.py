@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from lgsp.settings import Settings
-from lgsp.topology import DEFAULT_TOPOLOGY, TopologyError, load_topology
+from lgsp.topology import DEFAULT_TOPOLOGY, Topology, TopologyError, load_topology
 
 
 def test_defaults_use_sqlite_under_the_data_dir(tmp_path: Path) -> None:
@@ -78,9 +78,15 @@ def test_default_topology_has_ndxp_and_the_five_provinces() -> None:
     ]
 
 
-def test_topology_file_can_point_a_system_at_a_url(tmp_path: Path) -> None:
+def topology_from(tmp_path: Path, text: str) -> Topology:
     path = tmp_path / "topology.toml"
-    path.write_text(
+    path.write_text(text, encoding="utf-8")
+    return load_topology(path)
+
+
+def test_topology_file_can_point_a_system_at_a_url(tmp_path: Path) -> None:
+    topology = topology_from(
+        tmp_path,
         """
 [[instances]]
 name = "cantho"
@@ -89,10 +95,7 @@ title = "LGSP Cần Thơ"
 province_code = "92"
 systems = [{ name = "dancu", url = "http://127.0.0.1:9001" }]
 """,
-        encoding="utf-8",
     )
-
-    topology = load_topology(path)
 
     instance = topology.get("cantho")
     assert instance is not None
@@ -102,8 +105,8 @@ systems = [{ name = "dancu", url = "http://127.0.0.1:9001" }]
 
 
 def test_topology_file_says_where_other_processes_serve_an_instance(tmp_path: Path) -> None:
-    path = tmp_path / "topology.toml"
-    path.write_text(
+    topology = topology_from(
+        tmp_path,
         """
 [[instances]]
 name = "ndxp"
@@ -119,10 +122,7 @@ province_code = "92"
 url = "http://cantho:8000/lgsp/cantho"
 ndxp_rights = { csdlqgdc = "GET", dvcqg = "*" }
 """,
-        encoding="utf-8",
     )
-
-    topology = load_topology(path)
 
     assert str(topology.get("ndxp").url) == "http://ndxp:8000/ndxp"  # type: ignore[union-attr]
     assert topology.get("cantho").ndxp_rights == {"csdlqgdc": "GET", "dvcqg": "*"}  # type: ignore[union-attr]
@@ -145,11 +145,8 @@ ndxp_rights = { csdlqgdc = "GET", dvcqg = "*" }
     ],
 )
 def test_invalid_topology_files_are_refused(tmp_path: Path, text: str) -> None:
-    path = tmp_path / "topology.toml"
-    path.write_text(text, encoding="utf-8")
-
     with pytest.raises(TopologyError):
-        load_topology(path)
+        topology_from(tmp_path, text)
 
 
 def test_missing_topology_file_is_refused(tmp_path: Path) -> None:

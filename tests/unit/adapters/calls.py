@@ -7,12 +7,22 @@ SDK-style JSON and must keep the same content (`SECRET`) out of every refusal.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import httpx
 import pytest
 
-from adapters.base import CanonicalRequest, SystemResponse, TranslationError
+from adapters import UnsupportedMediaType
+from adapters.base import (
+    Adapter,
+    CanonicalRequest,
+    OperationContract,
+    SystemRequest,
+    SystemResponse,
+    TranslationError,
+)
+from formats.edxml import InvalidEdxml
 
 DOSSIER_CODE = "000.00.07.H33-260302-0001"
 SECRET = "BÍ MẬT 0912345678"  # content that must never reach an error detail
@@ -56,3 +66,57 @@ def refused(action: Callable[[], object], error: type[TranslationError]) -> Tran
     assert SECRET not in caught.value.detail
     assert SECRET not in json.dumps(caught.value.extensions, ensure_ascii=False)
     return caught.value
+
+
+def assert_passed_on(adapter: Adapter, request: CanonicalRequest, path: str) -> None:
+    """An edXML message goes to `path` byte for byte, labelled plain `application/xml`."""
+    sent = adapter.to_system(request)
+
+    assert (sent.method, sent.path, sent.body) == ("POST", path, request.body)
+    assert sent.headers["Content-Type"] == "application/xml"
+
+
+def assert_edxml_required(adapter: Adapter, request: CanonicalRequest) -> None:
+    """A message in any other media type is refused, naming the two edXML ones."""
+    error = refused(lambda: adapter.to_system(request), UnsupportedMediaType)
+
+    assert error.extensions["supported"] == ["application/xml", "text/xml"]
+
+
+def assert_sdk_refusal(
+    adapter: Adapter,
+    request: CanonicalRequest,
+    answer: tuple[int, dict[str, Any]],
+    error: type[TranslationError],
+    extensions: dict[str, Any],
+) -> None:
+    """The system's refusal (`status`, SDK `fields`) becomes `error`, its content kept out.
+
+    Only the codec's own text (INVALID_EDXML) is ever repeated; it names elements, not values.
+    """
+    status, fields = answer
+    desc = "MessageHeader has no Subject." if error is InvalidEdxml else f"about {SECRET}"
+    response = sdk_answer(status, **{"ErrorDesc": desc, **fields})
+
+    caught = refused(lambda: adapter.to_canonical(request, response), error)
+
+    assert caught.status == error.status
+    assert caught.extensions == extensions
+
+
+async def through(
+    adapter: Adapter,
+    contracts: Mapping[str, OperationContract],
+    mock: httpx.AsyncClient,
+    request: CanonicalRequest,
+) -> Any:
+    """One operation as the gateway runs it: translate, call the system, translate back."""
+    sent: SystemRequest = adapter.to_system(request)
+    response = await mock.request(sent.method, sent.path, content=sent.body, headers=sent.headers)
+    result = adapter.to_canonical(
+        request,
+        SystemResponse(response.status_code, response.content, response.headers["content-type"]),
+    )
+    contracts[request.operation].response.model_validate(result.content)
+    assert result.status == contracts[request.operation].status
+    return result.content

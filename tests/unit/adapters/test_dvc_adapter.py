@@ -33,6 +33,12 @@ from adapters.dvc import (
 from formats.cccd import InvalidCccd
 from formats.dates import format_dvcqg_time, parse_ddmmyyyy
 from mocks.dvc.lifecycle import Action, DossierStatus
+from tests.fixtures.dossiers import (
+    RECEIVED_DATES,
+    birth_registration,
+    residence_hoso_head,
+    residence_received_entry,
+)
 from tests.unit.adapters.calls import DOSSIER_CODE
 from tests.unit.adapters.calls import dossier_call as call
 
@@ -63,28 +69,12 @@ def envelope(status: int, error_code: str, data: Any = None, message: str = "") 
 def portal_dossier(**changes: Any) -> dict[str, Any]:
     """A `HoSo` as the mock portal serves it (mocks/dvc/schemas.py)."""
     return {
-        "MaHoSo": CODE,
-        "MaTTHC": "1.004222.000.00.00.H33",
-        "TenTTHC": "Đăng ký thường trú",
-        "MaLinhVuc": "Z00-CA01",
-        "TenLinhVuc": "Đăng ký, quản lý cư trú",
-        "KenhThucHien": "2",
-        "ChuHoSo": "Nguyễn Minh Vũ",
-        "LoaiDoiTuong": "1",
-        "SoGiayToChuHoSo": CCCD,
-        "DinhDanhCHS": [{"LoaiDinhDanh": "1", "SoDinhDanh": CCCD}],
+        **residence_hoso_head(CODE, CCCD),
         "Email": "congdan@example.vn",
         "SoDienThoai": None,
         "TrichYeuHoSo": "Đăng ký thường trú",
         "DuLieuBieuMau": {"SoNha": "12"},
-        "NgayNopHoSo": "20260302090000",
-        "NgayTiepNhan": "20260302093000",
-        "NgayHenTra": "20260311170000",
-        "NgayYeuCauBoSung": None,
-        "NgayKetThucXuLy": None,
-        "NgayTra": None,
-        "NgayTuChoi": None,
-        "TrangThaiHoSo": "2",
+        **RECEIVED_DATES,
         "TenTrangThaiHoSo": "Được tiếp nhận",
         "HanhDongHopLe": ["start_processing", "withdraw"],
         "DonViXuLy": {"MaDinhDanh": "000.00.07.H33", "TenCoQuan": "Công an phường Vĩnh Thanh"},
@@ -97,20 +87,7 @@ def portal_dossier(**changes: Any) -> dict[str, Any]:
                 "MaBamSHA256": "ab" * 32,
             }
         ],
-        "TienTrinh": [
-            {
-                "MaHoSo": CODE,
-                "NguoiXuLy": "Nguyễn Thị Lan",
-                "ChucDanh": "Cán bộ tiếp nhận",
-                "ThoiDiemXuLy": "20260302093000",
-                "PhongBanXuLy": "Bộ phận Một cửa",
-                "NoiDungXuLy": "Được tiếp nhận",
-                "TrangThai": "2",
-                "NgayBatDau": "20260302090000",
-                "NgayKetThucTheoQuyDinh": "20260311170000",
-                "HanhDong": "receive",
-            }
-        ],
+        "TienTrinh": [residence_received_entry(CODE)],
         **changes,
     }
 
@@ -558,18 +535,7 @@ def test_listed_dossiers_leave_out_files_and_history(adapter: DvcAdapter) -> Non
 
 
 def test_procedures_translate_to_canonical_json(adapter: DvcAdapter) -> None:
-    procedure = {
-        "MaTTHC": "1.001193.000.00.00.H33",
-        "MaTTHCQuocGia": "1.001193",
-        "TenTTHC": "Đăng ký khai sinh",
-        "MaLinhVuc": "Z00-HT01",
-        "TenLinhVuc": "Hộ tịch",
-        "CapThucHien": "xa",
-        "MucDo": "toan_trinh",
-        "ThoiHanGiaiQuyet": 0,
-        "LePhi": 0,
-        "CoQuanThucHien": {"MaDinhDanh": "000.00.06.H33", "TenCoQuan": "UBND phường Vĩnh Thanh"},
-    }
+    procedure = birth_registration("UBND phường Vĩnh Thanh")
     page = {"TongSo": 1, "Trang": 1, "SoBanGhi": 20, "DanhSach": [procedure]}
 
     answer = adapter.to_canonical(call("list_procedures"), envelope(200, "0", page))

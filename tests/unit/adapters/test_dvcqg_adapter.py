@@ -24,6 +24,12 @@ from adapters.dvcqg import (
 )
 from formats.cccd import InvalidCccd
 from lgsp.catalog.loader import load_catalog
+from tests.fixtures.dossiers import (
+    RECEIVED_DATES,
+    residence_hoso_head,
+    residence_received_entry,
+    residence_sync_dossier,
+)
 from tests.unit.adapters.calls import DOSSIER_CODE
 from tests.unit.adapters.calls import dossier_call as call
 
@@ -39,17 +45,7 @@ def sync_body(**changes: Any) -> dict[str, Any]:
         "province_code": "91",
         "step": 2,
         "dossier": {
-            "code": CODE,
-            "procedure": {"code": "1.004222.000.00.00.H33", "name": "Đăng ký thường trú"},
-            "field": {"code": "Z00-CA01", "name": "Đăng ký, quản lý cư trú"},
-            "agency": {"id": "000.00.07.H33", "name": "Công an phường Vĩnh Thanh"},
-            "channel": "online",
-            "applicant": {
-                "kind": "citizen",
-                "full_name": "Nguyễn Minh Vũ",
-                "identification": {"type": "cccd", "number": CCCD},
-            },
-            "summary": "Đăng ký thường trú",
+            **residence_sync_dossier(CODE, CCCD),
             "status": 2,
             "submitted_at": "2026-03-02T09:00:00+07:00",
             "received_at": "2026-03-02T02:30:00Z",  # 09:30 in Vietnam
@@ -102,16 +98,7 @@ def answer(status: int, error_code: str, result: Any = None, **extra: Any) -> Sy
 def national_hoso(**changes: Any) -> dict[str, Any]:
     """A `TraCuuHoSo` result item as the mock writes it."""
     item: dict[str, Any] = {
-        "MaHoSo": CODE,
-        "MaTTHC": "1.004222.000.00.00.H33",
-        "TenTTHC": "Đăng ký thường trú",
-        "MaLinhVuc": "Z00-CA01",
-        "TenLinhVuc": "Đăng ký, quản lý cư trú",
-        "KenhThucHien": "2",
-        "ChuHoSo": "Nguyễn Minh Vũ",
-        "LoaiDoiTuong": "1",
-        "SoGiayToChuHoSo": CCCD,
-        "DinhDanhCHS": [{"LoaiDinhDanh": "1", "SoDinhDanh": CCCD}],
+        **residence_hoso_head(CODE, CCCD),
         "TrichYeuHoSo": "Đăng ký thường trú",
         "NgayNopHoSo": "20260302090000",
         "NgayTiepNhan": "20260302093000",
@@ -168,44 +155,14 @@ def test_sync_is_one_dongbohosomc_call_carrying_its_progress_entry(adapter: Dvcq
     [item] = native["data"]
     entry = item.pop("TienTrinh")
     assert item == {
-        "MaHoSo": CODE,
-        "MaTTHC": "1.004222.000.00.00.H33",
-        "TenTTHC": "Đăng ký thường trú",
-        "MaLinhVuc": "Z00-CA01",
-        "TenLinhVuc": "Đăng ký, quản lý cư trú",
-        "KenhThucHien": "2",
-        "ChuHoSo": "Nguyễn Minh Vũ",
-        "LoaiDoiTuong": "1",
-        "SoGiayToChuHoSo": CCCD,
-        "DinhDanhCHS": [{"LoaiDinhDanh": "1", "SoDinhDanh": CCCD}],
+        **residence_hoso_head(CODE, CCCD),
         "TrichYeuHoSo": "Đăng ký thường trú",
-        "NgayNopHoSo": "20260302090000",
-        "NgayTiepNhan": "20260302093000",  # 02:30 UTC, written in Vietnam time
-        "NgayHenTra": "20260311170000",
-        "NgayYeuCauBoSung": None,
-        "NgayKetThucXuLy": None,
-        "NgayTra": None,
-        "NgayTuChoi": None,
-        "TrangThaiHoSo": "2",
+        **RECEIVED_DATES,
         "DonViXuLy": {"MaDinhDanh": "000.00.07.H33", "TenCoQuan": "Công an phường Vĩnh Thanh"},
         "MaTinh": "91",
         "ThuTu": 2,
     }
-    assert entry == [
-        {
-            "MaHoSo": CODE,
-            "ThuTu": 2,
-            "NguoiXuLy": "Nguyễn Thị Lan",
-            "ChucDanh": "Cán bộ tiếp nhận",
-            "ThoiDiemXuLy": "20260302093000",
-            "PhongBanXuLy": "Bộ phận Một cửa",
-            "NoiDungXuLy": "Được tiếp nhận",
-            "TrangThai": "2",
-            "NgayBatDau": "20260302090000",
-            "NgayKetThucTheoQuyDinh": "20260311170000",
-            "HanhDong": "receive",
-        }
-    ]
+    assert entry == [{**residence_received_entry(CODE), "ThuTu": 2}]
 
 
 @pytest.mark.parametrize(

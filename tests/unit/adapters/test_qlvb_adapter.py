@@ -5,19 +5,18 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters import UnknownOperation, UnsupportedMediaType
-from adapters.base import CanonicalRequest, SystemRequest, SystemResponse, TranslationError
+from adapters.base import CanonicalRequest, SystemResponse, TranslationError
 from adapters.qlvb import (
     CONTRACTS,
     AxisNotConnected,
@@ -52,16 +51,22 @@ from lgsp.catalog.loader import match_operation
 from lgsp.catalog.schemas import ServiceSpec
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
-from tests.fixtures.documents import cross_province_document
+from tests.fixtures.apps import serving
+from tests.fixtures.documents import NOW, cross_province_document
 from tests.fixtures.handovers import SECRET as SYSTEM_SECRET
 from tests.fixtures.handovers import HandoverBus, bus_url
-from tests.unit.adapters.calls import SECRET, refused
+from tests.unit.adapters.calls import (
+    SECRET,
+    assert_edxml_required,
+    assert_passed_on,
+    assert_sdk_refusal,
+    refused,
+)
 from tests.unit.adapters.calls import sdk_answer as answer
+from tests.unit.adapters.calls import through as through_the_mock
 
 pytestmark = pytest.mark.anyio
 
-ICT = timezone(timedelta(hours=7))
-NOW = datetime(2025, 6, 2, 9, 30, tzinfo=ICT)
 STP, STC, SXD = "000.00.01.H33", "000.00.03.H33", "000.00.02.H33"
 CATALOG = Path(__file__).resolve().parents[3] / "services" / "qlvb.toml"
 
@@ -531,10 +536,7 @@ def test_the_recorded_status_answer_lists_each_recipients_status(adapter: QlvbAd
 def test_an_inbound_message_is_passed_on_byte_for_byte(
     adapter: QlvbAdapter, operation: str, path: str, data: bytes, content_type: str
 ) -> None:
-    sent = adapter.to_system(call(operation, data, content_type))
-
-    assert (sent.method, sent.path, sent.body) == ("POST", path, data)
-    assert sent.headers["Content-Type"] == "application/xml"
+    assert_passed_on(adapter, call(operation, data, content_type), path)
 
 
 @pytest.mark.parametrize("operation", ["receive_document", "receive_status"])
@@ -542,12 +544,7 @@ def test_an_inbound_message_is_passed_on_byte_for_byte(
 def test_an_inbound_message_must_be_edxml(
     adapter: QlvbAdapter, operation: str, content_type: str | None
 ) -> None:
-    error = refused(
-        lambda: adapter.to_system(call(operation, make_document(), content_type)),
-        UnsupportedMediaType,
-    )
-
-    assert error.extensions["supported"] == ["application/xml", "text/xml"]
+    assert_edxml_required(adapter, call(operation, make_document(), content_type))
 
 
 @pytest.mark.parametrize(
@@ -650,15 +647,8 @@ def test_each_refusal_of_the_system_has_its_own_problem(
     error: type[TranslationError],
     extensions: dict[str, Any],
 ) -> None:
-    # Only the codec's own text (INVALID_EDXML) is ever repeated; it names elements, not values.
-    desc = "MessageHeader has no Subject." if error is InvalidEdxml else f"about {SECRET}"
-    response = answer(status, **{"ErrorDesc": desc, **fields})
     error = PER_OPERATION.get((operation, error), error)
-
-    caught = refused(lambda: adapter.to_canonical(call(operation, id=KEY), response), error)
-
-    assert caught.status == error.status
-    assert caught.extensions == extensions
+    assert_sdk_refusal(adapter, call(operation, id=KEY), (status, fields), error, extensions)
 
 
 def test_the_illegal_transition_detail_names_the_status_and_the_allowed_codes(
@@ -793,23 +783,12 @@ async def fx_mock(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'mocks.db'}",
     )
     app = create_app(config, now=lambda: NOW)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://qlvb.test") as client:
-            yield client
+    async with serving(app, "http://qlvb.test") as client:
+        yield client
 
 
 async def through(adapter: QlvbAdapter, mock: httpx.AsyncClient, request: CanonicalRequest) -> Any:
-    """One operation as the gateway runs it: translate, call the system, translate back."""
-    sent: SystemRequest = adapter.to_system(request)
-    response = await mock.request(sent.method, sent.path, content=sent.body, headers=sent.headers)
-    result = adapter.to_canonical(
-        request,
-        SystemResponse(response.status_code, response.content, response.headers["content-type"]),
-    )
-    CONTRACTS[request.operation].response.model_validate(result.content)
-    assert result.status == CONTRACTS[request.operation].status
-    return result.content
+    return await through_the_mock(adapter, CONTRACTS, mock, request)
 
 
 async def test_adapter_and_mock_agree_on_every_operation(
@@ -871,10 +850,8 @@ async def fx_tg_mock(database_url: str, engine: AsyncEngine) -> AsyncIterator[ht
         database_url=database_url,
     )
     app = create_app(config, bus_transport=HandoverBus().transport(), now=lambda: NOW)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://qlvb.test") as client:
-            yield client
+    async with serving(app, "http://qlvb.test") as client:
+        yield client
 
 
 async def test_adapter_and_mock_agree_on_what_arrives_from_another_province(

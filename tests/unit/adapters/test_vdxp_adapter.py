@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters import ADAPTERS, UnknownOperation, UnsupportedMediaType
-from adapters.base import CanonicalRequest, SystemRequest, SystemResponse, TranslationError
+from adapters import ADAPTERS, UnknownOperation
+from adapters.base import CanonicalRequest, SystemResponse, TranslationError
 from adapters.qlvb import (
     DocumentNotFound,
     IdempotencyKeyReused,
@@ -37,16 +36,22 @@ from formats.edxml import InvalidEdxml, render_edxml, render_status
 from lgsp.catalog.schemas import ServiceSpec
 from mocks.config import SystemConfig
 from mocks.vdxp.app import create_app
-from tests.fixtures.documents import cross_province_document
+from tests.fixtures.apps import serving
+from tests.fixtures.documents import NOW, cross_province_document
 from tests.fixtures.handovers import SECRET as SYSTEM_SECRET
 from tests.fixtures.handovers import HandoverBus, bus_url
-from tests.unit.adapters.calls import SECRET, refused
+from tests.unit.adapters.calls import (
+    SECRET,
+    assert_edxml_required,
+    assert_passed_on,
+    assert_sdk_refusal,
+    refused,
+)
 from tests.unit.adapters.calls import sdk_answer as answer
+from tests.unit.adapters.calls import through as through_the_mock
 
 pytestmark = pytest.mark.anyio
 
-ICT = timezone(timedelta(hours=7))
-NOW = datetime(2025, 6, 2, 9, 30, tzinfo=ICT)
 STP, TG_STP = "000.00.01.H33", "000.00.01.H58"
 CATALOG = Path(__file__).resolve().parents[3] / "services" / "vdxp.toml"
 DOCUMENT_ID = "000.00.01.H33,2025/06/02,15/STP-VP"
@@ -118,10 +123,7 @@ STATUS_ANSWER = {
 def test_a_message_is_passed_on_byte_for_byte(
     adapter: VdxpAdapter, operation: str, path: str, data: bytes, content_type: str
 ) -> None:
-    sent = adapter.to_system(call(operation, data, content_type))
-
-    assert (sent.method, sent.path, sent.body) == ("POST", path, data)
-    assert sent.headers["Content-Type"] == "application/xml"
+    assert_passed_on(adapter, call(operation, data, content_type), path)
 
 
 @pytest.mark.parametrize("operation", ["submit_document", "submit_status"])
@@ -129,11 +131,7 @@ def test_a_message_is_passed_on_byte_for_byte(
 def test_a_message_must_be_edxml(
     adapter: VdxpAdapter, operation: str, content_type: str | None
 ) -> None:
-    error = refused(
-        lambda: adapter.to_system(call(operation, b"{}", content_type)), UnsupportedMediaType
-    )
-
-    assert error.extensions["supported"] == ["application/xml", "text/xml"]
+    assert_edxml_required(adapter, call(operation, b"{}", content_type))
 
 
 @pytest.mark.parametrize(
@@ -275,13 +273,7 @@ def test_each_refusal_of_the_axis_has_its_own_problem(
     error: type[TranslationError],
     extensions: dict[str, Any],
 ) -> None:
-    desc = "MessageHeader has no Subject." if error is InvalidEdxml else f"about {SECRET}"
-    response = answer(status, **{"ErrorDesc": desc, **fields})
-
-    caught = refused(lambda: adapter.to_canonical(call(operation, id=KEY), response), error)
-
-    assert caught.status == error.status
-    assert caught.extensions == extensions
+    assert_sdk_refusal(adapter, call(operation, id=KEY), (status, fields), error, extensions)
 
 
 UNREADABLE: list[tuple[list[str], SystemResponse]] = [
@@ -360,23 +352,12 @@ async def fx_mock(database_url: str, engine: AsyncEngine) -> AsyncIterator[httpx
         database_url=database_url,
     )
     app = create_app(config, bus_transport=HandoverBus().transport(), now=lambda: NOW)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://vdxp.test") as client:
-            yield client
+    async with serving(app, "http://vdxp.test") as client:
+        yield client
 
 
 async def through(adapter: VdxpAdapter, mock: httpx.AsyncClient, request: CanonicalRequest) -> Any:
-    """One operation as the gateway runs it: translate, call the system, translate back."""
-    sent: SystemRequest = adapter.to_system(request)
-    response = await mock.request(sent.method, sent.path, content=sent.body, headers=sent.headers)
-    result = adapter.to_canonical(
-        request,
-        SystemResponse(response.status_code, response.content, response.headers["content-type"]),
-    )
-    CONTRACTS[request.operation].response.model_validate(result.content)
-    assert result.status == CONTRACTS[request.operation].status
-    return result.content
+    return await through_the_mock(adapter, CONTRACTS, mock, request)
 
 
 async def test_adapter_and_mock_agree_on_every_operation(

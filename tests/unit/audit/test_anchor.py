@@ -49,6 +49,20 @@ class Bus:
                 )
                 self.keys[name] = keys.signing
 
+    async def cut_back_to_seq_7(self) -> None:
+        """The probe's tail truncation: one DELETE and one UPDATE copying an existing hash."""
+        async with self.sessions() as session:
+            kept = await session.scalar(
+                select(AuditRecord.hash).where(
+                    AuditRecord.instance == "lgsp-91", AuditRecord.seq == 7
+                )
+            )
+        await tamper(
+            self.sessions,
+            delete(AuditRecord).where(AuditRecord.instance == "lgsp-91", AuditRecord.seq > 7),
+            update(AuditHead).where(AuditHead.instance == "lgsp-91").values(seq=7, hash=kept),
+        )
+
     async def verify(self, instance: str | None = None) -> VerifyReport:
         return await verify_chain(
             self.sessions,
@@ -89,15 +103,7 @@ async def test_only_moved_heads_are_checkpointed_again(bus: Bus) -> None:
 
 async def test_newest_records_deleted_and_head_copied_back_is_reported(bus: Bus) -> None:
     """The probe's tail truncation: one DELETE and one UPDATE copying an existing hash."""
-    async with bus.sessions() as session:
-        kept = await session.scalar(
-            select(AuditRecord.hash).where(AuditRecord.instance == "lgsp-91", AuditRecord.seq == 7)
-        )
-    await tamper(
-        bus.sessions,
-        delete(AuditRecord).where(AuditRecord.instance == "lgsp-91", AuditRecord.seq > 7),
-        update(AuditHead).where(AuditHead.instance == "lgsp-91").values(seq=7, hash=kept),
-    )
+    await bus.cut_back_to_seq_7()
     without_checkpoints = await verify_chain(bus.sessions)
 
     report = await bus.verify()
@@ -110,15 +116,7 @@ async def test_newest_records_deleted_and_head_copied_back_is_reported(bus: Bus)
 
 async def test_chain_cut_back_and_appended_again_is_reported_where_they_differ(bus: Bus) -> None:
     """After a truncation the bus appends on: the checkpointed seq exists again, hashed anew."""
-    async with bus.sessions() as session:
-        kept = await session.scalar(
-            select(AuditRecord.hash).where(AuditRecord.instance == "lgsp-91", AuditRecord.seq == 7)
-        )
-    await tamper(
-        bus.sessions,
-        delete(AuditRecord).where(AuditRecord.instance == "lgsp-91", AuditRecord.seq > 7),
-        update(AuditHead).where(AuditHead.instance == "lgsp-91").values(seq=7, hash=kept),
-    )
+    await bus.cut_back_to_seq_7()
     writer = AuditWriter(bus.sessions)  # a fresh process
     await writer.append([make_entry(n, caller="other") for n in range(5)])
 

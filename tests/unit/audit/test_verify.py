@@ -140,47 +140,39 @@ async def test_edited_record_with_recomputed_hash_is_reported_at_the_next_link(
     assert "prev_hash" in problem.reason
 
 
-async def test_deleted_middle_record_is_reported(
+@pytest.mark.parametrize(
+    ("deleted", "expected", "reason"),
+    [
+        pytest.param(
+            record(3), {"instance": "lgsp-91", "seq": 4}, "seq 4 follows seq 2", id="middle"
+        ),
+        pytest.param(record(1), {"seq": 2}, "follows seq 0", id="first"),
+        pytest.param(
+            record(5),
+            {"instance": "lgsp-91", "seq": 5, "record_id": None},
+            "head is at seq 5",
+            id="newest-by-the-head",
+        ),
+        pytest.param(
+            AuditRecord.instance == "ndxp",
+            {"instance": "ndxp", "seq": 1},
+            "",  # any reason
+            id="every-record-by-the-head",
+        ),
+    ],
+)
+async def test_deleted_records_are_reported(
     sessions: async_sessionmaker[AsyncSession],
+    deleted: ColumnElement[bool],
+    expected: dict[str, object],
+    reason: str,
 ) -> None:
-    await tamper(sessions, delete(AuditRecord).where(record(3)))
+    await tamper(sessions, delete(AuditRecord).where(deleted))
 
     problem = await only_problem(sessions)
 
-    assert (problem.instance, problem.seq) == ("lgsp-91", 4)
-    assert "seq 4 follows seq 2" in problem.reason
-
-
-async def test_deleted_first_record_is_reported(
-    sessions: async_sessionmaker[AsyncSession],
-) -> None:
-    await tamper(sessions, delete(AuditRecord).where(record(1)))
-
-    problem = await only_problem(sessions)
-
-    assert problem.seq == 2
-    assert "follows seq 0" in problem.reason
-
-
-async def test_deleted_newest_record_is_reported_by_the_head(
-    sessions: async_sessionmaker[AsyncSession],
-) -> None:
-    await tamper(sessions, delete(AuditRecord).where(record(5)))
-
-    problem = await only_problem(sessions)
-
-    assert (problem.instance, problem.seq, problem.record_id) == ("lgsp-91", 5, None)
-    assert "head is at seq 5" in problem.reason
-
-
-async def test_every_record_deleted_is_reported_by_the_head(
-    sessions: async_sessionmaker[AsyncSession],
-) -> None:
-    await tamper(sessions, delete(AuditRecord).where(AuditRecord.instance == "ndxp"))
-
-    problem = await only_problem(sessions)
-
-    assert (problem.instance, problem.seq) == ("ndxp", 1)
+    assert {name: getattr(problem, name) for name in expected} == expected
+    assert reason in problem.reason
 
 
 async def test_forged_record_in_the_gap_of_a_deleted_one_is_reported(

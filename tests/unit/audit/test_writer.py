@@ -57,6 +57,15 @@ async def read_chain(
         return [r async for r in repository.iter_chain(instance)], await repository.head(instance)
 
 
+async def assert_chain_holds(
+    sessions: async_sessionmaker[AsyncSession], request_ids: list[str]
+) -> None:
+    """lgsp-91's chain holds these requests' records, in order and linked up to its head."""
+    records, head = await read_chain(sessions, "lgsp-91")
+    assert [r.request_id for r in records] == request_ids
+    assert_linked(records, head)
+
+
 def assert_linked(records: list[AuditRecord], head: AuditHead | None) -> None:
     assert [r.seq for r in records] == list(range(1, len(records) + 1))
     prev_hash = GENESIS_HASH
@@ -168,9 +177,7 @@ async def test_a_failed_append_writes_nothing_and_leaves_heads_unchanged(
     assert await read_chain(sessions, "ndxp") == ([], None)
 
     await writer.append([make_entry(5)])  # the writer is usable again and continues the chain
-    records, head = await read_chain(sessions, "lgsp-91")
-    assert [r.request_id for r in records] == ["req-0", "req-1", "req-5"]
-    assert_linked(records, head)
+    await assert_chain_holds(sessions, ["req-0", "req-1", "req-5"])
 
 
 async def test_appending_nothing_opens_no_chain(
@@ -268,9 +275,7 @@ async def test_one_bad_request_in_a_shared_transaction_fails_alone(
     assert results[0] is None
     assert isinstance(results[1], IntegrityError)
     assert results[2] is None
-    records, head = await read_chain(sessions, "lgsp-91")
-    assert [r.request_id for r in records] == ["req-0", "req-1", "req-3"]
-    assert_linked(records, head)
+    await assert_chain_holds(sessions, ["req-0", "req-1", "req-3"])
 
 
 async def test_a_refused_record_fails_only_its_own_request_in_a_shared_transaction(
@@ -292,9 +297,7 @@ async def test_a_refused_record_fails_only_its_own_request_in_a_shared_transacti
             tasks.start_soon(append, n, make_entry(n, target=None) if n == 2 else make_entry(n))
 
     assert outcomes == {0: "written", 1: "written", 2: "refused", 3: "written", 4: "written"}
-    records, head = await read_chain(sessions, "lgsp-91")
-    assert [r.request_id for r in records] == ["req-0", "req-1", "req-3", "req-4"]
-    assert_linked(records, head)
+    await assert_chain_holds(sessions, ["req-0", "req-1", "req-3", "req-4"])
 
 
 async def test_a_database_outage_fails_every_waiting_request_at_once(
@@ -352,9 +355,7 @@ async def test_a_journal_row_the_database_refuses_costs_no_audit_record(
 
     await AuditWriter(sessions).append([entry], journal=[refused])
 
-    records, head = await read_chain(sessions, "lgsp-91")
-    assert [r.request_id for r in records] == ["req-0"]
-    assert_linked(records, head)
+    await assert_chain_holds(sessions, ["req-0"])
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(JournalRecord)) == 0
 

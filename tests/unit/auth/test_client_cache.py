@@ -10,20 +10,13 @@ import pytest
 
 from lgsp.auth import client_cache
 from lgsp.auth.client_cache import ClientCache, ClientSnapshot
+from tests.fixtures.clocks import Clock
 
 SNAPSHOT = ClientSnapshot(is_admin=False, rights={"dancu": "*"}, revoked=False)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_cached_snapshot_is_served_until_the_ttl_passes() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     cache = ClientCache(ttl_seconds=2, clock=clock)
     cache.put("kiengiang", "c1", SNAPSHOT)
 
@@ -37,7 +30,7 @@ def test_cached_snapshot_is_served_until_the_ttl_passes() -> None:
 
 
 def test_unknown_client_is_cached_as_a_hit_with_no_snapshot() -> None:
-    cache = ClientCache(ttl_seconds=2, clock=Clock())
+    cache = ClientCache(ttl_seconds=2, clock=Clock(100.0))
     cache.put("kiengiang", "ghost", None)
 
     assert cache.get("kiengiang", "ghost") == (True, None)
@@ -45,7 +38,7 @@ def test_unknown_client_is_cached_as_a_hit_with_no_snapshot() -> None:
 
 
 def test_zero_ttl_caches_nothing() -> None:
-    cache = ClientCache(ttl_seconds=0, clock=Clock())
+    cache = ClientCache(ttl_seconds=0, clock=Clock(100.0))
     cache.put("kiengiang", "c1", SNAPSHOT)
 
     assert cache.get("kiengiang", "c1") == (False, None)
@@ -53,7 +46,7 @@ def test_zero_ttl_caches_nothing() -> None:
 
 def test_cache_evicts_the_oldest_beyond_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(client_cache, "MAX_ENTRIES", 3)
-    cache = ClientCache(ttl_seconds=60, clock=Clock())
+    cache = ClientCache(ttl_seconds=60, clock=Clock(100.0))
     for n in range(4):
         cache.put("kiengiang", f"c{n}", SNAPSHOT)
 
@@ -77,7 +70,7 @@ class SlowLoader:
 
 @pytest.mark.anyio
 async def test_concurrent_misses_share_one_read_and_cache_its_answer() -> None:
-    cache = ClientCache(ttl_seconds=2, clock=Clock())
+    cache = ClientCache(ttl_seconds=2, clock=Clock(100.0))
     load = SlowLoader()
 
     waiting = [asyncio.create_task(cache.get_or_load("kiengiang", "c1", load)) for _ in range(32)]
@@ -92,7 +85,7 @@ async def test_concurrent_misses_share_one_read_and_cache_its_answer() -> None:
 
 @pytest.mark.anyio
 async def test_a_caller_that_goes_away_does_not_cancel_the_read_others_wait_for() -> None:
-    cache = ClientCache(ttl_seconds=2, clock=Clock())
+    cache = ClientCache(ttl_seconds=2, clock=Clock(100.0))
     load = SlowLoader()
     leaving = asyncio.create_task(cache.get_or_load("kiengiang", "c1", load))
     staying = asyncio.create_task(cache.get_or_load("kiengiang", "c1", load))
@@ -108,7 +101,7 @@ async def test_a_caller_that_goes_away_does_not_cancel_the_read_others_wait_for(
 
 @pytest.mark.anyio
 async def test_a_failed_read_fails_its_waiters_and_the_next_call_reads_again() -> None:
-    cache = ClientCache(ttl_seconds=2, clock=Clock())
+    cache = ClientCache(ttl_seconds=2, clock=Clock(100.0))
 
     async def broken() -> ClientSnapshot | None:
         raise ConnectionError("database away")
@@ -124,7 +117,7 @@ async def test_a_failed_read_fails_its_waiters_and_the_next_call_reads_again() -
 
 @pytest.mark.anyio
 async def test_with_caching_off_every_call_reads_for_itself() -> None:
-    cache = ClientCache(ttl_seconds=0, clock=Clock())
+    cache = ClientCache(ttl_seconds=0, clock=Clock(100.0))
     load = SlowLoader()
     load.release.set()
 
@@ -140,7 +133,7 @@ async def test_a_read_that_fails_after_every_caller_left_is_not_reported_as_unre
     previous = loop.get_exception_handler()
     loop.set_exception_handler(lambda _loop, context: reported.append(context))
     try:
-        cache = ClientCache(ttl_seconds=2, clock=Clock())
+        cache = ClientCache(ttl_seconds=2, clock=Clock(100.0))
         release = asyncio.Event()
 
         async def failing() -> ClientSnapshot | None:

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from lgsp.auth.login_limiter import ADDRESS_FACTOR, LoginLimiter
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fixtures.clocks import Clock
 
 
 def test_client_is_blocked_after_max_failures_until_the_window_slides() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     limiter = LoginLimiter(max_failures=3, window_seconds=60, clock=clock)
     for _ in range(3):
         assert limiter.retry_after(client="c", address="a") == 0
@@ -32,7 +25,7 @@ def test_client_is_blocked_after_max_failures_until_the_window_slides() -> None:
 
 
 def test_address_is_blocked_after_many_clients_fail_from_it() -> None:
-    limiter = LoginLimiter(max_failures=2, window_seconds=60, clock=Clock())
+    limiter = LoginLimiter(max_failures=2, window_seconds=60, clock=Clock(1000.0))
     for n in range(2 * ADDRESS_FACTOR):
         limiter.record_failure(client=f"c{n}", address="10.0.0.9")
 
@@ -41,7 +34,7 @@ def test_address_is_blocked_after_many_clients_fail_from_it() -> None:
 
 
 def test_zero_means_no_limit() -> None:
-    limiter = LoginLimiter(max_failures=0, window_seconds=60, clock=Clock())
+    limiter = LoginLimiter(max_failures=0, window_seconds=60, clock=Clock(1000.0))
     for _ in range(100):
         limiter.record_failure(client="c", address="a")
 
@@ -50,7 +43,7 @@ def test_zero_means_no_limit() -> None:
 
 def test_a_client_failing_from_one_address_is_not_blocked_from_another() -> None:
     """Naming a victim's id with wrong secrets must not lock the victim out (issue 15, F6)."""
-    limiter = LoginLimiter(max_failures=2, window_seconds=60, clock=Clock())
+    limiter = LoginLimiter(max_failures=2, window_seconds=60, clock=Clock(1000.0))
     for _ in range(2):
         limiter.record_failure(client="victim", address="attacker")
 

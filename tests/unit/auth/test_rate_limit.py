@@ -14,18 +14,11 @@ from lgsp.auth.rate_limit import (
     parse_rate,
     parse_rates,
 )
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fixtures.clocks import Clock
 
 
 def test_a_burst_is_allowed_then_the_next_call_waits_for_the_refill() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     limiter = RateLimiter(clock=clock)
     limit = RateLimit(per_second=0.5, burst=3)
 
@@ -42,7 +35,7 @@ def test_a_burst_is_allowed_then_the_next_call_waits_for_the_refill() -> None:
 
 
 def test_retry_after_is_whole_seconds_and_at_least_one() -> None:
-    limiter = RateLimiter(clock=Clock())
+    limiter = RateLimiter(clock=Clock(100.0))
     limit = RateLimit(per_second=100.0, burst=1)
 
     limiter.acquire("kg", "c1", "dancu", limit)
@@ -51,7 +44,7 @@ def test_retry_after_is_whole_seconds_and_at_least_one() -> None:
 
 
 def test_buckets_are_separate_per_instance_client_and_service() -> None:
-    limiter = RateLimiter(clock=Clock())
+    limiter = RateLimiter(clock=Clock(100.0))
     limit = RateLimit(per_second=0.1, burst=1)
     limiter.acquire("kg", "c1", "dancu", limit)
 
@@ -62,7 +55,7 @@ def test_buckets_are_separate_per_instance_client_and_service() -> None:
 
 
 def test_a_rate_of_zero_never_limits_and_keeps_no_bucket() -> None:
-    limiter = RateLimiter(clock=Clock())
+    limiter = RateLimiter(clock=Clock(100.0))
 
     results = {limiter.acquire("kg", "c1", "dancu", RateLimit(0)) for _ in range(1000)}
 
@@ -80,7 +73,7 @@ def test_buckets_stay_bounded_by_evicting_the_least_recently_used(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(rate_limit, "MAX_BUCKETS", 3)
-    limiter = RateLimiter(clock=Clock())
+    limiter = RateLimiter(clock=Clock(100.0))
     limit = RateLimit(per_second=0.1, burst=1)
 
     for client in ("a", "b", "c", "d", "e"):

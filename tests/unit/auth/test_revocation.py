@@ -5,16 +5,9 @@ from __future__ import annotations
 import pytest
 
 from lgsp.auth.revocation import DenyList
+from tests.fixtures.clocks import Clock
 
 pytestmark = pytest.mark.anyio
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Table:
@@ -30,7 +23,7 @@ class Table:
 
 
 async def test_the_list_is_read_once_per_ttl_not_once_per_call() -> None:
-    clock, table = Clock(), Table()
+    clock, table = Clock(100.0), Table()
     deny = DenyList(clock=clock)
 
     for _ in range(100):
@@ -40,7 +33,7 @@ async def test_the_list_is_read_once_per_ttl_not_once_per_call() -> None:
 
 
 async def test_a_revocation_made_elsewhere_applies_once_the_ttl_has_passed() -> None:
-    clock, table = Clock(), Table()
+    clock, table = Clock(100.0), Table()
     deny = DenyList(clock=clock)
     await deny.is_revoked("kg", "j1", ttl=2, load=table.load)
     table.jtis.add("j1")  # another process revokes it
@@ -55,7 +48,7 @@ async def test_a_revocation_made_elsewhere_applies_once_the_ttl_has_passed() -> 
 
 async def test_a_revocation_made_here_applies_at_once() -> None:
     table = Table()
-    deny = DenyList(clock=Clock())
+    deny = DenyList(clock=Clock(100.0))
     await deny.is_revoked("kg", "j1", ttl=60, load=table.load)
 
     deny.add("kg", "j1")
@@ -66,7 +59,7 @@ async def test_a_revocation_made_here_applies_at_once() -> None:
 
 async def test_a_ttl_of_zero_reads_the_table_on_every_call() -> None:
     table = Table()
-    deny = DenyList(clock=Clock())
+    deny = DenyList(clock=Clock(100.0))
 
     for _ in range(3):
         await deny.is_revoked("kg", "j1", ttl=0, load=table.load)

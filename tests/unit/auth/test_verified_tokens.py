@@ -11,17 +11,10 @@ from lgsp.auth import tokens
 from lgsp.auth.keys import KeySet, generate_private_pem, instance_key_from_pem
 from lgsp.auth.tokens import TokenClaims, VerifiedTokens, issue_token
 from lgsp.errors import InvalidToken
+from tests.fixtures.clocks import Clock
 
 ISSUER = "http://lgsp.test/lgsp/kiengiang"
 ALGORITHMS = ["RS256"]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC).timestamp()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +65,7 @@ def test_a_token_is_checked_in_full_once_then_answered_from_memory(
 def test_a_remembered_token_is_checked_in_full_again_once_it_expires(
     keys: KeySet, full_checks: list[str]
 ) -> None:
-    clock = Clock()
+    clock = Clock(datetime.now(UTC).timestamp())
     verified = VerifiedTokens(clock=clock)
     token = token_for(keys, ttl=60)
     claims = verified.verify(token, keys, issuer=ISSUER, algorithms=ALGORITHMS)
@@ -88,7 +81,7 @@ def test_a_remembered_token_is_checked_in_full_again_once_it_expires(
 def test_an_expired_token_is_refused_by_the_full_check_not_served_from_memory(
     keys: KeySet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = Clock()
+    clock = Clock(datetime.now(UTC).timestamp())
     verified = VerifiedTokens(clock=clock)
     token = token_for(keys, ttl=60)
     claims = verified.verify(token, keys, issuer=ISSUER, algorithms=ALGORITHMS)

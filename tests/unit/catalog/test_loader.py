@@ -8,6 +8,7 @@ import pytest
 
 from adapters import ADAPTERS
 from lgsp.catalog.loader import CatalogError, load_catalog, match_operation
+from lgsp.catalog.schemas import ServiceSpec
 from lgsp.settings import Settings
 
 VALID = """
@@ -29,6 +30,14 @@ def write(folder: Path, name: str, text: str) -> None:
     (folder / name).write_text(text, encoding="utf-8")
 
 
+def demo_service(folder: Path, text: str) -> ServiceSpec:
+    """The `demo` v1 service of a catalog holding `text` alone."""
+    write(folder, "demo.toml", text)
+    service = load_catalog(folder, known_adapters={"dancu"}).get("demo", "v1")
+    assert service is not None
+    return service
+
+
 def test_shipped_catalog_loads() -> None:
     catalog = load_catalog(Settings(_env_file=None).catalog_dir, known_adapters=set(ADAPTERS))  # type: ignore[call-arg]
 
@@ -36,9 +45,7 @@ def test_shipped_catalog_loads() -> None:
 
 
 def test_operation_matching_extracts_path_parameters(tmp_path: Path) -> None:
-    write(tmp_path, "demo.toml", VALID)
-    service = load_catalog(tmp_path, known_adapters={"dancu"}).get("demo", "v1")
-    assert service is not None
+    service = demo_service(tmp_path, VALID)
 
     matched, _ = match_operation(service, "GET", "/things/42")
     wrong_method, allowed = match_operation(service, "POST", "/things/42")
@@ -88,19 +95,13 @@ def test_missing_folder_is_refused(tmp_path: Path) -> None:
 
 
 def test_literal_segments_win_over_parameters(tmp_path: Path) -> None:
-    write(
-        tmp_path,
-        "demo.toml",
-        VALID
-        + """
+    verify_thing = """
 [[operations]]
 id = "verify_thing"
 method = "POST"
 path = "/things/verify"
-""",
-    )
-    service = load_catalog(tmp_path, known_adapters={"dancu"}).get("demo", "v1")
-    assert service is not None
+"""
+    service = demo_service(tmp_path, VALID + verify_thing)
 
     verify, _ = match_operation(service, "POST", "/things/verify")
     wrong_method, allowed = match_operation(service, "GET", "/things/verify")

@@ -14,12 +14,11 @@ import hashlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -36,6 +35,9 @@ from mocks.db import open_mock_database
 from mocks.dvc.app import create_app
 from mocks.dvc.models import Dossier, DossierCounter, DvcBase
 from mocks.dvc.store import DossierStore
+from tests.fixtures.apps import serving
+from tests.fixtures.clocks import WallClock
+from tests.fixtures.dossiers import birth_registration
 from tests.fixtures.handovers import Handed, HandoverBus
 
 pytestmark = pytest.mark.anyio
@@ -50,17 +52,6 @@ POPULATION = generate_citizens(province_code="91", seed=7, count=45)
 # Past the first 40 citizens, from whom the seed draws its applicants: no seeded dossiers.
 CITIZEN = POPULATION[43]  # Nguyễn Minh Vũ, born 16/11/1989
 OTHER = POPULATION[41]
-
-
-class Clock:
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class FakeBus:
@@ -163,13 +154,13 @@ def config_for(database_url: str, **changes: Any) -> SystemConfig:
 
 @asynccontextmanager
 async def portal(
-    config: SystemConfig, transport: httpx.AsyncBaseTransport, clock: Clock
+    config: SystemConfig, transport: httpx.AsyncBaseTransport, clock: WallClock
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(config, bus_transport=transport, now=clock)
-    async with LifespanManager(app, startup_timeout=30) as manager:
-        asgi = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=asgi, base_url="http://dvc.test") as client:
-            yield client
+    async with serving(
+        app, "http://dvc.test", raise_app_exceptions=False, startup_timeout=30
+    ) as client:
+        yield client
 
 
 @pytest.fixture(name="bus")
@@ -178,8 +169,8 @@ def fx_bus() -> FakeBus:
 
 
 @pytest.fixture(name="clock")
-def fx_clock() -> Clock:
-    return Clock()
+def fx_clock() -> WallClock:
+    return WallClock(START)
 
 
 @pytest.fixture(name="db_url")
@@ -189,7 +180,9 @@ def fx_db_url(database_url: str, engine: AsyncEngine) -> str:
 
 
 @pytest.fixture(name="client")
-async def fx_client(db_url: str, bus: FakeBus, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
+async def fx_client(
+    db_url: str, bus: FakeBus, clock: WallClock
+) -> AsyncIterator[httpx.AsyncClient]:
     async with portal(config_for(db_url), httpx.ASGITransport(app=bus.app), clock) as client:
         yield client
 
@@ -362,7 +355,7 @@ async def test_failing_bus_files_nothing(
     ids=["connect", "protocol", "read-timeout", "connect-timeout"],
 )
 async def test_unreachable_bus_files_nothing_and_uses_no_number(
-    db_url: str, clock: Clock, bus: FakeBus, error: Exception, status: int
+    db_url: str, clock: WallClock, bus: FakeBus, error: Exception, status: int
 ) -> None:
     async with portal(config_for(db_url), Unreachable(error), clock) as client:
         response = await client.post("/api/hoso", json=filing())
@@ -372,7 +365,7 @@ async def test_unreachable_bus_files_nothing_and_uses_no_number(
         assert (await file_dossier(client))["MaHoSo"].endswith("-0001")
 
 
-async def test_portal_without_a_bus_files_nothing(db_url: str, clock: Clock) -> None:
+async def test_portal_without_a_bus_files_nothing(db_url: str, clock: WallClock) -> None:
     async with portal(config_for(db_url, bus_url=None), Unreachable(AssertionError()), clock) as c:
         body = error_of(await c.post("/api/hoso", json=filing()), 502, "502")
 
@@ -380,7 +373,7 @@ async def test_portal_without_a_bus_files_nothing(db_url: str, clock: Clock) -> 
 
 
 async def test_wrong_portal_credentials_file_nothing(
-    db_url: str, clock: Clock, bus: FakeBus
+    db_url: str, clock: WallClock, bus: FakeBus
 ) -> None:
     config = config_for(db_url, bus_client_secret="not-the-secret")
     async with portal(config, httpx.ASGITransport(app=bus.app), clock) as client:
@@ -429,7 +422,7 @@ async def test_token_refused_again_after_renewal_is_not_retried_forever(
 
 
 async def test_token_is_renewed_shortly_before_it_expires(
-    client: httpx.AsyncClient, bus: FakeBus, clock: Clock
+    client: httpx.AsyncClient, bus: FakeBus, clock: WallClock
 ) -> None:
     bus.expires_in = 300
     await file_dossier(client)
@@ -457,7 +450,7 @@ async def test_concurrent_filings_get_unique_consecutive_numbers(
 
 
 async def test_numbers_restart_each_day_and_differ_by_agency(
-    client: httpx.AsyncClient, clock: Clock
+    client: httpx.AsyncClient, clock: WallClock
 ) -> None:
     first = await file_dossier(client)
     birth = await file_dossier(client, MaTTHC="1.001193")  # Đăng ký khai sinh: UBND phường
@@ -470,7 +463,7 @@ async def test_numbers_restart_each_day_and_differ_by_agency(
 
 
 async def test_the_day_of_a_number_is_the_vietnam_day(
-    client: httpx.AsyncClient, clock: Clock
+    client: httpx.AsyncClient, clock: WallClock
 ) -> None:
     clock.now = datetime(2026, 3, 2, 17, 30, tzinfo=UTC)  # 00:30 on 3 March in Vietnam
 
@@ -586,7 +579,7 @@ async def test_the_bare_national_procedure_code_is_accepted(client: httpx.AsyncC
 
 
 async def test_dossier_walks_its_lifecycle_with_deadlines_and_history(
-    client: httpx.AsyncClient, clock: Clock
+    client: httpx.AsyncClient, clock: WallClock
 ) -> None:
     code = (await file_dossier(client))["MaHoSo"]
 
@@ -641,7 +634,7 @@ async def test_dossier_walks_its_lifecycle_with_deadlines_and_history(
 
 
 async def test_refusal_sets_the_refusal_date_and_ends_the_dossier(
-    client: httpx.AsyncClient, clock: Clock
+    client: httpx.AsyncClient, clock: WallClock
 ) -> None:
     code = (await file_dossier(client))["MaHoSo"]
     clock.advance(hours=1)
@@ -788,21 +781,7 @@ async def test_procedures_are_searched_without_diacritics_in_the_provincial_form
 
     assert data["TongSo"] == 1
     assert data["DanhSach"] == [
-        {
-            "MaTTHC": "1.001193.000.00.00.H33",
-            "MaTTHCQuocGia": "1.001193",
-            "TenTTHC": "Đăng ký khai sinh",
-            "MaLinhVuc": "Z00-HT01",
-            "TenLinhVuc": "Hộ tịch",
-            "CapThucHien": "xa",
-            "MucDo": "toan_trinh",
-            "ThoiHanGiaiQuyet": 0,
-            "LePhi": 0,
-            "CoQuanThucHien": {
-                "MaDinhDanh": "000.00.06.H33",
-                "TenCoQuan": "Ủy ban nhân dân phường Vĩnh Thanh, thành phố Rạch Giá",
-            },
-        }
+        birth_registration("Ủy ban nhân dân phường Vĩnh Thanh, thành phố Rạch Giá")
     ]
 
 
@@ -836,7 +815,7 @@ async def test_seeded_portal_has_one_dossier_in_each_status(client: httpx.AsyncC
 
 
 async def test_seeding_is_idempotent_across_restarts_and_deterministic(
-    db_url: str, bus: FakeBus, clock: Clock, tmp_path: Any
+    db_url: str, bus: FakeBus, clock: WallClock, tmp_path: Any
 ) -> None:
     transport = httpx.ASGITransport(app=bus.app)
     async with portal(config_for(db_url), transport, clock) as client:
@@ -854,7 +833,7 @@ async def test_seeding_is_idempotent_across_restarts_and_deterministic(
 
 
 async def test_each_instance_seeds_and_numbers_its_own_dossiers(
-    db_url: str, bus: FakeBus, clock: Clock
+    db_url: str, bus: FakeBus, clock: WallClock
 ) -> None:
     transport = httpx.ASGITransport(app=bus.app)
     other = config_for(db_url, instance="tiengiang", province_code="82", population=20)
@@ -935,7 +914,7 @@ async def through_adapter(
 
 
 async def test_the_portal_and_the_adapter_agree_on_every_operation(
-    client: httpx.AsyncClient, clock: Clock
+    client: httpx.AsyncClient, clock: WallClock
 ) -> None:
     new = {
         "procedure_code": RESIDENCE,

@@ -117,31 +117,22 @@ def test_years_without_an_announced_calendar_keep_the_statutory_fixed_dates() ->
     assert not is_working_day(date(2027, 9, 3))  # 2/9 is a Thursday: the Friday joins it
 
 
-def test_the_fallback_reproduces_the_2023_national_day() -> None:
-    # 2/9/2023 was a Saturday: Friday 1/9 was the adjacent day and Monday 4/9 the replacement.
-    assert {d for d in holidays(2023) if d.month == 9} == {
-        date(2023, 9, 1),
-        date(2023, 9, 2),
-        date(2023, 9, 4),
-    }
-
-
-def test_the_fallback_reproduces_the_2022_replacement_days() -> None:
-    # 30/4/2022 and 1/5/2022 were a Saturday and a Sunday: Monday 2/5 and Tuesday 3/5 were off.
-    assert {d for d in holidays(2022) if d.month in (4, 5)} == {
-        date(2022, 4, 30),
-        date(2022, 5, 1),
-        date(2022, 5, 2),
-        date(2022, 5, 3),
-    }
-
-
-def test_a_national_day_on_sunday_takes_monday_and_a_replacement_tuesday() -> None:
-    # 2/9/2029 is a Sunday; the mock's rule adds Monday 3/9, then replaces Sunday with Tuesday.
-    assert {d for d in holidays(2029) if d.month == 9} == {
-        date(2029, 9, 2),
-        date(2029, 9, 3),
-        date(2029, 9, 4),
+@pytest.mark.parametrize(
+    ("year", "months", "days_off"),
+    [
+        # 2/9/2023 was a Saturday: Friday 1/9 was the adjacent day and Monday 4/9 the replacement.
+        pytest.param(2023, (9,), [(9, 1), (9, 2), (9, 4)], id="2023-national-day"),
+        # 30/4/2022 and 1/5/2022 were a Saturday and a Sunday: Monday 2/5 and Tuesday 3/5 were off.
+        pytest.param(2022, (4, 5), [(4, 30), (5, 1), (5, 2), (5, 3)], id="2022-replacement-days"),
+        # 2/9/2029 is a Sunday; the mock's rule adds Monday 3/9, then replaces Sunday with Tuesday.
+        pytest.param(2029, (9,), [(9, 2), (9, 3), (9, 4)], id="2029-national-day-on-sunday"),
+    ],
+)
+def test_the_fallback_reproduces_the_replacement_days(
+    year: int, months: tuple[int, ...], days_off: list[tuple[int, int]]
+) -> None:
+    assert {d for d in holidays(year) if d.month in months} == {
+        date(year, month, day) for month, day in days_off
     }
 
 

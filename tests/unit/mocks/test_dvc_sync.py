@@ -12,14 +12,11 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import inspect
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters._dvcqg_contracts import SyncRequest
 from adapters.base import CanonicalRequest, SystemResponse
@@ -29,13 +26,14 @@ from mocks.bus import sealed_key
 from mocks.dvc.schemas import dossier_json
 from mocks.dvc.seed import seeded_dossier_codes, seeded_dossiers
 from mocks.dvcqg.app import create_app as create_dvcqg_app
-from tests.fixtures.handovers import Handed
+from tests.fixtures.apps import serving
+from tests.fixtures.clocks import WallClock
+from tests.fixtures.handovers import DVCQG_SYNC, Handed
 from tests.unit.mocks.test_dvc_app import (
     CITIZEN,
     CLIENT_ID,
     CLIENT_SECRET,
     START,
-    Clock,
     FakeBus,
     config_for,
     data_of,
@@ -46,31 +44,24 @@ from tests.unit.mocks.test_dvc_app import (
     step,
 )
 
+# The portal's fixtures (`bus`, `clock`, `db_url`, `client`) are test_dvc_app's own.
+from tests.unit.mocks.test_dvc_app import fx_bus as fx_bus
+from tests.unit.mocks.test_dvc_app import fx_client as fx_client
+from tests.unit.mocks.test_dvc_app import fx_clock as fx_clock
+from tests.unit.mocks.test_dvc_app import fx_db_url as fx_db_url
+
 pytestmark = pytest.mark.anyio
 
 LIFECYCLE = ["receive", "start_processing", "request_supplement", "supplement_received"]
 
 
-@pytest.fixture(name="bus")
-def fx_bus() -> FakeBus:
-    return FakeBus()
-
-
-@pytest.fixture(name="clock")
-def fx_clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture(name="db_url")
-def fx_db_url(database_url: str, engine: AsyncEngine) -> str:
-    """The portal's database, emptied first (the `engine` fixture wipes PostgreSQL)."""
-    return database_url
-
-
-@pytest.fixture(name="client")
-async def fx_client(db_url: str, bus: FakeBus, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
-    async with portal(config_for(db_url), httpx.ASGITransport(app=bus.app), clock) as client:
-        yield client
+async def walk_the_lifecycle(client: httpx.AsyncClient, clock: WallClock) -> tuple[str, Any]:
+    """Files a dossier and takes it through `LIFECYCLE`, an hour a step; its code and last state."""
+    code = (await file_dossier(client))["MaHoSo"]
+    for action in LIFECYCLE:
+        clock.advance(hours=1)
+        data_of(await step(client, code, action))
+    return code, data_of(await client.get(f"/api/hoso/{code}"))
 
 
 def sync_of(message: Handed) -> SyncRequest:
@@ -93,12 +84,7 @@ async def test_filing_hands_over_the_sync_of_step_one(
         CLIENT_ID,
         "req-42",
     )
-    assert (message.service, message.version, message.method, message.path) == (
-        "dvcqg",
-        "v1",
-        "POST",
-        "/dossiers/sync",
-    )
+    assert (message.service, message.version, message.method, message.path) == DVCQG_SYNC
     assert (message.idempotency_key, message.ordering_key) == (
         f"dvcqg:{code}:1",
         f"dossier:{code}",
@@ -132,13 +118,9 @@ async def test_the_sync_carries_no_more_personal_data_than_dvcqg_is_sent(
 
 
 async def test_each_step_hands_over_its_own_sync_in_order(
-    client: httpx.AsyncClient, clock: Clock, bus: FakeBus
+    client: httpx.AsyncClient, clock: WallClock, bus: FakeBus
 ) -> None:
-    code = (await file_dossier(client))["MaHoSo"]
-    for action in LIFECYCLE:
-        clock.advance(hours=1)
-        data_of(await step(client, code, action))
-    final = data_of(await client.get(f"/api/hoso/{code}"))
+    code, final = await walk_the_lifecycle(client, clock)
 
     messages = bus.handed
     assert [m.idempotency_key for m in messages] == [f"dvcqg:{code}:{n}" for n in range(1, 6)]
@@ -223,7 +205,7 @@ async def test_refused_and_illegal_changes_hand_over_nothing(
     ],
 )
 async def test_a_change_whose_sync_the_bus_did_not_take_is_not_made(
-    db_url: str, bus: FakeBus, clock: Clock, change: str, refusal: str, status: int
+    db_url: str, bus: FakeBus, clock: WallClock, change: str, refusal: str, status: int
 ) -> None:
     """The hand-over is inside the change's transaction: no 202, no change (and no sync)."""
     transport = FailingHandOver(bus)
@@ -264,7 +246,7 @@ async def _change(client: httpx.AsyncClient, change: str, code: str) -> httpx.Re
 
 
 async def test_a_portal_without_a_client_on_its_lgsp_hands_over_nothing(
-    db_url: str, clock: Clock, bus: FakeBus
+    db_url: str, clock: WallClock, bus: FakeBus
 ) -> None:
     config = config_for(db_url, bus_url=None, bus_client_id=None, bus_client_secret=None)
     code = seeded_dossier_codes(province_code="91", seed=7, population=45)[0]  # status 1
@@ -276,7 +258,7 @@ async def test_a_portal_without_a_client_on_its_lgsp_hands_over_nothing(
 
 
 async def test_the_portal_keeps_no_table_of_the_bus(
-    bus: FakeBus, clock: Clock, tmp_path: Any
+    bus: FakeBus, clock: WallClock, tmp_path: Any
 ) -> None:
     """Its database is its own: syncs leave over HTTP, not through an outbox table it shares."""
     alone = f"sqlite+aiosqlite:///{tmp_path / 'portal-only.db'}"
@@ -319,29 +301,23 @@ async def deliver(
 
 
 async def test_delivered_in_any_order_and_twice_the_syncs_build_the_same_history(
-    client: httpx.AsyncClient, clock: Clock, db_url: str, bus: FakeBus
+    client: httpx.AsyncClient, clock: WallClock, db_url: str, bus: FakeBus
 ) -> None:
-    code = (await file_dossier(client))["MaHoSo"]
-    for action in LIFECYCLE:
-        clock.advance(hours=1)
-        data_of(await step(client, code, action))
-    provincial = data_of(await client.get(f"/api/hoso/{code}"))
+    code, provincial = await walk_the_lifecycle(client, clock)
     messages = list(bus.handed)
     shuffled = random.Random(7).sample(messages, len(messages))  # noqa: S311 - test order
 
     app = create_dvcqg_app(config_for(db_url, provinces={"91": "kiengiang"}), now=clock)
     adapter = DvcqgAdapter(today=lambda: START.date())
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://dvcqg.test") as dvcqg:
-            first = [await deliver(dvcqg, message, adapter) for message in shuffled]
-            again = [await deliver(dvcqg, message, adapter) for message in messages]
-            lookup = CanonicalRequest("get_dossier", {"code": code})
-            sent = adapter.to_system(lookup)
-            response = await dvcqg.post(sent.path, content=sent.body, headers=sent.headers)
-            national = adapter.to_canonical(
-                lookup, SystemResponse(response.status_code, response.content)
-            ).content
+    async with serving(app, "http://dvcqg.test") as dvcqg:
+        first = [await deliver(dvcqg, message, adapter) for message in shuffled]
+        again = [await deliver(dvcqg, message, adapter) for message in messages]
+        lookup = CanonicalRequest("get_dossier", {"code": code})
+        sent = adapter.to_system(lookup)
+        response = await dvcqg.post(sent.path, content=sent.body, headers=sent.headers)
+        national = adapter.to_canonical(
+            lookup, SystemResponse(response.status_code, response.content)
+        ).content
 
     assert not any(result["duplicate"] for result in first)
     assert all(result["duplicate"] for result in again)

@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,6 +29,9 @@ from mocks.dvc.seed import seeded_dossier_codes
 from mocks.dvcqg.app import MAX_BODY_BYTES, create_app
 from mocks.dvcqg.models import DvcqgBase, NationalDossier, ProcessedRequest
 from mocks.dvcqg.seed import sample_dossiers
+from tests.fixtures.apps import serving
+from tests.fixtures.clocks import Clock
+from tests.fixtures.dossiers import residence_sync_dossier
 
 pytestmark = pytest.mark.anyio
 
@@ -49,14 +51,6 @@ ACTION_OF_STEP = {
 }
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def sync(step: int, *, code: str = CODE, province: str = "91", **dossier: Any) -> dict[str, Any]:
     """The canonical sync of `step` of a residence dossier walking its whole lifecycle."""
     at = START + timedelta(hours=step)
@@ -65,17 +59,7 @@ def sync(step: int, *, code: str = CODE, province: str = "91", **dossier: Any) -
         "province_code": province,
         "step": step,
         "dossier": {
-            "code": code,
-            "procedure": {"code": "1.004222.000.00.00.H33", "name": "Đăng ký thường trú"},
-            "field": {"code": "Z00-CA01", "name": "Đăng ký, quản lý cư trú"},
-            "agency": {"id": "000.00.07.H33", "name": "Công an phường Vĩnh Thanh"},
-            "channel": "online",
-            "applicant": {
-                "kind": "citizen",
-                "full_name": "Nguyễn Minh Vũ",
-                "identification": {"type": "cccd", "number": CCCD},
-            },
-            "summary": "Đăng ký thường trú",
+            **residence_sync_dossier(code, CCCD),
             "status": status,
             "submitted_at": START.isoformat(),
             "received_at": (START + timedelta(hours=2)).isoformat() if step >= 2 else None,
@@ -156,15 +140,15 @@ def config_for(database_url: str, **changes: Any) -> SystemConfig:
 @asynccontextmanager
 async def national_portal(config: SystemConfig, clock: Clock) -> AsyncIterator[Portal]:
     app = create_app(config, now=clock)
-    async with LifespanManager(app, startup_timeout=30) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://dvcqg.test") as http:
-            yield Portal(http)
+    async with serving(
+        app, "http://dvcqg.test", raise_app_exceptions=False, startup_timeout=30
+    ) as http:
+        yield Portal(http)
 
 
 @pytest.fixture(name="clock")
 def fx_clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 @pytest.fixture(name="db_url")

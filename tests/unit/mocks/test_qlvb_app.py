@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,11 @@ from lgsp.db import make_engine, make_session_factory
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
 from mocks.qlvb.store import DocumentStore
+from tests.fixtures.apps import serving
+from tests.fixtures.documents import NOW
 
 pytestmark = pytest.mark.anyio
 
-ICT = timezone(timedelta(hours=7))
-NOW = datetime(2025, 6, 2, 9, 30, tzinfo=ICT)
 # Kiên Giang's agencies (mocks/directory/agencies.py): 000.00.0N.H33.
 UBND, STP, SXD, STC = "000.00.00.H33", "000.00.01.H33", "000.00.02.H33", "000.00.03.H33"
 TIEN_GIANG_STP = "000.00.01.H58"
@@ -98,10 +97,8 @@ def fx_url(tmp_path: Path) -> str:
 @asynccontextmanager
 async def running(url: str) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(config(url), now=lambda: NOW)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://qlvb.test") as client:
-            yield client
+    async with serving(app, "http://qlvb.test") as client:
+        yield client
 
 
 @pytest.fixture(name="client")
@@ -127,6 +124,16 @@ async def report(
     return await client.post(
         "/updateStatus", content=status_message(document, reporter, code), headers=XML
     )
+
+
+async def sent_and_reported(
+    client: httpx.AsyncClient, document: dict[str, Any], *codes: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Sends `document`, then has its recipient STC report each status code in turn."""
+    sent = assert_ok(await send(client, document))
+    for code in codes:
+        assert_ok(await report(client, document, STC, code))
+    return document, sent
 
 
 async def inbox(
@@ -186,9 +193,7 @@ async def test_sent_document_reaches_the_inbox_and_is_served_exactly_as_sent(
 async def test_get_edoc_in_json_gives_the_edxml_and_the_trace_in_one_answer(
     client: httpx.AsyncClient,
 ) -> None:
-    document = make_document()
-    sent = assert_ok(await send(client, document))
-    assert_ok(await report(client, document, STC, "01"))
+    document, sent = await sent_and_reported(client, make_document(), "01")
 
     by_document_id = assert_ok(
         await client.post("/getEdoc", json={"documentId": sent["DocumentId"], "format": "json"})
@@ -232,9 +237,7 @@ async def test_recipient_takes_a_document_from_arrival_to_done_and_the_sender_se
 async def test_recipient_may_refuse_a_document_right_after_it_arrives(
     client: httpx.AsyncClient,
 ) -> None:
-    document = make_document()
-    sent = assert_ok(await send(client, document))
-    assert_ok(await report(client, document, STC, "01"))
+    document, sent = await sent_and_reported(client, make_document(), "01")
 
     assert_ok(await report(client, document, STC, "02"))
     after = await report(client, document, STC, "03")
@@ -245,10 +248,7 @@ async def test_recipient_may_refuse_a_document_right_after_it_arrives(
 
 
 async def test_accepted_recall_ends_the_delivery(client: httpx.AsyncClient) -> None:
-    document = make_document()
-    sent = assert_ok(await send(client, document))
-    for code in ("01", "03", "05"):
-        assert_ok(await report(client, document, STC, code))
+    document, sent = await sent_and_reported(client, make_document(), "01", "03", "05")
 
     assert_ok(await report(client, document, STP, "13"))
     recall_notices = await inbox(client, STC, "status")
@@ -264,10 +264,7 @@ async def test_accepted_recall_ends_the_delivery(client: httpx.AsyncClient) -> N
 async def test_refused_recall_resumes_the_status_it_interrupted(
     client: httpx.AsyncClient,
 ) -> None:
-    document = make_document()
-    sent = assert_ok(await send(client, document))
-    for code in ("01", "03", "04"):
-        assert_ok(await report(client, document, STC, code))
+    document, sent = await sent_and_reported(client, make_document(), "01", "03", "04")
 
     assert_ok(await report(client, document, STP, "13"))
     in_recall = (await trace(client, sent["DocId"]))[0]
@@ -283,10 +280,9 @@ async def test_refused_recall_resumes_the_status_it_interrupted(
 async def test_recall_applies_to_every_delivery_that_can_still_be_recalled(
     client: httpx.AsyncClient,
 ) -> None:
-    document = make_document(to=(STC, SXD, UBND))
-    sent = assert_ok(await send(client, document))
-    for code in ("01", "03", "05", "06"):
-        assert_ok(await report(client, document, STC, code))
+    document, sent = await sent_and_reported(
+        client, make_document(to=(STC, SXD, UBND)), "01", "03", "05", "06"
+    )
     assert_ok(await report(client, document, SXD, "01"))
 
     answer = assert_ok(await report(client, document, STP, "13"))
@@ -326,10 +322,7 @@ async def test_illegal_transition_is_refused_naming_the_status_and_the_allowed_c
     current: str | None,
     allowed: list[str],
 ) -> None:
-    document = make_document()
-    sent = assert_ok(await send(client, document))
-    for step in steps:
-        assert_ok(await report(client, document, STC, step))
+    document, sent = await sent_and_reported(client, make_document(), *steps)
 
     body = assert_fail(await report(client, document, reporter, code), 409, "ILLEGAL_STATUS")
 
@@ -372,9 +365,7 @@ async def test_concurrent_reports_on_one_delivery_apply_once(
 async def test_resending_a_document_answers_the_same_id_and_delivers_nothing_new(
     client: httpx.AsyncClient,
 ) -> None:
-    document = make_document()
-    first = assert_ok(await send(client, document))
-    assert_ok(await report(client, document, STC, "01"))
+    document, first = await sent_and_reported(client, make_document(), "01")
     total = (await inbox(client, STC))["total"]
 
     again = assert_ok(await send(client, document))
@@ -626,15 +617,13 @@ async def snapshot(url: str, seed: int = 7) -> list[Any]:
     """Every agency's inbox and status messages, and every listed document's trace."""
     app = create_app(config(url, seed=seed), now=lambda: NOW)
     seen: list[Any] = []
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://qlvb.test") as client:
-            for unit in range(8):
-                organ = f"000.00.0{unit}.H33"
-                for kind in ("edoc", "status"):
-                    seen.append(await inbox(client, organ, kind, size=100))
-                for item in seen[-2]["data"]:
-                    seen.append(await trace(client, item["id"]))
+    async with serving(app, "http://qlvb.test") as client:
+        for unit in range(8):
+            organ = f"000.00.0{unit}.H33"
+            for kind in ("edoc", "status"):
+                seen.append(await inbox(client, organ, kind, size=100))
+            for item in seen[-2]["data"]:
+                seen.append(await trace(client, item["id"]))
     return seen
 
 

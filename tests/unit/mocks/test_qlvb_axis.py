@@ -11,18 +11,18 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from formats.edxml import parse_status, render_edxml, render_status
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
+from tests.fixtures.apps import serving
+from tests.fixtures.documents import NOW
 from tests.fixtures.handovers import SECRET, HandoverBus, bus_url
 from tests.unit.mocks.test_qlvb_app import (
     assert_fail,
@@ -35,8 +35,6 @@ from tests.unit.mocks.test_qlvb_app import (
 
 pytestmark = pytest.mark.anyio
 
-ICT = timezone(timedelta(hours=7))
-NOW = datetime(2025, 6, 2, 9, 30, tzinfo=ICT)
 # Three provinces of the topology; Hậu Giang (93, organs H30) has agencies but is not in it.
 PROVINCES = {"91": "kiengiang", "82": "tiengiang", "60": "binhthuan"}
 STP, STC, SXD = "000.00.01.H33", "000.00.03.H33", "000.00.02.H33"  # Kiên Giang
@@ -73,10 +71,8 @@ async def running(
         bus_transport=(handovers or HandoverBus()).transport(),
         now=lambda: NOW,
     )
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://qlvb.test") as client:
-            yield client
+    async with serving(app, "http://qlvb.test", raise_app_exceptions=False) as client:
+        yield client
 
 
 @pytest.fixture(name="kg")

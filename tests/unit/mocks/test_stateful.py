@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI, Request
 from sqlalchemy import String, UniqueConstraint, func, select
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +27,7 @@ from mocks.db import MockDatabase
 from mocks.reset import RESET_PATH
 from mocks.stateful import lifespan_state, stateful_app, write_transaction
 from mocks.store import InstanceStore
+from tests.fixtures.apps import serving
 
 pytestmark = pytest.mark.anyio
 
@@ -109,10 +109,8 @@ def toy_app(url: str, calls: Calls, *, instance: str = "kiengiang", **options: A
 
 @asynccontextmanager
 async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://toy.test") as client:
-            yield client
+    async with serving(app, "http://toy.test") as client:
+        yield client
 
 
 async def names(url: str, instance: str | None = None) -> list[str]:

@@ -10,18 +10,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from formats.edxml import parse_status, render_edxml, render_status
 from mocks.config import SystemConfig
 from mocks.vdxp.app import create_app
+from tests.fixtures.apps import serving
+from tests.fixtures.documents import NOW
 from tests.fixtures.handovers import SECRET, HandoverBus, bus_url
 from tests.unit.mocks.test_qlvb_app import (
     assert_fail,
@@ -33,8 +33,6 @@ from tests.unit.mocks.test_qlvb_app import (
 
 pytestmark = pytest.mark.anyio
 
-ICT = timezone(timedelta(hours=7))
-NOW = datetime(2025, 6, 2, 9, 30, tzinfo=ICT)
 PROVINCES = {"91": "kiengiang", "82": "tiengiang", "60": "binhthuan"}  # not Hậu Giang (93)
 STP, STC = "000.00.01.H33", "000.00.03.H33"  # Kiên Giang
 TG_STP, TG_STC = "000.00.01.H58", "000.00.03.H58"  # Tiền Giang
@@ -57,10 +55,8 @@ async def running(
     )
     transport = (handovers or HandoverBus()).transport()
     app = create_app(config, bus_transport=transport, now=lambda: NOW)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://vdxp.test") as client:
-            yield client
+    async with serving(app, "http://vdxp.test", raise_app_exceptions=False) as client:
+        yield client
 
 
 @pytest.fixture(name="axis")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -23,13 +22,12 @@ from formats.edxml import render_edxml
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app as create_qlvb
 from mocks.vdxp.app import create_app as create_vdxp
+from tests.fixtures.documents import NOW
 from tests.fixtures.handovers import SECRET, Handed, HandoverBus, bus_url
 from tests.unit.mocks.test_qlvb_app import assert_ok, make_document, status_message
 
 pytestmark = pytest.mark.anyio
 
-ICT = timezone(timedelta(hours=7))
-NOW = datetime(2025, 6, 2, 9, 30, tzinfo=ICT)
 PROVINCES = {"91": "kiengiang", "82": "tiengiang"}
 KG_STP, KG_STC = "000.00.01.H33", "000.00.03.H33"  # Kiên Giang: Sở Tư pháp, Sở Tài chính
 TG_STP, TG_UBND = "000.00.01.H58", "000.00.00.H58"  # Tiền Giang

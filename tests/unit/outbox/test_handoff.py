@@ -14,6 +14,7 @@ from lgsp.db import make_session_factory
 from lgsp.errors import InvalidRequest
 from lgsp.outbox.handoff import Handover, Taken, prefers_respond_async, take
 from lgsp.outbox.models import OutboxMessage
+from tests.fixtures.handovers import DVCQG_SYNC
 
 pytestmark = pytest.mark.anyio
 
@@ -81,12 +82,7 @@ async def test_a_hand_over_is_stored_for_the_client_and_committed(engine: AsyncE
         "system-dvc",
         "req-1",
     )
-    assert (message.service, message.version, message.method, message.path) == (
-        "dvcqg",
-        "v1",
-        "POST",
-        "/dossiers/sync",
-    )
+    assert (message.service, message.version, message.method, message.path) == DVCQG_SYNC
     assert (message.idempotency_key, message.ordering_key) == (
         SYNC.idempotency_key,
         f"system-dvc:{SYNC.ordering_key}",  # the client's own line (issue 15)

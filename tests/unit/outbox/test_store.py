@@ -44,6 +44,16 @@ async def claim_ids(
     return [message.id for message in claimed]
 
 
+async def claim_twice_across_an_expired_lease(
+    sessions: async_sessionmaker[AsyncSession],
+) -> tuple[int, ClaimedMessage, ClaimedMessage]:
+    """One message, claimed, and claimed again once its lease has run out."""
+    message_id = await add_message(sessions, "m")
+    first = await claim_one(sessions)
+    second = await claim_one(sessions, at=timedelta(seconds=LEASE + 1))
+    return message_id, first, second
+
+
 async def claim_one(
     sessions: async_sessionmaker[AsyncSession], *, at: timedelta = timedelta(0)
 ) -> ClaimedMessage:
@@ -167,10 +177,7 @@ class TestClaim:
     async def test_an_expired_lease_is_claimed_again(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
-        message_id = await add_message(sessions, "m")
-        first = await claim_one(sessions)
-
-        second = await claim_one(sessions, at=timedelta(seconds=LEASE + 1))
+        message_id, first, second = await claim_twice_across_an_expired_lease(sessions)
 
         assert second.id == first.id == message_id
         assert second.lease_until == NOW + timedelta(seconds=2 * LEASE + 1)
@@ -178,10 +185,7 @@ class TestClaim:
     async def test_a_lost_lease_counts_as_a_failed_attempt(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
-        message_id = await add_message(sessions, "m")
-        first = await claim_one(sessions)
-
-        second = await claim_one(sessions, at=timedelta(seconds=LEASE + 1))
+        message_id, first, second = await claim_twice_across_an_expired_lease(sessions)
 
         assert (first.attempts, second.attempts) == (0, 1)
         row = await read(sessions, message_id)
@@ -215,9 +219,7 @@ class TestOutcomes:
     async def test_the_first_workers_late_outcome_is_ignored_after_a_new_claim(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
-        message_id = await add_message(sessions, "m")
-        slow = await claim_one(sessions)
-        fresh = await claim_one(sessions, at=timedelta(seconds=LEASE + 1))
+        message_id, slow, fresh = await claim_twice_across_an_expired_lease(sessions)
         late = NOW + timedelta(seconds=LEASE + 2)
 
         assert not await store.mark_delivered(sessions, slow, status=200, now=late)
@@ -241,9 +243,7 @@ class TestOutcomes:
     async def test_a_late_outcome_does_not_undo_the_new_claims_failure(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
-        message_id = await add_message(sessions, "m")
-        slow = await claim_one(sessions)
-        fresh = await claim_one(sessions, at=timedelta(seconds=LEASE + 1))
+        message_id, slow, fresh = await claim_twice_across_an_expired_lease(sessions)
         await store.mark_failed(
             sessions, fresh, DeliveryResult(None, "down"), now=NOW, policy=NO_JITTER
         )
@@ -450,14 +450,26 @@ class TestRedrive:
         assert await store.redrive_dead(sessions, instance=KG, now=NOW) == 0
 
 
+DEAD = OutboxState.DEAD
+
+
+async def kiengiang_messages(
+    sessions: async_sessionmaker[AsyncSession], *states: OutboxState | None
+) -> list[int]:
+    """One Kiên Giang message per state (None: left pending), beside a pending Tiền Giang one."""
+    ids = [await add_message(sessions, f"m{n}") for n in range(len(states))]
+    await add_message(sessions, "m0", instance=TG)
+    for message_id, state in zip(ids, states, strict=True):
+        if state is not None:
+            await force(sessions, message_id, state=state)
+    return ids
+
+
 class TestAdminQueries:
     async def test_lists_an_instances_messages_by_state_in_pages(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
-        ids = [await add_message(sessions, f"m{n}") for n in range(5)]
-        await add_message(sessions, "m0", instance=TG)
-        await force(sessions, ids[1], state=OutboxState.DEAD)
-        await force(sessions, ids[3], state=OutboxState.DEAD)
+        ids = await kiengiang_messages(sessions, None, DEAD, None, DEAD, None)
 
         async def page(**filters: object) -> list[int]:
             found = await store.list_messages(sessions, instance=KG, **filters)  # type: ignore[arg-type]
@@ -482,11 +494,7 @@ class TestAdminQueries:
     async def test_counts_every_state_of_one_instance(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
-        ids = [await add_message(sessions, f"m{n}") for n in range(4)]
-        await add_message(sessions, "m0", instance=TG)
-        await force(sessions, ids[0], state=OutboxState.DEAD)
-        await force(sessions, ids[1], state=OutboxState.DEAD)
-        await force(sessions, ids[2], state=OutboxState.DELIVERED)
+        await kiengiang_messages(sessions, DEAD, DEAD, OutboxState.DELIVERED, None)
 
         assert await store.count_by_state(sessions, instance=KG) == {
             OutboxState.PENDING: 1,

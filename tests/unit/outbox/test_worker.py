@@ -62,6 +62,22 @@ async def wait_until(condition: Callable[[], Any], *, seconds: float = 20.0) -> 
             await asyncio.sleep(0.01)
 
 
+async def run_until_delivered(
+    worker: OutboxWorker, sessions: async_sessionmaker[AsyncSession], message_id: int
+) -> None:
+    """Runs `worker` until the message is delivered, then stops it."""
+    task = asyncio.create_task(worker.run())
+    try:
+
+        async def delivered() -> bool:
+            return (await read(sessions, message_id)).state == OutboxState.DELIVERED
+
+        await wait_until(delivered)
+    finally:
+        await worker.stop()
+        await task
+
+
 async def test_one_round_delivers_the_due_messages_of_its_instances(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
@@ -156,16 +172,7 @@ async def test_the_loop_retries_with_back_off_until_delivered(
         policy=RetryPolicy(base_seconds=0.02, max_seconds=0.05, uniform=lambda: 0.0),
         clock=lambda: datetime.now(NOW.tzinfo),
     )
-    task = asyncio.create_task(worker.run())
-    try:
-
-        async def delivered() -> bool:
-            return (await read(sessions, message_id)).state == OutboxState.DELIVERED
-
-        await wait_until(delivered)
-    finally:
-        await worker.stop()
-        await task
+    await run_until_delivered(worker, sessions, message_id)
     row = await read(sessions, message_id)
     assert (row.attempts, row.last_status) == (2, 200)
 
@@ -266,16 +273,7 @@ async def test_the_loop_survives_a_failing_database_and_recovers(
     worker = make_worker(sessions, answering(200))
 
     with caplog.at_level(logging.WARNING, logger="lgsp.outbox.worker"):
-        task = asyncio.create_task(worker.run())
-        try:
-
-            async def delivered() -> bool:
-                return (await read(plain, message_id)).state == OutboxState.DELIVERED
-
-            await wait_until(delivered)
-        finally:
-            await worker.stop()
-            await task
+        await run_until_delivered(worker, plain, message_id)
 
     failures = [record for record in caplog.records if "round failed" in record.getMessage()]
     assert len(failures) == 3

@@ -9,19 +9,12 @@ import respx
 from adapters.base import SystemRequest
 from lgsp.errors import UpstreamTimeout, UpstreamUnavailable
 from lgsp.routing.peers import REFRESH_MARGIN_SECONDS, PeerCredentials, PeerLink
+from tests.fixtures.clocks import Clock
 
 pytestmark = pytest.mark.anyio
 
 NDXP = "http://ndxp.test/ndxp/"
 CALL = SystemRequest(method="GET", path="/csdlqgdc/v1/citizens/1", headers={"X-Request-ID": "r"})
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def token_answer(token: str, expires_in: int = 3600) -> httpx.Response:
@@ -36,7 +29,7 @@ def invalid_token() -> httpx.Response:
 
 @pytest.fixture
 async def link_and_clock() -> tuple[PeerLink, Clock]:
-    clock = Clock()
+    clock = Clock(1000.0)
     client = httpx.AsyncClient(base_url=NDXP)
     credentials = PeerCredentials(client_id="lgsp-kiengiang", client_secret="s3cret")
     return PeerLink(name="ndxp", client=client, credentials=credentials, clock=clock), clock
@@ -104,34 +97,29 @@ async def test_a_refused_token_is_renewed_once_and_the_call_retried(
     ]
 
 
+@pytest.mark.parametrize(
+    ("refusal", "tokens", "calls"),
+    [
+        # A second refusal of a fresh token is passed on rather than retried forever.
+        pytest.param(invalid_token(), 2, 2, id="token-refused-twice"),
+        # A 401 that is not about the token is not retried at all.
+        pytest.param(
+            httpx.Response(401, text="<html>proxy says no</html>"), 1, 1, id="not-about-the-token"
+        ),
+    ],
+)
 @respx.mock
-async def test_a_second_refusal_is_passed_on_rather_than_retried_forever(
-    link_and_clock: tuple[PeerLink, Clock],
-) -> None:
-    link, _ = link_and_clock
-    respx.post(f"{NDXP}token").mock(return_value=token_answer("t"))
-    call_route = respx.get(f"{NDXP}csdlqgdc/v1/citizens/1").mock(return_value=invalid_token())
-
-    response = await link.send(CALL)
-
-    assert response.status == 401
-    assert call_route.call_count == 2
-
-
-@respx.mock
-async def test_a_401_that_is_not_about_the_token_is_not_retried(
-    link_and_clock: tuple[PeerLink, Clock],
+async def test_a_401_is_retried_at_most_once_and_only_for_the_token(
+    link_and_clock: tuple[PeerLink, Clock], refusal: httpx.Response, tokens: int, calls: int
 ) -> None:
     link, _ = link_and_clock
     token_route = respx.post(f"{NDXP}token").mock(return_value=token_answer("t"))
-    respx.get(f"{NDXP}csdlqgdc/v1/citizens/1").mock(
-        return_value=httpx.Response(401, text="<html>proxy says no</html>")
-    )
+    call_route = respx.get(f"{NDXP}csdlqgdc/v1/citizens/1").mock(return_value=refusal)
 
     response = await link.send(CALL)
 
     assert response.status == 401
-    assert token_route.call_count == 1
+    assert (token_route.call_count, call_route.call_count) == (tokens, calls)
 
 
 @respx.mock
