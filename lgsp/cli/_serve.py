@@ -8,12 +8,13 @@ import gc
 import json
 import os
 import signal
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from lgsp.cli._common import add_data_dir, run_server, settings_from
+from lgsp.cli._common import add_data_dir, listen, run_server, settings_from
 from lgsp.cli._progress import Spinner
 from lgsp.cli._system import serve_system
 from lgsp.settings import DEMO_CLIENT_SECRET, Settings
@@ -68,6 +69,7 @@ def serve_bus(args: argparse.Namespace) -> int:
 
     if args.system is not None:
         return serve_system(args)
+    sock = listen(args.host, args.port)  # before the seeding, the logging and the banner
     overrides: dict[str, Any] = {}
     if "LGSP_PUBLIC_URL" not in os.environ:  # behind a proxy, the operator's URL wins
         overrides["public_url"] = f"http://{_url_host(args.host)}:{args.port}"
@@ -77,28 +79,36 @@ def serve_bus(args: argparse.Namespace) -> int:
     settings = settings_from(args, **overrides)
     configure_logging(json=settings.log_format == "json")
     if args.workers != 1:
-        return _serve_workers(args, settings, overrides)
+        return _serve_workers(args, settings, overrides, sock)
     spinner = Spinner(_startup_work(settings, args.instance))
+    built: list[BusState] = []
     ready = False
 
-    def on_ready(bus: Any) -> None:
+    def on_started() -> None:
+        """The banner only once the bus answers on its socket (issue 20)."""
         nonlocal ready
         ready = True
         spinner.stop()
-        _print_banner(bus)
+        _print_banner(built[0])
+
+    def on_built(bus: BusState) -> None:
+        built.append(bus)
         settle_heap()
 
-    app = create_bus(settings, instances=args.instance, on_ready=on_ready)
+    app = create_bus(settings, instances=args.instance, on_ready=on_built)
     spinner.start()
     try:
         with _exit_quietly_after_shutdown(lambda: ready):
-            run_server(app, args, settings)
+            run_server(app, args, settings, sock=sock, on_started=on_started)
     finally:
         spinner.stop()
+        sock.close()
     return 0
 
 
-def _serve_workers(args: argparse.Namespace, settings: Settings, overrides: dict[str, Any]) -> int:
+def _serve_workers(
+    args: argparse.Namespace, settings: Settings, overrides: dict[str, Any], sock: socket.socket
+) -> int:
     """`--workers N`: uvicorn's worker processes, each the whole bus, sharing one PostgreSQL."""
     if args.workers < 1:
         raise ValueError("--workers takes a number of processes, 1 or more")
@@ -112,7 +122,12 @@ def _serve_workers(args: argparse.Namespace, settings: Settings, overrides: dict
     os.environ[WORKER_ENVIRONMENT] = worker_environment(overrides, args.instance)
     print(f"Starting {args.workers} workers at {settings.public_url}", flush=True)
     run_server(
-        "lgsp.cli._serve:create_worker_app", args, settings, factory=True, workers=args.workers
+        "lgsp.cli._serve:create_worker_app",
+        args,
+        settings,
+        sock=sock,
+        factory=True,
+        workers=args.workers,
     )
     return 0
 
