@@ -20,7 +20,8 @@ def add_parsers(commands: Any) -> None:
         "add",
         help="add a fault rule; prints it as JSON",
         description="FAULT uses the X-LGSP-Fault header's grammar, e.g. 'status=503', "
-        "'latency=100-500', 'timeout=1500; when=after', 'drop', 'rate_limit=30; probability=0.5'.",
+        "'latency=100-500', 'timeout=1500; when=after', 'drop', 'cut; when=after', "
+        "'rate_limit=30; probability=0.5'.",
     )
     add.add_argument("--instance", required=True)
     add.add_argument("fault", metavar="FAULT")

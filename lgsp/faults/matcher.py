@@ -18,7 +18,7 @@ from lgsp.path_patterns import path_matcher
 
 FAULT_HEADER = "X-LGSP-Fault"
 MAX_HEADER_LENGTH = 200
-_FLAGS = {"timeout", "drop", "malformed", "duplicate", "rate_limit"}
+_FLAGS = {"timeout", "drop", "cut", "malformed", "duplicate", "rate_limit"}
 _RANGE = re.compile(r"^(\d+)-(\d+)$")
 
 
@@ -124,7 +124,8 @@ class HeaderError(ValueError):
 
 def parse_fault_header(value: str) -> FaultRuleIn:
     """`latency=2000`, `latency=100-500`, `status=503; when=after`, `timeout`, `timeout=1500`,
-    `drop`, `malformed`, `duplicate`, `rate_limit`, `rate_limit=30`, and `probability=0.5`.
+    `drop`, `cut`, `malformed`, `duplicate`, `rate_limit`, `rate_limit=30`, and
+    `probability=0.5`.
 
     Items are separated by `;` (or `,`), each `name` or `name=value`; exactly one action.
     """
