@@ -13,9 +13,9 @@ RULE_METADATA = {"id", "instance", "remaining", "expires_at", "created_at", "tim
 
 
 def add_parsers(commands: Any) -> None:
-    faults = commands.add_parser("faults", help="inject faults (issue 5)").add_subparsers(
-        title="faults commands"
-    )
+    faults = commands.add_parser(
+        "faults", help="inject faults: rules that slow, fail, drop or cut calls"
+    ).add_subparsers(title="faults commands")
     add = faults.add_parser(
         "add",
         help="add a fault rule; prints it as JSON",
