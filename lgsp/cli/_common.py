@@ -41,6 +41,17 @@ def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
     return Settings(**overrides)
 
 
+def port_number(text: str) -> int:
+    """`--port`: a TCP port, refused by argparse (exit 2) rather than by the socket."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is no TCP port (1 to 65535)")
+    return port
+
+
 def listen(host: str, port: int) -> socket.socket:
     """The server's listening socket, bound before anything else starts: a port another process
     holds is one line and exit 1, never a "ready" banner followed by uvicorn's failure."""

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from lgsp.cli._common import add_data_dir, listen, run_server, settings_from
+from lgsp.cli._common import add_data_dir, listen, port_number, run_server, settings_from
 from lgsp.cli._progress import Spinner
 from lgsp.cli._system import serve_system
 from lgsp.settings import DEMO_CLIENT_SECRET, Settings
@@ -33,7 +33,7 @@ WORKER_ENVIRONMENT = "LGSP_SERVE_WORKER"
 def add_parser(commands: Any) -> None:
     serve = commands.add_parser("serve", help="start the bus (NDXP and every province)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=port_number, default=8000)
     serve.add_argument("--seed", type=int, help="seed for generated data (LGSP_SEED)")
     serve.add_argument(
         "--population", type=int, help="citizens generated per province (LGSP_POPULATION)"
@@ -64,12 +64,10 @@ def add_parser(commands: Any) -> None:
 
 
 def serve_bus(args: argparse.Namespace) -> int:
-    from lgsp.composition import create_bus
     from lgsp.logging import configure_logging
 
     if args.system is not None:
         return serve_system(args)
-    sock = listen(args.host, args.port)  # before the seeding, the logging and the banner
     overrides: dict[str, Any] = {}
     if "LGSP_PUBLIC_URL" not in os.environ:  # behind a proxy, the operator's URL wins
         overrides["public_url"] = f"http://{_url_host(args.host)}:{args.port}"
@@ -77,15 +75,27 @@ def serve_bus(args: argparse.Namespace) -> int:
         if getattr(args, option) is not None:
             overrides[option] = getattr(args, option)
     settings = settings_from(args, **overrides)
-    configure_logging(json=settings.log_format == "json")
     if args.workers != 1:
-        return _serve_workers(args, settings, overrides, sock)
+        _check_workers(args, settings)
+    sock = listen(args.host, args.port)  # before the seeding, the logging and the banner
+    try:
+        configure_logging(json=settings.log_format == "json")
+        if args.workers != 1:
+            return _serve_workers(args, settings, overrides, sock)
+        return _serve_one(args, settings, sock)
+    finally:
+        sock.close()
+
+
+def _serve_one(args: argparse.Namespace, settings: Settings, sock: socket.socket) -> int:
+    from lgsp.composition import create_bus
+
     spinner = Spinner(_startup_work(settings, args.instance))
     built: list[BusState] = []
     ready = False
 
     def on_started() -> None:
-        """The banner only once the bus answers on its socket (issue 20)."""
+        """The banner only once the bus answers on its socket."""
         nonlocal ready
         ready = True
         spinner.stop()
@@ -102,14 +112,11 @@ def serve_bus(args: argparse.Namespace) -> int:
             run_server(app, args, settings, sock=sock, on_started=on_started)
     finally:
         spinner.stop()
-        sock.close()
     return 0
 
 
-def _serve_workers(
-    args: argparse.Namespace, settings: Settings, overrides: dict[str, Any], sock: socket.socket
-) -> int:
-    """`--workers N`: uvicorn's worker processes, each the whole bus, sharing one PostgreSQL."""
+def _check_workers(args: argparse.Namespace, settings: Settings) -> None:
+    """Before the port is bound: a bad `--workers` is exit 2 and holds nothing."""
     if args.workers < 1:
         raise ValueError("--workers takes a number of processes, 1 or more")
     if settings.resolved_database_url.startswith("sqlite"):
@@ -117,6 +124,12 @@ def _serve_workers(
             "--workers needs PostgreSQL (LGSP_DATABASE_URL=postgresql://…): on SQLite the "
             "workers would queue for its one writer lock, which every audited call takes"
         )
+
+
+def _serve_workers(
+    args: argparse.Namespace, settings: Settings, overrides: dict[str, Any], sock: socket.socket
+) -> int:
+    """`--workers N`: uvicorn's worker processes, each the whole bus, sharing one PostgreSQL."""
     if args.data_dir is not None:
         overrides = {**overrides, "data_dir": str(args.data_dir)}
     os.environ[WORKER_ENVIRONMENT] = worker_environment(overrides, args.instance)
