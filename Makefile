@@ -20,8 +20,8 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.runtime
 
-run: $(VENV)/.runtime  ## install, then start the bus on SQLite at http://127.0.0.1:8000
-	$(BIN)/lgsp serve
+run: $(VENV)/.runtime  ## install, then start the bus on SQLite at http://127.0.0.1:8000 (PORT=9000: another port)
+	$(BIN)/lgsp serve$(if $(PORT), --port $(PORT))
 
 # Tiers (tests/conftest.py TIER_MARKERS): `make test` runs every test that starts no process
 # and needs no PostgreSQL server, spread over the cores; `.ci/run` runs the other two as well.

@@ -20,6 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.base import TranslationError
+from lgsp.connection import ConnectionDropped
 from lgsp.logging import request_id_var
 
 logger = logging.getLogger(__name__)
@@ -371,6 +372,9 @@ async def _handle(request: Request, exc: Exception) -> JSONResponse:
         )
         failure = DatabaseUnavailable("The bus's database did not answer; retry shortly.")
         return _render(request, failure, failure.response_headers())
+    if isinstance(exc, ConnectionDropped):  # a fault, to an in-process client: no bug to log
+        logger.info("dropped the connection of %s %s", request.method, request.url.path)
+        return _render(request, LgspError("The gateway closed the connection."))
     # Runs in ServerErrorMiddleware, outside our middleware: the body carries the request id
     # and `problem_response` sets the header itself.
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)

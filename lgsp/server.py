@@ -22,10 +22,16 @@ import logging
 from asyncio import TimerHandle
 from typing import Any, ClassVar
 
+from starlette.types import Message
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 from uvicorn.server import ServerState
 
+from lgsp.connection import DROP, is_drop
 from lgsp.errors import (
     PROBLEM_MEDIA_TYPE,
     LgspError,
@@ -157,6 +163,27 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         maximum = self.limits.keepalive_max_requests
         if maximum and self._requests >= maximum and self.cycle is not None:
             self.cycle.keep_alive = False  # answered with `Connection: close`, then closed
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        """Offer the app the drop extension (`lgsp.connection`) before it runs."""
+        cycle.scope.setdefault("extensions", {})[DROP] = {}
+        send = cycle.send
+
+        async def send_or_drop(message: Message) -> None:
+            if is_drop(message):
+                self._drop(cycle)
+            else:
+                await send(message)  # type: ignore[arg-type]
+
+        cycle.send = send_or_drop  # type: ignore[method-assign, assignment]
+        super()._start_asgi_task(cycle, app)
+
+    def _drop(self, cycle: RequestResponseCycle) -> None:
+        """Close the connection where the answer stands: nothing written, or a cut body."""
+        cycle.keep_alive = False
+        cycle.disconnected = True  # writes nothing more; uvicorn logs no "incomplete response"
+        if not self.transport.is_closing():
+            self.transport.close()
 
     def on_body(self, body: bytes) -> None:
         self._body_bytes += len(body)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -29,9 +32,25 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_makefile_targets_exist_for_the_quick_start() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
 
-    assert re.search(r"^run: .*\n\t\$\(BIN\)/lgsp serve$", makefile, re.M)
+    assert re.search(r"^run: .*\n\t\$\(BIN\)/lgsp serve\b", makefile, re.M)
     assert re.search(r"^PYTEST := \$\(BIN\)/pytest ", makefile, re.M)
     assert re.search(r"^test: .*\n\t\$\(PYTEST\) ", makefile, re.M)
+
+
+@pytest.mark.parametrize(
+    ("variables", "command"),
+    [([], "lgsp serve"), (["PORT=9000"], "lgsp serve --port 9000")],
+)
+def test_make_run_takes_a_port(variables: list[str], command: str) -> None:
+    """`make run PORT=9000`, as the README says; plain `make run` keeps the default port."""
+    planned = subprocess.run(  # noqa: S603 - make, dry run: prints the commands, runs none
+        ["make", "-n", "-C", str(ROOT), "run", *variables],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert re.search(rf"\.venv/bin/{command}$", planned, re.M), planned
+    assert "make run PORT=9000" in README
 
 
 def test_ci_runs_the_readmes_test_command_and_every_slower_tier() -> None:

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lgsp.audit.chain import AuditEntry
 from lgsp.audit.context import AUDIT_SCOPE_KEY, AuditContext, body_hash
+from lgsp.connection import DROPPED_STATUS, ConnectionDropped, is_drop, server_drops
 from lgsp.errors import PROBLEM_MEDIA_TYPE, AuditUnavailable, problem_document
 from lgsp.journal.capture import BodyCapture, JournalEntry, stored_body, stored_path, stored_query
 from lgsp.logging import request_id_var
@@ -77,7 +78,11 @@ class AuditRecorder:
             await self.app(scope, hashing_receive, holding_send)
         except Exception as error:  # FastAPI has already rendered the 500 into `held`
             failure = error
-        status = next((m["status"] for m in held if m["type"] == "http.response.start"), 500)
+        dropped = any(is_drop(message) for message in held)
+        status = next(
+            (m["status"] for m in held if m["type"] == "http.response.start"),
+            DROPPED_STATUS if dropped else 500,
+        )
         inbound = AuditEntry(
             request_id=request_id_var.get() or "",
             instance=self.instance,
@@ -113,6 +118,9 @@ class AuditRecorder:
         if status >= 400:
             bus.metrics.observe_error(instance=self.instance, code=_error_code(held))
         for message in held:
+            if dropped and is_drop(message) and not server_drops(scope):
+                failure = failure or ConnectionDropped("The gateway closed the connection.")
+                break
             await send(message)
         if failure is not None:
             raise failure

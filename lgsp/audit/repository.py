@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Executable, insert, select, union, update
+from sqlalchemy import ColumnElement, Executable, insert, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +22,48 @@ Link = tuple[AuditEntry, int, str, str]
 # the path every call waits on.
 _RECORDS = Base.metadata.tables[AuditRecord.__tablename__]
 _HEADS = Base.metadata.tables[AuditHead.__tablename__]
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What `GET {base}/admin/audit` narrows records by; None matches anything."""
+
+    since: datetime | None = None
+    """Inclusive."""
+    until: datetime | None = None
+    """Exclusive."""
+    client: str | None = None
+    service: str | None = None
+    statuses: tuple[int, int] | None = None
+    """An inclusive range: one status, or a class such as 500-599."""
+    hop: str | None = None
+
+    def clauses(self) -> list[ColumnElement[bool]]:
+        clauses: list[ColumnElement[bool]] = []
+        if self.since is not None:
+            clauses.append(AuditRecord.occurred_at >= self.since)
+        if self.until is not None:
+            clauses.append(AuditRecord.occurred_at < self.until)
+        if self.client is not None:
+            clauses.append(AuditRecord.caller == self.client)
+        if self.service is not None:
+            clauses.append(AuditRecord.service == self.service)
+        if self.statuses is not None:
+            clauses.append(AuditRecord.status.between(*self.statuses))
+        if self.hop is not None:
+            clauses.append(AuditRecord.hop == self.hop)
+        return clauses
+
+    def admit(self, record: AuditRecord) -> bool:
+        """The same test as `clauses`, on a record already read."""
+        return (
+            (self.since is None or record.occurred_at >= self.since)
+            and (self.until is None or record.occurred_at < self.until)
+            and (self.client is None or record.caller == self.client)
+            and (self.service is None or record.service == self.service)
+            and (self.statuses is None or self.statuses[0] <= record.status <= self.statuses[1])
+            and (self.hop is None or record.hop == self.hop)
+        )
 
 
 class ChainLink(NamedTuple):
@@ -89,6 +133,18 @@ class AuditRepository:
         )
         if instance is not None:
             statement = statement.where(AuditRecord.instance == instance)
+        return list((await self.session.execute(statement)).scalars())
+
+    async def page(
+        self, instance: str, filters: AuditFilters, *, after: int, limit: int
+    ) -> list[AuditRecord]:
+        """One page of an instance's records in chain (`seq`) order, after the `after` seq."""
+        statement = (
+            select(AuditRecord)
+            .where(AuditRecord.instance == instance, AuditRecord.seq > after, *filters.clauses())
+            .order_by(AuditRecord.seq)
+            .limit(limit)
+        )
         return list((await self.session.execute(statement)).scalars())
 
     async def iter_chain(

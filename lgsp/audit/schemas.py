@@ -29,5 +29,11 @@ class AuditRecordOut(BaseModel):
 
 
 class AuditTrail(BaseModel):
-    request_id: str
+    request_id: str | None
+    """The request id asked for; null for a page of the log."""
     records: list[AuditRecordOut]
+    """With `request_id`: every hop of that request in the order they happened. Without: one
+    page of the instance's log in chain order."""
+    next: str | None = None
+    """The next page's path and query (the same filters, `after` this page's last `seq`), or
+    null at the end."""

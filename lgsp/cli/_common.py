@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -40,15 +41,54 @@ def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
     return Settings(**overrides)
 
 
-def run_server(app: Any, args: argparse.Namespace, settings: Settings, **options: Any) -> None:
-    """uvicorn as every `lgsp serve` form runs it: logging stays ours (`configure_logging`), no
-    `Server` header names the software to a scanner, the access log as configured, and the
-    server limits of `lgsp.server` (header block, connections, keep-alive)."""
+def port_number(text: str) -> int:
+    """`--port`: a TCP port, refused by argparse (exit 2) rather than by the socket."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is no TCP port (1 to 65535)")
+    return port
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The server's listening socket, bound before anything else starts: a port another process
+    holds is one line and exit 1, never a "ready" banner followed by uvicorn's failure."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: TIME_WAIT is no bar
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise CommandFailed(
+            f"cannot listen on {host} port {port}: {error.strerror or error} "
+            "(another process holds it? choose one with --port)"
+        ) from None
+    sock.set_inheritable(True)  # `--workers`: each worker process serves this socket
+    return sock
+
+
+def run_server(
+    app: Any,
+    args: argparse.Namespace,
+    settings: Settings,
+    *,
+    sock: socket.socket,
+    on_started: Callable[[], None] | None = None,
+    **options: Any,
+) -> None:
+    """uvicorn as every `lgsp serve` form runs it, on the socket `listen` bound: logging stays
+    ours (`configure_logging`), no `Server` header names the software to a scanner, the access
+    log as configured, and the server limits of `lgsp.server` (header block, connections,
+    keep-alive). `on_started` runs once the bus accepts calls on the socket."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from lgsp.server import server_options
 
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
@@ -58,6 +98,25 @@ def run_server(app: Any, args: argparse.Namespace, settings: Settings, **options
         **server_options(settings),
         **options,
     )
+    if config.workers > 1:
+        Multiprocess(config, sockets=[sock]).run()
+        return
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, telling the command once it serves (the banner comes only then)."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started and on_started is not None:
+                on_started()
+
+    server = Server(config)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    if not server.started:
+        raise CommandFailed("the bus did not start: see the log above")
 
 
 def is_terminal(stream: TextIO) -> bool:

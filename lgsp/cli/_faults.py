@@ -13,14 +13,15 @@ RULE_METADATA = {"id", "instance", "remaining", "expires_at", "created_at", "tim
 
 
 def add_parsers(commands: Any) -> None:
-    faults = commands.add_parser("faults", help="inject faults (issue 5)").add_subparsers(
-        title="faults commands"
-    )
+    faults = commands.add_parser(
+        "faults", help="inject faults: rules that slow, fail, drop or cut calls"
+    ).add_subparsers(title="faults commands")
     add = faults.add_parser(
         "add",
         help="add a fault rule; prints it as JSON",
         description="FAULT uses the X-LGSP-Fault header's grammar, e.g. 'status=503', "
-        "'latency=100-500', 'timeout=1500; when=after', 'drop', 'rate_limit=30; probability=0.5'.",
+        "'latency=100-500', 'timeout=1500; when=after', 'drop', 'cut; when=after', "
+        "'rate_limit=30; probability=0.5'.",
     )
     add.add_argument("--instance", required=True)
     add.add_argument("fault", metavar="FAULT")
@@ -50,7 +51,9 @@ def add_parsers(commands: Any) -> None:
 
 
 def add_fault(args: argparse.Namespace) -> int:
-    from lgsp.faults.matcher import parse_fault_header
+    from pydantic import ValidationError
+
+    from lgsp.faults.matcher import parse_fault_header, rule_problems
     from lgsp.faults.schemas import FaultRuleIn
     from lgsp.faults.tasks import add_fault
 
@@ -63,10 +66,13 @@ def add_fault(args: argparse.Namespace) -> int:
         "times": args.times,
         "expires_in": args.expires_in,
     }
-    action = parse_fault_header(args.fault).model_dump(exclude_none=True)
-    rule = FaultRuleIn.model_validate(
-        {**action, **{k: v for k, v in given.items() if v is not None}}
-    )
+    action = parse_fault_header(args.fault, source="FAULT").model_dump(exclude_none=True)
+    try:
+        rule = FaultRuleIn.model_validate(
+            {**action, **{k: v for k, v in given.items() if v is not None}}
+        )
+    except ValidationError as error:  # one line naming the option, as for any bad argument
+        raise ValueError(f"the rule is not valid ({rule_problems(error)})") from None
     added = asyncio.run(add_fault(settings_from(args), instance=args.instance, rule=rule))
     print(json.dumps(added, ensure_ascii=False))
     return 0

@@ -8,12 +8,13 @@ import gc
 import json
 import os
 import signal
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from lgsp.cli._common import add_data_dir, run_server, settings_from
+from lgsp.cli._common import add_data_dir, listen, port_number, run_server, settings_from
 from lgsp.cli._progress import Spinner
 from lgsp.cli._system import serve_system
 from lgsp.settings import DEMO_CLIENT_SECRET, Settings
@@ -32,7 +33,7 @@ WORKER_ENVIRONMENT = "LGSP_SERVE_WORKER"
 def add_parser(commands: Any) -> None:
     serve = commands.add_parser("serve", help="start the bus (NDXP and every province)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=port_number, default=8000)
     serve.add_argument("--seed", type=int, help="seed for generated data (LGSP_SEED)")
     serve.add_argument(
         "--population", type=int, help="citizens generated per province (LGSP_POPULATION)"
@@ -63,7 +64,6 @@ def add_parser(commands: Any) -> None:
 
 
 def serve_bus(args: argparse.Namespace) -> int:
-    from lgsp.composition import create_bus
     from lgsp.logging import configure_logging
 
     if args.system is not None:
@@ -75,31 +75,48 @@ def serve_bus(args: argparse.Namespace) -> int:
         if getattr(args, option) is not None:
             overrides[option] = getattr(args, option)
     settings = settings_from(args, **overrides)
-    configure_logging(json=settings.log_format == "json")
     if args.workers != 1:
-        return _serve_workers(args, settings, overrides)
+        _check_workers(args, settings)
+    sock = listen(args.host, args.port)  # before the seeding, the logging and the banner
+    try:
+        configure_logging(json=settings.log_format == "json")
+        if args.workers != 1:
+            return _serve_workers(args, settings, overrides, sock)
+        return _serve_one(args, settings, sock)
+    finally:
+        sock.close()
+
+
+def _serve_one(args: argparse.Namespace, settings: Settings, sock: socket.socket) -> int:
+    from lgsp.composition import create_bus
+
     spinner = Spinner(_startup_work(settings, args.instance))
+    built: list[BusState] = []
     ready = False
 
-    def on_ready(bus: Any) -> None:
+    def on_started() -> None:
+        """The banner only once the bus answers on its socket."""
         nonlocal ready
         ready = True
         spinner.stop()
-        _print_banner(bus)
+        _print_banner(built[0])
+
+    def on_built(bus: BusState) -> None:
+        built.append(bus)
         settle_heap()
 
-    app = create_bus(settings, instances=args.instance, on_ready=on_ready)
+    app = create_bus(settings, instances=args.instance, on_ready=on_built)
     spinner.start()
     try:
         with _exit_quietly_after_shutdown(lambda: ready):
-            run_server(app, args, settings)
+            run_server(app, args, settings, sock=sock, on_started=on_started)
     finally:
         spinner.stop()
     return 0
 
 
-def _serve_workers(args: argparse.Namespace, settings: Settings, overrides: dict[str, Any]) -> int:
-    """`--workers N`: uvicorn's worker processes, each the whole bus, sharing one PostgreSQL."""
+def _check_workers(args: argparse.Namespace, settings: Settings) -> None:
+    """Before the port is bound: a bad `--workers` is exit 2 and holds nothing."""
     if args.workers < 1:
         raise ValueError("--workers takes a number of processes, 1 or more")
     if settings.resolved_database_url.startswith("sqlite"):
@@ -107,12 +124,23 @@ def _serve_workers(args: argparse.Namespace, settings: Settings, overrides: dict
             "--workers needs PostgreSQL (LGSP_DATABASE_URL=postgresql://…): on SQLite the "
             "workers would queue for its one writer lock, which every audited call takes"
         )
+
+
+def _serve_workers(
+    args: argparse.Namespace, settings: Settings, overrides: dict[str, Any], sock: socket.socket
+) -> int:
+    """`--workers N`: uvicorn's worker processes, each the whole bus, sharing one PostgreSQL."""
     if args.data_dir is not None:
         overrides = {**overrides, "data_dir": str(args.data_dir)}
     os.environ[WORKER_ENVIRONMENT] = worker_environment(overrides, args.instance)
     print(f"Starting {args.workers} workers at {settings.public_url}", flush=True)
     run_server(
-        "lgsp.cli._serve:create_worker_app", args, settings, factory=True, workers=args.workers
+        "lgsp.cli._serve:create_worker_app",
+        args,
+        settings,
+        sock=sock,
+        factory=True,
+        workers=args.workers,
     )
     return 0
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from lgsp.cli._common import run_server, settings_from
+from lgsp.cli._common import listen, run_server, settings_from
 from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec, Topology, load_topology
 
@@ -46,10 +46,14 @@ def serve_system(args: argparse.Namespace) -> int:
             transport=None,
         )
     context = SystemContext(instance=spec, settings=settings, provinces=topology.provinces, bus=bus)
+    sock = listen(args.host, args.port)  # a held port: one line, exit 1, no banner
     app = system.factory(context)
     configure_logging(json=settings.log_format == "json")
-    print(_banner(args, spec, settings, bus), flush=True)
-    run_server(app, args, settings)
+    banner = _banner(args, spec, settings, bus)
+    try:
+        run_server(app, args, settings, sock=sock, on_started=lambda: print(banner, flush=True))
+    finally:
+        sock.close()
     return 0
 
 

@@ -5,11 +5,9 @@ delays the call, one `after` it lets the call happen (its effect stands) and the
 delays what the client gets. Each applied fault is an audit record of its own, hop `fault`,
 under the request id, with what it did as `target`.
 
-A dropped connection cannot be said in ASGI, so it is acted out: the response is started and
-then abandoned with `ConnectionDropped`. A server then closes the connection mid-response
-(uvicorn: "peer closed connection without sending complete message body" at the client), and
-an in-process `httpx.ASGITransport` client sees the same `httpx.RemoteProtocolError` a socket
-would give it.
+A dropped connection cannot be said in plain ASGI: `drop` (closed before any byte of the
+answer) and `cut` (the status line, headers and part of the body, then closed) end with the
+drop message of `lgsp.connection`, which `lgsp serve` obeys by closing the socket.
 """
 
 from __future__ import annotations
@@ -20,13 +18,13 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-import httpx
 from fastapi import Request
 from fastapi.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from lgsp.audit.chain import AuditEntry
 from lgsp.audit.context import AuditContext, body_hash
+from lgsp.connection import drop_message
 from lgsp.errors import (
     InjectedFault,
     InvalidRequest,
@@ -44,27 +42,37 @@ from lgsp.settings import Settings
 Answer = Callable[[], Awaitable[Response]]
 
 FAULT_HOP = "fault"
-DROPPED_STATUS = 502
-"""The status line of an abandoned response (and of its audit record): what a proxy in front
-would report for it."""
 MALFORMED_BEFORE = b'{"status": "ok", "data": [{"id": 1, "name": "'
 
 
-class ConnectionDropped(httpx.RemoteProtocolError):
-    """Raised through the ASGI stack to abandon a started response (see the module docstring)."""
-
-
 class DroppedConnection(Response):
+    """No answer at all: the connection closes before its first byte (`drop`)."""
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(drop_message())
+
+
+class CutConnection(Response):
+    """The status line, the headers with the whole body's length, part of the body, then the
+    connection closes (`cut`): a client that trusts the status alone takes a broken answer."""
+
+    def __init__(self, *, status: int, media_type: str | None, whole: bytes) -> None:
+        super().__init__(status_code=status, media_type=media_type)
+        self.whole = whole
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
         await send(
             {
                 "type": "http.response.start",
-                "status": DROPPED_STATUS,
-                # A length that never arrives: the client cannot take the cut for a whole body.
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"512")],
+                "status": self.status_code,
+                "headers": [*headers, (b"content-length", str(len(self.whole)).encode())],
             }
         )
-        raise ConnectionDropped("The gateway closed the connection without an answer.")
+        await send(
+            {"type": "http.response.body", "body": _first_half(self.whole), "more_body": True}
+        )
+        await send(drop_message())
 
 
 async def apply_fault(
@@ -126,14 +134,31 @@ async def apply_fault(
     elif fault.kind is FaultKind.MALFORMED:
         response = Response(
             _malformed(bytes(upstream.body) if upstream is not None else b""),
-            status_code=200,
+            # An operation that answers 202 still does: only the body is broken (issue 20).
+            status_code=upstream.status_code if upstream is not None else 200,
             media_type="application/json",
         )
-    else:
+    elif fault.kind is FaultKind.CUT:
+        whole = bytes(upstream.body) if upstream is not None else b""
+        if len(whole) < 2:  # nothing to cut: the fixed beginning of an answer, cut short
+            whole = MALFORMED_BEFORE + b'"}]}'
+        record.done(status=0, latency_us=0, response=_first_half(whole))
+        return CutConnection(
+            status=upstream.status_code if upstream is not None else 200,
+            media_type=(upstream.headers if upstream is not None else {}).get(
+                "content-type", "application/json"
+            ),
+            whole=whole,
+        )
+    else:  # drop: even after the call, nothing of its answer leaves (issue 20)
         record.done(status=0, latency_us=0, response=b"")
         return DroppedConnection()
     record.done(status=response.status_code, latency_us=0, response=bytes(response.body))
     return response
+
+
+def _first_half(whole: bytes) -> bytes:
+    return whole[: max(1, len(whole) // 2)]
 
 
 def _malformed(real: bytes) -> bytes:

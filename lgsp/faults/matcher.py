@@ -18,7 +18,7 @@ from lgsp.path_patterns import path_matcher
 
 FAULT_HEADER = "X-LGSP-Fault"
 MAX_HEADER_LENGTH = 200
-_FLAGS = {"timeout", "drop", "malformed", "duplicate", "rate_limit"}
+_FLAGS = {"timeout", "drop", "cut", "malformed", "duplicate", "rate_limit"}
 _RANGE = re.compile(r"^(\d+)-(\d+)$")
 
 
@@ -122,14 +122,16 @@ class HeaderError(ValueError):
     """An `X-LGSP-Fault` header that does not say a valid fault."""
 
 
-def parse_fault_header(value: str) -> FaultRuleIn:
+def parse_fault_header(value: str, *, source: str = FAULT_HEADER) -> FaultRuleIn:
     """`latency=2000`, `latency=100-500`, `status=503; when=after`, `timeout`, `timeout=1500`,
-    `drop`, `malformed`, `duplicate`, `rate_limit`, `rate_limit=30`, and `probability=0.5`.
+    `drop`, `cut`, `malformed`, `duplicate`, `rate_limit`, `rate_limit=30`, and
+    `probability=0.5`.
 
     Items are separated by `;` (or `,`), each `name` or `name=value`; exactly one action.
+    `source` names the text in errors: the header, or the CLI's FAULT argument.
     """
     if len(value) > MAX_HEADER_LENGTH:
-        raise HeaderError(f"{FAULT_HEADER} is longer than {MAX_HEADER_LENGTH} characters.")
+        raise HeaderError(f"{source} is longer than {MAX_HEADER_LENGTH} characters.")
     fields: dict[str, object] = {}
     for item in re.split(r"[;,]", value):
         name, has_value, argument = (part.strip() for part in item.partition("="))
@@ -137,7 +139,7 @@ def parse_fault_header(value: str) -> FaultRuleIn:
         if not name:
             continue
         if name in fields or (name == "latency" and "latency_ms" in fields):
-            raise HeaderError(f"{FAULT_HEADER} names {name} twice.")
+            raise HeaderError(f"{source} names {name} twice.")
         if name == "latency":
             span = _RANGE.match(argument)
             if span:
@@ -153,12 +155,16 @@ def parse_fault_header(value: str) -> FaultRuleIn:
         elif name in {"status", "when", "probability"} and has_value:
             fields[name] = argument
         else:
-            raise HeaderError(f"{FAULT_HEADER} has an item it does not know: {item.strip()!r}.")
+            raise HeaderError(f"{source} has an item it does not know: {item.strip()!r}.")
     try:
         return FaultRuleIn.model_validate(fields)
     except ValidationError as error:
-        reasons = "; ".join(
-            f"{'.'.join(str(part) for part in problem['loc']) or 'header'}: {problem['msg']}"
-            for problem in error.errors()
-        )
-        raise HeaderError(f"{FAULT_HEADER} is not a valid fault ({reasons}).") from None
+        raise HeaderError(f"{source} is not a valid fault ({rule_problems(error)}).") from None
+
+
+def rule_problems(error: ValidationError) -> str:
+    """A rule's validation errors on one line, each naming its field."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc']) or 'rule'}: {problem['msg']}"
+        for problem in error.errors()
+    )

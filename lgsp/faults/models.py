@@ -12,6 +12,9 @@ from lgsp.db import Base, BigId, UTCDateTime
 
 class FaultRuleRecord(Base):
     __tablename__ = "fault_rules"
+    # AUTOINCREMENT: SQLite would otherwise give a removed or cleared rule's id to the next one
+    # (largest rowid + 1), and an id in a log or a script would come to name another rule.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     instance: Mapped[str] = mapped_column(String(64), index=True)

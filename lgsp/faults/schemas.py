@@ -27,6 +27,7 @@ class FaultKind(StrEnum):
     STATUS = "status"
     TIMEOUT = "timeout"
     DROP = "drop"
+    CUT = "cut"
     MALFORMED = "malformed"
     DUPLICATE = "duplicate"
     RATE_LIMIT = "rate_limit"
@@ -83,7 +84,14 @@ class FaultRuleIn(BaseModel):
     timeout: Literal[True] | TimeoutAfter | None = None
     """504 `UPSTREAM_TIMEOUT` after the instance's upstream timeout, or after `after_ms`."""
     drop: Literal[True] | None = None
+    """The connection closes before any byte of the answer (after the call too: its answer is
+    lost), as a network failure does; the client sees no status at all."""
+    cut: Literal[True] | None = None
+    """The answer's status line and headers (with the whole body's length), half its body, then
+    the connection closes: a client that trusts the status takes a broken answer."""
     malformed: Literal[True] | None = None
+    """The answer's status with a body that is not JSON (the real one cut in half after the
+    call)."""
     duplicate: Literal[True] | None = None
     """The upstream call is made twice; the client gets the second answer (`when` is moot)."""
     rate_limit: Literal[True] | RetryAfter | None = None
@@ -117,6 +125,7 @@ _ACTION_FIELDS = (
     "status",
     "timeout",
     "drop",
+    "cut",
     "malformed",
     "duplicate",
     "rate_limit",

@@ -73,3 +73,23 @@ async def test_reset_removes_the_rules_of_the_given_instances_only(engine: Async
 
     assert await book.pick("kiengiang", CALL) is None
     assert await book.pick("tiengiang", CALL) is not None
+
+
+async def test_rule_ids_are_never_reused_after_a_remove_or_a_clear(engine: AsyncEngine) -> None:
+    """An id in a log or a script names one rule for ever (issue 20): SQLite reuses the
+    largest rowid once its row is gone, unless the table says AUTOINCREMENT."""
+    sessions = make_session_factory(engine)
+
+    async def add() -> int:
+        record = await store.add_rule(
+            sessions, instance="kiengiang", rule=FaultRuleIn(status=503), now=NOW
+        )
+        return record.id
+
+    first, newest = await add(), await add()
+    await store.remove_rule(sessions, instance="kiengiang", rule_id=newest)
+    after_remove = await add()
+    await store.clear_rules(sessions, instances=["kiengiang"])
+    after_clear = await add()
+
+    assert first < newest < after_remove < after_clear

@@ -1,0 +1,101 @@
+"""Every command exits as the README says: 0 done, 1 could not be done, 2 bad arguments.
+
+In-process (`main`), each command once done, once with bad arguments, and once on a database
+that refuses (a data dir whose `lgsp.db` is no database); `lgsp reset` with no bus to reach.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio.to_thread
+import pytest
+
+from lgsp.cli import main
+from tests.fixtures.processes import free_port
+
+pytestmark = pytest.mark.anyio
+
+KG = ["--instance", "kiengiang"]
+
+DONE = [
+    ["faults", "add", *KG, "latency=10"],
+    ["faults", "list", *KG],
+    ["faults", "clear", *KG],
+    ["clients", "list", *KG],
+    ["clients", "create", *KG, "--name", "exit-codes", "--service", "dancu"],
+    ["tokens", "revoke", "abc", *KG],
+    ["audit", "verify"],
+    ["audit", "export"],
+]
+"""Commands that take `--data-dir`: done on a fresh one."""
+
+BAD_ARGUMENTS = [
+    [],
+    ["nosuch"],
+    ["serve", "--port", "99999"],
+    ["serve", "--port", "http"],
+    ["serve", "--workers", "0"],
+    ["faults", "add", *KG, "bogus"],
+    ["faults", "add", *KG, "status=503", "--times", "0"],
+    ["faults", "remove", *KG, "99"],
+    ["faults", "list", "--instance", "atlantis"],
+    ["clients", "revoke", *KG, "nobody"],
+    ["clients", "create", *KG, "--name", "x", "--service", "nosuch"],
+    ["tokens", "revoke", "bad jti!", *KG],
+    ["audit", "verify", "--instance", "atlantis"],
+    ["audit", "export", "--output", "/"],
+    ["reset", "--url", "not a url"],
+]
+
+
+async def exit_code(argv: list[str]) -> int:
+    """`lgsp argv`'s exit status: argparse's own errors exit through SystemExit."""
+    try:
+        return await anyio.to_thread.run_sync(main, argv)
+    except SystemExit as stop:
+        return int(stop.code or 0)
+
+
+@pytest.mark.parametrize("argv", DONE, ids=" ".join)
+async def test_a_command_that_is_done_exits_0(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = await exit_code([*argv, "--data-dir", str(tmp_path)])
+
+    assert code == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", BAD_ARGUMENTS, ids=lambda argv: " ".join(argv) or "nothing")
+async def test_bad_arguments_exit_2(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    takes_data_dir = argv[:1] in (["faults"], ["clients"], ["tokens"], ["audit"], ["serve"])
+    code = await exit_code([*argv, "--data-dir", str(tmp_path)] if takes_data_dir else argv)
+
+    err = capsys.readouterr().err
+    assert code == 2, err
+    if err.startswith("lgsp: "):  # ours, not argparse's usage: one line
+        assert err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("argv", DONE, ids=" ".join)
+async def test_a_database_that_refuses_exits_1_with_one_line(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "lgsp.db").write_bytes(b"this is no SQLite database " * 100)
+
+    code = await exit_code([*argv, "--data-dir", str(tmp_path)])
+
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert err.startswith("lgsp: ")
+    assert err.count("\n") == 1, err
+
+
+async def test_reset_with_no_bus_to_reach_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code = await exit_code(["reset", "--url", f"http://127.0.0.1:{free_port()}"])
+
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert err.count("\n") == 1, err
