@@ -13,7 +13,7 @@ recorder raises `ConnectionDropped` instead, which such a client sees as the
 from __future__ import annotations
 
 import httpx
-from starlette.types import Message, Scope
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DROP = "lgsp.connection.drop"
 """The extension's name in `scope["extensions"]`, and the type of its one message."""
@@ -36,3 +36,30 @@ def is_drop(message: Message) -> bool:
 def server_drops(scope: Scope) -> bool:
     """Whether the server serving `scope` closes the connection on a drop message."""
     return DROP in (scope.get("extensions") or {})
+
+
+def honouring_drops(app: ASGIApp, dropped: list[Scope]) -> ASGIApp:
+    """`app` as a server that offers the extension would run it, for an in-process transport
+    that cannot close a socket (the pytest plugin's): after a drop nothing more is sent, the
+    call's scope is put in `dropped`, and the call ends in `ConnectionDropped`."""
+
+    async def served(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        scope["extensions"] = {**(scope.get("extensions") or {}), DROP: {}}
+        closed = False
+
+        async def sending(message: Message) -> None:
+            nonlocal closed
+            if is_drop(message):
+                closed = True
+                dropped.append(scope)
+            elif not closed:
+                await send(message)
+
+        await app(scope, receive, sending)
+        if closed:
+            raise ConnectionDropped("The gateway closed the connection.")
+
+    return served

@@ -113,10 +113,14 @@ def run_server(
     server = Server(config)
     try:
         server.run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass
-    if not server.started:
-        raise CommandFailed("the bus did not start: see the log above")
+    except KeyboardInterrupt:  # stopped by the operator, in start-up too
+        return
+    except SystemExit:  # uvicorn's exit 3 when start-up fails: ours is 1, "could not be done"
+        if server.started:
+            raise
+        raise CommandFailed("the bus did not start (its error is in the log above)") from None
+    if not server.started and not server.should_exit:
+        raise CommandFailed("the bus did not start (its error is in the log above)")
 
 
 def is_terminal(stream: TextIO) -> bool:

@@ -27,8 +27,9 @@ from typing import Any, Literal, Protocol
 
 import httpx
 from fastapi import FastAPI
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Scope
 
+from lgsp.connection import ConnectionDropped, honouring_drops
 from lgsp.loopback import with_lifespan_state
 from lgsp.settings import Settings
 
@@ -197,7 +198,9 @@ def start_bus(options: BusOptions) -> Iterator[LgspBus]:
         listener.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{listener.getsockname()[1]}"
         settings = options.settings(url)
-        runner = _ServerRunner(create_bus(settings, instances=options.instances), listener)
+        runner = _ServerRunner(
+            create_bus(settings, instances=options.instances), listener, settings=settings
+        )
     else:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {options.mode!r}")
     runner.start(timeout=options.startup_timeout)
@@ -278,8 +281,16 @@ class _InProcessRunner(_Runner):
         if self._asgi is None:  # pragma: no cover - submit() checks the loop first
             raise RuntimeError("the bus is not running")
         request = httpx.Request(method, url, headers=headers, content=body)
-        response = await self._asgi.handle_async_request(request)
+        dropped: list[Scope] = []
+        # A `drop` or `cut` fault closes the connection (`lgsp.connection`): here, the error a
+        # closed socket gives the client, whatever the transport made of the call.
+        transport = httpx.ASGITransport(
+            app=honouring_drops(self._asgi.app, dropped), raise_app_exceptions=False
+        )
+        response = await transport.handle_async_request(request)
         content = await response.aread()
+        if dropped:
+            raise ConnectionDropped("The bus closed the connection without a complete answer.")
         return response.status_code, response.headers.raw, content
 
 
@@ -305,13 +316,21 @@ class _AsyncThreadTransport(httpx.AsyncBaseTransport):
 class _ServerRunner(_Runner):
     """uvicorn on a socket bound beforehand, so the bus knows its public URL when it is built."""
 
-    def __init__(self, app: ASGIApp, listener: socket.socket) -> None:
+    def __init__(self, app: ASGIApp, listener: socket.socket, *, settings: Settings) -> None:
+        import functools
+
         import uvicorn
+
+        from lgsp.server import BoundedHttpToolsProtocol, ServerLimits
 
         config = uvicorn.Config(
             app,
             lifespan="on",
             loop="asyncio",
+            # `lgsp serve`'s protocol: its limits, and a `drop` fault that closes the socket.
+            http=functools.partial(  # type: ignore[arg-type]
+                BoundedHttpToolsProtocol, limits=ServerLimits.from_settings(settings)
+            ),
             log_config=None,  # the test run's logging is not ours to configure
             access_log=False,
         )

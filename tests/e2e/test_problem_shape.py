@@ -26,7 +26,7 @@ PROBLEM_MEMBERS = {"type", "title", "status", "detail", "instance", "code", "req
         ("GET", f"{KG}/services", False, 401, "INVALID_TOKEN"),
         ("GET", f"{KG}/nosuch/v1/x", True, 404, "SERVICE_NOT_FOUND"),
         ("GET", f"{KG}/dancu/v1/citizens/123", True, 422, "INVALID_CCCD"),
-        ("GET", f"{KG}/admin/audit", True, 422, "INVALID_REQUEST"),
+        ("GET", f"{KG}/admin/audit?status=abc", True, 422, "INVALID_REQUEST"),
     ],
 )
 async def test_errors_are_problem_json(

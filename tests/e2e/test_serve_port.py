@@ -70,3 +70,24 @@ def test_lgsp_serve_process_on_a_held_port_prints_no_banner_and_exits_1(
     assert "curl" not in output
     assert output.strip().count("\n") == 0, output
     assert f"port {held_port}" in output
+
+
+@pytest.mark.processes
+def test_lgsp_serve_that_cannot_start_exits_1_and_prints_no_banner(tmp_path: Path) -> None:
+    """A database that is no database: start-up fails, which is "could not be done"."""
+    (tmp_path / "lgsp.db").write_bytes(b"this is no SQLite database " * 100)
+
+    finished = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "lgsp", "serve", "--port", str(free_port())]
+        + ["--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=CLEAN_ENV,
+        check=False,
+    )
+
+    output = finished.stdout + finished.stderr
+    assert finished.returncode == 1, output
+    assert "is ready" not in output
+    assert output.rstrip().splitlines()[-1].startswith("lgsp: the bus did not start")
