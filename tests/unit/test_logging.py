@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -27,12 +27,11 @@ def restored_logging() -> Iterator[None]:
 
 
 def serve_and_log(monkeypatch: pytest.MonkeyPatch, message: str, *args: object) -> None:
-    """Run `lgsp serve` with uvicorn replaced by a server that logs one line, in a request."""
-    import uvicorn
-
+    """Run `lgsp serve` with the server replaced by one that logs one line, in a request."""
+    import lgsp.cli._serve
     import lgsp.composition
 
-    def fake_run(app: object, **kwargs: Any) -> None:
+    def fake_run(app: object, *_: object, **__: object) -> None:
         token = request_id_var.set("req-7")
         try:
             logging.getLogger("lgsp.routing").warning(message, *args)
@@ -40,7 +39,8 @@ def serve_and_log(monkeypatch: pytest.MonkeyPatch, message: str, *args: object) 
             request_id_var.reset(token)
 
     monkeypatch.setattr(lgsp.composition, "create_bus", lambda settings, **kwargs: object())
-    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(lgsp.cli._serve, "listen", lambda *_, **__: socket.socket())
+    monkeypatch.setattr(lgsp.cli._serve, "run_server", fake_run)
     assert cli.main(["serve"]) == 0
 
 
