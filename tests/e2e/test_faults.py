@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
+from tests.fixtures.answers import assert_problem
 from tests.fixtures.apps import serving
 from tests.fixtures.bus import (
     KG,
@@ -76,14 +77,6 @@ async def hops(http: httpx.AsyncClient, token: str, request_id: str) -> list[dic
     assert response.status_code == 200, response.text
     records: list[dict[str, Any]] = response.json()["records"]
     return records
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
 
 
 class TestEachKind:
