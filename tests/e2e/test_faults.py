@@ -28,20 +28,12 @@ from tests.fixtures.bus import (
     bearer,
     fetch_token,
 )
+from tests.fixtures.documents import local_document
 
 pytestmark = pytest.mark.anyio
 
 FAULTS = f"{KG}/admin/faults"
-DOCUMENT = {
-    "from": {"organ_id": "000.00.01.H33", "organ_name": "Sở Tư pháp tỉnh Kiên Giang"},
-    "to": [{"organ_id": "000.00.03.H33", "organ_name": "Sở Tài chính tỉnh Kiên Giang"}],
-    "code": {"code_number": "42", "code_notation": "STP-VP"},
-    "promulgation": {"place": "Rạch Giá", "date": "2025-06-02"},
-    "document_type": {"type": 1, "type_name": "Công văn"},
-    "subject": "V/v phối hợp thẩm định",
-    "signer": {"position": "Giám đốc", "full_name": "Nguyễn Văn Hùng"},
-    "other_info": {"priority": 0},
-}
+DOCUMENT = local_document("42", subject="V/v phối hợp thẩm định")
 DOCUMENT_ID = "MDAwLjAwLjAxLkgzMywyMDI1LzA2LzAyLDQyL1NUUC1WUA"
 
 
