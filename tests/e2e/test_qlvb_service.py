@@ -22,6 +22,7 @@ from kit.offload import OFF_LOOP_BYTES
 from mocks.directory.agencies import AGENCIES
 from tests.fixtures import answers
 from tests.fixtures.bus import KG, bearer
+from tests.fixtures.documents import canonical_document
 
 pytestmark = pytest.mark.anyio
 
@@ -42,14 +43,14 @@ def make_document(
     *, sender: str = STP, to: tuple[str, ...] = (STC,), number: str = "101"
 ) -> dict[str, Any]:
     return {
-        "from": organisation(sender),
-        "to": [organisation(organ) for organ in to],
-        "code": {"code_number": number, "code_notation": "STP-E2E"},
-        "promulgation": {"place": "Rạch Giá", "date": "2025-06-02"},
-        "document_type": {"type": 1, "type_name": "Công văn"},
-        "subject": "V/v phối hợp thẩm định văn bản quy phạm pháp luật",
-        "signer": {"position": "Giám đốc", "full_name": "Nguyễn Văn Hùng"},
-        "other_info": {"priority": 0},
+        **canonical_document(
+            number,
+            [organisation(organ) for organ in to],
+            sender=sender,
+            sender_name=organisation(sender)["organ_name"],
+            notation="STP-E2E",
+            subject="V/v phối hợp thẩm định văn bản quy phạm pháp luật",
+        ),
         "attachments": [
             {
                 "content_id": "du-thao-1",
