@@ -8,6 +8,7 @@ exception: it answers in RFC 6749 §5.2 form through `OAuthError`.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, ClassVar, Protocol
 
@@ -293,6 +294,27 @@ def problem_document(
         "code": code,
         "request_id": request_id_var.get(),
     }
+
+
+def problem_body(error: LgspError, *, instance: str) -> bytes:
+    """An error's problem document as a body, for an answer sent from below the error handlers."""
+    return json.dumps(
+        problem_document(
+            status=error.status,
+            code=error.code,
+            title=error.title,
+            detail=error.detail,
+            instance=instance,
+        )
+    ).encode()
+
+
+def problem_head(body: bytes) -> list[tuple[bytes, bytes]]:
+    """The raw headers that describe a problem `body` sent from below the error handlers."""
+    return [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
 
 
 def problem_response(

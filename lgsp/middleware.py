@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 
@@ -10,12 +9,12 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lgsp.errors import (
-    PROBLEM_MEDIA_TYPE,
     InvalidPath,
     LgspError,
     RequestHeadersTooLarge,
     RequestTooLarge,
-    problem_document,
+    problem_body,
+    problem_head,
 )
 from lgsp.logging import request_id_var
 
@@ -146,24 +145,12 @@ class RequestGuardMiddleware:
 
 async def _refuse(scope: Scope, send: Send, error: LgspError) -> None:
     """Answer from the middleware itself: the error handlers sit inside it."""
-    body = json.dumps(
-        problem_document(
-            status=error.status,
-            code=error.code,
-            title=error.title,
-            detail=error.detail,
-            instance=scope["path"],
-        )
-    ).encode()
+    body = problem_body(error, instance=scope["path"])
     await send(
         {
             "type": "http.response.start",
             "status": error.status,
-            "headers": [
-                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
+            "headers": [*problem_head(body), (b"connection", b"close")],
         }
     )
     await send({"type": "http.response.body", "body": body})

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-import json
 import logging
 from asyncio import TimerHandle
 from typing import Any, ClassVar
@@ -33,12 +32,12 @@ from uvicorn.server import ServerState
 
 from lgsp.connection import DROP, is_drop
 from lgsp.errors import (
-    PROBLEM_MEDIA_TYPE,
     LgspError,
     RequestHeadersTooLarge,
     RequestHeaderTimeout,
     ServerBusy,
-    problem_document,
+    problem_body,
+    problem_head,
 )
 from lgsp.settings import Settings
 
@@ -289,20 +288,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._cancel_head_timer()
         self._unset_keepalive_if_required()
         logger.warning("refused a connection from %s: %s", self.client, error.detail)
-        body = json.dumps(
-            problem_document(
-                status=error.status,
-                code=error.code,
-                title=error.title,
-                detail=error.detail,
-                instance="",
-            )
-        ).encode()
+        body = problem_body(error, instance="")
         head = [STATUS_LINE[error.status]]
         for name, value in [
             *self.server_state.default_headers,
-            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-            (b"content-length", str(len(body)).encode()),
+            *problem_head(body),
             (b"connection", b"close"),
         ]:
             head += [name, b": ", value, b"\r\n"]

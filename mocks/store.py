@@ -6,11 +6,12 @@ A store holds a mock's SQL and never commits: the route owns the transaction
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol, TypeVar, TypeVarTuple
+from typing import Any, ClassVar, Protocol, TypeVar, TypeVarTuple
 
-from sqlalchemy import FromClause, Result, Select, func, select
+from sqlalchemy import ColumnElement, FromClause, Result, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 
 class KeyRecord(Protocol):
@@ -56,6 +57,11 @@ class InstanceStore:
         columns = kind.__table__.c
         earlier = select(kind).where(columns.instance == self._instance, columns.key == record.key)
         return (await self._session.execute(earlier)).scalar_one(), False
+
+
+def given(*filters: tuple[InstrumentedAttribute[Any], object]) -> list[ColumnElement[bool]]:
+    """`column == value` for each of a list's optional filters whose value is given (not None)."""
+    return [column == value for column, value in filters if value is not None]
 
 
 async def paged(

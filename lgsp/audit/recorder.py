@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lgsp.audit.chain import AuditEntry
 from lgsp.audit.context import AUDIT_SCOPE_KEY, AuditContext, body_hash
 from lgsp.connection import DROPPED_STATUS, ConnectionDropped, is_drop, server_drops
-from lgsp.errors import PROBLEM_MEDIA_TYPE, AuditUnavailable, problem_document
+from lgsp.errors import AuditUnavailable, problem_body, problem_head
 from lgsp.journal.capture import BodyCapture, JournalEntry, stored_body, stored_path, stored_query
 from lgsp.logging import request_id_var
 from lgsp.masking import audit_text
@@ -207,22 +207,18 @@ def _error_code(held: list[Message]) -> str:
 
 
 def _audit_unavailable(scope: Scope) -> list[Message]:
-    body = json.dumps(
-        problem_document(
-            status=AuditUnavailable.status,
-            code=AuditUnavailable.code,
-            title=AuditUnavailable.title,
-            detail="Nothing was returned because the audit record could not be committed; retry.",
-            instance=scope["path"],
-        )
-    ).encode()
+    body = problem_body(
+        AuditUnavailable(
+            "Nothing was returned because the audit record could not be committed; retry."
+        ),
+        instance=scope["path"],
+    )
     return [
         {
             "type": "http.response.start",
             "status": AuditUnavailable.status,
             "headers": [
-                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                (b"content-length", str(len(body)).encode()),
+                *problem_head(body),
                 (b"x-request-id", (request_id_var.get() or "").encode()),
             ],
         },

@@ -25,7 +25,7 @@ from mocks.dvc.codes import DossierCode, next_dossier_code
 from mocks.dvc.deadlines import due_date, resume_due_date
 from mocks.dvc.lifecycle import Action, DossierStatus, TransitionRecord
 from mocks.dvc.models import Attachment, Dossier, DossierCounter, ProgressEntry
-from mocks.store import InstanceStore, paged
+from mocks.store import InstanceStore, given, paged
 
 SUBMIT = "submit"
 """The `HanhDong` of the entry written when a dossier is filed; not a `lifecycle.Action`."""
@@ -120,13 +120,14 @@ class DossierStore(InstanceStore):
         agency_id: str | None = None,
     ) -> tuple[list[Dossier], int]:
         """A page of dossiers, newest first, without history or files; and how many match."""
-        conditions = [Dossier.instance == self._instance]
-        if id_number is not None:
-            conditions.append(Dossier.applicant_id_number == id_number)
-        if agency_id is not None:
-            conditions.append(Dossier.agency_id == agency_id)
-        if status is not None:
-            conditions.append(Dossier.status == status)
+        conditions = [
+            Dossier.instance == self._instance,
+            *given(
+                (Dossier.applicant_id_number, id_number),
+                (Dossier.agency_id, agency_id),
+                (Dossier.status, status),
+            ),
+        ]
         statement = (
             select(Dossier)
             .where(*conditions)

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from formats.dates import format_dvcqg_time
 from mocks.dvcqg.models import NationalDossier, NationalProgress, ProcessedRequest
 from mocks.dvcqg.schemas import HoSo, TienTrinh
-from mocks.store import paged
+from mocks.store import given, paged
 
 # KetQua of a synced HoSo (mock addition): created, snapshot moved on, already there, older.
 Outcome = Literal["TAO_MOI", "CAP_NHAT", "KHONG_DOI", "CU_HON"]
@@ -220,11 +220,9 @@ class NationalStore:
         self, *, province_code: str | None, status: int | None, page: int, size: int
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of dossiers, most recently changed first, without their entries."""
-        conditions = []
-        if province_code is not None:
-            conditions.append(NationalDossier.province_code == province_code)
-        if status is not None:
-            conditions.append(NationalDossier.status == status)
+        conditions = given(
+            (NationalDossier.province_code, province_code), (NationalDossier.status, status)
+        )
         statement = (
             select(NationalDossier)
             .where(*conditions)

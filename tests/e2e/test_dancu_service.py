@@ -13,12 +13,12 @@ import pytest
 from formats.dates import parse_ddmmyyyy
 from lgsp.settings import Settings
 from mocks.dancu.seed import CitizenRecord, generate_citizens
+from tests.fixtures import answers
 from tests.fixtures.bus import KG, bearer, fetch_token
 
 pytestmark = pytest.mark.anyio
 
 VERIFY = f"{KG}/dancu/v1/citizens/verify"
-PROBLEM = "application/problem+json"
 
 
 @pytest.fixture(name="citizens")
@@ -162,10 +162,7 @@ async def test_names_match_after_nfc_case_folding_and_collapsed_spaces(
 
 
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
+    body = answers.assert_problem(response, status, code)
     assert body["status"] == status
     return body
 

@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.fixtures.bus import bearer
-from tests.fixtures.documents import RECIPIENT, cross_province_document
+from tests.fixtures.documents import cross_province_document
 from tests.fixtures.processes import (
     demo_token,
     loopback_urls,
+    received_after_restart,
     serve,
     stop,
     undelivered,
@@ -36,26 +37,10 @@ FAST_RETRIES = {
 }
 
 
-async def inbox_ids(http: httpx.AsyncClient, base: str) -> list[str]:
-    """Every document id in the recipient's inbox, page after page (bounded)."""
-    headers, ids = bearer(await demo_token(http, base)), []
-    for page in range(1, 101):
-        answer = await http.get(
-            f"{base}/qlvb/v1/documents/inbox",
-            params={"organ_id": RECIPIENT, "page": page, "size": 100},
-            headers=headers,
-        )
-        items = answer.json()["items"]
-        ids += [item["id"] for item in items]
-        if len(items) < 100:
-            return ids
-    raise AssertionError("more than 10,000 documents in the inbox")
-
-
 async def test_every_document_accepted_before_a_sigkill_is_delivered_exactly_once_after_restart(
     tmp_path: Path, database_url: str, engine: AsyncEngine
 ) -> None:
-    port, root, kiengiang, tiengiang = loopback_urls()
+    port, root, kiengiang, _ = loopback_urls()
     accepted: list[str] = []
     process = serve(port, tmp_path, database_url, **FAST_RETRIES)
     try:
@@ -93,16 +78,9 @@ async def test_every_document_accepted_before_a_sigkill_is_delivered_exactly_onc
     assert len(accepted) >= 10, "documents should have been accepted before the kill"
     assert await undelivered(engine) > 0, "the kill should have caught deliveries under way"
 
-    restarted = serve(port, tmp_path, database_url, **FAST_RETRIES)
-    try:
-        await wait_ready(root, restarted)
-        deadline = time.monotonic() + SETTLE_SECONDS
-        while await undelivered(engine) and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-        async with httpx.AsyncClient(timeout=30) as http:
-            received = await inbox_ids(http, tiengiang)
-    finally:
-        stop(restarted)
+    received = await received_after_restart(
+        port, tmp_path, database_url, engine, env=FAST_RETRIES, settle_seconds=SETTLE_SECONDS
+    )
 
     assert await undelivered(engine) == 0
     assert sorted(set(accepted) - set(received)) == []

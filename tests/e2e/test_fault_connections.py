@@ -22,21 +22,13 @@ from lgsp.cli import main
 from lgsp.connection import DROP, is_drop
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, TEST_POPULATION, TEST_PUBLIC_URL, TEST_SEED, bearer
+from tests.fixtures.documents import local_document
 from tests.fixtures.processes import demo_token as process_token
 from tests.fixtures.processes import free_port, start_lgsp, stop, wait_ready
 
 pytestmark = pytest.mark.anyio
 
-DOCUMENT = {
-    "from": {"organ_id": "000.00.01.H33", "organ_name": "Sở Tư pháp tỉnh Kiên Giang"},
-    "to": [{"organ_id": "000.00.03.H33", "organ_name": "Sở Tài chính tỉnh Kiên Giang"}],
-    "code": {"code_number": "77", "code_notation": "STP-VP"},
-    "promulgation": {"place": "Rạch Giá", "date": "2025-06-03"},
-    "document_type": {"type": 1, "type_name": "Công văn"},
-    "subject": "V/v kiểm thử lỗi kết nối",
-    "signer": {"position": "Giám đốc", "full_name": "Nguyễn Văn Hùng"},
-    "other_info": {"priority": 0},
-}
+DOCUMENT = local_document("77", subject="V/v kiểm thử lỗi kết nối", date="2025-06-03")
 
 
 class ServerClosed(httpx.RemoteProtocolError):

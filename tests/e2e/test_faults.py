@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
+from tests.fixtures.answers import assert_problem
 from tests.fixtures.apps import serving
 from tests.fixtures.bus import (
     KG,
@@ -27,20 +28,12 @@ from tests.fixtures.bus import (
     bearer,
     fetch_token,
 )
+from tests.fixtures.documents import local_document
 
 pytestmark = pytest.mark.anyio
 
 FAULTS = f"{KG}/admin/faults"
-DOCUMENT = {
-    "from": {"organ_id": "000.00.01.H33", "organ_name": "Sở Tư pháp tỉnh Kiên Giang"},
-    "to": [{"organ_id": "000.00.03.H33", "organ_name": "Sở Tài chính tỉnh Kiên Giang"}],
-    "code": {"code_number": "42", "code_notation": "STP-VP"},
-    "promulgation": {"place": "Rạch Giá", "date": "2025-06-02"},
-    "document_type": {"type": 1, "type_name": "Công văn"},
-    "subject": "V/v phối hợp thẩm định",
-    "signer": {"position": "Giám đốc", "full_name": "Nguyễn Văn Hùng"},
-    "other_info": {"priority": 0},
-}
+DOCUMENT = local_document("42", subject="V/v phối hợp thẩm định")
 DOCUMENT_ID = "MDAwLjAwLjAxLkgzMywyMDI1LzA2LzAyLDQyL1NUUC1WUA"
 
 
@@ -76,14 +69,6 @@ async def hops(http: httpx.AsyncClient, token: str, request_id: str) -> list[dic
     assert response.status_code == 200, response.text
     records: list[dict[str, Any]] = response.json()["records"]
     return records
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
 
 
 class TestEachKind:

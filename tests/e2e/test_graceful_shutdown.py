@@ -18,10 +18,11 @@ from lgsp.db import make_session_factory
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import bearer
-from tests.fixtures.documents import RECIPIENT, cross_province_document
+from tests.fixtures.documents import cross_province_document
 from tests.fixtures.processes import (
     demo_token,
     loopback_urls,
+    received_after_restart,
     serve,
     stop,
     undelivered,
@@ -44,7 +45,7 @@ FAST_RETRIES = {"LGSP_OUTBOX_BACKOFF_SECONDS": "0.1", "LGSP_OUTBOX_BACKOFF_MAX_S
 async def test_sigterm_lets_calls_in_flight_finish_with_their_audit_records(
     tmp_path: Path, database_url: str, engine: AsyncEngine
 ) -> None:
-    port, root, kiengiang, tiengiang = loopback_urls()
+    port, root, kiengiang, _ = loopback_urls()
     cccd = generate_citizens(province_code="91", seed=2024, count=1)[0].so_dinh_danh
     process = serve(port, tmp_path, database_url, **FAST_RETRIES)
     try:
@@ -105,23 +106,9 @@ async def test_sigterm_lets_calls_in_flight_finish_with_their_audit_records(
         }
     assert {k: v for k, v in hops.items() if v[:1] != ["inbound"] or "upstream" not in v} == {}
 
-    restarted = serve(
-        port, tmp_path, database_url, **FAST_RETRIES
-    )  # what was claimed or queued still goes
-    try:
-        await wait_ready(root, restarted)
-        deadline = time.monotonic() + SETTLE_SECONDS
-        while await undelivered(engine) and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-        async with httpx.AsyncClient(timeout=30) as http:
-            inbox = await http.get(
-                f"{tiengiang}/qlvb/v1/documents/inbox",
-                params={"organ_id": RECIPIENT, "page": 1, "size": 100},
-                headers=bearer(await demo_token(http, tiengiang)),
-            )
-    finally:
-        stop(restarted)
+    received = await received_after_restart(
+        port, tmp_path, database_url, engine, env=FAST_RETRIES, settle_seconds=SETTLE_SECONDS
+    )
     assert await undelivered(engine) == 0
-    received = [item["id"] for item in inbox.json()["items"]]
     assert sorted(set(accepted) - set(received)) == []
     assert sorted(received) == sorted(set(received)), "a document arrived twice"

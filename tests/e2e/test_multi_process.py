@@ -24,6 +24,11 @@ SEED = 11
 FEDERATION_SECRET = "multi-process-test-secret"
 
 
+def tiengiang_citizen() -> str:
+    """The first citizen the deployment's seed makes for Tiền Giang ("82")."""
+    return generate_citizens(province_code="82", seed=SEED, count=1)[0].so_dinh_danh
+
+
 @dataclass
 class Deployment:
     root: Path
@@ -88,7 +93,7 @@ async def ready(deployment: Deployment) -> Deployment:
 async def test_a_province_reads_another_provinces_citizen_across_three_processes(
     ready: Deployment,
 ) -> None:
-    cccd = generate_citizens(province_code="82", seed=SEED, count=1)[0].so_dinh_danh
+    cccd = tiengiang_citizen()
     async with httpx.AsyncClient(timeout=30) as http:
         kiengiang = ready.base("kiengiang")
         response = await http.get(
@@ -124,7 +129,7 @@ async def test_a_province_reads_another_provinces_citizen_across_three_processes
 async def test_a_province_looks_up_a_citizen_in_the_national_database_of_another_process(
     ready: Deployment,
 ) -> None:
-    cccd = generate_citizens(province_code="82", seed=SEED, count=1)[0].so_dinh_danh
+    cccd = tiengiang_citizen()
     async with httpx.AsyncClient(timeout=30) as http:
         kiengiang = ready.base("kiengiang")
         national = await http.get(
@@ -178,7 +183,7 @@ async def test_with_ndxp_down_calls_fail_clearly_and_documents_wait_then_arrive(
     try:
         async with httpx.AsyncClient(timeout=30) as http:
             kg_auth = bearer(await demo_token(http, kiengiang))
-            cccd = generate_citizens(province_code="82", seed=SEED, count=1)[0].so_dinh_danh
+            cccd = tiengiang_citizen()
             lookup = await http.get(f"{kiengiang}/csdlqgdc/v1/citizens/{cccd}", headers=kg_auth)
             sent = await http.post(
                 f"{kiengiang}/qlvb/v1/documents",
@@ -215,7 +220,7 @@ async def test_after_ndxp_is_redeployed_with_new_keys_provinces_renew_their_toke
     ready: Deployment,
 ) -> None:
     """Runs last: NDXP comes back on a fresh database, so the tokens provinces hold are void."""
-    cccd = generate_citizens(province_code="82", seed=SEED, count=1)[0].so_dinh_danh
+    cccd = tiengiang_citizen()
     kiengiang = ready.base("kiengiang")
     async with httpx.AsyncClient(timeout=30) as http:
         kg_auth = bearer(await demo_token(http, kiengiang))

@@ -20,13 +20,14 @@ from adapters import CONTRACTS
 from formats.edxml import parse_edxml, render_edxml, validate_document
 from kit.offload import OFF_LOOP_BYTES
 from mocks.directory.agencies import AGENCIES
+from tests.fixtures import answers
 from tests.fixtures.bus import KG, bearer
+from tests.fixtures.documents import canonical_document
 
 pytestmark = pytest.mark.anyio
 
 DOCUMENTS = f"{KG}/qlvb/v1/documents"
 TG_DOCUMENTS = "/lgsp/tiengiang/qlvb/v1/documents"
-PROBLEM = "application/problem+json"
 # From the organisation directory, not typed in: Ủy ban nhân dân tỉnh, Sở Tư pháp, Sở Xây dựng,
 # Sở Tài chính of Kiên Giang ("91"), and Sở Tư pháp of Tiền Giang ("82").
 UBND, STP, SXD, STC = (agency.organ_id for agency in AGENCIES["91"][:4])
@@ -42,14 +43,14 @@ def make_document(
     *, sender: str = STP, to: tuple[str, ...] = (STC,), number: str = "101"
 ) -> dict[str, Any]:
     return {
-        "from": organisation(sender),
-        "to": [organisation(organ) for organ in to],
-        "code": {"code_number": number, "code_notation": "STP-E2E"},
-        "promulgation": {"place": "Rạch Giá", "date": "2025-06-02"},
-        "document_type": {"type": 1, "type_name": "Công văn"},
-        "subject": "V/v phối hợp thẩm định văn bản quy phạm pháp luật",
-        "signer": {"position": "Giám đốc", "full_name": "Nguyễn Văn Hùng"},
-        "other_info": {"priority": 0},
+        **canonical_document(
+            number,
+            [organisation(organ) for organ in to],
+            sender=sender,
+            sender_name=organisation(sender)["organ_name"],
+            notation="STP-E2E",
+            subject="V/v phối hợp thẩm định văn bản quy phạm pháp luật",
+        ),
         "attachments": [
             {
                 "content_id": "du-thao-1",
@@ -62,10 +63,8 @@ def make_document(
 
 
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert (body["status"], body["code"]) == (status, code)
+    body = answers.assert_problem(response, status, code)
+    assert body["status"] == status
     assert "phối hợp" not in body["detail"]  # never the document's content
     return body
 

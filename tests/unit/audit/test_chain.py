@@ -11,27 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lgsp.audit.chain import GENESIS_HASH, AuditEntry, canonical_record, record_hash
+from tests.fixtures.audit import audit_entry
 
 ICT = timezone(timedelta(hours=7))  # Indochina Time, the gateways' local time
 
 
 def make_entry(**overrides: Any) -> AuditEntry:
-    values: dict[str, Any] = {
-        "request_id": "req-1",
-        "instance": "lgsp-91",
-        "hop": "inbound",
-        "caller": "qlvb-client",
-        "target": "lgsp-91",
-        "service": "dancu.lookup",
-        "method": "GET",
-        "path": "/services/dancu.lookup/citizens/091*******23",
-        "status": 200,
-        "latency_us": 1234,
-        "request_sha256": "a" * 64,
-        "response_sha256": "b" * 64,
-        "occurred_at": datetime(2024, 5, 1, 8, 30, 0, 123456, tzinfo=UTC),
-    }
-    return AuditEntry(**{**values, **overrides})
+    return audit_entry(**overrides)
 
 
 def test_hash_is_sha256_of_the_documented_canonical_json() -> None:

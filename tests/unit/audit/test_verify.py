@@ -12,6 +12,7 @@ from lgsp.audit.models import AuditHead, AuditRecord
 from lgsp.audit.verify import ChainProblem, verify_chain
 from lgsp.audit.writer import AuditWriter
 from lgsp.db import make_session_factory
+from tests.fixtures.audit import audit_entry
 
 pytestmark = pytest.mark.anyio
 
@@ -19,22 +20,15 @@ _START = datetime(2024, 5, 1, 1, 30, tzinfo=UTC)
 
 
 def make_entry(n: int, **overrides: Any) -> AuditEntry:
-    values: dict[str, Any] = {
-        "request_id": f"req-{n}",
-        "instance": "lgsp-91",
-        "hop": "inbound",
-        "caller": "dvc-client",
-        "target": "lgsp-91",
-        "service": "dancu.lookup",
-        "method": "GET",
-        "path": "/services/dancu.lookup/citizens/091*******23",
-        "status": 200,
-        "latency_us": 500 + n,
-        "request_sha256": "a" * 64,
-        "response_sha256": "b" * 64,
-        "occurred_at": _START + timedelta(milliseconds=n),
-    }
-    return AuditEntry(**{**values, **overrides})
+    return audit_entry(
+        **{
+            "request_id": f"req-{n}",
+            "caller": "dvc-client",
+            "latency_us": 500 + n,
+            "occurred_at": _START + timedelta(milliseconds=n),
+            **overrides,
+        }
+    )
 
 
 @pytest.fixture

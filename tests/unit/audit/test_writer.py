@@ -18,6 +18,7 @@ from lgsp.audit.writer import AuditWriter
 from lgsp.db import make_engine, make_session_factory
 from lgsp.journal.capture import JournalEntry
 from lgsp.journal.models import JournalRecord
+from tests.fixtures.audit import audit_entry
 
 pytestmark = pytest.mark.anyio
 
@@ -26,22 +27,17 @@ _START = datetime(2024, 5, 1, 8, 30, tzinfo=ICT)
 
 
 def make_entry(n: int = 0, **overrides: Any) -> AuditEntry:
-    values: dict[str, Any] = {
-        "request_id": f"req-{n}",
-        "instance": "lgsp-91",
-        "hop": "inbound",
-        "caller": "qlvb-client",
-        "target": "lgsp-91",
-        "service": "qlvb.send",
-        "method": "POST",
-        "path": "/services/qlvb.send",
-        "status": 200,
-        "latency_us": 1000 + n,
-        "request_sha256": "a" * 64,
-        "response_sha256": "b" * 64,
-        "occurred_at": _START + timedelta(microseconds=n),
-    }
-    return AuditEntry(**{**values, **overrides})
+    return audit_entry(
+        **{
+            "request_id": f"req-{n}",
+            "service": "qlvb.send",
+            "method": "POST",
+            "path": "/services/qlvb.send",
+            "latency_us": 1000 + n,
+            "occurred_at": _START + timedelta(microseconds=n),
+            **overrides,
+        }
+    )
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
 from mocks.qlvb.store import DocumentStore
 from tests.fixtures.apps import serving
-from tests.fixtures.documents import NOW
+from tests.fixtures.documents import NOW, canonical_document
 
 pytestmark = pytest.mark.anyio
 
@@ -33,14 +33,13 @@ def make_document(
     *, sender: str = STP, to: tuple[str, ...] = (STC,), number: str = "15", **changes: Any
 ) -> dict[str, Any]:
     document: dict[str, Any] = {
-        "from": {"organ_id": sender, "organ_name": "Sở Tư pháp tỉnh Kiên Giang"},
-        "to": [{"organ_id": organ, "organ_name": "Cơ quan nhận"} for organ in to],
-        "code": {"code_number": number, "code_notation": "STP-TEST"},
-        "promulgation": {"place": "Rạch Giá", "date": "2025-06-02"},
-        "document_type": {"type": 1, "type_name": "Công văn"},
-        "subject": "V/v thử nghiệm trục liên thông văn bản",
-        "signer": {"position": "Giám đốc", "full_name": "Nguyễn Văn Hùng"},
-        "other_info": {"priority": 0},
+        **canonical_document(
+            number,
+            [{"organ_id": organ, "organ_name": "Cơ quan nhận"} for organ in to],
+            sender=sender,
+            notation="STP-TEST",
+            subject="V/v thử nghiệm trục liên thông văn bản",
+        ),
         **changes,
     }
     return document

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from lgsp.outbox.models import OutboxState
 from lgsp.settings import Settings
 from lgsp.state import BusState
+from tests.fixtures.answers import assert_problem
 from tests.fixtures.bus import KG, bearer, fetch_token
 from tests.unit.outbox.helpers import TG, add_message, force, read
 
@@ -33,12 +34,6 @@ def sessions(bus: BusState) -> async_sessionmaker[AsyncSession]:
 
 async def add(sessions: async_sessionmaker[AsyncSession], key: str, **options: object) -> int:
     return await add_message(sessions, key, now=later(), body=BODY, **options)  # type: ignore[arg-type]
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["code"] == code
 
 
 async def test_lists_this_instances_messages_with_counts_and_no_bodies(
