@@ -38,6 +38,9 @@ def named_metadata() -> MetaData:
 
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+MAX_BIGINT = 2**63 - 1
+"""The largest id or sequence number a BIGINT holds: a larger one in a query is an error of
+PostgreSQL's driver, so a route bounds its parameters with it (a 422, not a 500)."""
 """A 64-bit surrogate key; SQLite only auto-increments a column declared INTEGER PRIMARY KEY."""
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import DeclarativeBase
 
 from kit.db import (
+    MAX_BIGINT,
     NAMING_CONVENTION,
     SQLITE_BUSY_TIMEOUT_SECONDS,
     BigId,
@@ -24,6 +25,7 @@ from kit.db import (
 )
 
 __all__ = [
+    "MAX_BIGINT",
     "NAMING_CONVENTION",
     "SQLITE_BUSY_TIMEOUT_SECONDS",
     "Base",

@@ -3,7 +3,7 @@ request id, or the log browsed by page with filters (issue 20)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Query, Request
@@ -11,6 +11,7 @@ from pydantic import AwareDatetime
 
 from lgsp.audit.repository import AuditFilters, AuditRepository
 from lgsp.audit.schemas import AuditRecordOut, AuditTrail
+from lgsp.db import MAX_BIGINT
 from lgsp.deps import InstanceDep, SessionDep, admin_router
 from lgsp.errors import InvalidRequest, problem_responses
 
@@ -57,7 +58,12 @@ async def audit_trail(
         Query(pattern=r"^[a-z_]{1,32}$", description="`inbound`, `upstream`, `fault`, …"),
     ] = None,
     after: Annotated[
-        int, Query(ge=0, description="The `seq` the previous page ended with (`next` has it).")
+        int,
+        Query(
+            ge=0,
+            le=MAX_BIGINT,
+            description="The `seq` the previous page ended with (`next` has it).",
+        ),
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Records per page.")] = (
         PAGE_SIZE
@@ -102,5 +108,10 @@ def _statuses(status: str | None) -> tuple[int, int] | None:
 
 
 def _check_range(since: datetime | None, until: datetime | None) -> None:
+    for name, moment in (("since", since), ("until", until)):
+        try:
+            _ = moment and moment.astimezone(UTC)  # stored and compared in UTC
+        except OverflowError:
+            raise InvalidRequest(f"`{name}` is outside the years a time can have.") from None
     if since is not None and until is not None and since >= until:
         raise InvalidRequest("`since` must be earlier than `until`.")

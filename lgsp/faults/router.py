@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Path, Response
 
+from lgsp.db import MAX_BIGINT
 from lgsp.deps import BusDep, InstanceDep, admin_router
 from lgsp.errors import InvalidRequest, NotFound, problem_responses
 from lgsp.faults import store
@@ -18,7 +19,7 @@ from lgsp.faults.schemas import FaultRuleIn, FaultRuleList, FaultRuleOut, Faults
 
 router = admin_router("/admin/faults")
 
-MAX_ID = 2**63 - 1  # PostgreSQL BIGINT: a larger id would fail in the driver, not be "not found"
+MAX_ID = MAX_BIGINT  # a larger id would fail in the driver, not be "not found"
 
 RuleId = Annotated[int, Path(ge=1, le=MAX_ID)]
 

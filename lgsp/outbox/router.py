@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import Path, Query
 
+from lgsp.db import MAX_BIGINT
 from lgsp.deps import BusDep, InstanceDep, admin_router
 from lgsp.errors import (
     InvalidRequest,
@@ -25,7 +26,7 @@ from lgsp.state import BusState
 router = admin_router("/admin/outbox")
 
 DEFAULT_PAGE_SIZE = 50
-MAX_ID = 2**63 - 1  # PostgreSQL BIGINT: a larger id would fail in the driver, not be "not found"
+MAX_ID = MAX_BIGINT  # a larger id would fail in the driver, not be "not found"
 
 MessageId = Annotated[int, Path(ge=1, le=MAX_ID)]
 

@@ -135,6 +135,8 @@ async def test_request_id_still_gives_one_requests_hops(
         {"limit": "0"},
         {"limit": "100000"},
         {"after": "-1"},
+        {"after": str(2**63)},  # past a BIGINT: PostgreSQL's driver would fail, a 500
+        {"since": "0001-01-01T00:00:00+01:00"},  # before year 1 in UTC
     ],
 )
 async def test_bad_filters_are_a_422_problem(
