@@ -60,11 +60,31 @@ class RecipientStatus(_Shape):
     status: str | None = Field(description="edXML StatusCode (§3.6); null before 01 arrives.")
 
 
+class Warning(_Shape):
+    """A departure from QCVN 102 the system took anyway, as the national axis does.
+
+    `rule` is the code a strict reader refuses it with (`Prefer: handling=strict`): for example
+    `bad_organ_id` (an organisation id of another shape than 000.00.00.H30),
+    `document_id_mismatch` (a DocumentId that does not name the header's sender, date and
+    number), `missing_field` (a field the standard requires).
+    """
+
+    rule: str = Field(pattern=r"^[a-z_]{1,40}$")
+    detail: str = Field(description="Names the element, never its value.")
+
+
+_WARNINGS: Any = Field(
+    default_factory=list,
+    description="What in the message departs from QCVN 102 (empty when nothing does).",
+)
+
+
 class SentDocument(_Shape):
     id: str = Field(description="The document's id in this API (its DocumentId, encoded).")
     document_id: str = Field(description="edXML DocumentId: {organId},{yyyy/MM/dd},{n}/{code}")
     recipients: list[RecipientStatus]
     duplicate: bool = Field(description="True when the same document had been sent before.")
+    warnings: list[Warning] = _WARNINGS
 
 
 class InboxItem(_Shape):
@@ -109,6 +129,7 @@ class StatusRecorded(_Shape):
     id: str
     document_id: str
     recipients: list[RecipientStatus]
+    warnings: list[Warning] = _WARNINGS
 
 
 class InboundStatusRecorded(_Shape):
@@ -116,6 +137,7 @@ class InboundStatusRecorded(_Shape):
     document_id: str
     recipients: list[RecipientStatus]
     duplicate: bool = Field(description="True when this status had been received before.")
+    warnings: list[Warning] = _WARNINGS
 
 
 class DocumentNotFound(TranslationError):

@@ -239,6 +239,8 @@ async def _answer(
         query=query,
         body=body,
         content_type=request.headers.get("content-type"),
+        accept=request.headers.get("accept"),
+        prefer=request.headers.get(PREFER_HEADER),
     )
     # An edXML body is parsed (checked) by its adapter: a large one off the event loop.
     translated = await off_loop_if_large(len(body), partial(adapter.to_system, canonical))
@@ -255,7 +257,12 @@ async def _answer(
     answer = await off_loop_if_large(
         len(response.body), partial(adapter.to_canonical, canonical, response)
     )
-    return JSONResponse(answer.content, status_code=answer.status)
+    headers = dict(answer.headers)
+    if answer.media_type != "application/json":  # the system's own bytes (a signed edXML)
+        return Response(answer.content, answer.status, headers, media_type=answer.media_type)
+    if isinstance(answer.content, dict) and answer.content.get("warnings"):
+        audit.notes["warnings"] = [w["rule"] for w in answer.content["warnings"]]
+    return JSONResponse(answer.content, status_code=answer.status, headers=headers)
 
 
 async def _forward(

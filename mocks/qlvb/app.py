@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from formats.codes import ORGAN_ID
 from formats.dates import VIETNAM_TIME
-from formats.edxml import DEFAULT_LIMITS, parse_edxml, parse_status
+from formats.edxml import DEFAULT_LIMITS, read_edxml, read_status
 from kit.offload import off_loop_if_large
 from mocks.bus import connect
 from mocks.config import SystemConfig
@@ -73,6 +73,7 @@ from mocks.vdxp.sdk import (
     read_body,
     read_json,
     request_id,
+    warnings,
 )
 
 MAX_PAGE_SIZE = 100
@@ -164,8 +165,8 @@ def create_app(
         """
         context = context_of(request)
         body = await read_body(request, XML, DEFAULT_LIMITS.max_bytes)
-        parsed = await off_loop_if_large(len(body), partial(parse_edxml, body))
-        new = describe_document(context.config.instance, body, parsed)
+        reading = await off_loop_if_large(len(body), partial(read_edxml, body))
+        new = describe_document(context.config.instance, body, reading.message)
         _check_own_agency(context, new.sender, "UNKNOWN_SENDER")
         recipients = axis.sort_recipients(context.config, new.recipients)
         _check_reachable(context, recipients)
@@ -174,7 +175,12 @@ def create_app(
             if recipients.remote and not sent.duplicate:
                 call = axis.document_call(context.config, sent.document)
                 await hand_over(context, call, request_id=request_id(request))
-        return delivered(sent.document, sent.deliveries, Duplicate=sent.duplicate)
+        return delivered(
+            sent.document,
+            sent.deliveries,
+            Duplicate=sent.duplicate,
+            Warnings=warnings(reading),
+        )
 
     @app.post("/getReceivedEdocList", openapi_extra=body_doc("application/json", ListRequest))
     async def get_received_edoc_list(request: Request) -> JSONResponse:
@@ -235,7 +241,8 @@ def create_app(
         document from another province; or a recall reaching one) is handed to the bus.
         """
         context = context_of(request)
-        status = parse_status(await read_body(request, XML, MAX_STATUS_BODY))
+        reading = read_status(await read_body(request, XML, MAX_STATUS_BODY))
+        status = reading.message
         response_for, reporter = status["response_for"], status["from"]
         if axis.is_remote(context.config, reporter["organ_id"]):
             raise _other_province(
@@ -256,7 +263,7 @@ def create_app(
                     context.config, document, report, reporter, delivery=delivery, position=position
                 )
                 await hand_over(context, call, request_id=request_id(request))
-        return delivered(document, reported.deliveries)
+        return delivered(document, reported.deliveries, Warnings=warnings(reading))
 
     app.include_router(inbound.router)
     return app

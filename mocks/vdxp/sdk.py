@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from pydantic import BaseModel, ValidationError
 
 from formats.dates import VIETNAM_TIME
-from formats.edxml import InvalidEdxml
+from formats.edxml import InvalidEdxml, Reading
 from mocks.bus import Handover
 from mocks.envelope import (
     EnvelopeError,
@@ -139,6 +139,12 @@ def edxml_call(
         ordering_key=ordering,
         target=target,
     )
+
+
+def warnings(reading: Reading) -> list[dict[str, str]]:
+    """Mock addition `Warnings`: what in a message departs from QCVN 102 yet was taken, each
+    as `{Rule, Detail}` with the codec's rule (the code a strict reader refuses it with)."""
+    return [{"Rule": n.rule, "Detail": n.detail} for n in reading.nonconformities]
 
 
 def sha256(data: bytes) -> str:
