@@ -105,14 +105,18 @@ def request_id(request: Request) -> str:
     return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
+_VISIBLE_ASCII = re.compile(r"[!-~]+")
+
+
 def outbox_key(*parts: str) -> str:
-    """`a:b:c`, or, past the outbox's 200 characters, `a:sha256:<hex of the whole>`.
+    """`a:b:c`, or, past the outbox's 200 characters or outside visible ASCII (a notation such
+    as `VPCP-TTĐT`, the SDK's own), `a:sha256:<hex of the whole>`.
 
     Either way the key is a function of its parts, so enqueueing the same thing twice (a retry
     of the request that caused it) gives the same key and the outbox keeps one message.
     """
     key = ":".join(parts)
-    if len(key) <= MAX_KEY_LENGTH:
+    if len(key) <= MAX_KEY_LENGTH and _VISIBLE_ASCII.fullmatch(key):
         return key
     return f"{parts[0]}:sha256:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
 
