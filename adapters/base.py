@@ -88,6 +88,8 @@ class OperationContract:
     request: type[BaseModel] | None = None
     request_media_types: tuple[str, ...] = ("application/json",)
     query: type[BaseModel] | None = None
+    response_media_types: tuple[str, ...] = ("application/json",)
+    """Beside JSON, a system's own format the client may ask for with `Accept` (edXML)."""
     errors: tuple[type[TranslationError], ...] = ()
 
 

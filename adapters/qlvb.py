@@ -587,7 +587,9 @@ CONTRACTS: Mapping[str, OperationContract] = {
         query=InboxQuery,
         errors=(InvalidInboxQuery, UnknownRecipient, RecipientInOtherProvince),
     ),
-    GET_DOCUMENT: OperationContract(DocumentView, errors=(DocumentNotFound,)),
+    GET_DOCUMENT: OperationContract(
+        DocumentView, errors=(DocumentNotFound,), response_media_types=(_JSON, "application/xml")
+    ),
     POST_STATUS: OperationContract(
         StatusRecorded,
         request=StatusReport,
