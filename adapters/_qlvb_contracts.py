@@ -79,12 +79,33 @@ _WARNINGS: Any = Field(
 )
 
 
+class SignatureView(_Shape):
+    """The receiving system's check of the message's XML-DSig signature (formats/xmldsig.py).
+
+    `reason` says why it is not valid: missing, malformed (not XML-DSig, as in the SDK's own
+    samples), unsupported (an algorithm outside the bus's list), tampered, untrusted, expired
+    or revoked. Checked now, by the system holding the document, against the roots it trusts.
+    `weak`: rsa-sha1, sha1 or inclusive C14N, the SDK's choices, verified but flagged.
+    """
+
+    present: bool
+    valid: bool
+    algorithm: str | None
+    weak: bool
+    subject: str | None
+    issuer: str | None
+    serial: str | None = Field(description="The signer's certificate serial, hex.")
+    not_after: str | None
+    reason: str | None
+
+
 class SentDocument(_Shape):
     id: str = Field(description="The document's id in this API (its DocumentId, encoded).")
     document_id: str = Field(description="edXML DocumentId: {organId},{yyyy/MM/dd},{n}/{code}")
     recipients: list[RecipientStatus]
     duplicate: bool = Field(description="True when the same document had been sent before.")
     warnings: list[Warning] = _WARNINGS
+    signature: SignatureView | None = None
 
 
 class InboxItem(_Shape):
@@ -123,6 +144,7 @@ class DocumentView(_Shape):
     id: str
     document: dict[str, Any] = Field(description="The canonical document (DOMAIN.md §8.3).")
     recipients: list[RecipientTrace]
+    signature: SignatureView | None = None
 
 
 class StatusRecorded(_Shape):

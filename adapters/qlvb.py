@@ -302,7 +302,25 @@ def _dumps(value: Any) -> bytes:
 
 
 def _read_sent(answer: Mapping[str, Any]) -> CanonicalResponse:
-    return CanonicalResponse(202, {**_deliveries(answer), "duplicate": _duplicate(answer)})
+    return CanonicalResponse(
+        202,
+        {**_deliveries(answer), "duplicate": _duplicate(answer), **_signature(answer)},
+    )
+
+
+_SIGNATURE_KEYS = ("present", "valid", "algorithm", "weak", "subject", "issuer", "serial",
+                   "not_after", "reason")  # fmt: skip
+
+
+def _signature(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """`{signature: …}` from the system's `Signature` (mock addition), if it checked one."""
+    checked = answer.get("Signature")
+    if checked is None:
+        return {}
+    if not isinstance(checked, Mapping):
+        raise QlvbAnswerInvalid("The document system's Signature is not an object.")
+    names = {key: "".join(part.title() for part in key.split("_")) for key in _SIGNATURE_KEYS}
+    return {"signature": {key: checked.get(name) for key, name in names.items()}}
 
 
 def _duplicate(answer: Mapping[str, Any]) -> bool:
@@ -382,7 +400,9 @@ def _read_document(answer: Mapping[str, Any]) -> CanonicalResponse:
         for delivery in _list(answer, "trace")
     ]
     key = document_key(_text(answer, "DocumentId"))
-    return CanonicalResponse(200, {"id": key, "document": document, "recipients": recipients})
+    return CanonicalResponse(
+        200, {"id": key, "document": document, "recipients": recipients, **_signature(answer)}
+    )
 
 
 def _illegal(_operation: str, answer: Mapping[str, Any]) -> TranslationError:

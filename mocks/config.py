@@ -36,3 +36,12 @@ class SystemConfig(BaseModel):
         default=None, description="The system's own client on that LGSP (client credentials)."
     )
     bus_client_secret: SecretStr | None = None
+    trusted_roots_pem: str = Field(
+        default="",
+        description="PEM certificates of the roots a document system trusts signers under (the "
+        "government CA's, a vendor's test chain). Empty: every signature is `untrusted`.",
+    )
+    revoked_serials: list[str] = Field(
+        default_factory=list,
+        description="Hex serials of signing certificates the roots' CRLs revoke.",
+    )

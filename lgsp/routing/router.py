@@ -260,9 +260,21 @@ async def _answer(
     headers = dict(answer.headers)
     if answer.media_type != "application/json":  # the system's own bytes (a signed edXML)
         return Response(answer.content, answer.status, headers, media_type=answer.media_type)
-    if isinstance(answer.content, dict) and answer.content.get("warnings"):
-        audit.notes["warnings"] = [w["rule"] for w in answer.content["warnings"]]
+    if isinstance(answer.content, dict):
+        _note_message(audit, answer.content)
     return JSONResponse(answer.content, status_code=answer.status, headers=headers)
+
+
+def _note_message(audit: AuditContext, content: dict[str, object]) -> None:
+    """What the audit record keeps of an edXML answer: its warnings' rule codes, and its
+    signature's verdict (never the signer's name: the record is hashed for years)."""
+    warnings, signature = content.get("warnings"), content.get("signature")
+    if isinstance(warnings, list) and warnings:
+        audit.notes["warnings"] = [w["rule"] for w in warnings if isinstance(w, dict)]
+    if isinstance(signature, dict):
+        audit.notes["signature"] = {
+            key: signature.get(key) for key in ("present", "valid", "weak", "serial", "reason")
+        }
 
 
 async def _forward(

@@ -56,6 +56,8 @@ from mocks.qlvb.context import (
     not_found,
     report_of,
     require_bus,
+    signature_of,
+    trust_of,
 )
 from mocks.qlvb.models import MAX_DOCUMENT_ID, Delivery, Document, QlvbBase, StatusEntry
 from mocks.qlvb.seed import seed_documents
@@ -124,6 +126,7 @@ def create_app(
             f"with agencies ({known}), got {config.province_code!r}"
         )
     clock = now or now_in_vietnam
+    trust = trust_of(config)
 
     async def open_state(database: MockDatabase, stack: AsyncExitStack) -> Context:
         bus = await stack.enter_async_context(connect(config, bus_transport, now=clock))
@@ -134,6 +137,7 @@ def create_app(
             bus=bus,
             open_store=DocumentStore,
             province_code=province_code,
+            trust=trust,
         )
 
     async def seed(session: AsyncSession) -> int:
@@ -180,6 +184,7 @@ def create_app(
             sent.deliveries,
             Duplicate=sent.duplicate,
             Warnings=warnings(reading),
+            Signature=await off_loop_if_large(len(body), partial(signature_of, context, body)),
         )
 
     @app.post("/getReceivedEdocList", openapi_extra=body_doc("application/json", ListRequest))
@@ -203,17 +208,21 @@ def create_app(
 
     @app.post("/getEdoc", openapi_extra=body_doc("application/json", FetchRequest))
     async def get_edoc(request: Request) -> Response:
-        """The edXML exactly as sent; with `format: json`, as a string beside its trace."""
+        """The edXML exactly as sent; with `format: json`, as a string beside its trace and
+        (mock addition) its signature's check."""
         fetch = await read_json(request, FetchRequest)
         async with _fetching(request, fetch) as (store, document):
             if fetch.format == "xml":
                 return Response(document.edxml, media_type="application/xml")
             trace = await _trace(store, document)
+        context = context_of(request)
+        edxml = document.edxml
         return ok(
             DocId=document.doc_id,
             DocumentId=document.document_id,
-            edxml=document.edxml.decode("utf-8"),  # parse_edxml accepted only UTF-8
+            edxml=edxml.decode("utf-8"),  # read_edxml accepted only UTF-8
             trace=trace,
+            Signature=await off_loop_if_large(len(edxml), partial(signature_of, context, edxml)),
         )
 
     @app.post("/getEdocTrace", openapi_extra=body_doc("application/json", FetchRequest))

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography import x509
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from formats.xmldsig import SignatureCheck, Trust, check_signature
 from mocks.bus import BusUnavailable, Handover
+from mocks.config import SystemConfig
 from mocks.qlvb.lifecycle import IllegalStatusTransition
 from mocks.qlvb.models import Delivery, Document
 from mocks.qlvb.store import DocumentStore, NotAParty, Report, Reported
@@ -25,6 +28,8 @@ class Context(StoreContext[DocumentStore]):
     """What the lifespan opened; each request finds it in `request.state`."""
 
     province_code: str
+    trust: Trust = Trust()
+    """Whose signatures this system accepts (`SystemConfig.trusted_roots_pem`)."""
 
 
 def context_of(request: Request) -> Context:
@@ -67,6 +72,23 @@ def delivered(document: Document, deliveries: Sequence[Delivery], **extra: Any) 
         DocumentId=document.document_id,
         **extra,
         Recipients=[{"OrganId": d.recipient, "StatusCode": d.status} for d in deliveries],
+    )
+
+
+def signature_of(context: Context, edxml: bytes) -> dict[str, object]:
+    """Mock addition `Signature`: the XML-DSig check of a message as this system concludes it
+    now (formats/xmldsig.py), under edXML-style names."""
+    check: SignatureCheck = check_signature(edxml, trust=context.trust, at=context.now())
+    return {"".join(p.title() for p in k.split("_")): v for k, v in check.as_json().items()}
+
+
+def trust_of(config: SystemConfig) -> Trust:
+    """The roots and revoked serials the system's configuration names."""
+    return Trust(
+        roots=tuple(x509.load_pem_x509_certificates(config.trusted_roots_pem.encode()))
+        if config.trusted_roots_pem.strip()
+        else (),
+        revoked=frozenset(int(serial, 16) for serial in config.revoked_serials),
     )
 
 

@@ -27,6 +27,7 @@ from mocks.qlvb.context import (
     not_found,
     report_of,
     require_bus,
+    signature_of,
 )
 from mocks.qlvb.store import describe_document
 from mocks.vdxp.sdk import (
@@ -78,8 +79,13 @@ async def receive_edoc(request: Request) -> JSONResponse:
         )
     async with context.writing() as store:
         sent = await store.send(replace(new, recipients=ours), at=context.now())
+    checked = await off_loop_if_large(len(body), partial(signature_of, context, body))
     return delivered(
-        sent.document, sent.deliveries, Duplicate=sent.duplicate, Warnings=warnings(reading)
+        sent.document,
+        sent.deliveries,
+        Duplicate=sent.duplicate,
+        Warnings=warnings(reading),
+        Signature=checked,
     )
 
 

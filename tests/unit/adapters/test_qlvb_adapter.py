@@ -810,6 +810,7 @@ async def test_adapter_and_mock_agree_on_every_operation(
     )
     fetched = await through(adapter, mock, call("get_document", id=sent["id"]))
 
+    assert sent.pop("signature")["reason"] == "missing"  # rendered from JSON: unsigned
     assert sent == {
         "id": KEY,
         "document_id": DOCUMENT_ID,

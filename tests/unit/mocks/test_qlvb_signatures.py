@@ -1,0 +1,95 @@
+"""The document system checks each document's XML-DSig signature against the roots it trusts,
+answers the verdict (`Signature`), and keeps the signed bytes for every reader."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from adapters import CONTRACTS
+from adapters.base import CanonicalRequest, SystemResponse
+from adapters.qlvb import QlvbAdapter
+from formats.edxml import render_edxml
+from formats.xmldsig import sign_edxml
+from mocks.config import SystemConfig
+from mocks.qlvb.app import create_app
+from tests.fixtures import signing
+from tests.fixtures.apps import serving
+from tests.fixtures.documents import NOW
+from tests.unit.mocks.test_qlvb_app import XML, assert_ok, make_document
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(name="client")
+async def fx_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    root = signing.root().certificate.public_bytes(serialization.Encoding.PEM).decode()
+    config = SystemConfig(
+        instance="kiengiang",
+        province_code="91",
+        seed=7,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'mocks.db'}",
+        trusted_roots_pem=root,
+        revoked_serials=[format(signing.REVOKED_SERIAL, "x")],
+    )
+    async with serving(create_app(config, now=lambda: NOW), "http://qlvb.test") as client:
+        yield client
+
+
+def signed(number: str, signer: signing.Signer) -> bytes:
+    data = render_edxml(make_document(number=number))
+    return sign_edxml(data, key=signer.key, chain=[signer.certificate])
+
+
+@pytest.mark.parametrize(
+    ("number", "signer", "valid", "reason"),
+    [
+        ("301", lambda: signing.signer(), True, None),
+        ("302", lambda: signing.signer(serial=0x2002, expired=True), False, "expired"),
+        ("303", lambda: signing.signer(serial=signing.REVOKED_SERIAL), False, "revoked"),
+        ("304", lambda: signing.signer(issuer="Rogue CA"), False, "untrusted"),
+    ],
+)
+async def test_each_document_is_taken_and_its_signature_judged(
+    client: httpx.AsyncClient, number: str, signer: Any, valid: bool, reason: str | None
+) -> None:
+    data = signed(number, signer())
+
+    answer = assert_ok(await client.post("/sendEdoc", content=data, headers=XML))
+    fetched = assert_ok(
+        await client.post("/getEdoc", json={"documentId": answer["DocumentId"], "format": "json"})
+    )
+    raw = await client.post("/getEdoc", json={"documentId": answer["DocumentId"]})
+
+    assert (answer["Signature"]["Valid"], answer["Signature"]["Reason"]) == (valid, reason)
+    assert fetched["Signature"] == answer["Signature"]
+    assert raw.content == data
+
+
+async def test_a_tampered_document_is_taken_and_reported_tampered(
+    client: httpx.AsyncClient,
+) -> None:
+    data = signed("305", signing.signer()).replace(b"Giang", b"Giamg", 1)
+
+    answer = assert_ok(await client.post("/sendEdoc", content=data, headers=XML))
+
+    assert (answer["Signature"]["Valid"], answer["Signature"]["Reason"]) == (False, "tampered")
+
+
+async def test_the_adapter_shows_the_verdict_in_the_contracts_shape(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.post("/sendEdoc", content=signed("306", signing.signer()), headers=XML)
+    adapter = QlvbAdapter(today=lambda: NOW.date())
+    request = CanonicalRequest("send_document", {}, body=b"", content_type="application/xml")
+
+    sent = adapter.to_canonical(request, SystemResponse(200, answer.content, "application/json"))
+
+    CONTRACTS["qlvb"]["send_document"].response.model_validate(sent.content)
+    assert sent.content["signature"]["valid"] is True
+    assert sent.content["signature"]["serial"] == "1001"
