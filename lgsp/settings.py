@@ -187,6 +187,11 @@ class Settings(BaseSettings):
     """Keep bodies as sent, personal data included (dev profile only: production refuses it).
     Off, CCCD/CMND numbers and names are masked before anything is stored."""
 
+    trusted_roots_file: Path | None = None
+    """PEM file of the root certificates the embedded document systems trust signers under
+    (examples/edxml/test-ca-root.pem is a test CA's); unset, every edXML signature is reported
+    `untrusted`."""
+
     @field_validator("database_url")
     @classmethod
     def _use_async_driver(cls, value: str | None) -> str | None:
