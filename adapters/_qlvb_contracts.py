@@ -210,6 +210,15 @@ class ReporterInThisProvince(TranslationError):
     title = "The reporting agency is of this province: it reports with post_status"
 
 
+class SignatureInvalid(TranslationError):
+    """The receiving system refuses documents not validly signed (its instance's policy);
+    `reason`: missing, malformed, unsupported, tampered, untrusted, expired or revoked."""
+
+    code = "SIGNATURE_INVALID"
+    status = 422
+    title = "The document's signature is not valid"
+
+
 class AxisNotConnected(TranslationError):
     code = "DOCUMENT_AXIS_NOT_CONNECTED"
     status = 503

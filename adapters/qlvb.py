@@ -69,6 +69,7 @@ from adapters._qlvb_contracts import (
     ReporterInThisProvince,
     SenderInThisProvince,
     SentDocument,
+    SignatureInvalid,
     StaffInfo,
     StatusRecorded,
     UnknownRecipient,
@@ -308,6 +309,7 @@ def _read_sent(answer: Mapping[str, Any]) -> CanonicalResponse:
     )
 
 
+_REASONS = ("missing", "malformed", "unsupported", "tampered", "untrusted", "expired", "revoked")
 _SIGNATURE_KEYS = ("present", "valid", "algorithm", "weak", "subject", "issuer", "serial",
                    "not_after", "reason")  # fmt: skip
 
@@ -476,6 +478,11 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
         "The reporting agency is of this province; other provinces' statuses only arrive here.",
         organ_ids=_organ_ids(a),
     ),
+    (422, "SIGNATURE_INVALID"): lambda _o, a: SignatureInvalid(
+        "The document's signature is not valid, and the document system takes only validly "
+        "signed documents.",
+        reason=a.get("Reason") if a.get("Reason") in _REASONS else None,
+    ),
     (503, "NOT_CONNECTED"): lambda _o, _a: AxisNotConnected(
         "The province's document system has no access to the bus, so nothing can travel to or "
         "from another province."
@@ -600,6 +607,7 @@ CONTRACTS: Mapping[str, OperationContract] = {
             UnknownSender,
             RecipientInOtherProvince,
             UnsupportedMediaType,
+            SignatureInvalid,
         ),
     ),
     GET_INBOX: OperationContract(
@@ -637,6 +645,7 @@ CONTRACTS: Mapping[str, OperationContract] = {
             NoRecipientInProvince,
             UnsupportedMediaType,
             AxisNotConnected,
+            SignatureInvalid,
         ),
     ),
     RECEIVE_STATUS: OperationContract(

@@ -69,6 +69,7 @@ def mock_config(context: SystemContext) -> SystemConfig:
             if settings.trusted_roots_file is not None
             else ""
         ),
+        signature_policy=settings.signature_policies.get(instance.name, "report"),
     )
     if context.bus is None:
         return config

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, SecretStr
 
 
@@ -44,4 +46,9 @@ class SystemConfig(BaseModel):
     revoked_serials: list[str] = Field(
         default_factory=list,
         description="Hex serials of signing certificates the roots' CRLs revoke.",
+    )
+    signature_policy: Literal["report", "refuse"] = Field(
+        default="report",
+        description="What the document system does with a document whose signature is not "
+        "valid: take it and report the verdict, or refuse it (SIGNATURE_INVALID).",
     )

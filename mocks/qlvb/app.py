@@ -53,6 +53,7 @@ from mocks.qlvb.context import (
     context_of,
     delivered,
     hand_over,
+    judged_signature,
     not_found,
     report_of,
     require_bus,
@@ -174,6 +175,7 @@ def create_app(
         _check_own_agency(context, new.sender, "UNKNOWN_SENDER")
         recipients = axis.sort_recipients(context.config, new.recipients)
         _check_reachable(context, recipients)
+        signature = await judged_signature(context, body)
         async with context.writing() as store:
             sent = await store.send(replace(new, remote=recipients.remote), at=context.now())
             if recipients.remote and not sent.duplicate:
@@ -184,7 +186,7 @@ def create_app(
             sent.deliveries,
             Duplicate=sent.duplicate,
             Warnings=warnings(reading),
-            Signature=await off_loop_if_large(len(body), partial(signature_of, context, body)),
+            Signature=signature,
         )
 
     @app.post("/getReceivedEdocList", openapi_extra=body_doc("application/json", ListRequest))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from cryptography import x509
@@ -12,6 +13,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from formats.xmldsig import SignatureCheck, Trust, check_signature
+from kit.offload import off_loop_if_large
 from mocks.bus import BusUnavailable, Handover
 from mocks.config import SystemConfig
 from mocks.qlvb.lifecycle import IllegalStatusTransition
@@ -80,6 +82,21 @@ def signature_of(context: Context, edxml: bytes) -> dict[str, object]:
     now (formats/xmldsig.py), under edXML-style names."""
     check: SignatureCheck = check_signature(edxml, trust=context.trust, at=context.now())
     return {"".join(p.title() for p in k.split("_")): v for k, v in check.as_json().items()}
+
+
+async def judged_signature(context: Context, edxml: bytes) -> dict[str, object]:
+    """The message's `Signature`, or 422 SIGNATURE_INVALID naming the reason when this system
+    refuses what is not validly signed (`SystemConfig.signature_policy`)."""
+    checked = await off_loop_if_large(len(edxml), partial(signature_of, context, edxml))
+    if context.config.signature_policy == "refuse" and not checked["Valid"]:
+        raise MockError(
+            422,
+            "SIGNATURE_INVALID",
+            f"The document's signature is not valid ({checked['Reason']}); this system takes "
+            "only validly signed documents.",
+            Reason=checked["Reason"],
+        )
+    return checked
 
 
 def trust_of(config: SystemConfig) -> Trust:

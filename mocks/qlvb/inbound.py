@@ -24,10 +24,10 @@ from mocks.qlvb.context import (
     apply_report,
     context_of,
     delivered,
+    judged_signature,
     not_found,
     report_of,
     require_bus,
-    signature_of,
 )
 from mocks.qlvb.store import describe_document
 from mocks.vdxp.sdk import (
@@ -77,9 +77,9 @@ async def receive_edoc(request: Request) -> JSONResponse:
             "No To agency of the document belongs to this province.",
             OrganIds=list(new.recipients),
         )
+    checked = await judged_signature(context, body)
     async with context.writing() as store:
         sent = await store.send(replace(new, recipients=ours), at=context.now())
-    checked = await off_loop_if_large(len(body), partial(signature_of, context, body))
     return delivered(
         sent.document,
         sent.deliveries,

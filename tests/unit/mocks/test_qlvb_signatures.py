@@ -12,32 +12,45 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from adapters import CONTRACTS
+from adapters._qlvb_contracts import SignatureInvalid
 from adapters.base import CanonicalRequest, SystemResponse
 from adapters.qlvb import QlvbAdapter
-from formats.edxml import render_edxml
+from formats.edxml import read_edxml, render_edxml
 from formats.xmldsig import sign_edxml
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
 from tests.fixtures import signing
 from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW
-from tests.unit.mocks.test_qlvb_app import XML, assert_ok, make_document
+from tests.unit.mocks.test_qlvb_app import XML, assert_fail, assert_ok, make_document
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(name="client")
-async def fx_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+def trusting(tmp_path: Path, **changes: Any) -> SystemConfig:
     root = signing.root().certificate.public_bytes(serialization.Encoding.PEM).decode()
-    config = SystemConfig(
+    return SystemConfig(
         instance="kiengiang",
         province_code="91",
         seed=7,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'mocks.db'}",
         trusted_roots_pem=root,
         revoked_serials=[format(signing.REVOKED_SERIAL, "x")],
+        **changes,
     )
-    async with serving(create_app(config, now=lambda: NOW), "http://qlvb.test") as client:
+
+
+@pytest.fixture(name="client")
+async def fx_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(trusting(tmp_path), now=lambda: NOW)
+    async with serving(app, "http://qlvb.test") as client:
+        yield client
+
+
+@pytest.fixture(name="refusing")
+async def fx_refusing(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(trusting(tmp_path, signature_policy="refuse"), now=lambda: NOW)
+    async with serving(app, "http://qlvb.test") as client:
         yield client
 
 
@@ -93,3 +106,41 @@ async def test_the_adapter_shows_the_verdict_in_the_contracts_shape(
     CONTRACTS["qlvb"]["send_document"].response.model_validate(sent.content)
     assert sent.content["signature"]["valid"] is True
     assert sent.content["signature"]["serial"] == "1001"
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (lambda: render_edxml(make_document(number="401")), "missing"),
+        (lambda: signed("402", signing.signer()).replace(b"Giang", b"Giamg", 1), "tampered"),
+        (lambda: signed("403", signing.signer(serial=0x2002, expired=True)), "expired"),
+        (lambda: signed("404", signing.signer(issuer="Rogue CA")), "untrusted"),
+    ],
+)
+async def test_a_refusing_system_refuses_what_is_not_validly_signed_naming_why(
+    refusing: httpx.AsyncClient, data: Any, reason: str
+) -> None:
+    body = data()
+
+    refused = await refusing.post("/sendEdoc", content=body, headers=XML)
+    adapter = QlvbAdapter(today=lambda: NOW.date())
+    request = CanonicalRequest("send_document", {}, body=b"", content_type="application/xml")
+
+    assert_fail(refused, 422, "SIGNATURE_INVALID")
+    assert refused.json()["Reason"] == reason
+    with pytest.raises(SignatureInvalid) as error:
+        adapter.to_canonical(request, SystemResponse(422, refused.content, "application/json"))
+    assert error.value.extensions == {"reason": reason}
+    document_id = read_edxml(body).message["document_id"]
+    fetched = await refusing.post("/getEdoc", json={"documentId": document_id})
+    assert fetched.status_code == 404  # nothing was kept
+
+
+async def test_a_refusing_system_takes_a_validly_signed_document(
+    refusing: httpx.AsyncClient,
+) -> None:
+    answer = assert_ok(
+        await refusing.post("/sendEdoc", content=signed("405", signing.signer()), headers=XML)
+    )
+
+    assert answer["Signature"]["Valid"] is True
