@@ -11,11 +11,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import httpx
 import pytest
 from sqlalchemy import select
 
 from adapters.dialects import lgspaccesstoken as lat
+from lgsp.cli import main
 from lgsp.dialects.models import OpaqueToken
 from lgsp.settings import Settings
 from lgsp.state import BusState
@@ -361,3 +363,32 @@ async def test_the_index_lists_what_each_instance_speaks(client: httpx.AsyncClie
         "lgspaccesstoken": f"http://lgsp.test{LAT}",
     }
     assert spoken["tiengiang"] == {"bus": "http://lgsp.test/lgsp/tiengiang"}
+
+
+async def test_clients_create_prints_the_lgspaccesstoken_a_caller_sends(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("LGSP_DATABASE_URL", settings.database_url)
+    argv = ["clients", "create", "--instance", "kiengiang", "--name", "Sở Tư pháp"]
+    argv += ["--service", "dancu", "--dialect", "lgspaccesstoken"]
+
+    code = await anyio.to_thread.run_sync(main, argv)
+
+    created = json.loads(capsys.readouterr().out)
+    assert code == 0
+    header = json.loads(base64.b64decode(created["lgspaccesstoken"]))
+    assert header == {
+        "AppName": "Sở Tư pháp",
+        "AccessKey": created["client_id"],
+        "SecretKey": created["client_secret"],
+        "PartnerCode": "",
+        "PartnerCodeCus": "",
+    }
+    response = await client.get(
+        f"{LAT}/dancu/v1/citizens/{first_cccd(settings)}",
+        headers={lat.HEADER: created["lgspaccesstoken"]},
+    )
+    assert response.json()["error_code"] == "0"
