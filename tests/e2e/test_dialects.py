@@ -17,6 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from adapters.dialects import lgspaccesstoken as lat
+from lgsp.auth.clients import register_client
+from lgsp.auth.rate_limit import RateLimit
+from lgsp.auth.repository import ClientRepository
 from lgsp.cli import main
 from lgsp.dialects.models import OpaqueToken
 from lgsp.settings import Settings
@@ -392,3 +395,53 @@ async def test_clients_create_prints_the_lgspaccesstoken_a_caller_sends(
         headers={lat.HEADER: created["lgspaccesstoken"]},
     )
     assert response.json()["error_code"] == "0"
+
+
+async def test_a_throttled_client_gets_900800(
+    client: httpx.AsyncClient, bus: BusState, settings: Settings
+) -> None:
+    async with bus.session_factory.begin() as session:
+        slow = await register_client(
+            ClientRepository(session),
+            instance="kiengiang",
+            name="slow",
+            rights={"dancu": "*"},
+            is_admin=False,
+            rate_limits={"dancu": RateLimit(per_second=0.01, burst=1)},
+        )
+    opaque = await opaque_token(client, (slow.client_id, slow.client_secret))
+    url = f"{APIM}/dancu/1.0/citizens/{first_cccd(settings)}"
+
+    first = await client.get(url, headers=bearer(opaque))
+    second = await client.get(url, headers=bearer(opaque))
+
+    assert first.status_code == 200
+    assert second.status_code == 429
+    assert second.json()["fault"]["code"] == 900800
+    assert int(second.headers["retry-after"]) > 0
+
+
+@pytest.mark.parametrize("door", [APIM, LAT])
+async def test_an_injected_fault_meets_a_dialect_call_as_any_call(
+    client: httpx.AsyncClient, settings: Settings, demo_token: str, door: str
+) -> None:
+    version = "1.0" if door == APIM else "v1"
+    credentials = (
+        bearer(await opaque_token(client)) if door == APIM else {lat.HEADER: access_header(*DEMO)}
+    )
+
+    response = await client.get(
+        f"{door}/dancu/{version}/citizens/{first_cccd(settings)}",
+        headers={**credentials, "X-LGSP-Fault": "status=503", "X-Request-ID": f"fault{door[-4:]}"},
+    )
+
+    assert response.status_code == 503
+    assert response.headers["x-request-id"] == f"fault{door[-4:]}"
+    if door == APIM:  # API Manager has no fault for it: the bus's own problem stands
+        assert response.json()["code"] == "INJECTED_FAULT"
+    else:
+        assert response.json()["error_code"] == "500"
+    # (The lgspaccesstoken door's first call also asks the core for its client's token.)
+    records = await trail(client, demo_token, f"fault{door[-4:]}")
+    calls = [r for r in records if r["hop"] == "inbound" and not r["path"].endswith("/token")]
+    assert [record["status"] for record in calls] == [503]
