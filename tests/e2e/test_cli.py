@@ -115,40 +115,16 @@ async def test_a_client_created_for_an_organisation_is_listed_with_it(
     assert "000.00.01.H33" in table
 
 
+CREATE_X = ["clients", "create", "--instance", "kiengiang", "--name", "x"]
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["clients", "create", "--instance", "atlantis", "--name", "x"], "unknown instance"),
-        (
-            ["clients", "create", "--instance", "kiengiang", "--name", "x", "--service", "nosuch"],
-            "unknown service",
-        ),
-        (
-            [
-                "clients",
-                "create",
-                "--instance",
-                "kiengiang",
-                "--name",
-                "x",
-                "--service",
-                "dancu:FETCH",
-            ],
-            "methods must be among",
-        ),
-        (
-            [
-                "clients",
-                "create",
-                "--instance",
-                "kiengiang",
-                "--name",
-                "x",
-                "--organisation",
-                "H33",
-            ],
-            "is not an agency id",
-        ),
+        (CREATE_X + ["--service", "nosuch"], "unknown service"),
+        (CREATE_X + ["--service", "dancu:FETCH"], "methods must be among"),
+        (CREATE_X + ["--organisation", "H33"], "is not an agency id"),
         (["clients", "revoke", "--instance", "kiengiang", "nobody"], "no client"),
         (["clients", "list", "--instance", "atlantis"], "unknown instance"),
         (["faults", "list", "--instance", "atlantis"], "unknown instance"),
