@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from formats import ngsp
+
 HEADER = "lgspaccesstoken"
 SENDER_HEADER, TRAN_HEADER, RECEIVER_HEADER = "SENDER_CODE", "TRAN_CODE", "RECEIVER_CODE"
 """Routing headers of the Khánh Hòa client (DOMAIN.md §2.2)."""
@@ -20,7 +22,7 @@ MAX_HEADER_LENGTH = 2048
 """Base64 of five short fields is a few hundred characters; nothing longer is decoded."""
 MAX_FIELD_LENGTH = 200
 _FIELDS = ("AppName", "AccessKey", "SecretKey", "PartnerCode", "PartnerCodeCus")
-SUCCESS = "0"
+SUCCESS = ngsp.SUCCESS
 
 
 class HeaderError(ValueError):
@@ -78,11 +80,20 @@ def encode(token: AccessToken) -> str:
 
 
 def success(data: Any) -> dict[str, Any]:
-    return {"error_code": SUCCESS, "message": "Thành công", "data": data}
+    return ngsp.envelope(data, message="Thành công")
 
 
+AUTHEN_ERROR = "100"
 # NGSP's codes (Quảng Bình "via NGSP" guide, DOMAIN.md §2.1) for the bus's statuses: assigned.
-_CODES = {401: "100", 403: "100", 404: "201", 400: "302", 413: "302", 415: "302", 422: "302"}
+_CODES = {
+    401: AUTHEN_ERROR,
+    403: AUTHEN_ERROR,
+    404: ngsp.RECORD_NOT_FOUND,
+    400: ngsp.DATA_TYPE_INVALID,
+    413: ngsp.DATA_TYPE_INVALID,
+    415: ngsp.DATA_TYPE_INVALID,
+    422: ngsp.DATA_TYPE_INVALID,
+}
 _ORGANISATION_CODE = "106"
 """AGENCY_ID_INCORRECT: the bus refused the organisation (agency id) the call names."""
 
@@ -92,5 +103,5 @@ def failure(status: int, message: str, *, problem_code: str | None = None) -> di
     if problem_code is not None and problem_code.startswith("ORGANISATION"):
         code = _ORGANISATION_CODE
     else:
-        code = _CODES.get(status, "500")
-    return {"error_code": code, "message": message, "data": None}
+        code = _CODES.get(status, ngsp.DATA_INCORRECT)
+    return ngsp.envelope(None, error_code=code, message=message)
