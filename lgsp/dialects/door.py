@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.dialects import apim
+from adapters.dialects import apim, soap
 from adapters.dialects import lgspaccesstoken as lat
 from lgsp.dialects.tokens import Remembered, bus_token_for_opaque, digest, store_opaque
 from lgsp.errors import InvalidToken
@@ -35,7 +35,11 @@ from lgsp.topology import Dialect, InstanceSpec
 
 logger = logging.getLogger(__name__)
 
-DOOR_PREFIXES: dict[Dialect, str] = {"apim": "apim", "lgspaccesstoken": "lgspaccesstoken"}
+DOOR_PREFIXES: dict[Dialect, str] = {
+    "apim": "apim",
+    "lgspaccesstoken": "lgspaccesstoken",
+    "soap": "soap",
+}
 """The path segment under an instance's base where each real dialect's door is."""
 _CALL = re.compile(r"/([^/]+)/([^/]+)/(.*)", re.DOTALL)
 _CREDENTIAL_HEADERS = frozenset({b"authorization", lat.HEADER.encode()})
@@ -111,6 +115,12 @@ async def _respond(
     await send({"type": "http.response.body", "body": payload})
 
 
+async def _respond_bytes(send: Send, status: int, body: bytes, media_type: str) -> None:
+    headers = [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     value = next((v for k, v in scope.get("headers", []) if k.lower() == name), None)
     return None if value is None else value.decode("latin-1")
@@ -164,6 +174,8 @@ class Door:
         instance = bus.instances[self.instance]
         if self.dialect == "apim":
             await self._apim(scope, receive, send, base, relative or "/", bus, instance)
+        elif self.dialect == "soap":
+            await self._soap(scope, receive, send, base, relative or "/", instance)
         else:
             await self._lgspaccesstoken(scope, receive, send, base, relative or "/", bus, instance)
 
@@ -270,6 +282,90 @@ class Door:
         )
         self.remembered.put(digest(opaque), jwt, claims.client_id, float(claims.expires_at))
         await _respond(send, 200, apim.token_response(opaque, expires_in), kept=_NO_STORE)
+
+    # --- SOAP citizen services ---------------------------------------------------------------
+
+    async def _soap(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        base: str,
+        relative: str,
+        instance: InstanceState,
+    ) -> None:
+        """`XacThucThongTinCongDan` as the national database's `GET /citizens/{cccd}`: TonTai
+        when the number is known and the name is the recorded one. The caller authenticates
+        with the bus's own token (`Authorization: Bearer`; assigned: the source shows none)."""
+        endpoint = "/" + soap.OPERATION
+        query = bytes(scope.get("query_string", b"")).decode("latin-1").lower()
+        if relative == endpoint and scope["method"] == "GET" and query in ("wsdl", "wsdl="):
+            location = f"{instance.issuer}/{DOOR_PREFIXES['soap']}{endpoint}"
+            await _respond_bytes(send, 200, soap.wsdl(location), soap.MEDIA_TYPE)
+            return
+        claim, reason = None, f"Only POST {endpoint} is served here, and GET {endpoint}?wsdl."
+        if relative == endpoint and scope["method"] == "POST":
+            body = await _read_body(receive, limit=soap.LIMITS.max_bytes)
+            reason = f"The request is larger than {soap.LIMITS.max_bytes} bytes."
+            if body is not None:
+                try:
+                    claim = soap.parse_request(body)
+                except soap.SoapRequestError as error:
+                    reason = str(error)
+        if claim is None:  # refused by the instance as any call it cannot take, and recorded
+            answer = await _exchange(
+                self.own,
+                _core_scope(scope, base=base, path=relative, credential=None, extra=[]),
+                _nothing_more,
+            )
+            if not answer.translatable:
+                await answer.replay(send)
+                return
+            await _respond_bytes(
+                send,
+                500,
+                soap.fault(client=True, message=reason, code=SOAP_INVALID),
+                soap.MEDIA_TYPE,
+            )
+            return
+        service, version = SOAP_SERVICE
+        get = {
+            **scope,
+            "method": "GET",
+            "query_string": b"",
+            "headers": [(k, v) for k, v in scope["headers"] if k.lower() not in _BODY_HEADERS],
+        }
+        answer = await _exchange(
+            self.core,
+            _core_scope(
+                get,
+                base=base,
+                path=f"/{service}/{version}/citizens/{claim.so_dinh_danh}",
+                credential=_header(scope, b"authorization"),
+                extra=[],
+            ),
+            _nothing_more,
+        )
+        if not answer.translatable:
+            await answer.replay(send)
+            return
+        problem = _problem(answer.body)
+        if answer.status == 200:
+            recorded = str(problem.get("full_name", ""))
+            payload = soap.response(soap.same_name(claim.ho_va_ten, recorded))
+            await _respond_bytes(send, 200, payload, soap.MEDIA_TYPE)
+        elif answer.status == 404 and problem.get("code") == "CITIZEN_NOT_FOUND":
+            await _respond_bytes(send, 200, soap.response(False), soap.MEDIA_TYPE)
+        else:
+            # WS-I Basic Profile R1126: a fault answers 500, whatever the bus answered.
+            payload = soap.fault(
+                client=answer.status < 500,
+                message=str(problem.get("detail") or problem.get("title") or "Error"),
+                code=str(problem.get("code") or "UNKNOWN"),
+            )
+            await _respond_bytes(send, 500, payload, soap.MEDIA_TYPE)
+        if answer.failure is not None:
+            raise answer.failure
 
     # --- lgspaccesstoken -------------------------------------------------------------------
 
@@ -418,6 +514,33 @@ class Door:
         await _respond(send, status, document, kept=kept)
         if answer.failure is not None:
             raise answer.failure
+
+
+async def _read_body(receive: Receive, *, limit: int) -> bytes | None:
+    """The request body, or None once it passes `limit` bytes (the rest is not read)."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _nothing_more() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+_BODY_HEADERS = frozenset({b"content-length", b"content-type", b"transfer-encoding", b"soapaction"})
+SOAP_INVALID = "SOAP_REQUEST_INVALID"
+SOAP_SERVICE = ("csdlqgdc", "v1")
+"""XacThucThongTinCongDan is the national population database's (Bộ Công an, `dancuquocgia.bca`)."""
 
 
 def mount_doors(
