@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from lgsp.settings import Settings
-from tests.fixtures.bus import KG, TEST_PUBLIC_URL
+from tests.fixtures.bus import KG, TEST_PUBLIC_URL, fetch_token
 from tests.fixtures.topology import topology_text
 
 pytestmark = pytest.mark.anyio
@@ -34,7 +34,7 @@ def example_lines() -> list[str]:
 def settings(database_url: str, tmp_path: Path) -> Settings:
     topology = tmp_path / "topology.toml"
     topology.write_text(
-        topology_text(dialects={"kiengiang": ("bus", "apim", "lgspaccesstoken")}),
+        topology_text(dialects={"kiengiang": ("bus", "apim", "lgspaccesstoken", "soap")}),
         encoding="utf-8",
     )
     return Settings(
@@ -72,8 +72,8 @@ async def run_curl(http: httpx.AsyncClient, command: str) -> httpx.Response:
 
 async def test_the_dialects_examples_succeed(client: httpx.AsyncClient) -> None:
     lines = example_lines()
-    assert len(lines) >= 7
-    variables = {"BASE": KG}
+    assert len(lines) >= 9
+    variables = {"BASE": KG, "TOKEN": await fetch_token(client)}
     ran = 0
 
     for line in lines:
@@ -92,7 +92,9 @@ async def test_the_dialects_examples_succeed(client: httpx.AsyncClient) -> None:
         assert response.status_code < 300, (line[:120], response.text[:300])
         if "/lgspaccesstoken/" in command and not command.split(" | ")[0].endswith("/token"):
             assert response.json()["error_code"] == "0", response.text[:300]
+        if "/soap/" in command and "?wsdl" not in command:
+            assert b"<dan:TonTai>true</dan:TonTai>" in response.content, response.text[:300]
         if assigned is not None:
             variables[assigned.group(1)] = response.json()["access_token"]
         ran += 1
-    assert ran >= 6
+    assert ran >= 8
