@@ -21,6 +21,7 @@ from lgsp.auth.clients import register_client
 from lgsp.auth.rate_limit import RateLimit
 from lgsp.auth.repository import ClientRepository
 from lgsp.cli import main
+from lgsp.dialects.door import Door
 from lgsp.dialects.models import OpaqueToken
 from lgsp.settings import Settings
 from lgsp.state import BusState
@@ -445,3 +446,25 @@ async def test_an_injected_fault_meets_a_dialect_call_as_any_call(
     records = await trail(client, demo_token, f"fault{door[-4:]}")
     calls = [r for r in records if r["hop"] == "inbound" and not r["path"].endswith("/token")]
     assert [record["status"] for record in calls] == [503]
+
+
+async def test_a_call_in_the_bus_dialect_never_passes_a_door(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    demo_token: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The doors are mounts the router tries only after the dispatch has taken every call to a
+    service: the bus's own calls pay nothing for the dialects beside them."""
+
+    async def no_entry(*_args: object) -> None:
+        raise AssertionError("a call in the bus's own dialect reached a door")
+
+    monkeypatch.setattr(Door, "__call__", no_entry)
+
+    response = await client.get(
+        f"{KG}/dancu/v1/citizens/{first_cccd(settings)}", headers=bearer(demo_token)
+    )
+
+    assert response.status_code == 200
+    assert (await client.get(f"{KG}/services", headers=bearer(demo_token))).status_code == 200

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.dialects import apim
+from adapters.dialects import apim, soap
 from adapters.dialects import lgspaccesstoken as lat
 
 
@@ -128,3 +128,75 @@ def test_failures_carry_ngsp_codes(status: int, problem_code: str, code: str) ->
         "message": "m",
         "data": None,
     }
+
+
+def _soap_request(number: str = "091048993438", extra: str = "") -> bytes:
+    fields = "".join(
+        f"<d:{name}>{value}</d:{name}>"
+        for name, value in (
+            ("MaYeuCau", "1"),
+            ("MaDichVu", "033"),
+            ("MaCanBo", "VDXP_VPCP"),
+            ("SoDinhDanh", number),
+            ("SoCMND", ""),
+            ("HoVaTen", "Nguyễn Hữu Quang"),
+        )
+    )
+    return (
+        f'<s:Envelope xmlns:s="{soap.SOAP_NAMESPACE}"><s:Body>{extra}'
+        f'<d:XacThucThongTinCongDanRequest xmlns:d="{soap.NAMESPACE}">{fields}'
+        "</d:XacThucThongTinCongDanRequest></s:Body></s:Envelope>"
+    ).encode()
+
+
+def test_a_soap_request_is_read_field_by_field() -> None:
+    claim = soap.parse_request(_soap_request())
+
+    assert (claim.so_dinh_danh, claim.ho_va_ten, claim.ma_dich_vu) == (
+        "091048993438",
+        "Nguyễn Hữu Quang",
+        "033",
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"<x/>",
+        _soap_request("12345"),
+        _soap_request().replace(b"<d:SoCMND></d:SoCMND>", b""),
+        b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        + _soap_request(),
+        _soap_request(extra="<x>" * 20 + "</x>" * 20),
+        _soap_request(extra="<p/>" * 100),
+        _soap_request(extra="a" * soap.LIMITS.max_bytes),
+        _soap_request().replace(b"http://dancuquocgia.bca", b"http://elsewhere"),
+    ],
+)
+def test_anything_but_a_small_plain_request_is_refused(body: bytes) -> None:
+    with pytest.raises(soap.SoapRequestError):
+        soap.parse_request(body)
+
+
+@pytest.mark.parametrize(
+    ("claimed", "same"),
+    [
+        ("NGUYỄN HỮU QUANG", True),
+        ("  Nguyễn   Hữu Quang ", True),
+        ("Nguye\u0302\u0303n Hữu Quang", True),  # decomposed, as some keyboards write it
+        ("Nguyễn Hữu", False),
+        ("Nguyen Huu Quang", False),
+    ],
+)
+def test_names_compare_up_to_normal_form_case_and_spacing(claimed: str, same: bool) -> None:
+    assert soap.same_name(claimed, "Nguyễn Hữu Quang") is same
+
+
+def test_the_wsdl_and_the_answers_are_well_formed() -> None:
+    from formats._xml_guard import parse_xml
+
+    assert parse_xml(soap.wsdl('http://x/"a"')).local == "definitions"
+    assert parse_xml(soap.response(True)).local == "Envelope"
+    fault = soap.fault(client=True, message="<b>&", code="X")
+    assert parse_xml(fault).local == "Envelope"
