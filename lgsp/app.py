@@ -39,7 +39,7 @@ from lgsp.background import start_audit_checkpoints, start_journal_pruner, start
 from lgsp.catalog.loader import Catalog, load_catalog
 from lgsp.catalog.router import router as catalog_router
 from lgsp.db import make_engine, make_session_factory
-from lgsp.dialects.door import DOOR_PREFIXES, mount_doors
+from lgsp.dialects.mount import DOOR_PREFIXES, mount_doors
 from lgsp.errors import install_error_handlers
 from lgsp.faults.book import FaultBook
 from lgsp.faults.router import router as faults_router

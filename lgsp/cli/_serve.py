@@ -235,7 +235,7 @@ def _printable_secret(settings: Settings) -> str:
 
 
 def _print_banner(bus: Any) -> None:
-    from lgsp.dialects.door import door_urls
+    from lgsp.dialects.mount import door_urls
     from lgsp.routing.systems import samples
 
     settings: Settings = bus.settings

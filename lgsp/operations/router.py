@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
 from lgsp.deps import BusDep
-from lgsp.dialects.door import door_urls
+from lgsp.dialects.mount import door_urls
 from lgsp.metrics import Gauge
 from lgsp.outbox import store as outbox_store
 from lgsp.state import BusState
