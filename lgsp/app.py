@@ -39,6 +39,7 @@ from lgsp.background import start_audit_checkpoints, start_journal_pruner, start
 from lgsp.catalog.loader import Catalog, load_catalog
 from lgsp.catalog.router import router as catalog_router
 from lgsp.db import make_engine, make_session_factory
+from lgsp.dialects.mount import DOOR_PREFIXES, mount_doors
 from lgsp.errors import install_error_handlers
 from lgsp.faults.book import FaultBook
 from lgsp.faults.router import router as faults_router
@@ -92,20 +93,24 @@ def create_app(
     )
     install_error_handlers(app)
     gateways = {spec.mount_path: (spec, create_gateway_app(spec)) for spec in served}
+    lean = {
+        path: lean_gateway(gateway, instance=spec.name)
+        for path, (spec, gateway) in gateways.items()
+    }
     # Added first, so innermost: inside the guard and request-id middleware (routing/dispatch.py).
     app.add_middleware(
         InvocationDispatch,
-        gateways={
-            path: lean_gateway(gateway, instance=spec.name)
-            for path, (spec, gateway) in gateways.items()
-        },
-        reserved=_gateway_segments([gateway for _, gateway in gateways.values()]),
+        gateways=lean,
+        reserved=_gateway_segments([gateway for _, gateway in gateways.values()])
+        | set(DOOR_PREFIXES.values()),
     )
     app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every answer has an id
     app.include_router(operations_router)
     for path, (spec, gateway) in gateways.items():
-        app.mount(path, AuditRecorder(gateway, instance=spec.name))
+        own = AuditRecorder(gateway, instance=spec.name)
+        mount_doors(app.mount, spec, core=lean[path], own=own)  # the real dialects (README)
+        app.mount(path, own)
     return app
 
 
