@@ -60,7 +60,7 @@ class RecipientStatus(_Shape):
     status: str | None = Field(description="edXML StatusCode (§3.6); null before 01 arrives.")
 
 
-class Warning(_Shape):
+class EdxmlWarning(_Shape):
     """A departure from QCVN 102 the system took anyway, as the national axis does.
 
     `rule` is the code a strict reader refuses it with (`Prefer: handling=strict`): for example
@@ -104,7 +104,7 @@ class SentDocument(_Shape):
     document_id: str = Field(description="edXML DocumentId: {organId},{yyyy/MM/dd},{n}/{code}")
     recipients: list[RecipientStatus]
     duplicate: bool = Field(description="True when the same document had been sent before.")
-    warnings: list[Warning] = _WARNINGS
+    warnings: list[EdxmlWarning] = _WARNINGS
     signature: SignatureView | None = None
 
 
@@ -151,7 +151,7 @@ class StatusRecorded(_Shape):
     id: str
     document_id: str
     recipients: list[RecipientStatus]
-    warnings: list[Warning] = _WARNINGS
+    warnings: list[EdxmlWarning] = _WARNINGS
 
 
 class InboundStatusRecorded(_Shape):
@@ -159,7 +159,7 @@ class InboundStatusRecorded(_Shape):
     document_id: str
     recipients: list[RecipientStatus]
     duplicate: bool = Field(description="True when this status had been received before.")
-    warnings: list[Warning] = _WARNINGS
+    warnings: list[EdxmlWarning] = _WARNINGS
 
 
 class DocumentNotFound(TranslationError):
