@@ -17,7 +17,7 @@ from functools import partial
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from adapters.base import CanonicalRequest, SystemRequest, SystemResponse
+from adapters.base import CanonicalRequest, SystemRequest, SystemResponse, TranslationError
 from kit.offload import off_loop_if_large
 from lgsp.audit.chain import AuditEntry
 from lgsp.audit.context import SAFE_METHODS
@@ -29,6 +29,8 @@ from lgsp.catalog.loader import find_operation
 from lgsp.catalog.schemas import MatchedOperation, ServiceSpec
 from lgsp.deps import AuditContextDep, BusDep, Caller, CallerDep, InstanceDep, record_pending
 from lgsp.errors import (
+    ANSWERED_BY_SCOPE_KEY,
+    ERROR_SOURCE_HEADER,
     AccessDenied,
     AuditUnavailable,
     InjectedFault,
@@ -44,7 +46,10 @@ from lgsp.errors import (
     TargetNotFound,
     UpstreamTimeout,
     UpstreamUnavailable,
+    error_source,
+    forwarded_source,
     problem_responses,
+    source_header,
 )
 from lgsp.faults.apply import apply_fault, fault_for_call
 from lgsp.faults.matcher import FAULT_HEADER, CallFacts
@@ -252,10 +257,21 @@ async def _answer(
         hop="upstream",
         target=route.system,
     )
-    answer = await off_loop_if_large(
-        len(response.body), partial(adapter.to_canonical, canonical, response)
+    try:
+        answer = await off_loop_if_large(
+            len(response.body), partial(adapter.to_canonical, canonical, response)
+        )
+    except TranslationError:
+        request.scope[ANSWERED_BY_SCOPE_KEY] = route.system  # the system refused, not us
+        raise
+    if answer.status < 400:
+        return JSONResponse(answer.content, status_code=answer.status)
+    source = error_source(instance.spec.name, route.system)
+    return JSONResponse(
+        answer.content,
+        status_code=answer.status,
+        headers={ERROR_SOURCE_HEADER: source_header(source)},
     )
-    return JSONResponse(answer.content, status_code=answer.status)
 
 
 async def _forward(
@@ -285,7 +301,16 @@ async def _forward(
     response = await _call_audited(
         route.peer, forwarded, audit, instance, service, hop="forward", target=route.peer.name
     )
-    return Response(response.body, status_code=response.status, media_type=response.content_type)
+    answered: dict[str, str] | None = None
+    if response.status >= 400:  # the hop that refused said so in its problem: pass it on
+        source = forwarded_source(response.body) or error_source(route.peer.name)
+        answered = {ERROR_SOURCE_HEADER: source_header(source)}
+    return Response(
+        response.body,
+        status_code=response.status,
+        media_type=response.content_type,
+        headers=answered,
+    )
 
 
 async def _call_audited(
