@@ -225,6 +225,12 @@ class JournalMismatch(LgspError):
     title = "The journal does not hold the expected number of matching exchanges"
 
 
+class WaitTimedOut(LgspError):
+    code = "WAIT_TIMED_OUT"
+    status = 408
+    title = "What the wait expected did not happen before its timeout"
+
+
 class JournalDisabled(LgspError):
     code = "JOURNAL_DISABLED"
     status = 409
