@@ -32,6 +32,7 @@ from lgsp.auth.router import router as auth_router
 from lgsp.background import start_audit_checkpoints, start_journal_pruner, start_outbox_worker
 from lgsp.catalog.loader import Catalog, load_catalog
 from lgsp.catalog.router import router as catalog_router
+from lgsp.console.router import create_console_router
 from lgsp.db import make_engine, make_session_factory
 from lgsp.docs.router import router as docs_router
 from lgsp.errors import install_error_handlers
@@ -102,6 +103,7 @@ def create_app(
     app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every answer has an id
     app.include_router(operations_router)
+    app.include_router(create_console_router())  # `/console`: the bus made visible
     for path, (spec, gateway) in gateways.items():
         app.mount(path, AuditRecorder(gateway, instance=spec.name))
     return app

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request
 
-from lgsp.db import column_values
+from lgsp.db import MAX_BIGINT, column_values
 from lgsp.deps import BusDep, InstanceDep, admin_router
 from lgsp.errors import (
     JournalDisabled,
@@ -48,6 +48,8 @@ LAST_PAUSE = 0.25
 class JournalQuery(JournalFilter):
     limit: int = Query(default=50, ge=1, le=MAX_LIST)
     """At most this many exchanges, newest first."""
+    before: int | None = Query(default=None, ge=1, le=MAX_BIGINT)
+    """Only exchanges older than this id: the last id of the previous page (keyset paging)."""
 
 
 @router.get("", response_model=JournalPage, responses=problem_responses(JournalDisabled))
@@ -57,7 +59,7 @@ async def list_exchanges(
     """The newest exchanges of this instance that match every filter given."""
     settings = _enabled(bus.settings)
     entries: list[JournalEntryOut] = []
-    async for record in _matching(bus, instance.spec.name, query):
+    async for record in _matching(bus, instance.spec.name, query, before=query.before):
         entries.append(_out(record))
         if len(entries) >= query.limit:
             break
@@ -136,7 +138,12 @@ def _enabled(settings: Settings) -> Settings:
 
 
 def _matching(
-    bus: BusState, instance: str, wanted: JournalFilter, *, body: Any = None
+    bus: BusState,
+    instance: str,
+    wanted: JournalFilter,
+    *,
+    body: Any = None,
+    before: int | None = None,
 ) -> AsyncIterator[JournalRecord]:
     settings = bus.settings
     return store.matching(
@@ -148,6 +155,7 @@ def _matching(
         max_entries=settings.journal_max_entries,
         body=body,
         masked=not settings.journal_unmasked,
+        before=before,
     )
 
 
