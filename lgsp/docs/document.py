@@ -10,6 +10,7 @@ that Swagger UI's Authorize fetches a token and sends it on every call.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,6 +19,8 @@ from lgsp.catalog.schemas import ServiceSpec
 from lgsp.routing.router import INVOCATION_PATH
 
 ADMIN_SCOPE_TITLE = "Admin endpoints of the instance (admin clients only)"
+CATCH_ALL = re.sub(r":\w+}", "}", INVOCATION_PATH)
+"""The invocation route as OpenAPI spells it (`{path}`, without Starlette's `:path`)."""
 
 
 def docs_document(
@@ -30,7 +33,7 @@ def docs_document(
     """
     document = copy.deepcopy(gateway)
     document["paths"] = {
-        path: item for path, item in document.get("paths", {}).items() if path != INVOCATION_PATH
+        path: item for path, item in document.get("paths", {}).items() if path != CATCH_ALL
     }
     components = document.setdefault("components", {})
     schemas: dict[str, Any] = components.setdefault("schemas", {})
