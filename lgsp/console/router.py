@@ -1,7 +1,7 @@
 """`/console…`: the console's pages. Each is a client of the admin API (`lgsp.console`).
 
 Screens: topology and health (`/console`), exchanges (`/console/{instance}/journal`), the trace
-of a request (`/console/trace`), faults, outbox. Instance names come from the topology, never
+of a request (`/console/trace`), faults, outbox, audit. Instance names come from the topology, never
 from this module; an instance the signed-in client does not administer is shown as such.
 """
 
@@ -21,6 +21,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from lgsp.audit.anchor import checkpoint_path
+from lgsp.audit.verify import verify_chain
+from lgsp.auth.keys import KeyCipher
 from lgsp.auth.tokens import ADMIN_SCOPE
 from lgsp.console.sessions import COOKIE, ConsoleSession, SessionStore
 from lgsp.console.trace import sequence_diagram
@@ -316,6 +319,54 @@ def create_console_router() -> APIRouter:
         if answer.status_code != 200:
             return _to(f"/{instance}/outbox", error=_problem_text(answer))
         return RedirectResponse(f"{PREFIX}/{instance}/outbox", status_code=303)
+
+    @router.get("/{instance}/audit", response_class=HTMLResponse)
+    async def audit(
+        request: Request, bus: BusDep, instance: str, after: int = 0, request_id: str = ""
+    ) -> Response:
+        """Nhật ký kiểm toán: the instance's hash chain, a page at a time in chain order, or
+        one request's records."""
+        session, refusal = _administered(signed_in(request), bus, instance)
+        if session is None:
+            return refusal
+        query: dict[str, Any] = {"after": max(after, 0), "limit": PAGE_SIZE}
+        if request_id.strip():
+            query = {"request_id": request_id.strip()[:128]}
+        async with _admin_api(request, bus, session) as api:
+            found = await api.get(instance, "/admin/audit", query)
+        records = [] if found is None else found.get("records", [])
+        following = records[-1]["seq"] if len(records) == PAGE_SIZE else None
+        return page(
+            request,
+            bus,
+            "audit.html",
+            instance=instance,
+            records=records,
+            following=None if request_id.strip() else following,
+            request_id=request_id.strip(),
+        )
+
+    @router.post("/{instance}/audit/verify", response_class=HTMLResponse)
+    async def verify_audit(
+        request: Request,
+        bus: BusDep,
+        instance: str,
+        csrf: Annotated[str, Form(max_length=64)] = "",
+    ) -> Response:
+        """Check the instance's chain against the signed checkpoints, as `lgsp audit verify`."""
+        session, refusal = _administered(signed_in(request), bus, instance)
+        if session is None:
+            return refusal
+        if not session.admits(csrf):
+            return _to(f"/{instance}/audit")
+        settings = bus.settings
+        report = await verify_chain(
+            bus.session_factory,
+            instance=instance,
+            checkpoints=checkpoint_path(settings.data_dir),
+            cipher=KeyCipher.existing(settings),
+        )
+        return page(request, bus, "audit.html", instance=instance, records=[], report=report)
 
     def _administered(
         session: ConsoleSession | None, bus: BusState, instance: str

@@ -6,6 +6,7 @@ import re
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from lgsp.state import BusState
 from tests.fixtures.bus import KG, bearer, registered_client
@@ -165,3 +166,46 @@ async def test_an_unknown_instance_is_refused(client: httpx.AsyncClient) -> None
 
     assert answer.status_code == 303
     assert "error=" in answer.headers["location"]
+
+
+async def test_audit_page_lists_the_chain_and_verifies_it(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    csrf = await sign_in(client)
+    await client.get(
+        f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}",
+        headers={**bearer(demo_token), "X-Request-ID": "audit-console-1"},
+    )
+
+    listing = await client.get(
+        f"{CONSOLE}/kiengiang/audit", params={"request_id": "audit-console-1"}
+    )
+    first_page = await client.get(f"{CONSOLE}/kiengiang/audit")
+    verified = await client.post(f"{CONSOLE}/kiengiang/audit/verify", data={"csrf": csrf})
+
+    assert "audit-console-1" in listing.text
+    assert first_page.status_code == 200
+    assert verified.status_code == 200
+    assert "Chuỗi nguyên vẹn" in verified.text
+
+
+@pytest.mark.usefixtures("spoiled_bus")
+async def test_audit_verify_shows_an_edited_record(
+    client: httpx.AsyncClient, demo_token: str, bus: BusState
+) -> None:
+    csrf = await sign_in(client)
+    await client.get(
+        f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}",
+        headers={**bearer(demo_token), "X-Request-ID": "audit-edit-1"},
+    )
+    async with bus.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE audit_records SET status = 200"
+                " WHERE request_id = 'audit-edit-1' AND hop = 'inbound'"
+            )
+        )
+
+    verified = await client.post(f"{CONSOLE}/kiengiang/audit/verify", data={"csrf": csrf})
+
+    assert "Chuỗi bị sửa đổi" in verified.text
