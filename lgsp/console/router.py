@@ -289,6 +289,10 @@ def create_console_router() -> APIRouter:
             query["state"] = state
         async with _admin_api(request, bus, session) as api:
             found = await api.get(instance, "/admin/outbox", query)
+        messages = [] if found is None else found.get("messages", [])
+        for message in messages:  # a path may name a citizen (`/citizens/{cccd}`)
+            message["path"] = mask_text(message["path"])
+            message["last_error"] = mask_text(message.get("last_error") or "")
         return page(
             request,
             bus,
@@ -297,7 +301,7 @@ def create_console_router() -> APIRouter:
             state=state,
             states=OUTBOX_STATES,
             counts={} if found is None else found.get("counts", {}),
-            messages=[] if found is None else found.get("messages", []),
+            messages=messages,
             error=error,
         )
 

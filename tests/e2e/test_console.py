@@ -8,8 +8,16 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from lgsp.settings import Settings
 from lgsp.state import BusState
-from tests.fixtures.bus import KG, bearer, registered_client
+from tests.fixtures.bus import (
+    KG,
+    TEST_PUBLIC_URL,
+    BusPool,
+    bearer,
+    fetch_token,
+    registered_client,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -149,13 +157,34 @@ async def test_a_bad_fault_rule_is_shown_not_stored(client: httpx.AsyncClient) -
     assert "data-rule=" not in (await client.get(f"{CONSOLE}/kiengiang/faults")).text
 
 
-async def test_outbox_page_lists_states(client: httpx.AsyncClient) -> None:
+async def test_outbox_page_lists_dead_letters_masked(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
     await sign_in(client)
+    unknown = "082199999999"  # Tiền Giang holds nobody by this number: 404, dead at once
+    taken = await client.get(
+        f"{KG}/dancu/v1/citizens/{unknown}",
+        headers={
+            **bearer(demo_token),
+            "Prefer": "respond-async",
+            "Idempotency-Key": "console-dead-1",
+            "X-LGSP-Target": "tiengiang",
+        },
+    )
+    assert taken.status_code == 202, taken.text
+    wait = await client.post(
+        "/lgsp/tiengiang/admin/journal/wait",
+        json={"path": "/dancu/v1/citizens/*", "status": 404, "timeout_seconds": 20},
+        headers=bearer(await fetch_token(client, "/lgsp/tiengiang")),
+    )
+    assert wait.status_code == 200, wait.text
 
-    page = await client.get(f"{CONSOLE}/kiengiang/outbox", params={"state": "dead"})
+    page = await client.get(f"{CONSOLE}/kiengiang/outbox")
 
     assert page.status_code == 200
+    assert f'data-message="{taken.json()["message_id"]}"' in page.text
     assert "Thư chết" in page.text
+    assert unknown not in page.text
     assert_stays_on_the_bus(page.text)
 
 
@@ -209,3 +238,27 @@ async def test_audit_verify_shows_an_edited_record(
     verified = await client.post(f"{CONSOLE}/kiengiang/audit/verify", data={"csrf": csrf})
 
     assert "Chuỗi bị sửa đổi" in verified.text
+
+
+@pytest.fixture
+def unmasked_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"journal_unmasked": True})
+
+
+async def test_the_console_masks_even_an_unmasked_journal(
+    unmasked_settings: Settings, bus_pool: BusPool
+) -> None:
+    app, _ = await bus_pool.get(unmasked_settings)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as client:
+        token = await fetch_token(client)
+        await client.get(f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}", headers=bearer(token))
+        api = await client.get(f"{KG}/admin/journal", headers=bearer(token))
+        assert UNKNOWN_CITIZEN in api.text  # the instance keeps it as sent (dev profile)
+        await sign_in(client)
+
+        page = await client.get(f"{CONSOLE}/kiengiang/journal")
+
+    assert page.status_code == 200
+    assert 'class="trace-link"' in page.text
+    assert UNKNOWN_CITIZEN not in page.text
