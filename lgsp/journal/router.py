@@ -94,9 +94,10 @@ async def wait_for_exchanges(
     """`verify` that waits for what has yet to arrive (a delivery, a sync): 200 as soon as the
     expectation holds, else 408 after `timeout_seconds` with what `verify` would say (the
     count, the matches, the near misses). Long polling: any HTTP client in any language can."""
-    _enabled(bus.settings)
+    settings = _enabled(bus.settings)
+    waited = min(expectation.timeout_seconds, settings.journal_wait_max_seconds)
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + expectation.timeout_seconds
+    deadline = loop.time() + waited
     pause = FIRST_PAUSE
     while True:
         try:
@@ -105,7 +106,7 @@ async def wait_for_exchanges(
             left = deadline - loop.time()
             if left <= 0 or await request.is_disconnected():
                 raise WaitTimedOut(
-                    f"{mismatch.detail} Waited {expectation.timeout_seconds:g} s.",
+                    f"{mismatch.detail} Waited {waited:g} s.",
                     **mismatch.extensions,
                 ) from None
         await asyncio.sleep(min(pause, left))

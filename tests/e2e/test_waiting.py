@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from lgsp.settings import Settings
-from tests.fixtures.bus import KG, bearer, fetch_token
+from tests.fixtures.bus import KG, TEST_PUBLIC_URL, BusPool, bearer, fetch_token
 from tests.fixtures.documents import cross_province_document
 from tests.fixtures.dossiers import file_residence_dossier
 
@@ -116,3 +116,25 @@ async def test_a_dossier_is_seen_synchronised_to_the_national_portal(
     )
 
     assert synced.status_code == 200, synced.text
+
+
+@pytest.fixture
+def capped_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"journal_wait_max_seconds": 0.2})
+
+
+async def test_the_bus_caps_how_long_a_wait_holds(
+    capped_settings: Settings, bus_pool: BusPool
+) -> None:
+    app, _ = await bus_pool.get(capped_settings)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as client:
+        token = await fetch_token(client)
+        started = time.monotonic()
+        answer = await client.post(
+            WAIT, json={"status": 418, "timeout_seconds": 30}, headers=bearer(token)
+        )
+
+    assert answer.status_code == 408
+    assert time.monotonic() - started < 5
+    assert "Waited 0.2 s" in answer.json()["detail"]
