@@ -17,7 +17,8 @@ from functools import partial
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from adapters.base import CanonicalRequest, SystemRequest, SystemResponse, TranslationError
+from adapters.base import CanonicalRequest, SystemRequest, SystemResponse
+from formats.errors import TranslationError
 from kit.offload import off_loop_if_large
 from lgsp.audit.chain import AuditEntry
 from lgsp.audit.context import SAFE_METHODS
@@ -65,6 +66,7 @@ from lgsp.routing.callers import (
     origin_of,
     scoped_key,
 )
+from lgsp.routing.hints import add_hint
 from lgsp.routing.resolver import TARGET_HEADER, Forward, Local, resolve_route
 from lgsp.routing.transports import SystemTransport
 from lgsp.state import BusState, InstanceState
@@ -261,8 +263,9 @@ async def _answer(
         answer = await off_loop_if_large(
             len(response.body), partial(adapter.to_canonical, canonical, response)
         )
-    except TranslationError:
+    except TranslationError as refusal:
         request.scope[ANSWERED_BY_SCOPE_KEY] = route.system  # the system refused, not us
+        add_hint(refusal, instance.spec, bus.topology)
         raise
     if answer.status < 400:
         return JSONResponse(answer.content, status_code=answer.status)
