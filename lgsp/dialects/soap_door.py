@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from starlette.types import Receive, Scope, Send
-
 from adapters.dialects import soap
-from lgsp.dialects.door import Door
+from lgsp.dialects.door import Door, DoorCall
 from lgsp.dialects.exchange import (
     body_once,
     core_scope,
@@ -15,7 +13,6 @@ from lgsp.dialects.exchange import (
     read_body,
     respond_bytes,
 )
-from lgsp.state import BusState, InstanceState
 
 _BODY_HEADERS = frozenset({b"content-length", b"content-type", b"transfer-encoding", b"soapaction"})
 SOAP_INVALID = "SOAP_REQUEST_INVALID"
@@ -26,19 +23,12 @@ SOAP_SERVICE = ("csdlqgdc", "v1")
 class SoapDoor(Door):
     prefix = "soap"
 
-    async def serve(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        base: str,
-        relative: str,
-        bus: BusState,
-        instance: InstanceState,
-    ) -> None:
+    async def serve(self, call: DoorCall) -> None:
         """`XacThucThongTinCongDan` as the national database's `GET /citizens/{cccd}`: TonTai
         when the number is known and the name is the recorded one. The caller authenticates
         with the bus's own token (`Authorization: Bearer`; assigned: the source shows none)."""
+        scope, receive, send = call.scope, call.receive, call.send
+        base, relative, instance = call.base, call.relative, call.instance
         endpoint = "/" + soap.OPERATION
         query = bytes(scope.get("query_string", b"")).decode("latin-1").lower()
         if relative == endpoint and scope["method"] == "GET" and query in ("wsdl", "wsdl="):
