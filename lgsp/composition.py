@@ -58,7 +58,7 @@ def mock_config(context: SystemContext) -> SystemConfig:
     instance, settings = context.instance, context.settings
     config = SystemConfig(
         instance=instance.name,
-        province_code=instance.province_code,
+        province_code=instance.seed_code,
         province_name=instance.title.removeprefix("LGSP "),
         provinces=dict(context.provinces),
         seed=settings.seed,
@@ -102,7 +102,7 @@ def _dvc_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
 
 
 def _organisation_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
-    agencies = AGENCIES.get(context.instance.province_code or "", ())
+    agencies = AGENCIES.get(context.instance.seed_code or "", ())
     return {"organ_id": [agency.organ_id for agency in agencies][:count]}
 
 

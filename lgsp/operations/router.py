@@ -70,8 +70,10 @@ async def metrics(bus: BusDep) -> PlainTextResponse:
 
 @router.get("/")
 async def index(bus: BusDep) -> dict[str, Any]:
-    """The instances this process serves, with their base URLs."""
+    """The instances this process serves, with their base URLs; in era 2026 the old provinces'
+    names each absorbed (`aliases`), whose paths still answer, deprecated."""
     return {
+        "era": bus.settings.era,
         "instances": [
             {
                 "name": instance.spec.name,
@@ -79,9 +81,10 @@ async def index(bus: BusDep) -> dict[str, Any]:
                 "title": instance.spec.title,
                 "base_url": instance.issuer,
                 "docs": f"{instance.issuer}/docs",
+                **({"aliases": list(instance.spec.aliases)} if instance.spec.aliases else {}),
             }
             for instance in bus.instances.values()
-        ]
+        ],
     }
 
 

@@ -39,6 +39,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         data_dir=tmp_path,
         public_url=TEST_PUBLIC_URL,
+        era="2026",
     )
 
 

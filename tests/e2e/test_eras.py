@@ -1,0 +1,133 @@
+"""Today's map by default: the merged provinces answer, and the old provinces' bases still
+answer for them, marked deprecated (RFC 9745) with a sunset and a successor (RFC 8594)."""
+
+from __future__ import annotations
+
+from datetime import date
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lgsp.settings import Settings
+from lgsp.topology import TOPOLOGY_2024, TOPOLOGY_2026, load_topology
+from mocks.dancu.seed import generate_citizens
+from tests.fixtures.bus import TEST_PUBLIC_URL, bearer, bus_settings, fetch_token
+
+pytestmark = pytest.mark.anyio
+
+AG, KG = "/lgsp/angiang", "/lgsp/kiengiang"
+# 1 July 2025, 00:00 in Vietnam (UTC+7), when NQ 202/2025/QH15 took effect
+MERGED_AT = 1751302800
+
+
+@pytest.fixture
+def settings(bus_database_url: str, bus_data_dir: Path) -> Settings:
+    """The tests' bus in today's era, the default of `lgsp serve`."""
+    return bus_settings(bus_database_url, bus_data_dir).model_copy(update={"era": "2026"})
+
+
+def test_today_is_the_default_era(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LGSP_ERA")  # the suite's own default (tests/conftest.py)
+
+    assert Settings(_env_file=None).era == "2026"  # type: ignore[call-arg]
+    assert load_topology(None) is TOPOLOGY_2026
+    assert load_topology(None, "2024") is TOPOLOGY_2024
+
+
+def test_each_merged_province_knows_its_old_codes_and_the_seeded_one_it_holds() -> None:
+    found = {
+        i.name: (i.province_code, i.legacy_codes, i.seed_code, i.aliases)
+        for i in TOPOLOGY_2026.instances
+        if i.kind == "province"
+    }
+
+    assert found == {
+        "angiang": ("91", ("89", "91"), "91", ("kiengiang",)),
+        "dongthap": ("82", ("82", "87"), "82", ("tiengiang",)),
+        "lamdong": ("68", ("60", "67", "68"), "60", ("binhthuan",)),
+        "cantho": ("92", ("92", "93", "94"), "93", ("haugiang",)),
+        "gialai": ("52", ("52", "64"), "52", ("binhdinh",)),
+    }
+    # the seeded world is what era 2024 gives, unchanged
+    assert [(i.name, i.province_code) for i in TOPOLOGY_2024.instances] == [
+        ("ndxp", None),
+        ("kiengiang", "91"),
+        ("tiengiang", "82"),
+        ("binhthuan", "60"),
+        ("haugiang", "93"),
+        ("binhdinh", "52"),
+    ]
+
+
+def test_the_records_map_is_the_seeded_provinces_in_both_eras() -> None:
+    """Agencies' ids carry the old codes: routing by them finds today's instance."""
+    assert TOPOLOGY_2026.provinces == {
+        "91": "angiang",
+        "82": "dongthap",
+        "60": "lamdong",
+        "93": "cantho",
+        "52": "gialai",
+    }
+
+
+async def test_the_index_says_the_era_and_the_old_names(client: httpx.AsyncClient) -> None:
+    index = (await client.get("/")).json()
+
+    assert index["era"] == "2026"
+    angiang = next(i for i in index["instances"] if i["name"] == "angiang")
+    assert angiang["aliases"] == ["kiengiang"]
+    assert angiang["title"] == "LGSP An Giang"
+
+
+async def test_todays_instance_holds_the_seeded_records(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    citizen = generate_citizens(province_code="91", seed=settings.seed, count=1)[0]
+    token = await fetch_token(client, AG)
+
+    answer = await client.get(
+        f"{AG}/dancu/v1/citizens/{citizen.so_dinh_danh}", headers=bearer(token)
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert "Deprecation" not in answer.headers
+
+
+async def test_an_old_base_answers_for_its_successor_marked_deprecated(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    citizen = generate_citizens(province_code="91", seed=settings.seed, count=1)[0]
+    token = await fetch_token(client, KG)  # a token from the old base works at the new one
+
+    old = await client.get(f"{KG}/dancu/v1/citizens/{citizen.so_dinh_danh}", headers=bearer(token))
+    new = await client.get(f"{AG}/dancu/v1/citizens/{citizen.so_dinh_danh}", headers=bearer(token))
+
+    assert old.status_code == new.status_code == 200, old.text
+    assert old.json() == new.json()
+    assert old.headers["Deprecation"] == f"@{MERGED_AT}"
+    assert parsedate_to_datetime(old.headers["Sunset"]).date() == settings.legacy_path_sunset
+    assert old.headers["Link"] == f'<{TEST_PUBLIC_URL}{AG}>; rel="successor-version"'
+
+
+async def test_an_old_base_marks_its_errors_too(client: httpx.AsyncClient) -> None:
+    answer = await client.get(f"{KG}/dancu/v1/citizens/091000000000")
+
+    assert answer.status_code == 401
+    assert answer.headers["Deprecation"] == f"@{MERGED_AT}"
+
+
+async def test_a_name_that_only_starts_like_an_old_base_is_not_moved(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.get("/lgsp/kiengiangx/services")
+
+    assert answer.status_code == 404
+    assert "Deprecation" not in answer.headers
+
+
+def test_the_sunset_is_an_assigned_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LGSP_LEGACY_PATH_SUNSET", "2028-01-01")
+
+    assert Settings(_env_file=None).legacy_path_sunset == date(2028, 1, 1)  # type: ignore[call-arg]
