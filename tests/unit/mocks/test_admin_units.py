@@ -83,7 +83,8 @@ def test_known_conversions(old: str, new: str, name: str, province: str) -> None
 def test_one_number_names_two_units_one_per_era() -> None:
     old, new = ADMIN_UNITS.unit("2024", "30769"), ADMIN_UNITS.unit("2026", "30769")
 
-    assert old is not None and new is not None
+    assert old is not None
+    assert new is not None
     assert (old.name, new.name) == ("Phường Đông Hồ", "Phường Hà Tiên")
 
 
