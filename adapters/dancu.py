@@ -146,7 +146,28 @@ def citizen_to_canonical(record: Mapping[str, Any]) -> dict[str, Any]:
             "commune": _text(address, "TenPhuongXa"),
             "street": _text(address, "ChiTiet"),
             "country": _text(address, "QuocGia"),
+            **_legacy(address),
         },
+    }
+
+
+def _legacy(address: Mapping[str, Any]) -> dict[str, Any]:
+    """The units a record was made in before 1 July 2025, when the address is given in
+    today's (`legacy`, a mock addition; absent in the records' own era)."""
+    legacy = address.get("legacy")
+    if legacy is None:
+        return {}
+    if not isinstance(legacy, Mapping):
+        raise UpstreamAnswerInvalid("The address's legacy block is not an object.")
+    return {
+        "legacy": {
+            "province_code": _text(legacy, "MaTinhThanh"),
+            "province": _text(legacy, "TenTinhThanh"),
+            "district_code": _text(legacy, "MaQuanHuyen"),
+            "district": _text(legacy, "TenQuanHuyen"),
+            "commune_code": _text(legacy, "MaPhuongXa"),
+            "commune": _text(legacy, "TenPhuongXa"),
+        }
     }
 
 
@@ -352,10 +373,26 @@ def _head_of(member: Mapping[str, Any]) -> Mapping[str, Any]:
 # --- The published contract: canonical shapes of each operation (see OperationContract) ---
 
 
+class LegacyAddress(BaseModel):
+    """The units of a record made before 1 July 2025, with its district."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    province_code: str
+    province: str
+    district_code: str
+    district: str
+    commune_code: str
+    commune: str
+
+
 class Address(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    province_code: str = Field(description="Legacy 2-digit province code, e.g. 91.")
+    province_code: str = Field(
+        description="2-digit province code of the bus's era: today's (era 2026, e.g. 91 An "
+        "Giang) or the record's (era 2024, e.g. 91 Kiên Giang)."
+    )
     province: str
     district_code: str | None = Field(description="Null in post-2025 records (no districts).")
     district: str | None
@@ -363,6 +400,11 @@ class Address(BaseModel):
     commune: str
     street: str
     country: str
+    legacy: LegacyAddress | None = Field(
+        default=None,
+        description="Era 2026: the units the record was made in before 1 July 2025 (a mock "
+        "addition); absent in era 2024.",
+    )
 
 
 class _Person(BaseModel):

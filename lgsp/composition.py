@@ -60,6 +60,7 @@ def mock_config(context: SystemContext) -> SystemConfig:
         instance=instance.name,
         province_code=instance.seed_code,
         province_name=instance.title.removeprefix("LGSP "),
+        era=settings.era,
         provinces=dict(context.provinces),
         seed=settings.seed,
         population=settings.population,

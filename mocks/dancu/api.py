@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from formats.cccd import Cccd, InvalidCccd, parse_cccd
 from formats.dates import VIETNAM_TIME
 from formats.ngsp import DATA_TYPE_INVALID, RECORD_NOT_FOUND
-from mocks.dancu.seed import CitizenRecord
+from mocks.dancu.seed import Address, CitizenRecord
 from mocks.dancu.store import CitizenStore
+from mocks.directory.admin_units import ADMIN_UNITS, Era
 from mocks.envelope import (
     EnvelopeError,
     NgspEnvelope,
@@ -74,8 +75,34 @@ def check_number(so_dinh_danh: str, *, today: date) -> Cccd:
         raise data_type_invalid(error.detail) from None
 
 
-def citizen_json(citizen: CitizenRecord, store: CitizenStore) -> dict[str, Any]:
-    address = citizen.thuong_tru
+def address_json(address: Address, *, era: Era) -> dict[str, Any]:
+    """An address as the records were made (2024), or in today's units (2026): province and
+    ward or commune of today, no district, and the units of the record in `legacy` (a mock
+    addition; FIDELITY-2026.md §1). Every seeded record was made before 1 July 2025."""
+    made = {
+        "MaTinhThanh": address.ma_tinh_thanh,
+        "TenTinhThanh": address.ten_tinh_thanh,
+        "MaQuanHuyen": address.ma_quan_huyen,
+        "TenQuanHuyen": address.ten_quan_huyen,
+        "MaPhuongXa": address.ma_phuong_xa,
+        "TenPhuongXa": address.ten_phuong_xa,
+    }
+    if era == "2024":
+        return {**made, "ChiTiet": address.chi_tiet, "QuocGia": address.quoc_gia}
+    (province, *_) = ADMIN_UNITS.successors(address.ma_tinh_thanh)
+    (ward, *_) = ADMIN_UNITS.successors(address.ma_phuong_xa)  # the default successor first
+    return {
+        "MaTinhThanh": province.code,
+        "TenTinhThanh": province.name,
+        "MaPhuongXa": ward.code,
+        "TenPhuongXa": ward.name,
+        "ChiTiet": address.chi_tiet,
+        "QuocGia": address.quoc_gia,
+        "legacy": made,
+    }
+
+
+def citizen_json(citizen: CitizenRecord, store: CitizenStore, *, era: Era) -> dict[str, Any]:
     head = store.get(citizen.so_dinh_danh_chu_ho)
     return {
         "SoDinhDanh": citizen.so_dinh_danh,
@@ -84,16 +111,7 @@ def citizen_json(citizen: CitizenRecord, store: CitizenStore) -> dict[str, Any]:
         "GioiTinh": citizen.gioi_tinh,
         "DanToc": citizen.dan_toc,
         "QuocTich": citizen.quoc_tich,
-        "ThuongTru": {
-            "MaTinhThanh": address.ma_tinh_thanh,
-            "TenTinhThanh": address.ten_tinh_thanh,
-            "MaQuanHuyen": address.ma_quan_huyen,
-            "TenQuanHuyen": address.ten_quan_huyen,
-            "MaPhuongXa": address.ma_phuong_xa,
-            "TenPhuongXa": address.ten_phuong_xa,
-            "ChiTiet": address.chi_tiet,
-            "QuocGia": address.quoc_gia,
-        },
+        "ThuongTru": address_json(citizen.thuong_tru, era=era),
         # ChuHo{QuanHe, SoDinhDanh, HoVaTen}: QuanHe is this citizen's relation to the head.
         "ChuHo": {
             "QuanHe": citizen.quan_he_voi_chu_ho,
@@ -105,12 +123,12 @@ def citizen_json(citizen: CitizenRecord, store: CitizenStore) -> dict[str, Any]:
 
 
 def household_json(
-    ma_ho: str, members: Sequence[CitizenRecord], store: CitizenStore
+    ma_ho: str, members: Sequence[CitizenRecord], store: CitizenStore, *, era: Era
 ) -> dict[str, Any]:
     return {
         "MaHo": ma_ho,
         "SoThanhVien": len(members),
-        "ThanhVien": [citizen_json(member, store) for member in members],
+        "ThanhVien": [citizen_json(member, store, era=era) for member in members],
     }
 
 

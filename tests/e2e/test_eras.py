@@ -13,6 +13,7 @@ import pytest
 from lgsp.settings import Settings
 from lgsp.topology import TOPOLOGY_2024, TOPOLOGY_2026, load_topology
 from mocks.dancu.seed import generate_citizens
+from mocks.directory.admin_units import ADMIN_UNITS
 from tests.fixtures.bus import TEST_PUBLIC_URL, bearer, bus_settings, fetch_token
 
 pytestmark = pytest.mark.anyio
@@ -131,3 +132,54 @@ def test_the_sunset_is_an_assigned_setting(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("LGSP_LEGACY_PATH_SUNSET", "2028-01-01")
 
     assert Settings(_env_file=None).legacy_path_sunset == date(2028, 1, 1)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("service", ["dancu", "csdlqgdc"])
+async def test_addresses_are_in_todays_units_with_the_record_s_own_as_legacy(
+    client: httpx.AsyncClient, settings: Settings, service: str
+) -> None:
+    citizen = generate_citizens(province_code="91", seed=settings.seed, count=1)[0]
+    made = citizen.thuong_tru
+    token = await fetch_token(client, AG)
+
+    answer = await client.get(
+        f"{AG}/{service}/v1/citizens/{citizen.so_dinh_danh}", headers=bearer(token)
+    )
+
+    assert answer.status_code == 200, answer.text
+    (ward, *_) = ADMIN_UNITS.successors(made.ma_phuong_xa)
+    assert answer.json()["permanent_address"] == {
+        "province_code": "91",
+        "province": "Tỉnh An Giang",
+        "district_code": None,
+        "district": None,
+        "commune_code": ward.code,
+        "commune": ward.name,
+        "street": made.chi_tiet,
+        "country": "VN",
+        "legacy": {
+            "province_code": "91",
+            "province": "Tỉnh Kiên Giang",
+            "district_code": made.ma_quan_huyen,
+            "district": made.ten_quan_huyen,
+            "commune_code": made.ma_phuong_xa,
+            "commune": made.ten_phuong_xa,
+        },
+    }
+
+
+async def test_a_province_whose_code_changed_answers_with_today_s(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Hậu Giang's 93 is retired: at NDXP its citizens now live in Cần Thơ, 92."""
+    citizen = generate_citizens(province_code="93", seed=settings.seed, count=1)[0]
+    token = await fetch_token(client, AG)
+
+    answer = await client.get(
+        f"{AG}/csdlqgdc/v1/citizens/{citizen.so_dinh_danh}", headers=bearer(token)
+    )
+
+    assert answer.status_code == 200, answer.text
+    address = answer.json()["permanent_address"]
+    assert (address["province_code"], address["province"]) == ("92", "Thành phố Cần Thơ")
+    assert address["legacy"]["province_code"] == "93"
