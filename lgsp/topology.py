@@ -160,6 +160,7 @@ _NDXP = InstanceSpec(
     title="NDXP — national data exchange platform",
     systems=(
         SystemSpec(name="csdlqgdc"),
+        SystemSpec(name="dmhc"),
         SystemSpec(name="dvcqg"),
         SystemSpec(name="vdxp"),
     ),

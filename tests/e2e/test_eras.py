@@ -183,3 +183,64 @@ async def test_a_province_whose_code_changed_answers_with_today_s(
     address = answer.json()["permanent_address"]
     assert (address["province_code"], address["province"]) == ("92", "Thành phố Cần Thơ")
     assert address["legacy"]["province_code"] == "93"
+
+
+# --- the administrative-units service at NDXP ------------------------------------------------
+
+
+async def dmhc(client: httpx.AsyncClient, path: str) -> httpx.Response:
+    token = await fetch_token(client, AG)
+    return await client.get(f"{AG}/dmhc/v1{path}", headers=bearer(token))
+
+
+async def test_a_number_names_a_unit_in_each_era(client: httpx.AsyncClient) -> None:
+    today = await dmhc(client, "/units/30769")
+    before = await dmhc(client, "/units/30769?era=2024")
+
+    assert today.status_code == before.status_code == 200, today.text
+    assert today.json() == {
+        "era": "2026",
+        "level": "ward",
+        "code": "30769",
+        "name": "Phường Hà Tiên",
+        "province_code": "91",
+        "district_code": None,
+        "district": None,
+    }
+    assert before.json()["name"] == "Phường Đông Hồ"
+    assert (before.json()["district_code"], before.json()["district"]) == (
+        "900",
+        "Thành phố Hà Tiên",
+    )
+
+
+async def test_old_to_new_and_back(client: httpx.AsyncClient) -> None:
+    successors = await dmhc(client, "/units/30733/successors")
+    predecessors = await dmhc(client, "/units/30742/predecessors")
+    province = await dmhc(client, "/units/68/predecessors")
+
+    assert successors.status_code == 200, successors.text
+    assert [(u["code"], u["name"]) for u in successors.json()["successors"]] == [
+        ("30742", "Phường Rạch Giá")
+    ]
+    assert "30733" in [u["code"] for u in predecessors.json()["predecessors"]]
+    assert [u["code"] for u in province.json()["predecessors"]] == ["60", "67", "68"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "code"),
+    [
+        ("/units/123", 400, "INVALID_UNIT_REQUEST"),
+        ("/units/30769?era=2025", 400, "INVALID_UNIT_REQUEST"),
+        ("/units/30769?era=2024&era=2026", 400, "INVALID_UNIT_REQUEST"),
+        ("/units/60", 404, "UNIT_NOT_FOUND"),  # Bình Thuận's code is retired today
+        ("/units/99999/successors", 404, "UNIT_NOT_FOUND"),
+    ],
+)
+async def test_bad_unit_requests_are_refused(
+    client: httpx.AsyncClient, path: str, status: int, code: str
+) -> None:
+    answer = await dmhc(client, path)
+
+    assert answer.status_code == status, answer.text
+    assert answer.json()["code"] == code
