@@ -4,6 +4,7 @@ answer for them, marked deprecated (RFC 9745) with a sunset and a successor (RFC
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -244,3 +245,34 @@ async def test_bad_unit_requests_are_refused(
 
     assert answer.status_code == status, answer.text
     assert answer.json()["code"] == code
+
+
+# --- DVCQG's province filter across eras ------------------------------------------------------
+
+
+async def national_dossiers(client: httpx.AsyncClient, province: str) -> dict[str, Any]:
+    token = await fetch_token(client, AG)
+    answer = await client.get(
+        f"{AG}/dvcqg/v1/dossiers?province={province}&size=100", headers=bearer(token)
+    )
+    assert answer.status_code == 200, answer.text
+    page: dict[str, Any] = answer.json()
+    return page
+
+
+async def test_today_s_code_covers_the_provinces_merged_into_it(client: httpx.AsyncClient) -> None:
+    today = await national_dossiers(client, "92")  # Cần Thơ, holding ex-Hậu Giang
+    retired = await national_dossiers(client, "93")  # Hậu Giang's own code
+
+    assert (today["province_era"], today["province_codes"]) == ("2026", ["92", "93", "94"])
+    assert (retired["province_era"], retired["province_codes"]) == ("2024", ["93"])
+    assert today["total"] == retired["total"] > 0
+    assert {item["province_code"] for item in today["items"]} == {"93"}
+
+
+async def test_a_code_of_both_eras_is_read_as_today_s(client: httpx.AsyncClient) -> None:
+    """91 was Kiên Giang and is An Giang, which absorbed it: the seeded 91 dossiers answer."""
+    page = await national_dossiers(client, "91")
+
+    assert (page["province_era"], page["province_codes"]) == ("2026", ["89", "91"])
+    assert page["total"] > 0
