@@ -81,6 +81,7 @@ from adapters.base import (
     SystemRequest,
     TranslationError,
 )
+from formats.agency_codes import AgencyCodeClosed, refuse_closed
 from formats.codes import ORGAN_ID
 from formats.dates import VIETNAM_TIME
 from formats.edxml import (
@@ -177,13 +178,21 @@ def _send_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> Sy
     """edXML for `/sendEdoc`: rendered from canonical JSON, or the client's own bytes."""
     sent = media_type(request)
     if sent == _JSON:
-        body = render_edxml(_json_document(request.body))
+        document = _json_document(request.body)
+        body = render_edxml(document)
     elif sent in _XML:
-        parse_edxml(request.body)  # refused here, with the codec's rule, before any call
+        document = parse_edxml(request.body)  # refused here, with the codec's rule
         body = request.body  # passed on as sent: the recipients get the sender's bytes
     else:
         raise _unsupported("the document as canonical JSON")
+    _refuse_closed_codes(document)
     return sdk_call("/sendEdoc", body, "application/xml")
+
+
+def _refuse_closed_codes(document: Mapping[str, Any]) -> None:
+    """A document dated after the 2025 merger may not name an organ under a closed code."""
+    organs = [document["from"]["organ_id"], *(to["organ_id"] for to in document["to"])]
+    refuse_closed(organs, date.fromisoformat(str(document["promulgation"]["date"])))
 
 
 def _inbox_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> SystemRequest:
@@ -523,6 +532,7 @@ CONTRACTS: Mapping[str, OperationContract] = {
             InvalidEdxml,
             UnknownRecipient,
             UnknownSender,
+            AgencyCodeClosed,
             RecipientInOtherProvince,
             UnsupportedMediaType,
         ),

@@ -4,9 +4,9 @@ answer for them, marked deprecated (RFC 9745) with a sunset and a successor (RFC
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +16,7 @@ from lgsp.topology import TOPOLOGY_2024, TOPOLOGY_2026, load_topology
 from mocks.dancu.seed import generate_citizens
 from mocks.directory.admin_units import ADMIN_UNITS
 from tests.fixtures.bus import TEST_PUBLIC_URL, bearer, bus_settings, fetch_token
+from tests.fixtures.documents import local_document
 
 pytestmark = pytest.mark.anyio
 
@@ -276,3 +277,25 @@ async def test_a_code_of_both_eras_is_read_as_today_s(client: httpx.AsyncClient)
 
     assert (page["province_era"], page["province_codes"]) == ("2026", ["89", "91"])
     assert page["total"] > 0
+
+
+# --- agency codes closed by QĐ 09/2025 --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("day", "status"), [("2025-06-30", 202), ("2025-07-01", 422)])
+async def test_a_closed_agency_code_is_refused_on_documents_after_the_merger(
+    client: httpx.AsyncClient, day: str, status: int
+) -> None:
+    token = await fetch_token(client, AG)
+    document = local_document("41", subject="V/v sáp nhập", date=day)
+
+    answer = await client.post(f"{AG}/qlvb/v1/documents", json=document, headers=bearer(token))
+
+    assert answer.status_code == status, answer.text
+    if status == 422:
+        problem = answer.json()
+        assert problem["code"] == "AGENCY_CODE_CLOSED"
+        assert problem["organ_id"] == "000.00.01.H33"
+        assert problem["successor_organ_id"] == "000.00.01.H01"
+        assert problem["successor_province"] == "Tỉnh An Giang"
+        assert problem["assigned"] is True
