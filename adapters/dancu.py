@@ -135,6 +135,7 @@ def citizen_to_canonical(record: Mapping[str, Any]) -> dict[str, Any]:
         raise UpstreamAnswerInvalid("The citizen record has no ThuongTru (permanent address).")
     return {
         **_person(record),
+        **_birth_registration(record),
         "permanent_address": {
             "province_code": _text(address, "MaTinhThanh"),
             "province": _text(address, "TenTinhThanh"),
@@ -148,6 +149,25 @@ def citizen_to_canonical(record: Mapping[str, Any]) -> dict[str, Any]:
             "country": _text(address, "QuocGia"),
             **_legacy(address),
         },
+    }
+
+
+def _birth_registration(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The province a CCCD's prefix names (that of the birth registration, unchanged by the
+    merger) and today's successor, when the system gives them (`NoiDangKyKhaiSinh`, a mock
+    addition of era 2026)."""
+    born = record.get("NoiDangKyKhaiSinh")
+    if born is None:
+        return {}
+    if not isinstance(born, Mapping):
+        raise UpstreamAnswerInvalid("The citizen record's NoiDangKyKhaiSinh is not an object.")
+    return {
+        "birth_registration": {
+            "province_code": _text(born, "MaTinhCu"),
+            "province": _text(born, "TenTinhCu"),
+            "successor_code": _text(born, "MaTinhHienNay"),
+            "successor": _text(born, "TenTinhHienNay"),
+        }
     }
 
 
@@ -418,7 +438,23 @@ class _Person(BaseModel):
     gender: Literal["male", "female"]
 
 
+class BirthRegistration(BaseModel):
+    """The province a CCCD's 3-digit prefix names (0 + its old code), and today's successor."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    province_code: str = Field(description="The old code the prefix carries, e.g. 91.")
+    province: str = Field(description="e.g. Tỉnh Kiên Giang.")
+    successor_code: str = Field(description="Today's province, e.g. 91.")
+    successor: str = Field(description="e.g. Tỉnh An Giang.")
+
+
 class Citizen(_Person):
+    birth_registration: BirthRegistration | None = Field(
+        default=None,
+        description="Era 2026 (a mock addition): the CCCD prefix keeps the province of the "
+        "birth registration; this names it and the province of today that succeeds it.",
+    )
     permanent_address: Address
 
 

@@ -102,8 +102,25 @@ def address_json(address: Address, *, era: Era) -> dict[str, Any]:
     }
 
 
+def birth_registration_json(so_dinh_danh: str) -> dict[str, Any] | None:
+    """Era 2026: the province of the birth registration the CCCD prefix keeps (it does not
+    change), and the province of today that succeeds it (a mock addition)."""
+    code = so_dinh_danh[1:3]
+    old = ADMIN_UNITS.unit("2024", code)
+    today = ADMIN_UNITS.successors(code)
+    if old is None or not today:
+        return None
+    return {
+        "MaTinhCu": old.code,
+        "TenTinhCu": old.name,
+        "MaTinhHienNay": today[0].code,
+        "TenTinhHienNay": today[0].name,
+    }
+
+
 def citizen_json(citizen: CitizenRecord, store: CitizenStore, *, era: Era) -> dict[str, Any]:
     head = store.get(citizen.so_dinh_danh_chu_ho)
+    born = birth_registration_json(citizen.so_dinh_danh) if era == "2026" else None
     return {
         "SoDinhDanh": citizen.so_dinh_danh,
         "HoVaTen": citizen.ho_va_ten,
@@ -119,6 +136,7 @@ def citizen_json(citizen: CitizenRecord, store: CitizenStore, *, era: Era) -> di
             "HoVaTen": head.ho_va_ten if head is not None else None,
         },
         "MaHo": citizen.ma_ho,
+        **({} if born is None else {"NoiDangKyKhaiSinh": born}),
     }
 
 

@@ -299,3 +299,23 @@ async def test_a_closed_agency_code_is_refused_on_documents_after_the_merger(
         assert problem["successor_organ_id"] == "000.00.01.H01"
         assert problem["successor_province"] == "Tỉnh An Giang"
         assert problem["assigned"] is True
+
+
+async def test_a_cccd_keeps_its_birth_code_and_names_today_s_province(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    citizen = generate_citizens(province_code="93", seed=settings.seed, count=1)[0]
+    token = await fetch_token(client, AG)
+
+    answer = await client.get(
+        f"{AG}/csdlqgdc/v1/citizens/{citizen.so_dinh_danh}", headers=bearer(token)
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert citizen.so_dinh_danh.startswith("093")  # unchanged by the merger
+    assert answer.json()["birth_registration"] == {
+        "province_code": "93",
+        "province": "Tỉnh Hậu Giang",
+        "successor_code": "92",
+        "successor": "Thành phố Cần Thơ",
+    }
