@@ -26,8 +26,14 @@ from lgsp.audit.recorder import AuditRecorder
 from lgsp.audit.router import router as audit_router
 from lgsp.audit.writer import AuditWriter
 from lgsp.auth.client_cache import ClientCache
+from lgsp.auth.keys import KeyForge
 from lgsp.auth.login_limiter import LoginLimiter
-from lgsp.auth.provisioning import provision_instance, system_client_id, system_secret
+from lgsp.auth.provisioning import (
+    key_forge,
+    provision_instance,
+    system_client_id,
+    system_secret,
+)
 from lgsp.auth.router import router as auth_router
 from lgsp.background import start_audit_checkpoints, start_journal_pruner, start_outbox_worker
 from lgsp.catalog.loader import Catalog, load_catalog
@@ -175,6 +181,8 @@ def _lifespan(
             stack.push_async_callback(engine.dispose)
             await create_schema(engine)
             session_factory = make_session_factory(engine)
+            forge = await key_forge(session_factory, list(served))
+            stack.callback(forge.close)
             catalog = load_catalog(settings.catalog_dir, known_adapters=set(ADAPTERS))
             adapters: dict[str, Adapter] = {
                 name: factory(today=_today) for name, factory in ADAPTERS.items()
@@ -193,6 +201,7 @@ def _lifespan(
                     catalog=catalog,
                     session_factory=session_factory,
                     back_to_bus=back_to_bus,
+                    forge=forge,
                 )
                 for spec in served
             }
@@ -246,6 +255,7 @@ async def _open_instance(
     catalog: Catalog,
     session_factory: async_sessionmaker[AsyncSession],
     back_to_bus: httpx.AsyncBaseTransport,
+    forge: KeyForge,
 ) -> InstanceState:
     """Keys, provisioned clients and one transport per owned system, for one instance."""
     callers = [system.name for system in spec.systems if calls_the_bus(systems, system)]
@@ -256,6 +266,7 @@ async def _open_instance(
         catalog=catalog,
         settings=settings,
         system_rights={name: systems[name].bus_rights for name in callers},
+        forge=forge,
     )
     instance = InstanceState(spec=spec, issuer=f"{settings.public_url}{spec.mount_path}", keys=keys)
     for system in spec.systems:

@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from lgsp.cli._common import add_data_dir, print_json, print_table, settings_from
+from lgsp.cli._common import add_data_dir, cli_time, print_json, print_table, settings_from
 
 CLIENT_COLUMNS = (
     "instance",
@@ -125,8 +125,8 @@ def list_clients(args: argparse.Namespace) -> int:
                 row["organisation"] or "-",
                 "\n".join(row["services"].split(",")) if row["services"] else "-",
                 "\n".join(row["rate_limits"]) or "bus default",
-                row["created_at"],
-                row["revoked_at"] or "-",
+                cli_time(row["created_at"]),
+                cli_time(row["revoked_at"]) if row["revoked_at"] else "-",
             ]
             for row in rows
         ),
@@ -140,7 +140,7 @@ def revoke_client(args: argparse.Namespace) -> int:
     revoked = asyncio.run(
         revoke_client(settings_from(args), instance=args.instance, client_id=args.client_id)
     )
-    print(json.dumps({"client_id": args.client_id, "revoked_at": revoked}))
+    print_json({"client_id": args.client_id, "revoked_at": revoked}, indent=None)
     return 0
 
 
@@ -153,7 +153,7 @@ def revoke_token_by_id(args: argparse.Namespace) -> int:
             settings_from(args), instance=args.instance, jti=args.jti, expires_at=expires_at
         )
     )
-    print(json.dumps(revoked))
+    print_json(revoked, indent=None)
     return 0
 
 
