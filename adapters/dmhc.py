@@ -43,7 +43,7 @@ class UnitNotFound(TranslationError):
 
 
 class UnitAnswerInvalid(TranslationError):
-    code = "UPSTREAM_INVALID_RESPONSE"
+    code = "DMHC_INVALID_RESPONSE"
     status = 502
     title = "The administrative-units catalogue gave an answer that could not be read"
 
