@@ -38,7 +38,10 @@ from lgsp.auth.router import router as auth_router
 from lgsp.background import start_audit_checkpoints, start_journal_pruner, start_outbox_worker
 from lgsp.catalog.loader import Catalog, load_catalog
 from lgsp.catalog.router import router as catalog_router
+from lgsp.console.router import create_console_router
 from lgsp.db import make_engine, make_session_factory
+from lgsp.dialects.mount import DOOR_PREFIXES, mount_doors
+from lgsp.docs.router import router as docs_router
 from lgsp.errors import install_error_handlers
 from lgsp.faults.book import FaultBook
 from lgsp.faults.router import router as faults_router
@@ -70,6 +73,7 @@ GATEWAY_ROUTERS: tuple[APIRouter, ...] = (
     reset_router,
     faults_router,
     journal_router,
+    docs_router,
 )
 """Every instance's own endpoints, before the invocation route (which would shadow them)."""
 
@@ -90,18 +94,22 @@ def create_app(
     app = FastAPI(
         title="LGSP mock bus",
         summary="A local copy of a provincial LGSP and of the national NDXP.",
+        docs_url=None,  # each instance has its own offline docs at `{base}/docs`
+        redoc_url=None,
         lifespan=_lifespan(settings, dict(systems or {}), topology, served, on_ready),
     )
     install_error_handlers(app)
     gateways = {spec.mount_path: (spec, create_gateway_app(spec)) for spec in served}
+    lean = {
+        path: lean_gateway(gateway, instance=spec.name)
+        for path, (spec, gateway) in gateways.items()
+    }
     # Added first, so innermost: inside the guard and request-id middleware (routing/dispatch.py).
     app.add_middleware(
         InvocationDispatch,
-        gateways={
-            path: lean_gateway(gateway, instance=spec.name)
-            for path, (spec, gateway) in gateways.items()
-        },
-        reserved=_gateway_segments([gateway for _, gateway in gateways.values()]),
+        gateways=lean,
+        reserved=_gateway_segments([gateway for _, gateway in gateways.values()])
+        | set(DOOR_PREFIXES.values()),
     )
     moved = {
         f"/lgsp/{alias}": spec.mount_path
@@ -118,14 +126,23 @@ def create_app(
     app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every answer has an id
     app.include_router(operations_router)
+    app.include_router(create_console_router())  # `/console`: the bus made visible
     for path, (spec, gateway) in gateways.items():
-        app.mount(path, AuditRecorder(gateway, instance=spec.name))
+        own = AuditRecorder(gateway, instance=spec.name)
+        mount_doors(app.mount, spec, core=lean[path], own=own)  # the real dialects (README)
+        app.mount(path, own)
     return app
 
 
 def create_gateway_app(spec: InstanceSpec) -> FastAPI:
     """One instance's gateway: the same core serves an LGSP and the NDXP (DESIGN.md §3)."""
-    app = FastAPI(title=spec.title, summary=f"Gateway of instance {spec.name}.")
+    # Swagger UI from the package, not a CDN (`lgsp.docs`): FastAPI's own pages are off.
+    app = FastAPI(
+        title=spec.title,
+        summary=f"Gateway of instance {spec.name}.",
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.instance_name = spec.name
     install_error_handlers(app)
     for router in GATEWAY_ROUTERS:

@@ -51,6 +51,13 @@ def add_parsers(commands: Any) -> None:
         help="the client's own call rate, for every service (20/s) or one (dancu=5/s); UNIT is "
         "s, m or h; overrides LGSP_RATE_LIMIT_PER_SECOND (repeatable)",
     )
+    create.add_argument(
+        "--dialect",
+        choices=("bus", "lgspaccesstoken"),
+        default="bus",
+        help="print the credentials as this dialect sends them: lgspaccesstoken adds the "
+        "header value base64(JSON {AppName, AccessKey, SecretKey, PartnerCode, PartnerCodeCus})",
+    )
     add_data_dir(create)
     create.set_defaults(handler=create_client)
 
@@ -103,7 +110,19 @@ def create_client(args: argparse.Namespace) -> int:
             organisation=args.organisation,
         )
     )
-    print(json.dumps({"client_id": client.client_id, "client_secret": client.client_secret}))
+    shown: dict[str, str] = {"client_id": client.client_id, "client_secret": client.client_secret}
+    if args.dialect == "lgspaccesstoken":
+        from adapters.dialects import lgspaccesstoken
+
+        credentials = lgspaccesstoken.AccessToken(
+            app_name=args.name,
+            access_key=client.client_id,
+            secret_key=client.client_secret,
+            partner_code=args.organisation or "",
+            partner_code_cus="",
+        )
+        shown[lgspaccesstoken.HEADER] = lgspaccesstoken.encode(credentials)
+    print(json.dumps(shown, ensure_ascii=False))
     return 0
 
 

@@ -277,6 +277,7 @@ def _printable_secret(settings: Settings) -> str:
 
 
 def _print_banner(bus: Any, *, ca_file: Path | None = None) -> None:
+    from lgsp.dialects.mount import door_urls
     from lgsp.routing.systems import samples
 
     settings: Settings = bus.settings
@@ -284,6 +285,9 @@ def _print_banner(bus: Any, *, ca_file: Path | None = None) -> None:
     lines = ["", "LGSP mock bus is ready.", ""]
     for instance in bus.instances.values():
         lines.append(f"  {instance.spec.title:<45} {instance.issuer}")
+        for dialect, url in door_urls(instance.spec, instance.issuer).items():
+            if url != instance.issuer:  # a real platform's dialect (README "Dialects")
+                lines.append(f"    {dialect:<43} {url}")
     lines += [
         "",
         f"  Demo client (admin, every service): client_id={settings.demo_client_id} "

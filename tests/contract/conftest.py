@@ -51,6 +51,7 @@ def contract_settings(
             population=40,
             seed=7,
             era="2024",
+            journal_wait_max_seconds=0.05,  # generated waits ask up to 60 s each
         )
 
 
