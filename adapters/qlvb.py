@@ -86,6 +86,7 @@ from adapters.base import (
     SystemResponse,
     TranslationError,
 )
+from formats.agency_codes import AgencyCodeClosed, refuse_closed
 from formats.codes import ORGAN_ID
 from formats.dates import VIETNAM_TIME
 from formats.edxml import (
@@ -183,13 +184,27 @@ def _send_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> Sy
     """edXML for `/sendEdoc`: rendered from canonical JSON, or the client's own bytes."""
     sent = media_type(request)
     if sent == _JSON:
-        body = render_edxml(_json_document(request.body))
+        document = _json_document(request.body)
+        body = render_edxml(document)
     elif sent in _XML:
-        _read(read_edxml, request)  # refused here, with the codec's rule, before any call
+        # Refused here, with the codec's rule, before any call.
+        document = _read(read_edxml, request).message
         body = request.body  # passed on as sent: the recipients get the sender's bytes
     else:
         raise _unsupported("the document as canonical JSON")
+    _refuse_closed_codes(document)
     return sdk_call("/sendEdoc", body, "application/xml")
+
+
+def _refuse_closed_codes(document: Mapping[str, Any]) -> None:
+    """A document dated after the 2025 merger may not name an organ under a closed code. One
+    read leniently may lack its date (a `missing_field` warning): nothing to check it against."""
+    try:
+        on = date.fromisoformat(str(document["promulgation"]["date"]))
+    except (KeyError, TypeError, ValueError):
+        return
+    organs = [document["from"]["organ_id"], *(to["organ_id"] for to in document["to"])]
+    refuse_closed(organs, on)
 
 
 def _inbox_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> SystemRequest:
@@ -617,6 +632,7 @@ CONTRACTS: Mapping[str, OperationContract] = {
             InvalidEdxml,
             UnknownRecipient,
             UnknownSender,
+            AgencyCodeClosed,
             RecipientInOtherProvince,
             UnsupportedMediaType,
             SignatureInvalid,

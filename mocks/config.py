@@ -17,6 +17,11 @@ class SystemConfig(BaseModel):
         description="Legacy (pre-2025) 2-digit province code, e.g. '91' for Kiên Giang.",
     )
     province_name: str | None = None
+    era: Literal["2026", "2024"] = Field(
+        default="2024",
+        description="Addresses as today's units (2026: no districts, the old ones in a `legacy` "
+        "block) or as the seeded records were made (2024).",
+    )
     provinces: dict[str, str] = Field(
         default_factory=dict,
         description="Every province of the topology: legacy 2-digit code → instance name. "
