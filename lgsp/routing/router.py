@@ -255,7 +255,9 @@ async def _answer(
     answer = await off_loop_if_large(
         len(response.body), partial(adapter.to_canonical, canonical, response)
     )
-    return JSONResponse(answer.content, status_code=answer.status)
+    rendered = JSONResponse(answer.content, status_code=answer.status)
+    audit.answer = (answer.content, bytes(rendered.body))
+    return rendered
 
 
 async def _forward(
