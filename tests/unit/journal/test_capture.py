@@ -203,7 +203,11 @@ def test_credentials_in_a_query_string_are_hidden_even_unmasked() -> None:
 
 
 _JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
     lambda inner: (
         st.lists(inner, max_size=4).map(tuple)
         | st.lists(inner, max_size=4)
