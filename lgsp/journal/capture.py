@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
+from lgsp.json_text import compact_json_text
 from lgsp.masking import mask_personal_data
 
 PERSONAL_FIELDS = frozenset(
@@ -126,7 +127,7 @@ def stored_document(
         return None
     if not _depth_within(document, _MAX_JSON_DEPTH):
         return None
-    text = json.dumps(mask_document(document), ensure_ascii=False, separators=(",", ":"))
+    text = compact_json_text(mask_document(document))
     return _cut(_valid_text(text), capture.limit)
 
 
@@ -167,7 +168,7 @@ def _masked(text: str, content_type: str | None) -> str:
         except (ValueError, RecursionError):
             document = None
         if document is not None and _depth_within(document, _MAX_JSON_DEPTH):
-            return json.dumps(mask_document(document), ensure_ascii=False, separators=(",", ":"))
+            return compact_json_text(mask_document(document))
     return mask_text(text)
 
 

@@ -48,6 +48,7 @@ from lgsp.errors import (
 )
 from lgsp.faults.apply import apply_fault, fault_for_call
 from lgsp.faults.matcher import FAULT_HEADER, CallFacts
+from lgsp.json_text import compact_json
 from lgsp.logging import request_id_var
 from lgsp.masking import audit_text
 from lgsp.outbox import handoff
@@ -255,9 +256,9 @@ async def _answer(
     answer = await off_loop_if_large(
         len(response.body), partial(adapter.to_canonical, canonical, response)
     )
-    rendered = JSONResponse(answer.content, status_code=answer.status)
-    audit.answer = (answer.content, bytes(rendered.body))
-    return rendered
+    body = compact_json(answer.content)
+    audit.answer = (answer.content, body)
+    return Response(body, status_code=answer.status, media_type="application/json")
 
 
 async def _forward(
