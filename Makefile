@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: help run test test-processes test-pg check clean
+.PHONY: help run test test-processes test-pg test-install dist check clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -36,6 +36,21 @@ test-processes: $(VENV)/.dev  ## the tests that start real processes (lgsp serve
 
 test-pg: $(VENV)/.dev  ## every test against PostgreSQL (PG_URL, default the local server)
 	LGSP_TEST_DATABASE_URL="$${LGSP_TEST_DATABASE_URL:-$(PG_URL)}" $(PYTEST) -m postgresql
+
+dist: $(VENV)/.runtime  ## build the wheel, catalog included, into dist/
+	rm -rf dist
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+
+# examples/integrator/README.md's commands, to the letter, in a fresh venv outside the checkout.
+test-install: dist  ## install the wheel into a fresh venv elsewhere; run the example project there
+	@set -e; dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
+	wheel=$$(ls $(CURDIR)/dist/lgsp_mock_bus-*.whl); \
+	cp -r examples/integrator "$$dir/project"; cd "$$dir/project"; \
+	$(PYTHON) -m venv .venv; \
+	.venv/bin/pip install --quiet "$$wheel[testing]"; \
+	.venv/bin/pytest -q -p no:cacheprovider; \
+	.venv/bin/pytest -q -p no:cacheprovider --lgsp-mode=port; \
+	echo "installed $$(basename $$wheel) into $$dir and the example project passed in both modes"
 
 check: $(VENV)/.dev  ## lint, format check and type check
 	$(BIN)/ruff check .

@@ -121,7 +121,7 @@ class _Operation:
 
     to_system: Callable[[CanonicalRequest, date], SystemRequest]
     read_data: Callable[[Any], Any]  # the `data` of a success envelope → canonical content
-    not_found: Callable[[], Any]  # error_code "201": raise, or the canonical answer
+    not_found: Callable[[CanonicalRequest], Any]  # error_code "201": raise, or the answer
     refused: Callable[[], TranslationError]  # error_code "302"
 
 
@@ -251,14 +251,20 @@ def _record(data: Any) -> Mapping[str, Any]:
     return data
 
 
-def _no_match_for_unknown() -> dict[str, Any]:
+def _no_match_for_unknown(_request: CanonicalRequest | None = None) -> dict[str, Any]:
     """The answer for any claim that does not match, a number the system does not know
     included: that of a claim wrong in every field."""
     return {"match": False, "mismatched_fields": list(_VERIFIED_FIELDS.values())}
 
 
-def _citizen_not_found() -> NoReturn:
-    raise CitizenNotFound("No citizen with this CCCD number is recorded in this citizen database.")
+def _citizen_not_found(request: CanonicalRequest) -> NoReturn:
+    """Not found here; `registered_in` (the CCCD's province of registration, two digits) lets
+    the gateway say where else to ask. A code is no personal data; the number is not repeated."""
+    cccd = str(request.path_params.get("cccd", ""))
+    extensions = {"registered_in": cccd[1:3]} if cccd[:3].isdigit() else {}
+    raise CitizenNotFound(
+        "No citizen with this CCCD number is recorded in this citizen database.", **extensions
+    )
 
 
 def _malformed_number() -> TranslationError:
@@ -317,7 +323,7 @@ class DancuAdapter(NgspAdapter[_Operation]):
         if response.status == 200 and error_code == SUCCESS:
             return CanonicalResponse(200, operation.read_data(envelope.get("data")))
         if response.status in (200, 404) and error_code == RECORD_NOT_FOUND:
-            return CanonicalResponse(200, operation.not_found())
+            return CanonicalResponse(200, operation.not_found(request))
         if response.status in (200, 400) and error_code == DATA_TYPE_INVALID:
             raise operation.refused()
         raise self._unexpected(response, error_code)

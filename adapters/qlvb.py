@@ -351,13 +351,25 @@ def _read_document(answer: Mapping[str, Any]) -> CanonicalResponse:
     return CanonicalResponse(200, {"id": key, "document": document, "recipients": recipients})
 
 
+_FINAL = "may report nothing more: the status is final"
+_WHY_NOTHING: Mapping[str | None, str] = {
+    "02": "may report nothing more: the recipient refused the document, nothing is left to "
+    "recall; send a corrected document as a new one",
+    "06": "may report nothing more: the recipient has finished the document, too late to "
+    "recall it; send a document that replaces it (edXML ReplacementInfoList)",
+    "13": "may report nothing until the recipient answers the recall with 15 or 16",
+}
+"""What the caller can do when nothing may follow: the edXML statuses say what each state means
+(DOMAIN.md §3.6); the way out of each is the axis's (a replacement, a new document, waiting)."""
+
+
 def _illegal(_operation: str, answer: Mapping[str, Any]) -> TranslationError:
     current = _status_code(answer.get("CurrentStatus"))
     allowed = _list(answer, "AllowedStatusCodes", items=str)
     for code in allowed:
         _status_code(code)
     shown = "no status yet" if current is None else f"status {current} ({STATUS_CODES[current]})"
-    may = f"may report {', '.join(allowed)}" if allowed else "may report nothing"
+    may = f"may report {', '.join(allowed)}" if allowed else _WHY_NOTHING.get(current, _FINAL)
     return IllegalStatusTransition(
         f"The delivery is in {shown}; this organisation {may}.",
         current_status=current,

@@ -28,13 +28,20 @@ from lgsp.audit.router import router as audit_router
 from lgsp.audit.sqlite_writer import SqliteAuditWriter
 from lgsp.audit.writer import AuditLog, AuditWriter
 from lgsp.auth.client_cache import ClientCache
+from lgsp.auth.keys import KeyForge
 from lgsp.auth.login_limiter import LoginLimiter
-from lgsp.auth.provisioning import provision_instance, system_client_id, system_secret
+from lgsp.auth.provisioning import (
+    key_forge,
+    provision_instance,
+    system_client_id,
+    system_secret,
+)
 from lgsp.auth.router import router as auth_router
 from lgsp.background import start_audit_checkpoints, start_journal_pruner, start_outbox_worker
 from lgsp.catalog.loader import Catalog, load_catalog
 from lgsp.catalog.router import router as catalog_router
 from lgsp.db import make_engine, make_session_factory
+from lgsp.dialects.mount import DOOR_PREFIXES, mount_doors
 from lgsp.errors import install_error_handlers
 from lgsp.faults.book import FaultBook
 from lgsp.faults.router import router as faults_router
@@ -88,20 +95,24 @@ def create_app(
     )
     install_error_handlers(app)
     gateways = {spec.mount_path: (spec, create_gateway_app(spec)) for spec in served}
+    lean = {
+        path: lean_gateway(gateway, instance=spec.name)
+        for path, (spec, gateway) in gateways.items()
+    }
     # Added first, so innermost: inside the guard and request-id middleware (routing/dispatch.py).
     app.add_middleware(
         InvocationDispatch,
-        gateways={
-            path: lean_gateway(gateway, instance=spec.name)
-            for path, (spec, gateway) in gateways.items()
-        },
-        reserved=_gateway_segments([gateway for _, gateway in gateways.values()]),
+        gateways=lean,
+        reserved=_gateway_segments([gateway for _, gateway in gateways.values()])
+        | set(DOOR_PREFIXES.values()),
     )
     app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every answer has an id
     app.include_router(operations_router)
     for path, (spec, gateway) in gateways.items():
-        app.mount(path, AuditRecorder(gateway, instance=spec.name))
+        own = AuditRecorder(gateway, instance=spec.name)
+        mount_doors(app.mount, spec, core=lean[path], own=own)  # the real dialects (README)
+        app.mount(path, own)
     return app
 
 
@@ -166,6 +177,8 @@ def _lifespan(
             audit_writer = _audit_writer(settings, session_factory)
             # Pushed before the tasks that append: it closes after them, writing what is queued.
             stack.push_async_callback(audit_writer.close)
+            forge = await key_forge(session_factory, list(served))
+            stack.callback(forge.close)
             catalog = load_catalog(settings.catalog_dir, known_adapters=set(ADAPTERS))
             adapters: dict[str, Adapter] = {
                 name: factory(today=_today) for name, factory in ADAPTERS.items()
@@ -184,6 +197,7 @@ def _lifespan(
                     catalog=catalog,
                     session_factory=session_factory,
                     back_to_bus=back_to_bus,
+                    forge=forge,
                 )
                 for spec in served
             }
@@ -251,6 +265,7 @@ async def _open_instance(
     catalog: Catalog,
     session_factory: async_sessionmaker[AsyncSession],
     back_to_bus: httpx.AsyncBaseTransport,
+    forge: KeyForge,
 ) -> InstanceState:
     """Keys, provisioned clients and one transport per owned system, for one instance."""
     callers = [system.name for system in spec.systems if calls_the_bus(systems, system)]
@@ -261,6 +276,7 @@ async def _open_instance(
         catalog=catalog,
         settings=settings,
         system_rights={name: systems[name].bus_rights for name in callers},
+        forge=forge,
     )
     instance = InstanceState(spec=spec, issuer=f"{settings.public_url}{spec.mount_path}", keys=keys)
     for system in spec.systems:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from lgsp.audit import models as audit_models
 from lgsp.auth import models as auth_models
 from lgsp.db import Base, create_tables
+from lgsp.dialects import models as dialect_models
 from lgsp.faults import models as fault_models
 from lgsp.journal import models as journal_models
 from lgsp.outbox import models as outbox_models
@@ -20,6 +21,7 @@ __all__ = [
     "audit_models",
     "auth_models",
     "create_schema",
+    "dialect_models",
     "fault_models",
     "journal_models",
     "outbox_models",

@@ -20,6 +20,29 @@ class TopologyError(Exception):
     """The topology file cannot be used; the message says why."""
 
 
+Dialect = Literal["bus", "apim", "lgspaccesstoken", "soap"]
+"""How callers talk to an instance at its door (README "Dialects"): `bus` is the bus's own
+(JWT, `/{service}/{version}`, problem+json); the others are real platforms' (`lgsp.dialects`)."""
+BUS_DIALECT: Dialect = "bus"
+
+SOURCED_DIALECTS: dict[str, tuple[Dialect, ...]] = {
+    # WSO2 API Manager: NGSP's `api.ngsp.gov.vn/token` (NDXP's earlier name, an inference),
+    # Đà Nẵng's `lgsp.danang.gov.vn/token` and `/dldc/1.0.0/…`, Cà Mau's APIM_DB (DOMAIN.md §2.1).
+    "ndxp": ("apim",),
+    "danang": ("apim",),
+    "camau": ("apim",),
+    # `lgspaccesstoken: base64(JSON)`: Hậu Giang (since 2025 within Cần Thơ), HCM, Khánh Hòa
+    # (DOMAIN.md §2.2).
+    "haugiang": ("lgspaccesstoken",),
+    "cantho": ("lgspaccesstoken",),
+    "hochiminh": ("lgspaccesstoken",),
+    "khanhhoa": ("lgspaccesstoken",),
+}
+"""Instance name → the real dialects a source says that province's LGSP speaks, spoken there by
+default beside the bus's own. Every other instance speaks only `bus` unless its topology entry
+lists `dialects`."""
+
+
 class SystemSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -48,6 +71,11 @@ class InstanceSpec(BaseModel):
         description="Province only: the services (and methods, `*` or `GET,POST`) NDXP lets "
         "this province call; unset means every service of the catalog.",
     )
+    dialects: tuple[Dialect, ...] | None = Field(
+        default=None,
+        description="The dialects callers may speak at this instance's door, `bus` among "
+        "them; unset means `bus` plus what a source names for the province (SOURCED_DIALECTS).",
+    )
 
     @model_validator(mode="after")
     def _province_has_code(self) -> InstanceSpec:
@@ -55,7 +83,20 @@ class InstanceSpec(BaseModel):
             raise ValueError(f"province instance {self.name} needs a province_code")
         if self.kind == "national" and self.ndxp_rights is not None:
             raise ValueError("ndxp_rights belong to a province instance")
+        if self.dialects is not None:
+            if BUS_DIALECT not in self.dialects:
+                # The bus's own systems and the federation between instances speak it.
+                raise ValueError(f"instance {self.name}: dialects must include {BUS_DIALECT!r}")
+            if len(set(self.dialects)) != len(self.dialects):
+                raise ValueError(f"instance {self.name}: a dialect is listed twice")
         return self
+
+    @property
+    def spoken(self) -> tuple[Dialect, ...]:
+        """The dialects this instance speaks, the bus's own first."""
+        if self.dialects is not None:
+            return (BUS_DIALECT, *(d for d in self.dialects if d != BUS_DIALECT))
+        return (BUS_DIALECT, *SOURCED_DIALECTS.get(self.name, ()))
 
     @property
     def mount_path(self) -> str:

@@ -6,10 +6,13 @@ that reading the database is not enough to mint any client's token.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import os
 import secrets
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,6 +145,38 @@ def generate_private_pem() -> str:
     ).decode()
 
 
+class KeyForge:
+    """Private keys made ahead of need, in threads, for the instances that have none yet.
+
+    OpenSSL lets go of the GIL while it makes an RSA key (tens of ms of CPU each), so on a
+    first start every instance's key is made on the other core while the mocks seed on this
+    one. A restart finds its keys in the database and asks for none.
+    """
+
+    def __init__(self, count: int) -> None:
+        workers = max(1, min(count, os.cpu_count() or 1))
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="lgsp-keys")
+        self._made: deque[Future[str]] = deque(
+            self._executor.submit(generate_private_pem) for _ in range(count)
+        )
+
+    async def take(self) -> str:
+        """A key made ahead if one is left, else one made now."""
+        if self._made:
+            return await asyncio.wrap_future(self._made.popleft())
+        return await asyncio.to_thread(generate_private_pem)
+
+    def close(self) -> None:
+        """Drop the keys nobody took (another process provisioned those instances first)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def instances_without_keys(repository: ClientRepository, names: list[str]) -> list[str]:
+    """Which of `names` have no signing key yet: those a KeyForge makes keys for."""
+    have = {row.instance for row in await repository.signing_keys(None)}
+    return [name for name in names if name not in have]
+
+
 @dataclass(frozen=True)
 class KeySet:
     """The key an instance signs with, and every key of that instance a token may name."""
@@ -155,7 +190,7 @@ class KeySet:
 
 
 async def load_or_create_keys(
-    repository: ClientRepository, instance: str, cipher: KeyCipher
+    repository: ClientRepository, instance: str, cipher: KeyCipher, forge: KeyForge | None = None
 ) -> KeySet:
     """Load the instance's keys, creating one the first time the instance starts, and seal
     any key stored in plain PEM (a database from before keys were sealed).
@@ -171,7 +206,7 @@ async def load_or_create_keys(
             row.private_pem = cipher.seal(private_pem)
         keys.append(instance_key_from_pem(row.kid, private_pem, row.algorithm))
     if not keys:
-        keys = [await _create_key(repository, instance, cipher)]
+        keys = [await _create_key(repository, instance, cipher, forge)]
     newest = max(stored, key=lambda row: row.created_at).kid if stored else keys[0].kid
     by_kid = {key.kid: key for key in keys}
     return KeySet(signing=by_kid[newest], by_kid=by_kid)
@@ -198,9 +233,9 @@ async def public_pems(
 
 
 async def _create_key(
-    repository: ClientRepository, instance: str, cipher: KeyCipher
+    repository: ClientRepository, instance: str, cipher: KeyCipher, forge: KeyForge | None
 ) -> InstanceKey:
-    private_pem = generate_private_pem()
+    private_pem = generate_private_pem() if forge is None else await forge.take()
     # RFC 7638-style thumbprint material is overkill here; a hash of the PEM is stable and unique.
     kid = f"{instance}-{hashlib.sha256(private_pem.encode()).hexdigest()[:16]}"
     await repository.add_signing_key(

@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lgsp.auth.clients import ALL_METHODS, ensure_client
 from lgsp.auth.federation import NDXP_CLIENT_ID, federation_secret, province_client_id
-from lgsp.auth.keys import KeyCipher, KeySet, load_or_create_keys
+from lgsp.auth.keys import (
+    KeyCipher,
+    KeyForge,
+    KeySet,
+    instances_without_keys,
+    load_or_create_keys,
+)
 from lgsp.auth.models import FEDERATION, SYSTEM
 from lgsp.auth.repository import ClientRepository
 from lgsp.catalog.loader import Catalog
@@ -48,18 +54,28 @@ async def provision_instance(
     catalog: Catalog,
     settings: Settings,
     system_rights: Mapping[str, dict[str, str]],
+    forge: KeyForge | None = None,
 ) -> KeySet:
     """The instance's keys and clients; `system_rights`: the embedded systems that call the bus,
-    with the services they call."""
+    with the services they call; `forge`: keys made ahead, for an instance that has none."""
     cipher = KeyCipher.from_settings(settings)
     async with session_factory.begin() as session:
         await hold_provisioning_lock(session)
         repository = ClientRepository(session)
-        keys = await load_or_create_keys(repository, spec.name, cipher)
+        keys = await load_or_create_keys(repository, spec.name, cipher, forge)
         await _provision_demo_client(repository, spec, catalog, settings)
         await _provision_system_clients(repository, spec, settings, system_rights)
         await _provision_peer_clients(repository, spec, topology, catalog, settings)
     return keys
+
+
+async def key_forge(
+    session_factory: async_sessionmaker[AsyncSession], served: list[InstanceSpec]
+) -> KeyForge:
+    """Start making keys for the served instances that have none (all of them, the first time)."""
+    async with session_factory() as session:
+        missing = await instances_without_keys(ClientRepository(session), [s.name for s in served])
+    return KeyForge(len(missing))
 
 
 async def hold_provisioning_lock(session: AsyncSession) -> None:

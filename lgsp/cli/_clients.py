@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from lgsp.cli._common import add_data_dir, print_json, print_table, settings_from
+from lgsp.cli._common import add_data_dir, cli_time, print_json, print_table, settings_from
 
 CLIENT_COLUMNS = (
     "instance",
@@ -50,6 +50,13 @@ def add_parsers(commands: Any) -> None:
         metavar="[ID=]COUNT/UNIT[,burst=N]",
         help="the client's own call rate, for every service (20/s) or one (dancu=5/s); UNIT is "
         "s, m or h; overrides LGSP_RATE_LIMIT_PER_SECOND (repeatable)",
+    )
+    create.add_argument(
+        "--dialect",
+        choices=("bus", "lgspaccesstoken"),
+        default="bus",
+        help="print the credentials as this dialect sends them: lgspaccesstoken adds the "
+        "header value base64(JSON {AppName, AccessKey, SecretKey, PartnerCode, PartnerCodeCus})",
     )
     add_data_dir(create)
     create.set_defaults(handler=create_client)
@@ -103,7 +110,19 @@ def create_client(args: argparse.Namespace) -> int:
             organisation=args.organisation,
         )
     )
-    print(json.dumps({"client_id": client.client_id, "client_secret": client.client_secret}))
+    shown: dict[str, str] = {"client_id": client.client_id, "client_secret": client.client_secret}
+    if args.dialect == "lgspaccesstoken":
+        from adapters.dialects import lgspaccesstoken
+
+        credentials = lgspaccesstoken.AccessToken(
+            app_name=args.name,
+            access_key=client.client_id,
+            secret_key=client.client_secret,
+            partner_code=args.organisation or "",
+            partner_code_cus="",
+        )
+        shown[lgspaccesstoken.HEADER] = lgspaccesstoken.encode(credentials)
+    print(json.dumps(shown, ensure_ascii=False))
     return 0
 
 
@@ -125,8 +144,8 @@ def list_clients(args: argparse.Namespace) -> int:
                 row["organisation"] or "-",
                 "\n".join(row["services"].split(",")) if row["services"] else "-",
                 "\n".join(row["rate_limits"]) or "bus default",
-                row["created_at"],
-                row["revoked_at"] or "-",
+                cli_time(row["created_at"]),
+                cli_time(row["revoked_at"]) if row["revoked_at"] else "-",
             ]
             for row in rows
         ),
@@ -140,7 +159,7 @@ def revoke_client(args: argparse.Namespace) -> int:
     revoked = asyncio.run(
         revoke_client(settings_from(args), instance=args.instance, client_id=args.client_id)
     )
-    print(json.dumps({"client_id": args.client_id, "revoked_at": revoked}))
+    print_json({"client_id": args.client_id, "revoked_at": revoked}, indent=None)
     return 0
 
 
@@ -153,7 +172,7 @@ def revoke_token_by_id(args: argparse.Namespace) -> int:
             settings_from(args), instance=args.instance, jti=args.jti, expires_at=expires_at
         )
     )
-    print(json.dumps(revoked))
+    print_json(revoked, indent=None)
     return 0
 
 

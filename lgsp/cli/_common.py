@@ -11,6 +11,7 @@ import json
 import socket
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -147,5 +148,31 @@ def print_table(
     console().print(table)
 
 
-def print_json(value: Any, *, ensure_ascii: bool = True) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=ensure_ascii))
+def print_json(value: Any, *, ensure_ascii: bool = True, indent: int | None = 2) -> None:
+    """`value` as JSON, every `…_at` time as `cli_time` prints it."""
+    print(json.dumps(with_cli_times(value), indent=indent, ensure_ascii=ensure_ascii))
+
+
+def cli_time(value: datetime | str) -> str:
+    """Every time the CLI prints, one way: RFC 3339 in UTC to the second (2026-12-06T10:20:09Z).
+
+    A time without an offset is UTC: SQLite keeps none, and the bus writes UTC only.
+    """
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def with_cli_times(value: Any) -> Any:
+    """`value` with each `…_at` member that holds a time rewritten by `cli_time`."""
+    if isinstance(value, dict):
+        return {
+            key: cli_time(item)
+            if key.endswith("_at") and isinstance(item, str | datetime) and item
+            else with_cli_times(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [with_cli_times(item) for item in value]
+    return value

@@ -7,7 +7,7 @@ import asyncio
 import json
 from typing import Any
 
-from lgsp.cli._common import add_data_dir, print_json, print_table, settings_from
+from lgsp.cli._common import add_data_dir, cli_time, print_json, print_table, settings_from
 
 RULE_METADATA = {"id", "instance", "remaining", "expires_at", "created_at", "times", "expires_in"}
 
@@ -74,7 +74,7 @@ def add_fault(args: argparse.Namespace) -> int:
     except ValidationError as error:  # one line naming the option, as for any bad argument
         raise ValueError(f"the rule is not valid ({rule_problems(error)})") from None
     added = asyncio.run(add_fault(settings_from(args), instance=args.instance, rule=rule))
-    print(json.dumps(added, ensure_ascii=False))
+    print_json(added, ensure_ascii=False, indent=None)
     return 0
 
 
@@ -92,7 +92,7 @@ def list_faults(args: argparse.Namespace) -> int:
                 str(rule["id"]),
                 " ".join(f"{k}={v}" for k, v in rule.items() if k not in RULE_METADATA),
                 str(rule.get("remaining", "-")),
-                str(rule.get("expires_at", "-")),
+                cli_time(rule["expires_at"]) if rule.get("expires_at") else "-",
             ]
             for rule in rules
         ),

@@ -11,8 +11,10 @@ import signal
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from lgsp.cli._common import add_data_dir, listen, port_number, run_server, settings_from
 from lgsp.cli._progress import Spinner
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from lgsp.state import BusState
+    from lgsp.tls import ServerTls
 
 SAMPLE_CITIZENS = 3
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -59,6 +62,14 @@ def add_parser(commands: Any) -> None:
         default=1,
         help="processes serving every instance on the one port (PostgreSQL only)",
     )
+    serve.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a certificate of the bus's own test CA ({data-dir}/tls/ca.pem: "
+        "what clients trust)",
+    )
+    serve.add_argument("--tls-cert", type=Path, help="serve HTTPS with this PEM certificate")
+    serve.add_argument("--tls-key", type=Path, help="the PEM private key of --tls-cert")
     add_data_dir(serve)
     serve.set_defaults(handler=serve_bus)
 
@@ -69,25 +80,44 @@ def serve_bus(args: argparse.Namespace) -> int:
     if args.system is not None:
         return serve_system(args)
     overrides: dict[str, Any] = {}
+    https = args.tls or args.tls_cert is not None or args.tls_key is not None
     if "LGSP_PUBLIC_URL" not in os.environ:  # behind a proxy, the operator's URL wins
-        overrides["public_url"] = f"http://{_url_host(args.host)}:{args.port}"
+        scheme = "https" if https else "http"
+        overrides["public_url"] = f"{scheme}://{_url_host(args.host)}:{args.port}"
     for option in ("seed", "population", "ndxp_url"):
         if getattr(args, option) is not None:
             overrides[option] = getattr(args, option)
     settings = settings_from(args, **overrides)
     if args.workers != 1:
         _check_workers(args, settings)
+    tls = _server_tls(args, settings) if https else None
     sock = listen(args.host, args.port)  # before the seeding, the logging and the banner
     try:
         configure_logging(json=settings.log_format == "json")
+        options = {} if tls is None else tls.uvicorn_options()
         if args.workers != 1:
-            return _serve_workers(args, settings, overrides, sock)
-        return _serve_one(args, settings, sock)
+            return _serve_workers(args, settings, overrides, sock, options)
+        return _serve_one(args, settings, sock, tls)
     finally:
         sock.close()
 
 
-def _serve_one(args: argparse.Namespace, settings: Settings, sock: socket.socket) -> int:
+def _server_tls(args: argparse.Namespace, settings: Settings) -> ServerTls:
+    """The operator's certificate (`--tls-cert` and `--tls-key`, both or neither), else one
+    of the bus's test CA naming the host it listens on and the host of its public URL."""
+    from lgsp.tls import bus_tls, given_tls
+
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise ValueError("--tls-cert and --tls-key go together: the certificate and its key")
+    if args.tls_cert is not None:
+        return given_tls(args.tls_cert, args.tls_key)
+    hosts = [_url_host(args.host), urlsplit(settings.public_url).hostname or ""]
+    return bus_tls(settings.data_dir, hosts)
+
+
+def _serve_one(
+    args: argparse.Namespace, settings: Settings, sock: socket.socket, tls: ServerTls | None
+) -> int:
     from lgsp.composition import create_bus
 
     spinner = Spinner(_startup_work(settings, args.instance))
@@ -99,7 +129,7 @@ def _serve_one(args: argparse.Namespace, settings: Settings, sock: socket.socket
         nonlocal ready
         ready = True
         spinner.stop()
-        _print_banner(built[0])
+        _print_banner(built[0], ca_file=None if tls is None else tls.ca_file)
 
     def on_built(bus: BusState) -> None:
         built.append(bus)
@@ -109,7 +139,8 @@ def _serve_one(args: argparse.Namespace, settings: Settings, sock: socket.socket
     spinner.start()
     try:
         with _exit_quietly_after_shutdown(lambda: ready):
-            run_server(app, args, settings, sock=sock, on_started=on_started)
+            options = {} if tls is None else tls.uvicorn_options()
+            run_server(app, args, settings, sock=sock, on_started=on_started, **options)
     finally:
         spinner.stop()
     return 0
@@ -127,7 +158,11 @@ def _check_workers(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _serve_workers(
-    args: argparse.Namespace, settings: Settings, overrides: dict[str, Any], sock: socket.socket
+    args: argparse.Namespace,
+    settings: Settings,
+    overrides: dict[str, Any],
+    sock: socket.socket,
+    options: dict[str, Any],
 ) -> int:
     """`--workers N`: uvicorn's worker processes, each the whole bus, sharing one PostgreSQL."""
     if args.data_dir is not None:
@@ -141,6 +176,7 @@ def _serve_workers(
         sock=sock,
         factory=True,
         workers=args.workers,
+        **options,
     )
     return 0
 
@@ -234,7 +270,8 @@ def _printable_secret(settings: Settings) -> str:
     return "$LGSP_DEMO_CLIENT_SECRET"
 
 
-def _print_banner(bus: Any) -> None:
+def _print_banner(bus: Any, *, ca_file: Path | None = None) -> None:
+    from lgsp.dialects.mount import door_urls
     from lgsp.routing.systems import samples
 
     settings: Settings = bus.settings
@@ -242,11 +279,18 @@ def _print_banner(bus: Any) -> None:
     lines = ["", "LGSP mock bus is ready.", ""]
     for instance in bus.instances.values():
         lines.append(f"  {instance.spec.title:<45} {instance.issuer}")
+        for dialect, url in door_urls(instance.spec, instance.issuer).items():
+            if url != instance.issuer:  # a real platform's dialect (README "Dialects")
+                lines.append(f"    {dialect:<43} {url}")
     lines += [
         "",
         f"  Demo client (admin, every service): client_id={settings.demo_client_id} "
         f"client_secret={secret}",
     ]
+    cacert = ""
+    if ca_file is not None:
+        lines.append(f"  HTTPS with the bus's test CA: clients trust {ca_file}")
+        cacert = f"--cacert {ca_file} "
     provinces = [i for i in bus.instances.values() if i.spec.kind == "province"]
     if provinces:
         first = provinces[0]
@@ -264,9 +308,9 @@ def _print_banner(bus: Any) -> None:
             "  More at GET {base}/admin/samples.",
             "",
             "  Try:",
-            f"    curl -s -u {settings.demo_client_id}:{secret} "
+            f"    curl -s {cacert}-u {settings.demo_client_id}:{secret} "
             f"-d grant_type=client_credentials {first.issuer}/token",
-            f"    curl -s -H 'Authorization: Bearer <token>' "
+            f"    curl -s {cacert}-H 'Authorization: Bearer <token>' "
             f"{first.issuer}/dancu/v1/citizens/{cccd}",
         ]
     print("\n".join(lines) + "\n", flush=True)

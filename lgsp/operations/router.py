@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
 from lgsp.deps import BusDep
+from lgsp.dialects.mount import door_urls
 from lgsp.metrics import Gauge
 from lgsp.outbox import store as outbox_store
 from lgsp.state import BusState
@@ -70,7 +71,7 @@ async def metrics(bus: BusDep) -> PlainTextResponse:
 
 @router.get("/")
 async def index(bus: BusDep) -> dict[str, Any]:
-    """The instances this process serves, with their base URLs."""
+    """The instances this process serves, with their base URLs and the dialects they speak."""
     return {
         "instances": [
             {
@@ -79,6 +80,7 @@ async def index(bus: BusDep) -> dict[str, Any]:
                 "title": instance.spec.title,
                 "base_url": instance.issuer,
                 "docs": f"{instance.issuer}/docs",
+                "dialects": door_urls(instance.spec, instance.issuer),
             }
             for instance in bus.instances.values()
         ]

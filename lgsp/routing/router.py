@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from adapters.base import CanonicalRequest, SystemRequest, SystemResponse
+from formats.errors import TranslationError
 from kit.offload import off_loop_if_large
 from lgsp.audit.chain import AuditEntry
 from lgsp.audit.context import SAFE_METHODS
@@ -61,6 +62,7 @@ from lgsp.routing.callers import (
     origin_of,
     scoped_key,
 )
+from lgsp.routing.hints import add_hint
 from lgsp.routing.resolver import TARGET_HEADER, Forward, Local, resolve_route
 from lgsp.routing.transports import SystemTransport
 from lgsp.state import BusState, InstanceState
@@ -253,9 +255,13 @@ async def _answer(
         hop="upstream",
         target=route.system,
     )
-    answer = await off_loop_if_large(
-        len(response.body), partial(adapter.to_canonical, canonical, response)
-    )
+    try:
+        answer = await off_loop_if_large(
+            len(response.body), partial(adapter.to_canonical, canonical, response)
+        )
+    except TranslationError as refusal:
+        add_hint(refusal, instance.spec, bus.topology)
+        raise
     body = compact_json(answer.content)
     audit.answer = (answer.content, body)
     return Response(body, status_code=answer.status, media_type="application/json")

@@ -35,12 +35,16 @@ _RECIPIENT: Mapping[str | None, frozenset[str]] = MappingProxyType(
     }
 )
 
-# The sender's side: only a recall request (13, "Yêu cầu lấy lại"), and only while the
-# recipient holds the document and has not finished it. INFERENCE: §8.3 says "any state
-# before 06"; an unconfirmed delivery (None) and a refused one (02) are left out, since there
-# is nothing yet, or nothing any more, for the recipient to give back.
+# The sender's side: only a recall request (13, "Yêu cầu lấy lại"), in "any state before 06"
+# (DOMAIN.md §8.3, INFERENCE), the unconfirmed delivery (None) included: the axis carries a
+# status message whatever the recipient has reported, and recalling a document sent by mistake
+# before the recipient confirmed it is the commonest recall there is. A refused delivery (02)
+# is left out: the recipient gave it back already.
 _SENDER: Mapping[str | None, frozenset[str]] = MappingProxyType(
-    {status: frozenset({RECALL_REQUESTED}) for status in (ARRIVED, ACCEPTED, ASSIGNED, PROCESSING)}
+    {
+        status: frozenset({RECALL_REQUESTED})
+        for status in (None, ARRIVED, ACCEPTED, ASSIGNED, PROCESSING)
+    }
 )
 
 _TABLES: Mapping[Role, Mapping[str | None, frozenset[str]]] = MappingProxyType(

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import pty
+import re
 import signal
 import subprocess
 import sys
@@ -96,6 +97,46 @@ async def test_clients_list_and_revoke(
     assert all("secret" not in key for key in row)
 
 
+CLI_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+ANY_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d[^\s\"│]*")
+
+
+async def test_every_command_prints_times_one_way(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Tables and JSON alike: RFC 3339 in UTC to the second, whatever the store kept."""
+    monkeypatch.setenv("LGSP_DATABASE_URL", settings.database_url)
+    await run_cli(["clients", "create", "--instance", "kiengiang", "--name", "times"])
+    client_id = json.loads(capsys.readouterr().out)["client_id"]
+    fault = ["faults", "add", "--instance", "kiengiang", "--expires-in", "60", "status=503"]
+    commands = [
+        ["clients", "revoke", "--instance", "kiengiang", client_id],
+        ["clients", "list", "--instance", "kiengiang"],
+        ["clients", "list", "--instance", "kiengiang", "--json"],
+        ["tokens", "revoke", "times-jti", "--instance", "kiengiang"],
+        fault,
+        ["faults", "list", "--instance", "kiengiang"],
+        ["faults", "list", "--instance", "kiengiang", "--json"],
+    ]
+
+    printed = []
+    for argv in commands:
+        assert await run_cli(argv) == 0, argv
+        printed.append(capsys.readouterr().out)
+    await run_cli(["faults", "clear", "--instance", "kiengiang"])
+
+    times = {
+        " ".join(argv): ANY_TIME.findall(out) for argv, out in zip(commands, printed, strict=True)
+    }
+    assert all(times.values()), times
+    assert {
+        command: [t for t in found if not CLI_TIME.fullmatch(t)] for command, found in times.items()
+    } == {command: [] for command in times}
+
+
 async def test_a_client_created_for_an_organisation_is_listed_with_it(
     database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -115,40 +156,16 @@ async def test_a_client_created_for_an_organisation_is_listed_with_it(
     assert "000.00.01.H33" in table
 
 
+CREATE_X = ["clients", "create", "--instance", "kiengiang", "--name", "x"]
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["clients", "create", "--instance", "atlantis", "--name", "x"], "unknown instance"),
-        (
-            ["clients", "create", "--instance", "kiengiang", "--name", "x", "--service", "nosuch"],
-            "unknown service",
-        ),
-        (
-            [
-                "clients",
-                "create",
-                "--instance",
-                "kiengiang",
-                "--name",
-                "x",
-                "--service",
-                "dancu:FETCH",
-            ],
-            "methods must be among",
-        ),
-        (
-            [
-                "clients",
-                "create",
-                "--instance",
-                "kiengiang",
-                "--name",
-                "x",
-                "--organisation",
-                "H33",
-            ],
-            "is not an agency id",
-        ),
+        (CREATE_X + ["--service", "nosuch"], "unknown service"),
+        (CREATE_X + ["--service", "dancu:FETCH"], "methods must be among"),
+        (CREATE_X + ["--organisation", "H33"], "is not an agency id"),
         (["clients", "revoke", "--instance", "kiengiang", "nobody"], "no client"),
         (["clients", "list", "--instance", "atlantis"], "unknown instance"),
         (["faults", "list", "--instance", "atlantis"], "unknown instance"),

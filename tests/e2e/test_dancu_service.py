@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from formats.cccd import make_cccd
 from formats.dates import parse_ddmmyyyy
 from lgsp.settings import Settings
 from mocks.dancu.seed import CitizenRecord, generate_citizens
@@ -348,3 +349,48 @@ async def test_catalog_lists_the_three_operations(
         ("get_household", "GET", "/citizens/{cccd}/household"),
     ]
     assert all(operation["summary"] for operation in dancu["operations"])
+
+
+async def test_a_citizen_of_another_province_is_404_with_where_to_ask(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
+) -> None:
+    tiengiang = generate_citizens(province_code="82", seed=settings.seed, count=1)[0].so_dinh_danh
+
+    response = await client.get(f"{KG}/dancu/v1/citizens/{tiengiang}", headers=bearer(demo_token))
+
+    problem = assert_problem(response, 404, "CITIZEN_NOT_FOUND")
+    assert problem["registered_in"] == "82"
+    assert problem["target_instance"] == "tiengiang"
+    assert "X-LGSP-Target: tiengiang" in problem["hint"]
+    assert "csdlqgdc" in problem["hint"]
+    assert tiengiang not in problem["hint"]
+    asked_there = await client.get(
+        f"{KG}/dancu/v1/citizens/{tiengiang}",
+        headers={**bearer(demo_token), "X-LGSP-Target": problem["target_instance"]},
+    )
+    assert asked_there.status_code == 200, asked_there.text
+
+
+async def test_a_citizen_of_a_province_the_bus_lacks_is_pointed_to_the_national_database(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    hanoi = make_cccd(province_code="001", gender="female", birth_year=1990, serial=123456)
+
+    response = await client.get(f"{KG}/dancu/v1/citizens/{hanoi}", headers=bearer(demo_token))
+
+    problem = assert_problem(response, 404, "CITIZEN_NOT_FOUND")
+    assert "target_instance" not in problem
+    assert "no instance of this bus serves that province" in problem["hint"]
+    assert "csdlqgdc" in problem["hint"]
+
+
+async def test_an_unknown_citizen_of_the_province_itself_gets_no_hint(
+    client: httpx.AsyncClient, demo_token: str, citizens: list[CitizenRecord]
+) -> None:
+    absent = absent_number(citizens)
+
+    response = await client.get(f"{KG}/dancu/v1/citizens/{absent}", headers=bearer(demo_token))
+
+    problem = assert_problem(response, 404, "CITIZEN_NOT_FOUND")
+    assert absent.startswith("091")
+    assert "hint" not in problem

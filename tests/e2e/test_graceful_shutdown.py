@@ -17,17 +17,9 @@ from lgsp.audit.repository import AuditRepository
 from lgsp.db import make_session_factory
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
+from tests.fixtures import processes
 from tests.fixtures.bus import bearer
 from tests.fixtures.documents import cross_province_document
-from tests.fixtures.processes import (
-    demo_token,
-    loopback_urls,
-    received_after_restart,
-    serve,
-    stop,
-    undelivered,
-    wait_ready,
-)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.processes]
 
@@ -45,13 +37,13 @@ FAST_RETRIES = {"LGSP_OUTBOX_BACKOFF_SECONDS": "0.1", "LGSP_OUTBOX_BACKOFF_MAX_S
 async def test_sigterm_lets_calls_in_flight_finish_with_their_audit_records(
     tmp_path: Path, database_url: str, engine: AsyncEngine
 ) -> None:
-    port, root, kiengiang, _ = loopback_urls()
+    port, root, kiengiang, _ = processes.loopback_urls()
     cccd = generate_citizens(province_code="91", seed=2024, count=1)[0].so_dinh_danh
-    process = serve(port, tmp_path, database_url, **FAST_RETRIES)
+    process = processes.serve(port, tmp_path, database_url, **FAST_RETRIES)
     try:
-        await wait_ready(root, process)
+        await processes.wait_ready(root, process)
         async with httpx.AsyncClient(timeout=EXIT_TIMEOUT) as http:
-            headers = bearer(await demo_token(http, kiengiang))
+            headers = bearer(await processes.demo_token(http, kiengiang))
             accepted = []
             for number in range(DOCUMENTS):  # queued for Tiền Giang just before the stop
                 response = await http.post(
@@ -84,7 +76,7 @@ async def test_sigterm_lets_calls_in_flight_finish_with_their_audit_records(
             responses = await asyncio.gather(*calls, return_exceptions=True)
             returncode = await asyncio.to_thread(process.wait, EXIT_TIMEOUT)
     finally:
-        stop(process)
+        processes.stop(process)
 
     statuses = [r.status_code if isinstance(r, httpx.Response) else repr(r) for r in responses]
     assert statuses == [200] * IN_FLIGHT
@@ -106,9 +98,9 @@ async def test_sigterm_lets_calls_in_flight_finish_with_their_audit_records(
         }
     assert {k: v for k, v in hops.items() if v[:1] != ["inbound"] or "upstream" not in v} == {}
 
-    received = await received_after_restart(
+    received = await processes.received_after_restart(
         port, tmp_path, database_url, engine, env=FAST_RETRIES, settle_seconds=SETTLE_SECONDS
     )
-    assert await undelivered(engine) == 0
+    assert await processes.undelivered(engine) == 0
     assert sorted(set(accepted) - set(received)) == []
     assert sorted(received) == sorted(set(received)), "a document arrived twice"

@@ -83,6 +83,12 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             stop(process)
 
 
+async def get_with_demo_token(base: str, path: str) -> httpx.Response:
+    """GET `path` at an instance as its demo client."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        return await http.get(f"{base}{path}", headers=bearer(await demo_token(http, base)))
+
+
 @pytest.fixture
 async def ready(deployment: Deployment) -> Deployment:
     for instance in deployment.ports:
@@ -130,12 +136,7 @@ async def test_a_province_looks_up_a_citizen_in_the_national_database_of_another
     ready: Deployment,
 ) -> None:
     cccd = tiengiang_citizen()
-    async with httpx.AsyncClient(timeout=30) as http:
-        kiengiang = ready.base("kiengiang")
-        national = await http.get(
-            f"{kiengiang}/csdlqgdc/v1/citizens/{cccd}",
-            headers=bearer(await demo_token(http, kiengiang)),
-        )
+    national = await get_with_demo_token(ready.base("kiengiang"), f"/csdlqgdc/v1/citizens/{cccd}")
 
     assert national.status_code == 200, national.text
     assert national.json()["cccd"] == cccd

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from lgsp.settings import Settings
-from tests.fixtures.bus import KG, TEST_PUBLIC_URL, fetch_token
+from tests.fixtures.bus import KG, fetch_token, plain_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -34,12 +34,7 @@ def curl_commands() -> list[list[str]]:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     """The defaults `make run` starts with: the README's identifiers come from this seed."""
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        data_dir=tmp_path,
-        public_url=TEST_PUBLIC_URL,
-    )
+    return plain_settings(database_url, tmp_path)
 
 
 async def test_readme_curl_commands_all_succeed(client: httpx.AsyncClient) -> None:

@@ -16,6 +16,18 @@ from tests.fixtures.processes import free_port
 CLEAN_ENV = {"PATH": "/usr/bin:/bin"}
 
 
+def run_lgsp(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """`python -m lgsp ARGV` in a clean environment, its output captured."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "lgsp", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=CLEAN_ENV,
+        check=False,
+    )
+
+
 @pytest.fixture(name="held_port")
 def fx_held_port() -> Iterator[int]:
     """A loopback port that another socket listens on for the test's length."""
@@ -47,23 +59,7 @@ def test_serve_on_a_held_port_says_so_in_one_line_and_exits_1(
 def test_lgsp_serve_process_on_a_held_port_prints_no_banner_and_exits_1(
     held_port: int, tmp_path: Path, argv: list[str]
 ) -> None:
-    finished = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [
-            sys.executable,
-            "-m",
-            "lgsp",
-            *argv,
-            "--port",
-            str(held_port),
-            "--data-dir",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=CLEAN_ENV,
-        check=False,
-    )
+    finished = run_lgsp([*argv, "--port", str(held_port), "--data-dir", str(tmp_path)])
     output = finished.stdout + finished.stderr
     assert finished.returncode == 1, output
     assert "is ready" not in output
@@ -77,15 +73,7 @@ def test_lgsp_serve_that_cannot_start_exits_1_and_prints_no_banner(tmp_path: Pat
     """A database that is no database: start-up fails, which is "could not be done"."""
     (tmp_path / "lgsp.db").write_bytes(b"this is no SQLite database " * 100)
 
-    finished = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "lgsp", "serve", "--port", str(free_port())]
-        + ["--data-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=CLEAN_ENV,
-        check=False,
-    )
+    finished = run_lgsp(["serve", "--port", str(free_port()), "--data-dir", str(tmp_path)])
 
     output = finished.stdout + finished.stderr
     assert finished.returncode == 1, output

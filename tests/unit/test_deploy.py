@@ -96,10 +96,13 @@ def gateways(compose: Compose) -> dict[str, dict[str, Any]]:
 _VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 
 
-def interpolate(value: str) -> str:
-    """Compose's `${NAME:-default}` interpolation as on a machine with none of them set."""
+def interpolate(value: str, env: Mapping[str, str] | None = None) -> str:
+    """Compose's `${NAME:-default}` interpolation, with `env` set (default: nothing set)."""
+    given = env or {}
 
     def replace(match: re.Match[str]) -> str:
+        if match["name"] in given:
+            return given[match["name"]]
         if match["op"] in (":?", "?"):
             return f"<unset {match['name']}: {match['arg']}>"
         return match["arg"] if match["op"] in (":-", "-") else ""
@@ -159,10 +162,13 @@ _SHORT_PORT = re.compile(
 )
 
 
-def published_ports(service: Mapping[str, Any]) -> list[tuple[str, int, int] | str]:
+def published_ports(
+    service: Mapping[str, Any], env: Mapping[str, str] | None = None
+) -> list[tuple[str, int, int] | str]:
     """(host ip, published port, target port) of each entry, or why an entry is not understood."""
     found: list[tuple[str, int, int] | str] = []
-    for entry in service.get("ports", []):
+    for raw in service.get("ports", []):
+        entry = interpolate(raw, env) if isinstance(raw, str) else raw
         if isinstance(entry, dict) and "published" in entry and "target" in entry:
             ip = str(entry.get("host_ip", "0.0.0.0"))  # noqa: S104 - compose's default
             found.append((ip, int(entry["published"]), int(entry["target"])))
@@ -224,7 +230,21 @@ def command_problems(compose: Compose, topology: Topology) -> list[str]:
     return problems
 
 
-def environment_problems(compose: Compose, topology: Topology) -> list[str]:
+def public_url_problems(name: str, service: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:
+    """The URL clients are told (banner, `/`, tokens' `iss`) is the host's published port, not
+    the compose network's name, which the host cannot resolve."""
+    public_url = interpolate(str(service.get("environment", {}).get("LGSP_PUBLIC_URL")), env)
+    ports = [p for p in published_ports(service, env) if not isinstance(p, str)]
+    host = env.get("LGSP_PUBLIC_HOST", "127.0.0.1")
+    expected = [f"http://{host}:{published}" for _ip, published, _target in ports]
+    if public_url not in expected:
+        return [f"service {name}: LGSP_PUBLIC_URL {public_url} is not its host URL {expected}"]
+    return []
+
+
+def environment_problems(
+    compose: Compose, topology: Topology, env: Mapping[str, str] | None = None
+) -> list[str]:
     problems: list[str] = []
     services = gateways(compose)
     shared: dict[str, set[str]] = {key: set() for key in SHARED_ENVIRONMENT}
@@ -238,15 +258,7 @@ def environment_problems(compose: Compose, topology: Topology) -> list[str]:
                 problems.append(f"service {name} lacks {key}")
             else:
                 shared[key].add(str(environment[key]))
-        spec = topology.get(name)
-        public_url = environment.get("LGSP_PUBLIC_URL")
-        if spec is not None and (
-            spec.url is None or f"{public_url}{spec.mount_path}" != str(spec.url)
-        ):
-            problems.append(
-                f"service {name}: LGSP_PUBLIC_URL {public_url} + {spec.mount_path} is not the "
-                f"instance's url {spec.url} (its tokens' issuer is where the others reach it)"
-            )
+        problems += public_url_problems(name, service, env or {})
         mounts = {
             volume.get("target"): volume
             for volume in service.get("volumes", [])
@@ -615,6 +627,34 @@ def test_environment_check_catches_a_second_federation_secret(
     )
 
     assert [p for p in environment_problems(broken, topology) if "FEDERATION" in p] != []
+
+
+def test_public_urls_follow_the_host_ports_and_host_name_given(
+    compose: Compose, topology: Topology
+) -> None:
+    env = {"LGSP_KIENGIANG_PORT": "9001", "LGSP_PUBLIC_HOST": "bus.example"}
+    kiengiang = compose["services"]["kiengiang"]
+
+    assert published_ports(kiengiang, env) == [("127.0.0.1", 9001, CONTAINER_PORT)]
+    assert interpolate(kiengiang["environment"]["LGSP_PUBLIC_URL"], env) == (
+        "http://bus.example:9001"
+    )
+    assert environment_problems(compose, topology, env) == []
+
+
+def test_environment_check_catches_a_public_url_on_the_compose_network(
+    compose: Compose, topology: Topology
+) -> None:
+    broken = _mutated(
+        compose,
+        ["services", "kiengiang", "environment", "LGSP_PUBLIC_URL"],
+        "http://kiengiang:8000",
+    )
+
+    assert environment_problems(broken, topology) == [
+        "service kiengiang: LGSP_PUBLIC_URL http://kiengiang:8000 is not its host URL "
+        "['http://127.0.0.1:8001']"
+    ]
 
 
 def test_startup_check_catches_a_gateway_that_does_not_wait_for_the_database(

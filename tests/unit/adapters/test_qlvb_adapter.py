@@ -666,6 +666,28 @@ def test_the_illegal_transition_detail_names_the_status_and_the_allowed_codes(
     )
 
 
+@pytest.mark.parametrize(
+    ("current", "way_out"),
+    [
+        ("02", "send a corrected document as a new one"),
+        ("06", "send a document that replaces it (edXML ReplacementInfoList)"),
+        ("13", "until the recipient answers the recall with 15 or 16"),
+        ("15", "the status is final"),
+    ],
+)
+def test_when_nothing_may_follow_the_detail_says_what_the_sender_can_do(
+    adapter: QlvbAdapter, current: str, way_out: str
+) -> None:
+    response = answer(409, ErrorCode="ILLEGAL_STATUS", CurrentStatus=current,
+                      AllowedStatusCodes=[])  # fmt: skip
+
+    error = refused(lambda: adapter.to_canonical(call("post_status", id=KEY), response),
+                    IllegalStatusTransition)  # fmt: skip
+
+    assert error.detail.startswith(f"The delivery is in status {current} (")
+    assert error.detail.endswith(f"{way_out}.")
+
+
 # An inbound status names its reporter, not a recipient, when no agency has the organ id.
 PER_OPERATION: dict[tuple[str, type[TranslationError]], type[TranslationError]] = {
     ("receive_status", UnknownRecipient): UnknownReporter

@@ -287,15 +287,32 @@ async def test_recall_applies_to_every_delivery_that_can_still_be_recalled(
     answer = assert_ok(await report(client, document, STP, "13"))
 
     assert answer["Recipients"] == [  # in organ id order
-        {"OrganId": UBND, "StatusCode": None},  # never confirmed: nothing to give back
+        {"OrganId": UBND, "StatusCode": "13"},  # not confirmed yet: recalled all the same
         {"OrganId": SXD, "StatusCode": "13"},
         {"OrganId": STC, "StatusCode": "06"},  # done: too late
     ]
     traced = await trace(client, sent["DocId"])
-    assert [len(delivery["History"]) for delivery in traced] == [0, 2, 4]
+    assert [len(delivery["History"]) for delivery in traced] == [1, 2, 4]
     # Nothing is left to recall: refused, naming the first delivery's status.
     again = assert_fail(await report(client, document, STP, "13"), 409, "ILLEGAL_STATUS")
-    assert (again["CurrentStatus"], again["AllowedStatusCodes"]) == (None, [])
+    assert (again["CurrentStatus"], again["AllowedStatusCodes"]) == ("13", [])
+
+
+async def test_a_recall_before_the_recipient_confirmed_arrival_is_taken_and_answered(
+    client: httpx.AsyncClient,
+) -> None:
+    """Sent by mistake, recalled at once: the recipient's 01 need not have come back first."""
+    document, sent = await sent_and_reported(client, make_document())
+
+    assert_ok(await report(client, document, STP, "13"))
+    in_recall = (await trace(client, sent["DocId"]))[0]
+    assert_ok(await report(client, document, STC, "16"))
+    resumed = (await trace(client, sent["DocId"]))[0]
+    assert_ok(await report(client, document, STC, "01"))
+
+    assert (in_recall["StatusCode"], in_recall["StatusBeforeRecall"]) == ("13", None)
+    assert resumed["StatusCode"] is None
+    assert (await trace(client, sent["DocId"]))[0]["StatusCode"] == "01"
 
 
 # --- illegal transitions and parties --------------------------------------------------------
@@ -309,7 +326,7 @@ async def test_recall_applies_to_every_delivery_that_can_still_be_recalled(
         pytest.param(("01",), STC, "01", "01", ["02", "03"], id="arrive-twice"),
         pytest.param(("01", "03"), STC, "13", "03", ["04", "05"], id="recipient-asks-recall"),
         pytest.param(("01",), STP, "03", "01", ["13"], id="sender-reports-acceptance"),
-        pytest.param((), STP, "13", None, [], id="recall-before-arrival"),
+        pytest.param(("01", "02"), STP, "13", "02", [], id="recall-after-refusal"),
         pytest.param(("01", "03", "05", "06"), STP, "13", "06", [], id="recall-after-done"),
     ],
 )

@@ -25,7 +25,7 @@ RECIPIENT: dict[str | None, set[str]] = {
     "05": {"06"},
     "13": {"15", "16"},
 }
-SENDER: dict[str | None, set[str]] = {status: {"13"} for status in ("01", "03", "04", "05")}
+SENDER: dict[str | None, set[str]] = {s: {"13"} for s in (None, "01", "03", "04", "05")}
 EXPECTED: dict[Role, dict[str | None, set[str]]] = {"recipient": RECIPIENT, "sender": SENDER}
 STATES: list[str | None] = [None, *STATUS_CODES]
 ROLES: list[Role] = ["recipient", "sender"]

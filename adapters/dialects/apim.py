@@ -1,0 +1,100 @@
+"""The WSO2 API-Manager dialect (Đà Nẵng, Cà Mau, NGSP; DOMAIN.md §2.1).
+
+A caller gets an opaque token from `POST /token` (client credentials) and calls
+`/{context}/{version}/{resource}` with `Authorization: Bearer <token>`; the gateway refuses in
+API Manager's fault shape. Here each context maps onto an operation of the bus's catalog.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+TOKEN_TYPE = "Bearer"  # noqa: S105 - a scheme, no secret
+DEFAULT_SCOPE = "default"
+"""What API Manager answers for a token requested without scopes (pastebin.com/BY2tCH05)."""
+
+SOURCED_RESOURCES: dict[tuple[str, str, str], tuple[str, str, str]] = {
+    # Cà Mau's LGSP publishes the VDXP document axis as API `vdxp-product` 1.0
+    # (NgoxHone/NextJS-LGSP, pages/api/SendEdoc.tsx); a province's document system sends
+    # through its own document exchange, which hands other provinces' copies to VDXP.
+    ("vdxp-product", "1.0", "sendEdoc"): ("qlvb", "v1", "documents"),
+    ("vdxp-product", "1.0", "getReceivedEdocList"): ("qlvb", "v1", "documents/inbox"),
+}
+"""(context, version, resource) → (service, version, path) of the bus, where a source shows
+the context. Contexts with no service of the catalog behind them (`dldc/1.0.0`, `dmdc/1.0`)
+answer 900906 until the catalog has one."""
+
+_VERSION = re.compile(r"(\d{1,3})\.0(?:\.0)?")
+_OPAQUE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def bus_path(context: str, version: str, resource: str) -> tuple[str, str, str]:
+    """The bus's `(service, version, path)` for an API call: a sourced context, else the
+    catalog's own service as a context with `N.0` (or `N.0.0`) for `vN` (assigned)."""
+    sourced = SOURCED_RESOURCES.get((context, version, resource))
+    if sourced is not None:
+        return sourced
+    major = _VERSION.fullmatch(version)
+    return context, f"v{major.group(1)}" if major else version, resource
+
+
+def opaque_token(authorization: str) -> str | None:
+    """The token of `Authorization: Bearer <uuid>`, if it has the shape API Manager issues."""
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not _OPAQUE.fullmatch(token):
+        return None
+    return token
+
+
+def token_response(access_token: str, expires_in: int) -> dict[str, object]:
+    return {
+        "access_token": access_token,
+        "scope": DEFAULT_SCOPE,
+        "token_type": TOKEN_TYPE,
+        "expires_in": expires_in,
+    }
+
+
+@dataclass(frozen=True)
+class Fault:
+    """An API Manager gateway fault (apim.docs.wso2.com 3.2.0, "Error Handling")."""
+
+    code: int
+    message: str
+    description: str
+
+    def body(self) -> bytes:
+        fault = {"code": self.code, "message": self.message, "description": self.description}
+        return json.dumps({"fault": fault}, ensure_ascii=False).encode()
+
+
+MISSING_CREDENTIALS = Fault(
+    900902,
+    "Missing Credentials",
+    "Make sure your API invocation call has a header: 'Authorization : Bearer ACCESS_TOKEN'",
+)
+INVALID_CREDENTIALS = Fault(
+    900901,
+    "Invalid Credentials",
+    "Make sure you have provided the correct security credentials",
+)
+RESOURCE_FORBIDDEN = Fault(
+    900908,
+    "Resource forbidden",
+    "Access failure: the application is not subscribed to this API or resource",
+)
+THROTTLED = Fault(900800, "Message throttled out", "You have exceeded your quota")
+NO_MATCHING_RESOURCE = Fault(
+    900906, "No matching resource found for given API Request", "No matching resource found"
+)
+
+
+def fault_for(status: int, *, credentials_sent: bool) -> Fault | None:
+    """API Manager's fault for the bus's answer, or None where it has none (the bus's own
+    problem document stands)."""
+    if status == 401:
+        return INVALID_CREDENTIALS if credentials_sent else MISSING_CREDENTIALS
+    return {403: RESOURCE_FORBIDDEN, 404: NO_MATCHING_RESOURCE, 429: THROTTLED}.get(status)

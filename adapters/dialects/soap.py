@@ -1,0 +1,156 @@
+"""The SOAP citizen service `XacThucThongTinCongDan` (DOMAIN.md §5.1).
+
+Its schema is the public `anhnbt/lgsp` repository's `XacThucThongTinCongDan.xsd` (namespace
+`http://dancuquocgia.bca`): a request `{MaYeuCau, MaDichVu, MaCanBo, SoDinhDanh, SoCMND,
+HoVaTen}` answered `KetQuaXacThucResponse{TonTai}`. The WSDL around it (SOAP 1.1,
+document/literal, the SOAPAction) is assigned: the source has only the schema. Requests are
+parsed with edXML's hardened parser (`formats._xml_guard`): no DTD, no entities, bounded size.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+from formats._xml_guard import EdxmlLimits, InvalidEdxml, Node, parse_xml
+
+NAMESPACE = "http://dancuquocgia.bca"
+SOAP_NAMESPACE = "http://schemas.xmlsoap.org/soap/envelope/"
+OPERATION = "XacThucThongTinCongDan"
+MEDIA_TYPE = "text/xml; charset=utf-8"
+LIMITS = EdxmlLimits(max_bytes=16 * 1024, max_depth=8, max_elements=64, max_attributes=16)
+"""A request is six short strings in an envelope: nothing bigger is parsed."""
+_FIELDS = ("MaYeuCau", "MaDichVu", "MaCanBo", "SoDinhDanh", "SoCMND", "HoVaTen")
+_SO_DINH_DANH = re.compile(r"\d{12}")
+
+
+class SoapRequestError(ValueError):
+    """The request is no `XacThucThongTinCongDan` envelope; the message says why (no values)."""
+
+
+@dataclass(frozen=True)
+class XacThucRequest:
+    ma_yeu_cau: str
+    ma_dich_vu: str
+    ma_can_bo: str
+    so_dinh_danh: str
+    so_cmnd: str
+    ho_va_ten: str
+
+
+def parse_request(body: bytes) -> XacThucRequest:
+    try:
+        root = parse_xml(body, LIMITS)
+    except InvalidEdxml as error:
+        raise SoapRequestError(f"The SOAP envelope cannot be read ({error.rule}).") from None
+    if root.tag != f"{{{SOAP_NAMESPACE}}}Envelope":
+        raise SoapRequestError("The root element is not a SOAP 1.1 Envelope.")
+    soap_body = _child(root, f"{{{SOAP_NAMESPACE}}}Body")
+    request = None if soap_body is None else _child(soap_body, f"{{{NAMESPACE}}}{OPERATION}Request")
+    if request is None:
+        raise SoapRequestError(f"The Body holds no {{{NAMESPACE}}}{OPERATION}Request.")
+    values = {}
+    for name in _FIELDS:
+        field = _child(request, f"{{{NAMESPACE}}}{name}")
+        if field is None:
+            raise SoapRequestError(f"{name} is required.")
+        values[name] = field.text.strip()
+    if not _SO_DINH_DANH.fullmatch(values["SoDinhDanh"]):
+        raise SoapRequestError("SoDinhDanh must be the 12 digits of a personal id number.")
+    return XacThucRequest(*(values[name] for name in _FIELDS))
+
+
+def _child(node: Node, tag: str) -> Node | None:
+    return next((child for child in node.children if child.tag == tag), None)
+
+
+def same_name(claimed: str, recorded: str) -> bool:
+    """Names compare as written, up to Unicode normal form, case and spacing."""
+
+    def normal(name: str) -> str:
+        return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+    return normal(claimed) == normal(recorded)
+
+
+def _envelope(content: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<soap:Envelope xmlns:soap="{SOAP_NAMESPACE}"><soap:Body>{content}</soap:Body>'
+        "</soap:Envelope>"
+    ).encode()
+
+
+def response(ton_tai: bool) -> bytes:
+    value = "true" if ton_tai else "false"
+    return _envelope(
+        f'<dan:KetQuaXacThucResponse xmlns:dan="{NAMESPACE}">'
+        f"<dan:TonTai>{value}</dan:TonTai></dan:KetQuaXacThucResponse>"
+    )
+
+
+def fault(*, client: bool, message: str, code: str) -> bytes:
+    """A SOAP 1.1 fault: `soap:Client` for the caller's error, else `soap:Server`; the bus's
+    stable code in `detail`."""
+    kind = "soap:Client" if client else "soap:Server"
+    return _envelope(
+        f"<soap:Fault><faultcode>{kind}</faultcode><faultstring>{escape(message)}</faultstring>"
+        f'<detail><dan:MaLoi xmlns:dan="{NAMESPACE}">{escape(code)}</dan:MaLoi></detail>'
+        "</soap:Fault>"
+    )
+
+
+def wsdl(location: str) -> bytes:
+    """The service's WSDL 1.1, its schema inline, addressed at `location`."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"
+    xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/"
+    xmlns:xs="http://www.w3.org/2001/XMLSchema"
+    xmlns:dan="{NAMESPACE}" targetNamespace="{NAMESPACE}" name="{OPERATION}">
+  <wsdl:types>
+    <xs:schema targetNamespace="{NAMESPACE}" elementFormDefault="qualified">
+      <xs:element name="{OPERATION}Request">
+        <xs:complexType>
+          <xs:sequence>
+{"".join(f'            <xs:element name="{n}" type="xs:string"/>{chr(10)}' for n in _FIELDS)}\
+          </xs:sequence>
+        </xs:complexType>
+      </xs:element>
+      <xs:element name="KetQuaXacThucResponse">
+        <xs:complexType>
+          <xs:sequence>
+            <xs:element name="TonTai" type="xs:boolean"/>
+          </xs:sequence>
+        </xs:complexType>
+      </xs:element>
+    </xs:schema>
+  </wsdl:types>
+  <wsdl:message name="{OPERATION}Input">
+    <wsdl:part name="parameters" element="dan:{OPERATION}Request"/>
+  </wsdl:message>
+  <wsdl:message name="{OPERATION}Output">
+    <wsdl:part name="parameters" element="dan:KetQuaXacThucResponse"/>
+  </wsdl:message>
+  <wsdl:portType name="{OPERATION}PortType">
+    <wsdl:operation name="{OPERATION}">
+      <wsdl:input message="dan:{OPERATION}Input"/>
+      <wsdl:output message="dan:{OPERATION}Output"/>
+    </wsdl:operation>
+  </wsdl:portType>
+  <wsdl:binding name="{OPERATION}Binding" type="dan:{OPERATION}PortType">
+    <soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="{OPERATION}">
+      <soap:operation soapAction="{OPERATION}" style="document"/>
+      <wsdl:input><soap:body use="literal"/></wsdl:input>
+      <wsdl:output><soap:body use="literal"/></wsdl:output>
+    </wsdl:operation>
+  </wsdl:binding>
+  <wsdl:service name="{OPERATION}Service">
+    <wsdl:port name="{OPERATION}Port" binding="dan:{OPERATION}Binding">
+      <soap:address location={quoteattr(location)}/>
+    </wsdl:port>
+  </wsdl:service>
+</wsdl:definitions>
+""".encode()

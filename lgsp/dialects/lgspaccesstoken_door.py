@@ -1,0 +1,162 @@
+"""The `lgspaccesstoken` door (`adapters.dialects.lgspaccesstoken`)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from starlette.types import Scope, Send
+
+from adapters.dialects import lgspaccesstoken as lat
+from lgsp.dialects.door import Door, DoorCall
+from lgsp.dialects.exchange import (
+    KEPT_FROM_CORE,
+    Answer,
+    body_once,
+    core_scope,
+    exchange,
+    header,
+    problem_of,
+    respond,
+)
+from lgsp.dialects.tokens import digest
+from lgsp.errors import InvalidToken
+from lgsp.routing.resolver import TARGET_HEADER
+from lgsp.state import BusState, InstanceState
+
+
+class AccessTokenDoor(Door):
+    prefix = "lgspaccesstoken"
+
+    async def serve(self, call: DoorCall) -> None:
+        scope, receive, send = call.scope, call.receive, call.send
+        base, relative, bus, instance = call.base, call.relative, call.bus, call.instance
+        verdict: str | None = None
+        credentials: lat.AccessToken | None = None
+        raw = header(scope, lat.HEADER.encode())
+        if raw is None:
+            verdict = f"Send the {lat.HEADER} header."
+        else:
+            try:
+                credentials = lat.parse(raw)
+            except lat.HeaderError as error:
+                verdict = str(error)
+        if relative == "/token":
+            basic = None
+            if credentials is not None:
+                pair = f"{quote(credentials.access_key)}:{quote(credentials.secret_key)}"
+                basic = "Basic " + base64.b64encode(pair.encode()).decode()
+            rewritten = core_scope(scope, base=base, path="/token", credential=basic, extra=[])
+            answer = await exchange(self.own, rewritten, receive)
+            if answer.status == 200 or not answer.translatable:
+                await answer.replay(send)
+                return
+            await self._envelope(send, answer, verdict)
+            return
+        credential = None
+        if credentials is not None and raw is not None:
+            known = await self._bus_token(scope, base, raw, credentials)
+            if known is None:
+                verdict = "AccessKey and SecretKey name no client of this LGSP."
+            else:
+                credential, verdict = self._with_bearer(scope, known, bus, instance)
+        extra = []
+        receiver = header(scope, lat.RECEIVER_HEADER.lower().encode())
+        if receiver and header(scope, TARGET_HEADER.lower().encode()) is None:
+            extra.append((TARGET_HEADER.lower().encode(), receiver.encode("latin-1")))
+        answer = await self._to_core(
+            scope,
+            receive,
+            base=base,
+            relative=relative,
+            bus_path=lambda service, version, path: (service, version, path),
+            credential=credential,
+            extra=extra,
+        )
+        if not answer.translatable:
+            await answer.replay(send)
+            return
+        await self._envelope(send, answer, verdict)
+
+    def _with_bearer(
+        self, scope: Scope, known: tuple[str, str], bus: BusState, instance: InstanceState
+    ) -> tuple[str | None, str | None]:
+        """The credential for the core: a token sent beside the header must be its client's."""
+        jwt, client_id = known
+        scheme, _, given = (header(scope, b"authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            return f"Bearer {jwt}", None
+        try:
+            claims = instance.verified_tokens.verify(
+                given.strip(),
+                instance.keys,
+                issuer=instance.issuer,
+                algorithms=list(bus.settings.jwt_algorithms),
+            )
+        except InvalidToken as error:
+            return None, error.detail
+        if claims.client_id != client_id:
+            return None, f"The bearer token was not issued to the client of the {lat.HEADER}."
+        return f"Bearer {given.strip()}", None
+
+    async def _bus_token(
+        self, scope: Scope, base: str, raw: str, credentials: lat.AccessToken
+    ) -> tuple[str, str] | None:
+        """The bus token of the header's client: remembered, else asked of the core's token
+        endpoint (which checks the secret in constant time, and throttles failures)."""
+        key = digest(raw)
+        known = self.remembered.get(key)
+        if known is not None:
+            return known
+        pair = f"{quote(credentials.access_key)}:{quote(credentials.secret_key)}"
+        form = b"grant_type=client_credentials"
+        token_scope = {
+            **scope,
+            "method": "POST",
+            "root_path": base,
+            "path": base + "/token",
+            "raw_path": (base + "/token").encode(),
+            "query_string": b"",
+            "headers": [
+                (b"content-type", b"application/x-www-form-urlencoded"),
+                (b"content-length", str(len(form)).encode()),
+                (b"authorization", b"Basic " + base64.b64encode(pair.encode())),
+            ],
+        }
+        answer = await exchange(self.own, token_scope, body_once(form))
+        if answer.status != 200:
+            return None
+        issued = problem_of(answer.body)
+        jwt = str(issued.get("access_token", ""))
+        expires_in = int(issued.get("expires_in", 0))
+        self.remembered.put(
+            key, jwt, credentials.access_key, datetime.now(UTC).timestamp() + expires_in
+        )
+        return jwt, credentials.access_key
+
+    async def _envelope(self, send: Send, answer: Answer, verdict: str | None) -> None:
+        status, body = answer.status, answer.body
+        if status < 400:
+            try:
+                data: Any = json.loads(body) if body else None
+            except ValueError:
+                data = body.decode("utf-8", "replace")
+            document = lat.success(data)
+        else:
+            problem = problem_of(body)
+            message = str(
+                problem.get("detail") or problem.get("error_description") or problem.get("title")
+            )
+            if verdict is not None and status == 401:
+                message = verdict
+            code = problem.get("code")
+            document = lat.failure(
+                status, message, problem_code=code if isinstance(code, str) else None
+            )
+        kept = [(k, v) for k, v in answer.headers if k.lower() in KEPT_FROM_CORE]
+        await respond(send, status, document, kept=kept)
+        if answer.failure is not None:
+            raise answer.failure

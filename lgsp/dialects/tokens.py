@@ -1,0 +1,117 @@
+"""Credentials a dialect presents, resolved to a token of the bus's own for the core to check.
+
+API Manager's opaque tokens are kept as SHA-256 hashes in the database (so any worker knows
+them); each maps to the client and scopes of the JWT it was issued for. `lgspaccesstoken`
+credentials are never stored: the door asks the core's token endpoint, and remembers the
+answer in memory under the hash of the header until the token expires.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from lgsp.auth.tokens import issue_token
+from lgsp.dialects.models import OpaqueToken
+from lgsp.state import InstanceState
+
+MAX_REMEMBERED = 4096
+EARLY_SECONDS = 30
+"""A remembered token is given up this long before it expires, so that none expires in flight."""
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Remembered:
+    """A bounded map from a credential's hash to the bus token (and client) it stands for."""
+
+    def __init__(self, *, max_entries: int = MAX_REMEMBERED) -> None:
+        self._max = max_entries
+        self._entries: OrderedDict[str, tuple[str, str, float]] = OrderedDict()
+
+    def get(self, key: str) -> tuple[str, str] | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        token, client_id, expires_at = entry
+        if time.time() >= expires_at - EARLY_SECONDS:
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return token, client_id
+
+    def put(self, key: str, token: str, client_id: str, expires_at: float) -> None:
+        self._entries[key] = (token, client_id, expires_at)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+
+async def store_opaque(
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    instance: str,
+    token: str,
+    client_id: str,
+    scope: str,
+    expires_at: datetime,
+) -> None:
+    now = datetime.now(UTC)
+    async with session_factory.begin() as session:
+        # Expired tokens of the instance go as new ones come: the table stays small.
+        await session.execute(
+            delete(OpaqueToken).where(
+                OpaqueToken.instance == instance, OpaqueToken.expires_at < now
+            )
+        )
+        session.add(
+            OpaqueToken(
+                instance=instance,
+                token_sha256=digest(token),
+                client_id=client_id,
+                scope=scope,
+                expires_at=expires_at,
+            )
+        )
+
+
+async def bus_token_for_opaque(
+    session_factory: async_sessionmaker[AsyncSession],
+    instance: InstanceState,
+    token: str,
+    remembered: Remembered,
+) -> str | None:
+    """The JWT an opaque token stands for: remembered, else minted again from its stored row
+    (another worker issued it, or this one restarted), else None (unknown or expired)."""
+    key = digest(token)
+    known = remembered.get(key)
+    if known is not None:
+        return known[0]
+    now = datetime.now(UTC)
+    async with session_factory() as session:
+        row = await session.scalar(
+            select(OpaqueToken).where(
+                OpaqueToken.instance == instance.spec.name,
+                OpaqueToken.token_sha256 == key,
+                OpaqueToken.expires_at > now,
+            )
+        )
+    if row is None:
+        return None
+    expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    minted = issue_token(
+        instance.keys,
+        issuer=instance.issuer,
+        client_id=row.client_id,
+        scopes=row.scope.split(),
+        ttl=timedelta(seconds=max(1, int((expires_at - now).total_seconds()))),
+        now=now,
+    )
+    remembered.put(key, minted, row.client_id, expires_at.timestamp())
+    return minted

@@ -1,0 +1,188 @@
+"""The SOAP citizen service `XacThucThongTinCongDan`, driven by a real SOAP client (zeep)
+against the WSDL the bus serves, on the same core as the bus's own national lookup."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import zeep
+from zeep.exceptions import Fault
+from zeep.transports import AsyncTransport
+
+from adapters.dialects import soap
+from lgsp.settings import Settings
+from mocks.dancu.seed import CitizenRecord, generate_citizens
+from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, bus_settings
+from tests.fixtures.topology import topology_text
+
+pytestmark = pytest.mark.anyio
+
+ENDPOINT = f"{KG}/soap/{soap.OPERATION}"
+
+
+@pytest.fixture(scope="module")
+def soap_topology(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("soap") / "topology.toml"
+    path.write_text(topology_text(dialects={"kiengiang": ("bus", "soap")}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def settings(bus_database_url: str, bus_data_dir: Path, soap_topology: Path) -> Settings:
+    return bus_settings(bus_database_url, bus_data_dir).model_copy(
+        update={"topology_file": soap_topology}
+    )
+
+
+def citizen(settings: Settings) -> CitizenRecord:
+    return generate_citizens(province_code="82", seed=settings.seed, count=1)[0]
+
+
+@pytest.fixture
+async def service(
+    client: httpx.AsyncClient, demo_token: str, tmp_path: Path
+) -> AsyncIterator[zeep.AsyncClient]:
+    """zeep on the served WSDL, calling the bus in-process with the demo client's token."""
+    served = await client.get(ENDPOINT, params={"wsdl": ""})
+    assert served.status_code == 200
+    wsdl = tmp_path / "service.wsdl"
+    wsdl.write_bytes(served.content)
+    http = httpx.AsyncClient(transport=client._transport, base_url=TEST_PUBLIC_URL)
+    with httpx.Client() as loader:
+        transport = AsyncTransport(client=http, wsdl_client=loader)
+        http.headers.update(bearer(demo_token))  # after zeep has set its own headers
+        yield zeep.AsyncClient(str(wsdl), transport=transport)
+    await http.aclose()
+
+
+def claim(number: str, name: str) -> dict[str, str]:
+    return {
+        "MaYeuCau": "req-1",
+        "MaDichVu": "033",
+        "MaCanBo": "VDXP_VPCP",
+        "SoDinhDanh": number,
+        "SoCMND": "",
+        "HoVaTen": name,
+    }
+
+
+async def test_the_wsdl_names_the_sourced_namespace_and_this_endpoint(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get(ENDPOINT, params={"wsdl": ""})
+
+    assert response.headers["content-type"].startswith("text/xml")
+    assert b'targetNamespace="http://dancuquocgia.bca"' in response.content
+    assert f'location="{TEST_PUBLIC_URL}{ENDPOINT}"'.encode() in response.content
+
+
+async def test_a_known_citizen_with_the_recorded_name_exists(
+    service: zeep.AsyncClient, settings: Settings
+) -> None:
+    person = citizen(settings)
+
+    found = await service.service.XacThucThongTinCongDan(
+        **claim(person.so_dinh_danh, person.ho_va_ten.upper())
+    )
+
+    assert found is True
+
+
+@pytest.mark.parametrize("wrong", ["name", "number"])
+async def test_a_wrong_name_or_unknown_number_does_not(
+    service: zeep.AsyncClient, settings: Settings, wrong: str
+) -> None:
+    person = citizen(settings)
+    number = "082199999999" if wrong == "number" else person.so_dinh_danh
+    name = "Nguyễn Văn Không" if wrong == "name" else person.ho_va_ten
+
+    assert await service.service.XacThucThongTinCongDan(**claim(number, name)) is False
+
+
+def claim_envelope(cccd: str, full_name: str) -> bytes:
+    """A `XacThucThongTinCongDan` SOAP request as a client that builds its XML by hand sends it."""
+    return (
+        f'<s:Envelope xmlns:s="{soap.SOAP_NAMESPACE}"><s:Body>'
+        f'<d:XacThucThongTinCongDanRequest xmlns:d="{soap.NAMESPACE}">'
+        "<d:MaYeuCau>1</d:MaYeuCau><d:MaDichVu>033</d:MaDichVu><d:MaCanBo>x</d:MaCanBo>"
+        f"<d:SoDinhDanh>{cccd}</d:SoDinhDanh><d:SoCMND/><d:HoVaTen>{full_name}</d:HoVaTen>"
+        "</d:XacThucThongTinCongDanRequest></s:Body></s:Envelope>"
+    ).encode()
+
+
+async def test_a_malformed_number_is_a_client_fault(service: zeep.AsyncClient) -> None:
+    with pytest.raises(Fault) as raised:
+        await service.service.XacThucThongTinCongDan(**claim("12345", "A"))
+
+    assert raised.value.code.endswith("Client")
+    assert "SoDinhDanh" in raised.value.message
+
+
+async def test_the_lookup_leaves_the_same_audit_as_the_national_lookup(
+    client: httpx.AsyncClient, settings: Settings, demo_token: str
+) -> None:
+    person = citizen(settings)
+    envelope = claim_envelope(person.so_dinh_danh, person.ho_va_ten)
+
+    await client.get(
+        f"{KG}/csdlqgdc/v1/citizens/{person.so_dinh_danh}",
+        headers={**bearer(demo_token), "X-Request-ID": "own-soap"},
+    )
+    answered = await client.post(
+        ENDPOINT,
+        content=envelope,
+        headers={**bearer(demo_token), "Content-Type": "text/xml", "X-Request-ID": "soap-1"},
+    )
+
+    assert b"<dan:TonTai>true</dan:TonTai>" in answered.content
+    trails = []
+    for request_id in ("own-soap", "soap-1"):
+        records = (
+            await client.get(
+                f"{KG}/admin/audit", params={"request_id": request_id}, headers=bearer(demo_token)
+            )
+        ).json()["records"]
+        varying = {"seq", "request_id", "latency_us", "occurred_at", "prev_hash", "hash"}
+        trails.append([{k: v for k, v in r.items() if k not in varying} for r in records])
+    assert len(trails[0]) >= 2
+    assert trails[1] == trails[0]
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (b"<not-soap/>", {}),
+        (b'<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>', {}),
+        (b"<" + b"a" * (soap.LIMITS.max_bytes + 10) + b"/>", {}),
+        (b"", {"Authorization": "Bearer nope"}),
+    ],
+)
+async def test_bad_requests_are_faults_with_a_request_id_and_no_internals(
+    client: httpx.AsyncClient, demo_token: str, body: bytes, headers: dict[str, str]
+) -> None:
+    response = await client.post(
+        ENDPOINT,
+        content=body,
+        headers={**bearer(demo_token), **headers, "X-Request-ID": "soap-bad"},
+    )
+
+    assert response.status_code == 500
+    assert b"<faultcode>soap:Client</faultcode>" in response.content
+    assert response.headers["x-request-id"] == "soap-bad"
+    assert b"Traceback" not in response.content
+
+
+async def test_without_a_token_the_fault_says_so(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    person = citizen(settings)
+    envelope = claim_envelope(person.so_dinh_danh, "A")
+
+    response = await client.post(ENDPOINT, content=envelope)
+
+    assert response.status_code == 500
+    assert b"<dan:MaLoi" in response.content
+    assert b"INVALID_TOKEN" in response.content

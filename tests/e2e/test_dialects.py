@@ -1,0 +1,470 @@
+"""The real platforms' dialects at Kiên Giang's door: the same core underneath (README
+"Dialects"). A call in a dialect leaves the same audit records and journal entry as the same
+call in the bus's own dialect, and its refusals come in the dialect's shape with a request id."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import httpx
+import pytest
+from sqlalchemy import select
+
+from adapters.dialects import lgspaccesstoken as lat
+from lgsp.auth.clients import register_client
+from lgsp.auth.rate_limit import RateLimit
+from lgsp.auth.repository import ClientRepository
+from lgsp.cli import main
+from lgsp.dialects.door import Door
+from lgsp.dialects.models import OpaqueToken
+from lgsp.settings import Settings
+from lgsp.state import BusState
+from mocks.dancu.seed import generate_citizens
+from tests.fixtures.bus import KG, bearer, bus_settings, fetch_token, registered_client
+from tests.fixtures.topology import topology_text
+
+pytestmark = pytest.mark.anyio
+
+APIM = f"{KG}/apim"
+LAT = f"{KG}/lgspaccesstoken"
+DEMO = ("demo", "lgsp-demo-secret")
+
+
+@pytest.fixture(scope="module")
+def dialect_topology(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("dialects") / "topology.toml"
+    path.write_text(
+        topology_text(dialects={"kiengiang": ("bus", "apim", "lgspaccesstoken")}),
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def settings(bus_database_url: str, bus_data_dir: Path, dialect_topology: Path) -> Settings:
+    return bus_settings(bus_database_url, bus_data_dir).model_copy(
+        update={"topology_file": dialect_topology}
+    )
+
+
+def first_cccd(settings: Settings) -> str:
+    return generate_citizens(province_code="91", seed=settings.seed, count=1)[0].so_dinh_danh
+
+
+async def opaque_token(http: httpx.AsyncClient, auth: tuple[str, str] = DEMO) -> str:
+    response = await http.post(
+        f"{APIM}/token", data={"grant_type": "client_credentials"}, auth=auth
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+def access_header(client_id: str, secret: str, *, app: str = "QLVB") -> str:
+    return lat.encode(lat.AccessToken(app, client_id, secret, "000.00.01.H33", ""))
+
+
+async def trail(http: httpx.AsyncClient, admin: str, request_id: str) -> list[dict[str, Any]]:
+    """The audit records of one request, without what differs between any two calls."""
+    response = await http.get(
+        f"{KG}/admin/audit", params={"request_id": request_id}, headers=bearer(admin)
+    )
+    assert response.status_code == 200, response.text
+    varying = {"seq", "request_id", "latency_us", "occurred_at", "prev_hash", "hash"}
+    return [
+        {k: v for k, v in record.items() if k not in varying}
+        for record in response.json()["records"]
+    ]
+
+
+async def journal(http: httpx.AsyncClient, admin: str, request_id: str) -> list[dict[str, Any]]:
+    response = await http.get(
+        f"{KG}/admin/journal", params={"request_id": request_id}, headers=bearer(admin)
+    )
+    assert response.status_code == 200, response.text
+    varying = {"id", "request_id", "latency_us", "occurred_at"}
+    return [
+        {k: v for k, v in entry.items() if k not in varying} for entry in response.json()["entries"]
+    ]
+
+
+class TestApiManager:
+    async def test_token_is_an_opaque_uuid_stored_only_as_its_hash(
+        self, client: httpx.AsyncClient, bus: BusState
+    ) -> None:
+        response = await client.post(
+            f"{APIM}/token",
+            data={"grant_type": "client_credentials", "client_id": "demo"}
+            | {"client_secret": "lgsp-demo-secret"},
+        )
+
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body == {
+            "access_token": body["access_token"],
+            "scope": "default",
+            "token_type": "Bearer",
+            "expires_in": 3600,
+        }
+        token = body["access_token"]
+        assert str(uuid.UUID(token)) == token
+        assert response.headers["cache-control"] == "no-store"
+        async with bus.session_factory() as session:
+            rows = (await session.scalars(select(OpaqueToken))).all()
+        assert [row.token_sha256 for row in rows] == [hashlib.sha256(token.encode()).hexdigest()]
+        assert all(token not in repr(vars(row)) for row in rows)
+
+    async def test_wrong_secret_is_refused_in_rfc_6749_form(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        response = await client.post(
+            f"{APIM}/token", data={"grant_type": "client_credentials"}, auth=("demo", "nope")
+        )
+
+        assert response.status_code == 401
+        assert response.json()["error"] == "invalid_client"
+        assert response.headers["x-request-id"]
+
+    async def test_a_call_leaves_the_same_audit_and_journal_as_in_the_bus_dialect(
+        self, client: httpx.AsyncClient, settings: Settings, demo_token: str
+    ) -> None:
+        cccd = first_cccd(settings)
+        opaque = await opaque_token(client)
+
+        own = await client.get(
+            f"{KG}/dancu/v1/citizens/{cccd}",
+            headers={**bearer(demo_token), "X-Request-ID": "own-1"},
+        )
+        spoken = await client.get(
+            f"{APIM}/dancu/1.0/citizens/{cccd}",
+            headers={**bearer(opaque), "X-Request-ID": "apim-1"},
+        )
+
+        assert own.status_code == spoken.status_code == 200
+        assert spoken.json() == own.json()
+        assert spoken.headers["x-request-id"] == "apim-1"
+        own_trail = await trail(client, demo_token, "own-1")
+        assert [record["hop"] for record in own_trail] == ["inbound", "upstream"]
+        assert await trail(client, demo_token, "apim-1") == own_trail
+        own_journal = await journal(client, demo_token, "own-1")
+        assert len(own_journal) == 1
+        assert await journal(client, demo_token, "apim-1") == own_journal
+
+    @pytest.mark.parametrize(
+        ("headers", "code"),
+        [
+            ({}, 900902),
+            ({"Authorization": "Bearer 49d61ed6-a9e8-3755-81cd-8395ee511c87"}, 900901),
+            ({"Authorization": "Bearer not-a-token"}, 900901),
+            ({"Authorization": "Basic ZGVtbzpkZW1v"}, 900901),
+        ],
+    )
+    async def test_credentials_refused_401_in_api_manager_form(
+        self, client: httpx.AsyncClient, settings: Settings, headers: dict[str, str], code: int
+    ) -> None:
+        response = await client.get(
+            f"{APIM}/dancu/1.0/citizens/{first_cccd(settings)}",
+            headers={**headers, "X-Request-ID": f"refused-{code}"},
+        )
+
+        assert response.status_code == 401
+        assert response.json()["fault"]["code"] == code
+        assert response.headers["x-request-id"] == f"refused-{code}"
+
+    async def test_refused_call_is_recorded_as_in_the_bus_dialect(
+        self, client: httpx.AsyncClient, settings: Settings, demo_token: str
+    ) -> None:
+        path = f"/dancu/v1/citizens/{first_cccd(settings)}"
+        await client.get(f"{KG}{path}", headers={"X-Request-ID": "own-401"})
+        await client.get(
+            f"{APIM}/dancu/1.0/citizens/{first_cccd(settings)}",
+            headers={"X-Request-ID": "apim-401"},
+        )
+
+        own = await trail(client, demo_token, "own-401")
+        assert [(r["status"], r["path"].startswith(f"{KG}/dancu/v1/")) for r in own] == [
+            (401, True)
+        ]
+        # The problem document names its request id: the bodies (and their hashes) differ.
+        assert [
+            {**r, "response_sha256": None} for r in await trail(client, demo_token, "apim-401")
+        ] == [{**r, "response_sha256": None} for r in own]
+
+    async def test_a_client_without_the_right_gets_900908(
+        self, client: httpx.AsyncClient, bus: BusState, settings: Settings
+    ) -> None:
+        plain = await registered_client(bus, {"dvc": "GET"}, name="portal")
+        opaque = await opaque_token(client, (plain.client_id, plain.client_secret))
+
+        response = await client.get(
+            f"{APIM}/dancu/1.0/citizens/{first_cccd(settings)}", headers=bearer(opaque)
+        )
+
+        assert response.status_code == 403
+        assert response.json()["fault"]["code"] == 900908
+        assert response.headers["x-request-id"]
+
+    async def test_a_context_the_catalog_lacks_is_900906(self, client: httpx.AsyncClient) -> None:
+        opaque = await opaque_token(client)
+
+        response = await client.get(f"{APIM}/dldc/1.0.0/gioitinh", headers=bearer(opaque))
+
+        assert response.status_code == 404
+        assert response.json()["fault"]["code"] == 900906
+
+    async def test_sourced_context_reaches_its_catalog_operation(
+        self, client: httpx.AsyncClient, demo_token: str
+    ) -> None:
+        opaque = await opaque_token(client)
+        params = {"organ_id": "000.00.01.H33"}
+
+        own = await client.get(
+            f"{KG}/qlvb/v1/documents/inbox", params=params, headers=bearer(demo_token)
+        )
+        spoken = await client.get(
+            f"{APIM}/vdxp-product/1.0/getReceivedEdocList", params=params, headers=bearer(opaque)
+        )
+
+        assert spoken.status_code == own.status_code
+        assert own.status_code == 200
+        assert spoken.json() == own.json()
+
+    async def test_the_bus_dialect_is_untouched_beside_it(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        opaque = await opaque_token(client)
+
+        response = await client.get(
+            f"{KG}/dancu/v1/citizens/{first_cccd(settings)}", headers=bearer(opaque)
+        )
+
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+class TestLgspAccessToken:
+    async def test_header_alone_answers_the_envelope(
+        self, client: httpx.AsyncClient, settings: Settings, demo_token: str
+    ) -> None:
+        path = f"/dancu/v1/citizens/{first_cccd(settings)}"
+        own = await client.get(f"{KG}{path}", headers=bearer(demo_token))
+
+        response = await client.get(f"{LAT}{path}", headers={lat.HEADER: access_header(*DEMO)})
+
+        assert response.status_code == 200
+        assert response.json() == {"error_code": "0", "message": "Thành công", "data": own.json()}
+
+    async def test_a_call_leaves_the_same_records_as_in_the_bus_dialect(
+        self, client: httpx.AsyncClient, settings: Settings, demo_token: str
+    ) -> None:
+        path = f"/dancu/v1/citizens/{first_cccd(settings)}"
+        header = {lat.HEADER: access_header(*DEMO)}
+        await client.get(f"{LAT}{path}", headers=header)  # the door learns the client's token
+
+        await client.get(f"{KG}{path}", headers={**bearer(demo_token), "X-Request-ID": "own-2"})
+        await client.get(f"{LAT}{path}", headers={**header, "X-Request-ID": "lat-2"})
+
+        assert await trail(client, demo_token, "lat-2") == await trail(client, demo_token, "own-2")
+        assert await journal(client, demo_token, "lat-2") == await journal(
+            client, demo_token, "own-2"
+        )
+
+    async def test_token_obtained_with_the_header_is_accepted_beside_it(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        header = {lat.HEADER: access_header(*DEMO)}
+        issued = await client.post(
+            f"{LAT}/token", data={"grant_type": "client_credentials"}, headers=header
+        )
+        assert issued.status_code == 200, issued.text
+
+        response = await client.get(
+            f"{LAT}/dancu/v1/citizens/{first_cccd(settings)}",
+            headers={**header, **bearer(issued.json()["access_token"])},
+        )
+
+        assert response.json()["error_code"] == "0"
+
+    async def test_a_token_of_another_client_beside_the_header_is_refused(
+        self, client: httpx.AsyncClient, bus: BusState, settings: Settings
+    ) -> None:
+        other = await registered_client(bus, {"dancu": "*"}, name="other")
+        token = await fetch_token(client, client_id=other.client_id, secret=other.client_secret)
+
+        response = await client.get(
+            f"{LAT}/dancu/v1/citizens/{first_cccd(settings)}",
+            headers={lat.HEADER: access_header(*DEMO), **bearer(token)},
+        )
+
+        assert response.status_code == 401
+        assert response.json()["error_code"] == "100"
+
+    @pytest.mark.parametrize(
+        "value",
+        [
+            None,
+            "not base64!",
+            base64.b64encode(b"[1, 2]").decode(),
+            base64.b64encode(json.dumps({"AccessKey": "demo"}).encode()).decode(),
+            base64.b64encode(b"\xff\xfe").decode(),
+            "A" * (lat.MAX_HEADER_LENGTH + 4),
+            access_header("demo", "wrong-secret"),
+            access_header("nobody", "lgsp-demo-secret"),
+        ],
+    )
+    async def test_bad_credentials_are_refused_in_the_envelope(
+        self, client: httpx.AsyncClient, settings: Settings, value: str | None
+    ) -> None:
+        headers = {"X-Request-ID": "lat-refused"} | ({} if value is None else {lat.HEADER: value})
+
+        response = await client.get(
+            f"{LAT}/dancu/v1/citizens/{first_cccd(settings)}", headers=headers
+        )
+
+        assert response.status_code == 401
+        body = response.json()
+        assert body["error_code"] == "100"
+        assert body["data"] is None
+        assert "lgsp-demo-secret" not in response.text
+        assert response.headers["x-request-id"] == "lat-refused"
+
+    async def test_receiver_code_routes_to_another_province(
+        self, client: httpx.AsyncClient, demo_token: str
+    ) -> None:
+        cccd = generate_citizens(province_code="82", seed=7, count=1)[0].so_dinh_danh
+        own = await client.get(
+            f"{KG}/dancu/v1/citizens/{cccd}",
+            headers={**bearer(demo_token), "X-LGSP-Target": "tiengiang"},
+        )
+
+        response = await client.get(
+            f"{LAT}/dancu/v1/citizens/{cccd}",
+            headers={
+                lat.HEADER: access_header(*DEMO),
+                "SENDER_CODE": "000.00.01.H33",
+                "TRAN_CODE": "dancu",
+                "RECEIVER_CODE": "tiengiang",
+            },
+        )
+
+        assert own.status_code == response.status_code == 200
+        assert response.json()["data"] == own.json()
+
+
+async def test_the_index_lists_what_each_instance_speaks(client: httpx.AsyncClient) -> None:
+    response = await client.get("/")
+
+    spoken = {i["name"]: i["dialects"] for i in response.json()["instances"]}
+    assert spoken["kiengiang"] == {
+        "bus": f"http://lgsp.test{KG}",
+        "apim": f"http://lgsp.test{APIM}",
+        "lgspaccesstoken": f"http://lgsp.test{LAT}",
+    }
+    assert spoken["tiengiang"] == {"bus": "http://lgsp.test/lgsp/tiengiang"}
+
+
+async def test_clients_create_prints_the_lgspaccesstoken_a_caller_sends(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("LGSP_DATABASE_URL", settings.database_url)
+    argv = ["clients", "create", "--instance", "kiengiang", "--name", "Sở Tư pháp"]
+    argv += ["--service", "dancu", "--dialect", "lgspaccesstoken"]
+
+    code = await anyio.to_thread.run_sync(main, argv)
+
+    created = json.loads(capsys.readouterr().out)
+    assert code == 0
+    header = json.loads(base64.b64decode(created["lgspaccesstoken"]))
+    assert header == {
+        "AppName": "Sở Tư pháp",
+        "AccessKey": created["client_id"],
+        "SecretKey": created["client_secret"],
+        "PartnerCode": "",
+        "PartnerCodeCus": "",
+    }
+    response = await client.get(
+        f"{LAT}/dancu/v1/citizens/{first_cccd(settings)}",
+        headers={lat.HEADER: created["lgspaccesstoken"]},
+    )
+    assert response.json()["error_code"] == "0"
+
+
+async def test_a_throttled_client_gets_900800(
+    client: httpx.AsyncClient, bus: BusState, settings: Settings
+) -> None:
+    async with bus.session_factory.begin() as session:
+        slow = await register_client(
+            ClientRepository(session),
+            instance="kiengiang",
+            name="slow",
+            rights={"dancu": "*"},
+            is_admin=False,
+            rate_limits={"dancu": RateLimit(per_second=0.01, burst=1)},
+        )
+    opaque = await opaque_token(client, (slow.client_id, slow.client_secret))
+    url = f"{APIM}/dancu/1.0/citizens/{first_cccd(settings)}"
+
+    first = await client.get(url, headers=bearer(opaque))
+    second = await client.get(url, headers=bearer(opaque))
+
+    assert first.status_code == 200
+    assert second.status_code == 429
+    assert second.json()["fault"]["code"] == 900800
+    assert int(second.headers["retry-after"]) > 0
+
+
+@pytest.mark.parametrize("door", [APIM, LAT])
+async def test_an_injected_fault_meets_a_dialect_call_as_any_call(
+    client: httpx.AsyncClient, settings: Settings, demo_token: str, door: str
+) -> None:
+    version = "1.0" if door == APIM else "v1"
+    credentials = (
+        bearer(await opaque_token(client)) if door == APIM else {lat.HEADER: access_header(*DEMO)}
+    )
+
+    response = await client.get(
+        f"{door}/dancu/{version}/citizens/{first_cccd(settings)}",
+        headers={**credentials, "X-LGSP-Fault": "status=503", "X-Request-ID": f"fault{door[-4:]}"},
+    )
+
+    assert response.status_code == 503
+    assert response.headers["x-request-id"] == f"fault{door[-4:]}"
+    if door == APIM:  # API Manager has no fault for it: the bus's own problem stands
+        assert response.json()["code"] == "INJECTED_FAULT"
+    else:
+        assert response.json()["error_code"] == "500"
+    # (The lgspaccesstoken door's first call also asks the core for its client's token.)
+    records = await trail(client, demo_token, f"fault{door[-4:]}")
+    calls = [r for r in records if r["hop"] == "inbound" and not r["path"].endswith("/token")]
+    assert [record["status"] for record in calls] == [503]
+
+
+async def test_a_call_in_the_bus_dialect_never_passes_a_door(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    demo_token: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The doors are mounts the router tries only after the dispatch has taken every call to a
+    service: the bus's own calls pay nothing for the dialects beside them."""
+
+    async def no_entry(*_args: object) -> None:
+        raise AssertionError("a call in the bus's own dialect reached a door")
+
+    monkeypatch.setattr(Door, "__call__", no_entry)
+
+    response = await client.get(
+        f"{KG}/dancu/v1/citizens/{first_cccd(settings)}", headers=bearer(demo_token)
+    )
+
+    assert response.status_code == 200
+    assert (await client.get(f"{KG}/services", headers=bearer(demo_token))).status_code == 200

@@ -1,0 +1,100 @@
+"""The README's "Dialects" examples run, in order, on Kiên Giang with the dialects turned on and
+the default seed (the README's identifiers come from it)."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shlex
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lgsp.settings import Settings
+from tests.fixtures.bus import KG, TEST_PUBLIC_URL, fetch_token
+from tests.fixtures.topology import topology_text
+
+pytestmark = pytest.mark.anyio
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+SECTION = README.split("## Dialects", 1)[1].split("\n## ", 1)[0]
+_ASSIGNED = re.compile(r"^(\w+)=\$\((.*)\)$")
+
+
+def example_lines() -> list[str]:
+    lines = []
+    for block in re.findall(r"```shell\n(.*?)```", SECTION, re.S):
+        joined = block.replace("\\\n", " ")
+        lines += [line.strip() for line in joined.splitlines() if line.strip()[:1] not in "#"]
+    return lines
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    topology = tmp_path / "topology.toml"
+    topology.write_text(
+        topology_text(dialects={"kiengiang": ("bus", "apim", "lgspaccesstoken", "soap")}),
+        encoding="utf-8",
+    )
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        data_dir=tmp_path,
+        public_url=TEST_PUBLIC_URL,
+        topology_file=topology,
+    )
+
+
+async def run_curl(http: httpx.AsyncClient, command: str) -> httpx.Response:
+    argv = shlex.split(command.split(" | ")[0])
+    url, method, headers, data = "", "GET", {}, None
+    args = iter(argv[1:])
+    auth = None
+    for arg in args:
+        if arg == "-s":
+            continue
+        if arg == "-H":
+            name, _, value = next(args).partition(": ")
+            headers[name] = value
+        elif arg == "-d":
+            data, method = next(args), "POST"
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        elif arg == "-u":
+            user, _, password = next(args).partition(":")
+            auth = (user, password)
+        else:
+            url = arg
+    return await http.request(
+        method, url, headers=headers, content=data.encode() if data else None, auth=auth
+    )
+
+
+async def test_the_dialects_examples_succeed(client: httpx.AsyncClient) -> None:
+    lines = example_lines()
+    assert len(lines) >= 9
+    variables = {"BASE": KG, "TOKEN": await fetch_token(client)}
+    ran = 0
+
+    for line in lines:
+        for name, value in sorted(variables.items(), key=lambda item: -len(item[0])):
+            line = line.replace(f"${name}", value)
+        assigned = _ASSIGNED.match(line)
+        if assigned is not None and assigned.group(2).startswith("printf "):
+            document = shlex.split(assigned.group(2).split(" | ")[0])[1]
+            variables[assigned.group(1)] = base64.b64encode(document.encode()).decode()
+            continue
+        command = assigned.group(2) if assigned is not None else line
+        assert command.startswith("curl "), line
+
+        response = await run_curl(client, command)
+
+        assert response.status_code < 300, (line[:120], response.text[:300])
+        if "/lgspaccesstoken/" in command and not command.split(" | ")[0].endswith("/token"):
+            assert response.json()["error_code"] == "0", response.text[:300]
+        if "/soap/" in command and "?wsdl" not in command:
+            assert b"<dan:TonTai>true</dan:TonTai>" in response.content, response.text[:300]
+        if assigned is not None:
+            variables[assigned.group(1)] = response.json()["access_token"]
+        ran += 1
+    assert ran >= 8

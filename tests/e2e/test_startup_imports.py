@@ -1,0 +1,32 @@
+"""What a start imports: modules only some deployments need wait until they are needed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+LAZY = ["aiohttp"]
+"""HTTP clients to systems and peers at a `url`: the embedded bus has none."""
+
+
+@pytest.mark.processes
+def test_building_the_embedded_bus_imports_no_http_client_pool() -> None:
+    script = (
+        "import asyncio, sys, tempfile\n"
+        "from asgi_lifespan import LifespanManager\n"
+        "from lgsp.composition import create_bus\n"
+        "from lgsp.settings import Settings\n"
+        "async def start():\n"
+        "    app = create_bus(Settings(_env_file=None, data_dir=tempfile.mkdtemp()))\n"
+        "    async with LifespanManager(app, startup_timeout=60):\n"
+        f"        print(sorted(m for m in {LAZY!r} if m in sys.modules))\n"
+        "asyncio.run(start())\n"
+    )
+
+    finished = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+
+    assert finished.stdout.strip() == "[]", finished.stderr
