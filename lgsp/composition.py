@@ -64,6 +64,12 @@ def mock_config(context: SystemContext) -> SystemConfig:
         seed=settings.seed,
         population=settings.population,
         database_url=settings.systems_database_url,
+        trusted_roots_pem=(
+            settings.trusted_roots_file.read_text(encoding="ascii")
+            if settings.trusted_roots_file is not None
+            else ""
+        ),
+        signature_policy=settings.signature_policies.get(instance.name, "report"),
     )
     if context.bus is None:
         return config

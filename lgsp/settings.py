@@ -187,6 +187,20 @@ class Settings(BaseSettings):
     """Keep bodies as sent, personal data included (dev profile only: production refuses it).
     Off, CCCD/CMND numbers and names are masked before anything is stored."""
 
+    journal_wait_max_seconds: float = Field(default=60.0, gt=0, le=60)
+    """The longest one `POST {base}/admin/journal/wait` holds its connection, whatever
+    `timeout_seconds` it asks (assigned: 60 s, nginx's default idle timeout)."""
+
+    trusted_roots_file: Path | None = None
+    """PEM file of the root certificates the embedded document systems trust signers under
+    (examples/edxml/test-ca-root.pem is a test CA's); unset, every edXML signature is reported
+    `untrusted`."""
+
+    signature_policies: dict[str, Literal["report", "refuse"]] = Field(default_factory=dict)
+    """Per instance, what its document system does with a document whose signature is not
+    valid: `report` it (the default) or `refuse` it, 422 `SIGNATURE_INVALID` naming the reason.
+    As JSON: `LGSP_SIGNATURE_POLICIES='{"kiengiang": "refuse"}'`."""
+
     @field_validator("database_url")
     @classmethod
     def _use_async_driver(cls, value: str | None) -> str | None:

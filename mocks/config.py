@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, SecretStr
 
 
@@ -36,3 +38,17 @@ class SystemConfig(BaseModel):
         default=None, description="The system's own client on that LGSP (client credentials)."
     )
     bus_client_secret: SecretStr | None = None
+    trusted_roots_pem: str = Field(
+        default="",
+        description="PEM certificates of the roots a document system trusts signers under (the "
+        "government CA's, a vendor's test chain). Empty: every signature is `untrusted`.",
+    )
+    revoked_serials: list[str] = Field(
+        default_factory=list,
+        description="Hex serials of signing certificates the roots' CRLs revoke.",
+    )
+    signature_policy: Literal["report", "refuse"] = Field(
+        default="report",
+        description="What the document system does with a document whose signature is not "
+        "valid: take it and report the verdict, or refuse it (SIGNATURE_INVALID).",
+    )

@@ -30,6 +30,8 @@ class AuditContext:
     answer: tuple[Any, bytes] | None = None
     """The JSON value a handler answered and the body it rendered it to: the journal masks
     the value instead of parsing the body again, if that body is what was sent."""
+    notes: dict[str, object] = field(default_factory=dict)
+    """What the call's message was found to be (edXML `warnings`: rule codes), for the record."""
 
 
 def body_hash(body: bytes) -> str:

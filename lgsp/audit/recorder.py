@@ -21,7 +21,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lgsp.audit.chain import AuditEntry
 from lgsp.audit.context import AUDIT_SCOPE_KEY, AuditContext, body_hash
 from lgsp.connection import DROPPED_STATUS, ConnectionDropped, is_drop, server_drops
-from lgsp.errors import AuditUnavailable, problem_body, problem_head
+from lgsp.errors import (
+    INSTANCE_SCOPE_KEY,
+    AuditUnavailable,
+    problem_body,
+    problem_head,
+    source_of,
+)
 from lgsp.journal.capture import (
     BodyCapture,
     JournalEntry,
@@ -56,6 +62,7 @@ class AuditRecorder:
         writer = bus.audit_writer
         context = AuditContext()
         scope[AUDIT_SCOPE_KEY] = context
+        scope[INSTANCE_SCOPE_KEY] = self.instance  # an error names its instance (lgsp.errors)
         request_hash = hashlib.sha256()
         response_hash = hashlib.sha256()
         held: list[Message] = []
@@ -105,6 +112,7 @@ class AuditRecorder:
             request_sha256=request_hash.hexdigest(),
             response_sha256=response_hash.hexdigest(),
             occurred_at=occurred_at,
+            notes=_notes(context),
         )
         exchanges = (
             ()
@@ -205,6 +213,12 @@ def _stored_answer(
     return stored_body(answered, content_type, masked=masked)
 
 
+def _notes(context: AuditContext) -> str | None:
+    if not context.notes:
+        return None
+    return json.dumps(context.notes, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
     value = next((v for k, v in headers if k.lower() == name), None)
     return None if value is None else value.decode("latin-1")[:200]
@@ -230,13 +244,14 @@ def _audit_unavailable(scope: Scope) -> list[Message]:
             "Nothing was returned because the audit record could not be committed; retry."
         ),
         instance=scope["path"],
+        source=source_of(scope),
     )
     return [
         {
             "type": "http.response.start",
             "status": AuditUnavailable.status,
             "headers": [
-                *problem_head(body),
+                *problem_head(body, source=source_of(scope)),
                 (b"x-request-id", (request_id_var.get() or "").encode()),
             ],
         },

@@ -30,6 +30,8 @@ from lgsp.catalog.loader import find_operation
 from lgsp.catalog.schemas import MatchedOperation, ServiceSpec
 from lgsp.deps import AuditContextDep, BusDep, Caller, CallerDep, InstanceDep, record_pending
 from lgsp.errors import (
+    ANSWERED_BY_SCOPE_KEY,
+    ERROR_SOURCE_HEADER,
     AccessDenied,
     AuditUnavailable,
     InjectedFault,
@@ -45,7 +47,10 @@ from lgsp.errors import (
     TargetNotFound,
     UpstreamTimeout,
     UpstreamUnavailable,
+    error_source,
+    forwarded_source,
     problem_responses,
+    source_header,
 )
 from lgsp.faults.apply import apply_fault, fault_for_call
 from lgsp.faults.matcher import FAULT_HEADER, CallFacts
@@ -242,6 +247,8 @@ async def _answer(
         query=query,
         body=body,
         content_type=request.headers.get("content-type"),
+        accept=request.headers.get("accept"),
+        prefer=request.headers.get(PREFER_HEADER),
     )
     # An edXML body is parsed (checked) by its adapter: a large one off the event loop.
     translated = await off_loop_if_large(len(body), partial(adapter.to_system, canonical))
@@ -260,11 +267,32 @@ async def _answer(
             len(response.body), partial(adapter.to_canonical, canonical, response)
         )
     except TranslationError as refusal:
+        request.scope[ANSWERED_BY_SCOPE_KEY] = route.system  # the system refused, not us
         add_hint(refusal, instance.spec, bus.topology)
         raise
+    headers = dict(answer.headers)
+    if answer.media_type != "application/json":  # the system's own bytes (a signed edXML)
+        return Response(answer.content, answer.status, headers, media_type=answer.media_type)
+    if isinstance(answer.content, dict):
+        _note_message(audit, answer.content)
+    if answer.status >= 400:
+        source = error_source(instance.spec.name, route.system)
+        headers[ERROR_SOURCE_HEADER] = source_header(source)
     body = compact_json(answer.content)
     audit.answer = (answer.content, body)
-    return Response(body, status_code=answer.status, media_type="application/json")
+    return Response(body, answer.status, headers, media_type="application/json")
+
+
+def _note_message(audit: AuditContext, content: dict[str, object]) -> None:
+    """What the audit record keeps of an edXML answer: its warnings' rule codes, and its
+    signature's verdict (never the signer's name: the record is hashed for years)."""
+    warnings, signature = content.get("warnings"), content.get("signature")
+    if isinstance(warnings, list) and warnings:
+        audit.notes["warnings"] = [w["rule"] for w in warnings if isinstance(w, dict)]
+    if isinstance(signature, dict):
+        audit.notes["signature"] = {
+            key: signature.get(key) for key in ("present", "valid", "weak", "serial", "reason")
+        }
 
 
 async def _forward(
@@ -294,7 +322,16 @@ async def _forward(
     response = await _call_audited(
         route.peer, forwarded, audit, instance, service, hop="forward", target=route.peer.name
     )
-    return Response(response.body, status_code=response.status, media_type=response.content_type)
+    answered: dict[str, str] | None = None
+    if response.status >= 400:  # the hop that refused said so in its problem: pass it on
+        source = forwarded_source(response.body) or error_source(route.peer.name)
+        answered = {ERROR_SOURCE_HEADER: source_header(source)}
+    return Response(
+        response.body,
+        status_code=response.status,
+        media_type=response.content_type,
+        headers=answered,
+    )
 
 
 async def _call_audited(

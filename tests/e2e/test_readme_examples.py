@@ -14,7 +14,8 @@ from tests.fixtures.bus import KG, fetch_token, plain_settings
 
 pytestmark = pytest.mark.anyio
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def curl_commands() -> list[list[str]]:
@@ -55,6 +56,8 @@ async def test_readme_curl_commands_all_succeed(client: httpx.AsyncClient) -> No
                 method = next(args)
             elif arg == "-d":
                 data, method = next(args), "POST"
+            elif arg == "--data-binary":  # `@path`, relative to the checkout (examples/…)
+                data, method = (ROOT / next(args).removeprefix("@")).read_text("utf-8"), "POST"
             elif arg == "-u":
                 user, _, password = next(args).partition(":")
                 auth = (user, password)
