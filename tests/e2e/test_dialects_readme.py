@@ -94,8 +94,10 @@ async def test_the_dialects_examples_succeed(client: httpx.AsyncClient) -> None:
         assert response.status_code < 300, (line[:120], response.text[:300])
         if "/lgspaccesstoken/" in command and not command.split(" | ")[0].endswith("/token"):
             assert response.json()["error_code"] == "0", response.text[:300]
-        if "/soap/" in command and "?wsdl" not in command:
+        if "/soap/XacThuc" in command and "?wsdl" not in command:
             assert b"<dan:TonTai>true</dan:TonTai>" in response.content, response.text[:300]
+        if "/soap/XacMinh" in command:
+            assert b'SoCongDan="1"' in response.content, response.text[:300]
         if "/opencps/" in command:
             assert response.json()["error_code"] == "0", response.text[:300]
         if assigned is not None:
