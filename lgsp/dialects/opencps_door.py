@@ -36,6 +36,15 @@ from lgsp.dialects.exchange import (
 from lgsp.dialects.tokens import digest
 from lgsp.state import BusState, InstanceState
 
+
+class _Untranslatable(Exception):
+    """The core dropped the connection (a fault): the caller meets it as it is."""
+
+    def __init__(self, answer: Answer) -> None:
+        super().__init__("untranslatable answer")
+        self.answer = answer
+
+
 _DROPPED = CREDENTIAL_HEADERS | {b"content-length", b"content-type", b"idempotency-key"}
 _PAGE_SIZE = 100
 
@@ -72,6 +81,9 @@ class OpenCpsDoor(Door):
                 document = await self._integrate(scope, base, body, dstcode, instance)
         except dvc.ProtocolError as error:
             document = dvc.reply(error.code, str(error))
+        except _Untranslatable as dropped:
+            await dropped.answer.replay(send)
+            return
         await respond(send, 200, document, kept=NO_STORE)
 
     async def _auth(self, scope: Scope, base: str, body: bytes, dstcode: str) -> dict[str, Any]:
@@ -241,7 +253,10 @@ class OpenCpsDoor(Door):
             "query_string": query.encode(),
             "headers": headers,
         }
-        return await exchange(self.core if app is None else app, rewritten, body_once(body))
+        answer = await exchange(self.core if app is None else app, rewritten, body_once(body))
+        if not answer.translatable:
+            raise _Untranslatable(answer)
+        return answer
 
 
 def _key(session: str, dstcode: str) -> str:

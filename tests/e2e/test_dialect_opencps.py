@@ -316,3 +316,30 @@ def _named(records: list[dict[str, Any]], dossier: dict[str, Any]) -> list[dict[
         }
         for record in records
     ]
+
+
+@pytest.mark.parametrize("fault", ["status=503", "drop"])
+async def test_an_injected_fault_meets_a_call_as_any_call(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str, fault: str
+) -> None:
+    session = await login(client, portal)
+    request_id = f"opencps-fault-{fault[:4]}"
+
+    try:
+        answer = await client.post(
+            f"{DOOR}/integration",
+            json={"session": session, "madonvi": "x", "service": "LayDanhSachTTHC"},
+            headers={**DST, "X-LGSP-Fault": fault, "X-Request-ID": request_id},
+        )
+    except httpx.HTTPError:  # a dropped connection reaches the caller as one
+        answer = None
+
+    if fault == "drop":
+        assert answer is None or answer.status_code >= 500
+    else:
+        assert answer is not None
+        assert answer.json()["error_code"] == dvc.UNAVAILABLE
+        assert answer.headers["x-request-id"] == request_id
+    records = await trail(client, demo_token, request_id)
+    recorded = {"status=503": 503, "drop": 502}[fault]  # as the bus records a dropped call
+    assert [r["status"] for r in records if r["hop"] == "inbound"] == [recorded]
