@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: help run test test-processes test-pg test-install dist check clean
+.PHONY: help run test test-processes test-pg test-browser test-install dist check clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -29,10 +29,14 @@ PYTEST := $(BIN)/pytest -n auto --dist loadfile
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 test: $(VENV)/.dev  ## install with dev extras, then run the test suite (SQLite, in-process)
-	$(PYTEST) -m "not processes and not postgresql"
+	$(PYTEST) -m "not processes and not postgresql and not browser"
 
 test-processes: $(VENV)/.dev  ## the tests that start real processes (lgsp serve, systems, crashes)
 	$(PYTEST) -m "processes and not postgresql"
+
+# One browser and one bus per module, so one process: xdist would start a chromium per worker.
+test-browser: $(VENV)/.dev  ## the console and the docs in Debian's chromium (apt-get install chromium chromium-driver)
+	$(BIN)/pytest -p no:xdist -m browser tests/browser
 
 test-pg: $(VENV)/.dev  ## every test against PostgreSQL (PG_URL, default the local server)
 	LGSP_TEST_DATABASE_URL="$${LGSP_TEST_DATABASE_URL:-$(PG_URL)}" $(PYTEST) -m postgresql

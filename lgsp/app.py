@@ -38,8 +38,10 @@ from lgsp.auth.router import router as auth_router
 from lgsp.background import start_audit_checkpoints, start_journal_pruner, start_outbox_worker
 from lgsp.catalog.loader import Catalog, load_catalog
 from lgsp.catalog.router import router as catalog_router
+from lgsp.console.router import create_console_router
 from lgsp.db import make_engine, make_session_factory
 from lgsp.dialects.mount import DOOR_PREFIXES, mount_doors
+from lgsp.docs.router import router as docs_router
 from lgsp.errors import install_error_handlers
 from lgsp.faults.book import FaultBook
 from lgsp.faults.router import router as faults_router
@@ -70,6 +72,7 @@ GATEWAY_ROUTERS: tuple[APIRouter, ...] = (
     reset_router,
     faults_router,
     journal_router,
+    docs_router,
 )
 """Every instance's own endpoints, before the invocation route (which would shadow them)."""
 
@@ -89,6 +92,8 @@ def create_app(
     app = FastAPI(
         title="LGSP mock bus",
         summary="A local copy of a provincial LGSP and of the national NDXP.",
+        docs_url=None,  # each instance has its own offline docs at `{base}/docs`
+        redoc_url=None,
         lifespan=_lifespan(settings, dict(systems or {}), topology, served, on_ready),
     )
     install_error_handlers(app)
@@ -107,6 +112,7 @@ def create_app(
     app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every answer has an id
     app.include_router(operations_router)
+    app.include_router(create_console_router())  # `/console`: the bus made visible
     for path, (spec, gateway) in gateways.items():
         own = AuditRecorder(gateway, instance=spec.name)
         mount_doors(app.mount, spec, core=lean[path], own=own)  # the real dialects (README)
@@ -116,7 +122,13 @@ def create_app(
 
 def create_gateway_app(spec: InstanceSpec) -> FastAPI:
     """One instance's gateway: the same core serves an LGSP and the NDXP (DESIGN.md §3)."""
-    app = FastAPI(title=spec.title, summary=f"Gateway of instance {spec.name}.")
+    # Swagger UI from the package, not a CDN (`lgsp.docs`): FastAPI's own pages are off.
+    app = FastAPI(
+        title=spec.title,
+        summary=f"Gateway of instance {spec.name}.",
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.instance_name = spec.name
     install_error_handlers(app)
     for router in GATEWAY_ROUTERS:

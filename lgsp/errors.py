@@ -29,6 +29,18 @@ logger = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://lgsp-mock-bus.local/problems/"
 
+# "Which hop refused me" (issue 19), as X-Road's `X-Road-Error` names the failing side: every
+# error answer says whether the gateway or the system behind it produced it, and at which
+# instance, in this header and in the problem's `error_source` member.
+ERROR_SOURCE_HEADER = "X-LGSP-Error-Source"
+INSTANCE_SCOPE_KEY = "lgsp.instance"
+"""Set by the audit recorder around each instance's app: the instance answering."""
+ANSWERED_BY_SCOPE_KEY = "lgsp.answered_by"
+"""Set by the invocation route when the owning system refused: the system's name."""
+PROCESS = "bus"
+"""The instance named for refusals made before any instance saw the request (the guard)."""
+MAX_FORWARDED_PROBLEM = 64 * 1024
+
 
 class LgspError(Exception):
     code: ClassVar[str] = "INTERNAL_ERROR"
@@ -213,6 +225,12 @@ class JournalMismatch(LgspError):
     title = "The journal does not hold the expected number of matching exchanges"
 
 
+class WaitTimedOut(LgspError):
+    code = "WAIT_TIMED_OUT"
+    status = 408
+    title = "What the wait expected did not happen before its timeout"
+
+
 class JournalDisabled(LgspError):
     code = "JOURNAL_DISABLED"
     status = 409
@@ -274,6 +292,45 @@ class _Problem(Protocol):
     extensions: dict[str, Any]
 
 
+def error_source(instance: str, system: str | None = None) -> dict[str, str]:
+    """Who produced an error: the gateway of `instance`, or `system` behind it."""
+    if system is None:
+        return {"by": "gateway", "instance": instance}
+    return {"by": "system", "instance": instance, "system": system}
+
+
+def source_header(source: dict[str, str]) -> str:
+    """`gateway; instance=angiang` or `system; instance=angiang; system=dancu`."""
+    by = source.get("by", "gateway")
+    return "; ".join(
+        [by, *(f"{key}={source[key]}" for key in ("instance", "system") if key in source)]
+    )
+
+
+def forwarded_source(body: bytes) -> dict[str, str] | None:
+    """The `error_source` of a problem another instance answered, if it is one."""
+    if len(body) > MAX_FORWARDED_PROBLEM:
+        return None
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    source = document.get("error_source") if isinstance(document, dict) else None
+    if not isinstance(source, dict):
+        return None
+    shown = {
+        key: value[:64]
+        for key in ("by", "instance", "system")
+        if isinstance(value := source.get(key), str) and value.replace("-", "").isalnum()
+    }
+    return shown if shown.get("by") in ("gateway", "system") and "instance" in shown else None
+
+
+def source_of(scope: Any) -> dict[str, str]:
+    """The source of an error answered in `scope` (a request's ASGI scope)."""
+    return error_source(scope.get(INSTANCE_SCOPE_KEY, PROCESS), scope.get(ANSWERED_BY_SCOPE_KEY))
+
+
 def problem_document(
     *,
     status: int,
@@ -282,10 +339,12 @@ def problem_document(
     detail: str,
     instance: str,
     extensions: dict[str, Any] | None = None,
+    source: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The RFC 9457 body; extension members never override the standard ones."""
     return {
         **(extensions or {}),
+        **({} if source is None else {"error_source": source}),
         "type": PROBLEM_TYPE_BASE + code.lower().replace("_", "-"),
         "title": title,
         "status": status,
@@ -296,8 +355,9 @@ def problem_document(
     }
 
 
-def problem_body(error: LgspError, *, instance: str) -> bytes:
-    """An error's problem document as a body, for an answer sent from below the error handlers."""
+def problem_body(error: LgspError, *, instance: str, source: dict[str, str] | None = None) -> bytes:
+    """An error's problem document as a body, for an answer sent from below the error handlers
+    (by default the process's own refusal, before any instance)."""
     return json.dumps(
         problem_document(
             status=error.status,
@@ -305,15 +365,20 @@ def problem_body(error: LgspError, *, instance: str) -> bytes:
             title=error.title,
             detail=error.detail,
             instance=instance,
+            source=source or error_source(PROCESS),
         )
     ).encode()
 
 
-def problem_head(body: bytes) -> list[tuple[bytes, bytes]]:
+def problem_head(body: bytes, *, source: dict[str, str] | None = None) -> list[tuple[bytes, bytes]]:
     """The raw headers that describe a problem `body` sent from below the error handlers."""
     return [
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
+        (
+            ERROR_SOURCE_HEADER.lower().encode(),
+            source_header(source or error_source(PROCESS)).encode(),
+        ),
     ]
 
 
@@ -327,6 +392,7 @@ def problem_response(
     extensions: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    source = source_of(request.scope)
     body = problem_document(
         status=status,
         code=code,
@@ -334,8 +400,10 @@ def problem_response(
         detail=detail,
         instance=request.url.path,
         extensions=extensions,
+        source=source,
     )
     all_headers = dict(headers or {})
+    all_headers[ERROR_SOURCE_HEADER] = source_header(source)
     request_id = request_id_var.get()
     if request_id:
         all_headers["X-Request-ID"] = request_id
@@ -365,7 +433,7 @@ async def _handle(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, TranslationError):
         return _render(request, exc)
     if isinstance(exc, OAuthError):
-        return _oauth_response(exc)
+        return _oauth_response(exc, source_of(request.scope))
     if isinstance(exc, RequestValidationError):
         errors = [
             {
@@ -403,8 +471,13 @@ async def _handle(request: Request, exc: Exception) -> JSONResponse:
     return _render(request, LgspError("The gateway failed to handle the request."))
 
 
-def _oauth_response(exc: OAuthError) -> JSONResponse:
-    headers = {"Cache-Control": "no-store", "Pragma": "no-cache", **exc.headers}
+def _oauth_response(exc: OAuthError, source: dict[str, str]) -> JSONResponse:
+    headers = {
+        "Cache-Control": "no-store",
+        "Pragma": "no-cache",
+        ERROR_SOURCE_HEADER: source_header(source),
+        **exc.headers,
+    }
     if exc.status == 401:
         # RFC 6749 §5.2: invalid_client with 401 names the scheme the client may use.
         headers["WWW-Authenticate"] = 'Basic realm="lgsp"'

@@ -187,6 +187,10 @@ class Settings(BaseSettings):
     """Keep bodies as sent, personal data included (dev profile only: production refuses it).
     Off, CCCD/CMND numbers and names are masked before anything is stored."""
 
+    journal_wait_max_seconds: float = Field(default=60.0, gt=0, le=60)
+    """The longest one `POST {base}/admin/journal/wait` holds its connection, whatever
+    `timeout_seconds` it asks (assigned: 60 s, nginx's default idle timeout)."""
+
     @field_validator("database_url")
     @classmethod
     def _use_async_driver(cls, value: str | None) -> str | None:

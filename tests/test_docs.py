@@ -57,7 +57,13 @@ def test_ci_runs_the_readmes_test_command_and_every_slower_tier() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
     assert re.search(r"^make test\b", README, re.M)
-    for target in ("make check", "make test", "make test-processes", "make test-pg"):
+    for target in (
+        "make check",
+        "make test",
+        "make test-processes",
+        "make test-browser",
+        "make test-pg",
+    ):
         assert re.search(rf"^\s*{target}$", ci, re.M), target
 
 

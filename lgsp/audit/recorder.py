@@ -21,7 +21,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lgsp.audit.chain import AuditEntry
 from lgsp.audit.context import AUDIT_SCOPE_KEY, AuditContext, body_hash
 from lgsp.connection import DROPPED_STATUS, ConnectionDropped, is_drop, server_drops
-from lgsp.errors import AuditUnavailable, problem_body, problem_head
+from lgsp.errors import (
+    INSTANCE_SCOPE_KEY,
+    AuditUnavailable,
+    problem_body,
+    problem_head,
+    source_of,
+)
 from lgsp.journal.capture import BodyCapture, JournalEntry, stored_body, stored_path, stored_query
 from lgsp.logging import request_id_var
 from lgsp.masking import audit_text
@@ -49,6 +55,7 @@ class AuditRecorder:
         writer = bus.audit_writer
         context = AuditContext()
         scope[AUDIT_SCOPE_KEY] = context
+        scope[INSTANCE_SCOPE_KEY] = self.instance  # an error names its instance (lgsp.errors)
         request_hash = hashlib.sha256()
         response_hash = hashlib.sha256()
         held: list[Message] = []
@@ -212,13 +219,14 @@ def _audit_unavailable(scope: Scope) -> list[Message]:
             "Nothing was returned because the audit record could not be committed; retry."
         ),
         instance=scope["path"],
+        source=source_of(scope),
     )
     return [
         {
             "type": "http.response.start",
             "status": AuditUnavailable.status,
             "headers": [
-                *problem_head(body),
+                *problem_head(body, source=source_of(scope)),
                 (b"x-request-id", (request_id_var.get() or "").encode()),
             ],
         },

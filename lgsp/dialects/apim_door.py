@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from starlette.types import Receive, Scope, Send
 
 from adapters.dialects import apim
-from lgsp.dialects.door import Door
+from lgsp.dialects.door import Door, DoorCall
 from lgsp.dialects.exchange import (
     KEPT_FROM_CORE,
     NO_STORE,
@@ -25,16 +25,9 @@ from lgsp.state import BusState, InstanceState
 class ApimDoor(Door):
     prefix = "apim"
 
-    async def serve(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        base: str,
-        relative: str,
-        bus: BusState,
-        instance: InstanceState,
-    ) -> None:
+    async def serve(self, call: DoorCall) -> None:
+        scope, receive, send = call.scope, call.receive, call.send
+        base, relative, bus, instance = call.base, call.relative, call.bus, call.instance
         if relative == "/token":
             await self._token(scope, receive, send, base, bus, instance)
             return

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -22,6 +23,20 @@ from lgsp.dialects.tokens import Remembered
 from lgsp.state import BusState, InstanceState, bus_state_from_scope
 
 _CALL = re.compile(r"/([^/]+)/([^/]+)/(.*)", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class DoorCall:
+    """One request at a door: the ASGI call, the instance's base path, the path below the door
+    (`relative`), and the bus and instance that answer it."""
+
+    scope: Scope
+    receive: Receive
+    send: Send
+    base: str
+    relative: str
+    bus: BusState
+    instance: InstanceState
 
 
 class Door:
@@ -46,20 +61,11 @@ class Door:
         relative = scope["path"][len(root) :] if scope["path"].startswith(root) else scope["path"]
         bus = bus_state_from_scope(scope)
         await self.serve(
-            scope, receive, send, base, relative or "/", bus, bus.instances[self.instance]
+            DoorCall(scope, receive, send, base, relative or "/", bus, bus.instances[self.instance])
         )
 
-    async def serve(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        base: str,
-        relative: str,
-        bus: BusState,
-        instance: InstanceState,
-    ) -> None:
-        """Answer one request at this door; `relative` is its path below the door."""
+    async def serve(self, call: DoorCall) -> None:
+        """Answer one request at this door."""
         raise NotImplementedError
 
     async def _to_core(

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import Scope, Send
 
 from adapters.dialects import lgspaccesstoken as lat
-from lgsp.dialects.door import Door
+from lgsp.dialects.door import Door, DoorCall
 from lgsp.dialects.exchange import (
     KEPT_FROM_CORE,
     Answer,
@@ -31,16 +31,9 @@ from lgsp.state import BusState, InstanceState
 class AccessTokenDoor(Door):
     prefix = "lgspaccesstoken"
 
-    async def serve(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        base: str,
-        relative: str,
-        bus: BusState,
-        instance: InstanceState,
-    ) -> None:
+    async def serve(self, call: DoorCall) -> None:
+        scope, receive, send = call.scope, call.receive, call.send
+        base, relative, bus, instance = call.base, call.relative, call.bus, call.instance
         verdict: str | None = None
         credentials: lat.AccessToken | None = None
         raw = header(scope, lat.HEADER.encode())

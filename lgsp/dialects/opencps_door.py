@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import Scope
 
 from adapters.dialects import opencps as dvc
-from lgsp.dialects.door import Door
+from lgsp.dialects.door import Door, DoorCall
 from lgsp.dialects.exchange import (
     CREDENTIAL_HEADERS,
     NO_STORE,
@@ -34,7 +34,7 @@ from lgsp.dialects.exchange import (
     respond,
 )
 from lgsp.dialects.tokens import digest
-from lgsp.state import BusState, InstanceState
+from lgsp.state import InstanceState
 
 
 class _Untranslatable(Exception):
@@ -52,16 +52,9 @@ _PAGE_SIZE = 100
 class OpenCpsDoor(Door):
     prefix = "opencps"
 
-    async def serve(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        base: str,
-        relative: str,
-        bus: BusState,
-        instance: InstanceState,
-    ) -> None:
+    async def serve(self, call: DoorCall) -> None:
+        scope, receive, send = call.scope, call.receive, call.send
+        base, relative, instance = call.base, call.relative, call.instance
         if scope["method"] != "POST" or relative not in (dvc.AUTH_PATH, dvc.INTEGRATION_PATH):
             answer = await self._to_core(
                 scope, receive, base=base, relative=relative, bus_path=None, credential=None

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from starlette.types import Receive, Scope, Send
-
 from adapters.dialects import soap
-from lgsp.dialects.door import Door
+from lgsp.dialects.door import Door, DoorCall
 from lgsp.dialects.exchange import (
     body_once,
     core_scope,
@@ -17,7 +15,6 @@ from lgsp.dialects.exchange import (
     read_body,
     respond_bytes,
 )
-from lgsp.state import BusState, InstanceState
 
 _BODY_HEADERS = frozenset({b"content-length", b"content-type", b"transfer-encoding", b"soapaction"})
 SOAP_INVALID = "SOAP_REQUEST_INVALID"
@@ -29,21 +26,14 @@ _WSDLS = {soap.OPERATION: soap.wsdl, soap.NHAN_THAN_OPERATION: soap.nhan_than_ws
 class SoapDoor(Door):
     prefix = "soap"
 
-    async def serve(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        base: str,
-        relative: str,
-        bus: BusState,
-        instance: InstanceState,
-    ) -> None:
+    async def serve(self, call: DoorCall) -> None:
         """Both services as the national database's `GET /citizens/{cccd}`:
         `XacThucThongTinCongDan` answers TonTai when the number is known and the name is the
         recorded one; `XacMinhThongTinNhanThan` the citizen whose number, name and (when sent)
         birth date are the recorded ones, or none. The caller authenticates with the bus's own
         token (`Authorization: Bearer`; assigned: the source shows none)."""
+        scope, receive, send = call.scope, call.receive, call.send
+        base, relative, instance = call.base, call.relative, call.instance
         operation = relative.removeprefix("/")
         query = bytes(scope.get("query_string", b"")).decode("latin-1").lower()
         if operation in _WSDLS and scope["method"] == "GET" and query in ("wsdl", "wsdl="):

@@ -1,22 +1,25 @@
 """`{base}/admin/journal…`: what an instance received and answered, listed and verified.
 
 Like WireMock's request journal: a test makes its client call the bus, then asks whether the
-bus received the calls it expected (`verify`), or reads them (`GET`) to see what went wrong.
+bus received the calls it expected (`verify`), waits for what has yet to arrive (`wait`), or
+reads them (`GET`) to see what went wrong.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Query, Request
 
-from lgsp.db import column_values
+from lgsp.db import MAX_BIGINT, column_values
 from lgsp.deps import BusDep, InstanceDep, admin_router
 from lgsp.errors import (
     JournalDisabled,
     JournalMismatch,
+    WaitTimedOut,
     problem_responses,
 )
 from lgsp.journal import store
@@ -29,6 +32,7 @@ from lgsp.journal.schemas import (
     JournalPage,
     VerifyRequest,
     VerifyResult,
+    WaitRequest,
 )
 from lgsp.settings import Settings
 from lgsp.state import BusState
@@ -36,11 +40,16 @@ from lgsp.state import BusState
 router = admin_router("/admin/journal")
 
 SHOWN_ON_MISMATCH = 3
+FIRST_PAUSE = 0.02
+LAST_PAUSE = 0.25
+"""A wait reads the journal again after these pauses, doubling: a fast answer, a light poll."""
 
 
 class JournalQuery(JournalFilter):
     limit: int = Query(default=50, ge=1, le=MAX_LIST)
     """At most this many exchanges, newest first."""
+    before: int | None = Query(default=None, ge=1, le=MAX_BIGINT)
+    """Only exchanges older than this id: the last id of the previous page (keyset paging)."""
 
 
 @router.get("", response_model=JournalPage, responses=problem_responses(JournalDisabled))
@@ -50,7 +59,7 @@ async def list_exchanges(
     """The newest exchanges of this instance that match every filter given."""
     settings = _enabled(bus.settings)
     entries: list[JournalEntryOut] = []
-    async for record in _matching(bus, instance.spec.name, query):
+    async for record in _matching(bus, instance.spec.name, query, before=query.before):
         entries.append(_out(record))
         if len(entries) >= query.limit:
             break
@@ -71,7 +80,40 @@ async def verify_exchanges(
     was found: the count, the newest matches and, when too few matched, the newest exchanges
     on the same path (or service) that did not."""
     _enabled(bus.settings)
-    name = instance.spec.name
+    return await _verify(bus, instance.spec.name, expectation)
+
+
+@router.post(
+    "/wait",
+    response_model=VerifyResult,
+    responses=problem_responses(WaitTimedOut, JournalDisabled),
+)
+async def wait_for_exchanges(
+    request: Request, instance: InstanceDep, bus: BusDep, expectation: WaitRequest
+) -> VerifyResult:
+    """`verify` that waits for what has yet to arrive (a delivery, a sync): 200 as soon as the
+    expectation holds, else 408 after `timeout_seconds` with what `verify` would say (the
+    count, the matches, the near misses). Long polling: any HTTP client in any language can."""
+    settings = _enabled(bus.settings)
+    waited = min(expectation.timeout_seconds, settings.journal_wait_max_seconds)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + waited
+    pause = FIRST_PAUSE
+    while True:
+        try:
+            return await _verify(bus, instance.spec.name, expectation)
+        except JournalMismatch as mismatch:
+            left = deadline - loop.time()
+            if left <= 0 or await request.is_disconnected():
+                raise WaitTimedOut(
+                    f"{mismatch.detail} Waited {waited:g} s.",
+                    **mismatch.extensions,
+                ) from None
+        await asyncio.sleep(min(pause, left))
+        pause = min(pause * 2, LAST_PAUSE)
+
+
+async def _verify(bus: BusState, name: str, expectation: VerifyRequest) -> VerifyResult:
     low, high = expectation.bounds
     count, newest = 0, list[dict[str, Any]]()
     async for record in _matching(bus, name, expectation, body=expectation.body):
@@ -97,7 +139,12 @@ def _enabled(settings: Settings) -> Settings:
 
 
 def _matching(
-    bus: BusState, instance: str, wanted: JournalFilter, *, body: Any = None
+    bus: BusState,
+    instance: str,
+    wanted: JournalFilter,
+    *,
+    body: Any = None,
+    before: int | None = None,
 ) -> AsyncIterator[JournalRecord]:
     settings = bus.settings
     return store.matching(
@@ -109,6 +156,7 @@ def _matching(
         max_entries=settings.journal_max_entries,
         body=body,
         masked=not settings.journal_unmasked,
+        before=before,
     )
 
 

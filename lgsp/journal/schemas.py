@@ -83,6 +83,17 @@ class VerifyRequest(JournalFilter):
         return f"at most {high}" if low == 0 else f"between {low} and {high}"
 
 
+MAX_WAIT_SECONDS = 60.0
+"""The longest one wait request holds its connection: long enough for any store-and-forward
+round of the bus, short enough for proxies' idle timeouts (nginx's default is 60 s)."""
+
+
+class WaitRequest(VerifyRequest):
+    """A verify that waits: answered as soon as the expectation holds, else 408 at the end."""
+
+    timeout_seconds: float = Field(default=10.0, gt=0, le=MAX_WAIT_SECONDS)
+
+
 class Body(BaseModel):
     content_type: str | None
     body: str

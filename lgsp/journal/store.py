@@ -42,8 +42,10 @@ async def matching(
     max_entries: int,
     body: Any = None,
     masked: bool = True,
+    before: int | None = None,
 ) -> AsyncIterator[JournalRecord]:
-    """Kept exchanges that match `wanted` (and contain `body`), newest first.
+    """Kept exchanges that match `wanted` (and contain `body`), newest first, from the one
+    before the id `before` on (keyset paging: a page costs the same however deep it is).
 
     Plain fields are filtered in SQL; the path pattern and the body subset in Python, over at
     most `max_entries` rows read `SCAN_BATCH` at a time.
@@ -68,7 +70,6 @@ async def matching(
                 statement = statement.where(column == value)
         if wanted.since is not None:
             statement = statement.where(JournalRecord.occurred_at >= wanted.since)
-        before: int | None = None
         while True:
             page = statement if before is None else statement.where(JournalRecord.id < before)
             batch = (

@@ -30,6 +30,8 @@ from lgsp.catalog.loader import find_operation
 from lgsp.catalog.schemas import MatchedOperation, ServiceSpec
 from lgsp.deps import AuditContextDep, BusDep, Caller, CallerDep, InstanceDep, record_pending
 from lgsp.errors import (
+    ANSWERED_BY_SCOPE_KEY,
+    ERROR_SOURCE_HEADER,
     AccessDenied,
     AuditUnavailable,
     InjectedFault,
@@ -45,7 +47,10 @@ from lgsp.errors import (
     TargetNotFound,
     UpstreamTimeout,
     UpstreamUnavailable,
+    error_source,
+    forwarded_source,
     problem_responses,
+    source_header,
 )
 from lgsp.faults.apply import apply_fault, fault_for_call
 from lgsp.faults.matcher import FAULT_HEADER, CallFacts
@@ -259,9 +264,17 @@ async def _answer(
             len(response.body), partial(adapter.to_canonical, canonical, response)
         )
     except TranslationError as refusal:
+        request.scope[ANSWERED_BY_SCOPE_KEY] = route.system  # the system refused, not us
         add_hint(refusal, instance.spec, bus.topology)
         raise
-    return JSONResponse(answer.content, status_code=answer.status)
+    if answer.status < 400:
+        return JSONResponse(answer.content, status_code=answer.status)
+    source = error_source(instance.spec.name, route.system)
+    return JSONResponse(
+        answer.content,
+        status_code=answer.status,
+        headers={ERROR_SOURCE_HEADER: source_header(source)},
+    )
 
 
 async def _forward(
@@ -291,7 +304,16 @@ async def _forward(
     response = await _call_audited(
         route.peer, forwarded, audit, instance, service, hop="forward", target=route.peer.name
     )
-    return Response(response.body, status_code=response.status, media_type=response.content_type)
+    answered: dict[str, str] | None = None
+    if response.status >= 400:  # the hop that refused said so in its problem: pass it on
+        source = forwarded_source(response.body) or error_source(route.peer.name)
+        answered = {ERROR_SOURCE_HEADER: source_header(source)}
+    return Response(
+        response.body,
+        status_code=response.status,
+        media_type=response.content_type,
+        headers=answered,
+    )
 
 
 async def _call_audited(

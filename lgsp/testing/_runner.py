@@ -92,6 +92,10 @@ class LgspBus:
         listing = self._http.get("/").json()["instances"]
         self.instances: list[str] = [item["name"] for item in listing]
         """The served instances, NDXP (`ndxp`) and the provinces (`kiengiang`, …)."""
+        self.national: str | None = next(
+            (item["name"] for item in listing if item["kind"] == "national"), None
+        )
+        """The national instance (NDXP), when this bus serves it."""
 
     @property
     def demo_client_id(self) -> str:
@@ -179,8 +183,70 @@ class LgspBus:
         report: dict[str, Any] = answer.json()
         return report
 
+    def wait_for(self, instance: str, *, timeout: float = 10.0, **expectation: Any) -> int:
+        """Block until `instance`'s journal holds the exchanges `expectation` describes (the
+        filters and counts of `POST {base}/admin/journal/verify`); returns how many matched.
+
+        One long-polling call (`POST {base}/admin/journal/wait`), answered as soon as they
+        arrive: no sleep loop in the test. On timeout, an `AssertionError` shows what the
+        bus did receive that came close (`near_misses`).
+        """
+        answer = self._http.post(
+            f"{self.base_url(instance)}/admin/journal/wait",
+            json={**expectation, "timeout_seconds": timeout},
+            headers=self.headers(instance),
+            timeout=timeout + REQUEST_TIMEOUT,
+        )
+        if answer.status_code == 408:
+            raise AssertionError(f"nothing like {expectation} reached {instance}: {answer.text}")
+        if answer.status_code != 200:
+            raise RuntimeError(f"the bus could not wait: {answer.text}")
+        count: int = answer.json()["count"]
+        return count
+
+    def wait_for_document(self, sent: httpx.Response, *, to: str, timeout: float = 20.0) -> int:
+        """Block until the document whose sending answered `sent` (`POST
+        {base}/qlvb/v1/documents`) has been delivered into province `to`: its gateway took
+        it in from the national axis, under the request id of the sending."""
+        return self.wait_for(
+            to,
+            timeout=timeout,
+            path="/qlvb/v1/inbound/documents",
+            request_id=_request_id(sent),
+            status=202,
+        )
+
+    def wait_for_status(self, reported: httpx.Response, *, to: str, timeout: float = 20.0) -> int:
+        """Block until the edXML status whose report answered `reported` (`POST
+        {base}/qlvb/v1/documents/{id}/status` at the recipient) reached the sender's province
+        `to`."""
+        return self.wait_for(
+            to,
+            timeout=timeout,
+            path="/qlvb/v1/inbound/statuses",
+            request_id=_request_id(reported),
+            status=200,
+        )
+
+    def wait_for_national_sync(self, changed: httpx.Response, *, timeout: float = 20.0) -> int:
+        """Block until the dossier change that answered `changed` (filing, a transition) has
+        been synchronised to the national portal (DVCQG, at NDXP)."""
+        if self.national is None:
+            raise RuntimeError("this bus does not serve the national instance")
+        return self.wait_for(
+            self.national, timeout=timeout, service="dvcqg", request_id=_request_id(changed)
+        )
+
     def close(self) -> None:
         self._http.close()
+
+
+def _request_id(answer: httpx.Response) -> str:
+    """The request id the bus gave a call: every hop it causes carries the same one."""
+    request_id: str = answer.headers.get("x-request-id", "")
+    if not request_id:
+        raise ValueError("the answer has no X-Request-ID: was it answered by the bus?")
+    return request_id
 
 
 @contextmanager

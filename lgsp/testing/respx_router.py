@@ -37,11 +37,14 @@ from lgsp.catalog.loader import find_operation, load_catalog
 from lgsp.catalog.schemas import ServiceSpec
 from lgsp.composition import MOCK_SYSTEMS
 from lgsp.errors import (
+    ERROR_SOURCE_HEADER,
     PROBLEM_MEDIA_TYPE,
     InvalidToken,
     LgspError,
     ServiceNotFound,
+    error_source,
     problem_document,
+    source_header,
 )
 from lgsp.logging import request_id_var
 from lgsp.routing.systems import SystemContext
@@ -115,6 +118,7 @@ class _Gateway:
         settings = Settings(_env_file=None, seed=seed, population=population)
         context = SystemContext(owner, settings, provinces=DEFAULT_TOPOLOGY.provinces)
         self.owner = owner
+        self.instance = instance.name
         self.transport = InProcessTransport(
             MOCK_SYSTEMS[spec.system].factory(context),
             system=spec.system,
@@ -153,10 +157,13 @@ class _Gateway:
         try:
             status, content, headers = self._answer(request, base)
         except LgspError as error:
-            status, content = error.status, _problem(error, request.url.path)
+            source = error_source(self.instance)
+            status, content = error.status, _problem(error, request.url.path, source)
             headers = error.response_headers()
         finally:
             request_id_var.reset(context)
+        if status >= 400 and isinstance(content, dict) and "error_source" in content:
+            headers[ERROR_SOURCE_HEADER] = source_header(content["error_source"])
         headers["X-Request-ID"] = request_id
         headers["Content-Type"] = PROBLEM_MEDIA_TYPE if status >= 400 else "application/json"
         # The bytes the bus sends: Starlette's JSONResponse rendering (compact, UTF-8).
@@ -185,12 +192,18 @@ class _Gateway:
             body=request.content,
             content_type=request.headers.get("content-type"),
         )
+        # A forwarded call is translated by the owner's gateway: the problem names its path,
+        # and its instance; a refusal in the answer is the owning system's.
+        where = f"{self.owner.mount_path}/{spec.id}/{spec.version}/{path}"
         try:
-            answer = self.adapter.to_canonical(canonical, self._call(canonical))
+            response = self._call(canonical)
         except TranslationError as error:
-            # A forwarded call is translated by the owner's gateway: the problem names its path.
-            where = f"{self.owner.mount_path}/{spec.id}/{spec.version}/{path}"
-            return error.status, _problem(error, where), {}
+            return error.status, _problem(error, where, error_source(self.owner.name)), {}
+        try:
+            answer = self.adapter.to_canonical(canonical, response)
+        except TranslationError as error:
+            source = error_source(self.owner.name, spec.system)
+            return error.status, _problem(error, where, source), {}
         return answer.status, answer.content, {}
 
     def _call(self, canonical: CanonicalRequest) -> SystemResponse:
@@ -205,7 +218,9 @@ def _today() -> date:
     return datetime.now(UTC).date()  # the gateway's clock (lgsp.app)
 
 
-def _problem(error: LgspError | TranslationError, instance: str) -> dict[str, Any]:
+def _problem(
+    error: LgspError | TranslationError, instance: str, source: dict[str, str]
+) -> dict[str, Any]:
     return problem_document(
         status=error.status,
         code=error.code,
@@ -213,6 +228,7 @@ def _problem(error: LgspError | TranslationError, instance: str) -> dict[str, An
         detail=error.detail,
         instance=instance,
         extensions=error.extensions,
+        source=source,
     )
 
 

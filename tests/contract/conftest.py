@@ -50,6 +50,7 @@ def contract_settings(
             public_url=TEST_PUBLIC_URL,
             population=40,
             seed=7,
+            journal_wait_max_seconds=0.05,  # generated waits ask up to 60 s each
         )
 
 

@@ -103,6 +103,17 @@ async def test_a_wrong_name_or_unknown_number_does_not(
     assert await service.service.XacThucThongTinCongDan(**claim(number, name)) is False
 
 
+def claim_envelope(cccd: str, full_name: str) -> bytes:
+    """A `XacThucThongTinCongDan` SOAP request as a client that builds its XML by hand sends it."""
+    return (
+        f'<s:Envelope xmlns:s="{soap.SOAP_NAMESPACE}"><s:Body>'
+        f'<d:XacThucThongTinCongDanRequest xmlns:d="{soap.NAMESPACE}">'
+        "<d:MaYeuCau>1</d:MaYeuCau><d:MaDichVu>033</d:MaDichVu><d:MaCanBo>x</d:MaCanBo>"
+        f"<d:SoDinhDanh>{cccd}</d:SoDinhDanh><d:SoCMND/><d:HoVaTen>{full_name}</d:HoVaTen>"
+        "</d:XacThucThongTinCongDanRequest></s:Body></s:Envelope>"
+    ).encode()
+
+
 async def test_a_malformed_number_is_a_client_fault(service: zeep.AsyncClient) -> None:
     with pytest.raises(Fault) as raised:
         await service.service.XacThucThongTinCongDan(**claim("12345", "A"))
@@ -115,14 +126,7 @@ async def test_the_lookup_leaves_the_same_audit_as_the_national_lookup(
     client: httpx.AsyncClient, settings: Settings, demo_token: str
 ) -> None:
     person = citizen(settings)
-    envelope = (
-        f'<s:Envelope xmlns:s="{soap.SOAP_NAMESPACE}"><s:Body>'
-        f'<d:XacThucThongTinCongDanRequest xmlns:d="{soap.NAMESPACE}">'
-        "<d:MaYeuCau>1</d:MaYeuCau><d:MaDichVu>033</d:MaDichVu><d:MaCanBo>x</d:MaCanBo>"
-        f"<d:SoDinhDanh>{person.so_dinh_danh}</d:SoDinhDanh><d:SoCMND/>"
-        f"<d:HoVaTen>{person.ho_va_ten}</d:HoVaTen>"
-        "</d:XacThucThongTinCongDanRequest></s:Body></s:Envelope>"
-    ).encode()
+    envelope = claim_envelope(person.so_dinh_danh, person.ho_va_ten)
 
     await client.get(
         f"{KG}/csdlqgdc/v1/citizens/{person.so_dinh_danh}",
@@ -176,13 +180,7 @@ async def test_without_a_token_the_fault_says_so(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     person = citizen(settings)
-    envelope = (
-        f'<s:Envelope xmlns:s="{soap.SOAP_NAMESPACE}"><s:Body>'
-        f'<d:XacThucThongTinCongDanRequest xmlns:d="{soap.NAMESPACE}">'
-        "<d:MaYeuCau>1</d:MaYeuCau><d:MaDichVu>033</d:MaDichVu><d:MaCanBo>x</d:MaCanBo>"
-        f"<d:SoDinhDanh>{person.so_dinh_danh}</d:SoDinhDanh><d:SoCMND/><d:HoVaTen>A</d:HoVaTen>"
-        "</d:XacThucThongTinCongDanRequest></s:Body></s:Envelope>"
-    ).encode()
+    envelope = claim_envelope(person.so_dinh_danh, "A")
 
     response = await client.post(ENDPOINT, content=envelope)
 

@@ -51,7 +51,7 @@ async def test_the_example_integrator_suite_passes_against_the_bus(
     )
 
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert "9 passed" in run.stdout  # every test of the example, none skipped
+    assert "10 passed" in run.stdout  # every test of the example, none skipped
 
 
 def test_a_failing_integrator_test_fails_the_run(integrator: Path) -> None:

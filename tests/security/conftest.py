@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from starlette.types import Message
 
 from lgsp.admin_tasks import create_client
+from lgsp.dialects.exchange import body_once
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.fixtures.bus import fetch_token
@@ -78,14 +79,7 @@ def raw_request(app: FastAPI) -> RawRequest:
         }
         started: dict[str, Any] = {}
         chunks: list[bytes] = []
-        sent = False
-
-        async def receive() -> Message:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
+        receive = body_once(body)
 
         async def send(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
@@ -130,17 +129,23 @@ def test_a_document_sent_to_another_province_arrives_in_its_inbox(
     )
     assert sent.status_code == 202, sent.text
 
-    deadline = time.monotonic() + 20  # store and forward: KG's outbox → NDXP → TG
-    while True:
-        inbox = lgsp_client.get(
-            f"{lgsp.base_url(TG)}/qlvb/v1/documents/inbox",
-            params={"organ_id": RECIPIENT},
-            headers=lgsp.headers(TG),
-        )
-        if any(item["id"] == sent.json()["id"] for item in inbox.json()["items"]):
-            break
-        assert time.monotonic() < deadline, inbox.text
-        time.sleep(0.05)
+    lgsp.wait_for_document(sent, to=TG)  # store and forward: KG's outbox → NDXP → TG
+
+    inbox = lgsp_client.get(
+        f"{lgsp.base_url(TG)}/qlvb/v1/documents/inbox",
+        params={"organ_id": RECIPIENT},
+        headers=lgsp.headers(TG),
+    )
+    assert any(item["id"] == sent.json()["id"] for item in inbox.json()["items"]), inbox.text
+
+
+def test_a_filed_dossier_is_synchronised_to_the_national_portal(
+    lgsp: LgspBus, lgsp_client: httpx.Client
+) -> None:
+    filed = file_a_dossier(lgsp, lgsp_client)
+    assert filed.status_code == 201, filed.text
+
+    lgsp.wait_for_national_sync(filed)
 
 
 @pytest.mark.anyio

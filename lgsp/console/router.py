@@ -1,0 +1,453 @@
+"""`/console…`: the console's pages. Each is a client of the admin API (`lgsp.console`).
+
+Screens: topology and health (`/console`), exchanges (`/console/{instance}/journal`), the trace
+of a request (`/console/trace`), faults, outbox, audit. Instance names come from the topology, never
+from this module; an instance the signed-in client does not administer is shown as such.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import httpx
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from lgsp.audit.anchor import checkpoint_path
+from lgsp.audit.verify import verify_chain
+from lgsp.auth.keys import KeyCipher
+from lgsp.auth.tokens import ADMIN_SCOPE
+from lgsp.console.sessions import COOKIE, ConsoleSession, SessionStore
+from lgsp.console.trace import sequence_diagram
+from lgsp.deps import BusDep
+from lgsp.errors import NotFound
+from lgsp.journal.capture import mask_text
+from lgsp.loopback import INTERNAL_BUS_URL, with_lifespan_state
+from lgsp.state import BUS_STATE_KEY, BusState
+
+PREFIX = "/console"
+ASSETS = {"console.css": "text/css"}
+"""Every file under `/console/assets/`: a fixed list, never a path taken from the URL."""
+_ASSET_DIR = Path(str(files("lgsp.console") / "assets"))
+PAGE_SIZE = 50
+OUTBOX_STATES = ("pending", "delivering", "delivered", "dead")
+_TEMPLATES = Environment(
+    loader=PackageLoader("lgsp.console", "templates"),
+    autoescape=select_autoescape(["html", "svg"]),
+)
+_JOURNAL_FILTERS = ("client_id", "service", "method", "path", "status", "request_id")
+
+
+def create_console_router() -> APIRouter:
+    """The console's routes, with the sign-in sessions of this app (one store per app)."""
+    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+    sessions = SessionStore()
+
+    def signed_in(request: Request) -> ConsoleSession | None:
+        return sessions.get(request.cookies.get(COOKIE))
+
+    def page(request: Request, bus: BusState, name: str, **context: Any) -> HTMLResponse:
+        session = signed_in(request)
+        body = _TEMPLATES.get_template(name).render(
+            session=session,
+            instances=[spec.name for spec in bus.topology.instances if spec.name in bus.instances],
+            **context,
+        )
+        return HTMLResponse(body, headers={"Cache-Control": "no-store"})
+
+    @router.get("/assets/{name}")
+    async def asset(name: str) -> FileResponse:
+        media_type = ASSETS.get(name)
+        if media_type is None:
+            raise NotFound(f"No console asset {name}.")
+        return FileResponse(_ASSET_DIR / name, media_type=media_type)
+
+    @router.get("/login", response_class=HTMLResponse)
+    async def login_page(request: Request, bus: BusDep, error: str | None = None) -> Response:
+        return page(request, bus, "login.html", error=error, quick=_quick_sign_in(request, bus))
+
+    @router.post("/login")
+    async def login(
+        request: Request,
+        bus: BusDep,
+        instance: Annotated[str, Form(max_length=64)],
+        client_id: Annotated[str, Form(max_length=64)],
+        client_secret: Annotated[str, Form(max_length=256)],
+    ) -> Response:
+        return await _sign_in(request, bus, instance, client_id, client_secret)
+
+    @router.post("/login/demo")
+    async def login_demo(request: Request, bus: BusDep) -> Response:
+        """One click in the dev profile, from this machine only: the demo (bus-wide) admin."""
+        if not _quick_sign_in(request, bus):
+            return _to("/login", error="Chỉ dùng được ở hồ sơ dev, từ máy này (loopback).")
+        settings = bus.settings
+        first = next(iter(bus.instances))
+        secret = settings.demo_client_secret.get_secret_value()
+        return await _sign_in(request, bus, first, settings.demo_client_id, secret)
+
+    async def _sign_in(
+        request: Request, bus: BusState, instance: str, client_id: str, secret: str
+    ) -> Response:
+        if instance not in bus.instances:
+            return _to("/login", error="Không có phiên bản (instance) này.")
+        # The bus-wide admin (the demo client, as `POST {base}/admin/reset` has it) signs in
+        # to every instance; any other admin client to its own instance only.
+        wanted = list(bus.instances) if client_id == bus.settings.demo_client_id else [instance]
+        tokens: dict[str, str] = {}
+        lifetime = 3600.0
+        async with _bus_client(request, bus) as http:
+            for name in wanted:
+                answer = await http.post(
+                    f"{bus.instances[name].spec.mount_path}/token",
+                    data={"grant_type": "client_credentials", "scope": ADMIN_SCOPE},
+                    auth=(client_id, secret),
+                )
+                if answer.status_code == 200:
+                    tokens[name] = answer.json()["access_token"]
+                    lifetime = min(lifetime, float(answer.json()["expires_in"]))
+        if instance not in tokens:
+            return _to("/login", error="Đăng nhập thất bại: cần một client quản trị (admin).")
+        session = ConsoleSession(
+            client_id=client_id, tokens=tokens, expires_at=time.monotonic() + lifetime - 30
+        )
+        response = RedirectResponse(PREFIX, status_code=303)
+        response.set_cookie(
+            COOKIE,
+            sessions.open(session),
+            httponly=True,
+            samesite="strict",
+            path=PREFIX,
+            max_age=int(lifetime),
+        )
+        return response
+
+    @router.post("/logout")
+    async def logout(request: Request, csrf: Annotated[str, Form(max_length=64)] = "") -> Response:
+        session = signed_in(request)
+        if session is not None and session.admits(csrf):
+            sessions.close(request.cookies.get(COOKIE))
+        response = RedirectResponse(f"{PREFIX}/login", status_code=303)
+        response.delete_cookie(COOKIE, path=PREFIX)
+        return response
+
+    @router.get("", response_class=HTMLResponse)
+    async def overview(request: Request, bus: BusDep) -> Response:
+        """Tổng quan: the topology, each instance's health, outbox and fault rules."""
+        session = signed_in(request)
+        if session is None:
+            return _to("/login")
+        rows = []
+        async with _admin_api(request, bus, session) as api:
+            for name, served in bus.instances.items():
+                spec = served.spec
+                outbox = faults = None
+                if name in session.tokens:
+                    outbox = await api.get(name, "/admin/outbox", {"limit": 1})
+                    faults = await api.get(name, "/admin/faults")
+                rows.append(
+                    {
+                        "spec": spec,
+                        "ready": bus.ready and bool(served.keys.signing.kid),
+                        "kid": served.keys.signing.kid,
+                        "systems": [
+                            {"name": s.name, "where": s.url or "nhúng (in-process)"}
+                            for s in spec.systems
+                        ],
+                        "outbox": None if outbox is None else outbox.get("counts"),
+                        "faults": None if faults is None else len(faults.get("rules", [])),
+                        "administered": name in session.tokens,
+                    }
+                )
+        return page(request, bus, "overview.html", rows=rows, database=_database(bus))
+
+    @router.get("/{instance}/journal", response_class=HTMLResponse)
+    async def journal(request: Request, bus: BusDep, instance: str) -> Response:
+        """Giao dịch: the instance's exchanges, newest first, masked, a page at a time."""
+        session, refusal = _administered(signed_in(request), bus, instance)
+        if session is None:
+            return refusal
+        filters = {
+            key: value
+            for key in _JOURNAL_FILTERS
+            if (value := request.query_params.get(key, "").strip())
+        }
+        query: dict[str, Any] = {**filters, "limit": PAGE_SIZE}
+        if (before := request.query_params.get("before", "")).isdigit():
+            query["before"] = before
+        async with _admin_api(request, bus, session) as api:
+            answer = await api.call(instance, "GET", "/admin/journal", params=query)
+        entries = answer.json().get("entries", []) if answer.status_code == 200 else []
+        for entry in entries:  # never unmasked here, whatever the instance keeps (issue 19)
+            for side in ("request", "response"):
+                entry[side]["body"] = mask_text(entry[side]["body"])
+            entry["path"] = mask_text(entry["path"])
+        older = None
+        if len(entries) == PAGE_SIZE:
+            older = f"?{urlencode({**filters, 'before': entries[-1]['id']})}"
+        return page(
+            request,
+            bus,
+            "journal.html",
+            instance=instance,
+            entries=entries,
+            filters=filters,
+            older=older,
+            problem=None if answer.status_code == 200 else answer.json(),
+        )
+
+    @router.get("/trace", response_class=HTMLResponse)
+    async def trace(request: Request, bus: BusDep, request_id: str = "") -> Response:
+        """Vết yêu cầu: one request's hops across every instance the client administers."""
+        session = signed_in(request)
+        if session is None:
+            return _to("/login")
+        records: list[dict[str, Any]] = []
+        request_id = request_id.strip()[:128]
+        if request_id:
+            async with _admin_api(request, bus, session) as api:
+                for name in session.tokens:
+                    found = await api.get(name, "/admin/audit", {"request_id": request_id})
+                    records += [] if found is None else found.get("records", [])
+        records.sort(key=lambda r: (r["occurred_at"], r["seq"]))
+        national = bus.topology.national
+        diagram = sequence_diagram(records, national=None if national is None else national.name)
+        return page(
+            request, bus, "trace.html", request_id=request_id, records=records, diagram=diagram
+        )
+
+    @router.get("/{instance}/faults", response_class=HTMLResponse)
+    async def faults(request: Request, bus: BusDep, instance: str, error: str = "") -> Response:
+        """Lỗi giả lập: the fault rules in force, an add form, and removal."""
+        session, refusal = _administered(signed_in(request), bus, instance)
+        if session is None:
+            return refusal
+        async with _admin_api(request, bus, session) as api:
+            found = await api.get(instance, "/admin/faults")
+        rules = [] if found is None else found.get("rules", [])
+        return page(request, bus, "faults.html", instance=instance, rules=rules, error=error)
+
+    @router.post("/{instance}/faults")
+    async def add_fault(request: Request, bus: BusDep, instance: str) -> Response:
+        session, refusal = _administered(signed_in(request), bus, instance)
+        if session is None:
+            return refusal
+        form = await request.form()
+        if not session.admits(str(form.get("csrf", ""))):
+            return _to(f"/{instance}/faults", error="Phiên đã hết hạn; thử lại.")
+        rule: dict[str, Any] = {
+            key: str(form[key]).strip()
+            for key in ("service", "method", "path", "client_id")
+            if str(form.get(key, "")).strip()
+        }
+        for key in ("status", "latency_ms", "times"):
+            if str(form.get(key, "")).strip():
+                rule[key] = str(form[key]).strip()
+        if form.get("action") == "timeout":
+            rule["timeout"] = True
+        async with _admin_api(request, bus, session) as api:
+            answer = await api.call(instance, "POST", "/admin/faults", json=rule)
+        if answer.status_code != 201:
+            return _to(f"/{instance}/faults", error=_problem_text(answer))
+        return RedirectResponse(f"{PREFIX}/{instance}/faults", status_code=303)
+
+    @router.post("/{instance}/faults/{rule_id}/delete")
+    async def remove_fault(
+        request: Request,
+        bus: BusDep,
+        instance: str,
+        rule_id: int,
+        csrf: Annotated[str, Form(max_length=64)] = "",
+    ) -> Response:
+        session, refusal = _administered(signed_in(request), bus, instance)
+        if session is None:
+            return refusal
+        if not session.admits(csrf):
+            return _to(f"/{instance}/faults", error="Phiên đã hết hạn; thử lại.")
+        async with _admin_api(request, bus, session) as api:
+            await api.call(instance, "DELETE", f"/admin/faults/{rule_id}")
+        return RedirectResponse(f"{PREFIX}/{instance}/faults", status_code=303)
+
+    @router.get("/{instance}/outbox", response_class=HTMLResponse)
+    async def outbox(
+        request: Request, bus: BusDep, instance: str, state: str = "", error: str = ""
+    ) -> Response:
+        """Hàng đợi gửi: messages by state, dead letters, re-drive."""
+        session, refusal = _administered(signed_in(request), bus, instance)
+        if session is None:
+            return refusal
+        query: dict[str, Any] = {"limit": PAGE_SIZE}
+        if state in OUTBOX_STATES:
+            query["state"] = state
+        async with _admin_api(request, bus, session) as api:
+            found = await api.get(instance, "/admin/outbox", query)
+        messages = [] if found is None else found.get("messages", [])
+        for message in messages:  # a path may name a citizen (`/citizens/{cccd}`)
+            message["path"] = mask_text(message["path"])
+            message["last_error"] = mask_text(message.get("last_error") or "")
+        return page(
+            request,
+            bus,
+            "outbox.html",
+            instance=instance,
+            state=state,
+            states=OUTBOX_STATES,
+            counts={} if found is None else found.get("counts", {}),
+            messages=messages,
+            error=error,
+        )
+
+    @router.post("/{instance}/outbox/{message_id}/redrive")
+    async def redrive(
+        request: Request,
+        bus: BusDep,
+        instance: str,
+        message_id: int,
+        csrf: Annotated[str, Form(max_length=64)] = "",
+    ) -> Response:
+        session, refusal = _administered(signed_in(request), bus, instance)
+        if session is None:
+            return refusal
+        if not session.admits(csrf):
+            return _to(f"/{instance}/outbox", error="Phiên đã hết hạn; thử lại.")
+        async with _admin_api(request, bus, session) as api:
+            answer = await api.call(instance, "POST", f"/admin/outbox/{message_id}/redrive")
+        if answer.status_code != 200:
+            return _to(f"/{instance}/outbox", error=_problem_text(answer))
+        return RedirectResponse(f"{PREFIX}/{instance}/outbox", status_code=303)
+
+    @router.get("/{instance}/audit", response_class=HTMLResponse)
+    async def audit(
+        request: Request, bus: BusDep, instance: str, after: int = 0, request_id: str = ""
+    ) -> Response:
+        """Nhật ký kiểm toán: the instance's hash chain, a page at a time in chain order, or
+        one request's records."""
+        session, refusal = _administered(signed_in(request), bus, instance)
+        if session is None:
+            return refusal
+        query: dict[str, Any] = {"after": max(after, 0), "limit": PAGE_SIZE}
+        if request_id.strip():
+            query = {"request_id": request_id.strip()[:128]}
+        async with _admin_api(request, bus, session) as api:
+            found = await api.get(instance, "/admin/audit", query)
+        records = [] if found is None else found.get("records", [])
+        following = records[-1]["seq"] if len(records) == PAGE_SIZE else None
+        return page(
+            request,
+            bus,
+            "audit.html",
+            instance=instance,
+            records=records,
+            following=None if request_id.strip() else following,
+            request_id=request_id.strip(),
+        )
+
+    @router.post("/{instance}/audit/verify", response_class=HTMLResponse)
+    async def verify_audit(
+        request: Request,
+        bus: BusDep,
+        instance: str,
+        csrf: Annotated[str, Form(max_length=64)] = "",
+    ) -> Response:
+        """Check the instance's chain against the signed checkpoints, as `lgsp audit verify`."""
+        session, refusal = _administered(signed_in(request), bus, instance)
+        if session is None:
+            return refusal
+        if not session.admits(csrf):
+            return _to(f"/{instance}/audit")
+        settings = bus.settings
+        report = await verify_chain(
+            bus.session_factory,
+            instance=instance,
+            checkpoints=checkpoint_path(settings.data_dir),
+            cipher=KeyCipher.existing(settings),
+        )
+        return page(request, bus, "audit.html", instance=instance, records=[], report=report)
+
+    def _administered(
+        session: ConsoleSession | None, bus: BusState, instance: str
+    ) -> tuple[ConsoleSession | None, Response]:
+        if session is None:
+            return None, _to("/login")
+        if instance not in bus.instances or instance not in session.tokens:
+            return None, _to("", error=f"Client {session.client_id} không quản trị {instance}.")
+        return session, Response(status_code=204)
+
+    return router
+
+
+class AdminApi:
+    """The admin API of every instance, as the signed-in client, over one in-process client."""
+
+    def __init__(self, http: httpx.AsyncClient, session: ConsoleSession, bus: BusState) -> None:
+        self.http = http
+        self.session = session
+        self.bus = bus
+
+    async def call(self, instance: str, method: str, path: str, **options: Any) -> httpx.Response:
+        base = self.bus.instances[instance].spec.mount_path
+        headers = {"Authorization": f"Bearer {self.session.tokens[instance]}"}
+        return await self.http.request(method, f"{base}{path}", headers=headers, **options)
+
+    async def get(
+        self, instance: str, path: str, params: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        answer = await self.call(instance, "GET", path, params=params)
+        if answer.status_code != 200:
+            return None
+        found: dict[str, Any] = answer.json()
+        return found
+
+
+@asynccontextmanager
+async def _bus_client(request: Request, bus: BusState) -> AsyncIterator[httpx.AsyncClient]:
+    """The bus itself, in-process: the console calls the admin API as its signed-in client."""
+    app = with_lifespan_state(request.app, {BUS_STATE_KEY: bus})
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 0))
+    async with httpx.AsyncClient(transport=transport, base_url=INTERNAL_BUS_URL) as http:
+        yield http
+
+
+@asynccontextmanager
+async def _admin_api(
+    request: Request, bus: BusState, session: ConsoleSession
+) -> AsyncIterator[AdminApi]:
+    async with _bus_client(request, bus) as http:
+        yield AdminApi(http, session, bus)
+
+
+def _quick_sign_in(request: Request, bus: BusState) -> bool:
+    """One-click sign-in: the dev profile, and a browser on this machine."""
+    host = request.client.host if request.client else ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host in ("localhost", "testclient")
+    return bus.settings.profile == "dev" and loopback
+
+
+def _database(bus: BusState) -> str:
+    return bus.engine.url.render_as_string(hide_password=True)
+
+
+def _problem_text(answer: httpx.Response) -> str:
+    try:
+        problem = answer.json()
+    except ValueError:
+        return f"HTTP {answer.status_code}"
+    if isinstance(problem, dict):
+        return str(problem.get("detail") or problem.get("title") or answer.status_code)[:300]
+    return f"HTTP {answer.status_code}"
+
+
+def _to(path: str, **params: str) -> RedirectResponse:
+    query = f"?{urlencode(params)}" if params else ""
+    return RedirectResponse(f"{PREFIX}{path}{query}", status_code=303)

@@ -1,0 +1,1 @@
+"""Interactive API docs for each instance that work with no internet (issue 19)."""

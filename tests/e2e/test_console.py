@@ -1,0 +1,264 @@
+"""`/console`: server-rendered pages over the admin API, signed in as an admin client."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from lgsp.settings import Settings
+from lgsp.state import BusState
+from tests.fixtures.bus import (
+    KG,
+    TEST_PUBLIC_URL,
+    BusPool,
+    bearer,
+    fetch_token,
+    registered_client,
+)
+
+pytestmark = pytest.mark.anyio
+
+CONSOLE = "/console"
+UNKNOWN_CITIZEN = "091199999999"
+_REFERENCE = re.compile(r"""(?:src|href|action)\s*=\s*["']([^"']*)["']""")
+
+
+async def sign_in(client: httpx.AsyncClient) -> str:
+    """One click (dev profile, loopback); returns the CSRF token of the session's forms."""
+    answer = await client.post(f"{CONSOLE}/login/demo")
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"] == CONSOLE
+    client.cookies.set("lgsp_console", answer.cookies["lgsp_console"], path=CONSOLE)
+    page = await client.get(CONSOLE)
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found is not None
+    return found.group(1)
+
+
+def assert_stays_on_the_bus(html: str) -> None:
+    for reference in _REFERENCE.findall(html):
+        assert reference.startswith(("/", "?", "#", "data:")) or reference == "", reference
+        assert not reference.startswith("//"), reference
+
+
+async def test_pages_need_a_signed_in_admin(client: httpx.AsyncClient) -> None:
+    for path in ("", "/kiengiang/journal", "/trace", "/kiengiang/faults", "/kiengiang/outbox"):
+        answer = await client.get(f"{CONSOLE}{path}")
+        assert answer.status_code == 303, path
+        assert answer.headers["location"].startswith(f"{CONSOLE}/login")
+
+
+async def test_a_client_that_is_not_admin_cannot_sign_in(
+    client: httpx.AsyncClient, bus: BusState
+) -> None:
+    plain = await registered_client(bus, {"dancu": "GET"}, name="not-admin")
+
+    answer = await client.post(
+        f"{CONSOLE}/login",
+        data={
+            "instance": "kiengiang",
+            "client_id": plain.client_id,
+            "client_secret": plain.client_secret,
+        },
+    )
+
+    assert answer.status_code == 303
+    assert "/login?error=" in answer.headers["location"]
+    assert "lgsp_console" not in answer.cookies
+
+
+async def test_overview_shows_every_instance_of_the_topology(
+    client: httpx.AsyncClient, bus: BusState
+) -> None:
+    await sign_in(client)
+
+    page = await client.get(CONSOLE)
+
+    assert page.status_code == 200
+    for name in bus.instances:
+        assert f'data-instance="{name}"' in page.text
+    assert "Sẵn sàng" in page.text
+    assert_stays_on_the_bus(page.text)
+
+
+async def test_journal_pages_are_masked_and_keyset_paged(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    await sign_in(client)
+    for _ in range(3):
+        await client.get(f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}", headers=bearer(demo_token))
+
+    page = await client.get(f"{CONSOLE}/kiengiang/journal", params={"service": "dancu"})
+
+    assert page.status_code == 200
+    assert UNKNOWN_CITIZEN not in page.text  # the CCCD is masked in paths and bodies
+    assert page.text.count('class="trace-link"') == 3
+    ids = [int(i) for i in re.findall(r"<tr class=\"\w+\">\s*<td>(\d+)</td>", page.text)]
+    older = await client.get(
+        f"{CONSOLE}/kiengiang/journal", params={"service": "dancu", "before": ids[0]}
+    )
+    assert older.text.count('class="trace-link"') == 2
+    assert_stays_on_the_bus(page.text)
+
+
+async def test_trace_draws_the_hops_of_a_cross_province_call(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    await sign_in(client)
+    await client.get(
+        f"{KG}/dancu/v1/citizens/082199999999",
+        headers={**bearer(demo_token), "X-LGSP-Target": "tiengiang", "X-Request-ID": "trace-1"},
+    )
+
+    page = await client.get(f"{CONSOLE}/trace", params={"request_id": "trace-1"})
+
+    assert page.status_code == 200
+    svg = page.text[page.text.index("<svg") : page.text.index("</svg>")]
+    for lane in ("client demo", "kiengiang", "ndxp", "tiengiang", "tiengiang/dancu"):
+        assert f">{lane}</text>" in svg, lane
+    assert 'class="hop failed" data-hop="upstream"' in svg  # the citizen is nobody: dancu's 404
+    assert "Chặng lỗi đầu tiên" in page.text
+
+
+async def test_a_fault_is_added_and_removed(client: httpx.AsyncClient, demo_token: str) -> None:
+    csrf = await sign_in(client)
+    faults = f"{CONSOLE}/kiengiang/faults"
+
+    added = await client.post(
+        faults, data={"csrf": csrf, "service": "dancu", "status": "503", "times": "1"}
+    )
+    assert added.status_code == 303
+    page = await client.get(faults)
+    rule_id = re.search(r'data-rule="(\d+)"', page.text)
+    assert rule_id is not None
+    refused = await client.get(
+        f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}", headers=bearer(demo_token)
+    )
+    assert refused.json()["code"] == "INJECTED_FAULT"
+
+    forged = await client.post(f"{faults}/{rule_id.group(1)}/delete", data={"csrf": "forged"})
+    assert "data-rule=" in (await client.get(faults)).text  # no CSRF token: nothing removed
+    removed = await client.post(f"{faults}/{rule_id.group(1)}/delete", data={"csrf": csrf})
+    assert removed.status_code == forged.status_code == 303
+    assert "data-rule=" not in (await client.get(faults)).text
+
+
+async def test_a_bad_fault_rule_is_shown_not_stored(client: httpx.AsyncClient) -> None:
+    csrf = await sign_in(client)
+
+    answer = await client.post(
+        f"{CONSOLE}/kiengiang/faults", data={"csrf": csrf, "service": "dancu", "status": "200"}
+    )
+
+    assert "error=" in answer.headers["location"]
+    assert "data-rule=" not in (await client.get(f"{CONSOLE}/kiengiang/faults")).text
+
+
+async def test_outbox_page_lists_dead_letters_masked(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    await sign_in(client)
+    unknown = "082199999999"  # Tiền Giang holds nobody by this number: 404, dead at once
+    taken = await client.get(
+        f"{KG}/dancu/v1/citizens/{unknown}",
+        headers={
+            **bearer(demo_token),
+            "Prefer": "respond-async",
+            "Idempotency-Key": "console-dead-1",
+            "X-LGSP-Target": "tiengiang",
+        },
+    )
+    assert taken.status_code == 202, taken.text
+    wait = await client.post(
+        "/lgsp/tiengiang/admin/journal/wait",
+        json={"path": "/dancu/v1/citizens/*", "status": 404, "timeout_seconds": 20},
+        headers=bearer(await fetch_token(client, "/lgsp/tiengiang")),
+    )
+    assert wait.status_code == 200, wait.text
+
+    page = await client.get(f"{CONSOLE}/kiengiang/outbox")
+
+    assert page.status_code == 200
+    assert f'data-message="{taken.json()["message_id"]}"' in page.text
+    assert "Thư chết" in page.text
+    assert unknown not in page.text
+    assert_stays_on_the_bus(page.text)
+
+
+async def test_an_unknown_instance_is_refused(client: httpx.AsyncClient) -> None:
+    await sign_in(client)
+
+    answer = await client.get(f"{CONSOLE}/atlantis/journal")
+
+    assert answer.status_code == 303
+    assert "error=" in answer.headers["location"]
+
+
+async def test_audit_page_lists_the_chain_and_verifies_it(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    csrf = await sign_in(client)
+    await client.get(
+        f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}",
+        headers={**bearer(demo_token), "X-Request-ID": "audit-console-1"},
+    )
+
+    listing = await client.get(
+        f"{CONSOLE}/kiengiang/audit", params={"request_id": "audit-console-1"}
+    )
+    first_page = await client.get(f"{CONSOLE}/kiengiang/audit")
+    verified = await client.post(f"{CONSOLE}/kiengiang/audit/verify", data={"csrf": csrf})
+
+    assert "audit-console-1" in listing.text
+    assert first_page.status_code == 200
+    assert verified.status_code == 200
+    assert "Chuỗi nguyên vẹn" in verified.text
+
+
+@pytest.mark.usefixtures("spoiled_bus")
+async def test_audit_verify_shows_an_edited_record(
+    client: httpx.AsyncClient, demo_token: str, bus: BusState
+) -> None:
+    csrf = await sign_in(client)
+    await client.get(
+        f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}",
+        headers={**bearer(demo_token), "X-Request-ID": "audit-edit-1"},
+    )
+    async with bus.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE audit_records SET status = 200"
+                " WHERE request_id = 'audit-edit-1' AND hop = 'inbound'"
+            )
+        )
+
+    verified = await client.post(f"{CONSOLE}/kiengiang/audit/verify", data={"csrf": csrf})
+
+    assert "Chuỗi bị sửa đổi" in verified.text
+
+
+@pytest.fixture
+def unmasked_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"journal_unmasked": True})
+
+
+async def test_the_console_masks_even_an_unmasked_journal(
+    unmasked_settings: Settings, bus_pool: BusPool
+) -> None:
+    app, _ = await bus_pool.get(unmasked_settings)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as client:
+        token = await fetch_token(client)
+        await client.get(f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}", headers=bearer(token))
+        api = await client.get(f"{KG}/admin/journal", headers=bearer(token))
+        assert UNKNOWN_CITIZEN in api.text  # the instance keeps it as sent (dev profile)
+        await sign_in(client)
+
+        page = await client.get(f"{CONSOLE}/kiengiang/journal")
+
+    assert page.status_code == 200
+    assert 'class="trace-link"' in page.text
+    assert UNKNOWN_CITIZEN not in page.text
