@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from adapters import dancu, dvc, dvcqg, qlvb, vdxp
+from adapters import dancu, dmhc, dvc, dvcqg, qlvb, vdxp
 from adapters._common import UnknownOperation, UnsupportedMediaType
 from adapters.base import (
     Adapter,
@@ -31,6 +31,7 @@ from adapters.dancu import (
     household_to_canonical,
     verification_to_canonical,
 )
+from adapters.dmhc import DmhcAdapter
 from adapters.dvc import DvcAdapter
 from adapters.dvcqg import DvcqgAdapter
 from adapters.qlvb import QlvbAdapter
@@ -39,6 +40,7 @@ from adapters.vdxp import VdxpAdapter
 # Typed as factories of `Adapter`, so mypy checks each class against the protocol here.
 ADAPTERS: dict[str, Callable[..., Adapter]] = {
     "dancu": DancuAdapter,
+    "dmhc": DmhcAdapter,
     "dvc": DvcAdapter,
     "dvcqg": DvcqgAdapter,
     "qlvb": QlvbAdapter,
@@ -48,6 +50,7 @@ ADAPTERS: dict[str, Callable[..., Adapter]] = {
 # Adapter name → operation id → what it takes and answers (the published contracts).
 CONTRACTS: dict[str, Mapping[str, OperationContract]] = {
     "dancu": dancu.CONTRACTS,
+    "dmhc": dmhc.CONTRACTS,
     "dvc": dvc.CONTRACTS,
     "dvcqg": dvcqg.CONTRACTS,
     "qlvb": qlvb.CONTRACTS,
@@ -62,6 +65,7 @@ __all__ = [
     "CanonicalResponse",
     "CitizenNotFound",
     "DancuAdapter",
+    "DmhcAdapter",
     "DvcAdapter",
     "DvcqgAdapter",
     "InvalidVerificationRequest",

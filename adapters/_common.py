@@ -41,6 +41,9 @@ from formats.ngsp import SUCCESS
 
 XML_MEDIA_TYPES = ("application/xml", "text/xml")
 _RULE = re.compile(r"[a-z_]{1,40}")
+_MAX_HEADER = 512  # Prefer and Accept are read only this far: both are short in practice
+STRICT_HANDLING = {"Preference-Applied": "handling=strict"}
+"""The answer's header when `Prefer: handling=strict` was honoured (RFC 7240 §3, §4.4)."""
 
 _Operation = TypeVar("_Operation")
 
@@ -65,6 +68,38 @@ def find_operation(
     if operation is None:
         raise UnknownOperation(f"The {adapter} adapter has no operation {request.operation!r}.")
     return operation
+
+
+def prefers_strict(request: CanonicalRequest) -> bool:
+    """Whether `Prefer` asks for `handling=strict` (RFC 7240 §4.4: refuse what is merely
+    nonconforming rather than take it with warnings). Tokens are case-insensitive, separated by
+    commas, each with optional `;`-parameters; the last `handling` wins."""
+    handling = None
+    for token in (request.prefer or "")[:_MAX_HEADER].split(","):
+        name, _, value = token.split(";", 1)[0].partition("=")
+        if name.strip().lower() == "handling":
+            handling = value.strip().strip('"').lower()
+    return handling == "strict"
+
+
+def accepts_xml(request: CanonicalRequest) -> bool:
+    """Whether the client's `Accept` ranks an XML media type above JSON (RFC 9110 §12.5.1);
+    JSON, the bus's own form, wins ties and is the default."""
+    best: dict[str, float] = {"json": 0.0, "xml": 0.0}
+    for item in (request.accept or "")[:_MAX_HEADER].split(","):
+        kind, *parameters = (part.strip().lower() for part in item.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        side = "xml" if kind in XML_MEDIA_TYPES else "json" if kind == "application/json" else None
+        if side is not None:
+            best[side] = max(best[side], quality)
+    return best["xml"] > best["json"]
 
 
 def media_type(request: CanonicalRequest) -> str:

@@ -227,6 +227,15 @@ class NationalDossierPage(_Out):
     page: int = Field(ge=1)
     size: int = Field(ge=1, le=MAX_PAGE_SIZE)
     total: int = Field(ge=0)
+    province_era: Literal["2026", "2024"] | None = Field(
+        default=None,
+        description="With `province`: the era the code was read in. In era 2026 a code of "
+        "today (92 Cần Thơ) is today's province; a retired one (93) the old province.",
+    )
+    province_codes: list[str] | None = Field(
+        default=None,
+        description="With `province`: the old province codes it covered (92 → 92, 93, 94).",
+    )
 
 
 class NationalDossierQuery(_Out):

@@ -60,11 +60,52 @@ class RecipientStatus(_Shape):
     status: str | None = Field(description="edXML StatusCode (§3.6); null before 01 arrives.")
 
 
+class EdxmlWarning(_Shape):
+    """A departure from QCVN 102 the system took anyway, as the national axis does.
+
+    `rule` is the code a strict reader refuses it with (`Prefer: handling=strict`): for example
+    `bad_organ_id` (an organisation id of another shape than 000.00.00.H30),
+    `document_id_mismatch` (a DocumentId that does not name the header's sender, date and
+    number), `missing_field` (a field the standard requires).
+    """
+
+    rule: str = Field(pattern=r"^[a-z_]{1,40}$")
+    detail: str = Field(description="Names the element, never its value.")
+
+
+_WARNINGS: Any = Field(
+    default_factory=list,
+    description="What in the message departs from QCVN 102 (empty when nothing does).",
+)
+
+
+class SignatureView(_Shape):
+    """The receiving system's check of the message's XML-DSig signature (formats/xmldsig.py).
+
+    `reason` says why it is not valid: missing, malformed (not XML-DSig, as in the SDK's own
+    samples), unsupported (an algorithm outside the bus's list), tampered, untrusted, expired
+    or revoked. Checked now, by the system holding the document, against the roots it trusts.
+    `weak`: rsa-sha1, sha1 or inclusive C14N, the SDK's choices, verified but flagged.
+    """
+
+    present: bool
+    valid: bool
+    algorithm: str | None
+    weak: bool
+    subject: str | None
+    issuer: str | None
+    serial: str | None = Field(description="The signer's certificate serial, hex.")
+    not_after: str | None
+    reason: str | None
+
+
 class SentDocument(_Shape):
     id: str = Field(description="The document's id in this API (its DocumentId, encoded).")
     document_id: str = Field(description="edXML DocumentId: {organId},{yyyy/MM/dd},{n}/{code}")
     recipients: list[RecipientStatus]
     duplicate: bool = Field(description="True when the same document had been sent before.")
+    warnings: list[EdxmlWarning] = _WARNINGS
+    signature: SignatureView | None = None
 
 
 class InboxItem(_Shape):
@@ -103,12 +144,14 @@ class DocumentView(_Shape):
     id: str
     document: dict[str, Any] = Field(description="The canonical document (DOMAIN.md §8.3).")
     recipients: list[RecipientTrace]
+    signature: SignatureView | None = None
 
 
 class StatusRecorded(_Shape):
     id: str
     document_id: str
     recipients: list[RecipientStatus]
+    warnings: list[EdxmlWarning] = _WARNINGS
 
 
 class InboundStatusRecorded(_Shape):
@@ -116,6 +159,7 @@ class InboundStatusRecorded(_Shape):
     document_id: str
     recipients: list[RecipientStatus]
     duplicate: bool = Field(description="True when this status had been received before.")
+    warnings: list[EdxmlWarning] = _WARNINGS
 
 
 class DocumentNotFound(TranslationError):
@@ -164,6 +208,15 @@ class ReporterInThisProvince(TranslationError):
     code = "REPORTER_IN_THIS_PROVINCE"
     status = 422
     title = "The reporting agency is of this province: it reports with post_status"
+
+
+class SignatureInvalid(TranslationError):
+    """The receiving system refuses documents not validly signed (its instance's policy);
+    `reason`: missing, malformed, unsupported, tampered, untrusted, expired or revoked."""
+
+    code = "SIGNATURE_INVALID"
+    status = 422
+    title = "The document's signature is not valid"
 
 
 class AxisNotConnected(TranslationError):

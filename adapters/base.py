@@ -26,6 +26,10 @@ class CanonicalRequest:
     query: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
     content_type: str | None = None
+    accept: str | None = None
+    """The client's `Accept` header: an operation may answer in the system's own format."""
+    prefer: str | None = None
+    """The client's `Prefer` header (RFC 7240), such as `handling=strict`."""
 
 
 @dataclass(frozen=True)
@@ -48,10 +52,13 @@ class SystemResponse:
 
 @dataclass(frozen=True)
 class CanonicalResponse:
-    """What the gateway returns to its client: a status and a JSON-serialisable value."""
+    """What the gateway returns to its client: a status and a JSON-serialisable value, or
+    (`media_type` other than JSON) the system's own bytes, passed on untouched."""
 
     status: int
     content: Any
+    media_type: str = "application/json"
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 class IdempotencyKeyReused(TranslationError):
@@ -81,6 +88,8 @@ class OperationContract:
     request: type[BaseModel] | None = None
     request_media_types: tuple[str, ...] = ("application/json",)
     query: type[BaseModel] | None = None
+    response_media_types: tuple[str, ...] = ("application/json",)
+    """Beside JSON, a system's own format the client may ask for with `Accept` (edXML)."""
     errors: tuple[type[TranslationError], ...] = ()
 
 

@@ -135,6 +135,7 @@ def citizen_to_canonical(record: Mapping[str, Any]) -> dict[str, Any]:
         raise UpstreamAnswerInvalid("The citizen record has no ThuongTru (permanent address).")
     return {
         **_person(record),
+        **_birth_registration(record),
         "permanent_address": {
             "province_code": _text(address, "MaTinhThanh"),
             "province": _text(address, "TenTinhThanh"),
@@ -146,7 +147,47 @@ def citizen_to_canonical(record: Mapping[str, Any]) -> dict[str, Any]:
             "commune": _text(address, "TenPhuongXa"),
             "street": _text(address, "ChiTiet"),
             "country": _text(address, "QuocGia"),
+            **_legacy(address),
         },
+    }
+
+
+def _birth_registration(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The province a CCCD's prefix names (that of the birth registration, unchanged by the
+    merger) and today's successor, when the system gives them (`NoiDangKyKhaiSinh`, a mock
+    addition of era 2026)."""
+    born = record.get("NoiDangKyKhaiSinh")
+    if born is None:
+        return {}
+    if not isinstance(born, Mapping):
+        raise UpstreamAnswerInvalid("The citizen record's NoiDangKyKhaiSinh is not an object.")
+    return {
+        "birth_registration": {
+            "province_code": _text(born, "MaTinhCu"),
+            "province": _text(born, "TenTinhCu"),
+            "successor_code": _text(born, "MaTinhHienNay"),
+            "successor": _text(born, "TenTinhHienNay"),
+        }
+    }
+
+
+def _legacy(address: Mapping[str, Any]) -> dict[str, Any]:
+    """The units a record was made in before 1 July 2025, when the address is given in
+    today's (`legacy`, a mock addition; absent in the records' own era)."""
+    legacy = address.get("legacy")
+    if legacy is None:
+        return {}
+    if not isinstance(legacy, Mapping):
+        raise UpstreamAnswerInvalid("The address's legacy block is not an object.")
+    return {
+        "legacy": {
+            "province_code": _text(legacy, "MaTinhThanh"),
+            "province": _text(legacy, "TenTinhThanh"),
+            "district_code": _text(legacy, "MaQuanHuyen"),
+            "district": _text(legacy, "TenQuanHuyen"),
+            "commune_code": _text(legacy, "MaPhuongXa"),
+            "commune": _text(legacy, "TenPhuongXa"),
+        }
     }
 
 
@@ -358,10 +399,26 @@ def _head_of(member: Mapping[str, Any]) -> Mapping[str, Any]:
 # --- The published contract: canonical shapes of each operation (see OperationContract) ---
 
 
+class LegacyAddress(BaseModel):
+    """The units of a record made before 1 July 2025, with its district."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    province_code: str
+    province: str
+    district_code: str
+    district: str
+    commune_code: str
+    commune: str
+
+
 class Address(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    province_code: str = Field(description="Legacy 2-digit province code, e.g. 91.")
+    province_code: str = Field(
+        description="2-digit province code of the bus's era: today's (era 2026, e.g. 91 An "
+        "Giang) or the record's (era 2024, e.g. 91 Kiên Giang)."
+    )
     province: str
     district_code: str | None = Field(description="Null in post-2025 records (no districts).")
     district: str | None
@@ -369,6 +426,11 @@ class Address(BaseModel):
     commune: str
     street: str
     country: str
+    legacy: LegacyAddress | None = Field(
+        default=None,
+        description="Era 2026: the units the record was made in before 1 July 2025 (a mock "
+        "addition); absent in era 2024.",
+    )
 
 
 class _Person(BaseModel):
@@ -382,7 +444,23 @@ class _Person(BaseModel):
     gender: Literal["male", "female"]
 
 
+class BirthRegistration(BaseModel):
+    """The province a CCCD's 3-digit prefix names (0 + its old code), and today's successor."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    province_code: str = Field(description="The old code the prefix carries, e.g. 91.")
+    province: str = Field(description="e.g. Tỉnh Kiên Giang.")
+    successor_code: str = Field(description="Today's province, e.g. 91.")
+    successor: str = Field(description="e.g. Tỉnh An Giang.")
+
+
 class Citizen(_Person):
+    birth_registration: BirthRegistration | None = Field(
+        default=None,
+        description="Era 2026 (a mock addition): the CCCD prefix keeps the province of the "
+        "birth registration; this names it and the province of today that succeeds it.",
+    )
     permanent_address: Address
 
 

@@ -189,7 +189,21 @@ def _page_result(envelope: Mapping[str, Any]) -> dict[str, Any]:
         "page": count(page, "Trang", low=1),
         "size": count(page, "SoBanGhi", low=1),
         "total": count(page, "TongSo"),
+        **_province_read(page),
     }
+
+
+def _province_read(page: Mapping[str, Any]) -> dict[str, Any]:
+    """Which era a `province` filter was read in, and the old codes it covered (mock
+    additions `KyMaTinh`, `MaTinhCu`); nothing when no filter was given."""
+    era, codes = page.get("KyMaTinh"), page.get("MaTinhCu")
+    if era is None:
+        return {}
+    if era not in ("2026", "2024") or not (
+        isinstance(codes, list) and all(isinstance(code, str) for code in codes)
+    ):
+        raise DvcqgAnswerInvalid("The national portal's KyMaTinh or MaTinhCu is not valid.")
+    return {"province_era": era, "province_codes": codes}
 
 
 def _refused(where: str) -> Callable[[Any], TranslationError]:

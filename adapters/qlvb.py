@@ -30,20 +30,23 @@ import binascii
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from adapters._common import (
+    STRICT_HANDLING,
     XML_MEDIA_TYPES,
     Refusal,
     SdkAdapter,
     UnsupportedMediaType,
+    accepts_xml,
     edxml_refusals,
     idempotency_refusals,
     media_type,
+    prefers_strict,
     require_xml,
     sdk_call,
     validation_errors,
@@ -66,6 +69,7 @@ from adapters._qlvb_contracts import (
     ReporterInThisProvince,
     SenderInThisProvince,
     SentDocument,
+    SignatureInvalid,
     StaffInfo,
     StatusRecorded,
     UnknownRecipient,
@@ -79,15 +83,18 @@ from adapters.base import (
     InvalidIdempotencyKey,
     OperationContract,
     SystemRequest,
+    SystemResponse,
     TranslationError,
 )
+from formats.agency_codes import AgencyCodeClosed, refuse_closed
 from formats.codes import ORGAN_ID
 from formats.dates import VIETNAM_TIME
 from formats.edxml import (
     STATUS_CODES,
     InvalidEdxml,
-    parse_edxml,
-    parse_status,
+    Reading,
+    read_edxml,
+    read_status,
     render_edxml,
     render_status,
 )
@@ -177,13 +184,27 @@ def _send_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> Sy
     """edXML for `/sendEdoc`: rendered from canonical JSON, or the client's own bytes."""
     sent = media_type(request)
     if sent == _JSON:
-        body = render_edxml(_json_document(request.body))
+        document = _json_document(request.body)
+        body = render_edxml(document)
     elif sent in _XML:
-        parse_edxml(request.body)  # refused here, with the codec's rule, before any call
+        # Refused here, with the codec's rule, before any call.
+        document = _read(read_edxml, request).message
         body = request.body  # passed on as sent: the recipients get the sender's bytes
     else:
         raise _unsupported("the document as canonical JSON")
+    _refuse_closed_codes(document)
     return sdk_call("/sendEdoc", body, "application/xml")
+
+
+def _refuse_closed_codes(document: Mapping[str, Any]) -> None:
+    """A document dated after the 2025 merger may not name an organ under a closed code. One
+    read leniently may lack its date (a `missing_field` warning): nothing to check it against."""
+    try:
+        on = date.fromisoformat(str(document["promulgation"]["date"]))
+    except (KeyError, TypeError, ValueError):
+        return
+    organs = [document["from"]["organ_id"], *(to["organ_id"] for to in document["to"])]
+    refuse_closed(organs, on)
 
 
 def _inbox_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> SystemRequest:
@@ -202,7 +223,8 @@ def _inbox_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> S
 def _document_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> SystemRequest:
     """`/getEdoc` in its JSON form (mock addition): the edXML and the trace in one answer."""
     document_id = document_id_from_key(request.path_params.get("id", ""))
-    body = _dumps({"documentId": document_id, "format": "json"})
+    shown = "xml" if accepts_xml(request) else "json"  # xml: the sender's bytes, untouched
+    body = _dumps({"documentId": document_id, "format": shown})
     return sdk_call("/getEdoc", body, _JSON)
 
 
@@ -211,7 +233,7 @@ def _status_request(request: CanonicalRequest, now: Callable[[], datetime]) -> S
     document_id = document_id_from_key(request.path_params.get("id", ""))
     sent = media_type(request)
     if sent in _XML:
-        status = parse_status(request.body)
+        status = _read(read_status, request).message
         if status["response_for"]["document_id"] != document_id:
             raise InvalidStatusRequest(
                 "The status message's ResponseFor/DocumentId is not the document in the path.",
@@ -256,7 +278,7 @@ def _inbound_document_request(
 ) -> SystemRequest:
     """`/receiveEdoc`: the document exactly as the sender's province sent it."""
     require_xml(request)
-    parse_edxml(request.body)  # refused here, with the codec's rule, before any call
+    read_edxml(request.body)  # refused here if not edXML; taken, as the axis took it, if not QCVN
     return sdk_call("/receiveEdoc", request.body, "application/xml")
 
 
@@ -265,8 +287,20 @@ def _inbound_status_request(
 ) -> SystemRequest:
     """`/receiveStatus`: the status message exactly as the other province sent it."""
     require_xml(request)
-    parse_status(request.body)
+    read_status(request.body)
     return sdk_call("/receiveStatus", request.body, "application/xml")
+
+
+def _read(reader: Callable[..., Reading], request: CanonicalRequest) -> Reading:
+    """The body read leniently, or strictly (every nonconformity refused, with its rule) when
+    the client prefers `handling=strict`."""
+    strict = prefers_strict(request)
+    try:
+        return reader(request.body, strict=strict)
+    except InvalidEdxml as error:
+        if strict:
+            error.headers.update(STRICT_HANDLING)
+        raise
 
 
 def _unsupported(what: str) -> TranslationError:
@@ -284,7 +318,26 @@ def _dumps(value: Any) -> bytes:
 
 
 def _read_sent(answer: Mapping[str, Any]) -> CanonicalResponse:
-    return CanonicalResponse(202, {**_deliveries(answer), "duplicate": _duplicate(answer)})
+    return CanonicalResponse(
+        202,
+        {**_deliveries(answer), "duplicate": _duplicate(answer), **_signature(answer)},
+    )
+
+
+_REASONS = ("missing", "malformed", "unsupported", "tampered", "untrusted", "expired", "revoked")
+_SIGNATURE_KEYS = ("present", "valid", "algorithm", "weak", "subject", "issuer", "serial",
+                   "not_after", "reason")  # fmt: skip
+
+
+def _signature(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """`{signature: …}` from the system's `Signature` (mock addition), if it checked one."""
+    checked = answer.get("Signature")
+    if checked is None:
+        return {}
+    if not isinstance(checked, Mapping):
+        raise QlvbAnswerInvalid("The document system's Signature is not an object.")
+    names = {key: "".join(part.title() for part in key.split("_")) for key in _SIGNATURE_KEYS}
+    return {"signature": {key: checked.get(name) for key, name in names.items()}}
 
 
 def _duplicate(answer: Mapping[str, Any]) -> bool:
@@ -309,7 +362,23 @@ def _deliveries(answer: Mapping[str, Any]) -> dict[str, Any]:
         {"organ_id": _text(item, "OrganId"), "status": _status_code(item.get("StatusCode"))}
         for item in _list(answer, "Recipients")
     ]
-    return {"id": document_key(document_id), "document_id": document_id, "recipients": recipients}
+    return {
+        "id": document_key(document_id),
+        "document_id": document_id,
+        "recipients": recipients,
+        "warnings": _warnings(answer),
+    }
+
+
+def _warnings(answer: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The system's `Warnings` (mock addition; absent: none), each `{rule, detail}`."""
+    found = []
+    for item in _list({"Warnings": answer.get("Warnings", [])}, "Warnings")[:50]:
+        rule, detail = _text(item, "Rule"), _text(item, "Detail")
+        if not re.fullmatch(r"[a-z_]{1,40}", rule):
+            raise QlvbAnswerInvalid("The document system answered a warning without a rule.")
+        found.append({"rule": rule, "detail": detail[:500]})
+    return found
 
 
 def _read_inbox(answer: Mapping[str, Any]) -> CanonicalResponse:
@@ -334,7 +403,7 @@ def _read_inbox(answer: Mapping[str, Any]) -> CanonicalResponse:
 
 def _read_document(answer: Mapping[str, Any]) -> CanonicalResponse:
     try:
-        document = parse_edxml(_text(answer, "edxml").encode("utf-8"))
+        document = read_edxml(_text(answer, "edxml").encode("utf-8")).message
     except InvalidEdxml as error:  # the system's fault, not the client's: not a 422
         raise QlvbAnswerInvalid(
             f"The document system served a document that is not valid edXML ({error.rule})."
@@ -348,7 +417,9 @@ def _read_document(answer: Mapping[str, Any]) -> CanonicalResponse:
         for delivery in _list(answer, "trace")
     ]
     key = document_key(_text(answer, "DocumentId"))
-    return CanonicalResponse(200, {"id": key, "document": document, "recipients": recipients})
+    return CanonicalResponse(
+        200, {"id": key, "document": document, "recipients": recipients, **_signature(answer)}
+    )
 
 
 _FINAL = "may report nothing more: the status is final"
@@ -434,6 +505,11 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
         "The reporting agency is of this province; other provinces' statuses only arrive here.",
         organ_ids=_organ_ids(a),
     ),
+    (422, "SIGNATURE_INVALID"): lambda _o, a: SignatureInvalid(
+        "The document's signature is not valid, and the document system takes only validly "
+        "signed documents.",
+        reason=a.get("Reason") if a.get("Reason") in _REASONS else None,
+    ),
     (503, "NOT_CONNECTED"): lambda _o, _a: AxisNotConnected(
         "The province's document system has no access to the bus, so nothing can travel to or "
         "from another province."
@@ -473,6 +549,27 @@ class QlvbAdapter(SdkAdapter[_Operation]):
 
     def to_system(self, request: CanonicalRequest) -> SystemRequest:
         return self._operation(request).to_system(request, self._now)
+
+    def to_canonical(
+        self, request: CanonicalRequest, response: SystemResponse
+    ) -> CanonicalResponse:
+        """As every SDK endpoint's, but a document asked for as XML is the sender's bytes, and
+        an honoured `handling=strict` is said so (`Preference-Applied`)."""
+        served = (response.content_type or "").partition(";")[0].strip().lower()
+        if request.operation == GET_DOCUMENT and response.status == 200 and served in _XML:
+            return CanonicalResponse(200, response.body, media_type="application/xml")
+        if not (request.operation in _STRICT_OPERATIONS and prefers_strict(request)):
+            return super().to_canonical(request, response)
+        try:
+            answer = super().to_canonical(request, response)
+        except TranslationError as error:
+            error.headers.update(STRICT_HANDLING)
+            raise
+        return replace(answer, headers={**answer.headers, **STRICT_HANDLING})
+
+
+_STRICT_OPERATIONS = frozenset({SEND_DOCUMENT, POST_STATUS})
+"""The operations that take a client's edXML, and so honour `Prefer: handling=strict`."""
 
 
 def _json_document(body: bytes) -> Any:
@@ -535,8 +632,10 @@ CONTRACTS: Mapping[str, OperationContract] = {
             InvalidEdxml,
             UnknownRecipient,
             UnknownSender,
+            AgencyCodeClosed,
             RecipientInOtherProvince,
             UnsupportedMediaType,
+            SignatureInvalid,
         ),
     ),
     GET_INBOX: OperationContract(
@@ -544,7 +643,9 @@ CONTRACTS: Mapping[str, OperationContract] = {
         query=InboxQuery,
         errors=(InvalidInboxQuery, UnknownRecipient, RecipientInOtherProvince),
     ),
-    GET_DOCUMENT: OperationContract(DocumentView, errors=(DocumentNotFound,)),
+    GET_DOCUMENT: OperationContract(
+        DocumentView, errors=(DocumentNotFound,), response_media_types=(_JSON, "application/xml")
+    ),
     POST_STATUS: OperationContract(
         StatusRecorded,
         request=StatusReport,
@@ -572,6 +673,7 @@ CONTRACTS: Mapping[str, OperationContract] = {
             NoRecipientInProvince,
             UnsupportedMediaType,
             AxisNotConnected,
+            SignatureInvalid,
         ),
     ),
     RECEIVE_STATUS: OperationContract(

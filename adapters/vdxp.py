@@ -62,7 +62,7 @@ from adapters.base import (
 )
 from adapters.qlvb import document_id_from_key, document_key
 from formats.codes import ORGAN_ID
-from formats.edxml import STATUS_CODES, InvalidEdxml, parse_edxml, parse_status
+from formats.edxml import STATUS_CODES, InvalidEdxml, read_edxml, read_status
 
 SUBMIT_DOCUMENT = "submit_document"
 SUBMIT_STATUS = "submit_status"
@@ -83,13 +83,13 @@ class _Operation:
 def _document_request(request: CanonicalRequest) -> SystemRequest:
     """`/sendEdoc`: the document as the sender sent it (its XML-DSig covers the bytes)."""
     require_xml(request)
-    parse_edxml(request.body)  # refused here, with the codec's rule, before any call
+    read_edxml(request.body)  # refused here if not edXML; a nonconformity travels, as on the axis
     return sdk_call("/sendEdoc", request.body, "application/xml")
 
 
 def _status_request(request: CanonicalRequest) -> SystemRequest:
     require_xml(request)
-    parse_status(request.body)
+    read_status(request.body)
     return sdk_call("/sendStatus", request.body, "application/xml")
 
 

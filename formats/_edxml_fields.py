@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, time
 from types import MappingProxyType
@@ -37,6 +39,12 @@ STATUS_CODES: Mapping[str, str] = MappingProxyType(
 )
 # ASCII digits only (`\d` also matches other scripts' digits); forms from DOMAIN.md §8.2.
 _ORGAN_ID = re.compile(r"[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}")
+# What the national axis carries anyway (FIDELITY-2026 §2: the SDK's own samples hold
+# `28.22.H17` and `01.02.G22`): printable ASCII without commas or spaces, which would break a
+# DocumentId, and short enough for the systems' columns. Anything else is refused outright.
+_LOOSE_ORGAN_ID = re.compile(r"[!-+\--~]{1,16}")
+_LOOSE_DOCUMENT_ID = re.compile(r"[!-+\--~]{1,16},[0-9]{4}/[0-9]{2}/[0-9]{2},[^,]*[^, \t\r\n]")
+MAX_WARNINGS = 20
 # `{organId},{yyyy/MM/dd},{number}/{notation}`. The date is checked for shape, not as a calendar
 # date: the VPCP sample edoc_new.edxml itself carries `2014/02/30` in Bussiness/DocumentId. The
 # notation may not end in whitespace, which edXML readers (this one too) strip from ids.
@@ -68,6 +76,40 @@ _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}  # xs:boolean 
 
 
 @dataclass(frozen=True)
+class Nonconformity:
+    """A departure from QCVN 102 the national axis carries anyway: `rule` is the code a strict
+    reader refuses it with, `detail` names the element, never its value."""
+
+    rule: str
+    detail: str
+
+
+# The nonconformities of the message being read leniently; None: read strictly (refuse them).
+_NOTED: ContextVar[list[Nonconformity] | None] = ContextVar("edxml_noted", default=None)
+
+
+@contextmanager
+def noting() -> Iterator[list[Nonconformity]]:
+    """Read leniently inside: nonconformities are collected (at most MAX_WARNINGS) not raised."""
+    found: list[Nonconformity] = []
+    token = _NOTED.set(found)
+    try:
+        yield found
+    finally:
+        _NOTED.reset(token)
+
+
+def nonconforming(detail: str, *, rule: str) -> None:
+    """Refuse a departure from the standard, or note it when reading leniently (`noting`)."""
+    found = _NOTED.get()
+    if found is None:
+        raise InvalidEdxml(detail, rule=rule)
+    note = Nonconformity(rule, detail)
+    if len(found) < MAX_WARNINGS and note not in found:
+        found.append(note)
+
+
+@dataclass(frozen=True)
 class Field:
     """One leaf: its canonical key, its edXML element, how to check it, whether it must exist.
 
@@ -79,6 +121,9 @@ class Field:
     tag: str
     kind: str = "text"
     required: bool = False
+    essential: bool = False
+    """Needed to route or identify the message: missing, it is refused even when reading
+    leniently. Other required fields missing are a nonconformity (`missing_field`)."""
 
 
 def json_object(
@@ -180,8 +225,10 @@ def record_from_xml(node: Node, spec: Sequence[Field], where: str) -> dict[str, 
 
 
 def field_from_xml(parent: Node, f: Field, where: str) -> Any:
-    child = one(parent, f.tag, where, required=f.required)
+    child = one(parent, f.tag, where, required=f.required and f.essential)
     if child is None:
+        if f.required:
+            nonconforming(f"{where} has no {f.tag}.", rule="missing_field")
         return None
     path = f"{where}/{f.tag}"
     text = leaf_text(child, path)
@@ -290,14 +337,15 @@ def _check_moment(kind: str, text: str, side: str, where: str) -> str:
 
 def check_code(kind: str, value: str, where: str) -> str:
     if kind == "organ_id" and not _ORGAN_ID.fullmatch(value):
-        raise InvalidEdxml(
-            f"{where} is not an organisation id like 000.00.00.H30.", rule="bad_organ_id"
-        )
+        detail = f"{where} is not an organisation id like 000.00.00.H30."
+        if not _LOOSE_ORGAN_ID.fullmatch(value):
+            raise InvalidEdxml(detail, rule="bad_organ_id")
+        nonconforming(detail, rule="bad_organ_id")
     if kind == "document_id" and (not _DOCUMENT_ID.fullmatch(value) or _NOT_XML_CHAR.search(value)):
-        raise InvalidEdxml(
-            f"{where} is not a DocumentId like 000.00.00.H30,2024/03/15,123/UBND-VP.",
-            rule="bad_document_id",
-        )
+        detail = f"{where} is not a DocumentId like 000.00.00.H30,2024/03/15,123/UBND-VP."
+        if not _LOOSE_DOCUMENT_ID.fullmatch(value) or _NOT_XML_CHAR.search(value):
+            raise InvalidEdxml(detail, rule="bad_document_id")
+        nonconforming(detail, rule="bad_document_id")
     if kind == "status_code" and value not in STATUS_CODES:
         raise InvalidEdxml(
             f"{where} must be one of {', '.join(STATUS_CODES)}.", rule="bad_status_code"

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from formats._edxml_fields import (
@@ -33,6 +33,7 @@ from formats._edxml_fields import (
     PREFIX,
     STATUS_CODES,
     Field,
+    Nonconformity,
     Writer,
     check_code,
     children,
@@ -44,6 +45,8 @@ from formats._edxml_fields import (
     json_required,
     leaf_text,
     need,
+    nonconforming,
+    noting,
     one,
     record_from_json,
     record_from_xml,
@@ -59,8 +62,12 @@ __all__ = [
     "STATUS_CODES",
     "EdxmlLimits",
     "InvalidEdxml",
+    "Nonconformity",
+    "Reading",
     "parse_edxml",
     "parse_status",
+    "read_edxml",
+    "read_status",
     "render_edxml",
     "render_status",
     "validate_document",
@@ -68,7 +75,7 @@ __all__ = [
 ]
 
 _ORGANISATION = (
-    Field("organ_id", "OrganId", "organ_id", True),
+    Field("organ_id", "OrganId", "organ_id", True, essential=True),
     Field("organization_in_charge", "OrganizationInCharge"),
     Field("organ_name", "OrganName", "name", True),
     Field("organ_add", "OrganAdd"),
@@ -79,13 +86,13 @@ _ORGANISATION = (
 )
 
 _CODE = (
-    Field("code_number", "CodeNumber", "name", True),
-    Field("code_notation", "CodeNotation", required=True),
+    Field("code_number", "CodeNumber", "name", True, essential=True),
+    Field("code_notation", "CodeNotation", required=True, essential=True),
 )
 
 _PROMULGATION = (
     Field("place", "Place", required=True),
-    Field("date", "PromulgationDate", "date", True),
+    Field("date", "PromulgationDate", "date", True, essential=True),
 )
 
 _DOCUMENT_TYPE = (
@@ -149,7 +156,7 @@ _STAFF_INFO = (
 )
 
 _ATTACHMENT = (
-    Field("content_id", "ContentId", "content_id", True),
+    Field("content_id", "ContentId", "content_id", True, essential=True),
     Field("attachment_name", "AttachmentName", "name", True),
     Field("description", "Description"),
     Field("content_type", "ContentType", "name", True),
@@ -159,16 +166,16 @@ _ATTACHMENT = (
 _REFERENCE = tuple(replace(f, required=f.key == "content_id") for f in _ATTACHMENT)
 
 _RESPONSE_FOR = (
-    Field("organ_id", "OrganId", "organ_id", True),
+    Field("organ_id", "OrganId", "organ_id", True, essential=True),
     Field("code", "Code", "name", True),
     Field("promulgation_date", "PromulgationDate", "date", True),
-    Field("document_id", "DocumentId", "document_id", True),
+    Field("document_id", "DocumentId", "document_id", True, essential=True),
 )
 
 _STATUS_FIELDS = (
-    Field("status_code", "StatusCode", "status_code", True),
+    Field("status_code", "StatusCode", "status_code", True, essential=True),
     Field("description", "Description"),
-    Field("timestamp", "Timestamp", "datetime", True),
+    Field("timestamp", "Timestamp", "datetime", True, essential=True),
 )
 
 _DOCUMENT_KEYS = (
@@ -259,7 +266,47 @@ def parse_edxml(data: bytes, *, limits: EdxmlLimits = DEFAULT_LIMITS) -> dict[st
     out["attachments"] = _attachments_from_xml(root, body, limits)
     if out["document_id"] is None:
         out["document_id"] = _derive_document_id(out)
+    elif out["document_id"] != _expected_document_id(out):
+        # Status messages find their document by this id (ResponseFor/DocumentId, §3.4); the
+        # SDK's own edoc_new names another sender, date and number in it than in its header.
+        nonconforming(
+            "MessageHeader/DocumentId must be {From/OrganId},{PromulgationDate},"
+            "{CodeNumber}/{CodeNotation} (QCVN 102:2016).",
+            rule="document_id_mismatch",
+        )
     return out
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A message read as the national axis reads it: its canonical form, and each departure
+    from QCVN 102 in it that a strict reader (`parse_edxml`, `parse_status`) would refuse."""
+
+    message: dict[str, Any]
+    nonconformities: tuple[Nonconformity, ...] = ()
+
+
+def read_edxml(
+    data: bytes, *, limits: EdxmlLimits = DEFAULT_LIMITS, strict: bool = False
+) -> Reading:
+    """An edXML document, its nonconformities noted; `strict`: refused at the first, as
+    `parse_edxml` does. What is not XML, hostile or unroutable is refused either way."""
+    if strict:
+        return Reading(parse_edxml(data, limits=limits))
+    with noting() as found:
+        document = parse_edxml(data, limits=limits)
+    return Reading(document, tuple(found))
+
+
+def read_status(
+    data: bytes, *, limits: EdxmlLimits = DEFAULT_LIMITS, strict: bool = False
+) -> Reading:
+    """An edXML status message, read as `read_edxml` reads a document."""
+    if strict:
+        return Reading(parse_status(data, limits=limits))
+    with noting() as found:
+        status = parse_status(data, limits=limits)
+    return Reading(status, tuple(found))
 
 
 def render_edxml(document: Mapping[str, Any], *, limits: EdxmlLimits = DEFAULT_LIMITS) -> bytes:
@@ -355,8 +402,10 @@ def parse_status(data: bytes, *, limits: EdxmlLimits = DEFAULT_LIMITS) -> dict[s
 def render_status(status: Mapping[str, Any]) -> bytes:
     """The edXML (UTF-8) of a canonical status message; validates it first.
 
-    The fields sit in MessageHeader, beside a TraceHeaderList and with no body (DOMAIN.md §3.4;
-    one C# client instead wraps them in `edXML:Status` inside a SOAP header, which we do not).
+    The fields sit in MessageHeader in the order of the VDXP SDK's samples (From, ResponseFor,
+    StaffInfo, StatusCode, Description, Timestamp: order-sensitive JAXB readers expect it), with
+    a TraceHeaderList only when there are trace headers, and no body (DOMAIN.md §3.4; one C#
+    client instead wraps them in `edXML:Status` inside a SOAP header, which we do not).
     """
     doc = validate_status(status)
     w = Writer()
@@ -364,13 +413,14 @@ def render_status(status: Mapping[str, Any]) -> bytes:
     w.open(f"{PREFIX}edXMLEnvelope")
     w.open(f"{PREFIX}edXMLHeader")
     w.open(f"{PREFIX}MessageHeader")
-    w.record("ResponseFor", _RESPONSE_FOR, doc["response_for"])
     w.record("From", _ORGANISATION, doc["from"])
-    w.fields(_STATUS_FIELDS, doc)
+    w.record("ResponseFor", _RESPONSE_FOR, doc["response_for"])
     if doc["staff_info"] is not None:
         w.record("StaffInfo", _STAFF_INFO, doc["staff_info"])
+    w.fields(_STATUS_FIELDS, doc)
     w.close(f"{PREFIX}MessageHeader")
-    _write_trace(w, doc["trace_headers"], None)
+    if doc["trace_headers"]:
+        _write_trace(w, doc["trace_headers"], None)
     w.close(f"{PREFIX}edXMLHeader")
     w.close(f"{PREFIX}edXMLEnvelope")
     w.close("edXML")
@@ -536,6 +586,14 @@ def _check_unique_content_ids(attachments: Sequence[Mapping[str, Any]], where: s
     ids = [attachment["content_id"] for attachment in attachments]
     if len(set(ids)) != len(ids):
         raise InvalidEdxml(f"Two {where} share a content id.", rule="duplicate_field")
+
+
+def _expected_document_id(document: Mapping[str, Any]) -> str:
+    code = document["code"]
+    return (
+        f"{document['from']['organ_id']},{xml_text('date', document['promulgation']['date'])},"
+        f"{code['code_number']}/{code['code_notation']}"
+    )
 
 
 def _derive_document_id(document: Mapping[str, Any]) -> str:

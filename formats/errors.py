@@ -25,3 +25,4 @@ class TranslationError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.extensions = extensions
+        self.headers: dict[str, str] = {}  # such as `Preference-Applied` (RFC 7240 §3)

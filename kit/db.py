@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, text
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, inspect, text
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -122,3 +122,37 @@ async def create_tables(engine: AsyncEngine, metadata: MetaData) -> None:
                 lock = text("SELECT pg_advisory_xact_lock(:id)")
                 await conn.execute(lock, {"id": SCHEMA_LOCK_ID})
             await conn.run_sync(metadata.create_all)
+            await conn.run_sync(add_missing_columns, metadata)
+
+
+class SchemaTooOld(Exception):
+    """The database lacks a column that cannot be added in place; the message names it."""
+
+
+def add_missing_columns(conn: Connection, metadata: MetaData) -> list[str]:
+    """Add the nullable columns a newer version gave an existing table (`ALTER TABLE … ADD
+    COLUMN`), so that a data directory kept across an upgrade keeps working and keeps its
+    data; `table.column` of each one added. A missing NOT NULL column cannot be filled for the
+    rows already there: SchemaTooOld, before any write can fail on it."""
+    inspector = inspect(conn)
+    added: list[str] = []
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable:
+                raise SchemaTooOld(
+                    f"the database's table {table.name} has no column {column.name}, which a "
+                    "newer version needs; start with a new data directory or database"
+                )
+            kind = column.type.compile(dialect=conn.dialect)
+            preparer = conn.dialect.identifier_preparer
+            conn.execute(
+                text(
+                    f"ALTER TABLE {preparer.format_table(table)} "
+                    f"ADD COLUMN {preparer.format_column(column)} {kind}"
+                )
+            )
+            added.append(f"{table.name}.{column.name}")
+    return added

@@ -54,7 +54,7 @@ async def writing(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
 
 
 def check_instance(settings: Settings, instance: str) -> None:
-    topology = load_topology(settings.topology_file)
+    topology = load_topology(settings.topology_file, settings.era)
     if topology.get(instance) is None:
         names = ", ".join(i.name for i in topology.instances)
         raise LookupError(f"unknown instance {instance!r} (known: {names})")
@@ -145,7 +145,7 @@ async def verify_audit(settings: Settings, *, instance: str | None) -> VerifyRep
     names as well as every one found in the database."""
     if instance is not None:
         check_instance(settings, instance)
-    topology = load_topology(settings.topology_file)
+    topology = load_topology(settings.topology_file, settings.era)
     async with open_database(settings) as sessions:
         return await verify_chain(
             sessions,

@@ -47,6 +47,7 @@ from lgsp.faults.book import FaultBook
 from lgsp.faults.router import router as faults_router
 from lgsp.journal import store as journal_store
 from lgsp.journal.router import router as journal_router
+from lgsp.legacy_paths import LegacyPathMiddleware
 from lgsp.loopback import INTERNAL_BUS_URL, with_lifespan_state
 from lgsp.middleware import RequestGuardMiddleware, RequestIdMiddleware
 from lgsp.models import create_schema
@@ -87,7 +88,8 @@ def create_app(
     """Build the bus; `systems` are the systems it may run embedded (none: every system of the
     topology needs a `url`); `instances` limits it to some instances of the topology."""
     settings = settings or Settings()
-    topology = _with_ndxp_url(load_topology(settings.topology_file), settings.ndxp_url)
+    topology = load_topology(settings.topology_file, settings.era)
+    topology = _with_ndxp_url(topology, settings.ndxp_url)
     served = _select(topology, instances)
     app = FastAPI(
         title="LGSP mock bus",
@@ -109,6 +111,18 @@ def create_app(
         reserved=_gateway_segments([gateway for _, gateway in gateways.values()])
         | set(DOOR_PREFIXES.values()),
     )
+    moved = {
+        f"/lgsp/{alias}": spec.mount_path
+        for alias, spec in topology.aliases.items()
+        if spec.mount_path in gateways
+    }
+    if moved:  # outside the dispatch, which then sees the absorbing instance's path
+        app.add_middleware(
+            LegacyPathMiddleware,
+            moved=moved,
+            public_url=settings.public_url,
+            sunset=settings.legacy_path_sunset,
+        )
     app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every answer has an id
     app.include_router(operations_router)

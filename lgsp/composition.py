@@ -27,7 +27,9 @@ from mocks.csdlqgdc.app import create_app as create_csdlqgdc_app
 from mocks.csdlqgdc.app import sample_numbers as national_citizen_samples
 from mocks.dancu.app import create_app as create_dancu_app
 from mocks.dancu.seed import CitizenRecord, generate_citizens
+from mocks.directory.admin_units import ADMIN_UNITS
 from mocks.directory.agencies import AGENCIES
+from mocks.dmhc.app import create_app as create_dmhc_app
 from mocks.dvc.app import create_app as create_dvc_app
 from mocks.dvc.procedures import PROCEDURES, provincial_procedure_code
 from mocks.dvc.seed import PlannedDossier, plan_dossiers, seeded_dossier_codes
@@ -58,12 +60,19 @@ def mock_config(context: SystemContext) -> SystemConfig:
     instance, settings = context.instance, context.settings
     config = SystemConfig(
         instance=instance.name,
-        province_code=instance.province_code,
+        province_code=instance.seed_code,
         province_name=instance.title.removeprefix("LGSP "),
+        era=settings.era,
         provinces=dict(context.provinces),
         seed=settings.seed,
         population=settings.population,
         database_url=settings.systems_database_url,
+        trusted_roots_pem=(
+            settings.trusted_roots_file.read_text(encoding="ascii")
+            if settings.trusted_roots_file is not None
+            else ""
+        ),
+        signature_policy=settings.signature_policies.get(instance.name, "report"),
     )
     if context.bus is None:
         return config
@@ -102,7 +111,7 @@ def _dvc_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
 
 
 def _organisation_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
-    agencies = AGENCIES.get(context.instance.province_code or "", ())
+    agencies = AGENCIES.get(context.instance.seed_code or "", ())
     return {"organ_id": [agency.organ_id for agency in agencies][:count]}
 
 
@@ -112,6 +121,11 @@ def _national_citizen_samples(context: SystemContext, count: int) -> dict[str, l
 
 def _national_dossier_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
     return national_dossier_samples(mock_config(context), count)
+
+
+def _unit_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
+    """Old units the seed uses: each has today's successors (`/units/{code}/successors`)."""
+    return {"unit_code": sorted(ADMIN_UNITS.ward_successors)[:count]}
 
 
 def _bus(context: SystemContext) -> httpx.AsyncBaseTransport | None:
@@ -137,6 +151,9 @@ MOCK_SYSTEMS: SystemRegistry = {
     "csdlqgdc": EmbeddedSystem(
         lambda context: create_csdlqgdc_app(mock_config(context)),
         samples=_national_citizen_samples,
+    ),
+    "dmhc": EmbeddedSystem(
+        lambda context: create_dmhc_app(mock_config(context)), samples=_unit_samples
     ),
     "dvcqg": EmbeddedSystem(
         lambda context: create_dvcqg_app(mock_config(context)),

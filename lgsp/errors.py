@@ -431,7 +431,7 @@ async def _handle(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, LgspError):
         return _render(request, exc, exc.response_headers())
     if isinstance(exc, TranslationError):
-        return _render(request, exc)
+        return _render(request, exc, exc.headers)
     if isinstance(exc, OAuthError):
         return _oauth_response(exc, source_of(request.scope))
     if isinstance(exc, RequestValidationError):

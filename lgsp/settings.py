@@ -6,6 +6,7 @@ built-in topology, a demo client with a well-known secret (refused outside the d
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal, Self
 
@@ -47,6 +48,15 @@ class Settings(BaseSettings):
 
     topology_file: Path | None = None
     """TOML file describing instances and their systems; unset means the built-in topology."""
+
+    era: Literal["2026", "2024"] = "2026"
+    """Built-in topology: "2026", today's provinces (An Giang, Đồng Tháp, Lâm Đồng, Cần Thơ, Gia
+    Lai), the seeded old ones their history, their old paths deprecated; "2024", the five seeded
+    provinces as they were before 1 July 2025."""
+
+    legacy_path_sunset: date = date(2027, 7, 1)
+    """Assigned: the date an old province's path (`/lgsp/kiengiang/…`, era 2026) is announced to
+    stop answering, in its `Sunset` header; two years after the merger."""
 
     public_url: str = "http://127.0.0.1:8000"
     """Base URL the bus is reached at; instance issuers and printed URLs derive from it."""
@@ -190,6 +200,16 @@ class Settings(BaseSettings):
     journal_wait_max_seconds: float = Field(default=60.0, gt=0, le=60)
     """The longest one `POST {base}/admin/journal/wait` holds its connection, whatever
     `timeout_seconds` it asks (assigned: 60 s, nginx's default idle timeout)."""
+
+    trusted_roots_file: Path | None = None
+    """PEM file of the root certificates the embedded document systems trust signers under
+    (examples/edxml/test-ca-root.pem is a test CA's); unset, every edXML signature is reported
+    `untrusted`."""
+
+    signature_policies: dict[str, Literal["report", "refuse"]] = Field(default_factory=dict)
+    """Per instance, what its document system does with a document whose signature is not
+    valid: `report` it (the default) or `refuse` it, 422 `SIGNATURE_INVALID` naming the reason.
+    As JSON: `LGSP_SIGNATURE_POLICIES='{"kiengiang": "refuse"}'`."""
 
     @field_validator("database_url")
     @classmethod

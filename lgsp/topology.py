@@ -1,8 +1,11 @@
 """Which instances exist, which systems each one owns, and where each system is reached.
 
 The built-in topology is the one `lgsp serve` starts: the national instance `ndxp` and one LGSP
-per seeded province, every system an in-process mock. A TOML file (`LGSP_TOPOLOGY_FILE`) can
-name other provinces, or point a system at a URL to put a real system in place of a mock.
+per province, every system an in-process mock. It comes in two eras (`LGSP_ERA`): "2026", today's
+34-province map, where each LGSP is a merged province holding a seeded old one's records as its
+history, and "2024", the five seeded provinces as they were before 1 July 2025. A TOML file
+(`LGSP_TOPOLOGY_FILE`) can name other provinces, or point a system at a URL to put a real system
+in place of a mock.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
+
+Era = Literal["2026", "2024"]
+"""Which built-in topology: today's provinces, or the seeded ones before 1 July 2025."""
 
 
 class TopologyError(Exception):
@@ -60,6 +66,22 @@ class InstanceSpec(BaseModel):
     kind: Literal["national", "province"]
     title: str
     province_code: str | None = Field(default=None, pattern=r"^\d{2}$")
+    legacy_codes: tuple[str, ...] = Field(
+        default=(),
+        description="Province only: the codes of the provinces (before 1 July 2025) merged "
+        "into this one, its own among them; empty for a province of the 2024 era.",
+    )
+    records_code: str | None = Field(
+        default=None,
+        pattern=r"^\d{2}$",
+        description="The old province whose seeded records this instance's systems hold; "
+        "unset means `province_code`.",
+    )
+    aliases: tuple[str, ...] = Field(
+        default=(),
+        description="Names of old instances this one absorbed: `/lgsp/{alias}/…` still answers "
+        "for it, marked deprecated (lgsp/legacy_paths.py).",
+    )
     systems: tuple[SystemSpec, ...] = ()
     url: HttpUrl | None = Field(
         default=None,
@@ -92,6 +114,11 @@ class InstanceSpec(BaseModel):
         return self
 
     @property
+    def seed_code(self) -> str | None:
+        """The old (pre-2025) province code of the records its systems hold."""
+        return self.records_code or self.province_code
+
+    @property
     def spoken(self) -> tuple[Dialect, ...]:
         """The dialects this instance speaks, the bus's own first."""
         if self.dialects is not None:
@@ -121,6 +148,12 @@ class Topology(BaseModel):
         codes = [i.province_code for i in self.instances if i.province_code is not None]
         if len(set(codes)) != len(codes):
             raise ValueError("province codes must be unique")
+        seeds = [i.seed_code for i in self.instances if i.seed_code is not None]
+        if len(set(seeds)) != len(seeds):
+            raise ValueError("records codes must be unique")
+        aliases = [alias for i in self.instances for alias in i.aliases]
+        if len(set(aliases)) != len(aliases) or set(aliases) & set(names):
+            raise ValueError("aliases must be unique and name no instance")
         return self
 
     def get(self, name: str) -> InstanceSpec | None:
@@ -132,8 +165,14 @@ class Topology(BaseModel):
 
     @property
     def provinces(self) -> dict[str, str]:
-        """Legacy province code → instance name, for systems that route by organisation."""
-        return {i.province_code: i.name for i in self.instances if i.province_code is not None}
+        """Legacy province code of the seeded records → instance name, for systems that route
+        by organisation (the agencies' ids carry the old codes)."""
+        return {i.seed_code: i.name for i in self.instances if i.seed_code is not None}
+
+    @property
+    def aliases(self) -> dict[str, InstanceSpec]:
+        """Old instance name → the instance that absorbed it."""
+        return {alias: i for i in self.instances for alias in i.aliases}
 
 
 # Legacy (pre-2025) province codes, as in every CCCD issued before the merger (DOMAIN.md §5.3).
@@ -145,35 +184,76 @@ SEEDED_PROVINCES = (
     ("binhdinh", "Bình Định", "52"),
 )
 
-DEFAULT_TOPOLOGY = Topology(
+# Today's provinces that absorbed a seeded one (NQ 202/2025/QH15, codes of the national
+# statistics office's list; FIDELITY-2026.md §1): name, title, code, the old codes merged into
+# it, and the seeded province whose records it holds.
+TODAYS_PROVINCES = (
+    ("angiang", "An Giang", "91", ("89", "91"), "kiengiang"),
+    ("dongthap", "Đồng Tháp", "82", ("82", "87"), "tiengiang"),
+    ("lamdong", "Lâm Đồng", "68", ("60", "67", "68"), "binhthuan"),
+    ("cantho", "Cần Thơ", "92", ("92", "93", "94"), "haugiang"),
+    ("gialai", "Gia Lai", "52", ("52", "64"), "binhdinh"),
+)
+
+_NDXP = InstanceSpec(
+    name="ndxp",
+    kind="national",
+    title="NDXP — national data exchange platform",
+    systems=(
+        SystemSpec(name="csdlqgdc"),
+        SystemSpec(name="dmhc"),
+        SystemSpec(name="dvcqg"),
+        SystemSpec(name="vdxp"),
+    ),
+)
+_PROVINCE_SYSTEMS = (SystemSpec(name="dancu"), SystemSpec(name="dvc"), SystemSpec(name="qlvb"))
+_SEEDED_CODE = {name: code for name, _, code in SEEDED_PROVINCES}
+
+TOPOLOGY_2024 = Topology(
     instances=(
-        InstanceSpec(
-            name="ndxp",
-            kind="national",
-            title="NDXP — national data exchange platform",
-            systems=(
-                SystemSpec(name="csdlqgdc"),
-                SystemSpec(name="dvcqg"),
-                SystemSpec(name="vdxp"),
-            ),
-        ),
+        _NDXP,
         *(
             InstanceSpec(
                 name=name,
                 kind="province",
                 title=f"LGSP {title}",
                 province_code=code,
-                systems=(SystemSpec(name="dancu"), SystemSpec(name="dvc"), SystemSpec(name="qlvb")),
+                systems=_PROVINCE_SYSTEMS,
             )
             for name, title, code in SEEDED_PROVINCES
         ),
     )
 )
+"""The seeds' world: the five provinces as they were before 1 July 2025."""
+
+TOPOLOGY_2026 = Topology(
+    instances=(
+        _NDXP,
+        *(
+            InstanceSpec(
+                name=name,
+                kind="province",
+                title=f"LGSP {title}",
+                province_code=code,
+                legacy_codes=legacy,
+                records_code=_SEEDED_CODE[seeded],
+                aliases=(seeded,),
+                systems=_PROVINCE_SYSTEMS,
+            )
+            for name, title, code, legacy, seeded in TODAYS_PROVINCES
+        ),
+    )
+)
+"""Today's map: each LGSP a merged province, the seeded old one its history and alias."""
+
+TOPOLOGIES: dict[Era, Topology] = {"2026": TOPOLOGY_2026, "2024": TOPOLOGY_2024}
+DEFAULT_TOPOLOGY = TOPOLOGY_2026
 
 
-def load_topology(path: Path | None) -> Topology:
+def load_topology(path: Path | None, era: Era = "2026") -> Topology:
+    """The topology file at `path`, else the built-in topology of `era`."""
     if path is None:
-        return DEFAULT_TOPOLOGY
+        return TOPOLOGIES[era]
     try:
         return Topology.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
     except OSError as error:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, SecretStr
 
 
@@ -15,6 +17,11 @@ class SystemConfig(BaseModel):
         description="Legacy (pre-2025) 2-digit province code, e.g. '91' for Kiên Giang.",
     )
     province_name: str | None = None
+    era: Literal["2026", "2024"] = Field(
+        default="2024",
+        description="Addresses as today's units (2026: no districts, the old ones in a `legacy` "
+        "block) or as the seeded records were made (2024).",
+    )
     provinces: dict[str, str] = Field(
         default_factory=dict,
         description="Every province of the topology: legacy 2-digit code → instance name. "
@@ -36,3 +43,17 @@ class SystemConfig(BaseModel):
         default=None, description="The system's own client on that LGSP (client credentials)."
     )
     bus_client_secret: SecretStr | None = None
+    trusted_roots_pem: str = Field(
+        default="",
+        description="PEM certificates of the roots a document system trusts signers under (the "
+        "government CA's, a vendor's test chain). Empty: every signature is `untrusted`.",
+    )
+    revoked_serials: list[str] = Field(
+        default_factory=list,
+        description="Hex serials of signing certificates the roots' CRLs revoke.",
+    )
+    signature_policy: Literal["report", "refuse"] = Field(
+        default="report",
+        description="What the document system does with a document whose signature is not "
+        "valid: take it and report the verdict, or refuse it (SIGNATURE_INVALID).",
+    )

@@ -40,6 +40,9 @@ class AuditEntry:
     response_sha256: str
     occurred_at: datetime
     """Timezone-aware; hashed and stored as UTC."""
+    notes: str | None = None
+    """What the call's message was found to be, as compact JSON (edXML `warnings`: their rule
+    codes); hashed only when present, so records written before it existed verify unchanged."""
 
     def __post_init__(self) -> None:
         # Fail on the request path, not later as a false "tampered" alarm from verify.
@@ -64,6 +67,8 @@ def canonical_record(entry: AuditEntry, *, seq: int, prev_hash: str) -> bytes:
     bleed into the next); `ensure_ascii=False` keeps Vietnamese text readable when debugging.
     """
     fields = row_values(entry)
+    if fields["notes"] is None:
+        del fields["notes"]
     fields["occurred_at"] = canonical_timestamp(entry.occurred_at)
     fields["seq"] = seq
     fields["prev_hash"] = prev_hash

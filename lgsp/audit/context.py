@@ -26,6 +26,8 @@ class AuditContext:
     caller: str | None = None
     service: str | None = None
     upstream: list[AuditEntry] = field(default_factory=list)
+    notes: dict[str, object] = field(default_factory=dict)
+    """What the call's message was found to be (edXML `warnings`: rule codes), for the record."""
 
 
 def body_hash(body: bytes) -> str:

@@ -52,6 +52,7 @@ class AuditRecord(Base):
     request_sha256: Mapped[str] = mapped_column(String(64))
     response_sha256: Mapped[str] = mapped_column(String(64))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    notes: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

@@ -105,6 +105,7 @@ class AuditRecorder:
             request_sha256=request_hash.hexdigest(),
             response_sha256=response_hash.hexdigest(),
             occurred_at=occurred_at,
+            notes=_notes(context),
         )
         exchanges = (
             ()
@@ -192,6 +193,12 @@ def _journal_entry(
         latency_us=inbound.latency_us,
         occurred_at=inbound.occurred_at,
     )
+
+
+def _notes(context: AuditContext) -> str | None:
+    if not context.notes:
+        return None
+    return json.dumps(context.notes, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 
 class AuditRecordOut(BaseModel):
@@ -24,8 +26,16 @@ class AuditRecordOut(BaseModel):
     request_sha256: str
     response_sha256: str
     occurred_at: datetime
+    notes: dict[str, Any] | None = None
+    """What the call's message was found to be: `warnings`, the rule codes of an edXML
+    message's departures from QCVN 102 (`Prefer: handling=strict` refuses them)."""
     prev_hash: str
     hash: str
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _parsed(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
 
 
 class AuditTrail(BaseModel):

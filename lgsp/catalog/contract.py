@@ -108,14 +108,17 @@ def service_document(
             models.append(contract.response)
             entry["responses"][str(contract.status)] = {
                 "description": "Success",
-                "content": {"application/json": {"schema": schema_ref(contract.response)}},
+                "content": {
+                    media_type: {"schema": _body_schema(media_type, contract.response)}
+                    for media_type in contract.response_media_types
+                },
             }
             if contract.request is not None:
                 models.append(contract.request)
                 entry["requestBody"] = {
                     "required": True,
                     "content": {
-                        media_type: {"schema": schema_ref(contract.request)}
+                        media_type: {"schema": _body_schema(media_type, contract.request)}
                         for media_type in contract.request_media_types
                     },
                 }
@@ -181,6 +184,19 @@ def _add_examples(
     success = entry["responses"].get(str(answer.status) if answer else "")
     if answer is not None and success is not None:
         success["content"]["application/json"]["example"] = answer.body
+
+
+_XML_BODY = {
+    "type": "string",
+    "contentMediaType": "application/xml",
+    "description": "An edXML message (QCVN 102:2016), UTF-8, as the sender wrote it: the "
+    "XML-DSig Signature covers these bytes. Examples: examples/edxml/ in the repository.",
+}
+
+
+def _body_schema(media_type: str, model: type[BaseModel]) -> dict[str, str]:
+    """An XML body is described as XML (the edXML itself), not as the JSON model beside it."""
+    return dict(_XML_BODY) if media_type.endswith("xml") else schema_ref(model)
 
 
 def schema_ref(model: type[BaseModel]) -> dict[str, str]:

@@ -214,7 +214,18 @@ def example_requests() -> tuple[ExampleRequest, ...]:
     found += _dvc_requests()
     found += _qlvb_requests()
     found += _vdxp_requests()
+    found += _unit_requests()
     return tuple(found)
+
+
+def _unit_requests() -> list[ExampleRequest]:
+    """Phường Đông Hồ (Hà Tiên), where the seed's first household lives, and what it became."""
+    old, new = {"code": "30769"}, {"code": "30742"}
+    return [
+        _get("dmhc", "get_unit", "/units/{code}", old, query={"era": "2024"}),
+        _get("dmhc", "get_successors", "/units/{code}/successors", old),
+        _get("dmhc", "get_predecessors", "/units/{code}/predecessors", new),
+    ]
 
 
 _DOSSIER_TIMES = (
@@ -381,7 +392,8 @@ def capture(database_url: str | None = None) -> dict[str, ExampleAnswer]:
             # Never the operator's LGSP_DATABASE_URL: the replay writes documents and dossiers.
             database_url=database_url or f"sqlite+aiosqlite:///{Path(directory) / 'lgsp.db'}",
             instances=INSTANCES,
-            settings_overrides={"_env_file": None},
+            # Through LGSP Kiên Giang: the seeds' era, whatever LGSP_ERA says.
+            settings_overrides={"_env_file": None, "era": "2024"},
         )
         with start_bus(options) as bus, bus.client() as http:
             return replay(http, partial(_credentials, bus))

@@ -41,6 +41,12 @@ def add_parser(commands: Any) -> None:
     serve.add_argument(
         "--population", type=int, help="citizens generated per province (LGSP_POPULATION)"
     )
+    serve.add_argument(
+        "--era",
+        choices=("2026", "2024"),
+        help="built-in topology: today's provinces (2026, default) or the seeded ones before "
+        "1 July 2025 (2024) (LGSP_ERA)",
+    )
     serve.add_argument("--instance", action="append", help="serve only this instance (repeatable)")
     serve.add_argument(
         "--ndxp-url",
@@ -84,7 +90,7 @@ def serve_bus(args: argparse.Namespace) -> int:
     if "LGSP_PUBLIC_URL" not in os.environ:  # behind a proxy, the operator's URL wins
         scheme = "https" if https else "http"
         overrides["public_url"] = f"{scheme}://{_url_host(args.host)}:{args.port}"
-    for option in ("seed", "population", "ndxp_url"):
+    for option in ("seed", "population", "ndxp_url", "era"):
         if getattr(args, option) is not None:
             overrides[option] = getattr(args, option)
     settings = settings_from(args, **overrides)
@@ -244,7 +250,7 @@ def _startup_work(settings: Settings, instances: list[str] | None) -> str:
 
     served = [
         spec
-        for spec in load_topology(settings.topology_file).instances
+        for spec in load_topology(settings.topology_file, settings.era).instances
         if not instances or spec.name in instances
     ]
     provinces = sum(spec.kind == "province" for spec in served)

@@ -26,11 +26,11 @@ def serve_system(args: argparse.Namespace) -> int:
 
     overrides: dict[str, Any] = {
         option: getattr(args, option)
-        for option in ("seed", "population")
+        for option in ("seed", "population", "era")
         if getattr(args, option) is not None
     }
     settings = settings_from(args, **overrides)
-    topology = load_topology(settings.topology_file)
+    topology = load_topology(settings.topology_file, settings.era)
     spec = _owner(topology, args.instance, args.system)
     system = MOCK_SYSTEMS.get(args.system)
     if system is None:

@@ -71,8 +71,11 @@ async def metrics(bus: BusDep) -> PlainTextResponse:
 
 @router.get("/")
 async def index(bus: BusDep) -> dict[str, Any]:
-    """The instances this process serves, with their base URLs and the dialects they speak."""
+    """The instances this process serves, with their base URLs and the dialects they speak;
+    in era 2026 the old provinces' names each absorbed (`aliases`), whose paths still answer,
+    deprecated."""
     return {
+        "era": bus.settings.era,
         "instances": [
             {
                 "name": instance.spec.name,
@@ -81,9 +84,10 @@ async def index(bus: BusDep) -> dict[str, Any]:
                 "base_url": instance.issuer,
                 "docs": f"{instance.issuer}/docs",
                 "dialects": door_urls(instance.spec, instance.issuer),
+                **({"aliases": list(instance.spec.aliases)} if instance.spec.aliases else {}),
             }
             for instance in bus.instances.values()
-        ]
+        ],
     }
 
 

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from formats.edxml import InvalidEdxml, parse_status
+from formats.edxml import InvalidEdxml, read_status
 from lgsp.auth.federation import province_of_client
 from lgsp.auth.models import FEDERATION
 from lgsp.catalog.schemas import OperationSpec
@@ -126,7 +126,7 @@ def _organisation_in_body(body: bytes, content_type: str | None, name: str) -> s
     media = (content_type or "").partition(";")[0].strip().lower()
     try:
         if media in ("application/xml", "text/xml"):
-            reporter = parse_status(body)["from"]["organ_id"]
+            reporter = read_status(body).message["from"]["organ_id"]
             return reporter if isinstance(reporter, str) else None
         value = json.loads(body)
     except (ValueError, RecursionError, InvalidEdxml):

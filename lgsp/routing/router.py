@@ -246,6 +246,8 @@ async def _answer(
         query=query,
         body=body,
         content_type=request.headers.get("content-type"),
+        accept=request.headers.get("accept"),
+        prefer=request.headers.get(PREFER_HEADER),
     )
     # An edXML body is parsed (checked) by its adapter: a large one off the event loop.
     translated = await off_loop_if_large(len(body), partial(adapter.to_system, canonical))
@@ -267,14 +269,27 @@ async def _answer(
         request.scope[ANSWERED_BY_SCOPE_KEY] = route.system  # the system refused, not us
         add_hint(refusal, instance.spec, bus.topology)
         raise
-    if answer.status < 400:
-        return JSONResponse(answer.content, status_code=answer.status)
-    source = error_source(instance.spec.name, route.system)
-    return JSONResponse(
-        answer.content,
-        status_code=answer.status,
-        headers={ERROR_SOURCE_HEADER: source_header(source)},
-    )
+    headers = dict(answer.headers)
+    if answer.media_type != "application/json":  # the system's own bytes (a signed edXML)
+        return Response(answer.content, answer.status, headers, media_type=answer.media_type)
+    if isinstance(answer.content, dict):
+        _note_message(audit, answer.content)
+    if answer.status >= 400:
+        source = error_source(instance.spec.name, route.system)
+        headers[ERROR_SOURCE_HEADER] = source_header(source)
+    return JSONResponse(answer.content, status_code=answer.status, headers=headers)
+
+
+def _note_message(audit: AuditContext, content: dict[str, object]) -> None:
+    """What the audit record keeps of an edXML answer: its warnings' rule codes, and its
+    signature's verdict (never the signer's name: the record is hashed for years)."""
+    warnings, signature = content.get("warnings"), content.get("signature")
+    if isinstance(warnings, list) and warnings:
+        audit.notes["warnings"] = [w["rule"] for w in warnings if isinstance(w, dict)]
+    if isinstance(signature, dict):
+        audit.notes["signature"] = {
+            key: signature.get(key) for key in ("present", "valid", "weak", "serial", "reason")
+        }
 
 
 async def _forward(

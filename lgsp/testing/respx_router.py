@@ -50,7 +50,7 @@ from lgsp.logging import request_id_var
 from lgsp.routing.systems import SystemContext
 from lgsp.routing.transports import InProcessTransport
 from lgsp.settings import Settings
-from lgsp.topology import DEFAULT_TOPOLOGY, InstanceSpec
+from lgsp.topology import InstanceSpec, Topology, load_topology
 
 SUPPORTED_SERVICES = ("dancu", "csdlqgdc")
 """Services whose mocks are read-only and in memory: answered in-process, with no database."""
@@ -82,7 +82,9 @@ def bus_router(
             "needs a database or calls other systems; use the `lgsp` pytest fixture instead"
         )
     base = base_url.rstrip("/")
-    gateway = _Gateway(service, _instance_of(base), seed=seed, population=population)
+    settings = Settings(_env_file=None, seed=seed, population=population)  # LGSP_ERA: the bus's
+    topology = load_topology(None, settings.era)
+    gateway = _Gateway(service, _instance_of(topology, base), topology, settings)
     router = respx.MockRouter(assert_all_called=False)
     router.post(f"{base}/token", name="token").mock(side_effect=gateway.token)
     router.route(url__startswith=f"{base}/{service}/", name=service).mock(
@@ -91,19 +93,24 @@ def bus_router(
     return router
 
 
-def _instance_of(base: str) -> InstanceSpec:
+def _instance_of(topology: Topology, base: str) -> InstanceSpec:
     path = urlsplit(base).path
-    for instance in DEFAULT_TOPOLOGY.instances:
+    for instance in topology.instances:
         if path == instance.mount_path:
             return instance
-    known = ", ".join(instance.mount_path for instance in DEFAULT_TOPOLOGY.instances)
+    for alias, instance in topology.aliases.items():
+        if path == f"/lgsp/{alias}":  # an old province's base, as the bus still answers it
+            return instance
+    known = ", ".join(instance.mount_path for instance in topology.instances)
     raise ValueError(f"base_url must end with an instance's path ({known}), not {path!r}")
 
 
 class _Gateway:
     """The gateway's hop for one service of one instance, with the real mock behind it."""
 
-    def __init__(self, service: str, instance: InstanceSpec, *, seed: int, population: int) -> None:
+    def __init__(
+        self, service: str, instance: InstanceSpec, topology: Topology, settings: Settings
+    ) -> None:
         catalog = load_catalog(
             Settings.model_fields["catalog_dir"].default, known_adapters=set(ADAPTERS)
         )
@@ -112,11 +119,10 @@ class _Gateway:
         }
         self.service_id = service
         spec = next(iter(self.services.values()))
-        owner = DEFAULT_TOPOLOGY.national if spec.owner == "national" else instance
+        owner = topology.national if spec.owner == "national" else instance
         if owner is None or owner.system(spec.system) is None:
             raise ValueError(f"{instance.name} neither owns nor reaches {service}")
-        settings = Settings(_env_file=None, seed=seed, population=population)
-        context = SystemContext(owner, settings, provinces=DEFAULT_TOPOLOGY.provinces)
+        context = SystemContext(owner, settings, provinces=topology.provinces)
         self.owner = owner
         self.instance = instance.name
         self.transport = InProcessTransport(

@@ -102,14 +102,14 @@ def create_app(
     async def get_citizen(so_dinh_danh: str) -> JSONResponse:
         """One citizen, from whichever province's register holds the number."""
         citizen, store = await recorded(so_dinh_danh)
-        return api.ANSWERS.ok(api.citizen_json(citizen, store))
+        return api.ANSWERS.ok(api.citizen_json(citizen, store, era=config.era))
 
     @app.get("/api/congdan/{so_dinh_danh}/ho", responses=api.ERROR_RESPONSES)
     async def get_citizen_household(so_dinh_danh: str) -> JSONResponse:
         """The household the citizen belongs to, as `/api/ho/{ma_ho}` serves it."""
         citizen, store = await recorded(so_dinh_danh)
         members = store.household(citizen.ma_ho)
-        return api.ANSWERS.ok(api.household_json(citizen.ma_ho, members, store))
+        return api.ANSWERS.ok(api.household_json(citizen.ma_ho, members, store, era=config.era))
 
     @app.get("/api/congdan", responses=api.ERROR_RESPONSES)
     async def list_citizens(
@@ -125,7 +125,9 @@ def create_app(
                 "TongSo": len(register),
                 "Trang": trang,
                 "SoBanGhi": so_ban_ghi,
-                "DanhSach": [api.citizen_json(citizen, store) for citizen, store in page],
+                "DanhSach": [
+                    api.citizen_json(citizen, store, era=config.era) for citizen, store in page
+                ],
             }
         )
 
@@ -136,7 +138,7 @@ def create_app(
         if found is None:
             raise api.record_not_found()
         members, store = found
-        return api.ANSWERS.ok(api.household_json(ma_ho, members, store))
+        return api.ANSWERS.ok(api.household_json(ma_ho, members, store, era=config.era))
 
     return app
 

@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from formats.cccd import Cccd, InvalidCccd, parse_cccd
 from formats.dates import VIETNAM_TIME
 from formats.ngsp import DATA_TYPE_INVALID, RECORD_NOT_FOUND
-from mocks.dancu.seed import CitizenRecord
+from mocks.dancu.seed import Address, CitizenRecord
 from mocks.dancu.store import CitizenStore
+from mocks.directory.admin_units import ADMIN_UNITS, Era
 from mocks.envelope import (
     EnvelopeError,
     NgspEnvelope,
@@ -74,9 +75,52 @@ def check_number(so_dinh_danh: str, *, today: date) -> Cccd:
         raise data_type_invalid(error.detail) from None
 
 
-def citizen_json(citizen: CitizenRecord, store: CitizenStore) -> dict[str, Any]:
-    address = citizen.thuong_tru
+def address_json(address: Address, *, era: Era) -> dict[str, Any]:
+    """An address as the records were made (2024), or in today's units (2026): province and
+    ward or commune of today, no district, and the units of the record in `legacy` (a mock
+    addition; FIDELITY-2026.md §1). Every seeded record was made before 1 July 2025."""
+    made = {
+        "MaTinhThanh": address.ma_tinh_thanh,
+        "TenTinhThanh": address.ten_tinh_thanh,
+        "MaQuanHuyen": address.ma_quan_huyen,
+        "TenQuanHuyen": address.ten_quan_huyen,
+        "MaPhuongXa": address.ma_phuong_xa,
+        "TenPhuongXa": address.ten_phuong_xa,
+    }
+    if era == "2024":
+        return {**made, "ChiTiet": address.chi_tiet, "QuocGia": address.quoc_gia}
+    (province, *_) = ADMIN_UNITS.successors(address.ma_tinh_thanh)
+    (ward, *_) = ADMIN_UNITS.successors(address.ma_phuong_xa)  # the default successor first
+    return {
+        "MaTinhThanh": province.code,
+        "TenTinhThanh": province.name,
+        "MaPhuongXa": ward.code,
+        "TenPhuongXa": ward.name,
+        "ChiTiet": address.chi_tiet,
+        "QuocGia": address.quoc_gia,
+        "legacy": made,
+    }
+
+
+def birth_registration_json(so_dinh_danh: str) -> dict[str, Any] | None:
+    """Era 2026: the province of the birth registration the CCCD prefix keeps (it does not
+    change), and the province of today that succeeds it (a mock addition)."""
+    code = so_dinh_danh[1:3]
+    old = ADMIN_UNITS.unit("2024", code)
+    today = ADMIN_UNITS.successors(code)
+    if old is None or not today:
+        return None
+    return {
+        "MaTinhCu": old.code,
+        "TenTinhCu": old.name,
+        "MaTinhHienNay": today[0].code,
+        "TenTinhHienNay": today[0].name,
+    }
+
+
+def citizen_json(citizen: CitizenRecord, store: CitizenStore, *, era: Era) -> dict[str, Any]:
     head = store.get(citizen.so_dinh_danh_chu_ho)
+    born = birth_registration_json(citizen.so_dinh_danh) if era == "2026" else None
     return {
         "SoDinhDanh": citizen.so_dinh_danh,
         "HoVaTen": citizen.ho_va_ten,
@@ -84,16 +128,7 @@ def citizen_json(citizen: CitizenRecord, store: CitizenStore) -> dict[str, Any]:
         "GioiTinh": citizen.gioi_tinh,
         "DanToc": citizen.dan_toc,
         "QuocTich": citizen.quoc_tich,
-        "ThuongTru": {
-            "MaTinhThanh": address.ma_tinh_thanh,
-            "TenTinhThanh": address.ten_tinh_thanh,
-            "MaQuanHuyen": address.ma_quan_huyen,
-            "TenQuanHuyen": address.ten_quan_huyen,
-            "MaPhuongXa": address.ma_phuong_xa,
-            "TenPhuongXa": address.ten_phuong_xa,
-            "ChiTiet": address.chi_tiet,
-            "QuocGia": address.quoc_gia,
-        },
+        "ThuongTru": address_json(citizen.thuong_tru, era=era),
         # ChuHo{QuanHe, SoDinhDanh, HoVaTen}: QuanHe is this citizen's relation to the head.
         "ChuHo": {
             "QuanHe": citizen.quan_he_voi_chu_ho,
@@ -101,16 +136,17 @@ def citizen_json(citizen: CitizenRecord, store: CitizenStore) -> dict[str, Any]:
             "HoVaTen": head.ho_va_ten if head is not None else None,
         },
         "MaHo": citizen.ma_ho,
+        **({} if born is None else {"NoiDangKyKhaiSinh": born}),
     }
 
 
 def household_json(
-    ma_ho: str, members: Sequence[CitizenRecord], store: CitizenStore
+    ma_ho: str, members: Sequence[CitizenRecord], store: CitizenStore, *, era: Era
 ) -> dict[str, Any]:
     return {
         "MaHo": ma_ho,
         "SoThanhVien": len(members),
-        "ThanhVien": [citizen_json(member, store) for member in members],
+        "ThanhVien": [citizen_json(member, store, era=era) for member in members],
     }
 
 

@@ -82,7 +82,7 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vie
         citizen = store.get(so_dinh_danh)
         if citizen is None:
             raise record_not_found()
-        return ANSWERS.ok(citizen_json(citizen, store))
+        return ANSWERS.ok(citizen_json(citizen, store, era=config.era))
 
     @app.get("/api/congdan/{so_dinh_danh}/ho", responses=ERROR_RESPONSES)
     async def get_citizen_household(so_dinh_danh: str) -> JSONResponse:
@@ -91,7 +91,7 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vie
         members = store.household_of(so_dinh_danh)
         if not members:
             raise record_not_found()
-        return ANSWERS.ok(household_json(members[0].ma_ho, members, store))
+        return ANSWERS.ok(household_json(members[0].ma_ho, members, store, era=config.era))
 
     @app.get("/api/congdan", responses=ERROR_RESPONSES)
     async def list_citizens(
@@ -107,7 +107,7 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vie
                 "TongSo": len(store),
                 "Trang": trang,
                 "SoBanGhi": so_ban_ghi,
-                "DanhSach": [citizen_json(citizen, store) for citizen in page],
+                "DanhSach": [citizen_json(citizen, store, era=config.era) for citizen in page],
             }
         )
 
@@ -117,6 +117,6 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vie
         members = store.household(ma_ho)
         if not members:
             raise record_not_found()
-        return ANSWERS.ok(household_json(ma_ho, members, store))
+        return ANSWERS.ok(household_json(ma_ho, members, store, era=config.era))
 
     return app

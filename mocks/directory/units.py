@@ -82,7 +82,7 @@ _UNITS = """
     932 Huyện Châu Thành A
         31342 Thị trấn Một Ngàn
         31346 Thị trấn Bảy Ngàn
-        31345 Xã Tân Hoà
+        31345 Xã Tân Hòa
     934 Huyện Phụng Hiệp
         31393 Thị trấn Kinh Cùng
         31396 Thị trấn Cây Dương

@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
@@ -46,6 +46,7 @@ from formats.dates import VIETNAM_TIME
 from mocks.bus import ORIGIN_HEADER
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
+from mocks.directory.admin_units import ADMIN_UNITS
 from mocks.directory.agencies import PROVINCES as PORTAL_PROVINCES
 from mocks.directory.agencies import find_agency
 from mocks.dvcqg.models import DvcqgBase
@@ -95,6 +96,18 @@ class DvcqgState:
     now: Callable[[], datetime]
     provinces: Mapping[str, str]
     """Legacy province code → bus instance, as `SystemConfig.provinces`."""
+    era: Literal["2026", "2024"] = "2024"
+    """What a `MaTinh` filter means: today's province (with the old ones merged into it) when
+    it is one (2026), else the old province."""
+
+
+def province_filter(code: str, era: Literal["2026", "2024"]) -> tuple[list[str], str]:
+    """The old province codes the dossiers of `code` carry, and the era `code` was read in:
+    in era 2026 a code of today (92 Cần Thơ) covers the provinces merged into it (92, 93,
+    94); a retired code (93) is read as the old province it was."""
+    if era == "2026" and ADMIN_UNITS.unit("2026", code) is not None:
+        return [unit.code for unit in ADMIN_UNITS.predecessors(code)], "2026"
+    return [code], "2024"
 
 
 # DVCQG's envelope: `result`, not `data`, and its own words for success (§2.3).
@@ -128,15 +141,20 @@ async def integrate(
             found = await NationalStore(session).lookup(call.ma_ho_so)
         return NATIONAL.ok([found] if found is not None else [])
     if isinstance(call, LayDanhSachHoSo):
+        codes, era = (
+            (None, None) if call.ma_tinh is None else province_filter(call.ma_tinh, state.era)
+        )
         async with state.database.sessions() as session:
             items, total = await NationalStore(session).page(
-                province_code=call.ma_tinh,
+                province_codes=codes,
                 status=int(call.trang_thai) if call.trang_thai is not None else None,
                 page=call.trang,
                 size=call.so_ban_ghi,
             )
         page = {"TongSo": total, "Trang": call.trang, "SoBanGhi": call.so_ban_ghi}
-        return NATIONAL.ok({**page, "DanhSach": items})
+        # mock additions: which era the MaTinh was read in, and the old codes it covered
+        read = {} if era is None else {"KyMaTinh": era, "MaTinhCu": codes}
+        return NATIONAL.ok({**page, **read, "DanhSach": items})
     if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
         raise _invalid("Idempotency-Key must be 1 to 200 visible ASCII characters")
     if not isinstance(call, DongBoHoSoMC | CapNhatTienDoHoSoMC):  # pragma: no cover
@@ -250,7 +268,7 @@ def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = Non
     clock = now or _now
 
     async def open_state(database: MockDatabase, _stack: AsyncExitStack) -> DvcqgState:
-        return DvcqgState(database, clock, config.provinces)
+        return DvcqgState(database, clock, config.provinces, config.era)
 
     async def seed(session: AsyncSession) -> int:
         return await seed_national(

@@ -217,12 +217,18 @@ class NationalStore:
         return {**native(dossier), "TienTrinh": entries}
 
     async def page(
-        self, *, province_code: str | None, status: int | None, page: int, size: int
+        self,
+        *,
+        province_codes: Sequence[str] | None,
+        status: int | None,
+        page: int,
+        size: int,
     ) -> tuple[list[dict[str, Any]], int]:
-        """A page of dossiers, most recently changed first, without their entries."""
-        conditions = given(
-            (NationalDossier.province_code, province_code), (NationalDossier.status, status)
-        )
+        """A page of dossiers of these provinces, most recently changed first, without their
+        entries."""
+        conditions = given((NationalDossier.status, status))
+        if province_codes is not None:
+            conditions.append(NationalDossier.province_code.in_(province_codes))
         statement = (
             select(NationalDossier)
             .where(*conditions)

@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from formats.codes import ORGAN_ID
 from formats.dates import VIETNAM_TIME
-from formats.edxml import DEFAULT_LIMITS, parse_edxml, parse_status
+from formats.edxml import DEFAULT_LIMITS, read_edxml, read_status
 from kit.offload import off_loop_if_large
 from mocks.bus import connect
 from mocks.config import SystemConfig
@@ -53,9 +53,12 @@ from mocks.qlvb.context import (
     context_of,
     delivered,
     hand_over,
+    judged_signature,
     not_found,
     report_of,
     require_bus,
+    signature_of,
+    trust_of,
 )
 from mocks.qlvb.models import MAX_DOCUMENT_ID, Delivery, Document, QlvbBase, StatusEntry
 from mocks.qlvb.seed import seed_documents
@@ -73,6 +76,7 @@ from mocks.vdxp.sdk import (
     read_body,
     read_json,
     request_id,
+    warnings,
 )
 
 MAX_PAGE_SIZE = 100
@@ -123,6 +127,7 @@ def create_app(
             f"with agencies ({known}), got {config.province_code!r}"
         )
     clock = now or now_in_vietnam
+    trust = trust_of(config)
 
     async def open_state(database: MockDatabase, stack: AsyncExitStack) -> Context:
         bus = await stack.enter_async_context(connect(config, bus_transport, now=clock))
@@ -133,6 +138,7 @@ def create_app(
             bus=bus,
             open_store=DocumentStore,
             province_code=province_code,
+            trust=trust,
         )
 
     async def seed(session: AsyncSession) -> int:
@@ -164,17 +170,24 @@ def create_app(
         """
         context = context_of(request)
         body = await read_body(request, XML, DEFAULT_LIMITS.max_bytes)
-        parsed = await off_loop_if_large(len(body), partial(parse_edxml, body))
-        new = describe_document(context.config.instance, body, parsed)
+        reading = await off_loop_if_large(len(body), partial(read_edxml, body))
+        new = describe_document(context.config.instance, body, reading.message)
         _check_own_agency(context, new.sender, "UNKNOWN_SENDER")
         recipients = axis.sort_recipients(context.config, new.recipients)
         _check_reachable(context, recipients)
+        signature = await judged_signature(context, body)
         async with context.writing() as store:
             sent = await store.send(replace(new, remote=recipients.remote), at=context.now())
             if recipients.remote and not sent.duplicate:
                 call = axis.document_call(context.config, sent.document)
                 await hand_over(context, call, request_id=request_id(request))
-        return delivered(sent.document, sent.deliveries, Duplicate=sent.duplicate)
+        return delivered(
+            sent.document,
+            sent.deliveries,
+            Duplicate=sent.duplicate,
+            Warnings=warnings(reading),
+            Signature=signature,
+        )
 
     @app.post("/getReceivedEdocList", openapi_extra=body_doc("application/json", ListRequest))
     async def get_received_edoc_list(request: Request) -> JSONResponse:
@@ -197,17 +210,21 @@ def create_app(
 
     @app.post("/getEdoc", openapi_extra=body_doc("application/json", FetchRequest))
     async def get_edoc(request: Request) -> Response:
-        """The edXML exactly as sent; with `format: json`, as a string beside its trace."""
+        """The edXML exactly as sent; with `format: json`, as a string beside its trace and
+        (mock addition) its signature's check."""
         fetch = await read_json(request, FetchRequest)
         async with _fetching(request, fetch) as (store, document):
             if fetch.format == "xml":
                 return Response(document.edxml, media_type="application/xml")
             trace = await _trace(store, document)
+        context = context_of(request)
+        edxml = document.edxml
         return ok(
             DocId=document.doc_id,
             DocumentId=document.document_id,
-            edxml=document.edxml.decode("utf-8"),  # parse_edxml accepted only UTF-8
+            edxml=edxml.decode("utf-8"),  # read_edxml accepted only UTF-8
             trace=trace,
+            Signature=await off_loop_if_large(len(edxml), partial(signature_of, context, edxml)),
         )
 
     @app.post("/getEdocTrace", openapi_extra=body_doc("application/json", FetchRequest))
@@ -235,7 +252,8 @@ def create_app(
         document from another province; or a recall reaching one) is handed to the bus.
         """
         context = context_of(request)
-        status = parse_status(await read_body(request, XML, MAX_STATUS_BODY))
+        reading = read_status(await read_body(request, XML, MAX_STATUS_BODY))
+        status = reading.message
         response_for, reporter = status["response_for"], status["from"]
         if axis.is_remote(context.config, reporter["organ_id"]):
             raise _other_province(
@@ -256,7 +274,7 @@ def create_app(
                     context.config, document, report, reporter, delivery=delivery, position=position
                 )
                 await hand_over(context, call, request_id=request_id(request))
-        return delivered(document, reported.deliveries)
+        return delivered(document, reported.deliveries, Warnings=warnings(reading))
 
     app.include_router(inbound.router)
     return app

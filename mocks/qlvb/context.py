@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
+from cryptography import x509
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from formats.xmldsig import SignatureCheck, Trust, check_signature
+from kit.offload import off_loop_if_large
 from mocks.bus import BusUnavailable, Handover
+from mocks.config import SystemConfig
 from mocks.qlvb.lifecycle import IllegalStatusTransition
 from mocks.qlvb.models import Delivery, Document
 from mocks.qlvb.store import DocumentStore, NotAParty, Report, Reported
@@ -25,6 +30,8 @@ class Context(StoreContext[DocumentStore]):
     """What the lifespan opened; each request finds it in `request.state`."""
 
     province_code: str
+    trust: Trust = Trust()
+    """Whose signatures this system accepts (`SystemConfig.trusted_roots_pem`)."""
 
 
 def context_of(request: Request) -> Context:
@@ -67,6 +74,38 @@ def delivered(document: Document, deliveries: Sequence[Delivery], **extra: Any) 
         DocumentId=document.document_id,
         **extra,
         Recipients=[{"OrganId": d.recipient, "StatusCode": d.status} for d in deliveries],
+    )
+
+
+def signature_of(context: Context, edxml: bytes) -> dict[str, object]:
+    """Mock addition `Signature`: the XML-DSig check of a message as this system concludes it
+    now (formats/xmldsig.py), under edXML-style names."""
+    check: SignatureCheck = check_signature(edxml, trust=context.trust, at=context.now())
+    return {"".join(p.title() for p in k.split("_")): v for k, v in check.as_json().items()}
+
+
+async def judged_signature(context: Context, edxml: bytes) -> dict[str, object]:
+    """The message's `Signature`, or 422 SIGNATURE_INVALID naming the reason when this system
+    refuses what is not validly signed (`SystemConfig.signature_policy`)."""
+    checked = await off_loop_if_large(len(edxml), partial(signature_of, context, edxml))
+    if context.config.signature_policy == "refuse" and not checked["Valid"]:
+        raise MockError(
+            422,
+            "SIGNATURE_INVALID",
+            f"The document's signature is not valid ({checked['Reason']}); this system takes "
+            "only validly signed documents.",
+            Reason=checked["Reason"],
+        )
+    return checked
+
+
+def trust_of(config: SystemConfig) -> Trust:
+    """The roots and revoked serials the system's configuration names."""
+    return Trust(
+        roots=tuple(x509.load_pem_x509_certificates(config.trusted_roots_pem.encode()))
+        if config.trusted_roots_pem.strip()
+        else (),
+        revoked=frozenset(int(serial, 16) for serial in config.revoked_serials),
     )
 
 

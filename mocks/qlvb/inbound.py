@@ -17,13 +17,14 @@ from functools import partial
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from formats.edxml import DEFAULT_LIMITS, parse_edxml, parse_status
+from formats.edxml import DEFAULT_LIMITS, read_edxml, read_status
 from kit.offload import off_loop_if_large
 from mocks.qlvb import axis
 from mocks.qlvb.context import (
     apply_report,
     context_of,
     delivered,
+    judged_signature,
     not_found,
     report_of,
     require_bus,
@@ -37,6 +38,7 @@ from mocks.vdxp.sdk import (
     idempotency_key,
     read_body,
     sha256,
+    warnings,
 )
 
 router = APIRouter()
@@ -53,8 +55,8 @@ async def receive_edoc(request: Request) -> JSONResponse:
     context = context_of(request)
     require_bus(context)  # the statuses of what it takes must be able to travel back
     body = await read_body(request, XML, DEFAULT_LIMITS.max_bytes)
-    parsed = await off_loop_if_large(len(body), partial(parse_edxml, body))
-    new = describe_document(context.config.instance, body, parsed)
+    reading = await off_loop_if_large(len(body), partial(read_edxml, body))
+    new = describe_document(context.config.instance, body, reading.message)
     sender_province = axis.province_of(new.sender)
     if sender_province is None:
         raise MockError(
@@ -75,9 +77,16 @@ async def receive_edoc(request: Request) -> JSONResponse:
             "No To agency of the document belongs to this province.",
             OrganIds=list(new.recipients),
         )
+    checked = await judged_signature(context, body)
     async with context.writing() as store:
         sent = await store.send(replace(new, recipients=ours), at=context.now())
-    return delivered(sent.document, sent.deliveries, Duplicate=sent.duplicate)
+    return delivered(
+        sent.document,
+        sent.deliveries,
+        Duplicate=sent.duplicate,
+        Warnings=warnings(reading),
+        Signature=checked,
+    )
 
 
 @router.post("/receiveStatus", openapi_extra=XML_BODY)
@@ -93,7 +102,8 @@ async def receive_status(request: Request) -> JSONResponse:
     context = context_of(request)
     body = await read_body(request, XML, MAX_STATUS_BODY)
     key = idempotency_key(request)
-    status = parse_status(body)
+    reading = read_status(body)
+    status = reading.message
     response_for, reporter = status["response_for"], status["from"]["organ_id"]
     province = axis.province_of(reporter)
     if province is None:

@@ -71,12 +71,12 @@ class NewDocument:
 
 
 def describe_document(instance: str, edxml: bytes, document: Mapping[str, Any]) -> NewDocument:
-    """What the store keeps of a document parse_edxml accepted, or InvalidEdxml.
+    """What the store keeps of a document read_edxml accepted, or InvalidEdxml.
 
-    The DocumentId must be the one QCVN 102 builds from From, PromulgationDate and Code
-    (`{organId},{yyyy/MM/dd},{number}/{notation}`, DOMAIN.md §3.2): status messages find
-    their document by it (ResponseFor/DocumentId, §3.4), so one that names another sender or
-    number would let them land on the wrong document.
+    The document is known by the DocumentId it declares, even one that does not match its
+    header (the codec notes `document_id_mismatch`): the SDK's status messages name the
+    document by it (ResponseFor/DocumentId, DOMAIN.md §3.4). A resend is still recognised by
+    (sender, number, notation).
     """
     code = document["code"]
     number, notation = code["code_number"], code["code_notation"]
@@ -87,15 +87,11 @@ def describe_document(instance: str, edxml: bytes, document: Mapping[str, Any]) 
             rule="too_long",
         )
     sender = document["from"]["organ_id"]
-    promulgated = document["promulgation"]["date"].replace("-", "/")
     document_id = document["document_id"]
-    if document_id != f"{sender},{promulgated},{number}/{notation}" or (
-        len(document_id) > MAX_DOCUMENT_ID
-    ):
+    if len(document_id) > MAX_DOCUMENT_ID:
         raise InvalidEdxml(
-            "MessageHeader/DocumentId must be {From/OrganId},{PromulgationDate},"
-            "{CodeNumber}/{CodeNotation} (QCVN 102:2016).",
-            rule="document_id_mismatch",
+            f"MessageHeader/DocumentId is limited to {MAX_DOCUMENT_ID} characters.",
+            rule="too_long",
         )
     return NewDocument(
         doc_id=str(uuid.uuid5(_DOC_ID_NAMESPACE, f"{instance}:{document_id}")),
@@ -104,7 +100,7 @@ def describe_document(instance: str, edxml: bytes, document: Mapping[str, Any]) 
         number=number,
         notation=notation,
         sender_record=dict(document["from"]),
-        subject=document["subject"],
+        subject=document["subject"] or "",  # a missing Subject is noted, not refused
         edxml=edxml,
         content_sha256=hashlib.sha256(edxml).hexdigest(),
         recipients=tuple(dict.fromkeys(organ["organ_id"] for organ in document["to"])),

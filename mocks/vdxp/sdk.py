@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from pydantic import BaseModel, ValidationError
 
 from formats.dates import VIETNAM_TIME
-from formats.edxml import InvalidEdxml
+from formats.edxml import InvalidEdxml, Reading
 from mocks.bus import Handover
 from mocks.envelope import (
     EnvelopeError,
@@ -105,14 +105,18 @@ def request_id(request: Request) -> str:
     return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
+_VISIBLE_ASCII = re.compile(r"[!-~]+")
+
+
 def outbox_key(*parts: str) -> str:
-    """`a:b:c`, or, past the outbox's 200 characters, `a:sha256:<hex of the whole>`.
+    """`a:b:c`, or, past the outbox's 200 characters or outside visible ASCII (a notation such
+    as `VPCP-TTĐT`, the SDK's own), `a:sha256:<hex of the whole>`.
 
     Either way the key is a function of its parts, so enqueueing the same thing twice (a retry
     of the request that caused it) gives the same key and the outbox keeps one message.
     """
     key = ":".join(parts)
-    if len(key) <= MAX_KEY_LENGTH:
+    if len(key) <= MAX_KEY_LENGTH and _VISIBLE_ASCII.fullmatch(key):
         return key
     return f"{parts[0]}:sha256:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
 
@@ -139,6 +143,12 @@ def edxml_call(
         ordering_key=ordering,
         target=target,
     )
+
+
+def warnings(reading: Reading) -> list[dict[str, str]]:
+    """Mock addition `Warnings`: what in a message departs from QCVN 102 yet was taken, each
+    as `{Rule, Detail}` with the codec's rule (the code a strict reader refuses it with)."""
+    return [{"Rule": n.rule, "Detail": n.detail} for n in reading.nonconformities]
 
 
 def sha256(data: bytes) -> str:

@@ -39,7 +39,7 @@ def contract_database_url(
 def contract_settings(
     contract_database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
-    """The settings of `tests/fixtures/bus.py` (seed 7, a small population)."""
+    """The settings of `tests/fixtures/bus.py` (seed 7, a small population, era 2024)."""
     with pytest.MonkeyPatch.context() as env:  # `clean_environ` is per test; this outlives one
         for name in [n for n in os.environ if n.startswith("LGSP_")]:
             env.delenv(name)
@@ -50,6 +50,7 @@ def contract_settings(
             public_url=TEST_PUBLIC_URL,
             population=40,
             seed=7,
+            era="2024",
             journal_wait_max_seconds=0.05,  # generated waits ask up to 60 s each
         )
 

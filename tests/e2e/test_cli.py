@@ -222,19 +222,23 @@ def test_lgsp_serve_starts_the_bus_and_prints_how_to_call_it(tmp_path: Path) -> 
             except httpx.TransportError:
                 time.sleep(0.2)
         token = httpx.post(
-            f"{base}/lgsp/binhdinh/token",
+            f"{base}/lgsp/gialai/token",
             data={"grant_type": "client_credentials"},
             auth=("demo", "lgsp-demo-secret"),
         ).json()["access_token"]
+        # today's Gia Lai holds ex-Bình Định's records; the old base still answers, deprecated
         cccd = generate_citizens(province_code="52", seed=2024, count=1)[0].so_dinh_danh
-        citizen = httpx.get(f"{base}/lgsp/binhdinh/dancu/v1/citizens/{cccd}", headers=bearer(token))
+        citizen = httpx.get(f"{base}/lgsp/gialai/dancu/v1/citizens/{cccd}", headers=bearer(token))
         assert citizen.status_code == 200
         assert citizen.json()["cccd"] == cccd
+        old = httpx.get(f"{base}/lgsp/binhdinh/dancu/v1/citizens/{cccd}", headers=bearer(token))
+        assert old.json() == citizen.json()
+        assert old.headers["Link"] == f'<{base}/lgsp/gialai>; rel="successor-version"'
     finally:
         process.terminate()
         output = process.communicate(timeout=30)[0]
     assert f"{base}/ndxp" in output
-    assert f"{base}/lgsp/kiengiang" in output
+    assert f"{base}/lgsp/angiang" in output
     assert "client_secret=lgsp-demo-secret" in output
     assert (tmp_path / "lgsp.db").exists()
     kien_giang = generate_citizens(province_code="91", seed=2024, count=1)[0].so_dinh_danh

@@ -17,7 +17,7 @@ import pytest
 import adapters.qlvb
 import mocks.qlvb.app
 from adapters import CONTRACTS
-from formats.edxml import parse_edxml, render_edxml, validate_document
+from formats.edxml import Reading, parse_edxml, read_edxml, render_edxml, validate_document
 from kit.offload import OFF_LOOP_BYTES
 from mocks.directory.agencies import AGENCIES
 from tests.fixtures import answers
@@ -298,11 +298,11 @@ async def test_a_large_document_is_parsed_off_the_event_loop_at_the_gateway_and_
     threads: dict[str, int] = {}
     for where, module in (("gateway", adapters.qlvb), ("system", mocks.qlvb.app)):
 
-        def parse(body: bytes, *, where: str = where, **limits: Any) -> dict[str, Any]:
+        def parse(body: bytes, *, where: str = where, **options: Any) -> Reading:
             threads[where] = threading.get_ident()
-            return parse_edxml(body, **limits)
+            return read_edxml(body, **options)
 
-        monkeypatch.setattr(module, "parse_edxml", parse)
+        monkeypatch.setattr(module, "read_edxml", parse)
 
     response = await client.post(
         DOCUMENTS, content=data, headers={**bearer(demo_token), "Content-Type": "application/xml"}

@@ -10,11 +10,13 @@ import httpx
 import pytest
 
 from lgsp.settings import Settings
-from tests.fixtures.bus import KG, fetch_token, plain_settings
+from tests.fixtures.bus import fetch_token, plain_settings
 
 pytestmark = pytest.mark.anyio
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+AG = "/lgsp/angiang"  # the README's $BASE: today's An Giang, the default era's
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def curl_commands() -> list[list[str]]:
@@ -39,7 +41,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 async def test_readme_curl_commands_all_succeed(client: httpx.AsyncClient) -> None:
     commands = curl_commands()
-    token = await fetch_token(client)
+    token = await fetch_token(client, AG)
     assert len(commands) >= 15
 
     for argv in commands:
@@ -55,11 +57,13 @@ async def test_readme_curl_commands_all_succeed(client: httpx.AsyncClient) -> No
                 method = next(args)
             elif arg == "-d":
                 data, method = next(args), "POST"
+            elif arg == "--data-binary":  # `@path`, relative to the checkout (examples/…)
+                data, method = (ROOT / next(args).removeprefix("@")).read_text("utf-8"), "POST"
             elif arg == "-u":
                 user, _, password = next(args).partition(":")
                 auth = (user, password)
             else:
-                url = arg.replace("$BASE", KG)
+                url = arg.replace("$BASE", AG)
         if data is not None and "Content-Type" not in headers:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
 

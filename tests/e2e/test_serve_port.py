@@ -53,7 +53,7 @@ def test_serve_on_a_held_port_says_so_in_one_line_and_exits_1(
 @pytest.mark.processes
 @pytest.mark.parametrize(
     "argv",
-    [["serve"], ["serve", "--instance", "kiengiang", "--system", "dancu"]],
+    [["serve"], ["serve", "--instance", "angiang", "--system", "dancu"]],
     ids=["bus", "system"],
 )
 def test_lgsp_serve_process_on_a_held_port_prints_no_banner_and_exits_1(

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text, create_engine, inspect, text
 
+from kit.db import SchemaTooOld, add_missing_columns
 from lgsp.audit.chain import AuditEntry
 from lgsp.db import make_engine, row_values
 from lgsp.journal.capture import JournalEntry
@@ -86,3 +87,34 @@ def test_row_values_are_the_dataclass_fields_as_asdict_gives_them(record: Any) -
 
     assert values == asdict(record)
     assert list(values) == list(asdict(record))
+
+
+def old_and_new_tables(*extra: Column[Any]) -> tuple[Engine, MetaData]:
+    """An in-memory database whose table `t` an older version made with `id` and `a` only,
+    and the newer version's metadata, with `extra` columns."""
+    engine = create_engine("sqlite://")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)"))
+        conn.execute(text("INSERT INTO t (id, a) VALUES (1, 'kept')"))
+    metadata = MetaData()
+    Table("t", metadata, Column("id", Integer, primary_key=True), Column("a", Text), *extra)
+    return engine, metadata
+
+
+def test_a_nullable_column_of_a_newer_version_is_added_and_the_rows_kept() -> None:
+    engine, metadata = old_and_new_tables(Column("notes", Text, nullable=True))
+
+    with engine.begin() as conn:
+        added = add_missing_columns(conn, metadata)
+        again = add_missing_columns(conn, metadata)
+        rows = conn.execute(text("SELECT id, a, notes FROM t")).all()
+
+    assert (added, again) == (["t.notes"], [])
+    assert [tuple(row) for row in rows] == [(1, "kept", None)]
+
+
+def test_a_missing_not_null_column_stops_the_start_naming_it() -> None:
+    engine, metadata = old_and_new_tables(Column("hop", Text, nullable=False))
+
+    with engine.begin() as conn, pytest.raises(SchemaTooOld, match="table t has no column hop"):
+        add_missing_columns(conn, metadata)

@@ -35,7 +35,7 @@ from ruamel.yaml import YAML
 from lgsp.cli import _parser as lgsp_parser
 from lgsp.composition import MOCK_SYSTEMS
 from lgsp.settings import Settings
-from lgsp.topology import DEFAULT_TOPOLOGY, Topology, load_topology
+from lgsp.topology import TOPOLOGY_2024, Topology, load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -397,12 +397,13 @@ def test_compose_topology_loads_and_locates_each_instance_on_the_network(
 
 
 def test_compose_topology_is_the_built_in_one(topology: Topology) -> None:
-    """docker compose serves the same bus as `make run`: only the urls differ."""
+    """docker compose serves the same bus as `make run --era 2024` (the seeded provinces, one
+    container each): only the urls differ."""
     located = [instance.model_copy(update={"url": None}) for instance in topology.instances]
 
-    assert located == list(DEFAULT_TOPOLOGY.instances), (
+    assert located == list(TOPOLOGY_2024.instances), (
         f"{TOPOLOGY_FILE.name} must list the instances and systems of lgsp/topology.py's "
-        "DEFAULT_TOPOLOGY, each with its url"
+        "TOPOLOGY_2024, each with its url"
     )
 
 

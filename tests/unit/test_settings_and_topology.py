@@ -65,8 +65,21 @@ def test_ndxp_url_must_be_an_http_url() -> None:
         Settings(_env_file=None, ndxp_url="ndxp:8000")  # type: ignore[call-arg]
 
 
-def test_default_topology_has_ndxp_and_the_five_provinces() -> None:
+def test_default_topology_has_ndxp_and_the_five_merged_provinces() -> None:
     names = [(i.name, i.mount_path, i.province_code) for i in DEFAULT_TOPOLOGY.instances]
+
+    assert names == [
+        ("ndxp", "/ndxp", None),
+        ("angiang", "/lgsp/angiang", "91"),
+        ("dongthap", "/lgsp/dongthap", "82"),
+        ("lamdong", "/lgsp/lamdong", "68"),
+        ("cantho", "/lgsp/cantho", "92"),
+        ("gialai", "/lgsp/gialai", "52"),
+    ]
+
+
+def test_era_2024_topology_has_ndxp_and_the_five_seeded_provinces() -> None:
+    names = [(i.name, i.mount_path, i.province_code) for i in load_topology(None, "2024").instances]
 
     assert names == [
         ("ndxp", "/ndxp", None),

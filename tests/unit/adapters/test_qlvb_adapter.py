@@ -222,6 +222,7 @@ def test_the_sent_answer_becomes_202_with_the_documents_id(adapter: QlvbAdapter)
         "document_id": DOCUMENT_ID,
         "recipients": [{"organ_id": STC, "status": None}],
         "duplicate": False,
+        "warnings": [],
     }
 
 
@@ -518,7 +519,12 @@ def test_the_recorded_status_answer_lists_each_recipients_status(adapter: QlvbAd
 
     assert (result.status, result.content) == (
         200,
-        {"id": KEY, "document_id": DOCUMENT_ID, "recipients": [{"organ_id": STC, "status": "01"}]},
+        {
+            "id": KEY,
+            "document_id": DOCUMENT_ID,
+            "recipients": [{"organ_id": STC, "status": "01"}],
+            "warnings": [],
+        },
     )
 
 
@@ -589,6 +595,7 @@ def test_an_inbound_answer_says_whether_it_was_a_duplicate(
             "document_id": DOCUMENT_ID,
             "recipients": [{"organ_id": STC, "status": "01"}],
             "duplicate": duplicate,
+            "warnings": [],
         },
     )
     CONTRACTS[operation].response.model_validate(result.content)
@@ -825,11 +832,13 @@ async def test_adapter_and_mock_agree_on_every_operation(
     )
     fetched = await through(adapter, mock, call("get_document", id=sent["id"]))
 
+    assert sent.pop("signature")["reason"] == "missing"  # rendered from JSON: unsigned
     assert sent == {
         "id": KEY,
         "document_id": DOCUMENT_ID,
         "recipients": [{"organ_id": STC, "status": None}],
         "duplicate": False,
+        "warnings": [],
     }
     assert inbox["items"][0]["id"] == KEY
     assert inbox["items"][0]["from"]["organ_id"] == STP
@@ -906,4 +915,5 @@ async def test_adapter_and_mock_agree_on_what_arrives_from_another_province(
         "document_id": DOCUMENT_ID,
         "recipients": [{"organ_id": tg_stp, "status": "13"}],
         "duplicate": False,
+        "warnings": [],
     }

@@ -10,7 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lgsp.audit.chain import GENESIS_HASH, AuditEntry, canonical_record, record_hash
+from lgsp.audit.chain import (
+    GENESIS_HASH,
+    AuditEntry,
+    canonical_record,
+    canonical_timestamp,
+    record_hash,
+)
 from tests.fixtures.audit import audit_entry
 
 ICT = timezone(timedelta(hours=7))  # Indochina Time, the gateways' local time
@@ -59,6 +65,7 @@ CHANGED_FIELDS = {
     "request_sha256": "c" * 64,
     "response_sha256": "d" * 64,
     "occurred_at": datetime(2024, 5, 1, 8, 30, 0, 123457, tzinfo=UTC),
+    "notes": '{"warnings":["document_id_mismatch"]}',
 }
 
 
@@ -71,6 +78,21 @@ def test_changing_any_field_changes_the_hash(field: str, value: object) -> None:
     original = record_hash(make_entry(), seq=1, prev_hash=GENESIS_HASH)
 
     assert record_hash(make_entry(**{field: value}), seq=1, prev_hash=GENESIS_HASH) != original
+
+
+def test_a_record_without_notes_hashes_as_records_did_before_notes_existed() -> None:
+    entry = make_entry()
+    fields = {f.name: getattr(entry, f.name) for f in dataclasses.fields(AuditEntry)}
+    del fields["notes"]
+    fields["occurred_at"] = canonical_timestamp(entry.occurred_at)
+    before = json.dumps(
+        {**fields, "seq": 1, "prev_hash": GENESIS_HASH},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+    assert canonical_record(entry, seq=1, prev_hash=GENESIS_HASH) == before.encode()
 
 
 def test_changing_seq_or_prev_hash_changes_the_hash() -> None:

@@ -6,6 +6,7 @@ import base64
 import contextlib
 import copy
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,8 @@ from formats.edxml import (
     InvalidEdxml,
     parse_edxml,
     parse_status,
+    read_edxml,
+    read_status,
     render_edxml,
     render_status,
     validate_document,
@@ -244,13 +247,19 @@ def test_document_id_is_derived_when_absent_on_either_side() -> None:
     assert parse_edxml(without)["document_id"] == expected
 
 
-def test_given_document_id_is_kept_even_with_a_non_numeric_code_number() -> None:
+def test_a_given_document_id_that_does_not_match_the_header_is_kept_and_noted() -> None:
     given_id = "000.00.00.G22,2015/09/30,7816/VPCP-TTĐT"
     document = make_document(
         document_id=given_id, code={"code_number": "74fass22", "code_notation": "VPCP-TTĐT"}
     )
 
-    assert parse_edxml(render_edxml(document))["document_id"] == given_id
+    reading = read_edxml(render_edxml(document))
+
+    assert reading.message["document_id"] == given_id
+    assert [n.rule for n in reading.nonconformities] == ["document_id_mismatch"]
+    with pytest.raises(InvalidEdxml) as refused:
+        parse_edxml(render_edxml(document))
+    assert refused.value.rule == "document_id_mismatch"
 
 
 def test_structured_values_may_be_padded_on_input_and_are_written_bare() -> None:
@@ -927,7 +936,8 @@ statuses = _record(
 def test_parse_inverts_render_for_every_valid_document(document: dict[str, Any]) -> None:
     expected = validate_document(document)
 
-    assert parse_edxml(render_edxml(document)) == expected
+    # A given DocumentId may name another sender or number: kept, and noted (read_edxml).
+    assert read_edxml(render_edxml(document)).message == expected
     assert validate_document(expected) == expected  # the normal form is a fixed point
 
 
@@ -935,9 +945,10 @@ def test_parse_inverts_render_for_every_valid_document(document: dict[str, Any])
 @given(documents)
 def test_render_is_stable_once_normalised(document: dict[str, Any]) -> None:
     rendered = render_edxml(document)
+    parsed = read_edxml(rendered).message
 
-    assert render_edxml(parse_edxml(rendered)) == rendered
-    assert json.loads(json.dumps(parse_edxml(rendered))) == parse_edxml(rendered)
+    assert render_edxml(parsed) == rendered
+    assert json.loads(json.dumps(parsed)) == parsed
 
 
 @settings(max_examples=100, deadline=None)
@@ -954,3 +965,93 @@ def test_status_parse_inverts_render(status: dict[str, Any]) -> None:
 def test_arbitrary_bytes_are_parsed_or_refused_with_invalid_edxml_only(data: bytes) -> None:
     with contextlib.suppress(InvalidEdxml):  # anything else escaping fails the test
         parse_edxml(data)
+
+
+SDK_SAMPLES = Path(__file__).parents[2] / "samples" / "sdk"  # see ORIGIN.md there
+
+
+@pytest.mark.parametrize(
+    ("name", "rules"),
+    [
+        ("edoc_new.bak.edxml", ["bad_organ_id", "document_id_mismatch"]),
+        ("edoc_replacement.edxml", ["document_id_mismatch"]),
+        ("edoc_revocation.edxml", ["document_id_mismatch"]),
+        ("edoc_update.edxml", ["document_id_mismatch"]),
+    ],
+)
+def test_every_well_formed_sdk_document_is_read_with_its_nonconformities_noted(
+    name: str, rules: list[str]
+) -> None:
+    data = (SDK_SAMPLES / name).read_bytes()
+
+    reading = read_edxml(data)
+
+    assert [n.rule for n in reading.nonconformities] == rules
+    assert reading.message["document_id"].startswith("000.00.00.G22,2015/09/30,7816/")
+    with pytest.raises(InvalidEdxml) as refused:  # strict: the first of them, same code
+        read_edxml(data, strict=True)
+    assert refused.value.rule == rules[0]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SDK_SAMPLES.glob("status*.edxml")))
+def test_every_sdk_status_message_is_read_strictly(name: str) -> None:
+    data = (SDK_SAMPLES / name).read_bytes()
+
+    assert read_status(data, strict=True) == read_status(data)
+
+
+@pytest.mark.parametrize("name", ["edoc_new.edxml", "edoc.edxml"])
+def test_the_sdk_samples_that_are_not_well_formed_stay_refused(name: str) -> None:
+    with pytest.raises(InvalidEdxml) as refused:
+        read_edxml((SDK_SAMPLES / name).read_bytes())
+
+    assert refused.value.rule == "not_well_formed"
+
+
+def test_a_missing_leaf_the_standard_requires_is_noted_but_one_that_routes_is_refused() -> None:
+    no_position = re.sub(rb"<edXML:Position>[^<]*</edXML:Position>", b"", SAMPLE)
+    no_number = re.sub(rb"<edXML:CodeNumber>[^<]*</edXML:CodeNumber>", b"", SAMPLE)
+
+    reading = read_edxml(no_position)
+
+    assert reading.message["signer"]["position"] is None
+    assert [(n.rule, n.detail) for n in reading.nonconformities] == [
+        ("missing_field", "MessageHeader/SignerInfo has no Position.")
+    ]
+    with pytest.raises(InvalidEdxml) as refused:
+        read_edxml(no_number)
+    assert refused.value.rule == "missing_field"
+
+
+@pytest.mark.parametrize("organ_id", [b"", b"000.00.00.H30,1", b"a b", b"0" * 17, "Sở".encode()])
+def test_an_organisation_id_no_system_could_route_is_refused_even_leniently(
+    organ_id: bytes,
+) -> None:
+    bad = SAMPLE.replace(b">000.00.12.H30<", b">" + organ_id + b"<")
+
+    with pytest.raises(InvalidEdxml) as refused:
+        read_edxml(bad)
+
+    assert refused.value.rule in ("bad_organ_id", "missing_field")
+
+
+def test_status_messages_are_rendered_in_the_sdk_element_order_without_an_empty_trace() -> None:
+    sample = (SDK_SAMPLES / "status.edxml").read_bytes()
+    status = parse_status(sample)
+
+    rendered = render_status(status)
+
+    def order(data: bytes) -> list[bytes]:
+        header = data.split(b"<edXML:MessageHeader>")[1].split(b"</edXML:MessageHeader>")[0]
+        return re.findall(rb"^\s{8}<edXML:(\w+)>", header, flags=re.MULTILINE)
+
+    assert order(rendered) == [
+        b"From",
+        b"ResponseFor",
+        b"StaffInfo",
+        b"StatusCode",
+        b"Description",
+        b"Timestamp",
+    ]
+    assert b"TraceHeaderList" not in rendered
+    assert parse_status(rendered) == status

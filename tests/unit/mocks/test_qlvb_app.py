@@ -487,29 +487,31 @@ async def test_hostile_or_broken_edxml_is_refused_with_nothing_stored(
 
 
 @pytest.mark.parametrize(
-    ("changes", "rule"),
+    "document_id",
     [
-        pytest.param(
-            {"document_id": "000.00.01.H33,2025/06/02,16/STP-TEST"},
-            "document_id_mismatch",
-            id="other-number",
-        ),
-        pytest.param(
-            {"document_id": "000.00.03.H33,2025/06/02,15/STP-TEST"},
-            "document_id_mismatch",
-            id="other-sender",
-        ),
-        pytest.param(
-            {"code": {"code_number": "15", "code_notation": "X" * 101}}, "too_long", id="notation"
-        ),
+        pytest.param("000.00.01.H33,2025/06/02,16/STP-TEST", id="other-number"),
+        pytest.param("000.00.03.H33,2025/06/02,15/STP-TEST", id="other-sender"),
     ],
 )
-async def test_a_document_whose_identity_does_not_hold_together_is_refused(
-    client: httpx.AsyncClient, changes: dict[str, Any], rule: str
+async def test_a_document_id_that_does_not_match_its_header_is_taken_with_a_warning(
+    client: httpx.AsyncClient, document_id: str
 ) -> None:
+    """As the national axis takes the SDK's own samples (FIDELITY-2026 §2); known by it."""
+    response = await send(client, make_document(document_id=document_id))
+
+    assert response.status_code == 200, response.text
+    assert response.json()["DocumentId"] == document_id
+    assert [w["Rule"] for w in response.json()["Warnings"]] == ["document_id_mismatch"]
+
+
+async def test_a_document_whose_notation_is_too_long_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    changes = {"code": {"code_number": "15", "code_notation": "X" * 101}}
+
     response = await send(client, make_document(**changes))
 
-    assert assert_fail(response, 422, "INVALID_EDXML")["Rule"] == rule
+    assert assert_fail(response, 422, "INVALID_EDXML")["Rule"] == "too_long"
 
 
 # --- requests the endpoint does not take ----------------------------------------------------

@@ -19,9 +19,11 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from formats.edxml import render_edxml
+from mocks.bus import Handover
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app as create_qlvb
 from mocks.vdxp.app import create_app as create_vdxp
+from mocks.vdxp.sdk import outbox_key
 from tests.fixtures.documents import NOW
 from tests.fixtures.handovers import SECRET, Handed, HandoverBus, bus_url
 from tests.unit.mocks.test_qlvb_app import assert_ok, make_document, status_message
@@ -214,3 +216,17 @@ async def test_a_recall_crosses_to_the_recipient_and_its_answer_crosses_back(
     at_kg = (await trace_of(kg, sent["DocumentId"]))[TG_STP]
     assert [h["StatusCode"] for h in at_kg["History"]] == ["01", "03", "13", "15"]
     assert (await trace_of(tg, sent["DocumentId"]))[TG_STP]["StatusCode"] == "15"
+
+
+@pytest.mark.parametrize(
+    "document_id",
+    ["000.00.00.G22,2015/09/30,7816/VPCP-TTĐT", "000.00.01.H33,2025/06/02,1/" + "X" * 200],
+)
+def test_an_outbox_key_is_visible_ascii_whatever_the_document_id(document_id: str) -> None:
+    """The SDK's own notation `VPCP-TTĐT` once made every hand-over of its document fail."""
+    key = outbox_key("edoc", document_id)
+
+    handover = Handover("vdxp", "v1", "/x", b"", "application/xml", key, ordering_key=key)
+
+    assert handover.idempotency_key == key
+    assert key == outbox_key("edoc", document_id)

@@ -1,0 +1,185 @@
+"""XML-DSig enveloped signatures on edXML: checked against trusted roots, and made.
+
+Every document between state agencies is signed (FIDELITY-2026 §2): an enveloped `Signature`
+in `edXMLHeader` (DOMAIN.md §3.1), with the signer's X.509 certificate in KeyInfo. The check
+says what a recipient's system would conclude, in the fields the bus records
+(`SignatureCheck.as_json`): present, valid, algorithm, subject, issuer, serial, not_after and
+the reason it is not valid: missing, malformed (not XML-DSig, or no certificate), unsupported
+(an algorithm outside the list), tampered, untrusted, expired, revoked.
+
+Only an explicit list of algorithms is accepted (STYLE: verify signatures with an explicit
+algorithm list). The SDK's own choices, rsa-sha1 with sha1 digests and inclusive C14N 1.0,
+are verified too (signxml refuses SHA-1 unless told) and flagged `weak`. Signing uses what the
+government CA's tools use: rsa-sha256, sha256 and exclusive C14N.
+
+The message must already have passed formats/_xml_guard.py (no DTD, no entities, bounded):
+lxml then reads it with entity resolution and network access off all the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature as InvalidCertificateSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+from lxml import etree
+from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
+from signxml.exceptions import InvalidInput, InvalidSignature
+from signxml.signer import XMLSigner
+from signxml.verifier import SignatureConfiguration, XMLVerifier
+
+from formats._edxml_fields import NAMESPACE
+
+DSIG = "http://www.w3.org/2000/09/xmldsig#"
+_SIGNATURE_METHODS = frozenset(
+    {SignatureMethod.RSA_SHA256, SignatureMethod.RSA_SHA512, SignatureMethod.ECDSA_SHA256,
+     SignatureMethod.RSA_SHA1}
+)  # fmt: skip
+_DIGESTS = frozenset({DigestAlgorithm.SHA256, DigestAlgorithm.SHA512, DigestAlgorithm.SHA1})
+_WEAK = {SignatureMethod.RSA_SHA1.value, DigestAlgorithm.SHA1.value,
+         CanonicalizationMethod.CANONICAL_XML_1_0.value}  # fmt: skip
+_CONFIG = SignatureConfiguration(
+    require_x509=True,
+    location=f".//{{{NAMESPACE}}}edXMLHeader/",
+    expect_references=1,
+    signature_methods=_SIGNATURE_METHODS,
+    digest_algorithms=_DIGESTS,
+)
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """What a recipient concludes of a message's signature; `reason` says why it is not valid."""
+
+    present: bool
+    valid: bool
+    algorithm: str | None = None
+    weak: bool = False
+    subject: str | None = None
+    issuer: str | None = None
+    serial: str | None = None
+    not_after: str | None = None
+    reason: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Trust:
+    """The roots a signer's certificate must be issued by, and the serials their CRLs revoke."""
+
+    roots: tuple[x509.Certificate, ...] = ()
+    revoked: frozenset[int] = frozenset()
+
+
+def check_signature(data: bytes, *, trust: Trust, at: datetime) -> SignatureCheck:
+    """The signature in `edXMLHeader` checked against `trust` at the time `at` (timezone-aware)."""
+    root = etree.fromstring(data, parser=_parser())
+    header = root.find(f"{{{NAMESPACE}}}edXMLEnvelope/{{{NAMESPACE}}}edXMLHeader")
+    candidates = [] if header is None else [e for e in header if _local(e.tag) == "Signature"]
+    if not candidates:
+        return SignatureCheck(present=False, valid=False, reason="missing")
+    signature = candidates[0]
+    method = next((e for e in signature.iter() if _local(e.tag) == "SignatureMethod"), None)
+    algorithm = None if method is None else method.get("Algorithm")
+    if signature.tag != f"{{{DSIG}}}Signature" or len(candidates) > 1:
+        # The SDK's samples put Signature in the edXML namespace: no XML-DSig reader sees it.
+        return SignatureCheck(present=True, valid=False, algorithm=algorithm, reason="malformed")
+    certificate = _certificate(signature)
+    if certificate is None:
+        return SignatureCheck(present=True, valid=False, algorithm=algorithm, reason="malformed")
+    facts = {
+        "algorithm": algorithm,
+        "weak": bool(_WEAK & _algorithms(signature)),
+        "subject": certificate.subject.rfc4514_string(),
+        "issuer": certificate.issuer.rfc4514_string(),
+        "serial": format(certificate.serial_number, "x"),
+        "not_after": certificate.not_valid_after_utc.isoformat(),
+    }
+    # The signature alone, at a moment the certificate was valid: whether it is valid now, and
+    # issued by whom, is classified below (expired, untrusted, revoked), not lumped in.
+    config = replace(_CONFIG, verification_time=certificate.not_valid_before_utc)
+    try:
+        XMLVerifier().verify(data, x509_cert=certificate, expect_config=config, parser=_parser())
+    except InvalidSignature:
+        return SignatureCheck(present=True, valid=False, reason="tampered", **facts)  # type: ignore[arg-type]
+    except InvalidInput:  # an algorithm outside the list, or a Signature signxml cannot read
+        return SignatureCheck(present=True, valid=False, reason="unsupported", **facts)  # type: ignore[arg-type]
+    reason = _untrusted(certificate, trust, at)
+    return SignatureCheck(present=True, valid=reason is None, reason=reason, **facts)  # type: ignore[arg-type]
+
+
+def sign_edxml(
+    data: bytes, *, key: CertificateIssuerPrivateKeyTypes, chain: Collection[x509.Certificate]
+) -> bytes:
+    """`data` with an enveloped rsa-sha256 / exclusive-C14N signature at the end of
+    `edXMLHeader`, KeyInfo carrying `chain` (the signer's certificate first)."""
+    root = etree.fromstring(data, parser=_parser())
+    header = root.find(f"{{{NAMESPACE}}}edXMLEnvelope/{{{NAMESPACE}}}edXMLHeader")
+    if header is None:
+        raise ValueError("not an edXML envelope: no edXMLHeader")
+    etree.SubElement(header, f"{{{DSIG}}}Signature", Id="placeholder")
+    signer = XMLSigner(
+        signature_algorithm=SignatureMethod.RSA_SHA256,
+        digest_algorithm=DigestAlgorithm.SHA256,
+        c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
+    )
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    signed = signer.sign(root, key=pem, cert=list(chain))
+    out: bytes = etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+    return out
+
+
+def _untrusted(certificate: x509.Certificate, trust: Trust, at: datetime) -> str | None:
+    if not any(_issued_by(certificate, root) for root in trust.roots):
+        return "untrusted"
+    if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
+        return "expired"
+    if certificate.serial_number in trust.revoked:
+        return "revoked"
+    return None
+
+
+def _issued_by(certificate: x509.Certificate, root: x509.Certificate) -> bool:
+    try:
+        certificate.verify_directly_issued_by(root)
+    except (ValueError, TypeError, InvalidCertificateSignature):
+        return False
+    return True
+
+
+def _certificate(signature: etree._Element) -> x509.Certificate | None:
+    found = signature.find(f"{{{DSIG}}}KeyInfo/{{{DSIG}}}X509Data/{{{DSIG}}}X509Certificate")
+    if found is None or not found.text:
+        return None
+    text = "".join(found.text.split())
+    pem = f"-----BEGIN CERTIFICATE-----\n{text}\n-----END CERTIFICATE-----\n"
+    try:
+        return x509.load_pem_x509_certificate(pem.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        return None
+
+
+def _algorithms(signature: etree._Element) -> set[str]:
+    return {
+        str(element.get("Algorithm"))
+        for element in signature.iter()
+        if isinstance(element.tag, str) and element.get("Algorithm") is not None
+    }
+
+
+def _local(tag: object) -> str:
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)

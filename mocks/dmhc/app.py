@@ -1,0 +1,91 @@
+"""The national catalogue of administrative units (danh mục đơn vị hành chính) on NDXP.
+
+A real platform shares this catalogue as a category service; its data here are the national
+statistics office's list (`mocks.directory.admin_units`), in both eras: the units before
+1 July 2025 (with districts) and today's (without). Its wire format is assumed: the NGSP
+envelope `{error_code, message, data}` its neighbours on NDXP use, with Vietnamese field
+names (`MaDonVi`, `TenDonVi`, `Cap`, `MaTinh`, `MaHuyen`, `TenHuyen`, `KyDuLieu`).
+
+Routes:
+- `GET /api/dmhc/{ky}/{ma}` — one unit of era `ky` (2026 or 2024): 2 digits a province, 5 a
+  ward or commune
+- `GET /api/dmhc/2024/{ma}/ke-thua` — today's units an old one went into (several if split)
+- `GET /api/dmhc/2026/{ma}/tien-than` — the old units merged into a unit of today (for wards,
+  the units the bus seeds)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import FastAPI, Path
+
+from formats.ngsp import RECORD_NOT_FOUND
+from mocks.config import SystemConfig
+from mocks.dancu.api import ANSWERS, ERROR_RESPONSES, install_error_handlers
+from mocks.directory.admin_units import ADMIN_UNITS, Unit
+from mocks.envelope import EnvelopeError
+
+UNIT_CODE = r"^(\d{2}|\d{5})$"
+
+
+def unit_json(unit: Unit) -> dict[str, Any]:
+    return {
+        "KyDuLieu": unit.era,
+        "Cap": "tinh" if unit.level == "province" else "xa",
+        "MaDonVi": unit.code,
+        "TenDonVi": unit.name,
+        "MaTinh": unit.province_code,
+        "MaHuyen": unit.district_code,
+        "TenHuyen": unit.district_name,
+    }
+
+
+def _not_found() -> EnvelopeError:
+    return EnvelopeError(404, RECORD_NOT_FOUND, "RECORD_NOT_FOUND")
+
+
+def _unit(era: Literal["2026", "2024"], code: str) -> Unit:
+    unit = ADMIN_UNITS.unit(era, code)
+    if unit is None:
+        raise _not_found()
+    return unit
+
+
+def create_app(config: SystemConfig) -> FastAPI:
+    """The catalogue; it holds no state and ignores the seed (the list is the national one)."""
+    app = FastAPI(
+        title="Mock administrative-units catalogue (NDXP)",
+        description=f"{ADMIN_UNITS.source}. Legacy JSON in the NGSP envelope.",
+    )
+    install_error_handlers(app)
+    code_path = Path(pattern=UNIT_CODE, description="2 digits a province, 5 a ward or commune.")
+
+    @app.get("/api/dmhc/{ky}/{ma}", responses=ERROR_RESPONSES)
+    async def get_unit(ky: Literal["2026", "2024"], ma: str = code_path) -> Any:
+        """One unit of the era `ky`."""
+        return ANSWERS.ok(unit_json(_unit(ky, ma)))
+
+    @app.get("/api/dmhc/2024/{ma}/ke-thua", responses=ERROR_RESPONSES)
+    async def get_successors(ma: str = code_path) -> Any:
+        """The old unit and today's units it went into, the default successor first."""
+        old = _unit("2024", ma)
+        return ANSWERS.ok(
+            {
+                "DonVi": unit_json(old),
+                "KeThua": [unit_json(unit) for unit in ADMIN_UNITS.successors(ma)],
+            }
+        )
+
+    @app.get("/api/dmhc/2026/{ma}/tien-than", responses=ERROR_RESPONSES)
+    async def get_predecessors(ma: str = code_path) -> Any:
+        """Today's unit and the old units merged into it, as far as the list here goes."""
+        new = _unit("2026", ma)
+        return ANSWERS.ok(
+            {
+                "DonVi": unit_json(new),
+                "TienThan": [unit_json(unit) for unit in ADMIN_UNITS.predecessors(ma)],
+            }
+        )
+
+    return app

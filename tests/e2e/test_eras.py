@@ -1,0 +1,321 @@
+"""Today's map by default: the merged provinces answer, and the old provinces' bases still
+answer for them, marked deprecated (RFC 9745) with a sunset and a successor (RFC 8594)."""
+
+from __future__ import annotations
+
+from datetime import date
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from lgsp.settings import Settings
+from lgsp.topology import TOPOLOGY_2024, TOPOLOGY_2026, load_topology
+from mocks.dancu.seed import generate_citizens
+from mocks.directory.admin_units import ADMIN_UNITS
+from tests.fixtures.bus import TEST_PUBLIC_URL, bearer, bus_settings, fetch_token
+from tests.fixtures.documents import local_document
+
+pytestmark = pytest.mark.anyio
+
+AG, KG = "/lgsp/angiang", "/lgsp/kiengiang"
+# 1 July 2025, 00:00 in Vietnam (UTC+7), when NQ 202/2025/QH15 took effect
+MERGED_AT = 1751302800
+
+
+@pytest.fixture
+def settings(bus_database_url: str, bus_data_dir: Path) -> Settings:
+    """The tests' bus in today's era, the default of `lgsp serve`."""
+    return bus_settings(bus_database_url, bus_data_dir).model_copy(update={"era": "2026"})
+
+
+def test_today_is_the_default_era(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LGSP_ERA")  # the suite's own default (tests/conftest.py)
+
+    assert Settings(_env_file=None).era == "2026"  # type: ignore[call-arg]
+    assert load_topology(None) is TOPOLOGY_2026
+    assert load_topology(None, "2024") is TOPOLOGY_2024
+
+
+def test_each_merged_province_knows_its_old_codes_and_the_seeded_one_it_holds() -> None:
+    found = {
+        i.name: (i.province_code, i.legacy_codes, i.seed_code, i.aliases)
+        for i in TOPOLOGY_2026.instances
+        if i.kind == "province"
+    }
+
+    assert found == {
+        "angiang": ("91", ("89", "91"), "91", ("kiengiang",)),
+        "dongthap": ("82", ("82", "87"), "82", ("tiengiang",)),
+        "lamdong": ("68", ("60", "67", "68"), "60", ("binhthuan",)),
+        "cantho": ("92", ("92", "93", "94"), "93", ("haugiang",)),
+        "gialai": ("52", ("52", "64"), "52", ("binhdinh",)),
+    }
+    # the seeded world is what era 2024 gives, unchanged
+    assert [(i.name, i.province_code) for i in TOPOLOGY_2024.instances] == [
+        ("ndxp", None),
+        ("kiengiang", "91"),
+        ("tiengiang", "82"),
+        ("binhthuan", "60"),
+        ("haugiang", "93"),
+        ("binhdinh", "52"),
+    ]
+
+
+def test_the_records_map_is_the_seeded_provinces_in_both_eras() -> None:
+    """Agencies' ids carry the old codes: routing by them finds today's instance."""
+    assert TOPOLOGY_2026.provinces == {
+        "91": "angiang",
+        "82": "dongthap",
+        "60": "lamdong",
+        "93": "cantho",
+        "52": "gialai",
+    }
+
+
+async def test_the_index_says_the_era_and_the_old_names(client: httpx.AsyncClient) -> None:
+    index = (await client.get("/")).json()
+
+    assert index["era"] == "2026"
+    angiang = next(i for i in index["instances"] if i["name"] == "angiang")
+    assert angiang["aliases"] == ["kiengiang"]
+    assert angiang["title"] == "LGSP An Giang"
+
+
+async def test_todays_instance_holds_the_seeded_records(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    citizen = generate_citizens(province_code="91", seed=settings.seed, count=1)[0]
+    token = await fetch_token(client, AG)
+
+    answer = await client.get(
+        f"{AG}/dancu/v1/citizens/{citizen.so_dinh_danh}", headers=bearer(token)
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert "Deprecation" not in answer.headers
+
+
+async def test_an_old_base_answers_for_its_successor_marked_deprecated(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    citizen = generate_citizens(province_code="91", seed=settings.seed, count=1)[0]
+    token = await fetch_token(client, KG)  # a token from the old base works at the new one
+
+    old = await client.get(f"{KG}/dancu/v1/citizens/{citizen.so_dinh_danh}", headers=bearer(token))
+    new = await client.get(f"{AG}/dancu/v1/citizens/{citizen.so_dinh_danh}", headers=bearer(token))
+
+    assert old.status_code == new.status_code == 200, old.text
+    assert old.json() == new.json()
+    assert old.headers["Deprecation"] == f"@{MERGED_AT}"
+    assert parsedate_to_datetime(old.headers["Sunset"]).date() == settings.legacy_path_sunset
+    assert old.headers["Link"] == f'<{TEST_PUBLIC_URL}{AG}>; rel="successor-version"'
+
+
+async def test_an_old_base_marks_its_errors_too(client: httpx.AsyncClient) -> None:
+    answer = await client.get(f"{KG}/dancu/v1/citizens/091000000000")
+
+    assert answer.status_code == 401
+    assert answer.headers["Deprecation"] == f"@{MERGED_AT}"
+
+
+async def test_a_name_that_only_starts_like_an_old_base_is_not_moved(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.get("/lgsp/kiengiangx/services")
+
+    assert answer.status_code == 404
+    assert "Deprecation" not in answer.headers
+
+
+def test_the_sunset_is_an_assigned_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LGSP_LEGACY_PATH_SUNSET", "2028-01-01")
+
+    assert Settings(_env_file=None).legacy_path_sunset == date(2028, 1, 1)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("service", ["dancu", "csdlqgdc"])
+async def test_addresses_are_in_todays_units_with_the_record_s_own_as_legacy(
+    client: httpx.AsyncClient, settings: Settings, service: str
+) -> None:
+    citizen = generate_citizens(province_code="91", seed=settings.seed, count=1)[0]
+    made = citizen.thuong_tru
+    token = await fetch_token(client, AG)
+
+    answer = await client.get(
+        f"{AG}/{service}/v1/citizens/{citizen.so_dinh_danh}", headers=bearer(token)
+    )
+
+    assert answer.status_code == 200, answer.text
+    (ward, *_) = ADMIN_UNITS.successors(made.ma_phuong_xa)
+    assert answer.json()["permanent_address"] == {
+        "province_code": "91",
+        "province": "Tỉnh An Giang",
+        "district_code": None,
+        "district": None,
+        "commune_code": ward.code,
+        "commune": ward.name,
+        "street": made.chi_tiet,
+        "country": "VN",
+        "legacy": {
+            "province_code": "91",
+            "province": "Tỉnh Kiên Giang",
+            "district_code": made.ma_quan_huyen,
+            "district": made.ten_quan_huyen,
+            "commune_code": made.ma_phuong_xa,
+            "commune": made.ten_phuong_xa,
+        },
+    }
+
+
+async def test_a_province_whose_code_changed_answers_with_today_s(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Hậu Giang's 93 is retired: at NDXP its citizens now live in Cần Thơ, 92."""
+    citizen = generate_citizens(province_code="93", seed=settings.seed, count=1)[0]
+    token = await fetch_token(client, AG)
+
+    answer = await client.get(
+        f"{AG}/csdlqgdc/v1/citizens/{citizen.so_dinh_danh}", headers=bearer(token)
+    )
+
+    assert answer.status_code == 200, answer.text
+    address = answer.json()["permanent_address"]
+    assert (address["province_code"], address["province"]) == ("92", "Thành phố Cần Thơ")
+    assert address["legacy"]["province_code"] == "93"
+
+
+# --- the administrative-units service at NDXP ------------------------------------------------
+
+
+async def dmhc(client: httpx.AsyncClient, path: str) -> httpx.Response:
+    token = await fetch_token(client, AG)
+    return await client.get(f"{AG}/dmhc/v1{path}", headers=bearer(token))
+
+
+async def test_a_number_names_a_unit_in_each_era(client: httpx.AsyncClient) -> None:
+    today = await dmhc(client, "/units/30769")
+    before = await dmhc(client, "/units/30769?era=2024")
+
+    assert today.status_code == before.status_code == 200, today.text
+    assert today.json() == {
+        "era": "2026",
+        "level": "ward",
+        "code": "30769",
+        "name": "Phường Hà Tiên",
+        "province_code": "91",
+        "district_code": None,
+        "district": None,
+    }
+    assert before.json()["name"] == "Phường Đông Hồ"
+    assert (before.json()["district_code"], before.json()["district"]) == (
+        "900",
+        "Thành phố Hà Tiên",
+    )
+
+
+async def test_old_to_new_and_back(client: httpx.AsyncClient) -> None:
+    successors = await dmhc(client, "/units/30733/successors")
+    predecessors = await dmhc(client, "/units/30742/predecessors")
+    province = await dmhc(client, "/units/68/predecessors")
+
+    assert successors.status_code == 200, successors.text
+    assert [(u["code"], u["name"]) for u in successors.json()["successors"]] == [
+        ("30742", "Phường Rạch Giá")
+    ]
+    assert "30733" in [u["code"] for u in predecessors.json()["predecessors"]]
+    assert [u["code"] for u in province.json()["predecessors"]] == ["60", "67", "68"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "code"),
+    [
+        ("/units/123", 400, "INVALID_UNIT_REQUEST"),
+        ("/units/30769?era=2025", 400, "INVALID_UNIT_REQUEST"),
+        ("/units/30769?era=2024&era=2026", 400, "INVALID_UNIT_REQUEST"),
+        ("/units/60", 404, "UNIT_NOT_FOUND"),  # Bình Thuận's code is retired today
+        ("/units/99999/successors", 404, "UNIT_NOT_FOUND"),
+    ],
+)
+async def test_bad_unit_requests_are_refused(
+    client: httpx.AsyncClient, path: str, status: int, code: str
+) -> None:
+    answer = await dmhc(client, path)
+
+    assert answer.status_code == status, answer.text
+    assert answer.json()["code"] == code
+
+
+# --- DVCQG's province filter across eras ------------------------------------------------------
+
+
+async def national_dossiers(client: httpx.AsyncClient, province: str) -> dict[str, Any]:
+    token = await fetch_token(client, AG)
+    answer = await client.get(
+        f"{AG}/dvcqg/v1/dossiers?province={province}&size=100", headers=bearer(token)
+    )
+    assert answer.status_code == 200, answer.text
+    page: dict[str, Any] = answer.json()
+    return page
+
+
+async def test_today_s_code_covers_the_provinces_merged_into_it(client: httpx.AsyncClient) -> None:
+    today = await national_dossiers(client, "92")  # Cần Thơ, holding ex-Hậu Giang
+    retired = await national_dossiers(client, "93")  # Hậu Giang's own code
+
+    assert (today["province_era"], today["province_codes"]) == ("2026", ["92", "93", "94"])
+    assert (retired["province_era"], retired["province_codes"]) == ("2024", ["93"])
+    assert today["total"] == retired["total"] > 0
+    assert {item["province_code"] for item in today["items"]} == {"93"}
+
+
+async def test_a_code_of_both_eras_is_read_as_today_s(client: httpx.AsyncClient) -> None:
+    """91 was Kiên Giang and is An Giang, which absorbed it: the seeded 91 dossiers answer."""
+    page = await national_dossiers(client, "91")
+
+    assert (page["province_era"], page["province_codes"]) == ("2026", ["89", "91"])
+    assert page["total"] > 0
+
+
+# --- agency codes closed by QĐ 09/2025 --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("day", "status"), [("2025-06-30", 202), ("2025-07-01", 422)])
+async def test_a_closed_agency_code_is_refused_on_documents_after_the_merger(
+    client: httpx.AsyncClient, day: str, status: int
+) -> None:
+    token = await fetch_token(client, AG)
+    document = local_document("41", subject="V/v sáp nhập", date=day)
+
+    answer = await client.post(f"{AG}/qlvb/v1/documents", json=document, headers=bearer(token))
+
+    assert answer.status_code == status, answer.text
+    if status == 422:
+        problem = answer.json()
+        assert problem["code"] == "AGENCY_CODE_CLOSED"
+        assert problem["organ_id"] == "000.00.01.H33"
+        assert problem["successor_organ_id"] == "000.00.01.H01"
+        assert problem["successor_province"] == "Tỉnh An Giang"
+        assert problem["assigned"] is True
+
+
+async def test_a_cccd_keeps_its_birth_code_and_names_today_s_province(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    citizen = generate_citizens(province_code="93", seed=settings.seed, count=1)[0]
+    token = await fetch_token(client, AG)
+
+    answer = await client.get(
+        f"{AG}/csdlqgdc/v1/citizens/{citizen.so_dinh_danh}", headers=bearer(token)
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert citizen.so_dinh_danh.startswith("093")  # unchanged by the merger
+    assert answer.json()["birth_registration"] == {
+        "province_code": "93",
+        "province": "Tỉnh Hậu Giang",
+        "successor_code": "92",
+        "successor": "Thành phố Cần Thơ",
+    }
