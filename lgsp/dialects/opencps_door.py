@@ -112,6 +112,10 @@ class OpenCpsDoor(Door):
         session = dvc.text(document, "session") or ""
         known = self.remembered.get(_key(session, dstcode))
         if known is None:
+            # Refused by the instance as any call without credentials, so that it is recorded.
+            await self._to_core(
+                scope, body_once(b""), base=base, relative="/", bus_path=None, credential=None
+            )
             raise dvc.ProtocolError("The session is unknown or expired.", dvc.AUTH_FAILED)
         dvc.text(document, "madonvi")
         service = dvc.text(document, "service") or ""

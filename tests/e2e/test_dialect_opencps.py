@@ -171,9 +171,11 @@ async def test_a_session_is_refused_with_another_dstcode_or_unknown(
         json={"session": session, "madonvi": "x", "service": "LayDanhSachTTHC"},
         headers={"dstcode": "another"},
     )
-    unknown = await call(client, "not-a-session", "LayDanhSachTTHC")
+    unknown = await call(client, "not-a-session", "LayDanhSachTTHC", "opencps-guess")
 
     assert other.json()["error_code"] == unknown["error_code"] == dvc.AUTH_FAILED
+    admin = await fetch_token(client)
+    assert [record["hop"] for record in await trail(client, admin, "opencps-guess")] == ["inbound"]
 
 
 async def test_procedures_list_and_one_in_the_protocols_names(
