@@ -16,7 +16,8 @@ processes on loopback (started for the row, stopped after it):
 - cross-province hop: NDXP, Kiên Giang and Tiền Giang as three processes; the client asks Kiên
   Giang for a Tiền Giang citizen (`X-LGSP-Target`), which goes LGSP → NDXP → LGSP → system;
 - WireMock and Prism serving the mock's own answer, when found (`--peers DIR`: a folder where
-  `npm install wiremock @stoplight/prism-cli` ran; WireMock runs on Java 17);
+  `npm install wiremock @stoplight/prism-cli` ran; WireMock runs on Java 17), WireMock with
+  `WIREMOCK_FLAGS` and `--wiremock-warmup` seconds of load first, both printed with the row;
 - with `--workers N` and `--database-url` (PostgreSQL): the in-process gateway hop again as
   `lgsp serve --workers N`, every worker on one database, beside the one-process row on the
   same database.
@@ -599,19 +600,15 @@ def run(args: argparse.Namespace) -> list[Result]:
                 )
             )
             port = free_port()
-            argv = [
-                "java",
-                "-jar",
-                str(jar),
-                "--port",
-                str(port),
-                "--root-dir",
-                str(root),
-                "--disable-banner",
-                "--no-request-journal",
-            ]
-            with running(Peer("WireMock", argv, port, "/__admin/health"), env, logs) as peer:
-                results.append(load("WireMock 3 stub", port, direct_path, {}, args, peer))
+            argv = ["java", "-jar", str(jar), "--port", str(port), "--root-dir", str(root)]
+            print(
+                f"  WireMock: {jar.name} {' '.join(WIREMOCK_FLAGS)}, warmed up by "
+                f"{args.wiremock_warmup:.0f} s of load (JIT) before it is measured"
+            )
+            warm = argparse.Namespace(**{**vars(args), "warmup": args.wiremock_warmup})
+            peer = Peer("WireMock", [*argv, *WIREMOCK_FLAGS], port, "/__admin/health")
+            with running(peer, env, logs):
+                results.append(load("WireMock 3 stub", port, direct_path, {}, warm, peer))
 
         prism = tools.get("prism")
         if prism is not None:
@@ -633,6 +630,10 @@ def run(args: argparse.Namespace) -> list[Result]:
                 results.append(load("Prism 5 mock", port, direct_path, {}, args, peer))
     return results
 
+
+WIREMOCK_FLAGS = ("--disable-banner", "--no-request-journal", "--disable-request-logging")
+"""WireMock as fast as it goes: no journal of requests, nothing sent to its notifier. With
+them, and before its JIT has warmed up, it serves 2-3 times less (issue 21)."""
 
 ROWS = ("in-process", "http-system", "cross-province", "wiremock", "prism")
 TOOLS = {
@@ -689,6 +690,12 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument(
         "--warmup", type=float, default=3.0, help="seconds of load before each row (JIT, caches)"
+    )
+    parser.add_argument(
+        "--wiremock-warmup",
+        type=float,
+        default=15.0,
+        help="seconds of load before WireMock's row (its JIT warms up slowly)",
     )
     parser.add_argument("--only", action="append", choices=ROWS, help="rows to run (repeatable)")
     parser.add_argument("--python-load", action="store_true", help="ignore wrk")

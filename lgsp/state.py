@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import Scope
 
 from adapters.base import Adapter
-from lgsp.audit.writer import AuditWriter
+from lgsp.audit.writer import AuditLog
 from lgsp.auth.client_cache import ClientCache
 from lgsp.auth.keys import KeySet
 from lgsp.auth.login_limiter import LoginLimiter
@@ -56,7 +56,7 @@ class BusState:
     session_factory: async_sessionmaker[AsyncSession]
     catalog: Catalog
     adapters: dict[str, Adapter]
-    audit_writer: AuditWriter
+    audit_writer: AuditLog
     client_cache: ClientCache
     login_limiter: LoginLimiter
     instances: dict[str, InstanceState]

@@ -108,6 +108,13 @@ def router_errors(
     return Translation(StarletteHTTPException, to_error)
 
 
+def error_response(answer: Envelope, error: EnvelopeError) -> JSONResponse:
+    """`error` answered in `answer`'s envelope, with its status and headers."""
+    return JSONResponse(
+        answer.error_body(error), status_code=error.status, headers=error.headers or None
+    )
+
+
 def install_envelope_handlers(
     app: FastAPI, answer: Envelope, translations: Sequence[Translation[Any]]
 ) -> None:
@@ -116,9 +123,7 @@ def install_envelope_handlers(
 
     async def handle(_request: Request, exc: Exception) -> JSONResponse:
         error = exc if isinstance(exc, EnvelopeError) else _translate(exc, translations)
-        return JSONResponse(
-            answer.error_body(error), status_code=error.status, headers=error.headers or None
-        )
+        return error_response(answer, error)
 
     classes: list[type[Exception]] = [EnvelopeError, *(t.kind for t in translations)]
     for exception_class in classes:

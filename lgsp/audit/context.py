@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from lgsp.audit.chain import AuditEntry
 
@@ -26,6 +27,9 @@ class AuditContext:
     caller: str | None = None
     service: str | None = None
     upstream: list[AuditEntry] = field(default_factory=list)
+    answer: tuple[Any, bytes] | None = None
+    """The JSON value a handler answered and the body it rendered it to: the journal masks
+    the value instead of parsing the body again, if that body is what was sent."""
     notes: dict[str, object] = field(default_factory=dict)
     """What the call's message was found to be (edXML `warnings`: rule codes), for the record."""
 

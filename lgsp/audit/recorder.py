@@ -28,7 +28,14 @@ from lgsp.errors import (
     problem_head,
     source_of,
 )
-from lgsp.journal.capture import BodyCapture, JournalEntry, stored_body, stored_path, stored_query
+from lgsp.journal.capture import (
+    BodyCapture,
+    JournalEntry,
+    stored_body,
+    stored_document,
+    stored_path,
+    stored_query,
+)
 from lgsp.logging import request_id_var
 from lgsp.masking import audit_text
 from lgsp.settings import Settings
@@ -188,11 +195,22 @@ def _journal_entry(
         request_body=stored_body(requested, request_type, masked=masked),
         request_truncated=requested.over_limit or unread,
         response_content_type=response_type,
-        response_body=stored_body(answered, response_type, masked=masked),
+        response_body=_stored_answer(context, answered, response_type, masked=masked),
         response_truncated=answered.over_limit,
         latency_us=inbound.latency_us,
         occurred_at=inbound.occurred_at,
     )
+
+
+def _stored_answer(
+    context: AuditContext, answered: BodyCapture, content_type: str | None, *, masked: bool
+) -> str:
+    """From the JSON value the handler answered when it is what was sent, else from the body."""
+    if context.answer is not None:
+        stored = stored_document(answered, *context.answer, masked=masked)
+        if stored is not None:
+            return stored
+    return stored_body(answered, content_type, masked=masked)
 
 
 def _notes(context: AuditContext) -> str | None:

@@ -13,7 +13,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import String
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -56,6 +56,22 @@ def bounded(entry: AuditEntry) -> AuditEntry:
     return dataclasses.replace(entry, **fixes) if fixes else entry
 
 
+class AuditLog(Protocol):
+    """What the gateway needs of an audit writer: `AuditWriter` (any database, through
+    SQLAlchemy) or `lgsp.audit.sqlite_writer.SqliteAuditWriter` (the embedded SQLite file)."""
+
+    committed_heads: dict[str, ChainLink]
+
+    @property
+    def pending_entries(self) -> int: ...
+
+    async def append(
+        self, entries: Sequence[AuditEntry], *, journal: Sequence[JournalEntry] = ()
+    ) -> None: ...
+
+    async def close(self) -> None: ...
+
+
 _Pending = tuple[Sequence[AuditEntry], Sequence[JournalEntry], "asyncio.Future[None]"]
 
 
@@ -96,6 +112,11 @@ class AuditWriter:
             self._flusher = asyncio.create_task(self._flush())
         await future
 
+    async def close(self) -> None:
+        """Wait for the batches under way (the lifespan closes the engine next)."""
+        if self._flusher is not None:
+            await asyncio.wait([self._flusher])
+
     async def _flush(self) -> None:
         """Write whatever is pending, batch after batch, until nothing is left."""
         while self._pending:
@@ -105,13 +126,13 @@ class AuditWriter:
                 not batch
                 or (
                     size + len(self._pending[0][0]) <= MAX_BATCH_ENTRIES
-                    and weight + _journal_bytes(self._pending[0][1]) <= MAX_BATCH_JOURNAL_BYTES
+                    and weight + journal_bytes(self._pending[0][1]) <= MAX_BATCH_JOURNAL_BYTES
                 )
             ):
                 item = self._pending.pop(0)
                 batch.append(item)
                 size += len(item[0])
-                weight += _journal_bytes(item[1])
+                weight += journal_bytes(item[1])
             await self._commit_batch(batch)
 
     async def _commit_batch(self, batch: list[_Pending]) -> None:
@@ -121,7 +142,7 @@ class AuditWriter:
                 [exchange for _, journal, _ in batch for exchange in journal],
             )
         except Exception as error:
-            if len(batch) == 1 or _database_unavailable(error):
+            if len(batch) == 1 or database_unavailable(error):
                 # Retrying one by one cannot help when the database itself is away or locked,
                 # and would make each waiting request wait its turn again (busy timeout × N).
                 for _, _, future in batch:
@@ -177,11 +198,11 @@ async def _add_journal(session: AsyncSession, journal: Sequence[JournalEntry]) -
         logger.warning("journal entries of %d calls were refused; audit kept", len(journal))
 
 
-def _journal_bytes(journal: Sequence[JournalEntry]) -> int:
+def journal_bytes(journal: Sequence[JournalEntry]) -> int:
     return sum(len(entry.request_body) + len(entry.response_body) for entry in journal)
 
 
-def _database_unavailable(error: Exception) -> bool:
+def database_unavailable(error: Exception) -> bool:
     """A failure of the database, not of one request's records (a refused value)."""
     return isinstance(error, (OperationalError, InterfaceError, PoolTimeout, TimeoutError))
 

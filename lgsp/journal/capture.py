@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
+from lgsp.json_text import compact_json_text
 from lgsp.masking import mask_personal_data
 
 PERSONAL_FIELDS = frozenset(
@@ -116,6 +117,20 @@ class BodyCapture:
         return b"".join(self._chunks)
 
 
+def stored_document(
+    capture: BodyCapture, document: Any, rendered: bytes, *, masked: bool
+) -> str | None:
+    """`stored_body` of a JSON answer from the value it was rendered from, when the captured
+    body is all of `rendered` and is not cut: masking the value skips parsing the body again
+    (issue 21). None when that does not hold (a fault changed the body, or it is too long)."""
+    if not masked or not capture.complete or capture.over_limit or capture.data != rendered:
+        return None
+    if not _depth_within(document, _MAX_JSON_DEPTH):
+        return None
+    text = compact_json_text(mask_document(document))
+    return _cut(_valid_text(text), capture.limit)
+
+
 def stored_body(capture: BodyCapture, content_type: str | None, *, masked: bool) -> str:
     """The text the journal stores for a body: valid UTF-8, masked if asked, then cut.
 
@@ -153,7 +168,7 @@ def _masked(text: str, content_type: str | None) -> str:
         except (ValueError, RecursionError):
             document = None
         if document is not None and _depth_within(document, _MAX_JSON_DEPTH):
-            return json.dumps(mask_document(document), ensure_ascii=False, separators=(",", ":"))
+            return compact_json_text(mask_document(document))
     return mask_text(text)
 
 
@@ -167,7 +182,7 @@ def mask_document(value: Any) -> Any:
             else mask_document(item)
             for key, item in value.items()
         }
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):  # a tuple: a value not yet rendered (`stored_document`)
         return [mask_document(item) for item in value]
     if isinstance(value, str):
         return mask_personal_data(value)

@@ -54,6 +54,7 @@ from lgsp.errors import (
 )
 from lgsp.faults.apply import apply_fault, fault_for_call
 from lgsp.faults.matcher import FAULT_HEADER, CallFacts
+from lgsp.json_text import compact_json
 from lgsp.logging import request_id_var
 from lgsp.masking import audit_text
 from lgsp.outbox import handoff
@@ -277,7 +278,9 @@ async def _answer(
     if answer.status >= 400:
         source = error_source(instance.spec.name, route.system)
         headers[ERROR_SOURCE_HEADER] = source_header(source)
-    return JSONResponse(answer.content, status_code=answer.status, headers=headers)
+    body = compact_json(answer.content)
+    audit.answer = (answer.content, body)
+    return Response(body, answer.status, headers, media_type="application/json")
 
 
 def _note_message(audit: AuditContext, content: dict[str, object]) -> None:

@@ -34,6 +34,7 @@ from mocks.dancu.api import (
     today_in_vietnam,
 )
 from mocks.dancu.store import CitizenStore
+from mocks.direct import DirectRoute, DirectRoutes
 
 
 def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vietnam) -> FastAPI:
@@ -75,14 +76,17 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vie
         )
         return ANSWERS.ok({"TonTai": not mismatched, "TruongKhongKhop": list(mismatched)})
 
+    def citizen(so_dinh_danh: str) -> JSONResponse:
+        checked(so_dinh_danh)
+        found = store.get(so_dinh_danh)
+        if found is None:
+            raise record_not_found()
+        return ANSWERS.ok(citizen_json(found, store, era=config.era))
+
     @app.get("/api/congdan/{so_dinh_danh}", responses=ERROR_RESPONSES)
     async def get_citizen(so_dinh_danh: str) -> JSONResponse:
         """One citizen by the 12-digit personal identification number."""
-        checked(so_dinh_danh)
-        citizen = store.get(so_dinh_danh)
-        if citizen is None:
-            raise record_not_found()
-        return ANSWERS.ok(citizen_json(citizen, store, era=config.era))
+        return citizen(so_dinh_danh)
 
     @app.get("/api/congdan/{so_dinh_danh}/ho", responses=ERROR_RESPONSES)
     async def get_citizen_household(so_dinh_danh: str) -> JSONResponse:
@@ -119,4 +123,8 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vie
             raise record_not_found()
         return ANSWERS.ok(household_json(ma_ho, members, store, era=config.era))
 
+    # The lookup integrators load-test, answered without FastAPI's routing (`mocks.direct`).
+    app.add_middleware(
+        DirectRoutes, routes=[DirectRoute("/api/congdan/{so_dinh_danh}", citizen)], answer=ANSWERS
+    )
     return app

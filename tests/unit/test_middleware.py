@@ -66,3 +66,11 @@ async def test_only_sane_request_ids_are_kept(given: str, kept: bool) -> None:
         response = await client.post("/", content=b"", headers={"X-Request-ID": given.encode()})
 
     assert (response.headers["x-request-id"] == given) is kept
+
+
+async def test_made_request_ids_are_unique_32_hex_digits() -> None:
+    async with app(5000) as client:
+        ids = [(await client.post("/", content=b"")).headers["x-request-id"] for _ in range(50)]
+
+    assert len(set(ids)) == 50
+    assert all(len(each) == 32 and int(each, 16) >= 0 for each in ids)

@@ -1,20 +1,24 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import anyio
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from lgsp.audit.chain import GENESIS_HASH, AuditEntry, record_hash
 from lgsp.audit.models import AuditHead, AuditRecord
 from lgsp.audit.repository import AuditRepository
+from lgsp.audit.sqlite_writer import SqliteAuditWriter
 from lgsp.audit.verify import verify_chain
-from lgsp.audit.writer import AuditWriter
+from lgsp.audit.writer import AuditLog, AuditWriter
 from lgsp.db import make_engine, make_session_factory
 from lgsp.journal.capture import JournalEntry
 from lgsp.journal.models import JournalRecord
@@ -43,6 +47,63 @@ def make_entry(n: int = 0, **overrides: Any) -> AuditEntry:
 @pytest.fixture
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return make_session_factory(engine)
+
+
+WriterFactory = Callable[[AsyncEngine], AuditLog]
+
+
+@pytest.fixture(params=["sqlalchemy", "sqlite-thread"])
+async def new_writer(
+    request: pytest.FixtureRequest, engine: AsyncEngine
+) -> AsyncIterator[WriterFactory]:
+    """Makes the writers under test: every test runs on both implementations (the thread
+    writer owns a SQLite file, so it has no PostgreSQL case); all are closed at the end."""
+    made: list[AuditLog] = []
+
+    def new(on: AsyncEngine) -> AuditLog:
+        writer: AuditLog
+        if request.param == "sqlalchemy":
+            writer = AuditWriter(make_session_factory(on))
+        else:
+            writer = SqliteAuditWriter(on.url.database or "", busy_timeout=5)
+        made.append(writer)
+        return writer
+
+    if request.param == "sqlite-thread" and engine.dialect.name != "sqlite":
+        pytest.skip("the thread writer is SQLite's")
+    yield new
+    for writer in made:
+        await writer.close()
+
+
+@pytest.fixture
+def writer(new_writer: WriterFactory, engine: AsyncEngine) -> AuditLog:
+    return new_writer(engine)
+
+
+def fail_batches(
+    writer: AuditLog, fail: Callable[[], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Make each transaction of `writer` call `fail` first (it may raise)."""
+    real = writer._write_batch  # type: ignore[attr-defined]
+
+    if isinstance(writer, SqliteAuditWriter):
+
+        def in_thread(*args: Any) -> Any:
+            fail()
+            return real(*args)
+
+        monkeypatch.setattr(writer, "_write_batch", in_thread)
+    else:
+
+        async def in_loop(*args: Any) -> Any:
+            try:
+                fail()
+            except sqlite3.Error as error:  # as SQLAlchemy raises what the driver raised
+                raise DBAPIError.instance(None, None, error, sqlite3.Error) from error
+            return await real(*args)
+
+        monkeypatch.setattr(writer, "_write_batch", in_loop)
 
 
 async def read_chain(
@@ -75,8 +136,8 @@ def assert_linked(records: list[AuditRecord], head: AuditHead | None) -> None:
 
 async def test_appends_link_records_in_order_and_move_the_head(
     sessions: async_sessionmaker[AsyncSession],
+    writer: AuditLog,
 ) -> None:
-    writer = AuditWriter(sessions)
     entries = [make_entry(n) for n in range(5)]
 
     await writer.append(entries[:3])
@@ -89,10 +150,11 @@ async def test_appends_link_records_in_order_and_move_the_head(
 
 async def test_records_read_back_as_the_exact_entries_written(
     sessions: async_sessionmaker[AsyncSession],
+    writer: AuditLog,
 ) -> None:
     # A local-time, microsecond-precise timestamp must come back as the same instant, in UTC.
     entry = make_entry(1, caller=None, service=None, occurred_at=_START.replace(microsecond=7))
-    await AuditWriter(sessions).append([entry])
+    await writer.append([entry])
 
     (record,), _ = await read_chain(sessions, "lgsp-91")
     assert record.to_entry() == entry
@@ -101,8 +163,8 @@ async def test_records_read_back_as_the_exact_entries_written(
 
 async def test_instances_have_independent_chains(
     sessions: async_sessionmaker[AsyncSession],
+    writer: AuditLog,
 ) -> None:
-    writer = AuditWriter(sessions)
     entries = [make_entry(n, instance=("lgsp-91", "ndxp")[n % 2]) for n in range(7)]
 
     await writer.append(entries[:4])
@@ -116,8 +178,8 @@ async def test_instances_have_independent_chains(
 
 async def test_concurrent_appends_build_one_chain_without_duplicate_seq(
     sessions: async_sessionmaker[AsyncSession],
+    writer: AuditLog,
 ) -> None:
-    writer = AuditWriter(sessions)
 
     async with anyio.create_task_group() as tasks:
         for n in range(50):
@@ -130,14 +192,14 @@ async def test_concurrent_appends_build_one_chain_without_duplicate_seq(
 
 
 async def test_a_second_writer_on_the_same_database_keeps_the_chain_valid(
-    engine: AsyncEngine, database_url: str
+    engine: AsyncEngine, database_url: str, new_writer: WriterFactory
 ) -> None:
     # Another engine, hence other connections: as close to another process as one test gets.
     other_engine = make_engine(database_url)
     try:
         writers = [
-            AuditWriter(make_session_factory(engine)),
-            AuditWriter(make_session_factory(other_engine)),
+            new_writer(engine),
+            new_writer(other_engine),
         ]
         async with anyio.create_task_group() as tasks:
             for n in range(40):
@@ -156,8 +218,8 @@ async def test_a_second_writer_on_the_same_database_keeps_the_chain_valid(
 
 async def test_a_failed_append_writes_nothing_and_leaves_heads_unchanged(
     sessions: async_sessionmaker[AsyncSession],
+    writer: AuditLog,
 ) -> None:
-    writer = AuditWriter(sessions)
     await writer.append([make_entry(0), make_entry(1)])
     records_before, head_before = await read_chain(sessions, "lgsp-91")
     assert head_before is not None
@@ -178,8 +240,9 @@ async def test_a_failed_append_writes_nothing_and_leaves_heads_unchanged(
 
 async def test_appending_nothing_opens_no_chain(
     sessions: async_sessionmaker[AsyncSession],
+    writer: AuditLog,
 ) -> None:
-    await AuditWriter(sessions).append([])
+    await writer.append([])
 
     async with sessions() as session:
         assert await AuditRepository(session).instances() == []
@@ -187,9 +250,10 @@ async def test_appending_nothing_opens_no_chain(
 
 async def test_by_request_id_returns_every_hop_of_one_request_in_order(
     sessions: async_sessionmaker[AsyncSession],
+    writer: AuditLog,
 ) -> None:
     later = _START + timedelta(seconds=1)
-    await AuditWriter(sessions).append(
+    await writer.append(
         [
             make_entry(1, occurred_at=later),
             make_entry(1, hop="upstream", target="qlvb"),
@@ -216,8 +280,9 @@ async def test_by_request_id_returns_every_hop_of_one_request_in_order(
 
 async def test_iter_chain_pages_through_more_records_than_one_batch(
     sessions: async_sessionmaker[AsyncSession],
+    writer: AuditLog,
 ) -> None:
-    await AuditWriter(sessions).append([make_entry(n) for n in range(7)])
+    await writer.append([make_entry(n) for n in range(7)])
 
     async with sessions() as session:
         seqs = [r.seq async for r in AuditRepository(session).iter_chain("lgsp-91", batch_size=3)]
@@ -226,18 +291,17 @@ async def test_iter_chain_pages_through_more_records_than_one_batch(
 
 
 async def test_concurrent_appends_share_transactions_and_stay_contiguous(
-    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+    writer: AuditLog,
 ) -> None:
-    writer = AuditWriter(sessions)
     transactions = 0
-    write_batch = writer._write_batch
 
-    async def counting(entries: Any, journal: Any = ()) -> None:
+    def count() -> None:
         nonlocal transactions
         transactions += 1
-        await write_batch(entries, journal)
 
-    monkeypatch.setattr(writer, "_write_batch", counting)
+    fail_batches(writer, count, monkeypatch)
 
     async with anyio.create_task_group() as tasks:
         for n in range(40):
@@ -257,8 +321,8 @@ async def test_concurrent_appends_share_transactions_and_stay_contiguous(
 
 async def test_one_bad_request_in_a_shared_transaction_fails_alone(
     sessions: async_sessionmaker[AsyncSession],
+    writer: AuditLog,
 ) -> None:
-    writer = AuditWriter(sessions)
     await writer.append([make_entry(0)])  # the head exists, so the batch below shares one flush
 
     results = await asyncio.gather(
@@ -276,8 +340,8 @@ async def test_one_bad_request_in_a_shared_transaction_fails_alone(
 
 async def test_a_refused_record_fails_only_its_own_request_in_a_shared_transaction(
     sessions: async_sessionmaker[AsyncSession],
+    writer: AuditLog,
 ) -> None:
-    writer = AuditWriter(sessions)
     outcomes: dict[int, str] = {}
 
     async def append(n: int, entry: AuditEntry) -> None:
@@ -297,19 +361,20 @@ async def test_a_refused_record_fails_only_its_own_request_in_a_shared_transacti
 
 
 async def test_a_database_outage_fails_every_waiting_request_at_once(
-    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+    writer: AuditLog,
 ) -> None:
     """Retrying one by one would make each request wait its own busy timeout again."""
-    writer = AuditWriter(sessions)
     transactions = 0
 
-    async def locked(entries: Any, journal: Any = ()) -> None:
+    def locked() -> None:
         nonlocal transactions
         transactions += 1
-        await asyncio.sleep(0.01)
-        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+        time.sleep(0.01)
+        raise sqlite3.OperationalError("database is locked")
 
-    monkeypatch.setattr(writer, "_write_batch", locked)
+    fail_batches(writer, locked, monkeypatch)
     failures: list[BaseException] = []
 
     async def append(n: int) -> None:
@@ -328,6 +393,7 @@ async def test_a_database_outage_fails_every_waiting_request_at_once(
 
 async def test_a_journal_row_the_database_refuses_costs_no_audit_record(
     sessions: async_sessionmaker[AsyncSession],
+    writer: AuditLog,
 ) -> None:
     entry = make_entry(0)
     refused = JournalEntry(
@@ -349,7 +415,7 @@ async def test_a_journal_row_the_database_refuses_costs_no_audit_record(
         occurred_at=entry.occurred_at,
     )
 
-    await AuditWriter(sessions).append([entry], journal=[refused])
+    await writer.append([entry], journal=[refused])
 
     await assert_chain_holds(sessions, ["req-0"])
     async with sessions() as session:
@@ -357,11 +423,12 @@ async def test_a_journal_row_the_database_refuses_costs_no_audit_record(
 
 
 async def test_over_long_values_are_cut_to_their_columns_and_share_the_group_commit(
-    sessions: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture
+    sessions: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+    writer: AuditLog,
 ) -> None:
     """Security probe F9: on PostgreSQL a 100-character caller in a VARCHAR(64) failed its
     group commit, which was then retried one request at a time, and the call went unrecorded."""
-    writer = AuditWriter(sessions)
     await writer.append([make_entry(0)])  # the head exists, so the batch below shares one flush
 
     results = await asyncio.gather(

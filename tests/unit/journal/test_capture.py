@@ -6,6 +6,9 @@ import json
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.responses import JSONResponse
 
 from lgsp.journal.capture import (
     MASK_MARGIN,
@@ -13,6 +16,7 @@ from lgsp.journal.capture import (
     mask_name,
     mask_text,
     stored_body,
+    stored_document,
     stored_query,
 )
 from lgsp.journal.store import contains
@@ -196,3 +200,58 @@ def test_credentials_in_a_query_string_are_hidden_even_unmasked() -> None:
     assert stored_query(query, masked=False) == (
         f"access_token=***&cccd={CCCD}&client_secret=***&size=10"
     )
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4).map(tuple)
+        | st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(["HoVaTen", "full_name", "x", CCCD]) | st.text(), inner)
+    ),
+    max_leaves=20,
+)
+
+
+def captured(data: bytes, limit: int = LIMIT) -> BodyCapture:
+    capture = BodyCapture(limit)
+    capture.add(data)
+    return capture
+
+
+@given(document=_JSON_VALUES, number=st.sampled_from([CCCD, int(CCCD), NAME]))
+def test_an_answer_stored_from_its_value_is_what_parsing_its_body_stores(
+    document: object, number: object
+) -> None:
+    """The journal may mask the value a handler answered instead of parsing the body it
+    rendered; what it stores must not change by it (tuples, NULs and numbers included)."""
+    document = {"data": document, "HoVaTen": NAME, "id": number, "nul": "a\x00b"}
+    rendered = bytes(JSONResponse(document).body)
+    capture = captured(rendered)
+
+    assert stored_document(capture, document, rendered, masked=True) == stored_body(
+        capture, "application/json", masked=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("sent", "limit", "masked"),
+    [
+        (b'{"HoVaTen":"other"}', LIMIT, True),  # a fault changed the body on the way
+        (None, 10, True),  # longer than the journal keeps: the body path cuts it
+        (None, LIMIT, False),  # unmasked: stored as sent
+    ],
+)
+def test_an_answer_is_stored_from_its_body_unless_the_value_is_what_was_sent(
+    sent: bytes | None, limit: int, masked: bool
+) -> None:
+    document = {"HoVaTen": NAME}
+    rendered = bytes(JSONResponse(document).body)
+
+    capture = captured(sent or rendered, limit)
+
+    assert stored_document(capture, document, rendered, masked=masked) is None

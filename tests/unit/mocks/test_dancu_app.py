@@ -247,6 +247,50 @@ async def test_unknown_routes_answer_in_the_envelope(
     assert "091087000123" not in response.text
 
 
+@pytest.mark.parametrize(
+    "number", ["known", "091000000000", "12345", "xac-thuc", "091%2F2"], ids=str
+)
+async def test_the_direct_lookup_answers_the_same_bytes_as_the_fastapi_route(
+    app: FastAPI, population: list[CitizenRecord], number: str
+) -> None:
+    """`mocks.direct` answers the lookup in front of FastAPI: found, not found and refused
+    numbers must come back exactly as the FastAPI route (still in the app) answers them."""
+    number = population[0].so_dinh_danh if number == "known" else number
+    routed = create_app(CONFIG, today=lambda: TODAY)
+    routed.user_middleware.clear()  # FastAPI's own routing only
+
+    answers = []
+    for each in (app, routed):
+        transport = httpx.ASGITransport(app=each)
+        async with httpx.AsyncClient(transport=transport, base_url="http://dancu.test") as client:
+            answers.append(await client.get(f"/api/congdan/{number}"))
+
+    direct, fastapi = answers
+    assert (direct.status_code, direct.headers.raw, direct.content) == (
+        fastapi.status_code,
+        fastapi.headers.raw,
+        fastapi.content,
+    )
+
+
+async def test_the_lookup_is_answered_without_fastapi_routing(
+    app: FastAPI, client: httpx.AsyncClient, population: list[CitizenRecord]
+) -> None:
+    route = next(r for r in app.routes if getattr(r, "path", "") == "/api/congdan/{so_dinh_danh}")
+
+    async def unreachable(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("the lookup went through FastAPI's routing")
+
+    route.app = unreachable  # type: ignore[attr-defined]
+
+    response = await client.get(f"/api/congdan/{population[0].so_dinh_danh}")
+    household = await client.get(f"/api/congdan/{population[0].so_dinh_danh}/ho")
+
+    assert response.status_code == 200
+    assert response.json()["data"]["SoDinhDanh"] == population[0].so_dinh_danh
+    assert household.status_code == 200  # the other routes are still FastAPI's
+
+
 def test_mock_needs_a_province() -> None:
     with pytest.raises(ValueError, match="province_code"):
         create_app(SystemConfig(instance="ndxp"))

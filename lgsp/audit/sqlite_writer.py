@@ -1,0 +1,298 @@
+"""The audit writer of the embedded SQLite database: one thread owns the file's connection.
+
+`lgsp.audit.writer` group-commits through SQLAlchemy and aiosqlite, which costs every call a
+session, compiled statements and several hops between the event loop and aiosqlite's thread:
+a quarter of the gateway's CPU (issue 21's profile). Here the loop only queues a call's entries
+and waits on a future; a dedicated thread takes whatever is queued, links it onto the chains and
+commits it in one transaction on stdlib `sqlite3` (WAL, `synchronous=FULL`, `BEGIN IMMEDIATE`
+against other processes), then answers every waiter of the batch at once. The promise is
+unchanged: `append` returns only once its records are committed, and raises if they are not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import DBAPIError
+
+from lgsp.audit.chain import GENESIS_HASH, AuditEntry, record_hash
+from lgsp.audit.models import AuditHead, AuditRecord
+from lgsp.audit.repository import ChainLink
+from lgsp.audit.writer import (
+    MAX_BATCH_ENTRIES,
+    MAX_BATCH_JOURNAL_BYTES,
+    bounded,
+    database_unavailable,
+    journal_bytes,
+)
+from lgsp.journal.capture import JournalEntry
+from lgsp.journal.models import JournalRecord
+
+logger = logging.getLogger(__name__)
+
+_DIALECT = sqlite.dialect()
+
+
+class _Insert:
+    """One table's INSERT for a dataclass's fields plus `extra` columns, with SQLAlchemy's own
+    bind processors for SQLite, so that rows read back through the ORM exactly as if it had
+    written them (UTC times in its text form, booleans as 0/1)."""
+
+    def __init__(self, table: Table, fields: Sequence[str], extra: Sequence[str] = ()) -> None:
+        self.names = (*fields, *extra)
+        columns = ", ".join(self.names)
+        marks = ", ".join("?" for _ in self.names)
+        self.sql = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"  # noqa: S608 - names are our columns
+        self.processors: list[tuple[int, Callable[[Any], Any]]] = []
+        for index, name in enumerate(self.names):
+            column_type = table.c[name].type
+            processor = column_type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
+            if processor is not None:
+                self.processors.append((index, processor))
+
+    def row(self, values: list[Any]) -> list[Any]:
+        for index, processor in self.processors:
+            values[index] = processor(values[index])
+        return values
+
+
+_ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(AuditEntry))
+_JOURNAL_FIELDS = tuple(f.name for f in dataclasses.fields(JournalEntry))
+_RECORDS = _Insert(AuditRecord.__table__, _ENTRY_FIELDS, ("seq", "prev_hash", "hash"))  # type: ignore[arg-type]
+_JOURNAL = _Insert(JournalRecord.__table__, _JOURNAL_FIELDS)  # type: ignore[arg-type]
+_HEADS = AuditHead.__tablename__
+_READ_HEAD = f"SELECT seq, hash FROM {_HEADS} WHERE instance = ?"  # noqa: S608
+_NEW_HEAD = f"INSERT INTO {_HEADS} (instance, seq, hash) VALUES (?, 0, ?)"  # noqa: S608
+_MOVE_HEAD = f"UPDATE {_HEADS} SET seq = ?, hash = ? WHERE instance = ?"  # noqa: S608
+
+
+@dataclasses.dataclass(slots=True)
+class _Call:
+    """One `append`: its entries, journal rows, and the future its caller waits on."""
+
+    entries: Sequence[AuditEntry]
+    journal: Sequence[JournalEntry]
+    future: asyncio.Future[None]
+    loop: asyncio.AbstractEventLoop
+
+
+_STOP = None
+
+
+class SqliteAuditWriter:
+    """`AuditWriter`'s contract on one SQLite file, written by one thread of this process."""
+
+    def __init__(self, path: str, *, busy_timeout: float) -> None:
+        self._path = path
+        self._busy_timeout = busy_timeout
+        self._queue: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._queued = 0
+        self._closed = False
+        self.committed_heads: dict[str, ChainLink] = {}
+        """The newest link this process committed per instance, for `lgsp.audit.anchor`."""
+
+    @property
+    def pending_entries(self) -> int:
+        """Records waiting for their transaction: the audit lag, for /metrics."""
+        return self._queued
+
+    async def append(
+        self, entries: Sequence[AuditEntry], *, journal: Sequence[JournalEntry] = ()
+    ) -> None:
+        """Link and commit `entries` (and the call's journal rows) before returning."""
+        if not entries:
+            return
+        if self._closed:
+            raise RuntimeError("the audit writer is closed")
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._start()
+        self._queued += len(entries)
+        self._queue.put(_Call(entries, journal, future, loop))
+        await future
+
+    async def close(self) -> None:
+        """Write what is queued, then stop the thread and close the connection."""
+        self._closed = True
+        thread = self._thread
+        if thread is not None:
+            self._queue.put(_STOP)
+            await asyncio.to_thread(thread.join)
+
+    def _start(self) -> None:
+        if self._thread is None:
+            with self._start_lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name="lgsp-audit-writer", daemon=True
+                    )
+                    self._thread.start()
+
+    # -- the writer thread ------------------------------------------------------------------
+
+    def _run(self) -> None:
+        connection: sqlite3.Connection | None = None
+        carried: _Call | None = None
+        stopping = False
+        try:
+            while not stopping:
+                first = carried if carried is not None else self._queue.get()
+                carried = None
+                if first is _STOP:
+                    break
+                batch = [first]
+                size, weight = len(first.entries), journal_bytes(first.journal)
+                while True:  # everything queued meanwhile joins this transaction, within bounds
+                    try:
+                        call = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if call is _STOP:
+                        stopping = True
+                        break
+                    grown = size + len(call.entries)
+                    heavier = weight + journal_bytes(call.journal)
+                    if grown > MAX_BATCH_ENTRIES or heavier > MAX_BATCH_JOURNAL_BYTES:
+                        carried = call
+                        break
+                    batch.append(call)
+                    size, weight = grown, heavier
+                connection = self._commit_batch(connection, batch)
+            if carried is not None:
+                connection = self._commit_batch(connection, [carried])
+        finally:
+            if connection is not None:
+                connection.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self._path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")  # a committed record survives power loss
+        return connection
+
+    def _commit_batch(
+        self, connection: sqlite3.Connection | None, batch: list[_Call]
+    ) -> sqlite3.Connection | None:
+        """Commit `batch` in one transaction and answer its callers; the connection to go on
+        with (None after a failure of the database itself: the next batch reconnects)."""
+        try:
+            if connection is None:
+                connection = self._connect()
+            heads = self._write_batch(
+                connection,
+                [bounded(entry) for call in batch for entry in call.entries],
+                [row for call in batch for row in call.journal],
+            )
+        except sqlite3.Error as raw:
+            error = DBAPIError.instance(None, None, raw, sqlite3.Error)
+            if len(batch) == 1 or database_unavailable(error):
+                # Retrying one by one cannot help when the database itself is away or locked.
+                if connection is not None and database_unavailable(error):
+                    connection.close()
+                    connection = None
+                self._answer(batch, error, {})
+                return connection
+            # One bad request must not fail the others that happened to share its transaction.
+            logger.warning("group commit of %d requests failed; retrying one by one", len(batch))
+            for call in batch:
+                connection = self._commit_batch(connection, [call])
+            return connection
+        except Exception as error:
+            self._answer(batch, error, {})
+            return connection
+        self._answer(batch, None, heads)
+        return connection
+
+    def _write_batch(
+        self,
+        connection: sqlite3.Connection,
+        entries: Sequence[AuditEntry],
+        journal: Sequence[JournalEntry],
+    ) -> dict[str, ChainLink]:
+        """One transaction: take the write lock, read the heads, link, insert, move, commit."""
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            heads: dict[str, ChainLink] = {}
+            for instance in sorted({entry.instance for entry in entries}):
+                row = connection.execute(_READ_HEAD, (instance,)).fetchone()
+                if row is None:
+                    connection.execute(_NEW_HEAD, (instance, GENESIS_HASH))
+                    row = (0, GENESIS_HASH)
+                heads[instance] = ChainLink(*row)
+            rows = []
+            for entry in entries:
+                seq, prev_hash = heads[entry.instance]
+                digest = record_hash(entry, seq=seq + 1, prev_hash=prev_hash)
+                values = [getattr(entry, name) for name in _ENTRY_FIELDS]
+                rows.append(_RECORDS.row([*values, seq + 1, prev_hash, digest]))
+                heads[entry.instance] = ChainLink(seq + 1, digest)
+            connection.executemany(_RECORDS.sql, rows)
+            connection.executemany(
+                _MOVE_HEAD, [(head.seq, head.hash, name) for name, head in heads.items()]
+            )
+            _add_journal(connection, journal)
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        return heads
+
+    def _answer(
+        self, batch: list[_Call], error: BaseException | None, heads: dict[str, ChainLink]
+    ) -> None:
+        """Hand the outcome to each caller's loop: one wake-up per loop, not per caller."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Call]] = {}
+        for call in batch:
+            by_loop.setdefault(call.loop, []).append(call)
+        for loop, calls in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(self._settle, calls, error, heads)
+            except RuntimeError:  # the loop is closed: nobody is waiting any more
+                pass
+
+    def _settle(
+        self, calls: list[_Call], error: BaseException | None, heads: dict[str, ChainLink]
+    ) -> None:
+        """On the caller's loop: move the committed heads, then wake the callers."""
+        self.committed_heads.update(heads)
+        for call in calls:
+            self._queued -= len(call.entries)
+            if call.future.done():  # the waiting request was cancelled (client gone)
+                continue
+            if error is None:
+                call.future.set_result(None)
+            else:
+                call.future.set_exception(error)
+
+
+def _add_journal(connection: sqlite3.Connection, journal: Sequence[JournalEntry]) -> None:
+    """In a SAVEPOINT: a journal row the database refuses must not cost the calls their audit
+    records (the journal is for tests to look at; the audit log is the promise)."""
+    if not journal:
+        return
+    connection.execute("SAVEPOINT journal")
+    try:
+        connection.executemany(
+            _JOURNAL.sql,
+            [_JOURNAL.row([getattr(row, name) for name in _JOURNAL_FIELDS]) for row in journal],
+        )
+    except sqlite3.OperationalError:
+        raise  # the database itself is failing: the audit write fails with it
+    except sqlite3.Error:
+        connection.execute("ROLLBACK TO SAVEPOINT journal")
+        logger.warning("journal entries of %d calls were refused; audit kept", len(journal))
+    connection.execute("RELEASE SAVEPOINT journal")
