@@ -9,6 +9,7 @@ from starlette.types import ASGIApp
 from lgsp.dialects.apim_door import ApimDoor
 from lgsp.dialects.door import Door
 from lgsp.dialects.lgspaccesstoken_door import AccessTokenDoor
+from lgsp.dialects.opencps_door import OpenCpsDoor
 from lgsp.dialects.soap_door import SoapDoor
 from lgsp.topology import Dialect, InstanceSpec
 
@@ -16,6 +17,7 @@ DOORS: dict[Dialect, type[Door]] = {
     "apim": ApimDoor,
     "lgspaccesstoken": AccessTokenDoor,
     "soap": SoapDoor,
+    "opencps": OpenCpsDoor,
 }
 DOOR_PREFIXES: dict[Dialect, str] = {dialect: door.prefix for dialect, door in DOORS.items()}
 """The path segment under an instance's base where each real dialect's door is."""

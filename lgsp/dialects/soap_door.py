@@ -1,6 +1,8 @@
-"""The SOAP citizen service door (`adapters.dialects.soap`)."""
+"""The SOAP citizen services' door (`adapters.dialects.soap`)."""
 
 from __future__ import annotations
+
+from datetime import UTC, date, datetime
 
 from adapters.dialects import soap
 from lgsp.dialects.door import Door, DoorCall
@@ -18,30 +20,37 @@ _BODY_HEADERS = frozenset({b"content-length", b"content-type", b"transfer-encodi
 SOAP_INVALID = "SOAP_REQUEST_INVALID"
 SOAP_SERVICE = ("csdlqgdc", "v1")
 """XacThucThongTinCongDan is the national population database's (Bộ Công an, `dancuquocgia.bca`)."""
+_WSDLS = {soap.OPERATION: soap.wsdl, soap.NHAN_THAN_OPERATION: soap.nhan_than_wsdl}
 
 
 class SoapDoor(Door):
     prefix = "soap"
 
     async def serve(self, call: DoorCall) -> None:
-        """`XacThucThongTinCongDan` as the national database's `GET /citizens/{cccd}`: TonTai
-        when the number is known and the name is the recorded one. The caller authenticates
-        with the bus's own token (`Authorization: Bearer`; assigned: the source shows none)."""
+        """Both services as the national database's `GET /citizens/{cccd}`:
+        `XacThucThongTinCongDan` answers TonTai when the number is known and the name is the
+        recorded one; `XacMinhThongTinNhanThan` the citizen whose number, name and (when sent)
+        birth date are the recorded ones, or none. The caller authenticates with the bus's own
+        token (`Authorization: Bearer`; assigned: the source shows none)."""
         scope, receive, send = call.scope, call.receive, call.send
         base, relative, instance = call.base, call.relative, call.instance
-        endpoint = "/" + soap.OPERATION
+        operation = relative.removeprefix("/")
         query = bytes(scope.get("query_string", b"")).decode("latin-1").lower()
-        if relative == endpoint and scope["method"] == "GET" and query in ("wsdl", "wsdl="):
-            location = f"{instance.issuer}/{self.prefix}{endpoint}"
-            await respond_bytes(send, 200, soap.wsdl(location), soap.MEDIA_TYPE)
+        if operation in _WSDLS and scope["method"] == "GET" and query in ("wsdl", "wsdl="):
+            location = f"{instance.issuer}/{self.prefix}{relative}"
+            await respond_bytes(send, 200, _WSDLS[operation](location), soap.MEDIA_TYPE)
             return
-        claim, reason = None, f"Only POST {endpoint} is served here, and GET {endpoint}?wsdl."
-        if relative == endpoint and scope["method"] == "POST":
+        claim: soap.XacThucRequest | soap.XacMinhRequest | None = None
+        reason = f"Only POST {{door}}/{{operation}} and GET ?wsdl of {', '.join(_WSDLS)}."
+        if operation in _WSDLS and scope["method"] == "POST":
             body = await read_body(receive, limit=soap.LIMITS.max_bytes)
             reason = f"The request is larger than {soap.LIMITS.max_bytes} bytes."
             if body is not None:
                 try:
-                    claim = soap.parse_request(body)
+                    if operation == soap.OPERATION:
+                        claim = soap.parse_request(body)
+                    else:
+                        claim = soap.parse_nhan_than(body)
                 except soap.SoapRequestError as error:
                     reason = str(error)
         if claim is None:  # refused by the instance as any call it cannot take, and recorded
@@ -82,12 +91,19 @@ class SoapDoor(Door):
             await answer.replay(send)
             return
         problem = problem_of(answer.body)
-        if answer.status == 200:
+        unknown = answer.status == 404 and problem.get("code") == "CITIZEN_NOT_FOUND"
+        if answer.status == 200 or unknown:
             recorded = str(problem.get("full_name", ""))
-            payload = soap.response(soap.same_name(claim.ho_va_ten, recorded))
+            same = answer.status == 200 and soap.same_name(claim.ho_va_ten, recorded)
+            if isinstance(claim, soap.XacThucRequest):
+                payload = soap.response(same)
+            else:
+                born = _date(problem.get("date_of_birth"))
+                if born is None or claim.birth_date not in (None, born):
+                    same = False
+                found = [(claim.so_dinh_danh, recorded, born)] if same and born else []
+                payload = soap.nhan_than_response(found, at=datetime.now(UTC))
             await respond_bytes(send, 200, payload, soap.MEDIA_TYPE)
-        elif answer.status == 404 and problem.get("code") == "CITIZEN_NOT_FOUND":
-            await respond_bytes(send, 200, soap.response(False), soap.MEDIA_TYPE)
         else:
             # WS-I Basic Profile R1126: a fault answers 500, whatever the bus answered.
             payload = soap.fault(
@@ -98,3 +114,10 @@ class SoapDoor(Door):
             await respond_bytes(send, 500, payload, soap.MEDIA_TYPE)
         if answer.failure is not None:
             raise answer.failure
+
+
+def _date(value: object) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -13,6 +13,7 @@ from zeep.exceptions import Fault
 from zeep.transports import AsyncTransport
 
 from adapters.dialects import soap
+from formats.dates import parse_ddmmyyyy
 from lgsp.settings import Settings
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, bus_settings
@@ -186,3 +187,131 @@ async def test_without_a_token_the_fault_says_so(
     assert response.status_code == 500
     assert b"<dan:MaLoi" in response.content
     assert b"INVALID_TOKEN" in response.content
+
+
+NHAN_THAN = f"{KG}/soap/{soap.NHAN_THAN_OPERATION}"
+
+
+@pytest.fixture
+async def nhan_than(
+    client: httpx.AsyncClient, demo_token: str, tmp_path: Path
+) -> AsyncIterator[zeep.AsyncClient]:
+    """zeep on `XacMinhThongTinNhanThan`'s served WSDL, as `service` is on the other's."""
+    served = await client.get(NHAN_THAN, params={"wsdl": ""})
+    assert served.status_code == 200
+    wsdl = tmp_path / "nhan_than.wsdl"
+    wsdl.write_bytes(served.content)
+    http = httpx.AsyncClient(transport=client._transport, base_url=TEST_PUBLIC_URL)
+    with httpx.Client() as loader:
+        transport = AsyncTransport(client=http, wsdl_client=loader)
+        http.headers.update(bearer(demo_token))
+        yield zeep.AsyncClient(str(wsdl), transport=transport)
+    await http.aclose()
+
+
+def verification(number: str, name: str, born: str = "") -> dict[str, str]:
+    """`XacMinhThongTinNhanThanRequest` (`anhnbt/lgsp`'s schema)."""
+    return {
+        "MaYeuCau": "req-2",
+        "MaDVC": "1.001193",
+        "MaTichHop": "LGSP",
+        "MaDonVi": "000.00.01.H33",
+        "MaCanBo": "CB01",
+        "SoDinhDanh": number,
+        "SoCMND": "",
+        "HoVaTen": name,
+        "NgayThangNamSinh": born,
+    }
+
+
+def birth(person: CitizenRecord) -> str:
+    return f"{parse_ddmmyyyy(person.ngay_thang_nam_sinh):%Y%m%d}"
+
+
+async def test_nhan_than_wsdl_names_the_sourced_namespaces(client: httpx.AsyncClient) -> None:
+    response = await client.get(NHAN_THAN, params={"wsdl": ""})
+
+    assert f'targetNamespace="{soap.NHAN_THAN_NAMESPACE}"'.encode() in response.content
+    assert f'targetNamespace="{soap.DANCU_NAMESPACE}"'.encode() in response.content
+    assert f'location="{TEST_PUBLIC_URL}{NHAN_THAN}"'.encode() in response.content
+
+
+async def test_nhan_than_answers_the_matching_citizen(
+    nhan_than: zeep.AsyncClient, settings: Settings
+) -> None:
+    person = citizen(settings)
+
+    found = await nhan_than.service.XacMinhThongTinNhanThan(
+        **verification(person.so_dinh_danh, person.ho_va_ten, birth(person))
+    )
+
+    assert found.SoCongDan == 1
+    (one,) = found.CongDan
+    assert one.SoDinhDanh == person.so_dinh_danh
+    assert " ".join(
+        part for part in (one.HoVaTen.Ho, one.HoVaTen.ChuDem, one.HoVaTen.Ten) if part
+    ) == " ".join(person.ho_va_ten.split())
+    assert one.NgayThangNamSinh.NgayThangNam == birth(person)
+
+
+@pytest.mark.parametrize("wrong", ["name", "number", "birth"])
+async def test_nhan_than_answers_none_for_a_wrong_claim(
+    nhan_than: zeep.AsyncClient, settings: Settings, wrong: str
+) -> None:
+    person = citizen(settings)
+    number = "082199999999" if wrong == "number" else person.so_dinh_danh
+    name = "Nguyễn Văn Không" if wrong == "name" else person.ho_va_ten
+    born = "19000101" if wrong == "birth" else birth(person)
+
+    found = await nhan_than.service.XacMinhThongTinNhanThan(**verification(number, name, born))
+
+    assert found.SoCongDan == 0
+    assert not found.CongDan
+
+
+@pytest.mark.parametrize(("number", "born"), [("12345", ""), ("082199999999", "2001-01-01")])
+async def test_nhan_than_bad_fields_are_client_faults(
+    nhan_than: zeep.AsyncClient, number: str, born: str
+) -> None:
+    with pytest.raises(Fault) as raised:
+        await nhan_than.service.XacMinhThongTinNhanThan(**verification(number, "A", born))
+
+    assert raised.value.code.endswith("Client")
+
+
+async def test_nhan_than_leaves_the_same_audit_as_the_national_lookup(
+    client: httpx.AsyncClient, settings: Settings, demo_token: str
+) -> None:
+    person = citizen(settings)
+    fields = "".join(
+        f"<q:{k}>{v}</q:{k}>"
+        for k, v in verification(person.so_dinh_danh, person.ho_va_ten).items()
+    )
+    envelope = (
+        f'<s:Envelope xmlns:s="{soap.SOAP_NAMESPACE}"><s:Body>'
+        f'<q:XacMinhThongTinNhanThanRequest xmlns:q="{soap.NHAN_THAN_NAMESPACE}">{fields}'
+        "</q:XacMinhThongTinNhanThanRequest></s:Body></s:Envelope>"
+    ).encode()
+
+    await client.get(
+        f"{KG}/csdlqgdc/v1/citizens/{person.so_dinh_danh}",
+        headers={**bearer(demo_token), "X-Request-ID": "own-nhan-than"},
+    )
+    answered = await client.post(
+        NHAN_THAN,
+        content=envelope,
+        headers={**bearer(demo_token), "Content-Type": "text/xml", "X-Request-ID": "nhan-than-1"},
+    )
+
+    assert b'SoCongDan="1"' in answered.content
+    trails = []
+    for request_id in ("own-nhan-than", "nhan-than-1"):
+        records = (
+            await client.get(
+                f"{KG}/admin/audit", params={"request_id": request_id}, headers=bearer(demo_token)
+            )
+        ).json()["records"]
+        varying = {"seq", "request_id", "latency_us", "occurred_at", "prev_hash", "hash"}
+        trails.append([{k: v for k, v in r.items() if k not in varying} for r in records])
+    assert len(trails[0]) >= 2
+    assert trails[1] == trails[0]

@@ -34,7 +34,9 @@ def example_lines() -> list[str]:
 def settings(database_url: str, tmp_path: Path) -> Settings:
     topology = tmp_path / "topology.toml"
     topology.write_text(
-        topology_text(dialects={"kiengiang": ("bus", "apim", "lgspaccesstoken", "soap")}),
+        topology_text(
+            dialects={"kiengiang": ("bus", "apim", "lgspaccesstoken", "soap", "opencps")}
+        ),
         encoding="utf-8",
     )
     return Settings(
@@ -92,9 +94,14 @@ async def test_the_dialects_examples_succeed(client: httpx.AsyncClient) -> None:
         assert response.status_code < 300, (line[:120], response.text[:300])
         if "/lgspaccesstoken/" in command and not command.split(" | ")[0].endswith("/token"):
             assert response.json()["error_code"] == "0", response.text[:300]
-        if "/soap/" in command and "?wsdl" not in command:
+        if "/soap/XacThuc" in command and "?wsdl" not in command:
             assert b"<dan:TonTai>true</dan:TonTai>" in response.content, response.text[:300]
+        if "/soap/XacMinh" in command:
+            assert b'SoCongDan="1"' in response.content, response.text[:300]
+        if "/opencps/" in command:
+            assert response.json()["error_code"] == "0", response.text[:300]
         if assigned is not None:
-            variables[assigned.group(1)] = response.json()["access_token"]
+            issued = response.json()
+            variables[assigned.group(1)] = issued.get("access_token") or issued["session"]
         ran += 1
     assert ran >= 8

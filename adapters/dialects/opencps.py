@@ -1,0 +1,305 @@
+"""The DVCQG adapter protocol as OpenCPS speaks it (DOMAIN.md §2.3, §4.2, §4.3).
+
+Source: `VietOpenCPS/opencps-v2`, `DVCQGIntegrationActionImpl.java`. A client authenticates with
+`POST {auth} {username, password}` and the header `dstcode`, reads `{error_code, message,
+session}`, then posts `{session, madonvi, service, …}` to `{integration}` with the same header
+and reads `{error_code, message, result[]}`. OpenCPS reads `error_code` as a number (0 is OK);
+the Thanh Hóa client compares strings and takes `"3"`/`"-3"` with "đã tồn tại" as "exists,
+update instead". Codes other than "0" and "-3" are assigned here (README "Dialects").
+
+Pure translations: bodies in, canonical bodies out, and back; nothing here reads the database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from formats.dates import format_dvcqg_time, parse_dvcqg_time
+
+DSTCODE_HEADER = "dstcode"
+AUTH_PATH, INTEGRATION_PATH = "/auth", "/integration"
+"""Below the door: `adapter_url + auth_endpoint` and `+ integration_endpoint` (assigned)."""
+MAX_BODY = 256 * 1024
+MAX_TEXT = 2000
+MAX_ITEMS = 50
+"""Dossiers in one `DongBoHoSoMC` (OpenCPS sends one at a time)."""
+MAX_DSTCODE = 64
+
+OK = "0"
+EXISTS = "-3"  # sourced: the Thanh Hóa client updates on "3"/"-3" with "đã tồn tại"
+# Assigned: the real adapter's other codes are not in any public source.
+AUTH_FAILED = "-1"
+BAD_REQUEST = "-2"
+NOT_FOUND = "-4"
+NOT_OFFERED = "-5"
+REFUSED = "-6"
+UNAVAILABLE = "-9"
+
+SERVICES = (
+    "LayThuTuc",
+    "LayDanhSachTTHC",
+    "LayDanhMucCoQuan",
+    "LayDanhMucLinhVuc",
+    "TraCuuHoSo",
+    "DongBoHoSoMC",
+    "CapNhatTienDoHoSoMC",
+)
+NOT_BEHIND: Mapping[str, str] = {
+    "LayDanhMucCoQuan": "The catalog has no operation listing agencies; none is answered.",
+    "LayDanhMucLinhVuc": "The catalog has no operation listing fields; none is answered.",
+    "CapNhatTienDoHoSoMC": "The national portal records a progress entry with each "
+    "DongBoHoSoMC (dvcqg sync_dossier); a separate entry has no operation behind it.",
+}
+"""Services the protocol names that no catalog operation serves: answered as errors."""
+
+_DOSSIER_CODE = re.compile(r"^(.{1,40})-(\d{6})-(\d{4,5})$")
+_APPLICANT_KINDS = {"1": "citizen", "2": "business", "3": "agency", "4": "organisation"}
+_CHANNELS = {"1": "direct", "2": "online", "3": "postal"}
+_ID_TYPES = {"1": "cccd", "2": "cmnd"}
+
+
+class ProtocolError(ValueError):
+    """A body the protocol does not allow; `code` is the error_code to answer with."""
+
+    def __init__(self, message: str, code: str = BAD_REQUEST) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def reply(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error_code": code, "message": message, **extra}
+
+
+def parse_object(body: bytes) -> dict[str, Any]:
+    """The JSON object a request carries; bounded by the caller (`MAX_BODY`)."""
+    try:
+        document = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ProtocolError("The body is not a JSON object.") from None
+    if not isinstance(document, dict):
+        raise ProtocolError("The body is not a JSON object.")
+    return document
+
+
+def text(document: Mapping[str, Any], name: str, *, required: bool = True) -> str | None:
+    """A string field (numbers are taken as OpenCPS writes them); empty counts as absent."""
+    value = document.get(name)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if value is None or value == "":
+        if required:
+            raise ProtocolError(f"{name} is required.")
+        return None
+    if not isinstance(value, str) or len(value) > MAX_TEXT:
+        raise ProtocolError(f"{name} must be a string of at most {MAX_TEXT} characters.")
+    return value
+
+
+def required(document: Mapping[str, Any], name: str) -> str:
+    value = text(document, name)
+    if value is None:  # text() has raised already; this tells the type checker
+        raise ProtocolError(f"{name} is required.")
+    return value
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str
+    password: str
+
+    def __repr__(self) -> str:  # never the password
+        return f"Login(username={self.username!r})"
+
+
+def parse_login(body: bytes) -> Login:
+    document = parse_object(body)
+    return Login(required(document, "username"), required(document, "password"))
+
+
+def procedure_row(procedure: Mapping[str, Any]) -> dict[str, Any]:
+    """An item of `LayDanhSachTTHC`'s `result` (OpenCPS reads `MATTHC`, `TENTTHC`)."""
+    field = procedure.get("field") or {}
+    return {
+        "MATTHC": procedure.get("code"),
+        "TENTTHC": procedure.get("name"),
+        "MALINHVUC": field.get("code"),
+        "TENLINHVUC": field.get("name"),
+    }
+
+
+def procedure_detail(procedure: Mapping[str, Any]) -> dict[str, Any]:
+    """`LayThuTuc`'s `result[0]`: OpenCPS reads `TENTTHC` and `LINHVUCTHUCHIEN[0]`."""
+    field = procedure.get("field") or {}
+    agency = procedure.get("agency") or {}
+    return {
+        "MATTHC": procedure.get("code"),
+        "TENTTHC": procedure.get("name"),
+        "LINHVUCTHUCHIEN": [{"MALINHVUC": field.get("code"), "TENLINHVUC": field.get("name")}],
+        "COQUANTHUCHIEN": [{"MADONVI": agency.get("id"), "TENDONVI": agency.get("name")}],
+        "CAPTHUCHIEN": procedure.get("level"),
+        "THOIHANGIAIQUYET": procedure.get("processing_days"),
+        "LEPHI": procedure.get("fee_vnd"),
+    }
+
+
+def national_row(dossier: Mapping[str, Any]) -> dict[str, Any]:
+    """`TraCuuHoSo`'s `result[0]`: the national view in the protocol's names."""
+    procedure = dossier.get("procedure") or {}
+    agency = dossier.get("agency") or {}
+    status = dossier.get("status") or {}
+    return {
+        "MaHoSo": dossier.get("code"),
+        "MaTTHC": procedure.get("code"),
+        "TenTTHC": procedure.get("name"),
+        "TrangThaiHoSo": str(status.get("code", "")),
+        "DonViXuLy": agency.get("name"),
+        "NgayDongBo": _native_time(dossier.get("synced_at")),
+    }
+
+
+def _native_time(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return format_dvcqg_time(datetime.fromisoformat(value))
+    except ValueError:
+        return None
+
+
+def _time(item: Mapping[str, Any], name: str) -> str | None:
+    value = text(item, name, required=False)
+    if value is None:
+        return None
+    try:
+        return parse_dvcqg_time(value).isoformat()
+    except ValueError as error:
+        raise ProtocolError(f"{name}: {error}.") from None
+
+
+def dossier_code(item: Mapping[str, Any]) -> str:
+    code = required(item, "MaHoSo")
+    if not _DOSSIER_CODE.fullmatch(code):
+        raise ProtocolError("MaHoSo must be {agencyId}-{yyMMdd}-{NNNN}.")
+    return code
+
+
+def is_updating(document: Mapping[str, Any]) -> bool:
+    """`isUpdating`: OpenCPS sends the strings "True"/"False"."""
+    value = document.get("isUpdating", "False")
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ProtocolError('isUpdating must be "True" or "False".')
+
+
+def items(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    data = document.get("data")
+    if not isinstance(data, list) or not data or len(data) > MAX_ITEMS:
+        raise ProtocolError(f"data must be a list of 1 to {MAX_ITEMS} dossiers.")
+    if not all(isinstance(item, dict) for item in data):
+        raise ProtocolError("Every item of data must be an object.")
+    return data
+
+
+def _list(item: Mapping[str, Any], name: str) -> list[Any]:
+    """The lists OpenCPS sends (`TaiLieuNop`, `DanhSachLePhi`, …): read and bounded, not kept
+    (the national view has no place for them)."""
+    value = item.get(name, [])
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_ITEMS:
+        raise ProtocolError(f"{name} must be a list of at most {MAX_ITEMS} items.")
+    if not all(isinstance(entry, dict) for entry in value):
+        raise ProtocolError(f"Every item of {name} must be an object.")
+    return value
+
+
+LISTS = (
+    "TaiLieuNop",
+    "DanhSachLePhi",
+    "DanhSachTepDinhKemKhac",
+    "DanhSachHoSoBoSung",
+    "DanhSachGiayToKetQua",
+)
+
+
+def sync_body(
+    item: Mapping[str, Any], *, province_code: str, step: int, now: datetime
+) -> dict[str, Any]:
+    """A `DongBoHoSoMC` dossier as `dvcqg sync_dossier`'s body.
+
+    `DonViXuLy` is the agency's name (OpenCPS `getGovAgencyName`); the agency's id is the head
+    of `MaHoSo`. OpenCPS sends no `NgayNopHoSo`, so the filing time falls back to
+    `NgayTiepNhan`. The progress entry the bus records with each change is the dossier's own
+    status, at `now`, by the agency (assigned: the protocol sends it apart, with
+    `CapNhatTienDoHoSoMC`)."""
+    code = dossier_code(item)
+    agency_id = code.rsplit("-", 2)[0]
+    agency_name = required(item, "DonViXuLy")
+    status_text = required(item, "TrangThaiHoSo")
+    if not status_text.isdigit() or not 1 <= int(status_text) <= 10:
+        raise ProtocolError("TrangThaiHoSo must be a code from 1 to 10.")
+    kind = _APPLICANT_KINDS.get(text(item, "LoaiDoiTuong", required=False) or "1")
+    if kind is None:
+        raise ProtocolError("LoaiDoiTuong must be 1, 2, 3 or 4.")
+    channel = _CHANNELS.get(text(item, "KenhThucHien", required=False) or "2")
+    if channel is None:
+        raise ProtocolError("KenhThucHien must be 1, 2 or 3.")
+    hinh_thuc = text(item, "HinhThuc", required=False)
+    if hinh_thuc not in (None, "0", "1"):
+        raise ProtocolError('HinhThuc must be "0" or "1".')
+    for name in ("Email", "Fax", "SoDienThoai", "ThongTinKhac", "ThongTinTra", "GhiChu"):
+        text(item, name, required=False)  # contact fields: checked, not kept (privacy)
+    for name in LISTS:
+        _list(item, name)
+    submitted = _time(item, "NgayNopHoSo") or _time(item, "NgayTiepNhan")
+    if submitted is None:
+        raise ProtocolError("NgayNopHoSo or NgayTiepNhan is required.")
+    field_code = text(item, "MaLinhVuc", required=False)
+    field_name = text(item, "TenLinhVuc", required=False)
+    summary = text(item, "TrichYeuHoSo", required=False) or text(item, "TenTTHC")
+    status = int(status_text)
+    return {
+        "province_code": province_code,
+        "step": step,
+        "dossier": {
+            "code": code,
+            "procedure": {"code": text(item, "MaTTHC"), "name": text(item, "TenTTHC")},
+            "field": {"code": field_code, "name": field_name}
+            if field_code and field_name
+            else None,
+            "agency": {"id": agency_id, "name": agency_name},
+            "channel": channel,
+            "applicant": {
+                "kind": kind,
+                "full_name": text(item, "ChuHoSo"),
+                "identification": _identification(item),
+            },
+            "summary": summary,
+            "status": status,
+            "submitted_at": submitted,
+            "received_at": _time(item, "NgayTiepNhan"),
+            "due_at": _time(item, "NgayHenTra"),
+            "completed_at": _time(item, "NgayKetThucXuLy"),
+            "returned_at": _time(item, "NgayTra"),
+            "refused_at": _time(item, "NgayTuChoi"),
+            "supplement_requested_at": _time(item, "NgayYeuCauBoSung"),
+        },
+        "progress": {"status": status, "at": now.isoformat(), "actor": agency_name},
+    }
+
+
+def _identification(item: Mapping[str, Any]) -> dict[str, str] | None:
+    ids = _list(item, "DinhDanhCHS")
+    if not ids:
+        return None
+    kind = _ID_TYPES.get(text(ids[0], "LoaiDinhDanh") or "")
+    if kind is None:
+        raise ProtocolError("DinhDanhCHS.LoaiDinhDanh must be 1 or 2.")
+    return {"type": kind, "number": text(ids[0], "SoDinhDanh") or ""}

@@ -1,0 +1,347 @@
+"""DVCQG's adapter protocol as OpenCPS's sync client speaks it (`DVCQGIntegrationActionImpl`),
+at Kiên Giang's door: a session from `{username, password}` and `dstcode`, then the services,
+answered by the catalog's `dvc` and `dvcqg` operations with the records of the same calls in
+the bus's own dialect."""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import itertools
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from adapters.dialects import opencps as dvc
+from lgsp.auth.clients import register_client
+from lgsp.auth.models import SYSTEM
+from lgsp.auth.repository import ClientRepository
+from lgsp.dialects.opencps_door import OpenCpsDoor
+from lgsp.settings import Settings
+from lgsp.state import BusState
+from tests.e2e.test_dialects import journal, trail
+from tests.fixtures.bus import KG, bearer, bus_settings, fetch_token
+from tests.fixtures.topology import topology_text
+
+pytestmark = pytest.mark.anyio
+
+DOOR = f"{KG}/opencps"
+DST = {"dstcode": "000.00.00.H33"}
+_SERIAL = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def opencps_topology(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("opencps") / "topology.toml"
+    path.write_text(topology_text(dialects={"kiengiang": ("bus", "opencps")}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def settings(bus_database_url: str, bus_data_dir: Path, opencps_topology: Path) -> Settings:
+    return bus_settings(bus_database_url, bus_data_dir).model_copy(
+        update={"topology_file": opencps_topology}
+    )
+
+
+@pytest.fixture
+async def portal(bus: BusState) -> tuple[str, str]:
+    """The one-stop system's account: a system client that reads and syncs at DVCQG."""
+    name = f"opencps-{next(_SERIAL)}"
+    async with bus.session_factory.begin() as session:
+        new = await register_client(
+            ClientRepository(session),
+            instance="kiengiang",
+            name=name,
+            rights={"dvcqg": "GET,POST", "dvc": "GET"},
+            is_admin=False,
+            kind=SYSTEM,
+        )
+    return new.client_id, new.client_secret
+
+
+async def login(http: httpx.AsyncClient, account: tuple[str, str]) -> str:
+    answer = await http.post(
+        f"{DOOR}/auth", json={"username": account[0], "password": account[1]}, headers=DST
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["error_code"] == "0", body
+    session: str = body["session"]
+    return session
+
+
+async def call(
+    http: httpx.AsyncClient, session: str, service: str, request_id: str = "", **fields: Any
+) -> dict[str, Any]:
+    headers = {**DST, **({"X-Request-ID": request_id} if request_id else {})}
+    answer = await http.post(
+        f"{DOOR}/integration",
+        json={"session": session, "madonvi": "000.00.00.H33", "service": service, **fields},
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
+    document: dict[str, Any] = answer.json()
+    return document
+
+
+async def a_procedure(http: httpx.AsyncClient, token: str) -> dict[str, Any]:
+    listed = await http.get(f"{KG}/dvc/v1/procedures", headers=bearer(token))
+    assert listed.status_code == 200, listed.text
+    procedure: dict[str, Any] = listed.json()["items"][0]
+    return procedure
+
+
+def opencps_dossier(procedure: dict[str, Any], status: str = "2") -> dict[str, Any]:
+    """A dossier as `createSyncDossierBodyRequest` writes it (contact fields, `HinhThuc`,
+    `DonViXuLy` the agency's name, the empty lists)."""
+    code = f"{procedure['agency']['id']}-261206-{next(_SERIAL):04d}"
+    return {
+        "MaHoSo": code,
+        "MaTTHC": procedure["code"],
+        "TenTTHC": procedure["name"],
+        "MaLinhVuc": procedure["field"]["code"],
+        "TenLinhVuc": procedure["field"]["name"],
+        "ChuHoSo": "Nguyễn Văn An",
+        "LoaiDoiTuong": "1",
+        "MaDoiTuong": "",
+        "ThongTinKhac": "",
+        "Email": "an@example.vn",
+        "Fax": "0912345678",
+        "SoDienThoai": "0912345678",
+        "TrichYeuHoSo": "Đăng ký thường trú",
+        "NgayTiepNhan": "20261206090000",
+        "NgayHenTra": "20261210170000",
+        "TrangThaiHoSo": status,
+        "NgayTra": "",
+        "ThongTinTra": "",
+        "HinhThuc": "0",
+        "NgayKetThucXuLy": "",
+        "DonViXuLy": procedure["agency"]["name"],
+        "GhiChu": "Đăng ký thường trú",
+        "TaiLieuNop": [],
+        "DanhSachLePhi": [],
+        "DanhSachTepDinhKemKhac": [],
+        "DanhSachHoSoBoSung": [],
+        "DanhSachGiayToKetQua": [],
+    }
+
+
+async def test_auth_answers_a_session_kept_only_as_a_hash(
+    client: httpx.AsyncClient, portal: tuple[str, str]
+) -> None:
+    session = await login(client, portal)
+
+    # The app is wrapped (its lifespan's state): the doors are found among live objects.
+    doors = [o for o in gc.get_objects() if isinstance(o, OpenCpsDoor)]
+    kept = " ".join(repr(door.remembered._entries) for door in doors)
+    assert session not in kept
+    assert hashlib.sha256(f"{session}\n{DST['dstcode']}".encode()).hexdigest() in kept
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        ({"username": "nobody", "password": "nope"}, DST),
+        ({"username": "demo", "password": "lgsp-demo-secret"}, {}),
+        ({"username": "demo"}, DST),
+    ],
+)
+async def test_bad_logins_get_an_error_code_and_no_session(
+    client: httpx.AsyncClient, body: dict[str, str], headers: dict[str, str]
+) -> None:
+    answer = await client.post(f"{DOOR}/auth", json=body, headers=headers)
+
+    assert answer.status_code == 200
+    assert answer.json()["error_code"] != "0"
+    assert "session" not in answer.json()
+    assert answer.headers["x-request-id"]
+
+
+async def test_a_session_is_refused_with_another_dstcode_or_unknown(
+    client: httpx.AsyncClient, portal: tuple[str, str]
+) -> None:
+    session = await login(client, portal)
+
+    other = await client.post(
+        f"{DOOR}/integration",
+        json={"session": session, "madonvi": "x", "service": "LayDanhSachTTHC"},
+        headers={"dstcode": "another"},
+    )
+    unknown = await call(client, "not-a-session", "LayDanhSachTTHC", "opencps-guess")
+
+    assert other.json()["error_code"] == unknown["error_code"] == dvc.AUTH_FAILED
+    admin = await fetch_token(client)
+    assert [record["hop"] for record in await trail(client, admin, "opencps-guess")] == ["inbound"]
+
+
+async def test_procedures_list_and_one_in_the_protocols_names(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str
+) -> None:
+    session = await login(client, portal)
+    procedure = await a_procedure(client, demo_token)
+
+    listed = await call(client, session, "LayDanhSachTTHC")
+    one = await call(client, session, "LayThuTuc", maTTHC=procedure["code"])
+
+    assert listed["error_code"] == "0"
+    assert {"MATTHC": procedure["code"], "TENTTHC": procedure["name"]}.items() <= next(
+        row for row in listed["result"] if row["MATTHC"] == procedure["code"]
+    ).items()
+    assert one["error_code"] == "0"
+    assert one["result"][0]["TENTTHC"] == procedure["name"]
+    assert one["result"][0]["LINHVUCTHUCHIEN"][0]["MALINHVUC"] == procedure["field"]["code"]
+
+
+async def test_services_with_no_operation_behind_answer_the_protocols_error(
+    client: httpx.AsyncClient, portal: tuple[str, str]
+) -> None:
+    session = await login(client, portal)
+
+    for service in ("LayDanhMucCoQuan", "LayDanhMucLinhVuc", "CapNhatTienDoHoSoMC", "Xoa"):
+        answer = await call(client, session, service, data=[])
+        assert answer["error_code"] == dvc.NOT_OFFERED, service
+
+
+async def test_opencps_flow_lookup_create_exists_then_update(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str
+) -> None:
+    session = await login(client, portal)
+    dossier = opencps_dossier(await a_procedure(client, demo_token))
+    code = dossier["MaHoSo"]
+
+    before = await call(client, session, "TraCuuHoSo", MaHoSo=code)
+    created = await call(client, session, "DongBoHoSoMC", isUpdating="False", data=[dossier])
+    again = await call(client, session, "DongBoHoSoMC", isUpdating="False", data=[dossier])
+    updated = await call(
+        client,
+        session,
+        "DongBoHoSoMC",
+        isUpdating="True",
+        data=[{**dossier, "TrangThaiHoSo": "4"}],
+    )
+    after = await call(client, session, "TraCuuHoSo", MaHoSo=code)
+
+    assert before == {"error_code": "0", "message": before["message"], "result": []}
+    assert created["error_code"] == "0", created
+    assert again["error_code"] == dvc.EXISTS
+    assert "đã tồn tại" in again["message"]
+    assert updated["error_code"] == "0", updated
+    assert after["result"][0]["TrangThaiHoSo"] == "4"
+    national = await client.get(f"{KG}/dvcqg/v1/dossiers/{code}", headers=bearer(demo_token))
+    assert [entry["status"]["code"] for entry in national.json()["history"]] == [2, 4]
+    assert national.json()["agency"]["name"] == dossier["DonViXuLy"]
+
+
+async def test_updating_a_dossier_never_synced_is_refused(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str
+) -> None:
+    session = await login(client, portal)
+    dossier = opencps_dossier(await a_procedure(client, demo_token))
+
+    answer = await call(client, session, "DongBoHoSoMC", isUpdating="True", data=[dossier])
+
+    assert answer["error_code"] == dvc.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"TrangThaiHoSo": "11"},
+        {"NgayTiepNhan": "2026-12-06"},
+        {"DonViXuLy": {"MaDinhDanh": "x"}},
+        {"HinhThuc": "2"},
+        {"TaiLieuNop": "a"},
+        {"MaHoSo": "no-code"},
+    ],
+)
+async def test_bad_dossiers_are_refused_and_nothing_is_synced(
+    client: httpx.AsyncClient,
+    portal: tuple[str, str],
+    demo_token: str,
+    change: dict[str, Any],
+) -> None:
+    session = await login(client, portal)
+    dossier = {**opencps_dossier(await a_procedure(client, demo_token)), **change}
+
+    answer = await call(client, session, "DongBoHoSoMC", isUpdating="False", data=[dossier])
+
+    assert answer["error_code"] == dvc.BAD_REQUEST, answer
+    code = str(dossier["MaHoSo"])
+    national = await client.get(f"{KG}/dvcqg/v1/dossiers/{code}", headers=bearer(demo_token))
+    assert national.status_code in (404, 422)
+
+
+async def test_a_sync_leaves_the_records_of_the_same_calls_in_the_bus_dialect(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str, settings: Settings
+) -> None:
+    session = await login(client, portal)
+    procedure = await a_procedure(client, demo_token)
+    spoken = opencps_dossier(procedure)
+    own = opencps_dossier(procedure)
+    token = await fetch_token(client, client_id=portal[0], secret=portal[1])
+
+    answer = await call(
+        client, session, "DongBoHoSoMC", "opencps-1", isUpdating="False", data=[spoken]
+    )
+    headers = {**bearer(token), "X-Request-ID": "own-opencps-1"}
+    looked = await client.get(f"{KG}/dvcqg/v1/dossiers/{own['MaHoSo']}", headers=headers)
+    body = dvc.sync_body(own, province_code="91", step=1, now=_now())
+    synced = await client.post(f"{KG}/dvcqg/v1/dossiers/sync", json=body, headers=headers)
+
+    assert answer["error_code"] == "0", answer
+    assert (looked.status_code, synced.status_code) == (404, 200)
+    own_trail = await trail(client, demo_token, "own-opencps-1")
+    assert len(own_trail) >= 4
+    spoken_trail = await trail(client, demo_token, "opencps-1")
+    assert _named(spoken_trail, spoken) == _named(own_trail, own)
+    own_journal = await journal(client, demo_token, "own-opencps-1")
+    spoken_journal = await journal(client, demo_token, "opencps-1")
+    assert _named(spoken_journal, spoken) == _named(own_journal, own)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _named(records: list[dict[str, Any]], dossier: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records with the dossier's code as `{code}`, and without the bodies and their
+    hashes (two dossiers are compared, synced at two moments)."""
+    return [
+        {
+            k: v.replace(dossier["MaHoSo"], "{code}") if isinstance(v, str) else v
+            for k, v in record.items()
+            if k not in ("request_sha256", "response_sha256", "request", "response")
+        }
+        for record in records
+    ]
+
+
+@pytest.mark.parametrize("fault", ["status=503", "drop"])
+async def test_an_injected_fault_meets_a_call_as_any_call(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str, fault: str
+) -> None:
+    session = await login(client, portal)
+    request_id = f"opencps-fault-{fault[:4]}"
+
+    try:
+        answer = await client.post(
+            f"{DOOR}/integration",
+            json={"session": session, "madonvi": "x", "service": "LayDanhSachTTHC"},
+            headers={**DST, "X-LGSP-Fault": fault, "X-Request-ID": request_id},
+        )
+    except httpx.HTTPError:  # a dropped connection reaches the caller as one
+        answer = None
+
+    if fault == "drop":
+        assert answer is None or answer.status_code >= 500
+    else:
+        assert answer is not None
+        assert answer.json()["error_code"] == dvc.UNAVAILABLE
+        assert answer.headers["x-request-id"] == request_id
+    records = await trail(client, demo_token, request_id)
+    recorded = {"status=503": 503, "drop": 502}[fault]  # as the bus records a dropped call
+    assert [r["status"] for r in records if r["hop"] == "inbound"] == [recorded]
