@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+import anyio.to_thread
 import httpx
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Scope
@@ -374,8 +375,10 @@ class _AsyncThreadTransport(httpx.AsyncBaseTransport):
         self._runner = runner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Awaited on whatever loop the caller's test runs, asyncio or trio: the answer is
+        waited for in a worker thread, not through asyncio's own future wrapping."""
         future = self._runner.submit(request, await request.aread())
-        status, headers, content = await asyncio.wrap_future(future)
+        status, headers, content = await anyio.to_thread.run_sync(future.result)
         return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content))
 
 
