@@ -203,33 +203,7 @@ def wsdl(location: str) -> bytes:
       </xs:element>
     </xs:schema>
   </wsdl:types>
-  <wsdl:message name="{OPERATION}Input">
-    <wsdl:part name="parameters" element="dan:{OPERATION}Request"/>
-  </wsdl:message>
-  <wsdl:message name="{OPERATION}Output">
-    <wsdl:part name="parameters" element="dan:KetQuaXacThucResponse"/>
-  </wsdl:message>
-  <wsdl:portType name="{OPERATION}PortType">
-    <wsdl:operation name="{OPERATION}">
-      <wsdl:input message="dan:{OPERATION}Input"/>
-      <wsdl:output message="dan:{OPERATION}Output"/>
-    </wsdl:operation>
-  </wsdl:portType>
-  <wsdl:binding name="{OPERATION}Binding" type="dan:{OPERATION}PortType">
-    <soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
-    <wsdl:operation name="{OPERATION}">
-      <soap:operation soapAction="{OPERATION}" style="document"/>
-      <wsdl:input><soap:body use="literal"/></wsdl:input>
-      <wsdl:output><soap:body use="literal"/></wsdl:output>
-    </wsdl:operation>
-  </wsdl:binding>
-  <wsdl:service name="{OPERATION}Service">
-    <wsdl:port name="{OPERATION}Port" binding="dan:{OPERATION}Binding">
-      <soap:address location={quoteattr(location)}/>
-    </wsdl:port>
-  </wsdl:service>
-</wsdl:definitions>
-""".encode()
+{_wsdl_operation(OPERATION, "dan", "dan:KetQuaXacThucResponse", location)}""".encode()
 
 
 def nhan_than_wsdl(location: str) -> bytes:
@@ -287,19 +261,27 @@ def nhan_than_wsdl(location: str) -> bytes:
       </xs:element>
     </xs:schema>
   </wsdl:types>
+{_wsdl_operation(op, "q", "dc:CongdanCollection", location)}""".encode()
+
+
+def _wsdl_operation(op: str, prefix: str, output: str, location: str) -> str:
+    """The messages, port type, document/literal binding and service of one operation `op`
+    whose request element is `{prefix}:{op}Request` and answer element `output`; the end of
+    the WSDL."""
+    return f"""\
   <wsdl:message name="{op}Input">
-    <wsdl:part name="parameters" element="q:{op}Request"/>
+    <wsdl:part name="parameters" element="{prefix}:{op}Request"/>
   </wsdl:message>
   <wsdl:message name="{op}Output">
-    <wsdl:part name="parameters" element="dc:CongdanCollection"/>
+    <wsdl:part name="parameters" element="{output}"/>
   </wsdl:message>
   <wsdl:portType name="{op}PortType">
     <wsdl:operation name="{op}">
-      <wsdl:input message="q:{op}Input"/>
-      <wsdl:output message="q:{op}Output"/>
+      <wsdl:input message="{prefix}:{op}Input"/>
+      <wsdl:output message="{prefix}:{op}Output"/>
     </wsdl:operation>
   </wsdl:portType>
-  <wsdl:binding name="{op}Binding" type="q:{op}PortType">
+  <wsdl:binding name="{op}Binding" type="{prefix}:{op}PortType">
     <soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
     <wsdl:operation name="{op}">
       <soap:operation soapAction="{op}" style="document"/>
@@ -308,9 +290,9 @@ def nhan_than_wsdl(location: str) -> bytes:
     </wsdl:operation>
   </wsdl:binding>
   <wsdl:service name="{op}Service">
-    <wsdl:port name="{op}Port" binding="q:{op}Binding">
+    <wsdl:port name="{op}Port" binding="{prefix}:{op}Binding">
       <soap:address location={quoteattr(location)}/>
     </wsdl:port>
   </wsdl:service>
 </wsdl:definitions>
-""".encode()
+"""
