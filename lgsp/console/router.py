@@ -267,14 +267,8 @@ def create_console_router() -> APIRouter:
         rule_id: int,
         csrf: Annotated[str, Form(max_length=64)] = "",
     ) -> Response:
-        session, refusal = _administered(signed_in(request), bus, instance)
-        if session is None:
-            return refusal
-        if not session.admits(csrf):
-            return _to(f"/{instance}/faults", error="Phiên đã hết hạn; thử lại.")
-        async with _admin_api(request, bus, session) as api:
-            await api.call(instance, "DELETE", f"/admin/faults/{rule_id}")
-        return RedirectResponse(f"{PREFIX}/{instance}/faults", status_code=303)
+        path = f"/admin/faults/{rule_id}"
+        return await _act(request, bus, instance, csrf, back="faults", method="DELETE", path=path)
 
     @router.get("/{instance}/outbox", response_class=HTMLResponse)
     async def outbox(
@@ -313,16 +307,8 @@ def create_console_router() -> APIRouter:
         message_id: int,
         csrf: Annotated[str, Form(max_length=64)] = "",
     ) -> Response:
-        session, refusal = _administered(signed_in(request), bus, instance)
-        if session is None:
-            return refusal
-        if not session.admits(csrf):
-            return _to(f"/{instance}/outbox", error="Phiên đã hết hạn; thử lại.")
-        async with _admin_api(request, bus, session) as api:
-            answer = await api.call(instance, "POST", f"/admin/outbox/{message_id}/redrive")
-        if answer.status_code != 200:
-            return _to(f"/{instance}/outbox", error=_problem_text(answer))
-        return RedirectResponse(f"{PREFIX}/{instance}/outbox", status_code=303)
+        path = f"/admin/outbox/{message_id}/redrive"
+        return await _act(request, bus, instance, csrf, back="outbox", path=path, ok=200)
 
     @router.get("/{instance}/audit", response_class=HTMLResponse)
     async def audit(
@@ -380,6 +366,30 @@ def create_console_router() -> APIRouter:
         if instance not in bus.instances or instance not in session.tokens:
             return None, _to("", error=f"Client {session.client_id} không quản trị {instance}.")
         return session, Response(status_code=204)
+
+    async def _act(
+        request: Request,
+        bus: BusState,
+        instance: str,
+        csrf: str,
+        *,
+        back: str,
+        path: str,
+        method: str = "POST",
+        ok: int | None = None,
+    ) -> Response:
+        """A form's action: the signed-in admin of `instance`, the form's CSRF token, one admin API
+        call, then back to the page `back` (with the problem when the answer is not `ok`)."""
+        session, refusal = _administered(signed_in(request), bus, instance)
+        if session is None:
+            return refusal
+        if not session.admits(csrf):
+            return _to(f"/{instance}/{back}", error="Phiên đã hết hạn; thử lại.")
+        async with _admin_api(request, bus, session) as api:
+            answer = await api.call(instance, method, path)
+        if ok is not None and answer.status_code != ok:
+            return _to(f"/{instance}/{back}", error=_problem_text(answer))
+        return RedirectResponse(f"{PREFIX}/{instance}/{back}", status_code=303)
 
     return router
 
