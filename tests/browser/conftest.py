@@ -26,9 +26,15 @@ UPDATE_SCREENSHOTS = os.environ.get("LGSP_UPDATE_SCREENSHOTS") == "1"
 
 @pytest.fixture(scope="module")
 def lgsp_bus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LgspBus]:
-    """A bus on a free loopback port, as a browser needs one; a small seed for speed."""
+    """A bus on a free loopback port, as a browser needs one; a small seed for speed; the
+    seeds' world (era 2024), whose provinces and agency codes the tests' documents name, as
+    the rest of the suite (tests/conftest.py; built before its per-test LGSP_ERA applies)."""
     options = BusOptions(
-        data_dir=tmp_path_factory.mktemp("browser-bus"), mode="port", population=40, seed=7
+        data_dir=tmp_path_factory.mktemp("browser-bus"),
+        mode="port",
+        population=40,
+        seed=7,
+        settings_overrides={"era": "2024"},
     )
     with start_bus(options) as bus:
         yield bus
