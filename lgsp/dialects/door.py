@@ -13,6 +13,7 @@ here: its calls are dispatched before the router tries these mounts (`lgsp.routi
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,7 +40,7 @@ class DoorCall:
     instance: InstanceState
 
 
-class Door:
+class Door(ABC):
     """One dialect's door at one instance: `core` is the instance's invocation route (the lean
     gateway the dispatch uses), `own` its whole app (for `/token` and every other path). Each
     dialect's door is a subclass (`lgsp.dialects.mount.DOORS`) serving under its `prefix`."""
@@ -64,9 +65,9 @@ class Door:
             DoorCall(scope, receive, send, base, relative or "/", bus, bus.instances[self.instance])
         )
 
+    @abstractmethod
     async def serve(self, call: DoorCall) -> None:
         """Answer one request at this door."""
-        raise NotImplementedError
 
     async def _to_core(
         self,
