@@ -381,13 +381,13 @@ def _token(base: str) -> str:
 
 
 def _topology(path: Path, *, dancu_url: str | None = None, ports: dict[str, int]) -> Path:
-    """The built-in NDXP, Kiên Giang and Tiền Giang, each at its port on loopback; Kiên Giang's
-    dancu at `dancu_url` when given, else in-process."""
-    from lgsp.topology import DEFAULT_TOPOLOGY, Topology, topology_toml
+    """The seeds' NDXP, Kiên Giang and Tiền Giang (era 2024), each at its port on loopback;
+    Kiên Giang's dancu at `dancu_url` when given, else in-process."""
+    from lgsp.topology import TOPOLOGY_2024, Topology, topology_toml
 
     instances = []
     for name, port in ports.items():
-        spec = DEFAULT_TOPOLOGY.get(name)
+        spec = TOPOLOGY_2024.get(name)
         assert spec is not None, name
         systems = [
             {"name": "dancu", "url": dancu_url}
@@ -471,6 +471,9 @@ def summarise_profile(folded: Path, top: int = 14) -> None:
 def run(args: argparse.Namespace) -> list[Result]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LGSP_")}
     env |= {"PYTHONPATH": str(ROOT), "LGSP_FEDERATION_SECRET": FEDERATION_SECRET}
+    # The seeds' world (kiengiang, tiengiang): the rows measure the hop, not the era, and stay
+    # comparable with the figures measured before today's provinces became the default.
+    env["LGSP_ERA"] = "2024"
     cccd, other = citizen_number("91"), citizen_number("82")
     direct_path = f"/api/congdan/{cccd}"
     gateway_path = f"/lgsp/kiengiang/dancu/v1/citizens/{cccd}"
