@@ -13,7 +13,7 @@ import pytest
 
 from lgsp.settings import Settings
 from lgsp.topology import TOPOLOGY_2024, TOPOLOGY_2026, load_topology
-from mocks.dancu.seed import generate_citizens
+from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.directory.admin_units import ADMIN_UNITS
 from tests.fixtures.bus import TEST_PUBLIC_URL, bearer, bus_settings, fetch_token
 from tests.fixtures.documents import local_document
@@ -170,16 +170,23 @@ async def test_addresses_are_in_todays_units_with_the_record_s_own_as_legacy(
     }
 
 
+async def national_lookup_of_a_haugiang_citizen(
+    client: httpx.AsyncClient, settings: Settings
+) -> tuple[CitizenRecord, httpx.Response]:
+    """A citizen registered in Hậu Giang (93, retired), asked of the national database."""
+    citizen = generate_citizens(province_code="93", seed=settings.seed, count=1)[0]
+    token = await fetch_token(client, AG)
+    answer = await client.get(
+        f"{AG}/csdlqgdc/v1/citizens/{citizen.so_dinh_danh}", headers=bearer(token)
+    )
+    return citizen, answer
+
+
 async def test_a_province_whose_code_changed_answers_with_today_s(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     """Hậu Giang's 93 is retired: at NDXP its citizens now live in Cần Thơ, 92."""
-    citizen = generate_citizens(province_code="93", seed=settings.seed, count=1)[0]
-    token = await fetch_token(client, AG)
-
-    answer = await client.get(
-        f"{AG}/csdlqgdc/v1/citizens/{citizen.so_dinh_danh}", headers=bearer(token)
-    )
+    citizen, answer = await national_lookup_of_a_haugiang_citizen(client, settings)
 
     assert answer.status_code == 200, answer.text
     address = answer.json()["permanent_address"]
@@ -304,12 +311,7 @@ async def test_a_closed_agency_code_is_refused_on_documents_after_the_merger(
 async def test_a_cccd_keeps_its_birth_code_and_names_today_s_province(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    citizen = generate_citizens(province_code="93", seed=settings.seed, count=1)[0]
-    token = await fetch_token(client, AG)
-
-    answer = await client.get(
-        f"{AG}/csdlqgdc/v1/citizens/{citizen.so_dinh_danh}", headers=bearer(token)
-    )
+    citizen, answer = await national_lookup_of_a_haugiang_citizen(client, settings)
 
     assert answer.status_code == 200, answer.text
     assert citizen.so_dinh_danh.startswith("093")  # unchanged by the merger
