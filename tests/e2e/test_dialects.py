@@ -26,6 +26,7 @@ from lgsp.dialects.models import OpaqueToken
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
+from tests.fixtures.audit import comparable_trail
 from tests.fixtures.bus import KG, bearer, bus_settings, fetch_token, registered_client
 from tests.fixtures.topology import topology_text
 
@@ -71,16 +72,7 @@ def access_header(client_id: str, secret: str, *, app: str = "QLVB") -> str:
 
 
 async def trail(http: httpx.AsyncClient, admin: str, request_id: str) -> list[dict[str, Any]]:
-    """The audit records of one request, without what differs between any two calls."""
-    response = await http.get(
-        f"{KG}/admin/audit", params={"request_id": request_id}, headers=bearer(admin)
-    )
-    assert response.status_code == 200, response.text
-    varying = {"seq", "request_id", "latency_us", "occurred_at", "prev_hash", "hash"}
-    return [
-        {k: v for k, v in record.items() if k not in varying}
-        for record in response.json()["records"]
-    ]
+    return await comparable_trail(http, KG, admin, request_id)
 
 
 async def journal(http: httpx.AsyncClient, admin: str, request_id: str) -> list[dict[str, Any]]:
