@@ -25,7 +25,11 @@ def run_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
         cwd=project,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        # As an integrator runs it: today's era, not the suite's pinned one (tests/conftest.py).
+        env={
+            **{k: v for k, v in os.environ.items() if k != "LGSP_ERA"},
+            "PYTHONDONTWRITEBYTECODE": "1",
+        },
         capture_output=True,
         text=True,
         timeout=RUN_TIMEOUT,

@@ -6,7 +6,7 @@ import httpx
 
 from lgsp.testing import bus_router
 
-BASE = "http://127.0.0.1:8000/lgsp/kiengiang"
+BASE = "http://127.0.0.1:8000/lgsp/angiang"
 
 
 def test_my_client_reads_a_citizen() -> None:

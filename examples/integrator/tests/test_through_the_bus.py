@@ -9,7 +9,9 @@ import pytest
 
 from lgsp.testing import LgspBus
 
-KG, TG = "kiengiang", "tiengiang"
+# Today's An Giang and Đồng Tháp, which hold the records of Kiên Giang and Tiền Giang; the
+# document below is dated before 1 July 2025, so it names their agencies' codes of then.
+KG, TG = "angiang", "dongthap"
 SENDER, RECIPIENT = "000.00.01.H33", "000.00.01.H58"  # Sở Tư pháp of Kiên Giang, of Tiền Giang
 
 
