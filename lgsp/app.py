@@ -36,6 +36,7 @@ from lgsp.auth.provisioning import (
     system_client_id,
     system_secret,
 )
+from lgsp.auth.clients_router import router as clients_router
 from lgsp.auth.router import router as auth_router
 from lgsp.background import start_audit_checkpoints, start_journal_pruner, start_outbox_worker
 from lgsp.catalog.loader import Catalog, load_catalog
@@ -73,6 +74,7 @@ GATEWAY_ROUTERS: tuple[APIRouter, ...] = (
     audit_router,
     outbox_router,
     reset_router,
+    clients_router,
     faults_router,
     journal_router,
     docs_router,

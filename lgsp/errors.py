@@ -202,6 +202,12 @@ class OutboxConflict(LgspError):
     title = "The outbox message is not in a state that allows this"
 
 
+class ClientProtected(LgspError):
+    code = "CLIENT_PROTECTED"
+    status = 409
+    title = "The bus's own clients, and the admin client making the call, are not changed here"
+
+
 class RateLimited(LgspError):
     code = "RATE_LIMITED"
     status = 429

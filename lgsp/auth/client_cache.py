@@ -90,6 +90,11 @@ class ClientCache:
             return False, None
         return True, entry[1]
 
+    def forget(self, instance: str, client_id: str) -> None:
+        """Drop one client's entry: a change made in this process (`{base}/admin/clients`)
+        applies to its next call, not `ttl` seconds later."""
+        self._entries.pop((instance, client_id), None)
+
     def put(self, instance: str, client_id: str, snapshot: ClientSnapshot | None) -> None:
         if self._ttl <= 0:
             return

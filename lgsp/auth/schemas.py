@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from formats.codes import ORGAN_ID
 
 
 class TokenResponse(BaseModel):
@@ -37,3 +40,56 @@ class TokenRevoked(BaseModel):
     jti: str
     newly_revoked: bool
     """False when the token was already revoked."""
+
+
+METHODS_PATTERN = r"^(\*|(GET|POST|PUT|PATCH|DELETE)(,(GET|POST|PUT|PATCH|DELETE)){0,4})$"
+"""`*` (every method) or a comma list of methods, as `lgsp clients create --service id:GET,POST`."""
+MAX_RIGHTS = 64
+
+Rights = dict[
+    Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")],
+    Annotated[str, Field(pattern=METHODS_PATTERN)],
+]
+
+
+class ClientIn(BaseModel):
+    """A client to register on the instance (`lgsp clients create`, over HTTP)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    rights: Rights = Field(default_factory=dict, max_length=MAX_RIGHTS)
+    """Service id → `*` or the methods it may call there."""
+    is_admin: bool = False
+    organisation: str | None = Field(default=None, pattern=ORGAN_ID)
+    """The agency (QĐ 20/2020 organ id) the client acts for, if it is bound to one."""
+
+
+class RightsIn(BaseModel):
+    """A client's access rights, replaced as a whole."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rights: Rights = Field(max_length=MAX_RIGHTS)
+
+
+class ClientOut(BaseModel):
+    """A client as an admin sees it: never its secret."""
+
+    client_id: str
+    name: str
+    kind: str
+    is_admin: bool
+    organisation: str | None
+    rights: dict[str, str]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ClientList(BaseModel):
+    clients: list[ClientOut]
+
+
+class ClientCreated(ClientOut):
+    client_secret: str
+    """Shown this once: the bus keeps only its hash."""

@@ -1,0 +1,148 @@
+"""`{base}/admin/clients…`: who may call the instance, managed over HTTP by its admin clients.
+
+What `lgsp clients create|list|revoke` does on the database, as an admin call: authorised and
+audited like every other (the console's clients screen is its first user). The bus's own system
+and federation clients are provisioned from the configuration and are not changed here, nor is
+the admin client making the call (it would lock itself out). A change applies at once in this
+process, and in other processes within `LGSP_CLIENT_CACHE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Path
+
+from lgsp.auth.clients import ALL_METHODS, RightsError, parse_rights, register_client
+from lgsp.auth.models import TENANT, AccessRight, ApiClient
+from lgsp.auth.repository import ClientRepository
+from lgsp.auth.schemas import ClientCreated, ClientIn, ClientList, ClientOut, RightsIn
+from lgsp.deps import AdminDep, BusDep, InstanceDep, SessionDep, admin_router
+from lgsp.errors import ClientProtected, InvalidRequest, NotFound, problem_responses
+from lgsp.state import BusState
+
+router = admin_router("/admin/clients")
+
+ClientId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+@router.get("", response_model=ClientList)
+async def list_clients(instance: InstanceDep, session: SessionDep) -> ClientList:
+    """This instance's clients, oldest first, with their rights (never their secrets)."""
+    clients = await ClientRepository(session).list(instance.spec.name)
+    return ClientList(clients=[_out(client) for client in clients])
+
+
+@router.post(
+    "", status_code=201, response_model=ClientCreated, responses=problem_responses(InvalidRequest)
+)
+async def create_client(
+    instance: InstanceDep, bus: BusDep, session: SessionDep, client: ClientIn
+) -> ClientCreated:
+    """Register a client; its secret is in this answer only (the bus keeps its hash)."""
+    rights = _checked(bus, client.rights)
+    repository = ClientRepository(session)
+    new = await register_client(
+        repository,
+        instance=instance.spec.name,
+        name=client.name,
+        rights=rights,
+        is_admin=client.is_admin,
+        organisation=client.organisation,
+    )
+    await session.commit()
+    stored = await repository.get(instance.spec.name, new.client_id)
+    assert stored is not None  # committed just now
+    return ClientCreated(**_out(stored).model_dump(), client_secret=new.client_secret)
+
+
+@router.post(
+    "/{client_id}/revoke",
+    response_model=ClientOut,
+    responses=problem_responses(NotFound, ClientProtected),
+)
+async def revoke_client(
+    instance: InstanceDep, bus: BusDep, session: SessionDep, admin: AdminDep, client_id: ClientId
+) -> ClientOut:
+    """Revoke a client: its tokens stop working (a revoked client stays revoked)."""
+    name = instance.spec.name
+    client = await _changeable(ClientRepository(session), name, client_id, admin.client_id)
+    await ClientRepository(session).revoke(name, client_id, at=datetime.now(UTC))
+    await session.commit()
+    bus.client_cache.forget(name, client_id)
+    return _out(client)
+
+
+@router.put(
+    "/{client_id}/rights",
+    response_model=ClientOut,
+    responses=problem_responses(NotFound, ClientProtected, InvalidRequest),
+)
+async def replace_rights(
+    instance: InstanceDep,
+    bus: BusDep,
+    session: SessionDep,
+    admin: AdminDep,
+    client_id: ClientId,
+    body: RightsIn,
+) -> ClientOut:
+    """Replace the client's rights: each service it may call, with `*` or its methods."""
+    name = instance.spec.name
+    rights = _checked(bus, body.rights)
+    client = await _changeable(ClientRepository(session), name, client_id, admin.client_id)
+    kept = {right.service: right for right in client.rights}
+    client.rights[:] = [
+        _right(kept.get(service), service, methods) for service, methods in sorted(rights.items())
+    ]
+    await session.commit()
+    bus.client_cache.forget(name, client_id)
+    return _out(client)
+
+
+def _checked(bus: BusState, rights: dict[str, str]) -> dict[str, str]:
+    """Known services only; methods sorted and without repeats, as the CLI stores them."""
+    specs = [s if m == ALL_METHODS else f"{s}:{m}" for s, m in rights.items()]
+    try:
+        return parse_rights(specs, known_services={service.id for service in bus.catalog})
+    except RightsError as error:
+        raise InvalidRequest(str(error)) from None
+
+
+async def _changeable(
+    repository: ClientRepository, instance: str, client_id: str, caller: str
+) -> ApiClient:
+    client = await repository.get(instance, client_id)
+    if client is None:
+        raise NotFound(f"There is no client {client_id} on {instance}.")
+    if client.kind != TENANT or client_id == caller:
+        raise ClientProtected(
+            f"Client {client_id} is the bus's own or the caller itself: change it in the "
+            "configuration, or as another admin client."
+        )
+    return client
+
+
+def _right(existing: AccessRight | None, service: str, methods: str) -> AccessRight:
+    if existing is None:
+        return AccessRight(service=service, methods=methods)
+    existing.methods = methods
+    return existing
+
+
+def _out(client: ApiClient) -> ClientOut:
+    return ClientOut(
+        client_id=client.client_id,
+        name=client.name,
+        kind=client.kind,
+        is_admin=client.is_admin,
+        organisation=client.organisation,
+        rights={right.service: right.methods for right in client.rights},
+        created_at=_aware(client.created_at),
+        revoked_at=None if client.revoked_at is None else _aware(client.revoked_at),
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back the UTC instant without its offset; PostgreSQL with it."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -1,0 +1,118 @@
+"""`{base}/admin/clients`: an instance's admin registers, lists, revokes and re-rights clients
+over HTTP, as `lgsp clients …` does on the database (issue 19's clients screen uses it)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from lgsp.state import BusState
+from tests.fixtures.bus import KG, bearer, fetch_token, registered_client
+
+pytestmark = pytest.mark.anyio
+
+CLIENTS = f"{KG}/admin/clients"
+
+
+async def test_a_client_made_over_http_gets_its_secret_once_and_its_rights(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    made = await client.post(
+        CLIENTS,
+        json={"name": "Sở Tư pháp", "rights": {"dancu": "GET", "dvc": "*"}},
+        headers=bearer(demo_token),
+    )
+
+    assert made.status_code == 201, made.text
+    created = made.json()
+    assert created["rights"] == {"dancu": "GET", "dvc": "*"}
+    token = await fetch_token(
+        client, client_id=created["client_id"], secret=created["client_secret"]
+    )
+    listed = await client.get(CLIENTS, headers=bearer(demo_token))
+    shown = next(c for c in listed.json()["clients"] if c["client_id"] == created["client_id"])
+    assert "client_secret" not in shown
+    assert created["client_secret"] not in listed.text
+    refused = await client.post(f"{KG}/dancu/v1/citizens/verify", headers=bearer(token), json={})
+    assert refused.status_code == 403  # GET only
+
+
+async def test_a_revoked_client_is_refused_at_once(
+    client: httpx.AsyncClient, demo_token: str, bus: BusState
+) -> None:
+    plain = await registered_client(bus, {"dancu": "GET"}, name="to-revoke")
+    token = await fetch_token(client, client_id=plain.client_id, secret=plain.client_secret)
+    lookup = f"{KG}/dancu/v1/citizens/091199999999"
+    assert (await client.get(lookup, headers=bearer(token))).status_code == 404  # known: cached
+
+    revoked = await client.post(
+        f"{CLIENTS}/{plain.client_id}/revoke", headers=bearer(demo_token)
+    )
+
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked_at"] is not None
+    assert (await client.get(lookup, headers=bearer(token))).status_code == 401
+
+
+async def test_rights_are_replaced_and_apply_at_once(
+    client: httpx.AsyncClient, demo_token: str, bus: BusState
+) -> None:
+    plain = await registered_client(bus, {"dancu": "GET"}, name="re-righted")
+    token = await fetch_token(client, client_id=plain.client_id, secret=plain.client_secret)
+    lookup = f"{KG}/dancu/v1/citizens/091199999999"
+    assert (await client.get(lookup, headers=bearer(token))).status_code == 404
+
+    changed = await client.put(
+        f"{CLIENTS}/{plain.client_id}/rights",
+        json={"rights": {"dancu": "POST", "dvc": "GET,GET"}},
+        headers=bearer(demo_token),
+    )
+
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["rights"] == {"dancu": "POST", "dvc": "GET"}
+    assert (await client.get(lookup, headers=bearer(token))).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "x", "rights": {"atlantis": "*"}},
+        {"name": "x", "rights": {"dancu": "FETCH"}},
+        {"name": "", "rights": {}},
+        {"name": "x", "organisation": "not-an-organ"},
+        {"name": "x", "secret": "chosen"},
+    ],
+    ids=["unknown service", "unknown method", "no name", "bad organisation", "extra field"],
+)
+async def test_a_bad_client_is_refused_as_a_problem(
+    client: httpx.AsyncClient, demo_token: str, body: dict[str, object]
+) -> None:
+    answer = await client.post(CLIENTS, json=body, headers=bearer(demo_token))
+
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] in ("INVALID_REQUEST", "VALIDATION_ERROR")
+
+
+async def test_the_bus_own_clients_and_the_caller_are_not_changed(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    for client_id in ("system-dvc", "demo"):
+        answer = await client.post(f"{CLIENTS}/{client_id}/revoke", headers=bearer(demo_token))
+
+        assert answer.status_code == 409, client_id
+        assert answer.json()["code"] == "CLIENT_PROTECTED"
+    unknown = await client.post(f"{CLIENTS}/nobody/revoke", headers=bearer(demo_token))
+    assert unknown.status_code == 404
+
+
+async def test_a_client_that_is_not_admin_may_not_manage_clients(
+    client: httpx.AsyncClient, bus: BusState
+) -> None:
+    plain = await registered_client(bus, {"dancu": "*"}, name="not-admin-clients")
+    token = await fetch_token(client, client_id=plain.client_id, secret=plain.client_secret)
+
+    listed = await client.get(CLIENTS, headers=bearer(token))
+    made = await client.post(CLIENTS, json={"name": "mine"}, headers=bearer(token))
+
+    assert listed.status_code == made.status_code == 403
