@@ -28,6 +28,7 @@ from lgsp.audit.router import router as audit_router
 from lgsp.audit.sqlite_writer import SqliteAuditWriter
 from lgsp.audit.writer import AuditLog, AuditWriter
 from lgsp.auth.client_cache import ClientCache
+from lgsp.auth.clients_router import router as clients_router
 from lgsp.auth.keys import KeyForge
 from lgsp.auth.login_limiter import LoginLimiter
 from lgsp.auth.provisioning import (
@@ -36,7 +37,6 @@ from lgsp.auth.provisioning import (
     system_client_id,
     system_secret,
 )
-from lgsp.auth.clients_router import router as clients_router
 from lgsp.auth.router import router as auth_router
 from lgsp.background import start_audit_checkpoints, start_journal_pruner, start_outbox_worker
 from lgsp.catalog.loader import Catalog, load_catalog

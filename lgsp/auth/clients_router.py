@@ -53,7 +53,8 @@ async def create_client(
     )
     await session.commit()
     stored = await repository.get(instance.spec.name, new.client_id)
-    assert stored is not None  # committed just now
+    if stored is None:  # committed just now, in this session
+        raise RuntimeError(f"client {new.client_id} vanished after its registration")
     return ClientCreated(**_out(stored).model_dump(), client_secret=new.client_secret)
 
 

@@ -45,9 +45,7 @@ async def test_a_revoked_client_is_refused_at_once(
     lookup = f"{KG}/dancu/v1/citizens/091199999999"
     assert (await client.get(lookup, headers=bearer(token))).status_code == 404  # known: cached
 
-    revoked = await client.post(
-        f"{CLIENTS}/{plain.client_id}/revoke", headers=bearer(demo_token)
-    )
+    revoked = await client.post(f"{CLIENTS}/{plain.client_id}/revoke", headers=bearer(demo_token))
 
     assert revoked.status_code == 200
     assert revoked.json()["revoked_at"] is not None
