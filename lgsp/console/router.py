@@ -7,61 +7,53 @@ from this module; an instance the signed-in client does not administer is shown 
 
 from __future__ import annotations
 
-import ipaddress
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import httpx
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from lgsp.audit.anchor import checkpoint_path
 from lgsp.audit.verify import verify_chain
 from lgsp.auth.keys import KeyCipher
 from lgsp.auth.tokens import ADMIN_SCOPE
-from lgsp.console.sessions import COOKIE, ConsoleSession, SessionStore
+from lgsp.console._kit import (
+    PAGE_SIZE,
+    PREFIX,
+    STALE_FORM,
+    Console,
+    admin_api,
+    administered,
+    bus_client,
+    database,
+    problem_text,
+    quick_sign_in,
+    to,
+)
+from lgsp.console.clients import add_client_routes
+from lgsp.console.sessions import COOKIE, ConsoleSession
 from lgsp.console.trace import sequence_diagram
 from lgsp.deps import BusDep
 from lgsp.errors import NotFound
 from lgsp.journal.capture import mask_text
-from lgsp.loopback import INTERNAL_BUS_URL, with_lifespan_state
-from lgsp.state import BUS_STATE_KEY, BusState
+from lgsp.state import BusState
 
-PREFIX = "/console"
 ASSETS = {"console.css": "text/css"}
 """Every file under `/console/assets/`: a fixed list, never a path taken from the URL."""
 _ASSET_DIR = Path(str(files("lgsp.console") / "assets"))
-PAGE_SIZE = 50
 OUTBOX_STATES = ("pending", "delivering", "delivered", "dead")
-_TEMPLATES = Environment(
-    loader=PackageLoader("lgsp.console", "templates"),
-    autoescape=select_autoescape(["html", "svg"]),
-)
 _JOURNAL_FILTERS = ("client_id", "service", "method", "path", "status", "request_id")
 
 
 def create_console_router() -> APIRouter:
     """The console's routes, with the sign-in sessions of this app (one store per app)."""
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
-    sessions = SessionStore()
-
-    def signed_in(request: Request) -> ConsoleSession | None:
-        return sessions.get(request.cookies.get(COOKIE))
-
-    def page(request: Request, bus: BusState, name: str, **context: Any) -> HTMLResponse:
-        session = signed_in(request)
-        body = _TEMPLATES.get_template(name).render(
-            session=session,
-            instances=[spec.name for spec in bus.topology.instances if spec.name in bus.instances],
-            **context,
-        )
-        return HTMLResponse(body, headers={"Cache-Control": "no-store"})
+    console = Console()
+    sessions = console.sessions
+    signed_in, page, _act = console.signed_in, console.page, console.act
 
     @router.get("/assets/{name}")
     async def asset(name: str) -> FileResponse:
@@ -72,7 +64,7 @@ def create_console_router() -> APIRouter:
 
     @router.get("/login", response_class=HTMLResponse)
     async def login_page(request: Request, bus: BusDep, error: str | None = None) -> Response:
-        return page(request, bus, "login.html", error=error, quick=_quick_sign_in(request, bus))
+        return page(request, bus, "login.html", error=error, quick=quick_sign_in(request, bus))
 
     @router.post("/login")
     async def login(
@@ -87,8 +79,8 @@ def create_console_router() -> APIRouter:
     @router.post("/login/demo")
     async def login_demo(request: Request, bus: BusDep) -> Response:
         """One click in the dev profile, from this machine only: the demo (bus-wide) admin."""
-        if not _quick_sign_in(request, bus):
-            return _to("/login", error="Chỉ dùng được ở hồ sơ dev, từ máy này (loopback).")
+        if not quick_sign_in(request, bus):
+            return to("/login", error="Chỉ dùng được ở hồ sơ dev, từ máy này (loopback).")
         settings = bus.settings
         first = next(iter(bus.instances))
         secret = settings.demo_client_secret.get_secret_value()
@@ -98,24 +90,27 @@ def create_console_router() -> APIRouter:
         request: Request, bus: BusState, instance: str, client_id: str, secret: str
     ) -> Response:
         if instance not in bus.instances:
-            return _to("/login", error="Không có phiên bản (instance) này.")
+            return to("/login", error="Không có phiên bản (instance) này.")
         # The bus-wide admin (the demo client, as `POST {base}/admin/reset` has it) signs in
         # to every instance; any other admin client to its own instance only.
         wanted = list(bus.instances) if client_id == bus.settings.demo_client_id else [instance]
         tokens: dict[str, str] = {}
         lifetime = 3600.0
-        async with _bus_client(request, bus) as http:
+        async with bus_client(request, bus) as http:
             for name in wanted:
+                # Every scope the client holds: the admin API, and the services whose records
+                # the documents and dossiers screens read (`lgsp.console.records`).
                 answer = await http.post(
                     f"{bus.instances[name].spec.mount_path}/token",
-                    data={"grant_type": "client_credentials", "scope": ADMIN_SCOPE},
+                    data={"grant_type": "client_credentials"},
                     auth=(client_id, secret),
                 )
-                if answer.status_code == 200:
+                granted = answer.json().get("scope", "") if answer.status_code == 200 else ""
+                if ADMIN_SCOPE in granted.split():
                     tokens[name] = answer.json()["access_token"]
                     lifetime = min(lifetime, float(answer.json()["expires_in"]))
         if instance not in tokens:
-            return _to("/login", error="Đăng nhập thất bại: cần một client quản trị (admin).")
+            return to("/login", error="Đăng nhập thất bại: cần một client quản trị (admin).")
         session = ConsoleSession(
             client_id=client_id, tokens=tokens, expires_at=time.monotonic() + lifetime - 30
         )
@@ -144,9 +139,9 @@ def create_console_router() -> APIRouter:
         """Tổng quan: the topology, each instance's health, outbox and fault rules."""
         session = signed_in(request)
         if session is None:
-            return _to("/login")
+            return to("/login")
         rows = []
-        async with _admin_api(request, bus, session) as api:
+        async with admin_api(request, bus, session) as api:
             for name, served in bus.instances.items():
                 spec = served.spec
                 outbox = faults = None
@@ -167,12 +162,12 @@ def create_console_router() -> APIRouter:
                         "administered": name in session.tokens,
                     }
                 )
-        return page(request, bus, "overview.html", rows=rows, database=_database(bus))
+        return page(request, bus, "overview.html", rows=rows, database=database(bus))
 
     @router.get("/{instance}/journal", response_class=HTMLResponse)
     async def journal(request: Request, bus: BusDep, instance: str) -> Response:
         """Giao dịch: the instance's exchanges, newest first, masked, a page at a time."""
-        session, refusal = _administered(signed_in(request), bus, instance)
+        session, refusal = administered(signed_in(request), bus, instance)
         if session is None:
             return refusal
         filters = {
@@ -183,7 +178,7 @@ def create_console_router() -> APIRouter:
         query: dict[str, Any] = {**filters, "limit": PAGE_SIZE}
         if (before := request.query_params.get("before", "")).isdigit():
             query["before"] = before
-        async with _admin_api(request, bus, session) as api:
+        async with admin_api(request, bus, session) as api:
             answer = await api.call(instance, "GET", "/admin/journal", params=query)
         entries = answer.json().get("entries", []) if answer.status_code == 200 else []
         for entry in entries:  # never unmasked here, whatever the instance keeps (issue 19)
@@ -209,11 +204,11 @@ def create_console_router() -> APIRouter:
         """Vết yêu cầu: one request's hops across every instance the client administers."""
         session = signed_in(request)
         if session is None:
-            return _to("/login")
+            return to("/login")
         records: list[dict[str, Any]] = []
         request_id = request_id.strip()[:128]
         if request_id:
-            async with _admin_api(request, bus, session) as api:
+            async with admin_api(request, bus, session) as api:
                 for name in session.tokens:
                     found = await api.get(name, "/admin/audit", {"request_id": request_id})
                     records += [] if found is None else found.get("records", [])
@@ -227,22 +222,22 @@ def create_console_router() -> APIRouter:
     @router.get("/{instance}/faults", response_class=HTMLResponse)
     async def faults(request: Request, bus: BusDep, instance: str, error: str = "") -> Response:
         """Lỗi giả lập: the fault rules in force, an add form, and removal."""
-        session, refusal = _administered(signed_in(request), bus, instance)
+        session, refusal = administered(signed_in(request), bus, instance)
         if session is None:
             return refusal
-        async with _admin_api(request, bus, session) as api:
+        async with admin_api(request, bus, session) as api:
             found = await api.get(instance, "/admin/faults")
         rules = [] if found is None else found.get("rules", [])
         return page(request, bus, "faults.html", instance=instance, rules=rules, error=error)
 
     @router.post("/{instance}/faults")
     async def add_fault(request: Request, bus: BusDep, instance: str) -> Response:
-        session, refusal = _administered(signed_in(request), bus, instance)
+        session, refusal = administered(signed_in(request), bus, instance)
         if session is None:
             return refusal
         form = await request.form()
         if not session.admits(str(form.get("csrf", ""))):
-            return _to(f"/{instance}/faults", error="Phiên đã hết hạn; thử lại.")
+            return to(f"/{instance}/faults", error=STALE_FORM)
         rule: dict[str, Any] = {
             key: str(form[key]).strip()
             for key in ("service", "method", "path", "client_id")
@@ -253,10 +248,10 @@ def create_console_router() -> APIRouter:
                 rule[key] = str(form[key]).strip()
         if form.get("action") == "timeout":
             rule["timeout"] = True
-        async with _admin_api(request, bus, session) as api:
+        async with admin_api(request, bus, session) as api:
             answer = await api.call(instance, "POST", "/admin/faults", json=rule)
         if answer.status_code != 201:
-            return _to(f"/{instance}/faults", error=_problem_text(answer))
+            return to(f"/{instance}/faults", error=problem_text(answer))
         return RedirectResponse(f"{PREFIX}/{instance}/faults", status_code=303)
 
     @router.post("/{instance}/faults/{rule_id}/delete")
@@ -275,13 +270,13 @@ def create_console_router() -> APIRouter:
         request: Request, bus: BusDep, instance: str, state: str = "", error: str = ""
     ) -> Response:
         """Hàng đợi gửi: messages by state, dead letters, re-drive."""
-        session, refusal = _administered(signed_in(request), bus, instance)
+        session, refusal = administered(signed_in(request), bus, instance)
         if session is None:
             return refusal
         query: dict[str, Any] = {"limit": PAGE_SIZE}
         if state in OUTBOX_STATES:
             query["state"] = state
-        async with _admin_api(request, bus, session) as api:
+        async with admin_api(request, bus, session) as api:
             found = await api.get(instance, "/admin/outbox", query)
         messages = [] if found is None else found.get("messages", [])
         for message in messages:  # a path may name a citizen (`/citizens/{cccd}`)
@@ -316,13 +311,13 @@ def create_console_router() -> APIRouter:
     ) -> Response:
         """Nhật ký kiểm toán: the instance's hash chain, a page at a time in chain order, or
         one request's records."""
-        session, refusal = _administered(signed_in(request), bus, instance)
+        session, refusal = administered(signed_in(request), bus, instance)
         if session is None:
             return refusal
         query: dict[str, Any] = {"after": max(after, 0), "limit": PAGE_SIZE}
         if request_id.strip():
             query = {"request_id": request_id.strip()[:128]}
-        async with _admin_api(request, bus, session) as api:
+        async with admin_api(request, bus, session) as api:
             found = await api.get(instance, "/admin/audit", query)
         records = [] if found is None else found.get("records", [])
         following = records[-1]["seq"] if len(records) == PAGE_SIZE else None
@@ -344,11 +339,11 @@ def create_console_router() -> APIRouter:
         csrf: Annotated[str, Form(max_length=64)] = "",
     ) -> Response:
         """Check the instance's chain against the signed checkpoints, as `lgsp audit verify`."""
-        session, refusal = _administered(signed_in(request), bus, instance)
+        session, refusal = administered(signed_in(request), bus, instance)
         if session is None:
             return refusal
         if not session.admits(csrf):
-            return _to(f"/{instance}/audit")
+            return to(f"/{instance}/audit")
         settings = bus.settings
         report = await verify_chain(
             bus.session_factory,
@@ -358,106 +353,5 @@ def create_console_router() -> APIRouter:
         )
         return page(request, bus, "audit.html", instance=instance, records=[], report=report)
 
-    def _administered(
-        session: ConsoleSession | None, bus: BusState, instance: str
-    ) -> tuple[ConsoleSession | None, Response]:
-        if session is None:
-            return None, _to("/login")
-        if instance not in bus.instances or instance not in session.tokens:
-            return None, _to("", error=f"Client {session.client_id} không quản trị {instance}.")
-        return session, Response(status_code=204)
-
-    async def _act(
-        request: Request,
-        bus: BusState,
-        instance: str,
-        csrf: str,
-        *,
-        back: str,
-        path: str,
-        method: str = "POST",
-        ok: int | None = None,
-    ) -> Response:
-        """A form's action: the signed-in admin of `instance`, the form's CSRF token, one admin API
-        call, then back to the page `back` (with the problem when the answer is not `ok`)."""
-        session, refusal = _administered(signed_in(request), bus, instance)
-        if session is None:
-            return refusal
-        if not session.admits(csrf):
-            return _to(f"/{instance}/{back}", error="Phiên đã hết hạn; thử lại.")
-        async with _admin_api(request, bus, session) as api:
-            answer = await api.call(instance, method, path)
-        if ok is not None and answer.status_code != ok:
-            return _to(f"/{instance}/{back}", error=_problem_text(answer))
-        return RedirectResponse(f"{PREFIX}/{instance}/{back}", status_code=303)
-
+    add_client_routes(router, console)
     return router
-
-
-class AdminApi:
-    """The admin API of every instance, as the signed-in client, over one in-process client."""
-
-    def __init__(self, http: httpx.AsyncClient, session: ConsoleSession, bus: BusState) -> None:
-        self.http = http
-        self.session = session
-        self.bus = bus
-
-    async def call(self, instance: str, method: str, path: str, **options: Any) -> httpx.Response:
-        base = self.bus.instances[instance].spec.mount_path
-        headers = {"Authorization": f"Bearer {self.session.tokens[instance]}"}
-        return await self.http.request(method, f"{base}{path}", headers=headers, **options)
-
-    async def get(
-        self, instance: str, path: str, params: dict[str, Any] | None = None
-    ) -> dict[str, Any] | None:
-        answer = await self.call(instance, "GET", path, params=params)
-        if answer.status_code != 200:
-            return None
-        found: dict[str, Any] = answer.json()
-        return found
-
-
-@asynccontextmanager
-async def _bus_client(request: Request, bus: BusState) -> AsyncIterator[httpx.AsyncClient]:
-    """The bus itself, in-process: the console calls the admin API as its signed-in client."""
-    app = with_lifespan_state(request.app, {BUS_STATE_KEY: bus})
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 0))
-    async with httpx.AsyncClient(transport=transport, base_url=INTERNAL_BUS_URL) as http:
-        yield http
-
-
-@asynccontextmanager
-async def _admin_api(
-    request: Request, bus: BusState, session: ConsoleSession
-) -> AsyncIterator[AdminApi]:
-    async with _bus_client(request, bus) as http:
-        yield AdminApi(http, session, bus)
-
-
-def _quick_sign_in(request: Request, bus: BusState) -> bool:
-    """One-click sign-in: the dev profile, and a browser on this machine."""
-    host = request.client.host if request.client else ""
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host in ("localhost", "testclient")
-    return bus.settings.profile == "dev" and loopback
-
-
-def _database(bus: BusState) -> str:
-    return bus.engine.url.render_as_string(hide_password=True)
-
-
-def _problem_text(answer: httpx.Response) -> str:
-    try:
-        problem = answer.json()
-    except ValueError:
-        return f"HTTP {answer.status_code}"
-    if isinstance(problem, dict):
-        return str(problem.get("detail") or problem.get("title") or answer.status_code)[:300]
-    return f"HTTP {answer.status_code}"
-
-
-def _to(path: str, **params: str) -> RedirectResponse:
-    query = f"?{urlencode(params)}" if params else ""
-    return RedirectResponse(f"{PREFIX}{path}{query}", status_code=303)

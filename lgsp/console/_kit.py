@@ -1,0 +1,157 @@
+"""What every console screen shares: the sign-in sessions, rendering a page, the signed-in
+admin's calls to the bus's own API, and a form's action (`lgsp.console`)."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from lgsp.console.sessions import COOKIE, ConsoleSession, SessionStore
+from lgsp.loopback import INTERNAL_BUS_URL, with_lifespan_state
+from lgsp.state import BUS_STATE_KEY, BusState
+
+PREFIX = "/console"
+PAGE_SIZE = 50
+TEMPLATES = Environment(
+    loader=PackageLoader("lgsp.console", "templates"),
+    autoescape=select_autoescape(["html", "svg"]),
+)
+STALE_FORM = "Phiên đã hết hạn; thử lại."
+"""A form whose CSRF token is not the session's: nothing is done."""
+
+
+class Console:
+    """One app's console: its sessions, and the steps every screen takes."""
+
+    def __init__(self) -> None:
+        self.sessions = SessionStore()
+
+    def signed_in(self, request: Request) -> ConsoleSession | None:
+        return self.sessions.get(request.cookies.get(COOKIE))
+
+    def page(self, request: Request, bus: BusState, name: str, **context: Any) -> HTMLResponse:
+        body = TEMPLATES.get_template(name).render(
+            session=self.signed_in(request),
+            instances=[spec.name for spec in bus.topology.instances if spec.name in bus.instances],
+            **context,
+        )
+        return HTMLResponse(body, headers={"Cache-Control": "no-store"})
+
+    def administered(
+        self, request: Request, bus: BusState, instance: str
+    ) -> tuple[ConsoleSession | None, Response]:
+        """The session, if its client administers `instance`; else where to send the browser."""
+        return administered(self.signed_in(request), bus, instance)
+
+    async def act(
+        self,
+        request: Request,
+        bus: BusState,
+        instance: str,
+        csrf: str,
+        *,
+        back: str,
+        path: str,
+        method: str = "POST",
+        ok: int | None = None,
+        json: Any = None,
+    ) -> Response:
+        """A form's action: the signed-in admin of `instance`, the form's CSRF token, one admin API
+        call, then back to the page `back` (with the problem when the answer is not `ok`)."""
+        session, refusal = self.administered(request, bus, instance)
+        if session is None:
+            return refusal
+        if not session.admits(csrf):
+            return to(f"/{instance}/{back}", error=STALE_FORM)
+        async with admin_api(request, bus, session) as api:
+            answer = await api.call(instance, method, path, json=json)
+        if ok is not None and answer.status_code != ok:
+            return to(f"/{instance}/{back}", error=problem_text(answer))
+        return RedirectResponse(f"{PREFIX}/{instance}/{back}", status_code=303)
+
+
+def administered(
+    session: ConsoleSession | None, bus: BusState, instance: str
+) -> tuple[ConsoleSession | None, Response]:
+    if session is None:
+        return None, to("/login")
+    if instance not in bus.instances or instance not in session.tokens:
+        return None, to("", error=f"Client {session.client_id} không quản trị {instance}.")
+    return session, Response(status_code=204)
+
+
+class AdminApi:
+    """The admin API of every instance, as the signed-in client, over one in-process client."""
+
+    def __init__(self, http: httpx.AsyncClient, session: ConsoleSession, bus: BusState) -> None:
+        self.http = http
+        self.session = session
+        self.bus = bus
+
+    async def call(self, instance: str, method: str, path: str, **options: Any) -> httpx.Response:
+        base = self.bus.instances[instance].spec.mount_path
+        headers = {"Authorization": f"Bearer {self.session.tokens[instance]}"}
+        return await self.http.request(method, f"{base}{path}", headers=headers, **options)
+
+    async def get(
+        self, instance: str, path: str, params: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        answer = await self.call(instance, "GET", path, params=params)
+        if answer.status_code != 200:
+            return None
+        found: dict[str, Any] = answer.json()
+        return found
+
+
+@asynccontextmanager
+async def bus_client(request: Request, bus: BusState) -> AsyncIterator[httpx.AsyncClient]:
+    """The bus itself, in-process: the console calls the admin API as its signed-in client."""
+    app = with_lifespan_state(request.app, {BUS_STATE_KEY: bus})
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 0))
+    async with httpx.AsyncClient(transport=transport, base_url=INTERNAL_BUS_URL) as http:
+        yield http
+
+
+@asynccontextmanager
+async def admin_api(
+    request: Request, bus: BusState, session: ConsoleSession
+) -> AsyncIterator[AdminApi]:
+    async with bus_client(request, bus) as http:
+        yield AdminApi(http, session, bus)
+
+
+def quick_sign_in(request: Request, bus: BusState) -> bool:
+    """One-click sign-in: the dev profile, and a browser on this machine."""
+    host = request.client.host if request.client else ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host in ("localhost", "testclient")
+    return bus.settings.profile == "dev" and loopback
+
+
+def database(bus: BusState) -> str:
+    return bus.engine.url.render_as_string(hide_password=True)
+
+
+def problem_text(answer: httpx.Response) -> str:
+    try:
+        problem = answer.json()
+    except ValueError:
+        return f"HTTP {answer.status_code}"
+    if isinstance(problem, dict):
+        return str(problem.get("detail") or problem.get("title") or answer.status_code)[:300]
+    return f"HTTP {answer.status_code}"
+
+
+def to(path: str, **params: str) -> RedirectResponse:
+    query = f"?{urlencode(params)}" if params else ""
+    return RedirectResponse(f"{PREFIX}{path}{query}", status_code=303)

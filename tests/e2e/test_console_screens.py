@@ -1,0 +1,141 @@
+"""`/console`'s screens beyond the first sitting's: clients and rights, catalog with try-it,
+documents and dossiers, connection test, reset and samples, the verify builder (issue 19)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from lgsp.state import BusState
+from tests.e2e.test_console import CONSOLE, assert_stays_on_the_bus, sign_in
+from tests.fixtures.bus import KG, bearer, fetch_token, registered_client
+
+pytestmark = pytest.mark.anyio
+
+CLIENTS = f"{CONSOLE}/kiengiang/clients"
+
+
+async def sign_in_as(client: httpx.AsyncClient, instance: str, client_id: str, secret: str) -> str:
+    """Sign in with a form, as an instance's own admin; returns the forms' CSRF token."""
+    answer = await client.post(
+        f"{CONSOLE}/login",
+        data={"instance": instance, "client_id": client_id, "client_secret": secret},
+    )
+    assert answer.headers["location"] == CONSOLE, answer.headers["location"]
+    client.cookies.set("lgsp_console", answer.cookies["lgsp_console"], path=CONSOLE)
+    found = re.search(r'name="csrf" value="([^"]+)"', (await client.get(CONSOLE)).text)
+    assert found is not None
+    return found.group(1)
+
+
+class TestClients:
+    async def test_a_client_is_made_with_its_secret_shown_once(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        csrf = await sign_in(client)
+
+        made = await client.post(
+            CLIENTS,
+            data={
+                "csrf": csrf,
+                "name": "Sở Tư pháp",
+                "organisation": "000.00.01.H33",
+                "right.dancu": ["GET"],
+                "right.dvc": ["*", "GET"],
+            },
+        )
+
+        assert made.status_code == 200
+        client_id = re.search(r'id="new-client-id">([^<]+)<', made.text)
+        secret = re.search(r'id="new-client-secret">([^<]+)<', made.text)
+        assert client_id is not None and secret is not None
+        token = await fetch_token(client, client_id=client_id.group(1), secret=secret.group(1))
+        assert token
+        listing = await client.get(CLIENTS)
+        assert f'data-client="{client_id.group(1)}"' in listing.text
+        assert secret.group(1) not in listing.text  # once, on the answer to the form only
+        assert "000.00.01.H33" in listing.text
+        assert "dancu: GET" in listing.text and "dvc: *" in listing.text
+        assert_stays_on_the_bus(listing.text)
+
+    async def test_a_client_is_revoked_and_rerighted(
+        self, client: httpx.AsyncClient, bus: BusState
+    ) -> None:
+        csrf = await sign_in(client)
+        plain = await registered_client(bus, {"dancu": "GET"}, name="console-revoked")
+
+        forged = await client.post(f"{CLIENTS}/{plain.client_id}/revoke", data={"csrf": "forged"})
+        rerighted = await client.post(
+            f"{CLIENTS}/{plain.client_id}/rights",
+            data={"csrf": csrf, "right.dvc": ["GET", "POST"]},
+        )
+        listing = await client.get(CLIENTS)
+        row = listing.text[listing.text.index(f'data-client="{plain.client_id}"') :]
+        assert "dvc: GET,POST" in row.split("</tr>")[0]
+        assert "error=" in forged.headers["location"]
+        assert rerighted.headers["location"] == CLIENTS
+        revoked = await client.post(f"{CLIENTS}/{plain.client_id}/revoke", data={"csrf": csrf})
+
+        assert revoked.headers["location"] == CLIENTS
+        refused = await client.post(
+            f"{KG}/token",
+            data={"grant_type": "client_credentials"},
+            auth=(plain.client_id, plain.client_secret),
+        )
+        assert refused.status_code == 401
+
+    @pytest.mark.parametrize(
+        ("fields", "shown"),
+        [
+            ({"name": "", "right.dancu": ["GET"]}, "error="),
+            ({"name": "x", "organisation": "H33"}, "error="),
+        ],
+        ids=["no name", "bad organisation"],
+    )
+    async def test_a_bad_client_form_is_shown_not_stored(
+        self, client: httpx.AsyncClient, fields: dict[str, object], shown: str
+    ) -> None:
+        csrf = await sign_in(client)
+        before = (await client.get(CLIENTS)).text.count("data-client=")
+
+        answer = await client.post(CLIENTS, data={"csrf": csrf, **fields})
+
+        assert answer.status_code == 303
+        assert shown in answer.headers["location"]
+        assert (await client.get(CLIENTS)).text.count("data-client=") == before
+
+    async def test_a_protected_client_cannot_be_revoked_from_the_console(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        csrf = await sign_in(client)
+
+        answer = await client.post(f"{CLIENTS}/system-dvc/revoke", data={"csrf": csrf})
+
+        assert "error=" in answer.headers["location"]
+
+    async def test_an_instance_admin_sees_only_its_own_clients_screen(
+        self, client: httpx.AsyncClient, bus: BusState, demo_token: str
+    ) -> None:
+        made = await client.post(
+            f"{KG}/admin/clients",
+            json={"name": "kg-admin", "is_admin": True},
+            headers=bearer(demo_token),
+        )
+        created = made.json()
+        await sign_in_as(client, "kiengiang", created["client_id"], created["client_secret"])
+
+        own = await client.get(CLIENTS)
+        other = await client.get(f"{CONSOLE}/tiengiang/clients")
+
+        assert own.status_code == 200
+        assert other.status_code == 303
+        assert "error=" in other.headers["location"]
+
+    async def test_the_clients_screen_needs_a_signed_in_admin(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        answer = await client.get(CLIENTS)
+
+        assert answer.headers["location"].startswith(f"{CONSOLE}/login")
