@@ -50,14 +50,16 @@ class TestClients:
         assert made.status_code == 200
         client_id = re.search(r'id="new-client-id">([^<]+)<', made.text)
         secret = re.search(r'id="new-client-secret">([^<]+)<', made.text)
-        assert client_id is not None and secret is not None
+        assert client_id is not None
+        assert secret is not None
         token = await fetch_token(client, client_id=client_id.group(1), secret=secret.group(1))
         assert token
         listing = await client.get(CLIENTS)
         assert f'data-client="{client_id.group(1)}"' in listing.text
         assert secret.group(1) not in listing.text  # once, on the answer to the form only
         assert "000.00.01.H33" in listing.text
-        assert "dancu: GET" in listing.text and "dvc: *" in listing.text
+        assert "dancu: GET" in listing.text
+        assert "dvc: *" in listing.text
         assert_stays_on_the_bus(listing.text)
 
     async def test_a_client_is_revoked_and_rerighted(
