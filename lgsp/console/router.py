@@ -33,6 +33,7 @@ from lgsp.console._kit import (
     quick_sign_in,
     to,
 )
+from lgsp.console.catalog import add_catalog_routes
 from lgsp.console.clients import add_client_routes
 from lgsp.console.sessions import COOKIE, ConsoleSession
 from lgsp.console.trace import sequence_diagram
@@ -354,4 +355,5 @@ def create_console_router() -> APIRouter:
         return page(request, bus, "audit.html", instance=instance, records=[], report=report)
 
     add_client_routes(router, console)
+    add_catalog_routes(router, console)
     return router

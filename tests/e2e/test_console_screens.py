@@ -141,3 +141,111 @@ class TestClients:
         answer = await client.get(CLIENTS)
 
         assert answer.headers["location"].startswith(f"{CONSOLE}/login")
+
+
+CATALOG = f"{CONSOLE}/kiengiang/catalog"
+LOOKUP = "dancu.v1:get_citizen"
+
+
+def steps_of(html: str) -> list[int]:
+    """The statuses of the try-it's steps, in order."""
+    return [int(s) for s in re.findall(r'class="step \w+" data-status="(\d+)"', html)]
+
+
+class TestCatalog:
+    async def test_the_catalog_shows_contracts_and_examples_as_curl(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        await sign_in(client)
+
+        page = await client.get(CATALOG)
+
+        assert page.status_code == 200
+        assert f'data-operation="{LOOKUP}"' in page.text
+        assert f'href="{KG}/services/dancu/v1/openapi.json"' in page.text
+        assert "curl -sS -i" in page.text
+        assert "-X GET" in page.text
+        assert_stays_on_the_bus(page.text)
+
+    async def test_try_it_as_the_demo_client_gets_a_token_then_the_answer(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        csrf = await sign_in(client)
+
+        page = await client.post(
+            f"{CATALOG}/try",
+            data={
+                "csrf": csrf,
+                "operation": LOOKUP,
+                "client_id": "demo",
+                "client_secret": "lgsp-demo-secret",
+            },
+        )
+
+        statuses = steps_of(page.text)
+        assert statuses[0] == 200
+        assert len(statuses) == 2
+        assert statuses[1] in (200, 404)  # the seeded citizen of the default seed, or nobody
+        assert "eyJ" not in page.text  # no JWT: the token is the client's, not the page's
+
+    async def test_try_it_shows_a_wrong_secret_as_the_token_endpoint_401(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        csrf = await sign_in(client)
+
+        page = await client.post(
+            f"{CATALOG}/try",
+            data={"csrf": csrf, "operation": LOOKUP, "client_id": "demo", "client_secret": "x"},
+        )
+
+        assert steps_of(page.text) == [401]
+        assert "invalid_client" in page.text
+
+    async def test_try_it_shows_a_missing_right_as_403(
+        self, client: httpx.AsyncClient, bus: BusState
+    ) -> None:
+        csrf = await sign_in(client)
+        plain = await registered_client(bus, {"dvc": "GET"}, name="no-dancu")
+
+        page = await client.post(
+            f"{CATALOG}/try",
+            data={
+                "csrf": csrf,
+                "operation": LOOKUP,
+                "client_id": plain.client_id,
+                "client_secret": plain.client_secret,
+            },
+        )
+
+        assert steps_of(page.text) == [200, 403]
+        assert "X-LGSP-Error-Source: gateway" in page.text
+
+    async def test_try_it_without_a_token_shows_the_gateway_401(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        csrf = await sign_in(client)
+
+        page = await client.post(
+            f"{CATALOG}/try", data={"csrf": csrf, "operation": LOOKUP, "client_id": ""}
+        )
+
+        assert steps_of(page.text) == [401]
+        assert "INVALID_TOKEN" in page.text
+
+    @pytest.mark.parametrize(
+        ("operation", "csrf_ok"),
+        [("atlantis.v1:sink", True), (LOOKUP, False)],
+        ids=["unknown operation", "forged form"],
+    )
+    async def test_a_bad_try_it_form_calls_nothing(
+        self, client: httpx.AsyncClient, operation: str, csrf_ok: bool
+    ) -> None:
+        csrf = await sign_in(client)
+
+        answer = await client.post(
+            f"{CATALOG}/try",
+            data={"csrf": csrf if csrf_ok else "forged", "operation": operation, "client_id": ""},
+        )
+
+        assert answer.status_code == 303
+        assert "error=" in answer.headers["location"]
