@@ -35,6 +35,7 @@ from lgsp.console._kit import (
 )
 from lgsp.console.catalog import add_catalog_routes
 from lgsp.console.clients import add_client_routes
+from lgsp.console.records import add_record_routes
 from lgsp.console.sessions import COOKIE, ConsoleSession
 from lgsp.console.trace import sequence_diagram
 from lgsp.deps import BusDep
@@ -356,4 +357,5 @@ def create_console_router() -> APIRouter:
 
     add_client_routes(router, console)
     add_catalog_routes(router, console)
+    add_record_routes(router, console)
     return router

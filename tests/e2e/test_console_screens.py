@@ -11,6 +11,7 @@ import pytest
 from lgsp.state import BusState
 from tests.e2e.test_console import CONSOLE, assert_stays_on_the_bus, sign_in
 from tests.fixtures.bus import KG, bearer, fetch_token, registered_client
+from tests.fixtures.documents import local_document
 
 pytestmark = pytest.mark.anyio
 
@@ -249,3 +250,76 @@ class TestCatalog:
 
         assert answer.status_code == 303
         assert "error=" in answer.headers["location"]
+
+
+class TestRecords:
+    async def test_dossiers_are_listed_and_one_is_drawn_where_it_is(
+        self, client: httpx.AsyncClient, demo_token: str
+    ) -> None:
+        await sign_in(client)
+        api = await client.get(f"{KG}/dvc/v1/dossiers", headers=bearer(demo_token))
+        first = api.json()["items"][0]
+
+        listing = await client.get(f"{CONSOLE}/kiengiang/dossiers")
+        page = await client.get(f"{CONSOLE}/kiengiang/dossiers/{first['code']}")
+
+        assert f'data-dossier="{first["code"]}"' in listing.text
+        assert first["applicant"]["cccd"] not in listing.text + page.text  # masked
+        svg = page.text[page.text.index("<svg") : page.text.index("</svg>")]
+        current = re.findall(r'class="state current[^"]*" data-state="(\d+)"', svg)
+        assert current == [str(first["status"]["code"])]
+        allowed = re.findall(r'class="step[^"]* allowed[^"]*" data-step="([a-z_]+)"', svg)
+        assert sorted(allowed) == sorted(first["allowed_actions"])
+        assert_stays_on_the_bus(page.text)
+
+    async def test_an_unknown_dossier_shows_the_portal_problem(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        await sign_in(client)
+
+        page = await client.get(f"{CONSOLE}/kiengiang/dossiers/000.00.01.H33-250101-9999")
+
+        assert page.status_code == 200
+        assert 'role="alert"' in page.text
+        assert "<svg" not in page.text
+
+    async def test_a_sent_document_is_listed_and_its_delivery_drawn(
+        self, client: httpx.AsyncClient, demo_token: str
+    ) -> None:
+        await sign_in(client)
+        sent = await client.post(
+            f"{KG}/qlvb/v1/documents",
+            json=local_document("71", subject="V/v thử bảng điều khiển"),
+            headers=bearer(demo_token),
+        )
+        assert sent.status_code == 202, sent.text
+        document = sent.json()
+        recipient = document["recipients"][0]["organ_id"]
+        arrived = await client.post(
+            f"{KG}/qlvb/v1/documents/{document['id']}/status",
+            json={"organ_id": recipient, "status_code": "01"},
+            headers=bearer(demo_token),
+        )
+        assert arrived.status_code == 200, arrived.text
+
+        listing = await client.get(f"{CONSOLE}/kiengiang/documents")
+        page = await client.get(f"{CONSOLE}/kiengiang/document", params={"id": document["id"]})
+
+        assert f'data-document="{document["id"]}"' in listing.text
+        svg = page.text[page.text.index("<svg") : page.text.index("</svg>")]
+        assert re.findall(r'class="state current[^"]*" data-state="(\w+)"', svg) == ["01"]
+        assert 'class="step taken" data-step="01"' in svg
+        allowed = re.findall(r'class="step[^"]* allowed[^"]*" data-step="(\w+)"', svg)
+        assert sorted(allowed) == ["02", "03", "13"]
+        assert_stays_on_the_bus(page.text)
+
+    async def test_the_records_screens_refuse_an_instance_not_administered(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        await sign_in(client)
+
+        for path in ("/atlantis/dossiers", "/atlantis/documents", "/atlantis/document?id=1"):
+            answer = await client.get(f"{CONSOLE}{path}")
+
+            assert answer.status_code == 303, path
+            assert "error=" in answer.headers["location"]
