@@ -37,6 +37,7 @@ from lgsp.console.catalog import add_catalog_routes
 from lgsp.console.clients import add_client_routes
 from lgsp.console.records import add_record_routes
 from lgsp.console.sessions import COOKIE, ConsoleSession
+from lgsp.console.tools import add_tool_routes
 from lgsp.console.trace import sequence_diagram
 from lgsp.deps import BusDep
 from lgsp.errors import NotFound
@@ -358,4 +359,5 @@ def create_console_router() -> APIRouter:
     add_client_routes(router, console)
     add_catalog_routes(router, console)
     add_record_routes(router, console)
+    add_tool_routes(router, console)
     return router

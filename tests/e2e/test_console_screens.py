@@ -323,3 +323,88 @@ class TestRecords:
 
             assert answer.status_code == 303, path
             assert "error=" in answer.headers["location"]
+
+
+TOOLS = f"{CONSOLE}/kiengiang/tools"
+
+
+class TestTools:
+    async def test_a_refused_connection_is_named(self, client: httpx.AsyncClient) -> None:
+        csrf = await sign_in(client)
+
+        page = await client.post(
+            f"{TOOLS}/connection", data={"csrf": csrf, "url": "http://127.0.0.1:9/"}
+        )
+
+        assert page.status_code == 200
+        assert 'data-reached="no"' in page.text
+        assert "Không kết nối được" in page.text
+
+    async def test_a_url_that_is_not_http_is_not_called(self, client: httpx.AsyncClient) -> None:
+        csrf = await sign_in(client)
+
+        page = await client.post(
+            f"{TOOLS}/connection", data={"csrf": csrf, "url": "file:///etc/passwd"}
+        )
+
+        assert 'data-reached="no"' in page.text
+        assert "root:" not in page.text
+
+    async def test_a_forged_connection_form_calls_nothing(self, client: httpx.AsyncClient) -> None:
+        await sign_in(client)
+
+        answer = await client.post(
+            f"{TOOLS}/connection", data={"csrf": "forged", "url": "http://127.0.0.1:9/"}
+        )
+
+        assert answer.status_code == 303
+        assert "error=" in answer.headers["location"]
+
+    async def test_samples_are_shown_and_reset_reports_what_it_did(
+        self, client: httpx.AsyncClient, demo_token: str
+    ) -> None:
+        csrf = await sign_in(client)
+        samples = await client.get(f"{KG}/admin/samples", headers=bearer(demo_token))
+        kind, values = next(iter(samples.json()["samples"].items()))
+
+        page = await client.get(TOOLS)
+        reset = await client.post(f"{TOOLS}/reset", data={"csrf": csrf, "scope": "instance"})
+
+        assert f"<td>{kind}</td>" in page.text
+        assert values[0] in page.text
+        assert 'id="reset-report"' in reset.text
+        assert "Đã đặt lại kiengiang " in reset.text
+        assert_stays_on_the_bus(page.text)
+
+    @pytest.mark.parametrize(
+        ("scope", "csrf_ok"), [("world", True), ("instance", False)], ids=["scope", "forged"]
+    )
+    async def test_a_bad_reset_form_resets_nothing(
+        self, client: httpx.AsyncClient, scope: str, csrf_ok: bool
+    ) -> None:
+        csrf = await sign_in(client)
+
+        answer = await client.post(
+            f"{TOOLS}/reset", data={"csrf": csrf if csrf_ok else "forged", "scope": scope}
+        )
+
+        assert answer.status_code == 303
+        assert "error=" in answer.headers["location"]
+
+    async def test_an_instance_admin_may_not_reset_the_whole_bus(
+        self, client: httpx.AsyncClient, demo_token: str
+    ) -> None:
+        made = await client.post(
+            f"{KG}/admin/clients",
+            json={"name": "kg-admin-reset", "is_admin": True},
+            headers=bearer(demo_token),
+        )
+        created = made.json()
+        csrf = await sign_in_as(client, "kiengiang", created["client_id"], created["client_secret"])
+
+        page = await client.get(TOOLS)
+        answer = await client.post(f"{TOOLS}/reset", data={"csrf": csrf, "scope": "bus"})
+
+        assert 'value="bus"' not in page.text  # not offered
+        assert answer.status_code == 303
+        assert "error=" in answer.headers["location"]

@@ -1,0 +1,153 @@
+"""`/console/{instance}/tools…`: Công cụ — a connection test, the seeded samples, and reset.
+
+The connection test asks whether the bus reaches a URL (an integrator's system plugged in in
+place of a mock, `url` in the topology) and shows what it answered: one GET from the bus's
+process, no redirect followed, a short timeout, at most `MAX_READ` bytes read, http(s) only.
+It runs for a signed-in admin's form (POST with the session's CSRF token) and is never
+retried. Samples and reset are the admin API's (`GET {base}/admin/samples`,
+`POST {base}/admin/reset`) behind a button.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from lgsp.console._kit import STALE_FORM, Console, admin_api, problem_text, to
+from lgsp.deps import BusDep
+from lgsp.journal.capture import mask_text
+from lgsp.state import BusState
+
+MAX_URL = 2000
+MAX_READ = 4096
+PROBE_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+SHOWN_HEADERS = ("content-type", "server", "www-authenticate", "x-request-id", "location")
+RESET_SCOPES = ("instance", "bus")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the bus got when it called a URL: an answer, or the reason there was none."""
+
+    url: str
+    reached: bool
+    status: int | None
+    headers: dict[str, str]
+    body: str
+    took_ms: float
+    reason: str
+
+
+async def probe(url: str, *, transport: httpx.AsyncBaseTransport | None = None) -> Probe:
+    """One GET of `url`; any failure to get an answer is named, never raised."""
+    started = time.perf_counter()
+
+    def failed(reason: str) -> Probe:
+        took = round((time.perf_counter() - started) * 1000, 1)
+        return Probe(url, False, None, {}, "", took, reason)
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > MAX_URL:
+        return failed("Chỉ thử được một URL http:// hoặc https:// có tên máy (tối đa 2000 ký tự).")
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=0)
+    try:
+        async with (
+            httpx.AsyncClient(
+                timeout=PROBE_TIMEOUT,
+                limits=limits,
+                follow_redirects=False,
+                trust_env=False,
+                transport=transport,
+            ) as http,
+            http.stream("GET", url, headers={"Accept": "*/*"}) as answer,
+        ):
+            body = bytearray()
+            async for chunk in answer.aiter_bytes():
+                body += chunk
+                if len(body) >= MAX_READ:
+                    break
+            shown = {k: v for k, v in answer.headers.items() if k.lower() in SHOWN_HEADERS}
+            took = round((time.perf_counter() - started) * 1000, 1)
+            text = mask_text(bytes(body[:MAX_READ]).decode("utf-8", errors="replace"))
+            return Probe(url, True, answer.status_code, shown, text, took, "")
+    except httpx.TimeoutException:
+        return failed("Hết giờ: hệ thống không trả lời trong 5 giây.")
+    except httpx.ConnectError as error:
+        return failed(f"Không kết nối được (DNS, cổng đóng, TLS): {error}"[:300])
+    except httpx.HTTPError as error:
+        return failed(f"Lỗi HTTP: {type(error).__name__}: {error}"[:300])
+
+
+def add_tool_routes(router: APIRouter, console: Console) -> None:
+    @router.get("/{instance}/tools")
+    async def tools(request: Request, bus: BusDep, instance: str, error: str = "") -> Response:
+        """Công cụ: connection test, samples, reset."""
+        return await _tools_page(request, bus, console, instance, error=error)
+
+    @router.post("/{instance}/tools/connection")
+    async def connection(request: Request, bus: BusDep, instance: str) -> Response:
+        session, refusal = console.administered(request, bus, instance)
+        if session is None:
+            return refusal
+        form = await request.form(max_fields=10)
+        if not session.admits(str(form.get("csrf", ""))):
+            return to(f"/{instance}/tools", error=STALE_FORM)
+        result = await probe(str(form.get("url", "")).strip()[: MAX_URL + 1])
+        return await _tools_page(request, bus, console, instance, probe=result)
+
+    @router.post("/{instance}/tools/reset")
+    async def reset(request: Request, bus: BusDep, instance: str) -> Response:
+        session, refusal = console.administered(request, bus, instance)
+        if session is None:
+            return refusal
+        form = await request.form(max_fields=10)
+        if not session.admits(str(form.get("csrf", ""))):
+            return to(f"/{instance}/tools", error=STALE_FORM)
+        scope = str(form.get("scope", "instance"))
+        if scope not in RESET_SCOPES:
+            return to(f"/{instance}/tools", error="Phạm vi đặt lại phải là instance hoặc bus.")
+        async with admin_api(request, bus, session) as api:
+            answer = await api.call(instance, "POST", "/admin/reset", params={"scope": scope})
+        if answer.status_code != 200:
+            return to(f"/{instance}/tools", error=problem_text(answer))
+        return await _tools_page(request, bus, console, instance, report=answer.json())
+
+
+async def _tools_page(
+    request: Request,
+    bus: BusState,
+    console: Console,
+    instance: str,
+    *,
+    error: str = "",
+    probe: Probe | None = None,
+    report: dict[str, Any] | None = None,
+) -> Response:
+    session, refusal = console.administered(request, bus, instance)
+    if session is None:
+        return refusal
+    async with admin_api(request, bus, session) as api:
+        samples = await api.get(instance, "/admin/samples")
+    remote = [
+        {"name": system.name, "url": str(system.url)}
+        for system in bus.instances[instance].spec.systems
+        if system.url is not None
+    ]
+    return console.page(
+        request,
+        bus,
+        "tools.html",
+        instance=instance,
+        error=error,
+        probe=probe,
+        report=report,
+        samples={} if samples is None else samples.get("samples", {}),
+        remote=remote,
+        bus_wide=session.client_id == bus.settings.demo_client_id,
+    )
