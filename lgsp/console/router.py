@@ -40,6 +40,7 @@ from lgsp.console.sessions import COOKIE, ConsoleSession
 from lgsp.console.tools import add_tool_routes
 from lgsp.console.trace import sequence_diagram
 from lgsp.deps import BusDep
+from lgsp.dialects.mount import door_urls
 from lgsp.errors import NotFound
 from lgsp.journal.capture import mask_text
 from lgsp.state import BusState
@@ -163,9 +164,13 @@ def create_console_router() -> APIRouter:
                         "outbox": None if outbox is None else outbox.get("counts"),
                         "faults": None if faults is None else len(faults.get("rules", [])),
                         "administered": name in session.tokens,
+                        # Relative, so the links stay on the bus whatever its public URL.
+                        "dialects": door_urls(spec, spec.mount_path),
                     }
                 )
-        return page(request, bus, "overview.html", rows=rows, database=database(bus))
+        return page(
+            request, bus, "overview.html", rows=rows, database=database(bus), era=bus.settings.era
+        )
 
     @router.get("/{instance}/journal", response_class=HTMLResponse)
     async def journal(request: Request, bus: BusDep, instance: str) -> Response:

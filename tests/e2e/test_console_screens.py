@@ -8,9 +8,17 @@ import re
 import httpx
 import pytest
 
+from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.e2e.test_console import CONSOLE, assert_stays_on_the_bus, sign_in
-from tests.fixtures.bus import KG, bearer, fetch_token, registered_client
+from tests.fixtures.bus import (
+    KG,
+    TEST_PUBLIC_URL,
+    BusPool,
+    bearer,
+    fetch_token,
+    registered_client,
+)
 from tests.fixtures.documents import local_document
 
 pytestmark = pytest.mark.anyio
@@ -408,3 +416,38 @@ class TestTools:
         assert 'value="bus"' not in page.text  # not offered
         assert answer.status_code == 303
         assert "error=" in answer.headers["location"]
+
+
+class TestOverview:
+    async def test_the_overview_shows_the_era_and_each_instance_dialects(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        await sign_in(client)
+
+        page = await client.get(CONSOLE)
+
+        assert "Kỷ nguyên (LGSP_ERA): <strong>2024</strong>" in page.text
+        ndxp = page.text[page.text.index('data-instance="ndxp"') :].split("</tr>")[0]
+        assert 'data-dialect="bus"' in ndxp
+        assert 'data-dialect="apim"' in ndxp  # NDXP speaks WSO2's too (DOMAIN.md §2.1)
+        assert_stays_on_the_bus(page.text)
+
+
+@pytest.fixture
+def today_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"era": "2026"})
+
+
+async def test_the_overview_of_today_names_what_each_province_absorbed(
+    today_settings: Settings, bus_pool: BusPool
+) -> None:
+    app, _ = await bus_pool.get(today_settings)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as client:
+        await sign_in(client)
+
+        page = await client.get(CONSOLE)
+
+    assert "<strong>2026</strong>" in page.text
+    angiang = page.text[page.text.index('data-instance="angiang"') :].split("</tr>")[0]
+    assert "sáp nhập: kiengiang" in angiang
