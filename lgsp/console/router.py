@@ -45,9 +45,11 @@ from lgsp.errors import NotFound
 from lgsp.journal.capture import mask_text
 from lgsp.state import BusState
 
-ASSETS = {"console.css": "text/css"}
+ASSETS = {"console.css": "text/css", "live.js": "text/javascript"}
 """Every file under `/console/assets/`: a fixed list, never a path taken from the URL."""
 _ASSET_DIR = Path(str(files("lgsp.console") / "assets"))
+LIVE_EVERY_MS = 2000
+"""How often `live.js` fetches the newest page of exchanges again."""
 OUTBOX_STATES = ("pending", "delivering", "delivered", "dead")
 _JOURNAL_FILTERS = ("client_id", "service", "method", "path", "status", "request_id")
 
@@ -204,6 +206,7 @@ def create_console_router() -> APIRouter:
             entries=entries,
             filters=filters,
             older=older,
+            live=LIVE_EVERY_MS if "before" not in query else None,
             problem=None if answer.status_code == 200 else answer.json(),
         )
 

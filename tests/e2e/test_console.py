@@ -96,7 +96,7 @@ async def test_journal_pages_are_masked_and_keyset_paged(
     assert page.status_code == 200
     assert UNKNOWN_CITIZEN not in page.text  # the CCCD is masked in paths and bodies
     assert page.text.count('class="trace-link"') == 3
-    ids = [int(i) for i in re.findall(r"<tr class=\"\w+\">\s*<td>(\d+)</td>", page.text)]
+    ids = [int(i) for i in re.findall(r'data-entry="(\d+)"', page.text)]
     older = await client.get(
         f"{CONSOLE}/kiengiang/journal", params={"service": "dancu", "before": ids[0]}
     )

@@ -451,3 +451,32 @@ async def test_the_overview_of_today_names_what_each_province_absorbed(
     assert "<strong>2026</strong>" in page.text
     angiang = page.text[page.text.index('data-instance="angiang"') :].split("</tr>")[0]
     assert "sáp nhập: kiengiang" in angiang
+
+
+class TestLiveUpdates:
+    async def test_the_newest_exchanges_page_loads_the_bus_own_live_script(
+        self, client: httpx.AsyncClient, demo_token: str
+    ) -> None:
+        await sign_in(client)
+        await client.get(f"{KG}/dancu/v1/citizens/091199999999", headers=bearer(demo_token))
+
+        newest = await client.get(f"{CONSOLE}/kiengiang/journal")
+        entry = re.search(r'data-entry="(\d+)"', newest.text)
+        assert entry is not None
+        older = await client.get(f"{CONSOLE}/kiengiang/journal", params={"before": entry.group(1)})
+        script = await client.get("/console/assets/live.js")
+
+        assert '<script src="/console/assets/live.js" defer></script>' in newest.text
+        assert 'data-live="2000"' in newest.text
+        assert "<script" not in older.text  # an older page does not change: nothing to poll
+        assert script.status_code == 200
+        assert script.headers["content-type"].startswith("text/javascript")
+        assert "http://" not in script.text
+        assert "https://" not in script.text
+        assert_stays_on_the_bus(newest.text)
+
+    async def test_no_other_file_is_served_as_an_asset(self, client: httpx.AsyncClient) -> None:
+        for name in ("live.js.map", "..%2Frouter.py", "_kit.py"):
+            answer = await client.get(f"/console/assets/{name}")
+
+            assert answer.status_code in (400, 404), name  # 400: encoded separators
