@@ -39,6 +39,7 @@ from lgsp.console.records import add_record_routes
 from lgsp.console.sessions import COOKIE, ConsoleSession
 from lgsp.console.tools import add_tool_routes
 from lgsp.console.trace import sequence_diagram
+from lgsp.console.verify import add_verify_routes
 from lgsp.deps import BusDep
 from lgsp.dialects.mount import door_urls
 from lgsp.errors import NotFound
@@ -368,4 +369,5 @@ def create_console_router() -> APIRouter:
     add_catalog_routes(router, console)
     add_record_routes(router, console)
     add_tool_routes(router, console)
+    add_verify_routes(router, console)
     return router

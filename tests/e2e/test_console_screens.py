@@ -3,7 +3,10 @@ documents and dossiers, connection test, reset and samples, the verify builder (
 
 from __future__ import annotations
 
+import html
+import json
 import re
+import shlex
 
 import httpx
 import pytest
@@ -480,3 +483,76 @@ class TestLiveUpdates:
             answer = await client.get(f"/console/assets/{name}")
 
             assert answer.status_code in (400, 404), name  # 400: encoded separators
+
+
+def pre_text(page: str, element_id: str) -> str:
+    """The text of the page's `<pre id=…>`, as a reader copies it."""
+    found = re.search(rf'id="{element_id}">(.*?)</pre>', page, re.S)
+    assert found is not None, element_id
+    return html.unescape(found.group(1))
+
+
+class RecordingBus:
+    """Stands for the plugin's `lgsp` fixture when running the emitted test: keeps the wait."""
+
+    def __init__(self) -> None:
+        self.waits: list[tuple[str, dict[str, object]]] = []
+
+    def wait_for(self, instance: str, **expectation: object) -> int:
+        self.waits.append((instance, expectation))
+        return 1
+
+
+class TestVerifyBuilder:
+    async def test_the_emitted_curl_and_test_match_the_exchange_without_its_cccd(
+        self, client: httpx.AsyncClient, demo_token: str
+    ) -> None:
+        await sign_in(client)
+        await client.get(f"{KG}/dancu/v1/citizens/091199999999", headers=bearer(demo_token))
+        journal = await client.get(f"{CONSOLE}/kiengiang/journal", params={"service": "dancu"})
+        link = re.search(r'href="(/console/kiengiang/journal/\d+/verify)"', journal.text)
+        assert link is not None
+
+        page = await client.get(link.group(1))
+
+        assert "091199999999" not in page.text
+        curl = pre_text(page.text, "verify-curl")
+        emitted = json.loads(shlex.split(curl.replace("\\\n", " "))[-1])
+        assert emitted == {
+            "service": "dancu",
+            "method": "GET",
+            "status": 404,
+            "path": "/dancu/v1/citizens/*",
+        }
+        verified = await client.post(
+            f"{KG}/admin/journal/verify", json=emitted, headers=bearer(demo_token)
+        )
+        assert verified.status_code == 200, verified.text
+        test = pre_text(page.text, "verify-pytest")
+        namespace: dict[str, object] = {}
+        exec(compile(test, "emitted", "exec"), namespace)  # noqa: S102 - the page's own output
+        recorder = RecordingBus()
+        namespace["test_the_call_reaches_the_bus"](recorder)  # type: ignore[operator]
+        assert recorder.waits == [("kiengiang", emitted)]
+
+    @pytest.mark.parametrize("entry_id", ["999999999", "0"])
+    async def test_an_unknown_exchange_is_said_to_be_missing(
+        self, client: httpx.AsyncClient, entry_id: str
+    ) -> None:
+        await sign_in(client)
+
+        page = await client.get(f"{CONSOLE}/kiengiang/journal/{entry_id}/verify")
+
+        assert page.status_code == 200
+        assert 'role="alert"' in page.text
+        assert "verify-curl" not in page.text
+
+    async def test_the_builder_needs_an_administered_instance(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        answer = await client.get(f"{CONSOLE}/kiengiang/journal/1/verify")
+        await sign_in(client)
+        other = await client.get(f"{CONSOLE}/atlantis/journal/1/verify")
+
+        assert answer.headers["location"].startswith(f"{CONSOLE}/login")
+        assert "error=" in other.headers["location"]
