@@ -75,6 +75,12 @@ DOSSIER = Lifecycle(
     height=370,
 )
 
+
+def label_of(lifecycle: Lifecycle, key: str) -> str:
+    """The state's name as the diagram shows it (`4 · Đang xử lý`), or the key itself."""
+    return next((state.label for state in lifecycle.states if state.key == key), key)
+
+
 UNCONFIRMED = "none"
 """A delivery whose arrival nobody has confirmed yet (status null in the API)."""
 

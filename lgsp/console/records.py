@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from lgsp.console._kit import PAGE_SIZE, Console, admin_api, problem_text
-from lgsp.console.lifecycles import DELIVERY, DOSSIER, UNCONFIRMED, draw
+from lgsp.console.lifecycles import DELIVERY, DOSSIER, UNCONFIRMED, draw, label_of
 from lgsp.deps import BusDep
 from lgsp.journal.capture import mask_name, mask_text
 from lgsp.routing.resolver import is_served
@@ -57,6 +57,7 @@ def add_record_routes(router: APIRouter, console: Console) -> None:
         items = [] if found is None else found.get("items", [])
         for item in items:
             item["applicant_shown"] = _applicant(item.get("applicant") or {})
+            item["status_shown"] = label_of(DOSSIER, str(item["status"]["code"]))
         more = found is not None and found.get("total", 0) > params["page"] * PAGE_SIZE
         return console.page(
             request,
@@ -95,8 +96,10 @@ def add_record_routes(router: APIRouter, console: Console) -> None:
                 allowed=set(found.get("allowed_actions", [])),
             )
             found["applicant_shown"] = _applicant(found.get("applicant") or {})
+            found["status_shown"] = label_of(DOSSIER, str(found["status"]["code"]))
             for entry in history:
                 entry["actor"] = mask_name(str(entry.get("actor", "")))
+                entry["status_shown"] = label_of(DOSSIER, str(entry["status"]["code"]))
         return console.page(
             request,
             bus,

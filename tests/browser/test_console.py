@@ -158,6 +158,41 @@ def test_re_drive_a_dead_letter(browser: WebDriver, lgsp: LgspBus, tmp_path: Pat
     assert_only_the_bus(browser, lgsp)
 
 
+def test_new_exchanges_appear_on_the_open_journal_without_a_reload(
+    browser: WebDriver, lgsp: LgspBus, tmp_path: Path
+) -> None:
+    sign_in(browser, lgsp)
+    browser.get(f"{lgsp.url}/console/{SENDER}/journal?service=dancu")
+    page = browser.find_element(By.ID, "journal")  # the same element after the update
+    WebDriverWait(browser, SETTLE).until(
+        lambda d: "mỗi" in d.find_element(By.ID, "live-status").text
+    )
+
+    with lgsp.client() as http:
+        http.get(
+            f"{lgsp.base_url(SENDER)}/dancu/v1/citizens/091199999999",
+            headers={**lgsp.headers(SENDER), "X-Request-ID": "browser-live-1"},
+        )
+
+    WebDriverWait(browser, SETTLE).until(lambda d: d.find_elements(By.LINK_TEXT, "browser-live-1"))
+    assert page.find_elements(By.CSS_SELECTOR, "tr.new")  # put in place, not a new page
+    screenshot(browser, "journal-live", tmp_path)
+    assert_only_the_bus(browser, lgsp)
+
+
+def test_a_dossier_is_drawn_where_it_is(browser: WebDriver, lgsp: LgspBus, tmp_path: Path) -> None:
+    sign_in(browser, lgsp)
+    browser.get(f"{lgsp.url}/console/{SENDER}/dossiers")
+    browser.find_element(By.CSS_SELECTOR, "#dossiers tr[data-dossier] a").click()
+
+    svg = browser.find_element(By.ID, "lifecycle")
+    current = svg.find_elements(By.CSS_SELECTOR, ".state.current")
+    assert len(current) == 1
+    assert current[0].text in browser.find_element(By.ID, "current-state").text
+    screenshot(browser, "dossier", tmp_path)
+    assert_only_the_bus(browser, lgsp)
+
+
 @pytest.fixture(autouse=True)
 def _forget_earlier_requests(browser: WebDriver) -> None:
     requested_urls(browser)  # each test checks only the requests of its own pages
