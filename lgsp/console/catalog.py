@@ -10,6 +10,7 @@ Bodies are masked, as everywhere in the console (`lgsp.journal.capture.mask_text
 from __future__ import annotations
 
 import json
+import secrets
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,7 @@ from lgsp.catalog.schemas import ServiceSpec
 from lgsp.console._kit import STALE_FORM, Console, admin_api, bus_client, to
 from lgsp.deps import BusDep
 from lgsp.journal.capture import mask_text
-from lgsp.routing.resolver import is_served
+from lgsp.routing.resolver import TARGET_HEADER, is_served
 from lgsp.state import BusState, InstanceState
 
 NO_TOKEN = ""
@@ -103,9 +104,28 @@ def add_catalog_routes(router: APIRouter, console: Console) -> None:
             return to(f"/{instance}/catalog", error="Không có ví dụ cho thao tác này.")
         client_id = str(form.get("client_id", ""))[:64]
         secret = str(form.get("client_secret", ""))[:256]
-        steps = await _try(request, bus, bus.instances[instance], example, client_id, secret)
+        target = str(form.get("target", ""))
+        if target and target not in _provinces(bus, instance):
+            return to(f"/{instance}/catalog", error="Không có tỉnh đích này.")
+        request_id = f"console-try-{secrets.token_hex(6)}"
+        steps = await _try(
+            request,
+            bus,
+            bus.instances[instance],
+            example,
+            client_id,
+            secret,
+            target=target,
+            request_id=request_id,
+        )
         return await _catalog_page(
-            request, bus, console, instance, tried=example.request.key, steps=steps
+            request,
+            bus,
+            console,
+            instance,
+            tried=example.request.key,
+            steps=steps,
+            request_id=request_id,
         )
 
 
@@ -116,10 +136,16 @@ async def _try(
     example: Example,
     client_id: str,
     secret: str,
+    *,
+    target: str,
+    request_id: str,
 ) -> list[Step]:
+    """Token, then call, under one request id: the trace then names the hop that failed."""
     base = instance.spec.mount_path
     steps: list[Step] = []
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = {"X-Request-ID": request_id}
+    if target:
+        headers[TARGET_HEADER] = target
     call = example.request
     async with bus_client(request, bus) as http:
         if client_id != NO_TOKEN:
@@ -172,6 +198,7 @@ async def _catalog_page(
     *,
     tried: str = "",
     steps: list[Step] | None = None,
+    request_id: str = "",
 ) -> Response:
     session, refusal = console.administered(request, bus, instance)
     if session is None:
@@ -209,8 +236,19 @@ async def _catalog_page(
         clients=clients,
         tried=tried,
         steps=steps or [],
+        request_id=request_id,
+        provinces=_provinces(bus, instance),
         error=request.query_params.get("error", ""),
     )
+
+
+def _provinces(bus: BusState, instance: str) -> list[str]:
+    """Where a call may be sent on with `X-LGSP-Target`: the other provinces of the bus."""
+    return [
+        spec.name
+        for spec in bus.topology.instances
+        if spec.kind == "province" and spec.name != instance
+    ]
 
 
 def _served(bus: BusState, instance: InstanceState) -> list[ServiceSpec]:

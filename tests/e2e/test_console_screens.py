@@ -244,6 +244,41 @@ class TestCatalog:
         assert steps_of(page.text) == [401]
         assert "INVALID_TOKEN" in page.text
 
+    async def test_try_it_across_provinces_links_the_trace_naming_the_failed_hop(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        csrf = await sign_in(client)
+
+        page = await client.post(
+            f"{CATALOG}/try",
+            data={
+                "csrf": csrf,
+                "operation": LOOKUP,
+                "client_id": "demo",
+                "client_secret": "lgsp-demo-secret",
+                "target": "tiengiang",
+            },
+        )
+        link = re.search(r'id="tried-trace" href="([^"]+)"', page.text)
+        assert link is not None
+        trace = await client.get(html.unescape(link.group(1)))
+
+        assert steps_of(page.text) == [200, 404]  # the example's citizen lives in Kiên Giang
+        assert "Chặng lỗi đầu tiên" in trace.text
+        assert 'data-hop="upstream"' in trace.text
+
+    async def test_try_it_refuses_a_target_that_is_no_province(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        csrf = await sign_in(client)
+
+        answer = await client.post(
+            f"{CATALOG}/try",
+            data={"csrf": csrf, "operation": LOOKUP, "client_id": "", "target": "ndxp"},
+        )
+
+        assert "error=" in answer.headers["location"]
+
     @pytest.mark.parametrize(
         ("operation", "csrf_ok"),
         [("atlantis.v1:sink", True), (LOOKUP, False)],
