@@ -44,15 +44,15 @@ class Lifecycle:
 DOSSIER = Lifecycle(
     states=(
         State("1", "1 · Mới đăng ký", 90, 60),
-        State("2", "2 · Được tiếp nhận", 280, 60),
-        State("4", "4 · Đang xử lý", 470, 60),
-        State("9", "9 · Đã xử lý xong", 660, 60),
-        State("10", "10 · Đã trả kết quả", 850, 60),
-        State("3", "3 · Không được tiếp nhận", 90, 200),
-        State("7", "7 · Công dân rút hồ sơ", 280, 330),
-        State("5", "5 · Yêu cầu bổ sung", 380, 200),
-        State("6", "6 · Nghĩa vụ tài chính", 580, 200),
-        State("8", "8 · Dừng xử lý", 580, 330),
+        State("2", "2 · Được tiếp nhận", 350, 60),
+        State("4", "4 · Đang xử lý", 610, 60),
+        State("9", "9 · Đã xử lý xong", 870, 60),
+        State("10", "10 · Đã trả kết quả", 1130, 60),
+        State("3", "3 · Không được tiếp nhận", 90, 220),
+        State("7", "7 · Công dân rút hồ sơ", 350, 370),
+        State("5", "5 · Yêu cầu bổ sung", 440, 220),
+        State("6", "6 · Nghĩa vụ tài chính", 820, 220),
+        State("8", "8 · Dừng xử lý", 760, 370),
     ),
     steps=(
         Step("1", "2", "receive"),
@@ -71,8 +71,8 @@ DOSSIER = Lifecycle(
         Step("6", "8", "stop"),
         Step("9", "10", "return_result"),
     ),
-    width=940,
-    height=370,
+    width=1220,
+    height=410,
 )
 
 
@@ -87,15 +87,15 @@ UNCONFIRMED = "none"
 DELIVERY = Lifecycle(
     states=(
         State(UNCONFIRMED, "Chưa xác nhận", 90, 60),
-        State("01", "01 · Đã đến", 270, 60),
-        State("02", "02 · Từ chối", 270, 190),
-        State("03", "03 · Tiếp nhận", 450, 60),
-        State("04", "04 · Phân công", 630, 190),
-        State("05", "05 · Đang xử lý", 810, 60),
-        State("06", "06 · Hoàn thành", 990, 60),
-        State("13", "13 · Yêu cầu lấy lại", 540, 330),
-        State("15", "15 · Đồng ý lấy lại", 360, 330),
-        State("16", "16 · Từ chối lấy lại", 720, 330),
+        State("01", "01 · Đã đến", 300, 60),
+        State("02", "02 · Từ chối", 300, 200),
+        State("03", "03 · Tiếp nhận", 510, 60),
+        State("04", "04 · Phân công", 720, 200),
+        State("05", "05 · Đang xử lý", 930, 60),
+        State("06", "06 · Hoàn thành", 1140, 60),
+        State("13", "13 · Yêu cầu lấy lại", 620, 360),
+        State("15", "15 · Đồng ý lấy lại", 380, 360),
+        State("16", "16 · Từ chối lấy lại", 860, 360),
     ),
     steps=(
         Step(UNCONFIRMED, "01", "01"),
@@ -112,8 +112,8 @@ DELIVERY = Lifecycle(
             for state in (UNCONFIRMED, "01", "03", "04", "05")
         ),
     ),
-    width=1080,
-    height=370,
+    width=1230,
+    height=400,
 )
 
 
@@ -175,8 +175,10 @@ def draw(
                 x2=x2,
                 y2=y2,
                 label=step.label,
-                lx=round((x1 + x2) / 2, 1),
-                ly=round((y1 + y2) / 2 - 4, 1),
+                # Beside the line, on the side its shift went: two opposite arrows' labels
+                # do not fall on each other.
+                lx=round((x1 + x2) / 2 + _normal(a, b)[0] * shift * 2, 1),
+                ly=round((y1 + y2) / 2 + _normal(a, b)[1] * shift * 2 - 4, 1),
                 taken=(step.source, step.target) in taken,
                 allowed=from_current and (allowed is None or step.label in allowed),
                 by_sender=step.by_sender,
@@ -190,12 +192,18 @@ def draw(
     return Diagram(lifecycle.width, lifecycle.height, boxes, arrows)
 
 
+def _normal(a: State, b: State) -> tuple[float, float]:
+    """The unit vector to the left of the way from `a` to `b`."""
+    dx, dy = b.x - a.x, b.y - a.y
+    length = math.hypot(dx, dy) or 1.0
+    return -dy / length, dx / length
+
+
 def _between(a: State, b: State, shift: float) -> tuple[float, float, float, float]:
     """From `a`'s border to `b`'s, along the line between their centres (moved `shift` px to
     its left)."""
     dx, dy = b.x - a.x, b.y - a.y
-    length = math.hypot(dx, dy) or 1.0
-    nx, ny = -dy / length * shift, dx / length * shift
+    nx, ny = (value * shift for value in _normal(a, b))
     ta, tb = _exit(dx, dy), _exit(-dx, -dy)
     return (
         round(a.x + dx * ta + nx, 1),

@@ -66,5 +66,5 @@ def test_an_arrow_starts_and_ends_on_its_boxes_borders() -> None:
     diagram = draw(DOSSIER, current="1", path=["1"])
     receive = next(arrow for arrow in diagram.arrows if arrow.label == "receive")
 
-    assert (receive.x1, receive.x2) == (90 + BOX_W / 2, 280 - BOX_W / 2)
+    assert (receive.x1, receive.x2) == (90 + BOX_W / 2, 350 - BOX_W / 2)
     assert receive.y1 == receive.y2 == 60
