@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,6 +14,7 @@ import httpx
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.datastructures import FormData
 
 from lgsp.console.sessions import COOKIE, ConsoleSession, SessionStore
 from lgsp.loopback import INTERNAL_BUS_URL, with_lifespan_state
@@ -26,6 +28,14 @@ TEMPLATES = Environment(
 )
 STALE_FORM = "Phiên đã hết hạn; thử lại."
 """A form whose CSRF token is not the session's: nothing is done."""
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A form posted by the signed-in admin of an instance, its CSRF token checked."""
+
+    session: ConsoleSession
+    form: FormData
 
 
 class Console:
@@ -50,6 +60,19 @@ class Console:
     ) -> tuple[ConsoleSession | None, Response]:
         """The session, if its client administers `instance`; else where to send the browser."""
         return administered(self.signed_in(request), bus, instance)
+
+    async def posted(
+        self, request: Request, bus: BusState, instance: str, *, back: str, max_fields: int = 20
+    ) -> Posted | Response:
+        """The form, if its sender administers `instance` and it carries the session's CSRF
+        token; else where to send the browser (the page `back`, saying so), nothing done."""
+        session, refusal = self.administered(request, bus, instance)
+        if session is None:
+            return refusal
+        form = await request.form(max_fields=max_fields)
+        if not session.admits(str(form.get("csrf", ""))):
+            return to(f"/{instance}/{back}", error=STALE_FORM)
+        return Posted(session, form)
 
     async def act(
         self,

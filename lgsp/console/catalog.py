@@ -22,7 +22,7 @@ from fastapi.responses import Response
 
 from lgsp.catalog.examples import Example, ExampleRequest, checked_in_examples
 from lgsp.catalog.schemas import ServiceSpec
-from lgsp.console._kit import STALE_FORM, Console, admin_api, bus_client, to
+from lgsp.console._kit import Console, admin_api, bus_client, to
 from lgsp.deps import BusDep
 from lgsp.journal.capture import mask_text
 from lgsp.routing.resolver import TARGET_HEADER, is_served
@@ -92,12 +92,10 @@ def add_catalog_routes(router: APIRouter, console: Console) -> None:
 
     @router.post("/{instance}/catalog/try")
     async def try_it(request: Request, bus: BusDep, instance: str) -> Response:
-        session, refusal = console.administered(request, bus, instance)
-        if session is None:
-            return refusal
-        form = await request.form(max_fields=20)
-        if not session.admits(str(form.get("csrf", ""))):
-            return to(f"/{instance}/catalog", error=STALE_FORM)
+        posted = await console.posted(request, bus, instance, back="catalog")
+        if isinstance(posted, Response):
+            return posted
+        form = posted.form
         example = checked_in_examples().get(str(form.get("operation", ""))[:200])
         served = {s.id for s in _served(bus, bus.instances[instance])}
         if example is None or example.request.service not in served:

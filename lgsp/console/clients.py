@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from lgsp.console._kit import STALE_FORM, Console, admin_api, problem_text, to
+from lgsp.console._kit import Console, admin_api, problem_text, to
 from lgsp.deps import BusDep
 from lgsp.state import BusState
 
@@ -44,12 +44,12 @@ def add_client_routes(router: APIRouter, console: Console) -> None:
 
     @router.post("/{instance}/clients")
     async def create_client(request: Request, bus: BusDep, instance: str) -> Response:
-        session, refusal = console.administered(request, bus, instance)
-        if session is None:
-            return refusal
-        form = await request.form(max_fields=MAX_FORM_FIELDS)
-        if not session.admits(str(form.get("csrf", ""))):
-            return to(f"/{instance}/clients", error=STALE_FORM)
+        posted = await console.posted(
+            request, bus, instance, back="clients", max_fields=MAX_FORM_FIELDS
+        )
+        if isinstance(posted, Response):
+            return posted
+        session, form = posted.session, posted.form
         body: dict[str, Any] = {
             "name": str(form.get("name", "")).strip()[:200],
             "rights": rights_from_form(form, _services(bus)),

@@ -23,7 +23,6 @@ from lgsp.auth.tokens import ADMIN_SCOPE
 from lgsp.console._kit import (
     PAGE_SIZE,
     PREFIX,
-    STALE_FORM,
     Console,
     admin_api,
     administered,
@@ -244,12 +243,10 @@ def create_console_router() -> APIRouter:
 
     @router.post("/{instance}/faults")
     async def add_fault(request: Request, bus: BusDep, instance: str) -> Response:
-        session, refusal = administered(signed_in(request), bus, instance)
-        if session is None:
-            return refusal
-        form = await request.form()
-        if not session.admits(str(form.get("csrf", ""))):
-            return to(f"/{instance}/faults", error=STALE_FORM)
+        posted = await console.posted(request, bus, instance, back="faults")
+        if isinstance(posted, Response):
+            return posted
+        session, form = posted.session, posted.form
         rule: dict[str, Any] = {
             key: str(form[key]).strip()
             for key in ("service", "method", "path", "client_id")

@@ -19,7 +19,7 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from lgsp.console._kit import STALE_FORM, Console, admin_api, problem_text, to
+from lgsp.console._kit import Console, admin_api, problem_text, to
 from lgsp.deps import BusDep
 from lgsp.journal.capture import mask_text
 from lgsp.state import BusState
@@ -92,24 +92,18 @@ def add_tool_routes(router: APIRouter, console: Console) -> None:
 
     @router.post("/{instance}/tools/connection")
     async def connection(request: Request, bus: BusDep, instance: str) -> Response:
-        session, refusal = console.administered(request, bus, instance)
-        if session is None:
-            return refusal
-        form = await request.form(max_fields=10)
-        if not session.admits(str(form.get("csrf", ""))):
-            return to(f"/{instance}/tools", error=STALE_FORM)
-        result = await probe(str(form.get("url", "")).strip()[: MAX_URL + 1])
+        posted = await console.posted(request, bus, instance, back="tools")
+        if isinstance(posted, Response):
+            return posted
+        result = await probe(str(posted.form.get("url", "")).strip()[: MAX_URL + 1])
         return await _tools_page(request, bus, console, instance, probe=result)
 
     @router.post("/{instance}/tools/reset")
     async def reset(request: Request, bus: BusDep, instance: str) -> Response:
-        session, refusal = console.administered(request, bus, instance)
-        if session is None:
-            return refusal
-        form = await request.form(max_fields=10)
-        if not session.admits(str(form.get("csrf", ""))):
-            return to(f"/{instance}/tools", error=STALE_FORM)
-        scope = str(form.get("scope", "instance"))
+        posted = await console.posted(request, bus, instance, back="tools")
+        if isinstance(posted, Response):
+            return posted
+        session, scope = posted.session, str(posted.form.get("scope", "instance"))
         if scope not in RESET_SCOPES:
             return to(f"/{instance}/tools", error="Phạm vi đặt lại phải là instance hoặc bus.")
         async with admin_api(request, bus, session) as api:

@@ -159,6 +159,18 @@ CATALOG = f"{CONSOLE}/kiengiang/catalog"
 LOOKUP = "dancu.v1:get_citizen"
 
 
+async def try_as_demo(client: httpx.AsyncClient, csrf: str, **fields: str) -> httpx.Response:
+    """The catalog's try-it for the example lookup, as the demo client."""
+    data = {
+        "csrf": csrf,
+        "operation": LOOKUP,
+        "client_id": "demo",
+        "client_secret": "lgsp-demo-secret",
+        **fields,
+    }
+    return await client.post(f"{CATALOG}/try", data=data)
+
+
 def steps_of(html: str) -> list[int]:
     """The statuses of the try-it's steps, in order."""
     return [int(s) for s in re.findall(r'class="step \w+" data-status="(\d+)"', html)]
@@ -184,15 +196,7 @@ class TestCatalog:
     ) -> None:
         csrf = await sign_in(client)
 
-        page = await client.post(
-            f"{CATALOG}/try",
-            data={
-                "csrf": csrf,
-                "operation": LOOKUP,
-                "client_id": "demo",
-                "client_secret": "lgsp-demo-secret",
-            },
-        )
+        page = await try_as_demo(client, csrf)
 
         statuses = steps_of(page.text)
         assert statuses[0] == 200
@@ -205,10 +209,7 @@ class TestCatalog:
     ) -> None:
         csrf = await sign_in(client)
 
-        page = await client.post(
-            f"{CATALOG}/try",
-            data={"csrf": csrf, "operation": LOOKUP, "client_id": "demo", "client_secret": "x"},
-        )
+        page = await try_as_demo(client, csrf, client_secret="x")
 
         assert steps_of(page.text) == [401]
         assert "invalid_client" in page.text
@@ -249,16 +250,7 @@ class TestCatalog:
     ) -> None:
         csrf = await sign_in(client)
 
-        page = await client.post(
-            f"{CATALOG}/try",
-            data={
-                "csrf": csrf,
-                "operation": LOOKUP,
-                "client_id": "demo",
-                "client_secret": "lgsp-demo-secret",
-                "target": "tiengiang",
-            },
-        )
+        page = await try_as_demo(client, csrf, target="tiengiang")
         link = re.search(r'id="tried-trace" href="([^"]+)"', page.text)
         assert link is not None
         trace = await client.get(html.unescape(link.group(1)))
