@@ -58,7 +58,7 @@ def issue_token(
     }
     return jwt.encode(
         claims,
-        keys.signing.private_pem,
+        keys.signing.signer,
         algorithm=keys.signing.algorithm,
         headers={"kid": keys.signing.kid},
     )
@@ -80,7 +80,7 @@ def verify_token(token: str, keys: KeySet, *, issuer: str, algorithms: list[str]
     try:
         claims = jwt.decode(
             token,
-            key.public_pem,
+            key.verifier,
             algorithms=algorithms,
             audience=issuer,
             issuer=issuer,
