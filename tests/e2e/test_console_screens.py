@@ -7,6 +7,7 @@ import html
 import json
 import re
 import shlex
+from urllib.parse import unquote_plus
 
 import httpx
 import pytest
@@ -583,3 +584,61 @@ class TestVerifyBuilder:
 
         assert answer.headers["location"].startswith(f"{CONSOLE}/login")
         assert "error=" in other.headers["location"]
+
+
+NEW_SCREENS = (
+    "/{i}/clients",
+    "/{i}/catalog",
+    "/{i}/dossiers",
+    "/{i}/dossiers/000.00.01.H33-250101-0001",
+    "/{i}/documents",
+    "/{i}/document?id=1",
+    "/{i}/tools",
+    "/{i}/journal/1/verify",
+)
+NEW_FORMS = (
+    "/{i}/clients",
+    "/{i}/clients/demo/revoke",
+    "/{i}/clients/demo/rights",
+    "/{i}/catalog/try",
+    "/{i}/tools/connection",
+    "/{i}/tools/reset",
+)
+
+
+async def test_every_new_screen_and_form_needs_a_signed_in_admin(
+    client: httpx.AsyncClient,
+) -> None:
+    for path in NEW_SCREENS:
+        answer = await client.get(CONSOLE + path.format(i="kiengiang"))
+
+        assert answer.status_code == 303, path
+        assert answer.headers["location"].startswith(f"{CONSOLE}/login"), path
+    for path in NEW_FORMS:
+        answer = await client.post(CONSOLE + path.format(i="kiengiang"), data={"csrf": "x"})
+
+        assert answer.headers["location"].startswith(f"{CONSOLE}/login"), path
+
+
+async def test_an_instance_admin_is_kept_to_its_own_instance_on_every_new_screen(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    made = await client.post(
+        f"{KG}/admin/clients",
+        json={"name": "kg-admin-screens", "is_admin": True},
+        headers=bearer(demo_token),
+    )
+    created = made.json()
+    csrf = await sign_in_as(client, "kiengiang", created["client_id"], created["client_secret"])
+
+    for path in NEW_SCREENS:
+        own = await client.get(CONSOLE + path.format(i="kiengiang"))
+        other = await client.get(CONSOLE + path.format(i="tiengiang"))
+
+        assert own.status_code == 200, path
+        assert "không quản trị tiengiang" in unquote_plus(other.headers["location"]), path
+    for path in NEW_FORMS:
+        other = await client.post(CONSOLE + path.format(i="tiengiang"), data={"csrf": csrf})
+
+        assert other.status_code == 303, path
+        assert "error=" in other.headers["location"], path
