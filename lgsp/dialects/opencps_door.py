@@ -206,7 +206,8 @@ class OpenCpsDoor(Door):
         """`DongBoHoSoMC`: per dossier, the national view first (is it there, at which step),
         then `sync_dossier`; the first refusal answers for the call."""
         updating = dvc.is_updating(document)
-        province_code = instance.spec.province_code or ""
+        # The old province's code, as the national portal knows the caller's dossiers by.
+        province_code = instance.spec.seed_code or ""
         result: list[dict[str, Any]] = []
         for item in dvc.items(document):
             code = dvc.dossier_code(item)
