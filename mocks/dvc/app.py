@@ -11,6 +11,7 @@ Routes:
 - `GET  /api/hoso?soDinhDanh&trangThai&trang&soBanGhi` — dossiers, newest first
 - `GET  /api/hoso/{MaHoSo}` — one dossier with `TaiLieuNop` and `TienTrinh`
 - `POST /api/hoso/{MaHoSo}/tientrinh` — one step (`XuLyHoSo`); 200 with the `HoSo`
+- `GET  /api/dongbo?trangThai&trang&soBanGhi` — the syncs to DVCQG in the OpenCPS dialect
 
 Errors, all in the envelope: 400 "302" DATA_TYPE_INVALID (malformed request); 404 "201"
 RECORD_NOT_FOUND (dossier, or the body's `MaTTHC`); 422 "500" DATA_INCORRECT (applicant not
@@ -52,7 +53,13 @@ from mocks.dvc.codes import DossierSequenceExhausted
 from mocks.dvc.deadlines import to_vietnam_time
 from mocks.dvc.lifecycle import Action, DossierStatus, IllegalTransition, UnknownAction, transition
 from mocks.dvc.models import Dossier, DvcBase
-from mocks.dvc.opencps_sync import NationalSyncer, queued_sync, running_syncer
+from mocks.dvc.opencps_sync import (
+    NationalSyncer,
+    page_of_syncs,
+    queued_sync,
+    running_syncer,
+    sync_json,
+)
 from mocks.dvc.procedures import (
     BY_CODE,
     MAX_PAGE_SIZE,
@@ -272,6 +279,26 @@ async def record_step(
         await session.commit()
     _synced_later(state)
     return PORTAL.ok(dossier_json(dossier, province_code=state.province_code))
+
+
+@router.get("/dongbo", responses={400: _ERRORS[400]})
+async def list_national_syncs(
+    state: StateDep,
+    trang_thai: Annotated[
+        Literal["pending", "synced", "failed"] | None, Query(alias="trangThai")
+    ] = None,
+    trang: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    so_ban_ghi: Annotated[int, Query(alias="soBanGhi", ge=1, le=MAX_PAGE_SIZE)] = 20,
+) -> JSONResponse:
+    """The syncs to DVCQG in the OpenCPS dialect, newest first (mock addition): each change's
+    state, failed attempts and the door's last `error_code` and message. Empty when the portal
+    hands its syncs to the bus (they are the bus's outbox then)."""
+    async with state.database.sessions() as session:
+        rows, total = await page_of_syncs(
+            session, instance=state.instance, state=trang_thai, page=trang, size=so_ban_ghi
+        )
+    items = [sync_json(row) for row in rows]
+    return PORTAL.ok({"TongSo": total, "Trang": trang, "SoBanGhi": so_ban_ghi, "DanhSach": items})
 
 
 async def _queue_sync(

@@ -32,9 +32,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from formats.dates import format_dvcqg_time
 from mocks.bus import BusClient, BusUnavailable
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
@@ -327,3 +328,37 @@ async def running_syncer(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def page_of_syncs(
+    session: AsyncSession, *, instance: str, state: str | None, page: int, size: int
+) -> tuple[list[NationalSync], int]:
+    """The queue's rows of `instance`, newest first, optionally in one state; and their count."""
+    where = [NationalSync.instance == instance]
+    if state is not None:
+        where.append(NationalSync.state == state)
+    total = await session.scalar(select(func.count()).select_from(NationalSync).where(*where))
+    rows = await session.scalars(
+        select(NationalSync)
+        .where(*where)
+        .order_by(NationalSync.id.desc())
+        .offset((page - 1) * size)
+        .limit(size)
+    )
+    return list(rows.all()), int(total or 0)
+
+
+def sync_json(row: NationalSync) -> dict[str, Any]:
+    """One row as `GET /api/dongbo` reports it (mock addition; no personal data)."""
+    return {
+        "MaHoSo": row.dossier_code,
+        "ThuTu": row.step,
+        "TrangThaiDongBo": row.state,
+        "SoLanLoi": row.attempts,
+        "MaLoi": row.error_code,
+        "ThongBao": row.message,
+        "LanGuiTiepTheo": format_dvcqg_time(row.next_attempt_at)
+        if row.state == "pending"
+        else None,
+        "ThoiDiemDongBo": format_dvcqg_time(row.synced_at),
+    }

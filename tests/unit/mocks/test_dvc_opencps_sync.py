@@ -15,7 +15,9 @@ from sqlalchemy import select
 
 from adapters.dialects import opencps as door
 from mocks.bus import BusClient
+from mocks.config import SystemConfig
 from mocks.db import MockDatabase, open_mock_database
+from mocks.dvc.app import create_app
 from mocks.dvc.models import DvcBase, NationalSync
 from mocks.dvc.opencps_sync import (
     MAX_ATTEMPTS,
@@ -26,6 +28,7 @@ from mocks.dvc.opencps_sync import (
     queued_sync,
 )
 from mocks.dvc.seed import seeded_dossiers
+from tests.fixtures.apps import serving
 
 pytestmark = pytest.mark.anyio
 
@@ -253,3 +256,41 @@ async def test_a_refused_login_leaves_every_row_for_later(database: MockDatabase
 
     [row] = await rows(database)
     assert (row.state, row.attempts, row.error_code) == ("pending", 1, "-1")
+
+
+async def test_the_portal_reports_its_syncs_newest_first_without_personal_data(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}"
+    config = SystemConfig(instance="kiengiang", province_code="91", population=45, database_url=url)
+    dossier = dossier_of()
+    async with serving(create_app(config), "http://dvc.test", startup_timeout=30) as portal:
+        async with open_mock_database(url, DvcBase.metadata) as database:
+            await queue(database, dossier, dossier_of(1))
+            syncer, _, http = await syncer_for(
+                database, lambda service, body: reply("-2", "DonViXuLy is required."), Clock()
+            )
+            async with http:
+                await syncer.sync_due()
+
+        listed = await portal.get("/api/dongbo")
+        failing = await portal.get("/api/dongbo", params={"trangThai": "pending", "soBanGhi": 1})
+        refused = await portal.get("/api/dongbo", params={"trangThai": "lost"})
+
+    assert listed.status_code == 200, listed.text
+    data = listed.json()["data"]
+    assert data["TongSo"] == 2
+    assert [row["MaHoSo"] for row in data["DanhSach"]] == [dossier_of(1).code, dossier.code]
+    assert data["DanhSach"][1] | {"LanGuiTiepTheo": None} == {
+        "MaHoSo": dossier.code,
+        "ThuTu": dossier.progress[-1].position,
+        "TrangThaiDongBo": "pending",
+        "SoLanLoi": 1,
+        "MaLoi": "-2",
+        "ThongBao": "DonViXuLy is required.",
+        "LanGuiTiepTheo": None,
+        "ThoiDiemDongBo": None,
+    }
+    assert dossier.applicant_id_number not in listed.text
+    assert len(failing.json()["data"]["DanhSach"]) == 1
+    assert (refused.status_code, refused.json()["error_code"]) == (400, "302")
