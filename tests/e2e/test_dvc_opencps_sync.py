@@ -5,6 +5,8 @@ the filing's request id."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +14,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from lgsp.db import make_engine, make_session_factory
 from lgsp.settings import Settings
-from lgsp.state import BusState
 from mocks.dvc.models import NationalSync
 from tests.e2e.test_dialects import journal, trail
 from tests.fixtures.bus import KG, bearer, bus_settings
@@ -46,10 +48,8 @@ def settings(bus_database_url: str, bus_data_dir: Path, opencps_portal_topology:
     )
 
 
-async def sync_rows(bus: BusState, settings: Settings, code: str) -> list[NationalSync]:
+async def sync_rows(settings: Settings, code: str) -> list[NationalSync]:
     """The portal's queue for the dossier, read from the systems' database."""
-    from lgsp.db import make_engine, make_session_factory
-
     engine = make_engine(settings.systems_database_url)
     try:
         async with make_session_factory(engine)() as session:
@@ -72,7 +72,7 @@ async def national(client: httpx.AsyncClient, token: str, code: str, entries: in
 
 
 async def test_a_filed_dossier_reaches_dvcqg_through_the_opencps_door(
-    client: httpx.AsyncClient, demo_token: str, settings: Settings, bus: BusState
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
 ) -> None:
     headers = {**bearer(demo_token), "X-Request-ID": "portal-opencps-1"}
     code = await file_residence_dossier(
@@ -84,7 +84,7 @@ async def test_a_filed_dossier_reaches_dvcqg_through_the_opencps_door(
 
     assert [entry["status"]["code"] for entry in synced["history"]] == [1, 2]
     assert synced["agency"]["name"] == "Công an phường Vĩnh Thanh, thành phố Rạch Giá"
-    rows = await eventually_synced(bus, settings, code, 2)
+    rows = await eventually_synced(settings, code, 2)
     assert [(row.step, row.attempts, row.error_code) for row in rows] == [
         (1, 0, None),
         (2, 0, None),
@@ -102,16 +102,11 @@ async def test_a_filed_dossier_reaches_dvcqg_through_the_opencps_door(
     } >= {("system-dvc", "POST", "/dvcqg/v1/dossiers/sync", 200)}, entries
 
 
-async def eventually_synced(
-    bus: BusState, settings: Settings, code: str, count: int
-) -> list[NationalSync]:
+async def eventually_synced(settings: Settings, code: str, count: int) -> list[NationalSync]:
     """The queue's rows once the portal has recorded every answer (just after DVCQG's)."""
-    import asyncio
-    import time
-
     deadline = time.monotonic() + 20
     while True:
-        rows = await sync_rows(bus, settings, code)
+        rows = await sync_rows(settings, code)
         if len(rows) == count and all(row.state == "synced" for row in rows):
             return rows
         assert time.monotonic() < deadline, [(r.state, r.error_code) for r in rows]
@@ -119,7 +114,7 @@ async def eventually_synced(
 
 
 async def test_a_sync_the_door_refuses_is_retried_until_it_is_taken(
-    client: httpx.AsyncClient, demo_token: str, settings: Settings, bus: BusState
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
 ) -> None:
     fault = await client.post(
         f"{KG}/admin/faults",
@@ -133,5 +128,5 @@ async def test_a_sync_the_door_refuses_is_retried_until_it_is_taken(
     )
 
     await national(client, demo_token, code, 1)
-    [row] = await eventually_synced(bus, settings, code, 1)
+    [row] = await eventually_synced(settings, code, 1)
     assert (row.attempts, row.error_code) == (1, "-9")  # UNAVAILABLE, then taken
