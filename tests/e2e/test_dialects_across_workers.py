@@ -35,9 +35,11 @@ async def workers(
     settings = fresh_settings.model_copy(
         update={"topology_file": topology, "client_cache_seconds": 0}
     )
+    # A bus starts in about a second; on a loaded machine in many more.
+    first_bus, second_bus = (create_bus(settings, instances=["kiengiang"]) for _ in range(2))
     async with (
-        serving(create_bus(settings, instances=["kiengiang"]), TEST_PUBLIC_URL) as first,
-        serving(create_bus(settings, instances=["kiengiang"]), TEST_PUBLIC_URL) as second,
+        serving(first_bus, TEST_PUBLIC_URL, startup_timeout=60) as first,
+        serving(second_bus, TEST_PUBLIC_URL, startup_timeout=60) as second,
     ):
         yield first, second
 
