@@ -44,7 +44,10 @@ def issue_token(
     scopes: Iterable[str],
     ttl: timedelta,
     now: datetime,
+    jti: str | None = None,
 ) -> str:
+    """A signed access token; `jti` fixed by a caller that must mint the same token id again
+    (a dialect's opaque token, revoked by that id in every process)."""
     issued_at = int(now.timestamp())
     claims = {
         "iss": issuer,
@@ -53,7 +56,7 @@ def issue_token(
         "iat": issued_at,
         "nbf": issued_at,
         "exp": issued_at + int(ttl.total_seconds()),
-        "jti": uuid.uuid4().hex,
+        "jti": jti or uuid.uuid4().hex,
         "scope": " ".join(sorted(scopes)),
     }
     return jwt.encode(
