@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     """How long a write waits for another connection's lock on the SQLite file before it fails;
     PostgreSQL ignores it."""
 
+    workers: int = Field(default=1, ge=1, le=64)
+    """Processes serving this bus on its database: `lgsp serve --workers N` tells each of them.
+    With one, on SQLite (whose data dir no other bus process opens), a reset may leave alone a
+    mock nothing has changed since the last reset (`SystemConfig.sole_writer`)."""
+
     seed: int = 2024
     """Seed for generated data: the same seed gives the same citizens."""
 
