@@ -147,6 +147,25 @@ class DocumentView(_Shape):
     signature: SignatureView | None = None
 
 
+class StatusMessageView(_Shape):
+    """One status message of a recipient's delivery, as the document system received it.
+
+    Asked for with `Accept: application/xml`, the answer is the message itself: its reporter's
+    bytes, Signature included, the same in every province it passed (`content_sha256`).
+    """
+
+    id: str = Field(description="The document's id in this API.")
+    organ_id: str = Field(pattern=ORGAN_ID, description="The recipient whose delivery it is.")
+    position: int = Field(description="Its place in that delivery's history, from 1.")
+    status_code: str
+    status_name: str
+    description: str | None
+    timestamp: str
+    reported_by: str = Field(description="From/OrganId of the message.")
+    content_sha256: str
+    content_length: int
+
+
 class StatusRecorded(_Shape):
     id: str
     document_id: str
@@ -166,6 +185,12 @@ class DocumentNotFound(TranslationError):
     code = "DOCUMENT_NOT_FOUND"
     status = 404
     title = "Document not found"
+
+
+class StatusNotFound(TranslationError):
+    code = "STATUS_NOT_FOUND"
+    status = 404
+    title = "Status message not found"
 
 
 class UnknownRecipient(TranslationError):

@@ -337,6 +337,13 @@ def _qlvb_requests() -> list[ExampleRequest]:
         _post("qlvb", "send_document", "/documents", local),
         _get("qlvb", "get_document", "/documents/{id}", key),
         _post("qlvb", "post_status", "/documents/{id}/status", report, key),
+        _get(
+            "qlvb",
+            "get_status",
+            "/documents/{id}/recipients/{organ_id}/statuses/{n}",
+            {**key, "organ_id": report["organ_id"], "n": "1"},
+            volatile=("timestamp", "content_sha256"),  # reported now, without a timestamp
+        ),
         _get("qlvb", "get_inbox", "/documents/inbox", query=inbox, volatile=inbox_times),
         _post("qlvb", "receive_document", "/inbound/documents", render_edxml(inbound)),
         _post("qlvb", "receive_status", "/inbound/statuses", arrived),

@@ -76,6 +76,7 @@ from mocks.vdxp.sdk import (
     read_body,
     read_json,
     request_id,
+    sha256,
     warnings,
 )
 
@@ -109,6 +110,18 @@ class FetchRequest(BaseModel):
         if (self.doc_id is None) == (self.document_id is None):
             raise ValueError("give exactly one of docId and documentId")
         return self
+
+
+class StatusFetch(BaseModel):
+    """`getStatus` (mock addition): one status message of one recipient's delivery, by its
+    place in that delivery's history (1 is the first)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    document_id: str = Field(alias="documentId", max_length=MAX_DOCUMENT_ID)
+    organ_id: str = Field(alias="organId", pattern=ORGAN_ID)
+    position: int = Field(ge=1, le=1_000_000)
+    format: Literal["xml", "json"] = "xml"  # json: the entry, its SHA-256 and size
 
 
 def create_app(
@@ -240,6 +253,32 @@ def create_app(
             trace=trace,
         )
 
+    @app.post("/getStatus", openapi_extra=body_doc("application/json", StatusFetch))
+    async def get_status(request: Request) -> Response:
+        """Mock addition: a status message exactly as this system received it (its reporter's
+        bytes, Signature included), or with `format: json` what the trace shows of it."""
+        fetch = await read_json(request, StatusFetch)
+        async with context_of(request).reading() as store:
+            document = await store.find(document_id=fetch.document_id)
+            entry = None
+            if document is not None:
+                entry = await store.status_entry(document, fetch.organ_id, fetch.position)
+        if document is None or entry is None or entry.edxml is None:
+            raise MockError(404, "STATUS_NOT_FOUND", "No such status message in this province.")
+        if fetch.format == "xml":
+            return Response(entry.edxml, media_type="application/xml")
+        return ok(
+            DocumentId=document.document_id,
+            OrganId=fetch.organ_id,
+            Position=entry.position,
+            StatusCode=entry.status,
+            Description=entry.description,
+            Timestamp=entry.timestamp,
+            ReportedBy=entry.reported_by,
+            ContentSha256=sha256(entry.edxml),
+            ContentLength=len(entry.edxml),
+        )
+
     @app.post("/updateStatus", openapi_extra=XML_BODY)
     async def update_status(request: Request) -> JSONResponse:
         """Apply an edXML status message (DOMAIN.md §3.4) to the document its ResponseFor names.
@@ -252,7 +291,8 @@ def create_app(
         document from another province; or a recall reaching one) is handed to the bus.
         """
         context = context_of(request)
-        reading = read_status(await read_body(request, XML, MAX_STATUS_BODY))
+        body = await read_body(request, XML, MAX_STATUS_BODY)
+        reading = read_status(body)
         status = reading.message
         response_for, reporter = status["response_for"], status["from"]
         if axis.is_remote(context.config, reporter["organ_id"]):
@@ -264,14 +304,14 @@ def create_app(
             document = await store.find(document_id=response_for["document_id"])
             if document is None or document.sender != response_for["organ_id"]:
                 raise not_found()
-            report = report_of(status)
+            report = report_of(status, body)
             reported = await apply_report(store, document, report, context.now())
             forward = axis.status_to_forward(context.config, document, reported)
             if forward is not None:
                 require_bus(context)
                 delivery, position = forward
                 call = axis.status_call(
-                    context.config, document, report, reporter, delivery=delivery, position=position
+                    context.config, document, report, delivery=delivery, position=position
                 )
                 await hand_over(context, call, request_id=request_id(request))
         return delivered(document, reported.deliveries, Warnings=warnings(reading))

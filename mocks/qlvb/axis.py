@@ -16,9 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from formats.edxml import render_status
 from mocks.bus import Handover
 from mocks.config import SystemConfig
 from mocks.directory.agencies import find_agency
@@ -109,35 +107,23 @@ def status_call(
     config: SystemConfig,
     document: Document,
     report: Report,
-    reporter: Mapping[str, Any],
     *,
     delivery: Delivery,
     position: int,
 ) -> Handover:
-    """An edXML status message (DOMAIN.md §3.4) about `document`, for the national axis.
+    """The status message about `document` (DOMAIN.md §3.4) for the national axis, byte for
+    byte as this system received it: a signature over it still holds in the other province.
 
     The key names the delivery and its history position: one message per status applied, so
     the same code reported again later (a second recall) is a message of its own.
     """
-    promulgated = document.document_id.split(",")[1]  # {organId},{yyyy/MM/dd},{n}/{notation}
-    message = render_status(
-        {
-            "response_for": {
-                "organ_id": document.sender,
-                "code": f"{document.number}/{document.notation}",
-                "promulgation_date": promulgated.replace("/", "-"),
-                "document_id": document.document_id,
-            },
-            "from": dict(reporter),
-            "status_code": report.code,
-            "description": report.description,
-            "timestamp": report.timestamp,
-            "staff_info": report.staff_info,
-        }
-    )
     key = outbox_key(
         "status", config.instance, document.doc_id, delivery.recipient, report.code, str(position)
     )
     return edxml_call(
-        VDXP, VDXP_STATUSES, message, key=key, ordering=outbox_key("edoc", document.document_id)
+        VDXP,
+        VDXP_STATUSES,
+        report.edxml,
+        key=key,
+        ordering=outbox_key("edoc", document.document_id),
     )
