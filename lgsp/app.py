@@ -36,6 +36,7 @@ from lgsp.auth.provisioning import (
     system_client_id,
     system_secret,
 )
+from lgsp.auth.router import clients_router
 from lgsp.auth.router import router as auth_router
 from lgsp.background import start_audit_checkpoints, start_journal_pruner, start_outbox_worker
 from lgsp.catalog.loader import Catalog, load_catalog
@@ -68,6 +69,7 @@ from lgsp.topology import InstanceSpec, Topology, load_topology
 OnReady = Callable[[BusState], None]
 GATEWAY_ROUTERS: tuple[APIRouter, ...] = (
     auth_router,
+    clients_router,
     catalog_router,
     samples_router,
     audit_router,
