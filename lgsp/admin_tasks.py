@@ -22,6 +22,7 @@ from lgsp.auth.rate_limit import ALL_SERVICES, parse_rates
 from lgsp.auth.repository import ClientRepository, RevocationRepository
 from lgsp.catalog.loader import load_catalog
 from lgsp.db import make_engine, make_session_factory
+from lgsp.dialects.tokens import store_sdk_secret
 from lgsp.models import create_schema
 from lgsp.settings import Settings
 from lgsp.topology import load_topology
@@ -70,7 +71,10 @@ async def create_client(
     rates: list[str] | None = None,
     organisation: str | None = None,
     strict: bool = False,
+    sdk: bool = False,
 ) -> NewClient:
+    """Register a client; `sdk` also keeps its secret sealed for the VDXP SDK door, whose HMAC
+    needs the secret itself (lgsp.dialects.tokens)."""
     check_instance(settings, instance)
     if organisation is not None and not ORGANISATION_ID.fullmatch(organisation):
         raise ValueError(
@@ -81,7 +85,7 @@ async def create_client(
     rights = parse_rights(services, known_services=known)
     rate_limits = parse_rates(rates or [], known_services=known)
     async with open_database(settings) as sessions, writing(sessions) as session:
-        return await register_client(
+        new = await register_client(
             ClientRepository(session),
             instance=instance,
             name=name,
@@ -91,6 +95,13 @@ async def create_client(
             organisation=organisation,
             handling=STRICT if strict else None,
         )
+        if sdk:
+            cipher = KeyCipher.from_settings(settings)
+            await store_sdk_secret(
+                session, cipher, instance=instance, client_id=new.client_id,
+                secret=new.client_secret,
+            )  # fmt: skip
+        return new
 
 
 async def list_clients(settings: Settings, *, instance: str | None) -> list[dict[str, Any]]:

@@ -61,10 +61,12 @@ def add_parsers(commands: Any) -> None:
     create.add_argument("--strict", action="store_true", help=_STRICT_HELP)
     create.add_argument(
         "--dialect",
-        choices=("bus", "lgspaccesstoken"),
+        choices=("bus", "lgspaccesstoken", "vdxpsdk"),
         default="bus",
         help="print the credentials as this dialect sends them: lgspaccesstoken adds the "
-        "header value base64(JSON {AppName, AccessKey, SecretKey, PartnerCode, PartnerCodeCus})",
+        "header value base64(JSON {AppName, AccessKey, SecretKey, PartnerCode, PartnerCodeCus}); "
+        "vdxpsdk keeps the secret sealed for the VDXP SDK's HMAC and prints the SDK's systemid "
+        "and secret",
     )
     add_data_dir(create)
     create.set_defaults(handler=create_client)
@@ -130,6 +132,7 @@ def create_client(args: argparse.Namespace) -> int:
             rates=args.rate,
             organisation=args.organisation,
             strict=args.strict,
+            sdk=args.dialect == "vdxpsdk",
         )
     )
     shown: dict[str, str] = {"client_id": client.client_id, "client_secret": client.client_secret}
@@ -144,6 +147,8 @@ def create_client(args: argparse.Namespace) -> int:
             partner_code_cus="",
         )
         shown[lgspaccesstoken.HEADER] = lgspaccesstoken.encode(credentials)
+    if args.dialect == "vdxpsdk":  # collaboration.properties: systemid, secret
+        shown.update(systemid=client.client_id, secret=client.client_secret)
     print(json.dumps(shown, ensure_ascii=False))
     return 0
 
