@@ -8,7 +8,7 @@ Each refusal is a `TranslationError` with its own stable code (RFC 9457 problem 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
@@ -134,9 +134,19 @@ class HistoryEntry(_Shape):
     staff_info: StaffInfo | None
 
 
+class DeliveryState(_Shape):
+    """Whether the document reached the recipient's system (issue 17): `delivered`,
+    `in_transit` (to another province, no status yet) or `undeliverable`, when the bus gave up
+    on it (a dead letter an admin can re-drive); `reason` says why."""
+
+    state: Literal["delivered", "in_transit", "undeliverable"]
+    reason: str | None
+
+
 class RecipientTrace(_Shape):
     organ_id: str = Field(pattern=ORGAN_ID)
     status: str | None
+    delivery: DeliveryState | None = None
     history: list[HistoryEntry]
 
 

@@ -428,6 +428,7 @@ def _read_document(answer: Mapping[str, Any]) -> CanonicalResponse:
         {
             "organ_id": _text(delivery, "OrganId"),
             "status": _status_code(delivery.get("StatusCode")),
+            **_transport(delivery.get("Transport")),
             "history": [_history_entry(entry) for entry in _list(delivery, "History")],
         }
         for delivery in _list(answer, "trace")
@@ -644,6 +645,20 @@ def _status_code(value: Any) -> str | None:
     if not isinstance(value, str) or value not in STATUS_CODES:
         raise QlvbAnswerInvalid("The document system answered a status code outside edXML's.")
     return value
+
+
+_TRANSPORT_STATES = ("delivered", "in_transit", "undeliverable")
+
+
+def _transport(transport: Any) -> dict[str, Any]:
+    """`{delivery: {state, reason}}` from the system's `Transport` (mock addition), if given."""
+    if transport is None:
+        return {}
+    state = transport.get("State") if isinstance(transport, Mapping) else None
+    reason = transport.get("Reason") if isinstance(transport, Mapping) else None
+    if state not in _TRANSPORT_STATES or not (reason is None or isinstance(reason, str)):
+        raise QlvbAnswerInvalid("The document system's Transport is not a delivery state.")
+    return {"delivery": {"state": state, "reason": None if reason is None else reason[:500]}}
 
 
 def _history_entry(entry: Mapping[str, Any]) -> dict[str, Any]:

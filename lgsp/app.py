@@ -55,6 +55,7 @@ from lgsp.loopback import INTERNAL_BUS_URL, with_lifespan_state
 from lgsp.middleware import RequestGuardMiddleware, RequestIdMiddleware
 from lgsp.models import create_schema
 from lgsp.operations.router import router as operations_router
+from lgsp.outbox.router import handovers_router
 from lgsp.outbox.router import router as outbox_router
 from lgsp.reset.router import router as reset_router
 from lgsp.routing.dispatch import InvocationDispatch, first_segments, lean_gateway
@@ -74,6 +75,7 @@ GATEWAY_ROUTERS: tuple[APIRouter, ...] = (
     samples_router,
     audit_router,
     outbox_router,
+    handovers_router,
     reset_router,
     faults_router,
     journal_router,

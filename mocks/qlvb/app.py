@@ -231,6 +231,7 @@ def create_app(
                 return Response(document.edxml, media_type="application/xml")
             trace = await _trace(store, document)
         context = context_of(request)
+        await _add_transport(context, document, trace)
         edxml = document.edxml
         return ok(
             DocId=document.doc_id,
@@ -246,6 +247,7 @@ def create_app(
         fetch = await read_json(request, FetchRequest)
         async with _fetching(request, fetch) as (store, document):
             trace = await _trace(store, document)
+        await _add_transport(context_of(request), document, trace)
         return ok(
             DocId=document.doc_id,
             DocumentId=document.document_id,
@@ -405,6 +407,30 @@ async def _trace(store: DocumentStore, document: Document) -> list[dict[str, Any
         }
         for delivery in deliveries
     ]
+
+
+async def _add_transport(context: Context, document: Document, trace: list[dict[str, Any]]) -> None:
+    """Mock addition `Transport` on each delivery: `delivered` (here, or reported on), or for
+    one still without a status in another province, `in_transit`, or `undeliverable` with the
+    reason once the bus gave up on the document's hand-over (a dead letter, issue 17), which an
+    admin's re-drive turns back into `in_transit`. Asked of the bus, after the store's read."""
+    waiting = [item for item in trace if item["RemoteInstance"] and item["StatusCode"] is None]
+    for item in trace:
+        item["Transport"] = {"State": "delivered", "Reason": None}
+    if not waiting:
+        return
+    key = axis.document_call(context.config, document).idempotency_key
+    handed = await context.bus.handed_over(key)
+    for item in waiting:
+        item["Transport"] = {"State": "in_transit", "Reason": None}
+        if handed is not None and handed.state == "dead":
+            why = f"HTTP {handed.last_status}" if handed.last_status else "no answer"
+            error = f": {handed.last_error}" if handed.last_error else ""
+            item["Transport"] = {
+                "State": "undeliverable",
+                "Reason": f"The bus gave up handing the document to the national axis ({why}"
+                f"{error}).",
+            }
 
 
 def _edoc_knobstick(delivery: Delivery, document: Document) -> dict[str, Any]:
