@@ -421,6 +421,9 @@ async def _add_transport(context: Context, document: Document, trace: list[dict[
         return
     key = axis.document_call(context.config, document).idempotency_key
     handed = await context.bus.handed_over(key)
+    forwarded: dict[str, str] = {}
+    if handed is not None and handed.state == "delivered":  # the axis has it: ask how it went on
+        forwarded = await axis.dead_forwards(context.bus, document.document_id)
     for item in waiting:
         item["Transport"] = {"State": "in_transit", "Reason": None}
         if handed is not None and handed.state == "dead":
@@ -430,6 +433,12 @@ async def _add_transport(context: Context, document: Document, trace: list[dict[
                 "State": "undeliverable",
                 "Reason": f"The bus gave up handing the document to the national axis ({why}"
                 f"{error}).",
+            }
+        elif item["RemoteInstance"] in forwarded:
+            item["Transport"] = {
+                "State": "undeliverable",
+                "Reason": "The national axis gave up forwarding the document to "
+                f"{item['RemoteInstance']} ({forwarded[item['RemoteInstance']]}).",
             }
 
 

@@ -14,10 +14,11 @@ instance serves a province is the topology's (`SystemConfig.provinces`).
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from mocks.bus import Handover
+from mocks.bus import BusClient, BusUnavailable, Handover, json_object
 from mocks.config import SystemConfig
 from mocks.directory.agencies import find_agency
 from mocks.qlvb.models import Delivery, Document
@@ -85,6 +86,26 @@ def document_call(config: SystemConfig, document: Document) -> Handover:
         key=outbox_key("edoc", config.instance, document.doc_id),
         ordering=outbox_key("edoc", document.document_id),
     )
+
+
+async def dead_forwards(bus: BusClient, document_id: str) -> dict[str, str]:
+    """The provinces (bus instances) the national axis gave up forwarding the document to, each
+    with the reason, from its trail (`vdxp` get_trail); empty when it cannot say now."""
+    key = base64.urlsafe_b64encode(document_id.encode()).rstrip(b"=").decode("ascii")
+    try:
+        response = await bus.call("GET", f"{VDXP_SERVICE}/{VDXP_VERSION}{VDXP_DOCUMENTS}/{key}")
+    except BusUnavailable:
+        return {}
+    if response.status_code != 200:
+        return {}
+    destinations = json_object(response).get("destinations")
+    found: dict[str, str] = {}
+    for destination in destinations if isinstance(destinations, list) else []:
+        delivery = destination.get("delivery") if isinstance(destination, dict) else None
+        instance = destination.get("instance") if isinstance(destination, dict) else None
+        if isinstance(delivery, dict) and delivery.get("state") == "dead":
+            found[str(instance)] = str(delivery.get("reason") or "no reason given")[:300]
+    return found
 
 
 def status_to_forward(

@@ -98,3 +98,38 @@ async def test_a_system_reads_the_state_of_its_own_handovers_only(
     assert (theirs.status_code, theirs.json()["code"]) == (404, "NOT_FOUND")
     assert garbled.status_code == 422
     assert anonymous.status_code == 401
+
+
+async def test_a_document_the_axis_could_not_forward_shows_in_the_senders_trace(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    ndxp = bearer(await fetch_token(client, "/ndxp"))
+    tien_giang = bearer(await fetch_token(client, TG))
+    refusal = {"service": "qlvb", "method": "POST", "path": "/inbound/documents",
+               "status": 422, "times": 1}  # fmt: skip
+    fault = await client.post(f"{TG}/admin/faults", json=refusal, headers=tien_giang)
+    assert fault.status_code == 201, fault.text
+    sent = await send(
+        client, demo_token, as_sent("edoc_update.edxml", "17403", recipient=RECIPIENT)
+    )
+    key = sent.json()["id"]
+
+    dead = await eventually(
+        lambda: client.get("/ndxp/admin/outbox", params={"state": "dead"}, headers=ndxp),
+        lambda r: any(m["path"] == "/inbound/documents" for m in r.json()["messages"]),
+    )
+    given_up = await client.get(f"{DOCUMENTS}/{key}", headers=bearer(demo_token))
+    message = next(m for m in dead.json()["messages"] if m["path"] == "/inbound/documents")
+    redriven = await client.post(f"/ndxp/admin/outbox/{message['id']}/redrive", headers=ndxp)
+    await eventually(
+        lambda: client.get(f"{TG}/qlvb/v1/documents/{key}", headers=tien_giang),
+        lambda r: r.status_code == 200,
+    )
+    on_its_way = await client.get(f"{DOCUMENTS}/{key}", headers=bearer(demo_token))
+
+    undeliverable = delivery_to(given_up.json(), RECIPIENT)
+    assert (undeliverable["status"], undeliverable["state"]) == (None, "undeliverable")
+    assert "tiengiang" in undeliverable["reason"]
+    assert "HTTP 422" in undeliverable["reason"]
+    assert redriven.status_code == 200, redriven.text
+    assert delivery_to(on_its_way.json(), RECIPIENT)["state"] == "in_transit"
