@@ -151,7 +151,9 @@ MOCK_SYSTEMS: SystemRegistry = {
     ),
     "qlvb": EmbeddedSystem(
         lambda context: create_qlvb_app(mock_config(context), bus_transport=_bus(context)),
-        bus_rights={"vdxp": "POST"},  # documents and statuses for other provinces
+        # Documents and statuses for other provinces; the national trail of what it sent, for
+        # the sender's trace of a document the axis could not forward (issue 17).
+        bus_rights={"vdxp": "GET,POST"},
         samples=_organisation_samples,
     ),
     "csdlqgdc": EmbeddedSystem(
