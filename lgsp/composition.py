@@ -18,6 +18,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 
 from lgsp.app import OnReady, create_app
 from lgsp.routing.systems import EmbeddedSystem, SystemContext, SystemRegistry
@@ -73,6 +74,8 @@ def mock_config(context: SystemContext, system: str | None = None) -> SystemConf
             else ""
         ),
         signature_policy=settings.signature_policies.get(instance.name, "report"),
+        sole_writer=settings.workers == 1
+        and make_url(settings.systems_database_url).get_backend_name() == "sqlite",
     )
     if context.bus is None:
         return config
@@ -148,7 +151,9 @@ MOCK_SYSTEMS: SystemRegistry = {
     ),
     "qlvb": EmbeddedSystem(
         lambda context: create_qlvb_app(mock_config(context), bus_transport=_bus(context)),
-        bus_rights={"vdxp": "POST"},  # documents and statuses for other provinces
+        # Documents and statuses for other provinces; the national trail of what it sent, for
+        # the sender's trace of a document the axis could not forward (issue 17).
+        bus_rights={"vdxp": "GET,POST"},
         samples=_organisation_samples,
     ),
     "csdlqgdc": EmbeddedSystem(

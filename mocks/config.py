@@ -58,6 +58,13 @@ class SystemConfig(BaseModel):
         default_factory=list,
         description="Hex serials of signing certificates the roots' CRLs revoke.",
     )
+    sole_writer: bool = Field(
+        default=False,
+        description="Only this process writes the system's rows, so a reset may leave alone a "
+        "mock that nothing has changed since the last reset (`mocks.db.ChangeWatch` sees one "
+        "process only). Off: every reset deletes and seeds again, as with several processes "
+        "on one database.",
+    )
     signature_policy: Literal["report", "refuse"] = Field(
         default="report",
         description="What the document system does with a document whose signature is not "
