@@ -40,13 +40,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from formats.agency_codes import CLOSED, closure_of
 from formats.cccd import InvalidCccd, parse_cccd
 from formats.dates import VIETNAM_TIME, parse_ddmmyyyy
 from formats.ngsp import DATA_INCORRECT, DATA_TYPE_INVALID, RECORD_NOT_FOUND
 from mocks.bus import BusClient, BusUnavailable, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
-from mocks.directory.agencies import PROVINCES, receiving_agency
+from mocks.directory.admin_units import Era
+from mocks.directory.agencies import PROVINCES, agencies_of, receiving_agency
 from mocks.dvc.citizen_check import CitizenCheck, CitizenCheckUnavailable
 from mocks.dvc.codes import DossierSequenceExhausted
 from mocks.dvc.deadlines import to_vietnam_time
@@ -56,7 +58,7 @@ from mocks.dvc.procedures import (
     BY_CODE,
     MAX_PAGE_SIZE,
     Procedure,
-    provincial_procedure_code,
+    procedure_codes_accepted,
     search_procedures,
 )
 from mocks.dvc.schemas import LEVELS, NopHoSo, XuLyHoSo, dossier_json, procedure_json
@@ -97,6 +99,17 @@ class DvcState:
     bus: BusClient
     """The portal's client on its LGSP: syncs to DVCQG are handed over there, if connected."""
     now: Callable[[], datetime]
+    era: Era = "2024"
+    """2026: today's bodies receive (no district); 2024: the seeded province's, as they were."""
+
+    def today(self) -> date:
+        return to_vietnam_time(self.now()).date()
+
+    def receiver(self, procedure: Procedure) -> str:
+        """The organ id that receives a dossier of `procedure` filed today."""
+        return receiving_agency(
+            self.province_code, procedure.code, era=self.era, on=self.today()
+        ).organ_id
 
 
 PORTAL = NgspEnvelope()
@@ -129,12 +142,12 @@ async def list_procedures(
 ) -> JSONResponse:
     """Procedures whose name or code holds every word of `tuKhoa`, ignoring case and marks."""
     level = _LEVEL_NAMES[cap] if cap is not None else None
-    found = search_procedures(tu_khoa, field=ma_linh_vuc, level=level, page=trang, size=so_ban_ghi)
+    found = search_procedures(
+        tu_khoa, field=ma_linh_vuc, level=level, page=trang, size=so_ban_ghi, era=state.era
+    )
     items = [
         procedure_json(
-            procedure,
-            province_code=state.province_code,
-            agency_id=receiving_agency(state.province_code, procedure.code).organ_id,
+            procedure, province_code=state.province_code, agency_id=state.receiver(procedure)
         )
         for procedure in found.items
     ]
@@ -155,7 +168,7 @@ async def file_dossier(
     check as part of the same request.
     """
     now = state.now()
-    procedure = _procedure(filed.ma_tthc, state.province_code)
+    procedure = _procedure(filed.ma_tthc, state)
     try:
         cccd = parse_cccd(filed.dinh_danh[0].so_dinh_danh, today=to_vietnam_time(now).date())
     except InvalidCccd as error:  # its detail never repeats the number
@@ -173,7 +186,7 @@ async def file_dossier(
     )
     filing = Filing(
         procedure_code=procedure.code,
-        agency_id=receiving_agency(state.province_code, procedure.code).organ_id,
+        agency_id=state.receiver(procedure),
         applicant_name=filed.chu_ho_so,
         applicant_birth_date=born,
         applicant_id_number=cccd.number,
@@ -284,16 +297,28 @@ async def _queue_sync(state: DvcState, dossier: Dossier, request_id: str | None)
         raise EnvelopeError(status, str(status), f"SYNC_UNAVAILABLE: {error.reason}") from None
 
 
-def _procedure(ma_tthc: str, province_code: str) -> Procedure:
-    """The national code (`1.001193`) or this province's form of it (`….000.00.00.H33`)."""
-    national = ma_tthc.split(".000.00.00.", 1)[0]
+def _procedure(ma_tthc: str, state: DvcState) -> Procedure:
+    """The national code (`1.001193`) or the province's form of it today, long
+    (`….000.00.00.H01`) or short (`1.001193.H01`). A form under a level-1 code the 2025 merger
+    closed names the code that succeeds it."""
+    national = ".".join(ma_tthc.split(".", 2)[:2])
     procedure = BY_CODE.get(national)
-    if procedure is None or ma_tthc not in (
-        national,
-        provincial_procedure_code(national, province_code),
-    ):
+    if procedure is None:
         raise _not_found("MaTTHC")
-    return procedure
+    today = state.today()
+    letter = agencies_of(state.province_code, era=state.era, on=today)[0].letter_code
+    if ma_tthc in procedure_codes_accepted(national, letter):
+        return procedure
+    closed = ma_tthc.rpartition(".")[2]
+    if state.era == "2026" and closure_of(f"000.00.00.{closed}", today) is not None:
+        raise EnvelopeError(
+            404,
+            RECORD_NOT_FOUND,
+            f"RECORD_NOT_FOUND: MaTTHC: mã {closed} ({CLOSED[closed].province}) đã đóng từ "
+            f"01/07/2025 (QĐ 09/2025/QĐ-TTg), dùng {letter}",
+            data={"MaTTHCHienHanh": list(procedure_codes_accepted(national, letter)[1:])},
+        )
+    raise _not_found("MaTTHC")
 
 
 async def _verify_applicant(
@@ -336,7 +361,9 @@ def create_app(
 
     async def open_state(database: MockDatabase, stack: AsyncExitStack) -> DvcState:
         bus = await stack.enter_async_context(connect(config, bus_transport, now=clock))
-        return DvcState(config.instance, province_code, database, CitizenCheck(bus), bus, clock)
+        return DvcState(
+            config.instance, province_code, database, CitizenCheck(bus), bus, clock, config.era
+        )
 
     async def seed(session: AsyncSession) -> int:
         return await seed_dossiers(
