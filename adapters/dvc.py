@@ -171,7 +171,17 @@ def _illegal_transition(data: Any) -> TranslationError:
     )
 
 
-def _check_unavailable(_data: Any) -> TranslationError:
+def _check_unavailable(data: Any) -> TranslationError:
+    """`CoSoDuLieu` `quoc_gia`: the applicant is not the province's resident, and the national
+    population database the portal then asks through NDXP could not be reached."""
+    national = isinstance(data, Mapping) and data.get("CoSoDuLieu") == "quoc_gia"
+    if national:
+        return CitizenCheckUnavailable(
+            "The applicant is not in the province's citizen database, and the national "
+            "population database (csdlqgdc, through NDXP) could not be reached; nothing was "
+            "filed. Try again later.",
+            register="national",
+        )
     return CitizenCheckUnavailable(
         "The portal could not reach the citizen database through its LGSP; nothing was "
         "filed. Try again later."

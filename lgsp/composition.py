@@ -139,8 +139,9 @@ MOCK_SYSTEMS: SystemRegistry = {
     ),
     "dvc": EmbeddedSystem(
         lambda context: create_dvc_app(mock_config(context), bus_transport=_bus(context)),
-        # verifies applicants in the citizen database; syncs every status change to DVCQG
-        bus_rights={"dancu": "POST", "dvcqg": "POST"},
+        # verifies applicants in the citizen database (non-residents in the national one,
+        # through NDXP); syncs every status change to DVCQG
+        bus_rights={"dancu": "POST", "csdlqgdc": "POST", "dvcqg": "POST"},
         samples=_dvc_samples,
     ),
     "qlvb": EmbeddedSystem(

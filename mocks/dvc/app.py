@@ -331,7 +331,9 @@ async def _verify_applicant(
     except CitizenCheckUnavailable as error:
         status = 504 if error.timed_out else 502
         message = f"CITIZEN_CHECK_UNAVAILABLE: {error.reason}"
-        raise EnvelopeError(status, str(status), message) from None
+        # CoSoDuLieu (mock addition): which register could not be asked, tinh or quoc_gia
+        register = {"province": "tinh", "national": "quoc_gia"}[error.register]
+        raise EnvelopeError(status, str(status), message, data={"CoSoDuLieu": register}) from None
     if not result.match:
         fields = [_MISMATCH[field] for field in result.mismatched_fields]
         raise EnvelopeError(
