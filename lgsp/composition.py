@@ -105,7 +105,10 @@ def _dvc_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
             for procedure in PROCEDURES[:count]
         ],
         "dossier": seeded_dossier_codes(
-            province_code=config.province_code, seed=config.seed, population=config.population
+            province_code=config.province_code,
+            seed=config.seed,
+            population=config.population,
+            era=config.era,
         )[:count],
     }
 

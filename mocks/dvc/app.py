@@ -373,6 +373,7 @@ def create_app(
             province_code=province_code,
             seed=config.seed,
             population=config.population,
+            era=config.era,
         )
 
     app = stateful_app(
