@@ -42,6 +42,7 @@ from typing import Literal
 
 from formats.agency_codes import CLOSED, CLOSED_FROM
 from mocks.directory.admin_units import ADMIN_UNITS, Era
+from mocks.directory.units import PROVINCES as UNITS
 
 AgencyLevel = Literal["province", "district", "commune"]
 LLTP_TO_POLICE = date(2025, 3, 1)
@@ -120,18 +121,74 @@ _AGENCY_TEMPLATES: tuple[tuple[str, str, AgencyLevel, tuple[str, ...]], ...] = (
 )
 
 
+_STREETS = ("Trần Phú", "Lê Lợi", "Hùng Vương", "Nguyễn Huệ", "Quang Trung", "Lý Tự Trọng")
+
+
+def _slug(text: str) -> str:
+    """ASCII letters of a name, for a mailbox: "Phường Rạch Giá" → "rachgia"."""
+    plain = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+    letters = "".join(c for c in plain if c.isascii() and c.isalnum())
+    return letters.lower()
+
+
+def _unit_name(era: Era, code: str) -> str:
+    unit = ADMIN_UNITS.unit(era, code)
+    if unit is None:  # the table is generated with every ward the directory names
+        raise ValueError(f"ward {code} is not in the {era} list")
+    return unit.name
+
+
+def _assigned_number(organ_id: str, digits: int) -> int:
+    return int(hashlib.sha256(organ_id.encode()).hexdigest(), 16) % int(10**digits)
+
+
+# Telephone area code and e-government domain of each seeded province (before 1 July 2025).
+_OLD_CONTACTS = {
+    "91": ("0297", "kiengiang.gov.vn"),
+    "82": ("0273", "tiengiang.gov.vn"),
+    "60": ("0252", "binhthuan.gov.vn"),
+    "93": ("0293", "haugiang.gov.vn"),
+    "52": ("0256", "binhdinh.gov.vn"),
+}
+_OLD_MAILBOXES = (
+    "ubnd",
+    "stp",
+    "sxd",
+    "stc",
+    "congan",
+    "ubnd.{city}",
+    "ubnd.p{ward}.{city}",
+    "ca.p{ward}.{city}",
+)
+
+
 def _agencies(province_code: str, province: AgencyProvince) -> tuple[Agency, ...]:
     short_name = province.name.removeprefix("Tỉnh ")
-    return tuple(
-        Agency(
-            organ_id=f"{unit}.{province.letter_code}",
-            name=pattern.format(province=short_name, city=province.city, ward=province.ward),
-            province_code=province_code,
-            level=level,
-            procedure_codes=codes,
+    capital = UNITS[province_code].districts[0]  # the province's capital comes first
+    ward = next(c for c in capital.communes if c.name == f"Phường {province.ward}")
+    area, domain = _OLD_CONTACTS[province_code]
+    agencies = []
+    for (unit, pattern, level, codes), mailbox in zip(
+        _AGENCY_TEMPLATES, _OLD_MAILBOXES, strict=True
+    ):
+        organ_id = f"{unit}.{province.letter_code}"
+        street = _STREETS[_assigned_number(organ_id, 4) % len(_STREETS)]
+        box = mailbox.format(city=_slug(province.city), ward=_slug(province.ward))
+        agencies.append(
+            Agency(
+                organ_id=organ_id,
+                name=pattern.format(province=short_name, city=province.city, ward=province.ward),
+                province_code=province_code,
+                level=level,
+                procedure_codes=codes,
+                address=f"Số {_assigned_number(organ_id, 2) + 1} {street}, {ward.name}, "
+                f"{capital.name}, {province.name}",
+                ward_code=ward.code,
+                telephone=f"{area} {3_800_000 + _assigned_number(organ_id, 5):07d}",
+                email=f"{box}@{domain}",
+            )
         )
-        for unit, pattern, level, codes in _AGENCY_TEMPLATES
-    )
+    return tuple(agencies)
 
 
 AGENCIES: Mapping[str, tuple[Agency, ...]] = MappingProxyType(
@@ -186,25 +243,6 @@ _TODAYS_TEMPLATES: tuple[tuple[str, str, AgencyLevel, tuple[str, ...], str], ...
     ),
     ("000.00.07", "Công an {ward}", "commune", ("1.004222", "1.004194"), "congan.{slug}"),
 )
-_STREETS = ("Trần Phú", "Lê Lợi", "Hùng Vương", "Nguyễn Huệ", "Quang Trung", "Lý Tự Trọng")
-
-
-def _slug(text: str) -> str:
-    """ASCII letters of a name, for a mailbox: "Phường Rạch Giá" → "rachgia"."""
-    plain = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
-    letters = "".join(c for c in plain if c.isascii() and c.isalnum())
-    return letters.lower()
-
-
-def _unit_name(era: Era, code: str) -> str:
-    unit = ADMIN_UNITS.unit(era, code)
-    if unit is None:  # the table is generated with every ward the directory names
-        raise ValueError(f"ward {code} is not in the {era} list")
-    return unit.name
-
-
-def _assigned_number(organ_id: str, digits: int) -> int:
-    return int(hashlib.sha256(organ_id.encode()).hexdigest(), 16) % int(10**digits)
 
 
 def _todays_agencies(seed_code: str, province: TodaysProvince) -> tuple[Agency, ...]:

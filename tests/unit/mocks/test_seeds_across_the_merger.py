@@ -4,13 +4,15 @@ bodies and codes, those after with today's; era 2024 keeps the seeds as they wer
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import date
 
 import pytest
 
 from mocks.directory.admin_units import ADMIN_UNITS
-from mocks.directory.agencies import find_agency
+from mocks.directory.agencies import AGENCIES, find_agency
 from mocks.dvc.seed import plan_dossiers, seeded_dossiers, summary_of
+from mocks.qlvb.seed import PlannedDocument, plan_documents
 
 MERGER = date(2025, 7, 1)
 SEEDED = ["91", "82", "60", "93", "52"]
@@ -24,7 +26,8 @@ def test_era_2026_dossiers_are_filed_on_both_sides_of_the_merger(province_code: 
 
     before = [p for p in planned if p.day < MERGER]
     after = [p for p in planned if p.day >= MERGER]
-    assert before and after
+    assert before
+    assert after
     assert {p.agency_id.rpartition(".")[2] for p in before} == {OLD_LETTER[province_code]}
     assert {p.agency_id.rpartition(".")[2] for p in after} == {NEW_LETTER[province_code]}
     for item in after:
@@ -73,3 +76,70 @@ def test_the_built_dossiers_carry_the_plan_s_codes_and_summaries() -> None:
 
     assert [d.summary for d in built] == [summary_of(p) for p in planned]
     assert [d.code.split("-")[0] for d in built] == [p.agency_id for p in planned]
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+QUARTER_ENDS = {"I": (3, 31), "II": (6, 30), "III": (9, 30), "IV": (12, 31)}
+
+
+def documents_2026(province_code: str) -> list[PlannedDocument]:
+    return plan_documents(province_code=province_code, seed=2024, era="2026")
+
+
+@pytest.mark.parametrize("province_code", SEEDED)
+def test_era_2026_documents_are_sent_by_the_bodies_of_their_day(province_code: str) -> None:
+    for planned in documents_2026(province_code):
+        day = date.fromisoformat(planned.document["promulgation"]["date"])
+        organs = [planned.document["from"], *planned.document["to"]]
+        letter = OLD_LETTER if day < MERGER else NEW_LETTER
+        assert {o["organ_id"].rpartition(".")[2] for o in organs} == {letter[province_code]}
+        assert {r.reporter.rpartition(".")[2] for r in planned.reports} <= {letter[province_code]}
+    days = [date.fromisoformat(p.document["promulgation"]["date"]) for p in documents_2026("91")]
+    assert min(days) < MERGER <= max(days)
+
+
+@pytest.mark.parametrize("province_code", SEEDED)
+def test_people_s_committees_sign_as_chairman_or_for_him(province_code: str) -> None:
+    for planned in documents_2026(province_code):
+        signer = planned.document["signer"]
+        if planned.document["from"]["organ_name"].startswith("Ủy ban nhân dân"):
+            assert (signer["competence"], signer["position"]) in {
+                ("TM. ỦY BAN NHÂN DÂN", "Chủ tịch"),
+                ("KT. CHỦ TỊCH", "Phó Chủ tịch"),
+            }
+
+
+def test_a_quarterly_report_is_dated_after_its_quarter() -> None:
+    reports = [
+        p.document for p in documents_2026("91") if p.document["subject"].startswith("Báo cáo")
+    ]
+
+    assert reports
+    for document in reports:
+        quarter, year = re.search(r"quý (\w+) năm (\d{4})", document["subject"]).groups()  # type: ignore[union-attr]
+        month, day = QUARTER_ENDS[quarter]
+        assert date.fromisoformat(document["promulgation"]["date"]) > date(int(year), month, day)
+
+
+@pytest.mark.parametrize("province_code", SEEDED)
+def test_era_2026_senders_and_recipients_give_address_and_contacts(province_code: str) -> None:
+    for planned in documents_2026(province_code):
+        for organ in [planned.document["from"], *planned.document["to"]]:
+            assert all(organ[key] for key in ("organ_add", "email", "telephone")), organ
+
+
+def test_era_2024_documents_are_the_seeds_as_they_were() -> None:
+    planned = plan_documents(province_code="91", seed=2024)
+
+    assert planned[0].document["promulgation"] == {"place": "Rạch Giá", "date": "2025-03-03"}
+    assert {p.document["signer"]["position"] for p in planned} == {"Giám đốc"}
+    assert "organ_add" not in planned[0].document["from"]
+
+
+@pytest.mark.parametrize("province_code", SEEDED)
+def test_the_seeded_bodies_sit_in_wards_of_the_2024_list(province_code: str) -> None:
+    for agency in AGENCIES[province_code]:
+        ward = ADMIN_UNITS.unit("2024", agency.ward_code or "")
+        assert ward is not None, agency
+        assert f", {ward.name}, {ward.district_name}, " in agency.address, agency.address
