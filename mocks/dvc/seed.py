@@ -107,7 +107,9 @@ def plan_dossiers(
     if not applicants:
         return []
     planned, day = [], SEED_STARTS[era]
-    for index, (status, path) in enumerate(PATHS.items()):
+    # Era 2026: the oldest dossiers are the finished ones, the newest still unreceived.
+    paths = list(PATHS.items()) if era == "2024" else list(reversed(PATHS.items()))
+    for index, (status, path) in enumerate(paths):
         procedure = PROCEDURES[rng.randrange(len(PROCEDURES))]
         filed_at = datetime.combine(day, time(8, rng.randrange(60)), tzinfo=VIETNAM_TIME)
         planned.append(
