@@ -101,7 +101,10 @@ def plan_dossiers(
     rng = random.Random(f"dvc:{seed}:{province_code}")  # noqa: S311 - demo data, not secrets
     applicants = _adults(
         generate_citizens(
-            province_code=province_code, seed=seed, count=min(population, APPLICANT_POOL)
+            province_code=province_code,
+            seed=seed,
+            count=min(population, APPLICANT_POOL),
+            era=era,
         )
     )
     if not applicants:

@@ -28,7 +28,7 @@ def settings(bus_database_url: str, bus_data_dir: Path) -> Settings:
 
 def adult(province_code: str, settings: Settings) -> CitizenRecord:
     citizens = generate_citizens(
-        province_code=province_code, seed=settings.seed, count=settings.population
+        province_code=province_code, seed=settings.seed, count=settings.population, era="2026"
     )
     return next(c for c in citizens if parse_ddmmyyyy(c.ngay_thang_nam_sinh).year < 2000)
 

@@ -27,7 +27,9 @@ def settings(bus_database_url: str, bus_data_dir: Path) -> Settings:
 
 @pytest.fixture(name="applicant")
 def fx_applicant(settings: Settings) -> CitizenRecord:
-    citizens = generate_citizens(province_code="91", seed=settings.seed, count=settings.population)
+    citizens = generate_citizens(
+        province_code="91", seed=settings.seed, count=settings.population, era="2026"
+    )
     return next(c for c in citizens if parse_ddmmyyyy(c.ngay_thang_nam_sinh).year < 2000)
 
 

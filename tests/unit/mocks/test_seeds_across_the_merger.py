@@ -9,6 +9,8 @@ from datetime import date
 
 import pytest
 
+from mocks.dancu.names import KHMER_FAMILY_NAMES
+from mocks.dancu.seed import generate_citizens
 from mocks.directory.admin_units import ADMIN_UNITS
 from mocks.directory.agencies import AGENCIES, find_agency
 from mocks.dvc.seed import plan_dossiers, seeded_dossiers, summary_of
@@ -143,3 +145,32 @@ def test_the_seeded_bodies_sit_in_wards_of_the_2024_list(province_code: str) -> 
         ward = ADMIN_UNITS.unit("2024", agency.ward_code or "")
         assert ward is not None, agency
         assert f", {ward.name}, {ward.district_name}, " in agency.address, agency.address
+
+
+# --- citizens ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("province_code", ["91", "93"])
+def test_era_2026_has_khmer_households_where_the_khmer_live(province_code: str) -> None:
+    seeds = generate_citizens(province_code=province_code, seed=2024, count=400)
+    today = generate_citizens(province_code=province_code, seed=2024, count=400, era="2026")
+
+    khmer = [c for c in today if c.dan_toc == "Khmer"]
+    assert khmer
+    assert {c.ho for c in khmer} <= set(KHMER_FAMILY_NAMES)
+    households = {c.ma_ho for c in khmer}
+    assert all(c.dan_toc == "Khmer" for c in today if c.ma_ho in households)
+    # the same people otherwise: numbers, birth dates, addresses, households
+    same = ("so_dinh_danh", "ngay_thang_nam_sinh", "thuong_tru", "ma_ho", "quan_he_voi_chu_ho")
+    for old, new in zip(seeds, today, strict=True):
+        assert [getattr(old, f) for f in same] == [getattr(new, f) for f in same]
+        if new.dan_toc == "Kinh":
+            assert old == new
+
+
+def test_era_2024_and_provinces_without_a_khmer_community_stay_kinh() -> None:
+    assert {c.dan_toc for c in generate_citizens(province_code="91", seed=2024, count=400)} == {
+        "Kinh"
+    }
+    tien_giang = generate_citizens(province_code="82", seed=2024, count=400, era="2026")
+    assert {c.dan_toc for c in tien_giang} == {"Kinh"}
