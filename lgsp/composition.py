@@ -15,11 +15,15 @@ gateway package takes from `mocks`.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 from fastapi import FastAPI
 from pydantic import SecretStr
 
 from lgsp.app import OnReady, create_app
+from lgsp.ca.authority import certificate_pem, key_pem
+from lgsp.ca.store import CertificateAuthority
 from lgsp.routing.systems import EmbeddedSystem, SystemContext, SystemRegistry
 from lgsp.settings import Settings
 from mocks.config import SystemConfig
@@ -73,6 +77,7 @@ def mock_config(context: SystemContext) -> SystemConfig:
             else ""
         ),
         signature_policy=settings.signature_policies.get(instance.name, "report"),
+        trust_refresh_seconds=settings.crl_cache_seconds,
     )
     if context.bus is None:
         return config
@@ -83,6 +88,29 @@ def mock_config(context: SystemContext) -> SystemConfig:
             "bus_client_secret": SecretStr(context.bus.client_secret),
         }
     )
+
+
+def _agencies(context: SystemContext) -> dict[str, str]:
+    """The agencies a province's document system serves: organ id → name."""
+    agencies = AGENCIES.get(context.instance.seed_code or "", ())
+    return {agency.organ_id: agency.name for agency in agencies}
+
+
+def _document_system_config(context: SystemContext) -> SystemConfig:
+    """A document system's configuration, with a key and certificate for each of its agencies
+    from the bus's test CA: handed to it at provisioning, as an agency's token is handed to
+    its clerks (the mock never reaches into the bus for them)."""
+    config = mock_config(context)
+    if not context.settings.mocks_sign:
+        return config
+    ca = CertificateAuthority(context.settings.data_dir)
+    now = datetime.now(UTC)
+    root = certificate_pem(ca.root(now=now))
+    identities = {
+        organ_id: SecretStr((key_pem(i.key) + certificate_pem(i.certificate) + root).decode())
+        for organ_id, i in ca.ensure_all(_agencies(context), now=now).items()
+    }
+    return config.model_copy(update={"signing_identities": identities})
 
 
 def _citizen_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
@@ -144,9 +172,12 @@ MOCK_SYSTEMS: SystemRegistry = {
         samples=_dvc_samples,
     ),
     "qlvb": EmbeddedSystem(
-        lambda context: create_qlvb_app(mock_config(context), bus_transport=_bus(context)),
+        lambda context: create_qlvb_app(
+            _document_system_config(context), bus_transport=_bus(context)
+        ),
         bus_rights={"vdxp": "POST"},  # documents and statuses for other provinces
         samples=_organisation_samples,
+        organisations=_agencies,
     ),
     "csdlqgdc": EmbeddedSystem(
         lambda context: create_csdlqgdc_app(mock_config(context)),

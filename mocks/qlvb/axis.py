@@ -14,7 +14,7 @@ instance serves a province is the topology's (`SystemConfig.provinces`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,8 +113,10 @@ def status_call(
     *,
     delivery: Delivery,
     position: int,
+    sign: Callable[[bytes], bytes] = bytes,
 ) -> Handover:
-    """An edXML status message (DOMAIN.md §3.4) about `document`, for the national axis.
+    """An edXML status message (DOMAIN.md §3.4) about `document`, for the national axis,
+    passed through `sign` (its reporter's signature, when the system holds the reporter's key).
 
     The key names the delivery and its history position: one message per status applied, so
     the same code reported again later (a second recall) is a message of its own.
@@ -135,6 +137,7 @@ def status_call(
             "staff_info": report.staff_info,
         }
     )
+    message = sign(message)  # deterministic (PKCS#1 v1.5): a retried hand-over is the same body
     key = outbox_key(
         "status", config.instance, document.doc_id, delivery.recipient, report.code, str(position)
     )
