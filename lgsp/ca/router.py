@@ -72,14 +72,21 @@ async def trust_pem(bus: BusDep) -> Response:
     "/certificates",
     status_code=201,
     response_model=IssuedOut,
-    responses=problem_responses(UnknownOrganisation, BadPassword),
+    responses=problem_responses(UnknownOrganisation, BadPassword, AccessDenied),
 )
 async def issue(bus: BusDep, instance: InstanceDep, admin: AdminDep, body: IssueIn) -> IssuedOut:
     """Issue an organisation a signing certificate and a new key: PEM (the key encrypted with
     the password) and PKCS#12. The key is shown this once."""
-    directory = _directory(bus, instance, bus_wide=is_bus_admin(admin, bus.settings))
+    bus_wide = _directory(bus, instance, bus_wide=True)
+    if body.organ_id in bus_wide and body.organ_id not in _directory(
+        bus, instance, bus_wide=is_bus_admin(admin, bus.settings)
+    ):
+        raise AccessDenied(
+            f"Client {admin.client_id} administers {instance.spec.name}: {body.organ_id} is an "
+            "organisation of another instance; its admin, or the bus-wide admin, issues to it."
+        )
     return tasks.issue_certificate(
-        bus.ca, directory, body.organ_id, body.password.get_secret_value(), now=_now()
+        bus.ca, bus_wide, body.organ_id, body.password.get_secret_value(), now=_now()
     )
 
 
@@ -94,7 +101,7 @@ async def list_certificates(bus: BusDep, instance: InstanceDep, admin: AdminDep)
 @router.post(
     "/certificates/{serial}/revoke",
     response_model=CertificateOut,
-    responses=problem_responses(CertificateNotFound),
+    responses=problem_responses(CertificateNotFound, AccessDenied),
 )
 async def revoke(
     bus: BusDep, instance: InstanceDep, admin: AdminDep, serial: str

@@ -63,10 +63,9 @@ def issue_certificate(args: argparse.Namespace) -> int:
         import base64
 
         args.out.mkdir(parents=True, exist_ok=True)
-        base = args.out / args.organ_id
-        _write(base.with_suffix(".p12"), base64.b64decode(issued.pkcs12_base64))
-        _write(base.with_suffix(".key.pem"), issued.private_key_pem.encode())
-        _write(base.with_suffix(".pem"), issued.certificate_pem.encode())
+        _write(args.out / f"{args.organ_id}.p12", base64.b64decode(issued.pkcs12_base64))
+        _write(args.out / f"{args.organ_id}.key.pem", issued.private_key_pem.encode())
+        _write(args.out / f"{args.organ_id}.pem", issued.certificate_pem.encode())
     print_json(issued.model_dump(mode="json"), ensure_ascii=False)
     return 0
 

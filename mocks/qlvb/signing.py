@@ -3,7 +3,8 @@
 A recipient's system trusts the roots its CA publishes and refuses what the CA's CRL revokes, as
 a real e-office fetches the government CA's CRL (RFC 5280 §5): here from the bus
 (`{bus_url}/ca/trust.pem` and `/ca/crl.der`), kept `trust_refresh_seconds`, on top of the roots
-its configuration names. A CRL whose signature no trusted root verifies is ignored.
+its configuration names. A CRL whose signature no published root verifies is refused, and
+the last good copy kept.
 
 The sender's system signs, as the sending agency, with the key and certificate its CA issued to
 that agency (`SystemConfig.signing_identities`, handed over at provisioning): the documents it
