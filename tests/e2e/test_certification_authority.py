@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -23,6 +23,7 @@ from tests.fixtures import signing
 from tests.fixtures.bus import KG, bearer, bus_settings, fetch_token, registered_client
 from tests.fixtures.documents import canonical_document, cross_province_document
 from tests.fixtures.waiting import eventually
+from tests.fixtures.xmlsec_signing import xmlsec_signed
 
 pytestmark = pytest.mark.anyio
 
@@ -371,3 +372,31 @@ class TestTrustFaults:
         )
 
         assert (refused.status_code, refused.json()["code"]) == (422, "INVALID_REQUEST")
+
+
+class TestXmlsecSigned:
+    @pytest.mark.parametrize(
+        ("c14n", "prefix", "valid"),
+        [("exclusive", None, True), ("inclusive", "ds", True), ("inclusive", None, False)],
+    )
+    async def test_a_document_xmlsec_signed_with_an_issued_certificate_through_the_bus(
+        self,
+        client: httpx.AsyncClient,
+        demo_token: str,
+        c14n: Literal["exclusive", "inclusive"],
+        prefix: str | None,
+        valid: bool,
+    ) -> None:
+        signer = await issued_signer(client, bearer(demo_token))
+        recipient = {"organ_id": STC, "organ_name": "Sở Tài chính tỉnh Kiên Giang"}
+        number = {"exclusive": "9601", "inclusive": "9602" if prefix else "9603"}[c14n]
+        document = canonical_document(number, [recipient], notation="STP-XS", subject="V/v xmlsec")
+
+        sent = await send_xml(
+            client,
+            demo_token,
+            xmlsec_signed(render_edxml(document), signer, c14n=c14n, prefix=prefix),
+        )
+
+        assert sent["signature"]["valid"] is valid  # inclusive without a prefix: signxml's gap
+        assert sent["signature"]["reason"] == (None if valid else "tampered")
