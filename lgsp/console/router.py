@@ -29,6 +29,7 @@ from lgsp.console.sessions import COOKIE, ConsoleSession, SessionStore
 from lgsp.console.trace import sequence_diagram
 from lgsp.deps import BusDep
 from lgsp.errors import NotFound
+from lgsp.faults.schemas import FLAG_ACTIONS
 from lgsp.journal.capture import mask_text
 from lgsp.loopback import INTERNAL_BUS_URL, with_lifespan_state
 from lgsp.state import BUS_STATE_KEY, BusState
@@ -233,7 +234,15 @@ def create_console_router() -> APIRouter:
         async with _admin_api(request, bus, session) as api:
             found = await api.get(instance, "/admin/faults")
         rules = [] if found is None else found.get("rules", [])
-        return page(request, bus, "faults.html", instance=instance, rules=rules, error=error)
+        return page(
+            request,
+            bus,
+            "faults.html",
+            instance=instance,
+            rules=rules,
+            error=error,
+            actions=(*FLAG_ACTIONS, "latency"),  # one list of actions: lgsp/faults/schemas.py
+        )
 
     @router.post("/{instance}/faults")
     async def add_fault(request: Request, bus: BusDep, instance: str) -> Response:
