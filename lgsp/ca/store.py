@@ -19,7 +19,6 @@ import json
 import os
 import secrets
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lgsp.auth import keys as auth_keys
 from lgsp.ca.authority import (
@@ -115,9 +115,14 @@ class CertificateAuthority:
 
     def ensure_all(self, directory: Mapping[str, str], *, now: datetime) -> dict[str, Issued]:
         """For each organisation (organ id → name), its newest certificate still valid for a
-        day and not revoked, else a new one: what a system provisioned at every start is handed,
-        without a new key each time. New keys are made in threads (OpenSSL lets go of the GIL)."""
+        day and not revoked, else a new one: what a system provisioned at every start is handed.
+
+        The new certificates of one call share one new key (assigned): a document system's
+        agencies each get a certificate of their own, but the system holds one key, so a first
+        start makes one RSA key per system rather than one per agency (40 keys took ~10 s on a
+        loaded 2-core machine). An admin's `issue` always makes a key of its own."""
         found: dict[str, Issued] = {}
+        keys: dict[str, rsa.RSAPrivateKey] = {}
         for record in self.records():
             cert, organ_id = record.certificate, organ_id_of(record.certificate) or ""
             usable = record.revoked_at is None and (
@@ -125,15 +130,15 @@ class CertificateAuthority:
             )
             key_file = self.folder / "issued" / f"{record.serial}.key"
             if organ_id in directory and organ_id not in found and usable and key_file.exists():
-                found[organ_id] = Issued(cert, load_key(key_file.read_bytes()))
+                pem = key_file.read_bytes()
+                key = keys.get(pem.decode()) or keys.setdefault(pem.decode(), load_key(pem))
+                found[organ_id] = Issued(cert, key)
         missing = [organ_id for organ_id in directory if organ_id not in found]
         if missing:
-            self.root(now=now)
-            with ThreadPoolExecutor(min(len(missing), os.cpu_count() or 1)) as pool:
-                keys = list(pool.map(lambda _: auth_keys.generate_private_pem(), missing))
-            for organ_id, key in zip(missing, keys, strict=True):
+            shared = auth_keys.generate_private_pem()
+            for organ_id in missing:
                 found[organ_id] = self.issue(
-                    organ_id, directory[organ_id], now=now, key_pem_text=key
+                    organ_id, directory[organ_id], now=now, key_pem_text=shared
                 )
         return found
 
