@@ -152,9 +152,11 @@ async def apply_fault(
             ),
             whole=whole,
         )
-    else:  # drop: even after the call, nothing of its answer leaves (issue 20)
-        record.done(status=0, latency_us=0, response=b"")
+    elif fault.kind is FaultKind.DROP:  # even after the call, nothing of its answer leaves
+        record.done(status=0, latency_us=0, response=b"")  # (issue 20)
         return DroppedConnection()
+    else:  # a fault of trust changes the document before the call (`tamper_document`)
+        raise ValueError(f"{fault.kind} is applied to the document, not to the answer")
     record.done(status=response.status_code, latency_us=0, response=bytes(response.body))
     return response
 
