@@ -57,10 +57,10 @@ __all__ = [
 ]
 
 
-def mock_config(context: SystemContext) -> SystemConfig:
+def mock_config(context: SystemContext, system: str | None = None) -> SystemConfig:
     """What a mock is told when the bus runs it: its instance, the seed, the database of the
     systems (`Settings.systems_database_url`), and, for a mock that calls services through its
-    LGSP, its client there."""
+    LGSP, its client there and the dialect the topology gives `system` to call it in."""
     instance, settings = context.instance, context.settings
     config = SystemConfig(
         instance=instance.name,
@@ -81,11 +81,13 @@ def mock_config(context: SystemContext) -> SystemConfig:
     )
     if context.bus is None:
         return config
+    spec = instance.system(system) if system is not None else None
     return config.model_copy(
         update={
             "bus_url": context.bus.base_url,
             "bus_client_id": context.bus.client_id,
             "bus_client_secret": SecretStr(context.bus.client_secret),
+            "bus_dialect": spec.dialect if spec is not None else "bus",
         }
     )
 
@@ -166,9 +168,10 @@ MOCK_SYSTEMS: SystemRegistry = {
         lambda context: create_dancu_app(mock_config(context)), samples=_citizen_samples
     ),
     "dvc": EmbeddedSystem(
-        lambda context: create_dvc_app(mock_config(context), bus_transport=_bus(context)),
-        # verifies applicants in the citizen database; syncs every status change to DVCQG
-        bus_rights={"dancu": "POST", "dvcqg": "POST"},
+        lambda context: create_dvc_app(mock_config(context, "dvc"), bus_transport=_bus(context)),
+        # verifies applicants in the citizen database; syncs every status change to DVCQG (in
+        # the OpenCPS dialect, looking each dossier up first: TraCuuHoSo)
+        bus_rights={"dancu": "POST", "dvcqg": "GET,POST"},
         samples=_dvc_samples,
     ),
     "qlvb": EmbeddedSystem(

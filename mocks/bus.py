@@ -184,6 +184,26 @@ class BusClient:
                 f"(HTTP {response.status_code}{_problem_code(response)})"
             )
 
+    async def post_json(
+        self,
+        path: str,
+        body: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        request_id: str | None = None,
+    ) -> httpx.Response:
+        """`POST {bus_url}/{path}` with a JSON body and no token: for a dialect whose credentials
+        travel in the body (OpenCPS's `{username, password}`, then its `session`)."""
+        sent = dict(headers or {})
+        if request_id:
+            sent["X-Request-ID"] = request_id
+        try:
+            return await self._client().post(path, json=body, headers=sent)
+        except httpx.TimeoutException:
+            raise BusUnavailable("the bus did not answer in time", timed_out=True) from None
+        except httpx.TransportError:
+            raise BusUnavailable("the bus could not be reached") from None
+
     async def _send(
         self,
         method: str,

@@ -43,6 +43,12 @@ class SystemConfig(BaseModel):
         default=None, description="The system's own client on that LGSP (client credentials)."
     )
     bus_client_secret: SecretStr | None = None
+    bus_dialect: Literal["bus", "opencps"] = Field(
+        default="bus",
+        description="How the system calls its LGSP: the bus's own dialect, or (the DVC portal "
+        "only) the OpenCPS DVCQG protocol at `{bus_url}/opencps`, as a provincial one-stop "
+        "system syncs to the national portal.",
+    )
     trusted_roots_pem: str = Field(
         default="",
         description="PEM certificates of the roots a document system trusts signers under (the "
