@@ -21,8 +21,8 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jose.backends.cryptography_backend import CryptographyRSAKey
 from jose.backends.base import Key
+from jose.backends.cryptography_backend import CryptographyRSAKey
 
 from lgsp.auth.repository import ClientRepository
 from lgsp.settings import Settings
