@@ -26,7 +26,7 @@ class TopologyError(Exception):
     """The topology file cannot be used; the message says why."""
 
 
-Dialect = Literal["bus", "apim", "lgspaccesstoken", "soap", "opencps"]
+Dialect = Literal["bus", "apim", "lgspaccesstoken", "soap", "opencps", "vdxpsdk"]
 """How callers talk to an instance at its door (README "Dialects"): `bus` is the bus's own
 (JWT, `/{service}/{version}`, problem+json); the others are real platforms' (`lgsp.dialects`)."""
 BUS_DIALECT: Dialect = "bus"

@@ -70,7 +70,14 @@ class SystemConfig(BaseModel):
         default_factory=dict,
         description="Per organ id, the PEM private key and certificate (then its chain) the "
         "organisation signs with, as its CA issued them: a document system signs, as the "
-        "sending agency, the documents it composes and the status messages it renders.",
+        "sending agency, the documents it composes.",
+    )
+    sole_writer: bool = Field(
+        default=False,
+        description="Only this process writes the system's rows, so a reset may leave alone a "
+        "mock that nothing has changed since the last reset (`mocks.db.ChangeWatch` sees one "
+        "process only). Off: every reset deletes and seeds again, as with several processes "
+        "on one database.",
     )
     signature_policy: Literal["report", "refuse"] = Field(
         default="report",

@@ -171,6 +171,7 @@ def _serve_workers(
     options: dict[str, Any],
 ) -> int:
     """`--workers N`: uvicorn's worker processes, each the whole bus, sharing one PostgreSQL."""
+    overrides = {**overrides, "workers": args.workers}
     if args.data_dir is not None:
         overrides = {**overrides, "data_dir": str(args.data_dir)}
     os.environ[WORKER_ENVIRONMENT] = worker_environment(overrides, args.instance)

@@ -3,7 +3,8 @@
 Each row stands for a token of the bus's own: the client and scopes it was issued for and when
 it expires, so that any worker on the database can mint it again (`lgsp.dialects.tokens`).
 Two tables of one shape rather than a column telling them apart: databases made before the
-second gain it with `create_all` (there are no migrations yet).
+second gain it with `create_all` (there are no migrations yet). The one secret kept otherwise is
+a VDXP SDK system's, sealed: an HMAC cannot be checked against a hash (`SdkSecret`).
 """
 
 from __future__ import annotations
@@ -42,3 +43,20 @@ class OpenCpsSession(_IssuedCredential, Base):
 
 
 IssuedCredential = TypeVar("IssuedCredential", OpaqueToken, OpenCpsSession)
+
+
+class SdkSecret(Base):
+    """A client's secret as the VDXP SDK keys its HMAC with (`adapters.dialects.vdxpsdk`).
+
+    The HMAC needs the secret itself, so it is kept sealed with the key that seals the
+    instances' signing keys (`lgsp.auth.keys.KeyCipher`, Fernet), never in the clear; the
+    client's own `secret_hash` stays the only thing the token endpoint checks.
+    """
+
+    __tablename__ = "dialect_sdk_secrets"
+    __table_args__ = (UniqueConstraint("instance", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[str] = mapped_column(String(64))
+    sealed_secret: Mapped[str] = mapped_column(Text)

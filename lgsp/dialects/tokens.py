@@ -2,7 +2,9 @@
 
 API Manager's opaque tokens and OpenCPS's sessions are kept as SHA-256 hashes in the database
 (so any worker knows them); each maps to the client and scopes of the JWT it was issued for,
-which a worker mints again, with the same `jti`, when it has not seen it yet. `lgspaccesstoken`
+which a worker mints again, with the same `jti`, when it has not seen it yet. A VDXP SDK
+system's secret keys an HMAC, which a hash cannot check: it is kept sealed (`KeyCipher`).
+`lgspaccesstoken`
 credentials are never stored: the door asks the core's token endpoint, and remembers the
 answer in memory under the hash of the header until the token expires.
 """
@@ -17,8 +19,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lgsp.auth.keys import KeyCipher
 from lgsp.auth.tokens import issue_token
-from lgsp.dialects.models import IssuedCredential
+from lgsp.dialects.models import IssuedCredential, SdkSecret
 from lgsp.state import InstanceState
 
 MAX_REMEMBERED = 4096
@@ -143,3 +146,33 @@ async def bus_token_for(
     )
     remembered.put(key, minted, row.client_id, expires_at.timestamp())
     return minted, row.client_id
+
+
+async def store_sdk_secret(
+    session: AsyncSession, cipher: KeyCipher, *, instance: str, client_id: str, secret: str
+) -> None:
+    """Keep a client's secret sealed for the VDXP SDK door, which keys its HMAC with it."""
+    session.add(
+        SdkSecret(instance=instance, client_id=client_id, sealed_secret=cipher.seal(secret))
+    )
+    await session.flush()
+
+
+async def sdk_secret(
+    session_factory: async_sessionmaker[AsyncSession],
+    cipher: KeyCipher | None,
+    *,
+    instance: str,
+    client_id: str,
+) -> str | None:
+    """The secret of the SDK system `client_id` of `instance`, opened; None if it has none (or
+    the bus has no sealing key yet, so nothing was ever sealed)."""
+    if cipher is None:
+        return None
+    async with session_factory() as session:
+        sealed = await session.scalar(
+            select(SdkSecret.sealed_secret).where(
+                SdkSecret.instance == instance, SdkSecret.client_id == client_id
+            )
+        )
+    return None if sealed is None else cipher.open(f"sdk secret of {client_id}", sealed)

@@ -8,7 +8,7 @@ the last good copy kept.
 
 The sender's system signs, as the sending agency, with the key and certificate its CA issued to
 that agency (`SystemConfig.signing_identities`, handed over at provisioning): the documents it
-composes and the status messages it renders (XML-DSig enveloped, RSA-SHA256, exclusive C14N;
+composes (XML-DSig enveloped, RSA-SHA256, exclusive C14N;
 formats/xmldsig.py). Bytes a client sent are never re-signed: they are the sender's.
 """
 

@@ -38,8 +38,8 @@ async def workers(
     # A bus starts in about a second; on a loaded machine in many more.
     first_bus, second_bus = (create_bus(settings, instances=["kiengiang"]) for _ in range(2))
     async with (
-        serving(first_bus, TEST_PUBLIC_URL, startup_timeout=60) as first,
-        serving(second_bus, TEST_PUBLIC_URL, startup_timeout=60) as second,
+        serving(first_bus, TEST_PUBLIC_URL) as first,
+        serving(second_bus, TEST_PUBLIC_URL) as second,
     ):
         yield first, second
 

@@ -264,7 +264,7 @@ async def test_the_portal_reports_its_syncs_newest_first_without_personal_data(
     url = f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}"
     config = SystemConfig(instance="kiengiang", province_code="91", population=45, database_url=url)
     dossier = dossier_of()
-    async with serving(create_app(config), "http://dvc.test", startup_timeout=30) as portal:
+    async with serving(create_app(config), "http://dvc.test") as portal:
         async with open_mock_database(url, DvcBase.metadata) as database:
             await queue(database, dossier, dossier_of(1))
             syncer, _, http = await syncer_for(
