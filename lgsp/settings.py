@@ -227,7 +227,7 @@ class Settings(BaseSettings):
     mocks_sign: bool = True
     """Give each embedded document system a certificate from the bus's test CA for every agency
     it serves (made on first start, kept in `<data_dir>/ca`), with which it signs the documents
-    it composes and the status messages it renders."""
+    it composes."""
 
     signature_policies: dict[str, Literal["report", "refuse"]] = Field(default_factory=dict)
     """Per instance, what its document system does with a document whose signature is not
