@@ -196,7 +196,9 @@ def _send_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> Sy
     else:
         raise _unsupported("the document as canonical JSON")
     _refuse_closed_codes(document)
-    return sdk_call("/sendEdoc", body, "application/xml")
+    call = sdk_call("/sendEdoc", body, "application/xml")
+    # Composed from JSON: the document system signs it as the sender (mock addition).
+    return replace(call, query=(("sign", "sender"),)) if sent == _JSON else call
 
 
 def _refuse_closed_codes(document: Mapping[str, Any]) -> None:

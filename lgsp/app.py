@@ -40,6 +40,8 @@ from lgsp.auth.provisioning import (
 from lgsp.auth.router import clients_router
 from lgsp.auth.router import router as auth_router
 from lgsp.background import start_audit_checkpoints, start_journal_pruner, start_outbox_worker
+from lgsp.ca.router import public as ca_public_router
+from lgsp.ca.router import router as ca_router
 from lgsp.catalog.loader import Catalog, load_catalog
 from lgsp.catalog.router import router as catalog_router
 from lgsp.console.router import create_console_router
@@ -82,6 +84,8 @@ GATEWAY_ROUTERS: tuple[APIRouter, ...] = (
     faults_router,
     journal_router,
     docs_router,
+    ca_public_router,
+    ca_router,
 )
 """Every instance's own endpoints, before the invocation route (which would shadow them)."""
 

@@ -15,12 +15,16 @@ gateway package takes from `mocks`.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from lgsp.app import OnReady, create_app
+from lgsp.ca.authority import certificate_pem, key_pem
+from lgsp.ca.store import CertificateAuthority
 from lgsp.routing.systems import EmbeddedSystem, SystemContext, SystemRegistry
 from lgsp.settings import Settings
 from mocks.config import SystemConfig
@@ -74,6 +78,7 @@ def mock_config(context: SystemContext, system: str | None = None) -> SystemConf
             else ""
         ),
         signature_policy=settings.signature_policies.get(instance.name, "report"),
+        trust_refresh_seconds=settings.crl_cache_seconds,
         sole_writer=settings.workers == 1
         and make_url(settings.systems_database_url).get_backend_name() == "sqlite",
     )
@@ -88,6 +93,29 @@ def mock_config(context: SystemContext, system: str | None = None) -> SystemConf
             "bus_dialect": spec.dialect if spec is not None else "bus",
         }
     )
+
+
+def _agencies(context: SystemContext) -> dict[str, str]:
+    """The agencies a province's document system serves: organ id → name."""
+    agencies = AGENCIES.get(context.instance.seed_code or "", ())
+    return {agency.organ_id: agency.name for agency in agencies}
+
+
+def _document_system_config(context: SystemContext) -> SystemConfig:
+    """A document system's configuration, with a key and certificate for each of its agencies
+    from the bus's test CA: handed to it at provisioning, as an agency's token is handed to
+    its clerks (the mock never reaches into the bus for them)."""
+    config = mock_config(context)
+    if not context.settings.mocks_sign:
+        return config
+    ca = CertificateAuthority(context.settings.data_dir)
+    now = datetime.now(UTC)
+    root = certificate_pem(ca.root(now=now))
+    identities = {
+        organ_id: SecretStr((key_pem(i.key) + certificate_pem(i.certificate) + root).decode())
+        for organ_id, i in ca.ensure_all(_agencies(context), now=now).items()
+    }
+    return config.model_copy(update={"signing_identities": identities})
 
 
 def _citizen_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
@@ -159,11 +187,14 @@ MOCK_SYSTEMS: SystemRegistry = {
         samples=_dvc_samples,
     ),
     "qlvb": EmbeddedSystem(
-        lambda context: create_qlvb_app(mock_config(context), bus_transport=_bus(context)),
+        lambda context: create_qlvb_app(
+            _document_system_config(context), bus_transport=_bus(context)
+        ),
         # Documents and statuses for other provinces; the national trail of what it sent, for
         # the sender's trace of a document the axis could not forward (issue 17).
         bus_rights={"vdxp": "GET,POST"},
         samples=_organisation_samples,
+        organisations=_agencies,
     ),
     "csdlqgdc": EmbeddedSystem(
         lambda context: create_csdlqgdc_app(mock_config(context)),

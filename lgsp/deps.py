@@ -220,6 +220,12 @@ async def get_admin(caller: CallerDep) -> Caller:
 AdminDep = Annotated[Caller, Depends(get_admin)]
 
 
+def is_bus_admin(caller: Caller, settings: Settings) -> bool:
+    """The bus-wide admin (the demo client): it acts on every instance of the process, where an
+    instance's own admin clients act on that instance only."""
+    return caller.client_id == settings.demo_client_id
+
+
 async def record_pending(
     bus: BusState,
     instance: InstanceState,

@@ -96,6 +96,30 @@ class BusAdminRequired(LgspError):
     title = "Only the bus-wide admin may act on every instance of the process"
 
 
+class UnknownOrganisation(LgspError):
+    code = "UNKNOWN_ORGANISATION"
+    status = 422
+    title = "No system of the bus knows this organisation"
+
+
+class BadPassword(LgspError):
+    code = "BAD_PASSWORD"
+    status = 422
+    title = "The password cannot protect a key"
+
+
+class BadCertificate(LgspError):
+    code = "BAD_CERTIFICATE"
+    status = 422
+    title = "Not a root certificate the bus can trust"
+
+
+class CertificateNotFound(LgspError):
+    code = "CERTIFICATE_NOT_FOUND"
+    status = 404
+    title = "The test CA issued no certificate with this serial"
+
+
 class ServiceNotFound(LgspError):
     code = "SERVICE_NOT_FOUND"
     status = 404

@@ -220,6 +220,15 @@ class Settings(BaseSettings):
     (examples/edxml/test-ca-root.pem is a test CA's); unset, every edXML signature is reported
     `untrusted`."""
 
+    crl_cache_seconds: float = Field(default=5.0, ge=0, le=86_400)
+    """How long an embedded document system keeps the roots and the CRL it fetched from the
+    bus's test CA before fetching them again (assigned: 5 s): a revocation is seen within it."""
+
+    mocks_sign: bool = True
+    """Give each embedded document system a certificate from the bus's test CA for every agency
+    it serves (made on first start, kept in `<data_dir>/ca`), with which it signs the documents
+    it composes."""
+
     signature_policies: dict[str, Literal["report", "refuse"]] = Field(default_factory=dict)
     """Per instance, what its document system does with a document whose signature is not
     valid: `report` it (the default) or `refuse` it, 422 `SIGNATURE_INVALID` naming the reason.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import Scope
@@ -21,6 +22,7 @@ from lgsp.auth.login_limiter import LoginLimiter
 from lgsp.auth.rate_limit import RateLimiter
 from lgsp.auth.revocation import DenyList
 from lgsp.auth.tokens import VerifiedTokens
+from lgsp.ca.store import CertificateAuthority
 from lgsp.catalog.loader import Catalog
 from lgsp.faults.book import FaultBook
 from lgsp.metrics import Metrics
@@ -74,6 +76,11 @@ class BusState:
     """What else `POST {base}/admin/reset` restores (fault rules, …): each feature that keeps
     state of its own appends its hook in the lifespan."""
     ready: bool = False
+
+    @cached_property
+    def ca(self) -> CertificateAuthority:
+        """The test CA of the data dir (`lgsp.ca`); its root is made on first use."""
+        return CertificateAuthority(self.settings.data_dir)
 
 
 BUS_STATE_KEY = "bus"

@@ -161,6 +161,19 @@ class BusClient:
             )
         return response
 
+    async def fetch_public(self, path: str, *, max_bytes: int) -> bytes:
+        """`GET {bus_url}/{path}` without a token (what the bus publishes to anyone, such as
+        its CA's CRL), refused past `max_bytes`."""
+        try:
+            response = await self._client().get(path)
+        except httpx.TimeoutException:
+            raise BusUnavailable("the bus did not answer in time", timed_out=True) from None
+        except httpx.TransportError:
+            raise BusUnavailable("the bus could not be reached") from None
+        if response.status_code != 200 or len(response.content) > max_bytes:
+            raise BusUnavailable(f"the bus did not give {path} (HTTP {response.status_code})")
+        return response.content
+
     async def hand_over(self, handover: Handover, *, request_id: str | None) -> None:
         """Have the bus store `handover` for delivery; returns once the bus has taken it."""
         _, secret = self._credentials

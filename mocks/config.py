@@ -58,6 +58,20 @@ class SystemConfig(BaseModel):
         default_factory=list,
         description="Hex serials of signing certificates the roots' CRLs revoke.",
     )
+    trust_refresh_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=86_400,
+        description="How long a document system keeps the roots and the CRL it fetched from its "
+        "bus's CA (`{bus_url}/ca/trust.pem`, `/ca/crl.der`) before fetching them again "
+        "(assigned: 5 s; 0 fetches them for every check).",
+    )
+    signing_identities: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Per organ id, the PEM private key and certificate (then its chain) the "
+        "organisation signs with, as its CA issued them: a document system signs, as the "
+        "sending agency, the documents it composes.",
+    )
     sole_writer: bool = Field(
         default=False,
         description="Only this process writes the system's rows, so a reset may leave alone a "

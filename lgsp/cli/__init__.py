@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lgsp import __version__
-from lgsp.cli import _audit, _clients, _faults, _reset, _serve
+from lgsp.cli import _audit, _ca, _clients, _faults, _reset, _serve
 from lgsp.cli._common import CommandFailed
 
 __all__ = ["main"]
@@ -22,6 +22,8 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     from sqlalchemy.exc import DBAPIError
+
+    from lgsp.errors import LgspError
 
     parser = _parser()
     args = parser.parse_args(argv)
@@ -32,6 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.handler(args)
     except (ValueError, LookupError) as error:
         print(f"lgsp: {error}", file=sys.stderr)
+        return 2
+    except LgspError as error:  # what the admin API would answer 4xx: the same stable code
+        print(f"lgsp: {error.code}: {error.detail}", file=sys.stderr)
         return 2
     except CommandFailed as error:
         print(f"lgsp: {error}", file=sys.stderr)
@@ -59,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     openapi.add_argument("--out", type=Path, help="folder (default: openapi/ of the checkout)")
     openapi.set_defaults(handler=_openapi)
     _faults.add_parsers(commands)
+    _ca.add_parsers(commands)
     _audit.add_parsers(commands)
     return parser
 

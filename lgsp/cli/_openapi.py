@@ -121,7 +121,7 @@ def system_document(system: str) -> dict[str, Any]:
         InstanceSpec(
             name="kiengiang", kind="province", title="LGSP Kiên Giang", province_code="91"
         ),
-        Settings(_env_file=None, seed=0),
+        Settings(_env_file=None, seed=0, mocks_sign=False),  # no CA files for a document
     )
     document: dict[str, Any] = MOCK_SYSTEMS[system].factory(context).openapi()
     document["info"]["title"] = f"Mock system {system} (its own format)"

@@ -42,6 +42,7 @@ from lgsp.console.verify import add_verify_routes
 from lgsp.deps import BusDep
 from lgsp.dialects.mount import door_urls
 from lgsp.errors import NotFound
+from lgsp.faults.schemas import FLAG_ACTIONS
 from lgsp.journal.capture import mask_text
 from lgsp.state import BusState
 
@@ -239,7 +240,15 @@ def create_console_router() -> APIRouter:
         async with admin_api(request, bus, session) as api:
             found = await api.get(instance, "/admin/faults")
         rules = [] if found is None else found.get("rules", [])
-        return page(request, bus, "faults.html", instance=instance, rules=rules, error=error)
+        return page(
+            request,
+            bus,
+            "faults.html",
+            instance=instance,
+            rules=rules,
+            error=error,
+            actions=(*FLAG_ACTIONS, "latency"),  # one list of actions: lgsp/faults/schemas.py
+        )
 
     @router.post("/{instance}/faults")
     async def add_fault(request: Request, bus: BusDep, instance: str) -> Response:

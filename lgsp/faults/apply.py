@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from lgsp.audit.chain import AuditEntry
 from lgsp.audit.context import AuditContext, body_hash
+from lgsp.ca.store import CertificateAuthority
 from lgsp.connection import drop_message
 from lgsp.errors import (
     InjectedFault,
@@ -33,6 +34,7 @@ from lgsp.errors import (
     problem_response,
 )
 from lgsp.faults.book import FaultBook
+from lgsp.faults.documents import corrupt_signature, expired_certificate
 from lgsp.faults.matcher import CallFacts, Fault, HeaderError, parse_fault_header
 from lgsp.faults.schemas import FaultKind
 from lgsp.logging import request_id_var
@@ -150,11 +152,37 @@ async def apply_fault(
             ),
             whole=whole,
         )
-    else:  # drop: even after the call, nothing of its answer leaves (issue 20)
-        record.done(status=0, latency_us=0, response=b"")
+    elif fault.kind is FaultKind.DROP:  # even after the call, nothing of its answer leaves
+        record.done(status=0, latency_us=0, response=b"")  # (issue 20)
         return DroppedConnection()
+    else:  # a fault of trust changes the document before the call (`tamper_document`)
+        raise ValueError(f"{fault.kind} is applied to the document, not to the answer")
     record.done(status=response.status_code, latency_us=0, response=bytes(response.body))
     return response
+
+
+async def tamper_document(
+    fault: Fault,
+    body: bytes,
+    *,
+    ca: CertificateAuthority,
+    request: Request,
+    audit: AuditContext,
+    instance: str,
+    service: str,
+) -> bytes:
+    """The body the call carries on, after a fault of trust (`lgsp.faults.documents`)."""
+    record = _Recorder(
+        fault, request=request, body=body, audit=audit, instance=instance, service=service
+    )
+    started = time.perf_counter_ns()
+    if fault.kind is FaultKind.CORRUPT_SIGNATURE:
+        changed = corrupt_signature(body)
+    else:  # a key and a signature: off the event loop
+        changed = await asyncio.to_thread(expired_certificate, body, ca, now=datetime.now(UTC))
+    sent = body if changed is None else changed
+    record.done(status=0, latency_us=(time.perf_counter_ns() - started) // 1000, response=sent)
+    return sent
 
 
 def _first_half(whole: bytes) -> bytes:

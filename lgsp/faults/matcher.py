@@ -13,12 +13,12 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from lgsp.faults.schemas import FaultKind, FaultRuleIn, When
+from lgsp.faults.schemas import FLAG_ACTIONS, FaultKind, FaultRuleIn, When
 from lgsp.path_patterns import path_matcher
 
 FAULT_HEADER = "X-LGSP-Fault"
 MAX_HEADER_LENGTH = 200
-_FLAGS = {"timeout", "drop", "cut", "malformed", "duplicate", "rate_limit"}
+_FLAGS = frozenset(FLAG_ACTIONS)
 _RANGE = re.compile(r"^(\d+)-(\d+)$")
 
 
@@ -124,8 +124,8 @@ class HeaderError(ValueError):
 
 def parse_fault_header(value: str, *, source: str = FAULT_HEADER) -> FaultRuleIn:
     """`latency=2000`, `latency=100-500`, `status=503; when=after`, `timeout`, `timeout=1500`,
-    `drop`, `cut`, `malformed`, `duplicate`, `rate_limit`, `rate_limit=30`, and
-    `probability=0.5`.
+    `drop`, `cut`, `malformed`, `duplicate`, `rate_limit`, `rate_limit=30`,
+    `corrupt_signature`, `expired_certificate`, and `probability=0.5`.
 
     Items are separated by `;` (or `,`), each `name` or `name=value`; exactly one action.
     `source` names the text in errors: the header, or the CLI's FAULT argument.

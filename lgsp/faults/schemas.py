@@ -31,6 +31,12 @@ class FaultKind(StrEnum):
     MALFORMED = "malformed"
     DUPLICATE = "duplicate"
     RATE_LIMIT = "rate_limit"
+    CORRUPT_SIGNATURE = "corrupt_signature"
+    EXPIRED_CERTIFICATE = "expired_certificate"
+
+
+DOCUMENT_FAULTS = frozenset({FaultKind.CORRUPT_SIGNATURE, FaultKind.EXPIRED_CERTIFICATE})
+"""Faults on the edXML document a call carries, made before the call (`lgsp.faults.documents`)."""
 
 
 class LatencyRange(BaseModel):
@@ -95,6 +101,13 @@ class FaultRuleIn(BaseModel):
     duplicate: Literal[True] | None = None
     """The upstream call is made twice; the client gets the second answer (`when` is moot)."""
     rate_limit: Literal[True] | RetryAfter | None = None
+    corrupt_signature: Literal[True] | None = None
+    """An edXML document the call carries has its XML-DSig SignatureValue altered on its way:
+    the receiving system finds the signature `tampered` (issue 17)."""
+    expired_certificate: Literal[True] | None = None
+    """An edXML document the call carries is signed again on its way, for the same signer,
+    with a certificate of the bus's test CA that expired a year ago: the receiving system
+    finds it `expired` (issue 17)."""
 
     probability: float = Field(default=1.0, ge=0, le=1)
     times: int | None = Field(default=None, ge=1, le=1_000_000)
@@ -110,6 +123,12 @@ class FaultRuleIn(BaseModel):
                 f"give exactly one action of {', '.join(_ACTION_FIELDS)}; got "
                 f"{', '.join(given) or 'none'}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _documents_before(self) -> Self:
+        if self.kind in DOCUMENT_FAULTS and self.when == "after":
+            raise ValueError(f"{self.kind} changes the document on its way: when must be before")
         return self
 
     @property
@@ -129,7 +148,14 @@ _ACTION_FIELDS = (
     "malformed",
     "duplicate",
     "rate_limit",
+    "corrupt_signature",
+    "expired_certificate",
 )
+"""Every action a rule can take: the one list (the header's grammar and the CLI derive theirs)."""
+FLAG_ACTIONS = tuple(
+    name for name in _ACTION_FIELDS if name not in {"latency_ms", "latency", "status"}
+)
+"""Actions written as a bare name in `X-LGSP-Fault` (`drop`, `corrupt_signature`, …)."""
 
 
 class FaultRuleOut(FaultRuleIn):

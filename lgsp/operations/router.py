@@ -84,6 +84,12 @@ async def index(bus: BusDep) -> dict[str, Any]:
                 "base_url": instance.issuer,
                 "docs": f"{instance.issuer}/docs",
                 "dialects": door_urls(instance.spec, instance.issuer),
+                # The bus's test CA (lgsp/ca), one for the bus, published at every instance
+                "ca": {
+                    "root": f"{instance.issuer}/ca/root.pem",
+                    "crl": f"{instance.issuer}/ca/crl.der",
+                    "trust": f"{instance.issuer}/ca/trust.pem",
+                },
                 **({"aliases": list(instance.spec.aliases)} if instance.spec.aliases else {}),
             }
             for instance in bus.instances.values()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from lgsp.deps import AdminDep, BusDep, InstanceDep, admin_router
+from lgsp.deps import AdminDep, BusDep, InstanceDep, admin_router, is_bus_admin
 from lgsp.errors import BusAdminRequired, UpstreamUnavailable, problem_responses
 from lgsp.reset.restore import reset_bus
 from lgsp.reset.schemas import ResetReport
@@ -28,7 +28,7 @@ async def reset(
     bus-wide admin, the demo client) or for this instance only (`scope=instance`, the default
     and the only scope for an instance's own admin clients); the audit log and other clients
     are kept. Meant for test isolation: call it between two tests."""
-    bus_wide = caller.client_id == bus.settings.demo_client_id
+    bus_wide = is_bus_admin(caller, bus.settings)
     if scope == "bus" and not bus_wide:
         raise BusAdminRequired(
             f"Client {caller.client_id} administers {instance.spec.name} only: it may reset "

@@ -52,8 +52,9 @@ from lgsp.errors import (
     problem_responses,
     source_header,
 )
-from lgsp.faults.apply import apply_fault, fault_for_call
+from lgsp.faults.apply import apply_fault, fault_for_call, tamper_document
 from lgsp.faults.matcher import FAULT_HEADER, CallFacts
+from lgsp.faults.schemas import DOCUMENT_FAULTS
 from lgsp.json_text import compact_json
 from lgsp.logging import request_id_var
 from lgsp.masking import audit_text
@@ -149,6 +150,26 @@ async def invoke_service(
         )
     assert route is not None  # noqa: S101 - only a hand-over goes on without a route
 
+    # Faults on demand (issue 5): a rule-free instance costs a cache lookup here.
+    fault = await fault_for_call(
+        bus.faults,
+        bus.settings,
+        instance=instance.spec.name,
+        facts=CallFacts(service.id, service.version, request.method, "/" + path, caller.client_id),
+        header=request.headers.get(FAULT_HEADER),
+    )
+    if fault is not None and fault.kind in DOCUMENT_FAULTS:  # the document changes on its way
+        body = await tamper_document(
+            fault,
+            body,
+            ca=bus.ca,
+            request=request,
+            audit=audit,
+            instance=instance.spec.name,
+            service=service.id,
+        )
+        fault = None
+
     async def answer() -> Response:
         return await _answer(
             route,
@@ -165,14 +186,6 @@ async def invoke_service(
             strict=caller.strict,
         )
 
-    # Faults on demand (issue 5): a rule-free instance costs a cache lookup here.
-    fault = await fault_for_call(
-        bus.faults,
-        bus.settings,
-        instance=instance.spec.name,
-        facts=CallFacts(service.id, service.version, request.method, "/" + path, caller.client_id),
-        header=request.headers.get(FAULT_HEADER),
-    )
     if fault is None:
         return await answer()
     return await apply_fault(

@@ -10,7 +10,7 @@ A system with a `url` in the topology needs no entry: the bus reaches it over HT
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +53,8 @@ class SystemContext:
 SystemFactory = Callable[[SystemContext], FastAPI]
 SampleSource = Callable[[SystemContext, int], dict[str, list[str]]]
 """Identifiers of seeded data to try (kind → values), for the banner and /admin/samples."""
+OrganisationSource = Callable[[SystemContext], dict[str, str]]
+"""The organisations a system serves: organ id → name (whom the test CA may issue to)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class EmbeddedSystem:
     bus_rights: dict[str, str] = field(default_factory=dict)
     """Services (and methods) the system calls through its own LGSP; empty: it calls none."""
     samples: SampleSource | None = None
+    organisations: OrganisationSource | None = None
 
 
 SystemRegistry = Mapping[str, EmbeddedSystem]
@@ -95,6 +98,24 @@ def samples(
         embedded = systems.get(system.name)
         if system.url is None and embedded is not None and embedded.samples is not None:
             found.update(embedded.samples(context, count))
+    return found
+
+
+def organisations(
+    systems: SystemRegistry,
+    instances: Iterable[InstanceSpec],
+    settings: Settings,
+    *,
+    provinces: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The organisations the embedded systems of `instances` serve: organ id → name."""
+    found: dict[str, str] = {}
+    for instance in instances:
+        context = SystemContext(instance=instance, settings=settings, provinces=provinces or {})
+        for system in instance.systems:
+            embedded = systems.get(system.name)
+            if embedded is not None and embedded.organisations is not None:
+                found.update(embedded.organisations(context))
     return found
 
 

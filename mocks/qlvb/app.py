@@ -62,6 +62,7 @@ from mocks.qlvb.context import (
 )
 from mocks.qlvb.models import MAX_DOCUMENT_ID, Delivery, Document, QlvbBase, StatusEntry
 from mocks.qlvb.seed import seed_documents
+from mocks.qlvb.signing import TrustSource, identities_of, signed_as
 from mocks.qlvb.store import DocumentStore, describe_document
 from mocks.stateful import stateful_app
 from mocks.vdxp.sdk import (
@@ -141,6 +142,7 @@ def create_app(
         )
     clock = now or now_in_vietnam
     trust = trust_of(config)
+    identities = identities_of(config.signing_identities)
 
     async def open_state(database: MockDatabase, stack: AsyncExitStack) -> Context:
         bus = await stack.enter_async_context(connect(config, bus_transport, now=clock))
@@ -151,7 +153,8 @@ def create_app(
             bus=bus,
             open_store=DocumentStore,
             province_code=province_code,
-            trust=trust,
+            trust=TrustSource(trust, bus, refresh_seconds=config.trust_refresh_seconds),
+            identities=identities,
         )
 
     async def seed(session: AsyncSession) -> int:
@@ -177,6 +180,10 @@ def create_app(
     async def send_edoc(request: Request) -> JSONResponse:
         """Deliver an edXML document to each `To` agency; a resend answers the first DocId.
 
+        `?sign=sender` (mock addition): the document was composed in this system (the bus's
+        canonical JSON), so it signs it as the sending agency, when it holds that agency's key,
+        before anything else; without it, the bytes are the sender's own and kept as they are.
+
         `Duplicate` (mock addition) says whether this exact document (same sender, code number
         and notation) had been sent before; then nothing is delivered again. Agencies of the
         topology's other provinces are taken when the endpoint has access to the bus: the
@@ -186,6 +193,11 @@ def create_app(
         context = context_of(request)
         body = await read_body(request, XML, DEFAULT_LIMITS.max_bytes)
         reading = await off_loop_if_large(len(body), partial(read_edxml, body))
+        if request.query_params.get("sign") == "sender":  # composed here: signed as its sender
+            sender = reading.message["from"]["organ_id"]
+            body = await off_loop_if_large(
+                len(body), partial(signed_as, context.identities, sender, body)
+            )
         new = describe_document(context.config.instance, body, reading.message)
         _check_own_agency(context, new.sender, "UNKNOWN_SENDER")
         recipients = axis.sort_recipients(context.config, new.recipients)
@@ -240,7 +252,7 @@ def create_app(
             DocumentId=document.document_id,
             edxml=edxml.decode("utf-8"),  # read_edxml accepted only UTF-8
             trace=trace,
-            Signature=await off_loop_if_large(len(edxml), partial(signature_of, context, edxml)),
+            Signature=await signature_of(context, edxml),
         )
 
     @app.post("/getEdocTrace", openapi_extra=body_doc("application/json", FetchRequest))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -18,6 +18,7 @@ from mocks.bus import BusUnavailable, Handover
 from mocks.config import SystemConfig
 from mocks.qlvb.lifecycle import IllegalStatusTransition
 from mocks.qlvb.models import Delivery, Document
+from mocks.qlvb.signing import Identity, TrustSource
 from mocks.qlvb.store import DocumentStore, NotAParty, Report, Reported
 from mocks.stateful import StoreContext, lifespan_state
 from mocks.vdxp.sdk import MockError, ok
@@ -30,8 +31,10 @@ class Context(StoreContext[DocumentStore]):
     """What the lifespan opened; each request finds it in `request.state`."""
 
     province_code: str
-    trust: Trust = Trust()
-    """Whose signatures this system accepts (`SystemConfig.trusted_roots_pem`)."""
+    trust: TrustSource
+    """Whose signatures this system accepts: `SystemConfig.trusted_roots_pem`, and its bus's CA."""
+    identities: Mapping[str, Identity] = field(default_factory=dict)
+    """The keys this system signs with, per agency (`SystemConfig.signing_identities`)."""
 
 
 def context_of(request: Request) -> Context:
@@ -77,17 +80,20 @@ def delivered(document: Document, deliveries: Sequence[Delivery], **extra: Any) 
     )
 
 
-def signature_of(context: Context, edxml: bytes) -> dict[str, object]:
+async def signature_of(context: Context, edxml: bytes) -> dict[str, object]:
     """Mock addition `Signature`: the XML-DSig check of a message as this system concludes it
-    now (formats/xmldsig.py), under edXML-style names."""
-    check: SignatureCheck = check_signature(edxml, trust=context.trust, at=context.now())
+    now (formats/xmldsig.py), under edXML-style names; a large message off the event loop."""
+    trust = await context.trust.current()
+    check: SignatureCheck = await off_loop_if_large(
+        len(edxml), partial(check_signature, edxml, trust=trust, at=context.now())
+    )
     return {"".join(p.title() for p in k.split("_")): v for k, v in check.as_json().items()}
 
 
 async def judged_signature(context: Context, edxml: bytes) -> dict[str, object]:
     """The message's `Signature`, or 422 SIGNATURE_INVALID naming the reason when this system
     refuses what is not validly signed (`SystemConfig.signature_policy`)."""
-    checked = await off_loop_if_large(len(edxml), partial(signature_of, context, edxml))
+    checked = await signature_of(context, edxml)
     if context.config.signature_policy == "refuse" and not checked["Valid"]:
         raise MockError(
             422,

@@ -1,0 +1,245 @@
+"""The test CA's files in the data dir: its root, what it issued and revoked, the added roots.
+
+Files, not tables, because whoever holds the data dir holds the CA, as an HSM's owner does:
+the folder is owner-only (0700) and every private key in it 0600. Every process of the bus
+(workers, `lgsp ca …` beside a running bus) shares the one folder; changes are made under an
+exclusive lock (`fcntl.flock` on `.lock`), each file written beside its place and renamed in.
+
+    <data_dir>/ca/root.pem  root-key.pem        the root (created on first use)
+    <data_dir>/ca/issued/<serial>.pem  .key     each issued certificate and its key
+    <data_dir>/ca/revoked.json                  serial (hex) → when it was revoked
+    <data_dir>/ca/roots/<sha256>.pem            other roots an admin added
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from lgsp.auth import keys as auth_keys
+from lgsp.ca.authority import (
+    SIGNING_DAYS,
+    Issued,
+    certificate_pem,
+    issue,
+    key_pem,
+    load_key,
+    make_crl,
+    make_root,
+    organ_id_of,
+)
+
+FOLDER = "ca"
+MAX_LISTED = 1000
+"""Certificates listed at most (newest first): the listing stays bounded however many exist."""
+MAX_ADDED_ROOTS = 100
+
+
+@dataclass(frozen=True)
+class Record:
+    """An issued certificate, and when it was revoked (None: it was not)."""
+
+    certificate: x509.Certificate
+    revoked_at: datetime | None
+
+    @property
+    def serial(self) -> str:
+        return format(self.certificate.serial_number, "x")
+
+
+class CertificateAuthority:
+    """The CA of one data dir; the root is created, under the lock, the first time it is asked."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.folder = data_dir / FOLDER
+        self._root: tuple[x509.Certificate, bytes] | None = None
+
+    # --- the root -------------------------------------------------------------------------
+
+    def root(self, *, now: datetime) -> x509.Certificate:
+        return self._root_and_key(now=now)[0]
+
+    def _root_and_key(self, *, now: datetime) -> tuple[x509.Certificate, bytes]:
+        if self._root is None:
+            with self._locked():
+                if not (self.folder / "root.pem").exists():
+                    key = load_key(auth_keys.generate_private_pem().encode())
+                    self._write(self.folder / "root-key.pem", key_pem(key), secret=True)
+                    root = make_root(key, now=now)
+                    self._write(self.folder / "root.pem", certificate_pem(root))
+            cert = x509.load_pem_x509_certificate((self.folder / "root.pem").read_bytes())
+            self._root = (cert, (self.folder / "root-key.pem").read_bytes())
+        return self._root
+
+    # --- issuing ----------------------------------------------------------------------------
+
+    def issue(
+        self,
+        organ_id: str,
+        name: str,
+        *,
+        now: datetime,
+        not_before: datetime | None = None,
+        not_after: datetime | None = None,
+        key_pem_text: str | None = None,
+    ) -> Issued:
+        """A new key (or `key_pem_text`) and certificate for the organisation, kept."""
+        root, root_pem = self._root_and_key(now=now)
+        key = load_key((key_pem_text or auth_keys.generate_private_pem()).encode())
+        certificate = issue(
+            root,
+            load_key(root_pem),
+            key,
+            organ_id=organ_id,
+            name=name,
+            not_before=not_before or now - timedelta(minutes=5),
+            not_after=not_after or now + timedelta(days=SIGNING_DAYS),
+        )
+        serial = format(certificate.serial_number, "x")
+        with self._locked():
+            self._write(self.folder / "issued" / f"{serial}.key", key_pem(key), secret=True)
+            self._write(self.folder / "issued" / f"{serial}.pem", certificate_pem(certificate))
+        return Issued(certificate, key)
+
+    def ensure_all(self, directory: Mapping[str, str], *, now: datetime) -> dict[str, Issued]:
+        """For each organisation (organ id → name), its newest certificate still valid for a
+        day and not revoked, else a new one: what a system provisioned at every start is handed.
+
+        The new certificates of one call share one new key (assigned): a document system's
+        agencies each get a certificate of their own, but the system holds one key, so a first
+        start makes one RSA key per system rather than one per agency (40 keys took ~10 s on a
+        loaded 2-core machine). An admin's `issue` always makes a key of its own."""
+        found: dict[str, Issued] = {}
+        keys: dict[str, rsa.RSAPrivateKey] = {}
+        for record in self.records():
+            cert, organ_id = record.certificate, organ_id_of(record.certificate) or ""
+            usable = record.revoked_at is None and (
+                cert.not_valid_before_utc <= now < cert.not_valid_after_utc - timedelta(days=1)
+            )
+            key_file = self.folder / "issued" / f"{record.serial}.key"
+            if organ_id in directory and organ_id not in found and usable and key_file.exists():
+                pem = key_file.read_bytes()
+                key = keys.get(pem.decode()) or keys.setdefault(pem.decode(), load_key(pem))
+                found[organ_id] = Issued(cert, key)
+        missing = [organ_id for organ_id in directory if organ_id not in found]
+        if missing:
+            shared = auth_keys.generate_private_pem()
+            for organ_id in missing:
+                found[organ_id] = self.issue(
+                    organ_id, directory[organ_id], now=now, key_pem_text=shared
+                )
+        return found
+
+    def records(self, *, organ_id: str | None = None) -> list[Record]:
+        """Issued certificates, newest first (at most MAX_LISTED), with their revocations."""
+        folder = self.folder / "issued"
+        if not folder.is_dir():
+            return []
+        revoked = self.revoked()
+        found = []
+        for path in folder.glob("*.pem"):
+            cert = x509.load_pem_x509_certificate(path.read_bytes())
+            if organ_id is None or organ_id_of(cert) == organ_id:
+                found.append(Record(cert, revoked.get(cert.serial_number)))
+        found.sort(key=lambda r: r.certificate.not_valid_before_utc, reverse=True)
+        return found[:MAX_LISTED]
+
+    def find(self, serial: int) -> Record | None:
+        path = self.folder / "issued" / f"{serial:x}.pem"
+        if not path.exists():
+            return None
+        cert = x509.load_pem_x509_certificate(path.read_bytes())
+        return Record(cert, self.revoked().get(serial))
+
+    # --- revocation -----------------------------------------------------------------------
+
+    def revoke(self, serial: int, *, now: datetime) -> datetime:
+        """Revoke an issued certificate; revoking it again keeps the first time."""
+        with self._locked():
+            revoked = self._read_revoked()
+            if serial not in revoked:
+                revoked[serial] = now
+                listed = {format(s, "x"): at.isoformat() for s, at in revoked.items()}
+                self._write(self.folder / "revoked.json", json.dumps(listed).encode())
+            return revoked[serial]
+
+    def revoked(self) -> dict[int, datetime]:
+        return self._read_revoked()
+
+    def crl(self, *, now: datetime) -> x509.CertificateRevocationList:
+        root, root_pem = self._root_and_key(now=now)
+        return make_crl(root, load_key(root_pem), sorted(self.revoked().items()), now=now)
+
+    def _read_revoked(self) -> dict[int, datetime]:
+        path = self.folder / "revoked.json"
+        if not path.exists():
+            return {}
+        listed = json.loads(path.read_bytes())
+        return {int(s, 16): datetime.fromisoformat(at) for s, at in listed.items()}
+
+    # --- other trusted roots ----------------------------------------------------------------
+
+    def add_root(self, certificate: x509.Certificate) -> bool:
+        """Trust another root (False: it already was)."""
+        der = certificate.public_bytes(serialization.Encoding.DER)
+        path = self.folder / "roots" / f"{hashlib.sha256(der).hexdigest()}.pem"
+        with self._locked():
+            if path.exists():
+                return False
+            if len(self.added_roots()) >= MAX_ADDED_ROOTS:
+                raise ValueError(f"at most {MAX_ADDED_ROOTS} roots can be added")
+            self._write(path, certificate_pem(certificate))
+        return True
+
+    def added_roots(self) -> list[x509.Certificate]:
+        folder = self.folder / "roots"
+        if not folder.is_dir():
+            return []
+        return [
+            x509.load_pem_x509_certificate(path.read_bytes())
+            for path in sorted(folder.glob("*.pem"))
+        ]
+
+    def trust_pem(self, *, now: datetime) -> bytes:
+        """Every root the document systems trust signers under: this CA's, then the added ones."""
+        return b"".join(certificate_pem(cert) for cert in (self.root(now=now), *self.added_roots()))
+
+    # --- files ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.folder, 0o700)
+        fd = os.open(self.folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    @staticmethod
+    def _write(path: Path, data: bytes, *, secret: bool = False) -> None:
+        """Written beside its place, then renamed in: a reader sees the old or the new file.
+        Not fsynced: a test CA that loses its last certificate in a power cut issues another,
+        and a first start writes some forty files."""
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if secret else 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        os.replace(draft, path)

@@ -1,0 +1,118 @@
+"""`lgsp ca …`: the bus's test CA, on its data dir, bus running or not (the admin API's twin).
+
+The CLI runs as whoever holds the data dir, the CA's owner: it acts as the bus-wide admin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lgsp.cli._common import add_data_dir, print_json, settings_from
+
+
+def add_parsers(commands: Any) -> None:
+    ca = commands.add_parser(
+        "ca", help="the bus's test CA: issue and revoke signing certificates, trust roots"
+    ).add_subparsers(title="ca commands")
+    issue = ca.add_parser(
+        "issue",
+        help="issue an organisation a signing certificate and key; prints it as JSON",
+        description="The password (8 to 128 printable ASCII characters) protects the PEM key "
+        "and the PKCS#12 file; it is read from LGSP_CA_PASSWORD, else asked for.",
+    )
+    issue.add_argument("organ_id", metavar="ORGAN_ID", help="e.g. 000.00.01.H01")
+    issue.add_argument("--out", type=Path, help="also write ORGAN_ID.p12, .key.pem, .pem here")
+    add_data_dir(issue)
+    issue.set_defaults(handler=issue_certificate)
+
+    revoke = ca.add_parser("revoke", help="revoke a certificate by its serial (hex)")
+    revoke.add_argument("serial", metavar="SERIAL")
+    add_data_dir(revoke)
+    revoke.set_defaults(handler=revoke_certificate)
+
+    root = ca.add_parser("root", help="print the root certificate (PEM)")
+    add_data_dir(root)
+    root.set_defaults(handler=print_root)
+
+    add_root = ca.add_parser("add-root", help="trust another root (a PEM file) bus-wide")
+    add_root.add_argument("pem", type=Path, metavar="PEM_FILE")
+    add_data_dir(add_root)
+    add_root.set_defaults(handler=add_trusted_root)
+
+
+def issue_certificate(args: argparse.Namespace) -> int:
+    from lgsp.ca import tasks
+    from lgsp.ca.store import CertificateAuthority
+
+    settings = settings_from(args)
+    password = os.environ.get("LGSP_CA_PASSWORD") or getpass.getpass("PKCS#12 password: ")
+    issued = tasks.issue_certificate(
+        CertificateAuthority(settings.data_dir),
+        _directory(settings),
+        args.organ_id,
+        password,
+        now=datetime.now(UTC),
+    )
+    if args.out is not None:
+        import base64
+
+        args.out.mkdir(parents=True, exist_ok=True)
+        _write(args.out / f"{args.organ_id}.p12", base64.b64decode(issued.pkcs12_base64))
+        _write(args.out / f"{args.organ_id}.key.pem", issued.private_key_pem.encode())
+        _write(args.out / f"{args.organ_id}.pem", issued.certificate_pem.encode())
+    print_json(issued.model_dump(mode="json"), ensure_ascii=False)
+    return 0
+
+
+def revoke_certificate(args: argparse.Namespace) -> int:
+    from lgsp.ca import tasks
+    from lgsp.ca.store import CertificateAuthority
+
+    ca = CertificateAuthority(settings_from(args).data_dir)
+    record = tasks.find_certificate(ca, args.serial)
+    revoked = tasks.revoke_certificate(ca, record, now=datetime.now(UTC))
+    print_json(revoked.model_dump(mode="json", exclude={"certificate_pem"}), ensure_ascii=False)
+    return 0
+
+
+def print_root(args: argparse.Namespace) -> int:
+    from lgsp.ca.authority import certificate_pem
+    from lgsp.ca.store import CertificateAuthority
+
+    root = CertificateAuthority(settings_from(args).data_dir).root(now=datetime.now(UTC))
+    sys.stdout.write(certificate_pem(root).decode("ascii"))
+    return 0
+
+
+def add_trusted_root(args: argparse.Namespace) -> int:
+    from lgsp.ca import tasks
+    from lgsp.ca.store import CertificateAuthority
+
+    ca = CertificateAuthority(settings_from(args).data_dir)
+    pem = args.pem.read_text(encoding="ascii")[: 16 * 1024]
+    print_json(tasks.add_root(ca, pem).model_dump(mode="json"), ensure_ascii=False)
+    return 0
+
+
+def _directory(settings: Any) -> dict[str, str]:
+    """Every organisation the bus's embedded systems serve, as the bus-wide admin sees them."""
+    from lgsp.composition import MOCK_SYSTEMS
+    from lgsp.routing.systems import organisations
+    from lgsp.topology import load_topology
+
+    topology = load_topology(settings.topology_file, settings.era)
+    return organisations(MOCK_SYSTEMS, topology.instances, settings, provinces=topology.provinces)
+
+
+def _write(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)

@@ -1,0 +1,123 @@
+"""A document system's signatures: the trust it keeps from its bus's CA, the keys it signs with.
+
+A recipient's system trusts the roots its CA publishes and refuses what the CA's CRL revokes, as
+a real e-office fetches the government CA's CRL (RFC 5280 §5): here from the bus
+(`{bus_url}/ca/trust.pem` and `/ca/crl.der`), kept `trust_refresh_seconds`, on top of the roots
+its configuration names. A CRL whose signature no published root verifies is refused, and
+the last good copy kept.
+
+The sender's system signs, as the sending agency, with the key and certificate its CA issued to
+that agency (`SystemConfig.signing_identities`, handed over at provisioning): the documents it
+composes (XML-DSig enveloped, RSA-SHA256, exclusive C14N;
+formats/xmldsig.py). Bytes a client sent are never re-signed: they are the sender's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic import SecretStr
+
+from formats.xmldsig import Trust, sign_edxml
+from mocks.bus import BusClient, BusUnavailable
+
+logger = logging.getLogger(__name__)
+
+MAX_TRUST_BYTES = 512 * 1024
+MAX_CRL_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One agency's signing key and its certificate, then the certificate's chain."""
+
+    key: rsa.RSAPrivateKey
+    chain: tuple[x509.Certificate, ...]
+
+
+def identities_of(given: Mapping[str, SecretStr]) -> dict[str, Identity]:
+    """Each organ id's PEM bundle read: an RSA key, then its certificate and chain."""
+    found = {}
+    for organ_id, secret in given.items():
+        pem = secret.get_secret_value().encode()
+        # Handed over by its own provisioning: the costly check meant for keys from
+        # strangers would cost ~30 ms per agency at every start.
+        key = serialization.load_pem_private_key(
+            pem, password=None, unsafe_skip_rsa_key_validation=True
+        )
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ValueError(f"the signing key of {organ_id} is not an RSA key")
+        found[organ_id] = Identity(key, tuple(x509.load_pem_x509_certificates(pem)))
+    return found
+
+
+def signed_as(identities: Mapping[str, Identity], organ_id: str, data: bytes) -> bytes:
+    """`data` signed by the agency `organ_id`; unchanged when this system holds no key of it."""
+    identity = identities.get(organ_id)
+    if identity is None:
+        return data
+    return sign_edxml(data, key=identity.key, chain=identity.chain)
+
+
+class TrustSource:
+    """The configured trust, plus the roots and CRL of the bus's CA, refreshed when stale."""
+
+    def __init__(
+        self,
+        configured: Trust,
+        bus: BusClient,
+        *,
+        refresh_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._configured = configured
+        self._bus = bus
+        self._refresh = refresh_seconds
+        self._clock = clock
+        self._fetched: Trust | None = None
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    @property
+    def configured(self) -> Trust:
+        return self._configured
+
+    async def current(self) -> Trust:
+        if not self._bus.connected:
+            return self._configured
+        async with self._lock:
+            stale = self._clock() - self._fetched_at >= self._refresh
+            if self._fetched is None or stale:
+                try:
+                    self._fetched = await self._fetch()
+                    self._fetched_at = self._clock()
+                except (BusUnavailable, ValueError) as error:  # keep the last good copy
+                    logger.warning("the CA's roots or CRL could not be fetched: %s", error)
+        fetched = self._fetched or Trust()
+        return Trust(
+            roots=(*self._configured.roots, *fetched.roots),
+            revoked=self._configured.revoked | fetched.revoked,
+        )
+
+    async def _fetch(self) -> Trust:
+        roots = tuple(
+            x509.load_pem_x509_certificates(
+                await self._bus.fetch_public("ca/trust.pem", max_bytes=MAX_TRUST_BYTES)
+            )
+        )
+        crl = x509.load_der_x509_crl(
+            await self._bus.fetch_public("ca/crl.der", max_bytes=MAX_CRL_BYTES)
+        )
+        if not any(
+            root.subject == crl.issuer and crl.is_signature_valid(root.public_key())  # type: ignore[arg-type]
+            for root in roots
+        ):
+            raise ValueError("the CRL is not signed by a root the bus publishes")
+        return Trust(roots=roots, revoked=frozenset(entry.serial_number for entry in crl))

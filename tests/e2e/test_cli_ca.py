@@ -1,0 +1,83 @@
+"""`lgsp ca …`: the test CA from the command line, on the data dir, bus running or not."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from lgsp.cli import main
+
+PASSWORD = "cli-test-pass"
+
+
+@pytest.fixture(autouse=True)
+def password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LGSP_CA_PASSWORD", PASSWORD)
+
+
+def test_issue_prints_the_certificate_and_writes_owner_only_key_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "issued"
+
+    code = main(["ca", "issue", "000.00.01.H33", "--data-dir", str(tmp_path), "--out", str(out)])
+
+    issued = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert issued["organ_id"] == "000.00.01.H33"
+    bundle = (out / "000.00.01.H33.p12").read_bytes()
+    _, certificate, _ = pkcs12.load_key_and_certificates(bundle, PASSWORD.encode())
+    assert certificate is not None
+    assert format(certificate.serial_number, "x") == issued["serial"]
+    for name in ("000.00.01.H33.p12", "000.00.01.H33.key.pem"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o600
+    assert main(["ca", "root", "--data-dir", str(tmp_path)]) == 0
+    root = x509.load_pem_x509_certificate(capsys.readouterr().out.encode())
+    certificate.verify_directly_issued_by(root)
+
+
+def test_revoke_puts_the_serial_in_the_crl(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["ca", "issue", "000.00.01.H33", "--data-dir", str(tmp_path)])
+    serial = json.loads(capsys.readouterr().out)["serial"]
+
+    code = main(["ca", "revoke", serial, "--data-dir", str(tmp_path)])
+
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["revoked_at"]
+    from lgsp.ca.store import CertificateAuthority
+
+    assert int(serial, 16) in CertificateAuthority(tmp_path).revoked()
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (["ca", "issue", "000.00.99.H33"], "UNKNOWN_ORGANISATION"),
+        (["ca", "revoke", "abcdef"], "CERTIFICATE_NOT_FOUND"),
+    ],
+)
+def test_bad_arguments_exit_2_naming_the_apis_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], code: str
+) -> None:
+    status = main([*argv, "--data-dir", str(tmp_path)])
+
+    assert status == 2
+    assert f"lgsp: {code}:" in capsys.readouterr().err
+
+
+def test_a_bad_password_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LGSP_CA_PASSWORD", "short")
+
+    status = main(["ca", "issue", "000.00.01.H33", "--data-dir", str(tmp_path)])
+
+    assert status == 2
+    assert "BAD_PASSWORD" in capsys.readouterr().err

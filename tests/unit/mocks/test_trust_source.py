@@ -1,0 +1,75 @@
+"""A document system's trust: the roots and CRL it fetches from its bus's CA (issue 17)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from formats.xmldsig import Trust
+from lgsp.ca.authority import certificate_pem
+from lgsp.ca.store import CertificateAuthority
+from mocks.bus import BusClient
+from mocks.qlvb.signing import TrustSource
+from tests.fixtures import signing
+
+pytestmark = pytest.mark.anyio
+
+NOW = datetime(2026, 12, 6, tzinfo=UTC)
+
+
+def bus_of(ca: CertificateAuthority, *, crl_from: CertificateAuthority | None = None) -> BusClient:
+    """A bus whose CA publishes `ca`'s roots, and the CRL of `crl_from` (another CA: forged)."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/ca/trust.pem":
+            return httpx.Response(200, content=ca.trust_pem(now=NOW))
+        der = (crl_from or ca).crl(now=NOW).public_bytes(Encoding.DER)
+        return httpx.Response(200, content=der)
+
+    http = httpx.AsyncClient(base_url="http://bus.test/", transport=httpx.MockTransport(answer))
+    return BusClient(http, client_id="system-qlvb", client_secret="x", now=lambda: NOW)
+
+
+async def test_the_roots_and_revocations_of_the_bus_ca_are_added_to_the_configured_ones(
+    tmp_path: Path,
+) -> None:
+    ca = CertificateAuthority(tmp_path)
+    issued = ca.ensure_all({"000.00.01.H33": "Sở Tư pháp"}, now=NOW)["000.00.01.H33"]
+    ca.revoke(issued.certificate.serial_number, now=NOW)
+    configured = Trust(roots=(signing.root().certificate,))
+
+    trust = await TrustSource(configured, bus_of(ca), refresh_seconds=60).current()
+
+    assert trust.roots == (signing.root().certificate, ca.root(now=NOW))
+    assert issued.certificate.serial_number in trust.revoked
+
+
+async def test_a_crl_no_published_root_signed_is_ignored(tmp_path: Path) -> None:
+    ca, forger = CertificateAuthority(tmp_path / "a"), CertificateAuthority(tmp_path / "b")
+    forger.revoke(0x1234, now=NOW)
+
+    trust = await TrustSource(Trust(), bus_of(ca, crl_from=forger), refresh_seconds=0).current()
+
+    assert trust.revoked == frozenset()
+    assert trust.roots == ()
+
+
+async def test_what_was_fetched_is_kept_until_it_is_stale(tmp_path: Path) -> None:
+    ca = CertificateAuthority(tmp_path)
+    clock = [0.0]
+    source = TrustSource(Trust(), bus_of(ca), refresh_seconds=5, clock=lambda: clock[0])
+    first = await source.current()
+    ca.revoke(0xABC, now=NOW)
+
+    clock[0] = 4.0
+    kept = await source.current()
+    clock[0] = 5.0
+    refreshed = await source.current()
+
+    assert certificate_pem(first.roots[0]) == certificate_pem(ca.root(now=NOW))
+    assert 0xABC not in kept.revoked
+    assert 0xABC in refreshed.revoked
