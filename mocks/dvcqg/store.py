@@ -140,6 +140,31 @@ class NationalStore:
         await self._session.flush()
         return Synced(code, outcome, dossier.step, new)
 
+    async def add_known(self, items: Sequence[HoSo]) -> None:
+        """Dossiers the portal knows without a sync having come (the seed), each stored as a
+        first sync at its `latest_time` would store it: one batched INSERT per table instead
+        of a few statements per dossier and per entry. For codes it does not hold yet."""
+        dossiers = [
+            NationalDossier(
+                code=item.ma_ho_so,
+                province_code=item.ma_tinh,
+                status=int(item.trang_thai),
+                step=item.thu_tu,
+                snapshot=item.snapshot(),
+                first_synced_at=item.latest_time,
+                synced_at=item.latest_time,
+            )
+            for item in items
+        ]
+        self._session.add_all(dossiers)
+        await self._session.flush()
+        self._session.add_all(
+            NationalProgress(dossier_id=dossier.id, step=step, entry=entry.stored())
+            for dossier, item in zip(dossiers, items, strict=True)
+            for step, entry in _first_of_each_step(item.tien_trinh).items()
+        )
+        await self._session.flush()
+
     async def add_progress(
         self, entries: Sequence[TienTrinh], *, province_code: str | None = None
     ) -> list[dict[str, Any]]:
@@ -246,3 +271,11 @@ def native(dossier: NationalDossier) -> dict[str, Any]:
         "ThuTu": dossier.step,
         "NgayDongBo": format_dvcqg_time(dossier.synced_at),
     }
+
+
+def _first_of_each_step(entries: Sequence[TienTrinh]) -> dict[int, TienTrinh]:
+    """One entry per `ThuTu`, as `_add_entries` keeps them: the first of a step wins."""
+    kept: dict[int, TienTrinh] = {}
+    for entry in entries:
+        kept.setdefault(entry.thu_tu, entry)
+    return kept

@@ -3,9 +3,9 @@
 Enough for a demo to show every branch of the status table (mocks/qlvb/lifecycle.py): done,
 in progress, refused, a recall pending, a recall refused and resumed, one not yet confirmed.
 Times are fixed (March 2025, Vietnam time), not the clock's, so two runs compare equal.
-Documents go through the same store calls as `/sendEdoc` and `/updateStatus`; a document
-already there is skipped whole, so a seed run that raced another one cannot apply a status
-twice.
+Statuses follow the rules `/updateStatus` applies (`store.plan_report`), in memory, and the
+whole history is stored in one batch per table (a start seeds every province: issue 20 item 8).
+An instance that has documents is not seeded again.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from formats.edxml import parse_edxml, render_edxml
 from mocks.directory.agencies import AGENCIES, PROVINCES, Agency
-from mocks.qlvb.store import DocumentStore, Report, describe_document
+from mocks.qlvb.store import DocumentHistory, DocumentStore, Report, describe_document
 
 _VIETNAM = timezone(timedelta(hours=7))
 _START = datetime(2025, 3, 3, 8, 0, tzinfo=_VIETNAM)
@@ -60,11 +60,20 @@ _ATTACHMENT = b"%PDF-1.4\n% mock attachment for the QLVB seed\n%%EOF\n"
 
 
 async def seed_documents(store: DocumentStore, *, province_code: str, seed: int) -> int:
-    """Send and advance the planned documents; the number of documents newly stored."""
+    """Store the planned documents with their statuses in an instance that has none; how many
+    documents were stored."""
+    history = planned_documents(store.instance, province_code=province_code, seed=seed)
+    await store.add_history(history)
+    return len(history)
+
+
+def planned_documents(instance: str, *, province_code: str, seed: int) -> list[DocumentHistory]:
+    """The seeded documents and the status messages each received, decided before anything
+    is written: what `/sendEdoc` and `/updateStatus` would have been sent."""
     agencies = AGENCIES[province_code]
     place = PROVINCES[province_code].city
     rng = random.Random(f"qlvb:{seed}:{province_code}")  # noqa: S311 - demo data, not secrets
-    stored = 0
+    history = []
     for day, (sender, recipients, notation, type_name, subject, steps) in enumerate(_PLAN):
         sent_at = _START + timedelta(days=day)
         document = {
@@ -90,11 +99,7 @@ async def seed_documents(store: DocumentStore, *, province_code: str, seed: int)
             else [],
         }
         edxml = render_edxml(document)
-        new = describe_document(store.instance, edxml, parse_edxml(edxml))
-        sent = await store.send(new, at=sent_at)
-        if sent.duplicate:
-            continue
-        stored += 1
+        reports = []
         for step, (reporter, code) in enumerate(steps, start=1):
             organ = agencies[sender if reporter < 0 else recipients[reporter]].organ_id
             at = sent_at + timedelta(hours=step)
@@ -105,8 +110,10 @@ async def seed_documents(store: DocumentStore, *, province_code: str, seed: int)
                 timestamp=at.replace(tzinfo=None).isoformat(),  # edXML time is local, naive
                 staff_info={"department": "Văn phòng", "staff": rng.choice(_STAFF)},
             )
-            await store.report(sent.document, report, at=at)
-    return stored
+            reports.append((report, at))
+        new = describe_document(instance, edxml, parse_edxml(edxml))
+        history.append(DocumentHistory(new, sent_at, reports))
+    return history
 
 
 def _organisation(agency: Agency) -> dict[str, Any]:
