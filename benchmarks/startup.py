@@ -3,13 +3,16 @@
     .venv/bin/python benchmarks/startup.py                 # 5 rounds of each
     .venv/bin/python benchmarks/startup.py --rounds 9 --era 2024
     .venv/bin/python benchmarks/startup.py --imports 25    # also: the slowest imports of a start
+    .venv/bin/python benchmarks/startup.py --vs /tmp/base  # paired with another checkout
 
 Each round starts `python -m lgsp serve` in a new temporary data dir ("first start"), waits for
 `/healthz` to answer 200, stops it with SIGTERM, then starts it again on the same dir
 ("restart"). The clock runs from the spawn to the first 200; `/healthz` is asked every 10 ms
 over a raw socket, so the prober costs the machine little. CPU is what the server process had
 used (user + system, every thread) when it first answered. The machine's load average is printed
-with the figures: on a shared 2-core machine the wall times mean little without it.
+with the figures: on a shared 2-core machine the wall times mean little without it. With
+`--vs DIR` (another checkout of the project, e.g. `git worktree add /tmp/base main`) each round
+starts that checkout's bus too, in turn with this one, so both see the same machine.
 
 Issue 20 item 8's targets: first start under 1.0 s, restart under 0.7 s.
 """
@@ -65,8 +68,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start(data_dir: Path, args: argparse.Namespace, *, importtime: Path | None = None) -> Start:
-    """Start the bus on `data_dir`, time it to its first `/healthz` 200, stop it."""
+def start(
+    data_dir: Path,
+    args: argparse.Namespace,
+    *,
+    checkout: Path = ROOT,
+    importtime: Path | None = None,
+) -> Start:
+    """Start the bus of `checkout` on `data_dir`, time it to its first `/healthz` 200, stop it.
+
+    `python -m` puts the working directory first on the path: the checkout's `lgsp` is run.
+    """
     port = free_port()
     argv = [sys.executable]
     if importtime is not None:
@@ -75,7 +87,7 @@ def start(data_dir: Path, args: argparse.Namespace, *, importtime: Path | None =
     env = {**os.environ, "LGSP_ERA": args.era, "LGSP_LOG_LEVEL": "WARNING"}
     begun = time.perf_counter()
     err = importtime.open("wb") if importtime is not None else subprocess.DEVNULL
-    process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    process = subprocess.Popen(argv, cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=err)
     try:
         deadline = begun + args.timeout
         while not healthy(port):
@@ -123,15 +135,19 @@ def main() -> int:
     parser.add_argument("--era", default="2026", choices=("2026", "2024"))
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--imports", type=int, default=0, help="print the N slowest imports")
+    parser.add_argument("--vs", type=Path, help="another checkout, measured in turn with this one")
     args = parser.parse_args()
-    first: list[Start] = []
-    again: list[Start] = []
+    checkouts = {"this": ROOT} if args.vs is None else {"this": ROOT, "vs": args.vs.resolve()}
+    first: dict[str, list[Start]] = {name: [] for name in checkouts}
+    again: dict[str, list[Start]] = {name: [] for name in checkouts}
     with tempfile.TemporaryDirectory(prefix="lgsp-startup-") as scratch:
-        start(Path(scratch) / "warm-up", args)  # the page cache and .pyc files, not counted
+        for name, checkout in checkouts.items():  # page cache and .pyc files, not counted
+            start(Path(scratch) / f"warm-up-{name}", args, checkout=checkout)
         for round_ in range(args.rounds):
-            data_dir = Path(scratch) / f"round-{round_}"
-            first.append(start(data_dir, args))
-            again.append(start(data_dir, args))
+            for name, checkout in checkouts.items():
+                data_dir = Path(scratch) / f"{name}-{round_}"
+                first[name].append(start(data_dir, args, checkout=checkout))
+                again[name].append(start(data_dir, args, checkout=checkout))
         if args.imports:
             log = Path(scratch) / "importtime.log"
             start(Path(scratch) / "imports", args, importtime=log)
@@ -140,8 +156,11 @@ def main() -> int:
                 print(f"  {ms:8.1f}  {name}")
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"lgsp serve to /healthz 200, era {args.era}, {args.rounds} rounds, load {load}")
-    print(describe("first start", first))
-    print(describe("restart", again))
+    for name, checkout in checkouts.items():
+        if len(checkouts) > 1:
+            print(f"{name}: {checkout}")
+        print(describe("first start", first[name]))
+        print(describe("restart", again[name]))
     return 0
 
 

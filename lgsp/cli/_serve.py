@@ -81,10 +81,18 @@ def add_parser(commands: Any) -> None:
 
 
 def serve_bus(args: argparse.Namespace) -> int:
-    from lgsp.logging import configure_logging
-
     if args.system is not None:
         return serve_system(args)
+    gc.disable()  # until the bus is built (`settle_heap`): start-up makes objects, not garbage
+    try:
+        return _serve_bus(args)
+    finally:
+        gc.enable()
+
+
+def _serve_bus(args: argparse.Namespace) -> int:
+    from lgsp.logging import configure_logging
+
     overrides: dict[str, Any] = {}
     https = args.tls or args.tls_cert is not None or args.tls_key is not None
     if "LGSP_PUBLIC_URL" not in os.environ:  # behind a proxy, the operator's URL wins
@@ -194,6 +202,7 @@ def create_worker_app() -> FastAPI:
     and instances that the parent put in `LGSP_SERVE_WORKER`. The workers share one
     PostgreSQL database: each serves every instance, and the kernel spreads connections.
     """
+    gc.disable()  # until the bus is built (`settle_heap`), as `serve` does
     from lgsp.composition import create_bus
     from lgsp.logging import configure_logging
 
@@ -214,10 +223,12 @@ def settle_heap(_bus: BusState | None = None) -> None:
     The seeded records, the catalog and the apps live as long as the process. Left to the
     collector, every full collection walks them all again (~130 ms with the default seed) and
     stalls every call under way: it set the p99 under load. Frozen, they are never scanned
-    again. Not done by `create_app`, which tests call many times in one process.
+    again. Not done by `create_app`, which tests call many times in one process. The collector
+    is off while a server starts (`serve`, `create_worker_app`): it is on again from here.
     """
     gc.collect()
     gc.freeze()
+    gc.enable()
 
 
 @contextmanager

@@ -18,9 +18,9 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
+from kit.db import conflict_insert
 from mocks.dvc.codes import DossierCode, next_dossier_code
 from mocks.dvc.deadlines import due_date, resume_due_date
 from mocks.dvc.lifecycle import Action, DossierStatus, TransitionRecord
@@ -74,7 +74,7 @@ class DossierStore(InstanceStore):
     async def allocate_code(self, agency_id: str, day: date) -> DossierCode:
         """The agency's next `MaHoSo` of `day`; rolled back with the transaction on error."""
         dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = conflict_insert(dialect)
         statement = (
             insert(DossierCounter)
             .values(instance=self._instance, agency_id=agency_id, day=day, last_sequence=1)
@@ -116,7 +116,7 @@ class DossierStore(InstanceStore):
         if not dossiers:
             return
         dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = conflict_insert(dialect)
         counters = insert(DossierCounter)
         await self._session.execute(
             counters.on_conflict_do_update(

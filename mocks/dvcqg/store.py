@@ -18,10 +18,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from formats.dates import format_dvcqg_time
+from kit.db import conflict_insert
 from mocks.dvcqg.models import NationalDossier, NationalProgress, ProcessedRequest
 from mocks.dvcqg.schemas import HoSo, TienTrinh
 from mocks.store import given, paged
@@ -74,7 +74,7 @@ class NationalStore:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         dialect = session.get_bind().dialect.name
-        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._insert = conflict_insert(dialect)
 
     # --- idempotency keys ------------------------------------------------------------------
 
