@@ -16,6 +16,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+
 from lgsp.cli._common import add_data_dir, listen, port_number, run_server, settings_from
 from lgsp.cli._progress import Spinner
 from lgsp.cli._system import serve_system
@@ -29,6 +31,11 @@ if TYPE_CHECKING:
 
 SAMPLE_CITIZENS = 3
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+WORKER_HEALTHCHECK_SECONDS = 60
+"""How long uvicorn's supervisor waits for a worker to answer its ping before killing it. A
+spawned worker answers only once it has unpickled its server, which imports most of the bus:
+over uvicorn's 5 s on a loaded 2-core machine, where every worker was killed and started again,
+forever. A worker that hangs for good is still replaced, a minute later."""
 WORKER_ENVIRONMENT = "LGSP_SERVE_WORKER"
 """JSON handed by `lgsp serve --workers` to each worker: settings overrides and instances."""
 
@@ -66,7 +73,7 @@ def add_parser(commands: Any) -> None:
         "--workers",
         type=int,
         default=1,
-        help="processes serving every instance on the one port (PostgreSQL only)",
+        help="processes serving every instance on the one port, sharing its database",
     )
     serve.add_argument(
         "--tls",
@@ -164,10 +171,11 @@ def _check_workers(args: argparse.Namespace, settings: Settings) -> None:
     """Before the port is bound: a bad `--workers` is exit 2 and holds nothing."""
     if args.workers < 1:
         raise ValueError("--workers takes a number of processes, 1 or more")
-    if settings.resolved_database_url.startswith("sqlite"):
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         raise ValueError(
-            "--workers needs PostgreSQL (LGSP_DATABASE_URL=postgresql://…): on SQLite the "
-            "workers would queue for its one writer lock, which every audited call takes"
+            "--workers needs a database the processes share: an SQLite file (the default) or "
+            "PostgreSQL, not an in-memory SQLite database"
         )
 
 
@@ -178,7 +186,13 @@ def _serve_workers(
     sock: socket.socket,
     options: dict[str, Any],
 ) -> int:
-    """`--workers N`: uvicorn's worker processes, each the whole bus, sharing one PostgreSQL."""
+    """`--workers N`: uvicorn's worker processes, each the whole bus, sharing one database.
+
+    On the SQLite file each worker's audit writer takes the file's write lock (`BEGIN
+    IMMEDIATE`) and reads each chain's head inside its transaction, so the chains stay linear
+    whichever worker writes; the mocks' seed, the keys and the clients are made once, under
+    the same lock, by whichever worker comes first.
+    """
     if args.data_dir is not None:
         overrides = {**overrides, "data_dir": str(args.data_dir)}
     os.environ[WORKER_ENVIRONMENT] = worker_environment(overrides, args.instance)
@@ -190,6 +204,7 @@ def _serve_workers(
         sock=sock,
         factory=True,
         workers=args.workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         **options,
     )
     return 0
@@ -200,7 +215,8 @@ def create_worker_app() -> FastAPI:
 
     Settings come from the environment, as for one process, with the command line's overrides
     and instances that the parent put in `LGSP_SERVE_WORKER`. The workers share one
-    PostgreSQL database: each serves every instance, and the kernel spreads connections.
+    database (the SQLite file or PostgreSQL): each serves every instance, and the kernel
+    spreads connections.
     """
     gc.disable()  # until the bus is built (`settle_heap`), as `serve` does
     from lgsp.composition import create_bus
