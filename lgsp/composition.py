@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from lgsp.app import OnReady, create_app
+from lgsp.auth.keys import KeyForge
 from lgsp.routing.systems import EmbeddedSystem, SystemContext, SystemRegistry
 from lgsp.settings import Settings
 from mocks.config import SystemConfig
@@ -172,6 +173,9 @@ def create_bus(
     *,
     instances: list[str] | None = None,
     on_ready: OnReady | None = None,
+    forge: KeyForge | None = None,
 ) -> FastAPI:
     """The bus with its mock systems: `create_app` handed `MOCK_SYSTEMS`."""
-    return create_app(settings, systems=MOCK_SYSTEMS, instances=instances, on_ready=on_ready)
+    return create_app(
+        settings, systems=MOCK_SYSTEMS, instances=instances, on_ready=on_ready, forge=forge
+    )

@@ -26,8 +26,10 @@ from lgsp.settings import DEMO_CLIENT_SECRET, Settings
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from lgsp.auth.keys import KeyForge
     from lgsp.state import BusState
     from lgsp.tls import ServerTls
+    from lgsp.topology import InstanceSpec
 
 SAMPLE_CITIZENS = 3
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -139,9 +141,11 @@ def _server_tls(args: argparse.Namespace, settings: Settings) -> ServerTls:
 def _serve_one(
     args: argparse.Namespace, settings: Settings, sock: socket.socket, tls: ServerTls | None
 ) -> int:
+    served = _served(settings, args.instance)
+    forge = early_key_forge(settings, len(served))  # on the other core while the bus imports
     from lgsp.composition import create_bus
 
-    spinner = Spinner(_startup_work(settings, args.instance))
+    spinner = Spinner(_startup_work(settings, served))
     built: list[BusState] = []
     ready = False
 
@@ -156,7 +160,7 @@ def _serve_one(
         built.append(bus)
         settle_heap()
 
-    app = create_bus(settings, instances=args.instance, on_ready=on_built)
+    app = create_bus(settings, instances=args.instance, on_ready=on_built, forge=forge)
     spinner.start()
     try:
         with _exit_quietly_after_shutdown(lambda: ready):
@@ -275,14 +279,35 @@ def _exit_quietly_after_shutdown(served: Callable[[], bool]) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _startup_work(settings: Settings, instances: list[str] | None) -> str:
+def early_key_forge(settings: Settings, count: int) -> KeyForge | None:
+    """The signing keys of a first start, begun before the bus is imported (most of a start)
+    instead of once its database is open: made in threads, on the other core, meanwhile.
+
+    A first start is one whose SQLite file does not exist yet: every served instance lacks a
+    key. Otherwise (a restart, PostgreSQL) the lifespan reads which instances lack one.
+    """
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() != "sqlite":
+        return None
+    if url.database not in (None, "", ":memory:") and Path(url.database or "").exists():
+        return None
+    from lgsp.auth.keys import KeyForge
+
+    return KeyForge(count)
+
+
+def _served(settings: Settings, instances: list[str] | None) -> list[InstanceSpec]:
+    """The instances this process will serve (all of the topology's, or those named)."""
     from lgsp.topology import load_topology
 
-    served = [
+    return [
         spec
         for spec in load_topology(settings.topology_file, settings.era).instances
         if not instances or spec.name in instances
     ]
+
+
+def _startup_work(settings: Settings, served: list[InstanceSpec]) -> str:
     provinces = sum(spec.kind == "province" for spec in served)
     return (
         f"Starting {len(served)} instance(s): seeding {provinces} province(s) × "
