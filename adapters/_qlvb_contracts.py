@@ -8,7 +8,7 @@ Each refusal is a `TranslationError` with its own stable code (RFC 9457 problem 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
@@ -134,9 +134,19 @@ class HistoryEntry(_Shape):
     staff_info: StaffInfo | None
 
 
+class DeliveryState(_Shape):
+    """Whether the document reached the recipient's system (issue 17): `delivered`,
+    `in_transit` (to another province, no status yet) or `undeliverable`, when the bus gave up
+    on it (a dead letter an admin can re-drive); `reason` says why."""
+
+    state: Literal["delivered", "in_transit", "undeliverable"]
+    reason: str | None
+
+
 class RecipientTrace(_Shape):
     organ_id: str = Field(pattern=ORGAN_ID)
     status: str | None
+    delivery: DeliveryState | None = None
     history: list[HistoryEntry]
 
 
@@ -145,6 +155,25 @@ class DocumentView(_Shape):
     document: dict[str, Any] = Field(description="The canonical document (DOMAIN.md §8.3).")
     recipients: list[RecipientTrace]
     signature: SignatureView | None = None
+
+
+class StatusMessageView(_Shape):
+    """One status message of a recipient's delivery, as the document system received it.
+
+    Asked for with `Accept: application/xml`, the answer is the message itself: its reporter's
+    bytes, Signature included, the same in every province it passed (`content_sha256`).
+    """
+
+    id: str = Field(description="The document's id in this API.")
+    organ_id: str = Field(pattern=ORGAN_ID, description="The recipient whose delivery it is.")
+    position: int = Field(description="Its place in that delivery's history, from 1.")
+    status_code: str
+    status_name: str
+    description: str | None
+    timestamp: str
+    reported_by: str = Field(description="From/OrganId of the message.")
+    content_sha256: str
+    content_length: int
 
 
 class StatusRecorded(_Shape):
@@ -166,6 +195,12 @@ class DocumentNotFound(TranslationError):
     code = "DOCUMENT_NOT_FOUND"
     status = 404
     title = "Document not found"
+
+
+class StatusNotFound(TranslationError):
+    code = "STATUS_NOT_FOUND"
+    status = 404
+    title = "Status message not found"
 
 
 class UnknownRecipient(TranslationError):

@@ -9,6 +9,7 @@ Refusals the provinces' document exchange shares (no such document, not a party,
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +29,19 @@ class Destination(_Shape):
     instance: str = Field(description="The bus instance (LGSP) of the province.")
     province_code: str = Field(pattern=PROVINCE_CODE)
     organ_ids: list[str]
+
+
+class Forwarding(_Shape):
+    """The axis's forwarding of the document to one province (issue 17): `pending`,
+    `delivering`, `delivered`, `dead` (the bus gave up: an admin of NDXP may re-drive it) or
+    `unknown`; `reason` gives the last answer of a dead one."""
+
+    state: Literal["pending", "delivering", "delivered", "dead", "unknown"]
+    reason: str | None
+
+
+class TrailDestination(Destination):
+    delivery: Forwarding
 
 
 class SubmittedDocument(_Shape):
@@ -71,7 +85,7 @@ class Trail(_Shape):
     content_sha256: str
     content_length: int
     received_at: datetime
-    destinations: list[Destination]
+    destinations: list[TrailDestination]
     statuses: list[TrailStatus]
 
 

@@ -71,6 +71,8 @@ from adapters._qlvb_contracts import (
     SentDocument,
     SignatureInvalid,
     StaffInfo,
+    StatusMessageView,
+    StatusNotFound,
     StatusRecorded,
     UnknownRecipient,
     UnknownReporter,
@@ -102,6 +104,7 @@ from formats.edxml import (
 SEND_DOCUMENT = "send_document"
 GET_INBOX = "get_inbox"
 GET_DOCUMENT = "get_document"
+GET_STATUS = "get_status"
 POST_STATUS = "post_status"
 RECEIVE_DOCUMENT = "receive_document"
 RECEIVE_STATUS = "receive_status"
@@ -226,6 +229,19 @@ def _document_request(request: CanonicalRequest, _now: Callable[[], datetime]) -
     shown = "xml" if accepts_xml(request) else "json"  # xml: the sender's bytes, untouched
     body = _dumps({"documentId": document_id, "format": shown})
     return sdk_call("/getEdoc", body, _JSON)
+
+
+def _status_message_request(
+    request: CanonicalRequest, _now: Callable[[], datetime]
+) -> SystemRequest:
+    """`/getStatus` (mock addition): one status message of one recipient's delivery."""
+    document_id = document_id_from_key(request.path_params.get("id", ""))
+    organ_id, number = request.path_params.get("organ_id", ""), request.path_params.get("n", "")
+    if not re.fullmatch(ORGAN_ID, organ_id) or not re.fullmatch(r"[1-9][0-9]{0,5}", number):
+        raise StatusNotFound("No status message has this place.")
+    shown = "xml" if accepts_xml(request) else "json"  # xml: the reporter's bytes, untouched
+    body = {"documentId": document_id, "organId": organ_id, "position": int(number)}
+    return sdk_call("/getStatus", _dumps({**body, "format": shown}), _JSON)
 
 
 def _status_request(request: CanonicalRequest, now: Callable[[], datetime]) -> SystemRequest:
@@ -412,6 +428,7 @@ def _read_document(answer: Mapping[str, Any]) -> CanonicalResponse:
         {
             "organ_id": _text(delivery, "OrganId"),
             "status": _status_code(delivery.get("StatusCode")),
+            **_transport(delivery.get("Transport")),
             "history": [_history_entry(entry) for entry in _list(delivery, "History")],
         }
         for delivery in _list(answer, "trace")
@@ -419,6 +436,29 @@ def _read_document(answer: Mapping[str, Any]) -> CanonicalResponse:
     key = document_key(_text(answer, "DocumentId"))
     return CanonicalResponse(
         200, {"id": key, "document": document, "recipients": recipients, **_signature(answer)}
+    )
+
+
+def _read_status_message(answer: Mapping[str, Any]) -> CanonicalResponse:
+    code = _status_code(answer.get("StatusCode"))
+    position, length = answer.get("Position"), answer.get("ContentLength")
+    if code is None or not isinstance(position, int) or not isinstance(length, int):
+        raise QlvbAnswerInvalid("The document system's status message lacks its place or code.")
+    description = answer.get("Description")
+    return CanonicalResponse(
+        200,
+        {
+            "id": document_key(_text(answer, "DocumentId")),
+            "organ_id": _text(answer, "OrganId"),
+            "position": position,
+            "status_code": code,
+            "status_name": STATUS_CODES[code],
+            "description": description if isinstance(description, str) else None,
+            "timestamp": _text(answer, "Timestamp"),
+            "reported_by": _text(answer, "ReportedBy"),
+            "content_sha256": _text(answer, "ContentSha256"),
+            "content_length": length,
+        },
     )
 
 
@@ -491,6 +531,9 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
     (404, "DOCUMENT_NOT_FOUND"): lambda _o, _a: DocumentNotFound(
         "The province's document system holds no document with this id."
     ),
+    (404, "STATUS_NOT_FOUND"): lambda _o, _a: StatusNotFound(
+        "The province's document system holds no status message at this place."
+    ),
     (422, "UNKNOWN_ORGAN"): _unknown_organ,
     (422, "UNKNOWN_SENDER"): _unknown_sender,
     (422, "OTHER_PROVINCE"): _other_province,
@@ -526,6 +569,7 @@ _OPERATIONS: Mapping[str, _Operation] = {
     SEND_DOCUMENT: _Operation(_send_request, _read_sent),
     GET_INBOX: _Operation(_inbox_request, _read_inbox),
     GET_DOCUMENT: _Operation(_document_request, _read_document),
+    GET_STATUS: _Operation(_status_message_request, _read_status_message),
     POST_STATUS: _Operation(_status_request, _read_status),
     RECEIVE_DOCUMENT: _Operation(_inbound_document_request, _read_sent),
     RECEIVE_STATUS: _Operation(_inbound_status_request, _read_inbound_status),
@@ -556,7 +600,7 @@ class QlvbAdapter(SdkAdapter[_Operation]):
         """As every SDK endpoint's, but a document asked for as XML is the sender's bytes, and
         an honoured `handling=strict` is said so (`Preference-Applied`)."""
         served = (response.content_type or "").partition(";")[0].strip().lower()
-        if request.operation == GET_DOCUMENT and response.status == 200 and served in _XML:
+        if request.operation in _BYTES_OPERATIONS and response.status == 200 and served in _XML:
             return CanonicalResponse(200, response.body, media_type="application/xml")
         if not (request.operation in _STRICT_OPERATIONS and prefers_strict(request)):
             return super().to_canonical(request, response)
@@ -568,6 +612,8 @@ class QlvbAdapter(SdkAdapter[_Operation]):
         return replace(answer, headers={**answer.headers, **STRICT_HANDLING})
 
 
+_BYTES_OPERATIONS = frozenset({GET_DOCUMENT, GET_STATUS})
+"""The operations that answer a message asked for as XML with its sender's own bytes."""
 _STRICT_OPERATIONS = frozenset({SEND_DOCUMENT, POST_STATUS})
 """The operations that take a client's edXML, and so honour `Prefer: handling=strict`."""
 
@@ -599,6 +645,20 @@ def _status_code(value: Any) -> str | None:
     if not isinstance(value, str) or value not in STATUS_CODES:
         raise QlvbAnswerInvalid("The document system answered a status code outside edXML's.")
     return value
+
+
+_TRANSPORT_STATES = ("delivered", "in_transit", "undeliverable")
+
+
+def _transport(transport: Any) -> dict[str, Any]:
+    """`{delivery: {state, reason}}` from the system's `Transport` (mock addition), if given."""
+    if transport is None:
+        return {}
+    state = transport.get("State") if isinstance(transport, Mapping) else None
+    reason = transport.get("Reason") if isinstance(transport, Mapping) else None
+    if state not in _TRANSPORT_STATES or not (reason is None or isinstance(reason, str)):
+        raise QlvbAnswerInvalid("The document system's Transport is not a delivery state.")
+    return {"delivery": {"state": state, "reason": None if reason is None else reason[:500]}}
 
 
 def _history_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -645,6 +705,11 @@ CONTRACTS: Mapping[str, OperationContract] = {
     ),
     GET_DOCUMENT: OperationContract(
         DocumentView, errors=(DocumentNotFound,), response_media_types=(_JSON, "application/xml")
+    ),
+    GET_STATUS: OperationContract(
+        StatusMessageView,
+        errors=(DocumentNotFound, StatusNotFound),
+        response_media_types=(_JSON, "application/xml"),
     ),
     POST_STATUS: OperationContract(
         StatusRecorded,

@@ -120,13 +120,30 @@ def _read_status(answer: Mapping[str, Any]) -> CanonicalResponse:
 
 
 def _read_trail(answer: Mapping[str, Any]) -> CanonicalResponse:
+    document = _document(answer, with_duplicate=False)
+    for destination, item in zip(
+        document["destinations"], _records(answer.get("Destinations")), strict=True
+    ):
+        destination["delivery"] = _forwarding(item.get("Delivery"))
     trail = {
-        **_document(answer, with_duplicate=False),
+        **document,
         "recipients": answer.get("To"),
         "received_at": answer.get("ReceivedTime"),
         "statuses": [_status(entry) for entry in _records(answer.get("Statuses"))],
     }
     return CanonicalResponse(200, _conforming(Trail, trail))
+
+
+def _forwarding(delivery: Any) -> dict[str, Any]:
+    """`{state, reason}` of the system's `Delivery` (mock addition) of one destination."""
+    if not isinstance(delivery, Mapping):
+        return {"state": delivery, "reason": None}  # refused by the Trail model
+    status, error = delivery.get("LastStatus"), delivery.get("LastError")
+    reason = None
+    if delivery.get("State") == "dead":
+        said = f"HTTP {status}" if isinstance(status, int) else "no answer"
+        reason = f"{said}: {error}" if isinstance(error, str) else said
+    return {"state": delivery.get("State"), "reason": reason}
 
 
 def _document(answer: Mapping[str, Any], *, with_duplicate: bool) -> dict[str, Any]:

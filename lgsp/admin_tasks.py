@@ -17,11 +17,12 @@ from lgsp.audit.repository import AuditRepository
 from lgsp.audit.verify import VerifyReport, verify_chain
 from lgsp.auth.clients import NewClient, parse_rights, register_client
 from lgsp.auth.keys import KeyCipher
-from lgsp.auth.models import ClientRateLimit
+from lgsp.auth.models import STRICT, ClientRateLimit
 from lgsp.auth.rate_limit import ALL_SERVICES, parse_rates
 from lgsp.auth.repository import ClientRepository, RevocationRepository
 from lgsp.catalog.loader import load_catalog
 from lgsp.db import make_engine, make_session_factory
+from lgsp.dialects.tokens import store_sdk_secret
 from lgsp.models import create_schema
 from lgsp.settings import Settings
 from lgsp.topology import load_topology
@@ -69,7 +70,11 @@ async def create_client(
     is_admin: bool,
     rates: list[str] | None = None,
     organisation: str | None = None,
+    strict: bool = False,
+    sdk: bool = False,
 ) -> NewClient:
+    """Register a client; `sdk` also keeps its secret sealed for the VDXP SDK door, whose HMAC
+    needs the secret itself (lgsp.dialects.tokens)."""
     check_instance(settings, instance)
     if organisation is not None and not ORGANISATION_ID.fullmatch(organisation):
         raise ValueError(
@@ -80,7 +85,7 @@ async def create_client(
     rights = parse_rights(services, known_services=known)
     rate_limits = parse_rates(rates or [], known_services=known)
     async with open_database(settings) as sessions, writing(sessions) as session:
-        return await register_client(
+        new = await register_client(
             ClientRepository(session),
             instance=instance,
             name=name,
@@ -88,7 +93,15 @@ async def create_client(
             is_admin=is_admin,
             rate_limits=rate_limits,
             organisation=organisation,
+            handling=STRICT if strict else None,
         )
+        if sdk:
+            cipher = KeyCipher.from_settings(settings)
+            await store_sdk_secret(
+                session, cipher, instance=instance, client_id=new.client_id,
+                secret=new.client_secret,
+            )  # fmt: skip
+        return new
 
 
 async def list_clients(settings: Settings, *, instance: str | None) -> list[dict[str, Any]]:
@@ -103,6 +116,7 @@ async def list_clients(settings: Settings, *, instance: str | None) -> list[dict
                 "name": client.name,
                 "admin": client.is_admin,
                 "organisation": client.organisation,
+                "handling": client.handling or "lenient",
                 "services": ",".join(
                     right.service if right.methods == "*" else f"{right.service}:{right.methods}"
                     for right in client.rights
@@ -129,6 +143,20 @@ def _rate_spec(limit: ClientRateLimit) -> str:
     if limit.service != ALL_SERVICES:
         spec = f"{limit.service}={spec}"
     return f"{spec},burst={limit.burst}" if limit.burst else spec
+
+
+async def set_client_handling(
+    settings: Settings, *, instance: str, client_id: str, strict: bool
+) -> str:
+    """Set a client to strict handling or back; its calls follow within the client cache's
+    seconds (`LGSP_CLIENT_CACHE_SECONDS`), as after a revocation."""
+    check_instance(settings, instance)
+    async with open_database(settings) as sessions, writing(sessions) as session:
+        handling = STRICT if strict else None
+        client = await ClientRepository(session).set_handling(instance, client_id, handling)
+        if client is None:
+            raise LookupError(f"no client {client_id!r} on instance {instance!r}")
+        return client.handling or "lenient"
 
 
 async def revoke_client(settings: Settings, *, instance: str, client_id: str) -> str:

@@ -36,6 +36,7 @@ from lgsp.auth.provisioning import (
     system_client_id,
     system_secret,
 )
+from lgsp.auth.router import clients_router
 from lgsp.auth.router import router as auth_router
 from lgsp.background import start_audit_checkpoints, start_journal_pruner, start_outbox_worker
 from lgsp.catalog.loader import Catalog, load_catalog
@@ -54,6 +55,7 @@ from lgsp.loopback import INTERNAL_BUS_URL, with_lifespan_state
 from lgsp.middleware import RequestGuardMiddleware, RequestIdMiddleware
 from lgsp.models import create_schema
 from lgsp.operations.router import router as operations_router
+from lgsp.outbox.router import handovers_router
 from lgsp.outbox.router import router as outbox_router
 from lgsp.reset.router import router as reset_router
 from lgsp.routing.dispatch import InvocationDispatch, first_segments, lean_gateway
@@ -68,10 +70,12 @@ from lgsp.topology import InstanceSpec, Topology, load_topology
 OnReady = Callable[[BusState], None]
 GATEWAY_ROUTERS: tuple[APIRouter, ...] = (
     auth_router,
+    clients_router,
     catalog_router,
     samples_router,
     audit_router,
     outbox_router,
+    handovers_router,
     reset_router,
     faults_router,
     journal_router,

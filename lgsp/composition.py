@@ -18,6 +18,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 
 from lgsp.app import OnReady, create_app
 from lgsp.auth.keys import KeyForge
@@ -54,10 +55,10 @@ __all__ = [
 ]
 
 
-def mock_config(context: SystemContext) -> SystemConfig:
+def mock_config(context: SystemContext, system: str | None = None) -> SystemConfig:
     """What a mock is told when the bus runs it: its instance, the seed, the database of the
     systems (`Settings.systems_database_url`), and, for a mock that calls services through its
-    LGSP, its client there."""
+    LGSP, its client there and the dialect the topology gives `system` to call it in."""
     instance, settings = context.instance, context.settings
     config = SystemConfig(
         instance=instance.name,
@@ -74,14 +75,18 @@ def mock_config(context: SystemContext) -> SystemConfig:
             else ""
         ),
         signature_policy=settings.signature_policies.get(instance.name, "report"),
+        sole_writer=settings.workers == 1
+        and make_url(settings.systems_database_url).get_backend_name() == "sqlite",
     )
     if context.bus is None:
         return config
+    spec = instance.system(system) if system is not None else None
     return config.model_copy(
         update={
             "bus_url": context.bus.base_url,
             "bus_client_id": context.bus.client_id,
             "bus_client_secret": SecretStr(context.bus.client_secret),
+            "bus_dialect": spec.dialect if spec is not None else "bus",
         }
     )
 
@@ -139,14 +144,17 @@ MOCK_SYSTEMS: SystemRegistry = {
         lambda context: create_dancu_app(mock_config(context)), samples=_citizen_samples
     ),
     "dvc": EmbeddedSystem(
-        lambda context: create_dvc_app(mock_config(context), bus_transport=_bus(context)),
-        # verifies applicants in the citizen database; syncs every status change to DVCQG
-        bus_rights={"dancu": "POST", "dvcqg": "POST"},
+        lambda context: create_dvc_app(mock_config(context, "dvc"), bus_transport=_bus(context)),
+        # verifies applicants in the citizen database; syncs every status change to DVCQG (in
+        # the OpenCPS dialect, looking each dossier up first: TraCuuHoSo)
+        bus_rights={"dancu": "POST", "dvcqg": "GET,POST"},
         samples=_dvc_samples,
     ),
     "qlvb": EmbeddedSystem(
         lambda context: create_qlvb_app(mock_config(context), bus_transport=_bus(context)),
-        bus_rights={"vdxp": "POST"},  # documents and statuses for other provinces
+        # Documents and statuses for other provinces; the national trail of what it sent, for
+        # the sender's trace of a document the axis could not forward (issue 17).
+        bus_rights={"vdxp": "GET,POST"},
         samples=_organisation_samples,
     ),
     "csdlqgdc": EmbeddedSystem(

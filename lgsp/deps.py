@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lgsp.audit.context import AUDIT_SCOPE_KEY, SAFE_METHODS, AuditContext, pending_entry
 from lgsp.auth.client_cache import ClientSnapshot
-from lgsp.auth.models import BUS_KINDS, TENANT
+from lgsp.auth.models import BUS_KINDS, STRICT, TENANT
 from lgsp.auth.rate_limit import RateLimit, limit_for
 from lgsp.auth.repository import ClientRepository, RevocationRepository
 from lgsp.auth.tokens import ADMIN_SCOPE, TokenClaims
@@ -84,6 +84,9 @@ class Caller:
     rights: dict[str, str]
     kind: str = TENANT
     organisation: str | None = None
+    strict: bool = False
+    """The client is set to strict handling: its calls are read as under `Prefer:
+    handling=strict`, whatever they send (`ApiClient.handling`)."""
 
     @property
     def is_bus_client(self) -> bool:
@@ -141,6 +144,7 @@ async def authenticate(
         rights=snapshot.rights,
         kind=snapshot.kind,
         organisation=snapshot.organisation,
+        strict=snapshot.strict,
     )
 
 
@@ -198,6 +202,7 @@ async def _client_snapshot(bus: BusState, instance: str, client_id: str) -> Clie
                 },
                 kind=client.kind,
                 organisation=client.organisation,
+                strict=client.handling == STRICT,
             )
 
     return await bus.client_cache.get_or_load(instance, client_id, load)

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     """How long a write waits for another connection's lock on the SQLite file before it fails;
     PostgreSQL ignores it."""
 
+    workers: int = Field(default=1, ge=1, le=64)
+    """Processes serving this bus on its database: `lgsp serve --workers N` tells each of them.
+    With one, on SQLite (whose data dir no other bus process opens), a reset may leave alone a
+    mock nothing has changed since the last reset (`SystemConfig.sole_writer`)."""
+
     seed: int = 2024
     """Seed for generated data: the same seed gives the same citizens."""
 
@@ -69,6 +74,15 @@ class Settings(BaseSettings):
 
     client_cache_seconds: float = Field(default=2.0, ge=0, le=300)
     """How long a client's rights and revocation are cached; 0 reads them on every call."""
+
+    vdxp_sdk_max_skew_seconds: int = Field(default=300, ge=1, le=7 * 86_400)
+    """How far a VDXP SDK call's signed `XroadVnpt-timestamp` may be from the bus's clock
+    (assigned: VPCP publishes no window). The SDK stamps once, when its service object is made,
+    so a vendor's long-lived client needs a new one, or a wider window."""
+
+    vdxp_sdk_max_file_bytes: int = Field(default=21 * 1024 * 1024, ge=1024, le=1024**3)
+    """Largest file a VDXP SDK `sendEdoc` may carry, multipart framing included (assigned:
+    an edXML document is at most 20 MiB, formats.edxml.EdxmlLimits)."""
 
     login_max_failures: int = Field(default=10, ge=0, le=1000)
     """Failed token requests per client id from one address in the window (×10 per address of

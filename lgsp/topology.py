@@ -26,10 +26,15 @@ class TopologyError(Exception):
     """The topology file cannot be used; the message says why."""
 
 
-Dialect = Literal["bus", "apim", "lgspaccesstoken", "soap", "opencps"]
+Dialect = Literal["bus", "apim", "lgspaccesstoken", "soap", "opencps", "vdxpsdk"]
 """How callers talk to an instance at its door (README "Dialects"): `bus` is the bus's own
 (JWT, `/{service}/{version}`, problem+json); the others are real platforms' (`lgsp.dialects`)."""
 BUS_DIALECT: Dialect = "bus"
+
+SystemDialect = Literal["bus", "opencps"]
+SYSTEM_DIALECTS: dict[SystemDialect, tuple[str, ...]] = {"bus": (), "opencps": ("dvc",)}
+"""The mock systems that can call their LGSP in a real dialect: the DVC portal syncs to the
+national portal as OpenCPS's one-stop system does (DOMAIN.md §2.3)."""
 
 SOURCED_DIALECTS: dict[str, tuple[Dialect, ...]] = {
     # WSO2 API Manager: NGSP's `api.ngsp.gov.vn/token` (NDXP's earlier name, an inference),
@@ -57,6 +62,18 @@ class SystemSpec(BaseModel):
         default=None,
         description="Reach the system over HTTP here; unset means the in-process mock.",
     )
+    dialect: SystemDialect = Field(
+        default="bus",
+        description="The dialect the in-process system speaks when it calls its LGSP: the "
+        "bus's own, or `opencps` for `dvc`, which then syncs to DVCQG as OpenCPS does, at the "
+        "instance's OpenCPS door (the instance must speak `opencps`).",
+    )
+
+    @model_validator(mode="after")
+    def _dialect_is_the_systems(self) -> SystemSpec:
+        if self.dialect != BUS_DIALECT and self.name not in SYSTEM_DIALECTS[self.dialect]:
+            raise ValueError(f"system {self.name} does not speak {self.dialect!r}")
+        return self
 
 
 class InstanceSpec(BaseModel):
@@ -111,6 +128,12 @@ class InstanceSpec(BaseModel):
                 raise ValueError(f"instance {self.name}: dialects must include {BUS_DIALECT!r}")
             if len(set(self.dialects)) != len(self.dialects):
                 raise ValueError(f"instance {self.name}: a dialect is listed twice")
+        for system in self.systems:
+            if system.dialect not in self.spoken:
+                raise ValueError(
+                    f"instance {self.name}: system {system.name} calls it in "
+                    f"{system.dialect!r}, which the instance does not speak"
+                )
         return self
 
     @property

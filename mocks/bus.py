@@ -68,6 +68,16 @@ def sealed_key(secret: str, key: str) -> str:
     return f"{key.split(':', 1)[0][:32]}:sha256:{seal}"
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """A handed-over message's state at the LGSP: pending, delivering, delivered or dead (the
+    bus gave up: `last_status` and `last_error` say why)."""
+
+    state: str
+    last_status: int | None
+    last_error: str | None
+
+
 class BusUnavailable(Exception):
     """The bus could not be used; `timed_out` separates a slow bus from a failing one."""
 
@@ -139,13 +149,16 @@ class BusClient:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         request_id: str | None = None,
+        params: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """`method {bus_url}/{path}` with the system's token, renewed once on a 401."""
         token = await self._current_token()
-        response = await self._send(method, path, token, json, content, headers, request_id)
+        response = await self._send(method, path, token, json, content, headers, request_id, params)
         if response.status_code == 401:  # revoked, or the bus restarted with new keys
             token = await self._current_token(stale=token)
-            response = await self._send(method, path, token, json, content, headers, request_id)
+            response = await self._send(
+                method, path, token, json, content, headers, request_id, params
+            )
         return response
 
     async def hand_over(self, handover: Handover, *, request_id: str | None) -> None:
@@ -171,6 +184,47 @@ class BusClient:
                 f"(HTTP {response.status_code}{_problem_code(response)})"
             )
 
+    async def handed_over(self, key: str) -> Delivery | None:
+        """Where the message this system handed over under `key` stands at its LGSP
+        (`GET {bus_url}/handovers`); None if the bus has none (or cannot say now)."""
+        _, secret = self._credentials
+        sent = sealed_key(secret, key) if secret is not None else key
+        try:
+            response = await self.call("GET", "handovers", headers={}, params={"key": sent})
+        except BusUnavailable:
+            return None
+        if response.status_code != 200:
+            return None
+        body = json_object(response)
+        state, status, error = body.get("state"), body.get("last_status"), body.get("last_error")
+        if not isinstance(state, str):
+            return None
+        return Delivery(
+            state=state,
+            last_status=status if isinstance(status, int) else None,
+            last_error=error if isinstance(error, str) else None,
+        )
+
+    async def post_json(
+        self,
+        path: str,
+        body: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        request_id: str | None = None,
+    ) -> httpx.Response:
+        """`POST {bus_url}/{path}` with a JSON body and no token: for a dialect whose credentials
+        travel in the body (OpenCPS's `{username, password}`, then its `session`)."""
+        sent = dict(headers or {})
+        if request_id:
+            sent["X-Request-ID"] = request_id
+        try:
+            return await self._client().post(path, json=body, headers=sent)
+        except httpx.TimeoutException:
+            raise BusUnavailable("the bus did not answer in time", timed_out=True) from None
+        except httpx.TransportError:
+            raise BusUnavailable("the bus could not be reached") from None
+
     async def _send(
         self,
         method: str,
@@ -180,13 +234,14 @@ class BusClient:
         content: bytes | None,
         headers: Mapping[str, str] | None,
         request_id: str | None,
+        params: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         sent = {**(headers or {}), "Authorization": f"Bearer {token}"}
         if request_id:
             sent["X-Request-ID"] = request_id
         try:
             return await self._client().request(
-                method, path, json=json, content=content, headers=sent
+                method, path, json=json, content=content, headers=sent, params=params
             )
         except httpx.TimeoutException:
             raise BusUnavailable("the bus did not answer in time", timed_out=True) from None

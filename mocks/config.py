@@ -43,6 +43,12 @@ class SystemConfig(BaseModel):
         default=None, description="The system's own client on that LGSP (client credentials)."
     )
     bus_client_secret: SecretStr | None = None
+    bus_dialect: Literal["bus", "opencps"] = Field(
+        default="bus",
+        description="How the system calls its LGSP: the bus's own dialect, or (the DVC portal "
+        "only) the OpenCPS DVCQG protocol at `{bus_url}/opencps`, as a provincial one-stop "
+        "system syncs to the national portal.",
+    )
     trusted_roots_pem: str = Field(
         default="",
         description="PEM certificates of the roots a document system trusts signers under (the "
@@ -51,6 +57,13 @@ class SystemConfig(BaseModel):
     revoked_serials: list[str] = Field(
         default_factory=list,
         description="Hex serials of signing certificates the roots' CRLs revoke.",
+    )
+    sole_writer: bool = Field(
+        default=False,
+        description="Only this process writes the system's rows, so a reset may leave alone a "
+        "mock that nothing has changed since the last reset (`mocks.db.ChangeWatch` sees one "
+        "process only). Off: every reset deletes and seeds again, as with several processes "
+        "on one database.",
     )
     signature_policy: Literal["report", "refuse"] = Field(
         default="report",

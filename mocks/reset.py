@@ -5,7 +5,8 @@ configured seed, in **one** transaction: a request running beside it sees the ol
 new, never a half-seeded mock. The first reset seeds through the mock's own code and keeps a
 copy of the rows it wrote (`SeedSnapshot`); later ones insert that copy again, one statement
 per table, which is what makes a reset of the whole bus take tens of milliseconds rather than
-the second that replaying every seeded step costs.
+the second that replaying every seeded step costs. A mock that is the sole writer of its rows
+and has sent its database no write since the last reset is left alone (`mocks.db.ChangeWatch`).
 
 The bus calls the route through the system's own transport (`lgsp.reset`), in-process or over
 HTTP to a mock run as its own process. It is left out of the mock's OpenAPI and cannot be
@@ -34,6 +35,8 @@ class Reseeded:
     """Rows deleted (rows of child tables that go with them by cascade not counted)."""
     seeded: int
     """Top-level records seeded again (dossiers, documents)."""
+    unchanged: bool = False
+    """Nothing had changed the rows since the last reset: left alone (`mocks.db.ChangeWatch`)."""
 
 
 ResetFunction = Callable[[Request], Awaitable[Reseeded]]
@@ -45,7 +48,9 @@ def add_reset_route(app: FastAPI, reset: ResetFunction) -> None:
     @app.post(RESET_PATH, include_in_schema=False)
     async def reset_to_seed(request: Request) -> JSONResponse:
         done = await reset(request)
-        return JSONResponse({"deleted": done.deleted, "seeded": done.seeded})
+        return JSONResponse(
+            {"deleted": done.deleted, "seeded": done.seeded, "unchanged": done.unchanged}
+        )
 
 
 @dataclass

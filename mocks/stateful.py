@@ -76,14 +76,22 @@ def stateful_app(
 
     async def reset(request: Request) -> Reseeded:
         database = lifespan_state(request, DATABASE_KEY, MockDatabase)
-        async with write_transaction(database.sessions) as session:
+        if config.sole_writer and snapshot.seeded is not None and database.watch.unchanged:
+            return Reseeded(deleted=0, seeded=snapshot.seeded, unchanged=True)
+        try:
+            async with write_transaction(database.sessions) as session:
 
-            async def seed_again() -> int:
-                return await seed(session) if seed is not None else 0
+                async def seed_again() -> int:
+                    return await seed(session) if seed is not None else 0
 
-            return await reseed(
-                session, metadata, instance=instance, snapshot=snapshot, seed=seed_again
-            )
+                done = await reseed(
+                    session, metadata, instance=instance, snapshot=snapshot, seed=seed_again
+                )
+                database.watch.mark_clean()
+        except BaseException:
+            database.watch.forget()  # not committed: the rows are whatever they were
+            raise
+        return done
 
     add_reset_route(app, reset)
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
 
 TOKEN_TYPE = "Bearer"  # noqa: S105 - a scheme, no secret
 DEFAULT_SCOPE = "default"
@@ -47,6 +48,46 @@ def opaque_token(authorization: str) -> str | None:
     if scheme.lower() != "bearer" or not _OPAQUE.fullmatch(token):
         return None
     return token
+
+
+REVOKE_PATH = "/revoke"
+"""API Manager's revocation endpoint beside `/token` (apim.docs.wso2.com 3.2.0, "Revoking
+access tokens": `POST /revoke` with `token=…` and the client's Basic credentials)."""
+MAX_REVOKE_BODY = 8192
+"""The bound of the bus's own token forms."""
+_MAX_FIELDS = 20
+
+
+@dataclass(frozen=True)
+class RevocationForm:
+    """A revocation request's form fields, and the opaque token among them, if it is one."""
+
+    fields: tuple[tuple[str, str], ...]
+    opaque: str | None
+
+    def with_token(self, token: str) -> bytes:
+        """The same form with `token` in place of the opaque one (for the core to revoke)."""
+        return urlencode([(k, token if k == "token" else v) for k, v in self.fields]).encode()
+
+
+def revocation_form(body: bytes) -> RevocationForm | None:
+    """The form of `POST /revoke`, or None when it is no form to translate (the core then
+    refuses it as it stands). `opaque` is set only for one `token` of the shape `/token`
+    issues; RFC 6749 §3.2 allows no parameter twice."""
+    try:
+        fields = tuple(
+            parse_qsl(
+                body.decode("utf-8"),
+                keep_blank_values=True,
+                strict_parsing=False,
+                max_num_fields=_MAX_FIELDS,
+            )
+        )
+    except (UnicodeDecodeError, ValueError):
+        return None
+    tokens = [v for k, v in fields if k == "token"]
+    opaque = tokens[0] if len(tokens) == 1 and _OPAQUE.fullmatch(tokens[0]) else None
+    return RevocationForm(fields, opaque)
 
 
 def token_response(access_token: str, expires_in: int) -> dict[str, object]:

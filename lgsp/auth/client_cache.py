@@ -33,6 +33,8 @@ class ClientSnapshot:
     """`tenant`, or the bus's own `system` or `federation` client (`lgsp.auth.models`)."""
     organisation: str | None = None
     """The agency id a tenant acts for, if it is bound to one."""
+    strict: bool = False
+    """Every call read as under `Prefer: handling=strict` (`ApiClient.handling`)."""
 
 
 Loader = Callable[[], Awaitable[ClientSnapshot | None]]
@@ -89,6 +91,10 @@ class ClientCache:
         if entry is None or entry[0] <= self._clock():
             return False, None
         return True, entry[1]
+
+    def forget(self, instance: str, client_id: str) -> None:
+        """Drop the client's entry: a change made in this process applies to its next call."""
+        self._entries.pop((instance, client_id), None)
 
     def put(self, instance: str, client_id: str, snapshot: ClientSnapshot | None) -> None:
         if self._ttl <= 0:

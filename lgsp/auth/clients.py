@@ -60,6 +60,7 @@ async def register_client(
     credentials: NewClient | None = None,
     kind: str = TENANT,
     organisation: str | None = None,
+    handling: str | None = None,
 ) -> NewClient:
     """Create a client; its secret is returned this once and stored only as a hash.
 
@@ -77,6 +78,7 @@ async def register_client(
         rate_limits=rate_limits,
         kind=kind,
         organisation=organisation,
+        handling=handling,
     )
     return new
 

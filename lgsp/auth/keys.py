@@ -13,7 +13,7 @@ import os
 import secrets
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,8 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from jose.backends.base import Key
+from jose.backends.cryptography_backend import CryptographyRSAKey
 
 from lgsp.auth.repository import ClientRepository
 from lgsp.settings import Settings
@@ -104,6 +106,10 @@ class InstanceKey:
     private_pem: str
     public_pem: str
     public_jwk: dict[str, Any]
+    signer: Key = field(repr=False, compare=False)
+    """The private key parsed once: python-jose handed a PEM parses it again on every token,
+    with cryptography's full RSA consistency check (~30 ms of CPU a token)."""
+    verifier: Key = field(repr=False, compare=False)
 
 
 def _b64url_uint(value: int) -> str:
@@ -125,7 +131,7 @@ def instance_key_from_pem(kid: str, private_pem: str, algorithm: str = ALGORITHM
     public_pem = public_key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
-    jwk = {
+    public_jwk = {
         "kty": "RSA",
         "use": "sig",
         "alg": algorithm,
@@ -133,7 +139,11 @@ def instance_key_from_pem(kid: str, private_pem: str, algorithm: str = ALGORITHM
         "n": _b64url_uint(numbers.n),
         "e": _b64url_uint(numbers.e),
     }
-    return InstanceKey(kid, algorithm, private_pem, public_pem, jwk)
+    signer, verifier = (
+        CryptographyRSAKey(private_key, algorithm),
+        CryptographyRSAKey(public_key, algorithm),
+    )
+    return InstanceKey(kid, algorithm, private_pem, public_pem, public_jwk, signer, verifier)
 
 
 def generate_private_pem() -> str:

@@ -24,6 +24,11 @@ class ApiClient(Base):
     is_admin: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    handling: Mapped[str | None] = mapped_column(String(16), default=None)
+    """`strict`: every call of the client is read as if it sent `Prefer: handling=strict` (RFC
+    7240; issue 17), so a nonconforming edXML message is refused rather than taken with
+    warnings. None: the call's own `Prefer` decides. Nullable, so that an existing data
+    directory gains it in place."""
     rights: Mapped[list[AccessRight]] = relationship(
         back_populates="client", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -45,6 +50,8 @@ class ApiClient(Base):
 
 
 TENANT, SYSTEM, FEDERATION = "tenant", "system", "federation"
+STRICT = "strict"
+"""The one value of `ApiClient.handling` (a client's calls read strictly)."""
 BUS_KINDS = frozenset({SYSTEM, FEDERATION})
 """The bus's own clients: made only by provisioning, never by `lgsp clients create`."""
 

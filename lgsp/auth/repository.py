@@ -51,6 +51,7 @@ class ClientRepository:
         rate_limits: dict[str, RateLimit] | None = None,
         kind: str = TENANT,
         organisation: str | None = None,
+        handling: str | None = None,
     ) -> ApiClient:
         identity = None
         if kind != TENANT or organisation is not None:
@@ -61,6 +62,7 @@ class ClientRepository:
             name=name,
             secret_hash=secret_hash,
             is_admin=is_admin,
+            handling=handling,
             created_at=created_at,
             rights=[AccessRight(service=s, methods=m) for s, m in sorted(rights.items())],
             rate_limits=[
@@ -71,6 +73,16 @@ class ClientRepository:
         )
         self.session.add(client)
         await self.session.flush()
+        return client
+
+    async def set_handling(
+        self, instance: str, client_id: str, handling: str | None
+    ) -> ApiClient | None:
+        """Set how the client's calls are read (`ApiClient.handling`); None if no such client."""
+        client = await self.get(instance, client_id)
+        if client is not None:
+            client.handling = handling
+            await self.session.flush()
         return client
 
     async def revoke(self, instance: str, client_id: str, *, at: datetime) -> ApiClient | None:

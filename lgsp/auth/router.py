@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lgsp.audit.context import AuditContext
 from lgsp.auth.credentials import DUMMY_SECRET_HASH, verify_secret
-from lgsp.auth.models import BUS_KINDS, ApiClient
+from lgsp.auth.models import BUS_KINDS, STRICT, ApiClient
 from lgsp.auth.repository import ClientRepository, RevocationRepository
 from lgsp.auth.schemas import (
+    ClientHandling,
+    ClientHandlingSet,
     Jwks,
     OAuthErrorResponse,
     TokenResponse,
@@ -33,6 +35,7 @@ from lgsp.deps import (
     InstanceDep,
     SessionDep,
     SettingsDep,
+    admin_router,
     record_admin_change,
     record_pending,
 )
@@ -40,6 +43,7 @@ from lgsp.errors import (
     AccessDenied,
     InvalidRequest,
     InvalidToken,
+    NotFound,
     OAuthError,
     RateLimited,
     problem_responses,
@@ -47,6 +51,7 @@ from lgsp.errors import (
 from lgsp.state import BusState, InstanceState
 
 router = APIRouter(tags=["auth"])
+clients_router = admin_router("/admin/clients")
 
 
 def _form_body(*, required: str, **fields: dict[str, Any]) -> dict[str, Any]:
@@ -205,6 +210,31 @@ async def revoke_token_by_id(
         expires_at=datetime.now(UTC) + LONGEST_TOKEN_TTL,
     )
     return TokenRevoked(jti=body.jti, newly_revoked=newly)
+
+
+@clients_router.put(
+    "/{client_id}/handling",
+    response_model=ClientHandlingSet,
+    responses=problem_responses(NotFound, InvalidRequest),
+)
+async def set_client_handling(
+    client_id: str, body: ClientHandling, instance: InstanceDep, session: SessionDep, bus: BusDep
+) -> ClientHandlingSet:
+    """Set a client of this instance to strict handling (every call read as under `Prefer:
+    handling=strict`) or back to lenient; it applies at once in this process, and within
+    LGSP_CLIENT_CACHE_SECONDS in others (as `lgsp clients update`)."""
+    name = instance.spec.name
+    if not _CLIENT_ID.fullmatch(client_id):
+        raise NotFound(f"There is no client {client_id} on instance {name}.")
+    await session.commit()  # the read of the caller's credentials ends before the write
+    await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    handling = STRICT if body.handling == STRICT else None
+    client = await ClientRepository(session).set_handling(name, client_id, handling)
+    if client is None:
+        raise NotFound(f"There is no client {client_id} on instance {name}.")
+    await session.commit()
+    bus.client_cache.forget(name, client_id)
+    return ClientHandlingSet(client_id=client_id, handling=body.handling)
 
 
 async def _record_revocation(

@@ -33,6 +33,17 @@ class TokenRevocation(BaseModel):
     jti: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
 
 
+class ClientHandling(BaseModel):
+    """How a client's calls are read: `strict` as if each sent `Prefer: handling=strict`
+    (a nonconforming edXML message refused with its rule), `lenient` as each call asks."""
+
+    handling: Literal["strict", "lenient"]
+
+
+class ClientHandlingSet(ClientHandling):
+    client_id: str
+
+
 class TokenRevoked(BaseModel):
     jti: str
     newly_revoked: bool

@@ -44,7 +44,10 @@ def issue_token(
     scopes: Iterable[str],
     ttl: timedelta,
     now: datetime,
+    jti: str | None = None,
 ) -> str:
+    """A signed access token; `jti` fixed by a caller that must mint the same token id again
+    (a dialect's opaque token, revoked by that id in every process)."""
     issued_at = int(now.timestamp())
     claims = {
         "iss": issuer,
@@ -53,12 +56,12 @@ def issue_token(
         "iat": issued_at,
         "nbf": issued_at,
         "exp": issued_at + int(ttl.total_seconds()),
-        "jti": uuid.uuid4().hex,
+        "jti": jti or uuid.uuid4().hex,
         "scope": " ".join(sorted(scopes)),
     }
     return jwt.encode(
         claims,
-        keys.signing.private_pem,
+        keys.signing.signer,
         algorithm=keys.signing.algorithm,
         headers={"kid": keys.signing.kid},
     )
@@ -80,7 +83,7 @@ def verify_token(token: str, keys: KeySet, *, issuer: str, algorithms: list[str]
     try:
         claims = jwt.decode(
             token,
-            key.public_pem,
+            key.verifier,
             algorithms=algorithms,
             audience=issuer,
             issuer=issuer,

@@ -16,9 +16,16 @@ CLIENT_COLUMNS = (
     "name",
     "admin",
     "organisation",
+    "handling",
     "rights",
     "rate limits",
     "created_at",
+)
+
+
+_STRICT_HELP = (
+    "read every call of the client as if it sent Prefer: handling=strict: a nonconforming "
+    "edXML message is refused (422, its rule) instead of taken with warnings"
 )
 
 
@@ -51,12 +58,15 @@ def add_parsers(commands: Any) -> None:
         help="the client's own call rate, for every service (20/s) or one (dancu=5/s); UNIT is "
         "s, m or h; overrides LGSP_RATE_LIMIT_PER_SECOND (repeatable)",
     )
+    create.add_argument("--strict", action="store_true", help=_STRICT_HELP)
     create.add_argument(
         "--dialect",
-        choices=("bus", "lgspaccesstoken"),
+        choices=("bus", "lgspaccesstoken", "vdxpsdk"),
         default="bus",
         help="print the credentials as this dialect sends them: lgspaccesstoken adds the "
-        "header value base64(JSON {AppName, AccessKey, SecretKey, PartnerCode, PartnerCodeCus})",
+        "header value base64(JSON {AppName, AccessKey, SecretKey, PartnerCode, PartnerCodeCus}); "
+        "vdxpsdk keeps the secret sealed for the VDXP SDK's HMAC and prints the SDK's systemid "
+        "and secret",
     )
     add_data_dir(create)
     create.set_defaults(handler=create_client)
@@ -68,6 +78,19 @@ def add_parsers(commands: Any) -> None:
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_data_dir(listing)
     listing.set_defaults(handler=list_clients)
+
+    update = clients.add_parser("update", help="change how a client's calls are read")
+    update.add_argument("--instance", required=True)
+    update.add_argument("client_id")
+    handling = update.add_mutually_exclusive_group(required=True)
+    handling.add_argument("--strict", action="store_true", help=_STRICT_HELP)
+    handling.add_argument(
+        "--lenient",
+        action="store_true",
+        help="back to the default: each call's own Prefer header decides",
+    )
+    add_data_dir(update)
+    update.set_defaults(handler=update_client)
 
     revoke = clients.add_parser("revoke", help="revoke a client: its tokens stop working")
     revoke.add_argument("--instance", required=True)
@@ -108,6 +131,8 @@ def create_client(args: argparse.Namespace) -> int:
             is_admin=args.admin,
             rates=args.rate,
             organisation=args.organisation,
+            strict=args.strict,
+            sdk=args.dialect == "vdxpsdk",
         )
     )
     shown: dict[str, str] = {"client_id": client.client_id, "client_secret": client.client_secret}
@@ -122,6 +147,8 @@ def create_client(args: argparse.Namespace) -> int:
             partner_code_cus="",
         )
         shown[lgspaccesstoken.HEADER] = lgspaccesstoken.encode(credentials)
+    if args.dialect == "vdxpsdk":  # collaboration.properties: systemid, secret
+        shown.update(systemid=client.client_id, secret=client.client_secret)
     print(json.dumps(shown, ensure_ascii=False))
     return 0
 
@@ -142,6 +169,7 @@ def list_clients(args: argparse.Namespace) -> int:
                 row["name"],
                 "yes" if row["admin"] else "no",
                 row["organisation"] or "-",
+                row["handling"],
                 "\n".join(row["services"].split(",")) if row["services"] else "-",
                 "\n".join(row["rate_limits"]) or "bus default",
                 cli_time(row["created_at"]),
@@ -150,6 +178,21 @@ def list_clients(args: argparse.Namespace) -> int:
             for row in rows
         ),
     )
+    return 0
+
+
+def update_client(args: argparse.Namespace) -> int:
+    from lgsp.admin_tasks import set_client_handling
+
+    handling = asyncio.run(
+        set_client_handling(
+            settings_from(args),
+            instance=args.instance,
+            client_id=args.client_id,
+            strict=args.strict,
+        )
+    )
+    print_json({"client_id": args.client_id, "handling": handling}, indent=None)
     return 0
 
 

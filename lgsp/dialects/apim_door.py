@@ -1,4 +1,10 @@
-"""The WSO2 API Manager door (`adapters.dialects.apim`): opaque tokens over the core's JWTs."""
+"""The WSO2 API Manager door (`adapters.dialects.apim`): opaque tokens over the core's JWTs.
+
+`POST {door}/token` keeps the core's grant behind an opaque token; `POST {door}/revoke` ends one
+(RFC 7009, as API Manager's `/revoke`): the core's revocation endpoint authenticates the client
+and checks the token is its own, and the door then forgets the token in every worker (its row
+goes, and the `jti` every worker mints for it is on the core's deny list).
+"""
 
 from __future__ import annotations
 
@@ -12,13 +18,16 @@ from lgsp.dialects.door import Door, DoorCall
 from lgsp.dialects.exchange import (
     KEPT_FROM_CORE,
     NO_STORE,
+    body_once,
     core_scope,
     exchange,
     header,
     problem_of,
+    read_body,
     respond,
 )
-from lgsp.dialects.tokens import bus_token_for_opaque, digest, store_opaque
+from lgsp.dialects.models import OpaqueToken
+from lgsp.dialects.tokens import bus_token_for, digest, forget_issued, store_issued
 from lgsp.state import BusState, InstanceState
 
 
@@ -31,15 +40,18 @@ class ApimDoor(Door):
         if relative == "/token":
             await self._token(scope, receive, send, base, bus, instance)
             return
+        if relative == apim.REVOKE_PATH:
+            await self._revoke(scope, receive, send, base, bus, instance)
+            return
         authorization = header(scope, b"authorization")
         credential = None
         if authorization is not None:
             opaque = apim.opaque_token(authorization)
             if opaque is not None:
-                jwt = await bus_token_for_opaque(
-                    bus.session_factory, instance, opaque, self.remembered
+                known = await bus_token_for(
+                    bus.session_factory, OpaqueToken, instance, digest(opaque), self.remembered
                 )
-                credential = None if jwt is None else f"Bearer {jwt}"
+                credential = None if known is None else f"Bearer {known[0]}"
         answer = await self._to_core(
             scope,
             receive,
@@ -84,13 +96,59 @@ class ApimDoor(Door):
             jwt, instance.keys, issuer=instance.issuer, algorithms=list(bus.settings.jwt_algorithms)
         )
         opaque = str(uuid.uuid4())
-        await store_opaque(
+        # The core's own JWT is not kept: the token every worker mints from the row, with one
+        # `jti`, is the one a revocation ends.
+        await store_issued(
             bus.session_factory,
+            OpaqueToken,
             instance=instance.spec.name,
-            token=opaque,
+            key=digest(opaque),
             client_id=claims.client_id,
             scope=" ".join(sorted(claims.scopes)),
             expires_at=datetime.fromtimestamp(claims.expires_at, UTC),
         )
-        self.remembered.put(digest(opaque), jwt, claims.client_id, float(claims.expires_at))
         await respond(send, 200, apim.token_response(opaque, expires_in), kept=NO_STORE)
+
+    async def _revoke(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        base: str,
+        bus: BusState,
+        instance: InstanceState,
+    ) -> None:
+        """RFC 7009 at API Manager's `/revoke`: the opaque token in the form is exchanged for the
+        JWT it stands for, and the core's revocation endpoint answers (its client
+        authentication, its 200 for a token it does not know, its refusal of another client's
+        token, its audit record)."""
+        body = await read_body(receive, limit=apim.MAX_REVOKE_BODY)
+        if body is None:  # past the bound: the core refuses it as too long, and records it
+            body = b"\0" * (apim.MAX_REVOKE_BODY + 1)
+        form = apim.revocation_form(body)
+        key, sent = None, body
+        if form is not None and form.opaque is not None:
+            key = digest(form.opaque)
+            known = await bus_token_for(
+                bus.session_factory, OpaqueToken, instance, key, self.remembered
+            )
+            sent = form.with_token(known[0]) if known is not None else body
+        headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(sent)).encode()))
+        rewritten = core_scope(
+            {**scope, "headers": headers},
+            base=base,
+            path="/token/revoke",
+            credential=header(scope, b"authorization"),
+            extra=[],
+        )
+        answer = await exchange(self.own, rewritten, body_once(sent))
+        if answer.status == 200 and key is not None:
+            await forget_issued(
+                bus.session_factory,
+                OpaqueToken,
+                instance=instance.spec.name,
+                key=key,
+                remembered=self.remembered,
+            )
+        await answer.replay(send)

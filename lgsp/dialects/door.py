@@ -12,14 +12,17 @@ here: its calls are dispatched before the router tries these mounts (`lgsp.routi
 
 from __future__ import annotations
 
+import base64
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from lgsp.dialects.exchange import Answer, core_scope, exchange
+from lgsp.dialects.exchange import Answer, body_once, core_scope, exchange, problem_of
 from lgsp.dialects.tokens import Remembered
 from lgsp.state import BusState, InstanceState, bus_state_from_scope
 
@@ -68,6 +71,39 @@ class Door(ABC):
     @abstractmethod
     async def serve(self, call: DoorCall) -> None:
         """Answer one request at this door."""
+
+    async def _client_token(
+        self, scope: Scope, base: str, *, key: str, client_id: str, secret: str
+    ) -> tuple[str, str] | None:
+        """The bus token of a client whose credentials a door holds (remembered under `key`,
+        a hash), else asked of the core's token endpoint, which checks the secret in constant
+        time and throttles failures; None if it refuses."""
+        known = self.remembered.get(key)
+        if known is not None:
+            return known
+        pair = f"{quote(client_id)}:{quote(secret)}"
+        form = b"grant_type=client_credentials"
+        token_scope = {
+            **scope,
+            "method": "POST",
+            "root_path": base,
+            "path": base + "/token",
+            "raw_path": (base + "/token").encode(),
+            "query_string": b"",
+            "headers": [
+                (b"content-type", b"application/x-www-form-urlencoded"),
+                (b"content-length", str(len(form)).encode()),
+                (b"authorization", b"Basic " + base64.b64encode(pair.encode())),
+            ],
+        }
+        answer = await exchange(self.own, token_scope, body_once(form))
+        if answer.status != 200:
+            return None
+        issued = problem_of(answer.body)
+        jwt = str(issued.get("access_token", ""))
+        expires_in = int(issued.get("expires_in", 0))
+        self.remembered.put(key, jwt, client_id, datetime.now(UTC).timestamp() + expires_in)
+        return jwt, client_id
 
     async def _to_core(
         self,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -15,7 +14,6 @@ from lgsp.dialects.door import Door, DoorCall
 from lgsp.dialects.exchange import (
     KEPT_FROM_CORE,
     Answer,
-    body_once,
     core_scope,
     exchange,
     header,
@@ -107,35 +105,10 @@ class AccessTokenDoor(Door):
     ) -> tuple[str, str] | None:
         """The bus token of the header's client: remembered, else asked of the core's token
         endpoint (which checks the secret in constant time, and throttles failures)."""
-        key = digest(raw)
-        known = self.remembered.get(key)
-        if known is not None:
-            return known
-        pair = f"{quote(credentials.access_key)}:{quote(credentials.secret_key)}"
-        form = b"grant_type=client_credentials"
-        token_scope = {
-            **scope,
-            "method": "POST",
-            "root_path": base,
-            "path": base + "/token",
-            "raw_path": (base + "/token").encode(),
-            "query_string": b"",
-            "headers": [
-                (b"content-type", b"application/x-www-form-urlencoded"),
-                (b"content-length", str(len(form)).encode()),
-                (b"authorization", b"Basic " + base64.b64encode(pair.encode())),
-            ],
-        }
-        answer = await exchange(self.own, token_scope, body_once(form))
-        if answer.status != 200:
-            return None
-        issued = problem_of(answer.body)
-        jwt = str(issued.get("access_token", ""))
-        expires_in = int(issued.get("expires_in", 0))
-        self.remembered.put(
-            key, jwt, credentials.access_key, datetime.now(UTC).timestamp() + expires_in
-        )
-        return jwt, credentials.access_key
+        return await self._client_token(
+            scope, base, key=digest(raw), client_id=credentials.access_key,
+            secret=credentials.secret_key,
+        )  # fmt: skip
 
     async def _envelope(self, send: Send, answer: Answer, verdict: str | None) -> None:
         status, body = answer.status, answer.body

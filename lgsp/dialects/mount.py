@@ -11,6 +11,7 @@ from lgsp.dialects.door import Door
 from lgsp.dialects.lgspaccesstoken_door import AccessTokenDoor
 from lgsp.dialects.opencps_door import OpenCpsDoor
 from lgsp.dialects.soap_door import SoapDoor
+from lgsp.dialects.vdxpsdk_door import VdxpSdkDoor
 from lgsp.topology import Dialect, InstanceSpec
 
 DOORS: dict[Dialect, type[Door]] = {
@@ -18,6 +19,7 @@ DOORS: dict[Dialect, type[Door]] = {
     "lgspaccesstoken": AccessTokenDoor,
     "soap": SoapDoor,
     "opencps": OpenCpsDoor,
+    "vdxpsdk": VdxpSdkDoor,
 }
 DOOR_PREFIXES: dict[Dialect, str] = {dialect: door.prefix for dialect, door in DOORS.items()}
 """The path segment under an instance's base where each real dialect's door is."""

@@ -3,8 +3,9 @@ against the catalog's `dvcqg` and `dvc` operations.
 
 `POST {door}/auth` asks the core's token endpoint with the username and password (so the
 secret is checked in constant time and failures are throttled and recorded as any other) and
-answers a random session. Sessions are kept in memory only as SHA-256 hashes of the session
-with its `dstcode`, bounded, until the bus token behind them expires: a session presented with
+answers a random session. Sessions are kept in the database only as SHA-256 hashes of the
+session with its `dstcode` (`OpenCpsSession`), until the bus token behind them expires, so
+every worker on the database honours a session any of them answered; a session presented with
 another `dstcode` is no session. `POST {door}/integration` turns each service into calls of the
 bus's own dialect to the instance's core, under the caller's request id.
 """
@@ -33,8 +34,9 @@ from lgsp.dialects.exchange import (
     read_body,
     respond,
 )
-from lgsp.dialects.tokens import digest
-from lgsp.state import InstanceState
+from lgsp.dialects.models import OpenCpsSession
+from lgsp.dialects.tokens import bus_token_for, digest, store_issued
+from lgsp.state import BusState, InstanceState
 
 
 class _Untranslatable(Exception):
@@ -69,9 +71,9 @@ class OpenCpsDoor(Door):
             if not dstcode or len(dstcode) > dvc.MAX_DSTCODE:
                 raise dvc.ProtocolError(f"Send the {dvc.DSTCODE_HEADER} header.")
             if relative == dvc.AUTH_PATH:
-                document = await self._auth(scope, base, body, dstcode)
+                document = await self._auth(scope, base, body, dstcode, call.bus, instance)
             else:
-                document = await self._integrate(scope, base, body, dstcode, instance)
+                document = await self._integrate(scope, base, body, dstcode, call.bus, instance)
         except dvc.ProtocolError as error:
             document = dvc.reply(error.code, str(error))
         except _Untranslatable as dropped:
@@ -79,7 +81,15 @@ class OpenCpsDoor(Door):
             return
         await respond(send, 200, document, kept=NO_STORE)
 
-    async def _auth(self, scope: Scope, base: str, body: bytes, dstcode: str) -> dict[str, Any]:
+    async def _auth(
+        self,
+        scope: Scope,
+        base: str,
+        body: bytes,
+        dstcode: str,
+        bus: BusState,
+        instance: InstanceState,
+    ) -> dict[str, Any]:
         login = dvc.parse_login(body)
         pair = f"{quote(login.username)}:{quote(login.password)}"
         form = b"grant_type=client_credentials"
@@ -97,20 +107,38 @@ class OpenCpsDoor(Door):
             problem = problem_of(answer.body)
             message = problem.get("error_description") or "username or password is wrong."
             return dvc.reply(dvc.AUTH_FAILED, str(message))
-        issued = problem_of(answer.body)
+        claims = instance.verified_tokens.verify(
+            str(problem_of(answer.body).get("access_token", "")),
+            instance.keys,
+            issuer=instance.issuer,
+            algorithms=list(bus.settings.jwt_algorithms),
+        )
         session = secrets.token_urlsafe(32)
-        expires_at = datetime.now(UTC).timestamp() + int(issued.get("expires_in", 0))
-        self.remembered.put(
-            _key(session, dstcode), str(issued.get("access_token", "")), login.username, expires_at
+        await store_issued(
+            bus.session_factory,
+            OpenCpsSession,
+            instance=instance.spec.name,
+            key=_key(session, dstcode),
+            client_id=claims.client_id,
+            scope=" ".join(sorted(claims.scopes)),
+            expires_at=datetime.fromtimestamp(claims.expires_at, UTC),
         )
         return dvc.reply(dvc.OK, "Thành công", session=session)
 
     async def _integrate(
-        self, scope: Scope, base: str, body: bytes, dstcode: str, instance: InstanceState
+        self,
+        scope: Scope,
+        base: str,
+        body: bytes,
+        dstcode: str,
+        bus: BusState,
+        instance: InstanceState,
     ) -> dict[str, Any]:
         document = dvc.parse_object(body)
         session = dvc.text(document, "session") or ""
-        known = self.remembered.get(_key(session, dstcode))
+        known = await bus_token_for(
+            bus.session_factory, OpenCpsSession, instance, _key(session, dstcode), self.remembered
+        )
         if known is None:
             # Refused by the instance as any call without credentials, so that it is recorded.
             await self._to_core(
@@ -178,7 +206,8 @@ class OpenCpsDoor(Door):
         """`DongBoHoSoMC`: per dossier, the national view first (is it there, at which step),
         then `sync_dossier`; the first refusal answers for the call."""
         updating = dvc.is_updating(document)
-        province_code = instance.spec.province_code or ""
+        # The old province's code, as the national portal knows the caller's dossiers by.
+        province_code = instance.spec.seed_code or ""
         result: list[dict[str, Any]] = []
         for item in dvc.items(document):
             code = dvc.dossier_code(item)

@@ -1,7 +1,10 @@
 """Credentials a dialect presents, resolved to a token of the bus's own for the core to check.
 
-API Manager's opaque tokens are kept as SHA-256 hashes in the database (so any worker knows
-them); each maps to the client and scopes of the JWT it was issued for. `lgspaccesstoken`
+API Manager's opaque tokens and OpenCPS's sessions are kept as SHA-256 hashes in the database
+(so any worker knows them); each maps to the client and scopes of the JWT it was issued for,
+which a worker mints again, with the same `jti`, when it has not seen it yet. A VDXP SDK
+system's secret keys an HMAC, which a hash cannot check: it is kept sealed (`KeyCipher`).
+`lgspaccesstoken`
 credentials are never stored: the door asks the core's token endpoint, and remembers the
 answer in memory under the hash of the header until the token expires.
 """
@@ -16,8 +19,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lgsp.auth.keys import KeyCipher
 from lgsp.auth.tokens import issue_token
-from lgsp.dialects.models import OpaqueToken
+from lgsp.dialects.models import IssuedCredential, SdkSecret
 from lgsp.state import InstanceState
 
 MAX_REMEMBERED = 4096
@@ -47,33 +51,36 @@ class Remembered:
         self._entries.move_to_end(key)
         return token, client_id
 
+    def forget(self, key: str) -> None:
+        self._entries.pop(key, None)
+
     def put(self, key: str, token: str, client_id: str, expires_at: float) -> None:
         self._entries[key] = (token, client_id, expires_at)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
 
 
-async def store_opaque(
+async def store_issued(
     session_factory: async_sessionmaker[AsyncSession],
+    model: type[IssuedCredential],
     *,
     instance: str,
-    token: str,
+    key: str,
     client_id: str,
     scope: str,
     expires_at: datetime,
 ) -> None:
+    """Keep a credential a door hands out, as `key` (the hash of what the caller presents)."""
     now = datetime.now(UTC)
     async with session_factory.begin() as session:
-        # Expired tokens of the instance go as new ones come: the table stays small.
+        # Expired credentials of the instance go as new ones come: the table stays small.
         await session.execute(
-            delete(OpaqueToken).where(
-                OpaqueToken.instance == instance, OpaqueToken.expires_at < now
-            )
+            delete(model).where(model.instance == instance, model.expires_at < now)
         )
         session.add(
-            OpaqueToken(
+            model(
                 instance=instance,
-                token_sha256=digest(token),
+                token_sha256=key,
                 client_id=client_id,
                 scope=scope,
                 expires_at=expires_at,
@@ -81,25 +88,48 @@ async def store_opaque(
         )
 
 
-async def bus_token_for_opaque(
+async def forget_issued(
     session_factory: async_sessionmaker[AsyncSession],
-    instance: InstanceState,
-    token: str,
+    model: type[IssuedCredential],
+    *,
+    instance: str,
+    key: str,
     remembered: Remembered,
-) -> str | None:
-    """The JWT an opaque token stands for: remembered, else minted again from its stored row
-    (another worker issued it, or this one restarted), else None (unknown or expired)."""
-    key = digest(token)
+) -> None:
+    """A credential ended before its expiry: no worker mints its token again."""
+    remembered.forget(key)
+    async with session_factory.begin() as session:
+        await session.execute(
+            delete(model).where(model.instance == instance, model.token_sha256 == key)
+        )
+
+
+def token_id(key: str) -> str:
+    """The `jti` of every token minted for the credential stored as `key`: the same in every
+    worker, so that revoking it (RFC 7009, by `jti`) ends them all."""
+    return digest(f"jti\n{key}")[:32]
+
+
+async def bus_token_for(
+    session_factory: async_sessionmaker[AsyncSession],
+    model: type[IssuedCredential],
+    instance: InstanceState,
+    key: str,
+    remembered: Remembered,
+) -> tuple[str, str] | None:
+    """The JWT (and client) the credential stored as `key` stands for: remembered, else minted
+    again from its stored row (another worker issued it, or this one restarted), else None
+    (unknown, ended or expired)."""
     known = remembered.get(key)
     if known is not None:
-        return known[0]
+        return known
     now = datetime.now(UTC)
     async with session_factory() as session:
         row = await session.scalar(
-            select(OpaqueToken).where(
-                OpaqueToken.instance == instance.spec.name,
-                OpaqueToken.token_sha256 == key,
-                OpaqueToken.expires_at > now,
+            select(model).where(
+                model.instance == instance.spec.name,
+                model.token_sha256 == key,
+                model.expires_at > now,
             )
         )
     if row is None:
@@ -112,6 +142,37 @@ async def bus_token_for_opaque(
         scopes=row.scope.split(),
         ttl=timedelta(seconds=max(1, int((expires_at - now).total_seconds()))),
         now=now,
+        jti=token_id(key),
     )
     remembered.put(key, minted, row.client_id, expires_at.timestamp())
-    return minted
+    return minted, row.client_id
+
+
+async def store_sdk_secret(
+    session: AsyncSession, cipher: KeyCipher, *, instance: str, client_id: str, secret: str
+) -> None:
+    """Keep a client's secret sealed for the VDXP SDK door, which keys its HMAC with it."""
+    session.add(
+        SdkSecret(instance=instance, client_id=client_id, sealed_secret=cipher.seal(secret))
+    )
+    await session.flush()
+
+
+async def sdk_secret(
+    session_factory: async_sessionmaker[AsyncSession],
+    cipher: KeyCipher | None,
+    *,
+    instance: str,
+    client_id: str,
+) -> str | None:
+    """The secret of the SDK system `client_id` of `instance`, opened; None if it has none (or
+    the bus has no sealing key yet, so nothing was ever sealed)."""
+    if cipher is None:
+        return None
+    async with session_factory() as session:
+        sealed = await session.scalar(
+            select(SdkSecret.sealed_secret).where(
+                SdkSecret.instance == instance, SdkSecret.client_id == client_id
+            )
+        )
+    return None if sealed is None else cipher.open(f"sdk secret of {client_id}", sealed)

@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import Path, Query
+from fastapi import APIRouter, Path, Query
 
 from lgsp.db import MAX_BIGINT
-from lgsp.deps import BusDep, InstanceDep, admin_router
+from lgsp.deps import BusDep, CallerDep, InstanceDep, admin_router
 from lgsp.errors import (
     InvalidRequest,
     NotFound,
@@ -20,10 +20,19 @@ from lgsp.errors import (
 )
 from lgsp.outbox import store
 from lgsp.outbox.models import OutboxState
-from lgsp.outbox.schemas import OutboxCounts, OutboxMessageOut, OutboxPage, Redriven
+from lgsp.outbox.schemas import (
+    HandoverState,
+    OutboxCounts,
+    OutboxMessageOut,
+    OutboxPage,
+    Redriven,
+)
+from lgsp.routing.callers import scoped_key
 from lgsp.state import BusState
 
 router = admin_router("/admin/outbox")
+handovers_router = APIRouter(prefix="/handovers", tags=["outbox"])
+"""What a system handed over, as that system sees it: only its own messages, by its key."""
 
 DEFAULT_PAGE_SIZE = 50
 MAX_ID = MAX_BIGINT  # a larger id would fail in the driver, not be "not found"
@@ -105,3 +114,23 @@ def _wake(bus: BusState) -> None:
     """Deliver what was re-driven now rather than at the worker's next poll."""
     if bus.outbox_worker is not None:
         bus.outbox_worker.wake()
+
+
+@handovers_router.get(
+    "", response_model=HandoverState, responses=problem_responses(NotFound, InvalidRequest)
+)
+async def get_handover(
+    caller: CallerDep,
+    instance: InstanceDep,
+    bus: BusDep,
+    key: str = Query(min_length=1, max_length=200, pattern=r"^[!-~]+$"),
+) -> HandoverState:
+    """The delivery state of a message the calling client handed over with `Idempotency-Key`
+    `key` (`Prefer: respond-async`): pending, delivering, delivered, or dead with the last
+    status and error. Another client's message is not found, as one that never was."""
+    message = await store.get_by_key(
+        bus.session_factory, instance=instance.spec.name, key=scoped_key(caller.client_id, key)
+    )
+    if message is None:
+        raise NotFound("This client handed over no message with this key here.")
+    return HandoverState.from_message(message)

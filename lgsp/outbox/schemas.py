@@ -56,6 +56,33 @@ class OutboxMessageOut(BaseModel):
         )
 
 
+class HandoverState(BaseModel):
+    """Where a message a system handed over stands, as that system may see it (issue 17): a
+    sender's document system shows a delivery the bus gave up on as undeliverable, with the
+    reason, rather than as one still in transit."""
+
+    idempotency_key: str
+    state: OutboxState
+    attempts: int
+    last_status: int | None
+    last_error: str | None = None
+    """Short, with id numbers masked (`store.short_error`)."""
+    updated_at: datetime
+    delivered_at: datetime | None
+
+    @classmethod
+    def from_message(cls, message: OutboxMessage) -> HandoverState:
+        return cls(
+            idempotency_key=unscoped_key(message.client_id, message.idempotency_key),
+            state=OutboxState(message.state),
+            attempts=message.attempts,
+            last_status=message.last_status,
+            last_error=message.last_error,
+            updated_at=message.updated_at,
+            delivered_at=message.delivered_at,
+        )
+
+
 class OutboxCounts(BaseModel):
     pending: int
     delivering: int

@@ -382,6 +382,19 @@ async def get_message(
         return await _get(session, instance=instance, message_id=message_id)
 
 
+async def get_by_key(
+    sessions: async_sessionmaker[AsyncSession], *, instance: str, key: str
+) -> OutboxMessage | None:
+    """The message stored under `key` (as stored: scoped to its client) in `instance`'s outbox."""
+    async with sessions() as session:
+        message: OutboxMessage | None = await session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.instance == instance, OutboxMessage.idempotency_key == key
+            )
+        )
+        return message
+
+
 async def _get(session: AsyncSession, *, instance: str, message_id: int) -> OutboxMessage | None:
     message: OutboxMessage | None = await session.scalar(
         select(OutboxMessage).where(

@@ -4,8 +4,9 @@ A reset restores, in order, with the outbox worker paused so that no delivery in
 in a mock just seeded again (`OutboxWorker.paused`):
 
 1. each stateful mock of each instance: its rows deleted and seeded again from the same seed,
-   in one transaction per mock (`mocks.reset`); a stateless mock (`dancu`, `csdlqgdc`) has
-   nothing to do, and a system reached at a URL is not ours to touch;
+   in one transaction per mock (`mocks.reset`), unless nothing has written to it since the
+   last reset (one process on SQLite: `SystemConfig.sole_writer`); a stateless mock
+   (`dancu`, `csdlqgdc`) has nothing to do, and a system reached at a URL is not ours to touch;
 2. the outboxes of the served instances, whatever their messages' state;
 3. the demo client as provisioned (rights, admin, not revoked); every other client is kept;
 4. the fault rules and the journals of the served instances (`lgsp.faults`, `lgsp.journal`),
@@ -100,13 +101,14 @@ async def _reset_system(
         raise UpstreamUnavailable(
             f"System {system} of {name} could not be reset (it answered {answer.status})."
         )
-    counts = _counts(answer.body)
-    return SystemReset(instance=name, system=system, outcome="reseeded", **counts)
-
-
-def _counts(body: bytes) -> dict[str, int]:
-    parsed = json.loads(body)
-    return {"deleted": int(parsed["deleted"]), "seeded": int(parsed["seeded"])}
+    parsed = json.loads(answer.body)
+    return SystemReset(
+        instance=name,
+        system=system,
+        outcome="unchanged" if parsed.get("unchanged") is True else "reseeded",
+        deleted=int(parsed["deleted"]),
+        seeded=int(parsed["seeded"]),
+    )
 
 
 def _forget_in_memory_state(bus: BusState) -> None:

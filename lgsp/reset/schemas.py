@@ -12,8 +12,9 @@ KEPT = ("audit log", "clients", "signing keys", "token revocations")
 class SystemReset(BaseModel):
     instance: str
     system: str
-    outcome: Literal["reseeded", "stateless", "not ours"]
-    """`stateless`: a mock with nothing to reset; `not ours`: a system reached at a URL."""
+    outcome: Literal["reseeded", "unchanged", "stateless", "not ours"]
+    """`unchanged`: a mock nothing has written to since the last reset, its rows left as
+    seeded; `stateless`: a mock with nothing to reset; `not ours`: a system reached at a URL."""
     deleted: int = 0
     seeded: int = 0
 

@@ -151,7 +151,18 @@ async def invoke_service(
 
     async def answer() -> Response:
         return await _answer(
-            route, service, matched, path, request, query, body, passed_on, bus, instance, audit
+            route,
+            service,
+            matched,
+            path,
+            request,
+            query,
+            body,
+            passed_on,
+            bus,
+            instance,
+            audit,
+            strict=caller.strict,
         )
 
     # Faults on demand (issue 5): a rule-free instance costs a cache lookup here.
@@ -233,8 +244,13 @@ async def _answer(
     bus: BusState,
     instance: InstanceState,
     audit: AuditContext,
+    *,
+    strict: bool = False,
 ) -> Response:
-    """Make the upstream call (possibly twice, for a duplicate fault) and translate its answer."""
+    """Make the upstream call (possibly twice, for a duplicate fault) and translate its answer.
+
+    A client set to strict handling is read as if every call said `Prefer: handling=strict`
+    (issue 17): its own `Prefer` cannot loosen what its operator chose."""
     if isinstance(route, Forward):
         return await _forward(
             route, service, path, request, query, body, passed_on, instance, audit
@@ -248,7 +264,7 @@ async def _answer(
         body=body,
         content_type=request.headers.get("content-type"),
         accept=request.headers.get("accept"),
-        prefer=request.headers.get(PREFER_HEADER),
+        prefer=STRICT_PREFERENCE if strict else request.headers.get(PREFER_HEADER),
     )
     # An edXML body is parsed (checked) by its adapter: a large one off the event loop.
     translated = await off_loop_if_large(len(body), partial(adapter.to_system, canonical))
@@ -281,6 +297,10 @@ async def _answer(
     body = compact_json(answer.content)
     audit.answer = (answer.content, body)
     return Response(body, answer.status, headers, media_type="application/json")
+
+
+STRICT_PREFERENCE = "handling=strict"
+"""What a client set to strict handling is taken to prefer on every call (RFC 7240 §4.4)."""
 
 
 def _note_message(audit: AuditContext, content: dict[str, object]) -> None:

@@ -11,6 +11,7 @@ Routes:
 - `GET  /api/hoso?soDinhDanh&trangThai&trang&soBanGhi` — dossiers, newest first
 - `GET  /api/hoso/{MaHoSo}` — one dossier with `TaiLieuNop` and `TienTrinh`
 - `POST /api/hoso/{MaHoSo}/tientrinh` — one step (`XuLyHoSo`); 200 with the `HoSo`
+- `GET  /api/dongbo?trangThai&trang&soBanGhi` — the syncs to DVCQG in the OpenCPS dialect
 
 Errors, all in the envelope: 400 "302" DATA_TYPE_INVALID (malformed request); 404 "201"
 RECORD_NOT_FOUND (dossier, or the body's `MaTTHC`); 422 "500" DATA_INCORRECT (applicant not
@@ -30,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from uuid import uuid4
 
@@ -52,6 +53,13 @@ from mocks.dvc.codes import DossierSequenceExhausted
 from mocks.dvc.deadlines import to_vietnam_time
 from mocks.dvc.lifecycle import Action, DossierStatus, IllegalTransition, UnknownAction, transition
 from mocks.dvc.models import Dossier, DvcBase
+from mocks.dvc.opencps_sync import (
+    NationalSyncer,
+    page_of_syncs,
+    queued_sync,
+    running_syncer,
+    sync_json,
+)
 from mocks.dvc.procedures import (
     BY_CODE,
     MAX_PAGE_SIZE,
@@ -97,6 +105,8 @@ class DvcState:
     bus: BusClient
     """The portal's client on its LGSP: syncs to DVCQG are handed over there, if connected."""
     now: Callable[[], datetime]
+    national: NationalSyncer | None = None
+    """Syncing in the OpenCPS dialect (`opencps_sync.py`): changes are queued and sent by it."""
 
 
 PORTAL = NgspEnvelope()
@@ -192,8 +202,9 @@ async def file_dossier(
         except DossierSequenceExhausted:
             raise EnvelopeError(503, "503", "DOSSIER_NUMBERS_EXHAUSTED") from None
         dossier = await store.file(filing, code=code, at=now)
-        await _queue_sync(state, dossier, x_request_id)
+        await _queue_sync(state, session, dossier, x_request_id)
         await session.commit()
+    _synced_later(state)
     return PORTAL.ok(dossier_json(dossier, province_code=state.province_code), status=201)
 
 
@@ -264,15 +275,50 @@ async def record_step(
         by = Step(step.nguoi_xu_ly, step.chuc_danh, step.phong_ban)
         processing_days = BY_CODE[dossier.procedure_code].processing_days
         await store.record(dossier, record, by, processing_days=processing_days)
-        await _queue_sync(state, dossier, x_request_id)
+        await _queue_sync(state, session, dossier, x_request_id)
         await session.commit()
+    _synced_later(state)
     return PORTAL.ok(dossier_json(dossier, province_code=state.province_code))
 
 
-async def _queue_sync(state: DvcState, dossier: Dossier, request_id: str | None) -> None:
-    """Hand the change's sync to DVCQG over to the bus, in the change's transaction: the
-    caller commits after this returns. A portal without a client on its LGSP syncs nothing."""
+@router.get("/dongbo", responses={400: _ERRORS[400]})
+async def list_national_syncs(
+    state: StateDep,
+    trang_thai: Annotated[
+        Literal["pending", "synced", "failed"] | None, Query(alias="trangThai")
+    ] = None,
+    trang: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    so_ban_ghi: Annotated[int, Query(alias="soBanGhi", ge=1, le=MAX_PAGE_SIZE)] = 20,
+) -> JSONResponse:
+    """The syncs to DVCQG in the OpenCPS dialect, newest first (mock addition): each change's
+    state, failed attempts and the door's last `error_code` and message. Empty when the portal
+    hands its syncs to the bus (they are the bus's outbox then)."""
+    async with state.database.sessions() as session:
+        rows, total = await page_of_syncs(
+            session, instance=state.instance, state=trang_thai, page=trang, size=so_ban_ghi
+        )
+    items = [sync_json(row) for row in rows]
+    return PORTAL.ok({"TongSo": total, "Trang": trang, "SoBanGhi": so_ban_ghi, "DanhSach": items})
+
+
+async def _queue_sync(
+    state: DvcState, session: AsyncSession, dossier: Dossier, request_id: str | None
+) -> None:
+    """Hand the change's sync to DVCQG over to the bus, or queue it for the OpenCPS dialect,
+    in the change's transaction: the caller commits after this returns. A portal without a
+    client on its LGSP syncs nothing."""
     if not state.bus.connected:
+        return
+    if state.national is not None:
+        session.add(
+            queued_sync(
+                dossier,
+                instance=state.instance,
+                province_code=state.province_code,
+                request_id=request_id or uuid4().hex,
+                now=datetime.now(UTC),
+            )
+        )
         return
     try:
         await state.bus.hand_over(
@@ -282,6 +328,12 @@ async def _queue_sync(state: DvcState, dossier: Dossier, request_id: str | None)
     except BusUnavailable as error:
         status = 504 if error.timed_out else 502
         raise EnvelopeError(status, str(status), f"SYNC_UNAVAILABLE: {error.reason}") from None
+
+
+def _synced_later(state: DvcState) -> None:
+    """Once the change is committed, the OpenCPS loop sends its sync without waiting."""
+    if state.national is not None:
+        state.national.kick()
 
 
 def _procedure(ma_tthc: str, province_code: str) -> Procedure:
@@ -336,7 +388,14 @@ def create_app(
 
     async def open_state(database: MockDatabase, stack: AsyncExitStack) -> DvcState:
         bus = await stack.enter_async_context(connect(config, bus_transport, now=clock))
-        return DvcState(config.instance, province_code, database, CitizenCheck(bus), bus, clock)
+        national = None
+        if config.bus_dialect == "opencps" and bus.connected:
+            national = await stack.enter_async_context(
+                running_syncer(config, bus, database, province_code=province_code)
+            )
+        return DvcState(
+            config.instance, province_code, database, CitizenCheck(bus), bus, clock, national
+        )
 
     async def seed(session: AsyncSession) -> int:
         return await seed_dossiers(

@@ -109,3 +109,29 @@ class DossierCounter(DvcBase):
     agency_id: Mapped[str] = mapped_column(String(16), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last_sequence: Mapped[int] = mapped_column(Integer)
+
+
+class NationalSync(DvcBase):
+    """One status change waiting for (or done with) its `DongBoHoSoMC` call, when the portal
+    syncs in the OpenCPS dialect (`opencps_sync.py`): OpenCPS keeps such a queue too
+    (`DossierSync`), since that protocol answers at once and has no store-and-forward.
+
+    `item` is the dossier as it stood after the change, in the protocol's names; the change is
+    sent from it however late. Rows of one dossier go in `id` order."""
+
+    __tablename__ = "dvc_national_sync"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance: Mapped[str] = mapped_column(String(64), index=True)
+    dossier_code: Mapped[str] = mapped_column(String(40))  # MaHoSo
+    step: Mapped[int] = mapped_column(Integer)  # the TienTrinh position the change appended
+    item: Mapped[dict[str, Any]] = mapped_column(JSON)
+    request_id: Mapped[str] = mapped_column(String(128))  # the change's, for the bus's trail
+    state: Mapped[str] = mapped_column(String(8), index=True)  # pending, synced, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error_code: Mapped[str | None] = mapped_column(String(16))  # the last refusal's error_code
+    message: Mapped[str | None] = mapped_column(String(500))  # …and its message
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """A worker sending the row holds it until then; another takes it only after."""
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -76,6 +76,7 @@ from mocks.vdxp.sdk import (
     read_body,
     read_json,
     request_id,
+    sha256,
     warnings,
 )
 
@@ -109,6 +110,18 @@ class FetchRequest(BaseModel):
         if (self.doc_id is None) == (self.document_id is None):
             raise ValueError("give exactly one of docId and documentId")
         return self
+
+
+class StatusFetch(BaseModel):
+    """`getStatus` (mock addition): one status message of one recipient's delivery, by its
+    place in that delivery's history (1 is the first)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    document_id: str = Field(alias="documentId", max_length=MAX_DOCUMENT_ID)
+    organ_id: str = Field(alias="organId", pattern=ORGAN_ID)
+    position: int = Field(ge=1, le=1_000_000)
+    format: Literal["xml", "json"] = "xml"  # json: the entry, its SHA-256 and size
 
 
 def create_app(
@@ -218,6 +231,7 @@ def create_app(
                 return Response(document.edxml, media_type="application/xml")
             trace = await _trace(store, document)
         context = context_of(request)
+        await _add_transport(context, document, trace)
         edxml = document.edxml
         return ok(
             DocId=document.doc_id,
@@ -233,11 +247,38 @@ def create_app(
         fetch = await read_json(request, FetchRequest)
         async with _fetching(request, fetch) as (store, document):
             trace = await _trace(store, document)
+        await _add_transport(context_of(request), document, trace)
         return ok(
             DocId=document.doc_id,
             DocumentId=document.document_id,
             From=document.sender,
             trace=trace,
+        )
+
+    @app.post("/getStatus", openapi_extra=body_doc("application/json", StatusFetch))
+    async def get_status(request: Request) -> Response:
+        """Mock addition: a status message exactly as this system received it (its reporter's
+        bytes, Signature included), or with `format: json` what the trace shows of it."""
+        fetch = await read_json(request, StatusFetch)
+        async with context_of(request).reading() as store:
+            document = await store.find(document_id=fetch.document_id)
+            entry = None
+            if document is not None:
+                entry = await store.status_entry(document, fetch.organ_id, fetch.position)
+        if document is None or entry is None or entry.edxml is None:
+            raise MockError(404, "STATUS_NOT_FOUND", "No such status message in this province.")
+        if fetch.format == "xml":
+            return Response(entry.edxml, media_type="application/xml")
+        return ok(
+            DocumentId=document.document_id,
+            OrganId=fetch.organ_id,
+            Position=entry.position,
+            StatusCode=entry.status,
+            Description=entry.description,
+            Timestamp=entry.timestamp,
+            ReportedBy=entry.reported_by,
+            ContentSha256=sha256(entry.edxml),
+            ContentLength=len(entry.edxml),
         )
 
     @app.post("/updateStatus", openapi_extra=XML_BODY)
@@ -252,7 +293,8 @@ def create_app(
         document from another province; or a recall reaching one) is handed to the bus.
         """
         context = context_of(request)
-        reading = read_status(await read_body(request, XML, MAX_STATUS_BODY))
+        body = await read_body(request, XML, MAX_STATUS_BODY)
+        reading = read_status(body)
         status = reading.message
         response_for, reporter = status["response_for"], status["from"]
         if axis.is_remote(context.config, reporter["organ_id"]):
@@ -264,14 +306,14 @@ def create_app(
             document = await store.find(document_id=response_for["document_id"])
             if document is None or document.sender != response_for["organ_id"]:
                 raise not_found()
-            report = report_of(status)
+            report = report_of(status, body)
             reported = await apply_report(store, document, report, context.now())
             forward = axis.status_to_forward(context.config, document, reported)
             if forward is not None:
                 require_bus(context)
                 delivery, position = forward
                 call = axis.status_call(
-                    context.config, document, report, reporter, delivery=delivery, position=position
+                    context.config, document, report, delivery=delivery, position=position
                 )
                 await hand_over(context, call, request_id=request_id(request))
         return delivered(document, reported.deliveries, Warnings=warnings(reading))
@@ -365,6 +407,39 @@ async def _trace(store: DocumentStore, document: Document) -> list[dict[str, Any
         }
         for delivery in deliveries
     ]
+
+
+async def _add_transport(context: Context, document: Document, trace: list[dict[str, Any]]) -> None:
+    """Mock addition `Transport` on each delivery: `delivered` (here, or reported on), or for
+    one still without a status in another province, `in_transit`, or `undeliverable` with the
+    reason once the bus gave up on the document's hand-over (a dead letter, issue 17), which an
+    admin's re-drive turns back into `in_transit`. Asked of the bus, after the store's read."""
+    waiting = [item for item in trace if item["RemoteInstance"] and item["StatusCode"] is None]
+    for item in trace:
+        item["Transport"] = {"State": "delivered", "Reason": None}
+    if not waiting:
+        return
+    key = axis.document_call(context.config, document).idempotency_key
+    handed = await context.bus.handed_over(key)
+    forwarded: dict[str, str] = {}
+    if handed is not None and handed.state == "delivered":  # the axis has it: ask how it went on
+        forwarded = await axis.dead_forwards(context.bus, document.document_id)
+    for item in waiting:
+        item["Transport"] = {"State": "in_transit", "Reason": None}
+        if handed is not None and handed.state == "dead":
+            why = f"HTTP {handed.last_status}" if handed.last_status else "no answer"
+            error = f": {handed.last_error}" if handed.last_error else ""
+            item["Transport"] = {
+                "State": "undeliverable",
+                "Reason": f"The bus gave up handing the document to the national axis ({why}"
+                f"{error}).",
+            }
+        elif item["RemoteInstance"] in forwarded:
+            item["Transport"] = {
+                "State": "undeliverable",
+                "Reason": "The national axis gave up forwarding the document to "
+                f"{item['RemoteInstance']} ({forwarded[item['RemoteInstance']]}).",
+            }
 
 
 def _edoc_knobstick(delivery: Delivery, document: Document) -> dict[str, Any]:

@@ -14,12 +14,11 @@ instance serves a province is the topology's (`SystemConfig.provinces`).
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from formats.edxml import render_status
-from mocks.bus import Handover
+from mocks.bus import BusClient, BusUnavailable, Handover, json_object
 from mocks.config import SystemConfig
 from mocks.directory.agencies import find_agency
 from mocks.qlvb.models import Delivery, Document
@@ -89,6 +88,26 @@ def document_call(config: SystemConfig, document: Document) -> Handover:
     )
 
 
+async def dead_forwards(bus: BusClient, document_id: str) -> dict[str, str]:
+    """The provinces (bus instances) the national axis gave up forwarding the document to, each
+    with the reason, from its trail (`vdxp` get_trail); empty when it cannot say now."""
+    key = base64.urlsafe_b64encode(document_id.encode()).rstrip(b"=").decode("ascii")
+    try:
+        response = await bus.call("GET", f"{VDXP_SERVICE}/{VDXP_VERSION}{VDXP_DOCUMENTS}/{key}")
+    except BusUnavailable:
+        return {}
+    if response.status_code != 200:
+        return {}
+    destinations = json_object(response).get("destinations")
+    found: dict[str, str] = {}
+    for destination in destinations if isinstance(destinations, list) else []:
+        delivery = destination.get("delivery") if isinstance(destination, dict) else None
+        instance = destination.get("instance") if isinstance(destination, dict) else None
+        if isinstance(delivery, dict) and delivery.get("state") == "dead":
+            found[str(instance)] = str(delivery.get("reason") or "no reason given")[:300]
+    return found
+
+
 def status_to_forward(
     config: SystemConfig, document: Document, reported: Reported
 ) -> tuple[Delivery, int] | None:
@@ -109,35 +128,23 @@ def status_call(
     config: SystemConfig,
     document: Document,
     report: Report,
-    reporter: Mapping[str, Any],
     *,
     delivery: Delivery,
     position: int,
 ) -> Handover:
-    """An edXML status message (DOMAIN.md §3.4) about `document`, for the national axis.
+    """The status message about `document` (DOMAIN.md §3.4) for the national axis, byte for
+    byte as this system received it: a signature over it still holds in the other province.
 
     The key names the delivery and its history position: one message per status applied, so
     the same code reported again later (a second recall) is a message of its own.
     """
-    promulgated = document.document_id.split(",")[1]  # {organId},{yyyy/MM/dd},{n}/{notation}
-    message = render_status(
-        {
-            "response_for": {
-                "organ_id": document.sender,
-                "code": f"{document.number}/{document.notation}",
-                "promulgation_date": promulgated.replace("/", "-"),
-                "document_id": document.document_id,
-            },
-            "from": dict(reporter),
-            "status_code": report.code,
-            "description": report.description,
-            "timestamp": report.timestamp,
-            "staff_info": report.staff_info,
-        }
-    )
     key = outbox_key(
         "status", config.instance, document.doc_id, delivery.recipient, report.code, str(position)
     )
     return edxml_call(
-        VDXP, VDXP_STATUSES, message, key=key, ordering=outbox_key("edoc", document.document_id)
+        VDXP,
+        VDXP_STATUSES,
+        report.edxml,
+        key=key,
+        ordering=outbox_key("edoc", document.document_id),
     )

@@ -109,14 +109,15 @@ def trust_of(config: SystemConfig) -> Trust:
     )
 
 
-def report_of(status: Mapping[str, Any]) -> Report:
-    """What the store applies of a status message parse_status accepted."""
+def report_of(status: Mapping[str, Any], edxml: bytes) -> Report:
+    """What the store applies of a status message read_status accepted from `edxml`."""
     return Report(
         reporter=status["from"]["organ_id"],
         code=status["status_code"],
         description=status["description"],
         timestamp=status["timestamp"],
         staff_info=status["staff_info"],
+        edxml=edxml,
     )
 
 

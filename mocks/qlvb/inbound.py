@@ -130,7 +130,7 @@ async def receive_status(request: Request) -> JSONResponse:
         document = await store.find(document_id=response_for["document_id"])
         if document is None or document.sender != response_for["organ_id"]:
             raise not_found()
-        report = report_of(status)
+        report = report_of(status, body)
         # The deliveries' row locks first: a concurrent twin of this message then waits, and
         # finds it recorded rather than refused as an illegal step.
         await store.deliveries(document, lock=True)

@@ -130,6 +130,10 @@ class StatusEntry(QlvbBase):
     reported_by: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))  # From/OrganId
     addressee: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    edxml: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    """The status message exactly as this system received it (issue 17), Signature included:
+    what travels on to the other province and what `/getStatus` gives back. None on entries
+    kept before it was (a nullable column, added in place to an existing data directory)."""
 
 
 class InboundKey(QlvbBase):

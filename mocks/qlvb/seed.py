@@ -15,7 +15,7 @@ import random
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from formats.edxml import parse_edxml, render_edxml
+from formats.edxml import parse_edxml, render_edxml, render_status
 from mocks.directory.agencies import AGENCIES, PROVINCES, Agency
 from mocks.qlvb.store import DocumentHistory, DocumentStore, Report, describe_document
 
@@ -99,21 +99,51 @@ def planned_documents(instance: str, *, province_code: str, seed: int) -> list[D
             else [],
         }
         edxml = render_edxml(document)
+        new = describe_document(instance, edxml, parse_edxml(edxml))
         reports = []
         for step, (reporter, code) in enumerate(steps, start=1):
             organ = agencies[sender if reporter < 0 else recipients[reporter]].organ_id
             at = sent_at + timedelta(hours=step)
+            staff = {"department": "Văn phòng", "staff": rng.choice(_STAFF)}
+            stamp = at.replace(tzinfo=None).isoformat()  # edXML time is local, naive
+            message = _status_message(document, new.document_id, organ, code, stamp, staff)
             report = Report(
                 reporter=organ,
                 code=code,
                 description=_DESCRIPTIONS[code],
-                timestamp=at.replace(tzinfo=None).isoformat(),  # edXML time is local, naive
-                staff_info={"department": "Văn phòng", "staff": rng.choice(_STAFF)},
+                timestamp=stamp,
+                staff_info=staff,
+                edxml=message,
             )
             reports.append((report, at))
-        new = describe_document(instance, edxml, parse_edxml(edxml))
         history.append(DocumentHistory(new, sent_at, reports))
     return history
+
+
+def _status_message(
+    document: dict[str, Any],
+    document_id: str,
+    reporter: str,
+    code: str,
+    timestamp: str,
+    staff: dict[str, Any],
+) -> bytes:
+    """The edXML status message a seeded report stands for (DOMAIN.md §3.4), as kept."""
+    return render_status(
+        {
+            "response_for": {
+                "organ_id": document["from"]["organ_id"],
+                "code": f"{document['code']['code_number']}/{document['code']['code_notation']}",
+                "promulgation_date": document["promulgation"]["date"],
+                "document_id": document_id,
+            },
+            "from": {"organ_id": reporter, "organ_name": reporter},
+            "status_code": code,
+            "description": _DESCRIPTIONS[code],
+            "timestamp": timestamp,
+            "staff_info": staff,
+        }
+    )
 
 
 def _organisation(agency: Agency) -> dict[str, Any]:

@@ -131,6 +131,8 @@ class Report:
     description: str | None
     timestamp: str
     staff_info: dict[str, Any] | None
+    edxml: bytes
+    """The message's bytes as received: kept with each entry it adds, and sent on as they are."""
 
 
 @dataclass(frozen=True)
@@ -289,6 +291,21 @@ class DocumentStore(InstanceStore):
         )
         await self._session.flush()
 
+    async def status_entry(
+        self, document: Document, recipient: str, position: int
+    ) -> StatusEntry | None:
+        """The `position`-th status message (from 1) of the document's delivery to `recipient`."""
+        statement = (
+            select(StatusEntry)
+            .join(Delivery, StatusEntry.delivery_id == Delivery.id)
+            .where(
+                Delivery.document_pk == document.id,
+                Delivery.recipient == recipient,
+                StatusEntry.position == position,
+            )
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
     async def recorded(self, document: Document, report: Report) -> bool:
         """Whether the document already has this status message: same reporter, code and time.
 
@@ -404,6 +421,7 @@ class DocumentStore(InstanceStore):
             reported_by=report.reporter,
             addressee=delivery.recipient if role == "sender" else sender,
             received_at=at,
+            edxml=report.edxml,
         )
 
     async def _by_code(self, sender: str, number: str, notation: str) -> Document | None:

@@ -233,7 +233,9 @@ def create_app(
 
     @app.post("/getEdocTrail", openapi_extra=body_doc("application/json", TrailRequest))
     async def get_edoc_trail(request: Request) -> JSONResponse:
-        """A document's national trail: the message, its destinations, its statuses in order."""
+        """A document's national trail: the message, its destinations, its statuses in order;
+        each destination's `Delivery` (mock addition) is the axis's hand-over to that province
+        as its LGSP reports it: pending, delivering, delivered, or dead (the bus gave up)."""
         context = _context(request)
         query = await read_json(request, TrailRequest)
         async with context.reading() as ledger:
@@ -243,8 +245,17 @@ def create_app(
                     404, "DOCUMENT_NOT_FOUND", "No document with this DocumentId crossed the axis."
                 )
             statuses = await ledger.statuses(document)
+        answer = _document_answer(document)
+        for destination in answer["Destinations"]:  # asked of the bus after the ledger's read
+            line = outbox_key("edoc", document.document_id, destination["Instance"])
+            handed = await context.bus.handed_over(line)
+            destination["Delivery"] = {
+                "State": "unknown" if handed is None else handed.state,
+                "LastStatus": None if handed is None else handed.last_status,
+                "LastError": None if handed is None else handed.last_error,
+            }
         return ok(
-            **_document_answer(document),
+            **answer,
             To=document.recipients,
             ReceivedTime=_local(document.received_at),
             Statuses=[_status_answer(document, status) for status in statuses],

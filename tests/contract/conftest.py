@@ -58,9 +58,7 @@ def contract_settings(
 @asynccontextmanager
 async def _running(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
     application = create_bus(settings, instances=TEST_INSTANCES)
-    async with serving(
-        application, TEST_PUBLIC_URL, raise_app_exceptions=False, startup_timeout=30
-    ) as http:
+    async with serving(application, TEST_PUBLIC_URL, raise_app_exceptions=False) as http:
         yield http, {base: await fetch_token(http, base) for base in (KG, NDXP)}
 
 

@@ -8,18 +8,21 @@ from __future__ import annotations
 import gc
 import hashlib
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select, update
 
 from adapters.dialects import opencps as dvc
 from lgsp.auth.clients import register_client
 from lgsp.auth.models import SYSTEM
 from lgsp.auth.repository import ClientRepository
+from lgsp.dialects.models import OpenCpsSession
 from lgsp.dialects.opencps_door import OpenCpsDoor
+from lgsp.dialects.tokens import Remembered
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.e2e.test_dialects import journal, trail
@@ -131,15 +134,34 @@ def opencps_dossier(procedure: dict[str, Any], status: str = "2") -> dict[str, A
 
 
 async def test_auth_answers_a_session_kept_only_as_a_hash(
-    client: httpx.AsyncClient, portal: tuple[str, str]
+    client: httpx.AsyncClient, portal: tuple[str, str], bus: BusState
 ) -> None:
     session = await login(client, portal)
 
-    # The app is wrapped (its lifespan's state): the doors are found among live objects.
-    doors = [o for o in gc.get_objects() if isinstance(o, OpenCpsDoor)]
-    kept = " ".join(repr(door.remembered._entries) for door in doors)
-    assert session not in kept
-    assert hashlib.sha256(f"{session}\n{DST['dstcode']}".encode()).hexdigest() in kept
+    async with bus.session_factory() as db:
+        rows = (await db.scalars(select(OpenCpsSession))).all()
+    assert [(row.instance, row.client_id) for row in rows] == [("kiengiang", portal[0])]
+    assert (
+        rows[0].token_sha256 == hashlib.sha256(f"{session}\n{DST['dstcode']}".encode()).hexdigest()
+    )
+    assert all(session not in repr(vars(row)) for row in rows)
+
+
+async def test_a_session_past_its_expiry_is_refused(
+    client: httpx.AsyncClient, portal: tuple[str, str], bus: BusState
+) -> None:
+    session = await login(client, portal)
+    assert (await call(client, session, "LayDanhSachTTHC"))["error_code"] == "0"
+
+    async with bus.session_factory.begin() as db:
+        await db.execute(
+            update(OpenCpsSession).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    for door in [o for o in gc.get_objects() if isinstance(o, OpenCpsDoor)]:
+        door.remembered = Remembered()  # as a worker that has not seen the session yet
+    answer = await call(client, session, "LayDanhSachTTHC")
+
+    assert answer["error_code"] == dvc.AUTH_FAILED
 
 
 @pytest.mark.parametrize(

@@ -227,6 +227,72 @@ class TestApiManager:
         assert own.status_code == 200
         assert spoken.json() == own.json()
 
+    async def test_a_revoked_token_is_refused_with_900901(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        opaque = await opaque_token(client)
+        lookup = f"{APIM}/dancu/1.0/citizens/{first_cccd(settings)}"
+        assert (await client.get(lookup, headers=bearer(opaque))).status_code == 200
+
+        revoked = await client.post(f"{APIM}/revoke", data={"token": opaque}, auth=DEMO)
+        after = await client.get(lookup, headers=bearer(opaque))
+
+        assert (revoked.status_code, revoked.content) == (200, b"")
+        assert revoked.headers["cache-control"] == "no-store"
+        assert (after.status_code, after.json()["fault"]["code"]) == (401, 900901)
+
+    @pytest.mark.parametrize("token", ["49d61ed6-a9e8-3755-81cd-8395ee511c87", "not-a-token", ""])
+    async def test_revoking_an_unknown_token_answers_200(
+        self, client: httpx.AsyncClient, token: str
+    ) -> None:
+        response = await client.post(f"{APIM}/revoke", data={"token": token}, auth=DEMO)
+
+        if token:  # RFC 7009 §2.2: nothing left to revoke is no error
+            assert response.status_code == 200, response.text
+        else:
+            assert response.json()["error"] == "invalid_request"
+
+    @pytest.mark.parametrize(
+        ("auth", "status", "error"),
+        [
+            (None, 401, "invalid_client"),
+            (("demo", "wrong-secret"), 401, "invalid_client"),
+            ("other", 400, "unauthorized_client"),
+        ],
+    )
+    async def test_revocation_needs_the_tokens_own_client(
+        self,
+        client: httpx.AsyncClient,
+        bus: BusState,
+        settings: Settings,
+        auth: tuple[str, str] | str | None,
+        status: int,
+        error: str,
+    ) -> None:
+        if auth == "other":
+            other = await registered_client(bus, {"dancu": "*"}, name="other")
+            auth = (other.client_id, other.client_secret)
+        opaque = await opaque_token(client)
+
+        refused = await client.post(
+            f"{APIM}/revoke",
+            data={"token": opaque},
+            headers={"X-Request-ID": "apim-revoke"},
+            **({"auth": auth} if auth is not None else {}),  # type: ignore[arg-type]
+        )
+        still = await client.get(
+            f"{APIM}/dancu/1.0/citizens/{first_cccd(settings)}", headers=bearer(opaque)
+        )
+
+        assert (refused.status_code, refused.json()["error"]) == (status, error)
+        assert refused.headers["x-request-id"] == "apim-revoke"
+        assert still.status_code == 200
+
+    async def test_a_form_too_large_to_revoke_is_refused(self, client: httpx.AsyncClient) -> None:
+        response = await client.post(f"{APIM}/revoke", data={"token": "x" * 9000}, auth=DEMO)
+
+        assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
+
     async def test_the_bus_dialect_is_untouched_beside_it(
         self, client: httpx.AsyncClient, settings: Settings
     ) -> None:

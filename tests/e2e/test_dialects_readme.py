@@ -6,12 +6,14 @@ from __future__ import annotations
 import base64
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 import httpx
 import pytest
 
 from lgsp.settings import Settings
+from lgsp.topology import Topology
 from tests.fixtures.bus import KG, TEST_PUBLIC_URL, fetch_token
 from tests.fixtures.topology import topology_text
 
@@ -76,7 +78,7 @@ async def test_the_dialects_examples_succeed(client: httpx.AsyncClient) -> None:
     lines = example_lines()
     assert len(lines) >= 9
     variables = {"BASE": KG, "TOKEN": await fetch_token(client)}
-    ran = 0
+    ran = revoked = 0
 
     for line in lines:
         for name, value in sorted(variables.items(), key=lambda item: -len(item[0])):
@@ -98,6 +100,9 @@ async def test_the_dialects_examples_succeed(client: httpx.AsyncClient) -> None:
             assert b"<dan:TonTai>true</dan:TonTai>" in response.content, response.text[:300]
         if "/soap/XacMinh" in command:
             assert b'SoCongDan="1"' in response.content, response.text[:300]
+        if command.endswith("/apim/revoke"):
+            assert (response.status_code, response.content) == (200, b"")
+            revoked += 1
         if "/opencps/" in command:
             assert response.json()["error_code"] == "0", response.text[:300]
         if assigned is not None:
@@ -105,3 +110,15 @@ async def test_the_dialects_examples_succeed(client: httpx.AsyncClient) -> None:
             variables[assigned.group(1)] = issued.get("access_token") or issued["session"]
         ran += 1
     assert ran >= 8
+    assert revoked == 1
+
+
+def test_the_dialects_topology_examples_load_as_they_read() -> None:
+    blocks = re.findall(r"```toml\n(.*?)```", SECTION, re.S)
+    assert len(blocks) >= 2
+
+    topologies = [Topology.model_validate(tomllib.loads(block)) for block in blocks]
+
+    speaking = [t.instances[0] for t in topologies if "opencps" in t.instances[0].spoken]
+    portals = [spec.system("dvc") for spec in speaking]
+    assert any(portal is not None and portal.dialect == "opencps" for portal in portals)

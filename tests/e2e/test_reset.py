@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
 from lgsp.audit.verify import verify_chain
 from lgsp.auth.repository import ClientRepository
@@ -105,12 +106,31 @@ async def test_reset_empties_the_outboxes_and_reports_each_mock(
     assert report["instances"] == ["ndxp", "kiengiang", "tiengiang"]
     assert report["outbox_deleted"] >= 1
     assert set(outbox.json()["counts"].values()) == {0}
-    assert outcomes[("kiengiang", "dvc")] == outcomes[("ndxp", "vdxp")] == "reseeded"
+    assert outcomes[("kiengiang", "dvc")] == "reseeded"  # the others: as nothing wrote them
     assert outcomes[("kiengiang", "dancu")] == outcomes[("ndxp", "csdlqgdc")] == "stateless"
     assert seeded[("kiengiang", "dvc")] == SEEDED_DOSSIERS_PER_PROVINCE
     assert seeded[("tiengiang", "qlvb")] > 0
     assert seeded[("ndxp", "dvcqg")] > 0
     assert "audit log" in report["kept"]
+
+
+async def test_a_reset_leaves_alone_the_mocks_nothing_changed_since_the_last_one_on_sqlite(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
+) -> None:
+    """One process on SQLite sees every write to its mocks; with PostgreSQL another process
+    may write them, and every reset seeds again (`SystemConfig.sole_writer`)."""
+    await file_dossier(client, demo_token, settings)
+    await reset(client, demo_token)
+
+    report = await reset(client, demo_token)
+
+    outcomes = {s["outcome"] for s in report["systems"]} - {"stateless"}
+    deleted = {s["deleted"] for s in report["systems"]}
+    if make_url(settings.resolved_database_url).get_backend_name() == "sqlite":
+        assert (outcomes, deleted) == ({"unchanged"}, {0})
+    else:
+        assert outcomes == {"reseeded"}
+        assert max(deleted) > 0
 
 
 async def test_reset_from_any_instance_resets_the_whole_bus(

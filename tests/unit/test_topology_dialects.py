@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from lgsp.topology import InstanceSpec, Topology, load_topology, topology_toml
+from lgsp.topology import InstanceSpec, SystemSpec, Topology, load_topology, topology_toml
 
 
 def province(name: str, **fields: object) -> InstanceSpec:
@@ -54,3 +54,27 @@ def test_dialects_survive_the_topology_file(tmp_path: Path) -> None:
     path.write_text(topology_toml(topology), encoding="utf-8")
 
     assert load_topology(path) == topology
+
+
+def test_the_portal_can_call_its_instance_in_the_opencps_dialect_it_speaks() -> None:
+    spec = province(
+        "kiengiang",
+        dialects=("bus", "opencps"),
+        systems=(SystemSpec(name="dvc", dialect="opencps"),),
+    )
+
+    assert spec.system("dvc") == SystemSpec(name="dvc", dialect="opencps")
+
+
+@pytest.mark.parametrize(
+    ("dialects", "system"),
+    [
+        (("bus",), "dvc"),  # no OpenCPS door at the instance to sync through
+        (("bus", "opencps"), "qlvb"),  # only the portal speaks OpenCPS's sync protocol
+    ],
+)
+def test_a_system_dialect_the_instance_or_the_system_lacks_is_refused(
+    dialects: tuple[str, ...], system: str
+) -> None:
+    with pytest.raises(ValidationError, match="opencps"):
+        province("kiengiang", dialects=dialects, systems=({"name": system, "dialect": "opencps"},))

@@ -374,6 +374,36 @@ def test_the_fetched_document_is_canonical_with_each_recipients_history(
     }
 
 
+@pytest.mark.parametrize(
+    ("transport", "shown"),
+    [
+        ({"State": "undeliverable", "Reason": "HTTP 422"}, {"state": "undeliverable",
+                                                           "reason": "HTTP 422"}),
+        ({"State": "in_transit", "Reason": None}, {"state": "in_transit", "reason": None}),
+        ({"State": "lost", "Reason": None}, QlvbAnswerInvalid),
+        ({"State": "delivered", "Reason": 7}, QlvbAnswerInvalid),
+        ("delivered", QlvbAnswerInvalid),
+    ],
+)  # fmt: skip
+def test_a_deliverys_transport_is_shown_as_its_delivery_state(
+    adapter: QlvbAdapter, transport: object, shown: object
+) -> None:
+    document = make_document()
+    response = answer(
+        DocId="uuid",
+        DocumentId=DOCUMENT_ID,
+        edxml=render_edxml(document).decode(),
+        trace=[{"OrganId": STC, "StatusCode": None, "Transport": transport, "History": []}],
+    )
+
+    if shown is QlvbAnswerInvalid:
+        with pytest.raises(QlvbAnswerInvalid):
+            adapter.to_canonical(call("get_document", id=KEY), response)
+        return
+    result = adapter.to_canonical(call("get_document", id=KEY), response)
+    assert result.content["recipients"][0]["delivery"] == shown
+
+
 # --- post_status ------------------------------------------------------------------------------
 
 

@@ -216,8 +216,9 @@ def test_a_submitted_status_is_202_with_its_name_and_destinations(adapter: VdxpA
 
 def test_a_trail_lists_the_document_and_its_statuses_in_order(adapter: VdxpAdapter) -> None:
     later = {**STATUS_ANSWER, "StatusCode": "03", "Timestamp": "2025-06-02T11:00:00"}
+    dead = {"State": "dead", "LastStatus": 422, "LastError": "SIGNATURE_INVALID: untrusted"}
     response = answer(
-        **DOCUMENT_ANSWER,
+        **{**DOCUMENT_ANSWER, "Destinations": [{**d, "Delivery": dead} for d in DESTINATIONS]},
         To=[TG_STP],
         ReceivedTime="2025-06-02T09:30:00+07:00",
         Statuses=[STATUS_ANSWER, later],
@@ -235,6 +236,23 @@ def test_a_trail_lists_the_document_and_its_statuses_in_order(adapter: VdxpAdapt
         ("03", "ACCEPTED"),
     ]
     assert "duplicate" not in result.content
+    assert result.content["destinations"][0]["delivery"] == {
+        "state": "dead",
+        "reason": "HTTP 422: SIGNATURE_INVALID: untrusted",
+    }
+
+
+def test_a_trail_without_a_readable_forwarding_state_is_the_axis_fault(
+    adapter: VdxpAdapter,
+) -> None:
+    response = answer(
+        **{**DOCUMENT_ANSWER, "Destinations": [{**d, "Delivery": {"State": "lost"}}
+                                               for d in DESTINATIONS]},
+        To=[TG_STP], ReceivedTime="2025-06-02T09:30:00+07:00", Statuses=[],
+    )  # fmt: skip
+
+    with pytest.raises(VdxpAnswerInvalid):
+        adapter.to_canonical(call("get_trail", id=KEY), response)
 
 
 # --- refusals and unreadable answers ----------------------------------------------------------

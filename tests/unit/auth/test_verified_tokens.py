@@ -127,3 +127,21 @@ def test_the_least_recently_used_token_is_forgotten_beyond_the_bound(
 
     assert len(verified) == 2
     assert full_checks == [first, second, third, second]
+
+
+def test_issuing_and_verifying_use_the_keys_parsed_at_start(
+    keys: KeySet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """python-jose given a PEM parses it, with RSA's full consistency check, on every call:
+    ~30 ms of CPU per token issued. The instance's keys are parsed once, when loaded."""
+    from jose.backends import cryptography_backend
+
+    def no_parsing(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a key was parsed from PEM while issuing or verifying a token")
+
+    monkeypatch.setattr(cryptography_backend, "load_pem_private_key", no_parsing)
+    monkeypatch.setattr(cryptography_backend, "load_pem_public_key", no_parsing)
+
+    claims = tokens.verify_token(token_for(keys), keys, issuer=ISSUER, algorithms=ALGORITHMS)
+
+    assert claims.client_id == "demo"

@@ -157,9 +157,7 @@ async def portal(
     config: SystemConfig, transport: httpx.AsyncBaseTransport, clock: WallClock
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(config, bus_transport=transport, now=clock)
-    async with serving(
-        app, "http://dvc.test", raise_app_exceptions=False, startup_timeout=30
-    ) as client:
+    async with serving(app, "http://dvc.test", raise_app_exceptions=False) as client:
         yield client
 
 

@@ -140,9 +140,7 @@ def config_for(database_url: str, **changes: Any) -> SystemConfig:
 @asynccontextmanager
 async def national_portal(config: SystemConfig, clock: Clock) -> AsyncIterator[Portal]:
     app = create_app(config, now=clock)
-    async with serving(
-        app, "http://dvcqg.test", raise_app_exceptions=False, startup_timeout=30
-    ) as http:
+    async with serving(app, "http://dvcqg.test", raise_app_exceptions=False) as http:
         yield Portal(http)
 
 

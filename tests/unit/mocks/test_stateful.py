@@ -16,14 +16,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, Request
-from sqlalchemy import String, UniqueConstraint, func, select
+from sqlalchemy import String, UniqueConstraint, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import make_engine, make_session_factory, named_metadata
 from mocks.config import SystemConfig
-from mocks.db import MockDatabase
+from mocks.db import ChangeWatch, MockDatabase
 from mocks.reset import RESET_PATH
 from mocks.stateful import lifespan_state, stateful_app, write_transaction
 from mocks.store import InstanceStore
@@ -65,7 +65,14 @@ class Calls:
     opened: list[Toy] = field(default_factory=list)
 
 
-def toy_app(url: str, calls: Calls, *, instance: str = "kiengiang", **options: Any) -> FastAPI:
+def toy_app(
+    url: str,
+    calls: Calls,
+    *,
+    instance: str = "kiengiang",
+    sole_writer: bool = False,
+    **options: Any,
+) -> FastAPI:
     """A mock with one table, seeded with two things unless it has some of its instance."""
 
     async def seed(session: AsyncSession) -> int:
@@ -86,7 +93,7 @@ def toy_app(url: str, calls: Calls, *, instance: str = "kiengiang", **options: A
         stack.push_async_callback(close)
         return toy
 
-    config = SystemConfig(instance=instance, database_url=url)
+    config = SystemConfig(instance=instance, database_url=url, sole_writer=sole_writer)
     app = stateful_app(
         config,
         title="Toy",
@@ -164,11 +171,102 @@ async def test_reset_deletes_the_instances_rows_and_seeds_again_from_the_snapsho
         await client.post("/things/d")
         second = await client.post(RESET_PATH)
 
-    assert first.json() == {"deleted": 3, "seeded": 2}
-    assert second.json() == {"deleted": 3, "seeded": 2}
+    assert first.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
+    assert second.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
     assert calls.seeds == 2  # at start, and at the first reset; the second one copies
     assert await names(url, "kiengiang") == ["a", "b"]
     assert await names(url, "tiengiang") == ["a", "b"]  # another instance's rows stay
+
+
+async def test_a_sole_writer_untouched_since_its_last_reset_is_left_as_it_is(url: str) -> None:
+    async with running(toy_app(url, Calls(), sole_writer=True)) as client:
+        first = await client.post(RESET_PATH)
+        await client.get("/openapi.json")
+        second = await client.post(RESET_PATH)
+
+    # after its start the rows are not known to be as seeded: the first reset seeds again
+    assert first.json() == {"deleted": 2, "seeded": 2, "unchanged": False}
+    assert second.json() == {"deleted": 0, "seeded": 2, "unchanged": True}
+    assert await names(url) == ["a", "b"]
+
+
+async def test_a_sole_writer_written_since_its_last_reset_is_seeded_again(url: str) -> None:
+    async with running(toy_app(url, Calls(), sole_writer=True)) as client:
+        await client.post(RESET_PATH)
+        await client.post("/things/c")
+        again = await client.post(RESET_PATH)
+
+    assert again.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
+    assert await names(url) == ["a", "b"]
+
+
+async def test_a_write_in_plain_sql_on_the_mocks_engine_counts_as_a_change(url: str) -> None:
+    calls = Calls()
+    async with running(toy_app(url, calls, sole_writer=True)) as client:
+        await client.post(RESET_PATH)
+        async with calls.opened[0].database.engine.begin() as connection:
+            await connection.execute(text("DELETE FROM toy_thing WHERE key = 'a'"))
+        again = await client.post(RESET_PATH)
+
+    assert again.json() == {"deleted": 1, "seeded": 2, "unchanged": False}
+    assert await names(url) == ["a", "b"]
+
+
+async def test_a_reset_whose_commit_failed_is_not_taken_for_a_clean_mock(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = Calls()
+    async with running(toy_app(url, calls, sole_writer=True)) as client:
+        await client.post(RESET_PATH)
+        await client.post("/things/c")
+        real_commit = AsyncSession.commit
+
+        async def failing(_session: AsyncSession) -> None:
+            raise OSError("disk full")
+
+        monkeypatch.setattr(AsyncSession, "commit", failing)
+        with pytest.raises(OSError, match="disk full"):
+            await client.post(RESET_PATH)
+        monkeypatch.setattr(AsyncSession, "commit", real_commit)
+        again = await client.post(RESET_PATH)
+
+    assert again.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
+    assert await names(url) == ["a", "b"]
+
+
+async def test_without_a_sole_writer_every_reset_deletes_and_seeds_again(url: str) -> None:
+    async with running(toy_app(url, Calls())) as client:
+        await client.post(RESET_PATH)
+        again = await client.post(RESET_PATH)
+
+    assert again.json() == {"deleted": 2, "seeded": 2, "unchanged": False}
+
+
+@pytest.mark.parametrize(
+    ("statement", "writes"),
+    [
+        ("SELECT * FROM toy_thing", 0),
+        ("  select 1", 0),
+        ("PRAGMA foreign_keys=ON", 0),
+        ("BEGIN IMMEDIATE", 0),
+        ("SAVEPOINT sa_1", 0),
+        ("INSERT INTO toy_thing (key) VALUES (?)", 1),
+        ("update toy_thing set body = ''", 1),
+        ("DELETE FROM toy_thing", 1),
+        ("WITH gone AS (SELECT 1) DELETE FROM toy_thing", 1),
+        ("CREATE TABLE t (x)", 1),
+    ],
+)
+def test_a_change_watch_counts_every_statement_but_the_reading_ones(
+    statement: str, writes: int
+) -> None:
+    watch = ChangeWatch()
+    watch.mark_clean()
+
+    watch.count(statement)
+
+    assert watch.writes == writes
+    assert watch.unchanged is (writes == 0)
 
 
 async def test_a_national_reset_deletes_every_row(url: str) -> None:
@@ -178,7 +276,7 @@ async def test_a_national_reset_deletes_every_row(url: str) -> None:
     async with running(toy_app(url, Calls(), per_instance=False)) as client:
         answer = await client.post(RESET_PATH)
 
-    assert answer.json() == {"deleted": 4, "seeded": 2}
+    assert answer.json() == {"deleted": 4, "seeded": 2, "unchanged": False}
     assert await names(url) == ["a", "b"]
 
 
@@ -189,7 +287,7 @@ async def test_a_mock_without_seed_starts_empty_and_resets_to_empty(url: str) ->
         await client.post("/things/c")
         answer = await client.post(RESET_PATH)
 
-    assert answer.json() == {"deleted": 1, "seeded": 0}
+    assert answer.json() == {"deleted": 1, "seeded": 0, "unchanged": False}
     assert await names(url) == []
 
 

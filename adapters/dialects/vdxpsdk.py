@@ -1,0 +1,228 @@
+"""The VDXP SDK's transport (VPCP's `SDKVXP-2.0.1.jar`, DOMAIN.md §2.4): `XroadVnpt-*` headers
+signed with HMAC-SHA256, and the SDK's `{status, ErrorCode, ErrorDesc, DocId}` answers.
+
+Read in the jar vendored by PVN-Organization/API-Gateway-iOffice (`JDK 1.8/SDKVXP_Example/lib/`,
+`com/vpcp/services/VnptService.class`, `KnobstickServiceImp.class`, `HttpConnection.class`;
+our own code, written from what the bytecode does):
+- the client keeps a map of headers: `timestamp` (`ddMMyyyy'T'HHmmss+SSSS`, local time, SSSS
+  the milliseconds), `systemid`, and per call the fields of its JSON "header" argument (`from`,
+  `servicetype`, `messagetype`, …); `sendEdoc` adds `Content-Type: application/octet-stream`
+  and `hash-file`, the SHA-256 of the file in hex *without zero padding per byte*;
+- each entry is sent as `XroadVnpt-{name}: value` (and `Content-Type` as itself too);
+  `XroadVnpt-sign-header-key` lists the names joined by `;`; `XroadVnpt-sign-header` is the
+  JSON object `{"XroadVnpt-{name}": value, …}` in the map's order; `XroadVnpt-hash-header` is
+  the hex HMAC-SHA256 of that JSON, keyed by the UTF-8 of the system's secret;
+  `XroadVnpt-version: 3.0.201608`, `User-Agent: JAVASDKAgent/1.0.0 XRoad/VPCP`;
+- `sendEdoc`'s body is the file's bytes followed by CRLF (its multipart Content-Type is
+  overwritten by the octet-stream one). A multipart form with the file in part `file_doc` (what
+  the SDK's `addFilePart` and the example gateway send) is taken too.
+`SignatureGenerator.java` (same folder) signs `systemId + timestamp + contentType + body`
+instead; the jar, which vendors run, is what is verified here.
+
+Pure functions: no I/O, no clock (the caller passes `now`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from adapters.qlvb import document_key
+from formats.edxml import InvalidEdxml, read_status
+
+PREFIX = "XroadVnpt-"
+SIGN_HEADER = "XroadVnpt-sign-header"
+SIGN_HEADER_KEY = "XroadVnpt-sign-header-key"
+HASH_HEADER = "XroadVnpt-hash-header"
+VERSION_HEADER = "XroadVnpt-version"
+VERSION = "3.0.201608"
+USER_AGENT = "JAVASDKAgent/1.0.0 XRoad/VPCP"
+REQUIRED = ("systemid", "timestamp")
+"""Signed entries every call must have: who calls, and when (the only freshness the SDK has)."""
+MAX_SIGN_HEADER = 4096
+"""The signed JSON of a handful of short entries is a few hundred bytes; nothing longer is read."""
+MAX_ENTRIES = 16
+MAX_VALUE = 512
+_TIMESTAMP = re.compile(
+    r"([0-9]{2})([0-9]{2})([0-9]{4})T([0-9]{2})([0-9]{2})([0-9]{2})\+([0-9]{4})"
+)
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,39}")
+_HEX = re.compile(r"[0-9a-f]{1,64}")
+
+
+class SdkRefusal(ValueError):
+    """The call cannot be taken (its `XroadVnpt-*` signature does not hold, its file is not the
+    one signed, …); `code` is stable, the message says why without echoing a value."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class SignedCall:
+    """What a verified call's signature covers: its entries by name (without the prefix)."""
+
+    system_id: str
+    timestamp: datetime
+    entries: Mapping[str, str]
+
+
+def format_timestamp(moment: datetime) -> str:
+    """`moment` (local time) as the SDK writes it: `ddMMyyyy'T'HHmmss+SSSS`."""
+    millis = moment.microsecond // 1000
+    return moment.strftime("%d%m%YT%H%M%S") + f"+{millis:04d}"
+
+
+def parse_timestamp(value: str, *, tz: Any) -> datetime:
+    """The SDK's timestamp as an aware time in `tz` (the SDK writes the JVM's local time)."""
+    match = _TIMESTAMP.fullmatch(value)
+    if match is None:
+        raise SdkRefusal("TIMESTAMP_INVALID", "XroadVnpt-timestamp is not ddMMyyyyTHHmmss+SSSS.")
+    day, month, year, hour, minute, second, millis = (int(part) for part in match.groups())
+    try:
+        return datetime(year, month, day, hour, minute, second, min(millis, 999) * 1000, tz)
+    except ValueError:
+        raise SdkRefusal("TIMESTAMP_INVALID", "XroadVnpt-timestamp is not a real time.") from None
+
+
+def sdk_hex(digest: bytes) -> str:
+    """Hex as the SDK's `hash-file` writes it: each byte without its leading zero."""
+    return "".join(f"{byte:x}" for byte in digest)
+
+
+def file_matches(data: bytes, declared: str) -> bool:
+    """Whether `declared` is the SHA-256 of `data`, in the SDK's hex or in plain hex."""
+    digest = hashlib.sha256(data).digest()
+    given = declared.strip().lower().encode()
+    return hmac.compare_digest(given, sdk_hex(digest).encode()) | hmac.compare_digest(
+        given, digest.hex().encode()
+    )
+
+
+def signed_headers(
+    system_id: str, secret: str, entries: Mapping[str, str], *, timestamp: str
+) -> dict[str, str]:
+    """The headers the SDK sends for `entries` (a client's side: tests, a Python vendor)."""
+    ordered = {"timestamp": timestamp, "systemid": system_id, **entries}
+    signed = {PREFIX + name: value for name, value in ordered.items()}
+    document = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+    return {
+        **signed,
+        SIGN_HEADER_KEY: ";".join(ordered),
+        SIGN_HEADER: document,
+        HASH_HEADER: _mac(secret, document),
+        VERSION_HEADER: VERSION,
+        "User-Agent": USER_AGENT,
+    }
+
+
+def claimed_system(headers: Mapping[str, str]) -> str:
+    """The `XroadVnpt-systemid` a call names (lower-cased header names), or SdkRefusal."""
+    missing = [
+        name
+        for name in (SIGN_HEADER, SIGN_HEADER_KEY, HASH_HEADER, PREFIX + "systemid")
+        if name.lower() not in headers
+    ]
+    if missing:
+        raise SdkRefusal("SIGNATURE_MISSING", f"Send the SDK's headers: {', '.join(missing)}.")
+    system_id = headers[(PREFIX + "systemid").lower()]
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", system_id):
+        raise SdkRefusal("SIGNATURE_INVALID", "XroadVnpt-systemid names no system.")
+    return system_id
+
+
+def verify(
+    headers: Mapping[str, str],
+    secret: str,
+    *,
+    now: datetime,
+    max_skew: timedelta,
+    require: tuple[str, ...] = (),
+) -> SignedCall:
+    """Check a call's `XroadVnpt-*` signature with `secret` (headers: lower-cased names).
+
+    The HMAC over the signed JSON is compared in constant time; then every signed entry must be
+    the header actually sent, the key list must name exactly the signed entries, `systemid`,
+    `timestamp` and `require` must be among them, and the timestamp within `max_skew` of `now`.
+    """
+    system_id = claimed_system(headers)
+    document = headers[SIGN_HEADER.lower()]
+    given = headers[HASH_HEADER.lower()].strip().lower()
+    if len(document) > MAX_SIGN_HEADER or not _HEX.fullmatch(given[:64]) or len(given) != 64:
+        raise SdkRefusal("SIGNATURE_INVALID", "XroadVnpt-hash-header is not an HMAC-SHA256.")
+    if not hmac.compare_digest(given.encode(), _mac(secret, document).encode()):
+        raise SdkRefusal(
+            "SIGNATURE_INVALID",
+            "XroadVnpt-hash-header is not the HMAC-SHA256 of XroadVnpt-sign-header under the "
+            "system's secret.",
+        )
+    entries = _entries(document)
+    names = headers[SIGN_HEADER_KEY.lower()].split(";")
+    if names != list(entries):
+        raise SdkRefusal(
+            "SIGNATURE_INVALID", "XroadVnpt-sign-header-key does not list the signed entries."
+        )
+    for name, value in entries.items():
+        if headers.get((PREFIX + name).lower()) != value:
+            raise SdkRefusal("SIGNATURE_INVALID", f"{PREFIX}{name} is not the value signed.")
+    absent = [name for name in (*REQUIRED, *require) if name not in entries]
+    if absent:
+        raise SdkRefusal("SIGNATURE_MISSING", f"Sign {', '.join(absent)} too.")
+    if entries["systemid"] != system_id:
+        raise SdkRefusal("SIGNATURE_INVALID", "The signed systemid is not the one sent.")
+    stamp = parse_timestamp(entries["timestamp"], tz=now.tzinfo)
+    if abs(now - stamp) > max_skew:
+        raise SdkRefusal(
+            "TIMESTAMP_STALE",
+            f"XroadVnpt-timestamp is more than {int(max_skew.total_seconds())} s from the "
+            "axis's clock: stamp the call anew (the SDK stamps when its service is made).",
+        )
+    return SignedCall(system_id, stamp, entries)
+
+
+def status_document_key(data: bytes) -> str:
+    """The bus's id of the document a status message answers (its ResponseFor/DocumentId)."""
+    try:
+        status = read_status(data).message
+    except InvalidEdxml as error:
+        raise SdkRefusal("INVALID_EDXML", str(error)) from None
+    return document_key(status["response_for"]["document_id"])
+
+
+def success(doc_id: str | None) -> dict[str, Any]:
+    return {"status": "OK", "ErrorCode": "0", "ErrorDesc": "", "DocId": doc_id}
+
+
+def failure(code: str, description: str) -> dict[str, Any]:
+    return {"status": "FAIL", "ErrorCode": code, "ErrorDesc": description, "DocId": None}
+
+
+def _mac(secret: str, document: str) -> str:
+    key, message = secret.encode(), document.encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _entries(document: str) -> dict[str, str]:
+    try:
+        parsed = json.loads(document)
+    except ValueError:
+        raise SdkRefusal("SIGNATURE_INVALID", "XroadVnpt-sign-header is not JSON.") from None
+    if not isinstance(parsed, dict) or len(parsed) > MAX_ENTRIES:
+        raise SdkRefusal("SIGNATURE_INVALID", "XroadVnpt-sign-header is not a small object.")
+    entries: dict[str, str] = {}
+    for key, value in parsed.items():
+        name = key.removeprefix(PREFIX)
+        valid = key.startswith(PREFIX) and _NAME.fullmatch(name) and isinstance(value, str)
+        if not valid or len(value) > MAX_VALUE:
+            raise SdkRefusal(
+                "SIGNATURE_INVALID", "XroadVnpt-sign-header holds an entry of another shape."
+            )
+        entries[name] = value
+    return entries

@@ -1,0 +1,249 @@
+"""The VDXP SDK pointed at the bus (issue 17): `sendEdoc` with the jar's `XroadVnpt-*` HMAC
+headers, at Kiên Giang's door `{base}/vdxp-sdk`, answered by the same core as the bus's own
+dialect (qlvb send_document and post_status: same audit trail), refused in the SDK's form when
+the signature, the timestamp, the file or its size is not right."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from adapters.dialects import vdxpsdk as sdk
+from formats.dates import VIETNAM_TIME
+from lgsp.settings import Settings
+from lgsp.state import BusState
+from tests.e2e.test_cli import run_cli
+from tests.e2e.test_sdk_documents import DOCUMENTS, STC, as_sent, status_as_sent
+from tests.fixtures.bus import KG, bearer, bus_settings
+from tests.fixtures.topology import topology_text
+
+pytestmark = pytest.mark.anyio
+
+DOOR = f"{KG}/vdxp-sdk"
+SEND = f"{DOOR}/sendEdoc"
+
+
+@pytest.fixture(scope="module")
+def sdk_topology(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("vdxpsdk") / "topology.toml"
+    path.write_text(topology_text(dialects={"kiengiang": ("bus", "vdxpsdk")}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def settings(bus_database_url: str, bus_data_dir: Path, sdk_topology: Path) -> Settings:
+    return bus_settings(bus_database_url, bus_data_dir).model_copy(
+        update={"topology_file": sdk_topology, "vdxp_sdk_max_file_bytes": 512 * 1024}
+    )
+
+
+async def make_system(
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    *extra: str,
+) -> tuple[str, str]:
+    """A vendor's SDK system, made as an operator would: `lgsp clients create --dialect vdxpsdk`."""
+    monkeypatch.setenv("LGSP_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("LGSP_DATA_DIR", str(settings.data_dir))
+    argv = ["clients", "create", "--instance", "kiengiang", "--name", "QLVB vendor (SDK)",
+            "--service", "qlvb", "--dialect", "vdxpsdk", *extra]  # fmt: skip
+    assert await run_cli(argv) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["systemid"] == shown["client_id"]
+    return shown["systemid"], shown["secret"]
+
+
+@pytest.fixture
+async def system(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> tuple[str, str]:
+    return await make_system(settings, monkeypatch, capsys)
+
+
+def sdk_headers(
+    system: tuple[str, str],
+    data: bytes,
+    *,
+    messagetype: str = "edoc",
+    at: datetime | None = None,
+    file_hash: str | None = None,
+) -> dict[str, str]:
+    """What SDKVXP-2.0.1's sendEdoc sends for `data` (adapters.dialects.vdxpsdk)."""
+    entries = {
+        "Content-Type": "application/octet-stream",
+        "from": "000.00.01.H33",
+        "servicetype": "eDoc",
+        "messagetype": messagetype,
+        "hash-file": file_hash or sdk.sdk_hex(hashlib.sha256(data).digest()),
+    }
+    stamp = sdk.format_timestamp(at or datetime.now(VIETNAM_TIME))
+    signed = sdk.signed_headers(*system, entries, timestamp=stamp)
+    return {**signed, "Content-Type": "application/octet-stream"}
+
+
+async def test_the_sdks_senddoc_is_taken_through_the_same_core(
+    client: httpx.AsyncClient, system: tuple[str, str], demo_token: str
+) -> None:
+    data = as_sent("edoc_update.edxml", "17301")
+    headers = {**sdk_headers(system, data), "X-Request-ID": "sdk-door-17301"}
+
+    sent = await client.post(SEND, content=data + b"\r\n", headers=headers)  # as the jar does
+    fetched = await client.get(
+        f"{DOCUMENTS}/{sent.json()['DocId']}",
+        headers={**bearer(demo_token), "Accept": "application/xml"},
+    )
+    audit = await client.get(
+        f"{KG}/admin/audit", params={"request_id": "sdk-door-17301"}, headers=bearer(demo_token)
+    )
+
+    assert sent.status_code == 202, sent.text
+    assert (sent.json()["status"], sent.json()["ErrorCode"]) == ("OK", "0")
+    assert [w["rule"] for w in sent.json()["Answer"]["warnings"]] == ["document_id_mismatch"]
+    assert fetched.content == data  # the file, without the jar's trailing CRLF
+    records = audit.json()["records"]
+    inbound = next(r for r in records if r["hop"] == "inbound" and r["service"] == "qlvb")
+    assert inbound["caller"] == system[0]
+    assert (inbound["status"], inbound["notes"]["warnings"]) == (202, ["document_id_mismatch"])
+
+
+async def test_a_status_message_through_the_sdk_moves_the_trace(
+    client: httpx.AsyncClient,
+    system: tuple[str, str],
+    demo_token: str,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    recipient = await make_system(settings, monkeypatch, capsys, "--organisation", STC)
+    data = as_sent("edoc_update.edxml", "17302")
+    sent = await client.post(SEND, content=data, headers=sdk_headers(system, data))
+    status = status_as_sent("status_inbox_01.edxml", sent.json()["Answer"]["document_id"],
+                            reporter=STC)  # fmt: skip
+
+    reported = await client.post(
+        SEND, content=status, headers=sdk_headers(recipient, status, messagetype="status")
+    )
+    fetched = await client.get(f"{DOCUMENTS}/{sent.json()['DocId']}", headers=bearer(demo_token))
+
+    assert reported.status_code == 200, reported.text
+    assert reported.json()["status"] == "OK"
+    assert fetched.json()["recipients"][0]["status"] == "01"
+
+
+async def test_a_multipart_upload_with_file_doc_is_taken(
+    client: httpx.AsyncClient, system: tuple[str, str]
+) -> None:
+    data = as_sent("edoc_update.edxml", "17303")
+    headers = sdk_headers(system, data)
+    del headers["Content-Type"]  # httpx sets multipart/form-data with its boundary
+
+    sent = await client.post(
+        SEND, files={"file_doc": ("edoc.edxml", data, "application/xml")}, headers=headers
+    )
+
+    assert sent.status_code == 202, sent.text
+
+
+def _tampered(headers: dict[str, str]) -> dict[str, str]:
+    mac = headers[sdk.HASH_HEADER]
+    return {**headers, sdk.HASH_HEADER: ("0" if mac[0] != "0" else "1") + mac[1:]}
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "code"),
+    [
+        ("wrong secret", 401, "SIGNATURE_INVALID"),
+        ("tampered hmac", 401, "SIGNATURE_INVALID"),
+        ("unknown system", 401, "SIGNATURE_INVALID"),
+        ("header changed after signing", 401, "SIGNATURE_INVALID"),
+        ("missing headers", 401, "SIGNATURE_MISSING"),
+        ("stale timestamp", 401, "TIMESTAMP_STALE"),
+        ("timestamp from the future", 401, "TIMESTAMP_STALE"),
+        ("another file", 401, "FILE_HASH_MISMATCH"),
+        ("oversize file", 413, "TOO_LARGE"),
+    ],
+)
+async def test_a_bad_sdk_call_is_refused_in_the_sdks_form_and_recorded(
+    client: httpx.AsyncClient,
+    system: tuple[str, str],
+    demo_token: str,
+    case: str,
+    status: int,
+    code: str,
+) -> None:
+    data = as_sent("edoc_update.edxml", "17310")
+    body = data
+    headers: dict[str, Any] = sdk_headers(system, data)
+    if case == "wrong secret":
+        headers = sdk_headers((system[0], system[1] + "x"), data)
+    elif case == "tampered hmac":
+        headers = _tampered(headers)
+    elif case == "unknown system":
+        headers = sdk_headers(("vxp.saas.99", system[1]), data)
+    elif case == "header changed after signing":
+        headers["XroadVnpt-from"] = "000.00.03.H33"
+    elif case == "missing headers":
+        headers = {"Content-Type": "application/octet-stream"}
+    elif case == "stale timestamp":
+        headers = sdk_headers(system, data, at=datetime.now(VIETNAM_TIME) - timedelta(hours=1))
+    elif case == "timestamp from the future":
+        headers = sdk_headers(system, data, at=datetime.now(VIETNAM_TIME) + timedelta(hours=1))
+    elif case == "another file":
+        body = as_sent("edoc_update.edxml", "17311")
+    elif case == "oversize file":
+        body = data + b" " * (512 * 1024)
+        headers = sdk_headers(system, body)
+    headers["X-Request-ID"] = f"sdk-bad-{case.replace(' ', '-')}"
+
+    refused = await client.post(SEND, content=body, headers=headers)
+    inbox = await client.get(
+        f"{DOCUMENTS}/inbox", params={"organ_id": STC}, headers=bearer(demo_token)
+    )
+
+    assert refused.status_code == status, refused.text
+    assert (refused.json()["status"], refused.json()["ErrorCode"]) == ("FAIL", code)
+    assert all(item["document_id"].split(",")[2] != "17310/VPCP-TTĐT"
+               for item in inbox.json()["items"])  # fmt: skip
+    if status == 401:  # refused at the door, and recorded by the core like any other refusal
+        audit = await client.get(
+            f"{KG}/admin/audit", params={"request_id": headers["X-Request-ID"]},
+            headers=bearer(demo_token),
+        )  # fmt: skip
+        (record,) = [r for r in audit.json()["records"] if r["hop"] == "inbound"]
+        assert record["status"] == 401
+
+
+async def test_the_sdks_other_calls_are_not_offered(
+    client: httpx.AsyncClient, system: tuple[str, str]
+) -> None:
+    answer = await client.post(f"{DOOR}/getReceivedEdocList", json={"servicetype": "eDoc"})
+
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["status"] == "FAIL"
+
+
+async def test_the_secret_is_kept_sealed_never_in_the_clear(
+    bus: BusState, system: tuple[str, str]
+) -> None:
+    from sqlalchemy import text
+
+    async with bus.engine.connect() as conn:
+        stored = (
+            await conn.execute(
+                text("SELECT sealed_secret FROM dialect_sdk_secrets WHERE client_id = :id"),
+                {"id": system[0]},
+            )
+        ).scalar_one()
+
+    assert stored.startswith("fernet:")
+    assert system[1] not in stored

@@ -1,0 +1,132 @@
+"""Kiên Giang's portal syncs to DVCQG in the OpenCPS dialect (`mocks/dvc/opencps_sync.py`): a
+dossier filed in the province reaches the national portal through the instance's OpenCPS door,
+as a real one-stop system's would, and the bus's audit and journal show the door's calls under
+the filing's request id."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from lgsp.db import make_engine, make_session_factory
+from lgsp.settings import Settings
+from mocks.dvc.models import NationalSync
+from tests.e2e.test_dialects import journal, trail
+from tests.fixtures.bus import KG, bearer, bus_settings
+from tests.fixtures.dossiers import file_residence_dossier, receive_dossier
+from tests.fixtures.topology import topology_text
+from tests.fixtures.waiting import eventually
+
+pytestmark = pytest.mark.anyio
+
+SYNC_PATH = f"{KG}/dvcqg/v1/dossiers/sync"
+
+
+@pytest.fixture(scope="module")
+def opencps_portal_topology(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("opencps-portal") / "topology.toml"
+    path.write_text(
+        topology_text(
+            dialects={"kiengiang": ("bus", "opencps")},
+            system_dialects={("kiengiang", "dvc"): "opencps"},
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def settings(bus_database_url: str, bus_data_dir: Path, opencps_portal_topology: Path) -> Settings:
+    return bus_settings(bus_database_url, bus_data_dir).model_copy(
+        update={"topology_file": opencps_portal_topology}
+    )
+
+
+async def sync_rows(settings: Settings, code: str) -> list[NationalSync]:
+    """The portal's queue for the dossier, read from the systems' database."""
+    engine = make_engine(settings.systems_database_url)
+    try:
+        async with make_session_factory(engine)() as session:
+            rows = await session.scalars(
+                select(NationalSync)
+                .where(NationalSync.dossier_code == code)
+                .order_by(NationalSync.id)
+            )
+            return list(rows.all())
+    finally:
+        await engine.dispose()
+
+
+async def national(client: httpx.AsyncClient, token: str, code: str, entries: int) -> Any:
+    answer = await eventually(
+        lambda: client.get(f"{KG}/dvcqg/v1/dossiers/{code}", headers=bearer(token)),
+        lambda r: r.status_code == 200 and len(r.json()["history"]) == entries,
+    )
+    return answer.json()
+
+
+async def test_a_filed_dossier_reaches_dvcqg_through_the_opencps_door(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
+) -> None:
+    headers = {**bearer(demo_token), "X-Request-ID": "portal-opencps-1"}
+    code = await file_residence_dossier(
+        client, KG, headers, seed=settings.seed, population=settings.population
+    )
+    await receive_dossier(client, KG, code, bearer(demo_token))
+
+    synced = await national(client, demo_token, code, 2)
+
+    assert [entry["status"]["code"] for entry in synced["history"]] == [1, 2]
+    assert synced["agency"]["name"] == "Công an phường Vĩnh Thanh, thành phố Rạch Giá"
+    rows = await eventually_synced(settings, code, 2)
+    assert [(row.step, row.attempts, row.error_code) for row in rows] == [
+        (1, 0, None),
+        (2, 0, None),
+    ]
+    # The door's calls, in the bus's own dialect, under the filing's request id.
+    records = await trail(client, demo_token, "portal-opencps-1")
+    door_calls = [(r["hop"], r["method"], r["path"], r["status"]) for r in records]
+    assert ("inbound", "GET", f"{KG}/dvcqg/v1/dossiers/{code}", 404) in door_calls
+    assert ("inbound", "POST", SYNC_PATH, 200) in door_calls
+    entries = await journal(client, demo_token, "portal-opencps-1")
+    assert {
+        (e["client_id"], e["method"], e["path"], e["status"])
+        for e in entries
+        if e["service"] == "dvcqg"
+    } >= {("system-dvc", "POST", "/dvcqg/v1/dossiers/sync", 200)}, entries
+
+
+async def eventually_synced(settings: Settings, code: str, count: int) -> list[NationalSync]:
+    """The queue's rows once the portal has recorded every answer (just after DVCQG's)."""
+    deadline = time.monotonic() + 20
+    while True:
+        rows = await sync_rows(settings, code)
+        if len(rows) == count and all(row.state == "synced" for row in rows):
+            return rows
+        assert time.monotonic() < deadline, [(r.state, r.error_code) for r in rows]
+        await asyncio.sleep(0.05)
+
+
+async def test_a_sync_the_door_refuses_is_retried_until_it_is_taken(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
+) -> None:
+    fault = await client.post(
+        f"{KG}/admin/faults",
+        json={"service": "dvcqg", "method": "POST", "status": 503, "times": 1},
+        headers=bearer(demo_token),
+    )
+    assert fault.status_code == 201, fault.text
+
+    code = await file_residence_dossier(
+        client, KG, bearer(demo_token), seed=settings.seed, population=settings.population
+    )
+
+    await national(client, demo_token, code, 1)
+    [row] = await eventually_synced(settings, code, 1)
+    assert (row.attempts, row.error_code) == (1, "-9")  # UNAVAILABLE, then taken

@@ -1,0 +1,111 @@
+"""The VDXP SDK's `XroadVnpt-*` signature, as SDKVXP-2.0.1's VnptService makes it (issue 17)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import datetime, timedelta
+
+import pytest
+
+from adapters.dialects import vdxpsdk as sdk
+from formats.dates import VIETNAM_TIME
+
+NOW = datetime(2026, 12, 6, 20, 15, 30, 123000, VIETNAM_TIME)
+SKEW = timedelta(minutes=5)
+SYSTEM, SECRET = "vxp.saas.02", "AwyOIWljooz1hxgZsxpEBjCoj5rg9dMMsLJl0YydfZpd"  # the SDK's sample
+ENTRIES = {"Content-Type": "application/octet-stream", "from": "000.00.01.H33",
+           "messagetype": "edoc", "hash-file": "ab"}  # fmt: skip
+
+
+def sent(**entries: str) -> dict[str, str]:
+    headers = sdk.signed_headers(
+        SYSTEM, SECRET, {**ENTRIES, **entries}, timestamp=sdk.format_timestamp(NOW)
+    )
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def test_the_hmac_is_over_the_signed_json_keyed_by_the_secret() -> None:
+    headers = sent()
+    document = headers[sdk.SIGN_HEADER.lower()]
+
+    expected = hmac.new(SECRET.encode(), document.encode(), hashlib.sha256).hexdigest()
+
+    assert headers[sdk.HASH_HEADER.lower()] == expected
+    assert json.loads(document)["XroadVnpt-timestamp"] == "06122026T201530+0123"
+    assert headers[sdk.SIGN_HEADER_KEY.lower()].split(";")[:2] == ["timestamp", "systemid"]
+
+
+def test_a_call_signed_as_the_sdk_signs_is_verified() -> None:
+    signed = sdk.verify(sent(), SECRET, now=NOW, max_skew=SKEW, require=("hash-file",))
+
+    assert (signed.system_id, signed.entries["from"]) == (SYSTEM, "000.00.01.H33")
+    assert signed.timestamp == NOW
+
+
+def test_the_file_hash_is_read_in_the_sdks_unpadded_hex_and_in_plain_hex() -> None:
+    data = b"<edXML/>"  # its SHA-256 has bytes below 0x10
+    digest = hashlib.sha256(data).digest()
+
+    assert sdk.sdk_hex(digest) != digest.hex()
+    assert sdk.file_matches(data, sdk.sdk_hex(digest))
+    assert sdk.file_matches(data, digest.hex().upper())
+    assert not sdk.file_matches(data + b" ", sdk.sdk_hex(digest))
+
+
+def _with(headers: dict[str, str], **changes: str) -> dict[str, str]:
+    return {**headers, **{k.replace("_", "-").lower(): v for k, v in changes.items()}}
+
+
+@pytest.mark.parametrize(
+    ("case", "code"),
+    [
+        ("other secret", "SIGNATURE_INVALID"),
+        ("hmac not hex", "SIGNATURE_INVALID"),
+        ("entry changed", "SIGNATURE_INVALID"),
+        ("key list differs", "SIGNATURE_INVALID"),
+        ("no hash-file signed", "SIGNATURE_MISSING"),
+        ("no hash header", "SIGNATURE_MISSING"),
+        ("stale", "TIMESTAMP_STALE"),
+        ("timestamp garbled", "TIMESTAMP_INVALID"),
+        ("sign header too long", "SIGNATURE_INVALID"),
+    ],
+)
+def test_a_call_that_does_not_hold_is_refused_with_a_stable_code(case: str, code: str) -> None:
+    headers, secret, now = sent(), SECRET, NOW
+    if case == "other secret":
+        secret = SECRET + "x"
+    elif case == "hmac not hex":
+        headers = _with(headers, XroadVnpt_hash_header="z" * 64)
+    elif case == "entry changed":
+        headers = _with(headers, XroadVnpt_from="000.00.03.H33")
+    elif case == "key list differs":
+        headers = _with(headers, XroadVnpt_sign_header_key="timestamp;systemid")
+    elif case == "no hash-file signed":
+        entries = {k: v for k, v in ENTRIES.items() if k != "hash-file"}
+        headers = {
+            k.lower(): v
+            for k, v in sdk.signed_headers(
+                SYSTEM, SECRET, entries, timestamp=sdk.format_timestamp(NOW)
+            ).items()
+        }
+    elif case == "no hash header":
+        del headers[sdk.HASH_HEADER.lower()]
+    elif case == "stale":
+        now = NOW + SKEW + timedelta(seconds=1)
+    elif case == "timestamp garbled":
+        headers = sent()
+        stamp = "32132026T201530+0123"
+        document = headers[sdk.SIGN_HEADER.lower()].replace("06122026T201530+0123", stamp)
+        mac = hmac.new(SECRET.encode(), document.encode(), hashlib.sha256).hexdigest()
+        headers = _with(headers, XroadVnpt_sign_header=document, XroadVnpt_hash_header=mac,
+                        XroadVnpt_timestamp=stamp)  # fmt: skip
+    elif case == "sign header too long":
+        headers = _with(headers, XroadVnpt_sign_header="{" + " " * sdk.MAX_SIGN_HEADER + "}")
+
+    with pytest.raises(sdk.SdkRefusal) as refused:
+        sdk.verify(headers, secret, now=now, max_skew=SKEW, require=("hash-file",))
+
+    assert refused.value.code == code
+    assert SECRET not in str(refused.value)
