@@ -190,7 +190,6 @@ def _serve_workers(
     sock: socket.socket,
     options: dict[str, Any],
 ) -> int:
-<<<<<<< HEAD
     """`--workers N`: uvicorn's worker processes, each the whole bus, sharing one database.
 
     On the SQLite file each worker's audit writer takes the file's write lock (`BEGIN
@@ -198,10 +197,7 @@ def _serve_workers(
     whichever worker writes; the mocks' seed, the keys and the clients are made once, under
     the same lock, by whichever worker comes first.
     """
-=======
-    """`--workers N`: uvicorn's worker processes, each the whole bus, sharing one PostgreSQL."""
     overrides = {**overrides, "workers": args.workers}
->>>>>>> main
     if args.data_dir is not None:
         overrides = {**overrides, "data_dir": str(args.data_dir)}
     os.environ[WORKER_ENVIRONMENT] = worker_environment(overrides, args.instance)
