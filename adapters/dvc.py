@@ -126,7 +126,17 @@ def _dossier_not_found(_data: Any) -> TranslationError:
     return DossierNotFound("The province has no dossier with this code.")
 
 
-def _procedure_not_found(_data: Any) -> TranslationError:
+def _procedure_not_found(data: Any) -> TranslationError:
+    """`MaTTHCHienHanh`: the code was under a level-1 code the 2025 merger closed; these are
+    the procedure's codes today."""
+    current = data.get("MaTTHCHienHanh") if isinstance(data, Mapping) else None
+    if current:
+        codes = text_list(current, "MaTTHCHienHanh")
+        return ProcedureNotFound(
+            "The code's level-1 agency code was closed on 1 July 2025 (QĐ 09/2025/QĐ-TTg); "
+            f"the procedure is {' or '.join(codes)} today.",
+            current_codes=codes,
+        )
     return ProcedureNotFound(
         "The province offers no procedure with this code; list_procedures gives the codes."
     )
@@ -161,7 +171,17 @@ def _illegal_transition(data: Any) -> TranslationError:
     )
 
 
-def _check_unavailable(_data: Any) -> TranslationError:
+def _check_unavailable(data: Any) -> TranslationError:
+    """`CoSoDuLieu` `quoc_gia`: the applicant is not the province's resident, and the national
+    population database the portal then asks through NDXP could not be reached."""
+    national = isinstance(data, Mapping) and data.get("CoSoDuLieu") == "quoc_gia"
+    if national:
+        return CitizenCheckUnavailable(
+            "The applicant is not in the province's citizen database, and the national "
+            "population database (csdlqgdc, through NDXP) could not be reached; nothing was "
+            "filed. Try again later.",
+            register="national",
+        )
     return CitizenCheckUnavailable(
         "The portal could not reach the citizen database through its LGSP; nothing was "
         "filed. Try again later."

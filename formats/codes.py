@@ -16,5 +16,6 @@ ORGAN_ID_LENIENT = r"^[0-9]{2,3}\.[0-9]{2,3}\.[0-9]{2}\.[A-Z][0-9]{2}$"
 DOSSIER_CODE = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4,5}$"
 """MaHoSo: `{organ id}-{yyMMdd}-{4 or 5 digits}`."""
 
-PROCEDURE_CODE = r"^[1-3]\.[0-9]{6}(\.000\.00\.00\.[A-Z][0-9]{2})?$"
-"""MaTTHC: the national code, optionally with a province's suffix (`1.001193.000.00.00.H33`)."""
+PROCEDURE_CODE = r"^[1-3]\.[0-9]{6}((\.000\.00\.00)?\.[A-Z][0-9]{2})?$"
+"""MaTTHC: the national code, optionally with a province's suffix, long (`1.001193.000.00.00.H33`)
+or short (`1.012784.H21`, as Gia Lai's iGate writes newer procedures; FIDELITY-2026.md §1)."""

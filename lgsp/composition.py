@@ -30,10 +30,10 @@ from mocks.csdlqgdc.app import sample_numbers as national_citizen_samples
 from mocks.dancu.app import create_app as create_dancu_app
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.directory.admin_units import ADMIN_UNITS
-from mocks.directory.agencies import AGENCIES
+from mocks.directory.agencies import AGENCIES, agencies_of
 from mocks.dmhc.app import create_app as create_dmhc_app
 from mocks.dvc.app import create_app as create_dvc_app
-from mocks.dvc.procedures import PROCEDURES, provincial_procedure_code
+from mocks.dvc.procedures import PROCEDURES, procedure_code_under, provincial_procedure_code
 from mocks.dvc.seed import PlannedDossier, plan_dossiers, seeded_dossier_codes
 from mocks.dvcqg.app import create_app as create_dvcqg_app
 from mocks.dvcqg.seed import sample_dossiers as national_dossier_samples
@@ -105,19 +105,27 @@ def _dvc_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
     config = mock_config(context)
     if config.province_code is None:
         return {}
+    letter = agencies_of(config.province_code, era=config.era)[0].letter_code
     return {
+        # under the level-1 code of the era's bodies today (H01 in 2026, H33 in 2024)
         "procedure": [
-            provincial_procedure_code(procedure.code, config.province_code)
-            for procedure in PROCEDURES[:count]
+            procedure_code_under(procedure.code, letter) for procedure in PROCEDURES[:count]
         ],
         "dossier": seeded_dossier_codes(
-            province_code=config.province_code, seed=config.seed, population=config.population
+            province_code=config.province_code,
+            seed=config.seed,
+            population=config.population,
+            era=config.era,
         )[:count],
     }
 
 
 def _organisation_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
-    agencies = AGENCIES.get(context.instance.seed_code or "", ())
+    """The bodies of the instance's province today (in era 2024, the seeded ones)."""
+    code = context.instance.seed_code or ""
+    if code not in AGENCIES:
+        return {"organ_id": []}
+    agencies = agencies_of(code, era=context.settings.era)
     return {"organ_id": [agency.organ_id for agency in agencies][:count]}
 
 
@@ -145,9 +153,10 @@ MOCK_SYSTEMS: SystemRegistry = {
     ),
     "dvc": EmbeddedSystem(
         lambda context: create_dvc_app(mock_config(context, "dvc"), bus_transport=_bus(context)),
-        # verifies applicants in the citizen database; syncs every status change to DVCQG (in
-        # the OpenCPS dialect, looking each dossier up first: TraCuuHoSo)
-        bus_rights={"dancu": "POST", "dvcqg": "GET,POST"},
+        # verifies applicants in the citizen database (non-residents in the national one,
+        # through NDXP); syncs every status change to DVCQG (in the OpenCPS dialect, looking
+        # each dossier up first: TraCuuHoSo)
+        bus_rights={"dancu": "POST", "csdlqgdc": "POST", "dvcqg": "GET,POST"},
         samples=_dvc_samples,
     ),
     "qlvb": EmbeddedSystem(

@@ -32,6 +32,9 @@ OUT = ROOT / "mocks" / "directory" / "admin_units.json"
 # shares its name key with Cao Lãnh's, so the package has it split into Phường Cao Lãnh, a
 # ward 60 km away in ex-Đồng Tháp; its default successor, Phường Đạo Thạnh, is in Mỹ Tho.
 NOT_SUCCESSORS = {"28252": {"29869"}}
+# Wards of today where the agency directory seats a province's bodies (mocks/directory/
+# agencies.py) and no seeded commune went: Lâm Đồng's centre is Đà Lạt, Cần Thơ's Ninh Kiều.
+SEAT_WARDS = ("24781", "31135")
 PACKAGE = "vietnamadminunits"
 
 
@@ -115,7 +118,7 @@ def build() -> dict[str, Any]:
             "FROM admin_units WHERE wardCode = ?",
             code,
         )[0]
-        for code in sorted(new_codes)
+        for code in sorted(new_codes | set(SEAT_WARDS))
     ]
     return {
         "source": "National Statistics Office list of administrative units, as packaged by "

@@ -56,7 +56,10 @@ def create_app(
     `today` decides which birth years lie in the future (CCCD check); tests pass a fixed day.
     """
     register = NationalRegister(
-        national_province_codes(config), seed=config.seed, population=config.population
+        national_province_codes(config),
+        seed=config.seed,
+        population=config.population,
+        era=config.era,
     )
     app = FastAPI(
         title="Mock national population database (CSDLQGDC)",

@@ -21,6 +21,7 @@ import asyncio
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
+from typing import Literal
 
 from mocks.dancu.seed import CitizenRecord
 from mocks.dancu.store import CitizenStore
@@ -39,15 +40,25 @@ _COMMUNE_PROVINCE: Mapping[str, str] = MappingProxyType(
 
 
 @functools.lru_cache(maxsize=MAX_CACHED_PROVINCES)
-def province_store(province_code: str, seed: int, population: int) -> CitizenStore:
-    """One province's register, built once per process for a (province, seed, population)."""
-    return CitizenStore.from_seed(province_code=province_code, seed=seed, count=population)
+def province_store(
+    province_code: str, seed: int, population: int, era: Literal["2024", "2026"] = "2024"
+) -> CitizenStore:
+    """One province's register, built once per process for a (province, seed, population,
+    era)."""
+    return CitizenStore.from_seed(province_code=province_code, seed=seed, count=population, era=era)
 
 
 class NationalRegister:
     """The citizens of `province_codes`; `loaded` says which provinces are built so far."""
 
-    def __init__(self, province_codes: Iterable[str], *, seed: int, population: int) -> None:
+    def __init__(
+        self,
+        province_codes: Iterable[str],
+        *,
+        seed: int,
+        population: int,
+        era: Literal["2024", "2026"] = "2024",
+    ) -> None:
         codes = tuple(dict.fromkeys(province_codes))
         unknown = sorted(set(codes) - set(PROVINCES))
         if unknown:
@@ -55,7 +66,7 @@ class NationalRegister:
         if not codes:
             raise ValueError("the national register needs at least one province")
         self.province_codes = codes
-        self._seed, self._population = seed, population
+        self._seed, self._population, self._era = seed, population, era
         self._stores: dict[str, CitizenStore] = {}
         self._locks = {code: asyncio.Lock() for code in codes}
 
@@ -74,8 +85,10 @@ class NationalRegister:
             return store
         async with self._locks[code]:  # two lookups at once build the province once
             if code not in self._stores:
+                # era 2024 keeps the three-argument call (one cache key per province)
+                era = () if self._era == "2024" else (self._era,)
                 self._stores[code] = await asyncio.to_thread(
-                    province_store, code, self._seed, self._population
+                    province_store, code, self._seed, self._population, *era
                 )
         return self._stores[code]
 

@@ -45,7 +45,10 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vie
     if config.province_code is None:
         raise ValueError(f"instance {config.instance}: the dancu mock needs a province_code")
     store = CitizenStore.from_seed(
-        province_code=config.province_code, seed=config.seed, count=config.population
+        province_code=config.province_code,
+        seed=config.seed,
+        count=config.population,
+        era=config.era,
     )
     app = FastAPI(
         title=f"Mock citizen database ({config.province_name or config.province_code})",

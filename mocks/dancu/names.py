@@ -44,3 +44,19 @@ HAMLET_NAMES: tuple[str, ...] = (
     "Tân Lập", "Phú Hòa", "Thạnh Lợi", "Bình An", "Mỹ Phước", "Long Thạnh", "Hòa Bình",
     "An Thành", "Phước Hưng", "Tân Thới", "Vĩnh Lợi", "Đông An",
 )  # fmt: skip
+
+# Era 2026: the Khmer households of the provinces where the Khmer live (ex-Kiên Giang and
+# ex-Hậu Giang among the seeded ones; ex-Sóc Trăng, now also Cần Thơ, is not seeded). The share
+# of households is assigned, in the order of the provinces' published census shares; the names
+# are plausible Khmer names as Vietnamese records write them, not a register.
+KHMER_SHARE: Mapping[str, float] = MappingProxyType({"91": 0.12, "93": 0.04})
+KHMER_FAMILY_NAMES: tuple[str, ...] = ("Danh", "Thạch", "Sơn", "Kim", "Lâm", "Lý", "Chau")
+KHMER_MIDDLE_NAMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"male": ("", "Văn", ""), "female": ("Thị", "Thị", "Neáng")}
+)
+KHMER_GIVEN_NAMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "male": ("Sa Rết", "Sóc", "Phol", "Sang", "Chanh", "Sô Phách", "Rươne", "Sa Ron", "Út"),
+        "female": ("Sa Ra", "Sa Vênh", "Chanh Thu", "Sô Phia", "Srây", "Sa Rinh", "Pha Ly", "Mum"),
+    }
+)

@@ -9,6 +9,7 @@ numbers of the population the bus serves.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,7 +18,16 @@ from typing import Literal
 
 from formats.cccd import PROVINCE_CODES, Gender, make_cccd
 from formats.dates import format_ddmmyyyy
-from mocks.dancu.names import FAMILY_NAMES, GIVEN_NAMES, HAMLET_NAMES, MIDDLE_NAMES
+from mocks.dancu.names import (
+    FAMILY_NAMES,
+    GIVEN_NAMES,
+    HAMLET_NAMES,
+    KHMER_FAMILY_NAMES,
+    KHMER_GIVEN_NAMES,
+    KHMER_MIDDLE_NAMES,
+    KHMER_SHARE,
+    MIDDLE_NAMES,
+)
 from mocks.directory.units import PROVINCES
 
 FIRST_BIRTH_YEAR, LAST_BIRTH_YEAR = 1940, 2007
@@ -81,8 +91,14 @@ class _Person:
     relation: str
 
 
-def generate_citizens(*, province_code: str, seed: int, count: int) -> list[CitizenRecord]:
-    """`count` citizens of the province with 2-digit legacy code `province_code` (e.g. "91")."""
+def generate_citizens(
+    *, province_code: str, seed: int, count: int, era: Literal["2024", "2026"] = "2024"
+) -> list[CitizenRecord]:
+    """`count` citizens of the province with 2-digit legacy code `province_code` (e.g. "91").
+
+    Era 2026 gives the same people (numbers, dates, addresses), and the households of the
+    province's Khmer (`names.KHMER_SHARE`) their own ethnicity and names; era 2024 keeps the
+    seeds' all-Kinh population."""
     if province_code not in PROVINCES:
         known = ", ".join(sorted(PROVINCES))
         raise ValueError(f"no seed data for province {province_code!r} (known: {known})")
@@ -97,7 +113,39 @@ def generate_citizens(*, province_code: str, seed: int, count: int) -> list[Citi
     citizens: list[CitizenRecord] = []
     while len(citizens) < count:
         citizens.extend(generator.household())
+    if era == "2026" and province_code in KHMER_SHARE:
+        citizens = _with_khmer_households(citizens, province_code=province_code, seed=seed)
     return citizens[:count]
+
+
+def _with_khmer_households(
+    citizens: list[CitizenRecord], *, province_code: str, seed: int
+) -> list[CitizenRecord]:
+    """The Khmer households among `citizens`, drawn per household from a stream of their own,
+    so that the rest of the population is the seeds' to the byte."""
+    out: list[CitizenRecord] = []
+    households: dict[str, tuple[bool, random.Random, str]] = {}
+    for citizen in citizens:
+        if citizen.ma_ho not in households:
+            rng = random.Random(f"dantoc:{seed}:{province_code}:{citizen.ma_ho}")  # noqa: S311
+            khmer = rng.random() < KHMER_SHARE[province_code]
+            households[citizen.ma_ho] = (khmer, rng, rng.choice(KHMER_FAMILY_NAMES))
+        khmer, rng, family = households[citizen.ma_ho]
+        if not khmer:
+            out.append(citizen)
+            continue
+        gender = "male" if citizen.gioi_tinh == "1" else "female"
+        own_family = citizen.quan_he_voi_chu_ho in (HEAD_OF_HOUSEHOLD, "Con", "Cha")
+        out.append(
+            dataclasses.replace(
+                citizen,
+                ho=family if own_family else rng.choice(KHMER_FAMILY_NAMES),
+                chu_dem=rng.choice(KHMER_MIDDLE_NAMES[gender]),
+                ten=rng.choice(KHMER_GIVEN_NAMES[gender]),
+                dan_toc="Khmer",
+            )
+        )
+    return out
 
 
 class _Generator:

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date
 from types import MappingProxyType
+from typing import Literal
 
 from formats.cccd import Cccd
 from formats.dates import parse_ddmmyyyy
@@ -50,8 +51,10 @@ class CitizenStore:
         )
 
     @classmethod
-    def from_seed(cls, *, province_code: str, seed: int, count: int) -> CitizenStore:
-        return cls(generate_citizens(province_code=province_code, seed=seed, count=count))
+    def from_seed(
+        cls, *, province_code: str, seed: int, count: int, era: Literal["2024", "2026"] = "2024"
+    ) -> CitizenStore:
+        return cls(generate_citizens(province_code=province_code, seed=seed, count=count, era=era))
 
     def __len__(self) -> int:
         return len(self._citizens)

@@ -13,21 +13,45 @@ What is sourced and what is not:
   Giang, H38 Lào Cai, H41 Nghệ An, H48 Quảng Ngãi, H55 Thái Nguyên, H56 Thanh Hóa) — INFERENCE.
 - **Every unit number below the province (`000.00.0N`) is mock-assigned**, following the seed
   proposal of DOMAIN.md §8.7 (level-2 agencies numbered 01, 02, …); the real numbering differs.
-- The agencies are those of the pre-1 July 2025 provinces, like the rest of the seed: districts
+- `AGENCIES` are those of the pre-1 July 2025 provinces, like the rest of the seed: districts
   still exist, and the former Sở Kế hoạch và Đầu tư's business registration sits in Sở Tài
-  chính, which absorbed it in the 2025 reorganisation. Criminal-record certificates (lý lịch tư
-  pháp) stay with Sở Tư pháp; the 2025 transfers of that service and of driving licences to the
-  police are not modelled beyond filing licences under Công an tỉnh.
+  chính, which absorbed it in the 2025 reorganisation. Era 2024 files criminal-record
+  certificates with Sở Tư pháp, as the seeds always did.
+- `TODAYS_AGENCIES` (era 2026) are the merged provinces' bodies from 1 July 2025, under the
+  level-1 code the province kept (QĐ 09/2025/QĐ-TTg; `formats.agency_codes`): no district
+  bodies. What the district received (certified copies, household businesses, house building
+  permits) goes to the ward of the old capital: that these moved to the commune level is the
+  INFERENCE of FIDELITY-2026.md §1 (not verified procedure by procedure), so it is assigned.
+  Criminal-record certificates go to Công an tỉnh, which issues them since 1 March 2025
+  (soha.vn; Tiền Giang's handover of 28 Feb 2025, thtg.vn), in era 2026 also for dossiers
+  filed between then and the merger (`receiving_agency`).
+- Addresses, telephones and e-mails are assigned (plausible, not a register): the street and
+  number, the line's last digits and the mailbox are invented; the ward, the province and the
+  telephone area code are real.
 """
 
 from __future__ import annotations
 
+import hashlib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from types import MappingProxyType
 from typing import Literal
 
+from formats.agency_codes import CLOSED, CLOSED_FROM
+from mocks.directory.admin_units import ADMIN_UNITS, Era
+from mocks.directory.units import PROVINCES as UNITS
+
 AgencyLevel = Literal["province", "district", "commune"]
+LLTP_TO_POLICE = date(2025, 3, 1)
+"""Công an tỉnh issues criminal-record certificates (Phiếu lý lịch tư pháp) from this day."""
+LLTP = "3.999001"
+POLICE_UNIT = "000.00.04."  # Công an tỉnh in both directories
+SOURCED_LETTER_CODES = frozenset({"H30", "H20", "H21"})
+"""Hậu Giang's and Đồng Tháp's are verified (DOMAIN.md §6.2), Gia Lai's is in its own iGate's
+procedure codes (FIDELITY-2026.md §1); every other letter code is assigned."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +63,17 @@ class Agency:
     province_code: str
     level: AgencyLevel
     procedure_codes: tuple[str, ...]
+    era: Era = "2024"
+    """2024: a body of the seeded province before 1 July 2025; 2026: of today's province."""
+    address: str = ""
+    ward_code: str | None = None
+    """The ward or commune of `address`, a unit of the era's official list."""
+    telephone: str = ""
+    email: str = ""
+
+    @property
+    def letter_code(self) -> str:
+        return self.organ_id.rpartition(".")[2]
 
 
 @dataclass(frozen=True)
@@ -86,25 +121,170 @@ _AGENCY_TEMPLATES: tuple[tuple[str, str, AgencyLevel, tuple[str, ...]], ...] = (
 )
 
 
+_STREETS = ("Trần Phú", "Lê Lợi", "Hùng Vương", "Nguyễn Huệ", "Quang Trung", "Lý Tự Trọng")
+
+
+def _slug(text: str) -> str:
+    """ASCII letters of a name, for a mailbox: "Phường Rạch Giá" → "rachgia"."""
+    plain = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+    letters = "".join(c for c in plain if c.isascii() and c.isalnum())
+    return letters.lower()
+
+
+def _unit_name(era: Era, code: str) -> str:
+    unit = ADMIN_UNITS.unit(era, code)
+    if unit is None:  # the table is generated with every ward the directory names
+        raise ValueError(f"ward {code} is not in the {era} list")
+    return unit.name
+
+
+def _assigned_number(organ_id: str, digits: int) -> int:
+    return int(hashlib.sha256(organ_id.encode()).hexdigest(), 16) % int(10**digits)
+
+
+# Telephone area code and e-government domain of each seeded province (before 1 July 2025).
+_OLD_CONTACTS = {
+    "91": ("0297", "kiengiang.gov.vn"),
+    "82": ("0273", "tiengiang.gov.vn"),
+    "60": ("0252", "binhthuan.gov.vn"),
+    "93": ("0293", "haugiang.gov.vn"),
+    "52": ("0256", "binhdinh.gov.vn"),
+}
+_OLD_MAILBOXES = (
+    "ubnd",
+    "stp",
+    "sxd",
+    "stc",
+    "congan",
+    "ubnd.{city}",
+    "ubnd.p{ward}.{city}",
+    "ca.p{ward}.{city}",
+)
+
+
 def _agencies(province_code: str, province: AgencyProvince) -> tuple[Agency, ...]:
     short_name = province.name.removeprefix("Tỉnh ")
-    return tuple(
-        Agency(
-            organ_id=f"{unit}.{province.letter_code}",
-            name=pattern.format(province=short_name, city=province.city, ward=province.ward),
-            province_code=province_code,
-            level=level,
-            procedure_codes=codes,
+    capital = UNITS[province_code].districts[0]  # the province's capital comes first
+    ward = next(c for c in capital.communes if c.name == f"Phường {province.ward}")
+    area, domain = _OLD_CONTACTS[province_code]
+    agencies = []
+    for (unit, pattern, level, codes), mailbox in zip(
+        _AGENCY_TEMPLATES, _OLD_MAILBOXES, strict=True
+    ):
+        organ_id = f"{unit}.{province.letter_code}"
+        street = _STREETS[_assigned_number(organ_id, 4) % len(_STREETS)]
+        box = mailbox.format(city=_slug(province.city), ward=_slug(province.ward))
+        agencies.append(
+            Agency(
+                organ_id=organ_id,
+                name=pattern.format(province=short_name, city=province.city, ward=province.ward),
+                province_code=province_code,
+                level=level,
+                procedure_codes=codes,
+                address=f"Số {_assigned_number(organ_id, 2) + 1} {street}, {ward.name}, "
+                f"{capital.name}, {province.name}",
+                ward_code=ward.code,
+                telephone=f"{area} {3_800_000 + _assigned_number(organ_id, 5):07d}",
+                email=f"{box}@{domain}",
+            )
         )
-        for unit, pattern, level, codes in _AGENCY_TEMPLATES
-    )
+    return tuple(agencies)
 
 
 AGENCIES: Mapping[str, tuple[Agency, ...]] = MappingProxyType(
     {code: _agencies(code, province) for code, province in PROVINCES.items()}
 )
+
+
+@dataclass(frozen=True)
+class TodaysProvince:
+    """The province of today that holds a seeded one's records, as its bodies are named."""
+
+    name: str  # "Tỉnh An Giang", "Thành phố Cần Thơ"
+    seat: str  # the ward (today's code) of the provincial bodies, in the administrative centre
+    ward: str  # the ward (today's code) succeeding the seeded capital's, whose bodies receive
+    area_code: str  # telephone area code of the seat
+    domain: str  # the province's e-government domain
+
+    @property
+    def lower_name(self) -> str:
+        """ "tỉnh An Giang": the unit as it follows a body's name."""
+        return self.name[0].lower() + self.name[1:]
+
+
+# Seeded (old) province code → today's province. Centres: Rạch Giá, Mỹ Tho, Quy Nhơn (sourced,
+# FIDELITY-2026.md §1); Đà Lạt and Ninh Kiều (in ex-Lâm Đồng and ex-Cần Thơ per NQ 60).
+TODAYS_PROVINCES: Mapping[str, TodaysProvince] = MappingProxyType(
+    {
+        "91": TodaysProvince("Tỉnh An Giang", "30742", "30742", "0297", "angiang.gov.vn"),
+        "82": TodaysProvince("Tỉnh Đồng Tháp", "28261", "28261", "0273", "dongthap.gov.vn"),
+        "60": TodaysProvince("Tỉnh Lâm Đồng", "24781", "22918", "0263", "lamdong.gov.vn"),
+        "93": TodaysProvince("Thành phố Cần Thơ", "31135", "31321", "0292", "cantho.gov.vn"),
+        "52": TodaysProvince("Tỉnh Gia Lai", "21601", "21601", "0256", "gialai.gov.vn"),
+    }
+)
+# The commune-level phone area code differs where the ward is far from the seat.
+_WARD_AREA_CODES = {"22918": "0252", "31321": "0293"}
+
+# Unit number, name pattern, level, procedures, mailbox. No district level; see the docstring.
+_TODAYS_TEMPLATES: tuple[tuple[str, str, AgencyLevel, tuple[str, ...], str], ...] = (
+    ("000.00.00", "Ủy ban nhân dân {province}", "province", (), "ubnd"),
+    ("000.00.01", "Sở Tư pháp {province}", "province", (), "stp"),
+    ("000.00.02", "Sở Xây dựng {province}", "province", ("3.999003",), "sxd"),
+    ("000.00.03", "Sở Tài chính {province}", "province", ("3.999004",), "stc"),
+    ("000.00.04", "Công an {province}", "province", (LLTP, "3.999005"), "congan"),
+    (
+        "000.00.06",
+        "Ủy ban nhân dân {ward}",
+        "commune",
+        ("1.001193", "1.000894", "1.000656", "2.000635", "2.000884")
+        + ("2.000815", "1.001612", "3.999002"),  # the district's, since 1 July 2025
+        "ubnd.{slug}",
+    ),
+    ("000.00.07", "Công an {ward}", "commune", ("1.004222", "1.004194"), "congan.{slug}"),
+)
+
+
+def _todays_agencies(seed_code: str, province: TodaysProvince) -> tuple[Agency, ...]:
+    letter = CLOSED[PROVINCES[seed_code].letter_code].successor
+    ward = _unit_name("2026", province.ward)
+    ward_short = ward.removeprefix("Phường ").removeprefix("Xã ")
+    agencies = []
+    for unit, pattern, level, codes, mailbox in _TODAYS_TEMPLATES:
+        organ_id = f"{unit}.{letter}"
+        seat = province.seat if level == "province" else province.ward
+        street = _STREETS[_assigned_number(organ_id, 4) % len(_STREETS)]
+        area = _WARD_AREA_CODES.get(seat, province.area_code)
+        agencies.append(
+            Agency(
+                organ_id=organ_id,
+                name=pattern.format(province=province.lower_name, ward=ward[0].lower() + ward[1:]),
+                province_code=seed_code,
+                level=level,
+                procedure_codes=codes,
+                era="2026",
+                address=f"Số {_assigned_number(organ_id, 2) + 1} {street}, "
+                f"{_unit_name('2026', seat)}, {province.name}",
+                ward_code=seat,
+                telephone=f"{area} {3_800_000 + _assigned_number(organ_id, 5):07d}",
+                email=f"{mailbox.format(slug=_slug(ward_short))}@{province.domain}",
+            )
+        )
+    return tuple(agencies)
+
+
+TODAYS_AGENCIES: Mapping[str, tuple[Agency, ...]] = MappingProxyType(
+    {code: _todays_agencies(code, province) for code, province in TODAYS_PROVINCES.items()}
+)
+"""Seeded (old) province code → the bodies of today's province that holds its records."""
+
 _BY_ORGAN_ID = MappingProxyType(
-    {agency.organ_id: agency for agencies in AGENCIES.values() for agency in agencies}
+    {
+        agency.organ_id: agency
+        for directory in (AGENCIES, TODAYS_AGENCIES)
+        for agencies in directory.values()
+        for agency in agencies
+    }
 )
 
 
@@ -120,10 +300,36 @@ def find_agency(organ_id: str) -> Agency | None:
     return _BY_ORGAN_ID.get(organ_id)
 
 
-def receiving_agency(province_code: str, procedure_code: str) -> Agency:
-    """The agency of the province that receives dossiers of `procedure_code`."""
+def agencies_of(
+    province_code: str, *, era: Era = "2024", on: date | None = None
+) -> tuple[Agency, ...]:
+    """The bodies of the seeded province `province_code` on `on` (None: today): in era 2024
+    always the seeded ones; in era 2026 those of today's province from 1 July 2025."""
     known_province(province_code)
-    for agency in AGENCIES[province_code]:
+    if era == "2026" and (on is None or on >= CLOSED_FROM):
+        return TODAYS_AGENCIES[province_code]
+    return AGENCIES[province_code]
+
+
+def receiving_agency(
+    province_code: str, procedure_code: str, *, era: Era = "2024", on: date | None = None
+) -> Agency:
+    """The agency of the province that receives dossiers of `procedure_code` filed on `on`
+    (None: today). Era 2024 keeps the seeds' routing whatever the date."""
+    agencies = agencies_of(province_code, era=era, on=on)
+    if era == "2026" and procedure_code == LLTP and on is not None and on >= LLTP_TO_POLICE:
+        police = next(a for a in agencies if a.organ_id.startswith(POLICE_UNIT))
+        if on < CLOSED_FROM:  # the old province's police, before the merger
+            return police
+    for agency in agencies:
         if procedure_code in agency.procedure_codes:
             return agency
     raise ValueError(f"no agency of province {province_code} handles procedure {procedure_code}")
+
+
+def level_today(procedure_code: str) -> AgencyLevel | None:
+    """The level of the body that receives `procedure_code` since 1 July 2025."""
+    for _unit, _pattern, level, codes, _mailbox in _TODAYS_TEMPLATES:
+        if procedure_code in codes:
+            return level
+    return None

@@ -41,13 +41,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from formats.agency_codes import CLOSED, closure_of
 from formats.cccd import InvalidCccd, parse_cccd
 from formats.dates import VIETNAM_TIME, parse_ddmmyyyy
 from formats.ngsp import DATA_INCORRECT, DATA_TYPE_INVALID, RECORD_NOT_FOUND
 from mocks.bus import BusClient, BusUnavailable, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
-from mocks.directory.agencies import PROVINCES, receiving_agency
+from mocks.directory.admin_units import Era
+from mocks.directory.agencies import PROVINCES, agencies_of, receiving_agency
 from mocks.dvc.citizen_check import CitizenCheck, CitizenCheckUnavailable
 from mocks.dvc.codes import DossierSequenceExhausted
 from mocks.dvc.deadlines import to_vietnam_time
@@ -64,7 +66,7 @@ from mocks.dvc.procedures import (
     BY_CODE,
     MAX_PAGE_SIZE,
     Procedure,
-    provincial_procedure_code,
+    procedure_codes_accepted,
     search_procedures,
 )
 from mocks.dvc.schemas import LEVELS, NopHoSo, XuLyHoSo, dossier_json, procedure_json
@@ -107,6 +109,17 @@ class DvcState:
     now: Callable[[], datetime]
     national: NationalSyncer | None = None
     """Syncing in the OpenCPS dialect (`opencps_sync.py`): changes are queued and sent by it."""
+    era: Era = "2024"
+    """2026: today's bodies receive (no district); 2024: the seeded province's, as they were."""
+
+    def today(self) -> date:
+        return to_vietnam_time(self.now()).date()
+
+    def receiver(self, procedure: Procedure) -> str:
+        """The organ id that receives a dossier of `procedure` filed today."""
+        return receiving_agency(
+            self.province_code, procedure.code, era=self.era, on=self.today()
+        ).organ_id
 
 
 PORTAL = NgspEnvelope()
@@ -139,12 +152,12 @@ async def list_procedures(
 ) -> JSONResponse:
     """Procedures whose name or code holds every word of `tuKhoa`, ignoring case and marks."""
     level = _LEVEL_NAMES[cap] if cap is not None else None
-    found = search_procedures(tu_khoa, field=ma_linh_vuc, level=level, page=trang, size=so_ban_ghi)
+    found = search_procedures(
+        tu_khoa, field=ma_linh_vuc, level=level, page=trang, size=so_ban_ghi, era=state.era
+    )
     items = [
         procedure_json(
-            procedure,
-            province_code=state.province_code,
-            agency_id=receiving_agency(state.province_code, procedure.code).organ_id,
+            procedure, province_code=state.province_code, agency_id=state.receiver(procedure)
         )
         for procedure in found.items
     ]
@@ -165,7 +178,7 @@ async def file_dossier(
     check as part of the same request.
     """
     now = state.now()
-    procedure = _procedure(filed.ma_tthc, state.province_code)
+    procedure = _procedure(filed.ma_tthc, state)
     try:
         cccd = parse_cccd(filed.dinh_danh[0].so_dinh_danh, today=to_vietnam_time(now).date())
     except InvalidCccd as error:  # its detail never repeats the number
@@ -183,7 +196,7 @@ async def file_dossier(
     )
     filing = Filing(
         procedure_code=procedure.code,
-        agency_id=receiving_agency(state.province_code, procedure.code).organ_id,
+        agency_id=state.receiver(procedure),
         applicant_name=filed.chu_ho_so,
         applicant_birth_date=born,
         applicant_id_number=cccd.number,
@@ -336,16 +349,28 @@ def _synced_later(state: DvcState) -> None:
         state.national.kick()
 
 
-def _procedure(ma_tthc: str, province_code: str) -> Procedure:
-    """The national code (`1.001193`) or this province's form of it (`….000.00.00.H33`)."""
-    national = ma_tthc.split(".000.00.00.", 1)[0]
+def _procedure(ma_tthc: str, state: DvcState) -> Procedure:
+    """The national code (`1.001193`) or the province's form of it today, long
+    (`….000.00.00.H01`) or short (`1.001193.H01`). A form under a level-1 code the 2025 merger
+    closed names the code that succeeds it."""
+    national = ".".join(ma_tthc.split(".", 2)[:2])
     procedure = BY_CODE.get(national)
-    if procedure is None or ma_tthc not in (
-        national,
-        provincial_procedure_code(national, province_code),
-    ):
+    if procedure is None:
         raise _not_found("MaTTHC")
-    return procedure
+    today = state.today()
+    letter = agencies_of(state.province_code, era=state.era, on=today)[0].letter_code
+    if ma_tthc in procedure_codes_accepted(national, letter):
+        return procedure
+    closed = ma_tthc.rpartition(".")[2]
+    if state.era == "2026" and closure_of(f"000.00.00.{closed}", today) is not None:
+        raise EnvelopeError(
+            404,
+            RECORD_NOT_FOUND,
+            f"RECORD_NOT_FOUND: MaTTHC: mã {closed} ({CLOSED[closed].province}) đã đóng từ "
+            f"01/07/2025 (QĐ 09/2025/QĐ-TTg), dùng {letter}",
+            data={"MaTTHCHienHanh": list(procedure_codes_accepted(national, letter)[1:])},
+        )
+    raise _not_found("MaTTHC")
 
 
 async def _verify_applicant(
@@ -358,7 +383,9 @@ async def _verify_applicant(
     except CitizenCheckUnavailable as error:
         status = 504 if error.timed_out else 502
         message = f"CITIZEN_CHECK_UNAVAILABLE: {error.reason}"
-        raise EnvelopeError(status, str(status), message) from None
+        # CoSoDuLieu (mock addition): which register could not be asked, tinh or quoc_gia
+        register = {"province": "tinh", "national": "quoc_gia"}[error.register]
+        raise EnvelopeError(status, str(status), message, data={"CoSoDuLieu": register}) from None
     if not result.match:
         fields = [_MISMATCH[field] for field in result.mismatched_fields]
         raise EnvelopeError(
@@ -394,7 +421,14 @@ def create_app(
                 running_syncer(config, bus, database, province_code=province_code)
             )
         return DvcState(
-            config.instance, province_code, database, CitizenCheck(bus), bus, clock, national
+            config.instance,
+            province_code,
+            database,
+            CitizenCheck(bus),
+            bus,
+            clock,
+            national,
+            config.era,
         )
 
     async def seed(session: AsyncSession) -> int:
@@ -403,6 +437,7 @@ def create_app(
             province_code=province_code,
             seed=config.seed,
             population=config.population,
+            era=config.era,
         )
 
     app = stateful_app(

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Generic, Literal, TypeVar, get_args
 
-from mocks.directory.agencies import AgencyLevel, known_province
+from mocks.directory.admin_units import Era
+from mocks.directory.agencies import AgencyLevel, known_province, level_today
 
 OnlineService = Literal["partial", "full"]  # dịch vụ công trực tuyến một phần / toàn trình
 MAX_PAGE_SIZE = 100
@@ -150,6 +151,7 @@ def search_procedures(
     level: str | None = None,
     page: int = 1,
     size: int = 20,
+    era: Era = "2024",
 ) -> Page[Procedure]:
     """Procedures whose name (or code) contains every word of `query`, ignoring case and
     diacritics.
@@ -169,14 +171,37 @@ def search_procedures(
         for p in PROCEDURES
         if all(word in _SEARCH_TEXT[p.code] for word in words)
         and (field is None or _matches_field(p, field))
-        and (level is None or p.level == level)
+        and (level is None or level_in(p, era) == level)
     ]
     start = (page - 1) * size
     return Page(items=tuple(found[start : start + size]), page=page, size=size, total=len(found))
 
 
+def level_in(procedure: Procedure, era: Era) -> AgencyLevel:
+    """The level that receives `procedure` in `era`: since 1 July 2025 there is no district."""
+    return (level_today(procedure.code) if era == "2026" else None) or procedure.level
+
+
 def provincial_procedure_code(procedure_code: str, province_code: str) -> str:
-    """The province's `MaTTHC`, e.g. `1.001193.000.00.00.H30` (DOMAIN.md §4.5, §8.2)."""
+    """The seeded province's `MaTTHC`, e.g. `1.001193.000.00.00.H30` (DOMAIN.md §4.5, §8.2)."""
+    return procedure_code_under(procedure_code, known_province(province_code).letter_code)
+
+
+def procedure_code_under(procedure_code: str, letter_code: str) -> str:
+    """The `MaTTHC` a province publishes under its level-1 code: `2.000635.000.00.00.H21`.
+
+    Gia Lai's iGate today writes this long form for the procedures it had before 2025 and the
+    short form `1.012784.H21` for newer ones (FIDELITY-2026.md §1); the portal accepts both
+    (`procedure_codes_accepted`)."""
     if procedure_code not in BY_CODE:
         raise ValueError(f"unknown procedure {procedure_code!r}")
-    return f"{procedure_code}.000.00.00.{known_province(province_code).letter_code}"
+    return f"{procedure_code}.000.00.00.{letter_code}"
+
+
+def procedure_codes_accepted(procedure_code: str, letter_code: str) -> tuple[str, ...]:
+    """The spellings of a procedure a filing may use: national, long and short form."""
+    return (
+        procedure_code,
+        procedure_code_under(procedure_code, letter_code),
+        f"{procedure_code}.{letter_code}",
+    )

@@ -19,7 +19,7 @@ from formats.dates import format_dvcqg_time
 from mocks.directory.agencies import AgencyLevel, find_agency
 from mocks.dvc.lifecycle import DossierStatus, allowed_actions
 from mocks.dvc.models import Dossier, ProgressEntry
-from mocks.dvc.procedures import BY_CODE, Procedure, provincial_procedure_code
+from mocks.dvc.procedures import BY_CODE, Procedure, procedure_code_under
 from mocks.dvc.store import NewAttachment
 
 # CapThucHien and MucDo: the mock's own spellings of the procedure's level and online service.
@@ -149,12 +149,13 @@ class XuLyHoSo(BaseModel):
 def procedure_json(procedure: Procedure, *, province_code: str, agency_id: str) -> dict[str, Any]:
     agency = find_agency(agency_id)
     return {
-        "MaTTHC": provincial_procedure_code(procedure.code, province_code),
+        # under the receiving body's level-1 code: the one its province has on that day
+        "MaTTHC": procedure_code_under(procedure.code, agency_id.rpartition(".")[2]),
         "MaTTHCQuocGia": procedure.code,  # mock addition
         "TenTTHC": procedure.name,
         "MaLinhVuc": procedure.field.code,
         "TenLinhVuc": procedure.field.name,
-        "CapThucHien": LEVELS[procedure.level],
+        "CapThucHien": LEVELS[agency.level if agency is not None else procedure.level],
         "MucDo": ONLINE_SERVICES[procedure.online_service],
         "ThoiHanGiaiQuyet": procedure.processing_days,  # working days; 0: the same day
         "LePhi": procedure.fee_vnd,  # VND
@@ -172,7 +173,7 @@ def dossier_json(dossier: Dossier, *, province_code: str, full: bool = True) -> 
     status = DossierStatus(dossier.status)
     body: dict[str, Any] = {
         "MaHoSo": dossier.code,
-        "MaTTHC": provincial_procedure_code(procedure.code, province_code),
+        "MaTTHC": procedure_code_under(procedure.code, dossier.agency_id.rpartition(".")[2]),
         "TenTTHC": procedure.name,
         "MaLinhVuc": procedure.field.code,
         "TenLinhVuc": procedure.field.name,

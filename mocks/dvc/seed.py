@@ -1,5 +1,10 @@
 """A province's demo dossiers: one in each `TrangThaiHoSo` (DOMAIN.md §8.7), same seed, same rows.
 
+Era 2024 files them in June 2025 with the seeded province's bodies, as the seeds always did.
+Era 2026 files them on both sides of 1 July 2025: those before with the old province's bodies
+and codes (`…H33`), those after with today's (`…H01`, no district; `agencies.receiving_agency`),
+each with a summary a citizen would write.
+
 Applicants are citizens of the province's mock citizen database (`mocks.dancu.seed`), drawn from
 the first `population` of them with the same seed, so each seeded applicant verifies through
 the bus. Every dossier reaches its status by the lifecycle's own steps (`lifecycle.transition`,
@@ -14,8 +19,10 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from formats.agency_codes import CLOSED_FROM
 from formats.dates import VIETNAM_TIME, parse_ddmmyyyy
 from mocks.dancu.seed import CitizenRecord, generate_citizens
+from mocks.directory.admin_units import ADMIN_UNITS, Era
 from mocks.directory.agencies import receiving_agency
 from mocks.dvc.codes import DossierCode, InMemoryDossierCodeAllocator, next_dossier_code
 from mocks.dvc.deadlines import add_working_days
@@ -27,6 +34,11 @@ from mocks.dvc.store import DossierStore, Filing, Step, append_step, new_dossier
 logger = logging.getLogger(__name__)
 
 SEED_START = date(2025, 6, 2)  # a Monday: the first seeded dossier is filed that morning
+SEED_STARTS: dict[Era, date] = {
+    "2024": SEED_START,
+    # a Monday: six dossiers before 1 July 2025 (old bodies), four from that day (today's)
+    "2026": date(2025, 6, 23),
+}
 APPLICANT_POOL = 40  # applicants come from the first this-many citizens (or the population)
 
 _A = Action
@@ -79,20 +91,28 @@ class PlannedDossier:
     day: date
     filed_at: datetime
     phone: str
+    era: Era = "2024"
 
 
-def plan_dossiers(*, province_code: str, seed: int, population: int) -> list[PlannedDossier]:
+def plan_dossiers(
+    *, province_code: str, seed: int, population: int, era: Era = "2024"
+) -> list[PlannedDossier]:
     """The demo dossiers, decided before anything is written: pure, so samples can name them."""
     rng = random.Random(f"dvc:{seed}:{province_code}")  # noqa: S311 - demo data, not secrets
     applicants = _adults(
         generate_citizens(
-            province_code=province_code, seed=seed, count=min(population, APPLICANT_POOL)
+            province_code=province_code,
+            seed=seed,
+            count=min(population, APPLICANT_POOL),
+            era=era,
         )
     )
     if not applicants:
         return []
-    planned, day = [], SEED_START
-    for index, (status, path) in enumerate(PATHS.items()):
+    planned, day = [], SEED_STARTS[era]
+    # Era 2026: the oldest dossiers are the finished ones, the newest still unreceived.
+    paths = list(PATHS.items()) if era == "2024" else list(reversed(PATHS.items()))
+    for index, (status, path) in enumerate(paths):
         procedure = PROCEDURES[rng.randrange(len(PROCEDURES))]
         filed_at = datetime.combine(day, time(8, rng.randrange(60)), tzinfo=VIETNAM_TIME)
         planned.append(
@@ -101,26 +121,31 @@ def plan_dossiers(*, province_code: str, seed: int, population: int) -> list[Pla
                 path=path,
                 applicant=applicants[index % len(applicants)],
                 procedure=procedure,
-                agency_id=receiving_agency(province_code, procedure.code).organ_id,
+                agency_id=receiving_agency(province_code, procedure.code, era=era, on=day).organ_id,
                 day=day,
                 filed_at=filed_at,
                 phone=f"09{rng.randrange(10**8):08d}",
+                era=era,
             )
         )
         day = add_working_days(day, 1)
     return planned
 
 
-def seeded_dossier_codes(*, province_code: str, seed: int, population: int) -> list[str]:
+def seeded_dossier_codes(
+    *, province_code: str, seed: int, population: int, era: Era = "2024"
+) -> list[str]:
     """The codes `seed_dossiers` gives its dossiers in an empty database (one per agency-day)."""
     return [
         str(next_dossier_code(planned.agency_id, planned.day, None))
-        for planned in plan_dossiers(province_code=province_code, seed=seed, population=population)
+        for planned in plan_dossiers(
+            province_code=province_code, seed=seed, population=population, era=era
+        )
     ]
 
 
 def seeded_dossiers(
-    *, instance: str, province_code: str, seed: int, population: int
+    *, instance: str, province_code: str, seed: int, population: int, era: Era = "2024"
 ) -> list[Dossier]:
     """The dossiers `seed_dossiers` writes to an empty database, built in memory (no session).
 
@@ -128,12 +153,14 @@ def seeded_dossiers(
     """
     return [
         _build(instance, item, next_dossier_code(item.agency_id, item.day, None))
-        for item in plan_dossiers(province_code=province_code, seed=seed, population=population)
+        for item in plan_dossiers(
+            province_code=province_code, seed=seed, population=population, era=era
+        )
     ]
 
 
 async def seed_dossiers(
-    store: DossierStore, *, province_code: str, seed: int, population: int
+    store: DossierStore, *, province_code: str, seed: int, population: int, era: Era = "2024"
 ) -> int:
     """File the demo dossiers unless the instance has some already; how many were filed.
 
@@ -142,7 +169,7 @@ async def seed_dossiers(
     """
     if await store.count():
         return 0
-    planned = plan_dossiers(province_code=province_code, seed=seed, population=population)
+    planned = plan_dossiers(province_code=province_code, seed=seed, population=population, era=era)
     if not planned:
         logger.warning("no adult citizen to seed dossiers for province %s", province_code)
         return 0
@@ -164,7 +191,7 @@ def _build(instance: str, item: PlannedDossier, code: DossierCode) -> Dossier:
         applicant_name=applicant.ho_va_ten,
         applicant_birth_date=parse_ddmmyyyy(applicant.ngay_thang_nam_sinh),
         applicant_id_number=applicant.so_dinh_danh,
-        summary=f"{procedure.name} (hồ sơ mẫu, trạng thái {int(item.status)})",
+        summary=summary_of(item),
         email=None,
         phone=item.phone,
         form_data={"GhiChu": "Dữ liệu mẫu"},
@@ -178,6 +205,38 @@ def _build(instance: str, item: PlannedDossier, code: DossierCode) -> Dossier:
         step = transition(DossierStatus(dossier.status), action, actor=by.actor, at=at)
         append_step(dossier, step, by, processing_days=procedure.processing_days)
     return dossier
+
+
+# What a citizen writes as the dossier's summary (TrichYeuHoSo), by procedure; era 2026.
+_SUMMARIES = {
+    "1.001193": "Đăng ký khai sinh cho con, người đi đăng ký: {name}",
+    "1.000894": "Đăng ký kết hôn của {name}",
+    "1.000656": "Đăng ký khai tử cho cha của {name}",
+    "2.000635": "Cấp bản sao trích lục khai sinh của {name}",
+    "2.000815": "Chứng thực bản sao bằng tốt nghiệp và học bạ của {name}",
+    "2.000884": "Chứng thực chữ ký trên giấy ủy quyền của {name}",
+    "1.004222": "Đăng ký thường trú tại {address}",
+    "1.004194": "Đăng ký tạm trú tại {address}",
+    "1.001612": "Đăng ký thành lập hộ kinh doanh tạp hóa {name}",
+    "3.999001": "Cấp Phiếu lý lịch tư pháp số 1 cho {name}",
+    "3.999002": "Cấp giấy phép xây dựng nhà ở riêng lẻ tại {address}",
+    "3.999003": "Cấp giấy phép xây dựng nhà xưởng của doanh nghiệp {name}",
+    "3.999004": "Đăng ký thành lập doanh nghiệp tư nhân {name}",
+    "3.999005": "Đổi giấy phép lái xe hạng B của {name}",
+}
+
+
+def summary_of(item: PlannedDossier) -> str:
+    """Era 2026 writes what a citizen would; era 2024 keeps the seeds' text."""
+    procedure = item.procedure
+    if item.era == "2024" or procedure.code not in _SUMMARIES:
+        return f"{procedure.name} (hồ sơ mẫu, trạng thái {int(item.status)})"
+    home = item.applicant.thuong_tru
+    ward = home.ten_phuong_xa  # the ward as it was named on the day of filing
+    if item.day >= CLOSED_FROM and (today := ADMIN_UNITS.successors(home.ma_phuong_xa)):
+        ward = today[0].name
+    address = f"{home.chi_tiet}, {ward}"
+    return _SUMMARIES[procedure.code].format(name=item.applicant.ho_va_ten, address=address)
 
 
 def _adults(citizens: list[CitizenRecord]) -> list[CitizenRecord]:

@@ -23,7 +23,7 @@ from mocks.bus import Handover
 from mocks.directory.agencies import find_agency
 from mocks.dvc.deadlines import to_vietnam_time
 from mocks.dvc.models import Dossier, ProgressEntry
-from mocks.dvc.procedures import BY_CODE, provincial_procedure_code
+from mocks.dvc.procedures import BY_CODE, procedure_code_under
 
 SERVICE, VERSION, PATH = "dvcqg", "v1", "/dossiers/sync"
 
@@ -39,7 +39,7 @@ def snapshot_json(dossier: Dossier, *, province_code: str) -> dict[str, Any]:
     return {
         "code": dossier.code,
         "procedure": {
-            "code": provincial_procedure_code(procedure.code, province_code),
+            "code": procedure_code_under(procedure.code, dossier.agency_id.rpartition(".")[2]),
             "name": procedure.name,
         },
         "field": {"code": procedure.field.code, "name": procedure.field.name},

@@ -276,6 +276,7 @@ def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = Non
             province_codes=province_codes,
             seed=config.seed,
             population=config.population,
+            era=config.era,
         )
 
     app = stateful_app(

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Iterable
 
 from mocks.config import SystemConfig
+from mocks.directory.admin_units import Era
 from mocks.directory.agencies import PROVINCES as PORTAL_PROVINCES
 from mocks.dvc.schemas import dossier_json, progress_entry_json
 from mocks.dvc.seed import seeded_dossier_codes, seeded_dossiers
@@ -30,11 +31,13 @@ from mocks.dvcqg.store import NationalStore
 logger = logging.getLogger(__name__)
 
 
-def seeded_items(*, province_code: str, seed: int, population: int) -> list[HoSo]:
+def seeded_items(
+    *, province_code: str, seed: int, population: int, era: Era = "2024"
+) -> list[HoSo]:
     """The province's seeded dossiers as DVCQG's `HoSo`, each with its whole history."""
     items = []
     for dossier in seeded_dossiers(
-        instance="", province_code=province_code, seed=seed, population=population
+        instance="", province_code=province_code, seed=seed, population=population, era=era
     ):
         history = [
             {**progress_entry_json(dossier.code, entry), "ThuTu": entry.position}
@@ -56,7 +59,9 @@ def sample_dossiers(config: SystemConfig, count: int) -> dict[str, list[str]]:
         return {}
     codes = sorted(config.provinces) or sorted(PORTAL_PROVINCES)
     per_province = [
-        seeded_dossier_codes(province_code=code, seed=config.seed, population=config.population)
+        seeded_dossier_codes(
+            province_code=code, seed=config.seed, population=config.population, era=config.era
+        )
         for code in codes
         if code in PORTAL_PROVINCES
     ]
@@ -70,7 +75,12 @@ def sample_dossiers(config: SystemConfig, count: int) -> dict[str, list[str]]:
 
 
 async def seed_national(
-    store: NationalStore, *, province_codes: Iterable[str], seed: int, population: int
+    store: NationalStore,
+    *,
+    province_codes: Iterable[str],
+    seed: int,
+    population: int,
+    era: Era = "2024",
 ) -> int:
     """Sync each province's seeded dossiers unless the portal knows some of its dossiers."""
     synced = 0
@@ -81,7 +91,7 @@ async def seed_national(
         if await store.count(province_code=code):
             continue
         # A process seeding at the same time: its rows or ours, the seed's transaction decides.
-        items = seeded_items(province_code=code, seed=seed, population=population)
+        items = seeded_items(province_code=code, seed=seed, population=population, era=era)
         await store.add_known(items)
         synced += len(items)
     return synced

@@ -158,7 +158,9 @@ def create_app(
         store = DocumentStore(session, config.instance)
         if await store.count():
             return 0
-        return await seed_documents(store, province_code=province_code, seed=config.seed)
+        return await seed_documents(
+            store, province_code=province_code, seed=config.seed, era=config.era
+        )
 
     app = stateful_app(
         config,

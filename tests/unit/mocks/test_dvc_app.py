@@ -52,16 +52,21 @@ POPULATION = generate_citizens(province_code="91", seed=7, count=45)
 # Past the first 40 citizens, from whom the seed draws its applicants: no seeded dossiers.
 CITIZEN = POPULATION[43]  # Nguyễn Minh Vũ, born 16/11/1989
 OTHER = POPULATION[41]
+NON_RESIDENT = generate_citizens(province_code="82", seed=7, count=1)[0]  # of Tiền Giang
 
 
 class FakeBus:
-    """`/token`, `/dancu/v1/citizens/verify` and the hand-over of the DVCQG sync (`Prefer:
+    """`/token`, `/dancu/v1/citizens/verify`, the national `/csdlqgdc/v1/citizens/verify`
+    (which NDXP answers through the LGSP) and the hand-over of the DVCQG sync (`Prefer:
     respond-async`) of one LGSP, as the real bus answers them."""
 
     def __init__(self) -> None:
         self.citizens = {c.so_dinh_danh: c for c in POPULATION}
+        self.nation = {**self.citizens, NON_RESIDENT.so_dinh_danh: NON_RESIDENT}
         self.token_requests: list[tuple[str, dict[str, str]]] = []
         self.claims: list[tuple[str, Any]] = []
+        self.national_claims: list[tuple[str | None, Any]] = []  # (X-Request-ID, claim)
+        self.national_status: int | None = None
         self.handovers = HandoverBus()
         self.valid_tokens: set[str] = set()
         self.expires_in = 3600
@@ -72,6 +77,9 @@ class FakeBus:
             routes=[
                 Route(f"{prefix}/token", self.token, methods=["POST"]),
                 Route(f"{prefix}/dancu/v1/citizens/verify", self.verify, methods=["POST"]),
+                Route(
+                    f"{prefix}/csdlqgdc/v1/citizens/verify", self.verify_nation, methods=["POST"]
+                ),
                 Route(f"{prefix}/dvcqg/v1/dossiers/sync", self.hand_over, methods=["POST"]),
             ]
         )
@@ -112,7 +120,18 @@ class FakeBus:
             not in self.valid_tokens
         ):
             return JSONResponse({"code": "INVALID_TOKEN"}, status_code=401)
-        citizen = self.citizens.get(claim["cccd"])
+        return self.check(claim, self.citizens)
+
+    async def verify_nation(self, request: Request) -> Response:
+        claim = await request.json()
+        self.national_claims.append((request.headers.get("x-request-id"), claim))
+        if self.national_status is not None:
+            return JSONResponse({"code": "UPSTREAM_UNAVAILABLE"}, status_code=self.national_status)
+        return self.check(claim, self.nation)
+
+    @staticmethod
+    def check(claim: dict[str, Any], register: dict[str, CitizenRecord]) -> Response:
+        citizen = register.get(claim["cccd"])
         wrong = ["full_name", "date_of_birth"]
         if citizen is not None:
             born = parse_ddmmyyyy(citizen.ngay_thang_nam_sinh)
@@ -950,3 +969,67 @@ async def test_the_portal_and_the_adapter_agree_on_every_operation(
     assert fetched == received
     assert [item["code"] for item in listed["items"]] == [created["code"]]
     assert procedures["items"][0]["code"] == RESIDENCE
+
+
+# --- applicants of another province: the national population database through NDXP ----------
+
+
+async def test_a_resident_is_checked_in_the_province_only(
+    client: httpx.AsyncClient, bus: FakeBus
+) -> None:
+    await file_dossier(client)
+
+    assert len(bus.claims) == 1
+    assert bus.national_claims == []
+
+
+async def test_a_citizen_of_another_province_is_confirmed_by_the_national_database(
+    client: httpx.AsyncClient, bus: FakeBus
+) -> None:
+    response = await client.post(
+        "/api/hoso", json=filing(citizen=NON_RESIDENT), headers={"X-Request-ID": "req-nr-1"}
+    )
+
+    dossier = data_of(response, 201)
+    assert dossier["ChuHoSo"] == NON_RESIDENT.ho_va_ten
+    [(request_id, claim)] = bus.national_claims
+    assert request_id == "req-nr-1"  # the same request, hop after hop
+    assert claim["cccd"] == NON_RESIDENT.so_dinh_danh
+
+
+async def test_a_citizen_of_another_province_with_a_wrong_birth_date_is_refused(
+    client: httpx.AsyncClient, bus: FakeBus
+) -> None:
+    response = await client.post(
+        "/api/hoso", json=filing(citizen=NON_RESIDENT, NgaySinhChuHoSo="01/01/1970")
+    )
+
+    body = error_of(response, 422, "500")
+    assert body["data"] == {"TruongKhongKhop": ["NgaySinhChuHoSo"]}
+    assert len(bus.national_claims) == 1
+    assert await dossiers_of(client, NON_RESIDENT) == 0
+
+
+async def test_a_national_database_that_is_down_is_named_and_nothing_is_filed(
+    client: httpx.AsyncClient, bus: FakeBus
+) -> None:
+    bus.national_status = 503
+
+    response = await client.post("/api/hoso", json=filing(citizen=NON_RESIDENT))
+
+    body = error_of(response, 502, "502")
+    assert body["data"] == {"CoSoDuLieu": "quoc_gia"}
+    assert "national population database" in body["message"]
+    assert await dossiers_of(client, NON_RESIDENT) == 0
+
+
+async def test_an_unknown_number_is_refused_after_both_registers(
+    client: httpx.AsyncClient, bus: FakeBus
+) -> None:
+    stranger = generate_citizens(province_code="52", seed=7, count=1)[0]
+
+    response = await client.post("/api/hoso", json=filing(citizen=stranger))
+
+    body = error_of(response, 422, "500")
+    assert body["data"] == {"TruongKhongKhop": ["ChuHoSo", "NgaySinhChuHoSo"]}
+    assert (len(bus.claims), len(bus.national_claims)) == (1, 1)

@@ -1,0 +1,122 @@
+"""Dossiers filed today (era 2026) go to bodies that exist: no district, criminal records to the
+police, procedure codes under the level-1 code the merged province kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from formats.dates import parse_ddmmyyyy
+from lgsp.settings import Settings
+from mocks.dancu.seed import CitizenRecord, generate_citizens
+from tests.fixtures.bus import bearer, bus_settings, fetch_token
+
+pytestmark = pytest.mark.anyio
+
+AG = "/lgsp/angiang"
+DVC = f"{AG}/dvc/v1"
+
+
+@pytest.fixture
+def settings(bus_database_url: str, bus_data_dir: Path) -> Settings:
+    return bus_settings(bus_database_url, bus_data_dir).model_copy(update={"era": "2026"})
+
+
+@pytest.fixture(name="applicant")
+def fx_applicant(settings: Settings) -> CitizenRecord:
+    citizens = generate_citizens(
+        province_code="91", seed=settings.seed, count=settings.population, era="2026"
+    )
+    return next(c for c in citizens if parse_ddmmyyyy(c.ngay_thang_nam_sinh).year < 2000)
+
+
+def filing(citizen: CitizenRecord, procedure_code: str) -> dict[str, Any]:
+    return {
+        "procedure_code": procedure_code,
+        "applicant": {
+            "cccd": citizen.so_dinh_danh,
+            "full_name": citizen.ho_va_ten,
+            "date_of_birth": parse_ddmmyyyy(citizen.ngay_thang_nam_sinh).isoformat(),
+        },
+        "summary": "Đề nghị giải quyết thủ tục",
+        "contact": {"phone": "0912345678"},
+    }
+
+
+async def file(client: httpx.AsyncClient, body: dict[str, Any]) -> httpx.Response:
+    token = await fetch_token(client, AG)
+    return await client.post(f"{DVC}/dossiers", json=body, headers=bearer(token))
+
+
+@pytest.mark.parametrize(
+    ("procedure", "agency_id", "agency_name"),
+    [
+        # Đăng ký thành lập hộ kinh doanh: the district's until 30 June 2025
+        ("1.001612", "000.00.06.H01", "Ủy ban nhân dân phường Rạch Giá"),
+        # Phiếu lý lịch tư pháp: Công an tỉnh since 1 March 2025
+        ("3.999001", "000.00.04.H01", "Công an tỉnh An Giang"),
+        ("1.004222", "000.00.07.H01", "Công an phường Rạch Giá"),
+    ],
+)
+async def test_a_dossier_filed_today_goes_to_a_body_of_today(
+    client: httpx.AsyncClient,
+    applicant: CitizenRecord,
+    procedure: str,
+    agency_id: str,
+    agency_name: str,
+) -> None:
+    answer = await file(client, filing(applicant, procedure))
+
+    assert answer.status_code == 201, answer.text
+    dossier = answer.json()
+    assert dossier["agency"] == {"id": agency_id, "name": agency_name}
+    assert dossier["code"].startswith(f"{agency_id}-")
+    assert dossier["procedure_code"] == f"{procedure}.000.00.00.H01"
+
+
+async def test_the_short_form_of_today_s_code_is_accepted(
+    client: httpx.AsyncClient, applicant: CitizenRecord
+) -> None:
+    answer = await file(client, filing(applicant, "1.004222.H01"))
+
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["procedure_code"] == "1.004222.000.00.00.H01"
+
+
+async def test_a_code_under_the_closed_level_1_code_names_today_s(
+    client: httpx.AsyncClient, applicant: CitizenRecord
+) -> None:
+    answer = await file(client, filing(applicant, "1.004222.000.00.00.H33"))
+
+    assert answer.status_code == 422, answer.text
+    problem = answer.json()
+    assert problem["code"] == "PROCEDURE_NOT_FOUND"
+    assert problem["current_codes"] == ["1.004222.000.00.00.H01", "1.004222.H01"]
+    assert "1 July 2025" in problem["detail"]
+
+
+async def test_a_code_of_another_province_is_still_not_found(
+    client: httpx.AsyncClient, applicant: CitizenRecord
+) -> None:
+    answer = await file(client, filing(applicant, "1.004222.000.00.00.H20"))  # Đồng Tháp's
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["code"] == "PROCEDURE_NOT_FOUND"
+    assert "current_codes" not in answer.json()
+
+
+async def test_today_s_catalogue_has_no_district_level(client: httpx.AsyncClient) -> None:
+    token = await fetch_token(client, AG)
+
+    district = await client.get(f"{DVC}/procedures?level=district", headers=bearer(token))
+    commune = await client.get(f"{DVC}/procedures?level=commune&size=100", headers=bearer(token))
+
+    assert district.status_code == 200, district.text
+    assert district.json()["total"] == 0
+    by_code = {item["code"]: item for item in commune.json()["items"]}
+    certified_copy = by_code["2.000815.000.00.00.H01"]
+    assert certified_copy["level"] == "commune"
+    assert certified_copy["agency"]["name"] == "Ủy ban nhân dân phường Rạch Giá"
