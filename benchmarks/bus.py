@@ -18,9 +18,9 @@ processes on loopback (started for the row, stopped after it):
 - WireMock and Prism serving the mock's own answer, when found (`--peers DIR`: a folder where
   `npm install wiremock @stoplight/prism-cli` ran; WireMock runs on Java 17), WireMock with
   `WIREMOCK_FLAGS` and `--wiremock-warmup` seconds of load first, both printed with the row;
-- with `--workers N` and `--database-url` (PostgreSQL): the in-process gateway hop again as
-  `lgsp serve --workers N`, every worker on one database, beside the one-process row on the
-  same database.
+- with `--workers N`: the in-process gateway hop again as `lgsp serve --workers N`, every
+  worker on one database (the SQLite file, or `--database-url`'s PostgreSQL), beside the
+  one-process row on the same kind of database.
 
 The load generator is wrk when it is on PATH, else the keep-alive HTTP/1.1 one below (slower: it
 competes with the server for the two cores; the ratios in one run stay comparable). Columns:
@@ -501,9 +501,6 @@ def run(args: argparse.Namespace) -> list[Result]:
         results.append(load("dancu mock, direct", mock_port, direct_path, {}, args, mock))
 
         for workers in ([1] if "in-process" in rows else []) + (args.workers or []):
-            if workers > 1 and not args.database_url:
-                print(f"  {workers} workers: skipped (--workers needs --database-url, PostgreSQL)")
-                continue
             port = free_port()
             argv = _lgsp(port, tmp / f"inproc-{workers}", "--instance", "kiengiang")
             name = "gateway hop, in-process system"
@@ -712,7 +709,7 @@ def main() -> int:
         "--workers",
         type=int,
         action="append",
-        help="also load `lgsp serve --workers N` (repeatable; needs --database-url)",
+        help="also load `lgsp serve --workers N` (repeatable), on SQLite or --database-url",
     )
     parser.add_argument(
         "--peers",

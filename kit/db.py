@@ -9,9 +9,10 @@ interleave across processes (the audit chain) ask for `BEGIN IMMEDIATE` with the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, inspect, text
 from sqlalchemy.engine import Connection, Dialect, make_url
@@ -22,6 +23,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -35,6 +39,23 @@ NAMING_CONVENTION = {
 def named_metadata() -> MetaData:
     """A `MetaData` with stable constraint names: one per database schema of ours."""
     return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def conflict_insert(
+    dialect: str,
+) -> Callable[[Any], postgresql.Insert | sqlite.Insert]:
+    """The dialect's INSERT that takes `ON CONFLICT`: PostgreSQL's, else SQLite's.
+
+    Imported when asked: the PostgreSQL dialect brings its drivers' modules, a cost every start
+    of a bus on SQLite paid for nothing (issue 20 item 8).
+    """
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")

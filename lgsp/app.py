@@ -96,9 +96,12 @@ def create_app(
     systems: SystemRegistry | None = None,
     instances: list[str] | None = None,
     on_ready: OnReady | None = None,
+    forge: KeyForge | None = None,
 ) -> FastAPI:
     """Build the bus; `systems` are the systems it may run embedded (none: every system of the
-    topology needs a `url`); `instances` limits it to some instances of the topology."""
+    topology needs a `url`); `instances` limits it to some instances of the topology; `forge`:
+    signing keys already being made (`lgsp serve` starts them before it imports the bus), else
+    the lifespan starts making those its instances lack."""
     settings = settings or Settings()
     topology = load_topology(settings.topology_file, settings.era)
     topology = _with_ndxp_url(topology, settings.ndxp_url)
@@ -108,7 +111,7 @@ def create_app(
         summary="A local copy of a provincial LGSP and of the national NDXP.",
         docs_url=None,  # each instance has its own offline docs at `{base}/docs`
         redoc_url=None,
-        lifespan=_lifespan(settings, dict(systems or {}), topology, served, on_ready),
+        lifespan=_lifespan(settings, dict(systems or {}), topology, served, on_ready, forge),
     )
     install_error_handlers(app)
     gateways = {spec.mount_path: (spec, create_gateway_app(spec)) for spec in served}
@@ -199,6 +202,7 @@ def _lifespan(
     topology: Topology,
     served: tuple[InstanceSpec, ...],
     on_ready: OnReady | None,
+    early_forge: KeyForge | None,
 ) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, BusState]]:
@@ -213,7 +217,7 @@ def _lifespan(
             audit_writer = _audit_writer(settings, session_factory)
             # Pushed before the tasks that append: it closes after them, writing what is queued.
             stack.push_async_callback(audit_writer.close)
-            forge = await key_forge(session_factory, list(served))
+            forge = early_forge or await key_forge(session_factory, list(served))
             stack.callback(forge.close)
             catalog = load_catalog(settings.catalog_dir, known_adapters=set(ADAPTERS))
             adapters: dict[str, Adapter] = {

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from lgsp.app import OnReady, create_app
+from lgsp.auth.keys import KeyForge
 from lgsp.ca.authority import certificate_pem, key_pem
 from lgsp.ca.store import CertificateAuthority
 from lgsp.routing.systems import EmbeddedSystem, SystemContext, SystemRegistry
@@ -220,6 +221,9 @@ def create_bus(
     *,
     instances: list[str] | None = None,
     on_ready: OnReady | None = None,
+    forge: KeyForge | None = None,
 ) -> FastAPI:
     """The bus with its mock systems: `create_app` handed `MOCK_SYSTEMS`."""
-    return create_app(settings, systems=MOCK_SYSTEMS, instances=instances, on_ready=on_ready)
+    return create_app(
+        settings, systems=MOCK_SYSTEMS, instances=instances, on_ready=on_ready, forge=forge
+    )

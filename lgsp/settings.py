@@ -20,9 +20,9 @@ _DEFAULT_CATALOG_DIR = Path(__file__).resolve().parent.parent / "services"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="LGSP_", env_nested_delimiter="__", extra="ignore", use_attribute_docstrings=True
-    )
+    # The fields' docstrings are for readers: with `use_attribute_docstrings` pydantic read this
+    # file's source at every start to copy them into descriptions nothing used (~35 ms).
+    model_config = SettingsConfigDict(env_prefix="LGSP_", env_nested_delimiter="__", extra="ignore")
 
     profile: Literal["dev", "production"] = "dev"
     """`dev` allows the published demo secret; `production` refuses it."""

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, Executable, insert, select, union, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.db import conflict_insert
 from lgsp.audit.chain import GENESIS_HASH, AuditEntry
 from lgsp.audit.models import AuditHead, AuditRecord
 from lgsp.db import Base, row_values
@@ -179,8 +179,6 @@ class AuditRepository:
 
 def _insert_genesis_head(dialect: str, instance: str) -> Executable:
     values = {"instance": instance, "seq": 0, "hash": GENESIS_HASH}
-    if dialect == "postgresql":
-        return postgresql.insert(AuditHead).values(values).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(AuditHead).values(values).on_conflict_do_nothing()
+    if dialect in ("postgresql", "sqlite"):
+        return conflict_insert(dialect)(AuditHead).values(values).on_conflict_do_nothing()
     raise ValueError(f"the audit log runs on SQLite and PostgreSQL, not on {dialect!r}")

@@ -13,6 +13,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from lgsp.cli import _lean  # noqa: F401 - first: before anything imports httpx
+
+# isort: split
 from lgsp import __version__
 from lgsp.cli import _audit, _ca, _clients, _faults, _reset, _serve
 from lgsp.cli._common import CommandFailed

@@ -13,13 +13,12 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any, TextIO
 
 from lgsp.settings import Settings
+
+if TYPE_CHECKING:  # rich is imported by the commands that print tables: not by `serve`
+    from rich.console import Console
 
 PIPE_WIDTH = 200
 """Columns of a table written to a pipe or a file: wide enough not to fold the usual rows."""
@@ -133,6 +132,8 @@ def is_terminal(stream: TextIO) -> bool:
 
 
 def console(stream: TextIO | None = None) -> Console:
+    from rich.console import Console
+
     stream = stream or sys.stdout
     if is_terminal(stream):
         return Console(file=stream, force_terminal=True)
@@ -142,6 +143,9 @@ def console(stream: TextIO | None = None) -> Console:
 def print_table(
     columns: Sequence[str], rows: Iterable[Sequence[str]], *, title: str | None = None
 ) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(*columns, title=title, title_justify="left", show_lines=False)
     for row in rows:  # Text: a `[` in a name or a path regex is not rich markup
         table.add_row(*(Text(cell) for cell in row))

@@ -1,25 +1,19 @@
-"""Progress for long work, drawn on standard error when it is a terminal and never otherwise."""
+"""Progress for long work, drawn on standard error when it is a terminal and never otherwise.
+
+rich is imported only to draw: `lgsp serve` under a supervisor or in CI never pays for it.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from typing import TYPE_CHECKING, TextIO
 
 from lgsp.cli._common import is_terminal
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 
 class CountProgress:
@@ -45,6 +39,16 @@ def count_progress(stream: TextIO | None) -> Iterator[CountProgress]:
     if stream is None or not is_terminal(stream):
         yield CountProgress(None)
         return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -65,6 +69,9 @@ class Spinner:
         stream = stream or sys.stderr
         self._progress: Progress | None = None
         if is_terminal(stream):
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
             self._progress = Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),

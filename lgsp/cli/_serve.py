@@ -16,6 +16,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+
 from lgsp.cli._common import add_data_dir, listen, port_number, run_server, settings_from
 from lgsp.cli._progress import Spinner
 from lgsp.cli._system import serve_system
@@ -24,11 +26,18 @@ from lgsp.settings import DEMO_CLIENT_SECRET, Settings
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from lgsp.auth.keys import KeyForge
     from lgsp.state import BusState
     from lgsp.tls import ServerTls
+    from lgsp.topology import InstanceSpec
 
 SAMPLE_CITIZENS = 3
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+WORKER_HEALTHCHECK_SECONDS = 60
+"""How long uvicorn's supervisor waits for a worker to answer its ping before killing it. A
+spawned worker answers only once it has unpickled its server, which imports most of the bus:
+over uvicorn's 5 s on a loaded 2-core machine, where every worker was killed and started again,
+forever. A worker that hangs for good is still replaced, a minute later."""
 WORKER_ENVIRONMENT = "LGSP_SERVE_WORKER"
 """JSON handed by `lgsp serve --workers` to each worker: settings overrides and instances."""
 
@@ -66,7 +75,7 @@ def add_parser(commands: Any) -> None:
         "--workers",
         type=int,
         default=1,
-        help="processes serving every instance on the one port (PostgreSQL only)",
+        help="processes serving every instance on the one port, sharing its database",
     )
     serve.add_argument(
         "--tls",
@@ -81,10 +90,18 @@ def add_parser(commands: Any) -> None:
 
 
 def serve_bus(args: argparse.Namespace) -> int:
-    from lgsp.logging import configure_logging
-
     if args.system is not None:
         return serve_system(args)
+    gc.disable()  # until the bus is built (`settle_heap`): start-up makes objects, not garbage
+    try:
+        return _serve_bus(args)
+    finally:
+        gc.enable()
+
+
+def _serve_bus(args: argparse.Namespace) -> int:
+    from lgsp.logging import configure_logging
+
     overrides: dict[str, Any] = {}
     https = args.tls or args.tls_cert is not None or args.tls_key is not None
     if "LGSP_PUBLIC_URL" not in os.environ:  # behind a proxy, the operator's URL wins
@@ -124,9 +141,11 @@ def _server_tls(args: argparse.Namespace, settings: Settings) -> ServerTls:
 def _serve_one(
     args: argparse.Namespace, settings: Settings, sock: socket.socket, tls: ServerTls | None
 ) -> int:
+    served = _served(settings, args.instance)
+    forge = early_key_forge(settings, len(served))  # on the other core while the bus imports
     from lgsp.composition import create_bus
 
-    spinner = Spinner(_startup_work(settings, args.instance))
+    spinner = Spinner(_startup_work(settings, served))
     built: list[BusState] = []
     ready = False
 
@@ -141,7 +160,7 @@ def _serve_one(
         built.append(bus)
         settle_heap()
 
-    app = create_bus(settings, instances=args.instance, on_ready=on_built)
+    app = create_bus(settings, instances=args.instance, on_ready=on_built, forge=forge)
     spinner.start()
     try:
         with _exit_quietly_after_shutdown(lambda: ready):
@@ -156,10 +175,11 @@ def _check_workers(args: argparse.Namespace, settings: Settings) -> None:
     """Before the port is bound: a bad `--workers` is exit 2 and holds nothing."""
     if args.workers < 1:
         raise ValueError("--workers takes a number of processes, 1 or more")
-    if settings.resolved_database_url.startswith("sqlite"):
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         raise ValueError(
-            "--workers needs PostgreSQL (LGSP_DATABASE_URL=postgresql://…): on SQLite the "
-            "workers would queue for its one writer lock, which every audited call takes"
+            "--workers needs a database the processes share: an SQLite file (the default) or "
+            "PostgreSQL, not an in-memory SQLite database"
         )
 
 
@@ -170,7 +190,13 @@ def _serve_workers(
     sock: socket.socket,
     options: dict[str, Any],
 ) -> int:
-    """`--workers N`: uvicorn's worker processes, each the whole bus, sharing one PostgreSQL."""
+    """`--workers N`: uvicorn's worker processes, each the whole bus, sharing one database.
+
+    On the SQLite file each worker's audit writer takes the file's write lock (`BEGIN
+    IMMEDIATE`) and reads each chain's head inside its transaction, so the chains stay linear
+    whichever worker writes; the mocks' seed, the keys and the clients are made once, under
+    the same lock, by whichever worker comes first.
+    """
     overrides = {**overrides, "workers": args.workers}
     if args.data_dir is not None:
         overrides = {**overrides, "data_dir": str(args.data_dir)}
@@ -183,6 +209,7 @@ def _serve_workers(
         sock=sock,
         factory=True,
         workers=args.workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         **options,
     )
     return 0
@@ -193,8 +220,10 @@ def create_worker_app() -> FastAPI:
 
     Settings come from the environment, as for one process, with the command line's overrides
     and instances that the parent put in `LGSP_SERVE_WORKER`. The workers share one
-    PostgreSQL database: each serves every instance, and the kernel spreads connections.
+    database (the SQLite file or PostgreSQL): each serves every instance, and the kernel
+    spreads connections.
     """
+    gc.disable()  # until the bus is built (`settle_heap`), as `serve` does
     from lgsp.composition import create_bus
     from lgsp.logging import configure_logging
 
@@ -210,15 +239,20 @@ def worker_environment(overrides: dict[str, Any], instances: list[str] | None) -
 
 
 def settle_heap(_bus: BusState | None = None) -> None:
-    """For a server process once the bus is built: collect, then freeze what start-up made.
+    """For a server process once the bus is built: freeze what start-up made.
 
     The seeded records, the catalog and the apps live as long as the process. Left to the
     collector, every full collection walks them all again (~130 ms with the default seed) and
     stalls every call under way: it set the p99 under load. Frozen, they are never scanned
-    again. Not done by `create_app`, which tests call many times in one process.
+    again. Not done by `create_app`, which tests call many times in one process. The collector
+    is off while a server starts (`serve`, `create_worker_app`): it is on again from here.
+
+    No collection first: it would walk that same heap once more before the first answer
+    (~150 ms of CPU on a loaded machine) to find ~3,700 unreachable objects (under 1 MB), which
+    are cheaper kept, frozen with the rest, than found.
     """
-    gc.collect()
     gc.freeze()
+    gc.enable()
 
 
 @contextmanager
@@ -246,14 +280,35 @@ def _exit_quietly_after_shutdown(served: Callable[[], bool]) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _startup_work(settings: Settings, instances: list[str] | None) -> str:
+def early_key_forge(settings: Settings, count: int) -> KeyForge | None:
+    """The signing keys of a first start, begun before the bus is imported (most of a start)
+    instead of once its database is open: made in threads, on the other core, meanwhile.
+
+    A first start is one whose SQLite file does not exist yet: every served instance lacks a
+    key. Otherwise (a restart, PostgreSQL) the lifespan reads which instances lack one.
+    """
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() != "sqlite":
+        return None
+    if url.database not in (None, "", ":memory:") and Path(url.database or "").exists():
+        return None
+    from lgsp.auth.keys import KeyForge
+
+    return KeyForge(count)
+
+
+def _served(settings: Settings, instances: list[str] | None) -> list[InstanceSpec]:
+    """The instances this process will serve (all of the topology's, or those named)."""
     from lgsp.topology import load_topology
 
-    served = [
+    return [
         spec
         for spec in load_topology(settings.topology_file, settings.era).instances
         if not instances or spec.name in instances
     ]
+
+
+def _startup_work(settings: Settings, served: list[InstanceSpec]) -> str:
     provinces = sum(spec.kind == "province" for spec in served)
     return (
         f"Starting {len(served)} instance(s): seeding {provinces} province(s) × "

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.db import conflict_insert
 from lgsp.outbox.models import OutboxMessage, OutboxState
 
 MAX_KEY_LENGTH = 200
@@ -71,7 +71,7 @@ async def enqueue(
         "updated_at": now,
     }
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = conflict_insert(dialect)
     statement = (
         insert(OutboxMessage)
         .values(**values)

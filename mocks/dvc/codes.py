@@ -10,6 +10,7 @@ agency's strict QĐ 20/2020 organ id (DOMAIN.md §6.2, §8.2).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -99,10 +100,16 @@ class DossierCodeAllocator(Protocol):
 class InMemoryDossierCodeAllocator:
     """A `DossierCodeAllocator` for tests and seeding: counters live as long as the object."""
 
-    def __init__(self) -> None:
-        self._last: dict[tuple[str, date], int] = {}
+    def __init__(self, issued: Mapping[tuple[str, date], int] | None = None) -> None:
+        """`issued`: the last sequence of each (agency, day) so far (a database's counters)."""
+        self._last: dict[tuple[str, date], int] = dict(issued or {})
 
     def allocate(self, agency_id: str, day: date) -> DossierCode:
         code = next_dossier_code(agency_id, day, self._last.get((agency_id, day)))
         self._last[agency_id, day] = code.sequence
         return code
+
+    @property
+    def issued(self) -> dict[tuple[str, date], int]:
+        """The last sequence of each (agency, day): what a database's counters must say."""
+        return dict(self._last)

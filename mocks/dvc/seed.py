@@ -24,7 +24,7 @@ from formats.dates import VIETNAM_TIME, parse_ddmmyyyy
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.directory.admin_units import ADMIN_UNITS, Era
 from mocks.directory.agencies import receiving_agency
-from mocks.dvc.codes import DossierCode, next_dossier_code
+from mocks.dvc.codes import DossierCode, InMemoryDossierCodeAllocator, next_dossier_code
 from mocks.dvc.deadlines import add_working_days
 from mocks.dvc.lifecycle import Action, DossierStatus, transition
 from mocks.dvc.models import Dossier
@@ -173,9 +173,12 @@ async def seed_dossiers(
     if not planned:
         logger.warning("no adult citizen to seed dossiers for province %s", province_code)
         return 0
-    for item in planned:
-        code = await store.allocate_code(item.agency_id, item.day)
-        await store.add(_build(store.instance, item, code))
+    # Codes as `allocate_code` would issue them one by one, allocated in memory: one batch.
+    codes = InMemoryDossierCodeAllocator(await store.issued_codes())
+    dossiers = [
+        _build(store.instance, item, codes.allocate(item.agency_id, item.day)) for item in planned
+    ]
+    await store.add_many(dossiers, issued=codes.issued)
     return len(planned)
 
 

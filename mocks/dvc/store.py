@@ -12,15 +12,15 @@ or not at all. Concurrency is the database's job:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
+from kit.db import conflict_insert
 from mocks.dvc.codes import DossierCode, next_dossier_code
 from mocks.dvc.deadlines import due_date, resume_due_date
 from mocks.dvc.lifecycle import Action, DossierStatus, TransitionRecord
@@ -74,7 +74,7 @@ class DossierStore(InstanceStore):
     async def allocate_code(self, agency_id: str, day: date) -> DossierCode:
         """The agency's next `MaHoSo` of `day`; rolled back with the transaction on error."""
         dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = conflict_insert(dialect)
         statement = (
             insert(DossierCounter)
             .values(instance=self._instance, agency_id=agency_id, day=day, last_sequence=1)
@@ -97,6 +97,39 @@ class DossierStore(InstanceStore):
     async def add(self, dossier: Dossier) -> None:
         """Store a dossier built in memory (`new_dossier`, `append_step`) with its history."""
         self._session.add(dossier)
+        await self._session.flush()
+
+    async def issued_codes(self) -> dict[tuple[str, date], int]:
+        """The last sequence each agency issued on each day: the instance's code counters."""
+        statement = select(
+            DossierCounter.agency_id, DossierCounter.day, DossierCounter.last_sequence
+        ).where(DossierCounter.instance == self._instance)
+        rows = (await self._session.execute(statement)).all()
+        return {(agency_id, day): last for agency_id, day, last in rows}
+
+    async def add_many(
+        self, dossiers: Sequence[Dossier], *, issued: Mapping[tuple[str, date], int]
+    ) -> None:
+        """Store dossiers built in memory, whose codes were allocated in memory from
+        `issued_codes` (`codes.InMemoryDossierCodeAllocator`), and the counters after them:
+        one batched INSERT per table instead of a few statements per dossier (the seed)."""
+        if not dossiers:
+            return
+        dialect = self._session.get_bind().dialect.name
+        insert = conflict_insert(dialect)
+        counters = insert(DossierCounter)
+        await self._session.execute(
+            counters.on_conflict_do_update(
+                index_elements=["instance", "agency_id", "day"],
+                set_={"last_sequence": counters.excluded.last_sequence},
+            ),
+            [
+                {"instance": self._instance, "agency_id": agency_id, "day": day,
+                 "last_sequence": last}
+                for (agency_id, day), last in issued.items()
+            ],
+        )  # fmt: skip
+        self._session.add_all(dossiers)
         await self._session.flush()
 
     async def get(self, code: str, *, for_update: bool = False) -> Dossier | None:

@@ -18,10 +18,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from formats.dates import format_dvcqg_time
+from kit.db import conflict_insert
 from mocks.dvcqg.models import NationalDossier, NationalProgress, ProcessedRequest
 from mocks.dvcqg.schemas import HoSo, TienTrinh
 from mocks.store import given, paged
@@ -74,7 +74,7 @@ class NationalStore:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         dialect = session.get_bind().dialect.name
-        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._insert = conflict_insert(dialect)
 
     # --- idempotency keys ------------------------------------------------------------------
 
@@ -139,6 +139,31 @@ class NationalStore:
             dossier.synced_at = at  # the national view changed
         await self._session.flush()
         return Synced(code, outcome, dossier.step, new)
+
+    async def add_known(self, items: Sequence[HoSo]) -> None:
+        """Dossiers the portal knows without a sync having come (the seed), each stored as a
+        first sync at its `latest_time` would store it: one batched INSERT per table instead
+        of a few statements per dossier and per entry. For codes it does not hold yet."""
+        dossiers = [
+            NationalDossier(
+                code=item.ma_ho_so,
+                province_code=item.ma_tinh,
+                status=int(item.trang_thai),
+                step=item.thu_tu,
+                snapshot=item.snapshot(),
+                first_synced_at=item.latest_time,
+                synced_at=item.latest_time,
+            )
+            for item in items
+        ]
+        self._session.add_all(dossiers)
+        await self._session.flush()
+        self._session.add_all(
+            NationalProgress(dossier_id=dossier.id, step=step, entry=entry.stored())
+            for dossier, item in zip(dossiers, items, strict=True)
+            for step, entry in _first_of_each_step(item.tien_trinh).items()
+        )
+        await self._session.flush()
 
     async def add_progress(
         self, entries: Sequence[TienTrinh], *, province_code: str | None = None
@@ -246,3 +271,11 @@ def native(dossier: NationalDossier) -> dict[str, Any]:
         "ThuTu": dossier.step,
         "NgayDongBo": format_dvcqg_time(dossier.synced_at),
     }
+
+
+def _first_of_each_step(entries: Sequence[TienTrinh]) -> dict[int, TienTrinh]:
+    """One entry per `ThuTu`, as `_add_entries` keeps them: the first of a step wins."""
+    kept: dict[int, TienTrinh] = {}
+    for entry in entries:
+        kept.setdefault(entry.thu_tu, entry)
+    return kept

@@ -4,9 +4,9 @@ Enough for a demo to show every branch of the status table (mocks/qlvb/lifecycle
 in progress, refused, a recall pending, a recall refused and resumed, one not yet confirmed.
 Times are fixed (March 2025, Vietnam time; in era 2026 from April to December 2025, on both
 sides of the merger), not the clock's, so two runs compare equal.
-Documents go through the same store calls as `/sendEdoc` and `/updateStatus`; a document
-already there is skipped whole, so a seed run that raced another one cannot apply a status
-twice.
+Statuses follow the rules `/updateStatus` applies (`store.plan_report`), in memory, and the
+whole history is stored in one batch per table (a start seeds every province: issue 20 item 8).
+An instance that has documents is not seeded again.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from mocks.directory.agencies import (
     TODAYS_PROVINCES,
     Agency,
 )
-from mocks.qlvb.store import DocumentStore, Report, describe_document
+from mocks.qlvb.store import DocumentHistory, DocumentStore, Report, describe_document
 
 _VIETNAM = timezone(timedelta(hours=7))
 _START = datetime(2025, 3, 3, 8, 0, tzinfo=_VIETNAM)
@@ -130,36 +130,42 @@ def plan_documents(*, province_code: str, seed: int, era: Era = "2024") -> list[
 async def seed_documents(
     store: DocumentStore, *, province_code: str, seed: int, era: Era = "2024"
 ) -> int:
-    """Send and advance the planned documents; the number of documents newly stored."""
-    stored = 0
-    for planned in plan_documents(province_code=province_code, seed=seed, era=era):
-        edxml = render_edxml(planned.document)
-        new = describe_document(store.instance, edxml, parse_edxml(edxml))
-        sent = await store.send(new, at=planned.sent_at)
-        if sent.duplicate:
-            continue
-        stored += 1
-        for planned_report in planned.reports:
-            stamp = planned_report.at.replace(tzinfo=None).isoformat()  # edXML: local, naive
-            staff = {"department": "Văn phòng", "staff": planned_report.staff}
-            message = _status_message(
-                planned.document,
-                sent.document.document_id,
-                planned_report.reporter,
-                planned_report.code,
-                stamp,
-                staff,
-            )
-            report = Report(
-                reporter=planned_report.reporter,
-                code=planned_report.code,
-                description=_DESCRIPTIONS[planned_report.code],
-                timestamp=stamp,
-                staff_info=staff,
-                edxml=message,
-            )
-            await store.report(sent.document, report, at=planned_report.at)
-    return stored
+    """Store the planned documents with their statuses in an instance that has none, in one
+    batch per table (`DocumentStore.add_history`); the number of documents stored."""
+    history = [
+        _history(store.instance, planned)
+        for planned in plan_documents(province_code=province_code, seed=seed, era=era)
+    ]
+    await store.add_history(history)
+    return len(history)
+
+
+def _history(instance: str, planned: PlannedDocument) -> DocumentHistory:
+    """A planned document as `/sendEdoc` stores it, and the status messages that followed."""
+    edxml = render_edxml(planned.document)
+    new = describe_document(instance, edxml, parse_edxml(edxml))
+    reports = []
+    for planned_report in planned.reports:
+        stamp = planned_report.at.replace(tzinfo=None).isoformat()  # edXML: local, naive
+        staff = {"department": "Văn phòng", "staff": planned_report.staff}
+        message = _status_message(
+            planned.document,
+            new.document_id,
+            planned_report.reporter,
+            planned_report.code,
+            stamp,
+            staff,
+        )
+        report = Report(
+            reporter=planned_report.reporter,
+            code=planned_report.code,
+            description=_DESCRIPTIONS[planned_report.code],
+            timestamp=stamp,
+            staff_info=staff,
+            edxml=message,
+        )
+        reports.append((report, planned_report.at))
+    return DocumentHistory(new, planned.sent_at, reports)
 
 
 def _status_message(

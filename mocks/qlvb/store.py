@@ -135,8 +135,52 @@ class Report:
     """The message's bytes as received: kept with each entry it adds, and sent on as they are."""
 
 
+@dataclass(frozen=True)
+class DocumentHistory:
+    """A document sent at `sent_at` and the status messages that followed, in order: what
+    `DocumentStore.add_history` stores at once (the seed)."""
+
+    document: NewDocument
+    sent_at: datetime
+    reports: Sequence[tuple[Report, datetime]]
+
+
 class NotAParty(Exception):
     """The reporting organisation neither sent nor received the document."""
+
+
+def plan_report(
+    sender: str, deliveries: Sequence[Delivery], report: Report
+) -> tuple[Role, list[tuple[Delivery, DeliveryState]]]:
+    """Which deliveries a status message applies to, and the state each goes to; nothing is
+    changed. IllegalStatusTransition or NotAParty for a message that may not be applied.
+
+    A recipient's code applies to its own delivery. The sender's recall request (13) is about
+    the document, so it applies to every delivery that can still be recalled; none can, and it
+    is refused with the first delivery's status. Every target is checked before the caller
+    writes anything.
+    """
+    own = next((d for d in deliveries if d.recipient == report.reporter), None)
+    role: Role
+    if own is not None and (report.code != RECALL_REQUESTED or report.reporter != sender):
+        role, targets = "recipient", [own]
+    elif report.reporter == sender:
+        role = "sender"
+        targets = [d for d in deliveries if report.code in allowed_codes(d.status, role)]
+        targets = targets or list(deliveries[:1])  # nothing to recall: let the first refuse
+    else:
+        raise NotAParty(report.reporter)
+    changes = [
+        (delivery, apply_status(DeliveryState(delivery.status, delivery.before_recall),
+                                report.code, role))
+        for delivery in targets
+    ]  # fmt: skip
+    return role, changes
+
+
+def _apply(delivery: Delivery, state: DeliveryState, *, at: datetime) -> None:
+    delivery.status, delivery.before_recall = state.status, state.before_recall
+    delivery.updated_at = at
 
 
 class DocumentStore(InstanceStore):
@@ -148,35 +192,12 @@ class DocumentStore(InstanceStore):
 
     async def send(self, new: NewDocument, *, at: datetime) -> Sent:
         """Store and deliver `new`, or find the copy already sent (`duplicate`)."""
-        document = Document(
-            instance=self._instance,
-            doc_id=new.doc_id,
-            document_id=new.document_id,
-            sender=new.sender,
-            number=new.number,
-            notation=new.notation,
-            sender_record=new.sender_record,
-            subject=new.subject,
-            edxml=new.edxml,
-            content_sha256=new.content_sha256,
-            content_length=len(new.edxml),
-            created_at=at,
-        )
+        document = self._document(new, at=at)
         try:
             async with self._session.begin_nested():
                 self._session.add(document)
                 await self._session.flush()
-                deliveries = [
-                    Delivery(
-                        document_pk=document.id,
-                        instance=self._instance,
-                        recipient=recipient,
-                        remote_instance=new.remote.get(recipient),
-                        delivered_at=at,
-                        updated_at=at,
-                    )
-                    for recipient in new.recipients
-                ]
+                deliveries = self._deliveries(document, new, at=at)
                 self._session.add_all(deliveries)
                 await self._session.flush()
         except IntegrityError:
@@ -218,55 +239,57 @@ class DocumentStore(InstanceStore):
         return found
 
     async def report(self, document: Document, report: Report, *, at: datetime) -> Reported:
-        """Apply one status message; IllegalStatusTransition or NotAParty leave nothing written.
-
-        A recipient's code applies to its own delivery. The sender's recall request (13) is
-        about the document, so it applies to every delivery that can still be recalled; none
-        can, and it is refused with the first delivery's status.
-        """
+        """Apply one status message to the deliveries `plan_report` chooses;
+        IllegalStatusTransition or NotAParty leave nothing written."""
         deliveries = await self.deliveries(document, lock=True)
-        own = next((d for d in deliveries if d.recipient == report.reporter), None)
-        role: Role
-        if own is not None and (
-            report.code != RECALL_REQUESTED or report.reporter != document.sender
-        ):
-            role, targets = "recipient", [own]
-        elif report.reporter == document.sender:
-            role = "sender"
-            targets = [d for d in deliveries if report.code in allowed_codes(d.status, role)]
-            targets = targets or deliveries[:1]  # nothing to recall: let the first one refuse
-        else:
-            raise NotAParty(report.reporter)
-        # Every target is checked before anything is written.
-        changes = [
-            (delivery, apply_status(DeliveryState(delivery.status, delivery.before_recall),
-                                    report.code, role))
-            for delivery in targets
-        ]  # fmt: skip
+        role, changes = plan_report(document.sender, deliveries, report)
         added = []
         for delivery, state in changes:
             position = await self._session.scalar(
                 select(func.count()).where(StatusEntry.delivery_id == delivery.id)
             )
-            delivery.status, delivery.before_recall = state.status, state.before_recall
-            delivery.updated_at = at
-            entry = StatusEntry(
-                delivery_id=delivery.id,
-                instance=self._instance,
-                position=(position or 0) + 1,
-                status=report.code,
-                description=report.description,
-                timestamp=report.timestamp,
-                staff_info=report.staff_info,
-                reported_by=report.reporter,
-                addressee=delivery.recipient if role == "sender" else document.sender,
-                received_at=at,
-                edxml=report.edxml,
+            _apply(delivery, state, at=at)
+            entry = self._entry(
+                delivery, report, role, document.sender, position=(position or 0) + 1, at=at
             )
             self._session.add(entry)
             added.append((delivery, entry))
         await self._session.flush()
         return Reported(deliveries, added)
+
+    async def add_history(self, history: Sequence[DocumentHistory]) -> None:
+        """Store documents sent earlier with the status messages that followed, in bulk.
+
+        For the seed, into an instance without documents: the statuses are applied in memory by
+        the rules `report` applies (`plan_report`), so the rows come to one batched INSERT per
+        table instead of a few statements per document and per message.
+        """
+        documents = [self._document(item.document, at=item.sent_at) for item in history]
+        self._session.add_all(documents)
+        await self._session.flush()
+        every_delivery: list[Delivery] = []
+        messages: list[tuple[Delivery, Report, Role, str, int, datetime]] = []
+        for document, item in zip(documents, history, strict=True):
+            deliveries = self._deliveries(document, item.document, at=item.sent_at)
+            for delivery in deliveries:
+                delivery.status = delivery.before_recall = None
+            in_order = sorted(deliveries, key=lambda d: d.recipient)  # as `deliveries` reads
+            positions = dict.fromkeys(item.document.recipients, 0)
+            for report, at in item.reports:
+                role, changes = plan_report(document.sender, in_order, report)
+                for delivery, state in changes:
+                    _apply(delivery, state, at=at)
+                    positions[delivery.recipient] += 1
+                    position = positions[delivery.recipient]
+                    messages.append((delivery, report, role, document.sender, position, at))
+            every_delivery += deliveries
+        self._session.add_all(every_delivery)
+        await self._session.flush()
+        self._session.add_all(
+            self._entry(delivery, report, role, sender, position=position, at=at)
+            for delivery, report, role, sender, position, at in messages
+        )
+        await self._session.flush()
 
     async def status_entry(
         self, document: Document, recipient: str, position: int
@@ -346,6 +369,60 @@ class DocumentStore(InstanceStore):
         )
         rows, total = await paged(self._session, statement, page=page, size=size)
         return total, [(entry, delivery, document) for entry, delivery, document in rows]
+
+    def _document(self, new: NewDocument, *, at: datetime) -> Document:
+        return Document(
+            instance=self._instance,
+            doc_id=new.doc_id,
+            document_id=new.document_id,
+            sender=new.sender,
+            number=new.number,
+            notation=new.notation,
+            sender_record=new.sender_record,
+            subject=new.subject,
+            edxml=new.edxml,
+            content_sha256=new.content_sha256,
+            content_length=len(new.edxml),
+            created_at=at,
+        )
+
+    def _deliveries(self, document: Document, new: NewDocument, *, at: datetime) -> list[Delivery]:
+        """One delivery per recipient of `document`, once it has its id."""
+        return [
+            Delivery(
+                document_pk=document.id,
+                instance=self._instance,
+                recipient=recipient,
+                remote_instance=new.remote.get(recipient),
+                delivered_at=at,
+                updated_at=at,
+            )
+            for recipient in new.recipients
+        ]
+
+    def _entry(
+        self,
+        delivery: Delivery,
+        report: Report,
+        role: Role,
+        sender: str,
+        *,
+        position: int,
+        at: datetime,
+    ) -> StatusEntry:
+        return StatusEntry(
+            delivery_id=delivery.id,
+            instance=self._instance,
+            position=position,
+            status=report.code,
+            description=report.description,
+            timestamp=report.timestamp,
+            staff_info=report.staff_info,
+            reported_by=report.reporter,
+            addressee=delivery.recipient if role == "sender" else sender,
+            received_at=at,
+            edxml=report.edxml,
+        )
 
     async def _by_code(self, sender: str, number: str, notation: str) -> Document | None:
         statement = select(Document).where(

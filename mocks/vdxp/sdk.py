@@ -9,10 +9,12 @@ numeric codes are not public).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 import uuid
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
@@ -158,8 +160,15 @@ def sha256(data: bytes) -> str:
 def body_doc(media_type: str, schema: type[BaseModel] | dict[str, Any]) -> dict[str, Any]:
     """The request body for OpenAPI: handlers read bodies themselves, bounded."""
     if not isinstance(schema, dict):
-        schema = schema.model_json_schema(by_alias=True)
+        schema = copy.deepcopy(_json_schema(schema))
     return {"requestBody": {"required": True, "content": {media_type: {"schema": schema}}}}
+
+
+@cache
+def _json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """Made once per model, not once per app: pydantic builds it anew at every call, and each
+    province's document endpoint asked for the same three (a fifth of a restart's CPU)."""
+    return model.model_json_schema(by_alias=True)
 
 
 XML_BODY = body_doc("application/xml", {"type": "string", "description": "edXML"})

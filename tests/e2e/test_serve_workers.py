@@ -23,6 +23,9 @@ from tests.fixtures.processes import free_port, start_lgsp, stop, wait_ready
 
 pytestmark = pytest.mark.anyio
 
+WORKER_CALLS = 120
+"""Calls at once, each on a connection of its own, which the kernel hands to either worker."""
+
 
 @asynccontextmanager
 async def bus_client(application: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
@@ -89,17 +92,66 @@ async def test_a_mock_still_reaches_the_bus_after_another_process_provisions_its
 
 
 @pytest.mark.processes
-def test_workers_on_sqlite_are_refused_with_the_reason(tmp_path: Path) -> None:
+def test_workers_on_an_in_memory_database_are_refused_with_the_reason(tmp_path: Path) -> None:
     done = subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "lgsp", "serve", "--workers", "2", "--data-dir", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PATH": "/usr/bin:/bin"},
+        env={"PATH": "/usr/bin:/bin", "LGSP_DATABASE_URL": "sqlite+aiosqlite:///:memory:"},
     )
 
     assert done.returncode == 2
-    assert "--workers needs PostgreSQL" in done.stderr
+    assert "--workers needs a database the processes share" in done.stderr
+
+
+@pytest.mark.processes
+async def test_workers_on_the_sqlite_file_serve_together_on_one_linear_audit_chain(
+    fresh_settings: Settings, tmp_path: Path
+) -> None:
+    """Issue 21: both workers write audit records at once; each links onto the head it reads
+    under the file's write lock, so `lgsp audit verify` finds one unbroken chain."""
+    port = free_port()
+    environment = {
+        "LGSP_SEED": str(fresh_settings.seed),
+        "LGSP_POPULATION": str(fresh_settings.population),
+    }
+    process = start_lgsp(
+        ["serve", "--workers", "2", "--port", str(port), "--instance", "kiengiang",
+         "--data-dir", str(tmp_path)],
+        env=environment,
+        log=tmp_path / "serve.log",
+    )  # fmt: skip
+    cccds = seeded_cccds(fresh_settings)
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}", process)
+        base = f"http://127.0.0.1:{port}{KG}"
+        async with httpx.AsyncClient(base_url=base) as http:
+            headers = bearer(await fetch_token(http, ""))
+
+        async def lookup(number: int) -> httpx.Response:
+            async with httpx.AsyncClient(base_url=base) as http:  # a connection each
+                return await http.get(
+                    f"/dancu/v1/citizens/{cccds[number % len(cccds)]}", headers=headers
+                )
+
+        answers = await asyncio.gather(*(lookup(number) for number in range(WORKER_CALLS)))
+    finally:
+        stop(process)
+    verified = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "lgsp", "audit", "verify", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", **environment},
+    )
+
+    log = (tmp_path / "serve.log").read_text()[-2000:]
+    assert [answer.status_code for answer in answers] == [200] * WORKER_CALLS, log
+    workers = {answer.headers["X-Request-ID"][:16] for answer in answers}  # a prefix a process
+    assert len(workers) == 2, log
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "audit chain intact" in verified.stdout
 
 
 @pytest.mark.processes

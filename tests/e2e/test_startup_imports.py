@@ -7,14 +7,16 @@ import sys
 
 import pytest
 
-LAZY = ["aiohttp"]
-"""HTTP clients to systems and peers at a `url`: the embedded bus has none."""
+LAZY = ["aiohttp", "sqlalchemy.dialects.postgresql", "rich", "pygments"]
+"""HTTP clients to systems and peers at a `url` (the embedded bus has none), the PostgreSQL
+dialect (the bus is on SQLite), and what draws tables and spinners, or httpx's own CLI."""
 
 
 @pytest.mark.processes
-def test_building_the_embedded_bus_imports_no_http_client_pool() -> None:
+def test_starting_the_embedded_bus_imports_only_what_it_uses() -> None:
     script = (
         "import asyncio, sys, tempfile\n"
+        "import lgsp.cli  # as `lgsp serve`: the command's modules first\n"
         "from asgi_lifespan import LifespanManager\n"
         "from lgsp.composition import create_bus\n"
         "from lgsp.settings import Settings\n"
@@ -30,3 +32,14 @@ def test_building_the_embedded_bus_imports_no_http_client_pool() -> None:
     )
 
     assert finished.stdout.strip() == "[]", finished.stderr
+
+
+@pytest.mark.processes
+def test_httpx_command_line_still_runs_where_lgsp_put_off_its_import() -> None:
+    script = "import lgsp.cli, httpx\nhttpx.main(['--help'])\n"
+
+    finished = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+
+    assert (finished.returncode, "Usage: httpx" in finished.stdout) == (0, True), finished.stderr

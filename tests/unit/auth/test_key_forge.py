@@ -6,12 +6,16 @@ import threading
 from pathlib import Path
 
 import pytest
+from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lgsp.auth import keys as auth_keys
 from lgsp.auth.keys import KeyCipher, KeyForge, instances_without_keys, load_or_create_keys
 from lgsp.auth.repository import ClientRepository
+from lgsp.cli._serve import early_key_forge
 from lgsp.db import make_session_factory
+from lgsp.settings import Settings
+from lgsp.state import BusState
 from tests.fixtures.bus import plain_settings
 
 pytestmark = pytest.mark.anyio
@@ -60,3 +64,42 @@ async def test_an_instance_without_keys_takes_one_from_the_forge_and_then_has_on
     assert (before, after) == (["ndxp", "kiengiang"], ["ndxp"])
     assert keys.signing.kid.startswith("kiengiang-")
     assert made_on[0].startswith("lgsp-keys")
+
+
+def early_forge_for(database_url: str, data_dir: Path) -> bool:
+    forge = early_key_forge(plain_settings(database_url, data_dir), 1)
+    if forge is not None:
+        forge.close()
+    return forge is not None
+
+
+@pytest.mark.usefixtures("made_on")
+def test_serve_begins_the_keys_before_the_bus_is_built_only_on_a_first_start(
+    tmp_path: Path,
+) -> None:
+    sqlite_file = tmp_path / "lgsp.db"
+    first = early_forge_for(f"sqlite+aiosqlite:///{sqlite_file}", tmp_path)
+    sqlite_file.touch()  # what the first start left
+
+    again = early_forge_for(f"sqlite+aiosqlite:///{sqlite_file}", tmp_path)
+    postgresql = early_forge_for("postgresql+psycopg://lgsp@127.0.0.1/lgsp", tmp_path)
+
+    assert (first, again, postgresql) == (True, False, False)
+
+
+async def test_the_bus_takes_its_keys_from_a_forge_begun_before_it_was_built(
+    fresh_settings: Settings, key_pool: list[str]
+) -> None:
+    """`lgsp serve` hands over the forge it began while importing the bus."""
+    from lgsp.composition import create_bus
+
+    class Begun(KeyForge):
+        async def take(self) -> str:
+            return key_pool[-1]  # not the first the pool hands out
+
+    built: list[BusState] = []
+    app = create_bus(fresh_settings, instances=["kiengiang"], on_ready=built.append, forge=Begun(0))
+    async with LifespanManager(app, startup_timeout=60):
+        pass
+
+    assert built[0].instances["kiengiang"].keys.signing.private_pem == key_pool[-1]

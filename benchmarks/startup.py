@@ -1,0 +1,168 @@
+"""How long `lgsp serve` takes to answer `/healthz`: on a fresh data dir, and restarted on it.
+
+    .venv/bin/python benchmarks/startup.py                 # 5 rounds of each
+    .venv/bin/python benchmarks/startup.py --rounds 9 --era 2024
+    .venv/bin/python benchmarks/startup.py --imports 25    # also: the slowest imports of a start
+    .venv/bin/python benchmarks/startup.py --vs /tmp/base  # paired with another checkout
+
+Each round starts `python -m lgsp serve` in a new temporary data dir ("first start"), waits for
+`/healthz` to answer 200, stops it with SIGTERM, then starts it again on the same dir
+("restart"). The clock runs from the spawn to the first 200; `/healthz` is asked every 10 ms
+over a raw socket, so the prober costs the machine little. CPU is what the server process had
+used (user + system, every thread) when it first answered. The machine's load average is printed
+with the figures: on a shared 2-core machine the wall times mean little without it. With
+`--vs DIR` (another checkout of the project, e.g. `git worktree add /tmp/base main`) each round
+starts that checkout's bus too, in turn with this one, so both see the same machine.
+
+Issue 20 item 8's targets: first start under 1.0 s, restart under 0.7 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE_EVERY = 0.01
+HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+
+
+@dataclass
+class Start:
+    """One start: seconds from spawn to the first 200, and the server's CPU seconds then."""
+
+    wall: float
+    cpu: float
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def healthy(port: int) -> bool:
+    """`/healthz` answered 200, by a raw socket (no client library to wake up)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+            sock.sendall(HEALTHZ)
+            return sock.recv(64).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of `pid` (every thread) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start(
+    data_dir: Path,
+    args: argparse.Namespace,
+    *,
+    checkout: Path = ROOT,
+    importtime: Path | None = None,
+) -> Start:
+    """Start the bus of `checkout` on `data_dir`, time it to its first `/healthz` 200, stop it.
+
+    `python -m` puts the working directory first on the path: the checkout's `lgsp` is run.
+    """
+    port = free_port()
+    argv = [sys.executable]
+    if importtime is not None:
+        argv += ["-X", "importtime"]
+    argv += ["-m", "lgsp", "serve", "--port", str(port), "--data-dir", str(data_dir)]
+    env = {**os.environ, "LGSP_ERA": args.era, "LGSP_LOG_LEVEL": "WARNING"}
+    begun = time.perf_counter()
+    err = importtime.open("wb") if importtime is not None else subprocess.DEVNULL
+    process = subprocess.Popen(argv, cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = begun + args.timeout
+        while not healthy(port):
+            if process.poll() is not None:
+                raise SystemExit(f"lgsp serve exited {process.returncode} during start-up")
+            if time.perf_counter() > deadline:
+                raise SystemExit(f"lgsp serve did not answer /healthz in {args.timeout} s")
+            time.sleep(PROBE_EVERY)
+        wall = time.perf_counter() - begun
+        return Start(wall=wall, cpu=cpu_seconds(process.pid))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if importtime is not None and not isinstance(err, int):
+            err.close()
+
+
+def slowest_imports(log: Path, top: int) -> list[tuple[float, str]]:
+    """The `top` packages by cumulative import time (ms), top-level packages only."""
+    found: list[tuple[float, str]] = []
+    pattern = re.compile(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)")
+    for line in log.read_text(errors="replace").splitlines():
+        matched = pattern.match(line)
+        if matched and len(matched.group(2)) <= 1:  # a package imported at the top level
+            found.append((int(matched.group(1)) / 1000, matched.group(3)))
+    return sorted(found, reverse=True)[:top]
+
+
+def describe(label: str, starts: list[Start]) -> str:
+    walls = sorted(s.wall for s in starts)
+    cpus = sorted(s.cpu for s in starts)
+    return (
+        f"{label:<14} wall min {walls[0]:.2f} s  median {median(walls):.2f} s  "
+        f"max {walls[-1]:.2f} s   CPU median {median(cpus):.2f} s"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="first starts and restarts each")
+    parser.add_argument("--era", default="2026", choices=("2026", "2024"))
+    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--imports", type=int, default=0, help="print the N slowest imports")
+    parser.add_argument("--vs", type=Path, help="another checkout, measured in turn with this one")
+    args = parser.parse_args()
+    checkouts = {"this": ROOT} if args.vs is None else {"this": ROOT, "vs": args.vs.resolve()}
+    first: dict[str, list[Start]] = {name: [] for name in checkouts}
+    again: dict[str, list[Start]] = {name: [] for name in checkouts}
+    with tempfile.TemporaryDirectory(prefix="lgsp-startup-") as scratch:
+        for name, checkout in checkouts.items():  # page cache and .pyc files, not counted
+            start(Path(scratch) / f"warm-up-{name}", args, checkout=checkout)
+        for round_ in range(args.rounds):
+            for name, checkout in checkouts.items():
+                data_dir = Path(scratch) / f"{name}-{round_}"
+                first[name].append(start(data_dir, args, checkout=checkout))
+                again[name].append(start(data_dir, args, checkout=checkout))
+        if args.imports:
+            log = Path(scratch) / "importtime.log"
+            start(Path(scratch) / "imports", args, importtime=log)
+            print(f"slowest imports of a start (cumulative ms, era {args.era}):")
+            for ms, name in slowest_imports(log, args.imports):
+                print(f"  {ms:8.1f}  {name}")
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"lgsp serve to /healthz 200, era {args.era}, {args.rounds} rounds, load {load}")
+    for name, checkout in checkouts.items():
+        if len(checkouts) > 1:
+            print(f"{name}: {checkout}")
+        print(describe("first start", first[name]))
+        print(describe("restart", again[name]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
