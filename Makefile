@@ -1,5 +1,9 @@
 # Two commands for a fresh machine (README "Quick start"): `make run` and `make test`.
 PYTHON ?= python3
+# Some machines set PYTHONDONTWRITEBYTECODE=1: every pytest process (each xdist worker, each
+# `lgsp serve` a test starts) would then compile every module and rewrite every test's asserts
+# again, about 10 s of CPU each. Write the caches (__pycache__/, ignored by git).
+unexport PYTHONDONTWRITEBYTECODE
 VENV ?= .venv
 BIN := $(VENV)/bin
 
