@@ -98,10 +98,13 @@ _ORGANISATION_CODE = "106"
 """AGENCY_ID_INCORRECT: the bus refused the organisation (agency id) the call names."""
 
 
+def error_code(status: int, problem_code: str | None = None) -> str:
+    """The envelope's `error_code` for the bus's refusal (status and problem code): assigned."""
+    if problem_code is not None and problem_code.startswith("ORGANISATION"):
+        return _ORGANISATION_CODE
+    return _CODES.get(status, ngsp.DATA_INCORRECT)
+
+
 def failure(status: int, message: str, *, problem_code: str | None = None) -> dict[str, Any]:
     """The envelope of a refusal; `message` is the bus's own (it names no internals)."""
-    if problem_code is not None and problem_code.startswith("ORGANISATION"):
-        code = _ORGANISATION_CODE
-    else:
-        code = _CODES.get(status, ngsp.DATA_INCORRECT)
-    return ngsp.envelope(None, error_code=code, message=message)
+    return ngsp.envelope(None, error_code=error_code(status, problem_code), message=message)

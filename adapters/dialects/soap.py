@@ -11,10 +11,14 @@ parsed with edXML's hardened parser (`formats._xml_guard`): no DTD, no entities,
 (namespace `http://gtel.vn/qldc`, `{MaYeuCau, MaDVC, MaTichHop, MaDonVi, MaCanBo, SoDinhDanh,
 SoCMND, HoVaTen, NgayThangNamSinh}`) answered by `CongdanCollection.xsd` (namespace
 `http://www.mic.gov.vn/dancu/1.0`): the matching citizens, `SoCongDan` of them.
+
+A provincial portal (Thanh Hóa, DOMAIN.md §5.2) reads the same envelope wrapped in JSON,
+`{error_code, message: "<SOAP XML>"}` (`json_wrapped`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -27,6 +31,8 @@ NAMESPACE = "http://dancuquocgia.bca"
 SOAP_NAMESPACE = "http://schemas.xmlsoap.org/soap/envelope/"
 OPERATION = "XacThucThongTinCongDan"
 MEDIA_TYPE = "text/xml; charset=utf-8"
+JSON_MEDIA_TYPE = "application/json"
+JSON_SUCCESS = "0"
 LIMITS = EdxmlLimits(max_bytes=16 * 1024, max_depth=8, max_elements=64, max_attributes=16)
 """A request is six short strings in an envelope: nothing bigger is parsed."""
 _FIELDS = ("MaYeuCau", "MaDichVu", "MaCanBo", "SoDinhDanh", "SoCMND", "HoVaTen")
@@ -176,6 +182,13 @@ def fault(*, client: bool, message: str, code: str) -> bytes:
         f'<detail><dan:MaLoi xmlns:dan="{NAMESPACE}">{escape(code)}</dan:MaLoi></detail>'
         "</soap:Fault>"
     )
+
+
+def json_wrapped(envelope: bytes, *, error_code: str = JSON_SUCCESS) -> bytes:
+    """The Thanh Hóa portal's form (DOMAIN.md §5.2): the SOAP envelope, unchanged, as the string
+    `message` beside `error_code` ("0" for an answer, another code for a fault)."""
+    document = {"error_code": error_code, "message": envelope.decode("utf-8")}
+    return json.dumps(document, ensure_ascii=False).encode("utf-8")
 
 
 def wsdl(location: str) -> bytes:

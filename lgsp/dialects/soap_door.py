@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from starlette.types import Send
+
+from adapters.dialects import lgspaccesstoken as lat
 from adapters.dialects import soap
 from lgsp.dialects.door import Door, DoorCall
 from lgsp.dialects.exchange import (
@@ -31,7 +34,8 @@ class SoapDoor(Door):
         `XacThucThongTinCongDan` answers TonTai when the number is known and the name is the
         recorded one; `XacMinhThongTinNhanThan` the citizen whose number, name and (when sent)
         birth date are the recorded ones, or none. The caller authenticates with the bus's own
-        token (`Authorization: Bearer`; assigned: the source shows none)."""
+        token (`Authorization: Bearer`; assigned: the source shows none). A caller whose
+        `Accept` names `application/json` (assigned) gets the same envelope JSON-wrapped."""
         scope, receive, send = call.scope, call.receive, call.send
         base, relative, instance = call.base, call.relative, call.instance
         operation = relative.removeprefix("/")
@@ -40,6 +44,7 @@ class SoapDoor(Door):
             location = f"{instance.issuer}/{self.prefix}{relative}"
             await respond_bytes(send, 200, _WSDLS[operation](location), soap.MEDIA_TYPE)
             return
+        wrapped = soap.JSON_MEDIA_TYPE in (header(scope, b"accept") or "").lower()
         claim: soap.XacThucRequest | soap.XacMinhRequest | None = None
         reason = f"Only POST {{door}}/{{operation}} and GET ?wsdl of {', '.join(_WSDLS)}."
         if operation in _WSDLS and scope["method"] == "POST":
@@ -62,12 +67,8 @@ class SoapDoor(Door):
             if not answer.translatable:
                 await answer.replay(send)
                 return
-            await respond_bytes(
-                send,
-                500,
-                soap.fault(client=True, message=reason, code=SOAP_INVALID),
-                soap.MEDIA_TYPE,
-            )
+            fault = soap.fault(client=True, message=reason, code=SOAP_INVALID)
+            await _answer(send, wrapped, 400, fault, problem_code=SOAP_INVALID)
             return
         service, version = SOAP_SERVICE
         get = {
@@ -103,17 +104,34 @@ class SoapDoor(Door):
                     same = False
                 found = [(claim.so_dinh_danh, recorded, born)] if same and born else []
                 payload = soap.nhan_than_response(found, at=datetime.now(UTC))
-            await respond_bytes(send, 200, payload, soap.MEDIA_TYPE)
+            await _answer(send, wrapped, 200, payload)
         else:
-            # WS-I Basic Profile R1126: a fault answers 500, whatever the bus answered.
+            code = str(problem.get("code") or "UNKNOWN")
             payload = soap.fault(
                 client=answer.status < 500,
                 message=str(problem.get("detail") or problem.get("title") or "Error"),
-                code=str(problem.get("code") or "UNKNOWN"),
+                code=code,
             )
-            await respond_bytes(send, 500, payload, soap.MEDIA_TYPE)
+            await _answer(send, wrapped, answer.status, payload, problem_code=code)
         if answer.failure is not None:
             raise answer.failure
+
+
+async def _answer(
+    send: Send, wrapped: bool, status: int, envelope: bytes, *, problem_code: str | None = None
+) -> None:
+    """The envelope as SOAP answers it (a fault is 500, WS-I Basic Profile R1126), or, for a
+    caller that accepts only JSON, wrapped as the Thanh Hóa portal reads it (DOMAIN.md §5.2).
+    Assigned, the source shows only the success: a wrapped fault keeps the bus's status and
+    carries the `lgspaccesstoken` envelope's `error_code` for it."""
+    if not wrapped:
+        await respond_bytes(send, 200 if status < 400 else 500, envelope, soap.MEDIA_TYPE)
+    elif status < 400:
+        await respond_bytes(send, status, soap.json_wrapped(envelope), soap.JSON_MEDIA_TYPE)
+    else:
+        code = lat.error_code(status, problem_code)
+        document = soap.json_wrapped(envelope, error_code=code)
+        await respond_bytes(send, status, document, soap.JSON_MEDIA_TYPE)
 
 
 def _date(value: object) -> date | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 import zeep
+from lxml import etree
 from zeep.exceptions import Fault
 from zeep.transports import AsyncTransport
 
@@ -104,6 +105,13 @@ async def test_a_wrong_name_or_unknown_number_does_not(
     assert await service.service.XacThucThongTinCongDan(**claim(number, name)) is False
 
 
+async def assert_same_trail(client: httpx.AsyncClient, token: str, own: str, dialect: str) -> None:
+    """The call in the dialect left the audit the call in the bus's own dialect left."""
+    trails = [await comparable_trail(client, KG, token, rid) for rid in (own, dialect)]
+    assert len(trails[0]) >= 2
+    assert trails[1] == trails[0]
+
+
 def claim_envelope(cccd: str, full_name: str) -> bytes:
     """A `XacThucThongTinCongDan` SOAP request as a client that builds its XML by hand sends it."""
     return (
@@ -140,12 +148,7 @@ async def test_the_lookup_leaves_the_same_audit_as_the_national_lookup(
     )
 
     assert b"<dan:TonTai>true</dan:TonTai>" in answered.content
-    trails = [
-        await comparable_trail(client, KG, demo_token, request_id)
-        for request_id in ("own-soap", "soap-1")
-    ]
-    assert len(trails[0]) >= 2
-    assert trails[1] == trails[0]
+    await assert_same_trail(client, demo_token, "own-soap", "soap-1")
 
 
 @pytest.mark.parametrize(
@@ -220,6 +223,16 @@ def verification(number: str, name: str, born: str = "") -> dict[str, str]:
     }
 
 
+def nhan_than_envelope(fields: dict[str, str]) -> bytes:
+    """A `XacMinhThongTinNhanThan` SOAP request as a client that builds its XML by hand sends it."""
+    elements = "".join(f"<q:{k}>{v}</q:{k}>" for k, v in fields.items())
+    return (
+        f'<s:Envelope xmlns:s="{soap.SOAP_NAMESPACE}"><s:Body>'
+        f'<q:XacMinhThongTinNhanThanRequest xmlns:q="{soap.NHAN_THAN_NAMESPACE}">{elements}'
+        "</q:XacMinhThongTinNhanThanRequest></s:Body></s:Envelope>"
+    ).encode()
+
+
 def birth(person: CitizenRecord) -> str:
     return f"{parse_ddmmyyyy(person.ngay_thang_nam_sinh):%Y%m%d}"
 
@@ -279,15 +292,7 @@ async def test_nhan_than_leaves_the_same_audit_as_the_national_lookup(
     client: httpx.AsyncClient, settings: Settings, demo_token: str
 ) -> None:
     person = citizen(settings)
-    fields = "".join(
-        f"<q:{k}>{v}</q:{k}>"
-        for k, v in verification(person.so_dinh_danh, person.ho_va_ten).items()
-    )
-    envelope = (
-        f'<s:Envelope xmlns:s="{soap.SOAP_NAMESPACE}"><s:Body>'
-        f'<q:XacMinhThongTinNhanThanRequest xmlns:q="{soap.NHAN_THAN_NAMESPACE}">{fields}'
-        "</q:XacMinhThongTinNhanThanRequest></s:Body></s:Envelope>"
-    ).encode()
+    envelope = nhan_than_envelope(verification(person.so_dinh_danh, person.ho_va_ten))
 
     await client.get(
         f"{KG}/csdlqgdc/v1/citizens/{person.so_dinh_danh}",
@@ -300,9 +305,97 @@ async def test_nhan_than_leaves_the_same_audit_as_the_national_lookup(
     )
 
     assert b'SoCongDan="1"' in answered.content
-    trails = [
-        await comparable_trail(client, KG, demo_token, request_id)
-        for request_id in ("own-nhan-than", "nhan-than-1")
-    ]
-    assert len(trails[0]) >= 2
-    assert trails[1] == trails[0]
+    await assert_same_trail(client, demo_token, "own-nhan-than", "nhan-than-1")
+
+
+JSON_ACCEPT = {"Accept": "application/json", "Content-Type": "text/xml"}
+
+
+async def test_the_json_wrapped_answer_is_the_plain_envelope_with_the_same_audit(
+    client: httpx.AsyncClient, settings: Settings, demo_token: str
+) -> None:
+    person = citizen(settings)
+    envelope = claim_envelope(person.so_dinh_danh, person.ho_va_ten)
+
+    plain = await client.post(
+        ENDPOINT,
+        content=envelope,
+        headers={**bearer(demo_token), "Content-Type": "text/xml", "X-Request-ID": "soap-plain"},
+    )
+    wrapped = await client.post(
+        ENDPOINT,
+        content=envelope,
+        headers={**bearer(demo_token), **JSON_ACCEPT, "X-Request-ID": "soap-json"},
+    )
+
+    assert wrapped.status_code == 200
+    assert wrapped.headers["content-type"].startswith("application/json")
+    assert wrapped.json()["error_code"] == "0"
+    assert wrapped.json()["message"].encode() == plain.content
+    assert b"<dan:TonTai>true</dan:TonTai>" in plain.content
+    await assert_same_trail(client, demo_token, "soap-plain", "soap-json")
+
+
+async def test_nhan_than_json_wrapped_message_is_the_portals_soap_collection(
+    client: httpx.AsyncClient, settings: Settings, demo_token: str
+) -> None:
+    person = citizen(settings)
+    envelope = nhan_than_envelope(
+        verification(person.so_dinh_danh, person.ho_va_ten, birth(person))
+    )
+
+    wrapped = await client.post(
+        NHAN_THAN, content=envelope, headers={**bearer(demo_token), **JSON_ACCEPT}
+    )
+
+    assert wrapped.json()["error_code"] == "0"
+    # The path the Thanh Hóa portal reads (DOMAIN.md §5.2): Envelope/Body/CongdanCollection/CongDan.
+    message = etree.fromstring(wrapped.json()["message"].encode())
+    names = {"s": soap.SOAP_NAMESPACE, "d": soap.DANCU_NAMESPACE}
+    (number,) = message.xpath(
+        "/s:Envelope/s:Body/d:CongdanCollection/d:CongDan/d:SoDinhDanh/text()", namespaces=names
+    )
+    assert number == person.so_dinh_danh
+
+
+async def test_a_json_wrapped_fault_is_the_plain_fault_with_an_error_code(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    envelope = claim_envelope("12345", "A")
+
+    plain = await client.post(
+        ENDPOINT, content=envelope, headers={**bearer(demo_token), "Content-Type": "text/xml"}
+    )
+    wrapped = await client.post(
+        ENDPOINT,
+        content=envelope,
+        headers={**bearer(demo_token), **JSON_ACCEPT, "X-Request-ID": "soap-json-bad"},
+    )
+
+    assert plain.status_code == 500
+    assert wrapped.status_code == 400
+    assert wrapped.json()["error_code"] == "302"  # DATA_TYPE_INVALID, as `lgspaccesstoken`'s
+    assert wrapped.json()["message"].encode() == plain.content
+    assert b"<faultcode>soap:Client</faultcode>" in plain.content
+    assert wrapped.headers["x-request-id"] == "soap-json-bad"
+
+
+async def test_a_json_wrapped_call_without_a_token_is_refused_in_the_envelope(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    person = citizen(settings)
+
+    wrapped = await client.post(
+        ENDPOINT,
+        content=claim_envelope(person.so_dinh_danh, person.ho_va_ten),
+        headers={**JSON_ACCEPT, "X-Request-ID": "soap-json-anon"},
+    )
+
+    assert wrapped.status_code == 401
+    assert wrapped.json()["error_code"] == "100"  # AUTHEN_ERROR, as `lgspaccesstoken`'s
+    fault = etree.fromstring(wrapped.json()["message"].encode())
+    body = f"{{{soap.SOAP_NAMESPACE}}}Body/{{{soap.SOAP_NAMESPACE}}}Fault/faultcode"
+    assert fault.findtext(body) == "soap:Client"
+    assert "INVALID_TOKEN" in wrapped.json()["message"]
+    assert "<dan:TonTai>" not in wrapped.json()["message"]
+    assert wrapped.headers["x-request-id"] == "soap-json-anon"
