@@ -85,14 +85,44 @@ class XacMinhRequest:
 def parse_nhan_than(body: bytes) -> XacMinhRequest:
     """`XacMinhThongTinNhanThanRequest`; every field present, `NgayThangNamSinh` may be empty."""
     values = _parse(body, NHAN_THAN_NAMESPACE, NHAN_THAN_OPERATION, _NHAN_THAN_FIELDS)
-    birth = values["NgayThangNamSinh"]
+    return XacMinhRequest(
+        values["SoDinhDanh"], values["HoVaTen"], _birth(values["NgayThangNamSinh"])
+    )
+
+
+def _birth(birth: str) -> date | None:
     if birth and not _BIRTH_DATE.fullmatch(birth):
-        raise SoapRequestError("NgayThangNamSinh must be yyyyMMdd.")
+        raise SoapRequestError("The birth date must be yyyyMMdd.")
     try:
-        born = date(int(birth[:4]), int(birth[4:6]), int(birth[6:])) if birth else None
+        return date(int(birth[:4]), int(birth[4:6]), int(birth[6:])) if birth else None
     except ValueError:
-        raise SoapRequestError("NgayThangNamSinh is not a date.") from None
-    return XacMinhRequest(values["SoDinhDanh"], values["HoVaTen"], born)
+        raise SoapRequestError("The birth date is not a date.") from None
+
+
+PORTAL_FIELDS = ("HoVaTen", "SoDinhDanh", "SoCMND", "NgayThangNam", "Nam", "MaTichHop", "MaDVC")
+"""The Thanh Hóa portal's JSON request (DOMAIN.md §5.2; `MaCanBo`, `MaYeuCau` too, unread)."""
+_PORTAL_FIELD_CHARS = 256
+
+
+def parse_portal_request(body: bytes) -> XacMinhRequest:
+    """The portal's `{HoVaTen, SoDinhDanh, SoCMND, NgayThangNam, Nam, …}` as the
+    `XacMinhThongTinNhanThan` it asks (sourced); `NgayThangNam` as `yyyyMMdd` like the SOAP
+    field, and `Nam` not read (both assigned: the source shows only the names)."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        raise SoapRequestError("The body is not JSON.") from None
+    if not isinstance(document, dict):
+        raise SoapRequestError("The body is not a JSON object.")
+    values = {}
+    for name in ("HoVaTen", "SoDinhDanh", "NgayThangNam"):
+        value = document.get(name, "")
+        if not isinstance(value, str) or len(value) > _PORTAL_FIELD_CHARS:
+            raise SoapRequestError(f"{name} must be a string of at most {_PORTAL_FIELD_CHARS}.")
+        values[name] = value.strip()
+    if not _SO_DINH_DANH.fullmatch(values["SoDinhDanh"]):
+        raise SoapRequestError("SoDinhDanh must be the 12 digits of a personal id number.")
+    return XacMinhRequest(values["SoDinhDanh"], values["HoVaTen"], _birth(values["NgayThangNam"]))
 
 
 def _parse(body: bytes, namespace: str, operation: str, fields: tuple[str, ...]) -> dict[str, str]:

@@ -35,7 +35,8 @@ class SoapDoor(Door):
         recorded one; `XacMinhThongTinNhanThan` the citizen whose number, name and (when sent)
         birth date are the recorded ones, or none. The caller authenticates with the bus's own
         token (`Authorization: Bearer`; assigned: the source shows none). A caller whose
-        `Accept` names `application/json` (assigned) gets the same envelope JSON-wrapped."""
+        `Accept` names `application/json` (assigned) gets the same envelope JSON-wrapped, as does
+        the Thanh Hóa portal's JSON request to `XacMinhThongTinNhanThan` (DOMAIN.md §5.2)."""
         scope, receive, send = call.scope, call.receive, call.send
         base, relative, instance = call.base, call.relative, call.instance
         operation = relative.removeprefix("/")
@@ -44,7 +45,8 @@ class SoapDoor(Door):
             location = f"{instance.issuer}/{self.prefix}{relative}"
             await respond_bytes(send, 200, _WSDLS[operation](location), soap.MEDIA_TYPE)
             return
-        wrapped = soap.JSON_MEDIA_TYPE in (header(scope, b"accept") or "").lower()
+        portal = (header(scope, b"content-type") or "").lower().startswith(soap.JSON_MEDIA_TYPE)
+        wrapped = portal or soap.JSON_MEDIA_TYPE in (header(scope, b"accept") or "").lower()
         claim: soap.XacThucRequest | soap.XacMinhRequest | None = None
         reason = f"Only POST {{door}}/{{operation}} and GET ?wsdl of {', '.join(_WSDLS)}."
         if operation in _WSDLS and scope["method"] == "POST":
@@ -54,6 +56,8 @@ class SoapDoor(Door):
                 try:
                     if operation == soap.OPERATION:
                         claim = soap.parse_request(body)
+                    elif portal:
+                        claim = soap.parse_portal_request(body)
                     else:
                         claim = soap.parse_nhan_than(body)
                 except soap.SoapRequestError as error:

@@ -3,6 +3,7 @@ against the WSDL the bus serves, on the same core as the bus's own national look
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -233,6 +234,11 @@ def nhan_than_envelope(fields: dict[str, str]) -> bytes:
     ).encode()
 
 
+def matching_nhan_than(person: CitizenRecord) -> bytes:
+    """The SOAP `XacMinhThongTinNhanThan` that matches the citizen's record, birth date too."""
+    return nhan_than_envelope(verification(person.so_dinh_danh, person.ho_va_ten, birth(person)))
+
+
 def birth(person: CitizenRecord) -> str:
     return f"{parse_ddmmyyyy(person.ngay_thang_nam_sinh):%Y%m%d}"
 
@@ -340,9 +346,7 @@ async def test_nhan_than_json_wrapped_message_is_the_portals_soap_collection(
     client: httpx.AsyncClient, settings: Settings, demo_token: str
 ) -> None:
     person = citizen(settings)
-    envelope = nhan_than_envelope(
-        verification(person.so_dinh_danh, person.ho_va_ten, birth(person))
-    )
+    envelope = matching_nhan_than(person)
 
     wrapped = await client.post(
         NHAN_THAN, content=envelope, headers={**bearer(demo_token), **JSON_ACCEPT}
@@ -399,3 +403,70 @@ async def test_a_json_wrapped_call_without_a_token_is_refused_in_the_envelope(
     assert "INVALID_TOKEN" in wrapped.json()["message"]
     assert "<dan:TonTai>" not in wrapped.json()["message"]
     assert wrapped.headers["x-request-id"] == "soap-json-anon"
+
+
+def portal_request(number: str, name: str, born: str = "") -> dict[str, str]:
+    """The Thanh Hóa portal's request (DOMAIN.md §5.2, `CSDLDanCuDto.cs`)."""
+    return {
+        "HoVaTen": name,
+        "SoDinhDanh": number,
+        "SoCMND": "",
+        "NgayThangNam": born,
+        "Nam": born[:4],
+        "MaTichHop": "LGSP",
+        "MaDVC": "1.001193",
+        "MaCanBo": "CB01",
+        "MaYeuCau": "req-3",
+    }
+
+
+async def test_the_portals_json_request_answers_the_same_collection_and_audit(
+    client: httpx.AsyncClient, settings: Settings, demo_token: str
+) -> None:
+    person = citizen(settings)
+    soap_call = matching_nhan_than(person)
+
+    await client.post(
+        NHAN_THAN,
+        content=soap_call,
+        headers={**bearer(demo_token), "Content-Type": "text/xml", "X-Request-ID": "nt-plain"},
+    )
+    answered = await client.post(
+        NHAN_THAN,
+        json=portal_request(person.so_dinh_danh, person.ho_va_ten, birth(person)),
+        headers={**bearer(demo_token), "X-Request-ID": "nt-portal"},
+    )
+
+    assert answered.status_code == 200
+    assert answered.json()["error_code"] == "0"
+    message = etree.fromstring(answered.json()["message"].encode())
+    names = {"s": soap.SOAP_NAMESPACE, "d": soap.DANCU_NAMESPACE}
+    assert message.xpath("/s:Envelope/s:Body/d:CongdanCollection/@SoCongDan", namespaces=names) == [
+        "1"
+    ]
+    await assert_same_trail(client, demo_token, "nt-plain", "nt-portal")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 10_000,  # within the size limit, deeper than the parser recurses
+        b"[]",
+        json.dumps({"SoDinhDanh": "12345", "HoVaTen": "A"}).encode(),
+        json.dumps({"SoDinhDanh": 82199999999, "HoVaTen": "A"}).encode(),
+        json.dumps({"SoDinhDanh": "082199999999", "NgayThangNam": "2001-01-01"}).encode(),
+    ],
+)
+async def test_a_bad_portal_request_is_a_wrapped_client_fault(
+    client: httpx.AsyncClient, demo_token: str, body: bytes
+) -> None:
+    answered = await client.post(
+        NHAN_THAN,
+        content=body,
+        headers={**bearer(demo_token), "Content-Type": "application/json"},
+    )
+
+    assert answered.status_code in (400, 413)
+    assert answered.json()["error_code"] == "302"
+    assert "<faultcode>soap:Client</faultcode>" in answered.json()["message"]
+    assert "Traceback" not in answered.text
