@@ -32,6 +32,7 @@ from lgsp.console._kit import (
     quick_sign_in,
     to,
 )
+from lgsp.console.audit_export import EXPORT_FILTERS, add_audit_export_routes
 from lgsp.console.catalog import add_catalog_routes
 from lgsp.console.clients import add_client_routes
 from lgsp.console.records import add_record_routes
@@ -325,16 +326,26 @@ def create_console_router() -> APIRouter:
 
     @router.get("/{instance}/audit", response_class=HTMLResponse)
     async def audit(
-        request: Request, bus: BusDep, instance: str, after: int = 0, request_id: str = ""
+        request: Request,
+        bus: BusDep,
+        instance: str,
+        after: int = 0,
+        request_id: str = "",
+        error: str | None = None,
     ) -> Response:
         """Nhật ký kiểm toán: the instance's hash chain, a page at a time in chain order, or
-        one request's records."""
+        one request's records; the export link carries the page's filters."""
         session, refusal = administered(signed_in(request), bus, instance)
         if session is None:
             return refusal
-        query: dict[str, Any] = {"after": max(after, 0), "limit": PAGE_SIZE}
-        if request_id.strip():
-            query = {"request_id": request_id.strip()[:128]}
+        filters = {
+            name: value.strip()[:128]
+            for name in EXPORT_FILTERS
+            if (value := request.query_params.get(name, "")).strip()
+        }
+        query: dict[str, Any] = {**filters, "after": max(after, 0), "limit": PAGE_SIZE}
+        if "request_id" in filters:
+            query = {"request_id": filters["request_id"]}
         async with admin_api(request, bus, session) as api:
             found = await api.get(instance, "/admin/audit", query)
         records = [] if found is None else found.get("records", [])
@@ -347,6 +358,10 @@ def create_console_router() -> APIRouter:
             records=records,
             following=None if request_id.strip() else following,
             request_id=request_id.strip(),
+            filters=filters,
+            export=f"?{urlencode(filters)}" if filters else "",
+            next_query=urlencode({**filters, "after": following or 0}),
+            error=error,
         )
 
     @router.post("/{instance}/audit/verify", response_class=HTMLResponse)
@@ -372,6 +387,7 @@ def create_console_router() -> APIRouter:
         return page(request, bus, "audit.html", instance=instance, records=[], report=report)
 
     add_client_routes(router, console)
+    add_audit_export_routes(router, console)
     add_catalog_routes(router, console)
     add_record_routes(router, console)
     add_tool_routes(router, console)

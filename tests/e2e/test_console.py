@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import text
 
+from lgsp.audit.chain import GENESIS_HASH
+from lgsp.console import audit_export
+from lgsp.console import router as console_router
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.fixtures.bus import (
@@ -216,6 +221,116 @@ async def test_audit_page_lists_the_chain_and_verifies_it(
     assert first_page.status_code == 200
     assert verified.status_code == 200
     assert "Chuỗi nguyên vẹn" in verified.text
+
+
+def exported(answer: httpx.Response) -> list[dict[str, Any]]:
+    """The records of an audit export, after checking it is a JSON Lines download."""
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/x-ndjson")
+    assert answer.headers["content-disposition"].startswith("attachment; filename=")
+    return [json.loads(line) for line in answer.text.splitlines()]
+
+
+async def test_audit_export_streams_the_whole_chain_page_by_page_linked_and_masked(
+    client: httpx.AsyncClient, demo_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit_export, "MAX_PAGE_SIZE", 3)  # several pages from a few records
+    await sign_in(client)
+    for n in range(4):
+        await client.get(
+            f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}",
+            headers={**bearer(demo_token), "X-Request-ID": f"audit-export-{n}"},
+        )
+
+    answer = await client.get(f"{CONSOLE}/kiengiang/audit/export")
+
+    records = exported(answer)
+    seqs = [record["seq"] for record in records]
+    assert seqs == list(range(1, len(records) + 1))  # every record, in chain order
+    assert records[0]["prev_hash"] == GENESIS_HASH
+    for earlier, later in zip(records, records[1:], strict=False):
+        assert later["prev_hash"] == earlier["hash"]
+    assert {f"audit-export-{n}" for n in range(4)} <= {r["request_id"] for r in records}
+    assert {r["instance"] for r in records} == {"kiengiang"}
+    assert UNKNOWN_CITIZEN not in answer.text  # the CCCD in the paths is masked
+
+
+async def test_audit_export_applies_the_pages_filters(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    await sign_in(client)
+    for n in range(2):
+        await client.get(
+            f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}",
+            headers={**bearer(demo_token), "X-Request-ID": f"audit-filter-{n}"},
+        )
+    await client.get(  # no token: refused before any service answers
+        f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}", headers={"X-Request-ID": "audit-filter-x"}
+    )
+    page = await client.get(
+        f"{CONSOLE}/kiengiang/audit", params={"service": "dancu", "status": "404", "hop": "inbound"}
+    )
+    link = re.search(r'id="export" href="([^"]+)"', page.text)
+    assert link is not None
+
+    records = exported(await client.get(link.group(1).replace("&amp;", "&")))
+    everything = exported(await client.get(f"{CONSOLE}/kiengiang/audit/export"))
+
+    assert {(r["service"], r["status"], r["hop"]) for r in records} == {("dancu", 404, "inbound")}
+    ours = [r["request_id"] for r in records if r["request_id"].startswith("audit-filter-")]
+    assert ours == ["audit-filter-0", "audit-filter-1"]
+    assert "audit-filter-x" in {r["request_id"] for r in everything}
+
+
+async def test_audit_pages_keep_their_filters_on_the_next_page(
+    client: httpx.AsyncClient, demo_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console_router, "PAGE_SIZE", 1)
+    await sign_in(client)
+    await client.get(f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}", headers=bearer(demo_token))
+
+    page = await client.get(f"{CONSOLE}/kiengiang/audit", params={"hop": "upstream"})
+
+    following = re.search(r'id="next" href="([^"]+)"', page.text)
+    assert following is not None
+    assert "hop=upstream" in following.group(1)
+    assert 'id="export" href="/console/kiengiang/audit/export?hop=upstream"' in page.text
+
+
+async def test_audit_export_of_one_request_gives_its_hops(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    await sign_in(client)
+    await client.get(
+        f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}",
+        headers={**bearer(demo_token), "X-Request-ID": "audit-export-one"},
+    )
+
+    answer = await client.get(
+        f"{CONSOLE}/kiengiang/audit/export", params={"request_id": "audit-export-one"}
+    )
+
+    records = exported(answer)
+    assert records
+    assert {r["request_id"] for r in records} == {"audit-export-one"}
+
+
+async def test_audit_export_with_a_bad_filter_goes_back_saying_why(
+    client: httpx.AsyncClient,
+) -> None:
+    await sign_in(client)
+
+    answer = await client.get(f"{CONSOLE}/kiengiang/audit/export", params={"status": "abc"})
+
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith(f"{CONSOLE}/kiengiang/audit?error=")
+
+
+async def test_audit_export_needs_a_signed_in_admin(client: httpx.AsyncClient) -> None:
+    answer = await client.get(f"{CONSOLE}/kiengiang/audit/export")
+
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith(f"{CONSOLE}/login")
 
 
 @pytest.mark.usefixtures("spoiled_bus")

@@ -595,6 +595,7 @@ NEW_SCREENS = (
     "/{i}/document?id=1",
     "/{i}/tools",
     "/{i}/journal/1/verify",
+    "/{i}/audit/export",
 )
 NEW_FORMS = (
     "/{i}/clients",
