@@ -27,6 +27,11 @@ from tests.fixtures.processes import (
 pytestmark = [pytest.mark.anyio, pytest.mark.processes]
 
 LOAD_SECONDS = 2.0
+"""At least this long under load before the kill; longer until MIN_ACCEPTED documents are in."""
+MIN_ACCEPTED = 10
+KILL_DEADLINE_SECONDS = 60.0
+"""A slow machine (or PostgreSQL, or signing) accepts fewer documents in LOAD_SECONDS: the kill
+waits for MIN_ACCEPTED, up to this long, rather than the test failing on the machine's speed."""
 SENDERS = 8
 SETTLE_SECONDS = 60.0
 FAST_RETRIES = {
@@ -47,11 +52,11 @@ async def test_every_document_accepted_before_a_sigkill_is_delivered_exactly_onc
         await wait_ready(root, process)
         async with httpx.AsyncClient(timeout=30) as http:
             headers = bearer(await demo_token(http, kiengiang))
-            stop_at = time.monotonic() + LOAD_SECONDS
+            killed = asyncio.Event()
 
             async def sender(worker: int) -> None:
                 for n in range(10_000):  # bounded; the kill ends it first
-                    if time.monotonic() > stop_at + 5:
+                    if killed.is_set():
                         return
                     try:
                         response = await http.post(
@@ -67,15 +72,22 @@ async def test_every_document_accepted_before_a_sigkill_is_delivered_exactly_onc
                         accepted.append(response.json()["id"])
 
             async def killer() -> None:
+                started = time.monotonic()
                 await asyncio.sleep(LOAD_SECONDS)
+                while (
+                    len(accepted) < MIN_ACCEPTED
+                    and time.monotonic() - started < KILL_DEADLINE_SECONDS
+                ):
+                    await asyncio.sleep(0.05)
                 process.send_signal(signal.SIGKILL)
+                killed.set()
 
             await asyncio.gather(killer(), *(sender(w) for w in range(SENDERS)))
     finally:
         stop(process)
 
     assert process.returncode == -signal.SIGKILL
-    assert len(accepted) >= 10, "documents should have been accepted before the kill"
+    assert len(accepted) >= MIN_ACCEPTED, "documents should have been accepted before the kill"
     assert await undelivered(engine) > 0, "the kill should have caught deliveries under way"
 
     received = await received_after_restart(
