@@ -72,14 +72,11 @@ class HandoverState(BaseModel):
 
     @classmethod
     def from_message(cls, message: OutboxMessage) -> HandoverState:
-        return cls(
-            idempotency_key=unscoped_key(message.client_id, message.idempotency_key),
-            state=OutboxState(message.state),
-            attempts=message.attempts,
-            last_status=message.last_status,
-            last_error=message.last_error,
-            updated_at=message.updated_at,
-            delivered_at=message.delivered_at,
+        return cls.model_validate(
+            {
+                **column_values(message),
+                "idempotency_key": unscoped_key(message.client_id, message.idempotency_key),
+            }
         )
 
 
