@@ -287,10 +287,7 @@ def create_app(
             DocumentId=document.document_id,
             OrganId=fetch.organ_id,
             Position=entry.position,
-            StatusCode=entry.status,
-            Description=entry.description,
-            Timestamp=entry.timestamp,
-            ReportedBy=entry.reported_by,
+            **_status_shown(entry),
             ContentSha256=sha256(entry.edxml),
             ContentLength=len(entry.edxml),
         )
@@ -409,11 +406,8 @@ async def _trace(store: DocumentStore, document: Document) -> list[dict[str, Any
             "UpdatedTime": delivery.updated_at.astimezone(VIETNAM_TIME).isoformat(),
             "History": [
                 {
-                    "StatusCode": entry.status,
-                    "Description": entry.description,
-                    "Timestamp": entry.timestamp,
+                    **_status_shown(entry),
                     "StaffInfo": _edxml_names(entry.staff_info),
-                    "ReportedBy": entry.reported_by,
                     "ReceivedTime": entry.received_at.astimezone(VIETNAM_TIME).isoformat(),
                 }
                 for entry in history[delivery.id]
@@ -421,6 +415,16 @@ async def _trace(store: DocumentStore, document: Document) -> list[dict[str, Any
         }
         for delivery in deliveries
     ]
+
+
+def _status_shown(entry: StatusEntry) -> dict[str, Any]:
+    """What the trace and `/getStatus` show alike of a status entry."""
+    return {
+        "StatusCode": entry.status,
+        "Description": entry.description,
+        "Timestamp": entry.timestamp,
+        "ReportedBy": entry.reported_by,
+    }
 
 
 async def _add_transport(context: Context, document: Document, trace: list[dict[str, Any]]) -> None:
