@@ -52,6 +52,7 @@ from mocks.qlvb.context import (
     apply_report,
     context_of,
     delivered,
+    document_taken,
     hand_over,
     judged_signature,
     not_found,
@@ -208,13 +209,7 @@ def create_app(
             if recipients.remote and not sent.duplicate:
                 call = axis.document_call(context.config, sent.document)
                 await hand_over(context, call, request_id=request_id(request))
-        return delivered(
-            sent.document,
-            sent.deliveries,
-            Duplicate=sent.duplicate,
-            Warnings=warnings(reading),
-            Signature=signature,
-        )
+        return document_taken(sent, reading, signature)
 
     @app.post("/getReceivedEdocList", openapi_extra=body_doc("application/json", ListRequest))
     async def get_received_edoc_list(request: Request) -> JSONResponse:
