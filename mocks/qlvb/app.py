@@ -412,14 +412,17 @@ async def _trace(store: DocumentStore, document: Document) -> list[dict[str, Any
     ]
 
 
+_STATUS_SHOWN = {
+    "StatusCode": "status",
+    "Description": "description",
+    "Timestamp": "timestamp",
+    "ReportedBy": "reported_by",
+}
+"""What the trace and `/getStatus` show alike of a status entry: name → `StatusEntry` column."""
+
+
 def _status_shown(entry: StatusEntry) -> dict[str, Any]:
-    """What the trace and `/getStatus` show alike of a status entry."""
-    return {
-        "StatusCode": entry.status,
-        "Description": entry.description,
-        "Timestamp": entry.timestamp,
-        "ReportedBy": entry.reported_by,
-    }
+    return {name: getattr(entry, column) for name, column in _STATUS_SHOWN.items()}
 
 
 async def _add_transport(context: Context, document: Document, trace: list[dict[str, Any]]) -> None:
