@@ -85,8 +85,9 @@ class RightsIn(BaseModel):
 
 
 class ClientOut(BaseModel):
-    """A client as an admin sees it: never its secret. Validated from the `ApiClient` row."""
+    """A client as an admin sees it: never its secret."""
 
+    # Validated straight from the `ApiClient` row (its rights and instants by the validators).
     model_config = ConfigDict(from_attributes=True)
 
     client_id: str
