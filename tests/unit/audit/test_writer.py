@@ -20,9 +20,8 @@ from lgsp.audit.sqlite_writer import SqliteAuditWriter
 from lgsp.audit.verify import verify_chain
 from lgsp.audit.writer import AuditLog, AuditWriter
 from lgsp.db import make_engine, make_session_factory
-from lgsp.journal.capture import JournalEntry
 from lgsp.journal.models import JournalRecord
-from tests.fixtures.audit import audit_entry
+from tests.fixtures.audit import audit_entry, journal_entry
 
 pytestmark = pytest.mark.anyio
 
@@ -396,22 +395,10 @@ async def test_a_journal_row_the_database_refuses_costs_no_audit_record(
     writer: AuditLog,
 ) -> None:
     entry = make_entry(0)
-    refused = JournalEntry(
+    refused = journal_entry(
         instance=entry.instance,
         request_id=entry.request_id,
-        client_id=None,
-        service=None,
-        method=None,  # type: ignore[arg-type]  # NOT NULL: the database refuses the row
-        path="/x",
-        query="",
-        status=200,
-        request_content_type=None,
-        request_body="",
-        request_truncated=False,
-        response_content_type=None,
-        response_body="",
-        response_truncated=False,
-        latency_us=1,
+        method=None,  # NOT NULL: the database refuses the row
         occurred_at=entry.occurred_at,
     )
 
