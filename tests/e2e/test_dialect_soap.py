@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -36,30 +36,30 @@ def citizen(settings: Settings) -> CitizenRecord:
     return generate_citizens(province_code="82", seed=settings.seed, count=1)[0]
 
 
-@asynccontextmanager
-async def served_zeep(
-    client: httpx.AsyncClient, endpoint: str, token: str, folder: Path
-) -> AsyncIterator[zeep.AsyncClient]:
-    """zeep on the WSDL the bus serves at `endpoint`, calling the bus in-process with `token`."""
-    served = await client.get(endpoint, params={"wsdl": ""})
-    assert served.status_code == 200
-    wsdl = folder / f"{endpoint.rsplit('/', 1)[-1]}.wsdl"
-    wsdl.write_bytes(served.content)
-    http = httpx.AsyncClient(transport=client._transport, base_url=TEST_PUBLIC_URL)
-    with httpx.Client() as loader:
-        transport = AsyncTransport(client=http, wsdl_client=loader)
-        http.headers.update(bearer(token))  # after zeep has set its own headers
-        yield zeep.AsyncClient(str(wsdl), transport=transport)
-    await http.aclose()
+def zeep_on(endpoint: str) -> Any:
+    """A fixture: zeep on the WSDL the bus serves at `endpoint`, calling the bus in-process with
+    the demo client's token."""
+
+    @pytest.fixture
+    async def served(
+        client: httpx.AsyncClient, demo_token: str, tmp_path: Path
+    ) -> AsyncIterator[zeep.AsyncClient]:
+        wsdl_page = await client.get(endpoint, params={"wsdl": ""})
+        assert wsdl_page.status_code == 200
+        wsdl = tmp_path / "service.wsdl"
+        wsdl.write_bytes(wsdl_page.content)
+        http = httpx.AsyncClient(transport=client._transport, base_url=TEST_PUBLIC_URL)
+        with httpx.Client() as loader:
+            transport = AsyncTransport(client=http, wsdl_client=loader)
+            http.headers.update(bearer(demo_token))  # after zeep has set its own headers
+            yield zeep.AsyncClient(str(wsdl), transport=transport)
+        await http.aclose()
+
+    return served
 
 
-@pytest.fixture
-async def service(
-    client: httpx.AsyncClient, demo_token: str, tmp_path: Path
-) -> AsyncIterator[zeep.AsyncClient]:
-    """zeep on `XacThucThongTinCongDan` with the demo client's token."""
-    async with served_zeep(client, ENDPOINT, demo_token, tmp_path) as service:
-        yield service
+service = zeep_on(ENDPOINT)
+"""zeep on `XacThucThongTinCongDan`."""
 
 
 def claim(number: str, name: str) -> dict[str, str]:
@@ -203,13 +203,8 @@ async def test_without_a_token_the_fault_says_so(
 NHAN_THAN = f"{KG}/soap/{soap.NHAN_THAN_OPERATION}"
 
 
-@pytest.fixture
-async def nhan_than(
-    client: httpx.AsyncClient, demo_token: str, tmp_path: Path
-) -> AsyncIterator[zeep.AsyncClient]:
-    """zeep on `XacMinhThongTinNhanThan`, as `service` is on the other operation."""
-    async with served_zeep(client, NHAN_THAN, demo_token, tmp_path) as service:
-        yield service
+nhan_than = zeep_on(NHAN_THAN)
+"""zeep on `XacMinhThongTinNhanThan`."""
 
 
 def verification(number: str, name: str, born: str = "") -> dict[str, str]:
