@@ -105,6 +105,25 @@ def fail_batches(
         monkeypatch.setattr(writer, "_write_batch", in_loop)
 
 
+def count_batches(
+    writer: AuditLog,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    then: Callable[[], None] = lambda: None,
+) -> Callable[[], int]:
+    """Count the transactions of `writer`, each calling `then` first (it may raise); answers a
+    function that gives the count so far."""
+    count = 0
+
+    def counting() -> None:
+        nonlocal count
+        count += 1
+        then()
+
+    fail_batches(writer, counting, monkeypatch)
+    return lambda: count
+
+
 async def read_chain(
     sessions: async_sessionmaker[AsyncSession], instance: str
 ) -> tuple[list[AuditRecord], AuditHead | None]:
@@ -294,13 +313,7 @@ async def test_concurrent_appends_share_transactions_and_stay_contiguous(
     monkeypatch: pytest.MonkeyPatch,
     writer: AuditLog,
 ) -> None:
-    transactions = 0
-
-    def count() -> None:
-        nonlocal transactions
-        transactions += 1
-
-    fail_batches(writer, count, monkeypatch)
+    transactions = count_batches(writer, monkeypatch)
 
     async with anyio.create_task_group() as tasks:
         for n in range(40):
@@ -310,7 +323,7 @@ async def test_concurrent_appends_share_transactions_and_stay_contiguous(
     records, head = await read_chain(sessions, "lgsp-91")
     assert_linked(records, head)
     assert len(records) == 80
-    assert transactions < 40  # group commit: requests waiting together share one transaction
+    assert transactions() < 40  # group commit: requests waiting together share one transaction
     pairs = [
         (a.request_id, a.hop, b.request_id, b.hop)
         for a, b in zip(records[::2], records[1::2], strict=True)
@@ -365,15 +378,12 @@ async def test_a_database_outage_fails_every_waiting_request_at_once(
     writer: AuditLog,
 ) -> None:
     """Retrying one by one would make each request wait its own busy timeout again."""
-    transactions = 0
 
     def locked() -> None:
-        nonlocal transactions
-        transactions += 1
         time.sleep(0.01)
         raise sqlite3.OperationalError("database is locked")
 
-    fail_batches(writer, locked, monkeypatch)
+    transactions = count_batches(writer, monkeypatch, then=locked)
     failures: list[BaseException] = []
 
     async def append(n: int) -> None:
@@ -387,7 +397,7 @@ async def test_a_database_outage_fails_every_waiting_request_at_once(
             tasks.start_soon(append, n)
 
     assert len(failures) == 6
-    assert transactions <= 2  # the first request alone, then everyone who queued meanwhile
+    assert transactions() <= 2  # the first request alone, then everyone who queued meanwhile
 
 
 async def test_a_journal_row_the_database_refuses_costs_no_audit_record(
