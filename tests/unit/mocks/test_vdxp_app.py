@@ -19,9 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from formats.edxml import parse_status, render_edxml, render_status
 from mocks.config import SystemConfig
 from mocks.vdxp.app import create_app
-from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW
-from tests.fixtures.handovers import HandoverBus, bus_access
+from tests.fixtures.handovers import HandoverBus, bus_access, handing_over
 from tests.unit.mocks.test_qlvb_app import (
     assert_fail,
     assert_ok,
@@ -50,9 +49,9 @@ async def running(
         database_url=url,
         **(bus_access("ndxp", "vdxp") if bus else {}),
     )
-    transport = (handovers or HandoverBus()).transport()
-    app = create_app(config, bus_transport=transport, now=lambda: NOW)
-    async with serving(app, "http://vdxp.test", raise_app_exceptions=False) as client:
+    async with handing_over(
+        create_app, config, "http://vdxp.test", handovers=handovers, raise_app_exceptions=False
+    ) as client:
         yield client
 
 
