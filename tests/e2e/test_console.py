@@ -16,11 +16,15 @@ from lgsp.console import router as console_router
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.fixtures.bus import KG, BusPool, bearer, fetch_token, registered_client
-from tests.fixtures.console import CONSOLE, assert_stays_on_the_bus, sign_in
+from tests.fixtures.console import (
+    CONSOLE,
+    UNKNOWN_CITIZEN,
+    assert_stays_on_the_bus,
+    look_up,
+    sign_in,
+)
 
 pytestmark = pytest.mark.anyio
-
-UNKNOWN_CITIZEN = "091199999999"
 
 
 async def test_pages_need_a_signed_in_admin(client: httpx.AsyncClient) -> None:
@@ -67,7 +71,7 @@ async def test_journal_pages_are_masked_and_keyset_paged(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
     for _ in range(3):
-        await client.get(f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}", headers=bearer(demo_token))
+        await look_up(client, demo_token)
 
     page = await client.get(f"{CONSOLE}/kiengiang/journal", params={"service": "dancu"})
 
@@ -86,10 +90,7 @@ async def test_journal_pages_are_masked_and_keyset_paged(
 async def test_trace_draws_the_hops_of_a_cross_province_call(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
-    await client.get(
-        f"{KG}/dancu/v1/citizens/082199999999",
-        headers={**bearer(demo_token), "X-LGSP-Target": "tiengiang", "X-Request-ID": "trace-1"},
-    )
+    await look_up(client, demo_token, "082199999999", request_id="trace-1", target="tiengiang")
 
     page = await client.get(f"{CONSOLE}/trace", params={"request_id": "trace-1"})
 
@@ -113,9 +114,7 @@ async def test_a_fault_is_added_and_removed(
     page = await client.get(faults)
     rule_id = re.search(r'data-rule="(\d+)"', page.text)
     assert rule_id is not None
-    refused = await client.get(
-        f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}", headers=bearer(demo_token)
-    )
+    refused = await look_up(client, demo_token)
     assert refused.json()["code"] == "INJECTED_FAULT"
 
     forged = await client.post(f"{faults}/{rule_id.group(1)}/delete", data={"csrf": "forged"})
@@ -176,10 +175,7 @@ async def test_an_unknown_instance_is_refused(client: httpx.AsyncClient) -> None
 async def test_audit_page_lists_the_chain_and_verifies_it(
     client: httpx.AsyncClient, csrf: str, demo_token: str
 ) -> None:
-    await client.get(
-        f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}",
-        headers={**bearer(demo_token), "X-Request-ID": "audit-console-1"},
-    )
+    await look_up(client, demo_token, request_id="audit-console-1")
 
     listing = await client.get(
         f"{CONSOLE}/kiengiang/audit", params={"request_id": "audit-console-1"}
@@ -207,10 +203,7 @@ async def test_audit_export_streams_the_whole_chain_page_by_page_linked_and_mask
     monkeypatch.setattr(audit_export, "MAX_PAGE_SIZE", 3)  # several pages from a few records
     await sign_in(client)
     for n in range(4):
-        await client.get(
-            f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}",
-            headers={**bearer(demo_token), "X-Request-ID": f"audit-export-{n}"},
-        )
+        await look_up(client, demo_token, request_id=f"audit-export-{n}")
 
     answer = await client.get(f"{CONSOLE}/kiengiang/audit/export")
 
@@ -230,10 +223,7 @@ async def test_audit_export_applies_the_pages_filters(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
     for n in range(2):
-        await client.get(
-            f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}",
-            headers={**bearer(demo_token), "X-Request-ID": f"audit-filter-{n}"},
-        )
+        await look_up(client, demo_token, request_id=f"audit-filter-{n}")
     await client.get(  # no token: refused before any service answers
         f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}", headers={"X-Request-ID": "audit-filter-x"}
     )
@@ -257,7 +247,7 @@ async def test_audit_pages_keep_their_filters_on_the_next_page(
 ) -> None:
     monkeypatch.setattr(console_router, "PAGE_SIZE", 1)
     await sign_in(client)
-    await client.get(f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}", headers=bearer(demo_token))
+    await look_up(client, demo_token)
 
     page = await client.get(f"{CONSOLE}/kiengiang/audit", params={"hop": "upstream"})
 
@@ -271,10 +261,7 @@ async def test_audit_pages_keep_their_filters_on_the_next_page(
 async def test_audit_export_of_one_request_gives_its_hops(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
-    await client.get(
-        f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}",
-        headers={**bearer(demo_token), "X-Request-ID": "audit-export-one"},
-    )
+    await look_up(client, demo_token, request_id="audit-export-one")
 
     answer = await client.get(
         f"{CONSOLE}/kiengiang/audit/export", params={"request_id": "audit-export-one"}
@@ -306,10 +293,7 @@ async def test_audit_export_needs_a_signed_in_admin(client: httpx.AsyncClient) -
 async def test_audit_verify_shows_an_edited_record(
     client: httpx.AsyncClient, csrf: str, demo_token: str, bus: BusState
 ) -> None:
-    await client.get(
-        f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}",
-        headers={**bearer(demo_token), "X-Request-ID": "audit-edit-1"},
-    )
+    await look_up(client, demo_token, request_id="audit-edit-1")
     async with bus.engine.begin() as connection:
         await connection.execute(
             text(
@@ -333,7 +317,7 @@ async def test_the_console_masks_even_an_unmasked_journal(
 ) -> None:
     async with bus_pool.client(unmasked_settings) as client:
         token = await fetch_token(client)
-        await client.get(f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}", headers=bearer(token))
+        await look_up(client, token)
         api = await client.get(f"{KG}/admin/journal", headers=bearer(token))
         assert UNKNOWN_CITIZEN in api.text  # the instance keeps it as sent (dev profile)
         await sign_in(client)

@@ -19,6 +19,7 @@ from tests.fixtures.console import (
     CONSOLE,
     assert_shows_a_problem,
     assert_stays_on_the_bus,
+    look_up,
     sign_in,
     sign_in_as_instance_admin,
 )
@@ -433,7 +434,7 @@ class TestLiveUpdates:
     async def test_the_newest_exchanges_page_loads_the_bus_own_live_script(
         self, client: httpx.AsyncClient, demo_token: str
     ) -> None:
-        await client.get(f"{KG}/dancu/v1/citizens/091199999999", headers=bearer(demo_token))
+        await look_up(client, demo_token)
 
         newest = await client.get(f"{CONSOLE}/kiengiang/journal")
         entry = re.search(r'data-entry="(\d+)"', newest.text)
@@ -480,7 +481,7 @@ class TestVerifyBuilder:
     async def test_the_emitted_curl_and_test_match_the_exchange_without_its_cccd(
         self, client: httpx.AsyncClient, demo_token: str
     ) -> None:
-        await client.get(f"{KG}/dancu/v1/citizens/091199999999", headers=bearer(demo_token))
+        await look_up(client, demo_token)
         journal = await client.get(f"{CONSOLE}/kiengiang/journal", params={"service": "dancu"})
         link = re.search(r'href="(/console/kiengiang/journal/\d+/verify)"', journal.text)
         assert link is not None
