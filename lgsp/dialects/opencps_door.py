@@ -139,15 +139,7 @@ class OpenCpsDoor(Door):
             dvc.AUTH_PATH,
             dvc.INTEGRATION_PATH,
         ):
-            answer = await self._to_core(
-                call.scope,
-                call.receive,
-                base=call.base,
-                relative=call.relative,
-                bus_path=None,
-                credential=None,
-            )
-            await answer.replay(call.send)
+            await (await self._to_own(call, call.relative, credential=None)).replay(call.send)
             return
         body = await read_body(call.receive, limit=dvc.MAX_BODY)
         dstcode = header(call.scope, dvc.DSTCODE_HEADER.encode())
@@ -214,14 +206,7 @@ class OpenCpsDoor(Door):
         )
         if known is None:
             # Refused by the instance as any call without credentials, so that it is recorded.
-            await self._to_core(
-                call.scope,
-                body_once(b""),
-                base=call.base,
-                relative="/",
-                bus_path=None,
-                credential=None,
-            )
+            await self._to_own(call, "/", credential=None, receive=body_once(b""))
             raise dvc.ProtocolError("The session is unknown or expired.", dvc.AUTH_FAILED)
         dvc.text(document, "madonvi")
         service = _SERVICES.get(dvc.text(document, "service") or "")
