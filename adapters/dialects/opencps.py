@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from adapters._dvcqg_contracts import ProgressEntry
 from adapters.dvcqg import CAPDONVI
 from formats.dates import format_dvcqg_time, parse_dvcqg_time
+from formats.ngsp import request_object
 
 DSTCODE_HEADER = "dstcode"
 AUTH_PATH, INTEGRATION_PATH = "/auth", "/integration"
@@ -78,11 +79,8 @@ def reply(code: str, message: str, **extra: Any) -> dict[str, Any]:
 
 def parse_object(body: bytes) -> dict[str, Any]:
     """The JSON object a request carries; bounded by the caller (`MAX_BODY`)."""
-    try:
-        document = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ProtocolError("The body is not a JSON object.") from None
-    if not isinstance(document, dict):
+    document = request_object(body)
+    if document is None:
         raise ProtocolError("The body is not a JSON object.")
     return document
 
@@ -124,28 +122,29 @@ def parse_login(body: bytes) -> Login:
 
 def procedure_row(procedure: Mapping[str, Any]) -> dict[str, Any]:
     """An item of `LayDanhSachTTHC`'s `result` (OpenCPS reads `MATTHC`, `TENTTHC`)."""
-    field = procedure.get("field") or {}
-    return {
-        "MATTHC": procedure.get("code"),
-        "TENTTHC": procedure.get("name"),
-        "MALINHVUC": field.get("code"),
-        "TENLINHVUC": field.get("name"),
-    }
+    return {**_procedure_names(procedure), **_field_names(procedure)}
 
 
 def procedure_detail(procedure: Mapping[str, Any]) -> dict[str, Any]:
     """`LayThuTuc`'s `result[0]`: OpenCPS reads `TENTTHC` and `LINHVUCTHUCHIEN[0]`."""
-    field = procedure.get("field") or {}
     agency = procedure.get("agency") or {}
     return {
-        "MATTHC": procedure.get("code"),
-        "TENTTHC": procedure.get("name"),
-        "LINHVUCTHUCHIEN": [{"MALINHVUC": field.get("code"), "TENLINHVUC": field.get("name")}],
+        **_procedure_names(procedure),
+        "LINHVUCTHUCHIEN": [_field_names(procedure)],
         "COQUANTHUCHIEN": [{"MADONVI": agency.get("id"), "TENDONVI": agency.get("name")}],
         "CAPTHUCHIEN": procedure.get("level"),
         "THOIHANGIAIQUYET": procedure.get("processing_days"),
         "LEPHI": procedure.get("fee_vnd"),
     }
+
+
+def _procedure_names(procedure: Mapping[str, Any]) -> dict[str, Any]:
+    return {"MATTHC": procedure.get("code"), "TENTTHC": procedure.get("name")}
+
+
+def _field_names(procedure: Mapping[str, Any]) -> dict[str, Any]:
+    field = procedure.get("field") or {}
+    return {"MALINHVUC": field.get("code"), "TENLINHVUC": field.get("name")}
 
 
 def national_row(dossier: Mapping[str, Any]) -> dict[str, Any]:

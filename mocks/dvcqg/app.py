@@ -29,7 +29,6 @@ synced long ago (`seed.py` says why); tables are its own, prefixed `dvcqg_`.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -45,6 +44,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from formats.dates import VIETNAM_TIME
+from formats.ngsp import request_object
 from mocks.bus import ORIGIN_HEADER
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
@@ -259,11 +259,8 @@ async def _bounded_body(request: Request) -> bytes:
 
 
 def _parse(raw: bytes) -> BaseModel:
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise _invalid("the body is not JSON") from None
-    if not isinstance(body, dict):
+    body = request_object(raw)
+    if body is None:
         raise _invalid("the body is not a JSON object")
     service = body.get("service")
     model = SERVICES.get(service) if isinstance(service, str) else None
