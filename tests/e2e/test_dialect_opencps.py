@@ -486,6 +486,33 @@ async def test_a_sync_leaves_the_records_of_the_same_calls_in_the_bus_dialect(
     assert _named(spoken_journal, spoken) == _named(own_journal, own)
 
 
+async def test_a_progress_update_leaves_the_records_of_the_same_calls_in_the_bus_dialect(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str
+) -> None:
+    session = await login(client, portal)
+    spoken, own = [await synced(client, session, demo_token) for _ in range(2)]
+    token = await fetch_token(client, client_id=portal[0], secret=portal[1])
+
+    entry = opencps_entry(spoken)
+    answer = await call(client, session, "CapNhatTienDoHoSoMC", "opencps-progress", data=[entry])
+    headers = {**bearer(token), "X-Request-ID": "own-opencps-progress"}
+    looked = await client.get(f"{KG}/dvcqg/v1/dossiers/{own}", headers=headers)
+    body = {"step": 2, "progress": dvc.progress_entry(opencps_entry(own))}
+    recorded = await client.post(
+        f"{KG}/dvcqg/v1/dossiers/{own}/progress", json=body, headers=headers
+    )
+
+    assert answer["error_code"] == "0", answer
+    assert (looked.status_code, recorded.status_code) == (200, 200), recorded.text
+    own_trail = await trail(client, demo_token, "own-opencps-progress")
+    spoken_trail = await trail(client, demo_token, "opencps-progress")
+    assert len(own_trail) >= 4
+    assert _named(spoken_trail, {"MaHoSo": spoken}) == _named(own_trail, {"MaHoSo": own})
+    own_journal = await journal(client, demo_token, "own-opencps-progress")
+    spoken_journal = await journal(client, demo_token, "opencps-progress")
+    assert _named(spoken_journal, {"MaHoSo": spoken}) == _named(own_journal, {"MaHoSo": own})
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
