@@ -27,6 +27,7 @@ from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.e2e.test_dialects import journal, trail
 from tests.fixtures.bus import KG, bearer, bus_settings, fetch_token
+from tests.fixtures.dossiers import opencps_entry
 from tests.fixtures.topology import topology_text
 
 pytestmark = pytest.mark.anyio
@@ -260,22 +261,6 @@ async def synced(http: httpx.AsyncClient, session: str, token: str, status: str 
     answer = await call(http, session, "DongBoHoSoMC", isUpdating="False", data=[dossier])
     assert answer["error_code"] == "0", answer
     return str(dossier["MaHoSo"])
-
-
-def opencps_entry(code: str, status: str = "4", **changes: str) -> dict[str, Any]:
-    """A progress entry as `createSyncDossierStatusBodyRequest` writes it."""
-    return {
-        "MaHoSo": code,
-        "NguoiXuLy": "Trần Thị Bình",
-        "ChucDanh": "",
-        "ThoiDiemXuLy": "20261207100000",
-        "PhongBanXuLy": "",
-        "NoiDungXuLy": "Chuyển phòng chuyên môn thẩm định",
-        "TrangThai": status,
-        "NgayBatDau": "",
-        "NgayKetThucTheoQuyDinh": "",
-        **changes,
-    }
 
 
 async def test_a_progress_update_shows_in_the_following_lookup(

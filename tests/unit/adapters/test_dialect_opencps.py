@@ -10,6 +10,7 @@ import pytest
 
 from adapters._dvcqg_contracts import SyncRequest
 from adapters.dialects import opencps as dvc
+from tests.fixtures.dossiers import opencps_entry
 
 NOW = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
 
@@ -82,24 +83,11 @@ def test_a_login_never_shows_its_password() -> None:
     assert "secret-1" not in repr(login)
 
 
-def entry(**changes: str) -> dict[str, str]:
-    """A progress entry as OpenCPS's `createSyncDossierStatusBodyRequest` writes it."""
-    return {
-        "MaHoSo": "000.00.06.H33-261206-0001",
-        "NguoiXuLy": "Trần Thị Bình",
-        "ChucDanh": "",
-        "ThoiDiemXuLy": "20261207100000",
-        "PhongBanXuLy": "",
-        "NoiDungXuLy": "Chuyển thẩm định",
-        "TrangThai": "4",
-        "NgayBatDau": "",
-        "NgayKetThucTheoQuyDinh": "",
-        **changes,
-    }
+ENTRY = opencps_entry("000.00.06.H33-261206-0001")
 
 
 def test_an_opencps_progress_entry_is_a_valid_progress_in_vietnam_time() -> None:
-    progress = dvc.progress_entry(entry())
+    progress = dvc.progress_entry(ENTRY)
 
     assert progress == {
         "status": 4,
@@ -107,7 +95,7 @@ def test_an_opencps_progress_entry_is_a_valid_progress_in_vietnam_time() -> None
         "actor": "Trần Thị Bình",
         "position": "",
         "department": "",
-        "note": "Chuyển thẩm định",
+        "note": "Chuyển phòng chuyên môn thẩm định",
         "started_at": None,
         "due_at": None,
     }
@@ -125,7 +113,7 @@ def test_an_opencps_progress_entry_is_a_valid_progress_in_vietnam_time() -> None
 )
 def test_a_bad_progress_entry_names_its_field(changes: dict[str, str], named: str) -> None:
     with pytest.raises(dvc.ProtocolError, match=named):
-        dvc.progress_entry(entry(**changes))
+        dvc.progress_entry({**ENTRY, **changes})
 
 
 def test_an_entry_takes_the_step_after_the_snapshot_and_every_entry() -> None:
