@@ -174,6 +174,7 @@ class StatusMessageView(_Shape):
     reported_by: str = Field(description="From/OrganId of the message.")
     content_sha256: str
     content_length: int
+    signature: SignatureView | None = None
 
 
 class StatusRecorded(_Shape):
@@ -181,6 +182,7 @@ class StatusRecorded(_Shape):
     document_id: str
     recipients: list[RecipientStatus]
     warnings: list[EdxmlWarning] = _WARNINGS
+    signature: SignatureView | None = None
 
 
 class InboundStatusRecorded(_Shape):
@@ -189,6 +191,7 @@ class InboundStatusRecorded(_Shape):
     recipients: list[RecipientStatus]
     duplicate: bool = Field(description="True when this status had been received before.")
     warnings: list[EdxmlWarning] = _WARNINGS
+    signature: SignatureView | None = None
 
 
 class DocumentNotFound(TranslationError):
@@ -246,12 +249,13 @@ class ReporterInThisProvince(TranslationError):
 
 
 class SignatureInvalid(TranslationError):
-    """The receiving system refuses documents not validly signed (its instance's policy);
+    """The receiving system refuses documents and status messages not validly signed (its
+    instance's policy);
     `reason`: missing, malformed, unsupported, tampered, untrusted, expired or revoked."""
 
     code = "SIGNATURE_INVALID"
     status = 422
-    title = "The document's signature is not valid"
+    title = "The message's signature is not valid"
 
 
 class AxisNotConnected(TranslationError):

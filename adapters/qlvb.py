@@ -288,7 +288,8 @@ def _status_request(request: CanonicalRequest, now: Callable[[], datetime]) -> S
             "staff_info": None if report.staff_info is None else report.staff_info.model_dump(),
         }
     )
-    return sdk_call("/updateStatus", body, "application/xml")
+    # Composed from JSON: the document system signs it as the reporter (mock addition).
+    return replace(sdk_call("/updateStatus", body, "application/xml"), query=(("sign", "sender"),))
 
 
 def _inbound_document_request(
@@ -366,11 +367,13 @@ def _duplicate(answer: Mapping[str, Any]) -> bool:
 
 
 def _read_status(answer: Mapping[str, Any]) -> CanonicalResponse:
-    return CanonicalResponse(200, _deliveries(answer))
+    return CanonicalResponse(200, {**_deliveries(answer), **_signature(answer)})
 
 
 def _read_inbound_status(answer: Mapping[str, Any]) -> CanonicalResponse:
-    return CanonicalResponse(200, {**_deliveries(answer), "duplicate": _duplicate(answer)})
+    return CanonicalResponse(
+        200, {**_deliveries(answer), "duplicate": _duplicate(answer), **_signature(answer)}
+    )
 
 
 def _deliveries(answer: Mapping[str, Any]) -> dict[str, Any]:
@@ -460,6 +463,7 @@ def _read_status_message(answer: Mapping[str, Any]) -> CanonicalResponse:
             "reported_by": _text(answer, "ReportedBy"),
             "content_sha256": _text(answer, "ContentSha256"),
             "content_length": length,
+            **_signature(answer),
         },
     )
 
@@ -529,6 +533,9 @@ def _other_province(operation: str, answer: Mapping[str, Any]) -> TranslationErr
     )
 
 
+_SIGNED_MESSAGE = {POST_STATUS: "status message", RECEIVE_STATUS: "status message"}
+"""What a SIGNATURE_INVALID refused, per operation: a document, else a status message."""
+
 _REFUSALS: Mapping[tuple[int, str], Refusal] = {
     (404, "DOCUMENT_NOT_FOUND"): lambda _o, _a: DocumentNotFound(
         "The province's document system holds no document with this id."
@@ -550,9 +557,9 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
         "The reporting agency is of this province; other provinces' statuses only arrive here.",
         organ_ids=_organ_ids(a),
     ),
-    (422, "SIGNATURE_INVALID"): lambda _o, a: SignatureInvalid(
-        "The document's signature is not valid, and the document system takes only validly "
-        "signed documents.",
+    (422, "SIGNATURE_INVALID"): lambda o, a: SignatureInvalid(
+        f"The {_SIGNED_MESSAGE.get(o, 'document')}'s signature is not valid, and the document "
+        "system takes only validly signed documents and status messages.",
         reason=a.get("Reason") if a.get("Reason") in _REASONS else None,
     ),
     (503, "NOT_CONNECTED"): lambda _o, _a: AxisNotConnected(

@@ -98,8 +98,8 @@ async def judged_signature(context: Context, edxml: bytes) -> dict[str, object]:
         raise MockError(
             422,
             "SIGNATURE_INVALID",
-            f"The document's signature is not valid ({checked['Reason']}); this system takes "
-            "only validly signed documents.",
+            f"The message's signature is not valid ({checked['Reason']}); this system takes "
+            "only validly signed documents and status messages.",
             Reason=checked["Reason"],
         )
     return checked

@@ -96,7 +96,8 @@ async def receive_status(request: Request) -> JSONResponse:
     Its `From` is an agency of another province: a recipient there of a document sent from
     here (its delivery's trace moves on), or the sender there of a document received here
     (a recall, 13, of our deliveries). The lifecycle is `/updateStatus`'s; the Timestamp kept
-    is the message's. A redelivery answers `Duplicate: true` (see the module's docstring);
+    is the message's; its signature is checked as a document's is (`Signature`; refused under a
+    `refuse` policy). A redelivery answers `Duplicate: true` (see the module's docstring);
     a key seen before with another body is 422 IDEMPOTENCY_KEY_REUSED.
     """
     context = context_of(request)
@@ -117,6 +118,7 @@ async def receive_status(request: Request) -> JSONResponse:
             f"{reporter} is an agency of this province: it reports with /updateStatus.",
             OrganIds=[reporter],
         )
+    checked = await judged_signature(context, body)
     async with context.writing() as store:
         seen = None
         if key is not None:
@@ -136,6 +138,6 @@ async def receive_status(request: Request) -> JSONResponse:
         await store.deliveries(document, lock=True)
         if seen is not None or await store.recorded(document, report):
             deliveries = await store.deliveries(document)
-            return delivered(document, deliveries, Duplicate=True)
+            return delivered(document, deliveries, Duplicate=True, Signature=checked)
         reported = await apply_report(store, document, report, context.now())
-    return delivered(document, reported.deliveries, Duplicate=False)
+    return delivered(document, reported.deliveries, Duplicate=False, Signature=checked)

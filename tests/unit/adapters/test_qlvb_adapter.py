@@ -940,6 +940,7 @@ async def test_adapter_and_mock_agree_on_what_arrives_from_another_province(
 
     assert (first["duplicate"], again["duplicate"], first["id"]) == (False, True, KEY)
     assert first["recipients"] == [{"organ_id": tg_stp, "status": None}]
+    assert recalled.pop("signature")["reason"] == "missing"  # checked as a document's is
     assert recalled == {
         "id": KEY,
         "document_id": DOCUMENT_ID,
