@@ -119,8 +119,24 @@ class InboxItem(_Shape):
     status: str | None
 
 
+class StatusInboxItem(_Shape):
+    """A status message the agency received (`kind=status`): a recipient's report on what it
+    sent, or a recall of what it received; read it with get_status at `organ_id`, `position`."""
+
+    id: str = Field(description="The document's id in this API.")
+    document_id: str
+    organ_id: str = Field(pattern=ORGAN_ID, description="The recipient whose delivery it is.")
+    position: int = Field(description="Its place in that delivery's history, from 1.")
+    status_code: str
+    status_name: str
+    reported_by: str = Field(description="From/OrganId of the message.")
+    received_at: datetime
+
+
 class Inbox(_Shape):
-    items: list[InboxItem]
+    items: list[InboxItem | StatusInboxItem] = Field(
+        description="Documents, or with `kind=status` the status messages received."
+    )
     page: int
     size: int
     total: int

@@ -32,7 +32,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -154,6 +154,9 @@ class InboxQuery(BaseModel):
     organ_id: str = Field(pattern=ORGAN_ID)
     page: int = Field(default=1, ge=1, le=1_000_000)
     size: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE)
+    kind: Literal["edoc", "status"] = "edoc"
+    """`status`: the status messages the agency received (on what it sent, or recalls of what
+    it received), as the SDK's `getReceivedEdocList` lists them with `messagetype: status`."""
 
 
 def document_key(document_id: str) -> str:
@@ -221,7 +224,7 @@ def _inbox_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> S
             f"(1-{MAX_PAGE_SIZE}); see `errors`.",
             errors=validation_errors(error, "query"),
         ) from None
-    body = {"organId": query.organ_id, "messagetype": "edoc", "page": query.page}
+    body = {"organId": query.organ_id, "messagetype": query.kind, "page": query.page}
     return sdk_call("/getReceivedEdocList", _dumps({**body, "size": query.size}), _JSON)
 
 
@@ -405,6 +408,9 @@ def _warnings(answer: Mapping[str, Any]) -> list[dict[str, str]]:
 def _read_inbox(answer: Mapping[str, Any]) -> CanonicalResponse:
     items = []
     for item in _list(answer, "data"):
+        if item.get("messageType") == "status":
+            items.append(_status_item(item))
+            continue
         document_id = _text(item, "documentId")
         items.append(
             {
@@ -420,6 +426,24 @@ def _read_inbox(answer: Mapping[str, Any]) -> CanonicalResponse:
     if not all(isinstance(value, int) for value in page.values()):
         raise QlvbAnswerInvalid("The document system's inbox has no page, size and total.")
     return CanonicalResponse(200, {"items": items, **page})
+
+
+def _status_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A status message an agency received, from the system's status knobstick."""
+    code, position = _status_code(item.get("statusCode")), item.get("position")
+    if code is None or not isinstance(position, int):
+        raise QlvbAnswerInvalid("The document system's status item lacks its place or code.")
+    document_id = _text(item, "documentId")
+    return {
+        "id": document_key(document_id),
+        "document_id": document_id,
+        "organ_id": _text(item, "recipient"),
+        "position": position,
+        "status_code": code,
+        "status_name": STATUS_CODES[code],
+        "reported_by": _text(item, "from"),
+        "received_at": _text(item, "createdTime"),
+    }
 
 
 def _read_document(answer: Mapping[str, Any]) -> CanonicalResponse:

@@ -500,6 +500,7 @@ def _status_knobstick(entry: StatusEntry, delivery: Delivery, document: Document
         "docId": document.doc_id,
         "documentId": document.document_id,
         "recipient": delivery.recipient,
+        "position": entry.position,
         "statusCode": entry.status,
         "description": entry.description,
         "timestamp": entry.timestamp,

@@ -92,6 +92,22 @@ async def send_xml(client: httpx.AsyncClient, token: str, data: bytes, **headers
     return sent.json()
 
 
+async def once_there(client: httpx.AsyncClient, url: str, token: str) -> httpx.Response:
+    """`url` read until it answers 200: a message crossing provinces arrives store-and-forward."""
+
+    async def read() -> httpx.Response:
+        return await client.get(url, headers=bearer(token))
+
+    return await eventually(read, lambda r: r.status_code == 200)
+
+
+def assert_signed_by(signature: dict[str, Any], name: str) -> None:
+    """Validly signed by the agency `name`, under a certificate of the bus's test CA."""
+    assert signature["valid"] is True, signature
+    assert f"CN={name}" in signature["subject"]
+    assert "TEST CA" in signature["issuer"]
+
+
 async def instance_admin(
     client: httpx.AsyncClient, settings: Settings, instance: str = "kiengiang"
 ) -> dict[str, str]:
@@ -326,14 +342,9 @@ class TestMocksSign:
         key = sent.json()["id"]
         there = f"{TG}/qlvb/v1/documents/{key}"
 
-        async def arrived() -> httpx.Response:
-            return await client.get(there, headers=bearer(tg_token))
-
-        received = await eventually(arrived, lambda r: r.status_code == 200)
+        received = await once_there(client, there, tg_token)
         signature = sent.json()["signature"]
-        assert signature["valid"] is True, signature
-        assert "CN=Sở Tư pháp tỉnh Kiên Giang" in signature["subject"]
-        assert "TEST CA" in signature["issuer"]
+        assert_signed_by(signature, "Sở Tư pháp tỉnh Kiên Giang")
         assert signature["serial"]
         assert signature["not_after"]
         assert received.json()["signature"] == {**signature, "reason": None}
@@ -349,11 +360,7 @@ class TestMocksSign:
             headers=bearer(demo_token),
         )  # fmt: skip
         key = sent.json()["id"]
-
-        async def arrived() -> httpx.Response:
-            return await client.get(f"{TG}/qlvb/v1/documents/{key}", headers=bearer(tg_token))
-
-        await eventually(arrived, lambda r: r.status_code == 200)
+        await once_there(client, f"{TG}/qlvb/v1/documents/{key}", tg_token)
         reported = await client.post(
             f"{TG}/qlvb/v1/documents/{key}/status",
             json={"organ_id": TG_STP, "status_code": "01"},
@@ -362,14 +369,9 @@ class TestMocksSign:
         assert reported.status_code == 200, reported.text
         here = f"{DOCUMENTS}/{key}/recipients/{TG_STP}/statuses/1"
 
-        async def came_back() -> httpx.Response:
-            return await client.get(here, headers=bearer(demo_token))
-
-        received = await eventually(came_back, lambda r: r.status_code == 200)
+        received = await once_there(client, here, demo_token)
         signature = reported.json()["signature"]
-        assert signature["valid"] is True, signature
-        assert "CN=Sở Tư pháp tỉnh Tiền Giang" in signature["subject"]
-        assert "TEST CA" in signature["issuer"]
+        assert_signed_by(signature, "Sở Tư pháp tỉnh Tiền Giang")
         assert received.json()["signature"] == signature  # checked again where it arrived
         raw = await client.get(here, headers={**bearer(demo_token), "Accept": "application/xml"})
         assert b"http://www.w3.org/2000/09/xmldsig#" in raw.content
