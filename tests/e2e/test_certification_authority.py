@@ -429,7 +429,12 @@ class TestTrustFaults:
 
         corrupted = await client.post(
             path, content=signed_status(sent["document_id"], "01", signer),
-            headers={**headers, "X-LGSP-Fault": "corrupt_signature"},
+            headers={**headers, "X-LGSP-Fault": "corrupt_signature",
+                     "X-Request-ID": "status-corrupted-9601"},
+        )  # fmt: skip
+        audit = await client.get(
+            f"{KG}/admin/audit", params={"request_id": "status-corrupted-9601"},
+            headers=bearer(demo_token),
         )  # fmt: skip
         added = await client.post(f"{KG}/admin/faults", json=rule, headers=bearer(demo_token))
         assert added.status_code == 201, added.text
@@ -442,6 +447,8 @@ class TestTrustFaults:
 
         assert corrupted.status_code == 200, corrupted.text
         assert corrupted.json()["signature"]["reason"] == "tampered"
+        inbound = next(r for r in audit.json()["records"] if r["hop"] == "inbound")
+        assert inbound["notes"]["signature"]["reason"] == "tampered"  # recorded, as a document's
         assert (expired.json()["signature"]["reason"], clean.json()["signature"]["valid"]) == (
             "expired",
             True,
