@@ -49,6 +49,7 @@ from mocks.qlvb import axis, inbound
 from mocks.qlvb.context import (
     STATE_KEY,
     Context,
+    answers,
     apply_report,
     context_of,
     delivered,
@@ -329,7 +330,7 @@ def create_app(
         signature = await judged_signature(context, body)
         async with context.writing() as store:
             document = await store.find(document_id=response_for["document_id"])
-            if document is None or document.sender != response_for["organ_id"]:
+            if document is None or not answers(document, response_for):
                 raise not_found()
             report = report_of(status, body)
             reported = await apply_report(store, document, report, context.now())

@@ -21,6 +21,7 @@ from formats.edxml import DEFAULT_LIMITS, read_edxml, read_status
 from kit.offload import off_loop_if_large
 from mocks.qlvb import axis
 from mocks.qlvb.context import (
+    answers,
     apply_report,
     context_of,
     delivered,
@@ -130,7 +131,7 @@ async def receive_status(request: Request) -> JSONResponse:
                     "This Idempotency-Key came before with another message.",
                 )
         document = await store.find(document_id=response_for["document_id"])
-        if document is None or document.sender != response_for["organ_id"]:
+        if document is None or not answers(document, response_for):
             raise not_found()
         report = report_of(status, body)
         # The deliveries' row locks first: a concurrent twin of this message then waits, and

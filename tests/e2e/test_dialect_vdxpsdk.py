@@ -253,7 +253,7 @@ async def test_the_sdks_receiving_calls_take_a_document_from_list_to_done(
     sender's case 5, getSentEdocList. Each call goes through the core as its qlvb operation."""
     sender = await make_system(settings, monkeypatch, capsys, "--organisation", STP)
     recipient = await make_system(settings, monkeypatch, capsys, "--organisation", STC)
-    data = render_edxml(local_document("17320", subject="V/v thử SDK nhận văn bản"))
+    data = as_sent("edoc_update.edxml", "17320")  # its DocumentId names another sender
     sent = await client.post(SEND, content=data, headers=sdk_headers(sender, data))
     doc_id = sent.json()["DocId"]
 
@@ -290,7 +290,7 @@ async def test_the_sdks_receiving_calls_take_a_document_from_list_to_done(
     (result,) = tracked.json()["data"]
     assert (result["fromCode"], result["toCode"], result["senderDocId"]) == (STP, STC, doc_id)
     assert (result["sendStatus"], result["receiveStatus"]) == ("done", "01")
-    assert result["notation"].startswith("17320/")
+    assert result["notation"] == "17320/VPCP-TTĐT"
     records = audit.json()["records"]
     inbound = next(r for r in records if r["hop"] == "inbound" and r["service"] == "qlvb")
     assert (inbound["caller"], inbound["status"]) == (recipient[0], 200)
