@@ -9,7 +9,6 @@ import base64
 import hashlib
 import json
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,11 +19,10 @@ from formats.dates import VIETNAM_TIME
 from formats.edxml import read_status, render_edxml
 from lgsp.settings import Settings
 from lgsp.state import BusState
-from tests.e2e.test_cli import run_cli
 from tests.e2e.test_sdk_documents import DOCUMENTS, STC, STP, as_sent, status_as_sent
-from tests.fixtures.bus import KG, bearer, bus_settings
+from tests.fixtures.bus import KG, DialectSettings, bearer
+from tests.fixtures.cli import run_cli
 from tests.fixtures.documents import local_document
-from tests.fixtures.topology import topology_text
 
 pytestmark = pytest.mark.anyio
 
@@ -32,18 +30,9 @@ DOOR = f"{KG}/vdxp-sdk"
 SEND = f"{DOOR}/sendEdoc"
 
 
-@pytest.fixture(scope="module")
-def sdk_topology(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("vdxpsdk") / "topology.toml"
-    path.write_text(topology_text(dialects={"kiengiang": ("bus", "vdxpsdk")}), encoding="utf-8")
-    return path
-
-
 @pytest.fixture
-def settings(bus_database_url: str, bus_data_dir: Path, sdk_topology: Path) -> Settings:
-    return bus_settings(bus_database_url, bus_data_dir).model_copy(
-        update={"topology_file": sdk_topology, "vdxp_sdk_max_file_bytes": 512 * 1024}
-    )
+def settings(dialect_settings: DialectSettings) -> Settings:
+    return dialect_settings({"kiengiang": ("bus", "vdxpsdk")}, vdxp_sdk_max_file_bytes=512 * 1024)
 
 
 async def make_system(

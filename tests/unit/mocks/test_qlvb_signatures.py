@@ -4,7 +4,6 @@ answers the verdict (`Signature`), and keeps the signed bytes for every reader."
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,9 +18,7 @@ from adapters.qlvb import QlvbAdapter
 from formats.edxml import read_edxml, render_edxml
 from formats.xmldsig import sign_edxml
 from mocks.config import SystemConfig
-from mocks.qlvb.app import create_app
 from tests.fixtures import signing
-from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW
 from tests.unit.mocks.test_qlvb_app import (
     STC,
@@ -29,19 +26,20 @@ from tests.unit.mocks.test_qlvb_app import (
     assert_fail,
     assert_ok,
     make_document,
+    running,
     status_message,
 )
 
 pytestmark = pytest.mark.anyio
 
 
-def trusting(tmp_path: Path, **changes: Any) -> SystemConfig:
+def trusting(url: str, **changes: Any) -> SystemConfig:
     root = signing.root().certificate.public_bytes(serialization.Encoding.PEM).decode()
     return SystemConfig(
         instance="kiengiang",
         province_code="91",
         seed=7,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'mocks.db'}",
+        database_url=url,
         trusted_roots_pem=root,
         revoked_serials=[format(signing.REVOKED_SERIAL, "x")],
         **changes,
@@ -49,16 +47,14 @@ def trusting(tmp_path: Path, **changes: Any) -> SystemConfig:
 
 
 @pytest.fixture(name="client")
-async def fx_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(trusting(tmp_path), now=lambda: NOW)
-    async with serving(app, "http://qlvb.test") as client:
+async def fx_client(sqlite_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(trusting(sqlite_url)) as client:
         yield client
 
 
 @pytest.fixture(name="refusing")
-async def fx_refusing(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(trusting(tmp_path, signature_policy="refuse"), now=lambda: NOW)
-    async with serving(app, "http://qlvb.test") as client:
+async def fx_refusing(sqlite_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(trusting(sqlite_url, signature_policy="refuse")) as client:
         yield client
 
 
@@ -246,13 +242,13 @@ def identity_pem(signer: signing.Signer) -> SecretStr:
     return SecretStr((key + signer.certificate.public_bytes(serialization.Encoding.PEM)).decode())
 
 
-async def test_a_status_composed_here_is_signed_by_its_reporter(tmp_path: Path) -> None:
+async def test_a_status_composed_here_is_signed_by_its_reporter(sqlite_url: str) -> None:
     """`?sign=sender` on a status (the bus's JSON report): signed as the reporting agency with
     the key its CA issued it, as a document composed here is signed as its sender."""
     reporter = signing.signer("Sở Tài chính tỉnh Kiên Giang", serial=0x3001)
-    config = trusting(tmp_path, signing_identities={STC: identity_pem(reporter)})
+    config = trusting(sqlite_url, signing_identities={STC: identity_pem(reporter)})
     document = make_document(number="314")
-    async with serving(create_app(config, now=lambda: NOW), "http://qlvb.test") as client:
+    async with running(config) as client:
         assert_ok(await client.post("/sendEdoc", content=render_edxml(document), headers=XML))
         answer = assert_ok(
             await client.post(
