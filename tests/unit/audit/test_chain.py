@@ -173,3 +173,49 @@ def test_distinct_links_have_distinct_canonical_records(
     )
 
     assert same_input == same_bytes
+
+
+_any_text = st.text(max_size=12)  # every code point: controls, surrogates, emoji
+_wide_entries = st.builds(
+    AuditEntry,
+    request_id=_any_text,
+    instance=_any_text,
+    hop=_any_text,
+    caller=st.none() | _any_text,
+    target=_any_text,
+    service=st.none() | _any_text,
+    method=_any_text,
+    path=_any_text,
+    status=st.integers(-(2**70), 2**70),
+    latency_us=st.integers(0, 2**70),
+    request_sha256=_any_text,
+    response_sha256=_any_text,
+    occurred_at=st.datetimes(timezones=st.sampled_from([UTC, ICT])),
+    notes=st.none() | _any_text,
+)
+
+
+@settings(max_examples=500)
+@given(_wide_entries, st.integers(1, 2**70), _any_text)
+def test_canonical_record_is_the_stdlib_json_byte_for_byte(
+    entry: AuditEntry, seq: int, prev_hash: str
+) -> None:
+    """orjson writes the record (issue 21); every stored chain was hashed over the stdlib's
+    bytes, so the two must never differ, whatever the text (or it fails the same way)."""
+    fields = {f.name: getattr(entry, f.name) for f in dataclasses.fields(entry)}
+    if fields["notes"] is None:
+        del fields["notes"]
+    fields |= {"occurred_at": canonical_timestamp(entry.occurred_at), "seq": seq}
+    fields["prev_hash"] = prev_hash
+    try:
+        expected: bytes | type[Exception] = json.dumps(
+            fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no record could be written before either
+        expected = UnicodeEncodeError
+
+    if isinstance(expected, bytes):
+        assert canonical_record(entry, seq=seq, prev_hash=prev_hash) == expected
+    else:
+        with pytest.raises(expected):
+            canonical_record(entry, seq=seq, prev_hash=prev_hash)
