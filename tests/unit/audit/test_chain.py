@@ -125,20 +125,39 @@ def test_float_in_an_integer_field_is_refused(field: str) -> None:
 # Small alphabets, JSON's own punctuation included, so that distinct entries often differ in
 # only one place and naive concatenation would collide.
 _text = st.text(alphabet='ab",:\\{}ạ', max_size=4)
-_entries = st.builds(
-    AuditEntry,
-    request_id=_text,
-    instance=_text,
-    hop=_text,
-    caller=st.none() | _text,
-    target=_text,
-    service=st.none() | _text,
-    method=_text,
-    path=_text,
+
+
+def _entries_of(
+    text: st.SearchStrategy[str],
+    *,
+    status: st.SearchStrategy[int],
+    latency_us: st.SearchStrategy[int],
+    occurred_at: st.SearchStrategy[datetime],
+    notes: st.SearchStrategy[str | None] | None = None,
+) -> st.SearchStrategy[AuditEntry]:
+    return st.builds(
+        AuditEntry,
+        request_id=text,
+        instance=text,
+        hop=text,
+        caller=st.none() | text,
+        target=text,
+        service=st.none() | text,
+        method=text,
+        path=text,
+        status=status,
+        latency_us=latency_us,
+        request_sha256=text,
+        response_sha256=text,
+        occurred_at=occurred_at,
+        notes=st.none() if notes is None else notes,
+    )
+
+
+_entries = _entries_of(
+    _text,
     status=st.integers(0, 999),
     latency_us=st.integers(0, 2**63 - 1),
-    request_sha256=_text,
-    response_sha256=_text,
     occurred_at=st.datetimes(
         min_value=datetime(2000, 1, 1),  # noqa: DTZ001 - hypothesis bounds are naive
         max_value=datetime(2100, 1, 1),  # noqa: DTZ001
@@ -176,20 +195,10 @@ def test_distinct_links_have_distinct_canonical_records(
 
 
 _any_text = st.text(max_size=12)  # every code point: controls, surrogates, emoji
-_wide_entries = st.builds(
-    AuditEntry,
-    request_id=_any_text,
-    instance=_any_text,
-    hop=_any_text,
-    caller=st.none() | _any_text,
-    target=_any_text,
-    service=st.none() | _any_text,
-    method=_any_text,
-    path=_any_text,
+_wide_entries = _entries_of(
+    _any_text,
     status=st.integers(-(2**70), 2**70),
     latency_us=st.integers(0, 2**70),
-    request_sha256=_any_text,
-    response_sha256=_any_text,
     occurred_at=st.datetimes(timezones=st.sampled_from([UTC, ICT])),
     notes=st.none() | _any_text,
 )
