@@ -6,6 +6,7 @@ the router layer everything is passed as arguments.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Scope
 
 from lgsp.audit.context import AUDIT_SCOPE_KEY, SAFE_METHODS, AuditContext, pending_entry
 from lgsp.auth.client_cache import ClientSnapshot
@@ -119,7 +121,7 @@ async def authenticate(
     unknown client (401), the client's rate for this service (429). A plain function, for the
     invocation route that runs without dependency injection (`lgsp.routing.dispatch`).
     """
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    scheme, _, token = _authorization(request.scope).partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken("Send the access token as `Authorization: Bearer <token>`.")
     claims = instance.verified_tokens.verify(
@@ -165,11 +167,26 @@ async def _is_revoked(bus: BusState, instance: str, claims: TokenClaims) -> bool
     )
 
 
+def _authorization(scope: Scope) -> str:
+    """The `Authorization` field (the first, as Starlette's `Headers.get` gives it), read from
+    the scope without building the request's `Headers` (issue 21)."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return str(value.decode("latin-1"))
+    return ""
+
+
+@functools.lru_cache(maxsize=16)
+def _default_limit(per_second: float, burst: int) -> RateLimit:
+    """The settings' rate, made once rather than on every call."""
+    return RateLimit(per_second, burst)
+
+
 def _enforce_rate(
     bus: BusState, instance: str, client_id: str, service: str, snapshot: ClientSnapshot
 ) -> None:
     settings = bus.settings
-    default = RateLimit(settings.rate_limit_per_second, settings.rate_limit_burst)
+    default = _default_limit(settings.rate_limit_per_second, settings.rate_limit_burst)
     limit = limit_for(snapshot.rate_limits, service, default=default)
     wait = bus.rate_limiter.acquire(instance, client_id, service, limit)
     if wait:

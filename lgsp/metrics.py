@@ -20,29 +20,32 @@ Gauge = tuple[str, str, Labels, float]
 
 
 class Metrics:
+    """Counted by plain keys on each call; made into label tuples only when rendered."""
+
     def __init__(self) -> None:
-        self._requests: dict[Labels, int] = defaultdict(int)
-        self._errors: dict[Labels, int] = defaultdict(int)
-        self._latency_counts: dict[Labels, list[int]] = {}
-        self._latency_sums: dict[Labels, float] = defaultdict(float)
+        self._requests: dict[tuple[str, str, int], int] = defaultdict(int)
+        self._errors: dict[tuple[str, str], int] = defaultdict(int)
+        self._latency_counts: dict[tuple[str, str], list[int]] = {}
+        self._latency_sums: dict[tuple[str, str], float] = defaultdict(float)
 
     def observe_request(
         self, *, instance: str, service: str | None, status: int, seconds: float
     ) -> None:
-        labels = (("instance", instance), ("service", service or "-"))
-        if (
-            len(self._requests) >= MAX_SERIES
-            and labels + (("status", str(status)),) not in self._requests
-        ):
+        series = (instance, service or "-")
+        key = (*series, status)
+        requests = self._requests
+        if key not in requests and len(requests) >= MAX_SERIES:
             return
-        self._requests[labels + (("status", str(status)),)] += 1
-        counts = self._latency_counts.setdefault(labels, [0] * (len(LATENCY_BUCKETS) + 1))
+        requests[key] += 1
+        counts = self._latency_counts.get(series)
+        if counts is None:
+            counts = self._latency_counts[series] = [0] * (len(LATENCY_BUCKETS) + 1)
         counts[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
-        self._latency_sums[labels] += seconds
+        self._latency_sums[series] += seconds
 
     def observe_error(self, *, instance: str, code: str) -> None:
         if len(self._errors) < MAX_SERIES:
-            self._errors[(("instance", instance), ("code", code))] += 1
+            self._errors[(instance, code)] += 1
 
     def render(self, gauges: Iterable[Gauge] = ()) -> str:
         lines = [
@@ -50,18 +53,22 @@ class Metrics:
             "# TYPE lgsp_requests_total counter",
             *(
                 _sample("lgsp_requests_total", labels, n)
-                for labels, n in sorted(self._requests.items())
+                for labels, n in sorted(
+                    (_series(instance, service) + (("status", str(status)),), n)
+                    for (instance, service, status), n in self._requests.items()
+                )
             ),
             "# HELP lgsp_errors_total Problem answers by stable error code.",
             "# TYPE lgsp_errors_total counter",
             *(
-                _sample("lgsp_errors_total", labels, n)
-                for labels, n in sorted(self._errors.items())
+                _sample("lgsp_errors_total", (("instance", instance), ("code", code)), n)
+                for (instance, code), n in sorted(self._errors.items())
             ),
             "# HELP lgsp_request_duration_seconds Time from request to committed audit record.",
             "# TYPE lgsp_request_duration_seconds histogram",
         ]
-        for labels, counts in sorted(self._latency_counts.items()):
+        for series, counts in sorted(self._latency_counts.items()):
+            labels = _series(*series)
             cumulative = 0
             for bound, count in zip((*LATENCY_BUCKETS, float("inf")), counts, strict=True):
                 cumulative += count
@@ -73,7 +80,7 @@ class Metrics:
                 )
             lines.append(_sample("lgsp_request_duration_seconds_count", labels, cumulative))
             lines.append(
-                _sample("lgsp_request_duration_seconds_sum", labels, self._latency_sums[labels])
+                _sample("lgsp_request_duration_seconds_sum", labels, self._latency_sums[series])
             )
         described: set[str] = set()
         for name, help_text, labels, value in gauges:  # one HELP and TYPE per metric name
@@ -82,6 +89,10 @@ class Metrics:
                 lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
             lines.append(_sample(name, labels, value))
         return "\n".join(lines) + "\n"
+
+
+def _series(instance: str, service: str) -> Labels:
+    return (("instance", instance), ("service", service))
 
 
 def _sample(name: str, labels: Labels, value: float) -> str:

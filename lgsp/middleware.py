@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 import os
 import re
+from collections.abc import Iterable
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lgsp.errors import (
@@ -20,6 +20,7 @@ from lgsp.errors import (
 from lgsp.logging import request_id_var
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.encode()
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -56,21 +57,32 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
-        request_id = given if _VALID_REQUEST_ID.match(given) else _request_ids.new()
+        given = _last(scope["headers"], _REQUEST_ID_KEY)
+        request_id = given if given and _VALID_REQUEST_ID.match(given) else _request_ids.new()
         token = request_id_var.set(request_id)
+        echoed = (_REQUEST_ID_KEY, request_id.encode("latin-1"))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                if REQUEST_ID_HEADER not in headers:
-                    headers.append("X-Request-ID", request_id)
+                headers = message.get("headers", ())
+                if not any(key == _REQUEST_ID_KEY for key, _ in headers):
+                    message["headers"] = [*headers, echoed]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
+
+
+def _last(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
+    """The last value of header `name` (ASGI names are lower case), as `dict(headers)` would
+    give it, without building a dict per call."""
+    found = None
+    for key, value in headers:
+        if key == name:
+            found = value
+    return None if found is None else found.decode("latin-1")
 
 
 MAX_HEADERS = 100
@@ -136,25 +148,28 @@ class RequestGuardMiddleware:
 
     def _refusal(self, scope: Scope) -> LgspError | None:
         headers: list[tuple[bytes, bytes]] = scope["headers"]
-        if len(headers) > self.max_headers or (
-            sum(len(name) + len(value) for name, value in headers) > self.max_header_bytes
-        ):
+        size, declared = 0, None
+        for name, value in headers:
+            size += len(name) + len(value)
+            if name == b"content-length":
+                declared = value  # the last, as `dict(headers)` kept it
+        if len(headers) > self.max_headers or size > self.max_header_bytes:
             return RequestHeadersTooLarge(
                 f"A request may carry at most {self.max_headers} header fields of "
                 f"{self.max_header_bytes} bytes in all."
             )
         path: str = scope["path"]
         raw_path: bytes = scope.get("raw_path") or b""
+        # Each check only where its character occurs: most paths have no `.`, `%` or control.
         if (
-            _DOT_SEGMENTS.intersection(path.split("/"))
-            or _ENCODED_DELIMITER.search(raw_path)
-            or _CONTROL.search(path)
+            ("." in path and _DOT_SEGMENTS.intersection(path.split("/")))
+            or (b"%" in raw_path and _ENCODED_DELIMITER.search(raw_path))
+            or (not path.isprintable() and _CONTROL.search(path))
         ):
             return InvalidPath(
                 "Path segments may not be `.` or `..` (plain or percent-encoded), and the path "
                 "may not hold an encoded `/`, `\\`, `?` or `#`, or a control character."
             )
-        declared = dict(headers).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             return RequestTooLarge(self._detail())
         return None

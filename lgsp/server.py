@@ -164,15 +164,27 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self.cycle.keep_alive = False  # answered with `Connection: close`, then closed
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
-        """Offer the app the drop extension (`lgsp.connection`) before it runs."""
+        """Offer the app the drop extension (`lgsp.connection`) before it runs, and write an
+        answer's head with its first body part (`_HeldWrites`)."""
         cycle.scope.setdefault("extensions", {})[DROP] = {}
         send = cycle.send
+        transport = cycle.transport
+        held = _HeldWrites(transport)
 
         async def send_or_drop(message: Message) -> None:
             if is_drop(message):
+                cycle.transport = transport
+                held.release()  # the head, if it came: the drop cuts the answer after it
                 self._drop(cycle)
-            else:
+            elif message["type"] == "http.response.start":
+                cycle.transport = held  # type: ignore[assignment]
                 await send(message)  # type: ignore[arg-type]
+            else:
+                try:
+                    await send(message)  # type: ignore[arg-type]
+                finally:
+                    cycle.transport = transport
+                    held.release()
 
         cycle.send = send_or_drop  # type: ignore[method-assign, assignment]
         super()._start_asgi_task(cycle, app)
@@ -304,6 +316,36 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.can_write_eof():
             self.transport.write_eof()
         self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
+
+class _HeldWrites:
+    """A cycle's transport from an answer's head to its first body part: uvicorn writes the
+    status line and header fields at `http.response.start` and the body at the next message,
+    two system calls (and two packets) where one will do (issue 21). What is written here is
+    held until `release`; closing releases it first, so an answer cut short still ends as
+    it did (its head sent, then the close)."""
+
+    __slots__ = ("_held", "_transport")
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._held: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self._held.append(data)
+
+    def release(self) -> None:
+        if self._held:
+            data = b"".join(self._held)
+            self._held.clear()
+            self._transport.write(data)
+
+    def close(self) -> None:
+        self.release()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 def server_options(settings: Settings) -> dict[str, Any]:

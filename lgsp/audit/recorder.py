@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lgsp.audit.chain import AuditEntry
 from lgsp.audit.context import AUDIT_SCOPE_KEY, AuditContext, body_hash
-from lgsp.connection import DROPPED_STATUS, ConnectionDropped, is_drop, server_drops
+from lgsp.connection import DROP, DROPPED_STATUS, ConnectionDropped, server_drops
 from lgsp.errors import (
     INSTANCE_SCOPE_KEY,
     AuditUnavailable,
@@ -92,17 +92,14 @@ class AuditRecorder:
             await self.app(scope, hashing_receive, holding_send)
         except Exception as error:  # FastAPI has already rendered the 500 into `held`
             failure = error
-        dropped = any(is_drop(message) for message in held)
-        status = next(
-            (m["status"] for m in held if m["type"] == "http.response.start"),
-            DROPPED_STATUS if dropped else 500,
-        )
+        status, dropped = _outcome(held)
+        caller = context.caller
         inbound = AuditEntry(
             request_id=request_id_var.get() or "",
             instance=self.instance,
             hop="inbound",
             # A claimed id is the client's text, whatever its length (`/token`, probe F9).
-            caller=None if context.caller is None else audit_text(context.caller, limit=64),
+            caller=None if caller is None else audit_text(caller, limit=64),
             target=self.instance,
             service=context.service,
             method=audit_text(scope["method"], limit=16),
@@ -133,7 +130,7 @@ class AuditRecorder:
         if status >= 400:
             bus.metrics.observe_error(instance=self.instance, code=_error_code(held))
         for message in held:
-            if dropped and is_drop(message) and not server_drops(scope):
+            if dropped and message["type"] == DROP and not server_drops(scope):
                 failure = failure or ConnectionDropped("The gateway closed the connection.")
                 break
             await send(message)
@@ -143,6 +140,24 @@ class AuditRecorder:
 
 _NOT_JOURNALED = ("/token", "/admin/", "/docs", "/openapi.json", "/redoc")
 """Credentials (tokens, secrets), the journal's own reading, and documentation pages."""
+_NOT_JOURNALED_PATHS = frozenset(prefix.rstrip("/") for prefix in _NOT_JOURNALED)
+
+
+def _outcome(held: list[Message]) -> tuple[int, bool]:
+    """The status the app answered (502 for a drop, 500 for no answer), and whether it
+    dropped the connection."""
+    status: int | None = None
+    dropped = False
+    for message in held:
+        kind = message["type"]
+        if kind == "http.response.start":
+            if status is None:
+                status = message["status"]
+        elif kind == DROP:
+            dropped = True
+    if status is None:
+        status = DROPPED_STATUS if dropped else 500
+    return status, dropped
 
 
 def _relative_path(scope: Scope) -> str:
@@ -157,10 +172,13 @@ def _journal_capture(scope: Scope, settings: Settings) -> tuple[BodyCapture, Bod
     if not settings.journal_enabled:
         return None
     path = _relative_path(scope)
-    if any(path == prefix.rstrip("/") or path.startswith(prefix) for prefix in _NOT_JOURNALED):
+    if path in _NOT_JOURNALED_PATHS or path.startswith(_NOT_JOURNALED):
         return None
     limit = settings.journal_max_body_bytes
     return BodyCapture(limit), BodyCapture(limit)
+
+
+_REQUEST_FIELDS = (b"content-type", b"content-length", b"transfer-encoding")
 
 
 def _journal_entry(
@@ -172,16 +190,12 @@ def _journal_entry(
     settings: Settings,
 ) -> JournalEntry:
     masked = not settings.journal_unmasked
-    request_type = _header(scope.get("headers", []), b"content-type")
+    request_type, length, encoding = _headers(scope.get("headers", []), _REQUEST_FIELDS)
     start = next((m for m in held if m["type"] == "http.response.start"), None)
     response_type = None if start is None else _header(start.get("headers", []), b"content-type")
     requested, answered = capture
-    headers = scope.get("headers", [])
     # A body the app never read to its end (a call refused before it was): not all is here.
-    unread = not requested.complete and (
-        (_header(headers, b"content-length") or "0") != "0"
-        or _header(headers, b"transfer-encoding") is not None
-    )
+    unread = not requested.complete and ((length or "0") != "0" or encoding is not None)
     return JournalEntry(
         instance=inbound.instance,
         request_id=inbound.request_id,
@@ -220,8 +234,19 @@ def _notes(context: AuditContext) -> str | None:
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
-    value = next((v for k, v in headers if k.lower() == name), None)
-    return None if value is None else value.decode("latin-1")[:200]
+    return _headers(headers, (name,))[0]
+
+
+def _headers(headers: list[tuple[bytes, bytes]], names: tuple[bytes, ...]) -> list[str | None]:
+    """The first value of each of `names` (lower case), in one pass over the fields."""
+    found: list[str | None] = [None] * len(names)
+    for key, value in headers:
+        key = key.lower()
+        if key in names:
+            index = names.index(key)
+            if found[index] is None:
+                found[index] = value.decode("latin-1")[:200]
+    return found
 
 
 def _error_code(held: list[Message]) -> str:

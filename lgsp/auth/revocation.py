@@ -30,7 +30,9 @@ class DenyList:
         self._instances: dict[str, _Entry] = {}
 
     async def is_revoked(self, instance: str, jti: str, *, ttl: float, load: Loader) -> bool:
-        entry = self._instances.setdefault(instance, _Entry())
+        entry = self._instances.get(instance)
+        if entry is None:  # not `setdefault`: that would build an entry and a lock per call
+            entry = self._instances[instance] = _Entry()
         if entry.fresh_until <= self._clock():
             async with entry.lock:
                 if entry.fresh_until <= self._clock():  # not refreshed while we waited

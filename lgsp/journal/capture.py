@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_plus
+
+import orjson
 
 from lgsp.json_text import compact_json_text
 from lgsp.masking import mask_personal_data
@@ -114,7 +117,17 @@ class BodyCapture:
 
     @property
     def data(self) -> bytes:
-        return b"".join(self._chunks)
+        chunks = self._chunks
+        if len(chunks) == 1:
+            return chunks[0]
+        return b"".join(chunks)
+
+    def holds(self, body: bytes) -> bool:
+        """All that was captured is `body` (compared without joining a one-chunk body)."""
+        chunks = self._chunks
+        if len(chunks) == 1:
+            return chunks[0] == body
+        return b"".join(chunks) == body
 
 
 def stored_document(
@@ -123,12 +136,13 @@ def stored_document(
     """`stored_body` of a JSON answer from the value it was rendered from, when the captured
     body is all of `rendered` and is not cut: masking the value skips parsing the body again
     (issue 21). None when that does not hold (a fault changed the body, or it is too long)."""
-    if not masked or not capture.complete or capture.over_limit or capture.data != rendered:
+    if not masked or not capture.complete or capture.over_limit or not capture.holds(rendered):
         return None
-    if not _depth_within(document, _MAX_JSON_DEPTH):
+    try:
+        document = _masked_document(document, _MAX_JSON_DEPTH)
+    except _TooDeep:
         return None
-    text = compact_json_text(mask_document(document))
-    return _cut(_valid_text(text), capture.limit)
+    return _bounded_json(document, capture.limit)
 
 
 def stored_body(capture: BodyCapture, content_type: str | None, *, masked: bool) -> str:
@@ -140,7 +154,10 @@ def stored_body(capture: BodyCapture, content_type: str | None, *, masked: bool)
     leaves most of a number. NUL and lone surrogates are replaced: the database refuses them,
     and a journal row the database refuses would fail the call's audit transaction.
     """
-    text = capture.data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    data = capture.data
+    if not data:  # most calls: a GET's request body
+        return ""
+    text = data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     if masked:
         text = _masked(text, content_type)
     return _cut(_valid_text(text), capture.limit)
@@ -153,6 +170,8 @@ def stored_path(path: str, *, masked: bool) -> str:
 def stored_query(query: str, *, masked: bool) -> str:
     """Numbers masked, and the value of any parameter named like a credential hidden
     (`access_token=…`, RFC 6750 §2.3), masked or not: the journal is no place for secrets."""
+    if not query:
+        return ""
     parameters = [
         f"{name}=***" if _SECRET_NAME.search(name) else parameter
         for parameter in query.split("&")
@@ -167,28 +186,50 @@ def _masked(text: str, content_type: str | None) -> str:
             document = json.loads(text)
         except (ValueError, RecursionError):
             document = None
-        if document is not None and _depth_within(document, _MAX_JSON_DEPTH):
-            return compact_json_text(mask_document(document))
+        if document is not None:
+            try:
+                return compact_json_text(_masked_document(document, _MAX_JSON_DEPTH))
+            except _TooDeep:
+                pass
     return mask_text(text)
 
 
 def mask_document(value: Any) -> Any:
     """A JSON value with id numbers masked (in strings and in numbers) and personal fields
     masked by key."""
-    if isinstance(value, dict):
-        return {
-            key: mask_name(item)
-            if key in PERSONAL_FIELDS and isinstance(item, str)
-            else mask_document(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):  # a tuple: a value not yet rendered (`stored_document`)
-        return [mask_document(item) for item in value]
+    return _masked_document(value, sys.maxsize)
+
+
+class _TooDeep(Exception):
+    """Nested deeper than the journal walks: the body is kept as text (masked as text)."""
+
+
+def _masked_document(value: Any, depth: int) -> Any:
+    """`mask_document` that gives up (`_TooDeep`) past `depth` levels, in the same walk.
+
+    Exact types are tried before `isinstance` (a `bool` is no `int` here): the journal masks
+    every answer, and this walk was most of its cost (issue 21)."""
+    if depth < 1:
+        raise _TooDeep
+    kind = type(value)
+    if kind is str:
+        return mask_personal_data(value)
+    if kind is dict or kind is list or kind is tuple or isinstance(value, dict | list | tuple):
+        if isinstance(value, dict):
+            return {
+                key: mask_name(item)
+                if type(item) is str and key in PERSONAL_FIELDS
+                else _masked_document(item, depth - 1)
+                for key, item in value.items()
+            }
+        # A tuple: a value not yet rendered (`stored_document`).
+        return [_masked_document(item, depth - 1) for item in value]
+    if kind is int or (isinstance(value, int) and kind is not bool):
+        text = str(value)
+        masked = mask_personal_data(text)
+        return value if masked == text else masked
     if isinstance(value, str):
         return mask_personal_data(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        masked = mask_personal_data(str(value))
-        return value if masked == str(value) else masked
     return value
 
 
@@ -212,7 +253,22 @@ def mask_name(name: str) -> str:
 
 def _valid_text(text: str) -> str:
     """Lone surrogates (from a JSON `\\ud800` escape) cannot be encoded: replace them."""
+    if text.isascii():
+        return text
     return text.encode("utf-8", errors="replace").decode("utf-8")
+
+
+def _bounded_json(value: Any, limit: int) -> str:
+    """`_cut(_valid_text(compact_json_text(value)), limit)` without encoding the text again:
+    orjson writes valid UTF-8 (it refuses a lone surrogate, and the stdlib takes over)."""
+    try:
+        data = orjson.dumps(value)
+    except TypeError:
+        return _cut(_valid_text(compact_json_text(value)), limit)
+    if len(data) > limit:
+        data = data[:limit]
+        return data.decode("utf-8", errors="ignore")
+    return data.decode("utf-8")
 
 
 def _cut(text: str, limit: int) -> str:
@@ -228,17 +284,3 @@ def _is_json(content_type: str | None) -> bool:
         return False
     media = content_type.split(";", 1)[0].strip().lower()
     return media == "application/json" or media.endswith("+json")
-
-
-def _depth_within(value: Any, limit: int) -> bool:
-    """Iterative, so that checking a deep document cannot itself overflow the stack."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return False
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-    return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import logging
 import socket
@@ -10,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from lgsp import cli
-from lgsp.logging import request_id_var
+from lgsp.logging import TEXT_FORMAT, TextFormatter, TurnFlushingHandler, request_id_var
 from lgsp.settings import Settings
 
 
@@ -81,3 +83,69 @@ def test_an_unknown_log_format_is_refused(monkeypatch: pytest.MonkeyPatch) -> No
 
     with pytest.raises(ValueError, match="log_format"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+class _CountingStream(io.StringIO):
+    """A stream that counts its writes (each is a system call on a real stderr)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def _handler() -> tuple[TurnFlushingHandler, _CountingStream]:
+    handler = TurnFlushingHandler()
+    stream = _CountingStream()
+    handler.setStream(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    return handler, stream
+
+
+def test_the_lines_of_one_loop_turn_are_written_in_one_write() -> None:
+    handler, stream = _handler()
+
+    async def log_three() -> str:
+        for n in range(3):
+            handler.handle(logging.makeLogRecord({"msg": f"line {n}"}))
+        written_within_the_turn = stream.getvalue()
+        await asyncio.sleep(0)  # the turn ends
+        return written_within_the_turn
+
+    assert asyncio.run(log_three()) == ""
+    assert stream.getvalue() == "line 0\nline 1\nline 2\n"
+    assert stream.writes == 1
+
+
+def test_a_line_logged_without_a_running_loop_is_written_at_once() -> None:
+    handler, stream = _handler()
+
+    handler.handle(logging.makeLogRecord({"msg": "now"}))
+
+    assert stream.getvalue() == "now\n"
+
+
+def test_flush_writes_what_the_turn_has_not_written_yet() -> None:
+    handler, stream = _handler()
+
+    async def log_and_flush() -> None:
+        handler.handle(logging.makeLogRecord({"msg": "before shutdown"}))
+        handler.flush()
+
+    asyncio.run(log_and_flush())
+
+    assert stream.getvalue() == "before shutdown\n"
+
+
+@pytest.mark.parametrize("created", [0.0, 1_780_000_000.0005, 1_780_000_000.9999, 1_780_000_001.5])
+def test_the_text_format_writes_the_time_as_logging_does(created: float) -> None:
+    record = logging.makeLogRecord({"msg": "x", "args": None})
+    record.created, record.msecs = created, (created - int(created)) * 1000
+    record.request_id = "-"
+    mine = TextFormatter()
+    mine.format(logging.makeLogRecord({"msg": "another second, cached", "request_id": "-"}))
+
+    assert mine.format(record) == logging.Formatter(TEXT_FORMAT).format(record)

@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lgsp.logging import configure_logging, request_id_var
 from lgsp.masking import MAX_AUDIT_TEXT, PersonalDataFilter, audit_text, mask_personal_data
@@ -177,3 +180,25 @@ def test_audit_text_is_bounded_and_marks_a_cut() -> None:
     assert len(audit_text("a" * 10_000)) == MAX_AUDIT_TEXT
     assert audit_text("a" * 100, limit=64) == "a" * 63 + "…"
     assert audit_text("a" * 64, limit=64) == "a" * 64
+
+
+_LOOKAROUND_ID = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
+"""The pattern `mask_personal_data` used before issue 21: a whole run of exactly 12 or 9."""
+
+
+@given(st.text(alphabet=st.sampled_from("0123456789٣ a/-%")))
+def test_masking_finds_the_runs_the_lookaround_pattern_found(text: str) -> None:
+    if "%3" in text:  # encoded digits take another path, unchanged
+        return
+    expected = _LOOKAROUND_ID.sub(
+        lambda m: m.group()[:3] + "*" * (len(m.group()) - 5) + m.group()[-2:], text
+    )
+
+    assert mask_personal_data(text) == expected
+
+
+@given(st.text(alphabet=st.sampled_from("ab1\x00\x1f\x7f\u0085\u2028 é")))
+def test_audit_text_escapes_exactly_the_control_characters(text: str) -> None:
+    escaped = "".join(f"%{ord(c):02X}" if ord(c) < 0x20 or c == "\x7f" else c for c in text)
+
+    assert audit_text(text) == escaped

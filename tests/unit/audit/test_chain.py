@@ -125,20 +125,39 @@ def test_float_in_an_integer_field_is_refused(field: str) -> None:
 # Small alphabets, JSON's own punctuation included, so that distinct entries often differ in
 # only one place and naive concatenation would collide.
 _text = st.text(alphabet='ab",:\\{}ạ', max_size=4)
-_entries = st.builds(
-    AuditEntry,
-    request_id=_text,
-    instance=_text,
-    hop=_text,
-    caller=st.none() | _text,
-    target=_text,
-    service=st.none() | _text,
-    method=_text,
-    path=_text,
+
+
+def _entries_of(
+    text: st.SearchStrategy[str],
+    *,
+    status: st.SearchStrategy[int],
+    latency_us: st.SearchStrategy[int],
+    occurred_at: st.SearchStrategy[datetime],
+    notes: st.SearchStrategy[str | None] | None = None,
+) -> st.SearchStrategy[AuditEntry]:
+    return st.builds(
+        AuditEntry,
+        request_id=text,
+        instance=text,
+        hop=text,
+        caller=st.none() | text,
+        target=text,
+        service=st.none() | text,
+        method=text,
+        path=text,
+        status=status,
+        latency_us=latency_us,
+        request_sha256=text,
+        response_sha256=text,
+        occurred_at=occurred_at,
+        notes=st.none() if notes is None else notes,
+    )
+
+
+_entries = _entries_of(
+    _text,
     status=st.integers(0, 999),
     latency_us=st.integers(0, 2**63 - 1),
-    request_sha256=_text,
-    response_sha256=_text,
     occurred_at=st.datetimes(
         min_value=datetime(2000, 1, 1),  # noqa: DTZ001 - hypothesis bounds are naive
         max_value=datetime(2100, 1, 1),  # noqa: DTZ001
@@ -173,3 +192,39 @@ def test_distinct_links_have_distinct_canonical_records(
     )
 
     assert same_input == same_bytes
+
+
+_any_text = st.text(max_size=12)  # every code point: controls, surrogates, emoji
+_wide_entries = _entries_of(
+    _any_text,
+    status=st.integers(-(2**70), 2**70),
+    latency_us=st.integers(0, 2**70),
+    occurred_at=st.datetimes(timezones=st.sampled_from([UTC, ICT])),
+    notes=st.none() | _any_text,
+)
+
+
+@settings(max_examples=500)
+@given(_wide_entries, st.integers(1, 2**70), _any_text)
+def test_canonical_record_is_the_stdlib_json_byte_for_byte(
+    entry: AuditEntry, seq: int, prev_hash: str
+) -> None:
+    """orjson writes the record (issue 21); every stored chain was hashed over the stdlib's
+    bytes, so the two must never differ, whatever the text (or it fails the same way)."""
+    fields = {f.name: getattr(entry, f.name) for f in dataclasses.fields(entry)}
+    if fields["notes"] is None:
+        del fields["notes"]
+    fields |= {"occurred_at": canonical_timestamp(entry.occurred_at), "seq": seq}
+    fields["prev_hash"] = prev_hash
+    try:
+        expected: bytes | type[Exception] = json.dumps(
+            fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no record could be written before either
+        expected = UnicodeEncodeError
+
+    if isinstance(expected, bytes):
+        assert canonical_record(entry, seq=seq, prev_hash=prev_hash) == expected
+    else:
+        with pytest.raises(expected):
+            canonical_record(entry, seq=seq, prev_hash=prev_hash)

@@ -65,3 +65,28 @@ async def test_a_ttl_of_zero_reads_the_table_on_every_call() -> None:
         await deny.is_revoked("kg", "j1", ttl=0, load=table.load)
 
     assert table.loads == 3
+
+
+async def test_a_call_on_a_known_instance_builds_no_new_entry_or_lock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each call used to build an entry (with its `asyncio.Lock`) for `setdefault` to throw
+    away: work on every call of the hop (issue 21)."""
+    from lgsp.auth import revocation
+
+    made = 0
+    entry = revocation._Entry
+
+    def counted() -> revocation._Entry:
+        nonlocal made
+        made += 1
+        return entry()
+
+    monkeypatch.setattr(revocation, "_Entry", counted)
+    clock, table = Clock(100.0), Table()
+    deny = DenyList(clock=clock)
+
+    for _ in range(10):
+        await deny.is_revoked("kg", "j1", ttl=2, load=table.load)
+
+    assert made == 1

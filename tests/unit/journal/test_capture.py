@@ -255,3 +255,24 @@ def test_an_answer_is_stored_from_its_body_unless_the_value_is_what_was_sent(
     capture = captured(sent or rendered, limit)
 
     assert stored_document(capture, document, rendered, masked=masked) is None
+
+
+@pytest.mark.parametrize(("levels", "walked"), [(63, True), (64, False)])
+def test_json_is_walked_down_to_64_levels_and_kept_as_masked_text_past_them(
+    levels: int, walked: bool
+) -> None:
+    """A value 64 levels down is still masked field by field (written compact); one more level
+    and the body is masked as text instead, as sent (spaces kept)."""
+    document: object = CCCD
+    for _ in range(levels):
+        document = [document]
+    body = json.dumps(document).encode()  # `[[...` with no space; the number quoted
+    spaced = body.replace(b"[", b"[ ")
+    rendered = bytes(JSONResponse(document).body)
+
+    text = stored(spaced, "application/json")
+    from_value = stored_document(captured(rendered), document, rendered, masked=True)
+
+    assert CCCD not in text
+    assert (" " not in text) is walked
+    assert (from_value is not None) is walked

@@ -1,0 +1,111 @@
+"""`lgsp serve`'s protocol writes an answer's head together with its body (issue 21).
+
+uvicorn writes the status line and header fields when the app sends `http.response.start`
+and the body at the next message: two system calls where one will do. The protocol holds the
+head until the first body part; an answer cut short still ends with its head sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from starlette.types import Receive, Scope, Send
+from uvicorn.config import Config
+from uvicorn.server import ServerState
+
+from lgsp.connection import drop_message
+from lgsp.server import BoundedHttpToolsProtocol, ServerLimits
+
+LIMITS = ServerLimits(
+    header_max_bytes=32 * 1024,
+    header_timeout_seconds=10,
+    max_connections=10,
+    keepalive_max_requests=0,
+    body_timeout_seconds=10,
+    body_min_rate=1024,
+)
+
+
+class Transport(asyncio.Transport):
+    """Records each write, and whether the connection was closed after them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.writes.append(bytes(data))
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return ("127.0.0.1", 8000) if name in ("sockname", "peername") else default
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+async def serve_one(app: Any, request: bytes) -> Transport:
+    config = Config(app, log_config=None, access_log=False)
+    config.load()
+    protocol = BoundedHttpToolsProtocol(
+        config, ServerState(), {}, asyncio.get_running_loop(), limits=LIMITS
+    )
+    transport = Transport()
+    protocol.connection_made(transport)
+    protocol.data_received(request)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    answered = Transport()
+    answered.writes, answered.closed = list(transport.writes), transport.closed
+    protocol.connection_lost(None)  # cancels the keep-alive timer
+    return answered
+
+
+async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}
+    )
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def answer_then_drop(scope: Scope, receive: Receive, send: Send) -> None:
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"9")]}
+    )
+    await send(drop_message())
+
+
+GET = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    ("request_", "closed"),
+    [(GET, False), (GET.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"), True)],
+    ids=["keep-alive", "connection-close"],
+)
+def test_the_head_and_the_body_go_out_in_one_write(request_: bytes, closed: bool) -> None:
+    transport = asyncio.run(serve_one(answer, request_))
+
+    assert len(transport.writes) == 1
+    assert transport.writes[0].startswith(b"HTTP/1.1 200 OK\r\n")
+    assert transport.writes[0].endswith(b"\r\n\r\nok")
+    assert transport.closed is closed
+
+
+def test_a_dropped_answer_still_sends_its_head_before_the_close() -> None:
+    transport = asyncio.run(serve_one(answer_then_drop, GET))
+
+    assert len(transport.writes) == 1
+    assert transport.writes[0].startswith(b"HTTP/1.1 200 OK\r\n")
+    assert transport.closed
