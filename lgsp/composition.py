@@ -302,7 +302,8 @@ class DeferredSystems:
 
     def __init__(self) -> None:
         self._apps: list[_DeferredApp] = []
-        self._last: asyncio.Future[None] | None = None
+        self._queue: list[_DeferredApp] = []
+        self._opener: asyncio.Task[None] | None = None
 
     def registry(self, systems: SystemRegistry) -> SystemRegistry:
         """`systems` with each factory replaced by one that builds a stand-in."""
@@ -315,26 +316,37 @@ class DeferredSystems:
         def stand_in(context: SystemContext) -> FastAPI:
             app = _DeferredApp(self, factory, context, name=f"{context.instance.name}/{name}")
             self._apps.append(app)
+            self._queue.append(app)
             return app
 
         return stand_in
 
-    def start(self) -> None:
-        """Begin opening every system not yet begun, in the order the bus asked for them."""
-        for app in self._apps:
-            if not app.begun:
-                self._last = app.begin(after=self._last)
+    def start(self, first: _DeferredApp | None = None) -> None:
+        """Open every system not yet open, one after another in the order the bus asked for
+        them; `first` (a system a call waits for) before the others still waiting."""
+        if first is not None and first in self._queue:
+            self._queue.remove(first)
+            self._queue.insert(0, first)
+        if self._queue and (self._opener is None or self._opener.done()):
+            self._opener = asyncio.create_task(self._open_queued(), name="open the systems")
 
-    def forget(self, app: _DeferredApp) -> None:
-        """`app`'s lifespan is over (the bus stopped): a bus started again makes new ones."""
-        self._apps.remove(app)
-        if not self._apps:
-            self._last = None
+    async def _open_queued(self) -> None:
+        while self._queue:
+            await self._queue.pop(0).open()
+
+    def all_open(self) -> bool:
+        return all(app.is_open for app in self._apps)
 
     async def opened(self) -> None:
         """Once every system is open (or has failed to open, as its calls will say)."""
         self.start()
         await asyncio.gather(*(app.wait_opened() for app in self._apps))
+
+    def forget(self, app: _DeferredApp) -> None:
+        """`app`'s lifespan is over (the bus stopped): a bus started again makes new ones."""
+        self._apps.remove(app)
+        if app in self._queue:
+            self._queue.remove(app)
 
 
 class _DeferredApp(FastAPI):
@@ -367,27 +379,29 @@ class _DeferredApp(FastAPI):
             await self._close()
 
     @property
-    def begun(self) -> bool:
-        return self._task is not None
+    def is_open(self) -> bool:
+        """Open and serving (not: still opening, failed to open, or stopped)."""
+        ready = self._ready
+        return (
+            ready is not None and ready.done() and not ready.cancelled() and not ready.exception()
+        )
 
-    def begin(self, *, after: asyncio.Future[None] | None) -> asyncio.Future[None]:
-        """Open the system once `after` (the system before it) is open; what is returned is
-        done once this one is."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._task = asyncio.create_task(self._run(after, done), name=f"open {self._system}")
-        return done
+    async def open(self) -> None:
+        """Build the system (in a thread: a document system's CA keys run beside the event
+        loop) and start its lifespan in a task of its own, which holds it open until the bus
+        stops; return once it is open, or has failed to open."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"open {self._system}")
+        await self.wait_opened()
 
-    async def _run(self, after: asyncio.Future[None] | None, done: asyncio.Future[None]) -> None:
+    async def _run(self) -> None:
         ready = self._ready
         if ready is None:
-            raise RuntimeError(f"the embedded system {self._system} was begun outside its bus")
+            raise RuntimeError(f"the embedded system {self._system} was opened outside its bus")
         try:
-            if after is not None:
-                await after
             app = await asyncio.to_thread(self._factory, self._context)
             async with app.router.lifespan_context(app) as state:
                 ready.set_result((app, dict(state or {})))
-                done.set_result(None)
                 await self._stop.wait()
         except asyncio.CancelledError:  # the bus stopped while the system was opening
             if not ready.done():
@@ -397,9 +411,6 @@ class _DeferredApp(FastAPI):
             logger.exception("the embedded system %s failed", self._system)
             if not ready.done():
                 ready.set_exception(error)
-        finally:
-            if not done.done():
-                done.set_result(None)  # the next system opens all the same
 
     async def wait_opened(self) -> None:
         if self._ready is not None:
@@ -419,7 +430,8 @@ class _DeferredApp(FastAPI):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._ready is None:
             raise RuntimeError(f"the embedded system {self._system} is called outside its bus")
-        self._systems.start()
+        if not self._ready.done():
+            self._systems.start(first=self)
         app, state = await asyncio.shield(self._ready)
         await app({**scope, "state": dict(state)}, receive, send)
 
@@ -437,6 +449,7 @@ def create_bus(
     deferred = systems if systems is not None else DeferredSystems()
 
     def ready(bus: BusState) -> None:
+        bus.systems_open = deferred.all_open
         deferred.start()
         if on_ready is not None:
             on_ready(bus)

@@ -153,11 +153,15 @@ def _serve_one(
     ready = False
 
     async def announce() -> None:
-        """The banner once the mock systems are open too (they open once the bus answers)."""
+        """The banner, written in a thread (its sample identifiers come from the seeds) while
+        the bus answers; the heap settled once the mock systems, opening meanwhile, are open."""
+        text = await asyncio.to_thread(
+            _banner, built[0], ca_file=None if tls is None else tls.ca_file
+        )
+        spinner.stop()
+        print(text, flush=True)
         await systems.opened()
         settle_heap()
-        spinner.stop()
-        _print_banner(built[0], ca_file=None if tls is None else tls.ca_file)
 
     def on_started() -> None:
         """The bus answers on its socket: `/healthz` is 200 from now on."""
@@ -354,7 +358,7 @@ def _printable_secret(settings: Settings) -> str:
     return "$LGSP_DEMO_CLIENT_SECRET"
 
 
-def _print_banner(bus: Any, *, ca_file: Path | None = None) -> None:
+def _banner(bus: Any, *, ca_file: Path | None = None) -> str:
     from lgsp.dialects.mount import door_urls
     from lgsp.routing.systems import samples
 
@@ -397,4 +401,4 @@ def _print_banner(bus: Any, *, ca_file: Path | None = None) -> None:
             f"    curl -s {cacert}-H 'Authorization: Bearer <token>' "
             f"{first.issuer}/dancu/v1/citizens/{cccd}",
         ]
-    print("\n".join(lines) + "\n", flush=True)
+    return "\n".join(lines) + "\n"

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 from starlette.routing import Route
 
+from lgsp.console.paths import PREFIX
+
 if TYPE_CHECKING:
     from fastapi import APIRouter, FastAPI
     from starlette.types import Receive, Scope, Send
-
-PREFIX = "/console"
 
 
 def mount_console(app: FastAPI) -> None:

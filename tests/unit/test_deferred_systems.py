@@ -114,6 +114,39 @@ async def test_started_systems_open_one_after_another_in_the_order_asked(
     assert opened == [*names, "qlvb closed", "dvc closed", "dancu closed"]
 
 
+async def test_a_call_opens_its_system_before_those_still_waiting(tmp_path: Path) -> None:
+    opened: list[str] = []
+    systems = DeferredSystems()
+    names = ["dancu", "dvc", "qlvb", "vdxp"]
+    async with AsyncExitStack() as stack:
+        apps = await stand_ins(
+            stack, systems, {n: recording(opened, n) for n in names}, contexts(tmp_path)[1]
+        )
+
+        await call(apps["qlvb"])  # before the others are begun
+        await systems.opened()
+
+    assert opened[:4] == ["qlvb", "dancu", "dvc", "vdxp"]
+
+
+async def test_the_systems_are_open_once_all_are_and_not_when_one_failed(
+    tmp_path: Path,
+) -> None:
+    def broken(_context: SystemContext) -> FastAPI:
+        raise RuntimeError("no seed today")
+
+    systems = DeferredSystems()
+    async with AsyncExitStack() as stack:
+        await stand_ins(stack, systems, {"dancu": recording([], "dancu")}, contexts(tmp_path)[1])
+        assert not systems.all_open()  # /readyz: 503 until they are
+        await systems.opened()
+        assert systems.all_open()
+
+        await stand_ins(stack, systems, {"dvc": broken}, contexts(tmp_path)[2])
+        await systems.opened()
+        assert not systems.all_open()
+
+
 async def test_a_system_that_fails_to_open_fails_its_calls_and_the_next_opens(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
