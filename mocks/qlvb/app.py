@@ -52,6 +52,7 @@ from mocks.qlvb.context import (
     apply_report,
     context_of,
     delivered,
+    document_taken,
     hand_over,
     judged_signature,
     not_found,
@@ -208,13 +209,7 @@ def create_app(
             if recipients.remote and not sent.duplicate:
                 call = axis.document_call(context.config, sent.document)
                 await hand_over(context, call, request_id=request_id(request))
-        return delivered(
-            sent.document,
-            sent.deliveries,
-            Duplicate=sent.duplicate,
-            Warnings=warnings(reading),
-            Signature=signature,
-        )
+        return document_taken(sent, reading, signature)
 
     @app.post("/getReceivedEdocList", openapi_extra=body_doc("application/json", ListRequest))
     async def get_received_edoc_list(request: Request) -> JSONResponse:
@@ -287,10 +282,7 @@ def create_app(
             DocumentId=document.document_id,
             OrganId=fetch.organ_id,
             Position=entry.position,
-            StatusCode=entry.status,
-            Description=entry.description,
-            Timestamp=entry.timestamp,
-            ReportedBy=entry.reported_by,
+            **_status_shown(entry),
             ContentSha256=sha256(entry.edxml),
             ContentLength=len(entry.edxml),
         )
@@ -409,11 +401,8 @@ async def _trace(store: DocumentStore, document: Document) -> list[dict[str, Any
             "UpdatedTime": delivery.updated_at.astimezone(VIETNAM_TIME).isoformat(),
             "History": [
                 {
-                    "StatusCode": entry.status,
-                    "Description": entry.description,
-                    "Timestamp": entry.timestamp,
+                    **_status_shown(entry),
                     "StaffInfo": _edxml_names(entry.staff_info),
-                    "ReportedBy": entry.reported_by,
                     "ReceivedTime": entry.received_at.astimezone(VIETNAM_TIME).isoformat(),
                 }
                 for entry in history[delivery.id]
@@ -421,6 +410,19 @@ async def _trace(store: DocumentStore, document: Document) -> list[dict[str, Any
         }
         for delivery in deliveries
     ]
+
+
+_STATUS_SHOWN = {
+    "StatusCode": "status",
+    "Description": "description",
+    "Timestamp": "timestamp",
+    "ReportedBy": "reported_by",
+}
+"""What the trace and `/getStatus` show alike of a status entry: name → `StatusEntry` column."""
+
+
+def _status_shown(entry: StatusEntry) -> dict[str, Any]:
+    return {name: getattr(entry, column) for name, column in _STATUS_SHOWN.items()}
 
 
 async def _add_transport(context: Context, document: Document, trace: list[dict[str, Any]]) -> None:

@@ -12,6 +12,7 @@ from cryptography import x509
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from formats.edxml import Reading
 from formats.xmldsig import SignatureCheck, Trust, check_signature
 from kit.offload import off_loop_if_large
 from mocks.bus import BusUnavailable, Handover
@@ -19,9 +20,9 @@ from mocks.config import SystemConfig
 from mocks.qlvb.lifecycle import IllegalStatusTransition
 from mocks.qlvb.models import Delivery, Document
 from mocks.qlvb.signing import Identity, TrustSource
-from mocks.qlvb.store import DocumentStore, NotAParty, Report, Reported
+from mocks.qlvb.store import DocumentStore, NotAParty, Report, Reported, Sent
 from mocks.stateful import StoreContext, lifespan_state
-from mocks.vdxp.sdk import MockError, ok
+from mocks.vdxp.sdk import MockError, ok, warnings
 
 STATE_KEY = "qlvb"
 
@@ -77,6 +78,19 @@ def delivered(document: Document, deliveries: Sequence[Delivery], **extra: Any) 
         DocumentId=document.document_id,
         **extra,
         Recipients=[{"OrganId": d.recipient, "StatusCode": d.status} for d in deliveries],
+    )
+
+
+def document_taken(sent: Sent, reading: Reading, signature: dict[str, object]) -> JSONResponse:
+    """The answer to a document this system took, from one of its agencies or from another
+    province: the recipients' statuses, whether it was a resend, the codec's warnings and the
+    signature as judged."""
+    return delivered(
+        sent.document,
+        sent.deliveries,
+        Duplicate=sent.duplicate,
+        Warnings=warnings(reading),
+        Signature=signature,
     )
 
 

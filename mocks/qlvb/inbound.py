@@ -24,6 +24,7 @@ from mocks.qlvb.context import (
     apply_report,
     context_of,
     delivered,
+    document_taken,
     judged_signature,
     not_found,
     report_of,
@@ -38,7 +39,6 @@ from mocks.vdxp.sdk import (
     idempotency_key,
     read_body,
     sha256,
-    warnings,
 )
 
 router = APIRouter()
@@ -80,13 +80,7 @@ async def receive_edoc(request: Request) -> JSONResponse:
     checked = await judged_signature(context, body)
     async with context.writing() as store:
         sent = await store.send(replace(new, recipients=ours), at=context.now())
-    return delivered(
-        sent.document,
-        sent.deliveries,
-        Duplicate=sent.duplicate,
-        Warnings=warnings(reading),
-        Signature=checked,
-    )
+    return document_taken(sent, reading, checked)
 
 
 @router.post("/receiveStatus", openapi_extra=XML_BODY)

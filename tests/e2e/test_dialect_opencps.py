@@ -9,7 +9,6 @@ import gc
 import hashlib
 import itertools
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,8 +25,7 @@ from lgsp.dialects.tokens import Remembered
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.e2e.test_dialects import journal, trail
-from tests.fixtures.bus import KG, bearer, bus_settings, fetch_token
-from tests.fixtures.topology import topology_text
+from tests.fixtures.bus import KG, DialectSettings, bearer, fetch_token
 
 pytestmark = pytest.mark.anyio
 
@@ -36,18 +34,9 @@ DST = {"dstcode": "000.00.00.H33"}
 _SERIAL = itertools.count(1)
 
 
-@pytest.fixture(scope="module")
-def opencps_topology(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("opencps") / "topology.toml"
-    path.write_text(topology_text(dialects={"kiengiang": ("bus", "opencps")}), encoding="utf-8")
-    return path
-
-
 @pytest.fixture
-def settings(bus_database_url: str, bus_data_dir: Path, opencps_topology: Path) -> Settings:
-    return bus_settings(bus_database_url, bus_data_dir).model_copy(
-        update={"topology_file": opencps_topology}
-    )
+def settings(dialect_settings: DialectSettings) -> Settings:
+    return dialect_settings({"kiengiang": ("bus", "opencps")})
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,10 +17,9 @@ from adapters.dialects import vdxpsdk as sdk
 from formats.dates import VIETNAM_TIME
 from lgsp.settings import Settings
 from lgsp.state import BusState
-from tests.e2e.test_cli import run_cli
 from tests.e2e.test_sdk_documents import DOCUMENTS, STC, as_sent, status_as_sent
-from tests.fixtures.bus import KG, bearer, bus_settings
-from tests.fixtures.topology import topology_text
+from tests.fixtures.bus import KG, DialectSettings, bearer
+from tests.fixtures.cli import run_cli
 
 pytestmark = pytest.mark.anyio
 
@@ -29,18 +27,9 @@ DOOR = f"{KG}/vdxp-sdk"
 SEND = f"{DOOR}/sendEdoc"
 
 
-@pytest.fixture(scope="module")
-def sdk_topology(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("vdxpsdk") / "topology.toml"
-    path.write_text(topology_text(dialects={"kiengiang": ("bus", "vdxpsdk")}), encoding="utf-8")
-    return path
-
-
 @pytest.fixture
-def settings(bus_database_url: str, bus_data_dir: Path, sdk_topology: Path) -> Settings:
-    return bus_settings(bus_database_url, bus_data_dir).model_copy(
-        update={"topology_file": sdk_topology, "vdxp_sdk_max_file_bytes": 512 * 1024}
-    )
+def settings(dialect_settings: DialectSettings) -> Settings:
+    return dialect_settings({"kiengiang": ("bus", "vdxpsdk")}, vdxp_sdk_max_file_bytes=512 * 1024)
 
 
 async def make_system(

@@ -53,8 +53,7 @@ from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
 from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW, cross_province_document
-from tests.fixtures.handovers import SECRET as SYSTEM_SECRET
-from tests.fixtures.handovers import HandoverBus, bus_url
+from tests.fixtures.handovers import HandoverBus, bus_access
 from tests.unit.adapters.calls import (
     SECRET,
     assert_edxml_required,
@@ -905,9 +904,7 @@ async def fx_tg_mock(database_url: str, engine: AsyncEngine) -> AsyncIterator[ht
         instance="tiengiang",
         province_code="82",
         provinces={"91": "kiengiang", "82": "tiengiang"},
-        bus_url=bus_url("tiengiang"),
-        bus_client_id="system-qlvb",
-        bus_client_secret=SYSTEM_SECRET,
+        **bus_access("tiengiang", "qlvb"),
         database_url=database_url,
     )
     app = create_app(config, bus_transport=HandoverBus().transport(), now=lambda: NOW)

@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.base import CanonicalRequest, SystemResponse, TranslationError
 from adapters.dvcqg import CONTRACTS, INTEGRATION_PATH, DvcqgAdapter
@@ -32,6 +31,7 @@ from mocks.dvcqg.seed import sample_dossiers
 from tests.fixtures.apps import serving
 from tests.fixtures.clocks import Clock
 from tests.fixtures.dossiers import residence_sync_dossier
+from tests.fixtures.envelopes import envelope_error_message
 
 pytestmark = pytest.mark.anyio
 
@@ -149,12 +149,6 @@ def fx_clock() -> Clock:
     return Clock(START)
 
 
-@pytest.fixture(name="db_url")
-def fx_db_url(database_url: str, engine: AsyncEngine) -> str:
-    """The shared database, emptied first (the `engine` fixture wipes PostgreSQL)."""
-    return database_url
-
-
 @pytest.fixture(name="portal")
 async def fx_portal(db_url: str, clock: Clock) -> AsyncIterator[Portal]:
     async with national_portal(config_for(db_url), clock) as portal:
@@ -162,12 +156,8 @@ async def fx_portal(db_url: str, clock: Clock) -> AsyncIterator[Portal]:
 
 
 def error_of(response: httpx.Response, status: int, error_code: str) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error_code", "message", "result"}
-    assert (body["error_code"], body["result"]) == (error_code, None)
-    message: str = body["message"]
-    return message
+    """DVCQG's envelope carries `result` where the provinces' carry `data`."""
+    return envelope_error_message(response, status, error_code, payload="result")
 
 
 # --- what it knows at start ------------------------------------------------------------------

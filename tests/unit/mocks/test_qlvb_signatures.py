@@ -4,7 +4,6 @@ answers the verdict (`Signature`), and keeps the signed bytes for every reader."
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,22 +17,20 @@ from adapters.qlvb import QlvbAdapter
 from formats.edxml import read_edxml, render_edxml
 from formats.xmldsig import sign_edxml
 from mocks.config import SystemConfig
-from mocks.qlvb.app import create_app
 from tests.fixtures import signing
-from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW
-from tests.unit.mocks.test_qlvb_app import XML, assert_fail, assert_ok, make_document
+from tests.unit.mocks.test_qlvb_app import XML, assert_fail, assert_ok, make_document, running
 
 pytestmark = pytest.mark.anyio
 
 
-def trusting(tmp_path: Path, **changes: Any) -> SystemConfig:
+def trusting(url: str, **changes: Any) -> SystemConfig:
     root = signing.root().certificate.public_bytes(serialization.Encoding.PEM).decode()
     return SystemConfig(
         instance="kiengiang",
         province_code="91",
         seed=7,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'mocks.db'}",
+        database_url=url,
         trusted_roots_pem=root,
         revoked_serials=[format(signing.REVOKED_SERIAL, "x")],
         **changes,
@@ -41,16 +38,14 @@ def trusting(tmp_path: Path, **changes: Any) -> SystemConfig:
 
 
 @pytest.fixture(name="client")
-async def fx_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(trusting(tmp_path), now=lambda: NOW)
-    async with serving(app, "http://qlvb.test") as client:
+async def fx_client(sqlite_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(trusting(sqlite_url)) as client:
         yield client
 
 
 @pytest.fixture(name="refusing")
-async def fx_refusing(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(trusting(tmp_path, signature_policy="refuse"), now=lambda: NOW)
-    async with serving(app, "http://qlvb.test") as client:
+async def fx_refusing(sqlite_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(trusting(sqlite_url, signature_policy="refuse")) as client:
         yield client
 
 
