@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -287,20 +288,36 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _issue_identities(context: SystemContext) -> None:
+    """A document system's keys and certificates from the test CA, made before its app is
+    built, in a thread: the RSA key of a first start then runs beside the event loop."""
+    if context.settings.mocks_sign:
+        from lgsp.ca.store import CertificateAuthority
+
+        ca = CertificateAuthority(context.settings.data_dir)
+        ca.ensure_all(_agencies(context), now=datetime.now(UTC))
+
+
+MADE_AHEAD: dict[str, Callable[[SystemContext], None]] = {"qlvb": _issue_identities}
+"""Work a system's factory would do that runs in a thread, before the factory runs on the
+event loop (`DeferredSystems`): the factory finds it done."""
+
+
 class DeferredSystems:
     """The embedded systems of one bus, opened after it is ready, in the background.
 
     `create_app` runs each system's lifespan (its tables, its seed, a document system's keys
     from the test CA) before the bus answers; most of a start went there and into importing
     the mocks. Here the gateway is handed, for each system, a stand-in (`_DeferredApp`) whose
-    lifespan returns at once; the real systems are imported, built (in a thread: the CA's RSA
-    keys then run beside the event loop) and started one after another once the bus is ready
-    (`start`), and a call to a system that is not open yet waits for it to be. `/healthz`
+    lifespan returns at once; the real systems are imported, built (a document system's CA
+    keys made first in a thread, `MADE_AHEAD`) and started one after another once the bus is
+    ready (`start`), and a call to a system that is not open yet waits for it to be. `/healthz`
     stays honest: every call is answered as before, only a call that needs a system still
     opening is answered once it is open. `opened` waits for them all (the banner).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, ahead: Mapping[str, Callable[[SystemContext], None]] = MADE_AHEAD) -> None:
+        self._ahead = ahead
         self._apps: list[_DeferredApp] = []
         self._queue: list[_DeferredApp] = []
         self._opener: asyncio.Task[None] | None = None
@@ -314,7 +331,13 @@ class DeferredSystems:
 
     def _deferring(self, name: str, factory: SystemFactory) -> SystemFactory:
         def stand_in(context: SystemContext) -> FastAPI:
-            app = _DeferredApp(self, factory, context, name=f"{context.instance.name}/{name}")
+            app = _DeferredApp(
+                self,
+                factory,
+                context,
+                name=f"{context.instance.name}/{name}",
+                ahead=self._ahead.get(name),
+            )
             self._apps.append(app)
             self._queue.append(app)
             return app
@@ -360,10 +383,12 @@ class _DeferredApp(FastAPI):
         context: SystemContext,
         *,
         name: str,
+        ahead: Callable[[SystemContext], None] | None = None,
     ) -> None:
         super().__init__(lifespan=self._lifespan, openapi_url=None, docs_url=None, redoc_url=None)
         self._systems = systems
         self._factory = factory
+        self._ahead = ahead
         self._context = context
         self._system = name
         self._ready: asyncio.Future[tuple[FastAPI, dict[str, Any]]] | None = None
@@ -387,9 +412,8 @@ class _DeferredApp(FastAPI):
         )
 
     async def open(self) -> None:
-        """Build the system (in a thread: a document system's CA keys run beside the event
-        loop) and start its lifespan in a task of its own, which holds it open until the bus
-        stops; return once it is open, or has failed to open."""
+        """Build the system and start its lifespan in a task of its own, which holds it open
+        until the bus stops; return once it is open, or has failed to open."""
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name=f"open {self._system}")
         await self.wait_opened()
@@ -399,7 +423,11 @@ class _DeferredApp(FastAPI):
         if ready is None:
             raise RuntimeError(f"the embedded system {self._system} was opened outside its bus")
         try:
-            app = await asyncio.to_thread(self._factory, self._context)
+            if self._ahead is not None:
+                await asyncio.to_thread(self._ahead, self._context)
+            # On the event loop, not in a thread: FastAPI silences a pydantic warning while it
+            # builds routes with `warnings.catch_warnings()`, which is not thread-safe.
+            app = self._factory(self._context)
             async with app.router.lifespan_context(app) as state:
                 ready.set_result((app, dict(state or {})))
                 await self._stop.wait()
