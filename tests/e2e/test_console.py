@@ -16,11 +16,15 @@ from lgsp.console import router as console_router
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.fixtures.bus import KG, BusPool, bearer, fetch_token, registered_client
-from tests.fixtures.console import CONSOLE, assert_stays_on_the_bus, sign_in
+from tests.fixtures.console import (
+    CONSOLE,
+    UNKNOWN_CITIZEN,
+    assert_stays_on_the_bus,
+    look_up,
+    sign_in,
+)
 
 pytestmark = pytest.mark.anyio
-
-UNKNOWN_CITIZEN = "091199999999"
 
 
 async def test_pages_need_a_signed_in_admin(client: httpx.AsyncClient) -> None:
@@ -49,11 +53,10 @@ async def test_a_client_that_is_not_admin_cannot_sign_in(
     assert "lgsp_console" not in answer.cookies
 
 
+@pytest.mark.usefixtures("csrf")
 async def test_overview_shows_every_instance_of_the_topology(
     client: httpx.AsyncClient, bus: BusState
 ) -> None:
-    await sign_in(client)
-
     page = await client.get(CONSOLE)
 
     assert page.status_code == 200
@@ -63,12 +66,12 @@ async def test_overview_shows_every_instance_of_the_topology(
     assert_stays_on_the_bus(page.text)
 
 
+@pytest.mark.usefixtures("csrf")
 async def test_journal_pages_are_masked_and_keyset_paged(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
-    await sign_in(client)
     for _ in range(3):
-        await client.get(f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}", headers=bearer(demo_token))
+        await look_up(client, demo_token)
 
     page = await client.get(f"{CONSOLE}/kiengiang/journal", params={"service": "dancu"})
 
@@ -83,14 +86,11 @@ async def test_journal_pages_are_masked_and_keyset_paged(
     assert_stays_on_the_bus(page.text)
 
 
+@pytest.mark.usefixtures("csrf")
 async def test_trace_draws_the_hops_of_a_cross_province_call(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
-    await sign_in(client)
-    await client.get(
-        f"{KG}/dancu/v1/citizens/082199999999",
-        headers={**bearer(demo_token), "X-LGSP-Target": "tiengiang", "X-Request-ID": "trace-1"},
-    )
+    await look_up(client, demo_token, "082199999999", request_id="trace-1", target="tiengiang")
 
     page = await client.get(f"{CONSOLE}/trace", params={"request_id": "trace-1"})
 
@@ -102,8 +102,9 @@ async def test_trace_draws_the_hops_of_a_cross_province_call(
     assert "Chặng lỗi đầu tiên" in page.text
 
 
-async def test_a_fault_is_added_and_removed(client: httpx.AsyncClient, demo_token: str) -> None:
-    csrf = await sign_in(client)
+async def test_a_fault_is_added_and_removed(
+    client: httpx.AsyncClient, csrf: str, demo_token: str
+) -> None:
     faults = f"{CONSOLE}/kiengiang/faults"
 
     added = await client.post(
@@ -113,9 +114,7 @@ async def test_a_fault_is_added_and_removed(client: httpx.AsyncClient, demo_toke
     page = await client.get(faults)
     rule_id = re.search(r'data-rule="(\d+)"', page.text)
     assert rule_id is not None
-    refused = await client.get(
-        f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}", headers=bearer(demo_token)
-    )
+    refused = await look_up(client, demo_token)
     assert refused.json()["code"] == "INJECTED_FAULT"
 
     forged = await client.post(f"{faults}/{rule_id.group(1)}/delete", data={"csrf": "forged"})
@@ -125,9 +124,7 @@ async def test_a_fault_is_added_and_removed(client: httpx.AsyncClient, demo_toke
     assert "data-rule=" not in (await client.get(faults)).text
 
 
-async def test_a_bad_fault_rule_is_shown_not_stored(client: httpx.AsyncClient) -> None:
-    csrf = await sign_in(client)
-
+async def test_a_bad_fault_rule_is_shown_not_stored(client: httpx.AsyncClient, csrf: str) -> None:
     answer = await client.post(
         f"{CONSOLE}/kiengiang/faults", data={"csrf": csrf, "service": "dancu", "status": "200"}
     )
@@ -136,10 +133,10 @@ async def test_a_bad_fault_rule_is_shown_not_stored(client: httpx.AsyncClient) -
     assert "data-rule=" not in (await client.get(f"{CONSOLE}/kiengiang/faults")).text
 
 
+@pytest.mark.usefixtures("csrf")
 async def test_outbox_page_lists_dead_letters_masked(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
-    await sign_in(client)
     unknown = "082199999999"  # Tiền Giang holds nobody by this number: 404, dead at once
     taken = await client.get(
         f"{KG}/dancu/v1/citizens/{unknown}",
@@ -167,9 +164,8 @@ async def test_outbox_page_lists_dead_letters_masked(
     assert_stays_on_the_bus(page.text)
 
 
+@pytest.mark.usefixtures("csrf")
 async def test_an_unknown_instance_is_refused(client: httpx.AsyncClient) -> None:
-    await sign_in(client)
-
     answer = await client.get(f"{CONSOLE}/atlantis/journal")
 
     assert answer.status_code == 303
@@ -177,13 +173,9 @@ async def test_an_unknown_instance_is_refused(client: httpx.AsyncClient) -> None
 
 
 async def test_audit_page_lists_the_chain_and_verifies_it(
-    client: httpx.AsyncClient, demo_token: str
+    client: httpx.AsyncClient, csrf: str, demo_token: str
 ) -> None:
-    csrf = await sign_in(client)
-    await client.get(
-        f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}",
-        headers={**bearer(demo_token), "X-Request-ID": "audit-console-1"},
-    )
+    await look_up(client, demo_token, request_id="audit-console-1")
 
     listing = await client.get(
         f"{CONSOLE}/kiengiang/audit", params={"request_id": "audit-console-1"}
@@ -211,10 +203,7 @@ async def test_audit_export_streams_the_whole_chain_page_by_page_linked_and_mask
     monkeypatch.setattr(audit_export, "MAX_PAGE_SIZE", 3)  # several pages from a few records
     await sign_in(client)
     for n in range(4):
-        await client.get(
-            f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}",
-            headers={**bearer(demo_token), "X-Request-ID": f"audit-export-{n}"},
-        )
+        await look_up(client, demo_token, request_id=f"audit-export-{n}")
 
     answer = await client.get(f"{CONSOLE}/kiengiang/audit/export")
 
@@ -229,15 +218,12 @@ async def test_audit_export_streams_the_whole_chain_page_by_page_linked_and_mask
     assert UNKNOWN_CITIZEN not in answer.text  # the CCCD in the paths is masked
 
 
+@pytest.mark.usefixtures("csrf")
 async def test_audit_export_applies_the_pages_filters(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
-    await sign_in(client)
     for n in range(2):
-        await client.get(
-            f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}",
-            headers={**bearer(demo_token), "X-Request-ID": f"audit-filter-{n}"},
-        )
+        await look_up(client, demo_token, request_id=f"audit-filter-{n}")
     await client.get(  # no token: refused before any service answers
         f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}", headers={"X-Request-ID": "audit-filter-x"}
     )
@@ -261,7 +247,7 @@ async def test_audit_pages_keep_their_filters_on_the_next_page(
 ) -> None:
     monkeypatch.setattr(console_router, "PAGE_SIZE", 1)
     await sign_in(client)
-    await client.get(f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}", headers=bearer(demo_token))
+    await look_up(client, demo_token)
 
     page = await client.get(f"{CONSOLE}/kiengiang/audit", params={"hop": "upstream"})
 
@@ -271,14 +257,11 @@ async def test_audit_pages_keep_their_filters_on_the_next_page(
     assert 'id="export" href="/console/kiengiang/audit/export?hop=upstream"' in page.text
 
 
+@pytest.mark.usefixtures("csrf")
 async def test_audit_export_of_one_request_gives_its_hops(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
-    await sign_in(client)
-    await client.get(
-        f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}",
-        headers={**bearer(demo_token), "X-Request-ID": "audit-export-one"},
-    )
+    await look_up(client, demo_token, request_id="audit-export-one")
 
     answer = await client.get(
         f"{CONSOLE}/kiengiang/audit/export", params={"request_id": "audit-export-one"}
@@ -289,11 +272,10 @@ async def test_audit_export_of_one_request_gives_its_hops(
     assert {r["request_id"] for r in records} == {"audit-export-one"}
 
 
+@pytest.mark.usefixtures("csrf")
 async def test_audit_export_with_a_bad_filter_goes_back_saying_why(
     client: httpx.AsyncClient,
 ) -> None:
-    await sign_in(client)
-
     answer = await client.get(f"{CONSOLE}/kiengiang/audit/export", params={"status": "abc"})
 
     assert answer.status_code == 303
@@ -309,13 +291,9 @@ async def test_audit_export_needs_a_signed_in_admin(client: httpx.AsyncClient) -
 
 @pytest.mark.usefixtures("spoiled_bus")
 async def test_audit_verify_shows_an_edited_record(
-    client: httpx.AsyncClient, demo_token: str, bus: BusState
+    client: httpx.AsyncClient, csrf: str, demo_token: str, bus: BusState
 ) -> None:
-    csrf = await sign_in(client)
-    await client.get(
-        f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}",
-        headers={**bearer(demo_token), "X-Request-ID": "audit-edit-1"},
-    )
+    await look_up(client, demo_token, request_id="audit-edit-1")
     async with bus.engine.begin() as connection:
         await connection.execute(
             text(
@@ -339,7 +317,7 @@ async def test_the_console_masks_even_an_unmasked_journal(
 ) -> None:
     async with bus_pool.client(unmasked_settings) as client:
         token = await fetch_token(client)
-        await client.get(f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}", headers=bearer(token))
+        await look_up(client, token)
         api = await client.get(f"{KG}/admin/journal", headers=bearer(token))
         assert UNKNOWN_CITIZEN in api.text  # the instance keeps it as sent (dev profile)
         await sign_in(client)

@@ -19,8 +19,9 @@ from tests.fixtures.console import (
     CONSOLE,
     assert_shows_a_problem,
     assert_stays_on_the_bus,
+    look_up,
     sign_in,
-    sign_in_as,
+    sign_in_as_instance_admin,
 )
 from tests.fixtures.documents import local_document
 
@@ -31,10 +32,8 @@ CLIENTS = f"{CONSOLE}/kiengiang/clients"
 
 class TestClients:
     async def test_a_client_is_made_with_its_secret_shown_once(
-        self, client: httpx.AsyncClient
+        self, client: httpx.AsyncClient, csrf: str
     ) -> None:
-        csrf = await sign_in(client)
-
         made = await client.post(
             CLIENTS,
             data={
@@ -62,9 +61,8 @@ class TestClients:
         assert_stays_on_the_bus(listing.text)
 
     async def test_a_client_is_revoked_and_rerighted(
-        self, client: httpx.AsyncClient, bus: BusState
+        self, client: httpx.AsyncClient, csrf: str, bus: BusState
     ) -> None:
-        csrf = await sign_in(client)
         plain = await registered_client(bus, {"dancu": "GET"}, name="console-revoked")
 
         forged = await client.post(f"{CLIENTS}/{plain.client_id}/revoke", data={"csrf": "forged"})
@@ -96,9 +94,8 @@ class TestClients:
         ids=["no name", "bad organisation"],
     )
     async def test_a_bad_client_form_is_shown_not_stored(
-        self, client: httpx.AsyncClient, fields: dict[str, object], shown: str
+        self, client: httpx.AsyncClient, csrf: str, fields: dict[str, object], shown: str
     ) -> None:
-        csrf = await sign_in(client)
         before = (await client.get(CLIENTS)).text.count("data-client=")
 
         answer = await client.post(CLIENTS, data={"csrf": csrf, **fields})
@@ -108,10 +105,8 @@ class TestClients:
         assert (await client.get(CLIENTS)).text.count("data-client=") == before
 
     async def test_a_protected_client_cannot_be_revoked_from_the_console(
-        self, client: httpx.AsyncClient
+        self, client: httpx.AsyncClient, csrf: str
     ) -> None:
-        csrf = await sign_in(client)
-
         answer = await client.post(f"{CLIENTS}/system-dvc/revoke", data={"csrf": csrf})
 
         assert "error=" in answer.headers["location"]
@@ -119,13 +114,7 @@ class TestClients:
     async def test_an_instance_admin_sees_only_its_own_clients_screen(
         self, client: httpx.AsyncClient, bus: BusState, demo_token: str
     ) -> None:
-        made = await client.post(
-            f"{KG}/admin/clients",
-            json={"name": "kg-admin", "is_admin": True},
-            headers=bearer(demo_token),
-        )
-        created = made.json()
-        await sign_in_as(client, "kiengiang", created["client_id"], created["client_secret"])
+        await sign_in_as_instance_admin(client, demo_token, "kg-admin")
 
         own = await client.get(CLIENTS)
         other = await client.get(f"{CONSOLE}/tiengiang/clients")
@@ -164,11 +153,10 @@ def steps_of(html: str) -> list[int]:
 
 
 class TestCatalog:
+    @pytest.mark.usefixtures("csrf")
     async def test_the_catalog_shows_contracts_and_examples_as_curl(
         self, client: httpx.AsyncClient
     ) -> None:
-        await sign_in(client)
-
         page = await client.get(CATALOG)
 
         assert page.status_code == 200
@@ -179,10 +167,8 @@ class TestCatalog:
         assert_stays_on_the_bus(page.text)
 
     async def test_try_it_as_the_demo_client_gets_a_token_then_the_answer(
-        self, client: httpx.AsyncClient
+        self, client: httpx.AsyncClient, csrf: str
     ) -> None:
-        csrf = await sign_in(client)
-
         page = await try_as_demo(client, csrf)
 
         statuses = steps_of(page.text)
@@ -192,19 +178,16 @@ class TestCatalog:
         assert "eyJ" not in page.text  # no JWT: the token is the client's, not the page's
 
     async def test_try_it_shows_a_wrong_secret_as_the_token_endpoint_401(
-        self, client: httpx.AsyncClient
+        self, client: httpx.AsyncClient, csrf: str
     ) -> None:
-        csrf = await sign_in(client)
-
         page = await try_as_demo(client, csrf, client_secret="x")
 
         assert steps_of(page.text) == [401]
         assert "invalid_client" in page.text
 
     async def test_try_it_shows_a_missing_right_as_403(
-        self, client: httpx.AsyncClient, bus: BusState
+        self, client: httpx.AsyncClient, csrf: str, bus: BusState
     ) -> None:
-        csrf = await sign_in(client)
         plain = await registered_client(bus, {"dvc": "GET"}, name="no-dancu")
 
         page = await client.post(
@@ -221,10 +204,8 @@ class TestCatalog:
         assert "X-LGSP-Error-Source: gateway" in page.text
 
     async def test_try_it_without_a_token_shows_the_gateway_401(
-        self, client: httpx.AsyncClient
+        self, client: httpx.AsyncClient, csrf: str
     ) -> None:
-        csrf = await sign_in(client)
-
         page = await client.post(
             f"{CATALOG}/try", data={"csrf": csrf, "operation": LOOKUP, "client_id": ""}
         )
@@ -233,10 +214,8 @@ class TestCatalog:
         assert "INVALID_TOKEN" in page.text
 
     async def test_try_it_across_provinces_links_the_trace_naming_the_failed_hop(
-        self, client: httpx.AsyncClient
+        self, client: httpx.AsyncClient, csrf: str
     ) -> None:
-        csrf = await sign_in(client)
-
         page = await try_as_demo(client, csrf, target="tiengiang")
         link = re.search(r'id="tried-trace" href="([^"]+)"', page.text)
         assert link is not None
@@ -247,10 +226,8 @@ class TestCatalog:
         assert 'data-hop="upstream"' in trace.text
 
     async def test_try_it_refuses_a_target_that_is_no_province(
-        self, client: httpx.AsyncClient
+        self, client: httpx.AsyncClient, csrf: str
     ) -> None:
-        csrf = await sign_in(client)
-
         answer = await client.post(
             f"{CATALOG}/try",
             data={"csrf": csrf, "operation": LOOKUP, "client_id": "", "target": "ndxp"},
@@ -264,10 +241,8 @@ class TestCatalog:
         ids=["unknown operation", "forged form"],
     )
     async def test_a_bad_try_it_form_calls_nothing(
-        self, client: httpx.AsyncClient, operation: str, csrf_ok: bool
+        self, client: httpx.AsyncClient, csrf: str, operation: str, csrf_ok: bool
     ) -> None:
-        csrf = await sign_in(client)
-
         answer = await client.post(
             f"{CATALOG}/try",
             data={"csrf": csrf if csrf_ok else "forged", "operation": operation, "client_id": ""},
@@ -278,10 +253,10 @@ class TestCatalog:
 
 
 class TestRecords:
+    @pytest.mark.usefixtures("csrf")
     async def test_dossiers_are_listed_and_one_is_drawn_where_it_is(
         self, client: httpx.AsyncClient, demo_token: str
     ) -> None:
-        await sign_in(client)
         api = await client.get(f"{KG}/dvc/v1/dossiers", headers=bearer(demo_token))
         first = api.json()["items"][0]
 
@@ -297,20 +272,19 @@ class TestRecords:
         assert sorted(allowed) == sorted(first["allowed_actions"])
         assert_stays_on_the_bus(page.text)
 
+    @pytest.mark.usefixtures("csrf")
     async def test_an_unknown_dossier_shows_the_portal_problem(
         self, client: httpx.AsyncClient
     ) -> None:
-        await sign_in(client)
-
         page = await client.get(f"{CONSOLE}/kiengiang/dossiers/000.00.01.H33-250101-9999")
 
         assert_shows_a_problem(page)
         assert "<svg" not in page.text
 
+    @pytest.mark.usefixtures("csrf")
     async def test_a_sent_document_is_listed_and_its_delivery_drawn(
         self, client: httpx.AsyncClient, demo_token: str
     ) -> None:
-        await sign_in(client)
         sent = await client.post(
             f"{KG}/qlvb/v1/documents",
             json=local_document("71", subject="V/v thử bảng điều khiển"),
@@ -337,11 +311,10 @@ class TestRecords:
         assert sorted(allowed) == ["02", "03", "13"]
         assert_stays_on_the_bus(page.text)
 
+    @pytest.mark.usefixtures("csrf")
     async def test_the_records_screens_refuse_an_instance_not_administered(
         self, client: httpx.AsyncClient
     ) -> None:
-        await sign_in(client)
-
         for path in ("/atlantis/dossiers", "/atlantis/documents", "/atlantis/document?id=1"):
             answer = await client.get(f"{CONSOLE}{path}")
 
@@ -353,9 +326,9 @@ TOOLS = f"{CONSOLE}/kiengiang/tools"
 
 
 class TestTools:
-    async def test_a_refused_connection_is_named(self, client: httpx.AsyncClient) -> None:
-        csrf = await sign_in(client)
-
+    async def test_a_refused_connection_is_named(
+        self, client: httpx.AsyncClient, csrf: str
+    ) -> None:
         page = await client.post(
             f"{TOOLS}/connection", data={"csrf": csrf, "url": "http://127.0.0.1:9/"}
         )
@@ -364,9 +337,9 @@ class TestTools:
         assert 'data-reached="no"' in page.text
         assert "Không kết nối được" in page.text
 
-    async def test_a_url_that_is_not_http_is_not_called(self, client: httpx.AsyncClient) -> None:
-        csrf = await sign_in(client)
-
+    async def test_a_url_that_is_not_http_is_not_called(
+        self, client: httpx.AsyncClient, csrf: str
+    ) -> None:
         page = await client.post(
             f"{TOOLS}/connection", data={"csrf": csrf, "url": "file:///etc/passwd"}
         )
@@ -374,9 +347,8 @@ class TestTools:
         assert 'data-reached="no"' in page.text
         assert "root:" not in page.text
 
+    @pytest.mark.usefixtures("csrf")
     async def test_a_forged_connection_form_calls_nothing(self, client: httpx.AsyncClient) -> None:
-        await sign_in(client)
-
         answer = await client.post(
             f"{TOOLS}/connection", data={"csrf": "forged", "url": "http://127.0.0.1:9/"}
         )
@@ -385,9 +357,8 @@ class TestTools:
         assert "error=" in answer.headers["location"]
 
     async def test_samples_are_shown_and_reset_reports_what_it_did(
-        self, client: httpx.AsyncClient, demo_token: str
+        self, client: httpx.AsyncClient, csrf: str, demo_token: str
     ) -> None:
-        csrf = await sign_in(client)
         samples = await client.get(f"{KG}/admin/samples", headers=bearer(demo_token))
         kind, values = next(iter(samples.json()["samples"].items()))
 
@@ -404,10 +375,8 @@ class TestTools:
         ("scope", "csrf_ok"), [("world", True), ("instance", False)], ids=["scope", "forged"]
     )
     async def test_a_bad_reset_form_resets_nothing(
-        self, client: httpx.AsyncClient, scope: str, csrf_ok: bool
+        self, client: httpx.AsyncClient, csrf: str, scope: str, csrf_ok: bool
     ) -> None:
-        csrf = await sign_in(client)
-
         answer = await client.post(
             f"{TOOLS}/reset", data={"csrf": csrf if csrf_ok else "forged", "scope": scope}
         )
@@ -418,13 +387,7 @@ class TestTools:
     async def test_an_instance_admin_may_not_reset_the_whole_bus(
         self, client: httpx.AsyncClient, demo_token: str
     ) -> None:
-        made = await client.post(
-            f"{KG}/admin/clients",
-            json={"name": "kg-admin-reset", "is_admin": True},
-            headers=bearer(demo_token),
-        )
-        created = made.json()
-        csrf = await sign_in_as(client, "kiengiang", created["client_id"], created["client_secret"])
+        csrf = await sign_in_as_instance_admin(client, demo_token, "kg-admin-reset")
 
         page = await client.get(TOOLS)
         answer = await client.post(f"{TOOLS}/reset", data={"csrf": csrf, "scope": "bus"})
@@ -435,11 +398,10 @@ class TestTools:
 
 
 class TestOverview:
+    @pytest.mark.usefixtures("csrf")
     async def test_the_overview_shows_the_era_and_each_instance_dialects(
         self, client: httpx.AsyncClient
     ) -> None:
-        await sign_in(client)
-
         page = await client.get(CONSOLE)
 
         assert "Kỷ nguyên (LGSP_ERA): <strong>2024</strong>" in page.text
@@ -468,11 +430,11 @@ async def test_the_overview_of_today_names_what_each_province_absorbed(
 
 
 class TestLiveUpdates:
+    @pytest.mark.usefixtures("csrf")
     async def test_the_newest_exchanges_page_loads_the_bus_own_live_script(
         self, client: httpx.AsyncClient, demo_token: str
     ) -> None:
-        await sign_in(client)
-        await client.get(f"{KG}/dancu/v1/citizens/091199999999", headers=bearer(demo_token))
+        await look_up(client, demo_token)
 
         newest = await client.get(f"{CONSOLE}/kiengiang/journal")
         entry = re.search(r'data-entry="(\d+)"', newest.text)
@@ -515,11 +477,11 @@ class RecordingBus:
 
 
 class TestVerifyBuilder:
+    @pytest.mark.usefixtures("csrf")
     async def test_the_emitted_curl_and_test_match_the_exchange_without_its_cccd(
         self, client: httpx.AsyncClient, demo_token: str
     ) -> None:
-        await sign_in(client)
-        await client.get(f"{KG}/dancu/v1/citizens/091199999999", headers=bearer(demo_token))
+        await look_up(client, demo_token)
         journal = await client.get(f"{CONSOLE}/kiengiang/journal", params={"service": "dancu"})
         link = re.search(r'href="(/console/kiengiang/journal/\d+/verify)"', journal.text)
         assert link is not None
@@ -547,11 +509,10 @@ class TestVerifyBuilder:
         assert recorder.waits == [("kiengiang", emitted)]
 
     @pytest.mark.parametrize("entry_id", ["999999999", "0"])
+    @pytest.mark.usefixtures("csrf")
     async def test_an_unknown_exchange_is_said_to_be_missing(
         self, client: httpx.AsyncClient, entry_id: str
     ) -> None:
-        await sign_in(client)
-
         page = await client.get(f"{CONSOLE}/kiengiang/journal/{entry_id}/verify")
 
         assert_shows_a_problem(page)
@@ -606,13 +567,7 @@ async def test_every_new_screen_and_form_needs_a_signed_in_admin(
 async def test_an_instance_admin_is_kept_to_its_own_instance_on_every_new_screen(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
-    made = await client.post(
-        f"{KG}/admin/clients",
-        json={"name": "kg-admin-screens", "is_admin": True},
-        headers=bearer(demo_token),
-    )
-    created = made.json()
-    csrf = await sign_in_as(client, "kiengiang", created["client_id"], created["client_secret"])
+    csrf = await sign_in_as_instance_admin(client, demo_token, "kg-admin-screens")
 
     for path in NEW_SCREENS:
         own = await client.get(CONSOLE + path.format(i="kiengiang"))

@@ -53,7 +53,7 @@ from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
 from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW, cross_province_document
-from tests.fixtures.handovers import HandoverBus, bus_access
+from tests.fixtures.handovers import bus_access, handing_over
 from tests.unit.adapters.calls import (
     SECRET,
     assert_edxml_required,
@@ -931,8 +931,7 @@ async def fx_tg_mock(database_url: str, engine: AsyncEngine) -> AsyncIterator[ht
         **bus_access("tiengiang", "qlvb"),
         database_url=database_url,
     )
-    app = create_app(config, bus_transport=HandoverBus().transport(), now=lambda: NOW)
-    async with serving(app, "http://qlvb.test") as client:
+    async with handing_over(create_app, config, "http://qlvb.test") as client:
         yield client
 
 

@@ -36,9 +36,8 @@ from formats.edxml import InvalidEdxml, render_edxml, render_status
 from lgsp.catalog.schemas import ServiceSpec
 from mocks.config import SystemConfig
 from mocks.vdxp.app import create_app
-from tests.fixtures.apps import serving
-from tests.fixtures.documents import NOW, cross_province_document
-from tests.fixtures.handovers import HandoverBus, bus_access
+from tests.fixtures.documents import cross_province_document
+from tests.fixtures.handovers import bus_access, handing_over
 from tests.unit.adapters.calls import (
     SECRET,
     assert_edxml_required,
@@ -366,8 +365,7 @@ async def fx_mock(database_url: str, engine: AsyncEngine) -> AsyncIterator[httpx
         **bus_access("ndxp", "vdxp"),
         database_url=database_url,
     )
-    app = create_app(config, bus_transport=HandoverBus().transport(), now=lambda: NOW)
-    async with serving(app, "http://vdxp.test") as client:
+    async with handing_over(create_app, config, "http://vdxp.test") as client:
         yield client
 
 

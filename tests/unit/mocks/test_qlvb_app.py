@@ -512,23 +512,6 @@ async def test_a_document_whose_notation_is_too_long_is_refused(
 
 
 @pytest.mark.parametrize(
-    ("path", "content_type"),
-    [
-        ("/sendEdoc", "application/json"),
-        ("/updateStatus", "text/plain"),
-        ("/getReceivedEdocList", "application/xml"),
-        ("/getEdoc", "application/x-www-form-urlencoded"),
-    ],
-)
-async def test_a_body_of_the_wrong_media_type_is_refused(
-    client: httpx.AsyncClient, path: str, content_type: str
-) -> None:
-    response = await client.post(path, content=b"{}", headers={"Content-Type": content_type})
-
-    assert_fail(response, 415, "UNSUPPORTED_MEDIA_TYPE")
-
-
-@pytest.mark.parametrize(
     ("path", "content_type", "size"),
     [
         ("/updateStatus", "application/xml", 256 * 1024 + 1),
@@ -596,15 +579,6 @@ async def test_fetching_needs_exactly_one_of_doc_id_and_document_id(
     client: httpx.AsyncClient, body: dict[str, Any]
 ) -> None:
     assert_fail(await client.post("/getEdoc", json=body), 422, "INVALID_REQUEST")
-
-
-@pytest.mark.parametrize(("method", "status"), [("POST", 404), ("GET", 405)])
-async def test_router_errors_answer_in_the_same_shape(
-    client: httpx.AsyncClient, method: str, status: int
-) -> None:
-    path = "/nosuch" if status == 404 else "/sendEdoc"
-
-    assert_fail(await client.request(method, path), status, str(status))
 
 
 # --- paging and seeding ---------------------------------------------------------------------

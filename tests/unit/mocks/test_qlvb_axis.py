@@ -20,9 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from formats.edxml import parse_status, render_edxml, render_status
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
-from tests.fixtures.apps import serving
-from tests.fixtures.documents import NOW
-from tests.fixtures.handovers import HandoverBus, bus_access
+from tests.fixtures.handovers import HandoverBus, bus_access, handing_over
 from tests.unit.mocks.test_qlvb_app import (
     assert_fail,
     assert_ok,
@@ -63,12 +61,13 @@ async def running(
     bus: bool = True,
     handovers: HandoverBus | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
+    async with handing_over(
+        create_app,
         config(url, instance, province_code, bus=bus),
-        bus_transport=(handovers or HandoverBus()).transport(),
-        now=lambda: NOW,
-    )
-    async with serving(app, "http://qlvb.test", raise_app_exceptions=False) as client:
+        "http://qlvb.test",
+        handovers=handovers,
+        raise_app_exceptions=False,
+    ) as client:
         yield client
 
 

@@ -19,9 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from formats.edxml import parse_status, render_edxml, render_status
 from mocks.config import SystemConfig
 from mocks.vdxp.app import create_app
-from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW
-from tests.fixtures.handovers import HandoverBus, bus_access
+from tests.fixtures.handovers import HandoverBus, bus_access, handing_over
 from tests.unit.mocks.test_qlvb_app import (
     assert_fail,
     assert_ok,
@@ -50,9 +49,9 @@ async def running(
         database_url=url,
         **(bus_access("ndxp", "vdxp") if bus else {}),
     )
-    transport = (handovers or HandoverBus()).transport()
-    app = create_app(config, bus_transport=transport, now=lambda: NOW)
-    async with serving(app, "http://vdxp.test", raise_app_exceptions=False) as client:
+    async with handing_over(
+        create_app, config, "http://vdxp.test", handovers=handovers, raise_app_exceptions=False
+    ) as client:
         yield client
 
 
@@ -433,22 +432,6 @@ async def test_an_oversized_body_is_refused_unread(
     assert_fail(response, 413, "TOO_LARGE")
 
 
-@pytest.mark.parametrize(
-    ("path", "content_type"),
-    [
-        ("/sendEdoc", "application/json"),
-        ("/sendStatus", "text/plain"),
-        ("/getEdocTrail", "text/xml"),
-    ],
-)
-async def test_a_body_of_the_wrong_media_type_is_refused(
-    axis_lite: httpx.AsyncClient, path: str, content_type: str
-) -> None:
-    response = await axis_lite.post(path, content=b"{}", headers={"Content-Type": content_type})
-
-    assert_fail(response, 415, "UNSUPPORTED_MEDIA_TYPE")
-
-
 @pytest.mark.parametrize("body", [{}, {"documentId": ""}, {"documentId": 7}, {"docId": "x"}])
 async def test_an_invalid_trail_request_is_refused_with_its_errors(
     axis_lite: httpx.AsyncClient, body: dict[str, Any]
@@ -476,12 +459,3 @@ async def test_without_bus_access_the_axis_forwards_nothing(sqlite_url: str) -> 
         response = await submit(axis, render_edxml(make_document(to=(TG_STP,))))
 
     assert_fail(response, 503, "NOT_CONNECTED")
-
-
-@pytest.mark.parametrize(("method", "status"), [("POST", 404), ("GET", 405)])
-async def test_router_errors_answer_in_the_same_shape(
-    axis_lite: httpx.AsyncClient, method: str, status: int
-) -> None:
-    path = "/nosuch" if status == 404 else "/sendEdoc"
-
-    assert_fail(await axis_lite.request(method, path), status, str(status))

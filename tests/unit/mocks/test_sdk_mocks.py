@@ -1,0 +1,75 @@
+"""What QLVB's endpoint and the VDXP axis answer alike: both speak the VDXP SDK's JSON, so a body
+in another media type is a 415 and the router's own 404 and 405 come in the same `FAIL` envelope.
+One test for the two mocks, each on SQLite alone (refused before any SQL)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+
+from mocks.config import SystemConfig
+from mocks.qlvb.app import create_app as create_qlvb
+from mocks.vdxp.app import create_app as create_vdxp
+from tests.fixtures.apps import serving
+from tests.fixtures.documents import NOW
+from tests.fixtures.handovers import bus_access, handing_over
+from tests.unit.mocks.test_qlvb_app import assert_fail
+
+pytestmark = pytest.mark.anyio
+
+
+@asynccontextmanager
+async def running(system: str, url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """Kiên Giang's QLVB endpoint, or NDXP's axis with access to a stand-in bus."""
+    if system == "qlvb":
+        config = SystemConfig(instance="kiengiang", province_code="91", seed=7, database_url=url)
+        async with serving(create_qlvb(config, now=lambda: NOW), "http://qlvb.test") as client:
+            yield client
+        return
+    config = SystemConfig(
+        instance="ndxp",
+        provinces={"91": "kiengiang", "82": "tiengiang", "60": "binhthuan"},
+        database_url=url,
+        **bus_access("ndxp", "vdxp"),
+    )
+    async with handing_over(
+        create_vdxp, config, "http://vdxp.test", raise_app_exceptions=False
+    ) as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("system", "path", "content_type"),
+    [
+        ("qlvb", "/sendEdoc", "application/json"),
+        ("qlvb", "/updateStatus", "text/plain"),
+        ("qlvb", "/getReceivedEdocList", "application/xml"),
+        ("qlvb", "/getEdoc", "application/x-www-form-urlencoded"),
+        ("vdxp", "/sendEdoc", "application/json"),
+        ("vdxp", "/sendStatus", "text/plain"),
+        ("vdxp", "/getEdocTrail", "text/xml"),
+    ],
+)
+async def test_a_body_of_the_wrong_media_type_is_refused(
+    sqlite_url: str, system: str, path: str, content_type: str
+) -> None:
+    async with running(system, sqlite_url) as client:
+        response = await client.post(path, content=b"{}", headers={"Content-Type": content_type})
+
+    assert_fail(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+
+
+@pytest.mark.parametrize("system", ["qlvb", "vdxp"])
+@pytest.mark.parametrize(("method", "status"), [("POST", 404), ("GET", 405)])
+async def test_router_errors_answer_in_the_same_shape(
+    sqlite_url: str, system: str, method: str, status: int
+) -> None:
+    path = "/nosuch" if status == 404 else "/sendEdoc"
+
+    async with running(system, sqlite_url) as client:
+        response = await client.request(method, path)
+
+    assert_fail(response, status, str(status))
