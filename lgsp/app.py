@@ -45,7 +45,7 @@ from lgsp.ca.router import public as ca_public_router
 from lgsp.ca.router import router as ca_router
 from lgsp.catalog.loader import Catalog, load_catalog
 from lgsp.catalog.router import router as catalog_router
-from lgsp.console.router import create_console_router
+from lgsp.console import mount_console
 from lgsp.db import make_engine, make_session_factory
 from lgsp.dialects.mount import DOOR_PREFIXES, mount_doors
 from lgsp.docs.router import router as docs_router
@@ -146,7 +146,7 @@ def create_app(
     app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every answer has an id
     app.include_router(operations_router)
-    app.include_router(create_console_router())  # `/console`: the bus made visible
+    mount_console(app)  # `/console`: the bus made visible (built at its first request)
     for path, (spec, gateway) in gateways.items():
         own = AuditRecorder(gateway, instance=spec.name)
         mount_doors(app.mount, spec, core=lean[path], own=own)  # the real dialects (README)

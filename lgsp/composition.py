@@ -15,34 +15,38 @@ gateway package takes from `mocks`.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
+from starlette.types import Receive, Scope, Send
 
 from lgsp.app import OnReady, create_app
-from lgsp.auth.keys import KeyForge
-from lgsp.ca.authority import certificate_pem, key_pem
-from lgsp.ca.store import CertificateAuthority
-from lgsp.routing.systems import EmbeddedSystem, SystemContext, SystemRegistry
+from lgsp.routing.systems import EmbeddedSystem, SystemContext, SystemFactory, SystemRegistry
 from lgsp.settings import Settings
-from mocks.config import SystemConfig
-from mocks.csdlqgdc.app import create_app as create_csdlqgdc_app
-from mocks.csdlqgdc.app import sample_numbers as national_citizen_samples
-from mocks.dancu.app import create_app as create_dancu_app
-from mocks.dancu.seed import CitizenRecord, generate_citizens
-from mocks.directory.admin_units import ADMIN_UNITS
-from mocks.directory.agencies import AGENCIES, agencies_of
-from mocks.dmhc.app import create_app as create_dmhc_app
-from mocks.dvc.app import create_app as create_dvc_app
-from mocks.dvc.procedures import PROCEDURES, procedure_code_under, provincial_procedure_code
-from mocks.dvc.seed import PlannedDossier, plan_dossiers, seeded_dossier_codes
-from mocks.dvcqg.app import create_app as create_dvcqg_app
-from mocks.dvcqg.seed import sample_dossiers as national_dossier_samples
-from mocks.qlvb.app import create_app as create_qlvb_app
-from mocks.vdxp.app import create_app as create_vdxp_app
+
+if TYPE_CHECKING:  # imported when first used (`__getattr__`, the factories): not at start-up
+    from collections.abc import AsyncIterator
+
+    import httpx
+
+    from lgsp.auth.keys import KeyForge
+    from lgsp.state import BusState
+    from mocks.config import SystemConfig
+    from mocks.dancu.seed import CitizenRecord, generate_citizens
+    from mocks.directory.agencies import AGENCIES
+    from mocks.dvc.procedures import PROCEDURES, provincial_procedure_code
+    from mocks.dvc.seed import PlannedDossier, plan_dossiers, seeded_dossier_codes
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "AGENCIES",
@@ -63,6 +67,8 @@ def mock_config(context: SystemContext, system: str | None = None) -> SystemConf
     """What a mock is told when the bus runs it: its instance, the seed, the database of the
     systems (`Settings.systems_database_url`), and, for a mock that calls services through its
     LGSP, its client there and the dialect the topology gives `system` to call it in."""
+    from mocks.config import SystemConfig
+
     instance, settings = context.instance, context.settings
     config = SystemConfig(
         instance=instance.name,
@@ -98,6 +104,8 @@ def mock_config(context: SystemContext, system: str | None = None) -> SystemConf
 
 def _agencies(context: SystemContext) -> dict[str, str]:
     """The agencies a province's document system serves: organ id → name."""
+    from mocks.directory.agencies import AGENCIES
+
     agencies = AGENCIES.get(context.instance.seed_code or "", ())
     return {agency.organ_id: agency.name for agency in agencies}
 
@@ -106,6 +114,9 @@ def _document_system_config(context: SystemContext) -> SystemConfig:
     """A document system's configuration, with a key and certificate for each of its agencies
     from the bus's test CA: handed to it at provisioning, as an agency's token is handed to
     its clerks (the mock never reaches into the bus for them)."""
+    from lgsp.ca.authority import certificate_pem, key_pem
+    from lgsp.ca.store import CertificateAuthority
+
     config = mock_config(context)
     if not context.settings.mocks_sign:
         return config
@@ -120,6 +131,8 @@ def _document_system_config(context: SystemContext) -> SystemConfig:
 
 
 def _citizen_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
+    from mocks.dancu.seed import generate_citizens
+
     config = mock_config(context)
     if config.province_code is None:
         return {}
@@ -130,6 +143,10 @@ def _citizen_samples(context: SystemContext, count: int) -> dict[str, list[str]]
 
 
 def _dvc_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
+    from mocks.directory.agencies import agencies_of
+    from mocks.dvc.procedures import PROCEDURES, procedure_code_under
+    from mocks.dvc.seed import seeded_dossier_codes
+
     config = mock_config(context)
     if config.province_code is None:
         return {}
@@ -150,6 +167,8 @@ def _dvc_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
 
 def _organisation_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
     """The bodies of the instance's province today (in era 2024, the seeded ones)."""
+    from mocks.directory.agencies import AGENCIES, agencies_of
+
     code = context.instance.seed_code or ""
     if code not in AGENCIES:
         return {"organ_id": []}
@@ -158,15 +177,21 @@ def _organisation_samples(context: SystemContext, count: int) -> dict[str, list[
 
 
 def _national_citizen_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
+    from mocks.csdlqgdc.app import sample_numbers as national_citizen_samples
+
     return national_citizen_samples(mock_config(context), count)
 
 
 def _national_dossier_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
+    from mocks.dvcqg.seed import sample_dossiers as national_dossier_samples
+
     return national_dossier_samples(mock_config(context), count)
 
 
 def _unit_samples(context: SystemContext, count: int) -> dict[str, list[str]]:
     """Old units the seed uses: each has today's successors (`/units/{code}/successors`)."""
+    from mocks.directory.admin_units import ADMIN_UNITS
+
     return {"unit_code": sorted(ADMIN_UNITS.ward_successors)[:count]}
 
 
@@ -175,12 +200,52 @@ def _bus(context: SystemContext) -> httpx.AsyncBaseTransport | None:
     return context.bus.transport if context.bus is not None else None
 
 
+def _dancu(context: SystemContext) -> FastAPI:
+    from mocks.dancu.app import create_app as create_dancu_app
+
+    return create_dancu_app(mock_config(context))
+
+
+def _dvc(context: SystemContext) -> FastAPI:
+    from mocks.dvc.app import create_app as create_dvc_app
+
+    return create_dvc_app(mock_config(context, "dvc"), bus_transport=_bus(context))
+
+
+def _qlvb(context: SystemContext) -> FastAPI:
+    from mocks.qlvb.app import create_app as create_qlvb_app
+
+    return create_qlvb_app(_document_system_config(context), bus_transport=_bus(context))
+
+
+def _csdlqgdc(context: SystemContext) -> FastAPI:
+    from mocks.csdlqgdc.app import create_app as create_csdlqgdc_app
+
+    return create_csdlqgdc_app(mock_config(context))
+
+
+def _dmhc(context: SystemContext) -> FastAPI:
+    from mocks.dmhc.app import create_app as create_dmhc_app
+
+    return create_dmhc_app(mock_config(context))
+
+
+def _dvcqg(context: SystemContext) -> FastAPI:
+    from mocks.dvcqg.app import create_app as create_dvcqg_app
+
+    return create_dvcqg_app(mock_config(context))
+
+
+def _vdxp(context: SystemContext) -> FastAPI:
+    from mocks.vdxp.app import create_app as create_vdxp_app
+
+    return create_vdxp_app(mock_config(context), bus_transport=_bus(context))
+
+
 MOCK_SYSTEMS: SystemRegistry = {
-    "dancu": EmbeddedSystem(
-        lambda context: create_dancu_app(mock_config(context)), samples=_citizen_samples
-    ),
+    "dancu": EmbeddedSystem(_dancu, samples=_citizen_samples),
     "dvc": EmbeddedSystem(
-        lambda context: create_dvc_app(mock_config(context, "dvc"), bus_transport=_bus(context)),
+        _dvc,
         # verifies applicants in the citizen database (non-residents in the national one,
         # through NDXP); syncs every status change to DVCQG (in the OpenCPS dialect, looking
         # each dossier up first: TraCuuHoSo)
@@ -188,32 +253,215 @@ MOCK_SYSTEMS: SystemRegistry = {
         samples=_dvc_samples,
     ),
     "qlvb": EmbeddedSystem(
-        lambda context: create_qlvb_app(
-            _document_system_config(context), bus_transport=_bus(context)
-        ),
+        _qlvb,
         # Documents and statuses for other provinces; the national trail of what it sent, for
         # the sender's trace of a document the axis could not forward (issue 17).
         bus_rights={"vdxp": "GET,POST"},
         samples=_organisation_samples,
         organisations=_agencies,
     ),
-    "csdlqgdc": EmbeddedSystem(
-        lambda context: create_csdlqgdc_app(mock_config(context)),
-        samples=_national_citizen_samples,
-    ),
-    "dmhc": EmbeddedSystem(
-        lambda context: create_dmhc_app(mock_config(context)), samples=_unit_samples
-    ),
-    "dvcqg": EmbeddedSystem(
-        lambda context: create_dvcqg_app(mock_config(context)),
-        samples=_national_dossier_samples,
-    ),
-    "vdxp": EmbeddedSystem(
-        lambda context: create_vdxp_app(mock_config(context), bus_transport=_bus(context)),
-        bus_rights={"qlvb": "POST"},  # hands documents and statuses to the recipient's province
-    ),
+    "csdlqgdc": EmbeddedSystem(_csdlqgdc, samples=_national_citizen_samples),
+    "dmhc": EmbeddedSystem(_dmhc, samples=_unit_samples),
+    "dvcqg": EmbeddedSystem(_dvcqg, samples=_national_dossier_samples),
+    # hands documents and statuses to the recipient's province
+    "vdxp": EmbeddedSystem(_vdxp, bus_rights={"qlvb": "POST"}),
 }
-"""Every mock system, by the name topology files give it."""
+"""Every mock system, by the name topology files give it. Each factory imports its mock when
+called: the mocks are not imported by `lgsp serve` until the bus has started (`create_bus`)."""
+
+_EXPORTED = {
+    "AGENCIES": "mocks.directory.agencies",
+    "PROCEDURES": "mocks.dvc.procedures",
+    "provincial_procedure_code": "mocks.dvc.procedures",
+    "CitizenRecord": "mocks.dancu.seed",
+    "generate_citizens": "mocks.dancu.seed",
+    "PlannedDossier": "mocks.dvc.seed",
+    "plan_dossiers": "mocks.dvc.seed",
+    "seeded_dossier_codes": "mocks.dvc.seed",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The seeded data's helpers that tools take from here, imported when first asked for."""
+    if name in _EXPORTED:
+        return getattr(import_module(_EXPORTED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _issue_identities(context: SystemContext) -> None:
+    """A document system's keys and certificates from the test CA, made before its app is
+    built, in a thread: the RSA key of a first start then runs beside the event loop."""
+    if context.settings.mocks_sign:
+        from lgsp.ca.store import CertificateAuthority
+
+        ca = CertificateAuthority(context.settings.data_dir)
+        ca.ensure_all(_agencies(context), now=datetime.now(UTC))
+
+
+MADE_AHEAD: dict[str, Callable[[SystemContext], None]] = {"qlvb": _issue_identities}
+"""Work a system's factory would do that runs in a thread, before the factory runs on the
+event loop (`DeferredSystems`): the factory finds it done."""
+
+
+class DeferredSystems:
+    """The embedded systems of one bus, opened after it is ready, in the background.
+
+    `create_app` runs each system's lifespan (its tables, its seed, a document system's keys
+    from the test CA) before the bus answers; most of a start went there and into importing
+    the mocks. Here the gateway is handed, for each system, a stand-in (`_DeferredApp`) whose
+    lifespan returns at once; the real systems are imported, built (a document system's CA
+    keys made first in a thread, `MADE_AHEAD`) and started one after another once the bus is
+    ready (`start`), and a call to a system that is not open yet waits for it to be. `/healthz`
+    stays honest: every call is answered as before, only a call that needs a system still
+    opening is answered once it is open. `opened` waits for them all (the banner).
+    """
+
+    def __init__(self, ahead: Mapping[str, Callable[[SystemContext], None]] = MADE_AHEAD) -> None:
+        self._ahead = ahead
+        self._apps: list[_DeferredApp] = []
+        self._queue: list[_DeferredApp] = []
+        self._opener: asyncio.Task[None] | None = None
+
+    def registry(self, systems: SystemRegistry) -> SystemRegistry:
+        """`systems` with each factory replaced by one that builds a stand-in."""
+        return {
+            name: replace(entry, factory=self._deferring(name, entry.factory))
+            for name, entry in systems.items()
+        }
+
+    def _deferring(self, name: str, factory: SystemFactory) -> SystemFactory:
+        def stand_in(context: SystemContext) -> FastAPI:
+            app = _DeferredApp(
+                self,
+                factory,
+                context,
+                name=f"{context.instance.name}/{name}",
+                ahead=self._ahead.get(name),
+            )
+            self._apps.append(app)
+            self._queue.append(app)
+            return app
+
+        return stand_in
+
+    def start(self, first: _DeferredApp | None = None) -> None:
+        """Open every system not yet open, one after another in the order the bus asked for
+        them; `first` (a system a call waits for) before the others still waiting."""
+        if first is not None and first in self._queue:
+            self._queue.remove(first)
+            self._queue.insert(0, first)
+        if self._queue and (self._opener is None or self._opener.done()):
+            self._opener = asyncio.create_task(self._open_queued(), name="open the systems")
+
+    async def _open_queued(self) -> None:
+        while self._queue:
+            await self._queue.pop(0).open()
+
+    def all_open(self) -> bool:
+        return all(app.is_open for app in self._apps)
+
+    async def opened(self) -> None:
+        """Once every system is open (or has failed to open, as its calls will say)."""
+        self.start()
+        await asyncio.gather(*(app.wait_opened() for app in self._apps))
+
+    def forget(self, app: _DeferredApp) -> None:
+        """`app`'s lifespan is over (the bus stopped): a bus started again makes new ones."""
+        self._apps.remove(app)
+        if app in self._queue:
+            self._queue.remove(app)
+
+
+class _DeferredApp(FastAPI):
+    """What the gateway runs in place of one embedded system until it is open: see
+    `DeferredSystems`. Its calls are handed to the real system, with the real lifespan state."""
+
+    def __init__(
+        self,
+        systems: DeferredSystems,
+        factory: SystemFactory,
+        context: SystemContext,
+        *,
+        name: str,
+        ahead: Callable[[SystemContext], None] | None = None,
+    ) -> None:
+        super().__init__(lifespan=self._lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+        self._systems = systems
+        self._factory = factory
+        self._ahead = ahead
+        self._context = context
+        self._system = name
+        self._ready: asyncio.Future[tuple[FastAPI, dict[str, Any]]] | None = None
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @asynccontextmanager
+    async def _lifespan(self, _app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        self._ready = asyncio.get_running_loop().create_future()
+        try:
+            yield {}
+        finally:
+            await self._close()
+
+    @property
+    def is_open(self) -> bool:
+        """Open and serving (not: still opening, failed to open, or stopped)."""
+        ready = self._ready
+        return (
+            ready is not None and ready.done() and not ready.cancelled() and not ready.exception()
+        )
+
+    async def open(self) -> None:
+        """Build the system and start its lifespan in a task of its own, which holds it open
+        until the bus stops; return once it is open, or has failed to open."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"open {self._system}")
+        await self.wait_opened()
+
+    async def _run(self) -> None:
+        ready = self._ready
+        if ready is None:
+            raise RuntimeError(f"the embedded system {self._system} was opened outside its bus")
+        try:
+            if self._ahead is not None:
+                await asyncio.to_thread(self._ahead, self._context)
+            # On the event loop, not in a thread: FastAPI silences a pydantic warning while it
+            # builds routes with `warnings.catch_warnings()`, which is not thread-safe.
+            app = self._factory(self._context)
+            async with app.router.lifespan_context(app) as state:
+                ready.set_result((app, dict(state or {})))
+                await self._stop.wait()
+        except asyncio.CancelledError:  # the bus stopped while the system was opening
+            if not ready.done():
+                ready.cancel()
+            raise
+        except Exception as error:
+            logger.exception("the embedded system %s failed", self._system)
+            if not ready.done():
+                ready.set_exception(error)
+
+    async def wait_opened(self) -> None:
+        if self._ready is not None:
+            await asyncio.wait([self._ready])
+
+    async def _close(self) -> None:
+        self._stop.set()
+        self._systems.forget(self)
+        if self._task is None:
+            return
+        if self._ready is not None and not self._ready.done():
+            self._task.cancel()  # stopped while it was still opening
+        await asyncio.gather(self._task, return_exceptions=True)
+        if self._ready is not None and self._ready.done() and not self._ready.cancelled():
+            self._ready.exception()  # retrieved: a failure was logged when it happened
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self._ready is None:
+            raise RuntimeError(f"the embedded system {self._system} is called outside its bus")
+        if not self._ready.done():
+            self._systems.start(first=self)
+        app, state = await asyncio.shield(self._ready)
+        await app({**scope, "state": dict(state)}, receive, send)
 
 
 def create_bus(
@@ -222,8 +470,22 @@ def create_bus(
     instances: list[str] | None = None,
     on_ready: OnReady | None = None,
     forge: KeyForge | None = None,
+    systems: DeferredSystems | None = None,
 ) -> FastAPI:
-    """The bus with its mock systems: `create_app` handed `MOCK_SYSTEMS`."""
+    """The bus with its mock systems: `create_app` handed `MOCK_SYSTEMS`, each opened once the
+    bus is ready (`DeferredSystems`; pass one to wait for them: `await systems.opened()`)."""
+    deferred = systems if systems is not None else DeferredSystems()
+
+    def ready(bus: BusState) -> None:
+        bus.systems_open = deferred.all_open
+        deferred.start()
+        if on_ready is not None:
+            on_ready(bus)
+
     return create_app(
-        settings, systems=MOCK_SYSTEMS, instances=instances, on_ready=on_ready, forge=forge
+        settings,
+        systems=deferred.registry(MOCK_SYSTEMS),
+        instances=instances,
+        on_ready=ready,
+        forge=forge,
     )

@@ -76,6 +76,9 @@ class BusState:
     """What else `POST {base}/admin/reset` restores (fault rules, …): each feature that keeps
     state of its own appends its hook in the lifespan."""
     ready: bool = False
+    systems_open: Callable[[], bool] = lambda: True
+    """Whether every embedded system is open: they open once the bus is ready, and a call to
+    one still opening waits for it (`lgsp.composition.DeferredSystems`); `/readyz` says so."""
 
     @cached_property
     def ca(self) -> CertificateAuthority:

@@ -4,6 +4,7 @@ with `--workers N`, in N uvicorn worker processes, each built by `create_worker_
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
 import os
@@ -143,24 +144,37 @@ def _serve_one(
 ) -> int:
     served = _served(settings, args.instance)
     forge = early_key_forge(settings, len(served))  # on the other core while the bus imports
-    from lgsp.composition import create_bus
+    from lgsp.composition import DeferredSystems, create_bus
 
     spinner = Spinner(_startup_work(settings, served))
     built: list[BusState] = []
+    systems = DeferredSystems()
+    announcing: list[asyncio.Task[None]] = []
     ready = False
 
+    async def announce() -> None:
+        """The banner, written in a thread (its sample identifiers come from the seeds) while
+        the bus answers; the heap settled once the mock systems, opening meanwhile, are open."""
+        text = await asyncio.to_thread(
+            _banner, built[0], ca_file=None if tls is None else tls.ca_file
+        )
+        spinner.stop()
+        print(text, flush=True)
+        await systems.opened()
+        settle_heap()
+
     def on_started() -> None:
-        """The banner only once the bus answers on its socket."""
+        """The bus answers on its socket: `/healthz` is 200 from now on."""
         nonlocal ready
         ready = True
-        spinner.stop()
-        _print_banner(built[0], ca_file=None if tls is None else tls.ca_file)
+        announcing.append(asyncio.get_running_loop().create_task(announce()))
 
     def on_built(bus: BusState) -> None:
         built.append(bus)
-        settle_heap()
 
-    app = create_bus(settings, instances=args.instance, on_ready=on_built, forge=forge)
+    app = create_bus(
+        settings, instances=args.instance, on_ready=on_built, forge=forge, systems=systems
+    )
     spinner.start()
     try:
         with _exit_quietly_after_shutdown(lambda: ready):
@@ -223,14 +237,26 @@ def create_worker_app() -> FastAPI:
     database (the SQLite file or PostgreSQL): each serves every instance, and the kernel
     spreads connections.
     """
-    gc.disable()  # until the bus is built (`settle_heap`), as `serve` does
-    from lgsp.composition import create_bus
+    gc.disable()  # until the bus and its systems are open (`settle_heap`), as `serve` does
+    from lgsp.composition import DeferredSystems, create_bus
     from lgsp.logging import configure_logging
 
     handed = json.loads(os.environ.get(WORKER_ENVIRONMENT, "{}"))
     settings = Settings(**handed.get("overrides", {}))
     configure_logging(json=settings.log_format == "json")  # a spawned process: `serve`'s part
-    return create_bus(settings, instances=handed.get("instances"), on_ready=settle_heap)
+    systems = DeferredSystems()
+    settling: list[asyncio.Task[None]] = []
+
+    async def settle() -> None:
+        await systems.opened()
+        settle_heap()
+
+    def on_ready(_bus: BusState) -> None:
+        settling.append(asyncio.get_running_loop().create_task(settle()))
+
+    return create_bus(
+        settings, instances=handed.get("instances"), on_ready=on_ready, systems=systems
+    )
 
 
 def worker_environment(overrides: dict[str, Any], instances: list[str] | None) -> str:
@@ -332,7 +358,7 @@ def _printable_secret(settings: Settings) -> str:
     return "$LGSP_DEMO_CLIENT_SECRET"
 
 
-def _print_banner(bus: Any, *, ca_file: Path | None = None) -> None:
+def _banner(bus: Any, *, ca_file: Path | None = None) -> str:
     from lgsp.dialects.mount import door_urls
     from lgsp.routing.systems import samples
 
@@ -375,4 +401,4 @@ def _print_banner(bus: Any, *, ca_file: Path | None = None) -> None:
             f"    curl -s {cacert}-H 'Authorization: Bearer <token>' "
             f"{first.issuer}/dancu/v1/citizens/{cccd}",
         ]
-    print("\n".join(lines) + "\n", flush=True)
+    return "\n".join(lines) + "\n"

@@ -16,11 +16,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.datastructures import FormData
 
+from lgsp.console.paths import PREFIX as PREFIX  # where `mount_console` mounts it
 from lgsp.console.sessions import COOKIE, ConsoleSession, SessionStore
 from lgsp.loopback import INTERNAL_BUS_URL, with_lifespan_state
 from lgsp.state import BUS_STATE_KEY, BusState
 
-PREFIX = "/console"
 PAGE_SIZE = 50
 TEMPLATES = Environment(
     loader=PackageLoader("lgsp.console", "templates"),

@@ -7,19 +7,22 @@ another host (`tests/e2e/test_docs_offline.py` checks it).
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from lgsp.auth.tokens import ADMIN_SCOPE
 from lgsp.deps import BusDep, InstanceDep
 from lgsp.docs.document import docs_document
 from lgsp.errors import NotFound
 from lgsp.routing.resolver import is_served
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,16 +31,27 @@ SWAGGER_ASSETS: dict[str, str] = {
     "swagger-ui.css": "text/css",
 }
 """The only files served under `{base}/docs/assets/`: a fixed list, never a path from the URL."""
-_ASSET_DIR = Path(str(files("fastapi_offline") / "static"))
-_TEMPLATES = Environment(
-    loader=PackageLoader("lgsp.docs", "templates"), autoescape=select_autoescape(["html"])
-)
+
+
+@cache
+def _templates() -> Environment:
+    """Jinja2 and the page's template, loaded at the first page asked for, not at start-up."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("lgsp.docs", "templates"), autoescape=select_autoescape(["html"])
+    )
+
+
+@cache
+def _asset_dir() -> Path:
+    return Path(str(files("fastapi_offline") / "static"))
 
 
 @router.get("/docs", response_class=HTMLResponse)
 async def docs_page(instance: InstanceDep) -> HTMLResponse:
     """Swagger UI over this instance's document (`docs/openapi.json`)."""
-    page = _TEMPLATES.get_template("swagger.html").render(title=instance.spec.title)
+    page = _templates().get_template("swagger.html").render(title=instance.spec.title)
     return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
 
 
@@ -56,7 +70,7 @@ async def docs_asset(name: str) -> FileResponse:
     if media_type is None:
         raise NotFound(f"No documentation asset {name}.")
     return FileResponse(
-        _ASSET_DIR / name,
+        _asset_dir() / name,
         media_type=media_type,
         headers={"Cache-Control": "public, max-age=86400"},
     )

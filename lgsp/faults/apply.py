@@ -34,7 +34,6 @@ from lgsp.errors import (
     problem_response,
 )
 from lgsp.faults.book import FaultBook
-from lgsp.faults.documents import corrupt_signature, expired_certificate
 from lgsp.faults.matcher import CallFacts, Fault, HeaderError, parse_fault_header
 from lgsp.faults.schemas import FaultKind
 from lgsp.logging import request_id_var
@@ -171,7 +170,10 @@ async def tamper_document(
     instance: str,
     service: str,
 ) -> bytes:
-    """The body the call carries on, after a fault of trust (`lgsp.faults.documents`)."""
+    """The body the call carries on, after a fault of trust (`lgsp.faults.documents`, imported
+    here: lxml and signxml are not imported at start-up for a fault few runs ask for)."""
+    from lgsp.faults.documents import corrupt_signature, expired_certificate
+
     record = _Recorder(
         fault, request=request, body=body, audit=audit, instance=instance, service=service
     )

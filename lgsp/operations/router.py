@@ -33,8 +33,13 @@ async def healthz(bus: BusDep) -> JSONResponse:
 
 @router.get("/readyz")
 async def readyz(bus: BusDep) -> JSONResponse:
-    """200 when the database answers and every instance has its signing key; else 503."""
-    checks = {"database": await _database_answers(bus), "keys": _keys_loaded(bus)}
+    """200 when the database answers, every instance has its signing key and every embedded
+    system is open (they open once `/healthz` is 200; a call waits for its own); else 503."""
+    checks = {
+        "database": await _database_answers(bus),
+        "keys": _keys_loaded(bus),
+        "systems": bus.systems_open(),
+    }
     ready = bus.ready and all(checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks},

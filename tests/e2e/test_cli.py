@@ -215,7 +215,10 @@ def test_lgsp_serve_starts_the_bus_and_prints_how_to_call_it(tmp_path: Path) -> 
         ).json()["access_token"]
         # today's Gia Lai holds ex-Bình Định's records; the old base still answers, deprecated
         cccd = generate_citizens(province_code="52", seed=2024, count=1)[0].so_dinh_danh
-        citizen = httpx.get(f"{base}/lgsp/gialai/dancu/v1/citizens/{cccd}", headers=bearer(token))
+        # the first call to a mock system waits for it to open (they open once /healthz is 200)
+        citizen = httpx.get(
+            f"{base}/lgsp/gialai/dancu/v1/citizens/{cccd}", headers=bearer(token), timeout=60
+        )
         assert citizen.status_code == 200
         assert citizen.json()["cccd"] == cccd
         old = httpx.get(f"{base}/lgsp/binhdinh/dancu/v1/citizens/{cccd}", headers=bearer(token))

@@ -74,7 +74,7 @@ async def test_readyz_checks_the_database(client: httpx.AsyncClient, app: FastAP
     ready = await client.get("/readyz")
 
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": True, "keys": True}
+    assert ready.json()["checks"] == {"database": True, "keys": True, "systems": True}
 
 
 async def test_readyz_says_not_ready_when_the_database_does_not_answer(
@@ -89,7 +89,8 @@ async def test_readyz_says_not_ready_when_the_database_does_not_answer(
         bus.engine = working
 
     assert response.status_code == 503
-    assert response.json() == {"status": "not ready", "checks": {"database": False, "keys": True}}
+    checks = {"database": False, "keys": True, "systems": True}
+    assert response.json() == {"status": "not ready", "checks": checks}
 
 
 async def test_index_lists_the_instances(client: httpx.AsyncClient) -> None:
