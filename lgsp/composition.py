@@ -33,6 +33,7 @@ from mocks.csdlqgdc.app import create_app as create_csdlqgdc_app
 from mocks.csdlqgdc.app import sample_numbers as national_citizen_samples
 from mocks.dancu.app import create_app as create_dancu_app
 from mocks.dancu.seed import CitizenRecord, generate_citizens
+from mocks.direct import direct_answers
 from mocks.directory.admin_units import ADMIN_UNITS
 from mocks.directory.agencies import AGENCIES, agencies_of
 from mocks.dmhc.app import create_app as create_dmhc_app
@@ -177,7 +178,9 @@ def _bus(context: SystemContext) -> httpx.AsyncBaseTransport | None:
 
 MOCK_SYSTEMS: SystemRegistry = {
     "dancu": EmbeddedSystem(
-        lambda context: create_dancu_app(mock_config(context)), samples=_citizen_samples
+        lambda context: create_dancu_app(mock_config(context)),
+        samples=_citizen_samples,
+        direct=direct_answers,  # the citizen lookup, called without ASGI (issue 21)
     ),
     "dvc": EmbeddedSystem(
         lambda context: create_dvc_app(mock_config(context, "dvc"), bus_transport=_bus(context)),

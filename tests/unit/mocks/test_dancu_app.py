@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from adapters.base import CanonicalRequest, SystemResponse
 from adapters.dancu import DancuAdapter
@@ -22,6 +23,7 @@ from mocks.dancu.api import MAX_PAGE_SIZE
 from mocks.dancu.app import create_app
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.dancu.store import CitizenStore, normalise_name
+from mocks.direct import direct_answers
 
 pytestmark = pytest.mark.anyio
 
@@ -271,6 +273,56 @@ async def test_the_direct_lookup_answers_the_same_bytes_as_the_fastapi_route(
         fastapi.headers.raw,
         fastapi.content,
     )
+
+
+@pytest.mark.parametrize("number", ["known", "091000000000", "12345", "xac-thuc"], ids=str)
+async def test_the_plain_lookup_function_answers_what_the_app_answers(
+    app: FastAPI, client: httpx.AsyncClient, population: list[CitizenRecord], number: str
+) -> None:
+    """What the bus calls in its own process (`direct_answers`) gives the status, body and
+    media type the app gives over HTTP, refusals included."""
+    number = population[0].so_dinh_danh if number == "known" else number
+    answers = direct_answers(app)
+    assert answers is not None
+
+    plain = answers("GET", f"/api/congdan/{number}")
+    served = await client.get(f"/api/congdan/{number}")
+
+    assert plain is not None
+    assert (plain.status, plain.body, plain.media_type) == (
+        served.status_code,
+        served.content,
+        served.headers["content-type"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/congdan/091087000123"),
+        ("GET", "/api/congdan/091087000123/ho"),
+        ("GET", "/api/congdan"),
+        ("GET", "/api/congdan/091/2"),  # `091%2F2` decoded: no number, the router's 404
+        ("GET", "/docs"),
+    ],
+)
+def test_the_plain_lookup_function_leaves_every_other_request_to_the_app(
+    app: FastAPI, method: str, path: str
+) -> None:
+    answers = direct_answers(app)
+
+    assert answers is not None
+    assert answers(method, path) is None
+
+
+def test_no_plain_function_is_offered_when_a_middleware_runs_before_the_direct_routes(
+    app: FastAPI,
+) -> None:
+    """A middleware in front would be skipped by a caller of the plain function."""
+    app.add_middleware(GZipMiddleware)
+
+    assert direct_answers(app) is None
+    assert direct_answers(FastAPI()) is None
 
 
 async def test_the_lookup_is_answered_without_fastapi_routing(
