@@ -15,14 +15,14 @@ its own process: no ASGI scope, no messages, no `Response` object for an answer 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import orjson
 from starlette.applications import Starlette
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mocks.envelope import Envelope, EnvelopeError, error_response
@@ -46,10 +46,15 @@ class DirectAnswer(NamedTuple):
 
 
 def json_answer(content: Any, status: int = 200) -> DirectAnswer:
-    """`content` rendered byte for byte as Starlette's `JSONResponse` renders it."""
-    body = json.dumps(
-        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
-    ).encode("utf-8")
+    """`content` rendered byte for byte as Starlette's `JSONResponse` renders it (compact, UTF-8,
+    no `\\u` escapes), by orjson at a fraction of the stdlib's time; what orjson refuses
+    (integers past 64 bits, keys that are not strings) is rendered by `JSONResponse` itself.
+    A mock's records hold no float, so orjson's one difference (NaN written `null`) never shows.
+    """
+    try:
+        body = orjson.dumps(content)
+    except TypeError:
+        body = bytes(JSONResponse(content).body)
     return DirectAnswer(status, body)
 
 

@@ -7,7 +7,7 @@ import json
 import unicodedata
 from collections.abc import AsyncIterator
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -19,7 +19,7 @@ from adapters.dancu import DancuAdapter
 from formats.cccd import parse_cccd
 from formats.dates import format_ddmmyyyy, parse_ddmmyyyy
 from mocks.config import SystemConfig
-from mocks.dancu.api import MAX_PAGE_SIZE
+from mocks.dancu.api import ANSWERS, MAX_PAGE_SIZE, citizen_json
 from mocks.dancu.app import create_app
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.dancu.store import CitizenStore, normalise_name
@@ -294,6 +294,25 @@ async def test_the_plain_lookup_function_answers_what_the_app_answers(
         served.content,
         served.headers["content-type"],
     )
+
+
+@pytest.mark.parametrize("era", ["2024", "2026"])
+def test_the_plain_lookup_renders_every_record_as_the_envelope_always_did(
+    era: Literal["2024", "2026"],
+) -> None:
+    """Byte for byte what `NgspEnvelope.ok` (a `JSONResponse`) renders, in both eras."""
+    config = CONFIG.model_copy(update={"era": era})
+    answers = direct_answers(create_app(config, today=lambda: TODAY))
+    store = CitizenStore.from_seed(
+        province_code="91", seed=config.seed, count=config.population, era=era
+    )
+    assert answers is not None
+
+    for citizen in store.page(number=1, size=len(store)):
+        answer = answers("GET", f"/api/congdan/{citizen.so_dinh_danh}")
+        expected = ANSWERS.ok(citizen_json(citizen, store, era=era))
+        assert answer is not None
+        assert (answer.status, answer.body) == (expected.status_code, bytes(expected.body))
 
 
 @pytest.mark.parametrize(
