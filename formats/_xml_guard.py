@@ -146,6 +146,17 @@ def _expat_error(error: expat.ExpatError) -> InvalidEdxml:
     )
 
 
+_DOCTYPE_HANDLERS = (
+    "StartDoctypeDeclHandler",
+    "EntityDeclHandler",
+    "UnparsedEntityDeclHandler",
+    "NotationDeclHandler",
+    "ExternalEntityRefHandler",
+    "SkippedEntityHandler",
+)
+"""Every expat event a DTD, an entity or a notation raises: each one refuses the message."""
+
+
 class _TreeBuilder:
     def __init__(self, limits: EdxmlLimits) -> None:
         self._limits = limits
@@ -162,12 +173,8 @@ class _TreeBuilder:
         parser.XmlDeclHandler = self._xml_decl
         parser.ProcessingInstructionHandler = self._processing_instruction
         # Unreachable after the pre-scan; kept so that the refusal never rests on one check.
-        parser.StartDoctypeDeclHandler = self._doctype
-        parser.EntityDeclHandler = self._doctype
-        parser.UnparsedEntityDeclHandler = self._doctype
-        parser.NotationDeclHandler = self._doctype
-        parser.ExternalEntityRefHandler = self._doctype
-        parser.SkippedEntityHandler = self._doctype
+        for handler in _DOCTYPE_HANDLERS:
+            setattr(parser, handler, self._doctype)
 
     def _start(self, name: str, attributes: dict[str, str]) -> None:
         self.events += 1

@@ -232,41 +232,27 @@ _NDXP = InstanceSpec(
 _PROVINCE_SYSTEMS = (SystemSpec(name="dancu"), SystemSpec(name="dvc"), SystemSpec(name="qlvb"))
 _SEEDED_CODE = {name: code for name, _, code in SEEDED_PROVINCES}
 
-TOPOLOGY_2024 = Topology(
-    instances=(
-        _NDXP,
-        *(
-            InstanceSpec(
-                name=name,
-                kind="province",
-                title=f"LGSP {title}",
-                province_code=code,
-                systems=_PROVINCE_SYSTEMS,
-            )
-            for name, title, code in SEEDED_PROVINCES
-        ),
+
+def _province(
+    name: str, title: str, code: str, legacy: tuple[str, ...] = (), seeded: str | None = None
+) -> InstanceSpec:
+    """A province's LGSP; a merged one keeps the seeded old province as history and alias."""
+    return InstanceSpec(
+        name=name,
+        kind="province",
+        title=f"LGSP {title}",
+        province_code=code,
+        legacy_codes=legacy,
+        records_code=None if seeded is None else _SEEDED_CODE[seeded],
+        aliases=() if seeded is None else (seeded,),
+        systems=_PROVINCE_SYSTEMS,
     )
-)
+
+
+TOPOLOGY_2024 = Topology(instances=(_NDXP, *(_province(*row) for row in SEEDED_PROVINCES)))
 """The seeds' world: the five provinces as they were before 1 July 2025."""
 
-TOPOLOGY_2026 = Topology(
-    instances=(
-        _NDXP,
-        *(
-            InstanceSpec(
-                name=name,
-                kind="province",
-                title=f"LGSP {title}",
-                province_code=code,
-                legacy_codes=legacy,
-                records_code=_SEEDED_CODE[seeded],
-                aliases=(seeded,),
-                systems=_PROVINCE_SYSTEMS,
-            )
-            for name, title, code, legacy, seeded in TODAYS_PROVINCES
-        ),
-    )
-)
+TOPOLOGY_2026 = Topology(instances=(_NDXP, *(_province(*row) for row in TODAYS_PROVINCES)))
 """Today's map: each LGSP a merged province, the seeded old one its history and alias."""
 
 TOPOLOGIES: dict[Era, Topology] = {"2026": TOPOLOGY_2026, "2024": TOPOLOGY_2024}

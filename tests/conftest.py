@@ -28,7 +28,7 @@ from tests.fixtures.database import (
 if TYPE_CHECKING:
     from tests.fixtures.bus import BusPool
 
-pytest_plugins = ["tests.fixtures.bus"]
+pytest_plugins = ["tests.fixtures.bus", "tests.fixtures.cli"]
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ ClientId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-
 async def list_clients(instance: InstanceDep, session: SessionDep) -> ClientList:
     """This instance's clients, oldest first, with their rights (never their secrets)."""
     clients = await ClientRepository(session).list(instance.spec.name)
-    return ClientList(clients=[_out(client) for client in clients])
+    return ClientList(clients=[ClientOut.model_validate(client) for client in clients])
 
 
 @router.post(
@@ -57,7 +57,8 @@ async def create_client(
     stored = await repository.get(instance.spec.name, new.client_id)
     if stored is None:  # committed just now, in this session
         raise RuntimeError(f"client {new.client_id} vanished after its registration")
-    return ClientCreated(**_out(stored).model_dump(), client_secret=new.client_secret)
+    shown = ClientOut.model_validate(stored).model_dump()
+    return ClientCreated(**shown, client_secret=new.client_secret)
 
 
 @router.post(
@@ -75,7 +76,7 @@ async def revoke_client(
     await ClientRepository(session).revoke(name, client_id, at=datetime.now(UTC))
     await session.commit()
     bus.client_cache.forget(name, client_id)
-    return _out(client)
+    return ClientOut.model_validate(client)
 
 
 @router.put(
@@ -102,7 +103,7 @@ async def replace_rights(
     ]
     await session.commit()
     bus.client_cache.forget(name, client_id)
-    return _out(client)
+    return ClientOut.model_validate(client)
 
 
 async def _writing(session: AsyncSession) -> None:
@@ -141,21 +142,3 @@ def _right(existing: AccessRight | None, service: str, methods: str) -> AccessRi
         return AccessRight(service=service, methods=methods)
     existing.methods = methods
     return existing
-
-
-def _out(client: ApiClient) -> ClientOut:
-    return ClientOut(
-        client_id=client.client_id,
-        name=client.name,
-        kind=client.kind,
-        is_admin=client.is_admin,
-        organisation=client.organisation,
-        rights={right.service: right.methods for right in client.rights},
-        created_at=_aware(client.created_at),
-        revoked_at=None if client.revoked_at is None else _aware(client.revoked_at),
-    )
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back the UTC instant without its offset; PostgreSQL with it."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from formats.codes import ORGAN_ID
 
@@ -87,6 +87,9 @@ class RightsIn(BaseModel):
 class ClientOut(BaseModel):
     """A client as an admin sees it: never its secret."""
 
+    # Validated straight from the `ApiClient` row (its rights and instants by the validators).
+    model_config = ConfigDict(from_attributes=True)
+
     client_id: str
     name: str
     kind: str
@@ -95,6 +98,22 @@ class ClientOut(BaseModel):
     rights: dict[str, str]
     created_at: datetime
     revoked_at: datetime | None
+
+    @field_validator("rights", mode="before")
+    @classmethod
+    def _methods_by_service(cls, rights: Any) -> Any:
+        """The row's `AccessRight`s, shown as service → methods."""
+        if isinstance(rights, list):
+            return {right.service: right.methods for right in rights}
+        return rights
+
+    @field_validator("created_at", "revoked_at")
+    @classmethod
+    def _aware(cls, moment: datetime | None) -> datetime | None:
+        """SQLite gives back the UTC instant without its offset; PostgreSQL with it."""
+        if moment is None or moment.tzinfo is not None:
+            return moment
+        return moment.replace(tzinfo=UTC)
 
 
 class ClientList(BaseModel):

@@ -257,6 +257,7 @@ def _dvc_requests() -> list[ExampleRequest]:
     by_applicant = {"applicant": returned.applicant.so_dinh_danh}
     national = {"province": HERE, "status": returned.status.name.lower()}
     transitions, filed = "/dossiers/{code}/transitions", {"code": new}
+    progress = "/dossiers/{code}/progress"
     created_times = ("code", "submitted_at", *_DOSSIER_TIMES)
     return [
         _get("dvc", "list_procedures", "/procedures", query={"q": "khai sinh"}),
@@ -267,7 +268,27 @@ def _dvc_requests() -> list[ExampleRequest]:
         _get("dvcqg", "get_dossier", "/dossiers/{code}", dossier),
         _get("dvcqg", "list_dossiers", "/dossiers", query=national),
         _post("dvcqg", "sync_dossier", "/dossiers/sync", _sync(codes[1], plans[1])),
+        _post("dvcqg", "record_progress", progress, _progress(plans[1]), {"code": codes[1]}),
+        _get("dvcqg", "list_agencies", "/agencies", query={"province": HERE}),
+        _get("dvcqg", "list_fields", "/fields"),
     ]
+
+
+def _progress(plan: PlannedDossier) -> dict[str, Any]:
+    """The entry OpenCPS sends after `_sync`'s (`CapNhatTienDoHoSoMC`): the department's
+    handling of the dossier now being processed, the next step of its history."""
+    at = plan.filed_at + timedelta(days=2)
+    return {
+        "step": 4,
+        "progress": {
+            "status": 4,
+            "at": at.isoformat(),
+            "actor": _citizen(HERE, 7).ho_va_ten,
+            "position": "Chuyên viên xử lý",
+            "department": "Bộ phận một cửa",
+            "note": "Đã kiểm tra hồ sơ, chuyển lãnh đạo phê duyệt",
+        },
+    }
 
 
 def _sync(code: str, plan: PlannedDossier) -> dict[str, Any]:
@@ -338,13 +359,15 @@ def _qlvb_requests() -> list[ExampleRequest]:
         # on the bus's first start: serial and expiry differ from one data dir to another.
         _post("qlvb", "send_document", "/documents", local, volatile=_CERTIFICATE),
         _get("qlvb", "get_document", "/documents/{id}", key, volatile=_CERTIFICATE),
-        _post("qlvb", "post_status", "/documents/{id}/status", report, key),
+        # A status reported as JSON is signed by its reporter's system the same way.
+        _post("qlvb", "post_status", "/documents/{id}/status", report, key, volatile=_CERTIFICATE),
         _get(
             "qlvb",
             "get_status",
             "/documents/{id}/recipients/{organ_id}/statuses/{n}",
             {**key, "organ_id": report["organ_id"], "n": "1"},
-            volatile=("timestamp", "content_sha256"),  # reported now, without a timestamp
+            # reported now, without a timestamp; signed with a certificate of this data dir
+            volatile=("timestamp", "content_sha256", "content_length", *_CERTIFICATE),
         ),
         _get("qlvb", "get_inbox", "/documents/inbox", query=inbox, volatile=inbox_times),
         _post("qlvb", "receive_document", "/inbound/documents", render_edxml(inbound)),

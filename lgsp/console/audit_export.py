@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, Field
 
 from lgsp.audit.repository import AuditRepository
 from lgsp.audit.router import MAX_PAGE_SIZE
@@ -25,12 +26,26 @@ from lgsp.console._kit import Console, admin_api, problem_text, to
 from lgsp.deps import BusDep
 from lgsp.state import BusState
 
-EXPORT_FILTERS = ("request_id", "since", "until", "client", "service", "status", "hop")
-"""The filters of `GET {base}/admin/audit` the export passes on (the API checks them)."""
 NDJSON = "application/x-ndjson"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
-Filter = Annotated[str, Query(max_length=128)]
+Filter = Annotated[str, Field(max_length=128)]
+
+
+class ExportFilters(BaseModel):
+    """The filters of `GET {base}/admin/audit` the export passes on (the API checks them); an
+    empty one filters nothing."""
+
+    request_id: Filter = ""
+    since: Filter = ""
+    until: Filter = ""
+    client: Filter = ""
+    service: Filter = ""
+    status: Filter = ""
+    hop: Filter = ""
+
+
+EXPORT_FILTERS = tuple(ExportFilters.model_fields)
 
 
 class ExportBroken(RuntimeError):
@@ -41,31 +56,14 @@ class ExportBroken(RuntimeError):
 def add_audit_export_routes(router: APIRouter, console: Console) -> None:
     @router.get("/{instance}/audit/export")
     async def export_audit(
-        request: Request,
-        bus: BusDep,
-        instance: str,
-        request_id: Filter = "",
-        since: Filter = "",
-        until: Filter = "",
-        client: Filter = "",
-        service: Filter = "",
-        status: Filter = "",
-        hop: Filter = "",
+        request: Request, bus: BusDep, instance: str, filters: Annotated[ExportFilters, Query()]
     ) -> Response:
         """Every record the filters admit, in chain order (one request's hops in the order they
         happened), one JSON object a line, shaped as `lgsp audit export` writes them."""
         session, refusal = console.administered(request, bus, instance)
         if session is None:
             return refusal
-        given = dict(
-            request_id=request_id,
-            since=since,
-            until=until,
-            client=client,
-            service=service,
-            status=status,
-            hop=hop,
-        )
+        given = filters.model_dump()
         query = {name: value.strip() for name, value in given.items() if value.strip()}
         head = await _head_seq(bus, instance)
         paged = "request_id" not in query  # one request's hops come in one answer

@@ -16,7 +16,7 @@ IDEMPOTENCY_KEY_REUSED.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
@@ -98,17 +98,9 @@ async def take(
     path = quote(handover.path, safe=PATH_SAFE)
     if handover.query:
         path = f"{path}?{urlencode(handover.query)}"
-    call = DeferredCall(
-        service=handover.service,
-        version=handover.version,
-        method=handover.method,
-        path=path,
-        body=handover.body,
-        content_type=handover.content_type,
-        idempotency_key=handover.idempotency_key,
-        ordering_key=ordering_key,
-        target_instance=handover.target_instance,
-    )
+    # The hand-over's own fields as they came, but the two it stores in the outbox's form.
+    given = {f.name: getattr(handover, f.name) for f in fields(DeferredCall)}
+    call = DeferredCall(**{**given, "path": path, "ordering_key": ordering_key})
     async with sessions.begin() as session:
         added = await enqueue(
             session, call, instance=instance, client_id=client_id, request_id=request_id, now=now

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -45,11 +46,7 @@ class OutboxMessageOut(BaseModel):
     def from_message(cls, message: OutboxMessage) -> OutboxMessageOut:
         return cls.model_validate(
             {
-                **column_values(message),
-                # Stored scoped to its client (lgsp.routing.callers); shown as the client sent it.
-                "idempotency_key": unscoped_key(message.client_id, message.idempotency_key),
-                "ordering_key": message.ordering_key
-                and unscoped_key(message.client_id, message.ordering_key),
+                **_as_sent(message),
                 "body_bytes": len(message.body),
                 "body_sha256": hashlib.sha256(message.body).hexdigest(),
             }
@@ -72,15 +69,18 @@ class HandoverState(BaseModel):
 
     @classmethod
     def from_message(cls, message: OutboxMessage) -> HandoverState:
-        return cls(
-            idempotency_key=unscoped_key(message.client_id, message.idempotency_key),
-            state=OutboxState(message.state),
-            attempts=message.attempts,
-            last_status=message.last_status,
-            last_error=message.last_error,
-            updated_at=message.updated_at,
-            delivered_at=message.delivered_at,
-        )
+        return cls.model_validate(_as_sent(message))
+
+
+def _as_sent(message: OutboxMessage) -> dict[str, Any]:
+    """The row's columns with its keys as the client sent them: they are stored scoped to the
+    client (lgsp.routing.callers)."""
+    return {
+        **column_values(message),
+        "idempotency_key": unscoped_key(message.client_id, message.idempotency_key),
+        "ordering_key": message.ordering_key
+        and unscoped_key(message.client_id, message.ordering_key),
+    }
 
 
 class OutboxCounts(BaseModel):

@@ -16,6 +16,7 @@ Routes:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import FastAPI, Path
@@ -45,6 +46,17 @@ def _not_found() -> EnvelopeError:
     return EnvelopeError(404, RECORD_NOT_FOUND, "RECORD_NOT_FOUND")
 
 
+def _lineage(
+    era: Literal["2026", "2024"],
+    code: str,
+    key: str,
+    linked: Callable[[str], tuple[Unit, ...]],
+) -> dict[str, Any]:
+    """A unit of `era` and, under `key`, the units of the other era `linked` gives for it."""
+    unit = _unit(era, code)
+    return {"DonVi": unit_json(unit), key: [unit_json(other) for other in linked(code)]}
+
+
 def _unit(era: Literal["2026", "2024"], code: str) -> Unit:
     unit = ADMIN_UNITS.unit(era, code)
     if unit is None:
@@ -69,23 +81,11 @@ def create_app(config: SystemConfig) -> FastAPI:
     @app.get("/api/dmhc/2024/{ma}/ke-thua", responses=ERROR_RESPONSES)
     async def get_successors(ma: str = code_path) -> Any:
         """The old unit and today's units it went into, the default successor first."""
-        old = _unit("2024", ma)
-        return ANSWERS.ok(
-            {
-                "DonVi": unit_json(old),
-                "KeThua": [unit_json(unit) for unit in ADMIN_UNITS.successors(ma)],
-            }
-        )
+        return ANSWERS.ok(_lineage("2024", ma, "KeThua", ADMIN_UNITS.successors))
 
     @app.get("/api/dmhc/2026/{ma}/tien-than", responses=ERROR_RESPONSES)
     async def get_predecessors(ma: str = code_path) -> Any:
         """Today's unit and the old units merged into it, as far as the list here goes."""
-        new = _unit("2026", ma)
-        return ANSWERS.ok(
-            {
-                "DonVi": unit_json(new),
-                "TienThan": [unit_json(unit) for unit in ADMIN_UNITS.predecessors(ma)],
-            }
-        )
+        return ANSWERS.ok(_lineage("2026", ma, "TienThan", ADMIN_UNITS.predecessors))
 
     return app

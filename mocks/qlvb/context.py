@@ -12,6 +12,7 @@ from cryptography import x509
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from formats.edxml import Reading
 from formats.xmldsig import SignatureCheck, Trust, check_signature
 from kit.offload import off_loop_if_large
 from mocks.bus import BusUnavailable, Handover
@@ -19,9 +20,9 @@ from mocks.config import SystemConfig
 from mocks.qlvb.lifecycle import IllegalStatusTransition
 from mocks.qlvb.models import Delivery, Document
 from mocks.qlvb.signing import Identity, TrustSource
-from mocks.qlvb.store import DocumentStore, NotAParty, Report, Reported
+from mocks.qlvb.store import DocumentStore, NotAParty, Report, Reported, Sent
 from mocks.stateful import StoreContext, lifespan_state
-from mocks.vdxp.sdk import MockError, ok
+from mocks.vdxp.sdk import MockError, ok, warnings
 
 STATE_KEY = "qlvb"
 
@@ -80,6 +81,19 @@ def delivered(document: Document, deliveries: Sequence[Delivery], **extra: Any) 
     )
 
 
+def document_taken(sent: Sent, reading: Reading, signature: dict[str, object]) -> JSONResponse:
+    """The answer to a document this system took, from one of its agencies or from another
+    province: the recipients' statuses, whether it was a resend, the codec's warnings and the
+    signature as judged."""
+    return delivered(
+        sent.document,
+        sent.deliveries,
+        Duplicate=sent.duplicate,
+        Warnings=warnings(reading),
+        Signature=signature,
+    )
+
+
 async def signature_of(context: Context, edxml: bytes) -> dict[str, object]:
     """Mock addition `Signature`: the XML-DSig check of a message as this system concludes it
     now (formats/xmldsig.py), under edXML-style names; a large message off the event loop."""
@@ -98,8 +112,8 @@ async def judged_signature(context: Context, edxml: bytes) -> dict[str, object]:
         raise MockError(
             422,
             "SIGNATURE_INVALID",
-            f"The document's signature is not valid ({checked['Reason']}); this system takes "
-            "only validly signed documents.",
+            f"The message's signature is not valid ({checked['Reason']}); this system takes "
+            "only validly signed documents and status messages.",
             Reason=checked["Reason"],
         )
     return checked
@@ -113,6 +127,16 @@ def trust_of(config: SystemConfig) -> Trust:
         else (),
         revoked=frozenset(int(serial, 16) for serial in config.revoked_serials),
     )
+
+
+def answers(document: Document, response_for: Mapping[str, Any]) -> bool:
+    """Whether a status's ResponseFor names `document` (found by its DocumentId): its sender is
+    the document's, or the one its DocumentId names. The axis carries a document whose
+    DocumentId names another sender than its header (a warning, as the SDK's own samples), so a
+    status composed from that DocumentId (the bus's JSON report, the SDK's updateStatus) names
+    that one."""
+    organ_id = response_for["organ_id"]
+    return organ_id in (document.sender, document.document_id.partition(",")[0])
 
 
 def report_of(status: Mapping[str, Any], edxml: bytes) -> Report:

@@ -114,15 +114,7 @@ def plan_documents(*, province_code: str, seed: int, era: Era = "2024") -> list[
             "business": {"business_doc_type": 0, "paper": 0},
             "attachments": [_attachment(day)] if day == 0 else [],
         }
-        reports = tuple(
-            PlannedReport(
-                reporter=agencies[sender if reporter < 0 else recipients[reporter]].organ_id,
-                code=code,
-                at=sent_at + timedelta(hours=step),
-                staff=rng.choice(_STAFF),
-            )
-            for step, (reporter, code) in enumerate(steps, start=1)
-        )
+        reports = _reports(agencies, sender, recipients, steps, sent_at, rng)
         planned.append(PlannedDocument(document, sent_at, reports))
     return planned
 
@@ -256,7 +248,21 @@ def _planned_2026(
         "business": {"business_doc_type": 0, "paper": 0},
         "attachments": [_attachment(0)] if entry is _PLAN_2026[0] else [],
     }
-    reports = tuple(
+    reports = _reports(agencies, sender, recipients, steps, sent_at, rng)
+    return PlannedDocument(document, sent_at, reports)
+
+
+def _reports(
+    agencies: tuple[Agency, ...],
+    sender: int,
+    recipients: tuple[int, ...],
+    steps: tuple[tuple[int, str], ...],
+    sent_at: datetime,
+    rng: random.Random,
+) -> tuple[PlannedReport, ...]:
+    """A planned document's statuses, an hour apart; reporter -1 is the sender, i the i-th
+    recipient."""
+    return tuple(
         PlannedReport(
             reporter=agencies[sender if reporter < 0 else recipients[reporter]].organ_id,
             code=code,
@@ -265,7 +271,6 @@ def _planned_2026(
         )
         for step, (reporter, code) in enumerate(steps, start=1)
     )
-    return PlannedDocument(document, sent_at, reports)
 
 
 def signer_for(agency: Agency, type_name: str, full_name: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -68,6 +68,10 @@ class NewDocument:
     content_sha256: str
     recipients: tuple[str, ...]
     remote: Mapping[str, str] = field(default_factory=dict)
+
+
+_ADDRESSING = frozenset({"recipients", "remote"})
+"""`NewDocument`'s fields that become deliveries rather than columns of `Document`."""
 
 
 def describe_document(instance: str, edxml: bytes, document: Mapping[str, Any]) -> NewDocument:
@@ -371,19 +375,10 @@ class DocumentStore(InstanceStore):
         return total, [(entry, delivery, document) for entry, delivery, document in rows]
 
     def _document(self, new: NewDocument, *, at: datetime) -> Document:
+        """The row: every field of `new` but its addressing, which `_deliveries` keeps."""
+        own = {f.name: getattr(new, f.name) for f in fields(new) if f.name not in _ADDRESSING}
         return Document(
-            instance=self._instance,
-            doc_id=new.doc_id,
-            document_id=new.document_id,
-            sender=new.sender,
-            number=new.number,
-            notation=new.notation,
-            sender_record=new.sender_record,
-            subject=new.subject,
-            edxml=new.edxml,
-            content_sha256=new.content_sha256,
-            content_length=len(new.edxml),
-            created_at=at,
+            instance=self._instance, **own, content_length=len(new.edxml), created_at=at
         )
 
     def _deliveries(self, document: Document, new: NewDocument, *, at: datetime) -> list[Delivery]:

@@ -37,38 +37,44 @@ async def test_a_client_made_over_http_gets_its_secret_once_and_its_rights(
     assert refused.status_code == 403  # GET only
 
 
+LOOKUP = f"{KG}/dancu/v1/citizens/091199999999"
+
+
+async def known_reader(client: httpx.AsyncClient, bus: BusState, name: str) -> tuple[str, str]:
+    """A plain client that may look citizens up, and its token, already used once (so the bus
+    has it cached): the client's id and the token."""
+    plain = await registered_client(bus, {"dancu": "GET"}, name=name)
+    token = await fetch_token(client, client_id=plain.client_id, secret=plain.client_secret)
+    assert (await client.get(LOOKUP, headers=bearer(token))).status_code == 404
+    return plain.client_id, token
+
+
 async def test_a_revoked_client_is_refused_at_once(
     client: httpx.AsyncClient, demo_token: str, bus: BusState
 ) -> None:
-    plain = await registered_client(bus, {"dancu": "GET"}, name="to-revoke")
-    token = await fetch_token(client, client_id=plain.client_id, secret=plain.client_secret)
-    lookup = f"{KG}/dancu/v1/citizens/091199999999"
-    assert (await client.get(lookup, headers=bearer(token))).status_code == 404  # known: cached
+    client_id, token = await known_reader(client, bus, "to-revoke")
 
-    revoked = await client.post(f"{CLIENTS}/{plain.client_id}/revoke", headers=bearer(demo_token))
+    revoked = await client.post(f"{CLIENTS}/{client_id}/revoke", headers=bearer(demo_token))
 
     assert revoked.status_code == 200
     assert revoked.json()["revoked_at"] is not None
-    assert (await client.get(lookup, headers=bearer(token))).status_code == 401
+    assert (await client.get(LOOKUP, headers=bearer(token))).status_code == 401
 
 
 async def test_rights_are_replaced_and_apply_at_once(
     client: httpx.AsyncClient, demo_token: str, bus: BusState
 ) -> None:
-    plain = await registered_client(bus, {"dancu": "GET"}, name="re-righted")
-    token = await fetch_token(client, client_id=plain.client_id, secret=plain.client_secret)
-    lookup = f"{KG}/dancu/v1/citizens/091199999999"
-    assert (await client.get(lookup, headers=bearer(token))).status_code == 404
+    client_id, token = await known_reader(client, bus, "re-righted")
 
     changed = await client.put(
-        f"{CLIENTS}/{plain.client_id}/rights",
+        f"{CLIENTS}/{client_id}/rights",
         json={"rights": {"dancu": "POST", "dvc": "GET,GET"}},
         headers=bearer(demo_token),
     )
 
     assert changed.status_code == 200, changed.text
     assert changed.json()["rights"] == {"dancu": "POST", "dvc": "GET"}
-    assert (await client.get(lookup, headers=bearer(token))).status_code == 403
+    assert (await client.get(LOOKUP, headers=bearer(token))).status_code == 403
 
 
 @pytest.mark.parametrize(

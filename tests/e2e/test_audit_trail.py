@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from lgsp.admin_tasks import verify_audit
 from lgsp.audit.chain import AuditEntry
 from lgsp.audit.repository import AuditRepository
-from lgsp.cli import main
 from lgsp.journal.capture import JournalEntry
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, bearer, fetch_token
+from tests.fixtures.cli import run_cli
 from tests.fixtures.documents import cross_province_document
 
 pytestmark = pytest.mark.anyio
@@ -185,37 +185,28 @@ async def test_chain_detects_a_deleted_record(
     assert report.problems[0].instance == "kiengiang"
 
 
-@pytest.mark.usefixtures("spoiled_bus")
+@pytest.mark.usefixtures("spoiled_bus", "cli_database")
 async def test_audit_verify_command_exit_codes(
     client: httpx.AsyncClient,
     demo_token: str,
     settings: Settings,
     bus: BusState,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("LGSP_DATABASE_URL", settings.database_url)
     await lookup(client, demo_token, first_cccd(settings), "cli-1")
     await lookup(client, demo_token, first_cccd(settings), "cli-2")
 
     data_dir = ["--data-dir", str(settings.data_dir)]
-    intact = await anyio_run_cli(["audit", "verify", *data_dir])
+    intact = await run_cli(["audit", "verify", *data_dir])
     async with bus.engine.begin() as conn:
         await conn.execute(text("DELETE FROM audit_records WHERE request_id = 'cli-2'"))
-    broken = await anyio_run_cli(["audit", "verify", *data_dir])
+    broken = await run_cli(["audit", "verify", *data_dir])
 
     out = capsys.readouterr()
     assert intact == 0
     assert "intact" in out.out
     assert broken == 1
     assert "kiengiang" in out.err
-
-
-async def anyio_run_cli(argv: list[str]) -> int:
-    """The CLI calls asyncio.run itself, so run it in a worker thread with its own loop."""
-    import anyio.to_thread
-
-    return await anyio.to_thread.run_sync(main, argv)
 
 
 async def test_an_over_long_client_id_is_refused_401_and_audited_under_a_bounded_id(
@@ -298,7 +289,7 @@ async def test_audit_verify_detects_the_newest_records_deleted_after_the_bus_sto
         for n in range(3):
             assert (await lookup(client, token, first_cccd(fresh_settings), f"f18-{n}")).is_success
     data_dir = ["--data-dir", str(fresh_settings.data_dir)]
-    intact = await anyio_run_cli(["audit", "verify", *data_dir, *argv])
+    intact = await run_cli(["audit", "verify", *data_dir, *argv])
     async with engine.begin() as conn:
         newest = (
             await conn.execute(text("SELECT seq FROM audit_heads WHERE instance = 'kiengiang'"))
@@ -306,7 +297,7 @@ async def test_audit_verify_detects_the_newest_records_deleted_after_the_bus_sto
         for statement in statements:
             await conn.execute(text(statement.format(keep=newest - 2)))
 
-    broken = await anyio_run_cli(["audit", "verify", *data_dir, *argv])
+    broken = await run_cli(["audit", "verify", *data_dir, *argv])
 
     out = capsys.readouterr()
     assert (intact, broken) == (0, 1), out

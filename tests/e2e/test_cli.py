@@ -18,31 +18,22 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from lgsp.cli import main
-from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, bearer, fetch_token
+from tests.fixtures.cli import run_cli
 from tests.fixtures.processes import free_port, start_lgsp, wait_ready
 from tests.fixtures.processes import stop as stop_process
 
 pytestmark = pytest.mark.anyio
 
 
-async def run_cli(argv: list[str]) -> int:
-    """The CLI calls asyncio.run itself, so it runs in a worker thread with its own loop."""
-    return await anyio.to_thread.run_sync(main, argv)
-
-
+@pytest.mark.usefixtures("cli_database")
 async def test_clients_create_prints_credentials_once_and_stores_only_a_hash(
     client: httpx.AsyncClient,
     bus: BusState,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("LGSP_DATABASE_URL", settings.database_url)
-
     code = await run_cli(
         [
             "clients",
@@ -73,13 +64,11 @@ async def test_clients_create_prints_credentials_once_and_stores_only_a_hash(
     assert (await client.get(f"{KG}/services", headers=bearer(token))).status_code == 200
 
 
+@pytest.mark.usefixtures("cli_database")
 async def test_clients_list_and_revoke(
     client: httpx.AsyncClient,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("LGSP_DATABASE_URL", settings.database_url)
     await run_cli(
         ["clients", "create", "--instance", "kiengiang", "--name", "to revoke", "--admin"]
     )
@@ -101,14 +90,12 @@ CLI_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 ANY_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d[^\s\"│]*")
 
 
+@pytest.mark.usefixtures("cli_database")
 async def test_every_command_prints_times_one_way(
     client: httpx.AsyncClient,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Tables and JSON alike: RFC 3339 in UTC to the second, whatever the store kept."""
-    monkeypatch.setenv("LGSP_DATABASE_URL", settings.database_url)
     await run_cli(["clients", "create", "--instance", "kiengiang", "--name", "times"])
     client_id = json.loads(capsys.readouterr().out)["client_id"]
     fault = ["faults", "add", "--instance", "kiengiang", "--expires-in", "60", "status=503"]

@@ -7,16 +7,15 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import anyio.to_thread
 import httpx
 import pytest
 from jose import jwt
 
 from lgsp import admin_tasks
-from lgsp.cli import main
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, bearer, fetch_token
+from tests.fixtures.cli import run_cli
 
 pytestmark = pytest.mark.anyio
 
@@ -27,17 +26,6 @@ SERVICES = f"{KG}/services"
 def settings(settings: Settings) -> Settings:
     """The bus reads the deny-list on every call, so a CLI revocation shows at once."""
     return settings.model_copy(update={"client_cache_seconds": 0})
-
-
-@pytest.fixture
-def cli_database(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The CLI works on the database of the bus the test calls."""
-    monkeypatch.setenv("LGSP_DATABASE_URL", settings.database_url)
-
-
-async def run_cli(argv: list[str]) -> int:
-    """The CLI calls asyncio.run itself, so it runs in a worker thread with its own loop."""
-    return await anyio.to_thread.run_sync(main, argv)
 
 
 class FakeTerminal(io.StringIO):

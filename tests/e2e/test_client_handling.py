@@ -11,11 +11,10 @@ import json
 import httpx
 import pytest
 
-from lgsp.settings import Settings
 from lgsp.state import BusState
-from tests.e2e.test_cli import run_cli
 from tests.e2e.test_sdk_documents import as_sent, send
 from tests.fixtures.bus import KG, bearer, fetch_token, registered_client
+from tests.fixtures.cli import run_cli
 from tests.fixtures.waiting import eventually
 
 pytestmark = pytest.mark.anyio
@@ -89,13 +88,11 @@ async def test_only_an_admin_sets_a_clients_handling(
     assert answer.status_code == 403, answer.text
 
 
+@pytest.mark.usefixtures("cli_database")
 async def test_clients_create_and_update_strict_from_the_cli(
     client: httpx.AsyncClient,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("LGSP_DATABASE_URL", settings.database_url)
     create = ["clients", "create", "--instance", "kiengiang", "--name", "cli strict"]
     assert await run_cli([*create, "--service", "qlvb", "--strict"]) == 0
     created = json.loads(capsys.readouterr().out)
@@ -121,11 +118,10 @@ async def test_clients_create_and_update_strict_from_the_cli(
     assert taken.json()["warnings"][0]["rule"] == "document_id_mismatch"
 
 
+@pytest.mark.usefixtures("cli_database")
 async def test_clients_update_names_an_unknown_client(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("LGSP_DATABASE_URL", settings.database_url)
-
     code = await run_cli(["clients", "update", "--instance", "kiengiang", "nobody", "--strict"])
 
     assert code != 0

@@ -15,38 +15,12 @@ from lgsp.console import audit_export
 from lgsp.console import router as console_router
 from lgsp.settings import Settings
 from lgsp.state import BusState
-from tests.fixtures.bus import (
-    KG,
-    TEST_PUBLIC_URL,
-    BusPool,
-    bearer,
-    fetch_token,
-    registered_client,
-)
+from tests.fixtures.bus import KG, BusPool, bearer, fetch_token, registered_client
+from tests.fixtures.console import CONSOLE, assert_stays_on_the_bus, sign_in
 
 pytestmark = pytest.mark.anyio
 
-CONSOLE = "/console"
 UNKNOWN_CITIZEN = "091199999999"
-_REFERENCE = re.compile(r"""(?:src|href|action)\s*=\s*["']([^"']*)["']""")
-
-
-async def sign_in(client: httpx.AsyncClient) -> str:
-    """One click (dev profile, loopback); returns the CSRF token of the session's forms."""
-    answer = await client.post(f"{CONSOLE}/login/demo")
-    assert answer.status_code == 303, answer.text
-    assert answer.headers["location"] == CONSOLE
-    client.cookies.set("lgsp_console", answer.cookies["lgsp_console"], path=CONSOLE)
-    page = await client.get(CONSOLE)
-    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert found is not None
-    return found.group(1)
-
-
-def assert_stays_on_the_bus(html: str) -> None:
-    for reference in _REFERENCE.findall(html):
-        assert reference.startswith(("/", "?", "#", "data:")) or reference == "", reference
-        assert not reference.startswith("//"), reference
 
 
 async def test_pages_need_a_signed_in_admin(client: httpx.AsyncClient) -> None:
@@ -363,9 +337,7 @@ def unmasked_settings(settings: Settings) -> Settings:
 async def test_the_console_masks_even_an_unmasked_journal(
     unmasked_settings: Settings, bus_pool: BusPool
 ) -> None:
-    app, _ = await bus_pool.get(unmasked_settings)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as client:
+    async with bus_pool.client(unmasked_settings) as client:
         token = await fetch_token(client)
         await client.get(f"{KG}/dancu/v1/citizens/{UNKNOWN_CITIZEN}", headers=bearer(token))
         api = await client.get(f"{KG}/admin/journal", headers=bearer(token))

@@ -14,7 +14,7 @@ from lgsp.db import UTCDateTime
 from lgsp.journal.models import JournalRecord
 from lgsp.settings import Settings
 from lgsp.state import BusState
-from tests.e2e.test_console import sign_in
+from tests.fixtures.console import sign_in
 
 pytestmark = pytest.mark.anyio
 

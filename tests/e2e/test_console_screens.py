@@ -14,33 +14,19 @@ import pytest
 
 from lgsp.settings import Settings
 from lgsp.state import BusState
-from tests.e2e.test_console import CONSOLE, assert_stays_on_the_bus, sign_in
-from tests.fixtures.bus import (
-    KG,
-    TEST_PUBLIC_URL,
-    BusPool,
-    bearer,
-    fetch_token,
-    registered_client,
+from tests.fixtures.bus import KG, BusPool, bearer, fetch_token, registered_client
+from tests.fixtures.console import (
+    CONSOLE,
+    assert_shows_a_problem,
+    assert_stays_on_the_bus,
+    sign_in,
+    sign_in_as,
 )
 from tests.fixtures.documents import local_document
 
 pytestmark = pytest.mark.anyio
 
 CLIENTS = f"{CONSOLE}/kiengiang/clients"
-
-
-async def sign_in_as(client: httpx.AsyncClient, instance: str, client_id: str, secret: str) -> str:
-    """Sign in with a form, as an instance's own admin; returns the forms' CSRF token."""
-    answer = await client.post(
-        f"{CONSOLE}/login",
-        data={"instance": instance, "client_id": client_id, "client_secret": secret},
-    )
-    assert answer.headers["location"] == CONSOLE, answer.headers["location"]
-    client.cookies.set("lgsp_console", answer.cookies["lgsp_console"], path=CONSOLE)
-    found = re.search(r'name="csrf" value="([^"]+)"', (await client.get(CONSOLE)).text)
-    assert found is not None
-    return found.group(1)
 
 
 class TestClients:
@@ -318,8 +304,7 @@ class TestRecords:
 
         page = await client.get(f"{CONSOLE}/kiengiang/dossiers/000.00.01.H33-250101-9999")
 
-        assert page.status_code == 200
-        assert 'role="alert"' in page.text
+        assert_shows_a_problem(page)
         assert "<svg" not in page.text
 
     async def test_a_sent_document_is_listed_and_its_delivery_drawn(
@@ -472,9 +457,7 @@ def today_settings(settings: Settings) -> Settings:
 async def test_the_overview_of_today_names_what_each_province_absorbed(
     today_settings: Settings, bus_pool: BusPool
 ) -> None:
-    app, _ = await bus_pool.get(today_settings)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as client:
+    async with bus_pool.client(today_settings) as client:
         await sign_in(client)
 
         page = await client.get(CONSOLE)
@@ -571,8 +554,7 @@ class TestVerifyBuilder:
 
         page = await client.get(f"{CONSOLE}/kiengiang/journal/{entry_id}/verify")
 
-        assert page.status_code == 200
-        assert 'role="alert"' in page.text
+        assert_shows_a_problem(page)
         assert "verify-curl" not in page.text
 
     async def test_the_builder_needs_an_administered_instance(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,47 +20,46 @@ from formats.dates import parse_ddmmyyyy
 from lgsp.settings import Settings
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from tests.fixtures.audit import comparable_trail
-from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, bus_settings
-from tests.fixtures.topology import topology_text
+from tests.fixtures.bus import KG, TEST_PUBLIC_URL, DialectSettings, bearer
 
 pytestmark = pytest.mark.anyio
 
 ENDPOINT = f"{KG}/soap/{soap.OPERATION}"
 
 
-@pytest.fixture(scope="module")
-def soap_topology(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("soap") / "topology.toml"
-    path.write_text(topology_text(dialects={"kiengiang": ("bus", "soap")}), encoding="utf-8")
-    return path
-
-
 @pytest.fixture
-def settings(bus_database_url: str, bus_data_dir: Path, soap_topology: Path) -> Settings:
-    return bus_settings(bus_database_url, bus_data_dir).model_copy(
-        update={"topology_file": soap_topology}
-    )
+def settings(dialect_settings: DialectSettings) -> Settings:
+    return dialect_settings({"kiengiang": ("bus", "soap")})
 
 
 def citizen(settings: Settings) -> CitizenRecord:
     return generate_citizens(province_code="82", seed=settings.seed, count=1)[0]
 
 
-@pytest.fixture
-async def service(
-    client: httpx.AsyncClient, demo_token: str, tmp_path: Path
-) -> AsyncIterator[zeep.AsyncClient]:
-    """zeep on the served WSDL, calling the bus in-process with the demo client's token."""
-    served = await client.get(ENDPOINT, params={"wsdl": ""})
-    assert served.status_code == 200
-    wsdl = tmp_path / "service.wsdl"
-    wsdl.write_bytes(served.content)
-    http = httpx.AsyncClient(transport=client._transport, base_url=TEST_PUBLIC_URL)
-    with httpx.Client() as loader:
-        transport = AsyncTransport(client=http, wsdl_client=loader)
-        http.headers.update(bearer(demo_token))  # after zeep has set its own headers
-        yield zeep.AsyncClient(str(wsdl), transport=transport)
-    await http.aclose()
+def zeep_on(endpoint: str) -> Any:
+    """A fixture: zeep on the WSDL the bus serves at `endpoint`, calling the bus in-process with
+    the demo client's token."""
+
+    @pytest.fixture
+    async def served(
+        client: httpx.AsyncClient, demo_token: str, tmp_path: Path
+    ) -> AsyncIterator[zeep.AsyncClient]:
+        wsdl_page = await client.get(endpoint, params={"wsdl": ""})
+        assert wsdl_page.status_code == 200
+        wsdl = tmp_path / "service.wsdl"
+        wsdl.write_bytes(wsdl_page.content)
+        http = httpx.AsyncClient(transport=client._transport, base_url=TEST_PUBLIC_URL)
+        with httpx.Client() as loader:
+            transport = AsyncTransport(client=http, wsdl_client=loader)
+            http.headers.update(bearer(demo_token))  # after zeep has set its own headers
+            yield zeep.AsyncClient(str(wsdl), transport=transport)
+        await http.aclose()
+
+    return served
+
+
+service = zeep_on(ENDPOINT)
+"""zeep on `XacThucThongTinCongDan`."""
 
 
 def claim(number: str, name: str) -> dict[str, str]:
@@ -113,6 +113,26 @@ async def assert_same_trail(client: httpx.AsyncClient, token: str, own: str, dia
     assert trails[1] == trails[0]
 
 
+async def call_beside_own_lookup(
+    client: httpx.AsyncClient, token: str, person: CitizenRecord, endpoint: str, envelope: bytes
+) -> httpx.Response:
+    """`person` looked up in the bus's own dialect, then `envelope` posted to `endpoint`: both
+    must leave the same audit. Returns the SOAP answer."""
+    operation = endpoint.rsplit("/", 1)[-1]
+    own, dialect = f"own-{operation}", f"soap-{operation}"
+    await client.get(
+        f"{KG}/csdlqgdc/v1/citizens/{person.so_dinh_danh}",
+        headers={**bearer(token), "X-Request-ID": own},
+    )
+    answered = await client.post(
+        endpoint,
+        content=envelope,
+        headers={**bearer(token), "Content-Type": "text/xml", "X-Request-ID": dialect},
+    )
+    await assert_same_trail(client, token, own, dialect)
+    return answered
+
+
 def claim_envelope(cccd: str, full_name: str) -> bytes:
     """A `XacThucThongTinCongDan` SOAP request as a client that builds its XML by hand sends it."""
     return (
@@ -138,18 +158,9 @@ async def test_the_lookup_leaves_the_same_audit_as_the_national_lookup(
     person = citizen(settings)
     envelope = claim_envelope(person.so_dinh_danh, person.ho_va_ten)
 
-    await client.get(
-        f"{KG}/csdlqgdc/v1/citizens/{person.so_dinh_danh}",
-        headers={**bearer(demo_token), "X-Request-ID": "own-soap"},
-    )
-    answered = await client.post(
-        ENDPOINT,
-        content=envelope,
-        headers={**bearer(demo_token), "Content-Type": "text/xml", "X-Request-ID": "soap-1"},
-    )
+    answered = await call_beside_own_lookup(client, demo_token, person, ENDPOINT, envelope)
 
     assert b"<dan:TonTai>true</dan:TonTai>" in answered.content
-    await assert_same_trail(client, demo_token, "own-soap", "soap-1")
 
 
 @pytest.mark.parametrize(
@@ -192,21 +203,8 @@ async def test_without_a_token_the_fault_says_so(
 NHAN_THAN = f"{KG}/soap/{soap.NHAN_THAN_OPERATION}"
 
 
-@pytest.fixture
-async def nhan_than(
-    client: httpx.AsyncClient, demo_token: str, tmp_path: Path
-) -> AsyncIterator[zeep.AsyncClient]:
-    """zeep on `XacMinhThongTinNhanThan`'s served WSDL, as `service` is on the other's."""
-    served = await client.get(NHAN_THAN, params={"wsdl": ""})
-    assert served.status_code == 200
-    wsdl = tmp_path / "nhan_than.wsdl"
-    wsdl.write_bytes(served.content)
-    http = httpx.AsyncClient(transport=client._transport, base_url=TEST_PUBLIC_URL)
-    with httpx.Client() as loader:
-        transport = AsyncTransport(client=http, wsdl_client=loader)
-        http.headers.update(bearer(demo_token))
-        yield zeep.AsyncClient(str(wsdl), transport=transport)
-    await http.aclose()
+nhan_than = zeep_on(NHAN_THAN)
+"""zeep on `XacMinhThongTinNhanThan`."""
 
 
 def verification(number: str, name: str, born: str = "") -> dict[str, str]:
@@ -300,18 +298,9 @@ async def test_nhan_than_leaves_the_same_audit_as_the_national_lookup(
     person = citizen(settings)
     envelope = nhan_than_envelope(verification(person.so_dinh_danh, person.ho_va_ten))
 
-    await client.get(
-        f"{KG}/csdlqgdc/v1/citizens/{person.so_dinh_danh}",
-        headers={**bearer(demo_token), "X-Request-ID": "own-nhan-than"},
-    )
-    answered = await client.post(
-        NHAN_THAN,
-        content=envelope,
-        headers={**bearer(demo_token), "Content-Type": "text/xml", "X-Request-ID": "nhan-than-1"},
-    )
+    answered = await call_beside_own_lookup(client, demo_token, person, NHAN_THAN, envelope)
 
     assert b'SoCongDan="1"' in answered.content
-    await assert_same_trail(client, demo_token, "own-nhan-than", "nhan-than-1")
 
 
 JSON_ACCEPT = {"Accept": "application/json", "Content-Type": "text/xml"}

@@ -8,10 +8,8 @@ import base64
 import hashlib
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
 import httpx
 import pytest
 from sqlalchemy import select
@@ -20,15 +18,14 @@ from adapters.dialects import lgspaccesstoken as lat
 from lgsp.auth.clients import register_client
 from lgsp.auth.rate_limit import RateLimit
 from lgsp.auth.repository import ClientRepository
-from lgsp.cli import main
 from lgsp.dialects.door import Door
 from lgsp.dialects.models import OpaqueToken
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.audit import comparable_trail
-from tests.fixtures.bus import KG, bearer, bus_settings, fetch_token, registered_client
-from tests.fixtures.topology import topology_text
+from tests.fixtures.bus import KG, DialectSettings, bearer, fetch_token, registered_client
+from tests.fixtures.cli import run_cli
 
 pytestmark = pytest.mark.anyio
 
@@ -37,21 +34,9 @@ LAT = f"{KG}/lgspaccesstoken"
 DEMO = ("demo", "lgsp-demo-secret")
 
 
-@pytest.fixture(scope="module")
-def dialect_topology(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("dialects") / "topology.toml"
-    path.write_text(
-        topology_text(dialects={"kiengiang": ("bus", "apim", "lgspaccesstoken")}),
-        encoding="utf-8",
-    )
-    return path
-
-
 @pytest.fixture
-def settings(bus_database_url: str, bus_data_dir: Path, dialect_topology: Path) -> Settings:
-    return bus_settings(bus_database_url, bus_data_dir).model_copy(
-        update={"topology_file": dialect_topology}
-    )
+def settings(dialect_settings: DialectSettings) -> Settings:
+    return dialect_settings({"kiengiang": ("bus", "apim", "lgspaccesstoken")})
 
 
 def first_cccd(settings: Settings) -> str:
@@ -427,17 +412,16 @@ async def test_the_index_lists_what_each_instance_speaks(client: httpx.AsyncClie
     assert spoken["tiengiang"] == {"bus": "http://lgsp.test/lgsp/tiengiang"}
 
 
+@pytest.mark.usefixtures("cli_database")
 async def test_clients_create_prints_the_lgspaccesstoken_a_caller_sends(
     client: httpx.AsyncClient,
     settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("LGSP_DATABASE_URL", settings.database_url)
     argv = ["clients", "create", "--instance", "kiengiang", "--name", "Sở Tư pháp"]
     argv += ["--service", "dancu", "--dialect", "lgspaccesstoken"]
 
-    code = await anyio.to_thread.run_sync(main, argv)
+    code = await run_cli(argv)
 
     created = json.loads(capsys.readouterr().out)
     assert code == 0

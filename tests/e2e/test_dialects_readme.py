@@ -14,7 +14,7 @@ import pytest
 
 from lgsp.settings import Settings
 from lgsp.topology import Topology
-from tests.fixtures.bus import KG, TEST_PUBLIC_URL, fetch_token
+from tests.fixtures.bus import KG, fetch_token, plain_settings
 from tests.fixtures.topology import topology_text
 
 pytestmark = pytest.mark.anyio
@@ -41,13 +41,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         ),
         encoding="utf-8",
     )
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        data_dir=tmp_path,
-        public_url=TEST_PUBLIC_URL,
-        topology_file=topology,
-    )
+    return plain_settings(database_url, tmp_path, era="2024", topology_file=topology)
 
 
 async def run_curl(http: httpx.AsyncClient, command: str) -> httpx.Response:

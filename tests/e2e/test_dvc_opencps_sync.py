@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,9 +17,8 @@ from lgsp.db import make_engine, make_session_factory
 from lgsp.settings import Settings
 from mocks.dvc.models import NationalSync
 from tests.e2e.test_dialects import journal, trail
-from tests.fixtures.bus import KG, bearer, bus_settings
+from tests.fixtures.bus import KG, DialectSettings, bearer
 from tests.fixtures.dossiers import file_residence_dossier, receive_dossier
-from tests.fixtures.topology import topology_text
 from tests.fixtures.waiting import eventually
 
 pytestmark = pytest.mark.anyio
@@ -28,23 +26,11 @@ pytestmark = pytest.mark.anyio
 SYNC_PATH = f"{KG}/dvcqg/v1/dossiers/sync"
 
 
-@pytest.fixture(scope="module")
-def opencps_portal_topology(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("opencps-portal") / "topology.toml"
-    path.write_text(
-        topology_text(
-            dialects={"kiengiang": ("bus", "opencps")},
-            system_dialects={("kiengiang", "dvc"): "opencps"},
-        ),
-        encoding="utf-8",
-    )
-    return path
-
-
 @pytest.fixture
-def settings(bus_database_url: str, bus_data_dir: Path, opencps_portal_topology: Path) -> Settings:
-    return bus_settings(bus_database_url, bus_data_dir).model_copy(
-        update={"topology_file": opencps_portal_topology}
+def settings(dialect_settings: DialectSettings) -> Settings:
+    """The portal calls its instance in OpenCPS's dialect, which the instance speaks."""
+    return dialect_settings(
+        {"kiengiang": ("bus", "opencps")}, system_dialects={("kiengiang", "dvc"): "opencps"}
     )
 
 

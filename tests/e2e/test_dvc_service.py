@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import text
 
 from adapters.dvc import CONTRACTS
-from formats.dates import parse_ddmmyyyy
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.dvc.deadlines import due_date, resume_due_date
 from tests.fixtures.bus import KG, bearer
+from tests.fixtures.dossiers import applicant_of, first_adult
 
 pytestmark = pytest.mark.anyio
 
@@ -35,18 +35,13 @@ def fx_citizens(settings: Settings) -> list[CitizenRecord]:
 
 @pytest.fixture(name="applicant")
 def fx_applicant(citizens: list[CitizenRecord]) -> CitizenRecord:
-    return next(c for c in citizens if parse_ddmmyyyy(c.ngay_thang_nam_sinh).year < 2000)
+    return first_adult(citizens)
 
 
 def new_dossier(citizen: CitizenRecord, **applicant: str) -> dict[str, Any]:
     return {
         "procedure_code": RESIDENCE,
-        "applicant": {
-            "cccd": citizen.so_dinh_danh,
-            "full_name": citizen.ho_va_ten,
-            "date_of_birth": parse_ddmmyyyy(citizen.ngay_thang_nam_sinh).isoformat(),
-            **applicant,
-        },
+        "applicant": applicant_of(citizen, **applicant),
         "summary": "Đăng ký thường trú tại phường Vĩnh Thanh",
         "contact": {"email": "congdan@example.vn", "phone": "0912345678"},
         "form_data": {"NoiThuongTruMoi": {"SoNha": "12", "Duong": "Trần Phú"}},

@@ -22,7 +22,7 @@ from lgsp.settings import Settings
 from mocks.config import SystemConfig
 from mocks.dancu.app import create_app as create_dancu_app
 from mocks.dancu.seed import generate_citizens
-from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token
+from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, bus_settings, fetch_token
 from tests.fixtures.topology import topology_text
 
 pytestmark = pytest.mark.anyio
@@ -58,14 +58,8 @@ def settings_for(tmp_path: Path, database_url: str, dancu_url: str | None) -> Se
     system_urls = {("kiengiang", "dancu"): dancu_url} if dancu_url else None
     text = topology_text(system_urls=system_urls, only={"kiengiang": ["dancu"]})
     topology.write_text(text, encoding="utf-8")
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        data_dir=tmp_path,
-        public_url=TEST_PUBLIC_URL,
-        topology_file=topology,
-        seed=SEED,
-        population=POPULATION,
+    return bus_settings(
+        database_url, tmp_path, topology_file=topology, seed=SEED, population=POPULATION
     )
 
 

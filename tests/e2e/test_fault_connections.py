@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lgsp.cli import main
-from lgsp.connection import DROP, is_drop
+from lgsp.connection import DROP, ConnectionDropped, honouring_drops, is_drop
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, TEST_POPULATION, TEST_PUBLIC_URL, TEST_SEED, bearer
 from tests.fixtures.documents import local_document
@@ -31,29 +31,15 @@ pytestmark = pytest.mark.anyio
 DOCUMENT = local_document("77", subject="V/v kiểm thử lỗi kết nối", date="2025-06-03")
 
 
-class ServerClosed(httpx.RemoteProtocolError):
-    """What `honouring_drops` makes of a drop message: the connection is gone."""
-
-
-def honouring_drops(app: ASGIApp, sent: list[Message]) -> ASGIApp:
-    """`app` as `lgsp serve` serves it: the drop extension offered, every message kept in
-    `sent`, and a drop ends the exchange as a closed socket does."""
+def recording(app: ASGIApp, sent: list[Message]) -> ASGIApp:
+    """`app`, every message it sends kept in `sent` (a drop included)."""
 
     async def served(scope: Scope, receive: Receive, send: Send) -> None:
-        scope.setdefault("extensions", {})[DROP] = {}
-        dropped = False
-
         async def recording_send(message: Message) -> None:
-            nonlocal dropped
             sent.append(message)
-            if is_drop(message):
-                dropped = True
-            elif not dropped:
-                await send(message)
+            await send(message)
 
         await app(scope, receive, recording_send)
-        if dropped:
-            raise ServerClosed("closed")
 
     return served
 
@@ -72,7 +58,9 @@ def fx_sent() -> list[Message]:
 
 @pytest.fixture(name="served")
 async def fx_served(app: FastAPI, sent: list[Message]) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=honouring_drops(app, sent))
+    """`app` as `lgsp serve` serves it: the drop extension offered, and a drop ends the
+    exchange as a closed socket does."""
+    transport = httpx.ASGITransport(app=honouring_drops(recording(app, sent), []))
     async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as http:
         yield http
 
@@ -93,7 +81,7 @@ async def test_drop_sends_no_byte_of_an_answer_before_closing(
     cccd: str,
     when: str,
 ) -> None:
-    with pytest.raises(ServerClosed):
+    with pytest.raises(ConnectionDropped):
         await served.get(
             f"{KG}/dancu/v1/citizens/{cccd}",
             headers={
@@ -127,7 +115,7 @@ async def test_drop_to_a_client_of_no_server_is_a_protocol_error(
 async def test_cut_sends_the_status_and_part_of_the_body_then_closes(
     served: httpx.AsyncClient, sent: list[Message], demo_token: str, cccd: str, when: str
 ) -> None:
-    with pytest.raises(ServerClosed):
+    with pytest.raises(ConnectionDropped):
         await served.get(
             f"{KG}/dancu/v1/citizens/{cccd}",
             headers={**bearer(demo_token), "X-LGSP-Fault": f"cut; when={when}"},

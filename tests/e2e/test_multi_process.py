@@ -16,7 +16,7 @@ from tests.fixtures.bus import bearer
 from tests.fixtures.documents import RECIPIENT, cross_province_document
 from tests.fixtures.processes import demo_token, free_port, start_lgsp, stop, wait_ready
 from tests.fixtures.topology import topology_text
-from tests.fixtures.waiting import eventually
+from tests.fixtures.waiting import eventually, until_in_inbox
 
 pytestmark = [pytest.mark.anyio, pytest.mark.processes]
 
@@ -153,14 +153,7 @@ async def test_a_document_and_its_status_traces_cross_three_processes(ready: Dep
         assert sent.status_code == 202, sent.text
         document_id = sent.json()["id"]
 
-        await eventually(
-            lambda: http.get(
-                f"{tiengiang}/qlvb/v1/documents/inbox",
-                params={"organ_id": RECIPIENT},
-                headers=tg_auth,
-            ),
-            lambda r: any(d["id"] == document_id for d in r.json()["items"]),
-        )
+        await until_in_inbox(http, tiengiang, document_id, tg_auth)
         reported = await http.post(
             f"{tiengiang}/qlvb/v1/documents/{document_id}/status",
             json={"organ_id": RECIPIENT, "status_code": "01"},
@@ -207,14 +200,7 @@ async def test_with_ndxp_down_calls_fail_clearly_and_documents_wait_then_arrive(
     document_id = sent.json()["id"]
     async with httpx.AsyncClient(timeout=30) as http:
         tg_auth = bearer(await demo_token(http, tiengiang))
-        await eventually(
-            lambda: http.get(
-                f"{tiengiang}/qlvb/v1/documents/inbox",
-                params={"organ_id": RECIPIENT},
-                headers=tg_auth,
-            ),
-            lambda r: any(d["id"] == document_id for d in r.json()["items"]),
-        )
+        await until_in_inbox(http, tiengiang, document_id, tg_auth)
 
 
 async def test_after_ndxp_is_redeployed_with_new_keys_provinces_renew_their_tokens_unseen(

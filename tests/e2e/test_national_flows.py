@@ -13,7 +13,7 @@ from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, bearer, fetch_token
 from tests.fixtures.documents import RECIPIENT, cross_province_document
 from tests.fixtures.dossiers import file_residence_dossier, receive_dossier
-from tests.fixtures.waiting import eventually
+from tests.fixtures.waiting import eventually, until_in_inbox
 
 pytestmark = pytest.mark.anyio
 
@@ -52,14 +52,7 @@ async def test_a_document_reaches_another_provinces_inbox_once_and_its_statuses_
     assert sent.status_code == 202, sent.text
     assert again.json()["duplicate"] is True
     document_id = sent.json()["id"]
-    inbox = await eventually(
-        lambda: client.get(
-            f"{TG}/qlvb/v1/documents/inbox",
-            params={"organ_id": RECIPIENT},
-            headers=bearer(tg_token),
-        ),
-        lambda r: any(d["id"] == document_id for d in r.json()["items"]),
-    )
+    inbox = await until_in_inbox(client, TG, document_id, bearer(tg_token))
     assert [d["id"] for d in inbox.json()["items"]].count(document_id) == 1
 
     for code in ("01", "03"):

@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from formats.dates import parse_ddmmyyyy
 from lgsp.settings import Settings
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from tests.fixtures.answers import assert_problem
 from tests.fixtures.bus import bearer, bus_settings, fetch_token
+from tests.fixtures.dossiers import applicant_of, first_adult
 
 pytestmark = pytest.mark.anyio
 
@@ -30,17 +30,14 @@ def adult(province_code: str, settings: Settings) -> CitizenRecord:
     citizens = generate_citizens(
         province_code=province_code, seed=settings.seed, count=settings.population, era="2026"
     )
-    return next(c for c in citizens if parse_ddmmyyyy(c.ngay_thang_nam_sinh).year < 2000)
+    return first_adult(citizens)
 
 
 def filing(citizen: CitizenRecord, *, born: str | None = None) -> dict[str, Any]:
+    applicant = applicant_of(citizen, **({"date_of_birth": born} if born else {}))
     return {
         "procedure_code": RESIDENCE,
-        "applicant": {
-            "cccd": citizen.so_dinh_danh,
-            "full_name": citizen.ho_va_ten,
-            "date_of_birth": born or parse_ddmmyyyy(citizen.ngay_thang_nam_sinh).isoformat(),
-        },
+        "applicant": applicant,
         "summary": "Đăng ký thường trú tại phường Rạch Giá",
         "contact": {"phone": "0912345678"},
     }

@@ -19,7 +19,7 @@ import pytest
 from mocks.directory.agencies import AGENCIES
 from tests.fixtures.bus import KG, bearer, fetch_token
 from tests.fixtures.documents import RECIPIENT
-from tests.fixtures.waiting import eventually
+from tests.fixtures.waiting import until_in_inbox
 
 pytestmark = pytest.mark.anyio
 
@@ -163,14 +163,7 @@ async def test_the_recipient_in_another_province_gets_the_senders_bytes(
     sent = await send(client, demo_token, data)
     assert sent.status_code == 202, sent.text
     key = sent.json()["id"]
-    await eventually(
-        lambda: client.get(
-            f"{TG}/qlvb/v1/documents/inbox",
-            params={"organ_id": RECIPIENT},
-            headers=bearer(tg_token),
-        ),
-        lambda r: any(d["id"] == key for d in r.json()["items"]),
-    )
+    await until_in_inbox(client, TG, key, bearer(tg_token))
     xml = {"Accept": "application/xml"}
     there = await client.get(f"{TG}/qlvb/v1/documents/{key}", headers={**bearer(tg_token), **xml})
     here = await client.get(f"{DOCUMENTS}/{key}", headers={**bearer(demo_token), **xml})

@@ -23,7 +23,7 @@ from tests.fixtures.documents import RECIPIENT, cross_province_document
 from tests.fixtures.dossiers import file_residence_dossier, receive_dossier
 from tests.fixtures.processes import demo_token, free_port, start_lgsp, stop, wait_ready
 from tests.fixtures.topology import topology_text
-from tests.fixtures.waiting import eventually
+from tests.fixtures.waiting import eventually, until_in_inbox
 
 pytestmark = [pytest.mark.anyio, pytest.mark.processes]
 
@@ -128,12 +128,7 @@ async def test_a_document_crosses_provinces_once_and_its_status_comes_back_once(
         assert again.json()["duplicate"] is True
         document_id = sent.json()["id"]
 
-        inbox = await eventually(
-            lambda: http.get(
-                f"{tg}/qlvb/v1/documents/inbox", params={"organ_id": RECIPIENT}, headers=tg_auth
-            ),
-            lambda r: any(d["id"] == document_id for d in r.json()["items"]),
-        )
+        inbox = await until_in_inbox(http, tg, document_id, tg_auth)
         reported = await http.post(
             f"{tg}/qlvb/v1/documents/{document_id}/status",
             json={"organ_id": RECIPIENT, "status_code": "01"},

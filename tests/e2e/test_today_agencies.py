@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from formats.dates import parse_ddmmyyyy
 from lgsp.settings import Settings
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from tests.fixtures.bus import bearer, bus_settings, fetch_token
+from tests.fixtures.dossiers import applicant_of, first_adult
 
 pytestmark = pytest.mark.anyio
 
@@ -30,17 +30,13 @@ def fx_applicant(settings: Settings) -> CitizenRecord:
     citizens = generate_citizens(
         province_code="91", seed=settings.seed, count=settings.population, era="2026"
     )
-    return next(c for c in citizens if parse_ddmmyyyy(c.ngay_thang_nam_sinh).year < 2000)
+    return first_adult(citizens)
 
 
 def filing(citizen: CitizenRecord, procedure_code: str) -> dict[str, Any]:
     return {
         "procedure_code": procedure_code,
-        "applicant": {
-            "cccd": citizen.so_dinh_danh,
-            "full_name": citizen.ho_va_ten,
-            "date_of_birth": parse_ddmmyyyy(citizen.ngay_thang_nam_sinh).isoformat(),
-        },
+        "applicant": applicant_of(citizen),
         "summary": "Đề nghị giải quyết thủ tục",
         "contact": {"phone": "0912345678"},
     }

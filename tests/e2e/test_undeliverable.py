@@ -25,25 +25,38 @@ def delivery_to(document: dict[str, Any], organ_id: str) -> dict[str, Any]:
     return {"status": recipient["status"], **recipient["delivery"]}
 
 
+async def refuse_once(
+    client: httpx.AsyncClient, base: str, headers: dict[str, str], service: str, path: str
+) -> None:
+    """The next POST to `service`'s `path` behind `base` is refused with a 422 (a fault rule)."""
+    refusal = {"service": service, "method": "POST", "path": path, "status": 422, "times": 1}
+    fault = await client.post(f"{base}/admin/faults", json=refusal, headers=headers)
+    assert fault.status_code == 201, fault.text
+
+
+async def dead_letter(
+    client: httpx.AsyncClient, base: str, headers: dict[str, str], path: str
+) -> dict[str, Any]:
+    """Waits until the outbox at `base` gives up a message to `path`; answers that message."""
+    dead = await eventually(
+        lambda: client.get(f"{base}/admin/outbox", params={"state": "dead"}, headers=headers),
+        lambda r: any(m["path"] == path for m in r.json()["messages"]),
+    )
+    return next(m for m in dead.json()["messages"] if m["path"] == path)
+
+
 async def test_a_dead_letter_shows_in_the_senders_trace_and_a_redrive_restores_it(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
     admin = bearer(demo_token)
-    refusal = {"service": "vdxp", "method": "POST", "path": "/documents", "status": 422,
-               "times": 1}  # fmt: skip
-    fault = await client.post(f"{KG}/admin/faults", json=refusal, headers=admin)
-    assert fault.status_code == 201, fault.text
+    await refuse_once(client, KG, admin, "vdxp", "/documents")
     sent = await send(
         client, demo_token, as_sent("edoc_update.edxml", "17401", recipient=RECIPIENT)
     )
     key = sent.json()["id"]
 
-    dead = await eventually(
-        lambda: client.get(f"{KG}/admin/outbox", params={"state": "dead"}, headers=admin),
-        lambda r: any(m["path"] == "/documents" for m in r.json()["messages"]),
-    )
+    message = await dead_letter(client, KG, admin, "/documents")
     given_up = await client.get(f"{DOCUMENTS}/{key}", headers=admin)
-    message = next(m for m in dead.json()["messages"] if m["path"] == "/documents")
     redriven = await client.post(f"{KG}/admin/outbox/{message['id']}/redrive", headers=admin)
     tg_token = await fetch_token(client, TG)
     await eventually(
@@ -105,21 +118,14 @@ async def test_a_document_the_axis_could_not_forward_shows_in_the_senders_trace(
 ) -> None:
     ndxp = bearer(await fetch_token(client, "/ndxp"))
     tien_giang = bearer(await fetch_token(client, TG))
-    refusal = {"service": "qlvb", "method": "POST", "path": "/inbound/documents",
-               "status": 422, "times": 1}  # fmt: skip
-    fault = await client.post(f"{TG}/admin/faults", json=refusal, headers=tien_giang)
-    assert fault.status_code == 201, fault.text
+    await refuse_once(client, TG, tien_giang, "qlvb", "/inbound/documents")
     sent = await send(
         client, demo_token, as_sent("edoc_update.edxml", "17403", recipient=RECIPIENT)
     )
     key = sent.json()["id"]
 
-    dead = await eventually(
-        lambda: client.get("/ndxp/admin/outbox", params={"state": "dead"}, headers=ndxp),
-        lambda r: any(m["path"] == "/inbound/documents" for m in r.json()["messages"]),
-    )
+    message = await dead_letter(client, "/ndxp", ndxp, "/inbound/documents")
     given_up = await client.get(f"{DOCUMENTS}/{key}", headers=bearer(demo_token))
-    message = next(m for m in dead.json()["messages"] if m["path"] == "/inbound/documents")
     redriven = await client.post(f"/ndxp/admin/outbox/{message['id']}/redrive", headers=ndxp)
     await eventually(
         lambda: client.get(f"{TG}/qlvb/v1/documents/{key}", headers=tien_giang),

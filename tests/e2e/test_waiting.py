@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from lgsp.settings import Settings
-from tests.fixtures.bus import KG, TEST_PUBLIC_URL, BusPool, bearer, fetch_token
+from tests.fixtures.bus import KG, BusPool, bearer, fetch_token
 from tests.fixtures.documents import cross_province_document
 from tests.fixtures.dossiers import file_residence_dossier
 
@@ -126,9 +126,7 @@ def capped_settings(settings: Settings) -> Settings:
 async def test_the_bus_caps_how_long_a_wait_holds(
     capped_settings: Settings, bus_pool: BusPool
 ) -> None:
-    app, _ = await bus_pool.get(capped_settings)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as client:
+    async with bus_pool.client(capped_settings) as client:
         token = await fetch_token(client)
         started = time.monotonic()
         answer = await client.post(

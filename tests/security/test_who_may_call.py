@@ -14,8 +14,8 @@ from lgsp.composition import seeded_dossier_codes
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.fixtures.bus import KG, bearer, bus_client_token, fetch_token, registered_client
-from tests.fixtures.documents import RECIPIENT, SENDER, cross_province_document
-from tests.fixtures.waiting import eventually
+from tests.fixtures.documents import RECIPIENT, cross_province_document, response_for
+from tests.fixtures.waiting import until_in_inbox
 
 pytestmark = pytest.mark.anyio
 
@@ -30,16 +30,9 @@ async def tenant_token(client: httpx.AsyncClient, bus: BusState, rights: dict[st
 
 def forged_status(document: dict[str, Any], code: str) -> bytes:
     """A status "from" the Tiền Giang recipient about a document Kiên Giang sent."""
-    number, notation = document["code"]["code_number"], document["code"]["code_notation"]
-    promulgated = document["promulgation"]["date"]
     return render_status(
         {
-            "response_for": {
-                "organ_id": SENDER,
-                "code": f"{number}/{notation}",
-                "promulgation_date": promulgated,
-                "document_id": f"{SENDER},{promulgated.replace('-', '/')},{number}/{notation}",
-            },
+            "response_for": response_for(document),
             "from": {"organ_id": RECIPIENT, "organ_name": "Sở Tư pháp tỉnh Tiền Giang"},
             "status_code": code,
             "description": "giả mạo",
@@ -92,14 +85,7 @@ async def test_a_genuine_document_is_not_pre_empted_by_a_forged_copy(
 
     assert sent.status_code == 202, sent.text
     tg_token = await fetch_token(client, TG)
-    inbox = await eventually(
-        lambda: client.get(
-            f"{TG}/qlvb/v1/documents/inbox",
-            params={"organ_id": RECIPIENT},
-            headers=bearer(tg_token),
-        ),
-        lambda r: any(d["id"] == sent.json()["id"] for d in r.json()["items"]),
-    )
+    inbox = await until_in_inbox(client, TG, sent.json()["id"], bearer(tg_token))
     subjects = [d["subject"] for d in inbox.json()["items"] if d["id"] == sent.json()["id"]]
     assert subjects == ["NỘI DUNG THẬT"]
 

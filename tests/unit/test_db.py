@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text, create_engine, inspect, text
 
 from kit.db import SchemaTooOld, add_missing_columns
-from lgsp.audit.chain import AuditEntry
 from lgsp.db import make_engine, row_values
-from lgsp.journal.capture import JournalEntry
 from lgsp.models import create_schema
+from tests.fixtures.audit import audit_entry, journal_entry
 from tests.fixtures.database import TEST_SCHEMA
 
 pytestmark = pytest.mark.anyio
@@ -43,41 +41,9 @@ async def test_processes_starting_together_on_a_fresh_database_all_create_the_sc
             await engine.dispose()
 
 
-NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 ROWS = [
-    AuditEntry(
-        request_id="r-1",
-        instance="kiengiang",
-        hop="inbound",
-        caller="demo",
-        target="kiengiang",
-        service="dancu",
-        method="GET",
-        path="/lgsp/kiengiang/dancu/v1/citizens/0*********38",
-        status=200,
-        latency_us=1234,
-        request_sha256="a" * 64,
-        response_sha256="b" * 64,
-        occurred_at=NOW,
-    ),
-    JournalEntry(
-        instance="kiengiang",
-        request_id="r-1",
-        client_id=None,
-        service="dancu",
-        method="POST",
-        path="/dancu/v1/citizens/verify",
-        query="",
-        status=200,
-        request_content_type="application/json",
-        request_body='{"hoVaTen": "N*** V** A*"}',
-        request_truncated=False,
-        response_content_type=None,
-        response_body="",
-        response_truncated=True,
-        latency_us=99,
-        occurred_at=NOW,
-    ),
+    audit_entry(),
+    journal_entry(request_body='{"hoVaTen": "N*** V** A*"}', response_truncated=True),
 ]
 
 

@@ -53,8 +53,7 @@ from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
 from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW, cross_province_document
-from tests.fixtures.handovers import SECRET as SYSTEM_SECRET
-from tests.fixtures.handovers import HandoverBus, bus_url
+from tests.fixtures.handovers import HandoverBus, bus_access
 from tests.unit.adapters.calls import (
     SECRET,
     assert_edxml_required,
@@ -850,6 +849,30 @@ async def through(adapter: QlvbAdapter, mock: httpx.AsyncClient, request: Canoni
     return await through_the_mock(adapter, CONTRACTS, mock, request)
 
 
+async def test_the_inbox_of_status_messages_lists_each_with_its_place(
+    adapter: QlvbAdapter, mock: httpx.AsyncClient
+) -> None:
+    """`kind=status`: the status messages an agency received (the SDK's `messagetype:
+    status`), each named so that get_status reads it."""
+    sent = await through(adapter, mock, call("send_document", make_document()))
+    await through(
+        adapter, mock, call("post_status", {"organ_id": STC, "status_code": "01"}, id=sent["id"])
+    )
+
+    statuses = await through(
+        adapter, mock, call("get_inbox", query=(("organ_id", STP), ("kind", "status")))
+    )
+    documents = await through(adapter, mock, call("get_inbox", query=(("organ_id", STP),)))
+
+    (item,) = [item for item in statuses["items"] if item["id"] == sent["id"]]
+    assert {key: item[key] for key in ("id", "organ_id", "position", "status_code",
+                                       "reported_by")} == {
+        "id": sent["id"], "organ_id": STC, "position": 1, "status_code": "01",
+        "reported_by": STC,
+    }  # fmt: skip
+    assert all(item["id"] != sent["id"] for item in documents["items"])  # STP sent it
+
+
 async def test_adapter_and_mock_agree_on_every_operation(
     adapter: QlvbAdapter, mock: httpx.AsyncClient
 ) -> None:
@@ -905,9 +928,7 @@ async def fx_tg_mock(database_url: str, engine: AsyncEngine) -> AsyncIterator[ht
         instance="tiengiang",
         province_code="82",
         provinces={"91": "kiengiang", "82": "tiengiang"},
-        bus_url=bus_url("tiengiang"),
-        bus_client_id="system-qlvb",
-        bus_client_secret=SYSTEM_SECRET,
+        **bus_access("tiengiang", "qlvb"),
         database_url=database_url,
     )
     app = create_app(config, bus_transport=HandoverBus().transport(), now=lambda: NOW)
@@ -940,6 +961,7 @@ async def test_adapter_and_mock_agree_on_what_arrives_from_another_province(
 
     assert (first["duplicate"], again["duplicate"], first["id"]) == (False, True, KEY)
     assert first["recipients"] == [{"organ_id": tg_stp, "status": None}]
+    assert recalled.pop("signature")["reason"] == "missing"  # checked as a document's is
     assert recalled == {
         "id": KEY,
         "document_id": DOCUMENT_ID,

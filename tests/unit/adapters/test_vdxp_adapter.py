@@ -38,8 +38,7 @@ from mocks.config import SystemConfig
 from mocks.vdxp.app import create_app
 from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW, cross_province_document
-from tests.fixtures.handovers import SECRET as SYSTEM_SECRET
-from tests.fixtures.handovers import HandoverBus, bus_url
+from tests.fixtures.handovers import HandoverBus, bus_access
 from tests.unit.adapters.calls import (
     SECRET,
     assert_edxml_required,
@@ -364,9 +363,7 @@ async def fx_mock(database_url: str, engine: AsyncEngine) -> AsyncIterator[httpx
     config = SystemConfig(
         instance="ndxp",
         provinces={"91": "kiengiang", "82": "tiengiang"},
-        bus_url=bus_url("ndxp"),
-        bus_client_id="system-vdxp",
-        bus_client_secret=SYSTEM_SECRET,
+        **bus_access("ndxp", "vdxp"),
         database_url=database_url,
     )
     app = create_app(config, bus_transport=HandoverBus().transport(), now=lambda: NOW)

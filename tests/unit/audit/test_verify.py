@@ -66,6 +66,15 @@ async def only_problem(sessions: async_sessionmaker[AsyncSession]) -> ChainProbl
     return problem
 
 
+async def assert_only_problem(
+    sessions: async_sessionmaker[AsyncSession], *, seq: int, reason: str
+) -> None:
+    """The chain's one problem is at record `seq`, for a reason that says `reason`."""
+    problem = await only_problem(sessions)
+    assert problem.seq == seq
+    assert reason in problem.reason
+
+
 async def test_intact_chains_verify(sessions: async_sessionmaker[AsyncSession]) -> None:
     report = await verify_chain(sessions)
 
@@ -112,10 +121,7 @@ async def test_record_edited_into_an_invalid_entry_is_reported(
     # SQLite stores a REAL in an INTEGER column as given; PostgreSQL rounds it, which is an edit.
     await tamper(sessions, update(AuditRecord).where(record(2)).values(latency_us=1.5))
 
-    problem = await only_problem(sessions)
-
-    assert problem.seq == 2
-    assert "edited" in problem.reason
+    await assert_only_problem(sessions, seq=2, reason="edited")
 
 
 async def test_edited_record_with_recomputed_hash_is_reported_at_the_next_link(
@@ -128,10 +134,7 @@ async def test_edited_record_with_recomputed_hash_is_reported_at_the_next_link(
         update(AuditRecord).where(record(3)).values(status=404, hash=forged_hash),
     )
 
-    problem = await only_problem(sessions)
-
-    assert problem.seq == 4
-    assert "prev_hash" in problem.reason
+    await assert_only_problem(sessions, seq=4, reason="prev_hash")
 
 
 @pytest.mark.parametrize(
@@ -182,10 +185,7 @@ async def test_forged_record_in_the_gap_of_a_deleted_one_is_reported(
         ),
     )
 
-    problem = await only_problem(sessions)
-
-    assert problem.seq == 3
-    assert "edited" in problem.reason
+    await assert_only_problem(sessions, seq=3, reason="edited")
 
 
 async def test_forged_record_appended_after_the_head_is_reported(

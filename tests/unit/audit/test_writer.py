@@ -20,9 +20,8 @@ from lgsp.audit.sqlite_writer import SqliteAuditWriter
 from lgsp.audit.verify import verify_chain
 from lgsp.audit.writer import AuditLog, AuditWriter
 from lgsp.db import make_engine, make_session_factory
-from lgsp.journal.capture import JournalEntry
 from lgsp.journal.models import JournalRecord
-from tests.fixtures.audit import audit_entry
+from tests.fixtures.audit import audit_entry, journal_entry
 
 pytestmark = pytest.mark.anyio
 
@@ -104,6 +103,25 @@ def fail_batches(
             return await real(*args)
 
         monkeypatch.setattr(writer, "_write_batch", in_loop)
+
+
+def count_batches(
+    writer: AuditLog,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    then: Callable[[], None] = lambda: None,
+) -> Callable[[], int]:
+    """Count the transactions of `writer`, each calling `then` first (it may raise); answers a
+    function that gives the count so far."""
+    count = 0
+
+    def counting() -> None:
+        nonlocal count
+        count += 1
+        then()
+
+    fail_batches(writer, counting, monkeypatch)
+    return lambda: count
 
 
 async def read_chain(
@@ -295,13 +313,7 @@ async def test_concurrent_appends_share_transactions_and_stay_contiguous(
     monkeypatch: pytest.MonkeyPatch,
     writer: AuditLog,
 ) -> None:
-    transactions = 0
-
-    def count() -> None:
-        nonlocal transactions
-        transactions += 1
-
-    fail_batches(writer, count, monkeypatch)
+    transactions = count_batches(writer, monkeypatch)
 
     async with anyio.create_task_group() as tasks:
         for n in range(40):
@@ -311,7 +323,7 @@ async def test_concurrent_appends_share_transactions_and_stay_contiguous(
     records, head = await read_chain(sessions, "lgsp-91")
     assert_linked(records, head)
     assert len(records) == 80
-    assert transactions < 40  # group commit: requests waiting together share one transaction
+    assert transactions() < 40  # group commit: requests waiting together share one transaction
     pairs = [
         (a.request_id, a.hop, b.request_id, b.hop)
         for a, b in zip(records[::2], records[1::2], strict=True)
@@ -366,15 +378,12 @@ async def test_a_database_outage_fails_every_waiting_request_at_once(
     writer: AuditLog,
 ) -> None:
     """Retrying one by one would make each request wait its own busy timeout again."""
-    transactions = 0
 
     def locked() -> None:
-        nonlocal transactions
-        transactions += 1
         time.sleep(0.01)
         raise sqlite3.OperationalError("database is locked")
 
-    fail_batches(writer, locked, monkeypatch)
+    transactions = count_batches(writer, monkeypatch, then=locked)
     failures: list[BaseException] = []
 
     async def append(n: int) -> None:
@@ -388,7 +397,7 @@ async def test_a_database_outage_fails_every_waiting_request_at_once(
             tasks.start_soon(append, n)
 
     assert len(failures) == 6
-    assert transactions <= 2  # the first request alone, then everyone who queued meanwhile
+    assert transactions() <= 2  # the first request alone, then everyone who queued meanwhile
 
 
 async def test_a_journal_row_the_database_refuses_costs_no_audit_record(
@@ -396,22 +405,10 @@ async def test_a_journal_row_the_database_refuses_costs_no_audit_record(
     writer: AuditLog,
 ) -> None:
     entry = make_entry(0)
-    refused = JournalEntry(
+    refused = journal_entry(
         instance=entry.instance,
         request_id=entry.request_id,
-        client_id=None,
-        service=None,
-        method=None,  # type: ignore[arg-type]  # NOT NULL: the database refuses the row
-        path="/x",
-        query="",
-        status=200,
-        request_content_type=None,
-        request_body="",
-        request_truncated=False,
-        response_content_type=None,
-        response_body="",
-        response_truncated=False,
-        latency_us=1,
+        method=None,  # NOT NULL: the database refuses the row
         occurred_at=entry.occurred_at,
     )
 

@@ -98,33 +98,38 @@ def test_the_sdk_samples_signature_is_present_but_not_xml_dsig() -> None:
     assert check.algorithm == SignatureMethod.RSA_SHA1.value
 
 
-def test_inclusive_c14n_is_verified_but_flagged_weak() -> None:
+def signed_by_signxml(xml_signer: XMLSigner) -> bytes:
+    """`DOCUMENT` signed in its header by another signer than ours, configured as a test needs."""
     signer = signing.signer()
     root = etree.fromstring(DOCUMENT)
     header = root.find(f"{{{NAMESPACE}}}edXMLEnvelope/{{{NAMESPACE}}}edXMLHeader")
     assert header is not None
     etree.SubElement(header, f"{{{DSIG}}}Signature", Id="placeholder")
-    signed = XMLSigner(
-        signature_algorithm=SignatureMethod.RSA_SHA256,
-        digest_algorithm=DigestAlgorithm.SHA256,
-        c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_0,
-    ).sign(root, key=signer.key, cert=[signer.certificate])
+    signed = xml_signer.sign(root, key=signer.key, cert=[signer.certificate])
+    return etree.tostring(signed)
 
-    check = check_signature(etree.tostring(signed), trust=signing.trust(), at=signing.NOW)
+
+def test_inclusive_c14n_is_verified_but_flagged_weak() -> None:
+    data = signed_by_signxml(
+        XMLSigner(
+            signature_algorithm=SignatureMethod.RSA_SHA256,
+            digest_algorithm=DigestAlgorithm.SHA256,
+            c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_0,
+        )
+    )
+
+    check = check_signature(data, trust=signing.trust(), at=signing.NOW)
 
     assert (check.valid, check.weak) == (True, True)
 
 
 def test_an_algorithm_outside_the_list_is_unsupported() -> None:
-    signer = signing.signer()
-    root = etree.fromstring(DOCUMENT)
-    header = root.find(f"{{{NAMESPACE}}}edXMLEnvelope/{{{NAMESPACE}}}edXMLHeader")
-    assert header is not None
-    etree.SubElement(header, f"{{{DSIG}}}Signature", Id="placeholder")
-    signed = XMLSigner(
-        signature_algorithm=SignatureMethod.RSA_SHA384, digest_algorithm=DigestAlgorithm.SHA384
-    ).sign(root, key=signer.key, cert=[signer.certificate])
+    data = signed_by_signxml(
+        XMLSigner(
+            signature_algorithm=SignatureMethod.RSA_SHA384, digest_algorithm=DigestAlgorithm.SHA384
+        )
+    )
 
-    check = check_signature(etree.tostring(signed), trust=signing.trust(), at=signing.NOW)
+    check = check_signature(data, trust=signing.trust(), at=signing.NOW)
 
     assert (check.valid, check.reason) == (False, "unsupported")

@@ -20,6 +20,7 @@ from mocks.csdlqgdc.app import create_app, national_province_codes, sample_numbe
 from mocks.csdlqgdc.register import NationalRegister, province_store
 from mocks.dancu.app import create_app as create_dancu_app
 from mocks.dancu.seed import CitizenRecord, generate_citizens
+from tests.fixtures.envelopes import envelope_error_message
 
 pytestmark = pytest.mark.anyio
 
@@ -57,15 +58,6 @@ async def data_of(response: httpx.Response) -> Any:
     body = response.json()
     assert (body["error_code"], body["message"]) == ("0", "OK")
     return body["data"]
-
-
-def error_of(response: httpx.Response, status: int, error_code: str) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error_code", "message", "data"}
-    assert (body["error_code"], body["data"]) == (error_code, None)
-    message: str = body["message"]
-    return message
 
 
 async def provincial(province_code: str, path: str) -> httpx.Response:
@@ -127,7 +119,10 @@ async def test_the_household_is_the_provinces_household(client: httpx.AsyncClien
 async def test_an_unknown_household_is_record_not_found(
     client: httpx.AsyncClient, ma_ho: str
 ) -> None:
-    assert error_of(await client.get(f"/api/ho/{ma_ho}"), 404, "201") == "RECORD_NOT_FOUND"
+    assert (
+        envelope_error_message(await client.get(f"/api/ho/{ma_ho}"), 404, "201")
+        == "RECORD_NOT_FOUND"
+    )
 
 
 # --- built on demand -----------------------------------------------------------------------
@@ -148,9 +143,9 @@ async def test_an_unknown_number_is_record_not_found_after_searching_everywhere(
 ) -> None:
     response = await client.get(f"/api/congdan/{UNKNOWN}")
 
-    assert error_of(response, 404, "201") == "RECORD_NOT_FOUND"
+    assert envelope_error_message(response, 404, "201") == "RECORD_NOT_FOUND"
     assert set(register.loaded) == set(PROVINCES)
-    error_of(await client.get(f"/api/congdan/{UNKNOWN}/ho"), 404, "201")
+    envelope_error_message(await client.get(f"/api/congdan/{UNKNOWN}/ho"), 404, "201")
 
 
 async def test_a_province_is_generated_once_per_process(register: NationalRegister) -> None:
@@ -227,7 +222,7 @@ async def test_malformed_requests_are_data_type_invalid(
 ) -> None:
     response = await client.request(method, path, json=body)
 
-    assert error_of(response, 400, "302").startswith("DATA_TYPE_INVALID")
+    assert envelope_error_message(response, 400, "302").startswith("DATA_TYPE_INVALID")
 
 
 # --- listing -------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from mocks.dancu.app import create_app
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.dancu.store import CitizenStore, normalise_name
 from mocks.direct import direct_answers
+from tests.fixtures.envelopes import envelope_error_message
 
 pytestmark = pytest.mark.anyio
 
@@ -49,14 +50,8 @@ async def fx_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def assert_error(response: httpx.Response, status: int, error_code: str) -> str:
-    assert response.status_code == status
     assert response.headers["content-type"] == "application/json"
-    body = response.json()
-    assert set(body) == {"error_code", "message", "data"}
-    assert body["error_code"] == error_code
-    assert body["data"] is None
-    message: str = body["message"]
-    return message
+    return envelope_error_message(response, status, error_code)
 
 
 async def test_known_citizen_is_served_in_legacy_json(

@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -38,6 +37,7 @@ from mocks.dvc.store import DossierStore
 from tests.fixtures.apps import serving
 from tests.fixtures.clocks import WallClock
 from tests.fixtures.dossiers import birth_registration
+from tests.fixtures.envelopes import envelope_error
 from tests.fixtures.handovers import Handed, HandoverBus
 
 pytestmark = pytest.mark.anyio
@@ -190,12 +190,6 @@ def fx_clock() -> WallClock:
     return WallClock(START)
 
 
-@pytest.fixture(name="db_url")
-def fx_db_url(database_url: str, engine: AsyncEngine) -> str:
-    """The shared database, emptied first (the `engine` fixture wipes PostgreSQL)."""
-    return database_url
-
-
 @pytest.fixture(name="client")
 async def fx_client(
     db_url: str, bus: FakeBus, clock: WallClock
@@ -230,14 +224,6 @@ def data_of(response: httpx.Response, status: int = 200) -> Any:
     body = response.json()
     assert (body["error_code"], body["message"]) == ("0", "OK")
     return body["data"]
-
-
-def error_of(response: httpx.Response, status: int, error_code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert set(body) == {"error_code", "message", "data"}
-    assert body["error_code"] == error_code
-    return body
 
 
 async def file_dossier(client: httpx.AsyncClient, **changes: Any) -> dict[str, Any]:
@@ -332,7 +318,7 @@ async def test_applicant_the_register_does_not_confirm_is_refused_and_nothing_is
 ) -> None:
     response = await client.post("/api/hoso", json=filing(**changes))
 
-    body = error_of(response, 422, "500")
+    body = envelope_error(response, 422, "500")
     assert body["data"] == {"TruongKhongKhop": fields or ["ChuHoSo", "NgaySinhChuHoSo"]}
     assert body["message"].startswith("DATA_INCORRECT")
     assert CITIZEN.ho_va_ten not in response.text
@@ -356,7 +342,7 @@ async def test_failing_bus_files_nothing(
 
     response = await client.post("/api/hoso", json=filing())
 
-    body = error_of(response, status, str(status))
+    body = envelope_error(response, status, str(status))
     assert body["message"].startswith("CITIZEN_CHECK_UNAVAILABLE: ")
     assert await dossiers_of(client, CITIZEN) == 0
 
@@ -376,7 +362,7 @@ async def test_unreachable_bus_files_nothing_and_uses_no_number(
 ) -> None:
     async with portal(config_for(db_url), Unreachable(error), clock) as client:
         response = await client.post("/api/hoso", json=filing())
-        error_of(response, status, str(status))
+        envelope_error(response, status, str(status))
         assert await dossiers_of(client, CITIZEN) == 0
     async with portal(config_for(db_url), httpx.ASGITransport(app=bus.app), clock) as client:
         assert (await file_dossier(client))["MaHoSo"].endswith("-0001")
@@ -384,7 +370,7 @@ async def test_unreachable_bus_files_nothing_and_uses_no_number(
 
 async def test_portal_without_a_bus_files_nothing(db_url: str, clock: WallClock) -> None:
     async with portal(config_for(db_url, bus_url=None), Unreachable(AssertionError()), clock) as c:
-        body = error_of(await c.post("/api/hoso", json=filing()), 502, "502")
+        body = envelope_error(await c.post("/api/hoso", json=filing()), 502, "502")
 
     assert "no bus_url" in body["message"]
 
@@ -394,7 +380,7 @@ async def test_wrong_portal_credentials_file_nothing(
 ) -> None:
     config = config_for(db_url, bus_client_secret="not-the-secret")
     async with portal(config, httpx.ASGITransport(app=bus.app), clock) as client:
-        body = error_of(await client.post("/api/hoso", json=filing()), 502, "502")
+        body = envelope_error(await client.post("/api/hoso", json=filing()), 502, "502")
 
     assert "credentials" in body["message"]
     assert "not-the-secret" not in body["message"]
@@ -433,7 +419,7 @@ async def test_token_refused_again_after_renewal_is_not_retried_forever(
 ) -> None:
     bus.verify_status = 401
 
-    error_of(await client.post("/api/hoso", json=filing()), 502, "502")
+    envelope_error(await client.post("/api/hoso", json=filing()), 502, "502")
 
     assert (len(bus.token_requests), len(bus.claims)) == (2, 2)
 
@@ -504,7 +490,7 @@ async def test_an_agency_out_of_numbers_for_the_day_answers_503(
                 )
             )
 
-    error_of(await client.post("/api/hoso", json=filing()), 503, "503")
+    envelope_error(await client.post("/api/hoso", json=filing()), 503, "503")
 
     assert await dossiers_of(client, CITIZEN) == 0
 
@@ -567,7 +553,7 @@ async def test_malformed_filing_is_data_type_invalid_before_any_call(
 ) -> None:
     response = await client.post("/api/hoso", json=filing(**changes))
 
-    body = error_of(response, 400, "302")
+    body = envelope_error(response, 400, "302")
     assert body["message"].startswith("DATA_TYPE_INVALID: ")
     assert words in body["message"]
     assert CITIZEN.so_dinh_danh not in body["message"]
@@ -580,7 +566,7 @@ async def test_malformed_filing_is_data_type_invalid_before_any_call(
 async def test_procedure_the_province_does_not_offer_is_record_not_found(
     client: httpx.AsyncClient, bus: FakeBus, code: str
 ) -> None:
-    body = error_of(await client.post("/api/hoso", json=filing(MaTTHC=code)), 404, "201")
+    body = envelope_error(await client.post("/api/hoso", json=filing(MaTTHC=code)), 404, "201")
 
     assert body["message"] == "RECORD_NOT_FOUND: MaTTHC"
     assert bus.claims == []
@@ -684,7 +670,7 @@ async def test_illegal_step_is_a_conflict_naming_the_allowed_actions(
     for earlier in path:
         data_of(await step(client, code, earlier))
 
-    body = error_of(await step(client, code, action), 409, "409")
+    body = envelope_error(await step(client, code, action), 409, "409")
 
     assert body["data"] == {"TrangThaiHoSo": status, "HanhDongHopLe": allowed}
     after = data_of(await client.get(f"/api/hoso/{code}"))
@@ -697,7 +683,7 @@ async def test_unknown_action_is_data_incorrect_listing_the_actions(
 ) -> None:
     code = (await file_dossier(client))["MaHoSo"]
 
-    body = error_of(await step(client, code, action), 422, "500")
+    body = envelope_error(await step(client, code, action), 422, "500")
 
     assert "receive" in body["data"]["DanhSachHanhDong"]
     assert len(body["data"]["DanhSachHanhDong"]) == 11
@@ -717,7 +703,7 @@ async def test_malformed_step_is_data_type_invalid(
 ) -> None:
     code = (await file_dossier(client))["MaHoSo"]
 
-    error_of(await client.post(f"/api/hoso/{code}/tientrinh", json=body), 400, "302")
+    envelope_error(await client.post(f"/api/hoso/{code}/tientrinh", json=body), 400, "302")
 
 
 async def test_steps_sent_at_once_do_not_both_apply(client: httpx.AsyncClient) -> None:
@@ -736,8 +722,8 @@ async def test_steps_sent_at_once_do_not_both_apply(client: httpx.AsyncClient) -
 
 @pytest.mark.parametrize("code", [f"{AGENCY}-260302-0999", "000.00.07.H58-260302-0001", "x"])
 async def test_unknown_dossier_is_record_not_found(client: httpx.AsyncClient, code: str) -> None:
-    error_of(await client.get(f"/api/hoso/{code}"), 404, "201")
-    error_of(await step(client, code, "receive"), 404, "201")
+    envelope_error(await client.get(f"/api/hoso/{code}"), 404, "201")
+    envelope_error(await step(client, code, "receive"), 404, "201")
 
 
 # --- listings --------------------------------------------------------------------------------
@@ -786,7 +772,7 @@ async def test_dossier_pages_cover_every_dossier_once(client: httpx.AsyncClient)
 async def test_listing_bounds_are_data_type_invalid(
     client: httpx.AsyncClient, path: str, params: dict[str, Any], field: str
 ) -> None:
-    body = error_of(await client.get(path, params=params), 400, "302")
+    body = envelope_error(await client.get(path, params=params), 400, "302")
 
     assert body["message"].startswith(f"DATA_TYPE_INVALID: {field}: ")
 
@@ -882,7 +868,7 @@ async def test_each_instance_seeds_and_numbers_its_own_dossiers(
 async def test_unknown_routes_answer_in_the_envelope(
     client: httpx.AsyncClient, method: str, path: str, status: int, message: str
 ) -> None:
-    body = error_of(await client.request(method, path), status, str(status))
+    body = envelope_error(await client.request(method, path), status, str(status))
 
     assert body["message"] == message
 
@@ -892,7 +878,7 @@ async def test_body_that_is_not_json_is_data_type_invalid(client: httpx.AsyncCli
         "/api/hoso", content=b"{not json", headers={"Content-Type": "application/json"}
     )
 
-    error_of(response, 400, "302")
+    envelope_error(response, 400, "302")
 
 
 @pytest.mark.parametrize(
@@ -1004,7 +990,7 @@ async def test_a_citizen_of_another_province_with_a_wrong_birth_date_is_refused(
         "/api/hoso", json=filing(citizen=NON_RESIDENT, NgaySinhChuHoSo="01/01/1970")
     )
 
-    body = error_of(response, 422, "500")
+    body = envelope_error(response, 422, "500")
     assert body["data"] == {"TruongKhongKhop": ["NgaySinhChuHoSo"]}
     assert len(bus.national_claims) == 1
     assert await dossiers_of(client, NON_RESIDENT) == 0
@@ -1017,7 +1003,7 @@ async def test_a_national_database_that_is_down_is_named_and_nothing_is_filed(
 
     response = await client.post("/api/hoso", json=filing(citizen=NON_RESIDENT))
 
-    body = error_of(response, 502, "502")
+    body = envelope_error(response, 502, "502")
     assert body["data"] == {"CoSoDuLieu": "quoc_gia"}
     assert "national population database" in body["message"]
     assert await dossiers_of(client, NON_RESIDENT) == 0
@@ -1030,6 +1016,6 @@ async def test_an_unknown_number_is_refused_after_both_registers(
 
     response = await client.post("/api/hoso", json=filing(citizen=stranger))
 
-    body = error_of(response, 422, "500")
+    body = envelope_error(response, 422, "500")
     assert body["data"] == {"TruongKhongKhop": ["ChuHoSo", "NgaySinhChuHoSo"]}
     assert (len(bus.claims), len(bus.national_claims)) == (1, 1)

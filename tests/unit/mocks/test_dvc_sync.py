@@ -28,6 +28,7 @@ from mocks.dvc.seed import seeded_dossier_codes, seeded_dossiers
 from mocks.dvcqg.app import create_app as create_dvcqg_app
 from tests.fixtures.apps import serving
 from tests.fixtures.clocks import WallClock
+from tests.fixtures.envelopes import envelope_error
 from tests.fixtures.handovers import DVCQG_SYNC, Handed
 from tests.unit.mocks.test_dvc_app import (
     CITIZEN,
@@ -37,7 +38,6 @@ from tests.unit.mocks.test_dvc_app import (
     FakeBus,
     config_for,
     data_of,
-    error_of,
     file_dossier,
     filing,
     portal,
@@ -48,7 +48,6 @@ from tests.unit.mocks.test_dvc_app import (
 from tests.unit.mocks.test_dvc_app import fx_bus as fx_bus
 from tests.unit.mocks.test_dvc_app import fx_client as fx_client
 from tests.unit.mocks.test_dvc_app import fx_clock as fx_clock
-from tests.unit.mocks.test_dvc_app import fx_db_url as fx_db_url
 
 pytestmark = pytest.mark.anyio
 
@@ -184,12 +183,12 @@ async def test_refused_and_illegal_changes_hand_over_nothing(
 ) -> None:
     code = (await file_dossier(client))["MaHoSo"]
 
-    error_of(await step(client, code, "complete"), 409, "409")
-    error_of(await step(client, code, "approve"), 422, "500")
-    error_of(await step(client, "000.00.07.H33-260302-0999", "receive"), 404, "201")
-    error_of(await client.post("/api/hoso", json=filing(ChuHoSo="Trần Thị Bích")), 422, "500")
+    envelope_error(await step(client, code, "complete"), 409, "409")
+    envelope_error(await step(client, code, "approve"), 422, "500")
+    envelope_error(await step(client, "000.00.07.H33-260302-0999", "receive"), 404, "201")
+    envelope_error(await client.post("/api/hoso", json=filing(ChuHoSo="Trần Thị Bích")), 422, "500")
     bus.verify_status = 503
-    error_of(await client.post("/api/hoso", json=filing()), 502, "502")
+    envelope_error(await client.post("/api/hoso", json=filing()), 502, "502")
 
     assert [message.idempotency_key for message in bus.handed] == [f"dvcqg:{code}:1"]
 
@@ -220,7 +219,7 @@ async def test_a_change_whose_sync_the_bus_did_not_take_is_not_made(
         dossier = data_of(await client.get(f"/api/hoso/{code}"))
         listing = data_of(await client.get("/api/hoso", params={"trangThai": 1, "soBanGhi": 100}))
 
-    error_of(response, status, str(status))
+    envelope_error(response, status, str(status))
     assert [message.idempotency_key for message in bus.handed] == [f"dvcqg:{code}:1"]
     assert (dossier["TrangThaiHoSo"], len(dossier["TienTrinh"])) == ("1", 1)
     assert listing["TongSo"] == 2  # this one and the seeded new one: the failed filing is gone

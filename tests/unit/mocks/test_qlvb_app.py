@@ -19,7 +19,7 @@ from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
 from mocks.qlvb.store import DocumentStore
 from tests.fixtures.apps import serving
-from tests.fixtures.documents import NOW, canonical_document
+from tests.fixtures.documents import NOW, canonical_document, response_for
 
 pytestmark = pytest.mark.anyio
 
@@ -51,15 +51,9 @@ def document_id(document: dict[str, Any]) -> str:
 
 
 def status_message(document: dict[str, Any], reporter: str, code: str) -> bytes:
-    doc_id = document_id(document)
     return render_status(
         {
-            "response_for": {
-                "organ_id": document["from"]["organ_id"],
-                "code": f"{document['code']['code_number']}/{document['code']['code_notation']}",
-                "promulgation_date": document["promulgation"]["date"],
-                "document_id": doc_id,
-            },
+            "response_for": response_for(document),
             "from": {"organ_id": reporter, "organ_name": "Cơ quan báo trạng thái"},
             "status_code": code,
             "description": f"Trạng thái {code}",
@@ -94,22 +88,22 @@ def fx_url(tmp_path: Path) -> str:
 
 
 @asynccontextmanager
-async def running(url: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(config(url), now=lambda: NOW)
-    async with serving(app, "http://qlvb.test") as client:
+async def running(system: SystemConfig) -> AsyncIterator[httpx.AsyncClient]:
+    """QLVB on `system`, its clock stopped at `NOW`."""
+    async with serving(create_app(system, now=lambda: NOW), "http://qlvb.test") as client:
         yield client
 
 
 @pytest.fixture(name="client")
 async def fx_client(url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with running(url) as client:
+    async with running(config(url)) as client:
         yield client
 
 
 @pytest.fixture(name="any_client")
 async def fx_any_client(database_url: str, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     """The mock on SQLite, and on PostgreSQL when LGSP_TEST_DATABASE_URL is set (wiped first)."""
-    async with running(database_url) as client:
+    async with running(config(database_url)) as client:
         yield client
 
 

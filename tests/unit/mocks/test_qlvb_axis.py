@@ -11,7 +11,6 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,7 +22,7 @@ from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
 from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW
-from tests.fixtures.handovers import SECRET, HandoverBus, bus_url
+from tests.fixtures.handovers import HandoverBus, bus_access
 from tests.unit.mocks.test_qlvb_app import (
     assert_fail,
     assert_ok,
@@ -51,9 +50,7 @@ def config(url: str, instance: str, province_code: str, *, bus: bool = True) -> 
         provinces=PROVINCES,
         seed=7,
         database_url=url,
-        bus_url=bus_url(instance) if bus else None,
-        bus_client_id="system-qlvb" if bus else None,
-        bus_client_secret=SECRET if bus else None,
+        **(bus_access(instance, "qlvb") if bus else {}),
     )
 
 
@@ -76,27 +73,23 @@ async def running(
 
 
 @pytest.fixture(name="kg")
-async def fx_kg(
-    database_url: str, engine: AsyncEngine, handovers: HandoverBus
-) -> AsyncIterator[httpx.AsyncClient]:
+async def fx_kg(db_url: str, handovers: HandoverBus) -> AsyncIterator[httpx.AsyncClient]:
     """Kiên Giang's endpoint, with access to the bus."""
-    async with running(database_url, handovers=handovers) as client:
+    async with running(db_url, handovers=handovers) as client:
         yield client
 
 
 @pytest.fixture(name="tg_lite")
-async def fx_tg_lite(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def fx_tg_lite(sqlite_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """Tiền Giang's endpoint on SQLite alone: for messages refused before any SQL."""
-    async with running(f"sqlite+aiosqlite:///{tmp_path / 'mocks.db'}", "tiengiang", "82") as client:
+    async with running(sqlite_url, "tiengiang", "82") as client:
         yield client
 
 
 @pytest.fixture(name="tg")
-async def fx_tg(
-    database_url: str, engine: AsyncEngine, handovers: HandoverBus
-) -> AsyncIterator[httpx.AsyncClient]:
+async def fx_tg(db_url: str, handovers: HandoverBus) -> AsyncIterator[httpx.AsyncClient]:
     """Tiền Giang's endpoint, with access to the bus."""
-    async with running(database_url, "tiengiang", "82", handovers=handovers) as client:
+    async with running(db_url, "tiengiang", "82", handovers=handovers) as client:
         yield client
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,7 +21,7 @@ from mocks.config import SystemConfig
 from mocks.vdxp.app import create_app
 from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW
-from tests.fixtures.handovers import SECRET, HandoverBus, bus_url
+from tests.fixtures.handovers import HandoverBus, bus_access
 from tests.unit.mocks.test_qlvb_app import (
     assert_fail,
     assert_ok,
@@ -49,9 +48,7 @@ async def running(
         instance="ndxp",
         provinces=PROVINCES,
         database_url=url,
-        bus_url=bus_url("ndxp") if bus else None,
-        bus_client_id="system-vdxp" if bus else None,
-        bus_client_secret=SECRET if bus else None,
+        **(bus_access("ndxp", "vdxp") if bus else {}),
     )
     transport = (handovers or HandoverBus()).transport()
     app = create_app(config, bus_transport=transport, now=lambda: NOW)
@@ -60,17 +57,15 @@ async def running(
 
 
 @pytest.fixture(name="axis")
-async def fx_axis(
-    database_url: str, engine: AsyncEngine, handovers: HandoverBus
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with running(database_url, handovers=handovers) as client:
+async def fx_axis(db_url: str, handovers: HandoverBus) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(db_url, handovers=handovers) as client:
         yield client
 
 
 @pytest.fixture(name="axis_lite")
-async def fx_axis_lite(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def fx_axis_lite(sqlite_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """On SQLite alone: for messages refused before any SQL."""
-    async with running(f"sqlite+aiosqlite:///{tmp_path / 'mocks.db'}") as client:
+    async with running(sqlite_url) as client:
         yield client
 
 
@@ -476,8 +471,8 @@ async def test_an_invalid_idempotency_key_is_refused(
     assert_fail(response, 400, "INVALID_IDEMPOTENCY_KEY")
 
 
-async def test_without_bus_access_the_axis_forwards_nothing(tmp_path: Path) -> None:
-    async with running(f"sqlite+aiosqlite:///{tmp_path / 'mocks.db'}", bus=False) as axis:
+async def test_without_bus_access_the_axis_forwards_nothing(sqlite_url: str) -> None:
+    async with running(sqlite_url, bus=False) as axis:
         response = await submit(axis, render_edxml(make_document(to=(TG_STP,))))
 
     assert_fail(response, 503, "NOT_CONNECTED")

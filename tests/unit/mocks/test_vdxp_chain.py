@@ -25,7 +25,7 @@ from mocks.qlvb.app import create_app as create_qlvb
 from mocks.vdxp.app import create_app as create_vdxp
 from mocks.vdxp.sdk import outbox_key
 from tests.fixtures.documents import NOW
-from tests.fixtures.handovers import SECRET, Handed, HandoverBus, bus_url
+from tests.fixtures.handovers import Handed, HandoverBus, bus_access
 from tests.unit.mocks.test_qlvb_app import assert_ok, make_document, status_message
 
 pytestmark = pytest.mark.anyio
@@ -100,9 +100,7 @@ async def fx_mocks(
             provinces=PROVINCES,
             database_url=database_url,
             seed=7,
-            bus_url=bus_url(instance),
-            bus_client_id=f"system-{system}",
-            bus_client_secret=SECRET,
+            **bus_access(instance, system),
         )
 
     def qlvb(instance: str, province_code: str) -> FastAPI:
