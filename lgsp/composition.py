@@ -30,7 +30,14 @@ from sqlalchemy.engine import make_url
 from starlette.types import Receive, Scope, Send
 
 from lgsp.app import OnReady, create_app
-from lgsp.routing.systems import EmbeddedSystem, SystemContext, SystemFactory, SystemRegistry
+from lgsp.routing.systems import (
+    DirectSource,
+    EmbeddedSystem,
+    SystemContext,
+    SystemFactory,
+    SystemRegistry,
+)
+from lgsp.routing.transports import DirectAnswer, DirectCall
 from lgsp.settings import Settings
 
 if TYPE_CHECKING:  # imported when first used (`__getattr__`, the factories): not at start-up
@@ -206,6 +213,12 @@ def _dancu(context: SystemContext) -> FastAPI:
     return create_dancu_app(mock_config(context))
 
 
+def _dancu_direct(app: FastAPI) -> DirectCall | None:
+    from mocks.direct import direct_answers
+
+    return direct_answers(app)
+
+
 def _dvc(context: SystemContext) -> FastAPI:
     from mocks.dvc.app import create_app as create_dvc_app
 
@@ -243,7 +256,11 @@ def _vdxp(context: SystemContext) -> FastAPI:
 
 
 MOCK_SYSTEMS: SystemRegistry = {
-    "dancu": EmbeddedSystem(_dancu, samples=_citizen_samples),
+    "dancu": EmbeddedSystem(
+        _dancu,
+        samples=_citizen_samples,
+        direct=_dancu_direct,  # the citizen lookup, called without ASGI (issue 21)
+    ),
     "dvc": EmbeddedSystem(
         _dvc,
         # verifies applicants in the citizen database (non-residents in the national one,
@@ -325,7 +342,11 @@ class DeferredSystems:
     def registry(self, systems: SystemRegistry) -> SystemRegistry:
         """`systems` with each factory replaced by one that builds a stand-in."""
         return {
-            name: replace(entry, factory=self._deferring(name, entry.factory))
+            name: replace(
+                entry,
+                factory=self._deferring(name, entry.factory),
+                direct=_once_open(entry.direct) if entry.direct is not None else None,
+            )
             for name, entry in systems.items()
         }
 
@@ -372,6 +393,28 @@ class DeferredSystems:
             self._queue.remove(app)
 
 
+def _once_open(direct: DirectSource) -> DirectSource:
+    """A system's plain function (`EmbeddedSystem.direct`) asked of the real app once it is
+    open; until then nothing answers directly, so a call goes to the stand-in and waits."""
+
+    def deferred(app: FastAPI) -> DirectCall | None:
+        if not isinstance(app, _DeferredApp):
+            return direct(app)
+        found: list[DirectCall | None] = []
+
+        def call(method: str, path: str) -> DirectAnswer | None:
+            if not found:
+                if not app.is_open:
+                    return None
+                found.append(direct(app.opened_app))
+            answer = found[0]
+            return answer(method, path) if answer is not None else None
+
+        return call
+
+    return deferred
+
+
 class _DeferredApp(FastAPI):
     """What the gateway runs in place of one embedded system until it is open: see
     `DeferredSystems`. Its calls are handed to the real system, with the real lifespan state."""
@@ -410,6 +453,13 @@ class _DeferredApp(FastAPI):
         return (
             ready is not None and ready.done() and not ready.cancelled() and not ready.exception()
         )
+
+    @property
+    def opened_app(self) -> FastAPI:
+        """The real system; only once `is_open`."""
+        if self._ready is None or not self.is_open:
+            raise RuntimeError(f"the embedded system {self._system} is not open")
+        return self._ready.result()[0]
 
     async def open(self) -> None:
         """Build the system and start its lifespan in a task of its own, which holds it open

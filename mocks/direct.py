@@ -6,6 +6,11 @@ mock's FastAPI stack). A mock lists its hottest GET routes here with a plain fun
 FastAPI route calls too, so both answer the same bytes; every other request, and the OpenAPI
 document, stay FastAPI's. Errors the function raises are answered in the mock's envelope, as
 its FastAPI error handlers would.
+
+The same routes are offered twice: over ASGI (`DirectRoutes`, in front of FastAPI, for a mock
+under uvicorn or any ASGI client), and as one plain function of the method and path
+(`DirectAnswers`, found with `direct_answers`), which the bus calls when it runs the mock in
+its own process: no ASGI scope, no messages, no `Response` object for an answer that is bytes.
 """
 
 from __future__ import annotations
@@ -13,13 +18,44 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from starlette.responses import Response
+import orjson
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mocks.envelope import Envelope, EnvelopeError, error_response
 
 _PARAMETER = re.compile(r"\{(\w+)\}")
+JSON = "application/json"
+
+
+class DirectAnswer(NamedTuple):
+    """A route function's answer: what the bus keeps of an answer (status, body, media type);
+    `headers` are the extra ones an error carries (`Allow`), sent over ASGI."""
+
+    status: int
+    body: bytes
+    media_type: str = JSON
+    headers: dict[str, str] | None = None
+
+    def response(self) -> Response:
+        """As FastAPI would send it: the body, its length and its media type."""
+        return Response(self.body, self.status, self.headers, media_type=self.media_type)
+
+
+def json_answer(content: Any, status: int = 200) -> DirectAnswer:
+    """`content` rendered byte for byte as Starlette's `JSONResponse` renders it (compact, UTF-8,
+    no `\\u` escapes), by orjson at a fraction of the stdlib's time; what orjson refuses
+    (integers past 64 bits, keys that are not strings) is rendered by `JSONResponse` itself.
+    A mock's records hold no float, so orjson's one difference (NaN written `null`) never shows.
+    """
+    try:
+        body = orjson.dumps(content)
+    except TypeError:
+        body = bytes(JSONResponse(content).body)
+    return DirectAnswer(status, body)
 
 
 @dataclass(frozen=True)
@@ -28,7 +64,7 @@ class DirectRoute:
     it, called with the path's parameters by name."""
 
     path: str
-    answer: Callable[..., Response]
+    answer: Callable[..., DirectAnswer]
 
     def pattern(self) -> re.Pattern[str]:
         parts = _PARAMETER.split(self.path)
@@ -40,31 +76,62 @@ class DirectRoute:
         return re.compile(regex)
 
 
-class DirectRoutes:
-    """Pure ASGI middleware: answers `routes` for GET itself, passes the rest to the app.
+class DirectAnswers:
+    """`routes` as one plain function: `answers(method, path)` is the answer of the route the
+    path matches, an `EnvelopeError` answered in `envelope`; None for any other request (the
+    FastAPI app's to answer). Nothing of the request but its method and path is read."""
 
-    Added with `app.add_middleware(DirectRoutes, routes=…, answer=…)`, so that it runs inside
-    the app's server-error handling and the app stays a `FastAPI` (lifespan, OpenAPI).
+    def __init__(self, routes: Sequence[DirectRoute], envelope: Envelope) -> None:
+        self._routes = [(route.pattern(), route.answer) for route in routes]
+        self._envelope = envelope
+
+    def __call__(self, method: str, path: str) -> DirectAnswer | None:
+        if method != "GET":
+            return None
+        for pattern, answer in self._routes:
+            match = pattern.fullmatch(path)
+            if match is not None:
+                try:
+                    return answer(**match.groupdict())
+                except EnvelopeError as error:
+                    refusal = error_response(self._envelope, error)
+                    return DirectAnswer(
+                        refusal.status_code, bytes(refusal.body), JSON, error.headers or None
+                    )
+        return None
+
+
+class DirectRoutes:
+    """Pure ASGI middleware: answers what `answers` answers itself, passes the rest to the app.
+
+    Added with `app.add_middleware(DirectRoutes, answers=…)`, so that it runs inside the app's
+    server-error handling and the app stays a `FastAPI` (lifespan, OpenAPI).
     """
 
-    def __init__(self, app: ASGIApp, *, routes: Sequence[DirectRoute], answer: Envelope) -> None:
+    def __init__(self, app: ASGIApp, *, answers: DirectAnswers) -> None:
         self.app = app
-        self._routes = [(route.pattern(), route.answer) for route in routes]
-        self._answer = answer
+        self.answers = answers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
+        if scope["type"] == "http":
             path: str = scope["path"]
             root: str = scope.get("root_path", "")
             if root and path.startswith(root):
                 path = path[len(root) :]
-            for pattern, answer in self._routes:
-                match = pattern.fullmatch(path)
-                if match is not None:
-                    try:
-                        response = answer(**match.groupdict())
-                    except EnvelopeError as error:
-                        response = error_response(self._answer, error)
-                    await response(scope, receive, send)
-                    return
+            answer = self.answers(scope["method"], path)
+            if answer is not None:
+                await answer.response()(scope, receive, send)
+                return
         await self.app(scope, receive, send)
+
+
+def direct_answers(app: Starlette) -> DirectAnswers | None:
+    """The plain function of `app`'s direct routes, for a caller in the same process: only when
+    `DirectRoutes` is the app's outermost middleware, so that nothing the app would do before
+    it is skipped."""
+    if not app.user_middleware:
+        return None
+    outermost = app.user_middleware[0]
+    kind: object = outermost.cls
+    answers = outermost.kwargs.get("answers")
+    return answers if kind is DirectRoutes and isinstance(answers, DirectAnswers) else None

@@ -111,16 +111,12 @@ async def invoke_service(
 
     if matched.operation.verify_rate:
         _enforce_verify_rate(bus, instance.spec.name, caller.client_id)
-    if len(request.query_params) > MAX_QUERY_PARAMS:
-        raise InvalidRequest(f"At most {MAX_QUERY_PARAMS} query parameters are accepted.")
     query = authorise_caller(
-        matched.operation,
-        caller,
-        path_params=matched.path_params,
-        query=tuple(request.query_params.multi_items()),
+        matched.operation, caller, path_params=matched.path_params, query=_query_of(request)
     )
-    target = request.headers.get(TARGET_HEADER)
-    later = prefers_respond_async(request.headers.get(PREFER_HEADER))
+    sent = SentHeaders(request)
+    target = sent.get(TARGET_HEADER)
+    later = prefers_respond_async(sent.get(PREFER_HEADER))
     try:
         route = resolve_route(service, instance, bus.topology, target)
     except UpstreamUnavailable:
@@ -132,21 +128,19 @@ async def invoke_service(
     passed_on = {
         "X-Request-ID": request_id_var.get() or "",
         ORIGIN_HEADER: origin_of(
-            caller, instance=instance.spec.name, claimed=request.headers.get(ORIGIN_HEADER)
+            caller, instance=instance.spec.name, claimed=sent.get(ORIGIN_HEADER)
         ),
     }
-    if (key := request.headers.get(IDEMPOTENCY_HEADER)) is not None:
+    if (key := sent.get(IDEMPOTENCY_HEADER)) is not None:
         passed_on[IDEMPOTENCY_HEADER] = scoped_key(caller.client_id, _checked_idempotency_key(key))
     body = await request.body()
-    authorise_body(
-        matched.operation, caller, body=body, content_type=request.headers.get("content-type")
-    )
+    authorise_body(matched.operation, caller, body=body, content_type=sent.get("content-type"))
     if later or request.method not in SAFE_METHODS:  # a hand-over stores even a GET
         await record_pending(bus, instance, caller.client_id, service.id, request, body)
     if later:
         target = None if target == instance.spec.name else target
         return await _hand_over(
-            service, path, request, query, body, passed_on, target, bus, instance, caller
+            service, path, request, sent, query, body, passed_on, target, bus, instance, caller
         )
     assert route is not None  # noqa: S101 - only a hand-over goes on without a route
 
@@ -156,7 +150,7 @@ async def invoke_service(
         bus.settings,
         instance=instance.spec.name,
         facts=CallFacts(service.id, service.version, request.method, "/" + path, caller.client_id),
-        header=request.headers.get(FAULT_HEADER),
+        header=sent.get(FAULT_HEADER),
     )
     if fault is not None and fault.kind in DOCUMENT_FAULTS:  # the document changes on its way
         body = await tamper_document(
@@ -177,6 +171,7 @@ async def invoke_service(
             matched,
             path,
             request,
+            sent,
             query,
             body,
             passed_on,
@@ -203,6 +198,7 @@ async def _hand_over(
     service: ServiceSpec,
     path: str,
     request: Request,
+    sent: SentHeaders,
     query: Query,
     body: bytes,
     passed_on: dict[str, str],
@@ -226,9 +222,9 @@ async def _hand_over(
             path="/" + path,
             query=query,
             body=body,
-            content_type=request.headers.get("content-type"),
+            content_type=sent.get("content-type"),
             idempotency_key=passed_on.get(IDEMPOTENCY_HEADER),
-            ordering_key=request.headers.get(handoff.ORDERING_HEADER),
+            ordering_key=sent.get(handoff.ORDERING_HEADER),
             target_instance=target,
         ),
         instance=instance.spec.name,
@@ -251,6 +247,7 @@ async def _answer(
     matched: MatchedOperation,
     path: str,
     request: Request,
+    sent: SentHeaders,
     query: Query,
     body: bytes,
     passed_on: dict[str, str],
@@ -266,7 +263,7 @@ async def _answer(
     (issue 17): its own `Prefer` cannot loosen what its operator chose."""
     if isinstance(route, Forward):
         return await _forward(
-            route, service, path, request, query, body, passed_on, instance, audit
+            route, service, path, request.method, sent, query, body, passed_on, instance, audit
         )
 
     adapter = bus.adapters[service.adapter]
@@ -275,9 +272,9 @@ async def _answer(
         path_params=matched.path_params,
         query=query,
         body=body,
-        content_type=request.headers.get("content-type"),
-        accept=request.headers.get("accept"),
-        prefer=STRICT_PREFERENCE if strict else request.headers.get(PREFER_HEADER),
+        content_type=sent.get("content-type"),
+        accept=sent.get("accept"),
+        prefer=STRICT_PREFERENCE if strict else sent.get(PREFER_HEADER),
     )
     # An edXML body is parsed (checked) by its adapter: a large one off the event loop.
     translated = await off_loop_if_large(len(body), partial(adapter.to_system, canonical))
@@ -332,7 +329,8 @@ async def _forward(
     route: Forward,
     service: ServiceSpec,
     path: str,
-    request: Request,
+    method: str,
+    sent: SentHeaders,
     query: Query,
     body: bytes,
     passed_on: dict[str, str],
@@ -341,12 +339,12 @@ async def _forward(
 ) -> Response:
     """Pass the call on unchanged; the owner's gateway translates it and checks its own rights."""
     headers = dict(passed_on)
-    if (content_type := request.headers.get("content-type")) is not None:
+    if (content_type := sent.get("content-type")) is not None:
         headers["Content-Type"] = content_type
     if route.target is not None:
         headers[TARGET_HEADER] = route.target
     forwarded = SystemRequest(
-        method=request.method,
+        method=method,
         path=f"/{service.id}/{service.version}/{path}",
         query=query,
         body=body,
@@ -430,6 +428,33 @@ def _enforce_verify_rate(bus: BusState, instance: str, client_id: str) -> None:
             f"a minute; retry in {wait} s.",
             retry_after=wait,
         )
+
+
+class SentHeaders:
+    """The request's headers, decoded once into a dict by lower-case name; a repeated header
+    gives its first value, as `request.headers.get` does. The hop reads about nine, most of them
+    absent, and each `Headers.get` of an absent one scans the list and raises a KeyError inside
+    (issue 21's profile)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, request: Request) -> None:
+        values: dict[str, str] = {}
+        for name, value in request.scope["headers"]:
+            values.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+        self._values = values
+
+    def get(self, name: str) -> str | None:
+        return self._values.get(name.lower())
+
+
+def _query_of(request: Request) -> Query:
+    """The query's pairs, in order; no parsing at all for the usual call without a query."""
+    if not request.scope.get("query_string"):
+        return ()
+    if len(request.query_params) > MAX_QUERY_PARAMS:
+        raise InvalidRequest(f"At most {MAX_QUERY_PARAMS} query parameters are accepted.")
+    return tuple(request.query_params.multi_items())
 
 
 def _checked_idempotency_key(key: str) -> str:

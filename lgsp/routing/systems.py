@@ -19,6 +19,7 @@ import httpx
 from fastapi import FastAPI
 
 from lgsp.routing.transports import (
+    DirectCall,
     HttpTransport,
     InProcessTransport,
     SystemTransport,
@@ -55,6 +56,8 @@ SampleSource = Callable[[SystemContext, int], dict[str, list[str]]]
 """Identifiers of seeded data to try (kind → values), for the banner and /admin/samples."""
 OrganisationSource = Callable[[SystemContext], dict[str, str]]
 """The organisations a system serves: organ id → name (whom the test CA may issue to)."""
+DirectSource = Callable[[FastAPI], DirectCall | None]
+"""The plain function a system's app offers for its hottest requests (`InProcessTransport`)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class EmbeddedSystem:
     """Services (and methods) the system calls through its own LGSP; empty: it calls none."""
     samples: SampleSource | None = None
     organisations: OrganisationSource | None = None
+    direct: DirectSource | None = None
 
 
 SystemRegistry = Mapping[str, EmbeddedSystem]
@@ -153,6 +157,7 @@ async def open_system(
         host=f"{system.name}.{instance.name}.internal",
         timeout=settings.upstream_timeout_seconds,
         state=state,
+        direct=embedded.direct(app) if embedded.direct is not None else None,
     )
 
 

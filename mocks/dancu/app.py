@@ -15,10 +15,11 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import FastAPI, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from formats.cccd import Cccd
 from formats.dates import parse_ddmmyyyy
+from formats.ngsp import envelope
 from mocks.config import SystemConfig
 from mocks.dancu.api import (
     ANSWERS,
@@ -34,7 +35,7 @@ from mocks.dancu.api import (
     today_in_vietnam,
 )
 from mocks.dancu.store import CitizenStore
-from mocks.direct import DirectRoute, DirectRoutes
+from mocks.direct import DirectAnswer, DirectAnswers, DirectRoute, DirectRoutes, json_answer
 
 
 def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vietnam) -> FastAPI:
@@ -79,17 +80,18 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vie
         )
         return ANSWERS.ok({"TonTai": not mismatched, "TruongKhongKhop": list(mismatched)})
 
-    def citizen(so_dinh_danh: str) -> JSONResponse:
+    def citizen(so_dinh_danh: str) -> DirectAnswer:
         checked(so_dinh_danh)
         found = store.get(so_dinh_danh)
         if found is None:
             raise record_not_found()
-        return ANSWERS.ok(citizen_json(found, store, era=config.era))
+        payload = citizen_json(found, store, era=config.era)
+        return json_answer(envelope(payload, message=ANSWERS.success_message, key=ANSWERS.key))
 
     @app.get("/api/congdan/{so_dinh_danh}", responses=ERROR_RESPONSES)
-    async def get_citizen(so_dinh_danh: str) -> JSONResponse:
+    async def get_citizen(so_dinh_danh: str) -> Response:
         """One citizen by the 12-digit personal identification number."""
-        return citizen(so_dinh_danh)
+        return citizen(so_dinh_danh).response()
 
     @app.get("/api/congdan/{so_dinh_danh}/ho", responses=ERROR_RESPONSES)
     async def get_citizen_household(so_dinh_danh: str) -> JSONResponse:
@@ -127,7 +129,6 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vie
         return ANSWERS.ok(household_json(ma_ho, members, store, era=config.era))
 
     # The lookup integrators load-test, answered without FastAPI's routing (`mocks.direct`).
-    app.add_middleware(
-        DirectRoutes, routes=[DirectRoute("/api/congdan/{so_dinh_danh}", citizen)], answer=ANSWERS
-    )
+    lookup = DirectRoute("/api/congdan/{so_dinh_danh}", citizen)
+    app.add_middleware(DirectRoutes, answers=DirectAnswers([lookup], ANSWERS))
     return app

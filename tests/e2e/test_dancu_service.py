@@ -13,6 +13,7 @@ import pytest
 from formats.cccd import make_cccd
 from formats.dates import parse_ddmmyyyy
 from lgsp.settings import Settings
+from lgsp.state import BusState
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from tests.fixtures import answers
 from tests.fixtures.bus import KG, bearer, fetch_token
@@ -394,3 +395,36 @@ async def test_an_unknown_citizen_of_the_province_itself_gets_no_hint(
     problem = assert_problem(response, 404, "CITIZEN_NOT_FOUND")
     assert absent.startswith("091")
     assert "hint" not in problem
+
+
+async def test_the_in_process_lookup_is_answered_without_the_mocks_asgi_app(
+    client: httpx.AsyncClient,
+    demo_token: str,
+    bus: BusState,
+    citizens: list[CitizenRecord],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bus calls the mock's plain lookup function (issue 21); the mock's app, which would
+    answer the same, is not entered. Every other call of the system still is."""
+    transport = bus.instances["kiengiang"].systems["dancu"]
+    entered: list[str] = []
+    app = transport._app  # type: ignore[attr-defined]
+
+    async def watched(scope: Any, receive: Any, send: Any) -> None:
+        entered.append(scope["path"])
+        await app(scope, receive, send)
+
+    monkeypatch.setattr(transport, "_app", watched)
+    citizen = citizens[0]
+
+    found = await client.get(
+        f"{KG}/dancu/v1/citizens/{citizen.so_dinh_danh}", headers=bearer(demo_token)
+    )
+    household = await client.get(
+        f"{KG}/dancu/v1/citizens/{citizen.so_dinh_danh}/household", headers=bearer(demo_token)
+    )
+
+    assert found.status_code == 200
+    assert found.json()["full_name"] == citizen.ho_va_ten
+    assert household.status_code == 200
+    assert entered == [f"/api/congdan/{citizen.so_dinh_danh}/ho"]

@@ -239,3 +239,21 @@ async def test_revoked_client_loses_access_at_once(
 
     assert call.status_code == 401
     assert new_token.status_code == 401
+
+
+async def test_more_than_fifty_query_parameters_are_refused_before_any_call(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
+) -> None:
+    path = f"{KG}/dancu/v1/citizens/{seeded_cccds(settings)[0]}"
+    many = [(f"p{n}", "1") for n in range(51)]
+
+    refused = await client.get(path, params=many, headers=bearer(demo_token))
+    repeated = await client.get(
+        path, params=[("p", str(n)) for n in range(51)], headers=bearer(demo_token)
+    )
+    fifty = await client.get(path, params=many[:50], headers=bearer(demo_token))
+
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "INVALID_REQUEST"
+    assert repeated.status_code == 200  # one parameter, many values: the limit counts names
+    assert fifty.status_code == 200

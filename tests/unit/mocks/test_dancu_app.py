@@ -7,21 +7,23 @@ import json
 import unicodedata
 from collections.abc import AsyncIterator
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from adapters.base import CanonicalRequest, SystemResponse
 from adapters.dancu import DancuAdapter
 from formats.cccd import parse_cccd
 from formats.dates import format_ddmmyyyy, parse_ddmmyyyy
 from mocks.config import SystemConfig
-from mocks.dancu.api import MAX_PAGE_SIZE
+from mocks.dancu.api import ANSWERS, MAX_PAGE_SIZE, citizen_json
 from mocks.dancu.app import create_app
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.dancu.store import CitizenStore, normalise_name
+from mocks.direct import direct_answers
 from tests.fixtures.envelopes import envelope_error_message
 
 pytestmark = pytest.mark.anyio
@@ -266,6 +268,75 @@ async def test_the_direct_lookup_answers_the_same_bytes_as_the_fastapi_route(
         fastapi.headers.raw,
         fastapi.content,
     )
+
+
+@pytest.mark.parametrize("number", ["known", "091000000000", "12345", "xac-thuc"], ids=str)
+async def test_the_plain_lookup_function_answers_what_the_app_answers(
+    app: FastAPI, client: httpx.AsyncClient, population: list[CitizenRecord], number: str
+) -> None:
+    """What the bus calls in its own process (`direct_answers`) gives the status, body and
+    media type the app gives over HTTP, refusals included."""
+    number = population[0].so_dinh_danh if number == "known" else number
+    answers = direct_answers(app)
+    assert answers is not None
+
+    plain = answers("GET", f"/api/congdan/{number}")
+    served = await client.get(f"/api/congdan/{number}")
+
+    assert plain is not None
+    assert (plain.status, plain.body, plain.media_type) == (
+        served.status_code,
+        served.content,
+        served.headers["content-type"],
+    )
+
+
+@pytest.mark.parametrize("era", ["2024", "2026"])
+def test_the_plain_lookup_renders_every_record_as_the_envelope_always_did(
+    era: Literal["2024", "2026"],
+) -> None:
+    """Byte for byte what `NgspEnvelope.ok` (a `JSONResponse`) renders, in both eras."""
+    config = CONFIG.model_copy(update={"era": era})
+    answers = direct_answers(create_app(config, today=lambda: TODAY))
+    store = CitizenStore.from_seed(
+        province_code="91", seed=config.seed, count=config.population, era=era
+    )
+    assert answers is not None
+
+    for citizen in store.page(number=1, size=len(store)):
+        answer = answers("GET", f"/api/congdan/{citizen.so_dinh_danh}")
+        expected = ANSWERS.ok(citizen_json(citizen, store, era=era))
+        assert answer is not None
+        assert (answer.status, answer.body) == (expected.status_code, bytes(expected.body))
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/congdan/091087000123"),
+        ("GET", "/api/congdan/091087000123/ho"),
+        ("GET", "/api/congdan"),
+        ("GET", "/api/congdan/091/2"),  # `091%2F2` decoded: no number, the router's 404
+        ("GET", "/docs"),
+    ],
+)
+def test_the_plain_lookup_function_leaves_every_other_request_to_the_app(
+    app: FastAPI, method: str, path: str
+) -> None:
+    answers = direct_answers(app)
+
+    assert answers is not None
+    assert answers(method, path) is None
+
+
+def test_no_plain_function_is_offered_when_a_middleware_runs_before_the_direct_routes(
+    app: FastAPI,
+) -> None:
+    """A middleware in front would be skipped by a caller of the plain function."""
+    app.add_middleware(GZipMiddleware)
+
+    assert direct_answers(app) is None
+    assert direct_answers(FastAPI()) is None
 
 
 async def test_the_lookup_is_answered_without_fastapi_routing(

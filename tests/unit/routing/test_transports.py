@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import NamedTuple
 
 import httpx
 import pytest
@@ -108,6 +109,54 @@ async def test_in_process_failures_map_to_upstream_problems(
 ) -> None:
     with pytest.raises(error):
         await in_process(timeout=0.2).send(SystemRequest(method="GET", path=path))
+
+
+class Answer(NamedTuple):
+    status: int
+    body: bytes
+    media_type: str = "application/json"
+
+
+def direct_echo(method: str, path: str) -> Answer | None:
+    """A system's plain function: answers `/echo/…` itself, leaves the rest to its app."""
+    if not path.startswith("/echo/"):
+        return None
+    if path == "/echo/broken":
+        raise RuntimeError("the plain function fell over")
+    if path == "/echo/huge":
+        return Answer(200, b"x" * (MAX_UPSTREAM_BODY + 1))
+    return Answer(203, f"{method} {path}".encode(), "text/plain")
+
+
+def with_direct() -> InProcessTransport:
+    return InProcessTransport(APP, system="demo", host="demo.test", timeout=2.0, direct=direct_echo)
+
+
+async def test_in_process_call_takes_the_systems_plain_function_when_it_answers() -> None:
+    response = await with_direct().send(SystemRequest(method="GET", path="/echo/a"))
+
+    assert (response.status, response.body, response.content_type) == (
+        203,
+        b"GET /echo/a",
+        "text/plain",
+    )
+
+
+async def test_in_process_call_goes_to_the_app_when_the_plain_function_does_not_answer() -> None:
+    transport = with_direct()
+
+    other = await transport.send(SystemRequest(method="GET", path="/nowhere"))
+    with_body = await transport.send(SystemRequest(method="POST", path="/echo/a", body=b"{}"))
+
+    assert (other.status, other.body) == (404, b"Not Found")  # the app's router answered
+    assert with_body.status == 201  # the plain function never sees a body
+    assert httpx.Response(200, content=with_body.body).json()["body"] == "{}"
+
+
+@pytest.mark.parametrize("path", ["/echo/broken", "/echo/huge"])
+async def test_in_process_plain_function_failures_map_to_upstream_unavailable(path: str) -> None:
+    with pytest.raises(UpstreamUnavailable):
+        await with_direct().send(SystemRequest(method="GET", path=path))
 
 
 @respx.mock(base_url="http://system.test", assert_all_called=True)
