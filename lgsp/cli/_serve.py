@@ -337,7 +337,7 @@ def _served(settings: Settings, instances: list[str] | None) -> list[InstanceSpe
 def _startup_work(settings: Settings, served: list[InstanceSpec]) -> str:
     provinces = sum(spec.kind == "province" for spec in served)
     return (
-        f"Starting {len(served)} instance(s): seeding {provinces} province(s) × "
+        f"Starting {len(served)} instance(s): {provinces} province(s) × "
         f"{settings.population:,} citizens"
     )
 

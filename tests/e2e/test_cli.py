@@ -233,7 +233,7 @@ def test_lgsp_serve_starts_the_bus_and_prints_how_to_call_it(tmp_path: Path) -> 
     assert (tmp_path / "lgsp.db").exists()
     kien_giang = generate_citizens(province_code="91", seed=2024, count=1)[0].so_dinh_danh
     assert kien_giang in output
-    assert "seeding" not in output  # no progress drawn into a pipe
+    assert "Starting" not in output  # no progress drawn into a pipe
 
 
 def serve(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
@@ -303,4 +303,4 @@ async def test_lgsp_serve_draws_start_up_progress_on_a_terminal_only(tmp_path: P
         while chunk := os.read(primary, 65536):
             drawn += chunk
     os.close(primary)
-    assert b"seeding 5 province(s) \xc3\x97 200 citizens" in drawn
+    assert b"Starting 6 instance(s): 5 province(s) \xc3\x97 200 citizens" in drawn
