@@ -35,6 +35,22 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def command_group(commands: Any, name: str, *, help: str) -> Any:
+    """`lgsp NAME …`: a group of commands, listed under "NAME commands"."""
+    return commands.add_parser(name, help=help).add_subparsers(title=f"{name} commands")
+
+
+def data_command(
+    group: Any, handler: Callable[[argparse.Namespace], int], name: str, **texts: str
+) -> argparse.ArgumentParser:
+    """A command of `group` that works on the bus's data dir (`--data-dir`), run by `handler`;
+    `texts` are its help and description."""
+    parser: argparse.ArgumentParser = group.add_parser(name, **texts)
+    add_data_dir(parser)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
 def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
     if getattr(args, "data_dir", None) is not None:
         overrides["data_dir"] = args.data_dir
