@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypedDict
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -322,6 +322,23 @@ class _Problem(Protocol):
     extensions: dict[str, Any]
 
 
+class ProblemFields(TypedDict):
+    status: int
+    code: str
+    title: str
+    detail: str
+
+
+def problem_fields(error: _Problem) -> ProblemFields:
+    """The members an error's class and detail give every problem document it is shown in."""
+    return {
+        "status": error.status,
+        "code": error.code,
+        "title": error.title,
+        "detail": error.detail,
+    }
+
+
 def error_source(instance: str, system: str | None = None) -> dict[str, str]:
     """Who produced an error: the gateway of `instance`, or `system` behind it."""
     if system is None:
@@ -390,12 +407,7 @@ def problem_body(error: LgspError, *, instance: str, source: dict[str, str] | No
     (by default the process's own refusal, before any instance)."""
     return json.dumps(
         problem_document(
-            status=error.status,
-            code=error.code,
-            title=error.title,
-            detail=error.detail,
-            instance=instance,
-            source=source or error_source(PROCESS),
+            **problem_fields(error), instance=instance, source=source or error_source(PROCESS)
         )
     ).encode()
 
@@ -446,13 +458,7 @@ def _render(
     request: Request, error: _Problem, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     return problem_response(
-        request,
-        status=error.status,
-        code=error.code,
-        title=error.title,
-        detail=error.detail,
-        extensions=error.extensions,
-        headers=headers,
+        request, **problem_fields(error), extensions=error.extensions, headers=headers
     )
 
 
