@@ -8,14 +8,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from lgsp.cli._common import (
-    cli_time,
-    command_group,
-    data_command,
-    print_json,
-    print_table,
-    settings_from,
-)
+from lgsp.cli._common import command_group, data_command, print_json, print_listing, settings_from
 
 CLIENT_COLUMNS = (
     "instance",
@@ -161,26 +154,22 @@ def list_clients(args: argparse.Namespace) -> int:
     from lgsp.admin_tasks import list_clients
 
     rows = asyncio.run(list_clients(settings_from(args), instance=args.instance))
-    if args.json:
-        print_json(rows)
-        return 0
-    print_table(
+    print_listing(
+        rows,
         (*CLIENT_COLUMNS, "revoked_at"),
-        (
-            [
-                row["instance"],
-                row["client_id"],
-                row["name"],
-                "yes" if row["admin"] else "no",
-                row["organisation"] or "-",
-                row["handling"],
-                "\n".join(row["services"].split(",")) if row["services"] else "-",
-                "\n".join(row["rate_limits"]) or "bus default",
-                cli_time(row["created_at"]),
-                cli_time(row["revoked_at"]) if row["revoked_at"] else "-",
-            ]
-            for row in rows
-        ),
+        lambda row: [
+            row["instance"],
+            row["client_id"],
+            row["name"],
+            "yes" if row["admin"] else "no",
+            row["organisation"] or "-",
+            row["handling"],
+            "\n".join(row["services"].split(",")) if row["services"] else "-",
+            "\n".join(row["rate_limits"]) or "bus default",
+            row["created_at"],
+            row["revoked_at"] or "-",
+        ],
+        as_json=args.json,
     )
     return 0
 

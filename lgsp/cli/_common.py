@@ -168,6 +168,23 @@ def print_table(
     console().print(table)
 
 
+def print_listing(
+    rows: list[dict[str, Any]],
+    columns: Sequence[str],
+    cells: Callable[[dict[str, Any]], Sequence[str]],
+    *,
+    as_json: bool,
+    title: str | None = None,
+    ensure_ascii: bool = True,
+) -> None:
+    """A list command's rows: as JSON with `--json`, else a table of each row's `cells`; either
+    way every `…_at` time as `cli_time` prints it."""
+    if as_json:
+        print_json(rows, ensure_ascii=ensure_ascii)
+        return
+    print_table(columns, (cells(row) for row in with_cli_times(rows)), title=title)
+
+
 def print_json(value: Any, *, ensure_ascii: bool = True, indent: int | None = 2) -> None:
     """`value` as JSON, every `…_at` time as `cli_time` prints it."""
     print(json.dumps(with_cli_times(value), indent=indent, ensure_ascii=ensure_ascii))

@@ -7,14 +7,7 @@ import asyncio
 import json
 from typing import Any
 
-from lgsp.cli._common import (
-    cli_time,
-    command_group,
-    data_command,
-    print_json,
-    print_table,
-    settings_from,
-)
+from lgsp.cli._common import command_group, data_command, print_json, print_listing, settings_from
 
 RULE_METADATA = {"id", "instance", "remaining", "expires_at", "created_at", "times", "expires_in"}
 
@@ -85,21 +78,18 @@ def list_faults(args: argparse.Namespace) -> int:
     from lgsp.faults.tasks import list_faults
 
     rules = asyncio.run(list_faults(settings_from(args), instance=args.instance))
-    if args.json:
-        print_json(rules, ensure_ascii=False)
-        return 0
-    print_table(
+    print_listing(
+        rules,
         ("id", "rule", "remaining", "expires_at"),
-        (
-            [
-                str(rule["id"]),
-                " ".join(f"{k}={v}" for k, v in rule.items() if k not in RULE_METADATA),
-                str(rule.get("remaining", "-")),
-                cli_time(rule["expires_at"]) if rule.get("expires_at") else "-",
-            ]
-            for rule in rules
-        ),
+        lambda rule: [
+            str(rule["id"]),
+            " ".join(f"{k}={v}" for k, v in rule.items() if k not in RULE_METADATA),
+            str(rule.get("remaining", "-")),
+            rule.get("expires_at") or "-",
+        ],
+        as_json=args.json,
         title=f"Fault rules of {args.instance}, oldest (applied first) at the top",
+        ensure_ascii=False,
     )
     return 0
 
