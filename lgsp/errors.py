@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, ClassVar, Protocol, TypedDict
+from typing import Any, ClassVar, Protocol, TypedDict, Unpack
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -323,6 +323,8 @@ class _Problem(Protocol):
 
 
 class ProblemFields(TypedDict):
+    """What an error states in every problem document; the caller adds where and by whom."""
+
     status: int
     code: str
     title: str
@@ -427,22 +429,13 @@ def problem_head(body: bytes, *, source: dict[str, str] | None = None) -> list[t
 def problem_response(
     request: Request,
     *,
-    status: int,
-    code: str,
-    title: str,
-    detail: str,
     extensions: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    **fields: Unpack[ProblemFields],
 ) -> JSONResponse:
     source = source_of(request.scope)
     body = problem_document(
-        status=status,
-        code=code,
-        title=title,
-        detail=detail,
-        instance=request.url.path,
-        extensions=extensions,
-        source=source,
+        **fields, instance=request.url.path, extensions=extensions, source=source
     )
     all_headers = dict(headers or {})
     all_headers[ERROR_SOURCE_HEADER] = source_header(source)
@@ -450,7 +443,7 @@ def problem_response(
     if request_id:
         all_headers["X-Request-ID"] = request_id
     return JSONResponse(
-        body, status_code=status, headers=all_headers, media_type=PROBLEM_MEDIA_TYPE
+        body, status_code=fields["status"], headers=all_headers, media_type=PROBLEM_MEDIA_TYPE
     )
 
 
