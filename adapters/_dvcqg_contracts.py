@@ -243,3 +243,46 @@ class NationalDossierQuery(_Out):
     status: StatusName | None = Field(default=None, description="Or its code, 1-10.")
     page: int = Field(default=1, ge=1, le=1_000_000)
     size: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE)
+
+
+class ProgressRequest(_In):
+    """`record_progress`'s body: one entry of a dossier the portal already holds
+    (`CapNhatTienDoHoSoMC`, DOMAIN.md §4.3), at its position in the history."""
+
+    step: int = Field(
+        ge=1, le=MAX_STEP, description="The entry's position in the history; 1 is the filing."
+    )
+    progress: ProgressEntry
+
+
+class ProgressResult(_Out):
+    code: str
+    step: int = Field(ge=1)
+    recorded: bool = Field(description="False when an entry of this step was already kept.")
+
+
+AgencyLevel = Literal["province", "district", "commune"]
+
+
+class CatalogAgency(_Out):
+    id: str = Field(description="MADONVI: the organ id (mã định danh, QĐ 20/2020).")
+    name: str = Field(description="TENDONVI.")
+    level: AgencyLevel = Field(description="CAPDONVI.")
+    province_code: str = Field(description="The legacy code of the seeded province it serves.")
+
+
+class AgencyList(_Out):
+    items: list[CatalogAgency]
+
+
+class AgencyQuery(_Out):
+    province: str | None = Field(default=None, pattern=PROVINCE_CODE, description="e.g. 91.")
+
+
+class CatalogField(_Out):
+    code: str = Field(description="MALINHVUC.")
+    name: str = Field(description="TENLINHVUC.")
+
+
+class FieldList(_Out):
+    items: list[CatalogField]

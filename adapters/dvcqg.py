@@ -8,6 +8,9 @@ carries the progress entry that caused the change in `TienTrinh`, as DOMAIN.md ย
 `DongBoHoSoMC` with `isUpdating` set from the answer, then `CapNhatTienDoHoSoMC`); an adapter
 makes one, so it always sends `isUpdating: "True"`, which the mock treats as insert-or-update.
 Reads are `TraCuuHoSo` (an empty `result` means "not synced") and the mock's `LayDanhSachHoSo`.
+A progress entry alone is `CapNhatTienDoHoSoMC` (`record_progress`), and the catalogues the
+portal shares are `LayDanhMucCoQuan` and `LayDanhMucLinhVuc` (OpenCPS `doSyncGovernmentAgency`,
+`doSyncServiceDomain`: `MADONVI`, `TENDONVI`, `CAPDONVI`; `MALINHVUC`, `TENLINHVUC`).
 
 The `Idempotency-Key` header the gateway passes on is what the portal deduplicates on; this
 adapter never sees it (no I/O, no headers), and reports the portal's verdict (`duplicate`).
@@ -33,9 +36,14 @@ from adapters._dvc_requests import (
 )
 from adapters._dvcqg_contracts import (
     MAX_PAGE_SIZE,
+    AgencyList,
+    AgencyQuery,
+    FieldList,
     NationalDossier,
     NationalDossierPage,
     NationalDossierQuery,
+    ProgressRequest,
+    ProgressResult,
     SyncRequest,
     SyncResult,
 )
@@ -62,6 +70,9 @@ from formats.cccd import InvalidCccd, parse_cccd
 SYNC_DOSSIER = "sync_dossier"
 GET_DOSSIER = "get_dossier"
 LIST_DOSSIERS = "list_dossiers"
+RECORD_PROGRESS = "record_progress"
+LIST_AGENCIES = "list_agencies"
+LIST_FIELDS = "list_fields"
 
 INTEGRATION_PATH = "/api/integration"
 """The portal's one endpoint (`integration_endpoint` of OpenCPS's DVCQG config, ยง2.3)."""
@@ -74,6 +85,10 @@ _OUTCOMES = {
     "CU_HON": "stale",
 }
 _PROVINCE = re.compile(r"[0-9]{2}")
+CAPDONVI = {"province": "1", "district": "2", "commune": "3"}
+"""An agency's level as `LayDanhMucCoQuan`'s `CAPDONVI` (assigned values; OpenCPS reads it as a
+number, `GetterUtil.getInteger`)."""
+_LEVELS = {code: level for level, code in CAPDONVI.items()}
 
 
 class DossierOfAnotherProvince(TranslationError):
@@ -105,18 +120,28 @@ def _lookup_request(request: CanonicalRequest, _today: date) -> SystemRequest:
     return _post({"service": "TraCuuHoSo", "MaHoSo": path_code(request)})
 
 
-def _list_request(request: CanonicalRequest, _today: date) -> SystemRequest:
+def _query(
+    request: CanonicalRequest, allowed: type[AgencyQuery | NationalDossierQuery]
+) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """The query's parameters, each once and each one `allowed` names, and what is wrong with
+    them; a `province` is a 2-digit code."""
     errors: list[dict[str, Any]] = []
     query: dict[str, str] = {}
     for name, value in request.query:
-        if name not in NationalDossierQuery.model_fields:
+        if name not in allowed.model_fields:
             errors.append(query_error(name, "Unknown query parameter", "extra_forbidden"))
         elif name in query:
             errors.append(query_error(name, "Given more than once", "repeated"))
         query[name] = value
-    province, status = query.get("province"), query.get("status")
+    province = query.get("province")
     if province is not None and not _PROVINCE.fullmatch(province):
         errors.append(query_error("province", "A 2-digit province code, e.g. 91", "pattern"))
+    return query, errors
+
+
+def _list_request(request: CanonicalRequest, _today: date) -> SystemRequest:
+    query, errors = _query(request, NationalDossierQuery)
+    province, status = query.get("province"), query.get("status")
     code = status_code(status) if status is not None else None
     if status is not None and code is None:
         errors.append(query_error("status", "Must be a status name or code 1-10", "enum"))
@@ -139,6 +164,24 @@ def _list_request(request: CanonicalRequest, _today: date) -> SystemRequest:
     if code is not None:
         body["TrangThaiHoSo"] = str(code)
     return _post(body)
+
+
+def _progress_request(request: CanonicalRequest, _today: date) -> SystemRequest:
+    entry = json_body(request, ProgressRequest, "{step, progress}")
+    native = progress_to_native(path_code(request), entry.step, entry.progress)
+    return _post({"service": "CapNhatTienDoHoSoMC", "data": [native]})
+
+
+def _agencies_request(request: CanonicalRequest, _today: date) -> SystemRequest:
+    query, errors = _query(request, AgencyQuery)
+    if errors:
+        raise InvalidDossierRequest("The query is not valid; see `errors`.", errors=errors)
+    province = query.get("province")
+    return _post({"service": "LayDanhMucCoQuan", **({"MaTinh": province} if province else {})})
+
+
+def _fields_request(_request: CanonicalRequest, _today: date) -> SystemRequest:
+    return _post({"service": "LayDanhMucLinhVuc"})
 
 
 def _post(body: Mapping[str, Any]) -> SystemRequest:
@@ -168,6 +211,44 @@ def _sync_result(envelope: Mapping[str, Any]) -> dict[str, Any]:
         "progress_recorded": count(item, "SoTienTrinhMoi") > 0,
         "duplicate": duplicate,
     }
+
+
+def _progress_result(envelope: Mapping[str, Any]) -> dict[str, Any]:
+    item = mapping(_rows(envelope, exactly=1)[0], "result")
+    recorded = item.get("DaGhiNhan")
+    if not isinstance(recorded, bool):
+        raise DvcqgAnswerInvalid("The national portal's DaGhiNhan is not a boolean.")
+    return {"code": text(item, "MaHoSo"), "step": count(item, "ThuTu", low=1), "recorded": recorded}
+
+
+def _agencies_result(envelope: Mapping[str, Any]) -> dict[str, Any]:
+    items = []
+    for row in _rows(envelope):
+        item = mapping(row, "result")
+        level = _LEVELS.get(text(item, "CAPDONVI"))
+        if level is None:
+            raise DvcqgAnswerInvalid(f"The national portal's CAPDONVI is not one of {_LEVELS}.")
+        items.append(
+            {
+                "id": text(item, "MADONVI"),
+                "name": text(item, "TENDONVI"),
+                "level": level,
+                "province_code": text(item, "MATINH"),
+            }
+        )
+    return {"items": items}
+
+
+def _fields_result(envelope: Mapping[str, Any]) -> dict[str, Any]:
+    rows = [mapping(row, "result") for row in _rows(envelope)]
+    return {"items": [{"code": text(r, "MALINHVUC"), "name": text(r, "TENLINHVUC")} for r in rows]}
+
+
+def _rows(envelope: Mapping[str, Any], *, exactly: int | None = None) -> list[Any]:
+    result = envelope.get("result")
+    if not isinstance(result, list) or (exactly is not None and len(result) != exactly):
+        raise DvcqgAnswerInvalid("The national portal's result is not the list expected.")
+    return result
 
 
 def _dossier_result(envelope: Mapping[str, Any]) -> dict[str, Any]:
@@ -223,6 +304,10 @@ def _key_reused(_result: Any) -> TranslationError:
     )
 
 
+def _never_synced(_result: Any) -> TranslationError:
+    return DossierNotFound("The national portal has no dossier with this code.")
+
+
 def _another_province(_result: Any) -> TranslationError:
     return DossierOfAnotherProvince(
         "The national portal holds this dossier code for another province; nothing was changed."
@@ -236,16 +321,17 @@ def _not_callers_province(_result: Any) -> TranslationError:
     )
 
 
+_WRITE_REFUSALS: Mapping[tuple[int, str], Callable[[Any], TranslationError]] = {
+    (400, "-1"): _refused("body"),
+    (422, "-4"): _key_reused,
+    (409, "-5"): _another_province,
+    (403, "-6"): _not_callers_province,
+}
+"""How the portal refuses a write: a sync or a progress entry."""
+
 _OPERATIONS: Mapping[str, EnvelopeOperation] = {
     SYNC_DOSSIER: EnvelopeOperation(
-        to_system=_sync_request,
-        read=_sync_result,
-        errors={
-            (400, "-1"): _refused("body"),
-            (422, "-4"): _key_reused,
-            (409, "-5"): _another_province,
-            (403, "-6"): _not_callers_province,
-        },
+        to_system=_sync_request, read=_sync_result, errors=_WRITE_REFUSALS
     ),
     GET_DOSSIER: EnvelopeOperation(
         to_system=_lookup_request,
@@ -257,6 +343,17 @@ _OPERATIONS: Mapping[str, EnvelopeOperation] = {
         read=_page_result,
         errors={(400, "-1"): _refused("query")},
     ),
+    RECORD_PROGRESS: EnvelopeOperation(
+        to_system=_progress_request,
+        read=_progress_result,
+        errors={**_WRITE_REFUSALS, (404, "-2"): _never_synced},
+    ),
+    LIST_AGENCIES: EnvelopeOperation(
+        to_system=_agencies_request,
+        read=_agencies_result,
+        errors={(400, "-1"): _refused("query")},
+    ),
+    LIST_FIELDS: EnvelopeOperation(to_system=_fields_request, read=_fields_result),
 }
 
 
@@ -293,9 +390,27 @@ CONTRACTS: Mapping[str, OperationContract] = {
         query=NationalDossierQuery,
         errors=(InvalidDossierRequest, DvcqgAnswerInvalid),
     ),
+    RECORD_PROGRESS: OperationContract(
+        ProgressResult,
+        request=ProgressRequest,
+        errors=(
+            InvalidDossierRequest,
+            UnsupportedMediaType,
+            DossierNotFound,
+            IdempotencyKeyReused,
+            DossierOfAnotherProvince,
+            NotTheCallersProvince,
+            DvcqgAnswerInvalid,
+        ),
+    ),
+    LIST_AGENCIES: OperationContract(
+        AgencyList, query=AgencyQuery, errors=(InvalidDossierRequest, DvcqgAnswerInvalid)
+    ),
+    LIST_FIELDS: OperationContract(FieldList, errors=(DvcqgAnswerInvalid,)),
 }
 
 __all__ = [
+    "CAPDONVI",
     "CONTRACTS",
     "INTEGRATION_PATH",
     "DossierOfAnotherProvince",

@@ -8,6 +8,7 @@ are facts of the real format, kept here once.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 SUCCESS = "0"
@@ -24,3 +25,14 @@ def envelope(
 ) -> dict[str, Any]:
     """One answer in the envelope, keys in the order the real services write them."""
     return {"error_code": error_code, "message": message, key: payload}
+
+
+def request_object(body: bytes) -> dict[str, Any] | None:
+    """The JSON object a request in this family carries (`{service, …}`, a portal's
+    `{HoVaTen, …}`), or None when the body is not JSON (not UTF-8, nested past the stack) or
+    not an object: the caller answers that in its own error form."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return document if isinstance(document, dict) else None

@@ -7,6 +7,10 @@ and reads `{error_code, message, result[]}`. OpenCPS reads `error_code` as a num
 the Thanh Hóa client compares strings and takes `"3"`/`"-3"` with "đã tồn tại" as "exists,
 update instead". Codes other than "0" and "-3" are assigned here (README "Dialects").
 
+The catalogues' rows are the names `doSyncGovernmentAgency` (`MADONVI`, `TENDONVI`, `CAPDONVI`)
+and `doSyncServiceDomain` (`MALINHVUC`, `TENLINHVUC`, `MANGANH`) read; a progress entry is the
+object `createSyncDossierStatusBodyRequest` writes (DOMAIN.md §4.3).
+
 Pure translations: bodies in, canonical bodies out, and back; nothing here reads the database.
 """
 
@@ -19,7 +23,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+
+from adapters._dvcqg_contracts import ProgressEntry
+from adapters.dvcqg import CAPDONVI
 from formats.dates import format_dvcqg_time, parse_dvcqg_time
+from formats.ngsp import request_object
 
 DSTCODE_HEADER = "dstcode"
 AUTH_PATH, INTEGRATION_PATH = "/auth", "/integration"
@@ -49,13 +58,6 @@ SERVICES = (
     "DongBoHoSoMC",
     "CapNhatTienDoHoSoMC",
 )
-NOT_BEHIND: Mapping[str, str] = {
-    "LayDanhMucCoQuan": "The catalog has no operation listing agencies; none is answered.",
-    "LayDanhMucLinhVuc": "The catalog has no operation listing fields; none is answered.",
-    "CapNhatTienDoHoSoMC": "The national portal records a progress entry with each "
-    "DongBoHoSoMC (dvcqg sync_dossier); a separate entry has no operation behind it.",
-}
-"""Services the protocol names that no catalog operation serves: answered as errors."""
 
 _DOSSIER_CODE = re.compile(r"^(.{1,40})-(\d{6})-(\d{4,5})$")
 _APPLICANT_KINDS = {"1": "citizen", "2": "business", "3": "agency", "4": "organisation"}
@@ -77,11 +79,8 @@ def reply(code: str, message: str, **extra: Any) -> dict[str, Any]:
 
 def parse_object(body: bytes) -> dict[str, Any]:
     """The JSON object a request carries; bounded by the caller (`MAX_BODY`)."""
-    try:
-        document = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ProtocolError("The body is not a JSON object.") from None
-    if not isinstance(document, dict):
+    document = request_object(body)
+    if document is None:
         raise ProtocolError("The body is not a JSON object.")
     return document
 
@@ -123,23 +122,15 @@ def parse_login(body: bytes) -> Login:
 
 def procedure_row(procedure: Mapping[str, Any]) -> dict[str, Any]:
     """An item of `LayDanhSachTTHC`'s `result` (OpenCPS reads `MATTHC`, `TENTTHC`)."""
-    field = procedure.get("field") or {}
-    return {
-        "MATTHC": procedure.get("code"),
-        "TENTTHC": procedure.get("name"),
-        "MALINHVUC": field.get("code"),
-        "TENLINHVUC": field.get("name"),
-    }
+    return {**_procedure_names(procedure), **_field_names(procedure)}
 
 
 def procedure_detail(procedure: Mapping[str, Any]) -> dict[str, Any]:
     """`LayThuTuc`'s `result[0]`: OpenCPS reads `TENTTHC` and `LINHVUCTHUCHIEN[0]`."""
-    field = procedure.get("field") or {}
     agency = procedure.get("agency") or {}
     return {
-        "MATTHC": procedure.get("code"),
-        "TENTTHC": procedure.get("name"),
-        "LINHVUCTHUCHIEN": [{"MALINHVUC": field.get("code"), "TENLINHVUC": field.get("name")}],
+        **_procedure_names(procedure),
+        "LINHVUCTHUCHIEN": [_field_names(procedure)],
         "COQUANTHUCHIEN": [{"MADONVI": agency.get("id"), "TENDONVI": agency.get("name")}],
         "CAPTHUCHIEN": procedure.get("level"),
         "THOIHANGIAIQUYET": procedure.get("processing_days"),
@@ -147,8 +138,19 @@ def procedure_detail(procedure: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _procedure_names(procedure: Mapping[str, Any]) -> dict[str, Any]:
+    return {"MATTHC": procedure.get("code"), "TENTTHC": procedure.get("name")}
+
+
+def _field_names(procedure: Mapping[str, Any]) -> dict[str, Any]:
+    field = procedure.get("field") or {}
+    return {"MALINHVUC": field.get("code"), "TENLINHVUC": field.get("name")}
+
+
 def national_row(dossier: Mapping[str, Any]) -> dict[str, Any]:
-    """`TraCuuHoSo`'s `result[0]`: the national view in the protocol's names."""
+    """`TraCuuHoSo`'s `result[0]`: the national view in the protocol's names, with its progress
+    entries as `CapNhatTienDoHoSoMC` sends them (`TienTrinh`; assigned: OpenCPS reads only
+    whether a row came back)."""
     procedure = dossier.get("procedure") or {}
     agency = dossier.get("agency") or {}
     status = dossier.get("status") or {}
@@ -159,7 +161,91 @@ def national_row(dossier: Mapping[str, Any]) -> dict[str, Any]:
         "TrangThaiHoSo": str(status.get("code", "")),
         "DonViXuLy": agency.get("name"),
         "NgayDongBo": _native_time(dossier.get("synced_at")),
+        "TienTrinh": [_entry_row(entry) for entry in dossier.get("history") or []],
     }
+
+
+def _entry_row(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "NguoiXuLy": entry.get("actor"),
+        "ChucDanh": entry.get("position"),
+        "ThoiDiemXuLy": _native_time(entry.get("at")),
+        "PhongBanXuLy": entry.get("department"),
+        "NoiDungXuLy": entry.get("note"),
+        "TrangThai": str((entry.get("status") or {}).get("code", "")),
+        "NgayBatDau": _native_time(entry.get("started_at")) or "",
+        "NgayKetThucTheoQuyDinh": _native_time(entry.get("due_at")) or "",
+    }
+
+
+def next_step(national: Mapping[str, Any]) -> int:
+    """The position after every step the national view holds: its snapshot's and its
+    entries' (a `CapNhatTienDoHoSoMC` entry takes a step of its own)."""
+    steps = [int(entry.get("step", 0)) for entry in national.get("history") or []]
+    return max([int(national.get("step", 0)), *steps]) + 1
+
+
+def agency_row(agency: Mapping[str, Any]) -> dict[str, Any]:
+    """An item of `LayDanhMucCoQuan`'s `result`."""
+    return {
+        "MADONVI": agency.get("id"),
+        "TENDONVI": agency.get("name"),
+        "CAPDONVI": CAPDONVI.get(str(agency.get("level")), ""),
+    }
+
+
+def field_row(field: Mapping[str, Any], *, sector: str) -> dict[str, Any]:
+    """An item of `LayDanhMucLinhVuc`'s `result`. `MANGANH` (the sector owning the field) has
+    no sourced values: it is the caller's `madonvi` (assigned), so that OpenCPS, which keeps
+    only the fields whose `MANGANH` is its own `madonvi`, keeps them all."""
+    return {"MALINHVUC": field.get("code"), "TENLINHVUC": field.get("name"), "MANGANH": sector}
+
+
+def progress_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A `CapNhatTienDoHoSoMC` entry as the `progress` of `dvcqg record_progress`'s body.
+    OpenCPS sends `ChucDanh`, `PhongBanXuLy`, `NgayBatDau` and `NgayKetThucTheoQuyDinh`
+    empty. Checked against the operation's contract here, so that a bad entry of a list is
+    refused before any is recorded."""
+    progress = {
+        "status": status_code(entry, "TrangThai"),
+        "at": _time(entry, "ThoiDiemXuLy") or _missing("ThoiDiemXuLy"),
+        "actor": required(entry, "NguoiXuLy"),
+        "position": text(entry, "ChucDanh", required=False) or "",
+        "department": text(entry, "PhongBanXuLy", required=False) or "",
+        "note": text(entry, "NoiDungXuLy", required=False) or "",
+        "started_at": _time(entry, "NgayBatDau"),
+        "due_at": _time(entry, "NgayKetThucTheoQuyDinh"),
+    }
+    try:
+        ProgressEntry.model_validate_json(json.dumps(progress))
+    except ValidationError as error:
+        where = ", ".join(str(detail["loc"][0]) for detail in error.errors(include_url=False))
+        raise ProtocolError(f"The entry is not valid: {_NATIVE_NAMES.get(where, where)}.") from None
+    return progress
+
+
+_NATIVE_NAMES = {
+    "status": "TrangThai",
+    "at": "ThoiDiemXuLy",
+    "actor": "NguoiXuLy",
+    "position": "ChucDanh",
+    "department": "PhongBanXuLy",
+    "note": "NoiDungXuLy",
+    "started_at": "NgayBatDau",
+    "due_at": "NgayKetThucTheoQuyDinh",
+}
+
+
+def _missing(name: str) -> str:
+    raise ProtocolError(f"{name} is required.")
+
+
+def status_code(item: Mapping[str, Any], name: str) -> int:
+    """A §4.1 status (`TrangThaiHoSo`, `TrangThai`): the strings "1" to "10"."""
+    value = required(item, name)
+    if not value.isdigit() or not 1 <= int(value) <= 10:
+        raise ProtocolError(f"{name} must be a code from 1 to 10.")
+    return int(value)
 
 
 def _native_time(value: object) -> str | None:
@@ -201,7 +287,7 @@ def is_updating(document: Mapping[str, Any]) -> bool:
 def items(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     data = document.get("data")
     if not isinstance(data, list) or not data or len(data) > MAX_ITEMS:
-        raise ProtocolError(f"data must be a list of 1 to {MAX_ITEMS} dossiers.")
+        raise ProtocolError(f"data must be a list of 1 to {MAX_ITEMS} items.")
     if not all(isinstance(item, dict) for item in data):
         raise ProtocolError("Every item of data must be an object.")
     return data
@@ -242,9 +328,7 @@ def sync_body(
     code = dossier_code(item)
     agency_id = code.rsplit("-", 2)[0]
     agency_name = required(item, "DonViXuLy")
-    status_text = required(item, "TrangThaiHoSo")
-    if not status_text.isdigit() or not 1 <= int(status_text) <= 10:
-        raise ProtocolError("TrangThaiHoSo must be a code from 1 to 10.")
+    status = status_code(item, "TrangThaiHoSo")
     kind = _APPLICANT_KINDS.get(text(item, "LoaiDoiTuong", required=False) or "1")
     if kind is None:
         raise ProtocolError("LoaiDoiTuong must be 1, 2, 3 or 4.")
@@ -264,7 +348,6 @@ def sync_body(
     field_code = text(item, "MaLinhVuc", required=False)
     field_name = text(item, "TenLinhVuc", required=False)
     summary = text(item, "TrichYeuHoSo", required=False) or text(item, "TenTTHC")
-    status = int(status_text)
     return {
         "province_code": province_code,
         "step": step,

@@ -26,6 +26,7 @@ from datetime import date, datetime
 from xml.sax.saxutils import escape, quoteattr
 
 from formats._xml_guard import EdxmlLimits, InvalidEdxml, Node, parse_xml
+from formats.ngsp import request_object
 
 NAMESPACE = "http://dancuquocgia.bca"
 SOAP_NAMESPACE = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -108,11 +109,8 @@ def parse_portal_request(body: bytes) -> XacMinhRequest:
     """The portal's `{HoVaTen, SoDinhDanh, SoCMND, NgayThangNam, Nam, …}` as the
     `XacMinhThongTinNhanThan` it asks (sourced); `NgayThangNam` as `yyyyMMdd` like the SOAP
     field, and `Nam` not read (both assigned: the source shows only the names)."""
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        raise SoapRequestError("The body is not JSON.") from None
-    if not isinstance(document, dict):
+    document = request_object(body)
+    if document is None:
         raise SoapRequestError("The body is not a JSON object.")
     values = {}
     for name in ("HoVaTen", "SoDinhDanh", "NgayThangNam"):

@@ -257,6 +257,7 @@ def _dvc_requests() -> list[ExampleRequest]:
     by_applicant = {"applicant": returned.applicant.so_dinh_danh}
     national = {"province": HERE, "status": returned.status.name.lower()}
     transitions, filed = "/dossiers/{code}/transitions", {"code": new}
+    progress = "/dossiers/{code}/progress"
     created_times = ("code", "submitted_at", *_DOSSIER_TIMES)
     return [
         _get("dvc", "list_procedures", "/procedures", query={"q": "khai sinh"}),
@@ -267,7 +268,27 @@ def _dvc_requests() -> list[ExampleRequest]:
         _get("dvcqg", "get_dossier", "/dossiers/{code}", dossier),
         _get("dvcqg", "list_dossiers", "/dossiers", query=national),
         _post("dvcqg", "sync_dossier", "/dossiers/sync", _sync(codes[1], plans[1])),
+        _post("dvcqg", "record_progress", progress, _progress(plans[1]), {"code": codes[1]}),
+        _get("dvcqg", "list_agencies", "/agencies", query={"province": HERE}),
+        _get("dvcqg", "list_fields", "/fields"),
     ]
+
+
+def _progress(plan: PlannedDossier) -> dict[str, Any]:
+    """The entry OpenCPS sends after `_sync`'s (`CapNhatTienDoHoSoMC`): the department's
+    handling of the dossier now being processed, the next step of its history."""
+    at = plan.filed_at + timedelta(days=2)
+    return {
+        "step": 4,
+        "progress": {
+            "status": 4,
+            "at": at.isoformat(),
+            "actor": _citizen(HERE, 7).ho_va_ten,
+            "position": "Chuyên viên xử lý",
+            "department": "Bộ phận một cửa",
+            "note": "Đã kiểm tra hồ sơ, chuyển lãnh đạo phê duyệt",
+        },
+    }
 
 
 def _sync(code: str, plan: PlannedDossier) -> dict[str, Any]:

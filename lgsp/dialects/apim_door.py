@@ -11,16 +11,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from starlette.types import Receive, Scope, Send
-
 from adapters.dialects import apim
 from lgsp.dialects.door import Door, DoorCall
 from lgsp.dialects.exchange import (
     KEPT_FROM_CORE,
     NO_STORE,
     body_once,
-    core_scope,
-    exchange,
     header,
     problem_of,
     read_body,
@@ -28,70 +24,57 @@ from lgsp.dialects.exchange import (
 )
 from lgsp.dialects.models import OpaqueToken
 from lgsp.dialects.tokens import bus_token_for, digest, forget_issued, store_issued
-from lgsp.state import BusState, InstanceState
 
 
 class ApimDoor(Door):
     prefix = "apim"
 
     async def serve(self, call: DoorCall) -> None:
-        scope, receive, send = call.scope, call.receive, call.send
-        base, relative, bus, instance = call.base, call.relative, call.bus, call.instance
-        if relative == "/token":
-            await self._token(scope, receive, send, base, bus, instance)
+        if call.relative == "/token":
+            await self._token(call)
             return
-        if relative == apim.REVOKE_PATH:
-            await self._revoke(scope, receive, send, base, bus, instance)
+        if call.relative == apim.REVOKE_PATH:
+            await self._revoke(call)
             return
-        authorization = header(scope, b"authorization")
+        authorization = header(call.scope, b"authorization")
         credential = None
         if authorization is not None:
             opaque = apim.opaque_token(authorization)
             if opaque is not None:
-                known = await bus_token_for(
-                    bus.session_factory, OpaqueToken, instance, digest(opaque), self.remembered
-                )
+                known = await self._known(call, digest(opaque))
                 credential = None if known is None else f"Bearer {known[0]}"
         answer = await self._to_core(
-            scope,
-            receive,
-            base=base,
-            relative=relative,
+            call.scope,
+            call.receive,
+            base=call.base,
+            relative=call.relative,
             bus_path=apim.bus_path,
             credential=credential,
         )
         fault = apim.fault_for(answer.status, credentials_sent=authorization is not None)
         if fault is None or not answer.translatable:
-            await answer.replay(send)
+            await answer.replay(call.send)
             return
         kept = [(k, v) for k, v in answer.headers if k.lower() in KEPT_FROM_CORE]
-        await respond(send, answer.status, None, kept=kept, body=fault.body())
+        await respond(call.send, answer.status, None, kept=kept, body=fault.body())
         if answer.failure is not None:
             raise answer.failure
 
-    async def _token(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        base: str,
-        bus: BusState,
-        instance: InstanceState,
-    ) -> None:
-        """The core's client-credentials grant, its JWT kept behind an opaque token."""
-        rewritten = core_scope(
-            scope,
-            base=base,
-            path="/token",
-            credential=header(scope, b"authorization"),
-            extra=[],
+    async def _known(self, call: DoorCall, key: str) -> tuple[str, str] | None:
+        """The bus token an opaque token (its hash, `key`) stands for, if it is live."""
+        return await bus_token_for(
+            call.bus.session_factory, OpaqueToken, call.instance, key, self.remembered
         )
-        answer = await exchange(self.own, rewritten, receive)
+
+    async def _token(self, call: DoorCall) -> None:
+        """The core's client-credentials grant, its JWT kept behind an opaque token."""
+        answer = await self._to_own(call, "/token", credential=header(call.scope, b"authorization"))
         if answer.status != 200 or not answer.translatable:
-            await answer.replay(send)  # RFC 6749's errors, as API Manager's token API gives them
+            await answer.replay(call.send)  # RFC 6749's errors, as API Manager's token API gives
             return
         issued = problem_of(answer.body)
         jwt, expires_in = str(issued.get("access_token", "")), int(issued.get("expires_in", 0))
+        bus, instance = call.bus, call.instance
         claims = instance.verified_tokens.verify(
             jwt, instance.keys, issuer=instance.issuer, algorithms=list(bus.settings.jwt_algorithms)
         )
@@ -107,48 +90,37 @@ class ApimDoor(Door):
             scope=" ".join(sorted(claims.scopes)),
             expires_at=datetime.fromtimestamp(claims.expires_at, UTC),
         )
-        await respond(send, 200, apim.token_response(opaque, expires_in), kept=NO_STORE)
+        await respond(call.send, 200, apim.token_response(opaque, expires_in), kept=NO_STORE)
 
-    async def _revoke(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        base: str,
-        bus: BusState,
-        instance: InstanceState,
-    ) -> None:
+    async def _revoke(self, call: DoorCall) -> None:
         """RFC 7009 at API Manager's `/revoke`: the opaque token in the form is exchanged for the
         JWT it stands for, and the core's revocation endpoint answers (its client
         authentication, its 200 for a token it does not know, its refusal of another client's
         token, its audit record)."""
-        body = await read_body(receive, limit=apim.MAX_REVOKE_BODY)
+        body = await read_body(call.receive, limit=apim.MAX_REVOKE_BODY)
         if body is None:  # past the bound: the core refuses it as too long, and records it
             body = b"\0" * (apim.MAX_REVOKE_BODY + 1)
         form = apim.revocation_form(body)
         key, sent = None, body
         if form is not None and form.opaque is not None:
             key = digest(form.opaque)
-            known = await bus_token_for(
-                bus.session_factory, OpaqueToken, instance, key, self.remembered
-            )
+            known = await self._known(call, key)
             sent = form.with_token(known[0]) if known is not None else body
-        headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-length"]
+        headers = [(k, v) for k, v in call.scope["headers"] if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(sent)).encode()))
-        rewritten = core_scope(
-            {**scope, "headers": headers},
-            base=base,
-            path="/token/revoke",
-            credential=header(scope, b"authorization"),
-            extra=[],
+        answer = await self._to_own(
+            call,
+            "/token/revoke",
+            credential=header(call.scope, b"authorization"),
+            receive=body_once(sent),
+            headers=headers,
         )
-        answer = await exchange(self.own, rewritten, body_once(sent))
         if answer.status == 200 and key is not None:
             await forget_issued(
-                bus.session_factory,
+                call.bus.session_factory,
                 OpaqueToken,
-                instance=instance.spec.name,
+                instance=call.instance.spec.name,
                 key=key,
                 remembered=self.remembered,
             )
-        await answer.replay(send)
+        await answer.replay(call.send)

@@ -105,6 +105,22 @@ class Door(ABC):
         self.remembered.put(key, jwt, client_id, datetime.now(UTC).timestamp() + expires_in)
         return jwt, client_id
 
+    async def _to_own(
+        self,
+        call: DoorCall,
+        path: str,
+        *,
+        credential: str | None,
+        receive: Receive | None = None,
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> Answer:
+        """`path` of the instance's whole app (its token endpoints, or a path it refuses and
+        records), with `credential` in place of the caller's, the caller's body unless
+        `receive` gives another, and the caller's headers unless `headers` are given."""
+        scope = call.scope if headers is None else {**call.scope, "headers": headers}
+        rewritten = core_scope(scope, base=call.base, path=path, credential=credential, extra=[])
+        return await exchange(self.own, rewritten, call.receive if receive is None else receive)
+
     async def _to_core(
         self,
         scope: Scope,

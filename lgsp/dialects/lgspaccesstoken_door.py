@@ -7,34 +7,23 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from starlette.types import Scope, Send
+from starlette.types import Send
 
 from adapters.dialects import lgspaccesstoken as lat
 from lgsp.dialects.door import Door, DoorCall
-from lgsp.dialects.exchange import (
-    KEPT_FROM_CORE,
-    Answer,
-    core_scope,
-    exchange,
-    header,
-    problem_of,
-    respond,
-)
+from lgsp.dialects.exchange import KEPT_FROM_CORE, Answer, header, problem_of, respond
 from lgsp.dialects.tokens import digest
 from lgsp.errors import InvalidToken
 from lgsp.routing.resolver import TARGET_HEADER
-from lgsp.state import BusState, InstanceState
 
 
 class AccessTokenDoor(Door):
     prefix = "lgspaccesstoken"
 
     async def serve(self, call: DoorCall) -> None:
-        scope, receive, send = call.scope, call.receive, call.send
-        base, relative, bus, instance = call.base, call.relative, call.bus, call.instance
         verdict: str | None = None
         credentials: lat.AccessToken | None = None
-        raw = header(scope, lat.HEADER.encode())
+        raw = header(call.scope, lat.HEADER.encode())
         if raw is None:
             verdict = f"Send the {lat.HEADER} header."
         else:
@@ -42,73 +31,66 @@ class AccessTokenDoor(Door):
                 credentials = lat.parse(raw)
             except lat.HeaderError as error:
                 verdict = str(error)
-        if relative == "/token":
+        if call.relative == "/token":
             basic = None
             if credentials is not None:
                 pair = f"{quote(credentials.access_key)}:{quote(credentials.secret_key)}"
                 basic = "Basic " + base64.b64encode(pair.encode()).decode()
-            rewritten = core_scope(scope, base=base, path="/token", credential=basic, extra=[])
-            answer = await exchange(self.own, rewritten, receive)
+            answer = await self._to_own(call, "/token", credential=basic)
             if answer.status == 200 or not answer.translatable:
-                await answer.replay(send)
+                await answer.replay(call.send)
                 return
-            await self._envelope(send, answer, verdict)
+            await self._envelope(call.send, answer, verdict)
             return
         credential = None
         if credentials is not None and raw is not None:
-            known = await self._bus_token(scope, base, raw, credentials)
+            # The header's client's bus token: remembered, else asked of the core's token
+            # endpoint (which checks the secret in constant time, and throttles failures).
+            known = await self._client_token(
+                call.scope, call.base, key=digest(raw), client_id=credentials.access_key,
+                secret=credentials.secret_key,
+            )  # fmt: skip
             if known is None:
                 verdict = "AccessKey and SecretKey name no client of this LGSP."
             else:
-                credential, verdict = self._with_bearer(scope, known, bus, instance)
+                credential, verdict = self._with_bearer(call, known)
         extra = []
-        receiver = header(scope, lat.RECEIVER_HEADER.lower().encode())
-        if receiver and header(scope, TARGET_HEADER.lower().encode()) is None:
+        receiver = header(call.scope, lat.RECEIVER_HEADER.lower().encode())
+        if receiver and header(call.scope, TARGET_HEADER.lower().encode()) is None:
             extra.append((TARGET_HEADER.lower().encode(), receiver.encode("latin-1")))
         answer = await self._to_core(
-            scope,
-            receive,
-            base=base,
-            relative=relative,
+            call.scope,
+            call.receive,
+            base=call.base,
+            relative=call.relative,
             bus_path=lambda service, version, path: (service, version, path),
             credential=credential,
             extra=extra,
         )
         if not answer.translatable:
-            await answer.replay(send)
+            await answer.replay(call.send)
             return
-        await self._envelope(send, answer, verdict)
+        await self._envelope(call.send, answer, verdict)
 
-    def _with_bearer(
-        self, scope: Scope, known: tuple[str, str], bus: BusState, instance: InstanceState
-    ) -> tuple[str | None, str | None]:
+    def _with_bearer(self, call: DoorCall, known: tuple[str, str]) -> tuple[str | None, str | None]:
         """The credential for the core: a token sent beside the header must be its client's."""
         jwt, client_id = known
-        scheme, _, given = (header(scope, b"authorization") or "").partition(" ")
+        scheme, _, given = (header(call.scope, b"authorization") or "").partition(" ")
         if scheme.lower() != "bearer" or not given.strip():
             return f"Bearer {jwt}", None
+        instance = call.instance
         try:
             claims = instance.verified_tokens.verify(
                 given.strip(),
                 instance.keys,
                 issuer=instance.issuer,
-                algorithms=list(bus.settings.jwt_algorithms),
+                algorithms=list(call.bus.settings.jwt_algorithms),
             )
         except InvalidToken as error:
             return None, error.detail
         if claims.client_id != client_id:
             return None, f"The bearer token was not issued to the client of the {lat.HEADER}."
         return f"Bearer {given.strip()}", None
-
-    async def _bus_token(
-        self, scope: Scope, base: str, raw: str, credentials: lat.AccessToken
-    ) -> tuple[str, str] | None:
-        """The bus token of the header's client: remembered, else asked of the core's token
-        endpoint (which checks the secret in constant time, and throttles failures)."""
-        return await self._client_token(
-            scope, base, key=digest(raw), client_id=credentials.access_key,
-            secret=credentials.secret_key,
-        )  # fmt: skip
 
     async def _envelope(self, send: Send, answer: Answer, verdict: str | None) -> None:
         status, body = answer.status, answer.body

@@ -7,7 +7,15 @@ answers a random session. Sessions are kept in the database only as SHA-256 hash
 session with its `dstcode` (`OpenCpsSession`), until the bus token behind them expires, so
 every worker on the database honours a session any of them answered; a session presented with
 another `dstcode` is no session. `POST {door}/integration` turns each service into calls of the
-bus's own dialect to the instance's core, under the caller's request id.
+bus's own dialect to the instance's core, under the caller's request id:
+
+| service | operations |
+|---|---|
+| `LayDanhSachTTHC`, `LayThuTuc` | `dvc list_procedures` |
+| `LayDanhMucCoQuan`, `LayDanhMucLinhVuc` | `dvcqg list_agencies`, `list_fields` |
+| `TraCuuHoSo` | `dvcqg get_dossier` |
+| `DongBoHoSoMC` | per dossier `dvcqg get_dossier`, then `sync_dossier` |
+| `CapNhatTienDoHoSoMC` | per entry `dvcqg get_dossier`, then `record_progress` |
 """
 
 from __future__ import annotations
@@ -15,11 +23,13 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from starlette.types import Scope
+from starlette.types import ASGIApp
 
 from adapters.dialects import opencps as dvc
 from lgsp.dialects.door import Door, DoorCall
@@ -36,7 +46,6 @@ from lgsp.dialects.exchange import (
 )
 from lgsp.dialects.models import OpenCpsSession
 from lgsp.dialects.tokens import bus_token_for, digest, store_issued
-from lgsp.state import BusState, InstanceState
 
 
 class _Untranslatable(Exception):
@@ -49,64 +58,124 @@ class _Untranslatable(Exception):
 
 _DROPPED = CREDENTIAL_HEADERS | {b"content-length", b"content-type", b"idempotency-key"}
 _PAGE_SIZE = 100
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Core:
+    """The instance's core as one caller of the door reaches it: requests in the bus's own
+    dialect, with `credential` and the caller's other headers (its request id among them)."""
+
+    app: ASGIApp
+    call: DoorCall
+    credential: str
+
+    async def get(self, path: str, query: str = "") -> Answer:
+        return await self.send("GET", path, query=query)
+
+    async def post(self, path: str, body: object) -> Answer:
+        raw = json.dumps(body, ensure_ascii=False).encode()
+        return await self.send("POST", path, body=raw, media_type="application/json")
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes = b"",
+        media_type: str | None = None,
+        query: str = "",
+    ) -> Answer:
+        scope = self.call.scope
+        headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() not in _DROPPED]
+        headers += [
+            (b"authorization", self.credential.encode("latin-1")),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        if media_type is not None:
+            headers.append((b"content-type", media_type.encode()))
+        full = self.call.base + path
+        rewritten = {
+            **scope,
+            "method": method,
+            "root_path": self.call.base,
+            "path": full,
+            "raw_path": full.encode(),
+            "query_string": query.encode(),
+            "headers": headers,
+        }
+        answer = await exchange(self.app, rewritten, body_once(body))
+        if not answer.translatable:
+            raise _Untranslatable(answer)
+        return answer
+
+    async def national(self, code: str) -> Mapping[str, Any] | None:
+        """`dvcqg get_dossier`: the national view, None if never synced; any other answer
+        refuses the call (`_Refused`)."""
+        answer = await self.get(f"/dvcqg/v1/dossiers/{code}")
+        if answer.status == 404:
+            return None
+        if answer.status != 200:
+            raise _Refused(_translated(answer, lambda found: []))
+        return problem_of(answer.body)
+
+
+class _Refused(Exception):
+    """The core refused a call the service needed: its answer, translated, is the reply."""
+
+    def __init__(self, document: Document) -> None:
+        super().__init__("refused")
+        self.document = document
+
+
+Service = Callable[[_Core, Document], Awaitable[Document]]
 
 
 class OpenCpsDoor(Door):
     prefix = "opencps"
 
     async def serve(self, call: DoorCall) -> None:
-        scope, receive, send = call.scope, call.receive, call.send
-        base, relative, instance = call.base, call.relative, call.instance
-        if scope["method"] != "POST" or relative not in (dvc.AUTH_PATH, dvc.INTEGRATION_PATH):
-            answer = await self._to_core(
-                scope, receive, base=base, relative=relative, bus_path=None, credential=None
-            )
-            await answer.replay(send)
+        if call.scope["method"] != "POST" or call.relative not in (
+            dvc.AUTH_PATH,
+            dvc.INTEGRATION_PATH,
+        ):
+            await (await self._to_own(call, call.relative, credential=None)).replay(call.send)
             return
-        body = await read_body(receive, limit=dvc.MAX_BODY)
-        dstcode = header(scope, dvc.DSTCODE_HEADER.encode())
+        body = await read_body(call.receive, limit=dvc.MAX_BODY)
+        dstcode = header(call.scope, dvc.DSTCODE_HEADER.encode())
         try:
             if body is None:
                 raise dvc.ProtocolError(f"The body is longer than {dvc.MAX_BODY} bytes.")
             if not dstcode or len(dstcode) > dvc.MAX_DSTCODE:
                 raise dvc.ProtocolError(f"Send the {dvc.DSTCODE_HEADER} header.")
-            if relative == dvc.AUTH_PATH:
-                document = await self._auth(scope, base, body, dstcode, call.bus, instance)
+            if call.relative == dvc.AUTH_PATH:
+                document = await self._auth(call, body, dstcode)
             else:
-                document = await self._integrate(scope, base, body, dstcode, call.bus, instance)
+                document = await self._integrate(call, body, dstcode)
         except dvc.ProtocolError as error:
             document = dvc.reply(error.code, str(error))
+        except _Refused as refused:
+            document = refused.document
         except _Untranslatable as dropped:
-            await dropped.answer.replay(send)
+            await dropped.answer.replay(call.send)
             return
-        await respond(send, 200, document, kept=NO_STORE)
+        await respond(call.send, 200, document, kept=NO_STORE)
 
-    async def _auth(
-        self,
-        scope: Scope,
-        base: str,
-        body: bytes,
-        dstcode: str,
-        bus: BusState,
-        instance: InstanceState,
-    ) -> dict[str, Any]:
+    async def _auth(self, call: DoorCall, body: bytes, dstcode: str) -> Document:
         login = dvc.parse_login(body)
         pair = f"{quote(login.username)}:{quote(login.password)}"
-        form = b"grant_type=client_credentials"
-        answer = await self._call(
-            scope,
-            base,
+        basic = "Basic " + base64.b64encode(pair.encode()).decode()
+        answer = await _Core(self.own, call, basic).send(
             "POST",
             "/token",
-            body=form,
+            body=b"grant_type=client_credentials",
             media_type="application/x-www-form-urlencoded",
-            credential="Basic " + base64.b64encode(pair.encode()).decode(),
-            app=self.own,
         )
         if answer.status != 200:
             problem = problem_of(answer.body)
             message = problem.get("error_description") or "username or password is wrong."
             return dvc.reply(dvc.AUTH_FAILED, str(message))
+        bus, instance = call.bus, call.instance
         claims = instance.verified_tokens.verify(
             str(problem_of(answer.body).get("access_token", "")),
             instance.keys,
@@ -125,171 +194,149 @@ class OpenCpsDoor(Door):
         )
         return dvc.reply(dvc.OK, "Thành công", session=session)
 
-    async def _integrate(
-        self,
-        scope: Scope,
-        base: str,
-        body: bytes,
-        dstcode: str,
-        bus: BusState,
-        instance: InstanceState,
-    ) -> dict[str, Any]:
+    async def _integrate(self, call: DoorCall, body: bytes, dstcode: str) -> Document:
         document = dvc.parse_object(body)
         session = dvc.text(document, "session") or ""
         known = await bus_token_for(
-            bus.session_factory, OpenCpsSession, instance, _key(session, dstcode), self.remembered
+            call.bus.session_factory,
+            OpenCpsSession,
+            call.instance,
+            _key(session, dstcode),
+            self.remembered,
         )
         if known is None:
             # Refused by the instance as any call without credentials, so that it is recorded.
-            await self._to_core(
-                scope, body_once(b""), base=base, relative="/", bus_path=None, credential=None
-            )
+            await self._to_own(call, "/", credential=None, receive=body_once(b""))
             raise dvc.ProtocolError("The session is unknown or expired.", dvc.AUTH_FAILED)
         dvc.text(document, "madonvi")
-        service = dvc.text(document, "service") or ""
-        if service not in dvc.SERVICES:
+        service = _SERVICES.get(dvc.text(document, "service") or "")
+        if service is None:
             raise dvc.ProtocolError("The adapter offers no such service.", dvc.NOT_OFFERED)
-        if service in dvc.NOT_BEHIND:
-            raise dvc.ProtocolError(dvc.NOT_BEHIND[service], dvc.NOT_OFFERED)
-        credential = f"Bearer {known[0]}"
-        if service == "LayDanhSachTTHC":
-            return await self._procedures(scope, base, credential, document)
-        if service == "LayThuTuc":
-            return await self._procedure(scope, base, credential, document)
-        if service == "TraCuuHoSo":
-            code = dvc.dossier_code(document)
-            answer = await self._get(scope, base, credential, f"/dvcqg/v1/dossiers/{code}")
-            if answer.status == 404:
-                return dvc.reply(dvc.OK, "Không tìm thấy hồ sơ", result=[])
-            return _translated(answer, lambda found: [dvc.national_row(found)])
-        return await self._sync(scope, base, credential, document, instance)
+        return await service(_Core(self.core, call, f"Bearer {known[0]}"), document)
 
-    async def _procedures(
-        self, scope: Scope, base: str, credential: str, document: dict[str, Any]
-    ) -> dict[str, Any]:
-        page = document.get("page", 1)
-        if not isinstance(page, int) or isinstance(page, bool) or not 1 <= page <= 10_000:
-            raise dvc.ProtocolError("page must be a number from 1 (assigned paging).")
-        query = urlencode({"page": page, "size": _PAGE_SIZE})
-        answer = await self._get(scope, base, credential, "/dvc/v1/procedures", query)
-        return _translated(answer, lambda found: [dvc.procedure_row(p) for p in found["items"]])
 
-    async def _procedure(
-        self, scope: Scope, base: str, credential: str, document: dict[str, Any]
-    ) -> dict[str, Any]:
-        # OpenCPS sends `maTTHC`; the field's other spelling is read as well.
-        code = dvc.text(document, "maTTHC", required=False) or dvc.text(document, "MaTTHC")
-        # Searched by the national code (`1.001193` of `1.001193.000.00.00.H33`), the part
-        # every form of the code shares; the answer is then matched exactly.
-        national = ".".join((code or "").split(".")[:2])
-        query = urlencode({"q": national, "size": _PAGE_SIZE})
-        answer = await self._get(scope, base, credential, "/dvc/v1/procedures", query)
+async def _procedures(core: _Core, document: Document) -> Document:
+    """`LayDanhSachTTHC`: a page of the portal's procedures."""
+    page = document.get("page", 1)
+    if not isinstance(page, int) or isinstance(page, bool) or not 1 <= page <= 10_000:
+        raise dvc.ProtocolError("page must be a number from 1 (assigned paging).")
+    query = urlencode({"page": page, "size": _PAGE_SIZE})
+    answer = await core.get("/dvc/v1/procedures", query)
+    return _translated(answer, lambda found: [dvc.procedure_row(p) for p in found["items"]])
+
+
+async def _procedure(core: _Core, document: Document) -> Document:
+    """`LayThuTuc`: one procedure by `maTTHC`."""
+    # OpenCPS sends `maTTHC`; the field's other spelling is read as well.
+    code = dvc.text(document, "maTTHC", required=False) or dvc.text(document, "MaTTHC")
+    # Searched by the national code (`1.001193` of `1.001193.000.00.00.H33`), the part
+    # every form of the code shares; the answer is then matched exactly.
+    national = ".".join((code or "").split(".")[:2])
+    answer = await core.get("/dvc/v1/procedures", urlencode({"q": national, "size": _PAGE_SIZE}))
+    if answer.status != 200:
+        return _translated(answer, lambda found: [])
+    matches = [
+        dvc.procedure_detail(item)
+        for item in problem_of(answer.body).get("items", [])
+        if code in (item.get("code"), item.get("national_code"))
+    ]
+    if not matches:
+        return dvc.reply(dvc.NOT_FOUND, "Không tìm thấy thủ tục", result=[])
+    return dvc.reply(dvc.OK, "Thành công", result=matches[:1])
+
+
+async def _agencies(core: _Core, document: Document) -> Document:
+    """`LayDanhMucCoQuan`; `MaTinh` (mock addition, as the national list's) narrows it."""
+    province = dvc.text(document, "MaTinh", required=False)
+    answer = await core.get(
+        "/dvcqg/v1/agencies", urlencode({"province": province} if province else {})
+    )
+    return _translated(answer, lambda found: [dvc.agency_row(a) for a in found["items"]])
+
+
+async def _fields(core: _Core, document: Document) -> Document:
+    """`LayDanhMucLinhVuc`."""
+    sector = dvc.text(document, "madonvi") or ""
+    answer = await core.get("/dvcqg/v1/fields")
+    return _translated(
+        answer, lambda found: [dvc.field_row(f, sector=sector) for f in found["items"]]
+    )
+
+
+async def _lookup(core: _Core, document: Document) -> Document:
+    """`TraCuuHoSo`: an empty `result` when the portal never had the dossier."""
+    national = await core.national(dvc.dossier_code(document))
+    if national is None:
+        return dvc.reply(dvc.OK, "Không tìm thấy hồ sơ", result=[])
+    return dvc.reply(dvc.OK, "Thành công", result=[dvc.national_row(national)])
+
+
+async def _sync(core: _Core, document: Document) -> Document:
+    """`DongBoHoSoMC`: per dossier, the national view first (is it there, at which step),
+    then `sync_dossier`; the first refusal answers for the call."""
+    updating = dvc.is_updating(document)
+    # The old province's code, as the national portal knows the caller's dossiers by.
+    province_code = core.call.instance.spec.seed_code or ""
+    result: list[Document] = []
+    for item in dvc.items(document):
+        code = dvc.dossier_code(item)
+        national = await core.national(code)
+        if national is not None and not updating:
+            return dvc.reply(dvc.EXISTS, f"Hồ sơ {code} đã tồn tại", result=result)
+        if national is None and updating:
+            return dvc.reply(dvc.NOT_FOUND, f"Hồ sơ {code} chưa tồn tại", result=result)
+        step = 1
+        if national is not None:
+            step = int(national.get("step", 0))
+            if str((national.get("status") or {}).get("code")) != item.get("TrangThaiHoSo"):
+                step = dvc.next_step(national)
+        body = dvc.sync_body(item, province_code=province_code, step=step, now=datetime.now(UTC))
+        answer = await core.post("/dvcqg/v1/dossiers/sync", body)
         if answer.status != 200:
-            return _translated(answer, lambda found: [])
-        matches = [
-            dvc.procedure_detail(item)
-            for item in problem_of(answer.body).get("items", [])
-            if code in (item.get("code"), item.get("national_code"))
-        ]
-        if not matches:
-            return dvc.reply(dvc.NOT_FOUND, "Không tìm thấy thủ tục", result=[])
-        return dvc.reply(dvc.OK, "Thành công", result=matches[:1])
+            return _translated(answer, lambda found: result)
+        result.append({"MaHoSo": code, "KetQua": problem_of(answer.body).get("outcome")})
+    return dvc.reply(dvc.OK, "Thành công", result=result)
 
-    async def _sync(
-        self,
-        scope: Scope,
-        base: str,
-        credential: str,
-        document: dict[str, Any],
-        instance: InstanceState,
-    ) -> dict[str, Any]:
-        """`DongBoHoSoMC`: per dossier, the national view first (is it there, at which step),
-        then `sync_dossier`; the first refusal answers for the call."""
-        updating = dvc.is_updating(document)
-        # The old province's code, as the national portal knows the caller's dossiers by.
-        province_code = instance.spec.seed_code or ""
-        result: list[dict[str, Any]] = []
-        for item in dvc.items(document):
-            code = dvc.dossier_code(item)
-            known = await self._get(scope, base, credential, f"/dvcqg/v1/dossiers/{code}")
-            if known.status not in (200, 404):
-                return _translated(known, lambda found: [])
-            national = problem_of(known.body) if known.status == 200 else None
-            if national is not None and not updating:
-                return dvc.reply(dvc.EXISTS, f"Hồ sơ {code} đã tồn tại", result=result)
-            if national is None and updating:
-                return dvc.reply(dvc.NOT_FOUND, f"Hồ sơ {code} chưa tồn tại", result=result)
-            step = 1
-            if national is not None:
-                step = int(national.get("step", 0))
-                if str((national.get("status") or {}).get("code")) != item.get("TrangThaiHoSo"):
-                    step += 1
-            body = dvc.sync_body(
-                item, province_code=province_code, step=step, now=datetime.now(UTC)
-            )
-            answer = await self._call(
-                scope,
-                base,
-                "POST",
-                "/dvcqg/v1/dossiers/sync",
-                body=json.dumps(body, ensure_ascii=False).encode(),
-                media_type="application/json",
-                credential=credential,
-            )
-            if answer.status != 200:
-                return _translated(answer, lambda found: result)
-            synced = problem_of(answer.body)
-            result.append({"MaHoSo": code, "KetQua": synced.get("outcome")})
-        return dvc.reply(dvc.OK, "Thành công", result=result)
 
-    async def _get(
-        self, scope: Scope, base: str, credential: str, path: str, query: str = ""
-    ) -> Answer:
-        return await self._call(scope, base, "GET", path, credential=credential, query=query)
+async def _progress(core: _Core, document: Document) -> Document:
+    """`CapNhatTienDoHoSoMC`: every entry read first (a bad one changes nothing), then per
+    entry the national view (the dossier must be there; the entry takes the step after all it
+    holds) and `record_progress`; the first refusal answers for the call. `result` is
+    `[{MaHoSo, DaGhiNhan}]` (assigned: OpenCPS reads only `error_code`)."""
+    entries = [(dvc.dossier_code(item), item) for item in dvc.items(document)]
+    progress = [(code, dvc.progress_entry(item)) for code, item in entries]
+    result: list[Document] = []
+    for code, entry in progress:
+        national = await core.national(code)
+        if national is None:
+            return dvc.reply(dvc.NOT_FOUND, f"Hồ sơ {code} chưa tồn tại", result=result)
+        answer = await core.post(
+            f"/dvcqg/v1/dossiers/{code}/progress",
+            {"step": dvc.next_step(national), "progress": entry},
+        )
+        if answer.status != 200:
+            return _translated(answer, lambda found: result)
+        result.append({"MaHoSo": code, "DaGhiNhan": problem_of(answer.body).get("recorded")})
+    return dvc.reply(dvc.OK, "Thành công", result=result)
 
-    async def _call(
-        self,
-        scope: Scope,
-        base: str,
-        method: str,
-        path: str,
-        *,
-        credential: str,
-        body: bytes = b"",
-        media_type: str | None = None,
-        query: str = "",
-        app: Any = None,
-    ) -> Answer:
-        """One request in the bus's own dialect, with the caller's other headers (its request
-        id among them)."""
-        headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() not in _DROPPED]
-        headers += [
-            (b"authorization", credential.encode("latin-1")),
-            (b"content-length", str(len(body)).encode()),
-        ]
-        if media_type is not None:
-            headers.append((b"content-type", media_type.encode()))
-        full = base + path
-        rewritten = {
-            **scope,
-            "method": method,
-            "root_path": base,
-            "path": full,
-            "raw_path": full.encode(),
-            "query_string": query.encode(),
-            "headers": headers,
-        }
-        answer = await exchange(self.core if app is None else app, rewritten, body_once(body))
-        if not answer.translatable:
-            raise _Untranslatable(answer)
-        return answer
+
+_SERVICES: Mapping[str, Service] = {
+    "LayDanhSachTTHC": _procedures,
+    "LayThuTuc": _procedure,
+    "LayDanhMucCoQuan": _agencies,
+    "LayDanhMucLinhVuc": _fields,
+    "TraCuuHoSo": _lookup,
+    "DongBoHoSoMC": _sync,
+    "CapNhatTienDoHoSoMC": _progress,
+}
+"""Every service of the protocol (`dvc.SERVICES`), by name."""
 
 
 def _key(session: str, dstcode: str) -> str:
     return digest(f"{session}\n{dstcode}")
 
 
-def _translated(answer: Answer, result: Any) -> dict[str, Any]:
+def _translated(answer: Answer, result: Callable[[Any], Any]) -> Document:
     """The core's answer as the protocol's: `result(body)` on success, else its error."""
     if answer.status == 200:
         return dvc.reply(dvc.OK, "Thành công", result=result(problem_of(answer.body)))

@@ -63,11 +63,7 @@ class SoapDoor(Door):
                 except soap.SoapRequestError as error:
                     reason = str(error)
         if claim is None:  # refused by the instance as any call it cannot take, and recorded
-            answer = await exchange(
-                self.own,
-                core_scope(scope, base=base, path=relative, credential=None, extra=[]),
-                body_once(b""),
-            )
+            answer = await self._to_own(call, relative, credential=None, receive=body_once(b""))
             if not answer.translatable:
                 await answer.replay(send)
                 return

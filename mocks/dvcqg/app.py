@@ -11,6 +11,8 @@ It speaks DVCQG's adapter protocol (DOMAIN.md §2.3): every call is `POST /api/i
 - `CapNhatTienDoHoSoMC` `{data: [entry]}`: entries of dossiers already synced.
 - `TraCuuHoSo` `{MaHoSo}`: `result` is `[HoSo with TienTrinh]`, or `[]` if it was never synced.
 - `LayDanhSachHoSo` `{MaTinh?, TrangThaiHoSo?, Trang, SoBanGhi}` (mock addition): a page.
+- `LayDanhMucCoQuan` `{MaTinh?}` and `LayDanhMucLinhVuc`: the agencies and fields catalogues
+  (`catalogue.py`), read as OpenCPS reads them.
 
 Writes are idempotent on the `Idempotency-Key` request header (the bus's outbox sends
 `dvcqg:{MaHoSo}:{step}`): the key is kept with a digest of the body and the answer, in the
@@ -27,10 +29,9 @@ synced long ago (`seed.py` says why); tables are its own, prefixed `dvcqg_`.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,17 +44,21 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from formats.dates import VIETNAM_TIME
+from formats.ngsp import request_object
 from mocks.bus import ORIGIN_HEADER
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
 from mocks.directory.admin_units import ADMIN_UNITS
 from mocks.directory.agencies import PROVINCES as PORTAL_PROVINCES
 from mocks.directory.agencies import find_agency
+from mocks.dvcqg.catalogue import agency_rows, field_rows
 from mocks.dvcqg.models import DvcqgBase
 from mocks.dvcqg.schemas import (
     SERVICES,
     CapNhatTienDoHoSoMC,
     DongBoHoSoMC,
+    LayDanhMucCoQuan,
+    LayDanhMucLinhVuc,
     LayDanhSachHoSo,
     TraCuuHoSo,
 )
@@ -155,11 +160,24 @@ async def integrate(
         # mock additions: which era the MaTinh was read in, and the old codes it covered
         read = {} if era is None else {"KyMaTinh": era, "MaTinhCu": codes}
         return NATIONAL.ok({**page, **read, "DanhSach": items})
+    if isinstance(call, LayDanhMucCoQuan | LayDanhMucLinhVuc):
+        return NATIONAL.ok(_catalogue(state, call))
     if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
         raise _invalid("Idempotency-Key must be 1 to 200 visible ASCII characters")
     if not isinstance(call, DongBoHoSoMC | CapNhatTienDoHoSoMC):  # pragma: no cover
         raise _invalid("service")
     return await _write(state, call, raw, idempotency_key, _origin_code(state, origin))
+
+
+def _catalogue(state: DvcqgState, call: LayDanhMucCoQuan | LayDanhMucLinhVuc) -> list[Any]:
+    """The agencies of the provinces it serves (of the one `MaTinh` names, read as
+    `LayDanhSachHoSo` reads it), or the fields."""
+    if isinstance(call, LayDanhMucLinhVuc):
+        return field_rows()
+    codes: Iterable[str] = state.provinces or PORTAL_PROVINCES
+    if call.ma_tinh is not None:
+        codes = province_filter(call.ma_tinh, state.era)[0]
+    return agency_rows(codes, era=state.era)
 
 
 def _origin_code(state: DvcqgState, origin: str | None) -> str | None:
@@ -241,11 +259,8 @@ async def _bounded_body(request: Request) -> bytes:
 
 
 def _parse(raw: bytes) -> BaseModel:
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise _invalid("the body is not JSON") from None
-    if not isinstance(body, dict):
+    body = request_object(raw)
+    if body is None:
         raise _invalid("the body is not a JSON object")
     service = body.get("service")
     model = SERVICES.get(service) if isinstance(service, str) else None

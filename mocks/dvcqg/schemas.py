@@ -190,9 +190,28 @@ class LayDanhSachHoSo(_Native):
     so_ban_ghi: int = Field(default=20, alias="SoBanGhi", ge=1, le=MAX_PAGE_SIZE)
 
 
+class LayDanhMucCoQuan(_Native):
+    """The agencies catalogue (OpenCPS `doSyncGovernmentAgency` reads `MADONVI`, `TENDONVI`,
+    `CAPDONVI` of each `result` item). `MaTinh` (mock addition) narrows it to a province."""
+
+    service: Literal["LayDanhMucCoQuan"]
+    ma_tinh: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")] | None = Field(
+        default=None, alias="MaTinh"
+    )
+
+
+class LayDanhMucLinhVuc(_Native):
+    """The fields catalogue (OpenCPS `doSyncServiceDomain` reads `MALINHVUC`, `TENLINHVUC`,
+    `MANGANH` of each `result` item)."""
+
+    service: Literal["LayDanhMucLinhVuc"]
+
+
 SERVICES: dict[str, type[_Native]] = {
     "DongBoHoSoMC": DongBoHoSoMC,
     "CapNhatTienDoHoSoMC": CapNhatTienDoHoSoMC,
     "TraCuuHoSo": TraCuuHoSo,
     "LayDanhSachHoSo": LayDanhSachHoSo,
+    "LayDanhMucCoQuan": LayDanhMucCoQuan,
+    "LayDanhMucLinhVuc": LayDanhMucLinhVuc,
 }

@@ -30,26 +30,24 @@ from mocks.store import given, paged
 Outcome = Literal["TAO_MOI", "CAP_NHAT", "KHONG_DOI", "CU_HON"]
 
 
-class DossierExists(Exception):
+class DossierError(Exception):
+    """A write refused for one dossier, `code` (the app answers it in DVCQG's envelope)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class DossierExists(DossierError):
     """`isUpdating: "False"` for a known `MaHoSo`: DVCQG's "-3 … đã tồn tại" (§2.3)."""
 
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+
+class DossierUnknown(DossierError):
+    """A progress entry of a `MaHoSo` never synced."""
 
 
-class DossierUnknown(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-class OtherProvince(Exception):
+class OtherProvince(DossierError):
     """A province syncs a `MaHoSo` the national portal holds for another one."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)

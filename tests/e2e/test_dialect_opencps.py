@@ -26,6 +26,7 @@ from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.e2e.test_dialects import journal, trail
 from tests.fixtures.bus import KG, DialectSettings, bearer, fetch_token
+from tests.fixtures.dossiers import opencps_entry
 
 pytestmark = pytest.mark.anyio
 
@@ -189,7 +190,7 @@ async def test_a_session_is_refused_with_another_dstcode_or_unknown(
     assert [record["hop"] for record in await trail(client, admin, "opencps-guess")] == ["inbound"]
 
 
-async def test_procedures_list_and_one_in_the_protocols_names(
+async def test_procedures_and_their_fields_in_the_protocols_names(
     client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str
 ) -> None:
     session = await login(client, portal)
@@ -197,6 +198,7 @@ async def test_procedures_list_and_one_in_the_protocols_names(
 
     listed = await call(client, session, "LayDanhSachTTHC")
     one = await call(client, session, "LayThuTuc", maTTHC=procedure["code"])
+    fields = await call(client, session, "LayDanhMucLinhVuc")
 
     assert listed["error_code"] == "0"
     assert {"MATTHC": procedure["code"], "TENTTHC": procedure["name"]}.items() <= next(
@@ -205,16 +207,160 @@ async def test_procedures_list_and_one_in_the_protocols_names(
     assert one["error_code"] == "0"
     assert one["result"][0]["TENTTHC"] == procedure["name"]
     assert one["result"][0]["LINHVUCTHUCHIEN"][0]["MALINHVUC"] == procedure["field"]["code"]
+    assert fields["error_code"] == "0", fields
+    field = {
+        "MALINHVUC": procedure["field"]["code"],
+        "TENLINHVUC": procedure["field"]["name"],
+        "MANGANH": "000.00.00.H33",  # the caller's madonvi, which OpenCPS keeps fields of
+    }
+    assert field in fields["result"]
 
 
-async def test_services_with_no_operation_behind_answer_the_protocols_error(
+async def test_a_service_the_protocol_does_not_name_answers_the_protocols_error(
     client: httpx.AsyncClient, portal: tuple[str, str]
 ) -> None:
     session = await login(client, portal)
 
-    for service in ("LayDanhMucCoQuan", "LayDanhMucLinhVuc", "CapNhatTienDoHoSoMC", "Xoa"):
-        answer = await call(client, session, service, data=[])
-        assert answer["error_code"] == dvc.NOT_OFFERED, service
+    answer = await call(client, session, "XoaHoSo", data=[])
+
+    assert answer["error_code"] == dvc.NOT_OFFERED
+
+
+async def test_agencies_catalogue_is_the_national_one_in_opencps_names(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str
+) -> None:
+    session = await login(client, portal)
+
+    answer = await call(client, session, "LayDanhMucCoQuan")
+    one = await call(client, session, "LayDanhMucCoQuan", MaTinh="82")
+
+    assert answer["error_code"] == "0", answer
+    own = await client.get(f"{KG}/dvcqg/v1/agencies", headers=bearer(demo_token))
+    levels = {"province": "1", "district": "2", "commune": "3"}
+    assert answer["result"] == [
+        {"MADONVI": a["id"], "TENDONVI": a["name"], "CAPDONVI": levels[a["level"]]}
+        for a in own.json()["items"]
+    ]
+    assert {row["MADONVI"].rpartition(".")[2] for row in one["result"]} == {"H58"}
+
+
+async def synced(http: httpx.AsyncClient, session: str, token: str, status: str = "2") -> str:
+    """The code of a new dossier OpenCPS has just synced (`DongBoHoSoMC`, inserting)."""
+    dossier = opencps_dossier(await a_procedure(http, token), status=status)
+    answer = await call(http, session, "DongBoHoSoMC", isUpdating="False", data=[dossier])
+    assert answer["error_code"] == "0", answer
+    return str(dossier["MaHoSo"])
+
+
+async def test_a_progress_update_shows_in_the_following_lookup(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str
+) -> None:
+    session = await login(client, portal)
+    code = await synced(client, session, demo_token, status="4")
+
+    answer = await call(client, session, "CapNhatTienDoHoSoMC", data=[opencps_entry(code)])
+    again = await call(client, session, "CapNhatTienDoHoSoMC", data=[opencps_entry(code)])
+    looked = await call(client, session, "TraCuuHoSo", MaHoSo=code)
+
+    assert answer == {
+        "error_code": "0",
+        "message": "Thành công",
+        "result": [{"MaHoSo": code, "DaGhiNhan": True}],
+    }
+    assert again["error_code"] == "0", again  # each update is an entry of its own
+    entries = looked["result"][0]["TienTrinh"]
+    assert len(entries) == 3
+    assert {k: entries[1][k] for k in ("NguoiXuLy", "ThoiDiemXuLy", "TrangThai")} == {
+        "NguoiXuLy": "Trần Thị Bình",
+        "ThoiDiemXuLy": "20261207100000",
+        "TrangThai": "4",
+    }
+    national = await client.get(f"{KG}/dvcqg/v1/dossiers/{code}", headers=bearer(demo_token))
+    assert [e["step"] for e in national.json()["history"]] == [1, 2, 3]
+    assert national.json()["history"][1]["note"] == "Chuyển phòng chuyên môn thẩm định"
+
+
+async def test_a_status_change_after_a_progress_update_takes_the_next_step(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str
+) -> None:
+    session = await login(client, portal)
+    dossier = opencps_dossier(await a_procedure(client, demo_token), status="4")
+    code = dossier["MaHoSo"]
+    await call(client, session, "DongBoHoSoMC", isUpdating="False", data=[dossier])
+    await call(client, session, "CapNhatTienDoHoSoMC", data=[opencps_entry(code)])
+
+    done = {**dossier, "TrangThaiHoSo": "9"}
+    updated = await call(client, session, "DongBoHoSoMC", isUpdating="True", data=[done])
+    entry = opencps_entry(code, status="9")
+    progressed = await call(client, session, "CapNhatTienDoHoSoMC", data=[entry])
+
+    assert (updated["error_code"], progressed["error_code"]) == ("0", "0")
+    national = await client.get(f"{KG}/dvcqg/v1/dossiers/{code}", headers=bearer(demo_token))
+    history = national.json()["history"]
+    assert [(e["step"], e["status"]["code"]) for e in history] == [(1, 4), (2, 4), (3, 9), (4, 9)]
+    assert (national.json()["step"], national.json()["status"]["code"]) == (3, 9)
+
+
+async def test_a_progress_update_of_a_dossier_never_synced_is_not_found(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str
+) -> None:
+    session = await login(client, portal)
+    code = opencps_dossier(await a_procedure(client, demo_token))["MaHoSo"]
+
+    answer = await call(client, session, "CapNhatTienDoHoSoMC", data=[opencps_entry(code)])
+
+    assert answer["error_code"] == dvc.NOT_FOUND, answer
+    assert code in answer["message"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"TrangThai": "11"},
+        {"TrangThai": ""},
+        {"ThoiDiemXuLy": "2026-12-07"},
+        {"ThoiDiemXuLy": ""},
+        {"NguoiXuLy": ""},
+        {"NgayBatDau": "07/12/2026"},
+        {"MaHoSo": "no-code"},
+        {"ChucDanh": "x" * 201},
+    ],
+)
+async def test_bad_progress_entries_are_refused_and_nothing_is_recorded(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str, change: dict[str, str]
+) -> None:
+    session = await login(client, portal)
+    code = await synced(client, session, demo_token)
+    good = opencps_entry(code)
+
+    answer = await call(
+        client, session, "CapNhatTienDoHoSoMC", data=[good, opencps_entry(code, **change)]
+    )
+
+    assert answer["error_code"] == dvc.BAD_REQUEST, answer
+    national = await client.get(f"{KG}/dvcqg/v1/dossiers/{code}", headers=bearer(demo_token))
+    assert len(national.json()["history"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("service", "fields"),
+    [
+        ("LayDanhMucCoQuan", {"MaTinh": "9"}),
+        ("LayDanhMucCoQuan", {"MaTinh": "abc"}),
+        ("CapNhatTienDoHoSoMC", {"data": None}),
+        ("CapNhatTienDoHoSoMC", {"data": []}),
+        ("CapNhatTienDoHoSoMC", {"data": "x"}),
+        ("CapNhatTienDoHoSoMC", {"data": ["x"]}),
+    ],
+)
+async def test_a_malformed_catalogue_or_progress_request_is_refused(
+    client: httpx.AsyncClient, portal: tuple[str, str], service: str, fields: dict[str, Any]
+) -> None:
+    session = await login(client, portal)
+
+    answer = await call(client, session, service, **fields)
+
+    assert answer["error_code"] == dvc.BAD_REQUEST, answer
 
 
 async def test_opencps_flow_lookup_create_exists_then_update(
@@ -312,6 +458,33 @@ async def test_a_sync_leaves_the_records_of_the_same_calls_in_the_bus_dialect(
     own_journal = await journal(client, demo_token, "own-opencps-1")
     spoken_journal = await journal(client, demo_token, "opencps-1")
     assert _named(spoken_journal, spoken) == _named(own_journal, own)
+
+
+async def test_a_progress_update_leaves_the_records_of_the_same_calls_in_the_bus_dialect(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str
+) -> None:
+    session = await login(client, portal)
+    spoken, own = [await synced(client, session, demo_token) for _ in range(2)]
+    token = await fetch_token(client, client_id=portal[0], secret=portal[1])
+
+    entry = opencps_entry(spoken)
+    answer = await call(client, session, "CapNhatTienDoHoSoMC", "opencps-progress", data=[entry])
+    headers = {**bearer(token), "X-Request-ID": "own-opencps-progress"}
+    looked = await client.get(f"{KG}/dvcqg/v1/dossiers/{own}", headers=headers)
+    body = {"step": 2, "progress": dvc.progress_entry(opencps_entry(own))}
+    recorded = await client.post(
+        f"{KG}/dvcqg/v1/dossiers/{own}/progress", json=body, headers=headers
+    )
+
+    assert answer["error_code"] == "0", answer
+    assert (looked.status_code, recorded.status_code) == (200, 200), recorded.text
+    own_trail = await trail(client, demo_token, "own-opencps-progress")
+    spoken_trail = await trail(client, demo_token, "opencps-progress")
+    assert len(own_trail) >= 4
+    assert _named(spoken_trail, {"MaHoSo": spoken}) == _named(own_trail, {"MaHoSo": own})
+    own_journal = await journal(client, demo_token, "own-opencps-progress")
+    spoken_journal = await journal(client, demo_token, "opencps-progress")
+    assert _named(spoken_journal, {"MaHoSo": spoken}) == _named(own_journal, {"MaHoSo": own})
 
 
 def _now() -> datetime:

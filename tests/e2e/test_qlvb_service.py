@@ -334,7 +334,7 @@ async def test_a_start_tag_of_many_attributes_is_refused_422_without_stalling_th
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
     data = b"<edXML " + b" ".join(b'a%d="1"' % i for i in range(1_500_000)) + b"/>"
-    started = time.perf_counter()
+    started = time.process_time()
 
     response = await client.post(
         DOCUMENTS, content=data, headers={**bearer(demo_token), "Content-Type": "application/xml"}
@@ -342,4 +342,4 @@ async def test_a_start_tag_of_many_attributes_is_refused_422_without_stalling_th
 
     assert_problem(response, 422, "INVALID_EDXML")
     assert response.json()["rule"] == "markup_too_long"
-    assert time.perf_counter() - started < 2  # 8 s on the event loop before (probe F7)
+    assert time.process_time() - started < 2  # CPU s; 8 s on the event loop before (probe F7)

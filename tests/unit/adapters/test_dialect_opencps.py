@@ -10,6 +10,7 @@ import pytest
 
 from adapters._dvcqg_contracts import SyncRequest
 from adapters.dialects import opencps as dvc
+from tests.fixtures.dossiers import opencps_entry
 
 NOW = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
 
@@ -80,3 +81,57 @@ def test_a_login_never_shows_its_password() -> None:
     login = dvc.parse_login(b'{"username": "u", "password": "secret-1"}')
 
     assert "secret-1" not in repr(login)
+
+
+ENTRY = opencps_entry("000.00.06.H33-261206-0001")
+
+
+def test_an_opencps_progress_entry_is_a_valid_progress_in_vietnam_time() -> None:
+    progress = dvc.progress_entry(ENTRY)
+
+    assert progress == {
+        "status": 4,
+        "at": "2026-12-07T10:00:00+07:00",
+        "actor": "Trần Thị Bình",
+        "position": "",
+        "department": "",
+        "note": "Chuyển phòng chuyên môn thẩm định",
+        "started_at": None,
+        "due_at": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"TrangThai": "0"}, "TrangThai"),
+        ({"ThoiDiemXuLy": ""}, "ThoiDiemXuLy"),
+        ({"NguoiXuLy": ""}, "NguoiXuLy"),
+        ({"NgayKetThucTheoQuyDinh": "x"}, "NgayKetThucTheoQuyDinh"),
+        ({"PhongBanXuLy": "x" * 201}, "PhongBanXuLy"),
+    ],
+)
+def test_a_bad_progress_entry_names_its_field(changes: dict[str, str], named: str) -> None:
+    with pytest.raises(dvc.ProtocolError, match=named):
+        dvc.progress_entry({**ENTRY, **changes})
+
+
+def test_an_entry_takes_the_step_after_the_snapshot_and_every_entry() -> None:
+    assert dvc.next_step({"step": 3, "history": [{"step": 1}, {"step": 5}]}) == 6
+    assert dvc.next_step({"step": 3, "history": []}) == 4
+
+
+def test_catalogue_rows_are_in_the_names_opencps_reads() -> None:
+    agency = {"id": "000.00.06.H33", "name": "UBND phường Vĩnh Thanh", "level": "commune"}
+    field = {"code": "Z00-HT01", "name": "Hộ tịch"}
+
+    assert dvc.agency_row(agency) == {
+        "MADONVI": "000.00.06.H33",
+        "TENDONVI": "UBND phường Vĩnh Thanh",
+        "CAPDONVI": "3",
+    }
+    assert dvc.field_row(field, sector="000.00.00.H33") == {
+        "MALINHVUC": "Z00-HT01",
+        "TENLINHVUC": "Hộ tịch",
+        "MANGANH": "000.00.00.H33",
+    }

@@ -19,7 +19,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from adapters._dvc_requests import InvalidDossierRequest
 from adapters.base import CanonicalRequest, SystemResponse, TranslationError
+from adapters.dvc import DossierNotFound
 from adapters.dvcqg import CONTRACTS, INTEGRATION_PATH, DvcqgAdapter
 from formats.dates import VIETNAM_TIME
 from mocks.config import SystemConfig
@@ -430,6 +432,87 @@ async def test_lookup_of_a_dossier_never_synced_is_an_empty_success(portal: Port
 
     assert response.status_code == 200
     assert response.json() == {"error_code": "0", "message": "Thành công", "result": []}
+
+
+async def test_a_progress_entry_alone_is_recorded_once_and_shows_in_the_national_view(
+    portal: Portal,
+) -> None:
+    await portal.sync(sync(1))
+    body = {"step": 2, "progress": {"status": 1, "at": START.isoformat(), "actor": "Cán bộ"}}
+
+    first = await portal.call("record_progress", body=body)
+    again = await portal.call("record_progress", body=body)
+
+    assert first == {"code": CODE, "step": 2, "recorded": True}
+    assert again == {"code": CODE, "step": 2, "recorded": False}
+    view = await portal.national()
+    assert [(e["step"], e["actor"]) for e in view["history"]] == [(1, "Cán bộ 1"), (2, "Cán bộ")]
+
+
+async def test_a_progress_entry_of_a_dossier_never_synced_is_not_found(portal: Portal) -> None:
+    body = {"step": 2, "progress": {"status": 1, "at": START.isoformat(), "actor": "Cán bộ"}}
+
+    with pytest.raises(DossierNotFound):
+        await portal.call("record_progress", body=body)
+
+
+async def test_the_agencies_catalogue_is_the_directorys_in_opencps_names(portal: Portal) -> None:
+    native = await portal.native({"service": "LayDanhMucCoQuan"})
+    canonical = await portal.call("list_agencies", query=(("province", "82"),))
+
+    rows = native.json()["result"]
+    assert {row["MATINH"] for row in rows} == set(PROVINCES)
+    assert {
+        "MADONVI": "000.00.00.H33",
+        "TENDONVI": "Ủy ban nhân dân tỉnh Kiên Giang",
+        "CAPDONVI": "1",
+        "MATINH": "91",
+    } in rows
+    assert {row["CAPDONVI"] for row in rows} == {"1", "2", "3"}  # era 2024 has districts
+    assert {a["province_code"] for a in canonical["items"]} == {"82"}
+
+
+async def test_in_era_2026_the_agencies_are_todays_and_a_code_of_today_covers_the_merged(
+    db_url: str, clock: Clock
+) -> None:
+    config = config_for(db_url, era="2026", provinces={"93": "cantho", "91": "angiang"})
+    async with national_portal(config, clock) as portal:
+        every = (await portal.native({"service": "LayDanhMucCoQuan"})).json()["result"]
+        cantho = await portal.call("list_agencies", query=(("province", "92"),))
+
+    assert {row["MADONVI"].rpartition(".")[2] for row in every} == {"H14", "H01"}
+    assert "2" not in {row["CAPDONVI"] for row in every}  # no district bodies since July 2025
+    assert cantho["items"][0] == {
+        "id": "000.00.00.H14",
+        "name": "Ủy ban nhân dân thành phố Cần Thơ",
+        "level": "province",
+        "province_code": "93",
+    }
+    assert {a["province_code"] for a in cantho["items"]} == {"93"}
+
+
+async def test_the_fields_catalogue_is_the_procedures_fields(portal: Portal) -> None:
+    native = await portal.native({"service": "LayDanhMucLinhVuc"})
+    canonical = await portal.call("list_fields")
+
+    assert {"MALINHVUC": "Z00-HT01", "TENLINHVUC": "Hộ tịch"} in native.json()["result"]
+    assert canonical["items"][0] == {"code": "Z00-HT01", "name": "Hộ tịch"}
+
+
+@pytest.mark.parametrize(
+    "query", [(("province", "9"),), (("province", "91"), ("province", "82")), (("q", "x"),)]
+)
+async def test_a_bad_agencies_query_is_refused(
+    portal: Portal, query: tuple[tuple[str, str], ...]
+) -> None:
+    with pytest.raises(InvalidDossierRequest):
+        await portal.call("list_agencies", query=query)
+
+
+async def test_a_bad_native_province_for_the_agencies_is_refused(portal: Portal) -> None:
+    response = await portal.native({"service": "LayDanhMucCoQuan", "MaTinh": "9"})
+
+    assert "MaTinh" in error_of(response, 400, "-1")
 
 
 def _with_entry(**changes: Any) -> dict[str, Any]:
