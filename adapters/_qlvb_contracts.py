@@ -119,8 +119,24 @@ class InboxItem(_Shape):
     status: str | None
 
 
+class StatusInboxItem(_Shape):
+    """A status message the agency received (`kind=status`): a recipient's report on what it
+    sent, or a recall of what it received; read it with get_status at `organ_id`, `position`."""
+
+    id: str = Field(description="The document's id in this API.")
+    document_id: str
+    organ_id: str = Field(pattern=ORGAN_ID, description="The recipient whose delivery it is.")
+    position: int = Field(description="Its place in that delivery's history, from 1.")
+    status_code: str
+    status_name: str
+    reported_by: str = Field(description="From/OrganId of the message.")
+    received_at: datetime
+
+
 class Inbox(_Shape):
-    items: list[InboxItem]
+    items: list[InboxItem | StatusInboxItem] = Field(
+        description="Documents, or with `kind=status` the status messages received."
+    )
     page: int
     size: int
     total: int
@@ -174,6 +190,7 @@ class StatusMessageView(_Shape):
     reported_by: str = Field(description="From/OrganId of the message.")
     content_sha256: str
     content_length: int
+    signature: SignatureView | None = None
 
 
 class StatusRecorded(_Shape):
@@ -181,6 +198,7 @@ class StatusRecorded(_Shape):
     document_id: str
     recipients: list[RecipientStatus]
     warnings: list[EdxmlWarning] = _WARNINGS
+    signature: SignatureView | None = None
 
 
 class InboundStatusRecorded(_Shape):
@@ -189,6 +207,7 @@ class InboundStatusRecorded(_Shape):
     recipients: list[RecipientStatus]
     duplicate: bool = Field(description="True when this status had been received before.")
     warnings: list[EdxmlWarning] = _WARNINGS
+    signature: SignatureView | None = None
 
 
 class DocumentNotFound(TranslationError):
@@ -246,12 +265,13 @@ class ReporterInThisProvince(TranslationError):
 
 
 class SignatureInvalid(TranslationError):
-    """The receiving system refuses documents not validly signed (its instance's policy);
+    """The receiving system refuses documents and status messages not validly signed (its
+    instance's policy);
     `reason`: missing, malformed, unsupported, tampered, untrusted, expired or revoked."""
 
     code = "SIGNATURE_INVALID"
     status = 422
-    title = "The document's signature is not valid"
+    title = "The message's signature is not valid"
 
 
 class AxisNotConnected(TranslationError):

@@ -32,7 +32,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -154,6 +154,9 @@ class InboxQuery(BaseModel):
     organ_id: str = Field(pattern=ORGAN_ID)
     page: int = Field(default=1, ge=1, le=1_000_000)
     size: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE)
+    kind: Literal["edoc", "status"] = "edoc"
+    """`status`: the status messages the agency received (on what it sent, or recalls of what
+    it received), as the SDK's `getReceivedEdocList` lists them with `messagetype: status`."""
 
 
 def document_key(document_id: str) -> str:
@@ -221,7 +224,7 @@ def _inbox_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> S
             f"(1-{MAX_PAGE_SIZE}); see `errors`.",
             errors=validation_errors(error, "query"),
         ) from None
-    body = {"organId": query.organ_id, "messagetype": "edoc", "page": query.page}
+    body = {"organId": query.organ_id, "messagetype": query.kind, "page": query.page}
     return sdk_call("/getReceivedEdocList", _dumps({**body, "size": query.size}), _JSON)
 
 
@@ -288,7 +291,8 @@ def _status_request(request: CanonicalRequest, now: Callable[[], datetime]) -> S
             "staff_info": None if report.staff_info is None else report.staff_info.model_dump(),
         }
     )
-    return sdk_call("/updateStatus", body, "application/xml")
+    # Composed from JSON: the document system signs it as the reporter (mock addition).
+    return replace(sdk_call("/updateStatus", body, "application/xml"), query=(("sign", "sender"),))
 
 
 def _inbound_document_request(
@@ -366,11 +370,13 @@ def _duplicate(answer: Mapping[str, Any]) -> bool:
 
 
 def _read_status(answer: Mapping[str, Any]) -> CanonicalResponse:
-    return CanonicalResponse(200, _deliveries(answer))
+    return CanonicalResponse(200, {**_deliveries(answer), **_signature(answer)})
 
 
 def _read_inbound_status(answer: Mapping[str, Any]) -> CanonicalResponse:
-    return CanonicalResponse(200, {**_deliveries(answer), "duplicate": _duplicate(answer)})
+    return CanonicalResponse(
+        200, {**_deliveries(answer), "duplicate": _duplicate(answer), **_signature(answer)}
+    )
 
 
 def _deliveries(answer: Mapping[str, Any]) -> dict[str, Any]:
@@ -402,6 +408,9 @@ def _warnings(answer: Mapping[str, Any]) -> list[dict[str, str]]:
 def _read_inbox(answer: Mapping[str, Any]) -> CanonicalResponse:
     items = []
     for item in _list(answer, "data"):
+        if item.get("messageType") == "status":
+            items.append(_status_item(item))
+            continue
         document_id = _text(item, "documentId")
         items.append(
             {
@@ -417,6 +426,24 @@ def _read_inbox(answer: Mapping[str, Any]) -> CanonicalResponse:
     if not all(isinstance(value, int) for value in page.values()):
         raise QlvbAnswerInvalid("The document system's inbox has no page, size and total.")
     return CanonicalResponse(200, {"items": items, **page})
+
+
+def _status_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A status message an agency received, from the system's status knobstick."""
+    code, position = _status_code(item.get("statusCode")), item.get("position")
+    if code is None or not isinstance(position, int):
+        raise QlvbAnswerInvalid("The document system's status item lacks its place or code.")
+    document_id = _text(item, "documentId")
+    return {
+        "id": document_key(document_id),
+        "document_id": document_id,
+        "organ_id": _text(item, "recipient"),
+        "position": position,
+        "status_code": code,
+        "status_name": STATUS_CODES[code],
+        "reported_by": _text(item, "from"),
+        "received_at": _text(item, "createdTime"),
+    }
 
 
 def _read_document(answer: Mapping[str, Any]) -> CanonicalResponse:
@@ -460,6 +487,7 @@ def _read_status_message(answer: Mapping[str, Any]) -> CanonicalResponse:
             "reported_by": _text(answer, "ReportedBy"),
             "content_sha256": _text(answer, "ContentSha256"),
             "content_length": length,
+            **_signature(answer),
         },
     )
 
@@ -529,6 +557,9 @@ def _other_province(operation: str, answer: Mapping[str, Any]) -> TranslationErr
     )
 
 
+_SIGNED_MESSAGE = {POST_STATUS: "status message", RECEIVE_STATUS: "status message"}
+"""What a SIGNATURE_INVALID refused, per operation: a document, else a status message."""
+
 _REFUSALS: Mapping[tuple[int, str], Refusal] = {
     (404, "DOCUMENT_NOT_FOUND"): lambda _o, _a: DocumentNotFound(
         "The province's document system holds no document with this id."
@@ -550,9 +581,9 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
         "The reporting agency is of this province; other provinces' statuses only arrive here.",
         organ_ids=_organ_ids(a),
     ),
-    (422, "SIGNATURE_INVALID"): lambda _o, a: SignatureInvalid(
-        "The document's signature is not valid, and the document system takes only validly "
-        "signed documents.",
+    (422, "SIGNATURE_INVALID"): lambda o, a: SignatureInvalid(
+        f"The {_SIGNED_MESSAGE.get(o, 'document')}'s signature is not valid, and the document "
+        "system takes only validly signed documents and status messages.",
         reason=a.get("Reason") if a.get("Reason") in _REASONS else None,
     ),
     (503, "NOT_CONNECTED"): lambda _o, _a: AxisNotConnected(

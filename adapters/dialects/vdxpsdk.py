@@ -19,6 +19,21 @@ our own code, written from what the bytecode does):
 `SignatureGenerator.java` (same folder) signs `systemId + timestamp + contentType + body`
 instead; the jar, which vendors run, is what is verified here.
 
+The jar's other calls (`KnobstickServiceImp`), each a POST with `Content-Type:
+application/json`, no body, and the fields of its JSON header argument as signed entries:
+- `getReceivedEdocList` `{servicetype, messagetype}` answers `data`, a list of knobsticks
+  `{docId, serviceType, messageType, created_time, updated_time, from, to, status,
+  status_desc}`;
+- `getEdoc` `{filePath, docId}` answers `data`, the edXML in base64 (the jar decodes it and
+  writes `{docId}.edxml`);
+- `updateStatus` `{status: processing|done|fail, docId}` answers `{status, ErrorCode,
+  ErrorDesc}`: the recipient's transport status of a knobstick, not an edXML one;
+- `getSentEdocList` `{servicetype, messagetype, docId}` answers `data`, one entry per recipient
+  `{serviceType, messageType, senderDocId, receiverDocId, fromCode, toCode, title, notation,
+  sentTime, receivedTime, sendStatus, sendStatusDesc, receiveStatus, receiveStatusDesc}`.
+The jar reads a field only when present (`get(name) != null`), then as a string: a JSON null
+would throw in it, so what is unknown is left out, never null.
+
 Pure functions: no I/O, no clock (the caller passes `now`).
 """
 
@@ -34,6 +49,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.qlvb import document_key
+from formats.edxml import STATUS_CODES as STATUS_NAMES
 from formats.edxml import InvalidEdxml, read_status
 
 PREFIX = "XroadVnpt-"
@@ -194,6 +210,131 @@ def status_document_key(data: bytes) -> str:
     except InvalidEdxml as error:
         raise SdkRefusal("INVALID_EDXML", str(error)) from None
     return document_key(status["response_for"]["document_id"])
+
+
+SEND_EDOC = "/sendEdoc"
+GET_RECEIVED = "/getReceivedEdocList"
+GET_EDOC = "/getEdoc"
+UPDATE_STATUS = "/updateStatus"
+GET_SENT = "/getSentEdocList"
+TRANSPORT_STATUSES = ("processing", "done", "fail")
+"""`updateStatus`'s values in the SDK's example (`ServiceTest.createHeaderJsonUpdate`)."""
+_DOCUMENT_KEY = re.compile(r"[A-Za-z0-9_-]{1,400}")
+_STATUS_KEY = re.compile(r"([A-Za-z0-9_-]{1,400})/([0-9A-Za-z.]{1,32})/([1-9][0-9]{0,5})")
+
+
+@dataclass(frozen=True)
+class DocRef:
+    """What a knobstick's `docId` names: a document (its id in the bus), or a status message
+    of one recipient's delivery (`{id}/{organ_id}/{n}`, the mock's own form)."""
+
+    key: str
+    organ_id: str | None = None
+    position: int | None = None
+
+    @property
+    def is_status(self) -> bool:
+        return self.organ_id is not None
+
+    @property
+    def path(self) -> str:
+        """The resource in the bus's own qlvb dialect."""
+        if self.organ_id is None:
+            return f"documents/{self.key}"
+        return f"documents/{self.key}/recipients/{self.organ_id}/statuses/{self.position}"
+
+
+def doc_ref(entries: Mapping[str, str]) -> DocRef:
+    """The signed `docId` entry read (the jar writes `docId`; `docid` is taken too)."""
+    value = entries.get("docId", entries.get("docid", "")).strip().strip('"')
+    if _DOCUMENT_KEY.fullmatch(value):
+        return DocRef(value)
+    status = _STATUS_KEY.fullmatch(value)
+    if status is not None:
+        return DocRef(status[1], status[2], int(status[3]))
+    raise SdkRefusal("DOCID_INVALID", "Sign docId: the DocId sendEdoc or a knobstick gave.")
+
+
+def transport_status(entries: Mapping[str, str]) -> str:
+    """`updateStatus`'s signed `status`: processing, done or fail."""
+    value = entries.get("status", "")
+    if value not in TRANSPORT_STATUSES:
+        raise SdkRefusal("STATUS_INVALID", "Sign status: processing, done or fail.")
+    return value
+
+
+def knobstick(item: Mapping[str, Any], *, messagetype: str) -> dict[str, Any]:
+    """One canonical inbox item (qlvb get_inbox) as the jar's `Knobstick`: `status` is the
+    transport one, `done` once the recipient reported an edXML status (`updateStatus` done
+    reports 01), else `initial`; `status_desc` that edXML status's name. Mock additions:
+    `documentId`, `subject`, `statusCode`."""
+    if messagetype == "status":
+        reported = {"docId": f"{item['id']}/{item['organ_id']}/{item['position']}",
+                    "from": item.get("reported_by"), "to": item.get("addressee"),
+                    "status": "done", "status_desc": item.get("status_name"),
+                    "statusCode": item.get("status_code")}  # fmt: skip
+    else:
+        sender = item.get("from") or {}
+        code = item.get("status")
+        reported = {"docId": item["id"], "from": sender.get("organ_id"),
+                    "status": "initial" if code is None else "done",
+                    "status_desc": "" if code is None else STATUS_NAMES.get(code, code),
+                    "subject": item.get("subject"), "statusCode": code}  # fmt: skip
+    return _present(
+        {
+            "serviceType": "eDoc",
+            "messageType": messagetype,
+            "created_time": item.get("received_at"),
+            "updated_time": item.get("received_at"),
+            "documentId": item.get("document_id"),
+            **reported,
+        }
+    )
+
+
+def sent_results(view: Mapping[str, Any], doc_id: str) -> list[dict[str, Any]]:
+    """A canonical document view (qlvb get_document) as the jar's `StatusResult`s, one per
+    recipient: `sendStatus` the delivery's transport state (done, processing on the way,
+    fail when the bus gave up), `receiveStatus` the recipient's edXML status code."""
+    document = view.get("document") or {}
+    code = document.get("code") or {}
+    notation = "/".join(str(code[k]) for k in ("code_number", "code_notation") if code.get(k))
+    sender = (document.get("from") or {}).get("organ_id")
+    results = []
+    for recipient in view.get("recipients") or []:
+        delivery = recipient.get("delivery") or {}
+        state = _SEND_STATUS.get(str(delivery.get("state")), "done")
+        status = recipient.get("status")
+        history = recipient.get("history") or []
+        results.append(
+            _present(
+                {
+                    "serviceType": "eDoc",
+                    "messageType": "edoc",
+                    "senderDocId": doc_id,
+                    "receiverDocId": doc_id,  # one id in the whole bus
+                    "fromCode": sender,
+                    "toCode": recipient.get("organ_id"),
+                    "title": document.get("subject"),
+                    "notation": notation or None,
+                    "sentTime": (document.get("promulgation") or {}).get("date"),
+                    "receivedTime": history[0].get("timestamp") if history else None,
+                    "sendStatus": state,
+                    "sendStatusDesc": delivery.get("reason"),
+                    "receiveStatus": status,
+                    "receiveStatusDesc": None if status is None else STATUS_NAMES.get(status),
+                }
+            )
+        )
+    return results
+
+
+_SEND_STATUS = {"delivered": "done", "in_transit": "processing", "undeliverable": "fail"}
+
+
+def _present(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields that have a value, as text: what the jar can read (see the module)."""
+    return {key: str(value) for key, value in record.items() if value is not None}
 
 
 def success(doc_id: str | None) -> dict[str, Any]:

@@ -359,13 +359,15 @@ def _qlvb_requests() -> list[ExampleRequest]:
         # on the bus's first start: serial and expiry differ from one data dir to another.
         _post("qlvb", "send_document", "/documents", local, volatile=_CERTIFICATE),
         _get("qlvb", "get_document", "/documents/{id}", key, volatile=_CERTIFICATE),
-        _post("qlvb", "post_status", "/documents/{id}/status", report, key),
+        # A status reported as JSON is signed by its reporter's system the same way.
+        _post("qlvb", "post_status", "/documents/{id}/status", report, key, volatile=_CERTIFICATE),
         _get(
             "qlvb",
             "get_status",
             "/documents/{id}/recipients/{organ_id}/statuses/{n}",
             {**key, "organ_id": report["organ_id"], "n": "1"},
-            volatile=("timestamp", "content_sha256"),  # reported now, without a timestamp
+            # reported now, without a timestamp; signed with a certificate of this data dir
+            volatile=("timestamp", "content_sha256", "content_length", *_CERTIFICATE),
         ),
         _get("qlvb", "get_inbox", "/documents/inbox", query=inbox, volatile=inbox_times),
         _post("qlvb", "receive_document", "/inbound/documents", render_edxml(inbound)),

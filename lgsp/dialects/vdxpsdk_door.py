@@ -8,14 +8,25 @@ The call's `XroadVnpt-*` HMAC is checked against the system's sealed secret
 anything else; the body is bounded and must be the file its signed `hash-file` names. A call
 refused here still reaches the core, without credentials, so that its refusal is recorded like
 any other; the caller reads the SDK's `{status: FAIL, ErrorCode, ErrorDesc}` with the door's
-stable code. Only `sendEdoc` is offered; the SDK's other calls are answered as unknown paths.
+stable code.
+
+The jar's other calls are served the same way, each as the core operation that answers it:
+`getReceivedEdocList` as qlvb get_inbox (the system's own agency's inbox, as the core narrows
+it), `getEdoc` as get_document (or get_status, for a status message's knobstick) asked as XML,
+whose bytes are answered in base64, `getSentEdocList` as get_document in JSON, one entry per
+recipient, and `updateStatus` `done` as post_status 01 (arrived) for the system's agency; its
+`processing` and `fail` change nothing here (the bus keeps no knobstick queue) and read the
+document, so that rights and existence are checked and recorded. Any other path is unknown.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import base64
+import json
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -24,6 +35,7 @@ from starlette.types import Scope, Send
 from adapters.dialects import vdxpsdk as sdk
 from formats.dates import VIETNAM_TIME
 from lgsp.auth.keys import KeyCipher
+from lgsp.auth.repository import ClientRepository
 from lgsp.dialects.door import Door, DoorCall
 from lgsp.dialects.exchange import (
     KEPT_FROM_CORE,
@@ -35,8 +47,15 @@ from lgsp.dialects.exchange import (
 )
 from lgsp.dialects.tokens import digest, sdk_secret
 
-SEND = "/sendEdoc"
-_DROPPED = (b"content-type", b"content-length", b"user-agent", b"authorization")
+SEND = sdk.SEND_EDOC
+QUERIES = frozenset({sdk.GET_RECEIVED, sdk.GET_EDOC, sdk.UPDATE_STATUS, sdk.GET_SENT})
+MAX_QUERY_BODY = 64 * 1024
+"""The jar sends these calls without a body; anything larger is not one of them."""
+INBOX_PAGE = 100
+"""The knobsticks one `getReceivedEdocList` lists (the core's largest inbox page); a signed
+`page` entry (mock addition) reads further."""
+ARRIVED = {"status_code": "01", "description": "Đã nhận văn bản (VDXP SDK updateStatus done)"}
+_DROPPED = (b"content-type", b"content-length", b"user-agent", b"authorization", b"accept")
 _UNKNOWN_SYSTEM = "-\x00-"
 """The key an unknown system's call is checked with, so that it costs what a known one does."""
 
@@ -46,6 +65,9 @@ class VdxpSdkDoor(Door):
 
     async def serve(self, call: DoorCall) -> None:
         scope, receive, send = call.scope, call.receive, call.send
+        if call.relative in QUERIES and scope["method"] == "POST":
+            await self._serve_query(call)
+            return
         if call.relative != SEND or scope["method"] != "POST":
             answer = await self._to_core(
                 scope, receive, base=call.base, relative=call.relative, bus_path=None,
@@ -91,8 +113,128 @@ class VdxpSdkDoor(Door):
         )  # fmt: skip
         await _answer_sdk(send, answer, verdict)
 
+    async def _serve_query(self, call: DoorCall) -> None:
+        """One of the jar's calls without a file, through the core operation that answers it."""
+        send = call.send
+        if await read_body(call.receive, limit=MAX_QUERY_BODY) is None:
+            await respond(send, 413, sdk.failure("TOO_LARGE", "This call carries no file."))
+            return
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in call.scope["headers"]
+        }
+        try:
+            signed, secret = await self._verified(call, headers, require=())
+            known = await self._client_token(
+                call.scope, call.base, key=digest(f"{signed.system_id}:{secret}"),
+                client_id=signed.system_id, secret=secret,
+            )  # fmt: skip
+            if known is None:
+                raise sdk.SdkRefusal("SIGNATURE_INVALID", "The system may not call the bus.")
+        except sdk.SdkRefusal as error:  # recorded by the core, as a call without credentials
+            answer = await self._core(call, "GET", "documents/inbox", credential=None)
+            await _answer_sdk(send, answer, error)
+            return
+        credential = f"Bearer {known[0]}"
+        try:
+            answer, make = await self._query(call, signed, credential)
+        except sdk.SdkRefusal as error:
+            await respond(send, 422, sdk.failure(error.code, str(error)))
+            return
+        await _answer_query(send, answer, make)
+
+    async def _query(
+        self, call: DoorCall, signed: sdk.SignedCall, credential: str
+    ) -> tuple[Answer, Callable[[Answer], dict[str, Any]]]:
+        """The core's answer to the call `signed` names, and how its success reads in the SDK."""
+        entries = signed.entries
+        if call.relative == sdk.GET_RECEIVED:
+            kind = "status" if entries.get("messagetype") == "status" else "edoc"
+            query = {"page": entries.get("page", "1"), "size": str(INBOX_PAGE)}
+            if kind == "status":
+                query["kind"] = "status"
+            if "organid" in entries:  # mock addition: an admin system names the agency
+                query["organ_id"] = entries["organid"]
+            answer = await self._core(call, "GET", "documents/inbox", credential=credential,
+                                      query=query)  # fmt: skip
+            return answer, lambda a: {
+                "data": [sdk.knobstick(item, messagetype=kind)
+                         for item in _json(a).get("items", [])],
+                "total": _json(a).get("total"),
+            }  # fmt: skip
+        ref = sdk.doc_ref(entries)
+        if call.relative == sdk.GET_EDOC:
+            answer = await self._core(
+                call, "GET", ref.path, credential=credential, accept="application/xml"
+            )
+            return answer, lambda a: {"data": base64.b64encode(a.body).decode("ascii")}
+        if call.relative == sdk.GET_SENT:
+            if ref.is_status:
+                raise sdk.SdkRefusal("DOCID_INVALID", "Sign the docId of a document sent.")
+            answer = await self._core(call, "GET", ref.path, credential=credential)
+            return answer, lambda a: {"data": sdk.sent_results(_json(a), ref.key)}
+        status = sdk.transport_status(entries)
+        if status != "done" or ref.is_status:
+            return await self._core(call, "GET", ref.path, credential=credential), _nothing
+        organisation = await self._organisation(call, signed.system_id)
+        if organisation is None:
+            raise sdk.SdkRefusal(
+                "ORGANISATION_REQUIRED",
+                "updateStatus done reports 01 for the system's agency: bind the system to one "
+                "(lgsp clients create --dialect vdxpsdk --organisation AGENCY_ID).",
+            )
+        body = json.dumps({"organ_id": organisation, **ARRIVED}, ensure_ascii=False).encode()
+        answer = await self._core(
+            call, "POST", f"{ref.path}/status", credential=credential, body=body
+        )
+        if answer.status == 409 and _json(answer).get("current_status") is not None:
+            # Acknowledged before (01 or a later step): done again changes nothing.
+            return Answer(
+                [{"type": "http.response.start", "status": 200, "headers": []},
+                 {"type": "http.response.body", "body": b"{}"}]
+            ), _nothing  # fmt: skip
+        return answer, _nothing
+
+    async def _core(
+        self,
+        call: DoorCall,
+        method: str,
+        path: str,
+        *,
+        credential: str | None,
+        query: dict[str, str] | None = None,
+        accept: str = "application/json",
+        body: bytes = b"",
+    ) -> Answer:
+        """`{method} {base}/qlvb/v1/{path}` in the bus's own dialect, through the core."""
+        headers = [
+            (k, v)
+            for k, v in call.scope["headers"]
+            if k.lower() not in _DROPPED and not k.lower().startswith(b"xroadvnpt-")
+        ]
+        headers.append((b"accept", accept.encode()))
+        if body:
+            headers += [(b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode())]  # fmt: skip
+        scope = {
+            **call.scope,
+            "method": method,
+            "query_string": urlencode(query or {}).encode(),
+            "headers": headers,
+        }
+        return await self._to_core(
+            scope, body_once(body), base=call.base, relative=f"/qlvb/v1/{path}",
+            bus_path=lambda service, version, rest: (service, version, rest),
+            credential=credential,
+        )  # fmt: skip
+
+    async def _organisation(self, call: DoorCall, system_id: str) -> str | None:
+        """The agency the system is bound to (`lgsp clients create --organisation`)."""
+        async with call.bus.session_factory() as session:
+            client = await ClientRepository(session).get(self.instance, system_id)
+        return None if client is None else client.organisation
+
     async def _verified(
-        self, call: DoorCall, headers: dict[str, str]
+        self, call: DoorCall, headers: dict[str, str], *, require: tuple[str, ...] = ("hash-file",)
     ) -> tuple[sdk.SignedCall, str]:
         """The call's signature checked under its system's secret (an unknown system's under
         a key no system has, so that both fail alike and in like time)."""
@@ -107,7 +249,7 @@ class VdxpSdkDoor(Door):
             secret if secret is not None else _UNKNOWN_SYSTEM,
             now=datetime.now(VIETNAM_TIME),
             max_skew=skew,
-            require=("hash-file",),
+            require=require,
         )
         if secret is None:
             raise sdk.SdkRefusal("SIGNATURE_INVALID", "The signature does not hold.")
@@ -172,11 +314,47 @@ async def _answer_sdk(send: Send, answer: Answer, verdict: sdk.SdkRefusal | None
     elif status < 400:
         reply = {**sdk.success(str(document.get("id") or "") or None), "Answer": document}
     else:
-        code = document.get("code")
-        detail = document.get("detail") or document.get("title") or "Refused."
-        reply = sdk.failure(code if isinstance(code, str) else str(status), str(detail))
-        if isinstance(document.get("rule"), str):
-            reply["Rule"] = document["rule"]
+        reply = _failure(status, document)
     await respond(send, status, reply, kept=kept)
     if answer.failure is not None:
         raise answer.failure
+
+
+async def _answer_query(
+    send: Send, answer: Answer, make: Callable[[Answer], dict[str, Any]]
+) -> None:
+    """The core's answer to one of the jar's calls without a file, in the SDK's form."""
+    if not answer.translatable:
+        await answer.replay(send)
+        return
+    kept = [(k, v) for k, v in answer.headers if k.lower() in KEPT_FROM_CORE]
+    if answer.status < 400:
+        reply = {"status": "OK", "ErrorCode": "0", "ErrorDesc": "", **make(answer)}
+    else:
+        reply = _failure(answer.status, problem_of(answer.body))
+    await respond(send, answer.status, reply, kept=kept)
+    if answer.failure is not None:
+        raise answer.failure
+
+
+def _failure(status: int, document: dict[str, Any]) -> dict[str, Any]:
+    """A refusal of the core (problem+json) as the SDK's FAIL with the problem's stable code."""
+    code = document.get("code")
+    detail = document.get("detail") or document.get("title") or "Refused."
+    reply = sdk.failure(code if isinstance(code, str) else str(status), str(detail))
+    if isinstance(document.get("rule"), str):
+        reply["Rule"] = document["rule"]
+    return reply
+
+
+def _json(answer: Answer) -> dict[str, Any]:
+    """The core's JSON answer (an inbox page, a document's view: larger than a problem)."""
+    try:
+        document = json.loads(answer.body)
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _nothing(_answer: Answer) -> dict[str, Any]:
+    return {}

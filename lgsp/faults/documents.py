@@ -8,7 +8,9 @@ must catch, made on the document's way, before the call that carries it.
   issues for the purpose, valid from two years to one year ago: the recipient finds it
   `expired`.
 
-A body that is not a signed edXML document (JSON, a status query) passes unchanged. The fault
+Both act on a status message as on a document (its From, the reporter, stands in for a signer
+no certificate names). A body that is not a signed edXML message (JSON, a status query) passes
+unchanged. The fault
 is an audit hop either way; its response hash is the hash of the body sent on.
 """
 
@@ -22,7 +24,7 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from lxml import etree
 
-from formats.edxml import NAMESPACE, InvalidEdxml, read_edxml
+from formats.edxml import NAMESPACE, InvalidEdxml, read_edxml, read_status
 from formats.xmldsig import DSIG, sign_edxml
 from lgsp.ca.authority import organ_id_of
 from lgsp.ca.store import CertificateAuthority
@@ -50,10 +52,8 @@ def corrupt_signature(body: bytes) -> bytes | None:
 
 
 def expired_certificate(body: bytes, ca: CertificateAuthority, *, now: datetime) -> bytes | None:
-    """`body` signed again under an expired certificate; None when it is no edXML document."""
-    try:
-        read_edxml(body)  # hostile XML (DTDs, entities, sizes) stops here, as at the adapter
-    except InvalidEdxml:
+    """`body` signed again under an expired certificate; None when it is no edXML message."""
+    if not _is_edxml(body):  # hostile XML (DTDs, entities, sizes) stops here, as at the adapter
         return None
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
@@ -97,3 +97,14 @@ def _signer(header: etree._Element) -> tuple[str | None, str]:
     organ_id = (header.findtext(sender + "OrganId") or "").strip()[:32]
     name = (header.findtext(sender + "OrganName") or organ_id).strip()[:200]
     return organ_id or None, name
+
+
+def _is_edxml(body: bytes) -> bool:
+    """Whether `body` is an edXML document or status message the codec reads."""
+    for reader in (read_edxml, read_status):
+        try:
+            reader(body)
+        except InvalidEdxml:
+            continue
+        return True
+    return False

@@ -49,6 +49,7 @@ from mocks.qlvb import axis, inbound
 from mocks.qlvb.context import (
     STATE_KEY,
     Context,
+    answers,
     apply_report,
     context_of,
     delivered,
@@ -267,7 +268,8 @@ def create_app(
     @app.post("/getStatus", openapi_extra=body_doc("application/json", StatusFetch))
     async def get_status(request: Request) -> Response:
         """Mock addition: a status message exactly as this system received it (its reporter's
-        bytes, Signature included), or with `format: json` what the trace shows of it."""
+        bytes, Signature included), or with `format: json` what the trace shows of it and its
+        signature's check now (`Signature`, as `/getEdoc` shows a document's)."""
         fetch = await read_json(request, StatusFetch)
         async with context_of(request).reading() as store:
             document = await store.find(document_id=fetch.document_id)
@@ -279,6 +281,7 @@ def create_app(
         if fetch.format == "xml":
             return Response(entry.edxml, media_type="application/xml")
         return ok(
+            Signature=await signature_of(context_of(request), entry.edxml),
             DocumentId=document.document_id,
             OrganId=fetch.organ_id,
             Position=entry.position,
@@ -290,6 +293,12 @@ def create_app(
     @app.post("/updateStatus", openapi_extra=XML_BODY)
     async def update_status(request: Request) -> JSONResponse:
         """Apply an edXML status message (DOMAIN.md §3.4) to the document its ResponseFor names.
+
+        `?sign=sender` (mock addition): the message was composed in this system (the bus's
+        canonical JSON report), so it signs it as the reporting agency (`From`), as it signs the
+        documents it composes; without it, the bytes are the reporter's own. Either way the
+        signature is checked as a document's is (`Signature`, mock addition; refused under a
+        `refuse` policy).
 
         Its `From` reports: a recipient any code of its delivery's next step, the sender a
         recall request (13). The SDK's own `updateStatus` carries a transport status
@@ -308,9 +317,12 @@ def create_app(
                 [reporter["organ_id"]],
                 "its statuses arrive over NDXP's national document axis, not through this call.",
             )
+        if request.query_params.get("sign") == "sender":  # composed here: signed as its reporter
+            body = signed_as(context.identities, reporter["organ_id"], body)
+        signature = await judged_signature(context, body)
         async with context.writing() as store:
             document = await store.find(document_id=response_for["document_id"])
-            if document is None or document.sender != response_for["organ_id"]:
+            if document is None or not answers(document, response_for):
                 raise not_found()
             report = report_of(status, body)
             reported = await apply_report(store, document, report, context.now())
@@ -322,7 +334,9 @@ def create_app(
                     context.config, document, report, delivery=delivery, position=position
                 )
                 await hand_over(context, call, request_id=request_id(request))
-        return delivered(document, reported.deliveries, Warnings=warnings(reading))
+        return delivered(
+            document, reported.deliveries, Warnings=warnings(reading), Signature=signature
+        )
 
     app.include_router(inbound.router)
     return app
@@ -489,6 +503,7 @@ def _status_knobstick(entry: StatusEntry, delivery: Delivery, document: Document
         "docId": document.doc_id,
         "documentId": document.document_id,
         "recipient": delivery.recipient,
+        "position": entry.position,
         "statusCode": entry.status,
         "description": entry.description,
         "timestamp": entry.timestamp,

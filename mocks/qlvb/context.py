@@ -112,8 +112,8 @@ async def judged_signature(context: Context, edxml: bytes) -> dict[str, object]:
         raise MockError(
             422,
             "SIGNATURE_INVALID",
-            f"The document's signature is not valid ({checked['Reason']}); this system takes "
-            "only validly signed documents.",
+            f"The message's signature is not valid ({checked['Reason']}); this system takes "
+            "only validly signed documents and status messages.",
             Reason=checked["Reason"],
         )
     return checked
@@ -127,6 +127,16 @@ def trust_of(config: SystemConfig) -> Trust:
         else (),
         revoked=frozenset(int(serial, 16) for serial in config.revoked_serials),
     )
+
+
+def answers(document: Document, response_for: Mapping[str, Any]) -> bool:
+    """Whether a status's ResponseFor names `document` (found by its DocumentId): its sender is
+    the document's, or the one its DocumentId names. The axis carries a document whose
+    DocumentId names another sender than its header (a warning, as the SDK's own samples), so a
+    status composed from that DocumentId (the bus's JSON report, the SDK's updateStatus) names
+    that one."""
+    organ_id = response_for["organ_id"]
+    return organ_id in (document.sender, document.document_id.partition(",")[0])
 
 
 def report_of(status: Mapping[str, Any], edxml: bytes) -> Report:

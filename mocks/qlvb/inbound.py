@@ -21,6 +21,7 @@ from formats.edxml import DEFAULT_LIMITS, read_edxml, read_status
 from kit.offload import off_loop_if_large
 from mocks.qlvb import axis
 from mocks.qlvb.context import (
+    answers,
     apply_report,
     context_of,
     delivered,
@@ -90,7 +91,8 @@ async def receive_status(request: Request) -> JSONResponse:
     Its `From` is an agency of another province: a recipient there of a document sent from
     here (its delivery's trace moves on), or the sender there of a document received here
     (a recall, 13, of our deliveries). The lifecycle is `/updateStatus`'s; the Timestamp kept
-    is the message's. A redelivery answers `Duplicate: true` (see the module's docstring);
+    is the message's; its signature is checked as a document's is (`Signature`; refused under a
+    `refuse` policy). A redelivery answers `Duplicate: true` (see the module's docstring);
     a key seen before with another body is 422 IDEMPOTENCY_KEY_REUSED.
     """
     context = context_of(request)
@@ -111,6 +113,7 @@ async def receive_status(request: Request) -> JSONResponse:
             f"{reporter} is an agency of this province: it reports with /updateStatus.",
             OrganIds=[reporter],
         )
+    checked = await judged_signature(context, body)
     async with context.writing() as store:
         seen = None
         if key is not None:
@@ -122,7 +125,7 @@ async def receive_status(request: Request) -> JSONResponse:
                     "This Idempotency-Key came before with another message.",
                 )
         document = await store.find(document_id=response_for["document_id"])
-        if document is None or document.sender != response_for["organ_id"]:
+        if document is None or not answers(document, response_for):
             raise not_found()
         report = report_of(status, body)
         # The deliveries' row locks first: a concurrent twin of this message then waits, and
@@ -130,6 +133,6 @@ async def receive_status(request: Request) -> JSONResponse:
         await store.deliveries(document, lock=True)
         if seen is not None or await store.recorded(document, report):
             deliveries = await store.deliveries(document)
-            return delivered(document, deliveries, Duplicate=True)
+            return delivered(document, deliveries, Duplicate=True, Signature=checked)
         reported = await apply_report(store, document, report, context.now())
-    return delivered(document, reported.deliveries, Duplicate=False)
+    return delivered(document, reported.deliveries, Duplicate=False, Signature=checked)

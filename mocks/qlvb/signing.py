@@ -7,9 +7,10 @@ its configuration names. A CRL whose signature no published root verifies is ref
 the last good copy kept.
 
 The sender's system signs, as the sending agency, with the key and certificate its CA issued to
-that agency (`SystemConfig.signing_identities`, handed over at provisioning): the documents it
-composes (XML-DSig enveloped, RSA-SHA256, exclusive C14N;
-formats/xmldsig.py). Bytes a client sent are never re-signed: they are the sender's.
+that agency (`SystemConfig.signing_identities`, handed over at provisioning): the documents and
+the status messages it composes, a status as its reporting agency (XML-DSig enveloped,
+RSA-SHA256, exclusive C14N; formats/xmldsig.py). Bytes a client sent are never re-signed: they
+are the sender's.
 """
 
 from __future__ import annotations

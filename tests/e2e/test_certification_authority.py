@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from formats.edxml import render_edxml
+from formats.edxml import render_edxml, render_status
 from formats.xmldsig import sign_edxml
 from lgsp.admin_tasks import create_client
 from lgsp.settings import Settings
@@ -29,6 +29,7 @@ pytestmark = pytest.mark.anyio
 
 TG = "/lgsp/tiengiang"
 STP, STC = "000.00.01.H33", "000.00.03.H33"  # Kiên Giang's Sở Tư pháp and Sở Tài chính
+TG_STP = "000.00.01.H58"  # Tiền Giang's Sở Tư pháp
 PASSWORD = "mật-khẩu-không-ascii"
 GOOD_PASSWORD = "test-ca-pass-1"
 DOCUMENTS = f"{KG}/qlvb/v1/documents"
@@ -69,10 +70,42 @@ def signed_document(number: str, signer: signing.Signer) -> bytes:
     return sign_edxml(render_edxml(document), key=signer.key, chain=[signer.certificate])
 
 
+def signed_status(document_id: str, code: str, signer: signing.Signer) -> bytes:
+    """Kiên Giang's Sở Tài chính reporting `code` on a document of its Sở Tư pháp, signed."""
+    sender, promulgated, number = document_id.split(",")
+    status = render_status(
+        {
+            "response_for": {"organ_id": sender, "code": number,
+                             "promulgation_date": promulgated.replace("/", "-"),
+                             "document_id": document_id},
+            "from": {"organ_id": STC, "organ_name": "Sở Tài chính tỉnh Kiên Giang"},
+            "status_code": code, "description": None, "timestamp": f"2026-12-06T10:00:{code}",
+            "staff_info": None,
+        }
+    )  # fmt: skip
+    return sign_edxml(status, key=signer.key, chain=[signer.certificate])
+
+
 async def send_xml(client: httpx.AsyncClient, token: str, data: bytes, **headers: str) -> Any:
     sent = await client.post(DOCUMENTS, content=data, headers={**bearer(token), **XML, **headers})
     assert sent.status_code == 202, sent.text
     return sent.json()
+
+
+async def once_there(client: httpx.AsyncClient, url: str, token: str) -> httpx.Response:
+    """`url` read until it answers 200: a message crossing provinces arrives store-and-forward."""
+
+    async def read() -> httpx.Response:
+        return await client.get(url, headers=bearer(token))
+
+    return await eventually(read, lambda r: r.status_code == 200)
+
+
+def assert_signed_by(signature: dict[str, Any], name: str) -> None:
+    """Validly signed by the agency `name`, under a certificate of the bus's test CA."""
+    assert signature["valid"] is True, signature
+    assert f"CN={name}" in signature["subject"]
+    assert "TEST CA" in signature["issuer"]
 
 
 async def instance_admin(
@@ -309,18 +342,38 @@ class TestMocksSign:
         key = sent.json()["id"]
         there = f"{TG}/qlvb/v1/documents/{key}"
 
-        async def arrived() -> httpx.Response:
-            return await client.get(there, headers=bearer(tg_token))
-
-        received = await eventually(arrived, lambda r: r.status_code == 200)
+        received = await once_there(client, there, tg_token)
         signature = sent.json()["signature"]
-        assert signature["valid"] is True, signature
-        assert "CN=Sở Tư pháp tỉnh Kiên Giang" in signature["subject"]
-        assert "TEST CA" in signature["issuer"]
+        assert_signed_by(signature, "Sở Tư pháp tỉnh Kiên Giang")
         assert signature["serial"]
         assert signature["not_after"]
         assert received.json()["signature"] == {**signature, "reason": None}
         raw = await client.get(there, headers={**bearer(tg_token), "Accept": "application/xml"})
+        assert b"http://www.w3.org/2000/09/xmldsig#" in raw.content
+
+    async def test_a_status_reported_as_json_is_signed_by_its_reporter_and_valid_there(
+        self, client: httpx.AsyncClient, demo_token: str
+    ) -> None:
+        tg_token = await fetch_token(client, TG)
+        sent = await client.post(
+            DOCUMENTS, json=cross_province_document("9302", notation="STP-KY"),
+            headers=bearer(demo_token),
+        )  # fmt: skip
+        key = sent.json()["id"]
+        await once_there(client, f"{TG}/qlvb/v1/documents/{key}", tg_token)
+        reported = await client.post(
+            f"{TG}/qlvb/v1/documents/{key}/status",
+            json={"organ_id": TG_STP, "status_code": "01"},
+            headers=bearer(tg_token),
+        )
+        assert reported.status_code == 200, reported.text
+        here = f"{DOCUMENTS}/{key}/recipients/{TG_STP}/statuses/1"
+
+        received = await once_there(client, here, demo_token)
+        signature = reported.json()["signature"]
+        assert_signed_by(signature, "Sở Tư pháp tỉnh Tiền Giang")
+        assert received.json()["signature"] == signature  # checked again where it arrived
+        raw = await client.get(here, headers={**bearer(demo_token), "Accept": "application/xml"})
         assert b"http://www.w3.org/2000/09/xmldsig#" in raw.content
 
 
@@ -361,6 +414,45 @@ class TestTrustFaults:
         )
         assert faulted["signature"]["subject"] == after["signature"]["subject"]  # same signer
         assert after["signature"]["valid"] is True  # `times: 1`: the rule is spent
+
+    async def test_both_trust_faults_act_on_a_signed_status_message(
+        self, client: httpx.AsyncClient, demo_token: str
+    ) -> None:
+        """A status message is signed and verified as a document is: `corrupt_signature` by
+        header, and `expired_certificate` by a rule aimed at post_status, act on it too."""
+        signer = await issued_signer(client, bearer(demo_token))
+        sent = await send_xml(client, demo_token, signed_document("9601", signer))
+        path = f"{DOCUMENTS}/{sent['id']}/status"
+        rule = {"expired_certificate": True, "service": "qlvb", "path": "/documents/*/status",
+                "times": 1}  # fmt: skip
+        headers = {**bearer(demo_token), **XML}
+
+        corrupted = await client.post(
+            path, content=signed_status(sent["document_id"], "01", signer),
+            headers={**headers, "X-LGSP-Fault": "corrupt_signature",
+                     "X-Request-ID": "status-corrupted-9601"},
+        )  # fmt: skip
+        audit = await client.get(
+            f"{KG}/admin/audit", params={"request_id": "status-corrupted-9601"},
+            headers=bearer(demo_token),
+        )  # fmt: skip
+        added = await client.post(f"{KG}/admin/faults", json=rule, headers=bearer(demo_token))
+        assert added.status_code == 201, added.text
+        expired = await client.post(
+            path, content=signed_status(sent["document_id"], "03", signer), headers=headers
+        )
+        clean = await client.post(
+            path, content=signed_status(sent["document_id"], "04", signer), headers=headers
+        )
+
+        assert corrupted.status_code == 200, corrupted.text
+        assert corrupted.json()["signature"]["reason"] == "tampered"
+        inbound = next(r for r in audit.json()["records"] if r["hop"] == "inbound")
+        assert inbound["notes"]["signature"]["reason"] == "tampered"  # recorded, as a document's
+        assert (expired.json()["signature"]["reason"], clean.json()["signature"]["valid"]) == (
+            "expired",
+            True,
+        )
 
     async def test_a_trust_fault_after_the_call_is_refused(
         self, client: httpx.AsyncClient, demo_token: str

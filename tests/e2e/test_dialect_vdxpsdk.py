@@ -5,6 +5,7 @@ the signature, the timestamp, the file or its size is not right."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from datetime import datetime, timedelta
@@ -15,11 +16,13 @@ import pytest
 
 from adapters.dialects import vdxpsdk as sdk
 from formats.dates import VIETNAM_TIME
+from formats.edxml import read_status, render_edxml
 from lgsp.settings import Settings
 from lgsp.state import BusState
-from tests.e2e.test_sdk_documents import DOCUMENTS, STC, as_sent, status_as_sent
+from tests.e2e.test_sdk_documents import DOCUMENTS, STC, STP, as_sent, status_as_sent
 from tests.fixtures.bus import KG, DialectSettings, bearer
 from tests.fixtures.cli import run_cli
+from tests.fixtures.documents import local_document
 
 pytestmark = pytest.mark.anyio
 
@@ -212,10 +215,153 @@ async def test_a_bad_sdk_call_is_refused_in_the_sdks_form_and_recorded(
         assert record["status"] == 401
 
 
-async def test_the_sdks_other_calls_are_not_offered(
+def query_headers(system: tuple[str, str], **entries: str) -> dict[str, str]:
+    """What SDKVXP-2.0.1 sends for a call without a file: the fields of its JSON header
+    argument as signed entries, after `Content-Type: application/json`."""
+    stamp = sdk.format_timestamp(datetime.now(VIETNAM_TIME))
+    signed = sdk.signed_headers(
+        *system, {"Content-Type": "application/json", **entries}, timestamp=stamp
+    )
+    return {**signed, "Content-Type": "application/json"}
+
+
+async def call_sdk(
+    client: httpx.AsyncClient, system: tuple[str, str], name: str, **entries: str
+) -> httpx.Response:
+    return await client.post(f"{DOOR}/{name}", headers=query_headers(system, **entries))
+
+
+async def test_the_sdks_receiving_calls_take_a_document_from_list_to_done(
+    client: httpx.AsyncClient,
+    demo_token: str,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """ServiceTest's case 4 as a vendor runs it: list, fetch each, updateStatus done; then the
+    sender's case 5, getSentEdocList. Each call goes through the core as its qlvb operation."""
+    sender = await make_system(settings, monkeypatch, capsys, "--organisation", STP)
+    recipient = await make_system(settings, monkeypatch, capsys, "--organisation", STC)
+    data = as_sent("edoc_update.edxml", "17320")  # its DocumentId names another sender
+    sent = await client.post(SEND, content=data, headers=sdk_headers(sender, data))
+    doc_id = sent.json()["DocId"]
+
+    listed = await call_sdk(client, recipient, "getReceivedEdocList",
+                            servicetype="eDoc", messagetype="edoc")  # fmt: skip
+    fetched = await client.post(
+        f"{DOOR}/getEdoc",
+        headers={**query_headers(recipient, filePath="xml", docId=doc_id),
+                 "X-Request-ID": "sdk-getedoc-17320"},
+    )  # fmt: skip
+    done = await call_sdk(client, recipient, "updateStatus", status="done", docId=doc_id)
+    again = await call_sdk(client, recipient, "updateStatus", status="done", docId=doc_id)
+    relisted = await call_sdk(client, recipient, "getReceivedEdocList",
+                              servicetype="eDoc", messagetype="edoc")  # fmt: skip
+    tracked = await call_sdk(client, sender, "getSentEdocList",
+                             servicetype="eDoc", messagetype="edoc", docId=doc_id)  # fmt: skip
+    audit = await client.get(
+        f"{KG}/admin/audit", params={"request_id": "sdk-getedoc-17320"}, headers=bearer(demo_token)
+    )
+
+    assert listed.status_code == 200, listed.text
+    assert (listed.json()["status"], listed.json()["ErrorCode"]) == ("OK", "0")
+    (item,) = [k for k in listed.json()["data"] if k["docId"] == doc_id]
+    assert (item["serviceType"], item["messageType"], item["from"]) == ("eDoc", "edoc", STP)
+    assert (item["status"], item["created_time"]) == ("initial", item["updated_time"])
+    assert all(value is not None for value in item.values())  # the jar cannot read a null
+    assert fetched.status_code == 200, fetched.text
+    assert base64.b64decode(fetched.json()["data"]) == data  # the sender's bytes
+    assert (done.status_code, done.json()["status"]) == (200, "OK"), done.text
+    assert (again.status_code, again.json()["status"]) == (200, "OK")  # done twice: no change
+    (item,) = [k for k in relisted.json()["data"] if k["docId"] == doc_id]
+    assert (item["status"], item["statusCode"]) == ("done", "01")
+    assert tracked.status_code == 200, tracked.text
+    (result,) = tracked.json()["data"]
+    assert (result["fromCode"], result["toCode"], result["senderDocId"]) == (STP, STC, doc_id)
+    assert (result["sendStatus"], result["receiveStatus"]) == ("done", "01")
+    assert result["notation"] == "17320/VPCP-TTĐT"
+    records = audit.json()["records"]
+    inbound = next(r for r in records if r["hop"] == "inbound" and r["service"] == "qlvb")
+    assert (inbound["caller"], inbound["status"]) == (recipient[0], 200)
+    assert inbound["path"].endswith(f"/qlvb/v1/documents/{doc_id}")  # get_document
+
+
+async def test_the_sdk_lists_and_fetches_the_status_messages_an_agency_received(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`messagetype: status`: the sender's system lists its recipients' reports and fetches
+    each as the reporter's bytes, signed by the reporter's document system."""
+    sender = await make_system(settings, monkeypatch, capsys, "--organisation", STP)
+    recipient = await make_system(settings, monkeypatch, capsys, "--organisation", STC)
+    data = render_edxml(local_document("17321", subject="V/v thử SDK nhận trạng thái"))
+    sent = await client.post(SEND, content=data, headers=sdk_headers(sender, data))
+    doc_id = sent.json()["DocId"]
+    await call_sdk(client, recipient, "updateStatus", status="done", docId=doc_id)
+
+    listed = await call_sdk(client, sender, "getReceivedEdocList",
+                            servicetype="eDoc", messagetype="status")  # fmt: skip
+    (item,) = [k for k in listed.json()["data"] if k["docId"].startswith(doc_id + "/")]
+    fetched = await call_sdk(client, sender, "getEdoc", filePath="xml", docId=item["docId"])
+    acknowledged = await call_sdk(client, sender, "updateStatus", status="done",
+                                  docId=item["docId"])  # fmt: skip
+
+    assert (item["messageType"], item["from"], item["statusCode"]) == ("status", STC, "01")
+    status = read_status(base64.b64decode(fetched.json()["data"])).message
+    assert (status["from"]["organ_id"], status["status_code"]) == (STC, "01")
+    assert b"http://www.w3.org/2000/09/xmldsig#" in base64.b64decode(fetched.json()["data"])
+    assert (acknowledged.status_code, acknowledged.json()["status"]) == (200, "OK")
+
+
+@pytest.mark.parametrize(
+    ("name", "entries", "status", "code"),
+    [
+        ("getEdoc", {"filePath": "xml", "docId": "bm8tc3VjaC1kb2N1bWVudA"}, 404,
+         "DOCUMENT_NOT_FOUND"),
+        ("getEdoc", {"filePath": "xml", "docId": "../admin"}, 422, "DOCID_INVALID"),
+        ("updateStatus", {"status": "finished", "docId": "bm8tc3VjaC1kb2N1bWVudA"}, 422,
+         "STATUS_INVALID"),
+        ("getSentEdocList", {"servicetype": "eDoc"}, 422, "DOCID_INVALID"),
+    ],
+)  # fmt: skip
+async def test_a_bad_sdk_query_is_refused_in_the_sdks_form(
+    client: httpx.AsyncClient,
+    system: tuple[str, str],
+    name: str,
+    entries: dict[str, str],
+    status: int,
+    code: str,
+) -> None:
+    answer = await call_sdk(client, system, name, **entries)
+
+    assert answer.status_code == status, answer.text
+    assert (answer.json()["status"], answer.json()["ErrorCode"]) == ("FAIL", code)
+
+
+async def test_an_sdk_query_with_a_bad_signature_is_refused_and_recorded(
+    client: httpx.AsyncClient, system: tuple[str, str], demo_token: str
+) -> None:
+    headers = query_headers((system[0], system[1] + "x"), servicetype="eDoc", messagetype="edoc")
+
+    refused = await client.post(
+        f"{DOOR}/getReceivedEdocList", headers={**headers, "X-Request-ID": "sdk-bad-query"}
+    )
+    audit = await client.get(
+        f"{KG}/admin/audit", params={"request_id": "sdk-bad-query"}, headers=bearer(demo_token)
+    )
+
+    assert refused.status_code == 401, refused.text
+    assert (refused.json()["status"], refused.json()["ErrorCode"]) == ("FAIL", "SIGNATURE_INVALID")
+    (record,) = [r for r in audit.json()["records"] if r["hop"] == "inbound"]
+    assert record["status"] == 401
+
+
+async def test_a_call_the_sdk_door_does_not_offer_is_an_unknown_path(
     client: httpx.AsyncClient, system: tuple[str, str]
 ) -> None:
-    answer = await client.post(f"{DOOR}/getReceivedEdocList", json={"servicetype": "eDoc"})
+    answer = await call_sdk(client, system, "getAgenciesList")
 
     assert answer.status_code == 404, answer.text
     assert answer.json()["status"] == "FAIL"

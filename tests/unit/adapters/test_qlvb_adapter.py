@@ -849,6 +849,30 @@ async def through(adapter: QlvbAdapter, mock: httpx.AsyncClient, request: Canoni
     return await through_the_mock(adapter, CONTRACTS, mock, request)
 
 
+async def test_the_inbox_of_status_messages_lists_each_with_its_place(
+    adapter: QlvbAdapter, mock: httpx.AsyncClient
+) -> None:
+    """`kind=status`: the status messages an agency received (the SDK's `messagetype:
+    status`), each named so that get_status reads it."""
+    sent = await through(adapter, mock, call("send_document", make_document()))
+    await through(
+        adapter, mock, call("post_status", {"organ_id": STC, "status_code": "01"}, id=sent["id"])
+    )
+
+    statuses = await through(
+        adapter, mock, call("get_inbox", query=(("organ_id", STP), ("kind", "status")))
+    )
+    documents = await through(adapter, mock, call("get_inbox", query=(("organ_id", STP),)))
+
+    (item,) = [item for item in statuses["items"] if item["id"] == sent["id"]]
+    assert {key: item[key] for key in ("id", "organ_id", "position", "status_code",
+                                       "reported_by")} == {
+        "id": sent["id"], "organ_id": STC, "position": 1, "status_code": "01",
+        "reported_by": STC,
+    }  # fmt: skip
+    assert all(item["id"] != sent["id"] for item in documents["items"])  # STP sent it
+
+
 async def test_adapter_and_mock_agree_on_every_operation(
     adapter: QlvbAdapter, mock: httpx.AsyncClient
 ) -> None:
@@ -937,6 +961,7 @@ async def test_adapter_and_mock_agree_on_what_arrives_from_another_province(
 
     assert (first["duplicate"], again["duplicate"], first["id"]) == (False, True, KEY)
     assert first["recipients"] == [{"organ_id": tg_stp, "status": None}]
+    assert recalled.pop("signature")["reason"] == "missing"  # checked as a document's is
     assert recalled == {
         "id": KEY,
         "document_id": DOCUMENT_ID,

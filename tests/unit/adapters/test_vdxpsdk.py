@@ -109,3 +109,74 @@ def test_a_call_that_does_not_hold_is_refused_with_a_stable_code(case: str, code
 
     assert refused.value.code == code
     assert SECRET not in str(refused.value)
+
+
+# --- the jar's calls without a file -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entries", "path"),
+    [
+        ({"docId": "MDAw"}, "documents/MDAw"),
+        ({"docid": '"MDAw"'}, "documents/MDAw"),  # ServiceTest's `"docid":` + unquoted id
+        ({"docId": "MDAw/000.00.03.H33/2"}, "documents/MDAw/recipients/000.00.03.H33/statuses/2"),
+    ],
+)
+def test_a_doc_id_names_a_document_or_a_status_message(entries: dict[str, str], path: str) -> None:
+    assert sdk.doc_ref(entries).path == path
+
+
+@pytest.mark.parametrize("value", ["", "../admin", "MDAw/x/0", "MDAw?x=1", "a" * 401])
+def test_a_doc_id_of_another_shape_is_refused(value: str) -> None:
+    with pytest.raises(sdk.SdkRefusal) as refused:
+        sdk.doc_ref({"docId": value})
+
+    assert refused.value.code == "DOCID_INVALID"
+
+
+def test_update_status_takes_the_sdks_three_transport_statuses() -> None:
+    assert [sdk.transport_status({"status": s}) for s in ("processing", "done", "fail")] == [
+        "processing",
+        "done",
+        "fail",
+    ]
+    with pytest.raises(sdk.SdkRefusal):
+        sdk.transport_status({"status": "06"})  # an edXML code is not the SDK's
+
+
+def test_a_knobstick_leaves_out_what_is_unknown_the_jar_cannot_read_a_null() -> None:
+    item = {"id": "MDAw", "document_id": "x", "from": {"organ_id": "000.00.01.H33"},
+            "subject": "V/v", "received_at": "2026-12-06T20:00", "status": None}  # fmt: skip
+
+    stick = sdk.knobstick(item, messagetype="edoc")
+
+    assert stick["docId"] == "MDAw"
+    assert (stick["status"], stick["status_desc"]) == ("initial", "")
+    assert "statusCode" not in stick
+    assert all(isinstance(value, str) for value in stick.values())
+
+
+def test_sent_results_give_each_recipients_transport_and_edxml_status() -> None:
+    view = {
+        "document": {"from": {"organ_id": "000.00.01.H33"}, "subject": "V/v",
+                     "code": {"code_number": "15", "code_notation": "STP-VP"},
+                     "promulgation": {"date": "2026-12-06"}},
+        "recipients": [
+            {"organ_id": "000.00.03.H33", "status": "03",
+             "delivery": {"state": "delivered", "reason": None},
+             "history": [{"timestamp": "2026-12-06T10:00:00"}]},
+            {"organ_id": "000.00.01.H58", "status": None,
+             "delivery": {"state": "undeliverable", "reason": "HTTP 503"}, "history": []},
+        ],
+    }  # fmt: skip
+
+    here, there = sdk.sent_results(view, "MDAw")
+
+    assert (here["sendStatus"], here["receiveStatus"], here["receiveStatusDesc"]) == (
+        "done",
+        "03",
+        "ACCEPTED",
+    )
+    assert (here["notation"], here["receivedTime"]) == ("15/STP-VP", "2026-12-06T10:00:00")
+    assert (there["sendStatus"], there["sendStatusDesc"]) == ("fail", "HTTP 503")
+    assert "receiveStatus" not in there

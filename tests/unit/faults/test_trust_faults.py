@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from formats.edxml import render_edxml
+from formats.edxml import render_edxml, render_status, validate_document
 from formats.xmldsig import Trust, check_signature, sign_edxml
 from lgsp.ca.store import CertificateAuthority
 from lgsp.faults.documents import corrupt_signature, expired_certificate
@@ -89,3 +89,34 @@ def test_a_signature_under_another_root_stays_untrusted_after_the_fault(tmp_path
     assert changed is not None
     assert check_signature(changed, trust=Trust(roots=(signing.root().certificate,)),
                            at=signing.NOW).reason == "tampered"  # fmt: skip
+
+
+def test_both_faults_act_on_a_signed_status_message_too(tmp_path: Path) -> None:
+    """A status message is signed as a document is (issue 17): the faults of trust that a
+    rule may aim at post_status or receive_status change it the same way."""
+    ca = CertificateAuthority(tmp_path)
+    reporter = {"000.00.01.H58": "Sở Tư pháp tỉnh Tiền Giang"}
+    issued = ca.ensure_all(reporter, now=NOW)["000.00.01.H58"]
+    document = validate_document(cross_province_document("7004"))
+    status = render_status(
+        {
+            "response_for": {"organ_id": "000.00.01.H33", "code": "7004/STP-LT",
+                             "promulgation_date": "2026-12-06",
+                             "document_id": document["document_id"]},
+            "from": {"organ_id": "000.00.01.H58", "organ_name": "Sở Tư pháp tỉnh Tiền Giang"},
+            "status_code": "01", "description": None, "timestamp": "2026-12-06T16:00:00",
+            "staff_info": None,
+        }
+    )  # fmt: skip
+    data = sign_edxml(status, key=issued.key, chain=[issued.certificate])
+
+    corrupted = corrupt_signature(data)
+    expired = expired_certificate(data, ca, now=NOW)
+
+    assert corrupted is not None
+    assert expired is not None
+    assert check_signature(data, trust=trusting(ca), at=NOW).valid
+    assert check_signature(corrupted, trust=trusting(ca), at=NOW).reason == "tampered"
+    before = check_signature(data, trust=trusting(ca), at=NOW)
+    after = check_signature(expired, trust=trusting(ca), at=NOW)
+    assert (after.reason, after.subject) == ("expired", before.subject)

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
+from pydantic import SecretStr
 
 from adapters import CONTRACTS
 from adapters._qlvb_contracts import SignatureInvalid
@@ -19,7 +20,15 @@ from formats.xmldsig import sign_edxml
 from mocks.config import SystemConfig
 from tests.fixtures import signing
 from tests.fixtures.documents import NOW
-from tests.unit.mocks.test_qlvb_app import XML, assert_fail, assert_ok, make_document, running
+from tests.unit.mocks.test_qlvb_app import (
+    STC,
+    XML,
+    assert_fail,
+    assert_ok,
+    make_document,
+    running,
+    status_message,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -139,3 +148,144 @@ async def test_a_refusing_system_takes_a_validly_signed_document(
     )
 
     assert answer["Signature"]["Valid"] is True
+
+
+# --- status messages ------------------------------------------------------------------------
+
+
+def signed_status(document: dict[str, Any], code: str, signer: signing.Signer) -> bytes:
+    return sign_edxml(
+        status_message(document, STC, code), key=signer.key, chain=[signer.certificate]
+    )
+
+
+@pytest.mark.parametrize(
+    ("signer", "valid", "reason"),
+    [
+        (lambda: signing.signer("Sở Tài chính tỉnh Kiên Giang"), True, None),
+        (lambda: signing.signer(serial=0x2003, expired=True), False, "expired"),
+        (lambda: signing.signer(serial=signing.REVOKED_SERIAL), False, "revoked"),
+        (lambda: signing.signer(issuer="Rogue CA"), False, "untrusted"),
+        (lambda: None, False, "missing"),
+    ],
+)
+async def test_a_status_message_is_taken_and_its_signature_judged_as_a_documents(
+    client: httpx.AsyncClient, signer: Any, valid: bool, reason: str | None
+) -> None:
+    document = make_document(number="311")
+    assert_ok(await client.post("/sendEdoc", content=render_edxml(document), headers=XML))
+    made = signer()
+    data = (
+        status_message(document, STC, "01") if made is None else signed_status(document, "01", made)
+    )
+
+    answer = assert_ok(await client.post("/updateStatus", content=data, headers=XML))
+    shown = assert_ok(
+        await client.post(
+            "/getStatus",
+            json={
+                "documentId": answer["DocumentId"],
+                "organId": STC,
+                "position": 1,
+                "format": "json",
+            },
+        )  # fmt: skip
+    )
+
+    assert (answer["Signature"]["Valid"], answer["Signature"]["Reason"]) == (valid, reason)
+    assert shown["Signature"] == answer["Signature"]
+
+
+async def test_a_tampered_status_message_is_reported_tampered(client: httpx.AsyncClient) -> None:
+    document = make_document(number="312")
+    assert_ok(await client.post("/sendEdoc", content=render_edxml(document), headers=XML))
+    data = signed_status(document, "01", signing.signer()).replace(
+        "Trạng thái".encode(), "Trạng thai".encode(), 1
+    )
+
+    answer = assert_ok(await client.post("/updateStatus", content=data, headers=XML))
+
+    assert (answer["Signature"]["Valid"], answer["Signature"]["Reason"]) == (False, "tampered")
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (lambda d: status_message(d, STC, "01"), "missing"),
+        (lambda d: signed_status(d, "01", signing.signer(serial=0x2004, expired=True)), "expired"),
+    ],
+)
+async def test_a_refusing_system_refuses_a_status_not_validly_signed_and_records_nothing(
+    refusing: httpx.AsyncClient, data: Any, reason: str
+) -> None:
+    document = make_document(number="313")
+    assert_ok(
+        await refusing.post("/sendEdoc", content=signed("313", signing.signer()), headers=XML)
+    )
+
+    refused = await refusing.post("/updateStatus", content=data(document), headers=XML)
+    taken = await refusing.post(
+        "/updateStatus", content=signed_status(document, "01", signing.signer()), headers=XML
+    )
+
+    assert_fail(refused, 422, "SIGNATURE_INVALID")
+    assert refused.json()["Reason"] == reason
+    assert assert_ok(taken)["Recipients"] == [{"OrganId": STC, "StatusCode": "01"}]
+
+
+def identity_pem(signer: signing.Signer) -> SecretStr:
+    key = signer.key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return SecretStr((key + signer.certificate.public_bytes(serialization.Encoding.PEM)).decode())
+
+
+async def test_a_status_composed_here_is_signed_by_its_reporter(sqlite_url: str) -> None:
+    """`?sign=sender` on a status (the bus's JSON report): signed as the reporting agency with
+    the key its CA issued it, as a document composed here is signed as its sender."""
+    reporter = signing.signer("Sở Tài chính tỉnh Kiên Giang", serial=0x3001)
+    config = trusting(sqlite_url, signing_identities={STC: identity_pem(reporter)})
+    document = make_document(number="314")
+    async with running(config) as client:
+        assert_ok(await client.post("/sendEdoc", content=render_edxml(document), headers=XML))
+        answer = assert_ok(
+            await client.post(
+                "/updateStatus",
+                params={"sign": "sender"},
+                content=status_message(document, STC, "01"),
+                headers=XML,
+            )
+        )
+        raw = await client.post(
+            "/getStatus",
+            json={"documentId": answer["DocumentId"], "organId": STC, "position": 1},
+        )
+
+    assert answer["Signature"]["Valid"] is True, answer["Signature"]
+    assert answer["Signature"]["Serial"] == "3001"
+    assert "Sở Tài chính" in answer["Signature"]["Subject"]
+    assert b"http://www.w3.org/2000/09/xmldsig#" in raw.content  # the signed bytes are kept
+
+
+async def test_the_adapter_shows_a_status_verdict_in_the_contracts_shape(
+    client: httpx.AsyncClient,
+) -> None:
+    document = make_document(number="315")
+    assert_ok(await client.post("/sendEdoc", content=render_edxml(document), headers=XML))
+    answer = await client.post(
+        "/updateStatus", content=signed_status(document, "01", signing.signer()), headers=XML
+    )
+    adapter = QlvbAdapter(today=lambda: NOW.date())
+    request = CanonicalRequest("post_status", {}, body=b"", content_type="application/xml")
+
+    recorded = adapter.to_canonical(
+        request, SystemResponse(200, answer.content, "application/json")
+    )
+
+    CONTRACTS["qlvb"]["post_status"].response.model_validate(recorded.content)
+    assert (recorded.content["signature"]["valid"], recorded.content["signature"]["serial"]) == (
+        True,
+        "1001",
+    )
