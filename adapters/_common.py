@@ -54,6 +54,17 @@ class UnknownOperation(TranslationError):
     title = "The adapter does not support this operation"
 
 
+class InvalidInput(TranslationError):
+    """A body or query that does not validate; `errors` lists `{loc, msg, type}`, the shape of
+    the gateway's own 422s, and never repeats the input: it may be personal data."""
+
+    status = 422
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]]) -> None:
+        super().__init__(detail, errors=errors)
+        self.errors = errors
+
+
 class UnsupportedMediaType(TranslationError):
     code = "UNSUPPORTED_MEDIA_TYPE"
     status = 415

@@ -25,9 +25,9 @@ from pydantic import (
     ValidationError,
 )
 
-from adapters._common import UnsupportedMediaType, media_type, validation_errors
+from adapters._common import InvalidInput, UnsupportedMediaType, media_type, validation_errors
 from adapters._dvc_answers import STATUS_NAMES
-from adapters.base import CanonicalRequest, SystemRequest, TranslationError
+from adapters.base import CanonicalRequest, SystemRequest
 from formats.cccd import parse_cccd
 from formats.codes import DOSSIER_CODE, PROCEDURE_CODE
 from formats.dates import format_ddmmyyyy
@@ -97,16 +97,11 @@ def _decoded_size(value: str) -> str:
     return value
 
 
-class InvalidDossierRequest(TranslationError):
-    """The body or query is not valid; `errors` lists `{loc, msg, type}`, never the input."""
+class InvalidDossierRequest(InvalidInput):
+    """The body or query is not valid."""
 
     code = "INVALID_DOSSIER_REQUEST"
-    status = 422
     title = "The request is not valid"
-
-    def __init__(self, detail: str, *, errors: list[dict[str, Any]]) -> None:
-        super().__init__(detail, errors=errors)
-        self.errors = errors
 
 
 class Applicant(BaseModel):

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from adapters._common import (
     FieldReader,
+    InvalidInput,
     NgspAdapter,
     UnsupportedMediaType,
     media_type,
@@ -70,6 +71,22 @@ _VERIFIED_FIELDS = {"HoVaTen": "full_name", "NgayThangNamSinh": "date_of_birth"}
 
 MAX_NAME_LENGTH = 200
 
+# NoiDangKyKhaiSinh and an address's `legacy` block (mock additions): canonical name, legacy name.
+_BIRTH_REGISTRATION = {
+    "province_code": "MaTinhCu",
+    "province": "TenTinhCu",
+    "successor_code": "MaTinhHienNay",
+    "successor": "TenTinhHienNay",
+}
+_LEGACY_UNITS = {
+    "province_code": "MaTinhThanh",
+    "province": "TenTinhThanh",
+    "district_code": "MaQuanHuyen",
+    "district": "TenQuanHuyen",
+    "commune_code": "MaPhuongXa",
+    "commune": "TenPhuongXa",
+}
+
 
 class CitizenNotFound(TranslationError):
     code = "CITIZEN_NOT_FOUND"
@@ -88,20 +105,11 @@ _text = _RECORD.text
 _optional_text = _RECORD.optional_text
 
 
-class InvalidVerificationRequest(TranslationError):
-    """The claim is not `{cccd, full_name, date_of_birth}` as strings; `errors` lists why.
-
-    Each error is `{loc, msg, type}`, the shape the gateway uses for its own 422s. No value
-    from the body is repeated: it is personal data.
-    """
+class InvalidVerificationRequest(InvalidInput):
+    """The claim is not `{cccd, full_name, date_of_birth}` as strings; `errors` lists why."""
 
     code = "INVALID_VERIFICATION_REQUEST"
-    status = 422
     title = "The verification request is not valid"
-
-    def __init__(self, detail: str, *, errors: list[dict[str, Any]]) -> None:
-        super().__init__(detail, errors=errors)
-        self.errors = errors
 
 
 class CitizenClaim(BaseModel):
@@ -156,39 +164,31 @@ def _birth_registration(record: Mapping[str, Any]) -> dict[str, Any]:
     """The province a CCCD's prefix names (that of the birth registration, unchanged by the
     merger) and today's successor, when the system gives them (`NoiDangKyKhaiSinh`, a mock
     addition of era 2026)."""
-    born = record.get("NoiDangKyKhaiSinh")
-    if born is None:
-        return {}
-    if not isinstance(born, Mapping):
-        raise UpstreamAnswerInvalid("The citizen record's NoiDangKyKhaiSinh is not an object.")
-    return {
-        "birth_registration": {
-            "province_code": _text(born, "MaTinhCu"),
-            "province": _text(born, "TenTinhCu"),
-            "successor_code": _text(born, "MaTinhHienNay"),
-            "successor": _text(born, "TenTinhHienNay"),
-        }
-    }
+    born = _block(
+        record.get("NoiDangKyKhaiSinh"),
+        _BIRTH_REGISTRATION,
+        "The citizen record's NoiDangKyKhaiSinh is not an object.",
+    )
+    return {} if born is None else {"birth_registration": born}
 
 
 def _legacy(address: Mapping[str, Any]) -> dict[str, Any]:
     """The units a record was made in before 1 July 2025, when the address is given in
     today's (`legacy`, a mock addition; absent in the records' own era)."""
-    legacy = address.get("legacy")
-    if legacy is None:
-        return {}
-    if not isinstance(legacy, Mapping):
-        raise UpstreamAnswerInvalid("The address's legacy block is not an object.")
-    return {
-        "legacy": {
-            "province_code": _text(legacy, "MaTinhThanh"),
-            "province": _text(legacy, "TenTinhThanh"),
-            "district_code": _text(legacy, "MaQuanHuyen"),
-            "district": _text(legacy, "TenQuanHuyen"),
-            "commune_code": _text(legacy, "MaPhuongXa"),
-            "commune": _text(legacy, "TenPhuongXa"),
-        }
-    }
+    legacy = _block(
+        address.get("legacy"), _LEGACY_UNITS, "The address's legacy block is not an object."
+    )
+    return {} if legacy is None else {"legacy": legacy}
+
+
+def _block(block: object, fields: Mapping[str, str], not_an_object: str) -> dict[str, Any] | None:
+    """An optional block of the record, each field required once it is there (canonical name:
+    the system's), or None when the system left it out."""
+    if block is None:
+        return None
+    if not isinstance(block, Mapping):
+        raise UpstreamAnswerInvalid(not_an_object)
+    return {canonical: _text(block, legacy) for canonical, legacy in fields.items()}
 
 
 def household_to_canonical(household: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypedDict, Unpack
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -322,6 +322,25 @@ class _Problem(Protocol):
     extensions: dict[str, Any]
 
 
+class ProblemFields(TypedDict):
+    """What an error states in every problem document; the caller adds where and by whom."""
+
+    status: int
+    code: str
+    title: str
+    detail: str
+
+
+def problem_fields(error: _Problem) -> ProblemFields:
+    """The members an error's class and detail give every problem document it is shown in."""
+    return {
+        "status": error.status,
+        "code": error.code,
+        "title": error.title,
+        "detail": error.detail,
+    }
+
+
 def error_source(instance: str, system: str | None = None) -> dict[str, str]:
     """Who produced an error: the gateway of `instance`, or `system` behind it."""
     if system is None:
@@ -390,12 +409,7 @@ def problem_body(error: LgspError, *, instance: str, source: dict[str, str] | No
     (by default the process's own refusal, before any instance)."""
     return json.dumps(
         problem_document(
-            status=error.status,
-            code=error.code,
-            title=error.title,
-            detail=error.detail,
-            instance=instance,
-            source=source or error_source(PROCESS),
+            **problem_fields(error), instance=instance, source=source or error_source(PROCESS)
         )
     ).encode()
 
@@ -415,22 +429,13 @@ def problem_head(body: bytes, *, source: dict[str, str] | None = None) -> list[t
 def problem_response(
     request: Request,
     *,
-    status: int,
-    code: str,
-    title: str,
-    detail: str,
     extensions: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    **fields: Unpack[ProblemFields],
 ) -> JSONResponse:
     source = source_of(request.scope)
     body = problem_document(
-        status=status,
-        code=code,
-        title=title,
-        detail=detail,
-        instance=request.url.path,
-        extensions=extensions,
-        source=source,
+        **fields, instance=request.url.path, extensions=extensions, source=source
     )
     all_headers = dict(headers or {})
     all_headers[ERROR_SOURCE_HEADER] = source_header(source)
@@ -438,7 +443,7 @@ def problem_response(
     if request_id:
         all_headers["X-Request-ID"] = request_id
     return JSONResponse(
-        body, status_code=status, headers=all_headers, media_type=PROBLEM_MEDIA_TYPE
+        body, status_code=fields["status"], headers=all_headers, media_type=PROBLEM_MEDIA_TYPE
     )
 
 
@@ -446,13 +451,7 @@ def _render(
     request: Request, error: _Problem, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     return problem_response(
-        request,
-        status=error.status,
-        code=error.code,
-        title=error.title,
-        detail=error.detail,
-        extensions=error.extensions,
-        headers=headers,
+        request, **problem_fields(error), extensions=error.extensions, headers=headers
     )
 
 

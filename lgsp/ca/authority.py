@@ -64,31 +64,17 @@ def certificate_pem(certificate: x509.Certificate) -> bytes:
 
 def make_root(key: rsa.RSAPrivateKey, *, now: datetime) -> x509.Certificate:
     """The self-signed root: a CA that signs certificates and CRLs, and nothing else."""
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, ROOT_ORGANISATION),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, ROOT_UNIT),
-            x509.NameAttribute(NameOID.COMMON_NAME, ROOT_COMMON_NAME),
-        ]
-    )
-    usage = x509.KeyUsage(
-        digital_signature=False, content_commitment=False, key_encipherment=False,
-        data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-        encipher_only=False, decipher_only=False,
-    )  # fmt: skip
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - BACKDATE)
-        .not_valid_after(now + timedelta(days=365 * ROOT_YEARS))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(usage, critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
+    unit = x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, ROOT_UNIT)
+    name = _name(ROOT_ORGANISATION, unit, ROOT_COMMON_NAME)
+    return _certificate(
+        name,
+        name,
+        key,
+        key,
+        not_before=now - BACKDATE,
+        not_after=now + timedelta(days=365 * ROOT_YEARS),
+        ca=True,
+        extensions=[x509.SubjectKeyIdentifier.from_public_key(key.public_key())],
     )
 
 
@@ -105,38 +91,66 @@ def issue(
     """An organisation's document-signing certificate (digital signature, non-repudiation).
     Names past RFC 5280's upper bound for CN and O are cut to it."""
     short = _bounded(name) or organ_id
-    subject = x509.Name(
+    return _certificate(
+        _name(short, x509.NameAttribute(NameOID.USER_ID, organ_id[:MAX_NAME]), short),
+        root.subject,
+        key,
+        root_key,
+        not_before=not_before,
+        not_after=not_after,
+        ca=False,
+        extensions=[
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]),
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
+        ],
+    )
+
+
+def _name(organisation: str, middle: x509.NameAttribute[str], common_name: str) -> x509.Name:
+    """C, O, the attribute that tells the root (OU) from an organisation (UID), CN."""
+    return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, short),
-            x509.NameAttribute(NameOID.USER_ID, organ_id[:MAX_NAME]),
-            x509.NameAttribute(NameOID.COMMON_NAME, short),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+            middle,
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
+
+
+def _certificate(
+    subject: x509.Name,
+    issuer: x509.Name,
+    key: rsa.RSAPrivateKey,
+    signer: rsa.RSAPrivateKey,
+    *,
+    not_before: datetime,
+    not_after: datetime,
+    ca: bool,
+    extensions: list[x509.ExtensionType],
+) -> x509.Certificate:
+    """One certificate of the CA: a CA signs certificates and CRLs only, an organisation's
+    certificate signs documents (digital signature, non-repudiation) only; `extensions` are
+    the non-critical ones, in order."""
     usage = x509.KeyUsage(
-        digital_signature=True, content_commitment=True, key_encipherment=False,
-        data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+        digital_signature=not ca, content_commitment=not ca, key_encipherment=False,
+        data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
         encipher_only=False, decipher_only=False,
     )  # fmt: skip
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(root.subject)
+        .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
         .add_extension(usage, critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
-            critical=False,
-        )
-        .sign(root_key, hashes.SHA256())
     )
+    for extension in extensions:
+        builder = builder.add_extension(extension, critical=False)
+    return builder.sign(signer, hashes.SHA256())
 
 
 def make_crl(

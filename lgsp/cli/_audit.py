@@ -11,18 +11,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from lgsp.cli._common import add_data_dir, is_terminal, settings_from
+from lgsp.cli._common import command_group, data_command, is_terminal, settings_from
 from lgsp.cli._progress import count_progress
 
 
 def add_parsers(commands: Any) -> None:
-    audit = commands.add_parser("audit", help="audit log").add_subparsers(title="audit commands")
-    verify = audit.add_parser("verify", help="check the hash chain; exit 1 naming a bad record")
+    audit = command_group(commands, "audit", help="audit log")
+    verify = data_command(
+        audit, verify_audit, "verify", help="check the hash chain; exit 1 naming a bad record"
+    )
     verify.add_argument("--instance")
-    add_data_dir(verify)
-    verify.set_defaults(handler=verify_audit)
 
-    export = audit.add_parser(
+    export = data_command(
+        audit,
+        export_audit,
         "export",
         help="write the audit records as JSON lines, masked as stored",
         description="One JSON object a line, as GET {base}/admin/audit shows a record, each "
@@ -36,8 +38,6 @@ def add_parsers(commands: Any) -> None:
         metavar="FILE",
         help="write here, replacing it once complete (default: standard output)",
     )
-    add_data_dir(export)
-    export.set_defaults(handler=export_audit)
 
 
 def verify_audit(args: argparse.Namespace) -> int:

@@ -13,14 +13,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lgsp.cli._common import add_data_dir, print_json, settings_from
+from lgsp.cli._common import command_group, data_command, print_json, settings_from
 
 
 def add_parsers(commands: Any) -> None:
-    ca = commands.add_parser(
-        "ca", help="the bus's test CA: issue and revoke signing certificates, trust roots"
-    ).add_subparsers(title="ca commands")
-    issue = ca.add_parser(
+    ca = command_group(
+        commands, "ca", help="the bus's test CA: issue and revoke signing certificates, trust roots"
+    )
+    issue = data_command(
+        ca,
+        issue_certificate,
         "issue",
         help="issue an organisation a signing certificate and key; prints it as JSON",
         description="The password (8 to 128 printable ASCII characters) protects the PEM key "
@@ -28,22 +30,18 @@ def add_parsers(commands: Any) -> None:
     )
     issue.add_argument("organ_id", metavar="ORGAN_ID", help="e.g. 000.00.01.H01")
     issue.add_argument("--out", type=Path, help="also write ORGAN_ID.p12, .key.pem, .pem here")
-    add_data_dir(issue)
-    issue.set_defaults(handler=issue_certificate)
 
-    revoke = ca.add_parser("revoke", help="revoke a certificate by its serial (hex)")
+    revoke = data_command(
+        ca, revoke_certificate, "revoke", help="revoke a certificate by its serial (hex)"
+    )
     revoke.add_argument("serial", metavar="SERIAL")
-    add_data_dir(revoke)
-    revoke.set_defaults(handler=revoke_certificate)
 
-    root = ca.add_parser("root", help="print the root certificate (PEM)")
-    add_data_dir(root)
-    root.set_defaults(handler=print_root)
+    data_command(ca, print_root, "root", help="print the root certificate (PEM)")
 
-    add_root = ca.add_parser("add-root", help="trust another root (a PEM file) bus-wide")
+    add_root = data_command(
+        ca, add_trusted_root, "add-root", help="trust another root (a PEM file) bus-wide"
+    )
     add_root.add_argument("pem", type=Path, metavar="PEM_FILE")
-    add_data_dir(add_root)
-    add_root.set_defaults(handler=add_trusted_root)
 
 
 def issue_certificate(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from lgsp.cli._common import add_data_dir, cli_time, print_json, print_table, settings_from
+from lgsp.cli._common import command_group, data_command, print_json, print_listing, settings_from
 
 CLIENT_COLUMNS = (
     "instance",
@@ -30,10 +30,10 @@ _STRICT_HELP = (
 
 
 def add_parsers(commands: Any) -> None:
-    clients = commands.add_parser("clients", help="manage API clients").add_subparsers(
-        title="clients commands"
+    clients = command_group(commands, "clients", help="manage API clients")
+    create = data_command(
+        clients, create_client, "create", help="register a client; prints its secret once"
     )
-    create = clients.add_parser("create", help="register a client; prints its secret once")
     create.add_argument("--instance", required=True)
     create.add_argument("--name", required=True)
     create.add_argument(
@@ -68,18 +68,19 @@ def add_parsers(commands: Any) -> None:
         "vdxpsdk keeps the secret sealed for the VDXP SDK's HMAC and prints the SDK's systemid "
         "and secret",
     )
-    add_data_dir(create)
-    create.set_defaults(handler=create_client)
 
-    listing = clients.add_parser(
-        "list", help="list clients with their rights and rates (never their secrets)"
+    listing = data_command(
+        clients,
+        list_clients,
+        "list",
+        help="list clients with their rights and rates (never their secrets)",
     )
     listing.add_argument("--instance")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    add_data_dir(listing)
-    listing.set_defaults(handler=list_clients)
 
-    update = clients.add_parser("update", help="change how a client's calls are read")
+    update = data_command(
+        clients, update_client, "update", help="change how a client's calls are read"
+    )
     update.add_argument("--instance", required=True)
     update.add_argument("client_id")
     handling = update.add_mutually_exclusive_group(required=True)
@@ -89,19 +90,17 @@ def add_parsers(commands: Any) -> None:
         action="store_true",
         help="back to the default: each call's own Prefer header decides",
     )
-    add_data_dir(update)
-    update.set_defaults(handler=update_client)
 
-    revoke = clients.add_parser("revoke", help="revoke a client: its tokens stop working")
+    revoke = data_command(
+        clients, revoke_client, "revoke", help="revoke a client: its tokens stop working"
+    )
     revoke.add_argument("--instance", required=True)
     revoke.add_argument("client_id")
-    add_data_dir(revoke)
-    revoke.set_defaults(handler=revoke_client)
 
-    tokens = commands.add_parser("tokens", help="access tokens").add_subparsers(
-        title="tokens commands"
-    )
-    revoke_token = tokens.add_parser(
+    tokens = command_group(commands, "tokens", help="access tokens")
+    revoke_token = data_command(
+        tokens,
+        revoke_token_by_id,
         "revoke",
         help="revoke one token by its jti claim, whoever it was issued to",
         description="Every process serving the instance refuses the token within "
@@ -115,8 +114,6 @@ def add_parsers(commands: Any) -> None:
         help="the token's exp claim (seconds since 1970) or an ISO 8601 time with its offset: "
         "the deny-list keeps it until then (default: the longest token lifetime from now)",
     )
-    add_data_dir(revoke_token)
-    revoke_token.set_defaults(handler=revoke_token_by_id)
 
 
 def create_client(args: argparse.Namespace) -> int:
@@ -157,26 +154,22 @@ def list_clients(args: argparse.Namespace) -> int:
     from lgsp.admin_tasks import list_clients
 
     rows = asyncio.run(list_clients(settings_from(args), instance=args.instance))
-    if args.json:
-        print_json(rows)
-        return 0
-    print_table(
+    print_listing(
+        rows,
         (*CLIENT_COLUMNS, "revoked_at"),
-        (
-            [
-                row["instance"],
-                row["client_id"],
-                row["name"],
-                "yes" if row["admin"] else "no",
-                row["organisation"] or "-",
-                row["handling"],
-                "\n".join(row["services"].split(",")) if row["services"] else "-",
-                "\n".join(row["rate_limits"]) or "bus default",
-                cli_time(row["created_at"]),
-                cli_time(row["revoked_at"]) if row["revoked_at"] else "-",
-            ]
-            for row in rows
-        ),
+        lambda row: [
+            row["instance"],
+            row["client_id"],
+            row["name"],
+            "yes" if row["admin"] else "no",
+            row["organisation"] or "-",
+            row["handling"],
+            "\n".join(row["services"].split(",")) if row["services"] else "-",
+            "\n".join(row["rate_limits"]) or "bus default",
+            row["created_at"],
+            row["revoked_at"] or "-",
+        ],
+        as_json=args.json,
     )
     return 0
 

@@ -35,6 +35,22 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def command_group(commands: Any, name: str, *, help: str) -> Any:
+    """`lgsp NAME …`: a group of commands, listed under "NAME commands"."""
+    return commands.add_parser(name, help=help).add_subparsers(title=f"{name} commands")
+
+
+def data_command(
+    group: Any, handler: Callable[[argparse.Namespace], int], name: str, **texts: str
+) -> argparse.ArgumentParser:
+    """A command of `group` that works on the bus's data dir (`--data-dir`), run by `handler`;
+    `texts` are its help and description."""
+    parser: argparse.ArgumentParser = group.add_parser(name, **texts)
+    add_data_dir(parser)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
 def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
     if getattr(args, "data_dir", None) is not None:
         overrides["data_dir"] = args.data_dir
@@ -150,6 +166,23 @@ def print_table(
     for row in rows:  # Text: a `[` in a name or a path regex is not rich markup
         table.add_row(*(Text(cell) for cell in row))
     console().print(table)
+
+
+def print_listing(
+    rows: list[dict[str, Any]],
+    columns: Sequence[str],
+    cells: Callable[[dict[str, Any]], Sequence[str]],
+    *,
+    as_json: bool,
+    title: str | None = None,
+    ensure_ascii: bool = True,
+) -> None:
+    """A list command's rows: as JSON with `--json`, else a table of each row's `cells`; either
+    way every `…_at` time as `cli_time` prints it."""
+    if as_json:
+        print_json(rows, ensure_ascii=ensure_ascii)
+        return
+    print_table(columns, (cells(row) for row in with_cli_times(rows)), title=title)
 
 
 def print_json(value: Any, *, ensure_ascii: bool = True, indent: int | None = 2) -> None:

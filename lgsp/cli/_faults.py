@@ -7,16 +7,18 @@ import asyncio
 import json
 from typing import Any
 
-from lgsp.cli._common import add_data_dir, cli_time, print_json, print_table, settings_from
+from lgsp.cli._common import command_group, data_command, print_json, print_listing, settings_from
 
 RULE_METADATA = {"id", "instance", "remaining", "expires_at", "created_at", "times", "expires_in"}
 
 
 def add_parsers(commands: Any) -> None:
-    faults = commands.add_parser(
-        "faults", help="inject faults: rules that slow, fail, drop or cut calls"
-    ).add_subparsers(title="faults commands")
-    add = faults.add_parser(
+    faults = command_group(
+        commands, "faults", help="inject faults: rules that slow, fail, drop or cut calls"
+    )
+    add = data_command(
+        faults,
+        add_fault,
         "add",
         help="add a fault rule; prints it as JSON",
         description="FAULT uses the X-LGSP-Fault header's grammar, e.g. 'status=503', "
@@ -29,25 +31,19 @@ def add_parsers(commands: Any) -> None:
         add.add_argument(option, help="match only calls with this value (path: glob or ^regex)")
     add.add_argument("--times", type=int, help="apply at most this many times")
     add.add_argument("--expires-in", type=float, metavar="SECONDS")
-    add_data_dir(add)
-    add.set_defaults(handler=add_fault)
 
-    listing = faults.add_parser("list", help="list an instance's rules with their counts left")
+    listing = data_command(
+        faults, list_faults, "list", help="list an instance's rules with their counts left"
+    )
     listing.add_argument("--instance", required=True)
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    add_data_dir(listing)
-    listing.set_defaults(handler=list_faults)
 
-    remove = faults.add_parser("remove", help="remove one rule")
+    remove = data_command(faults, remove_fault, "remove", help="remove one rule")
     remove.add_argument("--instance", required=True)
     remove.add_argument("rule_id", type=int)
-    add_data_dir(remove)
-    remove.set_defaults(handler=remove_fault)
 
-    clear = faults.add_parser("clear", help="remove every rule of an instance")
+    clear = data_command(faults, clear_faults, "clear", help="remove every rule of an instance")
     clear.add_argument("--instance", required=True)
-    add_data_dir(clear)
-    clear.set_defaults(handler=clear_faults)
 
 
 def add_fault(args: argparse.Namespace) -> int:
@@ -82,21 +78,18 @@ def list_faults(args: argparse.Namespace) -> int:
     from lgsp.faults.tasks import list_faults
 
     rules = asyncio.run(list_faults(settings_from(args), instance=args.instance))
-    if args.json:
-        print_json(rules, ensure_ascii=False)
-        return 0
-    print_table(
+    print_listing(
+        rules,
         ("id", "rule", "remaining", "expires_at"),
-        (
-            [
-                str(rule["id"]),
-                " ".join(f"{k}={v}" for k, v in rule.items() if k not in RULE_METADATA),
-                str(rule.get("remaining", "-")),
-                cli_time(rule["expires_at"]) if rule.get("expires_at") else "-",
-            ]
-            for rule in rules
-        ),
+        lambda rule: [
+            str(rule["id"]),
+            " ".join(f"{k}={v}" for k, v in rule.items() if k not in RULE_METADATA),
+            str(rule.get("remaining", "-")),
+            rule.get("expires_at") or "-",
+        ],
+        as_json=args.json,
         title=f"Fault rules of {args.instance}, oldest (applied first) at the top",
+        ensure_ascii=False,
     )
     return 0
 

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from lgsp.console._kit import PAGE_SIZE, Console, admin_api, problem_text
+from lgsp.console._kit import PAGE_SIZE, AdminApi, Console, admin_api, problem_text
 from lgsp.console.lifecycles import DELIVERY, DOSSIER, UNCONFIRMED, draw, label_of
 from lgsp.deps import BusDep
 from lgsp.journal.capture import mask_name, mask_text
@@ -27,6 +27,18 @@ DOSSIERS = "/dvc/v1/dossiers"
 DOCUMENTS = "/qlvb/v1/documents"
 MAX_RECIPIENTS_DRAWN = 20
 _SENDINGS = (("POST", "/qlvb/v1/documents", 202), ("POST", "/qlvb/v1/inbound/documents", 202))
+
+
+async def _read(
+    api: AdminApi, instance: str, path: str, params: dict[str, Any] | None = None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """A record the page shows, or why the API would not give it (masked: a problem's detail
+    may name the person the record is about)."""
+    answer = await api.call(instance, "GET", path, params=params)
+    if answer.status_code == 200:
+        found: dict[str, Any] = answer.json()
+        return found, None
+    return None, mask_text(problem_text(answer))
 
 
 def add_record_routes(router: APIRouter, console: Console) -> None:
@@ -51,9 +63,7 @@ def add_record_routes(router: APIRouter, console: Console) -> None:
         problem = None
         if _serves(bus, instance, "dvc"):
             async with admin_api(request, bus, session) as api:
-                answer = await api.call(instance, "GET", DOSSIERS, params=params)
-            found = answer.json() if answer.status_code == 200 else None
-            problem = None if found is not None else mask_text(problem_text(answer))
+                found, problem = await _read(api, instance, DOSSIERS, params)
         items = [] if found is None else found.get("items", [])
         for item in items:
             item["applicant_shown"] = _applicant(item.get("applicant") or {})
@@ -82,10 +92,9 @@ def add_record_routes(router: APIRouter, console: Console) -> None:
         problem = None
         if _serves(bus, instance, "dvc"):
             async with admin_api(request, bus, session) as api:
-                path = f"{DOSSIERS}/{quote(code[:64], safe='')}"
-                answer = await api.call(instance, "GET", path)
-            found = answer.json() if answer.status_code == 200 else None
-            problem = None if found is not None else mask_text(problem_text(answer))
+                found, problem = await _read(
+                    api, instance, f"{DOSSIERS}/{quote(code[:64], safe='')}"
+                )
         diagram = None
         if found is not None:
             history = found.get("history", [])
@@ -132,11 +141,9 @@ def add_record_routes(router: APIRouter, console: Console) -> None:
                 for entry in [] if found is None else found.get("entries", []):
                     sent.append(_sending(entry, inbound="inbound" in path))
             if organ_id and _serves(bus, instance, "qlvb"):
-                answer = await api.call(
-                    instance, "GET", f"{DOCUMENTS}/inbox", params={"organ_id": organ_id}
+                inbox, problem = await _read(
+                    api, instance, f"{DOCUMENTS}/inbox", {"organ_id": organ_id}
                 )
-                inbox = answer.json() if answer.status_code == 200 else None
-                problem = None if inbox is not None else mask_text(problem_text(answer))
         sent.sort(key=lambda s: str(s["occurred_at"]), reverse=True)
         return console.page(
             request,
@@ -162,9 +169,7 @@ def add_record_routes(router: APIRouter, console: Console) -> None:
         if document_id and _serves(bus, instance, "qlvb"):
             async with admin_api(request, bus, session) as api:
                 path = f"{DOCUMENTS}/{quote(document_id, safe='')}"
-                answer = await api.call(instance, "GET", path)
-            found = answer.json() if answer.status_code == 200 else None
-            problem = None if found is not None else mask_text(problem_text(answer))
+                found, problem = await _read(api, instance, path)
         recipients = []
         if found is not None:
             for recipient in found.get("recipients", [])[:MAX_RECIPIENTS_DRAWN]:

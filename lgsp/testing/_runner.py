@@ -209,24 +209,16 @@ class LgspBus:
         """Block until the document whose sending answered `sent` (`POST
         {base}/qlvb/v1/documents`) has been delivered into province `to`: its gateway took
         it in from the national axis, under the request id of the sending."""
-        return self.wait_for(
-            to,
-            timeout=timeout,
-            path="/qlvb/v1/inbound/documents",
-            request_id=_request_id(sent),
-            status=202,
+        return self._wait_for_answered(
+            sent, to, timeout, path="/qlvb/v1/inbound/documents", status=202
         )
 
     def wait_for_status(self, reported: httpx.Response, *, to: str, timeout: float = 20.0) -> int:
         """Block until the edXML status whose report answered `reported` (`POST
         {base}/qlvb/v1/documents/{id}/status` at the recipient) reached the sender's province
         `to`."""
-        return self.wait_for(
-            to,
-            timeout=timeout,
-            path="/qlvb/v1/inbound/statuses",
-            request_id=_request_id(reported),
-            status=200,
+        return self._wait_for_answered(
+            reported, to, timeout, path="/qlvb/v1/inbound/statuses", status=200
         )
 
     def wait_for_national_sync(self, changed: httpx.Response, *, timeout: float = 20.0) -> int:
@@ -234,8 +226,15 @@ class LgspBus:
         been synchronised to the national portal (DVCQG, at NDXP)."""
         if self.national is None:
             raise RuntimeError("this bus does not serve the national instance")
+        return self._wait_for_answered(changed, self.national, timeout, service="dvcqg")
+
+    def _wait_for_answered(
+        self, answer: httpx.Response, instance: str, timeout: float, **expectation: Any
+    ) -> int:
+        """`wait_for` the exchanges `instance` took in under the request id of `answer`: the
+        bus keeps it from the call a test made to where the call's effect lands."""
         return self.wait_for(
-            self.national, timeout=timeout, service="dvcqg", request_id=_request_id(changed)
+            instance, timeout=timeout, request_id=_request_id(answer), **expectation
         )
 
     def close(self) -> None:

@@ -44,6 +44,7 @@ from lgsp.errors import (
     ServiceNotFound,
     error_source,
     problem_document,
+    problem_fields,
     source_header,
 )
 from lgsp.logging import request_id_var
@@ -228,13 +229,7 @@ def _problem(
     error: LgspError | TranslationError, instance: str, source: dict[str, str]
 ) -> dict[str, Any]:
     return problem_document(
-        status=error.status,
-        code=error.code,
-        title=error.title,
-        detail=error.detail,
-        instance=instance,
-        extensions=error.extensions,
-        source=source,
+        **problem_fields(error), instance=instance, extensions=error.extensions, source=source
     )
 
 
