@@ -20,7 +20,9 @@ pytestmark = pytest.mark.anyio
 
 ENTRIES = 100_000
 PAGE_BUDGET_SECONDS = 1.0
-"""The issue asks 300 ms; this shared 2-core machine gets slack (a page takes ~50 ms alone)."""
+"""CPU seconds of this process (every thread, the database's included), which other processes
+on a loaded machine do not move: a page that scanned the journal would blow it (a page takes
+~50 ms alone; the issue asks 300 ms of wall time, which `benchmarks/` is the place to time)."""
 
 
 @pytest.fixture
@@ -82,9 +84,9 @@ async def test_a_journal_page_renders_fast_at_100000_entries(
         ("deep", {"before": "5000"}),
         ("filtered", {"service": "dancu", "before": "20000"}),
     ):
-        started = time.perf_counter()
+        started = time.process_time()
         page = await client.get("/console/kiengiang/journal", params=params)
-        timings[name] = time.perf_counter() - started
+        timings[name] = time.process_time() - started
         assert page.status_code == 200
         assert page.text.count('class="trace-link"') == 50, name
         assert 'id="older"' in page.text
