@@ -131,14 +131,21 @@ async def authenticate(
         algorithms=list(bus.settings.jwt_algorithms),
     )
     audit.caller = claims.client_id
-    if await _is_revoked(bus, instance.spec.name, claims):
+    name = instance.spec.name
+    # Both copies are read directly while fresh: no coroutine or loader per call (issue 21).
+    revoked = bus.deny_list.cached(name, claims.jti)
+    if revoked is None:
+        revoked = await _is_revoked(bus, name, claims)
+    if revoked:
         raise InvalidToken("The access token has been revoked; request a new one.")
-    snapshot = await _client_snapshot(bus, instance.spec.name, claims.client_id)
+    hit, snapshot = bus.client_cache.get(name, claims.client_id)
+    if not hit:
+        snapshot = await _client_snapshot(bus, name, claims.client_id)
     if snapshot is None or snapshot.revoked:
         raise InvalidToken("The client this token was issued to is revoked or unknown.")
     # Gateway endpoints of its own (catalog, admin) share one bucket per client, named `-`.
     service = str(request.path_params.get("service_id", "-"))
-    _enforce_rate(bus, instance.spec.name, claims.client_id, service, snapshot)
+    _enforce_rate(bus, name, claims.client_id, service, snapshot)
     return Caller(
         client_id=claims.client_id,
         scopes=claims.scopes,

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
+from fastapi.telemetry import TelemetryConfig
 from pydantic import BaseModel, Field, SecretStr
+
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+"""Every mock's `FastAPI(telemetry=...)`: FastAPI's OpenTelemetry bridge asks the global
+providers on every call, ~3% of a mock's CPU (issue 21), for systems that export no telemetry.
+The bus sets the same for itself (`lgsp.app`); mocks import nothing of the bus."""
 
 
 class SystemConfig(BaseModel):

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mocks.bus import BusClient
-from mocks.config import SystemConfig
+from mocks.config import NO_TELEMETRY, SystemConfig
 from mocks.db import MockDatabase, open_mock_database
 from mocks.reset import Reseeded, SeedSnapshot, add_reset_route, reseed
 
@@ -69,7 +69,7 @@ def stateful_app(
             state = await open_state(database, stack)
             yield {state_key: state, DATABASE_KEY: database}
 
-    app = FastAPI(title=title, description=description, lifespan=lifespan)
+    app = FastAPI(title=title, description=description, lifespan=lifespan, telemetry=NO_TELEMETRY)
     # Without a seed the reset only deletes: a snapshot of nothing, taken once and for all.
     snapshot = SeedSnapshot() if seed is not None else SeedSnapshot(seeded=0)
     instance = config.instance if per_instance else None

@@ -40,6 +40,14 @@ class DenyList:
                     entry.fresh_until = self._clock() + ttl
         return jti in entry.jtis
 
+    def cached(self, instance: str, jti: str) -> bool | None:
+        """`is_revoked` from a fresh copy without a coroutine (issue 21); None when the copy
+        is missing or stale, for `is_revoked` to reload."""
+        entry = self._instances.get(instance)
+        if entry is None or entry.fresh_until <= self._clock():
+            return None
+        return jti in entry.jtis
+
     def add(self, instance: str, jti: str) -> None:
         """A revocation this process recorded applies here at once, before any reload."""
         self._instances.setdefault(instance, _Entry()).jtis.add(jti)

@@ -25,6 +25,11 @@ class Catalog:
             if service.key in self._services:
                 raise CatalogError(f"service {service.id} {service.version} is defined twice")
             self._services[service.key] = service
+        versions: dict[str, list[str]] = {}
+        for service_id, version in self._services:
+            versions.setdefault(service_id, []).append(version)
+        self._versions = {service_id: tuple(sorted(v)) for service_id, v in versions.items()}
+        """Each service's versions, sorted once: every call asks (issue 21)."""
 
     def __iter__(self) -> Iterator[ServiceSpec]:
         return iter(sorted(self._services.values(), key=lambda s: s.key))
@@ -36,7 +41,7 @@ class Catalog:
         return self._services.get((service_id, version))
 
     def versions(self, service_id: str) -> list[str]:
-        return sorted(v for (i, v) in self._services if i == service_id)
+        return list(self._versions.get(service_id, ()))
 
 
 def find_operation(service: ServiceSpec, method: str, path: str) -> MatchedOperation:

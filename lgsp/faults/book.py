@@ -70,6 +70,12 @@ class FaultBook:
             )
         return None
 
+    def rule_free(self, instance: str) -> bool:
+        """The instance had no rules at its last reading, still fresh: a call may skip building
+        its facts and `pick` (issue 21). False when unread or stale, so `pick` reads again."""
+        cached = self._rules.get(instance)
+        return cached is not None and not cached[1] and cached[0] > self._clock()
+
     def from_header(self, instance: str, rule: FaultRuleIn) -> Fault | None:
         """The fault an `X-LGSP-Fault` header asks for (its own seeded generator per instance)."""
         generator = self._generator(instance, None)

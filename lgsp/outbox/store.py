@@ -8,6 +8,7 @@ again and its late outcome is dropped, never written over the newer claim's.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from collections.abc import Callable, Sequence
@@ -16,10 +17,24 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    Executable,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from lgsp.db import UTCDateTime
 from lgsp.errors import NotFound, OutboxConflict
 from lgsp.masking import mask_personal_data
 from lgsp.outbox.models import OutboxMessage, OutboxState
@@ -168,6 +183,43 @@ async def claim(
     """
     if not instances or limit < 1:
         return []
+    statements = _claim_statements()
+    values = {"now": now, "instances": list(instances), "max_attempts": max_attempts}
+    async with sessions() as session:
+        # SQLite: take the write lock before reading (lgsp/db.py's `begin` hook), so that two
+        # claimers never read the same due rows; PostgreSQL ignores the option.
+        connection = await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        # PostgreSQL: rows another worker is claiming are skipped, not waited for.
+        due = statements.due_locked if connection.dialect.name == "postgresql" else statements.due
+        await session.execute(statements.bury_lost, values)
+        ids = list((await session.scalars(due, {**values, "limit": limit})).all())
+        if not ids:
+            await session.commit()
+            return []
+        lease_until = now + timedelta(seconds=lease_seconds)
+        rows = await session.execute(
+            statements.lease, {**values, "ids": ids, "new_lease": lease_until}
+        )
+        claimed = [ClaimedMessage(**row._asdict()) for row in rows]
+        await session.commit()
+    return sorted(claimed, key=lambda message: message.id)
+
+
+@dataclass(frozen=True)
+class _ClaimStatements:
+    bury_lost: Executable
+    due: Select[int]
+    due_locked: Select[int]
+    lease: Executable
+
+
+@functools.cache
+def _claim_statements() -> _ClaimStatements:
+    """The claim's statements, built once with bound parameters (issue 21: rebuilding them on
+    every poll was most of an idle worker's CPU). Parameters: `now`, `instances`,
+    `max_attempts`, `limit`, `ids`, `new_lease`."""
+    now = bindparam("now", type_=UTCDateTime)
+    instances: BindParameter[list[str]] = bindparam("instances", expanding=True)
     lease_lost = and_(
         OutboxMessage.state == OutboxState.DELIVERING.value, OutboxMessage.lease_until < now
     )
@@ -176,7 +228,7 @@ async def claim(
         .where(
             OutboxMessage.instance.in_(instances),
             lease_lost,
-            OutboxMessage.attempts + 1 >= max_attempts,
+            OutboxMessage.attempts + 1 >= bindparam("max_attempts", type_=Integer),
         )
         .values(
             state=OutboxState.DEAD.value,
@@ -213,41 +265,29 @@ async def claim(
             or_(OutboxMessage.ordering_key.is_(None), ~blocked_by_older),
         )
         .order_by(OutboxMessage.id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
-    lease_until = now + timedelta(seconds=lease_seconds)
-    async with sessions() as session:
-        # SQLite: take the write lock before reading (lgsp/db.py's `begin` hook), so that two
-        # claimers never read the same due rows; PostgreSQL ignores the option.
-        connection = await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-        if connection.dialect.name == "postgresql":
-            # Rows another worker is claiming are skipped, not waited for: disjoint batches.
-            due = due.with_for_update(skip_locked=True, of=OutboxMessage)
-        await session.execute(bury_lost)
-        ids = list((await session.scalars(due)).all())
-        if not ids:
-            await session.commit()
-            return []
-        rows = await session.execute(
-            update(OutboxMessage)
-            # Still due: a second line of defence should the rows not be locked (an engine
-            # without lgsp.db's SQLite recipe reads outside any transaction).
-            .where(OutboxMessage.id.in_(ids), is_due)
-            .values(
-                state=OutboxState.DELIVERING.value,
-                lease_until=lease_until,
-                updated_at=now,
-                attempts=case(
-                    (lease_lost, OutboxMessage.attempts + 1), else_=OutboxMessage.attempts
-                ),
-                last_error=case((lease_lost, LEASE_LOST), else_=OutboxMessage.last_error),
-            )
-            .returning(*_CLAIMED_COLUMNS)
-            .execution_options(synchronize_session=False)
+    lease = (
+        update(OutboxMessage)
+        # Still due: a second line of defence should the rows not be locked (an engine
+        # without lgsp.db's SQLite recipe reads outside any transaction).
+        .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)), is_due)
+        .values(
+            state=OutboxState.DELIVERING.value,
+            lease_until=bindparam("new_lease", type_=UTCDateTime),
+            updated_at=now,
+            attempts=case((lease_lost, OutboxMessage.attempts + 1), else_=OutboxMessage.attempts),
+            last_error=case((lease_lost, LEASE_LOST), else_=OutboxMessage.last_error),
         )
-        claimed = [ClaimedMessage(**row._asdict()) for row in rows]
-        await session.commit()
-    return sorted(claimed, key=lambda message: message.id)
+        .returning(*_CLAIMED_COLUMNS)
+        .execution_options(synchronize_session=False)
+    )
+    return _ClaimStatements(
+        bury_lost=bury_lost,
+        due=due,
+        due_locked=due.with_for_update(skip_locked=True, of=OutboxMessage),
+        lease=lease,
+    )
 
 
 async def _update_claimed(

@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 
 from formats.cccd import Cccd
 from formats.dates import parse_ddmmyyyy
-from mocks.config import SystemConfig
+from mocks.config import NO_TELEMETRY, SystemConfig
 from mocks.csdlqgdc.register import NationalRegister
 from mocks.dancu import api
 from mocks.dancu.seed import CitizenRecord, generate_citizens
@@ -65,6 +65,7 @@ def create_app(
         title="Mock national population database (CSDLQGDC)",
         description="Legacy JSON in the NGSP envelope {error_code, message, data}, as every "
         "provincial citizen database answers.",
+        telemetry=NO_TELEMETRY,
     )
     app.state.register = register  # for tests and diagnostics: which provinces are built
     api.install_error_handlers(app)

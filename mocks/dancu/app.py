@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from formats.cccd import Cccd
 from formats.dates import parse_ddmmyyyy
 from formats.ngsp import envelope
-from mocks.config import SystemConfig
+from mocks.config import NO_TELEMETRY, SystemConfig
 from mocks.dancu.api import (
     ANSWERS,
     ERROR_RESPONSES,
@@ -54,6 +54,7 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vie
     app = FastAPI(
         title=f"Mock citizen database ({config.province_name or config.province_code})",
         description="Legacy JSON in the NGSP envelope {error_code, message, data}.",
+        telemetry=NO_TELEMETRY,
     )
     install_error_handlers(app)
 

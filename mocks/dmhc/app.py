@@ -22,7 +22,7 @@ from typing import Any, Literal
 from fastapi import FastAPI, Path
 
 from formats.ngsp import RECORD_NOT_FOUND
-from mocks.config import SystemConfig
+from mocks.config import NO_TELEMETRY, SystemConfig
 from mocks.dancu.api import ANSWERS, ERROR_RESPONSES, install_error_handlers
 from mocks.directory.admin_units import ADMIN_UNITS, Unit
 from mocks.envelope import EnvelopeError
@@ -69,6 +69,7 @@ def create_app(config: SystemConfig) -> FastAPI:
     app = FastAPI(
         title="Mock administrative-units catalogue (NDXP)",
         description=f"{ADMIN_UNITS.source}. Legacy JSON in the NGSP envelope.",
+        telemetry=NO_TELEMETRY,
     )
     install_error_handlers(app)
     code_path = Path(pattern=UNIT_CODE, description="2 digits a province, 5 a ward or commune.")

@@ -90,3 +90,18 @@ async def test_a_call_on_a_known_instance_builds_no_new_entry_or_lock(
         await deny.is_revoked("kg", "j1", ttl=2, load=table.load)
 
     assert made == 1
+
+
+async def test_the_cached_answer_is_given_only_while_the_copy_is_fresh() -> None:
+    """`authenticate` asks `cached` first and reloads through `is_revoked` on None (issue 21):
+    a stale copy must answer None, or a revocation made elsewhere would never apply."""
+    clock, table = Clock(100.0), Table()
+    deny = DenyList(clock=clock)
+    unread = deny.cached("kg", "j1")
+    await deny.is_revoked("kg", "j1", ttl=2, load=table.load)
+    fresh = deny.cached("kg", "j1")
+    deny.add("kg", "j2")
+    added_here = deny.cached("kg", "j2")
+    clock.now += 2
+
+    assert (unread, fresh, added_here, deny.cached("kg", "j1")) == (None, False, True, None)

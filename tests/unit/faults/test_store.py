@@ -63,6 +63,28 @@ async def test_the_book_sees_a_rule_added_elsewhere_only_after_its_cache_expires
     assert fresh.status == 503
 
 
+async def test_a_call_skips_the_rules_only_while_the_book_knows_there_are_none(
+    engine: AsyncEngine,
+) -> None:
+    """The router skips `pick` on `rule_free` (issue 21): that must never hide a rule the
+    cache's own reload would have found, nor skip before the instance's rules were read."""
+    sessions = make_session_factory(engine)
+    clock = [0.0]
+    book = FaultBook(sessions, ttl_seconds=1, seed=7, timeout_seconds=1, clock=lambda: clock[0])
+
+    unread = book.rule_free("kiengiang")
+    await book.pick("kiengiang", CALL)
+    read_empty = book.rule_free("kiengiang")
+    await store.add_rule(sessions, instance="kiengiang", rule=FaultRuleIn(status=503), now=NOW)
+    clock[0] = 1.0
+    stale = book.rule_free("kiengiang")
+    fault = await book.pick("kiengiang", CALL)
+
+    assert (unread, read_empty, stale) == (False, True, False)
+    assert fault is not None
+    assert not book.rule_free("kiengiang")
+
+
 async def test_reset_removes_the_rules_of_the_given_instances_only(engine: AsyncEngine) -> None:
     sessions = make_session_factory(engine)
     book = FaultBook(sessions, ttl_seconds=0, seed=7, timeout_seconds=1)
