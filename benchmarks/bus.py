@@ -238,15 +238,17 @@ def _wrk(port: int, path: str, headers: dict[str, str], args: argparse.Namespace
     argv += [x for k, v in headers.items() for x in ("-H", f"{k}: {v}")]
     argv.append(f"http://127.0.0.1:{port}{path}")
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.MULTILINE))
+    if len(percentiles) != 2:
+        raise RuntimeError(f"wrk printed no 50% and 99% latency:\n{out}")
     done = re.search(r"(\d+) requests in", out)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     failed = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return Result(
         name="",
         rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        p50=_wrk_ms(percentiles.get("50", "0us")),
-        p99=_wrk_ms(percentiles.get("99", "0us")),
+        p50=_wrk_ms(percentiles["50"]),
+        p99=_wrk_ms(percentiles["99"]),
         requests=int(done.group(1)) if done else 0,
         errors=(int(bad.group(1)) if bad else 0)
         + (sum(int(n) for n in failed.groups()) if failed else 0),
