@@ -443,3 +443,52 @@ async def test_over_long_values_are_cut_to_their_columns_and_share_the_group_com
     assert (long.caller, long.method) == ("a" * 63 + "…", "M" * 15 + "…")
     assert long.service == ("s%00" * 40)[:63] + "…"
     assert (await verify_chain(sessions)).ok
+
+
+@pytest.fixture
+def sqlite_file(engine: AsyncEngine) -> str:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the thread writer owns a SQLite file")
+    return engine.url.database or ""
+
+
+def hold_write_lock(path: str) -> sqlite3.Connection:
+    """Another process's writer, as `lgsp serve --workers 2` has: it holds the file's lock."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+async def test_a_batch_waits_for_another_writers_lock_and_commits_once_it_is_freed(
+    sqlite_file: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    writer = SqliteAuditWriter(sqlite_file, busy_timeout=30)
+    other = hold_write_lock(sqlite_file)
+    try:
+        appended = asyncio.ensure_future(writer.append([make_entry(0)]))
+        await asyncio.sleep(0.3)
+        assert not appended.done()  # still waiting for the lock
+        other.execute("ROLLBACK")
+        await asyncio.wait_for(appended, timeout=30)
+    finally:
+        other.close()
+        await writer.close()
+
+    await assert_chain_holds(sessions, ["req-0"])
+
+
+async def test_a_lock_held_past_the_busy_timeout_fails_the_batch_and_the_next_one_commits(
+    sqlite_file: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    writer = SqliteAuditWriter(sqlite_file, busy_timeout=0.2)
+    other = hold_write_lock(sqlite_file)
+    try:
+        with pytest.raises(OperationalError, match="locked"):
+            await asyncio.wait_for(writer.append([make_entry(0)]), timeout=30)
+        other.execute("ROLLBACK")
+        await asyncio.wait_for(writer.append([make_entry(1)]), timeout=30)
+    finally:
+        other.close()
+        await writer.close()
+
+    await assert_chain_holds(sessions, ["req-1"])
