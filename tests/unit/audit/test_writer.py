@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -446,10 +448,19 @@ async def test_over_long_values_are_cut_to_their_columns_and_share_the_group_com
 
 
 @pytest.fixture
-def sqlite_file(engine: AsyncEngine) -> str:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("the thread writer owns a SQLite file")
-    return engine.url.database or ""
+def sqlite_file(sqlite_template: Path, tmp_path: Path) -> str:
+    """A gateway database file of its own: the thread writer is SQLite's, so these tests have
+    no PostgreSQL case (rather than one that skips)."""
+    path = tmp_path / "audit.db"
+    shutil.copyfile(sqlite_template, path)
+    return str(path)
+
+
+@pytest.fixture
+async def file_sessions(sqlite_file: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = make_engine(f"sqlite+aiosqlite:///{sqlite_file}")
+    yield make_session_factory(engine)
+    await engine.dispose()
 
 
 def hold_write_lock(path: str) -> sqlite3.Connection:
@@ -460,7 +471,7 @@ def hold_write_lock(path: str) -> sqlite3.Connection:
 
 
 async def test_a_batch_waits_for_another_writers_lock_and_commits_once_it_is_freed(
-    sqlite_file: str, sessions: async_sessionmaker[AsyncSession]
+    sqlite_file: str, file_sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     writer = SqliteAuditWriter(sqlite_file, busy_timeout=30)
     other = hold_write_lock(sqlite_file)
@@ -474,11 +485,11 @@ async def test_a_batch_waits_for_another_writers_lock_and_commits_once_it_is_fre
         other.close()
         await writer.close()
 
-    await assert_chain_holds(sessions, ["req-0"])
+    await assert_chain_holds(file_sessions, ["req-0"])
 
 
 async def test_a_lock_held_past_the_busy_timeout_fails_the_batch_and_the_next_one_commits(
-    sqlite_file: str, sessions: async_sessionmaker[AsyncSession]
+    sqlite_file: str, file_sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     writer = SqliteAuditWriter(sqlite_file, busy_timeout=0.2)
     other = hold_write_lock(sqlite_file)
@@ -491,4 +502,4 @@ async def test_a_lock_held_past_the_busy_timeout_fails_the_batch_and_the_next_on
         other.close()
         await writer.close()
 
-    await assert_chain_holds(sessions, ["req-1"])
+    await assert_chain_holds(file_sessions, ["req-1"])
