@@ -30,7 +30,14 @@ application/json`, no body, and the fields of its JSON header argument as signed
   ErrorDesc}`: the recipient's transport status of a knobstick, not an edXML one;
 - `getSentEdocList` `{servicetype, messagetype, docId}` answers `data`, one entry per recipient
   `{serviceType, messageType, senderDocId, receiverDocId, fromCode, toCode, title, notation,
-  sentTime, receivedTime, sendStatus, sendStatusDesc, receiveStatus, receiveStatusDesc}`.
+  sentTime, receivedTime, sendStatus, sendStatusDesc, receiveStatus, receiveStatusDesc}`;
+- `countReceiveEdoc` and `countReceiveStatus` (the same `execute` as `getEdoc` and
+  `updateStatus`: a POST whose body is `{}`) answer `count`, a JSON number (read with
+  `getAsInt`): how many documents, or status messages, `getReceivedEdocList` would list;
+- `downloadEdoc` `{filePath, docId}` is a GET (`VnptService.dowload`, `HttpConnection.download`)
+  with the same signed headers, its entries also as query parameters, and answers the edXML
+  itself, which the jar streams into `{filePath}/{yyyy}/{M}/{docId}.edxml`. (`downloadEdoc2`
+  GETs the same path without any header or parameter: nothing names the document.)
 The jar reads a field only when present (`get(name) != null`), then as a string: a JSON null
 would throw in it, so what is unknown is left out, never null.
 
@@ -217,6 +224,9 @@ GET_RECEIVED = "/getReceivedEdocList"
 GET_EDOC = "/getEdoc"
 UPDATE_STATUS = "/updateStatus"
 GET_SENT = "/getSentEdocList"
+COUNT_RECEIVED = "/countReceiveEdoc"
+COUNT_STATUS = "/countReceiveStatus"
+DOWNLOAD_EDOC = "/downloadEdoc"
 TRANSPORT_STATUSES = ("processing", "done", "fail")
 """`updateStatus`'s values in the SDK's example (`ServiceTest.createHeaderJsonUpdate`)."""
 _DOCUMENT_KEY = re.compile(r"[A-Za-z0-9_-]{1,400}")

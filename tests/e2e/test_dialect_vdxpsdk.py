@@ -228,6 +228,10 @@ def query_headers(system: tuple[str, str], **entries: str) -> dict[str, str]:
 async def call_sdk(
     client: httpx.AsyncClient, system: tuple[str, str], name: str, **entries: str
 ) -> httpx.Response:
+    if name == "downloadEdoc":  # a GET, its entries also as query parameters (the jar's)
+        return await client.get(
+            f"{DOOR}/{name}", params=entries, headers=query_headers(system, **entries)
+        )
     return await client.post(f"{DOOR}/{name}", headers=query_headers(system, **entries))
 
 
@@ -315,6 +319,91 @@ async def test_the_sdk_lists_and_fetches_the_status_messages_an_agency_received(
     assert (acknowledged.status_code, acknowledged.json()["status"]) == (200, "OK")
 
 
+async def test_the_sdk_counts_what_its_list_holds(
+    client: httpx.AsyncClient,
+    demo_token: str,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`countReceiveEdoc` and `countReceiveStatus` (KnobstickServiceImp, SDKVXP-2.0.1): how
+    many documents, or status messages, `getReceivedEdocList` lists, as a JSON number, through
+    the core's inbox (same rights and audit)."""
+    sender = await make_system(settings, monkeypatch, capsys, "--organisation", STP)
+    recipient = await make_system(settings, monkeypatch, capsys, "--organisation", STC)
+    before = await call_sdk(client, recipient, "countReceiveEdoc",
+                            servicetype="eDoc", messagetype="edoc")  # fmt: skip
+    data = render_edxml(local_document("17330", subject="V/v thử SDK đếm văn bản đến"))
+    doc_id = (await client.post(SEND, content=data, headers=sdk_headers(sender, data))).json()[
+        "DocId"
+    ]
+    statuses_before = await call_sdk(client, sender, "countReceiveStatus", servicetype="eDoc")
+    await call_sdk(client, recipient, "updateStatus", status="done", docId=doc_id)
+
+    counted = await client.post(
+        f"{DOOR}/countReceiveEdoc",
+        content=b"{}",  # the jar's body for this call
+        headers={**query_headers(recipient, servicetype="eDoc", messagetype="edoc"),
+                 "X-Request-ID": "sdk-count-17330"},
+    )  # fmt: skip
+    listed = await call_sdk(client, recipient, "getReceivedEdocList",
+                            servicetype="eDoc", messagetype="edoc")  # fmt: skip
+    statuses = await call_sdk(client, sender, "countReceiveStatus", servicetype="eDoc")
+    status_list = await call_sdk(client, sender, "getReceivedEdocList",
+                                 servicetype="eDoc", messagetype="status")  # fmt: skip
+    audit = await client.get(
+        f"{KG}/admin/audit", params={"request_id": "sdk-count-17330"}, headers=bearer(demo_token)
+    )
+
+    assert counted.status_code == 200, counted.text
+    assert (counted.json()["status"], counted.json()["ErrorCode"]) == ("OK", "0")
+    assert isinstance(counted.json()["count"], int)  # the jar reads it with getAsInt
+    assert counted.json()["count"] == before.json()["count"] + 1 == listed.json()["total"]
+    assert statuses.json()["count"] == statuses_before.json()["count"] + 1
+    assert statuses.json()["count"] == len(status_list.json()["data"])
+    records = audit.json()["records"]
+    inbound = next(r for r in records if r["hop"] == "inbound" and r["service"] == "qlvb")
+    assert (inbound["caller"], inbound["status"]) == (recipient[0], 200)
+    assert inbound["path"].endswith("/qlvb/v1/documents/inbox")  # get_inbox
+
+
+async def test_download_edoc_answers_the_senders_bytes_as_the_file(
+    client: httpx.AsyncClient,
+    demo_token: str,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`downloadEdoc` (KnobstickServiceImp → VnptService.dowload → HttpConnection.download): a
+    GET with the signed headers and the entries as query parameters, whose body the jar
+    streams into `{filePath}/{yyyy}/{M}/{docId}.edxml`: the sender's bytes, Signature
+    included, through the core's get_document."""
+    sender = await make_system(settings, monkeypatch, capsys, "--organisation", STP)
+    recipient = await make_system(settings, monkeypatch, capsys, "--organisation", STC)
+    data = as_sent("edoc_update.edxml", "17331")  # the SDK's own sample, its Signature kept
+    doc_id = (await client.post(SEND, content=data, headers=sdk_headers(sender, data))).json()[
+        "DocId"
+    ]
+    entries = {"filePath": "xml", "docId": doc_id}
+
+    downloaded = await client.get(
+        f"{DOOR}/downloadEdoc", params=entries,
+        headers={**query_headers(recipient, **entries), "X-Request-ID": "sdk-download-17331"},
+    )  # fmt: skip
+    audit = await client.get(
+        f"{KG}/admin/audit", params={"request_id": "sdk-download-17331"},
+        headers=bearer(demo_token),
+    )  # fmt: skip
+
+    assert downloaded.status_code == 200, downloaded.text
+    assert downloaded.headers["content-type"].startswith("application/xml")
+    assert downloaded.content == data
+    records = audit.json()["records"]
+    inbound = next(r for r in records if r["hop"] == "inbound" and r["service"] == "qlvb")
+    assert (inbound["caller"], inbound["status"]) == (recipient[0], 200)
+    assert inbound["path"].endswith(f"/qlvb/v1/documents/{doc_id}")  # get_document
+
+
 @pytest.mark.parametrize(
     ("name", "entries", "status", "code"),
     [
@@ -324,6 +413,9 @@ async def test_the_sdk_lists_and_fetches_the_status_messages_an_agency_received(
         ("updateStatus", {"status": "finished", "docId": "bm8tc3VjaC1kb2N1bWVudA"}, 422,
          "STATUS_INVALID"),
         ("getSentEdocList", {"servicetype": "eDoc"}, 422, "DOCID_INVALID"),
+        ("downloadEdoc", {"filePath": "xml", "docId": "bm8tc3VjaC1kb2N1bWVudA"}, 404,
+         "DOCUMENT_NOT_FOUND"),
+        ("downloadEdoc", {"filePath": "xml"}, 422, "DOCID_INVALID"),
     ],
 )  # fmt: skip
 async def test_a_bad_sdk_query_is_refused_in_the_sdks_form(
