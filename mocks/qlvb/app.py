@@ -164,7 +164,11 @@ def create_app(
         if await store.count():
             return 0
         return await seed_documents(
-            store, province_code=province_code, seed=config.seed, era=config.era
+            store,
+            province_code=province_code,
+            seed=config.seed,
+            era=config.era,
+            identities=identities,
         )
 
     app = stateful_app(
