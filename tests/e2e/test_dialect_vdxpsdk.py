@@ -62,6 +62,18 @@ async def system(
     return await make_system(settings, monkeypatch, capsys)
 
 
+@pytest.fixture
+async def parties(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> tuple[tuple[str, str], tuple[str, str]]:
+    """A sender's SDK system bound to Sở Tư pháp and a recipient's bound to Sở Tài chính."""
+    sender = await make_system(settings, monkeypatch, capsys, "--organisation", STP)
+    return sender, await make_system(settings, monkeypatch, capsys, "--organisation", STC)
+
+
 def sdk_headers(
     system: tuple[str, str],
     data: bytes,
@@ -320,17 +332,12 @@ async def test_the_sdk_lists_and_fetches_the_status_messages_an_agency_received(
 
 
 async def test_the_sdk_counts_what_its_list_holds(
-    client: httpx.AsyncClient,
-    demo_token: str,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    client: httpx.AsyncClient, demo_token: str, parties: tuple[tuple[str, str], tuple[str, str]]
 ) -> None:
     """`countReceiveEdoc` and `countReceiveStatus` (KnobstickServiceImp, SDKVXP-2.0.1): how
     many documents, or status messages, `getReceivedEdocList` lists, as a JSON number, through
     the core's inbox (same rights and audit)."""
-    sender = await make_system(settings, monkeypatch, capsys, "--organisation", STP)
-    recipient = await make_system(settings, monkeypatch, capsys, "--organisation", STC)
+    sender, recipient = parties
     before = await call_sdk(client, recipient, "countReceiveEdoc",
                             servicetype="eDoc", messagetype="edoc")  # fmt: skip
     data = render_edxml(local_document("17330", subject="V/v thử SDK đếm văn bản đến"))
@@ -368,18 +375,13 @@ async def test_the_sdk_counts_what_its_list_holds(
 
 
 async def test_download_edoc_answers_the_senders_bytes_as_the_file(
-    client: httpx.AsyncClient,
-    demo_token: str,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    client: httpx.AsyncClient, demo_token: str, parties: tuple[tuple[str, str], tuple[str, str]]
 ) -> None:
     """`downloadEdoc` (KnobstickServiceImp → VnptService.dowload → HttpConnection.download): a
     GET with the signed headers and the entries as query parameters, whose body the jar
     streams into `{filePath}/{yyyy}/{M}/{docId}.edxml`: the sender's bytes, Signature
     included, through the core's get_document."""
-    sender = await make_system(settings, monkeypatch, capsys, "--organisation", STP)
-    recipient = await make_system(settings, monkeypatch, capsys, "--organisation", STC)
+    sender, recipient = parties
     data = as_sent("edoc_update.edxml", "17331")  # the SDK's own sample, its Signature kept
     doc_id = (await client.post(SEND, content=data, headers=sdk_headers(sender, data))).json()[
         "DocId"
