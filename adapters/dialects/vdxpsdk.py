@@ -38,6 +38,12 @@ application/json`, no body, and the fields of its JSON header argument as signed
   with the same signed headers, its entries also as query parameters, and answers the edXML
   itself, which the jar streams into `{filePath}/{yyyy}/{M}/{docId}.edxml`. (`downloadEdoc2`
   GETs the same path without any header or parameter: nothing names the document.)
+
+The jar's agency calls (`AgencyServiceImp`), POSTs like `getReceivedEdocList`:
+`getAgenciesList` `{}` answers `data`, a list of `{id, code, name, mail, pid, oldCode}`, and
+`getAgenciesListQD20` `{level}` a list of `{id, code, name, mail, code102}`, each field read
+only when present. (`registerAgency`, `deleteAgency` and `getSynchronizeUnit` change or
+synchronise the axis's register of agencies.)
 The jar reads a field only when present (`get(name) != null`), then as a string: a JSON null
 would throw in it, so what is unknown is left out, never null.
 
@@ -227,6 +233,8 @@ GET_SENT = "/getSentEdocList"
 COUNT_RECEIVED = "/countReceiveEdoc"
 COUNT_STATUS = "/countReceiveStatus"
 DOWNLOAD_EDOC = "/downloadEdoc"
+GET_AGENCIES = "/getAgenciesList"
+GET_AGENCIES_QD20 = "/getAgenciesListQD20"
 TRANSPORT_STATUSES = ("processing", "done", "fail")
 """`updateStatus`'s values in the SDK's example (`ServiceTest.createHeaderJsonUpdate`)."""
 _DOCUMENT_KEY = re.compile(r"[A-Za-z0-9_-]{1,400}")
@@ -340,6 +348,23 @@ def sent_results(view: Mapping[str, Any], doc_id: str) -> list[dict[str, Any]]:
 
 
 _SEND_STATUS = {"delivered": "done", "in_transit": "processing", "undeliverable": "fail"}
+
+
+def agencies(view: Mapping[str, Any], *, qd20: bool = False) -> list[dict[str, Any]]:
+    """A canonical agency directory (qlvb list_organisations) as the jar's `Agency` list:
+    `{id, code, name, mail, pid}`, or for `getAgenciesListQD20` `{id, code, name, mail,
+    code102}`, the code of QĐ 20/2020 (here the organ id itself)."""
+    listed = []
+    for item in view.get("items") or []:
+        organ_id = item.get("organ_id")
+        record = {"id": organ_id, "code": organ_id, "name": item.get("organ_name"),
+                  "mail": item.get("email")}  # fmt: skip
+        if qd20:
+            record["code102"] = organ_id
+        else:
+            record["pid"] = item.get("parent_id")
+        listed.append(_present(record))
+    return listed
 
 
 def _present(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters import CONTRACTS
 from adapters.dialects import vdxpsdk as sdk
 from formats.dates import VIETNAM_TIME
 from formats.edxml import read_status, render_edxml
@@ -406,6 +407,40 @@ async def test_download_edoc_answers_the_senders_bytes_as_the_file(
     assert inbound["path"].endswith(f"/qlvb/v1/documents/{doc_id}")  # get_document
 
 
+async def test_the_sdk_lists_the_agencies_a_document_can_be_addressed_to(
+    client: httpx.AsyncClient, system: tuple[str, str], demo_token: str
+) -> None:
+    """`getAgenciesList` and `getAgenciesListQD20` (AgencyServiceImp, SDKVXP-2.0.1) through the
+    core's qlvb list_organisations: this province's agencies and the other provinces'."""
+    listed = await client.post(
+        f"{DOOR}/getAgenciesList",
+        headers={**query_headers(system), "X-Request-ID": "sdk-agencies-17340"},
+    )
+    qd20 = await call_sdk(client, system, "getAgenciesListQD20", level="1")
+    canonical = await client.get(f"{KG}/qlvb/v1/organisations", headers=bearer(demo_token))
+    audit = await client.get(
+        f"{KG}/admin/audit", params={"request_id": "sdk-agencies-17340"},
+        headers=bearer(demo_token),
+    )  # fmt: skip
+
+    assert listed.status_code == 200, listed.text
+    assert (listed.json()["status"], listed.json()["ErrorCode"]) == ("OK", "0")
+    agencies = {a["code"]: a for a in listed.json()["data"]}
+    assert {STP, STC} <= set(agencies)
+    assert any(code.endswith(".H58") for code in agencies)  # Tiền Giang's, over the axis
+    assert agencies[STP]["id"] == STP
+    assert agencies[STP]["name"] == "Sở Tư pháp tỉnh Kiên Giang"
+    assert agencies[STP]["pid"] == "000.00.00.H33"  # the UBND tỉnh (assigned)
+    assert all(None not in a.values() for a in agencies.values())  # the jar cannot read a null
+    assert {a["code102"] for a in qd20.json()["data"]} == set(agencies)
+    CONTRACTS["qlvb"]["list_organisations"].response.model_validate(canonical.json())
+    assert [i["in_province"] for i in canonical.json()["items"] if i["organ_id"] == STC] == [True]
+    records = audit.json()["records"]
+    inbound = next(r for r in records if r["hop"] == "inbound" and r["service"] == "qlvb")
+    assert (inbound["caller"], inbound["status"]) == (system[0], 200)
+    assert inbound["path"].endswith("/qlvb/v1/organisations")  # list_organisations
+
+
 @pytest.mark.parametrize(
     ("name", "entries", "status", "code"),
     [
@@ -455,7 +490,7 @@ async def test_an_sdk_query_with_a_bad_signature_is_refused_and_recorded(
 async def test_a_call_the_sdk_door_does_not_offer_is_an_unknown_path(
     client: httpx.AsyncClient, system: tuple[str, str]
 ) -> None:
-    answer = await call_sdk(client, system, "getAgenciesList")
+    answer = await call_sdk(client, system, "registerAgency")
 
     assert answer.status_code == 404, answer.text
     assert answer.json()["status"] == "FAIL"
