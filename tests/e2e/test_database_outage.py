@@ -277,7 +277,8 @@ async def test_every_gateway_call_answers_as_its_contract_says_while_the_databas
 ) -> None:
     """openapi/gateway.json documents 503 DATABASE_UNAVAILABLE on every operation but those
     served without the database (`SERVED_WITHOUT_DATABASE`): each GET without a path parameter,
-    and the token endpoint, called while the handlers' database is unreachable."""
+    a service's contract and the token endpoint, called while the handlers' database is
+    unreachable."""
     from lgsp.cli._openapi import SERVED_WITHOUT_DATABASE, gateway_document
 
     document = gateway_document()
@@ -296,6 +297,8 @@ async def test_every_gateway_call_answers_as_its_contract_says_while_the_databas
                 )  # fmt: skip
                 for path in paths
             }
+            contract = "/services/{service_id}/{version}/openapi.json"
+            answers[contract] = await http.get(f"{KG}/services/qlvb/v1/openapi.json")
             answers["/token"] = await http.post(
                 f"{KG}/token", data={"grant_type": "client_credentials", "client_id": "demo",
                                      "client_secret": "x"},
