@@ -86,6 +86,14 @@ from mocks.vdxp.sdk import (
 MAX_PAGE_SIZE = 100
 
 
+class AgencyListRequest(BaseModel):
+    """`getAgenciesList`: the SDK's header, `{}` (`getAgenciesListQD20` adds `level`)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    level: str | None = Field(default=None, pattern=r"^[1-4]$")
+
+
 class ListRequest(BaseModel):
     """`getReceivedEdocList`: the SDK's header `{servicetype, messagetype}` plus the organ."""
 
@@ -235,12 +243,13 @@ def create_app(
                 items = [_status_knobstick(e, d, doc) for e, d, doc in entries]
         return ok(total=total, page=query.page, size=query.size, data=items)
 
-    @app.post("/getAgenciesList")
+    @app.post("/getAgenciesList", openapi_extra=body_doc("application/json", AgencyListRequest))
     async def get_agencies_list(request: Request) -> JSONResponse:
         """The agencies documents can be addressed to from here, as the SDK's `getAgenciesList`
         lists the axis's (`data`: `{id, code, name, mail, pid}`): this province's bodies of the
         era, then those of the topology's other provinces (the axis reaches them). Mock
-        additions: `province` (its legacy code), `inProvince`. The body, if any, is ignored."""
+        additions: `province` (its legacy code), `inProvince`. Every level is listed."""
+        await read_json(request, AgencyListRequest)
         config = context_of(request).config
         others = sorted(code for code in config.provinces if code != province_code)
         listed: dict[str, dict[str, Any]] = {}
