@@ -42,8 +42,9 @@ application/json`, no body, and the fields of its JSON header argument as signed
 The jar's agency calls (`AgencyServiceImp`), POSTs like `getReceivedEdocList`:
 `getAgenciesList` `{}` answers `data`, a list of `{id, code, name, mail, pid, oldCode}`, and
 `getAgenciesListQD20` `{level}` a list of `{id, code, name, mail, code102}`, each field read
-only when present. (`registerAgency`, `deleteAgency` and `getSynchronizeUnit` change or
-synchronise the axis's register of agencies.)
+only when present; `getSynchronizeUnit` `{}` a list of `{id, code, name, mail, pid, version
+(int), centerCode, deleted (bool), modifyDate, isAgency (bool)}`. (`registerAgency` and
+`deleteAgency` change the axis's register of agencies.)
 The jar reads a field only when present (`get(name) != null`), then as a string: a JSON null
 would throw in it, so what is unknown is left out, never null.
 
@@ -235,6 +236,8 @@ COUNT_STATUS = "/countReceiveStatus"
 DOWNLOAD_EDOC = "/downloadEdoc"
 GET_AGENCIES = "/getAgenciesList"
 GET_AGENCIES_QD20 = "/getAgenciesListQD20"
+GET_UNITS = "/getSynchronizeUnit"
+AGENCY_CALLS = (GET_AGENCIES, GET_AGENCIES_QD20, GET_UNITS)
 TRANSPORT_STATUSES = ("processing", "done", "fail")
 """`updateStatus`'s values in the SDK's example (`ServiceTest.createHeaderJsonUpdate`)."""
 _DOCUMENT_KEY = re.compile(r"[A-Za-z0-9_-]{1,400}")
@@ -350,20 +353,23 @@ def sent_results(view: Mapping[str, Any], doc_id: str) -> list[dict[str, Any]]:
 _SEND_STATUS = {"delivered": "done", "in_transit": "processing", "undeliverable": "fail"}
 
 
-def agencies(view: Mapping[str, Any], *, qd20: bool = False) -> list[dict[str, Any]]:
-    """A canonical agency directory (qlvb list_organisations) as the jar's `Agency` list:
-    `{id, code, name, mail, pid}`, or for `getAgenciesListQD20` `{id, code, name, mail,
-    code102}`, the code of QĐ 20/2020 (here the organ id itself)."""
+def agencies(view: Mapping[str, Any], call: str) -> list[dict[str, Any]]:
+    """A canonical agency directory (qlvb list_organisations) as the jar reads it for `call`:
+    `getAgenciesList` `{id, code, name, mail, pid}`; `getAgenciesListQD20` `{id, code, name,
+    mail, code102}`, the code of QĐ 20/2020 (here the organ id itself); `getSynchronizeUnit`
+    `{id, code, name, mail, pid, version, deleted, isAgency}`, every unit at version 1, none
+    deleted (assigned: the bus keeps no history of its directory)."""
     listed = []
     for item in view.get("items") or []:
-        organ_id = item.get("organ_id")
-        record = {"id": organ_id, "code": organ_id, "name": item.get("organ_name"),
-                  "mail": item.get("email")}  # fmt: skip
-        if qd20:
+        organ_id, name = item.get("organ_id"), item.get("organ_name")
+        record = {"id": organ_id, "code": organ_id, "name": name, "mail": item.get("email")}
+        if call == GET_AGENCIES_QD20:
             record["code102"] = organ_id
         else:
             record["pid"] = item.get("parent_id")
         listed.append(_present(record))
+        if call == GET_UNITS:  # read with getAsInt and getAsBoolean
+            listed[-1] |= {"version": 1, "deleted": False, "isAgency": True}
     return listed
 
 

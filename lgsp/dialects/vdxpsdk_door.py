@@ -18,10 +18,10 @@ asked as XML, whose bytes are answered in base64, `downloadEdoc` (a GET) as the 
 the bytes themselves, `getSentEdocList` as get_document in JSON, one entry per recipient, and
 `updateStatus` `done` as post_status 01 (arrived) for the system's agency; its `processing` and
 `fail` change nothing here (the bus keeps no knobstick queue) and read the document, so that
-rights and existence are checked and recorded; `getAgenciesList` and `getAgenciesListQD20` as
-qlvb list_organisations. Any other path is unknown: `registerAgency`, `deleteAgency` and
-`getSynchronizeUnit` would change or synchronise a register of agencies the bus does not keep
-(its directory is the seed's).
+rights and existence are checked and recorded; `getAgenciesList`, `getAgenciesListQD20` and
+`getSynchronizeUnit` as qlvb list_organisations. Any other path is unknown: `registerAgency`
+and `deleteAgency` would change a register of agencies the bus does not keep (its directory is
+the seed's).
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ QUERIES = {
     sdk.GET_SENT: "POST",
     sdk.GET_AGENCIES: "POST",
     sdk.GET_AGENCIES_QD20: "POST",
+    sdk.GET_UNITS: "POST",
 }
 """The jar's calls without a file, each with the method the jar sends it with."""
 INBOX_CALLS = {sdk.GET_RECEIVED: None, sdk.COUNT_RECEIVED: "edoc", sdk.COUNT_STATUS: "status"}
@@ -189,10 +190,9 @@ class VdxpSdkDoor(Door):
                          for item in _json(a).get("items", [])],
                 "total": _json(a).get("total"),
             }  # fmt: skip
-        if call.relative in (sdk.GET_AGENCIES, sdk.GET_AGENCIES_QD20):
+        if call.relative in sdk.AGENCY_CALLS:
             answer = await self._core(call, "GET", "organisations", credential=credential)
-            qd20 = call.relative == sdk.GET_AGENCIES_QD20
-            return answer, lambda a: {"data": sdk.agencies(_json(a), qd20=qd20)}
+            return answer, lambda a: {"data": sdk.agencies(_json(a), call.relative)}
         ref = sdk.doc_ref(entries)
         if call.relative in (sdk.GET_EDOC, sdk.DOWNLOAD_EDOC):
             answer = await self._core(

@@ -410,13 +410,15 @@ async def test_download_edoc_answers_the_senders_bytes_as_the_file(
 async def test_the_sdk_lists_the_agencies_a_document_can_be_addressed_to(
     client: httpx.AsyncClient, system: tuple[str, str], demo_token: str
 ) -> None:
-    """`getAgenciesList` and `getAgenciesListQD20` (AgencyServiceImp, SDKVXP-2.0.1) through the
-    core's qlvb list_organisations: this province's agencies and the other provinces'."""
+    """`getAgenciesList`, `getAgenciesListQD20` and `getSynchronizeUnit` (AgencyServiceImp,
+    SDKVXP-2.0.1) through the core's qlvb list_organisations: this province's agencies and the
+    other provinces'."""
     listed = await client.post(
         f"{DOOR}/getAgenciesList",
         headers={**query_headers(system), "X-Request-ID": "sdk-agencies-17340"},
     )
     qd20 = await call_sdk(client, system, "getAgenciesListQD20", level="1")
+    units = await call_sdk(client, system, "getSynchronizeUnit")
     canonical = await client.get(f"{KG}/qlvb/v1/organisations", headers=bearer(demo_token))
     audit = await client.get(
         f"{KG}/admin/audit", params={"request_id": "sdk-agencies-17340"},
@@ -433,6 +435,9 @@ async def test_the_sdk_lists_the_agencies_a_document_can_be_addressed_to(
     assert agencies[STP]["pid"] == "000.00.00.H33"  # the UBND tỉnh (assigned)
     assert all(None not in a.values() for a in agencies.values())  # the jar cannot read a null
     assert {a["code102"] for a in qd20.json()["data"]} == set(agencies)
+    (unit,) = [u for u in units.json()["data"] if u["code"] == STP]
+    assert (unit["pid"], unit["version"], unit["deleted"], unit["isAgency"]) == (
+        "000.00.00.H33", 1, False, True)  # fmt: skip
     CONTRACTS["qlvb"]["list_organisations"].response.model_validate(canonical.json())
     assert [i["in_province"] for i in canonical.json()["items"] if i["organ_id"] == STC] == [True]
     records = audit.json()["records"]
