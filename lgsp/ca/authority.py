@@ -142,10 +142,9 @@ def certificate(
     certificates and CRLs; `content_commitment` is non-repudiation, for a document signer.
     `extensions` are the non-critical ones, in order."""
     usage = x509.KeyUsage(
-        digital_signature=digital_signature,
-        content_commitment=content_commitment, key_encipherment=False, data_encipherment=False,
-        key_agreement=False, key_cert_sign=ca, crl_sign=ca, encipher_only=False,
-        decipher_only=False,
+        digital_signature=digital_signature, content_commitment=content_commitment,
+        key_encipherment=False, data_encipherment=False, key_agreement=False,
+        key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False,
     )  # fmt: skip
     builder = (
         x509.CertificateBuilder()
