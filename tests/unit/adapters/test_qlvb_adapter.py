@@ -401,6 +401,32 @@ def test_a_deliverys_transport_is_shown_as_its_delivery_state(
     assert result.content["recipients"][0]["delivery"] == shown
 
 
+# --- list_organisations -----------------------------------------------------------------------
+
+
+def test_the_agency_list_is_the_sdks_call_read_as_directory_entries(adapter: QlvbAdapter) -> None:
+    asked = adapter.to_system(call("list_organisations"))
+    listed = adapter.to_canonical(
+        call("list_organisations"),
+        answer(data=[{"id": STC, "code": STC, "name": "Sở Tài chính", "mail": "",
+                      "pid": "000.00.00.H33", "province": "91", "inProvince": True}]),
+    )  # fmt: skip
+
+    assert (asked.method, asked.path) == ("POST", "/getAgenciesList")
+    assert listed.content == {"items": [{
+        "organ_id": STC, "organ_name": "Sở Tài chính", "parent_id": "000.00.00.H33",
+        "email": None, "province_code": "91", "in_province": True}]}  # fmt: skip
+
+
+@pytest.mark.parametrize("entry", [{"name": "Sở Tài chính", "province": "91"},
+                                   {"code": STC, "name": 7, "province": "91"}])  # fmt: skip
+def test_an_agency_without_its_code_or_name_is_the_systems_fault(
+    adapter: QlvbAdapter, entry: dict[str, Any]
+) -> None:
+    with pytest.raises(QlvbAnswerInvalid):
+        adapter.to_canonical(call("list_organisations"), answer(data=[entry]))
+
+
 # --- post_status ------------------------------------------------------------------------------
 
 
