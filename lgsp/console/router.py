@@ -177,9 +177,7 @@ def create_console_router() -> APIRouter:
     @router.get("/{instance}/journal", response_class=HTMLResponse)
     async def journal(request: Request, bus: BusDep, instance: str) -> Response:
         """Giao dịch: the instance's exchanges, newest first, masked, a page at a time."""
-        session, refusal = administered(signed_in(request), bus, instance)
-        if session is None:
-            return refusal
+        session = administered(signed_in(request), bus, instance)
         filters = {
             key: value
             for key in _JOURNAL_FILTERS
@@ -233,9 +231,7 @@ def create_console_router() -> APIRouter:
     @router.get("/{instance}/faults", response_class=HTMLResponse)
     async def faults(request: Request, bus: BusDep, instance: str, error: str = "") -> Response:
         """Lỗi giả lập: the fault rules in force, an add form, and removal."""
-        session, refusal = administered(signed_in(request), bus, instance)
-        if session is None:
-            return refusal
+        session = administered(signed_in(request), bus, instance)
         async with admin_api(request, bus, session) as api:
             found = await api.get(instance, "/admin/faults")
         rules = [] if found is None else found.get("rules", [])
@@ -252,8 +248,6 @@ def create_console_router() -> APIRouter:
     @router.post("/{instance}/faults")
     async def add_fault(request: Request, bus: BusDep, instance: str) -> Response:
         posted = await console.posted(request, bus, instance, back="faults")
-        if isinstance(posted, Response):
-            return posted
         session, form = posted.session, posted.form
         rule: dict[str, Any] = {
             key: str(form[key]).strip()
@@ -287,9 +281,7 @@ def create_console_router() -> APIRouter:
         request: Request, bus: BusDep, instance: str, state: str = "", error: str = ""
     ) -> Response:
         """Hàng đợi gửi: messages by state, dead letters, re-drive."""
-        session, refusal = administered(signed_in(request), bus, instance)
-        if session is None:
-            return refusal
+        session = administered(signed_in(request), bus, instance)
         query: dict[str, Any] = {"limit": PAGE_SIZE}
         if state in OUTBOX_STATES:
             query["state"] = state
@@ -333,9 +325,7 @@ def create_console_router() -> APIRouter:
     ) -> Response:
         """Nhật ký kiểm toán: the instance's hash chain, a page at a time in chain order, or
         one request's records; the export link carries the page's filters."""
-        session, refusal = administered(signed_in(request), bus, instance)
-        if session is None:
-            return refusal
+        session = administered(signed_in(request), bus, instance)
         filters = {
             name: value.strip()[:128]
             for name in EXPORT_FILTERS
@@ -370,9 +360,7 @@ def create_console_router() -> APIRouter:
         csrf: Annotated[str, Form(max_length=64)] = "",
     ) -> Response:
         """Check the instance's chain against the signed checkpoints, as `lgsp audit verify`."""
-        session, refusal = administered(signed_in(request), bus, instance)
-        if session is None:
-            return refusal
+        session = administered(signed_in(request), bus, instance)
         if not session.admits(csrf):
             return to(f"/{instance}/audit")
         settings = bus.settings
