@@ -15,7 +15,7 @@ from sqlalchemy import text
 from lgsp.audit.chain import GENESIS_HASH
 from lgsp.console import audit_export
 from lgsp.console import router as console_router
-from lgsp.console.sessions import Granted, SessionStore
+from lgsp.console.sessions import SessionStore
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.fixtures.bus import KG, BusPool, asgi_client, bearer, fetch_token, registered_client
@@ -113,8 +113,8 @@ async def test_live_sign_ins_are_bounded_per_client_the_oldest_ending_first(
     """Every sign-in is a row per instance until it expires: an admin client (a script, a
     leaked secret) signing in in a loop keeps at most `limit` of them, not the table growing."""
     store = SessionStore(limit=2)
-    granted = {"kiengiang": Granted("admin", 3600.0)}
-    cookies = [await store.open(bus, "looping-admin", granted) for _ in range(3)]
+    scopes = {"kiengiang": "admin"}
+    cookies = [await store.open(bus, "looping-admin", scopes, expires_in=3600) for _ in range(3)]
 
     kept = [await store.get(bus, cookie) is not None for cookie in cookies]
     async with bus.session_factory() as session:
