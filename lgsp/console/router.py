@@ -120,6 +120,8 @@ def create_console_router() -> APIRouter:
                     lifetime = min(lifetime, float(answer.json()["expires_in"]))
         if instance not in scopes:
             return to("/login", error="Đăng nhập thất bại: cần một client quản trị (admin).")
+        # The browser's previous sign-in ends with this one: a copy of its cookie signs no one in.
+        await sessions.close(bus, request.cookies.get(COOKIE))
         response = RedirectResponse(PREFIX, status_code=303)
         response.set_cookie(
             COOKIE,

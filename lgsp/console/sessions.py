@@ -23,6 +23,8 @@ from lgsp.dialects.tokens import EARLY_SECONDS, Remembered, digest, mint_again, 
 from lgsp.state import BusState
 
 COOKIE = "lgsp_console"
+MAX_SESSIONS = 100
+"""Live sign-ins an admin client keeps per instance; a new one ends the oldest beyond it."""
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,9 @@ class SessionStore:
     """Sign-ins in the bus's database; the tokens minted from them remembered in this process
     until they expire (bounded, `Remembered`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = MAX_SESSIONS) -> None:
         self._tokens = Remembered()
+        self._limit = limit
 
     async def open(
         self, bus: BusState, client_id: str, scopes: dict[str, str], *, expires_in: float
@@ -65,6 +68,15 @@ class SessionStore:
                 scope=scope,
                 expires_at=expires_at,
             )
+        async with bus.session_factory.begin() as session:
+            for instance in scopes:  # the client's oldest sign-ins beyond the limit end
+                mine = (ConsoleSignIn.instance == instance) & (ConsoleSignIn.client_id == client_id)
+                newest = select(ConsoleSignIn.id).where(mine).order_by(ConsoleSignIn.id.desc())
+                await session.execute(
+                    delete(ConsoleSignIn).where(
+                        mine, ConsoleSignIn.id.not_in(newest.limit(self._limit).scalar_subquery())
+                    )
+                )
         return cookie
 
     async def get(self, bus: BusState, cookie: str | None) -> ConsoleSession | None:
