@@ -372,6 +372,7 @@ def _qlvb_requests() -> list[ExampleRequest]:
         _get("qlvb", "get_inbox", "/documents/inbox", query=inbox, volatile=inbox_times),
         _post("qlvb", "receive_document", "/inbound/documents", render_edxml(inbound)),
         _post("qlvb", "receive_status", "/inbound/statuses", arrived),
+        _get("qlvb", "list_organisations", "/organisations"),
     ]
 
 

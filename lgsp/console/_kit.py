@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from lgsp.console.paths import PREFIX as PREFIX  # where `mount_console` mounts it
 from lgsp.console.sessions import COOKIE, ConsoleSession, SessionStore
+from lgsp.deps import BusDep
 from lgsp.loopback import INTERNAL_BUS_URL, with_lifespan_state
 from lgsp.state import BUS_STATE_KEY, BusState
 
@@ -44,8 +45,14 @@ class Console:
     def __init__(self) -> None:
         self.sessions = SessionStore()
 
+    async def load_session(self, request: Request, bus: BusDep) -> None:
+        """The router's dependency: who is signed in, read once per request from the database
+        (any worker may have signed them in), for `signed_in` to give every step."""
+        request.state.console_session = await self.sessions.get(bus, request.cookies.get(COOKIE))
+
     def signed_in(self, request: Request) -> ConsoleSession | None:
-        return self.sessions.get(request.cookies.get(COOKIE))
+        session = getattr(request.state, "console_session", None)
+        return session if isinstance(session, ConsoleSession) else None
 
     def page(self, request: Request, bus: BusState, name: str, **context: Any) -> HTMLResponse:
         body = TEMPLATES.get_template(name).render(
