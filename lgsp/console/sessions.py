@@ -26,14 +26,6 @@ COOKIE = "lgsp_console"
 
 
 @dataclass(frozen=True)
-class Granted:
-    """What the token endpoint granted the admin client at one instance, at sign-in."""
-
-    scope: str
-    expires_in: float
-
-
-@dataclass(frozen=True)
 class ConsoleSession:
     client_id: str
     tokens: dict[str, str]
@@ -55,20 +47,22 @@ class SessionStore:
     def __init__(self) -> None:
         self._tokens = Remembered()
 
-    async def open(self, bus: BusState, client_id: str, granted: dict[str, Granted]) -> str:
-        """A new sign-in at every instance of `granted`; the cookie's value. It ends with the
-        first of its tokens (a session never holds a token that has expired)."""
+    async def open(
+        self, bus: BusState, client_id: str, scopes: dict[str, str], *, expires_in: float
+    ) -> str:
+        """A new sign-in with the scopes granted at each instance; the cookie's value. It ends
+        with the first of its tokens (`expires_in`: a session never holds an expired token)."""
         cookie = secrets.token_urlsafe(32)
-        lifetime = min(grant.expires_in for grant in granted.values()) - EARLY_SECONDS
-        expires_at = datetime.now(UTC) + timedelta(seconds=max(1.0, lifetime))
-        for instance, grant in granted.items():
+        lifetime = max(1.0, expires_in - EARLY_SECONDS)
+        expires_at = datetime.now(UTC) + timedelta(seconds=lifetime)
+        for instance, scope in scopes.items():
             await store_issued(
                 bus.session_factory,
                 ConsoleSignIn,
                 instance=instance,
                 key=digest(cookie),
                 client_id=client_id,
-                scope=grant.scope,
+                scope=scope,
                 expires_at=expires_at,
             )
         return cookie
