@@ -12,6 +12,7 @@ import socket
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -93,12 +94,14 @@ def run_server(
     *,
     sock: socket.socket,
     on_started: Callable[[], None] | None = None,
+    on_server: Callable[[Callable[[], None]], None] | None = None,
     **options: Any,
 ) -> None:
     """uvicorn as every `lgsp serve` form runs it, on the socket `listen` bound: logging stays
     ours (`configure_logging`), no `Server` header names the software to a scanner, the access
     log as configured, and the server limits of `lgsp.server` (header block, connections,
-    keep-alive). `on_started` runs once the bus accepts calls on the socket."""
+    keep-alive). `on_started` runs once the server accepts calls on the socket; `on_server` is
+    handed, before it starts, a function that stops the server (as SIGTERM does)."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
@@ -127,6 +130,8 @@ def run_server(
                 on_started()
 
     server = Server(config)
+    if on_server is not None:
+        on_server(partial(setattr, server, "should_exit", True))
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # stopped by the operator, in start-up too
