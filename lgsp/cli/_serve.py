@@ -219,7 +219,7 @@ def _serve_one(
     finally:
         _stop_spinners(spinners)
     if app.failure is not None:
-        raise CommandFailed(f"the bus did not start: {app.failure} (the log above says more)")
+        raise CommandFailed("the bus did not start (its error is in the log above)")
     return 0
 
 
