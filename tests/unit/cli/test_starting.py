@@ -8,11 +8,12 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI, Request
+from starlette.types import Message, Receive, Scope, Send
 
 from lgsp.cli._starting import StartingApp
 
@@ -57,11 +58,27 @@ async def settle() -> None:
 
 @asynccontextmanager
 async def serving(app: StartingApp) -> AsyncIterator[httpx.AsyncClient]:
-    """`app` as uvicorn runs it: its lifespan started, each request given the lifespan state."""
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
+    """`app` as uvicorn runs it: its lifespan started, and each request given a copy of the
+    lifespan state as it stands when the request comes."""
+    state: dict[str, Any] = {}
+    to_app: asyncio.Queue[Message] = asyncio.Queue()
+    from_app: asyncio.Queue[Message] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": state}
+    lifespan = asyncio.create_task(app(scope, to_app.get, from_app.put))
+    await to_app.put({"type": "lifespan.startup"})
+    assert (await from_app.get())["type"] == "lifespan.startup.complete"
+
+    async def served(scope: Scope, receive: Receive, send: Send) -> None:
+        await app({**scope, "state": dict(state)}, receive, send)
+
+    try:
+        transport = httpx.ASGITransport(app=served)
         async with httpx.AsyncClient(transport=transport, base_url="http://bus") as client:
             yield client
+    finally:
+        await to_app.put({"type": "lifespan.shutdown"})
+        assert (await from_app.get())["type"] == "lifespan.shutdown.complete"
+        await lifespan
 
 
 async def test_a_request_before_the_bus_is_open_is_held_and_served_by_it() -> None:
