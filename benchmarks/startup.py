@@ -8,17 +8,17 @@
 Each round starts `python -m lgsp serve` in a new temporary data dir ("first start"), waits for
 `/healthz` to answer 200, stops it with SIGTERM, then starts it again on the same dir
 ("restart"). The clock runs from the spawn to the first 200; `/healthz` is asked every 10 ms
-over a raw socket, so the prober costs the machine little. CPU is what the server process had
-used (user + system, every thread) when it first answered. `/healthz` is liveness: `lgsp serve`
-answers it as soon as it listens, while the bus is built. Then, at once, as an integrator's
+over a raw socket, so the prober costs the machine little. `/healthz` is liveness: `lgsp serve`
+answers it as soon as it listens, while the bus is built in another thread. CPU is what the
+server process had used then (user + system, every thread), and its main thread alone (the
+work `/healthz` waited for, whatever the build did meanwhile). Then at once, as an integrator's
 first call, it takes a token and looks up a sample citizen (`first call`, in a thread: a call
 that comes before the bus is open is held until it is, and waits for the mock system it needs),
 while `/readyz` is asked every 10 ms until it answers 200 (`/readyz`: the bus open and every
-mock system with it). Those two columns are the whole start. The
-machine's load average is printed with the figures: on a shared 2-core machine the wall times
-mean little without it. With `--vs DIR` (another checkout of the project, e.g. `git worktree
-add /tmp/base main`) each round starts that checkout's bus too, in turn with this one, so both
-see the same machine.
+mock system with it). Those two columns are the whole start. The machine's load average is
+printed with the figures: on a shared 2-core machine the wall times mean little without it.
+With `--vs DIR` (another checkout of the project, e.g. `git worktree add /tmp/base main`) each
+round starts that checkout's bus too, in turn with this one, so both see the same machine.
 
 The bus is started as `make run` starts it, writing bytecode caches (`.pyc`) even where the
 environment sets PYTHONDONTWRITEBYTECODE (`--no-bytecode-cache`: compile every module at every
@@ -61,6 +61,9 @@ class Start:
 
     wall: float
     cpu: float
+    main_cpu: float
+    """The main thread's CPU then: the work done before `/healthz` could answer, whatever the
+    bus was doing in other threads meanwhile."""
     ready_wall: float
     ready_cpu: float
     call_wall: float
@@ -127,9 +130,10 @@ def until_200(
     return time.perf_counter() - begun, cpu_seconds(process.pid)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of `pid` (every thread) so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+def cpu_seconds(pid: int, *, main_thread: bool = False) -> float:
+    """User + system CPU of `pid` so far: every thread, or its main thread only."""
+    stat = Path(f"/proc/{pid}/task/{pid}/stat" if main_thread else f"/proc/{pid}/stat")
+    fields = stat.read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -158,20 +162,28 @@ def start(
     try:
         deadline = begun + args.timeout
         wall, cpu = until_200(port, "/healthz", process, deadline, begun)
+        main_cpu = cpu_seconds(process.pid, main_thread=True)
         called: list[tuple[float, float]] = []
+        failed: list[BaseException] = []
 
         def call() -> None:
-            first_call(port)
-            called.append((time.perf_counter() - begun, cpu_seconds(process.pid)))
+            try:
+                first_call(port)
+            except BaseException as error:  # said by the main thread
+                failed.append(error)
+            else:
+                called.append((time.perf_counter() - begun, cpu_seconds(process.pid)))
 
         caller = threading.Thread(target=call)
         caller.start()
         ready_wall, ready_cpu = until_200(port, "/readyz", process, deadline, begun)
         caller.join(timeout=max(0.0, deadline - time.perf_counter()))
+        if failed:
+            raise SystemExit(f"{checkout}: the first call failed: {failed[0]!r}")
         if not called:
-            raise SystemExit(f"the first call was not answered in {args.timeout} s")
+            raise SystemExit(f"{checkout}: the first call was not answered in {args.timeout} s")
         (call_wall, call_cpu) = called[0]
-        return Start(wall, cpu, ready_wall, ready_cpu, call_wall, call_cpu)
+        return Start(wall, cpu, main_cpu, ready_wall, ready_cpu, call_wall, call_cpu)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -203,7 +215,8 @@ def describe(label: str, starts: list[Start]) -> str:
     return " | ".join(
         [
             f"{label:<14} /healthz wall min {walls[0]:.2f} s  median {median(walls):.2f} s  "
-            f"max {walls[-1]:.2f} s  CPU median {median(s.cpu for s in starts):.2f} s",
+            f"max {walls[-1]:.2f} s  CPU median {median(s.cpu for s in starts):.2f} s "
+            f"(main thread {median(s.main_cpu for s in starts):.2f} s)",
             medians("first call", [s.call_wall for s in starts], [s.call_cpu for s in starts]),
             medians("/readyz", [s.ready_wall for s in starts], [s.ready_cpu for s in starts]),
         ]
