@@ -359,6 +359,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
         # A partial of a module-level class: `--workers` pickles it into each worker.
         "http": functools.partial(BoundedHttpToolsProtocol, limits=limits),
         "timeout_keep_alive": settings.server_keepalive_timeout_seconds,
+        "ws": "none",  # the bus serves no WebSocket: uvicorn would import wsproto at each start
     }
 
 
