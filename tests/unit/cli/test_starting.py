@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from starlette.types import Message, Receive, Scope, Send
 
 from lgsp.cli._starting import StartingApp
+from tests.fixtures.waiting import settle
 
 pytestmark = pytest.mark.anyio
 
@@ -48,12 +49,6 @@ def gated(release: threading.Event, build: Callable[[], FastAPI] = bus) -> Calla
         return build()
 
     return waiting
-
-
-async def settle() -> None:
-    """Let every task that is ready run (no clock: the loop goes round a few times)."""
-    for _ in range(20):
-        await asyncio.sleep(0)
 
 
 @asynccontextmanager
