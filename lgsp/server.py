@@ -63,13 +63,9 @@ class ServerLimits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServerLimits:
+        """Each limit from the setting of its name with `server_` before it."""
         return cls(
-            header_max_bytes=settings.server_header_max_bytes,
-            header_timeout_seconds=settings.server_header_timeout_seconds,
-            max_connections=settings.server_max_connections,
-            keepalive_max_requests=settings.server_keepalive_max_requests,
-            body_timeout_seconds=settings.server_body_timeout_seconds,
-            body_min_rate=settings.server_body_min_rate,
+            **{f.name: getattr(settings, f"server_{f.name}") for f in dataclasses.fields(cls)}
         )
 
 
