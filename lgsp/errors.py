@@ -173,18 +173,15 @@ class ServerBusy(LgspError):
     title = "The server holds as many connections as it may"
 
 
+# A request `lgsp serve` held while it opened the bus (`lgsp.cli._starting`): held for longer
+# than it may be, or the bus failed to open.
 class BusStarting(LgspError):
-    """A request held while `lgsp serve` opens the bus, for longer than it may be held."""
-
     code = "STARTING"
     status = 503
     title = "The bus is still starting"
-    headers = {"Retry-After": "1"}
 
 
 class BusNotStarted(LgspError):
-    """A request held while `lgsp serve` opened the bus, which failed to open."""
-
     code = "NOT_STARTED"
     status = 503
     title = "The bus failed to start"

@@ -101,13 +101,13 @@ class StartingApp:
                 f"The bus is still starting after {self._hold_seconds:g} s "
                 "(LGSP_STARTUP_HOLD_SECONDS); try again shortly."
             )
-            await _problem(send, starting)
+            await _problem(send, starting, retry_after=True)
             return
         except Exception:  # it failed to open: said once, in the log, by `_open`
             from lgsp.errors import BusNotStarted
 
             failed = BusNotStarted("The bus failed to start; the server's log says why.")
-            await _problem(send, failed)
+            await _problem(send, failed, retry_after=False)
             return
         # uvicorn gave this request the lifespan state it had when it came: none of the bus's
         await app({**scope, "state": {**scope.get("state", {}), **self._state}}, receive, send)
@@ -210,12 +210,15 @@ async def _answer(
     await send({"type": "http.response.body", "body": body})
 
 
-async def _problem(send: Callable[[dict[str, Any]], Awaitable[None]], error: LgspError) -> None:
+async def _problem(
+    send: Callable[[dict[str, Any]], Awaitable[None]], error: LgspError, *, retry_after: bool
+) -> None:
     """The bus's problem document (RFC 9457), as its server protocol sends one."""
     from lgsp.errors import problem_body, problem_head
 
     body = problem_body(error, instance="")
     head = [(b"cache-control", b"no-store"), *problem_head(body)]
-    head += [(name.lower().encode(), value.encode()) for name, value in error.headers.items()]
+    if retry_after:  # the bus may be open by then
+        head.append((b"retry-after", b"1"))
     await send({"type": "http.response.start", "status": error.status, "headers": head})
     await send({"type": "http.response.body", "body": body})
