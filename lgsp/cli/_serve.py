@@ -120,6 +120,7 @@ def _serve_bus(args: argparse.Namespace) -> int:
     settings = settings_from(args, **overrides)
     if args.workers != 1:
         _check_workers(args, settings)
+    served = _served(settings, args.instance)
     tls = _server_tls(args, settings) if https else None
     sock = listen(args.host, args.port)  # before the seeding, the logging and the banner
     try:
@@ -127,7 +128,7 @@ def _serve_bus(args: argparse.Namespace) -> int:
         options = {} if tls is None else tls.uvicorn_options()
         if args.workers != 1:
             return _serve_workers(args, settings, overrides, sock, options)
-        return _serve_one(args, settings, sock, tls)
+        return _serve_one(args, settings, served, sock, tls)
     finally:
         sock.close()
 
@@ -146,7 +147,11 @@ def _server_tls(args: argparse.Namespace, settings: Settings) -> ServerTls:
 
 
 def _serve_one(
-    args: argparse.Namespace, settings: Settings, sock: socket.socket, tls: ServerTls | None
+    args: argparse.Namespace,
+    settings: Settings,
+    served: list[InstanceSpec],
+    sock: socket.socket,
+    tls: ServerTls | None,
 ) -> int:
     """The bus in this process: uvicorn serves `StartingApp` on `sock` at once (`/healthz`
     answers), while the bus is imported and built in a thread, then opened; the banner is
@@ -162,7 +167,6 @@ def _serve_one(
 
     def build() -> FastAPI:
         """In a thread, while the server answers: most of a start, imports first."""
-        served = _served(settings, args.instance)
         forge = early_key_forge(settings, len(served))  # its own threads, while the bus imports
         spinner = Spinner(_startup_work(settings, served))
         spinners.append(spinner)
@@ -371,14 +375,15 @@ def early_key_forge(settings: Settings, count: int) -> KeyForge | None:
 
 
 def _served(settings: Settings, instances: list[str] | None) -> list[InstanceSpec]:
-    """The instances this process will serve (all of the topology's, or those named)."""
+    """The instances this process will serve (all of the topology's, or those named); a name
+    the topology lacks is a bad argument (exit 2), said before the port is bound."""
     from lgsp.topology import load_topology
 
-    return [
-        spec
-        for spec in load_topology(settings.topology_file, settings.era).instances
-        if not instances or spec.name in instances
-    ]
+    topology = load_topology(settings.topology_file, settings.era).instances
+    unknown = sorted(set(instances or ()) - {spec.name for spec in topology})
+    if unknown:
+        raise ValueError(f"unknown instance(s): {', '.join(unknown)}")
+    return [spec for spec in topology if not instances or spec.name in instances]
 
 
 def _startup_work(settings: Settings, served: list[InstanceSpec]) -> str:

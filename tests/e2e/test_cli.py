@@ -172,6 +172,7 @@ CREATE_X = ["clients", "create", "--instance", "kiengiang", "--name", "x"]
             "has no offset",
         ),
         (["audit", "export", "--instance", "atlantis"], "unknown instance"),
+        (["serve", "--port", str(free_port()), "--instance", "atlantis"], "unknown instance"),
         (["audit", "export", "--output", "/nonexistent-lgsp/audit.jsonl"], "there is no folder"),
         (["audit", "export", "--output", "/"], "is a folder"),
     ],
