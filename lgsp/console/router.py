@@ -35,7 +35,7 @@ from lgsp.console.audit_export import EXPORT_FILTERS, add_audit_export_routes
 from lgsp.console.catalog import add_catalog_routes
 from lgsp.console.clients import add_client_routes
 from lgsp.console.records import add_record_routes
-from lgsp.console.sessions import COOKIE, Granted
+from lgsp.console.sessions import COOKIE
 from lgsp.console.tools import add_tool_routes
 from lgsp.console.trace import sequence_diagram
 from lgsp.console.verify import add_verify_routes
@@ -103,7 +103,8 @@ def create_console_router() -> APIRouter:
         # The bus-wide admin (the demo client, as `POST {base}/admin/reset` has it) signs in
         # to every instance; any other admin client to its own instance only.
         wanted = list(bus.instances) if client_id == bus.settings.demo_client_id else [instance]
-        granted: dict[str, Granted] = {}
+        scopes: dict[str, str] = {}
+        lifetime = 3600.0
         async with bus_client(request, bus) as http:
             for name in wanted:
                 # Every scope the client holds: the admin API, and the services whose records
@@ -115,17 +116,20 @@ def create_console_router() -> APIRouter:
                 )
                 scope = answer.json().get("scope", "") if answer.status_code == 200 else ""
                 if ADMIN_SCOPE in scope.split():
-                    granted[name] = Granted(scope, float(answer.json()["expires_in"]))
-        if instance not in granted:
+                    scopes[name] = scope
+                    lifetime = min(lifetime, float(answer.json()["expires_in"]))
+        if instance not in scopes:
             return to("/login", error="Đăng nhập thất bại: cần một client quản trị (admin).")
+        # The browser's previous sign-in ends with this one: a copy of its cookie signs no one in.
+        await sessions.close(bus, request.cookies.get(COOKIE))
         response = RedirectResponse(PREFIX, status_code=303)
         response.set_cookie(
             COOKIE,
-            await sessions.open(bus, client_id, granted),
+            await sessions.open(bus, client_id, scopes, expires_in=lifetime),
             httponly=True,
             samesite="strict",
             path=PREFIX,
-            max_age=int(min(grant.expires_in for grant in granted.values())),
+            max_age=int(lifetime),
         )
         return response
 
