@@ -409,30 +409,39 @@ def _topology(path: Path, *, dancu_url: str | None = None, ports: dict[str, int]
 
 
 @contextmanager
-def profiled(peer: Peer, args: argparse.Namespace, label: str) -> Iterator[None]:
-    """py-spy on `peer` while the block runs, when --profile is given; then where time went.
+def profiled(peers: dict[str, Peer], args: argparse.Namespace, label: str) -> Iterator[None]:
+    """py-spy on every process of a row while the block runs, when --profile is given; then
+    where the time went in each.
 
-    Writes folded stacks (`<label>.folded`: speedscope.app or flamegraph.pl read them) and
-    prints the functions of the project and the libraries that hold the most samples.
+    Writes folded stacks (`<label>-<name>.folded`: speedscope.app or flamegraph.pl read them)
+    and prints, per process, the functions of the project and the libraries that hold the most
+    samples.
     """
-    if not args.profile or peer.process is None:
+    if not args.profile:
         yield
         return
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     args.profile.mkdir(parents=True, exist_ok=True)
-    out = args.profile / f"{label}.folded"
-    argv = [spy, "record", "--pid", str(peer.process.pid), "--rate", "200", "-f", "raw"]
-    recorder = subprocess.Popen(
-        [*argv, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    recorders = {}
+    for name, peer in peers.items():
+        if peer.process is None:
+            continue
+        out = args.profile / f"{label}-{name}.folded"
+        argv = [spy, "record", "--pid", str(peer.process.pid), "--rate", "200", "-f", "raw"]
+        recorders[out] = subprocess.Popen(
+            [*argv, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
     try:
         yield
     finally:
-        recorder.send_signal(signal.SIGINT)  # py-spy writes what it sampled, and exits
-        recorder.wait(timeout=60)
-    if out.exists():
-        print(f"    profile: {out}")
-        summarise_profile(out)
+        for recorder in recorders.values():
+            recorder.send_signal(signal.SIGINT)  # py-spy writes what it sampled, and exits
+        for recorder in recorders.values():
+            recorder.wait(timeout=60)
+    for out in recorders:
+        if out.exists():
+            print(f"    profile: {out}")
+            summarise_profile(out)
 
 
 def summarise_profile(folded: Path, top: int = 14) -> None:
@@ -514,7 +523,7 @@ def run(args: argparse.Namespace) -> list[Result]:
                 with running(peer, env, logs):
                     base = f"http://127.0.0.1:{port}/lgsp/kiengiang"
                     auth = {"Authorization": f"Bearer {_token(base)}"}
-                    with profiled(peer, args, f"gateway-in-process-{workers}"):
+                    with profiled({"gateway": peer}, args, f"in-process-{workers}"):
                         results.append(load(name, port, gateway_path, auth, args, peer))
 
         if "http-system" in rows:
@@ -535,7 +544,7 @@ def run(args: argparse.Namespace) -> list[Result]:
                 auth = {
                     "Authorization": f"Bearer {_token(f'http://127.0.0.1:{port}/lgsp/kiengiang')}"
                 }
-                with profiled(peer, args, "gateway-http-system"):
+                with profiled({"gateway": peer, "dancu": mock}, args, "http-system"):
                     results.append(
                         load(
                             "gateway hop, system over HTTP",
@@ -571,7 +580,7 @@ def run(args: argparse.Namespace) -> list[Result]:
                 check = httpx.get(f"http://127.0.0.1:{ports['kiengiang']}{path}", headers=auth)
                 if check.status_code != 200:
                     raise SystemExit(f"cross-province lookup failed: {check.text}")
-                with profiled(started["kiengiang"], args, "cross-province-entry"):
+                with profiled(started, args, "cross-province"):
                     results.append(
                         load(
                             "cross-province hop via NDXP",
