@@ -127,9 +127,13 @@ class RetryPolicy:
 
     def delay(self, failures: int) -> timedelta:
         """The wait after the `failures`-th failed attempt: base · 2^(failures-1), capped."""
+        return self.longest_delay(failures) * (1 - self.jitter * self.uniform())
+
+    def longest_delay(self, failures: int) -> timedelta:
+        """`delay(failures)` before its jitter, which only shortens it: the message is due by
+        then (the worker that recorded the failure looks again at that time)."""
         exponent = min(max(failures - 1, 0), 60)  # 2^60 · base is past any cap; no overflow
-        ceiling = min(self.max_seconds, self.base_seconds * 2.0**exponent)
-        return timedelta(seconds=ceiling * (1 - self.jitter * self.uniform()))
+        return timedelta(seconds=min(self.max_seconds, self.base_seconds * 2.0**exponent))
 
 
 def short_error(error: str | None) -> str | None:
