@@ -214,6 +214,8 @@ class Result:
     rss_growth: float | None = None
     cpu_us: float | None = None
     """CPU time the row's servers spent per request: steadier than req/s on a busy machine."""
+    cpu_split: dict[str, float] = field(default_factory=dict)
+    """The same, per process of the row (the entry gateway first)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,16 +331,21 @@ def load(
         # wrk stops after a time, not a count: long enough, at the warm-up's rate, for them all.
         seconds = args.requests / max(warmed.rps, 1.0) * 1.05 + 1
         args = argparse.Namespace(**{**vars(args), "seconds": seconds, "requests": 0})
-    pids = [p.process.pid for p in (process, *serving) if p is not None and p.process is not None]
-    cpu_before = cpu_seconds(pids)
+    peers = [p for p in (process, *serving) if p is not None and p.process is not None]
+    before = [cpu_seconds([p.process.pid]) for p in peers if p.process is not None]
     result = generator(port, path, headers, args)
     result.name = name
-    if pids and result.requests:
-        result.cpu_us = (cpu_seconds(pids) - cpu_before) / result.requests * 1e6
+    if peers and result.requests:
+        after = [cpu_seconds([p.process.pid]) for p in peers if p.process is not None]
+        spent = [(b - a) / result.requests * 1e6 for a, b in zip(before, after, strict=True)]
+        result.cpu_us = sum(spent)
+        result.cpu_split = {p.name: us for p, us in zip(peers, spent, strict=True)}
     if process is not None and process.process is not None:
         result.rss = rss_mb(process.process.pid)
         result.rss_growth = result.rss - process.rss_ready
     cpu = f"  CPU {result.cpu_us:6.0f} us/req" if result.cpu_us is not None else ""
+    if len(result.cpu_split) > 1:  # what each process of the row spent: each hop's cost
+        cpu += " (" + " + ".join(f"{n} {us:.0f}" for n, us in result.cpu_split.items()) + ")"
     print(
         f"  {name:<40} {result.rps:>8.0f} req/s  p50 {result.p50:7.1f} ms"
         f"  p99 {result.p99:7.1f} ms  errors {result.errors}{cpu}  ({result.requests} requests)",
