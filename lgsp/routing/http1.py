@@ -211,11 +211,22 @@ class _Disconnected(httpx.RemoteProtocolError):
     """Closed before a byte of the answer came: the request may be sent again if idempotent."""
 
 
+KEEPALIVE_EXPIRY = 4.0
+"""Seconds an idle connection is kept: under the 5 s after which uvicorn (and so `lgsp serve`)
+closes one, so that a call rarely meets a close in flight, which only an idempotent call may
+survive (by being sent again)."""
+
+
 class Http1Pool:
     """Keep-alive connections to one origin (`host`, `port`), at most `max_connections`."""
 
     def __init__(
-        self, host: str, port: int, *, max_connections: int = 100, keepalive_expiry: float = 15.0
+        self,
+        host: str,
+        port: int,
+        *,
+        max_connections: int = 100,
+        keepalive_expiry: float = KEEPALIVE_EXPIRY,
     ) -> None:
         self.host = host
         self.port = port
@@ -345,7 +356,9 @@ class Http1Transport(httpx.AsyncBaseTransport):
     """httpx's transport on `Http1Pool`s, one per origin; `https://` (and `HEAD`, whose answer
     this parser cannot delimit) go through aiohttp's pool instead."""
 
-    def __init__(self, *, max_connections: int = 100, keepalive_expiry: float = 15.0) -> None:
+    def __init__(
+        self, *, max_connections: int = 100, keepalive_expiry: float = KEEPALIVE_EXPIRY
+    ) -> None:
         self._max_connections = max_connections
         self._keepalive_expiry = keepalive_expiry
         self._pools: dict[tuple[str, int], Http1Pool] = {}

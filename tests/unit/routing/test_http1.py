@@ -250,3 +250,20 @@ async def test_a_closed_client_refuses_new_calls(
     with pytest.raises(UpstreamUnavailable):
         await transport.send(SystemRequest(method="GET", path="/"))
     assert server.connections == 1
+
+
+async def test_a_connection_idle_past_the_expiry_is_replaced_not_reused(
+    serve: Callable[[Handler], Awaitable[Server]],
+) -> None:
+    server = await serve(lambda head, n: ok())
+    pool = Http1Pool("127.0.0.1", int(server.url.rsplit(":", 1)[1]), keepalive_expiry=0.05)
+    try:
+        for pause in (0.0, 0.2):
+            await asyncio.sleep(pause)
+            answer = await pool.request(
+                "POST", "/x", [("Host", "h")], b"", connect=5, read=5, pool=5, max_body=100
+            )
+            assert answer.status == 200
+    finally:
+        pool.close()
+    assert server.connections == 2
