@@ -1,12 +1,10 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -24,6 +22,7 @@ from lgsp.audit.writer import AuditLog, AuditWriter
 from lgsp.db import make_engine, make_session_factory
 from lgsp.journal.models import JournalRecord
 from tests.fixtures.audit import audit_entry, journal_entry
+from tests.fixtures.database import hold_write_lock
 
 pytestmark = pytest.mark.anyio
 
@@ -445,29 +444,6 @@ async def test_over_long_values_are_cut_to_their_columns_and_share_the_group_com
     assert (long.caller, long.method) == ("a" * 63 + "…", "M" * 15 + "…")
     assert long.service == ("s%00" * 40)[:63] + "…"
     assert (await verify_chain(sessions)).ok
-
-
-@pytest.fixture
-def sqlite_file(sqlite_template: Path, tmp_path: Path) -> str:
-    """A gateway database file of its own: the thread writer is SQLite's, so these tests have
-    no PostgreSQL case (rather than one that skips)."""
-    path = tmp_path / "audit.db"
-    shutil.copyfile(sqlite_template, path)
-    return str(path)
-
-
-@pytest.fixture
-async def file_sessions(sqlite_file: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = make_engine(f"sqlite+aiosqlite:///{sqlite_file}")
-    yield make_session_factory(engine)
-    await engine.dispose()
-
-
-def hold_write_lock(path: str) -> sqlite3.Connection:
-    """Another process's writer, as `lgsp serve --workers 2` has: it holds the file's lock."""
-    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")
-    return other
 
 
 async def test_a_batch_waits_for_another_writers_lock_and_commits_once_it_is_freed(

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import anyio
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from lgsp.db import make_engine, make_session_factory
+from lgsp.db import make_session_factory
 from lgsp.errors import NotFound, OutboxConflict
 from lgsp.outbox import store
 from lgsp.outbox.models import OutboxState
 from lgsp.outbox.store import ClaimedMessage, DeliveryResult, RetryPolicy
+from tests.fixtures.database import hold_write_lock
 from tests.unit.outbox.helpers import KG, NOW, TG, add_message, force, read
 
 pytestmark = pytest.mark.anyio
@@ -520,31 +517,14 @@ class TestAdminQueries:
         assert await store.get_message(sessions, instance=KG, message_id=theirs) is None
 
 
-@pytest.fixture
-def sqlite_file(sqlite_template: Path, tmp_path: Path) -> str:
-    """A database file of its own: SQLite's write lock is what the next test is about, so it
-    has no PostgreSQL case (rather than one that skips)."""
-    path = tmp_path / "outbox.db"
-    shutil.copyfile(sqlite_template, path)
-    return str(path)
-
-
-@pytest.fixture
-async def file_sessions(sqlite_file: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = make_engine(f"sqlite+aiosqlite:///{sqlite_file}")
-    yield make_session_factory(engine)
-    await engine.dispose()
-
-
 async def test_a_claim_that_finds_nothing_due_does_not_wait_for_the_write_lock(
     sqlite_file: str, file_sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     """An idle worker's poll reads; it takes SQLite's write lock only when something is due,
     so it never queues behind the audit writer, nor holds that writer up."""
     later = await add_message(file_sessions, "later")
-    writer = sqlite3.connect(sqlite_file, isolation_level=None)
+    writer = hold_write_lock(sqlite_file)
     try:
-        writer.execute("BEGIN IMMEDIATE")  # another connection holds the write lock
         with anyio.fail_after(20):  # the busy timeout is longer: without the read, it waits
             assert await claim_ids(file_sessions, at=-timedelta(hours=1)) == []
         writer.execute("ROLLBACK")
