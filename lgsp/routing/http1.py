@@ -37,6 +37,10 @@ if TYPE_CHECKING:
     from lgsp.routing.aiohttp_transport import AiohttpTransport
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
+MAX_HEAD_BYTES = 64 * 1024
+"""The most an answer's header fields may take (names and values), as the bus's own server
+bounds a request's (`LGSP_SERVER_HEADER_MAX_BYTES`): llhttp itself sets no bound."""
+MAX_HEADERS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,7 @@ class _Connection(asyncio.Protocol):
         "_headers",
         "_chunks",
         "_size",
+        "_head_size",
         "_max_body",
         "_received",
         "_done",
@@ -83,6 +88,7 @@ class _Connection(asyncio.Protocol):
         self._headers: list[tuple[bytes, bytes]] = []
         self._chunks: list[bytes] = []
         self._size = 0
+        self._head_size = 0
         self._max_body = 0
         self._received = False
         self._done = False
@@ -110,7 +116,11 @@ class _Connection(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             self._fail(httpx.RemoteProtocolError("the peer switched protocols"))
         except httptools.HttpParserError as error:
-            self._fail(httpx.RemoteProtocolError(f"malformed answer: {error}"))
+            # A callback's own exception comes wrapped (HttpParserCallbackError), its cause kept.
+            if isinstance(error.__context__, TooLarge):
+                self._fail(error.__context__)
+            else:
+                self._fail(httpx.RemoteProtocolError(f"malformed answer: {error}"))
         except TooLarge as error:
             self._fail(error)
 
@@ -129,6 +139,9 @@ class _Connection(asyncio.Protocol):
     # httptools callbacks
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self._head_size += len(name) + len(value)
+        if self._head_size > MAX_HEAD_BYTES or len(self._headers) >= MAX_HEADERS:
+            raise TooLarge
         self._headers.append((name, value))
         if name.lower() in (b"content-length", b"transfer-encoding"):
             self._delimited = True
@@ -146,7 +159,7 @@ class _Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         if 100 <= self._status < 200:  # an interim answer (100 Continue): the final one follows
             self._status, self._headers, self._chunks, self._size = 0, [], [], 0
-            self._delimited = False
+            self._head_size, self._delimited = 0, False
             return
         self._done = True
         self._cancel_timer()
@@ -165,7 +178,7 @@ class _Connection(asyncio.Protocol):
         assert self._transport is not None  # noqa: S101 - connected before use
         self._waiter = self._loop.create_future()
         self._status, self._headers, self._chunks, self._size = 0, [], [], 0
-        self._max_body, self._received, self._done = max_body, False, False
+        self._head_size, self._max_body, self._received, self._done = 0, max_body, False, False
         self._delimited = False
         self._read_timeout = read_timeout
         self._last_read = self._loop.time()

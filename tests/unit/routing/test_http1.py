@@ -267,3 +267,21 @@ async def test_a_connection_idle_past_the_expiry_is_replaced_not_reused(
     finally:
         pool.close()
     assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [f"X-Big: {'a' * 70_000}"],  # one field past the bound
+        [f"X-Many-{i}: x" for i in range(300)],  # more fields than the bound
+    ],
+)
+async def test_an_answer_whose_header_block_passes_the_bound_is_refused(
+    serve: Callable[[Handler], Awaitable[Server]], extra: list[str]
+) -> None:
+    """llhttp bounds no header block: a system that sends headers without end is cut off."""
+    server = await serve(lambda head, n: ok(b"{}", *extra))
+    async with http_client(server.url, timeout=5) as client:
+        transport = HttpTransport(client, system="demo")
+        with pytest.raises(UpstreamUnavailable, match="answered too much"):
+            await transport.send(SystemRequest(method="GET", path="/"))
