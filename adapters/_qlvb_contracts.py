@@ -326,6 +326,12 @@ class InvalidInboxQuery(TranslationError):
     title = "The inbox query is not valid"
 
 
+class InvalidDocumentQuery(TranslationError):
+    code = "INVALID_DOCUMENT_QUERY"
+    status = 422
+    title = "The document query is not valid"
+
+
 class QlvbAnswerInvalid(TranslationError):
     code = "QLVB_INVALID_RESPONSE"
     status = 502

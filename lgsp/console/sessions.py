@@ -23,14 +23,8 @@ from lgsp.dialects.tokens import EARLY_SECONDS, Remembered, digest, mint_again, 
 from lgsp.state import BusState
 
 COOKIE = "lgsp_console"
-
-
-@dataclass(frozen=True)
-class Granted:
-    """What the token endpoint granted the admin client at one instance, at sign-in."""
-
-    scope: str
-    expires_in: float
+MAX_SESSIONS = 100
+"""Live sign-ins an admin client keeps per instance; a new one ends the oldest beyond it."""
 
 
 @dataclass(frozen=True)
@@ -52,25 +46,37 @@ class SessionStore:
     """Sign-ins in the bus's database; the tokens minted from them remembered in this process
     until they expire (bounded, `Remembered`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = MAX_SESSIONS) -> None:
         self._tokens = Remembered()
+        self._limit = limit
 
-    async def open(self, bus: BusState, client_id: str, granted: dict[str, Granted]) -> str:
-        """A new sign-in at every instance of `granted`; the cookie's value. It ends with the
-        first of its tokens (a session never holds a token that has expired)."""
+    async def open(
+        self, bus: BusState, client_id: str, scopes: dict[str, str], *, expires_in: float
+    ) -> str:
+        """A new sign-in with the scopes granted at each instance; the cookie's value. It ends
+        with the first of its tokens (`expires_in`: a session never holds an expired token)."""
         cookie = secrets.token_urlsafe(32)
-        lifetime = min(grant.expires_in for grant in granted.values()) - EARLY_SECONDS
-        expires_at = datetime.now(UTC) + timedelta(seconds=max(1.0, lifetime))
-        for instance, grant in granted.items():
+        lifetime = max(1.0, expires_in - EARLY_SECONDS)
+        expires_at = datetime.now(UTC) + timedelta(seconds=lifetime)
+        for instance, scope in scopes.items():
             await store_issued(
                 bus.session_factory,
                 ConsoleSignIn,
                 instance=instance,
                 key=digest(cookie),
                 client_id=client_id,
-                scope=grant.scope,
+                scope=scope,
                 expires_at=expires_at,
             )
+        async with bus.session_factory.begin() as session:
+            for instance in scopes:  # the client's oldest sign-ins beyond the limit end
+                mine = (ConsoleSignIn.instance == instance) & (ConsoleSignIn.client_id == client_id)
+                newest = select(ConsoleSignIn.id).where(mine).order_by(ConsoleSignIn.id.desc())
+                await session.execute(
+                    delete(ConsoleSignIn).where(
+                        mine, ConsoleSignIn.id.not_in(newest.limit(self._limit).scalar_subquery())
+                    )
+                )
         return cookie
 
     async def get(self, bus: BusState, cookie: str | None) -> ConsoleSession | None:

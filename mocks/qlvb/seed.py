@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from formats.edxml import parse_edxml, render_edxml, render_status
+from formats.edxml import parse_edxml, render_edxml, render_status, response_for
 from mocks.directory.admin_units import Era
 from mocks.directory.agencies import (
     AGENCIES,
@@ -192,12 +192,7 @@ def _status_message(
     """The edXML status message a seeded report stands for (DOMAIN.md §3.4), as kept."""
     return render_status(
         {
-            "response_for": {
-                "organ_id": document["from"]["organ_id"],
-                "code": f"{document['code']['code_number']}/{document['code']['code_notation']}",
-                "promulgation_date": document["promulgation"]["date"],
-                "document_id": document_id,
-            },
+            "response_for": response_for(document, document_id),
             "from": {"organ_id": reporter, "organ_name": reporter},
             "status_code": code,
             "description": _DESCRIPTIONS[code],
