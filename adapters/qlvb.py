@@ -471,22 +471,25 @@ def _status_item(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _read_organisations(answer: Mapping[str, Any]) -> CanonicalResponse:
-    """The SDK's agency list `{id, code, name, mail, pid}` (mock additions `province`,
-    `inProvince`) as directory entries; an entry without its code or name is the system's
-    fault."""
+    """The SDK's agency list `{id, code, name, mail, pid}` as directory entries, with the mock's
+    additions `province` and `inProvince` where the system gives them (a real one does not: they
+    are null then); an entry without its code or name is the system's fault."""
     items = []
     for agency in _list(answer, "data"):
         code, name, province = agency.get("code"), agency.get("name"), agency.get("province")
-        if not all(isinstance(v, str) and v for v in (code, name, province)):
-            raise QlvbAnswerInvalid("The document system's agency list has an entry without code.")
+        if not all(isinstance(v, str) and v for v in (code, name)):
+            raise QlvbAnswerInvalid(
+                "The document system's agency list has an entry without its code or name."
+            )
+        inside = agency.get("inProvince")
         items.append(
             {
                 "organ_id": code,
                 "organ_name": name,
                 "parent_id": agency.get("pid") or None,
                 "email": agency.get("mail") or None,
-                "province_code": province,
-                "in_province": agency.get("inProvince") is True,
+                "province_code": province if isinstance(province, str) and province else None,
+                "in_province": inside if isinstance(inside, bool) else None,
             }
         )
     return CanonicalResponse(200, {"items": items})
