@@ -497,6 +497,16 @@ class _DeferredApp(FastAPI):
         if self._ready is not None:
             await asyncio.wait([self._ready])
 
+    async def until_open(self) -> None:
+        """Once open, or failed to open (its call then says so), opening it first if it is
+        still queued: what a call waits for before its upstream timeout starts
+        (`lgsp.routing.transports.OpensLate`)."""
+        if self._ready is None:
+            raise RuntimeError(f"the embedded system {self._system} is called outside its bus")
+        if not self._ready.done():
+            self._systems.start(first=self)
+        await self.wait_opened()
+
     async def _close(self) -> None:
         self._stop.set()
         self._systems.forget(self)

@@ -46,7 +46,9 @@ class FaultBook:
         self._seed = seed
         self._timeout_ms = round(timeout_seconds * 1000)
         self._clock = clock
-        self._now = now
+        self.now = now
+        """The clock rules expire by: `pick` and the admin routes that add and list rules read
+        it, so that a rule's expiry is one clock's and a test can move it."""
         self._rules: dict[str, tuple[float, tuple[CompiledRule, ...]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._generators: dict[tuple[str, int | None], random.Random] = {}
@@ -56,7 +58,7 @@ class FaultBook:
         rules = await self._rules_of(instance)
         if not rules:
             return None
-        now = self._now()
+        now = self.now()
         for rule in rules:
             if not rule.matches(facts, now=now):
                 continue
@@ -106,7 +108,7 @@ class FaultBook:
             cached = self._rules.get(instance)
             if cached is not None and cached[0] > self._clock():
                 return cached[1]
-            records = await store.active_rules(self._sessions, instance=instance, now=self._now())
+            records = await store.active_rules(self._sessions, instance=instance, now=self.now())
             rules = tuple(
                 compile_rule(
                     record.id,

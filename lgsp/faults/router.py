@@ -6,7 +6,6 @@ this process, and in other processes within `LGSP_FAULT_CACHE_SECONDS`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Path, Response
@@ -37,7 +36,7 @@ async def add_fault(instance: InstanceDep, bus: BusDep, rule: FaultRuleIn) -> Fa
         raise InvalidRequest(f"There is no service {rule.service} in the catalog.")
     name = instance.spec.name
     record = await store.add_rule(
-        bus.session_factory, instance=name, rule=rule, now=datetime.now(UTC)
+        bus.session_factory, instance=name, rule=rule, now=bus.faults.now()
     )
     bus.faults.invalidate(name)
     return store.to_out(record)
@@ -47,7 +46,7 @@ async def add_fault(instance: InstanceDep, bus: BusDep, rule: FaultRuleIn) -> Fa
 async def list_faults(instance: InstanceDep, bus: BusDep) -> FaultRuleList:
     """This instance's rules that have not expired, with the applications each has left."""
     records = await store.active_rules(
-        bus.session_factory, instance=instance.spec.name, now=datetime.now(UTC)
+        bus.session_factory, instance=instance.spec.name, now=bus.faults.now()
     )
     return FaultRuleList(rules=[store.to_out(record) for record in records])
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -31,6 +31,14 @@ PATH_SAFE = "/:@!$&'()*+,;=~"
 
 class SystemTransport(Protocol):
     async def send(self, request: SystemRequest) -> SystemResponse: ...
+
+
+@runtime_checkable
+class OpensLate(Protocol):
+    """An embedded system's app that may still be opening when it is first called (the bus
+    opens its systems in the background, `lgsp.composition.DeferredSystems`)."""
+
+    async def until_open(self) -> None: ...
 
 
 class DirectAnswer(Protocol):
@@ -77,6 +85,8 @@ class InProcessTransport:
         self._timeout = timeout
         self._state = state or {}
         self._direct = direct
+        opening: object = app
+        self._opening = opening if isinstance(opening, OpensLate) else None
 
     async def send(self, request: SystemRequest) -> SystemResponse:
         if self._direct is not None and not request.body:
@@ -130,6 +140,10 @@ class InProcessTransport:
                     raise UpstreamUnavailable(f"System {self._system} answered too much.")
                 chunks.append(message.get("body", b""))
 
+        if self._opening is not None:
+            # The system's start-up is the bus's own, not an answer the system is slow to give:
+            # under load it took longer than a short upstream timeout, and the call was a 504.
+            await self._opening.until_open()
         try:
             async with asyncio.timeout(self._timeout):
                 await self._app(scope, receive, send)

@@ -18,6 +18,7 @@ from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.dvc.deadlines import due_date, resume_due_date
 from tests.fixtures.bus import KG, bearer
 from tests.fixtures.dossiers import applicant_of, first_adult
+from tests.fixtures.waiting import eventually
 
 pytestmark = pytest.mark.anyio
 
@@ -108,6 +109,16 @@ async def test_the_citizen_check_is_a_call_of_the_portals_own_client_through_the
         headers={**bearer(demo_token), "X-Request-ID": "file-and-check-1"},
     )
     ok(response, 201)
+    # The filing also handed the dossier's sync to DVCQG over to the outbox, under the same
+    # request id: its delivery joins the trail whenever the worker gets to it. Wait for it, so
+    # that the trail read below is the whole of it, not whatever part the worker has reached.
+    await eventually(
+        lambda: client.get(f"{KG}/admin/outbox", headers=bearer(demo_token)),
+        lambda page: (
+            [(m["request_id"], m["state"]) for m in page.json()["messages"]]
+            == [("file-and-check-1", "delivered")]
+        ),
+    )
 
     async with bus.engine.connect() as conn:
         rows = (
@@ -137,6 +148,11 @@ async def test_the_citizen_check_is_a_call_of_the_portals_own_client_through_the
         ("upstream", "kiengiang", "dvc"),
         ("inbound", "system-dvc", "kiengiang"),
         ("upstream", "kiengiang", "dancu"),
+        # the sync, delivered by Kiên Giang's outbox through NDXP to DVCQG
+        ("forward", "kiengiang", "ndxp"),
+        ("pending", "lgsp-kiengiang", "ndxp"),
+        ("inbound", "lgsp-kiengiang", "ndxp"),
+        ("upstream", "ndxp", "dvcqg"),
     }
 
 

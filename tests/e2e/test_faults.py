@@ -8,6 +8,7 @@ import random
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
@@ -16,6 +17,7 @@ import pytest
 from pydantic import SecretStr
 
 from lgsp.settings import Settings
+from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.answers import assert_problem
 from tests.fixtures.apps import serving
@@ -28,6 +30,7 @@ from tests.fixtures.bus import (
     bearer,
     fetch_token,
 )
+from tests.fixtures.clocks import WallClock
 from tests.fixtures.documents import local_document
 
 pytestmark = pytest.mark.anyio
@@ -275,12 +278,21 @@ class TestMatching:
         assert [(r["id"], r["remaining"]) for r in listed] == [(rule["id"], 0)]
 
     async def test_an_expired_rule_no_longer_applies_nor_is_listed(
-        self, client: httpx.AsyncClient, demo_token: str, cccd: str
+        self,
+        client: httpx.AsyncClient,
+        demo_token: str,
+        cccd: str,
+        bus: BusState,
+        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
+        # The rules' clock, moved by hand: on the wall clock, a loaded machine could let the
+        # 0.5 s pass before the first lookup is matched, which then answers 200.
+        clock = WallClock(datetime.now(UTC))
+        monkeypatch.setattr(bus.faults, "now", clock)
         await add_rule(client, demo_token, status=503, expires_in=0.5)
 
         before = await lookup(client, demo_token, cccd)
-        await asyncio.sleep(0.6)
+        clock.advance(seconds=0.5)
         after = await lookup(client, demo_token, cccd)
         listed = (await client.get(FAULTS, headers=bearer(demo_token))).json()["rules"]
 

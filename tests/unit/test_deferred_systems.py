@@ -4,18 +4,22 @@ system to be open (`lgsp.composition`, issue 20 item 8)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI, Request
 
+from adapters.base import SystemRequest
 from lgsp.composition import DeferredSystems
 from lgsp.routing.systems import EmbeddedSystem, SystemContext, SystemFactory
+from lgsp.routing.transports import InProcessTransport
 from lgsp.settings import Settings
 from lgsp.topology import load_topology
 from tests.fixtures.waiting import settle
@@ -229,3 +233,36 @@ async def test_a_system_is_built_on_the_event_loop_and_its_keys_made_ahead_in_a_
         await systems.opened()
 
     assert threads == [("keys", False), ("app", True)]
+
+
+async def test_the_upstream_timeout_starts_once_the_system_is_open(tmp_path: Path) -> None:
+    """Opening is the bus's own start-up: under load it outlasted a 1 s upstream timeout, and
+    the first calls (a test's reset) were answered 504 although the system never was slow."""
+    may_open = asyncio.Event()
+    opened: list[str] = []
+    slow = recording(opened, "dancu")
+
+    def slow_to_open(context: SystemContext) -> FastAPI:
+        app = slow(context)
+        lifespan = app.router.lifespan_context
+
+        @asynccontextmanager
+        async def gated(app_: FastAPI) -> AsyncIterator[Any]:
+            await may_open.wait()
+            async with lifespan(app_) as state:
+                yield state
+
+        app.router.lifespan_context = gated
+        return app
+
+    systems = DeferredSystems()
+    async with AsyncExitStack() as stack:
+        apps = await stand_ins(stack, systems, {"dancu": slow_to_open}, contexts(tmp_path)[1])
+        transport = InProcessTransport(apps["dancu"], system="dancu", host="dancu", timeout=0.01)
+        sent = asyncio.create_task(transport.send(SystemRequest(method="GET", path="/hello")))
+        await asyncio.sleep(0.05)  # five timeouts' worth, spent opening
+        may_open.set()
+
+        answer = await sent
+
+    assert (answer.status, json.loads(answer.body)) == (200, {"said": "xin chào from dancu"})
