@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     """How long a write waits for another connection's lock on the SQLite file before it fails;
     PostgreSQL ignores it."""
 
+    audit_writer_socket: str | None = None
+    """Set by `lgsp serve --workers N` on an SQLite file for its workers: the Unix socket of the
+    one process that writes their audit records (`lgsp.audit.writer_service`)."""
+
     workers: int = Field(default=1, ge=1, le=64)
     """Processes serving this bus on its database: `lgsp serve --workers N` tells each of them.
     With one, on SQLite (whose data dir no other bus process opens), a reset may leave alone a

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -152,6 +155,79 @@ async def test_workers_on_the_sqlite_file_serve_together_on_one_linear_audit_cha
     assert len(workers) == 2, log
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "audit chain intact" in verified.stdout
+
+
+def writer_process_of(serve: subprocess.Popen[bytes]) -> int:
+    """The pid of the audit writer process `lgsp serve --workers N` started on SQLite."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == serve.pid and b"lgsp.audit.writer_service" in command:
+            return int(entry.name)
+    raise AssertionError("lgsp serve --workers 2 started no audit writer process")
+
+
+def audit_records(database: Path) -> int:
+    with sqlite3.connect(database) as connection:
+        (count,) = connection.execute("SELECT count(*) FROM audit_records").fetchone()
+    return int(count)
+
+
+@pytest.mark.processes
+async def test_workers_answer_only_once_the_writer_committed_and_503_once_it_is_killed(
+    fresh_settings: Settings, tmp_path: Path
+) -> None:
+    """Issue 21: on SQLite the workers hand their audit records to one writer process. A call
+    waits for that writer's commit: while it is stopped nothing is answered, and once it is
+    killed the calls it held, and the next ones, are 503 with no record, never 2xx."""
+    port = free_port()
+    environment = {
+        "LGSP_SEED": str(fresh_settings.seed),
+        "LGSP_POPULATION": str(fresh_settings.population),
+    }
+    process = start_lgsp(
+        ["serve", "--workers", "2", "--port", str(port), "--instance", "kiengiang",
+         "--data-dir", str(tmp_path)],
+        env=environment,
+        log=tmp_path / "serve.log",
+    )  # fmt: skip
+    cccd = seeded_cccds(fresh_settings)[0]
+    base = f"http://127.0.0.1:{port}{KG}"
+
+    async def lookup() -> httpx.Response:
+        async with httpx.AsyncClient(base_url=base, timeout=120) as http:  # a connection each
+            return await http.get(f"/dancu/v1/citizens/{cccd}", headers=headers)
+
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}", process)
+        async with httpx.AsyncClient(base_url=base) as http:
+            headers = bearer(await fetch_token(http, ""))
+        before = await lookup()
+        writer = writer_process_of(process)
+        recorded = audit_records(tmp_path / "lgsp.db")
+
+        os.kill(writer, signal.SIGSTOP)
+        held = [asyncio.ensure_future(lookup()) for _ in range(4)]
+        done, _ = await asyncio.wait(held, timeout=3)
+        answered_while_stopped = [task.result().status_code for task in done]
+        os.kill(writer, signal.SIGKILL)
+        answers = await asyncio.gather(*held)
+        after = await lookup()
+    finally:
+        stop(process)
+
+    log = (tmp_path / "serve.log").read_text()[-2000:]
+    assert before.status_code == 200, log
+    assert answered_while_stopped == [], log
+    assert [answer.status_code for answer in answers] == [503] * 4, log
+    assert {answer.json()["code"] for answer in [*answers, after]} == {"AUDIT_UNAVAILABLE"}
+    assert after.status_code == 503, log
+    assert audit_records(tmp_path / "lgsp.db") == recorded
 
 
 @pytest.mark.processes

@@ -1,0 +1,343 @@
+"""One process owns the SQLite file's audit writes for `lgsp serve --workers N` (issue 21).
+
+With every worker writing the file itself, each batch first waited for the others' write lock:
+two workers served barely more than one, with a p99 of 0.4 s. Here `lgsp serve` starts one
+writer process (`audit_writer_process`) and tells the workers its Unix socket; each worker's
+`RemoteAuditWriter` hands it the calls of one loop turn in one frame and waits for the answer.
+The writer process links every worker's calls onto the chains in one place and commits them
+together (`SqliteAuditWriter`: one transaction, one fsync), then answers each worker once.
+
+The promise is unchanged: `append` returns only once the writer has answered that the records
+are committed. A writer that answers an error, dies, or cannot be reached fails the calls
+waiting on it: the gateway answers 503 `AUDIT_UNAVAILABLE`, never a 2xx unrecorded.
+
+A frame is a 4-byte big-endian length and a pickle, at most `MAX_FRAME_BYTES`: the workers to
+the writer `[(call, entries, journal), ...]`, the writer to a worker `(calls, error, heads)`.
+Only processes of this user reach the socket: it lives in a directory of mode 0700.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import logging
+import os
+import pickle
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, cast
+
+from lgsp.audit.chain import AuditEntry
+from lgsp.audit.repository import ChainLink
+from lgsp.audit.writer import MAX_BATCH_ENTRIES, MAX_BATCH_JOURNAL_BYTES, journal_bytes
+from lgsp.journal.capture import JournalEntry
+
+logger = logging.getLogger(__name__)
+
+_LENGTH = struct.Struct("!I")
+MAX_FRAME_BYTES = 4 * MAX_BATCH_JOURNAL_BYTES
+"""Bound on one frame: a worker's frame holds at most one batch's worth of calls."""
+SOCKET_NAME = "audit-writer.sock"
+STOP_SECONDS = 30.0
+"""How long `lgsp serve` waits for its writer to commit what is queued once the workers are
+gone, before it kills it (what is left uncommitted was never answered 2xx)."""
+
+
+class AuditWriterUnavailable(ConnectionError):
+    """The writer process did not commit a call: it answered an error, or it is gone."""
+
+
+def _frame(payload: object) -> bytes:
+    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    if len(data) > MAX_FRAME_BYTES:
+        raise ValueError(f"an audit frame of {len(data)} bytes is over {MAX_FRAME_BYTES}")
+    return _LENGTH.pack(len(data)) + data
+
+
+class _Frames:
+    """Cuts a byte stream into frames' payloads; refuses a frame over the bound."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[bytes]:
+        self._buffer += data
+        payloads = []
+        while len(self._buffer) >= _LENGTH.size:
+            (size,) = _LENGTH.unpack_from(self._buffer)
+            if size > MAX_FRAME_BYTES:
+                raise ValueError(f"an audit frame of {size} bytes is over {MAX_FRAME_BYTES}")
+            end = _LENGTH.size + size
+            if len(self._buffer) < end:
+                break
+            payloads.append(bytes(self._buffer[_LENGTH.size : end]))
+            del self._buffer[:end]
+        return payloads
+
+
+# -- in each worker ------------------------------------------------------------------------
+
+
+class RemoteAuditWriter(asyncio.Protocol):
+    """`AuditLog` for a worker of `lgsp serve --workers N` on SQLite: the writer process
+    commits; this connection sends it the calls of each loop turn and waits for its answer."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._transport: asyncio.Transport | None = None
+        self._opening: asyncio.Future[None] | None = None
+        self._frames = _Frames()
+        self._outgoing: list[tuple[int, Sequence[AuditEntry], Sequence[JournalEntry]]] = []
+        self._waiting: dict[int, tuple[asyncio.Future[None], int]] = {}
+        self._numbers = itertools.count()
+        self._queued = 0
+        self._closed = False
+        self.committed_heads: dict[str, ChainLink] = {}
+        """The newest link the writer committed per instance for this worker's calls."""
+
+    @property
+    def pending_entries(self) -> int:
+        return self._queued
+
+    async def append(
+        self, entries: Sequence[AuditEntry], *, journal: Sequence[JournalEntry] = ()
+    ) -> None:
+        """Return once the writer process has committed `entries` (and the journal rows)."""
+        if not entries:
+            return
+        if self._closed:
+            raise RuntimeError("the audit writer is closed")
+        if self._transport is None:
+            await self._connect()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        number = next(self._numbers)
+        self._waiting[number] = (future, len(entries))
+        self._queued += len(entries)
+        if not self._outgoing:
+            loop.call_soon(self._send)
+        self._outgoing.append((number, entries, journal))
+        try:
+            await future
+        finally:
+            if not future.done() or future.cancelled():  # the request was cancelled
+                self._forget(number)
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._transport is not None:
+            self._transport.close()
+
+    async def _connect(self) -> None:
+        """One connection for every call of this worker, opened by the first that needs it."""
+        if self._opening is None or self._opening.done():
+            self._opening = asyncio.ensure_future(self._open())
+        opening = self._opening
+        try:
+            await asyncio.shield(opening)
+        except OSError as error:
+            raise AuditWriterUnavailable(f"the audit writer is unreachable: {error}") from error
+        if self._transport is None:
+            raise AuditWriterUnavailable("the audit writer closed the connection")
+
+    async def _open(self) -> None:
+        await asyncio.get_running_loop().create_unix_connection(lambda: self, self._path)
+
+    def _send(self) -> None:
+        """The calls of this loop turn, in frames of at most one batch each."""
+        outgoing, self._outgoing = self._outgoing, []
+        transport = self._transport
+        if transport is None:
+            self._fail([number for number, _, _ in outgoing], "the audit writer is gone")
+            return
+        chunk: list[tuple[int, Sequence[AuditEntry], Sequence[JournalEntry]]] = []
+        size = weight = 0
+        frames = []
+        for call in outgoing:
+            grown, heavier = size + len(call[1]), weight + journal_bytes(call[2])
+            if chunk and (grown > MAX_BATCH_ENTRIES or heavier > MAX_BATCH_JOURNAL_BYTES):
+                frames.append(chunk)
+                chunk, grown, heavier = [], len(call[1]), journal_bytes(call[2])
+            chunk.append(call)
+            size, weight = grown, heavier
+        frames.append(chunk)
+        for calls in frames:
+            try:
+                data = _frame(calls)
+            except Exception as error:  # fail these calls, not the worker
+                self._fail([number for number, _, _ in calls], str(error))
+                continue
+            transport.write(data)
+
+    # -- asyncio.Protocol -------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)  # a Unix stream's
+        self._frames = _Frames()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            payloads = self._frames.feed(data)
+        except ValueError:
+            logger.exception("the audit writer sent a frame over the bound; reconnecting")
+            if self._transport is not None:
+                self._transport.close()
+            return
+        for payload in payloads:
+            numbers, error, heads = pickle.loads(payload)  # noqa: S301 - our writer, 0700 dir
+            if error is None:
+                self.committed_heads.update(heads)
+            for number in numbers:
+                waiting = self._forget(number)
+                if waiting is None or waiting.done():
+                    continue
+                if error is None:
+                    waiting.set_result(None)
+                else:
+                    waiting.set_exception(AuditWriterUnavailable(error))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        self._fail(list(self._waiting), "the audit writer closed the connection")
+
+    # -- bookkeeping ------------------------------------------------------------------------
+
+    def _forget(self, number: int) -> asyncio.Future[None] | None:
+        found = self._waiting.pop(number, None)
+        if found is None:
+            return None
+        self._queued -= found[1]
+        return found[0]
+
+    def _fail(self, numbers: list[int], reason: str) -> None:
+        for number in numbers:
+            future = self._forget(number)
+            if future is not None and not future.done():
+                future.set_exception(AuditWriterUnavailable(reason))
+
+
+# -- in `lgsp serve` -----------------------------------------------------------------------
+
+
+@contextmanager
+def audit_writer_process(database: str, *, busy_timeout: float) -> Iterator[str]:
+    """The writer process of `database` for the workers, on a Unix socket: its path.
+
+    The socket is bound and listening before the process starts (it inherits it), so workers
+    may connect at once. The process lives until this context ends: then it commits what is
+    queued and exits; should `lgsp serve` die, the end of its stdin tells it the same."""
+    directory = tempfile.mkdtemp(prefix="lgsp-audit-")  # mode 0700: this user only
+    path = str(Path(directory) / SOCKET_NAME)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(path)
+        listener.listen(64)
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [
+                sys.executable,
+                "-m",
+                "lgsp.audit.writer_service",
+                "--database",
+                database,
+                "--fd",
+                str(listener.fileno()),
+                "--busy-timeout",
+                str(busy_timeout),
+            ],
+            stdin=subprocess.PIPE,
+            pass_fds=(listener.fileno(),),
+        )
+    except BaseException:
+        listener.close()
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    listener.close()  # the writer's now: once it is gone, a worker's connect is refused
+    try:
+        yield path
+    finally:
+        if process.stdin is not None:  # always: stdin is a pipe
+            process.stdin.close()
+        try:
+            process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+# -- the writer process --------------------------------------------------------------------
+
+
+class _Worker:
+    """One worker's connection, seen from the writer process: `Replies` of its calls."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self._connection = connection
+        self._sending = threading.Lock()
+
+    def deliver(self, calls: list[Any], error: BaseException | None, heads: dict[str, Any]) -> None:
+        reason = None if error is None else f"{type(error).__name__}: {error}"[:500]
+        try:
+            data = _frame(([call.token for call in calls], reason, heads))
+            with self._sending:
+                self._connection.sendall(data)
+        except OSError:
+            pass  # the worker is gone: nobody waits for these any more
+
+    def serve(self, writer: Any) -> None:
+        """Read the worker's frames and queue their calls, until it hangs up."""
+        from lgsp.audit.sqlite_writer import Call
+
+        frames = _Frames()
+        try:
+            while data := self._connection.recv(1 << 20):
+                for payload in frames.feed(data):
+                    for number, entries, journal in pickle.loads(payload):  # noqa: S301 - see module
+                        writer.submit(Call(entries, journal, number, self))
+        except (OSError, ValueError) as error:
+            logger.warning("dropping a worker's connection to the audit writer: %s", error)
+        finally:
+            self._connection.close()
+
+
+def _accept(listener: socket.socket, writer: Any) -> None:
+    while True:
+        connection, _ = listener.accept()
+        worker = _Worker(connection)
+        threading.Thread(target=worker.serve, args=(writer,), daemon=True).start()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The writer process: serve the workers until `lgsp serve` closes its stdin."""
+    parser = argparse.ArgumentParser(prog="python -m lgsp.audit.writer_service")
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--busy-timeout", type=float, required=True)
+    args = parser.parse_args(argv)
+    # Ctrl-C reaches the whole process group: the workers still finish their calls, which
+    # need this process; `lgsp serve` ends it once they are done.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from lgsp.audit.sqlite_writer import SqliteAuditWriter
+
+    writer = SqliteAuditWriter(args.database, busy_timeout=args.busy_timeout)
+    listener = socket.socket(fileno=args.fd)
+    threading.Thread(target=_accept, args=(listener, writer), daemon=True).start()
+    while sys.stdin.buffer.read(4096):  # until `lgsp serve` closes it, or dies
+        pass
+    writer.stop()
+    os._exit(0)  # the connections' threads may be blocked in recv: nothing left to wait for
+
+
+if __name__ == "__main__":
+    sys.exit(main())
