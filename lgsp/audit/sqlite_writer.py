@@ -132,6 +132,8 @@ class SqliteAuditWriter:
         self._start_lock = threading.Lock()
         self._queued = 0
         self._closed = False
+        self._connection: sqlite3.Connection | None = None
+        """`write`'s connection (the writer thread keeps its own)."""
         self.committed_heads: dict[str, ChainLink] = {}
         """The newest link this process committed per instance, for `lgsp.audit.anchor`."""
 
@@ -174,6 +176,26 @@ class SqliteAuditWriter:
         if thread is not None:
             self._queue.put(_STOP)
             thread.join()
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def write(self, calls: Sequence[Call]) -> None:
+        """Commit `calls` now, in this thread, in transactions within the batch bounds, each
+        answered to its `replies`: for a process whose one thread owns the file
+        (`lgsp.audit.writer_service`), instead of `submit` to the writer thread."""
+        batch: list[Call] = []
+        size = weight = 0
+        for call in calls:
+            grown = size + len(call.entries)
+            heavier = weight + journal_bytes(call.journal)
+            if batch and (grown > MAX_BATCH_ENTRIES or heavier > MAX_BATCH_JOURNAL_BYTES):
+                self._connection = self._commit_batch(self._connection, batch)
+                batch, grown, heavier = [], len(call.entries), journal_bytes(call.journal)
+            batch.append(call)
+            size, weight = grown, heavier
+        if batch:
+            self._connection = self._commit_batch(self._connection, batch)
 
     def _start(self) -> None:
         if self._thread is None:

@@ -13,7 +13,8 @@ waiting on it: the gateway answers 503 `AUDIT_UNAVAILABLE`, never a 2xx unrecord
 
 A frame is a 4-byte big-endian length and a pickle, at most `MAX_FRAME_BYTES`: the workers to
 the writer `[(call, entries, journal), ...]`, the writer to a worker `(calls, error, heads)`.
-Only processes of this user reach the socket: it lives in a directory of mode 0700.
+Only processes of this user reach the socket: it lives in a directory of mode 0700
+(`lgsp.audit.writer_process`, which `lgsp serve` imports without this module's).
 """
 
 from __future__ import annotations
@@ -24,21 +25,17 @@ import itertools
 import logging
 import os
 import pickle
-import shutil
+import selectors
 import signal
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, cast
+from collections.abc import Sequence
+from typing import cast
 
 from lgsp.audit.chain import AuditEntry
 from lgsp.audit.repository import ChainLink
+from lgsp.audit.sqlite_writer import Call, SqliteAuditWriter
 from lgsp.audit.writer import MAX_BATCH_ENTRIES, MAX_BATCH_JOURNAL_BYTES, journal_bytes
 from lgsp.journal.capture import JournalEntry
 
@@ -47,10 +44,6 @@ logger = logging.getLogger(__name__)
 _LENGTH = struct.Struct("!I")
 MAX_FRAME_BYTES = 4 * MAX_BATCH_JOURNAL_BYTES
 """Bound on one frame: a worker's frame holds at most one batch's worth of calls."""
-SOCKET_NAME = "audit-writer.sock"
-STOP_SECONDS = 30.0
-"""How long `lgsp serve` waits for its writer to commit what is queued once the workers are
-gone, before it kills it (what is left uncommitted was never answered 2xx)."""
 
 
 class AuditWriterUnavailable(ConnectionError):
@@ -226,55 +219,6 @@ class RemoteAuditWriter(asyncio.Protocol):
                 future.set_exception(AuditWriterUnavailable(reason))
 
 
-# -- in `lgsp serve` -----------------------------------------------------------------------
-
-
-@contextmanager
-def audit_writer_process(database: str, *, busy_timeout: float) -> Iterator[str]:
-    """The writer process of `database` for the workers, on a Unix socket: its path.
-
-    The socket is bound and listening before the process starts (it inherits it), so workers
-    may connect at once. The process lives until this context ends: then it commits what is
-    queued and exits; should `lgsp serve` die, the end of its stdin tells it the same."""
-    directory = tempfile.mkdtemp(prefix="lgsp-audit-")  # mode 0700: this user only
-    path = str(Path(directory) / SOCKET_NAME)
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        listener.bind(path)
-        listener.listen(64)
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [
-                sys.executable,
-                "-m",
-                "lgsp.audit.writer_service",
-                "--database",
-                database,
-                "--fd",
-                str(listener.fileno()),
-                "--busy-timeout",
-                str(busy_timeout),
-            ],
-            stdin=subprocess.PIPE,
-            pass_fds=(listener.fileno(),),
-        )
-    except BaseException:
-        listener.close()
-        shutil.rmtree(directory, ignore_errors=True)
-        raise
-    listener.close()  # the writer's now: once it is gone, a worker's connect is refused
-    try:
-        yield path
-    finally:
-        if process.stdin is not None:  # always: stdin is a pipe
-            process.stdin.close()
-        try:
-            process.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        shutil.rmtree(directory, ignore_errors=True)
-
-
 # -- the writer process --------------------------------------------------------------------
 
 
@@ -282,39 +226,60 @@ class _Worker:
     """One worker's connection, seen from the writer process: `Replies` of its calls."""
 
     def __init__(self, connection: socket.socket) -> None:
-        self._connection = connection
-        self._sending = threading.Lock()
+        self.connection = connection
+        self.frames = _Frames()
 
-    def deliver(self, calls: list[Any], error: BaseException | None, heads: dict[str, Any]) -> None:
+    def calls(self, data: bytes) -> list[Call]:
+        """The calls of the frames `data` completes."""
+        return [
+            Call(entries, journal, number, self)
+            for payload in self.frames.feed(data)
+            for number, entries, journal in pickle.loads(payload)  # noqa: S301 - see module
+        ]
+
+    def deliver(
+        self, calls: list[Call], error: BaseException | None, heads: dict[str, ChainLink]
+    ) -> None:
         reason = None if error is None else f"{type(error).__name__}: {error}"[:500]
         try:
-            data = _frame(([call.token for call in calls], reason, heads))
-            with self._sending:
-                self._connection.sendall(data)
+            self.connection.sendall(_frame(([call.token for call in calls], reason, heads)))
         except OSError:
             pass  # the worker is gone: nobody waits for these any more
 
-    def serve(self, writer: Any) -> None:
-        """Read the worker's frames and queue their calls, until it hangs up."""
-        from lgsp.audit.sqlite_writer import Call
 
-        frames = _Frames()
-        try:
-            while data := self._connection.recv(1 << 20):
-                for payload in frames.feed(data):
-                    for number, entries, journal in pickle.loads(payload):  # noqa: S301 - see module
-                        writer.submit(Call(entries, journal, number, self))
-        except (OSError, ValueError) as error:
-            logger.warning("dropping a worker's connection to the audit writer: %s", error)
-        finally:
-            self._connection.close()
-
-
-def _accept(listener: socket.socket, writer: Any) -> None:
-    while True:
-        connection, _ = listener.accept()
-        worker = _Worker(connection)
-        threading.Thread(target=worker.serve, args=(writer,), daemon=True).start()
+def serve_workers(listener: socket.socket, writer: SqliteAuditWriter, stop: int) -> None:
+    """The writer process's one thread: take what every worker has sent meanwhile, commit it
+    (`SqliteAuditWriter.write`: one transaction a batch), answer, again; until `stop` (a file
+    descriptor) reads its end. No thread hands calls to another: the next batch is what
+    arrived while this one was committed."""
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    selector.register(stop, selectors.EVENT_READ)
+    stopping = False
+    while not stopping:
+        calls: list[Call] = []
+        for key, _ in selector.select():
+            if key.fileobj is listener:
+                connection, _ = listener.accept()
+                selector.register(connection, selectors.EVENT_READ, _Worker(connection))
+                continue
+            if key.fileobj == stop:
+                stopping = not os.read(stop, 4096)
+                continue
+            worker: _Worker = key.data
+            try:
+                data = worker.connection.recv(1 << 20)
+                if data:
+                    calls += worker.calls(data)
+            except (OSError, ValueError, pickle.UnpicklingError) as error:
+                logger.warning("dropping a worker's connection to the audit writer: %s", error)
+                data = b""
+            if not data:  # the worker is gone (or sent what it must not)
+                selector.unregister(worker.connection)
+                worker.connection.close()
+        if calls:
+            writer.write(calls)
+    selector.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -328,15 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     # need this process; `lgsp serve` ends it once they are done.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from lgsp.audit.sqlite_writer import SqliteAuditWriter
-
     writer = SqliteAuditWriter(args.database, busy_timeout=args.busy_timeout)
-    listener = socket.socket(fileno=args.fd)
-    threading.Thread(target=_accept, args=(listener, writer), daemon=True).start()
-    while sys.stdin.buffer.read(4096):  # until `lgsp serve` closes it, or dies
-        pass
+    with socket.socket(fileno=args.fd) as listener:
+        serve_workers(listener, writer, sys.stdin.fileno())
     writer.stop()
-    os._exit(0)  # the connections' threads may be blocked in recv: nothing left to wait for
+    return 0
 
 
 if __name__ == "__main__":

@@ -218,7 +218,7 @@ def _serve_workers(
     with ExitStack() as stack:
         url = make_url(settings.resolved_database_url)
         if url.get_backend_name() == "sqlite":  # a file: `_check_workers` refused :memory:
-            from lgsp.audit.writer_service import audit_writer_process
+            from lgsp.audit.writer_process import audit_writer_process
 
             writer = audit_writer_process(
                 url.database or "", busy_timeout=settings.sqlite_busy_timeout_seconds
