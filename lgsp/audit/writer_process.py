@@ -4,11 +4,14 @@ before it starts its workers, and must not pay for the bus's imports meanwhile."
 
 from __future__ import annotations
 
+import logging
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +20,56 @@ SOCKET_NAME = "audit-writer.sock"
 STOP_SECONDS = 30.0
 """How long `lgsp serve` waits for its writer to commit what is queued once the workers are
 gone, before it kills it (what is left uncommitted was never answered 2xx)."""
+RESTART_PAUSE_SECONDS = 0.5
+
+logger = logging.getLogger(__name__)
+
+
+class _Supervisor:
+    """Keeps one writer process on the listening socket: starts another should it die.
+
+    The calls a dead writer held fail (their workers see the connection end: 503); the next
+    ones wait in the socket's backlog, which `lgsp serve` keeps open, until the new writer
+    accepts them. The chains need no hand-over: each transaction reads its heads under the
+    file's write lock."""
+
+    def __init__(self, command: list[str], listener: socket.socket) -> None:
+        self._command = command
+        self._listener = listener
+        self._lock = threading.Lock()
+        self._stopping = False
+        self.process = self._start()
+        self._watcher = threading.Thread(target=self._watch, name="lgsp-audit-writer-watch")
+        self._watcher.daemon = True
+        self._watcher.start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            self._command, stdin=subprocess.PIPE, pass_fds=(self._listener.fileno(),)
+        )
+
+    def _watch(self) -> None:
+        while True:
+            status = self.process.wait()
+            with self._lock:
+                if self._stopping:
+                    return
+                logger.error("the audit writer process exited (%s); starting another", status)
+                time.sleep(RESTART_PAUSE_SECONDS)  # a writer failing at start must not spin
+                self.process = self._start()
+
+    def stop(self) -> None:
+        """Close the writer's stdin: it commits what it has and exits (killed if it hangs)."""
+        with self._lock:
+            self._stopping = True
+            process = self.process
+        if process.stdin is not None:  # always: stdin is a pipe
+            process.stdin.close()
+        try:
+            process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @contextmanager
@@ -32,34 +85,13 @@ def audit_writer_process(database: str, *, busy_timeout: float) -> Iterator[str]
     try:
         listener.bind(path)
         listener.listen(64)
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [
-                sys.executable,
-                "-m",
-                "lgsp.audit.writer_service",
-                "--database",
-                database,
-                "--fd",
-                str(listener.fileno()),
-                "--busy-timeout",
-                str(busy_timeout),
-            ],
-            stdin=subprocess.PIPE,
-            pass_fds=(listener.fileno(),),
-        )
-    except BaseException:
-        listener.close()
-        shutil.rmtree(directory, ignore_errors=True)
-        raise
-    listener.close()  # the writer's now: once it is gone, a worker's connect is refused
-    try:
-        yield path
-    finally:
-        if process.stdin is not None:  # always: stdin is a pipe
-            process.stdin.close()
+        command = [sys.executable, "-m", "lgsp.audit.writer_service", "--database", database]
+        command += ["--fd", str(listener.fileno()), "--busy-timeout", str(busy_timeout)]
+        supervisor = _Supervisor(command, listener)
         try:
-            process.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            yield path
+        finally:
+            supervisor.stop()
+    finally:
+        listener.close()
         shutil.rmtree(directory, ignore_errors=True)

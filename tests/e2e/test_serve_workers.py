@@ -157,7 +157,7 @@ async def test_workers_on_the_sqlite_file_serve_together_on_one_linear_audit_cha
     assert "audit chain intact" in verified.stdout
 
 
-def writer_process_of(serve: subprocess.Popen[bytes]) -> int:
+def writer_process_of(serve: subprocess.Popen[bytes]) -> int | None:
     """The pid of the audit writer process `lgsp serve --workers N` started on SQLite."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -169,22 +169,23 @@ def writer_process_of(serve: subprocess.Popen[bytes]) -> int:
             continue
         if parent == serve.pid and b"lgsp.audit.writer_service" in command:
             return int(entry.name)
-    raise AssertionError("lgsp serve --workers 2 started no audit writer process")
+    return None
 
 
-def audit_records(database: Path) -> int:
+def recorded_requests(database: Path) -> set[str]:
     with sqlite3.connect(database) as connection:
-        (count,) = connection.execute("SELECT count(*) FROM audit_records").fetchone()
-    return int(count)
+        rows = connection.execute("SELECT DISTINCT request_id FROM audit_records").fetchall()
+    return {request_id for (request_id,) in rows}
 
 
 @pytest.mark.processes
-async def test_workers_answer_only_once_the_writer_committed_and_503_once_it_is_killed(
+async def test_workers_answer_once_the_writer_committed_and_503_when_it_is_killed(
     fresh_settings: Settings, tmp_path: Path
 ) -> None:
     """Issue 21: on SQLite the workers hand their audit records to one writer process. A call
-    waits for that writer's commit: while it is stopped nothing is answered, and once it is
-    killed the calls it held, and the next ones, are 503 with no record, never 2xx."""
+    waits for that writer's commit: while it is stopped nothing is answered; once it is killed
+    the calls it held are 503 with no record, never 2xx; `lgsp serve` starts another writer,
+    the next call is recorded and answered, and the chain verifies."""
     port = free_port()
     environment = {
         "LGSP_SEED": str(fresh_settings.seed),
@@ -209,7 +210,7 @@ async def test_workers_answer_only_once_the_writer_committed_and_503_once_it_is_
             headers = bearer(await fetch_token(http, ""))
         before = await lookup()
         writer = writer_process_of(process)
-        recorded = audit_records(tmp_path / "lgsp.db")
+        assert writer is not None, "lgsp serve --workers 2 started no audit writer process"
 
         os.kill(writer, signal.SIGSTOP)
         held = [asyncio.ensure_future(lookup()) for _ in range(4)]
@@ -218,16 +219,28 @@ async def test_workers_answer_only_once_the_writer_committed_and_503_once_it_is_
         os.kill(writer, signal.SIGKILL)
         answers = await asyncio.gather(*held)
         after = await lookup()
+        restarted = writer_process_of(process)
     finally:
         stop(process)
+    verified = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "lgsp", "audit", "verify", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", **environment},
+    )
 
     log = (tmp_path / "serve.log").read_text()[-2000:]
     assert before.status_code == 200, log
     assert answered_while_stopped == [], log
     assert [answer.status_code for answer in answers] == [503] * 4, log
-    assert {answer.json()["code"] for answer in [*answers, after]} == {"AUDIT_UNAVAILABLE"}
-    assert after.status_code == 503, log
-    assert audit_records(tmp_path / "lgsp.db") == recorded
+    assert {answer.json()["code"] for answer in answers} == {"AUDIT_UNAVAILABLE"}
+    assert after.status_code == 200, log
+    assert restarted not in (None, writer)
+    recorded = recorded_requests(tmp_path / "lgsp.db")
+    assert {answer.headers["X-Request-ID"] for answer in answers} & recorded == set()
+    assert {before.headers["X-Request-ID"], after.headers["X-Request-ID"]} <= recorded
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 @pytest.mark.processes
