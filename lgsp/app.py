@@ -297,7 +297,9 @@ def _audit_writer(
     if settings.audit_writer_socket is not None:  # a worker of `lgsp serve --workers N`
         from lgsp.audit.writer_service import RemoteAuditWriter
 
-        return RemoteAuditWriter(settings.audit_writer_socket)
+        return RemoteAuditWriter(
+            settings.audit_writer_socket, busy_timeout=settings.sqlite_busy_timeout_seconds
+        )
     url = make_url(settings.resolved_database_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         return SqliteAuditWriter(

@@ -46,6 +46,12 @@ MAX_FRAME_BYTES = 4 * MAX_BATCH_JOURNAL_BYTES
 """Bound on one frame: a worker's frame holds at most one batch's worth of calls."""
 
 
+DEADLINE_MARGIN_SECONDS = 10.0
+"""How much longer than the SQLite busy timeout a worker waits for its writer's answer."""
+EXPIRY_CHECK_SECONDS = 1.0
+"""How often a worker looks for calls its writer has not answered by their deadline."""
+
+
 class AuditWriterUnavailable(ConnectionError):
     """The writer process did not commit a call: it answered an error, or it is gone."""
 
@@ -85,13 +91,18 @@ class RemoteAuditWriter(asyncio.Protocol):
     """`AuditLog` for a worker of `lgsp serve --workers N` on SQLite: the writer process
     commits; this connection sends it the calls of each loop turn and waits for its answer."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, busy_timeout: float) -> None:
         self._path = path
+        # The writer waits up to the busy timeout for the file's lock: well past that, it is
+        # stuck, and the call is 503 rather than held for ever.
+        self._deadline = busy_timeout + DEADLINE_MARGIN_SECONDS
+        self._expiry: asyncio.TimerHandle | None = None
         self._transport: asyncio.Transport | None = None
         self._opening: asyncio.Future[None] | None = None
         self._frames = _Frames()
         self._outgoing: list[tuple[int, Sequence[AuditEntry], Sequence[JournalEntry]]] = []
-        self._waiting: dict[int, tuple[asyncio.Future[None], int]] = {}
+        self._waiting: dict[int, tuple[asyncio.Future[None], int, float]] = {}
+        """Per call number: its future, its number of entries, when it is given up."""
         self._numbers = itertools.count()
         self._queued = 0
         self._closed = False
@@ -115,7 +126,9 @@ class RemoteAuditWriter(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         number = next(self._numbers)
-        self._waiting[number] = (future, len(entries))
+        self._waiting[number] = (future, len(entries), loop.time() + self._deadline)
+        if self._expiry is None:
+            self._expiry = loop.call_later(EXPIRY_CHECK_SECONDS, self._expire)
         self._queued += len(entries)
         if not self._outgoing:
             loop.call_soon(self._send)
@@ -128,6 +141,8 @@ class RemoteAuditWriter(asyncio.Protocol):
 
     async def close(self) -> None:
         self._closed = True
+        if self._expiry is not None:
+            self._expiry.cancel()
         if self._transport is not None:
             self._transport.close()
 
@@ -204,6 +219,22 @@ class RemoteAuditWriter(asyncio.Protocol):
         self._fail(list(self._waiting), "the audit writer closed the connection")
 
     # -- bookkeeping ------------------------------------------------------------------------
+
+    def _expire(self) -> None:
+        """Fail the calls the writer has not answered by their deadline: a writer that is
+        alive but stuck must not hold requests for ever (their records may still be committed
+        later: a 503 with a record is allowed, a 2xx without one is not)."""
+        self._expiry = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        late = []
+        for number, (_, _, due) in self._waiting.items():  # in the order of their deadlines
+            if due > now:
+                break
+            late.append(number)
+        self._fail(late, f"the audit writer did not answer in {self._deadline:g} s")
+        if self._waiting:
+            self._expiry = loop.call_later(EXPIRY_CHECK_SECONDS, self._expire)
 
     def _forget(self, number: int) -> asyncio.Future[None] | None:
         found = self._waiting.pop(number, None)

@@ -8,7 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
@@ -172,6 +172,19 @@ def writer_process_of(serve: subprocess.Popen[bytes]) -> int | None:
     return None
 
 
+async def both_workers_connected(
+    lookup: Callable[[], Awaitable[httpx.Response]],
+) -> list[httpx.Response]:
+    """Calls, each on a connection of its own, until both workers have answered one: each has
+    its connection to the writer (a worker's first call would otherwise wait in the writer's
+    backlog, where a writer started after a kill still finds it)."""
+    answers: list[httpx.Response] = []
+    while len({answer.headers["X-Request-ID"][:16] for answer in answers}) < 2:  # a process
+        assert len(answers) < 60, "the kernel gave every connection to one worker"
+        answers.append(await lookup())
+    return answers
+
+
 def recorded_requests(database: Path) -> set[str]:
     with sqlite3.connect(database) as connection:
         rows = connection.execute("SELECT DISTINCT request_id FROM audit_records").fetchall()
@@ -208,7 +221,7 @@ async def test_workers_answer_once_the_writer_committed_and_503_when_it_is_kille
         await wait_ready(f"http://127.0.0.1:{port}", process)
         async with httpx.AsyncClient(base_url=base) as http:
             headers = bearer(await fetch_token(http, ""))
-        before = await lookup()
+        before = await both_workers_connected(lookup)
         writer = writer_process_of(process)
         assert writer is not None, "lgsp serve --workers 2 started no audit writer process"
 
@@ -231,7 +244,7 @@ async def test_workers_answer_once_the_writer_committed_and_503_when_it_is_kille
     )
 
     log = (tmp_path / "serve.log").read_text()[-2000:]
-    assert before.status_code == 200, log
+    assert [answer.status_code for answer in before] == [200] * len(before), log
     assert answered_while_stopped == [], log
     assert [answer.status_code for answer in answers] == [503] * 4, log
     assert {answer.json()["code"] for answer in answers} == {"AUDIT_UNAVAILABLE"}
@@ -239,8 +252,48 @@ async def test_workers_answer_once_the_writer_committed_and_503_when_it_is_kille
     assert restarted not in (None, writer)
     recorded = recorded_requests(tmp_path / "lgsp.db")
     assert {answer.headers["X-Request-ID"] for answer in answers} & recorded == set()
-    assert {before.headers["X-Request-ID"], after.headers["X-Request-ID"]} <= recorded
+    assert {answer.headers["X-Request-ID"] for answer in [*before, after]} <= recorded
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+@pytest.mark.processes
+async def test_a_call_its_writer_does_not_answer_in_time_is_503_not_held_for_ever(
+    fresh_settings: Settings, tmp_path: Path
+) -> None:
+    """A writer alive but stuck (here stopped) answers nothing: past the busy timeout and a
+    margin the worker gives the call up with 503; once the writer goes on, calls are 200."""
+    port = free_port()
+    process = start_lgsp(
+        ["serve", "--workers", "2", "--port", str(port), "--instance", "kiengiang",
+         "--data-dir", str(tmp_path)],
+        env={
+            "LGSP_SEED": str(fresh_settings.seed),
+            "LGSP_POPULATION": str(fresh_settings.population),
+            "LGSP_SQLITE_BUSY_TIMEOUT_SECONDS": "1",
+        },
+        log=tmp_path / "serve.log",
+    )  # fmt: skip
+    cccd = seeded_cccds(fresh_settings)[0]
+    base = f"http://127.0.0.1:{port}{KG}"
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}", process)
+        async with httpx.AsyncClient(base_url=base, timeout=90) as http:
+            headers = bearer(await fetch_token(http, ""))
+            writer = writer_process_of(process)
+            assert writer is not None, "lgsp serve --workers 2 started no audit writer process"
+            os.kill(writer, signal.SIGSTOP)
+            try:
+                given_up = await http.get(f"/dancu/v1/citizens/{cccd}", headers=headers)
+            finally:
+                os.kill(writer, signal.SIGCONT)
+            answered = await http.get(f"/dancu/v1/citizens/{cccd}", headers=headers)
+    finally:
+        stop(process)
+
+    log = (tmp_path / "serve.log").read_text()[-2000:]
+    assert given_up.status_code == 503, log
+    assert given_up.json()["code"] == "AUDIT_UNAVAILABLE"
+    assert answered.status_code == 200, log
 
 
 @pytest.mark.processes
