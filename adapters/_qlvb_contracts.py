@@ -142,6 +142,26 @@ class Inbox(_Shape):
     total: int
 
 
+class DirectoryEntry(_Shape):
+    """An agency documents can be addressed to, as the VDXP SDK's `getAgenciesList` lists the
+    axis's connected agencies (`{id, code, name, mail, pid}`)."""
+
+    organ_id: str = Field(pattern=ORGAN_ID, description="Its organ id (QCVN 102 OrganId).")
+    organ_name: str
+    parent_id: str | None = Field(description="The body it answers to (pid), if any.")
+    email: str | None
+    province_code: str = Field(description="The legacy code of the seeded province it is of.")
+    in_province: bool = Field(
+        description="Of this province: reached directly; else over NDXP's document axis."
+    )
+
+
+class AgencyDirectory(_Shape):
+    items: list[DirectoryEntry] = Field(
+        description="This province's agencies, then the topology's other provinces'."
+    )
+
+
 class HistoryEntry(_Shape):
     status_code: str
     status_name: str = Field(description="ARRIVED, REJECTED, … (DOMAIN.md §8.3).")

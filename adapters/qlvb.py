@@ -52,6 +52,7 @@ from adapters._common import (
     validation_errors,
 )
 from adapters._qlvb_contracts import (
+    AgencyDirectory,
     AxisNotConnected,
     CanonicalDocument,
     DocumentNotFound,
@@ -108,6 +109,7 @@ GET_STATUS = "get_status"
 POST_STATUS = "post_status"
 RECEIVE_DOCUMENT = "receive_document"
 RECEIVE_STATUS = "receive_status"
+LIST_ORGANISATIONS = "list_organisations"
 
 MAX_PAGE_SIZE = 100
 _JSON = "application/json"
@@ -313,6 +315,13 @@ def _inbound_status_request(
     return sdk_call("/receiveStatus", request.body, "application/xml")
 
 
+def _organisations_request(
+    _request: CanonicalRequest, _now: Callable[[], datetime]
+) -> SystemRequest:
+    """`/getAgenciesList`, the SDK's own call, without filters (the jar sends none)."""
+    return sdk_call("/getAgenciesList", b"{}", _JSON)
+
+
 def _read(reader: Callable[..., Reading], request: CanonicalRequest) -> Reading:
     """The body read leniently, or strictly (every nonconformity refused, with its rule) when
     the client prefers `handling=strict`."""
@@ -444,6 +453,28 @@ def _status_item(item: Mapping[str, Any]) -> dict[str, Any]:
         "reported_by": _text(item, "from"),
         "received_at": _text(item, "createdTime"),
     }
+
+
+def _read_organisations(answer: Mapping[str, Any]) -> CanonicalResponse:
+    """The SDK's agency list `{id, code, name, mail, pid}` (mock additions `province`,
+    `inProvince`) as directory entries; an entry without its code or name is the system's
+    fault."""
+    items = []
+    for agency in _list(answer, "data"):
+        code, name, province = agency.get("code"), agency.get("name"), agency.get("province")
+        if not all(isinstance(v, str) and v for v in (code, name, province)):
+            raise QlvbAnswerInvalid("The document system's agency list has an entry without code.")
+        items.append(
+            {
+                "organ_id": code,
+                "organ_name": name,
+                "parent_id": agency.get("pid") or None,
+                "email": agency.get("mail") or None,
+                "province_code": province,
+                "in_province": agency.get("inProvince") is True,
+            }
+        )
+    return CanonicalResponse(200, {"items": items})
 
 
 def _read_document(answer: Mapping[str, Any]) -> CanonicalResponse:
@@ -606,6 +637,7 @@ _OPERATIONS: Mapping[str, _Operation] = {
     POST_STATUS: _Operation(_status_request, _read_status),
     RECEIVE_DOCUMENT: _Operation(_inbound_document_request, _read_sent),
     RECEIVE_STATUS: _Operation(_inbound_status_request, _read_inbound_status),
+    LIST_ORGANISATIONS: _Operation(_organisations_request, _read_organisations),
 }
 
 
@@ -774,6 +806,7 @@ CONTRACTS: Mapping[str, OperationContract] = {
             SignatureInvalid,
         ),
     ),
+    LIST_ORGANISATIONS: OperationContract(AgencyDirectory),
     RECEIVE_STATUS: OperationContract(
         InboundStatusRecorded,
         request=EdxmlMessage,

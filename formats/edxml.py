@@ -70,6 +70,7 @@ __all__ = [
     "read_status",
     "render_edxml",
     "render_status",
+    "response_for",
     "validate_document",
     "validate_status",
 ]
@@ -425,6 +426,18 @@ def render_status(status: Mapping[str, Any]) -> bytes:
     w.close(f"{PREFIX}edXMLEnvelope")
     w.close("edXML")
     return w.to_bytes()
+
+
+def response_for(document: Mapping[str, Any], document_id: str) -> dict[str, Any]:
+    """The ResponseFor of a status message about a canonical `document`: its sender, code and
+    promulgation date, and the DocumentId it travels under."""
+    code = document["code"]
+    return {
+        "organ_id": document["from"]["organ_id"],
+        "code": f"{code['code_number']}/{code['code_notation']}",
+        "promulgation_date": document["promulgation"]["date"],
+        "document_id": document_id,
+    }
 
 
 def _business_from_json(value: Any) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from datetime import datetime
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature as InvalidCertificateSignature
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from lxml import etree
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
@@ -129,12 +129,11 @@ def sign_edxml(
         digest_algorithm=DigestAlgorithm.SHA256,
         c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
     )
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    signed = signer.sign(root, key=pem, cert=list(chain))
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TypeError("rsa-sha256 signs with an RSA key")
+    # The key itself, not its PEM: signxml would load and validate a PEM at every call
+    # (~35 ms of CPU, against ~1.5 ms for the signature itself).
+    signed = signer.sign(root, key=key, cert=list(chain))
     out: bytes = etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
     return out
 

@@ -110,10 +110,13 @@ def mock_config(context: SystemContext, system: str | None = None) -> SystemConf
 
 
 def _agencies(context: SystemContext) -> dict[str, str]:
-    """The agencies a province's document system serves: organ id → name."""
-    from mocks.directory.agencies import AGENCIES
+    """The agencies a province's document system serves: organ id → name; in era 2026 today's
+    bodies too, which send and report (the seed's documents since 1 July 2025) beside the old."""
+    from mocks.directory.agencies import AGENCIES, TODAYS_AGENCIES
 
-    agencies = AGENCIES.get(context.instance.seed_code or "", ())
+    code = context.instance.seed_code or ""
+    today = TODAYS_AGENCIES.get(code, ()) if context.settings.era == "2026" else ()
+    agencies = AGENCIES.get(code, ()) + today
     return {agency.organ_id: agency.name for agency in agencies}
 
 

@@ -18,7 +18,7 @@ from starlette.types import Scope
 
 from lgsp.audit.context import AUDIT_SCOPE_KEY, SAFE_METHODS, AuditContext, pending_entry
 from lgsp.auth.client_cache import ClientSnapshot
-from lgsp.auth.models import BUS_KINDS, STRICT, TENANT
+from lgsp.auth.models import BUS_KINDS, STRICT
 from lgsp.auth.rate_limit import RateLimit, limit_for
 from lgsp.auth.repository import ClientRepository, RevocationRepository
 from lgsp.auth.tokens import ADMIN_SCOPE, TokenClaims
@@ -82,21 +82,17 @@ class Caller:
 
     client_id: str
     scopes: frozenset[str]
-    is_admin: bool
-    rights: dict[str, str]
-    kind: str = TENANT
-    organisation: str | None = None
-    strict: bool = False
-    """The client is set to strict handling: its calls are read as under `Prefer:
-    handling=strict`, whatever they send (`ApiClient.handling`)."""
+    grant: ClientSnapshot
+    """What the client is granted as of this request: admin, rights, kind, organisation, and
+    strict handling (its calls read as under `Prefer: handling=strict`, whatever they send)."""
 
     @property
     def is_bus_client(self) -> bool:
         """One of the bus's own systems or a federation peer: never a tenant's client."""
-        return self.kind in BUS_KINDS
+        return self.grant.kind in BUS_KINDS
 
     def may_call(self, service: str, method: str) -> bool:
-        methods = self.rights.get(service)
+        methods = self.grant.rights.get(service)
         if methods is None or service not in self.scopes:
             return False
         return methods == "*" or method in methods.split(",")
@@ -146,15 +142,7 @@ async def authenticate(
     # Gateway endpoints of its own (catalog, admin) share one bucket per client, named `-`.
     service = str(request.path_params.get("service_id", "-"))
     _enforce_rate(bus, name, claims.client_id, service, snapshot)
-    return Caller(
-        client_id=claims.client_id,
-        scopes=claims.scopes,
-        is_admin=snapshot.is_admin,
-        rights=snapshot.rights,
-        kind=snapshot.kind,
-        organisation=snapshot.organisation,
-        strict=snapshot.strict,
-    )
+    return Caller(client_id=claims.client_id, scopes=claims.scopes, grant=snapshot)
 
 
 async def _is_revoked(bus: BusState, instance: str, claims: TokenClaims) -> bool:
@@ -236,7 +224,7 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
 async def get_admin(caller: CallerDep) -> Caller:
-    if not (caller.is_admin and ADMIN_SCOPE in caller.scopes):
+    if not (caller.grant.is_admin and ADMIN_SCOPE in caller.scopes):
         raise AccessDenied("This endpoint needs an admin client and a token with the admin scope.")
     return caller
 

@@ -16,9 +16,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from lgsp.ca.authority import BACKDATE, certificate
 
 TLS_DIR = "tls"
 CA_ORGANISATION = "lgsp-mock-bus"
@@ -60,14 +62,7 @@ def bus_tls(data_dir: Path, hosts: list[str], *, now: datetime | None = None) ->
     if not _covers(cert_file, names, ca_cert, moment):
         key = ec.generate_private_key(ec.SECP256R1())
         cert = _certificate(
-            subject=_name("lgsp-mock-bus server"),
-            public_key=key.public_key(),
-            issuer=ca_cert.subject,
-            signer=ca_key,
-            now=moment,
-            days=SERVER_DAYS,
-            is_ca=False,
-            names=names,
+            _name("lgsp-mock-bus server"), ca_cert.subject, key, ca_key, now=moment, names=names
         )
         _write_private(key_file, key)
         cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
@@ -101,16 +96,7 @@ def _test_ca(folder: Path, now: datetime) -> tuple[x509.Certificate, ec.Elliptic
         return x509.load_pem_x509_certificate(cert_file.read_bytes()), key
     key = ec.generate_private_key(ec.SECP256R1())
     name = _name(CA_COMMON_NAME)
-    cert = _certificate(
-        subject=name,
-        public_key=key.public_key(),
-        issuer=name,
-        signer=key,
-        now=now,
-        days=CA_DAYS,
-        is_ca=True,
-        names=[],
-    )
+    cert = _certificate(name, name, key, key, now=now, names=None)
     _write_private(key_file, key)
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return cert, key
@@ -130,46 +116,34 @@ def _covers(cert_file: Path, names: list[str], ca: x509.Certificate, now: dateti
 
 
 def _certificate(
-    *,
     subject: x509.Name,
-    public_key: ec.EllipticCurvePublicKey,
     issuer: x509.Name,
+    key: ec.EllipticCurvePrivateKey,
     signer: ec.EllipticCurvePrivateKey,
+    *,
     now: datetime,
-    days: int,
-    is_ca: bool,
-    names: list[str],
+    names: list[str] | None,
 ) -> x509.Certificate:
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=0 if is_ca else None), True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=is_ca,
-                crl_sign=is_ca,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    """The test CA's own certificate when `names` is None, else a server certificate for them."""
+    extensions: list[x509.ExtensionType] = [
+        x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    ]
+    if names is not None:
+        extensions += [
+            x509.SubjectAlternativeName([_general_name(n) for n in names]),
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
+        ]
+    return certificate(
+        subject,
+        issuer,
+        key.public_key(),
+        signer,
+        not_before=now - BACKDATE,
+        not_after=now + timedelta(days=CA_DAYS if names is None else SERVER_DAYS),
+        ca=names is None,
+        digital_signature=True,
+        extensions=extensions,
     )
-    if not is_ca:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([_general_name(n) for n in names]), critical=False
-        ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-    return builder.sign(signer, hashes.SHA256())
 
 
 def _general_name(name: str) -> x509.GeneralName:

@@ -56,3 +56,17 @@ def test_checked_in_example_requests_are_the_code_s() -> None:
     assert stored == {request.key: request for request in example_requests()}, (
         "lgsp/openapi_examples.json is stale: run `lgsp openapi`"
     )
+
+
+def test_every_service_operation_documents_the_database_outage() -> None:
+    """A service call reads the bus's database (the caller's client, revocations, rights, the
+    audit) before the owner is asked: while it is away, 503 DATABASE_UNAVAILABLE
+    (tests/e2e/test_database_outage.py)."""
+    services = {n: d for n, d in DOCUMENTS.items() if n.startswith("services/")}
+
+    assert services
+    for name, document in services.items():
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                described = operation["responses"]["503"]["description"].split(" or ")
+                assert "DATABASE_UNAVAILABLE" in described, (name, method, path)

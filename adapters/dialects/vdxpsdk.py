@@ -30,7 +30,21 @@ application/json`, no body, and the fields of its JSON header argument as signed
   ErrorDesc}`: the recipient's transport status of a knobstick, not an edXML one;
 - `getSentEdocList` `{servicetype, messagetype, docId}` answers `data`, one entry per recipient
   `{serviceType, messageType, senderDocId, receiverDocId, fromCode, toCode, title, notation,
-  sentTime, receivedTime, sendStatus, sendStatusDesc, receiveStatus, receiveStatusDesc}`.
+  sentTime, receivedTime, sendStatus, sendStatusDesc, receiveStatus, receiveStatusDesc}`;
+- `countReceiveEdoc` and `countReceiveStatus` (the same `execute` as `getEdoc` and
+  `updateStatus`: a POST whose body is `{}`) answer `count`, a JSON number (read with
+  `getAsInt`): how many documents, or status messages, `getReceivedEdocList` would list;
+- `downloadEdoc` `{filePath, docId}` is a GET (`VnptService.dowload`, `HttpConnection.download`)
+  with the same signed headers, its entries also as query parameters, and answers the edXML
+  itself, which the jar streams into `{filePath}/{yyyy}/{M}/{docId}.edxml`. (`downloadEdoc2`
+  GETs the same path without any header or parameter: nothing names the document.)
+
+The jar's agency calls (`AgencyServiceImp`), POSTs like `getReceivedEdocList`:
+`getAgenciesList` `{}` answers `data`, a list of `{id, code, name, mail, pid, oldCode}`, and
+`getAgenciesListQD20` `{level}` a list of `{id, code, name, mail, code102}`, each field read
+only when present; `getSynchronizeUnit` `{}` a list of `{id, code, name, mail, pid, version
+(int), centerCode, deleted (bool), modifyDate, isAgency (bool)}`. (`registerAgency` and
+`deleteAgency` change the axis's register of agencies.)
 The jar reads a field only when present (`get(name) != null`), then as a string: a JSON null
 would throw in it, so what is unknown is left out, never null.
 
@@ -217,6 +231,13 @@ GET_RECEIVED = "/getReceivedEdocList"
 GET_EDOC = "/getEdoc"
 UPDATE_STATUS = "/updateStatus"
 GET_SENT = "/getSentEdocList"
+COUNT_RECEIVED = "/countReceiveEdoc"
+COUNT_STATUS = "/countReceiveStatus"
+DOWNLOAD_EDOC = "/downloadEdoc"
+GET_AGENCIES = "/getAgenciesList"
+GET_AGENCIES_QD20 = "/getAgenciesListQD20"
+GET_UNITS = "/getSynchronizeUnit"
+AGENCY_CALLS = (GET_AGENCIES, GET_AGENCIES_QD20, GET_UNITS)
 TRANSPORT_STATUSES = ("processing", "done", "fail")
 """`updateStatus`'s values in the SDK's example (`ServiceTest.createHeaderJsonUpdate`)."""
 _DOCUMENT_KEY = re.compile(r"[A-Za-z0-9_-]{1,400}")
@@ -330,6 +351,26 @@ def sent_results(view: Mapping[str, Any], doc_id: str) -> list[dict[str, Any]]:
 
 
 _SEND_STATUS = {"delivered": "done", "in_transit": "processing", "undeliverable": "fail"}
+
+
+def agencies(view: Mapping[str, Any], call: str) -> list[dict[str, Any]]:
+    """A canonical agency directory (qlvb list_organisations) as the jar reads it for `call`:
+    `getAgenciesList` `{id, code, name, mail, pid}`; `getAgenciesListQD20` `{id, code, name,
+    mail, code102}`, the code of QĐ 20/2020 (here the organ id itself); `getSynchronizeUnit`
+    `{id, code, name, mail, pid, version, deleted, isAgency}`, every unit at version 1, none
+    deleted (assigned: the bus keeps no history of its directory)."""
+    listed = []
+    for item in view.get("items") or []:
+        organ_id, name = item.get("organ_id"), item.get("organ_name")
+        record = {"id": organ_id, "code": organ_id, "name": name, "mail": item.get("email")}
+        if call == GET_AGENCIES_QD20:
+            record["code102"] = organ_id
+        else:
+            record["pid"] = item.get("parent_id")
+        listed.append(_present(record))
+        if call == GET_UNITS:  # read with getAsInt and getAsBoolean
+            listed[-1] |= {"version": 1, "deleted": False, "isAgency": True}
+    return listed
 
 
 def _present(record: Mapping[str, Any]) -> dict[str, Any]:

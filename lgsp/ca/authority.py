@@ -17,6 +17,10 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificateIssuerPrivateKeyTypes,
+    CertificatePublicKeyTypes,
+)
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -66,14 +70,15 @@ def make_root(key: rsa.RSAPrivateKey, *, now: datetime) -> x509.Certificate:
     """The self-signed root: a CA that signs certificates and CRLs, and nothing else."""
     unit = x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, ROOT_UNIT)
     name = _name(ROOT_ORGANISATION, unit, ROOT_COMMON_NAME)
-    return _certificate(
+    return certificate(
         name,
         name,
-        key,
+        key.public_key(),
         key,
         not_before=now - BACKDATE,
         not_after=now + timedelta(days=365 * ROOT_YEARS),
         ca=True,
+        digital_signature=False,
         extensions=[x509.SubjectKeyIdentifier.from_public_key(key.public_key())],
     )
 
@@ -91,14 +96,16 @@ def issue(
     """An organisation's document-signing certificate (digital signature, non-repudiation).
     Names past RFC 5280's upper bound for CN and O are cut to it."""
     short = _bounded(name) or organ_id
-    return _certificate(
+    return certificate(
         _name(short, x509.NameAttribute(NameOID.USER_ID, organ_id[:MAX_NAME]), short),
         root.subject,
-        key,
+        key.public_key(),
         root_key,
         not_before=not_before,
         not_after=not_after,
         ca=False,
+        digital_signature=True,
+        content_commitment=True,
         extensions=[
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]),
             x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
@@ -118,30 +125,32 @@ def _name(organisation: str, middle: x509.NameAttribute[str], common_name: str) 
     )
 
 
-def _certificate(
+def certificate(
     subject: x509.Name,
     issuer: x509.Name,
-    key: rsa.RSAPrivateKey,
-    signer: rsa.RSAPrivateKey,
+    public_key: CertificatePublicKeyTypes,
+    signer: CertificateIssuerPrivateKeyTypes,
     *,
     not_before: datetime,
     not_after: datetime,
     ca: bool,
+    digital_signature: bool,
+    content_commitment: bool = False,
     extensions: list[x509.ExtensionType],
 ) -> x509.Certificate:
-    """One certificate of the CA: a CA signs certificates and CRLs only, an organisation's
-    certificate signs documents (digital signature, non-repudiation) only; `extensions` are
-    the non-critical ones, in order."""
+    """One certificate, of this CA or of the bus's TLS test CA (`lgsp.tls`): a CA signs
+    certificates and CRLs; `content_commitment` is non-repudiation, for a document signer.
+    `extensions` are the non-critical ones, in order."""
     usage = x509.KeyUsage(
-        digital_signature=not ca, content_commitment=not ca, key_encipherment=False,
-        data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
-        encipher_only=False, decipher_only=False,
+        digital_signature=digital_signature, content_commitment=content_commitment,
+        key_encipherment=False, data_encipherment=False, key_agreement=False,
+        key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False,
     )  # fmt: skip
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer)
-        .public_key(key.public_key())
+        .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)

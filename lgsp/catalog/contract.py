@@ -22,6 +22,7 @@ from lgsp.errors import (
     PROBLEM_MEDIA_TYPE,
     AccessDenied,
     AuditUnavailable,
+    DatabaseUnavailable,
     InjectedFault,
     InvalidPath,
     InvalidRequest,
@@ -45,6 +46,10 @@ from lgsp.errors import (
 # What the request guard (lgsp/middleware.py) answers before any route sees the request.
 GUARD_ERRORS: tuple[type[LgspError], ...] = (InvalidPath, RequestTooLarge, RequestHeadersTooLarge)
 
+# What a call answers while the bus's database is away (down, locked, out of connections) when
+# its handling reads it: credentials, rights, revocations, outbox, audit (lgsp.errors).
+DATABASE_ERRORS: tuple[type[LgspError], ...] = (DatabaseUnavailable,)
+
 # What the gateway itself may answer on any operation, before or after the owner's answer.
 GATEWAY_ERRORS: tuple[type[LgspError], ...] = (
     *GUARD_ERRORS,
@@ -60,6 +65,7 @@ GATEWAY_ERRORS: tuple[type[LgspError], ...] = (
     UpstreamUnavailable,
     UpstreamTimeout,
     AuditUnavailable,
+    *DATABASE_ERRORS,
 )
 
 # What the operation's caller rule (`callers` in the catalog, lgsp/routing/callers.py) refuses.

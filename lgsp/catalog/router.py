@@ -40,7 +40,7 @@ async def list_services(caller: CallerDep, bus: BusDep, instance: InstanceDep) -
             title=service.title,
             description=service.description,
             owner=service.owner,
-            methods=caller.rights[service.id],
+            methods=caller.grant.rights[service.id],
             base_path=f"{instance.spec.mount_path}/{service.id}/{service.version}",
             operations=[
                 OperationOut(id=o.id, method=o.method, path=o.path, summary=o.summary)
@@ -48,7 +48,7 @@ async def list_services(caller: CallerDep, bus: BusDep, instance: InstanceDep) -
             ],
         )
         for service in bus.catalog
-        if service.id in caller.rights
+        if service.id in caller.grant.rights
         and service.id in caller.scopes
         and is_served(service, instance)
     ]

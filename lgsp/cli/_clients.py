@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from datetime import UTC, datetime
 from typing import Any
 
-from lgsp.cli._common import command_group, data_command, print_json, print_listing, settings_from
+from lgsp.cli._common import command_group, data_command, print_json, print_listing, run_task
 
 CLIENT_COLUMNS = (
     "instance",
@@ -119,18 +118,17 @@ def add_parsers(commands: Any) -> None:
 def create_client(args: argparse.Namespace) -> int:
     from lgsp.admin_tasks import create_client
 
-    client = asyncio.run(
-        create_client(
-            settings_from(args),
-            instance=args.instance,
-            name=args.name,
-            services=args.service,
-            is_admin=args.admin,
-            rates=args.rate,
-            organisation=args.organisation,
-            strict=args.strict,
-            sdk=args.dialect == "vdxpsdk",
-        )
+    client = run_task(
+        create_client,
+        args,
+        instance=args.instance,
+        name=args.name,
+        services=args.service,
+        is_admin=args.admin,
+        rates=args.rate,
+        organisation=args.organisation,
+        strict=args.strict,
+        sdk=args.dialect == "vdxpsdk",
     )
     shown: dict[str, str] = {"client_id": client.client_id, "client_secret": client.client_secret}
     if args.dialect == "lgspaccesstoken":
@@ -153,7 +151,7 @@ def create_client(args: argparse.Namespace) -> int:
 def list_clients(args: argparse.Namespace) -> int:
     from lgsp.admin_tasks import list_clients
 
-    rows = asyncio.run(list_clients(settings_from(args), instance=args.instance))
+    rows = run_task(list_clients, args, instance=args.instance)
     print_listing(
         rows,
         (*CLIENT_COLUMNS, "revoked_at"),
@@ -177,13 +175,12 @@ def list_clients(args: argparse.Namespace) -> int:
 def update_client(args: argparse.Namespace) -> int:
     from lgsp.admin_tasks import set_client_handling
 
-    handling = asyncio.run(
-        set_client_handling(
-            settings_from(args),
-            instance=args.instance,
-            client_id=args.client_id,
-            strict=args.strict,
-        )
+    handling = run_task(
+        set_client_handling,
+        args,
+        instance=args.instance,
+        client_id=args.client_id,
+        strict=args.strict,
     )
     print_json({"client_id": args.client_id, "handling": handling}, indent=None)
     return 0
@@ -192,9 +189,7 @@ def update_client(args: argparse.Namespace) -> int:
 def revoke_client(args: argparse.Namespace) -> int:
     from lgsp.admin_tasks import revoke_client
 
-    revoked = asyncio.run(
-        revoke_client(settings_from(args), instance=args.instance, client_id=args.client_id)
-    )
+    revoked = run_task(revoke_client, args, instance=args.instance, client_id=args.client_id)
     print_json({"client_id": args.client_id, "revoked_at": revoked}, indent=None)
     return 0
 
@@ -203,10 +198,8 @@ def revoke_token_by_id(args: argparse.Namespace) -> int:
     from lgsp.admin_tasks import revoke_token
 
     expires_at = None if args.expires_at is None else parse_expiry(args.expires_at)
-    revoked = asyncio.run(
-        revoke_token(
-            settings_from(args), instance=args.instance, jti=args.jti, expires_at=expires_at
-        )
+    revoked = run_task(
+        revoke_token, args, instance=args.instance, jti=args.jti, expires_at=expires_at
     )
     print_json(revoked, indent=None)
     return 0

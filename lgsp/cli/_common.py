@@ -7,13 +7,14 @@ standard error and only when it is a terminal, so that logs and CI output stay c
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import socket
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TextIO, TypeVar
 
 from lgsp.settings import Settings
 
@@ -55,6 +56,21 @@ def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
     if getattr(args, "data_dir", None) is not None:
         overrides["data_dir"] = args.data_dir
     return Settings(**overrides)
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def run_task(
+    task: Callable[Concatenate[Settings, P], Coroutine[Any, Any, T]],
+    args: argparse.Namespace,
+    *task_args: P.args,
+    **task_options: P.kwargs,
+) -> T:
+    """An admin task (`lgsp.admin_tasks`, `lgsp.faults.tasks`) run to its end on the settings
+    the command line gives (`--data-dir`)."""
+    return asyncio.run(task(settings_from(args), *task_args, **task_options))
 
 
 def port_number(text: str) -> int:

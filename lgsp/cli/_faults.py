@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from typing import Any
 
-from lgsp.cli._common import command_group, data_command, print_json, print_listing, settings_from
+from lgsp.cli._common import command_group, data_command, print_json, print_listing, run_task
 
 RULE_METADATA = {"id", "instance", "remaining", "expires_at", "created_at", "times", "expires_in"}
 
@@ -69,7 +68,7 @@ def add_fault(args: argparse.Namespace) -> int:
         )
     except ValidationError as error:  # one line naming the option, as for any bad argument
         raise ValueError(f"the rule is not valid ({rule_problems(error)})") from None
-    added = asyncio.run(add_fault(settings_from(args), instance=args.instance, rule=rule))
+    added = run_task(add_fault, args, instance=args.instance, rule=rule)
     print_json(added, ensure_ascii=False, indent=None)
     return 0
 
@@ -77,7 +76,7 @@ def add_fault(args: argparse.Namespace) -> int:
 def list_faults(args: argparse.Namespace) -> int:
     from lgsp.faults.tasks import list_faults
 
-    rules = asyncio.run(list_faults(settings_from(args), instance=args.instance))
+    rules = run_task(list_faults, args, instance=args.instance)
     print_listing(
         rules,
         ("id", "rule", "remaining", "expires_at"),
@@ -97,7 +96,7 @@ def list_faults(args: argparse.Namespace) -> int:
 def remove_fault(args: argparse.Namespace) -> int:
     from lgsp.faults.tasks import remove_fault
 
-    asyncio.run(remove_fault(settings_from(args), instance=args.instance, rule_id=args.rule_id))
+    run_task(remove_fault, args, instance=args.instance, rule_id=args.rule_id)
     print(json.dumps({"removed": 1}))
     return 0
 
@@ -105,6 +104,6 @@ def remove_fault(args: argparse.Namespace) -> int:
 def clear_faults(args: argparse.Namespace) -> int:
     from lgsp.faults.tasks import clear_faults
 
-    removed = asyncio.run(clear_faults(settings_from(args), instance=args.instance))
+    removed = run_task(clear_faults, args, instance=args.instance)
     print(json.dumps({"removed": removed}))
     return 0

@@ -18,17 +18,29 @@ from typing import Any
 
 from adapters import ADAPTERS
 from lgsp.app import create_gateway_app
-from lgsp.catalog.contract import GUARD_ERRORS, schema_ref, service_document
+from lgsp.catalog.contract import DATABASE_ERRORS, GUARD_ERRORS, schema_ref, service_document
 from lgsp.catalog.loader import load_catalog
 from lgsp.cli._openapi_examples import current_examples, refresh_examples
 from lgsp.composition import MOCK_SYSTEMS
-from lgsp.errors import PROBLEM_MEDIA_TYPE, InvalidPath, InvalidRequest, ProblemDetails
+from lgsp.errors import PROBLEM_MEDIA_TYPE, InvalidPath, InvalidRequest, LgspError, ProblemDetails
 from lgsp.routing.systems import SystemContext
 from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec
 
 OPENAPI_DIR = Path(__file__).resolve().parent.parent.parent / "openapi"
 CATALOG_DIR = Settings.model_fields["catalog_dir"].default
+SERVED_WITHOUT_DATABASE = frozenset(
+    {
+        "/.well-known/jwks.json",  # the instance's keys, in memory
+        "/ca/root.pem",  # the test CA's files
+        "/ca/crl.der",
+        "/ca/crl.pem",
+        "/ca/trust.pem",
+        "/services/{service_id}/{version}/openapi.json",  # built from the catalog's files
+    }
+)
+"""The gateway's operations that answer without the database, public and unauthenticated: every
+other one reads it (the caller's client and revocations, the admin tables, the outbox)."""
 
 
 def gateway_document() -> dict[str, Any]:
@@ -44,6 +56,7 @@ def gateway_document() -> dict[str, Any]:
     _validation_errors_as_problems(document)
     _undecodable_bodies_as_problems(document)
     _guard_errors_as_problems(document)
+    _database_errors_as_problems(document)
     document["servers"] = [
         {"url": "http://127.0.0.1:8000/lgsp/kiengiang", "description": "LGSP Kiên Giang"},
         {"url": "http://127.0.0.1:8000/ndxp", "description": "NDXP"},
@@ -98,20 +111,33 @@ def _guard_errors_as_problems(document: dict[str, Any]) -> None:
     """The request guard answers before routing, so on every operation: 413 and 431 always,
     400 INVALID_PATH where a path parameter can carry what it refuses."""
     for path, operations in document["paths"].items():
+        errors = tuple(e for e in GUARD_ERRORS if e is not InvalidPath or "{" in path)
         for operation in operations.values():
-            responses = operation["responses"]
-            for error in GUARD_ERRORS:
-                if error is InvalidPath and "{" not in path:
-                    continue
-                response = responses.setdefault(
-                    str(error.status),
-                    {
-                        "description": error.code,
-                        "content": {PROBLEM_MEDIA_TYPE: {"schema": schema_ref(ProblemDetails)}},
-                    },
-                )
-                if error.code not in response["description"]:
-                    response["description"] = f"{error.code} or {response['description']}"
+            _document_errors(operation["responses"], errors)
+
+
+def _database_errors_as_problems(document: dict[str, Any]) -> None:
+    """While the database is away, every operation that reads it answers 503
+    DATABASE_UNAVAILABLE (`lgsp.errors`, for `DATABASE_FAILURES`), whatever its route says."""
+    for path, operations in document["paths"].items():
+        if path in SERVED_WITHOUT_DATABASE:
+            continue
+        for operation in operations.values():
+            _document_errors(operation["responses"], DATABASE_ERRORS)
+
+
+def _document_errors(responses: dict[str, Any], errors: tuple[type[LgspError], ...]) -> None:
+    """Each of `errors` under its status, as a problem, beside what the status already names."""
+    for error in errors:
+        response = responses.setdefault(
+            str(error.status),
+            {
+                "description": error.code,
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": schema_ref(ProblemDetails)}},
+            },
+        )
+        if error.code not in response["description"]:
+            response["description"] = f"{error.code} or {response['description']}"
 
 
 def system_document(system: str) -> dict[str, Any]:

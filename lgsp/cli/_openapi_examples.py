@@ -27,7 +27,7 @@ import httpx
 from adapters import ADAPTERS
 from adapters.qlvb import document_key
 from formats.dates import parse_ddmmyyyy
-from formats.edxml import render_edxml, render_status
+from formats.edxml import render_edxml, render_status, response_for
 from lgsp.auth.federation import NDXP_CLIENT_ID, federation_secret
 from lgsp.auth.provisioning import system_client_id, system_secret
 from lgsp.catalog.examples import (
@@ -190,12 +190,7 @@ def _status(
 ) -> bytes:
     return render_status(
         {
-            "response_for": {
-                "organ_id": document["from"]["organ_id"],
-                "code": f"{document['code']['code_number']}/{document['code']['code_notation']}",
-                "promulgation_date": document["promulgation"]["date"],
-                "document_id": _document_id(document),
-            },
+            "response_for": response_for(document, _document_id(document)),
             "from": reporter,
             "status_code": code,
             "description": description,
@@ -372,6 +367,7 @@ def _qlvb_requests() -> list[ExampleRequest]:
         _get("qlvb", "get_inbox", "/documents/inbox", query=inbox, volatile=inbox_times),
         _post("qlvb", "receive_document", "/inbound/documents", render_edxml(inbound)),
         _post("qlvb", "receive_status", "/inbound/statuses", arrived),
+        _get("qlvb", "list_organisations", "/organisations"),
     ]
 
 

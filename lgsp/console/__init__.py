@@ -35,8 +35,13 @@ class _LazyConsole:
         self._router: APIRouter | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from lgsp.console._kit import Refused
+
         if self._router is None:
             from lgsp.console.router import create_console_router
 
             self._router = create_console_router()
-        await self._router(scope, receive, send)
+        try:
+            await self._router(scope, receive, send)
+        except Refused as refused:  # raised before the screen has answered anything
+            await refused.answer(scope, receive, send)

@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from lgsp.console.paths import PREFIX as PREFIX  # where `mount_console` mounts it
 from lgsp.console.sessions import COOKIE, ConsoleSession, SessionStore
+from lgsp.deps import BusDep
 from lgsp.loopback import INTERNAL_BUS_URL, with_lifespan_state
 from lgsp.state import BUS_STATE_KEY, BusState
 
@@ -28,6 +29,15 @@ TEMPLATES = Environment(
 )
 STALE_FORM = "Phiên đã hết hạn; thử lại."
 """A form whose CSRF token is not the session's: nothing is done."""
+
+
+class Refused(Exception):
+    """The browser goes elsewhere instead (to sign in, to the overview, back to a stale form's
+    page), nothing done: raised by a screen's first step, answered by the console's router."""
+
+    def __init__(self, answer: RedirectResponse) -> None:
+        super().__init__(answer.headers["location"])
+        self.answer = answer
 
 
 @dataclass(frozen=True)
@@ -44,8 +54,14 @@ class Console:
     def __init__(self) -> None:
         self.sessions = SessionStore()
 
+    async def load_session(self, request: Request, bus: BusDep) -> None:
+        """The router's dependency: who is signed in, read once per request from the database
+        (any worker may have signed them in), for `signed_in` to give every step."""
+        request.state.console_session = await self.sessions.get(bus, request.cookies.get(COOKIE))
+
     def signed_in(self, request: Request) -> ConsoleSession | None:
-        return self.sessions.get(request.cookies.get(COOKIE))
+        session = getattr(request.state, "console_session", None)
+        return session if isinstance(session, ConsoleSession) else None
 
     def page(self, request: Request, bus: BusState, name: str, **context: Any) -> HTMLResponse:
         body = TEMPLATES.get_template(name).render(
@@ -55,23 +71,19 @@ class Console:
         )
         return HTMLResponse(body, headers={"Cache-Control": "no-store"})
 
-    def administered(
-        self, request: Request, bus: BusState, instance: str
-    ) -> tuple[ConsoleSession | None, Response]:
-        """The session, if its client administers `instance`; else where to send the browser."""
+    def administered(self, request: Request, bus: BusState, instance: str) -> ConsoleSession:
+        """The session, if its client administers `instance`; else `Refused`."""
         return administered(self.signed_in(request), bus, instance)
 
     async def posted(
         self, request: Request, bus: BusState, instance: str, *, back: str, max_fields: int = 20
-    ) -> Posted | Response:
+    ) -> Posted:
         """The form, if its sender administers `instance` and it carries the session's CSRF
-        token; else where to send the browser (the page `back`, saying so), nothing done."""
-        session, refusal = self.administered(request, bus, instance)
-        if session is None:
-            return refusal
+        token; else `Refused`, back to the page `back` saying so."""
+        session = self.administered(request, bus, instance)
         form = await request.form(max_fields=max_fields)
         if not session.admits(str(form.get("csrf", ""))):
-            return to(f"/{instance}/{back}", error=STALE_FORM)
+            raise Refused(to(f"/{instance}/{back}", error=STALE_FORM))
         return Posted(session, form)
 
     async def act(
@@ -89,9 +101,7 @@ class Console:
     ) -> Response:
         """A form's action: the signed-in admin of `instance`, the form's CSRF token, one admin API
         call, then back to the page `back` (with the problem when the answer is not `ok`)."""
-        session, refusal = self.administered(request, bus, instance)
-        if session is None:
-            return refusal
+        session = self.administered(request, bus, instance)
         if not session.admits(csrf):
             return to(f"/{instance}/{back}", error=STALE_FORM)
         async with admin_api(request, bus, session) as api:
@@ -101,14 +111,13 @@ class Console:
         return RedirectResponse(f"{PREFIX}/{instance}/{back}", status_code=303)
 
 
-def administered(
-    session: ConsoleSession | None, bus: BusState, instance: str
-) -> tuple[ConsoleSession | None, Response]:
+def administered(session: ConsoleSession | None, bus: BusState, instance: str) -> ConsoleSession:
+    """`session`, if it is signed in and its client administers `instance`; else `Refused`."""
     if session is None:
-        return None, to("/login")
+        raise Refused(to("/login"))
     if instance not in bus.instances or instance not in session.tokens:
-        return None, to("", error=f"Client {session.client_id} không quản trị {instance}.")
-    return session, Response(status_code=204)
+        raise Refused(to("", error=f"Client {session.client_id} không quản trị {instance}."))
+    return session
 
 
 class AdminApi:

@@ -93,8 +93,6 @@ def add_catalog_routes(router: APIRouter, console: Console) -> None:
     @router.post("/{instance}/catalog/try")
     async def try_it(request: Request, bus: BusDep, instance: str) -> Response:
         posted = await console.posted(request, bus, instance, back="catalog")
-        if isinstance(posted, Response):
-            return posted
         form = posted.form
         example = checked_in_examples().get(str(form.get("operation", ""))[:200])
         served = {s.id for s in _served(bus, bus.instances[instance])}
@@ -198,9 +196,7 @@ async def _catalog_page(
     steps: list[Step] | None = None,
     request_id: str = "",
 ) -> Response:
-    session, refusal = console.administered(request, bus, instance)
-    if session is None:
-        return refusal
+    session = console.administered(request, bus, instance)
     served = bus.instances[instance]
     async with admin_api(request, bus, session) as api:
         found = await api.get(instance, "/admin/clients")

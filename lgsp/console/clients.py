@@ -47,8 +47,6 @@ def add_client_routes(router: APIRouter, console: Console) -> None:
         posted = await console.posted(
             request, bus, instance, back="clients", max_fields=MAX_FORM_FIELDS
         )
-        if isinstance(posted, Response):
-            return posted
         session, form = posted.session, posted.form
         body: dict[str, Any] = {
             "name": str(form.get("name", "")).strip()[:200],
@@ -100,9 +98,7 @@ async def _clients_page(
     error: str = "",
     created: dict[str, Any] | None = None,
 ) -> Response:
-    session, refusal = console.administered(request, bus, instance)
-    if session is None:
-        return refusal
+    session = console.administered(request, bus, instance)
     async with admin_api(request, bus, session) as api:
         found = await api.get(instance, "/admin/clients")
     return console.page(

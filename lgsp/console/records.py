@@ -45,9 +45,7 @@ def add_record_routes(router: APIRouter, console: Console) -> None:
     @router.get("/{instance}/dossiers")
     async def dossiers(request: Request, bus: BusDep, instance: str) -> Response:
         """Hồ sơ: the portal's dossiers, newest first, a page at a time."""
-        session, refusal = console.administered(request, bus, instance)
-        if session is None:
-            return refusal
+        session = console.administered(request, bus, instance)
         query = {
             key: value[:64]
             for key in ("status", "agency", "applicant")
@@ -85,9 +83,7 @@ def add_record_routes(router: APIRouter, console: Console) -> None:
     @router.get("/{instance}/dossiers/{code}")
     async def dossier(request: Request, bus: BusDep, instance: str, code: str) -> Response:
         """One dossier: its lifecycle drawn, where it is, what it may do next, its history."""
-        session, refusal = console.administered(request, bus, instance)
-        if session is None:
-            return refusal
+        session = console.administered(request, bus, instance)
         found: dict[str, Any] | None = None
         problem = None
         if _serves(bus, instance, "dvc"):
@@ -124,9 +120,7 @@ def add_record_routes(router: APIRouter, console: Console) -> None:
     async def documents(request: Request, bus: BusDep, instance: str) -> Response:
         """Văn bản: documents sent from and delivered to the instance (from its journal), one
         document by id, an agency's inbox."""
-        session, refusal = console.administered(request, bus, instance)
-        if session is None:
-            return refusal
+        session = console.administered(request, bus, instance)
         organ_id = request.query_params.get("organ_id", "").strip()[:32]
         sent: list[dict[str, Any]] = []
         inbox: dict[str, Any] | None = None
@@ -160,9 +154,7 @@ def add_record_routes(router: APIRouter, console: Console) -> None:
     @router.get("/{instance}/document")
     async def document(request: Request, bus: BusDep, instance: str, id: str = "") -> Response:
         """One document: each recipient's delivery drawn as a state diagram, with its trail."""
-        session, refusal = console.administered(request, bus, instance)
-        if session is None:
-            return refusal
+        session = console.administered(request, bus, instance)
         document_id = id.strip()[:300]
         found: dict[str, Any] | None = None
         problem = "Thiếu mã văn bản." if not document_id else None

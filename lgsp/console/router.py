@@ -7,13 +7,12 @@ from this module; an instance the signed-in client does not administer is shown 
 
 from __future__ import annotations
 
-import time
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from lgsp.audit.anchor import checkpoint_path
@@ -36,7 +35,7 @@ from lgsp.console.audit_export import EXPORT_FILTERS, add_audit_export_routes
 from lgsp.console.catalog import add_catalog_routes
 from lgsp.console.clients import add_client_routes
 from lgsp.console.records import add_record_routes
-from lgsp.console.sessions import COOKIE, ConsoleSession
+from lgsp.console.sessions import COOKIE
 from lgsp.console.tools import add_tool_routes
 from lgsp.console.trace import sequence_diagram
 from lgsp.console.verify import add_verify_routes
@@ -58,8 +57,10 @@ _JOURNAL_FILTERS = ("client_id", "service", "method", "path", "status", "request
 
 def create_console_router() -> APIRouter:
     """The console's routes, with the sign-in sessions of this app (one store per app)."""
-    router = APIRouter(prefix=PREFIX, include_in_schema=False)
     console = Console()
+    router = APIRouter(
+        prefix=PREFIX, include_in_schema=False, dependencies=[Depends(console.load_session)]
+    )
     sessions = console.sessions
     signed_in, page, _act = console.signed_in, console.page, console.act
 
@@ -102,7 +103,7 @@ def create_console_router() -> APIRouter:
         # The bus-wide admin (the demo client, as `POST {base}/admin/reset` has it) signs in
         # to every instance; any other admin client to its own instance only.
         wanted = list(bus.instances) if client_id == bus.settings.demo_client_id else [instance]
-        tokens: dict[str, str] = {}
+        scopes: dict[str, str] = {}
         lifetime = 3600.0
         async with bus_client(request, bus) as http:
             for name in wanted:
@@ -113,19 +114,18 @@ def create_console_router() -> APIRouter:
                     data={"grant_type": "client_credentials"},
                     auth=(client_id, secret),
                 )
-                granted = answer.json().get("scope", "") if answer.status_code == 200 else ""
-                if ADMIN_SCOPE in granted.split():
-                    tokens[name] = answer.json()["access_token"]
+                scope = answer.json().get("scope", "") if answer.status_code == 200 else ""
+                if ADMIN_SCOPE in scope.split():
+                    scopes[name] = scope
                     lifetime = min(lifetime, float(answer.json()["expires_in"]))
-        if instance not in tokens:
+        if instance not in scopes:
             return to("/login", error="Đăng nhập thất bại: cần một client quản trị (admin).")
-        session = ConsoleSession(
-            client_id=client_id, tokens=tokens, expires_at=time.monotonic() + lifetime - 30
-        )
+        # The browser's previous sign-in ends with this one: a copy of its cookie signs no one in.
+        await sessions.close(bus, request.cookies.get(COOKIE))
         response = RedirectResponse(PREFIX, status_code=303)
         response.set_cookie(
             COOKIE,
-            sessions.open(session),
+            await sessions.open(bus, client_id, scopes, expires_in=lifetime),
             httponly=True,
             samesite="strict",
             path=PREFIX,
@@ -134,10 +134,12 @@ def create_console_router() -> APIRouter:
         return response
 
     @router.post("/logout")
-    async def logout(request: Request, csrf: Annotated[str, Form(max_length=64)] = "") -> Response:
+    async def logout(
+        request: Request, bus: BusDep, csrf: Annotated[str, Form(max_length=64)] = ""
+    ) -> Response:
         session = signed_in(request)
         if session is not None and session.admits(csrf):
-            sessions.close(request.cookies.get(COOKIE))
+            await sessions.close(bus, request.cookies.get(COOKIE))
         response = RedirectResponse(f"{PREFIX}/login", status_code=303)
         response.delete_cookie(COOKIE, path=PREFIX)
         return response
@@ -179,9 +181,7 @@ def create_console_router() -> APIRouter:
     @router.get("/{instance}/journal", response_class=HTMLResponse)
     async def journal(request: Request, bus: BusDep, instance: str) -> Response:
         """Giao dịch: the instance's exchanges, newest first, masked, a page at a time."""
-        session, refusal = administered(signed_in(request), bus, instance)
-        if session is None:
-            return refusal
+        session = administered(signed_in(request), bus, instance)
         filters = {
             key: value
             for key in _JOURNAL_FILTERS
@@ -235,9 +235,7 @@ def create_console_router() -> APIRouter:
     @router.get("/{instance}/faults", response_class=HTMLResponse)
     async def faults(request: Request, bus: BusDep, instance: str, error: str = "") -> Response:
         """Lỗi giả lập: the fault rules in force, an add form, and removal."""
-        session, refusal = administered(signed_in(request), bus, instance)
-        if session is None:
-            return refusal
+        session = administered(signed_in(request), bus, instance)
         async with admin_api(request, bus, session) as api:
             found = await api.get(instance, "/admin/faults")
         rules = [] if found is None else found.get("rules", [])
@@ -254,8 +252,6 @@ def create_console_router() -> APIRouter:
     @router.post("/{instance}/faults")
     async def add_fault(request: Request, bus: BusDep, instance: str) -> Response:
         posted = await console.posted(request, bus, instance, back="faults")
-        if isinstance(posted, Response):
-            return posted
         session, form = posted.session, posted.form
         rule: dict[str, Any] = {
             key: str(form[key]).strip()
@@ -289,9 +285,7 @@ def create_console_router() -> APIRouter:
         request: Request, bus: BusDep, instance: str, state: str = "", error: str = ""
     ) -> Response:
         """Hàng đợi gửi: messages by state, dead letters, re-drive."""
-        session, refusal = administered(signed_in(request), bus, instance)
-        if session is None:
-            return refusal
+        session = administered(signed_in(request), bus, instance)
         query: dict[str, Any] = {"limit": PAGE_SIZE}
         if state in OUTBOX_STATES:
             query["state"] = state
@@ -335,9 +329,7 @@ def create_console_router() -> APIRouter:
     ) -> Response:
         """Nhật ký kiểm toán: the instance's hash chain, a page at a time in chain order, or
         one request's records; the export link carries the page's filters."""
-        session, refusal = administered(signed_in(request), bus, instance)
-        if session is None:
-            return refusal
+        session = administered(signed_in(request), bus, instance)
         filters = {
             name: value.strip()[:128]
             for name in EXPORT_FILTERS
@@ -372,9 +364,7 @@ def create_console_router() -> APIRouter:
         csrf: Annotated[str, Form(max_length=64)] = "",
     ) -> Response:
         """Check the instance's chain against the signed checkpoints, as `lgsp audit verify`."""
-        session, refusal = administered(signed_in(request), bus, instance)
-        if session is None:
-            return refusal
+        session = administered(signed_in(request), bus, instance)
         if not session.admits(csrf):
             return to(f"/{instance}/audit")
         settings = bus.settings

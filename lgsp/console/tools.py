@@ -93,16 +93,12 @@ def add_tool_routes(router: APIRouter, console: Console) -> None:
     @router.post("/{instance}/tools/connection")
     async def connection(request: Request, bus: BusDep, instance: str) -> Response:
         posted = await console.posted(request, bus, instance, back="tools")
-        if isinstance(posted, Response):
-            return posted
         result = await probe(str(posted.form.get("url", "")).strip()[: MAX_URL + 1])
         return await _tools_page(request, bus, console, instance, probe=result)
 
     @router.post("/{instance}/tools/reset")
     async def reset(request: Request, bus: BusDep, instance: str) -> Response:
         posted = await console.posted(request, bus, instance, back="tools")
-        if isinstance(posted, Response):
-            return posted
         session, scope = posted.session, str(posted.form.get("scope", "instance"))
         if scope not in RESET_SCOPES:
             return to(f"/{instance}/tools", error="Phạm vi đặt lại phải là instance hoặc bus.")
@@ -123,9 +119,7 @@ async def _tools_page(
     probe: Probe | None = None,
     report: dict[str, Any] | None = None,
 ) -> Response:
-    session, refusal = console.administered(request, bus, instance)
-    if session is None:
-        return refusal
+    session = console.administered(request, bus, instance)
     async with admin_api(request, bus, session) as api:
         samples = await api.get(instance, "/admin/samples")
     remote = [

@@ -42,7 +42,16 @@ class OpenCpsSession(_IssuedCredential, Base):
     __table_args__ = (UniqueConstraint("instance", "token_sha256"),)
 
 
-IssuedCredential = TypeVar("IssuedCredential", OpaqueToken, OpenCpsSession)
+class ConsoleSignIn(_IssuedCredential, Base):
+    """A console sign-in (`lgsp.console.sessions`), one row per instance the admin client
+    signed in to, hashed from the session cookie: every worker honours a sign-in any of them
+    made, until it expires; the admin token behind it is minted again, never stored."""
+
+    __tablename__ = "console_sign_ins"
+    __table_args__ = (UniqueConstraint("instance", "token_sha256"),)
+
+
+IssuedCredential = TypeVar("IssuedCredential", OpaqueToken, OpenCpsSession, ConsoleSignIn)
 
 
 class SdkSecret(Base):

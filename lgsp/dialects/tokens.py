@@ -134,6 +134,15 @@ async def bus_token_for(
         )
     if row is None:
         return None
+    minted, expires_at = mint_again(instance, row, key, now)
+    remembered.put(key, minted, row.client_id, expires_at.timestamp())
+    return minted, row.client_id
+
+
+def mint_again(
+    instance: InstanceState, row: IssuedCredential, key: str, now: datetime
+) -> tuple[str, datetime]:
+    """The JWT a stored credential stands for, with its fixed `jti`, and when it expires."""
     expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
     minted = issue_token(
         instance.keys,
@@ -144,8 +153,7 @@ async def bus_token_for(
         now=now,
         jti=token_id(key),
     )
-    remembered.put(key, minted, row.client_id, expires_at.timestamp())
-    return minted, row.client_id
+    return minted, expires_at
 
 
 async def store_sdk_secret(

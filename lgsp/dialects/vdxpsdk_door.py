@@ -12,11 +12,16 @@ stable code.
 
 The jar's other calls are served the same way, each as the core operation that answers it:
 `getReceivedEdocList` as qlvb get_inbox (the system's own agency's inbox, as the core narrows
-it), `getEdoc` as get_document (or get_status, for a status message's knobstick) asked as XML,
-whose bytes are answered in base64, `getSentEdocList` as get_document in JSON, one entry per
-recipient, and `updateStatus` `done` as post_status 01 (arrived) for the system's agency; its
-`processing` and `fail` change nothing here (the bus keeps no knobstick queue) and read the
-document, so that rights and existence are checked and recorded. Any other path is unknown.
+it), `countReceiveEdoc` and `countReceiveStatus` as the same inbox's `total` (documents, or
+status messages), `getEdoc` as get_document (or get_status, for a status message's knobstick)
+asked as XML, whose bytes are answered in base64, `downloadEdoc` (a GET) as the same, answering
+the bytes themselves, `getSentEdocList` as get_document in JSON, one entry per recipient, and
+`updateStatus` `done` as post_status 01 (arrived) for the system's agency; its `processing` and
+`fail` change nothing here (the bus keeps no knobstick queue) and read the document, so that
+rights and existence are checked and recorded; `getAgenciesList`, `getAgenciesListQD20` and
+`getSynchronizeUnit` as qlvb list_organisations. Any other path is unknown: `registerAgency`
+and `deleteAgency` would change a register of agencies the bus does not keep (its directory is
+the seed's).
 """
 
 from __future__ import annotations
@@ -44,11 +49,26 @@ from lgsp.dialects.exchange import (
     problem_of,
     read_body,
     respond,
+    respond_bytes,
 )
 from lgsp.dialects.tokens import digest, sdk_secret
 
 SEND = sdk.SEND_EDOC
-QUERIES = frozenset({sdk.GET_RECEIVED, sdk.GET_EDOC, sdk.UPDATE_STATUS, sdk.GET_SENT})
+QUERIES = {
+    sdk.GET_RECEIVED: "POST",
+    sdk.COUNT_RECEIVED: "POST",
+    sdk.COUNT_STATUS: "POST",
+    sdk.GET_EDOC: "POST",
+    sdk.DOWNLOAD_EDOC: "GET",
+    sdk.UPDATE_STATUS: "POST",
+    sdk.GET_SENT: "POST",
+    sdk.GET_AGENCIES: "POST",
+    sdk.GET_AGENCIES_QD20: "POST",
+    sdk.GET_UNITS: "POST",
+}
+"""The jar's calls without a file, each with the method the jar sends it with."""
+INBOX_CALLS = {sdk.GET_RECEIVED: None, sdk.COUNT_RECEIVED: "edoc", sdk.COUNT_STATUS: "status"}
+"""The calls answered by the inbox, and the kind each counts (None: the signed messagetype)."""
 MAX_QUERY_BODY = 64 * 1024
 """The jar sends these calls without a body; anything larger is not one of them."""
 INBOX_PAGE = 100
@@ -65,7 +85,7 @@ class VdxpSdkDoor(Door):
 
     async def serve(self, call: DoorCall) -> None:
         scope, receive, send = call.scope, call.receive, call.send
-        if call.relative in QUERIES and scope["method"] == "POST":
+        if QUERIES.get(call.relative) == scope["method"]:
             await self._serve_query(call)
             return
         if call.relative != SEND or scope["method"] != "POST":
@@ -144,28 +164,42 @@ class VdxpSdkDoor(Door):
 
     async def _query(
         self, call: DoorCall, signed: sdk.SignedCall, credential: str
-    ) -> tuple[Answer, Callable[[Answer], dict[str, Any]]]:
-        """The core's answer to the call `signed` names, and how its success reads in the SDK."""
+    ) -> tuple[Answer, Callable[[Answer], dict[str, Any] | bytes]]:
+        """The core's answer to the call `signed` names, and how its success reads in the SDK
+        (a JSON object, or for `downloadEdoc` the file itself)."""
         entries = signed.entries
-        if call.relative == sdk.GET_RECEIVED:
-            kind = "status" if entries.get("messagetype") == "status" else "edoc"
-            query = {"page": entries.get("page", "1"), "size": str(INBOX_PAGE)}
+        if call.relative in INBOX_CALLS:
+            kind = INBOX_CALLS[call.relative] or (
+                "status" if entries.get("messagetype") == "status" else "edoc"
+            )
+            counting = call.relative != sdk.GET_RECEIVED
+            query = {
+                "page": "1" if counting else entries.get("page", "1"),
+                "size": "1" if counting else str(INBOX_PAGE),  # a count needs only `total`
+            }
             if kind == "status":
                 query["kind"] = "status"
             if "organid" in entries:  # mock addition: an admin system names the agency
                 query["organ_id"] = entries["organid"]
             answer = await self._core(call, "GET", "documents/inbox", credential=credential,
                                       query=query)  # fmt: skip
+            if counting:
+                return answer, lambda a: {"count": int(_json(a).get("total") or 0)}
             return answer, lambda a: {
                 "data": [sdk.knobstick(item, messagetype=kind)
                          for item in _json(a).get("items", [])],
                 "total": _json(a).get("total"),
             }  # fmt: skip
+        if call.relative in sdk.AGENCY_CALLS:
+            answer = await self._core(call, "GET", "organisations", credential=credential)
+            return answer, lambda a: {"data": sdk.agencies(_json(a), call.relative)}
         ref = sdk.doc_ref(entries)
-        if call.relative == sdk.GET_EDOC:
+        if call.relative in (sdk.GET_EDOC, sdk.DOWNLOAD_EDOC):
             answer = await self._core(
                 call, "GET", ref.path, credential=credential, accept="application/xml"
             )
+            if call.relative == sdk.DOWNLOAD_EDOC:
+                return answer, lambda a: a.body
             return answer, lambda a: {"data": base64.b64encode(a.body).decode("ascii")}
         if call.relative == sdk.GET_SENT:
             if ref.is_status:
@@ -321,18 +355,23 @@ async def _answer_sdk(send: Send, answer: Answer, verdict: sdk.SdkRefusal | None
 
 
 async def _answer_query(
-    send: Send, answer: Answer, make: Callable[[Answer], dict[str, Any]]
+    send: Send, answer: Answer, make: Callable[[Answer], dict[str, Any] | bytes]
 ) -> None:
-    """The core's answer to one of the jar's calls without a file, in the SDK's form."""
+    """The core's answer to one of the jar's calls without a file, in the SDK's form: its
+    success as a JSON object (or `downloadEdoc`'s file, as edXML), a refusal as FAIL."""
     if not answer.translatable:
         await answer.replay(send)
         return
     kept = [(k, v) for k, v in answer.headers if k.lower() in KEPT_FROM_CORE]
-    if answer.status < 400:
-        reply = {"status": "OK", "ErrorCode": "0", "ErrorDesc": "", **make(answer)}
+    made = make(answer) if answer.status < 400 else None
+    if isinstance(made, bytes):
+        await respond_bytes(send, answer.status, made, "application/xml")
+    elif made is not None:
+        reply = {"status": "OK", "ErrorCode": "0", "ErrorDesc": "", **made}
+        await respond(send, answer.status, reply, kept=kept)
     else:
-        reply = _failure(answer.status, problem_of(answer.body))
-    await respond(send, answer.status, reply, kept=kept)
+        await respond(send, answer.status, _failure(answer.status, problem_of(answer.body)),
+                      kept=kept)  # fmt: skip
     if answer.failure is not None:
         raise answer.failure
 
@@ -356,5 +395,5 @@ def _json(answer: Answer) -> dict[str, Any]:
     return document if isinstance(document, dict) else {}
 
 
-def _nothing(_answer: Answer) -> dict[str, Any]:
+def _nothing(_answer: Answer) -> dict[str, Any] | bytes:
     return {}

@@ -55,7 +55,7 @@ def origin_of(caller: Caller, *, instance: str, claimed: str | None) -> str:
     province, NDXP's client is believed about the origin it passes on (it learnt it so); any
     other caller started the call here.
     """
-    if caller.kind != FEDERATION:
+    if caller.grant.kind != FEDERATION:
         return instance
     province = province_of_client(caller.client_id)
     if province is not None:
@@ -76,9 +76,9 @@ def authorise_caller(
             f"{operation.id} is called by the bus's own systems only, not by client "
             f"{caller.client_id}."
         )
-    organisation = caller.organisation
+    organisation = caller.grant.organisation
     if organisation is None:
-        if caller.is_admin:
+        if caller.grant.is_admin:
             return query
         raise OrganisationRequired(
             f"{operation.id} acts for an organisation: client {caller.client_id} is bound to "
@@ -110,7 +110,7 @@ def authorise_body(
     body must name its own (a status report, a recall). `authorise_caller` ran first, so an
     unbound tenant has been refused already, unless an admin."""
     where, _, name = (operation.organisation or "").partition(".")
-    organisation = caller.organisation
+    organisation = caller.grant.organisation
     if where != "body" or caller.is_bus_client or organisation is None:
         return
     named = _organisation_in_body(body, content_type, name)

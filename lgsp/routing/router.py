@@ -184,7 +184,7 @@ async def invoke_service(
             bus,
             instance,
             audit,
-            strict=caller.strict,
+            strict=caller.grant.strict,
         )
 
     if fault is None:

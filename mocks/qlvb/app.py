@@ -44,7 +44,7 @@ from kit.offload import off_loop_if_large
 from mocks.bus import connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
-from mocks.directory.agencies import AGENCIES
+from mocks.directory.agencies import AGENCIES, Agency, agencies_of
 from mocks.qlvb import axis, inbound
 from mocks.qlvb.context import (
     STATE_KEY,
@@ -84,6 +84,14 @@ from mocks.vdxp.sdk import (
 )
 
 MAX_PAGE_SIZE = 100
+
+
+class AgencyListRequest(BaseModel):
+    """`getAgenciesList`: the SDK's header, `{}` (`getAgenciesListQD20` adds `level`)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    level: str | None = Field(default=None, pattern=r"^[1-4]$")
 
 
 class ListRequest(BaseModel):
@@ -164,7 +172,11 @@ def create_app(
         if await store.count():
             return 0
         return await seed_documents(
-            store, province_code=province_code, seed=config.seed, era=config.era
+            store,
+            province_code=province_code,
+            seed=config.seed,
+            era=config.era,
+            identities=identities,
         )
 
     app = stateful_app(
@@ -230,6 +242,24 @@ def create_app(
                 )
                 items = [_status_knobstick(e, d, doc) for e, d, doc in entries]
         return ok(total=total, page=query.page, size=query.size, data=items)
+
+    @app.post("/getAgenciesList", openapi_extra=body_doc("application/json", AgencyListRequest))
+    async def get_agencies_list(request: Request) -> JSONResponse:
+        """The agencies documents can be addressed to from here, as the SDK's `getAgenciesList`
+        lists the axis's (`data`: `{id, code, name, mail, pid}`): this province's bodies of the
+        era, then those of the topology's other provinces (the axis reaches them). Mock
+        additions: `province` (its legacy code), `inProvince`. Every level is listed."""
+        await read_json(request, AgencyListRequest)
+        config = context_of(request).config
+        others = sorted(code for code in config.provinces if code != province_code)
+        listed: dict[str, dict[str, Any]] = {}
+        for code in (province_code, *others):
+            if code not in AGENCIES:
+                continue
+            for agency in (bodies := agencies_of(code, era=config.era)):
+                entry = _agency_entry(agency, bodies[0], province_code)
+                listed.setdefault(agency.organ_id, entry)
+        return ok(data=list(listed.values()))
 
     @app.post("/getEdoc", openapi_extra=body_doc("application/json", FetchRequest))
     async def get_edoc(request: Request) -> Response:
@@ -490,6 +520,17 @@ def _edoc_knobstick(delivery: Delivery, document: Document) -> dict[str, Any]:
         "fromOrganization": _edxml_names(document.sender_record),
         "statusCode": delivery.status,
     }
+
+
+def _agency_entry(agency: Agency, head: Agency, own: str) -> dict[str, Any]:
+    """An agency as the SDK lists it: `pid` the province's People's Committee (assigned), which
+    itself has none."""
+    entry = {"id": agency.organ_id, "code": agency.organ_id, "name": agency.name,
+             "mail": agency.email, "province": agency.province_code,
+             "inProvince": agency.province_code == own}  # fmt: skip
+    if agency is not head:
+        entry["pid"] = head.organ_id
+    return entry
 
 
 def _status_knobstick(entry: StatusEntry, delivery: Delivery, document: Document) -> dict[str, Any]:

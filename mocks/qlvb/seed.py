@@ -7,17 +7,23 @@ sides of the merger), not the clock's, so two runs compare equal.
 Statuses follow the rules `/updateStatus` applies (`store.plan_report`), in memory, and the
 whole history is stored in one batch per table (a start seeds every province: issue 20 item 8).
 An instance that has documents is not seeded again.
+
+Every document between agencies is signed (FIDELITY-2026.md §2): each seeded document is signed
+as its sender and each status message as its reporter, with the keys this system was handed
+(`SystemConfig.signing_identities`), as `/sendEdoc` and `/updateStatus` sign what is composed
+here (`?sign=sender`); an agency whose key the system does not hold stays unsigned.
 """
 
 from __future__ import annotations
 
 import base64
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from formats.edxml import parse_edxml, render_edxml, render_status
+from formats.edxml import parse_edxml, render_edxml, render_status, response_for
 from mocks.directory.admin_units import Era
 from mocks.directory.agencies import (
     AGENCIES,
@@ -26,6 +32,7 @@ from mocks.directory.agencies import (
     TODAYS_PROVINCES,
     Agency,
 )
+from mocks.qlvb.signing import Identity, signed_as
 from mocks.qlvb.store import DocumentHistory, DocumentStore, Report, describe_document
 
 _VIETNAM = timezone(timedelta(hours=7))
@@ -120,33 +127,47 @@ def plan_documents(*, province_code: str, seed: int, era: Era = "2024") -> list[
 
 
 async def seed_documents(
-    store: DocumentStore, *, province_code: str, seed: int, era: Era = "2024"
+    store: DocumentStore,
+    *,
+    province_code: str,
+    seed: int,
+    era: Era = "2024",
+    identities: Mapping[str, Identity] | None = None,
 ) -> int:
     """Store the planned documents with their statuses in an instance that has none, in one
-    batch per table (`DocumentStore.add_history`); the number of documents stored."""
+    batch per table (`DocumentStore.add_history`), each signed by its agency when `identities`
+    holds its key; the number of documents stored."""
     history = [
-        _history(store.instance, planned)
+        _history(store.instance, planned, identities or {})
         for planned in plan_documents(province_code=province_code, seed=seed, era=era)
     ]
     await store.add_history(history)
     return len(history)
 
 
-def _history(instance: str, planned: PlannedDocument) -> DocumentHistory:
-    """A planned document as `/sendEdoc` stores it, and the status messages that followed."""
-    edxml = render_edxml(planned.document)
+def _history(
+    instance: str, planned: PlannedDocument, identities: Mapping[str, Identity]
+) -> DocumentHistory:
+    """A planned document as `/sendEdoc` stores it, and the status messages that followed,
+    each signed as its sender or reporter (`signed_as`)."""
+    sender = planned.document["from"]["organ_id"]
+    edxml = signed_as(identities, sender, render_edxml(planned.document))
     new = describe_document(instance, edxml, parse_edxml(edxml))
     reports = []
     for planned_report in planned.reports:
         stamp = planned_report.at.replace(tzinfo=None).isoformat()  # edXML: local, naive
         staff = {"department": "Văn phòng", "staff": planned_report.staff}
-        message = _status_message(
-            planned.document,
-            new.document_id,
+        message = signed_as(
+            identities,
             planned_report.reporter,
-            planned_report.code,
-            stamp,
-            staff,
+            _status_message(
+                planned.document,
+                new.document_id,
+                planned_report.reporter,
+                planned_report.code,
+                stamp,
+                staff,
+            ),
         )
         report = Report(
             reporter=planned_report.reporter,
@@ -171,12 +192,7 @@ def _status_message(
     """The edXML status message a seeded report stands for (DOMAIN.md §3.4), as kept."""
     return render_status(
         {
-            "response_for": {
-                "organ_id": document["from"]["organ_id"],
-                "code": f"{document['code']['code_number']}/{document['code']['code_notation']}",
-                "promulgation_date": document["promulgation"]["date"],
-                "document_id": document_id,
-            },
+            "response_for": response_for(document, document_id),
             "from": {"organ_id": reporter, "organ_name": reporter},
             "status_code": code,
             "description": _DESCRIPTIONS[code],

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from lgsp.testing import LgspBus
@@ -104,6 +105,8 @@ def test_add_and_remove_a_fault(browser: WebDriver, lgsp: LgspBus, tmp_path: Pat
     assert "503" in rows[0].text
     screenshot(browser, "faults", tmp_path)
     rows[0].find_element(By.CSS_SELECTOR, "button.remove").click()
+    # The click submits a form: wait for the page it leaves, or the rows read may be the old one's.
+    WebDriverWait(browser, SETTLE).until(staleness_of(rows[0]))
     browser.implicitly_wait(0)
     try:
         assert not browser.find_elements(By.CSS_SELECTOR, "#faults tr[data-rule]")

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 from sqlalchemy import text
 
 from lgsp.audit.chain import GENESIS_HASH
 from lgsp.console import audit_export
 from lgsp.console import router as console_router
+from lgsp.console.sessions import SessionStore
 from lgsp.settings import Settings
 from lgsp.state import BusState
-from tests.fixtures.bus import KG, BusPool, bearer, fetch_token, registered_client
+from tests.fixtures.bus import KG, BusPool, asgi_client, bearer, fetch_token, registered_client
 from tests.fixtures.console import (
     CONSOLE,
     UNKNOWN_CITIZEN,
@@ -51,6 +54,92 @@ async def test_a_client_that_is_not_admin_cannot_sign_in(
     assert answer.status_code == 303
     assert "/login?error=" in answer.headers["location"]
     assert "lgsp_console" not in answer.cookies
+
+
+def session_cookie(client: httpx.AsyncClient) -> str:
+    (value,) = {cookie.value for cookie in client.cookies.jar if cookie.name == "lgsp_console"}
+    assert value is not None
+    return value
+
+
+async def test_a_sign_in_holds_in_every_process_of_the_bus_and_so_does_a_sign_out(
+    client: httpx.AsyncClient, bus: BusState
+) -> None:
+    """`lgsp serve --workers N`: the next request of a browser may reach another process."""
+    csrf = await sign_in(client)
+    cookie = session_cookie(client)
+    from lgsp.composition import create_bus
+
+    another = create_bus(bus.settings, instances=list(bus.instances))
+    async with LifespanManager(another, startup_timeout=60) as manager:
+        async with asgi_client(cast(FastAPI, manager.app)) as elsewhere:
+            elsewhere.cookies.set("lgsp_console", cookie, path=CONSOLE)
+            page = await elsewhere.get(CONSOLE)
+            signed_out = await elsewhere.post(f"{CONSOLE}/logout", data={"csrf": csrf})
+
+    assert page.status_code == 200, page.headers.get("location")
+    assert f'value="{csrf}"' in page.text  # the same session, its forms' token too
+    assert signed_out.status_code == 303
+    assert (await client.get(CONSOLE)).status_code == 303  # signed out here as well
+    async with bus.session_factory() as session:
+        stored = " ".join(
+            str(row) for row in await session.execute(text("SELECT * FROM console_sign_ins"))
+        )
+    assert cookie not in stored
+
+
+async def test_signing_in_again_ends_the_browser_s_previous_sign_in(
+    client: httpx.AsyncClient,
+) -> None:
+    """A new sign-in gets a new cookie (no fixation), and the one it replaces stops working in
+    every process: a copy of it (another tab's, a stolen one) is not signed in for an hour."""
+    await sign_in(client)
+    before = session_cookie(client)
+
+    await sign_in(client)
+    after = session_cookie(client)
+    client.cookies.clear()
+    client.cookies.set("lgsp_console", before, path=CONSOLE)
+    replaced = await client.get(CONSOLE)
+
+    assert after != before
+    assert replaced.status_code == 303
+    assert replaced.headers["location"].startswith(f"{CONSOLE}/login")
+
+
+async def test_live_sign_ins_are_bounded_per_client_the_oldest_ending_first(
+    client: httpx.AsyncClient, bus: BusState
+) -> None:
+    """Every sign-in is a row per instance until it expires: an admin client (a script, a
+    leaked secret) signing in in a loop keeps at most `limit` of them, not the table growing."""
+    store = SessionStore(limit=2)
+    scopes = {"kiengiang": "admin"}
+    cookies = [await store.open(bus, "looping-admin", scopes, expires_in=3600) for _ in range(3)]
+
+    kept = [await store.get(bus, cookie) is not None for cookie in cookies]
+    async with bus.session_factory() as session:
+        rows = (
+            await session.execute(
+                text("SELECT COUNT(*) FROM console_sign_ins WHERE client_id = 'looping-admin'")
+            )
+        ).scalar()
+
+    assert kept == [False, True, True]
+    assert rows == 2
+
+
+async def test_the_database_keeps_neither_the_cookie_nor_a_token_of_a_sign_in(
+    client: httpx.AsyncClient, bus: BusState
+) -> None:
+    await sign_in(client)
+    cookie = session_cookie(client)
+
+    async with bus.session_factory() as session:
+        rows = [tuple(row) for row in await session.execute(text("SELECT * FROM console_sign_ins"))]
+    assert {row[1] for row in rows} == set(bus.instances)  # the demo admin: every instance
+    stored = " ".join(str(value) for row in rows for value in row)
+    assert cookie not in stored
+    assert "eyJ" not in stored  # no JWT
 
 
 @pytest.mark.usefixtures("csrf")

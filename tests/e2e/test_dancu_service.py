@@ -16,7 +16,7 @@ from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from tests.fixtures import answers
-from tests.fixtures.bus import KG, bearer, fetch_token
+from tests.fixtures.bus import KG, bearer, bearer_json, fetch_token
 
 pytestmark = pytest.mark.anyio
 
@@ -175,11 +175,7 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
 async def test_body_that_is_not_a_json_object_is_an_invalid_verification_request(
     client: httpx.AsyncClient, demo_token: str, body: bytes
 ) -> None:
-    response = await client.post(
-        VERIFY,
-        content=body,
-        headers={**bearer(demo_token), "Content-Type": "application/json"},
-    )
+    response = await client.post(VERIFY, content=body, headers=bearer_json(demo_token))
 
     problem = assert_problem(response, 422, "INVALID_VERIFICATION_REQUEST")
     assert [error["loc"] for error in problem["errors"]] == [["body"]]

@@ -270,3 +270,49 @@ async def test_a_call_whose_authentication_cannot_reach_the_database_is_a_503_pr
         assert answer.headers["content-type"].startswith(PROBLEM)
         assert answer.json()["code"] == "DATABASE_UNAVAILABLE"
         assert answer.headers["retry-after"] == "1"
+
+
+async def test_every_gateway_call_answers_as_its_contract_says_while_the_database_is_away(
+    app: FastAPI, bus: BusState, demo_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """openapi/gateway.json documents 503 DATABASE_UNAVAILABLE on every operation but those
+    served without the database (`SERVED_WITHOUT_DATABASE`): each GET without a path parameter,
+    a service's contract and the token endpoint, called while the handlers' database is
+    unreachable."""
+    from lgsp.cli._openapi import SERVED_WITHOUT_DATABASE, gateway_document
+
+    document = gateway_document()
+    paths = [p for p, ops in document["paths"].items() if "get" in ops and "{" not in p]
+    unreachable = make_engine("postgresql+psycopg://lgsp@127.0.0.1:1/gone")
+    monkeypatch.setattr(bus, "session_factory", make_session_factory(unreachable))
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=TEST_PUBLIC_URL
+        ) as http:
+            answers = {
+                path: await http.get(
+                    f"{KG}{path}",
+                    params={"key": "k"} if path == "/handovers" else None,
+                    headers=bearer(demo_token),
+                )  # fmt: skip
+                for path in paths
+            }
+            contract = "/services/{service_id}/{version}/openapi.json"
+            answers[contract] = await http.get(f"{KG}/services/qlvb/v1/openapi.json")
+            answers["/token"] = await http.post(
+                f"{KG}/token", data={"grant_type": "client_credentials", "client_id": "demo",
+                                     "client_secret": "x"},
+            )  # fmt: skip
+    finally:
+        await unreachable.dispose()
+
+    assert len(answers) > 10
+    for path, answer in answers.items():
+        documented = document["paths"][path]["get" if path != "/token" else "post"]["responses"]
+        if path in SERVED_WITHOUT_DATABASE:
+            assert answer.status_code == 200, (path, answer.text)
+            assert "DATABASE_UNAVAILABLE" not in documented.get("503", {}).get("description", "")
+        else:
+            assert answer.status_code == 503, (path, answer.text)
+            assert answer.json()["code"] == "DATABASE_UNAVAILABLE", path
+            assert "DATABASE_UNAVAILABLE" in documented["503"]["description"], path

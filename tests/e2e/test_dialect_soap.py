@@ -20,11 +20,12 @@ from formats.dates import parse_ddmmyyyy
 from lgsp.settings import Settings
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from tests.fixtures.audit import comparable_trail
-from tests.fixtures.bus import KG, TEST_PUBLIC_URL, DialectSettings, bearer
+from tests.fixtures.bus import KG, TEST_PUBLIC_URL, DialectSettings, bearer, bearer_json
 
 pytestmark = pytest.mark.anyio
 
 ENDPOINT = f"{KG}/soap/{soap.OPERATION}"
+NHAN_THAN = f"{KG}/soap/{soap.NHAN_THAN_OPERATION}"
 
 
 @pytest.fixture
@@ -34,6 +35,13 @@ def settings(dialect_settings: DialectSettings) -> Settings:
 
 def citizen(settings: Settings) -> CitizenRecord:
     return generate_citizens(province_code="82", seed=settings.seed, count=1)[0]
+
+
+def wrong_claim(person: CitizenRecord, wrong: str) -> tuple[str, str]:
+    """The citizen's number and name, the one `wrong` names swapped for one no record holds."""
+    number = "082199999999" if wrong == "number" else person.so_dinh_danh
+    name = "Nguyễn Văn Không" if wrong == "name" else person.ho_va_ten
+    return number, name
 
 
 def zeep_on(endpoint: str) -> Any:
@@ -73,14 +81,22 @@ def claim(number: str, name: str) -> dict[str, str]:
     }
 
 
-async def test_the_wsdl_names_the_sourced_namespace_and_this_endpoint(
-    client: httpx.AsyncClient,
+@pytest.mark.parametrize(
+    ("endpoint", "namespaces"),
+    [
+        pytest.param(ENDPOINT, ["http://dancuquocgia.bca"], id="xac-thuc"),
+        pytest.param(NHAN_THAN, [soap.NHAN_THAN_NAMESPACE, soap.DANCU_NAMESPACE], id="nhan-than"),
+    ],
+)
+async def test_the_wsdl_names_the_sourced_namespaces_and_this_endpoint(
+    client: httpx.AsyncClient, endpoint: str, namespaces: list[str]
 ) -> None:
-    response = await client.get(ENDPOINT, params={"wsdl": ""})
+    response = await client.get(endpoint, params={"wsdl": ""})
 
     assert response.headers["content-type"].startswith("text/xml")
-    assert b'targetNamespace="http://dancuquocgia.bca"' in response.content
-    assert f'location="{TEST_PUBLIC_URL}{ENDPOINT}"'.encode() in response.content
+    for namespace in namespaces:
+        assert f'targetNamespace="{namespace}"'.encode() in response.content
+    assert f'location="{TEST_PUBLIC_URL}{endpoint}"'.encode() in response.content
 
 
 async def test_a_known_citizen_with_the_recorded_name_exists(
@@ -99,9 +115,7 @@ async def test_a_known_citizen_with_the_recorded_name_exists(
 async def test_a_wrong_name_or_unknown_number_does_not(
     service: zeep.AsyncClient, settings: Settings, wrong: str
 ) -> None:
-    person = citizen(settings)
-    number = "082199999999" if wrong == "number" else person.so_dinh_danh
-    name = "Nguyễn Văn Không" if wrong == "name" else person.ho_va_ten
+    number, name = wrong_claim(citizen(settings), wrong)
 
     assert await service.service.XacThucThongTinCongDan(**claim(number, name)) is False
 
@@ -200,9 +214,6 @@ async def test_without_a_token_the_fault_says_so(
     assert b"INVALID_TOKEN" in response.content
 
 
-NHAN_THAN = f"{KG}/soap/{soap.NHAN_THAN_OPERATION}"
-
-
 nhan_than = zeep_on(NHAN_THAN)
 """zeep on `XacMinhThongTinNhanThan`."""
 
@@ -241,14 +252,6 @@ def birth(person: CitizenRecord) -> str:
     return f"{parse_ddmmyyyy(person.ngay_thang_nam_sinh):%Y%m%d}"
 
 
-async def test_nhan_than_wsdl_names_the_sourced_namespaces(client: httpx.AsyncClient) -> None:
-    response = await client.get(NHAN_THAN, params={"wsdl": ""})
-
-    assert f'targetNamespace="{soap.NHAN_THAN_NAMESPACE}"'.encode() in response.content
-    assert f'targetNamespace="{soap.DANCU_NAMESPACE}"'.encode() in response.content
-    assert f'location="{TEST_PUBLIC_URL}{NHAN_THAN}"'.encode() in response.content
-
-
 async def test_nhan_than_answers_the_matching_citizen(
     nhan_than: zeep.AsyncClient, settings: Settings
 ) -> None:
@@ -272,8 +275,7 @@ async def test_nhan_than_answers_none_for_a_wrong_claim(
     nhan_than: zeep.AsyncClient, settings: Settings, wrong: str
 ) -> None:
     person = citizen(settings)
-    number = "082199999999" if wrong == "number" else person.so_dinh_danh
-    name = "Nguyễn Văn Không" if wrong == "name" else person.ho_va_ten
+    number, name = wrong_claim(person, wrong)
     born = "19000101" if wrong == "birth" else birth(person)
 
     found = await nhan_than.service.XacMinhThongTinNhanThan(**verification(number, name, born))
@@ -449,11 +451,7 @@ async def test_the_portals_json_request_answers_the_same_collection_and_audit(
 async def test_a_bad_portal_request_is_a_wrapped_client_fault(
     client: httpx.AsyncClient, demo_token: str, body: bytes
 ) -> None:
-    answered = await client.post(
-        NHAN_THAN,
-        content=body,
-        headers={**bearer(demo_token), "Content-Type": "application/json"},
-    )
+    answered = await client.post(NHAN_THAN, content=body, headers=bearer_json(demo_token))
 
     assert answered.status_code in (400, 413)
     assert answered.json()["error_code"] == "302"

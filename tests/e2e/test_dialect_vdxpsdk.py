@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters import CONTRACTS
 from adapters.dialects import vdxpsdk as sdk
 from formats.dates import VIETNAM_TIME
 from formats.edxml import read_status, render_edxml
@@ -60,6 +61,18 @@ async def system(
     capsys: pytest.CaptureFixture[str],
 ) -> tuple[str, str]:
     return await make_system(settings, monkeypatch, capsys)
+
+
+@pytest.fixture
+async def parties(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> tuple[tuple[str, str], tuple[str, str]]:
+    """A sender's SDK system bound to Sở Tư pháp and a recipient's bound to Sở Tài chính."""
+    sender = await make_system(settings, monkeypatch, capsys, "--organisation", STP)
+    return sender, await make_system(settings, monkeypatch, capsys, "--organisation", STC)
 
 
 def sdk_headers(
@@ -228,6 +241,10 @@ def query_headers(system: tuple[str, str], **entries: str) -> dict[str, str]:
 async def call_sdk(
     client: httpx.AsyncClient, system: tuple[str, str], name: str, **entries: str
 ) -> httpx.Response:
+    if name == "downloadEdoc":  # a GET, its entries also as query parameters (the jar's)
+        return await client.get(
+            f"{DOOR}/{name}", params=entries, headers=query_headers(system, **entries)
+        )
     return await client.post(f"{DOOR}/{name}", headers=query_headers(system, **entries))
 
 
@@ -315,6 +332,120 @@ async def test_the_sdk_lists_and_fetches_the_status_messages_an_agency_received(
     assert (acknowledged.status_code, acknowledged.json()["status"]) == (200, "OK")
 
 
+async def test_the_sdk_counts_what_its_list_holds(
+    client: httpx.AsyncClient, demo_token: str, parties: tuple[tuple[str, str], tuple[str, str]]
+) -> None:
+    """`countReceiveEdoc` and `countReceiveStatus` (KnobstickServiceImp, SDKVXP-2.0.1): how
+    many documents, or status messages, `getReceivedEdocList` lists, as a JSON number, through
+    the core's inbox (same rights and audit)."""
+    sender, recipient = parties
+    before = await call_sdk(client, recipient, "countReceiveEdoc",
+                            servicetype="eDoc", messagetype="edoc")  # fmt: skip
+    data = render_edxml(local_document("17330", subject="V/v thử SDK đếm văn bản đến"))
+    doc_id = (await client.post(SEND, content=data, headers=sdk_headers(sender, data))).json()[
+        "DocId"
+    ]
+    statuses_before = await call_sdk(client, sender, "countReceiveStatus", servicetype="eDoc")
+    await call_sdk(client, recipient, "updateStatus", status="done", docId=doc_id)
+
+    counted = await client.post(
+        f"{DOOR}/countReceiveEdoc",
+        content=b"{}",  # the jar's body for this call
+        headers={**query_headers(recipient, servicetype="eDoc", messagetype="edoc"),
+                 "X-Request-ID": "sdk-count-17330"},
+    )  # fmt: skip
+    listed = await call_sdk(client, recipient, "getReceivedEdocList",
+                            servicetype="eDoc", messagetype="edoc")  # fmt: skip
+    statuses = await call_sdk(client, sender, "countReceiveStatus", servicetype="eDoc")
+    status_list = await call_sdk(client, sender, "getReceivedEdocList",
+                                 servicetype="eDoc", messagetype="status")  # fmt: skip
+    audit = await client.get(
+        f"{KG}/admin/audit", params={"request_id": "sdk-count-17330"}, headers=bearer(demo_token)
+    )
+
+    assert counted.status_code == 200, counted.text
+    assert (counted.json()["status"], counted.json()["ErrorCode"]) == ("OK", "0")
+    assert isinstance(counted.json()["count"], int)  # the jar reads it with getAsInt
+    assert counted.json()["count"] == before.json()["count"] + 1 == listed.json()["total"]
+    assert statuses.json()["count"] == statuses_before.json()["count"] + 1
+    assert statuses.json()["count"] == len(status_list.json()["data"])
+    records = audit.json()["records"]
+    inbound = next(r for r in records if r["hop"] == "inbound" and r["service"] == "qlvb")
+    assert (inbound["caller"], inbound["status"]) == (recipient[0], 200)
+    assert inbound["path"].endswith("/qlvb/v1/documents/inbox")  # get_inbox
+
+
+async def test_download_edoc_answers_the_senders_bytes_as_the_file(
+    client: httpx.AsyncClient, demo_token: str, parties: tuple[tuple[str, str], tuple[str, str]]
+) -> None:
+    """`downloadEdoc` (KnobstickServiceImp → VnptService.dowload → HttpConnection.download): a
+    GET with the signed headers and the entries as query parameters, whose body the jar
+    streams into `{filePath}/{yyyy}/{M}/{docId}.edxml`: the sender's bytes, Signature
+    included, through the core's get_document."""
+    sender, recipient = parties
+    data = as_sent("edoc_update.edxml", "17331")  # the SDK's own sample, its Signature kept
+    doc_id = (await client.post(SEND, content=data, headers=sdk_headers(sender, data))).json()[
+        "DocId"
+    ]
+    entries = {"filePath": "xml", "docId": doc_id}
+
+    downloaded = await client.get(
+        f"{DOOR}/downloadEdoc", params=entries,
+        headers={**query_headers(recipient, **entries), "X-Request-ID": "sdk-download-17331"},
+    )  # fmt: skip
+    audit = await client.get(
+        f"{KG}/admin/audit", params={"request_id": "sdk-download-17331"},
+        headers=bearer(demo_token),
+    )  # fmt: skip
+
+    assert downloaded.status_code == 200, downloaded.text
+    assert downloaded.headers["content-type"].startswith("application/xml")
+    assert downloaded.content == data
+    records = audit.json()["records"]
+    inbound = next(r for r in records if r["hop"] == "inbound" and r["service"] == "qlvb")
+    assert (inbound["caller"], inbound["status"]) == (recipient[0], 200)
+    assert inbound["path"].endswith(f"/qlvb/v1/documents/{doc_id}")  # get_document
+
+
+async def test_the_sdk_lists_the_agencies_a_document_can_be_addressed_to(
+    client: httpx.AsyncClient, system: tuple[str, str], demo_token: str
+) -> None:
+    """`getAgenciesList`, `getAgenciesListQD20` and `getSynchronizeUnit` (AgencyServiceImp,
+    SDKVXP-2.0.1) through the core's qlvb list_organisations: this province's agencies and the
+    other provinces'."""
+    listed = await client.post(
+        f"{DOOR}/getAgenciesList",
+        headers={**query_headers(system), "X-Request-ID": "sdk-agencies-17340"},
+    )
+    qd20 = await call_sdk(client, system, "getAgenciesListQD20", level="1")
+    units = await call_sdk(client, system, "getSynchronizeUnit")
+    canonical = await client.get(f"{KG}/qlvb/v1/organisations", headers=bearer(demo_token))
+    audit = await client.get(
+        f"{KG}/admin/audit", params={"request_id": "sdk-agencies-17340"},
+        headers=bearer(demo_token),
+    )  # fmt: skip
+
+    assert listed.status_code == 200, listed.text
+    assert (listed.json()["status"], listed.json()["ErrorCode"]) == ("OK", "0")
+    agencies = {a["code"]: a for a in listed.json()["data"]}
+    assert {STP, STC} <= set(agencies)
+    assert any(code.endswith(".H58") for code in agencies)  # Tiền Giang's, over the axis
+    assert agencies[STP]["id"] == STP
+    assert agencies[STP]["name"] == "Sở Tư pháp tỉnh Kiên Giang"
+    assert agencies[STP]["pid"] == "000.00.00.H33"  # the UBND tỉnh (assigned)
+    assert all(None not in a.values() for a in agencies.values())  # the jar cannot read a null
+    assert {a["code102"] for a in qd20.json()["data"]} == set(agencies)
+    (unit,) = [u for u in units.json()["data"] if u["code"] == STP]
+    assert (unit["pid"], unit["version"], unit["deleted"], unit["isAgency"]) == (
+        "000.00.00.H33", 1, False, True)  # fmt: skip
+    CONTRACTS["qlvb"]["list_organisations"].response.model_validate(canonical.json())
+    assert [i["in_province"] for i in canonical.json()["items"] if i["organ_id"] == STC] == [True]
+    records = audit.json()["records"]
+    inbound = next(r for r in records if r["hop"] == "inbound" and r["service"] == "qlvb")
+    assert (inbound["caller"], inbound["status"]) == (system[0], 200)
+    assert inbound["path"].endswith("/qlvb/v1/organisations")  # list_organisations
+
+
 @pytest.mark.parametrize(
     ("name", "entries", "status", "code"),
     [
@@ -324,6 +455,9 @@ async def test_the_sdk_lists_and_fetches_the_status_messages_an_agency_received(
         ("updateStatus", {"status": "finished", "docId": "bm8tc3VjaC1kb2N1bWVudA"}, 422,
          "STATUS_INVALID"),
         ("getSentEdocList", {"servicetype": "eDoc"}, 422, "DOCID_INVALID"),
+        ("downloadEdoc", {"filePath": "xml", "docId": "bm8tc3VjaC1kb2N1bWVudA"}, 404,
+         "DOCUMENT_NOT_FOUND"),
+        ("downloadEdoc", {"filePath": "xml"}, 422, "DOCID_INVALID"),
     ],
 )  # fmt: skip
 async def test_a_bad_sdk_query_is_refused_in_the_sdks_form(
@@ -361,7 +495,7 @@ async def test_an_sdk_query_with_a_bad_signature_is_refused_and_recorded(
 async def test_a_call_the_sdk_door_does_not_offer_is_an_unknown_path(
     client: httpx.AsyncClient, system: tuple[str, str]
 ) -> None:
-    answer = await call_sdk(client, system, "getAgenciesList")
+    answer = await call_sdk(client, system, "registerAgency")
 
     assert answer.status_code == 404, answer.text
     assert answer.json()["status"] == "FAIL"

@@ -17,7 +17,7 @@ from lgsp.journal.schemas import JournalFilter
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
-from tests.fixtures.bus import KG, bearer, fetch_token, registered_client
+from tests.fixtures.bus import KG, bearer, bearer_json, fetch_token, registered_client
 
 pytestmark = pytest.mark.anyio
 
@@ -367,7 +367,7 @@ async def test_a_body_the_database_could_not_store_costs_no_call_its_answer(
         f"{CITIZENS}/verify",
         content=b'{"cccd": "%s", "full_name": "\\ud800", "date_of_birth": "1990-01-01"}'
         % citizen.so_dinh_danh.encode(),
-        headers={**bearer(demo_token), "Content-Type": "application/json"},
+        headers=bearer_json(demo_token),
     )
 
     assert answer.status_code != 503, answer.text

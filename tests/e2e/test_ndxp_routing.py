@@ -16,6 +16,7 @@ from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.apps import serving
 from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token
+from tests.fixtures.topology import topology_text
 
 pytestmark = pytest.mark.anyio
 
@@ -130,29 +131,6 @@ async def test_a_malformed_idempotency_key_is_refused_before_anything_is_called(
     assert response.json()["code"] == "INVALID_REQUEST"
 
 
-TOPOLOGY_WITHOUT_DANCU_RIGHT = """
-[[instances]]
-name = "ndxp"
-kind = "national"
-title = "NDXP"
-
-[[instances]]
-name = "kiengiang"
-kind = "province"
-title = "LGSP Kiên Giang"
-province_code = "91"
-systems = [{name = "dancu"}]
-ndxp_rights = {qlvb = "POST"}
-
-[[instances]]
-name = "tiengiang"
-kind = "province"
-title = "LGSP Tiền Giang"
-province_code = "82"
-systems = [{name = "dancu"}]
-"""
-
-
 async def running_bus(
     settings: Settings, **app_options: object
 ) -> AsyncIterator[httpx.AsyncClient]:
@@ -166,7 +144,11 @@ async def bus_with_narrow_ndxp_rights(
     fresh_settings: Settings, tmp_path: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
     topology = tmp_path / "topology.toml"
-    topology.write_text(TOPOLOGY_WITHOUT_DANCU_RIGHT, encoding="utf-8")
+    without_dancu = topology_text(
+        only={"ndxp": (), "kiengiang": ("dancu",), "tiengiang": ("dancu",)},
+        ndxp_rights={"kiengiang": {"qlvb": "POST"}},
+    )
+    topology.write_text(without_dancu, encoding="utf-8")
     async for http in running_bus(fresh_settings.model_copy(update={"topology_file": topology})):
         yield http
 

@@ -14,7 +14,7 @@ import pytest
 
 from adapters.base import SystemRequest, SystemResponse
 from lgsp.state import BusState
-from tests.fixtures.bus import KG, bearer
+from tests.fixtures.bus import KG, bearer, bearer_json
 from tests.security.conftest import RawRequest
 
 pytestmark = pytest.mark.anyio
@@ -70,7 +70,7 @@ async def test_hostile_path_parameters_are_400_and_reach_no_system(
     payload: str,
 ) -> None:
     spy = HopSpy(monkeypatch, bus)
-    headers = {**bearer(demo_token), "Content-Type": "application/json"}
+    headers = bearer_json(demo_token)
     wrong = []
     for method, template in parameterised_paths(bus):
         path = re.sub(r"\{[^}]+\}", payload, template)

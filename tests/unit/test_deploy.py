@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -349,34 +349,21 @@ def test_compose_file_follows_the_compose_specification(compose: Compose) -> Non
     assert_no_problems(schema_problems(compose, schema))
 
 
-def test_every_instance_has_one_gateway_service_and_back(
-    compose: Compose, topology: Topology
+@pytest.mark.parametrize(
+    "problems",
+    [
+        pytest.param(service_problems, id="every-instance-has-one-gateway-service-and-back"),
+        pytest.param(lambda compose, _: port_problems(compose), id="published-ports-are-unique"),
+        pytest.param(command_problems, id="each-gateway-serves-its-own-instance"),
+        pytest.param(environment_problems, id="gateways-share-their-environment-and-topology"),
+        pytest.param(lambda compose, _: database_problems(compose), id="gateways-use-postgres"),
+        pytest.param(startup_problems, id="gateways-start-in-an-order-creating-each-table-once"),
+    ],
+)
+def test_the_compose_file_passes_each_check(
+    problems: Callable[[Compose, Topology], list[str]], compose: Compose, topology: Topology
 ) -> None:
-    assert_no_problems(service_problems(compose, topology))
-
-
-def test_published_ports_are_unique(compose: Compose) -> None:
-    assert_no_problems(port_problems(compose))
-
-
-def test_each_gateway_serves_its_own_instance(compose: Compose, topology: Topology) -> None:
-    assert_no_problems(command_problems(compose, topology))
-
-
-def test_gateways_share_their_environment_and_the_topology(
-    compose: Compose, topology: Topology
-) -> None:
-    assert_no_problems(environment_problems(compose, topology))
-
-
-def test_gateways_use_the_postgres_service(compose: Compose) -> None:
-    assert_no_problems(database_problems(compose))
-
-
-def test_gateways_start_in_an_order_that_creates_each_table_once(
-    compose: Compose, topology: Topology
-) -> None:
-    assert_no_problems(startup_problems(compose, topology))
+    assert_no_problems(problems(compose, topology))
 
 
 def test_each_gateway_environment_makes_valid_settings(

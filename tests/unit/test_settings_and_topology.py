@@ -65,29 +65,31 @@ def test_ndxp_url_must_be_an_http_url() -> None:
         Settings(_env_file=None, ndxp_url="ndxp:8000")  # type: ignore[call-arg]
 
 
-def test_default_topology_has_ndxp_and_the_five_merged_provinces() -> None:
-    names = [(i.name, i.mount_path, i.province_code) for i in DEFAULT_TOPOLOGY.instances]
+@pytest.mark.parametrize(
+    ("topology", "provinces"),
+    [
+        pytest.param(
+            DEFAULT_TOPOLOGY,
+            [("angiang", "91"), ("dongthap", "82"), ("lamdong", "68"), ("cantho", "92"),
+             ("gialai", "52")],
+            id="default-the-five-merged-provinces",
+        ),
+        pytest.param(
+            load_topology(None, "2024"),
+            [("kiengiang", "91"), ("tiengiang", "82"), ("binhthuan", "60"), ("haugiang", "93"),
+             ("binhdinh", "52")],
+            id="era-2024-the-five-seeded-provinces",
+        ),
+    ],
+)  # fmt: skip
+def test_a_built_in_topology_has_ndxp_and_five_provinces(
+    topology: Topology, provinces: list[tuple[str, str]]
+) -> None:
+    names = [(i.name, i.mount_path, i.province_code) for i in topology.instances]
 
     assert names == [
         ("ndxp", "/ndxp", None),
-        ("angiang", "/lgsp/angiang", "91"),
-        ("dongthap", "/lgsp/dongthap", "82"),
-        ("lamdong", "/lgsp/lamdong", "68"),
-        ("cantho", "/lgsp/cantho", "92"),
-        ("gialai", "/lgsp/gialai", "52"),
-    ]
-
-
-def test_era_2024_topology_has_ndxp_and_the_five_seeded_provinces() -> None:
-    names = [(i.name, i.mount_path, i.province_code) for i in load_topology(None, "2024").instances]
-
-    assert names == [
-        ("ndxp", "/ndxp", None),
-        ("kiengiang", "/lgsp/kiengiang", "91"),
-        ("tiengiang", "/lgsp/tiengiang", "82"),
-        ("binhthuan", "/lgsp/binhthuan", "60"),
-        ("haugiang", "/lgsp/haugiang", "93"),
-        ("binhdinh", "/lgsp/binhdinh", "52"),
+        *[(name, f"/lgsp/{name}", code) for name, code in provinces],
     ]
 
 

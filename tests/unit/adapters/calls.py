@@ -7,13 +7,14 @@ SDK-style JSON and must keep the same content (`SECRET`) out of every refusal.
 from __future__ import annotations
 
 import json
+import tomllib
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from adapters import UnsupportedMediaType
 from adapters.base import (
     Adapter,
     CanonicalRequest,
@@ -23,7 +24,9 @@ from adapters.base import (
     TranslationError,
 )
 from formats.edxml import InvalidEdxml
+from lgsp.catalog.schemas import ServiceSpec
 
+CATALOG = Path(__file__).resolve().parents[3] / "services"
 DOSSIER_CODE = "000.00.07.H33-260302-0001"
 SECRET = "BÍ MẬT 0912345678"  # content that must never reach an error detail
 
@@ -45,6 +48,11 @@ def dossier_call(
         body=raw if body is not None else b"",
         content_type=content_type,
     )
+
+
+def catalog_entry(name: str) -> ServiceSpec:
+    """The shipped catalog's `services/{name}.toml`."""
+    return ServiceSpec.model_validate(tomllib.loads((CATALOG / f"{name}.toml").read_text("utf-8")))
 
 
 def sdk_answer(status: int = 200, **fields: Any) -> SystemResponse:
@@ -76,13 +84,6 @@ def assert_passed_on(adapter: Adapter, request: CanonicalRequest, path: str) -> 
     assert sent.headers["Content-Type"] == "application/xml"
 
 
-def assert_edxml_required(adapter: Adapter, request: CanonicalRequest) -> None:
-    """A message in any other media type is refused, naming the two edXML ones."""
-    error = refused(lambda: adapter.to_system(request), UnsupportedMediaType)
-
-    assert error.extensions["supported"] == ["application/xml", "text/xml"]
-
-
 def assert_sdk_refusal(
     adapter: Adapter,
     request: CanonicalRequest,
@@ -102,6 +103,25 @@ def assert_sdk_refusal(
 
     assert caught.status == error.status
     assert caught.extensions == extensions
+
+
+def each_operation(
+    table: list[tuple[list[str], SystemResponse]],
+) -> list[tuple[str, SystemResponse]]:
+    """(operation, answer) for each operation that a row of `table` names with its answer."""
+    return [(operation, answer) for operations, answer in table for operation in operations]
+
+
+def assert_bad_gateway(
+    adapter: Adapter,
+    request: CanonicalRequest,
+    answer: SystemResponse,
+    error: type[TranslationError],
+) -> None:
+    """An answer the adapter cannot read is `error`, a 502 that repeats none of its content."""
+    caught = refused(lambda: adapter.to_canonical(request, answer), error)
+
+    assert caught.status == 502
 
 
 async def through(

@@ -12,8 +12,13 @@ from typing import Any
 
 import pytest
 
-from adapters import ADAPTERS
+from adapters import ADAPTERS, CONTRACTS
 from adapters.base import CanonicalRequest, SystemResponse, TranslationError
+from adapters.qlvb import QlvbAdapter
+from adapters.vdxp import VdxpAdapter
+from formats.edxml import InvalidEdxml, render_edxml, render_status
+from tests.fixtures.documents import RECIPIENT, cross_province_document, response_for
+from tests.unit.adapters.calls import SECRET, assert_passed_on, catalog_entry, refused
 
 TODAY = date(2026, 3, 2)
 LONG_CODE = "X" * 40  # longer than any detail may repeat
@@ -127,15 +132,75 @@ def test_both_document_endpoints_refuse_edxml_and_keys_in_the_same_words(
 
 
 @pytest.mark.parametrize(
-    ("adapter", "operation"), [("qlvb", "receive_document"), ("vdxp", "submit_document")]
+    ("name", "entry"),
+    [
+        ("qlvb", ("qlvb", "v1", "qlvb", "province", "qlvb")),
+        ("vdxp", ("vdxp", "v1", "vdxp", "national", "vdxp")),
+    ],
 )
-@pytest.mark.parametrize("content_type", [None, "application/json", "text/plain"])
+def test_the_catalog_file_names_exactly_the_adapters_operations(
+    name: str, entry: tuple[str, ...]
+) -> None:
+    service = catalog_entry(name)
+
+    assert (service.id, service.version, service.system, service.owner, service.adapter) == entry
+    assert {operation.id for operation in service.operations} == set(CONTRACTS[service.adapter])
+    assert ADAPTERS[service.adapter] is {"qlvb": QlvbAdapter, "vdxp": VdxpAdapter}[name]
+
+
+# --- the edXML messages qlvb and vdxp pass on as they came (`sdk_call`, `require_xml`) -------
+
+DOCUMENT = cross_province_document("15", subject=f"V/v trao đổi {SECRET}")
+EDXML_DOCUMENT = render_edxml(DOCUMENT)
+EDXML_STATUS = render_status(
+    {
+        "response_for": response_for(DOCUMENT),
+        "from": {"organ_id": RECIPIENT, "organ_name": "Sở Tư pháp tỉnh Tiền Giang"},
+        "status_code": "01",
+        "description": SECRET,
+        "timestamp": "2025-06-02T10:00:00",
+    }
+)
+EDXML_OPERATIONS = [
+    ("qlvb", "receive_document"),
+    ("qlvb", "receive_status"),
+    ("vdxp", "submit_document"),
+    ("vdxp", "submit_status"),
+]
+
+
+def edxml_call(operation: str, body: bytes, content_type: str | None) -> CanonicalRequest:
+    return CanonicalRequest(operation, {}, body=body, content_type=content_type)
+
+
+@pytest.mark.parametrize(
+    ("adapter", "operation", "path", "data"),
+    [
+        ("qlvb", "receive_document", "/receiveEdoc", EDXML_DOCUMENT),
+        ("qlvb", "receive_status", "/receiveStatus", EDXML_STATUS),
+        ("vdxp", "submit_document", "/sendEdoc", EDXML_DOCUMENT),
+        ("vdxp", "submit_status", "/sendStatus", EDXML_STATUS),
+    ],
+)
+@pytest.mark.parametrize("content_type", ["application/xml", "text/xml; charset=utf-8"])
+def test_an_edxml_message_is_passed_on_byte_for_byte(
+    adapter: str, operation: str, path: str, data: bytes, content_type: str
+) -> None:
+    translator = ADAPTERS[adapter](today=lambda: TODAY)
+
+    assert_passed_on(translator, edxml_call(operation, data, content_type), path)
+
+
+@pytest.mark.parametrize(("adapter", "operation"), EDXML_OPERATIONS)
+@pytest.mark.parametrize(
+    "content_type", [None, "application/json", "text/plain", "multipart/form-data"]
+)
 def test_an_edxml_operation_refuses_another_media_type_in_the_same_words(
     adapter: str, operation: str, content_type: str | None
 ) -> None:
-    request = CanonicalRequest(operation, {}, body=b"<a/>", content_type=content_type)
+    body = json.dumps(DOCUMENT, ensure_ascii=False).encode()  # its subject holds SECRET
     with pytest.raises(TranslationError) as caught:
-        ADAPTERS[adapter](today=lambda: TODAY).to_system(request)
+        ADAPTERS[adapter](today=lambda: TODAY).to_system(edxml_call(operation, body, content_type))
 
     assert problem(caught.value) == (
         "UNSUPPORTED_MEDIA_TYPE",
@@ -143,3 +208,28 @@ def test_an_edxml_operation_refuses_another_media_type_in_the_same_words(
         "Send the edXML message (application/xml).",
         {"supported": ["application/xml", "text/xml"]},
     )
+
+
+@pytest.mark.parametrize(
+    ("adapter", "operation", "data", "rule"),
+    [
+        ("qlvb", "receive_document", EDXML_STATUS, "missing_field"),  # a status is no document
+        ("qlvb", "receive_document", b"<edXML/>", "not_edxml"),
+        ("qlvb", "receive_status", b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>', "dtd_forbidden"),
+        ("qlvb", "receive_status", EDXML_DOCUMENT, "missing_field"),
+        ("vdxp", "submit_document", EDXML_STATUS, "missing_field"),
+        ("vdxp", "submit_document", b"<a><?php x ?></a>", "pi_forbidden"),
+        ("vdxp", "submit_status", b'<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a/>',
+         "dtd_forbidden"),
+        ("vdxp", "submit_status", b"", "not_well_formed"),
+    ],
+)  # fmt: skip
+def test_an_invalid_edxml_message_is_refused_before_any_call(
+    adapter: str, operation: str, data: bytes, rule: str
+) -> None:
+    translator = ADAPTERS[adapter](today=lambda: TODAY)
+    request = edxml_call(operation, data, "application/xml")
+
+    error = refused(lambda: translator.to_system(request), InvalidEdxml)
+
+    assert error.extensions == {"rule": rule}

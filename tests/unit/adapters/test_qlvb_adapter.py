@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -48,17 +47,17 @@ from formats.edxml import (
     validate_document,
 )
 from lgsp.catalog.loader import match_operation
-from lgsp.catalog.schemas import ServiceSpec
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
 from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW, cross_province_document
-from tests.fixtures.handovers import bus_access, handing_over
+from tests.fixtures.handovers import with_bus_access
 from tests.unit.adapters.calls import (
     SECRET,
-    assert_edxml_required,
-    assert_passed_on,
+    assert_bad_gateway,
     assert_sdk_refusal,
+    catalog_entry,
+    each_operation,
     refused,
 )
 from tests.unit.adapters.calls import sdk_answer as answer
@@ -67,7 +66,6 @@ from tests.unit.adapters.calls import through as through_the_mock
 pytestmark = pytest.mark.anyio
 
 STP, STC, SXD = "000.00.01.H33", "000.00.03.H33", "000.00.02.H33"
-CATALOG = Path(__file__).resolve().parents[3] / "services" / "qlvb.toml"
 
 
 def make_document(**changes: Any) -> dict[str, Any]:
@@ -403,6 +401,32 @@ def test_a_deliverys_transport_is_shown_as_its_delivery_state(
     assert result.content["recipients"][0]["delivery"] == shown
 
 
+# --- list_organisations -----------------------------------------------------------------------
+
+
+def test_the_agency_list_is_the_sdks_call_read_as_directory_entries(adapter: QlvbAdapter) -> None:
+    asked = adapter.to_system(call("list_organisations"))
+    listed = adapter.to_canonical(
+        call("list_organisations"),
+        answer(data=[{"id": STC, "code": STC, "name": "Sở Tài chính", "mail": "",
+                      "pid": "000.00.00.H33", "province": "91", "inProvince": True}]),
+    )  # fmt: skip
+
+    assert (asked.method, asked.path) == ("POST", "/getAgenciesList")
+    assert listed.content == {"items": [{
+        "organ_id": STC, "organ_name": "Sở Tài chính", "parent_id": "000.00.00.H33",
+        "email": None, "province_code": "91", "in_province": True}]}  # fmt: skip
+
+
+@pytest.mark.parametrize("entry", [{"name": "Sở Tài chính", "province": "91"},
+                                   {"code": STC, "name": 7, "province": "91"}])  # fmt: skip
+def test_an_agency_without_its_code_or_name_is_the_systems_fault(
+    adapter: QlvbAdapter, entry: dict[str, Any]
+) -> None:
+    with pytest.raises(QlvbAnswerInvalid):
+        adapter.to_canonical(call("list_organisations"), answer(data=[entry]))
+
+
 # --- post_status ------------------------------------------------------------------------------
 
 
@@ -558,47 +582,6 @@ def test_the_recorded_status_answer_lists_each_recipients_status(adapter: QlvbAd
 
 
 # --- receive_document, receive_status: from other provinces --------------------------------
-
-
-@pytest.mark.parametrize(
-    ("operation", "path", "data"),
-    [
-        ("receive_document", "/receiveEdoc", render_edxml(make_document())),
-        ("receive_status", "/receiveStatus", status_message()),
-    ],
-)
-@pytest.mark.parametrize("content_type", ["application/xml", "text/xml; charset=utf-8"])
-def test_an_inbound_message_is_passed_on_byte_for_byte(
-    adapter: QlvbAdapter, operation: str, path: str, data: bytes, content_type: str
-) -> None:
-    assert_passed_on(adapter, call(operation, data, content_type), path)
-
-
-@pytest.mark.parametrize("operation", ["receive_document", "receive_status"])
-@pytest.mark.parametrize("content_type", [None, "application/json", "text/plain"])
-def test_an_inbound_message_must_be_edxml(
-    adapter: QlvbAdapter, operation: str, content_type: str | None
-) -> None:
-    assert_edxml_required(adapter, call(operation, make_document(), content_type))
-
-
-@pytest.mark.parametrize(
-    ("operation", "data", "rule"),
-    [
-        ("receive_document", status_message(), "missing_field"),  # a status is no document
-        ("receive_document", b"<edXML/>", "not_edxml"),
-        ("receive_status", b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>', "dtd_forbidden"),
-        ("receive_status", render_edxml(make_document()), "missing_field"),
-    ],
-)
-def test_an_invalid_inbound_message_is_refused_before_any_call(
-    adapter: QlvbAdapter, operation: str, data: bytes, rule: str
-) -> None:
-    error = refused(
-        lambda: adapter.to_system(call(operation, data, "application/xml")), InvalidEdxml
-    )
-
-    assert error.extensions == {"rule": rule}
 
 
 @pytest.mark.parametrize(
@@ -786,18 +769,11 @@ UNREADABLE: list[tuple[list[str], SystemResponse]] = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("operation", "response"),
-    [(operation, response) for operations, response in UNREADABLE for operation in operations],
-)
+@pytest.mark.parametrize(("operation", "response"), each_operation(UNREADABLE))
 def test_an_answer_the_adapter_cannot_read_is_a_bad_gateway(
     adapter: QlvbAdapter, operation: str, response: SystemResponse
 ) -> None:
-    error = refused(
-        lambda: adapter.to_canonical(call(operation, id=KEY), response), QlvbAnswerInvalid
-    )
-
-    assert error.status == 502
+    assert_bad_gateway(adapter, call(operation, id=KEY), response, QlvbAnswerInvalid)
 
 
 def test_an_unknown_operation_is_not_supported(adapter: QlvbAdapter) -> None:
@@ -808,21 +784,8 @@ def test_an_unknown_operation_is_not_supported(adapter: QlvbAdapter) -> None:
 # --- the catalog entry and the published contract ---------------------------------------------
 
 
-def test_the_catalog_file_names_exactly_the_adapters_operations() -> None:
-    service = ServiceSpec.model_validate(tomllib.loads(CATALOG.read_text("utf-8")))
-
-    assert (service.id, service.version, service.system, service.owner, service.adapter) == (
-        "qlvb",
-        "v1",
-        "qlvb",
-        "province",
-        "qlvb",
-    )
-    assert {operation.id for operation in service.operations} == set(CONTRACTS)
-
-
 def test_inbox_is_a_path_of_its_own_not_a_document_id() -> None:
-    service = ServiceSpec.model_validate(tomllib.loads(CATALOG.read_text("utf-8")))
+    service = catalog_entry("qlvb")
 
     matched, _ = match_operation(service, "GET", "/documents/inbox")
 
@@ -924,14 +887,7 @@ async def test_adapter_and_mock_agree_on_refusals(
 @pytest.fixture(name="tg_mock")
 async def fx_tg_mock(database_url: str, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     """Tiền Giang's endpoint with access to the bus (a stand-in that takes its hand-overs)."""
-    config = SystemConfig(
-        instance="tiengiang",
-        province_code="82",
-        provinces={"91": "kiengiang", "82": "tiengiang"},
-        **bus_access("tiengiang", "qlvb"),
-        database_url=database_url,
-    )
-    async with handing_over(create_app, config, "http://qlvb.test") as client:
+    async with with_bus_access("qlvb", "tiengiang", database_url, province_code="82") as client:
         yield client
 
 

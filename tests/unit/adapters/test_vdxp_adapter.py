@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters import ADAPTERS, UnknownOperation
+from adapters import UnknownOperation
 from adapters.base import CanonicalRequest, SystemResponse, TranslationError
 from adapters.qlvb import (
     DocumentNotFound,
@@ -33,16 +31,14 @@ from adapters.vdxp import (
     VdxpAnswerInvalid,
 )
 from formats.edxml import InvalidEdxml, render_edxml, render_status
-from lgsp.catalog.schemas import ServiceSpec
-from mocks.config import SystemConfig
-from mocks.vdxp.app import create_app
 from tests.fixtures.documents import cross_province_document
-from tests.fixtures.handovers import bus_access, handing_over
+from tests.fixtures.handovers import with_bus_access
 from tests.unit.adapters.calls import (
     SECRET,
-    assert_edxml_required,
-    assert_passed_on,
+    assert_bad_gateway,
     assert_sdk_refusal,
+    catalog_entry,
+    each_operation,
     refused,
 )
 from tests.unit.adapters.calls import sdk_answer as answer
@@ -51,7 +47,6 @@ from tests.unit.adapters.calls import through as through_the_mock
 pytestmark = pytest.mark.anyio
 
 STP, TG_STP = "000.00.01.H33", "000.00.01.H58"
-CATALOG = Path(__file__).resolve().parents[3] / "services" / "vdxp.toml"
 DOCUMENT_ID = "000.00.01.H33,2025/06/02,15/STP-VP"
 KEY = document_key(DOCUMENT_ID)
 XML = "application/xml"
@@ -108,46 +103,6 @@ STATUS_ANSWER = {
 
 
 # --- requests ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("operation", "path", "data"),
-    [
-        ("submit_document", "/sendEdoc", render_edxml(make_document())),
-        ("submit_status", "/sendStatus", make_status()),
-    ],
-)
-@pytest.mark.parametrize("content_type", ["application/xml", "text/xml; charset=utf-8"])
-def test_a_message_is_passed_on_byte_for_byte(
-    adapter: VdxpAdapter, operation: str, path: str, data: bytes, content_type: str
-) -> None:
-    assert_passed_on(adapter, call(operation, data, content_type), path)
-
-
-@pytest.mark.parametrize("operation", ["submit_document", "submit_status"])
-@pytest.mark.parametrize("content_type", [None, "application/json", "multipart/form-data"])
-def test_a_message_must_be_edxml(
-    adapter: VdxpAdapter, operation: str, content_type: str | None
-) -> None:
-    assert_edxml_required(adapter, call(operation, b"{}", content_type))
-
-
-@pytest.mark.parametrize(
-    ("operation", "data", "rule"),
-    [
-        ("submit_document", make_status(), "missing_field"),
-        ("submit_document", b"<a><?php x ?></a>", "pi_forbidden"),
-        ("submit_status", b'<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a/>',
-         "dtd_forbidden"),
-        ("submit_status", b"", "not_well_formed"),
-    ],
-)  # fmt: skip
-def test_an_invalid_message_is_refused_before_any_call(
-    adapter: VdxpAdapter, operation: str, data: bytes, rule: str
-) -> None:
-    error = refused(lambda: adapter.to_system(call(operation, data)), InvalidEdxml)
-
-    assert error.extensions == {"rule": rule}
 
 
 def test_a_trail_is_asked_for_by_the_document_id_its_key_names(adapter: VdxpAdapter) -> None:
@@ -313,41 +268,20 @@ UNREADABLE: list[tuple[list[str], SystemResponse]] = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("operation", "response"),
-    [(operation, response) for operations, response in UNREADABLE for operation in operations],
-)
+@pytest.mark.parametrize(("operation", "response"), each_operation(UNREADABLE))
 def test_an_answer_the_adapter_cannot_read_is_a_bad_gateway(
     adapter: VdxpAdapter, operation: str, response: SystemResponse
 ) -> None:
-    error = refused(
-        lambda: adapter.to_canonical(call(operation, id=KEY), response), VdxpAnswerInvalid
-    )
-
-    assert error.status == 502
+    assert_bad_gateway(adapter, call(operation, id=KEY), response, VdxpAnswerInvalid)
 
 
 # --- the catalog entry ------------------------------------------------------------------------
 
 
-def test_the_catalog_file_names_exactly_the_adapters_operations() -> None:
-    service = ServiceSpec.model_validate(tomllib.loads(CATALOG.read_text("utf-8")))
-
-    assert (service.id, service.version, service.system, service.owner, service.adapter) == (
-        "vdxp",
-        "v1",
-        "vdxp",
-        "national",
-        "vdxp",
-    )
-    assert {operation.id for operation in service.operations} == set(CONTRACTS)
-    assert ADAPTERS["vdxp"] is VdxpAdapter
-
-
 def test_the_paths_the_provinces_enqueue_are_the_catalogs() -> None:
     from mocks.qlvb import axis
 
-    service = ServiceSpec.model_validate(tomllib.loads(CATALOG.read_text("utf-8")))
+    service = catalog_entry("vdxp")
     paths = {operation.path: operation.method for operation in service.operations}
 
     assert (axis.VDXP_SERVICE, axis.VDXP_VERSION) == (service.id, service.version)
@@ -359,13 +293,7 @@ def test_the_paths_the_provinces_enqueue_are_the_catalogs() -> None:
 
 @pytest.fixture(name="mock")
 async def fx_mock(database_url: str, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    config = SystemConfig(
-        instance="ndxp",
-        provinces={"91": "kiengiang", "82": "tiengiang"},
-        **bus_access("ndxp", "vdxp"),
-        database_url=database_url,
-    )
-    async with handing_over(create_app, config, "http://vdxp.test") as client:
+    async with with_bus_access("vdxp", "ndxp", database_url) as client:
         yield client
 
 

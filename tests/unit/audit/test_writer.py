@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import sqlite3
 import time
@@ -463,27 +464,31 @@ async def file_sessions(sqlite_file: str) -> AsyncIterator[async_sessionmaker[As
     await engine.dispose()
 
 
-def hold_write_lock(path: str) -> sqlite3.Connection:
-    """Another process's writer, as `lgsp serve --workers 2` has: it holds the file's lock."""
+@contextlib.asynccontextmanager
+async def writer_beside_a_held_lock(
+    path: str, busy_timeout: float
+) -> AsyncIterator[tuple[SqliteAuditWriter, sqlite3.Connection]]:
+    """The thread writer, and another process's writer that holds the file's lock, as
+    `lgsp serve --workers 2` has; both closed on the way out."""
+    writer = SqliteAuditWriter(path, busy_timeout=busy_timeout)
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")
-    return other
+    try:
+        yield writer, other
+    finally:
+        other.close()
+        await writer.close()
 
 
 async def test_a_batch_waits_for_another_writers_lock_and_commits_once_it_is_freed(
     sqlite_file: str, file_sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    writer = SqliteAuditWriter(sqlite_file, busy_timeout=30)
-    other = hold_write_lock(sqlite_file)
-    try:
+    async with writer_beside_a_held_lock(sqlite_file, busy_timeout=30) as (writer, other):
         appended = asyncio.ensure_future(writer.append([make_entry(0)]))
         await asyncio.sleep(0.3)
         assert not appended.done()  # still waiting for the lock
         other.execute("ROLLBACK")
         await asyncio.wait_for(appended, timeout=30)
-    finally:
-        other.close()
-        await writer.close()
 
     await assert_chain_holds(file_sessions, ["req-0"])
 
@@ -491,15 +496,10 @@ async def test_a_batch_waits_for_another_writers_lock_and_commits_once_it_is_fre
 async def test_a_lock_held_past_the_busy_timeout_fails_the_batch_and_the_next_one_commits(
     sqlite_file: str, file_sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    writer = SqliteAuditWriter(sqlite_file, busy_timeout=0.2)
-    other = hold_write_lock(sqlite_file)
-    try:
+    async with writer_beside_a_held_lock(sqlite_file, busy_timeout=0.2) as (writer, other):
         with pytest.raises(OperationalError, match="locked"):
             await asyncio.wait_for(writer.append([make_entry(0)]), timeout=30)
         other.execute("ROLLBACK")
         await asyncio.wait_for(writer.append([make_entry(1)]), timeout=30)
-    finally:
-        other.close()
-        await writer.close()
 
     await assert_chain_holds(file_sessions, ["req-1"])

@@ -18,6 +18,7 @@ from adapters.qlvb import QlvbAdapter
 from formats.edxml import read_edxml, render_edxml
 from formats.xmldsig import sign_edxml
 from mocks.config import SystemConfig
+from mocks.directory.agencies import AGENCIES, TODAYS_AGENCIES
 from tests.fixtures import signing
 from tests.fixtures.documents import NOW
 from tests.unit.mocks.test_qlvb_app import (
@@ -25,6 +26,7 @@ from tests.unit.mocks.test_qlvb_app import (
     XML,
     assert_fail,
     assert_ok,
+    inbox,
     make_document,
     running,
     status_message,
@@ -289,3 +291,37 @@ async def test_the_adapter_shows_a_status_verdict_in_the_contracts_shape(
         True,
         "1001",
     )
+
+
+@pytest.mark.parametrize("era", ["2024", "2026"])
+async def test_the_seeded_documents_and_statuses_are_signed_by_their_agencies(
+    sqlite_url: str, era: str
+) -> None:
+    """Every document between agencies is signed (FIDELITY-2026.md §2): the seed signs each
+    document as its sender and each status message as its reporter, with the keys the system
+    was handed, so a recipient's check of either is valid."""
+    agencies = AGENCIES["91"] + (TODAYS_AGENCIES["91"] if era == "2026" else ())
+    identities = {
+        agency.organ_id: identity_pem(signing.signer(agency.organ_id, serial=0x5000 + i))
+        for i, agency in enumerate(agencies)
+    }
+    config = trusting(sqlite_url, era=era, signing_identities=identities)
+    documents, statuses = [], []
+    async with running(config) as client:
+        for agency in agencies:
+            for item in (await inbox(client, agency.organ_id, "edoc", size=100))["data"]:
+                fetched = await client.post(
+                    "/getEdoc", json={"docId": item["id"], "format": "json"}
+                )
+                documents.append((item["from"], assert_ok(fetched)["Signature"]))
+            for item in (await inbox(client, agency.organ_id, "status", size=100))["data"]:
+                fetch = {"documentId": item["documentId"], "organId": item["recipient"],
+                         "position": item["position"], "format": "json"}  # fmt: skip
+                fetched = await client.post("/getStatus", json=fetch)
+                statuses.append((item["from"], assert_ok(fetched)["Signature"]))
+
+    assert len(documents) >= 6
+    assert len(statuses) >= 10
+    for sender, signature in documents + statuses:
+        assert signature["Valid"] is True, (sender, signature)
+        assert sender in signature["Subject"]  # signed as the agency it comes from
