@@ -126,23 +126,23 @@ class RemoteAuditWriter(asyncio.Protocol):
         self._waiting: dict[int, tuple[asyncio.Future[None], int, float]] = {}
         """Per call number: its future, its number of entries, when it is given up."""
         self._numbers = itertools.count()
-        self._queued = 0
         self._closed = False
         self.committed_heads: dict[str, ChainLink] = {}
         """The newest link the writer committed per instance for this worker's calls."""
 
     @property
     def pending_entries(self) -> int:
-        return self._queued
+        """Records sent and not yet answered (for /metrics: read rarely, so counted then)."""
+        return sum(count for _, count, _ in self._waiting.values())
 
     async def append(
         self, entries: Sequence[AuditEntry], *, journal: Sequence[JournalEntry] = ()
     ) -> None:
         """Return once the writer process has committed `entries` (and the journal rows)."""
-        if not entries:
+        if self._closed or not entries:
+            if entries:
+                raise AuditWriterUnavailable("this worker is stopping")
             return
-        if self._closed:
-            raise RuntimeError("the audit writer is closed")
         if self._transport is None:
             await self._connect()
         loop = asyncio.get_running_loop()
@@ -151,7 +151,6 @@ class RemoteAuditWriter(asyncio.Protocol):
         self._waiting[number] = (future, len(entries), loop.time() + self._deadline)
         if self._expiry is None:
             self._expiry = loop.call_later(EXPIRY_CHECK_SECONDS, self._expire)
-        self._queued += len(entries)
         if not self._outgoing:
             loop.call_soon(self._send)
         self._outgoing.append((number, entries, journal))
@@ -262,7 +261,6 @@ class RemoteAuditWriter(asyncio.Protocol):
         found = self._waiting.pop(number, None)
         if found is None:
             return None
-        self._queued -= found[1]
         return found[0]
 
     def _fail(self, numbers: list[int], reason: str) -> None:

@@ -108,6 +108,32 @@ def test_workers_on_an_in_memory_database_are_refused_with_the_reason(tmp_path: 
     assert "--workers needs a database the processes share" in done.stderr
 
 
+def verify_audit(data_dir: Path, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "lgsp", "audit", "verify", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", **environment},
+    )
+
+
+def seeded_environment(settings: Settings) -> dict[str, str]:
+    return {"LGSP_SEED": str(settings.seed), "LGSP_POPULATION": str(settings.population)}
+
+
+def serve_two_workers(
+    port: int, data_dir: Path, environment: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    """`lgsp serve --workers 2` of Kiên Giang on the SQLite file of `data_dir`."""
+    return start_lgsp(
+        ["serve", "--workers", "2", "--port", str(port), "--instance", "kiengiang",
+         "--data-dir", str(data_dir)],
+        env=environment,
+        log=data_dir / "serve.log",
+    )  # fmt: skip
+
+
 @pytest.mark.processes
 async def test_workers_on_the_sqlite_file_serve_together_on_one_linear_audit_chain(
     fresh_settings: Settings, tmp_path: Path
@@ -115,16 +141,8 @@ async def test_workers_on_the_sqlite_file_serve_together_on_one_linear_audit_cha
     """Issue 21: both workers write audit records at once; each links onto the head it reads
     under the file's write lock, so `lgsp audit verify` finds one unbroken chain."""
     port = free_port()
-    environment = {
-        "LGSP_SEED": str(fresh_settings.seed),
-        "LGSP_POPULATION": str(fresh_settings.population),
-    }
-    process = start_lgsp(
-        ["serve", "--workers", "2", "--port", str(port), "--instance", "kiengiang",
-         "--data-dir", str(tmp_path)],
-        env=environment,
-        log=tmp_path / "serve.log",
-    )  # fmt: skip
+    environment = seeded_environment(fresh_settings)
+    process = serve_two_workers(port, tmp_path, environment)
     cccds = seeded_cccds(fresh_settings)
     try:
         await wait_ready(f"http://127.0.0.1:{port}", process)
@@ -141,13 +159,7 @@ async def test_workers_on_the_sqlite_file_serve_together_on_one_linear_audit_cha
         answers = await asyncio.gather(*(lookup(number) for number in range(WORKER_CALLS)))
     finally:
         stop(process)
-    verified = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "lgsp", "audit", "verify", "--data-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": "/usr/bin:/bin", **environment},
-    )
+    verified = verify_audit(tmp_path, environment)
 
     log = (tmp_path / "serve.log").read_text()[-2000:]
     assert [answer.status_code for answer in answers] == [200] * WORKER_CALLS, log
@@ -200,16 +212,8 @@ async def test_workers_answer_once_the_writer_committed_and_503_when_it_is_kille
     the calls it held are 503 with no record, never 2xx; `lgsp serve` starts another writer,
     the next call is recorded and answered, and the chain verifies."""
     port = free_port()
-    environment = {
-        "LGSP_SEED": str(fresh_settings.seed),
-        "LGSP_POPULATION": str(fresh_settings.population),
-    }
-    process = start_lgsp(
-        ["serve", "--workers", "2", "--port", str(port), "--instance", "kiengiang",
-         "--data-dir", str(tmp_path)],
-        env=environment,
-        log=tmp_path / "serve.log",
-    )  # fmt: skip
+    environment = seeded_environment(fresh_settings)
+    process = serve_two_workers(port, tmp_path, environment)
     cccd = seeded_cccds(fresh_settings)[0]
     base = f"http://127.0.0.1:{port}{KG}"
 
@@ -235,13 +239,7 @@ async def test_workers_answer_once_the_writer_committed_and_503_when_it_is_kille
         restarted = writer_process_of(process)
     finally:
         stop(process)
-    verified = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "lgsp", "audit", "verify", "--data-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": "/usr/bin:/bin", **environment},
-    )
+    verified = verify_audit(tmp_path, environment)
 
     log = (tmp_path / "serve.log").read_text()[-2000:]
     assert [answer.status_code for answer in before] == [200] * len(before), log
@@ -263,16 +261,8 @@ async def test_a_call_its_writer_does_not_answer_in_time_is_503_not_held_for_eve
     """A writer alive but stuck (here stopped) answers nothing: past the busy timeout and a
     margin the worker gives the call up with 503; once the writer goes on, calls are 200."""
     port = free_port()
-    process = start_lgsp(
-        ["serve", "--workers", "2", "--port", str(port), "--instance", "kiengiang",
-         "--data-dir", str(tmp_path)],
-        env={
-            "LGSP_SEED": str(fresh_settings.seed),
-            "LGSP_POPULATION": str(fresh_settings.population),
-            "LGSP_SQLITE_BUSY_TIMEOUT_SECONDS": "1",
-        },
-        log=tmp_path / "serve.log",
-    )  # fmt: skip
+    environment = {**seeded_environment(fresh_settings), "LGSP_SQLITE_BUSY_TIMEOUT_SECONDS": "1"}
+    process = serve_two_workers(port, tmp_path, environment)
     cccd = seeded_cccds(fresh_settings)[0]
     base = f"http://127.0.0.1:{port}{KG}"
     try:
