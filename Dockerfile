@@ -34,8 +34,9 @@ WORKDIR /home/lgsp
 
 EXPOSE 8000
 
-# 200 once the bus is ready (GET /healthz); urlopen raises on 503 or no answer, so exit 1. The slim
-# image has no curl, hence Python.
+# 200 while the process serves (GET /healthz, liveness: calls that come while the bus starts are
+# held until it is open); urlopen raises on 503 or no answer, so exit 1. The slim image has no
+# curl, hence Python.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"]
 

@@ -150,9 +150,13 @@ class DirectoryEntry(_Shape):
     organ_name: str
     parent_id: str | None = Field(description="The body it answers to (pid), if any.")
     email: str | None
-    province_code: str = Field(description="The legacy code of the seeded province it is of.")
-    in_province: bool = Field(
-        description="Of this province: reached directly; else over NDXP's document axis."
+    province_code: str | None = Field(
+        description="The legacy code of the seeded province it is of (the mock's addition: null "
+        "from a document system that does not say)."
+    )
+    in_province: bool | None = Field(
+        description="Of this province: reached directly; else over NDXP's document axis (the "
+        "mock's addition: null from a document system that does not say)."
     )
 
 
@@ -324,6 +328,12 @@ class InvalidInboxQuery(TranslationError):
     code = "INVALID_INBOX_QUERY"
     status = 422
     title = "The inbox query is not valid"
+
+
+class InvalidDocumentQuery(TranslationError):
+    code = "INVALID_DOCUMENT_QUERY"
+    status = 422
+    title = "The document query is not valid"
 
 
 class QlvbAnswerInvalid(TranslationError):

@@ -61,6 +61,7 @@ from adapters._qlvb_contracts import (
     IllegalStatusTransition,
     InboundStatusRecorded,
     Inbox,
+    InvalidDocumentQuery,
     InvalidInboxQuery,
     InvalidStatusRequest,
     NoRecipientInProvince,
@@ -161,6 +162,12 @@ class InboxQuery(BaseModel):
     it received), as the SDK's `getReceivedEdocList` lists them with `messagetype: status`."""
 
 
+class DocumentQuery(BaseModel):
+    organ_id: str | None = Field(default=None, pattern=ORGAN_ID)
+    """The agency reading (a bound client's own, which the bus adds): only the document's
+    sender or a recipient reads it, else 403 NOT_A_PARTY."""
+
+
 def document_key(document_id: str) -> str:
     """The canonical `id` of the document whose edXML DocumentId is `document_id`."""
     return base64.urlsafe_b64encode(document_id.encode("utf-8")).rstrip(b"=").decode("ascii")
@@ -233,8 +240,16 @@ def _inbox_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> S
 def _document_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> SystemRequest:
     """`/getEdoc` in its JSON form (mock addition): the edXML and the trace in one answer."""
     document_id = document_id_from_key(request.path_params.get("id", ""))
+    try:  # other names are ignored, as before a reader was asked for
+        query = DocumentQuery.model_validate(dict(request.query))
+    except ValidationError as error:
+        raise InvalidDocumentQuery(
+            "organ_id names the agency reading, like 000.00.01.H33; see `errors`.",
+            errors=validation_errors(error, "query"),
+        ) from None
     shown = "xml" if accepts_xml(request) else "json"  # xml: the sender's bytes, untouched
-    body = _dumps({"documentId": document_id, "format": shown})
+    reader = {} if query.organ_id is None else {"organId": query.organ_id}
+    body = _dumps({"documentId": document_id, "format": shown, **reader})
     return sdk_call("/getEdoc", body, _JSON)
 
 
@@ -456,22 +471,25 @@ def _status_item(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _read_organisations(answer: Mapping[str, Any]) -> CanonicalResponse:
-    """The SDK's agency list `{id, code, name, mail, pid}` (mock additions `province`,
-    `inProvince`) as directory entries; an entry without its code or name is the system's
-    fault."""
+    """The SDK's agency list `{id, code, name, mail, pid}` as directory entries, with the mock's
+    additions `province` and `inProvince` where the system gives them (a real one does not: they
+    are null then); an entry without its code or name is the system's fault."""
     items = []
     for agency in _list(answer, "data"):
         code, name, province = agency.get("code"), agency.get("name"), agency.get("province")
-        if not all(isinstance(v, str) and v for v in (code, name, province)):
-            raise QlvbAnswerInvalid("The document system's agency list has an entry without code.")
+        if not all(isinstance(v, str) and v for v in (code, name)):
+            raise QlvbAnswerInvalid(
+                "The document system's agency list has an entry without its code or name."
+            )
+        inside = agency.get("inProvince")
         items.append(
             {
                 "organ_id": code,
                 "organ_name": name,
                 "parent_id": agency.get("pid") or None,
                 "email": agency.get("mail") or None,
-                "province_code": province,
-                "in_province": agency.get("inProvince") is True,
+                "province_code": province if isinstance(province, str) and province else None,
+                "in_province": inside if isinstance(inside, bool) else None,
             }
         )
     return CanonicalResponse(200, {"items": items})
@@ -622,8 +640,10 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
         "from another province."
     ),
     (409, "ILLEGAL_STATUS"): _illegal,
-    (403, "NOT_A_PARTY"): lambda _o, _a: NotAParty(
-        "Only the document's sender and recipients may report its status."
+    (403, "NOT_A_PARTY"): lambda operation, _a: NotAParty(
+        "Only the document's sender and recipients may read it."
+        if operation == GET_DOCUMENT
+        else "Only the document's sender and recipients may report its status."
     ),
     **idempotency_refusals(),
     **edxml_refusals("The document system"),
@@ -769,7 +789,10 @@ CONTRACTS: Mapping[str, OperationContract] = {
         errors=(InvalidInboxQuery, UnknownRecipient, RecipientInOtherProvince),
     ),
     GET_DOCUMENT: OperationContract(
-        DocumentView, errors=(DocumentNotFound,), response_media_types=(_JSON, "application/xml")
+        DocumentView,
+        query=DocumentQuery,
+        errors=(DocumentNotFound, NotAParty, InvalidDocumentQuery),
+        response_media_types=(_JSON, "application/xml"),
     ),
     GET_STATUS: OperationContract(
         StatusMessageView,

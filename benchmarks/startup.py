@@ -8,14 +8,17 @@
 Each round starts `python -m lgsp serve` in a new temporary data dir ("first start"), waits for
 `/healthz` to answer 200, stops it with SIGTERM, then starts it again on the same dir
 ("restart"). The clock runs from the spawn to the first 200; `/healthz` is asked every 10 ms
-over a raw socket, so the prober costs the machine little. CPU is what the server process had
-used (user + system, every thread) when it first answered. Then, as an integrator's first call,
-it takes a token and looks up a sample citizen (`first call`): the mock systems open once the
-bus answers, and a call waits for the one it needs, so that column is the whole start. The
-machine's load average is printed with the figures: on a shared 2-core machine the wall times
-mean little without it. With `--vs DIR` (another checkout of the project, e.g. `git worktree
-add /tmp/base main`) each round starts that checkout's bus too, in turn with this one, so both
-see the same machine.
+over a raw socket, so the prober costs the machine little. `/healthz` is liveness: `lgsp serve`
+answers it as soon as it listens, while the bus is built in another thread. CPU is what the
+server process had used then (user + system, every thread), and its main thread alone (the
+work `/healthz` waited for, whatever the build did meanwhile). Then at once, as an integrator's
+first call, it takes a token and looks up a sample citizen (`first call`, in a thread: a call
+that comes before the bus is open is held until it is, and waits for the mock system it needs),
+while `/readyz` is asked every 10 ms until it answers 200 (`/readyz`: the bus open and every
+mock system with it). Those two columns are the whole start. The machine's load average is
+printed with the figures: on a shared 2-core machine the wall times mean little without it.
+With `--vs DIR` (another checkout of the project, e.g. `git worktree add /tmp/base main`) each
+round starts that checkout's bus too, in turn with this one, so both see the same machine.
 
 The bus is started as `make run` starts it, writing bytecode caches (`.pyc`) even where the
 environment sets PYTHONDONTWRITEBYTECODE (`--no-bytecode-cache`: compile every module at every
@@ -37,6 +40,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,17 +49,23 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE_EVERY = 0.01
-HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+PROBE = "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
 DEMO_CLIENT = base64.b64encode(b"demo:lgsp-demo-secret").decode()
 
 
 @dataclass
 class Start:
     """One start: seconds from spawn to the first 200 of `/healthz` and the server's CPU
-    seconds then; the same at the answer to the first call (a token and a citizen lookup)."""
+    seconds then; the same at the first 200 of `/readyz` and at the answer to the first call
+    (a token and a citizen lookup)."""
 
     wall: float
     cpu: float
+    main_cpu: float
+    """The main thread's CPU then: the work done before `/healthz` could answer, whatever the
+    bus was doing in other threads meanwhile."""
+    ready_wall: float
+    ready_cpu: float
     call_wall: float
     call_cpu: float
 
@@ -67,11 +77,11 @@ def free_port() -> int:
         return port
 
 
-def healthy(port: int) -> bool:
-    """`/healthz` answered 200, by a raw socket (no client library to wake up)."""
+def answers_200(port: int, path: str = "/healthz") -> bool:
+    """`path` answered 200, by a raw socket (no client library to wake up)."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
-            sock.sendall(HEALTHZ)
+            sock.sendall(PROBE.format(path=path).encode())
             return sock.recv(64).startswith(b"HTTP/1.1 200")
     except OSError:
         return False
@@ -107,9 +117,23 @@ def first_call(port: int) -> None:
         connection.close()
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of `pid` (every thread) so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+def until_200(
+    port: int, path: str, process: subprocess.Popen[bytes], deadline: float, begun: float
+) -> tuple[float, float]:
+    """Seconds from `begun` to the first 200 of `path`, and the server's CPU seconds then."""
+    while not answers_200(port, path):
+        if process.poll() is not None:
+            raise SystemExit(f"lgsp serve exited {process.returncode} during start-up")
+        if time.perf_counter() > deadline:
+            raise SystemExit(f"lgsp serve did not answer {path} 200 in time")
+        time.sleep(PROBE_EVERY)
+    return time.perf_counter() - begun, cpu_seconds(process.pid)
+
+
+def cpu_seconds(pid: int, *, main_thread: bool = False) -> float:
+    """User + system CPU of `pid` so far: every thread, or its main thread only."""
+    stat = Path(f"/proc/{pid}/task/{pid}/stat" if main_thread else f"/proc/{pid}/stat")
+    fields = stat.read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -137,16 +161,29 @@ def start(
     process = subprocess.Popen(argv, cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=err)
     try:
         deadline = begun + args.timeout
-        while not healthy(port):
-            if process.poll() is not None:
-                raise SystemExit(f"lgsp serve exited {process.returncode} during start-up")
-            if time.perf_counter() > deadline:
-                raise SystemExit(f"lgsp serve did not answer /healthz in {args.timeout} s")
-            time.sleep(PROBE_EVERY)
-        wall, cpu = time.perf_counter() - begun, cpu_seconds(process.pid)
-        first_call(port)
-        call_wall = time.perf_counter() - begun
-        return Start(wall=wall, cpu=cpu, call_wall=call_wall, call_cpu=cpu_seconds(process.pid))
+        wall, cpu = until_200(port, "/healthz", process, deadline, begun)
+        main_cpu = cpu_seconds(process.pid, main_thread=True)
+        called: list[tuple[float, float]] = []
+        failed: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                first_call(port)
+            except BaseException as error:  # said by the main thread
+                failed.append(error)
+            else:
+                called.append((time.perf_counter() - begun, cpu_seconds(process.pid)))
+
+        caller = threading.Thread(target=call)
+        caller.start()
+        ready_wall, ready_cpu = until_200(port, "/readyz", process, deadline, begun)
+        caller.join(timeout=max(0.0, deadline - time.perf_counter()))
+        if failed:
+            raise SystemExit(f"{checkout}: the first call failed: {failed[0]!r}")
+        if not called:
+            raise SystemExit(f"{checkout}: the first call was not answered in {args.timeout} s")
+        (call_wall, call_cpu) = called[0]
+        return Start(wall, cpu, main_cpu, ready_wall, ready_cpu, call_wall, call_cpu)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -171,12 +208,18 @@ def slowest_imports(log: Path, top: int) -> list[tuple[float, str]]:
 
 def describe(label: str, starts: list[Start]) -> str:
     walls = sorted(s.wall for s in starts)
-    cpus = [s.cpu for s in starts]
-    call_walls, call_cpus = [s.call_wall for s in starts], [s.call_cpu for s in starts]
-    return (
-        f"{label:<14} /healthz wall min {walls[0]:.2f} s  median {median(walls):.2f} s  "
-        f"max {walls[-1]:.2f} s  CPU median {median(cpus):.2f} s | first call wall median "
-        f"{median(call_walls):.2f} s  CPU median {median(call_cpus):.2f} s"
+
+    def medians(name: str, wall: list[float], cpu: list[float]) -> str:
+        return f"{name} wall median {median(wall):.2f} s  CPU median {median(cpu):.2f} s"
+
+    return " | ".join(
+        [
+            f"{label:<14} /healthz wall min {walls[0]:.2f} s  median {median(walls):.2f} s  "
+            f"max {walls[-1]:.2f} s  CPU median {median(s.cpu for s in starts):.2f} s "
+            f"(main thread {median(s.main_cpu for s in starts):.2f} s)",
+            medians("first call", [s.call_wall for s in starts], [s.call_cpu for s in starts]),
+            medians("/readyz", [s.ready_wall for s in starts], [s.ready_cpu for s in starts]),
+        ]
     )
 
 

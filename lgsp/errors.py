@@ -173,6 +173,20 @@ class ServerBusy(LgspError):
     title = "The server holds as many connections as it may"
 
 
+# A request `lgsp serve` held while it opened the bus (`lgsp.cli._starting`): held for longer
+# than it may be, or the bus failed to open.
+class BusStarting(LgspError):
+    code = "STARTING"
+    status = 503
+    title = "The bus is still starting"
+
+
+class BusNotStarted(LgspError):
+    code = "NOT_STARTED"
+    status = 503
+    title = "The bus failed to start"
+
+
 class InvalidPath(LgspError):
     code = "INVALID_PATH"
     status = 400

@@ -19,7 +19,7 @@ import dataclasses
 import functools
 import logging
 from asyncio import TimerHandle
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from starlette.types import Message
 from uvicorn.config import Config
@@ -31,15 +31,10 @@ from uvicorn.protocols.http.httptools_impl import (
 from uvicorn.server import ServerState
 
 from lgsp.connection import DROP, is_drop
-from lgsp.errors import (
-    LgspError,
-    RequestHeadersTooLarge,
-    RequestHeaderTimeout,
-    ServerBusy,
-    problem_body,
-    problem_head,
-)
 from lgsp.settings import Settings
+
+if TYPE_CHECKING:  # the refusals import it: `lgsp serve` answers before the bus's frameworks
+    from lgsp.errors import LgspError
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +130,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if not self._in_head or not self._head_bytes:
             return
         if self._head_bytes > self.limits.header_max_bytes:
+            from lgsp.errors import RequestHeadersTooLarge
+
             self._refuse(
                 RequestHeadersTooLarge(
                     f"The request line and header fields may take at most "
@@ -250,6 +247,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self._head_bytes == 0:
             self.transport.close()  # connected and silent: nothing to answer
             return
+        from lgsp.errors import RequestHeaderTimeout
+
         self._refuse(
             RequestHeaderTimeout(
                 f"The request line and header fields must arrive within "
@@ -283,6 +282,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             )
             oldest.transport.close()
             return
+        from lgsp.errors import ServerBusy
+
         self._refuse(
             ServerBusy(
                 f"The server holds {self.limits.max_connections} connections, each with a "
@@ -292,6 +293,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def _refuse(self, error: LgspError) -> None:
         """Answer from the protocol itself (no request reached the app), then close."""
+        from lgsp.errors import problem_body, problem_head
+
         if self._refused or self.transport.is_closing():
             return
         self._refused = True
@@ -365,6 +368,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
         # A partial of a module-level class: `--workers` pickles it into each worker.
         "http": functools.partial(BoundedHttpToolsProtocol, limits=limits),
         "timeout_keep_alive": settings.server_keepalive_timeout_seconds,
+        "ws": "none",  # the bus serves no WebSocket: uvicorn would import wsproto at each start
     }
 
 

@@ -12,7 +12,6 @@ from typing import Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
 
 DEMO_CLIENT_SECRET = "lgsp-demo-secret"  # noqa: S105 - published on purpose; refused in production
 FEDERATION_SECRET = "lgsp-federation-dev-secret"  # noqa: S105 - same: refused in production
@@ -40,6 +39,11 @@ class Settings(BaseSettings):
     audit_writer_socket: str | None = None
     """Set by `lgsp serve --workers N` on an SQLite file for its workers: the Unix socket of the
     one process that writes their audit records (`lgsp.audit.writer_service`)."""
+
+    startup_hold_seconds: float = Field(default=60.0, gt=0, le=3600)
+    """How long `lgsp serve` holds a request that comes while the bus is still starting (it
+    answers `/healthz` from its first moment) before answering it 503 `STARTING`; a request
+    the bus opens in time for is served as if it had come then."""
 
     workers: int = Field(default=1, ge=1, le=64)
     """Processes serving this bus on its database: `lgsp serve --workers N` tells each of them.
@@ -285,6 +289,8 @@ class Settings(BaseSettings):
         database (their own tables), on SQLite a file of their own beside the bus's
         (`lgsp-systems.db`). A system hands calls over to the bus inside its own write
         transaction (`mocks/bus.py`): in one SQLite file, the bus's write would wait for it."""
+        from sqlalchemy.engine import make_url  # not at import: `lgsp serve` answers before it
+
         url = make_url(self.resolved_database_url)
         if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
             return self.resolved_database_url

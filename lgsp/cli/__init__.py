@@ -24,10 +24,6 @@ __all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from sqlalchemy.exc import DBAPIError
-
-    from lgsp.errors import LgspError
-
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "handler"):
@@ -35,19 +31,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         result: int = args.handler(args)
-    except (ValueError, LookupError) as error:
+    except Exception as error:
+        code = _exit_status(error)
+        if code is None:
+            raise
+        return code
+    return result
+
+
+def _exit_status(error: Exception) -> int | None:
+    """The one line said for `error` and the exit status, or None for a bug (its traceback).
+
+    The bus's error classes and SQLAlchemy's are imported only here, once a command has
+    failed: `lgsp serve` answers `/healthz` before it imports them (`lgsp.cli._starting`).
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    from lgsp.errors import LgspError
+
+    if isinstance(error, ValueError | LookupError):
         print(f"lgsp: {error}", file=sys.stderr)
         return 2
-    except LgspError as error:  # what the admin API would answer 4xx: the same stable code
+    if isinstance(error, LgspError):  # what the admin API would answer 4xx: the same code
         print(f"lgsp: {error.code}: {error.detail}", file=sys.stderr)
         return 2
-    except CommandFailed as error:
+    if isinstance(error, CommandFailed):
         print(f"lgsp: {error}", file=sys.stderr)
         return 1
-    except DBAPIError as error:
+    if isinstance(error, DBAPIError):
         print(f"lgsp: the database refused: {error.orig}", file=sys.stderr)
         return 1
-    return result
+    return None
 
 
 def _parser() -> argparse.ArgumentParser:

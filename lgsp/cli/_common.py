@@ -13,6 +13,7 @@ import socket
 import sys
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TextIO, TypeVar
 
@@ -109,12 +110,14 @@ def run_server(
     *,
     sock: socket.socket,
     on_started: Callable[[], None] | None = None,
+    on_server: Callable[[Callable[[], None]], None] | None = None,
     **options: Any,
 ) -> None:
     """uvicorn as every `lgsp serve` form runs it, on the socket `listen` bound: logging stays
     ours (`configure_logging`), no `Server` header names the software to a scanner, the access
     log as configured, and the server limits of `lgsp.server` (header block, connections,
-    keep-alive). `on_started` runs once the bus accepts calls on the socket."""
+    keep-alive). `on_started` runs once the server accepts calls on the socket; `on_server` is
+    handed, before it starts, a function that stops the server (as SIGTERM does)."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
@@ -143,6 +146,8 @@ def run_server(
                 on_started()
 
     server = Server(config)
+    if on_server is not None:
+        on_server(partial(setattr, server, "should_exit", True))
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # stopped by the operator, in start-up too

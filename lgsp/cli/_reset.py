@@ -10,12 +10,13 @@ that process anyway.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from lgsp.cli._common import CommandFailed, print_json, print_table, settings_from
+
+if TYPE_CHECKING:  # imported by the command: not by `lgsp serve`, which answers before it
+    import httpx
 
 TIMEOUT_SECONDS = 60.0
 """A first reset of a big bus seeds every mock through its own code: seconds, not minutes."""
@@ -39,6 +40,8 @@ def add_parser(commands: Any) -> None:
 
 
 def reset_bus(args: argparse.Namespace) -> int:
+    import httpx
+
     settings = settings_from(args)
     root = (args.url or settings.public_url).rstrip("/")
     if urlsplit(root).scheme not in ("http", "https"):

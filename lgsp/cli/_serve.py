@@ -17,9 +17,14 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy.engine import make_url
-
-from lgsp.cli._common import add_data_dir, listen, port_number, run_server, settings_from
+from lgsp.cli._common import (
+    CommandFailed,
+    add_data_dir,
+    listen,
+    port_number,
+    run_server,
+    settings_from,
+)
 from lgsp.cli._progress import Spinner
 from lgsp.cli._system import serve_system
 from lgsp.settings import DEMO_CLIENT_SECRET, Settings
@@ -28,6 +33,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from lgsp.auth.keys import KeyForge
+    from lgsp.composition import DeferredSystems
     from lgsp.state import BusState
     from lgsp.tls import ServerTls
     from lgsp.topology import InstanceSpec
@@ -114,6 +120,7 @@ def _serve_bus(args: argparse.Namespace) -> int:
     settings = settings_from(args, **overrides)
     if args.workers != 1:
         _check_workers(args, settings)
+    served = _served(settings, args.instance)
     tls = _server_tls(args, settings) if https else None
     sock = listen(args.host, args.port)  # before the seeding, the logging and the banner
     try:
@@ -121,7 +128,7 @@ def _serve_bus(args: argparse.Namespace) -> int:
         options = {} if tls is None else tls.uvicorn_options()
         if args.workers != 1:
             return _serve_workers(args, settings, overrides, sock, options)
-        return _serve_one(args, settings, sock, tls)
+        return _serve_one(args, settings, served, sock, tls)
     finally:
         sock.close()
 
@@ -140,53 +147,95 @@ def _server_tls(args: argparse.Namespace, settings: Settings) -> ServerTls:
 
 
 def _serve_one(
-    args: argparse.Namespace, settings: Settings, sock: socket.socket, tls: ServerTls | None
+    args: argparse.Namespace,
+    settings: Settings,
+    served: list[InstanceSpec],
+    sock: socket.socket,
+    tls: ServerTls | None,
 ) -> int:
-    served = _served(settings, args.instance)
-    forge = early_key_forge(settings, len(served))  # on the other core while the bus imports
-    from lgsp.composition import DeferredSystems, create_bus
+    """The bus in this process: uvicorn serves `StartingApp` on `sock` at once (`/healthz`
+    answers), while the bus is imported and built in a thread, then opened; the banner is
+    printed once it is open."""
+    from lgsp.cli._starting import StartingApp
 
-    spinner = Spinner(_startup_work(settings, served))
-    built: list[BusState] = []
-    systems = DeferredSystems()
+    spinners: list[Spinner] = []
+    opened: list[BusState] = []
+    systems: list[DeferredSystems] = []
     announcing: list[asyncio.Task[None]] = []
+    stop_server: list[Callable[[], None]] = []
     ready = False
+
+    def build() -> FastAPI:
+        """In a thread, while the server answers: most of a start, imports first."""
+        forge = early_key_forge(settings, len(served))  # its own threads, while the bus imports
+        spinner = Spinner(_startup_work(settings, served))
+        spinners.append(spinner)
+        spinner.start()
+        from lgsp.composition import DeferredSystems, create_bus
+
+        systems.append(DeferredSystems())
+        return create_bus(
+            settings,
+            instances=args.instance,
+            on_ready=opened.append,
+            forge=forge,
+            systems=systems[0],
+        )
 
     async def announce() -> None:
         """The banner, written in a thread (its sample identifiers come from the seeds) while
         the bus answers; the heap settled once the mock systems, opening meanwhile, are open."""
         text = await asyncio.to_thread(
-            _banner, built[0], ca_file=None if tls is None else tls.ca_file
+            _banner, opened[0], ca_file=None if tls is None else tls.ca_file
         )
-        spinner.stop()
+        _stop_spinners(spinners)
         print(text, flush=True)
-        await systems.opened()
+        await systems[0].opened()
         settle_heap()
 
-    def on_started() -> None:
-        """The bus answers on its socket: `/healthz` is 200 from now on."""
-        nonlocal ready
-        ready = True
+    def on_open() -> None:
+        """The bus is open: every request goes to it from now on."""
         announcing.append(asyncio.get_running_loop().create_task(announce()))
 
-    def on_built(bus: BusState) -> None:
-        built.append(bus)
+    def on_started() -> None:
+        """uvicorn serves the socket and handles the stop signals from now on."""
+        nonlocal ready
+        ready = True
 
-    app = create_bus(
-        settings, instances=args.instance, on_ready=on_built, forge=forge, systems=systems
+    app = StartingApp(
+        build,
+        hold_seconds=settings.startup_hold_seconds,
+        on_open=on_open,
+        on_failed=lambda _error: stop_server[0](),
     )
-    spinner.start()
     try:
         with _exit_quietly_after_shutdown(lambda: ready):
             options = {} if tls is None else tls.uvicorn_options()
-            run_server(app, args, settings, sock=sock, on_started=on_started, **options)
+            run_server(
+                app,
+                args,
+                settings,
+                sock=sock,
+                on_started=on_started,
+                on_server=stop_server.append,
+                **options,
+            )
     finally:
-        spinner.stop()
+        _stop_spinners(spinners)
+    if app.failure is not None:
+        raise CommandFailed("the bus did not start (its error is in the log above)")
     return 0
+
+
+def _stop_spinners(spinners: list[Spinner]) -> None:
+    while spinners:
+        spinners.pop().stop()
 
 
 def _check_workers(args: argparse.Namespace, settings: Settings) -> None:
     """Before the port is bound: a bad `--workers` is exit 2 and holds nothing."""
+    from sqlalchemy.engine import make_url
+
     if args.workers < 1:
         raise ValueError("--workers takes a number of processes, 1 or more")
     url = make_url(settings.resolved_database_url)
@@ -216,6 +265,8 @@ def _serve_workers(
     if args.data_dir is not None:
         overrides = {**overrides, "data_dir": str(args.data_dir)}
     with ExitStack() as stack:
+        from sqlalchemy.engine import make_url
+
         url = make_url(settings.resolved_database_url)
         if url.get_backend_name() == "sqlite":  # a file: `_check_workers` refused :memory:
             from lgsp.audit.writer_process import audit_writer_process
@@ -333,6 +384,8 @@ def early_key_forge(settings: Settings, count: int) -> KeyForge | None:
     A first start is one whose SQLite file does not exist yet: every served instance lacks a
     key. Otherwise (a restart, PostgreSQL) the lifespan reads which instances lack one.
     """
+    from sqlalchemy.engine import make_url
+
     url = make_url(settings.resolved_database_url)
     if url.get_backend_name() != "sqlite":
         return None
@@ -344,14 +397,15 @@ def early_key_forge(settings: Settings, count: int) -> KeyForge | None:
 
 
 def _served(settings: Settings, instances: list[str] | None) -> list[InstanceSpec]:
-    """The instances this process will serve (all of the topology's, or those named)."""
+    """The instances this process will serve (all of the topology's, or those named); a name
+    the topology lacks is a bad argument (exit 2), said before the port is bound."""
     from lgsp.topology import load_topology
 
-    return [
-        spec
-        for spec in load_topology(settings.topology_file, settings.era).instances
-        if not instances or spec.name in instances
-    ]
+    topology = load_topology(settings.topology_file, settings.era).instances
+    unknown = sorted(set(instances or ()) - {spec.name for spec in topology})
+    if unknown:
+        raise ValueError(f"unknown instance(s): {', '.join(unknown)}")
+    return [spec for spec in topology if not instances or spec.name in instances]
 
 
 def _startup_work(settings: Settings, served: list[InstanceSpec]) -> str:

@@ -25,7 +25,8 @@ READINESS_TIMEOUT = 2.0
 
 @router.get("/healthz")
 async def healthz(bus: BusDep) -> JSONResponse:
-    """200 once the bus is ready to serve calls."""
+    """Liveness: 200 while the bus serves, 503 once it is stopping. `lgsp serve` answers it
+    200 from the moment it listens, before the bus is open (`lgsp.cli._starting`)."""
     if not bus.ready:
         return JSONResponse({"status": "starting"}, status_code=503)
     return JSONResponse({"status": "ok"})
@@ -34,7 +35,8 @@ async def healthz(bus: BusDep) -> JSONResponse:
 @router.get("/readyz")
 async def readyz(bus: BusDep) -> JSONResponse:
     """200 when the database answers, every instance has its signing key and every embedded
-    system is open (they open once `/healthz` is 200; a call waits for its own); else 503."""
+    system is open (they open once the bus is; a call waits for its own); else 503.
+    Readiness: `lgsp serve` answers it 503 until the bus is open."""
     checks = {
         "database": await _database_answers(bus),
         "keys": _keys_loaded(bus),

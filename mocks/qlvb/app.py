@@ -115,6 +115,8 @@ class FetchRequest(BaseModel):
     document_id: str | None = Field(default=None, alias="documentId", max_length=MAX_DOCUMENT_ID)
     format: Literal["xml", "json"] = "xml"  # json: the edXML as a string, with the trace
     file_path: str | None = Field(default=None, alias="filePath", max_length=16)  # SDK: "xml"
+    organ_id: str | None = Field(default=None, alias="organId", pattern=ORGAN_ID)
+    """Mock addition: the agency reading; given, only its sender or a recipient reads it."""
 
     @model_validator(mode="after")
     def _one_key(self) -> FetchRequest:
@@ -429,6 +431,11 @@ async def _fetching(
         document = await store.find(doc_id=fetch.doc_id, document_id=fetch.document_id)
         if document is None:
             raise not_found()
+        if fetch.organ_id is not None and fetch.organ_id != document.sender:
+            if fetch.organ_id not in {d.recipient for d in await store.deliveries(document)}:
+                raise MockError(
+                    403, "NOT_A_PARTY", f"{fetch.organ_id} neither sent nor received it."
+                )
         yield store, document
 
 

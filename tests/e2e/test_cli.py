@@ -172,6 +172,7 @@ CREATE_X = ["clients", "create", "--instance", "kiengiang", "--name", "x"]
             "has no offset",
         ),
         (["audit", "export", "--instance", "atlantis"], "unknown instance"),
+        (["serve", "--port", str(free_port()), "--instance", "atlantis"], "unknown instance"),
         (["audit", "export", "--output", "/nonexistent-lgsp/audit.jsonl"], "there is no folder"),
         (["audit", "export", "--output", "/"], "is a folder"),
     ],
@@ -208,14 +209,16 @@ def test_lgsp_serve_starts_the_bus_and_prints_how_to_call_it(tmp_path: Path) -> 
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
+        # /healthz answers while the bus is built: a call that comes meanwhile is held for it
         token = httpx.post(
             f"{base}/lgsp/gialai/token",
             data={"grant_type": "client_credentials"},
             auth=("demo", "lgsp-demo-secret"),
+            timeout=60,
         ).json()["access_token"]
         # today's Gia Lai holds ex-Bình Định's records; the old base still answers, deprecated
         cccd = generate_citizens(province_code="52", seed=2024, count=1)[0].so_dinh_danh
-        # the first call to a mock system waits for it to open (they open once /healthz is 200)
+        # the first call to a mock system waits for it to open (they open once the bus is)
         citizen = httpx.get(
             f"{base}/lgsp/gialai/dancu/v1/citizens/{cccd}", headers=bearer(token), timeout=60
         )

@@ -407,6 +407,25 @@ async def test_download_edoc_answers_the_senders_bytes_as_the_file(
     assert inbound["path"].endswith(f"/qlvb/v1/documents/{doc_id}")  # get_document
 
 
+async def test_an_agency_that_is_no_party_downloads_no_document(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    parties: tuple[tuple[str, str], tuple[str, str]],
+) -> None:
+    """A docId is no secret (the axis derives it): only the sender's and recipients' systems
+    read the document, whichever SDK call asks for it."""
+    data = as_sent("edoc_update.edxml", "17332")
+    sent = await client.post(SEND, content=data, headers=sdk_headers(parties[0], data))
+    bystander = await make_system(settings, monkeypatch, capsys, "--organisation", "000.00.05.H33")
+
+    for name in ("downloadEdoc", "getEdoc"):
+        answer = await call_sdk(client, bystander, name, filePath="xml", docId=sent.json()["DocId"])
+        assert answer.status_code == 403, answer.text
+        assert (answer.json()["status"], answer.json()["ErrorCode"]) == ("FAIL", "NOT_A_PARTY")
+
+
 async def test_the_sdk_lists_the_agencies_a_document_can_be_addressed_to(
     client: httpx.AsyncClient, system: tuple[str, str], demo_token: str
 ) -> None:
@@ -462,13 +481,13 @@ async def test_the_sdk_lists_the_agencies_a_document_can_be_addressed_to(
 )  # fmt: skip
 async def test_a_bad_sdk_query_is_refused_in_the_sdks_form(
     client: httpx.AsyncClient,
-    system: tuple[str, str],
+    parties: tuple[tuple[str, str], tuple[str, str]],
     name: str,
     entries: dict[str, str],
     status: int,
     code: str,
 ) -> None:
-    answer = await call_sdk(client, system, name, **entries)
+    answer = await call_sdk(client, parties[0], name, **entries)  # an agency's system
 
     assert answer.status_code == status, answer.text
     assert (answer.json()["status"], answer.json()["ErrorCode"]) == ("FAIL", code)

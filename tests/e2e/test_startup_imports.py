@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+from tests.fixtures.processes import free_port
 
 LAZY = [
     "aiohttp",
@@ -59,3 +62,31 @@ def test_httpx_command_line_still_runs_where_lgsp_put_off_its_import() -> None:
     )
 
     assert (finished.returncode, "Usage: httpx" in finished.stdout) == (0, True), finished.stderr
+
+
+BEFORE_HEALTHZ = ["fastapi", "sqlalchemy", "lgsp.errors", "lgsp.app", "mocks", "wsproto"]
+"""What `lgsp serve` answers `/healthz` without (`lgsp.cli._starting`): the bus's frameworks,
+its error classes and app, the mocks, and uvicorn's WebSocket protocol (the bus has none)."""
+
+
+@pytest.mark.processes
+def test_lgsp_serve_listens_before_it_imports_the_bus(tmp_path: Path) -> None:
+    """`lgsp serve` up to the moment uvicorn would serve: what is imported then."""
+    script = (
+        "import sys\n"
+        "import lgsp.cli._serve as serve\n"
+        "from lgsp.cli import main\n"
+        "def run_server(app, args, settings, *, sock, **options):\n"
+        "    import uvicorn\n"
+        "    from lgsp.server import server_options\n"
+        "    uvicorn.Config(app, log_config=None, **server_options(settings)).load()\n"
+        f"    print(sorted(m for m in {BEFORE_HEALTHZ!r} if m in sys.modules))\n"
+        "serve.run_server = run_server\n"
+        f"main(['serve', '--port', '{free_port()}', '--data-dir', {str(tmp_path)!r}])\n"
+    )
+
+    finished = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+
+    assert finished.stdout.strip() == "[]", finished.stderr

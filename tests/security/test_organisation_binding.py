@@ -10,7 +10,7 @@ from lgsp.admin_tasks import create_client
 from lgsp.composition import seeded_dossier_codes
 from lgsp.settings import Settings
 from tests.fixtures.bus import KG, bearer, fetch_token
-from tests.fixtures.documents import cross_province_document
+from tests.fixtures.documents import cross_province_document, local_document
 from tests.unit.mocks.test_qlvb_app import status_message
 
 pytestmark = pytest.mark.anyio
@@ -161,3 +161,49 @@ async def test_a_bound_client_reports_statuses_only_as_its_agency(
         assert refused.status_code == 403, refused.text
         assert refused.json()["code"] == code
     assert as_itself.status_code == 200, as_itself.text
+
+
+async def test_only_a_documents_sender_and_recipients_read_it(
+    client: httpx.AsyncClient, settings: Settings, demo_token: str
+) -> None:
+    """Document ids are derived from their DocumentId: an agency that neither sent nor received
+    one must not read it by guessing (the VDXP SDK's getEdoc and downloadEdoc come here too)."""
+    recipient, bystander = "000.00.03.H33", "000.00.05.H33"
+    document = local_document("907002", subject="V/v tài liệu chỉ người nhận được đọc")
+    sent = await client.post(f"{KG}/qlvb/v1/documents", json=document, headers=bearer(demo_token))
+    assert sent.status_code == 202, sent.text
+    url = f"{KG}/qlvb/v1/documents/{sent.json()['id']}"
+
+    readers = {
+        name: await tenant(client, settings, organisation=organisation)
+        for name, organisation in (
+            ("sender", document["from"]["organ_id"]),
+            ("recipient", recipient),
+            ("bystander", bystander),
+            ("unbound", None),
+        )
+    }
+    answers = {name: await client.get(url, headers=headers) for name, headers in readers.items()}
+    as_xml = await client.get(url, headers={**readers["bystander"], "Accept": "application/xml"})
+    naming_another = await client.get(
+        url, params={"organ_id": recipient}, headers=readers["bystander"]
+    )
+    admin_as_bystander = await client.get(
+        url, params={"organ_id": bystander}, headers=bearer(demo_token)
+    )
+    malformed = await client.get(url, params={"organ_id": "H33"}, headers=bearer(demo_token))
+
+    assert answers["sender"].status_code == 200, answers["sender"].text
+    assert answers["recipient"].status_code == 200, answers["recipient"].text
+    for refused, code in (
+        (answers["bystander"], "NOT_A_PARTY"),
+        (as_xml, "NOT_A_PARTY"),
+        (admin_as_bystander, "NOT_A_PARTY"),
+        (naming_another, "ORGANISATION_MISMATCH"),
+        (answers["unbound"], "ORGANISATION_REQUIRED"),
+    ):
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == code
+    assert malformed.status_code == 422, malformed.text
+    assert malformed.json()["code"] == "INVALID_DOCUMENT_QUERY"
+    assert (await client.get(url, headers=bearer(demo_token))).status_code == 200

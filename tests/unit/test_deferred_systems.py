@@ -18,6 +18,7 @@ from lgsp.composition import DeferredSystems
 from lgsp.routing.systems import EmbeddedSystem, SystemContext, SystemFactory
 from lgsp.settings import Settings
 from lgsp.topology import load_topology
+from tests.fixtures.waiting import settle
 
 pytestmark = pytest.mark.anyio
 
@@ -69,12 +70,6 @@ async def call(app: FastAPI) -> httpx.Response:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://system.internal") as c:
         return await c.get("/hello")
-
-
-async def settle() -> None:
-    """Let every task that is ready run (no clock: the loop goes round a few times)."""
-    for _ in range(20):
-        await asyncio.sleep(0)
 
 
 async def test_a_system_is_not_opened_with_the_bus_and_a_call_waits_for_it(

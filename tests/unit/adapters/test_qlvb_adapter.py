@@ -418,6 +418,22 @@ def test_the_agency_list_is_the_sdks_call_read_as_directory_entries(adapter: Qlv
         "email": None, "province_code": "91", "in_province": True}]}  # fmt: skip
 
 
+def test_an_agency_list_without_the_mocks_additions_is_read_as_a_real_system_sends_it(
+    adapter: QlvbAdapter,
+) -> None:
+    """A real document system's getAgenciesList has no `province` or `inProvince`."""
+    listed = adapter.to_canonical(
+        call("list_organisations"),
+        answer(data=[{"id": STC, "code": STC, "name": "Sở Tài chính", "mail": "stc@x.vn",
+                      "pid": "000.00.00.H33"}]),
+    )  # fmt: skip
+
+    assert listed.content == {"items": [{
+        "organ_id": STC, "organ_name": "Sở Tài chính", "parent_id": "000.00.00.H33",
+        "email": "stc@x.vn", "province_code": None, "in_province": None}]}  # fmt: skip
+    CONTRACTS["list_organisations"].response.model_validate(listed.content)
+
+
 @pytest.mark.parametrize("entry", [{"name": "Sở Tài chính", "province": "91"},
                                    {"code": STC, "name": 7, "province": "91"}])  # fmt: skip
 def test_an_agency_without_its_code_or_name_is_the_systems_fault(
