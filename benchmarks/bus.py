@@ -214,6 +214,8 @@ class Result:
     rss_growth: float | None = None
     cpu_us: float | None = None
     """CPU time the row's servers spent per request: steadier than req/s on a busy machine."""
+    cpu_split: dict[str, float] = field(default_factory=dict)
+    """The same, per process of the row (the entry gateway first)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,16 +331,21 @@ def load(
         # wrk stops after a time, not a count: long enough, at the warm-up's rate, for them all.
         seconds = args.requests / max(warmed.rps, 1.0) * 1.05 + 1
         args = argparse.Namespace(**{**vars(args), "seconds": seconds, "requests": 0})
-    pids = [p.process.pid for p in (process, *serving) if p is not None and p.process is not None]
-    cpu_before = cpu_seconds(pids)
+    peers = [p for p in (process, *serving) if p is not None and p.process is not None]
+    before = [cpu_seconds([p.process.pid]) for p in peers if p.process is not None]
     result = generator(port, path, headers, args)
     result.name = name
-    if pids and result.requests:
-        result.cpu_us = (cpu_seconds(pids) - cpu_before) / result.requests * 1e6
+    if peers and result.requests:
+        after = [cpu_seconds([p.process.pid]) for p in peers if p.process is not None]
+        spent = [(b - a) / result.requests * 1e6 for a, b in zip(before, after, strict=True)]
+        result.cpu_us = sum(spent)
+        result.cpu_split = {p.name: us for p, us in zip(peers, spent, strict=True)}
     if process is not None and process.process is not None:
         result.rss = rss_mb(process.process.pid)
         result.rss_growth = result.rss - process.rss_ready
     cpu = f"  CPU {result.cpu_us:6.0f} us/req" if result.cpu_us is not None else ""
+    if len(result.cpu_split) > 1:  # what each process of the row spent: each hop's cost
+        cpu += " (" + " + ".join(f"{n} {us:.0f}" for n, us in result.cpu_split.items()) + ")"
     print(
         f"  {name:<40} {result.rps:>8.0f} req/s  p50 {result.p50:7.1f} ms"
         f"  p99 {result.p99:7.1f} ms  errors {result.errors}{cpu}  ({result.requests} requests)",
@@ -409,30 +416,39 @@ def _topology(path: Path, *, dancu_url: str | None = None, ports: dict[str, int]
 
 
 @contextmanager
-def profiled(peer: Peer, args: argparse.Namespace, label: str) -> Iterator[None]:
-    """py-spy on `peer` while the block runs, when --profile is given; then where time went.
+def profiled(peers: dict[str, Peer], args: argparse.Namespace, label: str) -> Iterator[None]:
+    """py-spy on every process of a row while the block runs, when --profile is given; then
+    where the time went in each.
 
-    Writes folded stacks (`<label>.folded`: speedscope.app or flamegraph.pl read them) and
-    prints the functions of the project and the libraries that hold the most samples.
+    Writes folded stacks (`<label>-<name>.folded`: speedscope.app or flamegraph.pl read them)
+    and prints, per process, the functions of the project and the libraries that hold the most
+    samples.
     """
-    if not args.profile or peer.process is None:
+    if not args.profile:
         yield
         return
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     args.profile.mkdir(parents=True, exist_ok=True)
-    out = args.profile / f"{label}.folded"
-    argv = [spy, "record", "--pid", str(peer.process.pid), "--rate", "200", "-f", "raw"]
-    recorder = subprocess.Popen(
-        [*argv, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    recorders = {}
+    for name, peer in peers.items():
+        if peer.process is None:
+            continue
+        out = args.profile / f"{label}-{name}.folded"
+        argv = [spy, "record", "--pid", str(peer.process.pid), "--rate", "200", "-f", "raw"]
+        recorders[out] = subprocess.Popen(
+            [*argv, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
     try:
         yield
     finally:
-        recorder.send_signal(signal.SIGINT)  # py-spy writes what it sampled, and exits
-        recorder.wait(timeout=60)
-    if out.exists():
-        print(f"    profile: {out}")
-        summarise_profile(out)
+        for recorder in recorders.values():
+            recorder.send_signal(signal.SIGINT)  # py-spy writes what it sampled, and exits
+        for recorder in recorders.values():
+            recorder.wait(timeout=60)
+    for out in recorders:
+        if out.exists():
+            print(f"    profile: {out}")
+            summarise_profile(out)
 
 
 def summarise_profile(folded: Path, top: int = 14) -> None:
@@ -514,7 +530,7 @@ def run(args: argparse.Namespace) -> list[Result]:
                 with running(peer, env, logs):
                     base = f"http://127.0.0.1:{port}/lgsp/kiengiang"
                     auth = {"Authorization": f"Bearer {_token(base)}"}
-                    with profiled(peer, args, f"gateway-in-process-{workers}"):
+                    with profiled({"gateway": peer}, args, f"in-process-{workers}"):
                         results.append(load(name, port, gateway_path, auth, args, peer))
 
         if "http-system" in rows:
@@ -535,7 +551,7 @@ def run(args: argparse.Namespace) -> list[Result]:
                 auth = {
                     "Authorization": f"Bearer {_token(f'http://127.0.0.1:{port}/lgsp/kiengiang')}"
                 }
-                with profiled(peer, args, "gateway-http-system"):
+                with profiled({"gateway": peer, "dancu": mock}, args, "http-system"):
                     results.append(
                         load(
                             "gateway hop, system over HTTP",
@@ -571,7 +587,7 @@ def run(args: argparse.Namespace) -> list[Result]:
                 check = httpx.get(f"http://127.0.0.1:{ports['kiengiang']}{path}", headers=auth)
                 if check.status_code != 200:
                     raise SystemExit(f"cross-province lookup failed: {check.text}")
-                with profiled(started["kiengiang"], args, "cross-province-entry"):
+                with profiled(started, args, "cross-province"):
                     results.append(
                         load(
                             "cross-province hop via NDXP",

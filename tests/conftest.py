@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from lgsp.db import Base, make_engine
+from lgsp.db import Base, make_engine, make_session_factory
 from tests.fixtures.database import (
     database_url_for,
     drop_postgresql_schema,
@@ -69,6 +69,23 @@ async def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         await conn.run_sync(Base.metadata.create_all)
     await engine.dispose()
     return Path(make_url(url).database or "")
+
+
+@pytest.fixture
+def sqlite_file(sqlite_template: Path, tmp_path: Path) -> str:
+    """A gateway database file of the test's own, for a test about SQLite itself (its write
+    lock, the audit writer's thread): such a test has no PostgreSQL case (rather than one that
+    skips)."""
+    path = tmp_path / "gateway.db"
+    shutil.copyfile(sqlite_template, path)
+    return str(path)
+
+
+@pytest.fixture
+async def file_sessions(sqlite_file: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = make_engine(f"sqlite+aiosqlite:///{sqlite_file}")
+    yield make_session_factory(engine)
+    await engine.dispose()
 
 
 @pytest.fixture

@@ -127,9 +127,13 @@ class RetryPolicy:
 
     def delay(self, failures: int) -> timedelta:
         """The wait after the `failures`-th failed attempt: base · 2^(failures-1), capped."""
+        return self.longest_delay(failures) * (1 - self.jitter * self.uniform())
+
+    def longest_delay(self, failures: int) -> timedelta:
+        """`delay(failures)` before its jitter, which only shortens it: the message is due by
+        then (the worker that recorded the failure looks again at that time)."""
         exponent = min(max(failures - 1, 0), 60)  # 2^60 · base is past any cap; no overflow
-        ceiling = min(self.max_seconds, self.base_seconds * 2.0**exponent)
-        return timedelta(seconds=ceiling * (1 - self.jitter * self.uniform()))
+        return timedelta(seconds=min(self.max_seconds, self.base_seconds * 2.0**exponent))
 
 
 def short_error(error: str | None) -> str | None:
@@ -186,6 +190,11 @@ async def claim(
     statements = _claim_statements()
     values = {"now": now, "instances": list(instances), "max_attempts": max_attempts}
     async with sessions() as session:
+        # Nothing due, the usual answer of an idle poll: known from one read, without taking
+        # SQLite's write lock (which the audit writer waits for) or writing anything.
+        if await session.scalar(statements.anything_due, values) is None:
+            return []
+    async with sessions() as session:
         # SQLite: take the write lock before reading (lgsp/db.py's `begin` hook), so that two
         # claimers never read the same due rows; PostgreSQL ignores the option.
         connection = await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
@@ -207,6 +216,7 @@ async def claim(
 
 @dataclass(frozen=True)
 class _ClaimStatements:
+    anything_due: Select[int]
     bury_lost: Executable
     due: Select[int]
     due_locked: Select[int]
@@ -282,7 +292,13 @@ def _claim_statements() -> _ClaimStatements:
         .returning(*_CLAIMED_COLUMNS)
         .execution_options(synchronize_session=False)
     )
+    anything_due = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.instance.in_(instances), or_(is_due, lease_lost))
+        .limit(1)
+    )
     return _ClaimStatements(
+        anything_due=anything_due,
         bury_lost=bury_lost,
         due=due,
         due_locked=due.with_for_update(skip_locked=True, of=OutboxMessage),

@@ -8,6 +8,7 @@ lease ends. Delivery is therefore at least once; recipients deduplicate on `Idem
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lgsp.outbox.models import OutboxState
 from lgsp.outbox.store import (
     ClaimedMessage,
     DeliveryResult,
@@ -30,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 Deliver = Callable[[ClaimedMessage], Awaitable[DeliveryResult]]
 """Makes one attempt; raising counts as getting no answer."""
+
+RETRY_SLACK = 0.01
+"""Seconds past a retried message's due time before the worker looks for it: clocks differ."""
 
 MAX_ERROR_PAUSE = 30.0
 """The longest wait after a failed round, however long the database stays away."""
@@ -74,12 +79,20 @@ class OutboxWorker:
             raise ValueError("delivery_timeout must be shorter than the lease")
         self._clock = clock
         self._wake = asyncio.Event()
+        self._retries: list[float] = []
+        """Event-loop times at which a message this worker saw fail is due again (a heap)."""
+        self.fallback_polls = 0
+        """Rounds begun because a whole poll interval passed without a wake-up: the fallback
+        for messages stored by other processes. A hand-over taken, or a message re-driven, in
+        this process wakes the worker at once (`wake()`), and a failed attempt of its own when
+        the message is due again; none of them waits for the poll."""
         self._stopping = False
         self._finished: asyncio.Event | None = None
         self._round = asyncio.Lock()
 
     def wake(self) -> None:
-        """Look for due messages now rather than after the poll interval (a message was added)."""
+        """Look for due messages now rather than after the poll interval: call it once a message
+        is committed (a hand-over taken, a message re-driven)."""
         self._wake.set()
 
     async def run(self) -> None:
@@ -111,7 +124,9 @@ class OutboxWorker:
                     continue
                 failures = 0
                 if claimed < self._batch_size:
-                    await self._pause(self._poll_seconds)
+                    pause = self._until_next_retry()
+                    if not await self._pause(pause) and pause == self._poll_seconds:
+                        self.fallback_polls += 1
         finally:
             self._finished.set()
 
@@ -165,6 +180,9 @@ class OutboxWorker:
         state = await record_outcome(
             self._sessions, message, result, now=self._clock(), policy=self._policy
         )
+        if state is OutboxState.PENDING:  # failed, to be retried: look again once it is due
+            due = self._policy.longest_delay(message.attempts + 1).total_seconds()
+            heapq.heappush(self._retries, asyncio.get_running_loop().time() + due + RETRY_SLACK)
         if state is None:
             logger.info(
                 "outbox message %d was claimed again before its outcome (%s) was recorded",
@@ -181,14 +199,25 @@ class OutboxWorker:
         except Exception as error:
             return DeliveryResult(None, _describe(error))
 
-    async def _pause(self, seconds: float) -> None:
-        """Sleep, unless woken by `wake()` or `stop()`."""
+    def _until_next_retry(self) -> float:
+        """The poll interval, or less when a message this worker saw fail is due before."""
+        now = asyncio.get_running_loop().time()
+        while self._retries and self._retries[0] <= now:
+            heapq.heappop(self._retries)  # due, and looked for by the round just made
+        if not self._retries:
+            return self._poll_seconds
+        return min(self._poll_seconds, self._retries[0] - now)
+
+    async def _pause(self, seconds: float) -> bool:
+        """Sleep, unless woken by `wake()` or `stop()`; whether it was woken."""
+        woken = True
         try:
             async with asyncio.timeout(seconds):
                 await self._wake.wait()
         except TimeoutError:
-            pass
+            woken = False
         self._wake.clear()
+        return woken
 
 
 def _describe(error: BaseException) -> str:

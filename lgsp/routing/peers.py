@@ -67,6 +67,9 @@ class PeerLink:
         return replace(request, headers={**request.headers, "Authorization": f"Bearer {token}"})
 
     async def _token_for(self) -> str:
+        token = self._token
+        if token is not None and self._clock() < self._token_expires_at:
+            return token  # the usual case: no lock to take on every call
         async with self._lock:  # one token request at a time; the others reuse its answer
             if self._token is None or self._clock() >= self._token_expires_at:
                 self._token, lifetime = await self._fetch_token()

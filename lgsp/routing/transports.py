@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -19,6 +19,9 @@ from starlette.types import ASGIApp, Message
 
 from adapters.base import SystemRequest, SystemResponse
 from lgsp.errors import UpstreamTimeout, UpstreamUnavailable
+
+if TYPE_CHECKING:
+    from lgsp.routing.http1 import Http1Pool, Http1Transport
 
 MAX_UPSTREAM_BODY = 16 * 1024 * 1024
 MAX_UPSTREAM_CONNECTIONS = 100
@@ -140,29 +143,43 @@ class InProcessTransport:
 
 
 def http_client(base_url: str, *, timeout: float) -> httpx.AsyncClient:
-    """The client for a system or a peer gateway at `base_url`: httpx over aiohttp's pool.
+    """The client for a system or a peer gateway at `base_url`: httpx on a lean HTTP/1.1 pool.
 
     httpcore's pool, httpx's default, forwards a tenth of what the upstream serves at
     32 connections; aiohttp's, under the same `httpx.AsyncClient`, three times more
-    (`benchmarks/transports.py`). The caller closes the client.
+    (`benchmarks/transports.py`), and `lgsp.routing.http1`'s pool more again, at a tenth of
+    aiohttp's CPU per call. `HttpTransport` calls that pool directly, past httpx; `https://`
+    goes through aiohttp. The caller closes the client.
 
     The client keeps no cookies: it is shared by every caller of the gateway, so a cookie one
     call's answer set would otherwise ride along on every later caller's request.
     """
-    # Imported here, not at the top: aiohttp takes a tenth of the bus's start-up to import,
-    # and the embedded bus, every system in-process, opens no HTTP client at all.
-    from lgsp.routing.aiohttp_transport import AiohttpTransport
+    from lgsp.routing.http1 import Http1Transport
 
-    return httpx.AsyncClient(
+    return PooledClient(
         base_url=base_url,
         timeout=httpx.Timeout(timeout),
-        transport=AiohttpTransport(max_connections=MAX_UPSTREAM_CONNECTIONS),
+        transport=Http1Transport(max_connections=MAX_UPSTREAM_CONNECTIONS),
         cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
     )
 
 
+class PooledClient(httpx.AsyncClient):
+    """httpx's client on an `Http1Transport`, which `HttpTransport` calls without httpx."""
+
+    def __init__(self, *, transport: Http1Transport, **options: Any) -> None:
+        super().__init__(transport=transport, **options)
+        self.pooled = transport
+
+
 class HttpTransport:
-    """A system reached at a URL (another process, or an integrator's real system)."""
+    """A system reached at a URL (another process, or an integrator's real system).
+
+    Over a `PooledClient` at an `http://` URL, a call goes straight to the client's HTTP/1.1
+    pool with the headers httpx would have sent (issue 21: httpx's request, URL and header
+    objects and its auth, redirect and cookie steps cost more CPU than the pool); any other
+    client (a test's mock transport, the bus's own loopback) is called through httpx.
+    """
 
     def __init__(self, client: httpx.AsyncClient, *, system: str) -> None:
         self._client = client
@@ -172,9 +189,21 @@ class HttpTransport:
         self._base_url = str(client.base_url).rstrip("/") + "/"
         self._headers = client.headers
         self._timeout = client.timeout.as_dict()
+        self._pool: Http1Pool | None = None
+        base = client.base_url
+        if isinstance(client, PooledClient) and base.scheme == "http" and base.host:
+            self._pool = client.pooled.pool(base.host, base.port or 80)
+            self._base_path = base.raw_path.decode("ascii").split("?", 1)[0].rstrip("/") + "/"
+            # httpx's default headers (Accept, Accept-Encoding, User-Agent, ...) after `Host`,
+            # as httpx orders them; the request's own replace any of the same name.
+            self._fixed = [("Host", base.netloc.decode("ascii"))]
+            self._fixed += list(client.headers.items())
+            self._fixed_names = {name.lower() for name, _ in self._fixed}
 
     async def send(self, request: SystemRequest) -> SystemResponse:
         """The adapter's request as built: the caller's own headers and token never cross."""
+        if self._pool is not None and request.method != "HEAD":
+            return await self._send_pooled(self._pool, request)
         headers = self._headers.copy()
         headers.update(request.headers)
         outgoing = httpx.Request(
@@ -207,3 +236,60 @@ class HttpTransport:
             body=b"".join(chunks),
             content_type=response.headers.get("content-type"),
         )
+
+    async def _send_pooled(self, pool: Http1Pool, request: SystemRequest) -> SystemResponse:
+        from lgsp.routing.http1 import TooLarge
+
+        target = self._base_path + quote(request.path.lstrip("/"), safe=PATH_SAFE)
+        if request.query:
+            target += "?" + urlencode(request.query)
+        given = request.headers
+        if given:
+            names = {name.lower() for name in given}
+            headers = [h for h in self._fixed if h[0].lower() not in names]
+            headers += given.items()
+        else:
+            headers = self._fixed
+        timeout = self._timeout
+        try:
+            answer = await pool.request(
+                request.method,
+                target,
+                headers,
+                request.body,
+                connect=timeout["connect"],
+                read=timeout["read"],
+                pool=timeout["pool"],
+                max_body=MAX_UPSTREAM_BODY,
+            )
+        except TooLarge:
+            raise UpstreamUnavailable(f"System {self._system} answered too much.") from None
+        except httpx.TimeoutException:
+            raise UpstreamTimeout(f"System {self._system} did not answer in time.") from None
+        except httpx.TransportError:
+            raise UpstreamUnavailable(f"System {self._system} could not be reached.") from None
+        content_type = None
+        encoded = False
+        for name, value in answer.headers:
+            lowered = name.lower()
+            if lowered == b"content-type":
+                content_type = content_type or value.decode("latin-1")
+            elif lowered == b"content-encoding":
+                encoded = True
+        body = answer.body
+        if encoded:  # decoded as httpx would: the gateway passes on what the system meant
+            try:
+                body = await _decoded(answer.status, answer.headers, body)
+            except httpx.DecodingError:
+                raise UpstreamUnavailable(
+                    f"System {self._system} sent a body it did not encode as it said."
+                ) from None
+            if len(body) > MAX_UPSTREAM_BODY:
+                raise UpstreamUnavailable(f"System {self._system} answered too much.")
+        return SystemResponse(status=answer.status, body=body, content_type=content_type)
+
+
+async def _decoded(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
+    """`body` decoded by its `Content-Encoding`, by httpx's decoders."""
+    response = httpx.Response(status, headers=headers, stream=httpx.ByteStream(body))
+    return await response.aread()

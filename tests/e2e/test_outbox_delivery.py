@@ -19,7 +19,15 @@ from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.apps import serving
-from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token, registered_client
+from tests.fixtures.bus import (
+    KG,
+    TEST_PUBLIC_URL,
+    BusPool,
+    asgi_client,
+    bearer,
+    fetch_token,
+    registered_client,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -236,3 +244,25 @@ async def test_a_hand_over_this_process_cannot_route_yet_is_stored_and_retried(
     assert (now.status_code, now.json()["code"]) == (502, "UPSTREAM_UNAVAILABLE")
     assert tried["last_status"] == 502
     assert tried["last_error"].startswith("UPSTREAM_UNAVAILABLE")
+
+
+@pytest.fixture
+def slow_poll_settings(settings: Settings) -> Settings:
+    """The module's bus with a worker that polls once a minute (the longest allowed)."""
+    return settings.model_copy(update={"outbox_poll_seconds": 60.0})
+
+
+async def test_a_hand_over_is_delivered_once_committed_without_waiting_for_the_poll(
+    slow_poll_settings: Settings, bus_pool: BusPool
+) -> None:
+    app, bus = await bus_pool.get(slow_poll_settings)
+    assert bus.outbox_worker is not None
+    async with asgi_client(app) as client:
+        token = await fetch_token(client)
+        cccd = tiengiang_citizen(slow_poll_settings)
+        await hand_over_lookup(client, token, cccd, key="k-wake", request_id="wake-1")
+        message = await outbox_message(client, token, "k-wake", until={"delivered"})
+
+    assert (message["attempts"], message["last_status"]) == (0, 200)
+    # Delivered by a round the hand-over's commit started, not by the fallback poll.
+    assert bus.outbox_worker.fallback_polls == 0

@@ -13,6 +13,7 @@ import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -139,9 +140,7 @@ async def test_a_document_crosses_provinces_once_and_its_status_comes_back_once(
             lambda r: recipient_status(r.json()) == "01",
         )
         outbox = {
-            instance: (
-                await http.get(f"{deployment.base(instance)}/admin/outbox", headers=auth)
-            ).json()
+            instance: await settled_outbox(http, deployment.base(instance), auth)
             for instance, auth in (
                 ("kiengiang", kg_auth),
                 ("ndxp", ndxp_auth),
@@ -159,6 +158,20 @@ async def test_a_document_crosses_provinces_once_and_its_status_comes_back_once(
         assert page["counts"]["delivered"] == len(page["messages"]) > 0
 
 
+async def settled_outbox(
+    http: httpx.AsyncClient, base: str, auth: dict[str, str]
+) -> dict[str, Any]:
+    """An instance's outbox once no message is pending or under way: a sender records a
+    delivery's outcome after the next hop has answered it, so what the next hop shows may come
+    first."""
+    settled = await eventually(
+        lambda: http.get(f"{base}/admin/outbox", headers=auth),
+        lambda r: all(m["state"] not in ("pending", "delivering") for m in r.json()["messages"]),
+    )
+    page: dict[str, Any] = settled.json()
+    return page
+
+
 async def test_a_dossiers_changes_reach_the_national_portal_once_each(
     deployment: Deployment,
 ) -> None:
@@ -172,7 +185,7 @@ async def test_a_dossiers_changes_reach_the_national_portal_once_each(
             lambda: http.get(f"{kg}/dvcqg/v1/dossiers/{code}", headers=auth),
             lambda r: r.status_code == 200 and len(r.json()["history"]) == 2,
         )
-        outbox = (await http.get(f"{kg}/admin/outbox", headers=auth)).json()
+        outbox = await settled_outbox(http, kg, auth)
 
     assert [entry["status"]["code"] for entry in national.json()["history"]] == [1, 2]
     syncs = [m for m in outbox["messages"] if m["service"] == "dvcqg"]

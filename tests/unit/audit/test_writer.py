@@ -2,12 +2,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -25,6 +23,7 @@ from lgsp.audit.writer import AuditLog, AuditWriter
 from lgsp.db import make_engine, make_session_factory
 from lgsp.journal.models import JournalRecord
 from tests.fixtures.audit import audit_entry, journal_entry
+from tests.fixtures.database import hold_write_lock
 
 pytestmark = pytest.mark.anyio
 
@@ -448,22 +447,6 @@ async def test_over_long_values_are_cut_to_their_columns_and_share_the_group_com
     assert (await verify_chain(sessions)).ok
 
 
-@pytest.fixture
-def sqlite_file(sqlite_template: Path, tmp_path: Path) -> str:
-    """A gateway database file of its own: the thread writer is SQLite's, so these tests have
-    no PostgreSQL case (rather than one that skips)."""
-    path = tmp_path / "audit.db"
-    shutil.copyfile(sqlite_template, path)
-    return str(path)
-
-
-@pytest.fixture
-async def file_sessions(sqlite_file: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = make_engine(f"sqlite+aiosqlite:///{sqlite_file}")
-    yield make_session_factory(engine)
-    await engine.dispose()
-
-
 @contextlib.asynccontextmanager
 async def writer_beside_a_held_lock(
     path: str, busy_timeout: float
@@ -471,8 +454,7 @@ async def writer_beside_a_held_lock(
     """The thread writer, and another process's writer that holds the file's lock, as
     `lgsp serve --workers 2` has; both closed on the way out."""
     writer = SqliteAuditWriter(path, busy_timeout=busy_timeout)
-    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")
+    other = hold_write_lock(path)
     try:
         yield writer, other
     finally:

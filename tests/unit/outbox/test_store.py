@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import anyio
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -12,6 +13,7 @@ from lgsp.errors import NotFound, OutboxConflict
 from lgsp.outbox import store
 from lgsp.outbox.models import OutboxState
 from lgsp.outbox.store import ClaimedMessage, DeliveryResult, RetryPolicy
+from tests.fixtures.database import hold_write_lock
 from tests.unit.outbox.helpers import KG, NOW, TG, add_message, force, read
 
 pytestmark = pytest.mark.anyio
@@ -513,3 +515,20 @@ class TestAdminQueries:
         assert found is not None
         assert found.idempotency_key == "m"
         assert await store.get_message(sessions, instance=KG, message_id=theirs) is None
+
+
+async def test_a_claim_that_finds_nothing_due_does_not_wait_for_the_write_lock(
+    sqlite_file: str, file_sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """An idle worker's poll reads; it takes SQLite's write lock only when something is due,
+    so it never queues behind the audit writer, nor holds that writer up."""
+    later = await add_message(file_sessions, "later")
+    writer = hold_write_lock(sqlite_file)
+    try:
+        with anyio.fail_after(20):  # the busy timeout is longer: without the read, it waits
+            assert await claim_ids(file_sessions, at=-timedelta(hours=1)) == []
+        writer.execute("ROLLBACK")
+    finally:
+        writer.close()
+
+    assert await claim_ids(file_sessions) == [later]  # due now: claimed as before

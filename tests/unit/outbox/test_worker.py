@@ -251,6 +251,31 @@ async def test_wake_looks_for_messages_before_the_poll_interval_ends(
         await task
 
 
+async def test_a_failed_message_is_tried_again_once_due_not_at_the_next_poll(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    message_id = await add_message(sessions, "m")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    answers = iter([503, 200])
+
+    async def deliver(message: ClaimedMessage) -> DeliveryResult:
+        return DeliveryResult(next(answers))
+
+    worker = make_worker(
+        sessions,
+        deliver,
+        poll_seconds=60,
+        # Jitter drawn in the middle: the retry is due before the longest wait it could have.
+        policy=RetryPolicy(base_seconds=0.05, uniform=lambda: 0.5),
+        clock=lambda: NOW + timedelta(seconds=loop.time() - started),
+    )
+    await run_until_delivered(worker, sessions, message_id)
+
+    assert (await read(sessions, message_id)).attempts == 1
+    assert worker.fallback_polls == 0  # no poll interval ran out: the retry did not wait for it
+
+
 class FlakySessions(async_sessionmaker[AsyncSession]):
     """Sessions from a database that is away for the first `failures` sessions asked for."""
 
