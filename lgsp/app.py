@@ -291,8 +291,15 @@ def _audit_writer(
     settings: Settings, session_factory: async_sessionmaker[AsyncSession]
 ) -> AuditLog:
     """On a SQLite file, a thread of this process owns the audit writes on stdlib `sqlite3`
-    (issue 21: a quarter of the hop's CPU went to SQLAlchemy and aiosqlite); elsewhere,
-    group commits through SQLAlchemy."""
+    (issue 21: a quarter of the hop's CPU went to SQLAlchemy and aiosqlite), or with `lgsp
+    serve --workers N` one process for every worker; elsewhere, group commits through
+    SQLAlchemy."""
+    if settings.audit_writer_socket is not None:  # a worker of `lgsp serve --workers N`
+        from lgsp.audit.writer_service import RemoteAuditWriter
+
+        return RemoteAuditWriter(
+            settings.audit_writer_socket, busy_timeout=settings.sqlite_busy_timeout_seconds
+        )
     url = make_url(settings.resolved_database_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         return SqliteAuditWriter(

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     """How long a write waits for another connection's lock on the SQLite file before it fails;
     PostgreSQL ignores it."""
 
+    audit_writer_socket: str | None = None
+    """Set by `lgsp serve --workers N` on an SQLite file for its workers: the Unix socket of the
+    one process that writes their audit records (`lgsp.audit.writer_service`)."""
+
     startup_hold_seconds: float = Field(default=60.0, gt=0, le=3600)
     """How long `lgsp serve` holds a request that comes while the bus is still starting (it
     answers `/healthz` from its first moment) before answering it 503 `STARTING`; a request

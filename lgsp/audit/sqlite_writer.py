@@ -19,7 +19,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import sqlite
@@ -81,14 +81,40 @@ _NEW_HEAD = f"INSERT INTO {_HEADS} (instance, seq, hash) VALUES (?, 0, ?)"  # no
 _MOVE_HEAD = f"UPDATE {_HEADS} SET seq = ?, hash = ? WHERE instance = ?"  # noqa: S608
 
 
+class Replies(Protocol):
+    """Where the writer thread hands the outcome of the calls it committed: the loop of a
+    caller in this process, or a worker's connection to `lgsp.audit.writer_service`."""
+
+    def deliver(
+        self, calls: list[Call], error: BaseException | None, heads: dict[str, ChainLink]
+    ) -> None: ...
+
+
 @dataclasses.dataclass(slots=True)
-class _Call:
-    """One `append`: its entries, journal rows, and the future its caller waits on."""
+class Call:
+    """One `append`: its entries, journal rows, what its caller waits on, and where to answer."""
 
     entries: Sequence[AuditEntry]
     journal: Sequence[JournalEntry]
-    future: asyncio.Future[None]
-    loop: asyncio.AbstractEventLoop
+    token: Any
+    """The caller's own handle: its future here, its call number for a worker."""
+    replies: Replies
+
+
+class _LoopReplies:
+    """Answers the calls of one event loop of this process: one wake-up per batch."""
+
+    def __init__(self, writer: SqliteAuditWriter, loop: asyncio.AbstractEventLoop) -> None:
+        self._writer = writer
+        self._loop = loop
+
+    def deliver(
+        self, calls: list[Call], error: BaseException | None, heads: dict[str, ChainLink]
+    ) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self._writer.settle, calls, error, heads)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
 
 
 _STOP = None
@@ -100,11 +126,14 @@ class SqliteAuditWriter:
     def __init__(self, path: str, *, busy_timeout: float) -> None:
         self._path = path
         self._busy_timeout = busy_timeout
-        self._queue: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Call | None] = queue.SimpleQueue()
+        self._loops: dict[asyncio.AbstractEventLoop, _LoopReplies] = {}
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._queued = 0
         self._closed = False
+        self._connection: sqlite3.Connection | None = None
+        """`write`'s connection (the writer thread keeps its own)."""
         self.committed_heads: dict[str, ChainLink] = {}
         """The newest link this process committed per instance, for `lgsp.audit.anchor`."""
 
@@ -123,18 +152,50 @@ class SqliteAuditWriter:
             raise RuntimeError("the audit writer is closed")
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        self._start()
+        replies = self._loops.get(loop)
+        if replies is None:
+            replies = self._loops[loop] = _LoopReplies(self, loop)
         self._queued += len(entries)
-        self._queue.put(_Call(entries, journal, future, loop))
+        self.submit(Call(entries, journal, future, replies))
         await future
+
+    def submit(self, call: Call) -> None:
+        """Queue `call` for the writer thread, from any thread; `call.replies` gets its outcome."""
+        self._start()
+        self._queue.put(call)
 
     async def close(self) -> None:
         """Write what is queued, then stop the thread and close the connection."""
         self._closed = True
+        await asyncio.to_thread(self.stop)
+
+    def stop(self) -> None:
+        """`close` for a thread that has no loop: write what is queued, then stop."""
+        self._closed = True
         thread = self._thread
         if thread is not None:
             self._queue.put(_STOP)
-            await asyncio.to_thread(thread.join)
+            thread.join()
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def write(self, calls: Sequence[Call]) -> None:
+        """Commit `calls` now, in this thread, in transactions within the batch bounds, each
+        answered to its `replies`: for a process whose one thread owns the file
+        (`lgsp.audit.writer_service`), instead of `submit` to the writer thread."""
+        batch: list[Call] = []
+        size = weight = 0
+        for call in calls:
+            grown = size + len(call.entries)
+            heavier = weight + journal_bytes(call.journal)
+            if batch and (grown > MAX_BATCH_ENTRIES or heavier > MAX_BATCH_JOURNAL_BYTES):
+                self._connection = self._commit_batch(self._connection, batch)
+                batch, grown, heavier = [], len(call.entries), journal_bytes(call.journal)
+            batch.append(call)
+            size, weight = grown, heavier
+        if batch:
+            self._connection = self._commit_batch(self._connection, batch)
 
     def _start(self) -> None:
         if self._thread is None:
@@ -149,7 +210,7 @@ class SqliteAuditWriter:
 
     def _run(self) -> None:
         connection: sqlite3.Connection | None = None
-        carried: _Call | None = None
+        carried: Call | None = None
         stopping = False
         try:
             while not stopping:
@@ -211,7 +272,7 @@ class SqliteAuditWriter:
             pause = min(pause * 2, _LONGEST_PAUSE)
 
     def _commit_batch(
-        self, connection: sqlite3.Connection | None, batch: list[_Call]
+        self, connection: sqlite3.Connection | None, batch: list[Call]
     ) -> sqlite3.Connection | None:
         """Commit `batch` in one transaction and answer its callers; the connection to go on
         with (None after a failure of the database itself: the next batch reconnects)."""
@@ -279,31 +340,29 @@ class SqliteAuditWriter:
         return heads
 
     def _answer(
-        self, batch: list[_Call], error: BaseException | None, heads: dict[str, ChainLink]
+        self, batch: list[Call], error: BaseException | None, heads: dict[str, ChainLink]
     ) -> None:
-        """Hand the outcome to each caller's loop: one wake-up per loop, not per caller."""
-        by_loop: dict[asyncio.AbstractEventLoop, list[_Call]] = {}
+        """Hand the outcome to each caller's `Replies`: one wake-up per loop or worker."""
+        by_replies: dict[Replies, list[Call]] = {}
         for call in batch:
-            by_loop.setdefault(call.loop, []).append(call)
-        for loop, calls in by_loop.items():
-            try:
-                loop.call_soon_threadsafe(self._settle, calls, error, heads)
-            except RuntimeError:  # the loop is closed: nobody is waiting any more
-                pass
+            by_replies.setdefault(call.replies, []).append(call)
+        for replies, calls in by_replies.items():
+            replies.deliver(calls, error, heads)
 
-    def _settle(
-        self, calls: list[_Call], error: BaseException | None, heads: dict[str, ChainLink]
+    def settle(
+        self, calls: list[Call], error: BaseException | None, heads: dict[str, ChainLink]
     ) -> None:
         """On the caller's loop: move the committed heads, then wake the callers."""
         self.committed_heads.update(heads)
         for call in calls:
             self._queued -= len(call.entries)
-            if call.future.done():  # the waiting request was cancelled (client gone)
+            future: asyncio.Future[None] = call.token
+            if future.done():  # the waiting request was cancelled (client gone)
                 continue
             if error is None:
-                call.future.set_result(None)
+                future.set_result(None)
             else:
-                call.future.set_exception(error)
+                future.set_exception(error)
 
 
 def _add_journal(connection: sqlite3.Connection, journal: Sequence[JournalEntry]) -> None:

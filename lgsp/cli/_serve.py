@@ -11,7 +11,7 @@ import os
 import signal
 import socket
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -255,26 +255,38 @@ def _serve_workers(
 ) -> int:
     """`--workers N`: uvicorn's worker processes, each the whole bus, sharing one database.
 
-    On the SQLite file each worker's audit writer takes the file's write lock (`BEGIN
-    IMMEDIATE`) and reads each chain's head inside its transaction, so the chains stay linear
-    whichever worker writes; the mocks' seed, the keys and the clients are made once, under
-    the same lock, by whichever worker comes first.
+    On the SQLite file one more process writes every worker's audit records (and journal
+    rows): each worker hands it its calls and answers once it has committed them
+    (`lgsp.audit.writer_service`), so the workers never wait for each other's write lock and
+    the chains are linked in one place. The mocks' seed, the keys and the clients are made
+    once, under the file's write lock, by whichever worker comes first.
     """
     overrides = {**overrides, "workers": args.workers}
     if args.data_dir is not None:
         overrides = {**overrides, "data_dir": str(args.data_dir)}
-    os.environ[WORKER_ENVIRONMENT] = worker_environment(overrides, args.instance)
-    print(f"Starting {args.workers} workers at {settings.public_url}", flush=True)
-    run_server(
-        "lgsp.cli._serve:create_worker_app",
-        args,
-        settings,
-        sock=sock,
-        factory=True,
-        workers=args.workers,
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-        **options,
-    )
+    with ExitStack() as stack:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(settings.resolved_database_url)
+        if url.get_backend_name() == "sqlite":  # a file: `_check_workers` refused :memory:
+            from lgsp.audit.writer_process import audit_writer_process
+
+            writer = audit_writer_process(
+                url.database or "", busy_timeout=settings.sqlite_busy_timeout_seconds
+            )
+            overrides = {**overrides, "audit_writer_socket": stack.enter_context(writer)}
+        os.environ[WORKER_ENVIRONMENT] = worker_environment(overrides, args.instance)
+        print(f"Starting {args.workers} workers at {settings.public_url}", flush=True)
+        run_server(
+            "lgsp.cli._serve:create_worker_app",
+            args,
+            settings,
+            sock=sock,
+            factory=True,
+            workers=args.workers,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+            **options,
+        )
     return 0
 
 

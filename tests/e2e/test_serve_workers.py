@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
@@ -105,6 +108,32 @@ def test_workers_on_an_in_memory_database_are_refused_with_the_reason(tmp_path: 
     assert "--workers needs a database the processes share" in done.stderr
 
 
+def verify_audit(data_dir: Path, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "lgsp", "audit", "verify", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", **environment},
+    )
+
+
+def seeded_environment(settings: Settings) -> dict[str, str]:
+    return {"LGSP_SEED": str(settings.seed), "LGSP_POPULATION": str(settings.population)}
+
+
+def serve_two_workers(
+    port: int, data_dir: Path, environment: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    """`lgsp serve --workers 2` of Kiên Giang on the SQLite file of `data_dir`."""
+    return start_lgsp(
+        ["serve", "--workers", "2", "--port", str(port), "--instance", "kiengiang",
+         "--data-dir", str(data_dir)],
+        env=environment,
+        log=data_dir / "serve.log",
+    )  # fmt: skip
+
+
 @pytest.mark.processes
 async def test_workers_on_the_sqlite_file_serve_together_on_one_linear_audit_chain(
     fresh_settings: Settings, tmp_path: Path
@@ -112,16 +141,8 @@ async def test_workers_on_the_sqlite_file_serve_together_on_one_linear_audit_cha
     """Issue 21: both workers write audit records at once; each links onto the head it reads
     under the file's write lock, so `lgsp audit verify` finds one unbroken chain."""
     port = free_port()
-    environment = {
-        "LGSP_SEED": str(fresh_settings.seed),
-        "LGSP_POPULATION": str(fresh_settings.population),
-    }
-    process = start_lgsp(
-        ["serve", "--workers", "2", "--port", str(port), "--instance", "kiengiang",
-         "--data-dir", str(tmp_path)],
-        env=environment,
-        log=tmp_path / "serve.log",
-    )  # fmt: skip
+    environment = seeded_environment(fresh_settings)
+    process = serve_two_workers(port, tmp_path, environment)
     cccds = seeded_cccds(fresh_settings)
     try:
         await wait_ready(f"http://127.0.0.1:{port}", process)
@@ -138,13 +159,7 @@ async def test_workers_on_the_sqlite_file_serve_together_on_one_linear_audit_cha
         answers = await asyncio.gather(*(lookup(number) for number in range(WORKER_CALLS)))
     finally:
         stop(process)
-    verified = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "lgsp", "audit", "verify", "--data-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": "/usr/bin:/bin", **environment},
-    )
+    verified = verify_audit(tmp_path, environment)
 
     log = (tmp_path / "serve.log").read_text()[-2000:]
     assert [answer.status_code for answer in answers] == [200] * WORKER_CALLS, log
@@ -152,6 +167,123 @@ async def test_workers_on_the_sqlite_file_serve_together_on_one_linear_audit_cha
     assert len(workers) == 2, log
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "audit chain intact" in verified.stdout
+
+
+def writer_process_of(serve: subprocess.Popen[bytes]) -> int | None:
+    """The pid of the audit writer process `lgsp serve --workers N` started on SQLite."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == serve.pid and b"lgsp.audit.writer_service" in command:
+            return int(entry.name)
+    return None
+
+
+async def both_workers_connected(
+    lookup: Callable[[], Awaitable[httpx.Response]],
+) -> list[httpx.Response]:
+    """Calls, each on a connection of its own, until both workers have answered one: each has
+    its connection to the writer (a worker's first call would otherwise wait in the writer's
+    backlog, where a writer started after a kill still finds it)."""
+    answers: list[httpx.Response] = []
+    while len({answer.headers["X-Request-ID"][:16] for answer in answers}) < 2:  # a process
+        assert len(answers) < 60, "the kernel gave every connection to one worker"
+        answers.append(await lookup())
+    return answers
+
+
+def recorded_requests(database: Path) -> set[str]:
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT DISTINCT request_id FROM audit_records").fetchall()
+    return {request_id for (request_id,) in rows}
+
+
+@pytest.mark.processes
+async def test_workers_answer_once_the_writer_committed_and_503_when_it_is_killed(
+    fresh_settings: Settings, tmp_path: Path
+) -> None:
+    """Issue 21: on SQLite the workers hand their audit records to one writer process. A call
+    waits for that writer's commit: while it is stopped nothing is answered; once it is killed
+    the calls it held are 503 with no record, never 2xx; `lgsp serve` starts another writer,
+    the next call is recorded and answered, and the chain verifies."""
+    port = free_port()
+    environment = seeded_environment(fresh_settings)
+    process = serve_two_workers(port, tmp_path, environment)
+    cccd = seeded_cccds(fresh_settings)[0]
+    base = f"http://127.0.0.1:{port}{KG}"
+
+    async def lookup() -> httpx.Response:
+        async with httpx.AsyncClient(base_url=base, timeout=120) as http:  # a connection each
+            return await http.get(f"/dancu/v1/citizens/{cccd}", headers=headers)
+
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}", process)
+        async with httpx.AsyncClient(base_url=base) as http:
+            headers = bearer(await fetch_token(http, ""))
+        before = await both_workers_connected(lookup)
+        writer = writer_process_of(process)
+        assert writer is not None, "lgsp serve --workers 2 started no audit writer process"
+
+        os.kill(writer, signal.SIGSTOP)
+        held = [asyncio.ensure_future(lookup()) for _ in range(4)]
+        done, _ = await asyncio.wait(held, timeout=3)
+        answered_while_stopped = [task.result().status_code for task in done]
+        os.kill(writer, signal.SIGKILL)
+        answers = await asyncio.gather(*held)
+        after = await lookup()
+        restarted = writer_process_of(process)
+    finally:
+        stop(process)
+    verified = verify_audit(tmp_path, environment)
+
+    log = (tmp_path / "serve.log").read_text()[-2000:]
+    assert [answer.status_code for answer in before] == [200] * len(before), log
+    assert answered_while_stopped == [], log
+    assert [answer.status_code for answer in answers] == [503] * 4, log
+    assert {answer.json()["code"] for answer in answers} == {"AUDIT_UNAVAILABLE"}
+    assert after.status_code == 200, log
+    assert restarted not in (None, writer)
+    recorded = recorded_requests(tmp_path / "lgsp.db")
+    assert {answer.headers["X-Request-ID"] for answer in answers} & recorded == set()
+    assert {answer.headers["X-Request-ID"] for answer in [*before, after]} <= recorded
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+@pytest.mark.processes
+async def test_a_call_its_writer_does_not_answer_in_time_is_503_not_held_for_ever(
+    fresh_settings: Settings, tmp_path: Path
+) -> None:
+    """A writer alive but stuck (here stopped) answers nothing: past the busy timeout and a
+    margin the worker gives the call up with 503; once the writer goes on, calls are 200."""
+    port = free_port()
+    environment = {**seeded_environment(fresh_settings), "LGSP_SQLITE_BUSY_TIMEOUT_SECONDS": "1"}
+    process = serve_two_workers(port, tmp_path, environment)
+    cccd = seeded_cccds(fresh_settings)[0]
+    base = f"http://127.0.0.1:{port}{KG}"
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}", process)
+        async with httpx.AsyncClient(base_url=base, timeout=90) as http:
+            headers = bearer(await fetch_token(http, ""))
+            writer = writer_process_of(process)
+            assert writer is not None, "lgsp serve --workers 2 started no audit writer process"
+            os.kill(writer, signal.SIGSTOP)
+            try:
+                given_up = await http.get(f"/dancu/v1/citizens/{cccd}", headers=headers)
+            finally:
+                os.kill(writer, signal.SIGCONT)
+            answered = await http.get(f"/dancu/v1/citizens/{cccd}", headers=headers)
+    finally:
+        stop(process)
+
+    log = (tmp_path / "serve.log").read_text()[-2000:]
+    assert given_up.status_code == 503, log
+    assert given_up.json()["code"] == "AUDIT_UNAVAILABLE"
+    assert answered.status_code == 200, log
 
 
 @pytest.mark.processes
