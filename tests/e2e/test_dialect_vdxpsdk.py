@@ -96,6 +96,15 @@ def sdk_headers(
     return {**signed, "Content-Type": "application/octet-stream"}
 
 
+def assert_core_call(audit: httpx.Response, caller: str, path: str) -> None:
+    """The SDK call reached the core's qlvb as `caller` (the system's own client), at `path`,
+    and was answered 200: the audit's inbound record of the call says so."""
+    records = audit.json()["records"]
+    inbound = next(r for r in records if r["hop"] == "inbound" and r["service"] == "qlvb")
+    assert (inbound["caller"], inbound["status"]) == (caller, 200)
+    assert inbound["path"].endswith(path)
+
+
 async def test_the_sdks_senddoc_is_taken_through_the_same_core(
     client: httpx.AsyncClient, system: tuple[str, str], demo_token: str
 ) -> None:
@@ -297,10 +306,7 @@ async def test_the_sdks_receiving_calls_take_a_document_from_list_to_done(
     assert (result["fromCode"], result["toCode"], result["senderDocId"]) == (STP, STC, doc_id)
     assert (result["sendStatus"], result["receiveStatus"]) == ("done", "01")
     assert result["notation"] == "17320/VPCP-TTĐT"
-    records = audit.json()["records"]
-    inbound = next(r for r in records if r["hop"] == "inbound" and r["service"] == "qlvb")
-    assert (inbound["caller"], inbound["status"]) == (recipient[0], 200)
-    assert inbound["path"].endswith(f"/qlvb/v1/documents/{doc_id}")  # get_document
+    assert_core_call(audit, recipient[0], f"/qlvb/v1/documents/{doc_id}")  # get_document
 
 
 async def test_the_sdk_lists_and_fetches_the_status_messages_an_agency_received(
@@ -369,10 +375,7 @@ async def test_the_sdk_counts_what_its_list_holds(
     assert counted.json()["count"] == before.json()["count"] + 1 == listed.json()["total"]
     assert statuses.json()["count"] == statuses_before.json()["count"] + 1
     assert statuses.json()["count"] == len(status_list.json()["data"])
-    records = audit.json()["records"]
-    inbound = next(r for r in records if r["hop"] == "inbound" and r["service"] == "qlvb")
-    assert (inbound["caller"], inbound["status"]) == (recipient[0], 200)
-    assert inbound["path"].endswith("/qlvb/v1/documents/inbox")  # get_inbox
+    assert_core_call(audit, recipient[0], "/qlvb/v1/documents/inbox")  # get_inbox
 
 
 async def test_download_edoc_answers_the_senders_bytes_as_the_file(
@@ -401,10 +404,7 @@ async def test_download_edoc_answers_the_senders_bytes_as_the_file(
     assert downloaded.status_code == 200, downloaded.text
     assert downloaded.headers["content-type"].startswith("application/xml")
     assert downloaded.content == data
-    records = audit.json()["records"]
-    inbound = next(r for r in records if r["hop"] == "inbound" and r["service"] == "qlvb")
-    assert (inbound["caller"], inbound["status"]) == (recipient[0], 200)
-    assert inbound["path"].endswith(f"/qlvb/v1/documents/{doc_id}")  # get_document
+    assert_core_call(audit, recipient[0], f"/qlvb/v1/documents/{doc_id}")  # get_document
 
 
 async def test_an_agency_that_is_no_party_downloads_no_document(
@@ -459,10 +459,7 @@ async def test_the_sdk_lists_the_agencies_a_document_can_be_addressed_to(
         "000.00.00.H33", 1, False, True)  # fmt: skip
     CONTRACTS["qlvb"]["list_organisations"].response.model_validate(canonical.json())
     assert [i["in_province"] for i in canonical.json()["items"] if i["organ_id"] == STC] == [True]
-    records = audit.json()["records"]
-    inbound = next(r for r in records if r["hop"] == "inbound" and r["service"] == "qlvb")
-    assert (inbound["caller"], inbound["status"]) == (system[0], 200)
-    assert inbound["path"].endswith("/qlvb/v1/organisations")  # list_organisations
+    assert_core_call(audit, system[0], "/qlvb/v1/organisations")  # list_organisations
 
 
 @pytest.mark.parametrize(
