@@ -75,6 +75,17 @@ async def parties(
     return sender, await make_system(settings, monkeypatch, capsys, "--organisation", STC)
 
 
+@pytest.fixture
+async def bystander(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> tuple[str, str]:
+    """An SDK system bound to Sở Văn hóa, which sends and receives nothing in these tests."""
+    return await make_system(settings, monkeypatch, capsys, "--organisation", "000.00.05.H33")
+
+
 def sdk_headers(
     system: tuple[str, str],
     data: bytes,
@@ -409,16 +420,13 @@ async def test_download_edoc_answers_the_senders_bytes_as_the_file(
 
 async def test_an_agency_that_is_no_party_downloads_no_document(
     client: httpx.AsyncClient,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
     parties: tuple[tuple[str, str], tuple[str, str]],
+    bystander: tuple[str, str],
 ) -> None:
     """A docId is no secret (the axis derives it): only the sender's and recipients' systems
     read the document, whichever SDK call asks for it."""
     data = as_sent("edoc_update.edxml", "17332")
     sent = await client.post(SEND, content=data, headers=sdk_headers(parties[0], data))
-    bystander = await make_system(settings, monkeypatch, capsys, "--organisation", "000.00.05.H33")
 
     for name in ("downloadEdoc", "getEdoc"):
         answer = await call_sdk(client, bystander, name, filePath="xml", docId=sent.json()["DocId"])
