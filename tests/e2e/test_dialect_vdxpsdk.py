@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +22,7 @@ from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.e2e.test_sdk_documents import DOCUMENTS, STC, STP, as_sent, status_as_sent
 from tests.fixtures.bus import KG, DialectSettings, bearer
-from tests.fixtures.cli import run_cli
+from tests.fixtures.cli import CreateClient
 from tests.fixtures.documents import local_document
 
 pytestmark = pytest.mark.anyio
@@ -47,18 +46,15 @@ def fx_make_system(
     client: httpx.AsyncClient,
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    create_client: CreateClient,
 ) -> MakeSystem:
     """Makes a vendor's SDK system as an operator would: `lgsp clients create --dialect vdxpsdk`
     with the extra options given (the bus of `client` already up)."""
+    monkeypatch.setenv("LGSP_DATA_DIR", str(settings.data_dir))
 
     async def make(*extra: str) -> SdkSystem:
-        monkeypatch.setenv("LGSP_DATABASE_URL", settings.database_url)
-        monkeypatch.setenv("LGSP_DATA_DIR", str(settings.data_dir))
-        argv = ["clients", "create", "--instance", "kiengiang", "--name", "QLVB vendor (SDK)",
-                "--service", "qlvb", "--dialect", "vdxpsdk", *extra]  # fmt: skip
-        assert await run_cli(argv) == 0
-        shown = json.loads(capsys.readouterr().out)
+        options = ["--service", "qlvb", "--dialect", "vdxpsdk", *extra]
+        shown = await create_client("QLVB vendor (SDK)", *options)
         assert shown["systemid"] == shown["client_id"]
         return shown["systemid"], shown["secret"]
 
