@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from formats.dates import format_dvcqg_time
@@ -43,6 +43,7 @@ from mocks.directory.agencies import find_agency, known_province
 from mocks.dvc.models import Dossier, NationalSync
 from mocks.dvc.schemas import dossier_json
 from mocks.stateful import write_transaction
+from mocks.store import given, paged
 
 logger = logging.getLogger(__name__)
 
@@ -324,18 +325,13 @@ async def page_of_syncs(
     session: AsyncSession, *, instance: str, state: str | None, page: int, size: int
 ) -> tuple[list[NationalSync], int]:
     """The queue's rows of `instance`, newest first, optionally in one state; and their count."""
-    where = [NationalSync.instance == instance]
-    if state is not None:
-        where.append(NationalSync.state == state)
-    total = await session.scalar(select(func.count()).select_from(NationalSync).where(*where))
-    rows = await session.scalars(
+    statement = (
         select(NationalSync)
-        .where(*where)
+        .where(NationalSync.instance == instance, *given((NationalSync.state, state)))
         .order_by(NationalSync.id.desc())
-        .offset((page - 1) * size)
-        .limit(size)
     )
-    return list(rows.all()), int(total or 0)
+    rows, total = await paged(session, statement, page=page, size=size)
+    return list(rows.scalars()), total
 
 
 def sync_json(row: NationalSync) -> dict[str, Any]:
