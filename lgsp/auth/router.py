@@ -28,6 +28,7 @@ from lgsp.auth.schemas import (
     TokenRevoked,
 )
 from lgsp.auth.tokens import ADMIN_SCOPE, LONGEST_TOKEN_TTL, issue_token, verify_token
+from lgsp.db import write_after_read
 from lgsp.deps import (
     AdminDep,
     AuditContextDep,
@@ -226,8 +227,7 @@ async def set_client_handling(
     name = instance.spec.name
     if not _CLIENT_ID.fullmatch(client_id):
         raise NotFound(f"There is no client {client_id} on instance {name}.")
-    await session.commit()  # the read of the caller's credentials ends before the write
-    await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    await write_after_read(session)  # the read of the caller's credentials ends first
     handling = STRICT if body.handling == STRICT else None
     client = await ClientRepository(session).set_handling(name, client_id, handling)
     if client is None:
@@ -248,11 +248,9 @@ async def _record_revocation(
 ) -> bool:
     """Commit the revocation before answering; it applies in this process at once.
 
-    The session has read (the caller's credentials): on SQLite that read cannot become a write
-    once another connection has committed, so it ends first and the write takes the lock up
-    front, as every other write that follows a read does (`kit/db.py`)."""
-    await session.commit()
-    await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    The session has read (the caller's credentials), so the write begins anew holding SQLite's
+    write lock (`write_after_read`), as every other write that follows a read does."""
+    await write_after_read(session)
     try:
         newly = await RevocationRepository(session).revoke(
             instance=instance.spec.name,
