@@ -11,7 +11,6 @@ from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lgsp.audit.context import AuditContext
@@ -251,18 +250,14 @@ async def _record_revocation(
     The session has read (the caller's credentials), so the write begins anew holding SQLite's
     write lock (`write_after_read`), as every other write that follows a read does."""
     await write_after_read(session)
-    try:
-        newly = await RevocationRepository(session).revoke(
-            instance=instance.spec.name,
-            jti=jti,
-            client_id=client_id,
-            expires_at=expires_at,
-            at=datetime.now(UTC),
-        )
-        await session.commit()
-    except IntegrityError:  # revoked concurrently by another request: the same outcome
-        await session.rollback()
-        newly = False
+    newly = await RevocationRepository(session).revoke(
+        instance=instance.spec.name,
+        jti=jti,
+        client_id=client_id,
+        expires_at=expires_at,
+        at=datetime.now(UTC),
+    )
+    await session.commit()
     bus.deny_list.add(instance.spec.name, jti)
     return newly
 
