@@ -65,6 +65,23 @@ class InvalidInput(TranslationError):
         self.errors = errors
 
 
+def refused_as_malformed(
+    error: type[InvalidInput], system: str, where: str, *, what: str = "request"
+) -> Callable[[Any], TranslationError]:
+    """The refusal for a system's "malformed" code (NGSP's DATA_TYPE_INVALID and its kin),
+    given the envelope's payload: the system names no field, so `errors` names only `where`
+    (`body`, `query`, `path`), and the input is never repeated."""
+    by = system[:1].lower() + system[1:]  # "The DVC system" → "… by the DVC system"
+
+    def refused(_payload: Any) -> TranslationError:
+        return error(
+            f"{system} refused the {what} as malformed.",
+            errors=[{"loc": [where], "msg": f"Refused by {by}", "type": "refused"}],
+        )
+
+    return refused
+
+
 class UnsupportedMediaType(TranslationError):
     code = "UNSUPPORTED_MEDIA_TYPE"
     status = 415

@@ -33,6 +33,7 @@ from adapters._common import (
     NgspAdapter,
     UnsupportedMediaType,
     media_type,
+    refused_as_malformed,
     validation_errors,
 )
 from adapters.base import (
@@ -130,7 +131,7 @@ class _Operation:
     to_system: Callable[[CanonicalRequest, date], SystemRequest]
     read_data: Callable[[Any], Any]  # the `data` of a success envelope → canonical content
     not_found: Callable[[CanonicalRequest], Any]  # error_code "201": raise, or the answer
-    refused: Callable[[], TranslationError]  # error_code "302"
+    refused: Callable[[Any], TranslationError]  # error_code "302", given the envelope's data
 
 
 def citizen_to_canonical(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -308,15 +309,8 @@ def _citizen_not_found(request: CanonicalRequest) -> NoReturn:
     )
 
 
-def _malformed_number() -> TranslationError:
+def _malformed_number(_data: Any) -> TranslationError:
     return InvalidCccd("The citizen database refused the CCCD number as malformed.", rule="format")
-
-
-def _refused_claim() -> TranslationError:
-    return InvalidVerificationRequest(
-        "The citizen database refused the claim as malformed.",
-        errors=[{"loc": ["body"], "msg": "Refused by the citizen database", "type": "refused"}],
-    )
 
 
 _OPERATIONS: Mapping[str, _Operation] = {
@@ -337,7 +331,9 @@ _OPERATIONS: Mapping[str, _Operation] = {
         read_data=verification_to_canonical,
         # A system that does say RECORD_NOT_FOUND still must not let callers enumerate.
         not_found=_no_match_for_unknown,
-        refused=_refused_claim,
+        refused=refused_as_malformed(
+            InvalidVerificationRequest, "The citizen database", "body", what="claim"
+        ),
     ),
 }
 
@@ -366,7 +362,7 @@ class DancuAdapter(NgspAdapter[_Operation]):
         if response.status in (200, 404) and error_code == RECORD_NOT_FOUND:
             return CanonicalResponse(200, operation.not_found(request))
         if response.status in (200, 400) and error_code == DATA_TYPE_INVALID:
-            raise operation.refused()
+            raise operation.refused(envelope.get("data"))
         raise self._unexpected(response, error_code)
 
 

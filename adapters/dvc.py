@@ -14,7 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from adapters._common import EnvelopeAdapter, EnvelopeOperation, UnsupportedMediaType
+from adapters._common import (
+    EnvelopeAdapter,
+    EnvelopeOperation,
+    UnsupportedMediaType,
+    refused_as_malformed,
+)
 from adapters._dvc_answers import (
     STATUS_NAMES,
     DvcAnswerInvalid,
@@ -200,13 +205,7 @@ def _numbers_exhausted(_data: Any) -> TranslationError:
 
 
 def _refused(where: str) -> Callable[[Any], TranslationError]:
-    def refused(_data: Any) -> TranslationError:
-        return InvalidDossierRequest(
-            "The DVC system refused the request as malformed.",
-            errors=[{"loc": [where], "msg": "Refused by the DVC system", "type": "refused"}],
-        )
-
-    return refused
+    return refused_as_malformed(InvalidDossierRequest, "The DVC system", where)
 
 
 def _field(data: Any, key: str) -> Any:
@@ -276,45 +275,39 @@ class DvcAdapter(EnvelopeAdapter):
     operations = _OPERATIONS
 
 
-# The published contract: canonical shapes of each operation (see OperationContract).
+# The published contract: canonical shapes of each operation (see OperationContract). Every
+# operation may be refused as malformed, and may get an answer from the portal it cannot read.
+_EVERY_ERRORS = (InvalidDossierRequest, DvcAnswerInvalid)
 CONTRACTS: Mapping[str, OperationContract] = {
-    LIST_PROCEDURES: OperationContract(
-        ProcedurePage, query=ProcedureQuery, errors=(InvalidDossierRequest, DvcAnswerInvalid)
-    ),
+    LIST_PROCEDURES: OperationContract(ProcedurePage, query=ProcedureQuery, errors=_EVERY_ERRORS),
     CREATE_DOSSIER: OperationContract(
         Dossier,
         status=201,
         request=NewDossier,
         errors=(
-            InvalidDossierRequest,
+            *_EVERY_ERRORS,
             InvalidCccd,
             UnsupportedMediaType,
             ProcedureNotFound,
             ApplicantNotVerified,
             CitizenCheckUnavailable,
             DossierNumbersExhausted,
-            DvcAnswerInvalid,
         ),
     ),
-    GET_DOSSIER: OperationContract(
-        Dossier, errors=(InvalidDossierRequest, DossierNotFound, DvcAnswerInvalid)
-    ),
+    GET_DOSSIER: OperationContract(Dossier, errors=(*_EVERY_ERRORS, DossierNotFound)),
     LIST_DOSSIERS: OperationContract(
-        DossierPage,
-        query=DossierQuery,
-        errors=(InvalidDossierRequest, InvalidCccd, DvcAnswerInvalid),
+        DossierPage, query=DossierQuery, errors=(*_EVERY_ERRORS, InvalidCccd)
     ),
     TRANSITION_DOSSIER: OperationContract(
         Dossier,
         request=TransitionRequest,
         errors=(
-            InvalidDossierRequest,
+            *_EVERY_ERRORS,
             UnsupportedMediaType,
             DossierNotFound,
             IllegalTransition,
             SyncUnavailable,
             UnknownAction,
-            DvcAnswerInvalid,
         ),
     ),
 }

@@ -25,7 +25,12 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from adapters._common import EnvelopeAdapter, EnvelopeOperation, UnsupportedMediaType
+from adapters._common import (
+    EnvelopeAdapter,
+    EnvelopeOperation,
+    UnsupportedMediaType,
+    refused_as_malformed,
+)
 from adapters._dvc_requests import (
     InvalidDossierRequest,
     json_body,
@@ -288,13 +293,7 @@ def _province_read(page: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _refused(where: str) -> Callable[[Any], TranslationError]:
-    def refused(_result: Any) -> TranslationError:
-        return InvalidDossierRequest(
-            "The national portal refused the request as malformed.",
-            errors=[{"loc": [where], "msg": "Refused by the national portal", "type": "refused"}],
-        )
-
-    return refused
+    return refused_as_malformed(InvalidDossierRequest, "The national portal", where)
 
 
 def _key_reused(_result: Any) -> TranslationError:
@@ -367,45 +366,29 @@ class DvcqgAdapter(EnvelopeAdapter):
     operations = _OPERATIONS
 
 
-# The published contract: canonical shapes of each operation (see OperationContract).
+# The published contract: canonical shapes of each operation (see OperationContract). Every
+# operation may get an answer from the portal it cannot read; every one that takes input may be
+# refused as malformed, and a write may also be refused as `_WRITE_REFUSALS` reads.
+_READ_ERRORS = (InvalidDossierRequest, DvcqgAnswerInvalid)
+_WRITE_ERRORS = (
+    *_READ_ERRORS,
+    UnsupportedMediaType,
+    IdempotencyKeyReused,
+    DossierOfAnotherProvince,
+    NotTheCallersProvince,
+)
 CONTRACTS: Mapping[str, OperationContract] = {
     SYNC_DOSSIER: OperationContract(
-        SyncResult,
-        request=SyncRequest,
-        errors=(
-            InvalidDossierRequest,
-            InvalidCccd,
-            UnsupportedMediaType,
-            IdempotencyKeyReused,
-            DossierOfAnotherProvince,
-            NotTheCallersProvince,
-            DvcqgAnswerInvalid,
-        ),
+        SyncResult, request=SyncRequest, errors=(*_WRITE_ERRORS, InvalidCccd)
     ),
-    GET_DOSSIER: OperationContract(
-        NationalDossier, errors=(InvalidDossierRequest, DossierNotFound, DvcqgAnswerInvalid)
-    ),
+    GET_DOSSIER: OperationContract(NationalDossier, errors=(*_READ_ERRORS, DossierNotFound)),
     LIST_DOSSIERS: OperationContract(
-        NationalDossierPage,
-        query=NationalDossierQuery,
-        errors=(InvalidDossierRequest, DvcqgAnswerInvalid),
+        NationalDossierPage, query=NationalDossierQuery, errors=_READ_ERRORS
     ),
     RECORD_PROGRESS: OperationContract(
-        ProgressResult,
-        request=ProgressRequest,
-        errors=(
-            InvalidDossierRequest,
-            UnsupportedMediaType,
-            DossierNotFound,
-            IdempotencyKeyReused,
-            DossierOfAnotherProvince,
-            NotTheCallersProvince,
-            DvcqgAnswerInvalid,
-        ),
+        ProgressResult, request=ProgressRequest, errors=(*_WRITE_ERRORS, DossierNotFound)
     ),
-    LIST_AGENCIES: OperationContract(
-        AgencyList, query=AgencyQuery, errors=(InvalidDossierRequest, DvcqgAnswerInvalid)
-    ),
+    LIST_AGENCIES: OperationContract(AgencyList, query=AgencyQuery, errors=_READ_ERRORS),
     LIST_FIELDS: OperationContract(FieldList, errors=(DvcqgAnswerInvalid,)),
 }
 
