@@ -65,6 +65,14 @@ class InvalidInput(TranslationError):
         self.errors = errors
 
 
+def refused_as(
+    error: type[TranslationError], detail: str, **extensions: Any
+) -> Callable[[Any], TranslationError]:
+    """The refusal for an envelope code that means the same whatever the payload: `error`
+    with these words, written in the operation's table beside the code it answers."""
+    return lambda _payload: error(detail, **extensions)
+
+
 def refused_as_malformed(
     error: type[InvalidInput], system: str, where: str, *, what: str = "request"
 ) -> Callable[[Any], TranslationError]:

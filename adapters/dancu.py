@@ -33,6 +33,7 @@ from adapters._common import (
     NgspAdapter,
     UnsupportedMediaType,
     media_type,
+    refused_as,
     refused_as_malformed,
     validation_errors,
 )
@@ -309,8 +310,9 @@ def _citizen_not_found(request: CanonicalRequest) -> NoReturn:
     )
 
 
-def _malformed_number(_data: Any) -> TranslationError:
-    return InvalidCccd("The citizen database refused the CCCD number as malformed.", rule="format")
+_malformed_number = refused_as(
+    InvalidCccd, "The citizen database refused the CCCD number as malformed.", rule="format"
+)
 
 
 _OPERATIONS: Mapping[str, _Operation] = {

@@ -18,6 +18,7 @@ from adapters._common import (
     EnvelopeAdapter,
     EnvelopeOperation,
     UnsupportedMediaType,
+    refused_as,
     refused_as_malformed,
 )
 from adapters._dvc_answers import (
@@ -127,8 +128,12 @@ class DossierNumbersExhausted(TranslationError):
 # --- the portal's error codes, per operation -------------------------------------------------
 
 
-def _dossier_not_found(_data: Any) -> TranslationError:
-    return DossierNotFound("The province has no dossier with this code.")
+_dossier_not_found = refused_as(DossierNotFound, "The province has no dossier with this code.")
+_sync_unavailable = refused_as(
+    SyncUnavailable,
+    "The portal could not hand the change's sync to its LGSP; nothing was changed. Try again "
+    "later.",
+)
 
 
 def _procedure_not_found(data: Any) -> TranslationError:
@@ -193,17 +198,6 @@ def _check_unavailable(data: Any) -> TranslationError:
     )
 
 
-def _sync_unavailable(_data: Any) -> TranslationError:
-    return SyncUnavailable(
-        "The portal could not hand the change's sync to its LGSP; nothing was changed. Try "
-        "again later."
-    )
-
-
-def _numbers_exhausted(_data: Any) -> TranslationError:
-    return DossierNumbersExhausted("Try again tomorrow (Vietnam time).")
-
-
 def _refused(where: str) -> Callable[[Any], TranslationError]:
     return refused_as_malformed(InvalidDossierRequest, "The DVC system", where)
 
@@ -235,7 +229,7 @@ _OPERATIONS: Mapping[str, EnvelopeOperation] = {
             (422, DATA_INCORRECT): _not_verified,
             (502, "502"): _check_unavailable,
             (504, "504"): _check_unavailable,
-            (503, "503"): _numbers_exhausted,
+            (503, "503"): refused_as(DossierNumbersExhausted, "Try again tomorrow (Vietnam time)."),
         },
     ),
     GET_DOSSIER: EnvelopeOperation(

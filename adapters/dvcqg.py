@@ -29,6 +29,7 @@ from adapters._common import (
     EnvelopeAdapter,
     EnvelopeOperation,
     UnsupportedMediaType,
+    refused_as,
     refused_as_malformed,
 )
 from adapters._dvc_requests import (
@@ -296,35 +297,22 @@ def _refused(where: str) -> Callable[[Any], TranslationError]:
     return refused_as_malformed(InvalidDossierRequest, "The national portal", where)
 
 
-def _key_reused(_result: Any) -> TranslationError:
-    return IdempotencyKeyReused(
-        "This Idempotency-Key was first sent with a different body; use a new key for a new "
-        "change (the portal keys syncs as dvcqg:{code}:{step})."
-    )
-
-
-def _never_synced(_result: Any) -> TranslationError:
-    return DossierNotFound("The national portal has no dossier with this code.")
-
-
-def _another_province(_result: Any) -> TranslationError:
-    return DossierOfAnotherProvince(
-        "The national portal holds this dossier code for another province; nothing was changed."
-    )
-
-
-def _not_callers_province(_result: Any) -> TranslationError:
-    return NotTheCallersProvince(
-        "The dossier (its province_code, or the agency its code begins with) is not of the "
-        "province this call came from; nothing was changed."
-    )
-
-
 _WRITE_REFUSALS: Mapping[tuple[int, str], Callable[[Any], TranslationError]] = {
     (400, "-1"): _refused("body"),
-    (422, "-4"): _key_reused,
-    (409, "-5"): _another_province,
-    (403, "-6"): _not_callers_province,
+    (422, "-4"): refused_as(
+        IdempotencyKeyReused,
+        "This Idempotency-Key was first sent with a different body; use a new key for a new "
+        "change (the portal keys syncs as dvcqg:{code}:{step}).",
+    ),
+    (409, "-5"): refused_as(
+        DossierOfAnotherProvince,
+        "The national portal holds this dossier code for another province; nothing was changed.",
+    ),
+    (403, "-6"): refused_as(
+        NotTheCallersProvince,
+        "The dossier (its province_code, or the agency its code begins with) is not of the "
+        "province this call came from; nothing was changed.",
+    ),
 }
 """How the portal refuses a write: a sync or a progress entry."""
 
@@ -345,7 +333,12 @@ _OPERATIONS: Mapping[str, EnvelopeOperation] = {
     RECORD_PROGRESS: EnvelopeOperation(
         to_system=_progress_request,
         read=_progress_result,
-        errors={**_WRITE_REFUSALS, (404, "-2"): _never_synced},
+        errors={
+            **_WRITE_REFUSALS,
+            (404, "-2"): refused_as(
+                DossierNotFound, "The national portal has no dossier with this code."
+            ),
+        },
     ),
     LIST_AGENCIES: EnvelopeOperation(
         to_system=_agencies_request,
