@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from pydantic import ValidationError
 
 from adapters.base import (
+    AnswerInvalid,
     CanonicalRequest,
     CanonicalResponse,
     IdempotencyKeyReused,
@@ -153,7 +154,7 @@ def validation_errors(error: ValidationError, where: str = "body") -> list[dict[
 
 
 def read_answer(
-    response: SystemResponse, *, system: str, shape: str, invalid: type[TranslationError]
+    response: SystemResponse, *, system: str, shape: str, invalid: type[AnswerInvalid]
 ) -> Mapping[str, Any]:
     """The system's answer as a JSON object, or `invalid` saying that `system` sent no `shape`."""
     try:
@@ -171,7 +172,7 @@ class FieldReader:
     value. `owner` starts every detail: "The portal's" gives "The portal's MaHoSo is …"."""
 
     owner: str
-    invalid: type[TranslationError]
+    invalid: type[AnswerInvalid]
 
     def mapping(self, value: Any, name: str) -> Mapping[str, Any]:
         if not isinstance(value, Mapping):
@@ -217,7 +218,7 @@ class NgspAdapter(Generic[_Dated]):
     adapter: ClassVar[str]
     system: ClassVar[str]
     payload: ClassVar[str]
-    invalid: ClassVar[type[TranslationError]]
+    invalid: ClassVar[type[AnswerInvalid]]
     operations: Mapping[str, _Dated]
 
     def __init__(self, *, today: Callable[[], date]) -> None:
@@ -306,7 +307,7 @@ class SdkAdapter(Generic[_Read]):
 
     adapter: ClassVar[str]
     system: ClassVar[str]
-    invalid: ClassVar[type[TranslationError]]
+    invalid: ClassVar[type[AnswerInvalid]]
     operations: Mapping[str, _Read]
     refusals: ClassVar[Mapping[tuple[int, str], Refusal]]
 

@@ -61,6 +61,13 @@ class CanonicalResponse:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+class AnswerInvalid(TranslationError):
+    """The owning system answered what its adapter cannot read: the system's fault, never the
+    caller's, so the bus answers 502. Each adapter's subclass names the system in its title."""
+
+    status = 502
+
+
 class IdempotencyKeyReused(TranslationError):
     """The key came before with another request (draft-ietf-httpapi-idempotency-key §2.7)."""
 

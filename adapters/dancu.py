@@ -38,6 +38,7 @@ from adapters._common import (
     validation_errors,
 )
 from adapters.base import (
+    AnswerInvalid,
     CanonicalRequest,
     CanonicalResponse,
     OperationContract,
@@ -96,15 +97,12 @@ class CitizenNotFound(TranslationError):
     title = "Citizen not found"
 
 
-class UpstreamAnswerInvalid(TranslationError):
+class UpstreamAnswerInvalid(AnswerInvalid):
     code = "UPSTREAM_INVALID_RESPONSE"
-    status = 502
     title = "The citizen database gave an answer that could not be read"
 
 
 _RECORD = FieldReader("The citizen record's", UpstreamAnswerInvalid)
-_text = _RECORD.text
-_optional_text = _RECORD.optional_text
 
 
 class InvalidVerificationRequest(InvalidInput):
@@ -147,16 +145,16 @@ def citizen_to_canonical(record: Mapping[str, Any]) -> dict[str, Any]:
         **_person(record),
         **_birth_registration(record),
         "permanent_address": {
-            "province_code": _text(address, "MaTinhThanh"),
-            "province": _text(address, "TenTinhThanh"),
+            "province_code": _RECORD.text(address, "MaTinhThanh"),
+            "province": _RECORD.text(address, "TenTinhThanh"),
             # The district level was abolished on 1 July 2025 (DOMAIN.md §6.1, §8.5: legacy
             # only), so newer records may lack it.
-            "district_code": _optional_text(address, "MaQuanHuyen"),
-            "district": _optional_text(address, "TenQuanHuyen"),
-            "commune_code": _text(address, "MaPhuongXa"),
-            "commune": _text(address, "TenPhuongXa"),
-            "street": _text(address, "ChiTiet"),
-            "country": _text(address, "QuocGia"),
+            "district_code": _RECORD.optional_text(address, "MaQuanHuyen"),
+            "district": _RECORD.optional_text(address, "TenQuanHuyen"),
+            "commune_code": _RECORD.text(address, "MaPhuongXa"),
+            "commune": _RECORD.text(address, "TenPhuongXa"),
+            "street": _RECORD.text(address, "ChiTiet"),
+            "country": _RECORD.text(address, "QuocGia"),
             **_legacy(address),
         },
     }
@@ -190,7 +188,7 @@ def _block(block: object, fields: Mapping[str, str], not_an_object: str) -> dict
         return None
     if not isinstance(block, Mapping):
         raise UpstreamAnswerInvalid(not_an_object)
-    return {canonical: _text(block, legacy) for canonical, legacy in fields.items()}
+    return {canonical: _RECORD.text(block, legacy) for canonical, legacy in fields.items()}
 
 
 def household_to_canonical(household: Mapping[str, Any]) -> dict[str, Any]:
@@ -204,17 +202,17 @@ def household_to_canonical(household: Mapping[str, Any]) -> dict[str, Any]:
         raise UpstreamAnswerInvalid("The household has no ThanhVien (members).")
     if not all(isinstance(member, Mapping) for member in members):
         raise UpstreamAnswerInvalid("A household member is not a record.")
-    heads = {_text(_head_of(member), "SoDinhDanh") for member in members}
+    heads = {_RECORD.text(_head_of(member), "SoDinhDanh") for member in members}
     if len(heads) != 1:
         raise UpstreamAnswerInvalid("The household's members name different heads (ChuHo).")
     return {
-        "household_id": _text(household, "MaHo"),
+        "household_id": _RECORD.text(household, "MaHo"),
         "head_cccd": heads.pop(),
         "members": [
             {
                 **_person(member),
                 "relationship": _RELATIONSHIPS.get(
-                    unicodedata.normalize("NFC", _text(_head_of(member), "QuanHe")), "other"
+                    unicodedata.normalize("NFC", _RECORD.text(_head_of(member), "QuanHe")), "other"
                 ),
             }
             for member in members
@@ -371,17 +369,17 @@ class DancuAdapter(NgspAdapter[_Operation]):
 def _person(record: Mapping[str, Any]) -> dict[str, Any]:
     """The identity fields every citizen-shaped record shares."""
     try:
-        date_of_birth = parse_ddmmyyyy(_text(record, "NgayThangNamSinh"))
+        date_of_birth = parse_ddmmyyyy(_RECORD.text(record, "NgayThangNamSinh"))
     except ValueError:
         raise UpstreamAnswerInvalid(
             "The citizen record's NgayThangNamSinh is not a dd/MM/yyyy date."
         ) from None
-    gender = _GENDERS.get(_text(record, "GioiTinh"))
+    gender = _GENDERS.get(_RECORD.text(record, "GioiTinh"))
     if gender is None:
         raise UpstreamAnswerInvalid("The citizen record's GioiTinh is neither 1 (Nam) nor 2 (Nữ).")
     return {
-        "cccd": _text(record, "SoDinhDanh"),
-        "full_name": _text(record, "HoVaTen"),
+        "cccd": _RECORD.text(record, "SoDinhDanh"),
+        "full_name": _RECORD.text(record, "HoVaTen"),
         "date_of_birth": date_of_birth.isoformat(),
         "gender": gender,
     }

@@ -20,7 +20,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters._common import EnvelopeAdapter, EnvelopeOperation, FieldReader, refused_as
-from adapters.base import CanonicalRequest, OperationContract, SystemRequest, TranslationError
+from adapters.base import (
+    AnswerInvalid,
+    CanonicalRequest,
+    OperationContract,
+    SystemRequest,
+    TranslationError,
+)
 from formats.ngsp import RECORD_NOT_FOUND
 
 GET_UNIT = "get_unit"
@@ -42,9 +48,8 @@ class UnitNotFound(TranslationError):
     title = "No such administrative unit"
 
 
-class UnitAnswerInvalid(TranslationError):
+class UnitAnswerInvalid(AnswerInvalid):
     code = "DMHC_INVALID_RESPONSE"
-    status = 502
     title = "The administrative-units catalogue gave an answer that could not be read"
 
 
