@@ -7,7 +7,8 @@ answer as a JSON object or reports a 502 (`read_answer`). The systems come in tw
 - NGSP-style services (`dancu`, `dvc`, `dvcqg`) answer in the envelope `{error_code, message,
   data}` (DOMAIN.md §8.1), "0" meaning success: `NgspAdapter`. `EnvelopeAdapter` is the whole
   adapter for the ones whose every other code is a refusal in a per-operation table (`dvc`,
-  `dvcqg`); `dancu` reads its codes differently and keeps its own `to_canonical`.
+  `dvcqg`); `dancu` reads its codes differently and keeps its own `to_canonical`. A refusal
+  whose words never change is `refused_as`; a bare "malformed" code, `refused_as_malformed`.
 - VDXP SDK-style endpoints (`qlvb`, `vdxp`) answer `{status: "OK", …}` or `{status, ErrorCode,
   ErrorDesc}`. `SdkAdapter` reads those against one table of refusals per system; the refusals
   both systems make in the same words are `idempotency_refusals` and `edxml_refusals`.
