@@ -63,9 +63,12 @@ class CanonicalResponse:
 
 class AnswerInvalid(TranslationError):
     """The owning system answered what its adapter cannot read: the system's fault, never the
-    caller's, so the bus answers 502. Each adapter's subclass names the system in its title."""
+    caller's, so the bus answers 502. Each adapter's subclass names the system in its code and
+    title; this one's are only the family's."""
 
+    code = "SYSTEM_ANSWER_INVALID"
     status = 502
+    title = "The owning system gave an answer that could not be read"
 
 
 class IdempotencyKeyReused(TranslationError):
