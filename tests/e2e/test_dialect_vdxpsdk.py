@@ -418,20 +418,33 @@ async def test_download_edoc_answers_the_senders_bytes_as_the_file(
     assert_core_call(audit, recipient[0], f"/qlvb/v1/documents/{doc_id}")  # get_document
 
 
-async def test_an_agency_that_is_no_party_downloads_no_document(
+async def test_an_agency_that_is_no_party_reads_no_document_nor_status_message(
     client: httpx.AsyncClient,
     parties: tuple[tuple[str, str], tuple[str, str]],
     bystander: tuple[str, str],
 ) -> None:
-    """A docId is no secret (the axis derives it): only the sender's and recipients' systems
-    read the document, whichever SDK call asks for it."""
+    """A docId is no secret (the axis derives it), nor is a status knobstick's
+    (`{docId}/{recipient}/{n}`): only the sender's and recipients' systems read the document,
+    only its reporter's and addressee's a status message, whichever SDK call asks for it."""
+    sender, recipient = parties
     data = as_sent("edoc_update.edxml", "17332")
-    sent = await client.post(SEND, content=data, headers=sdk_headers(parties[0], data))
+    doc_id = (await client.post(SEND, content=data, headers=sdk_headers(sender, data))).json()[
+        "DocId"
+    ]
+    done = await call_sdk(client, recipient, "updateStatus", status="done", docId=doc_id)
+    assert done.status_code == 200, done.text
+    status_id = f"{doc_id}/{STC}/1"  # the recipient's 01, addressed to the sender
 
-    for name in ("downloadEdoc", "getEdoc"):
-        answer = await call_sdk(client, bystander, name, filePath="xml", docId=sent.json()["DocId"])
-        assert answer.status_code == 403, answer.text
-        assert (answer.json()["status"], answer.json()["ErrorCode"]) == ("FAIL", "NOT_A_PARTY")
+    for read in (doc_id, status_id):
+        for name, entries in (("downloadEdoc", {"filePath": "xml"}),
+                              ("getEdoc", {"filePath": "xml"}),
+                              ("updateStatus", {"status": "processing"})):  # fmt: skip
+            answer = await call_sdk(client, bystander, name, docId=read, **entries)
+            assert answer.status_code == 403, (read, name, answer.text)
+            assert (answer.json()["status"], answer.json()["ErrorCode"]) == ("FAIL", "NOT_A_PARTY")
+    for party in parties:
+        answer = await call_sdk(client, party, "getEdoc", filePath="xml", docId=status_id)
+        assert (answer.status_code, answer.json()["status"]) == (200, "OK"), answer.text
 
 
 async def test_the_sdk_lists_the_agencies_a_document_can_be_addressed_to(

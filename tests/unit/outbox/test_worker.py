@@ -139,6 +139,26 @@ async def test_a_delivery_that_outlasts_its_time_counts_as_no_answer(
     )
 
 
+async def test_a_delivery_past_its_time_is_not_cut_short(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Cut short, an in-process delivery's transactions could leave the database locked: it
+    goes on to its end, as a remote system would, and its outcome is dropped (`kit.deadline`)."""
+    await add_message(sessions, "m")
+    release, ended = asyncio.Event(), asyncio.Event()
+
+    async def deliver(message: ClaimedMessage) -> DeliveryResult:
+        await release.wait()
+        ended.set()
+        return DeliveryResult(200)
+
+    await make_worker(sessions, deliver, delivery_timeout=0.01).drain_once()
+    release.set()
+
+    with anyio.fail_after(5):  # a hang guard: cut short, the delivery never reaches its end
+        await ended.wait()
+
+
 async def test_a_refusal_makes_the_message_dead_without_retrying(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
