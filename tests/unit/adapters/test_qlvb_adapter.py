@@ -51,7 +51,7 @@ from lgsp.catalog.loader import match_operation
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
 from tests.fixtures.apps import serving
-from tests.fixtures.documents import NOW, cross_province_document
+from tests.fixtures.documents import NOW, cross_province_document, response_for
 from tests.fixtures.handovers import with_bus_access
 from tests.unit.adapters.calls import (
     SECRET,
@@ -531,14 +531,11 @@ def test_the_default_timestamp_is_vietnam_time_whatever_the_clocks_zone() -> Non
 
 
 def status_message(document_id: str = DOCUMENT_ID) -> bytes:
+    """Sở Tài chính's 01 about the document, named by `document_id` (the document's own unless
+    told)."""
     return render_status(
         {
-            "response_for": {
-                "organ_id": STP,
-                "code": "15/STP-VP",
-                "promulgation_date": "2025-06-02",
-                "document_id": document_id,
-            },
+            "response_for": {**response_for(make_document()), "document_id": document_id},
             "from": {"organ_id": STC, "organ_name": "Sở Tài chính"},
             "status_code": "01",
             "timestamp": "2025-06-02T10:00:00",
