@@ -118,15 +118,8 @@ async def test_a_dossier_is_seen_synchronised_to_the_national_portal(
     assert synced.status_code == 200, synced.text
 
 
-@pytest.fixture
-def capped_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"journal_wait_max_seconds": 0.2})
-
-
-async def test_the_bus_caps_how_long_a_wait_holds(
-    capped_settings: Settings, bus_pool: BusPool
-) -> None:
-    async with bus_pool.client(capped_settings) as client:
+async def test_the_bus_caps_how_long_a_wait_holds(settings: Settings, bus_pool: BusPool) -> None:
+    async with bus_pool.client(settings, journal_wait_max_seconds=0.2) as client:
         token = await fetch_token(client)
         started = time.monotonic()
         answer = await client.post(
