@@ -158,10 +158,12 @@ def read_answer(
     response: SystemResponse, *, system: str, shape: str, invalid: type[AnswerInvalid]
 ) -> Mapping[str, Any]:
     """The system's answer as a JSON object, or `invalid` saying that `system` sent no `shape`."""
-    try:
-        answer = json.loads(response.body)
-    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the stack
-        answer = None
+    answer = response.document
+    if answer is None:
+        try:
+            answer = json.loads(response.body)
+        except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the stack
+            answer = None
     if not isinstance(answer, dict):
         raise invalid(f"{system} answered HTTP {response.status} without {shape}.")
     return answer

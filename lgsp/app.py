@@ -21,6 +21,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.telemetry import TelemetryConfig
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp
 
 from adapters import ADAPTERS
 from adapters.base import Adapter
@@ -94,6 +95,29 @@ GATEWAY_ROUTERS: tuple[APIRouter, ...] = (
 """Every instance's own endpoints, before the invocation route (which would shadow them)."""
 
 
+class BusApp(FastAPI):
+    """The root app, with the bus's own middleware outermost.
+
+    FastAPI puts added middleware inside Starlette's server-error layer and its own telemetry
+    and body-limit layers. The bus's (request id, guard, legacy paths, the invocation
+    dispatch) are pure ASGI and hand every service call to its instance's lean app, which
+    answers its own errors (`lgsp.routing.dispatch`): a call crossed those three layers, and
+    their wrapper of each message it sent, for nothing (issue 21). Here they sit inside the
+    bus's middleware, around the routes only: an error no handler takes is answered 500 there
+    as before, now with the request id in its header too.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        own, self.user_middleware = self.user_middleware, []
+        try:
+            app = super().build_middleware_stack()
+        finally:
+            self.user_middleware = own
+        for cls, args, kwargs in reversed(own):
+            app = cls(app, *args, **kwargs)
+        return app
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -110,7 +134,7 @@ def create_app(
     topology = load_topology(settings.topology_file, settings.era)
     topology = _with_ndxp_url(topology, settings.ndxp_url)
     served = _select(topology, instances)
-    app = FastAPI(
+    app = BusApp(
         title="LGSP mock bus",
         summary="A local copy of a provincial LGSP and of the national NDXP.",
         docs_url=None,  # each instance has its own offline docs at `{base}/docs`

@@ -50,6 +50,9 @@ class DirectAnswer(Protocol):
     def body(self) -> bytes: ...
     @property
     def media_type(self) -> str: ...
+    @property
+    def document(self) -> Any:
+        """The JSON value `body` renders, or None: handed to the adapter (`SystemResponse`)."""
 
 
 DirectCall = Callable[[str, str], DirectAnswer | None]
@@ -97,7 +100,9 @@ class InProcessTransport:
             if answer is not None:
                 if len(answer.body) > MAX_UPSTREAM_BODY:
                     raise UpstreamUnavailable(f"System {self._system} answered too much.")
-                return SystemResponse(answer.status, answer.body, answer.media_type)
+                return SystemResponse(
+                    answer.status, answer.body, answer.media_type, document=answer.document
+                )
         headers = [(b"host", self._host)]
         headers += [(k.lower().encode(), v.encode()) for k, v in request.headers.items()]
         if request.body:

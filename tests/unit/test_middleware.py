@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from lgsp.app import create_app
 from lgsp.errors import install_error_handlers
 from lgsp.middleware import RequestGuardMiddleware, RequestIdMiddleware
+from lgsp.routing.dispatch import InvocationDispatch
+from lgsp.settings import Settings
 
 pytestmark = pytest.mark.anyio
 
@@ -74,3 +79,42 @@ async def test_made_request_ids_are_unique_32_hex_digits() -> None:
 
     assert len(set(ids)) == 50
     assert all(len(each) == 32 and int(each, 16) >= 0 for each in ids)
+
+
+async def test_an_error_no_handler_takes_is_answered_500_with_the_request_id(
+    tmp_path: Path,
+) -> None:
+    """The bus's own middleware sits outside the server-error layer (`lgsp.app.BusApp`): the
+    500 of an unforeseen error names the call's request id, in its header and in its body."""
+    bus = create_app(Settings(data_dir=tmp_path))
+
+    async def failing() -> None:
+        raise RuntimeError("an unforeseen failure")
+
+    bus.add_api_route("/failing", failing)
+    transport = httpx.ASGITransport(app=bus, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/failing", headers={"X-Request-ID": "trace-500"})
+
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "trace-500"
+    assert response.json()["request_id"] == "trace-500"
+
+
+def test_a_service_call_meets_the_bus_middleware_before_any_framework_layer(
+    tmp_path: Path,
+) -> None:
+    """Request id, guard and the invocation dispatch come first; Starlette's server-error
+    layer only behind them, for the routes the dispatch leaves to the apps (issue 21)."""
+    layers = []
+    layer: object = create_app(Settings(data_dir=tmp_path)).build_middleware_stack()
+    while layer is not None and len(layers) < 10:
+        layers.append(type(layer))
+        layer = getattr(layer, "app", None)
+
+    assert layers[:4] == [
+        RequestIdMiddleware,
+        RequestGuardMiddleware,
+        InvocationDispatch,
+        ServerErrorMiddleware,
+    ]

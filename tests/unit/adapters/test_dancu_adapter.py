@@ -66,6 +66,19 @@ def fx_adapter() -> DancuAdapter:
     return DancuAdapter(today=lambda: TODAY)
 
 
+def test_an_answer_handed_over_built_is_read_without_parsing_its_body(
+    adapter: DancuAdapter,
+) -> None:
+    """An embedded system's answer comes with its JSON value (`SystemResponse.document`): the
+    adapter reads that value, the same answer as from the body it renders."""
+    parsed = envelope(200, "0", "OK", sample_record())
+    built = SystemResponse(
+        200, b"(not parsed)", "application/json", document=json.loads(parsed.body)
+    )
+
+    assert adapter.to_canonical(lookup(), built) == adapter.to_canonical(lookup(), parsed)
+
+
 def test_registry_maps_the_catalog_name_to_the_adapter() -> None:
     assert ADAPTERS["dancu"] is DancuAdapter
 

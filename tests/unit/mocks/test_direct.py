@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -22,9 +23,29 @@ from mocks.direct import json_answer
     ids=["text", "scalars", "big-int", "int-key", "string"],
 )
 def test_json_answer_is_what_json_response_renders(content: Any) -> None:
-    assert json_answer(content, 201) == (
+    assert json_answer(content, 201)[:4] == (
         201,
         bytes(JSONResponse(content).body),
         "application/json",
         None,
     )
+
+
+@pytest.mark.parametrize(
+    ("content", "handed_over"),
+    [
+        ({"HoVaTen": "Nguyễn Văn An", "n": [0, -1, 2**63 - 1, True, None], "empty": {}}, True),
+        ("é", True),
+        ({1: "a key that is no string"}, False),  # rendered `{"1": …}`: not what it parses to
+        ({"big": 2**64}, False),
+    ],
+    ids=["object", "string", "int-key", "big-int"],
+)
+def test_json_answer_hands_over_its_content_only_as_what_the_body_parses_to(
+    content: Any, handed_over: bool
+) -> None:
+    answer = json_answer(content)
+
+    assert answer.document is (content if handed_over else None)
+    if handed_over:
+        assert json.loads(answer.body) == answer.document

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any, cast
 
 import pytest
+from starlette.requests import ClientDisconnect
 from starlette.types import Message, Receive, Scope, Send
 
 from adapters import ADAPTERS
 from lgsp.catalog.loader import Catalog, load_catalog
-from lgsp.routing.dispatch import InvocationDispatch
+from lgsp.routing.dispatch import HopRequest, InvocationDispatch
 from lgsp.settings import Settings
 from lgsp.state import BUS_STATE_KEY, BusState
 
@@ -126,3 +127,41 @@ async def test_a_service_named_like_a_gateway_endpoint_is_left_to_fastapi(bus: B
 
     assert len(mounts.scopes) == 1
     assert lean[KG].scopes == []
+
+
+def receiving(*messages: Message) -> Receive:
+    queue = list(messages)
+
+    async def receive() -> Message:
+        return queue.pop(0)
+
+    return receive
+
+
+async def test_a_hop_request_reads_its_body_from_every_part_once() -> None:
+    """`HopRequest` reads the body as Starlette's request does, without its async generator."""
+    request = HopRequest(
+        {"type": "http", "method": "POST", "headers": []},
+        receiving(
+            {"type": "http.request", "body": b'{"a":', "more_body": True},
+            {"type": "http.request", "body": b"", "more_body": True},
+            {"type": "http.request", "body": b"1}", "more_body": False},
+        ),
+    )
+
+    assert await request.body() == b'{"a":1}'
+    assert await request.json() == {"a": 1}  # the body read again, not the drained `receive`
+    assert [chunk async for chunk in request.stream()] == [b'{"a":1}', b""]
+
+
+async def test_a_hop_request_whose_client_went_away_raises_client_disconnect() -> None:
+    request = HopRequest(
+        {"type": "http", "method": "POST", "headers": []},
+        receiving(
+            {"type": "http.request", "body": b"part", "more_body": True},
+            {"type": "http.disconnect"},
+        ),
+    )
+
+    with pytest.raises(ClientDisconnect):
+        await request.body()

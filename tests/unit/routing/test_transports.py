@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import anyio
 import httpx
@@ -137,6 +137,7 @@ class Answer(NamedTuple):
     status: int
     body: bytes
     media_type: str = "application/json"
+    document: Any = None
 
 
 def direct_echo(method: str, path: str) -> Answer | None:
@@ -147,6 +148,8 @@ def direct_echo(method: str, path: str) -> Answer | None:
         raise RuntimeError("the plain function fell over")
     if path == "/echo/huge":
         return Answer(200, b"x" * (MAX_UPSTREAM_BODY + 1))
+    if path == "/echo/built":
+        return Answer(200, b'{"echo":"built"}', document={"echo": "built"})
     return Answer(203, f"{method} {path}".encode(), "text/plain")
 
 
@@ -162,6 +165,13 @@ async def test_in_process_call_takes_the_systems_plain_function_when_it_answers(
         b"GET /echo/a",
         "text/plain",
     )
+
+
+async def test_in_process_call_hands_the_adapter_the_json_value_the_function_built() -> None:
+    response = await with_direct().send(SystemRequest(method="GET", path="/echo/built"))
+
+    assert (response.body, response.document) == (b'{"echo":"built"}', {"echo": "built"})
+    assert (await with_direct().send(SystemRequest(method="GET", path="/echo/a"))).document is None
 
 
 async def test_in_process_call_goes_to_the_app_when_the_plain_function_does_not_answer() -> None:
