@@ -7,6 +7,7 @@ block bounded in bytes while it arrives, and in time; a connection cap; keep-ali
 from __future__ import annotations
 
 import asyncio
+import select
 import socket
 import time
 from collections.abc import Iterator
@@ -36,7 +37,11 @@ class Bus:
         self.base = f"http://127.0.0.1:{port}"
 
     def connect(self) -> socket.socket:
-        return socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        """A blocking connection: no bound of the test's on how soon the server acts (a server
+        that never does leaves the test to pytest's timeout, which fails it)."""
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        sock.settimeout(None)
+        return sock
 
     def rss_bytes(self) -> int:
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
@@ -105,7 +110,6 @@ def test_a_header_block_that_never_ends_is_refused_431_without_buffering_it(
     with bus.connect() as sock:
         flood(sock, prefix, chunk)
         grown = bus.rss_bytes() - before
-        sock.settimeout(HEADER_TIMEOUT * 5)
         received = answer(sock)
 
     assert received.startswith(b"HTTP/1.1 431 "), received[:200]
@@ -113,23 +117,26 @@ def test_a_header_block_that_never_ends_is_refused_431_without_buffering_it(
     assert grown < FLOOD_BYTES // 4, f"the server grew by {grown / 2**20:.0f} MiB"
 
 
+def trickle(sock: socket.socket, pause: float) -> None:
+    """Sends a byte every `pause` until the server answers or closes the connection (no bound
+    of its own, as `Bus.connect`)."""
+    while not select.select([sock], [], [], pause)[0]:
+        try:
+            sock.sendall(b"a")
+        except OSError:  # reset: the server closed it
+            return
+
+
 def test_a_header_block_sent_a_byte_at_a_time_is_cut_off_408(bus: Bus) -> None:
-    started = time.monotonic()
+    """Each byte comes well within the header timeout, so an idle timeout would never end the
+    connection: only a bound on the whole block, from its first byte, cuts it off."""
     with bus.connect() as sock:
         sock.sendall(HEAD + b"X-Slow: ")
-        received = b""
-        try:
-            while time.monotonic() - started < HEADER_TIMEOUT * 5:
-                sock.sendall(b"a")
-                time.sleep(HEADER_TIMEOUT / 5)
-        except OSError:
-            pass
-        sock.settimeout(HEADER_TIMEOUT * 5)
+        trickle(sock, HEADER_TIMEOUT / 5)
         received = answer(sock)
 
     assert received.startswith(b"HTTP/1.1 408 "), received[:200]
     assert b'"code": "REQUEST_HEADER_TIMEOUT"' in received
-    assert time.monotonic() - started < HEADER_TIMEOUT * 4
 
 
 def test_a_body_sent_a_byte_at_a_time_is_cut_off(bus: Bus) -> None:
@@ -137,32 +144,19 @@ def test_a_body_sent_a_byte_at_a_time_is_cut_off(bus: Bus) -> None:
     body, trickled bodies would hold connections that the cap cannot take back."""
     head = b"POST /lgsp/kiengiang/token HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
     head += b"Content-Type: application/x-www-form-urlencoded\r\n\r\ngrant_type="
-    started = time.monotonic()
-    closed = False
     with bus.connect() as sock:
         sock.sendall(head)
-        sock.setblocking(False)
-        while not closed and time.monotonic() - started < BODY_TIMEOUT * 5:
-            time.sleep(BODY_TIMEOUT / 5)
-            try:
-                sock.sendall(b"a")
-                closed = sock.recv(65536) == b""
-            except BlockingIOError:
-                pass
-            except OSError:
-                closed = True
+        trickle(sock, BODY_TIMEOUT / 5)
+        received = answer(sock)
 
-    assert closed
-    assert time.monotonic() - started < BODY_TIMEOUT * 4
+    assert received == b""  # closed mid-body, unanswered (`lgsp.server`: no 408 of its own)
 
 
 def test_a_connection_that_sends_nothing_is_closed_after_the_header_timeout(bus: Bus) -> None:
+    """Nothing else closes a connection that never sent a byte (uvicorn's keep-alive timeout
+    starts after a response): that it is closed at all is the header timeout's doing."""
     with bus.connect() as sock:
-        sock.settimeout(HEADER_TIMEOUT * 5)
-        started = time.monotonic()
-
         assert answer(sock) == b""
-        assert time.monotonic() - started < HEADER_TIMEOUT * 4
 
 
 def test_trickling_connections_past_the_cap_make_room_for_a_real_call(bus: Bus) -> None:
