@@ -7,7 +7,8 @@ answer as a JSON object or reports a 502 (`read_answer`). The systems come in tw
 - NGSP-style services (`dancu`, `dvc`, `dvcqg`) answer in the envelope `{error_code, message,
   data}` (DOMAIN.md §8.1), "0" meaning success: `NgspAdapter`. `EnvelopeAdapter` is the whole
   adapter for the ones whose every other code is a refusal in a per-operation table (`dvc`,
-  `dvcqg`); `dancu` reads its codes differently and keeps its own `to_canonical`.
+  `dvcqg`); `dancu` reads its codes differently and keeps its own `to_canonical`. A refusal
+  whose words never change is `refused_as`; a bare "malformed" code, `refused_as_malformed`.
 - VDXP SDK-style endpoints (`qlvb`, `vdxp`) answer `{status: "OK", …}` or `{status, ErrorCode,
   ErrorDesc}`. `SdkAdapter` reads those against one table of refusals per system; the refusals
   both systems make in the same words are `idempotency_refusals` and `edxml_refusals`.
@@ -28,6 +29,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from pydantic import ValidationError
 
 from adapters.base import (
+    AnswerInvalid,
     CanonicalRequest,
     CanonicalResponse,
     IdempotencyKeyReused,
@@ -63,6 +65,31 @@ class InvalidInput(TranslationError):
     def __init__(self, detail: str, *, errors: list[dict[str, Any]]) -> None:
         super().__init__(detail, errors=errors)
         self.errors = errors
+
+
+def refused_as(
+    error: type[TranslationError], detail: str, **extensions: Any
+) -> Callable[[Any], TranslationError]:
+    """The refusal for an envelope code that means the same whatever the payload: `error`
+    with these words, written in the operation's table beside the code it answers."""
+    return lambda _payload: error(detail, **extensions)
+
+
+def refused_as_malformed(
+    error: type[InvalidInput], system: str, where: str, *, what: str = "request"
+) -> Callable[[Any], TranslationError]:
+    """The refusal for a system's "malformed" code (NGSP's DATA_TYPE_INVALID and its kin),
+    given the envelope's payload: the system names no field, so `errors` names only `where`
+    (`body`, `query`, `path`), and the input is never repeated."""
+    by = system[:1].lower() + system[1:]  # "The DVC system" → "… by the DVC system"
+
+    def refused(_payload: Any) -> TranslationError:
+        return error(
+            f"{system} refused the {what} as malformed.",
+            errors=[{"loc": [where], "msg": f"Refused by {by}", "type": "refused"}],
+        )
+
+    return refused
 
 
 class UnsupportedMediaType(TranslationError):
@@ -128,7 +155,7 @@ def validation_errors(error: ValidationError, where: str = "body") -> list[dict[
 
 
 def read_answer(
-    response: SystemResponse, *, system: str, shape: str, invalid: type[TranslationError]
+    response: SystemResponse, *, system: str, shape: str, invalid: type[AnswerInvalid]
 ) -> Mapping[str, Any]:
     """The system's answer as a JSON object, or `invalid` saying that `system` sent no `shape`."""
     try:
@@ -146,7 +173,7 @@ class FieldReader:
     value. `owner` starts every detail: "The portal's" gives "The portal's MaHoSo is …"."""
 
     owner: str
-    invalid: type[TranslationError]
+    invalid: type[AnswerInvalid]
 
     def mapping(self, value: Any, name: str) -> Mapping[str, Any]:
         if not isinstance(value, Mapping):
@@ -192,7 +219,7 @@ class NgspAdapter(Generic[_Dated]):
     adapter: ClassVar[str]
     system: ClassVar[str]
     payload: ClassVar[str]
-    invalid: ClassVar[type[TranslationError]]
+    invalid: ClassVar[type[AnswerInvalid]]
     operations: Mapping[str, _Dated]
 
     def __init__(self, *, today: Callable[[], date]) -> None:
@@ -281,7 +308,7 @@ class SdkAdapter(Generic[_Read]):
 
     adapter: ClassVar[str]
     system: ClassVar[str]
-    invalid: ClassVar[type[TranslationError]]
+    invalid: ClassVar[type[AnswerInvalid]]
     operations: Mapping[str, _Read]
     refusals: ClassVar[Mapping[tuple[int, str], Refusal]]
 

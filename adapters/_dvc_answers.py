@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from adapters._common import FieldReader
-from adapters.base import TranslationError
+from adapters.base import AnswerInvalid
 from formats.dates import parse_dvcqg_time
 
 # TrangThaiHoSo (DOMAIN.md §4.1) → canonical name; the codes are DVCQG's, the names ours.
@@ -35,9 +35,8 @@ _LEVELS = {"tinh": "province", "huyen": "district", "xa": "commune"}  # CapThucH
 _ONLINE = {"toan_trinh": "full", "mot_phan": "partial"}  # MucDo
 
 
-class DvcAnswerInvalid(TranslationError):
+class DvcAnswerInvalid(AnswerInvalid):
     code = "DVC_INVALID_RESPONSE"
-    status = 502
     title = "The public-service portal gave an answer that could not be read"
 
 
@@ -72,7 +71,6 @@ class PortalFields(FieldReader):
 _FIELDS = PortalFields("The portal's", DvcAnswerInvalid)
 _mapping = _FIELDS.mapping
 _text = _FIELDS.text
-_optional = _FIELDS.optional_text
 _count = _FIELDS.count
 _time = _FIELDS.time
 
@@ -117,7 +115,10 @@ def dossier_to_canonical(record: Any, *, full: bool = True) -> dict[str, Any]:
             "full_name": _text(item, "ChuHoSo"),
         },
         "summary": _text(item, "TrichYeuHoSo"),
-        "contact": {"email": _optional(item, "Email"), "phone": _optional(item, "SoDienThoai")},
+        "contact": {
+            "email": _FIELDS.optional_text(item, "Email"),
+            "phone": _FIELDS.optional_text(item, "SoDienThoai"),
+        },
         "form_data": _mapping(item.get("DuLieuBieuMau", {}), "DuLieuBieuMau"),
         "agency": {"id": _text(agency, "MaDinhDanh"), "name": _text(agency, "TenCoQuan")},
         **_FIELDS.dossier_times(item),

@@ -17,7 +17,7 @@ from typing import Any
 
 from adapters._dvc_answers import PortalFields, status_of
 from adapters._dvcqg_contracts import DossierSnapshot, ProgressEntry
-from adapters.base import TranslationError
+from adapters.base import AnswerInvalid
 from formats.dates import format_dvcqg_time
 
 # KenhThucHien: 1 direct, 2 online, 3 postal (INFERENCE, as the `dvc` mock writes it).
@@ -31,9 +31,8 @@ ID_TYPES: Mapping[str, str] = MappingProxyType({"cccd": "1", "cmnd": "2"})
 _KEEP_HEAD, _KEEP_TAIL = 3, 2  # as lgsp/masking.py keeps them in logs
 
 
-class DvcqgAnswerInvalid(TranslationError):
+class DvcqgAnswerInvalid(AnswerInvalid):
     code = "DVCQG_INVALID_RESPONSE"
-    status = 502
     title = "The national public-service portal gave an answer that could not be read"
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from adapters.base import TranslationError
+from adapters.base import AnswerInvalid, TranslationError
 from formats.codes import ORGAN_ID
 
 
@@ -336,7 +336,6 @@ class InvalidDocumentQuery(TranslationError):
     title = "The document query is not valid"
 
 
-class QlvbAnswerInvalid(TranslationError):
+class QlvbAnswerInvalid(AnswerInvalid):
     code = "QLVB_INVALID_RESPONSE"
-    status = 502
     title = "The document system gave an answer that could not be read"

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.base import TranslationError
+from adapters.base import AnswerInvalid, TranslationError
 from formats.codes import ORGAN_ID
 
 PROVINCE_CODE = r"^[0-9]{2}$"  # legacy 2-digit province code (DOMAIN.md §6.1)
@@ -125,7 +125,6 @@ class AxisCannotForward(TranslationError):
     title = "The national axis has no access to the bus to forward with"
 
 
-class VdxpAnswerInvalid(TranslationError):
+class VdxpAnswerInvalid(AnswerInvalid):
     code = "VDXP_INVALID_RESPONSE"
-    status = 502
     title = "The national document axis gave an answer that could not be read"

@@ -61,6 +61,16 @@ class CanonicalResponse:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+class AnswerInvalid(TranslationError):
+    """The owning system answered what its adapter cannot read: the system's fault, never the
+    caller's, so the bus answers 502. Each adapter's subclass names the system in its code and
+    title; this one's are only the family's."""
+
+    code = "SYSTEM_ANSWER_INVALID"
+    status = 502
+    title = "The owning system gave an answer that could not be read"
+
+
 class IdempotencyKeyReused(TranslationError):
     """The key came before with another request (draft-ietf-httpapi-idempotency-key §2.7)."""
 

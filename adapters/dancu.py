@@ -33,9 +33,12 @@ from adapters._common import (
     NgspAdapter,
     UnsupportedMediaType,
     media_type,
+    refused_as,
+    refused_as_malformed,
     validation_errors,
 )
 from adapters.base import (
+    AnswerInvalid,
     CanonicalRequest,
     CanonicalResponse,
     OperationContract,
@@ -94,15 +97,12 @@ class CitizenNotFound(TranslationError):
     title = "Citizen not found"
 
 
-class UpstreamAnswerInvalid(TranslationError):
+class UpstreamAnswerInvalid(AnswerInvalid):
     code = "UPSTREAM_INVALID_RESPONSE"
-    status = 502
     title = "The citizen database gave an answer that could not be read"
 
 
 _RECORD = FieldReader("The citizen record's", UpstreamAnswerInvalid)
-_text = _RECORD.text
-_optional_text = _RECORD.optional_text
 
 
 class InvalidVerificationRequest(InvalidInput):
@@ -130,7 +130,7 @@ class _Operation:
     to_system: Callable[[CanonicalRequest, date], SystemRequest]
     read_data: Callable[[Any], Any]  # the `data` of a success envelope → canonical content
     not_found: Callable[[CanonicalRequest], Any]  # error_code "201": raise, or the answer
-    refused: Callable[[], TranslationError]  # error_code "302"
+    refused: Callable[[Any], TranslationError]  # error_code "302", given the envelope's data
 
 
 def citizen_to_canonical(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -145,16 +145,16 @@ def citizen_to_canonical(record: Mapping[str, Any]) -> dict[str, Any]:
         **_person(record),
         **_birth_registration(record),
         "permanent_address": {
-            "province_code": _text(address, "MaTinhThanh"),
-            "province": _text(address, "TenTinhThanh"),
+            "province_code": _RECORD.text(address, "MaTinhThanh"),
+            "province": _RECORD.text(address, "TenTinhThanh"),
             # The district level was abolished on 1 July 2025 (DOMAIN.md §6.1, §8.5: legacy
             # only), so newer records may lack it.
-            "district_code": _optional_text(address, "MaQuanHuyen"),
-            "district": _optional_text(address, "TenQuanHuyen"),
-            "commune_code": _text(address, "MaPhuongXa"),
-            "commune": _text(address, "TenPhuongXa"),
-            "street": _text(address, "ChiTiet"),
-            "country": _text(address, "QuocGia"),
+            "district_code": _RECORD.optional_text(address, "MaQuanHuyen"),
+            "district": _RECORD.optional_text(address, "TenQuanHuyen"),
+            "commune_code": _RECORD.text(address, "MaPhuongXa"),
+            "commune": _RECORD.text(address, "TenPhuongXa"),
+            "street": _RECORD.text(address, "ChiTiet"),
+            "country": _RECORD.text(address, "QuocGia"),
             **_legacy(address),
         },
     }
@@ -188,7 +188,7 @@ def _block(block: object, fields: Mapping[str, str], not_an_object: str) -> dict
         return None
     if not isinstance(block, Mapping):
         raise UpstreamAnswerInvalid(not_an_object)
-    return {canonical: _text(block, legacy) for canonical, legacy in fields.items()}
+    return {canonical: _RECORD.text(block, legacy) for canonical, legacy in fields.items()}
 
 
 def household_to_canonical(household: Mapping[str, Any]) -> dict[str, Any]:
@@ -202,17 +202,17 @@ def household_to_canonical(household: Mapping[str, Any]) -> dict[str, Any]:
         raise UpstreamAnswerInvalid("The household has no ThanhVien (members).")
     if not all(isinstance(member, Mapping) for member in members):
         raise UpstreamAnswerInvalid("A household member is not a record.")
-    heads = {_text(_head_of(member), "SoDinhDanh") for member in members}
+    heads = {_RECORD.text(_head_of(member), "SoDinhDanh") for member in members}
     if len(heads) != 1:
         raise UpstreamAnswerInvalid("The household's members name different heads (ChuHo).")
     return {
-        "household_id": _text(household, "MaHo"),
+        "household_id": _RECORD.text(household, "MaHo"),
         "head_cccd": heads.pop(),
         "members": [
             {
                 **_person(member),
                 "relationship": _RELATIONSHIPS.get(
-                    unicodedata.normalize("NFC", _text(_head_of(member), "QuanHe")), "other"
+                    unicodedata.normalize("NFC", _RECORD.text(_head_of(member), "QuanHe")), "other"
                 ),
             }
             for member in members
@@ -308,15 +308,9 @@ def _citizen_not_found(request: CanonicalRequest) -> NoReturn:
     )
 
 
-def _malformed_number() -> TranslationError:
-    return InvalidCccd("The citizen database refused the CCCD number as malformed.", rule="format")
-
-
-def _refused_claim() -> TranslationError:
-    return InvalidVerificationRequest(
-        "The citizen database refused the claim as malformed.",
-        errors=[{"loc": ["body"], "msg": "Refused by the citizen database", "type": "refused"}],
-    )
+_malformed_number = refused_as(
+    InvalidCccd, "The citizen database refused the CCCD number as malformed.", rule="format"
+)
 
 
 _OPERATIONS: Mapping[str, _Operation] = {
@@ -337,7 +331,9 @@ _OPERATIONS: Mapping[str, _Operation] = {
         read_data=verification_to_canonical,
         # A system that does say RECORD_NOT_FOUND still must not let callers enumerate.
         not_found=_no_match_for_unknown,
-        refused=_refused_claim,
+        refused=refused_as_malformed(
+            InvalidVerificationRequest, "The citizen database", "body", what="claim"
+        ),
     ),
 }
 
@@ -366,24 +362,24 @@ class DancuAdapter(NgspAdapter[_Operation]):
         if response.status in (200, 404) and error_code == RECORD_NOT_FOUND:
             return CanonicalResponse(200, operation.not_found(request))
         if response.status in (200, 400) and error_code == DATA_TYPE_INVALID:
-            raise operation.refused()
+            raise operation.refused(envelope.get("data"))
         raise self._unexpected(response, error_code)
 
 
 def _person(record: Mapping[str, Any]) -> dict[str, Any]:
     """The identity fields every citizen-shaped record shares."""
     try:
-        date_of_birth = parse_ddmmyyyy(_text(record, "NgayThangNamSinh"))
+        date_of_birth = parse_ddmmyyyy(_RECORD.text(record, "NgayThangNamSinh"))
     except ValueError:
         raise UpstreamAnswerInvalid(
             "The citizen record's NgayThangNamSinh is not a dd/MM/yyyy date."
         ) from None
-    gender = _GENDERS.get(_text(record, "GioiTinh"))
+    gender = _GENDERS.get(_RECORD.text(record, "GioiTinh"))
     if gender is None:
         raise UpstreamAnswerInvalid("The citizen record's GioiTinh is neither 1 (Nam) nor 2 (Nữ).")
     return {
-        "cccd": _text(record, "SoDinhDanh"),
-        "full_name": _text(record, "HoVaTen"),
+        "cccd": _RECORD.text(record, "SoDinhDanh"),
+        "full_name": _RECORD.text(record, "HoVaTen"),
         "date_of_birth": date_of_birth.isoformat(),
         "gender": gender,
     }

@@ -19,8 +19,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from adapters._common import EnvelopeAdapter, EnvelopeOperation, FieldReader
-from adapters.base import CanonicalRequest, OperationContract, SystemRequest, TranslationError
+from adapters._common import EnvelopeAdapter, EnvelopeOperation, FieldReader, refused_as
+from adapters.base import (
+    AnswerInvalid,
+    CanonicalRequest,
+    OperationContract,
+    SystemRequest,
+    TranslationError,
+)
 from formats.ngsp import RECORD_NOT_FOUND
 
 GET_UNIT = "get_unit"
@@ -42,9 +48,8 @@ class UnitNotFound(TranslationError):
     title = "No such administrative unit"
 
 
-class UnitAnswerInvalid(TranslationError):
+class UnitAnswerInvalid(AnswerInvalid):
     code = "DMHC_INVALID_RESPONSE"
-    status = 502
     title = "The administrative-units catalogue gave an answer that could not be read"
 
 
@@ -106,15 +111,12 @@ def _related(key: str, name: str) -> Callable[[Mapping[str, Any]], Any]:
     return read
 
 
-def _not_found(_data: Any) -> TranslationError:
-    return UnitNotFound("No unit with this code in this era in the national list.")
-
-
-def _refused(_data: Any) -> TranslationError:
-    return InvalidUnitRequest("The catalogue refused the code as malformed.")
-
-
-_ERRORS = {(404, RECORD_NOT_FOUND): _not_found, (400, "302"): _refused}
+_ERRORS = {
+    (404, RECORD_NOT_FOUND): refused_as(
+        UnitNotFound, "No unit with this code in this era in the national list."
+    ),
+    (400, "302"): refused_as(InvalidUnitRequest, "The catalogue refused the code as malformed."),
+}
 _OPERATIONS: Mapping[str, EnvelopeOperation] = {
     GET_UNIT: EnvelopeOperation(
         to_system=_get(lambda request: f"/api/dmhc/{_era(request)}/{_code(request)}"),

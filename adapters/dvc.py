@@ -14,7 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from adapters._common import EnvelopeAdapter, EnvelopeOperation, UnsupportedMediaType
+from adapters._common import (
+    EnvelopeAdapter,
+    EnvelopeOperation,
+    UnsupportedMediaType,
+    refused_as,
+    refused_as_malformed,
+)
 from adapters._dvc_answers import (
     STATUS_NAMES,
     DvcAnswerInvalid,
@@ -122,8 +128,12 @@ class DossierNumbersExhausted(TranslationError):
 # --- the portal's error codes, per operation -------------------------------------------------
 
 
-def _dossier_not_found(_data: Any) -> TranslationError:
-    return DossierNotFound("The province has no dossier with this code.")
+_dossier_not_found = refused_as(DossierNotFound, "The province has no dossier with this code.")
+_sync_unavailable = refused_as(
+    SyncUnavailable,
+    "The portal could not hand the change's sync to its LGSP; nothing was changed. Try again "
+    "later.",
+)
 
 
 def _procedure_not_found(data: Any) -> TranslationError:
@@ -188,25 +198,8 @@ def _check_unavailable(data: Any) -> TranslationError:
     )
 
 
-def _sync_unavailable(_data: Any) -> TranslationError:
-    return SyncUnavailable(
-        "The portal could not hand the change's sync to its LGSP; nothing was changed. Try "
-        "again later."
-    )
-
-
-def _numbers_exhausted(_data: Any) -> TranslationError:
-    return DossierNumbersExhausted("Try again tomorrow (Vietnam time).")
-
-
 def _refused(where: str) -> Callable[[Any], TranslationError]:
-    def refused(_data: Any) -> TranslationError:
-        return InvalidDossierRequest(
-            "The DVC system refused the request as malformed.",
-            errors=[{"loc": [where], "msg": "Refused by the DVC system", "type": "refused"}],
-        )
-
-    return refused
+    return refused_as_malformed(InvalidDossierRequest, "The DVC system", where)
 
 
 def _field(data: Any, key: str) -> Any:
@@ -236,7 +229,7 @@ _OPERATIONS: Mapping[str, EnvelopeOperation] = {
             (422, DATA_INCORRECT): _not_verified,
             (502, "502"): _check_unavailable,
             (504, "504"): _check_unavailable,
-            (503, "503"): _numbers_exhausted,
+            (503, "503"): refused_as(DossierNumbersExhausted, "Try again tomorrow (Vietnam time)."),
         },
     ),
     GET_DOSSIER: EnvelopeOperation(
@@ -276,45 +269,39 @@ class DvcAdapter(EnvelopeAdapter):
     operations = _OPERATIONS
 
 
-# The published contract: canonical shapes of each operation (see OperationContract).
+# The published contract: canonical shapes of each operation (see OperationContract). Every
+# operation may be refused as malformed, and may get an answer from the portal it cannot read.
+_EVERY_ERRORS = (InvalidDossierRequest, DvcAnswerInvalid)
 CONTRACTS: Mapping[str, OperationContract] = {
-    LIST_PROCEDURES: OperationContract(
-        ProcedurePage, query=ProcedureQuery, errors=(InvalidDossierRequest, DvcAnswerInvalid)
-    ),
+    LIST_PROCEDURES: OperationContract(ProcedurePage, query=ProcedureQuery, errors=_EVERY_ERRORS),
     CREATE_DOSSIER: OperationContract(
         Dossier,
         status=201,
         request=NewDossier,
         errors=(
-            InvalidDossierRequest,
+            *_EVERY_ERRORS,
             InvalidCccd,
             UnsupportedMediaType,
             ProcedureNotFound,
             ApplicantNotVerified,
             CitizenCheckUnavailable,
             DossierNumbersExhausted,
-            DvcAnswerInvalid,
         ),
     ),
-    GET_DOSSIER: OperationContract(
-        Dossier, errors=(InvalidDossierRequest, DossierNotFound, DvcAnswerInvalid)
-    ),
+    GET_DOSSIER: OperationContract(Dossier, errors=(*_EVERY_ERRORS, DossierNotFound)),
     LIST_DOSSIERS: OperationContract(
-        DossierPage,
-        query=DossierQuery,
-        errors=(InvalidDossierRequest, InvalidCccd, DvcAnswerInvalid),
+        DossierPage, query=DossierQuery, errors=(*_EVERY_ERRORS, InvalidCccd)
     ),
     TRANSITION_DOSSIER: OperationContract(
         Dossier,
         request=TransitionRequest,
         errors=(
-            InvalidDossierRequest,
+            *_EVERY_ERRORS,
             UnsupportedMediaType,
             DossierNotFound,
             IllegalTransition,
             SyncUnavailable,
             UnknownAction,
-            DvcAnswerInvalid,
         ),
     ),
 }

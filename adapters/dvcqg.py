@@ -25,7 +25,13 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from adapters._common import EnvelopeAdapter, EnvelopeOperation, UnsupportedMediaType
+from adapters._common import (
+    EnvelopeAdapter,
+    EnvelopeOperation,
+    UnsupportedMediaType,
+    refused_as,
+    refused_as_malformed,
+)
 from adapters._dvc_requests import (
     InvalidDossierRequest,
     json_body,
@@ -288,44 +294,25 @@ def _province_read(page: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _refused(where: str) -> Callable[[Any], TranslationError]:
-    def refused(_result: Any) -> TranslationError:
-        return InvalidDossierRequest(
-            "The national portal refused the request as malformed.",
-            errors=[{"loc": [where], "msg": "Refused by the national portal", "type": "refused"}],
-        )
-
-    return refused
-
-
-def _key_reused(_result: Any) -> TranslationError:
-    return IdempotencyKeyReused(
-        "This Idempotency-Key was first sent with a different body; use a new key for a new "
-        "change (the portal keys syncs as dvcqg:{code}:{step})."
-    )
-
-
-def _never_synced(_result: Any) -> TranslationError:
-    return DossierNotFound("The national portal has no dossier with this code.")
-
-
-def _another_province(_result: Any) -> TranslationError:
-    return DossierOfAnotherProvince(
-        "The national portal holds this dossier code for another province; nothing was changed."
-    )
-
-
-def _not_callers_province(_result: Any) -> TranslationError:
-    return NotTheCallersProvince(
-        "The dossier (its province_code, or the agency its code begins with) is not of the "
-        "province this call came from; nothing was changed."
-    )
+    return refused_as_malformed(InvalidDossierRequest, "The national portal", where)
 
 
 _WRITE_REFUSALS: Mapping[tuple[int, str], Callable[[Any], TranslationError]] = {
     (400, "-1"): _refused("body"),
-    (422, "-4"): _key_reused,
-    (409, "-5"): _another_province,
-    (403, "-6"): _not_callers_province,
+    (422, "-4"): refused_as(
+        IdempotencyKeyReused,
+        "This Idempotency-Key was first sent with a different body; use a new key for a new "
+        "change (the portal keys syncs as dvcqg:{code}:{step}).",
+    ),
+    (409, "-5"): refused_as(
+        DossierOfAnotherProvince,
+        "The national portal holds this dossier code for another province; nothing was changed.",
+    ),
+    (403, "-6"): refused_as(
+        NotTheCallersProvince,
+        "The dossier (its province_code, or the agency its code begins with) is not of the "
+        "province this call came from; nothing was changed.",
+    ),
 }
 """How the portal refuses a write: a sync or a progress entry."""
 
@@ -346,7 +333,12 @@ _OPERATIONS: Mapping[str, EnvelopeOperation] = {
     RECORD_PROGRESS: EnvelopeOperation(
         to_system=_progress_request,
         read=_progress_result,
-        errors={**_WRITE_REFUSALS, (404, "-2"): _never_synced},
+        errors={
+            **_WRITE_REFUSALS,
+            (404, "-2"): refused_as(
+                DossierNotFound, "The national portal has no dossier with this code."
+            ),
+        },
     ),
     LIST_AGENCIES: EnvelopeOperation(
         to_system=_agencies_request,
@@ -367,45 +359,29 @@ class DvcqgAdapter(EnvelopeAdapter):
     operations = _OPERATIONS
 
 
-# The published contract: canonical shapes of each operation (see OperationContract).
+# The published contract: canonical shapes of each operation (see OperationContract). Every
+# operation may get an answer from the portal it cannot read; every one that takes input may be
+# refused as malformed, and a write may also be refused as `_WRITE_REFUSALS` reads.
+_READ_ERRORS = (InvalidDossierRequest, DvcqgAnswerInvalid)
+_WRITE_ERRORS = (
+    *_READ_ERRORS,
+    UnsupportedMediaType,
+    IdempotencyKeyReused,
+    DossierOfAnotherProvince,
+    NotTheCallersProvince,
+)
 CONTRACTS: Mapping[str, OperationContract] = {
     SYNC_DOSSIER: OperationContract(
-        SyncResult,
-        request=SyncRequest,
-        errors=(
-            InvalidDossierRequest,
-            InvalidCccd,
-            UnsupportedMediaType,
-            IdempotencyKeyReused,
-            DossierOfAnotherProvince,
-            NotTheCallersProvince,
-            DvcqgAnswerInvalid,
-        ),
+        SyncResult, request=SyncRequest, errors=(*_WRITE_ERRORS, InvalidCccd)
     ),
-    GET_DOSSIER: OperationContract(
-        NationalDossier, errors=(InvalidDossierRequest, DossierNotFound, DvcqgAnswerInvalid)
-    ),
+    GET_DOSSIER: OperationContract(NationalDossier, errors=(*_READ_ERRORS, DossierNotFound)),
     LIST_DOSSIERS: OperationContract(
-        NationalDossierPage,
-        query=NationalDossierQuery,
-        errors=(InvalidDossierRequest, DvcqgAnswerInvalid),
+        NationalDossierPage, query=NationalDossierQuery, errors=_READ_ERRORS
     ),
     RECORD_PROGRESS: OperationContract(
-        ProgressResult,
-        request=ProgressRequest,
-        errors=(
-            InvalidDossierRequest,
-            UnsupportedMediaType,
-            DossierNotFound,
-            IdempotencyKeyReused,
-            DossierOfAnotherProvince,
-            NotTheCallersProvince,
-            DvcqgAnswerInvalid,
-        ),
+        ProgressResult, request=ProgressRequest, errors=(*_WRITE_ERRORS, DossierNotFound)
     ),
-    LIST_AGENCIES: OperationContract(
-        AgencyList, query=AgencyQuery, errors=(InvalidDossierRequest, DvcqgAnswerInvalid)
-    ),
+    LIST_AGENCIES: OperationContract(AgencyList, query=AgencyQuery, errors=_READ_ERRORS),
     LIST_FIELDS: OperationContract(FieldList, errors=(DvcqgAnswerInvalid,)),
 }
 

@@ -165,7 +165,8 @@ class InboxQuery(BaseModel):
 class DocumentQuery(BaseModel):
     organ_id: str | None = Field(default=None, pattern=ORGAN_ID)
     """The agency reading (a bound client's own, which the bus adds): only the document's
-    sender or a recipient reads it, else 403 NOT_A_PARTY."""
+    sender or a recipient reads it, only a status message's reporter or addressee that
+    message, else 403 NOT_A_PARTY."""
 
 
 def document_key(document_id: str) -> str:
@@ -240,15 +241,8 @@ def _inbox_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> S
 def _document_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> SystemRequest:
     """`/getEdoc` in its JSON form (mock addition): the edXML and the trace in one answer."""
     document_id = document_id_from_key(request.path_params.get("id", ""))
-    try:  # other names are ignored, as before a reader was asked for
-        query = DocumentQuery.model_validate(dict(request.query))
-    except ValidationError as error:
-        raise InvalidDocumentQuery(
-            "organ_id names the agency reading, like 000.00.01.H33; see `errors`.",
-            errors=validation_errors(error, "query"),
-        ) from None
+    reader = _reader(request, "organId")
     shown = "xml" if accepts_xml(request) else "json"  # xml: the sender's bytes, untouched
-    reader = {} if query.organ_id is None else {"organId": query.organ_id}
     body = _dumps({"documentId": document_id, "format": shown, **reader})
     return sdk_call("/getEdoc", body, _JSON)
 
@@ -261,9 +255,23 @@ def _status_message_request(
     organ_id, number = request.path_params.get("organ_id", ""), request.path_params.get("n", "")
     if not re.fullmatch(ORGAN_ID, organ_id) or not re.fullmatch(r"[1-9][0-9]{0,5}", number):
         raise StatusNotFound("No status message has this place.")
+    reader = _reader(request, "readerOrganId")  # `organId` is the delivery's recipient
     shown = "xml" if accepts_xml(request) else "json"  # xml: the reporter's bytes, untouched
     body = {"documentId": document_id, "organId": organ_id, "position": int(number)}
-    return sdk_call("/getStatus", _dumps({**body, "format": shown}), _JSON)
+    return sdk_call("/getStatus", _dumps({**body, "format": shown, **reader}), _JSON)
+
+
+def _reader(request: CanonicalRequest, name: str) -> dict[str, str]:
+    """The agency reading (`?organ_id=`) as the system's member `name`, for it to answer only
+    a party (none: an admin reading for its whole instance)."""
+    try:  # other names are ignored, as before a reader was asked for
+        query = DocumentQuery.model_validate(dict(request.query))
+    except ValidationError as error:
+        raise InvalidDocumentQuery(
+            "organ_id names the agency reading, like 000.00.01.H33; see `errors`.",
+            errors=validation_errors(error, "query"),
+        ) from None
+    return {} if query.organ_id is None else {name: query.organ_id}
 
 
 def _status_request(request: CanonicalRequest, now: Callable[[], datetime]) -> SystemRequest:
@@ -609,6 +617,14 @@ def _other_province(operation: str, answer: Mapping[str, Any]) -> TranslationErr
 _SIGNED_MESSAGE = {POST_STATUS: "status message", RECEIVE_STATUS: "status message"}
 """What a SIGNATURE_INVALID refused, per operation: a document, else a status message."""
 
+_NOT_A_PARTY = {
+    GET_DOCUMENT: "Only the document's sender and recipients may read it.",
+    GET_STATUS: "Only the status message's reporter and the agency it is addressed to (the "
+    "document's sender, or for a recall its recipient) may read it.",
+    POST_STATUS: "Only the document's sender and recipients may report its status.",
+}
+"""Who may do what a NOT_A_PARTY refused, per operation (else as post_status)."""
+
 _REFUSALS: Mapping[tuple[int, str], Refusal] = {
     (404, "DOCUMENT_NOT_FOUND"): lambda _o, _a: DocumentNotFound(
         "The province's document system holds no document with this id."
@@ -641,9 +657,7 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
     ),
     (409, "ILLEGAL_STATUS"): _illegal,
     (403, "NOT_A_PARTY"): lambda operation, _a: NotAParty(
-        "Only the document's sender and recipients may read it."
-        if operation == GET_DOCUMENT
-        else "Only the document's sender and recipients may report its status."
+        _NOT_A_PARTY.get(operation, _NOT_A_PARTY[POST_STATUS])
     ),
     **idempotency_refusals(),
     **edxml_refusals("The document system"),
@@ -796,7 +810,8 @@ CONTRACTS: Mapping[str, OperationContract] = {
     ),
     GET_STATUS: OperationContract(
         StatusMessageView,
-        errors=(DocumentNotFound, StatusNotFound),
+        query=DocumentQuery,
+        errors=(DocumentNotFound, StatusNotFound, NotAParty, InvalidDocumentQuery),
         response_media_types=(_JSON, "application/xml"),
     ),
     POST_STATUS: OperationContract(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
 from kit.db import (
@@ -36,6 +37,7 @@ __all__ = [
     "make_engine",
     "make_session_factory",
     "row_values",
+    "write_after_read",
 ]
 
 
@@ -60,3 +62,11 @@ def column_values(row: Base, *, exclude: frozenset[str] = frozenset()) -> dict[s
         for column in row.__mapper__.column_attrs
         if column.key not in exclude
     }
+
+
+async def write_after_read(session: AsyncSession) -> None:
+    """End the session's reading transaction and begin one that holds SQLite's write lock from
+    its `BEGIN` (other dialects ignore the option): on SQLite a read cannot become a write once
+    another connection has committed, and fails at once with "database is locked"."""
+    await session.commit()
+    await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})

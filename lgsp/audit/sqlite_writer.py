@@ -34,6 +34,7 @@ from lgsp.audit.writer import (
     bounded,
     database_unavailable,
     journal_bytes,
+    settle_future,
 )
 from lgsp.journal.capture import JournalEntry
 from lgsp.journal.models import JournalRecord
@@ -356,13 +357,7 @@ class SqliteAuditWriter:
         self.committed_heads.update(heads)
         for call in calls:
             self._queued -= len(call.entries)
-            future: asyncio.Future[None] = call.token
-            if future.done():  # the waiting request was cancelled (client gone)
-                continue
-            if error is None:
-                future.set_result(None)
-            else:
-                future.set_exception(error)
+            settle_future(call.token, error)
 
 
 def _add_journal(connection: sqlite3.Connection, journal: Sequence[JournalEntry]) -> None:

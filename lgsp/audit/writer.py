@@ -146,7 +146,7 @@ class AuditWriter:
                 # Retrying one by one cannot help when the database itself is away or locked,
                 # and would make each waiting request wait its turn again (busy timeout × N).
                 for _, _, future in batch:
-                    _settle(future, error)
+                    settle_future(future, error)
                 return
             # One bad request must not fail the others that happened to share its transaction.
             logger.warning("group commit of %d requests failed; retrying one by one", len(batch))
@@ -154,7 +154,7 @@ class AuditWriter:
                 await self._commit_batch([item])
             return
         for _, _, future in batch:
-            _settle(future, None)
+            settle_future(future, None)
 
     async def _write_batch(
         self, entries: Sequence[AuditEntry], journal: Sequence[JournalEntry] = ()
@@ -207,7 +207,8 @@ def database_unavailable(error: Exception) -> bool:
     return isinstance(error, (OperationalError, InterfaceError, PoolTimeout, TimeoutError))
 
 
-def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+def settle_future(future: asyncio.Future[None], error: BaseException | None) -> None:
+    """Wake the request waiting on its records: done, or failed with `error`."""
     if future.done():  # the waiting request was cancelled (client gone)
         return
     if error is None:

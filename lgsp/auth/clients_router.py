@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Path
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lgsp.auth.clients import ALL_METHODS, RightsError, parse_rights, register_client
 from lgsp.auth.models import TENANT, AccessRight, ApiClient
 from lgsp.auth.repository import ClientRepository
 from lgsp.auth.schemas import ClientCreated, ClientIn, ClientList, ClientOut, RightsIn
+from lgsp.db import write_after_read
 from lgsp.deps import AdminDep, BusDep, InstanceDep, SessionDep, admin_router
 from lgsp.errors import ClientProtected, InvalidRequest, NotFound, problem_responses
 from lgsp.state import BusState
@@ -43,7 +43,7 @@ async def create_client(
 ) -> ClientCreated:
     """Register a client; its secret is in this answer only (the bus keeps its hash)."""
     rights = _checked(bus, client.rights)
-    await _writing(session)
+    await write_after_read(session)
     repository = ClientRepository(session)
     new = await register_client(
         repository,
@@ -71,7 +71,7 @@ async def revoke_client(
 ) -> ClientOut:
     """Revoke a client: its tokens stop working (a revoked client stays revoked)."""
     name = instance.spec.name
-    await _writing(session)
+    await write_after_read(session)
     client = await _changeable(ClientRepository(session), name, client_id, admin.client_id)
     await ClientRepository(session).revoke(name, client_id, at=datetime.now(UTC))
     await session.commit()
@@ -95,7 +95,7 @@ async def replace_rights(
     """Replace the client's rights: each service it may call, with `*` or its methods."""
     name = instance.spec.name
     rights = _checked(bus, body.rights)
-    await _writing(session)
+    await write_after_read(session)
     client = await _changeable(ClientRepository(session), name, client_id, admin.client_id)
     kept = {right.service: right for right in client.rights}
     client.rights[:] = [
@@ -104,14 +104,6 @@ async def replace_rights(
     await session.commit()
     bus.client_cache.forget(name, client_id)
     return ClientOut.model_validate(client)
-
-
-async def _writing(session: AsyncSession) -> None:
-    """Take SQLite's write lock before reading what will be changed: a read upgraded to a write
-    fails at once with "database is locked" if another writer committed in between (as
-    `set_client_handling` does in `lgsp.auth.router`)."""
-    await session.commit()
-    await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
 def _checked(bus: BusState, rights: dict[str, str]) -> dict[str, str]:

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.db import conflict_insert
 from lgsp.auth.models import (
     TENANT,
     AccessRight,
@@ -127,25 +128,25 @@ class RevocationRepository:
         expires_at: datetime,
         at: datetime,
     ) -> bool:
-        """Record a revoked token; False when it already was. Purges rows past their expiry."""
+        """Record a revoked token; False when it already was, even by a request under way
+        beside this one (`ON CONFLICT DO NOTHING`). Purges rows past their expiry."""
         await self.session.execute(
             delete(RevokedToken).where(
                 RevokedToken.instance == instance, RevokedToken.expires_at <= at
             )
         )
-        if await self.session.get(RevokedToken, (instance, jti)) is not None:
-            return False
-        self.session.add(
-            RevokedToken(
-                instance=instance,
-                jti=jti,
-                client_id=client_id,
-                expires_at=expires_at,
-                revoked_at=at,
-            )
+        row = {
+            "instance": instance,
+            "jti": jti,
+            "client_id": client_id,
+            "expires_at": expires_at,
+            "revoked_at": at,
+        }
+        insert = conflict_insert(self.session.get_bind().dialect.name)
+        statement = (
+            insert(RevokedToken).values(row).on_conflict_do_nothing().returning(RevokedToken.jti)
         )
-        await self.session.flush()
-        return True
+        return (await self.session.execute(statement)).scalar_one_or_none() is not None
 
     async def active_jtis(self, instance: str, *, now: datetime) -> set[str]:
         statement = select(RevokedToken.jti).where(

@@ -11,7 +11,6 @@ from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lgsp.audit.context import AuditContext
@@ -28,6 +27,7 @@ from lgsp.auth.schemas import (
     TokenRevoked,
 )
 from lgsp.auth.tokens import ADMIN_SCOPE, LONGEST_TOKEN_TTL, issue_token, verify_token
+from lgsp.db import write_after_read
 from lgsp.deps import (
     AdminDep,
     AuditContextDep,
@@ -226,8 +226,7 @@ async def set_client_handling(
     name = instance.spec.name
     if not _CLIENT_ID.fullmatch(client_id):
         raise NotFound(f"There is no client {client_id} on instance {name}.")
-    await session.commit()  # the read of the caller's credentials ends before the write
-    await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    await write_after_read(session)  # the read of the caller's credentials ends first
     handling = STRICT if body.handling == STRICT else None
     client = await ClientRepository(session).set_handling(name, client_id, handling)
     if client is None:
@@ -248,23 +247,17 @@ async def _record_revocation(
 ) -> bool:
     """Commit the revocation before answering; it applies in this process at once.
 
-    The session has read (the caller's credentials): on SQLite that read cannot become a write
-    once another connection has committed, so it ends first and the write takes the lock up
-    front, as every other write that follows a read does (`kit/db.py`)."""
+    The session has read (the caller's credentials), so the write begins anew holding SQLite's
+    write lock (`write_after_read`), as every other write that follows a read does."""
+    await write_after_read(session)
+    newly = await RevocationRepository(session).revoke(
+        instance=instance.spec.name,
+        jti=jti,
+        client_id=client_id,
+        expires_at=expires_at,
+        at=datetime.now(UTC),
+    )
     await session.commit()
-    await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-    try:
-        newly = await RevocationRepository(session).revoke(
-            instance=instance.spec.name,
-            jti=jti,
-            client_id=client_id,
-            expires_at=expires_at,
-            at=datetime.now(UTC),
-        )
-        await session.commit()
-    except IntegrityError:  # revoked concurrently by another request: the same outcome
-        await session.rollback()
-        newly = False
     bus.deny_list.add(instance.spec.name, jti)
     return newly
 

@@ -180,10 +180,12 @@ def _add_examples(
 ) -> None:
     """The seeded example (`lgsp.catalog.examples`) on the operation's parameters, body and
     success answer."""
-    values = {**request.path_params, **request.query}
+    # By place: get_status has a path `organ_id` (the recipient) and a query one (the reader).
+    values = {"path": request.path_params, "query": request.query}
     for parameter in entry["parameters"]:
-        if parameter["name"] in values:
-            parameter["example"] = values[parameter["name"]]
+        given = values.get(parameter["in"], {})
+        if parameter["name"] in given:
+            parameter["example"] = given[parameter["name"]]
     body = entry.get("requestBody", {}).get("content", {})
     if request.media_type in body:
         body[request.media_type]["example"] = request.body

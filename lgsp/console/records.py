@@ -59,7 +59,8 @@ def add_record_routes(router: APIRouter, console: Console) -> None:
         }
         found: dict[str, Any] | None = None
         problem = None
-        if _serves(bus, instance, "dvc"):
+        served = _serves(bus, instance, "dvc")
+        if served:
             async with admin_api(request, bus, session) as api:
                 found, problem = await _read(api, instance, DOSSIERS, params)
         items = [] if found is None else found.get("items", [])
@@ -72,7 +73,7 @@ def add_record_routes(router: APIRouter, console: Console) -> None:
             bus,
             "dossiers.html",
             instance=instance,
-            served=_serves(bus, instance, "dvc"),
+            served=served,
             items=items,
             query=query,
             page=params["page"],

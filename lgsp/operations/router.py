@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -10,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
+from kit.deadline import within
 from lgsp.deps import BusDep
 from lgsp.dialects.mount import door_urls
 from lgsp.metrics import Gauge
@@ -105,9 +105,13 @@ async def index(bus: BusDep) -> dict[str, Any]:
 
 
 async def _database_answers(bus: BusState) -> bool:
-    try:
-        async with asyncio.timeout(READINESS_TIMEOUT), bus.engine.connect() as conn:
+    async def select_one() -> None:
+        async with bus.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    try:
+        # Not cancelled at the timeout: a connection cut short can stay open (kit.deadline).
+        await within(READINESS_TIMEOUT, select_one())
     except Exception:
         logger.warning("readiness: the database does not answer", exc_info=True)
         return False

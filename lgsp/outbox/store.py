@@ -347,7 +347,7 @@ async def mark_delivered(
     )
 
 
-async def mark_failed(
+async def record_outcome(
     sessions: async_sessionmaker[AsyncSession],
     message: ClaimedMessage,
     result: DeliveryResult,
@@ -355,11 +355,13 @@ async def mark_failed(
     now: datetime,
     policy: RetryPolicy,
 ) -> OutboxState | None:
-    """Schedule the next attempt, or bury the message; None if the claim was lost meanwhile."""
-    failures = message.attempts + 1
+    """The message's new state after this attempt: delivered, the next attempt scheduled, or
+    buried; None if its claim was lost meanwhile."""
     verdict = classify(result.status)
-    if verdict is Verdict.DELIVERED:
-        raise ValueError("a 2xx answer is a delivery, not a failure")
+    if verdict is Verdict.DELIVERED and result.status is not None:
+        delivered = await mark_delivered(sessions, message, status=result.status, now=now)
+        return OutboxState.DELIVERED if delivered else None
+    failures = message.attempts + 1
     if verdict is Verdict.REFUSED or failures >= policy.max_attempts:
         state, next_attempt_at = OutboxState.DEAD, now
     else:
@@ -381,21 +383,6 @@ async def mark_failed(
         },
     )
     return state if recorded else None
-
-
-async def record_outcome(
-    sessions: async_sessionmaker[AsyncSession],
-    message: ClaimedMessage,
-    result: DeliveryResult,
-    *,
-    now: datetime,
-    policy: RetryPolicy,
-) -> OutboxState | None:
-    """The message's new state after this attempt; None if its claim was lost meanwhile."""
-    if result.status is not None and classify(result.status) is Verdict.DELIVERED:
-        delivered = await mark_delivered(sessions, message, status=result.status, now=now)
-        return OutboxState.DELIVERED if delivered else None
-    return await mark_failed(sessions, message, result, now=now, policy=policy)
 
 
 async def list_messages(

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kit.deadline import within
 from lgsp.outbox.models import OutboxState
 from lgsp.outbox.store import (
     ClaimedMessage,
@@ -192,8 +193,9 @@ class OutboxWorker:
 
     async def _delivery(self, message: ClaimedMessage) -> DeliveryResult:
         try:
-            async with asyncio.timeout(self._delivery_timeout):
-                return await self._deliver(message)
+            # Not cancelled at the timeout, as a remote system would not be: cut short, the
+            # in-process call's transactions could leave the database locked (kit.deadline).
+            return await within(self._delivery_timeout, self._deliver(message))
         except TimeoutError:
             return DeliveryResult(None, f"no answer within {self._delivery_timeout:g} s")
         except Exception as error:

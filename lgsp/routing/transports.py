@@ -8,7 +8,6 @@ more than the mock itself (DESIGN.md §3, "Forwarding over HTTP must be fast").
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -18,6 +17,7 @@ import httpx
 from starlette.types import ASGIApp, Message
 
 from adapters.base import SystemRequest, SystemResponse
+from kit.deadline import within
 from lgsp.errors import UpstreamTimeout, UpstreamUnavailable
 
 if TYPE_CHECKING:
@@ -145,8 +145,8 @@ class InProcessTransport:
             # under load it took longer than a short upstream timeout, and the call was a 504.
             await self._opening.until_open()
         try:
-            async with asyncio.timeout(self._timeout):
-                await self._app(scope, receive, send)
+            # Not cancelled at the timeout: its transaction would be cut short (kit.deadline).
+            await within(self._timeout, self._app(scope, receive, send))
         except TimeoutError:
             raise UpstreamTimeout(f"System {self._system} did not answer in time.") from None
         except UpstreamUnavailable:

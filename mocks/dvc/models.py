@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from kit.db import UTCDateTime, named_metadata
 
@@ -65,15 +65,28 @@ class Dossier(DvcBase):
     )
 
 
-class ProgressEntry(DvcBase):
+class _DossierPart:
+    """A row of one of a dossier's ordered lists (its progress, its files): deleted with the
+    dossier, at its own `position` in the list."""
+
+    @declared_attr.directive
+    @classmethod
+    def __table_args__(cls) -> tuple[UniqueConstraint]:
+        return (UniqueConstraint("dossier_id", "position"),)
+
+    # sort_order: the table's first columns (a mixin's would otherwise come after the class's).
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-1)
+    dossier_id: Mapped[int] = mapped_column(
+        ForeignKey("dvc_dossier.id", ondelete="CASCADE"), sort_order=-1
+    )
+    position: Mapped[int] = mapped_column(Integer, sort_order=-1)
+
+
+class ProgressEntry(_DossierPart, DvcBase):
     """One `TienTrinh` step (`CapNhatTienDoHoSoMC`, DOMAIN.md §4.3), written with its status."""
 
     __tablename__ = "dvc_progress_entry"
-    __table_args__ = (UniqueConstraint("dossier_id", "position"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    dossier_id: Mapped[int] = mapped_column(ForeignKey("dvc_dossier.id", ondelete="CASCADE"))
-    position: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(40))  # HanhDong (mock addition)
     actor: Mapped[str] = mapped_column(String(200))  # NguoiXuLy
     title: Mapped[str] = mapped_column(String(200))  # ChucDanh
@@ -85,15 +98,11 @@ class ProgressEntry(DvcBase):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # NgayKetThucTheoQuyDinh
 
 
-class Attachment(DvcBase):
+class Attachment(_DossierPart, DvcBase):
     """A filed document (`TaiLieuNop`): its name, type, size and digest; the bytes are not kept."""
 
     __tablename__ = "dvc_attachment"
-    __table_args__ = (UniqueConstraint("dossier_id", "position"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    dossier_id: Mapped[int] = mapped_column(ForeignKey("dvc_dossier.id", ondelete="CASCADE"))
-    position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(255))  # TenTepDinhKem
     content_type: Mapped[str] = mapped_column(String(127))  # LoaiTep
     size_bytes: Mapped[int] = mapped_column(Integer)

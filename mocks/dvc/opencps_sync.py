@@ -27,12 +27,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from formats.dates import format_dvcqg_time
@@ -42,6 +42,8 @@ from mocks.db import MockDatabase
 from mocks.directory.agencies import find_agency, known_province
 from mocks.dvc.models import Dossier, NationalSync
 from mocks.dvc.schemas import dossier_json
+from mocks.stateful import write_transaction
+from mocks.store import given, paged
 
 logger = logging.getLogger(__name__)
 
@@ -181,24 +183,17 @@ async def send(client: OpenCpsClient, session: str, row: NationalSync) -> str | 
     return None
 
 
+@dataclass(eq=False)
 class NationalSyncer:
     """The loop that sends the portal's queued syncs; `kick` after a commit sends at once."""
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        client: OpenCpsClient,
-        *,
-        instance: str,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        poll_seconds: float = POLL_SECONDS,
-    ) -> None:
-        self._sessions = sessions
-        self._client = client
-        self._instance = instance
-        self._clock = clock
-        self._poll = poll_seconds
-        self._wake = asyncio.Event()
+    sessions: async_sessionmaker[AsyncSession]
+    client: OpenCpsClient
+    _: KW_ONLY
+    instance: str
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    poll_seconds: float = POLL_SECONDS
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     def kick(self) -> None:
         self._wake.set()
@@ -206,7 +201,7 @@ class NationalSyncer:
     async def run(self) -> None:
         while True:
             try:
-                await asyncio.wait_for(self._wake.wait(), self._poll)
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
             except TimeoutError:
                 pass
             self._wake.clear()
@@ -214,7 +209,7 @@ class NationalSyncer:
                 while await self.sync_due():
                     pass
             except Exception:  # the loop outlives a bad round (a database hiccup): logged
-                logger.exception("national sync round of %s failed", self._instance)
+                logger.exception("national sync round of %s failed", self.instance)
 
     async def sync_due(self) -> int:
         """Send the rows due now, at most `BATCH`; answers how many were taken."""
@@ -222,14 +217,14 @@ class NationalSyncer:
         if not rows:
             return 0
         try:
-            session = await self._client.login(rows[0].request_id)
+            session = await self.client.login(rows[0].request_id)
         except SyncFailed as failure:
             for row in rows:
                 await self._record(row, failure=failure)
             return 0  # the next round waits: the door refused the portal itself
         for row in rows:
             try:
-                note = await send(self._client, session, row)
+                note = await send(self.client, session, row)
             except SyncFailed as failure:
                 await self._record(row, failure=failure)
             else:
@@ -237,13 +232,12 @@ class NationalSyncer:
         return len(rows)
 
     async def _claim(self) -> list[NationalSync]:
-        now = self._clock()
-        async with self._sessions() as session:
-            await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        now = self.clock()
+        async with write_transaction(self.sessions) as session:
             pending = (
                 await session.scalars(
                     select(NationalSync)
-                    .where(NationalSync.instance == self._instance, NationalSync.state == "pending")
+                    .where(NationalSync.instance == self.instance, NationalSync.state == "pending")
                     .order_by(NationalSync.id)
                     .limit(BATCH * 5)
                 )
@@ -268,13 +262,12 @@ class NationalSyncer:
                     claimed.append(row)
                 if len(claimed) == BATCH:
                     break
-            await session.commit()
         return claimed
 
     async def _record(
         self, row: NationalSync, *, failure: SyncFailed | None = None, note: str | None = None
     ) -> None:
-        now = self._clock()
+        now = self.clock()
         values: dict[str, Any] = {"lease_until": None}
         if failure is None:
             values |= {"state": "synced", "synced_at": now}
@@ -299,12 +292,10 @@ class NationalSyncer:
                 failure.code,
                 attempts,
             )
-        async with self._sessions() as session:
-            await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        async with write_transaction(self.sessions) as session:
             await session.execute(
                 update(NationalSync).where(NationalSync.id == row.id).values(**values)
             )
-            await session.commit()
 
 
 @asynccontextmanager
@@ -334,18 +325,13 @@ async def page_of_syncs(
     session: AsyncSession, *, instance: str, state: str | None, page: int, size: int
 ) -> tuple[list[NationalSync], int]:
     """The queue's rows of `instance`, newest first, optionally in one state; and their count."""
-    where = [NationalSync.instance == instance]
-    if state is not None:
-        where.append(NationalSync.state == state)
-    total = await session.scalar(select(func.count()).select_from(NationalSync).where(*where))
-    rows = await session.scalars(
+    statement = (
         select(NationalSync)
-        .where(*where)
+        .where(NationalSync.instance == instance, *given((NationalSync.state, state)))
         .order_by(NationalSync.id.desc())
-        .offset((page - 1) * size)
-        .limit(size)
     )
-    return list(rows.all()), int(total or 0)
+    rows, total = await paged(session, statement, page=page, size=size)
+    return list(rows.scalars()), total
 
 
 def sync_json(row: NationalSync) -> dict[str, Any]:

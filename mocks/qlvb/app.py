@@ -135,6 +135,8 @@ class StatusFetch(BaseModel):
     organ_id: str = Field(alias="organId", pattern=ORGAN_ID)
     position: int = Field(ge=1, le=1_000_000)
     format: Literal["xml", "json"] = "xml"  # json: the entry, its SHA-256 and size
+    reader: str | None = Field(default=None, alias="readerOrganId", pattern=ORGAN_ID)
+    """The agency reading; given, only the message's reporter or its addressee reads it."""
 
 
 def create_app(
@@ -301,7 +303,8 @@ def create_app(
     async def get_status(request: Request) -> Response:
         """Mock addition: a status message exactly as this system received it (its reporter's
         bytes, Signature included), or with `format: json` what the trace shows of it and its
-        signature's check now (`Signature`, as `/getEdoc` shows a document's)."""
+        signature's check now (`Signature`, as `/getEdoc` shows a document's). Given
+        `readerOrganId`, only its reporter and the agency it is addressed to read it."""
         fetch = await read_json(request, StatusFetch)
         async with context_of(request).reading() as store:
             document = await store.find(document_id=fetch.document_id)
@@ -310,6 +313,10 @@ def create_app(
                 entry = await store.status_entry(document, fetch.organ_id, fetch.position)
         if document is None or entry is None or entry.edxml is None:
             raise MockError(404, "STATUS_NOT_FOUND", "No such status message in this province.")
+        if fetch.reader is not None and fetch.reader not in (entry.reported_by, entry.addressee):
+            raise MockError(
+                403, "NOT_A_PARTY", f"The status message is neither from nor to {fetch.reader}."
+            )
         if fetch.format == "xml":
             return Response(entry.edxml, media_type="application/xml")
         return ok(

@@ -21,34 +21,18 @@ from sqlalchemy import text
 from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, bearer, fetch_token
-from tests.fixtures.cli import run_cli
+from tests.fixtures.cli import CreateClient, run_cli
 from tests.fixtures.processes import free_port, start_lgsp, wait_ready
 from tests.fixtures.processes import stop as stop_process
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.mark.usefixtures("cli_database")
 async def test_clients_create_prints_credentials_once_and_stores_only_a_hash(
-    client: httpx.AsyncClient,
-    bus: BusState,
-    capsys: pytest.CaptureFixture[str],
+    client: httpx.AsyncClient, bus: BusState, create_client: CreateClient
 ) -> None:
-    code = await run_cli(
-        [
-            "clients",
-            "create",
-            "--instance",
-            "kiengiang",
-            "--name",
-            "QLVB vendor",
-            "--service",
-            "dancu",
-        ]
-    )
+    created = await create_client("QLVB vendor", "--service", "dancu")
 
-    created = json.loads(capsys.readouterr().out)
-    assert code == 0
     assert set(created) == {"client_id", "client_secret"}
     async with bus.engine.connect() as conn:
         stored = (
@@ -64,15 +48,12 @@ async def test_clients_create_prints_credentials_once_and_stores_only_a_hash(
     assert (await client.get(f"{KG}/services", headers=bearer(token))).status_code == 200
 
 
-@pytest.mark.usefixtures("cli_database")
 async def test_clients_list_and_revoke(
     client: httpx.AsyncClient,
+    create_client: CreateClient,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    await run_cli(
-        ["clients", "create", "--instance", "kiengiang", "--name", "to revoke", "--admin"]
-    )
-    client_id = json.loads(capsys.readouterr().out)["client_id"]
+    client_id = (await create_client("to revoke", "--admin"))["client_id"]
 
     revoked = await run_cli(["clients", "revoke", "--instance", "kiengiang", client_id])
     listed = await run_cli(["clients", "list", "--instance", "kiengiang", "--json"])
@@ -90,14 +71,13 @@ CLI_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 ANY_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d[^\s\"│]*")
 
 
-@pytest.mark.usefixtures("cli_database")
 async def test_every_command_prints_times_one_way(
     client: httpx.AsyncClient,
+    create_client: CreateClient,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Tables and JSON alike: RFC 3339 in UTC to the second, whatever the store kept."""
-    await run_cli(["clients", "create", "--instance", "kiengiang", "--name", "times"])
-    client_id = json.loads(capsys.readouterr().out)["client_id"]
+    client_id = (await create_client("times"))["client_id"]
     fault = ["faults", "add", "--instance", "kiengiang", "--expires-in", "60", "status=503"]
     commands = [
         ["clients", "revoke", "--instance", "kiengiang", client_id],

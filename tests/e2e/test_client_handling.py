@@ -14,7 +14,7 @@ import pytest
 from lgsp.state import BusState
 from tests.e2e.test_sdk_documents import as_sent, send
 from tests.fixtures.bus import KG, bearer, fetch_token, registered_client
-from tests.fixtures.cli import run_cli
+from tests.fixtures.cli import CreateClient, run_cli
 from tests.fixtures.waiting import eventually
 
 pytestmark = pytest.mark.anyio
@@ -88,14 +88,12 @@ async def test_only_an_admin_sets_a_clients_handling(
     assert answer.status_code == 403, answer.text
 
 
-@pytest.mark.usefixtures("cli_database")
 async def test_clients_create_and_update_strict_from_the_cli(
     client: httpx.AsyncClient,
+    create_client: CreateClient,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    create = ["clients", "create", "--instance", "kiengiang", "--name", "cli strict"]
-    assert await run_cli([*create, "--service", "qlvb", "--strict"]) == 0
-    created = json.loads(capsys.readouterr().out)
+    created = await create_client("cli strict", "--service", "qlvb", "--strict")
     client_id = created["client_id"]
     token = await fetch_token(client, client_id=client_id, secret=created["client_secret"])
     data = as_sent("edoc_update.edxml", "17202")

@@ -396,15 +396,10 @@ async def test_audit_verify_shows_an_edited_record(
     assert "Chuỗi bị sửa đổi" in verified.text
 
 
-@pytest.fixture
-def unmasked_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"journal_unmasked": True})
-
-
 async def test_the_console_masks_even_an_unmasked_journal(
-    unmasked_settings: Settings, bus_pool: BusPool
+    settings: Settings, bus_pool: BusPool
 ) -> None:
-    async with bus_pool.client(unmasked_settings) as client:
+    async with bus_pool.client(settings, journal_unmasked=True) as client:
         token = await fetch_token(client)
         await look_up(client, token)
         api = await client.get(f"{KG}/admin/journal", headers=bearer(token))

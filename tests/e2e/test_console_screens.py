@@ -411,15 +411,10 @@ class TestOverview:
         assert_stays_on_the_bus(page.text)
 
 
-@pytest.fixture
-def today_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"era": "2026"})
-
-
 async def test_the_overview_of_today_names_what_each_province_absorbed(
-    today_settings: Settings, bus_pool: BusPool
+    settings: Settings, bus_pool: BusPool
 ) -> None:
-    async with bus_pool.client(today_settings) as client:
+    async with bus_pool.client(settings, era="2026") as client:
         await sign_in(client)
 
         page = await client.get(CONSOLE)

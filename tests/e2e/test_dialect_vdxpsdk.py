@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.e2e.test_sdk_documents import DOCUMENTS, STC, STP, as_sent, status_as_sent
 from tests.fixtures.bus import KG, DialectSettings, bearer
-from tests.fixtures.cli import run_cli
+from tests.fixtures.cli import CreateClient
 from tests.fixtures.documents import local_document
 
 pytestmark = pytest.mark.anyio
@@ -36,58 +36,51 @@ def settings(dialect_settings: DialectSettings) -> Settings:
     return dialect_settings({"kiengiang": ("bus", "vdxpsdk")}, vdxp_sdk_max_file_bytes=512 * 1024)
 
 
-async def make_system(
+SdkSystem = tuple[str, str]
+"""A vendor's SDK system: its systemid and its secret."""
+MakeSystem = Callable[..., Awaitable[SdkSystem]]
+
+
+@pytest.fixture(name="make_system")
+def fx_make_system(
+    client: httpx.AsyncClient,
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    *extra: str,
-) -> tuple[str, str]:
-    """A vendor's SDK system, made as an operator would: `lgsp clients create --dialect vdxpsdk`."""
-    monkeypatch.setenv("LGSP_DATABASE_URL", settings.database_url)
+    create_client: CreateClient,
+) -> MakeSystem:
+    """Makes a vendor's SDK system as an operator would: `lgsp clients create --dialect vdxpsdk`
+    with the extra options given (the bus of `client` already up)."""
     monkeypatch.setenv("LGSP_DATA_DIR", str(settings.data_dir))
-    argv = ["clients", "create", "--instance", "kiengiang", "--name", "QLVB vendor (SDK)",
-            "--service", "qlvb", "--dialect", "vdxpsdk", *extra]  # fmt: skip
-    assert await run_cli(argv) == 0
-    shown = json.loads(capsys.readouterr().out)
-    assert shown["systemid"] == shown["client_id"]
-    return shown["systemid"], shown["secret"]
+
+    async def make(*extra: str) -> SdkSystem:
+        options = ["--service", "qlvb", "--dialect", "vdxpsdk", *extra]
+        shown = await create_client("QLVB vendor (SDK)", *options)
+        assert shown["systemid"] == shown["client_id"]
+        return shown["systemid"], shown["secret"]
+
+    return make
 
 
 @pytest.fixture
-async def system(
-    client: httpx.AsyncClient,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> tuple[str, str]:
-    return await make_system(settings, monkeypatch, capsys)
+async def system(make_system: MakeSystem) -> SdkSystem:
+    return await make_system()
 
 
 @pytest.fixture
-async def parties(
-    client: httpx.AsyncClient,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> tuple[tuple[str, str], tuple[str, str]]:
+async def parties(make_system: MakeSystem) -> tuple[SdkSystem, SdkSystem]:
     """A sender's SDK system bound to Sở Tư pháp and a recipient's bound to Sở Tài chính."""
-    sender = await make_system(settings, monkeypatch, capsys, "--organisation", STP)
-    return sender, await make_system(settings, monkeypatch, capsys, "--organisation", STC)
+    sender = await make_system("--organisation", STP)
+    return sender, await make_system("--organisation", STC)
 
 
 @pytest.fixture
-async def bystander(
-    client: httpx.AsyncClient,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> tuple[str, str]:
+async def bystander(make_system: MakeSystem) -> SdkSystem:
     """An SDK system bound to Sở Văn hóa, which sends and receives nothing in these tests."""
-    return await make_system(settings, monkeypatch, capsys, "--organisation", "000.00.05.H33")
+    return await make_system("--organisation", "000.00.05.H33")
 
 
 def sdk_headers(
-    system: tuple[str, str],
+    system: SdkSystem,
     data: bytes,
     *,
     messagetype: str = "edoc",
@@ -117,7 +110,7 @@ def assert_core_call(audit: httpx.Response, caller: str, path: str) -> None:
 
 
 async def test_the_sdks_senddoc_is_taken_through_the_same_core(
-    client: httpx.AsyncClient, system: tuple[str, str], demo_token: str
+    client: httpx.AsyncClient, system: SdkSystem, demo_token: str
 ) -> None:
     data = as_sent("edoc_update.edxml", "17301")
     headers = {**sdk_headers(system, data), "X-Request-ID": "sdk-door-17301"}
@@ -143,13 +136,11 @@ async def test_the_sdks_senddoc_is_taken_through_the_same_core(
 
 async def test_a_status_message_through_the_sdk_moves_the_trace(
     client: httpx.AsyncClient,
-    system: tuple[str, str],
+    system: SdkSystem,
     demo_token: str,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    make_system: MakeSystem,
 ) -> None:
-    recipient = await make_system(settings, monkeypatch, capsys, "--organisation", STC)
+    recipient = await make_system("--organisation", STC)
     data = as_sent("edoc_update.edxml", "17302")
     sent = await client.post(SEND, content=data, headers=sdk_headers(system, data))
     status = status_as_sent("status_inbox_01.edxml", sent.json()["Answer"]["document_id"],
@@ -166,7 +157,7 @@ async def test_a_status_message_through_the_sdk_moves_the_trace(
 
 
 async def test_a_multipart_upload_with_file_doc_is_taken(
-    client: httpx.AsyncClient, system: tuple[str, str]
+    client: httpx.AsyncClient, system: SdkSystem
 ) -> None:
     data = as_sent("edoc_update.edxml", "17303")
     headers = sdk_headers(system, data)
@@ -200,7 +191,7 @@ def _tampered(headers: dict[str, str]) -> dict[str, str]:
 )
 async def test_a_bad_sdk_call_is_refused_in_the_sdks_form_and_recorded(
     client: httpx.AsyncClient,
-    system: tuple[str, str],
+    system: SdkSystem,
     demo_token: str,
     case: str,
     status: int,
@@ -248,7 +239,7 @@ async def test_a_bad_sdk_call_is_refused_in_the_sdks_form_and_recorded(
         assert record["status"] == 401
 
 
-def query_headers(system: tuple[str, str], **entries: str) -> dict[str, str]:
+def query_headers(system: SdkSystem, **entries: str) -> dict[str, str]:
     """What SDKVXP-2.0.1 sends for a call without a file: the fields of its JSON header
     argument as signed entries, after `Content-Type: application/json`."""
     stamp = sdk.format_timestamp(datetime.now(VIETNAM_TIME))
@@ -259,7 +250,7 @@ def query_headers(system: tuple[str, str], **entries: str) -> dict[str, str]:
 
 
 async def call_sdk(
-    client: httpx.AsyncClient, system: tuple[str, str], name: str, **entries: str
+    client: httpx.AsyncClient, system: SdkSystem, name: str, **entries: str
 ) -> httpx.Response:
     if name == "downloadEdoc":  # a GET, its entries also as query parameters (the jar's)
         return await client.get(
@@ -271,14 +262,11 @@ async def call_sdk(
 async def test_the_sdks_receiving_calls_take_a_document_from_list_to_done(
     client: httpx.AsyncClient,
     demo_token: str,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    parties: tuple[SdkSystem, SdkSystem],
 ) -> None:
     """ServiceTest's case 4 as a vendor runs it: list, fetch each, updateStatus done; then the
     sender's case 5, getSentEdocList. Each call goes through the core as its qlvb operation."""
-    sender = await make_system(settings, monkeypatch, capsys, "--organisation", STP)
-    recipient = await make_system(settings, monkeypatch, capsys, "--organisation", STC)
+    sender, recipient = parties
     data = as_sent("edoc_update.edxml", "17320")  # its DocumentId names another sender
     sent = await client.post(SEND, content=data, headers=sdk_headers(sender, data))
     doc_id = sent.json()["DocId"]
@@ -321,15 +309,11 @@ async def test_the_sdks_receiving_calls_take_a_document_from_list_to_done(
 
 
 async def test_the_sdk_lists_and_fetches_the_status_messages_an_agency_received(
-    client: httpx.AsyncClient,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    client: httpx.AsyncClient, parties: tuple[SdkSystem, SdkSystem]
 ) -> None:
     """`messagetype: status`: the sender's system lists its recipients' reports and fetches
     each as the reporter's bytes, signed by the reporter's document system."""
-    sender = await make_system(settings, monkeypatch, capsys, "--organisation", STP)
-    recipient = await make_system(settings, monkeypatch, capsys, "--organisation", STC)
+    sender, recipient = parties
     data = render_edxml(local_document("17321", subject="V/v thử SDK nhận trạng thái"))
     sent = await client.post(SEND, content=data, headers=sdk_headers(sender, data))
     doc_id = sent.json()["DocId"]
@@ -350,7 +334,7 @@ async def test_the_sdk_lists_and_fetches_the_status_messages_an_agency_received(
 
 
 async def test_the_sdk_counts_what_its_list_holds(
-    client: httpx.AsyncClient, demo_token: str, parties: tuple[tuple[str, str], tuple[str, str]]
+    client: httpx.AsyncClient, demo_token: str, parties: tuple[SdkSystem, SdkSystem]
 ) -> None:
     """`countReceiveEdoc` and `countReceiveStatus` (KnobstickServiceImp, SDKVXP-2.0.1): how
     many documents, or status messages, `getReceivedEdocList` lists, as a JSON number, through
@@ -390,7 +374,7 @@ async def test_the_sdk_counts_what_its_list_holds(
 
 
 async def test_download_edoc_answers_the_senders_bytes_as_the_file(
-    client: httpx.AsyncClient, demo_token: str, parties: tuple[tuple[str, str], tuple[str, str]]
+    client: httpx.AsyncClient, demo_token: str, parties: tuple[SdkSystem, SdkSystem]
 ) -> None:
     """`downloadEdoc` (KnobstickServiceImp → VnptService.dowload → HttpConnection.download): a
     GET with the signed headers and the entries as query parameters, whose body the jar
@@ -418,24 +402,37 @@ async def test_download_edoc_answers_the_senders_bytes_as_the_file(
     assert_core_call(audit, recipient[0], f"/qlvb/v1/documents/{doc_id}")  # get_document
 
 
-async def test_an_agency_that_is_no_party_downloads_no_document(
+async def test_an_agency_that_is_no_party_reads_no_document_nor_status_message(
     client: httpx.AsyncClient,
-    parties: tuple[tuple[str, str], tuple[str, str]],
-    bystander: tuple[str, str],
+    parties: tuple[SdkSystem, SdkSystem],
+    bystander: SdkSystem,
 ) -> None:
-    """A docId is no secret (the axis derives it): only the sender's and recipients' systems
-    read the document, whichever SDK call asks for it."""
+    """A docId is no secret (the axis derives it), nor is a status knobstick's
+    (`{docId}/{recipient}/{n}`): only the sender's and recipients' systems read the document,
+    only its reporter's and addressee's a status message, whichever SDK call asks for it."""
+    sender, recipient = parties
     data = as_sent("edoc_update.edxml", "17332")
-    sent = await client.post(SEND, content=data, headers=sdk_headers(parties[0], data))
+    doc_id = (await client.post(SEND, content=data, headers=sdk_headers(sender, data))).json()[
+        "DocId"
+    ]
+    done = await call_sdk(client, recipient, "updateStatus", status="done", docId=doc_id)
+    assert done.status_code == 200, done.text
+    status_id = f"{doc_id}/{STC}/1"  # the recipient's 01, addressed to the sender
 
-    for name in ("downloadEdoc", "getEdoc"):
-        answer = await call_sdk(client, bystander, name, filePath="xml", docId=sent.json()["DocId"])
-        assert answer.status_code == 403, answer.text
-        assert (answer.json()["status"], answer.json()["ErrorCode"]) == ("FAIL", "NOT_A_PARTY")
+    for read in (doc_id, status_id):
+        for name, entries in (("downloadEdoc", {"filePath": "xml"}),
+                              ("getEdoc", {"filePath": "xml"}),
+                              ("updateStatus", {"status": "processing"})):  # fmt: skip
+            answer = await call_sdk(client, bystander, name, docId=read, **entries)
+            assert answer.status_code == 403, (read, name, answer.text)
+            assert (answer.json()["status"], answer.json()["ErrorCode"]) == ("FAIL", "NOT_A_PARTY")
+    for party in parties:
+        answer = await call_sdk(client, party, "getEdoc", filePath="xml", docId=status_id)
+        assert (answer.status_code, answer.json()["status"]) == (200, "OK"), answer.text
 
 
 async def test_the_sdk_lists_the_agencies_a_document_can_be_addressed_to(
-    client: httpx.AsyncClient, system: tuple[str, str], demo_token: str
+    client: httpx.AsyncClient, system: SdkSystem, demo_token: str
 ) -> None:
     """`getAgenciesList`, `getAgenciesListQD20` and `getSynchronizeUnit` (AgencyServiceImp,
     SDKVXP-2.0.1) through the core's qlvb list_organisations: this province's agencies and the
@@ -486,7 +483,7 @@ async def test_the_sdk_lists_the_agencies_a_document_can_be_addressed_to(
 )  # fmt: skip
 async def test_a_bad_sdk_query_is_refused_in_the_sdks_form(
     client: httpx.AsyncClient,
-    parties: tuple[tuple[str, str], tuple[str, str]],
+    parties: tuple[SdkSystem, SdkSystem],
     name: str,
     entries: dict[str, str],
     status: int,
@@ -499,7 +496,7 @@ async def test_a_bad_sdk_query_is_refused_in_the_sdks_form(
 
 
 async def test_an_sdk_query_with_a_bad_signature_is_refused_and_recorded(
-    client: httpx.AsyncClient, system: tuple[str, str], demo_token: str
+    client: httpx.AsyncClient, system: SdkSystem, demo_token: str
 ) -> None:
     headers = query_headers((system[0], system[1] + "x"), servicetype="eDoc", messagetype="edoc")
 
@@ -517,7 +514,7 @@ async def test_an_sdk_query_with_a_bad_signature_is_refused_and_recorded(
 
 
 async def test_a_call_the_sdk_door_does_not_offer_is_an_unknown_path(
-    client: httpx.AsyncClient, system: tuple[str, str]
+    client: httpx.AsyncClient, system: SdkSystem
 ) -> None:
     answer = await call_sdk(client, system, "registerAgency")
 
@@ -526,7 +523,7 @@ async def test_a_call_the_sdk_door_does_not_offer_is_an_unknown_path(
 
 
 async def test_the_secret_is_kept_sealed_never_in_the_clear(
-    bus: BusState, system: tuple[str, str]
+    bus: BusState, system: SdkSystem
 ) -> None:
     from sqlalchemy import text
 

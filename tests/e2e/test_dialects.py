@@ -25,7 +25,7 @@ from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.audit import comparable_trail
 from tests.fixtures.bus import KG, DialectSettings, bearer, fetch_token, registered_client
-from tests.fixtures.cli import run_cli
+from tests.fixtures.cli import CreateClient
 
 pytestmark = pytest.mark.anyio
 
@@ -412,19 +412,13 @@ async def test_the_index_lists_what_each_instance_speaks(client: httpx.AsyncClie
     assert spoken["tiengiang"] == {"bus": "http://lgsp.test/lgsp/tiengiang"}
 
 
-@pytest.mark.usefixtures("cli_database")
 async def test_clients_create_prints_the_lgspaccesstoken_a_caller_sends(
-    client: httpx.AsyncClient,
-    settings: Settings,
-    capsys: pytest.CaptureFixture[str],
+    client: httpx.AsyncClient, settings: Settings, create_client: CreateClient
 ) -> None:
-    argv = ["clients", "create", "--instance", "kiengiang", "--name", "Sở Tư pháp"]
-    argv += ["--service", "dancu", "--dialect", "lgspaccesstoken"]
+    created = await create_client(
+        "Sở Tư pháp", "--service", "dancu", "--dialect", "lgspaccesstoken"
+    )
 
-    code = await run_cli(argv)
-
-    created = json.loads(capsys.readouterr().out)
-    assert code == 0
     header = json.loads(base64.b64decode(created["lgspaccesstoken"]))
     assert header == {
         "AppName": "Sở Tư pháp",

@@ -246,20 +246,15 @@ async def test_a_hand_over_this_process_cannot_route_yet_is_stored_and_retried(
     assert tried["last_error"].startswith("UPSTREAM_UNAVAILABLE")
 
 
-@pytest.fixture
-def slow_poll_settings(settings: Settings) -> Settings:
-    """The module's bus with a worker that polls once a minute (the longest allowed)."""
-    return settings.model_copy(update={"outbox_poll_seconds": 60.0})
-
-
 async def test_a_hand_over_is_delivered_once_committed_without_waiting_for_the_poll(
-    slow_poll_settings: Settings, bus_pool: BusPool
+    settings: Settings, bus_pool: BusPool
 ) -> None:
-    app, bus = await bus_pool.get(slow_poll_settings)
+    # The module's bus with a worker that polls once a minute (the longest allowed).
+    app, bus = await bus_pool.get(settings, outbox_poll_seconds=60.0)
     assert bus.outbox_worker is not None
     async with asgi_client(app) as client:
         token = await fetch_token(client)
-        cccd = tiengiang_citizen(slow_poll_settings)
+        cccd = tiengiang_citizen(settings)
         await hand_over_lookup(client, token, cccd, key="k-wake", request_id="wake-1")
         message = await outbox_message(client, token, "k-wake", until={"delivered"})
 

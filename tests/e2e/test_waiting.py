@@ -21,6 +21,8 @@ TG = "/lgsp/tiengiang"
 WAIT = f"{KG}/admin/journal/wait"
 SAMPLES = f"{KG}/admin/samples"
 LOOKUP = f"{KG}/dancu/v1/citizens/091199999999"  # nobody's CCCD: a 404 from the system
+CAP = 0.2
+"""`journal_wait_max_seconds` of the bus that caps waits."""
 HANG_SECONDS = 120.0
 """Ends a wait that would never answer on a clock held still. Not a bound on speed: pytest's
 timeout cannot end such a test (its signal lands inside the bus, which answers it 500)."""
@@ -124,19 +126,14 @@ async def test_a_dossier_is_seen_synchronised_to_the_national_portal(
     assert synced.status_code == 200, synced.text
 
 
-@pytest.fixture
-def capped_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"journal_wait_max_seconds": 0.2})
-
-
 async def test_the_bus_caps_how_long_a_wait_holds(
-    capped_settings: Settings, bus_pool: BusPool, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, bus_pool: BusPool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The bus's clock moves to the cap and no further: a wait held for the 30 s it asked
     would never answer."""
     clock = WatchedClock()
     answers: list[httpx.Response] = []
-    async with bus_pool.client(capped_settings) as client:
+    async with bus_pool.client(settings, journal_wait_max_seconds=CAP) as client:
         assert bus_pool.state is not None
         monkeypatch.setattr(bus_pool.state, "clock", clock)
         token = await fetch_token(client)
@@ -149,7 +146,7 @@ async def test_the_bus_caps_how_long_a_wait_holds(
             async with anyio.create_task_group() as group:
                 group.start_soon(wait)
                 await clock.until_read(1)  # its deadline
-                clock.now += capped_settings.journal_wait_max_seconds
+                clock.now += CAP
 
     assert answers[0].status_code == 408
     assert "Waited 0.2 s" in answers[0].json()["detail"]

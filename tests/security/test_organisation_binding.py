@@ -163,22 +163,44 @@ async def test_a_bound_client_reports_statuses_only_as_its_agency(
     assert as_itself.status_code == 200, as_itself.text
 
 
-async def test_only_a_documents_sender_and_recipients_read_it(
-    client: httpx.AsyncClient, settings: Settings, demo_token: str
+CO_RECIPIENT = {"organ_id": "000.00.02.H33", "organ_name": "Sở Xây dựng tỉnh Kiên Giang"}
+
+
+@pytest.mark.parametrize(
+    ("number", "read", "co_recipient"),
+    [("907002", "document", 200), ("907003", "status", 403)],
+)
+async def test_only_the_parties_read_a_document_or_a_status_message(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    demo_token: str,
+    number: str,
+    read: str,
+    co_recipient: int,
 ) -> None:
     """Document ids are derived from their DocumentId: an agency that neither sent nor received
-    one must not read it by guessing (the VDXP SDK's getEdoc and downloadEdoc come here too)."""
+    one must not read it by guessing (the VDXP SDK's getEdoc and downloadEdoc come here too).
+    A status message (`recipients/{organ_id}/statuses/{n}`) is its reporter's and its
+    addressee's, here the recipient's and the sender's: another recipient of the document
+    reads the document, not that message."""
     recipient, bystander = "000.00.03.H33", "000.00.05.H33"
-    document = local_document("907002", subject="V/v tài liệu chỉ người nhận được đọc")
+    document = local_document(number, subject="V/v tài liệu chỉ người nhận được đọc")
+    document["to"] = [*document["to"], CO_RECIPIENT]
     sent = await client.post(f"{KG}/qlvb/v1/documents", json=document, headers=bearer(demo_token))
     assert sent.status_code == 202, sent.text
     url = f"{KG}/qlvb/v1/documents/{sent.json()['id']}"
+    if read == "status":  # the recipient's report, addressed to the sender
+        report = {"organ_id": recipient, "status_code": "01"}
+        reported = await client.post(f"{url}/status", json=report, headers=bearer(demo_token))
+        assert reported.status_code == 200, reported.text
+        url = f"{url}/recipients/{recipient}/statuses/1"
 
     readers = {
         name: await tenant(client, settings, organisation=organisation)
         for name, organisation in (
             ("sender", document["from"]["organ_id"]),
             ("recipient", recipient),
+            ("co-recipient", CO_RECIPIENT["organ_id"]),
             ("bystander", bystander),
             ("unbound", None),
         )
@@ -195,6 +217,7 @@ async def test_only_a_documents_sender_and_recipients_read_it(
 
     assert answers["sender"].status_code == 200, answers["sender"].text
     assert answers["recipient"].status_code == 200, answers["recipient"].text
+    assert answers["co-recipient"].status_code == co_recipient, answers["co-recipient"].text
     for refused, code in (
         (answers["bystander"], "NOT_A_PARTY"),
         (as_xml, "NOT_A_PARTY"),

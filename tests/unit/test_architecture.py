@@ -329,17 +329,58 @@ def test_rules_allow_the_intended_direction(tmp_path: Path, name: str, text: str
     assert found == {rule: [] for rule in RULES}
 
 
-def test_cycle_is_found_through_imports_inside_functions(tmp_path: Path) -> None:
-    root = _tree(
-        tmp_path,
-        {
-            "lgsp/app.py": "from lgsp.catalog import router\n",
-            "lgsp/catalog/__init__.py": "",
-            "lgsp/catalog/router.py": "from ..openapi import document\n",
-            "lgsp/openapi.py": "def document():\n    from lgsp.app import create_app\n",
-            "lgsp/deps.py": "import lgsp.app\n",  # into the cycle, not on it
-        },
-    )
+CYCLE_THROUGH_A_FUNCTION = {
+    "lgsp/app.py": "from lgsp.catalog import router\n",
+    "lgsp/catalog/__init__.py": "",
+    "lgsp/catalog/router.py": "from ..openapi import document\n",
+    "lgsp/openapi.py": "def document():\n    from lgsp.app import create_app\n",
+    "lgsp/deps.py": "import lgsp.app\n",  # into the cycle, not on it
+}
+
+
+@pytest.mark.parametrize(
+    ("files", "found"),
+    [
+        pytest.param(
+            CYCLE_THROUGH_A_FUNCTION,
+            [{"lgsp.app", "lgsp.catalog.router", "lgsp.openapi"}],
+            id="through-imports-inside-functions",
+        ),
+        pytest.param(
+            {
+                "lgsp/deps.py": "from lgsp.audit.recorder import AuditContext\n",
+                "lgsp/audit/__init__.py": "",
+                "lgsp/audit/recorder.py": (
+                    "from typing import TYPE_CHECKING\n"
+                    "if TYPE_CHECKING:\n"
+                    "    from lgsp.deps import bus_state_from_scope\n"
+                ),
+            },
+            [{"lgsp.deps", "lgsp.audit.recorder"}],
+            id="two-modules-importing-each-other",
+        ),
+        pytest.param(
+            {
+                "lgsp/app.py": "from lgsp import state\nfrom . import deps\n",
+                "lgsp/deps.py": "from lgsp.state import BusState\n",
+                "lgsp/state.py": "import kit.db\n",
+                "kit/db.py": "",
+            },
+            [],
+            id="none-in-a-tree-without",
+        ),
+    ],
+)
+def test_cycles_are_found_as_the_modules_on_them(
+    tmp_path: Path, files: dict[str, str], found: list[set[str]]
+) -> None:
+    root = _tree(tmp_path, files)
+
+    assert [{e.source for e in cycle} for cycle in cycles(imports(root))] == found
+
+
+def test_a_cycle_is_reported_import_by_import_with_where_each_stands(tmp_path: Path) -> None:
+    root = _tree(tmp_path, CYCLE_THROUGH_A_FUNCTION)
 
     found = cycles(imports(root))
 
@@ -351,39 +392,6 @@ def test_cycle_is_found_through_imports_inside_functions(tmp_path: Path) -> None
         ]
     ]
     assert "lgsp/openapi.py:2" in _report_cycles(root, found)
-
-
-def test_two_modules_importing_each_other_are_a_cycle(tmp_path: Path) -> None:
-    root = _tree(
-        tmp_path,
-        {
-            "lgsp/deps.py": "from lgsp.audit.recorder import AuditContext\n",
-            "lgsp/audit/__init__.py": "",
-            "lgsp/audit/recorder.py": (
-                "from typing import TYPE_CHECKING\n"
-                "if TYPE_CHECKING:\n"
-                "    from lgsp.deps import bus_state_from_scope\n"
-            ),
-        },
-    )
-
-    found = cycles(imports(root))
-
-    assert [{e.source for e in cycle} for cycle in found] == [{"lgsp.deps", "lgsp.audit.recorder"}]
-
-
-def test_a_tree_without_cycles_has_none(tmp_path: Path) -> None:
-    root = _tree(
-        tmp_path,
-        {
-            "lgsp/app.py": "from lgsp import state\nfrom . import deps\n",
-            "lgsp/deps.py": "from lgsp.state import BusState\n",
-            "lgsp/state.py": "import kit.db\n",
-            "kit/db.py": "",
-        },
-    )
-
-    assert cycles(imports(root)) == []
 
 
 def test_submodule_import_from_a_package_targets_the_submodule(tmp_path: Path) -> None:

@@ -99,17 +99,19 @@ def topology_from(tmp_path: Path, text: str) -> Topology:
     return load_topology(path)
 
 
-def test_topology_file_can_point_a_system_at_a_url(tmp_path: Path) -> None:
-    topology = topology_from(
-        tmp_path,
-        """
+CANTHO = """
 [[instances]]
 name = "cantho"
 kind = "province"
 title = "LGSP Cần Thơ"
 province_code = "92"
-systems = [{ name = "dancu", url = "http://127.0.0.1:9001" }]
-""",
+"""
+"""A province's entry, open at its end for the fields a test adds."""
+
+
+def test_topology_file_can_point_a_system_at_a_url(tmp_path: Path) -> None:
+    topology = topology_from(
+        tmp_path, CANTHO + 'systems = [{ name = "dancu", url = "http://127.0.0.1:9001" }]\n'
     )
 
     instance = topology.get("cantho")
@@ -128,15 +130,10 @@ name = "ndxp"
 kind = "national"
 title = "NDXP"
 url = "http://ndxp:8000/ndxp"
-
-[[instances]]
-name = "cantho"
-kind = "province"
-title = "LGSP Cần Thơ"
-province_code = "92"
-url = "http://cantho:8000/lgsp/cantho"
-ndxp_rights = { csdlqgdc = "GET", dvcqg = "*" }
-""",
+"""
+        + CANTHO
+        + 'url = "http://cantho:8000/lgsp/cantho"\n'
+        + 'ndxp_rights = { csdlqgdc = "GET", dvcqg = "*" }\n',
     )
 
     assert str(topology.get("ndxp").url) == "http://ndxp:8000/ndxp"  # type: ignore[union-attr]

@@ -22,6 +22,7 @@ from adapters.qlvb import (
     DocumentNotFound,
     IdempotencyKeyReused,
     IllegalStatusTransition,
+    InvalidDocumentQuery,
     InvalidIdempotencyKey,
     InvalidInboxQuery,
     InvalidStatusRequest,
@@ -50,7 +51,7 @@ from lgsp.catalog.loader import match_operation
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
 from tests.fixtures.apps import serving
-from tests.fixtures.documents import NOW, cross_province_document
+from tests.fixtures.documents import NOW, cross_province_document, response_for
 from tests.fixtures.handovers import with_bus_access
 from tests.unit.adapters.calls import (
     SECRET,
@@ -320,6 +321,33 @@ def test_a_document_is_fetched_by_its_document_id_with_its_trace(adapter: QlvbAd
     assert json.loads(sent.body) == {"documentId": DOCUMENT_ID, "format": "json"}
 
 
+@pytest.mark.parametrize(
+    ("query", "reader"), [((), {}), ((("organ_id", SXD),), {"readerOrganId": SXD})]
+)
+def test_a_status_message_is_fetched_by_its_place_and_its_reader(
+    adapter: QlvbAdapter, query: tuple[tuple[str, str], ...], reader: dict[str, str]
+) -> None:
+    """The agency reading (a bound client's own, which the bus adds) goes to the system, which
+    answers only the message's reporter and addressee."""
+    sent = adapter.to_system(call("get_status", query=query, id=KEY, organ_id=STC, n="2"))
+
+    assert (sent.method, sent.path) == ("POST", "/getStatus")
+    assert json.loads(sent.body) == {
+        "documentId": DOCUMENT_ID, "organId": STC, "position": 2, "format": "json", **reader,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("operation", ["get_document", "get_status"])
+def test_a_reader_that_is_no_organ_id_is_refused_before_any_call(
+    adapter: QlvbAdapter, operation: str
+) -> None:
+    request = call(operation, query=(("organ_id", "H33"),), id=KEY, organ_id=STC, n="1")
+
+    error = refused(lambda: adapter.to_system(request), InvalidDocumentQuery)
+
+    assert [e["loc"] for e in error.extensions["errors"]] == [["query", "organ_id"]]
+
+
 def test_the_fetched_document_is_canonical_with_each_recipients_history(
     adapter: QlvbAdapter,
 ) -> None:
@@ -503,14 +531,11 @@ def test_the_default_timestamp_is_vietnam_time_whatever_the_clocks_zone() -> Non
 
 
 def status_message(document_id: str = DOCUMENT_ID) -> bytes:
+    """Sở Tài chính's 01 about the document, named by `document_id` (the document's own unless
+    told)."""
     return render_status(
         {
-            "response_for": {
-                "organ_id": STP,
-                "code": "15/STP-VP",
-                "promulgation_date": "2025-06-02",
-                "document_id": document_id,
-            },
+            "response_for": {**response_for(make_document()), "document_id": document_id},
             "from": {"organ_id": STC, "organ_name": "Sở Tài chính"},
             "status_code": "01",
             "timestamp": "2025-06-02T10:00:00",
@@ -897,6 +922,14 @@ async def test_adapter_and_mock_agree_on_refusals(
         )
     with pytest.raises(DocumentNotFound):
         await through(adapter, mock, call("get_document", id=document_key(DOCUMENT_ID + "X")))
+    await through(
+        adapter, mock, call("post_status", {"organ_id": STC, "status_code": "01"}, id=KEY)
+    )
+    with pytest.raises(NotAParty):  # STC's report is STP's and its own to read
+        await through(
+            adapter, mock, call("get_status", query=(("organ_id", SXD),), id=KEY, organ_id=STC,
+                                n="1"),
+        )  # fmt: skip
     assert illegal.value.extensions == {"current_status": None, "allowed_status_codes": ["01"]}
 
 

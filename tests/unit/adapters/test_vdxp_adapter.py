@@ -31,7 +31,7 @@ from adapters.vdxp import (
     VdxpAnswerInvalid,
 )
 from formats.edxml import InvalidEdxml, render_edxml, render_status
-from tests.fixtures.documents import cross_province_document
+from tests.fixtures.documents import cross_province_document, response_for
 from tests.fixtures.handovers import with_bus_access
 from tests.unit.adapters.calls import (
     SECRET,
@@ -59,12 +59,7 @@ def make_document(**changes: Any) -> dict[str, Any]:
 def make_status(reporter: str = TG_STP, code: str = "01") -> bytes:
     return render_status(
         {
-            "response_for": {
-                "organ_id": STP,
-                "code": "15/STP-VP",
-                "promulgation_date": "2025-06-02",
-                "document_id": DOCUMENT_ID,
-            },
+            "response_for": response_for(make_document()),
             "from": {"organ_id": reporter, "organ_name": "Sở Tư pháp"},
             "status_code": code,
             "description": SECRET,

@@ -350,6 +350,35 @@ async def test_an_organisation_that_neither_sent_nor_received_may_not_report(
     assert (await trace(client, sent["DocId"]))[0]["History"] == []
 
 
+async def test_only_a_status_messages_reporter_and_addressee_read_it(
+    client: httpx.AsyncClient,
+) -> None:
+    """`readerOrganId` (mock addition) names the agency reading a status message: its reporter
+    or the agency it is addressed to (the sender for a recipient's report, the recipient for
+    a recall), not another recipient of the document; without it, anyone reads it."""
+    document = make_document(to=(STC, SXD))
+    assert_ok(await send(client, document))
+    assert_ok(await report(client, document, STC, "01"))  # STC's 1: STC to STP
+    assert_ok(await report(client, document, STP, "13"))  # STC's 2 and SXD's 1: STP to each
+
+    def fetch(organ_id: str, position: int, **reader: str) -> Any:
+        body = {"documentId": document_id(document), "organId": organ_id, "position": position}
+        return client.post("/getStatus", json={**body, "format": "json", **reader})
+
+    for organ_id, position, parties, others in (
+        (STC, 1, (STC, STP), (SXD, UBND)),
+        (STC, 2, (STP, STC), (SXD, UBND)),
+        (SXD, 1, (STP, SXD), (STC, UBND)),
+    ):
+        for reader in parties:
+            read = assert_ok(await fetch(organ_id, position, readerOrganId=reader))
+            assert read["Position"] == position
+        for reader in others:
+            assert_fail(await fetch(organ_id, position, readerOrganId=reader), 403, "NOT_A_PARTY")
+        assert_ok(await fetch(organ_id, position))
+    assert_fail(await fetch(STC, 1, readerOrganId="H33"), 422, "INVALID_REQUEST")
+
+
 async def test_a_status_for_an_unknown_document_is_not_found(client: httpx.AsyncClient) -> None:
     never_sent = make_document(number="999999")
 

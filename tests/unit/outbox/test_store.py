@@ -157,7 +157,7 @@ class TestClaim:
         a1 = await add_message(sessions, "a1", ordering_key="A")
         a2 = await add_message(sessions, "a2", ordering_key="A")
         first = await claim_one(sessions)
-        await store.mark_failed(
+        await store.record_outcome(
             sessions, first, DeliveryResult(503), now=NOW, policy=RetryPolicy(base_seconds=10)
         )
 
@@ -172,7 +172,7 @@ class TestClaim:
         a2 = await add_message(sessions, "a2", ordering_key="A")
         first = await claim_one(sessions)
 
-        await store.mark_failed(sessions, first, DeliveryResult(400), now=NOW, policy=NO_JITTER)
+        await store.record_outcome(sessions, first, DeliveryResult(400), now=NOW, policy=NO_JITTER)
 
         assert await claim_ids(sessions) == [a2]
 
@@ -226,7 +226,9 @@ class TestOutcomes:
 
         assert not await store.mark_delivered(sessions, slow, status=200, now=late)
         assert (
-            await store.mark_failed(sessions, slow, DeliveryResult(503), now=late, policy=NO_JITTER)
+            await store.record_outcome(
+                sessions, slow, DeliveryResult(503), now=late, policy=NO_JITTER
+            )
             is None
         )
         row = await read(sessions, message_id)
@@ -246,7 +248,7 @@ class TestOutcomes:
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
         message_id, slow, fresh = await claim_twice_across_an_expired_lease(sessions)
-        await store.mark_failed(
+        await store.record_outcome(
             sessions, fresh, DeliveryResult(None, "down"), now=NOW, policy=NO_JITTER
         )
 

@@ -7,6 +7,7 @@ import logging
 import random
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -62,20 +63,32 @@ async def wait_until(condition: Callable[[], Any], *, seconds: float = 20.0) -> 
             await asyncio.sleep(0.01)
 
 
+async def wait_until_delivered(
+    sessions: async_sessionmaker[AsyncSession], message_id: int, *, seconds: float = 20.0
+) -> None:
+    async def delivered() -> bool:
+        return (await read(sessions, message_id)).state == OutboxState.DELIVERED
+
+    await wait_until(delivered, seconds=seconds)
+
+
+@asynccontextmanager
+async def running(worker: OutboxWorker) -> AsyncIterator[None]:
+    """`worker` runs its loop during the block, and is stopped and awaited however it ends."""
+    task = asyncio.create_task(worker.run())
+    try:
+        yield
+    finally:
+        await worker.stop()
+        await task
+
+
 async def run_until_delivered(
     worker: OutboxWorker, sessions: async_sessionmaker[AsyncSession], message_id: int
 ) -> None:
     """Runs `worker` until the message is delivered, then stops it."""
-    task = asyncio.create_task(worker.run())
-    try:
-
-        async def delivered() -> bool:
-            return (await read(sessions, message_id)).state == OutboxState.DELIVERED
-
-        await wait_until(delivered)
-    finally:
-        await worker.stop()
-        await task
+    async with running(worker):
+        await wait_until_delivered(sessions, message_id)
 
 
 async def test_one_round_delivers_the_due_messages_of_its_instances(
@@ -137,6 +150,26 @@ async def test_a_delivery_that_outlasts_its_time_counts_as_no_answer(
         None,
         "no answer within 0.05 s",
     )
+
+
+async def test_a_delivery_past_its_time_is_not_cut_short(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Cut short, an in-process delivery's transactions could leave the database locked: it
+    goes on to its end, as a remote system would, and its outcome is dropped (`kit.deadline`)."""
+    await add_message(sessions, "m")
+    release, ended = asyncio.Event(), asyncio.Event()
+
+    async def deliver(message: ClaimedMessage) -> DeliveryResult:
+        await release.wait()
+        ended.set()
+        return DeliveryResult(200)
+
+    await make_worker(sessions, deliver, delivery_timeout=0.01).drain_once()
+    release.set()
+
+    with anyio.fail_after(5):  # a hang guard: cut short, the delivery never reaches its end
+        await ended.wait()
 
 
 async def test_a_refusal_makes_the_message_dead_without_retrying(
@@ -236,19 +269,12 @@ async def test_wake_looks_for_messages_before_the_poll_interval_ends(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     worker = make_worker(sessions, answering(200), poll_seconds=60)
-    task = asyncio.create_task(worker.run())
-    try:
+    async with running(worker):
         await asyncio.sleep(0.05)  # the first round found nothing: the worker sleeps for 60 s
         message_id = await add_message(sessions, "m")
         worker.wake()
 
-        async def delivered() -> bool:
-            return (await read(sessions, message_id)).state == OutboxState.DELIVERED
-
-        await wait_until(delivered, seconds=5)
-    finally:
-        await worker.stop()
-        await task
+        await wait_until_delivered(sessions, message_id, seconds=5)
 
 
 async def test_a_failed_message_is_tried_again_once_due_not_at_the_next_poll(

@@ -9,6 +9,8 @@ import asyncio
 import gzip
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 
@@ -73,8 +75,12 @@ class Server:
         await self._server.wait_closed()
 
 
+Serve = Callable[[Handler], Awaitable[Server]]
+"""Starts a `Server` that answers with the handler; the `serve` fixture stops it."""
+
+
 @pytest.fixture
-async def serve() -> AsyncIterator[Callable[[Handler], Awaitable[Server]]]:
+async def serve() -> AsyncIterator[Serve]:
     started: list[Server] = []
 
     async def start(handler: Handler) -> Server:
@@ -87,13 +93,23 @@ async def serve() -> AsyncIterator[Callable[[Handler], Awaitable[Server]]]:
         await server.stop()
 
 
+@asynccontextmanager
+async def pool_to(server: Server, **limits: Any) -> AsyncIterator[Http1Pool]:
+    """A lean pool of connections to `server` alone, closed when the block ends."""
+    pool = Http1Pool("127.0.0.1", int(server.url.rsplit(":", 1)[1]), **limits)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
 def ok(body: bytes = b'{"ok":1}', *extra: str) -> bytes:
     head = ["HTTP/1.1 200 OK", "Content-Type: application/json", f"Content-Length: {len(body)}"]
     return ("\r\n".join([*head, *extra]) + "\r\n\r\n").encode() + body
 
 
 async def test_a_call_goes_out_with_the_headers_httpx_would_send(
-    serve: Callable[[Handler], Awaitable[Server]],
+    serve: Serve,
 ) -> None:
     server = await serve(lambda head, n: ok())
     async with http_client(server.url + "/base/", timeout=5) as client:
@@ -123,11 +139,10 @@ async def test_a_call_goes_out_with_the_headers_httpx_would_send(
 
 
 async def test_connections_are_kept_alive_and_bounded(
-    serve: Callable[[Handler], Awaitable[Server]],
+    serve: Serve,
 ) -> None:
     server = await serve(lambda head, n: ok())
-    pool = Http1Pool("127.0.0.1", int(server.url.rsplit(":", 1)[1]), max_connections=3)
-    try:
+    async with pool_to(server, max_connections=3) as pool:
 
         async def call() -> int:
             answer = await pool.request(
@@ -146,12 +161,10 @@ async def test_connections_are_kept_alive_and_bounded(
         assert server.connections == 1
         assert await asyncio.gather(*(call() for _ in range(30))) == [200] * 30
         assert server.connections <= 3
-    finally:
-        pool.close()
 
 
 async def test_an_idle_connection_the_server_dropped_is_replaced_for_an_idempotent_call(
-    serve: Callable[[Handler], Awaitable[Server]],
+    serve: Serve,
 ) -> None:
     # The server answers the first request of each connection, and closes it on the second
     # without a word: what a server's keep-alive timeout does to a request sent as it closes.
@@ -179,9 +192,7 @@ async def test_an_idle_connection_the_server_dropped_is_replaced_for_an_idempote
     ],
     ids=["ended-by-close", "chunked", "after-100-continue"],
 )
-async def test_an_answer_is_read_however_it_is_delimited(
-    serve: Callable[[Handler], Awaitable[Server]], answer: bytes
-) -> None:
+async def test_an_answer_is_read_however_it_is_delimited(serve: Serve, answer: bytes) -> None:
     server = await serve(lambda head, n: answer)
     async with http_client(server.url, timeout=5) as client:
         transport = HttpTransport(client, system="demo")
@@ -192,7 +203,7 @@ async def test_an_answer_is_read_however_it_is_delimited(
 
 
 async def test_a_connection_the_server_closes_after_its_answer_is_not_used_again(
-    serve: Callable[[Handler], Awaitable[Server]],
+    serve: Serve,
 ) -> None:
     server = await serve(lambda head, n: ok(b"{}", "Connection: close"))
     async with http_client(server.url, timeout=5) as client:
@@ -203,7 +214,7 @@ async def test_a_connection_the_server_closes_after_its_answer_is_not_used_again
 
 
 async def test_a_compressed_answer_is_passed_on_decoded(
-    serve: Callable[[Handler], Awaitable[Server]],
+    serve: Serve,
 ) -> None:
     body = gzip.compress(b'{"ten":"xin chao"}')
     server = await serve(lambda head, n: ok(body, "Content-Encoding: gzip"))
@@ -216,7 +227,7 @@ async def test_a_compressed_answer_is_passed_on_decoded(
 
 
 async def test_a_header_with_a_line_break_is_refused_before_anything_is_sent(
-    serve: Callable[[Handler], Awaitable[Server]],
+    serve: Serve,
 ) -> None:
     server = await serve(lambda head, n: ok())
     async with http_client(server.url, timeout=5) as client:
@@ -228,7 +239,7 @@ async def test_a_header_with_a_line_break_is_refused_before_anything_is_sent(
 
 
 async def test_a_head_request_goes_through_httpx_and_is_answered(
-    serve: Callable[[Handler], Awaitable[Server]],
+    serve: Serve,
 ) -> None:
     server = await serve(lambda head, n: ok().split(b"\r\n\r\n")[0] + b"\r\n\r\n")
     async with http_client(server.url, timeout=5) as client:
@@ -240,7 +251,7 @@ async def test_a_head_request_goes_through_httpx_and_is_answered(
 
 
 async def test_a_closed_client_refuses_new_calls(
-    serve: Callable[[Handler], Awaitable[Server]],
+    serve: Serve,
 ) -> None:
     server = await serve(lambda head, n: ok())
     client = http_client(server.url, timeout=5)
@@ -253,19 +264,16 @@ async def test_a_closed_client_refuses_new_calls(
 
 
 async def test_a_connection_idle_past_the_expiry_is_replaced_not_reused(
-    serve: Callable[[Handler], Awaitable[Server]],
+    serve: Serve,
 ) -> None:
     server = await serve(lambda head, n: ok())
-    pool = Http1Pool("127.0.0.1", int(server.url.rsplit(":", 1)[1]), keepalive_expiry=0.05)
-    try:
+    async with pool_to(server, keepalive_expiry=0.05) as pool:
         for pause in (0.0, 0.2):
             await asyncio.sleep(pause)
             answer = await pool.request(
                 "POST", "/x", [("Host", "h")], b"", connect=5, read=5, pool=5, max_body=100
             )
             assert answer.status == 200
-    finally:
-        pool.close()
     assert server.connections == 2
 
 
@@ -277,7 +285,7 @@ async def test_a_connection_idle_past_the_expiry_is_replaced_not_reused(
     ],
 )
 async def test_an_answer_whose_header_block_passes_the_bound_is_refused(
-    serve: Callable[[Handler], Awaitable[Server]], extra: list[str]
+    serve: Serve, extra: list[str]
 ) -> None:
     """llhttp bounds no header block: a system that sends headers without end is cut off."""
     server = await serve(lambda head, n: ok(b"{}", *extra))

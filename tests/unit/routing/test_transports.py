@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import NamedTuple
 
+import anyio
 import httpx
 import pytest
 import respx
@@ -109,6 +110,27 @@ async def test_in_process_failures_map_to_upstream_problems(
 ) -> None:
     with pytest.raises(error):
         await in_process(timeout=0.2).send(SystemRequest(method="GET", path=path))
+
+
+async def test_a_system_past_its_timeout_is_answered_for_but_not_cut_short() -> None:
+    """A remote system goes on when its caller gives up: so does an embedded one, whose
+    transaction would otherwise be cut short (`kit.deadline`)."""
+    release, ended = asyncio.Event(), asyncio.Event()
+
+    async def lasting(_request: Request) -> JSONResponse:
+        await release.wait()
+        ended.set()
+        return JSONResponse({})
+
+    app = Starlette(routes=[Route("/lasting", lasting)])
+    transport = InProcessTransport(app, system="demo", host="demo.test", timeout=0.01)
+
+    with pytest.raises(UpstreamTimeout):
+        await transport.send(SystemRequest(method="GET", path="/lasting"))
+    release.set()
+
+    with anyio.fail_after(5):  # a hang guard: cut short, the system never reaches its end
+        await ended.wait()
 
 
 class Answer(NamedTuple):
