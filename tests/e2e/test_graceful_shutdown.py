@@ -19,6 +19,7 @@ from mocks.dancu.seed import generate_citizens
 from tests.fixtures import processes
 from tests.fixtures.bus import bearer
 from tests.fixtures.documents import cross_province_document
+from tests.fixtures.sockets import PROC_NET_TCP, unread_bytes
 
 pytestmark = [pytest.mark.anyio, pytest.mark.processes]
 
@@ -33,25 +34,14 @@ SETTLE_SECONDS = 60.0
 FAST_RETRIES = {"LGSP_OUTBOX_BACKOFF_SECONDS": "0.1", "LGSP_OUTBOX_BACKOFF_MAX_SECONDS": "1"}
 
 
-def unread_by_the_bus(port: int) -> int:
-    """Bytes that the bus's connections on `port` hold and it has not read yet (the receive
-    queues of /proc/net/tcp): none once it has read every request sent to it."""
-    unread = 0
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        _, local, _, state, queues, *_ = line.split()
-        if int(local.split(":")[1], 16) == port and state == "01":  # ESTABLISHED
-            unread += int(queues.split(":")[1], 16)
-    return unread
-
-
 async def until_inside_the_bus(port: int, sent: set[int], count: int) -> None:
     """Once `count` requests are sent and the bus has read them all: uvicorn has begun each
     one, and a stop lets it finish, where a request still unread would be cut off."""
-    while len(sent) < count or unread_by_the_bus(port):
+    while len(sent) < count or unread_bytes(port):
         await asyncio.sleep(0.01)
 
 
-@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc/net/tcp (Linux)")
+@pytest.mark.skipif(not PROC_NET_TCP.exists(), reason="reads /proc/net/tcp (Linux)")
 async def test_sigterm_lets_calls_in_flight_finish_with_their_audit_records(
     tmp_path: Path, database_url: str, engine: AsyncEngine
 ) -> None:
