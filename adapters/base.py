@@ -41,6 +41,9 @@ class SystemRequest:
     query: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
+    timeout: float | None = None
+    """How long the caller waits for the answer, in seconds; None: the transport's own (the
+    instance's upstream timeout). The bus's own calls set it, never an adapter's."""
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,10 @@ from lgsp.reset.repository import delete_outbox_messages, restore_demo_client
 from lgsp.reset.schemas import ResetReport, SystemReset
 from lgsp.state import BusState, InstanceState
 
+RESET_TIMEOUT_SECONDS = 60.0
+"""How long a reset waits for a mock to delete and seed its rows again: not the instance's
+upstream timeout, which a test of timeouts sets to a second and a loaded machine overran."""
+
 logger = logging.getLogger(__name__)
 
 
@@ -94,7 +98,8 @@ async def _reset_system(
     name = instance.spec.name
     if reached_at_url:  # an integrator's real system, or one we cannot vouch for
         return SystemReset(instance=name, system=system, outcome="not ours")
-    answer = await instance.systems[system].send(SystemRequest(method="POST", path=RESET_PATH))
+    reset = SystemRequest(method="POST", path=RESET_PATH, timeout=RESET_TIMEOUT_SECONDS)
+    answer = await instance.systems[system].send(reset)
     if answer.status == 404:
         return SystemReset(instance=name, system=system, outcome="stateless")
     if answer.status != 200:

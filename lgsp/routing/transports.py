@@ -146,7 +146,7 @@ class InProcessTransport:
             await self._opening.until_open()
         try:
             # Not cancelled at the timeout: its transaction would be cut short (kit.deadline).
-            await within(self._timeout, self._app(scope, receive, send))
+            await within(request.timeout or self._timeout, self._app(scope, receive, send))
         except TimeoutError:
             raise UpstreamTimeout(f"System {self._system} did not answer in time.") from None
         except UpstreamUnavailable:
@@ -228,7 +228,7 @@ class HttpTransport:
             params=list(request.query) or None,
             content=request.body or None,
             headers=headers,
-            extensions={"timeout": self._timeout},
+            extensions={"timeout": _timeouts(self._timeout, request.timeout)},
         )
         try:
             response = await self._client.send(outgoing, stream=True)
@@ -264,7 +264,7 @@ class HttpTransport:
             headers += given.items()
         else:
             headers = self._fixed
-        timeout = self._timeout
+        timeout = _timeouts(self._timeout, request.timeout)
         try:
             answer = await pool.request(
                 request.method,
@@ -307,3 +307,8 @@ async def _decoded(status: int, headers: list[tuple[bytes, bytes]], body: bytes)
     """`body` decoded by its `Content-Encoding`, by httpx's decoders."""
     response = httpx.Response(status, headers=headers, stream=httpx.ByteStream(body))
     return await response.aread()
+
+
+def _timeouts(given: dict[str, float | None], read: float | None) -> dict[str, float | None]:
+    """The client's timeouts, with the read timeout a request sets (`SystemRequest.timeout`)."""
+    return given if read is None else {**given, "read": read}

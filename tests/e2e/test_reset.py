@@ -14,7 +14,7 @@ from lgsp.auth.repository import ClientRepository
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.e2e.test_national_flows import TG
-from tests.fixtures.bus import KG, bearer, fetch_token, registered_client
+from tests.fixtures.bus import KG, BusPool, bearer, fetch_token, registered_client
 from tests.fixtures.documents import RECIPIENT, cross_province_document
 from tests.fixtures.dossiers import file_residence_dossier
 from tests.fixtures.waiting import eventually
@@ -242,3 +242,17 @@ async def test_reset_removes_fault_rules(client: httpx.AsyncClient, demo_token: 
     assert faulty.status_code == 503
     assert rules.json()["rules"] == []
     assert healthy.status_code == 200
+
+
+async def test_a_reset_is_not_bounded_by_the_instances_upstream_timeout(
+    bus_pool: BusPool, settings: Settings
+) -> None:
+    """A reset deletes and seeds each mock's rows again, which takes far longer than the
+    millisecond a test of timeouts may give calls to its systems (a second overran on a loaded
+    machine): it has a bound of its own (`RESET_TIMEOUT_SECONDS`)."""
+    async with bus_pool.client(settings, upstream_timeout_seconds=0.001) as client:
+        token = await fetch_token(client)
+
+        report = await reset(client, token)
+
+    assert {s["outcome"] for s in report["systems"]} == {"reseeded", "stateless"}

@@ -210,6 +210,16 @@ async def test_a_slow_answer_is_a_read_timeout(server: str) -> None:
             )
 
 
+async def test_a_requests_own_timeout_replaces_the_clients_read_timeout(server: str) -> None:
+    """What a bus-internal call with a bound of its own (a reset) relies on."""
+    async with http_client(server, timeout=0.2) as client:
+        response = await HttpTransport(client, system="demo").send(
+            SystemRequest(method="GET", path="/slow", timeout=60)
+        )
+
+    assert response.status == 200
+
+
 async def test_waiting_too_long_for_a_pooled_connection_is_a_timeout(server: str) -> None:
     transport = AiohttpTransport(max_connections=1)
     async with httpx.AsyncClient(base_url=server, transport=transport) as client:

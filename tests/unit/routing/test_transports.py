@@ -209,6 +209,36 @@ async def test_http_transport_sends_the_request_as_built(respx_mock: respx.MockR
     assert "authorization" not in sent.headers
 
 
+@respx.mock(base_url="http://system.test", assert_all_called=True)
+async def test_a_requests_own_timeout_replaces_the_read_timeout_of_the_client(
+    respx_mock: respx.MockRouter,
+) -> None:
+    route = respx_mock.post("/reset").mock(return_value=httpx.Response(200))
+    async with httpx.AsyncClient(base_url="http://system.test", timeout=2) as client:
+        await HttpTransport(client, system="demo").send(
+            SystemRequest(method="POST", path="/reset", timeout=60)
+        )
+
+    sent = route.calls.last.request.extensions["timeout"]
+    assert (sent["read"], sent["connect"], sent["pool"]) == (60, 2, 2)
+
+
+async def test_an_in_process_requests_own_timeout_replaces_the_transports() -> None:
+    release = asyncio.Event()
+
+    async def waiting(_request: Request) -> JSONResponse:
+        await release.wait()
+        return JSONResponse({"waited": True})
+
+    app = Starlette(routes=[Route("/waiting", waiting)])
+    transport = InProcessTransport(app, system="demo", host="demo.test", timeout=0.001)
+    asyncio.get_running_loop().call_later(0.05, release.set)
+
+    answer = await transport.send(SystemRequest(method="GET", path="/waiting", timeout=60))
+
+    assert answer.status == 200
+
+
 @pytest.mark.parametrize(
     ("raised", "error"),
     [
