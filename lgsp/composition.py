@@ -477,7 +477,7 @@ class _DeferredApp(FastAPI):
             raise RuntimeError(f"the embedded system {self._system} was opened outside its bus")
         try:
             if self._ahead is not None:
-                await asyncio.to_thread(self._ahead, self._context)
+                await _to_thread_to_the_end(self._ahead, self._context)
             # On the event loop, not in a thread: FastAPI silences a pydantic warning while it
             # builds routes with `warnings.catch_warnings()`, which is not thread-safe.
             app = self._factory(self._context)
@@ -525,6 +525,22 @@ class _DeferredApp(FastAPI):
             self._systems.start(first=self)
         app, state = await asyncio.shield(self._ready)
         await app({**scope, "state": dict(state)}, receive, send)
+
+
+async def _to_thread_to_the_end(
+    work: Callable[[SystemContext], None], context: SystemContext
+) -> None:
+    """`work` in a thread; cancelled, wait for the thread to end, then end cancelled. A thread
+    cannot be stopped, and this one writes into the data dir (the test CA's keys): a stop that
+    left it running let it write there after the bus had stopped, into a folder that the next
+    bus may have wiped already: certificates under a root that is gone, which that bus takes
+    for its own."""
+    ahead = asyncio.ensure_future(asyncio.to_thread(work, context))
+    try:
+        await asyncio.shield(ahead)
+    except asyncio.CancelledError:
+        await asyncio.gather(ahead, return_exceptions=True)
+        raise
 
 
 def create_bus(

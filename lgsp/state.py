@@ -7,6 +7,7 @@ through `bus_state_from_scope`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -79,6 +80,9 @@ class BusState:
     systems_open: Callable[[], bool] = lambda: True
     """Whether every embedded system is open: they open once the bus is ready, and a call to
     one still opening waits for it (`lgsp.composition.DeferredSystems`); `/readyz` says so."""
+    clock: Callable[[], float] = time.monotonic
+    """The monotonic clock a journal wait's deadline is read on (`lgsp.journal.router`): one
+    that a test can hold still or move."""
 
     @cached_property
     def ca(self) -> CertificateAuthority:

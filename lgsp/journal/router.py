@@ -96,14 +96,13 @@ async def wait_for_exchanges(
     count, the matches, the near misses). Long polling: any HTTP client in any language can."""
     settings = _enabled(bus.settings)
     waited = min(expectation.timeout_seconds, settings.journal_wait_max_seconds)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + waited
+    deadline = bus.clock() + waited
     pause = FIRST_PAUSE
     while True:
         try:
             return await _verify(bus, instance.spec.name, expectation)
         except JournalMismatch as mismatch:
-            left = deadline - loop.time()
+            left = deadline - bus.clock()
             if left <= 0 or await request.is_disconnected():
                 raise WaitTimedOut(
                     f"{mismatch.detail} Waited {waited:g} s.",

@@ -54,6 +54,10 @@ class Deployment:
                 "LGSP_SEED": str(SEED),
                 "LGSP_OUTBOX_BACKOFF_SECONDS": "0.2",
                 "LGSP_OUTBOX_BACKOFF_MAX_SECONDS": "1",
+                # A retry about every second while NDXP restarts: the default 8 attempts ran
+                # out in ~5 s, before a loaded machine had NDXP up again, and the document
+                # died; 100 outlast a stop and a start (`READY_TIMEOUT`).
+                "LGSP_OUTBOX_MAX_ATTEMPTS": "100",
             },
             log=self.root / f"{instance}.log",
         )

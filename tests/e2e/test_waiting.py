@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import anyio
@@ -10,7 +9,9 @@ import httpx
 import pytest
 
 from lgsp.settings import Settings
+from lgsp.state import BusState
 from tests.fixtures.bus import KG, BusPool, bearer, fetch_token
+from tests.fixtures.clocks import WatchedClock
 from tests.fixtures.documents import cross_province_document
 from tests.fixtures.dossiers import file_residence_dossier
 
@@ -20,27 +21,34 @@ TG = "/lgsp/tiengiang"
 WAIT = f"{KG}/admin/journal/wait"
 SAMPLES = f"{KG}/admin/samples"
 LOOKUP = f"{KG}/dancu/v1/citizens/091199999999"  # nobody's CCCD: a 404 from the system
+CAP = 0.2
+"""`journal_wait_max_seconds` of the bus that caps waits."""
+HANG_SECONDS = 120.0
+"""Ends a wait that would never answer on a clock held still. Not a bound on speed: pytest's
+timeout cannot end such a test (its signal lands inside the bus, which answers it 500)."""
 
 
 async def test_a_wait_answers_as_soon_as_the_call_arrives(
-    client: httpx.AsyncClient, demo_token: str
+    client: httpx.AsyncClient, demo_token: str, bus: BusState, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The bus's clock stands still: a wait that answered only at its deadline never would."""
+    clock = WatchedClock()
+    monkeypatch.setattr(bus, "clock", clock)
     answers: list[httpx.Response] = []
 
     async def wait() -> None:
         expectation = {"path": "/dancu/v1/citizens/*", "count": 1, "timeout_seconds": 20}
         answers.append(await client.post(WAIT, json=expectation, headers=bearer(demo_token)))
 
-    started = time.monotonic()
-    async with anyio.create_task_group() as group:
-        group.start_soon(wait)
-        await anyio.sleep(0.3)
-        assert not answers  # still waiting: nothing has arrived
-        assert (await client.get(LOOKUP, headers=bearer(demo_token))).status_code == 404
+    with anyio.fail_after(HANG_SECONDS):
+        async with anyio.create_task_group() as group:
+            group.start_soon(wait)
+            await clock.until_read(2)  # its deadline, then the time left once it found nothing
+            assert not answers  # still waiting: nothing has arrived
+            assert (await client.get(LOOKUP, headers=bearer(demo_token))).status_code == 404
 
     assert answers[0].status_code == 200, answers[0].text
     assert answers[0].json() == {"verified": True, "count": 1, "expected": "exactly 1"}
-    assert time.monotonic() - started < 10
 
 
 async def test_a_wait_that_times_out_is_408_with_the_near_misses(
@@ -118,14 +126,27 @@ async def test_a_dossier_is_seen_synchronised_to_the_national_portal(
     assert synced.status_code == 200, synced.text
 
 
-async def test_the_bus_caps_how_long_a_wait_holds(settings: Settings, bus_pool: BusPool) -> None:
-    async with bus_pool.client(settings, journal_wait_max_seconds=0.2) as client:
+async def test_the_bus_caps_how_long_a_wait_holds(
+    settings: Settings, bus_pool: BusPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bus's clock moves to the cap and no further: a wait held for the 30 s it asked
+    would never answer."""
+    clock = WatchedClock()
+    answers: list[httpx.Response] = []
+    async with bus_pool.client(settings, journal_wait_max_seconds=CAP) as client:
+        assert bus_pool.state is not None
+        monkeypatch.setattr(bus_pool.state, "clock", clock)
         token = await fetch_token(client)
-        started = time.monotonic()
-        answer = await client.post(
-            WAIT, json={"status": 418, "timeout_seconds": 30}, headers=bearer(token)
-        )
 
-    assert answer.status_code == 408
-    assert time.monotonic() - started < 5
-    assert "Waited 0.2 s" in answer.json()["detail"]
+        async def wait() -> None:
+            expectation = {"status": 418, "timeout_seconds": 30}
+            answers.append(await client.post(WAIT, json=expectation, headers=bearer(token)))
+
+        with anyio.fail_after(HANG_SECONDS):
+            async with anyio.create_task_group() as group:
+                group.start_soon(wait)
+                await clock.until_read(1)  # its deadline
+                clock.now += CAP
+
+    assert answers[0].status_code == 408
+    assert "Waited 0.2 s" in answers[0].json()["detail"]

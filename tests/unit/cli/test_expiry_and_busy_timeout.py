@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +11,7 @@ import pytest
 
 from lgsp.cli import main
 from lgsp.cli._clients import parse_expiry
+from lgsp.db import SQLITE_BUSY_TIMEOUT_SECONDS
 from lgsp.settings import Settings
 
 NOW = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
@@ -54,26 +55,34 @@ def test_sqlite_busy_timeout_is_a_setting() -> None:
 def test_a_locked_database_fails_the_command_after_the_busy_timeout(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Without the setting the command would wait the default 30 s for the lock."""
+    """The command gives up after the setting's 0.3 s, before a writer that waits the default
+    30 s for the same lock, and began waiting first, does: that writer gets the lock once it
+    is let go. Had the command waited the default, the writer would have given up first."""
     database = tmp_path / "lgsp.db"
     holder = sqlite3.connect(database, isolation_level=None)
     holder.execute("PRAGMA journal_mode=WAL")  # as the bus leaves it: only writers wait
     holder.execute("CREATE TABLE holder (x)")
     holder.execute("BEGIN IMMEDIATE")  # another process writing, lock held
+    patient = sqlite3.connect(
+        database,
+        timeout=SQLITE_BUSY_TIMEOUT_SECONDS,
+        isolation_level=None,
+        check_same_thread=False,
+    )
     monkeypatch.setenv("LGSP_SQLITE_BUSY_TIMEOUT_SECONDS", "0.3")
-    started = time.monotonic()
-    try:
-        code = main(
-            ["clients", "create", "--instance", "kiengiang", "--name", "x"]
-            + [
-                "--data-dir",
-                str(tmp_path),
-            ]
-        )
-    finally:
-        holder.rollback()
-        holder.close()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        waiting = pool.submit(patient.execute, "BEGIN IMMEDIATE")
+        try:
+            code = main(
+                ["clients", "create", "--instance", "kiengiang", "--name", "x"]
+                + ["--data-dir", str(tmp_path)]
+            )
+        finally:
+            holder.rollback()
+            holder.close()
+        waiting.result()  # raises "database is locked" had the patient writer given up
+    patient.rollback()
+    patient.close()
 
-    assert time.monotonic() - started < 10
     assert code == 1
     assert capsys.readouterr().err == "lgsp: the database refused: database is locked\n"
