@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -123,13 +124,20 @@ class CertificateAuthority:
         loaded 2-core machine). An admin's `issue` always makes a key of its own."""
         found: dict[str, Issued] = {}
         keys: dict[str, rsa.RSAPrivateKey] = {}
+        root = self.root(now=now)
         for record in self.records():
             cert, organ_id = record.certificate, organ_id_of(record.certificate) or ""
             usable = record.revoked_at is None and (
                 cert.not_valid_before_utc <= now < cert.not_valid_after_utc - timedelta(days=1)
             )
             key_file = self.folder / "issued" / f"{record.serial}.key"
-            if organ_id in directory and organ_id not in found and usable and key_file.exists():
+            if (
+                organ_id in directory
+                and organ_id not in found
+                and usable
+                and key_file.exists()
+                and _issued_by(cert, root)  # not under a root replaced since
+            ):
                 pem = key_file.read_bytes()
                 key = keys.get(pem.decode()) or keys.setdefault(pem.decode(), load_key(pem))
                 found[organ_id] = Issued(cert, key)
@@ -243,3 +251,14 @@ class CertificateAuthority:
         finally:
             os.close(fd)
         os.replace(draft, path)
+
+
+def _issued_by(cert: x509.Certificate, root: x509.Certificate) -> bool:
+    """Whether `root` signed `cert` (its name, then its signature)."""
+    if cert.issuer != root.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(root)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
