@@ -166,7 +166,8 @@ class DocumentQuery(BaseModel):
     organ_id: str | None = Field(default=None, pattern=ORGAN_ID)
     """The agency reading (a bound client's own, which the bus adds): only the document's
     sender or a recipient reads it, only a status message's reporter or addressee that
-    message, else 403 NOT_A_PARTY."""
+    message, else 403 NOT_A_PARTY. A recipient's document shows its own delivery only in
+    `recipients`, the system's answer for that reader."""
 
 
 def document_key(document_id: str) -> str:

@@ -116,7 +116,8 @@ class FetchRequest(BaseModel):
     format: Literal["xml", "json"] = "xml"  # json: the edXML as a string, with the trace
     file_path: str | None = Field(default=None, alias="filePath", max_length=16)  # SDK: "xml"
     organ_id: str | None = Field(default=None, alias="organId", pattern=ORGAN_ID)
-    """Mock addition: the agency reading; given, only its sender or a recipient reads it."""
+    """Mock addition: the agency reading; given, only its sender or a recipient reads it, and a
+    recipient's trace shows its own delivery only."""
 
     @model_validator(mode="after")
     def _one_key(self) -> FetchRequest:
@@ -267,13 +268,13 @@ def create_app(
 
     @app.post("/getEdoc", openapi_extra=body_doc("application/json", FetchRequest))
     async def get_edoc(request: Request) -> Response:
-        """The edXML exactly as sent; with `format: json`, as a string beside its trace and
-        (mock addition) its signature's check."""
+        """The edXML exactly as sent; with `format: json`, as a string beside its trace (given
+        `organId`, a recipient's own delivery only) and (mock addition) its signature's check."""
         fetch = await read_json(request, FetchRequest)
         async with _fetching(request, fetch) as (store, document):
             if fetch.format == "xml":
                 return Response(document.edxml, media_type="application/xml")
-            trace = await _trace(store, document)
+            trace = await _trace(store, document, fetch.organ_id)
         context = context_of(request)
         await _add_transport(context, document, trace)
         edxml = document.edxml
@@ -287,10 +288,11 @@ def create_app(
 
     @app.post("/getEdocTrace", openapi_extra=body_doc("application/json", FetchRequest))
     async def get_edoc_trace(request: Request) -> JSONResponse:
-        """Mock addition: each recipient's current status and its status history."""
+        """Mock addition: each recipient's current status and its status history (given
+        `organId`, a recipient's own only, as in `/getEdoc`)."""
         fetch = await read_json(request, FetchRequest)
         async with _fetching(request, fetch) as (store, document):
-            trace = await _trace(store, document)
+            trace = await _trace(store, document, fetch.organ_id)
         await _add_transport(context_of(request), document, trace)
         return ok(
             DocId=document.doc_id,
@@ -446,8 +448,17 @@ async def _fetching(
         yield store, document
 
 
-async def _trace(store: DocumentStore, document: Document) -> list[dict[str, Any]]:
+async def _trace(
+    store: DocumentStore, document: Document, reader: str | None
+) -> list[dict[str, Any]]:
+    """Each delivery's status and history, as `reader` may see them: the sender (or, with no
+    reader, anyone) every recipient's, a recipient its own delivery's only. Every entry of that
+    history is its report to the sender or the sender's recall to it (`StatusEntry.addressee`),
+    so it sees what `/getStatus` would give it, and no other recipient's statuses or StaffInfo:
+    a status message goes from its reporter to its addressee alone (DOMAIN.md §8.6 A.6)."""
     deliveries = await store.deliveries(document)
+    if reader is not None and reader != document.sender:
+        deliveries = [delivery for delivery in deliveries if delivery.recipient == reader]
     history = await store.history(deliveries)
     return [
         {

@@ -230,3 +230,38 @@ async def test_only_the_parties_read_a_document_or_a_status_message(
     assert malformed.status_code == 422, malformed.text
     assert malformed.json()["code"] == "INVALID_DOCUMENT_QUERY"
     assert (await client.get(url, headers=bearer(demo_token))).status_code == 200
+
+
+async def test_a_recipient_reads_only_its_own_deliverys_statuses(
+    client: httpx.AsyncClient, settings: Settings, demo_token: str
+) -> None:
+    """A status message goes from its reporter to its addressee alone: another recipient of the
+    document reads the document, not that recipient's status history or its StaffInfo."""
+    recipient = "000.00.03.H33"
+    document = local_document("907004", subject="V/v vết trạng thái của từng nơi nhận")
+    document["to"] = [*document["to"], CO_RECIPIENT]
+    sent = await client.post(f"{KG}/qlvb/v1/documents", json=document, headers=bearer(demo_token))
+    assert sent.status_code == 202, sent.text
+    url = f"{KG}/qlvb/v1/documents/{sent.json()['id']}"
+    for organ_id, staff in ((recipient, "Lê Thị Tú"), (CO_RECIPIENT["organ_id"], "Trần Văn Ba")):
+        report = {"organ_id": organ_id, "status_code": "01", "staff_info": {"staff": staff}}
+        reported = await client.post(f"{url}/status", json=report, headers=bearer(demo_token))
+        assert reported.status_code == 200, reported.text
+
+    async def staff_seen(organisation: str) -> dict[str, list[str]]:
+        headers = await tenant(client, settings, organisation=organisation)
+        read = await client.get(url, headers=headers)
+        assert read.status_code == 200, read.text
+        return {
+            item["organ_id"]: [entry["staff_info"]["staff"] for entry in item["history"]]
+            for item in read.json()["recipients"]
+        }
+
+    sender, co_recipient = document["from"]["organ_id"], CO_RECIPIENT["organ_id"]
+    every = {co_recipient: ["Trần Văn Ba"], recipient: ["Lê Thị Tú"]}
+    views = {reader: await staff_seen(reader) for reader in (sender, recipient, co_recipient)}
+    assert views == {
+        sender: every,
+        recipient: {recipient: every[recipient]},
+        co_recipient: {co_recipient: every[co_recipient]},
+    }

@@ -379,6 +379,32 @@ async def test_only_a_status_messages_reporter_and_addressee_read_it(
     assert_fail(await fetch(STC, 1, readerOrganId="H33"), 422, "INVALID_REQUEST")
 
 
+@pytest.mark.parametrize("route", ["/getEdoc", "/getEdocTrace"])
+async def test_a_recipient_reads_only_its_own_deliverys_trace(
+    client: httpx.AsyncClient, route: str
+) -> None:
+    """Given `organId`, a recipient's trace is its own delivery: its reports to the sender and
+    the sender's recall to it, never another recipient's statuses or StaffInfo; the sender (or a
+    reader not named) sees every delivery's."""
+    document = make_document(to=(STC, SXD))
+    sent = assert_ok(await send(client, document))
+    for reporter, code in ((STC, "01"), (STC, "03"), (SXD, "01"), (STP, "13")):
+        assert_ok(await report(client, document, reporter, code))
+
+    async def traced(**reader: str) -> dict[str, list[str]]:
+        body = {"docId": sent["DocId"], "format": "json", **reader}
+        found = assert_ok(await client.post(route, json=body))["trace"]
+        return {
+            item["OrganId"]: [f"{e['ReportedBy']}:{e['StatusCode']}" for e in item["History"]]
+            for item in found
+        }
+
+    every = {SXD: [f"{SXD}:01", f"{STP}:13"], STC: [f"{STC}:01", f"{STC}:03", f"{STP}:13"]}
+    views = {reader: await traced(organId=reader) for reader in (STP, STC, SXD)}
+    assert views == {STP: every, STC: {STC: every[STC]}, SXD: {SXD: every[SXD]}}
+    assert await traced() == every
+
+
 async def test_a_status_for_an_unknown_document_is_not_found(client: httpx.AsyncClient) -> None:
     never_sent = make_document(number="999999")
 
