@@ -25,6 +25,10 @@ and Tiền Giang as three `lgsp serve` processes, each under callgrind, the clie
 Giang for a Tiền Giang citizen (`X-LGSP-Target`: LGSP → NDXP → LGSP → its in-process dancu).
 Prints each process's instructions per call, so that each hop's cost is set beside the
 in-process hop's (the default row); `--top` then annotates the process `--annotate` names.
+What the timers still do while calls are counted is counted too, and grows with the wall time
+the calls take: a checkpoint's RS256 signature is some 6M instructions, a minute apart. Three
+processes under callgrind take longer per call than one, so compare rows counted side by side,
+and a row with itself only across runs of similar duration.
 """
 
 from __future__ import annotations
