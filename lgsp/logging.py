@@ -38,18 +38,10 @@ class RequestIdFilter(logging.Filter):
 
 class LineFormatter(logging.Formatter):
     """A formatter that also writes a line from its fields, with no `LogRecord` (`AccessLog`):
-    `line` gives the text `format` gives a record of those fields, byte for byte."""
+    `line` gives the text `format` gives a record of those fields, byte for byte (its `msecs`
+    from `created`, as `LogRecord` sets it)."""
 
-    def line(
-        self,
-        *,
-        created: float,
-        msecs: float,
-        levelname: str,
-        name: str,
-        request_id: str,
-        message: str,
-    ) -> str:
+    def line(self, created: float, levelname: str, name: str, request_id: str, message: str) -> str:
         raise NotImplementedError
 
 
@@ -76,16 +68,7 @@ class JsonFormatter(LineFormatter):
             data["stack"] = record.stack_info
         return _JSON.encode(data)
 
-    def line(
-        self,
-        *,
-        created: float,
-        msecs: float,
-        levelname: str,
-        name: str,
-        request_id: str,
-        message: str,
-    ) -> str:
+    def line(self, created: float, levelname: str, name: str, request_id: str, message: str) -> str:
         return _JSON.encode(_json_fields(created, levelname, name, request_id, message))
 
 
@@ -122,16 +105,8 @@ class TextFormatter(LineFormatter):
             self._second = second
         return f"{self._second_text},{int(msecs):03d}"  # logging's `default_msec_format`
 
-    def line(
-        self,
-        *,
-        created: float,
-        msecs: float,
-        levelname: str,
-        name: str,
-        request_id: str,
-        message: str,
-    ) -> str:
+    def line(self, created: float, levelname: str, name: str, request_id: str, message: str) -> str:
+        msecs = (created - int(created)) * 1000  # as `LogRecord` has it
         return f"{self._time(created, msecs)} {levelname} {name} [{request_id}] {message}"
 
 
@@ -224,11 +199,9 @@ class AccessLog:
         except (TypeError, ValueError):  # `PersonalDataFilter` writes what it can
             logger.info(msg, *args, stacklevel=2)
             return
-        created = time.time()  # `LogRecord`'s `created`, and its `msecs` below
         handler.write_line(
             cast(LineFormatter, handler.formatter).line(  # `_plain` checked it
-                created=created,
-                msecs=(created - int(created)) * 1000,
+                created=time.time(),  # as `LogRecord` has it
                 levelname="INFO",
                 name=logger.name,
                 request_id=request_id_var.get() or "-",  # as `RequestIdFilter`
