@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, date, datetime
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import httpx
@@ -21,7 +21,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.telemetry import TelemetryConfig
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters import ADAPTERS
 from adapters.base import Adapter
@@ -116,6 +116,21 @@ class BusApp(FastAPI):
         for cls, args, kwargs in reversed(own):
             app = cls(app, *args, **kwargs)
         return app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A request straight into the middleware stack, once built: what FastAPI's entry
+        and then Starlette's do for it when no root path is set and telemetry is off (so for
+        every bus `create_app` makes), in one call rather than two (issue 21)."""
+        stack = self.middleware_stack
+        if stack is None or scope["type"] != "http" or self.root_path or self._telemetry_on:
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        await stack(scope, receive, send)
+
+    @cached_property
+    def _telemetry_on(self) -> bool:
+        return any(self._telemetry.get(kind) for kind in ("tracing", "metrics", "logs"))
 
 
 def create_app(
