@@ -57,7 +57,7 @@ from lgsp.journal import store as journal_store
 from lgsp.journal.router import router as journal_router
 from lgsp.legacy_paths import LegacyPathMiddleware
 from lgsp.loopback import INTERNAL_BUS_URL, with_lifespan_state
-from lgsp.middleware import RequestGuardMiddleware, RequestIdMiddleware
+from lgsp.middleware import EntryMiddleware
 from lgsp.models import create_schema
 from lgsp.operations.router import router as operations_router
 from lgsp.outbox.router import handovers_router
@@ -99,7 +99,7 @@ class BusApp(FastAPI):
     """The root app, with the bus's own middleware outermost.
 
     FastAPI puts added middleware inside Starlette's server-error layer and its own telemetry
-    and body-limit layers. The bus's (request id, guard, legacy paths, the invocation
+    and body-limit layers. The bus's (request id and guard, legacy paths, the invocation
     dispatch) are pure ASGI and hand every service call to its instance's lean app, which
     answers its own errors (`lgsp.routing.dispatch`): a call crossed those three layers, and
     their wrapper of each message it sent, for nothing (issue 21). Here they sit inside the
@@ -182,8 +182,8 @@ def create_app(
             public_url=settings.public_url,
             sunset=settings.legacy_path_sunset,
         )
-    app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every answer has an id
+    # Added last: outermost, so every answer has a request id.
+    app.add_middleware(EntryMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(operations_router)
     mount_console(app)  # `/console`: the bus made visible (built at its first request)
     for path, (spec, gateway) in gateways.items():
