@@ -46,7 +46,7 @@ from adapters.base import (
     SystemResponse,
     TranslationError,
 )
-from formats.cccd import InvalidCccd, parse_cccd
+from formats.cccd import InvalidCccd, check_cccd
 from formats.dates import format_ddmmyyyy, parse_ddmmyyyy
 from formats.ngsp import DATA_TYPE_INVALID, RECORD_NOT_FOUND, SUCCESS
 
@@ -249,7 +249,7 @@ def _lookup_request(template: str) -> Callable[[CanonicalRequest, date], SystemR
 
     def to_system(request: CanonicalRequest, today: date) -> SystemRequest:
         cccd = request.path_params.get("cccd", "")
-        parse_cccd(cccd, today=today)
+        check_cccd(cccd, today=today)
         return SystemRequest(
             method="GET", path=template.format(cccd=cccd), headers={"Accept": "application/json"}
         )
@@ -272,7 +272,7 @@ def _verification_request(request: CanonicalRequest, today: date) -> SystemReque
             "date_of_birth (YYYY-MM-DD); see `errors`.",
             errors=validation_errors(error),
         ) from None
-    parse_cccd(claim.cccd, today=today)
+    check_cccd(claim.cccd, today=today)
     body = {
         "SoDinhDanh": claim.cccd,
         "HoVaTen": claim.full_name,

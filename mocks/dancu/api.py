@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
-from formats.cccd import Cccd, InvalidCccd, parse_cccd
+from formats.cccd import Cccd, InvalidCccd, check_cccd, parse_cccd
 from formats.dates import VIETNAM_TIME
 from formats.ngsp import DATA_TYPE_INVALID, RECORD_NOT_FOUND
 from mocks.dancu.seed import Address, CitizenRecord
@@ -71,6 +71,14 @@ def check_number(so_dinh_danh: str, *, today: date) -> Cccd:
     """The number's parts, or DATA_TYPE_INVALID with the rule it breaks (never the number)."""
     try:
         return parse_cccd(so_dinh_danh, today=today)
+    except InvalidCccd as error:
+        raise data_type_invalid(error.detail) from None
+
+
+def refuse_malformed(so_dinh_danh: str, *, today: date) -> None:
+    """`check_number` for a lookup, which needs no parts: none are built (issue 21)."""
+    try:
+        check_cccd(so_dinh_danh, today=today)
     except InvalidCccd as error:
         raise data_type_invalid(error.detail) from None
 
