@@ -9,7 +9,7 @@ the same fields (`SoDinhDanh`, `HoVaTen`, `NgayThangNamSinh` as dd/MM/yyyy, …;
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from fastapi import FastAPI
@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
 from formats.cccd import Cccd, InvalidCccd, check_cccd, parse_cccd
-from formats.dates import VIETNAM_TIME
+from formats.dates import VIETNAM_TIME, DayClock
 from formats.ngsp import DATA_TYPE_INVALID, RECORD_NOT_FOUND
 from mocks.dancu.seed import Address, CitizenRecord
 from mocks.dancu.store import CitizenStore
@@ -38,8 +38,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def today_in_vietnam() -> date:
-    return datetime.now(VIETNAM_TIME).date()
+today_in_vietnam = DayClock(VIETNAM_TIME)
+"""The system's today (CCCD birth years), asked on every lookup."""
 
 
 class XacThucRequest(BaseModel):
