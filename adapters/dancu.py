@@ -136,49 +136,44 @@ class _Operation:
 def citizen_to_canonical(record: Mapping[str, Any]) -> dict[str, Any]:
     """One `CongDan` record in canonical form, or UpstreamAnswerInvalid naming the bad field.
 
-    Error details name fields, never their values: the values are personal data.
+    Error details name fields, never their values: the values are personal data. Built in
+    place, block by block, rather than by spreading dicts built for it: it runs on every
+    citizen lookup (issue 21).
     """
     address = record.get("ThuongTru")
     if not isinstance(address, Mapping):
         raise UpstreamAnswerInvalid("The citizen record has no ThuongTru (permanent address).")
-    return {
-        **_person(record),
-        **_birth_registration(record),
-        "permanent_address": {
-            "province_code": _RECORD.text(address, "MaTinhThanh"),
-            "province": _RECORD.text(address, "TenTinhThanh"),
-            # The district level was abolished on 1 July 2025 (DOMAIN.md §6.1, §8.5: legacy
-            # only), so newer records may lack it.
-            "district_code": _RECORD.optional_text(address, "MaQuanHuyen"),
-            "district": _RECORD.optional_text(address, "TenQuanHuyen"),
-            "commune_code": _RECORD.text(address, "MaPhuongXa"),
-            "commune": _RECORD.text(address, "TenPhuongXa"),
-            "street": _RECORD.text(address, "ChiTiet"),
-            "country": _RECORD.text(address, "QuocGia"),
-            **_legacy(address),
-        },
-    }
-
-
-def _birth_registration(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The province a CCCD's prefix names (that of the birth registration, unchanged by the
-    merger) and today's successor, when the system gives them (`NoiDangKyKhaiSinh`, a mock
-    addition of era 2026)."""
+    citizen = _person(record)
+    # The province a CCCD's prefix names (that of the birth registration, unchanged by the
+    # merger) and today's successor, when the system gives them (a mock addition of era 2026).
     born = _block(
         record.get("NoiDangKyKhaiSinh"),
         _BIRTH_REGISTRATION,
         "The citizen record's NoiDangKyKhaiSinh is not an object.",
     )
-    return {} if born is None else {"birth_registration": born}
-
-
-def _legacy(address: Mapping[str, Any]) -> dict[str, Any]:
-    """The units a record was made in before 1 July 2025, when the address is given in
-    today's (`legacy`, a mock addition; absent in the records' own era)."""
+    if born is not None:
+        citizen["birth_registration"] = born
+    permanent: dict[str, Any] = {
+        "province_code": _RECORD.text(address, "MaTinhThanh"),
+        "province": _RECORD.text(address, "TenTinhThanh"),
+        # The district level was abolished on 1 July 2025 (DOMAIN.md §6.1, §8.5: legacy
+        # only), so newer records may lack it.
+        "district_code": _RECORD.optional_text(address, "MaQuanHuyen"),
+        "district": _RECORD.optional_text(address, "TenQuanHuyen"),
+        "commune_code": _RECORD.text(address, "MaPhuongXa"),
+        "commune": _RECORD.text(address, "TenPhuongXa"),
+        "street": _RECORD.text(address, "ChiTiet"),
+        "country": _RECORD.text(address, "QuocGia"),
+    }
+    # The units a record was made in before 1 July 2025, when the address is given in today's
+    # (a mock addition; absent in the records' own era).
     legacy = _block(
         address.get("legacy"), _LEGACY_UNITS, "The address's legacy block is not an object."
     )
-    return {} if legacy is None else {"legacy": legacy}
+    if legacy is not None:
+        permanent["legacy"] = legacy
+    citizen["permanent_address"] = permanent
+    return citizen
 
 
 def _block(block: object, fields: Mapping[str, str], not_an_object: str) -> dict[str, Any] | None:

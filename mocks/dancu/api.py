@@ -96,7 +96,9 @@ def address_json(address: Address, *, era: Era) -> dict[str, Any]:
         "TenPhuongXa": address.ten_phuong_xa,
     }
     if era == "2024":
-        return {**made, "ChiTiet": address.chi_tiet, "QuocGia": address.quoc_gia}
+        made["ChiTiet"] = address.chi_tiet
+        made["QuocGia"] = address.quoc_gia
+        return made
     (province, *_) = ADMIN_UNITS.successors(address.ma_tinh_thanh)
     (ward, *_) = ADMIN_UNITS.successors(address.ma_phuong_xa)  # the default successor first
     return {
@@ -129,7 +131,7 @@ def birth_registration_json(so_dinh_danh: str) -> dict[str, Any] | None:
 def citizen_json(citizen: CitizenRecord, store: CitizenStore, *, era: Era) -> dict[str, Any]:
     head = store.get(citizen.so_dinh_danh_chu_ho)
     born = birth_registration_json(citizen.so_dinh_danh) if era == "2026" else None
-    return {
+    record = {
         "SoDinhDanh": citizen.so_dinh_danh,
         "HoVaTen": citizen.ho_va_ten,
         "NgayThangNamSinh": citizen.ngay_thang_nam_sinh,
@@ -144,8 +146,10 @@ def citizen_json(citizen: CitizenRecord, store: CitizenStore, *, era: Era) -> di
             "HoVaTen": head.ho_va_ten if head is not None else None,
         },
         "MaHo": citizen.ma_ho,
-        **({} if born is None else {"NoiDangKyKhaiSinh": born}),
     }
+    if born is not None:
+        record["NoiDangKyKhaiSinh"] = born
+    return record
 
 
 def household_json(
