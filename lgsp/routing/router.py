@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 
 from adapters.base import CanonicalRequest, SystemRequest, SystemResponse
 from formats.errors import TranslationError
-from kit.offload import off_loop_if_large
+from kit.offload import OFF_LOOP_BYTES, off_loop_if_large
 from lgsp.audit.chain import AuditEntry
 from lgsp.audit.context import SAFE_METHODS
 from lgsp.audit.recorder import AuditContext, body_hash
@@ -279,8 +279,12 @@ async def _answer(
         accept=sent.get("accept"),
         prefer=STRICT_PREFERENCE if strict else sent.get(PREFER_HEADER),
     )
-    # An edXML body is parsed (checked) by its adapter: a large one off the event loop.
-    translated = await off_loop_if_large(len(body), partial(adapter.to_system, canonical))
+    # An edXML body is parsed (checked) by its adapter: a large one off the event loop. The
+    # usual small one is translated here, without a partial and a coroutine (issue 21).
+    if len(body) < OFF_LOOP_BYTES:
+        translated = adapter.to_system(canonical)
+    else:
+        translated = await off_loop_if_large(len(body), partial(adapter.to_system, canonical))
     # Built here rather than by `dataclasses.replace`, which reads every field through
     # `fields()` first: twice the cost of the request itself, on every call (issue 21).
     system_request = SystemRequest(
@@ -301,9 +305,12 @@ async def _answer(
         target=route.system,
     )
     try:
-        answer = await off_loop_if_large(
-            len(response.body), partial(adapter.to_canonical, canonical, response)
-        )
+        if len(response.body) < OFF_LOOP_BYTES:
+            answer = adapter.to_canonical(canonical, response)
+        else:
+            answer = await off_loop_if_large(
+                len(response.body), partial(adapter.to_canonical, canonical, response)
+            )
     except TranslationError as refusal:
         request.scope[ANSWERED_BY_SCOPE_KEY] = route.system  # the system refused, not us
         add_hint(refusal, instance.spec, bus.topology)
