@@ -31,6 +31,7 @@ from uvicorn.protocols.http.httptools_impl import (
 from uvicorn.server import ServerState
 
 from lgsp.connection import DROP, is_drop
+from lgsp.logging import ACCESS_LOG
 from lgsp.settings import Settings
 
 if TYPE_CHECKING:  # the refusals import it: `lgsp serve` answers before the bus's frameworks
@@ -85,6 +86,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         limits: ServerLimits,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
+        self.access_logger = ACCESS_LOG  # type: ignore[assignment]  # its line without `logging`
         self.limits = limits
         self._in_head = True
         self._head_bytes = 0
