@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC
 from functools import cached_property, partial
 from typing import Any
 
@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters import ADAPTERS
 from adapters.base import Adapter
+from formats.dates import DayClock
 from lgsp.audit.recorder import AuditRecorder
 from lgsp.audit.router import router as audit_router
 from lgsp.audit.sqlite_writer import SqliteAuditWriter
@@ -237,8 +238,8 @@ def _with_ndxp_url(topology: Topology, url: str | None) -> Topology:
     )
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
+_today = DayClock(UTC)
+"""The adapters' today (CCCD birth years), in UTC: asked on every citizen lookup."""
 
 
 def _lifespan(
