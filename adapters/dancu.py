@@ -47,7 +47,7 @@ from adapters.base import (
     SystemResponse,
     TranslationError,
 )
-from formats.cccd import InvalidCccd, parse_cccd
+from formats.cccd import InvalidCccd, check_cccd
 from formats.dates import format_ddmmyyyy, parse_ddmmyyyy
 from formats.ngsp import DATA_TYPE_INVALID, RECORD_NOT_FOUND, SUCCESS
 
@@ -135,49 +135,44 @@ class _Operation:
 def citizen_to_canonical(record: Mapping[str, Any]) -> dict[str, Any]:
     """One `CongDan` record in canonical form, or UpstreamAnswerInvalid naming the bad field.
 
-    Error details name fields, never their values: the values are personal data.
+    Error details name fields, never their values: the values are personal data. Built in
+    place, block by block, rather than by spreading dicts built for it: it runs on every
+    citizen lookup (issue 21).
     """
     address = record.get("ThuongTru")
     if not isinstance(address, Mapping):
         raise UpstreamAnswerInvalid("The citizen record has no ThuongTru (permanent address).")
-    return {
-        **_person(record),
-        **_birth_registration(record),
-        "permanent_address": {
-            "province_code": _RECORD.text(address, "MaTinhThanh"),
-            "province": _RECORD.text(address, "TenTinhThanh"),
-            # The district level was abolished on 1 July 2025 (DOMAIN.md §6.1, §8.5: legacy
-            # only), so newer records may lack it.
-            "district_code": _RECORD.optional_text(address, "MaQuanHuyen"),
-            "district": _RECORD.optional_text(address, "TenQuanHuyen"),
-            "commune_code": _RECORD.text(address, "MaPhuongXa"),
-            "commune": _RECORD.text(address, "TenPhuongXa"),
-            "street": _RECORD.text(address, "ChiTiet"),
-            "country": _RECORD.text(address, "QuocGia"),
-            **_legacy(address),
-        },
-    }
-
-
-def _birth_registration(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The province a CCCD's prefix names (that of the birth registration, unchanged by the
-    merger) and today's successor, when the system gives them (`NoiDangKyKhaiSinh`, a mock
-    addition of era 2026)."""
+    citizen = _person(record)
+    # The province a CCCD's prefix names (that of the birth registration, unchanged by the
+    # merger) and today's successor, when the system gives them (a mock addition of era 2026).
     born = _block(
         record.get("NoiDangKyKhaiSinh"),
         _BIRTH_REGISTRATION,
         "The citizen record's NoiDangKyKhaiSinh is not an object.",
     )
-    return {} if born is None else {"birth_registration": born}
-
-
-def _legacy(address: Mapping[str, Any]) -> dict[str, Any]:
-    """The units a record was made in before 1 July 2025, when the address is given in
-    today's (`legacy`, a mock addition; absent in the records' own era)."""
+    if born is not None:
+        citizen["birth_registration"] = born
+    permanent: dict[str, Any] = {
+        "province_code": _RECORD.text(address, "MaTinhThanh"),
+        "province": _RECORD.text(address, "TenTinhThanh"),
+        # The district level was abolished on 1 July 2025 (DOMAIN.md §6.1, §8.5: legacy
+        # only), so newer records may lack it.
+        "district_code": _RECORD.optional_text(address, "MaQuanHuyen"),
+        "district": _RECORD.optional_text(address, "TenQuanHuyen"),
+        "commune_code": _RECORD.text(address, "MaPhuongXa"),
+        "commune": _RECORD.text(address, "TenPhuongXa"),
+        "street": _RECORD.text(address, "ChiTiet"),
+        "country": _RECORD.text(address, "QuocGia"),
+    }
+    # The units a record was made in before 1 July 2025, when the address is given in today's
+    # (a mock addition; absent in the records' own era).
     legacy = _block(
         address.get("legacy"), _LEGACY_UNITS, "The address's legacy block is not an object."
     )
-    return {} if legacy is None else {"legacy": legacy}
+    if legacy is not None:
+        permanent["legacy"] = legacy
+    citizen["permanent_address"] = permanent
+    return citizen
 
 
 def _block(block: object, fields: Mapping[str, str], not_an_object: str) -> dict[str, Any] | None:
@@ -248,7 +243,7 @@ def _lookup_request(template: str) -> Callable[[CanonicalRequest, date], SystemR
 
     def to_system(request: CanonicalRequest, today: date) -> SystemRequest:
         cccd = request.path_params.get("cccd", "")
-        parse_cccd(cccd, today=today)
+        check_cccd(cccd, today=today)
         return SystemRequest(
             method="GET", path=template.format(cccd=cccd), headers={"Accept": "application/json"}
         )
@@ -271,7 +266,7 @@ def _verification_request(request: CanonicalRequest, today: date) -> SystemReque
             "date_of_birth (YYYY-MM-DD); see `errors`.",
             errors=validation_errors(error),
         ) from None
-    parse_cccd(claim.cccd, today=today)
+    check_cccd(claim.cccd, today=today)
     body = {
         "SoDinhDanh": claim.cccd,
         "HoVaTen": claim.full_name,

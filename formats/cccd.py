@@ -99,6 +99,8 @@ PROVINCE_CODES: Mapping[str, str] = MappingProxyType(
 # ASCII digits only: `\d` would also match e.g. Arabic-Indic digits.
 _TWELVE_DIGITS = re.compile(r"[0-9]{12}")
 _FIRST_BIRTH_YEAR, _LAST_BIRTH_YEAR = 1900, 2399  # the range digit 4 can express
+_PROVINCES = frozenset(PROVINCE_CODES)
+"""The codes alone: a set's `in` skips the read-only proxy's indirection, once per check."""
 
 
 class InvalidCccd(TranslationError):
@@ -130,33 +132,45 @@ class Cccd:
 
 def parse_cccd(value: str, *, today: date) -> Cccd:
     """Split a CCCD into its parts, or raise `InvalidCccd` naming the first rule it breaks."""
+    birth_year = _checked_birth_year(value, today)
+    return Cccd(
+        number=value,
+        province_code=value[:3],
+        gender="male" if int(value[3]) % 2 == 0 else "female",
+        birth_year=birth_year,
+        serial=value[6:],
+    )
+
+
+def check_cccd(value: str, *, today: date) -> None:
+    """`parse_cccd`'s checks, for a caller that only refuses a malformed number: every citizen
+    lookup checks its number twice (the adapter, then the system), and a frozen `Cccd` costs
+    more to build than the checks themselves (issue 21)."""
+    _checked_birth_year(value, today)
+
+
+def _checked_birth_year(value: str, today: date) -> int:
+    """The birth year `value` gives, or `InvalidCccd` naming the first rule it breaks."""
     if not _TWELVE_DIGITS.fullmatch(value):
         found = f"{len(value)} characters" if len(value) != 12 else "12 characters, not all digits"
         raise InvalidCccd(
             f"A CCCD number is exactly 12 digits 0-9; this value has {found}.", rule="format"
         )
     province_code = value[:3]
-    if province_code not in PROVINCE_CODES:
+    if province_code not in _PROVINCES:
         raise InvalidCccd(
             f"The first three digits '{province_code}' are not a province code "
             "(Thông tư 07/2016/TT-BCA Appendix 1).",
             rule="province_code",
         )
-    century_gender = int(value[3])
-    birth_year = _FIRST_BIRTH_YEAR + 100 * (century_gender // 2) + int(value[4:6])
+    birth_year = _FIRST_BIRTH_YEAR + 100 * (int(value[3]) // 2) + int(value[4:6])
     if birth_year > today.year:
         raise InvalidCccd(
             f"The century digit and the two year digits give the birth year {birth_year}, "
             f"which is after the current year {today.year}.",
             rule="birth_year",
         )
-    return Cccd(
-        number=value,
-        province_code=province_code,
-        gender="male" if century_gender % 2 == 0 else "female",
-        birth_year=birth_year,
-        serial=value[6:],
-    )
+    return birth_year
 
 
 def make_cccd(*, province_code: str, gender: str, birth_year: int, serial: int) -> str:

@@ -12,6 +12,8 @@ becoming another valid date.
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 
 # Vietnam keeps UTC+7 all year (no daylight saving time), so a fixed offset is exact.
@@ -27,11 +29,38 @@ def parse_ddmmyyyy(text: str) -> date:
     match = _DDMMYYYY.fullmatch(text)
     if match is None:
         raise ValueError(f"expected a date as dd/MM/yyyy (e.g. 05/03/1987), got {text!r}")
-    day, month, year = (int(group) for group in match.groups())
+    day, month, year = match.groups()  # no generator: this runs on every citizen record
     try:
-        return date(year, month, day)
+        return date(int(year), int(month), int(day))
     except ValueError as error:
         raise ValueError(f"{text!r} is not a calendar date: {error}") from None
+
+
+class DayClock:
+    """Today's date in `zone` (a fixed offset, as `VIETNAM_TIME` or UTC), as a callable.
+
+    A CCCD check asks for today on every citizen lookup, in the adapter and again in the
+    system; `datetime.now(zone).date()` builds two objects each time, where this reads the
+    clock and builds a date only when the day has changed (issue 21).
+    """
+
+    __slots__ = ("_clock", "_day", "_ends", "_offset", "_zone")
+
+    def __init__(self, zone: timezone, *, clock: Callable[[], float] = time.time) -> None:
+        self._zone = zone
+        self._clock = clock
+        offset = zone.utcoffset(None)
+        self._offset = offset.total_seconds()
+        self._ends = float("-inf")  # the POSIX time at which `_day` is over
+        self._day = date.min
+
+    def __call__(self) -> date:
+        now = self._clock()
+        if now >= self._ends:
+            self._day = datetime.fromtimestamp(now, self._zone).date()
+            local_midnight = (now + self._offset) // 86_400 * 86_400
+            self._ends = local_midnight + 86_400 - self._offset
+        return self._day
 
 
 def format_ddmmyyyy(d: date) -> str:

@@ -124,7 +124,7 @@ async def authenticate(
         token.strip(),
         instance.keys,
         issuer=instance.issuer,
-        algorithms=list(bus.settings.jwt_algorithms),
+        algorithms=bus.settings.jwt_algorithms,
     )
     audit.caller = claims.client_id
     name = instance.spec.name

@@ -9,7 +9,7 @@ time (408), closes a connection whose body comes slower than a minimum rate (the
 endpoint reads its form before it knows the client), caps the connections (the one waiting
 longest for a header block makes room for a new one, else 503), and ends a keep-alive
 connection after a number of requests. The limits are settings (`LGSP_SERVER_*`);
-`RequestGuardMiddleware` still gives a complete block its 431 problem with the request id.
+`EntryMiddleware` still gives a complete block its 431 problem with the request id.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 MAX_BUCKETS = 50_000
 ALL_SERVICES = "*"
@@ -46,8 +47,10 @@ class RateLimit:
     def unlimited(self) -> bool:
         return self.per_second <= 0
 
-    @property
+    @cached_property
     def capacity(self) -> float:
+        """Worked out once per limit (a client's limits live in its cached snapshot, the
+        default for the process), not on every call it counts."""
         return float(self.burst) if self.burst > 0 else max(1.0, math.ceil(self.per_second))
 
 
@@ -77,6 +80,8 @@ def parse_rates(specs: list[str], *, known_services: set[str]) -> dict[str, Rate
 
 
 def limit_for(overrides: Mapping[str, RateLimit], service: str, *, default: RateLimit) -> RateLimit:
+    if not overrides:  # most clients have none: no lookups
+        return default
     return overrides.get(service) or overrides.get(ALL_SERVICES) or default
 
 
@@ -90,18 +95,28 @@ class RateLimiter:
         return len(self._buckets)
 
     def acquire(self, instance: str, client_id: str, service: str, limit: RateLimit) -> int:
-        """Take one call from the bucket: 0 when allowed, else whole seconds to wait (≥ 1)."""
-        if limit.unlimited:
+        """Take one call from the bucket: 0 when allowed, else whole seconds to wait (≥ 1).
+
+        Runs on every call: written out without `min`, a default tuple or a method call for an
+        eviction that is seldom due (issue 21)."""
+        per_second = limit.per_second
+        if per_second <= 0:  # `limit.unlimited`
             return 0
         now = self._clock()
         key = (instance, client_id, service)
         capacity = limit.capacity
-        tokens, last = self._buckets.get(key, (capacity, now))
-        tokens = min(capacity, tokens + (now - last) * limit.per_second)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            tokens = capacity
+        else:
+            tokens = bucket[0] + (now - bucket[1]) * per_second
+            if tokens > capacity:
+                tokens = capacity
         if tokens >= 1:
             self._buckets[key] = (tokens - 1, now)
             self._buckets.move_to_end(key)
-            self._evict()
+            if len(self._buckets) > MAX_BUCKETS:
+                self._evict()
             return 0
         self._buckets[key] = (tokens, now)
         self._buckets.move_to_end(key)

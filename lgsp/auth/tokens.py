@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -133,16 +133,17 @@ class VerifiedTokens:
         return len(self._entries)
 
     def verify(
-        self, token: str, keys: KeySet, *, issuer: str, algorithms: list[str]
+        self, token: str, keys: KeySet, *, issuer: str, algorithms: Sequence[str]
     ) -> TokenClaims:
-        """`verify_token`, answered from memory for a token that passed it and has not expired."""
+        """`verify_token`, answered from memory for a token that passed it and has not expired;
+        `algorithms` is copied only when the token is checked in full."""
         claims = self._entries.get(token)
         if claims is not None:
             if self._clock() < claims.expires_at:
                 self._entries.move_to_end(token)
                 return claims
             del self._entries[token]
-        claims = verify_token(token, keys, issuer=issuer, algorithms=algorithms)
+        claims = verify_token(token, keys, issuer=issuer, algorithms=list(algorithms))
         if self._max_entries > 0:
             self._entries[token] = claims
             while len(self._entries) > self._max_entries:

@@ -43,6 +43,10 @@ class Catalog:
     def versions(self, service_id: str) -> list[str]:
         return list(self._versions.get(service_id, ()))
 
+    def serves(self, service_id: str) -> bool:
+        """Whether any version of `service_id` is in the catalog, without a list of them."""
+        return service_id in self._versions
+
 
 def find_operation(service: ServiceSpec, method: str, path: str) -> MatchedOperation:
     """The operation for `method path`: 405 naming the methods the path allows, else 404.
@@ -50,19 +54,21 @@ def find_operation(service: ServiceSpec, method: str, path: str) -> MatchedOpera
     Where templates overlap (`/citizens/verify` and `/citizens/{cccd}`), the one with more
     literal text wins, as in most routers: a literal segment is never taken for a parameter.
     """
-    matches = [
-        (operation, match)
-        for operation in service.operations
-        if (match := operation.pattern.match(path)) is not None
-    ]
-    if matches:
-        best = max(operation.specificity for operation, _ in matches)
-        candidates = [(o, m) for o, m in matches if o.specificity == best]
-        for operation, match in candidates:
-            if operation.method == method:
-                return MatchedOperation(operation, match.groupdict())
+    level: int | None = None  # the specificity of the first operation whose path matches
+    allowed: set[str] = set()
+    for operation in service.by_specificity:
+        if level is not None and operation.specificity < level:
+            break
+        match = operation.pattern.match(path)
+        if match is None:
+            continue
+        if operation.method == method:
+            return MatchedOperation(operation, match.groupdict())
+        level = operation.specificity
+        allowed.add(operation.method)
+    if level is not None:
         error = MethodNotAllowed(f"{method} is not an operation of this path.")
-        error.extensions["allowed"] = sorted({operation.method for operation, _ in candidates})
+        error.extensions["allowed"] = sorted(allowed)
         raise error
     raise OperationNotFound(f"Service {service.id} {service.version} has no operation here.")
 

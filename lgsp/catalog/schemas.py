@@ -90,6 +90,12 @@ class ServiceSpec(BaseModel):
     def key(self) -> tuple[str, str]:
         return (self.id, self.version)
 
+    @cached_property
+    def by_specificity(self) -> tuple[OperationSpec, ...]:
+        """The operations, the most literal text first, in catalog order within a level:
+        `find_operation` reads one level and stops, sorted once rather than on every call."""
+        return tuple(sorted(self.operations, key=lambda operation: -operation.specificity))
+
 
 @dataclass(frozen=True)
 class MatchedOperation:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 
@@ -19,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 
 from adapters.base import CanonicalRequest, SystemRequest, SystemResponse
 from formats.errors import TranslationError
-from kit.offload import off_loop_if_large
+from kit.offload import OFF_LOOP_BYTES, off_loop_if_large
 from lgsp.audit.chain import AuditEntry
 from lgsp.audit.context import SAFE_METHODS
 from lgsp.audit.recorder import AuditContext, body_hash
@@ -103,11 +102,10 @@ async def invoke_service(
         raise ServiceNotFound(f"There is no service {service_id} {version}.{hint}")
     audit.service = service.id
 
-    matched = find_operation(service, request.method, "/" + path)
-    if not caller.may_call(service.id, request.method):
-        raise AccessDenied(
-            f"Client {caller.client_id} may not call {request.method} on {service.id}."
-        )
+    method = request.method
+    matched = find_operation(service, method, "/" + path)
+    if not caller.may_call(service.id, method):
+        raise AccessDenied(f"Client {caller.client_id} may not call {method} on {service.id}.")
 
     if matched.operation.verify_rate:
         _enforce_verify_rate(bus, instance.spec.name, caller.client_id)
@@ -135,7 +133,7 @@ async def invoke_service(
         passed_on[IDEMPOTENCY_HEADER] = scoped_key(caller.client_id, _checked_idempotency_key(key))
     body = await request.body()
     authorise_body(matched.operation, caller, body=body, content_type=sent.get("content-type"))
-    if later or request.method not in SAFE_METHODS:  # a hand-over stores even a GET
+    if later or method not in SAFE_METHODS:  # a hand-over stores even a GET
         await record_pending(bus, instance, caller.client_id, service.id, request, body)
     if later:
         target = None if target == instance.spec.name else target
@@ -153,9 +151,7 @@ async def invoke_service(
             bus.faults,
             bus.settings,
             instance=instance.spec.name,
-            facts=CallFacts(
-                service.id, service.version, request.method, "/" + path, caller.client_id
-            ),
+            facts=CallFacts(service.id, service.version, method, "/" + path, caller.client_id),
             header=header,
         )
     if fault is not None and fault.kind in DOCUMENT_FAULTS:  # the document changes on its way
@@ -170,23 +166,24 @@ async def invoke_service(
         )
         fault = None
 
-    async def answer() -> Response:
-        return await _answer(
-            route,
-            service,
-            matched,
-            path,
-            request,
-            sent,
-            query,
-            body,
-            passed_on,
-            bus,
-            instance,
-            audit,
-            strict=caller.grant.strict,
-        )
-
+    # A partial rather than a closure: a closure would make every variable it reads a cell of
+    # this function, read through its cell on every call, faulted or not (issue 21).
+    answer = partial(
+        _answer,
+        route,
+        service,
+        matched,
+        path,
+        request,
+        sent,
+        query,
+        body,
+        passed_on,
+        bus,
+        instance,
+        audit,
+        strict=caller.grant.strict,
+    )
     if fault is None:
         return await answer()
     return await apply_fault(
@@ -282,9 +279,22 @@ async def _answer(
         accept=sent.get("accept"),
         prefer=STRICT_PREFERENCE if strict else sent.get(PREFER_HEADER),
     )
-    # An edXML body is parsed (checked) by its adapter: a large one off the event loop.
-    translated = await off_loop_if_large(len(body), partial(adapter.to_system, canonical))
-    system_request = replace(translated, headers={**translated.headers, **passed_on})
+    # An edXML body is parsed (checked) by its adapter: a large one off the event loop. The
+    # usual small one is translated here, without a partial and a coroutine (issue 21).
+    if len(body) < OFF_LOOP_BYTES:
+        translated = adapter.to_system(canonical)
+    else:
+        translated = await off_loop_if_large(len(body), partial(adapter.to_system, canonical))
+    # Built here rather than by `dataclasses.replace`, which reads every field through
+    # `fields()` first: twice the cost of the request itself, on every call (issue 21).
+    system_request = SystemRequest(
+        method=translated.method,
+        path=translated.path,
+        query=translated.query,
+        body=translated.body,
+        headers={**translated.headers, **passed_on},
+        timeout=translated.timeout,
+    )
     response = await _call_audited(
         route.transport,
         system_request,
@@ -295,21 +305,24 @@ async def _answer(
         target=route.system,
     )
     try:
-        answer = await off_loop_if_large(
-            len(response.body), partial(adapter.to_canonical, canonical, response)
-        )
+        if len(response.body) < OFF_LOOP_BYTES:
+            answer = adapter.to_canonical(canonical, response)
+        else:
+            answer = await off_loop_if_large(
+                len(response.body), partial(adapter.to_canonical, canonical, response)
+            )
     except TranslationError as refusal:
         request.scope[ANSWERED_BY_SCOPE_KEY] = route.system  # the system refused, not us
         add_hint(refusal, instance.spec, bus.topology)
         raise
-    headers = dict(answer.headers)
+    headers = answer.headers
     if answer.media_type != "application/json":  # the system's own bytes (a signed edXML)
         return Response(answer.content, answer.status, headers, media_type=answer.media_type)
     if isinstance(answer.content, dict):
         _note_message(audit, answer.content)
-    if answer.status >= 400:
+    if answer.status >= 400:  # a copy: the adapter's headers are its own
         source = error_source(instance.spec.name, route.system)
-        headers[ERROR_SOURCE_HEADER] = source_header(source)
+        headers = {**headers, ERROR_SOURCE_HEADER: source_header(source)}
     body = compact_json(answer.content)
     audit.answer = (answer.content, body)
     return Response(body, answer.status, headers, media_type="application/json")

@@ -9,15 +9,15 @@ the same fields (`SoDinhDanh`, `HoVaTen`, `NgayThangNamSinh` as dd/MM/yyyy, …;
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
-from formats.cccd import Cccd, InvalidCccd, parse_cccd
-from formats.dates import VIETNAM_TIME
+from formats.cccd import Cccd, InvalidCccd, check_cccd, parse_cccd
+from formats.dates import VIETNAM_TIME, DayClock
 from formats.ngsp import DATA_TYPE_INVALID, RECORD_NOT_FOUND
 from mocks.dancu.seed import Address, CitizenRecord
 from mocks.dancu.store import CitizenStore
@@ -38,8 +38,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def today_in_vietnam() -> date:
-    return datetime.now(VIETNAM_TIME).date()
+today_in_vietnam = DayClock(VIETNAM_TIME)
+"""The system's today (CCCD birth years), asked on every lookup."""
 
 
 class XacThucRequest(BaseModel):
@@ -75,6 +75,14 @@ def check_number(so_dinh_danh: str, *, today: date) -> Cccd:
         raise data_type_invalid(error.detail) from None
 
 
+def refuse_malformed(so_dinh_danh: str, *, today: date) -> None:
+    """`check_number` for a lookup, which needs no parts: none are built (issue 21)."""
+    try:
+        check_cccd(so_dinh_danh, today=today)
+    except InvalidCccd as error:
+        raise data_type_invalid(error.detail) from None
+
+
 def address_json(address: Address, *, era: Era) -> dict[str, Any]:
     """An address as the records were made (2024), or in today's units (2026): province and
     ward or commune of today, no district, and the units of the record in `legacy` (a mock
@@ -88,7 +96,9 @@ def address_json(address: Address, *, era: Era) -> dict[str, Any]:
         "TenPhuongXa": address.ten_phuong_xa,
     }
     if era == "2024":
-        return {**made, "ChiTiet": address.chi_tiet, "QuocGia": address.quoc_gia}
+        made["ChiTiet"] = address.chi_tiet
+        made["QuocGia"] = address.quoc_gia
+        return made
     (province, *_) = ADMIN_UNITS.successors(address.ma_tinh_thanh)
     (ward, *_) = ADMIN_UNITS.successors(address.ma_phuong_xa)  # the default successor first
     return {
@@ -121,7 +131,7 @@ def birth_registration_json(so_dinh_danh: str) -> dict[str, Any] | None:
 def citizen_json(citizen: CitizenRecord, store: CitizenStore, *, era: Era) -> dict[str, Any]:
     head = store.get(citizen.so_dinh_danh_chu_ho)
     born = birth_registration_json(citizen.so_dinh_danh) if era == "2026" else None
-    return {
+    record = {
         "SoDinhDanh": citizen.so_dinh_danh,
         "HoVaTen": citizen.ho_va_ten,
         "NgayThangNamSinh": citizen.ngay_thang_nam_sinh,
@@ -136,8 +146,10 @@ def citizen_json(citizen: CitizenRecord, store: CitizenStore, *, era: Era) -> di
             "HoVaTen": head.ho_va_ten if head is not None else None,
         },
         "MaHo": citizen.ma_ho,
-        **({} if born is None else {"NoiDangKyKhaiSinh": born}),
     }
+    if born is not None:
+        record["NoiDangKyKhaiSinh"] = born
+    return record
 
 
 def household_json(

@@ -32,6 +32,7 @@ from mocks.dancu.api import (
     household_json,
     install_error_handlers,
     record_not_found,
+    refuse_malformed,
     today_in_vietnam,
 )
 from mocks.dancu.store import CitizenStore
@@ -82,7 +83,7 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vie
         return ANSWERS.ok({"TonTai": not mismatched, "TruongKhongKhop": list(mismatched)})
 
     def citizen(so_dinh_danh: str) -> DirectAnswer:
-        checked(so_dinh_danh)
+        refuse_malformed(so_dinh_danh, today=today())
         found = store.get(so_dinh_danh)
         if found is None:
             raise record_not_found()
@@ -97,7 +98,7 @@ def create_app(config: SystemConfig, *, today: Callable[[], date] = today_in_vie
     @app.get("/api/congdan/{so_dinh_danh}/ho", responses=ERROR_RESPONSES)
     async def get_citizen_household(so_dinh_danh: str) -> JSONResponse:
         """The household the citizen belongs to, as `/api/ho/{ma_ho}` serves it."""
-        checked(so_dinh_danh)
+        refuse_malformed(so_dinh_danh, today=today())
         members = store.household_of(so_dinh_danh)
         if not members:
             raise record_not_found()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from formats.cccd import PROVINCE_CODES, Cccd, InvalidCccd, make_cccd, parse_cccd
+from formats.cccd import PROVINCE_CODES, Cccd, InvalidCccd, check_cccd, make_cccd, parse_cccd
 
 TODAY = date(2025, 6, 1)
 
@@ -116,9 +117,12 @@ def test_any_twelve_digits_parse_back_to_themselves_or_fail_on_a_named_rule(numb
         ("091226000123", "birth_year"),  # digit 2 + 26: 2026, after TODAY
     ],
 )
-def test_bad_numbers_are_refused_naming_the_failed_rule(value: str, rule: str) -> None:
+@pytest.mark.parametrize("check", [parse_cccd, check_cccd])
+def test_bad_numbers_are_refused_naming_the_failed_rule(
+    value: str, rule: str, check: Callable[..., object]
+) -> None:
     with pytest.raises(InvalidCccd) as raised:
-        parse_cccd(value, today=TODAY)
+        check(value, today=TODAY)
 
     error = raised.value
     assert error.rule == rule
@@ -167,3 +171,17 @@ def test_make_cccd_writes_the_documented_layout() -> None:
     number = make_cccd(province_code="052", gender="female", birth_year=2003, serial=42)
 
     assert number == "052303000042"
+
+
+@given(number=st.from_regex(r"\A[0-9]{12}\Z") | st.text(max_size=14))
+def test_checking_a_number_refuses_exactly_what_parsing_it_refuses(number: str) -> None:
+    def refusal(check: Callable[..., object]) -> tuple[str, str] | None:
+        try:
+            check(number, today=TODAY)
+        except InvalidCccd as refused:
+            return refused.rule, refused.detail
+        return None
+
+    assert refusal(check_cccd) == refusal(parse_cccd)
+    if refusal(parse_cccd) is None:
+        assert check_cccd(number, today=TODAY) is None

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from formats.dates import (
+    VIETNAM_TIME,
+    DayClock,
     format_ddmmyyyy,
     format_dvcqg_time,
     parse_ddmmyyyy,
@@ -99,3 +102,24 @@ def test_malformed_dvcqg_time_is_refused_without_echoing_it(text: str) -> None:
         parse_dvcqg_time(text)
 
     assert text not in str(raised.value)
+
+
+@given(moment=st.floats(min_value=0, max_value=8e9), zone=st.sampled_from([UTC, VIETNAM_TIME]))
+def test_the_day_clock_gives_the_date_of_the_moment_in_its_zone(moment: float, zone: Any) -> None:
+    assert DayClock(zone, clock=lambda: moment)() == datetime.fromtimestamp(moment, zone).date()
+
+
+def test_the_day_clock_turns_at_midnight_in_its_zone_and_not_before() -> None:
+    midnight = datetime(2026, 12, 7, tzinfo=VIETNAM_TIME).timestamp()  # 17:00 UTC the day before
+    now = [midnight - 0.5]
+    today = DayClock(VIETNAM_TIME, clock=lambda: now[0])
+
+    assert today() == date(2026, 12, 6)
+    now[0] = midnight - 0.001
+    assert today() == date(2026, 12, 6)
+    now[0] = midnight
+    assert today() == date(2026, 12, 7)
+    now[0] = midnight + 86_399.9
+    assert today() == date(2026, 12, 7)
+    now[0] = midnight + 86_400
+    assert today() == date(2026, 12, 8)
