@@ -39,6 +39,20 @@ def test_cccd_and_cmnd_numbers_are_masked_even_when_encoded(text: str, masked: s
 
 
 @pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("091087000123", "091*******23"),  # a whole string of digits, as a JSON id field
+        ("٠٩١٠٨٧٠٠٠١٢٣", "٠٩١*******٢٣"),  # `\\d` is any script's digit
+        ("số ٠٩١٠٨٧٠٠٠١٢٣.", "số ٠٩١*******٢٣."),
+        ("số 091087000123.", "số 091*******23."),  # not ASCII: another pattern than ASCII text
+        ("0910870001234", "0910870001234"),
+    ],
+)
+def test_ids_are_masked_whatever_the_text_around_and_the_script(text: str, masked: str) -> None:
+    assert mask_personal_data(text) == masked
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "12345678",  # 8 digits

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -13,6 +14,7 @@ from starlette.responses import JSONResponse
 from lgsp.journal.capture import (
     MASK_MARGIN,
     BodyCapture,
+    mask_document,
     mask_name,
     mask_text,
     stored_body,
@@ -20,6 +22,7 @@ from lgsp.journal.capture import (
     stored_query,
 )
 from lgsp.journal.store import contains
+from lgsp.json_text import compact_json, compact_json_text
 
 CCCD = "091048993438"
 MASKED_CCCD = "091*******38"
@@ -276,3 +279,89 @@ def test_json_is_walked_down_to_64_levels_and_kept_as_masked_text_past_them(
     assert CCCD not in text
     assert (" " not in text) is walked
     assert (from_value is not None) is walked
+
+
+ARABIC_CCCD = CCCD.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+"""Digits of another script: `mask_personal_data`'s `\\d` masks them too."""
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"members": [[{"note": f"số {CCCD}"}, [CCCD]]]},  # nested lists
+        {"cccd": 791048993438, "count": 3},  # a number-typed CCCD
+        {"CCCD": CCCD, "Cccd": f"x {CCCD}", "FULL_NAME": CCCD},  # keys in another case
+        {"a": f'"{CCCD}', "b": f'"{CCCD}"'},  # after a quote: `"\\"091…"` is no whole string
+        {"a": f"{CCCD}x", "b": f"x{CCCD}"},
+        {"a": ARABIC_CCCD, "b": f"số {ARABIC_CCCD}"},
+        {"a": f"%3{CCCD[1:]}", "b": f"&#48;{CCCD[1:]}"},  # digits spelt otherwise
+        {"a": CCCD, "b": f"nul\x00{CCCD}"},
+        [CCCD, f"{CCCD} ", ("tuple", CCCD)],
+        CCCD,
+    ],
+)
+def test_an_answer_stored_from_its_value_masks_every_id(document: object) -> None:
+    """Whatever shortcut the journal takes for the strings of a rendered answer, it masks
+    what `mask_document` (a scan of every string) masks."""
+    rendered = compact_json(document)
+
+    text = stored_document(captured(rendered), document, rendered, masked=True)
+
+    assert text == compact_json_text(mask_document(document))
+    assert CCCD not in text
+    assert ARABIC_CCCD not in text
+
+
+@pytest.mark.parametrize(
+    "spell",
+    [
+        lambda value: json.dumps(value, ensure_ascii=True),  # `\\u0660` for a digit
+        lambda value: json.dumps(value, ensure_ascii=False, indent=1),
+        lambda value: json.dumps(value, ensure_ascii=False).replace("0", "\\u0030"),
+    ],
+    ids=["ascii-only", "indented", "escaped-digits"],
+)
+def test_a_body_is_masked_however_its_json_spells_the_numbers(spell: Any) -> None:
+    document = {"a": ARABIC_CCCD, "b": [CCCD], "c": {"d": f"so {CCCD}"}, "e": CCCD}
+
+    text = stored(spell(document).encode(), "application/json")
+
+    assert json.loads(text) == mask_document(document)
+    assert CCCD not in text
+    assert ARABIC_CCCD not in text
+
+
+_TRICKY_TEXT = st.text(
+    alphabet=st.sampled_from(list('0123456789٣ "\\%3&#;xé\x00'))
+) | st.sampled_from(
+    [
+        CCCD,
+        f'"{CCCD}',
+        f'"{CCCD}"',
+        f"\\{CCCD}",
+        ARABIC_CCCD,
+        CCCD[:9],
+        f"{CCCD}{CCCD}",
+        "%3" + CCCD[1:],
+    ]
+)
+_TRICKY_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TRICKY_TEXT,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(["HoVaTen", "hovaten", "x", CCCD]) | _TRICKY_TEXT, inner)
+    ),
+    max_leaves=12,
+)
+
+
+@given(document=_TRICKY_VALUES)
+def test_json_is_masked_as_a_scan_of_every_string_masks_it(document: object) -> None:
+    """The shortcut of the journal's walk (a pass over the JSON's bytes instead of a scan of
+    each string) never masks less, nor otherwise, than `mask_document`."""
+    expected = compact_json_text(mask_document(document))
+    rendered = compact_json(document)
+
+    assert stored_document(captured(rendered), document, rendered, masked=True) == expected
+    for body in (rendered, json.dumps(document, ensure_ascii=True).encode()):
+        assert stored_body(captured(body), "application/json", masked=True) == expected
