@@ -83,7 +83,7 @@ def canonical_record(
     stdlib, as before. `timestamp`: `canonical_timestamp(entry.occurred_at)`, when the caller
     has it already (the SQLite writer stores it too).
     """
-    fields = dict(zip(_ENTRY_FIELDS, entry_values(entry), strict=True))
+    fields = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
     if fields["notes"] is None:
         del fields["notes"]
     fields["occurred_at"] = timestamp or canonical_timestamp(entry.occurred_at)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import operator
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -42,7 +41,6 @@ _LIMITS = tuple(
     and column.name in {f.name for f in dataclasses.fields(AuditEntry)}
 )
 """The text fields of an entry whose column has a length, and that length."""
-_limited_values = operator.attrgetter(*(name for name, _ in _LIMITS))
 
 
 def bounded(entry: AuditEntry) -> AuditEntry:
@@ -50,7 +48,8 @@ def bounded(entry: AuditEntry) -> AuditEntry:
     text refuses) is cut and marked `…`, before it is hashed. One refused row would otherwise
     fail its whole group commit, the call answered 503 unrecorded (security probe F9)."""
     fixes: dict[str, Any] = {}
-    for (name, limit), value in zip(_LIMITS, _limited_values(entry), strict=True):
+    for name, limit in _LIMITS:
+        value = getattr(entry, name)
         if value is not None and (len(value) > limit or "\x00" in value):
             text = value.replace("\x00", "%00")
             fixes[name] = text if len(text) <= limit else text[: limit - 1] + "…"
