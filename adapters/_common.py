@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from adapters.base import (
     AnswerInvalid,
@@ -65,6 +65,14 @@ class InvalidInput(TranslationError):
     def __init__(self, detail: str, *, errors: list[dict[str, Any]]) -> None:
         super().__init__(detail, errors=errors)
         self.errors = errors
+
+
+class StrictInput(BaseModel):
+    """A canonical body (or a part of one) as an adapter takes it from a client: exactly the
+    declared fields, each of its declared type (no `"1"` for 1: strict), and unchangeable once
+    checked. Refused, it becomes the adapter's `InvalidInput` (`validation_errors`)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 def refused_as(

@@ -19,13 +19,18 @@ from typing import Annotated, Any, TypeVar
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
 )
 
-from adapters._common import InvalidInput, UnsupportedMediaType, media_type, validation_errors
+from adapters._common import (
+    InvalidInput,
+    StrictInput,
+    UnsupportedMediaType,
+    media_type,
+    validation_errors,
+)
 from adapters._dvc_answers import STATUS_NAMES
 from adapters.base import CanonicalRequest, SystemRequest
 from formats.cccd import parse_cccd
@@ -104,26 +109,20 @@ class InvalidDossierRequest(InvalidInput):
     title = "The request is not valid"
 
 
-class Applicant(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
+class Applicant(StrictInput):
     cccd: str
     full_name: _Name
     date_of_birth: date
 
 
-class Contact(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
+class Contact(StrictInput):
     email: (
         Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None
     ) = None
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{8,15}$")] | None = None
 
 
-class NewAttachment(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
+class NewAttachment(StrictInput):
     name: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_FILE_NAME)]
     content_type: Annotated[str, StringConstraints(max_length=127, pattern=r"^[\w.+-]+/[\w.+-]+$")]
     content_base64: Annotated[
@@ -133,10 +132,8 @@ class NewAttachment(BaseModel):
     ]
 
 
-class NewDossier(BaseModel):
+class NewDossier(StrictInput):
     """`create_dossier`'s body."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     procedure_code: Annotated[str, StringConstraints(pattern=PROCEDURE_CODE)]
     applicant: Applicant
@@ -150,10 +147,8 @@ class NewDossier(BaseModel):
     attachments: list[NewAttachment] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
 
 
-class TransitionRequest(BaseModel):
+class TransitionRequest(StrictInput):
     """`transition_dossier`'s body; `action` is checked by the portal, which owns the lifecycle."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     action: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
     actor: _Name

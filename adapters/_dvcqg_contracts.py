@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from adapters._common import StrictInput
 from adapters._dvc_contracts import Status, StatusName
 from formats.codes import DOSSIER_CODE, ORGAN_ID_LENIENT, PROCEDURE_CODE
 
@@ -36,34 +37,30 @@ _Text = Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)]
 _Long = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"\S")]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class CodeAndName(_In):
+class CodeAndName(StrictInput):
     code: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^\S+$")]
     name: _Long
 
 
-class ProcedureRef(_In):
+class ProcedureRef(StrictInput):
     code: Annotated[str, StringConstraints(pattern=PROCEDURE_CODE)] = Field(
         description="MaTTHC, national or with the province's suffix (1.004222.000.00.00.H33)."
     )
     name: _Long
 
 
-class AgencyRef(_In):
+class AgencyRef(StrictInput):
     id: Annotated[str, StringConstraints(pattern=ORGAN_ID_LENIENT)] = Field(
         description="QĐ 20/2020 organ id of the agency handling the dossier."
     )
     name: _Name
 
 
-class Identification(_In):
+class Identification(StrictInput):
     """`DinhDanhCHS` (DOMAIN.md §4.2): LoaiDinhDanh 1 is a 12-digit CCCD, 2 a 9-digit CMND."""
 
     type: IdType
@@ -76,7 +73,7 @@ class Identification(_In):
         return self
 
 
-class Applicant(_In):
+class Applicant(StrictInput):
     """`ChuHoSo`, `LoaiDoiTuong` (1 citizen, 2 business, 3 state agency, 4 other; §4.2)."""
 
     kind: ApplicantKind
@@ -84,7 +81,7 @@ class Applicant(_In):
     identification: Identification | None = None
 
 
-class DossierSnapshot(_In):
+class DossierSnapshot(StrictInput):
     """The dossier as it stands after the change (`DongBoHoSoMC`'s `HoSo`, DOMAIN.md §4.2)."""
 
     code: Annotated[str, StringConstraints(pattern=DOSSIER_CODE)] = Field(
@@ -108,7 +105,7 @@ class DossierSnapshot(_In):
     refused_at: AwareDatetime | None = None
 
 
-class ProgressEntry(_In):
+class ProgressEntry(StrictInput):
     """The entry the change appended (`CapNhatTienDoHoSoMC`, DOMAIN.md §4.3)."""
 
     status: int = Field(ge=1, le=10, description="TrangThai: the status the step led to.")
@@ -126,7 +123,7 @@ class ProgressEntry(_In):
     due_at: AwareDatetime | None = Field(default=None, description="NgayKetThucTheoQuyDinh.")
 
 
-class SyncRequest(_In):
+class SyncRequest(StrictInput):
     """`sync_dossier`'s body: one status change of one dossier."""
 
     province_code: Annotated[str, StringConstraints(pattern=PROVINCE_CODE)] = Field(
@@ -245,7 +242,7 @@ class NationalDossierQuery(_Out):
     size: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE)
 
 
-class ProgressRequest(_In):
+class ProgressRequest(StrictInput):
     """`record_progress`'s body: one entry of a dossier the portal already holds
     (`CapNhatTienDoHoSoMC`, DOMAIN.md §4.3), at its position in the history."""
 

@@ -31,6 +31,7 @@ from adapters._common import (
     FieldReader,
     InvalidInput,
     NgspAdapter,
+    StrictInput,
     UnsupportedMediaType,
     media_type,
     refused_as,
@@ -112,10 +113,8 @@ class InvalidVerificationRequest(InvalidInput):
     title = "The verification request is not valid"
 
 
-class CitizenClaim(BaseModel):
+class CitizenClaim(StrictInput):
     """The canonical verification body: exactly these fields, strings, the date in ISO 8601."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     cccd: str
     # `\S`: a blank name is no claim at all. Letters are compared by the system, not here.

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/instructions.py                 # 300 calls, one at a time
     .venv/bin/python benchmarks/instructions.py --concurrency 8 --top 25
+    .venv/bin/python benchmarks/instructions.py --row cross-province   # each of three gateways
 
 The clock on a shared machine moves 30% from one run to the next; callgrind counts the
 instructions the server's process executes (every thread: the event loop, the audit writer,
@@ -13,11 +14,22 @@ it is switched on for `--calls` citizen lookups (benchmarks/bus.py's in-process 
 call and, with `--top N`, the functions that executed most (inclusive and self), from
 `callgrind_annotate`. Needs `valgrind` (on every machine here) and about a minute.
 
-The bus's timers (outbox poll, audit checkpoint, rights and fault caches) are set to a minute:
-at their defaults they fire by the clock, which valgrind slows some 50 times, and would count
-50 times their share. One call at a time, three runs agreed to within 0.3%; with calls under
-way together the count moves with how many share one audit commit (20% between runs at 8):
-compare runs of the same flags only.
+The bus's timers (outbox poll, audit checkpoint, rights and fault caches) are set to their
+longest settings (a minute; the checkpoint an hour): at their defaults they fire by the clock,
+which valgrind slows some 50 times, and would count 50 times their share. One call at a time,
+runs agree within a few percent (0.3% on a quiet machine; under heavy load the slower run
+still counts more of the timers' work); with calls under way together the count moves with
+how many share one audit commit (20% between runs at 8): compare runs of the same flags only.
+
+`--row cross-province` counts benchmarks/bus.py's cross-province row instead: NDXP, Kiên Giang
+and Tiền Giang as three `lgsp serve` processes, each under callgrind, the client asking Kiên
+Giang for a Tiền Giang citizen (`X-LGSP-Target`: LGSP → NDXP → LGSP → its in-process dancu).
+Prints each process's instructions per call, so that each hop's cost is set beside the
+in-process hop's (the default row); `--top` then annotates the process `--annotate` names.
+What the timers still do while calls are counted is counted too, and grows with the wall time
+the calls take (a checkpoint's RS256 signature is some 6M instructions: hence an hour apart). Three
+processes under callgrind take longer per call than one, so compare rows counted side by side,
+and a row with itself only across runs of similar duration.
 """
 
 from __future__ import annotations
@@ -37,14 +49,25 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bus import FEDERATION_SECRET, ROOT, _lgsp, _token, citizen_number, free_port
-
-TIMERS = (
-    "LGSP_OUTBOX_POLL_SECONDS",
-    "LGSP_AUDIT_CHECKPOINT_SECONDS",
-    "LGSP_CLIENT_CACHE_SECONDS",
-    "LGSP_FAULT_CACHE_SECONDS",
+from benchmarks.bus import (
+    FEDERATION_SECRET,
+    ROOT,
+    _lgsp,
+    _token,
+    _topology,
+    citizen_number,
+    free_port,
 )
+
+CROSS_PROVINCE = ("kiengiang", "ndxp", "tiengiang")
+"""The cross-province row's gateways, the entry first, in the order a call crosses them."""
+TIMERS = {
+    "LGSP_OUTBOX_POLL_SECONDS": "60",
+    "LGSP_AUDIT_CHECKPOINT_SECONDS": "3600",
+    "LGSP_CLIENT_CACHE_SECONDS": "300",
+    "LGSP_FAULT_CACHE_SECONDS": "60",
+}
+"""Each timer at its longest setting while instructions are counted (see the docstring)."""
 
 
 def main() -> None:
@@ -54,6 +77,19 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--top", type=int, default=0, help="print the N costliest functions")
     parser.add_argument("--keep", type=Path, help="copy the callgrind output file here")
+    parser.add_argument(
+        "--row",
+        choices=("in-process", "cross-province"),
+        default="in-process",
+        help="benchmarks/bus.py's row to count (default: the in-process hop)",
+    )
+    parser.add_argument(
+        "--annotate",
+        choices=CROSS_PROVINCE,
+        default="tiengiang",
+        help="with --row cross-province: the process --top shows (--keep keeps each, as "
+        "KEEP.<name>)",
+    )
     args = parser.parse_args()
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("valgrind (with callgrind_control) is not on PATH")
@@ -64,48 +100,117 @@ def main() -> None:
     # The bus's timers fire by the clock, and valgrind runs it some 50 times slower: at their
     # defaults they would count 50 times their share of a call. Long periods leave the calls'
     # own work (the defaults' share is small: a poll a second, a checkpoint a second).
-    env |= {name: "60" for name in TIMERS}
-    path = f"/lgsp/kiengiang/dancu/v1/citizens/{citizen_number('91')}"
+    env |= TIMERS
     with tempfile.TemporaryDirectory() as scratch:
-        out = Path(scratch) / "callgrind.out"
-        port = free_port()
-        argv = [
-            "valgrind",
-            "--tool=callgrind",
-            "--instr-atstart=no",
-            f"--callgrind-out-file={out}",
-            *_lgsp(port, Path(scratch) / "data", "--instance", "kiengiang"),
-        ]
-        log = (Path(scratch) / "serve.log").open("wb")
-        server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_ready(base, server, Path(scratch) / "serve.log")
-            headers = {"Authorization": f"Bearer {_token(f'{base}/lgsp/kiengiang')}"}
-            asyncio.run(_calls(base + path, headers, args.warmup, args.concurrency))
-            _control(server.pid, "--instr=on")
-            asyncio.run(_calls(base + path, headers, args.calls, args.concurrency))
-            _control(server.pid, "--instr=off")
-            _control(server.pid, "--dump")
-        finally:
-            server.terminate()
-            server.wait(timeout=120)
-            log.close()
-        dumps = sorted(Path(scratch).glob("callgrind.out*"), key=lambda p: p.stat().st_mtime)
-        counted = [d for d in dumps if _events(d) > 0]
-        if not counted:
-            raise SystemExit("callgrind wrote no counted dump")
-        total = sum(_events(d) for d in counted)
-        print(
-            f"{total / args.calls / 1000:,.0f}k instructions per call "
-            f"({args.calls} calls, {args.concurrency} at a time, {total:,} in all)"
-        )
-        if args.keep:
-            shutil.copy(counted[0], args.keep)
+        tmp = Path(scratch)
+        if args.row == "in-process":
+            port = free_port()
+            servers = {"kiengiang": (port, _lgsp(port, tmp / "data", "--instance", "kiengiang"))}
+            headers: dict[str, str] = {}
+            path = f"/lgsp/kiengiang/dancu/v1/citizens/{citizen_number('91')}"
+        else:
+            ports = {name: free_port() for name in CROSS_PROVINCE}
+            env["LGSP_TOPOLOGY_FILE"] = str(_topology(tmp / "three.toml", ports=ports))
+            # A hop waits for the next under callgrind too: at the default 10 s, calls sent
+            # together answered 504.
+            env["LGSP_UPSTREAM_TIMEOUT_SECONDS"] = "600"
+            ndxp = f"http://127.0.0.1:{ports['ndxp']}/ndxp"
+            servers = {
+                name: (
+                    port,
+                    _lgsp(
+                        port,
+                        tmp / name,
+                        "--instance",
+                        name,
+                        *(() if name == "ndxp" else ("--ndxp-url", ndxp)),
+                    ),
+                )
+                for name, port in ports.items()
+            }
+            headers = {"X-LGSP-Target": "tiengiang"}
+            path = f"/lgsp/kiengiang/dancu/v1/citizens/{citizen_number('82')}"
+        counted = _count(servers, tmp, env, path, headers, args)
+        if len(counted) == 1:
+            dump, total = next(iter(counted.values()))
+            print(
+                f"{total / args.calls / 1000:,.0f}k instructions per call "
+                f"({args.calls} calls, {args.concurrency} at a time, {total:,} in all)"
+            )
+        else:
+            every = sum(total for _, total in counted.values())
+            print(
+                f"{every / args.calls / 1000:,.0f}k instructions per call in the three "
+                f"gateways ({args.calls} calls, {args.concurrency} at a time):"
+            )
+            for name, (_, total) in counted.items():
+                print(f"  {name:<10} {total / args.calls / 1000:>8,.0f}k")
+            dump = counted[args.annotate][0]
+            if args.keep:
+                for name, (kept, _) in counted.items():
+                    shutil.copy(kept, f"{args.keep}.{name}")
+        if args.keep and len(counted) == 1:
+            shutil.copy(dump, args.keep)
         if args.top:
-            annotate = ["callgrind_annotate", "--inclusive=yes", str(counted[0])]
+            annotate = ["callgrind_annotate", "--inclusive=yes", str(dump)]
             printed = subprocess.run(annotate, capture_output=True, text=True).stdout
             print("\n".join(printed.splitlines()[: args.top + 25]))
+
+
+def _count(
+    servers: dict[str, tuple[int, list[str]]],
+    tmp: Path,
+    env: dict[str, str],
+    path: str,
+    headers: dict[str, str],
+    args: argparse.Namespace,
+) -> dict[str, tuple[Path, int]]:
+    """Run each of `servers` (name: port, `lgsp serve` argv) under callgrind, the first being
+    the one called; count `args.calls` calls of `path` after `args.warmup` uncounted ones.
+    Returns, per server, its counted dump and its instructions."""
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    logs = []
+    try:
+        for name, (_, serve) in servers.items():
+            argv = [
+                "valgrind",
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                f"--callgrind-out-file={tmp / f'callgrind.{name}.out'}",
+                *serve,
+            ]
+            log = (tmp / f"serve.{name}.log").open("wb")
+            logs.append(log)
+            processes[name] = subprocess.Popen(
+                argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        for name, (port, _) in servers.items():
+            _wait_ready(f"http://127.0.0.1:{port}", processes[name], tmp / f"serve.{name}.log")
+        entry = next(iter(servers))
+        base = f"http://127.0.0.1:{servers[entry][0]}"
+        headers = {"Authorization": f"Bearer {_token(f'{base}/lgsp/{entry}')}", **headers}
+        asyncio.run(_calls(base + path, headers, args.warmup, args.concurrency))
+        for process in processes.values():
+            _control(process.pid, "--instr=on")
+        asyncio.run(_calls(base + path, headers, args.calls, args.concurrency))
+        for process in processes.values():
+            _control(process.pid, "--instr=off")
+            _control(process.pid, "--dump")
+    finally:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            process.wait(timeout=120)
+        for log in logs:
+            log.close()
+    counted = {}
+    for name in servers:
+        dumps = sorted(tmp.glob(f"callgrind.{name}.out*"), key=lambda p: p.stat().st_mtime)
+        found = [(d, _events(d)) for d in dumps if _events(d) > 0]
+        if not found:
+            raise SystemExit(f"callgrind wrote no counted dump for {name}")
+        counted[name] = (found[0][0], sum(total for _, total in found))
+    return counted
 
 
 def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:

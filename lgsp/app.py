@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, date, datetime
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import httpx
@@ -21,7 +21,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.telemetry import TelemetryConfig
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters import ADAPTERS
 from adapters.base import Adapter
@@ -57,7 +57,7 @@ from lgsp.journal import store as journal_store
 from lgsp.journal.router import router as journal_router
 from lgsp.legacy_paths import LegacyPathMiddleware
 from lgsp.loopback import INTERNAL_BUS_URL, with_lifespan_state
-from lgsp.middleware import RequestGuardMiddleware, RequestIdMiddleware
+from lgsp.middleware import EntryMiddleware
 from lgsp.models import create_schema
 from lgsp.operations.router import router as operations_router
 from lgsp.outbox.router import handovers_router
@@ -99,7 +99,7 @@ class BusApp(FastAPI):
     """The root app, with the bus's own middleware outermost.
 
     FastAPI puts added middleware inside Starlette's server-error layer and its own telemetry
-    and body-limit layers. The bus's (request id, guard, legacy paths, the invocation
+    and body-limit layers. The bus's (request id and guard, legacy paths, the invocation
     dispatch) are pure ASGI and hand every service call to its instance's lean app, which
     answers its own errors (`lgsp.routing.dispatch`): a call crossed those three layers, and
     their wrapper of each message it sent, for nothing (issue 21). Here they sit inside the
@@ -116,6 +116,21 @@ class BusApp(FastAPI):
         for cls, args, kwargs in reversed(own):
             app = cls(app, *args, **kwargs)
         return app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A request straight into the middleware stack, once built: what FastAPI's entry
+        and then Starlette's do for it when no root path is set and telemetry is off (so for
+        every bus `create_app` makes), in one call rather than two (issue 21)."""
+        stack = self.middleware_stack
+        if stack is None or scope["type"] != "http" or self.root_path or self._telemetry_on:
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        await stack(scope, receive, send)
+
+    @cached_property
+    def _telemetry_on(self) -> bool:
+        return any(self._telemetry.get(kind) for kind in ("tracing", "metrics", "logs"))
 
 
 def create_app(
@@ -167,8 +182,8 @@ def create_app(
             public_url=settings.public_url,
             sunset=settings.legacy_path_sunset,
         )
-    app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every answer has an id
+    # Added last: outermost, so every answer has a request id.
+    app.add_middleware(EntryMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(operations_router)
     mount_console(app)  # `/console`: the bus made visible (built at its first request)
     for path, (spec, gateway) in gateways.items():

@@ -13,8 +13,9 @@ import time
 from contextlib import nullcontext
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import TypeGuard, cast
 
-from lgsp.masking import PersonalDataFilter
+from lgsp.masking import PersonalDataFilter, mask_personal_data
 
 request_id_var: ContextVar[str | None] = ContextVar("lgsp_request_id", default=None)
 """The current request's `X-Request-ID`, set by the request-id middleware."""
@@ -35,27 +36,55 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
+class LineFormatter(logging.Formatter):
+    """A formatter that also writes a line from its fields, with no `LogRecord` (`AccessLog`):
+    `line` gives the text `format` gives a record of those fields, byte for byte (its `msecs`
+    from `created`, as `LogRecord` sets it)."""
+
+    def line(self, created: float, levelname: str, name: str, request_id: str, message: str) -> str:
+        raise NotImplementedError
+
+
+_JSON = jsonlib.JSONEncoder(ensure_ascii=False)
+"""`json.dumps(…, ensure_ascii=False)` without building an encoder for each line."""
+
+
+class JsonFormatter(LineFormatter):
     """One JSON object per line, for log collectors."""
 
     def format(self, record: logging.LogRecord) -> str:
-        data: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
-            "level": record.levelname,
-            "logger": record.name,
-            "request_id": getattr(record, "request_id", None),
-            "message": record.getMessage(),
-        }
+        data = _json_fields(
+            record.created,
+            record.levelname,
+            record.name,
+            getattr(record, "request_id", None),
+            record.getMessage(),
+        )
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             data["exception"] = record.exc_text
         if record.stack_info:
             data["stack"] = record.stack_info
-        return jsonlib.dumps(data, ensure_ascii=False)
+        return _JSON.encode(data)
+
+    def line(self, created: float, levelname: str, name: str, request_id: str, message: str) -> str:
+        return _JSON.encode(_json_fields(created, levelname, name, request_id, message))
 
 
-class TextFormatter(logging.Formatter):
+def _json_fields(
+    created: float, levelname: str, name: str, request_id: str | None, message: str
+) -> dict[str, object]:
+    return {
+        "time": datetime.fromtimestamp(created, tz=UTC).isoformat(),
+        "level": levelname,
+        "logger": name,
+        "request_id": request_id,
+        "message": message,
+    }
+
+
+class TextFormatter(LineFormatter):
     """`TEXT_FORMAT`, with the date and time written once a second rather than per record:
     with the access log on, every call logs a line (issue 21)."""
 
@@ -67,11 +96,18 @@ class TextFormatter(logging.Formatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         if datefmt is not None:
             return super().formatTime(record, datefmt)
-        second = int(record.created)
+        return self._time(record.created, record.msecs)
+
+    def _time(self, created: float, msecs: float) -> str:
+        second = int(created)
         if second != self._second:
             self._second_text = time.strftime(self.default_time_format, self.converter(second))
             self._second = second
-        return f"{self._second_text},{int(record.msecs):03d}"  # logging's `default_msec_format`
+        return f"{self._second_text},{int(msecs):03d}"  # logging's `default_msec_format`
+
+    def line(self, created: float, levelname: str, name: str, request_id: str, message: str) -> str:
+        msecs = (created - int(created)) * 1000  # as `LogRecord` has it
+        return f"{self._time(created, msecs)} {levelname} {name} [{request_id}] {message}"
 
 
 class TurnFlushingHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -89,17 +125,25 @@ class TurnFlushingHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            line = self.format(record) + self.terminator
+            line = self.format(record)
         except RecursionError:
             raise
         except Exception:
             self.handleError(record)
             return
+        self._add(line)
+
+    def write_line(self, line: str) -> None:
+        """Write a line formatted already, as `emit` writes a record's."""
+        with self.lock or nullcontext():
+            self._add(line)
+
+    def _add(self, line: str) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
-        self._pending.append(line)
+        self._pending.append(line + self.terminator)
         if loop is None:
             self._write_pending()
         elif not self._scheduled:
@@ -125,6 +169,76 @@ class TurnFlushingHandler(logging.StreamHandler):  # type: ignore[type-arg]
         with self.lock or nullcontext():
             self._write_pending()
         super().flush()
+
+
+class AccessLog:
+    """Stands in for uvicorn's `uvicorn.access` logger in `lgsp serve`'s protocol (`lgsp.server`).
+
+    A line per call through `logging` (a `LogRecord`, the filters, the formatter, the locks)
+    cost ~90k instructions a call, a third of them for no line of text (issue 21). When the
+    line would reach `configure_logging`'s handler alone, this writes the text that handler
+    would write, to its stream in the same loop turn; anything else (the logger disabled or
+    its level raised, a filter, another handler) takes `logging`'s way, as uvicorn would.
+    """
+
+    __slots__ = ("_logger",)
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._logger = logger
+
+    def info(self, msg: str, *args: object) -> None:
+        logger = self._logger
+        if not logger.isEnabledFor(logging.INFO):  # disabled, its level or `logging.disable`
+            return
+        handler = _sole_handler(logger)
+        if handler is None:
+            logger.info(msg, *args, stacklevel=2)
+            return
+        try:
+            message = msg % args if args else msg  # as `LogRecord.getMessage`
+        except (TypeError, ValueError):  # `PersonalDataFilter` writes what it can
+            logger.info(msg, *args, stacklevel=2)
+            return
+        handler.write_line(
+            cast(LineFormatter, handler.formatter).line(  # `_plain` checked it
+                created=time.time(),  # as `LogRecord` has it
+                levelname="INFO",
+                name=logger.name,
+                request_id=request_id_var.get() or "-",  # as `RequestIdFilter`
+                message=mask_personal_data(message),  # as `PersonalDataFilter`
+            )
+        )
+
+
+def _sole_handler(logger: logging.Logger) -> TurnFlushingHandler | None:
+    """The handler an INFO record of `logger` would reach, if it is the only one and does no
+    more than `configure_logging` made it do (its two filters, a `LineFormatter`)."""
+    if logger.filters:
+        return None
+    found: TurnFlushingHandler | None = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        for handler in current.handlers:
+            if found is not None or not _plain(handler):
+                return None
+            found = handler
+        current = current.parent if current.propagate else None
+    return found
+
+
+def _plain(handler: logging.Handler) -> TypeGuard[TurnFlushingHandler]:
+    filters = handler.filters
+    return (
+        type(handler) is TurnFlushingHandler
+        and handler.level <= logging.INFO
+        and isinstance(handler.formatter, LineFormatter)
+        and len(filters) == 2
+        and type(filters[0]) is RequestIdFilter
+        and type(filters[1]) is PersonalDataFilter
+    )
+
+
+ACCESS_LOG = AccessLog(logging.getLogger("uvicorn.access"))
 
 
 def configure_logging(*, level: str = "INFO", json: bool = False) -> None:

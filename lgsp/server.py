@@ -9,7 +9,7 @@ time (408), closes a connection whose body comes slower than a minimum rate (the
 endpoint reads its form before it knows the client), caps the connections (the one waiting
 longest for a header block makes room for a new one, else 503), and ends a keep-alive
 connection after a number of requests. The limits are settings (`LGSP_SERVER_*`);
-`RequestGuardMiddleware` still gives a complete block its 431 problem with the request id.
+`EntryMiddleware` still gives a complete block its 431 problem with the request id.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from uvicorn.protocols.http.httptools_impl import (
 from uvicorn.server import ServerState
 
 from lgsp.connection import DROP, is_drop
+from lgsp.logging import ACCESS_LOG
 from lgsp.settings import Settings
 
 if TYPE_CHECKING:  # the refusals import it: `lgsp serve` answers before the bus's frameworks
@@ -85,6 +86,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         limits: ServerLimits,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
+        self.access_logger = ACCESS_LOG  # type: ignore[assignment]  # its line without `logging`
         self.limits = limits
         self._in_head = True
         self._head_bytes = 0

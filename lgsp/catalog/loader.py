@@ -43,6 +43,10 @@ class Catalog:
     def versions(self, service_id: str) -> list[str]:
         return list(self._versions.get(service_id, ()))
 
+    def serves(self, service_id: str) -> bool:
+        """Whether any version of `service_id` is in the catalog, without a list of them."""
+        return service_id in self._versions
+
 
 def find_operation(service: ServiceSpec, method: str, path: str) -> MatchedOperation:
     """The operation for `method path`: 405 naming the methods the path allows, else 404.

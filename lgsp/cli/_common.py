@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TextIO, TypeVar
 from lgsp.settings import Settings
 
 if TYPE_CHECKING:  # rich is imported by the commands that print tables: not by `serve`
+    import uvicorn
     from rich.console import Console
 
 PIPE_WIDTH = 200
@@ -111,13 +112,15 @@ def run_server(
     sock: socket.socket,
     on_started: Callable[[], None] | None = None,
     on_server: Callable[[Callable[[], None]], None] | None = None,
+    on_config: Callable[[uvicorn.Config], None] | None = None,
     **options: Any,
 ) -> None:
     """uvicorn as every `lgsp serve` form runs it, on the socket `listen` bound: logging stays
     ours (`configure_logging`), no `Server` header names the software to a scanner, the access
     log as configured, and the server limits of `lgsp.server` (header block, connections,
     keep-alive). `on_started` runs once the server accepts calls on the socket; `on_server` is
-    handed, before it starts, a function that stops the server (as SIGTERM does)."""
+    handed, before it starts, a function that stops the server (as SIGTERM does); `on_config`
+    the server's configuration, which holds the app it calls."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
@@ -133,6 +136,8 @@ def run_server(
         **server_options(settings),
         **options,
     )
+    if on_config is not None:
+        on_config(config)
     if config.workers > 1:
         Multiprocess(config, sockets=[sock]).run()
         return

@@ -218,6 +218,7 @@ def _serve_one(
                 sock=sock,
                 on_started=on_started,
                 on_server=stop_server.append,
+                on_config=app.served_by,
                 **options,
             )
     finally:

@@ -13,8 +13,9 @@ loop. Until it is open:
   `Retry-After`. A bus that fails to open answers them 503 `NOT_STARTED` and the command exits 1.
 
 Once open, every request (`/healthz` too) goes to the bus, whose lifespan state this app puts in
-the server's, so that each request's `scope["state"]` is the bus's. This module imports nothing
-of the bus's frameworks: it is what stands between the socket and them.
+the server's, so that each request's `scope["state"]` is the bus's; and the bus takes this app's
+place in what uvicorn calls (`served_by`), so a request no longer passes through it. This module
+imports nothing of the bus's frameworks: it is what stands between the socket and them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from starlette.types import Receive, Scope, Send
+    from uvicorn.config import Config
 
     from lgsp.errors import LgspError
 
@@ -63,6 +65,7 @@ class StartingApp:
         self._stop: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._state: dict[str, Any] = {}
+        self._config: Config | None = None
         self.failure: BaseException | None = None
         """Why the bus did not open, once it has failed to."""
 
@@ -85,6 +88,28 @@ class StartingApp:
             await _answer(send, 200 if live else 503, LIVE if live else STARTING)
         else:
             await self._held(scope, receive, send)
+
+    def served_by(self, config: Config) -> None:
+        """The uvicorn configuration that serves this app: the bus takes this app's place in
+        it once open (`_step_aside`)."""
+        self._config = config
+
+    def _step_aside(self, app: FastAPI) -> None:
+        """Put the open bus where this app stands in the app uvicorn calls (inside its proxy
+        header middleware), for every connection: a request then makes one call fewer on its
+        way to the bus (issue 21). A connection that holds this app itself (no middleware of
+        uvicorn's around it) still reaches the bus through `__call__`."""
+        config = self._config
+        layer = None if config is None else getattr(config, "loaded_app", None)
+        if layer is self and config is not None:
+            config.loaded_app = app
+            return
+        while layer is not None:
+            inner = getattr(layer, "app", None)
+            if inner is self:
+                layer.app = app
+                return
+            layer = inner
 
     async def _held(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A request that came before the bus is open: served by it once it is."""
@@ -141,6 +166,7 @@ class StartingApp:
                 self._state = dict(opened_state or {})
                 state.update(self._state)  # the server's: each request's scope["state"] from now
                 self._app = app
+                self._step_aside(app)
                 opened.set_result(app)
                 if self._on_open is not None:
                     self._on_open()

@@ -34,6 +34,9 @@ from lgsp.state import bus_state_from_scope
 _METHODS = frozenset(ANSWERED_METHODS)
 
 ErrorHandler = Callable[[Request, Exception], Response | Awaitable[Response]]
+_SEND_START_FIRST = Response.__call__
+"""Starlette's plain answer (`JSONResponse` and the like), sent without the wrapper that tells
+whether an answer has begun: its first act is to send the start (issue 21)."""
 
 
 class InvocationDispatch:
@@ -65,7 +68,7 @@ class InvocationDispatch:
     def _is_service(self, scope: Scope, service_id: str) -> bool:
         if service_id in self._reserved:
             return False
-        return bool(bus_state_from_scope(scope).catalog.versions(service_id))
+        return bus_state_from_scope(scope).catalog.serves(service_id)
 
 
 def _route_path(path: str, root_path: str) -> str:
@@ -168,7 +171,11 @@ def lean_gateway(gateway: FastAPI, *, instance: str) -> ASGIApp:
                 if handler is None:
                     raise
                 response = await _rendered(handler, request, error)
-            await response(scope, receive, tracked_send)
+            if type(response).__call__ is _SEND_START_FIRST:
+                started = True  # its first act is to send the start: it fails after, if at all
+                await response(scope, receive, send)
+            else:
+                await response(scope, receive, tracked_send)
         except Exception as error:  # a bug, in the route or in a handler
             if not started:
                 await (await _rendered(server_error, request, error))(scope, receive, send)

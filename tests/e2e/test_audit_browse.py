@@ -75,7 +75,11 @@ async def test_the_log_is_listed_in_chain_order_by_page(
         ({"client": "demo"}, lambda r: r["caller"] == "demo"),
         ({"status": "404"}, lambda r: r["status"] == 404),
         ({"status": "4xx"}, lambda r: 400 <= r["status"] < 500),
-        ({"status": "2xx", "hop": "inbound"}, lambda r: r["status"] == 200),
+        # a class is a range: the shared bus's log also holds other tests' 201s and 202s
+        (
+            {"status": "2xx", "hop": "inbound"},
+            lambda r: 200 <= r["status"] < 300 and r["hop"] == "inbound",
+        ),
     ],
     ids=["hop", "service", "client", "status", "status-class", "two-filters"],
 )

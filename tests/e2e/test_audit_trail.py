@@ -233,7 +233,7 @@ async def test_control_characters_from_the_caller_cannot_break_the_audit_write(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
     """PostgreSQL refuses NUL in text: an unescaped client id would turn into a 503 (a path
-    with one is refused before it reaches an instance: `RequestGuardMiddleware`)."""
+    with one is refused before it reaches an instance: `EntryMiddleware`)."""
     path = await client.get(f"{KG}/dvc/v1/%00", headers=bearer(demo_token))
     login = await client.post(
         f"{KG}/token",

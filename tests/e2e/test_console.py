@@ -26,6 +26,7 @@ from tests.fixtures.console import (
     look_up,
     sign_in,
 )
+from tests.fixtures.outbox import hand_over_lookup
 
 pytestmark = pytest.mark.anyio
 
@@ -227,16 +228,7 @@ async def test_outbox_page_lists_dead_letters_masked(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
     unknown = "082199999999"  # Tiền Giang holds nobody by this number: 404, dead at once
-    taken = await client.get(
-        f"{KG}/dancu/v1/citizens/{unknown}",
-        headers={
-            **bearer(demo_token),
-            "Prefer": "respond-async",
-            "Idempotency-Key": "console-dead-1",
-            "X-LGSP-Target": "tiengiang",
-        },
-    )
-    assert taken.status_code == 202, taken.text
+    taken = await hand_over_lookup(client, demo_token, unknown, key="console-dead-1")
     wait = await client.post(
         "/lgsp/tiengiang/admin/journal/wait",
         json={"path": "/dancu/v1/citizens/*", "status": 404, "timeout_seconds": 20},
@@ -247,7 +239,7 @@ async def test_outbox_page_lists_dead_letters_masked(
     page = await client.get(f"{CONSOLE}/kiengiang/outbox")
 
     assert page.status_code == 200
-    assert f'data-message="{taken.json()["message_id"]}"' in page.text
+    assert f'data-message="{taken["message_id"]}"' in page.text
     assert "Thư chết" in page.text
     assert unknown not in page.text
     assert_stays_on_the_bus(page.text)

@@ -17,7 +17,6 @@ from lgsp.audit.repository import AuditRepository
 from lgsp.db import make_session_factory
 from lgsp.settings import Settings
 from lgsp.state import BusState
-from mocks.dancu.seed import generate_citizens
 from tests.fixtures.apps import serving
 from tests.fixtures.bus import (
     KG,
@@ -28,34 +27,11 @@ from tests.fixtures.bus import (
     fetch_token,
     registered_client,
 )
+from tests.fixtures.outbox import hand_over_lookup, tiengiang_citizen
 
 pytestmark = pytest.mark.anyio
 
 SETTLE_SECONDS = 15.0
-
-
-def tiengiang_citizen(settings: Settings) -> str:
-    return generate_citizens(province_code="82", seed=settings.seed, count=1)[0].so_dinh_danh
-
-
-async def hand_over_lookup(
-    client: httpx.AsyncClient, token: str, cccd: str, *, key: str, request_id: str
-) -> dict[str, Any]:
-    """A Tiền Giang lookup handed over at Kiên Giang, for the worker to make later."""
-    response = await client.get(
-        f"{KG}/dancu/v1/citizens/{cccd}",
-        headers={
-            **bearer(token),
-            "Prefer": "respond-async",
-            "Idempotency-Key": key,
-            "X-Request-ID": request_id,
-            "X-LGSP-Target": "tiengiang",
-        },
-    )
-    assert response.status_code == 202, response.text
-    assert response.headers["preference-applied"] == "respond-async"
-    answer: dict[str, Any] = response.json()
-    return answer
 
 
 async def outbox_message(

@@ -11,10 +11,10 @@ import pytest
 
 from lgsp.settings import Settings
 from lgsp.state import BusState
-from tests.e2e.test_outbox_delivery import hand_over_lookup, tiengiang_citizen
 from tests.e2e.test_sdk_documents import DOCUMENTS, TG, as_sent, send
 from tests.fixtures.bus import KG, bearer, fetch_token, registered_client
 from tests.fixtures.documents import RECIPIENT
+from tests.fixtures.outbox import hand_over_lookup, tiengiang_citizen
 from tests.fixtures.waiting import eventually
 
 pytestmark = pytest.mark.anyio

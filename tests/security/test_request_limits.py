@@ -11,7 +11,7 @@ import httpx
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from lgsp.middleware import MAX_HEADER_BYTES, MAX_HEADERS, RequestGuardMiddleware
+from lgsp.middleware import MAX_HEADER_BYTES, MAX_HEADERS, EntryMiddleware
 from tests.fixtures.bus import KG, bearer
 from tests.fixtures.processes import free_port, start_lgsp, stop, wait_ready
 
@@ -63,7 +63,7 @@ async def call(headers: list[tuple[bytes, bytes]]) -> int:
         if message["type"] == "http.response.start":
             statuses.append(message["status"])
 
-    limited = RequestGuardMiddleware(answer_ok, max_bytes=10, max_headers=3, max_header_bytes=20)
+    limited = EntryMiddleware(answer_ok, max_bytes=10, max_headers=3, max_header_bytes=20)
     await limited(scope, receive, send)
     return statuses[0]
 

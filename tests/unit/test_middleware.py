@@ -8,14 +8,16 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from starlette.applications import Starlette
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from lgsp.app import create_app
 from lgsp.errors import install_error_handlers
-from lgsp.middleware import RequestGuardMiddleware, RequestIdMiddleware
+from lgsp.middleware import EntryMiddleware
 from lgsp.routing.dispatch import InvocationDispatch
 from lgsp.settings import Settings
 
@@ -30,8 +32,7 @@ def app(max_bytes: int) -> httpx.AsyncClient:
     inner = FastAPI()
     install_error_handlers(inner)
     inner.router.routes.append(Route("/", read_body, methods=["POST"]))
-    inner.add_middleware(RequestGuardMiddleware, max_bytes=max_bytes)
-    inner.add_middleware(RequestIdMiddleware)
+    inner.add_middleware(EntryMiddleware, max_bytes=max_bytes)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=inner), base_url="http://t")
 
 
@@ -104,17 +105,49 @@ async def test_an_error_no_handler_takes_is_answered_500_with_the_request_id(
 def test_a_service_call_meets_the_bus_middleware_before_any_framework_layer(
     tmp_path: Path,
 ) -> None:
-    """Request id, guard and the invocation dispatch come first; Starlette's server-error
-    layer only behind them, for the routes the dispatch leaves to the apps (issue 21)."""
+    """Request id and guard (one layer), then the invocation dispatch come first; Starlette's
+    server-error layer only behind them, for the routes the dispatch leaves to the apps
+    (issue 21)."""
     layers = []
     layer: object = create_app(Settings(data_dir=tmp_path)).build_middleware_stack()
     while layer is not None and len(layers) < 10:
         layers.append(type(layer))
         layer = getattr(layer, "app", None)
 
-    assert layers[:4] == [
-        RequestIdMiddleware,
-        RequestGuardMiddleware,
+    assert layers[:3] == [
+        EntryMiddleware,
         InvocationDispatch,
         ServerErrorMiddleware,
     ]
+
+
+async def test_a_request_enters_the_bus_middleware_without_the_frameworks_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once its stack is built, the bus calls it itself: FastAPI's and Starlette's entries did
+    only that for it, in two calls (issue 21). The request still sees the bus as its app."""
+    bus = create_app(Settings(data_dir=tmp_path))
+    seen: list[object] = []
+
+    async def app_of(request: Request) -> JSONResponse:
+        seen.append(request.app)
+        return JSONResponse({})
+
+    bus.add_route("/app-of", app_of)
+    entered: list[str] = []
+    framework_entry = Starlette.__call__
+
+    async def counted(self: Starlette, scope: Scope, receive: Receive, send: Send) -> None:
+        entered.append(scope["type"])
+        await framework_entry(self, scope, receive, send)
+
+    monkeypatch.setattr(Starlette, "__call__", counted)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=bus), base_url="http://t"
+    ) as client:
+        first = await client.get("/app-of")  # builds the stack
+        second = await client.get("/app-of")
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert entered == ["http"]
+    assert seen == [bus, bus]

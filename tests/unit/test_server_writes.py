@@ -57,8 +57,8 @@ class Transport(asyncio.Transport):
         pass
 
 
-async def serve_one(app: Any, request: bytes) -> Transport:
-    config = Config(app, log_config=None, access_log=False)
+async def serve_one(app: Any, request: bytes, *, access_log: bool = False) -> Transport:
+    config = Config(app, log_config=None, access_log=access_log)
     config.load()
     protocol = BoundedHttpToolsProtocol(
         config, ServerState(), {}, asyncio.get_running_loop(), limits=LIMITS

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from starlette.types import Message, Receive, Scope, Send
+from uvicorn.config import Config
 
 from lgsp.cli._starting import StartingApp
 from tests.fixtures.waiting import settle
@@ -134,3 +135,31 @@ async def test_a_bus_that_fails_to_open_answers_its_held_requests_and_stops_the_
     assert answer.json()["code"] == "NOT_STARTED"
     assert [str(error) for error in stopped] == ["the database is locked"]
     assert str(app.failure) == "the database is locked"
+
+
+@pytest.mark.parametrize("proxy_headers", [True, False], ids=["in-uvicorn-middleware", "alone"])
+async def test_once_open_the_bus_takes_the_starting_apps_place_in_what_uvicorn_calls(
+    proxy_headers: bool,
+) -> None:
+    """A request to the open bus no longer passes through `StartingApp` (issue 21)."""
+    built: list[FastAPI] = []
+
+    def build() -> FastAPI:
+        built.append(bus())
+        return built[0]
+
+    opened = asyncio.Event()
+    app = StartingApp(build, hold_seconds=60, on_open=opened.set)
+    config = Config(app, log_config=None, proxy_headers=proxy_headers)
+    config.load()
+    app.served_by(config)
+    before = config.loaded_app
+
+    async with serving(app) as client:
+        await asyncio.wait_for(opened.wait(), 30)
+        answer = await client.get("/hello")
+
+    served = config.loaded_app.app if proxy_headers else config.loaded_app
+    assert served is built[0]
+    assert (config.loaded_app is before) is proxy_headers  # the connections' app, changed within
+    assert answer.json() == {"said": "xin chào"}
