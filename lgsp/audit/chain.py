@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import operator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -48,24 +49,30 @@ class AuditEntry:
 
     def __post_init__(self) -> None:
         # Fail on the request path, not later as a false "tampered" alarm from verify.
-        if self.occurred_at.utcoffset() is None:
+        if self.occurred_at.tzinfo is not UTC and self.occurred_at.utcoffset() is None:
             raise ValueError("occurred_at must be timezone-aware")
-        for name in ("status", "latency_us"):
-            if type(getattr(self, name)) is not int:
-                raise TypeError(f"{name} must be an int")
+        if type(self.status) is not int or type(self.latency_us) is not int:
+            name = "status" if type(self.status) is not int else "latency_us"
+            raise TypeError(f"{name} must be an int")
 
 
 _ENTRY_FIELDS = tuple(field.name for field in dataclasses.fields(AuditEntry))
+entry_values = operator.attrgetter(*_ENTRY_FIELDS)
+"""An entry's fields in their order, as a tuple, in one call (for a row or a canonical record)."""
 
 
 def canonical_timestamp(moment: datetime) -> str:
     """ISO-8601 in UTC with microseconds: the one text form of a time inside a hash."""
-    if moment.utcoffset() is None:
-        raise ValueError("a naive datetime has no single UTC form")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    if moment.tzinfo is not UTC:  # the gateway's own times are UTC already: no conversion
+        if moment.utcoffset() is None:
+            raise ValueError("a naive datetime has no single UTC form")
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")
 
 
-def canonical_record(entry: AuditEntry, *, seq: int, prev_hash: str) -> bytes:
+def canonical_record(
+    entry: AuditEntry, *, seq: int, prev_hash: str, timestamp: str | None = None
+) -> bytes:
     """The exact bytes that are hashed: JSON of every field plus `seq` and `prev_hash`.
 
     Sorted keys, no whitespace and JSON string escaping make the form unambiguous (no field can
@@ -73,12 +80,13 @@ def canonical_record(entry: AuditEntry, *, seq: int, prev_hash: str) -> bytes:
     Written by orjson, whose output for these values (text, integers, null) is the stdlib's
     byte for byte at a tenth of its time (issue 21; `tests/unit/audit/test_chain.py` holds
     them equal); what orjson refuses (a lone surrogate, an integer past 64 bits) goes to the
-    stdlib, as before.
+    stdlib, as before. `timestamp`: `canonical_timestamp(entry.occurred_at)`, when the caller
+    has it already (the SQLite writer stores it too).
     """
     fields = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
     if fields["notes"] is None:
         del fields["notes"]
-    fields["occurred_at"] = canonical_timestamp(entry.occurred_at)
+    fields["occurred_at"] = timestamp or canonical_timestamp(entry.occurred_at)
     fields["seq"] = seq
     fields["prev_hash"] = prev_hash
     try:
@@ -93,6 +101,9 @@ def stdlib_canonical_json(fields: dict[str, Any]) -> bytes:
     return text.encode("utf-8")
 
 
-def record_hash(entry: AuditEntry, *, seq: int, prev_hash: str) -> str:
+def record_hash(
+    entry: AuditEntry, *, seq: int, prev_hash: str, timestamp: str | None = None
+) -> str:
     """SHA-256 hex of `canonical_record`: the record's link in its instance's chain."""
-    return hashlib.sha256(canonical_record(entry, seq=seq, prev_hash=prev_hash)).hexdigest()
+    record = canonical_record(entry, seq=seq, prev_hash=prev_hash, timestamp=timestamp)
+    return hashlib.sha256(record).hexdigest()

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lgsp.audit.chain import AuditEntry
-from lgsp.audit.context import AUDIT_SCOPE_KEY, AuditContext, body_hash
+from lgsp.audit.context import AUDIT_SCOPE_KEY, EMPTY_SHA256, AuditContext, body_hash
 from lgsp.connection import DROP, DROPPED_STATUS, ConnectionDropped, server_drops
 from lgsp.errors import (
     INSTANCE_SCOPE_KEY,
@@ -63,26 +63,35 @@ class AuditRecorder:
         context = AuditContext()
         scope[AUDIT_SCOPE_KEY] = context
         scope[INSTANCE_SCOPE_KEY] = self.instance  # an error names its instance (lgsp.errors)
-        request_hash = hashlib.sha256()
-        response_hash = hashlib.sha256()
+        # Made at a call's first byte: most requests (GETs) have none (`EMPTY_SHA256`).
+        request_hash: hashlib._Hash | None = None
+        response_hash: hashlib._Hash | None = None
         held: list[Message] = []
         started = time.perf_counter_ns()
         occurred_at = datetime.now(UTC)
         journal = _journal_capture(scope, bus.settings)
 
         async def hashing_receive() -> Message:
+            nonlocal request_hash
             message = await receive()
             if message["type"] == "http.request":
                 body = message.get("body", b"")
-                request_hash.update(body)
+                if request_hash is not None:
+                    request_hash.update(body)
+                elif body:
+                    request_hash = hashlib.sha256(body)
                 if journal is not None:
                     journal[0].add(body, more=message.get("more_body", False))
             return message
 
         async def holding_send(message: Message) -> None:
+            nonlocal response_hash
             if message["type"] == "http.response.body":
                 body = message.get("body", b"")
-                response_hash.update(body)
+                if response_hash is not None:
+                    response_hash.update(body)
+                elif body:
+                    response_hash = hashlib.sha256(body)
                 if journal is not None:
                     journal[1].add(body, more=message.get("more_body", False))
             held.append(message)
@@ -106,8 +115,8 @@ class AuditRecorder:
             path=audit_text(scope["path"]),
             status=status,
             latency_us=(time.perf_counter_ns() - started) // 1000,
-            request_sha256=request_hash.hexdigest(),
-            response_sha256=response_hash.hexdigest(),
+            request_sha256=EMPTY_SHA256 if request_hash is None else request_hash.hexdigest(),
+            response_sha256=EMPTY_SHA256 if response_hash is None else response_hash.hexdigest(),
             occurred_at=occurred_at,
             notes=_notes(context),
         )

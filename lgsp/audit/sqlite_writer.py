@@ -19,13 +19,20 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError
 
-from lgsp.audit.chain import GENESIS_HASH, AuditEntry, record_hash
+from lgsp.audit.chain import (
+    GENESIS_HASH,
+    AuditEntry,
+    canonical_timestamp,
+    entry_values,
+    record_hash,
+)
 from lgsp.audit.models import AuditHead, AuditRecord
 from lgsp.audit.repository import ChainLink
 from lgsp.audit.writer import (
@@ -36,6 +43,7 @@ from lgsp.audit.writer import (
     journal_bytes,
     settle_future,
 )
+from lgsp.db import UTCDateTime
 from lgsp.journal.capture import JournalEntry
 from lgsp.journal.models import JournalRecord
 
@@ -62,7 +70,10 @@ class _Insert:
         self.processors: list[tuple[int, Callable[[Any], Any]]] = []
         for index, name in enumerate(self.names):
             column_type = table.c[name].type
-            processor = column_type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
+            if isinstance(column_type, UTCDateTime):
+                processor: Callable[[Any], Any] | None = sqlite_time
+            else:
+                processor = column_type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
             if processor is not None:
                 self.processors.append((index, processor))
 
@@ -72,9 +83,23 @@ class _Insert:
         return values
 
 
+def sqlite_time(moment: datetime | None) -> str | None:
+    """The text SQLAlchemy stores for `UTCDateTime` on SQLite (UTC, naive values refused), at
+    a fraction of its cost: one `isoformat` instead of a conversion and a `%` of seven fields."""
+    if moment is None:
+        return None
+    return _stored_time(canonical_timestamp(moment))
+
+
+def _stored_time(timestamp: str) -> str:
+    """`sqlite_time` from the canonical text of the same time: `2024-05-01 08:30:00.123456`."""
+    return f"{timestamp[:10]} {timestamp[11:26]}"
+
+
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(AuditEntry))
 _JOURNAL_FIELDS = tuple(f.name for f in dataclasses.fields(JournalEntry))
 _RECORDS = _Insert(AuditRecord.__table__, _ENTRY_FIELDS, ("seq", "prev_hash", "hash"))  # type: ignore[arg-type]
+_OCCURRED_AT = _RECORDS.names.index("occurred_at")
 _JOURNAL = _Insert(JournalRecord.__table__, _JOURNAL_FIELDS)  # type: ignore[arg-type]
 _HEADS = AuditHead.__tablename__
 _READ_HEAD = f"SELECT seq, hash FROM {_HEADS} WHERE instance = ?"  # noqa: S608
@@ -324,10 +349,14 @@ class SqliteAuditWriter:
             rows = []
             for entry in entries:
                 seq, prev_hash = heads[entry.instance]
-                digest = record_hash(entry, seq=seq + 1, prev_hash=prev_hash)
-                values = [getattr(entry, name) for name in _ENTRY_FIELDS]
-                rows.append(_RECORDS.row([*values, seq + 1, prev_hash, digest]))
-                heads[entry.instance] = ChainLink(seq + 1, digest)
+                seq += 1
+                # The time's text once, for the hash and (cut to SQLite's form) the column.
+                timestamp = canonical_timestamp(entry.occurred_at)
+                digest = record_hash(entry, seq=seq, prev_hash=prev_hash, timestamp=timestamp)
+                row = [*entry_values(entry), seq, prev_hash, digest]
+                row[_OCCURRED_AT] = _stored_time(timestamp)
+                rows.append(row)
+                heads[entry.instance] = ChainLink(seq, digest)
             connection.executemany(_RECORDS.sql, rows)
             connection.executemany(
                 _MOVE_HEAD, [(head.seq, head.hash, name) for name, head in heads.items()]

@@ -10,17 +10,20 @@ from typing import Any
 
 import anyio
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from lgsp.audit.chain import GENESIS_HASH, AuditEntry, record_hash
 from lgsp.audit.models import AuditHead, AuditRecord
 from lgsp.audit.repository import AuditRepository
-from lgsp.audit.sqlite_writer import SqliteAuditWriter
+from lgsp.audit.sqlite_writer import SqliteAuditWriter, sqlite_time
 from lgsp.audit.verify import verify_chain
 from lgsp.audit.writer import AuditLog, AuditWriter
-from lgsp.db import make_engine, make_session_factory
+from lgsp.db import UTCDateTime, make_engine, make_session_factory
 from lgsp.journal.models import JournalRecord
 from tests.fixtures.audit import audit_entry, journal_entry
 from tests.fixtures.database import hold_write_lock
@@ -485,3 +488,23 @@ async def test_a_lock_held_past_the_busy_timeout_fails_the_batch_and_the_next_on
         await asyncio.wait_for(writer.append([make_entry(1)]), timeout=30)
 
     await assert_chain_holds(file_sessions, ["req-1"])
+
+
+_SQLALCHEMY_TIME = UTCDateTime().dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
+
+
+_ANY_YEAR = {"min_value": datetime(1, 1, 2), "max_value": datetime(9999, 12, 30)}  # noqa: DTZ001
+"""Naive bounds, as hypothesis takes them; a day inside the range, so that UTC is too."""
+
+
+@given(moment=st.datetimes(**_ANY_YEAR, timezones=st.timezones()))
+def test_the_thread_writer_stores_times_as_sqlalchemy_does(moment: datetime) -> None:
+    # Rows it writes are read back through the ORM: the text must be SQLAlchemy's own.
+    assert _SQLALCHEMY_TIME is not None
+    assert sqlite_time(moment) == _SQLALCHEMY_TIME(moment)
+
+
+def test_the_thread_writer_refuses_a_naive_time_as_sqlalchemy_does() -> None:
+    assert sqlite_time(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        sqlite_time(datetime(2024, 5, 1, 8, 30))  # noqa: DTZ001 - the naive time under test
