@@ -76,10 +76,7 @@ class AuditRecorder:
             message = await receive()
             if message["type"] == "http.request":
                 body = message.get("body", b"")
-                if request_hash is not None:
-                    request_hash.update(body)
-                elif body:
-                    request_hash = hashlib.sha256(body)
+                request_hash = _hashed(request_hash, body)
                 if journal is not None:
                     journal[0].add(body, more=message.get("more_body", False))
             return message
@@ -88,10 +85,7 @@ class AuditRecorder:
             nonlocal response_hash
             if message["type"] == "http.response.body":
                 body = message.get("body", b"")
-                if response_hash is not None:
-                    response_hash.update(body)
-                elif body:
-                    response_hash = hashlib.sha256(body)
+                response_hash = _hashed(response_hash, body)
                 if journal is not None:
                     journal[1].add(body, more=message.get("more_body", False))
             held.append(message)
@@ -150,6 +144,15 @@ class AuditRecorder:
 _NOT_JOURNALED = ("/token", "/admin/", "/docs", "/openapi.json", "/redoc")
 """Credentials (tokens, secrets), the journal's own reading, and documentation pages."""
 _NOT_JOURNALED_PATHS = frozenset(prefix.rstrip("/") for prefix in _NOT_JOURNALED)
+
+
+def _hashed(digest: hashlib._Hash | None, body: bytes) -> hashlib._Hash | None:
+    """A body's running SHA-256 with `body` added: none until a first byte comes (an empty
+    body's digest is the constant `EMPTY_SHA256`, and most requests are GETs with none)."""
+    if digest is not None:
+        digest.update(body)
+        return digest
+    return hashlib.sha256(body) if body else None
 
 
 def _outcome(held: list[Message]) -> tuple[int, bool]:
