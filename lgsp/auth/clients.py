@@ -11,7 +11,7 @@ from lgsp.auth.credentials import (
     hash_secret,
     verify_secret,
 )
-from lgsp.auth.models import TENANT, AccessRight, ClientIdentity
+from lgsp.auth.models import TENANT, AccessRight, ApiClient, ClientIdentity
 from lgsp.auth.rate_limit import RateLimit
 from lgsp.auth.repository import ClientRepository
 
@@ -111,6 +111,15 @@ async def ensure_client(
             kind=kind,
         )
         return
+    conform_client(client, secret=secret, rights=rights, is_admin=is_admin, kind=kind)
+    await repository.session.flush()
+
+
+def conform_client(
+    client: ApiClient, *, secret: str, rights: dict[str, str], is_admin: bool, kind: str = TENANT
+) -> None:
+    """Bring a loaded configured client back to its configuration: secret, admin flag, kind
+    and rights (`ensure_client`; a reset does it for several instances' at once)."""
     if not verify_secret(secret, client.secret_hash):
         client.secret_hash = hash_secret(secret)
     client.is_admin = is_admin
@@ -126,5 +135,5 @@ async def ensure_client(
         else:
             client.rights.append(AccessRight(service=service, methods=methods))
     # The configuration owns these clients' rights: one it no longer grants is taken away.
-    client.rights[:] = [right for right in client.rights if right.service in rights]
-    await repository.session.flush()
+    if len(client.rights) != len(rights):
+        client.rights[:] = [right for right in client.rights if right.service in rights]

@@ -4,7 +4,7 @@ Never commits."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -32,6 +32,13 @@ class ClientRepository:
             ApiClient.instance == instance, ApiClient.client_id == client_id
         )
         return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def get_each(self, instances: Collection[str], client_id: str) -> Sequence[ApiClient]:
+        """The client named `client_id` in each of `instances` that has one, in one query."""
+        statement = select(ApiClient).where(
+            ApiClient.instance.in_(list(instances)), ApiClient.client_id == client_id
+        )
+        return (await self.session.execute(statement)).scalars().all()
 
     async def list(self, instance: str | None = None) -> Sequence[ApiClient]:
         statement = select(ApiClient).order_by(ApiClient.instance, ApiClient.created_at)

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lgsp.auth.clients import ALL_METHODS, ensure_client
+from lgsp.auth.clients import ALL_METHODS, conform_client, ensure_client
 from lgsp.auth.repository import ClientRepository
 from lgsp.catalog.loader import Catalog
 from lgsp.outbox.models import OutboxMessage
@@ -22,22 +22,32 @@ async def delete_outbox_messages(session: AsyncSession, *, instances: Collection
     return count
 
 
-async def restore_demo_client(
-    session: AsyncSession, *, instance: str, settings: Settings, catalog: Catalog
+async def restore_demo_clients(
+    session: AsyncSession, *, instances: Collection[str], settings: Settings, catalog: Catalog
 ) -> None:
-    """The demo client as the bus provisions it at start, and not revoked: a test that revoked
-    it or changed its rights must not break every test after it."""
+    """The demo client of each of `instances` as the bus provisions it at start, and not
+    revoked: a test that revoked it or changed its rights must not break every test after it.
+    All of them loaded in one query: a reset runs before every test of a suite."""
     repository = ClientRepository(session)
-    await ensure_client(
-        repository,
-        instance=instance,
-        client_id=settings.demo_client_id,
-        secret=settings.demo_client_secret.get_secret_value(),
-        name="Demo client",
-        rights={service.id: ALL_METHODS for service in catalog},
-        is_admin=True,
-    )
-    client = await repository.get(instance, settings.demo_client_id)
-    if client is not None and client.revoked_at is not None:
+    rights = {service.id: ALL_METHODS for service in catalog}
+    secret = settings.demo_client_secret.get_secret_value()
+    found = {
+        client.instance: client
+        for client in await repository.get_each(instances, settings.demo_client_id)
+    }
+    for instance in instances:
+        client = found.get(instance)
+        if client is None:  # deleted: provisioned again
+            await ensure_client(
+                repository,
+                instance=instance,
+                client_id=settings.demo_client_id,
+                secret=secret,
+                name="Demo client",
+                rights=rights,
+                is_admin=True,
+            )
+            continue
+        conform_client(client, secret=secret, rights=rights, is_admin=True)
         client.revoked_at = None
-        await session.flush()
+    await session.flush()

@@ -38,7 +38,7 @@ from lgsp.auth.client_cache import ClientCache
 from lgsp.auth.login_limiter import LoginLimiter
 from lgsp.auth.rate_limit import RateLimiter
 from lgsp.errors import UpstreamUnavailable
-from lgsp.reset.repository import delete_outbox_messages, restore_demo_client
+from lgsp.reset.repository import delete_outbox_messages, restore_demo_clients
 from lgsp.reset.schemas import ResetReport, SystemReset
 from lgsp.state import BusState, InstanceState
 
@@ -62,10 +62,9 @@ async def reset_bus(bus: BusState, *, only: str | None = None) -> ResetReport:
         ]
         async with bus.session_factory.begin() as session:
             outbox_deleted = await delete_outbox_messages(session, instances=names)
-            for name in names:
-                await restore_demo_client(
-                    session, instance=name, settings=bus.settings, catalog=bus.catalog
-                )
+            await restore_demo_clients(
+                session, instances=names, settings=bus.settings, catalog=bus.catalog
+            )
         await bus.faults.reset(names)
         for hook in bus.reset_hooks:
             await hook(names)

@@ -179,6 +179,34 @@ async def test_reset_restores_a_revoked_demo_client(
     assert await fetch_token(client)
 
 
+async def test_reset_gives_the_demo_client_back_its_rights_and_recreates_a_deleted_one(
+    client: httpx.AsyncClient, bus: BusState
+) -> None:
+    async with bus.session_factory.begin() as session:
+        repository = ClientRepository(session)
+        demo = await repository.get("kiengiang", "demo")
+        assert demo is not None
+        demo.is_admin = False
+        demo.rights[:] = [right for right in demo.rights if right.service != "dancu"]
+        gone = await repository.get("tiengiang", "demo")
+        assert gone is not None
+        await session.delete(gone)
+    stripped = await fetch_token(client)
+    ndxp_token = await fetch_token(client, "/ndxp")
+    refused = await client.get(f"{KG}/admin/clients", headers=bearer(stripped))
+
+    await reset(client, ndxp_token, base="/ndxp")
+
+    token = await fetch_token(client)
+    assert refused.status_code == 403
+    assert (await client.get(f"{KG}/admin/clients", headers=bearer(token))).status_code == 200
+    async with bus.session_factory() as session:
+        restored = await ClientRepository(session).get("kiengiang", "demo")
+        assert restored is not None
+        assert "dancu" in {right.service for right in restored.rights}
+    assert await fetch_token(client, TG)
+
+
 @pytest.mark.parametrize(
     ("headers", "status"),
     [({}, 401), ({"Authorization": "Bearer not-a-token"}, 401)],
