@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from adapters.base import SystemRequest, SystemResponse
 from lgsp.audit.verify import verify_chain
 from lgsp.auth.repository import ClientRepository
 from lgsp.settings import Settings
@@ -207,6 +208,24 @@ async def test_reset_gives_the_demo_client_back_its_rights_and_recreates_a_delet
     assert await fetch_token(client, TG)
 
 
+async def test_a_system_that_cannot_be_reset_makes_the_reset_a_problem_and_the_bus_goes_on(
+    client: httpx.AsyncClient, demo_token: str, bus: BusState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the systems are reset together: the failure still comes back as itself."""
+
+    async def refuse(_request: SystemRequest) -> SystemResponse:
+        return SystemResponse(status=500, body=b"")
+
+    monkeypatch.setattr(bus.instances["tiengiang"].systems["dvc"], "send", refuse)
+    failed = await client.post(f"{KG}/admin/reset", headers=bearer(demo_token))
+    monkeypatch.undo()
+
+    assert failed.status_code == 502, failed.text
+    assert failed.json()["code"] == "UPSTREAM_UNAVAILABLE"
+    assert "dvc of tiengiang" in failed.json()["detail"]
+    assert (await reset(client, demo_token))["systems"]
+
+
 @pytest.mark.parametrize(
     ("headers", "status"),
     [({}, 401), ({"Authorization": "Bearer not-a-token"}, 401)],
@@ -284,4 +303,6 @@ async def test_a_reset_is_not_bounded_by_the_instances_upstream_timeout(
 
         report = await reset(client, token)
 
-    assert {s["outcome"] for s in report["systems"]} == {"unchanged", "stateless"}
+    sqlite = make_url(settings.resolved_database_url).get_backend_name() == "sqlite"
+    untouched = "unchanged" if sqlite else "reseeded"  # one process on SQLite sees every write
+    assert {s["outcome"] for s in report["systems"]} == {untouched, "stateless"}
