@@ -86,6 +86,12 @@ class BusUnavailable(Exception):
         self.reason = reason
         self.timed_out = timed_out
 
+    @property
+    def status(self) -> int:
+        """What a system answers a change that needed the bus: 504 for a slow bus, else 502
+        (the gateway's own `upstream.timeout` and `upstream.unavailable`)."""
+        return 504 if self.timed_out else 502
+
 
 @dataclass(frozen=True)
 class Handover:
@@ -164,12 +170,7 @@ class BusClient:
     async def fetch_public(self, path: str, *, max_bytes: int) -> bytes:
         """`GET {bus_url}/{path}` without a token (what the bus publishes to anyone, such as
         its CA's CRL), refused past `max_bytes`."""
-        try:
-            response = await self._client().get(path)
-        except httpx.TimeoutException:
-            raise BusUnavailable("the bus did not answer in time", timed_out=True) from None
-        except httpx.TransportError:
-            raise BusUnavailable("the bus could not be reached") from None
+        response = await self._request("GET", path)
         if response.status_code != 200 or len(response.content) > max_bytes:
             raise BusUnavailable(f"the bus did not give {path} (HTTP {response.status_code})")
         return response.content
@@ -231,12 +232,7 @@ class BusClient:
         sent = dict(headers or {})
         if request_id:
             sent["X-Request-ID"] = request_id
-        try:
-            return await self._client().post(path, json=body, headers=sent)
-        except httpx.TimeoutException:
-            raise BusUnavailable("the bus did not answer in time", timed_out=True) from None
-        except httpx.TransportError:
-            raise BusUnavailable("the bus could not be reached") from None
+        return await self._request("POST", path, json=body, headers=sent)
 
     async def _send(
         self,
@@ -252,14 +248,9 @@ class BusClient:
         sent = {**(headers or {}), "Authorization": f"Bearer {token}"}
         if request_id:
             sent["X-Request-ID"] = request_id
-        try:
-            return await self._client().request(
-                method, path, json=json, content=content, headers=sent, params=params
-            )
-        except httpx.TimeoutException:
-            raise BusUnavailable("the bus did not answer in time", timed_out=True) from None
-        except httpx.TransportError:
-            raise BusUnavailable("the bus could not be reached") from None
+        return await self._request(
+            method, path, json=json, content=content, headers=sent, params=params
+        )
 
     async def _current_token(self, *, stale: str | None = None) -> str:
         """The cached token, or a new one; concurrent callers share a single token request."""
@@ -270,21 +261,17 @@ class BusClient:
             return token.value
 
     async def _request_token(self) -> _Token:
-        http = self._client()
+        self._client()  # not connected: say so before credentials are looked at
         client_id, client_secret = self._credentials
         if client_id is None or client_secret is None:
             raise BusUnavailable("the system has no client on its LGSP")
         issued_at = self._now()
-        try:
-            response = await http.post(
-                TOKEN_PATH,
-                data={"grant_type": "client_credentials"},
-                auth=(client_id, client_secret),
-            )
-        except httpx.TimeoutException:
-            raise BusUnavailable("the bus did not answer in time", timed_out=True) from None
-        except httpx.TransportError:
-            raise BusUnavailable("the bus could not be reached") from None
+        response = await self._request(
+            "POST",
+            TOKEN_PATH,
+            data={"grant_type": "client_credentials"},
+            auth=(client_id, client_secret),
+        )
         if response.status_code != 200:
             raise BusUnavailable(
                 f"the bus refused the system's credentials (HTTP {response.status_code})"
@@ -296,6 +283,36 @@ class BusClient:
         life = timedelta(seconds=expires_in)
         logger.debug("new bus token for %s, valid %d s", client_id, expires_in)
         return _Token(value, renew_at=issued_at + life - min(RENEW_BEFORE, life / 2))
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        data: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """`method {bus_url}/{path}`: the one place where httpx's failures become
+        `BusUnavailable`, a timeout told apart from a bus that cannot be reached."""
+        try:
+            return await self._client().request(
+                method,
+                path,
+                json=json,
+                content=content,
+                data=data,
+                auth=auth,
+                headers=headers,
+                params=params,
+            )
+        except httpx.TimeoutException:
+            raise BusUnavailable("the bus did not answer in time", timed_out=True) from None
+        except httpx.TransportError:
+            raise BusUnavailable("the bus could not be reached") from None
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:

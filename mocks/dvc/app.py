@@ -339,7 +339,7 @@ async def _queue_sync(
             request_id=request_id or uuid4().hex,
         )
     except BusUnavailable as error:
-        status = 504 if error.timed_out else 502
+        status = error.status
         raise EnvelopeError(status, str(status), f"SYNC_UNAVAILABLE: {error.reason}") from None
 
 
@@ -381,7 +381,7 @@ async def _verify_applicant(
             cccd=cccd, full_name=name, date_of_birth=born, request_id=request_id
         )
     except CitizenCheckUnavailable as error:
-        status = 504 if error.timed_out else 502
+        status = error.status
         message = f"CITIZEN_CHECK_UNAVAILABLE: {error.reason}"
         # CoSoDuLieu (mock addition): which register could not be asked, tinh or quoc_gia
         register = {"province": "tinh", "national": "quoc_gia"}[error.register]

@@ -320,9 +320,8 @@ async def _hand_over(context: StoreContext[Ledger], call: Handover, rid: str) ->
     try:
         await context.bus.hand_over(call, request_id=rid)
     except BusUnavailable as error:
-        status = 504 if error.timed_out else 502
         raise MockError(
-            status, "BUS_UNAVAILABLE", f"Nothing was recorded: {error.reason}."
+            error.status, "BUS_UNAVAILABLE", f"Nothing was recorded: {error.reason}."
         ) from None
 
 
