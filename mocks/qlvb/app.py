@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from formats.codes import ORGAN_ID
-from formats.dates import VIETNAM_TIME
+from formats.dates import VIETNAM_TIME, now_in_vietnam
 from formats.edxml import DEFAULT_LIMITS, read_edxml, read_status
 from kit.offload import off_loop_if_large
 from mocks.bus import connect
@@ -74,7 +74,6 @@ from mocks.vdxp.sdk import (
     MockError,
     body_doc,
     install_error_handlers,
-    now_in_vietnam,
     ok,
     read_body,
     read_json,

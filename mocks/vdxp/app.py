@@ -40,7 +40,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from formats.dates import VIETNAM_TIME
+from formats.dates import VIETNAM_TIME, now_in_vietnam
 from formats.edxml import DEFAULT_LIMITS, InvalidEdxml, read_edxml, read_status
 from kit.offload import off_loop_if_large
 from mocks.bus import ORIGIN_HEADER, BusUnavailable, Handover, connect
@@ -58,7 +58,6 @@ from mocks.vdxp.sdk import (
     edxml_call,
     idempotency_key,
     install_error_handlers,
-    now_in_vietnam,
     ok,
     outbox_key,
     read_body,

@@ -13,14 +13,12 @@ import copy
 import hashlib
 import re
 import uuid
-from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from pydantic import BaseModel, ValidationError
 
-from formats.dates import VIETNAM_TIME
 from formats.edxml import InvalidEdxml, Reading
 from mocks.bus import Handover
 from mocks.envelope import (
@@ -40,10 +38,6 @@ MAX_KEY_LENGTH = 200  # lgsp.outbox's bound on idempotency and ordering keys
 _IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,200}")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _Model = TypeVar("_Model", bound=BaseModel)
-
-
-def now_in_vietnam() -> datetime:
-    return datetime.now(VIETNAM_TIME)
 
 
 SDK = SdkEnvelope()
