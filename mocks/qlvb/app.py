@@ -62,12 +62,13 @@ from mocks.qlvb.context import (
     signature_of,
     trust_of,
 )
-from mocks.qlvb.models import MAX_DOCUMENT_ID, Delivery, Document, QlvbBase, StatusEntry
+from mocks.qlvb.models import Delivery, Document, QlvbBase, StatusEntry
 from mocks.qlvb.seed import seed_documents
 from mocks.qlvb.signing import TrustSource, identities_of, signed_as
 from mocks.qlvb.store import DocumentStore, describe_document
 from mocks.stateful import stateful_app
 from mocks.vdxp.sdk import (
+    MAX_DOCUMENT_ID,
     MAX_STATUS_BODY,
     XML,
     XML_BODY,

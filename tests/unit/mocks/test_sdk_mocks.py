@@ -10,13 +10,14 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
+from formats.edxml import render_edxml
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app as create_qlvb
 from mocks.vdxp.app import create_app as create_vdxp
 from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW
 from tests.fixtures.handovers import bus_access, handing_over
-from tests.unit.mocks.test_qlvb_app import assert_fail
+from tests.unit.mocks.test_qlvb_app import assert_fail, make_document
 
 pytestmark = pytest.mark.anyio
 
@@ -73,3 +74,19 @@ async def test_router_errors_answer_in_the_same_shape(
         response = await client.request(method, path)
 
     assert_fail(response, status, str(status))
+
+
+@pytest.mark.parametrize("system", ["qlvb", "vdxp"])
+async def test_a_document_id_longer_than_the_endpoints_keep_is_refused(
+    sqlite_url: str, system: str
+) -> None:
+    """One bound for both (mocks/vdxp/sdk.py `MAX_DOCUMENT_ID`): past it, nothing is stored."""
+    document = make_document(document_id=f"000.00.01.H33,2025/06/02,15/{'X' * 133}")
+    assert len(document["document_id"]) == 161
+
+    async with running(system, sqlite_url) as client:
+        response = await client.post(
+            "/sendEdoc", content=render_edxml(document), headers={"Content-Type": "application/xml"}
+        )
+
+    assert assert_fail(response, 422, "INVALID_EDXML")["Rule"] == "too_long"
