@@ -24,8 +24,8 @@ import hashlib
 import hmac
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -170,7 +170,8 @@ class BusClient:
     async def fetch_public(self, path: str, *, max_bytes: int) -> bytes:
         """`GET {bus_url}/{path}` without a token (what the bus publishes to anyone, such as
         its CA's CRL), refused past `max_bytes`."""
-        response = await self._request("GET", path)
+        with _reaching_the_bus():
+            response = await self._client().get(path)
         if response.status_code != 200 or len(response.content) > max_bytes:
             raise BusUnavailable(f"the bus did not give {path} (HTTP {response.status_code})")
         return response.content
@@ -232,7 +233,8 @@ class BusClient:
         sent = dict(headers or {})
         if request_id:
             sent["X-Request-ID"] = request_id
-        return await self._request("POST", path, json=body, headers=sent)
+        with _reaching_the_bus():
+            return await self._client().post(path, json=body, headers=sent)
 
     async def _send(
         self,
@@ -248,9 +250,10 @@ class BusClient:
         sent = {**(headers or {}), "Authorization": f"Bearer {token}"}
         if request_id:
             sent["X-Request-ID"] = request_id
-        return await self._request(
-            method, path, json=json, content=content, headers=sent, params=params
-        )
+        with _reaching_the_bus():
+            return await self._client().request(
+                method, path, json=json, content=content, headers=sent, params=params
+            )
 
     async def _current_token(self, *, stale: str | None = None) -> str:
         """The cached token, or a new one; concurrent callers share a single token request."""
@@ -261,17 +264,17 @@ class BusClient:
             return token.value
 
     async def _request_token(self) -> _Token:
-        self._client()  # not connected: say so before credentials are looked at
+        http = self._client()
         client_id, client_secret = self._credentials
         if client_id is None or client_secret is None:
             raise BusUnavailable("the system has no client on its LGSP")
         issued_at = self._now()
-        response = await self._request(
-            "POST",
-            TOKEN_PATH,
-            data={"grant_type": "client_credentials"},
-            auth=(client_id, client_secret),
-        )
+        with _reaching_the_bus():
+            response = await http.post(
+                TOKEN_PATH,
+                data={"grant_type": "client_credentials"},
+                auth=(client_id, client_secret),
+            )
         if response.status_code != 200:
             raise BusUnavailable(
                 f"the bus refused the system's credentials (HTTP {response.status_code})"
@@ -283,36 +286,6 @@ class BusClient:
         life = timedelta(seconds=expires_in)
         logger.debug("new bus token for %s, valid %d s", client_id, expires_in)
         return _Token(value, renew_at=issued_at + life - min(RENEW_BEFORE, life / 2))
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        content: bytes | None = None,
-        data: Mapping[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        params: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
-        """`method {bus_url}/{path}`: the one place where httpx's failures become
-        `BusUnavailable`, a timeout told apart from a bus that cannot be reached."""
-        try:
-            return await self._client().request(
-                method,
-                path,
-                json=json,
-                content=content,
-                data=data,
-                auth=auth,
-                headers=headers,
-                params=params,
-            )
-        except httpx.TimeoutException:
-            raise BusUnavailable("the bus did not answer in time", timed_out=True) from None
-        except httpx.TransportError:
-            raise BusUnavailable("the bus could not be reached") from None
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
@@ -347,6 +320,18 @@ async def connect(
             client_secret=secret.get_secret_value() if secret is not None else None,
             now=now,
         )
+
+
+@contextmanager
+def _reaching_the_bus() -> Iterator[None]:
+    """The one place where httpx's failures become `BusUnavailable`, a timeout told apart from
+    a bus that cannot be reached."""
+    try:
+        yield
+    except httpx.TimeoutException:
+        raise BusUnavailable("the bus did not answer in time", timed_out=True) from None
+    except httpx.TransportError:
+        raise BusUnavailable("the bus could not be reached") from None
 
 
 def json_object(response: httpx.Response) -> dict[str, Any]:

@@ -50,10 +50,10 @@ from mocks.stateful import StoreContext, lifespan_state, stateful_app
 from mocks.vdxp.models import LedgerDocument, LedgerStatus, VdxpBase
 from mocks.vdxp.routing import destinations, instance_of
 from mocks.vdxp.sdk import (
-    MAX_DOCUMENT_ID,
     MAX_STATUS_BODY,
     XML,
     XML_BODY,
+    DocumentIdText,
     MockError,
     body_doc,
     document_id_of,
@@ -78,7 +78,7 @@ INBOUND_DOCUMENTS, INBOUND_STATUSES = "/inbound/documents", "/inbound/statuses"
 class TrailRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
-    document_id: str = Field(alias="documentId", min_length=1, max_length=MAX_DOCUMENT_ID)
+    document_id: DocumentIdText = Field(alias="documentId", min_length=1)
 
 
 def create_app(

@@ -15,10 +15,10 @@ import re
 import uuid
 from collections.abc import Mapping
 from functools import cache
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import FastAPI, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, StringConstraints, ValidationError
 
 from formats.edxml import InvalidEdxml, Reading
 from mocks.bus import Handover
@@ -37,6 +37,8 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200  # lgsp.outbox's bound on idempotency and ordering keys
 MAX_DOCUMENT_ID = 160  # organ id, date, number and notation with their separators
 """The longest DocumentId an endpoint keeps: a province's and the axis's columns alike."""
+DocumentIdText = Annotated[str, StringConstraints(max_length=MAX_DOCUMENT_ID)]
+"""A `documentId` as the SDK's JSON calls name a document, bounded as the endpoints keep it."""
 # The gateway's own rules for the two headers (lgsp/routing/router.py, lgsp/middleware.py).
 _IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,200}")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")

@@ -90,3 +90,14 @@ async def test_a_document_id_longer_than_the_endpoints_keep_is_refused(
         )
 
     assert assert_fail(response, 422, "INVALID_EDXML")["Rule"] == "too_long"
+
+
+@pytest.mark.parametrize(("system", "path"), [("qlvb", "/getEdoc"), ("vdxp", "/getEdocTrail")])
+async def test_a_json_call_naming_a_document_id_too_long_to_be_kept_is_refused(
+    sqlite_url: str, system: str, path: str
+) -> None:
+    async with running(system, sqlite_url) as client:
+        response = await client.post(path, json={"documentId": "X" * 161})
+
+    errors = assert_fail(response, 422, "INVALID_REQUEST")["Errors"]
+    assert [(e["loc"], e["type"]) for e in errors] == [(["documentId"], "string_too_long")]
