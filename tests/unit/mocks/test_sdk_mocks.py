@@ -13,11 +13,10 @@ import pytest
 from formats.edxml import render_edxml
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app as create_qlvb
-from mocks.vdxp.app import create_app as create_vdxp
 from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW
-from tests.fixtures.handovers import bus_access, handing_over
 from tests.unit.mocks.test_qlvb_app import assert_fail, make_document
+from tests.unit.mocks.test_vdxp_app import running as running_axis
 
 pytestmark = pytest.mark.anyio
 
@@ -30,15 +29,7 @@ async def running(system: str, url: str) -> AsyncIterator[httpx.AsyncClient]:
         async with serving(create_qlvb(config, now=lambda: NOW), "http://qlvb.test") as client:
             yield client
         return
-    config = SystemConfig(
-        instance="ndxp",
-        provinces={"91": "kiengiang", "82": "tiengiang", "60": "binhthuan"},
-        database_url=url,
-        **bus_access("ndxp", "vdxp"),
-    )
-    async with handing_over(
-        create_vdxp, config, "http://vdxp.test", raise_app_exceptions=False
-    ) as client:
+    async with running_axis(url) as client:
         yield client
 
 
