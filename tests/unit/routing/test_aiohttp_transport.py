@@ -88,7 +88,8 @@ async def server() -> AsyncIterator[str]:
     while not running.started:
         await asyncio.sleep(0.01)
     yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
+    # Not waiting for a `/slow` answer a test gave up on: two seconds of an idle worker each.
+    running.should_exit = running.force_exit = True
     await task
 
 
