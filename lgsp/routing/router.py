@@ -102,7 +102,7 @@ async def invoke_service(
         raise ServiceNotFound(f"There is no service {service_id} {version}.{hint}")
     audit.service = service.id
 
-    method = request.method
+    method: str = request.scope["method"]  # as `Request.method` reads it, less a property call
     matched = find_operation(service, method, "/" + path)
     if not caller.may_call(service.id, method):
         raise AccessDenied(f"Client {caller.client_id} may not call {method} on {service.id}.")
@@ -316,7 +316,9 @@ async def _answer(
         headers = {**headers, ERROR_SOURCE_HEADER: source_header(source)}
     body = compact_json(answer.content)
     audit.answer = (answer.content, body)
-    return Response(body, answer.status, headers, media_type="application/json")
+    # None for no headers, not `{}`: the same raw headers, without the two list comprehensions
+    # Starlette's `init_headers` runs over a mapping, a quarter of the answer's cost (issue 21).
+    return Response(body, answer.status, headers or None, media_type="application/json")
 
 
 STRICT_PREFERENCE = "handling=strict"
