@@ -15,6 +15,7 @@ from kit.values import value_object
 from lgsp.audit.chain import AuditEntry
 from lgsp.catalog.schemas import MatchedOperation
 from lgsp.deps import Caller
+from lgsp.journal.capture import JournalEntry
 from lgsp.routing.resolver import Forward, Local
 from tests.fixtures.audit import audit_entry
 
@@ -29,6 +30,7 @@ HOP_VALUES = [
     Local,
     Forward,
     AuditEntry,
+    JournalEntry,
 ]
 """Built on every hop: each a `value_object`, not a frozen dataclass (issue 21)."""
 
