@@ -16,6 +16,7 @@ from lgsp.audit.chain import AuditEntry
 from lgsp.catalog.schemas import MatchedOperation
 from lgsp.deps import Caller
 from lgsp.journal.capture import JournalEntry
+from lgsp.routing.http1 import Answer
 from lgsp.routing.resolver import Forward, Local
 from tests.fixtures.audit import audit_entry
 
@@ -31,6 +32,7 @@ HOP_VALUES = [
     Forward,
     AuditEntry,
     JournalEntry,
+    Answer,
 ]
 """Built on every hop: each a `value_object`, not a frozen dataclass (issue 21)."""
 
