@@ -92,7 +92,7 @@ from adapters.base import (
 )
 from formats.agency_codes import AgencyCodeClosed, refuse_closed
 from formats.codes import ORGAN_ID
-from formats.dates import VIETNAM_TIME
+from formats.dates import VIETNAM_TIME, now_in_vietnam
 from formats.edxml import (
     STATUS_CODES,
     InvalidEdxml,
@@ -689,7 +689,7 @@ class QlvbAdapter(SdkAdapter[_Operation]):
         self, *, today: Callable[[], date], now: Callable[[], datetime] | None = None
     ) -> None:
         # `today` only keeps the gateway's one constructor call for every adapter.
-        self._now = now or (lambda: datetime.now(VIETNAM_TIME))
+        self._now = now or now_in_vietnam
 
     def to_system(self, request: CanonicalRequest) -> SystemRequest:
         return self._operation(request).to_system(request, self._now)

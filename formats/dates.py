@@ -63,6 +63,11 @@ class DayClock:
         return self._day
 
 
+def now_in_vietnam() -> datetime:
+    """The systems' clock when none is passed in: they stamp times in Vietnam time."""
+    return datetime.now(VIETNAM_TIME)
+
+
 def format_ddmmyyyy(d: date) -> str:
     """Write `d` as `dd/MM/yyyy`, zero-padding the year (`strftime('%Y')` does not on glibc)."""
     return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"

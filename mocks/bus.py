@@ -24,8 +24,8 @@ import hashlib
 import hmac
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -85,6 +85,12 @@ class BusUnavailable(Exception):
         super().__init__(reason)
         self.reason = reason
         self.timed_out = timed_out
+
+    @property
+    def status(self) -> int:
+        """What a system answers a change that needed the bus: 504 for a slow bus, else 502
+        (the gateway's own `upstream.timeout` and `upstream.unavailable`)."""
+        return 504 if self.timed_out else 502
 
 
 @dataclass(frozen=True)
@@ -164,12 +170,8 @@ class BusClient:
     async def fetch_public(self, path: str, *, max_bytes: int) -> bytes:
         """`GET {bus_url}/{path}` without a token (what the bus publishes to anyone, such as
         its CA's CRL), refused past `max_bytes`."""
-        try:
+        with _reaching_the_bus():
             response = await self._client().get(path)
-        except httpx.TimeoutException:
-            raise BusUnavailable("the bus did not answer in time", timed_out=True) from None
-        except httpx.TransportError:
-            raise BusUnavailable("the bus could not be reached") from None
         if response.status_code != 200 or len(response.content) > max_bytes:
             raise BusUnavailable(f"the bus did not give {path} (HTTP {response.status_code})")
         return response.content
@@ -231,12 +233,8 @@ class BusClient:
         sent = dict(headers or {})
         if request_id:
             sent["X-Request-ID"] = request_id
-        try:
+        with _reaching_the_bus():
             return await self._client().post(path, json=body, headers=sent)
-        except httpx.TimeoutException:
-            raise BusUnavailable("the bus did not answer in time", timed_out=True) from None
-        except httpx.TransportError:
-            raise BusUnavailable("the bus could not be reached") from None
 
     async def _send(
         self,
@@ -252,14 +250,10 @@ class BusClient:
         sent = {**(headers or {}), "Authorization": f"Bearer {token}"}
         if request_id:
             sent["X-Request-ID"] = request_id
-        try:
+        with _reaching_the_bus():
             return await self._client().request(
                 method, path, json=json, content=content, headers=sent, params=params
             )
-        except httpx.TimeoutException:
-            raise BusUnavailable("the bus did not answer in time", timed_out=True) from None
-        except httpx.TransportError:
-            raise BusUnavailable("the bus could not be reached") from None
 
     async def _current_token(self, *, stale: str | None = None) -> str:
         """The cached token, or a new one; concurrent callers share a single token request."""
@@ -275,16 +269,12 @@ class BusClient:
         if client_id is None or client_secret is None:
             raise BusUnavailable("the system has no client on its LGSP")
         issued_at = self._now()
-        try:
+        with _reaching_the_bus():
             response = await http.post(
                 TOKEN_PATH,
                 data={"grant_type": "client_credentials"},
                 auth=(client_id, client_secret),
             )
-        except httpx.TimeoutException:
-            raise BusUnavailable("the bus did not answer in time", timed_out=True) from None
-        except httpx.TransportError:
-            raise BusUnavailable("the bus could not be reached") from None
         if response.status_code != 200:
             raise BusUnavailable(
                 f"the bus refused the system's credentials (HTTP {response.status_code})"
@@ -330,6 +320,18 @@ async def connect(
             client_secret=secret.get_secret_value() if secret is not None else None,
             now=now,
         )
+
+
+@contextmanager
+def _reaching_the_bus() -> Iterator[None]:
+    """The one place where httpx's failures become `BusUnavailable`, a timeout told apart from
+    a bus that cannot be reached."""
+    try:
+        yield
+    except httpx.TimeoutException:
+        raise BusUnavailable("the bus did not answer in time", timed_out=True) from None
+    except httpx.TransportError:
+        raise BusUnavailable("the bus could not be reached") from None
 
 
 def json_object(response: httpx.Response) -> dict[str, Any]:

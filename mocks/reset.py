@@ -3,7 +3,8 @@
 `POST /_lgsp/reset` deletes the mock's rows of its instance and seeds them again from the
 configured seed, in **one** transaction: a request running beside it sees the old data or the
 new, never a half-seeded mock. The first reset seeds through the mock's own code and keeps a
-copy of the rows it wrote (`SeedSnapshot`); later ones insert that copy again, one statement
+copy of the rows it wrote (`SeedSnapshot`), unless the mock's first seed at start kept it
+already (`mocks.stateful`); later ones insert that copy again, one statement
 per table, which is what makes a reset of the whole bus take tens of milliseconds rather than
 the second that replaying every seeded step costs. A mock that is the sole writer of its rows
 and has sent its database no write since the last reset is left alone (`mocks.db.ChangeWatch`).
@@ -78,20 +79,39 @@ async def reseed(
     deleted = await delete_rows(session, metadata, instance=instance)
     if snapshot.seeded is None:
         seeded = await seed()
-        await session.flush()
-        snapshot.rows = {
-            table.name: [
-                dict(row) for row in (await session.execute(_rows_of(table, instance))).mappings()
-            ]
-            for table in metadata.sorted_tables
-        }
-        snapshot.seeded = seeded
+        taken = await take_snapshot(session, metadata, instance=instance, seeded=seeded)
+        snapshot.rows, snapshot.seeded = taken.rows, taken.seeded
         return Reseeded(deleted=deleted, seeded=seeded)
     for table in metadata.sorted_tables:  # parents first
         rows = snapshot.rows.get(table.name)
         if rows:
             await session.execute(insert(table), rows)
     return Reseeded(deleted=deleted, seeded=snapshot.seeded)
+
+
+async def take_snapshot(
+    session: AsyncSession, metadata: MetaData, *, instance: str | None, seeded: int
+) -> SeedSnapshot:
+    """The rows of `metadata`'s tables that belong to `instance`, as the session sees them
+    once flushed: taken in the transaction that seeded them, so they are the seed's own."""
+    await session.flush()
+    rows = {
+        table.name: [
+            dict(row) for row in (await session.execute(_rows_of(table, instance))).mappings()
+        ]
+        for table in metadata.sorted_tables
+    }
+    return SeedSnapshot(seeded=seeded, rows=rows)
+
+
+async def holds_no_rows(session: AsyncSession, metadata: MetaData, *, instance: str | None) -> bool:
+    """Whether `metadata`'s tables hold no row of `instance` (None: no row at all)."""
+    for table in metadata.sorted_tables:
+        if "instance" in table.c or instance is None:
+            found = await session.execute(_rows_of(table, instance).limit(1))
+            if found.first() is not None:
+                return False
+    return True
 
 
 async def delete_rows(session: AsyncSession, metadata: MetaData, *, instance: str | None) -> int:

@@ -23,7 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from mocks.bus import BusClient
 from mocks.config import NO_TELEMETRY, SystemConfig
 from mocks.db import MockDatabase, open_mock_database
-from mocks.reset import Reseeded, SeedSnapshot, add_reset_route, reseed
+from mocks.reset import (
+    Reseeded,
+    SeedSnapshot,
+    add_reset_route,
+    holds_no_rows,
+    reseed,
+    take_snapshot,
+)
 
 DATABASE_KEY = "mock_database"
 """Where the lifespan state keeps the mock's database, for the reset route."""
@@ -58,21 +65,21 @@ def stateful_app(
     (a national system, whose tables have no instance column).
     """
 
+    # Without a seed the reset only deletes: a snapshot of nothing, taken once and for all.
+    snapshot = SeedSnapshot() if seed is not None else SeedSnapshot(seeded=0)
+    instance = config.instance if per_instance else None
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, object]]:
         async with AsyncExitStack() as stack:
             database = await stack.enter_async_context(
                 open_mock_database(config.database_url, metadata)
             )
-            if seed is not None:
-                await _seed_once(database.sessions, seed)
+            await _seed_once(database, seed, metadata, instance=instance, snapshot=snapshot)
             state = await open_state(database, stack)
             yield {state_key: state, DATABASE_KEY: database}
 
     app = FastAPI(title=title, description=description, lifespan=lifespan, telemetry=NO_TELEMETRY)
-    # Without a seed the reset only deletes: a snapshot of nothing, taken once and for all.
-    snapshot = SeedSnapshot() if seed is not None else SeedSnapshot(seeded=0)
-    instance = config.instance if per_instance else None
 
     async def reset(request: Request) -> Reseeded:
         database = lifespan_state(request, DATABASE_KEY, MockDatabase)
@@ -146,10 +153,35 @@ async def write_transaction(
         await session.commit()
 
 
-async def _seed_once(sessions: async_sessionmaker[AsyncSession], seed: Seed) -> None:
-    """Seed in one transaction; a second process seeding at the same time loses harmlessly."""
+async def _seed_once(
+    database: MockDatabase,
+    seed: Seed | None,
+    metadata: MetaData,
+    *,
+    instance: str | None,
+    snapshot: SeedSnapshot,
+) -> None:
+    """Seed in one transaction; a second process seeding at the same time loses harmlessly.
+
+    When the seed wrote every row there is (it found none of its scope; a mock without a seed
+    started on none), they are kept as the
+    reset's snapshot and known to be as seeded: the first reset then has nothing to replay,
+    and nothing to do at all if nothing wrote since. Rows that were there already (a restart
+    on a kept database) may be anyone's: the first reset seeds through the mock's code.
+    """
+    taken: SeedSnapshot | None = None
     try:
-        async with write_transaction(sessions) as session:
-            await seed(session)
+        async with write_transaction(database.sessions) as session:
+            empty = await holds_no_rows(session, metadata, instance=instance)
+            seeded = await seed(session) if seed is not None else 0
+            if empty and (seeded or seed is None):
+                taken = await take_snapshot(session, metadata, instance=instance, seeded=seeded)
+                database.watch.mark_clean()  # holding the write lock, before the commit
     except IntegrityError:  # PostgreSQL: the other process's rows came first
-        pass
+        database.watch.forget()
+        return
+    except BaseException:
+        database.watch.forget()
+        raise
+    if taken is not None:
+        snapshot.rows, snapshot.seeded = taken.rows, taken.seeded

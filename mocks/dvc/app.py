@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from formats.agency_codes import CLOSED, closure_of
 from formats.cccd import InvalidCccd, parse_cccd
-from formats.dates import VIETNAM_TIME, parse_ddmmyyyy
+from formats.dates import now_in_vietnam, parse_ddmmyyyy
 from formats.ngsp import DATA_INCORRECT, DATA_TYPE_INVALID, RECORD_NOT_FOUND
 from mocks.bus import BusClient, BusUnavailable, connect
 from mocks.config import SystemConfig
@@ -90,10 +90,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": 'error_code "201" RECORD_NOT_FOUND'},
 }
 _MISMATCH = {"full_name": "ChuHoSo", "date_of_birth": "NgaySinhChuHoSo"}
-
-
-def _now_in_vietnam() -> datetime:
-    return datetime.now(VIETNAM_TIME)
 
 
 @dataclass(frozen=True)
@@ -339,7 +335,7 @@ async def _queue_sync(
             request_id=request_id or uuid4().hex,
         )
     except BusUnavailable as error:
-        status = 504 if error.timed_out else 502
+        status = error.status
         raise EnvelopeError(status, str(status), f"SYNC_UNAVAILABLE: {error.reason}") from None
 
 
@@ -381,7 +377,7 @@ async def _verify_applicant(
             cccd=cccd, full_name=name, date_of_birth=born, request_id=request_id
         )
     except CitizenCheckUnavailable as error:
-        status = 504 if error.timed_out else 502
+        status = error.status
         message = f"CITIZEN_CHECK_UNAVAILABLE: {error.reason}"
         # CoSoDuLieu (mock addition): which register could not be asked, tinh or quoc_gia
         register = {"province": "tinh", "national": "quoc_gia"}[error.register]
@@ -411,7 +407,7 @@ def create_app(
         raise ValueError(f"instance {config.instance}: the dvc mock needs a province_code")
     if province_code not in PROVINCES:
         raise ValueError(f"no agencies for province {province_code!r}")
-    clock = now or _now_in_vietnam
+    clock = now or now_in_vietnam
 
     async def open_state(database: MockDatabase, stack: AsyncExitStack) -> DvcState:
         bus = await stack.enter_async_context(connect(config, bus_transport, now=clock))

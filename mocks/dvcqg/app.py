@@ -43,7 +43,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from formats.dates import VIETNAM_TIME
+from formats.dates import now_in_vietnam
 from formats.ngsp import request_object
 from mocks.bus import ORIGIN_HEADER
 from mocks.config import SystemConfig
@@ -89,10 +89,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"description": 'error_code "-1": the body is larger than 1 MiB'},
     422: {"description": 'error_code "-4": the Idempotency-Key came with another body'},
 }
-
-
-def _now() -> datetime:
-    return datetime.now(VIETNAM_TIME)
 
 
 @dataclass(frozen=True)
@@ -280,7 +276,7 @@ def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = Non
     """The national portal, seeded with the dossiers of every province of `config.provinces`
     (all provinces the provincial mock knows when it is empty); `now` stamps each sync."""
     province_codes = sorted(config.provinces) or sorted(PORTAL_PROVINCES)
-    clock = now or _now
+    clock = now or now_in_vietnam
 
     async def open_state(database: MockDatabase, _stack: AsyncExitStack) -> DvcqgState:
         return DvcqgState(database, clock, config.provinces, config.era)

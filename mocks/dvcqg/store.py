@@ -142,18 +142,7 @@ class NationalStore:
         """Dossiers the portal knows without a sync having come (the seed), each stored as a
         first sync at its `latest_time` would store it: one batched INSERT per table instead
         of a few statements per dossier and per entry. For codes it does not hold yet."""
-        dossiers = [
-            NationalDossier(
-                code=item.ma_ho_so,
-                province_code=item.ma_tinh,
-                status=int(item.trang_thai),
-                step=item.thu_tu,
-                snapshot=item.snapshot(),
-                first_synced_at=item.latest_time,
-                synced_at=item.latest_time,
-            )
-            for item in items
-        ]
+        dossiers = [NationalDossier(**_first_sync(item, at=item.latest_time)) for item in items]
         self._session.add_all(dossiers)
         await self._session.flush()
         self._session.add_all(
@@ -184,15 +173,7 @@ class NationalStore:
     async def _create(self, item: HoSo, *, at: datetime) -> int | None:
         statement = (
             self._insert(NationalDossier)
-            .values(
-                code=item.ma_ho_so,
-                province_code=item.ma_tinh,
-                status=int(item.trang_thai),
-                step=item.thu_tu,
-                snapshot=item.snapshot(),
-                first_synced_at=at,
-                synced_at=at,
-            )
+            .values(**_first_sync(item, at=at))
             .on_conflict_do_nothing(index_elements=["code"])
             .returning(NationalDossier.id)
         )
@@ -268,6 +249,20 @@ def native(dossier: NationalDossier) -> dict[str, Any]:
         "MaTinh": dossier.province_code,
         "ThuTu": dossier.step,
         "NgayDongBo": format_dvcqg_time(dossier.synced_at),
+    }
+
+
+def _first_sync(item: HoSo, *, at: datetime) -> dict[str, Any]:
+    """The columns of a dossier's row as its first sync at `at` stores them: the seed's batch
+    and a sync's INSERT write the same row."""
+    return {
+        "code": item.ma_ho_so,
+        "province_code": item.ma_tinh,
+        "status": int(item.trang_thai),
+        "step": item.thu_tu,
+        "snapshot": item.snapshot(),
+        "first_synced_at": at,
+        "synced_at": at,
     }
 
 

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from formats.codes import ORGAN_ID
-from formats.dates import VIETNAM_TIME
+from formats.dates import VIETNAM_TIME, now_in_vietnam
 from formats.edxml import DEFAULT_LIMITS, read_edxml, read_status
 from kit.offload import off_loop_if_large
 from mocks.bus import connect
@@ -62,7 +62,7 @@ from mocks.qlvb.context import (
     signature_of,
     trust_of,
 )
-from mocks.qlvb.models import MAX_DOCUMENT_ID, Delivery, Document, QlvbBase, StatusEntry
+from mocks.qlvb.models import Delivery, Document, QlvbBase, StatusEntry
 from mocks.qlvb.seed import seed_documents
 from mocks.qlvb.signing import TrustSource, identities_of, signed_as
 from mocks.qlvb.store import DocumentStore, describe_document
@@ -71,10 +71,10 @@ from mocks.vdxp.sdk import (
     MAX_STATUS_BODY,
     XML,
     XML_BODY,
+    DocumentIdText,
     MockError,
     body_doc,
     install_error_handlers,
-    now_in_vietnam,
     ok,
     read_body,
     read_json,
@@ -112,7 +112,7 @@ class FetchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
     doc_id: str | None = Field(default=None, alias="docId", max_length=36)
-    document_id: str | None = Field(default=None, alias="documentId", max_length=MAX_DOCUMENT_ID)
+    document_id: DocumentIdText | None = Field(default=None, alias="documentId")
     format: Literal["xml", "json"] = "xml"  # json: the edXML as a string, with the trace
     file_path: str | None = Field(default=None, alias="filePath", max_length=16)  # SDK: "xml"
     organ_id: str | None = Field(default=None, alias="organId", pattern=ORGAN_ID)
@@ -132,7 +132,7 @@ class StatusFetch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
-    document_id: str = Field(alias="documentId", max_length=MAX_DOCUMENT_ID)
+    document_id: DocumentIdText = Field(alias="documentId")
     organ_id: str = Field(alias="organId", pattern=ORGAN_ID)
     position: int = Field(ge=1, le=1_000_000)
     format: Literal["xml", "json"] = "xml"  # json: the entry, its SHA-256 and size

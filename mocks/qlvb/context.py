@@ -47,9 +47,8 @@ async def hand_over(context: Context, handover: Handover, *, request_id: str) ->
     try:
         await context.bus.hand_over(handover, request_id=request_id)
     except BusUnavailable as error:
-        status = 504 if error.timed_out else 502
         raise MockError(
-            status,
+            error.status,
             "BUS_UNAVAILABLE",
             f"Nothing was changed: {error.reason}, so the national document axis cannot be "
             "reached.",

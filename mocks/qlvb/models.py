@@ -32,11 +32,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import UTCDateTime, named_metadata
+from mocks.vdxp.sdk import MAX_DOCUMENT_ID
 
 ORGAN_ID_LENGTH = 16  # 000.00.00.H33 (DOMAIN.md §8.2) is 13
 MAX_CODE_NUMBER = 20
 MAX_CODE_NOTATION = 100
-MAX_DOCUMENT_ID = 160  # organ id, date, number and notation with their separators
 INSTANCE_LENGTH = 64
 
 

@@ -36,13 +36,13 @@ from mocks.qlvb.lifecycle import (
 from mocks.qlvb.models import (
     MAX_CODE_NOTATION,
     MAX_CODE_NUMBER,
-    MAX_DOCUMENT_ID,
     Delivery,
     Document,
     InboundKey,
     StatusEntry,
 )
 from mocks.store import InstanceStore, paged
+from mocks.vdxp.sdk import document_id_of
 
 # DocIds are uuid5 of (instance, DocumentId): a resend computes the same id, and seeding the
 # same data twice gives the same ids.
@@ -91,12 +91,7 @@ def describe_document(instance: str, edxml: bytes, document: Mapping[str, Any]) 
             rule="too_long",
         )
     sender = document["from"]["organ_id"]
-    document_id = document["document_id"]
-    if len(document_id) > MAX_DOCUMENT_ID:
-        raise InvalidEdxml(
-            f"MessageHeader/DocumentId is limited to {MAX_DOCUMENT_ID} characters.",
-            rule="too_long",
-        )
+    document_id = document_id_of(document)
     return NewDocument(
         doc_id=str(uuid.uuid5(_DOC_ID_NAMESPACE, f"{instance}:{document_id}")),
         document_id=document_id,

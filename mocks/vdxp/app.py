@@ -40,25 +40,26 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from formats.dates import VIETNAM_TIME
-from formats.edxml import DEFAULT_LIMITS, InvalidEdxml, read_edxml, read_status
+from formats.dates import VIETNAM_TIME, now_in_vietnam
+from formats.edxml import DEFAULT_LIMITS, read_edxml, read_status
 from kit.offload import off_loop_if_large
 from mocks.bus import ORIGIN_HEADER, BusUnavailable, Handover, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
 from mocks.stateful import StoreContext, lifespan_state, stateful_app
-from mocks.vdxp.models import MAX_DOCUMENT_ID, LedgerDocument, LedgerStatus, VdxpBase
+from mocks.vdxp.models import LedgerDocument, LedgerStatus, VdxpBase
 from mocks.vdxp.routing import destinations, instance_of
 from mocks.vdxp.sdk import (
     MAX_STATUS_BODY,
     XML,
     XML_BODY,
+    DocumentIdText,
     MockError,
     body_doc,
+    document_id_of,
     edxml_call,
     idempotency_key,
     install_error_handlers,
-    now_in_vietnam,
     ok,
     outbox_key,
     read_body,
@@ -77,7 +78,7 @@ INBOUND_DOCUMENTS, INBOUND_STATUSES = "/inbound/documents", "/inbound/statuses"
 class TrailRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
-    document_id: str = Field(alias="documentId", min_length=1, max_length=MAX_DOCUMENT_ID)
+    document_id: DocumentIdText = Field(alias="documentId", min_length=1)
 
 
 def create_app(
@@ -115,7 +116,7 @@ def create_app(
         key = idempotency_key(request)
         reading = await off_loop_if_large(len(body), partial(read_edxml, body))
         document = reading.message
-        document_id = _checked_document_id(document)
+        document_id = document_id_of(document)  # the ledger and outbox keys find it by it
         sender = document["from"]["organ_id"]
         place = instance_of(context.config.provinces, sender)
         if place is None:
@@ -320,27 +321,9 @@ async def _hand_over(context: StoreContext[Ledger], call: Handover, rid: str) ->
     try:
         await context.bus.hand_over(call, request_id=rid)
     except BusUnavailable as error:
-        status = 504 if error.timed_out else 502
         raise MockError(
-            status, "BUS_UNAVAILABLE", f"Nothing was recorded: {error.reason}."
+            error.status, "BUS_UNAVAILABLE", f"Nothing was recorded: {error.reason}."
         ) from None
-
-
-def _checked_document_id(document: dict[str, Any]) -> str:
-    """The DocumentId the document declares, bounded in length.
-
-    The ledger, the outbox keys and every status message (ResponseFor/DocumentId, §3.4) find
-    the document by it, as the provinces' endpoints do (mocks/qlvb/store.py); one that does
-    not match the header is carried, as the national axis carries the SDK's own samples (the
-    codec notes it, `document_id_mismatch`).
-    """
-    document_id: str = document["document_id"]
-    if len(document_id) > MAX_DOCUMENT_ID:
-        raise InvalidEdxml(
-            f"MessageHeader/DocumentId is limited to {MAX_DOCUMENT_ID} characters.",
-            rule="too_long",
-        )
-    return document_id
 
 
 def _status_targets(document: LedgerDocument, reporter: str) -> list[str]:

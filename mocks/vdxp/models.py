@@ -15,9 +15,9 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import UTCDateTime, named_metadata
+from mocks.vdxp.sdk import MAX_DOCUMENT_ID
 
 ORGAN_ID_LENGTH = 16  # 000.00.00.H33 (DOMAIN.md §8.2) is 13
-MAX_DOCUMENT_ID = 160  # as the provinces' endpoints (mocks/qlvb/models.py)
 INSTANCE_LENGTH = 64
 MAX_KEY_LENGTH = 200  # lgsp.outbox's bound, which the Idempotency-Key comes from
 

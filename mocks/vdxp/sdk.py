@@ -13,14 +13,13 @@ import copy
 import hashlib
 import re
 import uuid
-from datetime import datetime
+from collections.abc import Mapping
 from functools import cache
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import FastAPI, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, StringConstraints, ValidationError
 
-from formats.dates import VIETNAM_TIME
 from formats.edxml import InvalidEdxml, Reading
 from mocks.bus import Handover
 from mocks.envelope import (
@@ -36,14 +35,14 @@ MAX_JSON_BODY = 4 * 1024
 MAX_STATUS_BODY = 256 * 1024  # a status message has no attachments (DOMAIN.md §3.4)
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200  # lgsp.outbox's bound on idempotency and ordering keys
+MAX_DOCUMENT_ID = 160  # organ id, date, number and notation with their separators
+"""The longest DocumentId an endpoint keeps: a province's and the axis's columns alike."""
+DocumentIdText = Annotated[str, StringConstraints(max_length=MAX_DOCUMENT_ID)]
+"""A `documentId` as the SDK's JSON calls name a document, bounded as the endpoints keep it."""
 # The gateway's own rules for the two headers (lgsp/routing/router.py, lgsp/middleware.py).
 _IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,200}")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _Model = TypeVar("_Model", bound=BaseModel)
-
-
-def now_in_vietnam() -> datetime:
-    return datetime.now(VIETNAM_TIME)
 
 
 SDK = SdkEnvelope()
@@ -145,6 +144,20 @@ def edxml_call(
         ordering_key=ordering,
         target=target,
     )
+
+
+def document_id_of(document: Mapping[str, Any]) -> str:
+    """The DocumentId a read document declares, or InvalidEdxml `too_long` past what the
+    endpoints keep. Every endpoint finds a document by it, as the SDK's status messages name
+    it (ResponseFor/DocumentId, DOMAIN.md §3.4), even one that does not match the header (the
+    codec notes `document_id_mismatch`)."""
+    document_id: str = document["document_id"]
+    if len(document_id) > MAX_DOCUMENT_ID:
+        raise InvalidEdxml(
+            f"MessageHeader/DocumentId is limited to {MAX_DOCUMENT_ID} characters.",
+            rule="too_long",
+        )
+    return document_id
 
 
 def warnings(reading: Reading) -> list[dict[str, str]]:

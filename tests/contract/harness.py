@@ -10,11 +10,13 @@ come from `APIOperation.as_strategy()` under `@given`, go out through the bus's
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import httpx
+import pytest
 import requests
 import schemathesis
 from anyio.from_thread import BlockingPortal
@@ -73,6 +75,16 @@ def load_schema(name: str) -> OpenApiSchema:
 
 def operations(schema: OpenApiSchema) -> list[APIOperation]:
     return [result.ok() for result in schema.get_all_operations()]
+
+
+def targets(name: str, bases: Sequence[str]) -> list[object]:
+    """`(base, operation)` for every operation of the checked-in `name` at each of `bases`, named
+    `{instance} {operation}`."""
+    return [
+        pytest.param(base, operation, id=f"{base.rsplit('/', 1)[-1]} {operation.label}")
+        for operation in operations(load_schema(name))
+        for base in bases
+    ]
 
 
 def cases(operation: APIOperation) -> st.SearchStrategy[Case]:

@@ -11,21 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from schemathesis.schemas import APIOperation
 
-from tests.contract.harness import BUDGET, NDXP, Bus, cases, check, load_schema, operations, send
+from tests.contract.harness import BUDGET, NDXP, Bus, cases, check, load_schema, send, targets
 from tests.fixtures.bus import KG, bearer
 
 TOKEN_ENDPOINTS = {"/token", "/token/revoke"}  # the client authenticates by Basic or form
 
 
-def _targets() -> list[object]:
-    return [
-        pytest.param(base, operation, id=f"{base.rsplit('/', 1)[-1]} {operation.label}")
-        for operation in operations(load_schema("gateway.json"))
-        for base in (KG, NDXP)
-    ]
-
-
-@pytest.mark.parametrize(("base", "operation"), _targets())
+@pytest.mark.parametrize(("base", "operation"), targets("gateway.json", (KG, NDXP)))
 @BUDGET
 @given(data=st.data())
 def test_gateway_operation_answers_as_its_contract_says(

@@ -20,6 +20,7 @@ from formats.xmldsig import sign_edxml
 from lgsp.admin_tasks import create_client
 from lgsp.settings import Settings
 from tests.fixtures import signing
+from tests.fixtures.answers import assert_problem
 from tests.fixtures.bus import KG, bearer, bus_settings, fetch_token, registered_client
 from tests.fixtures.documents import canonical_document, cross_province_document
 from tests.fixtures.waiting import eventually
@@ -200,9 +201,7 @@ class TestIssue:
             f"{KG}/admin/ca/certificates", json=body, headers=bearer(demo_token)
         )
 
-        assert refused.status_code == status, refused.text
-        assert refused.headers["content-type"] == "application/problem+json"
-        assert refused.json()["code"] == code
+        assert_problem(refused, status, code)
 
     async def test_a_client_that_is_no_admin_may_not_issue(
         self, client: httpx.AsyncClient, bus: Any

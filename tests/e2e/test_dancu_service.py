@@ -15,7 +15,7 @@ from formats.dates import parse_ddmmyyyy
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import CitizenRecord, generate_citizens
-from tests.fixtures import answers
+from tests.fixtures.answers import assert_problem
 from tests.fixtures.bus import KG, bearer, bearer_json, fetch_token
 
 pytestmark = pytest.mark.anyio
@@ -161,12 +161,6 @@ async def test_names_match_after_nfc_case_folding_and_collapsed_spaces(
 
     assert response.status_code == 200
     assert response.json()["match"] is match
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    body = answers.assert_problem(response, status, code)
-    assert body["status"] == status
-    return body
 
 
 @pytest.mark.parametrize(

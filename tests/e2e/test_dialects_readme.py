@@ -15,6 +15,7 @@ import pytest
 from lgsp.settings import Settings
 from lgsp.topology import Topology
 from tests.fixtures.bus import KG, fetch_token, plain_settings
+from tests.fixtures.curl import run_curl
 from tests.fixtures.topology import topology_text
 
 pytestmark = pytest.mark.anyio
@@ -44,30 +45,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return plain_settings(database_url, tmp_path, era="2024", topology_file=topology)
 
 
-async def run_curl(http: httpx.AsyncClient, command: str) -> httpx.Response:
-    argv = shlex.split(command.split(" | ")[0])
-    url, method, headers, data = "", "GET", {}, None
-    args = iter(argv[1:])
-    auth = None
-    for arg in args:
-        if arg == "-s":
-            continue
-        if arg == "-H":
-            name, _, value = next(args).partition(": ")
-            headers[name] = value
-        elif arg == "-d":
-            data, method = next(args), "POST"
-            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-        elif arg == "-u":
-            user, _, password = next(args).partition(":")
-            auth = (user, password)
-        else:
-            url = arg
-    return await http.request(
-        method, url, headers=headers, content=data.encode() if data else None, auth=auth
-    )
-
-
 async def test_the_dialects_examples_succeed(client: httpx.AsyncClient) -> None:
     lines = example_lines()
     assert len(lines) >= 9
@@ -85,7 +62,7 @@ async def test_the_dialects_examples_succeed(client: httpx.AsyncClient) -> None:
         command = assigned.group(2) if assigned is not None else line
         assert command.startswith("curl "), line
 
-        response = await run_curl(client, command)
+        response = await run_curl(client, shlex.split(command.split(" | ")[0]))
 
         assert response.status_code < 300, (line[:120], response.text[:300])
         if "/lgspaccesstoken/" in command and not command.split(" | ")[0].endswith("/token"):

@@ -16,6 +16,7 @@ from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.dvc.deadlines import due_date, resume_due_date
+from tests.fixtures.answers import assert_problem
 from tests.fixtures.bus import KG, bearer
 from tests.fixtures.dossiers import applicant_of, first_adult
 from tests.fixtures.waiting import eventually
@@ -23,7 +24,6 @@ from tests.fixtures.waiting import eventually
 pytestmark = pytest.mark.anyio
 
 DVC = f"{KG}/dvc/v1"
-PROBLEM = "application/problem+json"
 RESIDENCE = "1.004222.000.00.00.H33"  # Đăng ký thường trú: 7 working days, Công an phường
 RESIDENCE_DAYS = 7
 CODE = re.compile(r"000\.00\.07\.H33-[0-9]{6}-[0-9]{4}")
@@ -64,14 +64,6 @@ def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/json"
     body: dict[str, Any] = response.json()
-    return body
-
-
-def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert (body["code"], body["status"]) == (code, status)
     return body
 
 
@@ -169,7 +161,7 @@ async def test_applicant_who_does_not_match_is_refused_and_nothing_is_filed(
 
     response = await file(client, demo_token, new_dossier(applicant, **changes))
 
-    body = problem(response, 422, "APPLICANT_NOT_VERIFIED")
+    body = assert_problem(response, 422, "APPLICANT_NOT_VERIFIED")
     assert body["mismatched_fields"] == ["full_name", "date_of_birth"]  # not which one (F15)
     assert applicant.ho_va_ten not in response.text
     assert applicant.so_dinh_danh not in response.text
@@ -230,7 +222,9 @@ async def test_illegal_transition_is_a_conflict_naming_the_allowed_actions(
 ) -> None:
     code = ok(await file(client, demo_token, new_dossier(applicant)), 201)["code"]
 
-    body = problem(await act(client, demo_token, code, "complete"), 409, "ILLEGAL_TRANSITION")
+    body = assert_problem(
+        await act(client, demo_token, code, "complete"), 409, "ILLEGAL_TRANSITION"
+    )
 
     assert body["status"] == 409
     assert body["allowed_actions"] == ["receive", "refuse", "withdraw"]
@@ -243,7 +237,7 @@ async def test_unknown_action_is_refused_listing_the_actions(
 ) -> None:
     code = ok(await file(client, demo_token, new_dossier(applicant)), 201)["code"]
 
-    body = problem(await act(client, demo_token, code, "approve"), 422, "UNKNOWN_ACTION")
+    body = assert_problem(await act(client, demo_token, code, "approve"), 422, "UNKNOWN_ACTION")
 
     assert "return_result" in body["known_actions"]
 
@@ -316,7 +310,7 @@ async def test_bad_lookups_are_stable_problems(
 ) -> None:
     response = await client.get(f"{DVC}{path}", params=params, headers=bearer(demo_token))
 
-    problem(response, status, code)
+    assert_problem(response, status, code)
 
 
 async def test_filing_for_a_procedure_the_province_does_not_offer_is_refused(
@@ -324,7 +318,7 @@ async def test_filing_for_a_procedure_the_province_does_not_offer_is_refused(
 ) -> None:
     body = {**new_dossier(applicant), "procedure_code": "1.004222.000.00.00.H58"}
 
-    problem(await file(client, demo_token, body), 422, "PROCEDURE_NOT_FOUND")
+    assert_problem(await file(client, demo_token, body), 422, "PROCEDURE_NOT_FOUND")
 
 
 async def test_answers_conform_to_the_published_contract(

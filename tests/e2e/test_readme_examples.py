@@ -11,11 +11,11 @@ import pytest
 
 from lgsp.settings import Settings
 from tests.fixtures.bus import fetch_token, plain_settings
+from tests.fixtures.curl import ROOT, run_curl
 
 pytestmark = pytest.mark.anyio
 
 AG = "/lgsp/angiang"  # the README's $BASE: today's An Giang, the default era's
-ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
@@ -45,30 +45,8 @@ async def test_readme_curl_commands_all_succeed(client: httpx.AsyncClient) -> No
     assert len(commands) >= 15
 
     for argv in commands:
-        url, method, headers, data, auth = "", "GET", {}, None, None
-        args = iter(argv[1:])
-        for arg in args:
-            if arg == "-s":
-                continue
-            if arg == "-H":
-                name, _, value = next(args).partition(": ")
-                headers[name] = value.replace("$TOKEN", token)
-            elif arg == "-X":
-                method = next(args)
-            elif arg == "-d":
-                data, method = next(args), "POST"
-            elif arg == "--data-binary":  # `@path`, relative to the checkout (examples/…)
-                data, method = (ROOT / next(args).removeprefix("@")).read_text("utf-8"), "POST"
-            elif arg == "-u":
-                user, _, password = next(args).partition(":")
-                auth = (user, password)
-            else:
-                url = arg.replace("$BASE", AG)
-        if data is not None and "Content-Type" not in headers:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-
-        response = await client.request(
-            method, url, headers=headers, content=data.encode() if data else None, auth=auth
+        response = await run_curl(
+            client, [arg.replace("$TOKEN", token).replace("$BASE", AG) for arg in argv]
         )
 
         assert response.status_code < 300, (" ".join(argv)[:120], response.text[:300])

@@ -14,6 +14,7 @@ from formats.dates import (
     DayClock,
     format_ddmmyyyy,
     format_dvcqg_time,
+    now_in_vietnam,
     parse_ddmmyyyy,
     parse_dvcqg_time,
 )
@@ -123,3 +124,11 @@ def test_the_day_clock_turns_at_midnight_in_its_zone_and_not_before() -> None:
     assert today() == date(2026, 12, 7)
     now[0] = midnight + 86_400
     assert today() == date(2026, 12, 8)
+
+
+def test_now_in_vietnam_is_the_present_at_utc_plus_seven() -> None:
+    before = datetime.now(UTC)
+    now = now_in_vietnam()
+
+    assert now.utcoffset() == timedelta(hours=7)
+    assert before <= now <= datetime.now(UTC)

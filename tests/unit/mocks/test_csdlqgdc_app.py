@@ -20,6 +20,7 @@ from mocks.csdlqgdc.app import create_app, national_province_codes, sample_numbe
 from mocks.csdlqgdc.register import NationalRegister, province_store
 from mocks.dancu.app import create_app as create_dancu_app
 from mocks.dancu.seed import CitizenRecord, generate_citizens
+from tests.fixtures.apps import serving
 from tests.fixtures.envelopes import envelope_error_message
 
 pytestmark = pytest.mark.anyio
@@ -48,8 +49,7 @@ def fx_register(app: FastAPI) -> NationalRegister:
 
 @pytest.fixture(name="client")
 async def fx_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://csdlqgdc.test") as client:
+    async with serving(app, "http://csdlqgdc.test") as client:
         yield client
 
 

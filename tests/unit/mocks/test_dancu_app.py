@@ -24,6 +24,7 @@ from mocks.dancu.app import create_app
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.dancu.store import CitizenStore, normalise_name
 from mocks.direct import direct_answers
+from tests.fixtures.apps import serving
 from tests.fixtures.envelopes import envelope_error_message
 
 pytestmark = pytest.mark.anyio
@@ -44,8 +45,7 @@ def fx_app() -> FastAPI:
 
 @pytest.fixture(name="client")
 async def fx_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://dancu.test") as client:
+    async with serving(app, "http://dancu.test") as client:
         yield client
 
 
@@ -144,8 +144,7 @@ async def test_malformed_number_is_data_type_invalid(
 
 async def test_the_clock_decides_which_birth_years_are_future() -> None:
     app = create_app(CONFIG, today=lambda: date(2026, 1, 1))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://dancu.test") as client:
+    async with serving(app, "http://dancu.test") as client:
         response = await client.get("/api/congdan/091226000123")
 
     assert_error(response, 404, "201")

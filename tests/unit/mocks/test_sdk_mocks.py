@@ -10,13 +10,13 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
+from formats.edxml import render_edxml
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app as create_qlvb
-from mocks.vdxp.app import create_app as create_vdxp
 from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW
-from tests.fixtures.handovers import bus_access, handing_over
-from tests.unit.mocks.test_qlvb_app import assert_fail
+from tests.unit.mocks.test_qlvb_app import assert_fail, make_document
+from tests.unit.mocks.test_vdxp_app import running as running_axis
 
 pytestmark = pytest.mark.anyio
 
@@ -29,15 +29,7 @@ async def running(system: str, url: str) -> AsyncIterator[httpx.AsyncClient]:
         async with serving(create_qlvb(config, now=lambda: NOW), "http://qlvb.test") as client:
             yield client
         return
-    config = SystemConfig(
-        instance="ndxp",
-        provinces={"91": "kiengiang", "82": "tiengiang", "60": "binhthuan"},
-        database_url=url,
-        **bus_access("ndxp", "vdxp"),
-    )
-    async with handing_over(
-        create_vdxp, config, "http://vdxp.test", raise_app_exceptions=False
-    ) as client:
+    async with running_axis(url) as client:
         yield client
 
 
@@ -73,3 +65,30 @@ async def test_router_errors_answer_in_the_same_shape(
         response = await client.request(method, path)
 
     assert_fail(response, status, str(status))
+
+
+@pytest.mark.parametrize("system", ["qlvb", "vdxp"])
+async def test_a_document_id_longer_than_the_endpoints_keep_is_refused(
+    sqlite_url: str, system: str
+) -> None:
+    """One bound for both (mocks/vdxp/sdk.py `MAX_DOCUMENT_ID`): past it, nothing is stored."""
+    document = make_document(document_id=f"000.00.01.H33,2025/06/02,15/{'X' * 133}")
+    assert len(document["document_id"]) == 161
+
+    async with running(system, sqlite_url) as client:
+        response = await client.post(
+            "/sendEdoc", content=render_edxml(document), headers={"Content-Type": "application/xml"}
+        )
+
+    assert assert_fail(response, 422, "INVALID_EDXML")["Rule"] == "too_long"
+
+
+@pytest.mark.parametrize(("system", "path"), [("qlvb", "/getEdoc"), ("vdxp", "/getEdocTrail")])
+async def test_a_json_call_naming_a_document_id_too_long_to_be_kept_is_refused(
+    sqlite_url: str, system: str, path: str
+) -> None:
+    async with running(system, sqlite_url) as client:
+        response = await client.post(path, json={"documentId": "X" * 161})
+
+    errors = assert_fail(response, 422, "INVALID_REQUEST")["Errors"]
+    assert [(e["loc"], e["type"]) for e in errors] == [(["documentId"], "string_too_long")]

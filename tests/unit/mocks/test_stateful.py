@@ -173,9 +173,28 @@ async def test_reset_deletes_the_instances_rows_and_seeds_again_from_the_snapsho
 
     assert first.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
     assert second.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
-    assert calls.seeds == 2  # at start, and at the first reset; the second one copies
+    assert calls.seeds == 1  # at start, on no row of its own: both resets copy what it wrote
     assert await names(url, "kiengiang") == ["a", "b"]
     assert await names(url, "tiengiang") == ["a", "b"]  # another instance's rows stay
+
+
+async def test_after_a_start_on_kept_rows_the_first_reset_seeds_through_the_mocks_code(
+    url: str,
+) -> None:
+    async with running(toy_app(url, Calls())) as client:
+        await client.post("/things/c")
+    calls = Calls()
+
+    async with running(toy_app(url, calls, sole_writer=True)) as client:
+        first = await client.post(RESET_PATH)
+        await client.post("/things/d")
+        second = await client.post(RESET_PATH)
+
+    # the kept rows may be anyone's: not a snapshot, nor known to be as seeded
+    assert first.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
+    assert second.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
+    assert calls.seeds == 2  # at start (it found rows: wrote none), and at the first reset
+    assert await names(url) == ["a", "b"]
 
 
 async def test_a_sole_writer_untouched_since_its_last_reset_is_left_as_it_is(url: str) -> None:
@@ -184,8 +203,8 @@ async def test_a_sole_writer_untouched_since_its_last_reset_is_left_as_it_is(url
         await client.get("/openapi.json")
         second = await client.post(RESET_PATH)
 
-    # after its start the rows are not known to be as seeded: the first reset seeds again
-    assert first.json() == {"deleted": 2, "seeded": 2, "unchanged": False}
+    # its start seeded an empty database: the rows are known to be as seeded
+    assert first.json() == {"deleted": 0, "seeded": 2, "unchanged": True}
     assert second.json() == {"deleted": 0, "seeded": 2, "unchanged": True}
     assert await names(url) == ["a", "b"]
 
@@ -275,8 +294,21 @@ async def test_a_national_reset_deletes_every_row(url: str) -> None:
 
     async with running(toy_app(url, Calls(), per_instance=False)) as client:
         answer = await client.post(RESET_PATH)
+        again = await client.post(RESET_PATH)
 
     assert answer.json() == {"deleted": 4, "seeded": 2, "unchanged": False}
+    assert again.json() == {"deleted": 2, "seeded": 2, "unchanged": False}
+    assert await names(url) == ["a", "b"]
+
+
+async def test_a_national_mock_started_on_an_empty_database_resets_from_its_start(url: str) -> None:
+    calls = Calls()
+    async with running(toy_app(url, calls, per_instance=False)) as client:
+        await client.post("/things/c")
+        answer = await client.post(RESET_PATH)
+
+    assert answer.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
+    assert calls.seeds == 1
     assert await names(url) == ["a", "b"]
 
 
@@ -289,6 +321,13 @@ async def test_a_mock_without_seed_starts_empty_and_resets_to_empty(url: str) ->
 
     assert answer.json() == {"deleted": 1, "seeded": 0, "unchanged": False}
     assert await names(url) == []
+
+
+async def test_a_sole_writer_without_seed_started_on_no_rows_is_left_as_it_is(url: str) -> None:
+    async with running(toy_app(url, Calls(), seed=None, sole_writer=True)) as client:
+        answer = await client.post(RESET_PATH)
+
+    assert answer.json() == {"deleted": 0, "seeded": 0, "unchanged": True}
 
 
 async def test_a_seed_that_loses_a_race_to_another_process_does_not_stop_the_start(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
@@ -26,6 +25,7 @@ from adapters.base import SystemRequest
 from lgsp.errors import UpstreamTimeout, UpstreamUnavailable
 from lgsp.routing.aiohttp_transport import AiohttpTransport
 from lgsp.routing.transports import MAX_UPSTREAM_BODY, HttpTransport, http_client
+from tests.fixtures.processes import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -79,23 +79,17 @@ APP = Starlette(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 async def server() -> AsyncIterator[str]:
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(APP, port=port, log_config=None, access_log=False, lifespan="off")
     running = uvicorn.Server(config)
     task = asyncio.create_task(running.serve())
     while not running.started:
         await asyncio.sleep(0.01)
     yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
+    # Not waiting for a `/slow` answer a test gave up on: two seconds of an idle worker each.
+    running.should_exit = running.force_exit = True
     await task
 
 
@@ -231,7 +225,7 @@ async def test_waiting_too_long_for_a_pooled_connection_is_a_timeout(server: str
 
 
 async def test_a_refused_connection_is_a_connect_error() -> None:
-    async with http_client(f"http://127.0.0.1:{_free_port()}", timeout=2) as client:
+    async with http_client(f"http://127.0.0.1:{free_port()}", timeout=2) as client:
         with pytest.raises(httpx.ConnectError):
             await client.get("/x")
         with pytest.raises(UpstreamUnavailable):
