@@ -81,17 +81,34 @@ def canonical_record(
     Written by orjson, whose output for these values (text, integers, null) is the stdlib's
     byte for byte at a tenth of its time (issue 21; `tests/unit/audit/test_chain.py` holds
     them equal); what orjson refuses (a lone surrogate, an integer past 64 bits) goes to the
-    stdlib, as before. `timestamp`: `canonical_timestamp(entry.occurred_at)`, when the caller
-    has it already (the SQLite writer stores it too).
+    stdlib, as before. The keys are written in their sorted order, so orjson need not sort
+    them, and field by field rather than looped over by name: a third of the record's cost
+    (issue 21; the same test fails if a field is missing or out of order). `timestamp`:
+    `canonical_timestamp(entry.occurred_at)`, when the caller has it already (the SQLite
+    writer stores it too).
     """
-    fields = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
-    if fields["notes"] is None:
+    fields = {
+        "caller": entry.caller,
+        "hop": entry.hop,
+        "instance": entry.instance,
+        "latency_us": entry.latency_us,
+        "method": entry.method,
+        "notes": entry.notes,
+        "occurred_at": timestamp or canonical_timestamp(entry.occurred_at),
+        "path": entry.path,
+        "prev_hash": prev_hash,
+        "request_id": entry.request_id,
+        "request_sha256": entry.request_sha256,
+        "response_sha256": entry.response_sha256,
+        "seq": seq,
+        "service": entry.service,
+        "status": entry.status,
+        "target": entry.target,
+    }
+    if entry.notes is None:
         del fields["notes"]
-    fields["occurred_at"] = timestamp or canonical_timestamp(entry.occurred_at)
-    fields["seq"] = seq
-    fields["prev_hash"] = prev_hash
     try:
-        return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+        return orjson.dumps(fields)
     except TypeError:
         return stdlib_canonical_json(fields)
 

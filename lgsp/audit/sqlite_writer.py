@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import operator
 import queue
 import sqlite3
 import threading
@@ -98,6 +99,8 @@ def _stored_time(timestamp: str) -> str:
 
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(AuditEntry))
 _JOURNAL_FIELDS = tuple(f.name for f in dataclasses.fields(JournalEntry))
+_journal_values = operator.attrgetter(*_JOURNAL_FIELDS)
+"""A journal row's fields in their order, in one call (as `entry_values` for an audit entry)."""
 _RECORDS = _Insert(AuditRecord.__table__, _ENTRY_FIELDS, ("seq", "prev_hash", "hash"))  # type: ignore[arg-type]
 _OCCURRED_AT = _RECORDS.names.index("occurred_at")
 _JOURNAL = _Insert(JournalRecord.__table__, _JOURNAL_FIELDS)  # type: ignore[arg-type]
@@ -398,7 +401,7 @@ def _add_journal(connection: sqlite3.Connection, journal: Sequence[JournalEntry]
     try:
         connection.executemany(
             _JOURNAL.sql,
-            [_JOURNAL.row([getattr(row, name) for name in _JOURNAL_FIELDS]) for row in journal],
+            [_JOURNAL.row(list(_journal_values(row))) for row in journal],
         )
     except sqlite3.OperationalError:
         raise  # the database itself is failing: the audit write fails with it

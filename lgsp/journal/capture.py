@@ -158,6 +158,10 @@ def stored_body(capture: BodyCapture, content_type: str | None, *, masked: bool)
     data = capture.data
     if not data:  # most calls: a GET's request body
         return ""
+    if masked and (data.lstrip()[:1] in (b"{", b"[") or _is_json(content_type)):
+        stored = _stored_json(data, capture.limit)
+        if stored is not None:
+            return stored
     text = data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     if masked:
         text = _masked(text, content_type, data)
@@ -179,6 +183,27 @@ def stored_query(query: str, *, masked: bool) -> str:
         for name in (parameter.split("=", 1)[0],)
     ]
     return stored_path("&".join(parameters), masked=masked)
+
+
+def _stored_json(data: bytes, limit: int) -> str | None:
+    """`stored_body` of JSON that orjson reads (from the bytes, in C: a forwarded answer, a
+    request), or None for the text path, where the stdlib reads what orjson refuses (invalid
+    UTF-8, NaN, a lone surrogate) as before (issue 21). orjson reads an integer past 64 bits
+    as a float: a run of 19 digits (or bytes past ASCII) is left to the stdlib too."""
+    classes = data.translate(_DIGIT_OR_WIDE)
+    if classes.find(_NINETEEN) != -1:
+        return None
+    try:
+        document = orjson.loads(data)
+    except ValueError:  # orjson's JSONDecodeError
+        return None
+    if document is None:  # `null`: kept as text, as the stdlib path keeps it
+        return None
+    try:
+        document = _masked_document(document, _MAX_JSON_DEPTH, _string_masker(data, classes))
+    except _TooDeep:
+        return None
+    return _bounded_json(document, limit)
 
 
 def _masked(text: str, content_type: str | None, data: bytes) -> str:
@@ -214,11 +239,12 @@ _DIGIT_OR_WIDE = bytes(0x30 if 0x30 <= b <= 0x39 or b >= 0x80 else 0x2E for b in
 """`bytes.translate` table: an ASCII digit, or any byte of a character past ASCII (which may be
 a digit of another script: `\\d` matches `٣`), becomes `0`; any other byte `.`."""
 _NINE = b"0" * 9
+_NINETEEN = b"0" * 19
 _SPELT = ((ord("%"), b"%3"), (ord("&"), b"&#"), (ord("\\"), b"\\u"))
 """Where a digit may be spelt otherwise: percent-encoded, a character reference, a `\\u` escape."""
 
 
-def _string_masker(data: bytes) -> _Mask:
+def _string_masker(data: bytes, classes: bytes | None = None) -> _Mask:
     """What masks each string of the JSON document `data` renders (or was parsed from), as
     `mask_personal_data` would, with one pass over `data` in C instead of a regex scan per
     string: most documents hold no run of 9 digits but whole id numbers (`"091048993438"`),
@@ -228,14 +254,16 @@ def _string_masker(data: bytes) -> _Mask:
     none of these is escaped in JSON but by `\\u` (ASCII digits never; others when written
     ASCII-only), so each shows in `data`. When every run of 9 there is a whole string of ASCII
     digits, its opening quote not escaped (`\\"` is a quote inside a string), the strings to
-    mask are those numbers: they are looked up. Else each string is scanned.
+    mask are those numbers: they are looked up. Else each string is scanned. `classes`:
+    `data` translated by `_DIGIT_OR_WIDE`, if the caller has it.
     """
     # A pair is looked for only when its first byte is there: `int in bytes` is a memchr
     # (`bytes in bytes` first fails to read its operand as an int, an exception each time).
     for lead, pair in _SPELT:
         if lead in data and data.find(pair) != -1:
             return mask_personal_data
-    classes = data.translate(_DIGIT_OR_WIDE)
+    if classes is None:
+        classes = data.translate(_DIGIT_OR_WIDE)
     numbers: dict[str, str] = {}
     start = classes.find(_NINE)
     while start != -1:

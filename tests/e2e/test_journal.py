@@ -3,6 +3,7 @@ verified the way an integrator's test does after making its calls."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lgsp.journal import store
+from lgsp.journal.capture import mask_document
 from lgsp.journal.models import JournalRecord
 from lgsp.journal.schemas import JournalFilter
 from lgsp.settings import Settings
@@ -409,6 +411,31 @@ async def test_a_forwarded_call_is_in_each_instance_journal(
             f"/csdlqgdc/v1/citizens/{tiengiang.so_dinh_danh[:3]}*******{tiengiang.so_dinh_danh[-2:]}",
         )
     ]
+
+
+async def test_a_forwarded_answer_is_journaled_masked_at_each_gateway(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    """A gateway that passes a call on holds the answer only as bytes: it masks them as JSON,
+    what the caller got with each id and name masked (issue 21)."""
+    tiengiang = generate_citizens(province_code="82", seed=7, count=1)[0]
+    call = await client.get(
+        f"{KG}/csdlqgdc/v1/citizens/{tiengiang.so_dinh_danh}", headers=bearer(demo_token)
+    )
+    assert call.status_code == 200, call.text
+    assert tiengiang.ho_va_ten in call.text
+    request_id = call.headers["X-Request-ID"]
+    ndxp_token = await fetch_token(client, "/ndxp")
+
+    here = (await journal(client, demo_token, request_id=request_id))["entries"]
+    there = (await journal(client, ndxp_token, "/ndxp", request_id=request_id))["entries"]
+
+    bodies = [entry["response"]["body"] for entry in (*here, *there)]
+    assert len(bodies) == 2
+    for body in bodies:
+        assert json.loads(body) == mask_document(call.json())
+        assert tiengiang.so_dinh_danh not in body
+        assert tiengiang.ho_va_ten not in body
 
 
 async def test_the_journal_needs_an_admin_token(client: httpx.AsyncClient, bus: BusState) -> None:

@@ -365,3 +365,21 @@ def test_json_is_masked_as_a_scan_of_every_string_masks_it(document: object) -> 
     assert stored_document(captured(rendered), document, rendered, masked=True) == expected
     for body in (rendered, json.dumps(document, ensure_ascii=True).encode()):
         assert stored_body(captured(body), "application/json", masked=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "kept"),
+    [
+        (b'{"n":-9223372036854775809,"id":"091048993438"}', '"n":-9223372036854775809'),
+        (b'{"n":18446744073709551616,"id":"091048993438"}', '"n":18446744073709551616'),
+        (b'{"n":0.12345678901234567891,"id":"091048993438"}', '"n":0.12345678901234568'),
+        (b'{"n":NaN,"id":"091048993438"}', '"n":null'),
+    ],
+)
+def test_json_is_read_as_the_stdlib_reads_it(data: bytes, kept: str) -> None:
+    """orjson reads a body's JSON first (issue 21), but reads an integer past 64 bits as a
+    float and refuses NaN: what it would change is read by the stdlib, as before."""
+    text = stored(data, "application/json")
+
+    assert kept in text
+    assert f'"id":"{MASKED_CCCD}"' in text
