@@ -15,9 +15,10 @@ from pydantic import BaseModel
 
 # Re-exported: an adapter's errors and the codecs' share one base, rendered alike by the gateway.
 from formats.errors import TranslationError as TranslationError
+from kit.values import value_object
 
 
-@dataclass(frozen=True)
+@value_object
 class CanonicalRequest:
     """A call as the bus's clients make it, after the catalog matched an operation."""
 
@@ -32,7 +33,7 @@ class CanonicalRequest:
     """The client's `Prefer` header (RFC 7240), such as `handling=strict`."""
 
 
-@dataclass(frozen=True)
+@value_object
 class SystemRequest:
     """The same call in the owning system's own terms; `path` is relative to the system root."""
 
@@ -46,7 +47,7 @@ class SystemRequest:
     instance's upstream timeout). The bus's own calls set it, never an adapter's."""
 
 
-@dataclass(frozen=True)
+@value_object
 class SystemResponse:
     status: int
     body: bytes
@@ -57,7 +58,7 @@ class SystemResponse:
     again, a third of the in-process hop's translation (issue 21). None: parse `body`."""
 
 
-@dataclass(frozen=True)
+@value_object
 class CanonicalResponse:
     """What the gateway returns to its client: a status and a JSON-serialisable value, or
     (`media_type` other than JSON) the system's own bytes, passed on untouched."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -16,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import Scope
 
+from kit.values import value_object
 from lgsp.audit.context import AUDIT_SCOPE_KEY, SAFE_METHODS, AuditContext, pending_entry
 from lgsp.auth.client_cache import ClientSnapshot
 from lgsp.auth.models import BUS_KINDS, STRICT
@@ -76,7 +76,7 @@ async def get_session(bus: BusDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-@dataclass(frozen=True)
+@value_object
 class Caller:
     """An authenticated client, as of this request: its token's scopes and its current rights."""
 

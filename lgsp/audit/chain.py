@@ -11,17 +11,18 @@ import dataclasses
 import hashlib
 import json
 import operator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
+from kit.values import value_object
+
 GENESIS_HASH = "0" * 64
 """The `prev_hash` of the first record of every instance's chain."""
 
 
-@dataclass(frozen=True, slots=True)
+@value_object
 class AuditEntry:
     """What the gateway knows about one hop of one request, before it joins a chain."""
 

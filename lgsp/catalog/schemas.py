@@ -4,11 +4,12 @@ catalog as `GET {base}/services` lists it to a client."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from kit.values import value_object
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 _PARAM = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -97,7 +98,7 @@ class ServiceSpec(BaseModel):
         return tuple(sorted(self.operations, key=lambda operation: -operation.specificity))
 
 
-@dataclass(frozen=True)
+@value_object
 class MatchedOperation:
     operation: OperationSpec
     path_params: dict[str, str]

@@ -13,13 +13,13 @@ import json
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
 import orjson
 
+from kit.values import value_object
 from lgsp.json_text import compact_json_text
 from lgsp.masking import mask_personal_data
 
@@ -66,7 +66,7 @@ _MAX_JSON_DEPTH = 64
 """Deeper JSON is kept as text (masked as text): walking it must stay bounded."""
 
 
-@dataclass(frozen=True, slots=True)
+@value_object
 class JournalEntry:
     """One exchange as the journal stores it: bodies already bounded and masked."""
 

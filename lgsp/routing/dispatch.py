@@ -134,7 +134,7 @@ def lean_gateway(gateway: FastAPI, *, instance: str) -> ASGIApp:
         served = bus.instances[instance]
         audit = await get_audit_context(request)
         caller = await authenticate(request, bus, served, audit)
-        params = request.path_params
+        params = request.scope["path_params"]  # set by `app`: no property to call
         return await invoke_service(
             params["service_id"],
             params["version"],

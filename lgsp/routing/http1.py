@@ -27,11 +27,12 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 import httptools
 import httpx
+
+from kit.values import value_object
 
 if TYPE_CHECKING:
     from lgsp.routing.aiohttp_transport import AiohttpTransport
@@ -43,7 +44,7 @@ bounds a request's (`LGSP_SERVER_HEADER_MAX_BYTES`): llhttp itself sets no bound
 MAX_HEADERS = 200
 
 
-@dataclass(frozen=True, slots=True)
+@value_object
 class Answer:
     status: int
     headers: list[tuple[bytes, bytes]]

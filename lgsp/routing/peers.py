@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import httpx
 
@@ -53,18 +53,18 @@ class PeerLink:
         self._lock = asyncio.Lock()
         self.tokens_fetched = 0
 
-    async def send(self, request: SystemRequest) -> SystemResponse:
+    async def send(
+        self, request: SystemRequest, extra_headers: Mapping[str, str] | None = None
+    ) -> SystemResponse:
         """Send `request` with this instance's token; renew the token once if it is refused."""
-        response = await self._transport.send(self._authorised(request, await self._token_for()))
+        extra = extra_headers or {}
+        response = await self._transport.send(request, _authorised(extra, await self._token_for()))
         if response.status == 401 and _is_token_problem(response):
             self._token = None
             response = await self._transport.send(
-                self._authorised(request, await self._token_for())
+                request, _authorised(extra, await self._token_for())
             )
         return response
-
-    def _authorised(self, request: SystemRequest, token: str) -> SystemRequest:
-        return replace(request, headers={**request.headers, "Authorization": f"Bearer {token}"})
 
     async def _token_for(self) -> str:
         token = self._token
@@ -99,6 +99,11 @@ class PeerLink:
             return str(answer["access_token"]), float(answer["expires_in"])
         except (ValueError, KeyError, TypeError):
             raise UpstreamUnavailable(f"{self.name} answered the token request oddly.") from None
+
+
+def _authorised(headers: Mapping[str, str], token: str) -> dict[str, str]:
+    """`headers` and this instance's token, over any `Authorization` the request had."""
+    return {**headers, "Authorization": f"Bearer {token}"}
 
 
 def _is_token_problem(response: SystemResponse) -> bool:

@@ -8,8 +8,7 @@ to each other directly (DESIGN.md §3 "Routing").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from kit.values import value_object
 from lgsp.catalog.schemas import ServiceSpec
 from lgsp.errors import ServiceNotFound, TargetNotFound, UpstreamUnavailable
 from lgsp.routing.peers import PeerLink
@@ -20,13 +19,13 @@ from lgsp.topology import Topology
 TARGET_HEADER = "X-LGSP-Target"
 
 
-@dataclass(frozen=True)
+@value_object
 class Local:
     system: str
     transport: SystemTransport
 
 
-@dataclass(frozen=True)
+@value_object
 class Forward:
     peer: PeerLink
     target: str | None

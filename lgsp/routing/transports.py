@@ -8,7 +8,7 @@ more than the mock itself (DESIGN.md §3, "Forwarding over HTTP must be fast").
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import quote, urlencode
@@ -30,7 +30,12 @@ PATH_SAFE = "/:@!$&'()*+,;=~"
 
 
 class SystemTransport(Protocol):
-    async def send(self, request: SystemRequest) -> SystemResponse: ...
+    async def send(
+        self, request: SystemRequest, extra_headers: Mapping[str, str] | None = None
+    ) -> SystemResponse:
+        """`extra_headers`: the bus's own (request id, origin, idempotency key), sent with the
+        adapter's and over any of the same name; beside the request rather than in a copy of
+        it, which the hop would build on every call only to merge them (issue 21)."""
 
 
 @runtime_checkable
@@ -91,7 +96,9 @@ class InProcessTransport:
         opening: object = app
         self._opening = opening if isinstance(opening, OpensLate) else None
 
-    async def send(self, request: SystemRequest) -> SystemResponse:
+    async def send(
+        self, request: SystemRequest, extra_headers: Mapping[str, str] | None = None
+    ) -> SystemResponse:
         if self._direct is not None and not request.body:
             try:
                 answer = self._direct(request.method, request.path)
@@ -104,7 +111,8 @@ class InProcessTransport:
                     answer.status, answer.body, answer.media_type, document=answer.document
                 )
         headers = [(b"host", self._host)]
-        headers += [(k.lower().encode(), v.encode()) for k, v in request.headers.items()]
+        given = _headers(request, extra_headers)
+        headers += [(k.lower().encode(), v.encode()) for k, v in given.items()]
         if request.body:
             headers.append((b"content-length", str(len(request.body)).encode()))
         scope = {
@@ -219,12 +227,15 @@ class HttpTransport:
             self._fixed += list(client.headers.items())
             self._fixed_names = {name.lower() for name, _ in self._fixed}
 
-    async def send(self, request: SystemRequest) -> SystemResponse:
+    async def send(
+        self, request: SystemRequest, extra_headers: Mapping[str, str] | None = None
+    ) -> SystemResponse:
         """The adapter's request as built: the caller's own headers and token never cross."""
+        given = _headers(request, extra_headers)
         if self._pool is not None and request.method != "HEAD":
-            return await self._send_pooled(self._pool, request)
+            return await self._send_pooled(self._pool, request, given)
         headers = self._headers.copy()
-        headers.update(request.headers)
+        headers.update(given)
         outgoing = httpx.Request(
             request.method,
             # Paths are decoded text: encoded again, so that a `?`, `#` or `%` in a segment
@@ -256,13 +267,14 @@ class HttpTransport:
             content_type=response.headers.get("content-type"),
         )
 
-    async def _send_pooled(self, pool: Http1Pool, request: SystemRequest) -> SystemResponse:
+    async def _send_pooled(
+        self, pool: Http1Pool, request: SystemRequest, given: Mapping[str, str]
+    ) -> SystemResponse:
         from lgsp.routing.http1 import TooLarge
 
         target = self._base_path + quote(request.path.lstrip("/"), safe=PATH_SAFE)
         if request.query:
             target += "?" + urlencode(request.query)
-        given = request.headers
         if given:
             names = {name.lower() for name in given}
             headers = [h for h in self._fixed if h[0].lower() not in names]
@@ -306,6 +318,11 @@ class HttpTransport:
             if len(body) > MAX_UPSTREAM_BODY:
                 raise UpstreamUnavailable(f"System {self._system} answered too much.")
         return SystemResponse(status=answer.status, body=body, content_type=content_type)
+
+
+def _headers(request: SystemRequest, extra: Mapping[str, str] | None) -> Mapping[str, str]:
+    """The request's headers and then `extra`, the later of two of the same name kept."""
+    return {**request.headers, **extra} if extra else request.headers
 
 
 async def _decoded(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
 from formats.dates import parse_ddmmyyyy
 from lgsp.settings import Settings
+from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, bearer, fetch_token
 
@@ -78,6 +81,37 @@ async def test_request_id_is_echoed_or_created(
     assert given.headers["x-request-id"] == "it-test-42"
     assert len(fresh.headers["x-request-id"]) == 32
     assert fresh.headers["x-request-id"] != given.headers["x-request-id"]
+
+
+async def test_the_owning_system_gets_the_callers_request_id_and_the_calls_origin(
+    client: httpx.AsyncClient,
+    demo_token: str,
+    settings: Settings,
+    bus: BusState,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The headers the bus adds to the adapter's request (`extra_headers`) reach the system:
+    its own calls to the bus then share the caller's audit trail."""
+    transport = bus.instances["kiengiang"].systems["dancu"]
+    app = transport._app  # type: ignore[attr-defined]
+    received: list[dict[bytes, bytes]] = []
+
+    async def watched(scope: Any, receive: Any, send: Any) -> None:
+        received.append(dict(scope["headers"]))
+        await app(scope, receive, send)
+
+    monkeypatch.setattr(transport, "_app", watched)
+    cccd = seeded_cccds(settings)[0]
+
+    answer = await client.get(  # a household: answered by the system's app, not its function
+        f"{KG}/dancu/v1/citizens/{cccd}/household",
+        headers={**bearer(demo_token), "X-Request-ID": "hop-headers-1"},
+    )
+
+    assert answer.status_code == 200
+    (headers,) = received
+    assert headers[b"x-request-id"] == b"hop-headers-1"
+    assert headers[b"x-lgsp-origin"] == b"kiengiang"
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ place; none may reach an owning system or the next gateway. Without the refusal,
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -53,9 +54,11 @@ class HopSpy:
                 monkeypatch.setattr(hop, "send", self._recording(hop.send))
 
     def _recording(self, send: Any) -> Any:
-        async def recorded(request: SystemRequest) -> SystemResponse:
+        async def recorded(
+            request: SystemRequest, extra_headers: Mapping[str, str] | None = None
+        ) -> SystemResponse:
             self.calls.append(f"{request.method} {request.path}")
-            response: SystemResponse = await send(request)
+            response: SystemResponse = await send(request, extra_headers)
             return response
 
         return recorded

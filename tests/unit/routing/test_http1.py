@@ -138,6 +138,22 @@ async def test_a_call_goes_out_with_the_headers_httpx_would_send(
     assert lean.endswith(b'\r\n\r\n{"x":1}')
 
 
+async def test_a_pooled_call_sends_the_extra_headers_over_the_requests_own(
+    serve: Serve,
+) -> None:
+    server = await serve(lambda head, n: ok())
+    async with http_client(server.url, timeout=5) as client:
+        await HttpTransport(client, system="demo").send(
+            SystemRequest(method="GET", path="/", headers={"X-Request-ID": "adapter"}),
+            {"X-Request-ID": "r-1"},
+        )
+
+    (head,) = server.heads
+    assert [line for line in head.lower().split(b"\r\n") if b"x-request-id" in line] == [
+        b"x-request-id: r-1"
+    ]
+
+
 async def test_connections_are_kept_alive_and_bounded(
     serve: Serve,
 ) -> None:

@@ -56,6 +56,21 @@ async def test_the_token_is_fetched_with_client_credentials_and_sent_as_bearer(
 
 
 @respx.mock
+async def test_extra_headers_ride_along_but_never_replace_the_instances_token(
+    link_and_clock: tuple[PeerLink, Clock],
+) -> None:
+    link, _ = link_and_clock
+    respx.post(f"{NDXP}token").mock(return_value=token_answer("t1"))
+    call_route = respx.get(f"{NDXP}csdlqgdc/v1/citizens/1").mock(return_value=httpx.Response(200))
+
+    await link.send(CALL, {"X-Request-ID": "r-2", "Authorization": "Bearer the-callers"})
+
+    sent = call_route.calls.last.request
+    assert sent.headers.get_list("authorization") == ["Bearer t1"]
+    assert sent.headers.get_list("x-request-id") == ["r-2"]
+
+
+@respx.mock
 async def test_the_token_is_reused_until_shortly_before_it_expires(
     link_and_clock: tuple[PeerLink, Clock],
 ) -> None:

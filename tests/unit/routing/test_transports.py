@@ -34,6 +34,12 @@ async def echo(request: Request) -> JSONResponse:
     )
 
 
+async def headers(request: Request) -> JSONResponse:
+    return JSONResponse(
+        {name: request.headers.getlist(name) for name in ("x-request-id", "accept")}
+    )
+
+
 async def slow(_request: Request) -> JSONResponse:
     await asyncio.sleep(5)
     return JSONResponse({})
@@ -50,6 +56,7 @@ async def huge(_request: Request) -> Response:
 APP = Starlette(
     routes=[
         Route("/echo/{rest:path}", echo, methods=["GET", "POST"]),
+        Route("/headers", headers),
         Route("/slow", slow),
         Route("/broken", broken),
         Route("/huge", huge),
@@ -98,6 +105,21 @@ async def test_in_process_call_passes_method_path_query_body_and_headers() -> No
         "query": {"trang": "2"},
         "body": '{"x":1}',
         "content_type": "application/json",
+    }
+
+
+WITH_ADAPTERS_HEADERS = SystemRequest(
+    method="GET", path="/headers", headers={"X-Request-ID": "adapter", "Accept": "text/xml"}
+)
+"""A request whose adapter set a header of the name the bus sets too (`extra_headers`)."""
+
+
+async def test_in_process_call_sends_the_extra_headers_over_the_requests_own() -> None:
+    response = await in_process().send(WITH_ADAPTERS_HEADERS, {"X-Request-ID": "r-1"})
+
+    assert httpx.Response(200, content=response.body).json() == {
+        "x-request-id": ["r-1"],
+        "accept": ["text/xml"],
     }
 
 
@@ -217,6 +239,21 @@ async def test_http_transport_sends_the_request_as_built(respx_mock: respx.MockR
     assert sent.headers.get_list("accept") == ["application/xml"]  # the request's own wins
     assert sent.headers["user-agent"].startswith("python-httpx/")  # the client's defaults stay
     assert "authorization" not in sent.headers
+
+
+@respx.mock(base_url="http://system.test", assert_all_called=True)
+async def test_http_transport_sends_the_extra_headers_over_the_requests_own(
+    respx_mock: respx.MockRouter,
+) -> None:
+    route = respx_mock.get("/headers").mock(return_value=httpx.Response(200))
+    async with httpx.AsyncClient(base_url="http://system.test") as client:
+        await HttpTransport(client, system="demo").send(
+            WITH_ADAPTERS_HEADERS, {"X-Request-ID": "r-1"}
+        )
+
+    sent = route.calls.last.request
+    assert sent.headers.get_list("x-request-id") == ["r-1"]
+    assert sent.headers.get_list("accept") == ["text/xml"]
 
 
 @respx.mock(base_url="http://system.test", assert_all_called=True)
