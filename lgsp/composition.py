@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy.engine import make_url
 from starlette.types import Receive, Scope, Send
 
 from lgsp.app import OnReady, create_app
@@ -93,8 +92,7 @@ def mock_config(context: SystemContext, system: str | None = None) -> SystemConf
         ),
         signature_policy=settings.signature_policies.get(instance.name, "report"),
         trust_refresh_seconds=settings.crl_cache_seconds,
-        sole_writer=settings.workers == 1
-        and make_url(settings.systems_database_url).get_backend_name() == "sqlite",
+        sole_writer=settings.systems_sole_writer_here,
     )
     if context.bus is None:
         return config

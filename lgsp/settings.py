@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     With one, on SQLite (whose data dir no other bus process opens), a reset may leave alone a
     mock nothing has changed since the last reset (`SystemConfig.sole_writer`)."""
 
+    systems_sole_writer: bool | None = None
+    """Whether this process alone writes its mock systems' rows, so that a reset may leave
+    alone a mock nothing has changed since the last one. Unset: only with one worker on SQLite,
+    whose data dir no other process opens. True (assigned by the operator, who knows it): also
+    on PostgreSQL, for one `lgsp serve` on a database or schema of its own, as a test suite
+    runs it; refused with `workers` above one. False: every reset seeds every mock again."""
+
     seed: int = 2024
     """Seed for generated data: the same seed gives the same citizens."""
 
@@ -280,6 +287,25 @@ class Settings(BaseSettings):
                 "profile refuses it"
             )
         return self
+
+    @model_validator(mode="after")
+    def _refuse_a_sole_writer_of_several_workers(self) -> Self:
+        if self.systems_sole_writer and self.workers > 1:
+            raise ValueError(
+                "LGSP_SYSTEMS_SOLE_WRITER says one process writes the systems' rows, but "
+                f"LGSP_WORKERS is {self.workers}"
+            )
+        return self
+
+    @property
+    def systems_sole_writer_here(self) -> bool:
+        """`systems_sole_writer`, or where unset whether one process serves an SQLite file."""
+        if self.systems_sole_writer is not None:
+            return self.systems_sole_writer
+        from sqlalchemy.engine import make_url  # not at import: `lgsp serve` answers before it
+
+        sqlite = make_url(self.systems_database_url).get_backend_name() == "sqlite"
+        return self.workers == 1 and sqlite
 
     @property
     def resolved_database_url(self) -> str:

@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from adapters.base import SystemRequest, SystemResponse
 from lgsp.audit.verify import verify_chain
@@ -115,11 +114,11 @@ async def test_reset_empties_the_outboxes_and_reports_each_mock(
     assert "audit log" in report["kept"]
 
 
-async def test_a_reset_leaves_alone_the_mocks_nothing_changed_since_the_last_one_on_sqlite(
+async def test_a_reset_leaves_alone_the_mocks_nothing_changed_since_the_last_one(
     client: httpx.AsyncClient, demo_token: str, settings: Settings
 ) -> None:
-    """One process on SQLite sees every write to its mocks; with PostgreSQL another process
-    may write them, and every reset seeds again (`SystemConfig.sole_writer`)."""
+    """The tests' bus is the one writer of its systems' rows, on either database
+    (`systems_sole_writer`): it sees every write to its mocks."""
     await file_dossier(client, demo_token, settings)
     await reset(client, demo_token)
 
@@ -127,11 +126,23 @@ async def test_a_reset_leaves_alone_the_mocks_nothing_changed_since_the_last_one
 
     outcomes = {s["outcome"] for s in report["systems"]} - {"stateless"}
     deleted = {s["deleted"] for s in report["systems"]}
-    if make_url(settings.resolved_database_url).get_backend_name() == "sqlite":
-        assert (outcomes, deleted) == ({"unchanged"}, {0})
-    else:
-        assert outcomes == {"reseeded"}
-        assert max(deleted) > 0
+    assert (outcomes, deleted) == ({"unchanged"}, {0})
+
+
+async def test_where_another_process_may_write_the_mocks_every_reset_seeds_them_again(
+    bus_pool: BusPool, settings: Settings
+) -> None:
+    """What PostgreSQL gets by default, and `--workers`: the writes of other processes are not
+    seen here."""
+    async with bus_pool.client(settings, systems_sole_writer=False) as client:
+        token = await fetch_token(client)
+        await reset(client, token)
+
+        report = await reset(client, token)
+
+    outcomes = {s["outcome"] for s in report["systems"]} - {"stateless"}
+    assert outcomes == {"reseeded"}
+    assert max(s["deleted"] for s in report["systems"]) > 0
 
 
 async def test_reset_from_any_instance_resets_the_whole_bus(
@@ -303,6 +314,4 @@ async def test_a_reset_is_not_bounded_by_the_instances_upstream_timeout(
 
         report = await reset(client, token)
 
-    sqlite = make_url(settings.resolved_database_url).get_backend_name() == "sqlite"
-    untouched = "unchanged" if sqlite else "reseeded"  # one process on SQLite sees every write
-    assert {s["outcome"] for s in report["systems"]} == {untouched, "stateless"}
+    assert {s["outcome"] for s in report["systems"]} == {"unchanged", "stateless"}

@@ -30,6 +30,29 @@ def test_plain_database_urls_get_our_async_drivers(given: str, expected: str) ->
     assert Settings(_env_file=None, database_url=given).database_url == expected  # type: ignore[call-arg]
 
 
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({}, True),  # one process on its own SQLite file
+        ({"workers": 2}, False),
+        ({"database_url": "postgresql://u@h/db"}, False),  # another process may share it
+        ({"database_url": "postgresql://u@h/db", "systems_sole_writer": True}, True),
+        ({"systems_sole_writer": False}, False),
+    ],
+)
+def test_a_reset_trusts_its_own_count_of_writes_only_where_one_process_writes(
+    tmp_path: Path, given: dict[str, object], expected: bool
+) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path, **given)  # type: ignore[call-arg]
+
+    assert settings.systems_sole_writer_here is expected
+
+
+def test_a_sole_writer_of_several_workers_is_refused() -> None:
+    with pytest.raises(ValidationError, match="LGSP_WORKERS is 2"):
+        Settings(_env_file=None, systems_sole_writer=True, workers=2)  # type: ignore[call-arg]
+
+
 def test_environment_variables_configure_the_bus(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LGSP_SEED", "99")
     monkeypatch.setenv("LGSP_DATABASE_URL", "postgresql://x@y/z")
