@@ -3,11 +3,16 @@ a database of the test's own."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kit.db import make_engine
+from tests.fixtures.bus import BusPool
+from tests.fixtures.database import wipe_postgresql_schema
 from tests.fixtures.handovers import HandoverBus
 
 
@@ -18,9 +23,23 @@ def handovers() -> HandoverBus:
 
 
 @pytest.fixture(name="db_url")
-def fx_db_url(database_url: str, engine: AsyncEngine) -> str:
-    """The test's database, emptied first (the `engine` fixture wipes PostgreSQL)."""
+async def fx_db_url(database_url: str, bus_pool: BusPool) -> str:
+    """The test's database, holding nothing: a file of the test's own on SQLite, this run's
+    schema wiped on PostgreSQL (the module's shared bus, whose tables those are, stopped
+    first). A mock creates its own tables: the bus's (`engine`) would be work for nothing."""
+    if make_url(database_url).get_backend_name() == "postgresql":
+        await bus_pool.close()
+        wipe_postgresql_schema()
     return database_url
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on the test's database (`db_url`), for reading what a mock wrote there: the
+    suite's `engine`, which creates the bus's tables, has nothing to do with a mock's."""
+    engine = make_engine(db_url)
+    yield engine
+    await engine.dispose()
 
 
 @pytest.fixture(name="sqlite_url")
