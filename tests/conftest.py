@@ -88,6 +88,17 @@ async def file_sessions(sqlite_file: str) -> AsyncIterator[async_sessionmaker[As
     await engine.dispose()
 
 
+@pytest.fixture(name="db_url")
+async def fx_db_url(database_url: str, bus_pool: BusPool) -> str:
+    """The test's database, holding nothing: a file of the test's own on SQLite, this run's
+    schema wiped on PostgreSQL (the module's shared bus, whose tables those are, stopped
+    first). For a mock, which creates its own tables, or a test of creating them."""
+    if make_url(database_url).get_backend_name() == "postgresql":
+        await bus_pool.close()
+        wipe_postgresql_schema()
+    return database_url
+
+
 @pytest.fixture
 async def engine(
     database_url: str, sqlite_template: Path, bus_pool: BusPool

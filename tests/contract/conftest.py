@@ -21,17 +21,19 @@ from lgsp.settings import Settings
 from tests.contract.harness import NDXP, Bus
 from tests.fixtures.apps import serving
 from tests.fixtures.bus import KG, TEST_INSTANCES, TEST_PUBLIC_URL, fetch_token
-from tests.fixtures.database import database_url_for, wipe_postgresql_schema
+from tests.fixtures.database import CONTRACT_SCHEMA, database_url_for, wipe_postgresql_schema
 
 
 @pytest.fixture(scope="package", params=["sqlite", "postgresql"])
 def contract_database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> str:
-    """As `database_url`, once per package; the PostgreSQL schema is emptied first."""
-    url = database_url_for(request.param, tmp_path_factory.mktemp("contract"))
+    """As `database_url`, once per package; on PostgreSQL a schema of the package's own
+    (`CONTRACT_SCHEMA`: the modules' bus may be running on the run's), emptied first."""
+    directory = tmp_path_factory.mktemp("contract")
+    url = database_url_for(request.param, directory, schema=CONTRACT_SCHEMA)
     if request.param == "postgresql":
-        wipe_postgresql_schema()
+        wipe_postgresql_schema(CONTRACT_SCHEMA)
     return url
 
 

@@ -14,7 +14,6 @@ from kit.db import SchemaTooOld, add_missing_columns
 from lgsp.db import make_engine, row_values
 from lgsp.models import create_schema
 from tests.fixtures.audit import audit_entry, journal_entry
-from tests.fixtures.database import TEST_SCHEMA
 
 pytestmark = pytest.mark.anyio
 
@@ -22,15 +21,10 @@ STARTING_TOGETHER = 6
 
 
 async def test_processes_starting_together_on_a_fresh_database_all_create_the_schema(
-    database_url: str,
+    db_url: str,
 ) -> None:
-    engines = [make_engine(database_url) for _ in range(STARTING_TOGETHER)]
+    engines = [make_engine(db_url) for _ in range(STARTING_TOGETHER)]
     try:
-        async with engines[0].begin() as conn:
-            if conn.dialect.name == "postgresql":
-                await conn.execute(text(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE"))
-                await conn.execute(text(f"CREATE SCHEMA {TEST_SCHEMA}"))
-
         await asyncio.gather(*(create_schema(engine) for engine in engines))
 
         async with engines[0].connect() as conn:

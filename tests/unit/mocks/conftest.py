@@ -1,5 +1,5 @@
 """What the tests of the mock systems share: a stand-in for the bus that takes hand-overs, and
-a database of the test's own."""
+an engine on the test's database (`db_url`, tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kit.db import make_engine
-from tests.fixtures.bus import BusPool
-from tests.fixtures.database import wipe_postgresql_schema
 from tests.fixtures.handovers import HandoverBus
 
 
@@ -20,17 +17,6 @@ from tests.fixtures.handovers import HandoverBus
 def handovers() -> HandoverBus:
     """The bus's store-and-forward as a mock meets it: records each hand-over, answers 202."""
     return HandoverBus()
-
-
-@pytest.fixture(name="db_url")
-async def fx_db_url(database_url: str, bus_pool: BusPool) -> str:
-    """The test's database, holding nothing: a file of the test's own on SQLite, this run's
-    schema wiped on PostgreSQL (the module's shared bus, whose tables those are, stopped
-    first). A mock creates its own tables: the bus's (`engine`) would be work for nothing."""
-    if make_url(database_url).get_backend_name() == "postgresql":
-        await bus_pool.close()
-        wipe_postgresql_schema()
-    return database_url
 
 
 @pytest.fixture
