@@ -424,6 +424,31 @@ async def test_a_journal_row_the_database_refuses_costs_no_audit_record(
         assert await session.scalar(select(func.count()).select_from(JournalRecord)) == 0
 
 
+async def test_a_refused_journal_row_leaves_none_of_its_transactions_rows(
+    sessions: async_sessionmaker[AsyncSession],
+    writer: AuditLog,
+) -> None:
+    """Rows of the same transaction written before the refused one do not stay behind, and
+    the audit records are linked as if no journal had ridden along."""
+    entry = make_entry(0)
+    kept = journal_entry(
+        instance=entry.instance, request_id=entry.request_id, occurred_at=entry.occurred_at
+    )
+    refused = journal_entry(
+        instance=entry.instance,
+        request_id=entry.request_id,
+        method=None,  # NOT NULL: the database refuses the row
+        occurred_at=entry.occurred_at,
+    )
+
+    await writer.append([entry], journal=[kept, refused])
+    await writer.append([make_entry(1)], journal=[kept])
+
+    await assert_chain_holds(sessions, ["req-0", "req-1"])
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(JournalRecord)) == 1
+
+
 async def test_over_long_values_are_cut_to_their_columns_and_share_the_group_commit(
     sessions: async_sessionmaker[AsyncSession],
     caplog: pytest.LogCaptureFixture,
