@@ -313,12 +313,7 @@ def read_status(
 def render_edxml(document: Mapping[str, Any], *, limits: EdxmlLimits = DEFAULT_LIMITS) -> bytes:
     """The edXML (UTF-8) of a canonical document; validates it first (see validate_document)."""
     doc = validate_document(document, limits=limits)
-    w = Writer()
-    w.open("edXML", f' xmlns="{NAMESPACE}" xmlns:edXML="{NAMESPACE}"')
-    w.open(f"{PREFIX}edXMLEnvelope")
-    w.open(f"{PREFIX}edXMLHeader")
-    w.open(f"{PREFIX}MessageHeader")
-    w.record("From", _ORGANISATION, doc["from"])
+    w = _message_header(doc["from"])
     for organisation in doc["to"]:
         w.record("To", _ORGANISATION, organisation)
     w.fields((_DOCUMENT_ID_FIELD,), doc)
@@ -357,6 +352,18 @@ def render_edxml(document: Mapping[str, Any], *, limits: EdxmlLimits = DEFAULT_L
         w.close("AttachmentEncoded")
     w.close("edXML")
     return w.to_bytes()
+
+
+def _message_header(sender: Mapping[str, Any]) -> Writer:
+    """A writer inside MessageHeader with the sender's From written: a document and a status
+    message begin alike (DOMAIN.md §3.1, §3.4)."""
+    w = Writer()
+    w.open("edXML", f' xmlns="{NAMESPACE}" xmlns:edXML="{NAMESPACE}"')
+    w.open(f"{PREFIX}edXMLEnvelope")
+    w.open(f"{PREFIX}edXMLHeader")
+    w.open(f"{PREFIX}MessageHeader")
+    w.record("From", _ORGANISATION, sender)
+    return w
 
 
 def validate_status(status: Mapping[str, Any]) -> dict[str, Any]:
@@ -409,12 +416,7 @@ def render_status(status: Mapping[str, Any]) -> bytes:
     client instead wraps them in `edXML:Status` inside a SOAP header, which we do not).
     """
     doc = validate_status(status)
-    w = Writer()
-    w.open("edXML", f' xmlns="{NAMESPACE}" xmlns:edXML="{NAMESPACE}"')
-    w.open(f"{PREFIX}edXMLEnvelope")
-    w.open(f"{PREFIX}edXMLHeader")
-    w.open(f"{PREFIX}MessageHeader")
-    w.record("From", _ORGANISATION, doc["from"])
+    w = _message_header(doc["from"])
     w.record("ResponseFor", _RESPONSE_FOR, doc["response_for"])
     if doc["staff_info"] is not None:
         w.record("StaffInfo", _STAFF_INFO, doc["staff_info"])

@@ -10,6 +10,7 @@ import asyncio
 import json as jsonlib
 import logging
 import time
+from abc import ABCMeta, abstractmethod
 from contextlib import nullcontext
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -36,13 +37,14 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class LineFormatter(logging.Formatter):
+class LineFormatter(logging.Formatter, metaclass=ABCMeta):
     """A formatter that also writes a line from its fields, with no `LogRecord` (`AccessLog`):
     `line` gives the text `format` gives a record of those fields, byte for byte (its `msecs`
     from `created`, as `LogRecord` sets it)."""
 
+    @abstractmethod
     def line(self, created: float, levelname: str, name: str, request_id: str, message: str) -> str:
-        raise NotImplementedError
+        """The line `format` writes for a record of these fields."""
 
 
 _JSON = jsonlib.JSONEncoder(ensure_ascii=False)

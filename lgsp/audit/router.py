@@ -22,7 +22,7 @@ MAX_PAGE_SIZE = 1000
 """As `lgsp audit export` reads them: a page is one bounded query."""
 
 
-@router.get("/audit", response_model=AuditTrail, responses=problem_responses(InvalidRequest))
+@router.get("/audit", responses=problem_responses(InvalidRequest))
 async def audit_trail(
     request: Request,
     instance: InstanceDep,

@@ -28,16 +28,14 @@ router = admin_router("/admin/clients")
 ClientId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
-@router.get("", response_model=ClientList)
+@router.get("")
 async def list_clients(instance: InstanceDep, session: SessionDep) -> ClientList:
     """This instance's clients, oldest first, with their rights (never their secrets)."""
     clients = await ClientRepository(session).list(instance.spec.name)
     return ClientList(clients=[ClientOut.model_validate(client) for client in clients])
 
 
-@router.post(
-    "", status_code=201, response_model=ClientCreated, responses=problem_responses(InvalidRequest)
-)
+@router.post("", status_code=201, responses=problem_responses(InvalidRequest))
 async def create_client(
     instance: InstanceDep, bus: BusDep, session: SessionDep, client: ClientIn
 ) -> ClientCreated:
@@ -63,7 +61,6 @@ async def create_client(
 
 @router.post(
     "/{client_id}/revoke",
-    response_model=ClientOut,
     responses=problem_responses(NotFound, ClientProtected),
 )
 async def revoke_client(
@@ -81,7 +78,6 @@ async def revoke_client(
 
 @router.put(
     "/{client_id}/rights",
-    response_model=ClientOut,
     responses=problem_responses(NotFound, ClientProtected, InvalidRequest),
 )
 async def replace_rights(

@@ -187,7 +187,6 @@ async def revoke_access_token(
     "/admin/revoked-tokens",
     tags=["admin"],
     dependencies=[Depends(record_admin_change)],
-    response_model=TokenRevoked,
     responses=problem_responses(InvalidToken, AccessDenied, InvalidRequest, RateLimited),
 )
 async def revoke_token_by_id(
@@ -214,7 +213,6 @@ async def revoke_token_by_id(
 
 @clients_router.put(
     "/{client_id}/handling",
-    response_model=ClientHandlingSet,
     responses=problem_responses(NotFound, InvalidRequest),
 )
 async def set_client_handling(

@@ -71,7 +71,6 @@ async def trust_pem(bus: BusDep) -> Response:
 @router.post(
     "/certificates",
     status_code=201,
-    response_model=IssuedOut,
     responses=problem_responses(UnknownOrganisation, BadPassword, AccessDenied),
 )
 async def issue(bus: BusDep, instance: InstanceDep, admin: AdminDep, body: IssueIn) -> IssuedOut:
@@ -90,7 +89,7 @@ async def issue(bus: BusDep, instance: InstanceDep, admin: AdminDep, body: Issue
     )
 
 
-@router.get("/certificates", response_model=CertificateList)
+@router.get("/certificates")
 async def list_certificates(bus: BusDep, instance: InstanceDep, admin: AdminDep) -> CertificateList:
     """The certificates issued to the organisations this admin may act for, newest first."""
     directory = _directory(bus, instance, bus_wide=is_bus_admin(admin, bus.settings))
@@ -100,7 +99,6 @@ async def list_certificates(bus: BusDep, instance: InstanceDep, admin: AdminDep)
 
 @router.post(
     "/certificates/{serial}/revoke",
-    response_model=CertificateOut,
     responses=problem_responses(CertificateNotFound, AccessDenied),
 )
 async def revoke(
@@ -121,7 +119,6 @@ async def revoke(
 
 @router.post(
     "/roots",
-    response_model=RootOut,
     responses=problem_responses(BusAdminRequired, BadCertificate),
 )
 async def add_root(bus: BusDep, admin: AdminDep, body: RootIn) -> RootOut:

@@ -28,7 +28,6 @@ async def service_contract(service_id: str, version: str, bus: BusDep) -> JSONRe
 
 @router.get(
     "/services",
-    response_model=ServiceList,
     responses=problem_responses(InvalidToken, AuditUnavailable),
 )
 async def list_services(caller: CallerDep, bus: BusDep, instance: InstanceDep) -> ServiceList:

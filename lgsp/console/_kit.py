@@ -33,7 +33,8 @@ STALE_FORM = "Phiên đã hết hạn; thử lại."
 
 class Refused(Exception):
     """The browser goes elsewhere instead (to sign in, to the overview, back to a stale form's
-    page), nothing done: raised by a screen's first step, answered by the console's router."""
+    page or to the page whose admin call was refused): raised by a screen's step before it has
+    answered anything, answered by the console's router."""
 
     def __init__(self, answer: RedirectResponse) -> None:
         super().__init__(answer.headers["location"])
@@ -105,9 +106,7 @@ class Console:
         if not session.admits(csrf):
             return to(f"/{instance}/{back}", error=STALE_FORM)
         async with admin_api(request, bus, session) as api:
-            answer = await api.call(instance, method, path, json=json)
-        if ok is not None and answer.status_code != ok:
-            return to(f"/{instance}/{back}", error=problem_text(answer))
+            await api.call_or_back(instance, method, path, back=back, ok=ok, json=json)
         return RedirectResponse(f"{PREFIX}/{instance}/{back}", status_code=303)
 
 
@@ -132,6 +131,16 @@ class AdminApi:
         base = self.bus.instances[instance].spec.mount_path
         headers = {"Authorization": f"Bearer {self.session.tokens[instance]}"}
         return await self.http.request(method, f"{base}{path}", headers=headers, **options)
+
+    async def call_or_back(
+        self, instance: str, method: str, path: str, *, back: str, ok: int | None, **options: Any
+    ) -> httpx.Response:
+        """`call`, for a screen that goes on with the answer: any other than `ok` (None: any) is
+        `Refused`, back to the page `back` with its problem, and the screen does nothing more."""
+        answer = await self.call(instance, method, path, **options)
+        if ok is not None and answer.status_code != ok:
+            raise Refused(to(f"/{instance}/{back}", error=problem_text(answer)))
+        return answer
 
     async def get(
         self, instance: str, path: str, params: dict[str, Any] | None = None

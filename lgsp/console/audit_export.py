@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from lgsp.audit.repository import AuditRepository
 from lgsp.audit.router import MAX_PAGE_SIZE
 from lgsp.audit.schemas import AuditRecordOut
-from lgsp.console._kit import Console, admin_api, problem_text, to
+from lgsp.console._kit import Console, admin_api, problem_text
 from lgsp.deps import BusDep
 from lgsp.state import BusState
 
@@ -67,9 +67,9 @@ def add_audit_export_routes(router: APIRouter, console: Console) -> None:
         paged = "request_id" not in query  # one request's hops come in one answer
         params: dict[str, Any] = {**query, "after": 0, "limit": MAX_PAGE_SIZE} if paged else query
         async with admin_api(request, bus, session) as api:
-            first = await api.call(instance, "GET", "/admin/audit", params=params)
-        if first.status_code != 200:
-            return to(f"/{instance}/audit", error=problem_text(first))
+            first = await api.call_or_back(
+                instance, "GET", "/admin/audit", back="audit", ok=200, params=params
+            )
         records: list[dict[str, Any]] = first.json()["records"]
 
         async def lines() -> AsyncIterator[str]:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from lgsp.console._kit import Console, admin_api, problem_text, to
+from lgsp.console._kit import Console, admin_api
 from lgsp.deps import BusDep
 from lgsp.state import BusState
 
@@ -56,9 +56,9 @@ def add_client_routes(router: APIRouter, console: Console) -> None:
         if organisation := str(form.get("organisation", "")).strip()[:64]:
             body["organisation"] = organisation
         async with admin_api(request, bus, session) as api:
-            answer = await api.call(instance, "POST", "/admin/clients", json=body)
-        if answer.status_code != 201:
-            return to(f"/{instance}/clients", error=problem_text(answer))
+            answer = await api.call_or_back(
+                instance, "POST", "/admin/clients", back="clients", ok=201, json=body
+            )
         # Rendered here, not redirected to: the secret must never sit in a URL or a history.
         return await _clients_page(request, bus, console, instance, created=answer.json())
 

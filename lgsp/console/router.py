@@ -27,7 +27,6 @@ from lgsp.console._kit import (
     administered,
     bus_client,
     database,
-    problem_text,
     quick_sign_in,
     to,
 )
@@ -264,9 +263,9 @@ def create_console_router() -> APIRouter:
         if form.get("action") == "timeout":
             rule["timeout"] = True
         async with admin_api(request, bus, session) as api:
-            answer = await api.call(instance, "POST", "/admin/faults", json=rule)
-        if answer.status_code != 201:
-            return to(f"/{instance}/faults", error=problem_text(answer))
+            await api.call_or_back(
+                instance, "POST", "/admin/faults", back="faults", ok=201, json=rule
+            )
         return RedirectResponse(f"{PREFIX}/{instance}/faults", status_code=303)
 
     @router.post("/{instance}/faults/{rule_id}/delete")

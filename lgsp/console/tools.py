@@ -19,7 +19,7 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from lgsp.console._kit import Console, admin_api, problem_text, to
+from lgsp.console._kit import Console, admin_api, to
 from lgsp.deps import BusDep
 from lgsp.journal.capture import mask_text
 from lgsp.state import BusState
@@ -103,9 +103,9 @@ def add_tool_routes(router: APIRouter, console: Console) -> None:
         if scope not in RESET_SCOPES:
             return to(f"/{instance}/tools", error="Phạm vi đặt lại phải là instance hoặc bus.")
         async with admin_api(request, bus, session) as api:
-            answer = await api.call(instance, "POST", "/admin/reset", params={"scope": scope})
-        if answer.status_code != 200:
-            return to(f"/{instance}/tools", error=problem_text(answer))
+            answer = await api.call_or_back(
+                instance, "POST", "/admin/reset", back="tools", ok=200, params={"scope": scope}
+            )
         return await _tools_page(request, bus, console, instance, report=answer.json())
 
 

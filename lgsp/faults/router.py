@@ -26,7 +26,6 @@ RuleId = Annotated[int, Path(ge=1, le=MAX_ID)]
 @router.post(
     "",
     status_code=201,
-    response_model=FaultRuleOut,
     response_model_exclude_none=True,
     responses=problem_responses(InvalidRequest),
 )
@@ -42,7 +41,7 @@ async def add_fault(instance: InstanceDep, bus: BusDep, rule: FaultRuleIn) -> Fa
     return store.to_out(record)
 
 
-@router.get("", response_model=FaultRuleList, response_model_exclude_none=True)
+@router.get("", response_model_exclude_none=True)
 async def list_faults(instance: InstanceDep, bus: BusDep) -> FaultRuleList:
     """This instance's rules that have not expired, with the applications each has left."""
     records = await store.active_rules(
@@ -61,7 +60,7 @@ async def remove_fault(instance: InstanceDep, bus: BusDep, rule_id: RuleId) -> R
     return Response(status_code=204)
 
 
-@router.delete("", response_model=FaultsRemoved)
+@router.delete("")
 async def clear_faults(instance: InstanceDep, bus: BusDep) -> FaultsRemoved:
     """Remove every rule of this instance."""
     name = instance.spec.name

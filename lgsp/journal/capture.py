@@ -23,40 +23,43 @@ from kit.values import value_object
 from lgsp.json_text import compact_json_text
 from lgsp.masking import mask_personal_data
 
-PERSONAL_FIELDS = frozenset(
-    {
-        "full_name",  # canonical JSON (dancu, dvc, dvcqg)
-        "applicant_name",
-        "family_name",
-        "given_name",
-        "actor",  # who handled a dossier step (NguoiXuLy)
-        "staff",  # qlvb's StaffInfo
-        "email",
-        "phone",
-        "mobile",
-        "ho_va_ten",
-        "HoVaTen",  # the citizen database's native envelope
-        "HoTen",
-        "ChuHoSo",  # DVCQG's applicant
-        "NguoiXuLy",
-        "Email",
-        "SoDienThoai",
-        "FullName",  # edXML's SignerInfo
-        "Staff",
-        "Mobile",
-    }
+PERSONAL_FIELDS = (
+    ("full", "name"),  # canonical JSON (dancu, dvc, dvcqg); edXML's SignerInfo FullName
+    ("applicant", "name"),
+    ("family", "name"),
+    ("given", "name"),
+    ("actor",),  # who handled a dossier step (NguoiXuLy)
+    ("staff",),  # qlvb's StaffInfo
+    ("email",),
+    ("phone",),
+    ("mobile",),
+    ("ho", "va", "ten"),  # the citizen database's native envelope (HoVaTen)
+    ("ho", "ten"),
+    ("chu", "ho", "so"),  # DVCQG's applicant (ChuHoSo)
+    ("nguoi", "xu", "ly"),
+    ("so", "dien", "thoai"),
 )
-"""Keys (JSON, forms) and elements (XML) whose value names or reaches a person."""
+"""Keys (JSON, forms) and elements (XML) whose value names or reaches a person, as words: each
+is matched in any case, its words joined or not by `_` or `-` (`HoTen`, `hoTen`, `ho_ten`,
+`HO-TEN`): an integrator's own system spells them as it likes, and a spelling the list missed
+would put a whole name in the journal."""
 
-_FIELD_NAMES = "|".join(sorted(PERSONAL_FIELDS))
+_FIELD_NAMES = "|".join("[_-]?".join(words) for words in PERSONAL_FIELDS)
+_PERSONAL_NAME = re.compile(_FIELD_NAMES, re.IGNORECASE)
 # Linear: `[^<>]*` cannot run past the next tag, so an unclosed `<FullName ` costs one scan.
 _XML_FIELD = re.compile(
     rf"<(?P<tag>(?:[\w.-]+:)?(?:{_FIELD_NAMES}))(?P<attrs>\s[^<>]*)?>"
-    r"(?:<!\[CDATA\[(?P<cdata>[^\]]{0,500})\]\]>|(?P<text>[^<]*))</(?P=tag)\s*>"
+    r"(?:<!\[CDATA\[(?P<cdata>[^\]]{0,500})\]\]>|(?P<text>[^<]*))</(?P=tag)\s*>",
+    re.IGNORECASE,
 )
 # What is left of JSON that did not parse (a cut body, a wrong content type): `"key": "value"`.
-_JSON_FIELD = re.compile(rf'"(?P<key>{_FIELD_NAMES})"\s*:\s*"(?P<text>(?:[^"\\]|\\.)*)"?')
-_FORM_FIELD = re.compile(rf"(?P<lead>(?:^|&)(?:{_FIELD_NAMES})=)(?P<text>[^&]*)")
+_JSON_FIELD = re.compile(
+    rf'"(?P<key>{_FIELD_NAMES})"\s*:\s*"(?P<text>(?:[^"\\]|\\.)*)"?', re.IGNORECASE
+)
+_FORM_FIELD = re.compile(rf"(?P<lead>(?:^|&)(?:{_FIELD_NAMES})=)(?P<text>[^&]*)", re.IGNORECASE)
+_field_plans: dict[str, tuple[str, bool]] = {}
+"""`_field_plan`'s answers."""
+_MAX_KNOWN_KEYS = 4096
 _SECRET_NAME = re.compile(r"token|secret|password|passwd|api[_-]?key|signature", re.IGNORECASE)
 MASK_MARGIN = 96
 """Bytes captured past the journal's limit, so that what is cut at the limit was masked whole:
@@ -314,15 +317,20 @@ def _masked_document(value: Any, depth: int, mask: _Mask) -> Any:
 
 def _masked_fields(fields: dict[Any, Any], depth: int, mask: _Mask) -> dict[Any, Any]:
     """An object's fields: a string masked here rather than by a call of the walk per value
-    (most of an answer's values are strings), a name by its key."""
+    (most of an answer's values are strings), a name by its key; a key is masked too (a map
+    keyed by CCCD)."""
     if depth == 1 and fields:  # its values are one level too deep
         raise _TooDeep
-    return {
-        key: (mask_name(item) if key in PERSONAL_FIELDS else mask(item))
-        if type(item) is str
-        else _masked_document(item, depth - 1, mask)
-        for key, item in fields.items()
-    }
+    plans = _field_plans
+    masked = {}
+    for key, item in fields.items():
+        plan = plans.get(key)
+        name, personal = _field_plan(key) if plan is None else plan
+        if type(item) is str:
+            masked[name] = mask_name(item) if personal else mask(item)
+        else:
+            masked[name] = _masked_document(item, depth - 1, mask)
+    return masked
 
 
 def _masked_items(items: list[Any] | tuple[Any, ...], depth: int, mask: _Mask) -> list[Any]:
@@ -345,6 +353,23 @@ def mask_text(text: str) -> str:
     text = _JSON_FIELD.sub(lambda m: f'"{m["key"]}":"{mask_name(m["text"])}"', text)
     text = _FORM_FIELD.sub(lambda m: m["lead"] + mask_name(unquote_plus(m["text"])), text)
     return mask_personal_data(text)
+
+
+def is_personal_field(key: str) -> bool:
+    """Whether a key or element named `key` holds a person's name or contact (`PERSONAL_FIELDS`)."""
+    return _PERSONAL_NAME.fullmatch(key) is not None
+
+
+def _field_plan(key: Any) -> tuple[Any, bool]:
+    """A key as the journal keeps it (its id numbers masked: a map keyed by CCCD), and whether
+    its value is a person's name; remembered, as an answer's keys are the same few from call to
+    call, up to a bound (keys a caller makes up)."""
+    if type(key) is not str:
+        return key, False
+    if len(_field_plans) >= _MAX_KNOWN_KEYS:
+        _field_plans.clear()
+    plan = _field_plans[key] = (mask_personal_data(key), is_personal_field(key))
+    return plan
 
 
 def mask_name(name: str) -> str:

@@ -52,7 +52,7 @@ class JournalQuery(JournalFilter):
     """Only exchanges older than this id: the last id of the previous page (keyset paging)."""
 
 
-@router.get("", response_model=JournalPage, responses=problem_responses(JournalDisabled))
+@router.get("", responses=problem_responses(JournalDisabled))
 async def list_exchanges(
     instance: InstanceDep, bus: BusDep, query: Annotated[JournalQuery, Query()]
 ) -> JournalPage:
@@ -70,7 +70,6 @@ async def list_exchanges(
 
 @router.post(
     "/verify",
-    response_model=VerifyResult,
     responses=problem_responses(JournalMismatch, JournalDisabled),
 )
 async def verify_exchanges(
@@ -85,7 +84,6 @@ async def verify_exchanges(
 
 @router.post(
     "/wait",
-    response_model=VerifyResult,
     responses=problem_responses(WaitTimedOut, JournalDisabled),
 )
 async def wait_for_exchanges(

@@ -40,7 +40,7 @@ MAX_ID = MAX_BIGINT  # a larger id would fail in the driver, not be "not found"
 MessageId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-@router.get("", response_model=OutboxPage, responses=problem_responses(InvalidRequest))
+@router.get("", responses=problem_responses(InvalidRequest))
 async def list_outbox(
     instance: InstanceDep,
     bus: BusDep,
@@ -60,7 +60,7 @@ async def list_outbox(
     )
 
 
-@router.post("/redrive", response_model=Redriven, responses=problem_responses(InvalidRequest))
+@router.post("/redrive", responses=problem_responses(InvalidRequest))
 async def redrive_all(
     instance: InstanceDep,
     bus: BusDep,
@@ -76,7 +76,6 @@ async def redrive_all(
 
 @router.get(
     "/{message_id}",
-    response_model=OutboxMessageOut,
     responses=problem_responses(NotFound, InvalidRequest),
 )
 async def get_outbox_message(
@@ -93,7 +92,6 @@ async def get_outbox_message(
 
 @router.post(
     "/{message_id}/redrive",
-    response_model=OutboxMessageOut,
     responses=problem_responses(NotFound, OutboxConflict, InvalidRequest),
 )
 async def redrive_message(
@@ -116,9 +114,7 @@ def _wake(bus: BusState) -> None:
         bus.outbox_worker.wake()
 
 
-@handovers_router.get(
-    "", response_model=HandoverState, responses=problem_responses(NotFound, InvalidRequest)
-)
+@handovers_router.get("", responses=problem_responses(NotFound, InvalidRequest))
 async def get_handover(
     caller: CallerDep,
     instance: InstanceDep,

@@ -14,7 +14,6 @@ router = admin_router("/admin")
 
 @router.post(
     "/reset",
-    response_model=ResetReport,
     responses=problem_responses(BusAdminRequired, UpstreamUnavailable),
 )
 async def reset(

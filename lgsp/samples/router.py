@@ -15,7 +15,7 @@ router = admin_router("/admin")
 SAMPLE_COUNT = 5
 
 
-@router.get("/samples", response_model=Samples)
+@router.get("/samples")
 async def sample_identifiers(instance: InstanceDep, bus: BusDep) -> Samples:
     """Valid identifiers from this instance's seeded data, to try the services with."""
     found = samples(

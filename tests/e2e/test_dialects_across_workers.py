@@ -4,6 +4,7 @@ other revoked. Two apps in this process stand for the two workers."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from lgsp.settings import Settings
 from tests.e2e.test_dialects import DEMO, first_cccd, opaque_token
-from tests.fixtures.apps import serving
+from tests.fixtures.apps import serving, systems_opened
 from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer
 from tests.fixtures.topology import topology_text
 
@@ -41,6 +42,7 @@ async def workers(
         serving(first_bus, TEST_PUBLIC_URL) as first,
         serving(second_bus, TEST_PUBLIC_URL) as second,
     ):
+        await asyncio.gather(systems_opened(first), systems_opened(second))
         yield first, second
 
 

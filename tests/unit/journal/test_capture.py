@@ -89,6 +89,38 @@ def test_xml_names_and_numbers_are_masked_as_text() -> None:
     )
 
 
+SPELLINGS = ["HoTen", "hoTen", "ho_ten", "HO-TEN", "fullName", "FULL_NAME", "soDienThoai"]
+
+
+@pytest.mark.parametrize("key", SPELLINGS)
+def test_a_personal_field_is_masked_however_its_name_is_spelt(key: str) -> None:
+    """An integrator's system names its fields as it likes: walked JSON, broken JSON, XML
+    and forms alike."""
+    walked = json.loads(stored(json.dumps({key: NAME}).encode(), "application/json"))
+    broken = stored(f'{{"{key}": "{NAME}"'.encode(), "application/json")
+    xml = stored(f"<r><ns:{key}>{NAME}</ns:{key}></r>".encode(), "application/xml")
+    form = stored(f"a=1&{key}={NAME}".encode(), "application/x-www-form-urlencoded")
+
+    assert walked == {key: MASKED_NAME}
+    assert broken == f'{{"{key}":"{MASKED_NAME}"'
+    assert xml == f"<r><ns:{key}>{MASKED_NAME}</ns:{key}></r>"
+    assert form == f"a=1&{key}={MASKED_NAME}"
+
+
+@pytest.mark.parametrize("key", ["name", "phoneme", "hotel", "full_name_id", "emails_sent"])
+def test_a_field_that_only_contains_a_personal_name_is_kept(key: str) -> None:
+    assert json.loads(stored(json.dumps({key: "Ban A"}).encode(), None)) == {key: "Ban A"}
+
+
+def test_an_id_number_as_a_key_is_masked() -> None:
+    body = {"households": {CCCD: {"members": 3}}}
+
+    kept = stored(json.dumps(body).encode(), "application/json")
+
+    assert CCCD not in kept
+    assert json.loads(kept) == {"households": {MASKED_CCCD: {"members": 3}}}
+
+
 def test_unmasked_bodies_are_kept_as_sent() -> None:
     body = json.dumps({"cccd": CCCD, "full_name": "An"}).encode()
 
