@@ -255,7 +255,9 @@ class SqliteAuditWriter:
                 if first is _STOP:
                     break
                 batch = [first]
-                size, weight = len(first.entries), journal_bytes(first.journal)
+                # The journal's weight only once another call may join: most batches of a
+                # quiet bus are one call, whose weight nothing needs (issue 21).
+                size, weight = len(first.entries), -1
                 while True:  # everything queued meanwhile joins this transaction, within bounds
                     try:
                         call = self._queue.get_nowait()
@@ -264,6 +266,8 @@ class SqliteAuditWriter:
                     if call is _STOP:
                         stopping = True
                         break
+                    if weight < 0:
+                        weight = journal_bytes(first.journal)
                     grown = size + len(call.entries)
                     heavier = weight + journal_bytes(call.journal)
                     if grown > MAX_BATCH_ENTRIES or heavier > MAX_BATCH_JOURNAL_BYTES:
@@ -392,16 +396,18 @@ def _link_and_insert(
     promise)."""
     begin(cursor)
     try:
-        heads: dict[str, ChainLink] = {}
+        # Plain (seq, hash) pairs while linking: a ChainLink is built per head at the end,
+        # not per entry (a named tuple's `__new__` is a Python call).
+        links: dict[str, tuple[int, str]] = {}
         for instance in sorted({entry.instance for entry in entries}):
-            row = cursor.execute(_READ_HEAD, (instance,)).fetchone()
-            if row is None:
+            head = cursor.execute(_READ_HEAD, (instance,)).fetchone()
+            if head is None:
                 cursor.execute(_NEW_HEAD, (instance, GENESIS_HASH))
-                row = (0, GENESIS_HASH)
-            heads[instance] = ChainLink(*row)
+                head = (0, GENESIS_HASH)
+            links[instance] = head
         rows = []
         for entry in entries:
-            seq, prev_hash = heads[entry.instance]
+            seq, prev_hash = links[entry.instance]
             seq += 1
             # The time's text once, for the hash and (cut to SQLite's form) the column.
             timestamp = canonical_timestamp(entry.occurred_at)
@@ -409,11 +415,9 @@ def _link_and_insert(
             row = [*entry_values(entry), seq, prev_hash, digest]
             row[_OCCURRED_AT] = _stored_time(timestamp)
             rows.append(row)
-            heads[entry.instance] = ChainLink(seq, digest)
+            links[entry.instance] = (seq, digest)
         cursor.executemany(_RECORDS.sql, rows)
-        cursor.executemany(
-            _MOVE_HEAD, [(head.seq, head.hash, name) for name, head in heads.items()]
-        )
+        cursor.executemany(_MOVE_HEAD, [(*link, name) for name, link in links.items()])
         if journal:
             try:
                 cursor.executemany(
@@ -430,4 +434,4 @@ def _link_and_insert(
         if cursor.connection.in_transaction:
             cursor.execute("ROLLBACK")
         raise
-    return heads
+    return {name: ChainLink(*link) for name, link in links.items()}

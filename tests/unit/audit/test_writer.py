@@ -22,7 +22,7 @@ from lgsp.audit.models import AuditHead, AuditRecord
 from lgsp.audit.repository import AuditRepository
 from lgsp.audit.sqlite_writer import SqliteAuditWriter, sqlite_time
 from lgsp.audit.verify import verify_chain
-from lgsp.audit.writer import AuditLog, AuditWriter
+from lgsp.audit.writer import AuditLog, AuditWriter, journal_bytes
 from lgsp.db import UTCDateTime, make_engine, make_session_factory
 from lgsp.journal.models import JournalRecord
 from tests.fixtures.audit import audit_entry, journal_entry
@@ -334,6 +334,42 @@ async def test_concurrent_appends_share_transactions_and_stay_contiguous(
         for a, b in zip(records[::2], records[1::2], strict=True)
     ]
     assert all(a == b and (ha, hb) == ("inbound", "upstream") for a, ha, b, hb in pairs)
+
+
+async def test_a_transaction_takes_no_more_journal_than_its_bound(
+    monkeypatch: pytest.MonkeyPatch,
+    writer: AuditLog,
+) -> None:
+    """Calls waiting together share a transaction only while their journal rows stay within
+    `MAX_BATCH_JOURNAL_BYTES` (the first call's rows counted too); one larger call goes alone."""
+    bound = 100
+    monkeypatch.setattr("lgsp.audit.writer.MAX_BATCH_JOURNAL_BYTES", bound)
+    monkeypatch.setattr("lgsp.audit.sqlite_writer.MAX_BATCH_JOURNAL_BYTES", bound)
+    weights: list[int] = []
+    real = writer._write_batch  # type: ignore[attr-defined]
+
+    def weigh(*args: Any) -> Any:
+        weights.append(journal_bytes(args[-1]))
+        return real(*args)
+
+    monkeypatch.setattr(writer, "_write_batch", weigh)
+
+    async def append(n: int) -> None:
+        entry = make_entry(n)
+        row = journal_entry(
+            instance=entry.instance,
+            request_id=entry.request_id,
+            response_body="x" * 60,
+            occurred_at=entry.occurred_at,
+        )
+        await writer.append([entry], journal=[row])
+
+    async with anyio.create_task_group() as tasks:
+        for n in range(12):
+            tasks.start_soon(append, n)
+
+    assert sum(weights) == 12 * 60
+    assert max(weights) <= bound
 
 
 async def test_one_bad_request_in_a_shared_transaction_fails_alone(
