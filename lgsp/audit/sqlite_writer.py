@@ -359,8 +359,10 @@ class SqliteAuditWriter:
         cursor = connection.cursor()
         try:
             heads = _link_and_insert(self._begin, cursor, entries, journal)
+            if heads is None:  # a journal row refused: the entries again, without the journal
+                heads = _link_and_insert(self._begin, cursor, entries, ())
             # Without a journal nothing is refused: heads, or an error raised.
-            return heads or _link_and_insert(self._begin, cursor, entries, ()) or {}
+            return heads or {}
         finally:
             cursor.close()
 
