@@ -22,6 +22,7 @@ from asyncio import TimerHandle
 from collections.abc import Awaitable, Coroutine
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import httptools
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import (
@@ -131,7 +132,21 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             if not self._head_bytes:  # the first byte of a keep-alive connection's next head
                 self._head_since = self.loop.time()
             self._head_bytes += len(data)
-        super().data_received(data)
+        # uvicorn's `data_received`, its `_unset_keepalive_if_required` inlined: a method call
+        # fewer, and no `super()`, per read (~2k instructions a call, issue 21).
+        self._idle_since = None
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            msg = "Invalid HTTP request received."
+            self.logger.warning(msg)
+            self.send_400_response(msg)
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
         if self._in_body and self._body_timer is None:  # a body that spans reads
             self._arm_body_timer()
         # Counted before llhttp parses it, checked after: a chunk that completes the head and
@@ -155,7 +170,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._head_bytes = 0
-        self._cancel_head_timer()
+        if self._head_timer is not None:  # a head that spanned reads
+            self._cancel_head_timer()
         self._in_body = True
         self._body_since = self.loop.time()
         self._body_bytes = 0
@@ -179,7 +195,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._in_body = False
-        self._cancel_body_timer()
+        if self._body_timer is not None:  # a body that spanned reads
+            self._cancel_body_timer()
         self._in_head = True
         self._waiting_since = self.loop.time()
 
@@ -198,7 +215,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.server_state.total_requests += 1
         if self.transport.is_closing():
             return
-        self.flow.resume_reading()
+        if self.flow.read_paused:
+            self.flow.resume_reading()
         if self.pipeline:
             cycle, app = self.pipeline.pop()
             self._start_asgi_task(cycle, app)

@@ -1,4 +1,5 @@
-"""The keep-alive timer of `lgsp serve`'s protocol: one per connection, not one per answer.
+"""The keep-alive timer of `lgsp serve`'s protocol: one per connection, not one per answer;
+and no bookkeeping per request that has nothing to do.
 
 uvicorn arms a timer after every answer and cancels it at the next read: a timer made and
 dropped per request (issue 21). The protocol keeps one, which finds the connection busy, or
@@ -10,7 +11,9 @@ fires the timers, so no test waits for one.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
@@ -157,3 +160,50 @@ def test_a_lost_connection_leaves_no_timer_armed() -> None:
         return connection.clock.timers
 
     assert [timer.cancelled for timer in asyncio.run(scenario())] == [True, True]
+
+
+IDLE_BOOKKEEPING = {
+    "_unset_keepalive_if_required",
+    "_cancel_head_timer",
+    "_cancel_body_timer",
+    "resume_reading",
+}
+"""What a request read in one chunk, and answered at once, has nothing to do for: no timer of
+its head or body armed, reading never paused. Each was a call per request (issue 21)."""
+
+
+def test_a_request_read_whole_calls_no_bookkeeping_with_nothing_to_do() -> None:
+    called: set[str] = set()
+
+    def profile(frame: FrameType, event: str, arg: object) -> None:
+        if event == "call":
+            called.add(frame.f_code.co_name)
+
+    async def scenario() -> int:
+        connection = Connection(answer)
+        await connection.call()  # the first: what a connection does once
+        sys.setprofile(profile)
+        try:
+            for _ in range(3):
+                await connection.call()
+        finally:
+            sys.setprofile(None)
+        return connection.answers()
+
+    assert asyncio.run(scenario()) == 4
+    assert "on_headers_complete" in called  # the profile saw the protocol at work
+    assert called & IDLE_BOOKKEEPING == set()
+
+
+def test_an_invalid_request_is_answered_400_and_the_connection_closed() -> None:
+    async def scenario() -> Transport:
+        connection = Connection(answer)
+        connection.protocol.data_received(b"GET / HTTP/1.1\r\nHost x\r\n\r\n")
+        await settle()
+        return connection.transport
+
+    transport = asyncio.run(scenario())
+
+    assert transport.writes[0].startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert transport.writes[0].endswith(b"Invalid HTTP request received.")
+    assert transport.closed
