@@ -396,8 +396,8 @@ class _HeldHead:
     waits for the one after it (the first body part) and both go out in one. Closing, or
     `release` once the answer is complete (an answer to HEAD has no body part to write),
     writes a head still held first: an answer cut short still ends as it did (its head sent,
-    then the close). One per connection: a holder made per request, and a `send` wrapper
-    around uvicorn's, cost ~20k instructions a call."""
+    then the close). One per connection: a holder made per request, with a coroutine of ours
+    around each of uvicorn's `send`s, cost ~7k instructions a call more."""
 
     __slots__ = ("_head", "_holding", "_transport")
 
