@@ -445,7 +445,17 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "http": functools.partial(BoundedHttpToolsProtocol, limits=limits),
         "timeout_keep_alive": settings.server_keepalive_timeout_seconds,
         "ws": "none",  # the bus serves no WebSocket: uvicorn would import wsproto at each start
+        **proxy_options(settings),
     }
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's proxy-header options: a header a caller sets names no client unless the
+    connection comes from a proxy the operator named (`LGSP_FORWARDED_ALLOW_IPS`)."""
+    allowed = settings.forwarded_allow_ips.strip()
+    if not allowed:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": allowed}
 
 
 def _within_descriptor_limit(limits: ServerLimits) -> ServerLimits:

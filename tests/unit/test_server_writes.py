@@ -61,8 +61,12 @@ class Transport(asyncio.Transport):
         pass
 
 
-async def serve_one(app: Any, request: bytes, *, access_log: bool = False) -> Transport:
-    config = Config(app, log_config=None, access_log=access_log)
+async def serve_one(
+    app: Any, request: bytes, *, access_log: bool = False, **options: Any
+) -> Transport:
+    """`request` over one connection from 127.0.0.1 to `app`, through `lgsp serve`'s protocol
+    with uvicorn's `options`; the connection's writes."""
+    config = Config(app, log_config=None, access_log=access_log, **options)
     config.load()
     protocol = BoundedHttpToolsProtocol(
         config, ServerState(), {}, asyncio.get_running_loop(), limits=LIMITS
