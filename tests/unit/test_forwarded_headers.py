@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from lgsp.server import proxy_options, server_options
 from lgsp.settings import Settings
-from tests.unit.test_server_writes import serve_one
+from tests.fixtures.protocol import serve_one
 
 FORWARDED = (
     b"GET / HTTP/1.1\r\nHost: x\r\n"

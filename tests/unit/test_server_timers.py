@@ -21,7 +21,7 @@ from uvicorn.config import Config
 from uvicorn.server import ServerState
 
 from lgsp.server import BoundedHttpToolsProtocol
-from tests.unit.test_server_writes import GET, LIMITS, Transport, answer
+from tests.fixtures.protocol import GET, LIMITS, Transport, answer
 
 KEEP_ALIVE = 5
 

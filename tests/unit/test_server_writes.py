@@ -17,76 +17,10 @@ from typing import Any
 
 import pytest
 from starlette.types import Receive, Scope, Send
-from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
-from uvicorn.server import ServerState
 
 from lgsp.connection import drop_message
-from lgsp.server import BoundedHttpToolsProtocol, ServerLimits
-
-LIMITS = ServerLimits(
-    header_max_bytes=32 * 1024,
-    header_timeout_seconds=10,
-    max_connections=10,
-    keepalive_max_requests=0,
-    body_timeout_seconds=10,
-    body_min_rate=1024,
-)
-
-
-class Transport(asyncio.Transport):
-    """Records each write, and whether the connection was closed after them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.writes: list[bytes] = []
-        self.closed = False
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        self.writes.append(bytes(data))
-
-    def close(self) -> None:
-        self.closed = True
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return ("127.0.0.1", 8000) if name in ("sockname", "peername") else default
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
-
-
-async def serve_one(
-    app: Any, request: bytes, *, access_log: bool = False, **options: Any
-) -> Transport:
-    """`request` over one connection from 127.0.0.1 to `app`, through `lgsp serve`'s protocol
-    with uvicorn's `options`; the connection's writes."""
-    config = Config(app, log_config=None, access_log=access_log, **options)
-    config.load()
-    protocol = BoundedHttpToolsProtocol(
-        config, ServerState(), {}, asyncio.get_running_loop(), limits=LIMITS
-    )
-    transport = Transport()
-    protocol.connection_made(transport)
-    protocol.data_received(request)
-    for _ in range(20):
-        await asyncio.sleep(0)
-    answered = Transport()
-    answered.writes, answered.closed = list(transport.writes), transport.closed
-    protocol.connection_lost(None)  # cancels the keep-alive timer
-    return answered
-
-
-async def answer(scope: Scope, receive: Receive, send: Send) -> None:
-    await send(
-        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}
-    )
-    await send({"type": "http.response.body", "body": b"ok"})
+from tests.fixtures.protocol import GET, answer, serve_one
 
 
 async def answer_then_drop(scope: Scope, receive: Receive, send: Send) -> None:
@@ -94,9 +28,6 @@ async def answer_then_drop(scope: Scope, receive: Receive, send: Send) -> None:
         {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"9")]}
     )
     await send(drop_message())
-
-
-GET = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
 @pytest.mark.parametrize(
