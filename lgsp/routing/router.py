@@ -27,7 +27,15 @@ from lgsp.auth.provisioning import system_client_id
 from lgsp.auth.rate_limit import RateLimit
 from lgsp.catalog.loader import find_operation
 from lgsp.catalog.schemas import MatchedOperation, ServiceSpec
-from lgsp.deps import AuditContextDep, BusDep, Caller, CallerDep, InstanceDep, record_pending
+from lgsp.deps import (
+    AuditContextDep,
+    BusDep,
+    Caller,
+    CallerDep,
+    InstanceDep,
+    record_pending,
+    take_or_refuse,
+)
 from lgsp.errors import (
     ANSWERED_BY_SCOPE_KEY,
     ERROR_SOURCE_HEADER,
@@ -457,13 +465,14 @@ def _enforce_verify_rate(bus: BusState, instance: str, client_id: str) -> None:
     if client_id == NDXP_CLIENT_ID or client_id.startswith(_BUS_CLIENT_PREFIXES):
         return
     limit = RateLimit(settings.verify_rate_per_minute / 60, settings.verify_rate_burst)
-    wait = bus.rate_limiter.acquire(instance, client_id, VERIFY_BUCKET, limit)
-    if wait:
-        raise RateLimited(
-            f"Client {client_id} may verify at most {settings.verify_rate_per_minute:g} claims "
-            f"a minute; retry in {wait} s.",
-            retry_after=wait,
-        )
+    take_or_refuse(
+        bus,
+        instance,
+        client_id,
+        VERIFY_BUCKET,
+        limit,
+        allowance=f"verify at most {settings.verify_rate_per_minute:g} claims a minute",
+    )
 
 
 class SentHeaders:
