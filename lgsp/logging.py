@@ -13,7 +13,7 @@ import time
 from contextlib import nullcontext
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import TypeGuard, cast
+from typing import TypeGuard
 
 from lgsp.masking import PersonalDataFilter, mask_personal_data
 
@@ -110,18 +110,24 @@ class TextFormatter(LineFormatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         if datefmt is not None:
             return super().formatTime(record, datefmt)
-        return self._time(record.created, record.msecs)
-
-    def _time(self, created: float, msecs: float) -> str:
-        second = int(created)
+        second = int(record.created)
         if second != self._second:
-            self._second_text = time.strftime(self.default_time_format, self.converter(second))
-            self._second = second
-        return f"{self._second_text},{int(msecs):03d}"  # logging's `default_msec_format`
+            self._new_second(second)
+        return f"{self._second_text},{int(record.msecs):03d}"  # logging's `default_msec_format`
+
+    def _new_second(self, second: int) -> None:
+        self._second_text = time.strftime(self.default_time_format, self.converter(second))
+        self._second = second
 
     def line(self, created: float, levelname: str, name: str, request_id: str, message: str) -> str:
-        msecs = (created - int(created)) * 1000  # as `LogRecord` has it
-        return f"{self._time(created, msecs)} {levelname} {name} [{request_id}] {message}"
+        # `formatTime`'s text in the same f-string, the milliseconds as `LogRecord` has them.
+        second = int(created)
+        if second != self._second:
+            self._new_second(second)
+        return (
+            f"{self._second_text},{int((created - second) * 1000):03d} "
+            f"{levelname} {name} [{request_id}] {message}"
+        )
 
 
 class TurnFlushingHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -213,13 +219,14 @@ class AccessLog:
         except (TypeError, ValueError):  # `PersonalDataFilter` writes what it can
             logger.info(msg, *args, stacklevel=2)
             return
+        formatter: LineFormatter = handler.formatter  # type: ignore[assignment]  # `_plain`
         handler.write_line(
-            cast(LineFormatter, handler.formatter).line(  # `_plain` checked it
-                created=time.time(),  # as `LogRecord` has it
-                levelname="INFO",
-                name=logger.name,
-                request_id=request_id_var.get() or "-",  # as `RequestIdFilter`
-                message=mask_personal_data(message),  # as `PersonalDataFilter`
+            formatter.line(
+                time.time(),  # `created`, as `LogRecord` has it
+                "INFO",
+                logger.name,
+                request_id_var.get() or "-",  # as `RequestIdFilter`
+                mask_personal_data(message),  # as `PersonalDataFilter`
             )
         )
 

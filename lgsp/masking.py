@@ -19,6 +19,9 @@ import re
 # the Unicode database for each character.
 _ID_RUN = re.compile(r"\d\d{8,}")
 _ASCII_ID_RUN = re.compile(r"[0-9][0-9]{8,}")
+_ASCII_DIGITS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x2E for b in range(256))
+"""`bytes.translate` table: an ASCII digit becomes `0`, any other byte `.`."""
+_NINE_DIGITS = b"0" * 9
 _KEEP_HEAD, _KEEP_TAIL = 3, 2
 # A digit as a request target or a body may spell it: itself, percent-encoded (RFC 3986 §2.1;
 # `%30` is 0) or an XML character reference (`&#48;`, `&#x30;`). Each is read as its digit
@@ -32,9 +35,16 @@ def _mask_digits(digits: str) -> str:
     return digits[:_KEEP_HEAD] + "*" * hidden + digits[-_KEEP_TAIL:]
 
 
+_HIDDEN = ("",) * 9 + ("****", "", "", "*******")
+"""What hides the middle of a run of 9 or 12 digits, by the run's length (`_mask_digits`)."""
+
+
 def _mask_plain(match: re.Match[str]) -> str:
     run = match.group()
-    return _mask_digits(run) if len(run) in (12, 9) else run
+    size = len(run)
+    if size == 12 or size == 9:
+        return f"{run[:_KEEP_HEAD]}{_HIDDEN[size]}{run[-_KEEP_TAIL:]}"
+    return run
 
 
 def _decoded(match: re.Match[str]) -> str:
@@ -54,10 +64,29 @@ def mask_personal_data(text: str) -> str:
     if len(text) < 9:  # too short for an id, however it is spelt
         return text
     if text.isdecimal():  # one run: an id field's value, or a number the journal was given
-        return _mask_digits(text) if len(text) in (12, 9) else text
+        size = len(text)
+        if size == 12 or size == 9:
+            return f"{text[:_KEEP_HEAD]}{_HIDDEN[size]}{text[-_KEEP_TAIL:]}"
+        return text
     if "%3" in text or "&#" in text:
         return _DIGIT_RUN.sub(_mask_run, text)
-    return (_ASCII_ID_RUN if text.isascii() else _ID_RUN).sub(_mask_plain, text)
+    if not text.isascii():
+        return _ID_RUN.sub(_mask_plain, text)
+    # Where the runs of 9 are, found in C on bytes (`re` costs ~90 instructions a character):
+    # most text has none, or one (a path, an access line), masked here with no `re` at all.
+    classes = text.encode("ascii").translate(_ASCII_DIGITS)
+    start = classes.find(_NINE_DIGITS)
+    if start == -1:
+        return text
+    if classes.find(_NINE_DIGITS, start + 9) != -1:  # another run: each found by `re`
+        return _ASCII_ID_RUN.sub(_mask_plain, text)
+    end = classes.find(b".", start + 9)
+    if end == -1:
+        end = len(text)
+    size = end - start
+    if size == 12 or size == 9:
+        return f"{text[: start + _KEEP_HEAD]}{_HIDDEN[size]}{text[end - _KEEP_TAIL :]}"
+    return text
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -97,7 +97,7 @@ class AuditRecorder:
             await self.app(scope, hashing_receive, holding_send)
         except Exception as error:  # FastAPI has already rendered the 500 into `held`
             failure = error
-        status, dropped = _outcome(held)
+        status, dropped, start = _outcome(held)
         caller = context.caller
         inbound = AuditEntry(
             request_id=request_id_var.get() or "",
@@ -107,7 +107,7 @@ class AuditRecorder:
             caller=None if caller is None else audit_text(caller, limit=64),
             target=self.instance,
             service=context.service,
-            method=audit_text(scope["method"], limit=16),
+            method=_audited_method(scope["method"]),
             path=audit_text(scope["path"]),
             status=status,
             latency_us=(time.perf_counter_ns() - started) // 1000,
@@ -119,7 +119,7 @@ class AuditRecorder:
         exchanges = (
             ()
             if journal is None
-            else (_journal_entry(scope, inbound, context, held, journal, bus.settings),)
+            else (_journal_entry(scope, inbound, context, start, journal, bus.settings),)
         )
         try:
             await writer.append([inbound, *context.upstream], journal=exchanges)
@@ -157,21 +157,29 @@ def _hashed(digest: hashlib._Hash | None, body: bytes) -> hashlib._Hash | None:
     return hashlib.sha256(body) if body else None
 
 
-def _outcome(held: list[Message]) -> tuple[int, bool]:
-    """The status the app answered (502 for a drop, 500 for no answer), and whether it
-    dropped the connection."""
-    status: int | None = None
+def _outcome(held: list[Message]) -> tuple[int, bool, Message | None]:
+    """The status the app answered (502 for a drop, 500 for no answer), whether it dropped
+    the connection, and the answer's start (its header fields, for the journal)."""
+    start: Message | None = None
     dropped = False
     for message in held:
         kind = message["type"]
         if kind == "http.response.start":
-            if status is None:
-                status = message["status"]
+            if start is None:
+                start = message
         elif kind == DROP:
             dropped = True
-    if status is None:
-        status = DROPPED_STATUS if dropped else 500
-    return status, dropped
+    if start is not None:
+        return start["status"], dropped, start
+    return (DROPPED_STATUS if dropped else 500), dropped, None
+
+
+_PLAIN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Methods `audit_text` leaves as they are: short, printable and no number."""
+
+
+def _audited_method(method: str) -> str:
+    return method if method in _PLAIN_METHODS else audit_text(method, limit=16)
 
 
 def _relative_path(scope: Scope) -> str:
@@ -181,7 +189,12 @@ def _relative_path(scope: Scope) -> str:
     return path[len(root) :] if root and path.startswith(root) else path
 
 
-def _journal_capture(scope: Scope, settings: Settings) -> tuple[BodyCapture, BodyCapture] | None:
+_Capture = tuple[BodyCapture, BodyCapture, str]
+"""An exchange the journal keeps: its request's and its response's capture, and its path
+below the instance's base (`_relative_path`)."""
+
+
+def _journal_capture(scope: Scope, settings: Settings) -> _Capture | None:
     """Request and response capture for an exchange the journal keeps, else None."""
     if not settings.journal_enabled:
         return None
@@ -189,25 +202,25 @@ def _journal_capture(scope: Scope, settings: Settings) -> tuple[BodyCapture, Bod
     if path in _NOT_JOURNALED_PATHS or path.startswith(_NOT_JOURNALED):
         return None
     limit = settings.journal_max_body_bytes
-    return BodyCapture(limit), BodyCapture(limit)
+    return BodyCapture(limit), BodyCapture(limit), path
 
 
-_REQUEST_FIELDS = (b"content-type", b"content-length", b"transfer-encoding")
+_REQUEST_FIELDS = {b"content-type": 0, b"content-length": 1, b"transfer-encoding": 2}
+"""The request's header fields the journal reads, and where `_request_fields` puts each."""
 
 
 def _journal_entry(
     scope: Scope,
     inbound: AuditEntry,
     context: AuditContext,
-    held: list[Message],
-    capture: tuple[BodyCapture, BodyCapture],
+    start: Message | None,
+    capture: _Capture,
     settings: Settings,
 ) -> JournalEntry:
     masked = not settings.journal_unmasked
-    request_type, length, encoding = _headers(scope.get("headers", []), _REQUEST_FIELDS)
-    start = next((m for m in held if m["type"] == "http.response.start"), None)
-    response_type = None if start is None else _header(start.get("headers", []), b"content-type")
-    requested, answered = capture
+    request_type, length, encoding = _request_fields(scope.get("headers", []))
+    response_type = None if start is None else _content_type(start.get("headers", []))
+    requested, answered, relative = capture
     # A body the app never read to its end (a call refused before it was): not all is here.
     unread = not requested.complete and ((length or "0") != "0" or encoding is not None)
     return JournalEntry(
@@ -216,7 +229,7 @@ def _journal_entry(
         client_id=inbound.caller,
         service=context.service,
         method=inbound.method,
-        path=_journal_path(scope, inbound.path, masked=masked),
+        path=_journal_path(scope, relative, inbound.path, masked=masked),
         query=stored_query(bytes(scope.get("query_string", b"")).decode("latin-1"), masked=masked),
         status=inbound.status,
         request_content_type=request_type,
@@ -230,14 +243,13 @@ def _journal_entry(
     )
 
 
-def _journal_path(scope: Scope, audited: str, *, masked: bool) -> str:
+def _journal_path(scope: Scope, relative: str, audited: str, *, masked: bool) -> str:
     """`stored_path` of the path below the instance's base, cut from the audit record's path
     (`audited`, the whole path as `audit_text` wrote it) instead of masked a second time
     (issue 21), when that record holds the whole path masked and nothing else: a printable
     path (nothing escaped) no longer than the record keeps. Masking changes runs of digits
     (and digits spelt `%3…` or `&#…;`), and none spans the `/` that opens the relative path,
     so the relative path masked is the whole path masked, past the base masked."""
-    relative = _relative_path(scope)
     path: str = scope["path"]
     if (
         masked
@@ -272,20 +284,23 @@ def _notes(context: AuditContext) -> str | None:
     return json.dumps(context.notes, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
-    return _headers(headers, (name,))[0]
-
-
-def _headers(headers: list[tuple[bytes, bytes]], names: tuple[bytes, ...]) -> list[str | None]:
-    """The first value of each of `names` (lower case), in one pass over the fields."""
-    found: list[str | None] = [None] * len(names)
+def _request_fields(headers: list[tuple[bytes, bytes]]) -> list[str | None]:
+    """The first value of each of `_REQUEST_FIELDS`, in one pass over the fields. A request's
+    field names are in lower case, as ASGI gives them (the entry middleware reads them so)."""
+    found: list[str | None] = [None, None, None]
     for key, value in headers:
-        key = key.lower()
-        if key in names:
-            index = names.index(key)
-            if found[index] is None:
-                found[index] = value.decode("latin-1")[:200]
+        index = _REQUEST_FIELDS.get(key)
+        if index is not None and found[index] is None:
+            found[index] = value.decode("latin-1")[:200]
     return found
+
+
+def _content_type(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The answer's first `Content-Type`, however the app spelt its name."""
+    for key, value in headers:
+        if len(key) == 12 and key.lower() == b"content-type":
+            return value.decode("latin-1")[:200]
+    return None
 
 
 def _error_code(held: list[Message]) -> str:

@@ -229,15 +229,26 @@ def _masked(text: str, content_type: str | None, data: bytes) -> str:
 def mask_document(value: Any) -> Any:
     """A JSON value with id numbers masked (in strings and in numbers) and personal fields
     masked by key."""
-    return _masked_document(value, sys.maxsize, mask_personal_data)
+    return _masked_document(value, sys.maxsize, _each_masked)
 
 
 class _TooDeep(Exception):
     """Nested deeper than the journal walks: the body is kept as text (masked as text)."""
 
 
-_Mask = Callable[[str], str]
-"""How the walk masks a string: `mask_personal_data`, or `_string_masker`'s shortcut."""
+_Mask = Callable[[str, str], str]
+"""How the walk masks a string, called with it twice (`mask(text, text)`): `_each_masked`, or
+`_string_masker`'s shortcut, a dict's `get` (the string itself when it is not a key), which
+runs in C where a function of one argument would be a Python call for every string of an
+answer (issue 21)."""
+_NOTHING_TO_MASK: dict[str, str] = {}
+
+
+def _each_masked(text: str, _: str) -> str:
+    """The walk's `_Mask` that masks each string by `mask_personal_data`."""
+    return mask_personal_data(text)
+
+
 _DIGIT_OR_WIDE = bytes(0x30 if 0x30 <= b <= 0x39 or b >= 0x80 else 0x2E for b in range(256))
 """`bytes.translate` table: an ASCII digit, or any byte of a character past ASCII (which may be
 a digit of another script: `\\d` matches `٣`), becomes `0`; any other byte `.`."""
@@ -264,7 +275,7 @@ def _string_masker(data: bytes, classes: bytes | None = None) -> _Mask:
     # (`bytes in bytes` first fails to read its operand as an int, an exception each time).
     for lead, pair in _SPELT:
         if lead in data and data.find(pair) != -1:
-            return mask_personal_data
+            return _each_masked
     if classes is None:
         classes = data.translate(_DIGIT_OR_WIDE)
     numbers: dict[str, str] = {}
@@ -278,18 +289,16 @@ def _string_masker(data: bytes, classes: bytes | None = None) -> _Mask:
             and data[start - 1 : start] == data[end : end + 1] == b'"'
             and data[start - 2 : start - 1] != b"\\"
         ):
-            return mask_personal_data
+            return _each_masked
         number = run.decode("ascii")
         numbers[number] = mask_personal_data(number)
         start = classes.find(_NINE, end)
-    if not numbers:
-        return str  # no string to mask: each as it is
-    return lambda text: numbers.get(text, text)
+    return (numbers or _NOTHING_TO_MASK).get  # with none, each string as it is
 
 
 def _masked_document(value: Any, depth: int, mask: _Mask) -> Any:
     """`mask_document` that gives up (`_TooDeep`) past `depth` levels, in the same walk, each
-    string masked by `mask` (`mask_personal_data`, or `_string_masker`'s shortcut).
+    string masked by `mask` (`_each_masked`, or `_string_masker`'s shortcut).
 
     Exact types are tried before `isinstance` (a `bool` is no `int` here): the journal masks
     every answer, and this walk was most of its cost (issue 21)."""
@@ -297,7 +306,7 @@ def _masked_document(value: Any, depth: int, mask: _Mask) -> Any:
         raise _TooDeep
     kind = type(value)
     if kind is str:
-        return mask(value)
+        return mask(value, value)
     if kind is dict:
         return _masked_fields(value, depth, mask)
     if kind is list or kind is tuple:  # a tuple: a value not yet rendered (`stored_document`)
@@ -327,7 +336,7 @@ def _masked_fields(fields: dict[Any, Any], depth: int, mask: _Mask) -> dict[Any,
         plan = plans.get(key)
         name, personal = _field_plan(key) if plan is None else plan
         if type(item) is str:
-            masked[name] = mask_name(item) if personal else mask(item)
+            masked[name] = mask_name(item) if personal else mask(item, item)
         else:
             masked[name] = _masked_document(item, depth - 1, mask)
     return masked
@@ -337,7 +346,7 @@ def _masked_items(items: list[Any] | tuple[Any, ...], depth: int, mask: _Mask) -
     if depth == 1 and items:
         raise _TooDeep
     return [
-        mask(item) if type(item) is str else _masked_document(item, depth - 1, mask)
+        mask(item, item) if type(item) is str else _masked_document(item, depth - 1, mask)
         for item in items
     ]
 

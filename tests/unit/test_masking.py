@@ -211,6 +211,26 @@ def test_masking_finds_the_runs_the_lookaround_pattern_found(text: str) -> None:
     assert mask_personal_data(text) == expected
 
 
+_RUNS_OF_DIGITS = st.lists(
+    st.tuples(
+        st.text(alphabet="0123456789", min_size=0, max_size=13),
+        st.sampled_from(("", " ", "a", "/", "-", "?id=")),
+    ),
+    max_size=5,
+).map(lambda pieces: "".join(run + between for run, between in pieces))
+"""ASCII text of runs of digits near the lengths that matter, one run or many."""
+
+
+@given(_RUNS_OF_DIGITS)
+def test_ascii_text_is_masked_as_the_lookaround_pattern_masks_it(text: str) -> None:
+    """ASCII text is measured by bytes, not by `re` (issue 21): the same runs, one or many."""
+    expected = _LOOKAROUND_ID.sub(
+        lambda m: m.group()[:3] + "*" * (len(m.group()) - 5) + m.group()[-2:], text
+    )
+
+    assert mask_personal_data(text) == expected
+
+
 @given(st.text(alphabet=st.sampled_from("ab1\x00\x1f\x7f\u0085\u2028 é")))
 def test_audit_text_escapes_exactly_the_control_characters(text: str) -> None:
     escaped = "".join(f"%{ord(c):02X}" if ord(c) < 0x20 or c == "\x7f" else c for c in text)

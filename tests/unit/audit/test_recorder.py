@@ -42,7 +42,7 @@ def test_the_journal_path_is_the_relative_path_stored(base: str, below: str, mas
     path = base + below
     scope = {"path": path, "root_path": base}
 
-    journal = _journal_path(scope, audit_text(path), masked=masked)
+    journal = _journal_path(scope, _relative_path(scope), audit_text(path), masked=masked)
 
     assert journal == stored_path(_relative_path(scope), masked=masked)
 
@@ -53,6 +53,6 @@ def test_a_path_the_audit_record_cuts_is_masked_whole_for_the_journal(length: in
     path = f"{base}/dancu/{CCCD}/" + "x" * (length - len(base) - 21)
     scope = {"path": path, "root_path": base}
 
-    journal = _journal_path(scope, audit_text(path), masked=True)
+    journal = _journal_path(scope, _relative_path(scope), audit_text(path), masked=True)
 
     assert journal == f"/dancu/091*******38/{'x' * (length - len(base) - 21)}"
