@@ -48,7 +48,7 @@ from adapters.base import (
     TranslationError,
 )
 from formats.cccd import InvalidCccd, check_cccd
-from formats.dates import format_ddmmyyyy, parse_ddmmyyyy
+from formats.dates import ddmmyyyy_to_iso, format_ddmmyyyy
 from formats.ngsp import DATA_TYPE_INVALID, RECORD_NOT_FOUND, SUCCESS
 
 GET_CITIZEN = "get_citizen"
@@ -363,7 +363,7 @@ class DancuAdapter(NgspAdapter[_Operation]):
 def _person(record: Mapping[str, Any]) -> dict[str, Any]:
     """The identity fields every citizen-shaped record shares."""
     try:
-        date_of_birth = parse_ddmmyyyy(_RECORD.text(record, "NgayThangNamSinh"))
+        date_of_birth = ddmmyyyy_to_iso(_RECORD.text(record, "NgayThangNamSinh"))
     except ValueError:
         raise UpstreamAnswerInvalid(
             "The citizen record's NgayThangNamSinh is not a dd/MM/yyyy date."
@@ -374,7 +374,7 @@ def _person(record: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "cccd": _RECORD.text(record, "SoDinhDanh"),
         "full_name": _RECORD.text(record, "HoVaTen"),
-        "date_of_birth": date_of_birth.isoformat(),
+        "date_of_birth": date_of_birth,
         "gender": gender,
     }
 
