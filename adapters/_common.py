@@ -234,6 +234,8 @@ class NgspAdapter(Generic[_Dated]):
 
     def __init__(self, *, today: Callable[[], date]) -> None:
         self._today = today
+        # What a refusal of the envelope says it lacks, written once rather than on each answer.
+        self._shape = f"the JSON envelope {{error_code, message, {self.payload}}}"
 
     def to_system(self, request: CanonicalRequest) -> SystemRequest:
         return self._operation(request).to_system(request, self._today())
@@ -247,10 +249,7 @@ class NgspAdapter(Generic[_Dated]):
         """The request's operation, the system's envelope, and the envelope's `error_code`."""
         operation = self._operation(request)  # an unknown operation is 501 whatever the answer
         envelope = read_answer(
-            response,
-            system=self.system,
-            shape=f"the JSON envelope {{error_code, message, {self.payload}}}",
-            invalid=self.invalid,
+            response, system=self.system, shape=self._shape, invalid=self.invalid
         )
         return operation, envelope, envelope.get("error_code")
 

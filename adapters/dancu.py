@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
+from types import MappingProxyType
 from typing import Annotated, Any, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -134,7 +135,8 @@ class _Operation:
 
 
 def citizen_to_canonical(record: Mapping[str, Any]) -> dict[str, Any]:
-    """One `CongDan` record in canonical form, or UpstreamAnswerInvalid naming the bad field.
+    """One `CongDan` record (a success envelope's `data`) in canonical form, or
+    UpstreamAnswerInvalid naming the bad field, or saying there is no record at all.
 
     Error details name fields, never their values: the values are personal data. A record read
     whole in one go (`_citizen_at_once`) is the answer; one it cannot take is read again field
@@ -142,8 +144,8 @@ def citizen_to_canonical(record: Mapping[str, Any]) -> dict[str, Any]:
     """
     try:
         return _citizen_at_once(record)
-    except (KeyError, TypeError, ValueError):
-        return _citizen_by_field(record)
+    except (KeyError, TypeError, ValueError):  # a `data` that is no object among them
+        return _citizen_by_field(_record(record))
 
 
 _PERSON_FIELDS = itemgetter("NgayThangNamSinh", "GioiTinh", "SoDinhDanh", "HoVaTen", "ThuongTru")
@@ -299,15 +301,18 @@ def verification_to_canonical(result: Any) -> dict[str, Any]:
 
 def _lookup_request(template: str) -> Callable[[CanonicalRequest, date], SystemRequest]:
     """A GET of `template` with the path's CCCD, refused before any call if malformed."""
+    before, after = template.split("{cccd}")
 
     def to_system(request: CanonicalRequest, today: date) -> SystemRequest:
         cccd = request.path_params.get("cccd", "")
         check_cccd(cccd, today=today)
-        return SystemRequest(
-            method="GET", path=template.format(cccd=cccd), headers={"Accept": "application/json"}
-        )
+        # By position, with one read-only header mapping: a third cheaper (issue 21).
+        return SystemRequest("GET", before + cccd + after, (), b"", _ACCEPT_JSON)
 
     return to_system
+
+
+_ACCEPT_JSON: Mapping[str, str] = MappingProxyType({"Accept": "application/json"})
 
 
 def _verification_request(request: CanonicalRequest, today: date) -> SystemRequest:
@@ -369,7 +374,7 @@ _malformed_number = refused_as(
 _OPERATIONS: Mapping[str, _Operation] = {
     GET_CITIZEN: _Operation(
         to_system=_lookup_request("/api/congdan/{cccd}"),
-        read_data=lambda data: citizen_to_canonical(_record(data)),
+        read_data=citizen_to_canonical,
         not_found=_citizen_not_found,
         refused=_malformed_number,
     ),

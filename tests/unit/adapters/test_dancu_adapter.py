@@ -207,6 +207,16 @@ def test_a_record_read_at_once_is_read_as_field_by_field(changes: list[tuple[int
     assert _outcome(citizen_to_canonical, record) == _outcome(_citizen_by_field, record)
 
 
+@pytest.mark.parametrize("data", [None, [], "", 0, True], ids=repr)
+def test_a_success_without_an_object_is_an_answer_without_a_record(
+    adapter: DancuAdapter, data: Any
+) -> None:
+    with pytest.raises(UpstreamAnswerInvalid) as raised:
+        adapter.to_canonical(lookup(), envelope(200, "0", "OK", data))
+
+    assert raised.value.detail == "The citizen database answered OK without a record."
+
+
 def test_found_citizen_is_a_200_with_canonical_content(adapter: DancuAdapter) -> None:
     answer = adapter.to_canonical(lookup(), envelope(200, "0", "OK", sample_record()))
 
