@@ -335,6 +335,7 @@ def test_a_remembered_lookup_is_still_checked_by_todays_clock(
         ("GET", "/api/congdan/091087000123/ho"),
         ("GET", "/api/congdan"),
         ("GET", "/api/congdan/091/2"),  # `091%2F2` decoded: no number, the router's 404
+        ("GET", "/api/congdan/"),  # no number: the list's redirect
         ("GET", "/docs"),
     ],
 )
