@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/instructions.py                 # 300 calls, one at a time
     .venv/bin/python benchmarks/instructions.py --concurrency 8 --top 25
     .venv/bin/python benchmarks/instructions.py --row cross-province   # each of three gateways
+    .venv/bin/python benchmarks/instructions.py --threads               # loop and writer apart
+    .venv/bin/python benchmarks/instructions.py --set LGSP_JOURNAL_ENABLED=false  # its share
 
 The clock on a shared machine moves 30% from one run to the next; callgrind counts the
 instructions the server's process executes (every thread: the event loop, the audit writer,
@@ -78,6 +80,20 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=0, help="print the N costliest functions")
     parser.add_argument("--keep", type=Path, help="copy the callgrind output file here")
     parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="LGSP_NAME=VALUE",
+        help="a setting of the counted servers (repeatable): `--set LGSP_JOURNAL_ENABLED=false` "
+        "counts the hop without what the journal costs",
+    )
+    parser.add_argument(
+        "--threads",
+        action="store_true",
+        help="count each thread apart and print its share per call (thread 01 is the event "
+        "loop's; the audit writer's comes later); --top then annotates thread 01's",
+    )
+    parser.add_argument(
         "--row",
         choices=("in-process", "cross-province"),
         default="in-process",
@@ -101,6 +117,11 @@ def main() -> None:
     # defaults they would count 50 times their share of a call. Long periods leave the calls'
     # own work (the defaults' share is small: a poll a second, a checkpoint a second).
     env |= TIMERS
+    for setting in args.set:
+        name, equals, value = setting.partition("=")
+        if not equals or not name.startswith("LGSP_"):
+            parser.error(f"--set takes LGSP_NAME=VALUE, not {setting!r}")
+        env[name] = value
     with tempfile.TemporaryDirectory() as scratch:
         tmp = Path(scratch)
         if args.row == "in-process":
@@ -176,6 +197,7 @@ def _count(
                 "valgrind",
                 "--tool=callgrind",
                 "--instr-atstart=no",
+                *(["--separate-threads=yes"] if args.threads else []),
                 f"--callgrind-out-file={tmp / f'callgrind.{name}.out'}",
                 *serve,
             ]
@@ -210,6 +232,10 @@ def _count(
         if not found:
             raise SystemExit(f"callgrind wrote no counted dump for {name}")
         counted[name] = (found[0][0], sum(total for _, total in found))
+        if args.threads:
+            for dump, total in sorted(found):  # `callgrind.NAME.out.PART-THREAD`
+                thread = dump.name.rpartition("-")[2]
+                print(f"  {name} thread {thread}: {total / args.calls / 1000:,.0f}k per call")
     return counted
 
 

@@ -40,7 +40,6 @@ from lgsp.auth.provisioning import (
     system_client_id,
     system_secret,
 )
-from lgsp.auth.router import clients_router
 from lgsp.auth.router import router as auth_router
 from lgsp.background import start_audit_checkpoints, start_journal_pruner, start_outbox_worker
 from lgsp.ca.router import public as ca_public_router
@@ -79,7 +78,6 @@ NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": Fal
 call, ~4% of the in-process hop's CPU (issue 21), for a bus that exports no telemetry."""
 GATEWAY_ROUTERS: tuple[APIRouter, ...] = (
     auth_router,
-    clients_router,
     catalog_router,
     samples_router,
     audit_router,

@@ -183,12 +183,31 @@ def _enforce_rate(
     settings = bus.settings
     default = _default_limit(settings.rate_limit_per_second, settings.rate_limit_burst)
     limit = limit_for(snapshot.rate_limits, service, default=default)
-    wait = bus.rate_limiter.acquire(instance, client_id, service, limit)
+    take_or_refuse(
+        bus,
+        instance,
+        client_id,
+        service,
+        limit,
+        allowance=f"call {service} at most {limit.per_second:g} times a second",
+    )
+
+
+def take_or_refuse(
+    bus: BusState,
+    instance: str,
+    client_id: str,
+    bucket: str,
+    limit: RateLimit,
+    *,
+    allowance: str,
+) -> None:
+    """One call from `client_id`'s `bucket`, or 429 `RateLimited` saying what it may do
+    (`allowance`) and when to come back."""
+    wait = bus.rate_limiter.acquire(instance, client_id, bucket, limit)
     if wait:
         raise RateLimited(
-            f"Client {client_id} may call {service} at most {limit.per_second:g} times a "
-            f"second; retry in {wait} s.",
-            retry_after=wait,
+            f"Client {client_id} may {allowance}; retry in {wait} s.", retry_after=wait
         )
 
 

@@ -144,6 +144,12 @@ class Settings(BaseSettings):
     """Client connections one `lgsp serve` process holds; one more closes the connection that has
     waited longest for a request (else 503). Lowered to fit the process's descriptor limit."""
 
+    forwarded_allow_ips: str = Field(default="", max_length=4096)
+    """Reverse proxies (comma-separated addresses or networks, `*` for any) whose
+    `X-Forwarded-For` and `X-Forwarded-Proto` name the client; empty (the default): none, the
+    connection's own address is the client's. uvicorn's default trusted 127.0.0.1, so any local
+    process could name itself any address and slip the per-address login limit."""
+
     server_keepalive_timeout_seconds: int = Field(default=5, ge=1, le=3600)
     """How long an idle keep-alive connection is kept between two requests (`lgsp serve`)."""
 

@@ -10,6 +10,7 @@ without its record (DESIGN.md §3).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -35,9 +36,10 @@ from lgsp.journal.capture import (
     stored_document,
     stored_path,
     stored_query,
+    valid_text,
 )
 from lgsp.logging import request_id_var
-from lgsp.masking import audit_text
+from lgsp.masking import MAX_AUDIT_TEXT, audit_text, mask_personal_data
 from lgsp.settings import Settings
 from lgsp.state import bus_state_from_scope
 
@@ -214,7 +216,7 @@ def _journal_entry(
         client_id=inbound.caller,
         service=context.service,
         method=inbound.method,
-        path=stored_path(_relative_path(scope), masked=masked),
+        path=_journal_path(scope, inbound.path, masked=masked),
         query=stored_query(bytes(scope.get("query_string", b"")).decode("latin-1"), masked=masked),
         status=inbound.status,
         request_content_type=request_type,
@@ -226,6 +228,31 @@ def _journal_entry(
         latency_us=inbound.latency_us,
         occurred_at=inbound.occurred_at,
     )
+
+
+def _journal_path(scope: Scope, audited: str, *, masked: bool) -> str:
+    """`stored_path` of the path below the instance's base, cut from the audit record's path
+    (`audited`, the whole path as `audit_text` wrote it) instead of masked a second time
+    (issue 21), when that record holds the whole path masked and nothing else: a printable
+    path (nothing escaped) no longer than the record keeps. Masking changes runs of digits
+    (and digits spelt `%3…` or `&#…;`), and none spans the `/` that opens the relative path,
+    so the relative path masked is the whole path masked, past the base masked."""
+    relative = _relative_path(scope)
+    path: str = scope["path"]
+    if (
+        masked
+        and (not relative or relative[0] == "/")
+        and len(path) <= MAX_AUDIT_TEXT
+        and path.isprintable()
+    ):
+        return valid_text(audited[_masked_length(path[: len(path) - len(relative)]) :])
+    return stored_path(relative, masked=masked)
+
+
+@functools.lru_cache(maxsize=64)
+def _masked_length(base: str) -> int:
+    """The length of an instance's base path once masked (itself, unless it holds a number)."""
+    return len(mask_personal_data(base))
 
 
 def _stored_answer(

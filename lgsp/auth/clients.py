@@ -15,6 +15,10 @@ from lgsp.auth.models import TENANT, AccessRight, ApiClient, ClientIdentity
 from lgsp.auth.rate_limit import RateLimit
 from lgsp.auth.repository import ClientRepository
 
+CLIENT_ID_PATTERN = r"[A-Za-z0-9._-]{1,64}"
+"""What a client id may be: those the bus provisions and `register_client` makes. Anything
+else names no client: the token endpoint leaves it out of SQL, the admin API refuses it (422)."""
+
 ALL_METHODS = "*"
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 

@@ -14,10 +14,24 @@ from typing import Annotated
 
 from fastapi import Path
 
-from lgsp.auth.clients import ALL_METHODS, RightsError, parse_rights, register_client
-from lgsp.auth.models import TENANT, AccessRight, ApiClient
+from lgsp.auth.clients import (
+    ALL_METHODS,
+    CLIENT_ID_PATTERN,
+    RightsError,
+    parse_rights,
+    register_client,
+)
+from lgsp.auth.models import STRICT, TENANT, AccessRight, ApiClient
 from lgsp.auth.repository import ClientRepository
-from lgsp.auth.schemas import ClientCreated, ClientIn, ClientList, ClientOut, RightsIn
+from lgsp.auth.schemas import (
+    ClientCreated,
+    ClientHandling,
+    ClientHandlingSet,
+    ClientIn,
+    ClientList,
+    ClientOut,
+    RightsIn,
+)
 from lgsp.db import write_after_read
 from lgsp.deps import AdminDep, BusDep, InstanceDep, SessionDep, admin_router
 from lgsp.errors import ClientProtected, InvalidRequest, NotFound, problem_responses
@@ -25,7 +39,7 @@ from lgsp.state import BusState
 
 router = admin_router("/admin/clients")
 
-ClientId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+ClientId = Annotated[str, Path(min_length=1, max_length=64, pattern=f"^{CLIENT_ID_PATTERN}$")]
 
 
 @router.get("")
@@ -109,6 +123,31 @@ def _checked(bus: BusState, rights: dict[str, str]) -> dict[str, str]:
         return parse_rights(specs, known_services={service.id for service in bus.catalog})
     except RightsError as error:
         raise InvalidRequest(str(error)) from None
+
+
+@router.put(
+    "/{client_id}/handling",
+    responses=problem_responses(NotFound, InvalidRequest),
+)
+async def set_client_handling(
+    client_id: ClientId,
+    body: ClientHandling,
+    instance: InstanceDep,
+    session: SessionDep,
+    bus: BusDep,
+) -> ClientHandlingSet:
+    """Set a client of this instance to strict handling (every call read as under `Prefer:
+    handling=strict`) or back to lenient; it applies at once in this process, and within
+    LGSP_CLIENT_CACHE_SECONDS in others (as `lgsp clients update`)."""
+    name = instance.spec.name
+    await write_after_read(session)  # the read of the caller's credentials ends first
+    handling = STRICT if body.handling == STRICT else None
+    client = await ClientRepository(session).set_handling(name, client_id, handling)
+    if client is None:
+        raise NotFound(f"There is no client {client_id} on instance {name}.")
+    await session.commit()
+    bus.client_cache.forget(name, client_id)
+    return ClientHandlingSet(client_id=client_id, handling=body.handling)
 
 
 async def _changeable(

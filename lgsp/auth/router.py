@@ -14,12 +14,11 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lgsp.audit.context import AuditContext
+from lgsp.auth.clients import CLIENT_ID_PATTERN
 from lgsp.auth.credentials import DUMMY_SECRET_HASH, verify_secret
-from lgsp.auth.models import BUS_KINDS, STRICT, ApiClient
+from lgsp.auth.models import BUS_KINDS, ApiClient
 from lgsp.auth.repository import ClientRepository, RevocationRepository
 from lgsp.auth.schemas import (
-    ClientHandling,
-    ClientHandlingSet,
     Jwks,
     OAuthErrorResponse,
     TokenResponse,
@@ -35,7 +34,6 @@ from lgsp.deps import (
     InstanceDep,
     SessionDep,
     SettingsDep,
-    admin_router,
     record_admin_change,
     record_pending,
 )
@@ -43,7 +41,6 @@ from lgsp.errors import (
     AccessDenied,
     InvalidRequest,
     InvalidToken,
-    NotFound,
     OAuthError,
     RateLimited,
     problem_responses,
@@ -51,7 +48,6 @@ from lgsp.errors import (
 from lgsp.state import BusState, InstanceState
 
 router = APIRouter(tags=["auth"])
-clients_router = admin_router("/admin/clients")
 
 
 def _form_body(*, required: str, **fields: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +63,7 @@ def _form_body(*, required: str, **fields: dict[str, Any]) -> dict[str, Any]:
 
 
 MAX_FORM_BYTES = 8192
-_CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -209,29 +205,6 @@ async def revoke_token_by_id(
         expires_at=datetime.now(UTC) + LONGEST_TOKEN_TTL,
     )
     return TokenRevoked(jti=body.jti, newly_revoked=newly)
-
-
-@clients_router.put(
-    "/{client_id}/handling",
-    responses=problem_responses(NotFound, InvalidRequest),
-)
-async def set_client_handling(
-    client_id: str, body: ClientHandling, instance: InstanceDep, session: SessionDep, bus: BusDep
-) -> ClientHandlingSet:
-    """Set a client of this instance to strict handling (every call read as under `Prefer:
-    handling=strict`) or back to lenient; it applies at once in this process, and within
-    LGSP_CLIENT_CACHE_SECONDS in others (as `lgsp clients update`)."""
-    name = instance.spec.name
-    if not _CLIENT_ID.fullmatch(client_id):
-        raise NotFound(f"There is no client {client_id} on instance {name}.")
-    await write_after_read(session)  # the read of the caller's credentials ends first
-    handling = STRICT if body.handling == STRICT else None
-    client = await ClientRepository(session).set_handling(name, client_id, handling)
-    if client is None:
-        raise NotFound(f"There is no client {client_id} on instance {name}.")
-    await session.commit()
-    bus.client_cache.forget(name, client_id)
-    return ClientHandlingSet(client_id=client_id, handling=body.handling)
 
 
 async def _record_revocation(

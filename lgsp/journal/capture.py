@@ -168,11 +168,11 @@ def stored_body(capture: BodyCapture, content_type: str | None, *, masked: bool)
     text = data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     if masked:
         text = _masked(text, content_type, data)
-    return _cut(_valid_text(text), capture.limit)
+    return _cut(valid_text(text), capture.limit)
 
 
 def stored_path(path: str, *, masked: bool) -> str:
-    return _valid_text(mask_personal_data(path) if masked else path)
+    return valid_text(mask_personal_data(path) if masked else path)
 
 
 def stored_query(query: str, *, masked: bool) -> str:
@@ -377,7 +377,7 @@ def mask_name(name: str) -> str:
     return " ".join([word[0].ljust(len(word), "*") for word in name.split()])
 
 
-def _valid_text(text: str) -> str:
+def valid_text(text: str) -> str:
     """Lone surrogates (from a JSON `\\ud800` escape) cannot be encoded: replace them."""
     if text.isascii():
         return text
@@ -385,12 +385,12 @@ def _valid_text(text: str) -> str:
 
 
 def _bounded_json(value: Any, limit: int) -> str:
-    """`_cut(_valid_text(compact_json_text(value)), limit)` without encoding the text again:
+    """`_cut(valid_text(compact_json_text(value)), limit)` without encoding the text again:
     orjson writes valid UTF-8 (it refuses a lone surrogate, and the stdlib takes over)."""
     try:
         data = orjson.dumps(value)
     except TypeError:
-        return _cut(_valid_text(compact_json_text(value)), limit)
+        return _cut(valid_text(compact_json_text(value)), limit)
     if len(data) > limit:
         data = data[:limit]
         return data.decode("utf-8", errors="ignore")

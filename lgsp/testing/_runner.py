@@ -389,7 +389,7 @@ class _ServerRunner(_Runner):
 
         import uvicorn
 
-        from lgsp.server import BoundedHttpToolsProtocol, ServerLimits
+        from lgsp.server import BoundedHttpToolsProtocol, ServerLimits, proxy_options
 
         config = uvicorn.Config(
             app,
@@ -401,6 +401,7 @@ class _ServerRunner(_Runner):
             ),
             log_config=None,  # the test run's logging is not ours to configure
             access_log=False,
+            **proxy_options(settings),
         )
         self._server = uvicorn.Server(config)
         self._listener = listener

@@ -120,3 +120,28 @@ async def test_a_client_that_is_not_admin_may_not_manage_clients(
     made = await client.post(CLIENTS, json={"name": "mine"}, headers=bearer(token))
 
     assert listed.status_code == made.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("method", "action", "body"),
+    [
+        ("POST", "revoke", None),
+        ("PUT", "rights", {"rights": {"dancu": "GET"}}),
+        ("PUT", "handling", {"handling": "strict"}),
+    ],
+)
+@pytest.mark.parametrize("client_id", ["bad id!", "has:colon", "x" * 65])
+async def test_an_id_no_client_can_have_is_refused_alike_by_every_client_route(
+    client: httpx.AsyncClient,
+    demo_token: str,
+    method: str,
+    action: str,
+    body: dict[str, object] | None,
+    client_id: str,
+) -> None:
+    """One rule for a client id (`CLIENT_ID_PATTERN`), whichever route names it."""
+    answer = await client.request(
+        method, f"{CLIENTS}/{client_id}/{action}", json=body, headers=bearer(demo_token)
+    )
+
+    assert (answer.status_code, answer.json()["code"]) == (422, "INVALID_REQUEST"), answer.text

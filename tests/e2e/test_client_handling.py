@@ -59,7 +59,7 @@ async def test_a_client_set_strict_by_the_admin_api_is_refused_what_others_may_s
     [
         ("no-such-client", {"handling": "strict"}, 404, "NOT_FOUND"),
         ("demo", {"handling": "very"}, 422, "INVALID_REQUEST"),
-        ("bad id!", {"handling": "strict"}, 404, "NOT_FOUND"),
+        ("bad id!", {"handling": "strict"}, 422, "INVALID_REQUEST"),  # as every /admin/clients
     ],
 )
 async def test_setting_handling_refuses_unknown_clients_and_values(

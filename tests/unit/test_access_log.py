@@ -20,7 +20,7 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from lgsp.logging import ACCESS_LOG, TurnFlushingHandler, configure_logging, request_id_var
-from tests.unit.test_server_writes import serve_one
+from tests.fixtures.protocol import serve_one
 
 NOW = 1_780_000_000.25  # 2026-05-28T20:26:40.250 UTC
 ACCESS_FORMAT = '%s - "%s %s HTTP/%s" %d'  # uvicorn's (httptools_impl.RequestResponseCycle)

@@ -12,7 +12,14 @@ from collections.abc import Iterator
 import pytest
 
 from lgsp import cli
-from lgsp.logging import TEXT_FORMAT, TextFormatter, TurnFlushingHandler, request_id_var
+from lgsp.logging import (
+    TEXT_FORMAT,
+    JsonFormatter,
+    LineFormatter,
+    TextFormatter,
+    TurnFlushingHandler,
+    request_id_var,
+)
 from lgsp.settings import Settings
 
 
@@ -149,3 +156,22 @@ def test_the_text_format_writes_the_time_as_logging_does(created: float) -> None
     mine.format(logging.makeLogRecord({"msg": "another second, cached", "request_id": "-"}))
 
     assert mine.format(record) == logging.Formatter(TEXT_FORMAT).format(record)
+
+
+@pytest.mark.parametrize(
+    "formatter",
+    [LineFormatter(TEXT_FORMAT), TextFormatter(), JsonFormatter()],
+    ids=["by-its-record", "text", "json"],
+)
+@pytest.mark.parametrize("created", [1_780_000_000.0005, 1_780_000_001.9999])
+def test_a_line_from_fields_is_the_line_of_their_record(
+    formatter: LineFormatter, created: float
+) -> None:
+    """The access log writes `line`; any other record goes through `format`: the same text."""
+    record = logging.LogRecord("lgsp.access", logging.INFO, "", 0, "GET / 200", None, None)
+    record.created, record.msecs = created, int((created - int(created)) * 1000) + 0.0
+    record.request_id = "req-9"
+
+    line = formatter.line(created, "INFO", "lgsp.access", "req-9", "GET / 200")
+
+    assert line == formatter.format(record)

@@ -228,3 +228,19 @@ def test_canonical_record_is_the_stdlib_json_byte_for_byte(
     else:
         with pytest.raises(expected):
             canonical_record(entry, seq=seq, prev_hash=prev_hash)
+
+
+@given(
+    st.datetimes(
+        # hypothesis takes naive bounds; a day inside, so that either zone converts to UTC
+        min_value=datetime(1, 1, 2),  # noqa: DTZ001
+        max_value=datetime(9999, 12, 30),  # noqa: DTZ001
+        timezones=st.sampled_from([UTC, ICT]),
+    )
+)
+def test_canonical_timestamp_is_isoformat_in_utc(moment: datetime) -> None:
+    """The once-a-second shortcut writes what `isoformat` writes, for any aware time (years
+    before 1000 too); twice, so that the second call reads the kept seconds."""
+    expected = moment.astimezone(UTC).isoformat(timespec="microseconds")
+    assert canonical_timestamp(moment) == expected
+    assert canonical_timestamp(moment) == expected

@@ -22,7 +22,7 @@ from lgsp.audit.models import AuditHead, AuditRecord
 from lgsp.audit.repository import AuditRepository
 from lgsp.audit.sqlite_writer import SqliteAuditWriter, sqlite_time
 from lgsp.audit.verify import verify_chain
-from lgsp.audit.writer import AuditLog, AuditWriter
+from lgsp.audit.writer import AuditLog, AuditWriter, journal_bytes
 from lgsp.db import UTCDateTime, make_engine, make_session_factory
 from lgsp.journal.models import JournalRecord
 from tests.fixtures.audit import audit_entry, journal_entry
@@ -336,6 +336,42 @@ async def test_concurrent_appends_share_transactions_and_stay_contiguous(
     assert all(a == b and (ha, hb) == ("inbound", "upstream") for a, ha, b, hb in pairs)
 
 
+async def test_a_transaction_takes_no_more_journal_than_its_bound(
+    monkeypatch: pytest.MonkeyPatch,
+    writer: AuditLog,
+) -> None:
+    """Calls waiting together share a transaction only while their journal rows stay within
+    `MAX_BATCH_JOURNAL_BYTES` (the first call's rows counted too); one larger call goes alone."""
+    bound = 100
+    monkeypatch.setattr("lgsp.audit.writer.MAX_BATCH_JOURNAL_BYTES", bound)
+    monkeypatch.setattr("lgsp.audit.sqlite_writer.MAX_BATCH_JOURNAL_BYTES", bound)
+    weights: list[int] = []
+    real = writer._write_batch  # type: ignore[attr-defined]
+
+    def weigh(*args: Any) -> Any:
+        weights.append(journal_bytes(args[-1]))
+        return real(*args)
+
+    monkeypatch.setattr(writer, "_write_batch", weigh)
+
+    async def append(n: int) -> None:
+        entry = make_entry(n)
+        row = journal_entry(
+            instance=entry.instance,
+            request_id=entry.request_id,
+            response_body="x" * 60,
+            occurred_at=entry.occurred_at,
+        )
+        await writer.append([entry], journal=[row])
+
+    async with anyio.create_task_group() as tasks:
+        for n in range(12):
+            tasks.start_soon(append, n)
+
+    assert sum(weights) == 12 * 60
+    assert max(weights) <= bound
+
+
 async def test_one_bad_request_in_a_shared_transaction_fails_alone(
     sessions: async_sessionmaker[AsyncSession],
     writer: AuditLog,
@@ -422,6 +458,31 @@ async def test_a_journal_row_the_database_refuses_costs_no_audit_record(
     await assert_chain_holds(sessions, ["req-0"])
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(JournalRecord)) == 0
+
+
+async def test_a_refused_journal_row_leaves_none_of_its_transactions_rows(
+    sessions: async_sessionmaker[AsyncSession],
+    writer: AuditLog,
+) -> None:
+    """Rows of the same transaction written before the refused one do not stay behind, and
+    the audit records are linked as if no journal had ridden along."""
+    entry = make_entry(0)
+    kept = journal_entry(
+        instance=entry.instance, request_id=entry.request_id, occurred_at=entry.occurred_at
+    )
+    refused = journal_entry(
+        instance=entry.instance,
+        request_id=entry.request_id,
+        method=None,  # NOT NULL: the database refuses the row
+        occurred_at=entry.occurred_at,
+    )
+
+    await writer.append([entry], journal=[kept, refused])
+    await writer.append([make_entry(1)], journal=[kept])
+
+    await assert_chain_holds(sessions, ["req-0", "req-1"])
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(JournalRecord)) == 1
 
 
 async def test_over_long_values_are_cut_to_their_columns_and_share_the_group_commit(
