@@ -23,6 +23,8 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
+from types import MappingProxyType
 from typing import Annotated, Any, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -48,7 +50,7 @@ from adapters.base import (
     TranslationError,
 )
 from formats.cccd import InvalidCccd, check_cccd
-from formats.dates import format_ddmmyyyy, parse_ddmmyyyy
+from formats.dates import ddmmyyyy_to_iso, format_ddmmyyyy
 from formats.ngsp import DATA_TYPE_INVALID, RECORD_NOT_FOUND, SUCCESS
 
 GET_CITIZEN = "get_citizen"
@@ -133,12 +135,71 @@ class _Operation:
 
 
 def citizen_to_canonical(record: Mapping[str, Any]) -> dict[str, Any]:
-    """One `CongDan` record in canonical form, or UpstreamAnswerInvalid naming the bad field.
+    """One `CongDan` record (a success envelope's `data`) in canonical form, or
+    UpstreamAnswerInvalid naming the bad field, or saying there is no record at all.
 
-    Error details name fields, never their values: the values are personal data. Built in
-    place, block by block, rather than by spreading dicts built for it: it runs on every
-    citizen lookup (issue 21).
+    Error details name fields, never their values: the values are personal data. A record read
+    whole in one go (`_citizen_at_once`) is the answer; one it cannot take is read again field
+    by field (`_citizen_by_field`), which gives the same answer or names the first fault.
     """
+    try:
+        return _citizen_at_once(record)
+    except (KeyError, TypeError, ValueError):  # a `data` that is no object among them
+        return _citizen_by_field(_record(record))
+
+
+_PERSON_FIELDS = itemgetter("NgayThangNamSinh", "GioiTinh", "SoDinhDanh", "HoVaTen", "ThuongTru")
+_ADDRESS_TEXTS = itemgetter(
+    "MaTinhThanh", "TenTinhThanh", "MaPhuongXa", "TenPhuongXa", "ChiTiet", "QuocGia"
+)
+
+
+def _citizen_at_once(record: Mapping[str, Any]) -> dict[str, Any]:
+    """`_citizen_by_field`'s answer for a record it takes, read with a few C calls where it
+    makes some forty Python ones (issue 21: most of the adapter's share of the hop); KeyError,
+    TypeError or ValueError for any record it would refuse, and for some it takes."""
+    born, gender, cccd, name, address = _PERSON_FIELDS(record)
+    province_code, province, commune_code, commune, street, country = _ADDRESS_TEXTS(address)
+    # TypeError unless every one is a string (the district's two may both be left out).
+    "".join((born, gender, cccd, name, province_code, province, commune_code, commune, street))
+    district_code, district = address.get("MaQuanHuyen"), address.get("TenQuanHuyen")
+    given = district_code is not None or district is not None
+    "".join((country, district_code, district) if given else (country,))
+    citizen = {
+        "cccd": cccd,
+        "full_name": name,
+        "date_of_birth": ddmmyyyy_to_iso(born),
+        "gender": _GENDERS[gender],
+    }
+    born_in = record.get("NoiDangKyKhaiSinh")
+    if born_in is not None:
+        citizen["birth_registration"] = _texts_at_once(born_in, _BIRTH_REGISTRATION)
+    permanent: dict[str, Any] = {
+        "province_code": province_code,
+        "province": province,
+        "district_code": district_code,
+        "district": district,
+        "commune_code": commune_code,
+        "commune": commune,
+        "street": street,
+        "country": country,
+    }
+    legacy = address.get("legacy")
+    if legacy is not None:
+        permanent["legacy"] = _texts_at_once(legacy, _LEGACY_UNITS)
+    citizen["permanent_address"] = permanent
+    return citizen
+
+
+def _texts_at_once(block: Any, fields: Mapping[str, str]) -> dict[str, str]:
+    """`_block` of a block it takes; KeyError or TypeError for any other."""
+    texts = {canonical: block[legacy] for canonical, legacy in fields.items()}
+    "".join(texts.values())
+    return texts
+
+
+def _citizen_by_field(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record read field by field, each checked as it is read: the first fault is named."""
     address = record.get("ThuongTru")
     if not isinstance(address, Mapping):
         raise UpstreamAnswerInvalid("The citizen record has no ThuongTru (permanent address).")
@@ -240,15 +301,18 @@ def verification_to_canonical(result: Any) -> dict[str, Any]:
 
 def _lookup_request(template: str) -> Callable[[CanonicalRequest, date], SystemRequest]:
     """A GET of `template` with the path's CCCD, refused before any call if malformed."""
+    before, after = template.split("{cccd}")
 
     def to_system(request: CanonicalRequest, today: date) -> SystemRequest:
         cccd = request.path_params.get("cccd", "")
         check_cccd(cccd, today=today)
-        return SystemRequest(
-            method="GET", path=template.format(cccd=cccd), headers={"Accept": "application/json"}
-        )
+        # By position, with one read-only header mapping: a third cheaper (issue 21).
+        return SystemRequest("GET", before + cccd + after, (), b"", _ACCEPT_JSON)
 
     return to_system
+
+
+_ACCEPT_JSON: Mapping[str, str] = MappingProxyType({"Accept": "application/json"})
 
 
 def _verification_request(request: CanonicalRequest, today: date) -> SystemRequest:
@@ -310,7 +374,7 @@ _malformed_number = refused_as(
 _OPERATIONS: Mapping[str, _Operation] = {
     GET_CITIZEN: _Operation(
         to_system=_lookup_request("/api/congdan/{cccd}"),
-        read_data=lambda data: citizen_to_canonical(_record(data)),
+        read_data=citizen_to_canonical,
         not_found=_citizen_not_found,
         refused=_malformed_number,
     ),
@@ -363,7 +427,7 @@ class DancuAdapter(NgspAdapter[_Operation]):
 def _person(record: Mapping[str, Any]) -> dict[str, Any]:
     """The identity fields every citizen-shaped record shares."""
     try:
-        date_of_birth = parse_ddmmyyyy(_RECORD.text(record, "NgayThangNamSinh"))
+        date_of_birth = ddmmyyyy_to_iso(_RECORD.text(record, "NgayThangNamSinh"))
     except ValueError:
         raise UpstreamAnswerInvalid(
             "The citizen record's NgayThangNamSinh is not a dd/MM/yyyy date."
@@ -374,7 +438,7 @@ def _person(record: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "cccd": _RECORD.text(record, "SoDinhDanh"),
         "full_name": _RECORD.text(record, "HoVaTen"),
-        "date_of_birth": date_of_birth.isoformat(),
+        "date_of_birth": date_of_birth,
         "gender": gender,
     }
 

@@ -27,7 +27,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mocks.envelope import Envelope, EnvelopeError, error_response
 
-_PARAMETER = re.compile(r"\{(\w+)\}")
 JSON = "application/json"
 
 
@@ -66,20 +65,22 @@ def json_answer(content: Any, status: int = 200) -> DirectAnswer:
 
 @dataclass(frozen=True)
 class DirectRoute:
-    """`path` as FastAPI writes it (`/api/congdan/{so_dinh_danh}`), and the function answering
-    it, called with the path's parameters by name."""
+    """`path` as FastAPI writes it, literal text then one parameter to its end
+    (`/api/congdan/{so_dinh_danh}`), and the function answering it, called with the parameter.
+
+    No other shape is taken: the lookups are all of this one, and a prefix test costs a fifth
+    of a regex's match and its dict of groups (issue 21)."""
 
     path: str
-    answer: Callable[..., DirectAnswer]
+    answer: Callable[[str], DirectAnswer]
 
-    def pattern(self) -> re.Pattern[str]:
-        parts = _PARAMETER.split(self.path)
-        # Literal text between parameters, each parameter one segment (FastAPI's `str` default).
-        regex = "".join(
-            re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)"
-            for index, part in enumerate(parts)
-        )
-        return re.compile(regex)
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[^{}]*\{\w+\}", self.path):
+            raise ValueError(f"not a literal prefix and one last parameter: {self.path}")
+
+    @property
+    def prefix(self) -> str:
+        return self.path[: self.path.index("{")]
 
 
 class DirectAnswers:
@@ -88,17 +89,17 @@ class DirectAnswers:
     FastAPI app's to answer). Nothing of the request but its method and path is read."""
 
     def __init__(self, routes: Sequence[DirectRoute], envelope: Envelope) -> None:
-        self._routes = [(route.pattern(), route.answer) for route in routes]
+        self._routes = [(route.prefix, route.answer) for route in routes]
         self._envelope = envelope
 
     def __call__(self, method: str, path: str) -> DirectAnswer | None:
         if method != "GET":
             return None
-        for pattern, answer in self._routes:
-            match = pattern.fullmatch(path)
-            if match is not None:
+        for prefix, answer in self._routes:
+            # The parameter is one segment, not empty (FastAPI's `str` convertor: [^/]+).
+            if path.startswith(prefix) and (value := path[len(prefix) :]) and "/" not in value:
                 try:
-                    return answer(**match.groupdict())
+                    return answer(value)
                 except EnvelopeError as error:
                     refusal = error_response(self._envelope, error)
                     return DirectAnswer(

@@ -75,10 +75,10 @@ def check_number(so_dinh_danh: str, *, today: date) -> Cccd:
         raise data_type_invalid(error.detail) from None
 
 
-def refuse_malformed(so_dinh_danh: str, *, today: date) -> None:
-    """`check_number` for a lookup, which needs no parts: none are built (issue 21)."""
+def refuse_malformed(so_dinh_danh: str, *, today: date) -> int:
+    """`check_number` for a lookup, which needs only the birth year: no parts are built."""
     try:
-        check_cccd(so_dinh_danh, today=today)
+        return check_cccd(so_dinh_danh, today=today)
     except InvalidCccd as error:
         raise data_type_invalid(error.detail) from None
 

@@ -20,6 +20,7 @@ from adapters.dancu import (
     DancuAdapter,
     InvalidVerificationRequest,
     UpstreamAnswerInvalid,
+    _citizen_by_field,
     citizen_to_canonical,
 )
 from formats.cccd import InvalidCccd
@@ -143,6 +144,77 @@ def test_record_without_a_district_keeps_it_null() -> None:
     address = citizen_to_canonical(record)["permanent_address"]
 
     assert (address["district_code"], address["district"]) == (None, None)
+
+
+_ABSENT = object()
+"""A field left out of the record (a mutation below)."""
+
+_FIELD_VALUES = st.one_of(
+    st.just(_ABSENT),
+    st.none(),
+    st.booleans(),
+    st.integers(-1, 1),
+    st.sampled_from(["", "1", "2", "3", "05/03/1987", "31/02/1987", "1987-03-05", "Kinh"]),
+    st.text(max_size=3),
+    st.lists(st.just("1"), max_size=1),
+    st.dictionaries(st.sampled_from(["MaTinhCu", "MaTinhThanh"]), st.just("91"), max_size=1),
+)
+
+
+def _full_record() -> dict[str, Any]:
+    """The sample with both of era 2026's blocks, so that every branch of the reading is met."""
+    record = sample_record()
+    units = {"MaTinhThanh": "91", "TenTinhThanh": "Tỉnh Kiên Giang", "MaQuanHuyen": "899"}
+    units |= {"TenQuanHuyen": "Rạch Giá", "MaPhuongXa": "30733", "TenPhuongXa": "Vĩnh Thanh"}
+    record["ThuongTru"]["legacy"] = units
+    record["NoiDangKyKhaiSinh"] = {
+        "MaTinhCu": "91",
+        "TenTinhCu": "Tỉnh Kiên Giang",
+        "MaTinhHienNay": "91",
+        "TenTinhHienNay": "Tỉnh An Giang",
+    }
+    return record
+
+
+def _where(record: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """Every (object, key) of the record, the fields of its blocks still there included."""
+    address = record.get("ThuongTru")
+    blocks = [record, address, record.get("NoiDangKyKhaiSinh")]
+    blocks.append(address.get("legacy") if isinstance(address, dict) else None)
+    return [(block, key) for block in blocks if isinstance(block, dict) for key in list(block)]
+
+
+def _outcome(read: Any, record: dict[str, Any]) -> tuple[str, Any]:
+    try:
+        return "answer", read(record)
+    except UpstreamAnswerInvalid as refused:
+        return "refused", refused.detail
+
+
+@given(st.lists(st.tuples(st.integers(0, 40), _FIELD_VALUES), min_size=1, max_size=3))
+def test_a_record_read_at_once_is_read_as_field_by_field(changes: list[tuple[int, Any]]) -> None:
+    """The one-go reading of a record answers exactly what the field-by-field one does: the
+    same canonical record, or a refusal naming the same field."""
+    record = _full_record()
+    for index, value in changes:
+        places = _where(record)
+        block, key = places[index % len(places)]
+        if value is _ABSENT:
+            del block[key]
+        else:
+            block[key] = value
+
+    assert _outcome(citizen_to_canonical, record) == _outcome(_citizen_by_field, record)
+
+
+@pytest.mark.parametrize("data", [None, [], "", 0, True], ids=repr)
+def test_a_success_without_an_object_is_an_answer_without_a_record(
+    adapter: DancuAdapter, data: Any
+) -> None:
+    with pytest.raises(UpstreamAnswerInvalid) as raised:
+        adapter.to_canonical(lookup(), envelope(200, "0", "OK", data))
+
+    assert raised.value.detail == "The citizen database answered OK without a record."
 
 
 def test_found_citizen_is_a_200_with_canonical_content(adapter: DancuAdapter) -> None:

@@ -184,4 +184,24 @@ def test_checking_a_number_refuses_exactly_what_parsing_it_refuses(number: str) 
 
     assert refusal(check_cccd) == refusal(parse_cccd)
     if refusal(parse_cccd) is None:
-        assert check_cccd(number, today=TODAY) is None
+        assert check_cccd(number, today=TODAY) == parse_cccd(number, today=TODAY).birth_year
+
+
+@given(
+    number=st.text(
+        st.characters(categories=("Nd", "No")) | st.sampled_from("0123456789"),
+        min_size=12,
+        max_size=12,
+    )
+)
+def test_only_the_ascii_digits_0_to_9_make_a_number(number: str) -> None:
+    """Superscripts, full-width and other scripts' digits are digits to `str.isdigit`, never
+    to a CCCD number."""
+    try:
+        check_cccd(number, today=date(2400, 1, 1))
+    except InvalidCccd as refused:
+        malformed = refused.rule == "format"
+    else:
+        malformed = False
+
+    assert malformed == (re.fullmatch(r"[0-9]{12}", number) is None)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from formats.dates import (
     VIETNAM_TIME,
     DayClock,
+    ddmmyyyy_to_iso,
     format_ddmmyyyy,
     format_dvcqg_time,
     now_in_vietnam,
@@ -26,6 +27,7 @@ def test_format_then_parse_round_trips_every_date(d: date) -> None:
 
     assert len(text) == 10
     assert parse_ddmmyyyy(text) == d
+    assert ddmmyyyy_to_iso(text) == ddmmyyyy_to_iso(text) == d.isoformat()  # read, remembered
 
 
 def test_day_comes_before_month() -> None:
@@ -60,6 +62,9 @@ def test_small_years_are_zero_padded() -> None:
 def test_anything_but_a_real_ddmmyyyy_date_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="dd/MM/yyyy|not a calendar date"):
         parse_ddmmyyyy(text)
+    for _ in range(2):  # a refusal is not remembered as an answer
+        with pytest.raises(ValueError, match="dd/MM/yyyy|not a calendar date"):
+            ddmmyyyy_to_iso(text)
 
 
 def test_refusal_says_what_was_expected() -> None:

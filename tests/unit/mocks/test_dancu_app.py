@@ -309,6 +309,25 @@ def test_the_plain_lookup_renders_every_record_as_the_envelope_always_did(
         assert (answer.status, answer.body) == (expected.status_code, bytes(expected.body))
 
 
+def test_a_remembered_lookup_is_still_checked_by_todays_clock(
+    population: list[CitizenRecord],
+) -> None:
+    """A citizen's answer is rendered once and kept, the number's check is not: a birth year
+    that lies in the future is refused, however often the number was answered before."""
+    number = population[0].so_dinh_danh
+    born = parse_cccd(number, today=TODAY).birth_year
+    today = [date(born, 1, 1)]
+    answers = direct_answers(create_app(CONFIG, today=lambda: today[0]))
+    assert answers is not None
+
+    first, again = (answers("GET", f"/api/congdan/{number}") for _ in range(2))
+    today[0] = date(born - 1, 12, 31)
+    refused = answers("GET", f"/api/congdan/{number}")
+
+    assert first is again  # rendered once
+    assert (first.status if first else None, refused.status if refused else None) == (200, 400)
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -316,6 +335,7 @@ def test_the_plain_lookup_renders_every_record_as_the_envelope_always_did(
         ("GET", "/api/congdan/091087000123/ho"),
         ("GET", "/api/congdan"),
         ("GET", "/api/congdan/091/2"),  # `091%2F2` decoded: no number, the router's 404
+        ("GET", "/api/congdan/"),  # no number: the list's redirect
         ("GET", "/docs"),
     ],
 )

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from starlette.responses import JSONResponse
 
-from mocks.direct import json_answer
+from mocks.direct import DirectRoute, json_answer
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,15 @@ def test_json_answer_hands_over_its_content_only_as_what_the_body_parses_to(
     assert answer.document is (content if handed_over else None)
     if handed_over:
         assert json.loads(answer.body) == answer.document
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/congdan", "/api/congdan/{so}/ho", "/api/{a}/{b}", "/api/{a}{b}", "/api/{}"]
+)
+def test_a_direct_route_is_a_literal_prefix_and_one_last_parameter(path: str) -> None:
+    """What `DirectAnswers` matches by prefix alone: any other shape is refused when built,
+    rather than matched wrongly."""
+    with pytest.raises(ValueError, match="one last parameter"):
+        DirectRoute(path, json_answer)
+
+    assert DirectRoute("/api/ho/{ma_ho}", json_answer).prefix == "/api/ho/"
