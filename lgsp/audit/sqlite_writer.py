@@ -355,7 +355,9 @@ class SqliteAuditWriter:
         Six statements on one cursor (a cursor per statement cost some 2k instructions each).
         The journal rows go in without a SAVEPOINT around them (two statements fewer on every
         batch): if the database refuses one, the whole transaction is rolled back and written
-        again without the journal, the heads read afresh (issue 21)."""
+        again without the journal, the heads read afresh (issue 21). That second transaction
+        takes the write lock again: with other processes on the file, such a rare batch may wait
+        up to twice the busy timeout, where the savepoint kept the lock it had."""
         cursor = connection.cursor()
         try:
             heads = _link_and_insert(self._begin, cursor, entries, journal)

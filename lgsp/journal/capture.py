@@ -60,6 +60,10 @@ _FORM_FIELD = re.compile(rf"(?P<lead>(?:^|&)(?:{_FIELD_NAMES})=)(?P<text>[^&]*)"
 _field_plans: dict[str, tuple[str, bool]] = {}
 """`_field_plan`'s answers."""
 _MAX_KNOWN_KEYS = 4096
+"""Keys remembered at most (then forgotten together): keys a caller makes up are endless."""
+_MAX_KNOWN_KEY_LENGTH = 64
+"""A longer key is planned every time: remembered, 4,096 keys of a body's length each would
+hold gigabytes (a field name is short; a made-up key may be the whole body)."""
 _SECRET_NAME = re.compile(r"token|secret|password|passwd|api[_-]?key|signature", re.IGNORECASE)
 MASK_MARGIN = 96
 """Bytes captured past the journal's limit, so that what is cut at the limit was masked whole:
@@ -331,15 +335,25 @@ def _masked_fields(fields: dict[Any, Any], depth: int, mask: _Mask) -> dict[Any,
     if depth == 1 and fields:  # its values are one level too deep
         raise _TooDeep
     plans = _field_plans
-    masked = {}
+    masked: dict[Any, Any] = {}
     for key, item in fields.items():
         plan = plans.get(key)
         name, personal = _field_plan(key) if plan is None else plan
+        if name in masked:  # two keys masked alike (two CCCDs): both kept, told apart
+            name = _unused(name, masked)
         if type(item) is str:
             masked[name] = mask_name(item) if personal else mask(item, item)
         else:
             masked[name] = _masked_document(item, depth - 1, mask)
     return masked
+
+
+def _unused(name: Any, taken: dict[Any, Any]) -> str:
+    """`name` with the first ` (n)` that no key in `taken` has."""
+    number = 2
+    while f"{name} ({number})" in taken:
+        number += 1
+    return f"{name} ({number})"
 
 
 def _masked_items(items: list[Any] | tuple[Any, ...], depth: int, mask: _Mask) -> list[Any]:
@@ -375,9 +389,11 @@ def _field_plan(key: Any) -> tuple[Any, bool]:
     call, up to a bound (keys a caller makes up)."""
     if type(key) is not str:
         return key, False
-    if len(_field_plans) >= _MAX_KNOWN_KEYS:
-        _field_plans.clear()
-    plan = _field_plans[key] = (mask_personal_data(key), is_personal_field(key))
+    plan = (mask_personal_data(key), is_personal_field(key))
+    if len(key) <= _MAX_KNOWN_KEY_LENGTH:
+        if len(_field_plans) >= _MAX_KNOWN_KEYS:
+            _field_plans.clear()
+        _field_plans[key] = plan
     return plan
 
 

@@ -21,7 +21,12 @@ from lgsp.settings import Settings
 from tests.contract.harness import NDXP, Bus
 from tests.fixtures.apps import serving
 from tests.fixtures.bus import KG, TEST_INSTANCES, TEST_PUBLIC_URL, fetch_token
-from tests.fixtures.database import CONTRACT_SCHEMA, database_url_for, wipe_postgresql_schema
+from tests.fixtures.database import (
+    CONTRACT_SCHEMA,
+    database_url_for,
+    hold_schema,
+    wipe_postgresql_schema,
+)
 
 
 @pytest.fixture(scope="package", params=["sqlite", "postgresql"])
@@ -60,8 +65,12 @@ def contract_settings(
 @asynccontextmanager
 async def _running(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
     application = create_bus(settings, instances=TEST_INSTANCES)
-    async with serving(application, TEST_PUBLIC_URL, raise_app_exceptions=False) as http:
-        yield http, {base: await fetch_token(http, base) for base in (KG, NDXP)}
+    hold_schema(settings.resolved_database_url, held=True)  # no wipe while it runs
+    try:
+        async with serving(application, TEST_PUBLIC_URL, raise_app_exceptions=False) as http:
+            yield http, {base: await fetch_token(http, base) for base in (KG, NDXP)}
+    finally:
+        hold_schema(settings.resolved_database_url, held=False)
 
 
 @pytest.fixture(scope="package")

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.responses import JSONResponse
 
+from lgsp.journal import capture
 from lgsp.journal.capture import (
     MASK_MARGIN,
     BodyCapture,
@@ -110,6 +111,24 @@ def test_a_personal_field_is_masked_however_its_name_is_spelt(key: str) -> None:
 @pytest.mark.parametrize("key", ["name", "phoneme", "hotel", "full_name_id", "emails_sent"])
 def test_a_field_that_only_contains_a_personal_name_is_kept(key: str) -> None:
     assert json.loads(stored(json.dumps({key: "Ban A"}).encode(), None)) == {key: "Ban A"}
+
+
+def test_two_keys_masked_alike_are_both_kept() -> None:
+    first, second = "001099012345", "001088812345"  # both 001*******45
+
+    kept = json.loads(stored(json.dumps({first: "A", second: "B"}).encode(), "application/json"))
+
+    assert kept == {"001*******45": "A", "001*******45 (2)": "B"}
+
+
+def test_a_long_key_is_masked_but_not_remembered() -> None:
+    """Keys are remembered to spare the walk; one the length of a body would hold its bytes."""
+    key = CCCD + "x" * 10_000
+
+    kept = json.loads(stored(json.dumps({key: 1}).encode(), "application/json"))
+
+    assert kept == {MASKED_CCCD + "x" * 10_000: 1}
+    assert key not in capture._field_plans
 
 
 def test_an_id_number_as_a_key_is_masked() -> None:
