@@ -22,12 +22,14 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mappi
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.convertors import PathConvertor, StringConvertor
 from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lgsp.audit.context import AUDIT_SCOPE_KEY, AuditContext
 from lgsp.audit.recorder import AuditRecorder
-from lgsp.deps import authenticate, get_audit_context
+from lgsp.deps import authenticate
 from lgsp.routing.router import ANSWERED_METHODS, INVOCATION_PATH, invoke_service
 from lgsp.state import bus_state_from_scope
 
@@ -129,41 +131,40 @@ def lean_gateway(gateway: FastAPI, *, instance: str) -> ASGIApp:
     }
     server_error = gateway.exception_handlers[Exception]
 
-    async def invoke(request: Request) -> Response:
-        bus = bus_state_from_scope(request.scope)
-        served = bus.instances[instance]
-        audit = await get_audit_context(request)
-        caller = await authenticate(request, bus, served, audit)
-        params = request.scope["path_params"]  # set by `app`: no property to call
-        return await invoke_service(
-            params["service_id"],
-            params["version"],
-            params["path"],
-            request,
-            caller,
-            bus,
-            served,
-            audit,
-        )
+    # `{service_id}`, `{version}` and `{path:path}` convert to themselves: no call per call.
+    converted = not all(type(convertor) in _AS_IS for convertor in convertors.values())
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         match = pattern.match(_route_path(scope["path"], scope.get("root_path", "")))
         if match is None:  # pragma: no cover - InvocationDispatch sent only matching paths
             raise RuntimeError(f"{scope['path']!r} is no invocation path")
-        scope["path_params"] = {
-            name: convertors[name].convert(value) for name, value in match.groupdict().items()
-        }
+        params = match.groupdict()
+        if converted:  # pragma: no cover - the invocation path's convertors are as-is
+            params = {name: convertors[name].convert(value) for name, value in params.items()}
+        scope["path_params"] = params
         request = HopRequest(scope, receive)
-        started = False
-
-        async def tracked_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        # Built only for an answer that may fail after its start (a stream): none per call.
+        tracked: _TrackedSend | None = None
+        plain = False
         try:
             try:
-                response = await invoke(request)
+                # The route's dependencies, read directly: no coroutine for each (issue 21).
+                audit = scope.get(AUDIT_SCOPE_KEY)
+                if not isinstance(audit, AuditContext):  # pragma: no cover - wrapped below
+                    raise RuntimeError("instance apps must be wrapped in AuditRecorder")
+                bus = bus_state_from_scope(scope)
+                served = bus.instances[instance]
+                caller = await authenticate(request, bus, served, audit)
+                response = await invoke_service(
+                    params["service_id"],
+                    params["version"],
+                    params["path"],
+                    request,
+                    caller,
+                    bus,
+                    served,
+                    audit,
+                )
             except Exception as error:
                 handler = next(
                     (handlers[kind] for kind in type(error).__mro__ if kind in handlers), None
@@ -172,16 +173,35 @@ def lean_gateway(gateway: FastAPI, *, instance: str) -> ASGIApp:
                     raise
                 response = await _rendered(handler, request, error)
             if type(response).__call__ is _SEND_START_FIRST:
-                started = True  # its first act is to send the start: it fails after, if at all
+                plain = True  # its first act is to send the start: it fails after, if at all
                 await response(scope, receive, send)
             else:
-                await response(scope, receive, tracked_send)
+                tracked = _TrackedSend(send)
+                await response(scope, receive, tracked)
         except Exception as error:  # a bug, in the route or in a handler
-            if not started:
+            if not (plain or (tracked is not None and tracked.started)):
                 await (await _rendered(server_error, request, error))(scope, receive, send)
             raise
 
     return AuditRecorder(app, instance=instance)
+
+
+_AS_IS = (StringConvertor, PathConvertor)
+"""Starlette's convertors whose `convert` gives back the text it is given."""
+
+
+class _TrackedSend:
+    """`send`, noting whether the answer has begun (an error after that cannot be answered)."""
+
+    __slots__ = ("_send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self._send(message)
 
 
 async def _rendered(handler: ErrorHandler, request: Request, error: Exception) -> Response:
