@@ -183,14 +183,13 @@ def _enforce_rate(
     settings = bus.settings
     default = _default_limit(settings.rate_limit_per_second, settings.rate_limit_burst)
     limit = limit_for(snapshot.rate_limits, service, default=default)
-    take_or_refuse(
-        bus,
-        instance,
-        client_id,
-        service,
-        limit,
-        allowance=f"call {service} at most {limit.per_second:g} times a second",
-    )
+    # Acquired here rather than by `take_or_refuse`: the refusal's text is formatted only for a
+    # refused call, not on every call (issue 21).
+    wait = bus.rate_limiter.acquire(instance, client_id, service, limit)
+    if wait:
+        raise _refusal(
+            client_id, f"call {service} at most {limit.per_second:g} times a second", wait
+        )
 
 
 def take_or_refuse(
@@ -206,9 +205,11 @@ def take_or_refuse(
     (`allowance`) and when to come back."""
     wait = bus.rate_limiter.acquire(instance, client_id, bucket, limit)
     if wait:
-        raise RateLimited(
-            f"Client {client_id} may {allowance}; retry in {wait} s.", retry_after=wait
-        )
+        raise _refusal(client_id, allowance, wait)
+
+
+def _refusal(client_id: str, allowance: str, wait: int) -> RateLimited:
+    return RateLimited(f"Client {client_id} may {allowance}; retry in {wait} s.", retry_after=wait)
 
 
 async def _client_snapshot(bus: BusState, instance: str, client_id: str) -> ClientSnapshot | None:

@@ -22,12 +22,14 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mappi
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.convertors import PathConvertor, StringConvertor
 from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lgsp.audit.context import AUDIT_SCOPE_KEY, AuditContext
 from lgsp.audit.recorder import AuditRecorder
-from lgsp.deps import authenticate, get_audit_context
+from lgsp.deps import authenticate
 from lgsp.routing.router import ANSWERED_METHODS, INVOCATION_PATH, invoke_service
 from lgsp.state import bus_state_from_scope
 
@@ -49,15 +51,18 @@ class InvocationDispatch:
         self._gateways = dict(gateways)
         self._reserved = frozenset(reserved)
         bases = "|".join(re.escape(base) for base in sorted(self._gateways, key=len, reverse=True))
-        # The mount path, then the route's own `/{service_id}/{version}/` (one segment each).
-        self._pattern = re.compile(f"^({bases})/([^/]+)/[^/]+/") if bases else None
+        # The mount path, then the route's own pattern, as Starlette compiles it: matched once
+        # here, its groups the lean app's path parameters (issue 21).
+        route = compile_path(INVOCATION_PATH)[0].pattern.removeprefix("^")
+        self._pattern = re.compile(f"^({bases}){route}") if bases else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in _METHODS and self._pattern is not None:
             root_path: str = scope.get("root_path", "")
             match = self._pattern.match(_route_path(scope["path"], root_path))
-            if match is not None and self._is_service(scope, match.group(2)):
+            if match is not None and self._is_service(scope, match.group("service_id")):
                 base = match.group(1)
+                scope["path_params"] = match.groupdict()
                 # What `starlette.routing.Mount` puts in the scope of the app it mounts.
                 scope["app_root_path"] = scope.get("app_root_path", root_path)
                 scope["root_path"] = root_path + base
@@ -121,7 +126,7 @@ def lean_gateway(gateway: FastAPI, *, instance: str) -> ASGIApp:
     answered 500 by the handler for `Exception`, unless an answer has begun, and raised again,
     for the server to log.
     """
-    pattern, _, convertors = compile_path(INVOCATION_PATH)
+    convertors = compile_path(INVOCATION_PATH)[2]
     handlers = {
         kind: handler
         for kind, handler in gateway.exception_handlers.items()
@@ -129,41 +134,37 @@ def lean_gateway(gateway: FastAPI, *, instance: str) -> ASGIApp:
     }
     server_error = gateway.exception_handlers[Exception]
 
-    async def invoke(request: Request) -> Response:
-        bus = bus_state_from_scope(request.scope)
-        served = bus.instances[instance]
-        audit = await get_audit_context(request)
-        caller = await authenticate(request, bus, served, audit)
-        params = request.scope["path_params"]  # set by `app`: no property to call
-        return await invoke_service(
-            params["service_id"],
-            params["version"],
-            params["path"],
-            request,
-            caller,
-            bus,
-            served,
-            audit,
-        )
+    # `{service_id}`, `{version}` and `{path:path}` convert to themselves: no call per call.
+    converted = not all(type(convertor) in _AS_IS for convertor in convertors.values())
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        match = pattern.match(_route_path(scope["path"], scope.get("root_path", "")))
-        if match is None:  # pragma: no cover - InvocationDispatch sent only matching paths
-            raise RuntimeError(f"{scope['path']!r} is no invocation path")
-        scope["path_params"] = {
-            name: convertors[name].convert(value) for name, value in match.groupdict().items()
-        }
+        params: dict[str, str] = scope["path_params"]  # matched by `InvocationDispatch`
+        if converted:  # pragma: no cover - the invocation path's convertors are as-is
+            params = {name: convertors[name].convert(value) for name, value in params.items()}
+            scope["path_params"] = params
         request = HopRequest(scope, receive)
-        started = False
-
-        async def tracked_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        # Built only for an answer that may fail after its start (a stream): none per call.
+        tracked: _TrackedSend | None = None
+        plain = False
         try:
             try:
-                response = await invoke(request)
+                # The route's dependencies, read directly: no coroutine for each (issue 21).
+                audit = scope.get(AUDIT_SCOPE_KEY)
+                if not isinstance(audit, AuditContext):  # pragma: no cover - wrapped below
+                    raise RuntimeError("instance apps must be wrapped in AuditRecorder")
+                bus = bus_state_from_scope(scope)
+                served = bus.instances[instance]
+                caller = await authenticate(request, bus, served, audit)
+                response = await invoke_service(
+                    params["service_id"],
+                    params["version"],
+                    params["path"],
+                    request,
+                    caller,
+                    bus,
+                    served,
+                    audit,
+                )
             except Exception as error:
                 handler = next(
                     (handlers[kind] for kind in type(error).__mro__ if kind in handlers), None
@@ -172,16 +173,35 @@ def lean_gateway(gateway: FastAPI, *, instance: str) -> ASGIApp:
                     raise
                 response = await _rendered(handler, request, error)
             if type(response).__call__ is _SEND_START_FIRST:
-                started = True  # its first act is to send the start: it fails after, if at all
+                plain = True  # its first act is to send the start: it fails after, if at all
                 await response(scope, receive, send)
             else:
-                await response(scope, receive, tracked_send)
+                tracked = _TrackedSend(send)
+                await response(scope, receive, tracked)
         except Exception as error:  # a bug, in the route or in a handler
-            if not started:
+            if not (plain or (tracked is not None and tracked.started)):
                 await (await _rendered(server_error, request, error))(scope, receive, send)
             raise
 
     return AuditRecorder(app, instance=instance)
+
+
+_AS_IS = (StringConvertor, PathConvertor)
+"""Starlette's convertors whose `convert` gives back the text it is given."""
+
+
+class _TrackedSend:
+    """`send`, noting whether the answer has begun (an error after that cannot be answered)."""
+
+    __slots__ = ("_send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self._send(message)
 
 
 async def _rendered(handler: ErrorHandler, request: Request, error: Exception) -> Response:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import StreamingResponse
 
 from adapters.dancu import DancuAdapter
 from lgsp import errors
@@ -127,4 +129,26 @@ async def test_a_handler_that_fails_on_the_lean_route_still_gives_a_500_problem_
     assert answer.headers["x-request-id"] == "handler-bug"
     assert answer.json()["code"] == "INTERNAL_ERROR"
     assert answer.json()["request_id"] == "handler-bug"
+    assert lean_calls == [f"{KG}/dancu/v1/citizens/1"]
+
+
+async def test_an_answer_failing_after_its_start_on_the_lean_route_is_raised_not_answered_again(
+    app: FastAPI, demo_token: str, lean_calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A streamed answer that fails mid-way has begun: no 500 is sent after its start."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"{"
+        raise RuntimeError("failed mid-stream")
+
+    async def streamed(*args: object) -> Response:
+        return StreamingResponse(chunks(), media_type="application/json")
+
+    monkeypatch.setattr(dispatch, "invoke_service", streamed)
+    raising = httpx.ASGITransport(app=app)  # a second start would fail its own assertion
+
+    async with httpx.AsyncClient(transport=raising, base_url=TEST_PUBLIC_URL) as http:
+        with pytest.raises(RuntimeError, match="failed mid-stream"):
+            await http.get(f"{KG}/dancu/v1/citizens/1", headers=bearer(demo_token))
+
     assert lean_calls == [f"{KG}/dancu/v1/citizens/1"]
