@@ -51,18 +51,15 @@ class InvocationDispatch:
         self._gateways = dict(gateways)
         self._reserved = frozenset(reserved)
         bases = "|".join(re.escape(base) for base in sorted(self._gateways, key=len, reverse=True))
-        # The mount path, then the route's own pattern, as Starlette compiles it: matched once
-        # here, its groups the lean app's path parameters (issue 21).
-        route = compile_path(INVOCATION_PATH)[0].pattern.removeprefix("^")
-        self._pattern = re.compile(f"^({bases}){route}") if bases else None
+        # The mount path, then the route's own `/{service_id}/{version}/` (one segment each).
+        self._pattern = re.compile(f"^({bases})/([^/]+)/[^/]+/") if bases else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in _METHODS and self._pattern is not None:
             root_path: str = scope.get("root_path", "")
             match = self._pattern.match(_route_path(scope["path"], root_path))
-            if match is not None and self._is_service(scope, match.group("service_id")):
+            if match is not None and self._is_service(scope, match.group(2)):
                 base = match.group(1)
-                scope["path_params"] = match.groupdict()
                 # What `starlette.routing.Mount` puts in the scope of the app it mounts.
                 scope["app_root_path"] = scope.get("app_root_path", root_path)
                 scope["root_path"] = root_path + base
@@ -126,7 +123,7 @@ def lean_gateway(gateway: FastAPI, *, instance: str) -> ASGIApp:
     answered 500 by the handler for `Exception`, unless an answer has begun, and raised again,
     for the server to log.
     """
-    convertors = compile_path(INVOCATION_PATH)[2]
+    pattern, _, convertors = compile_path(INVOCATION_PATH)
     handlers = {
         kind: handler
         for kind, handler in gateway.exception_handlers.items()
@@ -138,10 +135,13 @@ def lean_gateway(gateway: FastAPI, *, instance: str) -> ASGIApp:
     converted = not all(type(convertor) in _AS_IS for convertor in convertors.values())
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        params: dict[str, str] = scope["path_params"]  # matched by `InvocationDispatch`
+        match = pattern.match(_route_path(scope["path"], scope.get("root_path", "")))
+        if match is None:  # pragma: no cover - InvocationDispatch sent only matching paths
+            raise RuntimeError(f"{scope['path']!r} is no invocation path")
+        params = match.groupdict()
         if converted:  # pragma: no cover - the invocation path's convertors are as-is
             params = {name: convertors[name].convert(value) for name, value in params.items()}
-            scope["path_params"] = params
+        scope["path_params"] = params
         request = HopRequest(scope, receive)
         # Built only for an answer that may fail after its start (a stream): none per call.
         tracked: _TrackedSend | None = None
