@@ -124,7 +124,7 @@ async def test_a_gzip_bomb_is_a_502_having_decoded_no_more_than_the_bound(
 
     assert (refused.value.status, refused.value.code) == (502, "UPSTREAM_UNAVAILABLE")
     assert 0 < inflaters.largest <= MAX_UPSTREAM_BODY + 1
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 10  # 0.5 s on a loaded machine
 
 
 async def test_a_large_compressed_answer_is_decoded_off_the_event_loop(
