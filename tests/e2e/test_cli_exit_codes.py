@@ -40,6 +40,7 @@ BAD_ARGUMENTS = [
     ["serve", "--port", "99999"],
     ["serve", "--port", "http"],
     ["serve", "--workers", "0"],
+    ["serve", "--population", "-5"],
     ["faults", "add", *KG, "bogus"],
     ["faults", "add", *KG, "status=503", "--times", "0"],
     ["faults", "remove", *KG, "99"],
@@ -96,6 +97,20 @@ async def test_a_database_that_refuses_exits_1_with_one_line(
     err = capsys.readouterr().err
     assert code == 1, err
     assert err.startswith("lgsp: ")
+    assert err.count("\n") == 1, err
+
+
+async def test_a_setting_out_of_range_is_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LGSP_TOKEN_TTL_SECONDS", "3")
+
+    code = await exit_code(["clients", "list", "--data-dir", str(tmp_path)])
+
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("lgsp: invalid setting: LGSP_TOKEN_TTL_SECONDS: "), err
+    assert "(got '3')" in err
     assert err.count("\n") == 1, err
 
 
