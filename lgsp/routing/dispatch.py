@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lgsp.audit.context import AUDIT_SCOPE_KEY, AuditContext
 from lgsp.audit.recorder import AuditRecorder
 from lgsp.deps import authenticate
-from lgsp.routing.router import ANSWERED_METHODS, INVOCATION_PATH, invoke_service
+from lgsp.routing.router import ANSWERED_METHODS, INVOCATION_PATH, SentHeaders, invoke
 from lgsp.state import bus_state_from_scope
 
 _METHODS = frozenset(ANSWERED_METHODS)
@@ -154,12 +154,15 @@ def lean_gateway(gateway: FastAPI, *, instance: str) -> ASGIApp:
                     raise RuntimeError("instance apps must be wrapped in AuditRecorder")
                 bus = bus_state_from_scope(scope)
                 served = bus.instances[instance]
-                caller = await authenticate(request, bus, served, audit)
-                response = await invoke_service(
+                sent = SentHeaders(request)
+                # An absent field is "" here: None would have `authenticate` look for it again.
+                caller = await authenticate(request, bus, served, audit, sent.authorization or "")
+                response = await invoke(
                     params["service_id"],
                     params["version"],
                     params["path"],
                     request,
+                    sent,
                     caller,
                     bus,
                     served,
