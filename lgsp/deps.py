@@ -149,7 +149,7 @@ async def authenticate(
     # Gateway endpoints of its own (catalog, admin) share one bucket per client, named `-`.
     service = str(request.path_params.get("service_id", "-"))
     _enforce_rate(bus, name, claims.client_id, service, snapshot)
-    return Caller(client_id=claims.client_id, scopes=claims.scopes, grant=snapshot)
+    return Caller(claims.client_id, claims.scopes, snapshot)  # by position: cheaper (issue 21)
 
 
 async def _is_revoked(bus: BusState, instance: str, claims: TokenClaims) -> bool:
