@@ -72,6 +72,7 @@ from lgsp.routing.callers import (
     Query,
     authorise_body,
     authorise_caller,
+    authorise_target,
     origin_of,
     scoped_key,
 )
@@ -139,6 +140,7 @@ async def invoke(
         matched.operation, caller, path_params=matched.path_params, query=_query_of(request)
     )
     target = sent.target
+    authorise_target(matched.operation, caller, instance=instance.spec.name, target=target)
     later = prefers_respond_async(sent.prefer)
     try:
         route = resolve_route(service, instance, bus.topology, target)
