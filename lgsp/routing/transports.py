@@ -115,8 +115,9 @@ class InProcessTransport:
             if answer is not None:
                 if len(answer.body) > MAX_UPSTREAM_BODY:
                     raise UpstreamUnavailable(f"System {self._system} answered too much.")
+                # By position: `document` as a keyword cost a third more (issue 21).
                 return SystemResponse(
-                    answer.status, answer.body, answer.media_type, document=answer.document
+                    answer.status, answer.body, answer.media_type, answer.document
                 )
         headers = [(b"host", self._host)]
         given = _headers(request, extra_headers)
