@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ClauseElement
 
 from lgsp.db import Base
 from lgsp.journal.models import JournalRecord
+from lgsp.journal.store import _kept_from
 
 pytestmark = pytest.mark.anyio
 
@@ -39,8 +40,7 @@ async def test_on_sqlite_every_journal_query_reads_the_one_index_the_table_has(
     pages per commit, for no read (issue 21)."""
     path = Path(sqlite_file)
     kept_since = _NOW - timedelta(hours=1)
-    queries = [
-        # store.matching, store.prune and store._oldest_kept_id
+    queries = [  # as lgsp.journal.store writes them: matching, its cut-off, prune
         select(JournalRecord)
         .where(
             JournalRecord.instance == "lgsp-91",
@@ -49,15 +49,12 @@ async def test_on_sqlite_every_journal_query_reads_the_one_index_the_table_has(
         )
         .order_by(JournalRecord.id.desc())
         .limit(100),
+        select(_kept_from("lgsp-91", 1000)),
         delete(JournalRecord).where(
             JournalRecord.instance == "lgsp-91",
-            (JournalRecord.id < 5) | (JournalRecord.occurred_at < kept_since),
+            (JournalRecord.id < _kept_from("lgsp-91", 1000))
+            | (JournalRecord.occurred_at < kept_since),
         ),
-        select(JournalRecord.id)
-        .where(JournalRecord.instance == "lgsp-91")
-        .order_by(JournalRecord.id.desc())
-        .offset(999)
-        .limit(1),
     ]
 
     assert _sqlite_indexes(path) == {"ix_journal_entries_instance_id"}
