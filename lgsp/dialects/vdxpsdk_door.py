@@ -349,7 +349,7 @@ async def _answer_sdk(send: Send, answer: Answer, verdict: sdk.SdkRefusal | None
         reply = {**sdk.success(str(document.get("id") or "") or None), "Answer": document}
     else:
         reply = _failure(status, document)
-    await respond(send, status, reply, kept=kept)
+    await respond(send, status, sdk.without_nulls(reply), kept=kept)
     if answer.failure is not None:
         raise answer.failure
 
@@ -368,7 +368,7 @@ async def _answer_query(
         await respond_bytes(send, answer.status, made, "application/xml")
     elif made is not None:
         reply = {"status": "OK", "ErrorCode": "0", "ErrorDesc": "", **made}
-        await respond(send, answer.status, reply, kept=kept)
+        await respond(send, answer.status, sdk.without_nulls(reply), kept=kept)
     else:
         await respond(send, answer.status, _failure(answer.status, problem_of(answer.body)),
                       kept=kept)  # fmt: skip
