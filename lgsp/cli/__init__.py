@@ -47,6 +47,7 @@ def _exit_status(error: Exception) -> int | None:
     """
     from sqlalchemy.exc import DBAPIError
 
+    from lgsp.admin_tasks import NoBusDatabase
     from lgsp.errors import LgspError
 
     if isinstance(error, ValueError | LookupError):
@@ -55,7 +56,7 @@ def _exit_status(error: Exception) -> int | None:
     if isinstance(error, LgspError):  # what the admin API would answer 4xx: the same code
         print(f"lgsp: {error.code}: {error.detail}", file=sys.stderr)
         return 2
-    if isinstance(error, CommandFailed):
+    if isinstance(error, CommandFailed | NoBusDatabase):
         print(f"lgsp: {error}", file=sys.stderr)
         return 1
     if isinstance(error, DBAPIError):
