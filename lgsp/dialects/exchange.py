@@ -24,6 +24,9 @@ class Answer:
 
     messages: list[Message] = field(default_factory=list)
     failure: Exception | None = None
+    recorded: bool = True
+    """Whether a recorder of the instance kept the call (the core's); else the door's reply
+    to it is recorded (`Door._reply`)."""
 
     @property
     def status(self) -> int:
@@ -55,8 +58,10 @@ class Answer:
             raise self.failure
 
 
-async def exchange(app: ASGIApp, scope: Scope, receive: Receive) -> Answer:
-    answer = Answer()
+async def exchange(
+    app: ASGIApp, scope: Scope, receive: Receive, *, recorded: bool = True
+) -> Answer:
+    answer = Answer(recorded=recorded)
 
     async def hold(message: Message) -> None:
         answer.messages.append(message)

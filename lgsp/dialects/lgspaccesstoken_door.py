@@ -70,7 +70,7 @@ class AccessTokenDoor(Door):
         if not answer.translatable:
             await answer.replay(call.send)
             return
-        await self._envelope(call.send, answer, verdict)
+        await self._reply(call, answer, lambda send: self._envelope(send, answer, verdict))
 
     def _with_bearer(self, call: DoorCall, known: tuple[str, str]) -> tuple[str | None, str | None]:
         """The credential for the core: a token sent beside the header must be its client's."""
