@@ -340,3 +340,53 @@ async def test_the_seeded_documents_and_statuses_are_signed_by_their_agencies(
         assert signature["Valid"] is True, (sender, signature)
         assert sender in signature["Subject"]  # signed as the agency it comes from
 
+
+async def test_the_system_signs_only_for_a_call_its_own_bus_vouched_for(sqlite_url: str) -> None:
+    """SECURITY re-probe finding 1: `?sign=sender` signs as the sending (reporting) agency only
+    for a call that entered the bus at this instance (`X-LGSP-Origin`), where the bus bound
+    the caller to that agency; one another province's bus passed on is refused, unsigned."""
+    config = trusting(
+        sqlite_url,
+        signing_identities={
+            "000.00.01.H33": identity_pem(signing.signer(serial=0x3002)),
+            STC: identity_pem(signing.signer(REPORTER, serial=0x3003)),
+        },
+    )
+    document = make_document(number="316")
+    sign = {"sign": "sender"}
+    async with running(config) as client:
+        foreign = await client.post(
+            "/sendEdoc", params=sign, content=render_edxml(document),
+            headers={**XML, "X-LGSP-Origin": "tiengiang"},
+        )  # fmt: skip
+        kept = await client.post("/getEdoc", json={"documentId": read_edxml(
+            render_edxml(document)).message["document_id"]})  # fmt: skip
+        sent = assert_ok(
+            await client.post(
+                "/sendEdoc",
+                params=sign,
+                content=render_edxml(document),
+                headers={**XML, "X-LGSP-Origin": "kiengiang"},
+            )  # fmt: skip
+        )
+        report = status_message(document, STC, "01")
+        foreign_report = await client.post(
+            "/updateStatus", params=sign, content=report,
+            headers={**XML, "X-LGSP-Origin": "tiengiang"},
+        )  # fmt: skip
+        reported = assert_ok(
+            await client.post(
+                "/updateStatus",
+                params=sign,
+                content=report,
+                headers={**XML, "X-LGSP-Origin": "kiengiang"},
+            )  # fmt: skip
+        )
+
+    assert_fail(foreign, 422, "UNKNOWN_SENDER")
+    assert kept.status_code == 404  # nothing kept, nor a number taken
+    assert (sent["Duplicate"], sent["Signature"]["Valid"], sent["Signature"]["Serial"]) == (
+        False, True, "3002",
+    )  # fmt: skip
+    assert_fail(foreign_report, 422, "OTHER_PROVINCE")
+    assert (reported["Signature"]["Valid"], reported["Signature"]["Serial"]) == (True, "3003")
