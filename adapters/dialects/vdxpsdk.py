@@ -394,7 +394,7 @@ def _mac(secret: str, document: str) -> str:
 def _entries(document: str) -> dict[str, str]:
     try:
         parsed = json.loads(document)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past the stack: within MAX_SIGN_HEADER
         raise SdkRefusal("SIGNATURE_INVALID", "XroadVnpt-sign-header is not JSON.") from None
     if not isinstance(parsed, dict) or len(parsed) > MAX_ENTRIES:
         raise SdkRefusal("SIGNATURE_INVALID", "XroadVnpt-sign-header is not a small object.")

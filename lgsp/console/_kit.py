@@ -154,9 +154,14 @@ class AdminApi:
 
 @asynccontextmanager
 async def bus_client(request: Request, bus: BusState) -> AsyncIterator[httpx.AsyncClient]:
-    """The bus itself, in-process: the console calls the admin API as its signed-in client."""
+    """The bus itself, in-process: the console calls the admin API as its signed-in client,
+    from the browser's address, so that the token endpoint's throttle counts that browser's
+    failures (as 127.0.0.1, one browser's wrong secrets locked every local caller out:
+    SECURITY-PROBE 2026-12-07 #6)."""
     app = with_lifespan_state(request.app, {BUS_STATE_KEY: bus})
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 0))
+    browser = request.client
+    address = (browser.host, browser.port) if browser else ("127.0.0.1", 0)
+    transport = httpx.ASGITransport(app=app, client=address)
     async with httpx.AsyncClient(transport=transport, base_url=INTERNAL_BUS_URL) as http:
         yield http
 

@@ -113,6 +113,15 @@ def create_console_router() -> APIRouter:
                     data={"grant_type": "client_credentials"},
                     auth=(client_id, secret),
                 )
+                if answer.status_code == 429:
+                    wait = answer.headers.get("Retry-After", "60")
+                    return to(
+                        "/login", error=f"Quá nhiều lần đăng nhập sai: thử lại sau {wait} giây."
+                    )
+                if answer.status_code == 401 and name == instance:
+                    return to(
+                        "/login", error="Đăng nhập thất bại: sai client_id hoặc client_secret."
+                    )
                 scope = answer.json().get("scope", "") if answer.status_code == 200 else ""
                 if ADMIN_SCOPE in scope.split():
                     scopes[name] = scope

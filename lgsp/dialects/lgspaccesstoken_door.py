@@ -97,7 +97,7 @@ class AccessTokenDoor(Door):
         if status < 400:
             try:
                 data: Any = json.loads(body) if body else None
-            except ValueError:
+            except (ValueError, RecursionError):  # a system's answer nested past the stack
                 data = body.decode("utf-8", "replace")
             document = lat.success(data)
         else:

@@ -39,6 +39,7 @@ from starlette.types import Scope, Send
 
 from adapters.dialects import vdxpsdk as sdk
 from formats.dates import VIETNAM_TIME
+from formats.ngsp import request_object
 from lgsp.auth.keys import KeyCipher
 from lgsp.auth.repository import ClientRepository
 from lgsp.dialects.door import Door, DoorCall
@@ -387,12 +388,9 @@ def _failure(status: int, document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _json(answer: Answer) -> dict[str, Any]:
-    """The core's JSON answer (an inbox page, a document's view: larger than a problem)."""
-    try:
-        document = json.loads(answer.body)
-    except ValueError:
-        return {}
-    return document if isinstance(document, dict) else {}
+    """The core's JSON answer (an inbox page, a document's view: larger than a problem); {}
+    when it is no JSON object, nested past the stack included (what a system sent)."""
+    return request_object(answer.body) or {}
 
 
 def _nothing(_answer: Answer) -> dict[str, Any] | bytes:

@@ -4,7 +4,9 @@ The access right says which services a client may call; this says on whose behal
 own system and federation clients pass: the hop before them checked the caller who started the
 call, as X-Road's security servers trust each other's checks of their own members. A tenant
 may call a `system` operation never, and an `organisation` operation only for the organisation
-it is bound to; an admin client that is bound to none acts for the whole instance.
+it is bound to; an admin client that is bound to none acts for the whole instance, and for
+no other: a call it sends to another province (`X-LGSP-Target`) is refused there, since that
+province's checks see only the federation's credentials (SECURITY-PROBE 2026-12-07 #2).
 """
 
 from __future__ import annotations
@@ -101,6 +103,27 @@ def authorise_caller(
             f"Client {caller.client_id} acts for {organisation}, not for {name}={named[0]!r}."
         )
     return query
+
+
+def authorise_target(
+    operation: OperationSpec, caller: Caller, *, instance: str, target: str | None
+) -> None:
+    """403 for an admin bound to no organisation calling an `organisation` operation of another
+    province: its standing is its own instance's. Past this hop the caller is NDXP's federation
+    client, which every check lets through, so this hop is the only one that can refuse."""
+    if (
+        target is None
+        or target == instance
+        or operation.callers != "organisation"
+        or caller.is_bus_client
+        or caller.grant.organisation is not None
+    ):
+        return
+    raise OrganisationRequired(
+        f"{operation.id} acts for an organisation of {target}: client {caller.client_id} is an "
+        f"admin of {instance} bound to none, which acts for {instance} only (lgsp clients "
+        "create --organisation AGENCY_ID)."
+    )
 
 
 def authorise_body(

@@ -72,6 +72,7 @@ from lgsp.routing.callers import (
     Query,
     authorise_body,
     authorise_caller,
+    authorise_target,
     origin_of,
     scoped_key,
 )
@@ -122,6 +123,7 @@ async def invoke_service(
     )
     sent = SentHeaders(request)
     target = sent.get(TARGET_HEADER)
+    authorise_target(matched.operation, caller, instance=instance.spec.name, target=target)
     later = prefers_respond_async(sent.get(PREFER_HEADER))
     try:
         route = resolve_route(service, instance, bus.topology, target)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any, cast
+from urllib.parse import unquote_plus
 
 import httpx
 import pytest
@@ -54,7 +55,38 @@ async def test_a_client_that_is_not_admin_cannot_sign_in(
 
     assert answer.status_code == 303
     assert "/login?error=" in answer.headers["location"]
+    assert "cần một client quản trị" in unquote_plus(answer.headers["location"])
     assert "lgsp_console" not in answer.cookies
+
+
+async def test_a_wrong_secret_is_said_to_be_wrong(client: httpx.AsyncClient) -> None:
+    answer = await client.post(
+        f"{CONSOLE}/login",
+        data={"instance": "kiengiang", "client_id": "demo", "client_secret": "not-it"},
+    )
+
+    assert answer.status_code == 303
+    assert "sai client_id hoặc client_secret" in unquote_plus(answer.headers["location"])
+    assert "lgsp_console" not in answer.cookies
+
+
+async def test_a_browser_s_wrong_secrets_lock_out_that_browser_not_every_local_caller(
+    client: httpx.AsyncClient, app: FastAPI, settings: Settings
+) -> None:
+    """The console asks the token endpoint from the browser's address (SECURITY-PROBE
+    2026-12-07 #6): as 127.0.0.1, one browser's guesses locked the bus-wide admin out."""
+    transport = httpx.ASGITransport(app=app, client=("10.0.0.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url=client.base_url) as browser:
+        for attempt in range(settings.login_max_failures + 1):
+            form = {"instance": "kiengiang", "client_id": "demo", "client_secret": f"no{attempt}"}
+            await browser.post(f"{CONSOLE}/login", data=form)
+        form["client_secret"] = settings.demo_client_secret.get_secret_value()
+        locked = await browser.post(f"{CONSOLE}/login", data=form)
+
+    assert await fetch_token(client)  # from 127.0.0.1: not this browser's failures
+    assert locked.status_code == 303
+    assert "lgsp_console" not in locked.cookies
+    assert "Quá nhiều lần đăng nhập sai" in unquote_plus(locked.headers["location"])
 
 
 def session_cookie(client: httpx.AsyncClient) -> str:
