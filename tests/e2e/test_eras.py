@@ -394,6 +394,46 @@ async def test_a_closed_agency_code_is_refused_on_documents_after_the_merger(
         assert problem["assigned"] is True
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("admin/ca/certificates", {"password": "doi-mat-khau-1"}),
+        ("admin/clients", {"name": "STP portal desk", "rights": {"dvc": "*"}}),
+    ],
+    ids=["certificate", "client"],
+)
+@pytest.mark.parametrize(
+    ("organ_id", "status", "successor"),
+    [
+        ("000.00.01.H01", 201, None),  # Sở Tư pháp tỉnh An Giang, today's
+        ("000.00.01.H33", 422, "000.00.01.H01"),  # Kiên Giang's, closed: An Giang's succeeds it
+        ("000.00.05.H33", 422, None),  # UBND thành phố Rạch Giá: no district body today
+    ],
+)
+async def test_no_credentials_are_made_for_a_body_the_merger_closed(
+    client: httpx.AsyncClient,
+    path: str,
+    body: dict[str, Any],
+    organ_id: str,
+    status: int,
+    successor: str | None,
+) -> None:
+    """Its old documents keep the closed code, but no new client or certificate is made for a
+    body that no longer exists: the problem names the code that succeeds it (and the body, if
+    today's province has one)."""
+    token = await fetch_token(client, AG)
+    key = "organ_id" if path.startswith("admin/ca") else "organisation"
+
+    answer = await client.post(f"{AG}/{path}", json={**body, key: organ_id}, headers=bearer(token))
+
+    assert answer.status_code == status, answer.text
+    if status == 422:
+        problem = answer.json()
+        assert problem["code"] == "AGENCY_CODE_CLOSED"
+        assert (problem["organ_id"], problem["successor_code"]) == (organ_id, "H01")
+        assert problem.get("successor_organ_id") == successor
+
+
 async def test_a_cccd_keeps_its_birth_code_and_names_today_s_province(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
