@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lgsp.db import Base, row_values
@@ -53,7 +53,7 @@ async def matching(
     expected = None if body is None else (mask_document(body) if masked else body)
     matches_path = path_matcher(wanted.path)
     async with session_factory() as session:
-        oldest_kept = await _oldest_kept_id(session, instance, max_entries)
+        oldest_kept = await session.scalar(select(_kept_from(instance, max_entries))) or 0
         statement = select(JournalRecord).where(
             JournalRecord.instance == instance,
             JournalRecord.id >= oldest_kept,
@@ -96,15 +96,19 @@ async def prune(
     retention_seconds: float,
     max_entries: int,
 ) -> int:
-    """Delete what queries no longer see; returns how many rows went."""
+    """Delete what queries no longer see; returns how many rows went.
+
+    One statement an instance, the cut-off id a subquery of it: on SQLite a transaction that
+    reads first and then writes is refused at once (SQLITE_BUSY, no busy timeout) when another
+    connection (the audit writer) committed in between, and under load a round always failed
+    so. A transaction whose first statement writes waits for the write lock as any writer."""
     deleted = 0
     async with session_factory.begin() as session:
         for instance in instances:
-            oldest_kept = await _oldest_kept_id(session, instance, max_entries)
             result = await session.execute(
                 delete(JournalRecord).where(
                     JournalRecord.instance == instance,
-                    (JournalRecord.id < oldest_kept)
+                    (JournalRecord.id < _kept_from(instance, max_entries))
                     | (JournalRecord.occurred_at < now - timedelta(seconds=retention_seconds)),
                 )
             )
@@ -120,17 +124,17 @@ async def clear(
         await session.execute(delete(JournalRecord).where(JournalRecord.instance.in_(instances)))
 
 
-async def _oldest_kept_id(session: AsyncSession, instance: str, max_entries: int) -> int:
-    """The id of the `max_entries`-th newest exchange (0 when there are fewer)."""
-    statement = (
+def _kept_from(instance: str, max_entries: int) -> ColumnElement[int]:
+    """The id of the `max_entries`-th newest exchange (0 when there are fewer), as SQL."""
+    newest_kept = (
         select(JournalRecord.id)
         .where(JournalRecord.instance == instance)
         .order_by(JournalRecord.id.desc())
         .offset(max_entries - 1)
         .limit(1)
+        .scalar_subquery()
     )
-    found = (await session.execute(statement)).scalar_one_or_none()
-    return found or 0
+    return func.coalesce(newest_kept, 0)
 
 
 def _body_contains(record: JournalRecord, expected: Any) -> bool:

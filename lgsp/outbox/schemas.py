@@ -1,7 +1,8 @@
 """What the outbox's admin endpoints answer: every column of a message except its body.
 
 A body may hold personal data (a citizen's dossier, a document), so an admin sees only its size
-and SHA-256, enough to match it against what the recipient or the audit log recorded.
+and SHA-256, enough to match it against what the recipient or the audit log recorded; the path
+(`/citizens/{cccd}`) with its id numbers masked, as the audit log and the console show it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from lgsp.db import column_values
+from lgsp.masking import mask_personal_data
 from lgsp.outbox.models import OutboxMessage, OutboxState
 from lgsp.routing.callers import unscoped_key
 
@@ -47,6 +49,7 @@ class OutboxMessageOut(BaseModel):
         return cls.model_validate(
             {
                 **_as_sent(message),
+                "path": mask_personal_data(message.path),
                 "body_bytes": len(message.body),
                 "body_sha256": hashlib.sha256(message.body).hexdigest(),
             }

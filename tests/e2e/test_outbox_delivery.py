@@ -59,6 +59,8 @@ async def test_a_handed_over_call_is_delivered_through_ndxp_under_the_request_id
 
     assert (taken["message_id"], taken["duplicate"]) == (message["id"], False)
     assert (message["client_id"], message["attempts"], message["last_status"]) == ("demo", 0, 200)
+    # The admin API shows the path masked, as the console and the audit log do.
+    assert message["path"] == f"/citizens/{cccd[:3]}{'*' * 7}{cccd[-2:]}"
     async with make_session_factory(bus.engine)() as session:
         records = await AuditRepository(session).by_request_id("cause-1")
     assert [(r.hop, r.status) for r in records if r.instance == "kiengiang"][0] == ("inbound", 202)
