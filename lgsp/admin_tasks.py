@@ -6,8 +6,10 @@ import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol, cast
 
+from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters import ADAPTERS
@@ -33,8 +35,27 @@ ORGANISATION_ID = re.compile(r"[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}")
 """An agency id (QĐ 20/2020 organ code, DOMAIN.md), as a client's organisation."""
 
 
+class NoBusDatabase(Exception):
+    """A command that only reads was pointed where no bus keeps its database: `lgsp` says so
+    (exit 1) rather than make an empty one and report on it."""
+
+
 @asynccontextmanager
-async def open_database(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def open_database(
+    settings: Settings, *, existing: bool = False
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The bus's database, its tables made if missing; with `existing`, an SQLite file that is
+    not there is refused: `lgsp audit verify --data-dir` with a mistyped folder made a new
+    database and printed "audit chain intact: 0 records" (first-hour review 2026-12-07 #9)."""
+    if existing:
+        url = make_url(settings.resolved_database_url)
+        database = url.database or ""
+        if url.get_backend_name() == "sqlite" and database != ":memory:":
+            if not Path(database).is_file():
+                raise NoBusDatabase(
+                    f"no bus database at {database}: give the --data-dir of a bus "
+                    "(lgsp serve --data-dir DIR), or run the command where its ./.lgsp is"
+                )
     engine = make_engine(
         settings.resolved_database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout_seconds
     )
@@ -134,7 +155,7 @@ def _check_organisation(settings: Settings, organisation: str) -> None:
 async def list_clients(settings: Settings, *, instance: str | None) -> list[dict[str, Any]]:
     if instance is not None:
         check_instance(settings, instance)
-    async with open_database(settings) as sessions, sessions() as session:
+    async with open_database(settings, existing=True) as sessions, sessions() as session:
         clients = await ClientRepository(session).list(instance)
         return [
             {
@@ -201,7 +222,7 @@ async def verify_audit(settings: Settings, *, instance: str | None) -> VerifyRep
     if instance is not None:
         check_instance(settings, instance)
     topology = load_topology(settings.topology_file, settings.era)
-    async with open_database(settings) as sessions:
+    async with open_database(settings, existing=True) as sessions:
         return await verify_chain(
             sessions,
             instance=instance,
@@ -268,7 +289,7 @@ async def export_audit(
     if instance is not None:
         check_instance(settings, instance)
     exported: dict[str, int] = {}
-    async with open_database(settings) as sessions, sessions() as session:
+    async with open_database(settings, existing=True) as sessions, sessions() as session:
         repository = AuditRepository(session)
         names = [instance] if instance is not None else await repository.instances()
         for name in names:

@@ -108,16 +108,23 @@ async def get_caller(
 
 
 async def authenticate(
-    request: Request, bus: BusState, instance: InstanceState, audit: AuditContext
+    request: Request,
+    bus: BusState,
+    instance: InstanceState,
+    audit: AuditContext,
+    authorization: str | None = None,
 ) -> Caller:
     """The token's client, refused if the token or the client is revoked, then rate-limited.
 
     Checked in that order on every call: signature and claims (401; a token already verified
     is taken from `instance.verified_tokens` until it expires), revoked token (401), revoked or
     unknown client (401), the client's rate for this service (429). A plain function, for the
-    invocation route that runs without dependency injection (`lgsp.routing.dispatch`).
+    invocation route that runs without dependency injection (`lgsp.routing.dispatch`), which
+    gives the `Authorization` field it has read already (`""` when absent); None: read here.
     """
-    scheme, _, token = _authorization(request.scope).partition(" ")
+    if authorization is None:
+        authorization = _authorization(request.scope)
+    scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken("Send the access token as `Authorization: Bearer <token>`.")
     claims = instance.verified_tokens.verify(
@@ -142,7 +149,7 @@ async def authenticate(
     # Gateway endpoints of its own (catalog, admin) share one bucket per client, named `-`.
     service = str(request.path_params.get("service_id", "-"))
     _enforce_rate(bus, name, claims.client_id, service, snapshot)
-    return Caller(client_id=claims.client_id, scopes=claims.scopes, grant=snapshot)
+    return Caller(claims.client_id, claims.scopes, snapshot)  # by position: cheaper (issue 21)
 
 
 async def _is_revoked(bus: BusState, instance: str, claims: TokenClaims) -> bool:

@@ -149,6 +149,12 @@ class NotFound(LgspError):
     title = "Not found"
 
 
+class DialectNotSpoken(LgspError):
+    code = "DIALECT_NOT_SPOKEN"
+    status = 404
+    title = "This instance does not speak that dialect"
+
+
 class RequestTooLarge(LgspError):
     code = "REQUEST_TOO_LARGE"
     status = 413

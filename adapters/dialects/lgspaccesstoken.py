@@ -46,7 +46,8 @@ def parse(value: str) -> AccessToken:
         raise HeaderError(f"The {HEADER} header is longer than {MAX_HEADER_LENGTH} characters.")
     try:
         document = json.loads(base64.b64decode(value.strip(), validate=True).decode("utf-8"))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+    except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError):
+        # RecursionError: `[[[…` nested past the stack fits in the length bound (finding 8).
         raise HeaderError(f"The {HEADER} header is not base64 of a JSON object.") from None
     if not isinstance(document, dict):
         raise HeaderError(f"The {HEADER} header is not base64 of a JSON object.")

@@ -379,11 +379,24 @@ def _present(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def success(doc_id: str | None) -> dict[str, Any]:
-    return {"status": "OK", "ErrorCode": "0", "ErrorDesc": "", "DocId": doc_id}
+    """The SDK's OK; `DocId` only when there is one (the jar cannot read a JSON null)."""
+    answer: dict[str, Any] = {"status": "OK", "ErrorCode": "0", "ErrorDesc": ""}
+    return answer if doc_id is None else {**answer, "DocId": doc_id}
 
 
 def failure(code: str, description: str) -> dict[str, Any]:
-    return {"status": "FAIL", "ErrorCode": code, "ErrorDesc": description, "DocId": None}
+    """The SDK's FAIL: no `DocId`, since no document was taken (never a JSON null)."""
+    return {"status": "FAIL", "ErrorCode": code, "ErrorDesc": description}
+
+
+def without_nulls(value: Any) -> Any:
+    """`value` with every member and item that is a JSON null left out, at any depth: what
+    the SDK answers (the jar reads a member when present, and a null throws in it)."""
+    if isinstance(value, dict):
+        return {key: without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [without_nulls(item) for item in value if item is not None]
+    return value
 
 
 def _mac(secret: str, document: str) -> str:
@@ -394,7 +407,7 @@ def _mac(secret: str, document: str) -> str:
 def _entries(document: str) -> dict[str, str]:
     try:
         parsed = json.loads(document)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past the stack: within MAX_SIGN_HEADER
         raise SdkRefusal("SIGNATURE_INVALID", "XroadVnpt-sign-header is not JSON.") from None
     if not isinstance(parsed, dict) or len(parsed) > MAX_ENTRIES:
         raise SdkRefusal("SIGNATURE_INVALID", "XroadVnpt-sign-header is not a small object.")

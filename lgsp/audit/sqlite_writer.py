@@ -65,16 +65,33 @@ _NULLS: dict[None, None] = {}
 sqlite3.register_adapter(type(None), _NULLS.get)
 
 
+ROWS_PER_STATEMENT = 32
+"""Most rows one INSERT carries: 32 rows of the widest table bind 608 values, within the 999
+that SQLite before 3.32 allows one statement."""
+
+
 class _Insert:
     """One table's INSERT for a dataclass's fields plus `extra` columns, with SQLAlchemy's own
     bind processors for SQLite, so that rows read back through the ORM exactly as if it had
-    written them (UTC times in its text form, booleans as 0/1)."""
+    written them (UTC times in its text form, booleans as 0/1).
+
+    Several rows go in one statement (`VALUES (…), (…)`) rather than one `executemany` step a
+    row: each step costs the stdlib's reset-bind-step round and a hand-over of the GIL, which
+    the event loop takes and the writer then waits to get back (issue 21). One statement per
+    number of rows up to `ROWS_PER_STATEMENT`, each prepared once used and then kept in the
+    connection's statement cache (128 statements: these are 64 at most)."""
 
     def __init__(self, table: Table, fields: Sequence[str], extra: Sequence[str] = ()) -> None:
         self.names = (*fields, *extra)
         columns = ", ".join(self.names)
-        marks = ", ".join("?" for _ in self.names)
-        self.sql = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"  # noqa: S608 - names are our columns
+        row_marks = "({})".format(", ".join("?" for _ in self.names))
+        head = f"INSERT INTO {table.name} ({columns}) VALUES "  # noqa: S608 - names are our columns
+        self._width = len(self.names)
+        self._most_values = ROWS_PER_STATEMENT * self._width
+        self._statements = [
+            head + ", ".join([row_marks] * rows) for rows in range(ROWS_PER_STATEMENT + 1)
+        ]
+        """Per number of rows, its statement (prepared once used, then kept in the cache)."""
         self.processors: list[tuple[int, Callable[[Any], Any]]] = []
         for index, name in enumerate(self.names):
             column_type = table.c[name].type
@@ -85,10 +102,22 @@ class _Insert:
             if processor is not None:
                 self.processors.append((index, processor))
 
-    def row(self, values: list[Any]) -> list[Any]:
+    def add(self, values: list[Any], row: Sequence[Any]) -> None:
+        """Append `row`'s values, bound as SQLAlchemy would, to the flat `values`."""
+        start = len(values)
+        values += row
         for index, processor in self.processors:
-            values[index] = processor(values[index])
-        return values
+            values[start + index] = processor(values[start + index])
+
+    def insert(self, cursor: sqlite3.Cursor, values: list[Any]) -> None:
+        """Insert the rows whose values follow each other in `values`, in their order."""
+        size = len(values)
+        if size <= self._most_values:  # a batch of a bus under load: one statement
+            cursor.execute(self._statements[size // self._width], values)
+            return
+        for start in range(0, size, self._most_values):
+            chunk = values[start : start + self._most_values]
+            cursor.execute(self._statements[len(chunk) // self._width], chunk)
 
 
 def sqlite_time(moment: datetime | None) -> str | None:
@@ -409,24 +438,26 @@ def _link_and_insert(
                 cursor.execute(_NEW_HEAD, (instance, GENESIS_HASH))
                 head = (0, GENESIS_HASH)
             links[instance] = head
-        rows = []
+        values: list[Any] = []
         for entry in entries:
             seq, prev_hash = links[entry.instance]
             seq += 1
             # The time's text once, for the hash and (cut to SQLite's form) the column.
             timestamp = canonical_timestamp(entry.occurred_at)
             digest = record_hash(entry, seq=seq, prev_hash=prev_hash, timestamp=timestamp)
-            row = [*entry_values(entry), seq, prev_hash, digest]
-            row[_OCCURRED_AT] = _stored_time(timestamp)
-            rows.append(row)
+            start = len(values)
+            values += entry_values(entry)
+            values[start + _OCCURRED_AT] = _stored_time(timestamp)
+            values += (seq, prev_hash, digest)
             links[entry.instance] = (seq, digest)
-        cursor.executemany(_RECORDS.sql, rows)
+        _RECORDS.insert(cursor, values)
         cursor.executemany(_MOVE_HEAD, [(*link, name) for name, link in links.items()])
         if journal:
             try:
-                cursor.executemany(
-                    _JOURNAL.sql, [_JOURNAL.row(list(_journal_values(row))) for row in journal]
-                )
+                rows: list[Any] = []
+                for row in journal:
+                    _JOURNAL.add(rows, _journal_values(row))
+                _JOURNAL.insert(cursor, rows)
             except sqlite3.OperationalError:
                 raise  # the database itself is failing: the audit write fails with it
             except sqlite3.Error:

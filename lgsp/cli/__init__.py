@@ -12,6 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lgsp.cli import _lean  # noqa: F401 - first: before anything imports httpx
 
@@ -19,6 +20,9 @@ from lgsp.cli import _lean  # noqa: F401 - first: before anything imports httpx
 from lgsp import __version__
 from lgsp.cli import _audit, _ca, _clients, _faults, _reset, _serve
 from lgsp.cli._common import CommandFailed
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 __all__ = ["main"]
 
@@ -45,23 +49,42 @@ def _exit_status(error: Exception) -> int | None:
     The bus's error classes and SQLAlchemy's are imported only here, once a command has
     failed: `lgsp serve` answers `/healthz` before it imports them (`lgsp.cli._starting`).
     """
+    from pydantic import ValidationError
     from sqlalchemy.exc import DBAPIError
 
+    from lgsp.admin_tasks import NoBusDatabase
     from lgsp.errors import LgspError
 
+    if isinstance(error, ValidationError):  # a setting out of its range: name it, in one line
+        print(f"lgsp: {_settings_problem(error)}", file=sys.stderr)
+        return 2
     if isinstance(error, ValueError | LookupError):
         print(f"lgsp: {error}", file=sys.stderr)
         return 2
     if isinstance(error, LgspError):  # what the admin API would answer 4xx: the same code
         print(f"lgsp: {error.code}: {error.detail}", file=sys.stderr)
         return 2
-    if isinstance(error, CommandFailed):
+    if isinstance(error, CommandFailed | NoBusDatabase):
         print(f"lgsp: {error}", file=sys.stderr)
         return 1
     if isinstance(error, DBAPIError):
         print(f"lgsp: the database refused: {error.orig}", file=sys.stderr)
         return 1
     return None
+
+
+def _settings_problem(error: ValidationError) -> str:
+    """pydantic's report (four lines and a link a problem) as one line; the settings' fields by
+    their environment names (`LGSP_TOKEN_TTL_SECONDS`), as the user set them."""
+    settings = error.title == "Settings"
+    problems = []
+    for found in error.errors():
+        where = "_".join(str(part) for part in found["loc"])
+        name = f"LGSP_{where.upper()}" if settings else where
+        given = found.get("input")
+        shown = "" if isinstance(given, dict | list) or given is None else f" (got {given!r})"
+        problems.append(f"{name}: {found['msg']}{shown}")
+    return ("invalid setting: " if settings else "invalid value: ") + "; ".join(problems)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -118,6 +118,10 @@ def create_console_router() -> APIRouter:
                     return to(
                         "/login", error=f"Quá nhiều lần đăng nhập sai: thử lại sau {wait} giây."
                     )
+                if answer.status_code == 401 and name == instance:
+                    return to(
+                        "/login", error="Đăng nhập thất bại: sai client_id hoặc client_secret."
+                    )
                 scope = answer.json().get("scope", "") if answer.status_code == 200 else ""
                 if ADMIN_SCOPE in scope.split():
                     scopes[name] = scope

@@ -4,7 +4,10 @@ The connection test asks whether the bus reaches a URL (an integrator's system p
 place of a mock, `url` in the topology) and shows what it answered: one GET from the bus's
 process, no redirect followed, a short timeout, at most `MAX_READ` bytes read, http(s) only.
 It runs for a signed-in admin's form (POST with the session's CSRF token) and is never
-retried. Samples and reset are the admin API's (`GET {base}/admin/samples`,
+retried. The bus-wide admin may try any URL; an instance's own admin only the URLs its
+topology gives (its systems', the gateways'): else the bus's process would fetch, for
+whoever administers one instance, what only that process reaches (security re-probe
+2026-12-07 #10). Samples and reset are the admin API's (`GET {base}/admin/samples`,
 `POST {base}/admin/reset`) behind a button.
 """
 
@@ -25,6 +28,10 @@ from lgsp.journal.capture import mask_text
 from lgsp.state import BusState
 
 MAX_URL = 2000
+_NOT_IN_TOPOLOGY = (
+    "Client quản trị của {0} chỉ thử được URL của các hệ thống và cổng trong topology của bus "
+    "(admin toàn bus thử được mọi URL)."
+)
 MAX_READ = 4096
 PROBE_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 SHOWN_HEADERS = ("content-type", "server", "www-authenticate", "x-request-id", "location")
@@ -84,6 +91,33 @@ async def probe(url: str, *, transport: httpx.AsyncBaseTransport | None = None) 
         return failed(f"Lỗi HTTP: {type(error).__name__}: {error}"[:300])
 
 
+def probe_bases(bus: BusState, instance: str) -> list[str]:
+    """What an instance's own admin may try: its systems' URLs and every gateway's."""
+    systems = [system.url for system in bus.instances[instance].spec.systems]
+    gateways = [spec.url for spec in bus.topology.instances]
+    return [str(url) for url in (*systems, *gateways) if url is not None]
+
+
+def within(url: str, bases: list[str]) -> bool:
+    """Whether `url` is at or below one of `bases`: the same scheme, host and port, and a path
+    under the base's."""
+    try:
+        wanted = urlsplit(url)
+        wanted_port = wanted.port
+    except ValueError:
+        return False
+    for base in bases:
+        allowed = urlsplit(base)
+        root = allowed.path.rstrip("/")
+        if (wanted.scheme, wanted.hostname, wanted_port) == (
+            allowed.scheme,
+            allowed.hostname,
+            allowed.port,
+        ) and (wanted.path == root or wanted.path.startswith(root + "/")):
+            return True
+    return False
+
+
 def add_tool_routes(router: APIRouter, console: Console) -> None:
     @router.get("/{instance}/tools")
     async def tools(request: Request, bus: BusDep, instance: str, error: str = "") -> Response:
@@ -93,7 +127,12 @@ def add_tool_routes(router: APIRouter, console: Console) -> None:
     @router.post("/{instance}/tools/connection")
     async def connection(request: Request, bus: BusDep, instance: str) -> Response:
         posted = await console.posted(request, bus, instance, back="tools")
-        result = await probe(str(posted.form.get("url", "")).strip()[: MAX_URL + 1])
+        url = str(posted.form.get("url", "")).strip()[: MAX_URL + 1]
+        bus_wide = posted.session.client_id == bus.settings.demo_client_id
+        if bus_wide or within(url, probe_bases(bus, instance)):
+            result = await probe(url)
+        else:
+            result = Probe(url, False, None, {}, "", 0.0, _NOT_IN_TOPOLOGY.format(instance))
         return await _tools_page(request, bus, console, instance, probe=result)
 
     @router.post("/{instance}/tools/reset")

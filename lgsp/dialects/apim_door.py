@@ -11,6 +11,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from starlette.types import Send
+
 from adapters.dialects import apim
 from lgsp.dialects.door import Door, DoorCall
 from lgsp.dialects.exchange import (
@@ -56,7 +58,12 @@ class ApimDoor(Door):
             await answer.replay(call.send)
             return
         kept = [(k, v) for k, v in answer.headers if k.lower() in KEPT_FROM_CORE]
-        await respond(call.send, answer.status, None, kept=kept, body=fault.body())
+        body = fault.body()
+
+        async def reply(send: Send) -> None:
+            await respond(send, answer.status, None, kept=kept, body=body)
+
+        await self._reply(call, answer, reply)
         if answer.failure is not None:
             raise answer.failure
 

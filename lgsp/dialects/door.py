@@ -5,28 +5,102 @@ v1/…`). The door turns the caller's credential into a bus token, rewrites the 
 bus's own (`{base}/{service}/{version}/{path}`, `Authorization: Bearer <jwt>`), hands it to the
 instance's core — the same invocation route, audit recorder and journal as a call in the bus's
 own dialect, so the same rights check, records, faults and request id — and translates the
-answer back. A request the door cannot make sense of still goes to the core, without
-credentials, so that its refusal is recorded like any other. The bus's own dialect never passes
-here: its calls are dispatched before the router tries these mounts (`lgsp.routing.dispatch`).
+answer back. A request the door refuses itself (a path or body it cannot make sense of) is
+answered by the door and recorded by the instance's audit recorder (and journal) at the door's
+own path, with the status the caller gets (`answer_recorded`). The bus's own dialect never
+passes here: its calls are dispatched before the router tries these mounts
+(`lgsp.routing.dispatch`).
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from lgsp.dialects.exchange import Answer, body_once, core_scope, exchange, problem_of
+from lgsp.audit.recorder import AuditRecorder
+from lgsp.dialects.exchange import (
+    Answer,
+    body_once,
+    core_scope,
+    exchange,
+    problem_of,
+    read_body,
+)
 from lgsp.dialects.tokens import Remembered
+from lgsp.errors import (
+    LgspError,
+    MethodNotAllowed,
+    NotFound,
+    error_source,
+    problem_document,
+    problem_fields,
+    problem_head,
+)
 from lgsp.state import BusState, InstanceState, bus_state_from_scope
 
 _CALL = re.compile(r"/([^/]+)/([^/]+)/(.*)", re.DOTALL)
+Reply = Callable[[Send], Awaitable[None]]
+"""A door's answer, sent by the door itself (not the core's)."""
+
+
+async def answer_recorded(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    reply: Reply,
+    *,
+    instance: str,
+    base: str,
+    read: bytes | None = None,
+) -> None:
+    """Send `reply`, a refusal the door decides without the core, inside the instance's audit
+    recorder: its inbound record and journal entry carry the door's own path (below `base`,
+    as the journal keeps paths), the status the caller gets and the answer sent. `read` is
+    the body the door had read (the journal keeps it); None leaves the body unread."""
+
+    async def app(_scope: Scope, recorded_receive: Receive, recorded_send: Send) -> None:
+        if read is not None:
+            await read_body(recorded_receive, limit=len(read))  # into the journal's capture
+        await reply(recorded_send)
+
+    recorder = AuditRecorder(app, instance=instance)
+    await recorder({**scope, "root_path": base}, receive if read is None else body_once(read), send)
+
+
+def problem_reply(scope: Scope, error: LgspError, *, instance: str) -> Reply:
+    """`error` as the bus's problem+json, naming the path the caller used (the door's)."""
+    source = error_source(instance)
+    document = problem_document(
+        **problem_fields(error), instance=scope["path"], extensions=error.extensions, source=source
+    )
+    body = json.dumps(document).encode()
+    headers = problem_head(body, source=source)
+    headers += [(k.lower().encode(), v.encode()) for k, v in error.response_headers().items()]
+
+    async def reply(send: Send) -> None:
+        await send({"type": "http.response.start", "status": error.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return reply
+
+
+def not_served(scope: Scope, allowed: tuple[str, ...] = ()) -> LgspError:
+    """The refusal of a path a door does not serve (`allowed`: the methods it does take there,
+    none if the path is none of the door's), naming the path the caller used."""
+    path: str = scope["path"]
+    if allowed:
+        return MethodNotAllowed(
+            f"{scope['method']} is not allowed on {path}.", allowed=list(allowed)
+        )
+    return NotFound(f"Nothing is served at {path}.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +215,42 @@ class Door(ABC):
                 scope, base=base, path=target, credential=credential, extra=list(extra)
             )
             return await exchange(self.core, rewritten, receive)
-        # No credential: whatever the path is, it is no service, and none of its endpoints is
-        # offered in this dialect. The instance refuses it (and records the refusal).
-        rewritten = core_scope(scope, base=base, path=relative, credential=None, extra=[])
-        return await exchange(self.own, rewritten, receive)
+        # Whatever the path is, it is no service, and none of the instance's endpoints is
+        # offered in this dialect: refused here, naming the door's path (`_reply` records it).
+        return await exchange(
+            problem_adapter(not_served(scope), instance=self.instance),
+            scope,
+            receive,
+            recorded=False,
+        )
+
+    async def _reply(self, call: DoorCall, answer: Answer, reply: Reply) -> None:
+        """Send `reply`, the translation of `answer`: recorded at the door's path when no core
+        recorded the call (`answer.recorded`), as any refusal the door makes itself."""
+        if answer.recorded:
+            await reply(call.send)
+            return
+        await answer_recorded(
+            call.scope, call.receive, call.send, reply, instance=self.instance, base=call.base
+        )
+
+    async def _refuse(self, call: DoorCall, reply: Reply, *, read: bytes | None = None) -> None:
+        """Send `reply`, a refusal of the door's own, recorded at the door's path."""
+        await answer_recorded(
+            call.scope,
+            call.receive,
+            call.send,
+            reply,
+            instance=self.instance,
+            base=call.base,
+            read=read,
+        )
+
+
+def problem_adapter(error: LgspError, *, instance: str) -> ASGIApp:
+    """An ASGI app answering `error` as a problem (for `exchange`, which holds the answer)."""
+
+    async def app(scope: Scope, _receive: Receive, send: Send) -> None:
+        await problem_reply(scope, error, instance=instance)(send)
+
+    return app

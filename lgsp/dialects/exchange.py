@@ -11,6 +11,7 @@ from urllib.parse import quote
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.dialects import lgspaccesstoken as lat
+from formats.ngsp import request_object
 
 CREDENTIAL_HEADERS = frozenset({b"authorization", lat.HEADER.encode()})
 NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
@@ -23,6 +24,9 @@ class Answer:
 
     messages: list[Message] = field(default_factory=list)
     failure: Exception | None = None
+    recorded: bool = True
+    """Whether a recorder of the instance kept the call (the core's); else the door's reply
+    to it is recorded (`Door._reply`)."""
 
     @property
     def status(self) -> int:
@@ -54,8 +58,10 @@ class Answer:
             raise self.failure
 
 
-async def exchange(app: ASGIApp, scope: Scope, receive: Receive) -> Answer:
-    answer = Answer()
+async def exchange(
+    app: ASGIApp, scope: Scope, receive: Receive, *, recorded: bool = True
+) -> Answer:
+    answer = Answer(recorded=recorded)
 
     async def hold(message: Message) -> None:
         answer.messages.append(message)
@@ -114,11 +120,9 @@ def core_scope(
 
 
 def problem_of(body: bytes) -> dict[str, Any]:
-    try:
-        document = json.loads(body) if len(body) <= 64 * 1024 else None
-    except ValueError:
-        return {}
-    return document if isinstance(document, dict) else {}
+    """The core's problem document (or token answer), {} when it is none; what the core
+    passed on from a system too, so JSON nested past the stack is {}, not a 500."""
+    return (request_object(body) if len(body) <= 64 * 1024 else None) or {}
 
 
 async def read_body(receive: Receive, *, limit: int) -> bytes | None:

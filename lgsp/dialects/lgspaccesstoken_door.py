@@ -70,7 +70,7 @@ class AccessTokenDoor(Door):
         if not answer.translatable:
             await answer.replay(call.send)
             return
-        await self._envelope(call.send, answer, verdict)
+        await self._reply(call, answer, lambda send: self._envelope(send, answer, verdict))
 
     def _with_bearer(self, call: DoorCall, known: tuple[str, str]) -> tuple[str | None, str | None]:
         """The credential for the core: a token sent beside the header must be its client's."""
@@ -97,7 +97,7 @@ class AccessTokenDoor(Door):
         if status < 400:
             try:
                 data: Any = json.loads(body) if body else None
-            except ValueError:
+            except (ValueError, RecursionError):  # a system's answer nested past the stack
                 data = body.decode("utf-8", "replace")
             document = lat.success(data)
         else:

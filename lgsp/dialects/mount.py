@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lgsp.dialects.apim_door import ApimDoor
-from lgsp.dialects.door import Door
+from lgsp.dialects.door import Door, answer_recorded, problem_reply
 from lgsp.dialects.lgspaccesstoken_door import AccessTokenDoor
 from lgsp.dialects.opencps_door import OpenCpsDoor
 from lgsp.dialects.soap_door import SoapDoor
 from lgsp.dialects.vdxpsdk_door import VdxpSdkDoor
+from lgsp.errors import DialectNotSpoken
+from lgsp.state import bus_state_from_scope
 from lgsp.topology import Dialect, InstanceSpec
 
 DOORS: dict[Dialect, type[Door]] = {
@@ -28,12 +30,56 @@ DOOR_PREFIXES: dict[Dialect, str] = {dialect: door.prefix for dialect, door in D
 def mount_doors(
     mount: Callable[[str, ASGIApp], None], spec: InstanceSpec, *, core: ASGIApp, own: ASGIApp
 ) -> None:
-    """Mount a door per real dialect `spec` speaks; before the instance's own mount, which
-    would otherwise take their paths."""
-    for dialect in spec.spoken:
-        if dialect in DOOR_PREFIXES:
-            door = DOORS[dialect](instance=spec.name, core=core, own=own)
-            mount(f"{spec.mount_path}/{DOOR_PREFIXES[dialect]}", door)
+    """Mount a door per real dialect `spec` speaks, and a closed one (`ClosedDoor`) at the
+    prefix of each it does not; before the instance's own mount, which would otherwise take
+    their paths (and answer them with a slash redirect, then a 401 for a token not sent in
+    the bus's own way)."""
+    for dialect, prefix in DOOR_PREFIXES.items():
+        door: ASGIApp = (
+            DOORS[dialect](instance=spec.name, core=core, own=own)
+            if dialect in spec.spoken
+            else ClosedDoor(instance=spec.name, dialect=dialect)
+        )
+        mount(f"{spec.mount_path}/{prefix}", door)
+
+
+class ClosedDoor:
+    """The door of a dialect an instance does not speak: every request is answered 404
+    `DIALECT_NOT_SPOKEN`, naming the dialect and the instances that speak it, and recorded
+    like any refusal (`answer_recorded`)."""
+
+    def __init__(self, *, instance: str, dialect: Dialect) -> None:
+        self.instance = instance
+        self.dialect = dialect
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        bus = bus_state_from_scope(scope)
+        prefix = DOOR_PREFIXES[self.dialect]
+        base = str(scope.get("root_path", "")).removesuffix("/" + prefix)
+        spoken_at = {
+            spec.name: (
+                f"{bus.instances[spec.name].issuer}/{prefix}"
+                if spec.name in bus.instances
+                else f"{spec.mount_path}/{prefix}"
+            )
+            for spec in bus.topology.instances
+            if self.dialect in spec.spoken
+        }
+        where = (
+            "It is spoken at " + ", ".join(f"{name} ({url})" for name, url in spoken_at.items())
+            if spoken_at
+            else "No instance of this bus speaks it"
+        )
+        error = DialectNotSpoken(
+            f"{self.instance} does not speak the {self.dialect} dialect. {where}. An instance "
+            "speaks the dialects its topology entry lists in `dialects`.",
+            dialect=self.dialect,
+            spoken_at=spoken_at,
+        )
+        reply = problem_reply(scope, error, instance=self.instance)
+        await answer_recorded(scope, receive, send, reply, instance=self.instance, base=base)
 
 
 def door_urls(spec: InstanceSpec, base_url: str) -> dict[str, str]:

@@ -32,7 +32,7 @@ from urllib.parse import quote, urlencode
 from starlette.types import ASGIApp
 
 from adapters.dialects import opencps as dvc
-from lgsp.dialects.door import Door, DoorCall
+from lgsp.dialects.door import Door, DoorCall, not_served, problem_reply
 from lgsp.dialects.exchange import (
     CREDENTIAL_HEADERS,
     NO_STORE,
@@ -139,7 +139,9 @@ class OpenCpsDoor(Door):
             dvc.AUTH_PATH,
             dvc.INTEGRATION_PATH,
         ):
-            await (await self._to_own(call, call.relative, credential=None)).replay(call.send)
+            known = call.relative in (dvc.AUTH_PATH, dvc.INTEGRATION_PATH)
+            refusal = not_served(call.scope, ("POST",) if known else ())
+            await self._refuse(call, problem_reply(call.scope, refusal, instance=self.instance))
             return
         body = await read_body(call.receive, limit=dvc.MAX_BODY)
         dstcode = header(call.scope, dvc.DSTCODE_HEADER.encode())
@@ -153,7 +155,11 @@ class OpenCpsDoor(Door):
             else:
                 document = await self._integrate(call, body, dstcode)
         except dvc.ProtocolError as error:
+            # The door's refusal, recorded at its path; its body is not journaled (a password
+            # or a session, both credentials).
             document = dvc.reply(error.code, str(error))
+            await self._refuse(call, lambda send: respond(send, 200, document, kept=NO_STORE))
+            return
         except _Refused as refused:
             document = refused.document
         except _Untranslatable as dropped:
@@ -205,8 +211,6 @@ class OpenCpsDoor(Door):
             self.remembered,
         )
         if known is None:
-            # Refused by the instance as any call without credentials, so that it is recorded.
-            await self._to_own(call, "/", credential=None, receive=body_once(b""))
             raise dvc.ProtocolError("The session is unknown or expired.", dvc.AUTH_FAILED)
         dvc.text(document, "madonvi")
         service = _SERVICES.get(dvc.text(document, "service") or "")

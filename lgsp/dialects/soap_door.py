@@ -49,6 +49,7 @@ class SoapDoor(Door):
         wrapped = portal or soap.JSON_MEDIA_TYPE in (header(scope, b"accept") or "").lower()
         claim: soap.XacThucRequest | soap.XacMinhRequest | None = None
         reason = f"Only POST {{door}}/{{operation}} and GET ?wsdl of {', '.join(_WSDLS)}."
+        body: bytes | None = None
         if operation in _WSDLS and scope["method"] == "POST":
             body = await read_body(receive, limit=soap.LIMITS.max_bytes)
             reason = f"The request is larger than {soap.LIMITS.max_bytes} bytes."
@@ -62,13 +63,13 @@ class SoapDoor(Door):
                         claim = soap.parse_nhan_than(body)
                 except soap.SoapRequestError as error:
                     reason = str(error)
-        if claim is None:  # refused by the instance as any call it cannot take, and recorded
-            answer = await self._to_own(call, relative, credential=None, receive=body_once(b""))
-            if not answer.translatable:
-                await answer.replay(send)
-                return
+        if claim is None:  # the door's refusal, recorded at its path with the status sent
             fault = soap.fault(client=True, message=reason, code=SOAP_INVALID)
-            await _answer(send, wrapped, 400, fault, problem_code=SOAP_INVALID)
+            await self._refuse(
+                call,
+                lambda sent: _answer(sent, wrapped, 400, fault, problem_code=SOAP_INVALID),
+                read=body,
+            )
             return
         service, version = SOAP_SERVICE
         get = {

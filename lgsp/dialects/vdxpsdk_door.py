@@ -6,9 +6,10 @@ journal.
 The call's `XroadVnpt-*` HMAC is checked against the system's sealed secret
 (`lgsp.dialects.tokens.sdk_secret`; `lgsp clients create --dialect vdxpsdk` keeps it) before
 anything else; the body is bounded and must be the file its signed `hash-file` names. A call
-refused here still reaches the core, without credentials, so that its refusal is recorded like
-any other; the caller reads the SDK's `{status: FAIL, ErrorCode, ErrorDesc}` with the door's
-stable code.
+whose signature is refused still reaches the core, without credentials, so that its refusal is
+recorded like any other; one the door refuses for its path, size or signed entries is recorded
+at the door's path (`Door._refuse`). The caller reads the SDK's `{status: FAIL, ErrorCode,
+ErrorDesc}` with the door's stable code.
 
 The jar's other calls are served the same way, each as the core operation that answers it:
 `getReceivedEdocList` as qlvb get_inbox (the system's own agency's inbox, as the core narrows
@@ -39,6 +40,7 @@ from starlette.types import Scope, Send
 
 from adapters.dialects import vdxpsdk as sdk
 from formats.dates import VIETNAM_TIME
+from formats.ngsp import request_object
 from lgsp.auth.keys import KeyCipher
 from lgsp.auth.repository import ClientRepository
 from lgsp.dialects.door import Door, DoorCall
@@ -93,7 +95,7 @@ class VdxpSdkDoor(Door):
                 scope, receive, base=call.base, relative=call.relative, bus_path=None,
                 credential=None,
             )  # fmt: skip
-            await _answer_sdk(send, answer, None)
+            await self._reply(call, answer, lambda sent: _answer_sdk(sent, answer, None))
             return
         settings = call.bus.settings
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -101,7 +103,7 @@ class VdxpSdkDoor(Door):
         if body is None:
             limit = settings.vdxp_sdk_max_file_bytes
             failure = sdk.failure("TOO_LARGE", f"The file is larger than {limit} bytes.")
-            await respond(send, 413, failure)
+            await self._refuse(call, lambda sent: respond(sent, 413, failure))
             return
         verdict: sdk.SdkRefusal | None = None
         credential, messagetype, data = None, "edoc", body
@@ -123,7 +125,8 @@ class VdxpSdkDoor(Door):
             try:
                 path = f"documents/{sdk.status_document_key(data)}/status"
             except sdk.SdkRefusal as error:
-                await respond(send, 422, sdk.failure(error.code, str(error)))
+                refused = sdk.failure(error.code, str(error))
+                await self._refuse(call, lambda sent: respond(sent, 422, refused), read=body)
                 return
         scope = _as_edxml(scope, len(data))
         answer = await self._to_core(
@@ -136,8 +139,10 @@ class VdxpSdkDoor(Door):
     async def _serve_query(self, call: DoorCall) -> None:
         """One of the jar's calls without a file, through the core operation that answers it."""
         send = call.send
-        if await read_body(call.receive, limit=MAX_QUERY_BODY) is None:
-            await respond(send, 413, sdk.failure("TOO_LARGE", "This call carries no file."))
+        read = await read_body(call.receive, limit=MAX_QUERY_BODY)
+        if read is None:
+            failure = sdk.failure("TOO_LARGE", "This call carries no file.")
+            await self._refuse(call, lambda sent: respond(sent, 413, failure))
             return
         headers = {
             k.decode("latin-1").lower(): v.decode("latin-1") for k, v in call.scope["headers"]
@@ -158,7 +163,8 @@ class VdxpSdkDoor(Door):
         try:
             answer, make = await self._query(call, signed, credential)
         except sdk.SdkRefusal as error:
-            await respond(send, 422, sdk.failure(error.code, str(error)))
+            refused = sdk.failure(error.code, str(error))
+            await self._refuse(call, lambda sent: respond(sent, 422, refused), read=read)
             return
         await _answer_query(send, answer, make)
 
@@ -349,7 +355,7 @@ async def _answer_sdk(send: Send, answer: Answer, verdict: sdk.SdkRefusal | None
         reply = {**sdk.success(str(document.get("id") or "") or None), "Answer": document}
     else:
         reply = _failure(status, document)
-    await respond(send, status, reply, kept=kept)
+    await respond(send, status, sdk.without_nulls(reply), kept=kept)
     if answer.failure is not None:
         raise answer.failure
 
@@ -368,7 +374,7 @@ async def _answer_query(
         await respond_bytes(send, answer.status, made, "application/xml")
     elif made is not None:
         reply = {"status": "OK", "ErrorCode": "0", "ErrorDesc": "", **made}
-        await respond(send, answer.status, reply, kept=kept)
+        await respond(send, answer.status, sdk.without_nulls(reply), kept=kept)
     else:
         await respond(send, answer.status, _failure(answer.status, problem_of(answer.body)),
                       kept=kept)  # fmt: skip
@@ -387,12 +393,9 @@ def _failure(status: int, document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _json(answer: Answer) -> dict[str, Any]:
-    """The core's JSON answer (an inbox page, a document's view: larger than a problem)."""
-    try:
-        document = json.loads(answer.body)
-    except ValueError:
-        return {}
-    return document if isinstance(document, dict) else {}
+    """The core's JSON answer (an inbox page, a document's view: larger than a problem); {}
+    when it is no JSON object, nested past the stack included (what a system sent)."""
+    return request_object(answer.body) or {}
 
 
 def _nothing(_answer: Answer) -> dict[str, Any] | bytes:

@@ -23,7 +23,7 @@ async def add_fault(settings: Settings, *, instance: str, rule: FaultRuleIn) -> 
 
 async def list_faults(settings: Settings, *, instance: str) -> list[dict[str, Any]]:
     check_instance(settings, instance)
-    async with open_database(settings) as sessions:
+    async with open_database(settings, existing=True) as sessions:
         records = await store.active_rules(sessions, instance=instance, now=datetime.now(UTC))
         return [
             store.to_out(record).model_dump(mode="json", exclude_none=True) for record in records

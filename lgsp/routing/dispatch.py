@@ -30,10 +30,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lgsp.audit.context import AUDIT_SCOPE_KEY, AuditContext
 from lgsp.audit.recorder import AuditRecorder
 from lgsp.deps import authenticate
-from lgsp.routing.router import ANSWERED_METHODS, INVOCATION_PATH, invoke_service
+from lgsp.routing.router import ANSWERED_METHODS, INVOCATION_PATH, SentHeaders, invoke
 from lgsp.state import bus_state_from_scope
 
 _METHODS = frozenset(ANSWERED_METHODS)
+MATCHED_SCOPE_KEY = "lgsp.invocation"
+"""The path the dispatch matched and its parameters, for the lean app not to match it again.
+Only for that path (the same string): a door's scope, copied from the one it was given, names
+another path, and the lean app matches that itself (the path parameters once handed on in
+`path_params` alone made every dialect call a 500, 978d4b9)."""
 
 ErrorHandler = Callable[[Request, Exception], Response | Awaitable[Response]]
 _SEND_START_FIRST = Response.__call__
@@ -51,15 +56,19 @@ class InvocationDispatch:
         self._gateways = dict(gateways)
         self._reserved = frozenset(reserved)
         bases = "|".join(re.escape(base) for base in sorted(self._gateways, key=len, reverse=True))
-        # The mount path, then the route's own `/{service_id}/{version}/` (one segment each).
-        self._pattern = re.compile(f"^({bases})/([^/]+)/[^/]+/") if bases else None
+        # The mount path, then the route's own pattern as Starlette compiles it: matched once
+        # here, its groups handed to the lean app with the path they are of (issue 21).
+        route = compile_path(INVOCATION_PATH)[0].pattern.removeprefix("^")
+        self._pattern = re.compile(f"^({bases}){route}") if bases else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in _METHODS and self._pattern is not None:
             root_path: str = scope.get("root_path", "")
-            match = self._pattern.match(_route_path(scope["path"], root_path))
+            path: str = scope["path"]
+            match = self._pattern.match(_route_path(path, root_path))
             if match is not None and self._is_service(scope, match.group(2)):
                 base = match.group(1)
+                scope[MATCHED_SCOPE_KEY] = (path, match.groupdict())
                 # What `starlette.routing.Mount` puts in the scope of the app it mounts.
                 scope["app_root_path"] = scope.get("app_root_path", root_path)
                 scope["root_path"] = root_path + base
@@ -135,10 +144,15 @@ def lean_gateway(gateway: FastAPI, *, instance: str) -> ASGIApp:
     converted = not all(type(convertor) in _AS_IS for convertor in convertors.values())
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        match = pattern.match(_route_path(scope["path"], scope.get("root_path", "")))
-        if match is None:  # pragma: no cover - InvocationDispatch sent only matching paths
-            raise RuntimeError(f"{scope['path']!r} is no invocation path")
-        params = match.groupdict()
+        path: str = scope["path"]
+        handed = scope.get(MATCHED_SCOPE_KEY)
+        if handed is not None and handed[0] is path:  # the dispatch's match of this very path
+            params: dict[str, str] = handed[1]
+        else:  # a dialect's door, which calls with a scope of its own making
+            match = pattern.match(_route_path(path, scope.get("root_path", "")))
+            if match is None:
+                raise RuntimeError(f"{path!r} is no invocation path")
+            params = match.groupdict()
         if converted:  # pragma: no cover - the invocation path's convertors are as-is
             params = {name: convertors[name].convert(value) for name, value in params.items()}
         scope["path_params"] = params
@@ -154,12 +168,15 @@ def lean_gateway(gateway: FastAPI, *, instance: str) -> ASGIApp:
                     raise RuntimeError("instance apps must be wrapped in AuditRecorder")
                 bus = bus_state_from_scope(scope)
                 served = bus.instances[instance]
-                caller = await authenticate(request, bus, served, audit)
-                response = await invoke_service(
+                sent = SentHeaders(request)
+                # An absent field is "" here: None would have `authenticate` look for it again.
+                caller = await authenticate(request, bus, served, audit, sent.authorization or "")
+                response = await invoke(
                     params["service_id"],
                     params["version"],
                     params["path"],
                     request,
+                    sent,
                     caller,
                     bus,
                     served,

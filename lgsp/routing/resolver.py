@@ -83,4 +83,4 @@ def _local(service: ServiceSpec, instance: InstanceState) -> Local:
             f"Service {service.id} {service.version} has no system {service.system} in "
             f"{instance.spec.name}."
         )
-    return Local(system=service.system, transport=transport)
+    return Local(service.system, transport)  # by position: a keyword costs ~450 instructions

@@ -208,21 +208,24 @@ def _build(instance: str, item: PlannedDossier, code: DossierCode) -> Dossier:
 
 
 # What a citizen writes as the dossier's summary (TrichYeuHoSo), by procedure; era 2026.
+# No template names the applicant: the journal and the console mask the applicant's name
+# field, and a summary "… cho {name}" beside it showed the name whole (first-hour review
+# 2026-12-07 #7). Free text cannot be masked field by field.
 _SUMMARIES = {
-    "1.001193": "Đăng ký khai sinh cho con, người đi đăng ký: {name}",
-    "1.000894": "Đăng ký kết hôn của {name}",
-    "1.000656": "Đăng ký khai tử cho cha của {name}",
-    "2.000635": "Cấp bản sao trích lục khai sinh của {name}",
-    "2.000815": "Chứng thực bản sao bằng tốt nghiệp và học bạ của {name}",
-    "2.000884": "Chứng thực chữ ký trên giấy ủy quyền của {name}",
+    "1.001193": "Đăng ký khai sinh cho con",
+    "1.000894": "Đăng ký kết hôn",
+    "1.000656": "Đăng ký khai tử cho cha",
+    "2.000635": "Cấp bản sao trích lục khai sinh",
+    "2.000815": "Chứng thực bản sao bằng tốt nghiệp và học bạ",
+    "2.000884": "Chứng thực chữ ký trên giấy ủy quyền",
     "1.004222": "Đăng ký thường trú tại {address}",
     "1.004194": "Đăng ký tạm trú tại {address}",
-    "1.001612": "Đăng ký thành lập hộ kinh doanh tạp hóa {name}",
-    "3.999001": "Cấp Phiếu lý lịch tư pháp số 1 cho {name}",
+    "1.001612": "Đăng ký thành lập hộ kinh doanh tạp hóa tại {address}",
+    "3.999001": "Cấp Phiếu lý lịch tư pháp số 1",
     "3.999002": "Cấp giấy phép xây dựng nhà ở riêng lẻ tại {address}",
-    "3.999003": "Cấp giấy phép xây dựng nhà xưởng của doanh nghiệp {name}",
-    "3.999004": "Đăng ký thành lập doanh nghiệp tư nhân {name}",
-    "3.999005": "Đổi giấy phép lái xe hạng B của {name}",
+    "3.999003": "Cấp giấy phép xây dựng nhà xưởng tại {address}",
+    "3.999004": "Đăng ký thành lập doanh nghiệp tư nhân tại {address}",
+    "3.999005": "Đổi giấy phép lái xe hạng B",
 }
 
 
@@ -236,7 +239,7 @@ def summary_of(item: PlannedDossier) -> str:
     if item.day >= CLOSED_FROM and (today := ADMIN_UNITS.successors(home.ma_phuong_xa)):
         ward = today[0].name
     address = f"{home.chi_tiet}, {ward}"
-    return _SUMMARIES[procedure.code].format(name=item.applicant.ho_va_ten, address=address)
+    return _SUMMARIES[procedure.code].format(address=address)
 
 
 def _adults(citizens: list[CitizenRecord]) -> list[CitizenRecord]:

@@ -18,17 +18,21 @@ pytestmark = pytest.mark.anyio
 
 KG = ["--instance", "kiengiang"]
 
-DONE = [
+WRITES = [
     ["faults", "add", *KG, "latency=10"],
-    ["faults", "list", *KG],
     ["faults", "clear", *KG],
-    ["clients", "list", *KG],
     ["clients", "create", *KG, "--name", "exit-codes", "--service", "dancu"],
     ["tokens", "revoke", "abc", *KG],
+]
+"""Commands that take `--data-dir` and write: done on a fresh one (they make its database)."""
+READS = [
+    ["faults", "list", *KG],
+    ["clients", "list", *KG],
     ["audit", "verify"],
     ["audit", "export"],
 ]
-"""Commands that take `--data-dir`: done on a fresh one."""
+"""Commands that take `--data-dir` and only read: done where a bus keeps its database."""
+DONE = WRITES + READS
 
 BAD_ARGUMENTS = [
     [],
@@ -36,6 +40,7 @@ BAD_ARGUMENTS = [
     ["serve", "--port", "99999"],
     ["serve", "--port", "http"],
     ["serve", "--workers", "0"],
+    ["serve", "--population", "-5"],
     ["faults", "add", *KG, "bogus"],
     ["faults", "add", *KG, "status=503", "--times", "0"],
     ["faults", "remove", *KG, "99"],
@@ -61,6 +66,8 @@ async def exit_code(argv: list[str]) -> int:
 async def test_a_command_that_is_done_exits_0(
     argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    if argv in READS:  # a bus's data dir: a write has made its database
+        assert await exit_code([*WRITES[1], "--data-dir", str(tmp_path)]) == 0
     code = await exit_code([*argv, "--data-dir", str(tmp_path)])
 
     assert code == 0, capsys.readouterr().err
@@ -91,6 +98,37 @@ async def test_a_database_that_refuses_exits_1_with_one_line(
     assert code == 1, err
     assert err.startswith("lgsp: ")
     assert err.count("\n") == 1, err
+
+
+async def test_a_setting_out_of_range_is_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LGSP_TOKEN_TTL_SECONDS", "3")
+
+    code = await exit_code(["clients", "list", "--data-dir", str(tmp_path)])
+
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("lgsp: invalid setting: LGSP_TOKEN_TTL_SECONDS: "), err
+    assert "(got '3')" in err
+    assert err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("argv", READS, ids=" ".join)
+async def test_a_read_where_no_bus_keeps_a_database_exits_1_and_makes_none(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped `--data-dir` is said so, not reported on as an empty bus ("audit chain
+    intact: 0 records")."""
+    mistyped = tmp_path / "typo"
+
+    code = await exit_code([*argv, "--data-dir", str(mistyped)])
+
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert err.startswith(f"lgsp: no bus database at {mistyped / 'lgsp.db'}")
+    assert err.count("\n") == 1, err
+    assert not mistyped.exists()
 
 
 async def test_reset_with_no_bus_to_reach_exits_1(capsys: pytest.CaptureFixture[str]) -> None:

@@ -55,6 +55,18 @@ async def test_a_client_that_is_not_admin_cannot_sign_in(
 
     assert answer.status_code == 303
     assert "/login?error=" in answer.headers["location"]
+    assert "cần một client quản trị" in unquote_plus(answer.headers["location"])
+    assert "lgsp_console" not in answer.cookies
+
+
+async def test_a_wrong_secret_is_said_to_be_wrong(client: httpx.AsyncClient) -> None:
+    answer = await client.post(
+        f"{CONSOLE}/login",
+        data={"instance": "kiengiang", "client_id": "demo", "client_secret": "not-it"},
+    )
+
+    assert answer.status_code == 303
+    assert "sai client_id hoặc client_secret" in unquote_plus(answer.headers["location"])
     assert "lgsp_console" not in answer.cookies
 
 

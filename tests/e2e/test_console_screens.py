@@ -337,6 +337,20 @@ class TestTools:
         assert 'data-reached="no"' in page.text
         assert "root:" not in page.text
 
+    async def test_an_instance_admin_tries_no_url_outside_the_topology(
+        self, client: httpx.AsyncClient, demo_token: str
+    ) -> None:
+        csrf = await sign_in_as_instance_admin(client, demo_token, "kg-admin-probe")
+
+        page = await client.post(
+            f"{TOOLS}/connection", data={"csrf": csrf, "url": "http://127.0.0.1:9/"}
+        )
+
+        assert page.status_code == 200
+        assert 'data-reached="no"' in page.text
+        assert "chỉ thử được URL của các hệ thống" in page.text
+        assert "Không kết nối được" not in page.text  # refused before any connection
+
     @pytest.mark.usefixtures("csrf")
     async def test_a_forged_connection_form_calls_nothing(self, client: httpx.AsyncClient) -> None:
         answer = await client.post(

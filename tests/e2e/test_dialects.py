@@ -12,7 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
+from starlette.types import Receive, Scope, Send
 
 from adapters.dialects import lgspaccesstoken as lat
 from lgsp.auth.clients import register_client
@@ -20,11 +22,19 @@ from lgsp.auth.rate_limit import RateLimit
 from lgsp.auth.repository import ClientRepository
 from lgsp.dialects.door import Door
 from lgsp.dialects.models import OpaqueToken
+from lgsp.routing.dispatch import MATCHED_SCOPE_KEY
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.audit import comparable_trail
-from tests.fixtures.bus import KG, DialectSettings, bearer, fetch_token, registered_client
+from tests.fixtures.bus import (
+    KG,
+    TEST_PUBLIC_URL,
+    DialectSettings,
+    bearer,
+    fetch_token,
+    registered_client,
+)
 from tests.fixtures.cli import CreateClient
 
 pytestmark = pytest.mark.anyio
@@ -504,3 +514,24 @@ async def test_a_call_in_the_bus_dialect_never_passes_a_door(
 
     assert response.status_code == 200
     assert (await client.get(f"{KG}/services", headers=bearer(demo_token))).status_code == 200
+
+
+async def test_a_door_call_is_matched_on_its_own_path_whatever_the_scope_it_copied_holds(
+    app: FastAPI, settings: Settings
+) -> None:
+    """The dispatch hands its match to the lean app with the path it is of; a door rewrites the
+    path, so a match in the scope it copied is of another path and must not be taken."""
+    stale = (f"{KG}/dancu/v1/citizens/1", {"service_id": "nosuch", "version": "v9", "path": "x"})
+
+    async def stamped(scope: Scope, receive: Receive, send: Send) -> None:
+        await app({**scope, MATCHED_SCOPE_KEY: stale}, receive, send)
+
+    transport = httpx.ASGITransport(app=stamped, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as http:
+        opaque = await opaque_token(http)
+        answer = await http.get(
+            f"{APIM}/dancu/1.0/citizens/{first_cccd(settings)}", headers=bearer(opaque)
+        )
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["cccd"] == first_cccd(settings)

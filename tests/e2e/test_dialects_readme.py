@@ -7,14 +7,19 @@ import base64
 import re
 import shlex
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 
+from lgsp.composition import create_bus
 from lgsp.settings import Settings
 from lgsp.topology import TOPOLOGY_2026, Topology, topology_toml
-from tests.fixtures.bus import fetch_token, plain_settings
+from tests.fixtures.bus import asgi_client, fetch_token, plain_settings
 from tests.fixtures.curl import run_curl
 
 pytestmark = pytest.mark.anyio
@@ -23,37 +28,45 @@ AG = "/lgsp/angiang"
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 SECTION = README.split("## Dialects", 1)[1].split("\n## ", 1)[0]
 _ASSIGNED = re.compile(r"^(\w+)=\$\((.*)\)$")
+_URL = re.compile(r"^(\w+)=(https?://\S+)$")
 
 
-def example_lines() -> list[str]:
+README_HOST = "http://127.0.0.1:8000"
+"""Where the README's bus listens (`make run`); the in-process client's base stands for it."""
+
+
+def example_lines(*, on_default_bus: bool) -> list[str]:
+    """The commands of the section's shell blocks: those that name no `$BASE` run on the
+    default bus as the README starts it; the others need dialects turned on at `$BASE`."""
     lines = []
     for block in re.findall(r"```shell\n(.*?)```", SECTION, re.S):
+        if ("$BASE" not in block) != on_default_bus:
+            continue
         joined = block.replace("\\\n", " ")
         lines += [line.strip() for line in joined.splitlines() if line.strip()[:1] not in "#"]
     return lines
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    topology = tmp_path / "topology.toml"
-    spoken = ("bus", "apim", "lgspaccesstoken", "soap", "opencps")
-    instances = tuple(
-        i.model_copy(update={"dialects": spoken}) if i.name == "angiang" else i
-        for i in TOPOLOGY_2026.instances
-    )
-    topology.write_text(topology_toml(Topology(instances=instances)), encoding="utf-8")
-    return plain_settings(database_url, tmp_path, era="2026", topology_file=topology)
+@dataclass
+class Ran:
+    """What running the examples did."""
+
+    calls: int = 0
+    revoked: int = 0
+    wrapped: int = 0
 
 
-async def test_the_dialects_examples_succeed(client: httpx.AsyncClient) -> None:
-    lines = example_lines()
-    assert len(lines) >= 9
-    variables = {"BASE": AG, "TOKEN": await fetch_token(client, AG)}
-    ran = revoked = wrapped = 0
-
+async def run_examples(
+    client: httpx.AsyncClient, lines: list[str], variables: dict[str, str]
+) -> Ran:
+    """Run `lines` in order, as a shell would, each answer checked for what it shows."""
+    ran = Ran()
     for line in lines:
         for name, value in sorted(variables.items(), key=lambda item: -len(item[0])):
             line = line.replace(f"${name}", value)
+        if (url := _URL.match(line)) is not None:
+            variables[url.group(1)] = url.group(2).removeprefix(README_HOST)
+            continue
         assigned = _ASSIGNED.match(line)
         if assigned is not None and assigned.group(2).startswith("printf "):
             document = shlex.split(assigned.group(2).split(" | ")[0])[1]
@@ -71,23 +84,60 @@ async def test_the_dialects_examples_succeed(client: httpx.AsyncClient) -> None:
         if "/soap/" in command and "Accept: application/json" in command:
             assert response.json()["error_code"] == "0", response.text[:300]
             soap_answer = response.json()["message"]
-            wrapped += 1
+            ran.wrapped += 1
         if "/soap/XacThuc" in command and "?wsdl" not in command:
             assert "<dan:TonTai>true</dan:TonTai>" in soap_answer, response.text[:300]
         if "/soap/XacMinh" in command:
             assert 'SoCongDan="1"' in soap_answer, response.text[:300]
         if command.endswith("/apim/revoke"):
             assert (response.status_code, response.content) == (200, b"")
-            revoked += 1
+            ran.revoked += 1
         if "/opencps/" in command:
             assert response.json()["error_code"] == "0", response.text[:300]
         if assigned is not None:
             issued = response.json()
             variables[assigned.group(1)] = issued.get("access_token") or issued["session"]
-        ran += 1
-    assert ran >= 8
-    assert revoked == 1
-    assert wrapped == 1
+        ran.calls += 1
+    return ran
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    topology = tmp_path / "topology.toml"
+    spoken = ("bus", "apim", "lgspaccesstoken", "soap", "opencps")
+    instances = tuple(
+        i.model_copy(update={"dialects": spoken}) if i.name == "angiang" else i
+        for i in TOPOLOGY_2026.instances
+    )
+    topology.write_text(topology_toml(Topology(instances=instances)), encoding="utf-8")
+    return plain_settings(database_url, tmp_path, era="2026", topology_file=topology)
+
+
+async def test_the_dialects_examples_succeed(client: httpx.AsyncClient) -> None:
+    lines = example_lines(on_default_bus=False)
+    assert len(lines) >= 6
+    variables = {"BASE": AG, "TOKEN": await fetch_token(client, AG)}
+
+    ran = await run_examples(client, lines, variables)
+
+    assert ran.calls >= 6
+    assert ran.wrapped == 1
+
+
+async def test_the_examples_without_base_succeed_on_the_default_bus(
+    database_url: str, tmp_path: Path
+) -> None:
+    """As written, against the bus `lgsp serve` starts: today's map, no topology file."""
+    lines = example_lines(on_default_bus=True)
+    assert any("$APIM/" in line for line in lines)
+    assert any("$LAT/" in line for line in lines)
+    bus = create_bus(plain_settings(database_url, tmp_path))
+
+    async with LifespanManager(bus) as manager, asgi_client(cast(FastAPI, manager.app)) as client:
+        ran = await run_examples(client, lines, {})
+
+    assert ran.calls >= 6
+    assert ran.revoked == 1
 
 
 def test_the_dialects_topology_examples_load_as_they_read() -> None:

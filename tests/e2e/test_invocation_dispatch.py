@@ -26,9 +26,9 @@ def lean_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = dispatch.authenticate
 
-    async def spy(request, bus, instance, audit):  # type: ignore[no-untyped-def]
+    async def spy(request, bus, instance, audit, *read):  # type: ignore[no-untyped-def]
         seen.append(request.url.path)
-        return await real(request, bus, instance, audit)
+        return await real(request, bus, instance, audit, *read)
 
     monkeypatch.setattr(dispatch, "authenticate", spy)
     return seen
@@ -144,7 +144,7 @@ async def test_an_answer_failing_after_its_start_on_the_lean_route_is_raised_not
     async def streamed(*args: object) -> Response:
         return StreamingResponse(chunks(), media_type="application/json")
 
-    monkeypatch.setattr(dispatch, "invoke_service", streamed)
+    monkeypatch.setattr(dispatch, "invoke", streamed)
     raising = httpx.ASGITransport(app=app)  # a second start would fail its own assertion
 
     async with httpx.AsyncClient(transport=raising, base_url=TEST_PUBLIC_URL) as http:

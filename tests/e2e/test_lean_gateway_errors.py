@@ -53,7 +53,7 @@ async def test_an_error_before_the_answer_is_answered_500(
         fail()
         raise AssertionError("unreachable")
 
-    monkeypatch.setattr(dispatch, "invoke_service", invoke_service)
+    monkeypatch.setattr(dispatch, "invoke", invoke_service)
 
     assert await starts(app, demo_token) == [500]
 
@@ -72,6 +72,6 @@ async def test_an_error_once_the_answer_has_begun_sends_nothing_more(
     async def invoke_service(*_args: object) -> Response:
         return answer
 
-    monkeypatch.setattr(dispatch, "invoke_service", invoke_service)
+    monkeypatch.setattr(dispatch, "invoke", invoke_service)
 
     assert await starts(app, demo_token) == [200]

@@ -8,7 +8,9 @@ import pytest
 
 from lgsp.auth.provisioning import system_client_id, system_secret
 from lgsp.settings import Settings
+from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, bearer, fetch_token
+from tests.fixtures.dossiers import RESIDENCE, applicant_of, first_adult
 
 pytestmark = pytest.mark.anyio
 
@@ -44,6 +46,30 @@ async def test_the_national_verify_draws_on_the_same_guesses_and_lookups_on_none
 
     assert national.status_code == 429
     assert lookup.status_code != 429
+
+
+async def test_filing_a_dossier_is_a_guess_drawn_on_the_same_bucket(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings
+) -> None:
+    """A filing checks the applicant's date of birth as the portal's client, which is not
+    counted; the filer is (security re-probe 2026-12-07 #3: 40 guesses in 1.5 s by filing)."""
+    citizens = generate_citizens(province_code="91", seed=settings.seed, count=20)
+    guess = applicant_of(first_adult(citizens), date_of_birth="1900-01-01")
+    filing = {"procedure_code": RESIDENCE, "applicant": guess, "summary": "Đăng ký thường trú"}
+
+    codes = []
+    for _ in range(settings.verify_rate_burst * 2):  # the bucket refills as slow filings go
+        answer = await client.post(f"{KG}/dvc/v1/dossiers", json=filing, headers=bearer(demo_token))
+        codes.append(answer.json()["code"])
+        if answer.status_code == 429:
+            break
+    then = await verify(client, demo_token)
+
+    assert codes[: settings.verify_rate_burst] == ["APPLICANT_NOT_VERIFIED"] * (
+        settings.verify_rate_burst
+    )
+    assert codes[-1] == "RATE_LIMITED"
+    assert then.status_code == 429
 
 
 async def test_the_bus_own_system_clients_are_not_counted(

@@ -98,6 +98,7 @@ def _b64(document: object) -> str:
         _b64({"AccessKey": "a", "SecretKey": 1}),
         _b64({"AccessKey": "a", "SecretKey": "b", "AppName": "x" * 201}),
         "A" * (lat.MAX_HEADER_LENGTH + 1),
+        base64.b64encode(b"[" * 1500).decode(),  # nested past the stack (finding 8)
     ],
 )
 def test_a_bad_header_is_refused_with_a_reason(value: str) -> None:

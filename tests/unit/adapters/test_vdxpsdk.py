@@ -180,3 +180,20 @@ def test_sent_results_give_each_recipients_transport_and_edxml_status() -> None:
     assert (here["notation"], here["receivedTime"]) == ("15/STP-VP", "2026-12-06T10:00:00")
     assert (there["sendStatus"], there["sendStatusDesc"]) == ("fail", "HTTP 503")
     assert "receiveStatus" not in there
+
+
+def test_the_sdks_answers_carry_no_doc_id_without_a_document() -> None:
+    assert sdk.failure("NOT_FOUND", "No such call.") == {
+        "status": "FAIL",
+        "ErrorCode": "NOT_FOUND",
+        "ErrorDesc": "No such call.",
+    }
+    assert "DocId" not in sdk.success(None)
+    assert sdk.success("doc-1")["DocId"] == "doc-1"
+
+
+def test_without_nulls_leaves_out_every_null_at_any_depth() -> None:
+    answer = {"DocId": None, "Answer": {"id": "a", "reason": None, "items": [None, {"x": None}]}}
+
+    assert sdk.without_nulls(answer) == {"Answer": {"id": "a", "items": [{}]}}
+    assert "null" not in json.dumps(sdk.without_nulls(answer))

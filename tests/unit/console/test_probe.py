@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from lgsp.console.tools import MAX_READ, probe
+from lgsp.console.tools import MAX_READ, probe, within
 
 pytestmark = pytest.mark.anyio
 
@@ -76,3 +76,24 @@ async def test_only_http_urls_with_a_host_are_probed(url: str) -> None:
 
     assert not found.reached
     assert "http://" in found.reason
+
+
+BASES = ["http://qlvb.example:8080/api/", "https://ndxp.example/ndxp"]
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("http://qlvb.example:8080/api/health", True),
+        ("http://qlvb.example:8080/api", True),
+        ("https://ndxp.example/ndxp/healthz", True),
+        ("http://qlvb.example:8080/apix", False),  # a sibling path, not below the base
+        ("http://qlvb.example:8081/api/health", False),  # another port
+        ("https://qlvb.example:8080/api/health", False),  # another scheme
+        ("http://127.0.0.2:9333/", False),
+        ("http://ndxp.example/ndxp", False),
+        ("http://qlvb.example:99999/api", False),  # no port at all
+    ],
+)
+def test_an_instance_admin_may_try_only_urls_below_its_topology_s(url: str, allowed: bool) -> None:
+    assert within(url, BASES) is allowed

@@ -48,6 +48,21 @@ def test_era_2026_summaries_are_what_a_citizen_writes(province_code: str) -> Non
     assert len(set(summaries)) > 1
 
 
+@pytest.mark.parametrize("province_code", SEEDED)
+def test_no_summary_names_its_applicant(province_code: str) -> None:
+    """The applicant's name is masked where it is a field; a summary holding it is free text
+    that no mask reads."""
+    planned = plan_dossiers(province_code=province_code, seed=2024, population=200, era="2026")
+
+    named = [
+        summary
+        for item in planned
+        if (summary := summary_of(item)) and item.applicant.ho_va_ten in summary
+    ]
+
+    assert named == []
+
+
 def test_an_address_after_the_merger_names_today_s_ward() -> None:
     planned = plan_dossiers(province_code="91", seed=2024, population=200, era="2026")
     residence = next(p for p in planned if p.procedure.code == "1.004222")

@@ -10,7 +10,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from adapters import ADAPTERS
 from lgsp.catalog.loader import Catalog, load_catalog
-from lgsp.routing.dispatch import HopRequest, InvocationDispatch
+from lgsp.routing.dispatch import MATCHED_SCOPE_KEY, HopRequest, InvocationDispatch
 from lgsp.settings import Settings
 from lgsp.state import BUS_STATE_KEY, BusState
 
@@ -84,6 +84,11 @@ async def test_a_service_call_goes_to_its_instance_with_the_mounts_scope(
     assert scope["root_path"] == TG
     assert scope["app_root_path"] == ""
     assert scope["path"] == f"{TG}/dancu/v1/citizens/082153253002"
+    # Matched once: the lean app takes the parameters of this path from the scope.
+    assert scope[MATCHED_SCOPE_KEY] == (
+        f"{TG}/dancu/v1/citizens/082153253002",
+        {"service_id": "dancu", "version": "v1", "path": "citizens/082153253002"},
+    )
 
 
 async def test_a_root_path_given_by_the_server_is_kept_in_front_of_the_instances(
@@ -103,6 +108,7 @@ async def test_a_root_path_given_by_the_server_is_kept_in_front_of_the_instances
         ("GET", f"{KG}/services/dancu/v1/openapi.json"),
         ("GET", f"{KG}/dancu/v1"),  # not the route's pattern
         ("GET", f"{KG}/dancu"),
+        ("GET", f"{KG}/dancu/v1/citizens/1\nx"),  # no match of the route's `{path:path}` either
         ("TRACE", f"{KG}/dancu/v1/citizens/1"),  # not a method of the route: its 405
         ("GET", f"{KG}x/dancu/v1/citizens/1"),  # another mount's prefix, not a path segment
         ("GET", "/lgsp/binhdinh/dancu/v1/citizens/1"),  # an instance this process does not serve

@@ -1,0 +1,328 @@
+"""The doors themselves: a door an instance does not speak is a clear 404, and what a door
+refuses on its own is recorded (audit and journal) at the door's path with the status sent."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from adapters.dialects import soap
+from lgsp.dialects.mount import DOOR_PREFIXES
+from lgsp.settings import Settings
+from lgsp.topology import Dialect
+from tests.fixtures.bus import KG, DialectSettings, bearer, fetch_token
+
+pytestmark = pytest.mark.anyio
+
+TG = "/lgsp/tiengiang"
+SOAP = f"{KG}/soap/{soap.OPERATION}"
+LAT_HEADER = base64.b64encode(
+    json.dumps(
+        {
+            "AppName": "QLVB",
+            "AccessKey": "demo",
+            "SecretKey": "lgsp-demo-secret",
+            "PartnerCode": "",
+            "PartnerCodeCus": "",
+        }  # fmt: skip
+    ).encode()
+).decode()
+
+
+@pytest.fixture
+def settings(dialect_settings: DialectSettings) -> Settings:
+    """Kiên Giang speaks every dialect but `apim` and `lgspaccesstoken`; Tiền Giang none but
+    `lgspaccesstoken`; NDXP `apim`, as by default."""
+    return dialect_settings(
+        {
+            "kiengiang": ("bus", "soap", "opencps", "vdxpsdk"),
+            "tiengiang": ("bus", "lgspaccesstoken"),
+        }
+    )
+
+
+def unique_id(*parts: str) -> str:
+    """A request id of its own for each case: the shared bus keeps its audit trail."""
+    return "door-" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+async def trail(
+    client: httpx.AsyncClient, token: str, request_id: str, base: str = KG
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The inbound audit records and the journal entries of `request_id` at `base`."""
+    if base != KG:
+        token = await fetch_token(client, base)
+    audit = await client.get(
+        f"{base}/admin/audit", params={"request_id": request_id}, headers=bearer(token)
+    )
+    journal = await client.get(
+        f"{base}/admin/journal", params={"request_id": request_id}, headers=bearer(token)
+    )
+    inbound = [r for r in audit.json()["records"] if r["hop"] == "inbound"]
+    return inbound, journal.json()["entries"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "dialect", "spoken_at"),
+    [
+        ("POST", f"{KG}/apim/token", {}, "apim", ["ndxp"]),
+        ("GET", f"{KG}/apim/dancu/1.0/citizens/x", {}, "apim", ["ndxp"]),
+        ("GET", f"{KG}/lgspaccesstoken/dancu/v1/citizens/x",
+         {"lgspaccesstoken": LAT_HEADER}, "lgspaccesstoken", ["tiengiang"]),
+        ("GET", f"{TG}/soap/{soap.OPERATION}?wsdl", {}, "soap", ["kiengiang"]),
+        ("POST", f"{TG}/opencps/auth", {}, "opencps", ["kiengiang"]),
+        ("POST", f"{TG}/vdxp-sdk/sendEdoc", {}, "vdxpsdk", ["kiengiang"]),
+        ("GET", "/ndxp/soap/", {}, "soap", ["kiengiang"]),
+    ],
+)  # fmt: skip
+async def test_a_door_the_instance_does_not_speak_says_where_it_is_spoken(
+    client: httpx.AsyncClient,
+    demo_token: str,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    dialect: Dialect,
+    spoken_at: list[str],
+) -> None:
+    request_id = unique_id(method, path)
+    sent = {**headers, "X-Request-ID": request_id}
+    form = b"grant_type=client_credentials" if method == "POST" else None
+    if form is not None:
+        sent["Content-Type"] = "application/x-www-form-urlencoded"
+    where = path.split("?")[0]
+    base = "/ndxp" if where.startswith("/ndxp") else "/".join(where.split("/")[:3])
+
+    answer = await client.request(method, path, headers=sent, content=form)
+    inbound, journal = await trail(client, demo_token, request_id, base)
+
+    assert answer.status_code == 404, answer.text  # no slash redirect, no 401
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert (problem["code"], problem["dialect"], problem["instance"]) == (
+        "DIALECT_NOT_SPOKEN", dialect, where
+    )  # fmt: skip
+    assert sorted(problem["spoken_at"]) == spoken_at
+    for name in spoken_at:
+        assert problem["spoken_at"][name].endswith(f"/{name}/{DOOR_PREFIXES[dialect]}")
+        assert name in problem["detail"]
+    assert dialect in problem["detail"]
+    assert [(r["path"], r["status"]) for r in inbound] == [(where, 404)]
+    assert [(e["status"], json.loads(e["response"]["body"])["code"]) for e in journal] == [
+        (404, "DIALECT_NOT_SPOKEN")
+    ]
+
+
+async def test_the_closed_door_gives_each_speakers_door_url(client: httpx.AsyncClient) -> None:
+    apim = await client.get(f"{TG}/apim/token")
+    opencps = await client.get("/ndxp/opencps/integration")
+
+    assert apim.json()["spoken_at"] == {"ndxp": "http://lgsp.test/ndxp/apim"}
+    assert opencps.json()["spoken_at"] == {"kiengiang": "http://lgsp.test/lgsp/kiengiang/opencps"}
+
+
+async def test_the_doors_an_instance_speaks_still_answer(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    wsdl = await client.get(SOAP, params={"wsdl": ""})
+    apim = await client.post(
+        "/ndxp/apim/token",
+        data={"grant_type": "client_credentials"},
+        auth=("demo", "lgsp-demo-secret"),
+    )
+    lat = await client.get(
+        f"{TG}/lgspaccesstoken/dancu/v1/citizens/082000000000",
+        headers={"lgspaccesstoken": LAT_HEADER},
+    )
+
+    assert wsdl.status_code == 200
+    assert apim.status_code == 200
+    assert apim.json()["token_type"] == "Bearer"
+    assert lat.json()["error_code"] != "100", lat.text  # credentials taken; the lookup answered
+
+
+@pytest.mark.parametrize(
+    ("case", "method", "body", "headers", "status"),
+    [
+        ("malformed", "POST", b"<s:Envelope", {}, 500),
+        ("wrong method", "GET", b"", {}, 500),
+        ("oversized", "POST", b"<" + b"a" * (soap.LIMITS.max_bytes + 10) + b"/>", {}, 500),
+        ("dtd", "POST", b'<!DOCTYPE x [<!ENTITY e "x">]><x>&e;</x>', {}, 500),
+        ("unknown operation", "POST", b"<x/>", {}, 500),
+        ("malformed, wrapped", "POST", b"<s:Envelope", {"Accept": "application/json"}, 400),
+    ],
+)
+async def test_a_soap_request_the_door_refuses_is_recorded_as_the_caller_got_it(
+    client: httpx.AsyncClient,
+    demo_token: str,
+    case: str,
+    method: str,
+    body: bytes,
+    headers: dict[str, str],
+    status: int,
+) -> None:
+    path = f"{KG}/soap/NoSuchOperation" if case == "unknown operation" else SOAP
+    request_id = "soap-refused-" + case.replace(" ", "-").replace(",", "")
+
+    answer = await client.request(
+        method,
+        path,
+        content=body or None,
+        headers={**bearer(demo_token), "Content-Type": "text/xml", "X-Request-ID": request_id,
+                 **headers},
+    )  # fmt: skip
+    inbound, journal = await trail(client, demo_token, request_id)
+
+    assert answer.status_code == status, answer.text
+    assert b"soap:Client" in answer.content
+    assert [(r["method"], r["path"], r["status"]) for r in inbound] == [(method, path, status)]
+    (entry,) = journal
+    assert (entry["path"], entry["status"]) == (path.removeprefix(KG), status)
+    assert "soap:Client" in entry["response"]["body"]
+    if case in ("malformed", "dtd"):
+        assert entry["request"]["body"] == body.decode()
+    if case == "oversized":
+        assert entry["request"]["truncated"]
+
+
+async def test_a_soap_request_the_door_takes_is_recorded_at_the_core_as_before(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    envelope = (
+        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+        '<d:XacThucThongTinCongDanRequest xmlns:d="http://dancuquocgia.bca"><d:MaYeuCau>1'
+        "</d:MaYeuCau><d:MaDichVu>033</d:MaDichVu><d:MaCanBo>C</d:MaCanBo><d:SoDinhDanh>"
+        "082000000000</d:SoDinhDanh><d:SoCMND/><d:HoVaTen>A</d:HoVaTen>"
+        "</d:XacThucThongTinCongDanRequest></s:Body></s:Envelope>"
+    )
+
+    answer = await client.post(
+        SOAP,
+        content=envelope.encode(),
+        headers={**bearer(demo_token), "Content-Type": "text/xml", "X-Request-ID": "soap-ok"},
+    )
+    inbound, _ = await trail(client, demo_token, "soap-ok")
+
+    assert answer.status_code == 200, answer.text
+    (record,) = inbound
+    assert record["path"].startswith(f"{KG}/csdlqgdc/v1/citizens/082")  # masked
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("GET", f"{KG}/opencps/integration", 405, "METHOD_NOT_ALLOWED"),
+        ("POST", f"{KG}/opencps/nothing", 404, "NOT_FOUND"),
+        ("POST", f"{KG}/opencps/a/b/c", 404, "NOT_FOUND"),
+    ],
+)
+async def test_an_opencps_path_the_door_does_not_serve_is_refused_at_its_path(
+    client: httpx.AsyncClient, demo_token: str, method: str, path: str, status: int, code: str
+) -> None:
+    request_id = unique_id(method, path)
+    answer = await client.request(method, path, headers={"X-Request-ID": request_id})
+    inbound, journal = await trail(client, demo_token, request_id)
+
+    assert answer.status_code == status, answer.text
+    problem = answer.json()
+    assert (problem["code"], problem["instance"]) == (code, path)
+    assert path in problem["detail"]
+    if status == 405:
+        assert answer.headers["allow"] == "POST"
+    assert [(r["path"], r["status"]) for r in inbound] == [(path, status)]
+    assert [(e["path"], e["status"]) for e in journal] == [(path.removeprefix(KG), status)]
+
+
+async def test_an_opencps_request_the_door_cannot_read_is_recorded_without_its_body(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    secret = b'{"username": "demo", "password": "lgsp-demo-secret"}'  # no dstcode header
+
+    answer = await client.post(
+        f"{KG}/opencps/auth", content=secret, headers={"X-Request-ID": "opencps-unread"}
+    )
+    inbound, journal = await trail(client, demo_token, "opencps-unread")
+
+    assert answer.status_code == 200
+    assert answer.json()["error_code"] != "0"
+    assert [(r["path"], r["status"]) for r in inbound] == [(f"{KG}/opencps/auth", 200)]
+    (entry,) = journal
+    assert "lgsp-demo-secret" not in json.dumps(entry)
+    assert json.loads(entry["response"]["body"]) == answer.json()
+
+
+async def test_an_sdk_path_the_door_does_not_offer_is_refused_at_its_path(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    path = f"{KG}/vdxp-sdk/registerAgency"
+
+    answer = await client.post(path, headers={"X-Request-ID": "sdk-path"})
+    inbound, journal = await trail(client, demo_token, "sdk-path")
+
+    assert answer.status_code == 404, answer.text
+    assert answer.json() == {
+        "status": "FAIL",
+        "ErrorCode": "NOT_FOUND",
+        "ErrorDesc": f"Nothing is served at {path}.",
+    }
+    assert [(r["path"], r["status"]) for r in inbound] == [(path, 404)]
+    assert [(e["path"], e["status"]) for e in journal] == [("/vdxp-sdk/registerAgency", 404)]
+
+
+async def test_an_oversized_sdk_query_is_recorded_as_refused(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    path = f"{KG}/vdxp-sdk/getReceivedEdocList"
+
+    answer = await client.post(
+        path, content=b"{" + b" " * (64 * 1024) + b"}", headers={"X-Request-ID": "sdk-large"}
+    )
+    inbound, _ = await trail(client, demo_token, "sdk-large")
+
+    assert answer.status_code == 413, answer.text
+    assert [(r["path"], r["status"]) for r in inbound] == [(path, 413)]
+
+
+async def test_sdk_refusals_carry_no_json_null(client: httpx.AsyncClient) -> None:
+    unsigned = await client.post(f"{KG}/vdxp-sdk/getReceivedEdocList")
+    unsent = await client.post(f"{KG}/vdxp-sdk/sendEdoc", content=b"x")
+    unknown = await client.post(f"{KG}/vdxp-sdk/registerAgency")
+
+    for answer in (unsigned, unsent, unknown):
+        assert answer.json()["status"] == "FAIL", answer.text
+        assert "null" not in answer.text, answer.text
+        assert "DocId" not in answer.json()
+
+
+async def test_an_api_manager_path_with_no_service_is_refused_at_its_path(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    answer = await client.get("/ndxp/apim/nothing", headers={"X-Request-ID": "apim-path"})
+    inbound, journal = await trail(client, demo_token, "apim-path", "/ndxp")
+
+    assert answer.status_code == 404
+    assert answer.json()["fault"]["code"] == 900906
+    assert [(r["path"], r["status"]) for r in inbound] == [("/ndxp/apim/nothing", 404)]
+    assert [(e["path"], e["status"]) for e in journal] == [("/apim/nothing", 404)]
+
+
+async def test_an_lgspaccesstoken_path_with_no_service_names_the_door(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    path = f"{TG}/lgspaccesstoken/nothing"
+
+    answer = await client.get(
+        path, headers={"lgspaccesstoken": LAT_HEADER, "X-Request-ID": "lat-path"}
+    )
+    inbound, _ = await trail(client, demo_token, "lat-path", TG)
+
+    assert answer.status_code == 404
+    assert path in answer.json()["message"]
+    # Besides the door's asking the token endpoint for the client's bus token:
+    assert [(r["path"], r["status"]) for r in inbound if r["path"] != f"{TG}/token"] == [
+        (path, 404)
+    ]
