@@ -83,8 +83,10 @@ class SignatureView(_Shape):
     """The receiving system's check of the message's XML-DSig signature (formats/xmldsig.py).
 
     `reason` says why it is not valid: missing, malformed (not XML-DSig, as in the SDK's own
-    samples), unsupported (an algorithm outside the bus's list), tampered, untrusted, expired
-    or revoked. Checked now, by the system holding the document, against the roots it trusts.
+    samples), unsupported (an algorithm outside the bus's list), tampered, untrusted, expired,
+    revoked, or signer_not_sender (the certificate's UID is not the message's From/OrganId, its
+    sender or reporter). Checked now, by the system holding the document, against the roots it
+    trusts.
     `weak`: rsa-sha1, sha1 or inclusive C14N, the SDK's choices, verified but flagged.
     """
 
@@ -291,7 +293,8 @@ class ReporterInThisProvince(TranslationError):
 class SignatureInvalid(TranslationError):
     """The receiving system refuses documents and status messages not validly signed (its
     instance's policy);
-    `reason`: missing, malformed, unsupported, tampered, untrusted, expired or revoked."""
+    `reason`: missing, malformed, unsupported, tampered, untrusted, expired, revoked or
+    signer_not_sender."""
 
     code = "SIGNATURE_INVALID"
     status = 422

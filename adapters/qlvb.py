@@ -379,7 +379,9 @@ def _read_sent(answer: Mapping[str, Any]) -> CanonicalResponse:
     )
 
 
-_REASONS = ("missing", "malformed", "unsupported", "tampered", "untrusted", "expired", "revoked")
+_REASONS = ("missing", "malformed", "unsupported", "tampered", "untrusted", "expired", "revoked",
+            "signer_not_sender")  # fmt: skip
+"""formats/xmldsig.py's (not imported: it would load lxml and signxml at the bus's start)."""
 _SIGNATURE_KEYS = ("present", "valid", "algorithm", "weak", "subject", "issuer", "serial",
                    "not_after", "reason")  # fmt: skip
 

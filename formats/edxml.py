@@ -67,6 +67,7 @@ __all__ = [
     "parse_edxml",
     "parse_status",
     "read_edxml",
+    "read_sender",
     "read_status",
     "render_edxml",
     "render_status",
@@ -308,6 +309,18 @@ def read_status(
     with noting() as found:
         status = parse_status(data, limits=limits)
     return Reading(status, tuple(found))
+
+
+def read_sender(data: bytes, *, limits: EdxmlLimits = DEFAULT_LIMITS) -> str:
+    """The From/OrganId of an edXML document or status message, read as `read_edxml` and
+    `read_status` read it, and nothing else: whom the message says it is from, for the bus to
+    bind it to its caller's organisation. InvalidEdxml when it names none."""
+    _root, header, _body = _envelope(data, limits)
+    message = need(header, "MessageHeader", "edXMLHeader")
+    sender = need(message, "From", "MessageHeader")
+    with noting():  # leniently, as the readers the message goes on to
+        organ_id: str = field_from_xml(sender, _ORGANISATION[0], "MessageHeader/From")
+    return organ_id
 
 
 def render_edxml(document: Mapping[str, Any], *, limits: EdxmlLimits = DEFAULT_LIMITS) -> bytes:

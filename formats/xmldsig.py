@@ -5,7 +5,12 @@ in `edXMLHeader` (DOMAIN.md §3.1), with the signer's X.509 certificate in KeyIn
 says what a recipient's system would conclude, in the fields the bus records
 (`SignatureCheck.as_json`): present, valid, algorithm, subject, issuer, serial, not_after and
 the reason it is not valid: missing, malformed (not XML-DSig, or no certificate), unsupported
-(an algorithm outside the list), tampered, untrusted, expired, revoked.
+(an algorithm outside the list), tampered, untrusted, expired, revoked, signer_not_sender.
+
+A valid signature binds its signer to the message: the certificate's subject UID (where the
+CA puts the organ id) must be the From/OrganId the signature covers, the sender of a document
+or the reporter of a status message; else anyone with a certificate of their own could sign as
+another agency (`signer_not_sender`).
 
 Only an explicit list of algorithms is accepted (STYLE: verify signatures with an explicit
 algorithm list). The SDK's own choices, rsa-sha1 with sha1 digests and inclusive C14N 1.0,
@@ -26,6 +31,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature as InvalidCertificateSignature
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
 from signxml.exceptions import InvalidInput, InvalidSignature
@@ -42,6 +48,10 @@ _SIGNATURE_METHODS = frozenset(
 _DIGESTS = frozenset({DigestAlgorithm.SHA256, DigestAlgorithm.SHA512, DigestAlgorithm.SHA1})
 _WEAK = {SignatureMethod.RSA_SHA1.value, DigestAlgorithm.SHA1.value,
          CanonicalizationMethod.CANONICAL_XML_1_0.value}  # fmt: skip
+_SENDER = "/".join(
+    f"{{{NAMESPACE}}}{tag}"
+    for tag in ("edXMLEnvelope", "edXMLHeader", "MessageHeader", "From", "OrganId")
+)
 _CONFIG = SignatureConfiguration(
     require_x509=True,
     location=f".//{{{NAMESPACE}}}edXMLHeader/",
@@ -105,12 +115,18 @@ def check_signature(data: bytes, *, trust: Trust, at: datetime) -> SignatureChec
     # issued by whom, is classified below (expired, untrusted, revoked), not lumped in.
     config = replace(_CONFIG, verification_time=certificate.not_valid_before_utc)
     try:
-        XMLVerifier().verify(data, x509_cert=certificate, expect_config=config, parser=_parser())
+        verified = XMLVerifier().verify(
+            data, x509_cert=certificate, expect_config=config, parser=_parser()
+        )
     except InvalidSignature:
         return SignatureCheck(present=True, valid=False, reason="tampered", **facts)  # type: ignore[arg-type]
     except InvalidInput:  # an algorithm outside the list, or a Signature signxml cannot read
         return SignatureCheck(present=True, valid=False, reason="unsupported", **facts)  # type: ignore[arg-type]
     reason = _untrusted(certificate, trust, at)
+    if reason is None:  # one reference (`expect_references`), so one result
+        signed = None if isinstance(verified, list) else verified.signed_xml
+        if _uids(certificate) != [_signed_sender(signed)]:
+            reason = "signer_not_sender"
     return SignatureCheck(present=True, valid=reason is None, reason=reason, **facts)  # type: ignore[arg-type]
 
 
@@ -146,6 +162,22 @@ def _untrusted(certificate: x509.Certificate, trust: Trust, at: datetime) -> str
     if certificate.serial_number in trust.revoked:
         return "revoked"
     return None
+
+
+def _signed_sender(signed: etree._Element | None) -> str | None:
+    """The From/OrganId the signature covers, as the edXML reader reads it (padding stripped):
+    None unless what was signed is the whole message, naming exactly one."""
+    if signed is None or signed.tag != f"{{{NAMESPACE}}}edXML":
+        return None
+    found = signed.findall(_SENDER)
+    if len(found) != 1 or len(found[0]):
+        return None
+    return (found[0].text or "").strip(" \t\r\n") or None
+
+
+def _uids(certificate: x509.Certificate) -> list[str]:
+    """The subject's UIDs: the organ id the CA vouches the key is the agency's."""
+    return [str(a.value) for a in certificate.subject.get_attributes_for_oid(NameOID.USER_ID)]
 
 
 def _issued_by(certificate: x509.Certificate, root: x509.Certificate) -> bool:

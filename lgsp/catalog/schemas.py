@@ -33,11 +33,11 @@ class OperationSpec(BaseModel):
     callers: Callers = "any"
     organisation: str | None = Field(
         default=None,
-        pattern=r"^(path|query|body)\.[a-z_][a-z0-9_]*$",
+        pattern=r"^(path|query|body)\.[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$",
         description="Where an organisation-bound call names its organisation: `query.organ_id` "
         "(a missing one is set to the caller's), `path.code` (a dossier code, which begins "
-        "with its agency id), or `body.organ_id` (a JSON body's member, or the From/OrganId of "
-        "an edXML status message).",
+        "with its agency id), or `body.organ_id` (a JSON body's member, a nested one dotted "
+        "as `body.from.organ_id`, or the From/OrganId of an edXML document or status message).",
     )
 
     @model_validator(mode="after")
@@ -45,6 +45,8 @@ class OperationSpec(BaseModel):
         if (self.callers == "organisation") != (self.organisation is not None):
             raise ValueError(f"{self.id}: callers = 'organisation' goes with `organisation`")
         where, _, name = (self.organisation or "").partition(".")
+        if where != "body" and "." in name:  # only a JSON body nests
+            raise ValueError(f"{self.id}: {where}.{name} names no single {where} parameter")
         if where == "path" and name not in _PARAM.findall(self.path):
             raise ValueError(f"{self.id}: {self.path} has no parameter {{{name}}}")
         return self

@@ -19,6 +19,7 @@ from lgsp.topology import InstanceSpec, Topology, load_topology
 
 
 def serve_system(args: argparse.Namespace) -> int:
+    from lgsp.auth.gateway_key import GatewayOnly, gateway_key
     from lgsp.auth.provisioning import system_client_id, system_secret
     from lgsp.composition import MOCK_SYSTEMS
     from lgsp.logging import configure_logging
@@ -47,7 +48,8 @@ def serve_system(args: argparse.Namespace) -> int:
         )
     context = SystemContext(instance=spec, settings=settings, provinces=topology.provinces, bus=bus)
     sock = listen(args.host, args.port)  # a held port: one line, exit 1, no banner
-    app = system.factory(context)
+    key = gateway_key(settings, instance=spec.name, system=args.system)
+    app = GatewayOnly(system.factory(context), key=key, instance=spec.name, system=args.system)
     configure_logging(json=settings.log_format == "json")
     banner = _banner(args, spec, settings, bus)
     try:

@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from formats.edxml import InvalidEdxml, read_status
+from formats.edxml import InvalidEdxml, read_sender
 from lgsp.auth.federation import province_of_client
 from lgsp.auth.models import FEDERATION
 from lgsp.catalog.schemas import OperationSpec
@@ -130,8 +130,8 @@ def authorise_body(
     operation: OperationSpec, caller: Caller, *, body: bytes, content_type: str | None
 ) -> None:
     """For an operation whose organisation is in the body (`body.organ_id`): a bound tenant's
-    body must name its own (a status report, a recall). `authorise_caller` ran first, so an
-    unbound tenant has been refused already, unless an admin."""
+    body must name its own (a document it sends, a status report, a recall). `authorise_caller`
+    ran first, so an unbound tenant has been refused already, unless an admin."""
     where, _, name = (operation.organisation or "").partition(".")
     organisation = caller.grant.organisation
     if where != "body" or caller.is_bus_client or organisation is None:
@@ -144,18 +144,19 @@ def authorise_body(
 
 
 def _organisation_in_body(body: bytes, content_type: str | None, name: str) -> str | None:
-    """The JSON member `name`, or an edXML status message's reporter (From/OrganId): what the
-    qlvb adapter reads the reporter from. None when the body names none."""
+    """The JSON member `name` (dotted: a nested one, `from.organ_id`), or an edXML document's
+    sender or status message's reporter (From/OrganId): what the qlvb adapter reads them from.
+    None when the body names none."""
     media = (content_type or "").partition(";")[0].strip().lower()
     try:
         if media in ("application/xml", "text/xml"):
-            reporter = read_status(body).message["from"]["organ_id"]
-            return reporter if isinstance(reporter, str) else None
-        value = json.loads(body)
+            return read_sender(body)
+        value: object = json.loads(body)
     except (ValueError, RecursionError, InvalidEdxml):
         return None
-    member = value.get(name) if isinstance(value, dict) else None
-    return member if isinstance(member, str) else None
+    for member in name.split("."):
+        value = value.get(member) if isinstance(value, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _names(value: str, organisation: str) -> bool:

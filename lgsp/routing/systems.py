@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from lgsp.auth.gateway_key import GATEWAY_KEY_HEADER, gateway_key
 from lgsp.routing.transports import (
     DirectCall,
     HttpTransport,
@@ -137,6 +138,9 @@ async def open_system(
     if system.url is not None:
         client = http_client(str(system.url), timeout=settings.upstream_timeout_seconds)
         stack.push_async_callback(client.aclose)
+        # Before the transport reads the client's headers: they are fixed once (issue 21).
+        key = gateway_key(settings, instance=instance.name, system=system.name)
+        client.headers[GATEWAY_KEY_HEADER] = key
         return HttpTransport(client, system=system.name)
     embedded = systems.get(system.name)
     if embedded is None:

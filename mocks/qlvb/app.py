@@ -41,7 +41,7 @@ from formats.codes import ORGAN_ID
 from formats.dates import VIETNAM_TIME, now_in_vietnam
 from formats.edxml import DEFAULT_LIMITS, read_edxml, read_status
 from kit.offload import off_loop_if_large
-from mocks.bus import connect
+from mocks.bus import ORIGIN_HEADER, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
 from mocks.directory.agencies import AGENCIES, Agency, agencies_of
@@ -200,8 +200,11 @@ def create_app(
         """Deliver an edXML document to each `To` agency; a resend answers the first DocId.
 
         `?sign=sender` (mock addition): the document was composed in this system (the bus's
-        canonical JSON), so it signs it as the sending agency, when it holds that agency's key,
-        before anything else; without it, the bytes are the sender's own and kept as they are.
+        canonical JSON), so it signs it as the sending agency, when it holds that agency's key;
+        without it, the bytes are the sender's own and kept as they are. It signs only once the
+        sender is known to be an agency of this province that its own bus vouched for (a call
+        that started at this instance: the bus let its caller send only as its agency), never
+        for a call another province's bus passed on (`X-LGSP-Origin`): 422 UNKNOWN_SENDER.
 
         `Duplicate` (mock addition) says whether this exact document (same sender, code number
         and notation) had been sent before; then nothing is delivered again. Agencies of the
@@ -212,13 +215,14 @@ def create_app(
         context = context_of(request)
         body = await read_body(request, XML, DEFAULT_LIMITS.max_bytes)
         reading = await off_loop_if_large(len(body), partial(read_edxml, body))
+        sender = reading.message["from"]["organ_id"]
+        _check_own_agency(context, sender, "UNKNOWN_SENDER")
+        _check_called_from_here(request, context, sender, "UNKNOWN_SENDER")
         if request.query_params.get("sign") == "sender":  # composed here: signed as its sender
-            sender = reading.message["from"]["organ_id"]
             body = await off_loop_if_large(
                 len(body), partial(signed_as, context.identities, sender, body)
             )
         new = describe_document(context.config.instance, body, reading.message)
-        _check_own_agency(context, new.sender, "UNKNOWN_SENDER")
         recipients = axis.sort_recipients(context.config, new.recipients)
         _check_reachable(context, recipients)
         signature = await judged_signature(context, body)
@@ -358,6 +362,7 @@ def create_app(
                 [reporter["organ_id"]],
                 "its statuses arrive over NDXP's national document axis, not through this call.",
             )
+        _check_called_from_here(request, context, reporter["organ_id"], "OTHER_PROVINCE")
         if request.query_params.get("sign") == "sender":  # composed here: signed as its reporter
             body = signed_as(context.identities, reporter["organ_id"], body)
         signature = await judged_signature(context, body)
@@ -412,6 +417,25 @@ def _check_own_agency(context: Context, organ_id: str, unknown_code: str) -> Non
             422, unknown_code, f"No agency has organ id {organ_id}.", OrganIds=[organ_id]
         )
     raise _other_province([organ_id], "its inbox is its own province's.")
+
+
+def _check_called_from_here(
+    request: Request,
+    context: Context,
+    organ_id: str,
+    code: Literal["UNKNOWN_SENDER", "OTHER_PROVINCE"],
+) -> None:
+    """Refuse a document or status of an agency of this province that another province's bus
+    passed on (`X-LGSP-Origin`, which the bus learns from credentials): only this instance's
+    bus vouches for who its callers act for, so nothing is taken, nor signed, on another's
+    word. A call with no origin (the endpoint run on its own) is taken as before."""
+    origin = request.headers.get(ORIGIN_HEADER)
+    if origin is None or origin == context.config.instance:
+        return
+    why = f"the call came from {origin}, and an agency sends and reports through its own bus."
+    if code == "OTHER_PROVINCE":
+        raise _other_province([organ_id], why)
+    raise MockError(422, code, f"{organ_id}: {why}", OrganIds=[organ_id])
 
 
 def _check_reachable(context: Context, recipients: axis.Recipients) -> None:

@@ -53,9 +53,11 @@ async def issue(
     )
 
 
-async def issued_signer(client: httpx.AsyncClient, headers: dict[str, str]) -> signing.Signer:
+async def issued_signer(
+    client: httpx.AsyncClient, headers: dict[str, str], organ_id: str = STP
+) -> signing.Signer:
     """An organisation's key and certificate, from the PKCS#12 file the CA answered."""
-    answer = await issue(client, headers)
+    answer = await issue(client, headers, organ_id)
     assert answer.status_code == 201, answer.text
     key, certificate, _ = pkcs12.load_key_and_certificates(
         base64.b64decode(answer.json()["pkcs12_base64"]), GOOD_PASSWORD.encode()
@@ -419,8 +421,12 @@ class TestTrustFaults:
     ) -> None:
         """A status message is signed and verified as a document is: `corrupt_signature` by
         header, and `expired_certificate` by a rule aimed at post_status, act on it too."""
-        signer = await issued_signer(client, bearer(demo_token))
-        sent = await send_xml(client, demo_token, signed_document("9601", signer))
+        sent = await send_xml(
+            client,
+            demo_token,
+            signed_document("9601", await issued_signer(client, bearer(demo_token))),
+        )
+        signer = await issued_signer(client, bearer(demo_token), STC)  # the reporter's own
         path = f"{DOCUMENTS}/{sent['id']}/status"
         rule = {"expired_certificate": True, "service": "qlvb", "path": "/documents/*/status",
                 "times": 1}  # fmt: skip

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from lgsp.state import BusState
-from tests.e2e.test_sdk_documents import as_sent, send
+from tests.e2e.test_sdk_documents import STP, as_sent, send
 from tests.fixtures.bus import KG, bearer, fetch_token, registered_client
 from tests.fixtures.cli import CreateClient, run_cli
 from tests.fixtures.waiting import eventually
@@ -29,7 +29,7 @@ def handling(client_id: str) -> str:
 async def test_a_client_set_strict_by_the_admin_api_is_refused_what_others_may_send(
     client: httpx.AsyncClient, bus: BusState, demo_token: str
 ) -> None:
-    vendor = await registered_client(bus, QLVB, name="strict vendor")
+    vendor = await registered_client(bus, QLVB, name="strict vendor", organisation=STP)
     token = await fetch_token(client, client_id=vendor.client_id, secret=vendor.client_secret)
     data = as_sent("edoc_update.edxml", "17201")
 
@@ -93,7 +93,9 @@ async def test_clients_create_and_update_strict_from_the_cli(
     create_client: CreateClient,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    created = await create_client("cli strict", "--service", "qlvb", "--strict")
+    created = await create_client(
+        "cli strict", "--service", "qlvb", "--strict", "--organisation", STP
+    )  # a document system sends as its own agency (the sample's sender) only
     client_id = created["client_id"]
     token = await fetch_token(client, client_id=client_id, secret=created["client_secret"])
     data = as_sent("edoc_update.edxml", "17202")

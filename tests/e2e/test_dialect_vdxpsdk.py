@@ -110,8 +110,9 @@ def assert_core_call(audit: httpx.Response, caller: str, path: str) -> None:
 
 
 async def test_the_sdks_senddoc_is_taken_through_the_same_core(
-    client: httpx.AsyncClient, system: SdkSystem, demo_token: str
+    client: httpx.AsyncClient, parties: tuple[SdkSystem, SdkSystem], demo_token: str
 ) -> None:
+    system = parties[0]  # bound to the sender: a system sends as its own agency only
     data = as_sent("edoc_update.edxml", "17301")
     headers = {**sdk_headers(system, data), "X-Request-ID": "sdk-door-17301"}
 
@@ -135,12 +136,9 @@ async def test_the_sdks_senddoc_is_taken_through_the_same_core(
 
 
 async def test_a_status_message_through_the_sdk_moves_the_trace(
-    client: httpx.AsyncClient,
-    system: SdkSystem,
-    demo_token: str,
-    make_system: MakeSystem,
+    client: httpx.AsyncClient, parties: tuple[SdkSystem, SdkSystem], demo_token: str
 ) -> None:
-    recipient = await make_system("--organisation", STC)
+    system, recipient = parties
     data = as_sent("edoc_update.edxml", "17302")
     sent = await client.post(SEND, content=data, headers=sdk_headers(system, data))
     status = status_as_sent("status_inbox_01.edxml", sent.json()["Answer"]["document_id"],
@@ -157,8 +155,9 @@ async def test_a_status_message_through_the_sdk_moves_the_trace(
 
 
 async def test_a_multipart_upload_with_file_doc_is_taken(
-    client: httpx.AsyncClient, system: SdkSystem
+    client: httpx.AsyncClient, parties: tuple[SdkSystem, SdkSystem]
 ) -> None:
+    system = parties[0]
     data = as_sent("edoc_update.edxml", "17303")
     headers = sdk_headers(system, data)
     del headers["Content-Type"]  # httpx sets multipart/form-data with its boundary

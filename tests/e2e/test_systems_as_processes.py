@@ -18,9 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
+from lgsp.auth.gateway_key import GATEWAY_KEY_HEADER, gateway_key
+from lgsp.settings import Settings
 from tests.e2e.test_national_flows import recipient_status
 from tests.fixtures.bus import bearer
-from tests.fixtures.documents import RECIPIENT, cross_province_document
+from tests.fixtures.documents import RECIPIENT, SENDER, cross_province_document
 from tests.fixtures.dossiers import file_residence_dossier, receive_dossier
 from tests.fixtures.processes import demo_token, free_port, start_lgsp, stop, wait_ready
 from tests.fixtures.topology import topology_text
@@ -112,6 +114,24 @@ async def test_each_system_keeps_its_data_in_a_file_of_its_own(deployment: Deplo
     for system in ("dvc", "qlvb"):
         assert (deployment.root / system / "lgsp-systems.db").is_file()
     assert (deployment.root / "bus" / "lgsp.db").is_file()
+
+
+async def test_a_system_answers_its_gateway_only(deployment: Deployment) -> None:
+    """Security re-probe 2026-12-07 #4: a system's port took forged documents from anyone;
+    the flows of the other tests show the gateway's own calls still pass."""
+    settings = Settings(federation_secret=ENVIRONMENT["LGSP_FEDERATION_SECRET"])
+    key = gateway_key(settings, instance="kiengiang", system="qlvb")
+    inbox = f"{deployment.systems['qlvb']}/getReceivedEdocList"
+    query = {"organId": SENDER, "messagetype": "edoc"}
+    async with httpx.AsyncClient(timeout=30) as http:
+        anyone = await http.post(inbox, json=query)
+        forged = await http.post(inbox, json=query, headers={GATEWAY_KEY_HEADER: "guess"})
+        gateway = await http.post(inbox, json=query, headers={GATEWAY_KEY_HEADER: key})
+
+    for refused in (anyone, forged):
+        assert refused.status_code == 401, refused.text
+        assert refused.json()["code"] == "INVALID_TOKEN"
+    assert gateway.status_code == 200, gateway.text
 
 
 async def test_a_document_crosses_provinces_once_and_its_status_comes_back_once(

@@ -22,7 +22,8 @@ KEY = "edoc:kiengiang:0f7a3c9e-5b1d-5d0e-9c1a-3a2b1c0d9e8f"
 async def test_a_key_handed_over_first_by_another_client_does_not_refuse_the_owners_call(
     client: httpx.AsyncClient, bus: BusState, demo_token: str
 ) -> None:
-    tenant = await registered_client(bus, {"qlvb": "POST"}, name="squatter")
+    # Bound to the sender it sends as: send_document is organisation-bound (finding 1).
+    tenant = await registered_client(bus, {"qlvb": "POST"}, name="squatter", organisation=SENDER)
     squatter = await fetch_token(client, client_id=tenant.client_id, secret=tenant.client_secret)
     async_call = {"Prefer": "respond-async", "Idempotency-Key": KEY}
 

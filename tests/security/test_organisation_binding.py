@@ -6,11 +6,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from formats.edxml import render_edxml
 from lgsp.admin_tasks import create_client
 from lgsp.composition import seeded_dossier_codes
 from lgsp.settings import Settings
 from tests.fixtures.bus import KG, bearer, fetch_token
-from tests.fixtures.documents import cross_province_document, local_document
+from tests.fixtures.documents import canonical_document, cross_province_document, local_document
 from tests.unit.mocks.test_qlvb_app import status_message
 
 pytestmark = pytest.mark.anyio
@@ -164,6 +165,7 @@ async def test_a_bound_client_reports_statuses_only_as_its_agency(
 
 
 CO_RECIPIENT = {"organ_id": "000.00.02.H33", "organ_name": "Sở Xây dựng tỉnh Kiên Giang"}
+LOCAL_RECIPIENT = {"organ_id": "000.00.03.H33", "organ_name": "Sở Tài chính tỉnh Kiên Giang"}
 
 
 @pytest.mark.parametrize(
@@ -265,3 +267,67 @@ async def test_a_recipient_reads_only_its_own_deliverys_statuses(
         recipient: {recipient: every[recipient]},
         co_recipient: {co_recipient: every[co_recipient]},
     }
+
+
+async def test_a_bound_client_sends_documents_only_as_its_agency(
+    client: httpx.AsyncClient, settings: Settings, demo_token: str
+) -> None:
+    """SECURITY re-probe finding 1: the sender (JSON `from.organ_id`, edXML From/OrganId) is
+    the caller's agency, or nothing is sent, signed or kept; so a forgery cannot take a
+    genuine document's number first either."""
+    mine, theirs = "000.00.01.H33", "000.00.02.H33"
+    headers = await tenant(client, settings, organisation=mine)
+    spoof = canonical_document("907101", [LOCAL_RECIPIENT], sender=theirs,
+                               sender_name="Sở Xây dựng tỉnh Kiên Giang", notation="SPOOF",
+                               subject="V/v giả mạo")  # fmt: skip
+    url = f"{KG}/qlvb/v1/documents"
+
+    as_other = await client.post(url, json=spoof, headers=headers)
+    as_other_xml = await client.post(
+        url, content=render_edxml(spoof), headers={**headers, "Content-Type": "application/xml"}
+    )
+    elsewhere = await client.post(  # through NDXP: still checked where the call entered
+        url,
+        json={**cross_province_document("907102"), "from": {"organ_id": "000.00.01.H58",
+                                                             "organ_name": "Sở Tư pháp TG"}},
+        headers={**headers, "X-LGSP-Target": "tiengiang"},
+    )  # fmt: skip
+    unbound = await client.post(
+        url,
+        json=canonical_document("907103", [LOCAL_RECIPIENT], notation="SPOOF", subject="x"),
+        headers=await tenant(client, settings, organisation=None),
+    )
+    for refused, code in (
+        (as_other, "ORGANISATION_MISMATCH"),
+        (as_other_xml, "ORGANISATION_MISMATCH"),
+        (elsewhere, "ORGANISATION_MISMATCH"),
+        (unbound, "ORGANISATION_REQUIRED"),
+    ):
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == code
+
+    genuine = await client.post(url, json=spoof, headers=await tenant(
+        client, settings, organisation=theirs))  # fmt: skip
+    own = await client.post(
+        url,
+        json=canonical_document("907104", [LOCAL_RECIPIENT], notation="STP-VP", subject="x"),
+        headers=headers,
+    )
+    as_xml = await client.post(
+        url,
+        content=render_edxml(
+            canonical_document("907105", [LOCAL_RECIPIENT], notation="STP-VP", subject="x")
+        ),
+        headers={**headers, "Content-Type": "application/xml"},
+    )
+    for taken in (genuine, own, as_xml):
+        assert taken.status_code == 202, taken.text
+        assert taken.json()["duplicate"] is False  # the refused forgery took no number
+    assert genuine.json()["signature"]["valid"] is True
+    assert f"UID={theirs}" in genuine.json()["signature"]["subject"]
+    assert f"UID={mine}" in own.json()["signature"]["subject"]
+    admin = await client.post(  # an unbound admin acts for every agency of its instance
+        url, json={**spoof, "code": {"code_number": "907106", "code_notation": "VP"}},
+        headers=bearer(demo_token),
+    )  # fmt: skip
+    assert admin.status_code == 202, admin.text

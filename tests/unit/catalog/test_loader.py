@@ -113,3 +113,18 @@ path = "/things/verify"
     assert allowed == ["POST"]
     assert by_id is not None
     assert by_id.path_params == {"thing_id": "42"}
+
+
+BOUND = VALID.replace('path = "/things/{thing_id}"', 'path = "/things/{thing_id}"\n'
+                      'callers = "organisation"\norganisation = "{where}"')  # fmt: skip
+
+
+def test_only_a_body_names_its_organisation_in_a_nested_member(tmp_path: Path) -> None:
+    """`body.from.organ_id`: a JSON document's sender (qlvb send_document); a path or query
+    parameter has no members, so a dotted one is a mistake in the file."""
+    nested = demo_service(tmp_path, BOUND.replace("{where}", "body.from.organ_id"))
+    assert nested.operations[0].organisation == "body.from.organ_id"
+    for where in ("query.from.organ_id", "path.thing_id.x"):
+        write(tmp_path, "demo.toml", BOUND.replace("{where}", where))
+        with pytest.raises(CatalogError, match="names no single"):
+            load_catalog(tmp_path, known_adapters={"dancu"})

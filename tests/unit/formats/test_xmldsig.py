@@ -3,6 +3,7 @@ missing and malformed signatures, and the SDK's weak algorithms flagged."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from formats.edxml import read_edxml, render_edxml
 from formats.xmldsig import DSIG, NAMESPACE, Trust, check_signature, sign_edxml
 from tests.fixtures import signing
 from tests.fixtures.documents import cross_province_document
+from tests.unit.mocks.test_qlvb_app import status_message
 
 DOCUMENT = render_edxml(cross_province_document("5"))
 SDK = Path(__file__).parents[2] / "samples" / "sdk"
@@ -133,3 +135,78 @@ def test_an_algorithm_outside_the_list_is_unsupported() -> None:
     check = check_signature(data, trust=signing.trust(), at=signing.NOW)
 
     assert (check.valid, check.reason) == (False, "unsupported")
+
+
+# --- the signer is the sender (SECURITY re-probe finding 7) ---------------------------------
+
+
+def test_a_valid_signature_by_another_agency_than_the_sender_is_signer_not_sender() -> None:
+    """A certificate of the same trusted CA, issued to another agency (UID), signs a document
+    whose From/OrganId is not its own: the signature is sound, but not the sender's."""
+    other = signing.signer("Sở Xây dựng tỉnh Kiên Giang", organ_id="000.00.02.H33")
+
+    check = check_signature(signed_by(other), trust=signing.trust(), at=signing.NOW)
+    own = check_signature(signed_by(signing.signer()), trust=signing.trust(), at=signing.NOW)
+
+    assert (check.present, check.valid, check.reason) == (True, False, "signer_not_sender")
+    assert check.subject is not None
+    assert "UID=000.00.02.H33" in check.subject  # who did sign, for the reader to see
+    assert (own.valid, own.reason) == (True, None)
+
+
+def test_a_certificate_naming_no_agency_signs_for_none() -> None:
+    """No UID: nothing binds the key to an agency, so it is no sender's signature."""
+    certificate = signing._certificate(
+        signing._name("Sở Tư pháp tỉnh Kiên Giang", "Sở Tư pháp tỉnh Kiên Giang"),
+        signing._key("signer"),
+        signing.root(),
+        serial=0x1002,
+        not_before=signing.NOW - timedelta(days=1),
+        not_after=signing.NOW + timedelta(days=1),
+    )
+
+    check = check_signature(
+        signed_by(signing.Signer(signing._key("signer"), certificate)),
+        trust=signing.trust(),
+        at=signing.NOW,
+    )
+
+    assert (check.valid, check.reason) == (False, "signer_not_sender")
+
+
+def test_a_status_message_is_valid_only_signed_by_its_reporter() -> None:
+    document = cross_province_document("6")
+    status = status_message(document, "000.00.03.H33", "01")  # the recipient reports
+
+    by_sender = check_signature(signed_by(signing.signer(), status), trust=signing.trust(),
+                                at=signing.NOW)  # fmt: skip
+    by_reporter = check_signature(
+        signed_by(signing.signer("Sở Tài chính tỉnh Kiên Giang"), status),
+        trust=signing.trust(),
+        at=signing.NOW,
+    )
+
+    assert (by_sender.valid, by_sender.reason) == (False, "signer_not_sender")
+    assert (by_reporter.valid, by_reporter.reason) == (True, None)
+
+
+def test_a_signature_that_leaves_the_sender_out_of_what_it_signs_binds_no_sender() -> None:
+    """Signed by reference to one element (the Subject, here): From is outside the signature,
+    so anyone could change it; the signer's UID matching the From read is no binding."""
+    signer = signing.signer()
+    root = etree.fromstring(DOCUMENT)
+    header = root.find(f"{{{NAMESPACE}}}edXMLEnvelope/{{{NAMESPACE}}}edXMLHeader")
+    subject = root.find(f".//{{{NAMESPACE}}}Subject")
+    assert header is not None
+    assert subject is not None
+    subject.set("Id", "subject")
+    etree.SubElement(header, f"{{{DSIG}}}Signature", Id="placeholder")
+    signed = XMLSigner(
+        signature_algorithm=SignatureMethod.RSA_SHA256,
+        digest_algorithm=DigestAlgorithm.SHA256,
+        c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
+    ).sign(root, key=signer.key, cert=[signer.certificate], reference_uri="#subject")
+
+    check = check_signature(etree.tostring(signed), trust=signing.trust(), at=signing.NOW)
+
+    assert (check.present, check.valid, check.reason) == (True, False, "signer_not_sender")

@@ -60,6 +60,10 @@ async def fx_refusing(sqlite_url: str) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+CO_SENDER = "000.00.02.H33"
+"""Another agency of the province than the documents' sender: its certificate is as trusted."""
+
+
 def signed(number: str, signer: signing.Signer) -> bytes:
     data = render_edxml(make_document(number=number))
     return sign_edxml(data, key=signer.key, chain=[signer.certificate])
@@ -72,6 +76,7 @@ def signed(number: str, signer: signing.Signer) -> bytes:
         ("302", lambda: signing.signer(serial=0x2002, expired=True), False, "expired"),
         ("303", lambda: signing.signer(serial=signing.REVOKED_SERIAL), False, "revoked"),
         ("304", lambda: signing.signer(issuer="Rogue CA"), False, "untrusted"),
+        ("307", lambda: signing.signer(organ_id=CO_SENDER), False, "signer_not_sender"),
     ],
 )
 async def test_each_document_is_taken_and_its_signature_judged(
@@ -121,6 +126,7 @@ async def test_the_adapter_shows_the_verdict_in_the_contracts_shape(
         (lambda: signed("402", signing.signer()).replace(b"Giang", b"Giamg", 1), "tampered"),
         (lambda: signed("403", signing.signer(serial=0x2002, expired=True)), "expired"),
         (lambda: signed("404", signing.signer(issuer="Rogue CA")), "untrusted"),
+        (lambda: signed("406", signing.signer(organ_id=CO_SENDER)), "signer_not_sender"),
     ],
 )
 async def test_a_refusing_system_refuses_what_is_not_validly_signed_naming_why(
@@ -153,6 +159,9 @@ async def test_a_refusing_system_takes_a_validly_signed_document(
 
 
 # --- status messages ------------------------------------------------------------------------
+
+
+REPORTER = "Sở Tài chính tỉnh Kiên Giang"  # STC, the recipient reporting
 
 
 def signed_status(document: dict[str, Any], code: str, signer: signing.Signer) -> bytes:
@@ -201,7 +210,7 @@ async def test_a_status_message_is_taken_and_its_signature_judged_as_a_documents
 async def test_a_tampered_status_message_is_reported_tampered(client: httpx.AsyncClient) -> None:
     document = make_document(number="312")
     assert_ok(await client.post("/sendEdoc", content=render_edxml(document), headers=XML))
-    data = signed_status(document, "01", signing.signer()).replace(
+    data = signed_status(document, "01", signing.signer(REPORTER)).replace(
         "Trạng thái".encode(), "Trạng thai".encode(), 1
     )
 
@@ -215,6 +224,7 @@ async def test_a_tampered_status_message_is_reported_tampered(client: httpx.Asyn
     [
         (lambda d: status_message(d, STC, "01"), "missing"),
         (lambda d: signed_status(d, "01", signing.signer(serial=0x2004, expired=True)), "expired"),
+        (lambda d: signed_status(d, "01", signing.signer()), "signer_not_sender"),  # the sender's
     ],
 )
 async def test_a_refusing_system_refuses_a_status_not_validly_signed_and_records_nothing(
@@ -227,7 +237,9 @@ async def test_a_refusing_system_refuses_a_status_not_validly_signed_and_records
 
     refused = await refusing.post("/updateStatus", content=data(document), headers=XML)
     taken = await refusing.post(
-        "/updateStatus", content=signed_status(document, "01", signing.signer()), headers=XML
+        "/updateStatus",
+        content=signed_status(document, "01", signing.signer(REPORTER)),
+        headers=XML,
     )
 
     assert_fail(refused, 422, "SIGNATURE_INVALID")
@@ -277,7 +289,9 @@ async def test_the_adapter_shows_a_status_verdict_in_the_contracts_shape(
     document = make_document(number="315")
     assert_ok(await client.post("/sendEdoc", content=render_edxml(document), headers=XML))
     answer = await client.post(
-        "/updateStatus", content=signed_status(document, "01", signing.signer()), headers=XML
+        "/updateStatus",
+        content=signed_status(document, "01", signing.signer(REPORTER)),
+        headers=XML,
     )
     adapter = QlvbAdapter(today=lambda: NOW.date())
     request = CanonicalRequest("post_status", {}, body=b"", content_type="application/xml")
@@ -325,3 +339,54 @@ async def test_the_seeded_documents_and_statuses_are_signed_by_their_agencies(
     for sender, signature in documents + statuses:
         assert signature["Valid"] is True, (sender, signature)
         assert sender in signature["Subject"]  # signed as the agency it comes from
+
+
+async def test_the_system_signs_only_for_a_call_its_own_bus_vouched_for(sqlite_url: str) -> None:
+    """SECURITY re-probe finding 1: `?sign=sender` signs as the sending (reporting) agency only
+    for a call that entered the bus at this instance (`X-LGSP-Origin`), where the bus bound
+    the caller to that agency; one another province's bus passed on is refused, unsigned."""
+    config = trusting(
+        sqlite_url,
+        signing_identities={
+            "000.00.01.H33": identity_pem(signing.signer(serial=0x3002)),
+            STC: identity_pem(signing.signer(REPORTER, serial=0x3003)),
+        },
+    )
+    document = make_document(number="316")
+    sign = {"sign": "sender"}
+    async with running(config) as client:
+        foreign = await client.post(
+            "/sendEdoc", params=sign, content=render_edxml(document),
+            headers={**XML, "X-LGSP-Origin": "tiengiang"},
+        )  # fmt: skip
+        kept = await client.post("/getEdoc", json={"documentId": read_edxml(
+            render_edxml(document)).message["document_id"]})  # fmt: skip
+        sent = assert_ok(
+            await client.post(
+                "/sendEdoc",
+                params=sign,
+                content=render_edxml(document),
+                headers={**XML, "X-LGSP-Origin": "kiengiang"},
+            )  # fmt: skip
+        )
+        report = status_message(document, STC, "01")
+        foreign_report = await client.post(
+            "/updateStatus", params=sign, content=report,
+            headers={**XML, "X-LGSP-Origin": "tiengiang"},
+        )  # fmt: skip
+        reported = assert_ok(
+            await client.post(
+                "/updateStatus",
+                params=sign,
+                content=report,
+                headers={**XML, "X-LGSP-Origin": "kiengiang"},
+            )  # fmt: skip
+        )
+
+    assert_fail(foreign, 422, "UNKNOWN_SENDER")
+    assert kept.status_code == 404  # nothing kept, nor a number taken
+    assert (sent["Duplicate"], sent["Signature"]["Valid"], sent["Signature"]["Serial"]) == (
+        False, True, "3002",
+    )  # fmt: skip
+    assert_fail(foreign_report, 422, "OTHER_PROVINCE")
+    assert (reported["Signature"]["Valid"], reported["Signature"]["Serial"]) == (True, "3003")
