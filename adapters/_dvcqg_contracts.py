@@ -48,7 +48,7 @@ class CodeAndName(StrictInput):
 
 class ProcedureRef(StrictInput):
     code: Annotated[str, StringConstraints(pattern=PROCEDURE_CODE)] = Field(
-        description="MaTTHC, national or with the province's suffix (1.004222.000.00.00.H33)."
+        description="MaTTHC, national or with the province's suffix (1.004222.000.00.00.H01)."
     )
     name: _Long
 

@@ -13,6 +13,7 @@ from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters import ADAPTERS
+from formats.agency_codes import AgencyCodeClosed
 from lgsp.audit.anchor import checkpoint_path
 from lgsp.audit.models import AuditRecord
 from lgsp.audit.repository import AuditRepository
@@ -22,6 +23,7 @@ from lgsp.auth.keys import KeyCipher
 from lgsp.auth.models import STRICT, ClientRateLimit
 from lgsp.auth.rate_limit import ALL_SERVICES, parse_rates
 from lgsp.auth.repository import ClientRepository, RevocationRepository
+from lgsp.ca.tasks import closed_line, refuse_closed_organisation
 from lgsp.catalog.loader import load_catalog
 from lgsp.db import make_engine, make_session_factory
 from lgsp.dialects.tokens import store_sdk_secret
@@ -97,10 +99,8 @@ async def create_client(
     """Register a client; `sdk` also keeps its secret sealed for the VDXP SDK door, whose HMAC
     needs the secret itself (lgsp.dialects.tokens)."""
     check_instance(settings, instance)
-    if organisation is not None and not ORGANISATION_ID.fullmatch(organisation):
-        raise ValueError(
-            f"--organisation {organisation!r} is not an agency id such as 000.00.01.H33"
-        )
+    if organisation is not None:
+        _check_organisation(settings, organisation)
     catalog = load_catalog(settings.catalog_dir, known_adapters=set(ADAPTERS))
     known = {service.id for service in catalog}
     rights = parse_rights(services, known_services=known)
@@ -123,6 +123,33 @@ async def create_client(
                 secret=new.client_secret,
             )  # fmt: skip
         return new
+
+
+def organisation_directory(settings: Settings) -> dict[str, str]:
+    """Every organisation the bus's embedded systems serve, as the bus-wide admin sees them."""
+    from lgsp.composition import MOCK_SYSTEMS  # the mocks: only for the commands that need them
+    from lgsp.routing.systems import organisations
+
+    topology = load_topology(settings.topology_file, settings.era)
+    return organisations(MOCK_SYSTEMS, topology.instances, settings, provinces=topology.provinces)
+
+
+def _check_organisation(settings: Settings, organisation: str) -> None:
+    """An agency id, of a body that exists in the bus's era (AGENCY_CODE_CLOSED said as the
+    admin API says it)."""
+    if not ORGANISATION_ID.fullmatch(organisation):
+        raise ValueError(
+            f"--organisation {organisation!r} is not an agency id such as 000.00.01.H01"
+        )
+    try:
+        refuse_closed_organisation(
+            organisation,
+            era=settings.era,
+            on=datetime.now(UTC).date(),
+            directory=organisation_directory(settings),
+        )
+    except AgencyCodeClosed as refusal:
+        raise ValueError(closed_line(refusal)) from refusal
 
 
 async def list_clients(settings: Settings, *, instance: str | None) -> list[dict[str, Any]]:

@@ -174,10 +174,13 @@ def create_app(
         for alias, spec in topology.aliases.items()
         if spec.mount_path in gateways
     }
-    if moved:  # outside the dispatch, which then sees the absorbing instance's path
+    # An old name in a target header, wherever its successor is served (lgsp/legacy_paths.py).
+    renamed = topology.aliases
+    if moved or renamed:  # outside the dispatch, which then sees the absorbing instance's path
         app.add_middleware(
             LegacyPathMiddleware,
             moved=moved,
+            renamed=renamed,
             public_url=settings.public_url,
             sunset=settings.legacy_path_sunset,
         )

@@ -48,23 +48,24 @@ if TYPE_CHECKING:  # imported when first used (`__getattr__`, the factories): no
     from lgsp.state import BusState
     from mocks.config import SystemConfig
     from mocks.dancu.seed import CitizenRecord, generate_citizens
-    from mocks.directory.agencies import AGENCIES
-    from mocks.dvc.procedures import PROCEDURES, provincial_procedure_code
+    from mocks.directory.agencies import agencies_of, find_agency
+    from mocks.dvc.procedures import PROCEDURES, procedure_code_under
     from mocks.dvc.seed import PlannedDossier, plan_dossiers, seeded_dossier_codes
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "AGENCIES",
     "MOCK_SYSTEMS",
     "PROCEDURES",
     "CitizenRecord",
     "PlannedDossier",
+    "agencies_of",
     "create_bus",
+    "find_agency",
     "generate_citizens",
     "mock_config",
     "plan_dossiers",
-    "provincial_procedure_code",
+    "procedure_code_under",
     "seeded_dossier_codes",
 ]
 
@@ -288,9 +289,10 @@ MOCK_SYSTEMS: SystemRegistry = {
 called: the mocks are not imported by `lgsp serve` until the bus has started (`create_bus`)."""
 
 _EXPORTED = {
-    "AGENCIES": "mocks.directory.agencies",
+    "agencies_of": "mocks.directory.agencies",
+    "find_agency": "mocks.directory.agencies",
     "PROCEDURES": "mocks.dvc.procedures",
-    "provincial_procedure_code": "mocks.dvc.procedures",
+    "procedure_code_under": "mocks.dvc.procedures",
     "CitizenRecord": "mocks.dancu.seed",
     "generate_citizens": "mocks.dancu.seed",
     "PlannedDossier": "mocks.dvc.seed",

@@ -6,6 +6,10 @@ says that base is deprecated (RFC 9745 `Deprecation`, structured date `@<epoch>`
 stops answering (RFC 8594 `Sunset`, an assigned setting) and where to go instead (`Link:
 <new base>; rel="successor-version"`). Pure ASGI: the path is rewritten before the gateways
 see it, so tokens, audit and journal are the absorbing instance's.
+
+An old name given where a province is named in a header (`X-LGSP-Target`, and `RECEIVER_CODE`
+at the `lgspaccesstoken` door) is the same old base: the header is rewritten to the absorbing
+instance's name, and the answer marked the same way.
 """
 
 from __future__ import annotations
@@ -17,7 +21,13 @@ from email.utils import format_datetime
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.dialects.lgspaccesstoken import RECEIVER_HEADER
+from lgsp.routing.resolver import TARGET_HEADER
+from lgsp.topology import InstanceSpec
+
 VIETNAM = timezone(timedelta(hours=7))
+TARGET_HEADERS = frozenset(name.lower().encode() for name in (TARGET_HEADER, RECEIVER_HEADER))
+"""Headers that name a province by its instance's name: an old one is moved like its path."""
 MERGED_AT = datetime(2025, 7, 1, tzinfo=VIETNAM)
 """NQ 202/2025/QH15 takes effect: the old provinces' bases are deprecated from then."""
 
@@ -33,13 +43,24 @@ def sunset_value(day: date) -> str:
 
 
 class LegacyPathMiddleware:
-    """Serves each old base (`/lgsp/{alias}`) with the instance that absorbed it, marked old."""
+    """Serves each old base (`/lgsp/{alias}`, or its name in a target header) with the instance
+    that absorbed it, marked old."""
 
     def __init__(
-        self, app: ASGIApp, *, moved: Mapping[str, str], public_url: str, sunset: date
+        self,
+        app: ASGIApp,
+        *,
+        moved: Mapping[str, str],
+        renamed: Mapping[str, InstanceSpec],
+        public_url: str,
+        sunset: date,
     ) -> None:
         self.app = app
         self._moved = dict(moved)  # old mount path → new mount path
+        # old name → (successor's name, its base, for the Link)
+        self._renamed = {
+            old.encode(): (new.name.encode(), new.mount_path) for old, new in renamed.items()
+        }
         self._public_url = public_url.rstrip("/")
         self._deprecation = deprecation_value(MERGED_AT)
         self._sunset = sunset_value(sunset)
@@ -50,19 +71,38 @@ class LegacyPathMiddleware:
                 return old
         return None
 
+    def _renamed_headers(self, scope: Scope) -> tuple[list[tuple[bytes, bytes]], str | None]:
+        """The request's headers with each old province name in a target header replaced by
+        its successor's, and the successor's base (None when no header names an old one)."""
+        headers, successor = [], None
+        for name, value in scope["headers"]:
+            new = self._renamed.get(value.strip()) if name in TARGET_HEADERS else None
+            if new is not None:
+                value, successor = new
+            headers.append((name, value))
+        return headers, successor
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        old = self._old_base(scope["path"]) if scope["type"] == "http" else None
-        if old is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        new = self._moved[old]
-        path = new + scope["path"][len(old) :]
-        raw = scope.get("raw_path")
-        scope = {
-            **scope,
-            "path": path,
-            "raw_path": None if raw is None else new.encode() + raw[len(old.encode()) :],
-        }
+        old = self._old_base(scope["path"])
+        new: str | None = None
+        if old is not None:
+            new = self._moved[old]
+            raw = scope.get("raw_path")
+            scope = {
+                **scope,
+                "path": new + scope["path"][len(old) :],
+                "raw_path": None if raw is None else new.encode() + raw[len(old.encode()) :],
+            }
+        headers, successor = self._renamed_headers(scope) if self._renamed else ([], None)
+        if successor is not None:
+            scope = {**scope, "headers": headers}
+            new = new or successor
+        if new is None:
+            await self.app(scope, receive, send)
+            return
         link = f'<{self._public_url}{new}>; rel="successor-version"'
 
         async def send_marked(message: Message) -> None:

@@ -32,9 +32,11 @@ from lgsp.auth.schemas import (
     ClientOut,
     RightsIn,
 )
+from lgsp.ca.tasks import refuse_closed_organisation
 from lgsp.db import write_after_read
 from lgsp.deps import AdminDep, BusDep, InstanceDep, SessionDep, admin_router
 from lgsp.errors import ClientProtected, InvalidRequest, NotFound, problem_responses
+from lgsp.routing.systems import organisations
 from lgsp.state import BusState
 
 router = admin_router("/admin/clients")
@@ -55,6 +57,16 @@ async def create_client(
 ) -> ClientCreated:
     """Register a client; its secret is in this answer only (the bus keeps its hash)."""
     rights = _checked(bus, client.rights)
+    if client.organisation is not None:  # not for a body the 2025 merger closed (era 2026)
+        served = [i.spec for i in bus.instances.values()]
+        refuse_closed_organisation(
+            client.organisation,
+            era=bus.settings.era,
+            on=datetime.now(UTC).date(),
+            directory=organisations(
+                bus.systems, served, bus.settings, provinces=bus.topology.provinces
+            ),
+        )
     await write_after_read(session)
     repository = ClientRepository(session)
     new = await register_client(

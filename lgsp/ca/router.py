@@ -85,7 +85,12 @@ async def issue(bus: BusDep, instance: InstanceDep, admin: AdminDep, body: Issue
             "organisation of another instance; its admin, or the bus-wide admin, issues to it."
         )
     return tasks.issue_certificate(
-        bus.ca, bus_wide, body.organ_id, body.password.get_secret_value(), now=_now()
+        bus.ca,
+        bus_wide,
+        body.organ_id,
+        body.password.get_secret_value(),
+        now=_now(),
+        era=bus.settings.era,
     )
 
 

@@ -6,11 +6,12 @@ import base64
 import hashlib
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from formats.agency_codes import AgencyCodeClosed, refuse_closed
 from lgsp.ca.authority import Issued, certificate_pem, is_ca, organ_id_of, pkcs12_bundle
 from lgsp.ca.schemas import MAX_PASSWORD, CertificateOut, IssuedOut, RootOut
 from lgsp.ca.store import CertificateAuthority, Record
@@ -32,6 +33,31 @@ def checked_password(password: str) -> bytes:
     return password.encode("ascii")
 
 
+def refuse_closed_organisation(
+    organ_id: str, *, era: str, on: date, directory: Mapping[str, str]
+) -> None:
+    """AGENCY_CODE_CLOSED for an organ id under a level-1 code the 2025 merger closed, in
+    today's era: no new client or certificate for a body that no longer exists, although its
+    old documents keep the code. It names the successor body only where `directory` (organ id
+    → name) holds one: a district body has none."""
+    if era != "2026":  # the old world's tests make them as they always did
+        return
+    try:
+        refuse_closed([organ_id], on)
+    except AgencyCodeClosed as refusal:
+        if refusal.extensions["successor_organ_id"] not in directory:
+            del refusal.extensions["successor_organ_id"]
+        raise
+
+
+def closed_line(refusal: AgencyCodeClosed) -> str:
+    """The CLI's one line for AGENCY_CODE_CLOSED: the admin API's code and detail, and the
+    successor body to use where there is one."""
+    successor = refusal.extensions.get("successor_organ_id")
+    use = f" Use {successor}." if successor is not None else ""
+    return f"{refusal.code}: {refusal.detail}{use}"
+
+
 def issue_certificate(
     ca: CertificateAuthority,
     directory: Mapping[str, str],
@@ -39,9 +65,12 @@ def issue_certificate(
     password: str,
     *,
     now: datetime,
+    era: str,
 ) -> IssuedOut:
-    """A new key and certificate for an organisation of `directory` (organ id → name)."""
+    """A new key and certificate for an organisation of `directory` (organ id → name) that
+    exists in `era` (`refuse_closed_organisation`)."""
     secret = checked_password(password)
+    refuse_closed_organisation(organ_id, era=era, on=now.date(), directory=directory)
     name = directory.get(organ_id)
     if name is None:
         raise UnknownOrganisation(

@@ -156,7 +156,7 @@ def service_document(
             "version": service.version,
             "description": service.description,
         },
-        "servers": [{"url": "http://127.0.0.1:8000/lgsp/kiengiang", "description": "LGSP"}],
+        "servers": [{"url": "http://127.0.0.1:8000/lgsp/angiang", "description": "LGSP"}],
         "paths": paths,
         "components": {
             "schemas": definitions.get("$defs", {}),

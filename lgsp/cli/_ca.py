@@ -45,18 +45,24 @@ def add_parsers(commands: Any) -> None:
 
 
 def issue_certificate(args: argparse.Namespace) -> int:
+    from formats.agency_codes import AgencyCodeClosed
+    from lgsp.admin_tasks import organisation_directory
     from lgsp.ca import tasks
     from lgsp.ca.store import CertificateAuthority
 
     settings = settings_from(args)
     password = os.environ.get("LGSP_CA_PASSWORD") or getpass.getpass("PKCS#12 password: ")
-    issued = tasks.issue_certificate(
-        CertificateAuthority(settings.data_dir),
-        _directory(settings),
-        args.organ_id,
-        password,
-        now=datetime.now(UTC),
-    )
+    try:
+        issued = tasks.issue_certificate(
+            CertificateAuthority(settings.data_dir),
+            organisation_directory(settings),
+            args.organ_id,
+            password,
+            now=datetime.now(UTC),
+            era=settings.era,
+        )
+    except AgencyCodeClosed as refusal:  # said as the admin API's problem is: code and detail
+        raise ValueError(tasks.closed_line(refusal)) from refusal
     if args.out is not None:
         import base64
 
@@ -96,16 +102,6 @@ def add_trusted_root(args: argparse.Namespace) -> int:
     pem = args.pem.read_text(encoding="ascii")[: 16 * 1024]
     print_json(tasks.add_root(ca, pem).model_dump(mode="json"), ensure_ascii=False)
     return 0
-
-
-def _directory(settings: Any) -> dict[str, str]:
-    """Every organisation the bus's embedded systems serve, as the bus-wide admin sees them."""
-    from lgsp.composition import MOCK_SYSTEMS
-    from lgsp.routing.systems import organisations
-    from lgsp.topology import load_topology
-
-    topology = load_topology(settings.topology_file, settings.era)
-    return organisations(MOCK_SYSTEMS, topology.instances, settings, provinces=topology.provinces)
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -46,7 +46,7 @@ def add_parsers(commands: Any) -> None:
     create.add_argument(
         "--organisation",
         metavar="AGENCY_ID",
-        help="the agency the client acts for, e.g. 000.00.01.H33: it then reads and moves "
+        help="the agency the client acts for, e.g. 000.00.01.H01: it then reads and moves "
         "only that agency's dossiers and inbox",
     )
     create.add_argument(

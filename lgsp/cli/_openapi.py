@@ -58,7 +58,7 @@ def gateway_document() -> dict[str, Any]:
     _guard_errors_as_problems(document)
     _database_errors_as_problems(document)
     document["servers"] = [
-        {"url": "http://127.0.0.1:8000/lgsp/kiengiang", "description": "LGSP Kiên Giang"},
+        {"url": "http://127.0.0.1:8000/lgsp/angiang", "description": "LGSP An Giang"},
         {"url": "http://127.0.0.1:8000/ndxp", "description": "NDXP"},
     ]
     return document

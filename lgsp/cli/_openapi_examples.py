@@ -1,8 +1,9 @@
 """Examples for the published service contracts, from the default seed's data (issue 5).
 
 Each operation's example request is built here from the seed: the citizens, dossiers,
-procedures and agencies a bus started with the default settings holds, so every identifier in
-an example is one that answers. The example answers are what such a bus really gives for those
+procedures and agencies a bus started with the default settings holds, in the default era
+(today's provinces and agency codes), so every identifier in an example is one that answers
+on the bus an integrator starts. The example answers are what such a bus really gives for those
 requests, in this order, on fresh data: `capture()` replays them on an in-process bus, and
 `lgsp openapi` stores requests and answers in `lgsp/openapi_examples.json`
 (`lgsp.catalog.examples`), which the runtime contract endpoint reads. Tests replay them again
@@ -42,14 +43,15 @@ from lgsp.catalog.examples import (
 )
 from lgsp.catalog.loader import load_catalog
 from lgsp.composition import (
-    AGENCIES,
     MOCK_SYSTEMS,
     PROCEDURES,
     CitizenRecord,
     PlannedDossier,
+    agencies_of,
+    find_agency,
     generate_citizens,
     plan_dossiers,
-    provincial_procedure_code,
+    procedure_code_under,
     seeded_dossier_codes,
 )
 from lgsp.settings import Settings
@@ -69,13 +71,17 @@ __all__ = [
     "same_answer",
 ]
 
-INSTANCE = "kiengiang"
-"""Examples are called as the documents' `servers` say: through LGSP Kiên Giang."""
-INSTANCES = ["ndxp", INSTANCE, "tiengiang"]
-"""Kiên Giang, NDXP behind it, and Tiền Giang for documents that cross provinces."""
-HERE, THERE = "91", "82"  # Kiên Giang, Tiền Giang
+ERA = Settings.model_fields["era"].default
+"""The default era's bus, the one `lgsp serve` starts: today's provinces and agency codes."""
+INSTANCE = "angiang"
+"""Examples are called as the documents' `servers` say: through LGSP An Giang."""
+INSTANCES = ["ndxp", INSTANCE, "dongthap"]
+"""An Giang, NDXP behind it, and Đồng Tháp for documents that cross provinces."""
+HERE, THERE = "91", "82"  # the seeded records An Giang and Đồng Tháp hold (ex-Kiên/Tiền Giang)
 SEED: int = Settings.model_fields["seed"].default
 POPULATION: int = Settings.model_fields["population"].default
+TODAY = "2026-06-16"
+"""The documents' day: after 1 July 2025, when only today's agency codes name anyone."""
 
 
 def url(request: ExampleRequest) -> str:
@@ -93,13 +99,19 @@ def content(request: ExampleRequest) -> bytes | None:
 
 
 def _citizen(province_code: str, index: int) -> CitizenRecord:
-    citizens = generate_citizens(province_code=province_code, seed=SEED, count=index + 1)
+    citizens = generate_citizens(province_code=province_code, seed=SEED, count=index + 1, era=ERA)
     return citizens[index]
 
 
 def _organ(province_code: str, index: int) -> dict[str, str]:
-    agency = AGENCIES[province_code][index]
+    """A body of the province today (its level-1 code the one it kept in the 2025 merger)."""
+    agency = agencies_of(province_code, era=ERA)[index]
     return {"organ_id": agency.organ_id, "organ_name": agency.name}
+
+
+def _procedure_code(procedure_code: str) -> str:
+    """The province's `MaTTHC` today, under the level-1 code its bodies carry now."""
+    return procedure_code_under(procedure_code, agencies_of(HERE, era=ERA)[0].letter_code)
 
 
 def _claim(citizen: CitizenRecord) -> dict[str, str]:
@@ -167,7 +179,7 @@ def _document(
         "from": sender,
         "to": to,
         "code": {"code_number": number, "code_notation": notation},
-        "promulgation": {"place": "Rạch Giá", "date": "2025-06-16"},
+        "promulgation": {"place": "Rạch Giá", "date": TODAY},
         "document_type": {"type": 1, "type_name": "Công văn"},
         "subject": subject,
         "signer": {"position": "Giám đốc", "full_name": _citizen(HERE, 8).ho_va_ten},
@@ -194,7 +206,7 @@ def _status(
             "from": reporter,
             "status_code": code,
             "description": description,
-            "timestamp": "2025-06-16T10:00:00",
+            "timestamp": f"{TODAY}T10:00:00",
         }
     )
 
@@ -232,15 +244,28 @@ _DOSSIER_TIMES = (
 )
 
 
+def _seeded_dossiers() -> dict[str, tuple[str, PlannedDossier]]:
+    """The seed's dossiers filed since the merger (under today's codes), by status name."""
+    codes = seeded_dossier_codes(province_code=HERE, seed=SEED, population=POPULATION, era=ERA)
+    plans = plan_dossiers(province_code=HERE, seed=SEED, population=POPULATION, era=ERA)
+    letter = agencies_of(HERE, era=ERA)[0].letter_code
+    return {
+        plan.status.name: (code, plan)
+        for code, plan in zip(codes, plans, strict=True)
+        if plan.agency_id.endswith(f".{letter}")
+    }
+
+
 def _dvc_requests() -> list[ExampleRequest]:
-    codes = seeded_dossier_codes(province_code=HERE, seed=SEED, population=POPULATION)
-    plans = plan_dossiers(province_code=HERE, seed=SEED, population=POPULATION)
-    returned = plans[-1]  # the seed's last dossier has the whole lifecycle behind it
-    new, returned_code = codes[0], codes[len(plans) - 1]
+    dossiers = _seeded_dossiers()
+    # refused after processing: a whole lifecycle behind it, all of it since the merger
+    returned_code, returned = dossiers["REFUSED"]
+    new, _ = dossiers["NEW"]
+    received_code, received = dossiers["RECEIVED"]
     applicant = _citizen(HERE, 1)
     dossier = {"code": returned_code}
     filing = {
-        "procedure_code": provincial_procedure_code(PROCEDURES[0].code, HERE),
+        "procedure_code": _procedure_code(PROCEDURES[0].code),
         "applicant": _claim(applicant),
         "summary": f"{PROCEDURES[0].name} cho con",
     }
@@ -262,8 +287,8 @@ def _dvc_requests() -> list[ExampleRequest]:
         _post("dvc", "transition_dossier", transitions, receipt, filed, volatile=_DOSSIER_TIMES),
         _get("dvcqg", "get_dossier", "/dossiers/{code}", dossier),
         _get("dvcqg", "list_dossiers", "/dossiers", query=national),
-        _post("dvcqg", "sync_dossier", "/dossiers/sync", _sync(codes[1], plans[1])),
-        _post("dvcqg", "record_progress", progress, _progress(plans[1]), {"code": codes[1]}),
+        _post("dvcqg", "sync_dossier", "/dossiers/sync", _sync(received_code, received)),
+        _post("dvcqg", "record_progress", progress, _progress(received), {"code": received_code}),
         _get("dvcqg", "list_agencies", "/agencies", query={"province": HERE}),
         _get("dvcqg", "list_fields", "/fields"),
     ]
@@ -289,7 +314,9 @@ def _progress(plan: PlannedDossier) -> dict[str, Any]:
 def _sync(code: str, plan: PlannedDossier) -> dict[str, Any]:
     """The provincial portal's sync of a seeded received dossier's next step: processing."""
     procedure = plan.procedure
-    agency = next(a for a in AGENCIES[HERE] if a.organ_id == plan.agency_id)
+    agency = find_agency(plan.agency_id)
+    if agency is None:  # the seed files only with agencies of its directory
+        raise ValueError(f"the seed's dossier names no known agency: {plan.agency_id}")
     received = plan.filed_at + timedelta(hours=1)
     started = received + timedelta(days=1)
     due = datetime.combine(plan.day + timedelta(days=7), time(17), tzinfo=received.tzinfo)
@@ -300,7 +327,7 @@ def _sync(code: str, plan: PlannedDossier) -> dict[str, Any]:
         "dossier": {
             "code": code,
             "procedure": {
-                "code": provincial_procedure_code(procedure.code, HERE),
+                "code": _procedure_code(procedure.code),
                 "name": procedure.name,
             },
             "field": {"code": procedure.field.code, "name": procedure.field.name},
@@ -340,7 +367,7 @@ def _qlvb_requests() -> list[ExampleRequest]:
     inbound = _document(
         _organ(THERE, 1), "7", "STP-VP", [_organ(HERE, 1)], "V/v xác minh hồ sơ liên tỉnh"
     )
-    inbound["promulgation"]["place"] = "Mỹ Tho"  # promulgated in Tiền Giang
+    inbound["promulgation"]["place"] = "Mỹ Tho"  # promulgated in Đồng Tháp (its centre)
     key = {"id": document_key(_document_id(local))}
     report = {
         "organ_id": _organ(HERE, 3)["organ_id"],
@@ -376,7 +403,7 @@ def _vdxp_requests() -> list[ExampleRequest]:
         _organ(HERE, 2), "44", "SXD-VP", [_organ(THERE, 2)], "V/v góp ý quy hoạch xây dựng"
     )
     key = {"id": document_key(_document_id(document))}
-    # Submitted at Kiên Giang, so reported by its own agency: the sender asks for a recall
+    # Submitted at An Giang, so reported by its own agency: the sender asks for a recall
     # (the axis takes a message only from its sender's province, issue 15).
     status = _status(document, _organ(HERE, 2), "13", "Đề nghị thu hồi văn bản")
     # The forwarding's state depends on how far the outbox got when the example was taken.
@@ -421,8 +448,8 @@ def capture(database_url: str | None = None) -> dict[str, ExampleAnswer]:
             # Never the operator's LGSP_DATABASE_URL: the replay writes documents and dossiers.
             database_url=database_url or f"sqlite+aiosqlite:///{Path(directory) / 'lgsp.db'}",
             instances=INSTANCES,
-            # Through LGSP Kiên Giang: the seeds' era, whatever LGSP_ERA says.
-            settings_overrides={"_env_file": None, "era": "2024"},
+            # Through LGSP An Giang: the default era, whatever LGSP_ERA says.
+            settings_overrides={"_env_file": None, "era": ERA},
         )
         with start_bus(options) as bus, bus.client() as http:
             return replay(http, partial(_credentials, bus))
@@ -430,7 +457,7 @@ def capture(database_url: str | None = None) -> dict[str, ExampleAnswer]:
 
 def _credentials(bus: LgspBus, request: ExampleRequest) -> dict[str, str]:
     """The demo client's, but for operations only the bus's own clients call (issue 15): those
-    of the client that calls them at Kiên Giang: NDXP for a provincial service (the axis
+    of the client that calls them at An Giang: NDXP for a provincial service (the axis
     delivering), else the embedded system granted the service (the portal syncing to DVCQG)."""
     catalog = load_catalog(bus.settings.catalog_dir, known_adapters=set(ADAPTERS))
     service = catalog.get(request.service, request.version)

@@ -4,6 +4,7 @@ its own schema, and each answer the one the bus really gives for the default see
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import anyio
@@ -11,10 +12,12 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from formats.agency_codes import CLOSED
 from formats.edxml import parse_edxml, parse_status
-from lgsp.catalog.examples import XML, load_examples
+from lgsp.catalog.examples import EXAMPLES_FILE, XML, load_examples
 from lgsp.cli._openapi import OPENAPI_DIR
 from lgsp.cli._openapi_examples import capture, example_requests, masked, same_answer
+from lgsp.topology import DEFAULT_TOPOLOGY
 
 SERVICE_DOCUMENTS = {
     path.name: json.loads(path.read_text(encoding="utf-8"))
@@ -89,6 +92,20 @@ def test_every_example_request_belongs_to_a_published_operation() -> None:
         assert (request.service, request.method, f"/{request.service}/v1{request.path}") in (
             published
         ), request.key
+
+
+def test_the_contracts_describe_the_default_bus() -> None:
+    """An integrator starts `lgsp serve` in the default era: the contracts' servers are its
+    instances (no old province's deprecated base), and no example names an organ under a
+    level-1 code the 2025 merger closed, as only today's bodies answer for new traffic."""
+    bases = {f"http://127.0.0.1:8000{i.mount_path}" for i in DEFAULT_TOPOLOGY.instances}
+    gateway = json.loads((OPENAPI_DIR / "gateway.json").read_text(encoding="utf-8"))
+
+    for document in [gateway, *SERVICE_DOCUMENTS.values()]:
+        assert {server["url"] for server in document["servers"]} <= bases
+    # the documents' examples are these (tests/test_openapi.py): an organ id's, MaTTHC's, MaHoSo's
+    closed = rf"\.(?:{'|'.join(CLOSED)})\b"
+    assert re.findall(closed, EXAMPLES_FILE.read_text(encoding="utf-8")) == []
 
 
 @pytest.mark.anyio

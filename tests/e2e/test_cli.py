@@ -123,6 +123,32 @@ async def test_a_client_created_for_an_organisation_is_listed_with_it(
     assert "000.00.01.H33" in table
 
 
+@pytest.mark.parametrize(
+    ("organ_id", "code"), [("000.00.01.H33", 2), ("000.00.05.H33", 2), ("000.00.01.H01", 0)]
+)
+async def test_today_no_client_is_made_for_a_body_the_merger_closed(
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    organ_id: str,
+    code: int,
+) -> None:
+    monkeypatch.setenv("LGSP_DATABASE_URL", database_url)
+    monkeypatch.setenv("LGSP_ERA", "2026")  # the default of `lgsp serve`
+    argv = ["clients", "create", "--instance", "angiang", "--name", "STP portal desk"]
+
+    assert await run_cli([*argv, "--service", "dvc", "--organisation", organ_id]) == code
+
+    said = capsys.readouterr()
+    if code == 0:
+        assert set(json.loads(said.out)) == {"client_id", "client_secret"}
+    else:
+        assert said.out == ""
+        assert said.err.startswith("lgsp: AGENCY_CODE_CLOSED: ")
+        # the successor body where today's province has one (no district body since 2025)
+        assert ("Use 000.00.01.H01." in said.err) is organ_id.startswith("000.00.01.")
+
+
 CREATE_X = ["clients", "create", "--instance", "kiengiang", "--name", "x"]
 
 

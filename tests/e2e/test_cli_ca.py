@@ -57,6 +57,30 @@ def test_revoke_puts_the_serial_in_the_crl(
 
 
 @pytest.mark.parametrize(
+    ("organ_id", "code"), [("000.00.01.H33", 2), ("000.00.05.H33", 2), ("000.00.01.H01", 0)]
+)
+def test_today_no_certificate_is_issued_to_a_body_the_merger_closed(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    organ_id: str,
+    code: int,
+) -> None:
+    monkeypatch.setenv("LGSP_ERA", "2026")  # the default of `lgsp serve`
+
+    assert main(["ca", "issue", organ_id, "--data-dir", str(tmp_path)]) == code
+
+    said = capsys.readouterr()
+    if code == 0:
+        assert json.loads(said.out)["organ_id"] == organ_id
+    else:
+        assert said.out == ""
+        assert said.err.startswith("lgsp: AGENCY_CODE_CLOSED: ")
+        # the successor body where today's province has one (no district body since 2025)
+        assert ("Use 000.00.01.H01." in said.err) is organ_id.startswith("000.00.01.")
+
+
+@pytest.mark.parametrize(
     ("argv", "code"),
     [
         (["ca", "issue", "000.00.99.H33"], "UNKNOWN_ORGANISATION"),

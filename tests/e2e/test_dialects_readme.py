@@ -1,5 +1,5 @@
-"""The README's "Dialects" examples run, in order, on Kiên Giang with the dialects turned on and
-the default seed (the README's identifiers come from it)."""
+"""The README's "Dialects" examples run, in order, on An Giang with the dialects turned on, in
+the default era and with the default seed (the README's identifiers come from it)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ from fastapi import FastAPI
 
 from lgsp.composition import create_bus
 from lgsp.settings import Settings
-from lgsp.topology import Topology
-from tests.fixtures.bus import KG, asgi_client, fetch_token, plain_settings
+from lgsp.topology import TOPOLOGY_2026, Topology, topology_toml
+from tests.fixtures.bus import asgi_client, fetch_token, plain_settings
 from tests.fixtures.curl import run_curl
-from tests.fixtures.topology import topology_text
 
 pytestmark = pytest.mark.anyio
+AG = "/lgsp/angiang"
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 SECTION = README.split("## Dialects", 1)[1].split("\n## ", 1)[0]
@@ -104,19 +104,19 @@ async def run_examples(
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     topology = tmp_path / "topology.toml"
-    topology.write_text(
-        topology_text(
-            dialects={"kiengiang": ("bus", "apim", "lgspaccesstoken", "soap", "opencps")}
-        ),
-        encoding="utf-8",
+    spoken = ("bus", "apim", "lgspaccesstoken", "soap", "opencps")
+    instances = tuple(
+        i.model_copy(update={"dialects": spoken}) if i.name == "angiang" else i
+        for i in TOPOLOGY_2026.instances
     )
-    return plain_settings(database_url, tmp_path, era="2024", topology_file=topology)
+    topology.write_text(topology_toml(Topology(instances=instances)), encoding="utf-8")
+    return plain_settings(database_url, tmp_path, era="2026", topology_file=topology)
 
 
 async def test_the_dialects_examples_succeed(client: httpx.AsyncClient) -> None:
     lines = example_lines(on_default_bus=False)
     assert len(lines) >= 6
-    variables = {"BASE": KG, "TOKEN": await fetch_token(client)}
+    variables = {"BASE": AG, "TOKEN": await fetch_token(client, AG)}
 
     ran = await run_examples(client, lines, variables)
 

@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.dialects import lgspaccesstoken as lat
 from lgsp.settings import Settings
-from lgsp.topology import TOPOLOGY_2024, TOPOLOGY_2026, load_topology
+from lgsp.topology import TOPOLOGY_2024, TOPOLOGY_2026, Topology, load_topology, topology_toml
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.directory.admin_units import ADMIN_UNITS
 from tests.fixtures.bus import TEST_PUBLIC_URL, bearer, bus_settings, fetch_token
@@ -128,6 +129,91 @@ async def test_a_name_that_only_starts_like_an_old_base_is_not_moved(
 
     assert answer.status_code == 404
     assert "Deprecation" not in answer.headers
+
+
+# --- an old province's name in a target header, as its old base -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("records", "old_name", "name"),
+    [("82", "tiengiang", "dongthap"), ("91", "kiengiang", "angiang")],
+)
+async def test_an_old_name_as_target_reaches_its_successor_marked_deprecated(
+    client: httpx.AsyncClient, settings: Settings, records: str, old_name: str, name: str
+) -> None:
+    """Tiền Giang is part of Đồng Tháp: `X-LGSP-Target: tiengiang` reaches Đồng Tháp's records,
+    marked as `/lgsp/tiengiang/…` is; Kiên Giang's name at An Giang is An Giang itself."""
+    citizen = generate_citizens(province_code=records, seed=settings.seed, count=1)[0]
+    token = await fetch_token(client, AG)
+    path = f"{AG}/dancu/v1/citizens/{citizen.so_dinh_danh}"
+
+    old = await client.get(path, headers={**bearer(token), "X-LGSP-Target": old_name})
+    new = await client.get(path, headers={**bearer(token), "X-LGSP-Target": name})
+
+    assert old.status_code == new.status_code == 200, old.text
+    assert old.json() == new.json()
+    assert old.headers["Deprecation"] == f"@{MERGED_AT}"
+    assert parsedate_to_datetime(old.headers["Sunset"]).date() == settings.legacy_path_sunset
+    assert old.headers["Link"] == f'<{TEST_PUBLIC_URL}/lgsp/{name}>; rel="successor-version"'
+    assert "Deprecation" not in new.headers
+
+
+@pytest.mark.parametrize("target", ["kiengiangx", "kiengiang ,", "KIENGIANG"])
+async def test_a_name_that_is_no_old_province_is_still_no_target(
+    client: httpx.AsyncClient, settings: Settings, target: str
+) -> None:
+    citizen = generate_citizens(province_code="82", seed=settings.seed, count=1)[0]
+    token = await fetch_token(client, AG)
+
+    answer = await client.get(
+        f"{AG}/dancu/v1/citizens/{citizen.so_dinh_danh}",
+        headers={**bearer(token), "X-LGSP-Target": target},
+    )
+
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["code"] == "TARGET_NOT_FOUND"
+    assert "Deprecation" not in answer.headers
+
+
+class TestReceiverCode:
+    @pytest.fixture
+    def settings(
+        self, bus_database_url: str, bus_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+    ) -> Settings:
+        """Today's map, An Giang speaking `lgspaccesstoken` too (as Cần Thơ does by default)."""
+        instances = tuple(
+            i.model_copy(update={"dialects": ("bus", "lgspaccesstoken")})
+            if i.name == "angiang"
+            else i
+            for i in TOPOLOGY_2026.instances
+        )
+        path = tmp_path_factory.mktemp("era-topology") / "lgspaccesstoken.toml"
+        path.write_text(topology_toml(Topology(instances=instances)), encoding="utf-8")
+        return bus_settings(bus_database_url, bus_data_dir, era="2026", topology_file=path)
+
+    async def test_receiver_code_takes_an_old_name_as_x_lgsp_target_does(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        """RECEIVER_CODE names the province at the `lgspaccesstoken` door: an old one (Tiền
+        Giang, in Đồng Tháp since 2025) is read as today's, marked as its old base is."""
+        citizen = generate_citizens(province_code="82", seed=settings.seed, count=1)[0]
+        token = await fetch_token(client, AG)
+        own = await client.get(
+            f"{AG}/dancu/v1/citizens/{citizen.so_dinh_danh}",
+            headers={**bearer(token), "X-LGSP-Target": "dongthap"},
+        )
+        credentials = lat.AccessToken("QLVB", "demo", "lgsp-demo-secret", "000.00.01.H01", "")
+
+        answer = await client.get(
+            f"{AG}/lgspaccesstoken/dancu/v1/citizens/{citizen.so_dinh_danh}",
+            headers={lat.HEADER: lat.encode(credentials), "RECEIVER_CODE": "tiengiang"},
+        )
+
+        assert own.status_code == answer.status_code == 200, answer.text
+        assert answer.json() == {"error_code": "0", "message": "Thành công", "data": own.json()}
+        assert answer.headers["Deprecation"] == f"@{MERGED_AT}"
+        link = f'<{TEST_PUBLIC_URL}/lgsp/dongthap>; rel="successor-version"'
+        assert answer.headers["Link"] == link
 
 
 def test_the_sunset_is_an_assigned_setting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -306,6 +392,46 @@ async def test_a_closed_agency_code_is_refused_on_documents_after_the_merger(
         assert problem["successor_organ_id"] == "000.00.01.H01"
         assert problem["successor_province"] == "Tỉnh An Giang"
         assert problem["assigned"] is True
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("admin/ca/certificates", {"password": "doi-mat-khau-1"}),
+        ("admin/clients", {"name": "STP portal desk", "rights": {"dvc": "*"}}),
+    ],
+    ids=["certificate", "client"],
+)
+@pytest.mark.parametrize(
+    ("organ_id", "status", "successor"),
+    [
+        ("000.00.01.H01", 201, None),  # Sở Tư pháp tỉnh An Giang, today's
+        ("000.00.01.H33", 422, "000.00.01.H01"),  # Kiên Giang's, closed: An Giang's succeeds it
+        ("000.00.05.H33", 422, None),  # UBND thành phố Rạch Giá: no district body today
+    ],
+)
+async def test_no_credentials_are_made_for_a_body_the_merger_closed(
+    client: httpx.AsyncClient,
+    path: str,
+    body: dict[str, Any],
+    organ_id: str,
+    status: int,
+    successor: str | None,
+) -> None:
+    """Its old documents keep the closed code, but no new client or certificate is made for a
+    body that no longer exists: the problem names the code that succeeds it (and the body, if
+    today's province has one)."""
+    token = await fetch_token(client, AG)
+    key = "organ_id" if path.startswith("admin/ca") else "organisation"
+
+    answer = await client.post(f"{AG}/{path}", json={**body, key: organ_id}, headers=bearer(token))
+
+    assert answer.status_code == status, answer.text
+    if status == 422:
+        problem = answer.json()
+        assert problem["code"] == "AGENCY_CODE_CLOSED"
+        assert (problem["organ_id"], problem["successor_code"]) == (organ_id, "H01")
+        assert problem.get("successor_organ_id") == successor
 
 
 async def test_a_cccd_keeps_its_birth_code_and_names_today_s_province(
