@@ -125,13 +125,15 @@ async def test_the_dialects_examples_succeed(client: httpx.AsyncClient) -> None:
 
 
 async def test_the_examples_without_base_succeed_on_the_default_bus(
-    database_url: str, tmp_path: Path
+    db_url: str, tmp_path: Path
 ) -> None:
-    """As written, against the bus `lgsp serve` starts: today's map, no topology file."""
+    """As written, against the bus `lgsp serve` starts: today's map, no topology file, a
+    database of its own (on PostgreSQL the run's schema held the module's bus's keys, sealed
+    with another data dir's secret)."""
     lines = example_lines(on_default_bus=True)
     assert any("$APIM/" in line for line in lines)
     assert any("$LAT/" in line for line in lines)
-    bus = create_bus(plain_settings(database_url, tmp_path))
+    bus = create_bus(plain_settings(db_url, tmp_path))
 
     async with LifespanManager(bus) as manager, asgi_client(cast(FastAPI, manager.app)) as client:
         ran = await run_examples(client, lines, {})
