@@ -17,12 +17,10 @@ from lgsp.errors import (
     problem_head,
 )
 from lgsp.logging import request_id_var
-from lgsp.masking import mask_personal_data
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_KEY = REQUEST_ID_HEADER.encode()
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:*-]{1,128}$")
-"""A caller's `X-Request-ID` the bus keeps (`*`: one it masked, passed on to the next hop)."""
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 class _RequestIds:
@@ -108,8 +106,6 @@ class EntryMiddleware:
         request_id = None if given is None else given.decode("latin-1")
         if not request_id or not _VALID_REQUEST_ID.match(request_id):
             request_id = _request_ids.new()
-        else:  # a citizen's number in an id is masked, as in a path (security re-probe #9)
-            request_id = mask_personal_data(request_id)
         token = request_id_var.set(request_id)
         echoed = (_REQUEST_ID_KEY, request_id.encode("latin-1"))
 

@@ -14,7 +14,6 @@ from pydantic import (
     model_validator,
 )
 
-from lgsp.masking import mask_personal_data
 from lgsp.path_patterns import PathPattern, UpperCase
 
 MAX_LIST = 500
@@ -29,12 +28,6 @@ def _in_utc(value: datetime) -> datetime:
         raise ValueError("the instant is out of range once in UTC") from None
 
 
-KeptRequestId = Annotated[
-    str, Field(pattern=r"^[A-Za-z0-9._:*-]{1,128}$"), AfterValidator(mask_personal_data)
-]
-"""A request id as the bus keeps it (`lgsp.middleware`): a citizen's number in it masked."""
-
-
 class JournalFilter(BaseModel):
     """Every field left out matches anything; the list endpoint takes them as query parameters."""
 
@@ -47,8 +40,7 @@ class JournalFilter(BaseModel):
     """Relative to the instance's base (`/dancu/v1/citizens/*`): a glob, or a regular
     expression when it starts with `^` (searched with `re.search`), as fault rules take it."""
     status: int | None = Field(default=None, ge=100, le=599)
-    request_id: KeptRequestId | None = None
-    """As the bus keeps it: a citizen's number in it masked (either form finds the exchange)."""
+    request_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:-]{1,128}$")
     since: Annotated[AwareDatetime, AfterValidator(_in_utc)] | None = None
     """Only exchanges that started at or after this instant (with its offset: `…Z`, `…+07:00`)."""
 
