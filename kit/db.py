@@ -9,6 +9,7 @@ interleave across processes (the audit chain) ask for `BEGIN IMMEDIATE` with the
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,6 +94,23 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 """`LGSP_SQLITE_BUSY_TIMEOUT_SECONDS`' default, for engines made without settings (mocks, tests)."""
 
 
+def _into_wal(cursor: Any, *, deadline: float) -> None:
+    """`PRAGMA journal_mode=WAL`, tried again while the file is locked: on a new file the
+    switch takes an exclusive lock, and SQLite answers "database is locked" at once, without
+    its busy timeout, to connections of processes starting together (seen once in four fresh
+    runs of tests/unit/test_db.py's six engines)."""
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as error:  # the driver's OperationalError, through aiosqlite's adapter
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+
+
 def make_engine(
     url: str, *, sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT_SECONDS, **kwargs: Any
 ) -> AsyncEngine:
@@ -109,7 +127,7 @@ def make_engine(
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy, not the driver, emit BEGIN
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _into_wal(cursor, deadline=time.monotonic() + sqlite_busy_timeout)
         cursor.execute("PRAGMA synchronous=FULL")  # a committed audit record survives power loss
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
