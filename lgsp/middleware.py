@@ -123,7 +123,7 @@ class EntryMiddleware:
             await send(message)
 
         answer: Send = send_with_id
-        if scope["method"] == "HEAD":  # as the GET it stands for (lgsp/head.py)
+        if scope.get("method") == "HEAD":  # as the GET it stands for (lgsp/head.py)
             scope, answer = served_as_get(scope, send_with_id)
         try:
             refusal = self._refusal(scope, len(headers), size, declared)
