@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,12 +15,13 @@ import pytest
 from adapters.dialects import soap
 from lgsp.dialects.mount import DOOR_PREFIXES
 from lgsp.settings import Settings
-from lgsp.topology import Dialect
-from tests.fixtures.bus import KG, DialectSettings, bearer, fetch_token
+from lgsp.topology import TOPOLOGY_2026, Dialect, Topology, topology_toml
+from tests.fixtures.bus import KG, DialectSettings, bearer, bus_settings, fetch_token
 
 pytestmark = pytest.mark.anyio
 
 TG = "/lgsp/tiengiang"
+AG = "/lgsp/angiang"
 SOAP = f"{KG}/soap/{soap.OPERATION}"
 LAT_HEADER = base64.b64encode(
     json.dumps(
@@ -326,3 +328,83 @@ async def test_an_lgspaccesstoken_path_with_no_service_names_the_door(
     assert [(r["path"], r["status"]) for r in inbound if r["path"] != f"{TG}/token"] == [
         (path, 404)
     ]
+
+
+async def test_a_failed_opencps_login_is_recorded_as_the_caller_got_it(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    """OpenCPS answers every refusal 200 with its `error_code`: the door's record says so, at
+    its path, beside the token endpoint's own record of the credentials it refused."""
+    answer = await client.post(
+        f"{KG}/opencps/auth",
+        json={"username": "demo", "password": "not-the-secret"},
+        headers={"dstcode": "000.00.00.H33", "X-Request-ID": "opencps-login-failed"},
+    )
+    inbound, journal = await trail(client, demo_token, "opencps-login-failed")
+
+    assert answer.status_code == 200
+    assert answer.json()["error_code"] == "-1"
+    assert sorted((r["path"], r["status"]) for r in inbound) == [
+        (f"{KG}/opencps/auth", 200),
+        (f"{KG}/token", 401),
+    ]
+    (entry,) = journal
+    assert (entry["path"], entry["status"]) == ("/opencps/auth", 200)
+    assert json.loads(entry["response"]["body"]) == answer.json()
+    assert "not-the-secret" not in json.dumps(entry)
+
+
+class TestTodaysMap:
+    """Era 2026, the bus's default: An Giang, which absorbed Kiên Giang (H33), speaking the
+    dialects whose doors take agency codes."""
+
+    @pytest.fixture
+    def settings(
+        self, bus_database_url: str, bus_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+    ) -> Settings:
+        instances = tuple(
+            i.model_copy(update={"dialects": ("bus", "opencps")}) if i.name == "angiang" else i
+            for i in TOPOLOGY_2026.instances
+        )
+        path = tmp_path_factory.mktemp("doors-today") / "opencps.toml"
+        path.write_text(topology_toml(Topology(instances=instances)), encoding="utf-8")
+        return bus_settings(bus_database_url, bus_data_dir, era="2026", topology_file=path)
+
+    async def test_an_opencps_agency_code_the_merger_closed_is_refused(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        """As the bus refuses a closed agency elsewhere (AGENCY_CODE_CLOSED), in OpenCPS's
+        form: a `dstcode` at login, a `madonvi` at a call; today's codes are taken."""
+        account = {"username": "demo", "password": "lgsp-demo-secret"}
+        closed = await client.post(
+            f"{AG}/opencps/auth",
+            json=account,
+            headers={"dstcode": "000.00.00.H33", "X-Request-ID": "opencps-closed-dstcode"},
+        )
+        login = await client.post(
+            f"{AG}/opencps/auth", json=account, headers={"dstcode": "000.00.00.H01"}
+        )
+        session = login.json().get("session")
+        calls = [
+            await client.post(
+                f"{AG}/opencps/integration",
+                json={"session": session, "madonvi": madonvi, "service": "LayDanhMucLinhVuc"},
+                headers={"dstcode": "000.00.00.H01"},
+            )
+            for madonvi in ("000.00.01.H33", "000.00.01.H01")
+        ]
+        token = await fetch_token(client, AG)
+        inbound, _ = await trail(client, token, "opencps-closed-dstcode", AG)
+
+        assert closed.status_code == 200
+        assert closed.json()["error_code"] == "-2", closed.text
+        assert closed.json()["message"].startswith("AGENCY_CODE_CLOSED: dstcode 000.00.00.H33")
+        assert "000.00.00.H01" in closed.json()["message"]
+        assert "session" not in closed.json()
+        assert [(r["path"], r["status"]) for r in inbound] == [(f"{AG}/opencps/auth", 200)]
+        assert login.json()["error_code"] == "0", login.text
+        refused, taken = (call.json() for call in calls)
+        assert refused["error_code"] == "-2"
+        assert refused["message"].startswith("AGENCY_CODE_CLOSED: madonvi 000.00.01.H33")
+        assert "000.00.01.H01" in refused["message"]
+        assert not taken["message"].startswith("AGENCY_CODE_CLOSED"), taken
