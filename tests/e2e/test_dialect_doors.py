@@ -408,3 +408,20 @@ class TestTodaysMap:
         assert refused["message"].startswith("AGENCY_CODE_CLOSED: madonvi 000.00.01.H33")
         assert "000.00.01.H01" in refused["message"]
         assert not taken["message"].startswith("AGENCY_CODE_CLOSED"), taken
+
+
+async def test_a_wsdl_fetched_at_the_soap_door_is_recorded(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    """Every call through a door is audited (DESIGN.md §3), the WSDL a SOAP toolkit fetches
+    before its first call too: at the door's path, and in the journal."""
+    answer = await client.get(SOAP, params={"wsdl": ""}, headers={"X-Request-ID": "soap-wsdl"})
+    inbound, journal = await trail(client, demo_token, "soap-wsdl")
+
+    assert answer.status_code == 200
+    assert b"wsdl:definitions" in answer.content or b"<definitions" in answer.content
+    assert [(r["method"], r["path"], r["status"]) for r in inbound] == [("GET", SOAP, 200)]
+    (entry,) = journal
+    assert (entry["path"], entry["query"], entry["status"]) == (
+        SOAP.removeprefix(KG), "wsdl=", 200
+    )  # fmt: skip
