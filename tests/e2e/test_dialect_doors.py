@@ -425,3 +425,36 @@ async def test_a_wsdl_fetched_at_the_soap_door_is_recorded(
     assert (entry["path"], entry["query"], entry["status"]) == (
         SOAP.removeprefix(KG), "wsdl=", 200
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("door", "status", "media_type"),
+    [
+        ("/ndxp/apim", 404, "application/json"),  # API Manager's fault 900906
+        (f"{KG}/apim", 404, "application/problem+json"),  # DIALECT_NOT_SPOKEN
+        (f"{KG}/soap", 500, "text/xml; charset=utf-8"),
+        (f"{KG}/vdxp-sdk", 404, "application/json"),
+        (f"{KG}/opencps", 404, "application/problem+json"),
+        (f"{TG}/lgspaccesstoken", 404, "application/json"),
+    ],
+)
+async def test_a_doors_own_path_is_the_doors_as_with_a_slash_after_it(
+    client: httpx.AsyncClient, demo_token: str, door: str, status: int, media_type: str
+) -> None:
+    """`$BASE/apim` is answered by the door (in its dialect's error form, or the closed
+    door's DIALECT_NOT_SPOKEN), as `$BASE/apim/` is, not by the instance behind it."""
+    request_id = unique_id("door itself", door)
+    base = "/ndxp" if door.startswith("/ndxp") else "/".join(door.split("/")[:3])
+
+    bare = await client.get(door, headers={"X-Request-ID": request_id})
+    slashed = await client.get(door + "/")
+    inbound, _ = await trail(client, demo_token, request_id, base)
+
+    assert (bare.status_code, bare.headers["content-type"]) == (status, media_type), bare.text
+    assert (slashed.status_code, slashed.headers["content-type"]) == (status, media_type)
+    if media_type == "application/problem+json":
+        assert bare.json()["code"] == slashed.json()["code"]
+        assert bare.json()["instance"] == door
+    if door == f"{KG}/apim":
+        assert bare.json()["code"] == "DIALECT_NOT_SPOKEN"
+    assert [(r["path"], r["status"]) for r in inbound] == [(door, status)]
