@@ -15,8 +15,9 @@ import pytest
 from adapters.dialects import soap
 from lgsp.dialects.mount import DOOR_PREFIXES
 from lgsp.settings import Settings
-from lgsp.topology import TOPOLOGY_2026, Dialect, Topology, topology_toml
+from lgsp.topology import Dialect
 from tests.fixtures.bus import KG, DialectSettings, bearer, bus_settings, fetch_token
+from tests.fixtures.topology import todays_topology_text
 
 pytestmark = pytest.mark.anyio
 
@@ -362,12 +363,8 @@ class TestTodaysMap:
     def settings(
         self, bus_database_url: str, bus_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
     ) -> Settings:
-        instances = tuple(
-            i.model_copy(update={"dialects": ("bus", "opencps")}) if i.name == "angiang" else i
-            for i in TOPOLOGY_2026.instances
-        )
         path = tmp_path_factory.mktemp("doors-today") / "opencps.toml"
-        path.write_text(topology_toml(Topology(instances=instances)), encoding="utf-8")
+        path.write_text(todays_topology_text({"angiang": ("bus", "opencps")}), encoding="utf-8")
         return bus_settings(bus_database_url, bus_data_dir, era="2026", topology_file=path)
 
     async def test_an_opencps_agency_code_the_merger_closed_is_refused(

@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from lgsp.db import make_engine, make_session_factory
 from lgsp.settings import Settings
-from lgsp.topology import TOPOLOGY_2026, Topology, topology_toml
 from mocks.dancu.seed import generate_citizens
 from mocks.dvc.models import NationalSync
 from tests.e2e.test_dialects import journal, trail
@@ -27,6 +26,7 @@ from tests.fixtures.dossiers import (
     first_adult,
     receive_dossier,
 )
+from tests.fixtures.topology import todays_topology_text
 from tests.fixtures.waiting import eventually
 
 pytestmark = pytest.mark.anyio
@@ -135,22 +135,11 @@ class TestTodaysMap:
     def settings(
         self, bus_database_url: str, bus_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
     ) -> Settings:
-        instances = tuple(
-            i.model_copy(
-                update={
-                    "dialects": ("bus", "opencps"),
-                    "systems": tuple(
-                        s.model_copy(update={"dialect": "opencps"}) if s.name == "dvc" else s
-                        for s in i.systems
-                    ),
-                }
-            )
-            if i.name == "angiang"
-            else i
-            for i in TOPOLOGY_2026.instances
-        )
         path = tmp_path_factory.mktemp("portal-today") / "opencps.toml"
-        path.write_text(topology_toml(Topology(instances=instances)), encoding="utf-8")
+        topology = todays_topology_text(
+            {"angiang": ("bus", "opencps")}, {("angiang", "dvc"): "opencps"}
+        )
+        path.write_text(topology, encoding="utf-8")
         return bus_settings(bus_database_url, bus_data_dir, era="2026", topology_file=path)
 
     async def test_todays_portal_syncs_as_its_province_of_today(
