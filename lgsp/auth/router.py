@@ -266,6 +266,7 @@ async def _authenticate_client(
     if not authenticated or client is None:
         limiter.record_failure(**who)
         raise OAuthError("invalid_client", "Client authentication failed.", status=401)
+    limiter.record_success(**who)
     return client
 
 
