@@ -136,10 +136,10 @@ def conform_client(
     client: ApiClient,
     *,
     secret: str,
+    chosen: bool = False,
     rights: dict[str, str],
     is_admin: bool,
     kind: str = TENANT,
-    chosen: bool = False,
 ) -> None:
     """Bring a loaded configured client back to its configuration: secret, admin flag, kind
     and rights (`ensure_client`; a reset does it for several instances' at once). A chosen
