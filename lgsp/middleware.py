@@ -16,6 +16,7 @@ from lgsp.errors import (
     problem_body,
     problem_head,
 )
+from lgsp.head import served_as_get
 from lgsp.logging import request_id_var
 from lgsp.masking import mask_request_id
 
@@ -81,6 +82,8 @@ class EntryMiddleware:
       decoded `?` would start the next hop's query. Apache refuses encoded slashes by default
       (`AllowEncodedSlashes Off`) for the same reason;
     - bodies over `max_bytes` (413), announced or streamed.
+
+    A HEAD request goes on as the GET it stands for, its answer without content (`lgsp.head`).
     """
 
     def __init__(
@@ -134,10 +137,13 @@ class EntryMiddleware:
                     message["headers"] = [*answered, echoed]
             await send(message)
 
+        answer: Send = send_with_id
+        if scope.get("method") == "HEAD":  # as the GET it stands for (lgsp/head.py)
+            scope, answer = served_as_get(scope, send_with_id)
         try:
             refusal = self._refusal(scope, len(headers), size, declared)
             if refusal is not None:
-                await _refuse(scope, send_with_id, refusal)
+                await _refuse(scope, answer, refusal)
                 return
             received = 0
 
@@ -150,7 +156,7 @@ class EntryMiddleware:
                         raise RequestTooLarge(self._detail())
                 return message
 
-            await self.app(scope, limited_receive, send_with_id)
+            await self.app(scope, limited_receive, answer)
         finally:
             request_id_var.reset(token)
 

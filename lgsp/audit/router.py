@@ -34,8 +34,9 @@ async def audit_trail(
             min_length=1,
             max_length=128,
             pattern=r"^[A-Za-z0-9._:*-]+$",
-            description="Every hop of this request, in the order they happened (no paging). "
-            "A citizen's number in it is kept masked; either form finds it.",
+            description="Every hop of this request, in the order they began (`occurred_at`, "
+            "then `seq`), not in chain order (no paging). A citizen's number in it is kept "
+            "masked; either form finds it.",
         ),
     ] = None,
     since: Annotated[

@@ -257,8 +257,8 @@ async def _authenticate_client(
     bus_client = authenticated and client is not None and client.kind in BUS_KINDS
     wait = 0 if bus_client else limiter.retry_after(**who)
     if wait:
-        raise OAuthError(
-            "too_many_attempts",
+        raise OAuthError(  # RFC 6749 §5.2 has no code for it: 429 (RFC 6585 §4) says the rest
+            "invalid_request",
             f"Too many failed attempts; retry in {wait} s.",
             status=429,
             headers={"Retry-After": str(wait)},
