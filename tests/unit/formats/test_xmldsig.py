@@ -3,6 +3,7 @@ missing and malformed signatures, and the SDK's weak algorithms flagged."""
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from pathlib import Path
 
@@ -211,3 +212,26 @@ def test_a_signature_that_leaves_the_sender_out_of_what_it_signs_binds_no_sender
     check = check_signature(etree.tostring(signed), trust=signing.trust(), at=signing.NOW)
 
     assert (check.present, check.valid, check.reason) == (True, False, "signer_not_sender")
+
+
+def test_a_signed_document_with_an_attachment_near_its_limit_is_checked() -> None:
+    """An attachment of 9 MiB is 12 MB of base64 in one text node, past lxml's 10 MB default
+    for a node: the check must read it (the guard bounds the message), not fail to parse."""
+    document = cross_province_document("6")
+    content = base64.b64encode(b"%PDF" * (9 * 2**18)).decode()
+    document["attachments"] = [
+        {
+            "content_id": "du-thao-1",
+            "attachment_name": "du-thao.pdf",
+            "content_type": "application/pdf",
+            "content_base64": content,
+        }
+    ]
+    data = render_edxml(document)
+    assert len(content) > 10_000_000
+
+    check = check_signature(
+        signed_by(signing.signer(), data), trust=signing.trust(), at=signing.NOW
+    )
+
+    assert (check.present, check.valid, check.reason) == (True, True, None)
