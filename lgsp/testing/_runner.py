@@ -97,6 +97,11 @@ class LgspBus:
             (item["name"] for item in listing if item["kind"] == "national"), None
         )
         """The national instance (NDXP), when this bus serves it."""
+        self.default_instance: str = next(
+            (item["name"] for item in listing if item["kind"] == "province"), self.instances[0]
+        )
+        """The first province served, as `lgsp serve` shows its samples: the era's first
+        (`angiang` today, `kiengiang` in era 2024), else the first instance."""
 
     @property
     def demo_client_id(self) -> str:
