@@ -7,6 +7,7 @@ instance that are younger than `retention`, even before the pruner has deleted t
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,11 +16,12 @@ from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lgsp.db import Base, row_values
-from lgsp.journal.capture import JournalEntry, mask_document
+from lgsp.journal.capture import JournalEntry, mask_document, stored_path
 from lgsp.journal.models import JournalRecord
 from lgsp.journal.schemas import JournalFilter
 from lgsp.path_patterns import path_matcher
 
+_DIGIT_RUN = re.compile(r"[0-9]+")
 SCAN_BATCH = 200
 MAX_SUBSET_DEPTH = 32
 _JOURNAL = Base.metadata.tables[JournalRecord.__tablename__]
@@ -51,7 +53,7 @@ async def matching(
     most `max_entries` rows read `SCAN_BATCH` at a time.
     """
     expected = None if body is None else (mask_document(body) if masked else body)
-    matches_path = path_matcher(wanted.path)
+    matches_path = path_matcher(_as_stored(wanted.path) if masked else wanted.path)
     async with session_factory() as session:
         oldest_kept = await session.scalar(select(_kept_from(instance, max_entries))) or 0
         statement = select(JournalRecord).where(
@@ -86,6 +88,14 @@ async def matching(
             if len(batch) < SCAN_BATCH:
                 return
             before = batch[-1].id
+
+
+def _as_stored(pattern: str | None) -> str | None:
+    """A path filter masked as stored paths are, or a CCCD in it never matches; in a regular
+    expression each masked number is escaped (the mask's `*` is no quantifier there)."""
+    if pattern is None or not pattern.startswith("^"):
+        return None if pattern is None else stored_path(pattern, masked=True)
+    return _DIGIT_RUN.sub(lambda run: re.escape(stored_path(run[0], masked=True)), pattern)
 
 
 async def prune(

@@ -5,8 +5,9 @@ Installing `lgsp-mock-bus` registers the plugin (`lgsp.testing.plugin`, entry po
 same bus in any program (and `bus_router` answers like one service of it, with no bus):
 
     with start_bus(BusOptions(data_dir=Path(tmp))) as bus:
+        province = bus.default_instance  # the era's first: angiang today
         with bus.client() as http:
-            http.get("/lgsp/kiengiang/services", headers=bus.headers("kiengiang"))
+            http.get(f"{bus.base_url(province)}/services", headers=bus.headers(province))
 """
 
 from typing import TYPE_CHECKING, Any

@@ -55,7 +55,9 @@ class BusOptions:
     population: int | None = None
     """Citizens per province; None: the bus's default (`LGSP_POPULATION`, else 200)."""
     database_url: str | None = None
-    """None: a fresh SQLite file in `data_dir`. A PostgreSQL URL works too."""
+    """None: a fresh SQLite file in `data_dir`. A PostgreSQL URL works too, with the same
+    `data_dir` every time (its secret seals the signing keys the database keeps); the pytest
+    plugin instead gives each session a schema of its own (`lgsp.testing._schema`)."""
     instances: list[str] | None = None
     """Serve only these instances of the topology; None: all of them."""
     startup_timeout: float = 60.0
@@ -97,6 +99,11 @@ class LgspBus:
             (item["name"] for item in listing if item["kind"] == "national"), None
         )
         """The national instance (NDXP), when this bus serves it."""
+        self.default_instance: str = next(
+            (item["name"] for item in listing if item["kind"] == "province"), self.instances[0]
+        )
+        """The first province served, as `lgsp serve` shows its samples: the era's first
+        (`angiang` today, `kiengiang` in era 2024), else the first instance."""
 
     @property
     def demo_client_id(self) -> str:

@@ -12,7 +12,7 @@ Fixtures:
   (`POST {base}/admin/reset`, tens of milliseconds). Use this one unless a test must see
   what an earlier one left.
 - `lgsp_client` (function): an `httpx.Client` on the fresh bus's root URL.
-- `lgsp_token` (function): the demo client's token at the default instance (`lgsp_instance`).
+- `lgsp_token` (function): the demo client's token at the `lgsp_instance` instance.
 
 Options, on the command line or as ini keys (`[tool.pytest.ini_options]`); the command line
 wins:
@@ -23,19 +23,29 @@ wins:
 - `--lgsp-seed` / `lgsp_seed`: seed of the generated data (default: the bus's, 2024).
 - `--lgsp-population` / `lgsp_population`: citizens per province (default 200).
 - `--lgsp-database-url` / `lgsp_database_url`: default a temporary SQLite file per session;
-  a PostgreSQL URL works (the bus creates its tables; a reset before each test clears data).
+  on a PostgreSQL URL each session (each pytest-xdist worker) creates a schema of its own,
+  `lgsp_pytest_<pid>_<random>`, and drops it at its end (`lgsp.testing._schema`).
 - `--lgsp-instances` / `lgsp_instances`: comma-separated instances to serve (default all).
-- `lgsp_instance`: the instance `lgsp_token` is for (default `kiengiang`).
+- `--lgsp-verify-rate` / `lgsp_verify_rate`: citizen verifications (and dossier filings) each
+  client may make a minute; default 0, no limit: a test double does not throttle by surprise.
+  Give `lgsp serve`'s 30 to test how your code meets its 429.
+- `lgsp_instance` (ini only): the instance `lgsp_token` is for; default the first province the
+  bus serves (`LgspBus.default_instance`: `angiang` in today's era, `kiengiang` in 2024).
 
-Other `LGSP_*` environment variables (`LGSP_TOPOLOGY_FILE`, …) apply as they do to
-`lgsp serve`. With pytest-xdist each worker starts a bus of its own.
+Other `LGSP_*` environment variables (`LGSP_ERA`, `LGSP_TOPOLOGY_FILE`, …) apply as they do
+to `lgsp serve`, except `LGSP_VERIFY_RATE_PER_MINUTE` (the option above). With pytest-xdist
+each worker starts a bus of its own.
+
+The bus fails to start, with one message, when the project has a top-level package that hides
+one of the bus's (`mocks`, `adapters`, `formats`, `kit`: `lgsp.testing._shadowing`).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
@@ -44,13 +54,13 @@ if TYPE_CHECKING:
 
     from lgsp.testing import BusOptions, LgspBus
 
-DEFAULT_INSTANCE = "kiengiang"
 _OPTIONS = (
     ("mode", "inprocess|port: in this process without a port (default), or on a free port"),
     ("seed", "seed of the bus's generated data (default: the bus's own)"),
     ("population", "citizens per province (default: the bus's own, 200)"),
     ("database-url", "database of the bus (default: a temporary SQLite file)"),
     ("instances", "comma-separated instances to serve (default: all)"),
+    ("verify-rate", "citizen verifications a client may make a minute (default: 0, no limit)"),
 )
 
 
@@ -59,7 +69,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for name, help_text in _OPTIONS:
         group.addoption(f"--lgsp-{name}", dest=f"lgsp_{name.replace('-', '_')}", help=help_text)
         parser.addini(f"lgsp_{name.replace('-', '_')}", help_text, default=None)
-    parser.addini("lgsp_instance", "instance of the lgsp_token fixture", default=DEFAULT_INSTANCE)
+    parser.addini(
+        "lgsp_instance", "instance of the lgsp_token fixture (default: the first province)"
+    )
 
 
 @dataclass(frozen=True)
@@ -69,9 +81,11 @@ class _Chosen:
     population: int | None
     database_url: str | None
     instances: list[str] | None
+    verify_rate: float
 
 
 _CHOSEN = pytest.StashKey[_Chosen]()
+_N = TypeVar("_N", int, float)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -82,15 +96,21 @@ def pytest_configure(config: pytest.Config) -> None:
     instances = _option(config, "lgsp_instances")
     config.stash[_CHOSEN] = _Chosen(
         mode=mode,
-        seed=_integer(config, "lgsp_seed"),
-        population=_integer(config, "lgsp_population"),
+        seed=_number(config, "lgsp_seed", int),
+        population=_number(config, "lgsp_population", int),
         database_url=_option(config, "lgsp_database_url"),
         instances=[i.strip() for i in instances.split(",") if i.strip()] if instances else None,
+        verify_rate=_number(config, "lgsp_verify_rate", float) or 0.0,
     )
+    if not 0 <= config.stash[_CHOSEN].verify_rate < float("inf"):
+        raise pytest.UsageError("--lgsp-verify-rate must be 0 (no limit) or a positive number")
 
 
-def bus_options(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> BusOptions:
-    """The options of the session's bus, from the command line, then the ini file."""
+def bus_options(
+    config: pytest.Config, tmp_path_factory: pytest.TempPathFactory, database_url: str | None
+) -> BusOptions:
+    """The options of the session's bus, from the command line, then the ini file; on
+    `database_url` (the chosen one, in the session's own schema)."""
     from lgsp.testing import MODES, BusOptions
 
     chosen = config.stash[_CHOSEN]
@@ -102,8 +122,10 @@ def bus_options(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory)
         mode=mode,
         seed=chosen.seed,
         population=chosen.population,
-        database_url=chosen.database_url,
+        database_url=database_url,
         instances=chosen.instances,
+        # Not `lgsp serve`'s 30 a minute: a test filing its eleventh dossier is not an attack.
+        settings_overrides={"verify_rate_per_minute": chosen.verify_rate},
     )
 
 
@@ -113,9 +135,17 @@ def lgsp_bus(
 ) -> Iterator[LgspBus]:
     """The whole bus, started once per session; not reset (ask for `lgsp` for that)."""
     from lgsp.testing import start_bus
+    from lgsp.testing._schema import own_schema
+    from lgsp.testing._shadowing import shadowed_packages, shadowing_message
 
-    with start_bus(bus_options(request.config, tmp_path_factory)) as bus:
-        yield bus
+    shadowed = shadowed_packages()
+    if shadowed:  # one error, then the run stops: every other test would fail the same way
+        request.session.shouldstop = "lgsp-mock-bus cannot start"
+        pytest.fail(shadowing_message(shadowed), pytrace=False)
+    chosen = request.config.stash[_CHOSEN].database_url
+    with contextlib.ExitStack() as stack:
+        url = None if chosen is None else stack.enter_context(own_schema(chosen))
+        yield stack.enter_context(start_bus(bus_options(request.config, tmp_path_factory, url)))
 
 
 @pytest.fixture
@@ -134,8 +164,9 @@ def lgsp_client(lgsp: LgspBus) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def lgsp_token(lgsp: LgspBus, request: pytest.FixtureRequest) -> str:
-    """The demo client's access token at the `lgsp_instance` instance (default kiengiang)."""
-    instance: str = request.config.getini("lgsp_instance") or DEFAULT_INSTANCE
+    """The demo client's access token at the `lgsp_instance` instance (default: the first
+    province served, `lgsp.default_instance`)."""
+    instance: str = request.config.getini("lgsp_instance") or lgsp.default_instance
     return lgsp.token(instance)
 
 
@@ -147,12 +178,14 @@ def _option(config: pytest.Config, name: str) -> str | None:
     return str(from_ini) if from_ini else None
 
 
-def _integer(config: pytest.Config, name: str) -> int | None:
+def _number(config: pytest.Config, name: str, kind: type[_N]) -> _N | None:
     value = _option(config, name)
     if value is None:
         return None
     try:
-        return int(value)
+        number = kind(value)
     except ValueError:
         flag = name.replace("_", "-")
-        raise pytest.UsageError(f"--{flag} must be an integer, not {value!r}") from None
+        what = "an integer" if kind is int else "a number"
+        raise pytest.UsageError(f"--{flag} must be {what}, not {value!r}") from None
+    return number

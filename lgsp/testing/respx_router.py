@@ -56,7 +56,6 @@ from lgsp.topology import InstanceSpec, Topology, load_topology
 SUPPORTED_SERVICES = ("dancu", "csdlqgdc")
 """Services whose mocks are read-only and in memory: answered in-process, with no database."""
 
-DEFAULT_BASE_URL = "http://127.0.0.1:8000/lgsp/kiengiang"
 TOKEN_TTL_SECONDS = Settings.model_fields["token_ttl_seconds"].default
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:*-]{1,128}$")  # as lgsp.middleware
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -65,7 +64,7 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 def bus_router(
     service: str = "dancu",
     *,
-    base_url: str = DEFAULT_BASE_URL,
+    base_url: str | None = None,
     seed: int = 2024,
     population: int = 200,
 ) -> respx.MockRouter:
@@ -82,9 +81,9 @@ def bus_router(
             f"bus_router supports {', '.join(SUPPORTED_SERVICES)}, not {service!r}: its mock "
             "needs a database or calls other systems; use the `lgsp` pytest fixture instead"
         )
-    base = base_url.rstrip("/")
     settings = Settings(_env_file=None, seed=seed, population=population)  # LGSP_ERA: the bus's
     topology = load_topology(None, settings.era)
+    base = (base_url or _first_province_url(topology, settings)).rstrip("/")
     gateway = _Gateway(service, _instance_of(topology, base), topology, settings)
     router = respx.MockRouter(assert_all_called=False)
     router.post(f"{base}/token", name="token").mock(side_effect=gateway.token)
@@ -92,6 +91,12 @@ def bus_router(
         side_effect=lambda request: gateway.invoke(request, base)
     )
     return router
+
+
+def _first_province_url(topology: Topology, settings: Settings) -> str:
+    """Where the bus would serve the era's first province (`LgspBus.default_instance`)."""
+    first = next(i for i in topology.instances if i.kind == "province")
+    return f"{settings.public_url.rstrip('/')}{first.mount_path}"
 
 
 def _instance_of(topology: Topology, base: str) -> InstanceSpec:

@@ -223,6 +223,31 @@ async def test_verify_counts_matching_calls(
     assert nothing.status_code == 200, nothing.text
 
 
+async def test_a_path_with_a_real_cccd_matches_its_masked_record(
+    client: httpx.AsyncClient, demo_token: str, citizen: Any
+) -> None:
+    """Paths are stored masked: a filter naming the number the test called with is masked the
+    same way, as a glob, as a regular expression, and for the near misses of a failed one."""
+    cccd = citizen.so_dinh_danh
+    await client.get(f"{CITIZENS}/{cccd}", headers=bearer(demo_token))
+
+    async def verify(**expectation: Any) -> httpx.Response:
+        return await client.post(VERIFY, json=expectation, headers=bearer(demo_token))
+
+    plain = await verify(method="GET", path=f"/dancu/v1/citizens/{cccd}")
+    assert plain.status_code == 200, plain.text
+    assert (await verify(path=f"^/dancu/v1/citizens/{cccd}$")).status_code == 200
+    missed = await verify(path=f"/dancu/v1/citizens/{cccd}", method="POST")
+    assert missed.status_code == 409, missed.text
+    (near,) = missed.json()["near_misses"]
+    assert (near["method"], near["path"]) == (
+        "GET",
+        f"/dancu/v1/citizens/{cccd[:3]}*******{cccd[-2:]}",
+    )
+    listed = await journal(client, demo_token, path=f"/dancu/v1/citizens/{cccd}")
+    assert len(listed["entries"]) == 1
+
+
 async def test_a_failed_verification_says_what_was_received(
     client: httpx.AsyncClient, demo_token: str, citizen: Any
 ) -> None:

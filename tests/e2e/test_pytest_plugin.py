@@ -9,11 +9,16 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio.to_thread
+import psycopg
 import pytest
+from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.fixtures.database import TEST_DATABASE_URL
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "integrator"
 RUN_TIMEOUT = 300
@@ -98,3 +103,126 @@ def test_a_bad_option_is_a_usage_error(tmp_path: Path, option: str) -> None:
 
     assert run.returncode == pytest.ExitCode.USAGE_ERROR, run.stdout + run.stderr
     assert "--lgsp-" in run.stderr
+
+
+BUS_TESTS = """
+import pytest
+
+
+def verifications(lgsp, http, times):
+    base, headers = lgsp.base_url("angiang"), lgsp.headers("angiang")
+    cccd = http.get(f"{base}/admin/samples", headers=headers).json()["samples"]["cccd"][0]
+    citizen = http.get(f"{base}/dancu/v1/citizens/{cccd}", headers=headers).json()
+    claim = {key: citizen[key] for key in ("cccd", "full_name", "date_of_birth")}
+    return [
+        http.post(f"{base}/dancu/v1/citizens/verify", json=claim, headers=headers).status_code
+        for _ in range(times)
+    ]
+
+
+def test_the_token_is_for_the_eras_first_province(lgsp, lgsp_client, lgsp_token):
+    assert lgsp.default_instance == "angiang"
+    answer = lgsp_client.get(
+        f"{lgsp.base_url('angiang')}/services", headers={"Authorization": f"Bearer {lgsp_token}"}
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_claims_are_checked_as_often_as_the_test_needs(lgsp, lgsp_client, pytestconfig):
+    statuses = verifications(lgsp, lgsp_client, 15)
+    if pytestconfig.getoption("lgsp_verify_rate", None):  # opted in: lgsp serve's limit
+        assert statuses[:10] == [200] * 10 and 429 in statuses, statuses
+    else:
+        assert statuses == [200] * 15, statuses
+
+
+@pytest.mark.parametrize("turn", range(4))
+def test_each_turn_gets_a_token(lgsp, turn):
+    assert lgsp.token("dongthap")
+"""
+
+
+@pytest.fixture
+def bus_tests(tmp_path: Path) -> Path:
+    (tmp_path / "test_bus.py").write_text(BUS_TESTS)
+    return tmp_path
+
+
+def test_the_defaults_serve_todays_map_and_never_throttle_a_test(bus_tests: Path) -> None:
+    """No option: `lgsp_token` is An Giang's (today's era has no Kiên Giang of its own), and a
+    test may verify more claims than `lgsp serve` allows a minute."""
+    run = run_pytest(bus_tests, "-q", "test_bus.py", "-k", "not turn")
+
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "2 passed" in run.stdout
+
+
+def test_the_verify_limit_is_opt_in(bus_tests: Path) -> None:
+    run = run_pytest(bus_tests, "-q", "test_bus.py", "-k", "claims", "--lgsp-verify-rate=30")
+
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "1 passed" in run.stdout
+
+
+@pytest.fixture
+def own_database() -> Iterator[str]:
+    """A database of the test's own on the test server, as a user gives the plugin one."""
+    if not TEST_DATABASE_URL:
+        pytest.skip("LGSP_TEST_DATABASE_URL is not set: the PostgreSQL case needs a server")
+    server = make_url(TEST_DATABASE_URL).set(drivername="postgresql")
+    name = f"lgsp_plugin_{os.getpid()}"
+    with psycopg.connect(server.render_as_string(False), autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+        try:
+            yield server.set(database=name).render_as_string(False)
+        finally:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.mark.postgresql
+def test_one_postgresql_database_serves_every_run_and_every_worker(
+    bus_tests: Path, own_database: str
+) -> None:
+    """The bus seals its keys with its data dir's secret, new each session: each session (each
+    xdist worker) works in a schema of its own, dropped at its end, never in another's."""
+    database = f"--lgsp-database-url={own_database}"
+
+    first = run_pytest(bus_tests, "-q", "test_bus.py", "-k", "turn", database)
+    second = run_pytest(bus_tests, "-q", "test_bus.py", "-k", "turn", database, "-n", "2")
+
+    for run in (first, second):
+        assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+        assert "4 passed" in run.stdout
+    with psycopg.connect(own_database) as connection:
+        left = connection.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', "
+            "'information_schema')"
+        ).fetchone()
+    assert left == (0,)  # no schema of a run, and nothing in public
+
+
+SHADOWING_PROJECT = {
+    "mocks/__init__.py": '"""The project\'s own test doubles."""\n',
+    "test_with_the_bus.py": "def test_one(lgsp):\n    pass\n\ndef test_two(lgsp):\n    pass\n",
+    "test_without_the_bus.py": "import mocks\n\ndef test_mine():\n    assert mocks.__doc__\n",
+}
+
+
+def test_a_project_package_hiding_the_bus_is_named_at_start(tmp_path: Path) -> None:
+    """`python -m pytest` puts the project first on `sys.path`: its `mocks` hides the bus's."""
+    for name, content in SHADOWING_PROJECT.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(content)
+
+    with_bus = run_pytest(tmp_path, "-q", "test_with_the_bus.py")
+    without = run_pytest(tmp_path, "-q", "test_without_the_bus.py")
+
+    output = with_bus.stdout + with_bus.stderr
+    assert with_bus.returncode == pytest.ExitCode.INTERRUPTED, output
+    assert "1 error" in output  # the first test's, then the run stops
+    assert "Interrupted: lgsp-mock-bus cannot start" in output
+    assert f"`mocks` ({tmp_path.resolve() / 'mocks'})" in output
+    assert "Rename your package" in output
+    assert "ModuleNotFoundError" not in output
+    assert without.returncode == 0, without.stdout  # the plugin leaves a suite without bus alone

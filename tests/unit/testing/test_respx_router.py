@@ -157,3 +157,17 @@ async def test_the_router_answers_as_the_bus_does(client: httpx.AsyncClient) -> 
         assert anonymous.content == real_anonymous.content, where
         compared += 1
     assert compared == len(requests_to_compare())
+
+
+def test_the_default_base_is_the_eras_first_province(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Today's map has no Kiên Giang of its own: the default follows `LGSP_ERA`, as the bus."""
+    monkeypatch.setenv("LGSP_ERA", "2026")
+    with bus_router() as router, httpx.Client() as http:
+        answer = http.post(
+            "http://127.0.0.1:8000/lgsp/angiang/token",
+            data={"grant_type": "client_credentials"},
+            auth=("demo", "secret"),
+        )
+
+        assert answer.status_code == 200, answer.text
+        assert router["token"].call_count == 1
