@@ -100,7 +100,7 @@ class AuditRecorder:
         status, dropped, start = _outcome(held)
         caller = context.caller
         # By position, in the order of `AuditEntry`'s fields: fourteen keywords cost 11.5k
-        # instructions against 5.5k (issue 21; tests/unit/audit/test_recorder.py names each).
+        # instructions against 5.5k (issue 21; test_recorder_entries.py names each field).
         inbound = AuditEntry(
             request_id_var.get() or "",  # request_id
             self.instance,  # instance
@@ -226,7 +226,7 @@ def _journal_entry(
     # A body the app never read to its end (a call refused before it was): not all is here.
     unread = not requested.complete and ((length or "0") != "0" or encoding is not None)
     # By position, in the order of `JournalEntry`'s fields: sixteen keywords cost 12.3k
-    # instructions against 4.5k (issue 21; tests/unit/audit/test_recorder.py names each).
+    # instructions against 4.5k (issue 21; test_recorder_entries.py names each field).
     return JournalEntry(
         inbound.instance,  # instance
         inbound.request_id,  # request_id
