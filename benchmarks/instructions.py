@@ -78,7 +78,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=100, help="calls before counting")
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--top", type=int, default=0, help="print the N costliest functions")
-    parser.add_argument("--keep", type=Path, help="copy the callgrind output file here")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="copy the callgrind output file here (with --threads, each thread's too, as "
+        "KEEP-THREAD)",
+    )
     parser.add_argument(
         "--set",
         action="append",
@@ -86,6 +91,15 @@ def main() -> None:
         metavar="LGSP_NAME=VALUE",
         help="a setting of the counted servers (repeatable): `--set LGSP_JOURNAL_ENABLED=false` "
         "counts the hop without what the journal costs",
+    )
+    parser.add_argument(
+        "--idle",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="count the servers this long idle after the calls, and take the timers' work "
+        "for as long as the calls took off the count (it grows with the wall time: a loaded "
+        "machine's slower run counts more of it)",
     )
     parser.add_argument(
         "--threads",
@@ -191,6 +205,7 @@ def _count(
     Returns, per server, its counted dump and its instructions."""
     processes: dict[str, subprocess.Popen[bytes]] = {}
     logs = []
+    busy = idle = 0.0
     try:
         for name, (_, serve) in servers.items():
             argv = [
@@ -212,9 +227,22 @@ def _count(
         base = f"http://127.0.0.1:{servers[entry][0]}"
         headers = {"Authorization": f"Bearer {_token(f'{base}/lgsp/{entry}')}", **headers}
         asyncio.run(_calls(base + path, headers, args.warmup, args.concurrency))
+        if args.idle:  # the timers' work alone, the warm-up's connections closed: dump 1
+            time.sleep(2)
+            for process in processes.values():
+                _control(process.pid, "--instr=on")
+            began = time.monotonic()
+            time.sleep(args.idle)
+            for process in processes.values():
+                _control(process.pid, "--instr=off")
+            idle = time.monotonic() - began
+            for process in processes.values():
+                _control(process.pid, "--dump")
         for process in processes.values():
             _control(process.pid, "--instr=on")
+        began = time.monotonic()
         asyncio.run(_calls(base + path, headers, args.calls, args.concurrency))
+        busy = time.monotonic() - began
         for process in processes.values():
             _control(process.pid, "--instr=off")
             _control(process.pid, "--dump")
@@ -227,15 +255,34 @@ def _count(
             log.close()
     counted = {}
     for name in servers:
-        dumps = sorted(tmp.glob(f"callgrind.{name}.out*"), key=lambda p: p.stat().st_mtime)
-        found = [(d, _events(d)) for d in dumps if _events(d) > 0]
+        # `callgrind.NAME.out.PART` (`-THREAD` after it with --threads): with --idle, part 1
+        # is the idle spell and part 2 the calls; else part 1 the calls.
+        parts: dict[int, list[tuple[Path, int]]] = {}
+        for dump in sorted(tmp.glob(f"callgrind.{name}.out.*")):
+            part = int(dump.name.rpartition(".out.")[2].partition("-")[0])
+            if (events := _events(dump)) > 0:
+                parts.setdefault(part, []).append((dump, events))
+        found = parts.get(2 if args.idle else 1)
         if not found:
             raise SystemExit(f"callgrind wrote no counted dump for {name}")
-        counted[name] = (found[0][0], sum(total for _, total in found))
+        total = sum(events for _, events in found)
+        if args.idle:
+            spent = sum(events for _, events in parts.get(1, []))
+            timers = round(spent * busy / idle)
+            print(
+                f"  {name}: {total / args.calls / 1000:,.0f}k per call counted, of which the "
+                f"timers' {timers / args.calls / 1000:,.1f}k ({spent / idle / 1000:,.0f}k a "
+                f"second idle, calls took {busy:.1f} s)"
+            )
+            total -= timers
+        counted[name] = (found[0][0], total)
         if args.threads:
-            for dump, total in sorted(found):  # `callgrind.NAME.out.PART-THREAD`
+            for dump, events in found:  # `callgrind.NAME.out.PART-THREAD`
                 thread = dump.name.rpartition("-")[2]
-                print(f"  {name} thread {thread}: {total / args.calls / 1000:,.0f}k per call")
+                print(f"  {name} thread {thread}: {events / args.calls / 1000:,.0f}k per call")
+                if args.keep:  # each thread's dump beside the first's: KEEP-THREAD
+                    suffix = "" if len(servers) == 1 else f".{name}"
+                    shutil.copy(dump, f"{args.keep}{suffix}-{thread}")
     return counted
 
 

@@ -99,22 +99,24 @@ class AuditRecorder:
             failure = error
         status, dropped, start = _outcome(held)
         caller = context.caller
+        # By position, in the order of `AuditEntry`'s fields: fourteen keywords cost 11.5k
+        # instructions against 5.5k (issue 21; test_recorder_entries.py names each field).
         inbound = AuditEntry(
-            request_id=request_id_var.get() or "",
-            instance=self.instance,
-            hop="inbound",
+            request_id_var.get() or "",  # request_id
+            self.instance,  # instance
+            "inbound",  # hop
             # A claimed id is the client's text, whatever its length (`/token`, probe F9).
-            caller=None if caller is None else audit_text(caller, limit=64),
-            target=self.instance,
-            service=context.service,
-            method=_audited_method(scope["method"]),
-            path=audit_text(scope["path"]),
-            status=status,
-            latency_us=(time.perf_counter_ns() - started) // 1000,
-            request_sha256=EMPTY_SHA256 if request_hash is None else request_hash.hexdigest(),
-            response_sha256=EMPTY_SHA256 if response_hash is None else response_hash.hexdigest(),
-            occurred_at=occurred_at,
-            notes=_notes(context),
+            None if caller is None else audit_text(caller, limit=64),  # caller
+            self.instance,  # target
+            context.service,  # service
+            _audited_method(scope["method"]),  # method
+            audit_text(scope["path"]),  # path
+            status,
+            (time.perf_counter_ns() - started) // 1000,  # latency_us
+            EMPTY_SHA256 if request_hash is None else request_hash.hexdigest(),  # request_sha256
+            EMPTY_SHA256 if response_hash is None else response_hash.hexdigest(),  # response_…
+            occurred_at,
+            _notes(context),  # notes
         )
         exchanges = (
             ()
@@ -223,23 +225,25 @@ def _journal_entry(
     requested, answered, relative = capture
     # A body the app never read to its end (a call refused before it was): not all is here.
     unread = not requested.complete and ((length or "0") != "0" or encoding is not None)
+    # By position, in the order of `JournalEntry`'s fields: sixteen keywords cost 12.3k
+    # instructions against 4.5k (issue 21; test_recorder_entries.py names each field).
     return JournalEntry(
-        instance=inbound.instance,
-        request_id=inbound.request_id,
-        client_id=inbound.caller,
-        service=context.service,
-        method=inbound.method,
-        path=_journal_path(scope, relative, inbound.path, masked=masked),
-        query=stored_query(bytes(scope.get("query_string", b"")).decode("latin-1"), masked=masked),
-        status=inbound.status,
-        request_content_type=request_type,
-        request_body=stored_body(requested, request_type, masked=masked),
-        request_truncated=requested.over_limit or unread,
-        response_content_type=response_type,
-        response_body=_stored_answer(context, answered, response_type, masked=masked),
-        response_truncated=answered.over_limit,
-        latency_us=inbound.latency_us,
-        occurred_at=inbound.occurred_at,
+        inbound.instance,  # instance
+        inbound.request_id,  # request_id
+        inbound.caller,  # client_id
+        context.service,  # service
+        inbound.method,  # method
+        _journal_path(scope, relative, inbound.path, masked=masked),  # path
+        stored_query(bytes(scope.get("query_string", b"")).decode("latin-1"), masked=masked),
+        inbound.status,  # status
+        request_type,  # request_content_type
+        stored_body(requested, request_type, masked=masked),  # request_body
+        requested.over_limit or unread,  # request_truncated
+        response_type,  # response_content_type
+        _stored_answer(context, answered, response_type, masked=masked),  # response_body
+        answered.over_limit,  # response_truncated
+        inbound.latency_us,  # latency_us
+        inbound.occurred_at,  # occurred_at
     )
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Table
+from sqlalchemy import Boolean, Table
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -97,6 +97,11 @@ class _Insert:
             column_type = table.c[name].type
             if isinstance(column_type, UTCDateTime):
                 processor: Callable[[Any], Any] | None = sqlite_time
+            elif isinstance(column_type, Boolean):
+                # The stdlib binds a bool as the integer it is (1 or 0), as SQLAlchemy's
+                # processor would convert it: a Python call per flag less, two a journal row
+                # (issue 21). Our rows' flags are bools (`JournalEntry`), never another value.
+                processor = None
             else:
                 processor = column_type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
             if processor is not None:

@@ -90,3 +90,32 @@ async def test_a_batch_inserts_its_rows_in_one_statement_per_table_and_bound(
     ]
     assert journalled == calls
     assert (await verify_chain(file_sessions)).ok
+
+
+@pytest.mark.parametrize("truncated", [True, False])
+async def test_a_journal_rows_flags_are_stored_as_sqlalchemy_stores_them(
+    truncated: bool,
+    sqlite_file: str,
+    file_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A flag is bound as the stdlib binds a bool, without SQLAlchemy's processor: the same
+    integer in the file (1 or 0), read back through the ORM as the same bool."""
+    writer = SqliteAuditWriter(sqlite_file, busy_timeout=5)
+    replies = _Outcomes()
+    row = journal_entry(
+        request_id="req-f", request_truncated=truncated, response_truncated=not truncated
+    )
+
+    writer.write([Call([audit_entry(request_id="req-f")], [row], 0, replies)])
+    writer.stop()
+
+    assert replies.errors == [None]
+    with sqlite3.connect(sqlite_file) as raw:
+        stored = raw.execute(
+            "SELECT request_truncated, response_truncated, typeof(request_truncated) "
+            "FROM journal_entries"
+        ).fetchall()
+    assert stored == [(int(truncated), int(not truncated), "integer")]
+    async with file_sessions() as session:
+        read = (await session.scalars(select(JournalRecord))).one()
+    assert (read.request_truncated, read.response_truncated) == (truncated, not truncated)
