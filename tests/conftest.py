@@ -90,14 +90,19 @@ def no_test_writes_checkout_data_dir() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A developer's shell must not leak LGSP_* settings into a test run. The run is in the
     seeds' era 2024 (kiengiang, tiengiang …), as `bus_settings`: most tests are tests of the
-    seeded records; tests of today's map (the default) say era 2026."""
+    seeded records; tests of today's map (the default) say era 2026.
+
+    A `Settings()` or in-process command given no data dir gets one of the test's own (made
+    when first written, as `./.lgsp` is), not the checkout's: one for the whole run was tried,
+    and tests of several workers then shared its database ("database is locked")."""
     for name in list(os.environ):
         if name.startswith("LGSP_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("LGSP_ERA", "2024")
+    monkeypatch.setenv("LGSP_DATA_DIR", str(tmp_path / "default-data-dir"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
