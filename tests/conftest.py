@@ -182,11 +182,25 @@ async def engine(
 
 # Tiers by cost (pyproject.toml `markers`; `make test` runs all but processes and postgresql).
 DATABASE_PARAMS = ("database_url", "bus_database_url", "contract_database_url")
+# Cases that exist on SQLite only (fixture, param): their PostgreSQL combination is not a test,
+# so it is deselected (and counted as such) rather than collected and skipped.
+SQLITE_ONLY = {("new_writer", "sqlite-thread")}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test with the tiers its fixtures put it in; `processes` is marked by hand."""
     two_databases = []
+    kept, impossible = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        on_postgresql = any(params.get(name) == "postgresql" for name in DATABASE_PARAMS)
+        if on_postgresql and any(params.get(name) == value for name, value in SQLITE_ONLY):
+            impossible.append(item)
+        else:
+            kept.append(item)
+    if impossible:
+        config.hook.pytest_deselected(items=impossible)
+        items[:] = kept
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         params = getattr(getattr(item, "callspec", None), "params", {})

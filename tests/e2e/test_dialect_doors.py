@@ -255,22 +255,52 @@ async def test_an_opencps_request_the_door_cannot_read_is_recorded_without_its_b
     assert json.loads(entry["response"]["body"]) == answer.json()
 
 
-async def test_an_sdk_path_the_door_does_not_offer_is_refused_at_its_path(
-    client: httpx.AsyncClient, demo_token: str
+@pytest.mark.parametrize(
+    ("method", "path", "base", "refusal"),
+    [
+        pytest.param(
+            "POST",
+            f"{KG}/vdxp-sdk/registerAgency",
+            KG,
+            {
+                "status": "FAIL",
+                "ErrorCode": "NOT_FOUND",
+                "ErrorDesc": f"Nothing is served at {KG}/vdxp-sdk/registerAgency.",
+            },
+            id="sdk-path-not-offered",
+        ),
+        pytest.param(
+            "GET",
+            "/ndxp/apim/nothing",
+            "/ndxp",
+            {
+                "fault": {
+                    "code": 900906,
+                    "message": "No matching resource found for given API Request",
+                    "description": "No matching resource found",
+                }
+            },
+            id="api-manager-path-with-no-service",
+        ),
+    ],
+)
+async def test_a_path_the_door_cannot_serve_is_refused_in_its_own_form_at_its_path(
+    client: httpx.AsyncClient,
+    demo_token: str,
+    method: str,
+    path: str,
+    base: str,
+    refusal: dict[str, Any],
 ) -> None:
-    path = f"{KG}/vdxp-sdk/registerAgency"
-
-    answer = await client.post(path, headers={"X-Request-ID": "sdk-path"})
-    inbound, journal = await trail(client, demo_token, "sdk-path")
+    """The door's own refusal, recorded in the audit trail and the journal at the door's path."""
+    request_id = unique_id(method, path)
+    answer = await client.request(method, path, headers={"X-Request-ID": request_id})
+    inbound, journal = await trail(client, demo_token, request_id, base)
 
     assert answer.status_code == 404, answer.text
-    assert answer.json() == {
-        "status": "FAIL",
-        "ErrorCode": "NOT_FOUND",
-        "ErrorDesc": f"Nothing is served at {path}.",
-    }
+    assert answer.json() == refusal
     assert [(r["path"], r["status"]) for r in inbound] == [(path, 404)]
-    assert [(e["path"], e["status"]) for e in journal] == [("/vdxp-sdk/registerAgency", 404)]
+    assert [(e["path"], e["status"]) for e in journal] == [(path.removeprefix(base), 404)]
 
 
 async def test_an_oversized_sdk_query_is_recorded_as_refused(
@@ -296,18 +326,6 @@ async def test_sdk_refusals_carry_no_json_null(client: httpx.AsyncClient) -> Non
         assert answer.json()["status"] == "FAIL", answer.text
         assert "null" not in answer.text, answer.text
         assert "DocId" not in answer.json()
-
-
-async def test_an_api_manager_path_with_no_service_is_refused_at_its_path(
-    client: httpx.AsyncClient, demo_token: str
-) -> None:
-    answer = await client.get("/ndxp/apim/nothing", headers={"X-Request-ID": "apim-path"})
-    inbound, journal = await trail(client, demo_token, "apim-path", "/ndxp")
-
-    assert answer.status_code == 404
-    assert answer.json()["fault"]["code"] == 900906
-    assert [(r["path"], r["status"]) for r in inbound] == [("/ndxp/apim/nothing", 404)]
-    assert [(e["path"], e["status"]) for e in journal] == [("/apim/nothing", 404)]
 
 
 async def test_an_lgspaccesstoken_path_with_no_service_names_the_door(
