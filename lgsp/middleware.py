@@ -17,10 +17,12 @@ from lgsp.errors import (
     problem_head,
 )
 from lgsp.logging import request_id_var
+from lgsp.masking import mask_request_id
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_KEY = REQUEST_ID_HEADER.encode()
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:*-]{1,128}$")
+"""A caller's `X-Request-ID` the bus keeps (`*`: one a hop masked, passed on to the next)."""
 
 
 class _RequestIds:
@@ -61,7 +63,10 @@ class EntryMiddleware:
     The request id: `X-Request-ID` is read or made, exposed to logs and handlers (the
     `request_id_var` context variable) and echoed on the answer, refusals included. A
     caller's id is kept when it is a sane token (so a test can follow its own id through the
-    bus); anything else is replaced rather than echoed.
+    bus); anything else is replaced rather than echoed. A citizen's number standing in it is
+    masked in the context variable, so in every log line, audit record, journal entry and
+    next hop (`mask_request_id`), while the answer echoes the id as sent: an integrator
+    matches the echo with the id it sent.
 
     Refused:
 
@@ -105,13 +110,23 @@ class EntryMiddleware:
                 declared = value
         request_id = None if given is None else given.decode("latin-1")
         if not request_id or not _VALID_REQUEST_ID.match(request_id):
-            request_id = _request_ids.new()
-        token = request_id_var.set(request_id)
+            request_id = kept = _request_ids.new()
+        else:  # a citizen's number in it masked in every copy the bus keeps (re-probe #9)
+            kept = mask_request_id(request_id)
+        token = request_id_var.set(kept)
         echoed = (_REQUEST_ID_KEY, request_id.encode("latin-1"))
+        masked = kept != request_id
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 answered = message.get("headers", ())
+                if masked:  # the caller gets back the id it sent, to match it with its own
+                    message["headers"] = [
+                        *(field for field in answered if field[0] != _REQUEST_ID_KEY),
+                        echoed,
+                    ]
+                    await send(message)
+                    return
                 for key, _ in answered:
                     if key == _REQUEST_ID_KEY:
                         break

@@ -41,7 +41,7 @@ DocumentIdText = Annotated[str, StringConstraints(max_length=MAX_DOCUMENT_ID)]
 """A `documentId` as the SDK's JSON calls name a document, bounded as the endpoints keep it."""
 # The gateway's own rules for the two headers (lgsp/routing/router.py, lgsp/middleware.py).
 _IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,200}")
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:*-]{1,128}")  # `*`: a bus hop masked a number in it
 _Model = TypeVar("_Model", bound=BaseModel)
 
 
