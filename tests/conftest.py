@@ -20,6 +20,7 @@ from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from lgsp.db import Base, make_engine, make_session_factory
+from lgsp.settings import Settings
 from tests.fixtures.database import (
     database_url_for,
     drop_postgresql_schema,
@@ -43,15 +44,65 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+CHECKOUT_DATA_DIR = Path(Settings.model_fields["data_dir"].default).resolve()
+"""The bus's default data dir where the suite runs (`./.lgsp`, `make run`'s in the checkout):
+the user's bus, which no test may touch; every bus and command in a test gets a folder of
+its own under tmp."""
+_SQLITE_TRANSIENT = ("-wal", "-shm", "-journal")
+
+
+def _data_dir_files() -> set[str]:
+    """What the checkout's data dir holds, by name (SQLite's transient files aside: a `make
+    run` serving in this checkout while the suite runs opens and closes them)."""
+    if not CHECKOUT_DATA_DIR.exists():
+        return set()
+    return {
+        str(path.relative_to(CHECKOUT_DATA_DIR.parent))
+        for path in [CHECKOUT_DATA_DIR, *CHECKOUT_DATA_DIR.rglob("*")]
+        if not path.name.endswith(_SQLITE_TRANSIENT)
+    }
+
+
+def _assert_untouched(before: set[str], during: str) -> None:
+    made = sorted(_data_dir_files() - before)
+    assert not made, (
+        f"{during} wrote into the checkout's default data dir (the user's `make run` bus): "
+        f"{made[:10]}; give its bus or command a data dir under tmp (with xdist, a test of "
+        "another worker running alongside may be the one)"
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_data_dir_untouched() -> Iterator[None]:
+    """Fails the run if its session-scoped fixtures (a module's bus stopping) wrote there."""
+    before = _data_dir_files()
+    yield
+    _assert_untouched(before, "this run's session fixtures")
+
+
 @pytest.fixture(autouse=True)
-def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_test_writes_checkout_data_dir() -> Iterator[None]:
+    """Fails the test that made a file in the checkout's `.lgsp` (checked by names: a stat when
+    it does not exist, as in CI)."""
+    before = _data_dir_files()
+    yield
+    _assert_untouched(before, "this test")
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A developer's shell must not leak LGSP_* settings into a test run. The run is in the
     seeds' era 2024 (kiengiang, tiengiang …), as `bus_settings`: most tests are tests of the
-    seeded records; tests of today's map (the default) say era 2026."""
+    seeded records; tests of today's map (the default) say era 2026.
+
+    A `Settings()` or in-process command given no data dir gets one of the test's own (made
+    when first written, as `./.lgsp` is), not the checkout's: one for the whole run was tried,
+    and tests of several workers then shared its database ("database is locked")."""
     for name in list(os.environ):
         if name.startswith("LGSP_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("LGSP_ERA", "2024")
+    monkeypatch.setenv("LGSP_DATA_DIR", str(tmp_path / "default-data-dir"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

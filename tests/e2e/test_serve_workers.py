@@ -292,8 +292,9 @@ async def test_workers_on_postgresql_serve_the_bus_together(
     database_url: str, fresh_settings: Settings, engine: AsyncEngine, tmp_path: Path
 ) -> None:
     port = free_port()
+    argv = ["serve", "--workers", "2", "--port", str(port), "--instance", "kiengiang"]
     process = start_lgsp(
-        ["serve", "--workers", "2", "--port", str(port), "--instance", "kiengiang"],
+        [*argv, "--data-dir", str(tmp_path)],
         env={
             "LGSP_DATABASE_URL": database_url,
             "LGSP_SEED": str(fresh_settings.seed),
