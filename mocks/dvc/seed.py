@@ -114,14 +114,17 @@ def plan_dossiers(
     paths = list(PATHS.items()) if era == "2024" else list(reversed(PATHS.items()))
     for index, (status, path) in enumerate(paths):
         procedure = PROCEDURES[rng.randrange(len(PROCEDURES))]
+        applicant = applicants[index % len(applicants)]
         filed_at = datetime.combine(day, time(8, rng.randrange(60)), tzinfo=VIETNAM_TIME)
         planned.append(
             PlannedDossier(
                 status=status,
                 path=path,
-                applicant=applicants[index % len(applicants)],
+                applicant=applicant,
                 procedure=procedure,
-                agency_id=receiving_agency(province_code, procedure.code, era=era, on=day).organ_id,
+                agency_id=receiving_agency(
+                    province_code, procedure.code, era=era, on=day, home=_home(applicant)
+                ).organ_id,
                 day=day,
                 filed_at=filed_at,
                 phone=f"09{rng.randrange(10**8):08d}",
@@ -240,6 +243,12 @@ def summary_of(item: PlannedDossier) -> str:
         ward = today[0].name
     address = f"{home.chi_tiet}, {ward}"
     return _SUMMARIES[procedure.code].format(address=address)
+
+
+def _home(applicant: CitizenRecord) -> tuple[Era, str]:
+    """The applicant's commune of residence as the seed records it (a code of before the
+    merger): a commune-level dossier goes to its bodies (`agencies.receiving_agency`)."""
+    return "2024", applicant.thuong_tru.ma_phuong_xa
 
 
 def _adults(citizens: list[CitizenRecord]) -> list[CitizenRecord]:
