@@ -141,3 +141,16 @@ async def test_today_s_catalogue_has_no_district_level(client: httpx.AsyncClient
     certified_copy = by_code["2.000815.000.00.00.H01"]
     assert certified_copy["level"] == "commune"
     assert certified_copy["agency"]["name"] == "Ủy ban nhân dân phường Rạch Giá"
+
+
+async def test_the_catalogue_marks_the_codes_the_mock_assigned(client: httpx.AsyncClient) -> None:
+    """FIDELITY-2026.md §1: every mock-assigned code marked as such in answers."""
+    token = await fetch_token(client, AG)
+    answer = await client.get(f"{DVC}/procedures", params={"size": 100}, headers=bearer(token))
+
+    assert answer.status_code == 200, answer.text
+    assigned = {item["national_code"]: item["assigned"] for item in answer.json()["items"]}
+    for code in ("3.999001", "3.999002", "3.999003", "3.999004", "3.999005"):
+        assert "national_code" in assigned[code], code
+    assert "national_code" not in assigned["1.001193"]  # sourced
+    assert {"code", "field.code", "agency.id"} <= set(assigned["1.001193"])  # H01, Z00-, 06
