@@ -20,8 +20,10 @@ What is sourced and what is not:
 - `TODAYS_AGENCIES` (era 2026) are the merged provinces' bodies from 1 July 2025, under the
   level-1 code the province kept (QĐ 09/2025/QĐ-TTg; `formats.agency_codes`): no district
   bodies. What the district received (certified copies, household businesses, house building
-  permits) goes to the ward of the old capital: that these moved to the commune level is the
-  INFERENCE of FIDELITY-2026.md §1 (not verified procedure by procedure), so it is assigned.
+  permits) goes to the commune: that these moved to the commune level is the INFERENCE of
+  FIDELITY-2026.md §1 (not verified procedure by procedure), so it is assigned. In era 2026 a
+  commune-level dossier goes to the bodies of the applicant's commune of residence
+  (`COMMUNE_BODIES`, `receiving_agency`); without one, to the capital ward's (000.00.06/07).
   Criminal-record certificates go to Công an tỉnh, which issues them since 1 March 2025
   (soha.vn; Tiền Giang's handover of 28 Feb 2025, thtg.vn), in era 2026 also for dossiers
   filed between then and the merger (`receiving_agency`).
