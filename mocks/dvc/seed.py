@@ -197,7 +197,7 @@ def _build(instance: str, item: PlannedDossier, code: DossierCode) -> Dossier:
         summary=summary_of(item),
         email=None,
         phone=item.phone,
-        form_data={"GhiChu": "Dữ liệu mẫu"},
+        form_data=_form_data(item),
         attachments=(),
     )
     dossier = new_dossier(instance, filing, code=code, at=item.filed_at)
@@ -243,6 +243,15 @@ def summary_of(item: PlannedDossier) -> str:
         ward = today[0].name
     address = f"{home.chi_tiet}, {ward}"
     return _SUMMARIES[procedure.code].format(address=address)
+
+
+def _form_data(item: PlannedDossier) -> dict[str, str]:
+    """What the e-form holds beside the summary: era 2026 the applicant's choice of how the
+    result comes back (by day, so that both appear), era 2024 the seeds' marker as it was."""
+    if item.era == "2024":
+        return {"GhiChu": "Dữ liệu mẫu"}
+    by_post = item.day.toordinal() % 3 == 0
+    return {"HinhThucNhanKetQua": "Qua dịch vụ bưu chính" if by_post else "Trực tiếp"}
 
 
 def _home(applicant: CitizenRecord) -> tuple[Era, str]:

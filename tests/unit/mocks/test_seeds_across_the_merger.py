@@ -219,3 +219,14 @@ def test_era_2024_and_provinces_without_a_khmer_community_stay_kinh() -> None:
     }
     tien_giang = generate_citizens(province_code="82", seed=2024, count=400, era="2026")
     assert {c.dan_toc for c in tien_giang} == {"Kinh"}
+
+
+@pytest.mark.parametrize("province_code", SEEDED)
+def test_era_2026_seeded_forms_hold_what_a_citizen_fills_in(province_code: str) -> None:
+    dossiers = seeded_dossiers(
+        instance="x", province_code=province_code, seed=2024, population=200, era="2026"
+    )
+
+    forms = [dossier.form_data for dossier in dossiers]
+    assert not [form for form in forms if "Dữ liệu mẫu" in form.values()]
+    assert {form["HinhThucNhanKetQua"] for form in forms} == {"Trực tiếp", "Qua dịch vụ bưu chính"}
