@@ -84,9 +84,9 @@ class SignatureView(_Shape):
 
     `reason` says why it is not valid: missing, malformed (not XML-DSig, as in the SDK's own
     samples), unsupported (an algorithm outside the bus's list), tampered, untrusted, expired,
-    revoked, or signer_not_sender (the certificate's UID is not the message's From/OrganId, its
-    sender or reporter). Checked now, by the system holding the document, against the roots it
-    trusts.
+    revoked, signer_not_sender (the certificate's UID is not the message's From/OrganId, its
+    sender or reporter) or signer_unidentified (the certificate has no UID: it names no agency).
+    Checked now, by the system holding the document, against the roots it trusts.
     `weak`: rsa-sha1, sha1 or inclusive C14N, the SDK's choices, verified but flagged.
     """
 
@@ -293,8 +293,8 @@ class ReporterInThisProvince(TranslationError):
 class SignatureInvalid(TranslationError):
     """The receiving system refuses documents and status messages not validly signed (its
     instance's policy);
-    `reason`: missing, malformed, unsupported, tampered, untrusted, expired, revoked or
-    signer_not_sender."""
+    `reason`: missing, malformed, unsupported, tampered, untrusted, expired, revoked,
+    signer_not_sender or signer_unidentified."""
 
     code = "SIGNATURE_INVALID"
     status = 422

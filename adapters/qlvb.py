@@ -102,6 +102,7 @@ from formats.edxml import (
     render_edxml,
     render_status,
 )
+from formats.signature_reasons import SIGNATURE_REASONS
 
 SEND_DOCUMENT = "send_document"
 GET_INBOX = "get_inbox"
@@ -379,9 +380,6 @@ def _read_sent(answer: Mapping[str, Any]) -> CanonicalResponse:
     )
 
 
-_REASONS = ("missing", "malformed", "unsupported", "tampered", "untrusted", "expired", "revoked",
-            "signer_not_sender")  # fmt: skip
-"""formats/xmldsig.py's (not imported: it would load lxml and signxml at the bus's start)."""
 _SIGNATURE_KEYS = ("present", "valid", "algorithm", "weak", "subject", "issuer", "serial",
                    "not_after", "reason")  # fmt: skip
 
@@ -652,7 +650,7 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
     (422, "SIGNATURE_INVALID"): lambda o, a: SignatureInvalid(
         f"The {_SIGNED_MESSAGE.get(o, 'document')}'s signature is not valid, and the document "
         "system takes only validly signed documents and status messages.",
-        reason=a.get("Reason") if a.get("Reason") in _REASONS else None,
+        reason=a.get("Reason") if a.get("Reason") in SIGNATURE_REASONS else None,
     ),
     (503, "NOT_CONNECTED"): lambda _o, _a: AxisNotConnected(
         "The province's document system has no access to the bus, so nothing can travel to or "

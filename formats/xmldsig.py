@@ -4,13 +4,15 @@ Every document between state agencies is signed (FIDELITY-2026 §2): an envelope
 in `edXMLHeader` (DOMAIN.md §3.1), with the signer's X.509 certificate in KeyInfo. The check
 says what a recipient's system would conclude, in the fields the bus records
 (`SignatureCheck.as_json`): present, valid, algorithm, subject, issuer, serial, not_after and
-the reason it is not valid: missing, malformed (not XML-DSig, or no certificate), unsupported
-(an algorithm outside the list), tampered, untrusted, expired, revoked, signer_not_sender.
+the reason it is not valid (`formats.signature_reasons`): missing, malformed (not XML-DSig, or
+no certificate), unsupported (an algorithm outside the list), tampered, untrusted, expired,
+revoked, signer_not_sender, signer_unidentified.
 
 A valid signature binds its signer to the message: the certificate's subject UID (where the
 CA puts the organ id) must be the From/OrganId the signature covers, the sender of a document
 or the reporter of a status message; else anyone with a certificate of their own could sign as
-another agency (`signer_not_sender`).
+another agency (`signer_not_sender`). A certificate with no UID names no agency at all: its
+signer is unknown (`signer_unidentified`), not another agency.
 
 Only an explicit list of algorithms is accepted (STYLE: verify signatures with an explicit
 algorithm list). The SDK's own choices, rsa-sha1 with sha1 digests and inclusive C14N 1.0,
@@ -39,6 +41,7 @@ from signxml.signer import XMLSigner
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from formats._edxml_fields import NAMESPACE
+from formats.signature_reasons import SignatureReason
 
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
 _SIGNATURE_METHODS = frozenset(
@@ -73,7 +76,7 @@ class SignatureCheck:
     issuer: str | None = None
     serial: str | None = None
     not_after: str | None = None
-    reason: str | None = None
+    reason: SignatureReason | None = None
 
     def as_json(self) -> dict[str, object]:
         return asdict(self)
@@ -125,7 +128,10 @@ def check_signature(data: bytes, *, trust: Trust, at: datetime) -> SignatureChec
     reason = _untrusted(certificate, trust, at)
     if reason is None:  # one reference (`expect_references`), so one result
         signed = None if isinstance(verified, list) else verified.signed_xml
-        if _uids(certificate) != [_signed_sender(signed)]:
+        uids = _uids(certificate)
+        if not uids:
+            reason = "signer_unidentified"
+        elif uids != [_signed_sender(signed)]:
             reason = "signer_not_sender"
     return SignatureCheck(present=True, valid=reason is None, reason=reason, **facts)  # type: ignore[arg-type]
 
@@ -154,7 +160,7 @@ def sign_edxml(
     return out
 
 
-def _untrusted(certificate: x509.Certificate, trust: Trust, at: datetime) -> str | None:
+def _untrusted(certificate: x509.Certificate, trust: Trust, at: datetime) -> SignatureReason | None:
     if not any(_issued_by(certificate, root) for root in trust.roots):
         return "untrusted"
     if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:

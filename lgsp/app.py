@@ -190,7 +190,7 @@ def create_app(
     mount_console(app)  # `/console`: the bus made visible (built at its first request)
     for path, (spec, gateway) in gateways.items():
         own = AuditRecorder(gateway, instance=spec.name)
-        mount_doors(app.mount, spec, core=lean[path], own=own)  # the real dialects (README)
+        mount_doors(app.router, spec, core=lean[path], own=own)  # the real dialects (README)
         app.mount(path, own)
     return app
 

@@ -16,11 +16,14 @@ from lgsp.errors import (
     problem_body,
     problem_head,
 )
+from lgsp.head import served_as_get
 from lgsp.logging import request_id_var
+from lgsp.masking import mask_request_id
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_KEY = REQUEST_ID_HEADER.encode()
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:*-]{1,128}$")
+"""A caller's `X-Request-ID` the bus keeps (`*`: one a hop masked, passed on to the next)."""
 
 
 class _RequestIds:
@@ -61,7 +64,10 @@ class EntryMiddleware:
     The request id: `X-Request-ID` is read or made, exposed to logs and handlers (the
     `request_id_var` context variable) and echoed on the answer, refusals included. A
     caller's id is kept when it is a sane token (so a test can follow its own id through the
-    bus); anything else is replaced rather than echoed.
+    bus); anything else is replaced rather than echoed. A citizen's number standing in it is
+    masked in the context variable, so in every log line, audit record, journal entry and
+    next hop (`mask_request_id`), while the answer echoes the id as sent: an integrator
+    matches the echo with the id it sent.
 
     Refused:
 
@@ -76,6 +82,8 @@ class EntryMiddleware:
       decoded `?` would start the next hop's query. Apache refuses encoded slashes by default
       (`AllowEncodedSlashes Off`) for the same reason;
     - bodies over `max_bytes` (413), announced or streamed.
+
+    A HEAD request goes on as the GET it stands for, its answer without content (`lgsp.head`).
     """
 
     def __init__(
@@ -105,13 +113,23 @@ class EntryMiddleware:
                 declared = value
         request_id = None if given is None else given.decode("latin-1")
         if not request_id or not _VALID_REQUEST_ID.match(request_id):
-            request_id = _request_ids.new()
-        token = request_id_var.set(request_id)
+            request_id = kept = _request_ids.new()
+        else:  # a citizen's number in it masked in every copy the bus keeps (re-probe #9)
+            kept = mask_request_id(request_id)
+        token = request_id_var.set(kept)
         echoed = (_REQUEST_ID_KEY, request_id.encode("latin-1"))
+        masked = kept != request_id
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 answered = message.get("headers", ())
+                if masked:  # the caller gets back the id it sent, to match it with its own
+                    message["headers"] = [
+                        *(field for field in answered if field[0] != _REQUEST_ID_KEY),
+                        echoed,
+                    ]
+                    await send(message)
+                    return
                 for key, _ in answered:
                     if key == _REQUEST_ID_KEY:
                         break
@@ -119,10 +137,13 @@ class EntryMiddleware:
                     message["headers"] = [*answered, echoed]
             await send(message)
 
+        answer: Send = send_with_id
+        if scope.get("method") == "HEAD":  # as the GET it stands for (lgsp/head.py)
+            scope, answer = served_as_get(scope, send_with_id)
         try:
             refusal = self._refusal(scope, len(headers), size, declared)
             if refusal is not None:
-                await _refuse(scope, send_with_id, refusal)
+                await _refuse(scope, answer, refusal)
                 return
             received = 0
 
@@ -135,7 +156,7 @@ class EntryMiddleware:
                         raise RequestTooLarge(self._detail())
                 return message
 
-            await self.app(scope, limited_receive, send_with_id)
+            await self.app(scope, limited_receive, answer)
         finally:
             request_id_var.reset(token)
 

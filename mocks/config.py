@@ -85,6 +85,15 @@ class SystemConfig(BaseModel):
         "process only). Off: every reset deletes and seeds again, as with several processes "
         "on one database.",
     )
+    clock_skew_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        le=86_400,
+        description="How far ahead of the document system's (and the axis's) clock a document's "
+        "PromulgationDate or a TraceHeader's Timestamp may be before it is refused as "
+        "future-dated (INVALID_EDXML, rule future_dated; assigned: 300 s, the sources are "
+        "silent).",
+    )
     signature_policy: Literal["report", "refuse"] = Field(
         default="report",
         description="What the document system does with a document whose signature is not "

@@ -20,13 +20,14 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from adapters._dvcqg_contracts import ProgressEntry
 from adapters.dvcqg import CAPDONVI
+from formats.agency_codes import AgencyCodeClosed, refuse_closed
 from formats.dates import format_dvcqg_time, parse_dvcqg_time
 from formats.ngsp import request_object
 
@@ -71,6 +72,20 @@ class ProtocolError(ValueError):
     def __init__(self, message: str, code: str = BAD_REQUEST) -> None:
         super().__init__(message)
         self.code = code
+
+
+def refuse_closed_codes(named: Mapping[str, str], on: date) -> None:
+    """ProtocolError for an organ id (`dstcode`, `madonvi`: name → value) under a level-1
+    code the 2025 merger closed, as the bus refuses one elsewhere (AGENCY_CODE_CLOSED, which
+    the message starts with, as OpenCPS's `error_code` must be a number), naming the body
+    that succeeds it."""
+    for name, organ_id in named.items():
+        try:
+            refuse_closed([organ_id], on)
+        except AgencyCodeClosed as closed:
+            use = closed.extensions["successor_organ_id"]
+            message = f"{closed.code}: {name} {organ_id}: {closed.detail} Use {use}."
+            raise ProtocolError(message) from None
 
 
 def reply(code: str, message: str, **extra: Any) -> dict[str, Any]:

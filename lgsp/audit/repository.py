@@ -125,7 +125,10 @@ class AuditRepository:
     async def by_request_id(
         self, request_id: str, *, instance: str | None = None
     ) -> list[AuditRecord]:
-        """Every hop of one request, in the order they happened."""
+        """Every hop of one request in the order they began (`occurred_at`); ties in the order
+        the log took them (`id` follows `seq` in each instance: ids are drawn under the head's
+        lock). Not chain order: a call's `inbound` hop is recorded last, once its answer is
+        known, after the hops it caused and the `pending` one."""
         statement = (
             select(AuditRecord)
             .where(AuditRecord.request_id == request_id)

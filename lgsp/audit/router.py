@@ -14,6 +14,7 @@ from lgsp.audit.schemas import AuditRecordOut, AuditTrail
 from lgsp.db import MAX_BIGINT
 from lgsp.deps import InstanceDep, SessionDep, admin_router
 from lgsp.errors import InvalidRequest, problem_responses
+from lgsp.masking import mask_request_id
 
 router = admin_router("/admin")
 
@@ -32,8 +33,10 @@ async def audit_trail(
         Query(
             min_length=1,
             max_length=128,
-            pattern=r"^[A-Za-z0-9._:-]+$",
-            description="Every hop of this request, in the order they happened (no paging).",
+            pattern=r"^[A-Za-z0-9._:*-]+$",
+            description="Every hop of this request, in the order they began (`occurred_at`, "
+            "then `seq`), not in chain order (no paging). A citizen's number in it is kept "
+            "masked; either form finds it.",
         ),
     ] = None,
     since: Annotated[
@@ -81,6 +84,7 @@ async def audit_trail(
     _check_range(since, until)
     repository = AuditRepository(session)
     if request_id is not None:
+        request_id = mask_request_id(request_id)
         hops = await repository.by_request_id(request_id, instance=instance.spec.name)
         return AuditTrail(
             request_id=request_id,

@@ -6,9 +6,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lgsp.auth.credentials import (
+    check_chosen_secret,
     generate_client_id,
     generate_client_secret,
+    hash_chosen_secret,
     hash_secret,
+    is_slow_hash,
     verify_secret,
 )
 from lgsp.auth.models import TENANT, AccessRight, ApiClient, ClientIdentity
@@ -65,17 +68,19 @@ async def register_client(
     kind: str = TENANT,
     organisation: str | None = None,
     handling: str | None = None,
+    chosen: bool = False,
 ) -> NewClient:
     """Create a client; its secret is returned this once and stored only as a hash.
 
-    New credentials are generated unless `credentials` fixes them (a configured client).
+    New credentials are generated unless `credentials` fixes them (a configured client);
+    `chosen`: a person chose that secret, which is then hashed slowly (`lgsp.auth.credentials`).
     """
     new = credentials or NewClient(generate_client_id(), generate_client_secret())
     await repository.add(
         instance=instance,
         client_id=new.client_id,
         name=name,
-        secret_hash=hash_secret(new.client_secret),
+        secret_hash=_stored(new.client_secret, chosen=chosen),
         is_admin=is_admin,
         rights=rights,
         created_at=datetime.now(UTC),
@@ -97,11 +102,16 @@ async def ensure_client(
     rights: dict[str, str],
     is_admin: bool,
     kind: str = TENANT,
+    chosen: bool = False,
 ) -> None:
     """Make a client with a known id and secret exist exactly as configured (the demo client).
 
-    A revocation by an operator is kept: restarting the bus does not undo it.
+    A revocation by an operator is kept: restarting the bus does not undo it. `chosen`: a
+    person chose the secret (`LGSP_DEMO_CLIENT_SECRET`): it must be long enough (`WeakSecret`)
+    and is hashed slowly.
     """
+    if chosen:
+        check_chosen_secret(secret, name=f"the secret of client {client_id}")
     client = await repository.get(instance, client_id)
     if client is None:
         credentials = NewClient(client_id, secret)
@@ -113,19 +123,30 @@ async def ensure_client(
             is_admin=is_admin,
             credentials=credentials,
             kind=kind,
+            chosen=chosen,
         )
         return
-    conform_client(client, secret=secret, rights=rights, is_admin=is_admin, kind=kind)
+    conform_client(
+        client, secret=secret, rights=rights, is_admin=is_admin, kind=kind, chosen=chosen
+    )
     await repository.session.flush()
 
 
 def conform_client(
-    client: ApiClient, *, secret: str, rights: dict[str, str], is_admin: bool, kind: str = TENANT
+    client: ApiClient,
+    *,
+    secret: str,
+    chosen: bool = False,
+    rights: dict[str, str],
+    is_admin: bool,
+    kind: str = TENANT,
 ) -> None:
     """Bring a loaded configured client back to its configuration: secret, admin flag, kind
-    and rights (`ensure_client`; a reset does it for several instances' at once)."""
-    if not verify_secret(secret, client.secret_hash):
-        client.secret_hash = hash_secret(secret)
+    and rights (`ensure_client`; a reset does it for several instances' at once). A chosen
+    secret stored with the fast hash (before scrypt) is hashed again, slowly."""
+    upgrade = chosen and not is_slow_hash(client.secret_hash)
+    if upgrade or not verify_secret(secret, client.secret_hash):
+        client.secret_hash = _stored(secret, chosen=chosen)
     client.is_admin = is_admin
     # The kind is the configuration's too: a tenant that took a bus client's id is not one.
     if client.identity is None:
@@ -141,3 +162,7 @@ def conform_client(
     # The configuration owns these clients' rights: one it no longer grants is taken away.
     if len(client.rights) != len(rights):
         client.rights[:] = [right for right in client.rights if right.service in rights]
+
+
+def _stored(secret: str, *, chosen: bool) -> str:
+    return hash_chosen_secret(secret) if chosen else hash_secret(secret)

@@ -6,6 +6,12 @@ Not per client id alone: then anyone who knows an id could lock its owner out by
 with wrong secrets (SECURITY-PROBE F6); the caller scopes the address to its instance, so that
 failures at one instance lock nobody out of another.
 
+The address's own limit would still lock out everyone behind one address (a NAT, a developer's
+127.0.0.1) once someone there fails often enough (F6, shared addresses). So a client that
+authenticated from an address within `KNOWN_FOR_SECONDS` is held to its own limit there only,
+as a login service trusts a known device: exempting it takes its secret, and its own limit
+still bounds guesses at it.
+
 A sliding window per key, in memory: each worker process limits on its own, which is what a
 test double needs (a real deployment would share the counters).
 """
@@ -25,6 +31,10 @@ ADDRESS_FACTOR = 10
 client shares 127.0.0.1, and an integrator's suite tests bad secrets on purpose."""
 
 
+KNOWN_FOR_SECONDS = 86_400.0
+"""How long a client stays known at an address after it authenticated there (assigned)."""
+
+
 class LoginLimiter:
     def __init__(
         self,
@@ -37,6 +47,8 @@ class LoginLimiter:
         self._window = window_seconds
         self._clock = clock
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._known: OrderedDict[str, float] = OrderedDict()
+        """`client@address` → until when it is known there (`record_success`)."""
 
     def retry_after(self, *, client: str, address: str) -> int:
         """Seconds until this client from this address may try again; 0 when it may now."""
@@ -44,7 +56,7 @@ class LoginLimiter:
             return 0
         now = self._clock()
         waits = [0.0]
-        for key, limit in self._limits(client, address):
+        for key, limit in self._limits(client, address, now):
             failures = self._recent(key, now)
             if len(failures) >= limit:
                 waits.append(failures[0] + self._window - now)
@@ -54,7 +66,7 @@ class LoginLimiter:
         if self._max <= 0:
             return
         now = self._clock()
-        for key, limit in self._limits(client, address):
+        for key, limit in self._limits(client, address, now):
             failures = self._recent(key, now)
             failures.append(now)
             while len(failures) > limit:  # only the newest `limit` matter
@@ -64,11 +76,21 @@ class LoginLimiter:
         while len(self._failures) > MAX_KEYS:
             self._failures.popitem(last=False)
 
-    def _limits(self, client: str, address: str) -> tuple[tuple[str, int], ...]:
-        return (
-            (f"client:{client}@{address}", self._max),
-            (f"address:{address}", self._max * ADDRESS_FACTOR),
-        )
+    def record_success(self, *, client: str, address: str) -> None:
+        """The client authenticated from this address: known there from now on."""
+        if self._max <= 0:
+            return
+        key = f"{client}@{address}"
+        self._known[key] = self._clock() + KNOWN_FOR_SECONDS
+        self._known.move_to_end(key)
+        while len(self._known) > MAX_KEYS:
+            self._known.popitem(last=False)
+
+    def _limits(self, client: str, address: str, now: float) -> tuple[tuple[str, int], ...]:
+        own = (f"client:{client}@{address}", self._max)
+        if self._known.get(f"{client}@{address}", 0.0) > now:
+            return (own,)
+        return (own, (f"address:{address}", self._max * ADDRESS_FACTOR))
 
     def _recent(self, key: str, now: float) -> deque[float]:
         failures = self._failures.get(key, deque())

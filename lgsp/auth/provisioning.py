@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lgsp.auth.clients import ALL_METHODS, ensure_client
+from lgsp.auth.credentials import check_chosen_secret
 from lgsp.auth.federation import NDXP_CLIENT_ID, federation_secret, province_client_id
 from lgsp.auth.keys import (
     KeyCipher,
@@ -24,7 +25,7 @@ from lgsp.auth.keys import (
 from lgsp.auth.models import FEDERATION, SYSTEM
 from lgsp.auth.repository import ClientRepository
 from lgsp.catalog.loader import Catalog
-from lgsp.settings import Settings
+from lgsp.settings import DEMO_CLIENT_SECRET, Settings
 from lgsp.topology import InstanceSpec, Topology
 
 PROVISIONING_LOCK_ID = 0x4C475351  # next to kit.db's SCHEMA_LOCK_ID ("LGSP" + 1)
@@ -96,6 +97,10 @@ async def _provision_demo_client(
     repository: ClientRepository, spec: InstanceSpec, catalog: Catalog, settings: Settings
 ) -> None:
     """The demo client may call every service and read the audit log of every instance."""
+    if demo_secret_is_chosen(settings):  # refused here, where its setting can be named
+        check_chosen_secret(
+            settings.demo_client_secret.get_secret_value(), name="LGSP_DEMO_CLIENT_SECRET"
+        )
     await ensure_client(
         repository,
         instance=spec.name,
@@ -104,7 +109,15 @@ async def _provision_demo_client(
         name="Demo client",
         rights={service.id: ALL_METHODS for service in catalog},
         is_admin=True,
+        chosen=demo_secret_is_chosen(settings),
     )
+
+
+def demo_secret_is_chosen(settings: Settings) -> bool:
+    """Whether an operator chose the demo client's secret: it is then checked for length and
+    hashed slowly. The published default is neither: the README prints it, so a slow hash
+    would hide nothing, and every test's token would pay for one."""
+    return settings.demo_client_secret.get_secret_value() != DEMO_CLIENT_SECRET
 
 
 async def _provision_system_clients(

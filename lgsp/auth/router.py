@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lgsp.audit.context import AuditContext
 from lgsp.auth.clients import CLIENT_ID_PATTERN
-from lgsp.auth.credentials import DUMMY_SECRET_HASH, verify_secret
+from lgsp.auth.credentials import DUMMY_SECRET_HASH, secret_matches
 from lgsp.auth.models import BUS_KINDS, ApiClient
 from lgsp.auth.repository import ClientRepository, RevocationRepository
 from lgsp.auth.schemas import (
@@ -250,15 +250,15 @@ async def _authenticate_client(
     client = None
     if _CLIENT_ID.fullmatch(client_id):  # anything else is no client of ours, and stays out of SQL
         client = await ClientRepository(session).get(instance.spec.name, client_id)
-    secret_ok = verify_secret(secret, client.secret_hash if client else DUMMY_SECRET_HASH)
+    secret_ok = await secret_matches(secret, client.secret_hash if client else DUMMY_SECRET_HASH)
     authenticated = client is not None and secret_ok and client.revoked_at is None
     # The bus's own system and federation clients are never locked out: their calls come from
     # the same address as anyone's in-process (127.0.0.1), and their secrets are not guessable.
     bus_client = authenticated and client is not None and client.kind in BUS_KINDS
     wait = 0 if bus_client else limiter.retry_after(**who)
     if wait:
-        raise OAuthError(
-            "too_many_attempts",
+        raise OAuthError(  # RFC 6749 §5.2 has no code for it: 429 (RFC 6585 §4) says the rest
+            "invalid_request",
             f"Too many failed attempts; retry in {wait} s.",
             status=429,
             headers={"Retry-After": str(wait)},
@@ -266,6 +266,7 @@ async def _authenticate_client(
     if not authenticated or client is None:
         limiter.record_failure(**who)
         raise OAuthError("invalid_client", "Client authentication failed.", status=401)
+    limiter.record_success(**who)
     return client
 
 

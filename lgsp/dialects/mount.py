@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lgsp.dialects.apim_door import ApimDoor
@@ -27,20 +26,33 @@ DOOR_PREFIXES: dict[Dialect, str] = {dialect: door.prefix for dialect, door in D
 """The path segment under an instance's base where each real dialect's door is."""
 
 
-def mount_doors(
-    mount: Callable[[str, ASGIApp], None], spec: InstanceSpec, *, core: ASGIApp, own: ASGIApp
-) -> None:
+def mount_doors(router: Router, spec: InstanceSpec, *, core: ASGIApp, own: ASGIApp) -> None:
     """Mount a door per real dialect `spec` speaks, and a closed one (`ClosedDoor`) at the
     prefix of each it does not; before the instance's own mount, which would otherwise take
     their paths (and answer them with a slash redirect, then a 401 for a token not sent in
-    the bus's own way)."""
+    the bus's own way). The door's path itself (`{base}/apim`, no slash after it) is the
+    door's too, answered as `{base}/apim/` is."""
     for dialect, prefix in DOOR_PREFIXES.items():
         door: ASGIApp = (
             DOORS[dialect](instance=spec.name, core=core, own=own)
             if dialect in spec.spoken
             else ClosedDoor(instance=spec.name, dialect=dialect)
         )
-        mount(f"{spec.mount_path}/{prefix}", door)
+        at = f"{spec.mount_path}/{prefix}"
+        router.routes.append(Route(at, _DoorPath(door, at), include_in_schema=False))
+        router.mount(at, door)
+
+
+class _DoorPath:
+    """The door's own path without the slash after it, handed to the door as a mount would
+    hand it `{door}/`: an object, not a function, so that the route takes every method."""
+
+    def __init__(self, door: ASGIApp, at: str) -> None:
+        self.door = door
+        self.at = at
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.door({**scope, "root_path": scope.get("root_path", "") + self.at}, receive, send)
 
 
 class ClosedDoor:

@@ -6,7 +6,9 @@ secret is checked in constant time and failures are throttled and recorded as an
 answers a random session. Sessions are kept in the database only as SHA-256 hashes of the
 session with its `dstcode` (`OpenCpsSession`), until the bus token behind them expires, so
 every worker on the database honours a session any of them answered; a session presented with
-another `dstcode` is no session. `POST {door}/integration` turns each service into calls of the
+another `dstcode` is no session. In era 2026 a `dstcode` or `madonvi` under a level-1 code the
+2025 merger closed is refused (AGENCY_CODE_CLOSED, in the protocol's `-2`), as the bus refuses
+such an agency everywhere else. `POST {door}/integration` turns each service into calls of the
 bus's own dialect to the instance's core, under the caller's request id:
 
 | service | operations |
@@ -32,6 +34,7 @@ from urllib.parse import quote, urlencode
 from starlette.types import ASGIApp
 
 from adapters.dialects import opencps as dvc
+from formats.dates import VIETNAM_TIME
 from lgsp.dialects.door import Door, DoorCall, not_served, problem_reply
 from lgsp.dialects.exchange import (
     CREDENTIAL_HEADERS,
@@ -150,6 +153,7 @@ class OpenCpsDoor(Door):
                 raise dvc.ProtocolError(f"The body is longer than {dvc.MAX_BODY} bytes.")
             if not dstcode or len(dstcode) > dvc.MAX_DSTCODE:
                 raise dvc.ProtocolError(f"Send the {dvc.DSTCODE_HEADER} header.")
+            _refuse_closed(call, {dvc.DSTCODE_HEADER: dstcode})
             if call.relative == dvc.AUTH_PATH:
                 document = await self._auth(call, body, dstcode)
             else:
@@ -178,9 +182,11 @@ class OpenCpsDoor(Door):
             media_type="application/x-www-form-urlencoded",
         )
         if answer.status != 200:
+            # Answered 200 as every refusal of the protocol, and recorded so at the door's
+            # path; the token endpoint has recorded its own refusal (the 401 it answered).
             problem = problem_of(answer.body)
             message = problem.get("error_description") or "username or password is wrong."
-            return dvc.reply(dvc.AUTH_FAILED, str(message))
+            raise dvc.ProtocolError(str(message), dvc.AUTH_FAILED)
         bus, instance = call.bus, call.instance
         claims = instance.verified_tokens.verify(
             str(problem_of(answer.body).get("access_token", "")),
@@ -212,7 +218,7 @@ class OpenCpsDoor(Door):
         )
         if known is None:
             raise dvc.ProtocolError("The session is unknown or expired.", dvc.AUTH_FAILED)
-        dvc.text(document, "madonvi")
+        _refuse_closed(call, {"madonvi": dvc.required(document, "madonvi")})
         service = _SERVICES.get(dvc.text(document, "service") or "")
         if service is None:
             raise dvc.ProtocolError("The adapter offers no such service.", dvc.NOT_OFFERED)
@@ -334,6 +340,12 @@ _SERVICES: Mapping[str, Service] = {
     "CapNhatTienDoHoSoMC": _progress,
 }
 """Every service of the protocol (`dvc.SERVICES`), by name."""
+
+
+def _refuse_closed(call: DoorCall, named: Mapping[str, str]) -> None:
+    """In today's era, no agency the 2025 merger closed (`dvc.refuse_closed_codes`)."""
+    if call.bus.settings.era == "2026":
+        dvc.refuse_closed_codes(named, datetime.now(VIETNAM_TIME).date())
 
 
 def _key(session: str, dstcode: str) -> str:

@@ -1,4 +1,10 @@
-"""The SOAP citizen services' door (`adapters.dialects.soap`)."""
+"""The SOAP citizen services' door (`adapters.dialects.soap`).
+
+Every call through it is audited (DESIGN.md §3: the same audit whatever the dialect): a service
+call by the core it reaches, a refusal of the door's own and a WSDL (`?wsdl`, which SOAP
+toolkits fetch before their first call) at the door's path, with the status sent, and kept in
+the journal too.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from starlette.types import Send
 
 from adapters.dialects import lgspaccesstoken as lat
 from adapters.dialects import soap
-from lgsp.dialects.door import Door, DoorCall
+from lgsp.dialects.door import Door, DoorCall, answer_recorded
 from lgsp.dialects.exchange import (
     body_once,
     core_scope,
@@ -43,7 +49,15 @@ class SoapDoor(Door):
         query = bytes(scope.get("query_string", b"")).decode("latin-1").lower()
         if operation in _WSDLS and scope["method"] == "GET" and query in ("wsdl", "wsdl="):
             location = f"{instance.issuer}/{self.prefix}{relative}"
-            await respond_bytes(send, 200, _WSDLS[operation](location), soap.MEDIA_TYPE)
+            wsdl = _WSDLS[operation](location)
+            await answer_recorded(
+                scope,
+                receive,
+                send,
+                lambda sent: respond_bytes(sent, 200, wsdl, soap.MEDIA_TYPE),
+                instance=self.instance,
+                base=base,
+            )
             return
         portal = (header(scope, b"content-type") or "").lower().startswith(soap.JSON_MEDIA_TYPE)
         wrapped = portal or soap.JSON_MEDIA_TYPE in (header(scope, b"accept") or "").lower()

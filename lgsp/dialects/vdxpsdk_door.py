@@ -5,11 +5,11 @@ journal.
 
 The call's `XroadVnpt-*` HMAC is checked against the system's sealed secret
 (`lgsp.dialects.tokens.sdk_secret`; `lgsp clients create --dialect vdxpsdk` keeps it) before
-anything else; the body is bounded and must be the file its signed `hash-file` names. A call
-whose signature is refused still reaches the core, without credentials, so that its refusal is
-recorded like any other; one the door refuses for its path, size or signed entries is recorded
-at the door's path (`Door._refuse`). The caller reads the SDK's `{status: FAIL, ErrorCode,
-ErrorDesc}` with the door's stable code.
+anything else; the body is bounded and must be the file its signed `hash-file` names. What the
+door refuses itself — a signature, a timestamp or a file that does not hold (401), a path, a
+size or a signed entry (404, 413, 422) — never reaches the core and is recorded at the door's
+path with the status sent (`Door._refuse`), as every door records its own refusals. The caller
+reads the SDK's `{status: FAIL, ErrorCode, ErrorDesc}` with the door's stable code.
 
 The jar's other calls are served the same way, each as the core operation that answers it:
 `getReceivedEdocList` as qlvb get_inbox (the system's own agency's inbox, as the core narrows
@@ -43,7 +43,7 @@ from formats.dates import VIETNAM_TIME
 from formats.ngsp import request_object
 from lgsp.auth.keys import KeyCipher
 from lgsp.auth.repository import ClientRepository
-from lgsp.dialects.door import Door, DoorCall
+from lgsp.dialects.door import Door, DoorCall, Reply
 from lgsp.dialects.exchange import (
     KEPT_FROM_CORE,
     Answer,
@@ -95,7 +95,7 @@ class VdxpSdkDoor(Door):
                 scope, receive, base=call.base, relative=call.relative, bus_path=None,
                 credential=None,
             )  # fmt: skip
-            await self._reply(call, answer, lambda sent: _answer_sdk(sent, answer, None))
+            await self._reply(call, answer, lambda sent: _answer_sdk(sent, answer))
             return
         settings = call.bus.settings
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -105,8 +105,6 @@ class VdxpSdkDoor(Door):
             failure = sdk.failure("TOO_LARGE", f"The file is larger than {limit} bytes.")
             await self._refuse(call, lambda sent: respond(sent, 413, failure))
             return
-        verdict: sdk.SdkRefusal | None = None
-        credential, messagetype, data = None, "edoc", body
         try:
             signed, secret = await self._verified(call, headers)
             data = await _file(body, headers.get("content-type", ""), signed.entries["hash-file"])
@@ -117,11 +115,12 @@ class VdxpSdkDoor(Door):
             )  # fmt: skip
             if known is None:
                 raise sdk.SdkRefusal("SIGNATURE_INVALID", "The system may not call the bus.")
-            credential = f"Bearer {known[0]}"
         except sdk.SdkRefusal as error:
-            verdict = error
+            await self._refuse(call, _unauthenticated(error), read=body)
+            return
+        credential = f"Bearer {known[0]}"
         path = "documents"
-        if messagetype == "status" and credential is not None:
+        if messagetype == "status":
             try:
                 path = f"documents/{sdk.status_document_key(data)}/status"
             except sdk.SdkRefusal as error:
@@ -134,7 +133,7 @@ class VdxpSdkDoor(Door):
             bus_path=lambda service, version, rest: (service, version, rest),
             credential=credential,
         )  # fmt: skip
-        await _answer_sdk(send, answer, verdict)
+        await _answer_sdk(send, answer)
 
     async def _serve_query(self, call: DoorCall) -> None:
         """One of the jar's calls without a file, through the core operation that answers it."""
@@ -155,9 +154,8 @@ class VdxpSdkDoor(Door):
             )  # fmt: skip
             if known is None:
                 raise sdk.SdkRefusal("SIGNATURE_INVALID", "The system may not call the bus.")
-        except sdk.SdkRefusal as error:  # recorded by the core, as a call without credentials
-            answer = await self._core(call, "GET", "documents/inbox", credential=None)
-            await _answer_sdk(send, answer, error)
+        except sdk.SdkRefusal as error:
+            await self._refuse(call, _unauthenticated(error), read=read)
             return
         credential = f"Bearer {known[0]}"
         try:
@@ -341,7 +339,13 @@ def _as_edxml(scope: Scope, length: int) -> Scope:
     return {**scope, "headers": headers}
 
 
-async def _answer_sdk(send: Send, answer: Answer, verdict: sdk.SdkRefusal | None) -> None:
+def _unauthenticated(refusal: sdk.SdkRefusal) -> Reply:
+    """The door's 401 for a call whose signature, timestamp or file does not hold."""
+    failure = sdk.failure(refusal.code, str(refusal))
+    return lambda send: respond(send, 401, failure)
+
+
+async def _answer_sdk(send: Send, answer: Answer) -> None:
     """The core's answer in the SDK's form: `DocId` is the document's id in the bus."""
     if not answer.translatable:
         await answer.replay(send)
@@ -349,9 +353,7 @@ async def _answer_sdk(send: Send, answer: Answer, verdict: sdk.SdkRefusal | None
     status, document = answer.status, problem_of(answer.body)
     kept = [(k, v) for k, v in answer.headers if k.lower() in KEPT_FROM_CORE]
     reply: dict[str, Any]
-    if verdict is not None:
-        status, reply = 401, sdk.failure(verdict.code, str(verdict))
-    elif status < 400:
+    if status < 400:
         reply = {**sdk.success(str(document.get("id") or "") or None), "Answer": document}
     else:
         reply = _failure(status, document)

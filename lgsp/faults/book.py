@@ -24,6 +24,7 @@ from lgsp.faults import store
 from lgsp.faults.matcher import CallFacts, CompiledRule, Fault, choose_fault, compile_rule, hits
 from lgsp.faults.schemas import FaultRuleIn
 from lgsp.faults.store import Sessions
+from lgsp.path_patterns import STORED
 
 
 def _utc_now() -> datetime:
@@ -112,7 +113,7 @@ class FaultBook:
             rules = tuple(
                 compile_rule(
                     record.id,
-                    FaultRuleIn.model_validate_json(record.definition),
+                    FaultRuleIn.model_validate_json(record.definition, context=STORED),
                     expires_at=record.expires_at,
                 )
                 for record in records

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from lgsp.db import column_values
 from lgsp.faults.models import FaultRuleRecord
 from lgsp.faults.schemas import FaultRuleIn, FaultRuleOut
+from lgsp.path_patterns import STORED
 
 Sessions = async_sessionmaker[AsyncSession]
 _DEFINITION = frozenset({"definition"})
@@ -18,9 +19,10 @@ _DEFINITION = frozenset({"definition"})
 
 def to_out(record: FaultRuleRecord) -> FaultRuleOut:
     """The rule as stored (its definition) with the row's own columns: id, count left, expiry."""
-    rule = FaultRuleIn.model_validate_json(record.definition)
+    rule = FaultRuleIn.model_validate_json(record.definition, context=STORED)
     return FaultRuleOut.model_validate(
-        {**column_values(record, exclude=_DEFINITION), **rule.model_dump(exclude_none=True)}
+        {**column_values(record, exclude=_DEFINITION), **rule.model_dump(exclude_none=True)},
+        context=STORED,
     )
 
 

@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from lgsp.masking import mask_request_id
 from lgsp.path_patterns import PathPattern, UpperCase
 
 MAX_LIST = 500
@@ -40,7 +41,15 @@ class JournalFilter(BaseModel):
     """Relative to the instance's base (`/dancu/v1/citizens/*`): a glob, or a regular
     expression when it starts with `^` (searched with `re.search`), as fault rules take it."""
     status: int | None = Field(default=None, ge=100, le=599)
-    request_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:-]{1,128}$")
+    request_id: (
+        Annotated[
+            str,
+            Field(pattern=r"^[A-Za-z0-9._:*-]{1,128}$"),
+            AfterValidator(mask_request_id),
+        ]
+        | None
+    ) = None
+    """As the bus keeps it: a citizen's number in it masked (either form finds the exchange)."""
     since: Annotated[AwareDatetime, AfterValidator(_in_utc)] | None = None
     """Only exchanges that started at or after this instant (with its offset: `…Z`, `…+07:00`)."""
 

@@ -8,6 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lgsp.auth.clients import ALL_METHODS, conform_client, ensure_client
+from lgsp.auth.provisioning import demo_secret_is_chosen
 from lgsp.auth.repository import ClientRepository
 from lgsp.catalog.loader import Catalog
 from lgsp.outbox.models import OutboxMessage
@@ -31,6 +32,7 @@ async def restore_demo_clients(
     repository = ClientRepository(session)
     rights = {service.id: ALL_METHODS for service in catalog}
     secret = settings.demo_client_secret.get_secret_value()
+    chosen = demo_secret_is_chosen(settings)
     found = {
         client.instance: client
         for client in await repository.get_each(instances, settings.demo_client_id)
@@ -46,8 +48,9 @@ async def restore_demo_clients(
                 name="Demo client",
                 rights=rights,
                 is_admin=True,
+                chosen=chosen,
             )
             continue
-        conform_client(client, secret=secret, rights=rights, is_admin=True)
+        conform_client(client, secret=secret, rights=rights, is_admin=True, chosen=chosen)
         client.revoked_at = None
     await session.flush()

@@ -58,7 +58,7 @@ SUPPORTED_SERVICES = ("dancu", "csdlqgdc")
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/lgsp/kiengiang"
 TOKEN_TTL_SECONDS = Settings.model_fields["token_ttl_seconds"].default
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")  # as lgsp.middleware
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:*-]{1,128}$")  # as lgsp.middleware
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 

@@ -17,7 +17,9 @@ afterwards by a loop of the portal's lifespan:
 Rows of one dossier are sent in order; a worker holds the rows it sends for `LEASE`, so the
 portal's loops in several processes on one database never send one row twice at once.
 The `dstcode` and `madonvi` the portal sends are its province's people's committee's organ id
-(`000.00.00.{letter}`, assigned: no source gives a province's).
+(`000.00.00.{letter}`, assigned: no source gives a province's), under the level-1 code its era
+gives it: today's province's in era 2026 (An Giang's H01 for Kiên Giang's portal), since the
+bus refuses a code the 2025 merger closed.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ from formats.dates import format_dvcqg_time
 from mocks.bus import BusClient, BusUnavailable
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
-from mocks.directory.agencies import find_agency, known_province
+from mocks.directory.admin_units import Era
+from mocks.directory.agencies import agencies_of, find_agency
 from mocks.dvc.models import Dossier, NationalSync
 from mocks.dvc.schemas import dossier_json
 from mocks.stateful import write_transaction
@@ -105,9 +108,10 @@ def queued_sync(
     )
 
 
-def portal_dstcode(province_code: str) -> str:
-    """The `dstcode` and `madonvi` the portal sends (assigned: its people's committee)."""
-    return f"000.00.00.{known_province(province_code).letter_code}"
+def portal_dstcode(province_code: str, *, era: Era) -> str:
+    """The `dstcode` and `madonvi` the portal sends (assigned: its people's committee), in
+    the province of its era (today's since 1 July 2025 in era 2026)."""
+    return f"000.00.00.{agencies_of(province_code, era=era)[0].letter_code}"
 
 
 class SyncFailed(Exception):
@@ -309,7 +313,7 @@ async def running_syncer(
         bus,
         username=config.bus_client_id or "",
         password=secret.get_secret_value() if secret is not None else "",
-        dstcode=portal_dstcode(province_code),
+        dstcode=portal_dstcode(province_code, era=config.era),
     )
     syncer = NationalSyncer(database.sessions, client, instance=config.instance)
     task = asyncio.create_task(syncer.run(), name=f"dvc national sync {config.instance}")

@@ -78,6 +78,7 @@ from mocks.vdxp.sdk import (
     ok,
     read_body,
     read_json,
+    refuse_future_dated,
     request_id,
     sha256,
     warnings,
@@ -215,6 +216,9 @@ def create_app(
         context = context_of(request)
         body = await read_body(request, XML, DEFAULT_LIMITS.max_bytes)
         reading = await off_loop_if_large(len(body), partial(read_edxml, body))
+        refuse_future_dated(
+            reading.message, now=context.now(), skew_seconds=context.config.clock_skew_seconds
+        )
         sender = reading.message["from"]["organ_id"]
         _check_own_agency(context, sender, "UNKNOWN_SENDER")
         _check_called_from_here(request, context, sender, "UNKNOWN_SENDER")

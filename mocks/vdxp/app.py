@@ -64,6 +64,7 @@ from mocks.vdxp.sdk import (
     outbox_key,
     read_body,
     read_json,
+    refuse_future_dated,
     request_id,
     sha256,
 )
@@ -116,6 +117,9 @@ def create_app(
         key = idempotency_key(request)
         reading = await off_loop_if_large(len(body), partial(read_edxml, body))
         document = reading.message
+        refuse_future_dated(
+            document, now=context.now(), skew_seconds=context.config.clock_skew_seconds
+        )
         document_id = document_id_of(document)  # the ledger and outbox keys find it by it
         sender = document["from"]["organ_id"]
         place = instance_of(context.config.provinces, sender)

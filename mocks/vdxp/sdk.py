@@ -14,12 +14,14 @@ import hashlib
 import re
 import uuid
 from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Annotated, Any, TypeVar
 
 from fastapi import FastAPI, Request
 from pydantic import BaseModel, StringConstraints, ValidationError
 
+from formats.dates import VIETNAM_TIME
 from formats.edxml import InvalidEdxml, Reading
 from mocks.bus import Handover
 from mocks.envelope import (
@@ -41,7 +43,7 @@ DocumentIdText = Annotated[str, StringConstraints(max_length=MAX_DOCUMENT_ID)]
 """A `documentId` as the SDK's JSON calls name a document, bounded as the endpoints keep it."""
 # The gateway's own rules for the two headers (lgsp/routing/router.py, lgsp/middleware.py).
 _IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,200}")
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:*-]{1,128}")  # `*`: a bus hop masked a number in it
 _Model = TypeVar("_Model", bound=BaseModel)
 
 
@@ -158,6 +160,34 @@ def document_id_of(document: Mapping[str, Any]) -> str:
             rule="too_long",
         )
     return document_id
+
+
+def refuse_future_dated(document: Mapping[str, Any], *, now: datetime, skew_seconds: float) -> None:
+    """InvalidEdxml `future_dated` when the document's PromulgationDate, or a TraceHeader's
+    Timestamp (a hop it says it already made), is later than `now` plus `skew_seconds` (the
+    clocks of two systems differ a little), both read as Vietnam time (QCVN 102 dates carry no
+    zone). The sources are silent on what the real axis does; a document dated tomorrow is not
+    one yet (`SystemConfig.clock_skew_seconds`, assigned)."""
+    latest = (now + timedelta(seconds=skew_seconds)).astimezone(VIETNAM_TIME)
+    stamps = [t.get("timestamp") for t in document.get("trace_headers") or ()]
+    if date.fromisoformat(document["promulgation"]["date"]) > latest.date():
+        found = "MessageHeader/PromulgationInfo/PromulgationDate"
+    elif any(isinstance(s, str) and _later(s, latest) for s in stamps):  # a lenient read may
+        found = "TraceHeaderList/TraceHeader/Timestamp"  # leave one unread: None
+    else:
+        return
+    raise InvalidEdxml(
+        f"{found} is later than now in Vietnam, past the {skew_seconds:g} s the clocks "
+        "may differ by: a document is dated when it is issued, not ahead.",
+        rule="future_dated",
+    )
+
+
+def _later(stamp: str, latest: datetime) -> bool:
+    try:
+        return datetime.fromisoformat(stamp).replace(tzinfo=VIETNAM_TIME) > latest
+    except ValueError:
+        return False
 
 
 def warnings(reading: Reading) -> list[dict[str, str]]:

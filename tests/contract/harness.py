@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from lgsp.cli._openapi import OPENAPI_DIR
-from tests.fixtures.bus import TEST_PUBLIC_URL, bearer
+from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer
 
 CHECKS: list[CheckFunction] = [
     schemathesis.checks.not_a_server_error,
@@ -54,6 +54,8 @@ BUDGET = settings(
 )
 
 NDXP = "/ndxp"
+NATIONAL = {"csdlqgdc", "dvcqg", "vdxp"}
+"""The services NDXP serves as well as each LGSP."""
 
 _REQUEST_FIELDS = ("method", "url", "headers", "files", "data", "params", "auth", "cookies", "json")
 
@@ -87,6 +89,17 @@ def targets(name: str, bases: Sequence[str]) -> list[object]:
     ]
 
 
+def service_targets() -> list[object]:
+    """Every service's operations at Kiên Giang, the national services' at NDXP too."""
+    return [
+        target
+        for path in sorted((OPENAPI_DIR / "services").glob("*.json"))
+        for target in targets(
+            f"services/{path.name}", [KG, NDXP] if path.name.split(".")[0] in NATIONAL else [KG]
+        )
+    ]
+
+
 def cases(operation: APIOperation) -> st.SearchStrategy[Case]:
     """Valid requests (which must get a documented answer) and invalid ones (a problem)."""
     return st.one_of(
@@ -111,6 +124,12 @@ def send(bus: Bus, case: Case, base: str, *, authorised: bool = True) -> httpx.R
         content=prepared.body,
     )
     return bus.portal.call(request)
+
+
+def clear_faults(bus: Bus, base: str) -> None:
+    """Remove every fault rule at `base`: a rule drawn by one case must not break later ones."""
+    clear = partial(bus.http.delete, f"{base}/admin/faults", headers=bearer(bus.tokens[base]))
+    assert bus.portal.call(clear).status_code == 200
 
 
 def check(case: Case, response: httpx.Response) -> None:

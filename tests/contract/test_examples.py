@@ -106,6 +106,21 @@ def test_the_contracts_describe_the_default_bus() -> None:
     # the documents' examples are these (tests/test_openapi.py): an organ id's, MaTTHC's, MaHoSo's
     closed = rf"\.(?:{'|'.join(CLOSED)})\b"
     assert re.findall(closed, EXAMPLES_FILE.read_text(encoding="utf-8")) == []
+    # and the catalog's words (services/*.toml): each service's and each operation's
+    said = [
+        (name, text)
+        for name, document in SERVICE_DOCUMENTS.items()
+        for text in [
+            document["info"]["description"],
+            *(
+                operation.get(field, "")
+                for operations in document["paths"].values()
+                for operation in operations.values()
+                for field in ("summary", "description")
+            ),
+        ]
+    ]
+    assert [(name, text) for name, text in said if re.search(closed, text)] == []
 
 
 @pytest.mark.anyio

@@ -1,43 +1,15 @@
-"""The gateway's own contract (openapi/gateway.json) at an LGSP and at NDXP: token endpoints,
-the catalog, admin endpoints (the demo client holds the admin scope) and the generic
-invocation route: no 5xx, and every answer as documented (issue 5)."""
+"""The gateway's own contract (openapi/gateway.json): what it documents for token endpoints,
+admin endpoints and the generic invocation route, and a fault rule's answer against it. The
+fuzzing of every operation is `test_answers.py`'s (issue 5)."""
 
 from __future__ import annotations
 
 from functools import partial
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from schemathesis.schemas import APIOperation
 
-from tests.contract.harness import BUDGET, NDXP, Bus, cases, check, load_schema, send, targets
+from tests.contract.harness import Bus, check, clear_faults, load_schema
 from tests.fixtures.bus import KG, bearer
-
-TOKEN_ENDPOINTS = {"/token", "/token/revoke"}  # the client authenticates by Basic or form
-
-
-@pytest.mark.parametrize(("base", "operation"), targets("gateway.json", (KG, NDXP)))
-@BUDGET
-@given(data=st.data())
-def test_gateway_operation_answers_as_its_contract_says(
-    base: str, operation: APIOperation, data: st.DataObject, contract_bus: Bus
-) -> None:
-    case = data.draw(cases(operation), label="case")
-
-    try:
-        response = send(contract_bus, case, base, authorised=operation.path not in TOKEN_ENDPOINTS)
-    finally:
-        if operation.path == "/admin/faults" and operation.method == "post":
-            _clear_faults(contract_bus, base)  # a rule drawn here must not break later cases
-
-    check(case, response)
-
-
-def _clear_faults(bus: Bus, base: str) -> None:
-    clear = partial(bus.http.delete, f"{base}/admin/faults", headers=bearer(bus.tokens[base]))
-    assert bus.portal.call(clear).status_code == 200
-
 
 GATEWAY = load_schema("gateway.json").raw_schema
 OAUTH_ANSWERS = {"/token", "/token/revoke"}  # RFC 6749 §5.2 JSON, not problem+json
@@ -59,7 +31,7 @@ def test_a_fault_rule_without_limits_answers_as_documented(contract_bus: Bus) ->
     try:
         response = contract_bus.portal.call(add)
     finally:
-        _clear_faults(contract_bus, KG)
+        clear_faults(contract_bus, KG)
 
     assert response.status_code == 201
     check(operation.Case(body=rule, media_type="application/json"), response)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,11 +16,13 @@ from adapters.dialects import soap
 from lgsp.dialects.mount import DOOR_PREFIXES
 from lgsp.settings import Settings
 from lgsp.topology import Dialect
-from tests.fixtures.bus import KG, DialectSettings, bearer, fetch_token
+from tests.fixtures.bus import KG, DialectSettings, bearer, bus_settings, fetch_token
+from tests.fixtures.topology import todays_topology_text
 
 pytestmark = pytest.mark.anyio
 
 TG = "/lgsp/tiengiang"
+AG = "/lgsp/angiang"
 SOAP = f"{KG}/soap/{soap.OPERATION}"
 LAT_HEADER = base64.b64encode(
     json.dumps(
@@ -255,22 +258,52 @@ async def test_an_opencps_request_the_door_cannot_read_is_recorded_without_its_b
     assert json.loads(entry["response"]["body"]) == answer.json()
 
 
-async def test_an_sdk_path_the_door_does_not_offer_is_refused_at_its_path(
-    client: httpx.AsyncClient, demo_token: str
+@pytest.mark.parametrize(
+    ("method", "path", "base", "refusal"),
+    [
+        pytest.param(
+            "POST",
+            f"{KG}/vdxp-sdk/registerAgency",
+            KG,
+            {
+                "status": "FAIL",
+                "ErrorCode": "NOT_FOUND",
+                "ErrorDesc": f"Nothing is served at {KG}/vdxp-sdk/registerAgency.",
+            },
+            id="sdk-path-not-offered",
+        ),
+        pytest.param(
+            "GET",
+            "/ndxp/apim/nothing",
+            "/ndxp",
+            {
+                "fault": {
+                    "code": 900906,
+                    "message": "No matching resource found for given API Request",
+                    "description": "No matching resource found",
+                }
+            },
+            id="api-manager-path-with-no-service",
+        ),
+    ],
+)
+async def test_a_path_the_door_cannot_serve_is_refused_in_its_own_form_at_its_path(
+    client: httpx.AsyncClient,
+    demo_token: str,
+    method: str,
+    path: str,
+    base: str,
+    refusal: dict[str, Any],
 ) -> None:
-    path = f"{KG}/vdxp-sdk/registerAgency"
-
-    answer = await client.post(path, headers={"X-Request-ID": "sdk-path"})
-    inbound, journal = await trail(client, demo_token, "sdk-path")
+    """The door's own refusal, recorded in the audit trail and the journal at the door's path."""
+    request_id = unique_id(method, path)
+    answer = await client.request(method, path, headers={"X-Request-ID": request_id})
+    inbound, journal = await trail(client, demo_token, request_id, base)
 
     assert answer.status_code == 404, answer.text
-    assert answer.json() == {
-        "status": "FAIL",
-        "ErrorCode": "NOT_FOUND",
-        "ErrorDesc": f"Nothing is served at {path}.",
-    }
+    assert answer.json() == refusal
     assert [(r["path"], r["status"]) for r in inbound] == [(path, 404)]
-    assert [(e["path"], e["status"]) for e in journal] == [("/vdxp-sdk/registerAgency", 404)]
+    assert [(e["path"], e["status"]) for e in journal] == [(path.removeprefix(base), 404)]
 
 
 async def test_an_oversized_sdk_query_is_recorded_as_refused(
@@ -298,18 +331,6 @@ async def test_sdk_refusals_carry_no_json_null(client: httpx.AsyncClient) -> Non
         assert "DocId" not in answer.json()
 
 
-async def test_an_api_manager_path_with_no_service_is_refused_at_its_path(
-    client: httpx.AsyncClient, demo_token: str
-) -> None:
-    answer = await client.get("/ndxp/apim/nothing", headers={"X-Request-ID": "apim-path"})
-    inbound, journal = await trail(client, demo_token, "apim-path", "/ndxp")
-
-    assert answer.status_code == 404
-    assert answer.json()["fault"]["code"] == 900906
-    assert [(r["path"], r["status"]) for r in inbound] == [("/ndxp/apim/nothing", 404)]
-    assert [(e["path"], e["status"]) for e in journal] == [("/apim/nothing", 404)]
-
-
 async def test_an_lgspaccesstoken_path_with_no_service_names_the_door(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
@@ -326,3 +347,129 @@ async def test_an_lgspaccesstoken_path_with_no_service_names_the_door(
     assert [(r["path"], r["status"]) for r in inbound if r["path"] != f"{TG}/token"] == [
         (path, 404)
     ]
+
+
+async def test_a_failed_opencps_login_is_recorded_as_the_caller_got_it(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    """OpenCPS answers every refusal 200 with its `error_code`: the door's record says so, at
+    its path, beside the token endpoint's own record of the credentials it refused."""
+    answer = await client.post(
+        f"{KG}/opencps/auth",
+        json={"username": "demo", "password": "not-the-secret"},
+        headers={"dstcode": "000.00.00.H33", "X-Request-ID": "opencps-login-failed"},
+    )
+    inbound, journal = await trail(client, demo_token, "opencps-login-failed")
+
+    assert answer.status_code == 200
+    assert answer.json()["error_code"] == "-1"
+    assert sorted((r["path"], r["status"]) for r in inbound) == [
+        (f"{KG}/opencps/auth", 200),
+        (f"{KG}/token", 401),
+    ]
+    (entry,) = journal
+    assert (entry["path"], entry["status"]) == ("/opencps/auth", 200)
+    assert json.loads(entry["response"]["body"]) == answer.json()
+    assert "not-the-secret" not in json.dumps(entry)
+
+
+class TestTodaysMap:
+    """Era 2026, the bus's default: An Giang, which absorbed Kiên Giang (H33), speaking the
+    dialects whose doors take agency codes."""
+
+    @pytest.fixture
+    def settings(
+        self, bus_database_url: str, bus_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+    ) -> Settings:
+        path = tmp_path_factory.mktemp("doors-today") / "opencps.toml"
+        path.write_text(todays_topology_text({"angiang": ("bus", "opencps")}), encoding="utf-8")
+        return bus_settings(bus_database_url, bus_data_dir, era="2026", topology_file=path)
+
+    async def test_an_opencps_agency_code_the_merger_closed_is_refused(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        """As the bus refuses a closed agency elsewhere (AGENCY_CODE_CLOSED), in OpenCPS's
+        form: a `dstcode` at login, a `madonvi` at a call; today's codes are taken."""
+        account = {"username": "demo", "password": "lgsp-demo-secret"}
+        closed = await client.post(
+            f"{AG}/opencps/auth",
+            json=account,
+            headers={"dstcode": "000.00.00.H33", "X-Request-ID": "opencps-closed-dstcode"},
+        )
+        login = await client.post(
+            f"{AG}/opencps/auth", json=account, headers={"dstcode": "000.00.00.H01"}
+        )
+        session = login.json().get("session")
+        calls = [
+            await client.post(
+                f"{AG}/opencps/integration",
+                json={"session": session, "madonvi": madonvi, "service": "LayDanhMucLinhVuc"},
+                headers={"dstcode": "000.00.00.H01"},
+            )
+            for madonvi in ("000.00.01.H33", "000.00.01.H01")
+        ]
+        token = await fetch_token(client, AG)
+        inbound, _ = await trail(client, token, "opencps-closed-dstcode", AG)
+
+        assert closed.status_code == 200
+        assert closed.json()["error_code"] == "-2", closed.text
+        assert closed.json()["message"].startswith("AGENCY_CODE_CLOSED: dstcode 000.00.00.H33")
+        assert "000.00.00.H01" in closed.json()["message"]
+        assert "session" not in closed.json()
+        assert [(r["path"], r["status"]) for r in inbound] == [(f"{AG}/opencps/auth", 200)]
+        assert login.json()["error_code"] == "0", login.text
+        refused, taken = (call.json() for call in calls)
+        assert refused["error_code"] == "-2"
+        assert refused["message"].startswith("AGENCY_CODE_CLOSED: madonvi 000.00.01.H33")
+        assert "000.00.01.H01" in refused["message"]
+        assert not taken["message"].startswith("AGENCY_CODE_CLOSED"), taken
+
+
+async def test_a_wsdl_fetched_at_the_soap_door_is_recorded(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    """Every call through a door is audited (DESIGN.md §3), the WSDL a SOAP toolkit fetches
+    before its first call too: at the door's path, and in the journal."""
+    answer = await client.get(SOAP, params={"wsdl": ""}, headers={"X-Request-ID": "soap-wsdl"})
+    inbound, journal = await trail(client, demo_token, "soap-wsdl")
+
+    assert answer.status_code == 200
+    assert b"wsdl:definitions" in answer.content or b"<definitions" in answer.content
+    assert [(r["method"], r["path"], r["status"]) for r in inbound] == [("GET", SOAP, 200)]
+    (entry,) = journal
+    assert (entry["path"], entry["query"], entry["status"]) == (
+        SOAP.removeprefix(KG), "wsdl=", 200
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("door", "status", "media_type"),
+    [
+        ("/ndxp/apim", 404, "application/json"),  # API Manager's fault 900906
+        (f"{KG}/apim", 404, "application/problem+json"),  # DIALECT_NOT_SPOKEN
+        (f"{KG}/soap", 500, "text/xml; charset=utf-8"),
+        (f"{KG}/vdxp-sdk", 404, "application/json"),
+        (f"{KG}/opencps", 404, "application/problem+json"),
+        (f"{TG}/lgspaccesstoken", 404, "application/json"),
+    ],
+)
+async def test_a_doors_own_path_is_the_doors_as_with_a_slash_after_it(
+    client: httpx.AsyncClient, demo_token: str, door: str, status: int, media_type: str
+) -> None:
+    """`$BASE/apim` is answered by the door (in its dialect's error form, or the closed
+    door's DIALECT_NOT_SPOKEN), as `$BASE/apim/` is, not by the instance behind it."""
+    request_id = unique_id("door itself", door)
+    base = "/ndxp" if door.startswith("/ndxp") else "/".join(door.split("/")[:3])
+
+    bare = await client.get(door, headers={"X-Request-ID": request_id})
+    slashed = await client.get(door + "/")
+    inbound, _ = await trail(client, demo_token, request_id, base)
+
+    assert (bare.status_code, bare.headers["content-type"]) == (status, media_type), bare.text
+    assert (slashed.status_code, slashed.headers["content-type"]) == (status, media_type)
+    if media_type == "application/problem+json":
+        assert bare.json()["code"] == slashed.json()["code"]
+        assert bare.json()["instance"] == door
+    if door == f"{KG}/apim":
+        assert bare.json()["code"] == "DIALECT_NOT_SPOKEN"
+    assert [(r["path"], r["status"]) for r in inbound] == [(door, status)]

@@ -229,13 +229,13 @@ async def test_a_bad_sdk_call_is_refused_in_the_sdks_form_and_recorded(
     assert (refused.json()["status"], refused.json()["ErrorCode"]) == ("FAIL", code)
     assert all(item["document_id"].split(",")[2] != "17310/VPCP-TTĐT"
                for item in inbox.json()["items"])  # fmt: skip
-    if status == 401:  # refused at the door, and recorded by the core like any other refusal
+    if status == 401:  # refused at the door, and recorded at its path like its other refusals
         audit = await client.get(
             f"{KG}/admin/audit", params={"request_id": headers["X-Request-ID"]},
             headers=bearer(demo_token),
         )  # fmt: skip
         (record,) = [r for r in audit.json()["records"] if r["hop"] == "inbound"]
-        assert record["status"] == 401
+        assert (record["method"], record["path"], record["status"]) == ("POST", SEND, 401)
 
 
 def query_headers(system: SdkSystem, **entries: str) -> dict[str, str]:
@@ -509,7 +509,9 @@ async def test_an_sdk_query_with_a_bad_signature_is_refused_and_recorded(
     assert refused.status_code == 401, refused.text
     assert (refused.json()["status"], refused.json()["ErrorCode"]) == ("FAIL", "SIGNATURE_INVALID")
     (record,) = [r for r in audit.json()["records"] if r["hop"] == "inbound"]
-    assert record["status"] == 401
+    assert (record["method"], record["path"], record["status"]) == (
+        "POST", f"{DOOR}/getReceivedEdocList", 401
+    )  # fmt: skip
 
 
 async def test_a_call_the_sdk_door_does_not_offer_is_an_unknown_path(

@@ -16,6 +16,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from formats.agency_codes import CLOSED
 from lgsp.composition import create_bus
 from lgsp.settings import Settings
 from lgsp.topology import TOPOLOGY_2026, Topology, topology_toml
@@ -151,3 +152,15 @@ def test_the_dialects_topology_examples_load_as_they_read() -> None:
     speaking = [t.instances[0] for t in topologies if "opencps" in t.instances[0].spoken]
     portals = [spec.system("dvc") for spec in speaking]
     assert any(portal is not None and portal.dialect == "opencps" for portal in portals)
+
+
+def test_the_dialects_examples_name_no_agency_the_merger_closed() -> None:
+    """The examples run on the default bus (era 2026, An Giang): no organ id, `PartnerCode`,
+    `dstcode`, `madonvi` or `MaDonVi` under a level-1 code closed on 1 July 2025."""
+    closed = rf"\.(?:{'|'.join(CLOSED)})\b"
+    blocks = re.findall(r"```(?:shell|json|toml)\n(.*?)```", SECTION, re.S)
+    assert len(blocks) >= 6
+
+    assert [
+        line for block in blocks for line in block.splitlines() if re.search(closed, line)
+    ] == []

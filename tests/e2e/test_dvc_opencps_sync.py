@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,15 +16,23 @@ from sqlalchemy import select
 
 from lgsp.db import make_engine, make_session_factory
 from lgsp.settings import Settings
+from mocks.dancu.seed import generate_citizens
 from mocks.dvc.models import NationalSync
 from tests.e2e.test_dialects import journal, trail
-from tests.fixtures.bus import KG, DialectSettings, bearer
-from tests.fixtures.dossiers import file_residence_dossier, receive_dossier
+from tests.fixtures.bus import KG, DialectSettings, bearer, bus_settings, fetch_token
+from tests.fixtures.dossiers import (
+    applicant_of,
+    file_residence_dossier,
+    first_adult,
+    receive_dossier,
+)
+from tests.fixtures.topology import todays_topology_text
 from tests.fixtures.waiting import eventually
 
 pytestmark = pytest.mark.anyio
 
 SYNC_PATH = f"{KG}/dvcqg/v1/dossiers/sync"
+AG = "/lgsp/angiang"
 
 
 @pytest.fixture
@@ -116,3 +125,47 @@ async def test_a_sync_the_door_refuses_is_retried_until_it_is_taken(
     await national(client, demo_token, code, 1)
     [row] = await eventually_synced(settings, code, 1)
     assert (row.attempts, row.error_code) == (1, "-9")  # UNAVAILABLE, then taken
+
+
+class TestTodaysMap:
+    """Era 2026, the bus's default: An Giang's portal (Kiên Giang's records since 1 July 2025)
+    at a door that refuses an agency code the merger closed (H33)."""
+
+    @pytest.fixture
+    def settings(
+        self, bus_database_url: str, bus_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+    ) -> Settings:
+        path = tmp_path_factory.mktemp("portal-today") / "opencps.toml"
+        topology = todays_topology_text(
+            {"angiang": ("bus", "opencps")}, {("angiang", "dvc"): "opencps"}
+        )
+        path.write_text(topology, encoding="utf-8")
+        return bus_settings(bus_database_url, bus_data_dir, era="2026", topology_file=path)
+
+    async def test_todays_portal_syncs_as_its_province_of_today(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        token = await fetch_token(client, AG)
+        citizens = generate_citizens(
+            province_code="91", seed=settings.seed, count=settings.population
+        )
+        filed = await client.post(
+            f"{AG}/dvc/v1/dossiers",
+            json={
+                "procedure_code": "1.004222.000.00.00.H01",  # RESIDENCE, as An Giang's today
+                "applicant": applicant_of(first_adult(citizens)),
+                "summary": "Đăng ký thường trú",
+            },
+            headers=bearer(token),
+        )
+        assert filed.status_code == 201, filed.text
+        code = filed.json()["code"]
+
+        synced = await eventually(
+            lambda: client.get(f"{AG}/dvcqg/v1/dossiers/{code}", headers=bearer(token)),
+            lambda r: r.status_code == 200,
+        )
+
+        assert synced.json()["code"] == code
+        [row] = await eventually_synced(settings, code, 1)
+        assert (row.attempts, row.error_code) == (0, None)

@@ -3,7 +3,7 @@ answer for them, marked deprecated (RFC 9745) with a sunset and a successor (RFC
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -12,12 +12,14 @@ import httpx
 import pytest
 
 from adapters.dialects import lgspaccesstoken as lat
+from formats.dates import VIETNAM_TIME
 from lgsp.settings import Settings
 from lgsp.topology import TOPOLOGY_2024, TOPOLOGY_2026, Topology, load_topology, topology_toml
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.directory.admin_units import ADMIN_UNITS
+from tests.fixtures.answers import assert_problem
 from tests.fixtures.bus import TEST_PUBLIC_URL, bearer, bus_settings, fetch_token
-from tests.fixtures.documents import local_document
+from tests.fixtures.documents import canonical_document, local_document
 
 pytestmark = pytest.mark.anyio
 
@@ -418,6 +420,29 @@ async def test_a_closed_agency_code_is_refused_on_documents_after_the_merger(
         assert problem["successor_organ_id"] == "000.00.01.H01"
         assert problem["successor_province"] == "Tỉnh An Giang"
         assert problem["assigned"] is True
+
+
+@pytest.mark.parametrize("days", [0, 2])
+async def test_a_document_dated_after_today_is_refused_as_future_dated(
+    client: httpx.AsyncClient, days: int
+) -> None:
+    """The document system checks the date against its clock, past the assigned
+    `LGSP_DOCUMENT_CLOCK_SKEW_SECONDS`: a document is dated the day it is issued."""
+    token = await fetch_token(client, AG)
+    day = datetime.now(VIETNAM_TIME).date() + timedelta(days=days)
+    recipient = {"organ_id": "000.00.03.H01", "organ_name": "Sở Tài chính tỉnh An Giang"}
+    document = canonical_document(
+        f"6{days}", [recipient], sender="000.00.01.H01", sender_name="Sở Tư pháp tỉnh An Giang",
+        notation="STP-VP", subject="V/v lịch công tác", date=day.isoformat(),
+    )  # fmt: skip
+
+    answer = await client.post(f"{AG}/qlvb/v1/documents", json=document, headers=bearer(token))
+
+    if days == 0:
+        assert answer.status_code == 202, answer.text
+    else:
+        problem = assert_problem(answer, 422, "INVALID_EDXML")
+        assert problem["rule"] == "future_dated"
 
 
 @pytest.mark.parametrize(

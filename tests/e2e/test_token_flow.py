@@ -320,7 +320,11 @@ async def test_repeated_bad_secrets_are_slowed_down_with_429(
     )
 
     assert limited.status_code == 429
-    assert limited.json()["error"] == "too_many_attempts"
+    assert limited.json() == {  # RFC 6749 §5.2: one of its codes, the reason for a human
+        "error": "invalid_request",
+        "error_description": limited.json()["error_description"],
+    }
+    assert limited.json()["error_description"].startswith("Too many failed attempts; retry in")
     assert 0 < int(limited.headers["retry-after"]) <= settings.login_window_seconds
     assert elsewhere.status_code == 200
 

@@ -58,7 +58,7 @@ async def test_one_address_failing_as_many_clients_is_throttled_for_every_client
         elsewhere = await other.post(f"{KG}/token", data=GRANT, auth=DEMO)
 
     assert throttled.status_code == 429
-    assert throttled.json()["error"] == "too_many_attempts"
+    assert throttled.json()["error"] == "invalid_request"
     assert int(throttled.headers["retry-after"]) > 0
     assert elsewhere.status_code == 200
 
@@ -78,7 +78,7 @@ async def test_a_client_failing_from_one_address_is_throttled_there_only(
         elsewhere = await victim.post(f"{KG}/token", data=GRANT, auth=DEMO)
 
     assert throttled.status_code == 429
-    assert throttled.json()["error"] == "too_many_attempts"
+    assert throttled.json()["error"] == "invalid_request"
     assert other_client.status_code == 401  # another id from that address is not throttled
     assert elsewhere.status_code == 200
 
@@ -144,4 +144,32 @@ async def test_revocation_requests_count_and_are_throttled_like_token_requests(
         throttled = await guesser.post(f"{KG}/token/revoke", data={"token": "x"}, auth=DEMO)
 
     assert throttled.status_code == 429
-    assert throttled.json()["error"] == "too_many_attempts"
+    assert throttled.json()["error"] == "invalid_request"
+
+
+async def test_a_client_known_at_a_shared_address_is_not_locked_out_by_others_there(
+    from_address: From,
+) -> None:
+    """Many users behind one address (a NAT, 127.0.0.1) locked each other out once someone
+    there failed often enough (SECURITY-PROBE F6, shared addresses). A client that has
+    authenticated from the address keeps its own limit there; strangers still meet the
+    address's."""
+    async with from_address("203.0.113.77") as shared:
+        known = await shared.post(f"{KG}/token", data=GRANT, auth=DEMO)
+        for attempt in range(MAX_FAILURES * ADDRESS_FACTOR):
+            failed = await shared.post(f"{KG}/token", data=GRANT, auth=(f"g{attempt}", "x"))
+            assert failed.status_code == 401
+
+        stranger = await shared.post(f"{KG}/token", data=GRANT, auth=("someone-new", "x"))
+        still_known = await shared.post(f"{KG}/token", data=GRANT, auth=DEMO)
+        guesses = [  # guesses at the known client meet its own limit
+            await shared.post(f"{KG}/token", data=GRANT, auth=("demo", "guess"))
+            for _ in range(MAX_FAILURES)
+        ]
+        guessing_on = await shared.post(f"{KG}/token", data=GRANT, auth=DEMO)
+
+    assert known.status_code == 200
+    assert stranger.status_code == 429
+    assert still_known.status_code == 200, still_known.text
+    assert [guess.status_code for guess in guesses] == [401] * MAX_FAILURES
+    assert guessing_on.status_code == 429

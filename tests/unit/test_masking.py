@@ -6,6 +6,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -13,7 +14,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lgsp.logging import configure_logging, request_id_var
-from lgsp.masking import MAX_AUDIT_TEXT, PersonalDataFilter, audit_text, mask_personal_data
+from lgsp.masking import (
+    MAX_AUDIT_TEXT,
+    PersonalDataFilter,
+    audit_text,
+    mask_personal_data,
+    mask_request_id,
+)
 
 
 @pytest.mark.parametrize(
@@ -236,3 +243,39 @@ def test_audit_text_escapes_exactly_the_control_characters(text: str) -> None:
     escaped = "".join(f"%{ord(c):02X}" if ord(c) < 0x20 or c == "\x7f" else c for c in text)
 
     assert audit_text(text) == escaped
+
+
+# A request id (security re-probe #9): a citizen's number standing on its own is masked, while
+# a hex id or a uuid, which often holds nine or more digits in a row, never changes.
+
+
+@given(st.uuids())
+def test_a_uuid_request_id_is_never_changed(uuid: UUID) -> None:
+    for spelt in (uuid.hex, str(uuid), str(uuid).upper(), f"req-{uuid}", f"{uuid.hex}.1"):
+        assert mask_request_id(spelt) == spelt
+
+
+@given(st.text(alphabet="0123456789abcdefABCDEF", min_size=1, max_size=128))
+def test_a_hex_token_is_never_changed_unless_it_is_all_one_id(token: str) -> None:
+    if token.isdecimal() and len(token) in (9, 12):
+        return  # the whole id is a citizen's number
+    assert mask_request_id(token) == token
+
+
+KEPT_REQUEST_IDS = {
+    "cccd-091203001234": "cccd-091*******34",
+    "091203001234": "091*******34",
+    "req-091203001234.retry:2": "req-091*******34.retry:2",
+    "citizen091203001234": "citizen091*******34",
+    "cmnd_123456789": "cmnd_123****89",
+    "browse-0c268470460442df": "browse-0c268470460442df",
+    "00000000-0000-4000-8000-091203001234": "00000000-0000-4000-8000-091203001234",
+    "order-0912030012345": "order-0912030012345",
+}
+"""A caller's id → the id as logs, audit and journal keep it."""
+
+
+@pytest.mark.parametrize(("given_id", "kept"), KEPT_REQUEST_IDS.items())
+def test_a_citizen_number_standing_in_a_request_id_is_masked(given_id: str, kept: str) -> None:
+    assert mask_request_id(given_id) == kept
+    assert mask_request_id(kept) == kept

@@ -154,8 +154,9 @@ def test_a_valid_signature_by_another_agency_than_the_sender_is_signer_not_sende
     assert (own.valid, own.reason) == (True, None)
 
 
-def test_a_certificate_naming_no_agency_signs_for_none() -> None:
-    """No UID: nothing binds the key to an agency, so it is no sender's signature."""
+def test_a_certificate_naming_no_agency_is_signer_unidentified() -> None:
+    """No UID: nothing binds the key to an agency, so it is no sender's signature; its signer
+    is unknown, not another agency (`signer_not_sender` would say so)."""
     certificate = signing._certificate(
         signing._name("Sở Tư pháp tỉnh Kiên Giang", "Sở Tư pháp tỉnh Kiên Giang"),
         signing._key("signer"),
@@ -171,7 +172,7 @@ def test_a_certificate_naming_no_agency_signs_for_none() -> None:
         at=signing.NOW,
     )
 
-    assert (check.valid, check.reason) == (False, "signer_not_sender")
+    assert (check.valid, check.reason) == (False, "signer_unidentified")
 
 
 def test_a_status_message_is_valid_only_signed_by_its_reporter() -> None:

@@ -226,24 +226,6 @@ async def test_unknown_household_is_record_not_found(client: httpx.AsyncClient) 
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "status", "message"),
-    [
-        ("GET", "/nowhere", 404, "NOT_FOUND"),
-        ("GET", "/api/congdanx/091087000123", 404, "NOT_FOUND"),
-        ("POST", "/api/congdan/091087000123", 405, "METHOD_NOT_ALLOWED"),
-        ("DELETE", "/api/congdan", 405, "METHOD_NOT_ALLOWED"),
-    ],
-)
-async def test_unknown_routes_answer_in_the_envelope(
-    client: httpx.AsyncClient, method: str, path: str, status: int, message: str
-) -> None:
-    response = await client.request(method, path)
-
-    assert assert_error(response, status, str(status)) == message
-    assert "091087000123" not in response.text
-
-
-@pytest.mark.parametrize(
     "number", ["known", "091000000000", "12345", "xac-thuc", "091%2F2"], ids=str
 )
 async def test_the_direct_lookup_answers_the_same_bytes_as_the_fastapi_route(

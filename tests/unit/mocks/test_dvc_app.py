@@ -861,22 +861,6 @@ async def test_each_instance_seeds_and_numbers_its_own_dossiers(
 # --- the envelope for everything else ----------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "status", "message"),
-    [
-        ("GET", "/nowhere", 404, "NOT_FOUND"),
-        ("DELETE", "/api/hoso", 405, "METHOD_NOT_ALLOWED"),
-        ("PUT", "/api/hoso/000.00.07.H33-260302-0001", 405, "METHOD_NOT_ALLOWED"),
-    ],
-)
-async def test_unknown_routes_answer_in_the_envelope(
-    client: httpx.AsyncClient, method: str, path: str, status: int, message: str
-) -> None:
-    body = envelope_error(await client.request(method, path), status, str(status))
-
-    assert body["message"] == message
-
-
 async def test_body_that_is_not_json_is_data_type_invalid(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/api/hoso", content=b"{not json", headers={"Content-Type": "application/json"}

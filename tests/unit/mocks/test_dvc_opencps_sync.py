@@ -26,6 +26,7 @@ from mocks.dvc.opencps_sync import (
     opencps_item,
     portal_dstcode,
     queued_sync,
+    running_syncer,
 )
 from mocks.dvc.seed import seeded_dossiers
 from tests.fixtures.apps import serving
@@ -83,7 +84,7 @@ async def syncer_for(
         transport=httpx.MockTransport(scripted), base_url="http://bus.test/lgsp/kiengiang/"
     )
     bus = BusClient(http, client_id="system-dvc", client_secret="s3cret", now=clock)
-    client = OpenCpsClient(bus, "system-dvc", "s3cret", portal_dstcode("91"))
+    client = OpenCpsClient(bus, "system-dvc", "s3cret", portal_dstcode("91", era="2024"))
     return (
         NationalSyncer(database.sessions, client, instance="kiengiang", clock=clock),
         scripted,
@@ -146,6 +147,25 @@ async def test_a_new_dossier_is_looked_up_then_created_with_the_dstcode(
     assert scripted.requests[2][2]["session"] == "s-1"
     [row] = await rows(database)
     assert (row.state, row.attempts, row.error_code) == ("synced", 0, None)
+
+
+@pytest.mark.parametrize(("era", "dstcode"), [("2026", "000.00.00.H01"), ("2024", "000.00.00.H33")])
+async def test_the_portal_logs_in_as_its_eras_peoples_committee(
+    database: MockDatabase, era: str, dstcode: str
+) -> None:
+    """Kiên Giang's portal in era 2026 is An Giang's since 1 July 2025: a code the merger
+    closed (H33) is refused by the door, so it sends today's province's."""
+    config = SystemConfig(
+        instance="kiengiang", province_code="91", era=era, bus_client_id="system-dvc"
+    )
+    http = httpx.AsyncClient(
+        transport=httpx.MockTransport(Door(lambda service, body: reply("0", result=[]))),
+        base_url="http://bus.test/lgsp/kiengiang/",
+    )
+    bus = BusClient(http, client_id="system-dvc", client_secret="s3cret", now=Clock())
+
+    async with http, running_syncer(config, bus, database, province_code="91") as syncer:
+        assert syncer.client.dstcode == dstcode
 
 
 async def test_a_dossier_the_national_portal_has_is_updated(database: MockDatabase) -> None:
@@ -248,7 +268,7 @@ async def test_a_refused_login_leaves_every_row_for_later(database: MockDatabase
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url="http://bus.test/")
     bus = BusClient(http, client_id="system-dvc", client_secret="wrong", now=Clock())
-    client = OpenCpsClient(bus, "system-dvc", "wrong", portal_dstcode("91"))
+    client = OpenCpsClient(bus, "system-dvc", "wrong", portal_dstcode("91", era="2024"))
     syncer = NationalSyncer(database.sessions, client, instance="kiengiang", clock=Clock())
 
     async with http:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,18 @@ import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from formats.edxml import parse_edxml, render_edxml, render_status, validate_document
+from formats.edxml import (
+    InvalidEdxml,
+    parse_edxml,
+    render_edxml,
+    render_status,
+    validate_document,
+)
 from lgsp.db import make_engine, make_session_factory
 from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app
 from mocks.qlvb.store import DocumentStore
+from mocks.vdxp.sdk import refuse_future_dated
 from tests.fixtures.apps import serving
 from tests.fixtures.documents import NOW, canonical_document, response_for
 
@@ -435,7 +443,7 @@ async def test_resending_a_document_answers_the_same_id_and_delivers_nothing_new
 
     again = assert_ok(await send(client, document))
     retyped_date = assert_ok(
-        await send(client, {**document, "promulgation": {"place": "X", "date": "2025-06-03"}})
+        await send(client, {**document, "promulgation": {"place": "X", "date": "2025-06-01"}})
     )
 
     assert again["DocId"] == retyped_date["DocId"] == first["DocId"]
@@ -533,6 +541,54 @@ async def test_hostile_or_broken_edxml_is_refused_with_nothing_stored(
 
     assert assert_fail(response, 422, "INVALID_EDXML")["Rule"] == rule
     assert await count_documents(url) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "rule"),
+    [  # the clock stands at NOW, 2025-06-02 09:30 in Vietnam; 300 s of skew are allowed
+        pytest.param({"promulgation": {"place": "Rạch Giá", "date": "2025-06-03"}},
+                     "future_dated", id="dated-tomorrow"),
+        pytest.param({"trace_headers": [{"organ_id": STP, "timestamp": "2025-06-02T09:36:00"}]},
+                     "future_dated", id="hop-in-6-minutes"),
+        pytest.param({"trace_headers": [{"organ_id": STP, "timestamp": "2025-06-02T09:34:00"}]},
+                     None, id="hop-within-the-skew"),
+        pytest.param({}, None, id="dated-today"),
+    ],
+)  # fmt: skip
+async def test_a_document_dated_ahead_of_the_clock_is_refused_with_nothing_stored(
+    client: httpx.AsyncClient, url: str, changes: dict[str, Any], rule: str | None
+) -> None:
+    before = await count_documents(url)
+
+    response = await send(client, make_document(number="17", **changes))
+
+    if rule is None:
+        assert_ok(response)
+    else:
+        assert assert_fail(response, 422, "INVALID_EDXML")["Rule"] == rule
+        assert await count_documents(url) == before
+
+
+@pytest.mark.parametrize(
+    ("date", "skew", "refused"),
+    [
+        ("2025-06-03", 300, False),  # 23:58 and 5 minutes of skew: tomorrow may have begun
+        ("2025-06-03", 0, True),
+        ("2025-06-03", 86_400, False),
+        ("2025-06-04", 86_400, True),
+    ],
+)
+def test_the_skew_allowance_is_the_systems_setting(date: str, skew: int, refused: bool) -> None:
+    document = validate_document(make_document(promulgation={"place": "X", "date": date}))
+    late = NOW.replace(hour=23, minute=58)
+    check = partial(refuse_future_dated, document, now=late, skew_seconds=skew)
+
+    if refused:
+        with pytest.raises(InvalidEdxml) as error:
+            check()
+        assert error.value.rule == "future_dated"
+    else:
+        check()
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ answers the verdict (`Signature`), and keeps the signed bytes for every reader."
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -62,6 +63,19 @@ async def fx_refusing(sqlite_url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 CO_SENDER = "000.00.02.H33"
 """Another agency of the province than the documents' sender: its certificate is as trusted."""
+
+
+def unidentified() -> signing.Signer:
+    """A certificate of the trusted CA whose subject has no UID: it names no agency."""
+    certificate = signing._certificate(
+        signing._name("Sở Tư pháp tỉnh Kiên Giang", "Sở Tư pháp tỉnh Kiên Giang"),
+        signing._key("signer"),
+        signing.root(),
+        serial=0x1003,
+        not_before=NOW - timedelta(days=1),
+        not_after=NOW + timedelta(days=365),
+    )
+    return signing.Signer(signing._key("signer"), certificate)
 
 
 def signed(number: str, signer: signing.Signer) -> bytes:
@@ -127,6 +141,7 @@ async def test_the_adapter_shows_the_verdict_in_the_contracts_shape(
         (lambda: signed("403", signing.signer(serial=0x2002, expired=True)), "expired"),
         (lambda: signed("404", signing.signer(issuer="Rogue CA")), "untrusted"),
         (lambda: signed("406", signing.signer(organ_id=CO_SENDER)), "signer_not_sender"),
+        (lambda: signed("407", unidentified()), "signer_unidentified"),
     ],
 )
 async def test_a_refusing_system_refuses_what_is_not_validly_signed_naming_why(

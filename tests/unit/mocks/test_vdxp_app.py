@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from formats.dates import VIETNAM_TIME
 from formats.edxml import parse_status, render_edxml, render_status
 from mocks.config import SystemConfig
 from mocks.vdxp.app import create_app
@@ -264,6 +266,20 @@ async def test_a_document_the_axis_cannot_route_is_refused_and_nothing_forwarded
     body = assert_fail(await submit(axis, render_edxml(document)), 422, error_code)
 
     assert body.get("OrganIds") == organ_ids
+    assert handovers.handed == []
+
+
+async def test_a_document_dated_after_today_is_refused_and_nothing_forwarded(
+    axis: httpx.AsyncClient, handovers: HandoverBus
+) -> None:
+    """From a province's system that does not check (an integrator's own): the axis does."""
+    later = (datetime.now(VIETNAM_TIME) + timedelta(days=2)).date().isoformat()
+    document = make_document(to=(TG_STP,), number="20")
+    document["promulgation"] = {"place": "Rạch Giá", "date": later}
+
+    body = assert_fail(await submit(axis, render_edxml(document)), 422, "INVALID_EDXML")
+
+    assert body["Rule"] == "future_dated"
     assert handovers.handed == []
 
 
