@@ -34,10 +34,11 @@ WORKDIR /home/lgsp
 
 EXPOSE 8000
 
-# 200 while the process serves (GET /healthz, liveness: calls that come while the bus starts are
-# held until it is open); urlopen raises on 503 or no answer, so exit 1. The slim image has no
-# curl, hence Python.
+# Healthy once the bus is ready (GET /readyz: 200 when it is open, its database answers and its
+# mock systems are open; 503 while it starts), so "healthy" is what a client may wait for.
+# /healthz answers 200 as soon as the process listens, before the bus is open. urlopen raises on
+# 503 or no answer, so exit 1. The slim image has no curl, hence Python.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"]
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=2).status != 200)"]
 
 CMD ["lgsp", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -93,7 +93,26 @@ def procedure_to_canonical(record: Any) -> dict[str, Any]:
         "processing_days": _count(item, "ThoiHanGiaiQuyet"),
         "fee_vnd": _count(item, "LePhi"),
         "agency": {"id": _text(agency, "MaDinhDanh"), "name": _text(agency, "TenCoQuan")},
+        "assigned": _assigned(item.get("MaGiaDinh")),
     }
+
+
+_ASSIGNED = {
+    "MaTTHC": "code",
+    "MaTTHCQuocGia": "national_code",
+    "MaLinhVuc": "field.code",
+    "CoQuanThucHien.MaDinhDanh": "agency.id",
+}
+
+
+def _assigned(names: Any) -> list[str]:
+    """The portal's `MaGiaDinh` (the fields whose codes it assigned) as canonical paths; a
+    portal that does not say (a real one) assigns none."""
+    if names is None:
+        return []
+    if not isinstance(names, list) or not all(name in _ASSIGNED for name in names):
+        raise DvcAnswerInvalid("The procedure's MaGiaDinh is not a list of its code fields.")
+    return [_ASSIGNED[name] for name in names]
 
 
 def dossier_to_canonical(record: Any, *, full: bool = True) -> dict[str, Any]:

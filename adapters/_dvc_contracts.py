@@ -58,6 +58,12 @@ class Procedure(_Out):
     processing_days: int = Field(ge=0, description="Working days; 0 means the same day.")
     fee_vnd: int = Field(ge=0)
     agency: AgencyRef = Field(description="The agency that receives and decides the dossiers.")
+    assigned: list[Literal["code", "national_code", "field.code", "agency.id"]] = Field(
+        default_factory=list,
+        description="The fields of this answer whose codes the mock assigned, not taken from "
+        "a public source: 3.999xxx national codes, unverified letter codes, Z00- field codes, "
+        "unit numbers below the province. Empty from a real portal.",
+    )
 
 
 class ProcedurePage(_Out):

@@ -7,8 +7,10 @@ Canonical operations (catalog `services/dmhc.toml`):
 - `get_predecessors` — `GET /units/{code}/predecessors`: a unit of today and the old units
   merged into it
 
-A code is 2 digits (a province) or 5 (a ward or commune). One number can name two units, one
-per era (30769 was Phường Đông Hồ and is Phường Hà Tiên), so every unit says its `era`.
+A code is 2 digits (a province), 3 (a district: era 2024 only, there are none since 1 July
+2025; its successors are those of its wards) or 5 (a ward or commune). One number can name
+two units, one per era (30769 was Phường Đông Hồ and is Phường Hà Tiên), so every unit says
+its `era`.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ GET_UNIT = "get_unit"
 GET_SUCCESSORS = "get_successors"
 GET_PREDECESSORS = "get_predecessors"
 ERAS = ("2026", "2024")
-_LEVELS = {"tinh": "province", "xa": "ward"}
+_LEVELS = {"tinh": "province", "huyen": "district", "xa": "ward"}
 
 
 class InvalidUnitRequest(TranslationError):
@@ -56,10 +58,19 @@ class UnitAnswerInvalid(AnswerInvalid):
 _FIELDS = FieldReader("The catalogue's", UnitAnswerInvalid)
 
 
-def _code(request: CanonicalRequest) -> str:
+def _code(request: CanonicalRequest, era: str = "2024") -> str:
+    """The path's unit code; a district's (3 digits) only in era 2024: none since 1 July 2025."""
     code = request.path_params.get("code", "")
-    if not (code.isascii() and code.isdigit() and len(code) in (2, 5)):
-        raise InvalidUnitRequest("A unit code is 2 digits (a province) or 5 (a ward or commune).")
+    if not (code.isascii() and code.isdigit() and len(code) in (2, 3, 5)):
+        raise InvalidUnitRequest(
+            "A unit code is 2 digits (a province), 3 (a district, era 2024) or 5 (a ward or "
+            "commune)."
+        )
+    if len(code) == 3 and era != "2024":
+        raise InvalidUnitRequest(
+            "There are no districts since 1 July 2025: ask for a district with ?era=2024, or "
+            "for what it became at /units/{code}/successors."
+        )
     return code
 
 
@@ -119,7 +130,7 @@ _ERRORS = {
 }
 _OPERATIONS: Mapping[str, EnvelopeOperation] = {
     GET_UNIT: EnvelopeOperation(
-        to_system=_get(lambda request: f"/api/dmhc/{_era(request)}/{_code(request)}"),
+        to_system=_get(lambda request: f"/api/dmhc/{(era := _era(request))}/{_code(request, era)}"),
         read=lambda envelope: unit_to_canonical(envelope.get("data")),
         errors=_ERRORS,
     ),
@@ -129,7 +140,7 @@ _OPERATIONS: Mapping[str, EnvelopeOperation] = {
         errors=_ERRORS,
     ),
     GET_PREDECESSORS: EnvelopeOperation(
-        to_system=_get(lambda request: f"/api/dmhc/2026/{_code(request)}/tien-than"),
+        to_system=_get(lambda request: f"/api/dmhc/2026/{_code(request, '2026')}/tien-than"),
         read=_related("TienThan", "predecessors"),
         errors=_ERRORS,
     ),
@@ -155,8 +166,8 @@ class Unit(BaseModel):
     era: Literal["2026", "2024"] = Field(
         description="2026: today's units (since 1 July 2025, no districts); 2024: before."
     )
-    level: Literal["province", "ward"] = Field(
-        description="`ward`: a ward, commune or special zone."
+    level: Literal["province", "district", "ward"] = Field(
+        description="`ward`: a ward, commune or special zone; `district`: era 2024 only."
     )
     code: str
     name: str

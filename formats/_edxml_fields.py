@@ -146,6 +146,43 @@ def json_required(record: Mapping[str, Any], key: str, where: str) -> Any:
     return record[key]
 
 
+MAX_REPORTED_FIELDS = 50
+"""A body missing more required fields than this is reported by its first ones."""
+
+
+def missing_required(
+    record: Mapping[str, Any], required: Sequence[tuple[str, Sequence[Field] | None]]
+) -> list[dict[str, Any]]:
+    """Every required key absent from `record`, and every required field absent from those
+    records that are present, as `errors` entries shaped like the other services'
+    (`{"loc": ["body", …], "msg", "type": "missing"}`): one answer names them all. `required`
+    pairs a key with the fields of its record, or None for a value (a list counts as absent
+    when empty). Values of other types are left to the field-by-field check."""
+    errors: list[dict[str, Any]] = []
+    for key, spec in required:
+        value = record.get(key)
+        if value is None or (spec is None and isinstance(value, list) and not value):
+            errors.append({"loc": ["body", key], "msg": "Field required", "type": "missing"})
+        elif spec is not None and isinstance(value, Mapping):
+            errors.extend(
+                {"loc": ["body", key, f.key], "msg": "Field required", "type": "missing"}
+                for f in spec
+                if f.required and value.get(f.key) is None
+            )
+    return errors[:MAX_REPORTED_FIELDS]
+
+
+def refuse_missing(where: str, errors: list[dict[str, Any]]) -> None:
+    """InvalidEdxml `missing_field` naming every field of `errors` (`missing_required`)."""
+    if errors:
+        names = ", ".join(".".join(error["loc"][1:]) for error in errors)
+        raise InvalidEdxml(
+            f"{where} lacks required fields: {names}; see `errors`.",
+            rule="missing_field",
+            errors=errors,
+        )
+
+
 def json_list(value: Any, where: str, *, required: bool = False) -> list[Any]:
     if value is None:
         value = []

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import codecs
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import Any, NoReturn
 from xml.parsers import expat
 
 from formats.errors import TranslationError
@@ -59,8 +59,8 @@ class InvalidEdxml(TranslationError):
     status = 422
     title = "The edXML message is invalid"
 
-    def __init__(self, detail: str, *, rule: str) -> None:
-        super().__init__(detail, rule=rule)
+    def __init__(self, detail: str, *, rule: str, **extensions: Any) -> None:
+        super().__init__(detail, rule=rule, **extensions)
         self.rule = rule
 
 

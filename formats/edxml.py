@@ -44,12 +44,14 @@ from formats._edxml_fields import (
     json_object,
     json_required,
     leaf_text,
+    missing_required,
     need,
     nonconforming,
     noting,
     one,
     record_from_json,
     record_from_xml,
+    refuse_missing,
     text_list_from_json,
     text_list_from_xml,
     xml_text,
@@ -186,6 +188,21 @@ _DOCUMENT_KEYS = (
     "business", "attachments",
 )  # fmt: skip
 
+# Required keys of a canonical document and of a status message, with their records' fields.
+_REQUIRED_IN_DOCUMENT: tuple[tuple[str, tuple[Field, ...] | None], ...] = (
+    ("from", _ORGANISATION),
+    ("to", None),
+    *((key, spec) for key, _tag, spec in _HEADER_RECORDS),
+    ("subject", None),
+    ("signer", _SIGNER),
+    ("other_info", _OTHER_INFO),
+)
+_REQUIRED_IN_STATUS: tuple[tuple[str, tuple[Field, ...] | None], ...] = (
+    ("response_for", _RESPONSE_FOR),
+    ("from", _ORGANISATION),
+    *((f.key, None) for f in _STATUS_FIELDS if f.required),
+)
+
 _STATUS_KEYS = (
     "response_for", "from", "status_code", "description", "timestamp", "staff_info",
     "trace_headers",
@@ -201,6 +218,7 @@ def validate_document(
     when it is absent, re-encodes attachments as canonical base64 and sets their `size_bytes`.
     """
     doc = json_object(document, "document", _DOCUMENT_KEYS)
+    refuse_missing("document", missing_required(doc, _REQUIRED_IN_DOCUMENT))
     out: dict[str, Any] = {
         "from": record_from_json(json_required(doc, "from", "document"), _ORGANISATION, "from"),
         "to": [
@@ -382,6 +400,7 @@ def _message_header(sender: Mapping[str, Any]) -> Writer:
 def validate_status(status: Mapping[str, Any]) -> dict[str, Any]:
     """A normalised copy of a canonical status message, or InvalidEdxml."""
     doc = json_object(status, "status", _STATUS_KEYS)
+    refuse_missing("status", missing_required(doc, _REQUIRED_IN_STATUS))
     response_for = json_required(doc, "response_for", "status")
     out: dict[str, Any] = {
         "response_for": record_from_json(response_for, _RESPONSE_FOR, "response_for"),

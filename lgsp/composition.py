@@ -269,7 +269,7 @@ MOCK_SYSTEMS: SystemRegistry = {
         # verifies applicants in the citizen database (non-residents in the national one,
         # through NDXP); syncs every status change to DVCQG (in the OpenCPS dialect, looking
         # each dossier up first: TraCuuHoSo)
-        bus_rights={"dancu": "POST", "csdlqgdc": "POST", "dvcqg": "GET,POST"},
+        bus_rights={"dancu": "GET,POST", "csdlqgdc": "POST", "dvcqg": "GET,POST"},
         samples=_dvc_samples,
     ),
     "qlvb": EmbeddedSystem(

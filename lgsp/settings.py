@@ -81,8 +81,9 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     """Base URL the bus is reached at; instance issuers and printed URLs derive from it."""
 
-    token_ttl_seconds: int = Field(default=3600, ge=60, le=86_400)
-    """Lifetime of issued access tokens."""
+    token_ttl_seconds: int = Field(default=3600, ge=1, le=86_400)
+    """Lifetime of issued access tokens; as short as 1 s, so that a client's handling of an
+    expired token is tested in seconds (the bus's own callers renew theirs before expiry)."""
 
     jwt_algorithms: list[Literal["RS256"]] = ["RS256"]
     """Signature algorithms accepted when verifying tokens: an explicit list, never `none`."""

@@ -10,6 +10,8 @@ that process anyway.
 from __future__ import annotations
 
 import argparse
+import ssl
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -58,7 +60,8 @@ def reset_bus(args: argparse.Namespace) -> int:
             answer = http.post(f"{base}/admin/reset", headers={"Authorization": f"Bearer {token}"})
     except httpx.TransportError as error:
         reason = str(error) or type(error).__name__
-        raise CommandFailed(f"cannot reach the bus at {root}: {reason}") from None
+        hint = _trust_hint(settings.data_dir) if _untrusted_certificate(error) else ""
+        raise CommandFailed(f"cannot reach the bus at {root}: {reason}{hint}") from None
     if answer.status_code != 200:
         raise CommandFailed(f"the bus at {base} refused the reset: {_problem(answer)}")
     report = _report(answer, base)
@@ -83,6 +86,30 @@ def reset_bus(args: argparse.Namespace) -> int:
     print(f"kept: {', '.join(report['kept'])}")
     print(f"took_ms: {report['took_ms']}")
     return 0
+
+
+def _untrusted_certificate(error: BaseException) -> bool:
+    """Whether the connection failed because the bus's certificate could not be verified."""
+    cause: BaseException | None = error
+    for _ in range(8):  # the chain httpx raises from ssl is short; bounded all the same
+        if cause is None:
+            return False
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _trust_hint(data_dir: Path) -> str:
+    """Where `lgsp serve --tls` wrote the CA that signed the bus's certificate."""
+    from lgsp.tls import TLS_DIR  # only on this failure: `lgsp` starts without cryptography
+
+    ca_file = (data_dir / TLS_DIR / "ca.pem").resolve()
+    return (
+        f"; a bus served with `lgsp serve --tls` is signed by its test CA, {ca_file} for the "
+        f"data dir {data_dir} (another --data-dir, another CA): trust it with "
+        f"SSL_CERT_FILE={ca_file} lgsp reset …"
+    )
 
 
 def _report(answer: httpx.Response, base: str) -> dict[str, Any]:

@@ -44,6 +44,7 @@ class OutboxMessage(Base):
     request_id: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default=OutboxState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """Attempts made: the failed ones while it waits or is dead, and the delivering one too."""
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_status: Mapped[int | None] = mapped_column(Integer)

@@ -332,12 +332,14 @@ async def mark_delivered(
     status: int,
     now: datetime,
 ) -> bool:
-    """Record the recipient's acknowledgement; False if the claim was lost meanwhile."""
+    """Record the recipient's acknowledgement; False if the claim was lost meanwhile. The
+    delivering attempt counts: a message delivered at once reports one attempt, not none."""
     return await _update_claimed(
         sessions,
         message,
         {
             "state": OutboxState.DELIVERED.value,
+            "attempts": message.attempts + 1,
             "last_status": status,
             "last_error": None,
             "lease_until": None,

@@ -109,6 +109,19 @@ async def invoke_service(
     )
 
 
+def _denial(caller: Caller, service: str, method: str) -> str:
+    """Why `may_call` refused: a client allowed the call whose token was asked for other scopes
+    learns that the token is at fault, not its rights."""
+    if service not in caller.scopes and caller.may_call_with_any_scope(service, method):
+        scopes = " ".join(sorted(caller.scopes)) or "none"
+        return (
+            f"The token's scope ({scopes}) does not include {service}: ask for a token with "
+            f"scope={service}, or with no scope for every service client {caller.client_id} "
+            "may call."
+        )
+    return f"Client {caller.client_id} may not call {method} on {service}."
+
+
 async def invoke(
     service_id: str,
     version: str,
@@ -132,7 +145,7 @@ async def invoke(
     method: str = request.scope["method"]  # as `Request.method` reads it, less a property call
     matched = find_operation(service, method, "/" + path)
     if not caller.may_call(service.id, method):
-        raise AccessDenied(f"Client {caller.client_id} may not call {method} on {service.id}.")
+        raise AccessDenied(_denial(caller, service.id, method))
 
     if matched.operation.verify_rate:
         _enforce_verify_rate(bus, instance.spec.name, caller.client_id)

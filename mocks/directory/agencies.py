@@ -20,8 +20,10 @@ What is sourced and what is not:
 - `TODAYS_AGENCIES` (era 2026) are the merged provinces' bodies from 1 July 2025, under the
   level-1 code the province kept (QĐ 09/2025/QĐ-TTg; `formats.agency_codes`): no district
   bodies. What the district received (certified copies, household businesses, house building
-  permits) goes to the ward of the old capital: that these moved to the commune level is the
-  INFERENCE of FIDELITY-2026.md §1 (not verified procedure by procedure), so it is assigned.
+  permits) goes to the commune: that these moved to the commune level is the INFERENCE of
+  FIDELITY-2026.md §1 (not verified procedure by procedure), so it is assigned. In era 2026 a
+  commune-level dossier goes to the bodies of the applicant's commune of residence
+  (`COMMUNE_BODIES`, `receiving_agency`); without one, to the capital ward's (000.00.06/07).
   Criminal-record certificates go to Công an tỉnh, which issues them since 1 March 2025
   (soha.vn; Tiền Giang's handover of 28 Feb 2025, thtg.vn), in era 2026 also for dossiers
   filed between then and the merger (`receiving_agency`).
@@ -196,6 +198,70 @@ AGENCIES: Mapping[str, tuple[Agency, ...]] = MappingProxyType(
 )
 
 
+def _lower(name: str) -> str:
+    """ "phường Đông Hồ": a unit's name as it follows a body's name."""
+    return name[0].lower() + name[1:]
+
+
+def _pair_of_bodies(
+    template: tuple[Agency, Agency], number: int, *, ward_code: str, place: str, address: str
+) -> tuple[Agency, Agency]:
+    """The people's committee and the police of one commune, modelled on the capital ward's
+    (`template`: its 000.00.06 and 000.00.07 bodies): same procedures, era and province; unit
+    numbers `number` and `number + 1` (assigned)."""
+    bodies = []
+    titles = ("Ủy ban nhân dân", "Công an")
+    for offset, (body, title) in enumerate(zip(template, titles, strict=True)):
+        organ_id = f"000.00.{number + offset:02d}.{body.letter_code}"
+        street = _STREETS[_assigned_number(organ_id, 4) % len(_STREETS)]
+        mailbox, _, domain = body.email.partition("@")
+        bodies.append(
+            Agency(
+                organ_id=organ_id,
+                name=f"{title} {place}",
+                province_code=body.province_code,
+                level="commune",
+                procedure_codes=body.procedure_codes,
+                era=body.era,
+                address=f"Số {_assigned_number(organ_id, 2) + 1} {street}, {address}",
+                ward_code=ward_code,
+                telephone=f"{body.telephone[:4]} {3_800_000 + _assigned_number(organ_id, 5):07d}",
+                email=f"{mailbox.partition('.')[0]}.{_slug(place.partition(',')[0])}@{domain}",
+            )
+        )
+    return bodies[0], bodies[1]
+
+
+FIRST_COMMUNE_UNIT = 10
+"""Commune bodies other than the capital ward's are numbered from here in pairs (assigned)."""
+
+
+def _old_commune_bodies(province_code: str) -> tuple[Agency, ...]:
+    """The bodies of every seeded commune of the old province but the capital ward's (which
+    are 000.00.06/07): named with their district, as they were before 1 July 2025."""
+    capital = next(a for a in AGENCIES[province_code] if a.organ_id.startswith("000.00.06."))
+    police = next(a for a in AGENCIES[province_code] if a.organ_id.startswith("000.00.07."))
+    province = UNITS[province_code]
+    bodies: list[Agency] = []
+    communes = [
+        (commune, district)
+        for district in province.districts
+        for commune in district.communes
+        if commune.code != capital.ward_code
+    ]
+    for index, (commune, district) in enumerate(communes):
+        bodies.extend(
+            _pair_of_bodies(
+                (capital, police),
+                FIRST_COMMUNE_UNIT + 2 * index,
+                ward_code=commune.code,
+                place=f"{_lower(commune.name)}, {_lower(district.name)}",
+                address=f"{commune.name}, {district.name}, {province.name}",
+            )
+        )
+    return tuple(bodies)
+
+
 @dataclass(frozen=True)
 class TodaysProvince:
     """The province of today that holds a seeded one's records, as its bodies are named."""
@@ -278,10 +344,53 @@ TODAYS_AGENCIES: Mapping[str, tuple[Agency, ...]] = MappingProxyType(
 )
 """Seeded (old) province code → the bodies of today's province that holds its records."""
 
+
+def _todays_commune_bodies(seed_code: str) -> tuple[Agency, ...]:
+    """The bodies of every ward or commune of today that a seeded commune went into, but the
+    one succeeding the capital's (000.00.06/07): no district in their names since 1 July 2025."""
+    today = TODAYS_AGENCIES[seed_code]
+    capital = next(a for a in today if a.organ_id.startswith("000.00.06."))
+    police = next(a for a in today if a.organ_id.startswith("000.00.07."))
+    province = TODAYS_PROVINCES[seed_code]
+    wards = sorted(
+        {
+            unit.code: unit
+            for district in UNITS[seed_code].districts
+            for commune in district.communes
+            for unit in ADMIN_UNITS.successors(commune.code)[:1]
+            if unit.code != capital.ward_code
+        }.values(),
+        key=lambda unit: unit.code,
+    )
+    bodies: list[Agency] = []
+    for index, ward in enumerate(wards):
+        bodies.extend(
+            _pair_of_bodies(
+                (capital, police),
+                FIRST_COMMUNE_UNIT + 2 * index,
+                ward_code=ward.code,
+                place=_lower(ward.name),
+                address=f"{ward.name}, {province.name}",
+            )
+        )
+    return tuple(bodies)
+
+
+COMMUNE_BODIES: Mapping[tuple[Era, str], tuple[Agency, ...]] = MappingProxyType(
+    {
+        **{("2024", code): _old_commune_bodies(code) for code in PROVINCES},
+        **{("2026", code): _todays_commune_bodies(code) for code in TODAYS_PROVINCES},
+    }
+)
+"""(era of the directory, seeded province code) → the people's committees and police of the
+communes where its citizens live, beside the capital ward's in `AGENCIES`/`TODAYS_AGENCIES`.
+Era 2026 routes a commune-level dossier to the applicant's commune (`receiving_agency`); they
+are not document senders (QLVB) nor in the national agency list: only dossiers name them."""
+
 _BY_ORGAN_ID = MappingProxyType(
     {
         agency.organ_id: agency
-        for directory in (AGENCIES, TODAYS_AGENCIES)
+        for directory in (AGENCIES, TODAYS_AGENCIES, COMMUNE_BODIES)
         for agencies in directory.values()
         for agency in agencies
     }
@@ -312,10 +421,18 @@ def agencies_of(
 
 
 def receiving_agency(
-    province_code: str, procedure_code: str, *, era: Era = "2024", on: date | None = None
+    province_code: str,
+    procedure_code: str,
+    *,
+    era: Era = "2024",
+    on: date | None = None,
+    home: tuple[Era, str] | None = None,
 ) -> Agency:
     """The agency of the province that receives dossiers of `procedure_code` filed on `on`
-    (None: today). Era 2024 keeps the seeds' routing whatever the date."""
+    (None: today). In era 2026 a commune-level procedure goes to the people's committee or
+    police of `home`, the applicant's commune of residence (the era of its code, the code) as
+    the citizen database holds it, when the directory knows that commune; else, and in era
+    2024 (the seeds' routing whatever the date), to the capital ward's."""
     agencies = agencies_of(province_code, era=era, on=on)
     if era == "2026" and procedure_code == LLTP and on is not None and on >= LLTP_TO_POLICE:
         police = next(a for a in agencies if a.organ_id.startswith(POLICE_UNIT))
@@ -323,8 +440,42 @@ def receiving_agency(
             return police
     for agency in agencies:
         if procedure_code in agency.procedure_codes:
+            if era == "2026" and agency.level == "commune" and home is not None:
+                return _commune_body(agency, province_code, procedure_code, home) or agency
             return agency
     raise ValueError(f"no agency of province {province_code} handles procedure {procedure_code}")
+
+
+def _commune_body(
+    default: Agency, province_code: str, procedure_code: str, home: tuple[Era, str]
+) -> Agency | None:
+    """The body of the applicant's commune in `default`'s directory that decides the
+    procedure: the commune converted to today's when the directory is today's."""
+    home_era, code = home
+    if default.era == "2026" and home_era == "2024":
+        successors = ADMIN_UNITS.successors(code)
+        code = successors[0].code if successors else code
+    elif default.era != home_era:
+        return None  # today's code names no single old commune
+    candidates = (
+        *agencies_in_era(default.era, province_code),
+        *COMMUNE_BODIES[(default.era, province_code)],
+    )
+    return next(
+        (
+            body
+            for body in candidates
+            if body.level == "commune"
+            and body.ward_code == code
+            and procedure_code in body.procedure_codes
+        ),
+        None,
+    )
+
+
+def agencies_in_era(era: Era, province_code: str) -> tuple[Agency, ...]:
+    """The province's bodies of one directory: the seeded ones (2024) or today's (2026)."""
+    return TODAYS_AGENCIES[province_code] if era == "2026" else AGENCIES[province_code]
 
 
 def level_today(procedure_code: str) -> AgencyLevel | None:

@@ -7,8 +7,8 @@ envelope `{error_code, message, data}` its neighbours on NDXP use, with Vietname
 names (`MaDonVi`, `TenDonVi`, `Cap`, `MaTinh`, `MaHuyen`, `TenHuyen`, `KyDuLieu`).
 
 Routes:
-- `GET /api/dmhc/{ky}/{ma}` — one unit of era `ky` (2026 or 2024): 2 digits a province, 5 a
-  ward or commune
+- `GET /api/dmhc/{ky}/{ma}` — one unit of era `ky` (2026 or 2024): 2 digits a province, 3 a
+  district (2024 only), 5 a ward or commune
 - `GET /api/dmhc/2024/{ma}/ke-thua` — today's units an old one went into (several if split)
 - `GET /api/dmhc/2026/{ma}/tien-than` — the old units merged into a unit of today (for wards,
   the units the bus seeds)
@@ -27,13 +27,14 @@ from mocks.dancu.api import ANSWERS, ERROR_RESPONSES, install_error_handlers
 from mocks.directory.admin_units import ADMIN_UNITS, Unit
 from mocks.envelope import EnvelopeError
 
-UNIT_CODE = r"^(\d{2}|\d{5})$"
+UNIT_CODE = r"^(\d{2}|\d{3}|\d{5})$"
+_CAP = {"province": "tinh", "district": "huyen", "ward": "xa"}
 
 
 def unit_json(unit: Unit) -> dict[str, Any]:
     return {
         "KyDuLieu": unit.era,
-        "Cap": "tinh" if unit.level == "province" else "xa",
+        "Cap": _CAP[unit.level],
         "MaDonVi": unit.code,
         "TenDonVi": unit.name,
         "MaTinh": unit.province_code,
@@ -72,7 +73,10 @@ def create_app(config: SystemConfig) -> FastAPI:
         telemetry=NO_TELEMETRY,
     )
     install_error_handlers(app)
-    code_path = Path(pattern=UNIT_CODE, description="2 digits a province, 5 a ward or commune.")
+    code_path = Path(
+        pattern=UNIT_CODE,
+        description="2 digits a province, 3 a district (era 2024 only), 5 a ward or commune.",
+    )
 
     @app.get("/api/dmhc/{ky}/{ma}", responses=ERROR_RESPONSES)
     async def get_unit(ky: Literal["2026", "2024"], ma: str = code_path) -> Any:

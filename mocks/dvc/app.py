@@ -66,6 +66,7 @@ from mocks.dvc.procedures import (
     BY_CODE,
     MAX_PAGE_SIZE,
     Procedure,
+    level_in,
     procedure_codes_accepted,
     search_procedures,
 )
@@ -111,11 +112,22 @@ class DvcState:
     def today(self) -> date:
         return to_vietnam_time(self.now()).date()
 
-    def receiver(self, procedure: Procedure) -> str:
-        """The organ id that receives a dossier of `procedure` filed today."""
+    def receiver(self, procedure: Procedure, *, commune: str | None = None) -> str:
+        """The organ id that receives a dossier of `procedure` filed today; `commune`: the
+        applicant's commune of residence (today's code), for a commune-level procedure."""
+        home: tuple[Era, str] | None = ("2026", commune) if commune is not None else None
         return receiving_agency(
-            self.province_code, procedure.code, era=self.era, on=self.today()
+            self.province_code, procedure.code, era=self.era, on=self.today(), home=home
         ).organ_id
+
+    async def applicants_commune(
+        self, procedure: Procedure, cccd: str, request_id: str | None
+    ) -> str | None:
+        """Where a commune-level dossier goes in era 2026: the applicant's commune, as the
+        citizen database holds it (asked through the bus once the applicant is verified)."""
+        if self.era != "2026" or level_in(procedure, self.era) != "commune":
+            return None
+        return await self.citizens.commune_of(cccd, request_id=request_id)
 
 
 PORTAL = NgspEnvelope()
@@ -190,9 +202,10 @@ async def file_dossier(
     await _verify_applicant(
         state, cccd=cccd.number, name=filed.chu_ho_so, born=born, request_id=x_request_id
     )
+    commune = await state.applicants_commune(procedure, cccd.number, x_request_id)
     filing = Filing(
         procedure_code=procedure.code,
-        agency_id=state.receiver(procedure),
+        agency_id=state.receiver(procedure, commune=commune),
         applicant_name=filed.chu_ho_so,
         applicant_birth_date=born,
         applicant_id_number=cccd.number,

@@ -21,6 +21,7 @@ import httpx
 from mocks.bus import BusClient, BusUnavailable, json_object
 
 VERIFY_PATH = "dancu/v1/citizens/verify"
+CITIZEN_PATH = "dancu/v1/citizens"
 NATIONAL_VERIFY_PATH = "csdlqgdc/v1/citizens/verify"
 FIELDS = ("full_name", "date_of_birth")
 Register = Literal["province", "national"]
@@ -67,6 +68,20 @@ class CitizenCheck:
         if local.match or set(local.mismatched_fields) != set(FIELDS):
             return local  # a resident, rightly or wrongly claimed
         return await self._ask("national", claim, request_id)
+
+    async def commune_of(self, cccd: str, *, request_id: str | None = None) -> str | None:
+        """The commune of residence (today's code) the province's register holds for `cccd`,
+        to route a commune-level dossier there; None when it cannot say (a citizen of another
+        province, a failure): the portal then files with the capital ward's bodies."""
+        try:
+            response = await self._bus.call("GET", f"{CITIZEN_PATH}/{cccd}", request_id=request_id)
+            if response.status_code != 200:
+                return None
+            address = json_object(response).get("permanent_address")
+        except BusUnavailable:
+            return None
+        code = address.get("commune_code") if isinstance(address, dict) else None
+        return code if isinstance(code, str) and code.isdigit() and len(code) == 5 else None
 
     async def _ask(
         self, register: Register, claim: dict[str, str], request_id: str | None

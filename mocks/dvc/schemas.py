@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from formats.dates import format_dvcqg_time
-from mocks.directory.agencies import AgencyLevel, find_agency
+from mocks.directory.agencies import SOURCED_LETTER_CODES, AgencyLevel, find_agency
 from mocks.dvc.lifecycle import DossierStatus, allowed_actions
 from mocks.dvc.models import Dossier, ProgressEntry
 from mocks.dvc.procedures import BY_CODE, Procedure, procedure_code_under
@@ -163,7 +163,25 @@ def procedure_json(procedure: Procedure, *, province_code: str, agency_id: str) 
             "MaDinhDanh": agency_id,
             "TenCoQuan": agency.name if agency is not None else "",
         },
+        "MaGiaDinh": assigned_codes(procedure, agency_id),  # mock addition
     }
+
+
+def assigned_codes(procedure: Procedure, agency_id: str) -> list[str]:
+    """The fields of a `ThuTuc` whose values the mock assigned rather than sourced
+    (FIDELITY-2026.md §1: mark every mock-assigned code in answers): a 3.999xxx national code
+    (and the provincial code built on it), a letter code not verified, the `Z00-` field code
+    and the unit number of the receiving body (below the province, all assigned)."""
+    letter = agency_id.rpartition(".")[2]
+    fields = []
+    if not procedure.code_sourced or letter not in SOURCED_LETTER_CODES:
+        fields.append("MaTTHC")
+    if not procedure.code_sourced:
+        fields.append("MaTTHCQuocGia")
+    fields.append("MaLinhVuc")  # every field code is Z00-…
+    if letter not in SOURCED_LETTER_CODES or not agency_id.startswith("000.00.00."):
+        fields.append("CoQuanThucHien.MaDinhDanh")
+    return fields
 
 
 def dossier_json(dossier: Dossier, *, province_code: str, full: bool = True) -> dict[str, Any]:

@@ -114,14 +114,17 @@ def plan_dossiers(
     paths = list(PATHS.items()) if era == "2024" else list(reversed(PATHS.items()))
     for index, (status, path) in enumerate(paths):
         procedure = PROCEDURES[rng.randrange(len(PROCEDURES))]
+        applicant = applicants[index % len(applicants)]
         filed_at = datetime.combine(day, time(8, rng.randrange(60)), tzinfo=VIETNAM_TIME)
         planned.append(
             PlannedDossier(
                 status=status,
                 path=path,
-                applicant=applicants[index % len(applicants)],
+                applicant=applicant,
                 procedure=procedure,
-                agency_id=receiving_agency(province_code, procedure.code, era=era, on=day).organ_id,
+                agency_id=receiving_agency(
+                    province_code, procedure.code, era=era, on=day, home=_home(applicant)
+                ).organ_id,
                 day=day,
                 filed_at=filed_at,
                 phone=f"09{rng.randrange(10**8):08d}",
@@ -194,7 +197,7 @@ def _build(instance: str, item: PlannedDossier, code: DossierCode) -> Dossier:
         summary=summary_of(item),
         email=None,
         phone=item.phone,
-        form_data={"GhiChu": "Dữ liệu mẫu"},
+        form_data=_form_data(item),
         attachments=(),
     )
     dossier = new_dossier(instance, filing, code=code, at=item.filed_at)
@@ -240,6 +243,21 @@ def summary_of(item: PlannedDossier) -> str:
         ward = today[0].name
     address = f"{home.chi_tiet}, {ward}"
     return _SUMMARIES[procedure.code].format(address=address)
+
+
+def _form_data(item: PlannedDossier) -> dict[str, str]:
+    """What the e-form holds beside the summary: era 2026 the applicant's choice of how the
+    result comes back (by day, so that both appear), era 2024 the seeds' marker as it was."""
+    if item.era == "2024":
+        return {"GhiChu": "Dữ liệu mẫu"}
+    by_post = item.day.toordinal() % 3 == 0
+    return {"HinhThucNhanKetQua": "Qua dịch vụ bưu chính" if by_post else "Trực tiếp"}
+
+
+def _home(applicant: CitizenRecord) -> tuple[Era, str]:
+    """The applicant's commune of residence as the seed records it (a code of before the
+    merger): a commune-level dossier goes to its bodies (`agencies.receiving_agency`)."""
+    return "2024", applicant.thuong_tru.ma_phuong_xa
 
 
 def _adults(citizens: list[CitizenRecord]) -> list[CitizenRecord]:

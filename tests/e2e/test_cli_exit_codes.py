@@ -6,12 +6,19 @@ that refuses (a data dir whose `lgsp.db` is no database); `lgsp reset` with no b
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import anyio.to_thread
 import pytest
 
 from lgsp.cli import main
+from lgsp.tls import ServerTls, bus_tls
 from tests.fixtures.processes import free_port
 
 pytestmark = pytest.mark.anyio
@@ -103,14 +110,14 @@ async def test_a_database_that_refuses_exits_1_with_one_line(
 async def test_a_setting_out_of_range_is_one_line_naming_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("LGSP_TOKEN_TTL_SECONDS", "3")
+    monkeypatch.setenv("LGSP_TOKEN_TTL_SECONDS", "0")
 
     code = await exit_code(["clients", "list", "--data-dir", str(tmp_path)])
 
     err = capsys.readouterr().err
     assert code == 2, err
     assert err.startswith("lgsp: invalid setting: LGSP_TOKEN_TTL_SECONDS: "), err
-    assert "(got '3')" in err
+    assert "(got '0')" in err
     assert err.count("\n") == 1, err
 
 
@@ -136,4 +143,49 @@ async def test_reset_with_no_bus_to_reach_exits_1(capsys: pytest.CaptureFixture[
 
     err = capsys.readouterr().err
     assert code == 1, err
+    assert err.count("\n") == 1, err
+
+
+@contextmanager
+def https_server(tls: ServerTls) -> Iterator[int]:
+    """A listener that completes TLS handshakes with the bus's `--tls` certificate; its port."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tls.cert_file, tls.key_file)
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True):
+                pass  # the client refuses the certificate during the handshake
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+async def test_reset_of_a_tls_bus_not_trusted_names_the_ca_file_to_trust(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tls = bus_tls(tmp_path, ["127.0.0.1"])  # what `lgsp serve --tls --data-dir tmp_path` serves
+    monkeypatch.setenv("LGSP_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+
+    with https_server(tls) as port:
+        code = await exit_code(["reset", "--url", f"https://127.0.0.1:{port}"])
+
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "CERTIFICATE_VERIFY_FAILED" in err
+    assert f"SSL_CERT_FILE={tls.ca_file}" in err
     assert err.count("\n") == 1, err

@@ -324,10 +324,36 @@ async def test_old_to_new_and_back(client: httpx.AsyncClient) -> None:
     assert [u["code"] for u in province.json()["predecessors"]] == ["60", "67", "68"]
 
 
+async def test_a_district_is_a_unit_of_era_2024_only(client: httpx.AsyncClient) -> None:
+    """The README promises a unit by code in either era: districts existed until 1 July 2025."""
+    before = await dmhc(client, "/units/900?era=2024")
+    successors = await dmhc(client, "/units/900/successors")
+    today = await dmhc(client, "/units/900")
+
+    assert before.status_code == 200, before.text
+    assert before.json() == {
+        "era": "2024",
+        "level": "district",
+        "code": "900",
+        "name": "Thành phố Hà Tiên",
+        "province_code": "91",
+        "district_code": None,
+        "district": None,
+    }
+    assert successors.status_code == 200, successors.text
+    assert [(u["code"], u["name"]) for u in successors.json()["successors"]] == [
+        ("30766", "Phường Tô Châu"),  # what Hà Tiên's wards the table holds went into
+        ("30769", "Phường Hà Tiên"),
+    ]
+    assert today.status_code == 400
+    assert "no districts since 1 July 2025" in today.json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("path", "status", "code"),
     [
-        ("/units/123", 400, "INVALID_UNIT_REQUEST"),
+        ("/units/1234", 400, "INVALID_UNIT_REQUEST"),
+        ("/units/123?era=2024", 404, "UNIT_NOT_FOUND"),
         ("/units/30769?era=2025", 400, "INVALID_UNIT_REQUEST"),
         ("/units/30769?era=2024&era=2026", 400, "INVALID_UNIT_REQUEST"),
         ("/units/60", 404, "UNIT_NOT_FOUND"),  # Bình Thuận's code is retired today

@@ -291,3 +291,17 @@ async def test_more_than_fifty_query_parameters_are_refused_before_any_call(
     assert refused.json()["code"] == "INVALID_REQUEST"
     assert repeated.status_code == 200  # one parameter, many values: the limit counts names
     assert fifty.status_code == 200
+
+
+async def test_a_token_scoped_to_another_service_is_told_its_scope_is_at_fault(
+    client: httpx.AsyncClient,
+) -> None:
+    token = await fetch_token(client, scope="dancu")
+
+    response = await client.get(f"{KG}/dvc/v1/dossiers", headers=bearer(token))
+
+    assert response.status_code == 403
+    problem = response.json()
+    assert problem["code"] == "ACCESS_DENIED"
+    assert "scope (dancu) does not include dvc" in problem["detail"]
+    assert "scope=dvc" in problem["detail"]

@@ -58,7 +58,7 @@ async def test_a_handed_over_call_is_delivered_through_ndxp_under_the_request_id
     message = await outbox_message(client, demo_token, "k-1", until={"delivered"})
 
     assert (taken["message_id"], taken["duplicate"]) == (message["id"], False)
-    assert (message["client_id"], message["attempts"], message["last_status"]) == ("demo", 0, 200)
+    assert (message["client_id"], message["attempts"], message["last_status"]) == ("demo", 1, 200)
     # The admin API shows the path masked, as the console and the audit log do.
     assert message["path"] == f"/citizens/{cccd[:3]}{'*' * 7}{cccd[-2:]}"
     async with make_session_factory(bus.engine)() as session:
@@ -236,6 +236,6 @@ async def test_a_hand_over_is_delivered_once_committed_without_waiting_for_the_p
         await hand_over_lookup(client, token, cccd, key="k-wake", request_id="wake-1")
         message = await outbox_message(client, token, "k-wake", until={"delivered"})
 
-    assert (message["attempts"], message["last_status"]) == (0, 200)
+    assert (message["attempts"], message["last_status"]) == (1, 200)  # the delivering attempt
     # Delivered by a round the hand-over's commit started, not by the fallback poll.
     assert bus.outbox_worker.fallback_polls == 0

@@ -342,3 +342,38 @@ async def test_a_start_tag_of_many_attributes_is_refused_422_without_stalling_th
     assert_problem(response, 422, "INVALID_EDXML")
     assert response.json()["rule"] == "markup_too_long"
     assert time.process_time() - started < 2  # CPU s; 8 s on the event loop before (probe F7)
+
+
+async def test_an_empty_json_document_names_every_missing_field_in_errors(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    """As dvc and dancu do: one answer lists every problem, not the first one."""
+    response = await send(client, demo_token, {})
+
+    body = assert_problem(response, 422, "INVALID_EDXML")
+    missing = [tuple(error["loc"]) for error in body["errors"]]
+    assert missing == [
+        ("body", key)
+        for key in (
+            "from", "to", "code", "promulgation", "document_type", "subject", "signer",
+            "other_info",
+        )
+    ]  # fmt: skip
+    assert {error["type"] for error in body["errors"]} == {"missing"}
+    assert body["rule"] == "missing_field"
+
+
+async def test_a_document_lacking_fields_of_its_records_names_each_of_them(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    document = make_document()
+    del document["from"]["organ_name"], document["signer"]["full_name"], document["subject"]
+
+    response = await send(client, demo_token, document)
+
+    body = assert_problem(response, 422, "INVALID_EDXML")
+    assert [error["loc"] for error in body["errors"]] == [
+        ["body", "from", "organ_name"],
+        ["body", "subject"],
+        ["body", "signer", "full_name"],
+    ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -22,7 +24,7 @@ from lgsp.db import make_session_factory
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.fixtures.answers import assert_oauth_error
-from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token
+from tests.fixtures.bus import KG, TEST_PUBLIC_URL, BusPool, bearer, bus_settings, fetch_token
 
 pytestmark = pytest.mark.anyio
 
@@ -339,3 +341,23 @@ async def test_the_database_holds_no_private_key_in_the_clear(
     assert not [pem for pem in stored if "PRIVATE KEY" in pem]
     token = await signed_token(bus, settings)  # the bus's cipher opens the stored keys
     assert (await client.get(SERVICES, headers=bearer(token))).status_code == 200
+
+
+async def test_a_token_of_one_second_expires_for_a_client_testing_expiry(
+    bus_pool: BusPool, bus_database_url: str, bus_data_dir: Path
+) -> None:
+    """LGSP_TOKEN_TTL_SECONDS=1 is a setting a test double owes its integrators: an expired
+    token is met in seconds, not after a minute's sleep."""
+    settings = bus_settings(bus_database_url, bus_data_dir, token_ttl_seconds=1)
+    async with bus_pool.client(settings) as client:
+        issued = await client.post(
+            f"{KG}/token", data={"grant_type": "client_credentials"}, auth=DEMO
+        )
+        assert issued.json()["expires_in"] == 1
+        token = issued.json()["access_token"]
+        await asyncio.sleep(2.1)  # past `exp`, a whole second after `iat`
+
+        late = await client.get(SERVICES, headers=bearer(token))
+
+    assert late.status_code == 401
+    assert "has expired" in late.json()["detail"]

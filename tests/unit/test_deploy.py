@@ -505,23 +505,24 @@ def test_image_installs_what_the_wheel_is_built_from(dockerfile: list[tuple[str,
     assert "pip install" in " ".join(arguments for name, arguments in dockerfile if name == "RUN")
 
 
-def test_image_healthcheck_asks_healthz(dockerfile: list[tuple[str, str]]) -> None:
+def test_image_healthcheck_asks_readyz(dockerfile: list[tuple[str, str]]) -> None:
+    """Healthy means ready: /healthz answers 200 before the bus is open."""
     options, probe = healthcheck_probe(dockerfile)
 
     assert set(options) <= {"interval", "timeout", "start-period", "retries"}, options
     assert probe[:2] == ["python", "-c"], "the slim image has no curl: probe with Python"
     compile(probe[2], "<HEALTHCHECK>", "exec")
-    assert f"http://127.0.0.1:{CONTAINER_PORT}/healthz" in probe[2]
+    assert f"http://127.0.0.1:{CONTAINER_PORT}/readyz" in probe[2]
 
 
 @pytest.fixture
 def stub_gateway() -> Iterator[tuple[int, list[int]]]:
-    """A server on a free loopback port answering GET /healthz with the status put in the list."""
+    """A server on a free loopback port answering GET /readyz with the status put in the list."""
     status = [200]
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            self.send_response(status[0] if self.path == "/healthz" else 404)
+            self.send_response(status[0] if self.path == "/readyz" else 404)
             self.end_headers()
 
         def log_message(self, format: str, *args: Any) -> None:
@@ -537,7 +538,7 @@ def stub_gateway() -> Iterator[tuple[int, list[int]]]:
         server.server_close()
 
 
-def test_image_healthcheck_passes_only_while_healthz_answers_200(
+def test_image_healthcheck_passes_only_while_readyz_answers_200(
     dockerfile: list[tuple[str, str]], stub_gateway: tuple[int, list[int]]
 ) -> None:
     port, status = stub_gateway

@@ -552,6 +552,7 @@ def test_procedures_translate_to_canonical_json(adapter: DvcAdapter) -> None:
                 "processing_days": 0,
                 "fee_vnd": 0,
                 "agency": {"id": "000.00.06.H33", "name": "UBND phường Vĩnh Thanh"},
+                "assigned": [],  # a portal that does not say assigns nothing
             }
         ],
         "page": 1,

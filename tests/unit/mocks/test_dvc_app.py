@@ -784,7 +784,11 @@ async def test_procedures_are_searched_without_diacritics_in_the_provincial_form
 
     assert data["TongSo"] == 1
     assert data["DanhSach"] == [
-        birth_registration("Ủy ban nhân dân phường Vĩnh Thanh, thành phố Rạch Giá")
+        {
+            **birth_registration("Ủy ban nhân dân phường Vĩnh Thanh, thành phố Rạch Giá"),
+            # H33, Z00- and the unit number are assigned; 1.001193 is sourced
+            "MaGiaDinh": ["MaTTHC", "MaLinhVuc", "CoQuanThucHien.MaDinhDanh"],
+        }
     ]
 
 

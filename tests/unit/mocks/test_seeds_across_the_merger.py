@@ -39,6 +39,36 @@ def test_era_2026_dossiers_are_filed_on_both_sides_of_the_merger(province_code: 
 
 
 @pytest.mark.parametrize("province_code", SEEDED)
+def test_era_2026_commune_dossiers_go_to_the_applicant_s_commune(province_code: str) -> None:
+    """Not to one ward of the old capital for every household (review 2026-12-07 #1): before
+    the merger to the old commune's bodies, after it to those of the ward it went into."""
+    planned = plan_dossiers(province_code=province_code, seed=2024, population=200, era="2026")
+
+    communal = [p for p in planned if (a := find_agency(p.agency_id)) and a.level == "commune"]
+    assert communal
+    for item in communal:
+        agency = find_agency(item.agency_id)
+        assert agency is not None
+        home = item.applicant.thuong_tru.ma_phuong_xa
+        today = ADMIN_UNITS.successors(home)[0].code
+        assert agency.ward_code == (home if item.day < MERGER else today), agency.name
+        if item.day >= MERGER:
+            assert not {"thành phố", "huyện"} & set(agency.name.split(", "))
+            assert ", " not in agency.name  # no district after the commune
+
+
+def test_a_residence_registration_from_dong_ho_goes_to_dong_ho_s_police() -> None:
+    planned = plan_dossiers(province_code="91", seed=2024, population=200, era="2026")
+
+    first = planned[0]  # filed 23 June 2025 by a household of Phường Đông Hồ
+    agency = find_agency(first.agency_id)
+
+    assert (first.procedure.code, first.applicant.thuong_tru.ma_phuong_xa) == ("1.004222", "30769")
+    assert agency is not None
+    assert agency.name == "Công an phường Đông Hồ, thành phố Hà Tiên"  # as it was named then
+
+
+@pytest.mark.parametrize("province_code", SEEDED)
 def test_era_2026_summaries_are_what_a_citizen_writes(province_code: str) -> None:
     planned = plan_dossiers(province_code=province_code, seed=2024, population=200, era="2026")
 
@@ -189,3 +219,14 @@ def test_era_2024_and_provinces_without_a_khmer_community_stay_kinh() -> None:
     }
     tien_giang = generate_citizens(province_code="82", seed=2024, count=400, era="2026")
     assert {c.dan_toc for c in tien_giang} == {"Kinh"}
+
+
+@pytest.mark.parametrize("province_code", SEEDED)
+def test_era_2026_seeded_forms_hold_what_a_citizen_fills_in(province_code: str) -> None:
+    dossiers = seeded_dossiers(
+        instance="x", province_code=province_code, seed=2024, population=200, era="2026"
+    )
+
+    forms = [dossier.form_data for dossier in dossiers]
+    assert not [form for form in forms if "Dữ liệu mẫu" in form.values()]
+    assert {form["HinhThucNhanKetQua"] for form in forms} == {"Trực tiếp", "Qua dịch vụ bưu chính"}

@@ -278,12 +278,27 @@ class TestOutcomes:
         await store.record_outcome(sessions, message, DeliveryResult(202), now=at, policy=NO_JITTER)
 
         row = await read(sessions, message_id)
-        assert (row.state, row.last_status, row.delivered_at, row.lease_until) == (
+        assert (row.state, row.last_status, row.delivered_at, row.lease_until, row.attempts) == (
             OutboxState.DELIVERED,
             202,
             at,
             None,
+            1,  # the delivering attempt is one: a delivered message was tried at least once
         )
+
+    async def test_a_delivery_after_a_failure_counts_both_attempts(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        message_id = await add_message(sessions, "m")
+        failed = await claim_one(sessions)
+        await store.record_outcome(sessions, failed, DeliveryResult(503), now=NOW, policy=NO_JITTER)
+        retried = await claim_one(sessions, at=timedelta(minutes=10))
+
+        await store.record_outcome(
+            sessions, retried, DeliveryResult(200), now=NOW, policy=NO_JITTER
+        )
+
+        assert (await read(sessions, message_id)).attempts == 2
 
     @pytest.mark.parametrize(
         ("result", "error"),

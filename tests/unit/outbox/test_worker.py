@@ -207,7 +207,7 @@ async def test_the_loop_retries_with_back_off_until_delivered(
     )
     await run_until_delivered(worker, sessions, message_id)
     row = await read(sessions, message_id)
-    assert (row.attempts, row.last_status) == (2, 200)
+    assert (row.attempts, row.last_status) == (3, 200)  # two failures, then the delivery
 
 
 async def test_stop_waits_for_an_in_flight_delivery_and_records_it(
@@ -298,7 +298,7 @@ async def test_a_failed_message_is_tried_again_once_due_not_at_the_next_poll(
     )
     await run_until_delivered(worker, sessions, message_id)
 
-    assert (await read(sessions, message_id)).attempts == 1
+    assert (await read(sessions, message_id)).attempts == 2  # the failure and the delivery
     assert worker.fallback_polls == 0  # no poll interval ran out: the retry did not wait for it
 
 
