@@ -108,17 +108,11 @@ class VdxpSdkDoor(Door):
         try:
             signed, secret = await self._verified(call, headers)
             data = await _file(body, headers.get("content-type", ""), signed.entries["hash-file"])
-            messagetype = signed.entries.get("messagetype", "edoc")
-            known = await self._client_token(
-                scope, call.base, key=digest(f"{signed.system_id}:{secret}"),
-                client_id=signed.system_id, secret=secret,
-            )  # fmt: skip
-            if known is None:
-                raise sdk.SdkRefusal("SIGNATURE_INVALID", "The system may not call the bus.")
+            credential = await self._credential(call, signed, secret)
         except sdk.SdkRefusal as error:
             await self._refuse(call, _unauthenticated(error), read=body)
             return
-        credential = f"Bearer {known[0]}"
+        messagetype = signed.entries.get("messagetype", "edoc")
         path = "documents"
         if messagetype == "status":
             try:
@@ -148,16 +142,10 @@ class VdxpSdkDoor(Door):
         }
         try:
             signed, secret = await self._verified(call, headers, require=())
-            known = await self._client_token(
-                call.scope, call.base, key=digest(f"{signed.system_id}:{secret}"),
-                client_id=signed.system_id, secret=secret,
-            )  # fmt: skip
-            if known is None:
-                raise sdk.SdkRefusal("SIGNATURE_INVALID", "The system may not call the bus.")
+            credential = await self._credential(call, signed, secret)
         except sdk.SdkRefusal as error:
             await self._refuse(call, _unauthenticated(error), read=read)
             return
-        credential = f"Bearer {known[0]}"
         try:
             answer, make = await self._query(call, signed, credential)
         except sdk.SdkRefusal as error:
@@ -270,6 +258,17 @@ class VdxpSdkDoor(Door):
         async with call.bus.session_factory() as session:
             client = await ClientRepository(session).get(self.instance, system_id)
         return None if client is None else client.organisation
+
+    async def _credential(self, call: DoorCall, signed: sdk.SignedCall, secret: str) -> str:
+        """The bearer credential the bus gives a system whose call was verified; SdkRefusal
+        when the system is no client of the bus."""
+        known = await self._client_token(
+            call.scope, call.base, key=digest(f"{signed.system_id}:{secret}"),
+            client_id=signed.system_id, secret=secret,
+        )  # fmt: skip
+        if known is None:
+            raise sdk.SdkRefusal("SIGNATURE_INVALID", "The system may not call the bus.")
+        return f"Bearer {known[0]}"
 
     async def _verified(
         self, call: DoorCall, headers: dict[str, str], *, require: tuple[str, ...] = ("hash-file",)
