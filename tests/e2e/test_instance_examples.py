@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from adapters import ADAPTERS
 from formats.agency_codes import CLOSED_FROM, closure_of
@@ -23,6 +22,7 @@ from lgsp.settings import Settings
 from lgsp.topology import TOPOLOGIES, Era, InstanceSpec
 from mocks.directory.admin_units import ADMIN_UNITS
 from mocks.directory.agencies import agencies_of, find_agency
+from tests.fixtures.apps import running
 from tests.fixtures.bus import TEST_PUBLIC_URL, asgi_client
 
 pytestmark = pytest.mark.anyio
@@ -43,7 +43,7 @@ async def era_client(
     era: Era = request.param
     settings = fresh_settings.model_copy(update={"era": era})
     app = create_bus(settings, instances=["ndxp", *PROVINCES[era]])
-    async with LifespanManager(app, startup_timeout=60) as manager:
+    async with running(app) as manager:
         async with asgi_client(manager.app) as http:  # type: ignore[arg-type]
             yield era, http
 
