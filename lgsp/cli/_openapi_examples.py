@@ -109,10 +109,6 @@ class Profile:
     there: str
     """The records the partner holds."""
 
-    @property
-    def today(self) -> str:
-        return DAYS[self.era]
-
 
 def profiles(era: Era) -> tuple[Profile, ...]:
     """Every province instance of `era`'s built-in topology, in its order, each with the next
@@ -242,7 +238,7 @@ def _document(
         "from": sender,
         "to": to,
         "code": {"code_number": number, "code_notation": notation},
-        "promulgation": {"place": PROVINCES[province].city, "date": p.today},
+        "promulgation": {"place": PROVINCES[province].city, "date": DAYS[p.era]},
         "document_type": {"type": 1, "type_name": "Công văn"},
         "subject": subject,
         "signer": {"position": "Giám đốc", "full_name": _citizen(p.era, province, 8).ho_va_ten},
@@ -270,7 +266,7 @@ def _status(
             "from": reporter,
             "status_code": code,
             "description": description,
-            "timestamp": f"{p.today}T10:00:00",
+            "timestamp": f"{DAYS[p.era]}T10:00:00",
         }
     )
 
