@@ -51,7 +51,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
-        asyncio.run(_counted(args.run, args.calls, args.port))
+        import uvloop  # the loop `lgsp serve` runs on (uvicorn's choice when installed)
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(_counted(args.run, args.calls, args.port))
         return
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("valgrind (with callgrind_control) is not on PATH")
