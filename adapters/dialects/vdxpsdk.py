@@ -217,6 +217,35 @@ def verify(
     return SignedCall(system_id, stamp, entries)
 
 
+OPERATION_ENTRIES = (
+    "from", "servicetype", "messagetype", "docId", "filePath", "status", "hash-file", "page",
+    "organid",
+)  # fmt: skip
+"""The fields of the SDK's JSON header argument the axis reads (DOMAIN.md §2.4), and the
+mock's `page` and `organid`."""
+
+
+def unsigned_entries(headers: Mapping[str, str], body: bytes = b"") -> dict[str, str]:
+    """The SDK's header argument of a call no HMAC covers (API Manager's door, whose token
+    authenticates the caller), headers with lower-cased names: each field as the jar sends it,
+    `XroadVnpt-{name}`, else as a plain `{name}` header, else as a member of a JSON object
+    body (assigned: the source shows neither; DOMAIN.md §2.4 names the fields). A value that
+    is no short string is left out, as if not sent."""
+    try:
+        parsed = json.loads(body) if body.strip().startswith(b"{") else {}
+    except (ValueError, RecursionError):
+        parsed = {}
+    entries: dict[str, str] = {}
+    for name in OPERATION_ENTRIES:
+        key = name.lower()
+        value = headers.get((PREFIX + name).lower(), headers.get(key))
+        if value is None and isinstance(parsed, dict):
+            value = parsed.get(name, parsed.get(key))
+        if isinstance(value, str) and len(value) <= MAX_VALUE:
+            entries[name] = value
+    return entries
+
+
 def status_document_key(data: bytes) -> str:
     """The bus's id of the document a status message answers (its ResponseFor/DocumentId)."""
     try:

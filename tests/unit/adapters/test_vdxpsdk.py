@@ -197,3 +197,22 @@ def test_without_nulls_leaves_out_every_null_at_any_depth() -> None:
 
     assert sdk.without_nulls(answer) == {"Answer": {"id": "a", "items": [{}]}}
     assert "null" not in json.dumps(sdk.without_nulls(answer))
+
+
+def test_unsigned_entries_read_the_sdks_header_argument() -> None:
+    """Through API Manager no HMAC covers the fields: the jar's `XroadVnpt-*` headers first,
+    then plain headers, then a JSON body; anything else (the signature headers) is left out."""
+    headers = {
+        "xroadvnpt-messagetype": "edoc",
+        "docid": "abc",
+        "xroadvnpt-sign-header": "{}",
+        "xroadvnpt-status": "x" * (sdk.MAX_VALUE + 1),
+    }
+    body = b'{"servicetype": "eDoc", "docId": "ignored", "page": 2}'
+
+    assert sdk.unsigned_entries(headers, body) == {
+        "servicetype": "eDoc",
+        "messagetype": "edoc",
+        "docId": "abc",
+    }
+    assert sdk.unsigned_entries({}, b"[1") == {}
