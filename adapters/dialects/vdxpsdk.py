@@ -74,7 +74,8 @@ VERSION_HEADER = "XroadVnpt-version"
 VERSION = "3.0.201608"
 USER_AGENT = "JAVASDKAgent/1.0.0 XRoad/VPCP"
 REQUIRED = ("systemid", "timestamp")
-"""Signed entries every call must have: who calls, and when (the only freshness the SDK has)."""
+"""Signed entries every call must have: who calls, and when (the only freshness the SDK has,
+checked only within a window the operator sets)."""
 MAX_SIGN_HEADER = 4096
 """The signed JSON of a handful of short entries is a few hundred bytes; nothing longer is read."""
 MAX_ENTRIES = 16
@@ -173,14 +174,18 @@ def verify(
     secret: str,
     *,
     now: datetime,
-    max_skew: timedelta,
+    max_skew: timedelta | None,
     require: tuple[str, ...] = (),
 ) -> SignedCall:
     """Check a call's `XroadVnpt-*` signature with `secret` (headers: lower-cased names).
 
     The HMAC over the signed JSON is compared in constant time; then every signed entry must be
     the header actually sent, the key list must name exactly the signed entries, `systemid`,
-    `timestamp` and `require` must be among them, and the timestamp within `max_skew` of `now`.
+    `timestamp` and `require` must be among them, and the timestamp a real time, within
+    `max_skew` of `now` unless that is None (no window: the jar stamps once per service
+    object, so a window ends a long-lived client; a replay is then answered as the call was,
+    a resent file being the same document, `duplicate`, and the other calls reads or an
+    idempotent `updateStatus`).
     """
     system_id = claimed_system(headers)
     document = headers[SIGN_HEADER.lower()]
@@ -208,7 +213,7 @@ def verify(
     if entries["systemid"] != system_id:
         raise SdkRefusal("SIGNATURE_INVALID", "The signed systemid is not the one sent.")
     stamp = parse_timestamp(entries["timestamp"], tz=now.tzinfo)
-    if abs(now - stamp) > max_skew:
+    if max_skew is not None and abs(now - stamp) > max_skew:
         raise SdkRefusal(
             "TIMESTAMP_STALE",
             f"XroadVnpt-timestamp is more than {int(max_skew.total_seconds())} s from the "

@@ -327,7 +327,8 @@ class VdxpSdkDoor(VdxpAxis):
         secret = await sdk_secret(
             call.bus.session_factory, cipher, instance=self.instance, client_id=system_id
         )
-        skew = timedelta(seconds=call.bus.settings.vdxp_sdk_max_skew_seconds)
+        window = call.bus.settings.vdxp_sdk_max_skew_seconds
+        skew = timedelta(seconds=window) if window else None
         signed = sdk.verify(
             headers,
             secret if secret is not None else _UNKNOWN_SYSTEM,

@@ -37,6 +37,15 @@ def test_the_hmac_is_over_the_signed_json_keyed_by_the_secret() -> None:
     assert headers[sdk.SIGN_HEADER_KEY.lower()].split(";")[:2] == ["timestamp", "systemid"]
 
 
+def test_without_a_window_a_long_lived_sdk_clients_stamp_is_taken() -> None:
+    """The jar stamps once per service object: a month later its stamp is still the same."""
+    later = NOW + timedelta(days=30)
+
+    signed = sdk.verify(sent(), SECRET, now=later, max_skew=None, require=("hash-file",))
+
+    assert signed.timestamp == NOW
+
+
 def test_a_call_signed_as_the_sdk_signs_is_verified() -> None:
     signed = sdk.verify(sent(), SECRET, now=NOW, max_skew=SKEW, require=("hash-file",))
 
