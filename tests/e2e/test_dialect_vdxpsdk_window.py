@@ -50,7 +50,7 @@ async def test_a_service_object_made_a_day_ago_still_sends_and_lists(
                  "Content-Type": "application/json"},
     )  # fmt: skip
 
-    assert settings.vdxp_sdk_max_skew_seconds == 0
     assert (sent.status_code, sent.json()["status"]) == (202, "OK"), sent.text
     assert listed.status_code == 200, listed.text
     assert sent.json()["DocId"] in [k["docId"] for k in listed.json()["data"]]
+    assert settings.vdxp_sdk_max_skew_seconds == 0  # the default: no environment set
