@@ -34,7 +34,7 @@ from lgsp.dialects.exchange import (
 )
 from lgsp.dialects.models import OpaqueToken
 from lgsp.dialects.tokens import bus_token_for, digest, forget_issued, store_issued
-from lgsp.dialects.vdxpsdk_door import MAX_QUERY_BODY, VdxpAxis, file_sent
+from lgsp.dialects.vdxpsdk_door import MAX_QUERY_BODY, AxisCall, VdxpAxis, file_sent
 
 
 class ApimDoor(VdxpAxis):
@@ -99,16 +99,13 @@ class ApimDoor(VdxpAxis):
         }
         entries = sdk.unsigned_entries(headers, b"" if sending else body)
         if not sending:
-            await self._serve_operation(
-                call, f"/{resource}", entries, client_id=client_id, credential=credential,
-                read=body, gateway=_gateway,
-            )  # fmt: skip
+            asked = AxisCall(f"/{resource}", entries, client_id, credential)
+            await self._serve_operation(call, asked, read=body, gateway=_gateway)
             return
         try:
             data = await file_sent(body, headers.get("content-type", ""), entries.get("hash-file"))
         except sdk.SdkRefusal as error:
-            refused = sdk.failure(error.code, str(error))
-            await self._refuse(call, lambda sent: respond(sent, 422, refused), read=body)
+            await self._unusable(call, error, read=body)
             return
         await self._send_edoc(call, data, entries, credential, read=body, gateway=_gateway)
 

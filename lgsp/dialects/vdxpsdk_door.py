@@ -30,6 +30,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import AsyncGenerator, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -87,6 +88,17 @@ Gateway = Callable[[Answer], Reply | None]
 gateway refuses before the API is reached), or None: the axis's form stands."""
 
 
+@dataclass(frozen=True, slots=True)
+class AxisCall:
+    """One of the jar's calls without a file: its path (`/getEdoc`), the fields of its JSON
+    header argument, the client that asks and the bus credential it was given."""
+
+    operation: str
+    entries: Mapping[str, str]
+    client_id: str
+    credential: str
+
+
 class VdxpAxis(Door):
     """The VDXP axis's operations over the core, whatever authenticated the caller: the SDK's
     HMAC (`VdxpSdkDoor`) or an API Manager token (`lgsp.dialects.apim_door`, the context
@@ -109,8 +121,7 @@ class VdxpAxis(Door):
             try:
                 path = f"documents/{sdk.status_document_key(data)}/status"
             except sdk.SdkRefusal as error:
-                refused = sdk.failure(error.code, str(error))
-                await self._refuse(call, lambda sent: respond(sent, 422, refused), read=read)
+                await self._unusable(call, error, read=read)
                 return
         scope = _as_edxml(call.scope, len(data))
         answer = await self._to_core(
@@ -121,36 +132,28 @@ class VdxpAxis(Door):
         await _answer_sdk(call.send, answer, gateway)
 
     async def _serve_operation(
-        self,
-        call: DoorCall,
-        operation: str,
-        entries: Mapping[str, str],
-        *,
-        client_id: str,
-        credential: str,
-        read: bytes,
-        gateway: Gateway | None = None,
+        self, call: DoorCall, asked: AxisCall, *, read: bytes, gateway: Gateway | None = None
     ) -> None:
-        """One of the jar's calls without a file (`operation`, its path: `/getEdoc`), through
-        the core operation that answers it; a signed entry it cannot use is 422."""
+        """`asked` through the core operation that answers it; an entry it cannot use is 422."""
         try:
-            answer, make = await self._query(call, operation, entries, client_id, credential)
+            answer, make = await self._query(call, asked)
         except sdk.SdkRefusal as error:
-            refused = sdk.failure(error.code, str(error))
-            await self._refuse(call, lambda sent: respond(sent, 422, refused), read=read)
+            await self._unusable(call, error, read=read)
             return
         await _answer_query(call.send, answer, make, gateway)
 
+    async def _unusable(self, call: DoorCall, refusal: sdk.SdkRefusal, *, read: bytes) -> None:
+        """422 in the SDK's form: an entry or a file the axis cannot use, recorded at the
+        door's path with the body read."""
+        refused = sdk.failure(refusal.code, str(refusal))
+        await self._refuse(call, lambda sent: respond(sent, 422, refused), read=read)
+
     async def _query(
-        self,
-        call: DoorCall,
-        operation: str,
-        entries: Mapping[str, str],
-        client_id: str,
-        credential: str,
+        self, call: DoorCall, asked: AxisCall
     ) -> tuple[Answer, Callable[[Answer], dict[str, Any] | bytes]]:
-        """The core's answer to `operation` with `entries`, and how its success reads in the
-        SDK (a JSON object, or for `downloadEdoc` the file itself)."""
+        """The core's answer to `asked`, and how its success reads in the SDK (a JSON object,
+        or for `downloadEdoc` the file itself)."""
+        operation, entries, credential = asked.operation, asked.entries, asked.credential
         if operation in INBOX_CALLS:
             kind = INBOX_CALLS[operation] or (
                 "status" if entries.get("messagetype") == "status" else "edoc"
@@ -192,7 +195,7 @@ class VdxpAxis(Door):
         status = sdk.transport_status(entries)
         if status != "done" or ref.is_status:
             return await self._core(call, "GET", ref.path, credential=credential), _nothing
-        organisation = await self._organisation(call, client_id)
+        organisation = await self._organisation(call, asked.client_id)
         if organisation is None:
             raise sdk.SdkRefusal(
                 "ORGANISATION_REQUIRED",
@@ -301,10 +304,8 @@ class VdxpSdkDoor(VdxpAxis):
         except sdk.SdkRefusal as error:
             await self._refuse(call, _unauthenticated(error), read=read)
             return
-        await self._serve_operation(
-            call, call.relative, signed.entries, client_id=signed.system_id,
-            credential=credential, read=read,
-        )  # fmt: skip
+        asked = AxisCall(call.relative, signed.entries, signed.system_id, credential)
+        await self._serve_operation(call, asked, read=read)
 
     async def _credential(self, call: DoorCall, signed: sdk.SignedCall, secret: str) -> str:
         """The bearer credential the bus gives a system whose call was verified; SdkRefusal
