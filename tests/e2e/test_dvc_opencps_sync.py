@@ -78,7 +78,8 @@ async def test_a_filed_dossier_reaches_dvcqg_through_the_opencps_door(
     synced = await national(client, demo_token, code, 2)
 
     assert [entry["status"]["code"] for entry in synced["history"]] == [1, 2]
-    assert synced["agency"]["name"] == "Công an phường Vĩnh Thanh, thành phố Rạch Giá"
+    # the police of the applicant's commune (seed 7's first adult lives in Phường Đông Hồ)
+    assert synced["agency"]["name"] == "Công an phường Đông Hồ, thành phố Hà Tiên"
     rows = await eventually_synced(settings, code, 2)
     assert [(row.step, row.attempts, row.error_code) for row in rows] == [
         (1, 1, None),  # each synced at its first call
