@@ -273,14 +273,13 @@ async def test_audit_verify_detects_the_newest_records_deleted_after_the_bus_sto
 ) -> None:
     """Security probe F18: the head row is rewritten as easily as the records, so the bus
     signs checkpoints of it into the data dir, where the database cannot reach."""
-    from asgi_lifespan import LifespanManager
-
     from lgsp.composition import create_bus
+    from tests.fixtures.apps import running
     from tests.fixtures.bus import TEST_INSTANCES
 
     monkeypatch.setenv("LGSP_DATABASE_URL", fresh_settings.database_url)
     async with (
-        LifespanManager(create_bus(fresh_settings, instances=TEST_INSTANCES)) as manager,
+        running(create_bus(fresh_settings, instances=TEST_INSTANCES)) as manager,
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=manager.app), base_url=fresh_settings.public_url
         ) as client,

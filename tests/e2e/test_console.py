@@ -9,7 +9,6 @@ from urllib.parse import unquote_plus
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -19,6 +18,7 @@ from lgsp.console import router as console_router
 from lgsp.console.sessions import SessionStore
 from lgsp.settings import Settings
 from lgsp.state import BusState
+from tests.fixtures.apps import running
 from tests.fixtures.bus import KG, BusPool, asgi_client, bearer, fetch_token, registered_client
 from tests.fixtures.console import (
     CONSOLE,
@@ -104,7 +104,7 @@ async def test_a_sign_in_holds_in_every_process_of_the_bus_and_so_does_a_sign_ou
     from lgsp.composition import create_bus
 
     another = create_bus(bus.settings, instances=list(bus.instances))
-    async with LifespanManager(another, startup_timeout=60) as manager:
+    async with running(another) as manager:
         async with asgi_client(cast(FastAPI, manager.app)) as elsewhere:
             elsewhere.cookies.set("lgsp_console", cookie, path=CONSOLE)
             page = await elsewhere.get(CONSOLE)

@@ -13,13 +13,13 @@ from typing import cast
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from formats.agency_codes import CLOSED
 from lgsp.composition import create_bus
 from lgsp.settings import Settings
 from lgsp.topology import TOPOLOGY_2026, Topology, topology_toml
+from tests.fixtures.apps import running
 from tests.fixtures.bus import asgi_client, fetch_token, plain_settings
 from tests.fixtures.curl import run_curl
 
@@ -136,7 +136,7 @@ async def test_the_examples_without_base_succeed_on_the_default_bus(
     assert any("$LAT/" in line for line in lines)
     bus = create_bus(plain_settings(db_url, tmp_path))
 
-    async with LifespanManager(bus) as manager, asgi_client(cast(FastAPI, manager.app)) as client:
+    async with running(bus) as manager, asgi_client(cast(FastAPI, manager.app)) as client:
         ran = await run_examples(client, lines, {})
 
     assert ran.calls >= 6

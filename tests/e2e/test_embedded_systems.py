@@ -13,7 +13,6 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,6 +21,7 @@ from lgsp.settings import Settings
 from mocks.config import SystemConfig
 from mocks.dancu.app import create_app as create_dancu_app
 from mocks.dancu.seed import generate_citizens
+from tests.fixtures.apps import running
 from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, bus_settings, fetch_token
 from tests.fixtures.topology import topology_text
 
@@ -72,7 +72,7 @@ async def bus_without_mocks(
     )
     with serving(dancu) as url:
         settings = settings_for(tmp_path, database_url, url)
-        async with LifespanManager(create_app(settings)) as manager:
+        async with running(create_app(settings)) as manager:
             transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
             async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as http:
                 yield http
@@ -105,5 +105,5 @@ async def test_a_system_neither_embedded_nor_at_a_url_stops_start_up(
     settings = settings_for(tmp_path, database_url, None)
 
     with pytest.raises(ValueError, match="no mock for system 'dancu'; give it a url"):
-        async with LifespanManager(create_app(settings)):
+        async with running(create_app(settings)):
             pass  # pragma: no cover - start-up fails

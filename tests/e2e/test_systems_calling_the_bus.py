@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,6 +22,7 @@ from lgsp.routing.systems import EmbeddedSystem, SystemContext
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
+from tests.fixtures.apps import running
 from tests.fixtures.topology import topology_text
 
 pytestmark = pytest.mark.anyio
@@ -83,7 +83,7 @@ async def bus_with_probe(
     )
     started: list[BusState] = []
     systems = {**MOCK_SYSTEMS, "probe": probe}
-    async with LifespanManager(create_app(settings, systems=systems, on_ready=started.append)):
+    async with running(create_app(settings, systems=systems, on_ready=started.append)):
         yield started[0]
 
 

@@ -6,7 +6,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lgsp.auth import keys as auth_keys
@@ -16,6 +15,7 @@ from lgsp.cli._serve import early_key_forge
 from lgsp.db import make_session_factory
 from lgsp.settings import Settings
 from lgsp.state import BusState
+from tests.fixtures.apps import running
 from tests.fixtures.bus import plain_settings
 
 pytestmark = pytest.mark.anyio
@@ -99,7 +99,7 @@ async def test_the_bus_takes_its_keys_from_a_forge_begun_before_it_was_built(
 
     built: list[BusState] = []
     app = create_bus(fresh_settings, instances=["kiengiang"], on_ready=built.append, forge=Begun(0))
-    async with LifespanManager(app, startup_timeout=60):
+    async with running(app):
         pass
 
     assert built[0].instances["kiengiang"].keys.signing.private_pem == key_pool[-1]

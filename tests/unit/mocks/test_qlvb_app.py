@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from formats.edxml import (
@@ -781,7 +780,7 @@ async def test_each_instance_seeds_and_sees_only_its_own_documents(tmp_path: Pat
 
     await snapshot(url)
     other = create_app(config(url, instance="kiengiang-2"), now=lambda: NOW)
-    async with LifespanManager(other):
+    async with serving(other, "http://qlvb.test"):
         pass
 
     assert await count_documents(url, "kiengiang") == 6

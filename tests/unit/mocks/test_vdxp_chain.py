@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,6 +23,7 @@ from mocks.config import SystemConfig
 from mocks.qlvb.app import create_app as create_qlvb
 from mocks.vdxp.app import create_app as create_vdxp
 from mocks.vdxp.sdk import outbox_key
+from tests.fixtures.apps import running
 from tests.fixtures.documents import NOW
 from tests.fixtures.handovers import Handed, HandoverBus, bus_access
 from tests.unit.mocks.test_qlvb_app import assert_ok, make_document, status_message
@@ -81,7 +81,7 @@ class Courier:
 
 @asynccontextmanager
 async def serving(app: FastAPI, stack: AsyncExitStack) -> AsyncIterator[httpx.AsyncClient]:
-    manager = await stack.enter_async_context(LifespanManager(app))
+    manager = await stack.enter_async_context(running(app))
     transport = httpx.ASGITransport(app=manager.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://mock.test") as client:
         yield client
