@@ -21,9 +21,11 @@ What is sourced and what is not:
   level-1 code the province kept (QĐ 09/2025/QĐ-TTg; `formats.agency_codes`): no district
   bodies. What the district received (certified copies, household businesses, house building
   permits) goes to the commune: that these moved to the commune level is the INFERENCE of
-  FIDELITY-2026.md §1 (not verified procedure by procedure), so it is assigned. In era 2026 a
+  FIDELITY-2026.md §1 (not verified procedure by procedure), so it is assigned. In both eras a
   commune-level dossier goes to the bodies of the applicant's commune of residence
-  (`COMMUNE_BODIES`, `receiving_agency`); without one, to the capital ward's (000.00.06/07).
+  (`COMMUNE_BODIES`, `receiving_agency`; assigned, the sources name no rule): in era 2024 the
+  old commune's, named with its district, as era 2026 routes a dossier filed before the merger;
+  without one, to the capital ward's (000.00.06/07).
   Criminal-record certificates go to Công an tỉnh, which issues them since 1 March 2025
   (soha.vn; Tiền Giang's handover of 28 Feb 2025, thtg.vn), in era 2026 also for dossiers
   filed between then and the merger (`receiving_agency`).
@@ -384,7 +386,7 @@ COMMUNE_BODIES: Mapping[tuple[Era, str], tuple[Agency, ...]] = MappingProxyType(
 )
 """(era of the directory, seeded province code) → the people's committees and police of the
 communes where its citizens live, beside the capital ward's in `AGENCIES`/`TODAYS_AGENCIES`.
-Era 2026 routes a commune-level dossier to the applicant's commune (`receiving_agency`); they
+Both eras route a commune-level dossier to the applicant's commune (`receiving_agency`); they
 are not document senders (QLVB) nor in the national agency list: only dossiers name them."""
 
 _BY_ORGAN_ID = MappingProxyType(
@@ -429,10 +431,10 @@ def receiving_agency(
     home: tuple[Era, str] | None = None,
 ) -> Agency:
     """The agency of the province that receives dossiers of `procedure_code` filed on `on`
-    (None: today). In era 2026 a commune-level procedure goes to the people's committee or
-    police of `home`, the applicant's commune of residence (the era of its code, the code) as
-    the citizen database holds it, when the directory knows that commune; else, and in era
-    2024 (the seeds' routing whatever the date), to the capital ward's."""
+    (None: today). A commune-level procedure goes to the people's committee or police of
+    `home`, the applicant's commune of residence (the era of its code, the code) as the
+    citizen database holds it, when the directory knows that commune; else to the capital
+    ward's. In era 2024 the bodies are the seeded province's whatever the date."""
     agencies = agencies_of(province_code, era=era, on=on)
     if era == "2026" and procedure_code == LLTP and on is not None and on >= LLTP_TO_POLICE:
         police = next(a for a in agencies if a.organ_id.startswith(POLICE_UNIT))
@@ -440,7 +442,7 @@ def receiving_agency(
             return police
     for agency in agencies:
         if procedure_code in agency.procedure_codes:
-            if era == "2026" and agency.level == "commune" and home is not None:
+            if agency.level == "commune" and home is not None:
                 return _commune_body(agency, province_code, procedure_code, home) or agency
             return agency
     raise ValueError(f"no agency of province {province_code} handles procedure {procedure_code}")

@@ -354,12 +354,16 @@ def create_app(
         (`processing|done|fail`); here it carries the edXML one, as the brief of this mock asks.
         `From` is an agency of this province: another province's statuses arrive over the
         national axis (`/receiveStatus`). One that must travel there (a recipient here, a
-        document from another province; or a recall reaching one) is handed to the bus.
+        document from another province; or a recall reaching one) is handed to the bus. A
+        Timestamp ahead of the clock is refused as a document's date is (`future_dated`).
         """
         context = context_of(request)
         body = await read_body(request, XML, MAX_STATUS_BODY)
         reading = read_status(body)
         status = reading.message
+        refuse_future_dated(
+            status, now=context.now(), skew_seconds=context.config.clock_skew_seconds
+        )
         response_for, reporter = status["response_for"], status["from"]
         if axis.is_remote(context.config, reporter["organ_id"]):
             raise _other_province(
