@@ -579,7 +579,7 @@ def _agency_entry(agency: Agency, head: Agency, own: str) -> dict[str, Any]:
     """An agency as the SDK lists it: `pid` the province's People's Committee (assigned), which
     itself has none."""
     entry = {"id": agency.organ_id, "code": agency.organ_id, "name": agency.name,
-             "mail": agency.email, "province": agency.province_code,
+             "mail": agency.email, "province": agency.official_code,
              "inProvince": agency.province_code == own}  # fmt: skip
     if agency is not head:
         entry["pid"] = head.organ_id
