@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
@@ -53,6 +53,7 @@ from mocks.vdxp.sdk import MockError, document_id_of
 
 # DocIds are uuid5 of (instance, DocumentId): a resend computes the same id, and seeding the
 # same data twice gives the same ids.
+_Delivered = TypeVar("_Delivered", Delivery, BusinessDelivery)
 _DOC_ID_NAMESPACE = uuid.UUID("5b0c1c1e-6f1d-4a52-9a47-0d6c1b0e4a10")
 
 
@@ -321,16 +322,7 @@ class DocumentStore(InstanceStore):
             async with self._session.begin_nested():
                 self._session.add(message)
                 await self._session.flush()
-                deliveries = [
-                    BusinessDelivery(
-                        message_pk=message.id,
-                        instance=self._instance,
-                        recipient=recipient,
-                        remote_instance=new.remote.get(recipient),
-                        delivered_at=at,
-                    )
-                    for recipient in new.recipients
-                ]
+                deliveries = self._addressed(BusinessDelivery, new, at=at, message_pk=message.id)
                 self._session.add_all(deliveries)
                 await self._session.flush()
         except IntegrityError:
@@ -490,24 +482,8 @@ class DocumentStore(InstanceStore):
     async def inbox(self, recipient: str, *, page: int, size: int) -> tuple[int, list[InboxEntry]]:
         """The documents and business messages delivered to `recipient`, newest first (by time
         of delivery, then by order of arrival), without their edXML."""
-        documents = select(
-            literal(0).label("kind"),
-            Delivery.id.label("id"),
-            Delivery.delivered_at.label("at"),
-        ).where(
-            Delivery.instance == self._instance,
-            Delivery.recipient == recipient,
-            Delivery.remote_instance.is_(None),  # gone to another province: in no inbox here
-        )
-        business = select(
-            literal(1).label("kind"),
-            BusinessDelivery.id.label("id"),
-            BusinessDelivery.delivered_at.label("at"),
-        ).where(
-            BusinessDelivery.instance == self._instance,
-            BusinessDelivery.recipient == recipient,
-            BusinessDelivery.remote_instance.is_(None),
-        )
+        documents = self._inbox_listing(0, Delivery, recipient)
+        business = self._inbox_listing(1, BusinessDelivery, recipient)
         listing = union_all(documents, business).subquery()
         statement = select(listing.c.kind, listing.c.id).order_by(
             listing.c.at.desc(), listing.c.kind.desc(), listing.c.id.desc()
@@ -518,6 +494,19 @@ class DocumentStore(InstanceStore):
             [pk for kind, pk in keys if kind == 0], [pk for kind, pk in keys if kind == 1]
         )
         return total, [found[key] for key in keys]
+
+    def _inbox_listing(
+        self, kind: int, table: type[Delivery | BusinessDelivery], recipient: str
+    ) -> Select[int, int, datetime]:
+        """(kind, id, delivered_at) of `recipient`'s deliveries in `table`, but those gone to
+        another province: they are in no inbox here."""
+        return select(
+            literal(kind).label("kind"), table.id.label("id"), table.delivered_at.label("at")
+        ).where(
+            table.instance == self._instance,
+            table.recipient == recipient,
+            table.remote_instance.is_(None),
+        )
 
     async def _inbox_rows(
         self, delivery_ids: list[int], business_ids: list[int]
@@ -571,14 +560,20 @@ class DocumentStore(InstanceStore):
 
     def _deliveries(self, document: Document, new: NewDocument, *, at: datetime) -> list[Delivery]:
         """One delivery per recipient of `document`, once it has its id."""
+        return self._addressed(Delivery, new, at=at, document_pk=document.id, updated_at=at)
+
+    def _addressed(
+        self, row: type[_Delivered], new: NewDocument, *, at: datetime, **owner: Any
+    ) -> list[_Delivered]:
+        """A `row` (a document's or a business message's delivery) per recipient of `new`,
+        delivered `at`; `owner` names what is delivered."""
         return [
-            Delivery(
-                document_pk=document.id,
+            row(
                 instance=self._instance,
                 recipient=recipient,
                 remote_instance=new.remote.get(recipient),
                 delivered_at=at,
-                updated_at=at,
+                **owner,
             )
             for recipient in new.recipients
         ]
