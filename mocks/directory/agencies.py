@@ -65,10 +65,14 @@ class Agency:
     organ_id: str
     name: str
     province_code: str
+    """The seeded (pre-2025) province's code: the directory's key, what instances route by."""
     level: AgencyLevel
     procedure_codes: tuple[str, ...]
     era: Era = "2024"
     """2024: a body of the seeded province before 1 July 2025; 2026: of today's province."""
+    todays_code: str | None = None
+    """Era 2026: the code of today's province (68 for ex-Bình Thuận's Lâm Đồng, where the key
+    is 60); None in era 2024, whose bodies carry the old code."""
     address: str = ""
     ward_code: str | None = None
     """The ward or commune of `address`, a unit of the era's official list."""
@@ -78,6 +82,12 @@ class Agency:
     @property
     def letter_code(self) -> str:
         return self.organ_id.rpartition(".")[2]
+
+    @property
+    def official_code(self) -> str:
+        """The province code the body carries in its era: what every answer shows of it
+        (60 and 93 were retired on 1 July 2025, FIDELITY-2026.md's gap table)."""
+        return self.todays_code or self.province_code
 
 
 @dataclass(frozen=True)
@@ -225,6 +235,7 @@ def _pair_of_bodies(
                 level="commune",
                 procedure_codes=body.procedure_codes,
                 era=body.era,
+                todays_code=body.todays_code,
                 address=f"Số {_assigned_number(organ_id, 2) + 1} {street}, {address}",
                 ward_code=ward_code,
                 telephone=f"{body.telephone[:4]} {3_800_000 + _assigned_number(organ_id, 5):07d}",
@@ -273,6 +284,7 @@ class TodaysProvince:
     ward: str  # the ward (today's code) succeeding the seeded capital's, whose bodies receive
     area_code: str  # telephone area code of the seat
     domain: str  # the province's e-government domain
+    code: str  # today's province code (FIDELITY-2026.md §1: 68 Lâm Đồng, 92 Cần Thơ)
 
     @property
     def lower_name(self) -> str:
@@ -284,11 +296,11 @@ class TodaysProvince:
 # FIDELITY-2026.md §1); Đà Lạt and Ninh Kiều (in ex-Lâm Đồng and ex-Cần Thơ per NQ 60).
 TODAYS_PROVINCES: Mapping[str, TodaysProvince] = MappingProxyType(
     {
-        "91": TodaysProvince("Tỉnh An Giang", "30742", "30742", "0297", "angiang.gov.vn"),
-        "82": TodaysProvince("Tỉnh Đồng Tháp", "28261", "28261", "0273", "dongthap.gov.vn"),
-        "60": TodaysProvince("Tỉnh Lâm Đồng", "24781", "22918", "0263", "lamdong.gov.vn"),
-        "93": TodaysProvince("Thành phố Cần Thơ", "31135", "31321", "0292", "cantho.gov.vn"),
-        "52": TodaysProvince("Tỉnh Gia Lai", "21601", "21601", "0256", "gialai.gov.vn"),
+        "91": TodaysProvince("Tỉnh An Giang", "30742", "30742", "0297", "angiang.gov.vn", "91"),
+        "82": TodaysProvince("Tỉnh Đồng Tháp", "28261", "28261", "0273", "dongthap.gov.vn", "82"),
+        "60": TodaysProvince("Tỉnh Lâm Đồng", "24781", "22918", "0263", "lamdong.gov.vn", "68"),
+        "93": TodaysProvince("Thành phố Cần Thơ", "31135", "31321", "0292", "cantho.gov.vn", "92"),
+        "52": TodaysProvince("Tỉnh Gia Lai", "21601", "21601", "0256", "gialai.gov.vn", "52"),
     }
 )
 # The commune-level phone area code differs where the ward is far from the seat.
@@ -331,6 +343,7 @@ def _todays_agencies(seed_code: str, province: TodaysProvince) -> tuple[Agency, 
                 level=level,
                 procedure_codes=codes,
                 era="2026",
+                todays_code=province.code,
                 address=f"Số {_assigned_number(organ_id, 2) + 1} {street}, "
                 f"{_unit_name('2026', seat)}, {province.name}",
                 ward_code=seat,
