@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from mocks.store import InstanceStore
-from mocks.vdxp.models import LedgerDocument, LedgerStatus, ProcessedKey
+from mocks.vdxp.models import LedgerBusiness, LedgerDocument, LedgerStatus, ProcessedKey
 
 
 class Ledger(InstanceStore):
@@ -40,6 +40,27 @@ class Ledger(InstanceStore):
         """Record `document`; None if its DocumentId was recorded first (the caller reads it)."""
         document.instance = self._instance
         return document if await self._added(document) else None
+
+    async def add_business(self, message: LedgerBusiness) -> tuple[LedgerBusiness, bool]:
+        """Record business `message` about its document (True), or find the same bytes
+        recorded before (False)."""
+        message.instance = self._instance
+        if await self._added(message):
+            return message, True
+        statement = select(LedgerBusiness).where(
+            LedgerBusiness.document_pk == message.document_pk,
+            LedgerBusiness.content_sha256 == message.content_sha256,
+        )
+        return (await self._session.execute(statement)).scalar_one(), False
+
+    async def business(self, document: LedgerDocument) -> list[LedgerBusiness]:
+        """The document's revocations, updates and replacements, in the order they came."""
+        statement = (
+            select(LedgerBusiness)
+            .where(LedgerBusiness.document_pk == document.id)
+            .order_by(LedgerBusiness.id)
+        )
+        return list((await self._session.execute(statement)).scalars())
 
     async def statuses(self, document: LedgerDocument) -> list[LedgerStatus]:
         statement = (

@@ -1,0 +1,60 @@
+"""Across provinces, in today's era: a revocation of a document (the VDXP SDK's sample, under
+the document's DocumentId) crosses the national axis as a message of its own, linked to the
+document, and reaches the recipient's inbox beside it; nothing ends as a dead letter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lgsp.settings import Settings
+from tests.e2e.test_sdk_documents import XML, as_sent
+from tests.fixtures.bus import bearer, bus_settings, fetch_token
+from tests.fixtures.documents import RECIPIENT
+from tests.fixtures.waiting import eventually
+
+pytestmark = pytest.mark.anyio
+
+AG, DT = "/lgsp/angiang", "/lgsp/dongthap"
+
+
+@pytest.fixture
+def settings(bus_database_url: str, bus_data_dir: Path) -> Settings:
+    """The tests' bus in today's era: An Giang and Đồng Tháp."""
+    return bus_settings(bus_database_url, bus_data_dir).model_copy(update={"era": "2026"})
+
+
+async def test_a_revocation_reaches_the_other_province_linked_to_its_document(
+    client: httpx.AsyncClient,
+) -> None:
+    ag, dt = bearer(await fetch_token(client, AG)), bearer(await fetch_token(client, DT))
+    documents = f"{AG}/qlvb/v1/documents"
+
+    async def send(name: str) -> httpx.Response:
+        data = as_sent(name, "17201", recipient=RECIPIENT)
+        return await client.post(documents, content=data, headers={**ag, **XML})
+
+    first = await send("edoc_new.bak.edxml")
+    assert first.status_code == 202, first.text
+    revocation = await send("edoc_revocation.edxml")
+    assert revocation.status_code == 202, revocation.text
+    again = await send("edoc_revocation.edxml")
+    assert again.json()["duplicate"] is True
+
+    def both_listed(response: httpx.Response) -> bool:
+        return [i["id"] for i in response.json()["items"]].count(first.json()["id"]) == 2
+
+    inbox = await eventually(
+        lambda: client.get(
+            f"{DT}/qlvb/v1/documents/inbox", params={"organ_id": RECIPIENT, "size": 100},
+            headers=dt,
+        ),
+        both_listed,
+    )  # fmt: skip
+    entries = [i for i in inbox.json()["items"] if i["id"] == first.json()["id"]]
+    assert len(entries) == 2  # the revocation once, however often it was sent
+    outbox = await client.get(f"{AG}/admin/outbox", headers=ag)
+    assert outbox.status_code == 200, outbox.text
+    assert [m for m in outbox.json()["messages"] if m["state"] == "dead"] == []
