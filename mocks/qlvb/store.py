@@ -294,7 +294,9 @@ class DocumentStore(InstanceStore):
 
     async def _send_business(self, existing: Document, new: NewDocument, *, at: datetime) -> Sent:
         """Deliver business message `new` about `existing`, or find it sent already."""
-        key = f"{self._instance}:{new.document_id}:{new.business_type}:{new.content_sha256}"
+        # Without the instance: the same bytes forwarded to another province are the same
+        # message there, under the same DocId (its id in the bus's API too).
+        key = f"business:{new.document_id}:{new.business_type}:{new.content_sha256}"
         message = BusinessMessage(
             instance=self._instance,
             doc_id=str(uuid.uuid5(_DOC_ID_NAMESPACE, key)),
