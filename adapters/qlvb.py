@@ -725,8 +725,7 @@ def _json_document(body: bytes) -> Any:
         return json.loads(body)
     except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the stack
         raise InvalidEdxml(
-            "The body is labelled application/json but is not JSON; send edXML as "
-            "application/xml.",
+            "The body is labelled application/json but is not JSON; send edXML as application/xml.",
             rule="not_json",
             errors=[{"loc": ["body"], "msg": "Not valid JSON", "type": "json_invalid"}],
         ) from None
