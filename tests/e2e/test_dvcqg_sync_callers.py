@@ -56,9 +56,23 @@ async def test_a_vendor_bound_to_the_handling_agency_syncs_and_updates_its_dossi
     assert [e["step"] for e in national.json()["history"]] == [1, 2]
 
 
+async def test_the_demo_client_an_admin_bound_to_none_syncs_for_its_province(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    session = await login(client, ("demo", "lgsp-demo-secret"))
+    dossier = opencps_dossier(await a_procedure(client, demo_token))
+
+    synced = await call(client, session, "DongBoHoSoMC", isUpdating="False", data=[dossier])
+
+    assert synced["error_code"] == "0", synced
+
+
 @pytest.mark.parametrize(
     ("organisation", "words"),
-    [(OTHER_AGENCY, f"acts for {OTHER_AGENCY}"), (None, "is bound to none")],
+    [
+        (OTHER_AGENCY, f"ORGANISATION_MISMATCH: Client {{}} acts for {OTHER_AGENCY}"),
+        (None, "ORGANISATION_REQUIRED: sync_dossier acts for an organisation: client {} is"),
+    ],
     ids=["other-organisation", "unbound"],
 )
 async def test_a_vendor_not_acting_for_the_agency_is_refused_in_the_protocols_form(
@@ -79,7 +93,7 @@ async def test_a_vendor_not_acting_for_the_agency_is_refused_in_the_protocols_fo
     )
 
     assert synced["error_code"] == dvc.REFUSED, synced
-    assert words in synced["message"], synced
+    assert synced["message"].startswith(words.format(account[0])), synced
     assert "own systems" not in synced["message"]
     # never synced, so the lookup before the entry finds nothing; nothing was written
     assert progress["error_code"] == dvc.NOT_FOUND, progress
