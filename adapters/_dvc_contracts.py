@@ -44,12 +44,15 @@ class CodeAndName(_Out):
 
 
 class AgencyRef(_Out):
-    id: str = Field(description="QĐ 20/2020 organ id, e.g. 000.00.07.H01.")
+    id: str = Field(description="QĐ 20/2020 organ id (`NNN.NN.NN.XNN`).")
     name: str
 
 
 class Procedure(_Out):
-    code: str = Field(description="The province's MaTTHC, e.g. 1.001193.000.00.00.H01.")
+    code: str = Field(
+        description="The province's MaTTHC: the national one, a dot, the level-1 organ id of "
+        "the province's bodies (`1.001193.NNN.NN.NN.XNN`)."
+    )
     national_code: str = Field(description="The national MaTTHC, e.g. 1.001193.")
     name: str
     field: CodeAndName = Field(description="Lĩnh vực (MaLinhVuc, TenLinhVuc).")

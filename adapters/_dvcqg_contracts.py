@@ -48,7 +48,7 @@ class CodeAndName(StrictInput):
 
 class ProcedureRef(StrictInput):
     code: Annotated[str, StringConstraints(pattern=PROCEDURE_CODE)] = Field(
-        description="MaTTHC, national or with the province's suffix (1.004222.000.00.00.H01)."
+        description="MaTTHC, national or with the province's suffix (`1.004222.NNN.NN.NN.XNN`)."
     )
     name: _Long
 
@@ -243,8 +243,14 @@ class NationalDossierPage(_Out):
     )
 
 
+_PROVINCE_FILTER = (
+    "A province's 2-digit code: in era 2026 today's code covers the old provinces merged into "
+    "it, a retired one names the old province."
+)
+
+
 class NationalDossierQuery(_Out):
-    province: str | None = Field(default=None, pattern=PROVINCE_CODE, description="e.g. 91.")
+    province: str | None = Field(default=None, pattern=PROVINCE_CODE, description=_PROVINCE_FILTER)
     status: StatusName | None = Field(default=None, description="Or its code, 1-10.")
     page: int = Field(default=1, ge=1, le=1_000_000)
     size: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE)
@@ -281,7 +287,7 @@ class AgencyList(_Out):
 
 
 class AgencyQuery(_Out):
-    province: str | None = Field(default=None, pattern=PROVINCE_CODE, description="e.g. 91.")
+    province: str | None = Field(default=None, pattern=PROVINCE_CODE, description=_PROVINCE_FILTER)
 
 
 class CatalogField(_Out):

@@ -19,6 +19,7 @@ from adapters._dvc_answers import PortalFields, status_of
 from adapters._dvcqg_contracts import DossierSnapshot, ProgressEntry
 from adapters.base import AnswerInvalid
 from formats.dates import format_dvcqg_time
+from formats.dvcqg import progress_record
 
 # KenhThucHien: 1 direct, 2 online, 3 postal (INFERENCE, as the `dvc` mock writes it).
 CHANNELS: Mapping[str, str] = MappingProxyType({"direct": "1", "online": "2", "postal": "3"})
@@ -83,22 +84,8 @@ def snapshot_to_native(
 
 
 def progress_to_native(code: str, step: int, entry: ProgressEntry) -> dict[str, Any]:
-    """One `CapNhatTienDoHoSoMC` entry (DOMAIN.md §4.3)."""
-    native: dict[str, Any] = {
-        "MaHoSo": code,
-        "ThuTu": step,  # mock addition
-        "NguoiXuLy": entry.actor,
-        "ChucDanh": entry.position,
-        "ThoiDiemXuLy": format_dvcqg_time(entry.at),
-        "PhongBanXuLy": entry.department,
-        "NoiDungXuLy": entry.note,
-        "TrangThai": str(entry.status),
-        "NgayBatDau": format_dvcqg_time(entry.started_at),
-        "NgayKetThucTheoQuyDinh": format_dvcqg_time(entry.due_at),
-    }
-    if entry.action is not None:
-        native["HanhDong"] = entry.action  # mock addition, as the `dvc` portal writes it
-    return native
+    """One `CapNhatTienDoHoSoMC` entry (DOMAIN.md §4.3), with the step it is (`ThuTu`)."""
+    return {**progress_record(code, entry, title=entry.position), "ThuTu": step}  # mock addition
 
 
 def mask_id_number(number: str) -> str:

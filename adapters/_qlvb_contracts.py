@@ -64,7 +64,7 @@ class EdxmlWarning(_Shape):
     """A departure from QCVN 102 the system took anyway, as the national axis does.
 
     `rule` is the code a strict reader refuses it with (`Prefer: handling=strict`): for example
-    `bad_organ_id` (an organisation id of another shape than 000.00.00.H30),
+    `bad_organ_id` (an organisation id not of the shape `NNN.NN.NN.XNN`),
     `document_id_mismatch` (a DocumentId that does not name the header's sender, date and
     number), `missing_field` (a field the standard requires).
     """

@@ -6,7 +6,7 @@ and writes one format (edXML, CCCD numbers, legacy dates, the NGSP envelope) and
 of the bus: this package imports nothing else of the project's.
 
 Each module is the public surface of its format (`formats.edxml`, `formats.cccd`,
-`formats.dates`, `formats.ngsp`, `formats.codes`, `formats.xmldsig` with its verdicts' reasons in
-`formats.signature_reasons`; `formats.errors` for the error they share);
+`formats.dates`, `formats.dvcqg`, `formats.ngsp`, `formats.codes`, `formats.xmldsig` with its
+verdicts' reasons in `formats.signature_reasons`; `formats.errors` for the error they share);
 modules whose names start with `_` are the edXML codec's internals.
 """

@@ -290,6 +290,8 @@ MOCK_SYSTEMS: SystemRegistry = {
 called: the mocks are not imported by `lgsp serve` until the bus has started (`create_bus`)."""
 
 _EXPORTED = {
+    "ADMIN_UNITS": "mocks.directory.admin_units",
+    "PROVINCES": "mocks.directory.agencies",
     "agencies_of": "mocks.directory.agencies",
     "find_agency": "mocks.directory.agencies",
     "PROCEDURES": "mocks.dvc.procedures",

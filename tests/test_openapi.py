@@ -7,7 +7,7 @@ from openapi_spec_validator import validate
 
 from lgsp.catalog.examples import load_examples
 from lgsp.cli._openapi import OPENAPI_DIR, documents, render
-from lgsp.cli._openapi_examples import example_requests
+from lgsp.cli._openapi_examples import ERAS, example_requests, profiles
 
 DOCUMENTS = documents()
 
@@ -50,12 +50,19 @@ def test_every_catalog_operation_has_a_contract() -> None:
 
 
 def test_checked_in_example_requests_are_the_code_s() -> None:
-    """The runtime endpoint reads the stored requests; the published files use these."""
-    stored = {key: example.request for key, example in load_examples().items()}
+    """The runtime endpoints read the stored requests, each instance its own; the published
+    files use these."""
+    stored = {
+        (era, name, item.records_code): {key: e.request for key, e in item.examples.items()}
+        for era, instances in load_examples().items()
+        for name, item in instances.items()
+    }
 
-    assert stored == {request.key: request for request in example_requests()}, (
-        "lgsp/openapi_examples.json is stale: run `lgsp openapi`"
-    )
+    assert stored == {
+        (era, p.instance, p.here): {r.key: r for r in example_requests(p)}
+        for era in ERAS
+        for p in profiles(era)
+    }, "lgsp/openapi_examples.json is stale: run `lgsp openapi`"
 
 
 def test_every_service_operation_documents_the_database_outage() -> None:

@@ -14,7 +14,7 @@ class IssueIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    organ_id: str = Field(max_length=32, examples=["000.00.01.H01"])
+    organ_id: str = Field(max_length=32)
     """The organisation's QĐ 20/2020 organ id, as the bus's systems know it (422
     `UNKNOWN_ORGANISATION` otherwise)."""
     password: SecretStr = Field(max_length=MAX_PASSWORD)

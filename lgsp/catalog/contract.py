@@ -3,7 +3,8 @@
 Built from the catalog file, the adapter's `CONTRACTS` and the checked-in examples
 (`lgsp.catalog.examples`), so that the runtime endpoint needs nothing that generating the
 published files needs (a running bus, the mocks' seeds): `lgsp openapi`
-(`lgsp.cli._openapi`) writes the same documents under `openapi/services/`.
+(`lgsp.cli._openapi`) writes the same documents under `openapi/services/`, as the default bus's
+An Giang serves them. Each instance serves them with its own server and its own examples.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from adapters import CONTRACTS
-from lgsp.catalog.examples import Example, ExampleAnswer, ExampleRequest, checked_in_examples
+from lgsp.catalog.examples import (
+    PUBLISHED,
+    Example,
+    ExampleAnswer,
+    ExampleRequest,
+    checked_in_examples,
+)
 from lgsp.catalog.schemas import ServiceSpec
 from lgsp.errors import (
     PROBLEM_MEDIA_TYPE,
@@ -78,15 +85,24 @@ CALLER_ERRORS: dict[str, tuple[type[LgspError], ...]] = {
 
 _PATH_PARAM = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
+PUBLISHED_SERVER = f"http://127.0.0.1:8000/lgsp/{PUBLISHED[1]}"
+"""The published files' server: the instance whose examples they carry, on `lgsp serve`'s
+default address."""
+
 
 def service_document(
-    service: ServiceSpec, examples: Mapping[str, Example] | None = None
+    service: ServiceSpec,
+    examples: Mapping[str, Example] | None = None,
+    *,
+    server: str = PUBLISHED_SERVER,
 ) -> dict[str, Any]:
-    """A catalog service's canonical contract, as clients call it through any instance.
+    """A catalog service's canonical contract, as clients call it through the instance at
+    `server` (its base URL).
 
     Paths come from the catalog file, shapes from the adapter's `CONTRACTS`; every operation
     also documents the gateway's own answers (token, rights, owner, transport, audit), and its
-    example where `examples` (by default the checked-in ones) has one.
+    example where `examples` (by default the published ones) has one: those of the instance
+    at `server`, so that each names the instance's own citizens, agencies and communes.
     """
     if examples is None:
         examples = checked_in_examples()
@@ -156,7 +172,7 @@ def service_document(
             "version": service.version,
             "description": service.description,
         },
-        "servers": [{"url": "http://127.0.0.1:8000/lgsp/angiang", "description": "LGSP"}],
+        "servers": [{"url": server, "description": "LGSP"}],
         "paths": paths,
         "components": {
             "schemas": definitions.get("$defs", {}),

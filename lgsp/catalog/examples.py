@@ -1,9 +1,11 @@
-"""The examples of the published service contracts, as checked in: `openapi_examples.json`.
+"""The examples of the service contracts, as checked in: `openapi_examples.json`.
 
-Each operation's example is a request built from the default seed's data and the answer a bus
-started with the default settings gives for it. Both are made by `lgsp openapi`
-(`lgsp.cli._openapi_examples`, which needs the mocks' seeds and a running bus) and stored in
-the file; the runtime contract endpoint only reads them, so it needs neither.
+Each instance of the built-in topologies has its own, in each era: an operation's example is a
+request built from the default seed's data of that instance's province (its citizens, agencies,
+dossiers, communes) and the answer a bus started with the default settings gives for it. Both
+are made by `lgsp openapi` (`lgsp.cli._openapi_examples`, which needs the mocks' seeds and a
+running bus) and stored in the file; the runtime contract endpoints only read them, so they
+need neither, and each instance documents calls that answer on it.
 """
 
 from __future__ import annotations
@@ -13,10 +15,15 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+Era = Literal["2026", "2024"]
 
 EXAMPLES_FILE = Path(__file__).resolve().parent.parent / "openapi_examples.json"
 JSON, XML = "application/json", "application/xml"
+PUBLISHED: tuple[Era, str] = ("2026", "angiang")
+"""The era and instance whose examples the published files under `openapi/` carry: `lgsp
+serve`'s default era, its first province, as their `servers` say."""
 
 
 @dataclass(frozen=True)
@@ -56,30 +63,82 @@ class Example:
     """None until an answer has been captured for the request."""
 
 
-def load_examples(path: Path = EXAMPLES_FILE) -> dict[str, Example]:
-    """Operation key (`dancu.v1:get_citizen`) → its example, as stored."""
+@dataclass(frozen=True)
+class InstanceExamples:
+    """One instance's examples in one era, and the old province whose records it holds (the
+    instance's `seed_code`): a topology file's instance of that name holding other records
+    gets none, rather than another province's."""
+
+    records_code: str
+    examples: Mapping[str, Example]
+
+
+StoredExamples = dict[Era, dict[str, InstanceExamples]]
+"""Era → instance name → its examples, the national instance's those of the era's first
+province (NDXP's callers are the provinces' LGSPs)."""
+
+
+def load_examples(path: Path = EXAMPLES_FILE) -> StoredExamples:
     if not path.exists():
         return {}
     stored = json.loads(path.read_text(encoding="utf-8"))
-    return {key: _example(item) for key, item in stored.items()}
+    return {
+        era: {
+            name: InstanceExamples(
+                item["records_code"],
+                {key: _example(example) for key, example in item["examples"].items()},
+            )
+            for name, item in instances.items()
+        }
+        for era, instances in stored.items()
+    }
 
 
 @cache
-def checked_in_examples() -> Mapping[str, Example]:
+def _checked_in() -> StoredExamples:
     """The examples shipped with the package, read once: they change only with a new release."""
     return load_examples()
 
 
-def render_examples(examples: Mapping[str, Example]) -> str:
-    """The file's text: stable (sorted keys), so that an unchanged example changes no line."""
-    stored = {
-        key: {
-            "request": asdict(example.request),
-            "answer": None if example.answer is None else asdict(example.answer),
+def examples_for(era: Era, name: str, records_code: str | None) -> Mapping[str, Example]:
+    """Operation key (`dancu.v1:get_citizen`) → its example on the instance `name` of a bus in
+    `era` holding the records of `records_code` (None: the national instance). Empty for an
+    instance the built-in topologies do not have: no example at all beats one that names
+    another province's citizens and agencies."""
+    stored = _checked_in().get(era, {})
+    if records_code is None:
+        return next(iter(stored.values())).examples if stored else {}
+    found = stored.get(name)
+    return found.examples if found is not None and found.records_code == records_code else {}
+
+
+def checked_in_examples() -> Mapping[str, Example]:
+    """The examples the published files carry (`PUBLISHED`)."""
+    era, name = PUBLISHED
+    found = _checked_in().get(era, {}).get(name)
+    return {} if found is None else found.examples
+
+
+def render_examples(stored: StoredExamples) -> str:
+    """The file's text: stable (sorted keys), so that an unchanged example changes no line;
+    each era's instances in the topology's order, the first one the national instance's."""
+    data = {
+        era: {
+            name: {
+                "records_code": item.records_code,
+                "examples": {
+                    key: {
+                        "request": asdict(example.request),
+                        "answer": None if example.answer is None else asdict(example.answer),
+                    }
+                    for key, example in sorted(item.examples.items())
+                },
+            }
+            for name, item in instances.items()
         }
-        for key, example in examples.items()
+        for era, instances in stored.items()
     }
-    return json.dumps(stored, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def _example(item: dict[str, Any]) -> Example:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from lgsp.catalog.contract import service_document
+from lgsp.catalog.examples import examples_for
 from lgsp.catalog.schemas import OperationOut, ServiceList, ServiceOut
 from lgsp.deps import BusDep, CallerDep, InstanceDep
 from lgsp.errors import AuditUnavailable, InvalidToken, ServiceNotFound, problem_responses
@@ -18,12 +19,25 @@ router = APIRouter(tags=["catalog"])
     "/services/{service_id}/{version}/openapi.json",
     responses=problem_responses(ServiceNotFound),
 )
-async def service_contract(service_id: str, version: str, bus: BusDep) -> JSONResponse:
-    """A service's canonical OpenAPI document (public, like the catalog's published contracts)."""
+async def service_contract(
+    service_id: str, version: str, request: Request, bus: BusDep, instance: InstanceDep
+) -> JSONResponse:
+    """A service's canonical OpenAPI document (public, like the catalog's published contracts),
+    its server this instance as the request reached it, its examples this instance's."""
     service = bus.catalog.get(service_id, version)
     if service is None:
         raise ServiceNotFound(f"There is no service {service_id} {version}.")
-    return JSONResponse(service_document(service))
+    spec = instance.spec
+    examples = examples_for(bus.settings.era, spec.name, spec.seed_code)
+    server = instance_url(request)
+    return JSONResponse(service_document(service, examples, server=server))
+
+
+def instance_url(request: Request) -> str:
+    """The instance's base URL as the client reached it: scheme and host of the request (what
+    the proxy headers say, when uvicorn trusts them), then the mount path (`root_path`)."""
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    return origin + str(request.scope.get("root_path", ""))
 
 
 @router.get(

@@ -20,7 +20,7 @@ from adapters import ADAPTERS
 from lgsp.app import create_gateway_app
 from lgsp.catalog.contract import DATABASE_ERRORS, GUARD_ERRORS, schema_ref, service_document
 from lgsp.catalog.loader import load_catalog
-from lgsp.cli._openapi_examples import current_examples, refresh_examples
+from lgsp.cli._openapi_examples import published_examples, refresh_examples
 from lgsp.composition import MOCK_SYSTEMS
 from lgsp.errors import PROBLEM_MEDIA_TYPE, InvalidPath, InvalidRequest, LgspError, ProblemDetails
 from lgsp.routing.systems import SystemContext
@@ -160,7 +160,7 @@ def documents() -> dict[str, dict[str, Any]]:
     Service contracts carry the examples built from the seed now, with the stored answers: a
     test compares them with the checked-in files, and another the stored requests with these.
     """
-    examples = current_examples()
+    examples = published_examples()
     published = {"gateway.json": gateway_document()}
     for service in load_catalog(CATALOG_DIR, known_adapters=set(ADAPTERS)):
         published[f"services/{service.id}.{service.version}.json"] = service_document(

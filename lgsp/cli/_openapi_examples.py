@@ -1,12 +1,14 @@
-"""Examples for the published service contracts, from the default seed's data (issue 5).
+"""Examples for the service contracts, from the default seed's data (issue 5).
 
-Each operation's example request is built here from the seed: the citizens, dossiers,
-procedures and agencies a bus started with the default settings holds, in the default era
-(today's provinces and agency codes), so every identifier in an example is one that answers
-on the bus an integrator starts. The example answers are what such a bus really gives for those
-requests, in this order, on fresh data: `capture()` replays them on an in-process bus, and
-`lgsp openapi` stores requests and answers in `lgsp/openapi_examples.json`
-(`lgsp.catalog.examples`), which the runtime contract endpoint reads. Tests replay them again
+Each operation's example request is built here from the seed, for each province instance of
+each era's built-in topology (a `Profile`): the citizens, dossiers, procedures, agencies and
+communes that instance holds on a bus started with the default settings, so every identifier in
+an instance's examples is one of its own that answers there (documents it exchanges go to the
+next province of the topology, its `partner`). The example answers are what such a bus really
+gives for those requests, in this order, on fresh data: `capture()` replays them on an
+in-process bus of the era, and `lgsp openapi` stores requests and answers in
+`lgsp/openapi_examples.json` (`lgsp.catalog.examples`), which the runtime contract endpoints
+read, each for the instance serving it. Tests replay them again
 and compare, and compare the stored requests with these, so neither can drift from the code.
 Nothing here comes from outside the seeded, fictional data.
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import cache, partial
 from pathlib import Path
@@ -34,17 +37,23 @@ from lgsp.auth.provisioning import system_client_id, system_secret
 from lgsp.catalog.examples import (
     EXAMPLES_FILE,
     JSON,
+    PUBLISHED,
     XML,
+    Era,
     Example,
     ExampleAnswer,
     ExampleRequest,
+    InstanceExamples,
+    StoredExamples,
     load_examples,
     render_examples,
 )
 from lgsp.catalog.loader import load_catalog
 from lgsp.composition import (
+    ADMIN_UNITS,
     MOCK_SYSTEMS,
     PROCEDURES,
+    PROVINCES,
     CitizenRecord,
     PlannedDossier,
     agencies_of,
@@ -55,6 +64,10 @@ from lgsp.composition import (
     seeded_dossier_codes,
 )
 from lgsp.settings import Settings
+from lgsp.topology import TOPOLOGIES
+
+ERAS: tuple[Era, ...] = ("2026", "2024")
+"""Today's map first: the published examples are of its first province."""
 
 if TYPE_CHECKING:
     from lgsp.testing import LgspBus
@@ -62,32 +75,68 @@ if TYPE_CHECKING:
 __all__ = [
     "JSON",
     "XML",
+    "Profile",
     "capture",
     "current_examples",
     "example_requests",
     "masked",
+    "profiles",
+    "published_examples",
     "refresh_examples",
     "replay",
     "same_answer",
 ]
 
-ERA = Settings.model_fields["era"].default
-"""The default era's bus, the one `lgsp serve` starts: today's provinces and agency codes."""
-INSTANCE = "angiang"
-"""Examples are called as the documents' `servers` say: through LGSP An Giang."""
-INSTANCES = ["ndxp", INSTANCE, "dongthap"]
-"""An Giang, NDXP behind it, and Đồng Tháp for documents that cross provinces."""
-HERE, THERE = "91", "82"  # the seeded records An Giang and Đồng Tháp hold (ex-Kiên/Tiền Giang)
 SEED: int = Settings.model_fields["seed"].default
 POPULATION: int = Settings.model_fields["population"].default
-TODAY = "2026-06-16"
-"""The documents' day: after 1 July 2025, when only today's agency codes name anyone."""
+DAYS: dict[Era, str] = {"2026": "2026-06-16", "2024": "2024-06-17"}
+"""The documents' day in each era: in 2026 after 1 July 2025, when only today's agency codes
+name anyone; in 2024 before it, when the seeded provinces' own codes do."""
 
 
-def url(request: ExampleRequest) -> str:
+@dataclass(frozen=True)
+class Profile:
+    """Whose examples: the province instance `instance` of `era`'s built-in topology, called
+    through itself, exchanging documents with `partner`."""
+
+    era: Era
+    instance: str
+    province_code: str
+    """The instance's own code (today's in era 2026: 92 for Cần Thơ)."""
+    here: str
+    """The old province whose seeded records the instance holds (93 for Cần Thơ)."""
+    partner: str
+    there: str
+    """The records the partner holds."""
+
+
+def profiles(era: Era) -> tuple[Profile, ...]:
+    """Every province instance of `era`'s built-in topology, in its order, each with the next
+    one (the last with the first) as its partner."""
+    provinces = [i for i in TOPOLOGIES[era].instances if i.kind == "province"]
+    return tuple(
+        Profile(
+            era,
+            instance.name,
+            str(instance.province_code),
+            str(instance.seed_code),
+            partner.name,
+            str(partner.seed_code),
+        )
+        for instance, partner in zip(provinces, provinces[1:] + provinces[:1], strict=True)
+    )
+
+
+def published_profile() -> Profile:
+    """The examples of the published files under `openapi/` (`PUBLISHED`)."""
+    era, name = PUBLISHED
+    return next(p for p in profiles(era) if p.instance == name)
+
+
+def url(profile: Profile, request: ExampleRequest) -> str:
     """Where the example is called, from the bus's root."""
     path = request.path.format(**request.path_params)
-    return f"/lgsp/{INSTANCE}/{request.service}/{request.version}{path}"
+    return f"/lgsp/{profile.instance}/{request.service}/{request.version}{path}"
 
 
 def content(request: ExampleRequest) -> bytes | None:
@@ -98,20 +147,20 @@ def content(request: ExampleRequest) -> bytes | None:
     return str(request.body).encode("utf-8")
 
 
-def _citizen(province_code: str, index: int) -> CitizenRecord:
-    citizens = generate_citizens(province_code=province_code, seed=SEED, count=index + 1, era=ERA)
+def _citizen(era: Era, province_code: str, index: int) -> CitizenRecord:
+    citizens = generate_citizens(province_code=province_code, seed=SEED, count=index + 1, era=era)
     return citizens[index]
 
 
-def _organ(province_code: str, index: int) -> dict[str, str]:
-    """A body of the province today (its level-1 code the one it kept in the 2025 merger)."""
-    agency = agencies_of(province_code, era=ERA)[index]
+def _organ(era: Era, province_code: str, index: int) -> dict[str, str]:
+    """A body of the province in the era (in 2026 under the level-1 code of today's province)."""
+    agency = agencies_of(province_code, era=era)[index]
     return {"organ_id": agency.organ_id, "organ_name": agency.name}
 
 
-def _procedure_code(procedure_code: str) -> str:
-    """The province's `MaTTHC` today, under the level-1 code its bodies carry now."""
-    return procedure_code_under(procedure_code, agencies_of(HERE, era=ERA)[0].letter_code)
+def _procedure_code(p: Profile, procedure_code: str) -> str:
+    """The province's `MaTTHC` in the era, under the level-1 code its bodies carry then."""
+    return procedure_code_under(procedure_code, agencies_of(p.here, era=p.era)[0].letter_code)
 
 
 def _claim(citizen: CitizenRecord) -> dict[str, str]:
@@ -172,17 +221,27 @@ def _citizen_requests(service: str, citizen: CitizenRecord) -> Iterator[ExampleR
 
 
 def _document(
-    sender: dict[str, str], number: str, notation: str, to: list[dict[str, str]], subject: str
+    p: Profile,
+    sender: dict[str, str],
+    number: str,
+    notation: str,
+    to: list[dict[str, str]],
+    subject: str,
 ) -> dict[str, Any]:
-    """A canonical document (README's shape), signed by a seeded citizen."""
+    """A canonical document (README's shape) promulgated in the sender's province (at its
+    seeded capital), signed by a seeded citizen of it."""
+    agency = find_agency(sender["organ_id"])
+    if agency is None:  # the examples send only as agencies of the directory
+        raise ValueError(f"no agency {sender['organ_id']} in the directory")
+    province = agency.province_code
     return {
         "from": sender,
         "to": to,
         "code": {"code_number": number, "code_notation": notation},
-        "promulgation": {"place": "Rạch Giá", "date": TODAY},
+        "promulgation": {"place": PROVINCES[province].city, "date": DAYS[p.era]},
         "document_type": {"type": 1, "type_name": "Công văn"},
         "subject": subject,
-        "signer": {"position": "Giám đốc", "full_name": _citizen(HERE, 8).ho_va_ten},
+        "signer": {"position": "Giám đốc", "full_name": _citizen(p.era, province, 8).ho_va_ten},
         "other_info": {"priority": 0},
     }
 
@@ -195,6 +254,7 @@ def _document_id(document: Mapping[str, Any]) -> str:
 
 
 def _status(
+    p: Profile,
     document: Mapping[str, Any],
     reporter: dict[str, str],
     code: str,
@@ -206,28 +266,31 @@ def _status(
             "from": reporter,
             "status_code": code,
             "description": description,
-            "timestamp": f"{TODAY}T10:00:00",
+            "timestamp": f"{DAYS[p.era]}T10:00:00",
         }
     )
 
 
 @cache
-def example_requests() -> tuple[ExampleRequest, ...]:
-    """Every example call, in the order `capture()` makes them on fresh data."""
+def example_requests(p: Profile) -> tuple[ExampleRequest, ...]:
+    """Every example call of `p`, in the order `capture()` makes them on fresh data."""
     found = [
-        *_citizen_requests("dancu", _citizen(HERE, 0)),
-        *_citizen_requests("csdlqgdc", _citizen(THERE, 0)),
+        *_citizen_requests("dancu", _citizen(p.era, p.here, 0)),
+        # the national database answers for every province: a citizen of the partner's
+        *_citizen_requests("csdlqgdc", _citizen(p.era, p.there, 0)),
     ]
-    found += _dvc_requests()
-    found += _qlvb_requests()
-    found += _vdxp_requests()
-    found += _unit_requests()
+    found += _dvc_requests(p)
+    found += _qlvb_requests(p)
+    found += _vdxp_requests(p)
+    found += _unit_requests(p)
     return tuple(found)
 
 
-def _unit_requests() -> list[ExampleRequest]:
-    """Phường Đông Hồ (Hà Tiên), where the seed's first household lives, and what it became."""
-    old, new = {"code": "30769"}, {"code": "30742"}
+def _unit_requests(p: Profile) -> list[ExampleRequest]:
+    """The commune where the seed's first household lives (An Giang: Phường Đông Hồ, Hà
+    Tiên), and the unit of today it went into."""
+    commune = _citizen(p.era, p.here, 0).thuong_tru.ma_phuong_xa
+    old, new = {"code": commune}, {"code": ADMIN_UNITS.successors(commune)[0].code}
     return [
         _get("dmhc", "get_unit", "/units/{code}", old, query={"era": "2024"}),
         _get("dmhc", "get_successors", "/units/{code}/successors", old),
@@ -244,11 +307,11 @@ _DOSSIER_TIMES = (
 )
 
 
-def _seeded_dossiers() -> dict[str, tuple[str, PlannedDossier]]:
-    """The seed's dossiers filed since the merger (under today's codes), by status name."""
-    codes = seeded_dossier_codes(province_code=HERE, seed=SEED, population=POPULATION, era=ERA)
-    plans = plan_dossiers(province_code=HERE, seed=SEED, population=POPULATION, era=ERA)
-    letter = agencies_of(HERE, era=ERA)[0].letter_code
+def _seeded_dossiers(p: Profile) -> dict[str, tuple[str, PlannedDossier]]:
+    """The seed's dossiers filed under the era's codes (in 2026 since the merger), by status."""
+    codes = seeded_dossier_codes(province_code=p.here, seed=SEED, population=POPULATION, era=p.era)
+    plans = plan_dossiers(province_code=p.here, seed=SEED, population=POPULATION, era=p.era)
+    letter = agencies_of(p.here, era=p.era)[0].letter_code
     return {
         plan.status.name: (code, plan)
         for code, plan in zip(codes, plans, strict=True)
@@ -256,26 +319,27 @@ def _seeded_dossiers() -> dict[str, tuple[str, PlannedDossier]]:
     }
 
 
-def _dvc_requests() -> list[ExampleRequest]:
-    dossiers = _seeded_dossiers()
+def _dvc_requests(p: Profile) -> list[ExampleRequest]:
+    dossiers = _seeded_dossiers(p)
     # refused after processing: a whole lifecycle behind it, all of it since the merger
     returned_code, returned = dossiers["REFUSED"]
     new, _ = dossiers["NEW"]
     received_code, received = dossiers["RECEIVED"]
-    applicant = _citizen(HERE, 1)
+    applicant = _citizen(p.era, p.here, 1)
     dossier = {"code": returned_code}
     filing = {
-        "procedure_code": _procedure_code(PROCEDURES[0].code),
+        "procedure_code": _procedure_code(p, PROCEDURES[0].code),
         "applicant": _claim(applicant),
         "summary": f"{PROCEDURES[0].name} cho con",
     }
     receipt = {
         "action": "receive",
-        "actor": _citizen(HERE, 5).ho_va_ten,
+        "actor": _citizen(p.era, p.here, 5).ho_va_ten,
         "position": "Cán bộ tiếp nhận",
     }
     by_applicant = {"applicant": returned.applicant.so_dinh_danh}
-    national = {"province": HERE, "status": returned.status.name.lower()}
+    # in era 2026 today's code, which covers the provinces merged into it (DVCQG's MaTinh)
+    national = {"province": p.province_code, "status": returned.status.name.lower()}
     transitions, filed = "/dossiers/{code}/transitions", {"code": new}
     progress = "/dossiers/{code}/progress"
     created_times = ("code", "submitted_at", *_DOSSIER_TIMES)
@@ -287,14 +351,16 @@ def _dvc_requests() -> list[ExampleRequest]:
         _post("dvc", "transition_dossier", transitions, receipt, filed, volatile=_DOSSIER_TIMES),
         _get("dvcqg", "get_dossier", "/dossiers/{code}", dossier),
         _get("dvcqg", "list_dossiers", "/dossiers", query=national),
-        _post("dvcqg", "sync_dossier", "/dossiers/sync", _sync(received_code, received)),
-        _post("dvcqg", "record_progress", progress, _progress(received), {"code": received_code}),
-        _get("dvcqg", "list_agencies", "/agencies", query={"province": HERE}),
+        _post("dvcqg", "sync_dossier", "/dossiers/sync", _sync(p, received_code, received)),
+        _post(
+            "dvcqg", "record_progress", progress, _progress(p, received), {"code": received_code}
+        ),
+        _get("dvcqg", "list_agencies", "/agencies", query={"province": p.province_code}),
         _get("dvcqg", "list_fields", "/fields"),
     ]
 
 
-def _progress(plan: PlannedDossier) -> dict[str, Any]:
+def _progress(p: Profile, plan: PlannedDossier) -> dict[str, Any]:
     """The entry OpenCPS sends after `_sync`'s (`CapNhatTienDoHoSoMC`): the department's
     handling of the dossier now being processed, the next step of its history."""
     at = plan.filed_at + timedelta(days=2)
@@ -303,7 +369,7 @@ def _progress(plan: PlannedDossier) -> dict[str, Any]:
         "progress": {
             "status": 4,
             "at": at.isoformat(),
-            "actor": _citizen(HERE, 7).ho_va_ten,
+            "actor": _citizen(p.era, p.here, 7).ho_va_ten,
             "position": "Chuyên viên xử lý",
             "department": "Bộ phận một cửa",
             "note": "Đã kiểm tra hồ sơ, chuyển lãnh đạo phê duyệt",
@@ -311,7 +377,7 @@ def _progress(plan: PlannedDossier) -> dict[str, Any]:
     }
 
 
-def _sync(code: str, plan: PlannedDossier) -> dict[str, Any]:
+def _sync(p: Profile, code: str, plan: PlannedDossier) -> dict[str, Any]:
     """The provincial portal's sync of a seeded received dossier's next step: processing."""
     procedure = plan.procedure
     agency = find_agency(plan.agency_id)
@@ -322,12 +388,12 @@ def _sync(code: str, plan: PlannedDossier) -> dict[str, Any]:
     due = datetime.combine(plan.day + timedelta(days=7), time(17), tzinfo=received.tzinfo)
     applicant = plan.applicant
     return {
-        "province_code": HERE,
+        "province_code": p.here,
         "step": 3,
         "dossier": {
             "code": code,
             "procedure": {
-                "code": _procedure_code(procedure.code),
+                "code": _procedure_code(p, procedure.code),
                 "name": procedure.name,
             },
             "field": {"code": procedure.field.code, "name": procedure.field.name},
@@ -347,7 +413,7 @@ def _sync(code: str, plan: PlannedDossier) -> dict[str, Any]:
         "progress": {
             "status": 4,
             "at": started.isoformat(),
-            "actor": _citizen(HERE, 6).ho_va_ten,
+            "actor": _citizen(p.era, p.here, 6).ho_va_ten,
             "position": "Chuyên viên xử lý",
             "action": "start_processing",
             "started_at": started.isoformat(),
@@ -356,26 +422,20 @@ def _sync(code: str, plan: PlannedDossier) -> dict[str, Any]:
     }
 
 
-def _qlvb_requests() -> list[ExampleRequest]:
+def _qlvb_requests(p: Profile) -> list[ExampleRequest]:
+    here, there = partial(_organ, p.era, p.here), partial(_organ, p.era, p.there)
     local = _document(
-        _organ(HERE, 1),
-        "42",
-        "STP-VP",
-        [_organ(HERE, 3), _organ(THERE, 1)],
-        "V/v phối hợp thẩm định hồ sơ",
+        p, here(1), "42", "STP-VP", [here(3), there(1)], "V/v phối hợp thẩm định hồ sơ"
     )
-    inbound = _document(
-        _organ(THERE, 1), "7", "STP-VP", [_organ(HERE, 1)], "V/v xác minh hồ sơ liên tỉnh"
-    )
-    inbound["promulgation"]["place"] = "Mỹ Tho"  # promulgated in Đồng Tháp (its centre)
+    inbound = _document(p, there(1), "7", "STP-VP", [here(1)], "V/v xác minh hồ sơ liên tỉnh")
     key = {"id": document_key(_document_id(local))}
     report = {
-        "organ_id": _organ(HERE, 3)["organ_id"],
+        "organ_id": here(3)["organ_id"],
         "status_code": "01",
         "description": "Đã nhận văn bản",
     }
-    inbox, inbox_times = {"organ_id": _organ(HERE, 3)["organ_id"]}, ("items.*.received_at",)
-    arrived = _status(local, _organ(THERE, 1), "01")
+    inbox, inbox_times = {"organ_id": here(3)["organ_id"]}, ("items.*.received_at",)
+    arrived = _status(p, local, there(1), "01")
     return [
         # The sender's system signs what it composes, with the certificate its CA issued it
         # on the bus's first start: serial and expiry differ from one data dir to another.
@@ -398,14 +458,14 @@ def _qlvb_requests() -> list[ExampleRequest]:
     ]
 
 
-def _vdxp_requests() -> list[ExampleRequest]:
-    document = _document(
-        _organ(HERE, 2), "44", "SXD-VP", [_organ(THERE, 2)], "V/v góp ý quy hoạch xây dựng"
-    )
+def _vdxp_requests(p: Profile) -> list[ExampleRequest]:
+    sender = _organ(p.era, p.here, 2)
+    to = [_organ(p.era, p.there, 2)]
+    document = _document(p, sender, "44", "SXD-VP", to, "V/v góp ý quy hoạch xây dựng")
     key = {"id": document_key(_document_id(document))}
-    # Submitted at An Giang, so reported by its own agency: the sender asks for a recall
+    # Submitted at the instance, so reported by its own agency: the sender asks for a recall
     # (the axis takes a message only from its sender's province, issue 15).
-    status = _status(document, _organ(HERE, 2), "13", "Đề nghị thu hồi văn bản")
+    status = _status(p, document, sender, "13", "Đề nghị thu hồi văn bản")
     # The forwarding's state depends on how far the outbox got when the example was taken.
     trail_times = ("received_at", "statuses.*.received_at", "destinations.*.delivery")
     return [
@@ -416,18 +476,20 @@ def _vdxp_requests() -> list[ExampleRequest]:
 
 
 def replay(
-    http: httpx.Client, headers: Callable[[ExampleRequest], Mapping[str, str]]
+    http: httpx.Client,
+    profile: Profile,
+    headers: Callable[[Profile, ExampleRequest], Mapping[str, str]],
 ) -> dict[str, ExampleAnswer]:
-    """Make every example call through `http` (the bus's root), in order, each with
-    `headers(request)`: the credentials of a client that may call it."""
+    """Make every example call of `profile` through `http` (the bus's root), in order, each
+    with `headers(profile, request)`: the credentials of a client that may call it."""
     answers = {}
-    for request in example_requests():
-        sent_headers = dict(headers(request))
+    for request in example_requests(profile):
+        sent_headers = dict(headers(profile, request))
         if request.media_type is not None:
             sent_headers["Content-Type"] = request.media_type
         response = http.request(
             request.method,
-            url(request),
+            url(profile, request),
             params=request.query,
             content=content(request),
             headers=sent_headers,
@@ -436,8 +498,11 @@ def replay(
     return answers
 
 
-def capture(database_url: str | None = None) -> dict[str, ExampleAnswer]:
-    """Start a bus with the default seed and population on fresh data, and replay."""
+def capture(era: Era, database_url: str | None = None) -> dict[str, dict[str, ExampleAnswer]]:
+    """Start a bus of `era` with the default seed and population on fresh data, and replay
+    each profile of the era on it in turn: instance name → operation key → answer. No
+    profile's calls touch what another's read (each sends to its partner's organs 1 and 2,
+    reads the inbox of its own organ 3), so each answer is the one a fresh bus gives."""
     from lgsp.testing import BusOptions, start_bus  # a whole bus: only when capturing
 
     with tempfile.TemporaryDirectory(prefix="lgsp-examples-") as directory:
@@ -447,32 +512,33 @@ def capture(database_url: str | None = None) -> dict[str, ExampleAnswer]:
             population=POPULATION,
             # Never the operator's LGSP_DATABASE_URL: the replay writes documents and dossiers.
             database_url=database_url or f"sqlite+aiosqlite:///{Path(directory) / 'lgsp.db'}",
-            instances=INSTANCES,
-            # Through LGSP An Giang: the default era, whatever LGSP_ERA says.
-            settings_overrides={"_env_file": None, "era": ERA},
+            # Every instance of the era, whatever LGSP_ERA says.
+            settings_overrides={"_env_file": None, "era": era},
         )
         with start_bus(options) as bus, bus.client() as http:
-            return replay(http, partial(_credentials, bus))
+            headers = partial(_credentials, bus)
+            return {p.instance: replay(http, p, headers) for p in profiles(era)}
 
 
-def _credentials(bus: LgspBus, request: ExampleRequest) -> dict[str, str]:
+def _credentials(bus: LgspBus, profile: Profile, request: ExampleRequest) -> dict[str, str]:
     """The demo client's, but for operations only the bus's own clients call (issue 15): those
-    of the client that calls them at An Giang: NDXP for a provincial service (the axis
+    of the client that calls them at the instance: NDXP for a provincial service (the axis
     delivering), else the embedded system granted the service (the portal syncing to DVCQG)."""
+    instance = profile.instance
     catalog = load_catalog(bus.settings.catalog_dir, known_adapters=set(ADAPTERS))
     service = catalog.get(request.service, request.version)
     callers = {o.id: o.callers for o in service.operations} if service is not None else {}
     if service is None or callers.get(request.operation) != "system":
-        return bus.headers(INSTANCE)
+        return bus.headers(instance)
     shared = bus.settings.federation_secret.get_secret_value()
     if service.owner == "province":
         client_id = NDXP_CLIENT_ID
-        secret = federation_secret(shared, instance=INSTANCE, client_id=client_id)
+        secret = federation_secret(shared, instance=instance, client_id=client_id)
     else:
         system = next(n for n, s in MOCK_SYSTEMS.items() if request.service in s.bus_rights)
         client_id = system_client_id(system)
-        secret = system_secret(bus.settings, instance=INSTANCE, system=system)
-    return bus.headers(INSTANCE, client_id=client_id, client_secret=secret)
+        secret = system_secret(bus.settings, instance=instance, system=system)
+    return bus.headers(instance, client_id=client_id, client_secret=secret)
 
 
 _CERTIFICATE = ("signature.serial", "signature.not_after")
@@ -496,13 +562,29 @@ def _mask(value: Any, parts: list[str]) -> Any:
     return value
 
 
-def current_examples(path: Path = EXAMPLES_FILE) -> dict[str, Example]:
-    """The requests as built from the seed now, with the answers stored for them."""
+def current_examples(path: Path = EXAMPLES_FILE) -> StoredExamples:
+    """The requests of every profile as built from the seed now, with the answers stored for
+    them."""
     stored = load_examples(path)
-    return {
-        request.key: Example(request, stored[request.key].answer if request.key in stored else None)
-        for request in example_requests()
-    }
+    current: StoredExamples = {}
+    for era in ERAS:
+        for p in profiles(era):
+            kept = stored.get(era, {}).get(p.instance)
+            answers = {} if kept is None else kept.examples
+            current.setdefault(era, {})[p.instance] = InstanceExamples(
+                p.here,
+                {
+                    r.key: Example(r, answers[r.key].answer if r.key in answers else None)
+                    for r in example_requests(p)
+                },
+            )
+    return current
+
+
+def published_examples(path: Path = EXAMPLES_FILE) -> Mapping[str, Example]:
+    """The examples of the published files (`PUBLISHED`), their answers as stored."""
+    era, name = PUBLISHED
+    return current_examples(path)[era][name].examples
 
 
 def refresh_examples(path: Path = EXAMPLES_FILE) -> None:
@@ -510,14 +592,17 @@ def refresh_examples(path: Path = EXAMPLES_FILE) -> None:
     whose only change is the clock's, so that regenerating the contracts on another day
     changes no file."""
     stored = current_examples(path)
-    fresh = capture()
-    examples = {}
-    for request in example_requests():
-        answer, kept = fresh[request.key], stored[request.key].answer
-        if kept is not None and same_answer(kept, answer, request.volatile):
-            answer = kept
-        examples[request.key] = Example(request, answer)
-    path.write_text(render_examples(examples), encoding="utf-8")
+    for era in ERAS:
+        fresh = capture(era)
+        for name, kept in stored[era].items():
+            examples: dict[str, Example] = {}
+            for key, example in kept.examples.items():
+                answer, before = fresh[name][key], example.answer
+                if before is not None and same_answer(before, answer, example.request.volatile):
+                    answer = before
+                examples[key] = Example(example.request, answer)
+            stored[era][name] = InstanceExamples(kept.records_code, examples)
+    path.write_text(render_examples(stored), encoding="utf-8")
 
 
 def same_answer(a: ExampleAnswer, b: ExampleAnswer, volatile: tuple[str, ...]) -> bool:

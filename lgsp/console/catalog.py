@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -20,7 +21,7 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from lgsp.catalog.examples import Example, ExampleRequest, checked_in_examples
+from lgsp.catalog.examples import Example, ExampleRequest, examples_for
 from lgsp.catalog.schemas import ServiceSpec
 from lgsp.console._kit import Console, admin_api, bus_client, to
 from lgsp.deps import BusDep
@@ -84,6 +85,12 @@ def curl_lines(base: str, request: ExampleRequest) -> str:
     return token + "\n" + " \\\n  ".join(call)
 
 
+def _examples(bus: BusState, instance: str) -> Mapping[str, Example]:
+    """The instance's own examples: its citizens, agencies and communes in the bus's era."""
+    spec = bus.instances[instance].spec
+    return examples_for(bus.settings.era, spec.name, spec.seed_code)
+
+
 def add_catalog_routes(router: APIRouter, console: Console) -> None:
     @router.get("/{instance}/catalog")
     async def catalog(request: Request, bus: BusDep, instance: str) -> Response:
@@ -94,7 +101,7 @@ def add_catalog_routes(router: APIRouter, console: Console) -> None:
     async def try_it(request: Request, bus: BusDep, instance: str) -> Response:
         posted = await console.posted(request, bus, instance, back="catalog")
         form = posted.form
-        example = checked_in_examples().get(str(form.get("operation", ""))[:200])
+        example = _examples(bus, instance).get(str(form.get("operation", ""))[:200])
         served = {s.id for s in _served(bus, bus.instances[instance])}
         if example is None or example.request.service not in served:
             return to(f"/{instance}/catalog", error="Không có ví dụ cho thao tác này.")
@@ -203,7 +210,7 @@ async def _catalog_page(
     clients = [
         c for c in (found or {}).get("clients", []) if c["kind"] == "tenant" and not c["revoked_at"]
     ]
-    examples = checked_in_examples()
+    examples = _examples(bus, instance)
     base = served.issuer
     services: list[dict[str, Any]] = []
     for service in _served(bus, served):

@@ -2,19 +2,21 @@
 
 FastAPI's own document of a gateway lists each service as one catch-all path
 (`/{service_id}/{version}/{path}`); integrators want the operations. This module swaps that path
-for every operation of every service the instance serves (`lgsp.catalog.contract`), points the
-servers at the instance, and declares the OAuth2 client-credentials flow of `{base}/token`, so
-that Swagger UI's Authorize fetches a token and sends it on every call.
+for every operation of every service the instance serves (`lgsp.catalog.contract`), with the
+instance's own examples, points the servers at the instance, and declares the OAuth2
+client-credentials flow of `{base}/token`, so that Swagger UI's Authorize fetches a token and
+sends it on every call.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from lgsp.catalog.contract import service_document
+from lgsp.catalog.examples import Example
 from lgsp.catalog.schemas import ServiceSpec
 from lgsp.routing.router import INVOCATION_PATH
 
@@ -24,12 +26,18 @@ CATCH_ALL = re.sub(r":\w+}", "}", INVOCATION_PATH)
 
 
 def docs_document(
-    gateway: dict[str, Any], services: Iterable[ServiceSpec], *, base: str, admin_scope: str
+    gateway: dict[str, Any],
+    services: Iterable[ServiceSpec],
+    *,
+    base: str,
+    admin_scope: str,
+    examples: Mapping[str, Example],
 ) -> dict[str, Any]:
     """The gateway's document with each service's operations instead of the catch-all path.
 
-    `base` is the instance's path as the browser reaches it (`/lgsp/angiang`, or under a root
-    path): relative, so the page works on whatever host and port serves it.
+    `base` is the instance's path as the browser reaches it (`/lgsp/cantho`, or under a root
+    path): relative, so the page works on whatever host and port serves it. `examples` are the
+    instance's (`lgsp.catalog.examples.examples_for`).
     """
     document = copy.deepcopy(gateway)
     document["paths"] = {
@@ -40,7 +48,7 @@ def docs_document(
     scopes: dict[str, str] = {admin_scope: ADMIN_SCOPE_TITLE}
     tags: list[dict[str, str]] = list(document.get("tags", []))
     for service in services:
-        contract = service_document(service)
+        contract = service_document(service, examples, server=base)
         tag = f"{service.id} {service.version}"
         tags.append({"name": tag, "description": service.title})
         scopes[service.id] = service.title

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from lgsp.auth.tokens import ADMIN_SCOPE
+from lgsp.catalog.examples import examples_for
 from lgsp.deps import BusDep, InstanceDep
 from lgsp.docs.document import docs_document
 from lgsp.errors import NotFound
@@ -61,7 +62,12 @@ async def docs_openapi(request: Request, bus: BusDep, instance: InstanceDep) -> 
     gateway: dict[str, Any] = request.app.openapi()
     services = [service for service in bus.catalog if is_served(service, instance)]
     base = str(request.scope.get("root_path", ""))
-    return JSONResponse(docs_document(gateway, services, base=base, admin_scope=ADMIN_SCOPE))
+    spec = instance.spec
+    examples = examples_for(bus.settings.era, spec.name, spec.seed_code)
+    document = docs_document(
+        gateway, services, base=base, admin_scope=ADMIN_SCOPE, examples=examples
+    )
+    return JSONResponse(document)
 
 
 @router.get("/docs/assets/{name}")

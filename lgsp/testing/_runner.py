@@ -28,7 +28,7 @@ from typing import Any, Literal, Protocol
 import anyio.to_thread
 import httpx
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Scope
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lgsp.connection import ConnectionDropped, honouring_drops
 from lgsp.loopback import with_lifespan_state
@@ -57,7 +57,8 @@ class BusOptions:
     database_url: str | None = None
     """None: a fresh SQLite file in `data_dir`. A PostgreSQL URL works too, with the same
     `data_dir` every time (its secret seals the signing keys the database keeps); the pytest
-    plugin instead gives each session a schema of its own (`lgsp.testing._schema`)."""
+    plugin instead gives each session a schema, or a SQLite file, of its own
+    (`lgsp.testing._database`)."""
     instances: list[str] | None = None
     """Serve only these instances of the topology; None: all of them."""
     startup_timeout: float = 60.0
@@ -276,8 +277,8 @@ def start_bus(options: BusOptions) -> Iterator[LgspBus]:
         )
     else:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {options.mode!r}")
-    runner.start(timeout=options.startup_timeout)
     try:
+        runner.start(timeout=options.startup_timeout)
         bus = LgspBus(mode=options.mode, url=url, settings=settings, runner=runner)
         try:
             yield bus
@@ -398,8 +399,9 @@ class _ServerRunner(_Runner):
 
         from lgsp.server import BoundedHttpToolsProtocol, ServerLimits, proxy_options
 
+        self._error: BaseException | None = None
         config = uvicorn.Config(
-            app,
+            self._reporting_startup(app),
             lifespan="on",
             loop="asyncio",
             # `lgsp serve`'s protocol: its limits, and a `drop` fault that closes the socket.
@@ -412,19 +414,34 @@ class _ServerRunner(_Runner):
         )
         self._server = uvicorn.Server(config)
         self._listener = listener
-        self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"sockets": [listener]},
-            name="lgsp-bus-server",
-            daemon=True,
-        )
+        self._thread = threading.Thread(target=self._serve, name="lgsp-bus-server", daemon=True)
+
+    def _serve(self) -> None:
+        try:
+            self._server.run(sockets=[self._listener])
+        except SystemExit:  # uvicorn's exit when the app fails to start: `start()` reports it
+            pass
+
+    def _reporting_startup(self, app: ASGIApp) -> ASGIApp:
+        """`app`, keeping the error its lifespan fails with: uvicorn only logs it, and
+        `start()` raises it as `_InProcessRunner` does (a key sealed with another secret…)."""
+
+        async def reporting(scope: Scope, receive: Receive, send: Send) -> None:
+            try:
+                await app(scope, receive, send)
+            except BaseException as error:
+                if scope["type"] == "lifespan":
+                    self._error = error
+                raise
+
+        return reporting
 
     def start(self, *, timeout: float) -> None:
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive():
-                raise RuntimeError("the bus failed to start (its error is in the log)")
+                raise RuntimeError("the bus failed to start") from self._error
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the bus did not start within {timeout:g} s")
             time.sleep(0.02)

@@ -22,9 +22,11 @@ wins:
   test that opens its own connections).
 - `--lgsp-seed` / `lgsp_seed`: seed of the generated data (default: the bus's, 2024).
 - `--lgsp-population` / `lgsp_population`: citizens per province (default 200).
-- `--lgsp-database-url` / `lgsp_database_url`: default a temporary SQLite file per session;
-  on a PostgreSQL URL each session (each pytest-xdist worker) creates a schema of its own,
-  `lgsp_pytest_<pid>_<random>`, and drops it at its end (`lgsp.testing._schema`).
+- `--lgsp-database-url` / `lgsp_database_url`: default a temporary SQLite file per session.
+  Each session (each pytest-xdist worker) works apart in the database given, and removes its
+  part at its end (`lgsp.testing._database`): on PostgreSQL a schema of its own,
+  `lgsp_pytest_<pid>_<random>`; on SQLite a file of its own beside the one given,
+  `<name>-lgsp_pytest_<pid>_<random>.db`. The same URL serves every run.
 - `--lgsp-instances` / `lgsp_instances`: comma-separated instances to serve (default all).
 - `--lgsp-verify-rate` / `lgsp_verify_rate`: citizen verifications (and dossier filings) each
   client may make a minute; default 0, no limit: a test double does not throttle by surprise.
@@ -110,7 +112,7 @@ def bus_options(
     config: pytest.Config, tmp_path_factory: pytest.TempPathFactory, database_url: str | None
 ) -> BusOptions:
     """The options of the session's bus, from the command line, then the ini file; on
-    `database_url` (the chosen one, in the session's own schema)."""
+    `database_url` (the chosen one, the session's own part of it)."""
     from lgsp.testing import MODES, BusOptions
 
     chosen = config.stash[_CHOSEN]
@@ -135,7 +137,7 @@ def lgsp_bus(
 ) -> Iterator[LgspBus]:
     """The whole bus, started once per session; not reset (ask for `lgsp` for that)."""
     from lgsp.testing import start_bus
-    from lgsp.testing._schema import own_schema
+    from lgsp.testing._database import own_database
     from lgsp.testing._shadowing import shadowed_packages, shadowing_message
 
     shadowed = shadowed_packages()
@@ -144,7 +146,7 @@ def lgsp_bus(
         pytest.fail(shadowing_message(shadowed), pytrace=False)
     chosen = request.config.stash[_CHOSEN].database_url
     with contextlib.ExitStack() as stack:
-        url = None if chosen is None else stack.enter_context(own_schema(chosen))
+        url = None if chosen is None else stack.enter_context(own_database(chosen))
         yield stack.enter_context(start_bus(bus_options(request.config, tmp_path_factory, url)))
 
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from formats.dates import format_dvcqg_time
+from formats.dvcqg import progress_record
 from mocks.directory.agencies import SOURCED_LETTER_CODES, AgencyLevel, find_agency
 from mocks.dvc.lifecycle import DossierStatus, allowed_actions
 from mocks.dvc.models import Dossier, ProgressEntry
@@ -236,15 +237,4 @@ def dossier_json(dossier: Dossier, *, province_code: str, full: bool = True) -> 
 
 def progress_entry_json(code: str, entry: ProgressEntry) -> dict[str, Any]:
     """One `TienTrinh` entry (`CapNhatTienDoHoSoMC`, DOMAIN.md §4.3)."""
-    return {
-        "MaHoSo": code,
-        "NguoiXuLy": entry.actor,
-        "ChucDanh": entry.title,
-        "ThoiDiemXuLy": format_dvcqg_time(entry.at),
-        "PhongBanXuLy": entry.department,
-        "NoiDungXuLy": entry.note,
-        "TrangThai": str(entry.status),
-        "NgayBatDau": format_dvcqg_time(entry.started_at),
-        "NgayKetThucTheoQuyDinh": format_dvcqg_time(entry.due_at),
-        "HanhDong": entry.action,  # mock addition
-    }
+    return progress_record(code, entry, title=entry.title)

@@ -1,10 +1,12 @@
 """The examples in the published service contracts: one on every operation, each valid against
-its own schema, and each answer the one the bus really gives for the default seed (issue 5)."""
+its own schema, and each answer (of every instance, in each era) the one the bus really gives
+for the default seed (issue 5)."""
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict
 from typing import Any
 
 import anyio
@@ -14,9 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from formats.agency_codes import CLOSED
 from formats.edxml import parse_edxml, parse_status
-from lgsp.catalog.examples import EXAMPLES_FILE, XML, load_examples
+from lgsp.catalog.examples import XML, Era, load_examples
 from lgsp.cli._openapi import OPENAPI_DIR
-from lgsp.cli._openapi_examples import capture, example_requests, masked, same_answer
+from lgsp.cli._openapi_examples import (
+    ERAS,
+    capture,
+    example_requests,
+    masked,
+    profiles,
+    same_answer,
+)
 from lgsp.topology import DEFAULT_TOPOLOGY
 
 SERVICE_DOCUMENTS = {
@@ -88,10 +97,11 @@ def test_every_example_request_belongs_to_a_published_operation() -> None:
         for method in operations
     }
 
-    for request in example_requests():
-        assert (request.service, request.method, f"/{request.service}/v1{request.path}") in (
-            published
-        ), request.key
+    for profile in (*profiles("2026"), *profiles("2024")):
+        for request in example_requests(profile):
+            assert (request.service, request.method, f"/{request.service}/v1{request.path}") in (
+                published
+            ), (profile.instance, request.key)
 
 
 def test_the_contracts_describe_the_default_bus() -> None:
@@ -103,9 +113,15 @@ def test_the_contracts_describe_the_default_bus() -> None:
 
     for document in [gateway, *SERVICE_DOCUMENTS.values()]:
         assert {server["url"] for server in document["servers"]} <= bases
-    # the documents' examples are these (tests/test_openapi.py): an organ id's, MaTTHC's, MaHoSo's
+    # the documents' examples are among these (tests/test_openapi.py), as are those every
+    # instance of today's map serves: an organ id's, MaTTHC's, MaHoSo's
     closed = rf"\.(?:{'|'.join(CLOSED)})\b"
-    assert re.findall(closed, EXAMPLES_FILE.read_text(encoding="utf-8")) == []
+    today = [
+        [asdict(example.request), example.answer and asdict(example.answer)]
+        for instance in load_examples()["2026"].values()
+        for example in instance.examples.values()
+    ]
+    assert re.findall(closed, json.dumps(today, ensure_ascii=False)) == []
     # and the catalog's words (services/*.toml): each service's and each operation's
     said = [
         (name, text)
@@ -124,19 +140,27 @@ def test_the_contracts_describe_the_default_bus() -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("era", ERAS)
 async def test_the_bus_gives_each_example_its_answer(
-    engine: AsyncEngine, database_url: str
+    engine: AsyncEngine, database_url: str, era: Era
 ) -> None:
-    """Replays every example request, in order, on a fresh bus with the default seed."""
-    stored = {key: example.answer for key, example in load_examples().items() if example.answer}
+    """Replays every example request of every instance of the era, in order, on a fresh bus
+    with the default seed."""
+    stored = load_examples()[era]
 
-    fresh = await anyio.to_thread.run_sync(capture, database_url)
+    fresh = await anyio.to_thread.run_sync(capture, era, database_url)
 
-    assert set(fresh) == set(stored) == {request.key for request in example_requests()}
-    for request in example_requests():
-        got, expected = fresh[request.key], stored[request.key]
-        assert same_answer(got, expected, request.volatile), (
-            request.key,
-            got.status,
-            masked(got.body, request.volatile),
-        )
+    assert set(fresh) == set(stored) == {profile.instance for profile in profiles(era)}
+    for profile in profiles(era):
+        answers = stored[profile.instance].examples
+        requests = example_requests(profile)
+        assert set(fresh[profile.instance]) == set(answers) == {r.key for r in requests}
+        for request in requests:
+            got, expected = fresh[profile.instance][request.key], answers[request.key].answer
+            assert expected is not None
+            assert same_answer(got, expected, request.volatile), (
+                profile.instance,
+                request.key,
+                got.status,
+                masked(got.body, request.volatile),
+            )

@@ -14,7 +14,8 @@ from lgsp.cli._openapi import OPENAPI_DIR
 from lgsp.settings import Settings
 from mocks.dancu.seed import generate_citizens
 from tests.contract.harness import NDXP, Bus, load_schema
-from tests.fixtures.bus import KG, bearer
+from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer
+from tests.fixtures.contracts import contract_shape
 
 
 def test_every_service_operation_documents_the_gateways_own_errors() -> None:
@@ -50,7 +51,8 @@ async def test_an_encoded_question_mark_is_part_of_the_forwarded_parameter(
 
 @pytest.mark.parametrize("base", [KG, NDXP])
 def test_every_instance_serves_the_checked_in_contracts(base: str, contract_bus: Bus) -> None:
-    """So fuzzing the checked-in documents is fuzzing what the instances publish."""
+    """So fuzzing the checked-in documents is fuzzing what the instances publish: the same
+    paths, shapes and errors, with the instance's own server and examples."""
     for path in sorted((OPENAPI_DIR / "services").glob("*.json")):
         service, version, _ = path.name.split(".")
         fetch = partial(contract_bus.http.get, f"{base}/services/{service}/{version}/openapi.json")
@@ -58,4 +60,6 @@ def test_every_instance_serves_the_checked_in_contracts(base: str, contract_bus:
         served = contract_bus.portal.call(fetch)
 
         assert served.status_code == 200
-        assert served.json() == json.loads(path.read_text(encoding="utf-8")), path.name
+        checked_in = json.loads(path.read_text(encoding="utf-8"))
+        assert contract_shape(served.json()) == contract_shape(checked_in), path.name
+        assert served.json()["servers"][0]["url"] == TEST_PUBLIC_URL + base

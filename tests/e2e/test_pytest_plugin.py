@@ -164,6 +164,29 @@ def test_the_verify_limit_is_opt_in(bus_tests: Path) -> None:
     assert "1 passed" in run.stdout
 
 
+def run_twice(bus_tests: Path, database_url: str) -> None:
+    """The bus's tests on `database_url`: once, then again on two workers; each run passes."""
+    database = f"--lgsp-database-url={database_url}"
+    first = run_pytest(bus_tests, "-q", "test_bus.py", "-k", "turn", database)
+    second = run_pytest(bus_tests, "-q", "test_bus.py", "-k", "turn", database, "-n", "2")
+
+    for run in (first, second):
+        assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+        assert "4 passed" in run.stdout
+
+
+def test_one_sqlite_file_serves_every_run_and_every_worker(bus_tests: Path) -> None:
+    """As on PostgreSQL: a run on the file an earlier run filled could not open its keys, and
+    two workers on one file would wait on each other's locks and reset each other's data. Each
+    session works in a file of its own beside the one given, removed at its end."""
+    folder = bus_tests / "data"
+    folder.mkdir()
+
+    run_twice(bus_tests, f"sqlite:///{folder / 'bus.db'}")
+
+    assert list(folder.iterdir()) == []  # no file of a run, and the given one left as it was
+
+
 @pytest.fixture
 def own_database() -> Iterator[str]:
     """A database of the test's own on the test server, as a user gives the plugin one."""
@@ -186,14 +209,8 @@ def test_one_postgresql_database_serves_every_run_and_every_worker(
 ) -> None:
     """The bus seals its keys with its data dir's secret, new each session: each session (each
     xdist worker) works in a schema of its own, dropped at its end, never in another's."""
-    database = f"--lgsp-database-url={own_database}"
+    run_twice(bus_tests, own_database)
 
-    first = run_pytest(bus_tests, "-q", "test_bus.py", "-k", "turn", database)
-    second = run_pytest(bus_tests, "-q", "test_bus.py", "-k", "turn", database, "-n", "2")
-
-    for run in (first, second):
-        assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-        assert "4 passed" in run.stdout
     with psycopg.connect(own_database) as connection:
         left = connection.execute(
             "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', "

@@ -1,29 +1,29 @@
 """Requests and answers the adapter tests build, written once where two systems speak alike.
 
 `dvc` and `dvcqg` take the same dossier calls; `qlvb` and `vdxp` answer in the same VDXP
-SDK-style JSON and must keep the same content (`SECRET`) out of every refusal.
+SDK-style JSON and must keep the same content (`SECRET`) out of every refusal (the tests those
+two share are test_sdk_adapters.py's).
 """
 
 from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
 
+from adapters import CONTRACTS
 from adapters.base import (
     Adapter,
     CanonicalRequest,
-    OperationContract,
     SystemRequest,
     SystemResponse,
     TranslationError,
 )
-from formats.edxml import InvalidEdxml
 from lgsp.catalog.schemas import ServiceSpec
 
 CATALOG = Path(__file__).resolve().parents[3] / "services"
@@ -84,53 +84,22 @@ def assert_passed_on(adapter: Adapter, request: CanonicalRequest, path: str) -> 
     assert sent.headers["Content-Type"] == "application/xml"
 
 
-def assert_sdk_refusal(
-    adapter: Adapter,
-    request: CanonicalRequest,
-    answer: tuple[int, dict[str, Any]],
-    error: type[TranslationError],
-    extensions: dict[str, Any],
-) -> None:
-    """The system's refusal (`status`, SDK `fields`) becomes `error`, its content kept out.
+class NamedAdapter(Adapter, Protocol):
+    """An adapter that says its name (`adapters.ADAPTERS`' key), as every adapter class does."""
 
-    Only the codec's own text (INVALID_EDXML) is ever repeated; it names elements, not values.
-    """
-    status, fields = answer
-    desc = "MessageHeader has no Subject." if error is InvalidEdxml else f"about {SECRET}"
-    response = sdk_answer(status, **{"ErrorDesc": desc, **fields})
-
-    caught = refused(lambda: adapter.to_canonical(request, response), error)
-
-    assert caught.status == error.status
-    assert caught.extensions == extensions
+    @property
+    def adapter(self) -> str: ...
 
 
-def each_operation(
-    table: list[tuple[list[str], SystemResponse]],
-) -> list[tuple[str, SystemResponse]]:
-    """(operation, answer) for each operation that a row of `table` names with its answer."""
-    return [(operation, answer) for operations, answer in table for operation in operations]
+SdkRefusal = tuple[int, dict[str, Any], type[TranslationError], dict[str, Any]]
+"""An SDK system's refusal (HTTP status, its JSON fields), the problem it becomes and that
+problem's extensions: a row of the tables test_sdk_adapters.py checks."""
 
 
-def assert_bad_gateway(
-    adapter: Adapter,
-    request: CanonicalRequest,
-    answer: SystemResponse,
-    error: type[TranslationError],
-) -> None:
-    """An answer the adapter cannot read is `error`, a 502 that repeats none of its content."""
-    caught = refused(lambda: adapter.to_canonical(request, answer), error)
-
-    assert caught.status == 502
-
-
-async def through(
-    adapter: Adapter,
-    contracts: Mapping[str, OperationContract],
-    mock: httpx.AsyncClient,
-    request: CanonicalRequest,
-) -> Any:
-    """One operation as the gateway runs it: translate, call the system, translate back."""
+async def through(adapter: NamedAdapter, mock: httpx.AsyncClient, request: CanonicalRequest) -> Any:
+    """One operation as the gateway runs it: translate, call the system, translate back, and
+    check the answer against the adapter's published contract."""
+    contracts = CONTRACTS[adapter.adapter]
     sent: SystemRequest = adapter.to_system(request)
     response = await mock.request(sent.method, sent.path, content=sent.body, headers=sent.headers)
     result = adapter.to_canonical(
