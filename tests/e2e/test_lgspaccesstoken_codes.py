@@ -53,7 +53,14 @@ async def test_receiver_code_names_the_province_as_a_caller_knows_it(
     )
 
     response = await client.get(
-        f"{LAT}/dancu/v1/citizens/{cccd}", headers={**HEADER, "RECEIVER_CODE": receiver}
+        f"{LAT}/dancu/v1/citizens/{cccd}",
+        # SENDER_CODE and TRAN_CODE are taken and not interpreted (unsourced meaning)
+        headers={
+            **HEADER,
+            "SENDER_CODE": "000.00.01.H33",
+            "TRAN_CODE": "dancu",
+            "RECEIVER_CODE": receiver,
+        },
     )
 
     assert own.status_code == response.status_code == 200, response.text
