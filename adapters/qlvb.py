@@ -626,7 +626,24 @@ _NOT_A_PARTY = {
 }
 """Who may do what a NOT_A_PARTY refused, per operation (else as post_status)."""
 
+
+class DocumentConflict(TranslationError):
+    """Another document under the number and notation (or DocumentId) of one already sent; a
+    resend is taken as one, a revocation, update or replacement is delivered as itself.
+    Here, not in `_qlvb_contracts.py`, which this change was not to touch; it belongs there."""
+
+    code = "DOCUMENT_CONFLICT"
+    status = 409
+    title = "Another document was sent under this number and notation"
+
+
 _REFUSALS: Mapping[tuple[int, str], Refusal] = {
+    (409, "DOCUMENT_CONFLICT"): lambda _o, _a: DocumentConflict(
+        "A different document was sent before under this number and notation (or DocumentId); "
+        "nothing was delivered. A new document takes a number of its own; a change to one sent "
+        "is a message with Bussiness/BussinessDocType 1 (revocation), 2 (update) or 3 "
+        "(replacement)."
+    ),
     (404, "DOCUMENT_NOT_FOUND"): lambda _o, _a: DocumentNotFound(
         "The province's document system holds no document with this id."
     ),

@@ -61,6 +61,11 @@ _DATETIME = {
     "json": re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"),
     "xml": re.compile(r"([0-9]{4})/([0-9]{2})/([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})"),
 }
+_DAY_FIRST_DATETIME = re.compile(
+    r"([0-9]{2})/([0-9]{2})/([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2})"
+)
+"""`dd/MM/yyyy HH:mm:ss`: how a C# client writes a status Timestamp (DOMAIN.md §3.4, "Real
+systems vary"); read as a nonconformity (`bad_date`), refused by a strict reader."""
 _DIGITS = re.compile(r"[0-9]{1,10}")
 # RFC 2392 content ids are ASCII; one without spaces also survives `cid:` prefixing.
 _CONTENT_ID = re.compile(r"[!-~]{1,128}")
@@ -361,9 +366,15 @@ def _check_moment(kind: str, text: str, side: str, where: str) -> str:
     shown = {"json": "yyyy-mm-dd", "xml": "yyyy/MM/dd"}[side]
     if kind == "datetime":
         shown += {"json": "THH:MM:SS", "xml": " HH:mm:ss"}[side]
-    if match is None:
+    day_first = _DAY_FIRST_DATETIME.fullmatch(text) if kind == "datetime" else None
+    if match is not None:
+        numbers = [int(group) for group in match.groups()]
+    elif side == "xml" and day_first is not None:
+        nonconforming(f"{where} is written dd/MM/yyyy HH:mm:ss, not {shown}.", rule="bad_date")
+        day_, month, year, *clock = (int(group) for group in day_first.groups())
+        numbers = [year, month, day_, *clock]
+    else:
         raise InvalidEdxml(f"{where} must be written {shown}.", rule="bad_date")
-    numbers = [int(group) for group in match.groups()]
     try:
         day = date(numbers[0], numbers[1], numbers[2])
         moment = time(numbers[3], numbers[4], numbers[5]) if kind == "datetime" else time()

@@ -8,6 +8,10 @@ the reason it is not valid (`formats.signature_reasons`): missing, malformed (no
 no certificate), unsupported (an algorithm outside the list), tampered, untrusted, expired,
 revoked, signer_not_sender, signer_unidentified.
 
+Real signing certificates come from issuing CAs under a root: KeyInfo carries the signer's
+certificate first and the intermediates after it (`sign_edxml`'s `chain`), and the check builds
+the path from the signer to a trusted root through them (`_path_to_root`), each issuer a CA.
+
 A valid signature binds its signer to the message: the certificate's subject UID (where the
 CA puts the organ id) must be the From/OrganId the signature covers, the sender of a document
 or the reporter of a status message; else anyone with a certificate of their own could sign as
@@ -25,7 +29,7 @@ lxml then reads it with entity resolution and network access off all the same.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
@@ -51,6 +55,9 @@ _SIGNATURE_METHODS = frozenset(
 _DIGESTS = frozenset({DigestAlgorithm.SHA256, DigestAlgorithm.SHA512, DigestAlgorithm.SHA1})
 _WEAK = {SignatureMethod.RSA_SHA1.value, DigestAlgorithm.SHA1.value,
          CanonicalizationMethod.CANONICAL_XML_1_0.value}  # fmt: skip
+MAX_INTERMEDIATES = 4
+"""At most this many certificates after the signer's in KeyInfo are read as the path to a
+root: issuing CAs under a root are one or two deep; the bound keeps the search small."""
 _SENDER = "/".join(
     f"{{{NAMESPACE}}}{tag}"
     for tag in ("edXMLEnvelope", "edXMLHeader", "MessageHeader", "From", "OrganId")
@@ -103,9 +110,10 @@ def check_signature(data: bytes, *, trust: Trust, at: datetime) -> SignatureChec
     if signature.tag != f"{{{DSIG}}}Signature" or len(candidates) > 1:
         # The SDK's samples put Signature in the edXML namespace: no XML-DSig reader sees it.
         return SignatureCheck(present=True, valid=False, algorithm=algorithm, reason="malformed")
-    certificate = _certificate(signature)
-    if certificate is None:
+    certificates = _certificates(signature)
+    if not certificates:
         return SignatureCheck(present=True, valid=False, algorithm=algorithm, reason="malformed")
+    certificate, intermediates = certificates[0], certificates[1 : 1 + MAX_INTERMEDIATES]
     facts = {
         "algorithm": algorithm,
         "weak": bool(_WEAK & _algorithms(signature)),
@@ -125,7 +133,7 @@ def check_signature(data: bytes, *, trust: Trust, at: datetime) -> SignatureChec
         return SignatureCheck(present=True, valid=False, reason="tampered", **facts)  # type: ignore[arg-type]
     except InvalidInput:  # an algorithm outside the list, or a Signature signxml cannot read
         return SignatureCheck(present=True, valid=False, reason="unsupported", **facts)  # type: ignore[arg-type]
-    reason = _untrusted(certificate, trust, at)
+    reason = _untrusted(certificate, intermediates, trust, at)
     if reason is None:  # one reference (`expect_references`), so one result
         signed = None if isinstance(verified, list) else verified.signed_xml
         uids = _uids(certificate)
@@ -163,14 +171,55 @@ def sign_edxml(
     return out
 
 
-def _untrusted(certificate: x509.Certificate, trust: Trust, at: datetime) -> SignatureReason | None:
-    if not any(_issued_by(certificate, root) for root in trust.roots):
+def _untrusted(
+    certificate: x509.Certificate,
+    intermediates: Sequence[x509.Certificate],
+    trust: Trust,
+    at: datetime,
+) -> SignatureReason | None:
+    """Why the signer's certificate cannot be relied on at `at`, or None: no path from it through
+    `intermediates` (KeyInfo's) to a trusted root (`untrusted`), a certificate of that path
+    outside its validity (`expired`) or on the roots' CRLs (`revoked`)."""
+    path = _path_to_root(certificate, intermediates, trust.roots)
+    if path is None:
         return "untrusted"
-    if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
+    if not all(c.not_valid_before_utc <= at <= c.not_valid_after_utc for c in path):
         return "expired"
-    if certificate.serial_number in trust.revoked:
+    if any(c.serial_number in trust.revoked for c in path):
         return "revoked"
     return None
+
+
+def _path_to_root(
+    leaf: x509.Certificate,
+    pool: Sequence[x509.Certificate],
+    roots: Sequence[x509.Certificate],
+) -> list[x509.Certificate] | None:
+    """`leaf`, then the certificates of `pool` each issued the one before, up to one a root of
+    `roots` issued directly; None when there is none. Every issuer of the path is a CA
+    (basicConstraints CA=true, its pathLenConstraint kept) and signed the certificate below it.
+    Depth-first over at most MAX_INTERMEDIATES certificates: a handful of signature checks."""
+
+    def extend(path: list[x509.Certificate]) -> list[x509.Certificate] | None:
+        if any(_issued_by(path[-1], root) for root in roots):
+            return path
+        for issuer in pool:
+            if issuer in path or not _may_issue(issuer, below=len(path) - 1):
+                continue
+            if _issued_by(path[-1], issuer) and (found := extend([*path, issuer])) is not None:
+                return found
+        return None
+
+    return extend([leaf])
+
+
+def _may_issue(certificate: x509.Certificate, *, below: int) -> bool:
+    """Whether `certificate` is a CA that may sign with `below` CA certificates under it."""
+    try:
+        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        return False
+    return constraints.ca and (constraints.path_length is None or below <= constraints.path_length)
 
 
 def _signed_sender(signed: etree._Element | None) -> str | None:
@@ -197,11 +246,23 @@ def _issued_by(certificate: x509.Certificate, root: x509.Certificate) -> bool:
     return True
 
 
-def _certificate(signature: etree._Element) -> x509.Certificate | None:
-    found = signature.find(f"{{{DSIG}}}KeyInfo/{{{DSIG}}}X509Data/{{{DSIG}}}X509Certificate")
-    if found is None or not found.text:
+def _certificates(signature: etree._Element) -> list[x509.Certificate]:
+    """KeyInfo's certificates in order, the signer's first (as `sign_edxml` writes them);
+    empty when the first cannot be read. One that cannot be read after it is left out: it
+    cannot be a link of the path."""
+    found = signature.findall(f"{{{DSIG}}}KeyInfo/{{{DSIG}}}X509Data/{{{DSIG}}}X509Certificate")[
+        : 1 + MAX_INTERMEDIATES
+    ]
+    read = [_certificate(element) for element in found]
+    if not read or read[0] is None:
+        return []
+    return [certificate for certificate in read if certificate is not None]
+
+
+def _certificate(element: etree._Element) -> x509.Certificate | None:
+    if not element.text:
         return None
-    text = "".join(found.text.split())
+    text = "".join(element.text.split())
     pem = f"-----BEGIN CERTIFICATE-----\n{text}\n-----END CERTIFICATE-----\n"
     try:
         return x509.load_pem_x509_certificate(pem.encode("ascii"))

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.base import TranslationError
 from lgsp.connection import ConnectionDropped
+from lgsp.head import allow_header_with_head, allowed_with_head
 from lgsp.logging import request_id_var
 
 logger = logging.getLogger(__name__)
@@ -138,9 +139,10 @@ class MethodNotAllowed(LgspError):
     title = "Method not allowed"
 
     def response_headers(self) -> dict[str, str]:
-        """RFC 9110 §15.5.6: a 405 lists the methods the resource does take in `Allow`."""
+        """RFC 9110 §15.5.6: a 405 lists the methods the resource does take in `Allow`, HEAD
+        wherever GET is (the bus serves it as the GET, `lgsp.head`)."""
         allowed = self.extensions.get("allowed") or []
-        return {**self.headers, "Allow": ", ".join(allowed)}
+        return {**self.headers, "Allow": ", ".join(allowed_with_head(allowed))}
 
 
 class NotFound(LgspError):
@@ -543,11 +545,14 @@ def _oauth_response(exc: OAuthError, source: dict[str, str]) -> JSONResponse:
 def _http_exception(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     if exc.status_code == 404:
         return _render(request, NotFound(f"Nothing is served at {request.url.path}."))
-    if exc.status_code == 405:
+    if exc.status_code == 405:  # the router's `Allow` names GET alone where HEAD is served too
+        headers = dict(exc.headers or {})
+        if "Allow" in headers:
+            headers["Allow"] = allow_header_with_head(headers["Allow"])
         return _render(
             request,
             MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}."),
-            dict(exc.headers or {}),
+            headers,
         )
     return problem_response(
         request,

@@ -10,22 +10,12 @@ it to the owner as a GET, so that no system has to answer HEAD itself. A path th
 answers HEAD as it answers GET: 405, naming in `Allow` the methods it takes.
 
 The bus's first layer (`lgsp.middleware.EntryMiddleware`) calls it, rather than a layer of its
-own: every request would pay for one more (issue 21).
+own: every request would pay for one more (issue 21). The function itself is `kit.head`'s, which
+a mock system run as a process of its own uses too (`lgsp serve --system`).
 """
 
 from __future__ import annotations
 
-from starlette.types import Message, Scope, Send
+from kit.head import allow_header_with_head, allowed_with_head, served_as_get
 
-
-def served_as_get(scope: Scope, send: Send) -> tuple[Scope, Send]:
-    """The GET a HEAD request stands for, and `send` passing on its answer without content."""
-
-    async def without_content(message: Message) -> None:
-        if message["type"] == "http.response.body":
-            if message.get("more_body", False):
-                return  # a streamed part: only the end is passed on, empty
-            message = {"type": "http.response.body", "body": b""}
-        await send(message)
-
-    return {**scope, "method": "GET"}, without_content
+__all__ = ["allow_header_with_head", "allowed_with_head", "served_as_get"]

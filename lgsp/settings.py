@@ -91,10 +91,11 @@ class Settings(BaseSettings):
     client_cache_seconds: float = Field(default=2.0, ge=0, le=300)
     """How long a client's rights and revocation are cached; 0 reads them on every call."""
 
-    vdxp_sdk_max_skew_seconds: int = Field(default=300, ge=1, le=7 * 86_400)
-    """How far a VDXP SDK call's signed `XroadVnpt-timestamp` may be from the bus's clock
-    (assigned: VPCP publishes no window). The SDK stamps once, when its service object is made,
-    so a vendor's long-lived client needs a new one, or a wider window."""
+    vdxp_sdk_max_skew_seconds: int = Field(default=0, ge=0, le=7 * 86_400)
+    """How far a VDXP SDK call's signed `XroadVnpt-timestamp` may be from the bus's clock; 0
+    (the default) checks none (assigned: no source says the axis enforces a window, and the
+    SDK stamps once, when its service object is made, so any window ends a long-lived client).
+    The HMAC still covers the timestamp, the file's hash and every entry."""
 
     vdxp_sdk_max_file_bytes: int = Field(default=21 * 1024 * 1024, ge=1024, le=1024**3)
     """Largest file a VDXP SDK `sendEdoc` may carry, multipart framing included (assigned:
@@ -256,9 +257,10 @@ class Settings(BaseSettings):
     it composes."""
 
     document_clock_skew_seconds: float = Field(default=300.0, ge=0, le=86_400)
-    """How far ahead of now a document's PromulgationDate or TraceHeader Timestamp may be before
-    the embedded document systems and the national axis refuse it, 422 `INVALID_EDXML` with
-    rule `future_dated` (assigned: 300 s for clocks that differ; the sources are silent)."""
+    """How far ahead of now a document's PromulgationDate, a status message's Timestamp or a
+    TraceHeader Timestamp may be before the embedded document systems and the national axis
+    refuse it, 422 `INVALID_EDXML` with rule `future_dated` (assigned: 300 s for clocks that
+    differ; the sources are silent)."""
 
     signature_policies: dict[str, Literal["report", "refuse"]] = Field(default_factory=dict)
     """Per instance, what its document system does with a document whose signature is not

@@ -90,9 +90,9 @@ class SystemConfig(BaseModel):
         ge=0,
         le=86_400,
         description="How far ahead of the document system's (and the axis's) clock a document's "
-        "PromulgationDate or a TraceHeader's Timestamp may be before it is refused as "
-        "future-dated (INVALID_EDXML, rule future_dated; assigned: 300 s, the sources are "
-        "silent).",
+        "PromulgationDate, a status message's Timestamp or a TraceHeader's Timestamp may be "
+        "before it is refused as future-dated (INVALID_EDXML, rule future_dated; assigned: "
+        "300 s, the sources are silent).",
     )
     signature_policy: Literal["report", "refuse"] = Field(
         default="report",

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from formats.ngsp import DATA, envelope
+from kit.head import allow_header_with_head
 
 _E = TypeVar("_E", bound=Exception)
 
@@ -98,11 +99,14 @@ def router_errors(
 
     def to_error(exc: StarletteHTTPException) -> EnvelopeError:
         reason = str(exc.detail)
+        headers = exc.headers
+        if headers is not None and "Allow" in headers:  # HEAD is served wherever GET is
+            headers = {**headers, "Allow": allow_header_with_head(headers["Allow"])}
         return EnvelopeError(
             exc.status_code,
             error_code or str(exc.status_code),
             reason.upper().replace(" ", "_") if shout else reason,
-            headers=exc.headers,
+            headers=headers,
         )
 
     return Translation(StarletteHTTPException, to_error)

@@ -16,27 +16,30 @@ TOKEN_TYPE = "Bearer"  # noqa: S105 - a scheme, no secret
 DEFAULT_SCOPE = "default"
 """What API Manager answers for a token requested without scopes (pastebin.com/BY2tCH05)."""
 
-SOURCED_RESOURCES: dict[tuple[str, str, str], tuple[str, str, str]] = {
-    # Cà Mau's LGSP publishes the VDXP document axis as API `vdxp-product` 1.0
-    # (NgoxHone/NextJS-LGSP, pages/api/SendEdoc.tsx); a province's document system sends
-    # through its own document exchange, which hands other provinces' copies to VDXP.
-    ("vdxp-product", "1.0", "sendEdoc"): ("qlvb", "v1", "documents"),
-    ("vdxp-product", "1.0", "getReceivedEdocList"): ("qlvb", "v1", "documents/inbox"),
-}
-"""(context, version, resource) → (service, version, path) of the bus, where a source shows
-the context. Contexts with no service of the catalog behind them (`dldc/1.0.0`, `dmdc/1.0`)
-answer 900906 until the catalog has one."""
+VDXP_API = "/vdxp-product/1.0/"
+"""Cà Mau's LGSP publishes the VDXP document axis as API `vdxp-product` 1.0
+(NgoxHone/NextJS-LGSP, pages/api/SendEdoc.tsx and GetEdoc.tsx: `/vdxp-product/1.0/sendEdoc`,
+`/vdxp-product/1.0/getEdoc`, a sendEdoc's headers holding `…=edoc…`, the SDK's messagetype).
+Its resources are the axis's own operations, answered as the axis answers them
+(`adapters.dialects.vdxpsdk`); only the authentication is API Manager's."""
+VDXP_OPERATIONS = ("sendEdoc", "getReceivedEdocList", "getEdoc", "updateStatus", "getSentEdocList")
+"""The axis's document operations the context offers, each a POST as the SDK sends it; any
+other resource or method there is no resource (900906)."""
+
+
+def vdxp_resource(relative: str) -> str | None:
+    """The resource of a call under the VDXP context (`sendEdoc`), or None for another API."""
+    return relative.removeprefix(VDXP_API) if relative.startswith(VDXP_API) else None
+
 
 _VERSION = re.compile(r"(\d{1,3})\.0(?:\.0)?")
 _OPAQUE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def bus_path(context: str, version: str, resource: str) -> tuple[str, str, str]:
-    """The bus's `(service, version, path)` for an API call: a sourced context, else the
-    catalog's own service as a context with `N.0` (or `N.0.0`) for `vN` (assigned)."""
-    sourced = SOURCED_RESOURCES.get((context, version, resource))
-    if sourced is not None:
-        return sourced
+    """The bus's `(service, version, path)` for an API call: the catalog's own service as a
+    context with `N.0` (or `N.0.0`) for `vN` (assigned). Contexts with no service of the
+    catalog behind them (`dldc/1.0.0`, `dmdc/1.0`) answer 900906 until the catalog has one."""
     major = _VERSION.fullmatch(version)
     return context, f"v{major.group(1)}" if major else version, resource
 
@@ -131,6 +134,16 @@ THROTTLED = Fault(900800, "Message throttled out", "You have exceeded your quota
 NO_MATCHING_RESOURCE = Fault(
     900906, "No matching resource found for given API Request", "No matching resource found"
 )
+
+
+def gateway_fault(status: int, code: object) -> Fault | None:
+    """The fault of what API Manager's gateway refuses before an API is reached (the token,
+    the subscription, the throttling), for an API that answers in its own form (the VDXP
+    context); None for the API's own answers (assigned: the bus's ACCESS_DENIED is the
+    subscription's refusal)."""
+    if status == 403 and code != "ACCESS_DENIED":
+        return None
+    return {401: INVALID_CREDENTIALS, 403: RESOURCE_FORBIDDEN, 429: THROTTLED}.get(status)
 
 
 def fault_for(status: int, *, credentials_sent: bool) -> Fault | None:

@@ -74,7 +74,8 @@ VERSION_HEADER = "XroadVnpt-version"
 VERSION = "3.0.201608"
 USER_AGENT = "JAVASDKAgent/1.0.0 XRoad/VPCP"
 REQUIRED = ("systemid", "timestamp")
-"""Signed entries every call must have: who calls, and when (the only freshness the SDK has)."""
+"""Signed entries every call must have: who calls, and when (the only freshness the SDK has,
+checked only within a window the operator sets)."""
 MAX_SIGN_HEADER = 4096
 """The signed JSON of a handful of short entries is a few hundred bytes; nothing longer is read."""
 MAX_ENTRIES = 16
@@ -173,14 +174,18 @@ def verify(
     secret: str,
     *,
     now: datetime,
-    max_skew: timedelta,
+    max_skew: timedelta | None,
     require: tuple[str, ...] = (),
 ) -> SignedCall:
     """Check a call's `XroadVnpt-*` signature with `secret` (headers: lower-cased names).
 
     The HMAC over the signed JSON is compared in constant time; then every signed entry must be
     the header actually sent, the key list must name exactly the signed entries, `systemid`,
-    `timestamp` and `require` must be among them, and the timestamp within `max_skew` of `now`.
+    `timestamp` and `require` must be among them, and the timestamp a real time, within
+    `max_skew` of `now` unless that is None (no window: the jar stamps once per service
+    object, so a window ends a long-lived client; a replay is then answered as the call was,
+    a resent file being the same document, `duplicate`, and the other calls reads or an
+    idempotent `updateStatus`).
     """
     system_id = claimed_system(headers)
     document = headers[SIGN_HEADER.lower()]
@@ -208,13 +213,42 @@ def verify(
     if entries["systemid"] != system_id:
         raise SdkRefusal("SIGNATURE_INVALID", "The signed systemid is not the one sent.")
     stamp = parse_timestamp(entries["timestamp"], tz=now.tzinfo)
-    if abs(now - stamp) > max_skew:
+    if max_skew is not None and abs(now - stamp) > max_skew:
         raise SdkRefusal(
             "TIMESTAMP_STALE",
             f"XroadVnpt-timestamp is more than {int(max_skew.total_seconds())} s from the "
             "axis's clock: stamp the call anew (the SDK stamps when its service is made).",
         )
     return SignedCall(system_id, stamp, entries)
+
+
+OPERATION_ENTRIES = (
+    "from", "servicetype", "messagetype", "docId", "filePath", "status", "hash-file", "page",
+    "organid",
+)  # fmt: skip
+"""The fields of the SDK's JSON header argument the axis reads (DOMAIN.md §2.4), and the
+mock's `page` and `organid`."""
+
+
+def unsigned_entries(headers: Mapping[str, str], body: bytes = b"") -> dict[str, str]:
+    """The SDK's header argument of a call no HMAC covers (API Manager's door, whose token
+    authenticates the caller), headers with lower-cased names: each field as the jar sends it,
+    `XroadVnpt-{name}`, else as a plain `{name}` header, else as a member of a JSON object
+    body (assigned: the source shows neither; DOMAIN.md §2.4 names the fields). A value that
+    is no short string is left out, as if not sent."""
+    try:
+        parsed = json.loads(body) if body.strip().startswith(b"{") else {}
+    except (ValueError, RecursionError):
+        parsed = {}
+    entries: dict[str, str] = {}
+    for name in OPERATION_ENTRIES:
+        key = name.lower()
+        value = headers.get((PREFIX + name).lower(), headers.get(key))
+        if value is None and isinstance(parsed, dict):
+            value = parsed.get(name, parsed.get(key))
+        if isinstance(value, str) and len(value) <= MAX_VALUE:
+            entries[name] = value
+    return entries
 
 
 def status_document_key(data: bytes) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from kit.head import HeadAsGet
 from lgsp.cli._common import listen, run_server, settings_from
 from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec, Topology, load_topology
@@ -49,7 +50,10 @@ def serve_system(args: argparse.Namespace) -> int:
     context = SystemContext(instance=spec, settings=settings, provinces=topology.provinces, bus=bus)
     sock = listen(args.host, args.port)  # a held port: one line, exit 1, no banner
     key = gateway_key(settings, instance=spec.name, system=args.system)
-    app = GatewayOnly(system.factory(context), key=key, instance=spec.name, system=args.system)
+    # HEAD as GET (`kit.head`), as the bus serves it: FastAPI's routes answered it 405.
+    app = GatewayOnly(
+        HeadAsGet(system.factory(context)), key=key, instance=spec.name, system=args.system
+    )
     configure_logging(json=settings.log_format == "json")
     banner = _banner(args, spec, settings, bus)
     try:

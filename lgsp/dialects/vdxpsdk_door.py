@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -82,89 +83,82 @@ _UNKNOWN_SYSTEM = "-\x00-"
 """The key an unknown system's call is checked with, so that it costs what a known one does."""
 
 
-class VdxpSdkDoor(Door):
-    prefix = "vdxp-sdk"
+Gateway = Callable[[Answer], Reply | None]
+"""A door's own refusal in place of the axis's answer (API Manager's faults for what its
+gateway refuses before the API is reached), or None: the axis's form stands."""
 
-    async def serve(self, call: DoorCall) -> None:
-        scope, receive, send = call.scope, call.receive, call.send
-        if QUERIES.get(call.relative) == scope["method"]:
-            await self._serve_query(call)
-            return
-        if call.relative != SEND or scope["method"] != "POST":
-            answer = await self._to_core(
-                scope, receive, base=call.base, relative=call.relative, bus_path=None,
-                credential=None,
-            )  # fmt: skip
-            await self._reply(call, answer, lambda sent: _answer_sdk(sent, answer))
-            return
-        settings = call.bus.settings
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        body = await read_body(receive, limit=settings.vdxp_sdk_max_file_bytes)
-        if body is None:
-            limit = settings.vdxp_sdk_max_file_bytes
-            failure = sdk.failure("TOO_LARGE", f"The file is larger than {limit} bytes.")
-            await self._refuse(call, lambda sent: respond(sent, 413, failure))
-            return
-        try:
-            signed, secret = await self._verified(call, headers)
-            data = await _file(body, headers.get("content-type", ""), signed.entries["hash-file"])
-            credential = await self._credential(call, signed, secret)
-        except sdk.SdkRefusal as error:
-            await self._refuse(call, _unauthenticated(error), read=body)
-            return
-        messagetype = signed.entries.get("messagetype", "edoc")
+
+@dataclass(frozen=True, slots=True)
+class AxisCall:
+    """One of the jar's calls without a file: its path (`/getEdoc`), the fields of its JSON
+    header argument, the client that asks and the bus credential it was given."""
+
+    operation: str
+    entries: Mapping[str, str]
+    client_id: str
+    credential: str
+
+
+class VdxpAxis(Door):
+    """The VDXP axis's operations over the core, whatever authenticated the caller: the SDK's
+    HMAC (`VdxpSdkDoor`) or an API Manager token (`lgsp.dialects.apim_door`, the context
+    `vdxp-product/1.0`). Each answers in the SDK's `{status, ErrorCode, ErrorDesc, …}`."""
+
+    async def _send_edoc(
+        self,
+        call: DoorCall,
+        data: bytes,
+        entries: Mapping[str, str],
+        credential: str | None,
+        *,
+        read: bytes,
+        gateway: Gateway | None = None,
+    ) -> None:
+        """`sendEdoc` of `data` (the file, checked): qlvb send_document, or post_status for
+        the SDK's `messagetype: status`."""
         path = "documents"
-        if messagetype == "status":
+        if entries.get("messagetype", "edoc") == "status":
             try:
                 path = f"documents/{sdk.status_document_key(data)}/status"
             except sdk.SdkRefusal as error:
-                refused = sdk.failure(error.code, str(error))
-                await self._refuse(call, lambda sent: respond(sent, 422, refused), read=body)
+                await self._unusable(call, error, read=read)
                 return
-        scope = _as_edxml(scope, len(data))
+        scope = _as_edxml(call.scope, len(data))
         answer = await self._to_core(
             scope, body_once(data), base=call.base, relative=f"/qlvb/v1/{path}",
             bus_path=lambda service, version, rest: (service, version, rest),
             credential=credential,
         )  # fmt: skip
-        await _answer_sdk(send, answer)
+        await _answer_sdk(call.send, answer, gateway)
 
-    async def _serve_query(self, call: DoorCall) -> None:
-        """One of the jar's calls without a file, through the core operation that answers it."""
-        send = call.send
-        read = await read_body(call.receive, limit=MAX_QUERY_BODY)
-        if read is None:
-            failure = sdk.failure("TOO_LARGE", "This call carries no file.")
-            await self._refuse(call, lambda sent: respond(sent, 413, failure))
-            return
-        headers = {
-            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in call.scope["headers"]
-        }
+    async def _serve_operation(
+        self, call: DoorCall, asked: AxisCall, *, read: bytes, gateway: Gateway | None = None
+    ) -> None:
+        """`asked` through the core operation that answers it; an entry it cannot use is 422."""
         try:
-            signed, secret = await self._verified(call, headers, require=())
-            credential = await self._credential(call, signed, secret)
+            answer, make = await self._query(call, asked)
         except sdk.SdkRefusal as error:
-            await self._refuse(call, _unauthenticated(error), read=read)
+            await self._unusable(call, error, read=read)
             return
-        try:
-            answer, make = await self._query(call, signed, credential)
-        except sdk.SdkRefusal as error:
-            refused = sdk.failure(error.code, str(error))
-            await self._refuse(call, lambda sent: respond(sent, 422, refused), read=read)
-            return
-        await _answer_query(send, answer, make)
+        await _answer_query(call.send, answer, make, gateway)
+
+    async def _unusable(self, call: DoorCall, refusal: sdk.SdkRefusal, *, read: bytes) -> None:
+        """422 in the SDK's form: an entry or a file the axis cannot use, recorded at the
+        door's path with the body read."""
+        refused = sdk.failure(refusal.code, str(refusal))
+        await self._refuse(call, lambda sent: respond(sent, 422, refused), read=read)
 
     async def _query(
-        self, call: DoorCall, signed: sdk.SignedCall, credential: str
+        self, call: DoorCall, asked: AxisCall
     ) -> tuple[Answer, Callable[[Answer], dict[str, Any] | bytes]]:
-        """The core's answer to the call `signed` names, and how its success reads in the SDK
-        (a JSON object, or for `downloadEdoc` the file itself)."""
-        entries = signed.entries
-        if call.relative in INBOX_CALLS:
-            kind = INBOX_CALLS[call.relative] or (
+        """The core's answer to `asked`, and how its success reads in the SDK (a JSON object,
+        or for `downloadEdoc` the file itself)."""
+        operation, entries, credential = asked.operation, asked.entries, asked.credential
+        if operation in INBOX_CALLS:
+            kind = INBOX_CALLS[operation] or (
                 "status" if entries.get("messagetype") == "status" else "edoc"
             )
-            counting = call.relative != sdk.GET_RECEIVED
+            counting = operation != sdk.GET_RECEIVED
             query = {
                 "page": "1" if counting else entries.get("page", "1"),
                 "size": "1" if counting else str(INBOX_PAGE),  # a count needs only `total`
@@ -182,18 +176,18 @@ class VdxpSdkDoor(Door):
                          for item in _json(a).get("items", [])],
                 "total": _json(a).get("total"),
             }  # fmt: skip
-        if call.relative in sdk.AGENCY_CALLS:
+        if operation in sdk.AGENCY_CALLS:
             answer = await self._core(call, "GET", "organisations", credential=credential)
-            return answer, lambda a: {"data": sdk.agencies(_json(a), call.relative)}
+            return answer, lambda a: {"data": sdk.agencies(_json(a), operation)}
         ref = sdk.doc_ref(entries)
-        if call.relative in (sdk.GET_EDOC, sdk.DOWNLOAD_EDOC):
+        if operation in (sdk.GET_EDOC, sdk.DOWNLOAD_EDOC):
             answer = await self._core(
                 call, "GET", ref.path, credential=credential, accept="application/xml"
             )
-            if call.relative == sdk.DOWNLOAD_EDOC:
+            if operation == sdk.DOWNLOAD_EDOC:
                 return answer, lambda a: a.body
             return answer, lambda a: {"data": base64.b64encode(a.body).decode("ascii")}
-        if call.relative == sdk.GET_SENT:
+        if operation == sdk.GET_SENT:
             if ref.is_status:
                 raise sdk.SdkRefusal("DOCID_INVALID", "Sign the docId of a document sent.")
             answer = await self._core(call, "GET", ref.path, credential=credential)
@@ -201,7 +195,7 @@ class VdxpSdkDoor(Door):
         status = sdk.transport_status(entries)
         if status != "done" or ref.is_status:
             return await self._core(call, "GET", ref.path, credential=credential), _nothing
-        organisation = await self._organisation(call, signed.system_id)
+        organisation = await self._organisation(call, asked.client_id)
         if organisation is None:
             raise sdk.SdkRefusal(
                 "ORGANISATION_REQUIRED",
@@ -259,6 +253,60 @@ class VdxpSdkDoor(Door):
             client = await ClientRepository(session).get(self.instance, system_id)
         return None if client is None else client.organisation
 
+
+class VdxpSdkDoor(VdxpAxis):
+    prefix = "vdxp-sdk"
+
+    async def serve(self, call: DoorCall) -> None:
+        scope, receive = call.scope, call.receive
+        if QUERIES.get(call.relative) == scope["method"]:
+            await self._serve_query(call)
+            return
+        if call.relative != SEND or scope["method"] != "POST":
+            answer = await self._to_core(
+                scope, receive, base=call.base, relative=call.relative, bus_path=None,
+                credential=None,
+            )  # fmt: skip
+            await self._reply(call, answer, lambda sent: _answer_sdk(sent, answer))
+            return
+        settings = call.bus.settings
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        body = await read_body(receive, limit=settings.vdxp_sdk_max_file_bytes)
+        if body is None:
+            limit = settings.vdxp_sdk_max_file_bytes
+            failure = sdk.failure("TOO_LARGE", f"The file is larger than {limit} bytes.")
+            await self._refuse(call, lambda sent: respond(sent, 413, failure))
+            return
+        try:
+            signed, secret = await self._verified(call, headers)
+            data = await file_sent(
+                body, headers.get("content-type", ""), signed.entries["hash-file"]
+            )
+            credential = await self._credential(call, signed, secret)
+        except sdk.SdkRefusal as error:
+            await self._refuse(call, _unauthenticated(error), read=body)
+            return
+        await self._send_edoc(call, data, signed.entries, credential, read=body)
+
+    async def _serve_query(self, call: DoorCall) -> None:
+        """One of the jar's calls without a file, through the core operation that answers it."""
+        read = await read_body(call.receive, limit=MAX_QUERY_BODY)
+        if read is None:
+            failure = sdk.failure("TOO_LARGE", "This call carries no file.")
+            await self._refuse(call, lambda sent: respond(sent, 413, failure))
+            return
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in call.scope["headers"]
+        }
+        try:
+            signed, secret = await self._verified(call, headers, require=())
+            credential = await self._credential(call, signed, secret)
+        except sdk.SdkRefusal as error:
+            await self._refuse(call, _unauthenticated(error), read=read)
+            return
+        asked = AxisCall(call.relative, signed.entries, signed.system_id, credential)
+        await self._serve_operation(call, asked, read=read)
+
     async def _credential(self, call: DoorCall, signed: sdk.SignedCall, secret: str) -> str:
         """The bearer credential the bus gives a system whose call was verified; SdkRefusal
         when the system is no client of the bus."""
@@ -280,7 +328,8 @@ class VdxpSdkDoor(Door):
         secret = await sdk_secret(
             call.bus.session_factory, cipher, instance=self.instance, client_id=system_id
         )
-        skew = timedelta(seconds=call.bus.settings.vdxp_sdk_max_skew_seconds)
+        window = call.bus.settings.vdxp_sdk_max_skew_seconds
+        skew = timedelta(seconds=window) if window else None
         signed = sdk.verify(
             headers,
             secret if secret is not None else _UNKNOWN_SYSTEM,
@@ -293,12 +342,15 @@ class VdxpSdkDoor(Door):
         return signed, secret
 
 
-async def _file(body: bytes, content_type: str, declared: str) -> bytes:
+async def file_sent(body: bytes, content_type: str, declared: str | None) -> bytes:
     """The file the call carries: the raw body (the SDK's octet-stream, whose trailing CRLF is
-    not the file's) or the `file_doc` part of a multipart form; it must match `hash-file`."""
+    not the file's) or the `file_doc` part of a multipart form; it must match `hash-file`
+    (None: no hash was sent, where a token authenticates the call; the body is the file)."""
     candidates = [body, body.removesuffix(b"\r\n")]
     if content_type.lower().startswith("multipart/form-data"):
         candidates = [await _form_file(body, content_type)]
+    if declared is None:
+        return candidates[0]
     for candidate in candidates:
         if sdk.file_matches(candidate, declared):
             return candidate
@@ -344,10 +396,9 @@ def _unauthenticated(refusal: sdk.SdkRefusal) -> Reply:
     return lambda send: respond(send, 401, failure)
 
 
-async def _answer_sdk(send: Send, answer: Answer) -> None:
+async def _answer_sdk(send: Send, answer: Answer, gateway: Gateway | None = None) -> None:
     """The core's answer in the SDK's form: `DocId` is the document's id in the bus."""
-    if not answer.translatable:
-        await answer.replay(send)
+    if await _answered_at_gateway(send, answer, gateway):
         return
     status, document = answer.status, problem_of(answer.body)
     kept = [(k, v) for k, v in answer.headers if k.lower() in KEPT_FROM_CORE]
@@ -362,12 +413,14 @@ async def _answer_sdk(send: Send, answer: Answer) -> None:
 
 
 async def _answer_query(
-    send: Send, answer: Answer, make: Callable[[Answer], dict[str, Any] | bytes]
+    send: Send,
+    answer: Answer,
+    make: Callable[[Answer], dict[str, Any] | bytes],
+    gateway: Gateway | None = None,
 ) -> None:
     """The core's answer to one of the jar's calls without a file, in the SDK's form: its
     success as a JSON object (or `downloadEdoc`'s file, as edXML), a refusal as FAIL."""
-    if not answer.translatable:
-        await answer.replay(send)
+    if await _answered_at_gateway(send, answer, gateway):
         return
     kept = [(k, v) for k, v in answer.headers if k.lower() in KEPT_FROM_CORE]
     made = make(answer) if answer.status < 400 else None
@@ -381,6 +434,21 @@ async def _answer_query(
                       kept=kept)  # fmt: skip
     if answer.failure is not None:
         raise answer.failure
+
+
+async def _answered_at_gateway(send: Send, answer: Answer, gateway: Gateway | None) -> bool:
+    """Whether `answer` was sent as it stands (not translatable) or as the gateway's own
+    refusal, instead of in the SDK's form."""
+    if not answer.translatable:
+        await answer.replay(send)
+        return True
+    own = None if gateway is None else gateway(answer)
+    if own is None:
+        return False
+    await own(send)
+    if answer.failure is not None:
+        raise answer.failure
+    return True
 
 
 def _failure(status: int, document: dict[str, Any]) -> dict[str, Any]:

@@ -21,9 +21,11 @@ What is sourced and what is not:
   level-1 code the province kept (QĐ 09/2025/QĐ-TTg; `formats.agency_codes`): no district
   bodies. What the district received (certified copies, household businesses, house building
   permits) goes to the commune: that these moved to the commune level is the INFERENCE of
-  FIDELITY-2026.md §1 (not verified procedure by procedure), so it is assigned. In era 2026 a
+  FIDELITY-2026.md §1 (not verified procedure by procedure), so it is assigned. In both eras a
   commune-level dossier goes to the bodies of the applicant's commune of residence
-  (`COMMUNE_BODIES`, `receiving_agency`); without one, to the capital ward's (000.00.06/07).
+  (`COMMUNE_BODIES`, `receiving_agency`; assigned, the sources name no rule): in era 2024 the
+  old commune's, named with its district, as era 2026 routes a dossier filed before the merger;
+  without one, to the capital ward's (000.00.06/07).
   Criminal-record certificates go to Công an tỉnh, which issues them since 1 March 2025
   (soha.vn; Tiền Giang's handover of 28 Feb 2025, thtg.vn), in era 2026 also for dossiers
   filed between then and the merger (`receiving_agency`).
@@ -63,10 +65,14 @@ class Agency:
     organ_id: str
     name: str
     province_code: str
+    """The seeded (pre-2025) province's code: the directory's key, what instances route by."""
     level: AgencyLevel
     procedure_codes: tuple[str, ...]
     era: Era = "2024"
     """2024: a body of the seeded province before 1 July 2025; 2026: of today's province."""
+    todays_code: str | None = None
+    """Era 2026: the code of today's province (68 for ex-Bình Thuận's Lâm Đồng, where the key
+    is 60); None in era 2024, whose bodies carry the old code."""
     address: str = ""
     ward_code: str | None = None
     """The ward or commune of `address`, a unit of the era's official list."""
@@ -76,6 +82,12 @@ class Agency:
     @property
     def letter_code(self) -> str:
         return self.organ_id.rpartition(".")[2]
+
+    @property
+    def official_code(self) -> str:
+        """The province code the body carries in its era: what every answer shows of it
+        (60 and 93 were retired on 1 July 2025, FIDELITY-2026.md's gap table)."""
+        return self.todays_code or self.province_code
 
 
 @dataclass(frozen=True)
@@ -223,6 +235,7 @@ def _pair_of_bodies(
                 level="commune",
                 procedure_codes=body.procedure_codes,
                 era=body.era,
+                todays_code=body.todays_code,
                 address=f"Số {_assigned_number(organ_id, 2) + 1} {street}, {address}",
                 ward_code=ward_code,
                 telephone=f"{body.telephone[:4]} {3_800_000 + _assigned_number(organ_id, 5):07d}",
@@ -271,6 +284,7 @@ class TodaysProvince:
     ward: str  # the ward (today's code) succeeding the seeded capital's, whose bodies receive
     area_code: str  # telephone area code of the seat
     domain: str  # the province's e-government domain
+    code: str  # today's province code (FIDELITY-2026.md §1: 68 Lâm Đồng, 92 Cần Thơ)
 
     @property
     def lower_name(self) -> str:
@@ -282,11 +296,11 @@ class TodaysProvince:
 # FIDELITY-2026.md §1); Đà Lạt and Ninh Kiều (in ex-Lâm Đồng and ex-Cần Thơ per NQ 60).
 TODAYS_PROVINCES: Mapping[str, TodaysProvince] = MappingProxyType(
     {
-        "91": TodaysProvince("Tỉnh An Giang", "30742", "30742", "0297", "angiang.gov.vn"),
-        "82": TodaysProvince("Tỉnh Đồng Tháp", "28261", "28261", "0273", "dongthap.gov.vn"),
-        "60": TodaysProvince("Tỉnh Lâm Đồng", "24781", "22918", "0263", "lamdong.gov.vn"),
-        "93": TodaysProvince("Thành phố Cần Thơ", "31135", "31321", "0292", "cantho.gov.vn"),
-        "52": TodaysProvince("Tỉnh Gia Lai", "21601", "21601", "0256", "gialai.gov.vn"),
+        "91": TodaysProvince("Tỉnh An Giang", "30742", "30742", "0297", "angiang.gov.vn", "91"),
+        "82": TodaysProvince("Tỉnh Đồng Tháp", "28261", "28261", "0273", "dongthap.gov.vn", "82"),
+        "60": TodaysProvince("Tỉnh Lâm Đồng", "24781", "22918", "0263", "lamdong.gov.vn", "68"),
+        "93": TodaysProvince("Thành phố Cần Thơ", "31135", "31321", "0292", "cantho.gov.vn", "92"),
+        "52": TodaysProvince("Tỉnh Gia Lai", "21601", "21601", "0256", "gialai.gov.vn", "52"),
     }
 )
 # The commune-level phone area code differs where the ward is far from the seat.
@@ -329,6 +343,7 @@ def _todays_agencies(seed_code: str, province: TodaysProvince) -> tuple[Agency, 
                 level=level,
                 procedure_codes=codes,
                 era="2026",
+                todays_code=province.code,
                 address=f"Số {_assigned_number(organ_id, 2) + 1} {street}, "
                 f"{_unit_name('2026', seat)}, {province.name}",
                 ward_code=seat,
@@ -384,7 +399,7 @@ COMMUNE_BODIES: Mapping[tuple[Era, str], tuple[Agency, ...]] = MappingProxyType(
 )
 """(era of the directory, seeded province code) → the people's committees and police of the
 communes where its citizens live, beside the capital ward's in `AGENCIES`/`TODAYS_AGENCIES`.
-Era 2026 routes a commune-level dossier to the applicant's commune (`receiving_agency`); they
+Both eras route a commune-level dossier to the applicant's commune (`receiving_agency`); they
 are not document senders (QLVB) nor in the national agency list: only dossiers name them."""
 
 _BY_ORGAN_ID = MappingProxyType(
@@ -429,10 +444,10 @@ def receiving_agency(
     home: tuple[Era, str] | None = None,
 ) -> Agency:
     """The agency of the province that receives dossiers of `procedure_code` filed on `on`
-    (None: today). In era 2026 a commune-level procedure goes to the people's committee or
-    police of `home`, the applicant's commune of residence (the era of its code, the code) as
-    the citizen database holds it, when the directory knows that commune; else, and in era
-    2024 (the seeds' routing whatever the date), to the capital ward's."""
+    (None: today). A commune-level procedure goes to the people's committee or police of
+    `home`, the applicant's commune of residence (the era of its code, the code) as the
+    citizen database holds it, when the directory knows that commune; else to the capital
+    ward's. In era 2024 the bodies are the seeded province's whatever the date."""
     agencies = agencies_of(province_code, era=era, on=on)
     if era == "2026" and procedure_code == LLTP and on is not None and on >= LLTP_TO_POLICE:
         police = next(a for a in agencies if a.organ_id.startswith(POLICE_UNIT))
@@ -440,7 +455,7 @@ def receiving_agency(
             return police
     for agency in agencies:
         if procedure_code in agency.procedure_codes:
-            if era == "2026" and agency.level == "commune" and home is not None:
+            if agency.level == "commune" and home is not None:
                 return _commune_body(agency, province_code, procedure_code, home) or agency
             return agency
     raise ValueError(f"no agency of province {province_code} handles procedure {procedure_code}")

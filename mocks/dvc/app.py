@@ -114,8 +114,9 @@ class DvcState:
 
     def receiver(self, procedure: Procedure, *, commune: str | None = None) -> str:
         """The organ id that receives a dossier of `procedure` filed today; `commune`: the
-        applicant's commune of residence (today's code), for a commune-level procedure."""
-        home: tuple[Era, str] | None = ("2026", commune) if commune is not None else None
+        applicant's commune of residence (a code of the era's map, as the citizen database
+        of the era holds it), for a commune-level procedure."""
+        home: tuple[Era, str] | None = (self.era, commune) if commune is not None else None
         return receiving_agency(
             self.province_code, procedure.code, era=self.era, on=self.today(), home=home
         ).organ_id
@@ -123,9 +124,11 @@ class DvcState:
     async def applicants_commune(
         self, procedure: Procedure, cccd: str, request_id: str | None
     ) -> str | None:
-        """Where a commune-level dossier goes in era 2026: the applicant's commune, as the
-        citizen database holds it (asked through the bus once the applicant is verified)."""
-        if self.era != "2026" or level_in(procedure, self.era) != "commune":
+        """Where a commune-level dossier goes: the applicant's commune, as the citizen
+        database holds it (asked through the bus once the applicant is verified). In era 2024
+        too: districts existed, and a commune-level procedure was the commune's (the seeds'
+        capital ward received them all before)."""
+        if level_in(procedure, self.era) != "commune":
             return None
         return await self.citizens.commune_of(cccd, request_id=request_id)
 

@@ -70,9 +70,9 @@ class CitizenCheck:
         return await self._ask("national", claim, request_id)
 
     async def commune_of(self, cccd: str, *, request_id: str | None = None) -> str | None:
-        """The commune of residence (today's code) the province's register holds for `cccd`,
-        to route a commune-level dossier there; None when it cannot say (a citizen of another
-        province, a failure): the portal then files with the capital ward's bodies."""
+        """The commune of residence (a code of the era's map) the province's register holds
+        for `cccd`, to route a commune-level dossier there; None when it cannot say (a citizen
+        of another province, a failure): the portal then files with the capital ward's bodies."""
         try:
             response = await self._bus.call("GET", f"{CITIZEN_PATH}/{cccd}", request_id=request_id)
             if response.status_code != 200:

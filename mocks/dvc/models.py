@@ -138,6 +138,7 @@ class NationalSync(DvcBase):
     request_id: Mapped[str] = mapped_column(String(128))  # the change's, for the bus's trail
     state: Mapped[str] = mapped_column(String(8), index=True)  # pending, synced, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """Calls made: the refused ones while it waits or has failed, and the delivering one too."""
     error_code: Mapped[str | None] = mapped_column(String(16))  # the last refusal's error_code
     message: Mapped[str | None] = mapped_column(String(500))  # …and its message
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -13,6 +13,8 @@ afterwards by a loop of the portal's lifespan:
 - `"0"` is synced; `"3"`/`"-3"` with "đã tồn tại" (the Thanh Hóa client's reading) means
   another send got there first: synced too; any other code, an HTTP error or no answer is a
   failure, retried with a doubling delay and reported (`failed`) after `MAX_ATTEMPTS`.
+  A row's `attempts` counts the calls made, the delivering one included (as the bus's outbox
+  counts a hand-over's): a change synced at the first call shows one.
 
 Rows of one dossier are sent in order; a worker holds the rows it sends for `LEASE`, so the
 portal's loops in several processes on one database never send one row twice at once.
@@ -273,8 +275,8 @@ class NationalSyncer:
     ) -> None:
         now = self.clock()
         values: dict[str, Any] = {"lease_until": None}
-        if failure is None:
-            values |= {"state": "synced", "synced_at": now}
+        if failure is None:  # the delivering call counts, as the bus's outbox counts it
+            values |= {"state": "synced", "synced_at": now, "attempts": row.attempts + 1}
             if note is not None:
                 values |= {"error_code": note.split(" ", 1)[0], "message": note[:MAX_MESSAGE]}
         else:
@@ -344,7 +346,8 @@ def sync_json(row: NationalSync) -> dict[str, Any]:
         "MaHoSo": row.dossier_code,
         "ThuTu": row.step,
         "TrangThaiDongBo": row.state,
-        "SoLanLoi": row.attempts,
+        "SoLanLoi": row.attempts - (row.state == "synced"),  # the calls refused
+        "SoLanGui": row.attempts,  # mock addition: every call made, the delivering one too
         "MaLoi": row.error_code,
         "ThongBao": row.message,
         "LanGuiTiepTheo": format_dvcqg_time(row.next_attempt_at)

@@ -6,7 +6,8 @@ Source: `VietOpenCPS/opencps-v2`, `DVCQGIntegrationActionImpl.doSyncGovernmentAg
 `MALINHVUC`, `TENLINHVUC` and `MANGANH`. The rows are the directory's (`mocks.directory`):
 today's bodies in era 2026, the seeded provinces' in era 2024, and the fields of the portal's
 procedures. Assigned (no source gives the values): `CAPDONVI` 1 province, 2 district,
-3 commune; `MATINH` (mock addition) the legacy code of the seeded province the body serves.
+3 commune; `MATINH` (mock addition) the code of the body's province in the era: today's in 2026
+(68, not the retired 60), the seeded province's in 2024.
 `MANGANH` (the sector that owns a field) is not answered: no source gives its values.
 """
 
@@ -31,7 +32,7 @@ def agency_rows(province_codes: Iterable[str], *, era: Era) -> list[dict[str, An
             "MADONVI": agency.organ_id,
             "TENDONVI": agency.name,
             "CAPDONVI": AGENCY_LEVELS[agency.level],
-            "MATINH": agency.province_code,  # mock addition
+            "MATINH": agency.official_code,  # mock addition
         }
         for code in sorted(set(province_codes))
         if code in PORTAL_PROVINCES

@@ -62,10 +62,17 @@ from mocks.qlvb.context import (
     signature_of,
     trust_of,
 )
-from mocks.qlvb.models import Delivery, Document, QlvbBase, StatusEntry
+from mocks.qlvb.models import (
+    BusinessDelivery,
+    BusinessMessage,
+    Delivery,
+    Document,
+    QlvbBase,
+    StatusEntry,
+)
 from mocks.qlvb.seed import seed_documents
 from mocks.qlvb.signing import TrustSource, identities_of, signed_as
-from mocks.qlvb.store import DocumentStore, describe_document
+from mocks.qlvb.store import DocumentStore, InboxEntry, describe_document
 from mocks.stateful import stateful_app
 from mocks.vdxp.sdk import (
     MAX_STATUS_BODY,
@@ -230,10 +237,11 @@ def create_app(
         recipients = axis.sort_recipients(context.config, new.recipients)
         _check_reachable(context, recipients)
         signature = await judged_signature(context, body)
+        taken = replace(new, remote=recipients.remote, signature=signature)
         async with context.writing() as store:
-            sent = await store.send(replace(new, remote=recipients.remote), at=context.now())
+            sent = await store.send(taken, at=context.now())
             if recipients.remote and not sent.duplicate:
-                call = axis.document_call(context.config, sent.document)
+                call = axis.document_call(context.config, sent.business or sent.document)
                 await hand_over(context, call, request_id=request_id(request))
         return document_taken(sent, reading, signature)
 
@@ -245,10 +253,10 @@ def create_app(
         _check_own_agency(context, query.organ_id, "UNKNOWN_ORGAN")  # an inbox is ours
         async with context.reading() as store:
             if query.messagetype == "edoc":
-                total, deliveries = await store.inbox(
+                total, entries_ = await store.inbox(
                     query.organ_id, page=query.page, size=query.size
                 )
-                items = [_edoc_knobstick(d, doc) for d, doc in deliveries]
+                items = [_edoc_knobstick(entry) for entry in entries_]
             else:
                 total, entries = await store.status_messages(
                     query.organ_id, page=query.page, size=query.size
@@ -279,6 +287,8 @@ def create_app(
         """The edXML exactly as sent; with `format: json`, as a string beside its trace (given
         `organId`, a recipient's own delivery only) and (mock addition) its signature's check."""
         fetch = await read_json(request, FetchRequest)
+        if fetch.doc_id is not None and (business := await _business(request, fetch)):
+            return await _business_answer(request, fetch, *business)
         async with _fetching(request, fetch) as (store, document):
             if fetch.format == "xml":
                 return Response(document.edxml, media_type="application/xml")
@@ -354,12 +364,16 @@ def create_app(
         (`processing|done|fail`); here it carries the edXML one, as the brief of this mock asks.
         `From` is an agency of this province: another province's statuses arrive over the
         national axis (`/receiveStatus`). One that must travel there (a recipient here, a
-        document from another province; or a recall reaching one) is handed to the bus.
+        document from another province; or a recall reaching one) is handed to the bus. A
+        Timestamp ahead of the clock is refused as a document's date is (`future_dated`).
         """
         context = context_of(request)
         body = await read_body(request, XML, MAX_STATUS_BODY)
         reading = read_status(body)
         status = reading.message
+        refuse_future_dated(
+            status, now=context.now(), skew_seconds=context.config.clock_skew_seconds
+        )
         response_for, reporter = status["response_for"], status["from"]
         if axis.is_remote(context.config, reporter["organ_id"]):
             raise _other_province(
@@ -555,31 +569,82 @@ async def _add_transport(context: Context, document: Document, trace: list[dict[
             }
 
 
-def _edoc_knobstick(delivery: Delivery, document: Document) -> dict[str, Any]:
-    """A delivered document as a knobstick (DOMAIN.md §2.4), with what an inbox shows."""
+def _edoc_knobstick(entry: InboxEntry) -> dict[str, Any]:
+    """A delivered document or business message as a knobstick (DOMAIN.md §2.4), with what an
+    inbox shows. Mock additions: `businessType` (Bussiness/BussinessDocType, §3.3), `refersTo`
+    (for a revocation, update or replacement: the DocId of the document it is about, which
+    keeps its own entry) and `signature` (the check when the message was taken; null when not
+    kept: seeded, or taken before it was)."""
+    delivery, document, message = entry.delivery, entry.document, entry.business
+    delivered_at = delivery.delivered_at.astimezone(VIETNAM_TIME).isoformat()
+    item = message if message is not None else document
     return {
-        "id": document.doc_id,
+        "id": item.doc_id,
         "messageType": "edoc",
         "serviceType": "eDoc",
         "status": "delivered",  # transport status (§8.3); the edXML one is statusCode
-        "from": document.sender,
+        "from": item.sender,
         "to": delivery.recipient,
-        "createdTime": delivery.delivered_at.astimezone(VIETNAM_TIME).isoformat(),
-        "updatedTime": delivery.updated_at.astimezone(VIETNAM_TIME).isoformat(),
-        "contentSha256": document.content_sha256,
-        "contentLength": document.content_length,
-        "documentId": document.document_id,
-        "subject": document.subject,
-        "fromOrganization": _edxml_names(document.sender_record),
-        "statusCode": delivery.status,
+        "createdTime": delivered_at,
+        "updatedTime": (
+            delivered_at
+            if isinstance(delivery, BusinessDelivery)
+            else delivery.updated_at.astimezone(VIETNAM_TIME).isoformat()
+        ),
+        "contentSha256": item.content_sha256,
+        "contentLength": item.content_length,
+        "documentId": item.document_id,
+        "subject": item.subject,
+        "fromOrganization": _edxml_names(item.sender_record),
+        "statusCode": None if isinstance(delivery, BusinessDelivery) else delivery.status,
+        "businessType": item.business_type or 0,
+        "refersTo": None if message is None else document.doc_id,
+        "signature": item.signature,
     }
+
+
+async def _business(
+    request: Request, fetch: FetchRequest
+) -> tuple[BusinessMessage, Document] | None:
+    """The business message `fetch.doc_id` names and the document it is about, if it is one;
+    403 NOT_A_PARTY for a reader that neither sent nor received it."""
+    async with context_of(request).reading() as store:
+        message = await store.find_business(fetch.doc_id or "")
+        if message is None:
+            return None
+        document = await store.find(pk=message.document_pk)
+        readers = {message.sender, *(d.recipient for d in await store.business_deliveries(message))}
+    if fetch.organ_id is not None and fetch.organ_id not in readers:
+        raise MockError(403, "NOT_A_PARTY", f"{fetch.organ_id} neither sent nor received it.")
+    if document is None:  # the foreign key keeps it: a message outlives no document
+        raise not_found()
+    return message, document
+
+
+async def _business_answer(
+    request: Request, fetch: FetchRequest, message: BusinessMessage, document: Document
+) -> Response:
+    """`/getEdoc` of a business message: its bytes as sent, or in JSON with its business type,
+    the document it refers to (`RefersTo`, its DocId) and its signature's check now. It has no
+    trace of its own: statuses are reported on the document."""
+    if fetch.format == "xml":
+        return Response(message.edxml, media_type="application/xml")
+    return ok(
+        DocId=message.doc_id,
+        DocumentId=message.document_id,
+        BusinessType=message.business_type,
+        RefersTo=document.doc_id,
+        edxml=message.edxml.decode("utf-8"),
+        trace=[],
+        Signature=await signature_of(context_of(request), message.edxml),
+    )
 
 
 def _agency_entry(agency: Agency, head: Agency, own: str) -> dict[str, Any]:
     """An agency as the SDK lists it: `pid` the province's People's Committee (assigned), which
     itself has none."""
     entry = {"id": agency.organ_id, "code": agency.organ_id, "name": agency.name,
-             "mail": agency.email, "province": agency.province_code,
+             "mail": agency.email, "province": agency.official_code,
              "inProvince": agency.province_code == own}  # fmt: skip
     if agency is not head:
         entry["pid"] = head.organ_id

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from mocks.bus import BusClient, BusUnavailable, Handover, json_object
 from mocks.config import SystemConfig
 from mocks.directory.agencies import find_agency
-from mocks.qlvb.models import Delivery, Document
+from mocks.qlvb.models import BusinessMessage, Delivery, Document
 from mocks.qlvb.store import Report, Reported
 from mocks.vdxp.sdk import edxml_call, outbox_key
 
@@ -77,8 +77,9 @@ def is_remote(config: SystemConfig, organ_id: str) -> bool:
     return province is not None and province != config.province_code
 
 
-def document_call(config: SystemConfig, document: Document) -> Handover:
-    """The document, byte for byte as its sender sent it, for the national axis."""
+def document_call(config: SystemConfig, document: Document | BusinessMessage) -> Handover:
+    """The document (or business message), byte for byte as its sender sent it, for the
+    national axis."""
     return edxml_call(
         VDXP,
         VDXP_DOCUMENTS,

@@ -83,7 +83,20 @@ def delivered(document: Document, deliveries: Sequence[Delivery], **extra: Any) 
 def document_taken(sent: Sent, reading: Reading, signature: dict[str, object]) -> JSONResponse:
     """The answer to a document this system took, from one of its agencies or from another
     province: the recipients' statuses, whether it was a resend, the codec's warnings and the
-    signature as judged."""
+    signature as judged. A business message (revocation, update, replacement) answers its own
+    DocId, its `BusinessType` and `RefersTo` (the DocId of the document it is about)."""
+    if sent.business is not None:
+        return ok(
+            DocId=sent.business.doc_id,
+            DocumentId=sent.business.document_id,
+            Duplicate=sent.duplicate,
+            Warnings=warnings(reading),
+            Signature=signature,
+            BusinessType=sent.business.business_type,
+            RefersTo=sent.document.doc_id,
+            Recipients=[{"OrganId": d.recipient, "StatusCode": None}
+                        for d in sent.business_deliveries],
+        )  # fmt: skip
     return delivered(
         sent.document,
         sent.deliveries,

@@ -80,7 +80,7 @@ async def receive_edoc(request: Request) -> JSONResponse:
         )
     checked = await judged_signature(context, body)
     async with context.writing() as store:
-        sent = await store.send(replace(new, recipients=ours), at=context.now())
+        sent = await store.send(replace(new, recipients=ours, signature=checked), at=context.now())
     return document_taken(sent, reading, checked)
 
 

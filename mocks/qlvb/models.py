@@ -72,6 +72,64 @@ class Document(QlvbBase):
     content_sha256: Mapped[str] = mapped_column(String(64))
     content_length: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    business_type: Mapped[int | None] = mapped_column(Integer, default=None)
+    """Bussiness/BussinessDocType (DOMAIN.md §3.3): 0 new, or a 1/2/3 that named no document
+    sent before (a replacement under a number of its own). None on rows kept before it was
+    (a nullable column, added in place to an existing data directory): read as 0."""
+    signature: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    """The signature's check when the document was taken (`Signature` of the send's answer),
+    shown in the recipient's inbox; None on rows kept before it was, and on seeded ones."""
+
+
+class BusinessMessage(QlvbBase):
+    """A revocation (1), update (2) or replacement (3) of a document sent before: a message
+    with BussinessDocType 1/2/3 (DOMAIN.md §3.3) naming a document this instance holds (its
+    DocumentId, or its sender, number and notation), delivered as a message of its own and
+    linked to it (`document_pk`). The VDXP SDK's samples send them under the earlier document's
+    DocumentId, which the document's unique keys would take for a resend.
+
+    `doc_id` is uuid5 of (instance, DocumentId, type, SHA-256): the same bytes sent again are
+    the same message, not a second one. Its own table, so that a data directory kept from before
+    keeps working: `create_all` adds a table, but cannot change a table's unique keys in place.
+    """
+
+    __tablename__ = "qlvb_business_message"
+    __table_args__ = (UniqueConstraint("instance", "doc_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance: Mapped[str] = mapped_column(String(INSTANCE_LENGTH))
+    doc_id: Mapped[str] = mapped_column(String(36))
+    document_pk: Mapped[int] = mapped_column(ForeignKey("qlvb_document.id", ondelete="CASCADE"))
+    business_type: Mapped[int] = mapped_column(Integer)  # 1 revocation, 2 update, 3 replacement
+    reason: Mapped[str | None] = mapped_column(Text)  # Bussiness/BussinessDocReason
+    document_id: Mapped[str] = mapped_column(String(MAX_DOCUMENT_ID))  # its own DocumentId
+    sender: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))
+    sender_record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(Text)
+    edxml: Mapped[bytes] = mapped_column(LargeBinary)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    content_length: Mapped[int] = mapped_column(Integer)
+    signature: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BusinessDelivery(QlvbBase):
+    """A business message at one recipient: an entry of its inbox beside the documents."""
+
+    __tablename__ = "qlvb_business_delivery"
+    __table_args__ = (
+        UniqueConstraint("message_pk", "recipient"),
+        Index("ix_qlvb_business_delivery_inbox", "instance", "recipient", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_pk: Mapped[int] = mapped_column(
+        ForeignKey("qlvb_business_message.id", ondelete="CASCADE")
+    )
+    instance: Mapped[str] = mapped_column(String(INSTANCE_LENGTH))
+    recipient: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))
+    remote_instance: Mapped[str | None] = mapped_column(String(INSTANCE_LENGTH))
+    delivered_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Delivery(QlvbBase):

@@ -3,7 +3,11 @@
 Concurrency is the database's job, not the app's:
 - a send inserts the document inside a SAVEPOINT; the unique key (instance, sender, number,
   notation) refuses a second copy, and the loser of a race (or a plain resend) reads the
-  winner's row instead, so N identical sends make one document and one set of deliveries;
+  winner's row instead, so N identical sends make one document and one set of deliveries.
+  What the key refused is then told apart: the same document (its bytes, or what its
+  recipients read of it) is a resend; a revocation, update or replacement (BussinessDocType
+  1/2/3) is a business message of its own, inserted the same way under its own key; another
+  document is a DocumentConflict;
 - a status report reads the document's deliveries `FOR UPDATE` (a row lock on PostgreSQL;
   on SQLite the app's `BEGIN IMMEDIATE` already holds off every other writer), so two reports
   on one delivery run one after the other and the second is checked against the first's
@@ -15,17 +19,18 @@ Concurrency is the database's job, not the app's:
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
-from formats.edxml import InvalidEdxml
+from formats.edxml import InvalidEdxml, read_edxml
 from mocks.qlvb.lifecycle import (
     RECALL_REQUESTED,
     DeliveryState,
@@ -36,16 +41,19 @@ from mocks.qlvb.lifecycle import (
 from mocks.qlvb.models import (
     MAX_CODE_NOTATION,
     MAX_CODE_NUMBER,
+    BusinessDelivery,
+    BusinessMessage,
     Delivery,
     Document,
     InboundKey,
     StatusEntry,
 )
 from mocks.store import InstanceStore, paged
-from mocks.vdxp.sdk import document_id_of
+from mocks.vdxp.sdk import MockError, document_id_of
 
 # DocIds are uuid5 of (instance, DocumentId): a resend computes the same id, and seeding the
 # same data twice gives the same ids.
+_Delivered = TypeVar("_Delivered", Delivery, BusinessDelivery)
 _DOC_ID_NAMESPACE = uuid.UUID("5b0c1c1e-6f1d-4a52-9a47-0d6c1b0e4a10")
 
 
@@ -68,10 +76,44 @@ class NewDocument:
     content_sha256: str
     recipients: tuple[str, ...]
     remote: Mapping[str, str] = field(default_factory=dict)
+    business_type: int = 0
+    """Bussiness/BussinessDocType: 0 new, 1 revocation, 2 update, 3 replacement (§3.3)."""
+    business_reason: str | None = None
+    fingerprint: str = ""
+    """What its recipients read of it (`content_fingerprint`): tells a resend from another
+    document under the same number."""
+    signature: dict[str, Any] | None = None
+    """The signature's check as the system judged it when it took the document."""
 
 
-_ADDRESSING = frozenset({"recipients", "remote"})
-"""`NewDocument`'s fields that become deliveries rather than columns of `Document`."""
+_NOT_COLUMNS = frozenset({"recipients", "remote", "business_reason", "fingerprint"})
+"""`NewDocument`'s fields that are no columns of `Document`: its addressing (the deliveries)
+and what only a send compares or a business message keeps."""
+
+
+def content_fingerprint(document: Mapping[str, Any]) -> str:
+    """SHA-256 of what a recipient reads of a document: subject, content, recipients,
+    attachments and business type. A resend may differ elsewhere (a retyped promulgation
+    date, another hop in TraceHeaderList, a new signature) and still be the same document."""
+    read = {
+        "subject": document.get("subject"),
+        "content": document.get("content"),
+        "to": sorted(organ["organ_id"] for organ in document["to"]),
+        "attachments": [
+            [item.get("content_id"), item.get("content_base64")]
+            for item in document.get("attachments") or ()
+        ],
+        "business_type": business_type_of(document),
+    }
+    text = json.dumps(read, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def business_type_of(document: Mapping[str, Any]) -> int:
+    """Bussiness/BussinessDocType, 0 (new) when the message has no Bussiness."""
+    business = document.get("business") or {}
+    value = business.get("business_doc_type")
+    return value if isinstance(value, int) else 0
 
 
 def describe_document(instance: str, edxml: bytes, document: Mapping[str, Any]) -> NewDocument:
@@ -92,6 +134,7 @@ def describe_document(instance: str, edxml: bytes, document: Mapping[str, Any]) 
         )
     sender = document["from"]["organ_id"]
     document_id = document_id_of(document)
+    business = document.get("business") or {}
     return NewDocument(
         doc_id=str(uuid.uuid5(_DOC_ID_NAMESPACE, f"{instance}:{document_id}")),
         document_id=document_id,
@@ -103,14 +146,47 @@ def describe_document(instance: str, edxml: bytes, document: Mapping[str, Any]) 
         edxml=edxml,
         content_sha256=hashlib.sha256(edxml).hexdigest(),
         recipients=tuple(dict.fromkeys(organ["organ_id"] for organ in document["to"])),
+        business_type=business_type_of(document),
+        business_reason=business.get("business_doc_reason"),
+        fingerprint=content_fingerprint(document),
     )
 
 
 @dataclass(frozen=True)
 class Sent:
+    """A document taken: the document and its deliveries; for a business message (`business`),
+    the document it revokes, updates or replaces, and the message's own deliveries."""
+
     document: Document
     deliveries: list[Delivery]
     duplicate: bool
+    business: BusinessMessage | None = None
+    business_deliveries: list[BusinessDelivery] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    """One entry of an inbox: a document's delivery, or a business message's (`business`)."""
+
+    delivery: Delivery | BusinessDelivery
+    document: Document
+    """The document delivered, or the one the business message refers to."""
+    business: BusinessMessage | None = None
+
+
+class DocumentConflict(MockError):
+    """Another document under the number and notation (or DocumentId) of one already sent."""
+
+    def __init__(self, existing: Document, why: str) -> None:
+        super().__init__(
+            409,
+            "DOCUMENT_CONFLICT",
+            f"{why} Nothing was delivered: a new document takes a number of its own, and a "
+            "change to one sent is a message with Bussiness/BussinessDocType 1 (revocation), "
+            "2 (update) or 3 (replacement).",
+            DocId=existing.doc_id,
+            DocumentId=existing.document_id,
+        )
 
 
 @dataclass(frozen=True)
@@ -190,7 +266,10 @@ class DocumentStore(InstanceStore):
         return (await self._session.execute(statement)).scalar_one()
 
     async def send(self, new: NewDocument, *, at: datetime) -> Sent:
-        """Store and deliver `new`, or find the copy already sent (`duplicate`)."""
+        """Store and deliver `new`; or find the copy already sent (`duplicate`); or, for a
+        business message (type 1/2/3) naming a document already here, deliver it as its own
+        message linked to that document. Another document under the same keys is refused
+        (DocumentConflict): sent as a resend, its content would be lost."""
         document = self._document(new, at=at)
         try:
             async with self._session.begin_nested():
@@ -200,16 +279,82 @@ class DocumentStore(InstanceStore):
                 self._session.add_all(deliveries)
                 await self._session.flush()
         except IntegrityError:
-            existing = await self._by_code(new.sender, new.number, new.notation)
+            existing = await self._earlier(new)
             if existing is None:  # another constraint failed: not a resend
                 raise
+            if existing.content_sha256 == new.content_sha256:
+                return Sent(existing, await self.deliveries(existing), duplicate=True)
+            if existing.sender != new.sender:
+                raise DocumentConflict(
+                    existing, "Another agency's document has this DocumentId."
+                ) from None
+            if new.business_type != 0:
+                return await self._send_business(existing, new, at=at)
+            if _fingerprint_of(existing) != new.fingerprint:
+                raise DocumentConflict(
+                    existing,
+                    "A different document was sent before under this number and notation "
+                    "(or DocumentId).",
+                ) from None
             return Sent(existing, await self.deliveries(existing), duplicate=True)
         return Sent(document, deliveries, duplicate=False)
 
+    async def _send_business(self, existing: Document, new: NewDocument, *, at: datetime) -> Sent:
+        """Deliver business message `new` about `existing`, or find it sent already."""
+        key = f"{self._instance}:{new.document_id}:{new.business_type}:{new.content_sha256}"
+        message = BusinessMessage(
+            instance=self._instance,
+            doc_id=str(uuid.uuid5(_DOC_ID_NAMESPACE, key)),
+            document_pk=existing.id,
+            business_type=new.business_type,
+            reason=new.business_reason,
+            document_id=new.document_id,
+            sender=new.sender,
+            sender_record=new.sender_record,
+            subject=new.subject,
+            edxml=new.edxml,
+            content_sha256=new.content_sha256,
+            content_length=len(new.edxml),
+            signature=new.signature,
+            created_at=at,
+        )
+        try:
+            async with self._session.begin_nested():
+                self._session.add(message)
+                await self._session.flush()
+                deliveries = self._addressed(BusinessDelivery, new, at=at, message_pk=message.id)
+                self._session.add_all(deliveries)
+                await self._session.flush()
+        except IntegrityError:
+            found = await self.find_business(message.doc_id)
+            if found is None:
+                raise
+            sent = await self.business_deliveries(found)
+            return Sent(existing, [], duplicate=True, business=found, business_deliveries=sent)
+        return Sent(existing, [], duplicate=False, business=message, business_deliveries=deliveries)
+
+    async def find_business(self, doc_id: str) -> BusinessMessage | None:
+        """The business message with this DocId."""
+        statement = select(BusinessMessage).where(
+            BusinessMessage.instance == self._instance, BusinessMessage.doc_id == doc_id
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def business_deliveries(self, message: BusinessMessage) -> list[BusinessDelivery]:
+        """The business message's deliveries in recipient order."""
+        statement = (
+            select(BusinessDelivery)
+            .where(BusinessDelivery.message_pk == message.id)
+            .order_by(BusinessDelivery.recipient)
+        )
+        return list((await self._session.execute(statement)).scalars())
+
     async def find(
-        self, *, doc_id: str | None = None, document_id: str | None = None
+        self, *, doc_id: str | None = None, document_id: str | None = None, pk: int | None = None
     ) -> Document | None:
         statement = select(Document).where(Document.instance == self._instance)
+        if pk is not None:
+            statement = statement.where(Document.id == pk)
         if doc_id is not None:
             statement = statement.where(Document.doc_id == doc_id)
         if document_id is not None:
@@ -334,24 +479,61 @@ class DocumentStore(InstanceStore):
         kept, new = await self._claim(record)
         return None if new else kept
 
-    async def inbox(
-        self, recipient: str, *, page: int, size: int
-    ) -> tuple[int, list[tuple[Delivery, Document]]]:
-        """The documents delivered to `recipient`, newest first, without their edXML."""
-        where = (
-            Delivery.instance == self._instance,
-            Delivery.recipient == recipient,
-            Delivery.remote_instance.is_(None),  # gone to another province: in no inbox here
-        )
-        statement = (
-            select(Delivery, Document)
-            .join(Document, Delivery.document_pk == Document.id)
-            .where(*where)
-            .options(defer(Document.edxml, raiseload=True))
-            .order_by(Delivery.id.desc())
+    async def inbox(self, recipient: str, *, page: int, size: int) -> tuple[int, list[InboxEntry]]:
+        """The documents and business messages delivered to `recipient`, newest first (by time
+        of delivery, then by order of arrival), without their edXML."""
+        documents = self._inbox_listing(0, Delivery, recipient)
+        business = self._inbox_listing(1, BusinessDelivery, recipient)
+        listing = union_all(documents, business).subquery()
+        statement = select(listing.c.kind, listing.c.id).order_by(
+            listing.c.at.desc(), listing.c.kind.desc(), listing.c.id.desc()
         )
         rows, total = await paged(self._session, statement, page=page, size=size)
-        return total, [(delivery, document) for delivery, document in rows]
+        keys = [(kind, pk) for kind, pk in rows]
+        found = await self._inbox_rows(
+            [pk for kind, pk in keys if kind == 0], [pk for kind, pk in keys if kind == 1]
+        )
+        return total, [found[key] for key in keys]
+
+    def _inbox_listing(
+        self, kind: int, table: type[Delivery | BusinessDelivery], recipient: str
+    ) -> Select[int, int, datetime]:
+        """(kind, id, delivered_at) of `recipient`'s deliveries in `table`, but those gone to
+        another province: they are in no inbox here."""
+        return select(
+            literal(kind).label("kind"), table.id.label("id"), table.delivered_at.label("at")
+        ).where(
+            table.instance == self._instance,
+            table.recipient == recipient,
+            table.remote_instance.is_(None),
+        )
+
+    async def _inbox_rows(
+        self, delivery_ids: list[int], business_ids: list[int]
+    ) -> dict[tuple[int, int], InboxEntry]:
+        """The inbox entries of these deliveries (0) and business deliveries (1), by key."""
+        found: dict[tuple[int, int], InboxEntry] = {}
+        unread = defer(Document.edxml, raiseload=True)
+        if delivery_ids:
+            statement = (
+                select(Delivery, Document)
+                .join(Document, Delivery.document_pk == Document.id)
+                .where(Delivery.id.in_(delivery_ids))
+                .options(unread)
+            )
+            for delivery, document in await self._session.execute(statement):
+                found[(0, delivery.id)] = InboxEntry(delivery, document)
+        if business_ids:
+            statement_b = (
+                select(BusinessDelivery, BusinessMessage, Document)
+                .join(BusinessMessage, BusinessDelivery.message_pk == BusinessMessage.id)
+                .join(Document, BusinessMessage.document_pk == Document.id)
+                .where(BusinessDelivery.id.in_(business_ids))
+                .options(unread, defer(BusinessMessage.edxml, raiseload=True))
+            )
+            for entry, message, document in await self._session.execute(statement_b):
+                found[(1, entry.id)] = InboxEntry(entry, document, message)
+        return found
 
     async def status_messages(
         self, addressee: str, *, page: int, size: int
@@ -371,21 +553,27 @@ class DocumentStore(InstanceStore):
 
     def _document(self, new: NewDocument, *, at: datetime) -> Document:
         """The row: every field of `new` but its addressing, which `_deliveries` keeps."""
-        own = {f.name: getattr(new, f.name) for f in fields(new) if f.name not in _ADDRESSING}
+        own = {f.name: getattr(new, f.name) for f in fields(new) if f.name not in _NOT_COLUMNS}
         return Document(
             instance=self._instance, **own, content_length=len(new.edxml), created_at=at
         )
 
     def _deliveries(self, document: Document, new: NewDocument, *, at: datetime) -> list[Delivery]:
         """One delivery per recipient of `document`, once it has its id."""
+        return self._addressed(Delivery, new, at=at, document_pk=document.id, updated_at=at)
+
+    def _addressed(
+        self, row: type[_Delivered], new: NewDocument, *, at: datetime, **owner: Any
+    ) -> list[_Delivered]:
+        """A `row` (a document's or a business message's delivery) per recipient of `new`,
+        delivered `at`; `owner` names what is delivered."""
         return [
-            Delivery(
-                document_pk=document.id,
+            row(
                 instance=self._instance,
                 recipient=recipient,
                 remote_instance=new.remote.get(recipient),
                 delivered_at=at,
-                updated_at=at,
+                **owner,
             )
             for recipient in new.recipients
         ]
@@ -414,6 +602,12 @@ class DocumentStore(InstanceStore):
             edxml=report.edxml,
         )
 
+    async def _earlier(self, new: NewDocument) -> Document | None:
+        """The document already here under `new`'s keys: its sender, number and notation, else
+        its DocumentId (the SDK's samples number a document otherwise than its DocumentId)."""
+        found = await self._by_code(new.sender, new.number, new.notation)
+        return found or await self.find(document_id=new.document_id)
+
     async def _by_code(self, sender: str, number: str, notation: str) -> Document | None:
         statement = select(Document).where(
             Document.instance == self._instance,
@@ -425,3 +619,12 @@ class DocumentStore(InstanceStore):
 
     async def _count(self, statement: Select[int]) -> int:
         return (await self._session.execute(statement)).scalar_one()
+
+
+def _fingerprint_of(document: Document) -> str | None:
+    """`content_fingerprint` of a document kept here, read again from its bytes (a resend is
+    rare: nothing is kept for it); None when they no longer read (a stricter codec)."""
+    try:
+        return content_fingerprint(read_edxml(document.edxml).message)
+    except InvalidEdxml:
+        return None

@@ -187,11 +187,15 @@ def create_app(
     @app.post("/sendStatus", openapi_extra=XML_BODY)
     async def send_status(request: Request) -> JSONResponse:
         """Record a status message about a document of the ledger and forward it: a
-        recipient's to the sender's province, the sender's own to every destination."""
+        recipient's to the sender's province, the sender's own to every destination. A
+        Timestamp ahead of the clock is refused as a document's date is (`future_dated`)."""
         context = _context(request)
         body = await read_body(request, XML, MAX_STATUS_BODY)
         idempotency = idempotency_key(request)
         status = read_status(body).message
+        refuse_future_dated(
+            status, now=context.now(), skew_seconds=context.config.clock_skew_seconds
+        )
         response_for, reporter = status["response_for"], status["from"]["organ_id"]
         code, timestamp = status["status_code"], status["timestamp"]
         reporter_place = instance_of(context.config.provinces, reporter)

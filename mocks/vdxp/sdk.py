@@ -162,28 +162,34 @@ def document_id_of(document: Mapping[str, Any]) -> str:
     return document_id
 
 
-def refuse_future_dated(document: Mapping[str, Any], *, now: datetime, skew_seconds: float) -> None:
-    """InvalidEdxml `future_dated` when the document's PromulgationDate, or a TraceHeader's
-    Timestamp (a hop it says it already made), is later than `now` plus `skew_seconds` (the
-    clocks of two systems differ a little), both read as Vietnam time (QCVN 102 dates carry no
-    zone). The sources are silent on what the real axis does; a document dated tomorrow is not
-    one yet (`SystemConfig.clock_skew_seconds`, assigned)."""
+def refuse_future_dated(message: Mapping[str, Any], *, now: datetime, skew_seconds: float) -> None:
+    """InvalidEdxml `future_dated` when a document's PromulgationDate, a status message's
+    Timestamp (when its reporter says it reported), or a TraceHeader's Timestamp (a hop it says
+    it already made) is later than `now` plus `skew_seconds` (the clocks of two systems differ a
+    little), all read as Vietnam time (QCVN 102 dates carry no zone). The sources are silent on
+    what the real axis does; a document dated tomorrow is not one yet, nor is a status reported
+    tomorrow (`SystemConfig.clock_skew_seconds`, assigned)."""
     latest = (now + timedelta(seconds=skew_seconds)).astimezone(VIETNAM_TIME)
-    stamps = [t.get("timestamp") for t in document.get("trace_headers") or ()]
-    if date.fromisoformat(document["promulgation"]["date"]) > latest.date():
+    stamps = [t.get("timestamp") for t in message.get("trace_headers") or ()]
+    promulgation = message.get("promulgation")  # a document's; a status message has none
+    if promulgation is not None and date.fromisoformat(promulgation["date"]) > latest.date():
         found = "MessageHeader/PromulgationInfo/PromulgationDate"
-    elif any(isinstance(s, str) and _later(s, latest) for s in stamps):  # a lenient read may
-        found = "TraceHeaderList/TraceHeader/Timestamp"  # leave one unread: None
+    elif _later(message.get("timestamp"), latest):  # a status message's (§3.4)
+        found = "MessageHeader/Timestamp"
+    elif any(_later(s, latest) for s in stamps):  # a lenient read may leave one unread: None
+        found = "TraceHeaderList/TraceHeader/Timestamp"
     else:
         return
     raise InvalidEdxml(
         f"{found} is later than now in Vietnam, past the {skew_seconds:g} s the clocks "
-        "may differ by: a document is dated when it is issued, not ahead.",
+        "may differ by: a message is dated when it is issued, not ahead.",
         rule="future_dated",
     )
 
 
-def _later(stamp: str, latest: datetime) -> bool:
+def _later(stamp: object, latest: datetime) -> bool:
+    if not isinstance(stamp, str):
+        return False
     try:
         return datetime.fromisoformat(stamp).replace(tzinfo=VIETNAM_TIME) > latest
     except ValueError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -137,6 +138,37 @@ async def test_auth_answers_a_session_kept_only_as_a_hash(
         rows[0].token_sha256 == hashlib.sha256(f"{session}\n{DST['dstcode']}".encode()).hexdigest()
     )
     assert all(session not in repr(vars(row)) for row in rows)
+
+
+async def test_a_login_is_recorded_at_the_doors_path_as_a_refused_one_is_without_its_session(
+    client: httpx.AsyncClient, portal: tuple[str, str]
+) -> None:
+    """An integrator looks for its login in the journal and the audit log by request id: a
+    refused one was there (test_dialect_doors.py), an answered one only as the token request
+    behind it. The journal holds no credential: the session is starred out at its length."""
+    answer = await client.post(
+        f"{DOOR}/auth",
+        json={"username": portal[0], "password": portal[1]},
+        headers={**DST, "X-Request-ID": "opencps-login-ok"},
+    )
+    admin = await fetch_token(client)
+    audit = await client.get(
+        f"{KG}/admin/audit", params={"request_id": "opencps-login-ok"}, headers=bearer(admin)
+    )
+    (entry,) = await journal(client, admin, "opencps-login-ok")
+
+    session = answer.json()["session"]
+    assert (answer.status_code, answer.json()["error_code"]) == (200, "0")
+    assert int(answer.headers["content-length"]) == len(answer.content)
+    assert sorted((r["path"], r["status"]) for r in audit.json()["records"]) == [
+        (f"{DOOR}/auth", 200),
+        (f"{KG}/token", 200),
+    ]
+    assert (entry["path"], entry["status"]) == ("/opencps/auth", 200)
+    starred = {**answer.json(), "session": "*" * len(session)}
+    assert json.loads(entry["response"]["body"]) == starred
+    assert session not in str(entry)
+    assert portal[1] not in str(entry)
 
 
 async def test_a_session_past_its_expiry_is_refused(

@@ -33,7 +33,11 @@ SEND = f"{DOOR}/sendEdoc"
 
 @pytest.fixture
 def settings(dialect_settings: DialectSettings) -> Settings:
-    return dialect_settings({"kiengiang": ("bus", "vdxpsdk")}, vdxp_sdk_max_file_bytes=512 * 1024)
+    return dialect_settings(
+        {"kiengiang": ("bus", "vdxpsdk")},
+        vdxp_sdk_max_file_bytes=512 * 1024,
+        vdxp_sdk_max_skew_seconds=300,  # the stale cases; no window by default
+    )
 
 
 SdkSystem = tuple[str, str]

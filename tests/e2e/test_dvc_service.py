@@ -15,6 +15,7 @@ from adapters.dvc import CONTRACTS
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from mocks.dancu.seed import CitizenRecord, generate_citizens
+from mocks.directory.agencies import find_agency
 from mocks.dvc.deadlines import due_date, resume_due_date
 from tests.fixtures.answers import assert_problem
 from tests.fixtures.bus import KG, bearer
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.anyio
 DVC = f"{KG}/dvc/v1"
 RESIDENCE = "1.004222.000.00.00.H33"  # Đăng ký thường trú: 7 working days, Công an phường
 RESIDENCE_DAYS = 7
-CODE = re.compile(r"000\.00\.07\.H33-[0-9]{6}-[0-9]{4}")
+CODE = re.compile(r"000\.00\.[0-9]{2}\.H33-[0-9]{6}-[0-9]{4}")
 
 
 @pytest.fixture(name="citizens")
@@ -73,6 +74,7 @@ async def test_verified_applicant_files_a_new_dossier(
     dossier = ok(await file(client, demo_token, new_dossier(applicant)), 201)
 
     assert CODE.fullmatch(dossier["code"])
+    assert dossier["code"].startswith(f"{dossier['agency']['id']}-")
     assert dossier["procedure_code"] == RESIDENCE
     assert dossier["status"] == {"code": 1, "name": "new"}
     assert dossier["allowed_actions"] == ["receive", "refuse", "withdraw"]
@@ -80,7 +82,10 @@ async def test_verified_applicant_files_a_new_dossier(
         "cccd": applicant.so_dinh_danh,
         "full_name": applicant.ho_va_ten,
     }
-    assert dossier["agency"]["id"] == "000.00.07.H33"
+    police = find_agency(dossier["agency"]["id"])  # of the commune the applicant lives in
+    assert police is not None
+    assert police.name.startswith("Công an ")
+    assert police.ward_code == applicant.thuong_tru.ma_phuong_xa
     assert datetime.fromisoformat(dossier["submitted_at"]).utcoffset() is not None
     assert (dossier["received_at"], dossier["due_at"]) == (None, None)
     assert [entry["action"] for entry in dossier["history"]] == ["submit"]
@@ -131,8 +136,9 @@ async def test_the_citizen_check_is_a_call_of_the_portals_own_client_through_the
                 )
             )
         ).all()
-    # The check is the portal's own call, and it joins the trail of the filing that caused it.
-    assert [tuple(row) for row in rows] == [("system-dvc", "dancu", 200, "file-and-check-1")]
+    # The check is the portal's own call, and it joins the trail of the filing that caused it;
+    # so does its lookup of the applicant's commune, whose police receive the dossier.
+    assert [tuple(row) for row in rows] == [("system-dvc", "dancu", 200, "file-and-check-1")] * 2
     assert {tuple(row) for row in trail} == {
         ("pending", "demo", "kiengiang"),  # both calls may change state: their callers first
         ("pending", "system-dvc", "kiengiang"),

@@ -64,3 +64,22 @@ async def test_head_on_a_path_without_get_is_still_405_naming_what_it_takes(
     assert head.status_code == 405
     assert head.headers["allow"] == "POST"
     assert head.content == b""
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/healthz"),  # a route of the bus: the router's 405
+        ("DELETE", f"{KG}/.well-known/jwks.json"),  # a route of an instance
+        ("POST", f"{KG}/dancu/v1/citizens/001203000001"),  # a service operation: the catalog's
+    ],
+)
+async def test_a_405_where_get_is_served_names_head_too(
+    client: httpx.AsyncClient, demo_token: str, method: str, path: str
+) -> None:
+    """RFC 9110 §15.5.6: `Allow` names what the resource takes, and it takes HEAD as GET."""
+    response = await client.request(method, path, headers=bearer(demo_token))
+
+    assert response.status_code == 405, response.text
+    assert response.headers["allow"] == "GET, HEAD"
+    assert response.json()["code"] == "METHOD_NOT_ALLOWED"

@@ -134,6 +134,24 @@ async def test_a_system_answers_its_gateway_only(deployment: Deployment) -> None
     assert gateway.status_code == 200, gateway.text
 
 
+async def test_a_system_answers_head_as_get_as_the_bus_does(deployment: Deployment) -> None:
+    """RFC 9110 §9.3.2, as `lgsp.head` serves it on the bus: a health check's `curl -I` on a
+    system's port had 405 from every GET route."""
+    settings = Settings(federation_secret=ENVIRONMENT["LGSP_FEDERATION_SECRET"])
+    key = {GATEWAY_KEY_HEADER: gateway_key(settings, instance="kiengiang", system="dvc")}
+    dvc = deployment.systems["dvc"]
+    async with httpx.AsyncClient(timeout=30) as http:
+        contract = await http.head(f"{dvc}/openapi.json")  # open without the key
+        got = await http.get(f"{dvc}/api/thutuc", headers=key)
+        head = await http.head(f"{dvc}/api/thutuc", headers=key)
+        refused = await http.delete(f"{dvc}/api/thutuc", headers=key)
+
+    assert (contract.status_code, contract.content) == (200, b"")
+    assert (head.status_code, head.content) == (got.status_code, b"") == (200, b"")
+    assert head.headers["content-length"] == str(len(got.content))
+    assert (refused.status_code, refused.headers["allow"]) == (405, "GET, HEAD")
+
+
 async def test_a_document_crosses_provinces_once_and_its_status_comes_back_once(
     deployment: Deployment,
 ) -> None:

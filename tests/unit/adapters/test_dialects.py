@@ -16,8 +16,6 @@ from adapters.dialects import lgspaccesstoken as lat
 @pytest.mark.parametrize(
     ("context", "version", "resource", "expected"),
     [
-        ("vdxp-product", "1.0", "sendEdoc", ("qlvb", "v1", "documents")),
-        ("vdxp-product", "1.0", "getReceivedEdocList", ("qlvb", "v1", "documents/inbox")),
         ("dancu", "1.0", "citizens/091", ("dancu", "v1", "citizens/091")),
         ("dldc", "1.0.0", "gioitinh", ("dldc", "v1", "gioitinh")),
         ("dmdc", "1.0", "AllCategory", ("dmdc", "v1", "AllCategory")),
@@ -202,3 +200,35 @@ def test_the_wsdl_and_the_answers_are_well_formed() -> None:
     assert parse_xml(soap.response(True)).local == "Envelope"
     fault = soap.fault(client=True, message="<b>&", code="X")
     assert parse_xml(fault).local == "Envelope"
+
+
+@pytest.mark.parametrize(
+    ("relative", "resource"),
+    [
+        ("/vdxp-product/1.0/sendEdoc", "sendEdoc"),
+        ("/vdxp-product/1.0/registerAgency", "registerAgency"),
+        ("/vdxp-product/1.0.0/sendEdoc", None),
+        ("/dancu/1.0/citizens/091", None),
+    ],
+)
+def test_the_vdxp_context_names_the_axis_resource(relative: str, resource: str | None) -> None:
+    assert apim.vdxp_resource(relative) == resource
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "fault"),
+    [
+        (401, "INVALID_TOKEN", 900901),
+        (403, "ACCESS_DENIED", 900908),
+        (403, "NOT_A_PARTY", None),  # the axis's own refusal: its form
+        (404, "NOT_FOUND", None),
+        (429, "RATE_LIMITED", 900800),
+        (422, "INVALID_EDXML", None),
+    ],
+)
+def test_only_the_gateways_refusals_are_api_manager_faults(
+    status: int, code: str, fault: int | None
+) -> None:
+    found = apim.gateway_fault(status, code)
+
+    assert (found.code if found else None) == fault

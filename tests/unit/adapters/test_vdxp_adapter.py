@@ -50,7 +50,7 @@ def make_status(reporter: str = TG_STP, code: str = "01") -> bytes:
             "from": {"organ_id": reporter, "organ_name": "Sở Tư pháp"},
             "status_code": code,
             "description": SECRET,
-            "timestamp": "2025-06-02T10:00:00",
+            "timestamp": "2025-06-02T09:20:00",
         }
     )
 

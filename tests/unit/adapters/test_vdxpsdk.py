@@ -37,6 +37,15 @@ def test_the_hmac_is_over_the_signed_json_keyed_by_the_secret() -> None:
     assert headers[sdk.SIGN_HEADER_KEY.lower()].split(";")[:2] == ["timestamp", "systemid"]
 
 
+def test_without_a_window_a_long_lived_sdk_clients_stamp_is_taken() -> None:
+    """The jar stamps once per service object: a month later its stamp is still the same."""
+    later = NOW + timedelta(days=30)
+
+    signed = sdk.verify(sent(), SECRET, now=later, max_skew=None, require=("hash-file",))
+
+    assert signed.timestamp == NOW
+
+
 def test_a_call_signed_as_the_sdk_signs_is_verified() -> None:
     signed = sdk.verify(sent(), SECRET, now=NOW, max_skew=SKEW, require=("hash-file",))
 
@@ -197,3 +206,22 @@ def test_without_nulls_leaves_out_every_null_at_any_depth() -> None:
 
     assert sdk.without_nulls(answer) == {"Answer": {"id": "a", "items": [{}]}}
     assert "null" not in json.dumps(sdk.without_nulls(answer))
+
+
+def test_unsigned_entries_read_the_sdks_header_argument() -> None:
+    """Through API Manager no HMAC covers the fields: the jar's `XroadVnpt-*` headers first,
+    then plain headers, then a JSON body; anything else (the signature headers) is left out."""
+    headers = {
+        "xroadvnpt-messagetype": "edoc",
+        "docid": "abc",
+        "xroadvnpt-sign-header": "{}",
+        "xroadvnpt-status": "x" * (sdk.MAX_VALUE + 1),
+    }
+    body = b'{"servicetype": "eDoc", "docId": "ignored", "page": 2}'
+
+    assert sdk.unsigned_entries(headers, body) == {
+        "servicetype": "eDoc",
+        "messagetype": "edoc",
+        "docId": "abc",
+    }
+    assert sdk.unsigned_entries({}, b"[1") == {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
+from typing import Literal
 
 import pytest
 
@@ -182,6 +183,19 @@ def test_era_2024_keeps_the_seeds_routing_whatever_the_date() -> None:
     assert receiving_agency("91", LLTP, on=date(2026, 1, 5)).organ_id == "000.00.01.H33"
     assert receiving_agency("91", "1.001612").name == "Ủy ban nhân dân thành phố Rạch Giá"
     assert agencies_of("91") == AGENCIES["91"]
+
+
+@pytest.mark.parametrize("era", ["2024", "2026"])
+def test_a_commune_level_dossier_goes_to_the_applicant_s_commune_before_the_merger(
+    era: Literal["2024", "2026"],
+) -> None:
+    """Phường Đông Hồ (30769) of Hà Tiên had its own police: a residence registration of a
+    household there was theirs, not the capital ward's (Vĩnh Thanh, Rạch Giá)."""
+    agency = receiving_agency(
+        "91", "1.004222", era=era, on=date(2025, 6, 2), home=("2024", "30769")
+    )
+
+    assert (agency.name, agency.ward_code) == ("Công an phường Đông Hồ, thành phố Hà Tiên", "30769")
 
 
 def test_the_district_s_procedures_go_to_the_ward_after_the_merger() -> None:

@@ -27,6 +27,7 @@ from mocks.dvc.opencps_sync import (
     portal_dstcode,
     queued_sync,
     running_syncer,
+    sync_json,
 )
 from mocks.dvc.seed import seeded_dossiers
 from tests.fixtures.apps import serving
@@ -146,7 +147,7 @@ async def test_a_new_dossier_is_looked_up_then_created_with_the_dstcode(
     assert scripted.requests[2][2]["isUpdating"] == "False"
     assert scripted.requests[2][2]["session"] == "s-1"
     [row] = await rows(database)
-    assert (row.state, row.attempts, row.error_code) == ("synced", 0, None)
+    assert (row.state, row.attempts, row.error_code) == ("synced", 1, None)  # its one call
 
 
 @pytest.mark.parametrize(("era", "dstcode"), [("2026", "000.00.00.H01"), ("2024", "000.00.00.H33")])
@@ -195,7 +196,7 @@ async def test_exists_with_da_ton_tai_counts_as_already_synced(database: MockDat
         await syncer.sync_due()
 
     [row] = await rows(database)
-    assert (row.state, row.attempts, row.error_code) == ("synced", 0, "-3")
+    assert (row.state, row.attempts, row.error_code) == ("synced", 1, "-3")
     assert scripted.services().count("DongBoHoSoMC") == 1
 
 
@@ -235,6 +236,29 @@ async def test_a_refusal_is_retried_later_then_reported_failed(
     [row] = await rows(database)
     assert (row.state, row.attempts) == ("failed", MAX_ATTEMPTS)
     assert scripted.services().count("DongBoHoSoMC") == MAX_ATTEMPTS
+
+
+async def test_a_sync_delivered_after_a_refusal_counts_both_calls(database: MockDatabase) -> None:
+    """As the bus's outbox counts a hand-over's (`attempts: 1` delivered at once): the
+    delivering call counts; the report still tells the refused ones apart."""
+    await queue(database, dossier_of())
+    clock = Clock()
+    answers = iter([reply("-2", "DonViXuLy is required."), reply("0")])
+    syncer, scripted, http = await syncer_for(
+        database,
+        lambda service, body: next(answers) if service == "DongBoHoSoMC" else reply("0", result=[]),
+        clock,
+    )
+
+    async with http:
+        await syncer.sync_due()
+        clock.now += timedelta(minutes=10)
+        await syncer.sync_due()
+
+    [row] = await rows(database)
+    assert (row.state, row.attempts) == ("synced", 2)
+    assert (sync_json(row)["SoLanLoi"], sync_json(row)["SoLanGui"]) == (1, 2)
+    assert scripted.services().count("DongBoHoSoMC") == 2
 
 
 async def test_a_dossiers_later_change_waits_for_its_earlier_one(database: MockDatabase) -> None:
@@ -306,6 +330,7 @@ async def test_the_portal_reports_its_syncs_newest_first_without_personal_data(
         "ThuTu": dossier.progress[-1].position,
         "TrangThaiDongBo": "pending",
         "SoLanLoi": 1,
+        "SoLanGui": 1,
         "MaLoi": "-2",
         "ThongBao": "DonViXuLy is required.",
         "LanGuiTiepTheo": None,

@@ -86,11 +86,12 @@ async def test_router_404_is_a_shouted_code_that_does_not_echo_the_path(ngsp: Fa
     assert "091089482999" not in response.text
 
 
-async def test_router_405_keeps_its_allow_header(ngsp: FastAPI) -> None:
+async def test_router_405_keeps_its_allow_header_with_head_beside_get(ngsp: FastAPI) -> None:
+    """HEAD is served wherever GET is (`kit.head`: the bus, and a mock run as a process)."""
     response = await call(ngsp, "POST", "/items/1")
 
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
     assert response.json()["message"] == "METHOD_NOT_ALLOWED"
 
 

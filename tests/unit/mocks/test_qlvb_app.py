@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from formats.edxml import (
     InvalidEdxml,
     parse_edxml,
+    parse_status,
     render_edxml,
     render_status,
     validate_document,
@@ -64,7 +65,7 @@ def status_message(document: dict[str, Any], reporter: str, code: str) -> bytes:
             "from": {"organ_id": reporter, "organ_name": "Cơ quan báo trạng thái"},
             "status_code": code,
             "description": f"Trạng thái {code}",
-            "timestamp": "2025-06-02T10:00:00",
+            "timestamp": "2025-06-02T09:20:00",
             "staff_info": {"department": "Văn thư", "staff": "Lê Thị Tú"},
         }
     )
@@ -221,7 +222,7 @@ async def test_recipient_takes_a_document_from_arrival_to_done_and_the_sender_se
     assert [entry["StatusCode"] for entry in delivery["History"]] == ["01", "03", "04", "05", "06"]
     first = delivery["History"][0]
     assert first["Description"] == "Trạng thái 01"
-    assert first["Timestamp"] == "2025-06-02T10:00:00"
+    assert first["Timestamp"] == "2025-06-02T09:20:00"
     assert first["StaffInfo"] == {
         "Department": "Văn thư",
         "Staff": "Lê Thị Tú",
@@ -566,6 +567,33 @@ async def test_a_document_dated_ahead_of_the_clock_is_refused_with_nothing_store
     else:
         assert assert_fail(response, 422, "INVALID_EDXML")["Rule"] == rule
         assert await count_documents(url) == before
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "refused"),
+    [  # the clock stands at NOW, 2025-06-02 09:30 in Vietnam; 300 s of skew are allowed
+        pytest.param("2025-06-02T09:36:00", True, id="reported-in-6-minutes"),
+        pytest.param("2025-06-03T09:00:00", True, id="reported-tomorrow"),
+        pytest.param("2025-06-02T09:34:00", False, id="within-the-skew"),
+    ],
+)
+async def test_a_status_reported_ahead_of_the_clock_is_refused_and_the_trace_stays(
+    client: httpx.AsyncClient, timestamp: str, refused: bool
+) -> None:
+    """A status message is dated as a document is: its Timestamp is when it was reported."""
+    document = make_document(number="18")
+    sent = assert_ok(await send(client, document))
+    message = {**parse_status(status_message(document, STC, "01")), "timestamp": timestamp}
+
+    response = await client.post("/updateStatus", content=render_status(message), headers=XML)
+
+    [delivery] = await trace(client, sent["DocId"])
+    if refused:
+        assert assert_fail(response, 422, "INVALID_EDXML")["Rule"] == "future_dated"
+        assert (delivery["StatusCode"], delivery["History"]) == (None, [])
+    else:
+        assert_ok(response)
+        assert delivery["StatusCode"] == "01"
 
 
 @pytest.mark.parametrize(

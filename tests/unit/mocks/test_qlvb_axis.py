@@ -582,7 +582,7 @@ async def test_each_status_reported_here_on_another_provinces_document_is_left_f
     assert (first["from"]["organ_id"], first["status_code"], first["timestamp"]) == (
         TG_STP,
         "01",
-        "2025-06-02T10:00:00",
+        "2025-06-02T09:20:00",
     )
     assert first["staff_info"]["staff"] == "Lê Thị Tú"
 

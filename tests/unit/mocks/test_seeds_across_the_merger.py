@@ -1,5 +1,6 @@
 """Era 2026 seeds records on both sides of 1 July 2025: those before with the old province's
-bodies and codes, those after with today's; era 2024 keeps the seeds as they were."""
+bodies and codes, those after with today's; era 2024 keeps the seeds' bodies and codes, a
+commune-level dossier at the applicant's own commune in both."""
 
 from __future__ import annotations
 
@@ -55,6 +56,23 @@ def test_era_2026_commune_dossiers_go_to_the_applicant_s_commune(province_code: 
         if item.day >= MERGER:
             assert not {"thành phố", "huyện"} & set(agency.name.split(", "))
             assert ", " not in agency.name  # no district after the commune
+
+
+@pytest.mark.parametrize("province_code", SEEDED)
+def test_era_2024_commune_dossiers_go_to_the_applicant_s_commune_too(province_code: str) -> None:
+    """Districts existed: a commune-level procedure was the applicant's commune's, not the
+    capital ward's for every household (as era 2026 files one dated before the merger)."""
+    planned = plan_dossiers(province_code=province_code, seed=2024, population=200, era="2024")
+
+    communal = [p for p in planned if (a := find_agency(p.agency_id)) and a.level == "commune"]
+    assert communal
+    homes = set()
+    for item in communal:
+        agency = find_agency(item.agency_id)
+        assert agency is not None
+        homes.add(item.applicant.thuong_tru.ma_phuong_xa)
+        assert (agency.era, agency.ward_code) == ("2024", item.applicant.thuong_tru.ma_phuong_xa)
+    assert len(homes) > 1, "every applicant of one commune proves nothing"
 
 
 def test_a_residence_registration_from_dong_ho_goes_to_dong_ho_s_police() -> None:

@@ -80,7 +80,7 @@ async def submit(
 
 
 def status(
-    document: dict[str, Any], reporter: str, code: str, at: str = "2025-06-02T10:00:00"
+    document: dict[str, Any], reporter: str, code: str, at: str = "2025-06-02T09:20:00"
 ) -> bytes:
     return render_status(
         {**parse_status(status_message(document, reporter, code)), "timestamp": at}
@@ -286,6 +286,20 @@ async def test_a_document_dated_after_today_is_refused_and_nothing_forwarded(
 # --- statuses ---------------------------------------------------------------------------------
 
 
+async def test_a_status_reported_after_now_is_refused_and_nothing_forwarded(
+    axis: httpx.AsyncClient, handovers: HandoverBus
+) -> None:
+    """A status message's Timestamp is checked as a document's date, with the same skew."""
+    document = make_document(to=(TG_STP,), number="29")
+    assert_ok(await submit(axis, render_edxml(document)))
+    later = (NOW + timedelta(minutes=6)).replace(tzinfo=None).isoformat()  # the axis's clock
+
+    response = await submit(axis, status(document, TG_STP, "01", at=later), path="/sendStatus")
+
+    assert assert_fail(response, 422, "INVALID_EDXML")["Rule"] == "future_dated"
+    assert len(handovers.handed) == 1  # the document's hand-over alone
+
+
 async def test_a_recipients_status_goes_to_the_senders_province_alone(
     axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
@@ -350,7 +364,7 @@ async def test_the_same_code_reported_again_later_is_a_status_of_its_own(
     document = make_document(to=(TG_STP,), number="24")
     assert_ok(await submit(axis, render_edxml(document)))
 
-    for at in ("2025-06-02T10:00:00", "2025-06-03T10:00:00"):  # two recalls, a day apart
+    for at in ("2025-06-02T09:00:00", "2025-06-02T09:20:00"):  # two recalls, 20 min apart
         answer = assert_ok(await submit(axis, status(document, STP, "13", at), path="/sendStatus"))
         assert answer["Duplicate"] is False
 

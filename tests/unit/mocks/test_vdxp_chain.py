@@ -165,7 +165,7 @@ async def test_a_document_reaches_the_other_province_once_and_its_statuses_come_
     assert at_kg[KG_STC]["RemoteInstance"] is None
     assert (at_kg[TG_STP]["RemoteInstance"], at_kg[TG_STP]["StatusCode"]) == ("tiengiang", "03")
     assert [h["StatusCode"] for h in at_kg[TG_STP]["History"]] == ["01", "03"]
-    assert at_kg[TG_STP]["History"][0]["Timestamp"] == "2025-06-02T10:00:00"  # the message's
+    assert at_kg[TG_STP]["History"][0]["Timestamp"] == "2025-06-02T09:20:00"  # the message's
     assert [h["StatusCode"] for h in at_kg[TG_UBND]["History"]] == ["01"]
     assert [d["Instance"] for d in trail["Destinations"]] == ["tiengiang"]
     assert [(s["From"], s["StatusCode"]) for s in trail["Statuses"]] == [

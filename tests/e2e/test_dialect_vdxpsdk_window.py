@@ -1,0 +1,56 @@
+"""A vendor's long-lived VDXP SDK client (the jar stamps `XroadVnpt-timestamp` once, when its
+service object is made) keeps working at the bus's default: no window is checked unless the
+operator sets `LGSP_VDXP_SDK_MAX_SKEW_SECONDS` (no source says the real axis checks one)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+
+from adapters.dialects import vdxpsdk as sdk
+from formats.dates import VIETNAM_TIME
+from lgsp.settings import Settings
+from tests.e2e.test_dialect_vdxpsdk import SEND, sdk_headers
+from tests.e2e.test_sdk_documents import STC, STP, as_sent
+from tests.fixtures.bus import KG, DialectSettings
+from tests.fixtures.cli import CreateClient
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def settings(dialect_settings: DialectSettings) -> Settings:
+    return dialect_settings({"kiengiang": ("bus", "vdxpsdk")})
+
+
+async def test_a_service_object_made_a_day_ago_still_sends_and_lists(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    create_client: CreateClient,
+) -> None:
+    monkeypatch.setenv("LGSP_DATA_DIR", str(settings.data_dir))
+    systems = []
+    for organisation in (STP, STC):
+        shown = await create_client(
+            "QLVB vendor (SDK)", "--service", "qlvb", "--dialect", "vdxpsdk",
+            "--organisation", organisation,
+        )  # fmt: skip
+        systems.append((shown["systemid"], shown["secret"]))
+    made = datetime.now(VIETNAM_TIME) - timedelta(hours=25)  # when the service object was made
+    data = as_sent("edoc_update.edxml", "17601")
+
+    sent = await client.post(SEND, content=data, headers=sdk_headers(systems[0], data, at=made))
+    entries = {"Content-Type": "application/json", "servicetype": "eDoc", "messagetype": "edoc"}
+    listed = await client.post(
+        f"{KG}/vdxp-sdk/getReceivedEdocList",
+        headers={**sdk.signed_headers(*systems[1], entries, timestamp=sdk.format_timestamp(made)),
+                 "Content-Type": "application/json"},
+    )  # fmt: skip
+
+    assert (sent.status_code, sent.json()["status"]) == (202, "OK"), sent.text
+    assert listed.status_code == 200, listed.text
+    assert sent.json()["DocId"] in [k["docId"] for k in listed.json()["data"]]
+    assert settings.vdxp_sdk_max_skew_seconds == 0  # the default: no environment set
