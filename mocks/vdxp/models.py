@@ -48,7 +48,15 @@ class LedgerDocument(VdxpBase):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class LedgerBusiness(VdxpBase):
+class _AboutDocument:
+    """The columns of a row about a ledger document: a business message's, a status's."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_pk: Mapped[int] = mapped_column(ForeignKey("vdxp_document.id", ondelete="CASCADE"))
+    instance: Mapped[str] = mapped_column(String(INSTANCE_LENGTH))
+
+
+class LedgerBusiness(_AboutDocument, VdxpBase):
     """A revocation (1), update (2) or replacement (3) of a ledger document (Bussiness/
     BussinessDocType, DOMAIN.md §3.3): a message under the document's own DocumentId, as the
     VDXP SDK's samples send them, forwarded to its `To` provinces as a message of its own.
@@ -61,9 +69,6 @@ class LedgerBusiness(VdxpBase):
     __tablename__ = "vdxp_business"
     __table_args__ = (UniqueConstraint("document_pk", "content_sha256"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    document_pk: Mapped[int] = mapped_column(ForeignKey("vdxp_document.id", ondelete="CASCADE"))
-    instance: Mapped[str] = mapped_column(String(INSTANCE_LENGTH))
     business_type: Mapped[int] = mapped_column(Integer)
     recipients: Mapped[list[str]] = mapped_column(JSON)
     destinations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
@@ -72,7 +77,7 @@ class LedgerBusiness(VdxpBase):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class LedgerStatus(VdxpBase):
+class LedgerStatus(_AboutDocument, VdxpBase):
     """One status message (§3.4) about a ledger document, in the order it passed through.
 
     `destinations` lists the instances it was forwarded to: the sender's, for a recipient's
@@ -82,9 +87,6 @@ class LedgerStatus(VdxpBase):
     __tablename__ = "vdxp_status"
     __table_args__ = (UniqueConstraint("document_pk", "position"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    document_pk: Mapped[int] = mapped_column(ForeignKey("vdxp_document.id", ondelete="CASCADE"))
-    instance: Mapped[str] = mapped_column(String(INSTANCE_LENGTH))
     position: Mapped[int] = mapped_column(Integer)
     reporter: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))  # From/OrganId
     status_code: Mapped[str] = mapped_column(String(2))  # StatusCode

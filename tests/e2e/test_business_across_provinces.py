@@ -4,26 +4,19 @@ document, and reaches the recipient's inbox beside it; nothing ends as a dead le
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 
-from lgsp.settings import Settings
+from tests.e2e.test_eras import settings
 from tests.e2e.test_sdk_documents import XML, as_sent
-from tests.fixtures.bus import bearer, bus_settings, fetch_token
+from tests.fixtures.bus import bearer, fetch_token
 from tests.fixtures.documents import RECIPIENT
 from tests.fixtures.waiting import eventually
 
 pytestmark = pytest.mark.anyio
+__all__ = ["settings"]  # the fixture: the bus in today's era, An Giang and Đồng Tháp
 
 AG, DT = "/lgsp/angiang", "/lgsp/dongthap"
-
-
-@pytest.fixture
-def settings(bus_database_url: str, bus_data_dir: Path) -> Settings:
-    """The tests' bus in today's era: An Giang and Đồng Tháp."""
-    return bus_settings(bus_database_url, bus_data_dir).model_copy(update={"era": "2026"})
 
 
 async def test_a_revocation_reaches_the_other_province_linked_to_its_document(
