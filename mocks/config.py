@@ -62,7 +62,15 @@ class SystemConfig(BaseModel):
     )
     revoked_serials: list[str] = Field(
         default_factory=list,
-        description="Hex serials of signing certificates the roots' CRLs revoke.",
+        description="Hex serials of signing certificates the roots' CRLs revoke (revoked "
+        "under each root of `trusted_roots_pem`: a serial is unique per issuer only).",
+    )
+    crls_pem: str = Field(
+        default="",
+        description="PEM CRLs of issuing CAs below the trusted roots, as their operator "
+        "supplies them: each revokes a certificate only when the CA its path names as issuer "
+        "signed it. Without its issuer's CRL a certificate is not found revoked (no CRL "
+        "distribution point is fetched).",
     )
     trust_refresh_seconds: float = Field(
         default=5.0,
