@@ -133,7 +133,8 @@ async def judged_signature(context: Context, edxml: bytes) -> dict[str, object]:
 
 
 def trust_of(config: SystemConfig) -> Trust:
-    """The roots, revoked serials (under each of those roots) and CRLs the configuration names."""
+    """The roots, revoked serials (under each of those roots) and CRLs the configuration names:
+    the CRLs sit in the roots' PEM (`LGSP_TRUSTED_ROOTS_FILE`), as an operator supplies them."""
     roots = (
         tuple(x509.load_pem_x509_certificates(config.trusted_roots_pem.encode()))
         if config.trusted_roots_pem.strip()
@@ -144,7 +145,8 @@ def trust_of(config: SystemConfig) -> Trust:
         roots=roots,
         revoked=frozenset((root.subject, serial) for root in roots for serial in serials),
         crls=tuple(
-            x509.load_pem_x509_crl(block.encode()) for block in _CRL_PEM.findall(config.crls_pem)
+            x509.load_pem_x509_crl(block.encode())
+            for block in _CRL_PEM.findall(config.trusted_roots_pem)
         ),
     )
 

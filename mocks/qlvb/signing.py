@@ -5,9 +5,9 @@ a real e-office fetches the government CA's CRL (RFC 5280 §5): here from the bu
 (`{bus_url}/ca/trust.pem` and `/ca/crl.der`), kept `trust_refresh_seconds`, on top of the roots
 its configuration names. A CRL whose signature no published root verifies (with an algorithm of
 the explicit list) is refused, and the last good copy kept; what it revokes is keyed by its
-issuer and serial, a serial being unique per issuer only. CRLs of issuing CAs below a root come
-from the configuration (`SystemConfig.crls_pem`): each counts for a certificate whose issuer on
-a validated path signed it (formats/xmldsig.py `Trust`).
+issuer and serial, a serial being unique per issuer only. CRLs of issuing CAs below a root
+come from the configuration (in `SystemConfig.trusted_roots_pem`): each counts for a
+certificate whose issuer on a validated path signed it (formats/xmldsig.py `Trust`).
 
 The sender's system signs, as the sending agency, with the key and certificate its CA issued to
 that agency (`SystemConfig.signing_identities`, handed over at provisioning): the documents and

@@ -81,7 +81,8 @@ async def test_the_configuration_keys_its_serials_by_its_roots_and_keeps_its_crl
     tmp_path: Path,
 ) -> None:
     """Configured serials are revoked under each configured root (a serial is unique per issuer
-    only); configured CRLs (an issuing CA's, as its operator supplies them) reach every check."""
+    only); CRLs in the roots' PEM (an issuing CA's, as its operator supplies them) reach every
+    check."""
     root = signing.root()
     crls = [
         make_crl(root.certificate, root.key, [(serial, NOW)], now=NOW)
@@ -94,9 +95,10 @@ async def test_the_configuration_keys_its_serials_by_its_roots_and_keeps_its_crl
         province_code="91",
         seed=7,
         database_url=f"sqlite+aiosqlite:///{tmp_path}/q.db",
-        trusted_roots_pem=certificate_pem(root.certificate).decode(),
+        trusted_roots_pem=certificate_pem(root.certificate).decode()
+        + "its CAs' CRLs:\n"
+        + "\n".join(crls),
         revoked_serials=["1bad"],
-        crls_pem="a CA's CRLs:\n" + "\n".join(crls),
     )
 
     configured = trust_of(config)
@@ -104,5 +106,6 @@ async def test_the_configuration_keys_its_serials_by_its_roots_and_keeps_its_crl
         configured, bus_of(CertificateAuthority(tmp_path)), refresh_seconds=60
     ).current()
 
+    assert configured.roots == (root.certificate,)
     assert configured.revoked == frozenset({(root.certificate.subject, 0x1BAD)})
     assert [[e.serial_number for e in crl] for crl in trust.crls] == [[0x51], [0x52]]
