@@ -104,6 +104,14 @@ class DossierSnapshot(StrictInput):
     returned_at: AwareDatetime | None = None
     refused_at: AwareDatetime | None = None
 
+    @model_validator(mode="after")
+    def _code_of_the_agency(self) -> DossierSnapshot:
+        # Whose dossier it is: a client bound to an organisation syncs only its own
+        # (services/dvcqg.toml), so the code may not name another agency than `agency`.
+        if not self.code.startswith(self.agency.id + "-"):
+            raise ValueError("code must begin with agency.id ({agencyId}-{yyMMdd}-{NNNN})")
+        return self
+
 
 class ProgressEntry(StrictInput):
     """The entry the change appended (`CapNhatTienDoHoSoMC`, DOMAIN.md §4.3)."""

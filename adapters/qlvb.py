@@ -736,10 +736,16 @@ _STRICT_OPERATIONS = frozenset({SEND_DOCUMENT, POST_STATUS})
 
 
 def _json_document(body: bytes) -> Any:
+    """The body labelled JSON, decoded; else refused as every JSON body is (422, `errors` with
+    `json_invalid`, the gateway's and the portal's word), under the operation's own code."""
     try:
         return json.loads(body)
     except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the stack
-        raise InvalidEdxml("The body is not JSON.", rule="not_json") from None
+        raise InvalidEdxml(
+            "The body is labelled application/json but is not JSON; send edXML as application/xml.",
+            rule="not_json",
+            errors=[{"loc": ["body"], "msg": "Not valid JSON", "type": "json_invalid"}],
+        ) from None
 
 
 def _text(record: Mapping[str, Any], key: str) -> str:

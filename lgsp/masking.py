@@ -97,6 +97,7 @@ def mask_personal_data(text: str) -> str:
 # letter is part of a hex id, and a canonical uuid (8-4-4-4-12 hex) is never touched.
 _NINE_DIGITS_RUN = re.compile(r"[0-9]{9}")
 _UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+_HEX_ID = re.compile(r"[0-9A-Fa-f]+")
 _STANDING_RUN = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9]{12}|[0-9]{9})(?![0-9A-Fa-f])")
 
 
@@ -104,6 +105,11 @@ def mask_request_id(request_id: str) -> str:
     """The id as logs, audit records and journal entries keep it: a citizen's number standing
     on its own masked (`cccd-091*******34`), a hex id or a uuid unchanged."""
     if _NINE_DIGITS_RUN.search(request_id) is None:  # most ids: nothing to look at
+        return request_id
+    # A hex id, such as the bus's own (a hop passes it on): a run of digits that stands on its
+    # own would be all of it, and only 9 or 12 digits are masked (issue 21: the bus's ids end
+    # in a zero-padded counter, and every hop after the first looked for uuids in them).
+    if len(request_id) not in (9, 12) and _HEX_ID.fullmatch(request_id):
         return request_id
     uuids = [uuid.span() for uuid in _UUID.finditer(request_id)]
 

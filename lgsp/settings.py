@@ -91,11 +91,12 @@ class Settings(BaseSettings):
     client_cache_seconds: float = Field(default=2.0, ge=0, le=300)
     """How long a client's rights and revocation are cached; 0 reads them on every call."""
 
-    vdxp_sdk_max_skew_seconds: int = Field(default=0, ge=0, le=7 * 86_400)
+    vdxp_sdk_max_skew_seconds: int = Field(default=86_400, ge=0, le=7 * 86_400)
     """How far a VDXP SDK call's signed `XroadVnpt-timestamp` may be from the bus's clock; 0
-    (the default) checks none (assigned: no source says the axis enforces a window, and the
-    SDK stamps once, when its service object is made, so any window ends a long-lived client).
-    The HMAC still covers the timestamp, the file's hash and every entry."""
+    checks none (assigned: no source says the axis enforces a window). A day by default: the
+    SDK stamps once, when its service object is made, so a short window ends a long-lived
+    client, while no window at all would let a captured read call (`getReceivedEdocList`,
+    `getEdoc`) be replayed for ever, since the SDK sends no nonce."""
 
     vdxp_sdk_max_file_bytes: int = Field(default=21 * 1024 * 1024, ge=1024, le=1024**3)
     """Largest file a VDXP SDK `sendEdoc` may carry, multipart framing included (assigned:

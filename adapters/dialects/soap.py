@@ -26,6 +26,7 @@ from datetime import date, datetime
 from xml.sax.saxutils import escape, quoteattr
 
 from formats._xml_guard import EdxmlLimits, InvalidEdxml, Node, parse_xml
+from formats.dates import VIETNAM_TIME
 from formats.ngsp import request_object
 
 NAMESPACE = "http://dancuquocgia.bca"
@@ -175,7 +176,8 @@ def response(ton_tai: bool) -> bytes:
 
 
 def nhan_than_response(found: list[tuple[str, str, date]], *, at: datetime) -> bytes:
-    """`CongdanCollection` with a `CongDan` per citizen found: (number, full name, birth date)."""
+    """`CongdanCollection` with a `CongDan` per citizen found: (number, full name, birth date).
+    `ThoiDiemDuLieu` is `at` in Vietnam time (+07:00), as every time the bus answers."""
     people = "".join(
         f"<dc:CongDan><dc:SoDinhDanh>{escape(number)}</dc:SoDinhDanh><dc:SoCMND/>"
         f"<dc:HoVaTen>{_name_parts(name)}</dc:HoVaTen>"
@@ -185,7 +187,8 @@ def nhan_than_response(found: list[tuple[str, str, date]], *, at: datetime) -> b
     )
     return _envelope(
         f'<dc:CongdanCollection xmlns:dc="{DANCU_NAMESPACE}" SoCongDan="{len(found)}" '
-        f'GhiChu="" ThoiDiemDuLieu="{at.isoformat(timespec="seconds")}">{people}'
+        f'GhiChu="" ThoiDiemDuLieu="{at.astimezone(VIETNAM_TIME).isoformat(timespec="seconds")}">'
+        f"{people}"
         "</dc:CongdanCollection>"
     )
 

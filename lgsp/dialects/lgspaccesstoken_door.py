@@ -1,20 +1,34 @@
-"""The `lgspaccesstoken` door (`adapters.dialects.lgspaccesstoken`)."""
+"""The `lgspaccesstoken` door (`adapters.dialects.lgspaccesstoken`).
+
+`RECEIVER_CODE` names the province a provincial service is asked at: an instance's name, a
+province code (today's, or one of the old provinces merged into it), or an agency's organ id
+(QĐ 20/2020: its level-1 letter code is its province's), as the Khánh Hòa client and the
+X-Road addressing name a receiver (DOMAIN.md §2.2, §8.1). A refusal's `message` begins with the
+bus's stable code (`UNKNOWN_RECIPIENT: …`) and names the caller's headers, never the bus's.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
 from starlette.types import Send
 
 from adapters.dialects import lgspaccesstoken as lat
-from lgsp.dialects.door import Door, DoorCall
-from lgsp.dialects.exchange import KEPT_FROM_CORE, Answer, header, problem_of, respond
+from formats.codes import ORGAN_ID
+from lgsp.dialects.door import Door, DoorCall, problem_adapter
+from lgsp.dialects.exchange import KEPT_FROM_CORE, Answer, exchange, header, problem_of, respond
 from lgsp.dialects.tokens import digest
-from lgsp.errors import InvalidToken
+from lgsp.errors import InvalidToken, TargetNotFound
 from lgsp.routing.resolver import TARGET_HEADER
+from lgsp.routing.systems import organisations
+from lgsp.state import BusState
+
+_PROVINCE_CODE = re.compile(r"^[0-9]{2}$")
+_ORGAN_ID = re.compile(ORGAN_ID)
 
 
 class AccessTokenDoor(Door):
@@ -57,7 +71,21 @@ class AccessTokenDoor(Door):
         extra = []
         receiver = header(call.scope, lat.RECEIVER_HEADER.lower().encode())
         if receiver and header(call.scope, TARGET_HEADER.lower().encode()) is None:
-            extra.append((TARGET_HEADER.lower().encode(), receiver.encode("latin-1")))
+            target = self._receiver_instance(call.bus, receiver.strip())
+            if target is None and credential is not None:
+                refusal = TargetNotFound(
+                    f"{lat.RECEIVER_HEADER} names no province of this bus: {receiver!r} (send "
+                    "an instance's name, a province code or an agency's organ id)."
+                )
+                answer = await exchange(
+                    problem_adapter(refusal, instance=self.instance),
+                    call.scope,
+                    call.receive,
+                    recorded=False,
+                )
+                await self._reply(call, answer, lambda send: self._envelope(send, answer, None))
+                return
+            extra.append((TARGET_HEADER.lower().encode(), (target or receiver).encode("latin-1")))
         answer = await self._to_core(
             call.scope,
             call.receive,
@@ -71,6 +99,39 @@ class AccessTokenDoor(Door):
             await answer.replay(call.send)
             return
         await self._reply(call, answer, lambda send: self._envelope(send, answer, verdict))
+
+    def _receiver_instance(self, bus: BusState, receiver: str) -> str | None:
+        """The province instance `RECEIVER_CODE` names; None when it names none of this bus."""
+        topology = bus.topology
+        provinces = [i for i in topology.instances if i.kind == "province"]
+        if any(i.name == receiver for i in provinces):
+            return receiver
+        if receiver in topology.aliases:
+            return topology.aliases[receiver].name
+        if _PROVINCE_CODE.match(receiver):
+            # today's code first: in era 2026, 91 is An Giang, which Kiên Giang (91) joined
+            named = [i for i in provinces if i.province_code == receiver]
+            named += [i for i in provinces if receiver in (*i.legacy_codes, i.seed_code)]
+            return named[0].name if named else None
+        if _ORGAN_ID.match(receiver):
+            return self._letter_codes(bus).get(receiver.rpartition(".")[2])
+        return None
+
+    def _letter_codes(self, bus: BusState) -> dict[str, str]:
+        """Level-1 letter code → the instance whose organisations carry it (computed once)."""
+        if self._letters is None:
+            topology = bus.topology
+            self._letters = {
+                organ_id.rpartition(".")[2]: instance.name
+                for instance in topology.instances
+                if instance.kind == "province"
+                for organ_id in organisations(
+                    bus.systems, [instance], bus.settings, provinces=topology.provinces
+                )
+            }
+        return self._letters
+
+    _letters: dict[str, str] | None = None
 
     def _with_bearer(self, call: DoorCall, known: tuple[str, str]) -> tuple[str | None, str | None]:
         """The credential for the core: a token sent beside the header must be its client's."""
@@ -108,9 +169,12 @@ class AccessTokenDoor(Door):
             if verdict is not None and status == 401:
                 message = verdict
             code = problem.get("code")
-            document = lat.failure(
-                status, message, problem_code=code if isinstance(code, str) else None
-            )
+            stable = code if isinstance(code, str) else None
+            # the caller named the province in RECEIVER_CODE: the bus's header is its own
+            message = message.replace(TARGET_HEADER, lat.RECEIVER_HEADER)
+            if stable is not None:
+                message = f"{stable}: {message}"
+            document = lat.failure(status, message, problem_code=stable)
         kept = [(k, v) for k, v in answer.headers if k.lower() in KEPT_FROM_CORE]
         await respond(send, status, document, kept=kept)
         if answer.failure is not None:

@@ -384,6 +384,9 @@ def _translated(answer: Answer, result: Callable[[Any], Any]) -> Document:
         return dvc.reply(dvc.OK, "Thành công", result=result(problem_of(answer.body)))
     problem = problem_of(answer.body)
     message = str(problem.get("detail") or problem.get("title") or "The call was refused.")
+    stable = problem.get("code")
+    if isinstance(stable, str):  # the bus's stable code first, as AGENCY_CODE_CLOSED's is
+        message = f"{stable}: {message}"
     if answer.status in (401, 403):
         code = dvc.REFUSED
     elif answer.status == 404:

@@ -49,6 +49,22 @@ class Answer:
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    content_type: bytes | None = None
+    """The first `Content-Type` field's value, noted as the fields were parsed."""
+    codings: tuple[bytes, ...] = ()
+    """Each `Content-Encoding` field's value, in order (each may list several, by commas)."""
+
+
+_DELIMITING, _CONTENT_TYPE, _CONTENT_ENCODING = 0, 1, 2
+_NOTED_FIELDS = {
+    b"content-length": _DELIMITING,
+    b"transfer-encoding": _DELIMITING,
+    b"content-type": _CONTENT_TYPE,
+    b"content-encoding": _CONTENT_ENCODING,
+}
+"""The answer's header fields the connection notes as they are parsed (lower case): what
+delimits the body, and what the gateway reads of the answer, so no caller walks the fields
+again (issue 21)."""
 
 
 class TooLarge(Exception):
@@ -78,6 +94,8 @@ class _Connection(asyncio.Protocol):
         "_read_timeout",
         "_timer",
         "_last_read",
+        "_content_type",
+        "_codings",
     )
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -100,6 +118,8 @@ class _Connection(asyncio.Protocol):
         self._read_timeout: float | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._last_read = 0.0
+        self._content_type: bytes | None = None
+        self._codings: list[bytes] = []
 
     # asyncio.Protocol
 
@@ -144,8 +164,16 @@ class _Connection(asyncio.Protocol):
         if self._head_size > MAX_HEAD_BYTES or len(self._headers) >= MAX_HEADERS:
             raise TooLarge
         self._headers.append((name, value))
-        if name.lower() in (b"content-length", b"transfer-encoding"):
+        noted = _NOTED_FIELDS.get(name.lower())
+        if noted is None:
+            return
+        if noted == _DELIMITING:
             self._delimited = True
+        elif noted == _CONTENT_TYPE:
+            if self._content_type is None:
+                self._content_type = value
+        else:
+            self._codings.append(value)
 
     def on_headers_complete(self) -> None:
         self._status = self._parser.get_status_code()
@@ -161,11 +189,18 @@ class _Connection(asyncio.Protocol):
         if 100 <= self._status < 200:  # an interim answer (100 Continue): the final one follows
             self._status, self._headers, self._chunks, self._size = 0, [], [], 0
             self._head_size, self._delimited = 0, False
+            self._content_type, self._codings = None, []
             return
         self._done = True
         self._cancel_timer()
         waiter, self._waiter = self._waiter, None
-        answer = Answer(self._status, self._headers, b"".join(self._chunks))
+        answer = Answer(
+            self._status,
+            self._headers,
+            b"".join(self._chunks),
+            self._content_type,
+            tuple(self._codings),
+        )
         if not self._keep_alive:
             self.close()
         if waiter is not None and not waiter.done():
@@ -181,6 +216,7 @@ class _Connection(asyncio.Protocol):
         self._status, self._headers, self._chunks, self._size = 0, [], [], 0
         self._head_size, self._max_body, self._received, self._done = 0, max_body, False, False
         self._delimited = False
+        self._content_type, self._codings = None, []
         self._read_timeout = read_timeout
         self._last_read = self._loop.time()
         if read_timeout is not None:
@@ -267,16 +303,31 @@ class Http1Pool:
         encoded path and query. Raises httpx's exceptions, or `TooLarge`."""
         lines = [f"{method} {target} HTTP/1.1".encode()]
         for name, value in headers:
-            if name.lower() in _SET_HERE:
+            if name.lower() in SET_HERE:
                 continue
             if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
                 raise httpx.LocalProtocolError(f"header {name!r} holds a line break")
             lines.append(f"\r\n{name}: {value}".encode("latin-1"))
-        if body or method not in _NO_BODY_EXPECTED:
+        if body or method not in NO_BODY_EXPECTED:
             lines.append(f"\r\nContent-Length: {len(body)}".encode())
         lines.append(b"\r\n\r\n")
         lines.append(body)
-        message = b"".join(lines)
+        return await self.send(
+            b"".join(lines), method, connect=connect, read=read, pool=pool, max_body=max_body
+        )
+
+    async def send(
+        self,
+        message: bytes,
+        method: str,
+        *,
+        connect: float | None,
+        read: float | None,
+        pool: float | None,
+        max_body: int,
+    ) -> Answer:
+        """A request rendered already (`message`: its request line, header fields, blank line
+        and body, as `request` renders them; `method` is its method), its answer read."""
         for attempt in (1, 2):
             connection, reused = await self._acquire(connect, pool)
             try:
@@ -361,9 +412,9 @@ class Http1Pool:
             self._drop(self._idle.pop())
 
 
-_SET_HERE = frozenset({"content-length", "transfer-encoding"})
+SET_HERE = frozenset({"content-length", "transfer-encoding"})
 """Headers this client writes itself: the body always goes whole, with its length."""
-_NO_BODY_EXPECTED = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "TRACE"})
+NO_BODY_EXPECTED = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "TRACE"})
 
 
 class Http1Transport(httpx.AsyncBaseTransport):

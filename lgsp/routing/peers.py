@@ -45,7 +45,8 @@ class PeerLink:
     ) -> None:
         self.name = name
         self._client = client
-        self._transport = HttpTransport(client, system=name)
+        # Only `Host` and what the hop passes on: the next gateway reads none of httpx's own.
+        self._transport = HttpTransport(client, system=name, client_headers=False)
         self._credentials = credentials
         self._clock = clock
         self._token: str | None = None

@@ -46,9 +46,9 @@ def resolve_route(
     service: ServiceSpec, instance: InstanceState, topology: Topology, target: str | None
 ) -> Route:
     spec = instance.spec
+    places = _places(topology)
     if target is not None:
-        named = topology.get(target)
-        if named is None or named.kind != "province":
+        if target not in places.provinces:
             raise TargetNotFound(f"{TARGET_HEADER} names no province of this bus: {target!r}.")
         if service.owner != "province":
             raise TargetNotFound(
@@ -65,8 +65,8 @@ def resolve_route(
             f"Service {service.id} {service.version} is served by each province's LGSP: name "
             f"the province in {TARGET_HEADER}."
         )
-    national = topology.national
-    peer_name = target if spec.kind == "national" else (national.name if national else "NDXP")
+    national = places.national
+    peer_name = target if spec.kind == "national" else (national or "NDXP")
     peer = instance.peers.get(peer_name or "")
     if peer is None:
         raise UpstreamUnavailable(
@@ -74,6 +74,32 @@ def resolve_route(
             "and the topology gives no url for it."
         )
     return Forward(peer=peer, target=target)
+
+
+@value_object
+class _Places:
+    provinces: frozenset[str]
+    national: str | None
+
+
+_places_of: dict[int, tuple[Topology, _Places]] = {}
+"""Per topology (by identity, the topology kept with it): its provinces' names and its
+national instance's, read from its list on every forwarded call before (issue 21)."""
+
+
+def _places(topology: Topology) -> _Places:
+    found = _places_of.get(id(topology))
+    if found is not None and found[0] is topology:
+        return found[1]
+    national = topology.national
+    places = _Places(
+        frozenset(i.name for i in topology.instances if i.kind == "province"),
+        None if national is None else national.name,
+    )
+    if len(_places_of) >= 16:  # a process holds one topology; tests build many
+        _places_of.clear()
+    _places_of[id(topology)] = (topology, places)
+    return places
 
 
 def _local(service: ServiceSpec, instance: InstanceState) -> Local:

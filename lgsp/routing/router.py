@@ -381,6 +381,34 @@ class JsonAnswer(Response):
             self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _JSON_TYPE]
 
 
+_ERROR_SOURCE_FIELD = ERROR_SOURCE_HEADER.lower().encode("latin-1")
+
+
+class ForwardedAnswer(Response):
+    """Starlette's `Response` of the next hop's answer as it came (`media_type` its
+    `Content-Type`, None for none), with the refusing hop's `source` (`ERROR_SOURCE_HEADER`)
+    when there is one: the same attributes and raw header fields as `Response(body, status,
+    {ERROR_SOURCE_HEADER: source}, media_type)`, set directly rather than by `render` and
+    `init_headers` on every forwarded call (issue 21)."""
+
+    def __init__(
+        self, body: bytes, status_code: int, media_type: str | None, source: str | None = None
+    ) -> None:
+        self.status_code = status_code
+        if media_type is not None:
+            self.media_type = media_type
+        self.background = None
+        self.body = body
+        raw = [] if source is None else [(_ERROR_SOURCE_FIELD, source.encode("latin-1"))]
+        if not (status_code < 200 or status_code in (204, 304)):
+            raw.append((b"content-length", str(len(body)).encode("latin-1")))
+        if media_type is not None:
+            if media_type.startswith("text/") and "charset=" not in media_type.lower():
+                media_type += "; charset=" + self.charset
+            raw.append((b"content-type", media_type.encode("latin-1")))
+        self.raw_headers = raw
+
+
 STRICT_PREFERENCE = "handling=strict"
 """What a client set to strict handling is taken to prefer on every call (RFC 7240 §4.4)."""
 
@@ -425,16 +453,10 @@ async def _forward(
     response = await _call_audited(
         route.peer, forwarded, audit, instance, service, hop="forward", target=route.peer.name
     )
-    answered: dict[str, str] | None = None
+    source: str | None = None
     if response.status >= 400:  # the hop that refused said so in its problem: pass it on
-        source = forwarded_source(response.body) or error_source(route.peer.name)
-        answered = {ERROR_SOURCE_HEADER: source_header(source)}
-    return Response(
-        response.body,
-        status_code=response.status,
-        media_type=response.content_type,
-        headers=answered,
-    )
+        source = source_header(forwarded_source(response.body) or error_source(route.peer.name))
+    return ForwardedAnswer(response.body, response.status, response.content_type, source)
 
 
 async def _call_audited(

@@ -385,28 +385,6 @@ class TestLgspAccessToken:
         assert "lgsp-demo-secret" not in response.text
         assert response.headers["x-request-id"] == "lat-refused"
 
-    async def test_receiver_code_routes_to_another_province(
-        self, client: httpx.AsyncClient, demo_token: str
-    ) -> None:
-        cccd = generate_citizens(province_code="82", seed=7, count=1)[0].so_dinh_danh
-        own = await client.get(
-            f"{KG}/dancu/v1/citizens/{cccd}",
-            headers={**bearer(demo_token), "X-LGSP-Target": "tiengiang"},
-        )
-
-        response = await client.get(
-            f"{LAT}/dancu/v1/citizens/{cccd}",
-            headers={
-                lat.HEADER: access_header(*DEMO),
-                "SENDER_CODE": "000.00.01.H33",
-                "TRAN_CODE": "dancu",
-                "RECEIVER_CODE": "tiengiang",
-            },
-        )
-
-        assert own.status_code == response.status_code == 200
-        assert response.json()["data"] == own.json()
-
 
 async def test_the_index_lists_what_each_instance_speaks(client: httpx.AsyncClient) -> None:
     response = await client.get("/")

@@ -127,7 +127,8 @@ def national_sync(code: str, province_code: str, status: int = 10) -> dict[str, 
 async def test_a_tenant_cannot_rewrite_the_national_dossier_view(
     client: httpx.AsyncClient, bus: BusState, settings: Settings, demo_token: str
 ) -> None:
-    """F2: DVCQG's sync is the provincial portals' alone."""
+    """F2: DVCQG's sync is the provincial portals' and, for the dossiers of its organisation,
+    a client bound to one (services/dvcqg.toml): a tenant bound to none syncs nothing."""
     token = await tenant_token(client, bus, {"dvcqg": "*"})
     code = seeded_dossier_codes(
         province_code="82", seed=settings.seed, population=settings.population
@@ -138,7 +139,7 @@ async def test_a_tenant_cannot_rewrite_the_national_dossier_view(
     )
 
     assert forged.status_code == 403, forged.text
-    assert forged.json()["code"] == "SYSTEM_CALLERS_ONLY"
+    assert forged.json()["code"] == "ORGANISATION_REQUIRED"
     national = await client.get(f"{KG}/dvcqg/v1/dossiers/{code}", headers=bearer(demo_token))
     assert national.json()["status"]["code"] != 10
 

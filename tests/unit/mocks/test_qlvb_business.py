@@ -149,8 +149,12 @@ async def test_a_status_timestamp_written_day_first_is_taken(client: httpx.Async
     document = make_document(number="3005")
     assert_ok(await send(client, document))
     message = status_message(document, STC, "01")
-    day_first = message.replace(b"2025/06/02 10:00:00", b"02/06/2025 10:00:00")
-    assert day_first != message
+    stamp = re.search(rb"<edXML:Timestamp>(\d{4})/(\d\d)/(\d\d) ([\d:]{8})<", message)
+    assert stamp is not None, message
+    year, month, day, time = stamp.groups()
+    day_first = message.replace(
+        stamp[0], b"<edXML:Timestamp>%s/%s/%s %s<" % (day, month, year, time)
+    )
 
     answer = assert_ok(await client.post("/updateStatus", content=day_first, headers=XML))
 

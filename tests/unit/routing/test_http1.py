@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import pytest
 
 from adapters.base import SystemRequest
@@ -309,3 +310,23 @@ async def test_an_answer_whose_header_block_passes_the_bound_is_refused(
         transport = HttpTransport(client, system="demo")
         with pytest.raises(UpstreamUnavailable, match="answered too much"):
             await transport.send(SystemRequest(method="GET", path="/"))
+
+
+async def test_a_kept_alive_connections_next_call_times_out_at_its_own_read_timeout(
+    serve: Serve,
+) -> None:
+    """A connection's next call, with a shorter read timeout than its first, times out at its
+    own: no timer of the first call's outlives it."""
+    server = await serve(lambda head, n: ok() if n == 1 else b"HTTP/1.1 200 OK\r\n")
+    async with pool_to(server) as pool:
+        first = await pool.request(
+            "GET", "/", [("Host", "x")], connect=5, read=60, pool=5, max_body=100
+        )
+        assert first.status == 200
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(httpx.ReadTimeout):
+            await pool.request(
+                "GET", "/", [("Host", "x")], connect=5, read=0.3, pool=5, max_body=100
+            )
+        assert asyncio.get_running_loop().time() - started < 5
+    assert server.connections == 1
