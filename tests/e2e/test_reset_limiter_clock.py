@@ -9,17 +9,14 @@ import pytest
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.e2e.test_reset import reset
-from tests.fixtures.bus import KG, bearer
 from tests.fixtures.clocks import Clock
+from tests.security.test_verify_rate import verify as verify_claim
 
 pytestmark = pytest.mark.anyio
 
-CLAIM = {"cccd": "091048993438", "full_name": "Nguyễn Văn A", "date_of_birth": "1948-01-01"}
-
 
 async def verify(client: httpx.AsyncClient, token: str) -> int:
-    answer = await client.post(f"{KG}/dancu/v1/citizens/verify", json=CLAIM, headers=bearer(token))
-    return answer.status_code
+    return (await verify_claim(client, token)).status_code
 
 
 async def test_the_limiter_after_a_reset_reads_the_bus_clock(
