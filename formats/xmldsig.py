@@ -35,9 +35,9 @@ from datetime import datetime
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature as InvalidCertificateSignature
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
 from lxml import etree
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
 from signxml.exceptions import InvalidInput, InvalidSignature
@@ -55,6 +55,12 @@ _SIGNATURE_METHODS = frozenset(
 _DIGESTS = frozenset({DigestAlgorithm.SHA256, DigestAlgorithm.SHA512, DigestAlgorithm.SHA1})
 _WEAK = {SignatureMethod.RSA_SHA1.value, DigestAlgorithm.SHA1.value,
          CanonicalizationMethod.CANONICAL_XML_1_0.value}  # fmt: skip
+_CRL_SIGNATURES = frozenset(
+    {SignatureAlgorithmOID.RSA_WITH_SHA256, SignatureAlgorithmOID.RSA_WITH_SHA384,
+     SignatureAlgorithmOID.RSA_WITH_SHA512, SignatureAlgorithmOID.ECDSA_WITH_SHA256,
+     SignatureAlgorithmOID.ECDSA_WITH_SHA384, SignatureAlgorithmOID.ECDSA_WITH_SHA512}
+)  # fmt: skip
+"""The algorithms a CRL's signature is verified with (STYLE: an explicit list)."""
 MAX_INTERMEDIATES = 4
 """At most this many certificates after the signer's in KeyInfo are read as the path to a
 root: issuing CAs under a root are one or two deep; the bound keeps the search small."""
@@ -89,12 +95,43 @@ class SignatureCheck:
         return asdict(self)
 
 
+Revocation = tuple[x509.Name, int]
+"""A revoked certificate as RFC 5280 names it: its issuer's name and its serial (a serial is
+unique per issuer only)."""
+
+
 @dataclass(frozen=True)
 class Trust:
-    """The roots a signer's certificate must be issued by, and the serials their CRLs revoke."""
+    """The roots a signer's path must end at, and what the CAs of a path revoke.
+
+    `revoked`: the (issuer, serial) pairs of CRLs already checked against their root (the bus's
+    CA's, `crl_signed_by` on fetching) or named by the configuration. `crls`: CRLs of issuing CAs
+    below a root, as an operator supplies them; one counts only for a certificate whose issuer on
+    a validated path signed it. A certificate whose issuer's CRL is not known is not revoked:
+    a real relying party fetches its CRL distribution point, which an offline check cannot."""
 
     roots: tuple[x509.Certificate, ...] = ()
-    revoked: frozenset[int] = frozenset()
+    revoked: frozenset[Revocation] = frozenset()
+    crls: tuple[x509.CertificateRevocationList, ...] = ()
+
+
+def revocations(crl: x509.CertificateRevocationList) -> frozenset[Revocation]:
+    """What `crl` revokes, keyed by its issuer (check its signature first: `crl_signed_by`)."""
+    return frozenset((crl.issuer, entry.serial_number) for entry in crl)
+
+
+def crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    """Whether `issuer`, a CA that may sign CRLs (keyCertSign or cRLSign when KeyUsage says),
+    signed `crl` with an algorithm of the explicit list."""
+    if crl.issuer != issuer.subject or crl.signature_algorithm_oid not in _CRL_SIGNATURES:
+        return False
+    usage = _key_usage(issuer)
+    if usage is not None and not usage.crl_sign:
+        return False
+    key = issuer.public_key()
+    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+        return False
+    return crl.is_signature_valid(key)
 
 
 def check_signature(data: bytes, *, trust: Trust, at: datetime) -> SignatureCheck:
@@ -179,32 +216,51 @@ def _untrusted(
 ) -> SignatureReason | None:
     """Why the signer's certificate cannot be relied on at `at`, or None: no path from it through
     `intermediates` (KeyInfo's) to a trusted root (`untrusted`), a certificate of that path
-    outside its validity (`expired`) or on the roots' CRLs (`revoked`)."""
-    path = _path_to_root(certificate, intermediates, trust.roots)
-    if path is None:
+    outside its validity (`expired`) or revoked by its issuer (`revoked`)."""
+    found = _path_to_root(certificate, intermediates, trust.roots)
+    if found is None:
         return "untrusted"
+    path, root = found
     if not all(c.not_valid_before_utc <= at <= c.not_valid_after_utc for c in path):
         return "expired"
-    if any(c.serial_number in trust.revoked for c in path):
+    if any(_revoked(c, issuer, trust) for c, issuer in zip(path, [*path[1:], root], strict=True)):
         return "revoked"
     return None
+
+
+def _revoked(certificate: x509.Certificate, issuer: x509.Certificate, trust: Trust) -> bool:
+    """Whether `certificate`'s issuer revoked it: by a CRL already checked, or by one of
+    `trust.crls` that this issuer signed."""
+    if (issuer.subject, certificate.serial_number) in trust.revoked:
+        return True
+    return any(
+        crl.get_revoked_certificate_by_serial_number(certificate.serial_number) is not None
+        and crl_signed_by(crl, issuer)
+        for crl in trust.crls
+        if crl.issuer == issuer.subject
+    )
 
 
 def _path_to_root(
     leaf: x509.Certificate,
     pool: Sequence[x509.Certificate],
     roots: Sequence[x509.Certificate],
-) -> list[x509.Certificate] | None:
-    """`leaf`, then the certificates of `pool` each issued the one before, up to one a root of
-    `roots` issued directly; None when there is none. Every issuer of the path is a CA
-    (basicConstraints CA=true, its pathLenConstraint kept) and signed the certificate below it.
-    Depth-first over at most MAX_INTERMEDIATES certificates: a handful of signature checks."""
+) -> tuple[list[x509.Certificate], x509.Certificate] | None:
+    """`leaf`, then the certificates of `pool` each issued the one before, and the root of
+    `roots` that issued the last directly; None when there is none. Every issuer of the path,
+    the root too, is a CA allowed to issue what is below it (`_may_issue`) and signed the
+    certificate below it. Depth-first over at most MAX_INTERMEDIATES certificates: a handful of
+    signature checks."""
 
-    def extend(path: list[x509.Certificate]) -> list[x509.Certificate] | None:
-        if any(_issued_by(path[-1], root) for root in roots):
-            return path
+    def extend(
+        path: list[x509.Certificate],
+    ) -> tuple[list[x509.Certificate], x509.Certificate] | None:
+        below = len(path) - 1
+        for root in roots:
+            if _may_issue(root, below=below) and _issued_by(path[-1], root):
+                return path, root
         for issuer in pool:
-            if issuer in path or not _may_issue(issuer, below=len(path) - 1):
+            if issuer in path or not _may_issue(issuer, below=below):
                 continue
             if _issued_by(path[-1], issuer) and (found := extend([*path, issuer])) is not None:
                 return found
@@ -214,12 +270,24 @@ def _path_to_root(
 
 
 def _may_issue(certificate: x509.Certificate, *, below: int) -> bool:
-    """Whether `certificate` is a CA that may sign with `below` CA certificates under it."""
+    """Whether `certificate` is a CA that may sign certificates with `below` CA certificates
+    under it (RFC 5280 §4.2.1.9: basicConstraints CA=true, its pathLenConstraint; §4.2.1.3:
+    keyCertSign when KeyUsage is present)."""
     try:
         constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
     except x509.ExtensionNotFound:
         return False
+    usage = _key_usage(certificate)
+    if usage is not None and not usage.key_cert_sign:
+        return False
     return constraints.ca and (constraints.path_length is None or below <= constraints.path_length)
+
+
+def _key_usage(certificate: x509.Certificate) -> x509.KeyUsage | None:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
 
 
 def _signed_sender(signed: etree._Element | None) -> str | None:

@@ -68,8 +68,9 @@ class BusState:
     metrics: Metrics = field(default_factory=Metrics)
     deny_list: DenyList = field(default_factory=DenyList)
     """Revoked token ids, per instance, refreshed every `client_cache_seconds`."""
-    rate_limiter: RateLimiter = field(default_factory=RateLimiter)
-    """Token buckets per (instance, client, service), in this process."""
+    rate_limiter: RateLimiter = field(init=False)
+    """Token buckets per (instance, client, service), in this process, on `clock`
+    (`new_rate_limiter`)."""
     outbox_worker: OutboxWorker | None = None
     systems: SystemRegistry = field(default_factory=dict)
     """The systems this bus may run embedded (`create_app(settings, systems=…)`)."""
@@ -83,6 +84,14 @@ class BusState:
     clock: Callable[[], float] = time.monotonic
     """The monotonic clock a journal wait's deadline is read on (`lgsp.journal.router`): one
     that a test can hold still or move."""
+
+    def __post_init__(self) -> None:
+        self.rate_limiter = self.new_rate_limiter()
+
+    def new_rate_limiter(self) -> RateLimiter:
+        """Empty buckets on the bus's clock, read at each call: a clock a test puts in later
+        (`bus.clock = ...`) is the limiter's too, at start as after `POST /admin/reset`."""
+        return RateLimiter(clock=lambda: self.clock())
 
     @cached_property
     def ca(self) -> CertificateAuthority:

@@ -58,11 +58,14 @@ class SystemConfig(BaseModel):
     trusted_roots_pem: str = Field(
         default="",
         description="PEM certificates of the roots a document system trusts signers under (the "
-        "government CA's, a vendor's test chain). Empty: every signature is `untrusted`.",
+        "government CA's, a vendor's test chain), and any PEM CRLs of the CAs under them (X509 "
+        "CRL blocks): a CRL counts only for a certificate whose issuer on a validated path "
+        "signed it. Empty: every signature is `untrusted`.",
     )
     revoked_serials: list[str] = Field(
         default_factory=list,
-        description="Hex serials of signing certificates the roots' CRLs revoke.",
+        description="Hex serials of signing certificates the roots' CRLs revoke (revoked "
+        "under each root of `trusted_roots_pem`: a serial is unique per issuer only).",
     )
     trust_refresh_seconds: float = Field(
         default=5.0,

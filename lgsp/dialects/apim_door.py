@@ -1,6 +1,7 @@
 """The WSO2 API Manager door (`adapters.dialects.apim`): opaque tokens over the core's JWTs.
 
-`POST {door}/token` keeps the core's grant behind an opaque token; `POST {door}/revoke` ends one
+`POST {door}/token` keeps the core's grant behind an opaque token, and is recorded at the door's
+path, answered (the token starred out in the journal) or refused; `POST {door}/revoke` ends one
 (RFC 7009, as API Manager's `/revoke`): the core's revocation endpoint authenticates the client
 and checks the token is its own, and the door then forgets the token in every worker (its row
 goes, and the `jti` every worker mints for it is on the core's deny list).
@@ -21,10 +22,9 @@ from starlette.types import Send
 
 from adapters.dialects import apim
 from adapters.dialects import vdxpsdk as sdk
-from lgsp.dialects.door import DoorCall, Reply
+from lgsp.dialects.door import DoorCall, Reply, credential_recorded
 from lgsp.dialects.exchange import (
     KEPT_FROM_CORE,
-    NO_STORE,
     Answer,
     body_once,
     header,
@@ -118,8 +118,13 @@ class ApimDoor(VdxpAxis):
     async def _token(self, call: DoorCall) -> None:
         """The core's client-credentials grant, its JWT kept behind an opaque token."""
         answer = await self._to_own(call, "/token", credential=header(call.scope, b"authorization"))
-        if answer.status != 200 or not answer.translatable:
-            await answer.replay(call.send)  # RFC 6749's errors, as API Manager's token API gives
+        if not answer.translatable:  # a dropped connection (a fault) passes as it is
+            await answer.replay(call.send)
+            return
+        if answer.status != 200:
+            # RFC 6749's errors, as API Manager's token API gives, recorded at the door's path
+            # besides the token endpoint's own record of what it refused.
+            await self._refuse(call, answer.replay)
             return
         issued = problem_of(answer.body)
         jwt, expires_in = str(issued.get("access_token", "")), int(issued.get("expires_in", 0))
@@ -139,7 +144,10 @@ class ApimDoor(VdxpAxis):
             scope=" ".join(sorted(claims.scopes)),
             expires_at=datetime.fromtimestamp(claims.expires_at, UTC),
         )
-        await respond(call.send, 200, apim.token_response(opaque, expires_in), kept=NO_STORE)
+        # Recorded at the door's path as a refusal is, the opaque token starred out in what
+        # the journal keeps.
+        issued_token = apim.token_response(opaque, expires_in)
+        await credential_recorded(call, issued_token, "access_token", instance=self.instance)
 
     async def _revoke(self, call: DoorCall) -> None:
         """RFC 7009 at API Manager's `/revoke`: the opaque token in the form is exchanged for the

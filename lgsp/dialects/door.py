@@ -7,7 +7,8 @@ instance's core — the same invocation route, audit recorder and journal as a c
 own dialect, so the same rights check, records, faults and request id — and translates the
 answer back. A request the door refuses itself (a path or body it cannot make sense of) is
 answered by the door and recorded by the instance's audit recorder (and journal) at the door's
-own path, with the status the caller gets (`answer_recorded`). The bus's own dialect never
+own path, with the status the caller gets (`answer_recorded`), as is a credential the door
+issues, starred out in the journal (`credential_recorded`). The bus's own dialect never
 passes here: its calls are dispatched before the router tries these mounts
 (`lgsp.routing.dispatch`).
 """
@@ -21,18 +22,21 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lgsp.audit.recorder import AuditRecorder
 from lgsp.dialects.exchange import (
+    NO_STORE,
     Answer,
     body_once,
     core_scope,
     exchange,
     problem_of,
     read_body,
+    respond,
 )
 from lgsp.dialects.tokens import Remembered
 from lgsp.errors import (
@@ -73,6 +77,32 @@ async def answer_recorded(
 
     recorder = AuditRecorder(app, instance=instance)
     await recorder({**scope, "root_path": base}, receive if read is None else body_once(read), send)
+
+
+async def credential_recorded(
+    call: DoorCall, document: dict[str, Any], field: str, *, instance: str
+) -> None:
+    """Answer `document` 200 (no-store), a credential the door issued in `document[field]`,
+    recorded at the door's path as the door's refusals are: the call itself, not only the
+    token request behind it, is in the audit log and the journal. The journal is no place for
+    a credential (it keeps no `/token` exchange), so what it keeps, and the audit hash, is the
+    answer with the credential starred out at its length; the caller gets the credential."""
+    sent = json.dumps(document, ensure_ascii=False).encode()
+    spelt = json.dumps(document[field], ensure_ascii=False)  # its length in `sent`, quoted
+    starred = {**document, field: "*" * (len(spelt) - 2)}
+    shown = json.dumps(starred, ensure_ascii=False).encode()  # as long: one Content-Length
+
+    async def reply(send: Send) -> None:
+        await respond(send, 200, starred, kept=NO_STORE, body=shown)
+
+    async def with_credential(message: Message) -> None:
+        if message["type"] == "http.response.body" and message.get("body") == shown:
+            message = {**message, "body": sent}  # not an answer the recorder put instead
+        await call.send(message)
+
+    await answer_recorded(
+        call.scope, call.receive, with_credential, reply, instance=instance, base=call.base
+    )
 
 
 def problem_reply(scope: Scope, error: LgspError, *, instance: str) -> Reply:

@@ -4,13 +4,13 @@ against the catalog's `dvcqg` and `dvc` operations.
 `POST {door}/auth` asks the core's token endpoint with the username and password (so the
 secret is checked in constant time and failures are throttled and recorded as any other) and
 answers a random session; the login is recorded at the door's path, answered or refused
-(`_logged_in`). Sessions are kept in the database only as SHA-256 hashes of the
-session with its `dstcode` (`OpenCpsSession`), until the bus token behind them expires, so
-every worker on the database honours a session any of them answered; a session presented with
-another `dstcode` is no session. In era 2026 a `dstcode` or `madonvi` under a level-1 code the
-2025 merger closed is refused (AGENCY_CODE_CLOSED, in the protocol's `-2`), as the bus refuses
-such an agency everywhere else. `POST {door}/integration` turns each service into calls of the
-bus's own dialect to the instance's core, under the caller's request id:
+(`lgsp.dialects.door.credential_recorded`). Sessions are kept in the database only as SHA-256
+hashes of the session with its `dstcode` (`OpenCpsSession`), until the bus token behind them
+expires, so every worker on the database honours a session any of them answered; a session
+presented with another `dstcode` is no session. In era 2026 a `dstcode` or `madonvi` under a
+level-1 code the 2025 merger closed is refused (AGENCY_CODE_CLOSED, in the protocol's `-2`), as
+the bus refuses such an agency everywhere else. `POST {door}/integration` turns each service
+into calls of the bus's own dialect to the instance's core, under the caller's request id:
 
 | service | operations |
 |---|---|
@@ -32,11 +32,17 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from starlette.types import ASGIApp, Message, Send
+from starlette.types import ASGIApp
 
 from adapters.dialects import opencps as dvc
 from formats.dates import VIETNAM_TIME
-from lgsp.dialects.door import Door, DoorCall, answer_recorded, not_served, problem_reply
+from lgsp.dialects.door import (
+    Door,
+    DoorCall,
+    credential_recorded,
+    not_served,
+    problem_reply,
+)
 from lgsp.dialects.exchange import (
     CREDENTIAL_HEADERS,
     NO_STORE,
@@ -171,7 +177,9 @@ class OpenCpsDoor(Door):
             await dropped.answer.replay(call.send)
             return
         if call.relative == dvc.AUTH_PATH:
-            await self._logged_in(call, document)
+            # Recorded at the door's path as a refused login is, the session starred out in
+            # what the journal keeps.
+            await credential_recorded(call, document, "session", instance=self.instance)
             return
         await respond(call.send, 200, document, kept=NO_STORE)
 
@@ -209,28 +217,6 @@ class OpenCpsDoor(Door):
             expires_at=datetime.fromtimestamp(claims.expires_at, UTC),
         )
         return dvc.reply(dvc.OK, "Thành công", session=session)
-
-    async def _logged_in(self, call: DoorCall, document: Document) -> None:
-        """Answer a login's session, recorded at the door's path as a refused login is: the
-        login itself, not only the token request behind it, is in the audit log and the
-        journal. The journal is no place for a credential (it keeps no `/token` exchange), so
-        what it keeps, and the audit hash, is the answer with the session starred out at its
-        length; the caller gets the session."""
-        sent = json.dumps(document, ensure_ascii=False).encode()
-        starred = {**document, "session": "*" * len(document["session"])}
-        shown = json.dumps(starred, ensure_ascii=False).encode()  # as long: one Content-Length
-
-        async def reply(send: Send) -> None:
-            await respond(send, 200, starred, kept=NO_STORE, body=shown)
-
-        async def with_session(message: Message) -> None:
-            if message["type"] == "http.response.body" and message.get("body") == shown:
-                message = {**message, "body": sent}  # not an answer the recorder put instead
-            await call.send(message)
-
-        await answer_recorded(
-            call.scope, call.receive, with_session, reply, instance=self.instance, base=call.base
-        )
 
     async def _integrate(self, call: DoorCall, body: bytes, dstcode: str) -> Document:
         document = dvc.parse_object(body)

@@ -37,6 +37,9 @@ Deliver = Callable[[ClaimedMessage], Awaitable[DeliveryResult]]
 RETRY_SLACK = 0.01
 """Seconds past a retried message's due time before the worker looks for it: clocks differ."""
 
+MAX_KEPT_ATTEMPTS = 10_000
+"""The most attempts past their deadline the worker keeps for a retry to take their outcome."""
+
 MAX_ERROR_PAUSE = 30.0
 """The longest wait after a failed round, however long the database stays away."""
 
@@ -49,8 +52,9 @@ class OutboxWorker:
     """Delivers the outbox messages of `instances`, batch after batch, until stopped.
 
     Each delivery is cut off after `delivery_timeout` seconds (half the lease unless given), so
-    that its outcome is recorded while the claim still holds: a late outcome is dropped and the
-    message is sent again.
+    that its outcome is recorded while the claim still holds. The attempt itself is not cut
+    (`kit.deadline`): the message's retry in this worker waits for it, and takes its outcome
+    once it comes, rather than sending the message again beside it.
     """
 
     def __init__(
@@ -90,6 +94,10 @@ class OutboxWorker:
         self._stopping = False
         self._finished: asyncio.Event | None = None
         self._round = asyncio.Lock()
+        self._attempts: dict[tuple[str, int, str], asyncio.Future[DeliveryResult]] = {}
+        """Attempts cut off at their deadline, by message (id and key: an id may be given again
+        once `POST /admin/reset` deleted its message), until a retry takes their outcome: at
+        most one attempt per message runs at a time, and one that ends late still counts."""
 
     def wake(self) -> None:
         """Look for due messages now rather than after the poll interval: call it once a message
@@ -150,7 +158,12 @@ class OutboxWorker:
         lands in a mock that was just seeded again.
         """
         async with self._round:
-            yield
+            try:
+                yield
+            finally:
+                # Outcomes from before a reset are no one's: a message enqueued after it may
+                # have a deleted one's id and key.
+                self._attempts.clear()
 
     async def drain_once(self) -> int:
         """One round: claim a batch and deliver it; returns how many messages were claimed.
@@ -192,14 +205,42 @@ class OutboxWorker:
             )
 
     async def _delivery(self, message: ClaimedMessage) -> DeliveryResult:
+        """The outcome of the message's attempt under way in this process, if one still runs
+        past an earlier deadline, else of a new attempt: at most one runs at a time."""
+        key = (message.instance, message.id, message.idempotency_key)
+        attempt = self._attempts.get(key)
+        if attempt is None:
+            attempt = asyncio.ensure_future(self._deliver(message))
+            self._attempts[key] = attempt
+            self._forget_old_attempts()
+        else:
+            logger.info(
+                "outbox message %d: the outcome of its attempt past its deadline is "
+                "awaited, not a new attempt",
+                message.id,
+            )
         try:
             # Not cancelled at the timeout, as a remote system would not be: cut short, the
             # in-process call's transactions could leave the database locked (kit.deadline).
-            return await within(self._delivery_timeout, self._deliver(message))
+            # The next retry waits for it again (or takes its late outcome) instead.
+            result = await within(self._delivery_timeout, attempt)
+            self._attempts.pop(key, None)
+            return result
         except TimeoutError:
             return DeliveryResult(None, f"no answer within {self._delivery_timeout:g} s")
         except Exception as error:
+            self._attempts.pop(key, None)
             return DeliveryResult(None, _describe(error))
+
+    def _forget_old_attempts(self) -> None:
+        """Drop the oldest attempts that ended unawaited (their message was delivered by
+        another process, or reset) past `MAX_KEPT_ATTEMPTS`; any still running stays."""
+        if len(self._attempts) <= MAX_KEPT_ATTEMPTS:
+            return
+        for key in [key for key, attempt in self._attempts.items() if attempt.done()]:
+            del self._attempts[key]
+            if len(self._attempts) <= MAX_KEPT_ATTEMPTS:
+                return
 
     def _until_next_retry(self) -> float:
         """The poll interval, or less when a message this worker saw fail is due before."""

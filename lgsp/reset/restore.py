@@ -40,7 +40,6 @@ from adapters.base import SystemRequest
 from kit.protocol import RESET_PATH
 from lgsp.auth.client_cache import ClientCache
 from lgsp.auth.login_limiter import LoginLimiter
-from lgsp.auth.rate_limit import RateLimiter
 from lgsp.errors import UpstreamUnavailable
 from lgsp.reset.repository import delete_outbox_messages, restore_demo_clients
 from lgsp.reset.schemas import ResetReport, SystemReset
@@ -141,4 +140,4 @@ def _forget_in_memory_state(bus: BusState) -> None:
         max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
     )
     bus.client_cache = ClientCache(ttl_seconds=settings.client_cache_seconds)
-    bus.rate_limiter = RateLimiter()
+    bus.rate_limiter = bus.new_rate_limiter()

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from kit.db import conflict_insert
 from mocks.dvc.codes import DossierCode, next_dossier_code
@@ -133,15 +133,21 @@ class DossierStore(InstanceStore):
         await self._session.flush()
 
     async def get(self, code: str, *, for_update: bool = False) -> Dossier | None:
-        """One dossier with its history and files; `for_update` locks it until commit."""
+        """One dossier with its history and files; `for_update` locks it until commit.
+
+        The dossier and its history in one statement, so one snapshot: PostgreSQL's READ
+        COMMITTED gives each statement its own, and a step committed between a read of the
+        dossier and one of its history showed a history a step ahead of its status (as the
+        DVCQG mock's lookup did). The files are written with the dossier, never after."""
         statement = (
             select(Dossier)
             .where(Dossier.instance == self._instance, Dossier.code == code)
-            .options(selectinload(Dossier.progress), selectinload(Dossier.attachments))
+            .options(joinedload(Dossier.progress), selectinload(Dossier.attachments))
+            .execution_options(populate_existing=True)
         )
         if for_update:
             statement = statement.with_for_update(of=Dossier)
-        return (await self._session.execute(statement)).scalar_one_or_none()
+        return (await self._session.execute(statement)).unique().scalar_one_or_none()
 
     async def page(
         self,

@@ -208,17 +208,23 @@ class NationalStore:
         return (await self._session.execute(statement)).scalar_one()
 
     async def lookup(self, code: str) -> dict[str, Any] | None:
-        """`TraCuuHoSo`: the dossier's `HoSo` with every entry in step order; None if unknown."""
-        dossier = await self._dossier(code)
-        if dossier is None:
-            return None
+        """`TraCuuHoSo`: the dossier's `HoSo` with every entry in step order; None if unknown.
+
+        One statement, so one snapshot: PostgreSQL's READ COMMITTED gives each statement its
+        own, and a sync committed between a read of the dossier and one of its entries showed
+        a history a step ahead of its status (a loaded CI run: 2 entries, status 1)."""
         statement = (
-            select(NationalProgress.entry)
-            .where(NationalProgress.dossier_id == dossier.id)
+            select(NationalDossier, NationalProgress.entry)
+            .outerjoin(NationalProgress, NationalProgress.dossier_id == NationalDossier.id)
+            .where(NationalDossier.code == code)
             .order_by(NationalProgress.step)
+            .execution_options(populate_existing=True)
         )
-        entries = list((await self._session.execute(statement)).scalars())
-        return {**native(dossier), "TienTrinh": entries}
+        rows = (await self._session.execute(statement)).all()
+        if not rows:
+            return None
+        entries = [entry for _, entry in rows if entry is not None]
+        return {**native(rows[0][0]), "TienTrinh": entries}
 
     async def page(
         self,

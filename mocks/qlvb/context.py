@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -134,13 +135,25 @@ async def judged_signature(context: Context, edxml: bytes) -> dict[str, object]:
 
 
 def trust_of(config: SystemConfig) -> Trust:
-    """The roots and revoked serials the system's configuration names."""
-    return Trust(
-        roots=tuple(x509.load_pem_x509_certificates(config.trusted_roots_pem.encode()))
+    """The roots, revoked serials (under each of those roots) and CRLs the configuration names:
+    the CRLs sit in the roots' PEM (`LGSP_TRUSTED_ROOTS_FILE`), as an operator supplies them."""
+    roots = (
+        tuple(x509.load_pem_x509_certificates(config.trusted_roots_pem.encode()))
         if config.trusted_roots_pem.strip()
-        else (),
-        revoked=frozenset(int(serial, 16) for serial in config.revoked_serials),
+        else ()
     )
+    serials = [int(serial, 16) for serial in config.revoked_serials]
+    return Trust(
+        roots=roots,
+        revoked=frozenset((root.subject, serial) for root in roots for serial in serials),
+        crls=tuple(
+            x509.load_pem_x509_crl(block.encode())
+            for block in _CRL_PEM.findall(config.trusted_roots_pem)
+        ),
+    )
+
+
+_CRL_PEM = re.compile(r"-----BEGIN X509 CRL-----.+?-----END X509 CRL-----", re.DOTALL)
 
 
 def answers(document: Document, response_for: Mapping[str, Any]) -> bool:

@@ -3,8 +3,11 @@
 A recipient's system trusts the roots its CA publishes and refuses what the CA's CRL revokes, as
 a real e-office fetches the government CA's CRL (RFC 5280 §5): here from the bus
 (`{bus_url}/ca/trust.pem` and `/ca/crl.der`), kept `trust_refresh_seconds`, on top of the roots
-its configuration names. A CRL whose signature no published root verifies is refused, and
-the last good copy kept.
+its configuration names. A CRL whose signature no published root verifies (with an algorithm of
+the explicit list) is refused, and the last good copy kept; what it revokes is keyed by its
+issuer and serial, a serial being unique per issuer only. CRLs of issuing CAs below a root
+come from the configuration (in `SystemConfig.trusted_roots_pem`): each counts for a
+certificate whose issuer on a validated path signed it (formats/xmldsig.py `Trust`).
 
 The sender's system signs, as the sending agency, with the key and certificate its CA issued to
 that agency (`SystemConfig.signing_identities`, handed over at provisioning): the documents and
@@ -26,7 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
-from formats.xmldsig import Trust, sign_edxml
+from formats.xmldsig import Trust, crl_signed_by, revocations, sign_edxml
 from mocks.bus import BusClient, BusUnavailable
 
 logger = logging.getLogger(__name__)
@@ -105,6 +108,7 @@ class TrustSource:
         return Trust(
             roots=(*self._configured.roots, *fetched.roots),
             revoked=self._configured.revoked | fetched.revoked,
+            crls=self._configured.crls,
         )
 
     async def _fetch(self) -> Trust:
@@ -116,9 +120,6 @@ class TrustSource:
         crl = x509.load_der_x509_crl(
             await self._bus.fetch_public("ca/crl.der", max_bytes=MAX_CRL_BYTES)
         )
-        if not any(
-            root.subject == crl.issuer and crl.is_signature_valid(root.public_key())  # type: ignore[arg-type]
-            for root in roots
-        ):
+        if not any(crl_signed_by(crl, root) for root in roots):
             raise ValueError("the CRL is not signed by a root the bus publishes")
-        return Trust(roots=roots, revoked=frozenset(entry.serial_number for entry in crl))
+        return Trust(roots=roots, revoked=revocations(crl))

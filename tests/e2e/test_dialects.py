@@ -118,6 +118,51 @@ class TestApiManager:
         assert response.json()["error"] == "invalid_client"
         assert response.headers["x-request-id"]
 
+    async def test_a_token_is_recorded_at_the_doors_path_as_a_refused_one_is_without_it(
+        self, client: httpx.AsyncClient, demo_token: str
+    ) -> None:
+        """An integrator looks up its token request by request id: a refused one was at the
+        door's path, an answered one only as the core's `/token` hop behind it. The journal
+        holds no credential: the opaque token is starred out at its length."""
+        answered = await client.post(
+            f"{APIM}/token",
+            data={"grant_type": "client_credentials"},
+            auth=DEMO,
+            headers={"X-Request-ID": "apim-token-ok"},
+        )
+        refused = await client.post(
+            f"{APIM}/token",
+            data={"grant_type": "client_credentials"},
+            auth=("demo", "nope"),
+            headers={"X-Request-ID": "apim-token-refused"},
+        )
+        records = {}
+        for request_id in ("apim-token-ok", "apim-token-refused"):
+            audit = await client.get(
+                f"{KG}/admin/audit", params={"request_id": request_id}, headers=bearer(demo_token)
+            )
+            records[request_id] = sorted(
+                (r["path"], r["status"]) for r in audit.json()["records"] if r["hop"] == "inbound"
+            )
+        (entry,) = await journal(client, demo_token, "apim-token-ok")
+        (refusal,) = await journal(client, demo_token, "apim-token-refused")
+
+        opaque = answered.json()["access_token"]
+        assert (answered.status_code, refused.status_code) == (200, 401)
+        assert int(answered.headers["content-length"]) == len(answered.content)
+        assert records == {
+            "apim-token-ok": [(f"{APIM}/token", 200), (f"{KG}/token", 200)],
+            "apim-token-refused": [(f"{APIM}/token", 401), (f"{KG}/token", 401)],
+        }
+        assert (entry["path"], entry["status"]) == ("/apim/token", 200)
+        starred = {**answered.json(), "access_token": "*" * len(opaque)}
+        assert json.loads(entry["response"]["body"]) == starred
+        assert opaque not in json.dumps(entry)
+        assert DEMO[1] not in json.dumps(entry)
+        assert (refusal["path"], refusal["status"]) == ("/apim/token", 401)
+        assert json.loads(refusal["response"]["body"]) == refused.json()
+        assert "nope" not in json.dumps(refusal)
+
     async def test_a_call_leaves_the_same_audit_and_journal_as_in_the_bus_dialect(
         self, client: httpx.AsyncClient, settings: Settings, demo_token: str
     ) -> None:

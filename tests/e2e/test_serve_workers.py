@@ -28,6 +28,9 @@ pytestmark = pytest.mark.anyio
 
 WORKER_CALLS = 120
 """Calls at once, each on a connection of its own, which the kernel hands to either worker."""
+CALL_TIMEOUT = 120.0
+"""Not httpx's 5 s: on a loaded machine (load average 20) one of WORKER_CALLS connections at
+once took longer than that to connect (`httpx.ConnectTimeout`)."""
 
 
 @asynccontextmanager
@@ -147,11 +150,11 @@ async def test_workers_on_the_sqlite_file_serve_together_on_one_linear_audit_cha
     try:
         await wait_ready(f"http://127.0.0.1:{port}", process)
         base = f"http://127.0.0.1:{port}{KG}"
-        async with httpx.AsyncClient(base_url=base) as http:
+        async with httpx.AsyncClient(base_url=base, timeout=CALL_TIMEOUT) as http:
             headers = bearer(await fetch_token(http, ""))
 
-        async def lookup(number: int) -> httpx.Response:
-            async with httpx.AsyncClient(base_url=base) as http:  # a connection each
+        async def lookup(number: int) -> httpx.Response:  # a connection each
+            async with httpx.AsyncClient(base_url=base, timeout=CALL_TIMEOUT) as http:
                 return await http.get(
                     f"/dancu/v1/citizens/{cccds[number % len(cccds)]}", headers=headers
                 )

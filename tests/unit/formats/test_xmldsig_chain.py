@@ -1,9 +1,11 @@
 """A signing certificate issued by an intermediate CA under a trusted root: the path is built
 from the certificates in KeyInfo (leaf first), each link checked — its signature, its dates,
-CA=true for every issuer (and its pathLenConstraint), the roots' CRL — and bounded."""
+CA=true for every issuer, the root too (its pathLenConstraint, keyCertSign when KeyUsage says),
+its issuer's CRL when known — and bounded."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -14,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from formats.edxml import render_edxml
-from formats.xmldsig import MAX_INTERMEDIATES, check_signature, sign_edxml
+from formats.xmldsig import MAX_INTERMEDIATES, Trust, check_signature, sign_edxml
 from tests.fixtures import signing
 from tests.fixtures.documents import cross_province_document
 
@@ -34,20 +36,22 @@ def _name(common_name: str, organ_id: str | None = None) -> x509.Name:
 
 def issue(
     subject: str,
-    issuer: signing.Signer,
+    issuer: signing.Signer | None,
     *,
     ca: bool | None = True,
     path_length: int | None = None,
     serial: int = 0x7001,
     not_after: datetime = NOW + timedelta(days=365),
     organ_id: str | None = None,
+    key_cert_sign: bool | None = None,
 ) -> signing.Signer:
-    """A certificate for `subject` signed by `issuer`; `ca` None: no basicConstraints at all."""
+    """A certificate for `subject` signed by `issuer` (None: by itself, a root); `ca` None: no
+    basicConstraints at all; `key_cert_sign` None: no KeyUsage, else one with cRLSign and that."""
     key = _key(subject)
     builder = (
         x509.CertificateBuilder()
         .subject_name(_name(subject, organ_id))
-        .issuer_name(issuer.certificate.subject)
+        .issuer_name(_name(subject) if issuer is None else issuer.certificate.subject)
         .public_key(key.public_key())
         .serial_number(serial)
         .not_valid_before(NOW - timedelta(days=800))
@@ -56,7 +60,36 @@ def issue(
     if ca is not None:
         constraints = x509.BasicConstraints(ca=ca, path_length=path_length if ca else None)
         builder = builder.add_extension(constraints, critical=True)
-    return signing.Signer(key, builder.sign(issuer.key, hashes.SHA256()))
+    if key_cert_sign is not None:
+        builder = builder.add_extension(_usage(key_cert_sign=key_cert_sign), critical=True)
+    return signing.Signer(key, builder.sign(key if issuer is None else issuer.key, hashes.SHA256()))
+
+
+def _usage(*, key_cert_sign: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True, content_commitment=False, key_encipherment=False,
+        data_encipherment=False, key_agreement=False, key_cert_sign=key_cert_sign,
+        crl_sign=True, encipher_only=False, decipher_only=False,
+    )  # fmt: skip
+
+
+def crl_of(
+    issuer: signing.Signer,
+    *serials: int,
+    key: rsa.RSAPrivateKey | None = None,
+    algorithm: hashes.HashAlgorithm | None = None,
+) -> x509.CertificateRevocationList:
+    """`issuer`'s CRL revoking `serials`, signed by `key` (a forger's) or by the issuer."""
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.certificate.subject)
+        .last_update(NOW - timedelta(days=1))
+        .next_update(NOW + timedelta(days=6))
+    )
+    for serial in serials:
+        entry = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(NOW)
+        builder = builder.add_revoked_certificate(entry.build())
+    return builder.sign(key or issuer.key, algorithm or hashes.SHA256())
 
 
 def leaf_under(issuer: signing.Signer) -> signing.Signer:
@@ -64,9 +97,9 @@ def leaf_under(issuer: signing.Signer) -> signing.Signer:
                  organ_id="000.00.01.H33")  # fmt: skip
 
 
-def verdict(*chain: signing.Signer) -> tuple[bool, str | None]:
+def verdict(*chain: signing.Signer, trust: Trust | None = None) -> tuple[bool, str | None]:
     signed = sign_edxml(DOCUMENT, key=chain[0].key, chain=[s.certificate for s in chain])
-    check = check_signature(signed, trust=signing.trust(), at=NOW)
+    check = check_signature(signed, trust=trust or signing.trust(), at=NOW)
     return check.valid, check.reason
 
 
@@ -132,3 +165,70 @@ def test_a_path_is_read_up_to_the_bound(depth: int, expected: tuple[bool, str | 
     intermediates = chain[1:]
 
     assert verdict(leaf_under(intermediates[-1]), *reversed(intermediates)) == expected
+
+
+def test_a_root_whose_path_length_is_0_issues_no_intermediate() -> None:
+    """As the bus's own root (lgsp/ca/authority.py): it signs leaves directly, nothing below."""
+    root = issue("Gốc pathLen 0 (TEST)", None, path_length=0, serial=0x7301)
+    issuing = issue("CA cấp dưới (TEST)", root)
+    trust = Trust(roots=(root.certificate,))
+
+    assert verdict(leaf_under(issuing), issuing, trust=trust) == (False, "untrusted")
+    assert verdict(leaf_under(root), trust=trust) == (True, None)
+
+
+@pytest.mark.parametrize("ca", ["root", "intermediate"])
+def test_a_ca_whose_key_usage_lacks_key_cert_sign_issues_nothing(ca: str) -> None:
+    root = issue("Gốc (TEST)", None, serial=0x7302, key_cert_sign=ca != "root")
+    issuing = issue("CA cấp dưới (TEST)", root, key_cert_sign=ca != "intermediate")
+    trust = Trust(roots=(root.certificate,))
+
+    assert verdict(leaf_under(issuing), issuing, trust=trust) == (False, "untrusted")
+
+
+def test_with_key_cert_sign_in_their_key_usage_cas_issue() -> None:
+    root = issue("Gốc (TEST)", None, serial=0x7302, key_cert_sign=True)
+    issuing = issue("CA cấp dưới (TEST)", root, key_cert_sign=True)
+
+    assert verdict(leaf_under(issuing), issuing, trust=Trust(roots=(root.certificate,))) == (
+        True,
+        None,
+    )
+
+
+def test_a_leaf_its_intermediate_revoked_is_revoked() -> None:
+    issuing = issue("CA cấp dưới (TEST)", signing.root())
+    leaf = leaf_under(issuing)
+    trust = replace(signing.trust(), crls=(crl_of(issuing, leaf.certificate.serial_number),))
+
+    assert verdict(leaf, issuing, trust=trust) == (False, "revoked")
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        pytest.param({"key": _key("forger")}, id="signed-by-another-key"),
+        pytest.param({"algorithm": hashes.SHA224()}, id="sha224-outside-the-list"),
+    ],
+)
+def test_an_intermediate_crl_its_ca_did_not_sign_with_a_listed_algorithm_is_ignored(
+    forged: dict[str, object],
+) -> None:
+    issuing = issue("CA cấp dưới (TEST)", signing.root())
+    leaf = leaf_under(issuing)
+    crl = crl_of(issuing, leaf.certificate.serial_number, **forged)  # type: ignore[arg-type]
+
+    assert verdict(leaf, issuing, trust=replace(signing.trust(), crls=(crl,))) == (True, None)
+
+
+def test_the_root_crl_does_not_revoke_the_same_serial_under_an_intermediate() -> None:
+    """Serials are unique per issuer: the root revoking 0x7101 says nothing of the intermediate's
+    0x7101; and without the intermediate's CRL its leaf is not found revoked."""
+    issuing = issue("CA cấp dưới (TEST)", signing.root())
+    leaf = leaf_under(issuing)
+    root = signing.root().certificate
+    trust = Trust(
+        roots=(root,), revoked=frozenset({(root.subject, leaf.certificate.serial_number)})
+    )
+
+    assert verdict(leaf, issuing, trust=trust) == (True, None)

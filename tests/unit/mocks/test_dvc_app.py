@@ -19,7 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import Engine, event, func, insert, select
+from sqlalchemy.util import await_only
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -576,6 +577,35 @@ async def test_the_bare_national_procedure_code_is_accepted(client: httpx.AsyncC
     dossier = await file_dossier(client, MaTTHC="1.004222")
 
     assert dossier["MaTTHC"] == RESIDENCE
+
+
+async def test_a_dossier_read_while_a_step_commits_shows_the_status_of_its_history(
+    client: httpx.AsyncClient,
+) -> None:
+    """The next step commits right after the read's first statement has read the dossier, as
+    a loaded machine lets it: on PostgreSQL's READ COMMITTED a history read by a later
+    statement was a step ahead of the status (as the DVCQG mock's lookup was)."""
+    code = (await file_dossier(client))["MaHoSo"]
+    armed = [True]
+
+    def receive_meanwhile(
+        _conn: Any, _cursor: Any, statement: str, *_args: Any, **_kw: Any
+    ) -> None:
+        reads_the_dossier = "FROM dvc_dossier" in statement and "FOR UPDATE" not in statement
+        if armed[0] and reads_the_dossier:
+            armed[0] = False
+            # On the sync engine's greenlet: a real commit between the read's statements.
+            data_of(await_only(step(client, code, "receive")))
+
+    event.listen(Engine, "after_cursor_execute", receive_meanwhile)
+    try:
+        dossier = data_of(await client.get(f"/api/hoso/{code}"))
+    finally:
+        event.remove(Engine, "after_cursor_execute", receive_meanwhile)
+
+    assert not armed[0], "the step should have committed during the read"
+    history = tuple(entry["TrangThai"] for entry in dossier["TienTrinh"])
+    assert (dossier["TrangThaiHoSo"], history) in {("1", ("1",)), ("2", ("1", "2"))}
 
 
 # --- the lifecycle ---------------------------------------------------------------------------

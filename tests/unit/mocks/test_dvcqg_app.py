@@ -17,7 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.util import await_only
 
 from adapters._dvc_requests import InvalidDossierRequest
 from adapters.base import CanonicalRequest, SystemResponse, TranslationError
@@ -325,6 +326,32 @@ async def test_concurrent_steps_of_a_new_dossier_all_land(portal: Portal) -> Non
     view = await portal.national()
     assert view["step"] == 7
     assert [entry["step"] for entry in view["history"]] == list(range(1, 8))
+
+
+async def test_a_lookup_while_a_later_step_commits_shows_the_status_of_its_history(
+    portal: Portal,
+) -> None:
+    """The next step commits right after the lookup's first statement has read the dossier,
+    as a loaded machine let it (a CI run saw 2 entries under status 1)."""
+    await portal.sync(sync(1))
+    armed = [True]
+
+    def sync_step_2_meanwhile(
+        _conn: Any, _cursor: Any, statement: str, *_args: Any, **_kw: Any
+    ) -> None:
+        reads_the_dossier = "FROM dvcqg_dossier" in statement and "FOR UPDATE" not in statement
+        if armed[0] and reads_the_dossier and "dvcqg_processed_request" not in statement:
+            armed[0] = False
+            await_only(portal.sync(sync(2)))  # on the sync engine's greenlet: a real commit
+
+    event.listen(Engine, "after_cursor_execute", sync_step_2_meanwhile)
+    try:
+        view = await portal.national()
+    finally:
+        event.remove(Engine, "after_cursor_execute", sync_step_2_meanwhile)
+
+    assert not armed[0], "the step should have committed during the lookup"
+    assert (view["status"]["code"], len(view["history"])) in {(1, 1), (2, 2)}
 
 
 async def test_another_provinces_sync_cannot_overwrite_a_dossier(portal: Portal) -> None:

@@ -10,9 +10,11 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from formats.xmldsig import Trust
-from lgsp.ca.authority import certificate_pem
+from lgsp.ca.authority import certificate_pem, make_crl
 from lgsp.ca.store import CertificateAuthority
 from mocks.bus import BusClient
+from mocks.config import SystemConfig
+from mocks.qlvb.context import trust_of
 from mocks.qlvb.signing import TrustSource
 from tests.fixtures import signing
 
@@ -45,7 +47,7 @@ async def test_the_roots_and_revocations_of_the_bus_ca_are_added_to_the_configur
     trust = await TrustSource(configured, bus_of(ca), refresh_seconds=60).current()
 
     assert trust.roots == (signing.root().certificate, ca.root(now=NOW))
-    assert issued.certificate.serial_number in trust.revoked
+    assert (ca.root(now=NOW).subject, issued.certificate.serial_number) in trust.revoked
 
 
 async def test_a_crl_no_published_root_signed_is_ignored(tmp_path: Path) -> None:
@@ -71,5 +73,39 @@ async def test_what_was_fetched_is_kept_until_it_is_stale(tmp_path: Path) -> Non
     refreshed = await source.current()
 
     assert certificate_pem(first.roots[0]) == certificate_pem(ca.root(now=NOW))
-    assert 0xABC not in kept.revoked
-    assert 0xABC in refreshed.revoked
+    assert (ca.root(now=NOW).subject, 0xABC) not in kept.revoked
+    assert (ca.root(now=NOW).subject, 0xABC) in refreshed.revoked
+
+
+async def test_the_configuration_keys_its_serials_by_its_roots_and_keeps_its_crls(
+    tmp_path: Path,
+) -> None:
+    """Configured serials are revoked under each configured root (a serial is unique per issuer
+    only); CRLs in the roots' PEM (an issuing CA's, as its operator supplies them) reach every
+    check."""
+    root = signing.root()
+    crls = [
+        make_crl(root.certificate, root.key, [(serial, NOW)], now=NOW)
+        .public_bytes(Encoding.PEM)
+        .decode()
+        for serial in (0x51, 0x52)
+    ]
+    config = SystemConfig(
+        instance="kiengiang",
+        province_code="91",
+        seed=7,
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/q.db",
+        trusted_roots_pem=certificate_pem(root.certificate).decode()
+        + "its CAs' CRLs:\n"
+        + "\n".join(crls),
+        revoked_serials=["1bad"],
+    )
+
+    configured = trust_of(config)
+    trust = await TrustSource(
+        configured, bus_of(CertificateAuthority(tmp_path)), refresh_seconds=60
+    ).current()
+
+    assert configured.roots == (root.certificate,)
+    assert configured.revoked == frozenset({(root.certificate.subject, 0x1BAD)})
+    assert [[e.serial_number for e in crl] for crl in trust.crls] == [[0x51], [0x52]]

@@ -20,6 +20,7 @@ from lgsp.db import make_engine, make_session_factory
 from lgsp.outbox import store
 from lgsp.outbox.models import OutboxState
 from lgsp.outbox.worker import ClaimedMessage, DeliveryResult, OutboxWorker, RetryPolicy
+from tests.fixtures.clocks import WallClock
 from tests.unit.outbox.helpers import KG, NOW, TG, add_message, read, states
 
 pytestmark = pytest.mark.anyio
@@ -170,6 +171,84 @@ async def test_a_delivery_past_its_time_is_not_cut_short(
 
     with anyio.fail_after(5):  # a hang guard: cut short, the delivery never reaches its end
         await ended.wait()
+
+
+async def test_a_retry_waits_for_the_attempt_still_running_instead_of_sending_again(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A receiver slower than the deadline: each retry used to start one more delivery of the
+    message beside those still running (30 messages with 12-26 attempts each under load). A
+    retry now waits for the attempt under way, whose answer, once it comes, is the outcome."""
+    message_id = await add_message(sessions, "m", now=datetime.now(NOW.tzinfo))
+    now_running, most_running, started = 0, 0, 0
+
+    async def slow_receiver(message: ClaimedMessage) -> DeliveryResult:
+        nonlocal now_running, most_running, started
+        started += 1
+        now_running += 1
+        most_running = max(most_running, now_running)
+        try:
+            await asyncio.sleep(0.4)  # eight deadlines of 0.05 s
+            return DeliveryResult(200)
+        finally:
+            now_running -= 1
+
+    worker = make_worker(
+        sessions,
+        slow_receiver,
+        policy=RetryPolicy(
+            max_attempts=1000, base_seconds=0.01, max_seconds=0.01, uniform=lambda: 0.0
+        ),
+        lease_seconds=1.0,
+        delivery_timeout=0.05,
+        clock=lambda: datetime.now(NOW.tzinfo),
+    )
+
+    async def delivered_or_sent_twice() -> bool:
+        row = await read(sessions, message_id)
+        return row.state == OutboxState.DELIVERED or started > 1
+
+    async with running(worker):
+        await wait_until(delivered_or_sent_twice)
+
+    row = await read(sessions, message_id)
+    assert (most_running, started, row.state) == (1, 1, OutboxState.DELIVERED)
+    assert row.attempts > 1  # the deadline did pass, and the message was retried meanwhile
+
+
+async def test_an_outcome_that_came_late_is_taken_by_the_retry_unless_a_reset_came_between(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    clock = WallClock(NOW)
+    message_id = await add_message(sessions, "m")
+    release = asyncio.Event()
+    started = 0
+
+    async def deliver(message: ClaimedMessage) -> DeliveryResult:
+        nonlocal started
+        started += 1
+        await release.wait()
+        return DeliveryResult(503)
+
+    worker = make_worker(sessions, deliver, delivery_timeout=0.01, clock=clock)
+    await worker.drain_once()  # cut off at its deadline; the answer comes afterwards
+    release.set()
+    await asyncio.sleep(0)
+    clock.advance(seconds=60)
+    await worker.drain_once()
+    assert (started, (await read(sessions, message_id)).last_status) == (1, 503)
+
+    release.clear()
+    clock.advance(seconds=60)
+    await worker.drain_once()  # a new attempt, cut off again
+    assert started == 2
+    release.set()
+    await asyncio.sleep(0)
+    async with worker.paused():  # as `POST /admin/reset` does
+        pass
+    clock.advance(seconds=60)
+    await worker.drain_once()
+    assert started == 3
 
 
 async def test_a_refusal_makes_the_message_dead_without_retrying(
