@@ -101,24 +101,55 @@ class SignatureView(_Shape):
     reason: str | None
 
 
+_ID: Any = Field(
+    description="The message's id in this API: a document's is its DocumentId, encoded; a "
+    "revocation, update or replacement, which shares its document's DocumentId, has its own, "
+    "the DocId the document system gave it (a UUID). Read either with get_document."
+)
+_BUSINESS_TYPE: Any = Field(
+    default=None,
+    ge=0,
+    le=3,
+    description="Bussiness/BussinessDocType (DOMAIN.md §3.3): 0 a document, 1 a revocation, 2 "
+    "an update, 3 a replacement of the document `refers_to` names; null when the system does "
+    "not say.",
+)
+_REFERS_TO: Any = Field(
+    default=None,
+    description="For a revocation, update or replacement: the id of the document it is about "
+    "(which keeps its own id and entry); null for a document.",
+)
+
+
 class SentDocument(_Shape):
-    id: str = Field(description="The document's id in this API (its DocumentId, encoded).")
+    id: str = _ID
     document_id: str = Field(description="edXML DocumentId: {organId},{yyyy/MM/dd},{n}/{code}")
     recipients: list[RecipientStatus]
-    duplicate: bool = Field(description="True when the same document had been sent before.")
+    duplicate: bool = Field(description="True when the same message had been sent before.")
     warnings: list[EdxmlWarning] = _WARNINGS
     signature: SignatureView | None = None
+    business_type: int | None = _BUSINESS_TYPE
+    refers_to: str | None = _REFERS_TO
 
 
 class InboxItem(_Shape):
+    """A document or business message delivered to the agency (`kind=edoc`)."""
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    id: str
+    id: str = _ID
     document_id: str
     from_: Organisation = Field(alias="from")
     subject: str
     received_at: datetime
     status: str | None
+    business_type: int | None = _BUSINESS_TYPE
+    refers_to: str | None = _REFERS_TO
+    signature: SignatureView | None = Field(
+        default=None,
+        description="The check of the message's signature made when the system took it (as "
+        "get_document shows it); null when it kept none (seeded, or taken before it did).",
+    )
 
 
 class StatusInboxItem(_Shape):
@@ -193,10 +224,15 @@ class RecipientTrace(_Shape):
 
 
 class DocumentView(_Shape):
-    id: str
+    id: str = _ID
     document: dict[str, Any] = Field(description="The canonical document (DOMAIN.md §8.3).")
-    recipients: list[RecipientTrace]
+    recipients: list[RecipientTrace] = Field(
+        description="Each recipient's trace; empty for a revocation, update or replacement, "
+        "whose statuses are reported on the document it refers to."
+    )
     signature: SignatureView | None = None
+    business_type: int | None = _BUSINESS_TYPE
+    refers_to: str | None = _REFERS_TO
 
 
 class StatusMessageView(_Shape):
@@ -240,6 +276,16 @@ class DocumentNotFound(TranslationError):
     code = "DOCUMENT_NOT_FOUND"
     status = 404
     title = "Document not found"
+
+
+class DocumentConflict(TranslationError):
+    """Another document under the number and notation (or DocumentId) of one already sent: a
+    resend is taken as one (`duplicate`), a revocation, update or replacement (BussinessDocType
+    1/2/3) is delivered as a message of its own; anything else would lose its content."""
+
+    code = "DOCUMENT_CONFLICT"
+    status = 409
+    title = "Another document was sent under this number and notation"
 
 
 class StatusNotFound(TranslationError):

@@ -55,6 +55,7 @@ from adapters._qlvb_contracts import (
     AgencyDirectory,
     AxisNotConnected,
     CanonicalDocument,
+    DocumentConflict,
     DocumentNotFound,
     DocumentView,
     EdxmlMessage,
@@ -117,6 +118,7 @@ MAX_PAGE_SIZE = 100
 _JSON = "application/json"
 _XML = XML_MEDIA_TYPES
 _KEY = re.compile(r"[A-Za-z0-9_-]{1,400}")
+_BUSINESS_KEY = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _DOCUMENT_ID = re.compile(r"[^,]+,[0-9]{4}/[0-9]{2}/[0-9]{2},[^,]+")  # shape only (§3.2)
 # A status message's Timestamp is local time with no offset (§3.5); Vietnam is UTC+7 all year.
 # edXML element names (§3.2, §3.3), as the system writes records; canonical keys are their
@@ -174,6 +176,13 @@ class DocumentQuery(BaseModel):
 def document_key(document_id: str) -> str:
     """The canonical `id` of the document whose edXML DocumentId is `document_id`."""
     return base64.urlsafe_b64encode(document_id.encode("utf-8")).rstrip(b"=").decode("ascii")
+
+
+def is_business_key(key: str) -> bool:
+    """Whether a canonical `id` names a revocation, update or replacement: its DocId, a UUID
+    (a document's id is its DocumentId in base64url, which starts with an upper-case letter
+    for every DocumentId that starts with an organ id's digits, §3.2)."""
+    return _BUSINESS_KEY.fullmatch(key) is not None
 
 
 def document_id_from_key(key: str) -> str:
@@ -241,11 +250,13 @@ def _inbox_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> S
 
 
 def _document_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> SystemRequest:
-    """`/getEdoc` in its JSON form (mock addition): the edXML and the trace in one answer."""
-    document_id = document_id_from_key(request.path_params.get("id", ""))
+    """`/getEdoc` in its JSON form (mock addition): the edXML and the trace in one answer; a
+    revocation, update or replacement by its DocId."""
+    key = request.path_params.get("id", "")
+    named = {"docId": key} if is_business_key(key) else {"documentId": document_id_from_key(key)}
     reader = _reader(request, "organId")
     shown = "xml" if accepts_xml(request) else "json"  # xml: the sender's bytes, untouched
-    body = _dumps({"documentId": document_id, "format": shown, **reader})
+    body = _dumps({**named, "format": shown, **reader})
     return sdk_call("/getEdoc", body, _JSON)
 
 
@@ -373,11 +384,35 @@ def _dumps(value: Any) -> bytes:
 # --- answers --------------------------------------------------------------------------------
 
 
+_BUSINESS_NAMES = ("BusinessType", "DocId", "RefersToDocumentId")
+
+
 def _read_sent(answer: Mapping[str, Any]) -> CanonicalResponse:
-    return CanonicalResponse(
-        202,
-        {**_deliveries(answer), "duplicate": _duplicate(answer), **_signature(answer)},
-    )
+    sent = {**_deliveries(answer), "duplicate": _duplicate(answer), **_signature(answer)}
+    return CanonicalResponse(202, {**sent, **_business(answer)})
+
+
+def _business(
+    answer: Mapping[str, Any], names: tuple[str, str, str] = _BUSINESS_NAMES
+) -> dict[str, Any]:
+    """`{business_type, refers_to}` from the system's business type (mock addition; absent:
+    nothing), and for a revocation, update or replacement of a document (1/2/3, linked to it)
+    its own `id`, its DocId, and the id of that document, from its DocumentId. (A 1/2/3 that
+    named no document is a document of its own.) `names`: the system's names of the type, the
+    DocId and that DocumentId."""
+    type_name, doc_id_name, refers_name = names
+    kind = answer.get(type_name)
+    if kind is None:
+        return {}
+    if not isinstance(kind, int) or isinstance(kind, bool) or not 0 <= kind <= 3:
+        raise QlvbAnswerInvalid("The document system's business type is not 0, 1, 2 or 3.")
+    if kind == 0 or answer.get(refers_name) is None:
+        return {"business_type": kind, "refers_to": None}
+    doc_id = _text(answer, doc_id_name)
+    if not is_business_key(doc_id):
+        raise QlvbAnswerInvalid("The document system's business message has no UUID DocId.")
+    refers_to = document_key(_text(answer, refers_name))
+    return {"id": doc_id, "business_type": kind, "refers_to": refers_to}
 
 
 _SIGNATURE_KEYS = ("present", "valid", "algorithm", "weak", "subject", "issuer", "serial",
@@ -453,6 +488,8 @@ def _read_inbox(answer: Mapping[str, Any]) -> CanonicalResponse:
                 "subject": _text(item, "subject"),
                 "received_at": _text(item, "createdTime"),
                 "status": _status_code(item.get("statusCode")),
+                **_business(item, ("businessType", "id", "refersToDocumentId")),
+                "signature": _signature({"Signature": item.get("signature")}).get("signature"),
             }
         )
     page = {key: answer.get(key) for key in ("page", "size", "total")}
@@ -521,9 +558,8 @@ def _read_document(answer: Mapping[str, Any]) -> CanonicalResponse:
         for delivery in _list(answer, "trace")
     ]
     key = document_key(_text(answer, "DocumentId"))
-    return CanonicalResponse(
-        200, {"id": key, "document": document, "recipients": recipients, **_signature(answer)}
-    )
+    view = {"id": key, "document": document, "recipients": recipients, **_signature(answer)}
+    return CanonicalResponse(200, {**view, **_business(answer)})
 
 
 def _read_status_message(answer: Mapping[str, Any]) -> CanonicalResponse:
@@ -625,16 +661,6 @@ _NOT_A_PARTY = {
     POST_STATUS: "Only the document's sender and recipients may report its status.",
 }
 """Who may do what a NOT_A_PARTY refused, per operation (else as post_status)."""
-
-
-class DocumentConflict(TranslationError):
-    """Another document under the number and notation (or DocumentId) of one already sent; a
-    resend is taken as one, a revocation, update or replacement is delivered as itself.
-    Here, not in `_qlvb_contracts.py`, which this change was not to touch; it belongs there."""
-
-    code = "DOCUMENT_CONFLICT"
-    status = 409
-    title = "Another document was sent under this number and notation"
 
 
 _REFUSALS: Mapping[tuple[int, str], Refusal] = {
@@ -819,6 +845,7 @@ CONTRACTS: Mapping[str, OperationContract] = {
             RecipientInOtherProvince,
             UnsupportedMediaType,
             SignatureInvalid,
+            DocumentConflict,
         ),
     ),
     GET_INBOX: OperationContract(
@@ -866,6 +893,7 @@ CONTRACTS: Mapping[str, OperationContract] = {
             UnsupportedMediaType,
             AxisNotConnected,
             SignatureInvalid,
+            DocumentConflict,
         ),
     ),
     LIST_ORGANISATIONS: OperationContract(AgencyDirectory),

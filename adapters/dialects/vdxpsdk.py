@@ -322,7 +322,10 @@ def knobstick(item: Mapping[str, Any], *, messagetype: str) -> dict[str, Any]:
     """One canonical inbox item (qlvb get_inbox) as the jar's `Knobstick`: `status` is the
     transport one, `done` once the recipient reported an edXML status (`updateStatus` done
     reports 01), else `initial`; `status_desc` that edXML status's name. Mock additions:
-    `documentId`, `subject`, `statusCode`."""
+    `documentId`, `subject`, `statusCode`; for a document or business message, `businessType`
+    (0 document, 1 revocation, 2 update, 3 replacement), `refersTo` (of a revocation, update or
+    replacement: the docId of the document it is about) and `signature` (the canonical check,
+    an object the jar does not read: its members may be null)."""
     if messagetype == "status":
         reported = {"docId": f"{item['id']}/{item['organ_id']}/{item['position']}",
                     "from": item.get("reported_by"), "to": item.get("addressee"),
@@ -334,8 +337,10 @@ def knobstick(item: Mapping[str, Any], *, messagetype: str) -> dict[str, Any]:
         reported = {"docId": item["id"], "from": sender.get("organ_id"),
                     "status": "initial" if code is None else "done",
                     "status_desc": "" if code is None else STATUS_NAMES.get(code, code),
-                    "subject": item.get("subject"), "statusCode": code}  # fmt: skip
-    return _present(
+                    "subject": item.get("subject"), "statusCode": code,
+                    "businessType": item.get("business_type"),
+                    "refersTo": item.get("refers_to")}  # fmt: skip
+    stick = _present(
         {
             "serviceType": "eDoc",
             "messageType": messagetype,
@@ -345,6 +350,8 @@ def knobstick(item: Mapping[str, Any], *, messagetype: str) -> dict[str, Any]:
             **reported,
         }
     )
+    signature = item.get("signature") if messagetype != "status" else None
+    return stick if signature is None else {**stick, "signature": signature}
 
 
 def sent_results(view: Mapping[str, Any], doc_id: str) -> list[dict[str, Any]]:

@@ -434,7 +434,8 @@ def _qlvb_requests(p: Profile) -> list[ExampleRequest]:
         "status_code": "01",
         "description": "Đã nhận văn bản",
     }
-    inbox, inbox_times = {"organ_id": here(3)["organ_id"]}, ("items.*.received_at",)
+    inbox = {"organ_id": here(3)["organ_id"]}
+    inbox_times = ("items.*.received_at", *(f"items.*.{path}" for path in _CERTIFICATE))
     arrived = _status(p, local, there(1), "01")
     return [
         # The sender's system signs what it composes, with the certificate its CA issued it

@@ -302,6 +302,7 @@ def create_app(
             edxml=edxml.decode("utf-8"),  # read_edxml accepted only UTF-8
             trace=trace,
             Signature=await signature_of(context, edxml),
+            BusinessType=document.business_type or 0,  # mock addition, as the inbox shows it
         )
 
     @app.post("/getEdocTrace", openapi_extra=body_doc("application/json", FetchRequest))
@@ -572,9 +573,9 @@ async def _add_transport(context: Context, document: Document, trace: list[dict[
 def _edoc_knobstick(entry: InboxEntry) -> dict[str, Any]:
     """A delivered document or business message as a knobstick (DOMAIN.md §2.4), with what an
     inbox shows. Mock additions: `businessType` (Bussiness/BussinessDocType, §3.3), `refersTo`
-    (for a revocation, update or replacement: the DocId of the document it is about, which
-    keeps its own entry) and `signature` (the check when the message was taken; null when not
-    kept: seeded, or taken before it was)."""
+    and `refersToDocumentId` (for a revocation, update or replacement: the DocId and DocumentId
+    of the document it is about, which keeps its own entry) and `signature` (the check when
+    the message was taken; null when not kept: seeded, or taken before it was)."""
     delivery, document, message = entry.delivery, entry.document, entry.business
     delivered_at = delivery.delivered_at.astimezone(VIETNAM_TIME).isoformat()
     item = message if message is not None else document
@@ -599,6 +600,7 @@ def _edoc_knobstick(entry: InboxEntry) -> dict[str, Any]:
         "statusCode": None if isinstance(delivery, BusinessDelivery) else delivery.status,
         "businessType": item.business_type or 0,
         "refersTo": None if message is None else document.doc_id,
+        "refersToDocumentId": None if message is None else document.document_id,
         "signature": item.signature,
     }
 
@@ -625,7 +627,8 @@ async def _business_answer(
     request: Request, fetch: FetchRequest, message: BusinessMessage, document: Document
 ) -> Response:
     """`/getEdoc` of a business message: its bytes as sent, or in JSON with its business type,
-    the document it refers to (`RefersTo`, its DocId) and its signature's check now. It has no
+    the document it refers to (`RefersTo`, its DocId; `RefersToDocumentId`) and its
+    signature's check now. It has no
     trace of its own: statuses are reported on the document."""
     if fetch.format == "xml":
         return Response(message.edxml, media_type="application/xml")
@@ -634,6 +637,7 @@ async def _business_answer(
         DocumentId=message.document_id,
         BusinessType=message.business_type,
         RefersTo=document.doc_id,
+        RefersToDocumentId=document.document_id,
         edxml=message.edxml.decode("utf-8"),
         trace=[],
         Signature=await signature_of(context_of(request), message.edxml),

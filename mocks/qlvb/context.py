@@ -85,7 +85,8 @@ def document_taken(sent: Sent, reading: Reading, signature: dict[str, object]) -
     """The answer to a document this system took, from one of its agencies or from another
     province: the recipients' statuses, whether it was a resend, the codec's warnings and the
     signature as judged. A business message (revocation, update, replacement) answers its own
-    DocId, its `BusinessType` and `RefersTo` (the DocId of the document it is about)."""
+    DocId, its `BusinessType`, `RefersTo` and `RefersToDocumentId` (the DocId and DocumentId of
+    the document it is about)."""
     if sent.business is not None:
         return ok(
             DocId=sent.business.doc_id,
@@ -95,6 +96,7 @@ def document_taken(sent: Sent, reading: Reading, signature: dict[str, object]) -
             Signature=signature,
             BusinessType=sent.business.business_type,
             RefersTo=sent.document.doc_id,
+            RefersToDocumentId=sent.document.document_id,
             Recipients=[{"OrganId": d.recipient, "StatusCode": None}
                         for d in sent.business_deliveries],
         )  # fmt: skip

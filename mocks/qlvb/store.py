@@ -49,7 +49,7 @@ from mocks.qlvb.models import (
     StatusEntry,
 )
 from mocks.store import InstanceStore, paged
-from mocks.vdxp.sdk import MockError, document_id_of
+from mocks.vdxp.sdk import MockError, business_type_of, document_id_of
 
 # DocIds are uuid5 of (instance, DocumentId): a resend computes the same id, and seeding the
 # same data twice gives the same ids.
@@ -107,13 +107,6 @@ def content_fingerprint(document: Mapping[str, Any]) -> str:
     }
     text = json.dumps(read, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def business_type_of(document: Mapping[str, Any]) -> int:
-    """Bussiness/BussinessDocType, 0 (new) when the message has no Bussiness."""
-    business = document.get("business") or {}
-    value = business.get("business_doc_type")
-    return value if isinstance(value, int) else 0
 
 
 def describe_document(instance: str, edxml: bytes, document: Mapping[str, Any]) -> NewDocument:
@@ -301,7 +294,9 @@ class DocumentStore(InstanceStore):
 
     async def _send_business(self, existing: Document, new: NewDocument, *, at: datetime) -> Sent:
         """Deliver business message `new` about `existing`, or find it sent already."""
-        key = f"{self._instance}:{new.document_id}:{new.business_type}:{new.content_sha256}"
+        # Without the instance: the same bytes forwarded to another province are the same
+        # message there, under the same DocId (its id in the bus's API too).
+        key = f"business:{new.document_id}:{new.business_type}:{new.content_sha256}"
         message = BusinessMessage(
             instance=self._instance,
             doc_id=str(uuid.uuid5(_DOC_ID_NAMESPACE, key)),

@@ -7,7 +7,10 @@ and hands one call per province to NDXP's store-and-forward (`mocks/bus.py`), fo
 province's document endpoint (`qlvb` `POST /inbound/documents` with `X-LGSP-Target`). Status
 messages (§3.4) come back the same way to the sender's province. Routes, all POST, answering
 the VDXP SDK's fields `{status: OK|FAIL, ErrorCode, ErrorDesc}`:
-- `/sendEdoc` (application/xml): a document; `Destinations` says where it goes;
+- `/sendEdoc` (application/xml): a document; `Destinations` says where it goes. A revocation,
+  update or replacement (Bussiness/BussinessDocType 1/2/3, DOMAIN.md §3.3) under the DocumentId
+  of a document its sender sent before is forwarded as a message of its own (`BusinessType`),
+  after the document on each province's line, once per content;
 - `/sendStatus` (application/xml): a status message, on to the sender's province (a recall
   by the sender, on to every province the document went to);
 - `/getEdocTrail` (application/json `{documentId}`): the ledger's trail of one document.
@@ -21,9 +24,10 @@ from the forwarding LGSP's credentials), the sender of a document and the report
 must be agencies of that province (403 NOT_OF_CALLING_PROVINCE, issue 15). Errors: 422
 INVALID_EDXML (with `Rule`), UNKNOWN_SENDER, UNKNOWN_RECIPIENT, NO_REMOTE_RECIPIENT,
 IDEMPOTENCY_KEY_REUSED, INVALID_REQUEST; 400 INVALID_IDEMPOTENCY_KEY; 403 NOT_A_PARTY; 404
-DOCUMENT_NOT_FOUND; 409 DOCUMENT_CONFLICT (a DocumentId seen with other content); 413
-TOO_LARGE; 415 UNSUPPORTED_MEDIA_TYPE; 502/504 BUS_UNAVAILABLE (the bus did not take the
-hand-over: nothing recorded); 503 NOT_CONNECTED (no access to the bus: it cannot forward).
+DOCUMENT_NOT_FOUND; 409 DOCUMENT_CONFLICT (a DocumentId seen with other content that is no
+change by its sender); 413 TOO_LARGE; 415 UNSUPPORTED_MEDIA_TYPE; 502/504 BUS_UNAVAILABLE (the
+bus did not take the hand-over: nothing recorded); 503 NOT_CONNECTED (no access to the bus: it
+cannot forward).
 Simplified: no `TraceHeader` is added for the hop (it would change the signed bytes).
 """
 
@@ -47,7 +51,7 @@ from mocks.bus import ORIGIN_HEADER, BusUnavailable, Handover, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
 from mocks.stateful import StoreContext, lifespan_state, stateful_app
-from mocks.vdxp.models import LedgerDocument, LedgerStatus, VdxpBase
+from mocks.vdxp.models import LedgerBusiness, LedgerDocument, LedgerStatus, VdxpBase
 from mocks.vdxp.routing import destinations, instance_of
 from mocks.vdxp.sdk import (
     MAX_STATUS_BODY,
@@ -56,6 +60,7 @@ from mocks.vdxp.sdk import (
     DocumentIdText,
     MockError,
     body_doc,
+    business_type_of,
     document_id_of,
     edxml_call,
     idempotency_key,
@@ -147,6 +152,15 @@ def create_app(
                 "Every To agency is of the sender's own province: its endpoint delivers there.",
             )
 
+        business_type = business_type_of(document)
+
+        async def forward(key: str, target: str) -> None:
+            """Hand the message to NDXP for `target`'s document endpoint, on the document's
+            line to it: a revocation reaches a province after its document."""
+            line = outbox_key("edoc", document_id, target)
+            call = edxml_call(QLVB, INBOUND_DOCUMENTS, body, key=key, ordering=line, target=target)
+            await _hand_over(context, call, request_id(request))
+
         async def record(ledger: Ledger, digest: str) -> tuple[dict[str, Any], bool]:
             new = LedgerDocument(
                 document_id=document_id,
@@ -161,26 +175,37 @@ def create_app(
             recorded = await ledger.add_document(new)
             if recorded is not None:
                 for route in routes:
-                    line = outbox_key("edoc", document_id, route.instance)
-                    call = edxml_call(
-                        QLVB,
-                        INBOUND_DOCUMENTS,
-                        body,
-                        key=line,
-                        ordering=line,
-                        target=route.instance,
-                    )
-                    await _hand_over(context, call, request_id(request))
+                    await forward(outbox_key("edoc", document_id, route.instance), route.instance)
                 return _document_answer(recorded), False
-            # The DocumentId came before: the same document, or a clash.
-            recorded = await ledger.find(document_id)
-            if recorded is None or recorded.content_sha256 != digest:
+            # The DocumentId came before: the same document, a revocation, update or
+            # replacement of it by its sender (its own message), or a clash.
+            recorded = await ledger.find(document_id, lock=True)
+            if recorded is not None and recorded.content_sha256 == digest:
+                return _document_answer(recorded), True
+            if recorded is None or recorded.sender != sender or business_type == 0:
                 raise MockError(
                     409,
                     "DOCUMENT_CONFLICT",
-                    "This DocumentId crossed the axis before with other content.",
+                    "This DocumentId crossed the axis before with other content; a change to "
+                    "a document is its sender's message with BussinessDocType 1, 2 or 3.",
                 )
-            return _document_answer(recorded), True
+            message, new_message = await ledger.add_business(
+                LedgerBusiness(
+                    document_pk=recorded.id,
+                    business_type=business_type,
+                    recipients=recipients,
+                    destinations=[route.as_json() for route in routes],
+                    content_sha256=digest,
+                    content_length=len(body),
+                    received_at=context.now(),
+                )
+            )
+            if new_message:
+                for route in routes:
+                    await forward(
+                        outbox_key("business", document_id, route.instance, digest), route.instance
+                    )
+            return _business_answer(recorded, message), not new_message
 
         return await _recorded_once(context, key, body, record)
 
@@ -244,7 +269,9 @@ def create_app(
     async def get_edoc_trail(request: Request) -> JSONResponse:
         """A document's national trail: the message, its destinations, its statuses in order;
         each destination's `Delivery` (mock addition) is the axis's hand-over to that province
-        as its LGSP reports it: pending, delivering, delivered, or dead (the bus gave up)."""
+        as its LGSP reports it: pending, delivering, delivered, or dead (the bus gave up).
+        `Business` (mock addition): its revocations, updates and replacements in the order they
+        came, each with its type, SHA-256, size, `To`, time and destinations as the document's."""
         context = _context(request)
         query = await read_json(request, TrailRequest)
         async with context.reading() as ledger:
@@ -254,20 +281,33 @@ def create_app(
                     404, "DOCUMENT_NOT_FOUND", "No document with this DocumentId crossed the axis."
                 )
             statuses = await ledger.statuses(document)
+            changes = await ledger.business(document)
         answer = _document_answer(document)
         for destination in answer["Destinations"]:  # asked of the bus after the ledger's read
             line = outbox_key("edoc", document.document_id, destination["Instance"])
-            handed = await context.bus.handed_over(line)
-            destination["Delivery"] = {
-                "State": "unknown" if handed is None else handed.state,
-                "LastStatus": None if handed is None else handed.last_status,
-                "LastError": None if handed is None else handed.last_error,
-            }
+            destination["Delivery"] = await _delivery(context, line)
+        business = []
+        for message in changes:
+            entry = _business_answer(document, message)
+            for destination in entry["Destinations"]:
+                key = outbox_key(
+                    "business", document.document_id, destination["Instance"],
+                    message.content_sha256,
+                )  # fmt: skip
+                destination["Delivery"] = await _delivery(context, key)
+            business.append(
+                {
+                    name: entry[name]
+                    for name in ("BusinessType", "ContentSha256", "ContentLength", "Destinations")
+                }
+                | {"To": message.recipients, "ReceivedTime": _local(message.received_at)}
+            )
         return ok(
             **answer,
             To=document.recipients,
             ReceivedTime=_local(document.received_at),
             Statuses=[_status_answer(document, status) for status in statuses],
+            Business=business,
         )
 
     return app
@@ -334,6 +374,16 @@ async def _hand_over(context: StoreContext[Ledger], call: Handover, rid: str) ->
         ) from None
 
 
+async def _delivery(context: StoreContext[Ledger], key: str) -> dict[str, Any]:
+    """Where the hand-over under `key` stands, as its LGSP reports it."""
+    handed = await context.bus.handed_over(key)
+    return {
+        "State": "unknown" if handed is None else handed.state,
+        "LastStatus": None if handed is None else handed.last_status,
+        "LastError": None if handed is None else handed.last_error,
+    }
+
+
 def _status_targets(document: LedgerDocument, reporter: str) -> list[str]:
     if reporter == document.sender:  # the sender's own status (a recall): every destination
         return [destination["instance"] for destination in document.destinations]
@@ -360,14 +410,30 @@ def _document_answer(document: LedgerDocument) -> dict[str, Any]:
         "From": document.sender,
         "ContentSha256": document.content_sha256,
         "ContentLength": document.content_length,
-        "Destinations": [
-            {
-                "Instance": destination["instance"],
-                "ProvinceCode": destination["province_code"],
-                "OrganIds": destination["organ_ids"],
-            }
-            for destination in document.destinations
-        ],
+        "Destinations": _destinations(document.destinations),
+    }
+
+
+def _destinations(destinations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "Instance": destination["instance"],
+            "ProvinceCode": destination["province_code"],
+            "OrganIds": destination["organ_ids"],
+        }
+        for destination in destinations
+    ]
+
+
+def _business_answer(document: LedgerDocument, message: LedgerBusiness) -> dict[str, Any]:
+    """A revocation, update or replacement as `/sendEdoc` answers it: its document's DocumentId
+    and sender, its own bytes' SHA-256 and size, its type and its destinations."""
+    return {
+        **_document_answer(document),
+        "ContentSha256": message.content_sha256,
+        "ContentLength": message.content_length,
+        "BusinessType": message.business_type,
+        "Destinations": _destinations(message.destinations),
     }
 
 

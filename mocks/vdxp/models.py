@@ -48,7 +48,36 @@ class LedgerDocument(VdxpBase):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class LedgerStatus(VdxpBase):
+class _AboutDocument:
+    """The columns of a row about a ledger document: a business message's, a status's."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_pk: Mapped[int] = mapped_column(ForeignKey("vdxp_document.id", ondelete="CASCADE"))
+    instance: Mapped[str] = mapped_column(String(INSTANCE_LENGTH))
+
+
+class LedgerBusiness(_AboutDocument, VdxpBase):
+    """A revocation (1), update (2) or replacement (3) of a ledger document (Bussiness/
+    BussinessDocType, DOMAIN.md §3.3): a message under the document's own DocumentId, as the
+    VDXP SDK's samples send them, forwarded to its `To` provinces as a message of its own.
+
+    Its own table (not a second `vdxp_document` row): the document keeps its DocumentId unique,
+    and the message is known by its document and its bytes (one per SHA-256: the same bytes
+    again are a duplicate). `destinations` is as a document's.
+    """
+
+    __tablename__ = "vdxp_business"
+    __table_args__ = (UniqueConstraint("document_pk", "content_sha256"),)
+
+    business_type: Mapped[int] = mapped_column(Integer)
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    destinations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    content_length: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LedgerStatus(_AboutDocument, VdxpBase):
     """One status message (§3.4) about a ledger document, in the order it passed through.
 
     `destinations` lists the instances it was forwarded to: the sender's, for a recipient's
@@ -58,9 +87,6 @@ class LedgerStatus(VdxpBase):
     __tablename__ = "vdxp_status"
     __table_args__ = (UniqueConstraint("document_pk", "position"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    document_pk: Mapped[int] = mapped_column(ForeignKey("vdxp_document.id", ondelete="CASCADE"))
-    instance: Mapped[str] = mapped_column(String(INSTANCE_LENGTH))
     position: Mapped[int] = mapped_column(Integer)
     reporter: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))  # From/OrganId
     status_code: Mapped[str] = mapped_column(String(2))  # StatusCode

@@ -162,6 +162,14 @@ def document_id_of(document: Mapping[str, Any]) -> str:
     return document_id
 
 
+def business_type_of(document: Mapping[str, Any]) -> int:
+    """Bussiness/BussinessDocType (DOMAIN.md §3.3: 1 revocation, 2 update, 3 replacement), 0
+    (new) when the message has no Bussiness."""
+    business = document.get("business") or {}
+    value = business.get("business_doc_type")
+    return value if isinstance(value, int) else 0
+
+
 def refuse_future_dated(message: Mapping[str, Any], *, now: datetime, skew_seconds: float) -> None:
     """InvalidEdxml `future_dated` when a document's PromulgationDate, a status message's
     Timestamp (when its reporter says it reported), or a TraceHeader's Timestamp (a hop it says

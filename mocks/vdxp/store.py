@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from mocks.store import InstanceStore
-from mocks.vdxp.models import LedgerDocument, LedgerStatus, ProcessedKey
+from mocks.vdxp.models import LedgerBusiness, LedgerDocument, LedgerStatus, ProcessedKey
+
+_About = TypeVar("_About", LedgerStatus, LedgerBusiness)
 
 
 class Ledger(InstanceStore):
@@ -41,12 +44,30 @@ class Ledger(InstanceStore):
         document.instance = self._instance
         return document if await self._added(document) else None
 
-    async def statuses(self, document: LedgerDocument) -> list[LedgerStatus]:
-        statement = (
-            select(LedgerStatus)
-            .where(LedgerStatus.document_pk == document.id)
-            .order_by(LedgerStatus.position)
+    async def add_business(self, message: LedgerBusiness) -> tuple[LedgerBusiness, bool]:
+        """Record business `message` about its document (True), or find the same bytes
+        recorded before (False)."""
+        message.instance = self._instance
+        if await self._added(message):
+            return message, True
+        statement = select(LedgerBusiness).where(
+            LedgerBusiness.document_pk == message.document_pk,
+            LedgerBusiness.content_sha256 == message.content_sha256,
         )
+        return (await self._session.execute(statement)).scalar_one(), False
+
+    async def business(self, document: LedgerDocument) -> list[LedgerBusiness]:
+        """The document's revocations, updates and replacements, in the order they came."""
+        return await self._about(LedgerBusiness, document, LedgerBusiness.id)
+
+    async def statuses(self, document: LedgerDocument) -> list[LedgerStatus]:
+        return await self._about(LedgerStatus, document, LedgerStatus.position)
+
+    async def _about(
+        self, table: type[_About], document: LedgerDocument, order: InstrumentedAttribute[int]
+    ) -> list[_About]:
+        """The rows of `table` about `document`, by `order`."""
+        statement = select(table).where(table.document_pk == document.id).order_by(order)
         return list((await self._session.execute(statement)).scalars())
 
     async def add_status(self, document: LedgerDocument, **fields: Any) -> LedgerStatus:

@@ -31,8 +31,40 @@ async def test_each_business_message_reaches_the_inbox_and_a_resend_does_not(
     listed = await client.get(
         f"{DOCUMENTS}/inbox", params={"organ_id": STC, "size": 100}, headers=bearer(demo_token)
     )
-    entries = [i for i in listed.json()["items"] if i["id"] == first.json()["id"]]
-    assert len(entries) == 4  # the document, its revocation, its update, its replacement
+    key = first.json()["id"]
+    entries = [i for i in listed.json()["items"] if key in (i["id"], i["refers_to"])]
+    # the document, its revocation, its update, its replacement: newest first, each its own id
+    assert [(i["business_type"], i["refers_to"]) for i in entries] == [
+        (3, key), (2, key), (1, key), (0, None)
+    ]  # fmt: skip
+    assert [i["id"] for i in entries] == [a.json()["id"] for a in reversed(answers)] + [key]
+    assert {a.json()["refers_to"] for a in answers} == {key}
+    assert all(i["signature"]["reason"] == "malformed" for i in entries)  # the SDK's own
+
+
+async def test_a_revocation_is_read_on_its_own_by_its_id(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    first = await send(client, demo_token, as_sent("edoc_new.bak.edxml", "17103"))
+    data = as_sent("edoc_revocation.edxml", "17103")
+    revocation = await send(client, demo_token, data)
+    key = revocation.json()["id"]
+    assert key != first.json()["id"]
+
+    as_json = await client.get(f"{DOCUMENTS}/{key}", headers=bearer(demo_token))
+    as_xml = await client.get(
+        f"{DOCUMENTS}/{key}", headers={**bearer(demo_token), "Accept": "application/xml"}
+    )
+    original = await client.get(f"{DOCUMENTS}/{first.json()['id']}", headers=bearer(demo_token))
+
+    assert as_json.status_code == 200, as_json.text
+    view = as_json.json()
+    assert (view["id"], view["business_type"], view["refers_to"]) == (key, 1, first.json()["id"])
+    assert view["document"]["business"]["business_doc_type"] == 1
+    assert view["recipients"] == []  # statuses are reported on the document
+    assert as_xml.content == data
+    assert original.json()["id"] == first.json()["id"]
+    assert original.json()["business_type"] == 0
 
 
 async def test_another_document_under_the_same_number_is_a_conflict(

@@ -297,6 +297,7 @@ def test_inbox_items_are_translated_to_canonical_keys(adapter: QlvbAdapter) -> N
             "subject": "V/v trao đổi",
             "received_at": "2025-06-02T09:30:00+07:00",
             "status": "03",
+            "signature": None,  # the system kept no check of it
         }
     ]
     assert (result.content["page"], result.content["size"], result.content["total"]) == (2, 20, 41)

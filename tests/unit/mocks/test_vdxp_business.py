@@ -1,0 +1,104 @@
+"""The national axis relays a revocation, update or replacement (Bussiness/BussinessDocType
+1/2/3, DOMAIN.md §3.3) under the DocumentId of a document it carried: a message of its own,
+forwarded once to each province of its recipients, after the document on that province's line.
+A true duplicate stays a no-op; another body under a used DocumentId stays 409."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from formats.edxml import render_edxml
+from mocks.vdxp.sdk import sha256
+from tests.fixtures.handovers import HandoverBus
+from tests.unit.mocks.test_qlvb_app import assert_fail, assert_ok, document_id, make_document
+from tests.unit.mocks.test_qlvb_business import business
+from tests.unit.mocks.test_vdxp_app import (
+    BT_STP,
+    TG_STP,
+    fx_axis,
+    submit,
+    trail,
+)
+
+pytestmark = pytest.mark.anyio
+__all__ = ["fx_axis"]  # the fixture `axis`, used by name
+
+
+async def test_a_revocation_is_forwarded_once_to_each_province_after_its_document(
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
+) -> None:
+    document = make_document(to=(TG_STP, BT_STP), number="4001")
+    assert_ok(await submit(axis, render_edxml(document), key="edoc:kiengiang:4001"))
+    data = render_edxml(business(document, 1, subject="V/v thu hồi"))
+
+    answer = assert_ok(await submit(axis, data, key="edoc:kiengiang:4001-r"))
+    again = assert_ok(await submit(axis, data, key="edoc:kiengiang:4001-r2"))
+
+    assert (answer["Duplicate"], again["Duplicate"]) == (False, True)
+    assert (answer["BusinessType"], answer["ContentSha256"]) == (1, sha256(data))
+    assert answer["DocumentId"] == document_id(document)
+    relayed = handovers.handed[2:]
+    doc_id = document_id(document)
+    assert [(m.target_instance, m.ordering_key, m.body) for m in relayed] == [
+        ("binhthuan", f"edoc:{doc_id}:binhthuan", data),
+        ("tiengiang", f"edoc:{doc_id}:tiengiang", data),
+    ]
+    assert len({m.idempotency_key for m in handovers.handed}) == 4  # each message its own key
+    (change,) = (await trail(axis, document))["Business"]
+    assert (change["BusinessType"], change["ContentSha256"]) == (1, sha256(data))
+    assert [d["Instance"] for d in change["Destinations"]] == ["binhthuan", "tiengiang"]
+
+
+async def test_an_update_and_a_replacement_are_messages_of_their_own(
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
+) -> None:
+    document = make_document(to=(TG_STP,), number="4002")
+    assert_ok(await submit(axis, render_edxml(document)))
+
+    for kind in (2, 3):
+        answer = assert_ok(await submit(axis, render_edxml(business(document, kind))))
+        assert (answer["Duplicate"], answer["BusinessType"]) == (False, kind)
+
+    assert len(handovers.handed) == 3
+    assert [c["BusinessType"] for c in (await trail(axis, document))["Business"]] == [2, 3]
+
+
+async def test_concurrent_deliveries_of_one_revocation_forward_it_once(
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
+) -> None:
+    document = make_document(to=(TG_STP,), number="4003")
+    assert_ok(await submit(axis, render_edxml(document)))
+    data = render_edxml(business(document, 1))
+
+    answers = await asyncio.gather(*(submit(axis, data) for _ in range(6)))
+
+    assert sorted(assert_ok(a)["Duplicate"] for a in answers) == [False] + [True] * 5
+    assert len(handovers.handed) == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"subject": "V/v nội dung khác"}, id="a-new-document-under-a-used-id"),
+        pytest.param(
+            {"business": {"business_doc_type": 1, "paper": 0},
+             "from": {"organ_id": "000.00.02.H33", "organ_name": "Sở khác"}},
+            id="a-revocation-by-another-agency",
+        ),
+    ],
+)  # fmt: skip
+async def test_another_body_under_a_used_document_id_is_still_a_conflict(
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus, change: dict[str, Any]
+) -> None:
+    document = make_document(to=(TG_STP,), number="4004")
+    assert_ok(await submit(axis, render_edxml(document)))
+    other = {**document, **change, "document_id": document_id(document)}
+
+    assert_fail(await submit(axis, render_edxml(other)), 409, "DOCUMENT_CONFLICT")
+
+    assert len(handovers.handed) == 1
