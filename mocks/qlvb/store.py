@@ -281,22 +281,24 @@ class DocumentStore(InstanceStore):
                 raise DocumentConflict(
                     existing, "Another agency's document has this DocumentId."
                 ) from None
+            if _fingerprint_of(existing) == new.fingerprint:  # the same, retyped or re-signed
+                return Sent(existing, await self.deliveries(existing), duplicate=True)
             if new.business_type != 0:
                 return await self._send_business(existing, new, at=at)
-            if _fingerprint_of(existing) != new.fingerprint:
-                raise DocumentConflict(
-                    existing,
-                    "A different document was sent before under this number and notation "
-                    "(or DocumentId).",
-                ) from None
-            return Sent(existing, await self.deliveries(existing), duplicate=True)
+            raise DocumentConflict(
+                existing,
+                "A different document was sent before under this number and notation "
+                "(or DocumentId).",
+            ) from None
         return Sent(document, deliveries, duplicate=False)
 
     async def _send_business(self, existing: Document, new: NewDocument, *, at: datetime) -> Sent:
         """Deliver business message `new` about `existing`, or find it sent already."""
-        # Without the instance: the same bytes forwarded to another province are the same
-        # message there, under the same DocId (its id in the bus's API too).
-        key = f"business:{new.document_id}:{new.business_type}:{new.content_sha256}"
+        # Without the instance: the same message forwarded to another province is the same
+        # message there, under the same DocId (its id in the bus's API too). Known by the document
+        # it names, what its recipients read (the fingerprint holds its type) and its reason,
+        # as a document is: sent again retyped or re-signed, it is the same message.
+        key = f"business:{existing.document_id}:{new.fingerprint}:{new.business_reason or ''}"
         message = BusinessMessage(
             instance=self._instance,
             doc_id=str(uuid.uuid5(_DOC_ID_NAMESPACE, key)),

@@ -160,3 +160,35 @@ async def test_a_status_timestamp_written_day_first_is_taken(client: httpx.Async
 
     assert answer["Recipients"] == [{"OrganId": STC, "StatusCode": "01"}]
     assert [w["Rule"] for w in answer["Warnings"]] == ["bad_date"]
+
+
+def retyped(document: dict[str, Any]) -> dict[str, Any]:
+    """`document` sent again with its promulgation date retyped: other bytes, and what its
+    recipients read unchanged (`content_fingerprint`)."""
+    return {**document, "promulgation": {**document["promulgation"], "date": "2025-06-01"}}
+
+
+@pytest.mark.parametrize(
+    "about_an_earlier_document",
+    [
+        pytest.param(True, id="a-revocation-of-a-document-sent-before"),
+        pytest.param(False, id="a-replacement-under-its-own-number"),
+    ],
+)
+async def test_a_business_message_resent_with_other_bytes_is_the_same_message(
+    client: httpx.AsyncClient, about_an_earlier_document: bool
+) -> None:
+    """A resend is recognised by what its recipients read, for business messages too (code
+    review: a re-signed or retyped revocation reached every recipient a second time)."""
+    number = "3010" if about_an_earlier_document else "3011"
+    document = make_document(number=number)
+    if about_an_earlier_document:
+        assert_ok(await send(client, document))
+    message = business(document, 1 if about_an_earlier_document else 3)
+    first = assert_ok(await send(client, message))
+    total = (await inbox(client, STC))["total"]
+
+    again = assert_ok(await send(client, retyped(message)))
+
+    assert (again["DocId"], again["Duplicate"]) == (first["DocId"], True)
+    assert (await inbox(client, STC))["total"] == total
