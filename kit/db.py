@@ -145,6 +145,10 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
 
 
 SCHEMA_LOCK_ID = 0x4C475350  # "LGSP": one advisory lock for every process creating tables
+ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:id, hashtext(current_schema()))")
+"""PostgreSQL's advisory locks are the whole database's: keyed by the schema too, processes
+sharing a schema take turns, while buses on other schemas of one database (the test suite's
+workers, the pytest plugin's sessions) never wait on each other's start-up."""
 
 
 async def create_tables(engine: AsyncEngine, metadata: MetaData) -> None:
@@ -158,8 +162,7 @@ async def create_tables(engine: AsyncEngine, metadata: MetaData) -> None:
         conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
         async with conn.begin():
             if conn.dialect.name == "postgresql":
-                lock = text("SELECT pg_advisory_xact_lock(:id)")
-                await conn.execute(lock, {"id": SCHEMA_LOCK_ID})
+                await conn.execute(ADVISORY_LOCK, {"id": SCHEMA_LOCK_ID})
             await conn.run_sync(metadata.create_all)
             await conn.run_sync(add_missing_columns, metadata)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kit.db import ADVISORY_LOCK
 from lgsp.auth.clients import ALL_METHODS, ensure_client
 from lgsp.auth.credentials import check_chosen_secret
 from lgsp.auth.federation import NDXP_CLIENT_ID, federation_secret, province_client_id
@@ -88,9 +88,7 @@ async def hold_provisioning_lock(session: AsyncSession) -> None:
     """
     connection = await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     if connection.dialect.name == "postgresql":
-        await connection.execute(
-            text("SELECT pg_advisory_xact_lock(:id)"), {"id": PROVISIONING_LOCK_ID}
-        )
+        await connection.execute(ADVISORY_LOCK, {"id": PROVISIONING_LOCK_ID})
 
 
 async def _provision_demo_client(

@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text, create_engine, inspect, text
 
-from kit.db import SchemaTooOld, add_missing_columns
+from kit.db import ADVISORY_LOCK, SCHEMA_LOCK_ID, SchemaTooOld, add_missing_columns
 from lgsp.db import make_engine, row_values
 from lgsp.models import create_schema
+from lgsp.testing._database import execute
 from tests.fixtures.audit import audit_entry, journal_entry
+from tests.fixtures.database import (
+    TEST_DATABASE_URL,
+    TEST_SCHEMA,
+    database_url_for,
+    wipe_postgresql_schema,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -78,3 +86,31 @@ def test_a_missing_not_null_column_stops_the_start_naming_it() -> None:
 
     with engine.begin() as conn, pytest.raises(SchemaTooOld, match="table t has no column hop"):
         add_missing_columns(conn, metadata)
+
+
+@pytest.mark.postgresql
+async def test_a_bus_creating_its_tables_waits_for_no_bus_of_another_schema(
+    tmp_path: Path,
+) -> None:
+    """PostgreSQL's advisory locks span the database: keyed by the lock id alone, one bus
+    stuck while creating its tables held up every other schema's start-up (three buses of the
+    PostgreSQL tier timed out together at 60 s)."""
+    schemas = [f"{TEST_SCHEMA}_lock_{n}" for n in (1, 2)]
+    for schema in schemas:
+        wipe_postgresql_schema(schema)
+    holder, creator = (
+        make_engine(database_url_for("postgresql", tmp_path, schema=s)) for s in schemas
+    )
+    try:
+        async with holder.connect() as conn, conn.begin():
+            await conn.execute(ADVISORY_LOCK, {"id": SCHEMA_LOCK_ID})  # a bus mid-creation
+
+            await asyncio.wait_for(create_schema(creator), timeout=30)
+
+        async with creator.connect() as conn:
+            tables = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+        assert "audit_records" in tables
+    finally:
+        await holder.dispose()
+        await creator.dispose()
+        execute(TEST_DATABASE_URL, *(f"DROP SCHEMA IF EXISTS {s} CASCADE" for s in schemas))
