@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lgsp.auth.keys import KeyCipher
+from lgsp.auth.revocation import DenyList
 from lgsp.auth.tokens import issue_token
 from lgsp.dialects.models import IssuedCredential, SdkSecret
 from lgsp.state import InstanceState
@@ -116,13 +117,17 @@ async def bus_token_for(
     instance: InstanceState,
     key: str,
     remembered: Remembered,
+    deny_list: DenyList,
 ) -> tuple[str, str] | None:
-    """The JWT (and client) the credential stored as `key` stands for: remembered, else minted
-    again from its stored row (another worker issued it, or this one restarted), else None
-    (unknown, ended or expired)."""
+    """The JWT (and client) the credential stored as `key` stands for: remembered while this
+    process's copy of the revoked tokens says it is not (a reset ends OpenCPS sessions so),
+    else minted again from its stored row (another worker issued it, or this one restarted),
+    else None (unknown, ended or expired)."""
     known = remembered.get(key)
     if known is not None:
-        return known
+        if deny_list.cached(instance.spec.name, token_id(key)) is False:
+            return known
+        remembered.forget(key)
     now = datetime.now(UTC)
     async with session_factory() as session:
         row = await session.scalar(
