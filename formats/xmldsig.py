@@ -6,7 +6,8 @@ says what a recipient's system would conclude, in the fields the bus records
 (`SignatureCheck.as_json`): present, valid, algorithm, subject, issuer, serial, not_after and
 the reason it is not valid (`formats.signature_reasons`): missing, malformed (not XML-DSig, or
 no certificate), unsupported (an algorithm outside the list), tampered, untrusted, expired,
-revoked, signer_not_sender, signer_unidentified.
+revoked, revocation_undetermined (the issuer's CRLs are none current: RFC 5280 §6.3.3),
+signer_not_sender, signer_unidentified.
 
 Real signing certificates come from issuing CAs under a root: KeyInfo carries the signer's
 certificate first and the intermediates after it (`sign_edxml`'s `chain`), and the check builds
@@ -29,6 +30,7 @@ lxml then reads it with entity resolution and network access off all the same.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
@@ -105,10 +107,13 @@ class Trust:
     """The roots a signer's path must end at, and what the CAs of a path revoke.
 
     `revoked`: the (issuer, serial) pairs of CRLs already checked against their root (the bus's
-    CA's, `crl_signed_by` on fetching) or named by the configuration. `crls`: CRLs of issuing CAs
-    below a root, as an operator supplies them; one counts only for a certificate whose issuer on
-    a validated path signed it. A certificate whose issuer's CRL is not known is not revoked:
-    a real relying party fetches its CRL distribution point, which an offline check cannot."""
+    CA's, `crl_signed_by` on fetching) or named by the configuration. `crls`: CRLs of the roots
+    and of issuing CAs below them (the bus's CA's again, for its dates; those of added roots;
+    those an operator supplies); one counts only for a certificate whose issuer on a validated
+    path signed it, and says a certificate it does not list is not revoked only while current
+    at the time of the check (`crl_current`). A certificate whose
+    issuer's CRL is not known is not revoked: a real relying party fetches its CRL
+    distribution point, which an offline check cannot."""
 
     roots: tuple[x509.Certificate, ...] = ()
     revoked: frozenset[Revocation] = frozenset()
@@ -118,6 +123,15 @@ class Trust:
 def revocations(crl: x509.CertificateRevocationList) -> frozenset[Revocation]:
     """What `crl` revokes, keyed by its issuer (check its signature first: `crl_signed_by`)."""
     return frozenset((crl.issuer, entry.serial_number) for entry in crl)
+
+
+def crls_in(pem: str) -> tuple[x509.CertificateRevocationList, ...]:
+    """The CRL blocks of a PEM bundle (roots, then the CRLs of CAs under them, as an operator
+    supplies them), in order; the certificates beside them are not read here."""
+    return tuple(x509.load_pem_x509_crl(block.encode()) for block in _CRL_PEM.findall(pem))
+
+
+_CRL_PEM = re.compile(r"-----BEGIN X509 CRL-----.+?-----END X509 CRL-----", re.DOTALL)
 
 
 def crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
@@ -216,29 +230,47 @@ def _untrusted(
 ) -> SignatureReason | None:
     """Why the signer's certificate cannot be relied on at `at`, or None: no path from it through
     `intermediates` (KeyInfo's) to a trusted root (`untrusted`), a certificate of that path
-    outside its validity (`expired`) or revoked by its issuer (`revoked`)."""
+    outside its validity (`expired`), revoked by its issuer (`revoked`), or with only stale CRLs
+    to tell (`revocation_undetermined`)."""
     found = _path_to_root(certificate, intermediates, trust.roots)
     if found is None:
         return "untrusted"
     path, root = found
     if not all(c.not_valid_before_utc <= at <= c.not_valid_after_utc for c in path):
         return "expired"
-    if any(_revoked(c, issuer, trust) for c, issuer in zip(path, [*path[1:], root], strict=True)):
-        return "revoked"
+    statuses = {
+        _revocation(c, issuer, trust, at) for c, issuer in zip(path, [*path[1:], root], strict=True)
+    }
+    for reason in ("revoked", "revocation_undetermined"):  # a known revocation first
+        if reason in statuses:
+            return reason
     return None
 
 
-def _revoked(certificate: x509.Certificate, issuer: x509.Certificate, trust: Trust) -> bool:
-    """Whether `certificate`'s issuer revoked it: by a CRL already checked, or by one of
-    `trust.crls` that this issuer signed."""
+def crl_current(crl: x509.CertificateRevocationList, at: datetime) -> bool:
+    """Whether `crl` speaks for `at` (RFC 5280 §6.3.3 (a)): issued by then (thisUpdate) and not
+    yet due to be replaced (nextUpdate, when it has one)."""
+    next_update = crl.next_update_utc
+    return crl.last_update_utc <= at and (next_update is None or at <= next_update)
+
+
+def _revocation(
+    certificate: x509.Certificate, issuer: x509.Certificate, trust: Trust, at: datetime
+) -> SignatureReason | None:
+    """`revoked` when `certificate`'s issuer revoked it, by a CRL already checked or by one of
+    `trust.crls` that this issuer signed (a revocation stands in any of them: it is not undone);
+    `revocation_undetermined` when the issuer's CRLs that do not list it are none current at
+    `at` (RFC 5280 §6.3.3: no current CRL, status UNDETERMINED); None when not revoked, or
+    when the issuer's CRL is not known at all (see `Trust`)."""
     if (issuer.subject, certificate.serial_number) in trust.revoked:
-        return True
-    return any(
-        crl.get_revoked_certificate_by_serial_number(certificate.serial_number) is not None
-        and crl_signed_by(crl, issuer)
-        for crl in trust.crls
-        if crl.issuer == issuer.subject
-    )
+        return "revoked"
+    signed = [c for c in trust.crls if c.issuer == issuer.subject and crl_signed_by(c, issuer)]
+    serial = certificate.serial_number
+    if any(c.get_revoked_certificate_by_serial_number(serial) is not None for c in signed):
+        return "revoked"
+    if signed and not any(crl_current(c, at) for c in signed):
+        return "revocation_undetermined"
+    return None
 
 
 def _path_to_root(
