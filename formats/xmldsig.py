@@ -30,16 +30,15 @@ lxml then reads it with entity resolution and network access off all the same.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature as InvalidCertificateSignature
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
-from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
+from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
 from signxml.exceptions import InvalidInput, InvalidSignature
@@ -47,6 +46,7 @@ from signxml.signer import XMLSigner
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from formats._edxml_fields import NAMESPACE
+from formats.crl import crl_current, crl_signed_by, key_usage
 from formats.signature_reasons import SignatureReason
 
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
@@ -57,12 +57,6 @@ _SIGNATURE_METHODS = frozenset(
 _DIGESTS = frozenset({DigestAlgorithm.SHA256, DigestAlgorithm.SHA512, DigestAlgorithm.SHA1})
 _WEAK = {SignatureMethod.RSA_SHA1.value, DigestAlgorithm.SHA1.value,
          CanonicalizationMethod.CANONICAL_XML_1_0.value}  # fmt: skip
-_CRL_SIGNATURES = frozenset(
-    {SignatureAlgorithmOID.RSA_WITH_SHA256, SignatureAlgorithmOID.RSA_WITH_SHA384,
-     SignatureAlgorithmOID.RSA_WITH_SHA512, SignatureAlgorithmOID.ECDSA_WITH_SHA256,
-     SignatureAlgorithmOID.ECDSA_WITH_SHA384, SignatureAlgorithmOID.ECDSA_WITH_SHA512}
-)  # fmt: skip
-"""The algorithms a CRL's signature is verified with (STYLE: an explicit list)."""
 MAX_INTERMEDIATES = 4
 """At most this many certificates after the signer's in KeyInfo are read as the path to a
 root: issuing CAs under a root are one or two deep; the bound keeps the search small."""
@@ -123,29 +117,6 @@ class Trust:
 def revocations(crl: x509.CertificateRevocationList) -> frozenset[Revocation]:
     """What `crl` revokes, keyed by its issuer (check its signature first: `crl_signed_by`)."""
     return frozenset((crl.issuer, entry.serial_number) for entry in crl)
-
-
-def crls_in(pem: str) -> tuple[x509.CertificateRevocationList, ...]:
-    """The CRL blocks of a PEM bundle (roots, then the CRLs of CAs under them, as an operator
-    supplies them), in order; the certificates beside them are not read here."""
-    return tuple(x509.load_pem_x509_crl(block.encode()) for block in _CRL_PEM.findall(pem))
-
-
-_CRL_PEM = re.compile(r"-----BEGIN X509 CRL-----.+?-----END X509 CRL-----", re.DOTALL)
-
-
-def crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
-    """Whether `issuer`, a CA that may sign CRLs (keyCertSign or cRLSign when KeyUsage says),
-    signed `crl` with an algorithm of the explicit list."""
-    if crl.issuer != issuer.subject or crl.signature_algorithm_oid not in _CRL_SIGNATURES:
-        return False
-    usage = _key_usage(issuer)
-    if usage is not None and not usage.crl_sign:
-        return False
-    key = issuer.public_key()
-    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
-        return False
-    return crl.is_signature_valid(key)
 
 
 def check_signature(data: bytes, *, trust: Trust, at: datetime) -> SignatureCheck:
@@ -247,13 +218,6 @@ def _untrusted(
     return None
 
 
-def crl_current(crl: x509.CertificateRevocationList, at: datetime) -> bool:
-    """Whether `crl` speaks for `at` (RFC 5280 §6.3.3 (a)): issued by then (thisUpdate) and not
-    yet due to be replaced (nextUpdate, when it has one)."""
-    next_update = crl.next_update_utc
-    return crl.last_update_utc <= at and (next_update is None or at <= next_update)
-
-
 def _revocation(
     certificate: x509.Certificate, issuer: x509.Certificate, trust: Trust, at: datetime
 ) -> SignatureReason | None:
@@ -309,17 +273,10 @@ def _may_issue(certificate: x509.Certificate, *, below: int) -> bool:
         constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
     except x509.ExtensionNotFound:
         return False
-    usage = _key_usage(certificate)
+    usage = key_usage(certificate)
     if usage is not None and not usage.key_cert_sign:
         return False
     return constraints.ca and (constraints.path_length is None or below <= constraints.path_length)
-
-
-def _key_usage(certificate: x509.Certificate) -> x509.KeyUsage | None:
-    try:
-        return certificate.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        return None
 
 
 def _signed_sender(signed: etree._Element | None) -> str | None:

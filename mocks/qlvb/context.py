@@ -12,8 +12,9 @@ from cryptography import x509
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from formats.crl import crls_in
 from formats.edxml import Reading
-from formats.xmldsig import SignatureCheck, Trust, check_signature, crls_in
+from formats.xmldsig import SignatureCheck, Trust, check_signature
 from kit.offload import off_loop_if_large
 from mocks.bus import BusUnavailable, Handover
 from mocks.config import SystemConfig

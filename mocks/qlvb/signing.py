@@ -31,7 +31,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
-from formats.xmldsig import Trust, crl_signed_by, crls_in, revocations, sign_edxml
+from formats.crl import crl_signed_by, crls_in
+from formats.xmldsig import Trust, revocations, sign_edxml
 from mocks.bus import BusClient, BusUnavailable
 
 logger = logging.getLogger(__name__)
