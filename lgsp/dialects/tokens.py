@@ -120,14 +120,13 @@ async def bus_token_for(
     deny_list: DenyList,
 ) -> tuple[str, str] | None:
     """The JWT (and client) the credential stored as `key` stands for: remembered while this
-    process's copy of the revoked tokens says it is not (a reset ends OpenCPS sessions so),
-    else minted again from its stored row (another worker issued it, or this one restarted),
-    else None (unknown, ended or expired)."""
+    process's fresh copy of the revoked tokens does not name it (a reset ends OpenCPS sessions
+    so) or while its row is there, else minted again from its stored row (another worker
+    issued it, or this one restarted), else None (unknown, ended or expired). An ended
+    credential's row is deleted as its token is revoked (`forget_issued`, a reset)."""
     known = remembered.get(key)
-    if known is not None:
-        if deny_list.cached(instance.spec.name, token_id(key)) is False:
-            return known
-        remembered.forget(key)
+    if known is not None and deny_list.cached(instance.spec.name, token_id(key)) is False:
+        return known
     now = datetime.now(UTC)
     async with session_factory() as session:
         row = await session.scalar(
@@ -138,7 +137,10 @@ async def bus_token_for(
             )
         )
     if row is None:
+        remembered.forget(key)
         return None
+    if known is not None:
+        return known
     minted, expires_at = mint_again(instance, row, key, now)
     remembered.put(key, minted, row.client_id, expires_at.timestamp())
     return minted, row.client_id
