@@ -241,7 +241,8 @@ def create_app(
         async with context.writing() as store:
             sent = await store.send(taken, at=context.now())
             if recipients.remote and not sent.duplicate:
-                call = axis.document_call(context.config, sent.business or sent.document)
+                message = sent.business or sent.document
+                call = axis.document_call(context.config, message, about=sent.document)
                 await hand_over(context, call, request_id=request_id(request))
         return document_taken(sent, reading, signature)
 

@@ -77,15 +77,18 @@ def is_remote(config: SystemConfig, organ_id: str) -> bool:
     return province is not None and province != config.province_code
 
 
-def document_call(config: SystemConfig, document: Document | BusinessMessage) -> Handover:
+def document_call(
+    config: SystemConfig, document: Document | BusinessMessage, *, about: Document | None = None
+) -> Handover:
     """The document (or business message), byte for byte as its sender sent it, for the
-    national axis."""
+    national axis, on the line of the document it is `about` (itself if None): a revocation,
+    update or replacement, even one under a number of its own, reaches the axis after it."""
     return edxml_call(
         VDXP,
         VDXP_DOCUMENTS,
         document.edxml,
         key=outbox_key("edoc", config.instance, document.doc_id),
-        ordering=outbox_key("edoc", document.document_id),
+        ordering=outbox_key("edoc", (about or document).document_id),
     )
 
 
