@@ -288,7 +288,9 @@ def create_app(
         each destination's `Delivery` (mock addition) is the axis's hand-over to that province
         as its LGSP reports it: pending, delivering, delivered, or dead (the bus gave up).
         `Business` (mock addition): its revocations, updates and replacements in the order they
-        came, each with its type, SHA-256, size, `To`, time and destinations as the document's."""
+        came, each with its DocId (as the provinces give it; null on a row kept from before it
+        was), type, SHA-256, size, `To`, time and destinations, each with its `Delivery`, as the
+        document's: a dead one an admin of NDXP re-drives as a document's."""
         context = _context(request)
         query = await read_json(request, TrailRequest)
         async with context.reading() as ledger:
@@ -317,7 +319,11 @@ def create_app(
                     name: entry[name]
                     for name in ("BusinessType", "ContentSha256", "ContentLength", "Destinations")
                 }
-                | {"To": message.recipients, "ReceivedTime": _local(message.received_at)}
+                | {
+                    "DocId": message.doc_id,
+                    "To": message.recipients,
+                    "ReceivedTime": _local(message.received_at),
+                }
             )
         return ok(
             **answer,
