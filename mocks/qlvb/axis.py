@@ -125,18 +125,6 @@ async def forwardings(
     return found
 
 
-async def dead_forwards(
-    bus: BusClient, document_id: str, business: BusinessMessage | None = None
-) -> dict[str, str]:
-    """The provinces the national axis gave up forwarding the document (or its business message
-    `business`) to, each with the reason (`forwardings`)."""
-    return {
-        instance: reason or "no reason given"
-        for instance, (state, reason) in (await forwardings(bus, document_id, business)).items()
-        if state == "dead"
-    }
-
-
 def _records(value: Any) -> list[dict[str, Any]]:
     """The objects of a list in an answer; none when it is not one."""
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
