@@ -371,17 +371,23 @@ class DocumentStore(InstanceStore):
             statement = statement.with_for_update()
         return list((await self._session.execute(statement)).scalars())
 
-    async def history(self, deliveries: Sequence[Delivery]) -> dict[int, list[StatusEntry]]:
-        """Each delivery's status messages, oldest first."""
-        found: dict[int, list[StatusEntry]] = {delivery.id: [] for delivery in deliveries}
+    async def traced(self, document: Document) -> list[tuple[Delivery, list[StatusEntry]]]:
+        """The document's deliveries in recipient order, each with its status messages oldest
+        first, read in one statement: on PostgreSQL's READ COMMITTED a report committed between
+        two reads would show a delivery's old status over its new history."""
         statement = (
-            select(StatusEntry)
-            .where(StatusEntry.delivery_id.in_(found))
-            .order_by(StatusEntry.delivery_id, StatusEntry.position)
+            select(Delivery, StatusEntry)
+            .outerjoin(StatusEntry, StatusEntry.delivery_id == Delivery.id)
+            .where(Delivery.document_pk == document.id)
+            .order_by(Delivery.recipient, StatusEntry.position)
+            .execution_options(populate_existing=True)  # not a copy read earlier in the session
         )
-        for entry in (await self._session.execute(statement)).scalars():
-            found[entry.delivery_id].append(entry)
-        return found
+        found: dict[int, tuple[Delivery, list[StatusEntry]]] = {}
+        for delivery, entry in await self._session.execute(statement):
+            _, entries = found.setdefault(delivery.id, (delivery, []))
+            if entry is not None:
+                entries.append(entry)
+        return list(found.values())
 
     async def report(self, document: Document, report: Report, *, at: datetime) -> Reported:
         """Apply one status message to the deliveries `plan_report` chooses;
