@@ -200,14 +200,15 @@ def _untrusted(
     at: datetime,
 ) -> SignatureReason | None:
     """Why the signer's certificate cannot be relied on at `at`, or None: no path from it through
-    `intermediates` (KeyInfo's) to a trusted root (`untrusted`), a certificate of that path
-    outside its validity (`expired`), revoked by its issuer (`revoked`), or with only stale CRLs
-    to tell (`revocation_undetermined`)."""
+    `intermediates` (KeyInfo's) to a trusted root (`untrusted`), a certificate of that path or
+    its root outside its validity (`expired`: a root past its dates anchors nothing, as an
+    intermediate past them links nothing), revoked by its issuer (`revoked`), or with only stale
+    CRLs to tell (`revocation_undetermined`)."""
     found = _path_to_root(certificate, intermediates, trust.roots)
     if found is None:
         return "untrusted"
     path, root = found
-    if not all(c.not_valid_before_utc <= at <= c.not_valid_after_utc for c in path):
+    if not all(c.not_valid_before_utc <= at <= c.not_valid_after_utc for c in (*path, root)):
         return "expired"
     statuses = {
         _revocation(c, issuer, trust, at) for c, issuer in zip(path, [*path[1:], root], strict=True)

@@ -160,15 +160,18 @@ class InboxEntry:
 class DocumentConflict(MockError):
     """Another document under the number and notation (or DocumentId) of one already sent."""
 
-    def __init__(self, existing: Document, why: str) -> None:
+    def __init__(self, existing: Document | None, why: str) -> None:
+        """`existing` None: another sender's document, of which the answer shows nothing."""
+        shown = {} if existing is None else {
+            "DocId": existing.doc_id, "DocumentId": existing.document_id
+        }  # fmt: skip
         super().__init__(
             409,
             "DOCUMENT_CONFLICT",
             f"{why} Nothing was delivered: a new document takes a number of its own, and a "
             "change to one sent is a message with Bussiness/BussinessDocType 1 (revocation), "
             "2 (update) or 3 (replacement).",
-            DocId=existing.doc_id,
-            DocumentId=existing.document_id,
+            **shown,
         )
 
 
@@ -273,7 +276,7 @@ class DocumentStore(InstanceStore):
                 return Sent(existing, await self.deliveries(existing), duplicate=True)
             if existing.sender != new.sender:
                 raise DocumentConflict(
-                    existing, "Another agency's document has this DocumentId."
+                    None, "Another agency's document has this DocumentId."
                 ) from None
             if _fingerprint_of(existing) == new.fingerprint:  # the same, retyped or re-signed
                 return Sent(existing, await self.deliveries(existing), duplicate=True)

@@ -144,6 +144,14 @@ def test_a_link_the_recipient_cannot_rely_on_fails_the_path(
     assert verdict(leaf_under(issuing), issuing) == (False, reason)
 
 
+def test_an_expired_trusted_root_anchors_nothing() -> None:
+    """Security review 2026-12: the root's own dates went unchecked, so an expired root still
+    anchored a path that an expired intermediate fails."""
+    root = issue("Root CA hết hạn (TEST)", None, not_after=NOW - timedelta(days=30))
+
+    assert verdict(leaf_under(root), trust=Trust(roots=(root.certificate,))) == (False, "expired")
+
+
 def test_an_intermediate_of_an_untrusted_root_is_untrusted() -> None:
     issuing = issue("CA cấp dưới (TEST)", signing.root("Rogue CA"))
 
