@@ -161,10 +161,13 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
 
 
 SCHEMA_LOCK_ID = 0x4C475350  # "LGSP": one advisory lock for every process creating tables
-TRY_ADVISORY_LOCK = text("SELECT pg_try_advisory_xact_lock(:id, hashtext(current_schema()))")
+TRY_ADVISORY_LOCK = text(
+    "SELECT pg_try_advisory_xact_lock(:id, hashtext(coalesce(current_schema(), '')))"
+)
 """PostgreSQL's advisory locks are the whole database's: keyed by the schema too, processes
 sharing a schema take turns, while buses on other schemas of one database (the test suite's
-workers, the pytest plugin's sessions) never wait on each other's start-up."""
+workers, the pytest plugin's sessions) never wait on each other's start-up. No schema yet (a
+`search_path` naming none that exists): one key, and `create_all` says what is missing."""
 _LOCK_HOLDER = text(
     """
     SELECT a.pid, a.application_name, a.state, a.wait_event_type, a.wait_event,
@@ -174,7 +177,7 @@ _LOCK_HOLDER = text(
     WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
       AND l.classid = CAST(:id AS oid)
-      AND l.objid = CAST(hashtext(current_schema()) AS oid)
+      AND l.objid = CAST(hashtext(coalesce(current_schema(), '')) AS oid)
     """
 )
 ADVISORY_LOCK_WAIT_SECONDS = 30.0
