@@ -297,8 +297,26 @@ def _refused(where: str) -> Callable[[Any], TranslationError]:
     return refused_as_malformed(InvalidDossierRequest, "The national portal", where)
 
 
+def _refused_write(payload: Any) -> TranslationError:
+    """A write refused as malformed; one whose progress is dated ahead of the portal's clock
+    (its `QuyTac`, mock addition) says so, in the rule documents are refused by."""
+    if isinstance(payload, Mapping) and payload.get("QuyTac") == "future_dated":
+        return InvalidDossierRequest(
+            "The progress entry is dated later than the national portal's clock (past the "
+            "tolerance LGSP_DOCUMENT_CLOCK_SKEW_SECONDS): a step is recorded once it is taken.",
+            errors=[
+                {
+                    "loc": ["body", "progress", "at"],
+                    "msg": "Later than now",
+                    "type": "future_dated",
+                }
+            ],
+        )
+    return _refused("body")(payload)
+
+
 _WRITE_REFUSALS: Mapping[tuple[int, str], Callable[[Any], TranslationError]] = {
-    (400, "-1"): _refused("body"),
+    (400, "-1"): _refused_write,
     (422, "-4"): refused_as(
         IdempotencyKeyReused,
         "This Idempotency-Key was first sent with a different body; use a new key for a new "

@@ -43,7 +43,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from formats.dates import now_in_vietnam
+from formats.dates import latest_allowed, now_in_vietnam, parse_dvcqg_time
 from formats.ngsp import request_object
 from mocks.bus import ORIGIN_HEADER
 from mocks.config import SystemConfig
@@ -80,6 +80,8 @@ INTEGRATION_PATH = "/api/integration"
 """The portal's one endpoint (`integration_endpoint` of OpenCPS's DVCQG config, §2.3)."""
 MAX_BODY_BYTES = 1024 * 1024
 """Fifty dossiers of a hundred entries each fit well within; a real sync is one dossier."""
+FUTURE_DATED = "future_dated"
+"""The rule a record dated ahead of the clock breaks, as the document systems name it."""
 IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,200}")  # visible ASCII, as the gateway checks it
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": 'error_code "-1": the request is not valid'},
@@ -100,6 +102,9 @@ class DvcqgState:
     era: Literal["2026", "2024"] = "2024"
     """What a `MaTinh` filter means: today's province (with the old ones merged into it) when
     it is one (2026), else the old province."""
+    clock_skew_seconds: float = 300.0
+    """How far ahead of this clock a progress entry may say it happened
+    (`SystemConfig.clock_skew_seconds`, the documents' tolerance)."""
 
 
 def province_filter(code: str, era: Literal["2026", "2024"]) -> tuple[list[str], str]:
@@ -200,6 +205,7 @@ async def _write(
             ):
                 raise _not_yours(item.ma_ho_so)
     now = state.now()
+    _refuse_future_entries(call, latest_allowed(now, state.clock_skew_seconds))
     digest = hashlib.sha256(raw).hexdigest()
     async with write_transaction(state.database.sessions) as session:
         store = NationalStore(session)
@@ -230,6 +236,31 @@ async def _write(
             await store.answer(key, result)
     logger.info("%s applied: %s", call.service, result)  # codes and steps, no personal data
     return NATIONAL.ok(result, TrungLap=False)
+
+
+def _refuse_future_entries(call: DongBoHoSoMC | CapNhatTienDoHoSoMC, latest: datetime) -> None:
+    """ "-1" for a progress entry whose ThoiDiemXuLy is later than `latest`: what was done is
+    not dated ahead, as a document is not (`future_dated`; its tolerance is the documents').
+    NgayKetThucTheoQuyDinh is a due date and may lie ahead. Nothing of the call is written.
+    `result` (mock addition) names the rule and the entry, for the bus to say which."""
+    entries = (
+        [(f"data[{i}]", entry) for i, entry in enumerate(call.data)]
+        if isinstance(call, CapNhatTienDoHoSoMC)
+        else [
+            (f"data[{i}].TienTrinh[{j}]", entry)
+            for i, item in enumerate(call.data)
+            for j, entry in enumerate(item.tien_trinh)
+        ]
+    )
+    for where, entry in entries:
+        if parse_dvcqg_time(entry.thoi_diem_xu_ly) > latest:
+            raise EnvelopeError(
+                400,
+                "-1",
+                f"DU_LIEU_KHONG_HOP_LE: {where}.ThoiDiemXuLy is later than now in Vietnam: "
+                f"a step is recorded once it is taken ({FUTURE_DATED}).",
+                data={"QuyTac": FUTURE_DATED, "TruongLoi": f"{where}.ThoiDiemXuLy"},
+            )
 
 
 def _not_yours(code: str) -> EnvelopeError:
@@ -279,7 +310,7 @@ def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = Non
     clock = now or now_in_vietnam
 
     async def open_state(database: MockDatabase, _stack: AsyncExitStack) -> DvcqgState:
-        return DvcqgState(database, clock, config.provinces, config.era)
+        return DvcqgState(database, clock, config.provinces, config.era, config.clock_skew_seconds)
 
     async def seed(session: AsyncSession) -> int:
         return await seed_national(

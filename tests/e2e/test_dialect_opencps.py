@@ -406,6 +406,22 @@ async def test_bad_progress_entries_are_refused_and_nothing_is_recorded(
     assert len(national.json()["history"]) == 1
 
 
+async def test_a_progress_entry_dated_ahead_of_the_clock_is_refused_and_not_recorded(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str
+) -> None:
+    """As the national portal refuses it at the REST door (`future_dated`)."""
+    session = await login(client, portal)
+    code = await synced(client, session, demo_token)
+    ahead = opencps_entry(code, ThoiDiemXuLy="20990705080600")
+
+    answer = await call(client, session, "CapNhatTienDoHoSoMC", data=[ahead])
+
+    assert answer["error_code"] == dvc.BAD_REQUEST, answer
+    assert answer["message"].startswith("INVALID_DOSSIER_REQUEST:"), answer
+    national = await client.get(f"{KG}/dvcqg/v1/dossiers/{code}", headers=bearer(demo_token))
+    assert len(national.json()["history"]) == 1
+
+
 @pytest.mark.parametrize(
     ("service", "fields"),
     [
