@@ -242,7 +242,7 @@ def _agencies_result(envelope: Mapping[str, Any]) -> dict[str, Any]:
                 "province_code": text(item, "MATINH"),
             }
         )
-    return {"items": items}
+    return {"items": items, **_province_read(envelope)}
 
 
 def _fields_result(envelope: Mapping[str, Any]) -> dict[str, Any]:
@@ -293,30 +293,39 @@ def _province_read(page: Mapping[str, Any]) -> dict[str, Any]:
     return {"province_era": era, "province_codes": codes}
 
 
+_RULES: Mapping[str, tuple[list[str], str, str]] = {
+    "future_dated": (
+        ["body", "progress", "at"],
+        "Later than now",
+        "The progress entry is dated later than the national portal's clock (past the "
+        "tolerance LGSP_DOCUMENT_CLOCK_SKEW_SECONDS): a step is recorded once it is taken.",
+    ),
+    "unknown_province": (
+        ["query", "province"],
+        "No province of either era has this code",
+        'No province has this code, today\'s 34 or the 63 before 1 July 2025 (see "Two eras").',
+    ),
+}
+"""The rules the portal names (`QuyTac`, mock addition) when it refuses a request as
+malformed: where in the canonical request, the `errors` message, the detail."""
+
+
 def _refused(where: str) -> Callable[[Any], TranslationError]:
-    return refused_as_malformed(InvalidDossierRequest, "The national portal", where)
+    """The portal's "-1": the rule it names, said where it applies; else malformed at `where`."""
+    malformed = refused_as_malformed(InvalidDossierRequest, "The national portal", where)
 
+    def refused(payload: Any) -> TranslationError:
+        rule = payload.get("QuyTac") if isinstance(payload, Mapping) else None
+        if not isinstance(rule, str) or rule not in _RULES:
+            return malformed(payload)
+        loc, message, detail = _RULES[rule]
+        return InvalidDossierRequest(detail, errors=[{"loc": loc, "msg": message, "type": rule}])
 
-def _refused_write(payload: Any) -> TranslationError:
-    """A write refused as malformed; one whose progress is dated ahead of the portal's clock
-    (its `QuyTac`, mock addition) says so, in the rule documents are refused by."""
-    if isinstance(payload, Mapping) and payload.get("QuyTac") == "future_dated":
-        return InvalidDossierRequest(
-            "The progress entry is dated later than the national portal's clock (past the "
-            "tolerance LGSP_DOCUMENT_CLOCK_SKEW_SECONDS): a step is recorded once it is taken.",
-            errors=[
-                {
-                    "loc": ["body", "progress", "at"],
-                    "msg": "Later than now",
-                    "type": "future_dated",
-                }
-            ],
-        )
-    return _refused("body")(payload)
+    return refused
 
 
 _WRITE_REFUSALS: Mapping[tuple[int, str], Callable[[Any], TranslationError]] = {
-    (400, "-1"): _refused_write,
+    (400, "-1"): _refused("body"),
     (422, "-4"): refused_as(
         IdempotencyKeyReused,
         "This Idempotency-Key was first sent with a different body; use a new key for a new "

@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,7 +48,7 @@ from formats.ngsp import request_object
 from mocks.bus import ORIGIN_HEADER
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
-from mocks.directory.admin_units import ADMIN_UNITS
+from mocks.directory.admin_units import ADMIN_UNITS, Era
 from mocks.directory.agencies import PROVINCES as PORTAL_PROVINCES
 from mocks.directory.agencies import find_agency
 from mocks.dvcqg.catalogue import agency_rows, field_rows
@@ -107,12 +107,21 @@ class DvcqgState:
     (`SystemConfig.clock_skew_seconds`, the documents' tolerance)."""
 
 
-def province_filter(code: str, era: Literal["2026", "2024"]) -> tuple[list[str], str]:
-    """The old province codes the dossiers of `code` carry, and the era `code` was read in:
+def province_filter(code: str, era: Literal["2026", "2024"]) -> tuple[list[str], Era]:
+    """The old province codes the records of `code` carry, and the era `code` was read in:
     in era 2026 a code of today (92 Cần Thơ) covers the provinces merged into it (92, 93,
-    94); a retired code (93) is read as the old province it was."""
+    94); a retired code (93) is read as the old province it was. The dossiers and the agencies
+    read it so alike. A code no province had in the bus's eras is "-1" (`unknown_province`)."""
     if era == "2026" and ADMIN_UNITS.unit("2026", code) is not None:
         return [unit.code for unit in ADMIN_UNITS.predecessors(code)], "2026"
+    if ADMIN_UNITS.unit("2024", code) is None:
+        eras = "today or before 1 July 2025" if era == "2026" else "before 1 July 2025"
+        raise EnvelopeError(
+            400,
+            "-1",
+            f"DU_LIEU_KHONG_HOP_LE: MaTinh: no province had this code {eras} (unknown_province).",
+            data={"QuyTac": "unknown_province", "TruongLoi": "MaTinh"},
+        )
     return [code], "2024"
 
 
@@ -161,8 +170,10 @@ async def integrate(
         # mock additions: which era the MaTinh was read in, and the old codes it covered
         read = {} if era is None else {"KyMaTinh": era, "MaTinhCu": codes}
         return NATIONAL.ok({**page, **read, "DanhSach": items})
-    if isinstance(call, LayDanhMucCoQuan | LayDanhMucLinhVuc):
-        return NATIONAL.ok(_catalogue(state, call))
+    if isinstance(call, LayDanhMucLinhVuc):
+        return NATIONAL.ok(field_rows())
+    if isinstance(call, LayDanhMucCoQuan):
+        return _agencies(state, call)
     if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
         raise _invalid("Idempotency-Key must be 1 to 200 visible ASCII characters")
     if not isinstance(call, DongBoHoSoMC | CapNhatTienDoHoSoMC):  # pragma: no cover
@@ -170,15 +181,14 @@ async def integrate(
     return await _write(state, call, raw, idempotency_key, _origin_code(state, origin))
 
 
-def _catalogue(state: DvcqgState, call: LayDanhMucCoQuan | LayDanhMucLinhVuc) -> list[Any]:
-    """The agencies of the provinces it serves (of the one `MaTinh` names, read as
-    `LayDanhSachHoSo` reads it), or the fields."""
-    if isinstance(call, LayDanhMucLinhVuc):
-        return field_rows()
-    codes: Iterable[str] = state.provinces or PORTAL_PROVINCES
-    if call.ma_tinh is not None:
-        codes = province_filter(call.ma_tinh, state.era)[0]
-    return agency_rows(codes, era=state.era)
+def _agencies(state: DvcqgState, call: LayDanhMucCoQuan) -> JSONResponse:
+    """The bodies of the provinces it serves, or of the one `MaTinh` names, read as
+    `LayDanhSachHoSo` reads it: a retired code (93 in era 2026) is the old province, with the
+    bodies it had; `KyMaTinh` and `MaTinhCu` (mock additions, beside `result`) say so."""
+    if call.ma_tinh is None:
+        return NATIONAL.ok(agency_rows(state.provinces or PORTAL_PROVINCES, era=state.era))
+    codes, era = province_filter(call.ma_tinh, state.era)
+    return NATIONAL.ok(agency_rows(codes, era=era), KyMaTinh=era, MaTinhCu=codes)
 
 
 def _origin_code(state: DvcqgState, origin: str | None) -> str | None:

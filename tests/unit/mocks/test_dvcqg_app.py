@@ -602,6 +602,40 @@ async def test_in_era_2026_the_agencies_are_todays_and_a_code_of_today_covers_th
     assert {row["MATINH"] for row in every} == {"92", "91"}
 
 
+@pytest.mark.parametrize(
+    ("code", "era", "letter", "codes"),
+    [
+        ("92", "2026", "H14", ["92", "93", "94"]),  # Cần Thơ today, holding ex-Hậu Giang
+        ("93", "2024", "H30", ["93"]),  # retired: Hậu Giang as it was, with its bodies
+        ("91", "2026", "H01", ["89", "91"]),  # a code of both eras: today's An Giang
+    ],
+)
+async def test_the_agencies_read_a_province_code_as_the_dossiers_do(
+    db_url: str, clock: Clock, code: str, era: str, letter: str, codes: list[str]
+) -> None:
+    config = config_for(db_url, era="2026", provinces={"93": "cantho", "91": "angiang"})
+    async with national_portal(config, clock) as portal:
+        agencies = await portal.call("list_agencies", query=(("province", code),))
+        dossiers = await portal.call("list_dossiers", query=(("province", code),))
+
+    read = {"province_era": era, "province_codes": codes}
+    assert {k: agencies[k] for k in read} == {k: dossiers[k] for k in read} == read
+    assert {a["id"].rpartition(".")[2] for a in agencies["items"]} == {letter}
+
+
+@pytest.mark.parametrize("era", ["2026", "2024"])
+@pytest.mark.parametrize("operation", ["list_agencies", "list_dossiers"])
+async def test_a_province_code_of_neither_era_is_refused(
+    db_url: str, clock: Clock, era: str, operation: str
+) -> None:
+    async with national_portal(config_for(db_url, era=era), clock) as portal:
+        with pytest.raises(InvalidDossierRequest) as refused:
+            await portal.call(operation, query=(("province", "99"),))
+
+    [error] = refused.value.extensions["errors"]
+    assert (error["loc"], error["type"]) == (["query", "province"], "unknown_province")
+
+
 async def test_the_fields_catalogue_is_the_procedures_fields(portal: Portal) -> None:
     native = await portal.native({"service": "LayDanhMucLinhVuc"})
     canonical = await portal.call("list_fields")
