@@ -38,6 +38,7 @@ from adapters._dvc_requests import (
     path_code,
     post_json,
     query_error,
+    query_params,
     status_code,
 )
 from adapters._dvcqg_contracts import (
@@ -129,16 +130,9 @@ def _lookup_request(request: CanonicalRequest, _today: date) -> SystemRequest:
 def _query(
     request: CanonicalRequest, allowed: type[AgencyQuery | NationalDossierQuery]
 ) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """The query's parameters, each once and each one `allowed` names, and what is wrong with
-    them; a `province` is a 2-digit code."""
-    errors: list[dict[str, Any]] = []
-    query: dict[str, str] = {}
-    for name, value in request.query:
-        if name not in allowed.model_fields:
-            errors.append(query_error(name, "Unknown query parameter", "extra_forbidden"))
-        elif name in query:
-            errors.append(query_error(name, "Given more than once", "repeated"))
-        query[name] = value
+    """The query's parameters `allowed` names (`query_params`: each once, any other ignored),
+    and what is wrong with them; a `province` is a 2-digit code."""
+    query, errors = query_params(request, allowed.model_fields)
     province = query.get("province")
     if province is not None and not _PROVINCE.fullmatch(province):
         errors.append(query_error("province", "A 2-digit province code, e.g. 91", "pattern"))

@@ -155,7 +155,7 @@ class StatusReport(BaseModel):
 
 
 class InboxQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Any other parameter is ignored, as in every REST service (`_dvc_requests.query_params`)."""
 
     organ_id: str = Field(pattern=ORGAN_ID)
     page: int = Field(default=1, ge=1, le=1_000_000)
