@@ -645,7 +645,7 @@ async def test_the_fields_catalogue_is_the_procedures_fields(portal: Portal) -> 
 
 
 @pytest.mark.parametrize(
-    "query", [(("province", "9"),), (("province", "91"), ("province", "82")), (("q", "x"),)]
+    "query", [(("province", "9"),), (("province", "91"), ("province", "82")), (("province", "99"),)]
 )
 async def test_a_bad_agencies_query_is_refused(
     portal: Portal, query: tuple[tuple[str, str], ...]
