@@ -265,8 +265,9 @@ class Settings(BaseSettings):
     document_clock_skew_seconds: float = Field(default=300.0, ge=0, le=86_400)
     """How far ahead of now a document's PromulgationDate, a status message's Timestamp or a
     TraceHeader Timestamp may be before the embedded document systems and the national axis
-    refuse it, 422 `INVALID_EDXML` with rule `future_dated` (assigned: 300 s for clocks that
-    differ; the sources are silent)."""
+    refuse it, 422 `INVALID_EDXML` with rule `future_dated`, and a dossier's progress entry
+    before the national portal does (assigned: 300 s for clocks that differ; the sources are
+    silent)."""
 
     signature_policies: dict[str, Literal["report", "refuse"]] = Field(default_factory=dict)
     """Per instance, what its document system does with a document whose signature is not

@@ -95,7 +95,7 @@ class SystemConfig(BaseModel):
         description="How far ahead of the document system's (and the axis's) clock a document's "
         "PromulgationDate, a status message's Timestamp or a TraceHeader's Timestamp may be "
         "before it is refused as future-dated (INVALID_EDXML, rule future_dated; assigned: "
-        "300 s, the sources are silent).",
+        "300 s, the sources are silent); the national portal's, a progress entry's time.",
     )
     signature_policy: Literal["report", "refuse"] = Field(
         default="report",

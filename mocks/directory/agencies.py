@@ -412,6 +412,34 @@ _BY_ORGAN_ID = MappingProxyType(
 )
 
 
+def _successions() -> Mapping[str, Agency]:
+    """Each seeded body → today's body of the same unit under the code its province kept."""
+    found = {}
+    for code, bodies in AGENCIES.items():
+        today = {agency.organ_id.rpartition(".")[0]: agency for agency in TODAYS_AGENCIES[code]}
+        for old in bodies:
+            successor = today.get(old.organ_id.rpartition(".")[0])
+            if successor is not None and old.letter_code in CLOSED:
+                found[old.organ_id] = successor
+    return MappingProxyType(found)
+
+
+SUCCESSORS: Mapping[str, Agency] = _successions()
+"""A seeded body under a level-1 code the 2025 merger closed → the body of today that
+succeeds it (same unit number, `formats.agency_codes`): assigned, as the unit numbers are. The
+district bodies (000.00.05) have none: their work went to the communes, which the sources do
+not say body by body (FIDELITY-2026.md §1)."""
+
+PREDECESSORS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        new.organ_id: frozenset(old for old, same in SUCCESSORS.items() if same == new)
+        for new in SUCCESSORS.values()
+    }
+)
+"""Today's body → the seeded bodies under closed codes whose work it carries on: a document
+addressed to one of them is its to report on."""
+
+
 def known_province(province_code: str) -> AgencyProvince:
     """The province, or ValueError naming the ones the directory knows."""
     if province_code not in PROVINCES:

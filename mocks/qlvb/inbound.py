@@ -28,6 +28,7 @@ from mocks.qlvb.context import (
     document_taken,
     judged_signature,
     not_found,
+    refuse_closed_reporter,
     report_of,
     require_bus,
 )
@@ -100,6 +101,7 @@ async def receive_status(request: Request) -> JSONResponse:
     key = idempotency_key(request)
     reading = read_status(body)
     status = reading.message
+    refuse_closed_reporter(context.config, status)  # its province's endpoint refuses it too
     response_for, reporter = status["response_for"], status["from"]["organ_id"]
     province = axis.province_of(reporter)
     if province is None:
@@ -127,7 +129,7 @@ async def receive_status(request: Request) -> JSONResponse:
         document = await store.find(document_id=response_for["document_id"])
         if document is None or not answers(document, response_for):
             raise not_found()
-        report = report_of(status, body)
+        report = report_of(status, body, context.config)
         # The deliveries' row locks first: a concurrent twin of this message then waits, and
         # finds it recorded rather than refused as an illegal step.
         await store.deliveries(document, lock=True)
