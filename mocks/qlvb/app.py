@@ -422,7 +422,7 @@ def _check_own_agency(context: Context, organ_id: str, unknown_code: str) -> Non
 
     The directory is mocks/directory/agencies.py's: one organisation list per province.
     """
-    province = axis.province_of(organ_id)
+    province = axis.province_of(context.config, organ_id)
     if province == context.province_code:
         return
     if unknown_code == "UNKNOWN_SENDER":
