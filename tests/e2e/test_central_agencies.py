@@ -13,7 +13,7 @@ import pytest
 from lgsp.auth.clients import register_client
 from lgsp.auth.repository import ClientRepository
 from lgsp.state import BusState
-from tests.e2e.test_sdk_documents import DOCUMENTS, STP, XML, as_sent, sample
+from tests.e2e.test_sdk_documents import DOCUMENTS, STP, XML, as_sent, sample, status_as_sent
 from tests.fixtures.bus import KG, bearer, fetch_token
 from tests.fixtures.waiting import eventually
 
@@ -53,7 +53,7 @@ def from_central(number: str, *, sender: str = VPCP, recipient: str = STP) -> by
     return text.encode("utf-8")
 
 
-async def test_a_province_document_to_vpcp_reaches_its_national_inbox(
+async def test_a_province_document_to_vpcp_reaches_its_national_inbox_and_its_status_comes_back(
     client: httpx.AsyncClient, bus: BusState, demo_token: str
 ) -> None:
     vpcp = await central_token(client, bus, VPCP, "vpcp-inbox")
@@ -76,6 +76,19 @@ async def test_a_province_document_to_vpcp_reaches_its_national_inbox(
     )
     assert fetched.status_code == 200, fetched.text
     assert base64.b64decode(fetched.json()["edxml"]) == data  # the sender's bytes
+
+    arrived = status_as_sent("status_inbox_01.edxml", document_id, reporter=VPCP)
+    reported = await client.post(
+        f"{NDXP_CENTRAL}/statuses", content=arrived, headers={**vpcp, **XML}
+    )
+    assert reported.status_code == 202, reported.text
+    assert reported.json()["destinations"] == ["kiengiang"]  # the sender's province
+    trace = await eventually(
+        lambda: client.get(f"{DOCUMENTS}/{sent.json()['id']}", headers=bearer(demo_token)),
+        lambda r: r.json()["recipients"][0]["status"] is not None,
+    )
+    (recipient,) = trace.json()["recipients"]
+    assert (recipient["organ_id"], recipient["status"]) == (VPCP, "01")
 
 
 async def test_vpcp_sends_to_a_province_agency_and_its_status_comes_back(
