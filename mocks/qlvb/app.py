@@ -560,7 +560,9 @@ async def _add_transport(
     handed = await context.bus.handed_over(key)
     forwarded: dict[str, tuple[str, str | None]] = {}
     if handed is not None and handed.state == "delivered":  # the axis has it: ask how it went on
-        forwarded = await axis.forwardings(context.bus, document.document_id, business)
+        forwarded = await axis.forwardings(
+            context.bus, document.document_id, business, national=context.config.national_instance
+        )
     for item in waiting:
         item["Transport"] = {"State": "in_transit", "Reason": None}
         state, reason = forwarded.get(item["RemoteInstance"], ("unknown", None))

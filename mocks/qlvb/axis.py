@@ -105,13 +105,18 @@ def document_call(
 
 
 async def forwardings(
-    bus: BusClient, document_id: str, business: BusinessMessage | None = None
+    bus: BusClient,
+    document_id: str,
+    business: BusinessMessage | None = None,
+    *,
+    national: str | None = None,
 ) -> dict[str, tuple[str, str | None]]:
     """Each province (bus instance) the national axis forwards the document to, or its business
     message `business` (a revocation, update or replacement, known by its DocId, else by its
     bytes): the state of that hand-over (pending, delivering, delivered, dead, unknown) and a
     dead one's reason, from the document's trail (`vdxp` get_trail); empty when it cannot say
-    now."""
+    now. The `national` instance's is delivered once the axis has the message: it puts what is
+    for a central body in that body's inbox as it records it."""
     key = base64.urlsafe_b64encode(document_id.encode()).rstrip(b"=").decode("ascii")
     try:
         response = await bus.call("GET", f"{VDXP_SERVICE}/{VDXP_VERSION}{VDXP_DOCUMENTS}/{key}")
@@ -125,6 +130,8 @@ async def forwardings(
                       if entry.get("id") == business.doc_id
                       or entry.get("content_sha256") == business.content_sha256), {})  # fmt: skip
     found: dict[str, tuple[str, str | None]] = {}
+    if national is not None and trail:
+        found[national] = ("delivered", None)
     for destination in _records(trail.get("destinations")):
         delivery = destination.get("delivery")
         if isinstance(delivery, dict):

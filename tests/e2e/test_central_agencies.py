@@ -155,3 +155,28 @@ async def test_a_central_code_the_axis_serves_no_body_under_is_refused_with_its_
     assert sent.status_code == 422, sent.text
     assert sent.json()["code"] == "CENTRAL_AGENCY_UNKNOWN"
     assert sent.json()["organ_ids"] == ["000.00.00.G14"]
+
+
+async def test_a_revocation_for_vpcp_reaches_its_inbox_and_shows_delivered_to_its_sender(
+    client: httpx.AsyncClient, bus: BusState, demo_token: str
+) -> None:
+    vpcp = await central_token(client, bus, VPCP, "vpcp-revocation")
+    kg = {**bearer(demo_token), **XML}
+    first = await client.post(
+        DOCUMENTS, content=as_sent("edoc_new.bak.edxml", "18005", recipient=VPCP), headers=kg
+    )
+    assert first.status_code == 202, first.text
+
+    revocation = await client.post(
+        DOCUMENTS, content=as_sent("edoc_revocation.edxml", "18005", recipient=VPCP), headers=kg
+    )
+
+    assert revocation.status_code == 202, revocation.text
+    view = await eventually(
+        lambda: client.get(f"{DOCUMENTS}/{revocation.json()['id']}", headers=bearer(demo_token)),
+        lambda r: r.json()["recipients"][0]["delivery"]["state"] == "delivered",
+    )
+    assert view.json()["recipients"][0]["organ_id"] == VPCP
+    inbox = await client.get(f"{NDXP_CENTRAL}/inbox", params={"organ_id": VPCP}, headers=vpcp)
+    mine = [i for i in inbox.json()["items"] if i["document_id"] == first.json()["document_id"]]
+    assert sorted(i["business_type"] for i in mine) == [0, 1]
