@@ -16,7 +16,17 @@ the VDXP SDK's fields `{status: OK|FAIL, ErrorCode, ErrorDesc}`:
   ledger document its ReplacementInfo names, when its sender sent that one;
 - `/sendStatus` (application/xml): a status message, on to the sender's province (a recall
   by the sender, on to every province the document went to);
-- `/getEdocTrail` (application/json `{documentId}`): the ledger's trail of one document.
+- `/getEdocTrail` (application/json `{documentId}`): the ledger's trail of one document;
+- `/getReceivedEdocList`, `/getEdoc` (application/json `{organId, …}`): a central body's
+  national inbox and one message of it, its bytes included.
+
+Central bodies (VPCP `000.00.00.G22` and the assigned ones, `SystemConfig.central_agencies`)
+belong to no province: the axis is their exchange. What is addressed to one goes into its
+national inbox, kept with its bytes (the ledger keeps none), in the transaction that records
+the message; so do the statuses on what one sent. A central body sends and reports from the
+axis's own instance only (its origin is this instance); its recipients' statuses go to the
+sender's province as a province's do. A central code (G) the axis serves no body under is 422
+UNKNOWN_CENTRAL_AGENCY.
 
 Every message may arrive more than once from the bus's outbox: the axis deduplicates on its
 `Idempotency-Key` (kept with its answer, in the transaction that acts on it) and on the message
@@ -26,7 +36,8 @@ true` and handing nothing new over. A province submits only for its own agencies
 bus says where the message came from (`X-LGSP-Origin`, learnt from the forwarding LGSP's
 credentials), the sender of a document and the reporter of a status
 must be agencies of that province (403 NOT_OF_CALLING_PROVINCE, issue 15). Errors: 422
-INVALID_EDXML (with `Rule`), UNKNOWN_SENDER, UNKNOWN_RECIPIENT, NO_REMOTE_RECIPIENT,
+INVALID_EDXML (with `Rule`), UNKNOWN_SENDER, UNKNOWN_RECIPIENT, UNKNOWN_CENTRAL_AGENCY,
+NO_REMOTE_RECIPIENT,
 IDEMPOTENCY_KEY_REUSED, INVALID_REQUEST; 400 INVALID_IDEMPOTENCY_KEY; 403 NOT_A_PARTY; 404
 DOCUMENT_NOT_FOUND; 409 DOCUMENT_CONFLICT (a DocumentId seen with other content that is no
 change by its sender); 413 TOO_LARGE; 415 UNSUPPORTED_MEDIA_TYPE; 502/504 BUS_UNAVAILABLE (the

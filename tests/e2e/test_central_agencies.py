@@ -180,3 +180,15 @@ async def test_a_revocation_for_vpcp_reaches_its_inbox_and_shows_delivered_to_it
     inbox = await client.get(f"{NDXP_CENTRAL}/inbox", params={"organ_id": VPCP}, headers=vpcp)
     mine = [i for i in inbox.json()["items"] if i["document_id"] == first.json()["document_id"]]
     assert sorted(i["business_type"] for i in mine) == [0, 1]
+
+
+async def test_a_province_lists_vpcp_among_the_agencies_it_can_address(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    listed = await client.get(f"{KG}/qlvb/v1/organisations", headers=bearer(demo_token))
+
+    assert listed.status_code == 200, listed.text
+    central = [i for i in listed.json()["items"] if i["organ_id"] == VPCP]
+    assert [(i["organ_name"], i["in_province"], i["province_code"]) for i in central] == [
+        ("Văn phòng Chính phủ", False, None)
+    ]
