@@ -3,40 +3,19 @@ axis serves it only when configured, and its national inbox takes what is addres
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-import httpx
 import pytest
 from pydantic import ValidationError
 
 from formats.edxml import render_edxml
 from mocks.config import SystemConfig
-from mocks.vdxp.app import create_app
-from tests.fixtures.handovers import HandoverBus, bus_access, handing_over
+from tests.fixtures.handovers import HandoverBus
 from tests.unit.mocks.test_qlvb_app import assert_fail, assert_ok, document_id, make_document
-from tests.unit.mocks.test_vdxp_app import PROVINCES, submit
+from tests.unit.mocks.test_vdxp_app import running, submit
 
 pytestmark = pytest.mark.anyio
 
 MINISTRY = "000.00.00.G14"  # a G code seen in public code (DOMAIN.md §6.2), unnamed there
-
-
-@asynccontextmanager
-async def axis_with(
-    url: str, handovers: HandoverBus, central: dict[str, str]
-) -> AsyncIterator[httpx.AsyncClient]:
-    config = SystemConfig(
-        instance="ndxp",
-        provinces=PROVINCES,
-        database_url=url,
-        central_agencies=central,
-        **bus_access("ndxp", "vdxp"),
-    )
-    async with handing_over(
-        create_app, config, "http://vdxp.test", handovers=handovers, raise_app_exceptions=False
-    ) as client:
-        yield client
+ASSIGNED = {MINISTRY: "Bộ (assigned)"}
 
 
 async def test_an_assigned_central_body_receives_in_its_national_inbox(
@@ -44,7 +23,9 @@ async def test_an_assigned_central_body_receives_in_its_national_inbox(
 ) -> None:
     document = make_document(to=(MINISTRY,), number="31")
 
-    async with axis_with(sqlite_url, handovers, {MINISTRY: "Bộ (assigned)"}) as axis:
+    async with running(
+        sqlite_url, handovers=handovers, central={MINISTRY: "Bộ (assigned)"}
+    ) as axis:
         answer = assert_ok(await submit(axis, render_edxml(document)))
         inbox = assert_ok(await axis.post("/getReceivedEdocList", json={"organId": MINISTRY}))
 
@@ -60,7 +41,7 @@ async def test_a_central_code_not_configured_is_refused_by_its_own_code(
 ) -> None:
     document = make_document(to=(MINISTRY,), number="32")
 
-    async with axis_with(sqlite_url, handovers, {}) as axis:
+    async with running(sqlite_url, handovers=handovers) as axis:
         response = await submit(axis, render_edxml(document))
 
     assert_fail(response, 422, "UNKNOWN_CENTRAL_AGENCY")
