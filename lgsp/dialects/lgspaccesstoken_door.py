@@ -1,10 +1,14 @@
 """The `lgspaccesstoken` door (`adapters.dialects.lgspaccesstoken`).
 
+The instance's topology entry chooses the form (`lgspaccesstoken_variant`): Hậu Giang's header
+and envelope, or HCM's (the JSON in `Authorization`, `{StatusCode, …}`; DOMAIN.md §2.2).
 `RECEIVER_CODE` names the province a provincial service is asked at: an instance's name, a
 province code (today's, or one of the old provinces merged into it), or an agency's organ id
 (QĐ 20/2020: its level-1 letter code is its province's), as the Khánh Hòa client and the
-X-Road addressing name a receiver (DOMAIN.md §2.2, §8.1). A refusal's `message` begins with the
-bus's stable code (`UNKNOWN_RECIPIENT: …`) and names the caller's headers, never the bus's.
+X-Road addressing name a receiver (DOMAIN.md §2.2, §8.1); in era 2026 an organ id under a
+level-1 code the 2025 merger closed is AGENCY_CODE_CLOSED, naming its successor, as elsewhere.
+A refusal's `message` begins with the bus's stable code (`UNKNOWN_RECIPIENT: …`) and names the
+caller's headers, never the bus's.
 """
 
 from __future__ import annotations
@@ -12,13 +16,17 @@ from __future__ import annotations
 import base64
 import json
 import re
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from starlette.types import Send
 
 from adapters.dialects import lgspaccesstoken as lat
+from formats.agency_codes import AgencyCodeClosed
 from formats.codes import ORGAN_ID
+from formats.dates import VIETNAM_TIME
+from lgsp.ca.tasks import refuse_closed_organisation
 from lgsp.dialects.door import Door, DoorCall, problem_adapter
 from lgsp.dialects.exchange import KEPT_FROM_CORE, Answer, exchange, header, problem_of, respond
 from lgsp.dialects.tokens import digest
@@ -37,12 +45,13 @@ class AccessTokenDoor(Door):
     async def serve(self, call: DoorCall) -> None:
         verdict: str | None = None
         credentials: lat.AccessToken | None = None
-        raw = header(call.scope, lat.HEADER.encode())
+        form = lat.FORMS[call.instance.spec.access_token_variant]
+        raw = header(call.scope, form.header.lower().encode())
         if raw is None:
-            verdict = f"Send the {lat.HEADER} header."
+            verdict = self._missing(form)
         else:
             try:
-                credentials = lat.parse(raw)
+                credentials = lat.parse(raw, header=form.header)
             except lat.HeaderError as error:
                 verdict = str(error)
         if call.relative == "/token":
@@ -54,7 +63,7 @@ class AccessTokenDoor(Door):
             if answer.status == 200 or not answer.translatable:
                 await answer.replay(call.send)
                 return
-            await self._envelope(call.send, answer, verdict)
+            await self._envelope(call.send, answer, verdict, form)
             return
         credential = None
         if credentials is not None and raw is not None:
@@ -71,9 +80,10 @@ class AccessTokenDoor(Door):
         extra = []
         receiver = header(call.scope, lat.RECEIVER_HEADER.lower().encode())
         if receiver and header(call.scope, TARGET_HEADER.lower().encode()) is None:
-            target = self._receiver_instance(call.bus, receiver.strip())
+            closed = self._closed(call.bus, receiver.strip())
+            target = None if closed else self._receiver_instance(call.bus, receiver.strip())
             if target is None and credential is not None:
-                refusal = TargetNotFound(
+                refusal = closed or TargetNotFound(
                     f"{lat.RECEIVER_HEADER} names no province of this bus: {receiver!r} (send "
                     "an instance's name, a province code or an agency's organ id)."
                 )
@@ -83,7 +93,9 @@ class AccessTokenDoor(Door):
                     call.receive,
                     recorded=False,
                 )
-                await self._reply(call, answer, lambda send: self._envelope(send, answer, None))
+                await self._reply(
+                    call, answer, lambda send: self._envelope(send, answer, None, form)
+                )
                 return
             extra.append((TARGET_HEADER.lower().encode(), (target or receiver).encode("latin-1")))
         answer = await self._to_core(
@@ -98,7 +110,7 @@ class AccessTokenDoor(Door):
         if not answer.translatable:
             await answer.replay(call.send)
             return
-        await self._reply(call, answer, lambda send: self._envelope(send, answer, verdict))
+        await self._reply(call, answer, lambda send: self._envelope(send, answer, verdict, form))
 
     def _receiver_instance(self, bus: BusState, receiver: str) -> str | None:
         """The province instance `RECEIVER_CODE` names; None when it names none of this bus."""
@@ -117,21 +129,48 @@ class AccessTokenDoor(Door):
             return self._letter_codes(bus).get(receiver.rpartition(".")[2])
         return None
 
+    def _closed(self, bus: BusState, receiver: str) -> AgencyCodeClosed | None:
+        """AGENCY_CODE_CLOSED for an organ id under a level-1 code the 2025 merger closed, as
+        the bus refuses such an agency everywhere else (`refuse_closed_organisation`), rather
+        than a 404 that hides why and where to go."""
+        if not _ORGAN_ID.match(receiver):
+            return None
+        try:
+            refuse_closed_organisation(
+                receiver,
+                era=bus.settings.era,
+                on=datetime.now(VIETNAM_TIME).date(),
+                directory=self._organisations(bus),
+            )
+        except AgencyCodeClosed as refusal:
+            return refusal
+        return None
+
     def _letter_codes(self, bus: BusState) -> dict[str, str]:
         """Level-1 letter code → the instance whose organisations carry it (computed once)."""
         if self._letters is None:
-            topology = bus.topology
             self._letters = {
-                organ_id.rpartition(".")[2]: instance.name
+                organ_id.rpartition(".")[2]: instance
+                for organ_id, instance in self._organisations(bus).items()
+            }
+        return self._letters
+
+    def _organisations(self, bus: BusState) -> dict[str, str]:
+        """Organ id → the province instance whose systems serve it (computed once)."""
+        if self._served is None:
+            topology = bus.topology
+            self._served = {
+                organ_id: instance.name
                 for instance in topology.instances
                 if instance.kind == "province"
                 for organ_id in organisations(
                     bus.systems, [instance], bus.settings, provinces=topology.provinces
                 )
             }
-        return self._letters
+        return self._served
 
     _letters: dict[str, str] | None = None
+    _served: dict[str, str] | None = None
 
     def _with_bearer(self, call: DoorCall, known: tuple[str, str]) -> tuple[str | None, str | None]:
         """The credential for the core: a token sent beside the header must be its client's."""
@@ -153,14 +192,25 @@ class AccessTokenDoor(Door):
             return None, f"The bearer token was not issued to the client of the {lat.HEADER}."
         return f"Bearer {given.strip()}", None
 
-    async def _envelope(self, send: Send, answer: Answer, verdict: str | None) -> None:
+    @staticmethod
+    def _missing(form: lat.Form) -> str:
+        """Why a call without the credentials is refused, naming where this instance reads them."""
+        other = next(f for f in lat.FORMS.values() if f.header != form.header)
+        return (
+            f"Send the {form.header} header (this LGSP does not read the JSON in "
+            f"{other.header}: its topology entry's lgspaccesstoken_variant chooses)."
+        )
+
+    async def _envelope(
+        self, send: Send, answer: Answer, verdict: str | None, form: lat.Form
+    ) -> None:
         status, body = answer.status, answer.body
         if status < 400:
             try:
                 data: Any = json.loads(body) if body else None
             except (ValueError, RecursionError):  # a system's answer nested past the stack
                 data = body.decode("utf-8", "replace")
-            document = lat.success(data)
+            document = form.success(data)
         else:
             problem = problem_of(body)
             message = str(
@@ -174,7 +224,7 @@ class AccessTokenDoor(Door):
             message = message.replace(TARGET_HEADER, lat.RECEIVER_HEADER)
             if stable is not None:
                 message = f"{stable}: {message}"
-            document = lat.failure(status, message, problem_code=stable)
+            document = form.failure(status, message, problem_code=stable)
         kept = [(k, v) for k, v in answer.headers if k.lower() in KEPT_FROM_CORE]
         await respond(send, status, document, kept=kept)
         if answer.failure is not None:

@@ -504,11 +504,13 @@ async def _trace(
     reader, anyone) every recipient's, a recipient its own delivery's only. Every entry of that
     history is its report to the sender or the sender's recall to it (`StatusEntry.addressee`),
     so it sees what `/getStatus` would give it, and no other recipient's statuses or StaffInfo:
-    a status message goes from its reporter to its addressee alone (DOMAIN.md §8.6 A.6)."""
-    deliveries = await store.deliveries(document)
+    a status message goes from its reporter to its addressee alone (DOMAIN.md §8.6 A.6).
+    Statuses and histories are read together (`DocumentStore.traced`): they agree."""
+    traced = await store.traced(document)
     if reader is not None and reader != document.sender:
-        deliveries = [delivery for delivery in deliveries if delivery.recipient == reader]
-    history = await store.history(deliveries)
+        traced = [
+            (delivery, entries) for delivery, entries in traced if delivery.recipient == reader
+        ]
     return [
         {
             "OrganId": delivery.recipient,
@@ -523,10 +525,10 @@ async def _trace(
                     "StaffInfo": _edxml_names(entry.staff_info),
                     "ReceivedTime": entry.received_at.astimezone(VIETNAM_TIME).isoformat(),
                 }
-                for entry in history[delivery.id]
+                for entry in entries
             ],
         }
-        for delivery in deliveries
+        for delivery, entries in traced
     ]
 
 

@@ -160,15 +160,18 @@ class InboxEntry:
 class DocumentConflict(MockError):
     """Another document under the number and notation (or DocumentId) of one already sent."""
 
-    def __init__(self, existing: Document, why: str) -> None:
+    def __init__(self, existing: Document | None, why: str) -> None:
+        """`existing` None: another sender's document, of which the answer shows nothing."""
+        shown = {} if existing is None else {
+            "DocId": existing.doc_id, "DocumentId": existing.document_id
+        }  # fmt: skip
         super().__init__(
             409,
             "DOCUMENT_CONFLICT",
             f"{why} Nothing was delivered: a new document takes a number of its own, and a "
             "change to one sent is a message with Bussiness/BussinessDocType 1 (revocation), "
             "2 (update) or 3 (replacement).",
-            DocId=existing.doc_id,
-            DocumentId=existing.document_id,
+            **shown,
         )
 
 
@@ -273,7 +276,7 @@ class DocumentStore(InstanceStore):
                 return Sent(existing, await self.deliveries(existing), duplicate=True)
             if existing.sender != new.sender:
                 raise DocumentConflict(
-                    existing, "Another agency's document has this DocumentId."
+                    None, "Another agency's document has this DocumentId."
                 ) from None
             if _fingerprint_of(existing) == new.fingerprint:  # the same, retyped or re-signed
                 return Sent(existing, await self.deliveries(existing), duplicate=True)
@@ -371,17 +374,23 @@ class DocumentStore(InstanceStore):
             statement = statement.with_for_update()
         return list((await self._session.execute(statement)).scalars())
 
-    async def history(self, deliveries: Sequence[Delivery]) -> dict[int, list[StatusEntry]]:
-        """Each delivery's status messages, oldest first."""
-        found: dict[int, list[StatusEntry]] = {delivery.id: [] for delivery in deliveries}
+    async def traced(self, document: Document) -> list[tuple[Delivery, list[StatusEntry]]]:
+        """The document's deliveries in recipient order, each with its status messages oldest
+        first, read in one statement: on PostgreSQL's READ COMMITTED a report committed between
+        two reads would show a delivery's old status over its new history."""
         statement = (
-            select(StatusEntry)
-            .where(StatusEntry.delivery_id.in_(found))
-            .order_by(StatusEntry.delivery_id, StatusEntry.position)
+            select(Delivery, StatusEntry)
+            .outerjoin(StatusEntry, StatusEntry.delivery_id == Delivery.id)
+            .where(Delivery.document_pk == document.id)
+            .order_by(Delivery.recipient, StatusEntry.position)
+            .execution_options(populate_existing=True)  # not a copy read earlier in the session
         )
-        for entry in (await self._session.execute(statement)).scalars():
-            found[entry.delivery_id].append(entry)
-        return found
+        found: dict[int, tuple[Delivery, list[StatusEntry]]] = {}
+        for delivery, entry in await self._session.execute(statement):
+            _, entries = found.setdefault(delivery.id, (delivery, []))
+            if entry is not None:
+                entries.append(entry)
+        return list(found.values())
 
     async def report(self, document: Document, report: Report, *, at: datetime) -> Reported:
         """Apply one status message to the deliveries `plan_report` chooses;

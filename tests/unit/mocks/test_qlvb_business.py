@@ -118,6 +118,22 @@ async def test_another_document_under_a_number_already_sent_is_a_conflict(
     assert (await inbox(client, STC))["total"] == total
 
 
+async def test_another_senders_document_under_a_document_id_taken_shows_nothing_of_it(
+    client: httpx.AsyncClient,
+) -> None:
+    """Security review 2026-12: the conflict told any sender the DocId (and so the content) of
+    the document another agency sent under the DocumentId it claimed."""
+    document = make_document(number="3004")
+    assert_ok(await send(client, document))
+    claimed = {**make_document(sender=STC, to=(STP,), number="3005"),
+               "document_id": document_id(document)}  # fmt: skip
+
+    body = assert_fail(await send(client, claimed), 409, "DOCUMENT_CONFLICT")
+
+    assert "Another agency's document" in body["ErrorDesc"]
+    assert not {"DocId", "DocumentId"} & body.keys()
+
+
 def sample(name: str) -> bytes:
     """An SDK sample from Kiên Giang's Sở Tư pháp to its Sở Tài chính, DocumentId and numbers
     as the SDK wrote them (ORIGIN.md)."""
