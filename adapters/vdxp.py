@@ -68,7 +68,7 @@ from adapters.base import (
 )
 from adapters.qlvb import InboxQuery, document_id_from_key, document_key
 from formats.codes import ORGAN_ID
-from formats.edxml import STATUS_CODES, InvalidEdxml, read_edxml, read_sender, read_status
+from formats.edxml import STATUS_CODES, InvalidEdxml, read_claims, read_edxml, read_status
 
 SUBMIT_DOCUMENT = "submit_document"
 SUBMIT_STATUS = "submit_status"
@@ -109,8 +109,8 @@ def _central(request: CanonicalRequest) -> CanonicalRequest:
     """The request, once its sender (or reporter) is a central body: a province's agency
     sends through its province's QLVB, which the axis's record of its province relies on."""
     require_xml(request)
-    sender = read_sender(request.body)
-    if sender is None or not CENTRAL_ORGAN_ID.match(sender):
+    sender = read_claims(request.body).sender  # InvalidEdxml: it names no sender
+    if not CENTRAL_ORGAN_ID.match(sender):
         raise NotACentralAgency(
             "From/OrganId must be a central body's (…G and two digits); an agency of a "
             "province sends through its province's document exchange (qlvb)."
