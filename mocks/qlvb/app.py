@@ -44,7 +44,13 @@ from kit.offload import off_loop_if_large
 from mocks.bus import ORIGIN_HEADER, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
-from mocks.directory.agencies import AGENCIES, PREDECESSORS, Agency, agencies_of
+from mocks.directory.agencies import (
+    AGENCIES,
+    PREDECESSORS,
+    Agency,
+    agencies_of,
+    central_agencies,
+)
 from mocks.qlvb import axis, inbound
 from mocks.qlvb.context import (
     STATE_KEY,
@@ -270,7 +276,8 @@ def create_app(
     async def get_agencies_list(request: Request) -> JSONResponse:
         """The agencies documents can be addressed to from here, as the SDK's `getAgenciesList`
         lists the axis's (`data`: `{id, code, name, mail, pid}`): this province's bodies of the
-        era, then those of the topology's other provinces (the axis reaches them). Mock
+        era, then those of the topology's other provinces, then the central bodies (VPCP), when
+        this system reaches the national axis, which serves them. Mock
         additions: `province` (its legacy code), `inProvince`. Every level is listed."""
         await read_json(request, AgencyListRequest)
         config = context_of(request).config
@@ -282,6 +289,10 @@ def create_app(
             for agency in (bodies := agencies_of(code, era=config.era)):
                 entry = _agency_entry(agency, bodies[0], province_code)
                 listed.setdefault(agency.organ_id, entry)
+        if config.bus_client_id is not None:  # the axis serves central bodies itself
+            for organ_id, name in central_agencies(config.central_agencies).items():
+                listed.setdefault(organ_id, {"id": organ_id, "code": organ_id, "name": name,
+                                             "inProvince": False})  # fmt: skip
         return ok(data=list(listed.values()))
 
     @app.post("/getEdoc", openapi_extra=body_doc("application/json", FetchRequest))
@@ -426,7 +437,7 @@ def _check_own_agency(context: Context, organ_id: str, unknown_code: str) -> Non
 
     The directory is mocks/directory/agencies.py's: one organisation list per province.
     """
-    province = axis.province_of(organ_id)
+    province = axis.province_of(context.config, organ_id)
     if province == context.province_code:
         return
     if unknown_code == "UNKNOWN_SENDER":
@@ -577,7 +588,9 @@ async def _add_transport(
     handed = await context.bus.handed_over(key)
     forwarded: dict[str, tuple[str, str | None]] = {}
     if handed is not None and handed.state == "delivered":  # the axis has it: ask how it went on
-        forwarded = await axis.forwardings(context.bus, document.document_id, business)
+        forwarded = await axis.forwardings(
+            context.bus, document.document_id, business, national=context.config.national_instance
+        )
     for item in waiting:
         item["Transport"] = {"State": "in_transit", "Reason": None}
         state, reason = forwarded.get(item["RemoteInstance"], ("unknown", None))

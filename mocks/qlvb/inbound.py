@@ -59,7 +59,7 @@ async def receive_edoc(request: Request) -> JSONResponse:
     body = await read_body(request, XML, DEFAULT_LIMITS.max_bytes)
     reading = await off_loop_if_large(len(body), partial(read_edxml, body))
     new = describe_document(context.config.instance, body, reading.message)
-    sender_province = axis.province_of(new.sender)
+    sender_province = axis.province_of(context.config, new.sender)
     if sender_province is None:
         raise MockError(
             422, "UNKNOWN_SENDER", f"No agency has organ id {new.sender}.", OrganIds=[new.sender]
@@ -71,7 +71,9 @@ async def receive_edoc(request: Request) -> JSONResponse:
             f"{new.sender} is an agency of this province: it sends with /sendEdoc.",
             OrganIds=[new.sender],
         )
-    ours = tuple(r for r in new.recipients if axis.province_of(r) == context.province_code)
+    ours = tuple(
+        r for r in new.recipients if axis.province_of(context.config, r) == context.province_code
+    )
     if not ours:
         raise MockError(
             422,
@@ -103,7 +105,7 @@ async def receive_status(request: Request) -> JSONResponse:
     status = reading.message
     refuse_closed_reporter(context.config, status)  # its province's endpoint refuses it too
     response_for, reporter = status["response_for"], status["from"]["organ_id"]
-    province = axis.province_of(reporter)
+    province = axis.province_of(context.config, reporter)
     if province is None:
         raise MockError(
             422, "UNKNOWN_ORGAN", f"No agency has organ id {reporter}.", OrganIds=[reporter]
