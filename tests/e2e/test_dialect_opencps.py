@@ -20,6 +20,7 @@ from adapters.dialects import opencps as dvc
 from lgsp.auth.clients import register_client
 from lgsp.auth.models import SYSTEM
 from lgsp.auth.repository import ClientRepository
+from lgsp.composition import seeded_dossier_codes
 from lgsp.dialects.models import OpenCpsSession
 from lgsp.dialects.opencps_door import OpenCpsDoor
 from lgsp.dialects.tokens import Remembered
@@ -484,6 +485,26 @@ async def test_a_progress_batch_naming_an_unknown_dossier_after_a_good_one_recor
     assert len(await history(client, demo_token, code)) == 1
     assert answer["error_code"] == dvc.NOT_FOUND, answer
     assert answer["message"] == f"data[1]: Hồ sơ {unknown} chưa tồn tại"
+
+
+async def test_a_progress_batch_naming_another_provinces_dossier_after_a_good_one_records_none(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str, settings: Settings
+) -> None:
+    session = await login(client, portal)
+    code = await synced(client, session, demo_token)
+    theirs = seeded_dossier_codes(
+        province_code="82", seed=settings.seed, population=settings.population
+    )[0]
+    before = await history(client, demo_token, theirs)
+
+    answer = await call(
+        client, session, "CapNhatTienDoHoSoMC", data=[opencps_entry(code), opencps_entry(theirs)]
+    )
+
+    assert len(await history(client, demo_token, code)) == 1
+    assert await history(client, demo_token, theirs) == before
+    assert answer["error_code"] == dvc.REFUSED, answer
+    assert answer["message"].startswith("data[1]:"), answer
 
 
 async def test_a_good_progress_batch_records_every_entry_in_the_order_sent(
