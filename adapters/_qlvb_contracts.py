@@ -84,7 +84,8 @@ class SignatureView(_Shape):
 
     `reason` says why it is not valid: missing, malformed (not XML-DSig, as in the SDK's own
     samples), unsupported (an algorithm outside the bus's list), tampered, untrusted, expired,
-    revoked, signer_not_sender (the certificate's UID is not the message's From/OrganId, its
+    revoked, revocation_undetermined (the issuer's CRLs are none current, RFC 5280 §6.3.3),
+    signer_not_sender (the certificate's UID is not the message's From/OrganId, its
     sender or reporter) or signer_unidentified (the certificate has no UID: it names no agency).
     Checked now, by the system holding the document, against the roots it trusts.
     `weak`: rsa-sha1, sha1 or inclusive C14N, the SDK's choices, verified but flagged.
@@ -340,7 +341,7 @@ class SignatureInvalid(TranslationError):
     """The receiving system refuses documents and status messages not validly signed (its
     instance's policy);
     `reason`: missing, malformed, unsupported, tampered, untrusted, expired, revoked,
-    signer_not_sender or signer_unidentified."""
+    revocation_undetermined, signer_not_sender or signer_unidentified."""
 
     code = "SIGNATURE_INVALID"
     status = 422

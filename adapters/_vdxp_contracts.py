@@ -75,6 +75,23 @@ class TrailStatus(_Shape):
     destinations: list[str]
 
 
+class TrailBusiness(_Shape):
+    """A revocation, update or replacement of the document (DOMAIN.md §3.3): a message of its
+    own, forwarded to its provinces after the document, each forwarding's state as a
+    document's (a dead one an admin of NDXP may re-drive)."""
+
+    id: str | None = Field(
+        description="Its id in the qlvb service: the DocId the provinces give it (a UUID); null "
+        "for one the ledger kept from before it had one."
+    )
+    business_type: int = Field(ge=1, le=3, description="1 revocation, 2 update, 3 replacement.")
+    content_sha256: str = Field(description="Of its bytes as the axis first took them.")
+    content_length: int
+    recipients: list[str] = Field(description="Every To/OrganId, in the message's order.")
+    received_at: datetime
+    destinations: list[TrailDestination]
+
+
 class Trail(_Shape):
     """A document's national trail: the message, where it went, and its statuses in order."""
 
@@ -87,6 +104,9 @@ class Trail(_Shape):
     received_at: datetime
     destinations: list[TrailDestination]
     statuses: list[TrailStatus]
+    business: list[TrailBusiness] = Field(
+        description="Its revocations, updates and replacements, in the order they came."
+    )
 
 
 class NotOfCallingProvince(TranslationError):

@@ -120,18 +120,34 @@ def _read_status(answer: Mapping[str, Any]) -> CanonicalResponse:
 
 
 def _read_trail(answer: Mapping[str, Any]) -> CanonicalResponse:
-    document = _document(answer, with_duplicate=False)
-    for destination, item in zip(
-        document["destinations"], _records(answer.get("Destinations")), strict=True
-    ):
-        destination["delivery"] = _forwarding(item.get("Delivery"))
     trail = {
-        **document,
+        **_document(answer, with_duplicate=False),
+        "destinations": _forwarded(answer),
         "recipients": answer.get("To"),
         "received_at": answer.get("ReceivedTime"),
         "statuses": [_status(entry) for entry in _records(answer.get("Statuses"))],
+        "business": [
+            {
+                "id": entry.get("DocId"),
+                "business_type": entry.get("BusinessType"),
+                "content_sha256": entry.get("ContentSha256"),
+                "content_length": entry.get("ContentLength"),
+                "recipients": entry.get("To"),
+                "received_at": entry.get("ReceivedTime"),
+                "destinations": _forwarded(entry),
+            }
+            for entry in _records(answer.get("Business", []))  # absent: an axis from before
+        ],
     }
     return CanonicalResponse(200, _conforming(Trail, trail))
+
+
+def _forwarded(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The record's destinations, each with the state of its forwarding (`Delivery`)."""
+    return [
+        {**_destination(item), "delivery": _forwarding(item.get("Delivery"))}
+        for item in _records(record.get("Destinations"))
+    ]
 
 
 def _forwarding(delivery: Any) -> dict[str, Any]:
@@ -155,18 +171,19 @@ def _document(answer: Mapping[str, Any], *, with_duplicate: bool) -> dict[str, A
         "sender": answer.get("From"),
         "content_sha256": answer.get("ContentSha256"),
         "content_length": answer.get("ContentLength"),
-        "destinations": [
-            {
-                "instance": item.get("Instance"),
-                "province_code": item.get("ProvinceCode"),
-                "organ_ids": item.get("OrganIds"),
-            }
-            for item in _records(answer.get("Destinations"))
-        ],
+        "destinations": [_destination(item) for item in _records(answer.get("Destinations"))],
     }
     if with_duplicate:
         found["duplicate"] = answer.get("Duplicate")
     return found
+
+
+def _destination(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "instance": item.get("Instance"),
+        "province_code": item.get("ProvinceCode"),
+        "organ_ids": item.get("OrganIds"),
+    }
 
 
 def _status(record: Mapping[str, Any]) -> dict[str, Any]:

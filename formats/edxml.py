@@ -26,7 +26,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from formats._edxml_fields import (
     NAMESPACE,
@@ -62,14 +62,16 @@ __all__ = [
     "DEFAULT_LIMITS",
     "NAMESPACE",
     "STATUS_CODES",
+    "Claims",
     "EdxmlLimits",
     "InvalidEdxml",
     "Nonconformity",
     "Reading",
+    "document_id_organ",
     "parse_edxml",
     "parse_status",
+    "read_claims",
     "read_edxml",
-    "read_sender",
     "read_status",
     "render_edxml",
     "render_status",
@@ -329,16 +331,30 @@ def read_status(
     return Reading(status, tuple(found))
 
 
-def read_sender(data: bytes, *, limits: EdxmlLimits = DEFAULT_LIMITS) -> str:
-    """The From/OrganId of an edXML document or status message, read as `read_edxml` and
-    `read_status` read it, and nothing else: whom the message says it is from, for the bus to
-    bind it to its caller's organisation. InvalidEdxml when it names none."""
+class Claims(NamedTuple):
+    """Whom an edXML message says it is from (From/OrganId), and the DocumentId it declares
+    (None when it has none: a status message names its document in ResponseFor only)."""
+
+    sender: str
+    document_id: str | None
+
+
+def read_claims(data: bytes, *, limits: EdxmlLimits = DEFAULT_LIMITS) -> Claims:
+    """What an edXML document or status message claims, read as `read_edxml` and
+    `read_status` read it, and nothing else: for the bus to bind it to its caller's
+    organisation. InvalidEdxml when it names no sender."""
     _root, header, _body = _envelope(data, limits)
     message = need(header, "MessageHeader", "edXMLHeader")
     sender = need(message, "From", "MessageHeader")
     with noting():  # leniently, as the readers the message goes on to
         organ_id: str = field_from_xml(sender, _ORGANISATION[0], "MessageHeader/From")
-    return organ_id
+        document_id: str | None = field_from_xml(message, _DOCUMENT_ID_FIELD, "MessageHeader")
+    return Claims(organ_id, document_id)
+
+
+def document_id_organ(document_id: str) -> str:
+    """The organisation a DocumentId names (`{organId},{date},{number}/{notation}`, §3.2)."""
+    return document_id.partition(",")[0]
 
 
 def render_edxml(document: Mapping[str, Any], *, limits: EdxmlLimits = DEFAULT_LIMITS) -> bytes:

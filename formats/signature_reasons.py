@@ -17,6 +17,7 @@ SignatureReason = Literal[
     "untrusted",  # the certificate is not issued by a trusted root
     "expired",  # the certificate was not valid at the time of the check
     "revoked",  # the certificate's serial is on its CRL
+    "revocation_undetermined",  # its issuer's CRLs are none current (RFC 5280 §6.3.3)
     "signer_not_sender",  # the certificate's agency (UID) is not the From the signature covers
     "signer_unidentified",  # the certificate names no agency (no UID): the signer is unknown
 ]

@@ -6,7 +6,8 @@ says what a recipient's system would conclude, in the fields the bus records
 (`SignatureCheck.as_json`): present, valid, algorithm, subject, issuer, serial, not_after and
 the reason it is not valid (`formats.signature_reasons`): missing, malformed (not XML-DSig, or
 no certificate), unsupported (an algorithm outside the list), tampered, untrusted, expired,
-revoked, signer_not_sender, signer_unidentified.
+revoked, revocation_undetermined (the issuer's CRLs are none current: RFC 5280 §6.3.3),
+signer_not_sender, signer_unidentified.
 
 Real signing certificates come from issuing CAs under a root: KeyInfo carries the signer's
 certificate first and the intermediates after it (`sign_edxml`'s `chain`), and the check builds
@@ -35,9 +36,9 @@ from datetime import datetime
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature as InvalidCertificateSignature
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
-from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
+from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
 from signxml.exceptions import InvalidInput, InvalidSignature
@@ -45,6 +46,7 @@ from signxml.signer import XMLSigner
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from formats._edxml_fields import NAMESPACE
+from formats.crl import crl_current, crl_signed_by, key_usage
 from formats.signature_reasons import SignatureReason
 
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
@@ -55,12 +57,6 @@ _SIGNATURE_METHODS = frozenset(
 _DIGESTS = frozenset({DigestAlgorithm.SHA256, DigestAlgorithm.SHA512, DigestAlgorithm.SHA1})
 _WEAK = {SignatureMethod.RSA_SHA1.value, DigestAlgorithm.SHA1.value,
          CanonicalizationMethod.CANONICAL_XML_1_0.value}  # fmt: skip
-_CRL_SIGNATURES = frozenset(
-    {SignatureAlgorithmOID.RSA_WITH_SHA256, SignatureAlgorithmOID.RSA_WITH_SHA384,
-     SignatureAlgorithmOID.RSA_WITH_SHA512, SignatureAlgorithmOID.ECDSA_WITH_SHA256,
-     SignatureAlgorithmOID.ECDSA_WITH_SHA384, SignatureAlgorithmOID.ECDSA_WITH_SHA512}
-)  # fmt: skip
-"""The algorithms a CRL's signature is verified with (STYLE: an explicit list)."""
 MAX_INTERMEDIATES = 4
 """At most this many certificates after the signer's in KeyInfo are read as the path to a
 root: issuing CAs under a root are one or two deep; the bound keeps the search small."""
@@ -105,10 +101,13 @@ class Trust:
     """The roots a signer's path must end at, and what the CAs of a path revoke.
 
     `revoked`: the (issuer, serial) pairs of CRLs already checked against their root (the bus's
-    CA's, `crl_signed_by` on fetching) or named by the configuration. `crls`: CRLs of issuing CAs
-    below a root, as an operator supplies them; one counts only for a certificate whose issuer on
-    a validated path signed it. A certificate whose issuer's CRL is not known is not revoked:
-    a real relying party fetches its CRL distribution point, which an offline check cannot."""
+    CA's, `crl_signed_by` on fetching) or named by the configuration. `crls`: CRLs of the roots
+    and of issuing CAs below them (the bus's CA's again, for its dates; those of added roots;
+    those an operator supplies); one counts only for a certificate whose issuer on a validated
+    path signed it, and says a certificate it does not list is not revoked only while current
+    at the time of the check (`crl_current`). A certificate whose
+    issuer's CRL is not known is not revoked: a real relying party fetches its CRL
+    distribution point, which an offline check cannot."""
 
     roots: tuple[x509.Certificate, ...] = ()
     revoked: frozenset[Revocation] = frozenset()
@@ -118,20 +117,6 @@ class Trust:
 def revocations(crl: x509.CertificateRevocationList) -> frozenset[Revocation]:
     """What `crl` revokes, keyed by its issuer (check its signature first: `crl_signed_by`)."""
     return frozenset((crl.issuer, entry.serial_number) for entry in crl)
-
-
-def crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
-    """Whether `issuer`, a CA that may sign CRLs (keyCertSign or cRLSign when KeyUsage says),
-    signed `crl` with an algorithm of the explicit list."""
-    if crl.issuer != issuer.subject or crl.signature_algorithm_oid not in _CRL_SIGNATURES:
-        return False
-    usage = _key_usage(issuer)
-    if usage is not None and not usage.crl_sign:
-        return False
-    key = issuer.public_key()
-    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
-        return False
-    return crl.is_signature_valid(key)
 
 
 def check_signature(data: bytes, *, trust: Trust, at: datetime) -> SignatureCheck:
@@ -215,30 +200,42 @@ def _untrusted(
     at: datetime,
 ) -> SignatureReason | None:
     """Why the signer's certificate cannot be relied on at `at`, or None: no path from it through
-    `intermediates` (KeyInfo's) to a trusted root (`untrusted`), a certificate of that path
-    outside its validity (`expired`) or revoked by its issuer (`revoked`)."""
+    `intermediates` (KeyInfo's) to a trusted root (`untrusted`), a certificate of that path or
+    its root outside its validity (`expired`: a root past its dates anchors nothing, as an
+    intermediate past them links nothing), revoked by its issuer (`revoked`), or with only stale
+    CRLs to tell (`revocation_undetermined`)."""
     found = _path_to_root(certificate, intermediates, trust.roots)
     if found is None:
         return "untrusted"
     path, root = found
-    if not all(c.not_valid_before_utc <= at <= c.not_valid_after_utc for c in path):
+    if not all(c.not_valid_before_utc <= at <= c.not_valid_after_utc for c in (*path, root)):
         return "expired"
-    if any(_revoked(c, issuer, trust) for c, issuer in zip(path, [*path[1:], root], strict=True)):
-        return "revoked"
+    statuses = {
+        _revocation(c, issuer, trust, at) for c, issuer in zip(path, [*path[1:], root], strict=True)
+    }
+    for reason in ("revoked", "revocation_undetermined"):  # a known revocation first
+        if reason in statuses:
+            return reason
     return None
 
 
-def _revoked(certificate: x509.Certificate, issuer: x509.Certificate, trust: Trust) -> bool:
-    """Whether `certificate`'s issuer revoked it: by a CRL already checked, or by one of
-    `trust.crls` that this issuer signed."""
+def _revocation(
+    certificate: x509.Certificate, issuer: x509.Certificate, trust: Trust, at: datetime
+) -> SignatureReason | None:
+    """`revoked` when `certificate`'s issuer revoked it, by a CRL already checked or by one of
+    `trust.crls` that this issuer signed (a revocation stands in any of them: it is not undone);
+    `revocation_undetermined` when the issuer's CRLs that do not list it are none current at
+    `at` (RFC 5280 §6.3.3: no current CRL, status UNDETERMINED); None when not revoked, or
+    when the issuer's CRL is not known at all (see `Trust`)."""
     if (issuer.subject, certificate.serial_number) in trust.revoked:
-        return True
-    return any(
-        crl.get_revoked_certificate_by_serial_number(certificate.serial_number) is not None
-        and crl_signed_by(crl, issuer)
-        for crl in trust.crls
-        if crl.issuer == issuer.subject
-    )
+        return "revoked"
+    signed = [c for c in trust.crls if c.issuer == issuer.subject and crl_signed_by(c, issuer)]
+    serial = certificate.serial_number
+    if any(c.get_revoked_certificate_by_serial_number(serial) is not None for c in signed):
+        return "revoked"
+    if signed and not any(crl_current(c, at) for c in signed):
+        return "revocation_undetermined"
+    return None
 
 
 def _path_to_root(
@@ -277,17 +274,10 @@ def _may_issue(certificate: x509.Certificate, *, below: int) -> bool:
         constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
     except x509.ExtensionNotFound:
         return False
-    usage = _key_usage(certificate)
+    usage = key_usage(certificate)
     if usage is not None and not usage.key_cert_sign:
         return False
     return constraints.ca and (constraints.path_length is None or below <= constraints.path_length)
-
-
-def _key_usage(certificate: x509.Certificate) -> x509.KeyUsage | None:
-    try:
-        return certificate.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        return None
 
 
 def _signed_sender(signed: etree._Element | None) -> str | None:

@@ -58,6 +58,16 @@ def _mask_run(match: re.Match[str]) -> str:
     return _mask_digits(digits) if len(digits) in (12, 9) else run
 
 
+def mask_digit_run(digits: str) -> str:
+    """A whole run of ASCII digits (9 or more) as `mask_personal_data` masks it: an id's
+    length (12 or 9) masked, any other left, with no look at the text (the journal has found
+    the run already)."""
+    size = len(digits)
+    if size == 12 or size == 9:
+        return f"{digits[:_KEEP_HEAD]}{_HIDDEN[size]}{digits[-_KEEP_TAIL:]}"
+    return digits
+
+
 def mask_personal_data(text: str) -> str:
     """Replace each standalone 12- or 9-digit run: `091087000123` becomes `091*******23`, and
     so does `%3091087000123` (a run with an encoded digit is written decoded, then masked)."""

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     client, while no window at all would let a captured read call (`getReceivedEdocList`,
     `getEdoc`) be replayed for ever, since the SDK sends no nonce."""
 
+    vdxp_sdk_max_ahead_seconds: int = Field(default=300, ge=0, le=3600)
+    """How far after the bus's clock a VDXP SDK call's timestamp may be, when a window is
+    checked: a clock's drift (assigned: 5 minutes). The window counts back from the stamp, so a
+    stamp a day ahead would make a captured call replayable for two."""
+
     vdxp_sdk_max_file_bytes: int = Field(default=21 * 1024 * 1024, ge=1024, le=1024**3)
     """Largest file a VDXP SDK `sendEdoc` may carry, multipart framing included (assigned:
     an edXML document is at most 20 MiB, formats.edxml.EdxmlLimits)."""

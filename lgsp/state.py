@@ -29,7 +29,7 @@ from lgsp.faults.book import FaultBook
 from lgsp.metrics import Metrics
 from lgsp.outbox.worker import OutboxWorker
 from lgsp.routing.peers import PeerLink
-from lgsp.routing.systems import SystemRegistry
+from lgsp.routing.systems import SystemRegistry, organisations
 from lgsp.routing.transports import SystemTransport
 from lgsp.settings import Settings
 from lgsp.topology import InstanceSpec, Topology
@@ -92,6 +92,17 @@ class BusState:
         """Empty buckets on the bus's clock, read at each call: a clock a test puts in later
         (`bus.clock = ...`) is the limiter's too, at start as after `POST /admin/reset`."""
         return RateLimiter(clock=lambda: self.clock())
+
+    @cached_property
+    def agencies(self) -> frozenset[str]:
+        """The organ ids the document systems of every instance of the topology serve (the
+        seeded directory): whose DocumentIds no other agency may claim (`authorise_body`)."""
+        topology = self.topology
+        return frozenset(
+            organisations(
+                self.systems, topology.instances, self.settings, provinces=topology.provinces
+            )
+        )
 
     @cached_property
     def ca(self) -> CertificateAuthority:

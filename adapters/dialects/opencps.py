@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from adapters._dvcqg_contracts import ProgressEntry
 from adapters.dvcqg import CAPDONVI
 from formats.agency_codes import AgencyCodeClosed, refuse_closed
+from formats.codes import DOSSIER_CODE
 from formats.dates import format_dvcqg_time, parse_dvcqg_time
 from formats.ngsp import request_object
 
@@ -60,7 +61,9 @@ SERVICES = (
     "CapNhatTienDoHoSoMC",
 )
 
-_DOSSIER_CODE = re.compile(r"^(.{1,40})-(\d{6})-(\d{4,5})$")
+_DOSSIER_CODE = re.compile(DOSSIER_CODE)
+"""MaHoSo as the bus writes it: it goes into the core's request path, so nothing else (no `/`,
+`?`, `..` nor digits of another script)."""
 _APPLICANT_KINDS = {"1": "citizen", "2": "business", "3": "agency", "4": "organisation"}
 _CHANNELS = {"1": "direct", "2": "online", "3": "postal"}
 _ID_TYPES = {"1": "cccd", "2": "cmnd"}

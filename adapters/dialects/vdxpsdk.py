@@ -175,18 +175,19 @@ def verify(
     *,
     now: datetime,
     max_skew: timedelta | None,
+    max_ahead: timedelta = timedelta(0),
     require: tuple[str, ...] = (),
 ) -> SignedCall:
     """Check a call's `XroadVnpt-*` signature with `secret` (headers: lower-cased names).
 
     The HMAC over the signed JSON is compared in constant time; then every signed entry must be
     the header actually sent, the key list must name exactly the signed entries, `systemid`,
-    `timestamp` and `require` must be among them, and the timestamp a real time, within
-    `max_skew` of `now` unless that is None (no window: the jar stamps once per service
-    object, so a window ends a long-lived client; a replay is then answered as the call was,
-    a resent file being the same document, `duplicate`, and the other calls reads or an
-    idempotent `updateStatus`).
-    """
+    `timestamp` and `require` must be among them, and the timestamp a real time, at most
+    `max_skew` before `now` and `max_ahead` after it (a clock's drift: a stamp from the
+    future would live longer than the window), unless `max_skew` is None (no window: the jar
+    stamps once per service object, so a window ends a long-lived client; a replay is then
+    answered as the call was, a resent file being the same document, `duplicate`, and the
+    other calls reads or an idempotent `updateStatus`; `check_call` keeps it to its call)."""
     system_id = claimed_system(headers)
     document = headers[SIGN_HEADER.lower()]
     given = headers[HASH_HEADER.lower()].strip().lower()
@@ -213,11 +214,17 @@ def verify(
     if entries["systemid"] != system_id:
         raise SdkRefusal("SIGNATURE_INVALID", "The signed systemid is not the one sent.")
     stamp = parse_timestamp(entries["timestamp"], tz=now.tzinfo)
-    if max_skew is not None and abs(now - stamp) > max_skew:
+    if max_skew is not None and now - stamp > max_skew:
         raise SdkRefusal(
             "TIMESTAMP_STALE",
-            f"XroadVnpt-timestamp is more than {int(max_skew.total_seconds())} s from the "
+            f"XroadVnpt-timestamp is more than {int(max_skew.total_seconds())} s before the "
             "axis's clock: stamp the call anew (the SDK stamps when its service is made).",
+        )
+    if max_skew is not None and stamp - now > max_ahead:
+        raise SdkRefusal(
+            "TIMESTAMP_STALE",
+            f"XroadVnpt-timestamp is more than {int(max_ahead.total_seconds())} s after the "
+            "axis's clock: set the system's clock right.",
         )
     return SignedCall(system_id, stamp, entries)
 
@@ -272,6 +279,59 @@ GET_AGENCIES = "/getAgenciesList"
 GET_AGENCIES_QD20 = "/getAgenciesListQD20"
 GET_UNITS = "/getSynchronizeUnit"
 AGENCY_CALLS = (GET_AGENCIES, GET_AGENCIES_QD20, GET_UNITS)
+_LISTING = frozenset({"servicetype", "messagetype", "page", "organid"})
+_FETCH = frozenset({"filepath", "docid"})
+
+
+@dataclass(frozen=True)
+class CallFields:
+    """The fields of a call's JSON header argument (DOMAIN.md §2.4, lower-cased): those it must
+    sign, and all it may. (`docId` and `status`, where a call needs them, are read later and
+    their absence refused there: DOCID_INVALID, STATUS_INVALID.)"""
+
+    required: frozenset[str]
+    allowed: frozenset[str]
+
+
+CALL_FIELDS: Mapping[str, CallFields] = {
+    GET_RECEIVED: CallFields(frozenset({"servicetype", "messagetype"}), _LISTING),
+    COUNT_RECEIVED: CallFields(frozenset(), _LISTING),
+    COUNT_STATUS: CallFields(frozenset(), _LISTING),
+    GET_EDOC: CallFields(frozenset(), _FETCH),
+    DOWNLOAD_EDOC: CallFields(frozenset(), _FETCH),
+    UPDATE_STATUS: CallFields(frozenset(), frozenset({"docid", "status"})),
+    GET_SENT: CallFields(frozenset(), frozenset({"servicetype", "messagetype", "docid"})),
+    GET_AGENCIES: CallFields(frozenset(), frozenset()),
+    GET_AGENCIES_QD20: CallFields(frozenset(), frozenset({"level"})),
+    GET_UNITS: CallFields(frozenset(), frozenset()),
+}
+"""What each call without a file signs, the jar's header argument for it (`servicetype` and
+`messagetype` to list, `filePath` and `docId` to fetch, `status` and `docId` to update; the
+mock's `page` and `organid` in the inbox's). The path is not signed, so without this a
+captured call (`updateStatus` of a document) answered at another path within the window
+(`getReceivedEdocList`, `getEdoc`): a real client never signs another call's fields."""
+_FIELDS = frozenset({*(name.lower() for name in OPERATION_ENTRIES), "level"})
+
+
+def check_call(operation: str, entries: Mapping[str, str]) -> None:
+    """SdkRefusal unless the signed entries are `operation`'s (CALL_FIELDS): none of another
+    call's (SIGNATURE_INVALID), then each it needs (SIGNATURE_MISSING). Entries that are no
+    call's field (`Content-Type`, …) are not judged."""
+    fields = CALL_FIELDS.get(operation)
+    if fields is None:
+        return
+    signed = {name.lower() for name in entries} & _FIELDS
+    foreign = sorted(signed - fields.allowed)
+    if foreign:
+        raise SdkRefusal(
+            "SIGNATURE_INVALID",
+            f"{operation[1:]} signs no {', '.join(foreign)}: the signature is another call's.",
+        )
+    absent = sorted(fields.required - signed)
+    if absent:
+        raise SdkRefusal("SIGNATURE_MISSING", f"Sign {', '.join(absent)} for {operation[1:]}.")
+
+
 TRANSPORT_STATUSES = ("processing", "done", "fail")
 """`updateStatus`'s values in the SDK's example (`ServiceTest.createHeaderJsonUpdate`)."""
 _DOCUMENT_KEY = re.compile(r"[A-Za-z0-9_-]{1,400}")

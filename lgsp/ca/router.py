@@ -127,13 +127,14 @@ async def revoke(
     responses=problem_responses(BusAdminRequired, BadCertificate),
 )
 async def add_root(bus: BusDep, admin: AdminDep, body: RootIn) -> RootOut:
-    """Trust another root (a vendor's test chain) in every document system of the bus."""
+    """Trust another root (a vendor's test chain) in every document system of the bus, with
+    its CRLs if given (which replace those it carried)."""
     if not is_bus_admin(admin, bus.settings):
         raise BusAdminRequired(
             f"Client {admin.client_id} administers one instance; a root is trusted by every "
             "document system of the bus, so only the bus-wide admin may add one."
         )
-    return tasks.add_root(bus.ca, body.certificate_pem)
+    return tasks.add_root(bus.ca, body.certificate_pem, crls_pem=body.crls_pem)
 
 
 def _directory(bus: BusState, instance: InstanceState, *, bus_wide: bool) -> dict[str, str]:

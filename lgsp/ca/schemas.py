@@ -7,6 +7,9 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 MAX_PASSWORD = 128
+MAX_CRLS_PEM = 64 * 1024
+"""A root's CRLs at most, PEM (assigned: some 1,500 revocations), so that `ca/trust.pem`, which
+carries them to every document system, stays within what one reads."""
 
 
 class IssueIn(BaseModel):
@@ -28,6 +31,11 @@ class RootIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     certificate_pem: str = Field(max_length=16 * 1024)
+    crls_pem: str = Field(default="", max_length=MAX_CRLS_PEM)
+    """The root's CRLs (X509 CRL PEM blocks), as `LGSP_TRUSTED_ROOTS_FILE` carries them after
+    its roots: each signed by this root with an algorithm of the verifier's list (422
+    `BAD_CERTIFICATE` otherwise). Given, they replace the CRLs the root carried (send the
+    root again with its new CRL); left out, those are kept."""
 
 
 class CertificateOut(BaseModel):
@@ -59,3 +67,5 @@ class RootOut(BaseModel):
     sha256: str
     added: bool
     """False when the bus trusted it already."""
+    crls: int = 0
+    """How many CRLs the root carries now (published after it in `ca/trust.pem`)."""

@@ -9,6 +9,7 @@ exclusive lock (`fcntl.flock` on `.lock`), each file written beside its place an
     <data_dir>/ca/issued/<serial>.pem  .key     each issued certificate and its key
     <data_dir>/ca/revoked.json                  serial (hex) → when it was revoked
     <data_dir>/ca/roots/<sha256>.pem            other roots an admin added
+    <data_dir>/ca/roots/<sha256>.crl            the CRLs one of them carries (PEM)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from formats.crl import crls_in
 from lgsp.auth import keys as auth_keys
 from lgsp.ca.authority import (
     SIGNING_DAYS,
@@ -199,17 +201,31 @@ class CertificateAuthority:
 
     # --- other trusted roots ----------------------------------------------------------------
 
-    def add_root(self, certificate: x509.Certificate) -> bool:
-        """Trust another root (False: it already was)."""
-        der = certificate.public_bytes(serialization.Encoding.DER)
-        path = self.folder / "roots" / f"{hashlib.sha256(der).hexdigest()}.pem"
+    def add_root(
+        self, certificate: x509.Certificate, *, crls: Sequence[x509.CertificateRevocationList] = ()
+    ) -> bool:
+        """Trust another root (False: it already was), with `crls` (checked by the caller) in
+        place of those it carried, if any are given."""
+        path = self._root_path(certificate)
         with self._locked():
-            if path.exists():
-                return False
-            if len(self.added_roots()) >= MAX_ADDED_ROOTS:
+            added = not path.exists()
+            if added and len(self.added_roots()) >= MAX_ADDED_ROOTS:
                 raise ValueError(f"at most {MAX_ADDED_ROOTS} roots can be added")
-            self._write(path, certificate_pem(certificate))
-        return True
+            if crls:
+                pems = b"".join(crl.public_bytes(serialization.Encoding.PEM) for crl in crls)
+                self._write(path.with_suffix(".crl"), pems)
+            if added:
+                self._write(path, certificate_pem(certificate))
+        return added
+
+    def root_crls(self, certificate: x509.Certificate) -> list[x509.CertificateRevocationList]:
+        """The CRLs an added root carries (none for a root not added)."""
+        path = self._root_path(certificate).with_suffix(".crl")
+        return list(crls_in(path.read_text("ascii"))) if path.exists() else []
+
+    def _root_path(self, certificate: x509.Certificate) -> Path:
+        der = certificate.public_bytes(serialization.Encoding.DER)
+        return self.folder / "roots" / f"{hashlib.sha256(der).hexdigest()}.pem"
 
     def added_roots(self) -> list[x509.Certificate]:
         folder = self.folder / "roots"
@@ -221,8 +237,16 @@ class CertificateAuthority:
         ]
 
     def trust_pem(self, *, now: datetime) -> bytes:
-        """Every root the document systems trust signers under: this CA's, then the added ones."""
-        return b"".join(certificate_pem(cert) for cert in (self.root(now=now), *self.added_roots()))
+        """Every root the document systems trust signers under: this CA's, then the added ones,
+        then the CRLs the added ones carry (as `LGSP_TRUSTED_ROOTS_FILE` has them)."""
+        added = self.added_roots()
+        roots = b"".join(certificate_pem(cert) for cert in (self.root(now=now), *added))
+        crls = b"".join(
+            crl.public_bytes(serialization.Encoding.PEM)
+            for root in added
+            for crl in self.root_crls(root)
+        )
+        return roots + crls
 
     # --- files ----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from formats.agency_codes import AgencyCodeClosed, refuse_closed
+from formats.crl import crl_signed_by, crls_in
 from lgsp.ca.authority import Issued, certificate_pem, is_ca, organ_id_of, pkcs12_bundle
 from lgsp.ca.schemas import MAX_PASSWORD, CertificateOut, IssuedOut, RootOut
 from lgsp.ca.store import CertificateAuthority, Record
@@ -105,8 +106,10 @@ def revoke_certificate(
     return describe(Record(record.certificate, at))
 
 
-def add_root(ca: CertificateAuthority, pem: str) -> RootOut:
-    """Trust another root: one self-signed CA certificate, PEM."""
+def add_root(ca: CertificateAuthority, pem: str, *, crls_pem: str = "") -> RootOut:
+    """Trust another root: one self-signed CA certificate, PEM; with its CRLs (`crls_pem`, PEM
+    blocks), each signed by it under an algorithm of the verifier's list, as the roots file's
+    CRLs must be to count."""
     try:
         found = x509.load_pem_x509_certificates(pem.encode("ascii"))
     except (ValueError, UnicodeEncodeError):
@@ -118,8 +121,9 @@ def add_root(ca: CertificateAuthority, pem: str) -> RootOut:
         raise BadCertificate(
             "Only a root is trusted: a self-signed certificate with BasicConstraints cA=true."
         )
+    crls = _root_crls(certificate, crls_pem)
     try:
-        added = ca.add_root(certificate)
+        added = ca.add_root(certificate, crls=crls)
     except ValueError as error:
         raise BadCertificate(str(error)) from None
     der = certificate.public_bytes(serialization.Encoding.DER)
@@ -127,7 +131,26 @@ def add_root(ca: CertificateAuthority, pem: str) -> RootOut:
         subject=certificate.subject.rfc4514_string(),
         sha256=hashlib.sha256(der).hexdigest(),
         added=added,
+        crls=len(ca.root_crls(certificate)),
     )
+
+
+def _root_crls(root: x509.Certificate, pem: str) -> list[x509.CertificateRevocationList]:
+    """The CRL blocks of `pem`, every one signed by `root` (`crl_signed_by`); none for none."""
+    if not pem.strip():
+        return []
+    try:
+        crls = list(crls_in(pem))
+    except ValueError:
+        crls = []
+    if not crls:
+        raise BadCertificate("Give the root's CRLs as PEM (-----BEGIN X509 CRL-----).")
+    if not all(crl_signed_by(crl, root) for crl in crls):
+        raise BadCertificate(
+            "A CRL is not signed by this root with an algorithm the verifiers accept (rsa or "
+            "ecdsa with sha256/384/512): it would count for no certificate."
+        )
+    return crls
 
 
 def describe(record: Record) -> CertificateOut:

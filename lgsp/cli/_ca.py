@@ -39,7 +39,10 @@ def add_parsers(commands: Any) -> None:
     data_command(ca, print_root, "root", help="print the root certificate (PEM)")
 
     add_root = data_command(
-        ca, add_trusted_root, "add-root", help="trust another root (a PEM file) bus-wide"
+        ca,
+        add_trusted_root,
+        "add-root",
+        help="trust another root (PEM, its CRLs after it) bus-wide",
     )
     add_root.add_argument("pem", type=Path, metavar="PEM_FILE")
 
@@ -96,11 +99,14 @@ def print_root(args: argparse.Namespace) -> int:
 
 def add_trusted_root(args: argparse.Namespace) -> int:
     from lgsp.ca import tasks
+    from lgsp.ca.schemas import MAX_CRLS_PEM
     from lgsp.ca.store import CertificateAuthority
 
     ca = CertificateAuthority(settings_from(args).data_dir)
-    pem = args.pem.read_text(encoding="ascii")[: 16 * 1024]
-    print_json(tasks.add_root(ca, pem).model_dump(mode="json"), ensure_ascii=False)
+    pem = args.pem.read_text(encoding="ascii")[: 16 * 1024 + MAX_CRLS_PEM]
+    # the root's CRLs after it, as in LGSP_TRUSTED_ROOTS_FILE
+    crls = pem if "-----BEGIN X509 CRL-----" in pem else ""
+    print_json(tasks.add_root(ca, pem, crls_pem=crls).model_dump(mode="json"), ensure_ascii=False)
     return 0
 
 

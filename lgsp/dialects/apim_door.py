@@ -112,7 +112,12 @@ class ApimDoor(VdxpAxis):
     async def _known(self, call: DoorCall, key: str) -> tuple[str, str] | None:
         """The bus token an opaque token (its hash, `key`) stands for, if it is live."""
         return await bus_token_for(
-            call.bus.session_factory, OpaqueToken, call.instance, key, self.remembered
+            call.bus.session_factory,
+            OpaqueToken,
+            call.instance,
+            key,
+            self.remembered,
+            call.bus.deny_list,
         )
 
     async def _token(self, call: DoorCall) -> None:

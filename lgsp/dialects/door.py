@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from formats.errors import TranslationError
 from lgsp.audit.recorder import AuditRecorder
 from lgsp.dialects.exchange import (
     NO_STORE,
@@ -105,7 +106,7 @@ async def credential_recorded(
     )
 
 
-def problem_reply(scope: Scope, error: LgspError, *, instance: str) -> Reply:
+def problem_reply(scope: Scope, error: LgspError | TranslationError, *, instance: str) -> Reply:
     """`error` as the bus's problem+json, naming the path the caller used (the door's)."""
     source = error_source(instance)
     document = problem_document(
@@ -113,7 +114,8 @@ def problem_reply(scope: Scope, error: LgspError, *, instance: str) -> Reply:
     )
     body = json.dumps(document).encode()
     headers = problem_head(body, source=source)
-    headers += [(k.lower().encode(), v.encode()) for k, v in error.response_headers().items()]
+    extra = error.response_headers() if isinstance(error, LgspError) else error.headers
+    headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
 
     async def reply(send: Send) -> None:
         await send({"type": "http.response.start", "status": error.status, "headers": headers})
@@ -277,7 +279,7 @@ class Door(ABC):
         )
 
 
-def problem_adapter(error: LgspError, *, instance: str) -> ASGIApp:
+def problem_adapter(error: LgspError | TranslationError, *, instance: str) -> ASGIApp:
     """An ASGI app answering `error` as a problem (for `exchange`, which holds the answer)."""
 
     async def app(scope: Scope, _receive: Receive, send: Send) -> None:

@@ -3,8 +3,10 @@
 `RECEIVER_CODE` names the province a provincial service is asked at: an instance's name, a
 province code (today's, or one of the old provinces merged into it), or an agency's organ id
 (QĐ 20/2020: its level-1 letter code is its province's), as the Khánh Hòa client and the
-X-Road addressing name a receiver (DOMAIN.md §2.2, §8.1). A refusal's `message` begins with the
-bus's stable code (`UNKNOWN_RECIPIENT: …`) and names the caller's headers, never the bus's.
+X-Road addressing name a receiver (DOMAIN.md §2.2, §8.1); in era 2026 an organ id under a
+level-1 code the 2025 merger closed is AGENCY_CODE_CLOSED, naming its successor, as elsewhere.
+A refusal's `message` begins with the bus's stable code (`UNKNOWN_RECIPIENT: …`) and names the
+caller's headers, never the bus's.
 """
 
 from __future__ import annotations
@@ -12,13 +14,17 @@ from __future__ import annotations
 import base64
 import json
 import re
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from starlette.types import Send
 
 from adapters.dialects import lgspaccesstoken as lat
+from formats.agency_codes import AgencyCodeClosed
 from formats.codes import ORGAN_ID
+from formats.dates import VIETNAM_TIME
+from lgsp.ca.tasks import refuse_closed_organisation
 from lgsp.dialects.door import Door, DoorCall, problem_adapter
 from lgsp.dialects.exchange import KEPT_FROM_CORE, Answer, exchange, header, problem_of, respond
 from lgsp.dialects.tokens import digest
@@ -71,9 +77,10 @@ class AccessTokenDoor(Door):
         extra = []
         receiver = header(call.scope, lat.RECEIVER_HEADER.lower().encode())
         if receiver and header(call.scope, TARGET_HEADER.lower().encode()) is None:
-            target = self._receiver_instance(call.bus, receiver.strip())
+            closed = self._closed(call.bus, receiver.strip())
+            target = None if closed else self._receiver_instance(call.bus, receiver.strip())
             if target is None and credential is not None:
-                refusal = TargetNotFound(
+                refusal = closed or TargetNotFound(
                     f"{lat.RECEIVER_HEADER} names no province of this bus: {receiver!r} (send "
                     "an instance's name, a province code or an agency's organ id)."
                 )
@@ -117,21 +124,48 @@ class AccessTokenDoor(Door):
             return self._letter_codes(bus).get(receiver.rpartition(".")[2])
         return None
 
+    def _closed(self, bus: BusState, receiver: str) -> AgencyCodeClosed | None:
+        """AGENCY_CODE_CLOSED for an organ id under a level-1 code the 2025 merger closed, as
+        the bus refuses such an agency everywhere else (`refuse_closed_organisation`), rather
+        than a 404 that hides why and where to go."""
+        if not _ORGAN_ID.match(receiver):
+            return None
+        try:
+            refuse_closed_organisation(
+                receiver,
+                era=bus.settings.era,
+                on=datetime.now(VIETNAM_TIME).date(),
+                directory=self._organisations(bus),
+            )
+        except AgencyCodeClosed as refusal:
+            return refusal
+        return None
+
     def _letter_codes(self, bus: BusState) -> dict[str, str]:
         """Level-1 letter code → the instance whose organisations carry it (computed once)."""
         if self._letters is None:
-            topology = bus.topology
             self._letters = {
-                organ_id.rpartition(".")[2]: instance.name
+                organ_id.rpartition(".")[2]: instance
+                for organ_id, instance in self._organisations(bus).items()
+            }
+        return self._letters
+
+    def _organisations(self, bus: BusState) -> dict[str, str]:
+        """Organ id → the province instance whose systems serve it (computed once)."""
+        if self._served is None:
+            topology = bus.topology
+            self._served = {
+                organ_id: instance.name
                 for instance in topology.instances
                 if instance.kind == "province"
                 for organ_id in organisations(
                     bus.systems, [instance], bus.settings, provinces=topology.provinces
                 )
             }
-        return self._letters
+        return self._served
 
     _letters: dict[str, str] | None = None
+    _served: dict[str, str] | None = None
 
     def _with_bearer(self, call: DoorCall, known: tuple[str, str]) -> tuple[str | None, str | None]:
         """The credential for the core: a token sent beside the header must be its client's."""

@@ -227,6 +227,7 @@ class OpenCpsDoor(Door):
             call.instance,
             _key(session, dstcode),
             self.remembered,
+            call.bus.deny_list,
         )
         if known is None:
             raise dvc.ProtocolError("The session is unknown or expired.", dvc.AUTH_FAILED)

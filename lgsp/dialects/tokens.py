@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lgsp.auth.keys import KeyCipher
+from lgsp.auth.revocation import DenyList
 from lgsp.auth.tokens import issue_token
 from lgsp.dialects.models import IssuedCredential, SdkSecret
 from lgsp.state import InstanceState
@@ -116,12 +117,15 @@ async def bus_token_for(
     instance: InstanceState,
     key: str,
     remembered: Remembered,
+    deny_list: DenyList,
 ) -> tuple[str, str] | None:
-    """The JWT (and client) the credential stored as `key` stands for: remembered, else minted
-    again from its stored row (another worker issued it, or this one restarted), else None
-    (unknown, ended or expired)."""
+    """The JWT (and client) the credential stored as `key` stands for: remembered while this
+    process's fresh copy of the revoked tokens does not name it (a reset ends OpenCPS sessions
+    so) or while its row is there, else minted again from its stored row (another worker
+    issued it, or this one restarted), else None (unknown, ended or expired). An ended
+    credential's row is deleted as its token is revoked (`forget_issued`, a reset)."""
     known = remembered.get(key)
-    if known is not None:
+    if known is not None and deny_list.cached(instance.spec.name, token_id(key)) is False:
         return known
     now = datetime.now(UTC)
     async with session_factory() as session:
@@ -133,7 +137,10 @@ async def bus_token_for(
             )
         )
     if row is None:
+        remembered.forget(key)
         return None
+    if known is not None:
+        return known
     minted, expires_at = mint_again(instance, row, key, now)
     remembered.put(key, minted, row.client_id, expires_at.timestamp())
     return minted, row.client_id

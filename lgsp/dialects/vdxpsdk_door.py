@@ -300,6 +300,7 @@ class VdxpSdkDoor(VdxpAxis):
         }
         try:
             signed, secret = await self._verified(call, headers, require=())
+            sdk.check_call(call.relative, signed.entries)  # the path is not signed
             credential = await self._credential(call, signed, secret)
         except sdk.SdkRefusal as error:
             await self._refuse(call, _unauthenticated(error), read=read)
@@ -328,13 +329,14 @@ class VdxpSdkDoor(VdxpAxis):
         secret = await sdk_secret(
             call.bus.session_factory, cipher, instance=self.instance, client_id=system_id
         )
-        window = call.bus.settings.vdxp_sdk_max_skew_seconds
-        skew = timedelta(seconds=window) if window else None
+        settings = call.bus.settings
+        window = settings.vdxp_sdk_max_skew_seconds
         signed = sdk.verify(
             headers,
             secret if secret is not None else _UNKNOWN_SYSTEM,
             now=datetime.now(VIETNAM_TIME),
-            max_skew=skew,
+            max_skew=timedelta(seconds=window) if window else None,
+            max_ahead=timedelta(seconds=settings.vdxp_sdk_max_ahead_seconds),
             require=require,
         )
         if secret is None:

@@ -21,7 +21,7 @@ import orjson
 
 from kit.values import value_object
 from lgsp.json_text import compact_json_text
-from lgsp.masking import mask_personal_data
+from lgsp.masking import mask_digit_run, mask_personal_data
 
 PERSONAL_FIELDS = (
     ("full", "name"),  # canonical JSON (dancu, dvc, dvcqg); edXML's SignerInfo FullName
@@ -253,13 +253,18 @@ def _each_masked(text: str, _: str) -> str:
     return mask_personal_data(text)
 
 
-_DIGIT_OR_WIDE = bytes(0x30 if 0x30 <= b <= 0x39 or b >= 0x80 else 0x2E for b in range(256))
-"""`bytes.translate` table: an ASCII digit, or any byte of a character past ASCII (which may be
-a digit of another script: `\\d` matches `٣`), becomes `0`; any other byte `.`."""
-_NINE = b"0" * 9
-_NINETEEN = b"0" * 19
 _SPELT = ((ord("%"), b"%3"), (ord("&"), b"&#"), (ord("\\"), b"\\u"))
 """Where a digit may be spelt otherwise: percent-encoded, a character reference, a `\\u` escape."""
+_LEADS = frozenset(lead for lead, _ in _SPELT)
+_DIGIT_OR_WIDE = bytes(
+    0x30 if 0x30 <= b <= 0x39 or b >= 0x80 else 0x25 if b in _LEADS else 0x2E for b in range(256)
+)
+"""`bytes.translate` table: an ASCII digit, or any byte of a character past ASCII (which may be
+a digit of another script: `\\d` matches `٣`), becomes `0`; a byte that may lead a digit spelt
+otherwise (`_SPELT`) `%`; any other byte `.`."""
+_NINE = b"0" * 9
+_NINETEEN = b"0" * 19
+_QUOTE, _BACKSLASH, _LEAD_CLASS = 0x22, 0x5C, 0x25
 
 
 def _string_masker(data: bytes, classes: bytes | None = None) -> _Mask:
@@ -274,28 +279,38 @@ def _string_masker(data: bytes, classes: bytes | None = None) -> _Mask:
     digits, its opening quote not escaped (`\\"` is a quote inside a string), the strings to
     mask are those numbers: they are looked up. Else each string is scanned. `classes`:
     `data` translated by `_DIGIT_OR_WIDE`, if the caller has it.
+
+    The pairs are looked for only when the classes hold a lead byte (one `in` for the three:
+    most answers have none), and each number is masked by `mask_digit_run`, which need not
+    look for what this pass has found (−3.7k instructions of 20k an answer, issue 21). A run
+    followed by a lead byte runs on to the next `.` class here, where it stopped at the lead
+    before: it is then no whole string of digits, as before (that byte is no quote).
     """
-    # A pair is looked for only when its first byte is there: `int in bytes` is a memchr
-    # (`bytes in bytes` first fails to read its operand as an int, an exception each time).
-    for lead, pair in _SPELT:
-        if lead in data and data.find(pair) != -1:
-            return _each_masked
     if classes is None:
         classes = data.translate(_DIGIT_OR_WIDE)
+    # A pair only where its first byte is: `int in bytes` is a memchr (`bytes in bytes` first
+    # fails to read its operand as an int, an exception each time).
+    if _LEAD_CLASS in classes:
+        for lead, pair in _SPELT:
+            if lead in data and data.find(pair) != -1:
+                return _each_masked
     numbers: dict[str, str] = {}
     start = classes.find(_NINE)
     while start != -1:
         end = classes.find(b".", start)
-        run = data[start:end]
-        if not (
-            end != -1
-            and run.isdigit()
-            and data[start - 1 : start] == data[end : end + 1] == b'"'
-            and data[start - 2 : start - 1] != b"\\"
+        if (
+            end == -1
+            or start < 1
+            or data[start - 1] != _QUOTE
+            or data[end] != _QUOTE
+            or (start > 1 and data[start - 2] == _BACKSLASH)
         ):
             return _each_masked
+        run = data[start:end]
+        if not run.isdigit():
+            return _each_masked
         number = run.decode("ascii")
-        numbers[number] = mask_personal_data(number)
+        numbers[number] = mask_digit_run(number)
         start = classes.find(_NINE, end)
     return (numbers or _NOTHING_TO_MASK).get  # with none, each string as it is
 

@@ -1,16 +1,20 @@
-"""The SQL of a reset that is the bus's own: the outboxes, and the demo client's provisioning."""
+"""The SQL of a reset that is the bus's own: the outboxes, the demo client's provisioning, and
+the OpenCPS door's login sessions."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lgsp.auth.clients import ALL_METHODS, conform_client, ensure_client
 from lgsp.auth.provisioning import demo_secret_is_chosen
-from lgsp.auth.repository import ClientRepository
+from lgsp.auth.repository import ClientRepository, RevocationRepository
 from lgsp.catalog.loader import Catalog
+from lgsp.dialects.models import OpenCpsSession
+from lgsp.dialects.tokens import token_id
 from lgsp.outbox.models import OutboxMessage
 from lgsp.settings import Settings
 
@@ -54,3 +58,35 @@ async def restore_demo_clients(
         conform_client(client, secret=secret, rights=rights, is_admin=True, chosen=chosen)
         client.revoked_at = None
     await session.flush()
+
+
+async def end_opencps_sessions(
+    session: AsyncSession, *, instances: Collection[str], now: datetime
+) -> list[tuple[str, str]]:
+    """End every OpenCPS login session of `instances`: its row deleted (no worker mints its
+    token again) and that token revoked (RFC 7009, by its fixed `jti`), so that a worker
+    that remembers it is refused too. The (instance, jti) pairs revoked, for this process's
+    deny list."""
+    rows = (
+        await session.scalars(
+            select(OpenCpsSession).where(
+                OpenCpsSession.instance.in_(list(instances)), OpenCpsSession.expires_at > now
+            )
+        )
+    ).all()
+    revocations = RevocationRepository(session)
+    ended = []
+    for row in rows:
+        jti = token_id(row.token_sha256)
+        await revocations.revoke(
+            instance=row.instance,
+            jti=jti,
+            client_id=row.client_id,
+            expires_at=row.expires_at,
+            at=now,
+        )
+        ended.append((row.instance, jti))
+    await session.execute(
+        delete(OpenCpsSession).where(OpenCpsSession.instance.in_(list(instances)))
+    )
+    return ended

@@ -9,6 +9,8 @@ in a mock just seeded again (`OutboxWorker.paused`):
    (`dancu`, `csdlqgdc`) has nothing to do, and a system reached at a URL is not ours to touch;
 2. the outboxes of the served instances, whatever their messages' state;
 3. the demo client as provisioned (rights, admin, not revoked); every other client is kept;
+   the OpenCPS door's login sessions end (deleted, and their tokens revoked, so that no
+   worker that remembers one honours it);
 4. the fault rules and the journals of the served instances (`lgsp.faults`, `lgsp.journal`),
    and whatever other feature registered a hook in `BusState.reset_hooks`;
 5. the in-memory throttles and caches: failed logins, client snapshots, rate buckets.
@@ -32,6 +34,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from functools import partial
 
 from sqlalchemy import make_url
@@ -41,7 +44,11 @@ from kit.protocol import RESET_PATH
 from lgsp.auth.client_cache import ClientCache
 from lgsp.auth.login_limiter import LoginLimiter
 from lgsp.errors import UpstreamUnavailable
-from lgsp.reset.repository import delete_outbox_messages, restore_demo_clients
+from lgsp.reset.repository import (
+    delete_outbox_messages,
+    end_opencps_sessions,
+    restore_demo_clients,
+)
 from lgsp.reset.schemas import ResetReport, SystemReset
 from lgsp.state import BusState, InstanceState
 
@@ -64,6 +71,9 @@ async def reset_bus(bus: BusState, *, only: str | None = None) -> ResetReport:
             await restore_demo_clients(
                 session, instances=names, settings=bus.settings, catalog=bus.catalog
             )
+            ended = await end_opencps_sessions(session, instances=names, now=datetime.now(UTC))
+        for instance, jti in ended:
+            bus.deny_list.add(instance, jti)
         await bus.faults.reset(names)
         for hook in bus.reset_hooks:
             await hook(names)

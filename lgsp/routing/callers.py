@@ -14,9 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 
-from formats.edxml import InvalidEdxml, read_sender
+from formats.edxml import InvalidEdxml, document_id_organ, read_claims
 from lgsp.auth.federation import province_of_client
 from lgsp.auth.models import FEDERATION
 from lgsp.catalog.schemas import OperationSpec
@@ -127,36 +127,60 @@ def authorise_target(
 
 
 def authorise_body(
-    operation: OperationSpec, caller: Caller, *, body: bytes, content_type: str | None
+    operation: OperationSpec,
+    caller: Caller,
+    *,
+    body: bytes,
+    content_type: str | None,
+    agencies: Container[str],
 ) -> None:
     """For an operation whose organisation is in the body (`body.organ_id`): a bound tenant's
-    body must name its own (a document it sends, a status report, a recall). `authorise_caller`
-    ran first, so an unbound tenant has been refused already, unless an admin."""
+    body must name its own (a document it sends, a status report, a recall), and a DocumentId
+    it declares may name no other of the bus's `agencies`. `authorise_caller` ran first, so an
+    unbound tenant has been refused already, unless an admin."""
     where, _, name = (operation.organisation or "").partition(".")
     organisation = caller.grant.organisation
     if where != "body" or caller.is_bus_client or organisation is None:
         return
-    named = _organisation_in_body(body, content_type, name)
+    named, document_id = _claims_in_body(body, content_type, name)
     if named != organisation:
         raise OrganisationMismatch(
             f"Client {caller.client_id} acts for {organisation}; the body does not name it."
         )
+    claimed = None if document_id is None else document_id_organ(document_id)
+    if claimed is not None and claimed != organisation and claimed in agencies:
+        raise OrganisationMismatch(
+            f"Client {caller.client_id} acts for {organisation}; the DocumentId names "
+            f"{claimed}. A document is known by its DocumentId ({{From/OrganId}},{{date}},"
+            "{number}/{notation}, QCVN 102), so one naming another agency of the bus would "
+            "take the place of that agency's own document."
+        )
 
 
-def _organisation_in_body(body: bytes, content_type: str | None, name: str) -> str | None:
+def _claims_in_body(
+    body: bytes, content_type: str | None, name: str
+) -> tuple[str | None, str | None]:
     """The JSON member `name` (dotted: a nested one, `from.organ_id`), or an edXML document's
-    sender or status message's reporter (From/OrganId): what the qlvb adapter reads them from.
-    None when the body names none."""
+    sender or status message's reporter (From/OrganId): what the qlvb adapter reads them from;
+    and the DocumentId the body declares (`document_id`, MessageHeader/DocumentId). The codec
+    only notes a DocumentId that names another agency than the sender, as the real axis takes
+    the SDK's samples, whose DocumentId names VPCP (FIDELITY §2); but a bound tenant may not
+    claim the DocumentId of an agency the bus serves: it would pre-empt that agency's next
+    document (security review 2026-12). None for what the body does not name."""
     media = (content_type or "").partition(";")[0].strip().lower()
     try:
         if media in ("application/xml", "text/xml"):
-            return read_sender(body)
+            return read_claims(body)
         value: object = json.loads(body)
     except (ValueError, RecursionError, InvalidEdxml):
-        return None
+        return None, None
+    document_id = value.get("document_id") if isinstance(value, dict) else None
     for member in name.split("."):
         value = value.get(member) if isinstance(value, dict) else None
-    return value if isinstance(value, str) else None
+    return (
+        value if isinstance(value, str) else None,
+        document_id if isinstance(document_id, str) else None,
+    )
 
 
 def _names(value: str, organisation: str) -> bool:

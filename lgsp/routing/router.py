@@ -170,7 +170,13 @@ async def invoke(
     if (key := sent.idempotency_key) is not None:
         passed_on[IDEMPOTENCY_HEADER] = scoped_key(caller.client_id, _checked_idempotency_key(key))
     body = await request.body()
-    authorise_body(matched.operation, caller, body=body, content_type=sent.content_type)
+    authorise_body(
+        matched.operation,
+        caller,
+        body=body,
+        content_type=sent.content_type,
+        agencies=bus.agencies,
+    )
     if later or method not in SAFE_METHODS:  # a hand-over stores even a GET
         await record_pending(bus, instance, caller.client_id, service.id, request, body)
     if later:

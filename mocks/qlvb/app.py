@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Any, Literal
@@ -241,7 +241,8 @@ def create_app(
         async with context.writing() as store:
             sent = await store.send(taken, at=context.now())
             if recipients.remote and not sent.duplicate:
-                call = axis.document_call(context.config, sent.business or sent.document)
+                message = sent.business or sent.document
+                call = axis.document_call(context.config, message, about=sent.document)
                 await hand_over(context, call, request_id=request_id(request))
         return document_taken(sent, reading, signature)
 
@@ -288,7 +289,7 @@ def create_app(
         `organId`, a recipient's own delivery only) and (mock addition) its signature's check."""
         fetch = await read_json(request, FetchRequest)
         if fetch.doc_id is not None and (business := await _business(request, fetch)):
-            return await _business_answer(request, fetch, *business)
+            return await _business_answer(request, fetch, business)
         async with _fetching(request, fetch) as (store, document):
             if fetch.format == "xml":
                 return Response(document.edxml, media_type="application/xml")
@@ -498,11 +499,13 @@ async def _trace(
     reader, anyone) every recipient's, a recipient its own delivery's only. Every entry of that
     history is its report to the sender or the sender's recall to it (`StatusEntry.addressee`),
     so it sees what `/getStatus` would give it, and no other recipient's statuses or StaffInfo:
-    a status message goes from its reporter to its addressee alone (DOMAIN.md §8.6 A.6)."""
-    deliveries = await store.deliveries(document)
+    a status message goes from its reporter to its addressee alone (DOMAIN.md §8.6 A.6).
+    Statuses and histories are read together (`DocumentStore.traced`): they agree."""
+    traced = await store.traced(document)
     if reader is not None and reader != document.sender:
-        deliveries = [delivery for delivery in deliveries if delivery.recipient == reader]
-    history = await store.history(deliveries)
+        traced = [
+            (delivery, entries) for delivery, entries in traced if delivery.recipient == reader
+        ]
     return [
         {
             "OrganId": delivery.recipient,
@@ -517,10 +520,10 @@ async def _trace(
                     "StaffInfo": _edxml_names(entry.staff_info),
                     "ReceivedTime": entry.received_at.astimezone(VIETNAM_TIME).isoformat(),
                 }
-                for entry in history[delivery.id]
+                for entry in entries
             ],
         }
-        for delivery in deliveries
+        for delivery, entries in traced
     ]
 
 
@@ -537,37 +540,47 @@ def _status_shown(entry: StatusEntry) -> dict[str, Any]:
     return {name: getattr(entry, column) for name, column in _STATUS_SHOWN.items()}
 
 
-async def _add_transport(context: Context, document: Document, trace: list[dict[str, Any]]) -> None:
-    """Mock addition `Transport` on each delivery: `delivered` (here, or reported on), or for
-    one still without a status in another province, `in_transit`, or `undeliverable` with the
-    reason once the bus gave up on the document's hand-over (a dead letter, issue 17), which an
-    admin's re-drive turns back into `in_transit`. Asked of the bus, after the store's read."""
+async def _add_transport(
+    context: Context,
+    document: Document,
+    trace: list[dict[str, Any]],
+    business: BusinessMessage | None = None,
+) -> None:
+    """Mock addition `Transport` on each delivery of the document (or of its business message
+    `business`): `delivered` (here, or reported on), or for one still without a status in
+    another province, `in_transit`, or `undeliverable` with the reason once the bus gave up on
+    its hand-over (a dead letter, issue 17), which an admin's re-drive turns back into
+    `in_transit`. A business message has no statuses: it is `delivered` once the axis's
+    hand-over to that province is. Asked of the bus, after the store's read."""
     waiting = [item for item in trace if item["RemoteInstance"] and item["StatusCode"] is None]
     for item in trace:
         item["Transport"] = {"State": "delivered", "Reason": None}
     if not waiting:
         return
-    key = axis.document_call(context.config, document).idempotency_key
+    what = "the document" if business is None else "the message"
+    key = axis.document_call(context.config, business or document).idempotency_key
     handed = await context.bus.handed_over(key)
-    forwarded: dict[str, str] = {}
+    forwarded: dict[str, tuple[str, str | None]] = {}
     if handed is not None and handed.state == "delivered":  # the axis has it: ask how it went on
-        forwarded = await axis.dead_forwards(context.bus, document.document_id)
+        forwarded = await axis.forwardings(context.bus, document.document_id, business)
     for item in waiting:
         item["Transport"] = {"State": "in_transit", "Reason": None}
+        state, reason = forwarded.get(item["RemoteInstance"], ("unknown", None))
         if handed is not None and handed.state == "dead":
             why = f"HTTP {handed.last_status}" if handed.last_status else "no answer"
             error = f": {handed.last_error}" if handed.last_error else ""
             item["Transport"] = {
                 "State": "undeliverable",
-                "Reason": f"The bus gave up handing the document to the national axis ({why}"
-                f"{error}).",
+                "Reason": f"The bus gave up handing {what} to the national axis ({why}{error}).",
             }
-        elif item["RemoteInstance"] in forwarded:
+        elif state == "dead":
             item["Transport"] = {
                 "State": "undeliverable",
-                "Reason": "The national axis gave up forwarding the document to "
-                f"{item['RemoteInstance']} ({forwarded[item['RemoteInstance']]}).",
+                "Reason": f"The national axis gave up forwarding {what} to "
+                f"{item['RemoteInstance']} ({reason or 'no reason given'}).",
             }
+        elif state == "delivered" and business is not None:
+            item["Transport"] = {"State": "delivered", "Reason": None}
 
 
 def _edoc_knobstick(entry: InboxEntry) -> dict[str, Any]:
@@ -605,9 +618,16 @@ def _edoc_knobstick(entry: InboxEntry) -> dict[str, Any]:
     }
 
 
-async def _business(
-    request: Request, fetch: FetchRequest
-) -> tuple[BusinessMessage, Document] | None:
+@dataclass(frozen=True)
+class _Business:
+    """A business message read, the document it is about, and its deliveries."""
+
+    message: BusinessMessage
+    document: Document
+    deliveries: list[BusinessDelivery]
+
+
+async def _business(request: Request, fetch: FetchRequest) -> _Business | None:
     """The business message `fetch.doc_id` names and the document it is about, if it is one;
     403 NOT_A_PARTY for a reader that neither sent nor received it."""
     async with context_of(request).reading() as store:
@@ -615,23 +635,40 @@ async def _business(
         if message is None:
             return None
         document = await store.find(pk=message.document_pk)
-        readers = {message.sender, *(d.recipient for d in await store.business_deliveries(message))}
+        deliveries = await store.business_deliveries(message)
+    readers = {message.sender, *(d.recipient for d in deliveries)}
     if fetch.organ_id is not None and fetch.organ_id not in readers:
         raise MockError(403, "NOT_A_PARTY", f"{fetch.organ_id} neither sent nor received it.")
     if document is None:  # the foreign key keeps it: a message outlives no document
         raise not_found()
-    return message, document
+    return _Business(message, document, deliveries)
 
 
-async def _business_answer(
-    request: Request, fetch: FetchRequest, message: BusinessMessage, document: Document
-) -> Response:
+async def _business_answer(request: Request, fetch: FetchRequest, found: _Business) -> Response:
     """`/getEdoc` of a business message: its bytes as sent, or in JSON with its business type,
     the document it refers to (`RefersTo`, its DocId; `RefersToDocumentId`) and its
-    signature's check now. It has no
-    trace of its own: statuses are reported on the document."""
+    signature's check now. Its trace has each delivery (a recipient reading, its own) with no
+    status, statuses being reported on the document, and its `Transport` as a document's: a
+    message the axis could not forward is `undeliverable`, until an admin re-drives it."""
+    message, document = found.message, found.document
     if fetch.format == "xml":
         return Response(message.edxml, media_type="application/xml")
+    context = context_of(request)
+    reader = fetch.organ_id
+    trace: list[dict[str, Any]] = [
+        {
+            "OrganId": delivery.recipient,
+            "StatusCode": None,
+            "StatusBeforeRecall": None,
+            "RemoteInstance": delivery.remote_instance,
+            "DeliveredTime": delivery.delivered_at.astimezone(VIETNAM_TIME).isoformat(),
+            "UpdatedTime": delivery.delivered_at.astimezone(VIETNAM_TIME).isoformat(),
+            "History": [],
+        }
+        for delivery in found.deliveries
+        if reader is None or reader in (message.sender, delivery.recipient)
+    ]
+    await _add_transport(context, document, trace, message)
     return ok(
         DocId=message.doc_id,
         DocumentId=message.document_id,
@@ -639,8 +676,8 @@ async def _business_answer(
         RefersTo=document.doc_id,
         RefersToDocumentId=document.document_id,
         edxml=message.edxml.decode("utf-8"),
-        trace=[],
-        Signature=await signature_of(context_of(request), message.edxml),
+        trace=trace,
+        Signature=await signature_of(context, message.edxml),
     )
 
 

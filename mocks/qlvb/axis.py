@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from mocks.bus import BusClient, BusUnavailable, Handover, json_object
 from mocks.config import SystemConfig
@@ -77,21 +78,29 @@ def is_remote(config: SystemConfig, organ_id: str) -> bool:
     return province is not None and province != config.province_code
 
 
-def document_call(config: SystemConfig, document: Document | BusinessMessage) -> Handover:
+def document_call(
+    config: SystemConfig, document: Document | BusinessMessage, *, about: Document | None = None
+) -> Handover:
     """The document (or business message), byte for byte as its sender sent it, for the
-    national axis."""
+    national axis, on the line of the document it is `about` (itself if None): a revocation,
+    update or replacement, even one under a number of its own, reaches the axis after it."""
     return edxml_call(
         VDXP,
         VDXP_DOCUMENTS,
         document.edxml,
         key=outbox_key("edoc", config.instance, document.doc_id),
-        ordering=outbox_key("edoc", document.document_id),
+        ordering=outbox_key("edoc", (about or document).document_id),
     )
 
 
-async def dead_forwards(bus: BusClient, document_id: str) -> dict[str, str]:
-    """The provinces (bus instances) the national axis gave up forwarding the document to, each
-    with the reason, from its trail (`vdxp` get_trail); empty when it cannot say now."""
+async def forwardings(
+    bus: BusClient, document_id: str, business: BusinessMessage | None = None
+) -> dict[str, tuple[str, str | None]]:
+    """Each province (bus instance) the national axis forwards the document to, or its business
+    message `business` (a revocation, update or replacement, known by its DocId, else by its
+    bytes): the state of that hand-over (pending, delivering, delivered, dead, unknown) and a
+    dead one's reason, from the document's trail (`vdxp` get_trail); empty when it cannot say
+    now."""
     key = base64.urlsafe_b64encode(document_id.encode()).rstrip(b"=").decode("ascii")
     try:
         response = await bus.call("GET", f"{VDXP_SERVICE}/{VDXP_VERSION}{VDXP_DOCUMENTS}/{key}")
@@ -99,14 +108,26 @@ async def dead_forwards(bus: BusClient, document_id: str) -> dict[str, str]:
         return {}
     if response.status_code != 200:
         return {}
-    destinations = json_object(response).get("destinations")
-    found: dict[str, str] = {}
-    for destination in destinations if isinstance(destinations, list) else []:
-        delivery = destination.get("delivery") if isinstance(destination, dict) else None
-        instance = destination.get("instance") if isinstance(destination, dict) else None
-        if isinstance(delivery, dict) and delivery.get("state") == "dead":
-            found[str(instance)] = str(delivery.get("reason") or "no reason given")[:300]
+    trail: Any = json_object(response)
+    if business is not None:
+        trail = next((entry for entry in _records(trail.get("business"))
+                      if entry.get("id") == business.doc_id
+                      or entry.get("content_sha256") == business.content_sha256), {})  # fmt: skip
+    found: dict[str, tuple[str, str | None]] = {}
+    for destination in _records(trail.get("destinations")):
+        delivery = destination.get("delivery")
+        if isinstance(delivery, dict):
+            reason = delivery.get("reason")
+            found[str(destination.get("instance"))] = (
+                str(delivery.get("state")),
+                None if reason is None else str(reason)[:300],
+            )
     return found
+
+
+def _records(value: Any) -> list[dict[str, Any]]:
+    """The objects of a list in an answer; none when it is not one."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def status_to_forward(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +12,7 @@ from cryptography import x509
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from formats.crl import crls_in
 from formats.edxml import Reading
 from formats.xmldsig import SignatureCheck, Trust, check_signature
 from kit.offload import off_loop_if_large
@@ -146,14 +146,8 @@ def trust_of(config: SystemConfig) -> Trust:
     return Trust(
         roots=roots,
         revoked=frozenset((root.subject, serial) for root in roots for serial in serials),
-        crls=tuple(
-            x509.load_pem_x509_crl(block.encode())
-            for block in _CRL_PEM.findall(config.trusted_roots_pem)
-        ),
+        crls=crls_in(config.trusted_roots_pem),
     )
-
-
-_CRL_PEM = re.compile(r"-----BEGIN X509 CRL-----.+?-----END X509 CRL-----", re.DOTALL)
 
 
 def answers(document: Document, response_for: Mapping[str, Any]) -> bool:

@@ -88,10 +88,12 @@ class BusinessMessage(QlvbBase):
     linked to it (`document_pk`). The VDXP SDK's samples send them under the earlier document's
     DocumentId, which the document's unique keys would take for a resend.
 
-    `doc_id` is uuid5 of (DocumentId, type, SHA-256): the same bytes sent again are the same
-    message, not a second one, and the same in every province they reach. Its own table, so
-    that a data directory kept from before keeps working: `create_all` adds a table, but
-    cannot change a table's unique keys in place.
+    A replacement under a number of its own is one too, about the document its ReplacementInfo
+    names (`document_id` is then its own). `doc_id` is uuid5 of what identifies it
+    (`mocks/vdxp/identity.py`: the document, what its recipients read, its reason): sent again,
+    retyped or re-signed, it is the same message, and the same in every province it reaches.
+    Its own table, so that a data directory kept from before keeps working: `create_all` adds
+    a table, but cannot change a table's unique keys in place.
     """
 
     __tablename__ = "qlvb_business_message"

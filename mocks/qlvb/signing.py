@@ -4,10 +4,12 @@ A recipient's system trusts the roots its CA publishes and refuses what the CA's
 a real e-office fetches the government CA's CRL (RFC 5280 §5): here from the bus
 (`{bus_url}/ca/trust.pem` and `/ca/crl.der`), kept `trust_refresh_seconds`, on top of the roots
 its configuration names. A CRL whose signature no published root verifies (with an algorithm of
-the explicit list) is refused, and the last good copy kept; what it revokes is keyed by its
-issuer and serial, a serial being unique per issuer only. CRLs of issuing CAs below a root
-come from the configuration (in `SystemConfig.trusted_roots_pem`): each counts for a
-certificate whose issuer on a validated path signed it (formats/xmldsig.py `Trust`).
+the explicit list) is refused, and the last good copy kept, until it is no longer current
+(then what it does not list is `revocation_undetermined`); what it revokes is keyed by its
+issuer and serial, a serial being unique per issuer only. Other CRLs come in `trust.pem` (those
+of the roots an admin added) and from the configuration (in `SystemConfig.trusted_roots_pem`,
+issuing CAs' too): each counts for a certificate whose issuer on a validated path signed it
+(formats/xmldsig.py `Trust`).
 
 The sender's system signs, as the sending agency, with the key and certificate its CA issued to
 that agency (`SystemConfig.signing_identities`, handed over at provisioning): the documents and
@@ -29,7 +31,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
-from formats.xmldsig import Trust, crl_signed_by, revocations, sign_edxml
+from formats.crl import crl_signed_by, crls_in
+from formats.xmldsig import Trust, revocations, sign_edxml
 from mocks.bus import BusClient, BusUnavailable
 
 logger = logging.getLogger(__name__)
@@ -108,18 +111,18 @@ class TrustSource:
         return Trust(
             roots=(*self._configured.roots, *fetched.roots),
             revoked=self._configured.revoked | fetched.revoked,
-            crls=self._configured.crls,
+            crls=(*self._configured.crls, *fetched.crls),
         )
 
     async def _fetch(self) -> Trust:
-        roots = tuple(
-            x509.load_pem_x509_certificates(
-                await self._bus.fetch_public("ca/trust.pem", max_bytes=MAX_TRUST_BYTES)
-            )
-        )
+        published = await self._bus.fetch_public("ca/trust.pem", max_bytes=MAX_TRUST_BYTES)
+        roots = tuple(x509.load_pem_x509_certificates(published))
         crl = x509.load_der_x509_crl(
             await self._bus.fetch_public("ca/crl.der", max_bytes=MAX_CRL_BYTES)
         )
         if not any(crl_signed_by(crl, root) for root in roots):
             raise ValueError("the CRL is not signed by a root the bus publishes")
-        return Trust(roots=roots, revoked=revocations(crl))
+        # Kept whole, dates and all: a copy kept while the bus is away goes stale
+        # (`crl_current`), and the roots an admin added carry theirs in trust.pem.
+        added = crls_in(published.decode("ascii", "replace"))
+        return Trust(roots=roots, revoked=revocations(crl), crls=(crl, *added))

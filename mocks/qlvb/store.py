@@ -5,9 +5,10 @@ Concurrency is the database's job, not the app's:
   notation) refuses a second copy, and the loser of a race (or a plain resend) reads the
   winner's row instead, so N identical sends make one document and one set of deliveries.
   What the key refused is then told apart: the same document (its bytes, or what its
-  recipients read of it) is a resend; a revocation, update or replacement (BussinessDocType
-  1/2/3) is a business message of its own, inserted the same way under its own key; another
-  document is a DocumentConflict;
+  recipients read of it, `mocks/vdxp/identity.py`) is a resend; a revocation, update or
+  replacement (BussinessDocType 1/2/3) is a business message of its own, inserted the same way
+  under its own key; another document is a DocumentConflict. A replacement under a number of
+  its own is a business message about the document its ReplacementInfo names, when here;
 - a status report reads the document's deliveries `FOR UPDATE` (a row lock on PostgreSQL;
   on SQLite the app's `BEGIN IMMEDIATE` already holds off every other writer), so two reports
   on one delivery run one after the other and the second is checked against the first's
@@ -19,7 +20,6 @@ Concurrency is the database's job, not the app's:
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -49,12 +49,16 @@ from mocks.qlvb.models import (
     StatusEntry,
 )
 from mocks.store import InstanceStore, paged
+from mocks.vdxp.identity import (
+    DOC_ID_NAMESPACE,
+    business_doc_id,
+    business_reason,
+    content_fingerprint,
+    replaced_document_ids,
+)
 from mocks.vdxp.sdk import MockError, business_type_of, document_id_of
 
-# DocIds are uuid5 of (instance, DocumentId): a resend computes the same id, and seeding the
-# same data twice gives the same ids.
 _Delivered = TypeVar("_Delivered", Delivery, BusinessDelivery)
-_DOC_ID_NAMESPACE = uuid.UUID("5b0c1c1e-6f1d-4a52-9a47-0d6c1b0e4a10")
 
 
 @dataclass(frozen=True)
@@ -84,29 +88,14 @@ class NewDocument:
     document under the same number."""
     signature: dict[str, Any] | None = None
     """The signature's check as the system judged it when it took the document."""
+    replaces: tuple[str, ...] = ()
+    """A replacement's ReplacementInfo DocumentIds: under a number of its own, it is a message
+    about the first of them sent here by its sender."""
 
 
-_NOT_COLUMNS = frozenset({"recipients", "remote", "business_reason", "fingerprint"})
+_NOT_COLUMNS = frozenset({"recipients", "remote", "business_reason", "fingerprint", "replaces"})
 """`NewDocument`'s fields that are no columns of `Document`: its addressing (the deliveries)
 and what only a send compares or a business message keeps."""
-
-
-def content_fingerprint(document: Mapping[str, Any]) -> str:
-    """SHA-256 of what a recipient reads of a document: subject, content, recipients,
-    attachments and business type. A resend may differ elsewhere (a retyped promulgation
-    date, another hop in TraceHeaderList, a new signature) and still be the same document."""
-    read = {
-        "subject": document.get("subject"),
-        "content": document.get("content"),
-        "to": sorted(organ["organ_id"] for organ in document["to"]),
-        "attachments": [
-            [item.get("content_id"), item.get("content_base64")]
-            for item in document.get("attachments") or ()
-        ],
-        "business_type": business_type_of(document),
-    }
-    text = json.dumps(read, ensure_ascii=False, sort_keys=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def describe_document(instance: str, edxml: bytes, document: Mapping[str, Any]) -> NewDocument:
@@ -127,9 +116,9 @@ def describe_document(instance: str, edxml: bytes, document: Mapping[str, Any]) 
         )
     sender = document["from"]["organ_id"]
     document_id = document_id_of(document)
-    business = document.get("business") or {}
     return NewDocument(
-        doc_id=str(uuid.uuid5(_DOC_ID_NAMESPACE, f"{instance}:{document_id}")),
+        # uuid5 of (instance, DocumentId): a resend computes the same id
+        doc_id=str(uuid.uuid5(DOC_ID_NAMESPACE, f"{instance}:{document_id}")),
         document_id=document_id,
         sender=sender,
         number=number,
@@ -140,8 +129,9 @@ def describe_document(instance: str, edxml: bytes, document: Mapping[str, Any]) 
         content_sha256=hashlib.sha256(edxml).hexdigest(),
         recipients=tuple(dict.fromkeys(organ["organ_id"] for organ in document["to"])),
         business_type=business_type_of(document),
-        business_reason=business.get("business_doc_reason"),
+        business_reason=business_reason(document),
         fingerprint=content_fingerprint(document),
+        replaces=replaced_document_ids(document),
     )
 
 
@@ -170,15 +160,18 @@ class InboxEntry:
 class DocumentConflict(MockError):
     """Another document under the number and notation (or DocumentId) of one already sent."""
 
-    def __init__(self, existing: Document, why: str) -> None:
+    def __init__(self, existing: Document | None, why: str) -> None:
+        """`existing` None: another sender's document, of which the answer shows nothing."""
+        shown = {} if existing is None else {
+            "DocId": existing.doc_id, "DocumentId": existing.document_id
+        }  # fmt: skip
         super().__init__(
             409,
             "DOCUMENT_CONFLICT",
             f"{why} Nothing was delivered: a new document takes a number of its own, and a "
             "change to one sent is a message with Bussiness/BussinessDocType 1 (revocation), "
             "2 (update) or 3 (replacement).",
-            DocId=existing.doc_id,
-            DocumentId=existing.document_id,
+            **shown,
         )
 
 
@@ -261,8 +254,12 @@ class DocumentStore(InstanceStore):
     async def send(self, new: NewDocument, *, at: datetime) -> Sent:
         """Store and deliver `new`; or find the copy already sent (`duplicate`); or, for a
         business message (type 1/2/3) naming a document already here, deliver it as its own
-        message linked to that document. Another document under the same keys is refused
-        (DocumentConflict): sent as a resend, its content would be lost."""
+        message linked to that document, as is a replacement under a number of its own that
+        names (ReplacementInfo) a document its sender sent here. Another document under the
+        same keys is refused (DocumentConflict): sent as a resend, its content would be lost."""
+        replaced = await self._replaced(new)
+        if replaced is not None:
+            return await self._send_business(replaced, new, at=at)
         document = self._document(new, at=at)
         try:
             async with self._session.begin_nested():
@@ -279,7 +276,7 @@ class DocumentStore(InstanceStore):
                 return Sent(existing, await self.deliveries(existing), duplicate=True)
             if existing.sender != new.sender:
                 raise DocumentConflict(
-                    existing, "Another agency's document has this DocumentId."
+                    None, "Another agency's document has this DocumentId."
                 ) from None
             if _fingerprint_of(existing) == new.fingerprint:  # the same, retyped or re-signed
                 return Sent(existing, await self.deliveries(existing), duplicate=True)
@@ -294,14 +291,12 @@ class DocumentStore(InstanceStore):
 
     async def _send_business(self, existing: Document, new: NewDocument, *, at: datetime) -> Sent:
         """Deliver business message `new` about `existing`, or find it sent already."""
-        # Without the instance: the same message forwarded to another province is the same
-        # message there, under the same DocId (its id in the bus's API too). Known by the document
-        # it names, what its recipients read (the fingerprint holds its type) and its reason,
-        # as a document is: sent again retyped or re-signed, it is the same message.
-        key = f"business:{existing.document_id}:{new.fingerprint}:{new.business_reason or ''}"
+        # The same DocId in every province it reaches, and on the axis's ledger (its id in the
+        # bus's API too); sent again retyped or re-signed, it is the same message.
+        doc_id = business_doc_id(existing.document_id, new.fingerprint, new.business_reason)
         message = BusinessMessage(
             instance=self._instance,
-            doc_id=str(uuid.uuid5(_DOC_ID_NAMESPACE, key)),
+            doc_id=doc_id,
             document_pk=existing.id,
             business_type=new.business_type,
             reason=new.business_reason,
@@ -329,6 +324,18 @@ class DocumentStore(InstanceStore):
             sent = await self.business_deliveries(found)
             return Sent(existing, [], duplicate=True, business=found, business_deliveries=sent)
         return Sent(existing, [], duplicate=False, business=message, business_deliveries=deliveries)
+
+    async def _replaced(self, new: NewDocument) -> Document | None:
+        """The document replacement `new` replaces: the first its ReplacementInfo names that its
+        sender sent here. None for another message, and for one under a number or DocumentId
+        already used: that makes it a message about that document (or a conflict)."""
+        if not new.replaces or await self._earlier(new) is not None:
+            return None
+        for document_id in new.replaces:
+            found = await self.find(document_id=document_id)
+            if found is not None and found.sender == new.sender:
+                return found
+        return None
 
     async def find_business(self, doc_id: str) -> BusinessMessage | None:
         """The business message with this DocId."""
@@ -367,17 +374,23 @@ class DocumentStore(InstanceStore):
             statement = statement.with_for_update()
         return list((await self._session.execute(statement)).scalars())
 
-    async def history(self, deliveries: Sequence[Delivery]) -> dict[int, list[StatusEntry]]:
-        """Each delivery's status messages, oldest first."""
-        found: dict[int, list[StatusEntry]] = {delivery.id: [] for delivery in deliveries}
+    async def traced(self, document: Document) -> list[tuple[Delivery, list[StatusEntry]]]:
+        """The document's deliveries in recipient order, each with its status messages oldest
+        first, read in one statement: on PostgreSQL's READ COMMITTED a report committed between
+        two reads would show a delivery's old status over its new history."""
         statement = (
-            select(StatusEntry)
-            .where(StatusEntry.delivery_id.in_(found))
-            .order_by(StatusEntry.delivery_id, StatusEntry.position)
+            select(Delivery, StatusEntry)
+            .outerjoin(StatusEntry, StatusEntry.delivery_id == Delivery.id)
+            .where(Delivery.document_pk == document.id)
+            .order_by(Delivery.recipient, StatusEntry.position)
+            .execution_options(populate_existing=True)  # not a copy read earlier in the session
         )
-        for entry in (await self._session.execute(statement)).scalars():
-            found[entry.delivery_id].append(entry)
-        return found
+        found: dict[int, tuple[Delivery, list[StatusEntry]]] = {}
+        for delivery, entry in await self._session.execute(statement):
+            _, entries = found.setdefault(delivery.id, (delivery, []))
+            if entry is not None:
+                entries.append(entry)
+        return list(found.values())
 
     async def report(self, document: Document, report: Report, *, at: datetime) -> Reported:
         """Apply one status message to the deliveries `plan_report` chooses;

@@ -10,17 +10,21 @@ the VDXP SDK's fields `{status: OK|FAIL, ErrorCode, ErrorDesc}`:
 - `/sendEdoc` (application/xml): a document; `Destinations` says where it goes. A revocation,
   update or replacement (Bussiness/BussinessDocType 1/2/3, DOMAIN.md §3.3) under the DocumentId
   of a document its sender sent before is forwarded as a message of its own (`BusinessType`),
-  after the document on each province's line, once per content;
+  after the document on each province's line, once: known by what its recipients read
+  (`mocks/vdxp/identity.py`, as the provinces know it), so sent again retyped or re-signed it
+  is not relayed again. A replacement under a DocumentId of its own is a message about the
+  ledger document its ReplacementInfo names, when its sender sent that one;
 - `/sendStatus` (application/xml): a status message, on to the sender's province (a recall
   by the sender, on to every province the document went to);
 - `/getEdocTrail` (application/json `{documentId}`): the ledger's trail of one document.
 
 Every message may arrive more than once from the bus's outbox: the axis deduplicates on its
 `Idempotency-Key` (kept with its answer, in the transaction that acts on it) and on the message
-itself (the DocumentId with the same SHA-256; a status with the same reporter, code and
-Timestamp), answering `Duplicate: true` and handing nothing new over. A province submits only
-for its own agencies: when the bus says where the message came from (`X-LGSP-Origin`, learnt
-from the forwarding LGSP's credentials), the sender of a document and the reporter of a status
+itself (the DocumentId with the same SHA-256, or from its sender with what its recipients
+read unchanged; a status with the same reporter, code and Timestamp), answering `Duplicate:
+true` and handing nothing new over. A province submits only for its own agencies: when the
+bus says where the message came from (`X-LGSP-Origin`, learnt from the forwarding LGSP's
+credentials), the sender of a document and the reporter of a status
 must be agencies of that province (403 NOT_OF_CALLING_PROVINCE, issue 15). Errors: 422
 INVALID_EDXML (with `Rule`), UNKNOWN_SENDER, UNKNOWN_RECIPIENT, NO_REMOTE_RECIPIENT,
 IDEMPOTENCY_KEY_REUSED, INVALID_REQUEST; 400 INVALID_IDEMPOTENCY_KEY; 403 NOT_A_PARTY; 404
@@ -51,6 +55,12 @@ from mocks.bus import ORIGIN_HEADER, BusUnavailable, Handover, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
 from mocks.stateful import StoreContext, lifespan_state, stateful_app
+from mocks.vdxp.identity import (
+    business_doc_id,
+    business_reason,
+    content_fingerprint,
+    replaced_document_ids,
+)
 from mocks.vdxp.models import LedgerBusiness, LedgerDocument, LedgerStatus, VdxpBase
 from mocks.vdxp.routing import destinations, instance_of
 from mocks.vdxp.sdk import (
@@ -153,46 +163,54 @@ def create_app(
             )
 
         business_type = business_type_of(document)
+        fingerprint = content_fingerprint(document)  # what its recipients read: a resend's too
 
-        async def forward(key: str, target: str) -> None:
-            """Hand the message to NDXP for `target`'s document endpoint, on the document's
-            line to it: a revocation reaches a province after its document."""
-            line = outbox_key("edoc", document_id, target)
+        async def forward(key: str, target: str, about: str) -> None:
+            """Hand the message to NDXP for `target`'s document endpoint, on the line of the
+            document it is `about` (a DocumentId) to it: a revocation reaches a province after
+            its document."""
+            line = outbox_key("edoc", about, target)
             call = edxml_call(QLVB, INBOUND_DOCUMENTS, body, key=key, ordering=line, target=target)
             await _hand_over(context, call, request_id(request))
 
         async def record(ledger: Ledger, digest: str) -> tuple[dict[str, Any], bool]:
-            new = LedgerDocument(
-                document_id=document_id,
-                sender=sender,
-                sender_instance=place[1],
-                recipients=recipients,
-                destinations=[route.as_json() for route in routes],
-                content_sha256=digest,
-                content_length=len(body),
-                received_at=context.now(),
-            )
-            recorded = await ledger.add_document(new)
-            if recorded is not None:
-                for route in routes:
-                    await forward(outbox_key("edoc", document_id, route.instance), route.instance)
-                return _document_answer(recorded), False
-            # The DocumentId came before: the same document, a revocation, update or
-            # replacement of it by its sender (its own message), or a clash.
-            recorded = await ledger.find(document_id, lock=True)
-            if recorded is not None and recorded.content_sha256 == digest:
-                return _document_answer(recorded), True
-            if recorded is None or recorded.sender != sender or business_type == 0:
-                raise MockError(
-                    409,
-                    "DOCUMENT_CONFLICT",
-                    "This DocumentId crossed the axis before with other content; a change to "
-                    "a document is its sender's message with BussinessDocType 1, 2 or 3.",
+            recorded = await _replaced(ledger, document_id, replaced_document_ids(document), sender)
+            if recorded is None:  # not a replacement of a ledger document under its own number
+                new = LedgerDocument(
+                    document_id=document_id,
+                    sender=sender,
+                    sender_instance=place[1],
+                    recipients=recipients,
+                    destinations=[route.as_json() for route in routes],
+                    content_sha256=digest,
+                    content_length=len(body),
+                    received_at=context.now(),
+                    fingerprint=fingerprint,
                 )
+                if await ledger.add_document(new) is not None:
+                    for route in routes:
+                        key = outbox_key("edoc", document_id, route.instance)
+                        await forward(key, route.instance, document_id)
+                    return _document_answer(new), False
+                # The DocumentId came before: the same document (its bytes, or retyped or
+                # re-signed), a revocation, update or replacement of it by its sender (its own
+                # message), or a clash.
+                recorded = await ledger.find(document_id, lock=True)
+                if recorded is not None and _resent(recorded, sender, digest, fingerprint):
+                    return _document_answer(recorded), True
+                if recorded is None or recorded.sender != sender or business_type == 0:
+                    raise MockError(
+                        409,
+                        "DOCUMENT_CONFLICT",
+                        "This DocumentId crossed the axis before with other content; a change "
+                        "to a document is its sender's message with BussinessDocType 1, 2 or 3.",
+                    )
+            about = recorded.document_id
             message, new_message = await ledger.add_business(
                 LedgerBusiness(
                     document_pk=recorded.id,
                     business_type=business_type,
+                    doc_id=business_doc_id(about, fingerprint, business_reason(document)),
                     recipients=recipients,
                     destinations=[route.as_json() for route in routes],
                     content_sha256=digest,
@@ -202,9 +220,8 @@ def create_app(
             )
             if new_message:
                 for route in routes:
-                    await forward(
-                        outbox_key("business", document_id, route.instance, digest), route.instance
-                    )
+                    key = outbox_key("business", about, route.instance, digest)
+                    await forward(key, route.instance, about)
             return _business_answer(recorded, message), not new_message
 
         return await _recorded_once(context, key, body, record)
@@ -271,7 +288,9 @@ def create_app(
         each destination's `Delivery` (mock addition) is the axis's hand-over to that province
         as its LGSP reports it: pending, delivering, delivered, or dead (the bus gave up).
         `Business` (mock addition): its revocations, updates and replacements in the order they
-        came, each with its type, SHA-256, size, `To`, time and destinations as the document's."""
+        came, each with its DocId (as the provinces give it; null on a row kept from before it
+        was), type, SHA-256, size, `To`, time and destinations, each with its `Delivery`, as the
+        document's: a dead one an admin of NDXP re-drives as a document's."""
         context = _context(request)
         query = await read_json(request, TrailRequest)
         async with context.reading() as ledger:
@@ -300,7 +319,11 @@ def create_app(
                     name: entry[name]
                     for name in ("BusinessType", "ContentSha256", "ContentLength", "Destinations")
                 }
-                | {"To": message.recipients, "ReceivedTime": _local(message.received_at)}
+                | {
+                    "DocId": message.doc_id,
+                    "To": message.recipients,
+                    "ReceivedTime": _local(message.received_at),
+                }
             )
         return ok(
             **answer,
@@ -382,6 +405,29 @@ async def _delivery(context: StoreContext[Ledger], key: str) -> dict[str, Any]:
         "LastStatus": None if handed is None else handed.last_status,
         "LastError": None if handed is None else handed.last_error,
     }
+
+
+async def _replaced(
+    ledger: Ledger, document_id: str, replaces: tuple[str, ...], sender: str
+) -> LedgerDocument | None:
+    """The ledger document a replacement under a DocumentId of its own replaces, locked: the
+    first its ReplacementInfo names that its sender sent. None for another message, and for
+    one under a DocumentId the ledger has (a message about that document, or a clash)."""
+    if not replaces or await ledger.find(document_id) is not None:
+        return None
+    for named in replaces:
+        found = await ledger.find(named, lock=True)
+        if found is not None and found.sender == sender:
+            return found
+    return None
+
+
+def _resent(recorded: LedgerDocument, sender: str, digest: str, fingerprint: str) -> bool:
+    """Whether a message under `recorded`'s DocumentId is that document again: its bytes, or
+    its sender's with what its recipients read unchanged (retyped, re-signed)."""
+    if recorded.content_sha256 == digest:
+        return True
+    return recorded.sender == sender and recorded.fingerprint == fingerprint
 
 
 def _status_targets(document: LedgerDocument, reporter: str) -> list[str]:

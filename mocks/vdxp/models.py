@@ -46,6 +46,10 @@ class LedgerDocument(VdxpBase):
     content_sha256: Mapped[str] = mapped_column(String(64))
     content_length: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), default=None)
+    """What its recipients read of it (`mocks/vdxp/identity.py`): the same DocumentId with other
+    bytes and this fingerprint is a resend, retyped or re-signed. None on rows kept before it
+    was (a nullable column, added in place to an existing data directory)."""
 
 
 class _AboutDocument:
@@ -61,15 +65,20 @@ class LedgerBusiness(_AboutDocument, VdxpBase):
     BussinessDocType, DOMAIN.md §3.3): a message under the document's own DocumentId, as the
     VDXP SDK's samples send them, forwarded to its `To` provinces as a message of its own.
 
-    Its own table (not a second `vdxp_document` row): the document keeps its DocumentId unique,
-    and the message is known by its document and its bytes (one per SHA-256: the same bytes
-    again are a duplicate). `destinations` is as a document's.
+    A replacement under a DocumentId of its own is one too, about the ledger document its
+    ReplacementInfo names. Its own table (not a second `vdxp_document` row): the document keeps
+    its DocumentId unique. The message is known as a province's endpoint knows it (`doc_id`,
+    `mocks/vdxp/identity.py`): sent again retyped or re-signed, it is a duplicate, and
+    `content_sha256` stays the first bytes'. `destinations` is as a document's.
     """
 
     __tablename__ = "vdxp_business"
     __table_args__ = (UniqueConstraint("document_pk", "content_sha256"),)
 
     business_type: Mapped[int] = mapped_column(Integer)
+    doc_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    """Its DocId, as the provinces' endpoints give it; None on rows kept before it was (a
+    nullable column, added in place): such a row is known by its bytes alone."""
     recipients: Mapped[list[str]] = mapped_column(JSON)
     destinations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     content_sha256: Mapped[str] = mapped_column(String(64))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from mocks.store import InstanceStore
@@ -45,16 +45,24 @@ class Ledger(InstanceStore):
         return document if await self._added(document) else None
 
     async def add_business(self, message: LedgerBusiness) -> tuple[LedgerBusiness, bool]:
-        """Record business `message` about its document (True), or find the same bytes
-        recorded before (False)."""
+        """Record business `message` about its document (True), or find it recorded before
+        (False): the same message (its DocId: retyped or re-signed), or the same bytes. The
+        caller holds the document's lock, so a twin of another SHA-256 waits for the first."""
         message.instance = self._instance
+        earlier = select(LedgerBusiness).where(
+            LedgerBusiness.document_pk == message.document_pk,
+            or_(
+                LedgerBusiness.doc_id == message.doc_id,
+                LedgerBusiness.content_sha256 == message.content_sha256,
+            ),
+        )
+        earlier = earlier.order_by(LedgerBusiness.id).limit(1)
+        found = (await self._session.execute(earlier)).scalar_one_or_none()
+        if found is not None:
+            return found, False
         if await self._added(message):
             return message, True
-        statement = select(LedgerBusiness).where(
-            LedgerBusiness.document_pk == message.document_pk,
-            LedgerBusiness.content_sha256 == message.content_sha256,
-        )
-        return (await self._session.execute(statement)).scalar_one(), False
+        return (await self._session.execute(earlier)).scalar_one(), False
 
     async def business(self, document: LedgerDocument) -> list[LedgerBusiness]:
         """The document's revocations, updates and replacements, in the order they came."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +19,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from formats.edxml import render_edxml, render_status
 from formats.xmldsig import sign_edxml
 from lgsp.admin_tasks import create_client
+from lgsp.ca.authority import make_crl
 from lgsp.settings import Settings
 from tests.fixtures import signing
 from tests.fixtures.answers import assert_problem
@@ -299,6 +301,50 @@ class TestOtherRoots:
         assert root_pem in (await client.get(f"{TG}/ca/trust.pem")).content
         assert (trusted["signature"]["valid"], trusted["signature"]["reason"]) == (True, None)
         assert again.json()["added"] is False
+
+    async def test_a_root_added_with_its_crl_makes_what_the_crl_revokes_revoked(
+        self, client: httpx.AsyncClient, demo_token: str
+    ) -> None:
+        """As the roots file carries CRLs after its roots, the admin API takes a root's; they
+        reach every document system in `ca/trust.pem`."""
+        vendor = signing.root("Viettel-CA TEST")
+        revoked = signing.current_signer(
+            "Sở Tư pháp tỉnh Kiên Giang", serial=0x7002, issuer="Viettel-CA TEST"
+        )
+        crl = make_crl(vendor.certificate, vendor.key, [(0x7002, datetime.now(UTC))],
+                       now=datetime.now(UTC)).public_bytes(serialization.Encoding.PEM)  # fmt: skip
+        root_pem = vendor.certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+        added = await client.post(
+            f"{KG}/admin/ca/roots",
+            json={"certificate_pem": root_pem, "crls_pem": crl.decode()},
+            headers=bearer(demo_token),
+        )
+        sent = await send_xml(client, demo_token, signed_document("9203", revoked))
+
+        assert added.status_code == 200, added.text
+        assert (added.json()["added"], added.json()["crls"]) == (True, 1)
+        assert crl in (await client.get(f"{TG}/ca/trust.pem")).content
+        assert (sent["signature"]["valid"], sent["signature"]["reason"]) == (False, "revoked")
+
+    async def test_a_crl_the_root_did_not_sign_is_refused(
+        self, client: httpx.AsyncClient, demo_token: str
+    ) -> None:
+        forger = signing.root("Forger-CA TEST")
+        crl = make_crl(forger.certificate, forger.key, [(0x7003, datetime.now(UTC))],
+                       now=datetime.now(UTC)).public_bytes(serialization.Encoding.PEM)  # fmt: skip
+        root_pem = signing.root("Other-CA TEST").certificate.public_bytes(
+            serialization.Encoding.PEM
+        )
+
+        refused = await client.post(
+            f"{KG}/admin/ca/roots",
+            json={"certificate_pem": root_pem.decode(), "crls_pem": crl.decode()},
+            headers=bearer(demo_token),
+        )
+
+        assert (refused.status_code, refused.json()["code"]) == (422, "BAD_CERTIFICATE")
+        assert root_pem not in (await client.get(f"{TG}/ca/trust.pem")).content
 
     @pytest.mark.parametrize(
         "pem",

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
+from lgsp.ca.authority import make_crl
+from lgsp.ca.store import CertificateAuthority
 from lgsp.cli import main
+from tests.fixtures import signing
 
 PASSWORD = "cli-test-pass"
 
@@ -51,8 +55,6 @@ def test_revoke_puts_the_serial_in_the_crl(
 
     assert code == 0
     assert json.loads(capsys.readouterr().out)["revoked_at"]
-    from lgsp.ca.store import CertificateAuthority
-
     assert int(serial, 16) in CertificateAuthority(tmp_path).revoked()
 
 
@@ -105,3 +107,25 @@ def test_a_bad_password_exits_2(
 
     assert status == 2
     assert "BAD_PASSWORD" in capsys.readouterr().err
+
+
+def test_add_root_takes_the_crls_after_the_root_in_its_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As `LGSP_TRUSTED_ROOTS_FILE` carries them: the root, then its CRLs, which reach
+    `ca/trust.pem`; a file with the root alone adds it with none."""
+    now = datetime.now(UTC)
+    vendor, alone = signing.root("VNPT-CA TEST"), signing.root("Viettel-CA TEST")
+    crl = make_crl(vendor.certificate, vendor.key, [(0x42, now)], now=now).public_bytes(
+        Encoding.PEM
+    )
+    (tmp_path / "vendor.pem").write_bytes(vendor.certificate.public_bytes(Encoding.PEM) + crl)
+    (tmp_path / "alone.pem").write_bytes(alone.certificate.public_bytes(Encoding.PEM))
+
+    said = []
+    for name in ("vendor.pem", "alone.pem"):
+        assert main(["ca", "add-root", str(tmp_path / name), "--data-dir", str(tmp_path)]) == 0
+        said.append(json.loads(capsys.readouterr().out))
+
+    assert [(s["added"], s["crls"]) for s in said] == [(True, 1), (True, 0)]
+    assert crl in CertificateAuthority(tmp_path).trust_pem(now=now)

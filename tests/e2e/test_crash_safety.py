@@ -23,6 +23,8 @@ pytestmark = [pytest.mark.anyio, pytest.mark.processes]
 
 LOAD_SECONDS = 1.5
 CONNECTIONS = 16
+MIN_ANSWERED = 21  # the kill waits for these (up to GIVE_UP_SECONDS): a loaded machine is slow
+GIVE_UP_SECONDS = 60.0
 
 
 async def test_every_answered_call_survives_sigkill_with_its_audit_record(
@@ -38,11 +40,11 @@ async def test_every_answered_call_survives_sigkill_with_its_audit_record(
         async with httpx.AsyncClient(timeout=10) as http:
             token = await demo_token(http, kg)
             cccd = generate_citizens(province_code="91", seed=2024, count=1)[0].so_dinh_danh
-            stop_at = time.monotonic() + LOAD_SECONDS
+            give_up = time.monotonic() + GIVE_UP_SECONDS
 
             async def caller(worker: int) -> None:
                 for n in range(10_000):  # bounded; the deadline or the kill ends it first
-                    if time.monotonic() > stop_at + 5:
+                    if time.monotonic() > give_up + 5:
                         return
                     request_id = f"crash-{worker}-{n}"
                     try:
@@ -57,6 +59,8 @@ async def test_every_answered_call_survives_sigkill_with_its_audit_record(
 
             async def killer() -> None:
                 await asyncio.sleep(LOAD_SECONDS)
+                while len(answered) < MIN_ANSWERED and time.monotonic() < give_up:
+                    await asyncio.sleep(0.05)
                 process.send_signal(signal.SIGKILL)
 
             await asyncio.gather(killer(), *(caller(w) for w in range(CONNECTIONS)))
@@ -66,7 +70,7 @@ async def test_every_answered_call_survives_sigkill_with_its_audit_record(
         process.wait(timeout=30)
 
     assert process.returncode == -signal.SIGKILL
-    assert len(answered) > 20, "the load should have been answered before the kill"
+    assert len(answered) >= MIN_ANSWERED, "the load should have been answered before the kill"
     settings = Settings(_env_file=None, database_url=database_url, data_dir=tmp_path)  # type: ignore[call-arg]
     report = await verify_audit(settings, instance="kiengiang")
     assert report.ok, report.problems

@@ -16,7 +16,15 @@ from adapters.dialects import soap
 from lgsp.dialects.mount import DOOR_PREFIXES
 from lgsp.settings import Settings
 from lgsp.topology import Dialect
-from tests.fixtures.bus import KG, DialectSettings, bearer, bus_settings, fetch_token
+from mocks.dancu.seed import generate_citizens
+from tests.fixtures.bus import (
+    KG,
+    TEST_SEED,
+    DialectSettings,
+    bearer,
+    bus_settings,
+    fetch_token,
+)
 from tests.fixtures.topology import todays_topology_text
 
 pytestmark = pytest.mark.anyio
@@ -382,7 +390,10 @@ class TestTodaysMap:
         self, bus_database_url: str, bus_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
     ) -> Settings:
         path = tmp_path_factory.mktemp("doors-today") / "opencps.toml"
-        path.write_text(todays_topology_text({"angiang": ("bus", "opencps")}), encoding="utf-8")
+        path.write_text(
+            todays_topology_text({"angiang": ("bus", "opencps", "lgspaccesstoken")}),
+            encoding="utf-8",
+        )
         return bus_settings(bus_database_url, bus_data_dir, era="2026", topology_file=path)
 
     async def test_an_opencps_agency_code_the_merger_closed_is_refused(
@@ -423,6 +434,25 @@ class TestTodaysMap:
         assert refused["message"].startswith("AGENCY_CODE_CLOSED: madonvi 000.00.01.H33")
         assert "000.00.01.H01" in refused["message"]
         assert not taken["message"].startswith("AGENCY_CODE_CLOSED"), taken
+
+    async def test_a_receiver_code_the_merger_closed_is_refused_as_closed(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        """A `RECEIVER_CODE` under a closed level-1 code is AGENCY_CODE_CLOSED, in the door's
+        envelope and with the status its other refusals carry (the bus's), not a 404 that
+        hides why; today's code for the same body is taken."""
+        headers = {"lgspaccesstoken": LAT_HEADER}
+        cccd = generate_citizens(province_code="91", seed=TEST_SEED, count=1)[0].so_dinh_danh
+        path = f"{AG}/lgspaccesstoken/dancu/v1/citizens/{cccd}"
+        closed = await client.get(path, headers={**headers, "RECEIVER_CODE": "000.00.01.H33"})
+        today = await client.get(path, headers={**headers, "RECEIVER_CODE": "000.00.01.H01"})
+
+        assert closed.status_code == 422, closed.text
+        body = closed.json()
+        assert body["error_code"] == "302"
+        assert body["message"].startswith("AGENCY_CODE_CLOSED: "), body
+        assert "H01" in body["message"]
+        assert today.status_code == 200, today.text
 
 
 async def test_a_wsdl_fetched_at_the_soap_door_is_recorded(

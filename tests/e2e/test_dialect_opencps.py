@@ -188,6 +188,22 @@ async def test_a_session_past_its_expiry_is_refused(
     assert answer["error_code"] == dvc.AUTH_FAILED
 
 
+async def test_a_reset_ends_every_session(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str
+) -> None:
+    """A reset puts the bus back as it started, when no session had been answered: a session
+    this worker remembers is refused as one it never saw (its token revoked for the others)."""
+    session = await login(client, portal)
+    assert (await call(client, session, "LayDanhSachTTHC"))["error_code"] == "0"
+
+    reset = await client.post(f"{KG}/admin/reset", headers=bearer(demo_token))
+    answer = await call(client, session, "LayDanhSachTTHC")
+
+    assert reset.status_code == 200, reset.text
+    assert answer["error_code"] == dvc.AUTH_FAILED, answer
+    assert (await call(client, await login(client, portal), "LayDanhSachTTHC"))["error_code"] == "0"
+
+
 @pytest.mark.parametrize(
     ("body", "headers"),
     [

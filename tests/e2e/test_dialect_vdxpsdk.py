@@ -498,6 +498,34 @@ async def test_a_bad_sdk_query_is_refused_in_the_sdks_form(
     assert (answer.json()["status"], answer.json()["ErrorCode"]) == ("FAIL", code)
 
 
+async def test_a_captured_sdk_call_is_answered_at_its_own_operation_only(
+    client: httpx.AsyncClient, parties: tuple[SdkSystem, SdkSystem]
+) -> None:
+    """Security review 2026-12: the path is not signed, so the recipient's `updateStatus`
+    headers, seen on the wire, read its inbox and the document at the other paths within the
+    window; and a sender's `sendEdoc` headers its inbox. Each call signs its own fields."""
+    sender, recipient = parties
+    data = as_sent("edoc_update.edxml", "17999")
+    sent = await client.post(SEND, content=data, headers=sdk_headers(sender, data))
+    captured = query_headers(recipient, status="processing", docId=sent.json()["DocId"])
+    own = await client.post(f"{DOOR}/updateStatus", headers=captured)
+
+    as_list = await client.post(f"{DOOR}/getReceivedEdocList", headers=captured)
+    as_fetch = await client.post(f"{DOOR}/getEdoc", headers=captured)
+    send_as_list = await client.post(
+        f"{DOOR}/getReceivedEdocList", headers=sdk_headers(sender, data)
+    )
+    unsorted = await call_sdk(client, recipient, "getReceivedEdocList", servicetype="eDoc")
+
+    assert own.status_code == 200, own.text
+    for replayed in (as_list, as_fetch, send_as_list):
+        assert replayed.status_code == 401, replayed.text
+        assert (replayed.json()["status"], replayed.json()["ErrorCode"]) == (
+            "FAIL", "SIGNATURE_INVALID")  # fmt: skip
+        assert "data" not in replayed.json()
+    assert (unsorted.status_code, unsorted.json()["ErrorCode"]) == (401, "SIGNATURE_MISSING")
+
+
 async def test_an_sdk_query_with_a_bad_signature_is_refused_and_recorded(
     client: httpx.AsyncClient, system: SdkSystem, demo_token: str
 ) -> None:

@@ -26,7 +26,10 @@ def settings(dialect_settings: DialectSettings) -> Settings:
     return dialect_settings({"kiengiang": ("bus", "vdxpsdk")})
 
 
-async def sdk_systems(create_client: CreateClient) -> list[tuple[str, str]]:
+@pytest.fixture
+async def systems(create_client: CreateClient) -> list[tuple[str, str]]:
+    """Two vendors' SDK credentials (`systemid`, `secret`), made by the CLI on the bus's
+    database, as an operator makes them."""
     systems = []
     for organisation in (STP, STC):
         shown = await create_client(
@@ -53,13 +56,8 @@ async def send_and_list(
 
 
 async def test_a_service_object_made_hours_ago_still_sends_and_lists(
-    client: httpx.AsyncClient,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-    create_client: CreateClient,
+    client: httpx.AsyncClient, settings: Settings, systems: list[tuple[str, str]]
 ) -> None:
-    monkeypatch.setenv("LGSP_DATA_DIR", str(settings.data_dir))
-    systems = await sdk_systems(create_client)
     made = datetime.now(VIETNAM_TIME) - timedelta(hours=23)  # when the service object was made
 
     sent, listed = await send_and_list(client, systems, made)
@@ -71,14 +69,9 @@ async def test_a_service_object_made_hours_ago_still_sends_and_lists(
 
 
 async def test_a_call_stamped_over_a_day_ago_is_stale_by_default(
-    client: httpx.AsyncClient,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-    create_client: CreateClient,
+    client: httpx.AsyncClient, systems: list[tuple[str, str]]
 ) -> None:
     """A captured `getReceivedEdocList` replayed the next day reads nothing."""
-    monkeypatch.setenv("LGSP_DATA_DIR", str(settings.data_dir))
-    systems = await sdk_systems(create_client)
     made = datetime.now(VIETNAM_TIME) - timedelta(hours=25)
 
     sent, listed = await send_and_list(client, systems, made)

@@ -139,3 +139,50 @@ async def test_a_document_the_axis_could_not_forward_shows_in_the_senders_trace(
     assert "HTTP 422" in undeliverable["reason"]
     assert redriven.status_code == 200, redriven.text
     assert delivery_to(on_its_way.json(), RECIPIENT)["state"] == "in_transit"
+
+
+async def test_a_revocation_the_axis_could_not_forward_shows_in_the_senders_view_until_redriven(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    """A business message's forwarding is visible as its document's is (code review: the
+    axis's dead hand-overs of revocations, updates and replacements were never looked at)."""
+    ndxp = bearer(await fetch_token(client, "/ndxp"))
+    tien_giang = bearer(await fetch_token(client, TG))
+    sent = await send(
+        client, demo_token, as_sent("edoc_new.bak.edxml", "17404", recipient=RECIPIENT)
+    )
+    await eventually(
+        lambda: client.get(f"{TG}/qlvb/v1/documents/{sent.json()['id']}", headers=tien_giang),
+        lambda r: r.status_code == 200,
+    )
+    await refuse_once(client, TG, tien_giang, "qlvb", "/inbound/documents")
+    revocation = await send(
+        client, demo_token, as_sent("edoc_revocation.edxml", "17404", recipient=RECIPIENT)
+    )
+    key = revocation.json()["id"]
+
+    dead = await eventually(
+        lambda: client.get("/ndxp/admin/outbox", params={"state": "dead"}, headers=ndxp),
+        lambda r: any(m["idempotency_key"].startswith("business:") for m in r.json()["messages"]),
+    )
+    given_up = await client.get(f"{DOCUMENTS}/{key}", headers=bearer(demo_token))
+    (message,) = [
+        m for m in dead.json()["messages"] if m["idempotency_key"].startswith("business:")
+    ]
+    redriven = await client.post(f"/ndxp/admin/outbox/{message['id']}/redrive", headers=ndxp)
+    delivered = await eventually(
+        lambda: client.get(f"{DOCUMENTS}/{key}", headers=bearer(demo_token)),
+        lambda r: delivery_to(r.json(), RECIPIENT)["state"] == "delivered",
+    )
+
+    undeliverable = delivery_to(given_up.json(), RECIPIENT)
+    assert (undeliverable["status"], undeliverable["state"]) == (None, "undeliverable")
+    assert "tiengiang" in undeliverable["reason"]
+    assert "HTTP 422" in undeliverable["reason"]
+    assert redriven.status_code == 200, redriven.text
+    assert (
+        await client.get(f"{TG}/qlvb/v1/documents/{key}", headers=tien_giang)
+    ).status_code == 200
+    assert delivery_to(delivered.json(), RECIPIENT) == {
+        "status": None, "state": "delivered", "reason": None
+    }  # fmt: skip

@@ -331,3 +331,44 @@ async def test_a_bound_client_sends_documents_only_as_its_agency(
         headers=bearer(demo_token),
     )  # fmt: skip
     assert admin.status_code == 202, admin.text
+
+
+async def test_a_bound_client_cannot_claim_another_agencys_document_id(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Security review 2026-12: DocumentIds are predictable and a document is known by its
+    own, so a tenant sending as itself under another agency's next DocumentId took that
+    document's place (409 for the genuine one here, a dead letter at the axis elsewhere).
+    One naming no agency of the bus, as the SDK's samples do, stays a mere warning (FIDELITY §2)."""
+    victim, mine = "000.00.01.H33", "000.00.03.H33"
+    headers = await tenant(client, settings, organisation=mine)
+    genuine = canonical_document("907201", [LOCAL_RECIPIENT], sender=victim, notation="STP-VP",
+                                 subject="Văn bản thật")  # fmt: skip
+    claimed = f"{victim},2025/06/02,907201/STP-VP"
+    forgery = {**canonical_document("907202", [CO_RECIPIENT], sender=mine, notation="STC",
+                                    sender_name="Sở Tài chính", subject="chiếm chỗ"),
+               "document_id": claimed}  # fmt: skip
+    url = f"{KG}/qlvb/v1/documents"
+
+    as_json = await client.post(url, json=forgery, headers=headers)
+    as_xml = await client.post(
+        url, content=render_edxml(forgery), headers={**headers, "Content-Type": "application/xml"}
+    )
+    elsewhere = await client.post(  # another province's agency's next document
+        url, json={**forgery, "document_id": "000.00.01.H58,2025/06/02,888/STP-VP"},
+        headers=headers,
+    )  # fmt: skip
+    sdk_like = await client.post(  # the SDK sample's, of VPCP, which the bus does not serve
+        url, json={**forgery, "document_id": "000.00.00.G22,2015/09/30,907202/VPCP-TTĐT"},
+        headers=headers,
+    )  # fmt: skip
+    real = await client.post(url, json=genuine, headers=await tenant(
+        client, settings, organisation=victim))  # fmt: skip
+
+    for refused in (as_json, as_xml, elsewhere):
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == "ORGANISATION_MISMATCH"
+    assert sdk_like.status_code == 202, sdk_like.text
+    assert [w["rule"] for w in sdk_like.json()["warnings"]] == ["document_id_mismatch"]
+    assert real.status_code == 202, real.text
+    assert (real.json()["document_id"], real.json()["duplicate"]) == (claimed, False)

@@ -18,6 +18,7 @@ from lgsp.masking import (
     MAX_AUDIT_TEXT,
     PersonalDataFilter,
     audit_text,
+    mask_digit_run,
     mask_personal_data,
     mask_request_id,
 )
@@ -75,6 +76,13 @@ def test_ids_are_masked_whatever_the_text_around_and_the_script(text: str, maske
 )
 def test_other_digit_runs_are_left_alone(text: str) -> None:
     assert mask_personal_data(text) == text
+
+
+@pytest.mark.parametrize("size", range(9, 20))
+def test_a_run_of_digits_alone_is_masked_as_in_any_text(size: int) -> None:
+    run = "0123456789" * 2
+
+    assert mask_digit_run(run[:size]) == mask_personal_data(run[:size])
 
 
 def make_record(msg: str, args: Any) -> logging.LogRecord:

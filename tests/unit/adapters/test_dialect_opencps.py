@@ -71,6 +71,26 @@ def test_a_bad_dossier_names_its_field(changes: dict[str, Any], named: str) -> N
     assert raised.value.code == dvc.BAD_REQUEST
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        "000.00.06.H33/../../admin-261206-0001",  # the core's path: MaHoSo goes into it
+        "000.00.06.H33?x=1-261206-0001",
+        "..-261206-0001",
+        "000.00.06.H33-٢٦١٢٠٦-0001",  # Arabic-Indic digits, which `\d` matches
+        "000.00.06.h33-261206-0001",
+    ],
+)
+def test_a_dossier_code_is_an_organ_id_a_date_and_a_number_only(code: str) -> None:
+    """Security review 2026-12: the code was anything of up to 40 characters before its
+    date and number, and became part of the core's request path."""
+    with pytest.raises(dvc.ProtocolError, match="MaHoSo") as raised:
+        dvc.dossier_code({"MaHoSo": code})
+
+    assert raised.value.code == dvc.BAD_REQUEST
+    assert dvc.dossier_code(item()) == "000.00.06.H33-261206-0001"
+
+
 @pytest.mark.parametrize("value", [b"[]", b"\xff", b"{", b'"x"'])
 def test_a_body_that_is_no_object_is_refused(value: bytes) -> None:
     with pytest.raises(dvc.ProtocolError):

@@ -172,6 +172,34 @@ def test_a_trail_lists_the_document_and_its_statuses_in_order(adapter: VdxpAdapt
     }
 
 
+def test_a_trail_lists_its_business_messages_each_with_its_forwarding(
+    adapter: VdxpAdapter,
+) -> None:
+    dead = {"State": "dead", "LastStatus": 422, "LastError": "NO_RECIPIENT_HERE"}
+    revocation = {
+        "DocId": "0b5c0f5e-3f1a-5c8e-9d2b-6a1e4c7d8f90", "BusinessType": 1,
+        "ContentSha256": "cd" * 32, "ContentLength": 2100, "To": [TG_STP],
+        "ReceivedTime": "2025-06-02T10:30:00+07:00",
+        "Destinations": [{**d, "Delivery": dead} for d in DESTINATIONS],
+    }  # fmt: skip
+    delivered = {"State": "delivered", "LastStatus": 200, "LastError": None}
+    response = answer(
+        **{**DOCUMENT_ANSWER, "Destinations": [{**d, "Delivery": delivered}
+                                               for d in DESTINATIONS]},
+        To=[TG_STP], ReceivedTime="2025-06-02T09:30:00+07:00", Statuses=[],
+        Business=[revocation],
+    )  # fmt: skip
+
+    result = adapter.to_canonical(call("get_trail", id=KEY), response)
+
+    (business,) = result.content["business"]
+    assert (business["id"], business["business_type"]) == (revocation["DocId"], 1)
+    assert business["destinations"] == [
+        {"instance": "tiengiang", "province_code": "82", "organ_ids": [TG_STP],
+         "delivery": {"state": "dead", "reason": "HTTP 422: NO_RECIPIENT_HERE"}}
+    ]  # fmt: skip
+
+
 def test_a_trail_without_a_readable_forwarding_state_is_the_axis_fault(
     adapter: VdxpAdapter,
 ) -> None:

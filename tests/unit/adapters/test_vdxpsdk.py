@@ -120,7 +120,63 @@ def test_a_call_that_does_not_hold_is_refused_with_a_stable_code(case: str, code
     assert SECRET not in str(refused.value)
 
 
+def test_a_stamp_ahead_of_the_clock_is_taken_within_the_drift_only() -> None:
+    """Security review 2026-12: the window was checked both ways, so a stamp a day ahead
+    made a captured call replayable for two days."""
+    day, ahead = timedelta(days=1), timedelta(minutes=5)
+
+    drifted = sdk.verify(sent(), SECRET, now=NOW - timedelta(minutes=4), max_skew=day,
+                         max_ahead=ahead, require=("hash-file",))  # fmt: skip
+    with pytest.raises(sdk.SdkRefusal) as refused:
+        sdk.verify(sent(), SECRET, now=NOW - timedelta(hours=6), max_skew=day, max_ahead=ahead,
+                   require=("hash-file",))  # fmt: skip
+
+    assert drifted.timestamp == NOW
+    assert refused.value.code == "TIMESTAMP_STALE"
+
+
 # --- the jar's calls without a file -----------------------------------------------------------
+
+JAR_CALLS = [
+    (sdk.GET_RECEIVED, {"servicetype": "eDoc", "messagetype": "edoc"}),
+    (sdk.COUNT_RECEIVED, {}),
+    (sdk.GET_EDOC, {"filePath": "xml", "docId": "MDAw"}),
+    (sdk.DOWNLOAD_EDOC, {"filePath": "xml", "docId": "MDAw"}),
+    (sdk.UPDATE_STATUS, {"status": "done", "docid": "MDAw"}),
+    (sdk.GET_SENT, {"servicetype": "eDoc", "messagetype": "edoc", "docId": "MDAw"}),
+    (sdk.GET_AGENCIES_QD20, {"level": "1"}),
+]
+"""Each call with the header argument the jar signs for it (module docstring)."""
+
+
+@pytest.mark.parametrize(("operation", "entries"), JAR_CALLS)
+def test_each_call_takes_the_fields_the_jar_signs_for_it(
+    operation: str, entries: dict[str, str]
+) -> None:
+    sdk.check_call(operation, {"timestamp": "t", "systemid": SYSTEM,
+                               "Content-Type": "application/json", **entries})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("operation", "entries", "code"),
+    [
+        (sdk.GET_RECEIVED, {"servicetype": "eDoc"}, "SIGNATURE_MISSING"),
+        (sdk.GET_RECEIVED, {"status": "done", "docId": "MDAw"}, "SIGNATURE_INVALID"),
+        (sdk.GET_RECEIVED, {**ENTRIES, "servicetype": "eDoc"}, "SIGNATURE_INVALID"),  # sendEdoc
+        (sdk.GET_EDOC, {"status": "processing", "docId": "MDAw"}, "SIGNATURE_INVALID"),
+        (sdk.GET_EDOC, {"servicetype": "eDoc", "docId": "MDAw"}, "SIGNATURE_INVALID"),
+        (sdk.UPDATE_STATUS, {"filePath": "xml", "docId": "MDAw"}, "SIGNATURE_INVALID"),
+        (sdk.COUNT_STATUS, {"docId": "MDAw"}, "SIGNATURE_INVALID"),
+        (sdk.GET_UNITS, {"servicetype": "eDoc", "messagetype": "edoc"}, "SIGNATURE_INVALID"),
+    ],
+)
+def test_a_call_signed_for_another_operation_is_refused(
+    operation: str, entries: dict[str, str], code: str
+) -> None:
+    with pytest.raises(sdk.SdkRefusal) as refused:
+        sdk.check_call(operation, entries)
+
+    assert refused.value.code == code
 
 
 @pytest.mark.parametrize(

@@ -78,13 +78,16 @@ def crl_of(
     *serials: int,
     key: rsa.RSAPrivateKey | None = None,
     algorithm: hashes.HashAlgorithm | None = None,
+    issued: datetime = NOW - timedelta(days=1),
+    days: int = 7,
 ) -> x509.CertificateRevocationList:
-    """`issuer`'s CRL revoking `serials`, signed by `key` (a forger's) or by the issuer."""
+    """`issuer`'s CRL revoking `serials`, signed by `key` (a forger's) or by the issuer, its
+    thisUpdate `issued` and its nextUpdate `days` after."""
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(issuer.certificate.subject)
-        .last_update(NOW - timedelta(days=1))
-        .next_update(NOW + timedelta(days=6))
+        .last_update(issued)
+        .next_update(issued + timedelta(days=days))
     )
     for serial in serials:
         entry = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(NOW)
@@ -139,6 +142,14 @@ def test_a_link_the_recipient_cannot_rely_on_fails_the_path(
     issuing = issue("CA cấp dưới (TEST)", signing.root(), **intermediate)  # type: ignore[arg-type]
 
     assert verdict(leaf_under(issuing), issuing) == (False, reason)
+
+
+def test_an_expired_trusted_root_anchors_nothing() -> None:
+    """Security review 2026-12: the root's own dates went unchecked, so an expired root still
+    anchored a path that an expired intermediate fails."""
+    root = issue("Root CA hết hạn (TEST)", None, not_after=NOW - timedelta(days=30))
+
+    assert verdict(leaf_under(root), trust=Trust(roots=(root.certificate,))) == (False, "expired")
 
 
 def test_an_intermediate_of_an_untrusted_root_is_untrusted() -> None:
@@ -232,3 +243,41 @@ def test_the_root_crl_does_not_revoke_the_same_serial_under_an_intermediate() ->
     )
 
     assert verdict(leaf, issuing, trust=trust) == (True, None)
+
+
+@pytest.mark.parametrize(
+    ("issued", "expected"),
+    [
+        pytest.param(NOW - timedelta(days=1), (True, None), id="current"),
+        pytest.param(NOW - timedelta(days=8), (False, "revocation_undetermined"), id="past-next"),
+        pytest.param(NOW + timedelta(hours=1), (False, "revocation_undetermined"), id="future"),
+    ],
+)
+def test_a_crl_that_is_not_current_leaves_the_revocation_status_undetermined(
+    issued: datetime, expected: tuple[bool, str | None]
+) -> None:
+    """RFC 5280 §6.3.3: a CRL past its nextUpdate (or not issued yet) does not say that what it
+    omits is not revoked; the check reads the dates at its own time, not the wall clock."""
+    issuing = issue("CA cấp dưới (TEST)", signing.root())
+    leaf = leaf_under(issuing)
+    trust = replace(signing.trust(), crls=(crl_of(issuing, 0x9999, issued=issued),))
+
+    assert verdict(leaf, issuing, trust=trust) == expected
+
+
+def test_a_revocation_in_a_stale_crl_still_stands_and_a_current_one_beside_it_decides() -> None:
+    """A revocation is not undone by its CRL ageing; a stale CRL beside a current one that
+    omits the certificate leaves it not revoked."""
+    issuing = issue("CA cấp dưới (TEST)", signing.root())
+    leaf = leaf_under(issuing)
+    stale = crl_of(issuing, leaf.certificate.serial_number, issued=NOW - timedelta(days=30))
+    old, current = crl_of(issuing, issued=NOW - timedelta(days=30)), crl_of(issuing)
+
+    assert verdict(leaf, issuing, trust=replace(signing.trust(), crls=(stale,))) == (
+        False,
+        "revoked",
+    )
+    assert verdict(leaf, issuing, trust=replace(signing.trust(), crls=(old, current))) == (
+        True,
+        None,
+    )

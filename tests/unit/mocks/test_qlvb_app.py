@@ -11,7 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import await_only
 
 from formats.edxml import (
     InvalidEdxml,
@@ -233,6 +235,34 @@ async def test_recipient_takes_a_document_from_arrival_to_done_and_the_sender_se
     mine = [n for n in notices["data"] if n["docId"] == sent["DocId"]]
     assert [n["statusCode"] for n in mine] == ["06", "05", "04", "03", "01"]
     assert all((n["from"], n["to"], n["messageType"]) == (STC, STP, "status") for n in mine)
+
+
+async def test_a_trace_read_while_a_report_commits_shows_the_status_of_its_history(
+    any_client: httpx.AsyncClient,
+) -> None:
+    """The next report commits right after the trace's read of the deliveries, as a loaded
+    machine lets it: read in one statement, the trace shows 01 with one entry or 03 with two,
+    never 01 with two (PostgreSQL's READ COMMITTED gives each statement its own snapshot)."""
+    document = make_document()
+    _, sent = await sent_and_reported(any_client, document, "01")
+    armed = [True]
+
+    def report_03_meanwhile(
+        _conn: Any, _cursor: Any, statement: str, *_args: Any, **_kw: Any
+    ) -> None:
+        if armed[0] and "FROM qlvb_delivery" in statement and "FOR UPDATE" not in statement:
+            armed[0] = False
+            assert_ok(await_only(report(any_client, document, STC, "03")))  # a real commit
+
+    event.listen(Engine, "after_cursor_execute", report_03_meanwhile)
+    try:
+        [delivery] = await trace(any_client, sent["DocId"])
+    finally:
+        event.remove(Engine, "after_cursor_execute", report_03_meanwhile)
+
+    assert not armed[0], "the report should have committed during the trace"
+    shown = (delivery["StatusCode"], len(delivery["History"]))
+    assert shown in {("01", 1), ("03", 2)}, delivery
 
 
 async def test_recipient_may_refuse_a_document_right_after_it_arrives(

@@ -19,6 +19,7 @@ from tests.unit.mocks.test_qlvb_app import (
     XML,
     assert_fail,
     assert_ok,
+    document_id,
     fx_client,
     fx_url,
     inbox,
@@ -41,6 +42,17 @@ def business(document: dict[str, Any], kind: int, **changes: Any) -> dict[str, A
         **changes,
         "business": {"business_doc_type": kind, "business_doc_reason": REASONS[kind], "paper": 0},
     }
+
+
+def replacement(document: dict[str, Any], replaced: dict[str, Any]) -> dict[str, Any]:
+    """`document`, under a number of its own, as a replacement (3) of `replaced`, which its
+    ReplacementInfo names, as the VDXP SDK's sample does."""
+    message = business(document, 3)
+    named = {
+        "document_id": document_id(replaced),
+        "organ_ids": [o["organ_id"] for o in replaced["to"]],
+    }
+    return {**message, "business": {**message["business"], "replacement_info": [named]}}
 
 
 async def test_a_revocation_update_and_replacement_each_reach_the_recipient_linked(
@@ -104,6 +116,22 @@ async def test_another_document_under_a_number_already_sent_is_a_conflict(
     assert (body["DocId"], body["DocumentId"]) == (first["DocId"], first["DocumentId"])
     assert "BussinessDocType" in body["ErrorDesc"]
     assert (await inbox(client, STC))["total"] == total
+
+
+async def test_another_senders_document_under_a_document_id_taken_shows_nothing_of_it(
+    client: httpx.AsyncClient,
+) -> None:
+    """Security review 2026-12: the conflict told any sender the DocId (and so the content) of
+    the document another agency sent under the DocumentId it claimed."""
+    document = make_document(number="3004")
+    assert_ok(await send(client, document))
+    claimed = {**make_document(sender=STC, to=(STP,), number="3005"),
+               "document_id": document_id(document)}  # fmt: skip
+
+    body = assert_fail(await send(client, claimed), 409, "DOCUMENT_CONFLICT")
+
+    assert "Another agency's document" in body["ErrorDesc"]
+    assert not {"DocId", "DocumentId"} & body.keys()
 
 
 def sample(name: str) -> bytes:
@@ -192,3 +220,37 @@ async def test_a_business_message_resent_with_other_bytes_is_the_same_message(
 
     assert (again["DocId"], again["Duplicate"]) == (first["DocId"], True)
     assert (await inbox(client, STC))["total"] == total
+
+
+async def test_a_replacement_under_a_number_of_its_own_is_linked_to_what_it_replaces(
+    client: httpx.AsyncClient,
+) -> None:
+    """Its ReplacementInfo names the document it replaces, as in the VDXP SDK's sample (code
+    review: it reached the recipient as an unrelated document)."""
+    replaced = make_document(number="3012")
+    first = assert_ok(await send(client, replaced))
+    message = replacement(make_document(number="3013"), replaced)
+
+    answer = assert_ok(await send(client, message))
+    again = assert_ok(await send(client, retyped(message)))
+
+    assert (answer["BusinessType"], answer["RefersTo"]) == (3, first["DocId"])
+    assert answer["DocumentId"] == document_id(message)  # its own number, kept
+    assert (again["DocId"], again["Duplicate"]) == (answer["DocId"], True)
+    listed = (await inbox(client, STC, size=2))["data"]
+    assert [(i["id"], i["businessType"], i["refersTo"]) for i in listed] == [
+        (answer["DocId"], 3, first["DocId"]),
+        (first["DocId"], 0, None),
+    ]
+
+
+async def test_a_replacement_naming_no_document_here_is_a_document_of_its_own(
+    client: httpx.AsyncClient,
+) -> None:
+    elsewhere = make_document(number="3014")  # never sent here
+    message = replacement(make_document(number="3015"), elsewhere)
+
+    answer = assert_ok(await send(client, message))
+
+    assert answer["DocumentId"] == document_id(message)
+    assert "RefersTo" not in answer

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from formats.xmldsig import Trust
+from formats.edxml import render_edxml
+from formats.xmldsig import Trust, check_signature, sign_edxml
 from lgsp.ca.authority import certificate_pem, make_crl
 from lgsp.ca.store import CertificateAuthority
 from mocks.bus import BusClient
@@ -17,6 +18,7 @@ from mocks.config import SystemConfig
 from mocks.qlvb.context import trust_of
 from mocks.qlvb.signing import TrustSource
 from tests.fixtures import signing
+from tests.fixtures.documents import cross_province_document
 
 pytestmark = pytest.mark.anyio
 
@@ -108,4 +110,24 @@ async def test_the_configuration_keys_its_serials_by_its_roots_and_keeps_its_crl
 
     assert configured.roots == (root.certificate,)
     assert configured.revoked == frozenset({(root.certificate.subject, 0x1BAD)})
-    assert [[e.serial_number for e in crl] for crl in trust.crls] == [[0x51], [0x52]]
+    assert [[e.serial_number for e in crl] for crl in configured.crls] == [[0x51], [0x52]]
+    assert trust.crls[:2] == configured.crls  # then the bus CA's, as fetched
+
+
+async def test_the_bus_ca_crl_kept_while_the_bus_is_away_goes_stale(tmp_path: Path) -> None:
+    """The fetched CRL is kept with its dates: once past its nextUpdate (7 days, assigned) a
+    check at that time cannot say the signer is not revoked."""
+    ca = CertificateAuthority(tmp_path)
+    issued = ca.ensure_all({"000.00.01.H33": "Sở Tư pháp"}, now=NOW)["000.00.01.H33"]
+    trust = await TrustSource(Trust(), bus_of(ca), refresh_seconds=60).current()
+    signed = sign_edxml(
+        render_edxml(cross_province_document("8")),
+        key=issued.key,
+        chain=[issued.certificate],
+    )
+
+    fresh = check_signature(signed, trust=trust, at=NOW)
+    stale = check_signature(signed, trust=trust, at=NOW + timedelta(days=8))
+
+    assert (fresh.valid, fresh.reason) == (True, None)
+    assert (stale.valid, stale.reason) == (False, "revocation_undetermined")

@@ -6,6 +6,7 @@ A true duplicate stays a no-op; another body under a used DocumentId stays 409."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -13,10 +14,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from formats.edxml import render_edxml
+from formats.xmldsig import sign_edxml
 from mocks.vdxp.sdk import sha256
+from tests.fixtures import signing
 from tests.fixtures.handovers import HandoverBus
 from tests.unit.mocks.test_qlvb_app import assert_fail, assert_ok, document_id, make_document
-from tests.unit.mocks.test_qlvb_business import business
+from tests.unit.mocks.test_qlvb_business import business, replacement
 from tests.unit.mocks.test_vdxp_app import (
     BT_STP,
     TG_STP,
@@ -102,3 +105,73 @@ async def test_another_body_under_a_used_document_id_is_still_a_conflict(
     assert_fail(await submit(axis, render_edxml(other)), 409, "DOCUMENT_CONFLICT")
 
     assert len(handovers.handed) == 1
+
+
+def re_signed(message: dict[str, Any]) -> bytes:
+    """`message` as its sender signs it now: other bytes, what its recipients read unchanged."""
+    signer = signing.signer()
+    return sign_edxml(render_edxml(message), key=signer.key, chain=[signer.certificate])
+
+
+def retyped_place(message: dict[str, Any]) -> bytes:
+    """`message` with its place of promulgation retyped: other bytes, the same DocumentId and
+    what its recipients read unchanged."""
+    return render_edxml(
+        {**message, "promulgation": {**message["promulgation"], "place": "TP Rạch Giá"}}
+    )
+
+
+@pytest.mark.parametrize(
+    "again", [pytest.param(re_signed, id="re-signed"), pytest.param(retyped_place, id="retyped")]
+)
+async def test_a_business_message_sent_again_with_other_bytes_is_not_relayed_again(
+    axis: httpx.AsyncClient,
+    engine: AsyncEngine,
+    handovers: HandoverBus,
+    again: Callable[[dict[str, Any]], bytes],
+) -> None:
+    """Known by what its recipients read, as the provinces know it (code review: the axis keyed
+    it by its SHA-256, and relayed a re-signed revocation to the other province again)."""
+    document = make_document(to=(TG_STP,), number="4005")
+    assert_ok(await submit(axis, render_edxml(document)))
+    revocation = business(document, 1)
+    first = assert_ok(await submit(axis, render_edxml(revocation)))
+
+    second = assert_ok(await submit(axis, again(revocation)))
+
+    assert (first["Duplicate"], second["Duplicate"]) == (False, True)
+    assert second["ContentSha256"] == first["ContentSha256"]  # the message as first taken
+    assert len(handovers.handed) == 2  # the document and its revocation, once each
+    assert len((await trail(axis, document))["Business"]) == 1
+
+
+async def test_a_document_sent_again_re_signed_is_a_duplicate_not_a_conflict(
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
+) -> None:
+    document = make_document(to=(TG_STP,), number="4006")
+    first = assert_ok(await submit(axis, render_edxml(document)))
+
+    again = assert_ok(await submit(axis, re_signed(document)))
+
+    assert (first["Duplicate"], again["Duplicate"]) == (False, True)
+    assert len(handovers.handed) == 1
+
+
+async def test_a_replacement_under_a_number_of_its_own_is_relayed_as_a_message_of_what_it_replaces(
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
+) -> None:
+    replaced = make_document(to=(TG_STP,), number="4007")
+    assert_ok(await submit(axis, render_edxml(replaced)))
+    data = render_edxml(replacement(make_document(to=(TG_STP,), number="4008"), replaced))
+
+    answer = assert_ok(await submit(axis, data))
+    again = assert_ok(await submit(axis, data))
+
+    assert (answer["BusinessType"], answer["DocumentId"]) == (3, document_id(replaced))
+    assert (answer["Duplicate"], again["Duplicate"]) == (False, True)
+    (change,) = (await trail(axis, replaced))["Business"]
+    assert (change["BusinessType"], change["ContentSha256"]) == (3, sha256(data))
+    doc_id = document_id(replaced)  # on the replaced document's line: it arrives after it
+    assert [(m.target_instance, m.ordering_key, m.body) for m in handovers.handed[1:]] == [
+        ("tiengiang", f"edoc:{doc_id}:tiengiang", data)
+    ]

@@ -1,0 +1,66 @@
+"""How a message of the document axis is known, at a province's endpoint and on the axis alike.
+
+A document, or a revocation, update or replacement of one (Bussiness/BussinessDocType 1/2/3,
+DOMAIN.md §3.3), is known by what its recipients read of it (`content_fingerprint`), not by
+its bytes: sent again with a retyped promulgation date, another hop in TraceHeaderList or a new
+signature, it is the same message, and reaches no recipient a second time. A business message
+has a DocId of its own (`business_doc_id`), the same in every province and on the axis's ledger.
+One notion for every system that relays them, so that none relays what another took for a
+resend.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from mocks.vdxp.sdk import business_type_of
+
+DOC_ID_NAMESPACE = uuid.UUID("5b0c1c1e-6f1d-4a52-9a47-0d6c1b0e4a10")
+"""Of the uuid5 DocIds: a resend computes the same id, and seeding twice gives the same ids."""
+
+REPLACEMENT = 3
+"""BussinessDocType of a replacement: it names what it replaces in ReplacementInfoList."""
+
+
+def content_fingerprint(document: Mapping[str, Any]) -> str:
+    """SHA-256 of what a recipient reads of a document: subject, content, recipients,
+    attachments and business type. A resend may differ elsewhere (a retyped promulgation
+    date, another hop in TraceHeaderList, a new signature) and still be the same document."""
+    read = {
+        "subject": document.get("subject"),
+        "content": document.get("content"),
+        "to": sorted(organ["organ_id"] for organ in document["to"]),
+        "attachments": [
+            [item.get("content_id"), item.get("content_base64")]
+            for item in document.get("attachments") or ()
+        ],
+        "business_type": business_type_of(document),
+    }
+    text = json.dumps(read, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def business_reason(document: Mapping[str, Any]) -> str | None:
+    """Bussiness/BussinessDocReason, None when the message has none."""
+    reason = (document.get("business") or {}).get("business_doc_reason")
+    return reason if isinstance(reason, str) else None
+
+
+def business_doc_id(about: str, fingerprint: str, reason: str | None) -> str:
+    """The DocId of a business message about the document whose DocumentId is `about`: known
+    by that document, what its recipients read (`fingerprint`, which holds its type) and its
+    reason. No instance in it: forwarded to another province, it is the same message there."""
+    return str(uuid.uuid5(DOC_ID_NAMESPACE, f"business:{about}:{fingerprint}:{reason or ''}"))
+
+
+def replaced_document_ids(document: Mapping[str, Any]) -> tuple[str, ...]:
+    """The DocumentIds a replacement's ReplacementInfoList names, in order, once each; none for
+    any other message."""
+    if business_type_of(document) != REPLACEMENT:
+        return ()
+    listed = (document.get("business") or {}).get("replacement_info") or ()
+    return tuple(dict.fromkeys(item["document_id"] for item in listed))
