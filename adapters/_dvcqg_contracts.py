@@ -227,11 +227,9 @@ class NationalDossier(NationalDossierSummary):
     history: list[HistoryEntry] = Field(description="Every entry received, in step order.")
 
 
-class NationalDossierPage(_Out):
-    items: list[NationalDossierSummary]
-    page: int = Field(ge=1)
-    size: int = Field(ge=1, le=MAX_PAGE_SIZE)
-    total: int = Field(ge=0)
+class _ProvinceRead(_Out):
+    """How a `province` filter was read: the dossiers and the agencies read a code alike."""
+
     province_era: Literal["2026", "2024"] | None = Field(
         default=None,
         description="With `province`: the era the code was read in. In era 2026 a code of "
@@ -243,9 +241,17 @@ class NationalDossierPage(_Out):
     )
 
 
+class NationalDossierPage(_ProvinceRead):
+    items: list[NationalDossierSummary]
+    page: int = Field(ge=1)
+    size: int = Field(ge=1, le=MAX_PAGE_SIZE)
+    total: int = Field(ge=0)
+
+
 _PROVINCE_FILTER = (
     "A province's 2-digit code: in era 2026 today's code covers the old provinces merged into "
-    "it, a retired one names the old province."
+    "it, a retired one names the old province; a code of neither era is refused (422 "
+    "INVALID_DOSSIER_REQUEST, errors[].type unknown_province)."
 )
 
 
@@ -282,7 +288,7 @@ class CatalogAgency(_Out):
     province_code: str = Field(description="The legacy code of the seeded province it serves.")
 
 
-class AgencyList(_Out):
+class AgencyList(_ProvinceRead):
     items: list[CatalogAgency]
 
 

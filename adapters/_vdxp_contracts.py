@@ -109,6 +109,44 @@ class Trail(_Shape):
     )
 
 
+class CentralInboxItem(_Shape):
+    """A message in a central body's national inbox (DOMAIN.md §2.4's knobstick fields)."""
+
+    id: int = Field(description="Its id in the inbox (the SDK's docId).")
+    document_id: str = Field(description="DocumentId of the document it is, or is about.")
+    sender: str = Field(pattern=ORGAN_ID, description="From/OrganId.")
+    recipient: str = Field(pattern=ORGAN_ID)
+    kind: Literal["edoc", "status"]
+    business_type: int = Field(ge=0, le=3, description="A document's BussinessDocType.")
+    status_code: str | None = Field(description="A status message's StatusCode.")
+    content_sha256: str
+    content_length: int
+    received_at: datetime
+
+
+class CentralInbox(_Shape):
+    items: list[CentralInboxItem]
+    page: int
+    size: int
+    total: int
+
+
+class CentralMessage(CentralInboxItem):
+    edxml: str = Field(description="The message's bytes, base64, as its sender sent them.")
+
+
+class CentralAgencyUnknown(TranslationError):
+    code = "CENTRAL_AGENCY_UNKNOWN"
+    status = 422
+    title = "A central code (G) that names no body the national axis serves"
+
+
+class NotACentralAgency(TranslationError):
+    code = "NOT_A_CENTRAL_AGENCY"
+    status = 422
+    title = "The sender or reporter is not a central body: a province's goes through its QLVB"
+
+
 class NotOfCallingProvince(TranslationError):
     code = "NOT_OF_CALLING_PROVINCE"
     status = 403

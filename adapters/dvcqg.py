@@ -38,6 +38,7 @@ from adapters._dvc_requests import (
     path_code,
     post_json,
     query_error,
+    query_params,
     status_code,
 )
 from adapters._dvcqg_contracts import (
@@ -129,16 +130,9 @@ def _lookup_request(request: CanonicalRequest, _today: date) -> SystemRequest:
 def _query(
     request: CanonicalRequest, allowed: type[AgencyQuery | NationalDossierQuery]
 ) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """The query's parameters, each once and each one `allowed` names, and what is wrong with
-    them; a `province` is a 2-digit code."""
-    errors: list[dict[str, Any]] = []
-    query: dict[str, str] = {}
-    for name, value in request.query:
-        if name not in allowed.model_fields:
-            errors.append(query_error(name, "Unknown query parameter", "extra_forbidden"))
-        elif name in query:
-            errors.append(query_error(name, "Given more than once", "repeated"))
-        query[name] = value
+    """The query's parameters `allowed` names (`query_params`: each once, any other ignored),
+    and what is wrong with them; a `province` is a 2-digit code."""
+    query, errors = query_params(request, allowed.model_fields)
     province = query.get("province")
     if province is not None and not _PROVINCE.fullmatch(province):
         errors.append(query_error("province", "A 2-digit province code, e.g. 91", "pattern"))
@@ -242,7 +236,7 @@ def _agencies_result(envelope: Mapping[str, Any]) -> dict[str, Any]:
                 "province_code": text(item, "MATINH"),
             }
         )
-    return {"items": items}
+    return {"items": items, **_province_read(envelope)}
 
 
 def _fields_result(envelope: Mapping[str, Any]) -> dict[str, Any]:
@@ -293,8 +287,35 @@ def _province_read(page: Mapping[str, Any]) -> dict[str, Any]:
     return {"province_era": era, "province_codes": codes}
 
 
+_RULES: Mapping[str, tuple[list[str], str, str]] = {
+    "future_dated": (
+        ["body", "progress", "at"],
+        "Later than now",
+        "The progress entry is dated later than the national portal's clock (past the "
+        "tolerance LGSP_DOCUMENT_CLOCK_SKEW_SECONDS): a step is recorded once it is taken.",
+    ),
+    "unknown_province": (
+        ["query", "province"],
+        "No province of either era has this code",
+        'No province has this code, today\'s 34 or the 63 before 1 July 2025 (see "Two eras").',
+    ),
+}
+"""The rules the portal names (`QuyTac`, mock addition) when it refuses a request as
+malformed: where in the canonical request, the `errors` message, the detail."""
+
+
 def _refused(where: str) -> Callable[[Any], TranslationError]:
-    return refused_as_malformed(InvalidDossierRequest, "The national portal", where)
+    """The portal's "-1": the rule it names, said where it applies; else malformed at `where`."""
+    malformed = refused_as_malformed(InvalidDossierRequest, "The national portal", where)
+
+    def refused(payload: Any) -> TranslationError:
+        rule = payload.get("QuyTac") if isinstance(payload, Mapping) else None
+        if not isinstance(rule, str) or rule not in _RULES:
+            return malformed(payload)
+        loc, message, detail = _RULES[rule]
+        return InvalidDossierRequest(detail, errors=[{"loc": loc, "msg": message, "type": rule}])
+
+    return refused
 
 
 _WRITE_REFUSALS: Mapping[tuple[int, str], Callable[[Any], TranslationError]] = {

@@ -91,7 +91,7 @@ from adapters.base import (
     SystemResponse,
     TranslationError,
 )
-from formats.agency_codes import AgencyCodeClosed, refuse_closed
+from formats.agency_codes import CLOSED_FROM, AgencyCodeClosed, refuse_closed
 from formats.codes import ORGAN_ID
 from formats.dates import VIETNAM_TIME, now_in_vietnam
 from formats.edxml import (
@@ -155,7 +155,7 @@ class StatusReport(BaseModel):
 
 
 class InboxQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Any other parameter is ignored, as in every REST service (`_dvc_requests.query_params`)."""
 
     organ_id: str = Field(pattern=ORGAN_ID)
     page: int = Field(default=1, ge=1, le=1_000_000)
@@ -635,6 +635,18 @@ def _unknown_sender(operation: str, answer: Mapping[str, Any]) -> TranslationErr
     return UnknownSender(detail, organ_ids=_organ_ids(answer))
 
 
+def _closed(_operation: str, answer: Mapping[str, Any]) -> TranslationError:
+    """The system's AGENCY_CODE_CLOSED (a status reported in era 2026 by a body the 2025
+    merger closed) as the bus refuses such an organ id, naming the successor where it did."""
+    named = answer.get("SuccessorOrganId")
+    for organ_id in _organ_ids(answer):
+        try:
+            refuse_closed([organ_id], CLOSED_FROM, known={named} if isinstance(named, str) else ())
+        except AgencyCodeClosed as closed:
+            return closed
+    return AgencyCodeClosed("The reporting organ id's level-1 code was closed by the 2025 merger.")
+
+
 # Why an agency of another province was refused, per operation (see the mock's OTHER_PROVINCE).
 _ELSEWHERE = {
     SEND_DOCUMENT: "This province's document system cannot reach it over NDXP's document axis: "
@@ -679,6 +691,7 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
     (422, "UNKNOWN_ORGAN"): _unknown_organ,
     (422, "UNKNOWN_SENDER"): _unknown_sender,
     (422, "OTHER_PROVINCE"): _other_province,
+    (422, "AGENCY_CODE_CLOSED"): _closed,
     (422, "LOCAL_SENDER"): lambda _o, a: SenderInThisProvince(
         "The sender is an agency of this province; other provinces' documents only arrive here.",
         organ_ids=_organ_ids(a),
@@ -873,6 +886,7 @@ CONTRACTS: Mapping[str, OperationContract] = {
             DocumentNotFound,
             IllegalStatusTransition,
             NotAParty,
+            AgencyCodeClosed,
             RecipientInOtherProvince,
             InvalidStatusRequest,
             InvalidEdxml,

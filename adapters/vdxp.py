@@ -33,16 +33,22 @@ from adapters._common import (
     idempotency_refusals,
     require_xml,
     sdk_call,
+    validation_errors,
 )
 from adapters._qlvb_contracts import (
     DocumentNotFound,
     EdxmlMessage,
+    InvalidInboxQuery,
     NotAParty,
 )
 from adapters._vdxp_contracts import (
     AxisCannotForward,
+    CentralAgencyUnknown,
+    CentralInbox,
+    CentralMessage,
     DocumentIdConflict,
     NoRemoteRecipient,
+    NotACentralAgency,
     NotOfCallingProvince,
     RecipientNotServed,
     SenderNotServed,
@@ -60,13 +66,19 @@ from adapters.base import (
     SystemRequest,
     TranslationError,
 )
-from adapters.qlvb import document_id_from_key, document_key
+from adapters.qlvb import InboxQuery, document_id_from_key, document_key
 from formats.codes import ORGAN_ID
-from formats.edxml import STATUS_CODES, InvalidEdxml, read_edxml, read_status
+from formats.edxml import STATUS_CODES, InvalidEdxml, read_claims, read_edxml, read_status
 
 SUBMIT_DOCUMENT = "submit_document"
 SUBMIT_STATUS = "submit_status"
 GET_TRAIL = "get_trail"
+SEND_CENTRAL_DOCUMENT = "send_central_document"
+SEND_CENTRAL_STATUS = "send_central_status"
+GET_CENTRAL_INBOX = "get_central_inbox"
+GET_CENTRAL_MESSAGE = "get_central_message"
+CENTRAL_ORGAN_ID = re.compile(r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.G[0-9]{2}$")
+"""A central body's organ id (DOMAIN.md §6.2: G only on VPCP and other central codes)."""
 
 _XML = XML_MEDIA_TYPES
 
@@ -93,6 +105,44 @@ def _status_request(request: CanonicalRequest) -> SystemRequest:
     return sdk_call("/sendStatus", request.body, "application/xml")
 
 
+def _central(request: CanonicalRequest) -> CanonicalRequest:
+    """The request, once its sender (or reporter) is a central body: a province's agency
+    sends through its province's QLVB, which the axis's record of its province relies on."""
+    require_xml(request)
+    sender = read_claims(request.body).sender  # InvalidEdxml: it names no sender
+    if not CENTRAL_ORGAN_ID.match(sender):
+        raise NotACentralAgency(
+            "From/OrganId must be a central body's (…G and two digits); an agency of a "
+            "province sends through its province's document exchange (qlvb)."
+        )
+    return request
+
+
+def _central_inbox_request(request: CanonicalRequest) -> SystemRequest:
+    try:
+        query = InboxQuery.model_validate(dict(request.query))  # a repeated name: the last
+    except ValidationError as error:
+        raise InvalidInboxQuery(
+            "Give organ_id (like 000.00.00.G22), optionally kind (edoc, status), page (from "
+            "1) and size; see `errors`.",
+            errors=validation_errors(error, "query"),
+        ) from None
+    if not CENTRAL_ORGAN_ID.match(query.organ_id):
+        raise NotACentralAgency("Only a central body (…G and two digits) has a national inbox.")
+    body = {"organId": query.organ_id, "messagetype": query.kind, "page": query.page}
+    return sdk_call("/getReceivedEdocList", json.dumps({**body, "size": query.size}).encode(),
+                    "application/json")  # fmt: skip
+
+
+def _central_message_request(request: CanonicalRequest) -> SystemRequest:
+    organ_id = dict(request.query).get("organ_id", "")
+    key = request.path_params.get("id", "")
+    if not CENTRAL_ORGAN_ID.match(organ_id) or not key.isdigit() or len(key) > 18:
+        raise DocumentNotFound("No such message in a central body's inbox.")
+    body = json.dumps({"organId": organ_id, "docId": int(key)}).encode()
+    return sdk_call("/getEdoc", body, "application/json")
+
+
 def _trail_request(request: CanonicalRequest) -> SystemRequest:
     document_id = document_id_from_key(request.path_params.get("id", ""))
     body = json.dumps({"documentId": document_id}, ensure_ascii=False).encode()
@@ -100,6 +150,34 @@ def _trail_request(request: CanonicalRequest) -> SystemRequest:
 
 
 # --- answers --------------------------------------------------------------------------------
+
+
+def _read_central_inbox(answer: Mapping[str, Any]) -> CanonicalResponse:
+    """A page of a central body's inbox: its items, the page and size asked, the total."""
+    items = [_inbox_item(entry) for entry in _records(answer.get("Items"))]
+    inbox = {"items": items, "page": answer.get("Page"), "size": answer.get("Size"),
+             "total": answer.get("Total")}  # fmt: skip
+    return CanonicalResponse(200, _conforming(CentralInbox, inbox))
+
+
+def _read_central_message(answer: Mapping[str, Any]) -> CanonicalResponse:
+    message = {**_inbox_item(answer), "edxml": answer.get("Content")}
+    return CanonicalResponse(200, _conforming(CentralMessage, message))
+
+
+def _inbox_item(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": entry.get("DocId"),
+        "document_id": entry.get("DocumentId"),
+        "sender": entry.get("From"),
+        "recipient": entry.get("To"),
+        "kind": entry.get("MessageType"),
+        "business_type": entry.get("BusinessType"),
+        "status_code": entry.get("StatusCode"),
+        "content_sha256": entry.get("ContentSha256"),
+        "content_length": entry.get("ContentLength"),
+        "received_at": entry.get("ReceivedTime"),
+    }
 
 
 def _read_document(answer: Mapping[str, Any]) -> CanonicalResponse:
@@ -233,6 +311,9 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
     (404, "DOCUMENT_NOT_FOUND"): lambda _o, _a: DocumentNotFound(
         "No document with this id crossed the national axis."
     ),
+    (422, "INVALID_REQUEST"): lambda _o, _a: InvalidInboxQuery(
+        "The national axis refused the inbox query.", errors=[]
+    ),
     (422, "UNKNOWN_SENDER"): lambda _o, a: SenderNotServed(
         "The sender is not an agency of a province the axis serves.", organ_ids=_organ_ids(a)
     ),
@@ -245,6 +326,11 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
     ),
     (409, "DOCUMENT_CONFLICT"): lambda _o, _a: DocumentIdConflict(
         "A document with this DocumentId and other content crossed the axis before."
+    ),
+    (422, "UNKNOWN_CENTRAL_AGENCY"): lambda _o, a: CentralAgencyUnknown(
+        "The national axis serves no central body under this code (VPCP is 000.00.00.G22; "
+        "others are configured with LGSP_CENTRAL_AGENCIES).",
+        organ_ids=_organ_ids(a),
     ),
     (403, "NOT_A_PARTY"): lambda _o, _a: NotAParty(
         "Only the document's sender and the recipients it was forwarded to report its status."
@@ -264,6 +350,10 @@ _OPERATIONS: Mapping[str, _Operation] = {
     SUBMIT_DOCUMENT: _Operation(_document_request, _read_document),
     SUBMIT_STATUS: _Operation(_status_request, _read_status),
     GET_TRAIL: _Operation(_trail_request, _read_trail),
+    SEND_CENTRAL_DOCUMENT: _Operation(lambda r: _document_request(_central(r)), _read_document),
+    SEND_CENTRAL_STATUS: _Operation(lambda r: _status_request(_central(r)), _read_status),
+    GET_CENTRAL_INBOX: _Operation(_central_inbox_request, _read_central_inbox),
+    GET_CENTRAL_MESSAGE: _Operation(_central_message_request, _read_central_message),
 }
 
 
@@ -292,26 +382,34 @@ _SUBMIT_ERRORS: tuple[type[TranslationError], ...] = (
     NotOfCallingProvince,
 )
 
+
+def _submission(model: type[BaseModel], *errors: type[TranslationError]) -> OperationContract:
+    """An edXML message submitted (202 `model`), with its refusals and every submission's."""
+    return OperationContract(
+        model,
+        status=202,
+        request=EdxmlMessage,
+        request_media_types=_XML,
+        errors=(*errors, *_SUBMIT_ERRORS),
+    )
+
+
+_CENTRAL = (NotACentralAgency, CentralAgencyUnknown)
+
 CONTRACTS: Mapping[str, OperationContract] = {
-    SUBMIT_DOCUMENT: OperationContract(
+    SUBMIT_DOCUMENT: _submission(
         SubmittedDocument,
-        status=202,
-        request=EdxmlMessage,
-        request_media_types=_XML,
-        errors=(
-            SenderNotServed,
-            RecipientNotServed,
-            NoRemoteRecipient,
-            DocumentIdConflict,
-            *_SUBMIT_ERRORS,
-        ),
+        SenderNotServed,
+        RecipientNotServed,
+        NoRemoteRecipient,
+        DocumentIdConflict,
     ),
-    SUBMIT_STATUS: OperationContract(
-        SubmittedStatus,
-        status=202,
-        request=EdxmlMessage,
-        request_media_types=_XML,
-        errors=(DocumentNotFound, NotAParty, *_SUBMIT_ERRORS),
-    ),
+    SUBMIT_STATUS: _submission(SubmittedStatus, DocumentNotFound, NotAParty),
     GET_TRAIL: OperationContract(Trail, errors=(DocumentNotFound,)),
+    SEND_CENTRAL_DOCUMENT: _submission(
+        SubmittedDocument, *_CENTRAL, RecipientNotServed, DocumentIdConflict
+    ),
+    SEND_CENTRAL_STATUS: _submission(SubmittedStatus, *_CENTRAL, DocumentNotFound, NotAParty),
+    GET_CENTRAL_INBOX: OperationContract(CentralInbox, errors=(InvalidInboxQuery, *_CENTRAL)),
+    GET_CENTRAL_MESSAGE: OperationContract(CentralMessage, errors=(DocumentNotFound,)),
 }

@@ -12,7 +12,7 @@ provinces (INFERENCE) and are marked `assigned`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
@@ -60,20 +60,25 @@ def closure_of(organ_id: str, on: date) -> Closure | None:
     return CLOSED.get(organ_id.rpartition(".")[2])
 
 
-def refuse_closed(organ_ids: Iterable[str], on: date) -> None:
-    """AgencyCodeClosed naming the first organ id under a closed code, and its successor."""
+def refuse_closed(
+    organ_ids: Iterable[str], on: date, *, known: Container[str] | None = None
+) -> None:
+    """AgencyCodeClosed naming the first organ id under a closed code, and its successor: the
+    body of the same unit under the code that succeeds it, only where `known` (organ ids of
+    today's bodies; None: any) holds one: a district body has none."""
     for organ_id in organ_ids:
         closure = closure_of(organ_id, on)
         if closure is None:
             continue
         successor = f"{organ_id.rpartition('.')[0]}.{closure.successor}"
+        named = {"successor_organ_id": successor} if known is None or successor in known else {}
         raise AgencyCodeClosed(
             f"Since {CLOSED_FROM.isoformat()} {closure.province}'s code {closure.code} is closed "
             f"(QĐ 09/2025/QĐ-TTg): {closure.successor_province} succeeds it as "
             f"{closure.successor}. Documents dated before then keep their codes.",
             organ_id=organ_id,
             successor_code=closure.successor,
-            successor_organ_id=successor,
+            **named,
             successor_province=closure.successor_province,
             assigned=closure.assigned,
         )

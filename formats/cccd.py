@@ -1,9 +1,10 @@
 """The 12-digit personal identification number printed on the CCCD card: parse, check, build.
 
-Structure from Nghị định 137/2015/NĐ-CP Art. 13 and Thông tư 07/2016/TT-BCA Art. 7 (still in
-force under Luật Căn cước 2023 Art. 12), DOMAIN.md §5.3:
+Structure from Nghị định 137/2015/NĐ-CP Art. 13 (still in force under Luật Căn cước 2023
+Art. 12), DOMAIN.md §5.3; the province table of Thông tư 59/2021/TT-BCA Phụ lục I, which public
+validators cite today for the table Thông tư 07/2016/TT-BCA Appendix 1 had (FIDELITY-2026.md §4):
 
-    digits 1-3   province where the birth was registered (Thông tư 07/2016/TT-BCA Appendix 1)
+    digits 1-3   province where the birth was registered (Thông tư 59/2021/TT-BCA Phụ lục I)
     digit  4     century and gender: 0/1 = 1900s male/female, 2/3 = 2000s, … 8/9 = 2300s
     digits 5-6   last two digits of the birth year
     digits 7-12  random
@@ -24,9 +25,9 @@ from formats.errors import TranslationError
 Gender = Literal["male", "female"]
 CccdRule = Literal["format", "province_code", "birth_year"]
 
-# Thông tư 07/2016/TT-BCA Appendix 1, as listed in DOMAIN.md §5.3: "0" + the pre-2025 two-digit
-# province code (QĐ 124/2004/QĐ-TTg). CCCDs issued before the 2025 merger keep these prefixes,
-# and the 34 post-merger codes are a subset of them (DOMAIN.md §6.1).
+# Thông tư 59/2021/TT-BCA Phụ lục I (TT 07/2016's Appendix 1 values, DOMAIN.md §5.3): "0" + the
+# pre-2025 two-digit province code (QĐ 124/2004/QĐ-TTg). CCCDs issued before the 2025 merger
+# keep these prefixes, and the 34 post-merger codes are a subset of them (DOMAIN.md §6.1).
 PROVINCE_CODES: Mapping[str, str] = MappingProxyType(
     {
         "001": "Hà Nội",
@@ -161,7 +162,7 @@ def check_cccd(value: str, *, today: date) -> int:
     if province_code not in _PROVINCES:
         raise InvalidCccd(
             f"The first three digits '{province_code}' are not a province code "
-            "(Thông tư 07/2016/TT-BCA Appendix 1).",
+            "(Thông tư 59/2021/TT-BCA Phụ lục I).",
             rule="province_code",
         )
     birth_year = _BIRTH_YEARS[value[3:6]]

@@ -19,3 +19,12 @@ DOSSIER_CODE = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4,5
 PROCEDURE_CODE = r"^[1-3]\.[0-9]{6}((\.000\.00\.00)?\.[A-Z][0-9]{2})?$"
 """MaTTHC: the national code, optionally with a province's suffix, long (`1.001193.000.00.00.H33`)
 or short (`1.012784.H21`, as Gia Lai's iGate writes newer procedures; FIDELITY-2026.md §1)."""
+
+
+def procedure_code_forms(national_code: str, letter_code: str) -> tuple[str, str, str]:
+    """The spellings of one procedure under a province's level-1 code, as `PROCEDURE_CODE`
+    reads them: national (`1.001193`), long (`1.001193.000.00.00.H01`) and short
+    (`1.001193.H01`). Every reader of a MaTTHC resolves it with these, so none accepts a form
+    another refuses."""
+    long_form = f"{national_code}.000.00.00.{letter_code}"
+    return national_code, long_form, f"{national_code}.{letter_code}"

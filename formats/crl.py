@@ -23,6 +23,11 @@ _CRL_SIGNATURES = frozenset(
 """The algorithms a CRL's signature is verified with (STYLE: an explicit list)."""
 
 
+TRUST_BUNDLE_MAX_BYTES = 512 * 1024
+"""The most a trust bundle (roots, then CRLs: the bus CA's `ca/trust.pem`) may weigh: what a
+relying party reads of one (assigned). The CA refuses a root or CRL that would take it past."""
+
+
 def crls_in(pem: str) -> tuple[x509.CertificateRevocationList, ...]:
     """The CRL blocks of a PEM bundle (roots, then the CRLs of CAs under them, as an operator
     supplies them), in order; the certificates beside them are not read here."""

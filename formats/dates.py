@@ -85,6 +85,13 @@ def format_ddmmyyyy(d: date) -> str:
     return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
 
 
+def latest_allowed(now: datetime, skew_seconds: float) -> datetime:
+    """The latest moment a record may say it happened at, in Vietnam time: `now` plus the
+    `skew_seconds` two systems' clocks may differ by. Nothing is dated ahead of it: a document,
+    a status message, a dossier's progress (the `future_dated` rule)."""
+    return (now + timedelta(seconds=skew_seconds)).astimezone(VIETNAM_TIME)
+
+
 def parse_dvcqg_time(text: str) -> datetime:
     """`yyyyMMddHHmmss` as an aware datetime in Vietnam time; ValueError otherwise.
 

@@ -348,7 +348,10 @@ def read_claims(data: bytes, *, limits: EdxmlLimits = DEFAULT_LIMITS) -> Claims:
     sender = need(message, "From", "MessageHeader")
     with noting():  # leniently, as the readers the message goes on to
         organ_id: str = field_from_xml(sender, _ORGANISATION[0], "MessageHeader/From")
-        document_id: str | None = field_from_xml(message, _DOCUMENT_ID_FIELD, "MessageHeader")
+        try:
+            document_id: str | None = field_from_xml(message, _DOCUMENT_ID_FIELD, "MessageHeader")
+        except InvalidEdxml:  # the reader it goes on to refuses it, with its own rule
+            document_id = None
     return Claims(organ_id, document_id)
 
 

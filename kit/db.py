@@ -9,6 +9,9 @@ interleave across processes (the audit chain) ask for `BEGIN IMMEDIATE` with the
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, inspect, text
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -27,6 +31,8 @@ from sqlalchemy.types import TypeDecorator
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
+
+logger = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -111,12 +117,22 @@ def _into_wal(cursor: Any, *, deadline: float) -> None:
         pause = min(pause * 2, 0.1)
 
 
+def application_name() -> str:
+    """How this process's PostgreSQL sessions are named (`pg_stat_activity`), unless the URL
+    names them: a lock's holder then says which process it is."""
+    return f"lgsp pid {os.getpid()}"
+
+
 def make_engine(
     url: str, *, sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT_SECONDS, **kwargs: Any
 ) -> AsyncEngine:
     """Create the engine; for SQLite, create the file's folder and apply the recipe plus WAL."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        if parsed.get_backend_name() == "postgresql" and "application_name" not in parsed.query:
+            named = {"application_name": application_name()}
+            connect_args = {**named, **kwargs.pop("connect_args", {})}
+            kwargs["connect_args"] = connect_args
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
     if parsed.database and parsed.database != ":memory:":
@@ -145,14 +161,84 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
 
 
 SCHEMA_LOCK_ID = 0x4C475350  # "LGSP": one advisory lock for every process creating tables
-ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:id, hashtext(current_schema()))")
+TRY_ADVISORY_LOCK = text(
+    "SELECT pg_try_advisory_xact_lock(:id, hashtext(coalesce(current_schema(), '')))"
+)
 """PostgreSQL's advisory locks are the whole database's: keyed by the schema too, processes
 sharing a schema take turns, while buses on other schemas of one database (the test suite's
-workers, the pytest plugin's sessions) never wait on each other's start-up."""
+workers, the pytest plugin's sessions) never wait on each other's start-up. No schema yet (a
+`search_path` naming none that exists): one key, and `create_all` says what is missing."""
+_LOCK_HOLDER = text(
+    """
+    SELECT a.pid, a.application_name, a.state, a.wait_event_type, a.wait_event,
+           extract(epoch FROM clock_timestamp() - a.xact_start)::int AS seconds,
+           left(a.query, 300) AS query
+    FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND l.classid = CAST(:id AS oid)
+      AND l.objid = CAST(hashtext(coalesce(current_schema(), '')) AS oid)
+    """
+)
+ADVISORY_LOCK_WAIT_SECONDS = 30.0
+"""How long a start-up waits for another process's turn at creating tables or provisioning
+(assigned): a turn takes well under a second. Past it the start fails naming the lock's holder,
+instead of waiting for ever on a session left open (a test tier's buses once all timed out
+together, with nothing saying what they waited for)."""
+_LOCK_REPORT_AFTER_SECONDS = 5.0
+
+
+class LockWaitTimeout(Exception):
+    """An advisory lock another session held for too long; the message names that session."""
+
+
+async def hold_advisory_lock(conn: AsyncConnection, lock_id: int, *, purpose: str) -> None:
+    """Take the advisory lock `lock_id` of the connection's schema until its transaction ends
+    (PostgreSQL only), waiting `ADVISORY_LOCK_WAIT_SECONDS` at most.
+
+    Asked for again and again rather than waited for in the server, so that a wait that lasts
+    can say who holds the lock (a warning after 5 s, then `LockWaitTimeout`), and a start-up
+    cancelled meanwhile leaves no statement waiting in the server.
+    """
+    limit = ADVISORY_LOCK_WAIT_SECONDS
+    started = time.monotonic()
+    pause, reported = 0.005, False
+    while not (await conn.execute(TRY_ADVISORY_LOCK, {"id": lock_id})).scalar_one():
+        waited = time.monotonic() - started
+        if waited >= limit:
+            holder = await _lock_holder(conn, lock_id)
+            raise LockWaitTimeout(
+                f"waited {waited:.0f} s for the lock on {purpose} in schema "
+                f"{await _schema(conn)}, held by {holder}"
+            )
+        if not reported and waited >= min(_LOCK_REPORT_AFTER_SECONDS, limit / 2):
+            reported = True
+            holder = await _lock_holder(conn, lock_id)
+            logger.warning("still waiting for the lock on %s, held by %s", purpose, holder)
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.25)
+
+
+async def _lock_holder(conn: AsyncConnection, lock_id: int) -> str:
+    """Who holds the lock, as `pg_stat_activity` sees them: what a stuck start-up must say."""
+    row = (await conn.execute(_LOCK_HOLDER, {"id": lock_id})).mappings().first()
+    if row is None:
+        return "a session that has let it go since"
+    kind, event = row["wait_event_type"], row["wait_event"]
+    waiting = f", waiting on {kind}/{event}" if row["state"] == "active" and kind else ""
+    return (
+        f"server process {row['pid']} ({row['application_name'] or 'no application name'}), "
+        f"{row['state']}{waiting}, its transaction begun {row['seconds'] or 0} s ago; "
+        f"its last statement: {row['query']!r}"
+    )
+
+
+async def _schema(conn: AsyncConnection) -> str:
+    return str((await conn.execute(text("SELECT current_schema()"))).scalar_one())
 
 
 async def create_tables(engine: AsyncEngine, metadata: MetaData) -> None:
-    """`create_all`, one process at a time on PostgreSQL.
+    """`create_all`, one process at a time on PostgreSQL (`hold_advisory_lock`).
 
     Processes starting together on a fresh database (docker compose) would otherwise race to
     create the same tables and types, and all but one fail on a unique violation. On SQLite,
@@ -162,7 +248,7 @@ async def create_tables(engine: AsyncEngine, metadata: MetaData) -> None:
         conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
         async with conn.begin():
             if conn.dialect.name == "postgresql":
-                await conn.execute(ADVISORY_LOCK, {"id": SCHEMA_LOCK_ID})
+                await hold_advisory_lock(conn, SCHEMA_LOCK_ID, purpose="creating tables")
             await conn.run_sync(metadata.create_all)
             await conn.run_sync(add_missing_columns, metadata)
 

@@ -94,6 +94,7 @@ def mock_config(context: SystemContext, system: str | None = None) -> SystemConf
         signature_policy=settings.signature_policies.get(instance.name, "report"),
         trust_refresh_seconds=settings.crl_cache_seconds,
         clock_skew_seconds=settings.document_clock_skew_seconds,
+        central_agencies=dict(settings.central_agencies),
         sole_writer=settings.systems_sole_writer_here,
     )
     if context.bus is None:

@@ -26,8 +26,11 @@ _KEEP_HEAD, _KEEP_TAIL = 3, 2
 # A digit as a request target or a body may spell it: itself, percent-encoded (RFC 3986 §2.1;
 # `%30` is 0) or an XML character reference (`&#48;`, `&#x30;`). Each is read as its digit
 # before the run is measured, or `/citizens/%3091048993438` would be logged whole (F13).
-_ENCODED_DIGIT = re.compile(r"%3(\d)|&#0*(4[89]|5[0-7]);|&#[xX]0*3(\d);")
-_DIGIT_RUN = re.compile(r"(?:\d|%3\d|&#0*(?:4[89]|5[0-7]);|&#[xX]0*3\d;)+")
+# A full-width digit (U+FF10…FF19, which `\d` matches as it is) percent-encoded is
+# `%EF%BC%90`…`%EF%BC%99`, in either case: a CCCD so spelt is refused 422, and was logged whole.
+_ENCODED_DIGIT = re.compile(r"%3(\d)|&#0*(4[89]|5[0-7]);|&#[xX]0*3(\d);|%[eE][fF]%[bB][cC]%9(\d)")
+_DIGIT_RUN = re.compile(r"(?:\d|%3\d|&#0*(?:4[89]|5[0-7]);|&#[xX]0*3\d;|%[eE][fF]%[bB][cC]%9\d)+")
+_FULL_WIDTH = re.compile(r"%[eE][fF]%[bB][cC]%9")
 
 
 def _mask_digits(digits: str) -> str:
@@ -48,8 +51,8 @@ def _mask_plain(match: re.Match[str]) -> str:
 
 
 def _decoded(match: re.Match[str]) -> str:
-    percent, decimal, hexadecimal = match.groups()
-    return percent or hexadecimal or chr(int(decimal))
+    percent, decimal, hexadecimal, full_width = match.groups()
+    return percent or hexadecimal or full_width or chr(int(decimal))
 
 
 def _mask_run(match: re.Match[str]) -> str:
@@ -78,7 +81,7 @@ def mask_personal_data(text: str) -> str:
         if size == 12 or size == 9:
             return f"{text[:_KEEP_HEAD]}{_HIDDEN[size]}{text[-_KEEP_TAIL:]}"
         return text
-    if "%3" in text or "&#" in text:
+    if "%3" in text or "&#" in text or ("%" in text and _FULL_WIDTH.search(text)):
         return _DIGIT_RUN.sub(_mask_run, text)
     if not text.isascii():
         return _ID_RUN.sub(_mask_plain, text)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, StringConstraints, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_CLIENT_SECRET = "lgsp-demo-secret"  # noqa: S105 - published on purpose; refused in production
@@ -265,8 +265,18 @@ class Settings(BaseSettings):
     document_clock_skew_seconds: float = Field(default=300.0, ge=0, le=86_400)
     """How far ahead of now a document's PromulgationDate, a status message's Timestamp or a
     TraceHeader Timestamp may be before the embedded document systems and the national axis
-    refuse it, 422 `INVALID_EDXML` with rule `future_dated` (assigned: 300 s for clocks that
-    differ; the sources are silent)."""
+    refuse it, 422 `INVALID_EDXML` with rule `future_dated`, and a dossier's progress entry
+    before the national portal does (assigned: 300 s for clocks that differ; the sources are
+    silent)."""
+
+    central_agencies: dict[
+        Annotated[str, StringConstraints(pattern=r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.G[0-9]{2}$")],
+        Annotated[str, StringConstraints(min_length=1, max_length=200)],
+    ] = Field(default_factory=dict)
+    """Central bodies beside VPCP (`000.00.00.G22`, sourced, DOMAIN.md §6.2) that the national
+    document axis serves, organ id (`…G` and two digits) → name: assigned, the sources list no
+    other central code with its body. As JSON: `LGSP_CENTRAL_AGENCIES='{"000.00.00.G14":
+    "Bộ Nội vụ"}'`."""
 
     signature_policies: dict[str, Literal["report", "refuse"]] = Field(default_factory=dict)
     """Per instance, what its document system does with a document whose signature is not

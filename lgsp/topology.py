@@ -18,6 +18,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
 
+from adapters.dialects.lgspaccesstoken import Variant as AccessTokenVariant
+
 Era = Literal["2026", "2024"]
 """Which built-in topology: today's provinces, or the seeded ones before 1 July 2025."""
 
@@ -52,6 +54,10 @@ SOURCED_DIALECTS: dict[str, tuple[Dialect, ...]] = {
 """Instance name → the real dialects a source says that province's LGSP speaks, spoken there by
 default beside the bus's own. Every other instance speaks only `bus` unless its topology entry
 lists `dialects`."""
+
+SOURCED_ACCESS_TOKEN_VARIANTS: dict[str, AccessTokenVariant] = {"hochiminh": "hochiminh"}
+"""Instance name → the form of `lgspaccesstoken` a source shows its LGSP taking: HCM's
+`Authorization` header and `{StatusCode, …}` envelope (DOMAIN.md §2.2); elsewhere Hậu Giang's."""
 
 
 class SystemSpec(BaseModel):
@@ -115,6 +121,13 @@ class InstanceSpec(BaseModel):
         description="The dialects callers may speak at this instance's door, `bus` among "
         "them; unset means `bus` plus what a source names for the province (SOURCED_DIALECTS).",
     )
+    lgspaccesstoken_variant: AccessTokenVariant | None = Field(
+        default=None,
+        description="The form its `lgspaccesstoken` door takes: `haugiang` (the `lgspaccesstoken` "
+        "header, `{error_code, message, data}`) or `hochiminh` (the same JSON in `Authorization`, "
+        "`{StatusCode, Status, ThrowException, Description, ResultObject}`); unset means the "
+        "province's sourced one (SOURCED_ACCESS_TOKEN_VARIANTS), else `haugiang`.",
+    )
 
     @model_validator(mode="after")
     def _province_has_code(self) -> InstanceSpec:
@@ -147,6 +160,12 @@ class InstanceSpec(BaseModel):
         if self.dialects is not None:
             return (BUS_DIALECT, *(d for d in self.dialects if d != BUS_DIALECT))
         return (BUS_DIALECT, *SOURCED_DIALECTS.get(self.name, ()))
+
+    @property
+    def access_token_variant(self) -> AccessTokenVariant:
+        """The form of `lgspaccesstoken` this instance's door takes."""
+        chosen = self.lgspaccesstoken_variant
+        return chosen or SOURCED_ACCESS_TOKEN_VARIANTS.get(self.name, "haugiang")
 
     @property
     def mount_path(self) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi.telemetry import TelemetryConfig
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, StringConstraints
 
 NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 """Every mock's `FastAPI(telemetry=...)`: FastAPI's OpenTelemetry bridge asks the global
@@ -32,6 +32,20 @@ class SystemConfig(BaseModel):
         default_factory=dict,
         description="Every province of the topology: legacy 2-digit code → instance name. "
         "National systems serve them all; a province's systems find where other provinces are.",
+    )
+    central_agencies: dict[
+        Annotated[str, StringConstraints(pattern=r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.G[0-9]{2}$")],
+        Annotated[str, StringConstraints(min_length=1, max_length=200)],
+    ] = Field(
+        default_factory=dict,
+        description="Central bodies beside VPCP (000.00.00.G22, sourced): organ id (its last "
+        "group G and two digits) → name, served by the national document axis itself "
+        "(assigned: the sources list no other central code with its body).",
+    )
+    national_instance: str = Field(
+        default="ndxp",
+        description="The bus instance of the national systems, whose axis serves central "
+        "bodies: where a province's document system addresses them.",
     )
     seed: int = Field(default=0, description="Same seed, same data.")
     population: int = Field(default=200, ge=1, le=100_000)
@@ -95,7 +109,7 @@ class SystemConfig(BaseModel):
         description="How far ahead of the document system's (and the axis's) clock a document's "
         "PromulgationDate, a status message's Timestamp or a TraceHeader's Timestamp may be "
         "before it is refused as future-dated (INVALID_EDXML, rule future_dated; assigned: "
-        "300 s, the sources are silent).",
+        "300 s, the sources are silent); the national portal's, a progress entry's time.",
     )
     signature_policy: Literal["report", "refuse"] = Field(
         default="report",

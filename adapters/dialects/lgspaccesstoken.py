@@ -1,8 +1,11 @@
 """The `lgspaccesstoken` dialect (Hậu Giang, HCM, Khánh Hòa; DOMAIN.md §2.2).
 
-A caller sends `lgspaccesstoken: base64(JSON {AppName, AccessKey, SecretKey, PartnerCode,
-PartnerCodeCus})` on every call, alone or beside `Authorization: Bearer` with a token obtained
-with it, and reads `{error_code, message, data}` back, `"0"` meaning success.
+A caller sends `base64(JSON {AppName, AccessKey, SecretKey, PartnerCode, PartnerCodeCus})` on
+every call. In Hậu Giang's and Khánh Hòa's form (`HAUGIANG`) it is the `lgspaccesstoken` header,
+alone or beside `Authorization: Bearer` with a token obtained with it, and the caller reads
+`{error_code, message, data}` back, `"0"` meaning success. In HCM's (`HOCHIMINH`) it is the
+`Authorization` header itself, and the caller reads `{StatusCode, Status, ThrowException,
+Description, ResultObject}`.
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from formats import ngsp
 
@@ -41,16 +45,17 @@ class AccessToken:
         return f"AccessToken(app_name={self.app_name!r}, access_key={self.access_key!r})"
 
 
-def parse(value: str) -> AccessToken:
+def parse(value: str, *, header: str = HEADER) -> AccessToken:
+    """The credentials in `value`, the JSON sent in `header` (named in a refusal's message)."""
     if len(value) > MAX_HEADER_LENGTH:
-        raise HeaderError(f"The {HEADER} header is longer than {MAX_HEADER_LENGTH} characters.")
+        raise HeaderError(f"The {header} header is longer than {MAX_HEADER_LENGTH} characters.")
     try:
         document = json.loads(base64.b64decode(value.strip(), validate=True).decode("utf-8"))
     except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError):
         # RecursionError: `[[[…` nested past the stack fits in the length bound (finding 8).
-        raise HeaderError(f"The {HEADER} header is not base64 of a JSON object.") from None
+        raise HeaderError(f"The {header} header is not base64 of a JSON object.") from None
     if not isinstance(document, dict):
-        raise HeaderError(f"The {HEADER} header is not base64 of a JSON object.")
+        raise HeaderError(f"The {header} header is not base64 of a JSON object.")
     fields: dict[str, str] = {}
     for name in _FIELDS:
         field = document.get(name, "")
@@ -58,7 +63,7 @@ def parse(value: str) -> AccessToken:
             raise HeaderError(f"{name} must be a string of at most {MAX_FIELD_LENGTH} characters.")
         fields[name] = field
     if not fields["AccessKey"] or not fields["SecretKey"]:
-        raise HeaderError(f"The {HEADER} header needs AccessKey and SecretKey.")
+        raise HeaderError(f"The {header} header needs AccessKey and SecretKey.")
     return AccessToken(*(fields[name] for name in _FIELDS))
 
 
@@ -109,3 +114,50 @@ def error_code(status: int, problem_code: str | None = None) -> str:
 def failure(status: int, message: str, *, problem_code: str | None = None) -> dict[str, Any]:
     """The envelope of a refusal; `message` is the bus's own (it names no internals)."""
     return ngsp.envelope(None, error_code=error_code(status, problem_code), message=message)
+
+
+def hcm_success(data: Any) -> dict[str, Any]:
+    """HCM's envelope as its Python client reads it (DOMAIN.md §2.2, code index 40420095176);
+    the `Description` of a success is assigned."""
+    return {
+        "StatusCode": 200,
+        "Status": "SUCCESS",
+        "ThrowException": False,
+        "Description": "Thành công",
+        "ResultObject": data,
+    }
+
+
+HCM_FAILED = "FAIL"
+"""`Status` of a refusal: assigned (the source shows only a success)."""
+
+
+def hcm_failure(status: int, message: str, *, problem_code: str | None = None) -> dict[str, Any]:
+    """A refusal in HCM's envelope: `StatusCode` the HTTP status, `Status` `FAIL`, and
+    `ThrowException` true for a server error (all assigned); `message` is the bus's own."""
+    del problem_code  # HCM's envelope has no code beside the status; the message begins with it
+    return {
+        "StatusCode": status,
+        "Status": HCM_FAILED,
+        "ThrowException": status >= 500,
+        "Description": message,
+        "ResultObject": None,
+    }
+
+
+Variant = Literal["haugiang", "hochiminh"]
+
+
+@dataclass(frozen=True)
+class Form:
+    """Where a variant's caller puts the credentials, and how its answers are written."""
+
+    header: str
+    success: Callable[[Any], dict[str, Any]]
+    failure: Callable[..., dict[str, Any]]
+
+
+FORMS: dict[Variant, Form] = {
+    "haugiang": Form(HEADER, success, failure),
+    "hochiminh": Form("Authorization", hcm_success, hcm_failure),
+}

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kit.db import ADVISORY_LOCK
+from kit.db import hold_advisory_lock
 from lgsp.auth.clients import ALL_METHODS, ensure_client
 from lgsp.auth.credentials import check_chosen_secret
 from lgsp.auth.federation import NDXP_CLIENT_ID, federation_secret, province_client_id
@@ -84,11 +84,12 @@ async def hold_provisioning_lock(session: AsyncSession) -> None:
 
     Workers starting together would otherwise each create a signing key without seeing the
     other's, and refuse the tokens the other signs. SQLite: the write lock (`BEGIN IMMEDIATE`,
-    lgsp/db.py); PostgreSQL: a transaction-scoped advisory lock.
+    lgsp/db.py); PostgreSQL: a transaction-scoped advisory lock, waited for a bounded time
+    (`kit.db.hold_advisory_lock`: past it the start fails naming who holds it).
     """
     connection = await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     if connection.dialect.name == "postgresql":
-        await connection.execute(ADVISORY_LOCK, {"id": PROVISIONING_LOCK_ID})
+        await hold_advisory_lock(connection, PROVISIONING_LOCK_ID, purpose="provisioning clients")
 
 
 async def _provision_demo_client(

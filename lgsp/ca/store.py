@@ -30,7 +30,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from formats.crl import crls_in
+from formats.crl import TRUST_BUNDLE_MAX_BYTES, crls_in
 from lgsp.auth import keys as auth_keys
 from lgsp.ca.authority import (
     SIGNING_DAYS,
@@ -48,6 +48,8 @@ FOLDER = "ca"
 MAX_LISTED = 1000
 """Certificates listed at most (newest first): the listing stays bounded however many exist."""
 MAX_ADDED_ROOTS = 100
+OWN_ROOT_ROOM = 16 * 1024
+"""What `trust_pem` keeps free of added roots and CRLs for this CA's own root."""
 
 
 @dataclass(frozen=True)
@@ -211,12 +213,26 @@ class CertificateAuthority:
             added = not path.exists()
             if added and len(self.added_roots()) >= MAX_ADDED_ROOTS:
                 raise ValueError(f"at most {MAX_ADDED_ROOTS} roots can be added")
+            pem = certificate_pem(certificate)
+            crl_path = path.with_suffix(".crl")
+            pems = b"".join(crl.public_bytes(serialization.Encoding.PEM) for crl in crls)
+            grows = (len(pem) if added else 0) + (len(pems) - _size(crl_path) if crls else 0)
+            if self._added_bytes() + grows > TRUST_BUNDLE_MAX_BYTES - OWN_ROOT_ROOM:
+                raise ValueError(
+                    "ca/trust.pem would weigh more than the "
+                    f"{TRUST_BUNDLE_MAX_BYTES // 1024} KiB the document systems read of it: "
+                    "give fewer or smaller CRLs, or remove a root"
+                )
             if crls:
-                pems = b"".join(crl.public_bytes(serialization.Encoding.PEM) for crl in crls)
-                self._write(path.with_suffix(".crl"), pems)
+                self._write(crl_path, pems)
             if added:
-                self._write(path, certificate_pem(certificate))
+                self._write(path, pem)
         return added
+
+    def _added_bytes(self) -> int:
+        """What the added roots and their CRLs weigh in `trust_pem`."""
+        folder = self.folder / "roots"
+        return sum(_size(path) for path in folder.glob("*.*")) if folder.is_dir() else 0
 
     def root_crls(self, certificate: x509.Certificate) -> list[x509.CertificateRevocationList]:
         """The CRLs an added root carries (none for a root not added)."""
@@ -286,3 +302,7 @@ def _issued_by(cert: x509.Certificate, root: x509.Certificate) -> bool:
     except (ValueError, TypeError, InvalidSignature):
         return False
     return True
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0

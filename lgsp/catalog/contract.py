@@ -181,7 +181,7 @@ def service_document(
                     "type": "oauth2",
                     "flows": {
                         "clientCredentials": {
-                            "tokenUrl": "token",
+                            "tokenUrl": token_url(server),
                             "scopes": {service.id: service.title},
                         }
                     },
@@ -189,6 +189,12 @@ def service_document(
             },
         },
     }
+
+
+def token_url(server: str) -> str:
+    """The instance's token endpoint, written out in full: a relative `token` resolves against
+    the server URL (OAS 3.1, RFC 3986 §5.2) to its parent's `…/lgsp/token`, which does not exist."""
+    return f"{server}/token"
 
 
 def _add_examples(

@@ -101,9 +101,18 @@ def add_trusted_root(args: argparse.Namespace) -> int:
     from lgsp.ca import tasks
     from lgsp.ca.schemas import MAX_CRLS_PEM
     from lgsp.ca.store import CertificateAuthority
+    from lgsp.errors import BadCertificate
 
     ca = CertificateAuthority(settings_from(args).data_dir)
-    pem = args.pem.read_text(encoding="ascii")[: 16 * 1024 + MAX_CRLS_PEM]
+    limit = 16 * 1024 + MAX_CRLS_PEM  # a root and its CRLs, as the admin API takes them
+    with args.pem.open("rb") as file:
+        data = file.read(limit + 1)
+    if len(data) > limit:  # never cut: a CRL cut in half would go unread, its revocations lost
+        raise BadCertificate(
+            f"{args.pem} is over {limit // 1024} KiB: give the root and at most "
+            f"{MAX_CRLS_PEM // 1024} KiB of its CRLs."
+        )
+    pem = data.decode("ascii")
     # the root's CRLs after it, as in LGSP_TRUSTED_ROOTS_FILE
     crls = pem if "-----BEGIN X509 CRL-----" in pem else ""
     print_json(tasks.add_root(ca, pem, crls_pem=crls).model_dump(mode="json"), ensure_ascii=False)

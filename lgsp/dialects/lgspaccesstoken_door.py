@@ -1,5 +1,7 @@
 """The `lgspaccesstoken` door (`adapters.dialects.lgspaccesstoken`).
 
+The instance's topology entry chooses the form (`lgspaccesstoken_variant`): Hậu Giang's header
+and envelope, or HCM's (the JSON in `Authorization`, `{StatusCode, …}`; DOMAIN.md §2.2).
 `RECEIVER_CODE` names the province a provincial service is asked at: an instance's name, a
 province code (today's, or one of the old provinces merged into it), or an agency's organ id
 (QĐ 20/2020: its level-1 letter code is its province's), as the Khánh Hòa client and the
@@ -43,12 +45,13 @@ class AccessTokenDoor(Door):
     async def serve(self, call: DoorCall) -> None:
         verdict: str | None = None
         credentials: lat.AccessToken | None = None
-        raw = header(call.scope, lat.HEADER.encode())
+        form = lat.FORMS[call.instance.spec.access_token_variant]
+        raw = header(call.scope, form.header.lower().encode())
         if raw is None:
-            verdict = f"Send the {lat.HEADER} header."
+            verdict = self._missing(form)
         else:
             try:
-                credentials = lat.parse(raw)
+                credentials = lat.parse(raw, header=form.header)
             except lat.HeaderError as error:
                 verdict = str(error)
         if call.relative == "/token":
@@ -60,7 +63,7 @@ class AccessTokenDoor(Door):
             if answer.status == 200 or not answer.translatable:
                 await answer.replay(call.send)
                 return
-            await self._envelope(call.send, answer, verdict)
+            await self._envelope(call.send, answer, verdict, form)
             return
         credential = None
         if credentials is not None and raw is not None:
@@ -90,7 +93,9 @@ class AccessTokenDoor(Door):
                     call.receive,
                     recorded=False,
                 )
-                await self._reply(call, answer, lambda send: self._envelope(send, answer, None))
+                await self._reply(
+                    call, answer, lambda send: self._envelope(send, answer, None, form)
+                )
                 return
             extra.append((TARGET_HEADER.lower().encode(), (target or receiver).encode("latin-1")))
         answer = await self._to_core(
@@ -105,7 +110,7 @@ class AccessTokenDoor(Door):
         if not answer.translatable:
             await answer.replay(call.send)
             return
-        await self._reply(call, answer, lambda send: self._envelope(send, answer, verdict))
+        await self._reply(call, answer, lambda send: self._envelope(send, answer, verdict, form))
 
     def _receiver_instance(self, bus: BusState, receiver: str) -> str | None:
         """The province instance `RECEIVER_CODE` names; None when it names none of this bus."""
@@ -187,14 +192,25 @@ class AccessTokenDoor(Door):
             return None, f"The bearer token was not issued to the client of the {lat.HEADER}."
         return f"Bearer {given.strip()}", None
 
-    async def _envelope(self, send: Send, answer: Answer, verdict: str | None) -> None:
+    @staticmethod
+    def _missing(form: lat.Form) -> str:
+        """Why a call without the credentials is refused, naming where this instance reads them."""
+        other = next(f for f in lat.FORMS.values() if f.header != form.header)
+        return (
+            f"Send the {form.header} header (this LGSP does not read the JSON in "
+            f"{other.header}: its topology entry's lgspaccesstoken_variant chooses)."
+        )
+
+    async def _envelope(
+        self, send: Send, answer: Answer, verdict: str | None, form: lat.Form
+    ) -> None:
         status, body = answer.status, answer.body
         if status < 400:
             try:
                 data: Any = json.loads(body) if body else None
             except (ValueError, RecursionError):  # a system's answer nested past the stack
                 data = body.decode("utf-8", "replace")
-            document = lat.success(data)
+            document = form.success(data)
         else:
             problem = problem_of(body)
             message = str(
@@ -208,7 +224,7 @@ class AccessTokenDoor(Door):
             message = message.replace(TARGET_HEADER, lat.RECEIVER_HEADER)
             if stable is not None:
                 message = f"{stable}: {message}"
-            document = lat.failure(status, message, problem_code=stable)
+            document = form.failure(status, message, problem_code=stable)
         kept = [(k, v) for k, v in answer.headers if k.lower() in KEPT_FROM_CORE]
         await respond(send, status, document, kept=kept)
         if answer.failure is not None:

@@ -12,8 +12,8 @@ from lgsp.dialects.opencps_door import OpenCpsDoor
 from lgsp.dialects.soap_door import SoapDoor
 from lgsp.dialects.vdxpsdk_door import VdxpSdkDoor
 from lgsp.errors import DialectNotSpoken
-from lgsp.state import bus_state_from_scope
-from lgsp.topology import Dialect, InstanceSpec
+from lgsp.state import BusState, bus_state_from_scope
+from lgsp.topology import BUS_DIALECT, Dialect, InstanceSpec
 
 DOORS: dict[Dialect, type[Door]] = {
     "apim": ApimDoor,
@@ -89,9 +89,17 @@ class ClosedDoor:
             "speaks the dialects its topology entry lists in `dialects`.",
             dialect=self.dialect,
             spoken_at=spoken_at,
+            to_speak_it=self._topology_line(bus),
         )
         reply = problem_reply(scope, error, instance=self.instance)
         await answer_recorded(scope, receive, send, reply, instance=self.instance, base=base)
+
+    def _topology_line(self, bus: BusState) -> str:
+        """The line of this instance's topology entry (`LGSP_TOPOLOGY_FILE`) that opens the door."""
+        spec = bus.topology.get(self.instance)
+        spoken = (*(spec.spoken if spec is not None else (BUS_DIALECT,)), self.dialect)
+        listed = ", ".join(f'"{dialect}"' for dialect in spoken)
+        return f"dialects = [{listed}] in the [[instances]] entry named {self.instance!r}"
 
 
 def door_urls(spec: InstanceSpec, base_url: str) -> dict[str, str]:

@@ -35,6 +35,7 @@ from urllib.parse import quote, urlencode
 from starlette.types import ASGIApp
 
 from adapters.dialects import opencps as dvc
+from formats.codes import procedure_code_forms
 from formats.dates import VIETNAM_TIME
 from lgsp.dialects.door import (
     Door,
@@ -261,11 +262,20 @@ async def _procedure(core: _Core, document: Document) -> Document:
     matches = [
         dvc.procedure_detail(item)
         for item in problem_of(answer.body).get("items", [])
-        if code in (item.get("code"), item.get("national_code"))
+        if code in _spellings(item)
     ]
     if not matches:
         return dvc.reply(dvc.NOT_FOUND, "Không tìm thấy thủ tục", result=[])
     return dvc.reply(dvc.OK, "Thành công", result=matches[:1])
+
+
+def _spellings(item: Document) -> tuple[str, ...]:
+    """Every form of a listed procedure's code the portal files under (national, long, short:
+    `procedure_code_forms`), the province's level-1 code read from its published `code`."""
+    national, published = item.get("national_code"), item.get("code")
+    if not isinstance(national, str) or not isinstance(published, str):
+        return ()
+    return procedure_code_forms(national, published.rpartition(".")[2])
 
 
 async def _agencies(core: _Core, document: Document) -> Document:

@@ -24,6 +24,7 @@ from lgsp.dialects.exchange import (
     read_body,
     respond_bytes,
 )
+from lgsp.errors import InvalidToken
 
 _BODY_HEADERS = frozenset({b"content-length", b"content-type", b"transfer-encoding", b"soapaction"})
 SOAP_INVALID = "SOAP_REQUEST_INVALID"
@@ -61,6 +62,14 @@ class SoapDoor(Door):
             return
         portal = (header(scope, b"content-type") or "").lower().startswith(soap.JSON_MEDIA_TYPE)
         wrapped = portal or soap.JSON_MEDIA_TYPE in (header(scope, b"accept") or "").lower()
+        refused = _unauthenticated(call)
+        if refused is not None:  # before the body is read: nothing of it reaches a stranger
+            fault = soap.fault(client=True, message=refused.detail, code=refused.code)
+            await self._refuse(
+                call,
+                lambda sent: _answer(sent, wrapped, 401, fault, problem_code=refused.code),
+            )
+            return
         claim: soap.XacThucRequest | soap.XacMinhRequest | None = None
         reason = f"Only POST {{door}}/{{operation}} and GET ?wsdl of {', '.join(_WSDLS)}."
         body: bytes | None = None
@@ -130,6 +139,26 @@ class SoapDoor(Door):
             await _answer(send, wrapped, answer.status, payload, problem_code=code)
         if answer.failure is not None:
             raise answer.failure
+
+
+def _unauthenticated(call: DoorCall) -> InvalidToken | None:
+    """Why the caller's bearer token is refused (missing, malformed, forged, expired), checked as
+    the core checks it first, so that a stranger learns nothing of the parser; None: the core
+    checks the rest (revocation, the client, its rights)."""
+    scheme, _, token = (header(call.scope, b"authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return InvalidToken("Send the access token as `Authorization: Bearer <token>`.")
+    instance = call.instance
+    try:
+        instance.verified_tokens.verify(
+            token.strip(),
+            instance.keys,
+            issuer=instance.issuer,
+            algorithms=list(call.bus.settings.jwt_algorithms),
+        )
+    except InvalidToken as error:
+        return error
+    return None
 
 
 async def _answer(

@@ -27,6 +27,7 @@ from adapters.base import IdempotencyKeyReused
 from lgsp.errors import InvalidRequest
 from lgsp.outbox.models import OutboxMessage
 from lgsp.outbox.producer import MAX_KEY_LENGTH, DeferredCall, enqueue
+from lgsp.outbox.receipts import same_body
 from lgsp.routing.callers import scoped_key
 
 PREFER_HEADER = "Prefer"
@@ -127,5 +128,5 @@ def _same_call(stored: OutboxMessage, call: DeferredCall, *, client_id: str) -> 
         == (call.service, call.version, call.method, call.path)
         and stored.target_instance == call.target_instance
         and stored.content_type == call.content_type
-        and stored.body == call.body
+        and same_body(stored, call.body)
     )

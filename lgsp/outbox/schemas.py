@@ -1,13 +1,13 @@
 """What the outbox's admin endpoints answer: every column of a message except its body.
 
 A body may hold personal data (a citizen's dossier, a document), so an admin sees only its size
-and SHA-256, enough to match it against what the recipient or the audit log recorded; the path
-(`/citizens/{cccd}`) with its id numbers masked, as the audit log and the console show it.
+and SHA-256 (a delivered message keeps no more: `lgsp.outbox.receipts`), enough to match it
+against what the recipient or the audit log recorded; the path (`/citizens/{cccd}`) with its id
+numbers masked, as the audit log and the console show it.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from lgsp.db import column_values
 from lgsp.masking import mask_personal_data
 from lgsp.outbox.models import OutboxMessage, OutboxState
+from lgsp.outbox.receipts import body_facts
 from lgsp.routing.callers import unscoped_key
 
 
@@ -46,12 +47,13 @@ class OutboxMessageOut(BaseModel):
 
     @classmethod
     def from_message(cls, message: OutboxMessage) -> OutboxMessageOut:
+        size, sha256 = body_facts(message)
         return cls.model_validate(
             {
                 **_as_sent(message),
                 "path": mask_personal_data(message.path),
-                "body_bytes": len(message.body),
-                "body_sha256": hashlib.sha256(message.body).hexdigest(),
+                "body_bytes": size,
+                "body_sha256": sha256,
             }
         )
 

@@ -38,6 +38,7 @@ from lgsp.db import UTCDateTime
 from lgsp.errors import NotFound, OutboxConflict
 from lgsp.masking import mask_personal_data
 from lgsp.outbox.models import OutboxMessage, OutboxState
+from lgsp.outbox.receipts import receipt
 
 MAX_PAGE_SIZE = 200
 MAX_ERROR_LENGTH = 200
@@ -333,12 +334,14 @@ async def mark_delivered(
     now: datetime,
 ) -> bool:
     """Record the recipient's acknowledgement; False if the claim was lost meanwhile. The
-    delivering attempt counts: a message delivered at once reports one attempt, not none."""
+    delivering attempt counts: a message delivered at once reports one attempt, not none. The
+    body is dropped in the same update, its receipt kept (`lgsp.outbox.receipts`)."""
     return await _update_claimed(
         sessions,
         message,
         {
             "state": OutboxState.DELIVERED.value,
+            "body": receipt(message.body),
             "attempts": message.attempts + 1,
             "last_status": status,
             "last_error": None,

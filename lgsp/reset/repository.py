@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lgsp.auth.clients import ALL_METHODS, conform_client, ensure_client
@@ -67,26 +67,28 @@ async def end_opencps_sessions(
     token again) and that token revoked (RFC 7009, by its fixed `jti`), so that a worker
     that remembers it is refused too. The (instance, jti) pairs revoked, for this process's
     deny list."""
+    # One statement: a login committed between a read and the delete would be deleted but
+    # never revoked, and a worker remembering its token would go on honouring it.
     rows = (
-        await session.scalars(
-            select(OpenCpsSession).where(
-                OpenCpsSession.instance.in_(list(instances)), OpenCpsSession.expires_at > now
+        await session.execute(
+            delete(OpenCpsSession)
+            .where(OpenCpsSession.instance.in_(list(instances)))
+            .returning(
+                OpenCpsSession.instance,
+                OpenCpsSession.token_sha256,
+                OpenCpsSession.client_id,
+                OpenCpsSession.expires_at,
             )
         )
     ).all()
     revocations = RevocationRepository(session)
     ended = []
-    for row in rows:
-        jti = token_id(row.token_sha256)
+    for instance, token_sha256, client_id, expires_at in rows:
+        if expires_at <= now:  # expired: nothing to revoke
+            continue
+        jti = token_id(token_sha256)
         await revocations.revoke(
-            instance=row.instance,
-            jti=jti,
-            client_id=row.client_id,
-            expires_at=row.expires_at,
-            at=now,
+            instance=instance, jti=jti, client_id=client_id, expires_at=expires_at, at=now
         )
-        ended.append((row.instance, jti))
-    await session.execute(
-        delete(OpenCpsSession).where(OpenCpsSession.instance.in_(list(instances)))
-    )
+        ended.append((instance, jti))
     return ended

@@ -1,14 +1,15 @@
 """Where else to ask: what the gateway adds to a system's refusal when it knows more than the
 system does.
 
-A provincial citizen database holds its own province's citizens only, and answers "not found"
-for anyone else's; the first three digits of a CCCD name the province that registered it. The
-gateway knows the topology, so it can name the instance to ask (`X-LGSP-Target`) or the
-national database behind NDXP (`csdlqgdc`).
+A provincial citizen database holds only the citizens of the records it was given (`seed_code`:
+Lâm Đồng's are ex-Bình Thuận's), and answers "not found" for anyone else's; the first three
+digits of a CCCD name the province that registered it. The gateway knows the topology, so it can
+name the instance to ask (`X-LGSP-Target`) or the national database behind NDXP (`csdlqgdc`).
 """
 
 from __future__ import annotations
 
+from formats.cccd import PROVINCE_CODES
 from formats.errors import TranslationError
 from lgsp.routing.resolver import TARGET_HEADER
 from lgsp.topology import InstanceSpec, Topology
@@ -25,7 +26,7 @@ def add_hint(error: TranslationError, here: InstanceSpec, topology: Topology) ->
         error.code != CITIZEN_NOT_FOUND
         or here.kind != "province"
         or not isinstance(registered_in, str)
-        or registered_in == here.province_code
+        or registered_in == here.seed_code
     ):
         return
     owner = next(
@@ -36,10 +37,11 @@ def add_hint(error: TranslationError, here: InstanceSpec, topology: Topology) ->
         if owner is not None
         else "no instance of this bus serves that province; "
     )
+    held = f"{here.seed_code} ({PROVINCE_CODES.get(f'0{here.seed_code}', 'unnamed')})"
     error.extensions["hint"] = (
         f"This CCCD was registered in province {registered_in}, and {here.name}'s citizen "
-        f"database holds only province {here.province_code}'s citizens: {where}ask the national "
-        f"population database (`{NATIONAL_CITIZEN_SERVICE}`) through NDXP."
+        f"database holds only the citizens registered in province {held}: {where}ask the "
+        f"national population database (`{NATIONAL_CITIZEN_SERVICE}`) through NDXP."
     )
     if owner is not None:
         error.extensions["target_instance"] = owner

@@ -50,11 +50,8 @@ def resolve_route(
     if target is not None:
         if target not in places.provinces:
             raise TargetNotFound(f"{TARGET_HEADER} names no province of this bus: {target!r}.")
-        if service.owner != "province":
-            raise TargetNotFound(
-                f"Service {service.id} is national; {TARGET_HEADER} names provinces only."
-            )
-        if target == spec.name:
+        if target == spec.name or service.owner != "province":
+            # a national service is NDXP's whichever province is named (README "NDXP")
             target = None
     if spec.kind == "province" and service.owner == "province" and target is None:
         return _local(service, instance)

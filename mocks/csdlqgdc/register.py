@@ -8,7 +8,7 @@ generated the first time a lookup needs it, in a worker thread (the event loop k
 once per process (`province_store` is memoised, so every national app in a process shares it).
 
 Where to look: digits 1-3 of a CCCD name the province where the birth was registered
-(Thông tư 07/2016/TT-BCA Art. 7), which is the province of residence for nine residents in ten
+(Nghị định 137/2015 Art. 13), which is the province of residence for nine residents in ten
 (`mocks.dancu.seed.BORN_ELSEWHERE`), so that province is searched first, then the others in
 code order. A number no province holds is searched everywhere once; afterwards every province is
 in memory. Households are found by their commune (`ma_ho` starts with it), which lies in

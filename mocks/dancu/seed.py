@@ -152,7 +152,7 @@ class _Generator:
     def __init__(self, rng: random.Random, province_code: str) -> None:
         self._rng = rng
         self._province = PROVINCES[province_code]
-        self._cccd_prefix = "0" + province_code  # Thông tư 07/2016/TT-BCA Art. 7: digits 1-3
+        self._cccd_prefix = "0" + province_code  # Nghị định 137/2015 Art. 13: digits 1-3
         self._numbers: set[str] = set()
         self._households = 0
 

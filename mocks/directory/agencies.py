@@ -37,6 +37,7 @@ What is sourced and what is not:
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -410,6 +411,49 @@ _BY_ORGAN_ID = MappingProxyType(
         for agency in agencies
     }
 )
+
+
+def _successions() -> Mapping[str, Agency]:
+    """Each seeded body → today's body of the same unit under the code its province kept."""
+    found = {}
+    for code, bodies in AGENCIES.items():
+        today = {agency.organ_id.rpartition(".")[0]: agency for agency in TODAYS_AGENCIES[code]}
+        for old in bodies:
+            successor = today.get(old.organ_id.rpartition(".")[0])
+            if successor is not None and old.letter_code in CLOSED:
+                found[old.organ_id] = successor
+    return MappingProxyType(found)
+
+
+SUCCESSORS: Mapping[str, Agency] = _successions()
+"""A seeded body under a level-1 code the 2025 merger closed → the body of today that
+succeeds it (same unit number, `formats.agency_codes`): assigned, as the unit numbers are. The
+district bodies (000.00.05) have none: their work went to the communes, which the sources do
+not say body by body (FIDELITY-2026.md §1)."""
+
+PREDECESSORS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        new.organ_id: frozenset(old for old, same in SUCCESSORS.items() if same == new)
+        for new in SUCCESSORS.values()
+    }
+)
+"""Today's body → the seeded bodies under closed codes whose work it carries on: a document
+addressed to one of them is its to report on."""
+
+
+CENTRAL_ORGAN_ID = re.compile(r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.G[0-9]{2}$")
+"""A central body's organ id: its level-1 code is G and two digits (DOMAIN.md §6.2: "G only on
+VPCP and other central codes"; FIDELITY-2026.md §2: G for central bodies)."""
+
+CENTRAL_AGENCIES: Mapping[str, str] = MappingProxyType({"000.00.00.G22": "Văn phòng Chính phủ"})
+"""Central bodies (organ id → name) the national document axis serves itself: no province's.
+VPCP `000.00.00.G22` is sourced (DOMAIN.md §6.2, the VDXP SDK samples' sender); any other is
+a setting (`SystemConfig.central_agencies`, assigned)."""
+
+
+def central_agencies(assigned: Mapping[str, str]) -> Mapping[str, str]:
+    """Every central body: the sourced ones, then the `assigned` ones of the configuration."""
+    return {**CENTRAL_AGENCIES, **assigned}
 
 
 def known_province(province_code: str) -> AgencyProvince:

@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from formats.agency_codes import CLOSED, closure_of
 from formats.cccd import InvalidCccd, parse_cccd
+from formats.codes import ORGAN_ID
 from formats.dates import now_in_vietnam, parse_ddmmyyyy
 from formats.ngsp import DATA_INCORRECT, DATA_TYPE_INVALID, RECORD_NOT_FOUND
 from mocks.bus import BusClient, BusUnavailable, connect
@@ -237,7 +238,7 @@ async def file_dossier(
 async def list_dossiers(
     state: StateDep,
     so_dinh_danh: Annotated[str | None, Query(alias="soDinhDanh", pattern=r"^[0-9]{12}$")] = None,
-    ma_don_vi: Annotated[str | None, Query(alias="maDonVi", max_length=16)] = None,
+    ma_don_vi: Annotated[str | None, Query(alias="maDonVi", pattern=ORGAN_ID)] = None,
     trang_thai: Annotated[int | None, Query(alias="trangThai", ge=1, le=10)] = None,
     trang: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     so_ban_ghi: Annotated[int, Query(alias="soBanGhi", ge=1, le=MAX_PAGE_SIZE)] = 20,

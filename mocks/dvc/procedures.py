@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Generic, Literal, TypeVar, get_args
 
+from formats.codes import procedure_code_forms
 from mocks.directory.admin_units import Era
 from mocks.directory.agencies import AgencyLevel, known_province, level_today
 
@@ -193,15 +194,12 @@ def procedure_code_under(procedure_code: str, letter_code: str) -> str:
     Gia Lai's iGate today writes this long form for the procedures it had before 2025 and the
     short form `1.012784.H21` for newer ones (FIDELITY-2026.md §1); the portal accepts both
     (`procedure_codes_accepted`)."""
-    if procedure_code not in BY_CODE:
-        raise ValueError(f"unknown procedure {procedure_code!r}")
-    return f"{procedure_code}.000.00.00.{letter_code}"
+    return procedure_codes_accepted(procedure_code, letter_code)[1]
 
 
 def procedure_codes_accepted(procedure_code: str, letter_code: str) -> tuple[str, ...]:
-    """The spellings of a procedure a filing may use: national, long and short form."""
-    return (
-        procedure_code,
-        procedure_code_under(procedure_code, letter_code),
-        f"{procedure_code}.{letter_code}",
-    )
+    """The spellings of a procedure a filing may use: national, long and short form
+    (`formats.codes.procedure_code_forms`, which the OpenCPS door's `LayThuTuc` reads too)."""
+    if procedure_code not in BY_CODE:
+        raise ValueError(f"unknown procedure {procedure_code!r}")
+    return procedure_code_forms(procedure_code, letter_code)

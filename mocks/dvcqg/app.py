@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,12 +43,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from formats.dates import now_in_vietnam
+from formats.dates import latest_allowed, now_in_vietnam, parse_dvcqg_time
 from formats.ngsp import request_object
 from mocks.bus import ORIGIN_HEADER
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
-from mocks.directory.admin_units import ADMIN_UNITS
+from mocks.directory.admin_units import ADMIN_UNITS, Era
 from mocks.directory.agencies import PROVINCES as PORTAL_PROVINCES
 from mocks.directory.agencies import find_agency
 from mocks.dvcqg.catalogue import agency_rows, field_rows
@@ -80,6 +80,8 @@ INTEGRATION_PATH = "/api/integration"
 """The portal's one endpoint (`integration_endpoint` of OpenCPS's DVCQG config, §2.3)."""
 MAX_BODY_BYTES = 1024 * 1024
 """Fifty dossiers of a hundred entries each fit well within; a real sync is one dossier."""
+FUTURE_DATED = "future_dated"
+"""The rule a record dated ahead of the clock breaks, as the document systems name it."""
 IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,200}")  # visible ASCII, as the gateway checks it
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": 'error_code "-1": the request is not valid'},
@@ -100,14 +102,26 @@ class DvcqgState:
     era: Literal["2026", "2024"] = "2024"
     """What a `MaTinh` filter means: today's province (with the old ones merged into it) when
     it is one (2026), else the old province."""
+    clock_skew_seconds: float = 300.0
+    """How far ahead of this clock a progress entry may say it happened
+    (`SystemConfig.clock_skew_seconds`, the documents' tolerance)."""
 
 
-def province_filter(code: str, era: Literal["2026", "2024"]) -> tuple[list[str], str]:
-    """The old province codes the dossiers of `code` carry, and the era `code` was read in:
+def province_filter(code: str, era: Literal["2026", "2024"]) -> tuple[list[str], Era]:
+    """The old province codes the records of `code` carry, and the era `code` was read in:
     in era 2026 a code of today (92 Cần Thơ) covers the provinces merged into it (92, 93,
-    94); a retired code (93) is read as the old province it was."""
+    94); a retired code (93) is read as the old province it was. The dossiers and the agencies
+    read it so alike. A code no province had in the bus's eras is "-1" (`unknown_province`)."""
     if era == "2026" and ADMIN_UNITS.unit("2026", code) is not None:
         return [unit.code for unit in ADMIN_UNITS.predecessors(code)], "2026"
+    if ADMIN_UNITS.unit("2024", code) is None:
+        eras = "today or before 1 July 2025" if era == "2026" else "before 1 July 2025"
+        raise EnvelopeError(
+            400,
+            "-1",
+            f"DU_LIEU_KHONG_HOP_LE: MaTinh: no province had this code {eras} (unknown_province).",
+            data={"QuyTac": "unknown_province", "TruongLoi": "MaTinh"},
+        )
     return [code], "2024"
 
 
@@ -156,8 +170,10 @@ async def integrate(
         # mock additions: which era the MaTinh was read in, and the old codes it covered
         read = {} if era is None else {"KyMaTinh": era, "MaTinhCu": codes}
         return NATIONAL.ok({**page, **read, "DanhSach": items})
-    if isinstance(call, LayDanhMucCoQuan | LayDanhMucLinhVuc):
-        return NATIONAL.ok(_catalogue(state, call))
+    if isinstance(call, LayDanhMucLinhVuc):
+        return NATIONAL.ok(field_rows())
+    if isinstance(call, LayDanhMucCoQuan):
+        return _agencies(state, call)
     if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
         raise _invalid("Idempotency-Key must be 1 to 200 visible ASCII characters")
     if not isinstance(call, DongBoHoSoMC | CapNhatTienDoHoSoMC):  # pragma: no cover
@@ -165,15 +181,14 @@ async def integrate(
     return await _write(state, call, raw, idempotency_key, _origin_code(state, origin))
 
 
-def _catalogue(state: DvcqgState, call: LayDanhMucCoQuan | LayDanhMucLinhVuc) -> list[Any]:
-    """The agencies of the provinces it serves (of the one `MaTinh` names, read as
-    `LayDanhSachHoSo` reads it), or the fields."""
-    if isinstance(call, LayDanhMucLinhVuc):
-        return field_rows()
-    codes: Iterable[str] = state.provinces or PORTAL_PROVINCES
-    if call.ma_tinh is not None:
-        codes = province_filter(call.ma_tinh, state.era)[0]
-    return agency_rows(codes, era=state.era)
+def _agencies(state: DvcqgState, call: LayDanhMucCoQuan) -> JSONResponse:
+    """The bodies of the provinces it serves, or of the one `MaTinh` names, read as
+    `LayDanhSachHoSo` reads it: a retired code (93 in era 2026) is the old province, with the
+    bodies it had; `KyMaTinh` and `MaTinhCu` (mock additions, beside `result`) say so."""
+    if call.ma_tinh is None:
+        return NATIONAL.ok(agency_rows(state.provinces or PORTAL_PROVINCES, era=state.era))
+    codes, era = province_filter(call.ma_tinh, state.era)
+    return NATIONAL.ok(agency_rows(codes, era=era), KyMaTinh=era, MaTinhCu=codes)
 
 
 def _origin_code(state: DvcqgState, origin: str | None) -> str | None:
@@ -200,6 +215,7 @@ async def _write(
             ):
                 raise _not_yours(item.ma_ho_so)
     now = state.now()
+    _refuse_future_entries(call, latest_allowed(now, state.clock_skew_seconds))
     digest = hashlib.sha256(raw).hexdigest()
     async with write_transaction(state.database.sessions) as session:
         store = NationalStore(session)
@@ -230,6 +246,31 @@ async def _write(
             await store.answer(key, result)
     logger.info("%s applied: %s", call.service, result)  # codes and steps, no personal data
     return NATIONAL.ok(result, TrungLap=False)
+
+
+def _refuse_future_entries(call: DongBoHoSoMC | CapNhatTienDoHoSoMC, latest: datetime) -> None:
+    """ "-1" for a progress entry whose ThoiDiemXuLy is later than `latest`: what was done is
+    not dated ahead, as a document is not (`future_dated`; its tolerance is the documents').
+    NgayKetThucTheoQuyDinh is a due date and may lie ahead. Nothing of the call is written.
+    `result` (mock addition) names the rule and the entry, for the bus to say which."""
+    entries = (
+        [(f"data[{i}]", entry) for i, entry in enumerate(call.data)]
+        if isinstance(call, CapNhatTienDoHoSoMC)
+        else [
+            (f"data[{i}].TienTrinh[{j}]", entry)
+            for i, item in enumerate(call.data)
+            for j, entry in enumerate(item.tien_trinh)
+        ]
+    )
+    for where, entry in entries:
+        if parse_dvcqg_time(entry.thoi_diem_xu_ly) > latest:
+            raise EnvelopeError(
+                400,
+                "-1",
+                f"DU_LIEU_KHONG_HOP_LE: {where}.ThoiDiemXuLy is later than now in Vietnam: "
+                f"a step is recorded once it is taken ({FUTURE_DATED}).",
+                data={"QuyTac": FUTURE_DATED, "TruongLoi": f"{where}.ThoiDiemXuLy"},
+            )
 
 
 def _not_yours(code: str) -> EnvelopeError:
@@ -279,7 +320,7 @@ def create_app(config: SystemConfig, *, now: Callable[[], datetime] | None = Non
     clock = now or now_in_vietnam
 
     async def open_state(database: MockDatabase, _stack: AsyncExitStack) -> DvcqgState:
-        return DvcqgState(database, clock, config.provinces, config.era)
+        return DvcqgState(database, clock, config.provinces, config.era, config.clock_skew_seconds)
 
     async def seed(session: AsyncSession) -> int:
         return await seed_national(

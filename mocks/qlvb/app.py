@@ -44,7 +44,13 @@ from kit.offload import off_loop_if_large
 from mocks.bus import ORIGIN_HEADER, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
-from mocks.directory.agencies import AGENCIES, Agency, agencies_of
+from mocks.directory.agencies import (
+    AGENCIES,
+    PREDECESSORS,
+    Agency,
+    agencies_of,
+    central_agencies,
+)
 from mocks.qlvb import axis, inbound
 from mocks.qlvb.context import (
     STATE_KEY,
@@ -57,6 +63,7 @@ from mocks.qlvb.context import (
     hand_over,
     judged_signature,
     not_found,
+    refuse_closed_reporter,
     report_of,
     require_bus,
     signature_of,
@@ -269,7 +276,8 @@ def create_app(
     async def get_agencies_list(request: Request) -> JSONResponse:
         """The agencies documents can be addressed to from here, as the SDK's `getAgenciesList`
         lists the axis's (`data`: `{id, code, name, mail, pid}`): this province's bodies of the
-        era, then those of the topology's other provinces (the axis reaches them). Mock
+        era, then those of the topology's other provinces, then the central bodies (VPCP), when
+        this system reaches the national axis, which serves them. Mock
         additions: `province` (its legacy code), `inProvince`. Every level is listed."""
         await read_json(request, AgencyListRequest)
         config = context_of(request).config
@@ -281,6 +289,10 @@ def create_app(
             for agency in (bodies := agencies_of(code, era=config.era)):
                 entry = _agency_entry(agency, bodies[0], province_code)
                 listed.setdefault(agency.organ_id, entry)
+        if config.bus_client_id is not None:  # the axis serves central bodies itself
+            for organ_id, name in central_agencies(config.central_agencies).items():
+                listed.setdefault(organ_id, {"id": organ_id, "code": organ_id, "name": name,
+                                             "inProvince": False})  # fmt: skip
         return ok(data=list(listed.values()))
 
     @app.post("/getEdoc", openapi_extra=body_doc("application/json", FetchRequest))
@@ -293,7 +305,7 @@ def create_app(
         async with _fetching(request, fetch) as (store, document):
             if fetch.format == "xml":
                 return Response(document.edxml, media_type="application/xml")
-            trace = await _trace(store, document, fetch.organ_id)
+            trace = await _trace(store, document, _parties(request, fetch.organ_id))
         context = context_of(request)
         await _add_transport(context, document, trace)
         edxml = document.edxml
@@ -312,7 +324,7 @@ def create_app(
         `organId`, a recipient's own only, as in `/getEdoc`)."""
         fetch = await read_json(request, FetchRequest)
         async with _fetching(request, fetch) as (store, document):
-            trace = await _trace(store, document, fetch.organ_id)
+            trace = await _trace(store, document, _parties(request, fetch.organ_id))
         await _add_transport(context_of(request), document, trace)
         return ok(
             DocId=document.doc_id,
@@ -367,7 +379,9 @@ def create_app(
         `From` is an agency of this province: another province's statuses arrive over the
         national axis (`/receiveStatus`). One that must travel there (a recipient here, a
         document from another province; or a recall reaching one) is handed to the bus. A
-        Timestamp ahead of the clock is refused as a document's date is (`future_dated`).
+        Timestamp ahead of the clock is refused as a document's date is (`future_dated`). In
+        era 2026 a `From` under a level-1 code the 2025 merger closed reports nothing dated
+        since (AGENCY_CODE_CLOSED); the body that succeeds it reports on its documents.
         """
         context = context_of(request)
         body = await read_body(request, XML, MAX_STATUS_BODY)
@@ -376,6 +390,7 @@ def create_app(
         refuse_future_dated(
             status, now=context.now(), skew_seconds=context.config.clock_skew_seconds
         )
+        refuse_closed_reporter(context.config, status)
         response_for, reporter = status["response_for"], status["from"]
         if axis.is_remote(context.config, reporter["organ_id"]):
             raise _other_province(
@@ -390,7 +405,7 @@ def create_app(
             document = await store.find(document_id=response_for["document_id"])
             if document is None or not answers(document, response_for):
                 raise not_found()
-            report = report_of(status, body)
+            report = report_of(status, body, context.config)
             reported = await apply_report(store, document, report, context.now())
             forward = axis.status_to_forward(context.config, document, reported)
             if forward is not None:
@@ -422,7 +437,7 @@ def _check_own_agency(context: Context, organ_id: str, unknown_code: str) -> Non
 
     The directory is mocks/directory/agencies.py's: one organisation list per province.
     """
-    province = axis.province_of(organ_id)
+    province = axis.province_of(context.config, organ_id)
     if province == context.province_code:
         return
     if unknown_code == "UNKNOWN_SENDER":
@@ -484,16 +499,27 @@ async def _fetching(
         document = await store.find(doc_id=fetch.doc_id, document_id=fetch.document_id)
         if document is None:
             raise not_found()
-        if fetch.organ_id is not None and fetch.organ_id != document.sender:
-            if fetch.organ_id not in {d.recipient for d in await store.deliveries(document)}:
+        parties = _parties(request, fetch.organ_id)
+        if parties is not None and document.sender not in parties:
+            if not parties & {d.recipient for d in await store.deliveries(document)}:
                 raise MockError(
                     403, "NOT_A_PARTY", f"{fetch.organ_id} neither sent nor received it."
                 )
         yield store, document
 
 
+def _parties(request: Request, reader: str | None) -> frozenset[str] | None:
+    """Whose part `reader` takes in a document: its own, and in era 2026 that of the bodies
+    under closed codes it succeeds (`PREDECESSORS`), whose documents it reads and reports on;
+    None for no reader."""
+    if reader is None:
+        return None
+    today = context_of(request).config.era == "2026"
+    return frozenset({reader, *(PREDECESSORS.get(reader, ()) if today else ())})
+
+
 async def _trace(
-    store: DocumentStore, document: Document, reader: str | None
+    store: DocumentStore, document: Document, reader: frozenset[str] | None
 ) -> list[dict[str, Any]]:
     """Each delivery's status and history, as `reader` may see them: the sender (or, with no
     reader, anyone) every recipient's, a recipient its own delivery's only. Every entry of that
@@ -502,9 +528,9 @@ async def _trace(
     a status message goes from its reporter to its addressee alone (DOMAIN.md §8.6 A.6).
     Statuses and histories are read together (`DocumentStore.traced`): they agree."""
     traced = await store.traced(document)
-    if reader is not None and reader != document.sender:
+    if reader is not None and document.sender not in reader:
         traced = [
-            (delivery, entries) for delivery, entries in traced if delivery.recipient == reader
+            (delivery, entries) for delivery, entries in traced if delivery.recipient in reader
         ]
     return [
         {
@@ -562,7 +588,9 @@ async def _add_transport(
     handed = await context.bus.handed_over(key)
     forwarded: dict[str, tuple[str, str | None]] = {}
     if handed is not None and handed.state == "delivered":  # the axis has it: ask how it went on
-        forwarded = await axis.forwardings(context.bus, document.document_id, business)
+        forwarded = await axis.forwardings(
+            context.bus, document.document_id, business, national=context.config.national_instance
+        )
     for item in waiting:
         item["Transport"] = {"State": "in_transit", "Reason": None}
         state, reason = forwarded.get(item["RemoteInstance"], ("unknown", None))

@@ -21,7 +21,7 @@ from typing import Any
 
 from mocks.bus import BusClient, BusUnavailable, Handover, json_object
 from mocks.config import SystemConfig
-from mocks.directory.agencies import find_agency
+from mocks.directory.agencies import central_agencies, find_agency
 from mocks.qlvb.models import BusinessMessage, Delivery, Document
 from mocks.qlvb.store import Report, Reported
 from mocks.vdxp.sdk import edxml_call, outbox_key
@@ -33,8 +33,16 @@ VDXP_DOCUMENTS = "/documents"
 VDXP_STATUSES = "/statuses"
 
 
-def province_of(organ_id: str) -> str | None:
-    """The legacy province code of the agency with this organ id; None: no agency has it."""
+CENTRAL = "central"
+"""What `province_of` says of a central body (VPCP, a ministry): the national axis serves it."""
+
+
+def province_of(config: SystemConfig, organ_id: str) -> str | None:
+    """The legacy province code of the agency with this organ id, `CENTRAL` for a central
+    body (DOMAIN.md §6.2: G codes; `mocks.directory.agencies.central_agencies`); None: no
+    agency has it."""
+    if organ_id in central_agencies(config.central_agencies):
+        return CENTRAL
     agency = find_agency(organ_id)
     return None if agency is None else agency.province_code
 
@@ -43,7 +51,8 @@ def province_of(organ_id: str) -> str | None:
 class Recipients:
     """A document's `To` organ ids, sorted by where they are from this province's endpoint.
 
-    `remote` maps each recipient reachable over the national axis to its province's instance;
+    `remote` maps each recipient reachable over the national axis to its province's instance
+    (a central body's: the national one);
     `unreachable` are agencies of another province this endpoint cannot send to (no bus access,
     or a province outside the topology); `unknown` are organ ids no agency has.
     """
@@ -60,11 +69,13 @@ def sort_recipients(config: SystemConfig, organ_ids: Iterable[str]) -> Recipient
     unreachable: list[str] = []
     unknown: list[str] = []
     for organ_id in organ_ids:
-        province = province_of(organ_id)
+        province = province_of(config, organ_id)
         if province is None:
             unknown.append(organ_id)
         elif province == config.province_code:
             local.append(organ_id)
+        elif config.bus_client_id is not None and province == CENTRAL:
+            remote[organ_id] = config.national_instance  # the axis's own national inbox
         elif config.bus_client_id is not None and province in config.provinces:
             remote[organ_id] = config.provinces[province]
         else:
@@ -74,7 +85,7 @@ def sort_recipients(config: SystemConfig, organ_ids: Iterable[str]) -> Recipient
 
 def is_remote(config: SystemConfig, organ_id: str) -> bool:
     """Whether the organ id is an agency of a province other than this one."""
-    province = province_of(organ_id)
+    province = province_of(config, organ_id)
     return province is not None and province != config.province_code
 
 
@@ -94,13 +105,18 @@ def document_call(
 
 
 async def forwardings(
-    bus: BusClient, document_id: str, business: BusinessMessage | None = None
+    bus: BusClient,
+    document_id: str,
+    business: BusinessMessage | None = None,
+    *,
+    national: str | None = None,
 ) -> dict[str, tuple[str, str | None]]:
     """Each province (bus instance) the national axis forwards the document to, or its business
     message `business` (a revocation, update or replacement, known by its DocId, else by its
     bytes): the state of that hand-over (pending, delivering, delivered, dead, unknown) and a
     dead one's reason, from the document's trail (`vdxp` get_trail); empty when it cannot say
-    now."""
+    now. The `national` instance's is delivered once the axis has the message: it puts what is
+    for a central body in that body's inbox as it records it."""
     key = base64.urlsafe_b64encode(document_id.encode()).rstrip(b"=").decode("ascii")
     try:
         response = await bus.call("GET", f"{VDXP_SERVICE}/{VDXP_VERSION}{VDXP_DOCUMENTS}/{key}")
@@ -114,6 +130,8 @@ async def forwardings(
                       if entry.get("id") == business.doc_id
                       or entry.get("content_sha256") == business.content_sha256), {})  # fmt: skip
     found: dict[str, tuple[str, str | None]] = {}
+    if national is not None and trail:
+        found[national] = ("delivered", None)
     for destination in _records(trail.get("destinations")):
         delivery = destination.get("delivery")
         if isinstance(delivery, dict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 
@@ -12,12 +12,14 @@ from cryptography import x509
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from formats.agency_codes import CLOSED_FROM, AgencyCodeClosed, refuse_closed
 from formats.crl import crls_in
 from formats.edxml import Reading
 from formats.xmldsig import SignatureCheck, Trust, check_signature
 from kit.offload import off_loop_if_large
 from mocks.bus import BusUnavailable, Handover
 from mocks.config import SystemConfig
+from mocks.directory.agencies import PREDECESSORS
 from mocks.qlvb.lifecycle import IllegalStatusTransition
 from mocks.qlvb.models import Delivery, Document
 from mocks.qlvb.signing import Identity, TrustSource
@@ -160,16 +162,53 @@ def answers(document: Document, response_for: Mapping[str, Any]) -> bool:
     return organ_id in (document.sender, document.document_id.partition(",")[0])
 
 
-def report_of(status: Mapping[str, Any], edxml: bytes) -> Report:
-    """What the store applies of a status message read_status accepted from `edxml`."""
+def report_of(status: Mapping[str, Any], edxml: bytes, config: SystemConfig) -> Report:
+    """What the store applies of a status message read_status accepted from `edxml`. In era
+    2026 a body of today reporting since the 2025 merger acts for the bodies under closed codes
+    it succeeds (`PREDECESSORS`): their documents, sent before, are its to report on."""
+    reporter = status["from"]["organ_id"]
+    on = _reported_on(status)
+    succeeding = config.era == "2026" and on is not None and on >= CLOSED_FROM
     return Report(
-        reporter=status["from"]["organ_id"],
+        reporter=reporter,
         code=status["status_code"],
         description=status["description"],
         timestamp=status["timestamp"],
         staff_info=status["staff_info"],
         edxml=edxml,
+        acting_for=PREDECESSORS.get(reporter, frozenset()) if succeeding else frozenset(),
     )
+
+
+def refuse_closed_reporter(config: SystemConfig, status: Mapping[str, Any]) -> None:
+    """422 AGENCY_CODE_CLOSED for a status message reported since the 2025 merger by a body
+    under a level-1 code it closed, in era 2026 (era 2024 is the world before it whatever the
+    date), naming the body that succeeds it where the directory has one; its documents keep the
+    code, and their successor reports on them (`report_of`)."""
+    on = _reported_on(status)
+    if config.era != "2026" or on is None:
+        return
+    reporter = status["from"]["organ_id"]
+    try:
+        refuse_closed([reporter], on, known=PREDECESSORS)
+    except AgencyCodeClosed as closed:
+        named = closed.extensions
+        successor = named.get("successor_organ_id")
+        raise MockError(
+            422,
+            closed.code,
+            f"{reporter}: {closed.detail} Its successor reports on its documents.",
+            OrganIds=[reporter],
+            **({} if successor is None else {"SuccessorOrganId": successor}),
+        ) from None
+
+
+def _reported_on(status: Mapping[str, Any]) -> date | None:
+    """The day in Vietnam the message says it was reported (its Timestamp, §3.4)."""
+    try:
+        return datetime.fromisoformat(str(status["timestamp"])).date()
+    except (KeyError, ValueError):
+        return None
 
 
 async def apply_report(

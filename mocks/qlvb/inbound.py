@@ -28,6 +28,7 @@ from mocks.qlvb.context import (
     document_taken,
     judged_signature,
     not_found,
+    refuse_closed_reporter,
     report_of,
     require_bus,
 )
@@ -58,7 +59,7 @@ async def receive_edoc(request: Request) -> JSONResponse:
     body = await read_body(request, XML, DEFAULT_LIMITS.max_bytes)
     reading = await off_loop_if_large(len(body), partial(read_edxml, body))
     new = describe_document(context.config.instance, body, reading.message)
-    sender_province = axis.province_of(new.sender)
+    sender_province = axis.province_of(context.config, new.sender)
     if sender_province is None:
         raise MockError(
             422, "UNKNOWN_SENDER", f"No agency has organ id {new.sender}.", OrganIds=[new.sender]
@@ -70,7 +71,9 @@ async def receive_edoc(request: Request) -> JSONResponse:
             f"{new.sender} is an agency of this province: it sends with /sendEdoc.",
             OrganIds=[new.sender],
         )
-    ours = tuple(r for r in new.recipients if axis.province_of(r) == context.province_code)
+    ours = tuple(
+        r for r in new.recipients if axis.province_of(context.config, r) == context.province_code
+    )
     if not ours:
         raise MockError(
             422,
@@ -100,8 +103,9 @@ async def receive_status(request: Request) -> JSONResponse:
     key = idempotency_key(request)
     reading = read_status(body)
     status = reading.message
+    refuse_closed_reporter(context.config, status)  # its province's endpoint refuses it too
     response_for, reporter = status["response_for"], status["from"]["organ_id"]
-    province = axis.province_of(reporter)
+    province = axis.province_of(context.config, reporter)
     if province is None:
         raise MockError(
             422, "UNKNOWN_ORGAN", f"No agency has organ id {reporter}.", OrganIds=[reporter]
@@ -127,7 +131,7 @@ async def receive_status(request: Request) -> JSONResponse:
         document = await store.find(document_id=response_for["document_id"])
         if document is None or not answers(document, response_for):
             raise not_found()
-        report = report_of(status, body)
+        report = report_of(status, body, context.config)
         # The deliveries' row locks first: a concurrent twin of this message then waits, and
         # finds it recorded rather than refused as an illegal step.
         await store.deliveries(document, lock=True)

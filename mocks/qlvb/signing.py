@@ -31,13 +31,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
-from formats.crl import crl_signed_by, crls_in
+from formats.crl import TRUST_BUNDLE_MAX_BYTES, crl_signed_by, crls_in
 from formats.xmldsig import Trust, revocations, sign_edxml
 from mocks.bus import BusClient, BusUnavailable
 
 logger = logging.getLogger(__name__)
 
-MAX_TRUST_BYTES = 512 * 1024
 MAX_CRL_BYTES = 4 * 1024 * 1024
 
 
@@ -115,7 +114,7 @@ class TrustSource:
         )
 
     async def _fetch(self) -> Trust:
-        published = await self._bus.fetch_public("ca/trust.pem", max_bytes=MAX_TRUST_BYTES)
+        published = await self._bus.fetch_public("ca/trust.pem", max_bytes=TRUST_BUNDLE_MAX_BYTES)
         roots = tuple(x509.load_pem_x509_certificates(published))
         crl = x509.load_der_x509_crl(
             await self._bus.fetch_public("ca/crl.der", max_bytes=MAX_CRL_BYTES)

@@ -194,6 +194,9 @@ class Report:
     staff_info: dict[str, Any] | None
     edxml: bytes
     """The message's bytes as received: kept with each entry it adds, and sent on as they are."""
+    acting_for: frozenset[str] = frozenset()
+    """Bodies under codes the 2025 merger closed whose part the reporter takes as their
+    successor (`mocks.directory.agencies.predecessors_of`): their deliveries, their documents."""
 
 
 @dataclass(frozen=True)
@@ -221,11 +224,12 @@ def plan_report(
     is refused with the first delivery's status. Every target is checked before the caller
     writes anything.
     """
-    own = next((d for d in deliveries if d.recipient == report.reporter), None)
+    parties = {report.reporter, *report.acting_for}
+    own = next((d for d in deliveries if d.recipient in parties), None)
     role: Role
-    if own is not None and (report.code != RECALL_REQUESTED or report.reporter != sender):
+    if own is not None and (report.code != RECALL_REQUESTED or sender not in parties):
         role, targets = "recipient", [own]
-    elif report.reporter == sender:
+    elif sender in parties:
         role = "sender"
         targets = [d for d in deliveries if report.code in allowed_codes(d.status, role)]
         targets = targets or list(deliveries[:1])  # nothing to recall: let the first refuse

@@ -16,7 +16,17 @@ the VDXP SDK's fields `{status: OK|FAIL, ErrorCode, ErrorDesc}`:
   ledger document its ReplacementInfo names, when its sender sent that one;
 - `/sendStatus` (application/xml): a status message, on to the sender's province (a recall
   by the sender, on to every province the document went to);
-- `/getEdocTrail` (application/json `{documentId}`): the ledger's trail of one document.
+- `/getEdocTrail` (application/json `{documentId}`): the ledger's trail of one document;
+- `/getReceivedEdocList`, `/getEdoc` (application/json `{organId, …}`): a central body's
+  national inbox and one message of it, its bytes included.
+
+Central bodies (VPCP `000.00.00.G22` and the assigned ones, `SystemConfig.central_agencies`)
+belong to no province: the axis is their exchange. What is addressed to one goes into its
+national inbox, kept with its bytes (the ledger keeps none), in the transaction that records
+the message; so do the statuses on what one sent. A central body sends and reports from the
+axis's own instance only (its origin is this instance); its recipients' statuses go to the
+sender's province as a province's do. A central code (G) the axis serves no body under is 422
+UNKNOWN_CENTRAL_AGENCY.
 
 Every message may arrive more than once from the bus's outbox: the axis deduplicates on its
 `Idempotency-Key` (kept with its answer, in the transaction that acts on it) and on the message
@@ -26,7 +36,8 @@ true` and handing nothing new over. A province submits only for its own agencies
 bus says where the message came from (`X-LGSP-Origin`, learnt from the forwarding LGSP's
 credentials), the sender of a document and the reporter of a status
 must be agencies of that province (403 NOT_OF_CALLING_PROVINCE, issue 15). Errors: 422
-INVALID_EDXML (with `Rule`), UNKNOWN_SENDER, UNKNOWN_RECIPIENT, NO_REMOTE_RECIPIENT,
+INVALID_EDXML (with `Rule`), UNKNOWN_SENDER, UNKNOWN_RECIPIENT, UNKNOWN_CENTRAL_AGENCY,
+NO_REMOTE_RECIPIENT,
 IDEMPOTENCY_KEY_REUSED, INVALID_REQUEST; 400 INVALID_IDEMPOTENCY_KEY; 403 NOT_A_PARTY; 404
 DOCUMENT_NOT_FOUND; 409 DOCUMENT_CONFLICT (a DocumentId seen with other content that is no
 change by its sender); 413 TOO_LARGE; 415 UNSUPPORTED_MEDIA_TYPE; 502/504 BUS_UNAVAILABLE (the
@@ -37,11 +48,12 @@ Simplified: no `TraceHeader` is added for the hop (it would change the signed by
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import base64
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from fastapi import FastAPI, Request
@@ -54,6 +66,7 @@ from kit.offload import off_loop_if_large
 from mocks.bus import ORIGIN_HEADER, BusUnavailable, Handover, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
+from mocks.directory.agencies import CENTRAL_ORGAN_ID, central_agencies
 from mocks.stateful import StoreContext, lifespan_state, stateful_app
 from mocks.vdxp.identity import (
     business_doc_id,
@@ -61,7 +74,13 @@ from mocks.vdxp.identity import (
     content_fingerprint,
     replaced_document_ids,
 )
-from mocks.vdxp.models import LedgerBusiness, LedgerDocument, LedgerStatus, VdxpBase
+from mocks.vdxp.models import (
+    CentralDelivery,
+    LedgerBusiness,
+    LedgerDocument,
+    LedgerStatus,
+    VdxpBase,
+)
 from mocks.vdxp.routing import destinations, instance_of
 from mocks.vdxp.sdk import (
     MAX_STATUS_BODY,
@@ -95,6 +114,27 @@ class TrailRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
     document_id: DocumentIdText = Field(alias="documentId", min_length=1)
+
+
+class InboxRequest(BaseModel):
+    """`/getReceivedEdocList`: the SDK's header names the message type; the mock adds whose
+    inbox (`organId`, what the SDK learns from the caller's systemId) and a page."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    organ_id: str = Field(alias="organId", pattern=r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.G[0-9]{2}$")
+    message_type: Literal["edoc", "status"] = Field(default="edoc", alias="messagetype")
+    page: int = Field(default=1, ge=1, le=100_000)
+    size: int = Field(default=20, ge=1, le=100)
+
+
+class EdocRequest(BaseModel):
+    """`/getEdoc`: one message of the central body's inbox, by its `docId`."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    organ_id: str = Field(alias="organId", pattern=r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.G[0-9]{2}$")
+    doc_id: int = Field(alias="docId", ge=1, le=2**62)
 
 
 def create_app(
@@ -137,30 +177,33 @@ def create_app(
         )
         document_id = document_id_of(document)  # the ledger and outbox keys find it by it
         sender = document["from"]["organ_id"]
-        place = instance_of(context.config.provinces, sender)
-        if place is None:
-            raise MockError(
-                422,
-                "UNKNOWN_SENDER",
-                f"{sender} is not an agency of a province the axis serves.",
-                OrganIds=[sender],
-            )
-        _check_origin(request, place[1], sender)
+        central = central_agencies(context.config.central_agencies)
+        sender_province, sender_instance = _place_of_sender(context.config, central, sender)
+        _check_origin(request, sender_instance, sender)
         recipients = list(dict.fromkeys(organ["organ_id"] for organ in document["to"]))
-        routes, unknown = destinations(context.config.provinces, place[0], recipients)
-        if unknown:
+        where = destinations(context.config.provinces, sender_province, recipients, central)
+        routes = where.provinces
+        _refuse_unknown_central(where.unknown)
+        if where.unknown:
             raise MockError(
                 422,
                 "UNKNOWN_RECIPIENT",
-                f"{', '.join(unknown)}: not an agency of a province the axis serves.",
-                OrganIds=unknown,
+                f"{', '.join(where.unknown)}: not an agency of a province the axis serves.",
+                OrganIds=where.unknown,
             )
-        if not routes:
+        if not routes and not where.central:
             raise MockError(
                 422,
                 "NO_REMOTE_RECIPIENT",
                 "Every To agency is of the sender's own province: its endpoint delivers there.",
             )
+
+        async def to_central(ledger: Ledger, about: LedgerDocument, digest: str) -> None:
+            """The message into the national inbox of each central body among its `To`."""
+            await ledger.deliver_central(
+                about, where.central, kind="edoc", sender=sender, business_type=business_type,
+                content=body, content_sha256=digest, received_at=context.now(),
+            )  # fmt: skip
 
         business_type = business_type_of(document)
         fingerprint = content_fingerprint(document)  # what its recipients read: a resend's too
@@ -179,7 +222,7 @@ def create_app(
                 new = LedgerDocument(
                     document_id=document_id,
                     sender=sender,
-                    sender_instance=place[1],
+                    sender_instance=sender_instance,
                     recipients=recipients,
                     destinations=[route.as_json() for route in routes],
                     content_sha256=digest,
@@ -188,6 +231,7 @@ def create_app(
                     fingerprint=fingerprint,
                 )
                 if await ledger.add_document(new) is not None:
+                    await to_central(ledger, new, digest)
                     for route in routes:
                         key = outbox_key("edoc", document_id, route.instance)
                         await forward(key, route.instance, document_id)
@@ -219,6 +263,7 @@ def create_app(
                 )
             )
             if new_message:
+                await to_central(ledger, recorded, digest)
                 for route in routes:
                     key = outbox_key("business", about, route.instance, digest)
                     await forward(key, route.instance, about)
@@ -240,8 +285,13 @@ def create_app(
         )
         response_for, reporter = status["response_for"], status["from"]["organ_id"]
         code, timestamp = status["status_code"], status["timestamp"]
-        reporter_place = instance_of(context.config.provinces, reporter)
-        _check_origin(request, reporter_place[1] if reporter_place else None, reporter)
+        central = central_agencies(context.config.central_agencies)
+        if reporter in central:
+            _check_origin(request, context.config.instance, reporter)
+        else:
+            _refuse_unknown_central([reporter])
+            reporter_place = instance_of(context.config.provinces, reporter)
+            _check_origin(request, reporter_place[1] if reporter_place else None, reporter)
 
         async def record(ledger: Ledger, digest: str) -> tuple[dict[str, Any], bool]:
             document = await ledger.find(response_for["document_id"], lock=True)
@@ -249,7 +299,7 @@ def create_app(
                 raise MockError(
                     404, "DOCUMENT_NOT_FOUND", "No document with this DocumentId crossed the axis."
                 )
-            targets = _status_targets(document, reporter)
+            targets, inboxes = _status_targets(document, reporter, central)
             statuses = await ledger.statuses(document)
             message = (reporter, code, timestamp)
             entry = next(
@@ -263,11 +313,15 @@ def create_app(
                 reporter=reporter,
                 status_code=code,
                 timestamp=timestamp,
-                destinations=targets,
+                destinations=targets + ([context.config.instance] if inboxes else []),
                 content_sha256=digest,
                 content_length=len(body),
                 received_at=context.now(),
             )
+            await ledger.deliver_central(  # a central body's: its national inbox
+                document, inboxes, kind="status", sender=reporter, status_code=code,
+                content=body, content_sha256=digest, received_at=context.now(),
+            )  # fmt: skip
             for target in targets:
                 key = outbox_key(
                     "status", document.document_id, reporter, code, str(occurrence), target
@@ -333,7 +387,60 @@ def create_app(
             Business=business,
         )
 
+    @app.post("/getReceivedEdocList", openapi_extra=body_doc("application/json", InboxRequest))
+    async def get_received_edoc_list(request: Request) -> JSONResponse:
+        """A page of a central body's national inbox, newest first: the documents addressed
+        to it (`messagetype` edoc) or the statuses about the documents it sent (status)."""
+        context = _context(request)
+        query = await read_json(request, InboxRequest)
+        _refuse_unknown_central(
+            [] if query.organ_id in central_agencies(context.config.central_agencies)
+            else [query.organ_id]
+        )  # fmt: skip
+        async with context.reading() as ledger:
+            rows, total = await ledger.central_inbox(
+                query.organ_id, query.message_type, page=query.page, size=query.size
+            )
+        return ok(
+            Total=total,
+            Page=query.page,
+            Size=query.size,
+            Items=[_inbox_entry(row, document_id) for row, document_id in rows],
+        )
+
+    @app.post("/getEdoc", openapi_extra=body_doc("application/json", EdocRequest))
+    async def get_edoc(request: Request) -> JSONResponse:
+        """One message of a central body's inbox with its bytes (base64), as its sender sent
+        them."""
+        context = _context(request)
+        query = await read_json(request, EdocRequest)
+        async with context.reading() as ledger:
+            found = await ledger.central_message(query.organ_id, query.doc_id)
+        if found is None:
+            raise MockError(
+                404, "DOCUMENT_NOT_FOUND", "No message with this docId in the agency's inbox."
+            )
+        row, document_id = found
+        return ok(**_inbox_entry(row, document_id), Content=base64.b64encode(row.content).decode())
+
     return app
+
+
+def _inbox_entry(row: CentralDelivery, document_id: str) -> dict[str, Any]:
+    """One message of a central body's inbox, as the SDK's knobstick lists it (DOMAIN.md §2.4:
+    id, from, to, messageType, contentSha256, contentLength) with the document it is about."""
+    return {
+        "DocId": row.id,
+        "DocumentId": document_id,
+        "From": row.sender,
+        "To": row.recipient,
+        "MessageType": row.kind,
+        "BusinessType": row.business_type,
+        "StatusCode": row.status_code,
+        "ContentSha256": row.content_sha256,
+        "ContentLength": len(row.content),
+        "ReceivedTime": _local(row.received_at),
+    }
 
 
 def _context(request: Request) -> StoreContext[Ledger]:
@@ -430,11 +537,51 @@ def _resent(recorded: LedgerDocument, sender: str, digest: str, fingerprint: str
     return recorded.sender == sender and recorded.fingerprint == fingerprint
 
 
-def _status_targets(document: LedgerDocument, reporter: str) -> list[str]:
+def _place_of_sender(
+    config: SystemConfig, central: Mapping[str, str], sender: str
+) -> tuple[str | None, str]:
+    """The sender's province (None: a central body's, the axis's own) and bus instance; 422
+    when the axis serves no such agency."""
+    if sender in central:
+        return None, config.instance
+    _refuse_unknown_central([sender])
+    place = instance_of(config.provinces, sender)
+    if place is None:
+        raise MockError(
+            422,
+            "UNKNOWN_SENDER",
+            f"{sender} is not an agency of a province the axis serves.",
+            OrganIds=[sender],
+        )
+    return place
+
+
+def _refuse_unknown_central(organ_ids: list[str]) -> None:
+    """422 UNKNOWN_CENTRAL_AGENCY for a central code (G, DOMAIN.md §6.2) the directory lacks:
+    no province has it, and the axis serves only the central bodies it is configured with."""
+    missing = [organ_id for organ_id in organ_ids if CENTRAL_ORGAN_ID.match(organ_id)]
+    if missing:
+        raise MockError(
+            422,
+            "UNKNOWN_CENTRAL_AGENCY",
+            f"{', '.join(missing)}: a central code the axis serves no body under.",
+            OrganIds=missing,
+        )
+
+
+def _status_targets(
+    document: LedgerDocument, reporter: str, central: Mapping[str, str]
+) -> tuple[list[str], list[str]]:
+    """Where a status goes: the instances to hand it over to, and the central bodies whose
+    national inbox takes it (a central sender's, a central recipient of a recall)."""
     if reporter == document.sender:  # the sender's own status (a recall): every destination
-        return [destination["instance"] for destination in document.destinations]
-    if any(reporter in destination["organ_ids"] for destination in document.destinations):
-        return [document.sender_instance]
+        inboxes = [organ for organ in document.recipients if organ in central]
+        return [destination["instance"] for destination in document.destinations], inboxes
+    reached = any(reporter in destination["organ_ids"] for destination in document.destinations)
+    if reached or (reporter in central and reporter in document.recipients):
+        if document.sender in central:
+            return [], [document.sender]
+        return [document.sender_instance], []
     raise MockError(
         403,
         "NOT_A_PARTY",

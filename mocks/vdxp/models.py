@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import UTCDateTime, named_metadata
@@ -103,6 +103,24 @@ class LedgerStatus(_AboutDocument, VdxpBase):
     destinations: Mapped[list[str]] = mapped_column(JSON)
     content_sha256: Mapped[str] = mapped_column(String(64))
     content_length: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CentralDelivery(_AboutDocument, VdxpBase):
+    """A message the axis delivered to a central body (VPCP, a ministry: DOMAIN.md §6.2), its
+    national inbox: a document addressed to it (`kind` edoc, business messages included), or a
+    status about a document it sent (`kind` status). The ledger keeps no bytes, so these rows
+    do: the body reads them as its sender sent them (its signature holds)."""
+
+    __tablename__ = "vdxp_central_delivery"
+
+    recipient: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))
+    kind: Mapped[str] = mapped_column(String(8))  # edoc | status
+    sender: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))  # From/OrganId
+    business_type: Mapped[int] = mapped_column(Integer, default=0)
+    status_code: Mapped[str | None] = mapped_column(String(2), default=None)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content_sha256: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -37,20 +37,37 @@ def instance_of(provinces: Mapping[str, str], organ_id: str) -> tuple[str, str] 
     return agency.province_code, provinces[agency.province_code]
 
 
+@dataclass(frozen=True)
+class Routes:
+    """Where a document's `To` agencies are: `provinces` other than the sender's, `central`
+    bodies the axis serves itself (their national inbox), `unknown` organ ids (no agency, a
+    province not served, a central code the directory lacks)."""
+
+    provinces: list[Destination]
+    central: list[str]
+    unknown: list[str]
+
+
 def destinations(
-    provinces: Mapping[str, str], sender_province: str, organ_ids: Iterable[str]
-) -> tuple[list[Destination], list[str]]:
+    provinces: Mapping[str, str],
+    sender_province: str | None,
+    organ_ids: Iterable[str],
+    central: Mapping[str, str],
+) -> Routes:
     """The provinces other than the sender's that get the document, in province-code order,
-    and the organ ids in no province of the topology (no agency, or a province not served).
+    the central bodies among its recipients, and the organ ids the axis cannot place.
 
     Recipients in the sender's own province are not the axis's business: their province's
-    endpoint delivered to them itself.
+    endpoint delivered to them itself. A central sender (`sender_province` None) has none.
     """
     found: dict[tuple[str, str], list[str]] = {}
     unknown: list[str] = []
+    to_central: list[str] = []
     for organ_id in dict.fromkeys(organ_ids):
         place = instance_of(provinces, organ_id)
-        if place is None:
+        if organ_id in central:
+            to_central.append(organ_id)
+        elif place is None:
             unknown.append(organ_id)
         elif place[0] != sender_province:
             found.setdefault(place, []).append(organ_id)
@@ -58,4 +75,4 @@ def destinations(
         Destination(instance=instance, province_code=code, organ_ids=tuple(organs))
         for (code, instance), organs in sorted(found.items())
     ]
-    return routed, unknown
+    return Routes(routed, to_central, unknown)

@@ -14,14 +14,14 @@ import hashlib
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import cache
 from typing import Annotated, Any, TypeVar
 
 from fastapi import FastAPI, Request
 from pydantic import BaseModel, StringConstraints, ValidationError
 
-from formats.dates import VIETNAM_TIME
+from formats.dates import VIETNAM_TIME, latest_allowed
 from formats.edxml import InvalidEdxml, Reading
 from mocks.bus import Handover
 from mocks.envelope import (
@@ -177,7 +177,7 @@ def refuse_future_dated(message: Mapping[str, Any], *, now: datetime, skew_secon
     little), all read as Vietnam time (QCVN 102 dates carry no zone). The sources are silent on
     what the real axis does; a document dated tomorrow is not one yet, nor is a status reported
     tomorrow (`SystemConfig.clock_skew_seconds`, assigned)."""
-    latest = (now + timedelta(seconds=skew_seconds)).astimezone(VIETNAM_TIME)
+    latest = latest_allowed(now, skew_seconds)
     stamps = [t.get("timestamp") for t in message.get("trace_headers") or ()]
     promulgation = message.get("promulgation")  # a document's; a status message has none
     if promulgation is not None and date.fromisoformat(promulgation["date"]) > latest.date():

@@ -16,7 +16,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from mocks.store import InstanceStore
-from mocks.vdxp.models import LedgerBusiness, LedgerDocument, LedgerStatus, ProcessedKey
+from mocks.vdxp.models import (
+    CentralDelivery,
+    LedgerBusiness,
+    LedgerDocument,
+    LedgerStatus,
+    ProcessedKey,
+)
 
 _About = TypeVar("_About", LedgerStatus, LedgerBusiness)
 
@@ -89,6 +95,57 @@ class Ledger(InstanceStore):
         self._session.add(status)
         await self._session.flush()
         return status
+
+    async def deliver_central(
+        self, document: LedgerDocument, recipients: Sequence[str], **fields: Any
+    ) -> None:
+        """Put a message about `document` (`fields`: kind, sender, content, …) in the national
+        inbox of each central body of `recipients`, within the message's record."""
+        for recipient in recipients:
+            self._session.add(
+                CentralDelivery(
+                    document_pk=document.id, instance=self._instance, recipient=recipient, **fields
+                )
+            )
+        await self._session.flush()
+
+    async def central_inbox(
+        self, recipient: str, kind: str, *, page: int, size: int
+    ) -> tuple[list[tuple[CentralDelivery, str]], int]:
+        """A page of the central body's inbox of `kind`, newest first, each with the DocumentId
+        of its document, and the total."""
+        where = (
+            CentralDelivery.instance == self._instance,
+            CentralDelivery.recipient == recipient,
+            CentralDelivery.kind == kind,
+        )
+        total = await self._session.scalar(select(func.count()).where(*where))
+        statement = (
+            select(CentralDelivery, LedgerDocument.document_id)
+            .join(LedgerDocument, LedgerDocument.id == CentralDelivery.document_pk)
+            .where(*where)
+            .order_by(CentralDelivery.id.desc())
+            .offset((page - 1) * size)
+            .limit(size)
+        )
+        rows = (await self._session.execute(statement)).all()
+        return [(row, document_id) for row, document_id in rows], total or 0
+
+    async def central_message(
+        self, recipient: str, message_id: int
+    ) -> tuple[CentralDelivery, str] | None:
+        """One message of the central body's inbox, with its document's DocumentId."""
+        statement = (
+            select(CentralDelivery, LedgerDocument.document_id)
+            .join(LedgerDocument, LedgerDocument.id == CentralDelivery.document_pk)
+            .where(
+                CentralDelivery.instance == self._instance,
+                CentralDelivery.recipient == recipient,
+                CentralDelivery.id == message_id,
+            )
+        )
+        found = (await self._session.execute(statement)).one_or_none()
+        return None if found is None else (found[0], found[1])
 
     @staticmethod
     def occurrences(statuses: Sequence[LedgerStatus], reporter: str, code: str) -> int:

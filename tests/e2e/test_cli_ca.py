@@ -11,6 +11,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
+from lgsp.ca import store
 from lgsp.ca.authority import make_crl
 from lgsp.ca.store import CertificateAuthority
 from lgsp.cli import main
@@ -129,3 +130,41 @@ def test_add_root_takes_the_crls_after_the_root_in_its_file(
 
     assert [(s["added"], s["crls"]) for s in said] == [(True, 1), (True, 0)]
     assert crl in CertificateAuthority(tmp_path).trust_pem(now=now)
+
+
+def test_add_root_refuses_a_file_over_the_limit_rather_than_cut_its_crls(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CRL cut in half went unread and the command said `crls: 1` with exit 0: what that
+    CRL revoked was then taken as good (code review 2026-12)."""
+    vendor = signing.root("VNPT-CA TEST")
+    big = vendor.certificate.public_bytes(Encoding.PEM) + b"#" * (90 * 1024)
+    (tmp_path / "big.pem").write_bytes(big)
+
+    code = main(["ca", "add-root", str(tmp_path / "big.pem"), "--data-dir", str(tmp_path)])
+
+    assert code != 0
+    assert "BAD_CERTIFICATE" in capsys.readouterr().err
+    assert CertificateAuthority(tmp_path).added_roots() == []
+
+
+def test_a_root_or_crl_that_would_outgrow_the_trust_bundle_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The document systems read at most TRUST_BUNDLE_MAX_BYTES of `ca/trust.pem` and trust no
+    bus root at all past it: the CA keeps the bundle within it (code review 2026-12)."""
+    now = datetime.now(UTC)
+    first, second = signing.root("VNPT-CA TEST"), signing.root("Viettel-CA TEST")
+    room = len(first.certificate.public_bytes(Encoding.PEM)) + 100
+    monkeypatch.setattr("lgsp.ca.store.TRUST_BUNDLE_MAX_BYTES", store.OWN_ROOT_ROOM + room)
+    ca = CertificateAuthority(tmp_path)
+    revoked = [(serial, now) for serial in range(1, 40)]
+    crl = make_crl(first.certificate, first.key, revoked, now=now)
+
+    assert ca.add_root(first.certificate)
+    with pytest.raises(ValueError, match="trust.pem would weigh more"):
+        ca.add_root(first.certificate, crls=[crl])
+    with pytest.raises(ValueError, match="trust.pem would weigh more"):
+        ca.add_root(second.certificate)
+    assert ca.added_roots() == [first.certificate]
+    assert len(ca.trust_pem(now=now)) <= store.TRUST_BUNDLE_MAX_BYTES

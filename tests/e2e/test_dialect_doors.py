@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,16 @@ async def test_the_closed_door_gives_each_speakers_door_url(client: httpx.AsyncC
 
     assert apim.json()["spoken_at"] == {"ndxp": "http://lgsp.test/ndxp/apim"}
     assert opencps.json()["spoken_at"] == {"kiengiang": "http://lgsp.test/lgsp/kiengiang/opencps"}
+
+
+async def test_the_closed_door_gives_the_topology_line_that_opens_it(
+    client: httpx.AsyncClient,
+) -> None:
+    problem = (await client.get(f"{TG}/soap/{soap.OPERATION}?wsdl")).json()
+
+    line, _, entry = problem["to_speak_it"].partition(" in the [[instances]] entry named ")
+    assert entry == "'tiengiang'"
+    assert tomllib.loads(line)["dialects"] == ["bus", "lgspaccesstoken", "soap"]  # kept, added
 
 
 async def test_the_doors_an_instance_speaks_still_answer(

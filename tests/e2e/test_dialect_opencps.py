@@ -266,6 +266,36 @@ async def test_procedures_and_their_fields_in_the_protocols_names(
     assert field in fields["result"]
 
 
+@pytest.mark.parametrize(
+    ("form", "found"),
+    [
+        ("{national}.000.00.00.H33", True),  # long, as the portal publishes it
+        ("{national}.H33", True),  # short, as Gia Lai's iGate writes newer procedures
+        ("{national}", True),  # the national code alone
+        ("{national}.H58", False),  # short, under another province's code
+        ("{national}.000.00.00.H58", False),
+        ("{national}.H3", False),
+        ("9.999999.H33", False),  # no such procedure
+    ],
+)
+async def test_one_procedure_is_found_by_every_form_the_portal_files_under(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str, form: str, found: bool
+) -> None:
+    """The forms `POST /dvc/v1/dossiers` accepts (`formats.codes.procedure_code_forms`)."""
+    session = await login(client, portal)
+    procedure = await a_procedure(client, demo_token)
+
+    one = await call(
+        client, session, "LayThuTuc", maTTHC=form.format(national=procedure["national_code"])
+    )
+
+    if found:
+        assert one["error_code"] == "0", one
+        assert one["result"][0]["TENTTHC"] == procedure["name"]
+    else:
+        assert (one["error_code"], one["result"]) == (dvc.NOT_FOUND, [])
+
+
 async def test_a_service_the_protocol_does_not_name_answers_the_protocols_error(
     client: httpx.AsyncClient, portal: tuple[str, str]
 ) -> None:
@@ -388,6 +418,22 @@ async def test_bad_progress_entries_are_refused_and_nothing_is_recorded(
     )
 
     assert answer["error_code"] == dvc.BAD_REQUEST, answer
+    national = await client.get(f"{KG}/dvcqg/v1/dossiers/{code}", headers=bearer(demo_token))
+    assert len(national.json()["history"]) == 1
+
+
+async def test_a_progress_entry_dated_ahead_of_the_clock_is_refused_and_not_recorded(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str
+) -> None:
+    """As the national portal refuses it at the REST door (`future_dated`)."""
+    session = await login(client, portal)
+    code = await synced(client, session, demo_token)
+    ahead = opencps_entry(code, ThoiDiemXuLy="20990705080600")
+
+    answer = await call(client, session, "CapNhatTienDoHoSoMC", data=[ahead])
+
+    assert answer["error_code"] == dvc.BAD_REQUEST, answer
+    assert answer["message"].startswith("INVALID_DOSSIER_REQUEST:"), answer
     national = await client.get(f"{KG}/dvcqg/v1/dossiers/{code}", headers=bearer(demo_token))
     assert len(national.json()["history"]) == 1
 

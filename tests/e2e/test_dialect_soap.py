@@ -214,6 +214,17 @@ async def test_without_a_token_the_fault_says_so(
     assert b"INVALID_TOKEN" in response.content
 
 
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer forged"}], ids=["none", "bad"])
+async def test_an_unauthenticated_body_is_refused_for_its_token_before_it_is_parsed(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    response = await client.post(ENDPOINT, content=b"<x/>", headers=headers)
+
+    assert response.status_code == 500
+    assert b">INVALID_TOKEN</dan:MaLoi>" in response.content
+    assert b"SOAP_REQUEST_INVALID" not in response.content  # nothing of the parser
+
+
 nhan_than = zeep_on(NHAN_THAN)
 """zeep on `XacMinhThongTinNhanThan`."""
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import re
 import shlex
+import subprocess
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,7 @@ from fastapi import FastAPI
 from formats.agency_codes import CLOSED
 from lgsp.composition import create_bus
 from lgsp.settings import Settings
-from lgsp.topology import TOPOLOGY_2026, Topology, topology_toml
+from lgsp.topology import Topology
 from tests.fixtures.apps import running
 from tests.fixtures.bus import asgi_client, fetch_token, plain_settings
 from tests.fixtures.curl import run_curl
@@ -102,21 +104,28 @@ async def run_examples(
     return ran
 
 
+def setup_block() -> str:
+    """The section's block that turns the dialects on at `$BASE` before its examples run."""
+    (block,) = [b for b in re.findall(r"```sh\n(.*?)```", SECTION, re.S) if "topology.toml" in b]
+    return str(block)
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    topology = tmp_path / "topology.toml"
-    spoken = ("bus", "apim", "lgspaccesstoken", "soap", "opencps")
-    instances = tuple(
-        i.model_copy(update={"dialects": spoken}) if i.name == "angiang" else i
-        for i in TOPOLOGY_2026.instances
+    """The bus the README's setup block starts: the topology its Python writes."""
+    (script,) = re.findall(r"<<'TOML'\n(.*?)\nTOML\n", setup_block(), re.S)
+    written = subprocess.run(
+        [sys.executable, "-"], input=script, capture_output=True, text=True, check=True, timeout=60
     )
-    topology.write_text(topology_toml(Topology(instances=instances)), encoding="utf-8")
+    topology = tmp_path / "topology.toml"
+    topology.write_text(written.stdout, encoding="utf-8")
     return plain_settings(database_url, tmp_path, era="2026", topology_file=topology)
 
 
 async def test_the_dialects_examples_succeed(client: httpx.AsyncClient) -> None:
     lines = example_lines(on_default_bus=False)
     assert len(lines) >= 6
+    assert f"BASE={README_HOST}{AG}\n" in setup_block()
     variables = {"BASE": AG, "TOKEN": await fetch_token(client, AG)}
 
     ran = await run_examples(client, lines, variables)

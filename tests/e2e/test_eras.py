@@ -422,6 +422,96 @@ async def test_a_closed_agency_code_is_refused_on_documents_after_the_merger(
         assert problem["assigned"] is True
 
 
+async def sent_before_the_merger(client: httpx.AsyncClient, token: str, number: str) -> str:
+    """The id of a document Kiên Giang's Sở Tư pháp sent on 30 June 2025 to its Sở Tài chính
+    (000.00.03.H33) and UBND thành phố Rạch Giá (000.00.05.H33, a district: no successor)."""
+    recipients = [
+        {"organ_id": "000.00.03.H33", "organ_name": "Sở Tài chính tỉnh Kiên Giang"},
+        {"organ_id": "000.00.05.H33", "organ_name": "Ủy ban nhân dân thành phố Rạch Giá"},
+    ]
+    document = canonical_document(
+        number, recipients, notation="STP-VP", subject="V/v bàn giao", date="2025-06-30"
+    )
+    sent = await client.post(f"{AG}/qlvb/v1/documents", json=document, headers=bearer(token))
+    assert sent.status_code == 202, sent.text
+    key: str = sent.json()["id"]
+    return key
+
+
+@pytest.mark.parametrize(
+    ("reporter", "timestamp", "successor"),
+    [
+        ("000.00.03.H33", None, "000.00.03.H01"),  # reported today
+        ("000.00.03.H33", "2025-07-01T08:00:00", "000.00.03.H01"),  # the merger's first day
+        ("000.00.05.H33", None, None),  # a district body: nothing succeeds it body for body
+    ],
+)
+async def test_a_body_the_merger_closed_reports_no_status_after_it(
+    client: httpx.AsyncClient, reporter: str, timestamp: str | None, successor: str | None
+) -> None:
+    token = await fetch_token(client, AG)
+    key = await sent_before_the_merger(client, token, "43")
+    report = {"organ_id": reporter, "status_code": "01", "timestamp": timestamp}
+
+    answer = await client.post(
+        f"{AG}/qlvb/v1/documents/{key}/status", json=report, headers=bearer(token)
+    )
+
+    problem = assert_problem(answer, 422, "AGENCY_CODE_CLOSED")
+    assert (problem["organ_id"], problem["successor_code"]) == (reporter, "H01")
+    assert problem.get("successor_organ_id") == successor
+    document = await client.get(f"{AG}/qlvb/v1/documents/{key}", headers=bearer(token))
+    assert {r["organ_id"]: r["status"] for r in document.json()["recipients"]} == {
+        "000.00.03.H33": None,
+        "000.00.05.H33": None,
+    }  # nothing recorded
+
+
+async def test_a_status_reported_before_the_merger_keeps_the_old_code(
+    client: httpx.AsyncClient,
+) -> None:
+    """Its Timestamp says when it was reported: one of 30 June 2025 is the old body's own."""
+    token = await fetch_token(client, AG)
+    key = await sent_before_the_merger(client, token, "44")
+    report = {"organ_id": "000.00.03.H33", "status_code": "01", "timestamp": "2025-06-30T16:00:00"}
+
+    answer = await client.post(
+        f"{AG}/qlvb/v1/documents/{key}/status", json=report, headers=bearer(token)
+    )
+
+    assert answer.status_code == 200, answer.text
+
+
+async def test_the_successor_reports_and_reads_the_closed_body_s_documents(
+    client: httpx.AsyncClient,
+) -> None:
+    """Sở Tài chính tỉnh An Giang carries on Kiên Giang's: a document addressed to 000.00.03.H33
+    before the merger is its to read and report on; another body of today's is no party."""
+    token = await fetch_token(client, AG)
+    key = await sent_before_the_merger(client, token, "45")
+    status = f"{AG}/qlvb/v1/documents/{key}/status"
+
+    reported = await client.post(
+        status, json={"organ_id": "000.00.03.H01", "status_code": "01"}, headers=bearer(token)
+    )
+    stranger = await client.post(
+        status, json={"organ_id": "000.00.02.H01", "status_code": "01"}, headers=bearer(token)
+    )
+    read = await client.get(
+        f"{AG}/qlvb/v1/documents/{key}?organ_id=000.00.03.H01", headers=bearer(token)
+    )
+
+    assert reported.status_code == 200, reported.text
+    assert {r["organ_id"]: r["status"] for r in reported.json()["recipients"]} == {
+        "000.00.03.H33": "01",
+        "000.00.05.H33": None,
+    }
+    assert "UID=000.00.03.H01" in reported.json()["signature"]["subject"]
+    assert_problem(stranger, 403, "NOT_A_PARTY")
+    assert read.status_code == 200, read.text
+    assert [r["organ_id"] for r in read.json()["recipients"]] == ["000.00.03.H33"]
+
+
 @pytest.mark.parametrize("days", [0, 2])
 async def test_a_document_dated_after_today_is_refused_as_future_dated(
     client: httpx.AsyncClient, days: int

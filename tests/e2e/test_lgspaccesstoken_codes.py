@@ -84,13 +84,14 @@ async def test_a_receiver_code_naming_no_province_is_refused_in_the_callers_word
     assert response.headers["x-request-id"] == "lat-receiver"
 
 
-async def test_receiver_code_on_a_national_service_names_no_bus_header(
+async def test_receiver_code_on_a_national_service_still_reaches_ndxp(
     client: httpx.AsyncClient,
 ) -> None:
+    plain = await client.get(f"{LAT}/dvcqg/v1/dossiers", headers=HEADER)
     response = await client.get(
         f"{LAT}/dvcqg/v1/dossiers", headers={**HEADER, "RECEIVER_CODE": "tiengiang"}
     )
 
-    assert response.status_code == 404, response.text
-    assert response.json()["message"].startswith("TARGET_NOT_FOUND: "), response.text
-    assert "X-LGSP" not in response.text
+    assert response.status_code == 200, response.text
+    assert response.json() == plain.json()
+    assert response.json()["error_code"] == "0"

@@ -105,6 +105,19 @@ async def test_a_target_that_is_no_province_of_the_bus_is_a_404_problem(
     assert response.json()["code"] == "TARGET_NOT_FOUND"
 
 
+@pytest.mark.parametrize("target", ["tiengiang", "kiengiang"])
+async def test_a_national_service_goes_to_ndxp_whichever_province_the_target_names(
+    client: httpx.AsyncClient, demo_token: str, settings: Settings, target: str
+) -> None:
+    path = f"{KG}/csdlqgdc/v1/citizens/{tiengiang_cccd(settings)}"
+
+    plain = await client.get(path, headers=bearer(demo_token))
+    targeted = await client.get(path, headers={**bearer(demo_token), "X-LGSP-Target": target})
+
+    assert plain.status_code == targeted.status_code == 200, targeted.text
+    assert targeted.json() == plain.json()
+
+
 async def test_ndxp_asks_which_province_when_a_provincial_call_names_none(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urljoin
 
 import httpx
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from adapters import CONTRACTS
 from lgsp.cli._openapi import OPENAPI_DIR
 from lgsp.settings import Settings
+from lgsp.state import BusState
 from mocks.dancu.seed import generate_citizens
 from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer
 from tests.fixtures.contracts import contract_shape
@@ -24,6 +26,29 @@ async def test_served_contract_is_the_checked_in_one(client: httpx.AsyncClient) 
     assert response.status_code == 200
     assert contract_shape(response.json()) == contract_shape(checked_in)
     assert response.json()["servers"] == [{"url": TEST_PUBLIC_URL + KG, "description": "LGSP"}]
+
+
+async def test_every_served_contracts_token_url_gets_a_token_from_its_instance(
+    client: httpx.AsyncClient, bus: BusState
+) -> None:
+    # A generated client resolves tokenUrl against the server URL (OAS 3.1, RFC 3986 §5.2).
+    for instance in (state.spec for state in bus.instances.values()):
+        for service in bus.catalog:
+            path = f"{instance.mount_path}/services/{service.id}/{service.version}/openapi.json"
+            served = await client.get(path)
+            assert served.status_code == 200, (path, served.text)
+            contract = served.json()
+            flow = contract["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]
+            token_url = urljoin(contract["servers"][0]["url"], flow["tokenUrl"])
+
+            token = await client.post(
+                token_url,
+                data={"grant_type": "client_credentials", "scope": service.id},
+                auth=("demo", "lgsp-demo-secret"),
+            )
+
+            assert token.status_code == 200, (path, token_url, token.text)
+            assert token_url == f"{TEST_PUBLIC_URL}{instance.mount_path}/token"
 
 
 async def test_contract_of_an_unknown_service_is_a_problem(client: httpx.AsyncClient) -> None:

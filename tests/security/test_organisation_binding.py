@@ -11,7 +11,12 @@ from lgsp.admin_tasks import create_client
 from lgsp.composition import seeded_dossier_codes
 from lgsp.settings import Settings
 from tests.fixtures.bus import KG, bearer, fetch_token
-from tests.fixtures.documents import canonical_document, cross_province_document, local_document
+from tests.fixtures.documents import (
+    canonical_document,
+    cross_province_document,
+    local_document,
+    response_for,
+)
 from tests.unit.mocks.test_qlvb_app import status_message
 
 pytestmark = pytest.mark.anyio
@@ -372,3 +377,27 @@ async def test_a_bound_client_cannot_claim_another_agencys_document_id(
     assert [w["rule"] for w in sdk_like.json()["warnings"]] == ["document_id_mismatch"]
     assert real.status_code == 202, real.text
     assert (real.json()["document_id"], real.json()["duplicate"]) == (claimed, False)
+
+
+async def test_a_bound_clients_edxml_with_a_malformed_document_id_is_refused_as_edxml(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """The claim check reads the DocumentId too; one it cannot read is the edXML reader's to
+    refuse (422 INVALID_EDXML, `bad_document_id`), not a sender the body "does not name"."""
+    mine = "000.00.03.H33"
+    headers = await tenant(client, settings, organisation=mine)
+    document = canonical_document("907203", [CO_RECIPIENT], sender=mine, notation="STC",
+                                  sender_name="Sở Tài chính", subject="Văn bản")  # fmt: skip
+    xml = render_edxml(document).decode()
+    document_id = response_for(document)["document_id"]
+    blank = xml.replace(f"<edXML:DocumentId>{document_id}</edXML:DocumentId>",
+                        "<edXML:DocumentId> </edXML:DocumentId>")  # fmt: skip
+    assert blank != xml
+    answer = await client.post(
+        f"{KG}/qlvb/v1/documents",
+        content=blank.encode(),
+        headers={**headers, "Content-Type": "application/xml"},
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["code"] == "INVALID_EDXML"
+    assert "bad_document_id" in answer.text

@@ -4,15 +4,27 @@ built from dataclasses."""
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text, create_engine, inspect, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from kit.db import ADVISORY_LOCK, SCHEMA_LOCK_ID, SchemaTooOld, add_missing_columns
-from lgsp.db import make_engine, row_values
+import kit.db
+from kit.db import (
+    SCHEMA_LOCK_ID,
+    LockWaitTimeout,
+    SchemaTooOld,
+    add_missing_columns,
+    application_name,
+    hold_advisory_lock,
+)
+from lgsp.auth.provisioning import PROVISIONING_LOCK_ID, hold_provisioning_lock
+from lgsp.db import make_engine, make_session_factory, row_values
 from lgsp.models import create_schema
 from lgsp.testing._database import execute
 from tests.fixtures.audit import audit_entry, journal_entry
@@ -103,7 +115,7 @@ async def test_a_bus_creating_its_tables_waits_for_no_bus_of_another_schema(
     )
     try:
         async with holder.connect() as conn, conn.begin():
-            await conn.execute(ADVISORY_LOCK, {"id": SCHEMA_LOCK_ID})  # a bus mid-creation
+            await hold_advisory_lock(conn, SCHEMA_LOCK_ID, purpose="test")  # a bus mid-creation
 
             await asyncio.wait_for(create_schema(creator), timeout=30)
 
@@ -114,3 +126,45 @@ async def test_a_bus_creating_its_tables_waits_for_no_bus_of_another_schema(
         await holder.dispose()
         await creator.dispose()
         execute(TEST_DATABASE_URL, *(f"DROP SCHEMA IF EXISTS {s} CASCADE" for s in schemas))
+
+
+async def _provision(engine: AsyncEngine) -> None:
+    async with make_session_factory(engine).begin() as session:
+        await hold_provisioning_lock(session)
+
+
+STARTING_STEPS: dict[str, tuple[int, Callable[[AsyncEngine], Awaitable[None]]]] = {
+    "creating tables": (SCHEMA_LOCK_ID, create_schema),
+    "provisioning clients": (PROVISIONING_LOCK_ID, _provision),
+}
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("step", list(STARTING_STEPS))
+async def test_a_start_kept_waiting_for_a_lock_fails_naming_the_session_that_holds_it(
+    db_url: str, step: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A session left open holding a start-up lock (idle in transaction) stopped every bus of
+    its schema for good, and the PostgreSQL tier's buses timed out at 60 s saying nothing of
+    what they waited for: the wait is bounded, and the failure names the holder."""
+    monkeypatch.setattr(kit.db, "ADVISORY_LOCK_WAIT_SECONDS", 1.0)
+    lock_id, start = STARTING_STEPS[step]
+    holder, starting = make_engine(db_url), make_engine(db_url)
+    try:
+        async with holder.connect() as conn, conn.begin():
+            await hold_advisory_lock(conn, lock_id, purpose="test")
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+
+            with caplog.at_level(logging.WARNING, logger="kit.db"):
+                with pytest.raises(LockWaitTimeout) as refused:
+                    await asyncio.wait_for(start(starting), timeout=20)
+    finally:
+        await holder.dispose()
+        await starting.dispose()
+
+    message = str(refused.value)
+    assert f"lock on {step} in schema {TEST_SCHEMA}" in message
+    assert f"held by server process {pid} ({application_name()}), idle in transaction" in message
+    assert "pg_backend_pid" in message  # the holder's last statement
+    assert f"still waiting for the lock on {step}, held by server process {pid}" in caplog.text

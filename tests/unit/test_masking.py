@@ -6,6 +6,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 import httpx
@@ -40,6 +41,12 @@ from lgsp.masking import (
         ("%31%32%33%34%35%36%37%38%39", "123****89"),
         ("<cccd>&#48;91048993438</cccd>", "<cccd>091*******38</cccd>"),
         ("<cccd>&#x30;9104899343&#0056;</cccd>", "<cccd>091*******38</cccd>"),
+        # Full-width digits (U+FF10…), percent-encoded as uvicorn's access line has them.
+        (
+            "GET /citizens/" + quote("０９１０８１１８７４７２").lower() + " HTTP/1.1",
+            "GET /citizens/091*******72 HTTP/1.1",
+        ),
+        ("/c/%EF%BC%90910811874%Ef%bC%972", "/c/091*******72"),  # mixed case, mixed digits
     ],
 )
 def test_cccd_and_cmnd_numbers_are_masked_even_when_encoded(text: str, masked: str) -> None:
@@ -85,6 +92,10 @@ def test_a_run_of_digits_alone_is_masked_as_in_any_text(size: int) -> None:
     assert mask_digit_run(run[:size]) == mask_personal_data(run[:size])
 
 
+FULL_WIDTH = quote("０９１０８７０００１２３").lower()
+"""091087000123 in full-width digits, as uvicorn's access line has it."""
+
+
 def make_record(msg: str, args: Any) -> logging.LogRecord:
     return logging.LogRecord("lgsp.test", logging.INFO, __file__, 1, msg, args, None)
 
@@ -99,8 +110,17 @@ def make_record(msg: str, args: Any) -> logging.LogRecord:
         ("lookup %s done", (httpx.URL("http://dancu/citizens/091087000123"),)),
         # uvicorn's access log line, with the request target as sent (SECURITY-PROBE F13).
         ('%s - "%s %s HTTP/%s" %d', ("127.0.0.1:1", "GET", "/c/%3091087000123", "1.1", 200)),
+        # ... and a CCCD in full-width digits, refused 422 and logged percent-encoded
+        ('%s - "%s %s HTTP/%s" %d', ("127.0.0.1:1", "GET", f"/c/{FULL_WIDTH}", "1.1", 422)),
     ],
-    ids=["msg", "tuple-args", "dict-args", "non-string-args", "access-log-percent-encoded"],
+    ids=[
+        "msg",
+        "tuple-args",
+        "dict-args",
+        "non-string-args",
+        "access-log-percent-encoded",
+        "access-log-full-width",
+    ],
 )
 def test_filter_masks_the_message_and_its_arguments(msg: str, args: Any) -> None:
     record = make_record(msg, args)

@@ -316,7 +316,6 @@ def test_list_query_becomes_a_laydanhsachhoso_call(
         ((("page", "0"),), "page"),
         ((("size", "101"),), "size"),
         ((("size", "²"),), "size"),
-        ((("applicant", CCCD),), "applicant"),
         ((("page", "1"), ("page", "2")), "page"),
     ],
 )
@@ -327,6 +326,22 @@ def test_invalid_list_query_names_the_parameter(
         adapter.to_system(call("list_dossiers", query=query))
 
     assert ["query", name] in [error["loc"] for error in raised.value.errors]
+
+
+@pytest.mark.parametrize(
+    ("operation", "service"),
+    [("list_dossiers", "LayDanhSachHoSo"), ("list_agencies", "LayDanhMucCoQuan")],
+)
+def test_a_parameter_the_operation_does_not_take_is_ignored(
+    adapter: DvcqgAdapter, operation: str, service: str
+) -> None:
+    """As every REST service of the bus does (a cache-busting `_=` from a browser included)."""
+    query = (("province", "92"), ("_", "1733562000000"), ("applicant", CCCD))
+
+    sent = json.loads(adapter.to_system(call(operation, query=query)).body)
+
+    assert (sent["service"], sent["MaTinh"]) == (service, "92")
+    assert not {"_", "applicant"} & set(sent)
 
 
 def test_unknown_operation_is_reported(adapter: DvcqgAdapter) -> None:

@@ -245,7 +245,7 @@ def test_the_inbox_query_becomes_a_received_list_request(
         (("organ_id", STC), ("size", "0")),
         (("organ_id", STC), ("page", "0")),
         (("organ_id", STC), ("page", "two")),
-        (("organ_id", STC), ("status", "01")),
+        (("_", "1"),),  # an ignored parameter is no organ_id
     ],
 )
 def test_an_invalid_inbox_query_is_refused_with_its_errors(
@@ -255,6 +255,15 @@ def test_an_invalid_inbox_query_is_refused_with_its_errors(
 
     assert error.extensions["errors"]
     assert all(e["loc"][0] == "query" for e in error.extensions["errors"])
+
+
+def test_an_inbox_parameter_the_operation_does_not_take_is_ignored(adapter: QlvbAdapter) -> None:
+    """As every REST service of the bus does (a cache-busting `_=` from a browser included)."""
+    query = (("organ_id", STC), ("_", "1733562000000"), ("status", "01"))
+
+    sent = adapter.to_system(call("get_inbox", query=query))
+
+    assert json.loads(sent.body) == {"organId": STC, "messagetype": "edoc", "page": 1, "size": 20}
 
 
 def test_inbox_items_are_translated_to_canonical_keys(adapter: QlvbAdapter) -> None:

@@ -1,4 +1,5 @@
-"""The CCCD number: structure per Thông tư 07/2016/TT-BCA Art. 7, and errors that name the rule."""
+"""The CCCD number: structure per Nghị định 137/2015 Art. 13, the province table of Thông tư
+59/2021/TT-BCA Phụ lục I, and errors that name the rule."""
 
 from __future__ import annotations
 
@@ -21,6 +22,15 @@ def test_province_codes_are_the_63_legacy_codes() -> None:
     assert PROVINCE_CODES["091"] == "Kiên Giang"
     assert PROVINCE_CODES["079"] == "Hồ Chí Minh"
     assert "003" not in PROVINCE_CODES
+
+
+def test_an_unknown_province_code_cites_the_circular_in_force() -> None:
+    # FIDELITY-2026.md §4 and its change 10: TT 59/2021 Phụ lục I, not TT 07/2016.
+    with pytest.raises(InvalidCccd) as raised:
+        check_cccd("999087000123", today=TODAY)
+
+    assert "Thông tư 59/2021/TT-BCA Phụ lục I" in raised.value.detail
+    assert "07/2016" not in raised.value.detail
 
 
 def test_documented_example_is_a_man_born_1984_in_dong_thap() -> None:

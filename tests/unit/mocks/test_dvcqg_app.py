@@ -34,7 +34,7 @@ from mocks.dvcqg.seed import sample_dossiers
 from tests.fixtures.apps import serving
 from tests.fixtures.clocks import Clock
 from tests.fixtures.dossiers import residence_sync_dossier
-from tests.fixtures.envelopes import envelope_error_message
+from tests.fixtures.envelopes import envelope_error, envelope_error_message
 
 pytestmark = pytest.mark.anyio
 
@@ -136,6 +136,9 @@ def config_for(database_url: str, **changes: Any) -> SystemConfig:
         "population": 45,
         "database_url": database_url,
         "provinces": PROVINCES,
+        # The lifecycle's steps are hours after START, where the clock stands: a day's tolerance
+        # for a progress entry dated ahead of it (the maximum), unless a test narrows it.
+        "clock_skew_seconds": 86_400,
     }
     return SystemConfig(**{**values, **changes})
 
@@ -483,6 +486,86 @@ async def test_a_progress_entry_of_a_dossier_never_synced_is_not_found(portal: P
         await portal.call("record_progress", body=body)
 
 
+# --- nothing dated ahead of the clock ----------------------------------------------------------
+
+SKEW = timedelta(seconds=300)  # SystemConfig.clock_skew_seconds' default, the documents'
+LATER = START + timedelta(hours=8)  # the clock, once the lifecycle's steps are past
+
+
+@pytest.fixture(name="strict_portal")
+async def fx_strict_portal(db_url: str, clock: Clock) -> AsyncIterator[Portal]:
+    """The portal with the documents' default tolerance, its clock after sync(1)'s entry."""
+    clock.now = LATER
+    async with national_portal(config_for(db_url, clock_skew_seconds=300), clock) as portal:
+        yield portal
+
+
+@pytest.mark.parametrize(
+    ("ahead", "recorded"),
+    [(SKEW, True), (SKEW + timedelta(seconds=1), False), (timedelta(days=26_500), False)],
+    ids=["within-tolerance", "a-second-past-it", "decades-ahead"],
+)
+async def test_a_progress_entry_dated_ahead_of_the_clock_is_refused(
+    strict_portal: Portal, ahead: timedelta, recorded: bool
+) -> None:
+    await strict_portal.sync(sync(1))
+    at = (LATER + ahead).isoformat()
+    body = {"step": 2, "progress": {"status": 2, "at": at, "actor": "Cán bộ"}}
+
+    if recorded:
+        assert (await strict_portal.call("record_progress", body=body))["recorded"] is True
+    else:
+        with pytest.raises(InvalidDossierRequest) as refused:
+            await strict_portal.call("record_progress", body=body)
+        assert [e["type"] for e in refused.value.extensions["errors"]] == ["future_dated"]
+        assert refused.value.extensions["errors"][0]["loc"] == ["body", "progress", "at"]
+    history = (await strict_portal.national())["history"]
+    assert [e["step"] for e in history] == ([1, 2] if recorded else [1])
+
+
+async def test_a_native_progress_batch_with_one_entry_ahead_records_none(
+    strict_portal: Portal,
+) -> None:
+    await strict_portal.sync(sync(1))
+    entry = native_hoso(2)["TienTrinh"][0]  # START + 2 h: past
+    ahead = {**entry, "ThuTu": 3, "ThoiDiemXuLy": "20990705080600"}
+
+    response = await strict_portal.native(
+        {"service": "CapNhatTienDoHoSoMC", "data": [entry, ahead]}
+    )
+
+    body = envelope_error(response, 400, "-1", payload="result")
+    assert body["message"].startswith("DU_LIEU_KHONG_HOP_LE: data[1].ThoiDiemXuLy")
+    assert body["result"] == {"QuyTac": "future_dated", "TruongLoi": "data[1].ThoiDiemXuLy"}
+    assert [e["step"] for e in (await strict_portal.national())["history"]] == [1]
+
+
+async def test_a_dossier_synced_with_an_entry_ahead_is_not_created(strict_portal: Portal) -> None:
+    response = await strict_portal.native(_sync_of(_with_entry(ThoiDiemXuLy="20990705080600")))
+
+    message = envelope_error(response, 400, "-1", payload="result")["message"]
+    assert "data[0].TienTrinh[0].ThoiDiemXuLy" in message
+    with pytest.raises(DossierNotFound):
+        await strict_portal.national()
+
+
+async def test_a_later_entry_of_an_earlier_status_is_history_not_a_regression(
+    portal: Portal,
+) -> None:
+    """A progress entry is what a step did, not the dossier's state: one with status 4 after the
+    dossier reached 10 is recorded and leaves the status at 10, as a sync of an older step is
+    taken as `stale` (out-of-order tolerant; DOMAIN.md §8.4's lifecycle is INFERENCE)."""
+    for step in range(1, 8):
+        await portal.sync(sync(step))
+    body = {"step": 8, "progress": {"status": 4, "at": START.isoformat(), "actor": "Cán bộ"}}
+
+    answer = await portal.call("record_progress", body=body)
+
+    assert answer["recorded"] is True
+    view = await portal.national()
+    assert (view["status"]["code"], view["step"]) == (10, 7)
+
+
 async def test_the_agencies_catalogue_is_the_directorys_in_opencps_names(portal: Portal) -> None:
     native = await portal.native({"service": "LayDanhMucCoQuan"})
     canonical = await portal.call("list_agencies", query=(("province", "82"),))
@@ -519,6 +602,40 @@ async def test_in_era_2026_the_agencies_are_todays_and_a_code_of_today_covers_th
     assert {row["MATINH"] for row in every} == {"92", "91"}
 
 
+@pytest.mark.parametrize(
+    ("code", "era", "letter", "codes"),
+    [
+        ("92", "2026", "H14", ["92", "93", "94"]),  # Cần Thơ today, holding ex-Hậu Giang
+        ("93", "2024", "H30", ["93"]),  # retired: Hậu Giang as it was, with its bodies
+        ("91", "2026", "H01", ["89", "91"]),  # a code of both eras: today's An Giang
+    ],
+)
+async def test_the_agencies_read_a_province_code_as_the_dossiers_do(
+    db_url: str, clock: Clock, code: str, era: str, letter: str, codes: list[str]
+) -> None:
+    config = config_for(db_url, era="2026", provinces={"93": "cantho", "91": "angiang"})
+    async with national_portal(config, clock) as portal:
+        agencies = await portal.call("list_agencies", query=(("province", code),))
+        dossiers = await portal.call("list_dossiers", query=(("province", code),))
+
+    read = {"province_era": era, "province_codes": codes}
+    assert {k: agencies[k] for k in read} == {k: dossiers[k] for k in read} == read
+    assert {a["id"].rpartition(".")[2] for a in agencies["items"]} == {letter}
+
+
+@pytest.mark.parametrize("era", ["2026", "2024"])
+@pytest.mark.parametrize("operation", ["list_agencies", "list_dossiers"])
+async def test_a_province_code_of_neither_era_is_refused(
+    db_url: str, clock: Clock, era: str, operation: str
+) -> None:
+    async with national_portal(config_for(db_url, era=era), clock) as portal:
+        with pytest.raises(InvalidDossierRequest) as refused:
+            await portal.call(operation, query=(("province", "99"),))
+
+    [error] = refused.value.extensions["errors"]
+    assert (error["loc"], error["type"]) == (["query", "province"], "unknown_province")
+
+
 async def test_the_fields_catalogue_is_the_procedures_fields(portal: Portal) -> None:
     native = await portal.native({"service": "LayDanhMucLinhVuc"})
     canonical = await portal.call("list_fields")
@@ -528,7 +645,7 @@ async def test_the_fields_catalogue_is_the_procedures_fields(portal: Portal) -> 
 
 
 @pytest.mark.parametrize(
-    "query", [(("province", "9"),), (("province", "91"), ("province", "82")), (("q", "x"),)]
+    "query", [(("province", "9"),), (("province", "91"), ("province", "82")), (("province", "99"),)]
 )
 async def test_a_bad_agencies_query_is_refused(
     portal: Portal, query: tuple[tuple[str, str], ...]

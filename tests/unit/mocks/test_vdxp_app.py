@@ -43,12 +43,18 @@ XML = {"Content-Type": "application/xml"}
 
 @asynccontextmanager
 async def running(
-    url: str, *, bus: bool = True, handovers: HandoverBus | None = None
+    url: str,
+    *,
+    bus: bool = True,
+    handovers: HandoverBus | None = None,
+    central: dict[str, str] | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
+    """The axis of `ndxp`, `central` its assigned central bodies beside VPCP."""
     config = SystemConfig(
         instance="ndxp",
         provinces=PROVINCES,
         database_url=url,
+        central_agencies=central or {},
         **(bus_access("ndxp", "vdxp") if bus else {}),
     )
     async with handing_over(

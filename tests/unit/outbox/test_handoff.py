@@ -14,6 +14,7 @@ from lgsp.db import make_session_factory
 from lgsp.errors import InvalidRequest
 from lgsp.outbox.handoff import Handover, Taken, prefers_respond_async, take
 from lgsp.outbox.models import OutboxMessage
+from lgsp.outbox.store import claim, mark_delivered
 from tests.fixtures.handovers import DVCQG_SYNC
 
 pytestmark = pytest.mark.anyio
@@ -102,6 +103,25 @@ async def test_the_same_hand_over_again_is_answered_as_the_first_and_stored_once
 
     assert (again.message_id, again.duplicate) == (first.message_id, True)
     assert len(await stored(engine)) == 1
+
+
+async def test_a_hand_over_again_after_its_delivery_is_known_by_its_digest(
+    engine: AsyncEngine,
+) -> None:
+    first = await take_sync(engine)
+    sessions = make_session_factory(engine)
+    [claimed] = await claim(
+        sessions, instances=["kiengiang"], now=NOW, lease_seconds=30, limit=1, max_attempts=8
+    )
+    assert await mark_delivered(sessions, claimed, status=200, now=NOW)
+
+    again = await take_sync(engine)
+    with pytest.raises(IdempotencyKeyReused):
+        await take_sync(engine, replace(SYNC, body=b'{"step": 2}'))
+
+    assert (again.message_id, again.state, again.duplicate) == (first.message_id, "delivered", True)
+    [message] = await stored(engine)
+    assert message.body != SYNC.body
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lgsp.outbox.models import OutboxState
+from lgsp.outbox.receipts import receipt
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.fixtures.answers import assert_problem
@@ -113,6 +114,21 @@ async def test_list_parameters_out_of_bounds_are_refused(
     response = await client.get(OUTBOX, params=params, headers=bearer(demo_token))
 
     assert_problem(response, 422, "INVALID_REQUEST")
+
+
+async def test_a_delivered_message_shows_the_size_and_digest_of_the_body_it_had(
+    client: httpx.AsyncClient, demo_token: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    message_id = await add(sessions, "delivered")
+    await force(sessions, message_id, state=OutboxState.DELIVERED, body=receipt(BODY))
+
+    found = await client.get(f"{OUTBOX}/{message_id}", headers=bearer(demo_token))
+
+    assert found.status_code == 200, found.text
+    assert (found.json()["body_bytes"], found.json()["body_sha256"]) == (
+        len(BODY),
+        hashlib.sha256(BODY).hexdigest(),
+    )
 
 
 async def test_gets_one_message_and_not_another_instances(

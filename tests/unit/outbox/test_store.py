@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import anyio
@@ -12,6 +13,7 @@ from lgsp.db import make_session_factory
 from lgsp.errors import NotFound, OutboxConflict
 from lgsp.outbox import store
 from lgsp.outbox.models import OutboxState
+from lgsp.outbox.receipts import body_facts
 from lgsp.outbox.store import ClaimedMessage, DeliveryResult, RetryPolicy
 from tests.fixtures.database import hold_write_lock
 from tests.unit.outbox.helpers import KG, NOW, TG, add_message, force, read
@@ -285,6 +287,26 @@ class TestOutcomes:
             None,
             1,  # the delivering attempt is one: a delivered message was tried at least once
         )
+
+    async def test_a_delivered_message_keeps_only_its_bodys_digest_a_dead_one_its_body(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        body = b'{"applicant": "Nguyen Van A", "cccd": "091087000123"}'
+        delivered = await add_message(sessions, "d", body=body)
+        refused = await add_message(sessions, "r", body=body)
+        for message in await store.claim(
+            sessions, instances=(KG,), now=NOW, lease_seconds=LEASE, limit=2, max_attempts=8
+        ):
+            status = 200 if message.id == delivered else 400
+            await store.record_outcome(
+                sessions, message, DeliveryResult(status), now=NOW, policy=NO_JITTER
+            )
+
+        kept = await read(sessions, delivered)
+        assert b"091087000123" not in kept.body
+        assert body_facts(kept) == (len(body), hashlib.sha256(body).hexdigest())
+        dead = await read(sessions, refused)
+        assert (dead.state, dead.body) == (OutboxState.DEAD, body)  # for a re-drive
 
     async def test_a_delivery_after_a_failure_counts_both_attempts(
         self, sessions: async_sessionmaker[AsyncSession]

@@ -1,0 +1,194 @@
+"""Central bodies on the national document axis: VPCP (`000.00.00.G22`, the VDXP SDK samples'
+sender, DOMAIN.md §6.2) sends to a province's agency and receives from one, through a client
+bound to it on the national instance, its national inbox holding what reaches it."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import httpx
+import pytest
+
+from lgsp.auth.clients import register_client
+from lgsp.auth.repository import ClientRepository
+from lgsp.state import BusState
+from tests.e2e.test_sdk_documents import DOCUMENTS, STP, XML, as_sent, sample, status_as_sent
+from tests.fixtures.bus import KG, bearer, fetch_token
+from tests.fixtures.waiting import eventually
+
+pytestmark = pytest.mark.anyio
+
+VPCP = "000.00.00.G22"
+NDXP_CENTRAL = "/ndxp/vdxp/v1/central"
+
+
+async def central_token(
+    client: httpx.AsyncClient, bus: BusState, organisation: str, name: str
+) -> dict[str, str]:
+    """The bearer header of a client of the national instance bound to `organisation`, as
+    `lgsp clients create --instance ndxp --organisation …` makes one."""
+    async with bus.session_factory.begin() as session:
+        new = await register_client(
+            ClientRepository(session),
+            instance="ndxp",
+            name=name,
+            rights={"vdxp": "*"},
+            is_admin=False,
+            organisation=organisation,
+        )
+    token = await fetch_token(client, "/ndxp", client_id=new.client_id, secret=new.client_secret)
+    return bearer(token)
+
+
+def from_central(number: str, *, sender: str = VPCP, recipient: str = STP) -> bytes:
+    """The SDK's own document, from `sender` (VPCP in the sample) to `recipient`."""
+    text = sample("edoc_new.bak.edxml")
+    text = re.sub(r"(<edXML:From>\s*<edXML:OrganId>)[^<]*", rf"\g<1>{sender}", text)
+    text = re.sub(r"(<edXML:To>\s*<edXML:OrganId>)[^<]*", rf"\g<1>{recipient}", text)
+    text = re.sub(r"(<edXML:CodeNumber>)[^<]*", rf"\g<1>{number}", text)
+    text = text.replace(
+        ",7816/VPCP-TTĐT</edXML:DocumentId>", f",{number}/VPCP-TTĐT</edXML:DocumentId>"
+    )
+    return text.encode("utf-8")
+
+
+async def test_a_province_document_to_vpcp_reaches_its_national_inbox_and_its_status_comes_back(
+    client: httpx.AsyncClient, bus: BusState, demo_token: str
+) -> None:
+    vpcp = await central_token(client, bus, VPCP, "vpcp-inbox")
+    data = as_sent("edoc_new.bak.edxml", "18001", recipient=VPCP)
+
+    sent = await client.post(DOCUMENTS, content=data, headers={**bearer(demo_token), **XML})
+
+    assert sent.status_code == 202, sent.text
+    document_id = sent.json()["document_id"]
+    inbox = await eventually(
+        lambda: client.get(f"{NDXP_CENTRAL}/inbox", params={"organ_id": VPCP}, headers=vpcp),
+        lambda r: (
+            r.status_code == 200 and any(i["document_id"] == document_id for i in r.json()["items"])
+        ),
+    )
+    (item,) = [i for i in inbox.json()["items"] if i["document_id"] == document_id]
+    assert (item["sender"], item["recipient"], item["kind"]) == (STP, VPCP, "edoc")
+    fetched = await client.get(
+        f"{NDXP_CENTRAL}/inbox/{item['id']}", params={"organ_id": VPCP}, headers=vpcp
+    )
+    assert fetched.status_code == 200, fetched.text
+    assert base64.b64decode(fetched.json()["edxml"]) == data  # the sender's bytes
+
+    arrived = status_as_sent("status_inbox_01.edxml", document_id, reporter=VPCP)
+    reported = await client.post(
+        f"{NDXP_CENTRAL}/statuses", content=arrived, headers={**vpcp, **XML}
+    )
+    assert reported.status_code == 202, reported.text
+    assert reported.json()["destinations"] == ["kiengiang"]  # the sender's province
+    trace = await eventually(
+        lambda: client.get(f"{DOCUMENTS}/{sent.json()['id']}", headers=bearer(demo_token)),
+        lambda r: r.json()["recipients"][0]["status"] is not None,
+    )
+    (recipient,) = trace.json()["recipients"]
+    assert (recipient["organ_id"], recipient["status"]) == (VPCP, "01")
+
+
+async def test_vpcp_sends_to_a_province_agency_and_its_status_comes_back(
+    client: httpx.AsyncClient, bus: BusState, demo_token: str
+) -> None:
+    vpcp = await central_token(client, bus, VPCP, "vpcp-sender")
+
+    sent = await client.post(
+        f"{NDXP_CENTRAL}/documents", content=from_central("18002"), headers={**vpcp, **XML}
+    )
+
+    assert sent.status_code == 202, sent.text
+    key = sent.json()["id"]
+    kg = bearer(demo_token)
+    await eventually(
+        lambda: client.get(
+            f"{KG}/qlvb/v1/documents/inbox", params={"organ_id": STP, "size": 100}, headers=kg
+        ),
+        lambda r: any(i["id"] == key for i in r.json()["items"]),
+    )
+    reported = await client.post(
+        f"{DOCUMENTS}/{key}/status", json={"organ_id": STP, "status_code": "01"}, headers=kg
+    )
+    assert reported.status_code in (200, 202), reported.text
+    statuses = await eventually(
+        lambda: client.get(
+            f"{NDXP_CENTRAL}/inbox", params={"organ_id": VPCP, "kind": "status"}, headers=vpcp
+        ),
+        lambda r: (
+            r.status_code == 200
+            and any(i["document_id"] == sent.json()["document_id"] for i in r.json()["items"])
+        ),
+    )
+    (status,) = [
+        i for i in statuses.json()["items"] if i["document_id"] == sent.json()["document_id"]
+    ]
+    assert (status["sender"], status["status_code"], status["kind"]) == (STP, "01", "status")
+
+
+async def test_a_client_of_another_agency_can_neither_read_nor_send_as_vpcp(
+    client: httpx.AsyncClient, bus: BusState
+) -> None:
+    other = await central_token(client, bus, "000.00.00.G14", "not-vpcp")
+
+    read = await client.get(f"{NDXP_CENTRAL}/inbox", params={"organ_id": VPCP}, headers=other)
+    sent = await client.post(
+        f"{NDXP_CENTRAL}/documents", content=from_central("18003"), headers={**other, **XML}
+    )
+
+    assert (read.status_code, sent.status_code) == (403, 403), (read.text, sent.text)
+
+
+async def test_a_central_code_the_axis_serves_no_body_under_is_refused_with_its_code(
+    client: httpx.AsyncClient, bus: BusState
+) -> None:
+    unknown = await central_token(client, bus, "000.00.00.G14", "unknown-central")
+
+    sent = await client.post(
+        f"{NDXP_CENTRAL}/documents",
+        content=from_central("18004", sender="000.00.00.G14"),
+        headers={**unknown, **XML},
+    )
+
+    assert sent.status_code == 422, sent.text
+    assert sent.json()["code"] == "CENTRAL_AGENCY_UNKNOWN"
+    assert sent.json()["organ_ids"] == ["000.00.00.G14"]
+
+
+async def test_a_revocation_for_vpcp_reaches_its_inbox_and_shows_delivered_to_its_sender(
+    client: httpx.AsyncClient, bus: BusState, demo_token: str
+) -> None:
+    vpcp = await central_token(client, bus, VPCP, "vpcp-revocation")
+    kg = {**bearer(demo_token), **XML}
+    first = await client.post(
+        DOCUMENTS, content=as_sent("edoc_new.bak.edxml", "18005", recipient=VPCP), headers=kg
+    )
+    assert first.status_code == 202, first.text
+
+    revocation = await client.post(
+        DOCUMENTS, content=as_sent("edoc_revocation.edxml", "18005", recipient=VPCP), headers=kg
+    )
+
+    assert revocation.status_code == 202, revocation.text
+    view = await eventually(
+        lambda: client.get(f"{DOCUMENTS}/{revocation.json()['id']}", headers=bearer(demo_token)),
+        lambda r: r.json()["recipients"][0]["delivery"]["state"] == "delivered",
+    )
+    assert view.json()["recipients"][0]["organ_id"] == VPCP
+    inbox = await client.get(f"{NDXP_CENTRAL}/inbox", params={"organ_id": VPCP}, headers=vpcp)
+    mine = [i for i in inbox.json()["items"] if i["document_id"] == first.json()["document_id"]]
+    assert sorted(i["business_type"] for i in mine) == [0, 1]
+
+
+async def test_a_province_lists_vpcp_among_the_agencies_it_can_address(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    listed = await client.get(f"{KG}/qlvb/v1/organisations", headers=bearer(demo_token))
+
+    assert listed.status_code == 200, listed.text
+    central = [i for i in listed.json()["items"] if i["organ_id"] == VPCP]
+    assert [(i["organ_name"], i["in_province"], i["province_code"]) for i in central] == [
+        ("Văn phòng Chính phủ", False, None)
+    ]
