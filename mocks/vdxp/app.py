@@ -74,6 +74,7 @@ from mocks.vdxp.identity import (
     business_doc_id,
     business_reason,
     content_fingerprint,
+    first_replaced,
     replaced_document_ids,
 )
 from mocks.vdxp.models import (
@@ -544,11 +545,7 @@ async def _replaced(
     one under a DocumentId the ledger has (a message about that document, or a clash)."""
     if not replaces or await ledger.find(document_id) is not None:
         return None
-    for named in replaces:
-        found = await ledger.find(named, lock=True)
-        if found is not None and found.sender == sender:
-            return found
-    return None
+    return await first_replaced(replaces, sender, partial(ledger.find, lock=True))
 
 
 def _resent(recorded: LedgerDocument, sender: str, digest: str, fingerprint: str) -> bool:
