@@ -54,6 +54,7 @@ from mocks.vdxp.identity import (
     business_doc_id,
     business_reason,
     content_fingerprint,
+    first_replaced,
     replaced_document_ids,
 )
 from mocks.vdxp.sdk import MockError, business_type_of, document_id_of
@@ -335,11 +336,9 @@ class DocumentStore(InstanceStore):
         already used: that makes it a message about that document (or a conflict)."""
         if not new.replaces or await self._earlier(new) is not None:
             return None
-        for document_id in new.replaces:
-            found = await self.find(document_id=document_id)
-            if found is not None and found.sender == new.sender:
-                return found
-        return None
+        return await first_replaced(
+            new.replaces, new.sender, lambda named: self.find(document_id=named)
+        )
 
     async def find_business(self, doc_id: str) -> BusinessMessage | None:
         """The business message with this DocId."""

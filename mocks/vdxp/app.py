@@ -35,7 +35,9 @@ read unchanged; a status with the same reporter, code and Timestamp), answering 
 true` and handing nothing new over. A province submits only for its own agencies: when the
 bus says where the message came from (`X-LGSP-Origin`, learnt from the forwarding LGSP's
 credentials), the sender of a document and the reporter of a status
-must be agencies of that province (403 NOT_OF_CALLING_PROVINCE, issue 15). Errors: 422
+must be agencies of that province (403 NOT_OF_CALLING_PROVINCE, issue 15), and so must the
+agency a document's DocumentId names when it is a province's (one naming VPCP, as the SDK's
+samples do, FIDELITY-2026 §2, or no agency of a province served, is only noted). Errors: 422
 INVALID_EDXML (with `Rule`), UNKNOWN_SENDER, UNKNOWN_RECIPIENT, UNKNOWN_CENTRAL_AGENCY,
 NO_REMOTE_RECIPIENT,
 IDEMPOTENCY_KEY_REUSED, INVALID_REQUEST; 400 INVALID_IDEMPOTENCY_KEY; 403 NOT_A_PARTY; 404
@@ -61,7 +63,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from formats.dates import VIETNAM_TIME, now_in_vietnam
-from formats.edxml import DEFAULT_LIMITS, read_edxml, read_status
+from formats.edxml import DEFAULT_LIMITS, document_id_organ, read_edxml, read_status
 from kit.offload import off_loop_if_large
 from mocks.bus import ORIGIN_HEADER, BusUnavailable, Handover, connect
 from mocks.config import SystemConfig
@@ -72,6 +74,7 @@ from mocks.vdxp.identity import (
     business_doc_id,
     business_reason,
     content_fingerprint,
+    first_replaced,
     replaced_document_ids,
 )
 from mocks.vdxp.models import (
@@ -180,6 +183,7 @@ def create_app(
         central = central_agencies(context.config.central_agencies)
         sender_province, sender_instance = _place_of_sender(context.config, central, sender)
         _check_origin(request, sender_instance, sender)
+        _check_claimed_id(request, context.config.provinces, document_id)
         recipients = list(dict.fromkeys(organ["organ_id"] for organ in document["to"]))
         where = destinations(context.config.provinces, sender_province, recipients, central)
         routes = where.provinces
@@ -485,6 +489,25 @@ def _check_origin(request: Request, province: str | None, organ_id: str) -> None
         )
 
 
+def _check_claimed_id(request: Request, provinces: Mapping[str, str], document_id: str) -> None:
+    """Refuse a message whose DocumentId names an agency of a province other than the one it
+    came from: a document is known by its DocumentId, so taken it would block that agency's
+    own document at the ledger (409). The province's LGSP refuses this of its own clients, but
+    it may be a real one (a `url`). A DocumentId naming VPCP, as the SDK's samples do
+    (FIDELITY-2026 §2), or another agency of no province served, is only noted by the codec."""
+    origin = request.headers.get(ORIGIN_HEADER)
+    claimed = document_id_organ(document_id)
+    place = instance_of(provinces, claimed)
+    if origin is not None and place is not None and place[1] != origin:
+        raise MockError(
+            403,
+            "NOT_OF_CALLING_PROVINCE",
+            f"The DocumentId names {claimed}, not an agency of the province this message came "
+            "from: it would take the place of that agency's own document.",
+            OrganIds=[claimed],
+        )
+
+
 def _require_bus(context: StoreContext[Ledger]) -> None:
     if not context.bus.connected:
         raise MockError(
@@ -522,11 +545,7 @@ async def _replaced(
     one under a DocumentId the ledger has (a message about that document, or a clash)."""
     if not replaces or await ledger.find(document_id) is not None:
         return None
-    for named in replaces:
-        found = await ledger.find(named, lock=True)
-        if found is not None and found.sender == sender:
-            return found
-    return None
+    return await first_replaced(replaces, sender, partial(ledger.find, lock=True))
 
 
 def _resent(recorded: LedgerDocument, sender: str, digest: str, fingerprint: str) -> bool:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Protocol, TypeVar
 
 from mocks.vdxp.sdk import business_type_of
 
@@ -24,6 +24,16 @@ DOC_ID_NAMESPACE = uuid.UUID("5b0c1c1e-6f1d-4a52-9a47-0d6c1b0e4a10")
 
 REPLACEMENT = 3
 """BussinessDocType of a replacement: it names what it replaces in ReplacementInfoList."""
+
+
+class Relayed(Protocol):
+    """A document as a system that relayed it keeps it: at least who sent it."""
+
+    @property
+    def sender(self) -> str: ...
+
+
+RelayedT = TypeVar("RelayedT", bound=Relayed)
 
 
 def content_fingerprint(document: Mapping[str, Any]) -> str:
@@ -64,3 +74,17 @@ def replaced_document_ids(document: Mapping[str, Any]) -> tuple[str, ...]:
         return ()
     listed = (document.get("business") or {}).get("replacement_info") or ()
     return tuple(dict.fromkeys(item["document_id"] for item in listed))
+
+
+async def first_replaced(
+    replaces: Iterable[str], sender: str, find: Callable[[str], Awaitable[RelayedT | None]]
+) -> RelayedT | None:
+    """What a replacement under a DocumentId of its own replaces: the first document its
+    ReplacementInfo names (`replaces`, `replaced_document_ids`) that its `sender` sent, as
+    `find` finds one by DocumentId. None when there is none. The axis's ledger and a province's
+    endpoint link it alike, so neither relays as new what the other took for a replacement."""
+    for document_id in replaces:
+        found = await find(document_id)
+        if found is not None and found.sender == sender:
+            return found
+    return None

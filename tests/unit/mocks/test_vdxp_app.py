@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from formats.dates import VIETNAM_TIME
 from formats.edxml import parse_status, render_edxml, render_status
+from mocks.bus import ORIGIN_HEADER
 from mocks.config import SystemConfig
 from mocks.vdxp.app import create_app
 from tests.fixtures.documents import NOW
@@ -30,6 +31,7 @@ from tests.unit.mocks.test_qlvb_app import (
     make_document,
     status_message,
 )
+from tests.unit.mocks.test_qlvb_business import business
 
 pytestmark = pytest.mark.anyio
 
@@ -77,11 +79,19 @@ async def fx_axis_lite(sqlite_url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def submit(
-    client: httpx.AsyncClient, data: bytes, key: str | None = None, path: str = "/sendEdoc"
+    client: httpx.AsyncClient,
+    data: bytes,
+    key: str | None = None,
+    path: str = "/sendEdoc",
+    *,
+    origin: str | None = None,
 ) -> httpx.Response:
+    """`data` to the axis; `origin` is the province NDXP says the call came from."""
     headers = {**XML, "X-Request-ID": "req-axis"}
     if key is not None:
         headers["Idempotency-Key"] = key
+    if origin is not None:
+        headers[ORIGIN_HEADER] = origin
     return await client.post(path, content=data, headers=headers)
 
 
@@ -209,6 +219,47 @@ async def test_a_document_id_seen_with_other_content_is_a_conflict(
     changed = render_edxml({**document, "subject": "V/v nội dung khác"})
     assert_fail(await submit(axis, changed), 409, "DOCUMENT_CONFLICT")
 
+    assert len(handovers.handed) == 1
+
+
+@pytest.mark.parametrize("kind", [pytest.param(0, id="document"), pytest.param(1, id="revocation")])
+async def test_a_document_id_naming_another_provinces_agency_is_refused_so_its_own_crosses(
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus, kind: int
+) -> None:
+    """Tiền Giang's LGSP (a real one at a `url` need not check) passes on its agency's message
+    under the DocumentId Kiên Giang's STP gives its next document: taken, it would block it."""
+    genuine = make_document(to=(TG_STP,), number="31")
+    claimed = make_document(sender=TG_STP, to=(STP,), document_id=document_id(genuine))
+    spoofed = business(claimed, kind) if kind else claimed
+
+    refused = await submit(axis, render_edxml(spoofed), origin="tiengiang")
+
+    assert assert_fail(refused, 403, "NOT_OF_CALLING_PROVINCE")["OrganIds"] == [STP]
+    assert handovers.handed == []
+    answer = assert_ok(await submit(axis, render_edxml(genuine), origin="kiengiang"))
+    assert (answer["DocumentId"], answer["From"], answer["Duplicate"]) == (
+        document_id(genuine),
+        STP,
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    "named",
+    [
+        pytest.param("000.00.00.G22,2015/09/30,7816/VPCP-TTĐT", id="vpcp-as-the-sdk-samples"),
+        pytest.param(f"{HG_STP},2025/06/02,32/STP-TEST", id="agency-of-no-province-served"),
+    ],
+)
+async def test_a_document_id_naming_vpcp_or_no_province_served_crosses_the_axis(
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus, named: str
+) -> None:
+    """FIDELITY-2026 §2: the SDK's samples' DocumentId names VPCP; the real axis takes them."""
+    document = make_document(sender=TG_STP, to=(STP,), number="32", document_id=named)
+
+    answer = assert_ok(await submit(axis, render_edxml(document), origin="tiengiang"))
+
+    assert (answer["DocumentId"], answer["From"]) == (named, TG_STP)
     assert len(handovers.handed) == 1
 
 
