@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -493,11 +493,14 @@ class DocumentStore(InstanceStore):
         kept, new = await self._claim(record)
         return None if new else kept
 
-    async def inbox(self, recipient: str, *, page: int, size: int) -> tuple[int, list[InboxEntry]]:
-        """The documents and business messages delivered to `recipient`, newest first (by time
-        of delivery, then by order of arrival), without their edXML."""
-        documents = self._inbox_listing(0, Delivery, recipient)
-        business = self._inbox_listing(1, BusinessDelivery, recipient)
+    async def inbox(
+        self, recipients: Collection[str], *, page: int, size: int
+    ) -> tuple[int, list[InboxEntry]]:
+        """The documents and business messages delivered to any of `recipients` (an agency, and
+        the closed bodies it succeeds), newest first (by time of delivery, then by order of
+        arrival), without their edXML; each entry keeps the organ id it was addressed to."""
+        documents = self._inbox_listing(0, Delivery, recipients)
+        business = self._inbox_listing(1, BusinessDelivery, recipients)
         listing = union_all(documents, business).subquery()
         statement = select(listing.c.kind, listing.c.id).order_by(
             listing.c.at.desc(), listing.c.kind.desc(), listing.c.id.desc()
@@ -510,15 +513,15 @@ class DocumentStore(InstanceStore):
         return total, [found[key] for key in keys]
 
     def _inbox_listing(
-        self, kind: int, table: type[Delivery | BusinessDelivery], recipient: str
+        self, kind: int, table: type[Delivery | BusinessDelivery], recipients: Collection[str]
     ) -> Select[int, int, datetime]:
-        """(kind, id, delivered_at) of `recipient`'s deliveries in `table`, but those gone to
-        another province: they are in no inbox here."""
+        """(kind, id, delivered_at) of the deliveries in `table` to any of `recipients`, but
+        those gone to another province: they are in no inbox here."""
         return select(
             literal(kind).label("kind"), table.id.label("id"), table.delivered_at.label("at")
         ).where(
             table.instance == self._instance,
-            table.recipient == recipient,
+            table.recipient.in_(recipients),
             table.remote_instance.is_(None),
         )
 
