@@ -256,7 +256,7 @@ def create_app(
     @app.post("/getReceivedEdocList", openapi_extra=body_doc("application/json", ListRequest))
     async def get_received_edoc_list(request: Request) -> JSONResponse:
         """A page of the documents (`edoc`) or status messages (`status`) an agency received;
-        in era 2026 with those delivered to the closed bodies it succeeds (`_acting`), each
+        in era 2026 with those addressed to the closed bodies it succeeds (`_acting`), each
         knobstick's `to` the organ id it was addressed to."""
         context = context_of(request)
         query = await read_json(request, ListRequest)
@@ -269,7 +269,7 @@ def create_app(
                 items = [_edoc_knobstick(entry) for entry in entries_]
             else:
                 total, entries = await store.status_messages(
-                    query.organ_id, page=query.page, size=query.size
+                    _acting(request, query.organ_id), page=query.page, size=query.size
                 )
                 items = [_status_knobstick(e, d, doc) for e, d, doc in entries]
         return ok(total=total, page=query.page, size=query.size, data=items)

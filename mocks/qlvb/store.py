@@ -553,10 +553,11 @@ class DocumentStore(InstanceStore):
         return found
 
     async def status_messages(
-        self, addressee: str, *, page: int, size: int
+        self, addressees: Collection[str], *, page: int, size: int
     ) -> tuple[int, list[tuple[StatusEntry, Delivery, Document]]]:
-        """The status messages addressed to `addressee`, newest first."""
-        where = (StatusEntry.instance == self._instance, StatusEntry.addressee == addressee)
+        """The status messages addressed to any of `addressees` (an agency, and the closed
+        bodies it succeeds), newest first."""
+        where = (StatusEntry.instance == self._instance, StatusEntry.addressee.in_(addressees))
         statement = (
             select(StatusEntry, Delivery, Document)
             .join(Delivery, StatusEntry.delivery_id == Delivery.id)

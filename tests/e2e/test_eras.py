@@ -558,6 +558,34 @@ async def test_the_successor_s_inbox_lists_what_was_addressed_to_the_closed_body
     assert key not in [item["id"] for item in stranger.json()["items"]]
 
 
+async def test_the_successor_s_inbox_lists_statuses_addressed_to_the_closed_sender(
+    client: httpx.AsyncClient,
+) -> None:
+    """A status on what Kiên Giang's Sở Tư pháp (000.00.01.H33) sent before the merger is
+    addressed to it: An Giang's (000.00.01.H01) lists it; another body of today's does not."""
+    token = await fetch_token(client, AG)
+    key = await sent_before_the_merger(client, token, "48")
+    reported = await client.post(
+        f"{AG}/qlvb/v1/documents/{key}/status",
+        json={"organ_id": "000.00.03.H01", "status_code": "01"},
+        headers=bearer(token),
+    )
+    assert reported.status_code == 200, reported.text
+    inbox = f"{AG}/qlvb/v1/documents/inbox"
+
+    lists = [
+        await client.get(
+            inbox, params={"organ_id": organ_id, "kind": "status"}, headers=bearer(token)
+        )
+        for organ_id in ("000.00.01.H01", "000.00.02.H01")
+    ]
+
+    assert [answer.status_code for answer in lists] == [200, 200], lists[0].text
+    successor, stranger = ([item["id"] for item in a.json()["items"]] for a in lists)
+    assert key in successor
+    assert key not in stranger
+
+
 @pytest.mark.parametrize("days", [0, 2])
 async def test_a_document_dated_after_today_is_refused_as_future_dated(
     client: httpx.AsyncClient, days: int
