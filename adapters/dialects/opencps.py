@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -240,6 +240,20 @@ def progress_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
         where = ", ".join(str(detail["loc"][0]) for detail in error.errors(include_url=False))
         raise ProtocolError(f"The entry is not valid: {_NATIVE_NAMES.get(where, where)}.") from None
     return progress
+
+
+def refuse_ahead(entries: Sequence[Mapping[str, Any]], latest: datetime) -> None:
+    """ProtocolError for the first `progress_entry` dated after `latest`, named by its place in
+    `data`: the national portal refuses it (`future_dated`), and a batch is checked whole before
+    any of it is sent, so that none is recorded. The bus's stable code leads the message, as in
+    the portal's own refusal."""
+    for index, entry in enumerate(entries):
+        if datetime.fromisoformat(entry["at"]) > latest:
+            raise ProtocolError(
+                f"INVALID_DOSSIER_REQUEST: data[{index}].ThoiDiemXuLy is later than now in "
+                "Vietnam: a step is recorded once it is taken (future_dated). Nothing of the "
+                "batch was recorded."
+            )
 
 
 _NATIVE_NAMES = {

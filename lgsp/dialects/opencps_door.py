@@ -17,8 +17,8 @@ into calls of the bus's own dialect to the instance's core, under the caller's r
 | `LayDanhSachTTHC`, `LayThuTuc` | `dvc list_procedures` |
 | `LayDanhMucCoQuan`, `LayDanhMucLinhVuc` | `dvcqg list_agencies`, `list_fields` |
 | `TraCuuHoSo` | `dvcqg get_dossier` |
-| `DongBoHoSoMC` | per dossier `dvcqg get_dossier`, then `sync_dossier` |
-| `CapNhatTienDoHoSoMC` | per entry `dvcqg get_dossier`, then `record_progress` |
+| `DongBoHoSoMC` | `dvcqg get_dossier` for every dossier, then `sync_dossier` for each |
+| `CapNhatTienDoHoSoMC` | `dvcqg get_dossier` for every dossier, then `record_progress` for each |
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from starlette.types import ASGIApp
 
 from adapters.dialects import opencps as dvc
 from formats.codes import procedure_code_forms
-from formats.dates import VIETNAM_TIME
+from formats.dates import VIETNAM_TIME, latest_allowed
 from lgsp.dialects.door import (
     Door,
     DoorCall,
@@ -305,25 +305,33 @@ async def _lookup(core: _Core, document: Document) -> Document:
 
 
 async def _sync(core: _Core, document: Document) -> Document:
-    """`DongBoHoSoMC`: per dossier, the national view first (is it there, at which step),
-    then `sync_dossier`; the first refusal answers for the call."""
+    """`DongBoHoSoMC`, all or nothing for bad input: every dossier read and checked first (each
+    once in `data`, its body valid, the national view saying it is new or known as
+    `isUpdating` wants), a bad one named by its place in `data` and none sent; then per
+    dossier `sync_dossier`, whose refusal answers for the call."""
     updating = dvc.is_updating(document)
     # The old province's code, as the national portal knows the caller's dossiers by.
     province_code = core.call.instance.spec.seed_code or ""
-    result: list[Document] = []
-    for item in dvc.items(document):
+    now = datetime.now(UTC)
+    planned: list[tuple[str, Document]] = []
+    for index, item in enumerate(dvc.items(document)):
         code = dvc.dossier_code(item)
+        if code in (seen for seen, _ in planned):
+            raise dvc.ProtocolError(f"data[{index}]: MaHoSo {code} appears twice in data.")
+        dvc.sync_body(item, province_code=province_code, step=1, now=now)  # checked first
         national = await core.national(code)
         if national is not None and not updating:
-            return dvc.reply(dvc.EXISTS, f"Hồ sơ {code} đã tồn tại", result=result)
+            return dvc.reply(dvc.EXISTS, f"data[{index}]: Hồ sơ {code} đã tồn tại", result=[])
         if national is None and updating:
-            return dvc.reply(dvc.NOT_FOUND, f"Hồ sơ {code} chưa tồn tại", result=result)
+            return dvc.reply(dvc.NOT_FOUND, f"data[{index}]: Hồ sơ {code} chưa tồn tại", result=[])
         step = 1
         if national is not None:
             step = int(national.get("step", 0))
             if str((national.get("status") or {}).get("code")) != item.get("TrangThaiHoSo"):
                 step = dvc.next_step(national)
-        body = dvc.sync_body(item, province_code=province_code, step=step, now=datetime.now(UTC))
+        planned.append((code, dvc.sync_body(item, province_code=province_code, step=step, now=now)))
+    result: list[Document] = []
+    for code, body in planned:
         answer = await core.post("/dvcqg/v1/dossiers/sync", body)
         if answer.status != 200:
             return _translated(answer, lambda found: result)
@@ -332,23 +340,34 @@ async def _sync(core: _Core, document: Document) -> Document:
 
 
 async def _progress(core: _Core, document: Document) -> Document:
-    """`CapNhatTienDoHoSoMC`: every entry read first (a bad one changes nothing), then per
-    entry the national view (the dossier must be there; the entry takes the step after all it
-    holds) and `record_progress`; the first refusal answers for the call. `result` is
-    `[{MaHoSo, DaGhiNhan}]` (assigned: OpenCPS reads only `error_code`)."""
-    entries = [(dvc.dossier_code(item), item) for item in dvc.items(document)]
-    progress = [(code, dvc.progress_entry(item)) for code, item in entries]
-    result: list[Document] = []
-    for code, entry in progress:
+    """`CapNhatTienDoHoSoMC`, all or nothing for bad input: every entry read and checked first
+    (valid, not dated ahead of the portal's clock, its dossier at the national portal and of
+    the caller's province), a bad one named by its place in `data` and none sent; then per
+    entry `record_progress`, each taking the step after all its dossier holds, in the order
+    sent. `result` is `[{MaHoSo, DaGhiNhan}]` (assigned: OpenCPS reads only `error_code`)."""
+    entries = [(dvc.dossier_code(item), dvc.progress_entry(item)) for item in dvc.items(document)]
+    skew = core.call.bus.settings.document_clock_skew_seconds
+    dvc.refuse_ahead([entry for _, entry in entries], latest_allowed(datetime.now(UTC), skew))
+    province_code = core.call.instance.spec.seed_code
+    steps: dict[str, int] = {}
+    for index, (code, _entry) in enumerate(entries):
+        if code in steps:
+            continue
         national = await core.national(code)
         if national is None:
-            return dvc.reply(dvc.NOT_FOUND, f"Hồ sơ {code} chưa tồn tại", result=result)
+            return dvc.reply(dvc.NOT_FOUND, f"data[{index}]: Hồ sơ {code} chưa tồn tại", result=[])
+        if province_code and national.get("province_code") not in (None, province_code):
+            message = f"data[{index}]: Hồ sơ {code} không thuộc tỉnh gửi"
+            return dvc.reply(dvc.REFUSED, message, result=[])
+        steps[code] = dvc.next_step(national)
+    result: list[Document] = []
+    for code, entry in entries:
         answer = await core.post(
-            f"/dvcqg/v1/dossiers/{code}/progress",
-            {"step": dvc.next_step(national), "progress": entry},
+            f"/dvcqg/v1/dossiers/{code}/progress", {"step": steps[code], "progress": entry}
         )
         if answer.status != 200:
             return _translated(answer, lambda found: result)
+        steps[code] += 1
         result.append({"MaHoSo": code, "DaGhiNhan": problem_of(answer.body).get("recorded")})
     return dvc.reply(dvc.OK, "Thành công", result=result)
 

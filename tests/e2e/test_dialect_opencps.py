@@ -20,6 +20,7 @@ from adapters.dialects import opencps as dvc
 from lgsp.auth.clients import register_client
 from lgsp.auth.models import SYSTEM
 from lgsp.auth.repository import ClientRepository
+from lgsp.composition import seeded_dossier_codes
 from lgsp.dialects.models import OpenCpsSession
 from lgsp.dialects.opencps_door import OpenCpsDoor
 from lgsp.dialects.tokens import Remembered
@@ -436,6 +437,124 @@ async def test_a_progress_entry_dated_ahead_of_the_clock_is_refused_and_not_reco
     assert answer["message"].startswith("INVALID_DOSSIER_REQUEST:"), answer
     national = await client.get(f"{KG}/dvcqg/v1/dossiers/{code}", headers=bearer(demo_token))
     assert len(national.json()["history"]) == 1
+
+
+async def history(http: httpx.AsyncClient, token: str, code: str) -> list[tuple[int, str]]:
+    """The dossier's entries as the national portal holds them: (step, note)."""
+    national = await http.get(f"{KG}/dvcqg/v1/dossiers/{code}", headers=bearer(token))
+    assert national.status_code == 200, national.text
+    return [(entry["step"], entry["note"]) for entry in national.json()["history"]]
+
+
+async def test_a_progress_batch_with_an_entry_ahead_after_a_good_one_records_none(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str
+) -> None:
+    """As the national portal's own batch (`…_batch_with_one_entry_ahead_records_none`): a
+    retry of the corrected batch then records each entry once, in order."""
+    session = await login(client, portal)
+    code = await synced(client, session, demo_token)
+    good = opencps_entry(code, NoiDungXuLy="first")
+    ahead = opencps_entry(code, NoiDungXuLy="second", ThoiDiemXuLy="20990705080600")
+
+    answer = await call(client, session, "CapNhatTienDoHoSoMC", data=[good, ahead])
+    before = await history(client, demo_token, code)
+    fixed = {**ahead, "ThoiDiemXuLy": "20261207110000"}
+    retried = await call(client, session, "CapNhatTienDoHoSoMC", data=[good, fixed])
+
+    assert len(before) == 1
+    assert answer["error_code"] == dvc.BAD_REQUEST, answer
+    assert answer["message"].startswith("INVALID_DOSSIER_REQUEST: data[1].ThoiDiemXuLy"), answer
+    assert retried["error_code"] == "0", retried
+    assert (await history(client, demo_token, code))[1:] == [(2, "first"), (3, "second")]
+
+
+async def test_a_progress_batch_naming_an_unknown_dossier_after_a_good_one_records_none(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str
+) -> None:
+    session = await login(client, portal)
+    code = await synced(client, session, demo_token)
+    unknown = opencps_dossier(await a_procedure(client, demo_token))["MaHoSo"]
+
+    answer = await call(
+        client,
+        session,
+        "CapNhatTienDoHoSoMC",
+        data=[opencps_entry(code), opencps_entry(unknown)],
+    )
+
+    assert len(await history(client, demo_token, code)) == 1
+    assert answer["error_code"] == dvc.NOT_FOUND, answer
+    assert answer["message"] == f"data[1]: Hồ sơ {unknown} chưa tồn tại"
+
+
+async def test_a_progress_batch_naming_another_provinces_dossier_after_a_good_one_records_none(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str, settings: Settings
+) -> None:
+    session = await login(client, portal)
+    code = await synced(client, session, demo_token)
+    theirs = seeded_dossier_codes(
+        province_code="82", seed=settings.seed, population=settings.population
+    )[0]
+    before = await history(client, demo_token, theirs)
+
+    answer = await call(
+        client, session, "CapNhatTienDoHoSoMC", data=[opencps_entry(code), opencps_entry(theirs)]
+    )
+
+    assert len(await history(client, demo_token, code)) == 1
+    assert await history(client, demo_token, theirs) == before
+    assert answer["error_code"] == dvc.REFUSED, answer
+    assert answer["message"].startswith("data[1]:"), answer
+
+
+async def test_a_good_progress_batch_records_every_entry_in_the_order_sent(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str
+) -> None:
+    session = await login(client, portal)
+    code = await synced(client, session, demo_token)
+    other = await synced(client, session, demo_token)
+    batch = [
+        opencps_entry(code, NoiDungXuLy="a"),
+        opencps_entry(other, NoiDungXuLy="b"),
+        opencps_entry(code, NoiDungXuLy="c"),
+    ]
+
+    answer = await call(client, session, "CapNhatTienDoHoSoMC", data=batch)
+
+    assert answer["error_code"] == "0", answer
+    assert [row["MaHoSo"] for row in answer["result"]] == [code, other, code]
+    assert (await history(client, demo_token, code))[1:] == [(2, "a"), (3, "c")]
+    assert (await history(client, demo_token, other))[1:] == [(2, "b")]
+
+
+async def test_a_sync_batch_with_an_existing_dossier_after_a_new_one_syncs_none(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str
+) -> None:
+    session = await login(client, portal)
+    existing = await synced(client, session, demo_token)
+    procedure = await a_procedure(client, demo_token)
+    new, again = opencps_dossier(procedure), {**opencps_dossier(procedure), "MaHoSo": existing}
+
+    answer = await call(client, session, "DongBoHoSoMC", isUpdating="False", data=[new, again])
+    looked = await call(client, session, "TraCuuHoSo", MaHoSo=new["MaHoSo"])
+
+    assert looked == {"error_code": "0", "message": "Không tìm thấy hồ sơ", "result": []}
+    assert answer["error_code"] == dvc.EXISTS, answer
+    assert answer["message"] == f"data[1]: Hồ sơ {existing} đã tồn tại"
+
+
+async def test_a_sync_batch_with_a_bad_dossier_after_a_good_one_syncs_none(
+    client: httpx.AsyncClient, portal: tuple[str, str], demo_token: str
+) -> None:
+    session = await login(client, portal)
+    procedure = await a_procedure(client, demo_token)
+    good, bad = opencps_dossier(procedure), {**opencps_dossier(procedure), "LoaiDoiTuong": "9"}
+
+    answer = await call(client, session, "DongBoHoSoMC", isUpdating="False", data=[good, bad])
+    looked = await call(client, session, "TraCuuHoSo", MaHoSo=good["MaHoSo"])
+
+    assert answer["error_code"] == dvc.BAD_REQUEST, answer
+    assert looked["result"] == []
 
 
 @pytest.mark.parametrize(

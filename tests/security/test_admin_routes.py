@@ -7,6 +7,7 @@ checked without anyone remembering to add it here.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import httpx
 import pytest
@@ -19,8 +20,12 @@ from tests.fixtures.bus import KG, bearer
 pytestmark = pytest.mark.anyio
 
 
+@cache
 def admin_routes() -> list[tuple[str, str]]:
-    """(method, path template) of each `/admin` route of a province's and of NDXP's gateway."""
+    """(method, path template) of each `/admin` route of a province's and of NDXP's gateway.
+
+    Built when a test first asks (a gateway app per instance): on import, every xdist worker
+    would pay for it while collecting, the one that runs this module aside."""
     found: set[tuple[str, str]] = set()
     for spec in load_topology(None).instances:
         for route in iter_route_contexts(create_gateway_app(spec).routes):
@@ -30,14 +35,11 @@ def admin_routes() -> list[tuple[str, str]]:
     return sorted(found)
 
 
-ADMIN_ROUTES = admin_routes()
-
-
 def test_the_admin_routes_are_found_in_the_app() -> None:
     """Guards the enumeration itself: if it found nothing, the test below would prove nothing."""
-    assert ("POST", "/admin/revoked-tokens") in ADMIN_ROUTES
-    assert ("POST", "/admin/reset") in ADMIN_ROUTES
-    assert len(ADMIN_ROUTES) >= 10
+    assert ("POST", "/admin/revoked-tokens") in admin_routes()
+    assert ("POST", "/admin/reset") in admin_routes()
+    assert len(admin_routes()) >= 10
 
 
 def concrete(path: str) -> str:
@@ -57,7 +59,7 @@ async def test_every_admin_route_refuses_no_token_401_and_a_non_admin_token_403(
         ),
     }
     wrong = []
-    for method, path in ADMIN_ROUTES:
+    for method, path in admin_routes():
         for who, (headers, status, code) in callers.items():
             # A JSON body, so that no route refuses the body before it checks the caller.
             body = b"{}" if method in ("POST", "PUT", "PATCH") else None

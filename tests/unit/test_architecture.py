@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -207,18 +208,23 @@ def _report_cycles(root: Path, found: list[list[Import]]) -> str:
 
 # The real tree ------------------------------------------------------------------------------
 
-REAL_IMPORTS = imports(ROOT)
+
+@cache
+def real_imports() -> list[Import]:
+    """The real tree's imports, parsed when a test first asks: on import, every xdist worker
+    would parse every module of ours while collecting, the one that runs this module aside."""
+    return imports(ROOT)
 
 
 @pytest.mark.parametrize("rule", sorted(RULES))
 def test_imports_go_one_way(rule: str) -> None:
-    found = list(RULES[rule](REAL_IMPORTS))
+    found = list(RULES[rule](real_imports()))
 
     assert not found, f"imports against the rule ({rule}):\n{_report(ROOT, found)}"
 
 
 def test_no_import_cycle() -> None:
-    found = cycles(REAL_IMPORTS)
+    found = cycles(real_imports())
 
     assert not found, f"import cycles:\n{_report_cycles(ROOT, found)}"
 

@@ -9,6 +9,7 @@ import json
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
+from adapters.dialects.lgspaccesstoken import FORMS
 from lgsp.dialects.exchange import Answer, problem_of
 from lgsp.dialects.lgspaccesstoken_door import AccessTokenDoor
 from lgsp.dialects.vdxpsdk_door import _json
@@ -48,7 +49,7 @@ async def test_a_success_nested_past_the_stack_is_passed_on_as_text(
     async def send(message: Message) -> None:
         sent.append(message)
 
-    await door._envelope(send, answer(200, body), None)
+    await door._envelope(send, answer(200, body), None, FORMS["haugiang"])
 
     assert sent[0]["status"] == 200
     document = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))

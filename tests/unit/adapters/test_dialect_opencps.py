@@ -136,6 +136,19 @@ def test_a_bad_progress_entry_names_its_field(changes: dict[str, str], named: st
         dvc.progress_entry({**ENTRY, **changes})
 
 
+def test_a_batch_entry_dated_ahead_is_refused_by_its_place_in_data() -> None:
+    entries = [
+        dvc.progress_entry(ENTRY),
+        dvc.progress_entry({**ENTRY, "ThoiDiemXuLy": "20261207100001"}),
+    ]
+
+    with pytest.raises(dvc.ProtocolError, match=r"data\[1\]\.ThoiDiemXuLy") as refused:
+        dvc.refuse_ahead(entries, datetime(2026, 12, 7, 3, 0, tzinfo=UTC))
+    dvc.refuse_ahead(entries[:1], datetime(2026, 12, 7, 3, 0, tzinfo=UTC))  # at the limit: taken
+
+    assert refused.value.code == dvc.BAD_REQUEST
+
+
 def test_an_entry_takes_the_step_after_the_snapshot_and_every_entry() -> None:
     assert dvc.next_step({"step": 3, "history": [{"step": 1}, {"step": 5}]}) == 6
     assert dvc.next_step({"step": 3, "history": []}) == 4
