@@ -47,6 +47,23 @@ CLOSED: Mapping[str, Closure] = MappingProxyType(
 )
 
 
+DISTRICT_UNITS: frozenset[str] = frozenset({"000.00.05"})
+"""Unit numbers (the first three parts of an organ id) of district-level bodies: assigned, as
+the bus's unit numbers are (the seeded UBND of the provincial city). The 2025 reform abolished
+the districts and gave their work to the communes, which the sources do not say body by body
+(FIDELITY-2026.md §1): no body of today succeeds one."""
+
+
+def successor_of(organ_id: str, on: date) -> str | None:
+    """The organ id of the body of today that succeeds `organ_id` if its code is closed on `on`:
+    the same unit under the code that succeeds it; None for an open code or a district body."""
+    closure = closure_of(organ_id, on)
+    unit = organ_id.rpartition(".")[0]
+    if closure is None or unit in DISTRICT_UNITS:
+        return None
+    return f"{unit}.{closure.successor}"
+
+
 class AgencyCodeClosed(TranslationError):
     code = "AGENCY_CODE_CLOSED"
     status = 422
@@ -63,15 +80,19 @@ def closure_of(organ_id: str, on: date) -> Closure | None:
 def refuse_closed(
     organ_ids: Iterable[str], on: date, *, known: Container[str] | None = None
 ) -> None:
-    """AgencyCodeClosed naming the first organ id under a closed code, and its successor: the
-    body of the same unit under the code that succeeds it, only where `known` (organ ids of
-    today's bodies; None: any) holds one: a district body has none."""
+    """AgencyCodeClosed naming the first organ id under a closed code, and its successor
+    (`successor_of`; a district body has none) where `known` (organ ids of today's bodies;
+    None: any) holds it."""
     for organ_id in organ_ids:
         closure = closure_of(organ_id, on)
         if closure is None:
             continue
-        successor = f"{organ_id.rpartition('.')[0]}.{closure.successor}"
-        named = {"successor_organ_id": successor} if known is None or successor in known else {}
+        successor = successor_of(organ_id, on)
+        named = (
+            {"successor_organ_id": successor}
+            if successor is not None and (known is None or successor in known)
+            else {}
+        )
         raise AgencyCodeClosed(
             f"Since {CLOSED_FROM.isoformat()} {closure.province}'s code {closure.code} is closed "
             f"(QĐ 09/2025/QĐ-TTg): {closure.successor_province} succeeds it as "

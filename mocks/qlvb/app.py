@@ -255,19 +255,21 @@ def create_app(
 
     @app.post("/getReceivedEdocList", openapi_extra=body_doc("application/json", ListRequest))
     async def get_received_edoc_list(request: Request) -> JSONResponse:
-        """A page of the documents (`edoc`) or status messages (`status`) an agency received."""
+        """A page of the documents (`edoc`) or status messages (`status`) an agency received;
+        in era 2026 with those addressed to the closed bodies it succeeds (`_acting`), each
+        knobstick's `to` the organ id it was addressed to."""
         context = context_of(request)
         query = await read_json(request, ListRequest)
         _check_own_agency(context, query.organ_id, "UNKNOWN_ORGAN")  # an inbox is ours
         async with context.reading() as store:
             if query.messagetype == "edoc":
                 total, entries_ = await store.inbox(
-                    query.organ_id, page=query.page, size=query.size
+                    _acting(request, query.organ_id), page=query.page, size=query.size
                 )
                 items = [_edoc_knobstick(entry) for entry in entries_]
             else:
                 total, entries = await store.status_messages(
-                    query.organ_id, page=query.page, size=query.size
+                    _acting(request, query.organ_id), page=query.page, size=query.size
                 )
                 items = [_status_knobstick(e, d, doc) for e, d, doc in entries]
         return ok(total=total, page=query.page, size=query.size, data=items)
@@ -512,8 +514,11 @@ def _parties(request: Request, reader: str | None) -> frozenset[str] | None:
     """Whose part `reader` takes in a document: its own, and in era 2026 that of the bodies
     under closed codes it succeeds (`PREDECESSORS`), whose documents it reads and reports on;
     None for no reader."""
-    if reader is None:
-        return None
+    return None if reader is None else _acting(request, reader)
+
+
+def _acting(request: Request, reader: str) -> frozenset[str]:
+    """`reader` and, in era 2026, the closed bodies it succeeds (`PREDECESSORS`)."""
     today = context_of(request).config.era == "2026"
     return frozenset({reader, *(PREDECESSORS.get(reader, ()) if today else ())})
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -492,11 +492,14 @@ class DocumentStore(InstanceStore):
         kept, new = await self._claim(record)
         return None if new else kept
 
-    async def inbox(self, recipient: str, *, page: int, size: int) -> tuple[int, list[InboxEntry]]:
-        """The documents and business messages delivered to `recipient`, newest first (by time
-        of delivery, then by order of arrival), without their edXML."""
-        documents = self._inbox_listing(0, Delivery, recipient)
-        business = self._inbox_listing(1, BusinessDelivery, recipient)
+    async def inbox(
+        self, recipients: Collection[str], *, page: int, size: int
+    ) -> tuple[int, list[InboxEntry]]:
+        """The documents and business messages delivered to any of `recipients` (an agency, and
+        the closed bodies it succeeds), newest first (by time of delivery, then by order of
+        arrival), without their edXML; each entry keeps the organ id it was addressed to."""
+        documents = self._inbox_listing(0, Delivery, recipients)
+        business = self._inbox_listing(1, BusinessDelivery, recipients)
         listing = union_all(documents, business).subquery()
         statement = select(listing.c.kind, listing.c.id).order_by(
             listing.c.at.desc(), listing.c.kind.desc(), listing.c.id.desc()
@@ -509,15 +512,15 @@ class DocumentStore(InstanceStore):
         return total, [found[key] for key in keys]
 
     def _inbox_listing(
-        self, kind: int, table: type[Delivery | BusinessDelivery], recipient: str
+        self, kind: int, table: type[Delivery | BusinessDelivery], recipients: Collection[str]
     ) -> Select[int, int, datetime]:
-        """(kind, id, delivered_at) of `recipient`'s deliveries in `table`, but those gone to
-        another province: they are in no inbox here."""
+        """(kind, id, delivered_at) of the deliveries in `table` to any of `recipients`, but
+        those gone to another province: they are in no inbox here."""
         return select(
             literal(kind).label("kind"), table.id.label("id"), table.delivered_at.label("at")
         ).where(
             table.instance == self._instance,
-            table.recipient == recipient,
+            table.recipient.in_(recipients),
             table.remote_instance.is_(None),
         )
 
@@ -549,10 +552,11 @@ class DocumentStore(InstanceStore):
         return found
 
     async def status_messages(
-        self, addressee: str, *, page: int, size: int
+        self, addressees: Collection[str], *, page: int, size: int
     ) -> tuple[int, list[tuple[StatusEntry, Delivery, Document]]]:
-        """The status messages addressed to `addressee`, newest first."""
-        where = (StatusEntry.instance == self._instance, StatusEntry.addressee == addressee)
+        """The status messages addressed to any of `addressees` (an agency, and the closed
+        bodies it succeeds), newest first."""
+        where = (StatusEntry.instance == self._instance, StatusEntry.addressee.in_(addressees))
         statement = (
             select(StatusEntry, Delivery, Document)
             .join(Delivery, StatusEntry.delivery_id == Delivery.id)

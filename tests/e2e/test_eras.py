@@ -422,6 +422,34 @@ async def test_a_closed_agency_code_is_refused_on_documents_after_the_merger(
         assert problem["assigned"] is True
 
 
+@pytest.mark.parametrize(
+    ("recipient", "successor"),
+    [
+        ("000.00.03.H33", "000.00.03.H01"),  # a level-1 body: today's of the same unit
+        ("000.00.05.H33", None),  # a district body: its work went to the communes
+    ],
+)
+async def test_a_document_to_a_closed_body_names_a_successor_only_where_there_is_one(
+    client: httpx.AsyncClient, recipient: str, successor: str | None
+) -> None:
+    token = await fetch_token(client, AG)
+    document = canonical_document(
+        "47",
+        [{"organ_id": recipient, "organ_name": "Kiên Giang"}],
+        sender="000.00.01.H01",
+        sender_name="Sở Tư pháp tỉnh An Giang",
+        notation="STP-VP",
+        subject="V/v bàn giao",
+        date="2025-07-02",
+    )
+
+    answer = await client.post(f"{AG}/qlvb/v1/documents", json=document, headers=bearer(token))
+
+    problem = assert_problem(answer, 422, "AGENCY_CODE_CLOSED")
+    assert (problem["organ_id"], problem["successor_code"]) == (recipient, "H01")
+    assert problem.get("successor_organ_id") == successor
+
+
 async def sent_before_the_merger(client: httpx.AsyncClient, token: str, number: str) -> str:
     """The id of a document Kiên Giang's Sở Tư pháp sent on 30 June 2025 to its Sở Tài chính
     (000.00.03.H33) and UBND thành phố Rạch Giá (000.00.05.H33, a district: no successor)."""
@@ -510,6 +538,52 @@ async def test_the_successor_reports_and_reads_the_closed_body_s_documents(
     assert_problem(stranger, 403, "NOT_A_PARTY")
     assert read.status_code == 200, read.text
     assert [r["organ_id"] for r in read.json()["recipients"]] == ["000.00.03.H33"]
+
+
+async def test_the_successor_s_inbox_lists_what_was_addressed_to_the_closed_body(
+    client: httpx.AsyncClient,
+) -> None:
+    """Sở Tài chính tỉnh An Giang (000.00.03.H01) receives what was addressed to Kiên Giang's
+    (000.00.03.H33) before the merger; another body of today's does not."""
+    token = await fetch_token(client, AG)
+    key = await sent_before_the_merger(client, token, "46")
+    inbox = f"{AG}/qlvb/v1/documents/inbox"
+
+    successor = await client.get(inbox, params={"organ_id": "000.00.03.H01"}, headers=bearer(token))
+    stranger = await client.get(inbox, params={"organ_id": "000.00.02.H01"}, headers=bearer(token))
+
+    assert successor.status_code == 200, successor.text
+    assert key in [item["id"] for item in successor.json()["items"]]
+    assert stranger.status_code == 200, stranger.text
+    assert key not in [item["id"] for item in stranger.json()["items"]]
+
+
+async def test_the_successor_s_inbox_lists_statuses_addressed_to_the_closed_sender(
+    client: httpx.AsyncClient,
+) -> None:
+    """A status on what Kiên Giang's Sở Tư pháp (000.00.01.H33) sent before the merger is
+    addressed to it: An Giang's (000.00.01.H01) lists it; another body of today's does not."""
+    token = await fetch_token(client, AG)
+    key = await sent_before_the_merger(client, token, "48")
+    reported = await client.post(
+        f"{AG}/qlvb/v1/documents/{key}/status",
+        json={"organ_id": "000.00.03.H01", "status_code": "01"},
+        headers=bearer(token),
+    )
+    assert reported.status_code == 200, reported.text
+    inbox = f"{AG}/qlvb/v1/documents/inbox"
+
+    lists = [
+        await client.get(
+            inbox, params={"organ_id": organ_id, "kind": "status"}, headers=bearer(token)
+        )
+        for organ_id in ("000.00.01.H01", "000.00.02.H01")
+    ]
+
+    assert [answer.status_code for answer in lists] == [200, 200], lists[0].text
+    successor, stranger = ([item["id"] for item in a.json()["items"]] for a in lists)
+    assert key in successor
+    assert key not in stranger
 
 
 @pytest.mark.parametrize("days", [0, 2])
