@@ -32,11 +32,25 @@ SERVICE_DOCUMENTS = {
     path.name: json.loads(path.read_text(encoding="utf-8"))
     for path in sorted((OPENAPI_DIR / "services").glob("*.json"))
 }
+WITHOUT_EXAMPLES = frozenset(
+    {
+        ("post", "/vdxp/v1/central/documents"),
+        ("post", "/vdxp/v1/central/statuses"),
+        ("get", "/vdxp/v1/central/inbox"),
+        ("get", "/vdxp/v1/central/inbox/{id}"),
+    }
+)
+"""Published without examples, a known gap: a central body's operations are made only at the
+national instance by a client bound to it, while the capture calls every example at a province
+instance as the demo client or the bus's own clients, and the inbox they read is filled only
+by an asynchronous delivery. `test_the_operations_without_examples_have_none` fails once one
+has an example, so that this list only shrinks."""
 OPERATIONS = [
     pytest.param(name, method, path, id=f"{method.upper()} {path}")
     for name, document in SERVICE_DOCUMENTS.items()
     for path, operations in document["paths"].items()
     for method in operations
+    if (method, path) not in WITHOUT_EXAMPLES
 ]
 
 
@@ -55,6 +69,20 @@ def _assert_valid(name: str, schema: dict[str, Any], value: Any) -> None:
     """`schema` may `$ref` the document's components, as in the document itself."""
     components = SERVICE_DOCUMENTS[name]["components"]
     Draft202012Validator({**schema, "components": components}).validate(value)
+
+
+def test_the_operations_without_examples_have_none() -> None:
+    """Each exempted operation is published, and still has no example of its answer."""
+    published = {
+        (method, path): operations[method]
+        for document in SERVICE_DOCUMENTS.values()
+        for path, operations in document["paths"].items()
+        for method in operations
+    }
+
+    for key in sorted(WITHOUT_EXAMPLES):
+        assert key in published, key
+        assert "example" not in _success(published[key]), key
 
 
 @pytest.mark.parametrize(("name", "method", "path"), OPERATIONS)
