@@ -207,7 +207,10 @@ def _add_examples(
     for parameter in entry["parameters"]:
         given = values.get(parameter["in"], {})
         if parameter["name"] in given:
-            parameter["example"] = given[parameter["name"]]
+            value: Any = given[parameter["name"]]  # text, as on the wire
+            if parameter.get("schema", {}).get("type") == "integer" and value.isdigit():
+                value = int(value)  # as its schema types it
+            parameter["example"] = value
     body = entry.get("requestBody", {}).get("content", {})
     if request.media_type in body:
         body[request.media_type]["example"] = request.body

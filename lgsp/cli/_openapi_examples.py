@@ -434,7 +434,9 @@ def _qlvb_requests(p: Profile) -> list[ExampleRequest]:
         "status_code": "01",
         "description": "Đã nhận văn bản",
     }
-    inbox = {"organ_id": here(3)["organ_id"]}
+    # The newest item only: the document just sent. A successor's inbox also lists what was
+    # sent to the body it succeeds before the merger, under its closed code (not new traffic).
+    inbox = {"organ_id": here(3)["organ_id"], "size": "1"}
     inbox_times = ("items.*.received_at", *(f"items.*.{path}" for path in _CERTIFICATE))
     arrived = _status(p, local, there(1), "01")
     return [

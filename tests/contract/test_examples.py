@@ -132,23 +132,6 @@ def test_every_example_request_belongs_to_a_published_operation() -> None:
             ), (profile.instance, request.key)
 
 
-MERGER = "2025/07/01"
-"""The day the 2025 merger took effect, as a DocumentId writes its date (§3.2)."""
-
-
-def _new_traffic(value: Any) -> Any:
-    """`value` without the documents promulgated before the merger: a successor's inbox lists
-    those under the closed codes they were sent to, as they were sent."""
-    if isinstance(value, dict):
-        parts = str(value.get("document_id", "")).split(",")
-        if len(parts) >= 2 and parts[1] < MERGER:
-            return None
-        return {key: _new_traffic(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_new_traffic(item) for item in value]
-    return value
-
-
 def test_the_contracts_describe_the_default_bus() -> None:
     """An integrator starts `lgsp serve` in the default era: the contracts' servers are its
     instances (no old province's deprecated base), and no example names an organ under a
@@ -162,7 +145,7 @@ def test_the_contracts_describe_the_default_bus() -> None:
     # instance of today's map serves: an organ id's, MaTTHC's, MaHoSo's
     closed = rf"\.(?:{'|'.join(CLOSED)})\b"
     today = [
-        _new_traffic([asdict(example.request), example.answer and asdict(example.answer)])
+        [asdict(example.request), example.answer and asdict(example.answer)]
         for instance in load_examples()["2026"].values()
         for example in instance.examples.values()
     ]

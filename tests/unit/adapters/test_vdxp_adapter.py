@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters._qlvb_contracts import InvalidInboxQuery
 from adapters.base import CanonicalRequest, SystemResponse
 from adapters.qlvb import (
     DocumentNotFound,
@@ -226,6 +227,7 @@ REFUSALS: list[SdkRefusal] = [
     (422, {"ErrorCode": "UNKNOWN_RECIPIENT", "OrganIds": "not a list"}, RecipientNotServed,
      {"organ_ids": []}),
     (422, {"ErrorCode": "NO_REMOTE_RECIPIENT"}, NoRemoteRecipient, {}),
+    (422, {"ErrorCode": "INVALID_REQUEST"}, InvalidInboxQuery, {"errors": []}),  # a central inbox
     (409, {"ErrorCode": "DOCUMENT_CONFLICT"}, DocumentIdConflict, {}),
     (503, {"ErrorCode": "NOT_CONNECTED"}, AxisCannotForward, {}),
 ]  # fmt: skip
@@ -233,7 +235,7 @@ REFUSALS: list[SdkRefusal] = [
 
 # Answers of the axis's the adapter cannot read (test_sdk_adapters.py), besides any system's.
 UNREADABLE: list[tuple[list[str], SystemResponse]] = [
-    (OPERATIONS, answer(422, ErrorCode="INVALID_REQUEST")),  # a request this adapter never makes
+    (OPERATIONS, answer(422, ErrorCode="NOT_A_CODE_OF_THE_AXIS")),  # no code the axis gives
     (["submit_document"], answer(**DOCUMENT_ANSWER)),  # no Duplicate
     (["submit_document"], answer(**{**DOCUMENT_ANSWER, "DocumentId": 7}, Duplicate=False)),
     (["submit_document"], answer(**{**DOCUMENT_ANSWER, "From": SECRET}, Duplicate=False)),
