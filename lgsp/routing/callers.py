@@ -90,7 +90,7 @@ def authorise_caller(
     if where == "body":  # read once the body is: `authorise_body`
         return query
     if where == "path":
-        if not _names(path_params.get(name, ""), organisation):
+        if not names_organisation(path_params.get(name, ""), organisation):
             raise OrganisationMismatch(
                 f"Client {caller.client_id} acts for {organisation}, not for this {name}."
             )
@@ -183,7 +183,8 @@ def _claims_in_body(
     )
 
 
-def _names(value: str, organisation: str) -> bool:
+def names_organisation(value: str, organisation: str) -> bool:
     """Whether `value` is the organisation's: its id, or a dossier code, which begins with its
-    agency's id (`{agencyId}-{yyMMdd}-{NNNN}`, mocks/dvc)."""
+    agency's id (`{agencyId}-{yyMMdd}-{NNNN}`, mocks/dvc). Public so that a door that writes a
+    batch checks every entry by the same rule before the first write (`opencps_door`)."""
     return value == organisation or value.startswith(organisation + "-")
