@@ -41,7 +41,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Literal
 
@@ -439,6 +439,26 @@ PREDECESSORS: Mapping[str, frozenset[str]] = MappingProxyType(
 )
 """Today's body → the seeded bodies under closed codes whose work it carries on: a document
 addressed to one of them is its to report on."""
+
+
+def reported_on(timestamp: object) -> date | None:
+    """The day in Vietnam a status message says it was reported (its Timestamp, QCVN 102 §3.4,
+    zoneless); None for one that is no ISO date and time."""
+    try:
+        return datetime.fromisoformat(str(timestamp)).date()
+    except ValueError:
+        return None
+
+
+def acting_for(era: Era, reporter: str, timestamp: object) -> frozenset[str]:
+    """The closed bodies `reporter` reports for in a status message of `timestamp`: in era
+    2026, from the merger on, those it succeeds (`PREDECESSORS`); none before it, nor in era
+    2024 (the world before the merger whatever the date). One rule for the province's document
+    system and the national axis, so a status one accepts the other forwards."""
+    on = reported_on(timestamp)
+    if era != "2026" or on is None or on < CLOSED_FROM:
+        return frozenset()
+    return PREDECESSORS.get(reporter, frozenset())
 
 
 CENTRAL_ORGAN_ID = re.compile(r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.G[0-9]{2}$")

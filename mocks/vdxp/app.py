@@ -69,7 +69,7 @@ from kit.offload import off_loop_if_large
 from mocks.bus import ORIGIN_HEADER, BusUnavailable, Handover, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
-from mocks.directory.agencies import CENTRAL_ORGAN_ID, central_agencies
+from mocks.directory.agencies import CENTRAL_ORGAN_ID, acting_for, central_agencies
 from mocks.stateful import StoreContext, lifespan_state, stateful_app
 from mocks.vdxp.identity import (
     business_doc_id,
@@ -304,7 +304,8 @@ def create_app(
                 raise MockError(
                     404, "DOCUMENT_NOT_FOUND", "No document with this DocumentId crossed the axis."
                 )
-            targets, inboxes = _status_targets(document, reporter, central)
+            acting = acting_for(context.config.era, reporter, timestamp)
+            targets, inboxes = _status_targets(document, reporter, central, acting)
             statuses = await ledger.statuses(document)
             message = (reporter, code, timestamp)
             entry = next(
@@ -593,14 +594,20 @@ def _refuse_unknown_central(organ_ids: list[str]) -> None:
 
 
 def _status_targets(
-    document: LedgerDocument, reporter: str, central: Mapping[str, str]
+    document: LedgerDocument,
+    reporter: str,
+    central: Mapping[str, str],
+    acting: frozenset[str] = frozenset(),
 ) -> tuple[list[str], list[str]]:
     """Where a status goes: the instances to hand it over to, and the central bodies whose
-    national inbox takes it (a central sender's, a central recipient of a recall)."""
+    national inbox takes it (a central sender's, a central recipient of a recall). A reporter
+    is a recipient too for the closed bodies it acts for (`acting_for`), as the province's
+    document system that accepted its status counts it."""
     if reporter == document.sender:  # the sender's own status (a recall): every destination
         inboxes = [organ for organ in document.recipients if organ in central]
         return [destination["instance"] for destination in document.destinations], inboxes
-    reached = any(reporter in destination["organ_ids"] for destination in document.destinations)
+    parties = {reporter, *acting}
+    reached = any(parties & set(destination["organ_ids"]) for destination in document.destinations)
     if reached or (reporter in central and reporter in document.recipients):
         if document.sender in central:
             return [], [document.sender]
