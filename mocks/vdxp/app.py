@@ -18,7 +18,8 @@ the VDXP SDK's fields `{status: OK|FAIL, ErrorCode, ErrorDesc}`:
   by the sender, on to every province the document went to);
 - `/getEdocTrail` (application/json `{documentId}`): the ledger's trail of one document;
 - `/getReceivedEdocList`, `/getEdoc` (application/json `{organId, …}`): a central body's
-  national inbox and one message of it, its bytes included.
+  national inbox and one message of it, its bytes included; read from the axis's own instance
+  only, where its clients are (403 NOT_OF_CALLING_PROVINCE from a province).
 
 Central bodies (VPCP `000.00.00.G22` and the assigned ones, `SystemConfig.central_agencies`)
 belong to no province: the axis is their exchange. What is addressed to one goes into its
@@ -395,9 +396,11 @@ def create_app(
     @app.post("/getReceivedEdocList", openapi_extra=body_doc("application/json", InboxRequest))
     async def get_received_edoc_list(request: Request) -> JSONResponse:
         """A page of a central body's national inbox, newest first: the documents addressed
-        to it (`messagetype` edoc) or the statuses about the documents it sent (status)."""
+        to it (`messagetype` edoc) or the statuses about the documents it sent (status). Read
+        only from the axis's own instance, where a central body is (403 as for its sending)."""
         context = _context(request)
         query = await read_json(request, InboxRequest)
+        _check_origin(request, context.config.instance, query.organ_id)
         _refuse_unknown_central(
             [] if query.organ_id in central_agencies(context.config.central_agencies)
             else [query.organ_id]
@@ -416,9 +419,10 @@ def create_app(
     @app.post("/getEdoc", openapi_extra=body_doc("application/json", EdocRequest))
     async def get_edoc(request: Request) -> JSONResponse:
         """One message of a central body's inbox with its bytes (base64), as its sender sent
-        them."""
+        them; from the axis's own instance only, as the inbox."""
         context = _context(request)
         query = await read_json(request, EdocRequest)
+        _check_origin(request, context.config.instance, query.organ_id)
         async with context.reading() as ledger:
             found = await ledger.central_message(query.organ_id, query.doc_id)
         if found is None:
