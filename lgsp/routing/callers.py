@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Container, Mapping
 
+from formats.codes import CENTRAL_ORGAN_ID
 from formats.edxml import InvalidEdxml, document_id_organ, read_claims
 from lgsp.auth.federation import province_of_client
 from lgsp.auth.models import FEDERATION
@@ -29,8 +30,7 @@ Query = tuple[tuple[str, str], ...]
 ORIGIN_HEADER = "X-LGSP-Origin"
 """The instance a call started at, as the bus tells the next hop and the owning system."""
 _INSTANCE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-_CENTRAL_ORGAN_ID = re.compile(r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.G[0-9]{2}$")
-"""A central body's organ id: its level-1 code is G (DOMAIN.md §6.2), as the axis knows it."""
+_CENTRAL_ORGAN_ID = re.compile(CENTRAL_ORGAN_ID)
 
 
 MAX_KEY_LENGTH = 200

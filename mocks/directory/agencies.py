@@ -37,7 +37,6 @@ What is sourced and what is not:
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -460,10 +459,6 @@ def acting_for(era: Era, reporter: str, timestamp: object) -> frozenset[str]:
         return frozenset()
     return PREDECESSORS.get(reporter, frozenset())
 
-
-CENTRAL_ORGAN_ID = re.compile(r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.G[0-9]{2}$")
-"""A central body's organ id: its level-1 code is G and two digits (DOMAIN.md §6.2: "G only on
-VPCP and other central codes"; FIDELITY-2026.md §2: G for central bodies)."""
 
 CENTRAL_AGENCIES: Mapping[str, str] = MappingProxyType({"000.00.00.G22": "Văn phòng Chính phủ"})
 """Central bodies (organ id → name) the national document axis serves itself: no province's.

@@ -52,6 +52,7 @@ Simplified: no `TraceHeader` is added for the hop (it would change the signed by
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from datetime import datetime
@@ -63,13 +64,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from formats.codes import CENTRAL_ORGAN_ID
 from formats.dates import VIETNAM_TIME, now_in_vietnam
 from formats.edxml import DEFAULT_LIMITS, document_id_organ, read_edxml, read_status
 from kit.offload import off_loop_if_large
 from mocks.bus import ORIGIN_HEADER, BusUnavailable, Handover, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
-from mocks.directory.agencies import CENTRAL_ORGAN_ID, acting_for, central_agencies
+from mocks.directory.agencies import acting_for, central_agencies
 from mocks.stateful import StoreContext, lifespan_state, stateful_app
 from mocks.vdxp.identity import (
     business_doc_id,
@@ -126,7 +128,7 @@ class InboxRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
-    organ_id: str = Field(alias="organId", pattern=r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.G[0-9]{2}$")
+    organ_id: str = Field(alias="organId", pattern=CENTRAL_ORGAN_ID)
     message_type: Literal["edoc", "status"] = Field(default="edoc", alias="messagetype")
     page: int = Field(default=1, ge=1, le=100_000)
     size: int = Field(default=20, ge=1, le=100)
@@ -137,7 +139,7 @@ class EdocRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
-    organ_id: str = Field(alias="organId", pattern=r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.G[0-9]{2}$")
+    organ_id: str = Field(alias="organId", pattern=CENTRAL_ORGAN_ID)
     doc_id: int = Field(alias="docId", ge=1, le=2**62)
 
 
@@ -583,7 +585,7 @@ def _place_of_sender(
 def _refuse_unknown_central(organ_ids: list[str]) -> None:
     """422 UNKNOWN_CENTRAL_AGENCY for a central code (G, DOMAIN.md §6.2) the directory lacks:
     no province has it, and the axis serves only the central bodies it is configured with."""
-    missing = [organ_id for organ_id in organ_ids if CENTRAL_ORGAN_ID.match(organ_id)]
+    missing = [organ_id for organ_id in organ_ids if re.match(CENTRAL_ORGAN_ID, organ_id)]
     if missing:
         raise MockError(
             422,
