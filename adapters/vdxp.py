@@ -67,7 +67,7 @@ from adapters.base import (
     TranslationError,
 )
 from adapters.qlvb import InboxQuery, document_id_from_key, document_key
-from formats.codes import ORGAN_ID
+from formats.codes import CENTRAL_ORGAN_ID, ORGAN_ID
 from formats.edxml import STATUS_CODES, InvalidEdxml, read_claims, read_edxml, read_status
 
 SUBMIT_DOCUMENT = "submit_document"
@@ -77,7 +77,7 @@ SEND_CENTRAL_DOCUMENT = "send_central_document"
 SEND_CENTRAL_STATUS = "send_central_status"
 GET_CENTRAL_INBOX = "get_central_inbox"
 GET_CENTRAL_MESSAGE = "get_central_message"
-CENTRAL_ORGAN_ID = re.compile(r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.G[0-9]{2}$")
+CENTRAL_ORGAN = re.compile(CENTRAL_ORGAN_ID)
 """A central body's organ id (DOMAIN.md §6.2: G only on VPCP and other central codes)."""
 
 _XML = XML_MEDIA_TYPES
@@ -110,7 +110,7 @@ def _central(request: CanonicalRequest) -> CanonicalRequest:
     sends through its province's QLVB, which the axis's record of its province relies on."""
     require_xml(request)
     sender = read_claims(request.body).sender  # InvalidEdxml: it names no sender
-    if not CENTRAL_ORGAN_ID.match(sender):
+    if not CENTRAL_ORGAN.match(sender):
         raise NotACentralAgency(
             "From/OrganId must be a central body's (…G and two digits); an agency of a "
             "province sends through its province's document exchange (qlvb)."
@@ -127,7 +127,7 @@ def _central_inbox_request(request: CanonicalRequest) -> SystemRequest:
             "1) and size; see `errors`.",
             errors=validation_errors(error, "query"),
         ) from None
-    if not CENTRAL_ORGAN_ID.match(query.organ_id):
+    if not CENTRAL_ORGAN.match(query.organ_id):
         raise NotACentralAgency("Only a central body (…G and two digits) has a national inbox.")
     body = {"organId": query.organ_id, "messagetype": query.kind, "page": query.page}
     return sdk_call("/getReceivedEdocList", json.dumps({**body, "size": query.size}).encode(),
@@ -137,7 +137,7 @@ def _central_inbox_request(request: CanonicalRequest) -> SystemRequest:
 def _central_message_request(request: CanonicalRequest) -> SystemRequest:
     organ_id = dict(request.query).get("organ_id", "")
     key = request.path_params.get("id", "")
-    if not CENTRAL_ORGAN_ID.match(organ_id) or not key.isdigit() or len(key) > 18:
+    if not CENTRAL_ORGAN.match(organ_id) or not key.isdigit() or len(key) > 18:
         raise DocumentNotFound("No such message in a central body's inbox.")
     body = json.dumps({"organId": organ_id, "docId": int(key)}).encode()
     return sdk_call("/getEdoc", body, "application/json")

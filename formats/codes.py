@@ -13,6 +13,10 @@ ORGAN_ID = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}$"
 ORGAN_ID_LENIENT = r"^[0-9]{2,3}\.[0-9]{2,3}\.[0-9]{2}\.[A-Z][0-9]{2}$"
 """The lenient form DVCQG payloads are seen with (two or three digits in the first groups)."""
 
+CENTRAL_ORGAN_ID = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.G[0-9]{2}$"
+"""A central body's organ id: its level-1 code is G and two digits (DOMAIN.md §6.2: "G only on
+VPCP and other central codes"; FIDELITY-2026.md §2: G for central bodies)."""
+
 DOSSIER_CODE = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4,5}$"
 """MaHoSo: `{organ id}-{yyMMdd}-{4 or 5 digits}`."""
 

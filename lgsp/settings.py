@@ -13,6 +13,8 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, SecretStr, StringConstraints, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from formats.codes import CENTRAL_ORGAN_ID
+
 DEMO_CLIENT_SECRET = "lgsp-demo-secret"  # noqa: S105 - published on purpose; refused in production
 FEDERATION_SECRET = "lgsp-federation-dev-secret"  # noqa: S105 - same: refused in production
 _DEFAULT_CATALOG_DIR = Path(__file__).resolve().parent.parent / "services"
@@ -270,7 +272,7 @@ class Settings(BaseSettings):
     silent)."""
 
     central_agencies: dict[
-        Annotated[str, StringConstraints(pattern=r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.G[0-9]{2}$")],
+        Annotated[str, StringConstraints(pattern=CENTRAL_ORGAN_ID)],
         Annotated[str, StringConstraints(min_length=1, max_length=200)],
     ] = Field(default_factory=dict)
     """Central bodies beside VPCP (`000.00.00.G22`, sourced, DOMAIN.md §6.2) that the national

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 from fastapi.telemetry import TelemetryConfig
 from pydantic import BaseModel, Field, SecretStr, StringConstraints
 
+from formats.codes import CENTRAL_ORGAN_ID
+
 NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 """Every mock's `FastAPI(telemetry=...)`: FastAPI's OpenTelemetry bridge asks the global
 providers on every call, ~3% of a mock's CPU (issue 21), for systems that export no telemetry.
@@ -34,7 +36,7 @@ class SystemConfig(BaseModel):
         "National systems serve them all; a province's systems find where other provinces are.",
     )
     central_agencies: dict[
-        Annotated[str, StringConstraints(pattern=r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.G[0-9]{2}$")],
+        Annotated[str, StringConstraints(pattern=CENTRAL_ORGAN_ID)],
         Annotated[str, StringConstraints(min_length=1, max_length=200)],
     ] = Field(
         default_factory=dict,

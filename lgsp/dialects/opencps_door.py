@@ -37,6 +37,8 @@ from starlette.types import ASGIApp
 from adapters.dialects import opencps as dvc
 from formats.codes import procedure_code_forms
 from formats.dates import VIETNAM_TIME, latest_allowed
+from lgsp.auth.models import BUS_KINDS
+from lgsp.auth.repository import ClientRepository
 from lgsp.dialects.door import (
     Door,
     DoorCall,
@@ -57,6 +59,7 @@ from lgsp.dialects.exchange import (
 )
 from lgsp.dialects.models import OpenCpsSession
 from lgsp.dialects.tokens import bus_token_for, digest, store_issued
+from lgsp.routing.callers import names_organisation
 
 
 class _Untranslatable(Exception):
@@ -80,6 +83,7 @@ class _Core:
     app: ASGIApp
     call: DoorCall
     credential: str
+    client_id: str
 
     async def get(self, path: str, query: str = "") -> Answer:
         return await self.send("GET", path, query=query)
@@ -129,6 +133,18 @@ class _Core:
         if answer.status != 200:
             raise _Refused(_translated(answer, lambda found: []))
         return problem_of(answer.body)
+
+    async def bound_to(self) -> str | None:
+        """The organisation the caller acts for, if it is a client bound to one: the gateway
+        holds its dossier writes to it (`authorise_caller`). None for the bus's own clients,
+        which pass there, and for one bound to none, which is the gateway's to judge."""
+        async with self.call.bus.session_factory() as session:
+            client = await ClientRepository(session).get(
+                self.call.instance.spec.name, self.client_id
+            )
+        if client is None or client.kind in BUS_KINDS:
+            return None
+        return client.organisation
 
 
 class _Refused(Exception):
@@ -188,7 +204,7 @@ class OpenCpsDoor(Door):
         login = dvc.parse_login(body)
         pair = f"{quote(login.username)}:{quote(login.password)}"
         basic = "Basic " + base64.b64encode(pair.encode()).decode()
-        answer = await _Core(self.own, call, basic).send(
+        answer = await _Core(self.own, call, basic, login.username).send(
             "POST",
             "/token",
             body=b"grant_type=client_credentials",
@@ -236,7 +252,7 @@ class OpenCpsDoor(Door):
         service = _SERVICES.get(dvc.text(document, "service") or "")
         if service is None:
             raise dvc.ProtocolError("The adapter offers no such service.", dvc.NOT_OFFERED)
-        return await service(_Core(self.core, call, f"Bearer {known[0]}"), document)
+        return await service(_Core(self.core, call, f"Bearer {known[0]}", known[1]), document)
 
 
 async def _procedures(core: _Core, document: Document) -> Document:
@@ -306,19 +322,22 @@ async def _lookup(core: _Core, document: Document) -> Document:
 
 async def _sync(core: _Core, document: Document) -> Document:
     """`DongBoHoSoMC`, all or nothing for bad input: every dossier read and checked first (each
-    once in `data`, its body valid, the national view saying it is new or known as
-    `isUpdating` wants), a bad one named by its place in `data` and none sent; then per
-    dossier `sync_dossier`, whose refusal answers for the call."""
+    once in `data`, its body valid, its agency the caller's if the caller is bound to one, the
+    national view saying it is new or known as `isUpdating` wants), a bad one named by its
+    place in `data` and none sent; then per dossier `sync_dossier`, whose refusal answers
+    for the call."""
     updating = dvc.is_updating(document)
     # The old province's code, as the national portal knows the caller's dossiers by.
     province_code = core.call.instance.spec.seed_code or ""
     now = datetime.now(UTC)
+    bound = await core.bound_to()
     planned: list[tuple[str, Document]] = []
     for index, item in enumerate(dvc.items(document)):
         code = dvc.dossier_code(item)
         if code in (seen for seen, _ in planned):
             raise dvc.ProtocolError(f"data[{index}]: MaHoSo {code} appears twice in data.")
-        dvc.sync_body(item, province_code=province_code, step=1, now=now)  # checked first
+        checked = dvc.sync_body(item, province_code=province_code, step=1, now=now)
+        _refuse_foreign(core, bound, index, checked["dossier"]["agency"]["id"])
         national = await core.national(code)
         if national is not None and not updating:
             return dvc.reply(dvc.EXISTS, f"data[{index}]: Hồ sơ {code} đã tồn tại", result=[])
@@ -341,14 +360,16 @@ async def _sync(core: _Core, document: Document) -> Document:
 
 async def _progress(core: _Core, document: Document) -> Document:
     """`CapNhatTienDoHoSoMC`, all or nothing for bad input: every entry read and checked first
-    (valid, not dated ahead of the portal's clock, its dossier at the national portal and of
-    the caller's province), a bad one named by its place in `data` and none sent; then per
-    entry `record_progress`, each taking the step after all its dossier holds, in the order
-    sent. `result` is `[{MaHoSo, DaGhiNhan}]` (assigned: OpenCPS reads only `error_code`)."""
+    (valid, not dated ahead of the portal's clock, its dossier at the national portal, of the
+    caller's province and, if the caller is bound to an organisation, of that one), a bad
+    one named by its place in `data` and none sent; then per entry `record_progress`, each
+    taking the step after all its dossier holds, in the order sent. `result` is
+    `[{MaHoSo, DaGhiNhan}]` (assigned: OpenCPS reads only `error_code`)."""
     entries = [(dvc.dossier_code(item), dvc.progress_entry(item)) for item in dvc.items(document)]
     skew = core.call.bus.settings.document_clock_skew_seconds
     dvc.refuse_ahead([entry for _, entry in entries], latest_allowed(datetime.now(UTC), skew))
     province_code = core.call.instance.spec.seed_code
+    bound = await core.bound_to()
     steps: dict[str, int] = {}
     for index, (code, _entry) in enumerate(entries):
         if code in steps:
@@ -359,6 +380,7 @@ async def _progress(core: _Core, document: Document) -> Document:
         if province_code and national.get("province_code") not in (None, province_code):
             message = f"data[{index}]: Hồ sơ {code} không thuộc tỉnh gửi"
             return dvc.reply(dvc.REFUSED, message, result=[])
+        _refuse_foreign(core, bound, index, code)
         steps[code] = dvc.next_step(national)
     result: list[Document] = []
     for code, entry in entries:
@@ -370,6 +392,19 @@ async def _progress(core: _Core, document: Document) -> Document:
         steps[code] += 1
         result.append({"MaHoSo": code, "DaGhiNhan": problem_of(answer.body).get("recorded")})
     return dvc.reply(dvc.OK, "Thành công", result=result)
+
+
+def _refuse_foreign(core: _Core, bound: str | None, index: int, value: str) -> None:
+    """ORGANISATION_MISMATCH (`-6`) for `data[index]` if its dossier code or agency id is not
+    of the organisation the caller is `bound` to, by the gateway's rule (`names_organisation`):
+    checked for every entry before the first write, since the gateway refuses only the write
+    of that entry, after those before it were made."""
+    if bound is not None and not names_organisation(value, bound):
+        message = (
+            f"ORGANISATION_MISMATCH: Client {core.client_id} acts for {bound}, "
+            f"not for data[{index}] ({value})."
+        )
+        raise _Refused(dvc.reply(dvc.REFUSED, message, result=[]))
 
 
 _SERVICES: Mapping[str, Service] = {

@@ -7,6 +7,7 @@ may call a `system` operation never, and an `organisation` operation only for th
 it is bound to; an admin client that is bound to none acts for the whole instance, and for
 no other: a call it sends to another province (`X-LGSP-Target`) is refused there, since that
 province's checks see only the federation's credentials (SECURITY-PROBE 2026-12-07 #2).
+Nor does a client of a province act for a central body (a G code), which is of no province.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import re
 from collections.abc import Container, Mapping
 
+from formats.codes import CENTRAL_ORGAN_ID
 from formats.edxml import InvalidEdxml, document_id_organ, read_claims
 from lgsp.auth.federation import province_of_client
 from lgsp.auth.models import FEDERATION
@@ -28,6 +30,7 @@ Query = tuple[tuple[str, str], ...]
 ORIGIN_HEADER = "X-LGSP-Origin"
 """The instance a call started at, as the bus tells the next hop and the owning system."""
 _INSTANCE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_CENTRAL_ORGAN_ID = re.compile(CENTRAL_ORGAN_ID)
 
 
 MAX_KEY_LENGTH = 200
@@ -90,7 +93,7 @@ def authorise_caller(
     if where == "body":  # read once the body is: `authorise_body`
         return query
     if where == "path":
-        if not _names(path_params.get(name, ""), organisation):
+        if not names_organisation(path_params.get(name, ""), organisation):
             raise OrganisationMismatch(
                 f"Client {caller.client_id} acts for {organisation}, not for this {name}."
             )
@@ -124,6 +127,44 @@ def authorise_target(
         f"admin of {instance} bound to none, which acts for {instance} only (lgsp clients "
         "create --organisation AGENCY_ID)."
     )
+
+
+def authorise_central(
+    operation: OperationSpec,
+    caller: Caller,
+    *,
+    instance: str,
+    national: bool,
+    path_params: Mapping[str, str],
+    query: Query,
+) -> None:
+    """403 at a province instance for an `organisation` operation acting for a central body
+    (a G code: VPCP's national inbox): a tenant bound to one, or an admin naming one. A central
+    body belongs to no province, so its clients are the national instance's; past this hop the
+    call carries the federation's credentials, which the axis checks by origin only. An edXML
+    body naming one is the axis's to refuse (its origin is a province's)."""
+    if national or operation.callers != "organisation" or caller.is_bus_client:
+        return
+    organisation = caller.grant.organisation
+    acting = [organisation] if organisation is not None else _named(operation, path_params, query)
+    central = next((organ for organ in acting if _CENTRAL_ORGAN_ID.match(organ)), None)
+    if central is not None:
+        raise OrganisationMismatch(
+            f"{operation.id} acts for {central}, a central body, which belongs to no province: "
+            f"client {caller.client_id} of {instance} cannot act for it (a central body's "
+            "clients are the national instance's: lgsp clients create --instance ndxp "
+            "--organisation AGENCY_ID)."
+        )
+
+
+def _named(operation: OperationSpec, path_params: Mapping[str, str], query: Query) -> list[str]:
+    """The organisations a call names in its query or path (a dossier code's agency id)."""
+    where, _, name = (operation.organisation or "").partition(".")
+    if where == "path":
+        return [path_params.get(name, "").partition("-")[0]]
+    if where == "query":
+        return [value for key, value in query if key == name]
+    return []
 
 
 def authorise_body(
@@ -183,7 +224,8 @@ def _claims_in_body(
     )
 
 
-def _names(value: str, organisation: str) -> bool:
+def names_organisation(value: str, organisation: str) -> bool:
     """Whether `value` is the organisation's: its id, or a dossier code, which begins with its
-    agency's id (`{agencyId}-{yyMMdd}-{NNNN}`, mocks/dvc)."""
+    agency's id (`{agencyId}-{yyMMdd}-{NNNN}`, mocks/dvc). Public so that a door that writes a
+    batch checks every entry by the same rule before the first write (`opencps_door`)."""
     return value == organisation or value.startswith(organisation + "-")

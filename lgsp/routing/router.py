@@ -72,6 +72,7 @@ from lgsp.routing.callers import (
     Query,
     authorise_body,
     authorise_caller,
+    authorise_central,
     authorise_target,
     origin_of,
     scoped_key,
@@ -154,6 +155,14 @@ async def invoke(
     )
     target = sent.target
     authorise_target(matched.operation, caller, instance=instance.spec.name, target=target)
+    authorise_central(
+        matched.operation,
+        caller,
+        instance=instance.spec.name,
+        national=instance.spec.kind == "national",
+        path_params=matched.path_params,
+        query=query,
+    )
     later = prefers_respond_async(sent.prefer)
     try:
         route = resolve_route(service, instance, bus.topology, target)

@@ -37,11 +37,10 @@ What is sourced and what is not:
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Literal
 
@@ -441,9 +440,25 @@ PREDECESSORS: Mapping[str, frozenset[str]] = MappingProxyType(
 addressed to one of them is its to report on."""
 
 
-CENTRAL_ORGAN_ID = re.compile(r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.G[0-9]{2}$")
-"""A central body's organ id: its level-1 code is G and two digits (DOMAIN.md §6.2: "G only on
-VPCP and other central codes"; FIDELITY-2026.md §2: G for central bodies)."""
+def reported_on(timestamp: object) -> date | None:
+    """The day in Vietnam a status message says it was reported (its Timestamp, QCVN 102 §3.4,
+    zoneless); None for one that is no ISO date and time."""
+    try:
+        return datetime.fromisoformat(str(timestamp)).date()
+    except ValueError:
+        return None
+
+
+def acting_for(era: Era, reporter: str, timestamp: object) -> frozenset[str]:
+    """The closed bodies `reporter` reports for in a status message of `timestamp`: in era
+    2026, from the merger on, those it succeeds (`PREDECESSORS`); none before it, nor in era
+    2024 (the world before the merger whatever the date). One rule for the province's document
+    system and the national axis, so a status one accepts the other forwards."""
+    on = reported_on(timestamp)
+    if era != "2026" or on is None or on < CLOSED_FROM:
+        return frozenset()
+    return PREDECESSORS.get(reporter, frozenset())
+
 
 CENTRAL_AGENCIES: Mapping[str, str] = MappingProxyType({"000.00.00.G22": "Văn phòng Chính phủ"})
 """Central bodies (organ id → name) the national document axis serves itself: no province's.

@@ -12,14 +12,14 @@ from cryptography import x509
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from formats.agency_codes import CLOSED_FROM, AgencyCodeClosed, refuse_closed
+from formats.agency_codes import AgencyCodeClosed, refuse_closed
 from formats.crl import crls_in
 from formats.edxml import Reading
 from formats.xmldsig import SignatureCheck, Trust, check_signature
 from kit.offload import off_loop_if_large
 from mocks.bus import BusUnavailable, Handover
 from mocks.config import SystemConfig
-from mocks.directory.agencies import PREDECESSORS
+from mocks.directory.agencies import PREDECESSORS, acting_for, reported_on
 from mocks.qlvb.lifecycle import IllegalStatusTransition
 from mocks.qlvb.models import Delivery, Document
 from mocks.qlvb.signing import Identity, TrustSource
@@ -167,8 +167,6 @@ def report_of(status: Mapping[str, Any], edxml: bytes, config: SystemConfig) -> 
     2026 a body of today reporting since the 2025 merger acts for the bodies under closed codes
     it succeeds (`PREDECESSORS`): their documents, sent before, are its to report on."""
     reporter = status["from"]["organ_id"]
-    on = _reported_on(status)
-    succeeding = config.era == "2026" and on is not None and on >= CLOSED_FROM
     return Report(
         reporter=reporter,
         code=status["status_code"],
@@ -176,7 +174,7 @@ def report_of(status: Mapping[str, Any], edxml: bytes, config: SystemConfig) -> 
         timestamp=status["timestamp"],
         staff_info=status["staff_info"],
         edxml=edxml,
-        acting_for=PREDECESSORS.get(reporter, frozenset()) if succeeding else frozenset(),
+        acting_for=acting_for(config.era, reporter, status["timestamp"]),
     )
 
 
@@ -205,10 +203,7 @@ def refuse_closed_reporter(config: SystemConfig, status: Mapping[str, Any]) -> N
 
 def _reported_on(status: Mapping[str, Any]) -> date | None:
     """The day in Vietnam the message says it was reported (its Timestamp, §3.4)."""
-    try:
-        return datetime.fromisoformat(str(status["timestamp"])).date()
-    except (KeyError, ValueError):
-        return None
+    return reported_on(status.get("timestamp"))
 
 
 async def apply_report(

@@ -18,7 +18,8 @@ the VDXP SDK's fields `{status: OK|FAIL, ErrorCode, ErrorDesc}`:
   by the sender, on to every province the document went to);
 - `/getEdocTrail` (application/json `{documentId}`): the ledger's trail of one document;
 - `/getReceivedEdocList`, `/getEdoc` (application/json `{organId, …}`): a central body's
-  national inbox and one message of it, its bytes included.
+  national inbox and one message of it, its bytes included; read from the axis's own instance
+  only, where its clients are (403 NOT_OF_CALLING_PROVINCE from a province).
 
 Central bodies (VPCP `000.00.00.G22` and the assigned ones, `SystemConfig.central_agencies`)
 belong to no province: the axis is their exchange. What is addressed to one goes into its
@@ -51,6 +52,7 @@ Simplified: no `TraceHeader` is added for the hop (it would change the signed by
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from datetime import datetime
@@ -62,13 +64,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from formats.codes import CENTRAL_ORGAN_ID
 from formats.dates import VIETNAM_TIME, now_in_vietnam
 from formats.edxml import DEFAULT_LIMITS, document_id_organ, read_edxml, read_status
 from kit.offload import off_loop_if_large
 from mocks.bus import ORIGIN_HEADER, BusUnavailable, Handover, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
-from mocks.directory.agencies import CENTRAL_ORGAN_ID, central_agencies
+from mocks.directory.agencies import acting_for, central_agencies
 from mocks.stateful import StoreContext, lifespan_state, stateful_app
 from mocks.vdxp.identity import (
     business_doc_id,
@@ -125,7 +128,7 @@ class InboxRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
-    organ_id: str = Field(alias="organId", pattern=r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.G[0-9]{2}$")
+    organ_id: str = Field(alias="organId", pattern=CENTRAL_ORGAN_ID)
     message_type: Literal["edoc", "status"] = Field(default="edoc", alias="messagetype")
     page: int = Field(default=1, ge=1, le=100_000)
     size: int = Field(default=20, ge=1, le=100)
@@ -136,7 +139,7 @@ class EdocRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
-    organ_id: str = Field(alias="organId", pattern=r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.G[0-9]{2}$")
+    organ_id: str = Field(alias="organId", pattern=CENTRAL_ORGAN_ID)
     doc_id: int = Field(alias="docId", ge=1, le=2**62)
 
 
@@ -303,7 +306,8 @@ def create_app(
                 raise MockError(
                     404, "DOCUMENT_NOT_FOUND", "No document with this DocumentId crossed the axis."
                 )
-            targets, inboxes = _status_targets(document, reporter, central)
+            acting = acting_for(context.config.era, reporter, timestamp)
+            targets, inboxes = _status_targets(document, reporter, central, acting)
             statuses = await ledger.statuses(document)
             message = (reporter, code, timestamp)
             entry = next(
@@ -394,9 +398,11 @@ def create_app(
     @app.post("/getReceivedEdocList", openapi_extra=body_doc("application/json", InboxRequest))
     async def get_received_edoc_list(request: Request) -> JSONResponse:
         """A page of a central body's national inbox, newest first: the documents addressed
-        to it (`messagetype` edoc) or the statuses about the documents it sent (status)."""
+        to it (`messagetype` edoc) or the statuses about the documents it sent (status). Read
+        only from the axis's own instance, where a central body is (403 as for its sending)."""
         context = _context(request)
         query = await read_json(request, InboxRequest)
+        _check_origin(request, context.config.instance, query.organ_id)
         _refuse_unknown_central(
             [] if query.organ_id in central_agencies(context.config.central_agencies)
             else [query.organ_id]
@@ -415,9 +421,10 @@ def create_app(
     @app.post("/getEdoc", openapi_extra=body_doc("application/json", EdocRequest))
     async def get_edoc(request: Request) -> JSONResponse:
         """One message of a central body's inbox with its bytes (base64), as its sender sent
-        them."""
+        them; from the axis's own instance only, as the inbox."""
         context = _context(request)
         query = await read_json(request, EdocRequest)
+        _check_origin(request, context.config.instance, query.organ_id)
         async with context.reading() as ledger:
             found = await ledger.central_message(query.organ_id, query.doc_id)
         if found is None:
@@ -578,7 +585,7 @@ def _place_of_sender(
 def _refuse_unknown_central(organ_ids: list[str]) -> None:
     """422 UNKNOWN_CENTRAL_AGENCY for a central code (G, DOMAIN.md §6.2) the directory lacks:
     no province has it, and the axis serves only the central bodies it is configured with."""
-    missing = [organ_id for organ_id in organ_ids if CENTRAL_ORGAN_ID.match(organ_id)]
+    missing = [organ_id for organ_id in organ_ids if re.match(CENTRAL_ORGAN_ID, organ_id)]
     if missing:
         raise MockError(
             422,
@@ -589,14 +596,20 @@ def _refuse_unknown_central(organ_ids: list[str]) -> None:
 
 
 def _status_targets(
-    document: LedgerDocument, reporter: str, central: Mapping[str, str]
+    document: LedgerDocument,
+    reporter: str,
+    central: Mapping[str, str],
+    acting: frozenset[str] = frozenset(),
 ) -> tuple[list[str], list[str]]:
     """Where a status goes: the instances to hand it over to, and the central bodies whose
-    national inbox takes it (a central sender's, a central recipient of a recall)."""
+    national inbox takes it (a central sender's, a central recipient of a recall). A reporter
+    is a recipient too for the closed bodies it acts for (`acting_for`), as the province's
+    document system that accepted its status counts it."""
     if reporter == document.sender:  # the sender's own status (a recall): every destination
         inboxes = [organ for organ in document.recipients if organ in central]
         return [destination["instance"] for destination in document.destinations], inboxes
-    reached = any(reporter in destination["organ_ids"] for destination in document.destinations)
+    parties = {reporter, *acting}
+    reached = any(parties & set(destination["organ_ids"]) for destination in document.destinations)
     if reached or (reporter in central and reporter in document.recipients):
         if document.sender in central:
             return [], [document.sender]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import Any
 
 import httpx
 import pytest
@@ -24,21 +25,41 @@ NDXP_CENTRAL = "/ndxp/vdxp/v1/central"
 
 
 async def central_token(
-    client: httpx.AsyncClient, bus: BusState, organisation: str, name: str
+    client: httpx.AsyncClient, bus: BusState, organisation: str, name: str, *, at: str = "ndxp"
 ) -> dict[str, str]:
-    """The bearer header of a client of the national instance bound to `organisation`, as
-    `lgsp clients create --instance ndxp --organisation …` makes one."""
+    """The bearer header of a client of instance `at` (the national one) bound to
+    `organisation`, as `lgsp clients create --instance ndxp --organisation …` makes one."""
     async with bus.session_factory.begin() as session:
         new = await register_client(
             ClientRepository(session),
-            instance="ndxp",
+            instance=at,
             name=name,
             rights={"vdxp": "*"},
             is_admin=False,
             organisation=organisation,
         )
-    token = await fetch_token(client, "/ndxp", client_id=new.client_id, secret=new.client_secret)
+    prefix = "/ndxp" if at == "ndxp" else f"/lgsp/{at}"
+    token = await fetch_token(client, prefix, client_id=new.client_id, secret=new.client_secret)
     return bearer(token)
+
+
+async def sent_to_vpcp(
+    client: httpx.AsyncClient, demo_token: str, vpcp: dict[str, str], number: str
+) -> tuple[bytes, dict[str, Any], dict[str, Any]]:
+    """A Kiên Giang document to VPCP: its bytes, the answer to its sending and its item in
+    VPCP's national inbox once there (VPCP's own client reads it)."""
+    data = as_sent("edoc_new.bak.edxml", number, recipient=VPCP)
+    sent = await client.post(DOCUMENTS, content=data, headers={**bearer(demo_token), **XML})
+    assert sent.status_code == 202, sent.text
+    document_id = sent.json()["document_id"]
+    inbox = await eventually(
+        lambda: client.get(f"{NDXP_CENTRAL}/inbox", params={"organ_id": VPCP}, headers=vpcp),
+        lambda r: (
+            r.status_code == 200 and any(i["document_id"] == document_id for i in r.json()["items"])
+        ),
+    )
+    (item,) = [i for i in inbox.json()["items"] if i["document_id"] == document_id]
+    return data, sent.json(), item
 
 
 def from_central(number: str, *, sender: str = VPCP, recipient: str = STP) -> bytes:
@@ -57,19 +78,10 @@ async def test_a_province_document_to_vpcp_reaches_its_national_inbox_and_its_st
     client: httpx.AsyncClient, bus: BusState, demo_token: str
 ) -> None:
     vpcp = await central_token(client, bus, VPCP, "vpcp-inbox")
-    data = as_sent("edoc_new.bak.edxml", "18001", recipient=VPCP)
 
-    sent = await client.post(DOCUMENTS, content=data, headers={**bearer(demo_token), **XML})
+    data, sent, item = await sent_to_vpcp(client, demo_token, vpcp, "18001")
 
-    assert sent.status_code == 202, sent.text
-    document_id = sent.json()["document_id"]
-    inbox = await eventually(
-        lambda: client.get(f"{NDXP_CENTRAL}/inbox", params={"organ_id": VPCP}, headers=vpcp),
-        lambda r: (
-            r.status_code == 200 and any(i["document_id"] == document_id for i in r.json()["items"])
-        ),
-    )
-    (item,) = [i for i in inbox.json()["items"] if i["document_id"] == document_id]
+    document_id = sent["document_id"]
     assert (item["sender"], item["recipient"], item["kind"]) == (STP, VPCP, "edoc")
     fetched = await client.get(
         f"{NDXP_CENTRAL}/inbox/{item['id']}", params={"organ_id": VPCP}, headers=vpcp
@@ -84,7 +96,7 @@ async def test_a_province_document_to_vpcp_reaches_its_national_inbox_and_its_st
     assert reported.status_code == 202, reported.text
     assert reported.json()["destinations"] == ["kiengiang"]  # the sender's province
     trace = await eventually(
-        lambda: client.get(f"{DOCUMENTS}/{sent.json()['id']}", headers=bearer(demo_token)),
+        lambda: client.get(f"{DOCUMENTS}/{sent['id']}", headers=bearer(demo_token)),
         lambda r: r.json()["recipients"][0]["status"] is not None,
     )
     (recipient,) = trace.json()["recipients"]
@@ -139,6 +151,40 @@ async def test_a_client_of_another_agency_can_neither_read_nor_send_as_vpcp(
     )
 
     assert (read.status_code, sent.status_code) == (403, 403), (read.text, sent.text)
+
+
+async def test_a_province_client_bound_to_vpcp_cannot_read_its_national_inbox(
+    client: httpx.AsyncClient, bus: BusState
+) -> None:
+    posing = await central_token(client, bus, VPCP, "vpcp-at-a-province", at="kiengiang")
+
+    read = await client.get(
+        f"{KG}/vdxp/v1/central/inbox", params={"organ_id": VPCP}, headers=posing
+    )
+
+    assert read.status_code == 403, read.text
+    assert read.json()["code"] == "ORGANISATION_MISMATCH"
+
+
+async def test_a_province_admin_cannot_fetch_a_message_of_vpcps_inbox_which_vpcp_reads(
+    client: httpx.AsyncClient, bus: BusState, demo_token: str
+) -> None:
+    vpcp = await central_token(client, bus, VPCP, "vpcp-own-reader")
+    data, _, item = await sent_to_vpcp(client, demo_token, vpcp, "18006")
+    message = {"organ_id": VPCP}
+
+    own = await client.get(f"{NDXP_CENTRAL}/inbox/{item['id']}", params=message, headers=vpcp)
+    admin = await client.get(
+        f"{KG}/vdxp/v1/central/inbox/{item['id']}", params=message, headers=bearer(demo_token)
+    )
+    listed = await client.get(
+        f"{KG}/vdxp/v1/central/inbox", params=message, headers=bearer(demo_token)
+    )
+
+    assert base64.b64decode(own.json()["edxml"]) == data
+    for refused in (admin, listed):
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == "ORGANISATION_MISMATCH"
 
 
 async def test_a_central_code_the_axis_serves_no_body_under_is_refused_with_its_code(

@@ -27,7 +27,7 @@ from lgsp.dialects.tokens import Remembered
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.e2e.test_dialects import journal, trail
-from tests.fixtures.bus import KG, DialectSettings, bearer, fetch_token
+from tests.fixtures.bus import KG, DialectSettings, bearer, fetch_token, registered_client
 from tests.fixtures.dossiers import opencps_entry
 
 pytestmark = pytest.mark.anyio
@@ -555,6 +555,76 @@ async def test_a_sync_batch_with_a_bad_dossier_after_a_good_one_syncs_none(
 
     assert answer["error_code"] == dvc.BAD_REQUEST, answer
     assert looked["result"] == []
+
+
+async def bound_vendor(
+    http: httpx.AsyncClient, bus: BusState, token: str
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A session of a one-stop system bound to the agency of one procedure (its own), and a
+    procedure of another agency of the same province (a foreign one)."""
+    listed = await http.get(f"{KG}/dvc/v1/procedures?size=100", headers=bearer(token))
+    assert listed.status_code == 200, listed.text
+    own, *others = listed.json()["items"]
+    foreign = next(p for p in others if p["agency"]["id"] != own["agency"]["id"])
+    name = f"vendor-{next(_SERIAL)}"
+    rights = {"dvcqg": "GET,POST", "dvc": "GET"}
+    new = await registered_client(bus, rights, name=name, organisation=own["agency"]["id"])
+    return await login(http, (new.client_id, new.client_secret)), own, foreign
+
+
+async def test_a_bound_clients_progress_batch_with_a_foreign_dossier_after_its_own_records_none(
+    client: httpx.AsyncClient, bus: BusState, portal: tuple[str, str], demo_token: str
+) -> None:
+    """The gateway refuses only the foreign entry's write (`record_progress` is for the
+    caller's organisation), so the door checks every entry before the first."""
+    session, own, foreign = await bound_vendor(client, bus, demo_token)
+    mine, theirs = opencps_dossier(own), opencps_dossier(foreign)
+    system = await login(client, portal)
+    synced = await call(client, system, "DongBoHoSoMC", isUpdating="False", data=[mine, theirs])
+    assert synced["error_code"] == "0", synced
+    codes = (mine["MaHoSo"], theirs["MaHoSo"])
+
+    answer = await call(
+        client, session, "CapNhatTienDoHoSoMC", data=[opencps_entry(code) for code in codes]
+    )
+
+    assert [len(await history(client, demo_token, code)) for code in codes] == [1, 1]
+    assert answer["error_code"] == dvc.REFUSED, answer
+    assert answer["message"].startswith("ORGANISATION_MISMATCH: Client "), answer
+    assert f"not for data[1] ({codes[1]})" in answer["message"], answer
+    assert answer["result"] == []
+
+
+async def test_a_bound_clients_sync_batch_with_a_foreign_dossier_after_its_own_syncs_none(
+    client: httpx.AsyncClient, bus: BusState, demo_token: str
+) -> None:
+    session, own, foreign = await bound_vendor(client, bus, demo_token)
+    mine, theirs = opencps_dossier(own), opencps_dossier(foreign)
+
+    answer = await call(client, session, "DongBoHoSoMC", isUpdating="False", data=[mine, theirs])
+    looked = await call(client, session, "TraCuuHoSo", MaHoSo=mine["MaHoSo"])
+
+    assert looked["result"] == []
+    assert answer["error_code"] == dvc.REFUSED, answer
+    assert answer["message"].startswith("ORGANISATION_MISMATCH: Client "), answer
+    assert f"not for data[1] ({foreign['agency']['id']})" in answer["message"], answer
+
+
+async def test_a_bound_clients_batches_of_its_own_dossiers_record_every_entry(
+    client: httpx.AsyncClient, bus: BusState, demo_token: str
+) -> None:
+    session, own, _ = await bound_vendor(client, bus, demo_token)
+    first, second = opencps_dossier(own), opencps_dossier(own)
+    codes = (first["MaHoSo"], second["MaHoSo"])
+
+    synced = await call(client, session, "DongBoHoSoMC", isUpdating="False", data=[first, second])
+    progressed = await call(
+        client, session, "CapNhatTienDoHoSoMC", data=[opencps_entry(code) for code in codes]
+    )
+
+    assert synced["error_code"] == "0", synced
+    assert progressed["error_code"] == "0", progressed
+    assert [len(await history(client, demo_token, code)) for code in codes] == [2, 2]
 
 
 @pytest.mark.parametrize(

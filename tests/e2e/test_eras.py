@@ -20,10 +20,11 @@ from mocks.directory.admin_units import ADMIN_UNITS
 from tests.fixtures.answers import assert_problem
 from tests.fixtures.bus import TEST_PUBLIC_URL, bearer, bus_settings, fetch_token
 from tests.fixtures.documents import canonical_document, local_document
+from tests.fixtures.waiting import eventually
 
 pytestmark = pytest.mark.anyio
 
-AG, KG = "/lgsp/angiang", "/lgsp/kiengiang"
+AG, KG, DT = "/lgsp/angiang", "/lgsp/kiengiang", "/lgsp/dongthap"
 # 1 July 2025, 00:00 in Vietnam (UTC+7), when NQ 202/2025/QH15 took effect
 MERGED_AT = 1751302800
 
@@ -584,6 +585,48 @@ async def test_the_successor_s_inbox_lists_statuses_addressed_to_the_closed_send
     successor, stranger = ([item["id"] for item in a.json()["items"]] for a in lists)
     assert key in successor
     assert key not in stranger
+
+
+async def test_the_successor_s_status_on_another_province_s_document_reaches_its_sender(
+    client: httpx.AsyncClient,
+) -> None:
+    """Code review: Tiền Giang's Sở Tư pháp (Đồng Tháp's today) wrote to Kiên Giang's Sở Tài
+    chính on 30 June 2025; An Giang's (000.00.03.H01), its successor, reports 01. The axis
+    counts it as the closed body's, as An Giang's document system does: it reached no sender
+    (403 NOT_A_PARTY, a dead letter in An Giang's outbox)."""
+    ag, dt = bearer(await fetch_token(client, AG)), bearer(await fetch_token(client, DT))
+    document = canonical_document(
+        "49", [{"organ_id": "000.00.03.H33", "organ_name": "Sở Tài chính tỉnh Kiên Giang"}],
+        sender="000.00.01.H58", sender_name="Sở Tư pháp tỉnh Tiền Giang",
+        notation="STP-VP", subject="V/v bàn giao", date="2025-06-30",
+    )  # fmt: skip
+    sent = await client.post(f"{DT}/qlvb/v1/documents", json=document, headers=dt)
+    assert sent.status_code == 202, sent.text
+    document_id = sent.json()["document_id"]
+    inbox = await eventually(
+        lambda: client.get(
+            f"{AG}/qlvb/v1/documents/inbox", params={"organ_id": "000.00.03.H01", "size": 100},
+            headers=ag,
+        ),
+        lambda r: document_id in [i["document_id"] for i in r.json()["items"]],
+    )  # fmt: skip
+    (key,) = [i["id"] for i in inbox.json()["items"] if i["document_id"] == document_id]
+
+    reported = await client.post(
+        f"{AG}/qlvb/v1/documents/{key}/status",
+        json={"organ_id": "000.00.03.H01", "status_code": "01"}, headers=ag,
+    )  # fmt: skip
+
+    assert reported.status_code == 200, reported.text
+    seen = await eventually(
+        lambda: client.get(f"{DT}/qlvb/v1/documents/{sent.json()['id']}", headers=dt),
+        lambda r: r.json()["recipients"][0]["status"] is not None,
+    )
+    assert {r["organ_id"]: r["status"] for r in seen.json()["recipients"]} == {
+        "000.00.03.H33": "01"
+    }
+    outbox = await client.get(f"{AG}/admin/outbox", headers=ag)
+    assert [m for m in outbox.json()["messages"] if m["state"] == "dead"] == []
 
 
 @pytest.mark.parametrize("days", [0, 2])

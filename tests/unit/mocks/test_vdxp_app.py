@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -50,17 +50,26 @@ async def running(
     bus: bool = True,
     handovers: HandoverBus | None = None,
     central: dict[str, str] | None = None,
+    era: Literal["2026", "2024"] = "2024",
+    now: datetime = NOW,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The axis of `ndxp`, `central` its assigned central bodies beside VPCP."""
+    """The axis of `ndxp`, `central` its assigned central bodies beside VPCP, in `era`, its
+    clock stopped at `now`."""
     config = SystemConfig(
         instance="ndxp",
         provinces=PROVINCES,
+        era=era,
         database_url=url,
         central_agencies=central or {},
         **(bus_access("ndxp", "vdxp") if bus else {}),
     )
     async with handing_over(
-        create_app, config, "http://vdxp.test", handovers=handovers, raise_app_exceptions=False
+        create_app,
+        config,
+        "http://vdxp.test",
+        handovers=handovers,
+        raise_app_exceptions=False,
+        now=now,
     ) as client:
         yield client
 
@@ -460,6 +469,37 @@ async def test_a_status_from_no_party_the_axis_knows_is_refused(
 
     assert_fail(response, 403, "NOT_A_PARTY")
     assert len(handovers.handed) == 1
+
+
+@pytest.mark.parametrize(
+    ("reporter", "at", "refused"),
+    [
+        pytest.param("000.00.03.H01", "2025-07-01T08:00:00", False, id="successor-since-merger"),
+        pytest.param("000.00.03.H01", "2025-06-30T16:00:00", True, id="successor-before-merger"),
+        pytest.param("000.00.02.H01", "2025-07-01T08:00:00", True, id="another-body-of-today"),
+    ],
+)
+async def test_the_successor_of_a_recipient_reports_for_it_from_the_merger_on(
+    db_url: str, handovers: HandoverBus, reporter: str, at: str, refused: bool
+) -> None:
+    """In era 2026 An Giang's Sở Tài chính (000.00.03.H01) acts for Kiên Giang's (STC), as the
+    province's document system counts it (`acting_for`): its status goes to the sender's
+    province; before the merger, or from a body that succeeds no recipient, it is no party's."""
+    document = make_document(sender=TG_STP, to=(STC,), number="27")
+    after = datetime(2025, 7, 1, 9, 0, tzinfo=VIETNAM_TIME)
+    async with running(db_url, handovers=handovers, era="2026", now=after) as axis:
+        assert_ok(await submit(axis, render_edxml(document)))
+
+        response = await submit(axis, status(document, reporter, "01", at), path="/sendStatus")
+
+    if refused:
+        assert_fail(response, 403, "NOT_A_PARTY")
+        assert len(handovers.handed) == 1
+    else:
+        assert assert_ok(response)["Destinations"] == ["tiengiang"]
+        assert [m.idempotency_key for m in handovers.handed][1:] == [
+            f"status:{document_id(document)}:{reporter}:01:1:tiengiang"
+        ]
 
 
 async def test_an_unknown_trail_is_not_found(axis: httpx.AsyncClient) -> None:
