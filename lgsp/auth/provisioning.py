@@ -84,8 +84,8 @@ async def hold_provisioning_lock(session: AsyncSession) -> None:
 
     Workers starting together would otherwise each create a signing key without seeing the
     other's, and refuse the tokens the other signs. SQLite: the write lock (`BEGIN IMMEDIATE`,
-    lgsp/db.py); PostgreSQL: a transaction-scoped advisory lock, waited for a bounded time
-    (`kit.db.hold_advisory_lock`: past it the start fails naming who holds it).
+    lgsp/db.py); PostgreSQL: a transaction-scoped advisory lock, waited for in the server's queue
+    (`kit.db.hold_advisory_lock`: one holder keeping it too long fails the start, named).
     """
     connection = await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     if connection.dialect.name == "postgresql":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -168,3 +169,85 @@ async def test_a_start_kept_waiting_for_a_lock_fails_naming_the_session_that_hol
     assert f"held by server process {pid} ({application_name()}), idle in transaction" in message
     assert "pg_backend_pid" in message  # the holder's last statement
     assert f"still waiting for the lock on {step}, held by server process {pid}" in caplog.text
+
+
+TEST_LOCK_ID = 0x7E57  # no start-up's lock: the tests below hold it from several sessions
+_QUEUED = text(
+    """SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+       AND classid = CAST(:id AS oid)
+       AND objid = CAST(hashtext(coalesce(current_schema(), '')) AS oid)"""
+)
+
+_LOCK_IN_QUEUE = text("SELECT pg_advisory_xact_lock(:id, hashtext(coalesce(current_schema(), '')))")
+
+
+async def _take_a_turn(engine: AsyncEngine, seconds: float, *, queue: bool = False) -> None:
+    """What a start-up does with the lock: take it, work `seconds`, commit. `queue`: wait in
+    the server's queue for it (bare `pg_advisory_xact_lock`), whatever `hold_advisory_lock`
+    does."""
+    async with engine.connect() as conn, conn.begin():
+        if queue:
+            await conn.execute(_LOCK_IN_QUEUE, {"id": TEST_LOCK_ID})
+        else:
+            await hold_advisory_lock(conn, TEST_LOCK_ID, purpose="test")
+        await asyncio.sleep(seconds)
+
+
+async def _until_queued(engine: AsyncEngine, sessions: int) -> None:
+    async with engine.connect() as conn:
+        while (await conn.execute(_QUEUED, {"id": TEST_LOCK_ID})).scalar_one() < sessions:
+            await asyncio.sleep(0.01)
+            await conn.commit()
+
+
+async def _timed_turn(engine: AsyncEngine) -> float:
+    started = time.monotonic()
+    await asyncio.wait_for(_take_a_turn(engine, 0), timeout=20)
+    return time.monotonic() - started
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_process_taking_the_lock_again_and_again_waits_its_turn_behind_a_waiter(
+    db_url: str,
+) -> None:
+    """Asked for again and again, the lock went to the process that had just let it go (each
+    process creates the tables of its instances and mocks one after another): a waiter was
+    held back seconds by turns of 0.08 s. Waited for in the server, the waiter is next."""
+    engine = make_engine(db_url)
+    try:
+
+        async def keep_taking_turns(until: float) -> None:
+            while time.monotonic() < until:
+                await _take_a_turn(engine, 0.05)
+
+        taking = asyncio.create_task(keep_taking_turns(time.monotonic() + 4))
+        await asyncio.sleep(0.2)
+        waited = await _timed_turn(engine)
+        await taking
+    finally:
+        await engine.dispose()
+
+    assert waited < 1.0
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_start_waiting_behind_many_short_turns_outlasts_the_limit_of_one_holder(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limit is how long one holder may keep the lock: many workers starting together
+    (`serve --workers N`, docker compose) each take their turn, and a start queued behind
+    them all waited past it and failed."""
+    monkeypatch.setattr(kit.db, "ADVISORY_LOCK_WAIT_SECONDS", 1.0)
+    turns = 6
+    engine = make_engine(db_url)
+    try:
+        queued = [asyncio.create_task(_take_a_turn(engine, 0.3, queue=True)) for _ in range(turns)]
+        await _until_queued(engine, turns - 1)
+        waited = await _timed_turn(engine)
+        await asyncio.gather(*queued)
+    finally:
+        await engine.dispose()
+
+    assert waited > kit.db.ADVISORY_LOCK_WAIT_SECONDS  # past the limit, behind short turns
