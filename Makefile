@@ -39,12 +39,12 @@ run: $(VENV)/.runtime  ## install, then start the bus on SQLite at http://127.0.
 # then rewrites the asserts of those plugins' whole distributions (schemathesis, hypothesis,
 # anyio …: 377 modules) at a fresh clone's first run, 4 to 6 s of CPU before a test starts.
 # Only plugins of the dev extras (pyproject.toml), so a dependency's dependency that drops one
-# cannot stop the run; the environment variable, not `--disable-plugin-autoload`, since
-# pytest 8.2 (the least the extras allow) has only that. tests/unit/test_suite_rules.py checks
-# the list against the installed entry points.
+# cannot stop the run. The option, not PYTEST_DISABLE_PLUGIN_AUTOLOAD: the environment would
+# reach the pytest runs some tests start (the integrator's example project), which need their
+# plugins found. tests/unit/test_suite_rules.py checks the list against the entry points.
 PLUGINS := lgsp.testing.plugin respx.plugin xdist.plugin xdist.looponfail pytest_timeout \
 	_hypothesis_pytestplugin anyio.pytest_plugin schemathesis.pytest.plugin
-PYTEST := PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/pytest $(PLUGINS:%=-p %) -n auto --dist loadfile
+PYTEST := $(BIN)/pytest --disable-plugin-autoload $(PLUGINS:%=-p %) -n auto --dist loadfile
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 test: $(VENV)/.dev  ## install with dev extras, then run the test suite (SQLite, in-process)
