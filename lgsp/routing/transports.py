@@ -9,6 +9,7 @@ more than the mock itself (DESIGN.md §3, "Forwarding over HTTP must be fast").
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import zlib
 from collections.abc import Callable, Iterable, Mapping
@@ -22,6 +23,8 @@ from starlette.types import ASGIApp, Message
 from adapters.base import SystemRequest, SystemResponse
 from kit.deadline import within
 from lgsp.errors import UpstreamTimeout, UpstreamUnavailable
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from lgsp.routing.http1 import Http1Pool, Http1Transport
@@ -112,6 +115,7 @@ class InProcessTransport:
             try:
                 answer = self._direct(request.method, request.path)
             except Exception:
+                logger.warning("system %s failed to answer", self._system, exc_info=True)
                 raise UpstreamUnavailable(f"System {self._system} failed to answer.") from None
             if answer is not None:
                 if len(answer.body) > MAX_UPSTREAM_BODY:
@@ -175,6 +179,8 @@ class InProcessTransport:
         except UpstreamUnavailable:
             raise
         except Exception:
+            # The caller sees only a 502; the cause is the operator's (masked, as every log).
+            logger.warning("system %s failed to answer", self._system, exc_info=True)
             raise UpstreamUnavailable(f"System {self._system} failed to answer.") from None
         return SystemResponse(status=status, body=b"".join(chunks), content_type=content_type)
 

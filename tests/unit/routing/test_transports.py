@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any, NamedTuple
 
 import anyio
@@ -132,6 +133,21 @@ async def test_in_process_failures_map_to_upstream_problems(
 ) -> None:
     with pytest.raises(error):
         await in_process(timeout=0.2).send(SystemRequest(method="GET", path=path))
+
+
+async def test_a_system_that_fails_to_answer_leaves_its_cause_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The caller gets a bare 502; the operator needs the cause (a CI reset of an embedded
+    system failed twice with nothing else to go on)."""
+    with caplog.at_level(logging.WARNING, logger="lgsp.routing.transports"):
+        with pytest.raises(UpstreamUnavailable):
+            await in_process().send(SystemRequest(method="GET", path="/broken"))
+
+    (record,) = [r for r in caplog.records if r.name == "lgsp.routing.transports"]
+    assert record.getMessage() == "system demo failed to answer"
+    assert record.exc_info is not None
+    assert "the mock fell over" in str(record.exc_info[1])
 
 
 async def test_a_system_past_its_timeout_is_answered_for_but_not_cut_short() -> None:
