@@ -345,6 +345,7 @@ class DeferredSystems:
         self._apps: list[_DeferredApp] = []
         self._queue: list[_DeferredApp] = []
         self._opener: asyncio.Task[None] | None = None
+        self._paused = False
 
     def registry(self, systems: SystemRegistry) -> SystemRegistry:
         """`systems` with each factory replaced by one that builds a stand-in."""
@@ -374,7 +375,9 @@ class DeferredSystems:
 
     def start(self, first: _DeferredApp | None = None) -> None:
         """Open every system not yet open, one after another in the order the bus asked for
-        them; `first` (a system a call waits for) before the others still waiting."""
+        them; `first` (a system a call waits for) before the others still waiting. Ends a
+        `pause`."""
+        self._paused = False
         if first is not None and first in self._queue:
             self._queue.remove(first)
             self._queue.insert(0, first)
@@ -382,8 +385,19 @@ class DeferredSystems:
             self._opener = asyncio.create_task(self._open_queued(), name="open the systems")
 
     async def _open_queued(self) -> None:
-        while self._queue:
+        while self._queue and not self._paused:
             await self._queue.pop(0).open()
+
+    async def pause(self) -> None:
+        """Let the system opening now finish, and open no other until `start` (or a call that
+        waits for one): for a caller about to stop running the event loop for a while. A system
+        caught mid-opening would keep its database's write lock all that time, and a statement
+        that another task had handed to its driver's thread would wait out SQLite's busy timeout
+        and fail ("database is locked"): the test suite's loop runs only during async tests,
+        and a reset between tests found a system that had failed to open that way."""
+        self._paused = True
+        if self._opener is not None:
+            await asyncio.gather(self._opener, return_exceptions=True)
 
     def all_open(self) -> bool:
         return all(app.is_open for app in self._apps)

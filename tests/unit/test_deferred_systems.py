@@ -128,6 +128,31 @@ async def test_a_call_opens_its_system_before_those_still_waiting(tmp_path: Path
     assert opened[:4] == ["qlvb", "dancu", "dvc", "vdxp"]
 
 
+async def test_a_pause_lets_the_system_opening_finish_and_holds_the_others_until_a_start(
+    tmp_path: Path,
+) -> None:
+    """What the test suite does at the end of each test: its event loop then stops, and a
+    system caught mid-opening would hold its database's write lock all that while."""
+    opened: list[str] = []
+    systems = DeferredSystems()
+    names = ["dancu", "dvc", "qlvb"]
+    async with AsyncExitStack() as stack:
+        apps = await stand_ins(
+            stack, systems, {n: recording(opened, n) for n in names}, contexts(tmp_path)[1]
+        )
+        systems.start()
+        await asyncio.sleep(0)  # the opener has begun the first
+
+        await systems.pause()
+
+        assert opened == ["dancu"]  # finished, not cut short; the others not begun
+        await settle()
+        assert opened == ["dancu"]
+        assert (await call(apps["qlvb"])).json() == {"said": "xin chào from qlvb"}  # a call
+        await systems.opened()
+        assert opened == ["dancu", "qlvb", "dvc"]
+
+
 async def test_the_systems_are_open_once_all_are_and_not_when_one_failed(
     tmp_path: Path,
 ) -> None:
