@@ -325,6 +325,15 @@ class NoRecipientInProvince(TranslationError):
     title = "No recipient of the document is an agency of this province"
 
 
+class NotARecipientOfDocument(TranslationError):
+    """A revocation or update (BussinessDocType 1, 2) is for the recipients of the document it
+    is about (or the bodies of today succeeding them); `organ_ids` names the others."""
+
+    code = "NOT_A_RECIPIENT_OF_DOCUMENT"
+    status = 422
+    title = "A revocation or update names an organisation that did not receive its document"
+
+
 class UnknownReporter(TranslationError):
     code = "UNKNOWN_REPORTER"
     status = 422

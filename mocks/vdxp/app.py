@@ -13,7 +13,9 @@ the VDXP SDK's fields `{status: OK|FAIL, ErrorCode, ErrorDesc}`:
   after the document on each province's line, once: known by what its recipients read
   (`mocks/vdxp/identity.py`, as the provinces know it), so sent again retyped or re-signed it
   is not relayed again. A replacement under a DocumentId of its own is a message about the
-  ledger document its ReplacementInfo names, when its sender sent that one;
+  ledger document its ReplacementInfo names, when its sender sent that one. A revocation or
+  update goes to the document's recipients only (or the bodies of today succeeding them): 422
+  NOT_A_RECIPIENT_OF_DOCUMENT names the others;
 - `/sendStatus` (application/xml): a status message, on to the sender's province (a recall
   by the sender, on to every province the document went to);
 - `/getEdocTrail` (application/json `{documentId}`): the ledger's trail of one document;
@@ -41,7 +43,7 @@ agency a document's DocumentId names when it is a province's, and a province's D
 names no central body (VPCP's, as the SDK's samples do, FIDELITY-2026 §2, is VPCP's own to
 send); one naming no agency of a province served is only noted. Errors: 422
 INVALID_EDXML (with `Rule`), UNKNOWN_SENDER, UNKNOWN_RECIPIENT, UNKNOWN_CENTRAL_AGENCY,
-NO_REMOTE_RECIPIENT,
+NO_REMOTE_RECIPIENT, NOT_A_RECIPIENT_OF_DOCUMENT,
 IDEMPOTENCY_KEY_REUSED, INVALID_REQUEST; 400 INVALID_IDEMPOTENCY_KEY; 403 NOT_A_PARTY; 404
 DOCUMENT_NOT_FOUND; 409 DOCUMENT_CONFLICT (a DocumentId seen with other content that is no
 change by its sender); 413 TOO_LARGE; 415 UNSUPPORTED_MEDIA_TYPE; 502/504 BUS_UNAVAILABLE (the
@@ -79,6 +81,7 @@ from mocks.vdxp.identity import (
     business_reason,
     content_fingerprint,
     first_replaced,
+    refuse_beyond_recipients,
     replaced_document_ids,
 )
 from mocks.vdxp.models import (
@@ -258,6 +261,7 @@ def create_app(
                         "to a document is its sender's message with BussinessDocType 1, 2 or 3.",
                     )
             about = recorded.document_id
+            refuse_beyond_recipients(business_type, recipients, recorded.recipients)
             message, new_message = await ledger.add_business(
                 LedgerBusiness(
                     document_pk=recorded.id,
