@@ -140,6 +140,12 @@ class InboxItem(_Shape):
 
     id: str = _ID
     document_id: str
+    organ_id: str = Field(
+        pattern=ORGAN_ID,
+        description="The recipient it was addressed to (To/OrganId), whose delivery it is: the "
+        "agency's own, or a closed body's the agency succeeds (its inbox lists what was sent to "
+        "its predecessors too).",
+    )
     from_: Organisation = Field(alias="from")
     subject: str
     received_at: datetime

@@ -485,6 +485,7 @@ def _read_inbox(answer: Mapping[str, Any]) -> CanonicalResponse:
             {
                 "id": document_key(document_id),
                 "document_id": document_id,
+                "organ_id": _text(item, "to"),
                 "from": _renamed(item.get("fromOrganization"), _ORGANISATION),
                 "subject": _text(item, "subject"),
                 "received_at": _text(item, "createdTime"),
