@@ -48,6 +48,7 @@ from adapters._vdxp_contracts import (
     CentralInbox,
     CentralMessage,
     DocumentIdConflict,
+    DocumentIdOfAnotherAgency,
     NoRemoteRecipient,
     NotACentralAgency,
     NotOfCallingProvince,
@@ -341,6 +342,11 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
     (403, "NOT_A_PARTY"): lambda _o, _a: NotAParty(
         "Only the document's sender and the recipients it was forwarded to report its status."
     ),
+    (403, "DOCUMENT_ID_OF_ANOTHER_AGENCY"): lambda _o, a: DocumentIdOfAnotherAgency(
+        "A document's DocumentId names its sender: one naming another agency the axis serves "
+        "would take the place of that agency's own document.",
+        organ_ids=_organ_ids(a),
+    ),
     (403, "NOT_OF_CALLING_PROVINCE"): lambda _o, a: NotOfCallingProvince(
         "A province's LGSP submits only what its own agencies send or report.",
         organ_ids=_organ_ids(a),
@@ -386,6 +392,7 @@ _SUBMIT_ERRORS: tuple[type[TranslationError], ...] = (
     UnsupportedMediaType,
     AxisCannotForward,
     NotOfCallingProvince,
+    DocumentIdOfAnotherAgency,
 )
 
 

@@ -41,7 +41,9 @@ credentials), the sender of a document and the reporter of a status
 must be agencies of that province (403 NOT_OF_CALLING_PROVINCE, issue 15), and so must the
 agency a document's DocumentId names when it is a province's, and a province's DocumentId
 names no central body (VPCP's, as the SDK's samples do, FIDELITY-2026 §2, is VPCP's own to
-send); one naming no agency of a province served is only noted. Errors: 422
+send); nor, whatever the origin, another agency than the sender that the axis serves (403
+DOCUMENT_ID_OF_ANOTHER_AGENCY); one naming no agency of a province served is only noted.
+Errors: 422
 INVALID_EDXML (with `Rule`), UNKNOWN_SENDER, UNKNOWN_RECIPIENT, UNKNOWN_CENTRAL_AGENCY,
 NO_REMOTE_RECIPIENT, NOT_A_RECIPIENT_OF_DOCUMENT,
 IDEMPOTENCY_KEY_REUSED, INVALID_REQUEST; 400 INVALID_IDEMPOTENCY_KEY; 403 NOT_A_PARTY; 404
@@ -190,7 +192,7 @@ def create_app(
         central = central_agencies(context.config.central_agencies)
         sender_province, sender_instance = _place_of_sender(context.config, central, sender)
         _check_origin(request, sender_instance, sender)
-        _check_claimed_id(request, context.config, central, document_id)
+        _check_claimed_id(request, context.config, central, document_id, sender)
         recipients = list(dict.fromkeys(organ["organ_id"] for organ in document["to"]))
         where = destinations(context.config.provinces, sender_province, recipients, central)
         routes = where.provinces
@@ -502,16 +504,22 @@ def _check_origin(request: Request, province: str | None, organ_id: str) -> None
 
 
 def _check_claimed_id(
-    request: Request, config: SystemConfig, central: Mapping[str, str], document_id: str
+    request: Request,
+    config: SystemConfig,
+    central: Mapping[str, str],
+    document_id: str,
+    sender: str,
 ) -> None:
-    """Refuse a message whose DocumentId names an agency of another place than the one it came
-    from: another province's agency, or a central body (a G code, VPCP's or any other: a
-    central body is of the axis's own instance, served or not yet) named from a province. A
-    document is known by its DocumentId, so taken it would block that agency's own document at
-    the ledger (409). The province's LGSP refuses this of its own clients, but it may be a real
-    one (a `url`). A DocumentId naming an agency of no province served is only noted by the
-    codec. The SDK's samples name VPCP (FIDELITY-2026 §2): VPCP's own messages, sent from the
-    axis's instance; a province replaying one gives it a DocumentId of its own."""
+    """Refuse a message whose DocumentId names an agency the axis serves other than its
+    sender: a document is known by its DocumentId, so taken it would block that agency's own
+    document at the ledger (409). The province's LGSP refuses this of its own clients, but it
+    may be a real one (a `url`). An agency of another province than the message came from, or
+    a central body (a G code, VPCP's or any other: of the axis's own instance, served or not
+    yet) named from a province, is 403 NOT_OF_CALLING_PROVINCE; another agency of the same
+    place, 403 DOCUMENT_ID_OF_ANOTHER_AGENCY. So a DocumentId of an agency served is only ever
+    its own, and the ledger's key by DocumentId is one by (sender, DocumentId). One naming an
+    agency of no province served is only noted by the codec. The SDK's samples name VPCP
+    (FIDELITY-2026 §2): VPCP's own messages; one replayed by another takes an id of its own."""
     origin = request.headers.get(ORIGIN_HEADER)
     claimed = document_id_organ(document_id)
     if claimed in central or re.match(CENTRAL_ORGAN_ID, claimed):
@@ -519,7 +527,9 @@ def _check_claimed_id(
     else:
         place = instance_of(config.provinces, claimed)
         home = None if place is None else place[1]
-    if origin is not None and home is not None and home != origin:
+    if home is None or claimed == sender:
+        return
+    if origin is not None and home != origin:
         raise MockError(
             403,
             "NOT_OF_CALLING_PROVINCE",
@@ -527,6 +537,13 @@ def _check_claimed_id(
             "from: it would take the place of that agency's own document.",
             OrganIds=[claimed],
         )
+    raise MockError(
+        403,
+        "DOCUMENT_ID_OF_ANOTHER_AGENCY",
+        f"The DocumentId names {claimed}, not the sender {sender}: it would take the place of "
+        "that agency's own document.",
+        OrganIds=[claimed],
+    )
 
 
 def _require_bus(context: StoreContext[Ledger]) -> None:

@@ -26,6 +26,7 @@ from adapters.qlvb import (
     InvalidStatusRequest,
     NoRecipientInProvince,
     NotAParty,
+    NotARecipientOfDocument,
     QlvbAdapter,
     QlvbAnswerInvalid,
     RecipientInOtherProvince,
@@ -701,6 +702,8 @@ REFUSALS: list[SdkRefusal] = [
      {"organ_ids": [STC]}),
     (422, {"ErrorCode": "LOCAL_REPORTER", "OrganIds": [STC]}, ReporterInThisProvince,
      {"organ_ids": [STC]}),
+    (422, {"ErrorCode": "NOT_A_RECIPIENT_OF_DOCUMENT", "OrganIds": [SXD, SECRET]},
+     NotARecipientOfDocument, {"organ_ids": [SXD]}),
     (503, {"ErrorCode": "NOT_CONNECTED"}, AxisNotConnected, {}),
 ]  # fmt: skip
 

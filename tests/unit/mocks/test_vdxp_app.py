@@ -254,6 +254,31 @@ async def test_a_document_id_naming_another_provinces_agency_is_refused_so_its_o
     )
 
 
+@pytest.mark.parametrize("origin", ["kiengiang", None])
+@pytest.mark.parametrize("kind", [pytest.param(0, id="document"), pytest.param(1, id="revocation")])
+async def test_a_document_id_naming_another_agency_of_the_same_province_is_refused_so_its_crosses(
+    axis: httpx.AsyncClient,
+    engine: AsyncEngine,
+    handovers: HandoverBus,
+    kind: int,
+    origin: str | None,
+) -> None:
+    """Kiên Giang's LGSP (a real one at a `url` need not check) passes on STC's message under
+    the DocumentId STP gives its next document: the same province, yet taken it would block
+    STP's own document at the ledger (code review 2026-12: an unbound admin's pre-emption)."""
+    genuine = make_document(to=(TG_STP,), number="33")
+    claimed = make_document(sender=STC, to=(TG_STP,), document_id=document_id(genuine))
+    spoofed = business(claimed, kind) if kind else claimed
+
+    refused = await submit(axis, render_edxml(spoofed), origin=origin)
+
+    assert assert_fail(refused, 403, "DOCUMENT_ID_OF_ANOTHER_AGENCY")["OrganIds"] == [STP]
+    assert handovers.handed == []
+    answer = assert_ok(await submit(axis, render_edxml(genuine), origin=origin))
+    assert (answer["From"], answer["Duplicate"]) == (STP, False)
+    assert len(handovers.handed) == 1
+
+
 async def test_a_document_id_naming_an_agency_of_no_province_served_crosses_the_axis(
     axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
 ) -> None:
