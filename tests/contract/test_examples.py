@@ -25,6 +25,7 @@ from lgsp.cli._openapi_examples import (
     example_requests,
     masked,
     profiles,
+    published_examples,
     same_answer,
     url,
 )
@@ -104,6 +105,23 @@ def test_every_operation_has_an_example_of_each_part(name: str, method: str, pat
     if bodies:
         assert any("example" in body for body in bodies.values())
     assert "example" in _success(operation)
+
+
+@pytest.mark.parametrize(("name", "method", "path"), OPERATIONS)
+def test_each_query_parameter_an_example_sends_is_documented_with_it(
+    name: str, method: str, path: str
+) -> None:
+    """An integrator reads a call's query from its parameters' examples: every one the example
+    request sends (a central body's `organ_id`) is a documented query parameter showing it."""
+    operation = _operation(name, method, path)
+    request = published_examples()[f"{name.removesuffix('.json')}:{operation['operationId']}"]
+    documented = {
+        parameter["name"]: str(parameter.get("example"))
+        for parameter in operation["parameters"]
+        if parameter["in"] == "query"
+    }
+
+    assert {key: documented.get(key) for key in request.request.query} == request.request.query
 
 
 @pytest.mark.parametrize(("name", "method", "path"), OPERATIONS)
