@@ -46,6 +46,7 @@ from adapters._vdxp_contracts import (
     CentralAgencyUnknown,
     CentralInbox,
     CentralMessage,
+    CentralMessageQuery,
     DocumentIdConflict,
     NoRemoteRecipient,
     NotACentralAgency,
@@ -410,6 +411,10 @@ CONTRACTS: Mapping[str, OperationContract] = {
         SubmittedDocument, *_CENTRAL, RecipientNotServed, DocumentIdConflict
     ),
     SEND_CENTRAL_STATUS: _submission(SubmittedStatus, *_CENTRAL, DocumentNotFound, NotAParty),
-    GET_CENTRAL_INBOX: OperationContract(CentralInbox, errors=(InvalidInboxQuery, *_CENTRAL)),
-    GET_CENTRAL_MESSAGE: OperationContract(CentralMessage, errors=(DocumentNotFound,)),
+    GET_CENTRAL_INBOX: OperationContract(
+        CentralInbox, query=InboxQuery, errors=(InvalidInboxQuery, *_CENTRAL)
+    ),
+    GET_CENTRAL_MESSAGE: OperationContract(
+        CentralMessage, query=CentralMessageQuery, errors=(DocumentNotFound,)
+    ),
 }
