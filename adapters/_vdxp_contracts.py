@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.base import AnswerInvalid, TranslationError
-from formats.codes import ORGAN_ID
+from formats.codes import CENTRAL_ORGAN_ID, ORGAN_ID
 
 PROVINCE_CODE = r"^[0-9]{2}$"  # legacy 2-digit province code (DOMAIN.md §6.1)
 
@@ -133,6 +133,13 @@ class CentralInbox(_Shape):
 
 class CentralMessage(CentralInboxItem):
     edxml: str = Field(description="The message's bytes, base64, as its sender sent them.")
+
+
+class CentralMessageQuery(BaseModel):
+    """Whose inbox holds the message: the central body's (a bound client's own, which the bus
+    adds when it is missing)."""
+
+    organ_id: str = Field(pattern=CENTRAL_ORGAN_ID)
 
 
 class CentralAgencyUnknown(TranslationError):

@@ -47,6 +47,7 @@ from adapters._vdxp_contracts import (
     CentralAgencyUnknown,
     CentralInbox,
     CentralMessage,
+    CentralMessageQuery,
     DocumentIdConflict,
     DocumentIdOfAnotherAgency,
     NoRemoteRecipient,
@@ -428,6 +429,10 @@ CONTRACTS: Mapping[str, OperationContract] = {
         NotARecipientOfDocument,
     ),
     SEND_CENTRAL_STATUS: _submission(SubmittedStatus, *_CENTRAL, DocumentNotFound, NotAParty),
-    GET_CENTRAL_INBOX: OperationContract(CentralInbox, errors=(InvalidInboxQuery, *_CENTRAL)),
-    GET_CENTRAL_MESSAGE: OperationContract(CentralMessage, errors=(DocumentNotFound,)),
+    GET_CENTRAL_INBOX: OperationContract(
+        CentralInbox, query=InboxQuery, errors=(InvalidInboxQuery, *_CENTRAL)
+    ),
+    GET_CENTRAL_MESSAGE: OperationContract(
+        CentralMessage, query=CentralMessageQuery, errors=(DocumentNotFound,)
+    ),
 }
