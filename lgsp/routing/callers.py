@@ -176,25 +176,31 @@ def authorise_body(
     agencies: Container[str],
 ) -> None:
     """For an operation whose organisation is in the body (`body.organ_id`): a bound tenant's
-    body must name its own (a document it sends, a status report, a recall), and a DocumentId
-    it declares may name no other of the bus's `agencies`. `authorise_caller` ran first, so an
-    unbound tenant has been refused already, unless an admin."""
+    body must name its own (a document it sends, a status report, a recall); and a DocumentId
+    the body declares may name no agency of the bus's `agencies`, nor a central body (a G
+    code), but its sender: the tenant's organisation, or for an admin bound to none the sender
+    its body names (an admin acts for every agency of its instance, but as one at a time: taken
+    by another, a DocumentId blocks its agency's own document). `authorise_caller` ran first,
+    so an unbound tenant has been refused already, unless an admin."""
     where, _, name = (operation.organisation or "").partition(".")
     organisation = caller.grant.organisation
-    if where != "body" or caller.is_bus_client or organisation is None:
+    if where != "body" or caller.is_bus_client:
         return
     named, document_id = _claims_in_body(body, content_type, name)
-    if named != organisation:
+    if organisation is not None and named != organisation:
         raise OrganisationMismatch(
             f"Client {caller.client_id} acts for {organisation}; the body does not name it."
         )
+    sender = organisation or named
     claimed = None if document_id is None else document_id_organ(document_id)
-    if claimed is not None and claimed != organisation and claimed in agencies:
+    if sender is None or claimed is None or claimed == sender:
+        return  # a body naming no sender is the reader's to refuse
+    if claimed in agencies or _CENTRAL_ORGAN_ID.match(claimed):
         raise OrganisationMismatch(
-            f"Client {caller.client_id} acts for {organisation}; the DocumentId names "
-            f"{claimed}. A document is known by its DocumentId ({{From/OrganId}},{{date}},"
-            "{number}/{notation}, QCVN 102), so one naming another agency of the bus would "
-            "take the place of that agency's own document."
+            f"Client {caller.client_id} sends as {sender}; the DocumentId names {claimed}. A "
+            "document is known by its DocumentId ({From/OrganId},{date},{number}/{notation}, "
+            "QCVN 102), so one naming another agency of the bus, or a central body, would take "
+            "the place of that agency's own document."
         )
 
 
