@@ -444,3 +444,30 @@ async def test_a_bound_clients_edxml_with_a_malformed_document_id_is_refused_as_
     assert answer.status_code == 422, answer.text
     assert answer.json()["code"] == "INVALID_EDXML"
     assert "bad_document_id" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("content", "media"),
+    [(b"{bad", "application/json"), (b"[1, 2]", "application/json"), (b"<bad", "application/xml")],
+)
+async def test_a_bound_clients_malformed_body_is_refused_as_malformed_not_as_another_agencys(
+    client: httpx.AsyncClient, settings: Settings, demo_token: str, content: bytes, media: str
+) -> None:
+    """A persona review: a vendor's typo got 403 ORGANISATION_MISMATCH ("the body does not
+    name" its agency) where an admin got the operation's 422; the reader refuses it for both.
+    Under a label no reader takes, a body naming no one is still refused as naming no one."""
+    headers = await tenant(client, settings, organisation="000.00.01.H33")
+    url = f"{KG}/qlvb/v1/documents"
+
+    bound = await client.post(url, content=content, headers={**headers, "Content-Type": media})
+    admin = await client.post(
+        url, content=content, headers={**bearer(demo_token), "Content-Type": media}
+    )
+    unlabelled = await client.post(
+        url, content=content, headers={**headers, "Content-Type": "text/plain"}
+    )
+
+    assert bound.status_code == admin.status_code == 422, bound.text
+    assert bound.json()["code"] == admin.json()["code"] == "INVALID_EDXML"
+    assert bound.json()["rule"] == admin.json()["rule"]
+    assert (unlabelled.status_code, unlabelled.json()["code"]) == (403, "ORGANISATION_MISMATCH")
