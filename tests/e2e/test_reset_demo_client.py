@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -168,3 +169,22 @@ async def test_a_reset_keeps_the_demo_clients_row_and_its_creation(bus: BusState
         kept = await ClientRepository(session).get("kiengiang", "demo")
     assert kept is not None
     assert (kept.id, kept.created_at, kept.secret_hash, kept.revoked_at) == (*before, None)
+
+
+async def test_a_reset_keeps_the_slow_hash_of_a_chosen_demo_secret(
+    bus_pool: BusPool, settings: Settings
+) -> None:
+    """An operator's secret is hashed with scrypt: a reset before every test must not hash it
+    again, nor fall back to the fast hash."""
+    chosen = "a secret an operator chose"
+    changed = {"demo_client_secret": SecretStr(chosen)}  # model_copy does not validate
+    async with bus_pool.client(settings, **changed) as client:
+        bus = bus_pool.state
+        assert bus is not None
+        before = await snapshot(bus)
+        await reset(client, await fetch_token(client, secret=chosen))
+        await reset(client, await fetch_token(client, secret=chosen))
+        after = await snapshot(bus)
+
+    assert after == before
+    assert before["kiengiang"]["api_clients"][0]["secret_hash"].startswith("scrypt$")
