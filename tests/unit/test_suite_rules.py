@@ -9,8 +9,10 @@ import re
 import tomllib
 from importlib.metadata import entry_points
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
-from tests.conftest import TEST_COLLECTION_THRESHOLDS
+from tests.conftest import TEST_COLLECTION_THRESHOLDS, bus_groups_together
 
 TESTS = Path(__file__).resolve().parents[1]
 # The one place a test starts an app's lifespan: it gives start-up and shutdown a minute.
@@ -146,3 +148,55 @@ def test_tests_run_with_the_suites_collection_thresholds() -> None:
     """`pytest_collection_finish` (tests/conftest.py): CPython's thresholds spent an eighth of
     a worker's CPU in full collections of a heap that only grows."""
     assert gc.get_threshold() == TEST_COLLECTION_THRESHOLDS
+
+
+def fake_item(nodeid: str, *fixtures: str, settings_of: str = "module", **params: object) -> Any:
+    """What `bus_groups_together` reads of a collected test: its fixtures, its parameters, and
+    which `settings` fixture it gets (the module's or a class's)."""
+    settings = SimpleNamespace(
+        baseid=nodeid.split("::")[0], func=SimpleNamespace(__qualname__=settings_of),
+        argnames=("bus_database_url", *(name for name in params if name != "bus_database_url")),
+        scope="function",
+    )  # fmt: skip
+    definitions = {
+        "settings": [settings],
+        "bus_database_url": [SimpleNamespace(argnames=(), scope="module")],
+    }
+    closure = {*fixtures, "bus_pool"} if {"shared_bus", "engine"} & set(fixtures) else fixtures
+    return SimpleNamespace(
+        nodeid=nodeid,
+        callspec=SimpleNamespace(params={"bus_database_url": "sqlite", **params}),
+        _fixtureinfo=SimpleNamespace(
+            names_closure=list(closure), initialnames=fixtures, name2fixturedefs=definitions
+        ),
+    )
+
+
+def test_a_modules_tests_of_one_bus_run_together_and_those_stopping_it_last() -> None:
+    """tests/e2e/test_eras.py: a class of other settings in the middle made the module build
+    its bus a third time after it; a test asking for an `engine` stops the shared bus."""
+    items = [
+        fake_item("m.py::test_a", "shared_bus"),
+        fake_item("m.py::TestOther::test_b", "shared_bus", settings_of="TestOther.settings"),
+        fake_item("m.py::test_c", "engine"),
+        fake_item("m.py::test_d", "shared_bus"),
+        fake_item("m.py::test_e[small]", "shared_bus", limit=3),
+        fake_item("m.py::test_f"),
+        fake_item("m.py::test_g[small]", "shared_bus", limit=3),
+        fake_item("m.py::test_h", "shared_bus", "spoiled_bus"),
+        fake_item("n.py::test_i", "shared_bus"),
+    ]
+
+    ordered = [item.nodeid for item in bus_groups_together(items)]
+
+    assert ordered == [
+        "m.py::test_a",
+        "m.py::test_d",
+        "m.py::TestOther::test_b",
+        "m.py::test_e[small]",
+        "m.py::test_g[small]",
+        "m.py::test_f",
+        "m.py::test_c",
+        "m.py::test_h",
+        "n.py::test_i",
+    ]
