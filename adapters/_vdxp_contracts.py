@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.base import AnswerInvalid, TranslationError
-from formats.codes import ORGAN_ID
+from formats.codes import CENTRAL_ORGAN_ID, ORGAN_ID
 
 PROVINCE_CODE = r"^[0-9]{2}$"  # legacy 2-digit province code (DOMAIN.md §6.1)
 
@@ -135,6 +135,13 @@ class CentralMessage(CentralInboxItem):
     edxml: str = Field(description="The message's bytes, base64, as its sender sent them.")
 
 
+class CentralMessageQuery(BaseModel):
+    """Whose inbox holds the message: the central body's (a bound client's own, which the bus
+    adds when it is missing)."""
+
+    organ_id: str = Field(pattern=CENTRAL_ORGAN_ID)
+
+
 class CentralAgencyUnknown(TranslationError):
     code = "CENTRAL_AGENCY_UNKNOWN"
     status = 422
@@ -151,6 +158,15 @@ class NotOfCallingProvince(TranslationError):
     code = "NOT_OF_CALLING_PROVINCE"
     status = 403
     title = "The sender or reporter is not an agency of the province the message came from"
+
+
+class DocumentIdOfAnotherAgency(TranslationError):
+    """A DocumentId names an agency the axis serves other than the message's sender: taken, it
+    would block that agency's own document (`organ_ids` names it)."""
+
+    code = "DOCUMENT_ID_OF_ANOTHER_AGENCY"
+    status = 403
+    title = "The DocumentId names another agency than the sender"
 
 
 class SenderNotServed(TranslationError):

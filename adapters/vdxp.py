@@ -40,13 +40,16 @@ from adapters._qlvb_contracts import (
     EdxmlMessage,
     InvalidInboxQuery,
     NotAParty,
+    NotARecipientOfDocument,
 )
 from adapters._vdxp_contracts import (
     AxisCannotForward,
     CentralAgencyUnknown,
     CentralInbox,
     CentralMessage,
+    CentralMessageQuery,
     DocumentIdConflict,
+    DocumentIdOfAnotherAgency,
     NoRemoteRecipient,
     NotACentralAgency,
     NotOfCallingProvince,
@@ -332,8 +335,18 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
         "others are configured with LGSP_CENTRAL_AGENCIES).",
         organ_ids=_organ_ids(a),
     ),
+    (422, "NOT_A_RECIPIENT_OF_DOCUMENT"): lambda _o, a: NotARecipientOfDocument(
+        "A revocation or update goes to the recipients of its document only (or the bodies of "
+        "today that succeed them); these received none.",
+        organ_ids=_organ_ids(a),
+    ),
     (403, "NOT_A_PARTY"): lambda _o, _a: NotAParty(
         "Only the document's sender and the recipients it was forwarded to report its status."
+    ),
+    (403, "DOCUMENT_ID_OF_ANOTHER_AGENCY"): lambda _o, a: DocumentIdOfAnotherAgency(
+        "A document's DocumentId names its sender: one naming another agency the axis serves "
+        "would take the place of that agency's own document.",
+        organ_ids=_organ_ids(a),
     ),
     (403, "NOT_OF_CALLING_PROVINCE"): lambda _o, a: NotOfCallingProvince(
         "A province's LGSP submits only what its own agencies send or report.",
@@ -380,6 +393,7 @@ _SUBMIT_ERRORS: tuple[type[TranslationError], ...] = (
     UnsupportedMediaType,
     AxisCannotForward,
     NotOfCallingProvince,
+    DocumentIdOfAnotherAgency,
 )
 
 
@@ -403,13 +417,22 @@ CONTRACTS: Mapping[str, OperationContract] = {
         RecipientNotServed,
         NoRemoteRecipient,
         DocumentIdConflict,
+        NotARecipientOfDocument,
     ),
     SUBMIT_STATUS: _submission(SubmittedStatus, DocumentNotFound, NotAParty),
     GET_TRAIL: OperationContract(Trail, errors=(DocumentNotFound,)),
     SEND_CENTRAL_DOCUMENT: _submission(
-        SubmittedDocument, *_CENTRAL, RecipientNotServed, DocumentIdConflict
+        SubmittedDocument,
+        *_CENTRAL,
+        RecipientNotServed,
+        DocumentIdConflict,
+        NotARecipientOfDocument,
     ),
     SEND_CENTRAL_STATUS: _submission(SubmittedStatus, *_CENTRAL, DocumentNotFound, NotAParty),
-    GET_CENTRAL_INBOX: OperationContract(CentralInbox, errors=(InvalidInboxQuery, *_CENTRAL)),
-    GET_CENTRAL_MESSAGE: OperationContract(CentralMessage, errors=(DocumentNotFound,)),
+    GET_CENTRAL_INBOX: OperationContract(
+        CentralInbox, query=InboxQuery, errors=(InvalidInboxQuery, *_CENTRAL)
+    ),
+    GET_CENTRAL_MESSAGE: OperationContract(
+        CentralMessage, query=CentralMessageQuery, errors=(DocumentNotFound,)
+    ),
 }

@@ -18,7 +18,12 @@ from lgsp.audit.anchor import checkpoint_path
 from lgsp.audit.models import AuditRecord
 from lgsp.audit.repository import AuditRepository
 from lgsp.audit.verify import VerifyReport, verify_chain
-from lgsp.auth.clients import NewClient, parse_rights, register_client
+from lgsp.auth.clients import (
+    NewClient,
+    parse_rights,
+    refuse_central_at_province,
+    register_client,
+)
 from lgsp.auth.keys import KeyCipher
 from lgsp.auth.models import STRICT, ClientRateLimit
 from lgsp.auth.rate_limit import ALL_SERVICES, parse_rates
@@ -27,6 +32,7 @@ from lgsp.ca.tasks import closed_line, refuse_closed_organisation
 from lgsp.catalog.loader import load_catalog
 from lgsp.db import make_engine, make_session_factory
 from lgsp.dialects.tokens import store_sdk_secret
+from lgsp.errors import CentralAgencyAtProvince
 from lgsp.models import create_schema
 from lgsp.settings import Settings
 from lgsp.topology import load_topology
@@ -100,7 +106,7 @@ async def create_client(
     needs the secret itself (lgsp.dialects.tokens)."""
     check_instance(settings, instance)
     if organisation is not None:
-        _check_organisation(settings, organisation)
+        _check_organisation(settings, organisation, instance=instance)
     catalog = load_catalog(settings.catalog_dir, known_adapters=set(ADAPTERS))
     known = {service.id for service in catalog}
     rights = parse_rights(services, known_services=known)
@@ -134,13 +140,21 @@ def organisation_directory(settings: Settings) -> dict[str, str]:
     return organisations(MOCK_SYSTEMS, topology.instances, settings, provinces=topology.provinces)
 
 
-def _check_organisation(settings: Settings, organisation: str) -> None:
-    """An agency id, of a body that exists in the bus's era (AGENCY_CODE_CLOSED said as the
-    admin API says it)."""
+def _check_organisation(settings: Settings, organisation: str, *, instance: str) -> None:
+    """An agency id, of a body that exists in the bus's era and that a client of `instance`
+    may act for (AGENCY_CODE_CLOSED and CENTRAL_AGENCY_AT_PROVINCE said as the admin API says
+    them)."""
     if not ORGANISATION_ID.fullmatch(organisation):
         raise ValueError(
             f"--organisation {organisation!r} is not an agency id such as 000.00.01.H01"
         )
+    spec = load_topology(settings.topology_file, settings.era).get(instance)
+    try:
+        refuse_central_at_province(
+            organisation, instance=instance, national=spec is not None and spec.kind == "national"
+        )
+    except CentralAgencyAtProvince as refusal:
+        raise ValueError(f"{refusal.code}: {refusal.detail}") from refusal
     try:
         refuse_closed_organisation(
             organisation,

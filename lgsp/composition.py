@@ -48,13 +48,14 @@ if TYPE_CHECKING:  # imported when first used (`__getattr__`, the factories): no
     from lgsp.state import BusState
     from mocks.config import SystemConfig
     from mocks.dancu.seed import CitizenRecord, generate_citizens
-    from mocks.directory.agencies import agencies_of, find_agency
+    from mocks.directory.agencies import CENTRAL_AGENCIES, agencies_of, find_agency
     from mocks.dvc.procedures import PROCEDURES, procedure_code_under
     from mocks.dvc.seed import PlannedDossier, plan_dossiers, seeded_dossier_codes
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "CENTRAL_AGENCIES",
     "MOCK_SYSTEMS",
     "PROCEDURES",
     "CitizenRecord",
@@ -293,6 +294,7 @@ called: the mocks are not imported by `lgsp serve` until the bus has started (`c
 _EXPORTED = {
     "ADMIN_UNITS": "mocks.directory.admin_units",
     "PROVINCES": "mocks.directory.agencies",
+    "CENTRAL_AGENCIES": "mocks.directory.agencies",
     "agencies_of": "mocks.directory.agencies",
     "find_agency": "mocks.directory.agencies",
     "PROCEDURES": "mocks.dvc.procedures",

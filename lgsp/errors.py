@@ -103,6 +103,12 @@ class UnknownOrganisation(LgspError):
     title = "No system of the bus knows this organisation"
 
 
+class CentralAgencyAtProvince(LgspError):
+    code = "CENTRAL_AGENCY_AT_PROVINCE"
+    status = 422
+    title = "A central body's clients are the national instance's"
+
+
 class BadPassword(LgspError):
     code = "BAD_PASSWORD"
     status = 422

@@ -395,6 +395,7 @@ def knobstick(item: Mapping[str, Any], *, messagetype: str) -> dict[str, Any]:
         sender = item.get("from") or {}
         code = item.get("status")
         reported = {"docId": item["id"], "from": sender.get("organ_id"),
+                    "to": item.get("organ_id"),  # addressed: a predecessor's, to a successor
                     "status": "initial" if code is None else "done",
                     "status_desc": "" if code is None else STATUS_NAMES.get(code, code),
                     "subject": item.get("subject"), "statusCode": code,
@@ -412,6 +413,32 @@ def knobstick(item: Mapping[str, Any], *, messagetype: str) -> dict[str, Any]:
     )
     signature = item.get("signature") if messagetype != "status" else None
     return stick if signature is None else {**stick, "signature": signature}
+
+
+def central_knobstick(item: Mapping[str, Any]) -> dict[str, Any]:
+    """One message of a central body's national inbox (vdxp get_central_inbox) as the jar's
+    `Knobstick` (DOMAIN.md §2.4: id, from, to, messageType, contentSha256, contentLength):
+    `docId` the inbox's id, which `getEdoc` takes; `status` `initial` for a document (the
+    national inbox keeps no acknowledgement), `done` for a status message, as `knobstick`'s.
+    Mock additions as there: `documentId`, `statusCode`, `businessType`."""
+    kind = item.get("kind") or "edoc"
+    return _present(
+        {
+            "serviceType": "eDoc",
+            "messageType": kind,
+            "created_time": item.get("received_at"),
+            "updated_time": item.get("received_at"),
+            "documentId": item.get("document_id"),
+            "docId": item.get("id"),
+            "from": item.get("sender"),
+            "to": item.get("recipient"),
+            "status": "done" if kind == "status" else "initial",
+            "statusCode": item.get("status_code"),
+            "businessType": item.get("business_type"),
+            "contentSha256": item.get("content_sha256"),
+            "contentLength": item.get("content_length"),
+        }
+    )
 
 
 def sent_results(view: Mapping[str, Any], doc_id: str) -> list[dict[str, Any]]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from formats.codes import CENTRAL_ORGAN_ID
 from lgsp.auth.credentials import (
     check_chosen_secret,
     generate_client_id,
@@ -17,10 +19,13 @@ from lgsp.auth.credentials import (
 from lgsp.auth.models import TENANT, AccessRight, ApiClient, ClientIdentity
 from lgsp.auth.rate_limit import RateLimit
 from lgsp.auth.repository import ClientRepository
+from lgsp.errors import CentralAgencyAtProvince
 
 CLIENT_ID_PATTERN = r"[A-Za-z0-9._-]{1,64}"
 """What a client id may be: those the bus provisions and `register_client` makes. Anything
 else names no client: the token endpoint leaves it out of SQL, the admin API refuses it (422)."""
+
+_CENTRAL_ORGAN_ID = re.compile(CENTRAL_ORGAN_ID)
 
 ALL_METHODS = "*"
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
@@ -54,6 +59,22 @@ def parse_rights(specs: list[str], *, known_services: set[str]) -> dict[str, str
             raise RightsError(f"{spec!r}: methods must be among {', '.join(sorted(_METHODS))}")
         rights[service] = ",".join(names)
     return rights
+
+
+def refuse_central_at_province(organisation: str, *, instance: str, national: bool) -> None:
+    """422 CENTRAL_AGENCY_AT_PROVINCE for a client of a province instance bound to a central
+    body (a G code, DOMAIN.md §6.2): it belongs to no province, so every call such a client
+    made would be refused (403 ORGANISATION_MISMATCH, `lgsp.routing.callers`); its clients
+    are the national instance's, where its national inbox is read."""
+    if national or not _CENTRAL_ORGAN_ID.match(organisation):
+        return
+    raise CentralAgencyAtProvince(
+        f"{organisation} is a central body, of no province: a client of {instance} cannot act "
+        "for it. Create it at the national instance (lgsp clients create --instance ndxp "
+        f"--organisation {organisation}).",
+        organisation=organisation,
+        instance=instance,
+    )
 
 
 async def register_client(

@@ -19,6 +19,7 @@ from lgsp.auth.clients import (
     CLIENT_ID_PATTERN,
     RightsError,
     parse_rights,
+    refuse_central_at_province,
     register_client,
 )
 from lgsp.auth.models import STRICT, TENANT, AccessRight, ApiClient
@@ -35,7 +36,13 @@ from lgsp.auth.schemas import (
 from lgsp.ca.tasks import refuse_closed_organisation
 from lgsp.db import write_after_read
 from lgsp.deps import AdminDep, BusDep, InstanceDep, SessionDep, admin_router
-from lgsp.errors import ClientProtected, InvalidRequest, NotFound, problem_responses
+from lgsp.errors import (
+    CentralAgencyAtProvince,
+    ClientProtected,
+    InvalidRequest,
+    NotFound,
+    problem_responses,
+)
 from lgsp.routing.systems import organisations
 from lgsp.state import BusState
 
@@ -51,13 +58,20 @@ async def list_clients(instance: InstanceDep, session: SessionDep) -> ClientList
     return ClientList(clients=[ClientOut.model_validate(client) for client in clients])
 
 
-@router.post("", status_code=201, responses=problem_responses(InvalidRequest))
+@router.post(
+    "", status_code=201, responses=problem_responses(InvalidRequest, CentralAgencyAtProvince)
+)
 async def create_client(
     instance: InstanceDep, bus: BusDep, session: SessionDep, client: ClientIn
 ) -> ClientCreated:
     """Register a client; its secret is in this answer only (the bus keeps its hash)."""
     rights = _checked(bus, client.rights)
     if client.organisation is not None:  # not for a body the 2025 merger closed (era 2026)
+        refuse_central_at_province(
+            client.organisation,
+            instance=instance.spec.name,
+            national=instance.spec.kind == "national",
+        )
         served = [i.spec for i in bus.instances.values()]
         refuse_closed_organisation(
             client.organisation,

@@ -160,6 +160,9 @@ def service_document(
         example = examples.get(f"{service.id}.{service.version}:{operation.id}")
         if example is not None:
             _add_examples(entry, example.request, example.answer)
+            national = national_server(server)
+            if example.request.national and national != server:
+                entry["servers"] = [{"url": national, "description": NATIONAL_SERVER}]
         paths.setdefault(path, {})[operation.method.lower()] = entry
     _, definitions = models_json_schema(
         [(model, "validation") for model in dict.fromkeys(models)],
@@ -189,6 +192,19 @@ def service_document(
             },
         },
     }
+
+
+NATIONAL_SERVER = (
+    "NDXP, the national instance: a central body's clients are its own (their token from its "
+    "/token)"
+)
+
+
+def national_server(server: str) -> str:
+    """The national instance's base beside the province instance at `server` (`…/lgsp/{name}`
+    → `…/ndxp`, `lgsp.topology`'s mount paths): where a central body's operations are called."""
+    root, found, _ = server.rpartition("/lgsp/")
+    return f"{root}/ndxp" if found else server
 
 
 def token_url(server: str) -> str:

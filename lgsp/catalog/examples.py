@@ -44,6 +44,9 @@ class ExampleRequest:
     volatile: tuple[str, ...] = ()
     """Members of the answer set by the clock of the call (dotted, `*` for every item):
     the replay compares everything else."""
+    national: bool = False
+    """Called at the national instance, not at the instance whose example it is: a central
+    body's operations (VPCP's national inbox), whose clients are the national instance's."""
 
     @property
     def key(self) -> str:
@@ -128,7 +131,7 @@ def render_examples(stored: StoredExamples) -> str:
                 "records_code": item.records_code,
                 "examples": {
                     key: {
-                        "request": asdict(example.request),
+                        "request": _request_fields(example.request),
                         "answer": None if example.answer is None else asdict(example.answer),
                     }
                     for key, example in sorted(item.examples.items())
@@ -139,6 +142,14 @@ def render_examples(stored: StoredExamples) -> str:
         for era, instances in stored.items()
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _request_fields(request: ExampleRequest) -> dict[str, Any]:
+    """The request as stored: `national` only where it is set, as few examples are."""
+    fields = asdict(request)
+    if not request.national:
+        del fields["national"]
+    return fields
 
 
 def _example(item: dict[str, Any]) -> Example:

@@ -51,6 +51,7 @@ from lgsp.catalog.examples import (
 from lgsp.catalog.loader import load_catalog
 from lgsp.composition import (
     ADMIN_UNITS,
+    CENTRAL_AGENCIES,
     MOCK_SYSTEMS,
     PROCEDURES,
     PROVINCES,
@@ -85,6 +86,7 @@ __all__ = [
     "refresh_examples",
     "replay",
     "same_answer",
+    "url",
 ]
 
 SEED: int = Settings.model_fields["seed"].default
@@ -134,9 +136,18 @@ def published_profile() -> Profile:
 
 
 def url(profile: Profile, request: ExampleRequest) -> str:
-    """Where the example is called, from the bus's root."""
+    """Where the example is called, from the bus's root: at the profile's instance, or at the
+    era's national one (`national`)."""
     path = request.path.format(**request.path_params)
-    return f"/lgsp/{profile.instance}/{request.service}/{request.version}{path}"
+    return f"{_base(profile, request)}/{request.service}/{request.version}{path}"
+
+
+def _base(profile: Profile, request: ExampleRequest) -> str:
+    topology = TOPOLOGIES[profile.era]
+    spec = topology.national if request.national else topology.get(profile.instance)
+    if spec is None:
+        raise ValueError(f"the era {profile.era}'s topology has no instance for {request.key}")
+    return spec.mount_path
 
 
 def content(request: ExampleRequest) -> bytes | None:
@@ -180,9 +191,18 @@ def _get(
     *,
     query: dict[str, str] | None = None,
     volatile: tuple[str, ...] = (),
+    national: bool = False,
 ) -> ExampleRequest:
     return ExampleRequest(
-        service, "v1", operation, "GET", path, path_params or {}, query or {}, volatile=volatile
+        service,
+        "v1",
+        operation,
+        "GET",
+        path,
+        path_params or {},
+        query or {},
+        volatile=volatile,
+        national=national,
     )
 
 
@@ -194,6 +214,7 @@ def _post(
     path_params: dict[str, str] | None = None,
     *,
     volatile: tuple[str, ...] = (),
+    national: bool = False,
 ) -> ExampleRequest:
     """A JSON body, or rendered edXML (bytes), shown in the contract as its text."""
     if isinstance(body, bytes):
@@ -210,6 +231,7 @@ def _post(
         body=body,
         media_type=media_type,
         volatile=volatile,
+        national=national,
     )
 
 
@@ -229,19 +251,24 @@ def _document(
     subject: str,
 ) -> dict[str, Any]:
     """A canonical document (README's shape) promulgated in the sender's province (at its
-    seeded capital), signed by a seeded citizen of it."""
-    agency = find_agency(sender["organ_id"])
-    if agency is None:  # the examples send only as agencies of the directory
-        raise ValueError(f"no agency {sender['organ_id']} in the directory")
-    province = agency.province_code
+    seeded capital), signed by a seeded citizen of it; a central body's in the capital, signed
+    by a seeded citizen of the profile's province."""
+    if sender["organ_id"] in CENTRAL_AGENCIES:  # of no province
+        place, province, position = CAPITAL, p.here, "Phó Chủ nhiệm"
+    else:
+        agency = find_agency(sender["organ_id"])
+        if agency is None:  # the examples send only as agencies of the directory
+            raise ValueError(f"no agency {sender['organ_id']} in the directory")
+        province = agency.province_code
+        place, position = PROVINCES[province].city, "Giám đốc"
     return {
         "from": sender,
         "to": to,
         "code": {"code_number": number, "code_notation": notation},
-        "promulgation": {"place": PROVINCES[province].city, "date": DAYS[p.era]},
+        "promulgation": {"place": place, "date": DAYS[p.era]},
         "document_type": {"type": 1, "type_name": "Công văn"},
         "subject": subject,
-        "signer": {"position": "Giám đốc", "full_name": _citizen(p.era, province, 8).ho_va_ten},
+        "signer": {"position": position, "full_name": _citizen(p.era, province, 8).ho_va_ten},
         "other_info": {"priority": 0},
     }
 
@@ -282,6 +309,7 @@ def example_requests(p: Profile) -> tuple[ExampleRequest, ...]:
     found += _dvc_requests(p)
     found += _qlvb_requests(p)
     found += _vdxp_requests(p)
+    found += _central_requests(p)
     found += _unit_requests(p)
     return tuple(found)
 
@@ -463,7 +491,9 @@ def _qlvb_requests(p: Profile) -> list[ExampleRequest]:
 
 def _vdxp_requests(p: Profile) -> list[ExampleRequest]:
     sender = _organ(p.era, p.here, 2)
-    to = [_organ(p.era, p.there, 2)]
+    # To the partner's agency, and to VPCP: the axis puts it into VPCP's national inbox as it
+    # records it (the central examples read it there), the recall below too.
+    to = [_organ(p.era, p.there, 2), VPCP]
     document = _document(p, sender, "44", "SXD-VP", to, "V/v góp ý quy hoạch xây dựng")
     key = {"id": document_key(_document_id(document))}
     # Submitted at the instance, so reported by its own agency: the sender asks for a recall
@@ -476,6 +506,41 @@ def _vdxp_requests(p: Profile) -> list[ExampleRequest]:
         _post("vdxp", "submit_status", "/statuses", status, volatile=("received_at",)),
         _get("vdxp", "get_trail", "/documents/{id}", key, volatile=trail_times),
     ]
+
+
+VPCP = {"organ_id": "000.00.00.G22", "organ_name": CENTRAL_AGENCIES["000.00.00.G22"]}
+"""The central body the axis serves on every bus (DOMAIN.md §6.2): the central examples'."""
+CAPITAL = "Hà Nội"
+"""Where a central body promulgates."""
+CENTRAL_MESSAGES = 2
+"""What each profile's vdxp examples put into VPCP's national inbox: the document (edoc) and
+its sender's recall of it (status). The inbox is one for the whole bus, so a profile's message
+ids and total count those of the profiles before it, replayed in order."""
+
+
+def _central_requests(p: Profile) -> list[ExampleRequest]:
+    """VPCP's, at the national instance as a client bound to it: it sends a document to the
+    People's Committee of the profile's province and recalls it, then reads the newest document
+    of its national inbox (the profile's vdxp example, which the axis put there as it recorded
+    it: nothing to wait for) and that message with its bytes."""
+    before = next(i for i, other in enumerate(profiles(p.era)) if other == p)
+    number = str(7816 + before)  # VPCP's own numbering, one document per province
+    to = [_organ(p.era, p.here, 0)]
+    document = _document(p, VPCP, number, "VPCP-TTĐT", to, "V/v triển khai cơ chế một cửa")
+    recall = _status(p, document, VPCP, "13", "Đề nghị thu hồi văn bản")
+    inbox = {"organ_id": VPCP["organ_id"], "size": "1"}
+    message = {"id": str(before * CENTRAL_MESSAGES + 1)}  # the first of the profile's
+    central = partial(_get, "vdxp", national=True)
+    return [
+        _post("vdxp", "send_central_document", "/central/documents", render_edxml(document),
+              national=True),
+        _post("vdxp", "send_central_status", "/central/statuses", recall,
+              volatile=("received_at",), national=True),
+        central("get_central_inbox", "/central/inbox", query=inbox,
+                volatile=("items.*.received_at",)),
+        central("get_central_message", "/central/inbox/{id}", message,
+                query={"organ_id": VPCP["organ_id"]}, volatile=("received_at",)),
+    ]  # fmt: skip
 
 
 def replay(
@@ -505,7 +570,9 @@ def capture(era: Era, database_url: str | None = None) -> dict[str, dict[str, Ex
     """Start a bus of `era` with the default seed and population on fresh data, and replay
     each profile of the era on it in turn: instance name → operation key → answer. No
     profile's calls touch what another's read (each sends to its partner's organs 1 and 2,
-    reads the inbox of its own organ 3), so each answer is the one a fresh bus gives."""
+    reads the inbox of its own organ 3), so each answer is the one a fresh bus gives; but
+    VPCP's national inbox, one for the bus, which holds the messages of the profiles before
+    (`CENTRAL_MESSAGES`)."""
     from lgsp.testing import BusOptions, start_bus  # a whole bus: only when capturing
 
     with tempfile.TemporaryDirectory(prefix="lgsp-examples-") as directory:
@@ -519,14 +586,36 @@ def capture(era: Era, database_url: str | None = None) -> dict[str, dict[str, Ex
             settings_overrides={"_env_file": None, "era": era},
         )
         with start_bus(options) as bus, bus.client() as http:
-            headers = partial(_credentials, bus)
+            headers = partial(_credentials, bus, _central_client(bus, http))
             return {p.instance: replay(http, p, headers) for p in profiles(era)}
 
 
-def _credentials(bus: LgspBus, profile: Profile, request: ExampleRequest) -> dict[str, str]:
+def _central_client(bus: LgspBus, http: httpx.Client) -> dict[str, str]:
+    """The credentials (`bus.token`'s options) of a client of the national instance bound to
+    VPCP, made by its admin as `lgsp clients create --instance ndxp --organisation
+    000.00.00.G22` makes one."""
+    if bus.national is None:
+        raise RuntimeError("the bus serves no national instance: no central examples")
+    made = http.post(
+        f"{bus.base_url(bus.national)}/admin/clients",
+        json={"name": "VPCP", "rights": {"vdxp": "*"}, "organisation": VPCP["organ_id"]},
+        headers=bus.headers(bus.national),
+    )
+    if made.status_code != 201:
+        raise RuntimeError(f"no client for VPCP at {bus.national}: {made.text}")
+    client = made.json()
+    return {"client_id": client["client_id"], "client_secret": client["client_secret"]}
+
+
+def _credentials(
+    bus: LgspBus, central: Mapping[str, str], profile: Profile, request: ExampleRequest
+) -> Mapping[str, str]:
     """The demo client's, but for operations only the bus's own clients call (issue 15): those
     of the client that calls them at the instance: NDXP for a provincial service (the axis
-    delivering), else the embedded system granted the service (the portal syncing to DVCQG)."""
+    delivering), else the embedded system granted the service (the portal syncing to DVCQG);
+    and a central body's, `central`'s (a client bound to it at the national instance)."""
+    if request.national and bus.national is not None:
+        return bus.headers(bus.national, **central)
     instance = profile.instance
     catalog = load_catalog(bus.settings.catalog_dir, known_adapters=set(ADAPTERS))
     service = catalog.get(request.service, request.version)

@@ -23,6 +23,11 @@ rights and existence are checked and recorded; `getAgenciesList`, `getAgenciesLi
 `getSynchronizeUnit` as qlvb list_organisations. Any other path is unknown: `registerAgency`
 and `deleteAgency` would change a register of agencies the bus does not keep (its directory is
 the seed's).
+
+At the national instance the jar is a central body's document system (VPCP's: the SDK's calls
+are the national axis's, DOMAIN.md §2.4, and its sample's sender is VPCP): `sendEdoc` is vdxp
+send_central_document (send_central_status), the inbox calls read the body's national inbox
+(get_central_inbox) and `getEdoc`, `downloadEdoc` one message of it (get_central_message).
 """
 
 from __future__ import annotations
@@ -72,6 +77,9 @@ QUERIES = {
 """The jar's calls without a file, each with the method the jar sends it with."""
 INBOX_CALLS = {sdk.GET_RECEIVED: None, sdk.COUNT_RECEIVED: "edoc", sdk.COUNT_STATUS: "status"}
 """The calls answered by the inbox, and the kind each counts (None: the signed messagetype)."""
+NATIONAL_CALLS = frozenset({*INBOX_CALLS, sdk.GET_EDOC, sdk.DOWNLOAD_EDOC})
+"""The calls that, at the national instance, read a central body's national inbox."""
+QLVB, VDXP = "qlvb/v1", "vdxp/v1"
 MAX_QUERY_BODY = 64 * 1024
 """The jar sends these calls without a body; anything larger is not one of them."""
 INBOX_PAGE = 100
@@ -115,17 +123,22 @@ class VdxpAxis(Door):
         gateway: Gateway | None = None,
     ) -> None:
         """`sendEdoc` of `data` (the file, checked): qlvb send_document, or post_status for
-        the SDK's `messagetype: status`."""
-        path = "documents"
-        if entries.get("messagetype", "edoc") == "status":
+        the SDK's `messagetype: status`; at the national instance a central body's sending
+        (vdxp send_central_document, send_central_status)."""
+        status = entries.get("messagetype", "edoc") == "status"
+        if call.instance.spec.kind == "national":  # a central body's: the axis is its exchange
+            relative = f"/{VDXP}/central/{'statuses' if status else 'documents'}"
+        elif status:
             try:
-                path = f"documents/{sdk.status_document_key(data)}/status"
+                relative = f"/{QLVB}/documents/{sdk.status_document_key(data)}/status"
             except sdk.SdkRefusal as error:
                 await self._unusable(call, error, read=read)
                 return
+        else:
+            relative = f"/{QLVB}/documents"
         scope = _as_edxml(call.scope, len(data))
         answer = await self._to_core(
-            scope, body_once(data), base=call.base, relative=f"/qlvb/v1/{path}",
+            scope, body_once(data), base=call.base, relative=relative,
             bus_path=lambda service, version, rest: (service, version, rest),
             credential=credential,
         )  # fmt: skip
@@ -154,6 +167,8 @@ class VdxpAxis(Door):
         """The core's answer to `asked`, and how its success reads in the SDK (a JSON object,
         or for `downloadEdoc` the file itself)."""
         operation, entries, credential = asked.operation, asked.entries, asked.credential
+        if call.instance.spec.kind == "national" and operation in NATIONAL_CALLS:
+            return await self._central_query(call, asked)
         if operation in INBOX_CALLS:
             kind = INBOX_CALLS[operation] or (
                 "status" if entries.get("messagetype") == "status" else "edoc"
@@ -214,6 +229,48 @@ class VdxpAxis(Door):
             ), _nothing  # fmt: skip
         return answer, _nothing
 
+    async def _central_query(
+        self, call: DoorCall, asked: AxisCall
+    ) -> tuple[Answer, Callable[[Answer], dict[str, Any] | bytes]]:
+        """At the national instance, the jar's receiving calls read a central body's national
+        inbox (vdxp get_central_inbox, get_central_message): the axis is that body's exchange,
+        as the SDK's calls are the axis's (DOMAIN.md §2.4; its sample's sender is VPCP). The
+        body is the system's own (the core sets a missing `organ_id` to the caller's), or the
+        one its signed `organid` names."""
+        operation, entries, credential = asked.operation, asked.entries, asked.credential
+        named = {"organ_id": entries["organid"]} if "organid" in entries else {}
+        if operation in INBOX_CALLS:
+            kind = INBOX_CALLS[operation] or (
+                "status" if entries.get("messagetype") == "status" else "edoc"
+            )
+            counting = operation != sdk.GET_RECEIVED
+            query = {
+                **named,
+                "kind": kind,
+                "page": "1" if counting else entries.get("page", "1"),
+                "size": "1" if counting else str(INBOX_PAGE),
+            }
+            answer = await self._core(call, "GET", "central/inbox", credential=credential,
+                                      query=query, service=VDXP)  # fmt: skip
+            if counting:
+                return answer, lambda a: {"count": int(_json(a).get("total") or 0)}
+            return answer, lambda a: {
+                "data": [sdk.central_knobstick(item) for item in _json(a).get("items", [])],
+                "total": _json(a).get("total"),
+            }
+        key = sdk.doc_ref(entries).key
+        if not key.isdigit():
+            raise sdk.SdkRefusal("DOCID_INVALID", "Sign docId: the docId a knobstick gave.")
+        answer = await self._core(call, "GET", f"central/inbox/{key}", credential=credential,
+                                  query=named, service=VDXP)  # fmt: skip
+
+        def edxml(a: Answer) -> str:
+            return str(_json(a).get("edxml") or "")
+
+        if operation == sdk.DOWNLOAD_EDOC:
+            return answer, lambda a: base64.b64decode(edxml(a))
+        return answer, lambda a: {"data": edxml(a)}
+
     async def _core(
         self,
         call: DoorCall,
@@ -224,8 +281,10 @@ class VdxpAxis(Door):
         query: dict[str, str] | None = None,
         accept: str = "application/json",
         body: bytes = b"",
+        service: str = QLVB,
     ) -> Answer:
-        """`{method} {base}/qlvb/v1/{path}` in the bus's own dialect, through the core."""
+        """`{method} {base}/{service}/{path}` in the bus's own dialect (qlvb's by default),
+        through the core."""
         headers = [
             (k, v)
             for k, v in call.scope["headers"]
@@ -242,7 +301,7 @@ class VdxpAxis(Door):
             "headers": headers,
         }
         return await self._to_core(
-            scope, body_once(body), base=call.base, relative=f"/qlvb/v1/{path}",
+            scope, body_once(body), base=call.base, relative=f"/{service}/{path}",
             bus_path=lambda service, version, rest: (service, version, rest),
             credential=credential,
         )  # fmt: skip

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from formats.agency_codes import CLOSED
 from formats.edxml import parse_edxml, parse_status
+from lgsp.catalog.contract import national_server
 from lgsp.catalog.examples import XML, Era, load_examples
 from lgsp.cli._openapi import OPENAPI_DIR
 from lgsp.cli._openapi_examples import (
@@ -24,7 +25,9 @@ from lgsp.cli._openapi_examples import (
     example_requests,
     masked,
     profiles,
+    published_examples,
     same_answer,
+    url,
 )
 from lgsp.topology import DEFAULT_TOPOLOGY
 
@@ -32,25 +35,11 @@ SERVICE_DOCUMENTS = {
     path.name: json.loads(path.read_text(encoding="utf-8"))
     for path in sorted((OPENAPI_DIR / "services").glob("*.json"))
 }
-WITHOUT_EXAMPLES = frozenset(
-    {
-        ("post", "/vdxp/v1/central/documents"),
-        ("post", "/vdxp/v1/central/statuses"),
-        ("get", "/vdxp/v1/central/inbox"),
-        ("get", "/vdxp/v1/central/inbox/{id}"),
-    }
-)
-"""Published without examples, a known gap: a central body's operations are made only at the
-national instance by a client bound to it, while the capture calls every example at a province
-instance as the demo client or the bus's own clients, and the inbox they read is filled only
-by an asynchronous delivery. `test_the_operations_without_examples_have_none` fails once one
-has an example, so that this list only shrinks."""
 OPERATIONS = [
     pytest.param(name, method, path, id=f"{method.upper()} {path}")
     for name, document in SERVICE_DOCUMENTS.items()
     for path, operations in document["paths"].items()
     for method in operations
-    if (method, path) not in WITHOUT_EXAMPLES
 ]
 
 
@@ -71,18 +60,38 @@ def _assert_valid(name: str, schema: dict[str, Any], value: Any) -> None:
     Draft202012Validator({**schema, "components": components}).validate(value)
 
 
-def test_the_operations_without_examples_have_none() -> None:
-    """Each exempted operation is published, and still has no example of its answer."""
-    published = {
-        (method, path): operations[method]
-        for document in SERVICE_DOCUMENTS.values()
+CENTRAL = "/vdxp/v1/central/"
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_a_central_bodys_examples_are_called_at_the_national_instance(era: Era) -> None:
+    """VPCP's national inbox is read, and its sending made, only at NDXP by a client bound to
+    it (a province instance refuses them): its examples are called there, every other one at
+    the profile's own instance."""
+    for profile in profiles(era):
+        for request in example_requests(profile):
+            called = url(profile, request)
+            central = f"/{request.service}/{request.version}{request.path}".startswith(CENTRAL)
+            assert request.national is central, (profile.instance, request.key)
+            base = "/ndxp/" if central else f"/lgsp/{profile.instance}/"
+            assert called.startswith(base), (profile.instance, request.key, called)
+
+
+def test_a_central_bodys_operations_name_the_national_server() -> None:
+    """In the published contract (An Giang's), a central operation's example is a call to
+    NDXP: the operation names that server, its token from there; no other operation does."""
+    national = "http://127.0.0.1:8000/ndxp"
+    document = SERVICE_DOCUMENTS["vdxp.v1.json"]
+
+    servers = {
+        (method, path): [server["url"] for server in operation.get("servers", [])]
         for path, operations in document["paths"].items()
-        for method in operations
+        for method, operation in operations.items()
     }
 
-    for key in sorted(WITHOUT_EXAMPLES):
-        assert key in published, key
-        assert "example" not in _success(published[key]), key
+    assert servers == {key: [national] if key[1].startswith(CENTRAL) else [] for key in servers}
+    assert national_server("http://127.0.0.1:8000/lgsp/angiang") == national
+    assert national_server(national) == national
 
 
 @pytest.mark.parametrize(("name", "method", "path"), OPERATIONS)
@@ -96,6 +105,23 @@ def test_every_operation_has_an_example_of_each_part(name: str, method: str, pat
     if bodies:
         assert any("example" in body for body in bodies.values())
     assert "example" in _success(operation)
+
+
+@pytest.mark.parametrize(("name", "method", "path"), OPERATIONS)
+def test_each_query_parameter_an_example_sends_is_documented_with_it(
+    name: str, method: str, path: str
+) -> None:
+    """An integrator reads a call's query from its parameters' examples: every one the example
+    request sends (a central body's `organ_id`) is a documented query parameter showing it."""
+    operation = _operation(name, method, path)
+    request = published_examples()[f"{name.removesuffix('.json')}:{operation['operationId']}"]
+    documented = {
+        parameter["name"]: str(parameter.get("example"))
+        for parameter in operation["parameters"]
+        if parameter["in"] == "query"
+    }
+
+    assert {key: documented.get(key) for key in request.request.query} == request.request.query
 
 
 @pytest.mark.parametrize(("name", "method", "path"), OPERATIONS)

@@ -145,3 +145,27 @@ async def test_an_id_no_client_can_have_is_refused_alike_by_every_client_route(
     )
 
     assert (answer.status_code, answer.json()["code"]) == (422, "INVALID_REQUEST"), answer.text
+
+
+@pytest.mark.parametrize("is_admin", [False, True], ids=["tenant", "admin"])
+async def test_a_province_makes_no_client_bound_to_a_central_body(
+    client: httpx.AsyncClient, demo_token: str, is_admin: bool
+) -> None:
+    """VPCP (000.00.00.G22) is of no province: a province's client bound to it would be refused
+    on every call it made, so it is refused when made; the national instance makes it."""
+    vpcp = {"name": "VPCP desk", "rights": {"vdxp": "*"}, "organisation": "000.00.00.G22"}
+
+    refused = await client.post(
+        CLIENTS, json={**vpcp, "is_admin": is_admin}, headers=bearer(demo_token)
+    )
+    ndxp_token = await fetch_token(client, "/ndxp")
+    national = await client.post("/ndxp/admin/clients", json=vpcp, headers=bearer(ndxp_token))
+
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["code"] == "CENTRAL_AGENCY_AT_PROVINCE"
+    assert "--instance ndxp" in refused.json()["detail"]
+    listed = await client.get(CLIENTS, headers=bearer(demo_token))
+    assert "VPCP desk" not in listed.text
+    assert national.status_code == 201, national.text
+    assert national.json()["organisation"] == "000.00.00.G22"

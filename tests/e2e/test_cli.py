@@ -149,6 +149,22 @@ async def test_today_no_client_is_made_for_a_body_the_merger_closed(
         assert ("Use 000.00.01.H01." in said.err) is organ_id.startswith("000.00.01.")
 
 
+async def test_a_client_bound_to_a_central_body_is_made_at_the_national_instance_only(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LGSP_DATABASE_URL", database_url)
+    vpcp = ["--name", "VPCP desk", "--service", "vdxp", "--organisation", "000.00.00.G22"]
+
+    at_province = await run_cli(["clients", "create", "--instance", "kiengiang", *vpcp])
+    refused = capsys.readouterr()
+    at_ndxp = await run_cli(["clients", "create", "--instance", "ndxp", *vpcp])
+
+    assert (at_province, refused.out) == (2, "")
+    assert refused.err.startswith("lgsp: CENTRAL_AGENCY_AT_PROVINCE: 000.00.00.G22 ")
+    assert at_ndxp == 0
+    assert set(json.loads(capsys.readouterr().out)) == {"client_id", "client_secret"}
+
+
 CREATE_X = ["clients", "create", "--instance", "kiengiang", "--name", "x"]
 
 
