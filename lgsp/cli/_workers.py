@@ -28,12 +28,12 @@ def spread(sock: socket.socket, count: int) -> list[socket.socket]:
     without the option first, and fails on these)."""
     if count < 2 or not hasattr(socket, "SO_REUSEPORT"):
         return [sock] * count
-    address = sock.getsockname()
+    family, address = sock.family, sock.getsockname()
     sock.close()
     sockets: list[socket.socket] = []
     try:
         for _ in range(count):
-            sockets.append(_bound(sock.family, address))
+            sockets.append(_bound(family, address))
     except OSError:
         for bound in sockets:
             bound.close()
