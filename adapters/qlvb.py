@@ -598,7 +598,9 @@ _WHY_NOTHING: Mapping[str | None, str] = {
 (DOMAIN.md §3.6); the way out of each is the axis's (a replacement, a new document, waiting)."""
 
 
-def _illegal(_operation: str, answer: Mapping[str, Any]) -> TranslationError:
+def illegal_transition(_operation: str, answer: Mapping[str, Any]) -> TranslationError:
+    """The system's ILLEGAL_STATUS: what the delivery is in and what may follow (the national
+    axis refuses a central body's status so too)."""
     current = _status_code(answer.get("CurrentStatus"))
     allowed = _list(answer, "AllowedStatusCodes", items=str)
     for code in allowed:
@@ -712,7 +714,7 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
         "The province's document system has no access to the bus, so nothing can travel to or "
         "from another province."
     ),
-    (409, "ILLEGAL_STATUS"): _illegal,
+    (409, "ILLEGAL_STATUS"): illegal_transition,
     (403, "NOT_A_PARTY"): lambda operation, _a: NotAParty(
         _NOT_A_PARTY.get(operation, _NOT_A_PARTY[POST_STATUS])
     ),

@@ -38,6 +38,7 @@ from adapters._common import (
 from adapters._qlvb_contracts import (
     DocumentNotFound,
     EdxmlMessage,
+    IllegalStatusTransition,
     InvalidInboxQuery,
     NotAParty,
 )
@@ -67,7 +68,7 @@ from adapters.base import (
     SystemRequest,
     TranslationError,
 )
-from adapters.qlvb import InboxQuery, document_id_from_key, document_key
+from adapters.qlvb import InboxQuery, document_id_from_key, document_key, illegal_transition
 from formats.codes import CENTRAL_ORGAN_ID, ORGAN_ID
 from formats.edxml import STATUS_CODES, InvalidEdxml, read_claims, read_edxml, read_status
 
@@ -333,6 +334,7 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
         "others are configured with LGSP_CENTRAL_AGENCIES).",
         organ_ids=_organ_ids(a),
     ),
+    (409, "ILLEGAL_STATUS"): illegal_transition,  # a central body's, checked as a province's
     (403, "NOT_A_PARTY"): lambda _o, _a: NotAParty(
         "Only the document's sender and the recipients it was forwarded to report its status."
     ),
@@ -410,7 +412,9 @@ CONTRACTS: Mapping[str, OperationContract] = {
     SEND_CENTRAL_DOCUMENT: _submission(
         SubmittedDocument, *_CENTRAL, RecipientNotServed, DocumentIdConflict
     ),
-    SEND_CENTRAL_STATUS: _submission(SubmittedStatus, *_CENTRAL, DocumentNotFound, NotAParty),
+    SEND_CENTRAL_STATUS: _submission(
+        SubmittedStatus, *_CENTRAL, DocumentNotFound, NotAParty, IllegalStatusTransition
+    ),
     GET_CENTRAL_INBOX: OperationContract(
         CentralInbox, query=InboxQuery, errors=(InvalidInboxQuery, *_CENTRAL)
     ),

@@ -71,8 +71,11 @@ from kit.offload import off_loop_if_large
 from mocks.bus import ORIGIN_HEADER, BusUnavailable, Handover, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
+from mocks.directory.admin_units import Era
 from mocks.directory.agencies import acting_for, central_agencies
+from mocks.qlvb.lifecycle import IllegalStatusTransition
 from mocks.stateful import StoreContext, lifespan_state, stateful_app
+from mocks.vdxp.deliveries import refuse_illegal_report
 from mocks.vdxp.identity import (
     business_doc_id,
     business_reason,
@@ -99,6 +102,7 @@ from mocks.vdxp.sdk import (
     document_id_of,
     edxml_call,
     idempotency_key,
+    illegal_status,
     install_error_handlers,
     ok,
     outbox_key,
@@ -286,7 +290,8 @@ def create_app(
         context = _context(request)
         body = await read_body(request, XML, MAX_STATUS_BODY)
         idempotency = idempotency_key(request)
-        status = read_status(body).message
+        reading = read_status(body)
+        status = reading.message
         refuse_future_dated(
             status, now=context.now(), skew_seconds=context.config.clock_skew_seconds
         )
@@ -315,6 +320,8 @@ def create_app(
             )
             if entry is not None:
                 return _status_answer(document, entry), True
+            if reporter in central:  # the axis is its exchange: it checks what a province would
+                _refuse_illegal(document, statuses, reporter, code, acting, context.config.era)
             occurrence = Ledger.occurrences(statuses, reporter, code) + 1
             entry = await ledger.add_status(
                 document,
@@ -619,6 +626,25 @@ def _status_targets(
         "NOT_A_PARTY",
         "The reporting organisation is neither the sender nor a recipient the axis forwarded to.",
     )
+
+
+def _refuse_illegal(
+    document: LedgerDocument,
+    statuses: list[LedgerStatus],
+    reporter: str,
+    code: str,
+    acting: frozenset[str],
+    era: Era,
+) -> None:
+    """409 ILLEGAL_STATUS for a central body's status that may not follow its delivery's, as
+    the sender's province would refuse it (`mocks/vdxp/deliveries.py`)."""
+    try:
+        refuse_illegal_report(
+            document, statuses, frozenset({reporter, *acting}), code,
+            lambda status: acting_for(era, status.reporter, status.timestamp),
+        )  # fmt: skip
+    except IllegalStatusTransition as error:
+        raise illegal_status(error) from None
 
 
 def _replayed(first_sha256: str, digest: str, answer: dict[str, Any]) -> JSONResponse:

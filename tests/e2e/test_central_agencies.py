@@ -238,3 +238,33 @@ async def test_a_province_lists_vpcp_among_the_agencies_it_can_address(
     assert [(i["organ_name"], i["in_province"], i["province_code"]) for i in central] == [
         ("Văn phòng Chính phủ", False, None)
     ]
+
+
+async def test_vpcp_cannot_report_a_status_that_may_not_follow_its_deliverys_as_a_province(
+    client: httpx.AsyncClient, bus: BusState, demo_token: str
+) -> None:
+    vpcp = await central_token(client, bus, VPCP, "vpcp-transition")
+    _, sent, _ = await sent_to_vpcp(client, demo_token, vpcp, "18007")
+    document_id = sent["document_id"]
+
+    def report(name: str) -> Any:
+        data = status_as_sent(name, document_id, reporter=VPCP)
+        return client.post(f"{NDXP_CENTRAL}/statuses", content=data, headers={**vpcp, **XML})
+
+    too_soon = await report("status_acceptance_03.edxml")  # nothing arrived yet: 01 first
+    arrived = await report("status_inbox_01.edxml")
+    finished = await report("status_finish_06.edxml")  # 01 → 06 skips 03 and 05
+
+    assert too_soon.status_code == 409, too_soon.text
+    assert (too_soon.json()["current_status"], too_soon.json()["allowed_status_codes"]) == (
+        None,
+        ["01"],
+    )
+    assert arrived.status_code == 202, arrived.text
+    assert finished.status_code == 409, finished.text
+    assert finished.headers["content-type"].startswith("application/problem+json")
+    problem = finished.json()
+    assert problem["code"] == "ILLEGAL_STATUS_TRANSITION"  # the code a province's agency gets
+    assert (problem["current_status"], problem["allowed_status_codes"]) == ("01", ["02", "03"])
+    trail = await client.get(f"/ndxp/vdxp/v1/documents/{sent['id']}", headers=vpcp)
+    assert [s["status_code"] for s in trail.json()["statuses"]] == ["01"]  # nothing recorded
