@@ -37,16 +37,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from adapters._common import (
-    STRICT_HANDLING,
     XML_MEDIA_TYPES,
     Refusal,
     SdkAdapter,
     UnsupportedMediaType,
     accepts_xml,
+    answer_warnings,
+    answered_strictly,
     edxml_refusals,
     idempotency_refusals,
     media_type,
     prefers_strict,
+    read_as_preferred,
     require_xml,
     sdk_call,
     validation_errors,
@@ -97,7 +99,6 @@ from formats.dates import VIETNAM_TIME, now_in_vietnam
 from formats.edxml import (
     STATUS_CODES,
     InvalidEdxml,
-    Reading,
     read_edxml,
     read_status,
     render_edxml,
@@ -215,7 +216,7 @@ def _send_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> Sy
         body = render_edxml(document)
     elif sent in _XML:
         # Refused here, with the codec's rule, before any call.
-        document = _read(read_edxml, request).message
+        document = read_as_preferred(read_edxml, request).message
         body = request.body  # passed on as sent: the recipients get the sender's bytes
     else:
         raise _unsupported("the document as canonical JSON")
@@ -292,7 +293,7 @@ def _status_request(request: CanonicalRequest, now: Callable[[], datetime]) -> S
     document_id = document_id_from_key(request.path_params.get("id", ""))
     sent = media_type(request)
     if sent in _XML:
-        status = _read(read_status, request).message
+        status = read_as_preferred(read_status, request).message
         if status["response_for"]["document_id"] != document_id:
             raise InvalidStatusRequest(
                 "The status message's ResponseFor/DocumentId is not the document in the path.",
@@ -356,18 +357,6 @@ def _organisations_request(
 ) -> SystemRequest:
     """`/getAgenciesList`, the SDK's own call, without filters (the jar sends none)."""
     return sdk_call("/getAgenciesList", b"{}", _JSON)
-
-
-def _read(reader: Callable[..., Reading], request: CanonicalRequest) -> Reading:
-    """The body read leniently, or strictly (every nonconformity refused, with its rule) when
-    the client prefers `handling=strict`."""
-    strict = prefers_strict(request)
-    try:
-        return reader(request.body, strict=strict)
-    except InvalidEdxml as error:
-        if strict:
-            error.headers.update(STRICT_HANDLING)
-        raise
 
 
 def _unsupported(what: str) -> TranslationError:
@@ -458,19 +447,8 @@ def _deliveries(answer: Mapping[str, Any]) -> dict[str, Any]:
         "id": document_key(document_id),
         "document_id": document_id,
         "recipients": recipients,
-        "warnings": _warnings(answer),
+        "warnings": answer_warnings(answer, QlvbAnswerInvalid, "The document system"),
     }
-
-
-def _warnings(answer: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The system's `Warnings` (mock addition; absent: none), each `{rule, detail}`."""
-    found = []
-    for item in _list({"Warnings": answer.get("Warnings", [])}, "Warnings")[:50]:
-        rule, detail = _text(item, "Rule"), _text(item, "Detail")
-        if not re.fullmatch(r"[a-z_]{1,40}", rule):
-            raise QlvbAnswerInvalid("The document system answered a warning without a rule.")
-        found.append({"rule": rule, "detail": detail[:500]})
-    return found
 
 
 def _read_inbox(answer: Mapping[str, Any]) -> CanonicalResponse:
@@ -762,12 +740,7 @@ class QlvbAdapter(SdkAdapter[_Operation]):
             return CanonicalResponse(200, response.body, media_type="application/xml")
         if not (request.operation in _STRICT_OPERATIONS and prefers_strict(request)):
             return super().to_canonical(request, response)
-        try:
-            answer = super().to_canonical(request, response)
-        except TranslationError as error:
-            error.headers.update(STRICT_HANDLING)
-            raise
-        return replace(answer, headers={**answer.headers, **STRICT_HANDLING})
+        return answered_strictly(lambda: super(QlvbAdapter, self).to_canonical(request, response))
 
 
 _BYTES_OPERATIONS = frozenset({GET_DOCUMENT, GET_STATUS})

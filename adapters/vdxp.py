@@ -29,8 +29,12 @@ from adapters._common import (
     Refusal,
     SdkAdapter,
     UnsupportedMediaType,
+    answer_warnings,
+    answered_strictly,
     edxml_refusals,
     idempotency_refusals,
+    prefers_strict,
+    read_as_preferred,
     require_xml,
     sdk_call,
     validation_errors,
@@ -66,6 +70,7 @@ from adapters.base import (
     InvalidIdempotencyKey,
     OperationContract,
     SystemRequest,
+    SystemResponse,
     TranslationError,
 )
 from adapters.qlvb import InboxQuery, document_id_from_key, document_key, illegal_transition
@@ -97,13 +102,15 @@ class _Operation:
 def _document_request(request: CanonicalRequest) -> SystemRequest:
     """`/sendEdoc`: the document as the sender sent it (its XML-DSig covers the bytes)."""
     require_xml(request)
-    read_edxml(request.body)  # refused here if not edXML; a nonconformity travels, as on the axis
+    # Refused here if not edXML; a nonconformity travels, as on the axis, unless the client
+    # prefers `handling=strict`.
+    read_as_preferred(read_edxml, request)
     return sdk_call("/sendEdoc", request.body, "application/xml")
 
 
 def _status_request(request: CanonicalRequest) -> SystemRequest:
     require_xml(request)
-    read_status(request.body)
+    read_as_preferred(read_status, request)
     return sdk_call("/sendStatus", request.body, "application/xml")
 
 
@@ -195,6 +202,7 @@ def _read_status(answer: Mapping[str, Any]) -> CanonicalResponse:
         "document_id": document_id,
         **_status(answer),
         "duplicate": answer.get("Duplicate"),
+        "warnings": _warnings(answer),
     }
     return CanonicalResponse(202, _conforming(SubmittedStatus, status))
 
@@ -252,10 +260,16 @@ def _document(answer: Mapping[str, Any], *, with_duplicate: bool) -> dict[str, A
         "content_sha256": answer.get("ContentSha256"),
         "content_length": answer.get("ContentLength"),
         "destinations": [_destination(item) for item in _records(answer.get("Destinations"))],
+        "central_recipients": _organ_ids({"OrganIds": answer.get("Central", [])}),
     }
     if with_duplicate:
         found["duplicate"] = answer.get("Duplicate")
+        found["warnings"] = _warnings(answer)
     return found
+
+
+def _warnings(answer: Mapping[str, Any]) -> list[dict[str, str]]:
+    return answer_warnings(answer, VdxpAnswerInvalid, "The national axis")
 
 
 def _destination(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -374,6 +388,20 @@ class VdxpAdapter(SdkAdapter[_Operation]):
 
     def to_system(self, request: CanonicalRequest) -> SystemRequest:
         return self._operation(request).to_system(request)
+
+    def to_canonical(
+        self, request: CanonicalRequest, response: SystemResponse
+    ) -> CanonicalResponse:
+        """As every SDK endpoint's, but an honoured `handling=strict` is said so."""
+        if not (request.operation in _STRICT_OPERATIONS and prefers_strict(request)):
+            return super().to_canonical(request, response)
+        return answered_strictly(lambda: super(VdxpAdapter, self).to_canonical(request, response))
+
+
+_STRICT_OPERATIONS = frozenset(
+    {SUBMIT_DOCUMENT, SUBMIT_STATUS, SEND_CENTRAL_DOCUMENT, SEND_CENTRAL_STATUS}
+)
+"""The operations that take edXML, and so honour `Prefer: handling=strict`."""
 
 
 _SUBMIT_ERRORS: tuple[type[TranslationError], ...] = (

@@ -111,6 +111,7 @@ from mocks.vdxp.sdk import (
     refuse_future_dated,
     request_id,
     sha256,
+    warnings,
 )
 from mocks.vdxp.store import Ledger
 
@@ -280,7 +281,7 @@ def create_app(
                     await forward(key, route.instance, about)
             return _business_answer(recorded, message), not new_message
 
-        return await _recorded_once(context, key, body, record)
+        return await _recorded_once(context, key, body, record, warnings(reading))
 
     @app.post("/sendStatus", openapi_extra=XML_BODY)
     async def send_status(request: Request) -> JSONResponse:
@@ -349,7 +350,7 @@ def create_app(
                 await _hand_over(context, call, request_id(request))
             return _status_answer(document, entry), False
 
-        return await _recorded_once(context, idempotency, body, record)
+        return await _recorded_once(context, idempotency, body, record, warnings(reading))
 
     @app.post("/getEdocTrail", openapi_extra=body_doc("application/json", TrailRequest))
     async def get_edoc_trail(request: Request) -> JSONResponse:
@@ -470,11 +471,13 @@ async def _recorded_once(
     key: str | None,
     body: bytes,
     record: Callable[[Ledger, str], Awaitable[tuple[dict[str, Any], bool]]],
+    warned: list[dict[str, str]],
 ) -> JSONResponse:
     """`record` the message (given its SHA-256) in one transaction with its `Idempotency-Key`
     claimed: a key seen before answers as the first delivery did, and records nothing again.
 
-    `record` answers the message's fields and whether the message itself had come before.
+    `record` answers the message's fields and whether the message itself had come before;
+    `warned` is what in it departs from QCVN 102 (`Warnings`, the same for every delivery).
     """
     _require_bus(context)
     digest = sha256(body)
@@ -483,11 +486,11 @@ async def _recorded_once(
         if key is not None:
             claimed = await ledger.claim_key(key, digest, at=context.now())
             if claimed.answer is not None:
-                return _replayed(claimed.content_sha256, digest, claimed.answer)
+                return _replayed(claimed.content_sha256, digest, claimed.answer, warned)
         answer, duplicate = await record(ledger, digest)
         if claimed is not None:
             claimed.answer = answer
-    return ok(**answer, Duplicate=duplicate)
+    return ok(**answer, Duplicate=duplicate, Warnings=warned)
 
 
 def _check_origin(request: Request, province: str | None, organ_id: str) -> None:
@@ -647,22 +650,33 @@ def _refuse_illegal(
         raise illegal_status(error) from None
 
 
-def _replayed(first_sha256: str, digest: str, answer: dict[str, Any]) -> JSONResponse:
+def _replayed(
+    first_sha256: str, digest: str, answer: dict[str, Any], warned: list[dict[str, str]]
+) -> JSONResponse:
     if first_sha256 != digest:
         raise MockError(
             422, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key came before with another message."
         )
-    return ok(**answer, Duplicate=True)
+    return ok(**answer, Duplicate=True, Warnings=warned)
 
 
 def _document_answer(document: LedgerDocument) -> dict[str, Any]:
+    """A document's fields; `Central` (mock addition) lists the central bodies among its `To`,
+    which the axis delivered to itself (their national inbox), no province's `Destinations`."""
     return {
         "DocumentId": document.document_id,
         "From": document.sender,
         "ContentSha256": document.content_sha256,
         "ContentLength": document.content_length,
         "Destinations": _destinations(document.destinations),
+        "Central": _central(document.recipients),
     }
+
+
+def _central(recipients: list[str]) -> list[str]:
+    """The central bodies among `recipients`: a G code the axis serves no body under was
+    refused (UNKNOWN_CENTRAL_AGENCY), so every one recorded is one it delivered to."""
+    return [organ for organ in recipients if re.match(CENTRAL_ORGAN_ID, organ)]
 
 
 def _destinations(destinations: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -685,6 +699,7 @@ def _business_answer(document: LedgerDocument, message: LedgerBusiness) -> dict[
         "ContentLength": message.content_length,
         "BusinessType": message.business_type,
         "Destinations": _destinations(message.destinations),
+        "Central": _central(message.recipients),
     }
 
 

@@ -268,3 +268,33 @@ async def test_vpcp_cannot_report_a_status_that_may_not_follow_its_deliverys_as_
     assert (problem["current_status"], problem["allowed_status_codes"]) == ("01", ["02", "03"])
     trail = await client.get(f"/ndxp/vdxp/v1/documents/{sent['id']}", headers=vpcp)
     assert [s["status_code"] for s in trail.json()["statuses"]] == ["01"]  # nothing recorded
+    assert (trail.json()["destinations"], trail.json()["central_recipients"]) == ([], [VPCP])
+
+
+async def test_a_central_bodys_nonconforming_message_is_taken_with_warnings_or_refused_if_strict(
+    client: httpx.AsyncClient, bus: BusState, demo_token: str
+) -> None:
+    vpcp = await central_token(client, bus, VPCP, "vpcp-strict")
+    document = from_central("18008").replace(
+        b",18008/VPCP-TT\xc4\x90T</edXML:DocumentId>", b",18099/VPCP-TT\xc4\x90T</edXML:DocumentId>"
+    )  # a DocumentId that names another number than the header's
+    _, sent, _ = await sent_to_vpcp(client, demo_token, vpcp, "18009")
+    status = status_as_sent("status_inbox_01.edxml", sent["document_id"], reporter=VPCP)
+    status = re.sub(rb"<edXML:Timestamp>[^<]*", b"<edXML:Timestamp>20/09/2015 11:08:36", status)
+    strict = {**vpcp, **XML, "Prefer": "handling=strict"}
+
+    def post(path: str, data: bytes, headers: dict[str, str]) -> Any:
+        return client.post(f"{NDXP_CENTRAL}/{path}", content=data, headers=headers)
+
+    refused = [await post("documents", document, strict), await post("statuses", status, strict)]
+    taken = [await post("documents", document, {**vpcp, **XML}),
+             await post("statuses", status, {**vpcp, **XML})]  # fmt: skip
+
+    for answer, rule in zip(refused, ("document_id_mismatch", "bad_date"), strict=True):
+        assert answer.status_code == 422, answer.text
+        assert (answer.json()["code"], answer.json()["rule"]) == ("INVALID_EDXML", rule)
+        assert answer.headers["preference-applied"] == "handling=strict"
+    for answer, rule in zip(taken, ("document_id_mismatch", "bad_date"), strict=True):
+        assert answer.status_code == 202, answer.text
+        assert rule in [w["rule"] for w in answer.json()["warnings"]]
+        assert "preference-applied" not in answer.headers
