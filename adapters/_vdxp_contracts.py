@@ -131,11 +131,19 @@ class CentralInboxItem(_Shape):
     """A message in a central body's national inbox (DOMAIN.md §2.4's knobstick fields)."""
 
     id: int = Field(description="Its id in the inbox (the SDK's docId).")
-    document_id: str = Field(description="DocumentId of the document it is, or is about.")
+    document_id: str = Field(
+        description="Its DocumentId: a document's own, a business message's own (a replacement "
+        "under a number of its own has its own), a status's the document's it is about."
+    )
     sender: str = Field(pattern=ORGAN_ID, description="From/OrganId.")
     recipient: str = Field(pattern=ORGAN_ID)
     kind: Literal["edoc", "status"]
     business_type: int = Field(ge=0, le=3, description="A document's BussinessDocType.")
+    refers_to: str | None = Field(
+        description="Of a revocation, update or replacement (business_type 1, 2, 3): the id "
+        "of the document it is about (its DocumentId, as in the qlvb service), as a province's "
+        "inbox gives it; its own DocumentId is `document_id`. Null for a document, a status.",
+    )
     status_code: str | None = Field(description="A status message's StatusCode.")
     content_sha256: str
     content_length: int

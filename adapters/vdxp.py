@@ -182,11 +182,17 @@ def _inbox_item(entry: Mapping[str, Any]) -> dict[str, Any]:
         "recipient": entry.get("To"),
         "kind": entry.get("MessageType"),
         "business_type": entry.get("BusinessType"),
+        "refers_to": _refers_to(entry.get("RefersToDocumentId")),
         "status_code": entry.get("StatusCode"),
         "content_sha256": entry.get("ContentSha256"),
         "content_length": entry.get("ContentLength"),
         "received_at": entry.get("ReceivedTime"),
     }
+
+
+def _refers_to(document_id: Any) -> str | None:
+    """The id (as in the qlvb service) of the document a business message is about."""
+    return None if document_id is None else _key(document_id)
 
 
 def _read_document(answer: Mapping[str, Any]) -> CanonicalResponse:

@@ -210,11 +210,15 @@ def create_app(
                 "Every To agency is of the sender's own province: its endpoint delivers there.",
             )
 
-        async def to_central(ledger: Ledger, about: LedgerDocument, digest: str) -> None:
-            """The message into the national inbox of each central body among its `To`."""
+        async def to_central(
+            ledger: Ledger, about: LedgerDocument, digest: str, *, business: bool = False
+        ) -> None:
+            """The message into the national inbox of each central body among its `To`; a
+            `business` message about `about` keeps its own DocumentId."""
             await ledger.deliver_central(
                 about, where.central, kind="edoc", sender=sender, business_type=business_type,
                 content=body, content_sha256=digest, received_at=context.now(),
+                business_document_id=document_id if business else None,
             )  # fmt: skip
 
         business_type = business_type_of(document)
@@ -275,7 +279,7 @@ def create_app(
                 )
             )
             if new_message:
-                await to_central(ledger, recorded, digest)
+                await to_central(ledger, recorded, digest, business=True)
                 for route in routes:
                     key = outbox_key("business", about, route.instance, digest)
                     await forward(key, route.instance, about)
@@ -447,10 +451,15 @@ def create_app(
 
 def _inbox_entry(row: CentralDelivery, document_id: str) -> dict[str, Any]:
     """One message of a central body's inbox, as the SDK's knobstick lists it (DOMAIN.md §2.4:
-    id, from, to, messageType, contentSha256, contentLength) with the document it is about."""
+    id, from, to, messageType, contentSha256, contentLength): a document's or a status's
+    DocumentId is its document's; a revocation, update or replacement's its own (a replacement
+    under a number of its own is not the one it replaces), with `RefersToDocumentId` that of
+    the document it is about, as a province's inbox gives them."""
+    own = row.business_document_id
     return {
         "DocId": row.id,
-        "DocumentId": document_id,
+        "DocumentId": own or document_id,
+        "RefersToDocumentId": None if own is None else document_id,
         "From": row.sender,
         "To": row.recipient,
         "MessageType": row.kind,

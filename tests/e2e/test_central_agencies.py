@@ -298,3 +298,26 @@ async def test_a_central_bodys_nonconforming_message_is_taken_with_warnings_or_r
         assert answer.status_code == 202, answer.text
         assert rule in [w["rule"] for w in answer.json()["warnings"]]
         assert "preference-applied" not in answer.headers
+
+
+async def test_a_replacement_under_its_own_number_shows_it_in_vpcps_inbox_linked_to_the_replaced(
+    client: httpx.AsyncClient, bus: BusState, demo_token: str
+) -> None:
+    vpcp = await central_token(client, bus, VPCP, "vpcp-replacement")
+    _, first, _ = await sent_to_vpcp(client, demo_token, vpcp, "18010")
+    named = as_sent("edoc_replacement.edxml", "18011", recipient=VPCP).replace(
+        "000.00.00.G22,2014/01/30,7806/VPCP-TTĐT".encode(), first["document_id"].encode()
+    )  # its ReplacementInfo names the first
+
+    replacement = await client.post(DOCUMENTS, content=named, headers={**bearer(demo_token), **XML})
+
+    assert replacement.status_code == 202, replacement.text
+    inbox = await eventually(
+        lambda: client.get(f"{NDXP_CENTRAL}/inbox", params={"organ_id": VPCP}, headers=vpcp),
+        lambda r: any(i["business_type"] == 3 for i in r.json()["items"]),
+    )
+    (entry,) = [i for i in inbox.json()["items"] if i["business_type"] == 3]
+    assert entry["refers_to"] == first["id"]
+    assert entry["document_id"].endswith(",18011/VPCP-TTĐT")  # its own number, not 18010's
+    (document,) = [i for i in inbox.json()["items"] if i["document_id"] == first["document_id"]]
+    assert (document["business_type"], document["refers_to"]) == (0, None)
