@@ -602,7 +602,9 @@ def _unknown_organ(operation: str, answer: Mapping[str, Any]) -> TranslationErro
             "No agency has the reporting organ id.", organ_ids=_organ_ids(answer)
         )
     return UnknownRecipient(
-        "No agency of this province has the organ id.", organ_ids=_organ_ids(answer)
+        "No agency has the organ id: none of this province, nor of another province the bus "
+        "serves, nor a central body the national axis serves.",
+        organ_ids=_organ_ids(answer),
     )
 
 
