@@ -140,6 +140,12 @@ class InboxItem(_Shape):
 
     id: str = _ID
     document_id: str
+    organ_id: str = Field(
+        pattern=ORGAN_ID,
+        description="The recipient it was addressed to (To/OrganId), whose delivery it is: the "
+        "agency's own, or a closed body's the agency succeeds (its inbox lists what was sent to "
+        "its predecessors too).",
+    )
     from_: Organisation = Field(alias="from")
     subject: str
     received_at: datetime
@@ -323,6 +329,15 @@ class NoRecipientInProvince(TranslationError):
     code = "NO_RECIPIENT_IN_PROVINCE"
     status = 422
     title = "No recipient of the document is an agency of this province"
+
+
+class NotARecipientOfDocument(TranslationError):
+    """A revocation or update (BussinessDocType 1, 2) is for the recipients of the document it
+    is about (or the bodies of today succeeding them); `organ_ids` names the others."""
+
+    code = "NOT_A_RECIPIENT_OF_DOCUMENT"
+    status = 422
+    title = "A revocation or update names an organisation that did not receive its document"
 
 
 class UnknownReporter(TranslationError):

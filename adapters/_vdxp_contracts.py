@@ -186,6 +186,15 @@ class NotOfCallingProvince(TranslationError):
     title = "The sender or reporter is not an agency of the province the message came from"
 
 
+class DocumentIdOfAnotherAgency(TranslationError):
+    """A DocumentId names an agency the axis serves other than the message's sender: taken, it
+    would block that agency's own document (`organ_ids` names it)."""
+
+    code = "DOCUMENT_ID_OF_ANOTHER_AGENCY"
+    status = 403
+    title = "The DocumentId names another agency than the sender"
+
+
 class SenderNotServed(TranslationError):
     code = "SENDER_NOT_SERVED"
     status = 422

@@ -69,6 +69,7 @@ from adapters._qlvb_contracts import (
     InvalidStatusRequest,
     NoRecipientInProvince,
     NotAParty,
+    NotARecipientOfDocument,
     QlvbAnswerInvalid,
     RecipientInOtherProvince,
     ReporterInThisProvince,
@@ -462,6 +463,7 @@ def _read_inbox(answer: Mapping[str, Any]) -> CanonicalResponse:
             {
                 "id": document_key(document_id),
                 "document_id": document_id,
+                "organ_id": _text(item, "to"),
                 "from": _renamed(item.get("fromOrganization"), _ORGANISATION),
                 "subject": _text(item, "subject"),
                 "received_at": _text(item, "createdTime"),
@@ -681,6 +683,11 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
     (422, "NO_RECIPIENT_HERE"): lambda _o, a: NoRecipientInProvince(
         "No To agency of the document belongs to this province.", organ_ids=_organ_ids(a)
     ),
+    (422, "NOT_A_RECIPIENT_OF_DOCUMENT"): lambda _o, a: NotARecipientOfDocument(
+        "A revocation or update goes to the recipients of its document only (or the bodies of "
+        "today that succeed them); these received none.",
+        organ_ids=_organ_ids(a),
+    ),
     (422, "LOCAL_REPORTER"): lambda _o, a: ReporterInThisProvince(
         "The reporting agency is of this province; other provinces' statuses only arrive here.",
         organ_ids=_organ_ids(a),
@@ -836,6 +843,7 @@ CONTRACTS: Mapping[str, OperationContract] = {
             UnsupportedMediaType,
             SignatureInvalid,
             DocumentConflict,
+            NotARecipientOfDocument,
         ),
     ),
     GET_INBOX: OperationContract(
@@ -885,6 +893,7 @@ CONTRACTS: Mapping[str, OperationContract] = {
             AxisNotConnected,
             SignatureInvalid,
             DocumentConflict,
+            NotARecipientOfDocument,
         ),
     ),
     LIST_ORGANISATIONS: OperationContract(AgencyDirectory),

@@ -45,6 +45,7 @@ from adapters._qlvb_contracts import (
     IllegalStatusTransition,
     InvalidInboxQuery,
     NotAParty,
+    NotARecipientOfDocument,
 )
 from adapters._vdxp_contracts import (
     AxisCannotForward,
@@ -53,6 +54,7 @@ from adapters._vdxp_contracts import (
     CentralMessage,
     CentralMessageQuery,
     DocumentIdConflict,
+    DocumentIdOfAnotherAgency,
     NoRemoteRecipient,
     NotACentralAgency,
     NotOfCallingProvince,
@@ -355,8 +357,18 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
         organ_ids=_organ_ids(a),
     ),
     (409, "ILLEGAL_STATUS"): illegal_transition,  # a central body's, checked as a province's
+    (422, "NOT_A_RECIPIENT_OF_DOCUMENT"): lambda _o, a: NotARecipientOfDocument(
+        "A revocation or update goes to the recipients of its document only (or the bodies of "
+        "today that succeed them); these received none.",
+        organ_ids=_organ_ids(a),
+    ),
     (403, "NOT_A_PARTY"): lambda _o, _a: NotAParty(
         "Only the document's sender and the recipients it was forwarded to report its status."
+    ),
+    (403, "DOCUMENT_ID_OF_ANOTHER_AGENCY"): lambda _o, a: DocumentIdOfAnotherAgency(
+        "A document's DocumentId names its sender: one naming another agency the axis serves "
+        "would take the place of that agency's own document.",
+        organ_ids=_organ_ids(a),
     ),
     (403, "NOT_OF_CALLING_PROVINCE"): lambda _o, a: NotOfCallingProvince(
         "A province's LGSP submits only what its own agencies send or report.",
@@ -417,6 +429,7 @@ _SUBMIT_ERRORS: tuple[type[TranslationError], ...] = (
     UnsupportedMediaType,
     AxisCannotForward,
     NotOfCallingProvince,
+    DocumentIdOfAnotherAgency,
 )
 
 
@@ -440,11 +453,16 @@ CONTRACTS: Mapping[str, OperationContract] = {
         RecipientNotServed,
         NoRemoteRecipient,
         DocumentIdConflict,
+        NotARecipientOfDocument,
     ),
     SUBMIT_STATUS: _submission(SubmittedStatus, DocumentNotFound, NotAParty),
     GET_TRAIL: OperationContract(Trail, errors=(DocumentNotFound,)),
     SEND_CENTRAL_DOCUMENT: _submission(
-        SubmittedDocument, *_CENTRAL, RecipientNotServed, DocumentIdConflict
+        SubmittedDocument,
+        *_CENTRAL,
+        RecipientNotServed,
+        DocumentIdConflict,
+        NotARecipientOfDocument,
     ),
     SEND_CENTRAL_STATUS: _submission(
         SubmittedStatus, *_CENTRAL, DocumentNotFound, NotAParty, IllegalStatusTransition

@@ -395,6 +395,7 @@ def knobstick(item: Mapping[str, Any], *, messagetype: str) -> dict[str, Any]:
         sender = item.get("from") or {}
         code = item.get("status")
         reported = {"docId": item["id"], "from": sender.get("organ_id"),
+                    "to": item.get("organ_id"),  # addressed: a predecessor's, to a successor
                     "status": "initial" if code is None else "done",
                     "status_desc": "" if code is None else STATUS_NAMES.get(code, code),
                     "subject": item.get("subject"), "statusCode": code,

@@ -176,46 +176,68 @@ def authorise_body(
     agencies: Container[str],
 ) -> None:
     """For an operation whose organisation is in the body (`body.organ_id`): a bound tenant's
-    body must name its own (a document it sends, a status report, a recall), and a DocumentId
-    it declares may name no other of the bus's `agencies`. `authorise_caller` ran first, so an
-    unbound tenant has been refused already, unless an admin."""
+    body must name its own (a document it sends, a status report, a recall); and a DocumentId
+    the body declares may name no agency of the bus's `agencies`, nor a central body (a G
+    code), but its sender: the tenant's organisation, or for an admin bound to none the sender
+    its body names (an admin acts for every agency of its instance, but as one at a time: taken
+    by another, a DocumentId blocks its agency's own document). `authorise_caller` ran first,
+    so an unbound tenant has been refused already, unless an admin."""
     where, _, name = (operation.organisation or "").partition(".")
     organisation = caller.grant.organisation
-    if where != "body" or caller.is_bus_client or organisation is None:
+    if where != "body" or caller.is_bus_client:
         return
-    named, document_id = _claims_in_body(body, content_type, name)
-    if named != organisation:
+    claims = _claims_in_body(body, content_type, name)
+    if claims is None:
+        return  # the operation's reader refuses it (422), as it would an admin's
+    named, document_id = claims
+    if organisation is not None and named != organisation:
         raise OrganisationMismatch(
             f"Client {caller.client_id} acts for {organisation}; the body does not name it."
         )
+    sender = organisation or named
     claimed = None if document_id is None else document_id_organ(document_id)
-    if claimed is not None and claimed != organisation and claimed in agencies:
+    if sender is None or claimed is None or claimed == sender:
+        return  # a body naming no sender is the reader's to refuse
+    if claimed in agencies or _CENTRAL_ORGAN_ID.match(claimed):
         raise OrganisationMismatch(
-            f"Client {caller.client_id} acts for {organisation}; the DocumentId names "
-            f"{claimed}. A document is known by its DocumentId ({{From/OrganId}},{{date}},"
-            "{number}/{notation}, QCVN 102), so one naming another agency of the bus would "
-            "take the place of that agency's own document."
+            f"Client {caller.client_id} sends as {sender}; the DocumentId names {claimed}. A "
+            "document is known by its DocumentId ({From/OrganId},{date},{number}/{notation}, "
+            "QCVN 102), so one naming another agency of the bus, or a central body, would take "
+            "the place of that agency's own document."
         )
+
+
+_READ_AS_THE_READERS_DO = frozenset({"application/json", "application/xml", "text/xml"})
+"""Media types whose bodies the operations' readers parse as `_claims_in_body` does (json.loads,
+the edXML codec): a body unreadable here is unreadable there, and refused there as malformed."""
 
 
 def _claims_in_body(
     body: bytes, content_type: str | None, name: str
-) -> tuple[str | None, str | None]:
+) -> tuple[str | None, str | None] | None:
     """The JSON member `name` (dotted: a nested one, `from.organ_id`), or an edXML document's
     sender or status message's reporter (From/OrganId): what the qlvb adapter reads them from;
     and the DocumentId the body declares (`document_id`, MessageHeader/DocumentId). The codec
     only notes a DocumentId that names another agency than the sender, as the real axis takes
     the SDK's samples, whose DocumentId names VPCP (FIDELITY §2); but a bound tenant may not
     claim the DocumentId of an agency the bus serves: it would pre-empt that agency's next
-    document (security review 2026-12). None for what the body does not name."""
+    document (security review 2026-12). None for what the body does not name.
+
+    None for a body labelled JSON or XML that is not (or JSON that is no object): the reader
+    of the operation refuses it as malformed (422), which says more than "the body does not
+    name" the caller's organisation (a 403 a bound tenant got for a typo). Under another label
+    an unreadable body names no one: the check stands."""
     media = (content_type or "").partition(";")[0].strip().lower()
+    unreadable = None if media in _READ_AS_THE_READERS_DO else (None, None)
     try:
         if media in ("application/xml", "text/xml"):
             return read_claims(body)
         value: object = json.loads(body)
     except (ValueError, RecursionError, InvalidEdxml):
-        return None, None
-    document_id = value.get("document_id") if isinstance(value, dict) else None
+        return unreadable
+    if not isinstance(value, dict):
+        return unreadable
+    document_id = value.get("document_id")
     for member in name.split("."):
         value = value.get(member) if isinstance(value, dict) else None
     return (

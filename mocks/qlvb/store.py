@@ -8,7 +8,8 @@ Concurrency is the database's job, not the app's:
   recipients read of it, `mocks/vdxp/identity.py`) is a resend; a revocation, update or
   replacement (BussinessDocType 1/2/3) is a business message of its own, inserted the same way
   under its own key; another document is a DocumentConflict. A replacement under a number of
-  its own is a business message about the document its ReplacementInfo names, when here;
+  its own is a business message about the document its ReplacementInfo names, when here. A
+  revocation or update goes to the document's recipients here only (`refuse_beyond_recipients`);
 - a status report reads the document's deliveries `FOR UPDATE` (a row lock on PostgreSQL;
   on SQLite the app's `BEGIN IMMEDIATE` already holds off every other writer), so two reports
   on one delivery run one after the other and the second is checked against the first's
@@ -55,6 +56,7 @@ from mocks.vdxp.identity import (
     business_reason,
     content_fingerprint,
     first_replaced,
+    refuse_beyond_recipients,
     replaced_document_ids,
 )
 from mocks.vdxp.sdk import MockError, business_type_of, document_id_of
@@ -295,7 +297,13 @@ class DocumentStore(InstanceStore):
         return Sent(document, deliveries, duplicate=False)
 
     async def _send_business(self, existing: Document, new: NewDocument, *, at: datetime) -> Sent:
-        """Deliver business message `new` about `existing`, or find it sent already."""
+        """Deliver business message `new` about `existing`, or find it sent already; a
+        revocation or update naming an organisation that received no copy of `existing` here
+        is refused (422 NOT_A_RECIPIENT_OF_DOCUMENT)."""
+        delivered = await self.deliveries(existing)
+        refuse_beyond_recipients(
+            new.business_type, new.recipients, [delivery.recipient for delivery in delivered]
+        )
         # The same DocId in every province it reaches, and on the axis's ledger (its id in the
         # bus's API too); sent again retyped or re-signed, it is the same message.
         doc_id = business_doc_id(existing.document_id, new.fingerprint, new.business_reason)

@@ -13,7 +13,9 @@ the VDXP SDK's fields `{status: OK|FAIL, ErrorCode, ErrorDesc}`:
   after the document on each province's line, once: known by what its recipients read
   (`mocks/vdxp/identity.py`, as the provinces know it), so sent again retyped or re-signed it
   is not relayed again. A replacement under a DocumentId of its own is a message about the
-  ledger document its ReplacementInfo names, when its sender sent that one;
+  ledger document its ReplacementInfo names, when its sender sent that one. A revocation or
+  update goes to the document's recipients only (or the bodies of today succeeding them): 422
+  NOT_A_RECIPIENT_OF_DOCUMENT names the others;
 - `/sendStatus` (application/xml): a status message, on to the sender's province (a recall
   by the sender, on to every province the document went to);
 - `/getEdocTrail` (application/json `{documentId}`): the ledger's trail of one document;
@@ -37,10 +39,13 @@ true` and handing nothing new over. A province submits only for its own agencies
 bus says where the message came from (`X-LGSP-Origin`, learnt from the forwarding LGSP's
 credentials), the sender of a document and the reporter of a status
 must be agencies of that province (403 NOT_OF_CALLING_PROVINCE, issue 15), and so must the
-agency a document's DocumentId names when it is a province's (one naming VPCP, as the SDK's
-samples do, FIDELITY-2026 §2, or no agency of a province served, is only noted). Errors: 422
+agency a document's DocumentId names when it is a province's, and a province's DocumentId
+names no central body (VPCP's, as the SDK's samples do, FIDELITY-2026 §2, is VPCP's own to
+send); nor, whatever the origin, another agency than the sender that the axis serves (403
+DOCUMENT_ID_OF_ANOTHER_AGENCY); one naming no agency of a province served is only noted.
+Errors: 422
 INVALID_EDXML (with `Rule`), UNKNOWN_SENDER, UNKNOWN_RECIPIENT, UNKNOWN_CENTRAL_AGENCY,
-NO_REMOTE_RECIPIENT,
+NO_REMOTE_RECIPIENT, NOT_A_RECIPIENT_OF_DOCUMENT,
 IDEMPOTENCY_KEY_REUSED, INVALID_REQUEST; 400 INVALID_IDEMPOTENCY_KEY; 403 NOT_A_PARTY; 404
 DOCUMENT_NOT_FOUND; 409 DOCUMENT_CONFLICT (a DocumentId seen with other content that is no
 change by its sender); 413 TOO_LARGE; 415 UNSUPPORTED_MEDIA_TYPE; 502/504 BUS_UNAVAILABLE (the
@@ -81,6 +86,7 @@ from mocks.vdxp.identity import (
     business_reason,
     content_fingerprint,
     first_replaced,
+    refuse_beyond_recipients,
     replaced_document_ids,
 )
 from mocks.vdxp.models import (
@@ -191,7 +197,7 @@ def create_app(
         central = central_agencies(context.config.central_agencies)
         sender_province, sender_instance = _place_of_sender(context.config, central, sender)
         _check_origin(request, sender_instance, sender)
-        _check_claimed_id(request, context.config.provinces, document_id)
+        _check_claimed_id(request, context.config, central, document_id, sender)
         recipients = list(dict.fromkeys(organ["organ_id"] for organ in document["to"]))
         where = destinations(context.config.provinces, sender_province, recipients, central)
         routes = where.provinces
@@ -266,6 +272,7 @@ def create_app(
                         "to a document is its sender's message with BussinessDocType 1, 2 or 3.",
                     )
             about = recorded.document_id
+            refuse_beyond_recipients(business_type, recipients, recorded.recipients)
             message, new_message = await ledger.add_business(
                 LedgerBusiness(
                     document_pk=recorded.id,
@@ -515,16 +522,33 @@ def _check_origin(request: Request, province: str | None, organ_id: str) -> None
         )
 
 
-def _check_claimed_id(request: Request, provinces: Mapping[str, str], document_id: str) -> None:
-    """Refuse a message whose DocumentId names an agency of a province other than the one it
-    came from: a document is known by its DocumentId, so taken it would block that agency's
-    own document at the ledger (409). The province's LGSP refuses this of its own clients, but
-    it may be a real one (a `url`). A DocumentId naming VPCP, as the SDK's samples do
-    (FIDELITY-2026 §2), or another agency of no province served, is only noted by the codec."""
+def _check_claimed_id(
+    request: Request,
+    config: SystemConfig,
+    central: Mapping[str, str],
+    document_id: str,
+    sender: str,
+) -> None:
+    """Refuse a message whose DocumentId names an agency the axis serves other than its
+    sender: a document is known by its DocumentId, so taken it would block that agency's own
+    document at the ledger (409). The province's LGSP refuses this of its own clients, but it
+    may be a real one (a `url`). An agency of another province than the message came from, or
+    a central body (a G code, VPCP's or any other: of the axis's own instance, served or not
+    yet) named from a province, is 403 NOT_OF_CALLING_PROVINCE; another agency of the same
+    place, 403 DOCUMENT_ID_OF_ANOTHER_AGENCY. So a DocumentId of an agency served is only ever
+    its own, and the ledger's key by DocumentId is one by (sender, DocumentId). One naming an
+    agency of no province served is only noted by the codec. The SDK's samples name VPCP
+    (FIDELITY-2026 §2): VPCP's own messages; one replayed by another takes an id of its own."""
     origin = request.headers.get(ORIGIN_HEADER)
     claimed = document_id_organ(document_id)
-    place = instance_of(provinces, claimed)
-    if origin is not None and place is not None and place[1] != origin:
+    if claimed in central or re.match(CENTRAL_ORGAN_ID, claimed):
+        home: str | None = config.instance
+    else:
+        place = instance_of(config.provinces, claimed)
+        home = None if place is None else place[1]
+    if home is None or claimed == sender:
+        return
+    if origin is not None and home != origin:
         raise MockError(
             403,
             "NOT_OF_CALLING_PROVINCE",
@@ -532,6 +556,13 @@ def _check_claimed_id(request: Request, provinces: Mapping[str, str], document_i
             "from: it would take the place of that agency's own document.",
             OrganIds=[claimed],
         )
+    raise MockError(
+        403,
+        "DOCUMENT_ID_OF_ANOTHER_AGENCY",
+        f"The DocumentId names {claimed}, not the sender {sender}: it would take the place of "
+        "that agency's own document.",
+        OrganIds=[claimed],
+    )
 
 
 def _require_bus(context: StoreContext[Ledger]) -> None:

@@ -14,16 +14,21 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 
-from mocks.vdxp.sdk import business_type_of
+from mocks.directory.agencies import PREDECESSORS
+from mocks.vdxp.sdk import MockError, business_type_of
 
 DOC_ID_NAMESPACE = uuid.UUID("5b0c1c1e-6f1d-4a52-9a47-0d6c1b0e4a10")
 """Of the uuid5 DocIds: a resend computes the same id, and seeding twice gives the same ids."""
 
 REPLACEMENT = 3
 """BussinessDocType of a replacement: it names what it replaces in ReplacementInfoList."""
+TO_THE_DOCUMENTS_RECIPIENTS = frozenset({1, 2})
+"""BussinessDocTypes of a message for the document's own recipients: a revocation (1) or an
+update (2) is about what they received. A replacement (3) is a document of its own, whose
+recipients its sender chooses."""
 
 
 class Relayed(Protocol):
@@ -88,3 +93,36 @@ async def first_replaced(
         if found is not None and found.sender == sender:
             return found
     return None
+
+
+def beyond_recipients(
+    business_type: int, to: Iterable[str], original: Collection[str]
+) -> list[str]:
+    """The `To` organ ids of a revocation or update that received none of the document it is
+    about (`original`: its recipients, as the system checking keeps them), in order; none for
+    another message. The body of today that succeeds a recipient the 2025 merger closed
+    (`PREDECESSORS`) is one: a message sent since must address it."""
+    if business_type not in TO_THE_DOCUMENTS_RECIPIENTS:
+        return []
+    return [
+        organ
+        for organ in dict.fromkeys(to)
+        if organ not in original and not PREDECESSORS.get(organ, frozenset()) & set(original)
+    ]
+
+
+def refuse_beyond_recipients(
+    business_type: int, to: Iterable[str], original: Collection[str]
+) -> None:
+    """422 NOT_A_RECIPIENT_OF_DOCUMENT for a revocation or update naming an organisation that
+    was no recipient of its document (`beyond_recipients`): relayed, it would tell a body of a
+    document it never had, and the axis and the provinces' systems would carry it on."""
+    outside = beyond_recipients(business_type, to, original)
+    if outside:
+        raise MockError(
+            422,
+            "NOT_A_RECIPIENT_OF_DOCUMENT",
+            f"{', '.join(outside)}: no recipient of the document this revocation or update is "
+            "about; such a message goes to that document's recipients only.",
+            OrganIds=outside,
+        )

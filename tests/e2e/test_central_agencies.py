@@ -14,7 +14,15 @@ import pytest
 from lgsp.auth.clients import register_client
 from lgsp.auth.repository import ClientRepository
 from lgsp.state import BusState
-from tests.e2e.test_sdk_documents import DOCUMENTS, STP, XML, as_sent, sample, status_as_sent
+from tests.e2e.test_sdk_documents import (
+    DOCUMENTS,
+    SDK_DOCUMENT_ID,
+    STP,
+    XML,
+    as_sent,
+    sample,
+    status_as_sent,
+)
 from tests.fixtures.bus import KG, bearer, fetch_token
 from tests.fixtures.waiting import eventually
 
@@ -68,10 +76,7 @@ def from_central(number: str, *, sender: str = VPCP, recipient: str = STP) -> by
     text = re.sub(r"(<edXML:From>\s*<edXML:OrganId>)[^<]*", rf"\g<1>{sender}", text)
     text = re.sub(r"(<edXML:To>\s*<edXML:OrganId>)[^<]*", rf"\g<1>{recipient}", text)
     text = re.sub(r"(<edXML:CodeNumber>)[^<]*", rf"\g<1>{number}", text)
-    text = text.replace(
-        ",7816/VPCP-TTĐT</edXML:DocumentId>", f",{number}/VPCP-TTĐT</edXML:DocumentId>"
-    )
-    return text.encode("utf-8")
+    return text.replace(SDK_DOCUMENT_ID, f"{sender},2015/09/30,{number}/VPCP-TTĐT").encode()
 
 
 async def test_a_province_document_to_vpcp_reaches_its_national_inbox_and_its_status_comes_back(

@@ -554,7 +554,8 @@ async def test_the_successor_s_inbox_lists_what_was_addressed_to_the_closed_body
     stranger = await client.get(inbox, params={"organ_id": "000.00.02.H01"}, headers=bearer(token))
 
     assert successor.status_code == 200, successor.text
-    assert key in [item["id"] for item in successor.json()["items"]]
+    (item,) = [item for item in successor.json()["items"] if item["id"] == key]
+    assert item["organ_id"] == "000.00.03.H33"  # the code it was addressed to, not its own
     assert stranger.status_code == 200, stranger.text
     assert key not in [item["id"] for item in stranger.json()["items"]]
 

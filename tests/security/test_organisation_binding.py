@@ -171,6 +171,7 @@ async def test_a_bound_client_reports_statuses_only_as_its_agency(
 
 CO_RECIPIENT = {"organ_id": "000.00.02.H33", "organ_name": "Sở Xây dựng tỉnh Kiên Giang"}
 LOCAL_RECIPIENT = {"organ_id": "000.00.03.H33", "organ_name": "Sở Tài chính tỉnh Kiên Giang"}
+NO_AGENCY = "000.00.01.H99"  # of no province
 
 
 @pytest.mark.parametrize(
@@ -344,7 +345,9 @@ async def test_a_bound_client_cannot_claim_another_agencys_document_id(
     """Security review 2026-12: DocumentIds are predictable and a document is known by its
     own, so a tenant sending as itself under another agency's next DocumentId took that
     document's place (409 for the genuine one here, a dead letter at the axis elsewhere).
-    One naming no agency of the bus, as the SDK's samples do, stays a mere warning (FIDELITY §2)."""
+    One naming a central body (the SDK's samples' VPCP) is refused too: VPCP's own document
+    under it crosses the axis to the province; one naming no agency of the bus at all stays a
+    mere warning (FIDELITY §2)."""
     victim, mine = "000.00.01.H33", "000.00.03.H33"
     headers = await tenant(client, settings, organisation=mine)
     genuine = canonical_document("907201", [LOCAL_RECIPIENT], sender=victim, notation="STP-VP",
@@ -363,20 +366,60 @@ async def test_a_bound_client_cannot_claim_another_agencys_document_id(
         url, json={**forgery, "document_id": "000.00.01.H58,2025/06/02,888/STP-VP"},
         headers=headers,
     )  # fmt: skip
-    sdk_like = await client.post(  # the SDK sample's, of VPCP, which the bus does not serve
+    sdk_like = await client.post(  # the SDK sample's, of VPCP, a central body
         url, json={**forgery, "document_id": "000.00.00.G22,2015/09/30,907202/VPCP-TTĐT"},
+        headers=headers,
+    )  # fmt: skip
+    no_agency = await client.post(  # an organ id no agency of the bus has
+        url, json={**forgery, "document_id": f"{NO_AGENCY},2015/09/30,907202/STC"},
         headers=headers,
     )  # fmt: skip
     real = await client.post(url, json=genuine, headers=await tenant(
         client, settings, organisation=victim))  # fmt: skip
 
-    for refused in (as_json, as_xml, elsewhere):
+    for refused in (as_json, as_xml, elsewhere, sdk_like):
         assert refused.status_code == 403, refused.text
         assert refused.json()["code"] == "ORGANISATION_MISMATCH"
-    assert sdk_like.status_code == 202, sdk_like.text
-    assert [w["rule"] for w in sdk_like.json()["warnings"]] == ["document_id_mismatch"]
+    assert no_agency.status_code == 202, no_agency.text
+    assert [w["rule"] for w in no_agency.json()["warnings"]] == ["document_id_mismatch"]
     assert real.status_code == 202, real.text
     assert (real.json()["document_id"], real.json()["duplicate"]) == (claimed, False)
+
+
+@pytest.mark.parametrize("xml", [pytest.param(False, id="json"), pytest.param(True, id="edxml")])
+async def test_an_unbound_admin_cannot_preempt_another_agencys_document_id(
+    client: httpx.AsyncClient, demo_token: str, xml: bool
+) -> None:
+    """An admin bound to no organisation sends as any agency of its instance, but as one at a
+    time: sending as one under the next DocumentId of another (here, of another province, or
+    VPCP's) took that document's place, and the genuine one was a 409 (code review 2026-12)."""
+    victim, mine = "000.00.01.H33", "000.00.03.H33"
+    number = "907211" if xml else "907221"
+    claims = [f"{victim},2025/06/02,{number}/STP-VP", f"000.00.01.H58,2025/06/02,{number}/STP",
+              f"000.00.00.G22,2015/09/30,{number}/VPCP-TTĐT"]  # fmt: skip
+    url, admin = f"{KG}/qlvb/v1/documents", bearer(demo_token)
+
+    async def send(document: dict[str, object]) -> httpx.Response:
+        if not xml:
+            return await client.post(url, json=document, headers=admin)
+        headers = {**admin, "Content-Type": "application/xml"}
+        return await client.post(url, content=render_edxml(document), headers=headers)
+
+    attempts = [
+        await send({**canonical_document(str(int(number) + 1), [CO_RECIPIENT], sender=mine,
+                                         notation="STC", sender_name="Sở Tài chính",
+                                         subject="chiếm chỗ"), "document_id": claimed})
+        for claimed in claims
+    ]  # fmt: skip
+    genuine = await send(canonical_document(number, [LOCAL_RECIPIENT], sender=victim,
+                                            notation="STP-VP", subject="Văn bản thật"))  # fmt: skip
+
+    for refused in attempts:
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == "ORGANISATION_MISMATCH"
+        assert "the DocumentId names" in refused.json()["detail"]
+    assert genuine.status_code == 202, genuine.text
+    assert (genuine.json()["document_id"], genuine.json()["duplicate"]) == (claims[0], False)
 
 
 async def test_a_bound_clients_edxml_with_a_malformed_document_id_is_refused_as_edxml(
@@ -401,3 +444,30 @@ async def test_a_bound_clients_edxml_with_a_malformed_document_id_is_refused_as_
     assert answer.status_code == 422, answer.text
     assert answer.json()["code"] == "INVALID_EDXML"
     assert "bad_document_id" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("content", "media"),
+    [(b"{bad", "application/json"), (b"[1, 2]", "application/json"), (b"<bad", "application/xml")],
+)
+async def test_a_bound_clients_malformed_body_is_refused_as_malformed_not_as_another_agencys(
+    client: httpx.AsyncClient, settings: Settings, demo_token: str, content: bytes, media: str
+) -> None:
+    """A persona review: a vendor's typo got 403 ORGANISATION_MISMATCH ("the body does not
+    name" its agency) where an admin got the operation's 422; the reader refuses it for both.
+    Under a label no reader takes, a body naming no one is still refused as naming no one."""
+    headers = await tenant(client, settings, organisation="000.00.01.H33")
+    url = f"{KG}/qlvb/v1/documents"
+
+    bound = await client.post(url, content=content, headers={**headers, "Content-Type": media})
+    admin = await client.post(
+        url, content=content, headers={**bearer(demo_token), "Content-Type": media}
+    )
+    unlabelled = await client.post(
+        url, content=content, headers={**headers, "Content-Type": "text/plain"}
+    )
+
+    assert bound.status_code == admin.status_code == 422, bound.text
+    assert bound.json()["code"] == admin.json()["code"] == "INVALID_EDXML"
+    assert bound.json()["rule"] == admin.json()["rule"]
+    assert (unlabelled.status_code, unlabelled.json()["code"]) == (403, "ORGANISATION_MISMATCH")

@@ -26,6 +26,7 @@ from adapters.qlvb import (
     InvalidStatusRequest,
     NoRecipientInProvince,
     NotAParty,
+    NotARecipientOfDocument,
     QlvbAdapter,
     QlvbAnswerInvalid,
     RecipientInOtherProvince,
@@ -266,25 +267,26 @@ def test_an_inbox_parameter_the_operation_does_not_take_is_ignored(adapter: Qlvb
     assert json.loads(sent.body) == {"organId": STC, "messagetype": "edoc", "page": 1, "size": 20}
 
 
-def test_inbox_items_are_translated_to_canonical_keys(adapter: QlvbAdapter) -> None:
+def inbox_knobstick(**changes: object) -> dict[str, object]:
+    """A document in the system's inbox, as its knobstick lists it; `to` the organ id it was
+    addressed to (a closed body's, in its successor's inbox)."""
     organisation = dict.fromkeys(
         ["OrganId", "OrganizationInCharge", "OrganName", "OrganAdd", "Email", "Telephone",
          "Fax", "Website"], None)  # fmt: skip
-    response = answer(
-        total=41,
-        page=2,
-        size=20,
-        data=[
-            {
-                "id": "uuid",
-                "documentId": DOCUMENT_ID,
-                "subject": "V/v trao đổi",
-                "fromOrganization": {**organisation, "OrganId": STP, "OrganName": "Sở Tư pháp"},
-                "createdTime": "2025-06-02T09:30:00+07:00",
-                "statusCode": "03",
-            }
-        ],
-    )
+    return {
+        "id": "uuid",
+        "documentId": DOCUMENT_ID,
+        "to": STC,
+        "subject": "V/v trao đổi",
+        "fromOrganization": {**organisation, "OrganId": STP, "OrganName": "Sở Tư pháp"},
+        "createdTime": "2025-06-02T09:30:00+07:00",
+        "statusCode": "03",
+        **changes,
+    }
+
+
+def test_inbox_items_are_translated_to_canonical_keys(adapter: QlvbAdapter) -> None:
+    response = answer(total=41, page=2, size=20, data=[inbox_knobstick()])
 
     result = adapter.to_canonical(call("get_inbox"), response)
 
@@ -293,6 +295,7 @@ def test_inbox_items_are_translated_to_canonical_keys(adapter: QlvbAdapter) -> N
         {
             "id": KEY,
             "document_id": DOCUMENT_ID,
+            "organ_id": STC,  # the recipient it was addressed to
             "from": {
                 "organ_id": STP,
                 "organization_in_charge": None,
@@ -310,6 +313,19 @@ def test_inbox_items_are_translated_to_canonical_keys(adapter: QlvbAdapter) -> N
         }
     ]
     assert (result.content["page"], result.content["size"], result.content["total"]) == (2, 20, 41)
+
+
+@pytest.mark.parametrize("to", [pytest.param(None, id="missing"), pytest.param(7, id="no-text")])
+def test_an_inbox_item_that_names_no_addressee_is_no_answer(
+    adapter: QlvbAdapter, to: object
+) -> None:
+    """Its `to` is the recipient it was addressed to, which the canonical item must say (a
+    successor's inbox lists its predecessors' documents under their codes)."""
+    stick = {key: value for key, value in inbox_knobstick(to=to).items() if value is not None}
+    response = answer(total=1, page=1, size=20, data=[stick])
+
+    with pytest.raises(QlvbAnswerInvalid):
+        adapter.to_canonical(call("get_inbox"), response)
 
 
 # --- get_document -----------------------------------------------------------------------------
@@ -686,6 +702,8 @@ REFUSALS: list[SdkRefusal] = [
      {"organ_ids": [STC]}),
     (422, {"ErrorCode": "LOCAL_REPORTER", "OrganIds": [STC]}, ReporterInThisProvince,
      {"organ_ids": [STC]}),
+    (422, {"ErrorCode": "NOT_A_RECIPIENT_OF_DOCUMENT", "OrganIds": [SXD, SECRET]},
+     NotARecipientOfDocument, {"organ_ids": [SXD]}),
     (503, {"ErrorCode": "NOT_CONNECTED"}, AxisNotConnected, {}),
 ]  # fmt: skip
 

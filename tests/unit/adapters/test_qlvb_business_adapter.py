@@ -14,7 +14,7 @@ from adapters.dialects import vdxpsdk as sdk
 from adapters.qlvb import CONTRACTS, QlvbAdapter, document_key
 from tests.unit.adapters.calls import refused
 from tests.unit.adapters.calls import sdk_answer as answer
-from tests.unit.adapters.test_qlvb_adapter import DOCUMENT_ID, KEY, STP, call, fx_adapter
+from tests.unit.adapters.test_qlvb_adapter import DOCUMENT_ID, KEY, STC, STP, call, fx_adapter
 
 __all__ = ["fx_adapter"]  # the fixture `adapter`, used by name
 
@@ -30,6 +30,7 @@ def knobstick(**changes: Any) -> dict[str, Any]:
     return {
         "id": "uuid-of-the-document",
         "documentId": DOCUMENT_ID,
+        "to": STC,
         "subject": "V/v thu hồi",
         "fromOrganization": {**ORGANISATION, "OrganId": STP},
         "createdTime": "2025-06-02T09:30:00+07:00",

@@ -11,7 +11,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters._qlvb_contracts import IllegalStatusTransition, InvalidInboxQuery
+from adapters._qlvb_contracts import (
+    IllegalStatusTransition,
+    InvalidInboxQuery,
+    NotARecipientOfDocument,
+)
 from adapters.base import CanonicalRequest, SystemResponse
 from adapters.qlvb import (
     DocumentNotFound,
@@ -20,6 +24,7 @@ from adapters.qlvb import (
 from adapters.vdxp import (
     AxisCannotForward,
     DocumentIdConflict,
+    DocumentIdOfAnotherAgency,
     NoRemoteRecipient,
     RecipientNotServed,
     SenderNotServed,
@@ -248,6 +253,10 @@ REFUSALS: list[SdkRefusal] = [
     (422, {"ErrorCode": "NO_REMOTE_RECIPIENT"}, NoRemoteRecipient, {}),
     (422, {"ErrorCode": "INVALID_REQUEST"}, InvalidInboxQuery, {"errors": []}),  # a central inbox
     (409, {"ErrorCode": "DOCUMENT_CONFLICT"}, DocumentIdConflict, {}),
+    (403, {"ErrorCode": "DOCUMENT_ID_OF_ANOTHER_AGENCY", "OrganIds": ["000.00.01.H33"]},
+     DocumentIdOfAnotherAgency, {"organ_ids": ["000.00.01.H33"]}),
+    (422, {"ErrorCode": "NOT_A_RECIPIENT_OF_DOCUMENT", "OrganIds": ["000.00.01.H11", SECRET]},
+     NotARecipientOfDocument, {"organ_ids": ["000.00.01.H11"]}),
     (503, {"ErrorCode": "NOT_CONNECTED"}, AxisCannotForward, {}),
     (409, {"ErrorCode": "ILLEGAL_STATUS", "CurrentStatus": "01",  # a central body's status
            "AllowedStatusCodes": ["02", "03"]}, IllegalStatusTransition,

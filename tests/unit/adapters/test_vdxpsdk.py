@@ -221,6 +221,17 @@ def test_a_knobstick_leaves_out_what_is_unknown_the_jar_cannot_read_a_null() -> 
     assert all(isinstance(value, str) for value in stick.values())
 
 
+def test_a_knobstick_names_the_organ_id_its_document_was_addressed_to() -> None:
+    """A successor's inbox lists its closed predecessor's documents: `to` says which code."""
+    item = {"id": "MDAw", "document_id": "x", "organ_id": "000.00.03.H33",
+            "from": {"organ_id": "000.00.01.H33"}, "subject": "V/v",
+            "received_at": "2026-12-06T20:00", "status": None}  # fmt: skip
+
+    stick = sdk.knobstick(item, messagetype="edoc")
+
+    assert stick["to"] == "000.00.03.H33"
+
+
 def test_sent_results_give_each_recipients_transport_and_edxml_status() -> None:
     view = {
         "document": {"from": {"organ_id": "000.00.01.H33"}, "subject": "V/v",

@@ -254,3 +254,25 @@ async def test_a_replacement_naming_no_document_here_is_a_document_of_its_own(
 
     assert answer["DocumentId"] == document_id(message)
     assert "RefersTo" not in answer
+
+
+@pytest.mark.parametrize("kind", [pytest.param(1, id="revocation"), pytest.param(2, id="update")])
+async def test_a_revocation_or_update_goes_to_the_documents_recipients_only(
+    client: httpx.AsyncClient, kind: int
+) -> None:
+    """Code review 2026-12: a revocation could name an organisation the document never reached,
+    which then found a revocation of a document it never had in its inbox."""
+    document = make_document(number=f"303{kind}")
+    assert_ok(await send(client, document))
+    stranger = "000.00.02.H33"  # Kiên Giang's Sở Xây dựng: no recipient of the document
+    widened = business(
+        document, kind, to=[*document["to"], {"organ_id": stranger, "organ_name": "Sở Xây dựng"}]
+    )
+    before = (await inbox(client, stranger))["total"]  # the seed's
+
+    refused = await send(client, widened)
+    taken = assert_ok(await send(client, business(document, kind)))
+
+    assert assert_fail(refused, 422, "NOT_A_RECIPIENT_OF_DOCUMENT")["OrganIds"] == [stranger]
+    assert (await inbox(client, stranger))["total"] == before
+    assert (taken["BusinessType"], taken["Duplicate"]) == (kind, False)

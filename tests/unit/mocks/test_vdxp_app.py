@@ -40,6 +40,7 @@ STP, STC = "000.00.01.H33", "000.00.03.H33"  # Kiên Giang
 TG_STP, TG_STC = "000.00.01.H58", "000.00.03.H58"  # Tiền Giang
 BT_STP = "000.00.01.H11"  # Bình Thuận
 HG_STP = "000.00.01.H30"  # Hậu Giang: outside the topology
+VPCP = "000.00.00.G22"  # the central Government Office, the SDK samples' sender
 XML = {"Content-Type": "application/xml"}
 
 
@@ -253,23 +254,72 @@ async def test_a_document_id_naming_another_provinces_agency_is_refused_so_its_o
     )
 
 
-@pytest.mark.parametrize(
-    "named",
-    [
-        pytest.param("000.00.00.G22,2015/09/30,7816/VPCP-TTĐT", id="vpcp-as-the-sdk-samples"),
-        pytest.param(f"{HG_STP},2025/06/02,32/STP-TEST", id="agency-of-no-province-served"),
-    ],
-)
-async def test_a_document_id_naming_vpcp_or_no_province_served_crosses_the_axis(
-    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus, named: str
+@pytest.mark.parametrize("origin", ["kiengiang", None])
+@pytest.mark.parametrize("kind", [pytest.param(0, id="document"), pytest.param(1, id="revocation")])
+async def test_a_document_id_naming_another_agency_of_the_same_province_is_refused_so_its_crosses(
+    axis: httpx.AsyncClient,
+    engine: AsyncEngine,
+    handovers: HandoverBus,
+    kind: int,
+    origin: str | None,
 ) -> None:
-    """FIDELITY-2026 §2: the SDK's samples' DocumentId names VPCP; the real axis takes them."""
+    """Kiên Giang's LGSP (a real one at a `url` need not check) passes on STC's message under
+    the DocumentId STP gives its next document: the same province, yet taken it would block
+    STP's own document at the ledger (code review 2026-12: an unbound admin's pre-emption)."""
+    genuine = make_document(to=(TG_STP,), number="33")
+    claimed = make_document(sender=STC, to=(TG_STP,), document_id=document_id(genuine))
+    spoofed = business(claimed, kind) if kind else claimed
+
+    refused = await submit(axis, render_edxml(spoofed), origin=origin)
+
+    assert assert_fail(refused, 403, "DOCUMENT_ID_OF_ANOTHER_AGENCY")["OrganIds"] == [STP]
+    assert handovers.handed == []
+    answer = assert_ok(await submit(axis, render_edxml(genuine), origin=origin))
+    assert (answer["From"], answer["Duplicate"]) == (STP, False)
+    assert len(handovers.handed) == 1
+
+
+async def test_a_document_id_naming_an_agency_of_no_province_served_crosses_the_axis(
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
+) -> None:
+    """FIDELITY-2026 §2: the real axis takes a DocumentId that does not match its header; one
+    naming no agency the axis serves blocks no one's document, and is only noted."""
+    named = f"{HG_STP},2025/06/02,32/STP-TEST"
     document = make_document(sender=TG_STP, to=(STP,), number="32", document_id=named)
 
     answer = assert_ok(await submit(axis, render_edxml(document), origin="tiengiang"))
 
     assert (answer["DocumentId"], answer["From"]) == (named, TG_STP)
     assert len(handovers.handed) == 1
+
+
+@pytest.mark.parametrize(
+    "central",
+    [
+        pytest.param(VPCP, id="vpcp-as-the-sdk-samples"),
+        pytest.param("000.00.00.G99", id="a-central-code-not-served-yet"),
+    ],
+)
+@pytest.mark.parametrize("kind", [pytest.param(0, id="document"), pytest.param(1, id="revocation")])
+async def test_a_provinces_document_id_naming_a_central_body_is_refused_so_its_own_crosses(
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus, central: str, kind: int
+) -> None:
+    """A province may not take a central body's DocumentId (the SDK's samples' names VPCP,
+    FIDELITY-2026 §2): VPCP's own document under it, sent from the axis's instance, would be
+    409 DOCUMENT_CONFLICT at the ledger. A G code is the axis's own instance's, served or not."""
+    named = f"{central},2025/06/02,7816/VPCP-TTĐT"
+    claimed = make_document(sender=TG_STP, to=(STP,), number="7816", document_id=named)
+    spoofed = business(claimed, kind) if kind else claimed
+
+    refused = await submit(axis, render_edxml(spoofed), origin="tiengiang")
+
+    assert assert_fail(refused, 403, "NOT_OF_CALLING_PROVINCE")["OrganIds"] == [central]
+    assert handovers.handed == []
+    if central == VPCP:
+        genuine = make_document(sender=VPCP, to=(TG_STP,), number="7816", document_id=named)
+        answer = assert_ok(await submit(axis, render_edxml(genuine), origin="ndxp"))
+        assert (answer["From"], answer["Duplicate"]) == (VPCP, False)
+        assert len(handovers.handed) == 1
 
 
 async def test_a_key_reused_for_another_message_is_refused(

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from formats.edxml import render_edxml
 from formats.xmldsig import sign_edxml
+from mocks.directory.agencies import SUCCESSORS
+from mocks.vdxp.identity import beyond_recipients
 from mocks.vdxp.sdk import sha256
 from tests.fixtures import signing
 from tests.fixtures.handovers import HandoverBus
@@ -85,24 +87,31 @@ async def test_concurrent_deliveries_of_one_revocation_forward_it_once(
 
 
 @pytest.mark.parametrize(
-    "change",
+    ("change", "status", "code"),
     [
-        pytest.param({"subject": "V/v nội dung khác"}, id="a-new-document-under-a-used-id"),
-        pytest.param(
+        pytest.param({"subject": "V/v nội dung khác"}, 409, "DOCUMENT_CONFLICT",
+                     id="a-new-document-under-a-used-id"),
+        pytest.param(  # its DocumentId names another agency: refused before the ledger's look
             {"business": {"business_doc_type": 1, "paper": 0},
              "from": {"organ_id": "000.00.02.H33", "organ_name": "Sở khác"}},
+            403, "DOCUMENT_ID_OF_ANOTHER_AGENCY",
             id="a-revocation-by-another-agency",
         ),
     ],
 )  # fmt: skip
 async def test_another_body_under_a_used_document_id_is_still_a_conflict(
-    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus, change: dict[str, Any]
+    axis: httpx.AsyncClient,
+    engine: AsyncEngine,
+    handovers: HandoverBus,
+    change: dict[str, Any],
+    status: int,
+    code: str,
 ) -> None:
     document = make_document(to=(TG_STP,), number="4004")
     assert_ok(await submit(axis, render_edxml(document)))
     other = {**document, **change, "document_id": document_id(document)}
 
-    assert_fail(await submit(axis, render_edxml(other)), 409, "DOCUMENT_CONFLICT")
+    assert_fail(await submit(axis, render_edxml(other)), status, code)
 
     assert len(handovers.handed) == 1
 
@@ -175,3 +184,47 @@ async def test_a_replacement_under_a_number_of_its_own_is_relayed_as_a_message_o
     assert [(m.target_instance, m.ordering_key, m.body) for m in handovers.handed[1:]] == [
         ("tiengiang", f"edoc:{doc_id}:tiengiang", data)
     ]
+
+
+@pytest.mark.parametrize("kind", [pytest.param(1, id="revocation"), pytest.param(2, id="update")])
+async def test_a_revocation_or_update_goes_to_the_documents_recipients_only(
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus, kind: int
+) -> None:
+    """Code review 2026-12: a revocation could name an organisation the document never reached,
+    and the axis relayed it there, a revocation of a document it never had."""
+    document = make_document(to=(TG_STP,), number=f"403{kind}")
+    assert_ok(await submit(axis, render_edxml(document)))
+    stranger = {"organ_id": BT_STP, "organ_name": "Sở Tư pháp tỉnh Bình Thuận"}
+    widened = business(document, kind, to=[*document["to"], stranger])
+
+    refused = await submit(axis, render_edxml(widened))
+    taken = assert_ok(await submit(axis, render_edxml(business(document, kind))))
+
+    assert assert_fail(refused, 422, "NOT_A_RECIPIENT_OF_DOCUMENT")["OrganIds"] == [BT_STP]
+    assert (taken["BusinessType"], taken["Duplicate"]) == (kind, False)
+    assert [m.target_instance for m in handovers.handed] == ["tiengiang", "tiengiang"]
+    (change,) = (await trail(axis, document))["Business"]
+    assert change["To"] == [TG_STP]
+
+
+async def test_a_replacement_may_go_beyond_the_documents_recipients(
+    axis: httpx.AsyncClient, engine: AsyncEngine, handovers: HandoverBus
+) -> None:
+    """A replacement is a document of its own, whose recipients its sender chooses."""
+    document = make_document(to=(TG_STP,), number="4035")
+    assert_ok(await submit(axis, render_edxml(document)))
+    stranger = {"organ_id": BT_STP, "organ_name": "Sở Tư pháp tỉnh Bình Thuận"}
+
+    taken = await submit(axis, render_edxml(business(document, 3, to=[*document["to"], stranger])))
+
+    assert assert_ok(taken)["BusinessType"] == 3
+
+
+def test_the_body_of_today_succeeding_a_recipient_may_be_sent_its_revocation() -> None:
+    """A revocation sent since the 2025 merger must address the successor of a closed body."""
+    closed = next(iter(SUCCESSORS))
+    today = SUCCESSORS[closed].organ_id
+
+    assert beyond_recipients(1, [today, TG_STP], [closed]) == [TG_STP]
+    assert beyond_recipients(2, [closed], [closed]) == []
+    assert beyond_recipients(3, [TG_STP], [closed]) == []
