@@ -497,3 +497,28 @@ async def test_a_write_sent_while_a_reset_holds_its_transaction_is_not_taken_for
     assert first.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
     assert second.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
     assert await names(db_url) == ["a", "b"]
+
+
+async def test_a_write_rolled_back_leaves_a_sole_writer_as_seeded(url: str) -> None:
+    """A write changes the rows only once committed: one rolled back is no reason to seed."""
+    calls = Calls()
+    async with running(toy_app(url, calls, sole_writer=True)) as client:
+        async with engine_of(calls).connect() as connection:
+            await connection.execute(insert(Thing).values(instance="kiengiang", key="undone"))
+            await connection.rollback()
+        answer = await client.post(RESET_PATH)
+
+    assert answer.json() == {"deleted": 0, "seeded": 2, "unchanged": True}
+    assert await names(url) == ["a", "b"]
+
+
+def test_a_connection_holding_an_uncommitted_write_keeps_the_mock_from_being_unchanged() -> None:
+    watch, reset, writer = ChangeWatch(), object(), object()
+    watch.mark_clean(watch.reset_began(reset))
+
+    watch.executed(writer, "INSERT INTO toy_thing (key) VALUES (?)")
+    held = watch.unchanged
+    watch.rolling_back(writer)
+    watch.released(writer)
+
+    assert (held, watch.unchanged, watch.writes) == (False, True, 0)
