@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -38,7 +38,7 @@ from adapters.base import (
     SystemResponse,
     TranslationError,
 )
-from formats.edxml import InvalidEdxml
+from formats.edxml import InvalidEdxml, Reading
 from formats.ngsp import SUCCESS
 
 XML_MEDIA_TYPES = ("application/xml", "text/xml")
@@ -126,6 +126,45 @@ def prefers_strict(request: CanonicalRequest) -> bool:
         if name.strip().lower() == "handling":
             handling = value.strip().strip('"').lower()
     return handling == "strict"
+
+
+def read_as_preferred(reader: Callable[..., Reading], request: CanonicalRequest) -> Reading:
+    """The body read leniently, or strictly (every nonconformity refused, with its rule) when
+    the client prefers `handling=strict`, the refusal then saying so (`Preference-Applied`)."""
+    strict = prefers_strict(request)
+    try:
+        return reader(request.body, strict=strict)
+    except InvalidEdxml as error:
+        if strict:
+            error.headers.update(STRICT_HANDLING)
+        raise
+
+
+def answered_strictly(answer: Callable[[], CanonicalResponse]) -> CanonicalResponse:
+    """`answer()` under an honoured `handling=strict`: it, or its refusal, says so."""
+    try:
+        answered = answer()
+    except TranslationError as error:
+        error.headers.update(STRICT_HANDLING)
+        raise
+    return replace(answered, headers={**answered.headers, **STRICT_HANDLING})
+
+
+def answer_warnings(
+    answer: Mapping[str, Any], invalid: type[AnswerInvalid], system: str
+) -> list[dict[str, str]]:
+    """`system`'s `Warnings` (mock addition; absent: none), each `{rule, detail}`; else its
+    502 (`invalid`)."""
+    items = answer.get("Warnings", [])
+    if not isinstance(items, list) or not all(isinstance(item, Mapping) for item in items):
+        raise invalid(f"{system}'s answer has no list Warnings.")
+    found = []
+    for item in items[:50]:
+        rule, detail = item.get("Rule"), item.get("Detail")
+        if not isinstance(rule, str) or not _RULE.fullmatch(rule) or not isinstance(detail, str):
+            raise invalid(f"{system} answered a warning without a rule.")
+        found.append({"rule": rule, "detail": detail[:500]})
+    return found
 
 
 def accepts_xml(request: CanonicalRequest) -> bool:

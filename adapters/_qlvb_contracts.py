@@ -303,7 +303,7 @@ class StatusNotFound(TranslationError):
 class UnknownRecipient(TranslationError):
     code = "UNKNOWN_RECIPIENT"
     status = 422
-    title = "No agency of the province has this organ id"
+    title = "No agency has this organ id"
 
 
 class UnknownSender(TranslationError):

@@ -9,10 +9,11 @@ Refusals the provinces' document exchange shares (no such document, not a party,
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from adapters._qlvb_contracts import EdxmlWarning
 from adapters.base import AnswerInvalid, TranslationError
 from formats.codes import CENTRAL_ORGAN_ID, ORGAN_ID
 
@@ -44,6 +45,13 @@ class TrailDestination(Destination):
     delivery: Forwarding
 
 
+CENTRAL_RECIPIENTS: Any = Field(
+    default_factory=list,
+    description="The central bodies (VPCP 000.00.00.G22, …) among its recipients: of no "
+    "province, so in no destination; the axis put it in their national inbox itself.",
+)
+
+
 class SubmittedDocument(_Shape):
     id: str = Field(description="The document's id, as in the qlvb service (DocumentId, encoded).")
     document_id: str = Field(description="edXML DocumentId: {organId},{yyyy/MM/dd},{n}/{code}")
@@ -51,7 +59,13 @@ class SubmittedDocument(_Shape):
     content_sha256: str
     content_length: int
     destinations: list[Destination]
+    central_recipients: list[str] = CENTRAL_RECIPIENTS
     duplicate: bool = Field(description="True when this document had crossed the axis before.")
+    warnings: list[EdxmlWarning] = Field(
+        default_factory=list,
+        description='What in the message departs from QCVN 102, taken (README "Warnings, not '
+        'refusals"); `Prefer: handling=strict` refuses it instead, 422 INVALID_EDXML.',
+    )
 
 
 class SubmittedStatus(_Shape):
@@ -64,6 +78,9 @@ class SubmittedStatus(_Shape):
     received_at: datetime
     destinations: list[str] = Field(description="The instances the status was forwarded to.")
     duplicate: bool = Field(description="True when this status had crossed the axis before.")
+    warnings: list[EdxmlWarning] = Field(
+        default_factory=list, description="As a submitted document's."
+    )
 
 
 class TrailStatus(_Shape):
@@ -103,6 +120,7 @@ class Trail(_Shape):
     content_length: int
     received_at: datetime
     destinations: list[TrailDestination]
+    central_recipients: list[str] = CENTRAL_RECIPIENTS
     statuses: list[TrailStatus]
     business: list[TrailBusiness] = Field(
         description="Its revocations, updates and replacements, in the order they came."
@@ -113,11 +131,19 @@ class CentralInboxItem(_Shape):
     """A message in a central body's national inbox (DOMAIN.md §2.4's knobstick fields)."""
 
     id: int = Field(description="Its id in the inbox (the SDK's docId).")
-    document_id: str = Field(description="DocumentId of the document it is, or is about.")
+    document_id: str = Field(
+        description="Its DocumentId: a document's own, a business message's own (a replacement "
+        "under a number of its own has its own), a status's the document's it is about."
+    )
     sender: str = Field(pattern=ORGAN_ID, description="From/OrganId.")
     recipient: str = Field(pattern=ORGAN_ID)
     kind: Literal["edoc", "status"]
     business_type: int = Field(ge=0, le=3, description="A document's BussinessDocType.")
+    refers_to: str | None = Field(
+        description="Of a revocation, update or replacement (business_type 1, 2, 3): the id "
+        "of the document it is about (its DocumentId, as in the qlvb service), as a province's "
+        "inbox gives it; its own DocumentId is `document_id`. Null for a document, a status.",
+    )
     status_code: str | None = Field(description="A status message's StatusCode.")
     content_sha256: str
     content_length: int

@@ -37,16 +37,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from adapters._common import (
-    STRICT_HANDLING,
     XML_MEDIA_TYPES,
     Refusal,
     SdkAdapter,
     UnsupportedMediaType,
     accepts_xml,
+    answer_warnings,
+    answered_strictly,
     edxml_refusals,
     idempotency_refusals,
     media_type,
     prefers_strict,
+    read_as_preferred,
     require_xml,
     sdk_call,
     validation_errors,
@@ -98,7 +100,6 @@ from formats.dates import VIETNAM_TIME, now_in_vietnam
 from formats.edxml import (
     STATUS_CODES,
     InvalidEdxml,
-    Reading,
     read_edxml,
     read_status,
     render_edxml,
@@ -216,7 +217,7 @@ def _send_request(request: CanonicalRequest, _now: Callable[[], datetime]) -> Sy
         body = render_edxml(document)
     elif sent in _XML:
         # Refused here, with the codec's rule, before any call.
-        document = _read(read_edxml, request).message
+        document = read_as_preferred(read_edxml, request).message
         body = request.body  # passed on as sent: the recipients get the sender's bytes
     else:
         raise _unsupported("the document as canonical JSON")
@@ -293,7 +294,7 @@ def _status_request(request: CanonicalRequest, now: Callable[[], datetime]) -> S
     document_id = document_id_from_key(request.path_params.get("id", ""))
     sent = media_type(request)
     if sent in _XML:
-        status = _read(read_status, request).message
+        status = read_as_preferred(read_status, request).message
         if status["response_for"]["document_id"] != document_id:
             raise InvalidStatusRequest(
                 "The status message's ResponseFor/DocumentId is not the document in the path.",
@@ -357,18 +358,6 @@ def _organisations_request(
 ) -> SystemRequest:
     """`/getAgenciesList`, the SDK's own call, without filters (the jar sends none)."""
     return sdk_call("/getAgenciesList", b"{}", _JSON)
-
-
-def _read(reader: Callable[..., Reading], request: CanonicalRequest) -> Reading:
-    """The body read leniently, or strictly (every nonconformity refused, with its rule) when
-    the client prefers `handling=strict`."""
-    strict = prefers_strict(request)
-    try:
-        return reader(request.body, strict=strict)
-    except InvalidEdxml as error:
-        if strict:
-            error.headers.update(STRICT_HANDLING)
-        raise
 
 
 def _unsupported(what: str) -> TranslationError:
@@ -459,19 +448,8 @@ def _deliveries(answer: Mapping[str, Any]) -> dict[str, Any]:
         "id": document_key(document_id),
         "document_id": document_id,
         "recipients": recipients,
-        "warnings": _warnings(answer),
+        "warnings": answer_warnings(answer, QlvbAnswerInvalid, "The document system"),
     }
-
-
-def _warnings(answer: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The system's `Warnings` (mock addition; absent: none), each `{rule, detail}`."""
-    found = []
-    for item in _list({"Warnings": answer.get("Warnings", [])}, "Warnings")[:50]:
-        rule, detail = _text(item, "Rule"), _text(item, "Detail")
-        if not re.fullmatch(r"[a-z_]{1,40}", rule):
-            raise QlvbAnswerInvalid("The document system answered a warning without a rule.")
-        found.append({"rule": rule, "detail": detail[:500]})
-    return found
 
 
 def _read_inbox(answer: Mapping[str, Any]) -> CanonicalResponse:
@@ -600,7 +578,9 @@ _WHY_NOTHING: Mapping[str | None, str] = {
 (DOMAIN.md §3.6); the way out of each is the axis's (a replacement, a new document, waiting)."""
 
 
-def _illegal(_operation: str, answer: Mapping[str, Any]) -> TranslationError:
+def illegal_transition(_operation: str, answer: Mapping[str, Any]) -> TranslationError:
+    """The system's ILLEGAL_STATUS: what the delivery is in and what may follow (the national
+    axis refuses a central body's status so too)."""
     current = _status_code(answer.get("CurrentStatus"))
     allowed = _list(answer, "AllowedStatusCodes", items=str)
     for code in allowed:
@@ -624,7 +604,9 @@ def _unknown_organ(operation: str, answer: Mapping[str, Any]) -> TranslationErro
             "No agency has the reporting organ id.", organ_ids=_organ_ids(answer)
         )
     return UnknownRecipient(
-        "No agency of this province has the organ id.", organ_ids=_organ_ids(answer)
+        "No agency has the organ id: none of this province, nor of another province the bus "
+        "serves, nor a central body the national axis serves.",
+        organ_ids=_organ_ids(answer),
     )
 
 
@@ -719,7 +701,7 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
         "The province's document system has no access to the bus, so nothing can travel to or "
         "from another province."
     ),
-    (409, "ILLEGAL_STATUS"): _illegal,
+    (409, "ILLEGAL_STATUS"): illegal_transition,
     (403, "NOT_A_PARTY"): lambda operation, _a: NotAParty(
         _NOT_A_PARTY.get(operation, _NOT_A_PARTY[POST_STATUS])
     ),
@@ -767,12 +749,7 @@ class QlvbAdapter(SdkAdapter[_Operation]):
             return CanonicalResponse(200, response.body, media_type="application/xml")
         if not (request.operation in _STRICT_OPERATIONS and prefers_strict(request)):
             return super().to_canonical(request, response)
-        try:
-            answer = super().to_canonical(request, response)
-        except TranslationError as error:
-            error.headers.update(STRICT_HANDLING)
-            raise
-        return replace(answer, headers={**answer.headers, **STRICT_HANDLING})
+        return answered_strictly(lambda: super(QlvbAdapter, self).to_canonical(request, response))
 
 
 _BYTES_OPERATIONS = frozenset({GET_DOCUMENT, GET_STATUS})

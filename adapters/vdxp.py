@@ -29,8 +29,12 @@ from adapters._common import (
     Refusal,
     SdkAdapter,
     UnsupportedMediaType,
+    answer_warnings,
+    answered_strictly,
     edxml_refusals,
     idempotency_refusals,
+    prefers_strict,
+    read_as_preferred,
     require_xml,
     sdk_call,
     validation_errors,
@@ -38,6 +42,7 @@ from adapters._common import (
 from adapters._qlvb_contracts import (
     DocumentNotFound,
     EdxmlMessage,
+    IllegalStatusTransition,
     InvalidInboxQuery,
     NotAParty,
     NotARecipientOfDocument,
@@ -67,9 +72,10 @@ from adapters.base import (
     InvalidIdempotencyKey,
     OperationContract,
     SystemRequest,
+    SystemResponse,
     TranslationError,
 )
-from adapters.qlvb import InboxQuery, document_id_from_key, document_key
+from adapters.qlvb import InboxQuery, document_id_from_key, document_key, illegal_transition
 from formats.codes import CENTRAL_ORGAN_ID, ORGAN_ID
 from formats.edxml import STATUS_CODES, InvalidEdxml, read_claims, read_edxml, read_status
 
@@ -98,13 +104,15 @@ class _Operation:
 def _document_request(request: CanonicalRequest) -> SystemRequest:
     """`/sendEdoc`: the document as the sender sent it (its XML-DSig covers the bytes)."""
     require_xml(request)
-    read_edxml(request.body)  # refused here if not edXML; a nonconformity travels, as on the axis
+    # Refused here if not edXML; a nonconformity travels, as on the axis, unless the client
+    # prefers `handling=strict`.
+    read_as_preferred(read_edxml, request)
     return sdk_call("/sendEdoc", request.body, "application/xml")
 
 
 def _status_request(request: CanonicalRequest) -> SystemRequest:
     require_xml(request)
-    read_status(request.body)
+    read_as_preferred(read_status, request)
     return sdk_call("/sendStatus", request.body, "application/xml")
 
 
@@ -176,11 +184,17 @@ def _inbox_item(entry: Mapping[str, Any]) -> dict[str, Any]:
         "recipient": entry.get("To"),
         "kind": entry.get("MessageType"),
         "business_type": entry.get("BusinessType"),
+        "refers_to": _refers_to(entry.get("RefersToDocumentId")),
         "status_code": entry.get("StatusCode"),
         "content_sha256": entry.get("ContentSha256"),
         "content_length": entry.get("ContentLength"),
         "received_at": entry.get("ReceivedTime"),
     }
+
+
+def _refers_to(document_id: Any) -> str | None:
+    """The id (as in the qlvb service) of the document a business message is about."""
+    return None if document_id is None else _key(document_id)
 
 
 def _read_document(answer: Mapping[str, Any]) -> CanonicalResponse:
@@ -196,6 +210,7 @@ def _read_status(answer: Mapping[str, Any]) -> CanonicalResponse:
         "document_id": document_id,
         **_status(answer),
         "duplicate": answer.get("Duplicate"),
+        "warnings": _warnings(answer),
     }
     return CanonicalResponse(202, _conforming(SubmittedStatus, status))
 
@@ -253,10 +268,16 @@ def _document(answer: Mapping[str, Any], *, with_duplicate: bool) -> dict[str, A
         "content_sha256": answer.get("ContentSha256"),
         "content_length": answer.get("ContentLength"),
         "destinations": [_destination(item) for item in _records(answer.get("Destinations"))],
+        "central_recipients": _organ_ids({"OrganIds": answer.get("Central", [])}),
     }
     if with_duplicate:
         found["duplicate"] = answer.get("Duplicate")
+        found["warnings"] = _warnings(answer)
     return found
+
+
+def _warnings(answer: Mapping[str, Any]) -> list[dict[str, str]]:
+    return answer_warnings(answer, VdxpAnswerInvalid, "The national axis")
 
 
 def _destination(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -335,6 +356,7 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
         "others are configured with LGSP_CENTRAL_AGENCIES).",
         organ_ids=_organ_ids(a),
     ),
+    (409, "ILLEGAL_STATUS"): illegal_transition,  # a central body's, checked as a province's
     (422, "NOT_A_RECIPIENT_OF_DOCUMENT"): lambda _o, a: NotARecipientOfDocument(
         "A revocation or update goes to the recipients of its document only (or the bodies of "
         "today that succeed them); these received none.",
@@ -385,6 +407,20 @@ class VdxpAdapter(SdkAdapter[_Operation]):
     def to_system(self, request: CanonicalRequest) -> SystemRequest:
         return self._operation(request).to_system(request)
 
+    def to_canonical(
+        self, request: CanonicalRequest, response: SystemResponse
+    ) -> CanonicalResponse:
+        """As every SDK endpoint's, but an honoured `handling=strict` is said so."""
+        if not (request.operation in _STRICT_OPERATIONS and prefers_strict(request)):
+            return super().to_canonical(request, response)
+        return answered_strictly(lambda: super(VdxpAdapter, self).to_canonical(request, response))
+
+
+_STRICT_OPERATIONS = frozenset(
+    {SUBMIT_DOCUMENT, SUBMIT_STATUS, SEND_CENTRAL_DOCUMENT, SEND_CENTRAL_STATUS}
+)
+"""The operations that take edXML, and so honour `Prefer: handling=strict`."""
+
 
 _SUBMIT_ERRORS: tuple[type[TranslationError], ...] = (
     InvalidEdxml,
@@ -428,7 +464,9 @@ CONTRACTS: Mapping[str, OperationContract] = {
         DocumentIdConflict,
         NotARecipientOfDocument,
     ),
-    SEND_CENTRAL_STATUS: _submission(SubmittedStatus, *_CENTRAL, DocumentNotFound, NotAParty),
+    SEND_CENTRAL_STATUS: _submission(
+        SubmittedStatus, *_CENTRAL, DocumentNotFound, NotAParty, IllegalStatusTransition
+    ),
     GET_CENTRAL_INBOX: OperationContract(
         CentralInbox, query=InboxQuery, errors=(InvalidInboxQuery, *_CENTRAL)
     ),

@@ -21,7 +21,7 @@ from lgsp.audit.verify import VerifyReport, verify_chain
 from lgsp.auth.clients import (
     NewClient,
     parse_rights,
-    refuse_central_at_province,
+    refuse_misplaced_organisation,
     register_client,
 )
 from lgsp.auth.keys import KeyCipher
@@ -32,7 +32,7 @@ from lgsp.ca.tasks import closed_line, refuse_closed_organisation
 from lgsp.catalog.loader import load_catalog
 from lgsp.db import make_engine, make_session_factory
 from lgsp.dialects.tokens import store_sdk_secret
-from lgsp.errors import CentralAgencyAtProvince
+from lgsp.errors import LgspError
 from lgsp.models import create_schema
 from lgsp.settings import Settings
 from lgsp.topology import load_topology
@@ -142,18 +142,23 @@ def organisation_directory(settings: Settings) -> dict[str, str]:
 
 def _check_organisation(settings: Settings, organisation: str, *, instance: str) -> None:
     """An agency id, of a body that exists in the bus's era and that a client of `instance`
-    may act for (AGENCY_CODE_CLOSED and CENTRAL_AGENCY_AT_PROVINCE said as the admin API says
-    them)."""
+    may act for (AGENCY_CODE_CLOSED and `refuse_misplaced_organisation`'s refusals said as the
+    admin API says them)."""
     if not ORGANISATION_ID.fullmatch(organisation):
         raise ValueError(
             f"--organisation {organisation!r} is not an agency id such as 000.00.01.H01"
         )
-    spec = load_topology(settings.topology_file, settings.era).get(instance)
+    from lgsp.composition import MOCK_SYSTEMS  # the mocks: only for the commands that need them
+
+    topology = load_topology(settings.topology_file, settings.era)
+    spec = topology.get(instance)
     try:
-        refuse_central_at_province(
-            organisation, instance=instance, national=spec is not None and spec.kind == "national"
-        )
-    except CentralAgencyAtProvince as refusal:
+        if spec is not None:
+            refuse_misplaced_organisation(
+                organisation, instance=spec, instances=topology.instances, systems=MOCK_SYSTEMS,
+                settings=settings, provinces=topology.provinces,
+            )  # fmt: skip
+    except LgspError as refusal:
         raise ValueError(f"{refusal.code}: {refusal.detail}") from refusal
     try:
         refuse_closed_organisation(

@@ -122,6 +122,13 @@ def _agencies(context: SystemContext) -> dict[str, str]:
     return {agency.organ_id: agency.name for agency in agencies}
 
 
+def _central_bodies(context: SystemContext) -> dict[str, str]:
+    """The central bodies the national axis serves itself: VPCP and the configured ones."""
+    from mocks.directory.agencies import central_agencies
+
+    return dict(central_agencies(context.settings.central_agencies))
+
+
 def _document_system_config(context: SystemContext) -> SystemConfig:
     """A document system's configuration, with a key and certificate for each of its agencies
     from the bus's test CA: handed to it at provisioning, as an agency's token is handed to
@@ -286,7 +293,7 @@ MOCK_SYSTEMS: SystemRegistry = {
     "dmhc": EmbeddedSystem(_dmhc, samples=_unit_samples),
     "dvcqg": EmbeddedSystem(_dvcqg, samples=_national_dossier_samples),
     # hands documents and statuses to the recipient's province
-    "vdxp": EmbeddedSystem(_vdxp, bus_rights={"qlvb": "POST"}),
+    "vdxp": EmbeddedSystem(_vdxp, bus_rights={"qlvb": "POST"}, central=_central_bodies),
 }
 """Every mock system, by the name topology files give it. Each factory imports its mock when
 called: the mocks are not imported by `lgsp serve` until the bus has started (`create_bus`)."""

@@ -109,6 +109,12 @@ class CentralAgencyAtProvince(LgspError):
     title = "A central body's clients are the national instance's"
 
 
+class AgencyOfOtherProvince(LgspError):
+    code = "AGENCY_OF_OTHER_PROVINCE"
+    status = 422
+    title = "An agency's clients are its own province's instance's"
+
+
 class BadPassword(LgspError):
     code = "BAD_PASSWORD"
     status = 422

@@ -420,7 +420,7 @@ def central_knobstick(item: Mapping[str, Any]) -> dict[str, Any]:
     `Knobstick` (DOMAIN.md §2.4: id, from, to, messageType, contentSha256, contentLength):
     `docId` the inbox's id, which `getEdoc` takes; `status` `initial` for a document (the
     national inbox keeps no acknowledgement), `done` for a status message, as `knobstick`'s.
-    Mock additions as there: `documentId`, `statusCode`, `businessType`."""
+    Mock additions as there: `documentId`, `statusCode`, `businessType`, `refersTo`."""
     kind = item.get("kind") or "edoc"
     return _present(
         {
@@ -435,6 +435,7 @@ def central_knobstick(item: Mapping[str, Any]) -> dict[str, Any]:
             "status": "done" if kind == "status" else "initial",
             "statusCode": item.get("status_code"),
             "businessType": item.get("business_type"),
+            "refersTo": item.get("refers_to"),
             "contentSha256": item.get("content_sha256"),
             "contentLength": item.get("content_length"),
         }

@@ -54,6 +54,8 @@ DEADLINE_MARGIN_SECONDS = 10.0
 """How much longer than the SQLite busy timeout a worker waits for its writer's answer."""
 EXPIRY_CHECK_SECONDS = 1.0
 """How often a worker looks for calls its writer has not answered by their deadline."""
+RECEIVE_BYTES = 1 << 20
+"""Most bytes the writer process reads from a worker at once."""
 
 
 class AuditWriterUnavailable(ConnectionError):
@@ -91,7 +93,7 @@ class _Frames:
     def __init__(self) -> None:
         self._buffer = bytearray()
 
-    def feed(self, data: bytes) -> list[bytes]:
+    def feed(self, data: bytes | memoryview) -> list[bytes]:
         self._buffer += data
         payloads = []
         while len(self._buffer) >= _LENGTH.size:
@@ -280,13 +282,25 @@ class _Worker:
         self.connection = connection
         self.frames = _Frames()
 
-    def calls(self, data: bytes) -> list[Call]:
+    def calls(self, data: bytes | memoryview) -> list[Call]:
         """The calls of the frames `data` completes."""
         return [
             Call(entries, journal, number, self)
             for payload in self.frames.feed(data)
             for number, entries, journal in pickle.loads(payload)  # noqa: S301 - see module
         ]
+
+    def receive(self, buffer: bytearray) -> list[Call] | None:
+        """The calls of what the worker sent, read into `buffer`; None once it is gone.
+
+        Into a buffer the writer keeps: `recv(1 MiB)` had the C library map a fresh MiB for
+        each read and the kernel fault its pages in, then shrink and unmap it (three system
+        calls and a page fault or more a read, each batch: issue 21)."""
+        size = self.connection.recv_into(buffer)
+        if not size:
+            return None
+        with memoryview(buffer) as view, view[:size] as data:
+            return self.calls(data)
 
     def deliver(
         self, calls: list[Call], error: BaseException | None, heads: dict[str, ChainLink]
@@ -307,6 +321,7 @@ def serve_workers(listener: socket.socket, writer: SqliteAuditWriter, stop: int)
     selector.register(listener, selectors.EVENT_READ)
     selector.register(stop, selectors.EVENT_READ)
     stopping = False
+    buffer = bytearray(RECEIVE_BYTES)
     while not stopping:
         calls: list[Call] = []
         for key, _ in selector.select():
@@ -319,13 +334,13 @@ def serve_workers(listener: socket.socket, writer: SqliteAuditWriter, stop: int)
                 continue
             worker: _Worker = key.data
             try:
-                data = worker.connection.recv(1 << 20)
-                if data:
-                    calls += worker.calls(data)
+                received = worker.receive(buffer)
+                if received is not None:
+                    calls += received
             except (OSError, ValueError, pickle.UnpicklingError) as error:
                 logger.warning("dropping a worker's connection to the audit writer: %s", error)
-                data = b""
-            if not data:  # the worker is gone (or sent what it must not)
+                received = None
+            if received is None:  # the worker is gone (or sent what it must not)
                 selector.unregister(worker.connection)
                 worker.connection.close()
         if calls:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,7 +20,10 @@ from lgsp.auth.credentials import (
 from lgsp.auth.models import TENANT, AccessRight, ApiClient, ClientIdentity
 from lgsp.auth.rate_limit import RateLimit
 from lgsp.auth.repository import ClientRepository
-from lgsp.errors import CentralAgencyAtProvince
+from lgsp.errors import AgencyOfOtherProvince, CentralAgencyAtProvince, UnknownOrganisation
+from lgsp.routing.systems import SystemRegistry, central_bodies, organisations
+from lgsp.settings import Settings
+from lgsp.topology import InstanceSpec
 
 CLIENT_ID_PATTERN = r"[A-Za-z0-9._-]{1,64}"
 """What a client id may be: those the bus provisions and `register_client` makes. Anything
@@ -75,6 +79,50 @@ def refuse_central_at_province(organisation: str, *, instance: str, national: bo
         organisation=organisation,
         instance=instance,
     )
+
+
+def refuse_misplaced_organisation(
+    organisation: str,
+    *,
+    instance: InstanceSpec,
+    instances: Iterable[InstanceSpec],
+    systems: SystemRegistry,
+    settings: Settings,
+    provinces: Mapping[str, str],
+) -> None:
+    """Refuse a client of `instance` bound to an organisation it cannot act for, which every
+    call would refuse later: a central body at a province (CENTRAL_AGENCY_AT_PROVINCE), a
+    central code the national axis serves no body under (UNKNOWN_ORGANISATION, as its calls
+    would be 422 CENTRAL_AGENCY_UNKNOWN), an agency another province's systems serve and this
+    one's do not (AGENCY_OF_OTHER_PROVINCE). An organisation no embedded system knows (a real
+    system's) is left to it. The admin API and `lgsp clients create` both ask this."""
+    national = instance.kind == "national"
+    refuse_central_at_province(organisation, instance=instance.name, national=national)
+    if national:
+        central = central_bodies(systems, instance, settings)
+        if _CENTRAL_ORGAN_ID.match(organisation) and central is not None:
+            if organisation not in central:
+                raise UnknownOrganisation(
+                    f"The national axis serves no central body {organisation} (it serves "
+                    f"{', '.join(central)}; another is configured with LGSP_CENTRAL_AGENCIES): "
+                    "every call of such a client would be refused.",
+                    organ_id=organisation,
+                )
+        return
+    homes = [
+        other.name
+        for other in instances
+        if other.kind == "province"
+        and organisation in organisations(systems, [other], settings, provinces=provinces)
+    ]
+    if homes and instance.name not in homes:
+        raise AgencyOfOtherProvince(
+            f"{organisation} is an agency of another province ({', '.join(homes)}): a client of "
+            f"{instance.name} cannot act for it. Create it at its own province's instance (lgsp "
+            f"clients create --instance {homes[0]} --organisation {organisation}).",
+            organisation=organisation,
+            instance=instance.name,
+        )
 
 
 async def register_client(

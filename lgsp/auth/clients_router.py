@@ -19,7 +19,7 @@ from lgsp.auth.clients import (
     CLIENT_ID_PATTERN,
     RightsError,
     parse_rights,
-    refuse_central_at_province,
+    refuse_misplaced_organisation,
     register_client,
 )
 from lgsp.auth.models import STRICT, TENANT, AccessRight, ApiClient
@@ -37,10 +37,12 @@ from lgsp.ca.tasks import refuse_closed_organisation
 from lgsp.db import write_after_read
 from lgsp.deps import AdminDep, BusDep, InstanceDep, SessionDep, admin_router
 from lgsp.errors import (
+    AgencyOfOtherProvince,
     CentralAgencyAtProvince,
     ClientProtected,
     InvalidRequest,
     NotFound,
+    UnknownOrganisation,
     problem_responses,
 )
 from lgsp.routing.systems import organisations
@@ -59,7 +61,11 @@ async def list_clients(instance: InstanceDep, session: SessionDep) -> ClientList
 
 
 @router.post(
-    "", status_code=201, responses=problem_responses(InvalidRequest, CentralAgencyAtProvince)
+    "",
+    status_code=201,
+    responses=problem_responses(
+        InvalidRequest, CentralAgencyAtProvince, AgencyOfOtherProvince, UnknownOrganisation
+    ),
 )
 async def create_client(
     instance: InstanceDep, bus: BusDep, session: SessionDep, client: ClientIn
@@ -67,10 +73,13 @@ async def create_client(
     """Register a client; its secret is in this answer only (the bus keeps its hash)."""
     rights = _checked(bus, client.rights)
     if client.organisation is not None:  # not for a body the 2025 merger closed (era 2026)
-        refuse_central_at_province(
+        refuse_misplaced_organisation(
             client.organisation,
-            instance=instance.spec.name,
-            national=instance.spec.kind == "national",
+            instance=instance.spec,
+            instances=bus.topology.instances,
+            systems=bus.systems,
+            settings=bus.settings,
+            provinces=bus.topology.provinces,
         )
         served = [i.spec for i in bus.instances.values()]
         refuse_closed_organisation(

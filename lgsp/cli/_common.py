@@ -122,7 +122,6 @@ def run_server(
     handed, before it starts, a function that stops the server (as SIGTERM does); `on_config`
     the server's configuration, which holds the app it calls."""
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
 
     from lgsp.server import server_options
 
@@ -139,7 +138,19 @@ def run_server(
     if on_config is not None:
         on_config(config)
     if config.workers > 1:
-        Multiprocess(config, sockets=[sock]).run()
+        from lgsp.cli._workers import Workers, spread
+
+        try:
+            sockets = spread(sock, config.workers)  # one a worker: the kernel spreads the calls
+        except OSError as error:
+            raise CommandFailed(
+                f"cannot listen on {args.host} port {args.port}: {error.strerror or error}"
+            ) from None
+        try:
+            Workers(config, sockets).run()
+        finally:
+            for each in sockets:
+                each.close()
         return
 
     class Server(uvicorn.Server):

@@ -28,6 +28,8 @@ At the national instance the jar is a central body's document system (VPCP's: th
 are the national axis's, DOMAIN.md §2.4, and its sample's sender is VPCP): `sendEdoc` is vdxp
 send_central_document (send_central_status), the inbox calls read the body's national inbox
 (get_central_inbox) and `getEdoc`, `downloadEdoc` one message of it (get_central_message).
+Its other calls (`updateStatus`, `getSentEdocList`, the agency lists) are a province's: 404
+`NOT_OFFERED_HERE`, where they fell through to qlvb, which NDXP does not serve (403).
 """
 
 from __future__ import annotations
@@ -147,7 +149,12 @@ class VdxpAxis(Door):
     async def _serve_operation(
         self, call: DoorCall, asked: AxisCall, *, read: bytes, gateway: Gateway | None = None
     ) -> None:
-        """`asked` through the core operation that answers it; an entry it cannot use is 422."""
+        """`asked` through the core operation that answers it; an entry it cannot use is 422,
+        a call the instance does not offer 404 (`_not_offered`)."""
+        if call.instance.spec.kind == "national" and asked.operation not in NATIONAL_CALLS:
+            refused = _not_offered(asked.operation)
+            await self._refuse(call, lambda sent: respond(sent, 404, refused), read=read)
+            return
         try:
             answer, make = await self._query(call, asked)
         except sdk.SdkRefusal as error:
@@ -260,7 +267,11 @@ class VdxpAxis(Door):
             }
         key = sdk.doc_ref(entries).key
         if not key.isdigit():
-            raise sdk.SdkRefusal("DOCID_INVALID", "Sign docId: the docId a knobstick gave.")
+            raise sdk.SdkRefusal(
+                "DOCID_INVALID",
+                "The signed docId is no message of the national inbox: give the docId (a "
+                "number) that a getReceivedEdocList knobstick gave.",
+            )
         answer = await self._core(call, "GET", f"central/inbox/{key}", credential=credential,
                                   query=named, service=VDXP)  # fmt: skip
 
@@ -449,6 +460,19 @@ def _as_edxml(scope: Scope, length: int) -> Scope:
     ]
     headers += [(b"content-type", b"application/xml"), (b"content-length", str(length).encode())]
     return {**scope, "headers": headers}
+
+
+def _not_offered(operation: str) -> dict[str, Any]:
+    """The SDK's failure for a call of a province's document system at the national instance:
+    a central body reports a status by `sendEdoc` (`messagetype: status`), and has no province
+    whose agencies to list, nor documents sent through a province's exchange to follow."""
+    return sdk.failure(
+        "NOT_OFFERED_HERE",
+        f"{operation[1:]} is a province's call, not offered at the national instance: here "
+        "the jar is a central body's, which sends and reports with sendEdoc (messagetype "
+        "status for a status message) and reads its national inbox with getReceivedEdocList, "
+        "countReceiveEdoc, countReceiveStatus, getEdoc and downloadEdoc.",
+    )
 
 
 def _unauthenticated(refusal: sdk.SdkRefusal) -> Reply:

@@ -70,6 +70,9 @@ class EmbeddedSystem:
     """Services (and methods) the system calls through its own LGSP; empty: it calls none."""
     samples: SampleSource | None = None
     organisations: OrganisationSource | None = None
+    central: OrganisationSource | None = None
+    """A national system that is itself the exchange of central bodies (the national axis):
+    those it serves, organ id → name, which no province's directory lists."""
     direct: DirectSource | None = None
 
 
@@ -121,6 +124,20 @@ def organisations(
             embedded = systems.get(system.name)
             if embedded is not None and embedded.organisations is not None:
                 found.update(embedded.organisations(context))
+    return found
+
+
+def central_bodies(
+    systems: SystemRegistry, instance: InstanceSpec, settings: Settings
+) -> dict[str, str] | None:
+    """The central bodies the embedded systems of `instance` serve (organ id → name); None
+    when none of them says (no national axis here, or a real one at a `url`)."""
+    found: dict[str, str] | None = None
+    context = SystemContext(instance=instance, settings=settings)
+    for system in instance.systems:
+        embedded = systems.get(system.name)
+        if system.url is None and embedded is not None and embedded.central is not None:
+            found = {**(found or {}), **embedded.central(context)}
     return found
 
 

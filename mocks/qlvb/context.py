@@ -25,7 +25,7 @@ from mocks.qlvb.models import Delivery, Document
 from mocks.qlvb.signing import Identity, TrustSource
 from mocks.qlvb.store import DocumentStore, NotAParty, Report, Reported, Sent
 from mocks.stateful import StoreContext, lifespan_state
-from mocks.vdxp.sdk import MockError, ok, warnings
+from mocks.vdxp.sdk import MockError, illegal_status, ok, warnings
 
 STATE_KEY = "qlvb"
 
@@ -213,13 +213,7 @@ async def apply_report(
     try:
         return await store.report(document, report, at=at)
     except IllegalStatusTransition as error:
-        raise MockError(
-            409,
-            "ILLEGAL_STATUS",
-            str(error),
-            CurrentStatus=error.current,
-            AllowedStatusCodes=list(error.allowed),
-        ) from None
+        raise illegal_status(error) from None
     except NotAParty:
         raise MockError(
             403, "NOT_A_PARTY", "The reporting organisation neither sent nor received it."

@@ -76,8 +76,11 @@ from kit.offload import off_loop_if_large
 from mocks.bus import ORIGIN_HEADER, BusUnavailable, Handover, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
+from mocks.directory.admin_units import Era
 from mocks.directory.agencies import acting_for, central_agencies
+from mocks.qlvb.lifecycle import IllegalStatusTransition
 from mocks.stateful import StoreContext, lifespan_state, stateful_app
+from mocks.vdxp.deliveries import refuse_illegal_report
 from mocks.vdxp.identity import (
     business_doc_id,
     business_reason,
@@ -105,6 +108,7 @@ from mocks.vdxp.sdk import (
     document_id_of,
     edxml_call,
     idempotency_key,
+    illegal_status,
     install_error_handlers,
     ok,
     outbox_key,
@@ -113,6 +117,7 @@ from mocks.vdxp.sdk import (
     refuse_future_dated,
     request_id,
     sha256,
+    warnings,
 )
 from mocks.vdxp.store import Ledger
 
@@ -211,11 +216,15 @@ def create_app(
                 "Every To agency is of the sender's own province: its endpoint delivers there.",
             )
 
-        async def to_central(ledger: Ledger, about: LedgerDocument, digest: str) -> None:
-            """The message into the national inbox of each central body among its `To`."""
+        async def to_central(
+            ledger: Ledger, about: LedgerDocument, digest: str, *, business: bool = False
+        ) -> None:
+            """The message into the national inbox of each central body among its `To`; a
+            `business` message about `about` keeps its own DocumentId."""
             await ledger.deliver_central(
                 about, where.central, kind="edoc", sender=sender, business_type=business_type,
                 content=body, content_sha256=digest, received_at=context.now(),
+                business_document_id=document_id if business else None,
             )  # fmt: skip
 
         business_type = business_type_of(document)
@@ -277,13 +286,13 @@ def create_app(
                 )
             )
             if new_message:
-                await to_central(ledger, recorded, digest)
+                await to_central(ledger, recorded, digest, business=True)
                 for route in routes:
                     key = outbox_key("business", about, route.instance, digest)
                     await forward(key, route.instance, about)
             return _business_answer(recorded, message), not new_message
 
-        return await _recorded_once(context, key, body, record)
+        return await _recorded_once(context, key, body, record, warnings(reading))
 
     @app.post("/sendStatus", openapi_extra=XML_BODY)
     async def send_status(request: Request) -> JSONResponse:
@@ -293,7 +302,8 @@ def create_app(
         context = _context(request)
         body = await read_body(request, XML, MAX_STATUS_BODY)
         idempotency = idempotency_key(request)
-        status = read_status(body).message
+        reading = read_status(body)
+        status = reading.message
         refuse_future_dated(
             status, now=context.now(), skew_seconds=context.config.clock_skew_seconds
         )
@@ -322,6 +332,8 @@ def create_app(
             )
             if entry is not None:
                 return _status_answer(document, entry), True
+            if reporter in central:  # the axis is its exchange: it checks what a province would
+                _refuse_illegal(document, statuses, reporter, code, acting, context.config.era)
             occurrence = Ledger.occurrences(statuses, reporter, code) + 1
             entry = await ledger.add_status(
                 document,
@@ -349,7 +361,7 @@ def create_app(
                 await _hand_over(context, call, request_id(request))
             return _status_answer(document, entry), False
 
-        return await _recorded_once(context, idempotency, body, record)
+        return await _recorded_once(context, idempotency, body, record, warnings(reading))
 
     @app.post("/getEdocTrail", openapi_extra=body_doc("application/json", TrailRequest))
     async def get_edoc_trail(request: Request) -> JSONResponse:
@@ -446,10 +458,15 @@ def create_app(
 
 def _inbox_entry(row: CentralDelivery, document_id: str) -> dict[str, Any]:
     """One message of a central body's inbox, as the SDK's knobstick lists it (DOMAIN.md §2.4:
-    id, from, to, messageType, contentSha256, contentLength) with the document it is about."""
+    id, from, to, messageType, contentSha256, contentLength): a document's or a status's
+    DocumentId is its document's; a revocation, update or replacement's its own (a replacement
+    under a number of its own is not the one it replaces), with `RefersToDocumentId` that of
+    the document it is about, as a province's inbox gives them."""
+    own = row.business_document_id
     return {
         "DocId": row.id,
-        "DocumentId": document_id,
+        "DocumentId": own or document_id,
+        "RefersToDocumentId": None if own is None else document_id,
         "From": row.sender,
         "To": row.recipient,
         "MessageType": row.kind,
@@ -470,11 +487,13 @@ async def _recorded_once(
     key: str | None,
     body: bytes,
     record: Callable[[Ledger, str], Awaitable[tuple[dict[str, Any], bool]]],
+    warned: list[dict[str, str]],
 ) -> JSONResponse:
     """`record` the message (given its SHA-256) in one transaction with its `Idempotency-Key`
     claimed: a key seen before answers as the first delivery did, and records nothing again.
 
-    `record` answers the message's fields and whether the message itself had come before.
+    `record` answers the message's fields and whether the message itself had come before;
+    `warned` is what in it departs from QCVN 102 (`Warnings`, the same for every delivery).
     """
     _require_bus(context)
     digest = sha256(body)
@@ -483,11 +502,11 @@ async def _recorded_once(
         if key is not None:
             claimed = await ledger.claim_key(key, digest, at=context.now())
             if claimed.answer is not None:
-                return _replayed(claimed.content_sha256, digest, claimed.answer)
+                return _replayed(claimed.content_sha256, digest, claimed.answer, warned)
         answer, duplicate = await record(ledger, digest)
         if claimed is not None:
             claimed.answer = answer
-    return ok(**answer, Duplicate=duplicate)
+    return ok(**answer, Duplicate=duplicate, Warnings=warned)
 
 
 def _check_origin(request: Request, province: str | None, organ_id: str) -> None:
@@ -652,22 +671,52 @@ def _status_targets(
     )
 
 
-def _replayed(first_sha256: str, digest: str, answer: dict[str, Any]) -> JSONResponse:
+def _refuse_illegal(
+    document: LedgerDocument,
+    statuses: list[LedgerStatus],
+    reporter: str,
+    code: str,
+    acting: frozenset[str],
+    era: Era,
+) -> None:
+    """409 ILLEGAL_STATUS for a central body's status that may not follow its delivery's, as
+    the sender's province would refuse it (`mocks/vdxp/deliveries.py`)."""
+    try:
+        refuse_illegal_report(
+            document, statuses, frozenset({reporter, *acting}), code,
+            lambda status: acting_for(era, status.reporter, status.timestamp),
+        )  # fmt: skip
+    except IllegalStatusTransition as error:
+        raise illegal_status(error) from None
+
+
+def _replayed(
+    first_sha256: str, digest: str, answer: dict[str, Any], warned: list[dict[str, str]]
+) -> JSONResponse:
     if first_sha256 != digest:
         raise MockError(
             422, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key came before with another message."
         )
-    return ok(**answer, Duplicate=True)
+    return ok(**answer, Duplicate=True, Warnings=warned)
 
 
 def _document_answer(document: LedgerDocument) -> dict[str, Any]:
+    """A document's fields; `Central` (mock addition) lists the central bodies among its `To`,
+    which the axis delivered to itself (their national inbox), no province's `Destinations`."""
     return {
         "DocumentId": document.document_id,
         "From": document.sender,
         "ContentSha256": document.content_sha256,
         "ContentLength": document.content_length,
         "Destinations": _destinations(document.destinations),
+        "Central": _central(document.recipients),
     }
+
+
+def _central(recipients: list[str]) -> list[str]:
+    """The central bodies among `recipients`: a G code the axis serves no body under was
+    refused (UNKNOWN_CENTRAL_AGENCY), so every one recorded is one it delivered to."""
+    return [organ for organ in recipients if re.match(CENTRAL_ORGAN_ID, organ)]
 
 
 def _destinations(destinations: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -690,6 +739,7 @@ def _business_answer(document: LedgerDocument, message: LedgerBusiness) -> dict[
         "ContentLength": message.content_length,
         "BusinessType": message.business_type,
         "Destinations": _destinations(message.destinations),
+        "Central": _central(message.recipients),
     }
 
 

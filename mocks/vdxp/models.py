@@ -118,6 +118,10 @@ class CentralDelivery(_AboutDocument, VdxpBase):
     kind: Mapped[str] = mapped_column(String(8))  # edoc | status
     sender: Mapped[str] = mapped_column(String(ORGAN_ID_LENGTH))  # From/OrganId
     business_type: Mapped[int] = mapped_column(Integer, default=0)
+    business_document_id: Mapped[str | None] = mapped_column(String(MAX_DOCUMENT_ID), default=None)
+    """A revocation, update or replacement's own DocumentId (a replacement's may be a number of
+    its own); None for a document and a status, and on rows kept from before it was (a
+    nullable column, added in place)."""
     status_code: Mapped[str | None] = mapped_column(String(2), default=None)
     content: Mapped[bytes] = mapped_column(LargeBinary)
     content_sha256: Mapped[str] = mapped_column(String(64))

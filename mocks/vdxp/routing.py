@@ -15,7 +15,8 @@ from mocks.directory.agencies import find_agency
 
 @dataclass(frozen=True)
 class Destination:
-    """One province a document is forwarded to, and its agencies among the recipients."""
+    """One province a document is forwarded to, and its agencies among the recipients;
+    `province_code` is the one its bodies carry today (`Agency.official_code`)."""
 
     instance: str
     province_code: str
@@ -30,7 +31,8 @@ class Destination:
 
 
 def instance_of(provinces: Mapping[str, str], organ_id: str) -> tuple[str, str] | None:
-    """`(province_code, instance)` of the agency with this organ id; None: none in the topology."""
+    """`(province_code, instance)` of the agency with this organ id, by the directory's key (the
+    seeded province's code, which the topology routes by); None: none in the topology."""
     agency = find_agency(organ_id)
     if agency is None or agency.province_code not in provinces:
         return None
@@ -72,7 +74,17 @@ def destinations(
         elif place[0] != sender_province:
             found.setdefault(place, []).append(organ_id)
     routed = [
-        Destination(instance=instance, province_code=code, organ_ids=tuple(organs))
+        Destination(
+            instance=instance, province_code=_shown_code(code, organs), organ_ids=tuple(organs)
+        )
         for (code, instance), organs in sorted(found.items())
     ]
     return Routes(routed, to_central, unknown)
+
+
+def _shown_code(seed_code: str, organ_ids: list[str]) -> str:
+    """The province code a destination shows: the one its bodies carry in their era
+    (`Agency.official_code`), today's province's where one of them is today's (92 for Cần
+    Thơ: 60 and 93 were retired on 1 July 2025), not the directory's key it is routed by."""
+    agencies = [agency for organ in organ_ids if (agency := find_agency(organ)) is not None]
+    return next((a.official_code for a in agencies if a.todays_code), seed_code)

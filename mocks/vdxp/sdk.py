@@ -31,6 +31,7 @@ from mocks.envelope import (
     install_envelope_handlers,
     router_errors,
 )
+from mocks.qlvb.lifecycle import IllegalStatusTransition
 
 XML = ("application/xml", "text/xml")
 MAX_JSON_BODY = 4 * 1024
@@ -56,6 +57,19 @@ class MockError(EnvelopeError):
 
     def __init__(self, status: int, error_code: str, desc: str, **extra: Any) -> None:
         super().__init__(status, error_code, desc, extra)
+
+
+def illegal_status(error: IllegalStatusTransition) -> MockError:
+    """409 ILLEGAL_STATUS: a status code that may not follow its delivery's, with that
+    delivery's code and the codes that may follow it (a province's document system and the
+    national axis, for a central body, refuse so alike)."""
+    return MockError(
+        409,
+        "ILLEGAL_STATUS",
+        str(error),
+        CurrentStatus=error.current,
+        AllowedStatusCodes=list(error.allowed),
+    )
 
 
 async def read_body(

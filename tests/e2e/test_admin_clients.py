@@ -169,3 +169,34 @@ async def test_a_province_makes_no_client_bound_to_a_central_body(
     assert "VPCP desk" not in listed.text
     assert national.status_code == 201, national.text
     assert national.json()["organisation"] == "000.00.00.G22"
+
+
+async def test_no_client_is_made_for_an_organisation_the_instance_cannot_act_for(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    """A central code the national axis serves no body under, and an agency of another
+    province, would be refused on every call the client made: so they are when it is made."""
+    ndxp = bearer(await fetch_token(client, "/ndxp"))
+    desk = {"name": "misplaced desk", "rights": {"vdxp": "*"}}
+
+    unknown = await client.post(
+        "/ndxp/admin/clients", json={**desk, "organisation": "000.00.00.G14"}, headers=ndxp
+    )
+    elsewhere = await client.post(
+        CLIENTS, json={**desk, "organisation": "000.00.01.H58"}, headers=bearer(demo_token)
+    )  # Tiền Giang's Sở Tư pháp, at Kiên Giang
+    own = await client.post(
+        CLIENTS, json={**desk, "organisation": "000.00.01.H33"}, headers=bearer(demo_token)
+    )
+
+    for refused, code in (
+        (unknown, "UNKNOWN_ORGANISATION"),
+        (elsewhere, "AGENCY_OF_OTHER_PROVINCE"),
+    ):
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["code"] == code
+    assert "--instance tiengiang" in elsewhere.json()["detail"]
+    assert own.status_code == 201, own.text
+    listed = await client.get("/ndxp/admin/clients", headers=ndxp)
+    assert "000.00.00.G14" not in listed.text

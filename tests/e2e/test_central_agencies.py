@@ -248,3 +248,86 @@ async def test_a_province_lists_vpcp_among_the_agencies_it_can_address(
     assert [(i["organ_name"], i["in_province"], i["province_code"]) for i in central] == [
         ("Văn phòng Chính phủ", False, None)
     ]
+
+
+async def test_vpcp_cannot_report_a_status_that_may_not_follow_its_deliverys_as_a_province(
+    client: httpx.AsyncClient, bus: BusState, demo_token: str
+) -> None:
+    vpcp = await central_token(client, bus, VPCP, "vpcp-transition")
+    _, sent, _ = await sent_to_vpcp(client, demo_token, vpcp, "18007")
+    document_id = sent["document_id"]
+
+    def report(name: str) -> Any:
+        data = status_as_sent(name, document_id, reporter=VPCP)
+        return client.post(f"{NDXP_CENTRAL}/statuses", content=data, headers={**vpcp, **XML})
+
+    too_soon = await report("status_acceptance_03.edxml")  # nothing arrived yet: 01 first
+    arrived = await report("status_inbox_01.edxml")
+    finished = await report("status_finish_06.edxml")  # 01 → 06 skips 03 and 05
+
+    assert too_soon.status_code == 409, too_soon.text
+    assert (too_soon.json()["current_status"], too_soon.json()["allowed_status_codes"]) == (
+        None,
+        ["01"],
+    )
+    assert arrived.status_code == 202, arrived.text
+    assert finished.status_code == 409, finished.text
+    assert finished.headers["content-type"].startswith("application/problem+json")
+    problem = finished.json()
+    assert problem["code"] == "ILLEGAL_STATUS_TRANSITION"  # the code a province's agency gets
+    assert (problem["current_status"], problem["allowed_status_codes"]) == ("01", ["02", "03"])
+    trail = await client.get(f"/ndxp/vdxp/v1/documents/{sent['id']}", headers=vpcp)
+    assert [s["status_code"] for s in trail.json()["statuses"]] == ["01"]  # nothing recorded
+    assert (trail.json()["destinations"], trail.json()["central_recipients"]) == ([], [VPCP])
+
+
+async def test_a_central_bodys_nonconforming_message_is_taken_with_warnings_or_refused_if_strict(
+    client: httpx.AsyncClient, bus: BusState, demo_token: str
+) -> None:
+    vpcp = await central_token(client, bus, VPCP, "vpcp-strict")
+    document = from_central("18008").replace(
+        b",18008/VPCP-TT\xc4\x90T</edXML:DocumentId>", b",18099/VPCP-TT\xc4\x90T</edXML:DocumentId>"
+    )  # a DocumentId that names another number than the header's
+    _, sent, _ = await sent_to_vpcp(client, demo_token, vpcp, "18009")
+    status = status_as_sent("status_inbox_01.edxml", sent["document_id"], reporter=VPCP)
+    status = re.sub(rb"<edXML:Timestamp>[^<]*", b"<edXML:Timestamp>20/09/2015 11:08:36", status)
+    strict = {**vpcp, **XML, "Prefer": "handling=strict"}
+
+    def post(path: str, data: bytes, headers: dict[str, str]) -> Any:
+        return client.post(f"{NDXP_CENTRAL}/{path}", content=data, headers=headers)
+
+    refused = [await post("documents", document, strict), await post("statuses", status, strict)]
+    taken = [await post("documents", document, {**vpcp, **XML}),
+             await post("statuses", status, {**vpcp, **XML})]  # fmt: skip
+
+    for answer, rule in zip(refused, ("document_id_mismatch", "bad_date"), strict=True):
+        assert answer.status_code == 422, answer.text
+        assert (answer.json()["code"], answer.json()["rule"]) == ("INVALID_EDXML", rule)
+        assert answer.headers["preference-applied"] == "handling=strict"
+    for answer, rule in zip(taken, ("document_id_mismatch", "bad_date"), strict=True):
+        assert answer.status_code == 202, answer.text
+        assert rule in [w["rule"] for w in answer.json()["warnings"]]
+        assert "preference-applied" not in answer.headers
+
+
+async def test_a_replacement_under_its_own_number_shows_it_in_vpcps_inbox_linked_to_the_replaced(
+    client: httpx.AsyncClient, bus: BusState, demo_token: str
+) -> None:
+    vpcp = await central_token(client, bus, VPCP, "vpcp-replacement")
+    _, first, _ = await sent_to_vpcp(client, demo_token, vpcp, "18010")
+    named = as_sent("edoc_replacement.edxml", "18011", recipient=VPCP).replace(
+        "000.00.00.G22,2014/01/30,7806/VPCP-TTĐT".encode(), first["document_id"].encode()
+    )  # its ReplacementInfo names the first
+
+    replacement = await client.post(DOCUMENTS, content=named, headers={**bearer(demo_token), **XML})
+
+    assert replacement.status_code == 202, replacement.text
+    inbox = await eventually(
+        lambda: client.get(f"{NDXP_CENTRAL}/inbox", params={"organ_id": VPCP}, headers=vpcp),
+        lambda r: any(i["business_type"] == 3 for i in r.json()["items"]),
+    )
+    (entry,) = [i for i in inbox.json()["items"] if i["business_type"] == 3]
+    assert entry["refers_to"] == first["id"]
+    assert entry["document_id"].endswith(",18011/VPCP-TTĐT")  # its own number, not 18010's
+    (document,) = [i for i in inbox.json()["items"] if i["document_id"] == first["document_id"]]
+    assert (document["business_type"], document["refers_to"]) == (0, None)

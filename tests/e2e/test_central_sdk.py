@@ -120,3 +120,22 @@ async def test_a_message_id_that_is_no_inbox_id_is_refused_in_the_sdks_form(
 
     assert refused.status_code == 422, refused.text
     assert (refused.json()["status"], refused.json()["ErrorCode"]) == ("FAIL", "DOCID_INVALID")
+    assert "no message of the national inbox" in refused.json()["ErrorDesc"]  # the value's fault
+
+
+@pytest.mark.parametrize(
+    ("name", "entries"),
+    [
+        ("updateStatus", {"docId": "1", "status": "done"}),
+        ("getAgenciesList", {}),
+        ("getSentEdocList", {"servicetype": "eDoc", "messagetype": "edoc", "docId": "1"}),
+    ],
+)
+async def test_a_provinces_call_is_not_offered_at_the_national_instance_in_the_sdks_form(
+    client: httpx.AsyncClient, vpcp: SdkSystem, name: str, entries: dict[str, str]
+) -> None:
+    refused = await call_sdk(client, vpcp, name, **entries)
+
+    assert refused.status_code == 404, refused.text
+    assert (refused.json()["status"], refused.json()["ErrorCode"]) == ("FAIL", "NOT_OFFERED_HERE")
+    assert "sendEdoc" in refused.json()["ErrorDesc"]

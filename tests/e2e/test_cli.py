@@ -165,6 +165,24 @@ async def test_a_client_bound_to_a_central_body_is_made_at_the_national_instance
     assert set(json.loads(capsys.readouterr().out)) == {"client_id", "client_secret"}
 
 
+async def test_no_client_is_made_for_an_unserved_central_code_nor_another_provinces_agency(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LGSP_DATABASE_URL", database_url)
+    desk = ["--name", "desk", "--service", "vdxp", "--organisation"]
+
+    unknown = await run_cli(["clients", "create", "--instance", "ndxp", *desk, "000.00.00.G14"])
+    said_unknown = capsys.readouterr()
+    elsewhere = await run_cli(
+        ["clients", "create", "--instance", "kiengiang", *desk, "000.00.01.H58"]
+    )
+    said_elsewhere = capsys.readouterr()
+
+    assert (unknown, said_unknown.out, elsewhere, said_elsewhere.out) == (2, "", 2, "")
+    assert said_unknown.err.startswith("lgsp: UNKNOWN_ORGANISATION: ")
+    assert said_elsewhere.err.startswith("lgsp: AGENCY_OF_OTHER_PROVINCE: 000.00.01.H58 ")
+
+
 CREATE_X = ["clients", "create", "--instance", "kiengiang", "--name", "x"]
 
 

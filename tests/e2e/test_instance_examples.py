@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import make_url
 
 from adapters import ADAPTERS
 from formats.agency_codes import CLOSED_FROM, closure_of
@@ -23,7 +24,8 @@ from lgsp.topology import TOPOLOGIES, Era, InstanceSpec
 from mocks.directory.admin_units import ADMIN_UNITS
 from mocks.directory.agencies import CENTRAL_AGENCIES, agencies_of, find_agency
 from tests.fixtures.apps import running
-from tests.fixtures.bus import TEST_PUBLIC_URL, asgi_client
+from tests.fixtures.bus import TEST_PUBLIC_URL, BusPool, asgi_client, bus_settings
+from tests.fixtures.database import database_url_for, hold_schema, wipe_postgresql_schema
 
 pytestmark = pytest.mark.anyio
 
@@ -35,17 +37,31 @@ PROVINCES: dict[Era, tuple[str, str]] = {
 ORGAN_ID = re.compile(r"\b\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}\b")
 
 
-@pytest.fixture(params=list(PROVINCES))
+@pytest.fixture(scope="module", params=list(PROVINCES))
 async def era_client(
-    request: pytest.FixtureRequest, fresh_settings: Settings
+    request: pytest.FixtureRequest,
+    bus_database_url: str,
+    bus_pool: BusPool,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[tuple[Era, httpx.AsyncClient]]:
-    """A bus of the era serving NDXP and the era's two provinces."""
+    """A bus of the era serving NDXP and the era's two provinces, on a database of its own,
+    for every test of the era: the tests only read what it serves."""
     era: Era = request.param
-    settings = fresh_settings.model_copy(update={"era": era})
+    directory = tmp_path_factory.mktemp(f"era-{era}")
+    if make_url(bus_database_url).get_backend_name() == "postgresql":
+        await bus_pool.close()  # the run's schema is the shared bus's: stopped, then emptied
+        wipe_postgresql_schema()
+        database_url = bus_database_url
+    else:
+        database_url = database_url_for("sqlite", directory)
+    settings = bus_settings(database_url, directory, era=era)
     app = create_bus(settings, instances=["ndxp", *PROVINCES[era]])
-    async with running(app) as manager:
-        async with asgi_client(manager.app) as http:  # type: ignore[arg-type]
+    hold_schema(database_url, held=True)
+    try:
+        async with running(app) as manager, asgi_client(manager.app) as http:  # type: ignore[arg-type]
             yield era, http
+    finally:
+        hold_schema(database_url, held=False)
 
 
 async def _served_documents(http: httpx.AsyncClient, spec: InstanceSpec) -> dict[str, Any]:

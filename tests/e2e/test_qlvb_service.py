@@ -210,6 +210,18 @@ async def test_a_recipient_outside_every_province_directory_is_refused_clearly(
     assert not any(",505/" in item["document_id"] for item in delivered)
 
 
+async def test_an_unknown_recipient_under_another_provinces_code_is_not_called_this_provinces(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    unknown = "000.00.99.H58"  # Tiền Giang's letter code, no agency of it: from Kiên Giang
+    response = await send(client, demo_token, make_document(to=(unknown,), number="506"))
+
+    body = assert_problem(response, 422, "UNKNOWN_RECIPIENT")
+    assert body["organ_ids"] == [unknown]
+    assert "of this province has" not in body["detail"]
+    assert "nor of another province the bus serves" in body["detail"]
+
+
 async def test_a_recipient_in_another_province_is_accepted_beside_the_local_ones(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from tests.e2e.test_invocation import seeded_cccds
 from tests.fixtures.apps import serving
 from tests.fixtures.bus import KG, TEST_PUBLIC_URL, bearer, fetch_token
 from tests.fixtures.processes import free_port, start_lgsp, stop, wait_ready
+from tests.fixtures.sockets import PROC_NET_TCP, listening_sockets
 
 pytestmark = pytest.mark.anyio
 
@@ -170,6 +172,53 @@ async def test_workers_on_the_sqlite_file_serve_together_on_one_linear_audit_cha
     assert len(workers) == 2, log
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "audit chain intact" in verified.stdout
+
+
+POOL = 32
+"""Connections a client opens together, as a pool or a load test does (wrk's 32)."""
+
+
+@pytest.mark.processes
+@pytest.mark.skipif(
+    not PROC_NET_TCP.exists() or not hasattr(socket, "SO_REUSEPORT"),
+    reason="Linux's socket table and SO_REUSEPORT",
+)
+async def test_each_worker_accepts_on_a_socket_of_its_own_and_takes_its_share(
+    fresh_settings: Settings, tmp_path: Path
+) -> None:
+    """Issue 21: uvicorn handed both workers one listening socket, and the first awake took
+    every connection waiting: 32 opened together went 32/0, 31/1, 30/2, 20/12, 6/26, and two
+    workers served barely more than one. Each worker now listens on a socket of its own
+    (`SO_REUSEPORT`), and the kernel spreads connections over them by their addresses."""
+    port = free_port()
+    process = serve_two_workers(port, tmp_path, seeded_environment(fresh_settings))
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}", process)
+        deadline = asyncio.get_running_loop().time() + CALL_TIMEOUT
+        while (listening := listening_sockets(port)) < 2:  # the other worker still starting
+            if asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.1)
+
+        async def connection_of(client: httpx.AsyncClient) -> str:
+            answer = await client.get("/healthz")
+            return answer.headers["X-Request-ID"][:16]  # a prefix a process
+
+        async with AsyncExitStack() as stack:
+            clients = [
+                await stack.enter_async_context(
+                    httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=CALL_TIMEOUT)
+                )
+                for _ in range(POOL)
+            ]
+            workers = await asyncio.gather(*(connection_of(client) for client in clients))
+    finally:
+        stop(process)
+    assert listening == 2, "the workers accept on one socket"
+    shares = sorted(workers.count(worker) for worker in set(workers))
+    # A hash of each connection's addresses: a worker with 4 of 32 or fewer, 1 run in 50,000.
+    assert len(shares) == 2, shares
+    assert shares[0] > 4, shares
 
 
 def writer_process_of(serve: subprocess.Popen[bytes]) -> int | None:

@@ -4,6 +4,7 @@ run time (the module says why), and the hop's values built with it."""
 from __future__ import annotations
 
 import dataclasses
+import gc
 import inspect
 from pathlib import Path
 
@@ -52,11 +53,16 @@ pair.left = "b"
 
 def _mypy_errors(program: str) -> str:
     """What `mypy --strict` reports on `program` (with our packages importable), without
-    reading or writing a cache: about a second."""
-    report, errors, _ = mypy.run(
-        ["--strict", "--config-file=", "--no-incremental", "--cache-dir=/dev/null"]
-        + ["-c", program]
-    )
+    reading or writing a cache: about a second. mypy sets the process's collector thresholds
+    for itself (200000, 30, 30) and leaves them: the test process's are put back."""
+    thresholds = gc.get_threshold()
+    try:
+        report, errors, _ = mypy.run(
+            ["--strict", "--config-file=", "--no-incremental", "--cache-dir=/dev/null"]
+            + ["-c", program]
+        )
+    finally:
+        gc.set_threshold(*thresholds)
     assert not errors, errors
     return report
 

@@ -11,7 +11,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters._qlvb_contracts import InvalidInboxQuery, NotARecipientOfDocument
+from adapters._qlvb_contracts import (
+    IllegalStatusTransition,
+    InvalidInboxQuery,
+    NotARecipientOfDocument,
+)
 from adapters.base import CanonicalRequest, SystemResponse
 from adapters.qlvb import (
     DocumentNotFound,
@@ -122,7 +126,9 @@ def test_a_submitted_document_is_202_with_where_it_goes(adapter: VdxpAdapter) ->
             "destinations": [
                 {"instance": "tiengiang", "province_code": "82", "organ_ids": [TG_STP]}
             ],
+            "central_recipients": [],
             "duplicate": True,
+            "warnings": [],
         },
     )
 
@@ -142,8 +148,25 @@ def test_a_submitted_status_is_202_with_its_name_and_destinations(adapter: VdxpA
             "received_at": "2025-06-02T10:00:05+07:00",
             "destinations": ["kiengiang"],
             "duplicate": False,
+            "warnings": [],
         },
     )
+
+
+def test_a_submitted_document_names_its_central_recipients_and_the_axiss_warnings(
+    adapter: VdxpAdapter,
+) -> None:
+    warned = [{"Rule": "document_id_mismatch", "Detail": "DocumentId names another number"}]
+    response = answer(
+        **DOCUMENT_ANSWER, Central=["000.00.00.G22"], Duplicate=False, Warnings=warned
+    )
+
+    result = adapter.to_canonical(call("send_central_document"), response)
+
+    assert result.content["central_recipients"] == ["000.00.00.G22"]
+    assert result.content["warnings"] == [
+        {"rule": "document_id_mismatch", "detail": "DocumentId names another number"}
+    ]
 
 
 def test_a_trail_lists_the_document_and_its_statuses_in_order(adapter: VdxpAdapter) -> None:
@@ -235,6 +258,9 @@ REFUSALS: list[SdkRefusal] = [
     (422, {"ErrorCode": "NOT_A_RECIPIENT_OF_DOCUMENT", "OrganIds": ["000.00.01.H11", SECRET]},
      NotARecipientOfDocument, {"organ_ids": ["000.00.01.H11"]}),
     (503, {"ErrorCode": "NOT_CONNECTED"}, AxisCannotForward, {}),
+    (409, {"ErrorCode": "ILLEGAL_STATUS", "CurrentStatus": "01",  # a central body's status
+           "AllowedStatusCodes": ["02", "03"]}, IllegalStatusTransition,
+     {"current_status": "01", "allowed_status_codes": ["02", "03"]}),
 ]  # fmt: skip
 
 
@@ -249,6 +275,8 @@ UNREADABLE: list[tuple[list[str], SystemResponse]] = [
      answer(**{**DOCUMENT_ANSWER, "Destinations": [{"Instance": "x", "ProvinceCode": "9"}]},
             Duplicate=False)),
     (["submit_status"], answer(**{**STATUS_ANSWER, "StatusCode": "99"}, Duplicate=False)),
+    (["submit_status"], answer(**STATUS_ANSWER, Duplicate=False, Warnings=[{"Rule": "Bad!"}])),
+    (["submit_document"], answer(**DOCUMENT_ANSWER, Duplicate=False, Warnings="bad_date")),
     (["submit_status"], answer(**{**STATUS_ANSWER, "ReceivedTime": "yesterday"}, Duplicate=False)),
     (["get_trail"], answer(**DOCUMENT_ANSWER, To=[TG_STP], ReceivedTime=None, Statuses=[])),
     (["get_trail"], answer(**DOCUMENT_ANSWER, To=[TG_STP], ReceivedTime="2025-06-02T09:30:00",

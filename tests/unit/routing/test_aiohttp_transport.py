@@ -49,8 +49,21 @@ async def echo(request: Request) -> JSONResponse:
     )
 
 
+READ_TIMEOUT = 0.2
+"""The clients' read timeout in the tests of timeouts."""
+SLOW_SECONDS = 3 * READ_TIMEOUT
+"""How long `/slow` takes to answer: past the read timeout, and all a test waits when its own
+timeout replaces the client's (2 s before: the worker idle for nothing)."""
+
+
 async def slow(_request: Request) -> JSONResponse:
-    await asyncio.sleep(2)
+    await asyncio.sleep(SLOW_SECONDS)
+    return JSONResponse({})
+
+
+async def held(_request: Request) -> JSONResponse:
+    """An answer that takes longer than any test waits: its connection stays busy."""
+    await asyncio.sleep(10)
     return JSONResponse({})
 
 
@@ -72,6 +85,7 @@ APP = Starlette(
     routes=[
         Route("/echo/{rest:path}", echo, methods=["GET", "POST", "PUT", "DELETE"]),
         Route("/slow", slow),
+        Route("/held", held),
         Route("/zipped", zipped),
         Route("/huge", huge),
         Route("/cookie", cookie),
@@ -88,7 +102,7 @@ async def server() -> AsyncIterator[str]:
     while not running.started:
         await asyncio.sleep(0.01)
     yield f"http://127.0.0.1:{port}"
-    # Not waiting for a `/slow` answer a test gave up on: two seconds of an idle worker each.
+    # Not waiting for an answer a test gave up on (`/held`'s): seconds of an idle worker each.
     running.should_exit = running.force_exit = True
     await task
 
@@ -195,7 +209,7 @@ async def test_the_gateway_transport_reads_a_system_at_a_url(server: str) -> Non
 
 
 async def test_a_slow_answer_is_a_read_timeout(server: str) -> None:
-    async with http_client(server, timeout=0.2) as client:
+    async with http_client(server, timeout=READ_TIMEOUT) as client:
         with pytest.raises(httpx.ReadTimeout):
             await client.get("/slow")
         with pytest.raises(UpstreamTimeout):
@@ -206,7 +220,7 @@ async def test_a_slow_answer_is_a_read_timeout(server: str) -> None:
 
 async def test_a_requests_own_timeout_replaces_the_clients_read_timeout(server: str) -> None:
     """What a bus-internal call with a bound of its own (a reset) relies on."""
-    async with http_client(server, timeout=0.2) as client:
+    async with http_client(server, timeout=READ_TIMEOUT) as client:
         response = await HttpTransport(client, system="demo").send(
             SystemRequest(method="GET", path="/slow", timeout=60)
         )
@@ -217,7 +231,7 @@ async def test_a_requests_own_timeout_replaces_the_clients_read_timeout(server: 
 async def test_waiting_too_long_for_a_pooled_connection_is_a_timeout(server: str) -> None:
     transport = AiohttpTransport(max_connections=1)
     async with httpx.AsyncClient(base_url=server, transport=transport) as client:
-        busy = asyncio.create_task(client.get("/slow", timeout=5))
+        busy = asyncio.create_task(client.get("/held", timeout=5))
         await asyncio.sleep(0.2)
         with pytest.raises(httpx.TimeoutException):
             await client.get("/echo/x", timeout=httpx.Timeout(5, pool=0.2))
