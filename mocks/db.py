@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import Connection, MetaData, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
@@ -27,25 +27,73 @@ _READING = ("SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "REL
 
 
 @dataclass
+class ResetMark:
+    """What a reset saw of the watch when its transaction began (`ChangeWatch.reset_began`)."""
+
+    connection: object
+    writes: int
+    others_open: bool
+    own: int = 0
+    """The writes of the reset itself, counted just before its commit (`reset_ends`)."""
+
+
+@dataclass
 class ChangeWatch:
-    """Counts the statements this process sends its database that may change it, so that a
-    reset can tell a mock nothing has touched since its last reset (`mocks.stateful`).
+    """Counts the writes this process commits to its database, so that a reset can tell a mock
+    nothing has touched since its last reset (`mocks.stateful`).
+
+    A write counts once it has run (a statement waiting for SQLite's write lock has not) and
+    is committed when its connection commits; a connection whose transaction holds a write not
+    yet committed, or whose commit may still be under way, is open until the pool has it
+    back. A mock is unchanged only if no write committed since its reset and none is open: on
+    PostgreSQL a write uncommitted during a reset is not one its DELETE sees, and lands after.
 
     It sees only this process's engine: it speaks for the database only where this process is
     its sole writer (`SystemConfig.sole_writer`).
     """
 
     writes: int = 0
+    """Writes committed (or being committed: a failed commit counts as a change)."""
     clean_at: int | None = None
     """`writes` when a reset last left the rows as seeded; None: not known to be seeded."""
+    open: dict[object, int] = field(default_factory=dict)
+    """Each connection holding writes not known to be committed or rolled back: how many."""
 
-    def count(self, statement: str) -> None:
+    def executed(self, connection: object, statement: str) -> None:
         if not statement.lstrip()[:9].upper().startswith(_READING):
-            self.writes += 1
+            self.open[connection] = self.open.get(connection, 0) + 1
 
-    def mark_clean(self) -> None:
-        """The rows are as seeded now: called by a reset before it commits, holding the
-        write lock, so a write of anyone else comes after and counts."""
+    def committing(self, connection: object) -> None:
+        """Before the commit itself: the connection stays open until the pool has it back."""
+        if connection in self.open:
+            self.writes += self.open[connection]
+            self.open[connection] = 0
+
+    def rolling_back(self, connection: object) -> None:
+        if connection in self.open:
+            self.open[connection] = 0
+
+    def released(self, connection: object) -> None:
+        """The pool has the connection back (or closed it): its transaction is over. Writes
+        neither committed nor rolled back as far as the watch saw count as changes."""
+        self.writes += self.open.pop(connection, 0)
+
+    def reset_began(self, connection: object) -> ResetMark:
+        """Called by a reset in its transaction, holding the write lock, before it deletes."""
+        others = any(other is not connection for other in self.open)
+        return ResetMark(connection, self.writes, others_open=others)
+
+    def reset_ends(self, mark: ResetMark) -> None:
+        """Called last in the reset's transaction, before its commit."""
+        mark.own = self.open.get(mark.connection, 0)
+
+    def mark_clean(self, mark: ResetMark) -> None:
+        """The reset's transaction committed: the rows are as seeded, unless a write of anyone
+        else was open when it began (its DELETE may not have seen it) or came since."""
+        others = any(other is not mark.connection for other in self.open)
+        if mark.others_open or others or self.writes != mark.writes + mark.own:
+            self.clean_at = None
+            return
         self.clean_at = self.writes
 
     def forget(self) -> None:
@@ -53,7 +101,15 @@ class ChangeWatch:
 
     @property
     def unchanged(self) -> bool:
-        return self.clean_at == self.writes
+        return self.clean_at == self.writes and not self.open
+
+
+async def connection_of(session: AsyncSession) -> object:
+    """The DBAPI connection of `session`'s transaction, as `ChangeWatch` knows connections."""
+    connection = (await session.connection()).sync_connection
+    if connection is None:  # the AsyncConnection of a session's transaction always has one
+        raise RuntimeError("the session's connection is not started")
+    return connection.connection.dbapi_connection
 
 
 @dataclass(frozen=True)
@@ -71,15 +127,32 @@ async def open_mock_database(
     engine = make_engine(url or f"sqlite+aiosqlite:///{(data_dir / DEFAULT_DATABASE).resolve()}")
     watch = ChangeWatch()
 
-    def counted(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        watch.count(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", counted)
+    watch_engine(engine, watch)
     try:
         await create_tables(engine, metadata)
         yield MockDatabase(engine, make_session_factory(engine), watch)
     finally:
         await engine.dispose()
+
+
+def watch_engine(engine: AsyncEngine, watch: ChangeWatch) -> None:
+    """Have `watch` count what `engine` writes and commits."""
+    sync = engine.sync_engine
+
+    def dbapi(conn: Connection) -> object:
+        return conn.connection.dbapi_connection
+
+    def executed(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        watch.executed(dbapi(conn), statement)
+
+    def released(dbapi_connection: Any, *_args: Any) -> None:
+        watch.released(dbapi_connection)
+
+    event.listen(sync, "after_cursor_execute", executed)
+    event.listen(sync, "commit", lambda conn: watch.committing(dbapi(conn)))
+    event.listen(sync, "rollback", lambda conn: watch.rolling_back(dbapi(conn)))
+    for released_at in ("checkin", "invalidate", "soft_invalidate", "close", "close_detached"):
+        event.listen(sync.pool, released_at, released)
 
 
 __all__ = ["DeclarativeBase", "MockDatabase", "open_mock_database"]

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mocks.bus import BusClient
 from mocks.config import NO_TELEMETRY, SystemConfig
-from mocks.db import MockDatabase, open_mock_database
+from mocks.db import MockDatabase, connection_of, open_mock_database
 from mocks.reset import (
     Reseeded,
     SeedSnapshot,
@@ -87,6 +87,7 @@ def stateful_app(
             return Reseeded(deleted=0, seeded=snapshot.seeded, unchanged=True)
         try:
             async with write_transaction(database.sessions) as session:
+                mark = database.watch.reset_began(await connection_of(session))
 
                 async def seed_again() -> int:
                     return await seed(session) if seed is not None else 0
@@ -94,10 +95,12 @@ def stateful_app(
                 done = await reseed(
                     session, metadata, instance=instance, snapshot=snapshot, seed=seed_again
                 )
-                database.watch.mark_clean()
+                await session.flush()  # anything the commit would flush is counted as its own
+                database.watch.reset_ends(mark)
         except BaseException:
             database.watch.forget()  # not committed: the rows are whatever they were
             raise
+        database.watch.mark_clean(mark)  # committed: as seeded, unless a write came between
         return done
 
     add_reset_route(app, reset)
@@ -172,11 +175,13 @@ async def _seed_once(
     taken: SeedSnapshot | None = None
     try:
         async with write_transaction(database.sessions) as session:
+            mark = database.watch.reset_began(await connection_of(session))
             empty = await holds_no_rows(session, metadata, instance=instance)
             seeded = await seed(session) if seed is not None else 0
             if empty and (seeded or seed is None):
                 taken = await take_snapshot(session, metadata, instance=instance, seeded=seeded)
-                database.watch.mark_clean()  # holding the write lock, before the commit
+            await session.flush()  # anything the commit would flush is counted as its own
+            database.watch.reset_ends(mark)
     except IntegrityError:  # PostgreSQL: the other process's rows came first
         database.watch.forget()
         return
@@ -184,4 +189,5 @@ async def _seed_once(
         database.watch.forget()
         raise
     if taken is not None:
+        database.watch.mark_clean(mark)  # committed
         snapshot.rows, snapshot.seeded = taken.rows, taken.seeded

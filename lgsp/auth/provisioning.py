@@ -8,6 +8,7 @@ starting together (`lgsp serve --workers`) agree on one key and one secret per c
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,7 +23,7 @@ from lgsp.auth.keys import (
     instances_without_keys,
     load_or_create_keys,
 )
-from lgsp.auth.models import FEDERATION, SYSTEM
+from lgsp.auth.models import FEDERATION, SYSTEM, ApiClient
 from lgsp.auth.repository import ClientRepository
 from lgsp.catalog.loader import Catalog
 from lgsp.settings import DEMO_CLIENT_SECRET, Settings
@@ -64,7 +65,7 @@ async def provision_instance(
         await hold_provisioning_lock(session)
         repository = ClientRepository(session)
         keys = await load_or_create_keys(repository, spec.name, cipher, forge)
-        await _provision_demo_client(repository, spec, catalog, settings)
+        await provision_demo_client(repository, spec.name, catalog, settings)
         await _provision_system_clients(repository, spec, settings, system_rights)
         await _provision_peer_clients(repository, spec, topology, catalog, settings)
     return keys
@@ -92,8 +93,8 @@ async def hold_provisioning_lock(session: AsyncSession) -> None:
         await hold_advisory_lock(connection, PROVISIONING_LOCK_ID, purpose="provisioning clients")
 
 
-async def _provision_demo_client(
-    repository: ClientRepository, spec: InstanceSpec, catalog: Catalog, settings: Settings
+async def provision_demo_client(
+    repository: ClientRepository, instance: str, catalog: Catalog, settings: Settings
 ) -> None:
     """The demo client may call every service and read the audit log of every instance."""
     if demo_secret_is_chosen(settings):  # refused here, where its setting can be named
@@ -102,7 +103,7 @@ async def _provision_demo_client(
         )
     await ensure_client(
         repository,
-        instance=spec.name,
+        instance=instance,
         client_id=settings.demo_client_id,
         secret=settings.demo_client_secret.get_secret_value(),
         name="Demo client",
@@ -110,6 +111,50 @@ async def _provision_demo_client(
         is_admin=True,
         chosen=demo_secret_is_chosen(settings),
     )
+
+
+async def demo_client_draft(instance: str, catalog: Catalog, settings: Settings) -> ApiClient:
+    """The demo client of `instance` exactly as provisioning writes it where there is none (a
+    fresh bus): its row, rights, rate limits and identity, as objects in no session. What a
+    reset brings the demo client back to, every column of it, without a copy of this module's
+    choices that could drift from them."""
+    drafts = _Drafts()
+    await provision_demo_client(drafts, instance, catalog, settings)
+    return drafts.drafted(instance, settings.demo_client_id)
+
+
+class _DraftSession:
+    """The two calls `ClientRepository.add` makes of its session: it only keeps what is added."""
+
+    def __init__(self) -> None:
+        self.added: list[object] = []
+
+    def add(self, instance: object) -> None:
+        self.added.append(instance)
+
+    async def flush(self) -> None:
+        return None
+
+
+class _Drafts(ClientRepository):
+    """A repository over no database, holding no client: provisioning creates each client it
+    is asked for, and the rows it would insert are kept here."""
+
+    def __init__(self) -> None:
+        self.drafts = _DraftSession()
+        super().__init__(cast(AsyncSession, self.drafts))
+
+    async def get(self, instance: str, client_id: str) -> ApiClient | None:
+        return None
+
+    def drafted(self, instance: str, client_id: str) -> ApiClient:
+        for added in self.drafts.added:
+            if isinstance(added, ApiClient) and (added.instance, added.client_id) == (
+                instance,
+                client_id,
+            ):
+                return added
+        raise RuntimeError(f"provisioning wrote no client {client_id} of {instance}")
 
 
 def demo_secret_is_chosen(settings: Settings) -> bool:

@@ -3,14 +3,19 @@ the OpenCPS door's login sessions."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol, TypeVar
 
-from sqlalchemy import delete
+from sqlalchemy import delete, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.base import NO_VALUE
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
-from lgsp.auth.clients import ALL_METHODS, conform_client, ensure_client
-from lgsp.auth.provisioning import demo_secret_is_chosen
+from lgsp.auth.credentials import is_slow_hash, verify_secret
+from lgsp.auth.models import AccessRight, ApiClient, ClientIdentity, ClientRateLimit
+from lgsp.auth.provisioning import demo_client_draft, provision_demo_client
 from lgsp.auth.repository import ClientRepository, RevocationRepository
 from lgsp.catalog.loader import Catalog
 from lgsp.dialects.models import OpenCpsSession
@@ -30,13 +35,14 @@ async def delete_outbox_messages(session: AsyncSession, *, instances: Collection
 async def restore_demo_clients(
     session: AsyncSession, *, instances: Collection[str], settings: Settings, catalog: Catalog
 ) -> None:
-    """The demo client of each of `instances` as the bus provisions it at start, and not
-    revoked: a test that revoked it or changed its rights must not break every test after it.
+    """The demo client of each of `instances` as provisioning makes it on a fresh bus
+    (`demo_client_draft`): every column of its row (not revoked, its name, its handling), its
+    rights, its rate limits and its identity; the row keeps its id, its creation time and, if
+    the secret still matches it, its hash. A deleted one is provisioned again. A test that
+    revoked it, changed its rights or set it strict must not change every test after it.
     All of them loaded in one query: a reset runs before every test of a suite."""
     repository = ClientRepository(session)
-    rights = {service.id: ALL_METHODS for service in catalog}
     secret = settings.demo_client_secret.get_secret_value()
-    chosen = demo_secret_is_chosen(settings)
     found = {
         client.instance: client
         for client in await repository.get_each(instances, settings.demo_client_id)
@@ -44,20 +50,83 @@ async def restore_demo_clients(
     for instance in instances:
         client = found.get(instance)
         if client is None:  # deleted: provisioned again
-            await ensure_client(
-                repository,
-                instance=instance,
-                client_id=settings.demo_client_id,
-                secret=secret,
-                name="Demo client",
-                rights=rights,
-                is_admin=True,
-                chosen=chosen,
-            )
+            await provision_demo_client(repository, instance, catalog, settings)
             continue
-        conform_client(client, secret=secret, rights=rights, is_admin=True, chosen=chosen)
-        client.revoked_at = None
+        _conform(client, await _DRAFTS.draft(instance, catalog, settings), secret=secret)
     await session.flush()
+
+
+@dataclass
+class _DraftMemo:
+    """The drafts of the last bus reset: drafting hashes the demo secret, slowly when an
+    operator chose it (scrypt, 50 ms an instance), and a reset runs before every test."""
+
+    settings: Settings | None = None
+    catalog: Catalog | None = None
+    drafts: dict[str, ApiClient] = field(default_factory=dict)
+
+    async def draft(self, instance: str, catalog: Catalog, settings: Settings) -> ApiClient:
+        if self.settings is not settings or self.catalog is not catalog:
+            self.settings, self.catalog, self.drafts = settings, catalog, {}
+        if instance not in self.drafts:
+            self.drafts[instance] = await demo_client_draft(instance, catalog, settings)
+        return self.drafts[instance]
+
+
+_DRAFTS = _DraftMemo()
+
+
+class _PerService(Protocol):
+    """A row of a client's, one per service (its rights, its rate limits)."""
+
+    @property
+    def service(self) -> str: ...
+
+
+_Row = TypeVar("_Row", bound=_PerService)
+
+
+def _conform(client: ApiClient, draft: ApiClient, *, secret: str) -> None:
+    _copy_columns(draft, client, kept={"id", "created_at", "secret_hash"})
+    same_scheme = is_slow_hash(client.secret_hash) == is_slow_hash(draft.secret_hash)
+    if not (same_scheme and verify_secret(secret, client.secret_hash)):
+        client.secret_hash = draft.secret_hash
+    _conform_each(client.rights, draft.rights, AccessRight)
+    _conform_each(client.rate_limits, draft.rate_limits, ClientRateLimit)
+    if draft.identity is None:  # provisioning makes the demo client a tenant without a row
+        client.identity = None
+        return
+    if client.identity is None:
+        client.identity = ClientIdentity()
+    _copy_columns(draft.identity, client.identity, kept={"client_pk"})
+
+
+def _conform_each(rows: list[_Row], drafts: list[_Row], make: Callable[[], _Row]) -> None:
+    """`rows` as `drafts`, keeping the row of each service they share: a row deleted and one
+    inserted for the same service would break its unique key within one flush."""
+    kept = {row.service: row for row in rows}
+    wanted = []
+    for draft in drafts:
+        row = kept.get(draft.service) or make()
+        _copy_columns(draft, row, kept={"id", "client_pk"})
+        wanted.append(row)
+    if [id(row) for row in rows] != [id(row) for row in wanted]:
+        rows[:] = wanted
+
+
+def _copy_columns(source: object, target: object, *, kept: Collection[str]) -> None:
+    """Every column of `source` onto `target` but those `kept`; a column `source` never set
+    (a draft is never flushed) as its default would be inserted."""
+    state = inspect(source)
+    for column in state.mapper.column_attrs:
+        if column.key in kept:
+            continue
+        value = state.attrs[column.key].loaded_value
+        if value is NO_VALUE:
+            default = column.columns[0].default
+            value = default.arg if isinstance(default, ScalarElementColumnDefault) else None
+        if getattr(target, column.key) != value:
+            setattr(target, column.key, value)
 
 
 async def end_opencps_sessions(

@@ -8,7 +8,9 @@ in a mock just seeded again (`OutboxWorker.paused`):
    last reset (one process on SQLite: `SystemConfig.sole_writer`); a stateless mock
    (`dancu`, `csdlqgdc`) has nothing to do, and a system reached at a URL is not ours to touch;
 2. the outboxes of the served instances, whatever their messages' state;
-3. the demo client as provisioned (rights, admin, not revoked); every other client is kept;
+3. the demo client as a fresh bus's provisioning wrote it, every column of its rows (rights,
+   rate limits, identity, handling, admin, not revoked; `restore_demo_clients`); every other
+   client is kept;
    the OpenCPS door's login sessions end (deleted, and their tokens revoked, so that no
    worker that remembers one honours it);
 4. the fault rules and the journals of the served instances (`lgsp.faults`, `lgsp.journal`),

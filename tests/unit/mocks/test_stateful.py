@@ -2,11 +2,12 @@
 mock's state; the reset route seeds again in one transaction; a store adds a row, and keeps a key,
 once.
 
-On SQLite only: the recipes underneath (`mocks.reset`, `kit.db`) run on both databases through
-each mock's own tests."""
+On SQLite only, but for a write interleaved with a reset (`db_url`): the recipes underneath
+(`mocks.reset`, `kit.db`) run on both databases through each mock's own tests."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,15 +17,16 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, Request
-from sqlalchemy import String, UniqueConstraint, func, select, text
+from sqlalchemy import String, UniqueConstraint, event, func, insert, make_url, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+import mocks.stateful
 from kit.db import make_engine, make_session_factory, named_metadata
 from mocks.config import SystemConfig
 from mocks.db import ChangeWatch, MockDatabase
-from mocks.reset import RESET_PATH
+from mocks.reset import RESET_PATH, Reseeded
 from mocks.stateful import lifespan_state, stateful_app, write_transaction
 from mocks.store import InstanceStore
 from tests.fixtures.apps import serving
@@ -279,10 +281,12 @@ async def test_without_a_sole_writer_every_reset_deletes_and_seeds_again(url: st
 def test_a_change_watch_counts_every_statement_but_the_reading_ones(
     statement: str, writes: int
 ) -> None:
-    watch = ChangeWatch()
-    watch.mark_clean()
+    watch, connection = ChangeWatch(), object()
+    watch.mark_clean(watch.reset_began(connection))
 
-    watch.count(statement)
+    watch.executed(connection, statement)
+    watch.committing(connection)
+    watch.released(connection)
 
     assert watch.writes == writes
     assert watch.unchanged is (writes == 0)
@@ -414,3 +418,107 @@ async def test_a_store_keeps_a_key_once_per_instance_and_finds_the_first(url: st
         ]
 
     assert claims == [("first", True), ("first", False), ("elsewhere", True)]
+
+
+# A write interleaved with a reset, on both databases: the reset must not leave the mock
+# marked as seeded while that write's row may have outlived it (`ChangeWatch`).
+
+
+def engine_of(calls: Calls) -> AsyncEngine:
+    return calls.opened[0].database.engine
+
+
+async def test_a_write_uncommitted_while_a_reset_ran_is_not_taken_for_a_clean_mock(
+    db_url: str,
+) -> None:
+    """PostgreSQL: the reset's DELETE does not see the row, which lands when the write commits
+    after the reset. (On SQLite the write holds the file's lock, and the reset waits for it.)"""
+    if make_url(db_url).get_backend_name() == "sqlite":
+        pytest.skip("on SQLite a reset waits for an uncommitted write: it deletes its row")
+    calls, written, reset_done = Calls(), asyncio.Event(), asyncio.Event()
+    async with running(toy_app(db_url, calls, sole_writer=True)) as client:
+
+        async def write_across_the_reset() -> None:
+            async with engine_of(calls).connect() as connection:
+                await connection.execute(insert(Thing).values(instance="kiengiang", key="late"))
+                written.set()
+                await reset_done.wait()
+                await connection.commit()
+
+        writer = asyncio.create_task(write_across_the_reset())
+        await written.wait()
+        first = await client.post(RESET_PATH)
+        reset_done.set()
+        await writer
+        second = await client.post(RESET_PATH)
+
+    assert first.json()["unchanged"] is False  # the write was open: the mock is not clean
+    assert second.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
+    assert await names(db_url) == ["a", "b"]
+
+
+async def test_a_write_sent_while_a_reset_holds_its_transaction_is_not_taken_for_clean(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: the write's INSERT waits for the reset's lock, then commits after it (a count
+    taken when the statement was sent, before it ran, was inside the reset's). PostgreSQL: it
+    runs and commits while the reset's transaction is open, unseen by its DELETE."""
+    calls, holding, release, sent = Calls(), asyncio.Event(), asyncio.Event(), asyncio.Event()
+    real_reseed = mocks.stateful.reseed
+
+    async def reseed_then_hold(*args: Any, **kwargs: Any) -> Reseeded:
+        done = await real_reseed(*args, **kwargs)
+        holding.set()
+        await release.wait()  # still in the reset's transaction, before its commit
+        return done
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if holding.is_set() and statement.lstrip().upper().startswith("INSERT"):
+            sent.set()  # the reset's own inserts are done: the writer's, handed to the driver
+
+    async with running(toy_app(db_url, calls, sole_writer=True)) as client:
+        await client.post("/things/c")  # the next reset has rows to delete
+        monkeypatch.setattr(mocks.stateful, "reseed", reseed_then_hold)
+        event.listen(engine_of(calls).sync_engine, "before_cursor_execute", seen)
+
+        async def write() -> None:
+            await holding.wait()
+            async with engine_of(calls).begin() as connection:
+                await connection.execute(insert(Thing).values(instance="kiengiang", key="late"))
+
+        resetting = asyncio.create_task(client.post(RESET_PATH))
+        writer = asyncio.create_task(write())
+        await sent.wait()
+        release.set()
+        first, _ = await asyncio.gather(resetting, writer)
+        monkeypatch.undo()
+        second = await client.post(RESET_PATH)
+
+    assert first.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
+    assert second.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
+    assert await names(db_url) == ["a", "b"]
+
+
+async def test_a_write_rolled_back_leaves_a_sole_writer_as_seeded(url: str) -> None:
+    """A write changes the rows only once committed: one rolled back is no reason to seed."""
+    calls = Calls()
+    async with running(toy_app(url, calls, sole_writer=True)) as client:
+        async with engine_of(calls).connect() as connection:
+            await connection.execute(insert(Thing).values(instance="kiengiang", key="undone"))
+            await connection.rollback()
+        answer = await client.post(RESET_PATH)
+
+    assert answer.json() == {"deleted": 0, "seeded": 2, "unchanged": True}
+    assert await names(url) == ["a", "b"]
+
+
+def test_a_connection_holding_an_uncommitted_write_keeps_the_mock_from_being_unchanged() -> None:
+    watch, reset, writer = ChangeWatch(), object(), object()
+    watch.mark_clean(watch.reset_began(reset))
+
+    watch.executed(writer, "INSERT INTO toy_thing (key) VALUES (?)")
+    held = watch.unchanged
+    watch.rolling_back(writer)
+    watch.released(writer)
+
+    assert (held, watch.unchanged, watch.writes) == (False, True, 0)
