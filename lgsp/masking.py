@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from urllib.parse import unquote_plus
 
 # A whole run of exactly 12 or 9 digits: the digits inside a longer number are not an id.
 # Found as every run of 9 or more (greedy, so whole runs), measured by `_mask_plain`: half the
@@ -131,6 +133,121 @@ def mask_request_id(request_id: str) -> str:
         return run.group() if inside_uuid else _mask_digits(run.group())
 
     return _STANDING_RUN.sub(mask, request_id)
+
+
+# Field names (JSON keys, form fields, XML elements, query parameters) whose value names or
+# reaches a person: each phrase is a run of whole words of the name, however the name joins
+# them (`SoDienThoaiNguoiThan`, `so_dien_thoai`, `sodienthoai`, `HO-TEN`), anywhere in it. A
+# word alone is a word of the name: `phoneme`, `hotel`, `emails_sent` are not `phone`, `ho_ten`,
+# `email`. `ten` and `name` are a person's only with a word saying whose (`HoTen`, `TenNguoi…`,
+# `full_name`): `TenThuTuc`, `TenCoQuan`, `ServiceName` are the names of things. A phrase right
+# before an organisation's word is the organisation's (`DiaChiCoQuan`, `EmailDonVi`), and a name
+# ending in `id`, `ids` or `count` refers to a record rather than holding it (`full_name_id`),
+# and a machine's address is no one's (`ip_address`, `remote_addr`).
+PERSONAL_PHRASES = (
+    # names
+    "full_name", "applicant_name", "family_name", "given_name", "first_name", "last_name",
+    "middle_name", "person_name", "citizen_name", "contact_name", "owner_name", "holder_name",
+    "applicant", "actor", "staff", "ho_va_ten", "ho_ten", "ten_nguoi", "ten_cong_dan",
+    "ten_chu_ho", "ten_can_bo", "ten_khai_sinh", "chu_ho", "nguoi_xu_ly", "nguoi_nop",
+    "nguoi_ky", "nguoi_nhan", "nguoi_than", "nguoi_uy_quyen", "nguoi_dai_dien", "nguoi_khai",
+    "nguoi_lien_he", "nguoi_yeu_cau",
+    # contact
+    "so_dien_thoai", "dien_thoai", "sdt", "di_dong", "phone", "mobile", "telephone", "tel",
+    "email", "e_mail", "thu_dien_tu",
+    # address
+    "dia_chi", "address", "addr", "noi_o", "cho_o", "noi_cu_tru", "thuong_tru", "tam_tru",
+    "que_quan", "noi_sinh",
+    # birth
+    "ngay_sinh", "nam_sinh", "birth", "birthday", "dob",
+)  # fmt: skip
+IDENTITY_PHRASES = ("cccd", "cmnd", "dinh_danh", "identity", "passport", "ho_chieu")
+"""Phrases of a field that holds an identity document's number: masked as an id number when
+it is one (`091*******38`), else word by word as a name (`0*** 0*** 1***`)."""
+_ORGANISATION = r"(?:co_?quan|don_?vi|to_?chuc|doanh_?nghiep|organ|organi[sz]ation|agency)_"
+_FIELD_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+"""A word of a field name: `SoCCCDNguoiUyQuyen` is So, CCCD, Nguoi, Uy, Quyen."""
+
+
+def _phrases(phrases: tuple[str, ...], joint: str) -> str:
+    return "|".join(phrase.replace("_", joint) for phrase in phrases)
+
+
+_PERSONAL_PHRASE = re.compile(
+    rf"_(?:(?P<identity>{_phrases(IDENTITY_PHRASES, '_?')})|{_phrases(PERSONAL_PHRASES, '_?')})"
+    rf"_(?!{_ORGANISATION})"
+)
+"""Searched in a name's words, lower case, each between `_`: `_so_dien_thoai_nguoi_than_`."""
+_NOT_PERSONAL = re.compile(
+    r"_(?:ids?|count)_$|_(?:ip|mac|remote|local|server|peer|host)_addr(?:ess)?_"
+)
+QUERY_NAMES = frozenset({"name", "ten", "hoten", "fullname"})
+"""Query parameters named so alone hold a person's name: a query names whom it looks for, where
+a body's `name` is as often a service's or an office's."""
+_MAX_KNOWN_FIELDS = 4096
+"""Field names whose masker is remembered at most (then forgotten together)."""
+_MAX_KNOWN_FIELD_LENGTH = 64
+"""A longer name is asked about every time (one of 4,096 names a body long each would be a lot)."""
+_field_maskers: dict[str, Callable[[str], str] | None] = {}
+_QUERY_ESCAPES = str.maketrans(
+    {" ": "+", "+": "%2B", "%": "%25", "&": "%26", "#": "%23", '"': "%22"}
+)
+"""A masked value put back in a query string: a first letter kept cannot end the parameter or
+the access line's quoted request (`"GET /x?name=" 200`)."""
+
+
+def mask_name(name: str) -> str:
+    """Each word keeps its first letter: `Nguyễn Hữu Quang` becomes `N***** H** Q****`."""
+    return " ".join([word[0].ljust(len(word), "*") for word in name.split()])
+
+
+def mask_identity(value: str) -> str:
+    """An identity document's number as an id number is masked; anything else as a name."""
+    masked = mask_personal_data(value)
+    return masked if masked != value else mask_name(value)
+
+
+def field_masker(name: str) -> Callable[[str], str] | None:
+    """How the value of a field named `name` is masked, or None if it names or reaches no one
+    (`PERSONAL_PHRASES`, `IDENTITY_PHRASES`); remembered, up to a bound."""
+    masker = _field_maskers.get(name, _field_maskers)
+    if masker is not _field_maskers:
+        return masker  # type: ignore[return-value]  # a known name: its masker or None
+    words = f"_{'_'.join(_FIELD_WORD.findall(name)).lower()}_"
+    found = _PERSONAL_PHRASE.search(words)
+    if found is None or _NOT_PERSONAL.search(words):
+        masker = None
+    else:
+        masker = mask_identity if found["identity"] else mask_name
+    if len(name) <= _MAX_KNOWN_FIELD_LENGTH:
+        if len(_field_maskers) >= _MAX_KNOWN_FIELDS:
+            _field_maskers.clear()
+        _field_maskers[name] = masker
+    return masker
+
+
+def is_personal_field(name: str) -> bool:
+    """Whether a field named `name` holds what names or reaches a person (`field_masker`)."""
+    return field_masker(name) is not None
+
+
+def mask_query(query: str) -> str:
+    """A query string (no `?`) with the value of each parameter named like a personal field
+    (or `QUERY_NAMES`) masked: `phone=0*********&name=N*****+H**+Q****`."""
+    parameters = query.split("&")
+    for index, parameter in enumerate(parameters):
+        name, equals, value = parameter.partition("=")
+        if not value:
+            continue
+        if "%" in name or "+" in name:
+            name = unquote_plus(name)
+        masker = field_masker(name)
+        if masker is None and name.lower() in QUERY_NAMES:
+            masker = mask_name
+        if masker is not None:
+            masked = masker(unquote_plus(value)).translate(_QUERY_ESCAPES)
+            parameters[index] = f"{parameter[: len(parameter) - len(value)]}{masked}"
+    return "&".join(parameters)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

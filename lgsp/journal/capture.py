@@ -4,7 +4,7 @@ The journal exists so that a test can see what its client really sent and got ba
 it (`POST {base}/admin/journal/verify`), as with WireMock's request journal. Unlike the audit
 log it holds bodies; so each body is cut at `LGSP_JOURNAL_MAX_BODY_BYTES` and, unless the dev
 profile asks otherwise (`LGSP_JOURNAL_UNMASKED`), masked: id numbers as in the logs
-(`lgsp.masking`) and the values of fields that hold a person's name.
+(`lgsp.masking`) and the values of fields that name or reach a person (`field_masker`).
 """
 
 from __future__ import annotations
@@ -21,43 +21,26 @@ import orjson
 
 from kit.values import value_object
 from lgsp.json_text import compact_json_text
-from lgsp.masking import mask_digit_run, mask_personal_data
-
-PERSONAL_FIELDS = (
-    ("full", "name"),  # canonical JSON (dancu, dvc, dvcqg); edXML's SignerInfo FullName
-    ("applicant", "name"),
-    ("family", "name"),
-    ("given", "name"),
-    ("actor",),  # who handled a dossier step (NguoiXuLy)
-    ("staff",),  # qlvb's StaffInfo
-    ("email",),
-    ("phone",),
-    ("mobile",),
-    ("ho", "va", "ten"),  # the citizen database's native envelope (HoVaTen)
-    ("ho", "ten"),
-    ("chu", "ho", "so"),  # DVCQG's applicant (ChuHoSo)
-    ("nguoi", "xu", "ly"),
-    ("so", "dien", "thoai"),
+from lgsp.masking import (
+    field_masker,
+    mask_digit_run,
+    mask_personal_data,
+    mask_query,
 )
-"""Keys (JSON, forms) and elements (XML) whose value names or reaches a person, as words: each
-is matched in any case, its words joined or not by `_` or `-` (`HoTen`, `hoTen`, `ho_ten`,
-`HO-TEN`): an integrator's own system spells them as it likes, and a spelling the list missed
-would put a whole name in the journal."""
+from lgsp.masking import (
+    mask_name as mask_name,  # the console's, from here
+)
 
-_FIELD_NAMES = "|".join("[_-]?".join(words) for words in PERSONAL_FIELDS)
-_PERSONAL_NAME = re.compile(_FIELD_NAMES, re.IGNORECASE)
+# Every field of a text is found, and `field_masker` (which remembers) says which to mask.
 # Linear: `[^<>]*` cannot run past the next tag, so an unclosed `<FullName ` costs one scan.
 _XML_FIELD = re.compile(
-    rf"<(?P<tag>(?:[\w.-]+:)?(?:{_FIELD_NAMES}))(?P<attrs>\s[^<>]*)?>"
-    r"(?:<!\[CDATA\[(?P<cdata>[^\]]{0,500})\]\]>|(?P<text>[^<]*))</(?P=tag)\s*>",
-    re.IGNORECASE,
+    r"<(?P<tag>(?:[\w.-]+:)?(?P<name>[\w.-]+))(?P<attrs>\s[^<>]*)?>"
+    r"(?:<!\[CDATA\[(?P<cdata>[^\]]{0,500})\]\]>|(?P<text>[^<]*))</(?P=tag)\s*>"
 )
 # What is left of JSON that did not parse (a cut body, a wrong content type): `"key": "value"`.
-_JSON_FIELD = re.compile(
-    rf'"(?P<key>{_FIELD_NAMES})"\s*:\s*"(?P<text>(?:[^"\\]|\\.)*)"?', re.IGNORECASE
-)
-_FORM_FIELD = re.compile(rf"(?P<lead>(?:^|&)(?:{_FIELD_NAMES})=)(?P<text>[^&]*)", re.IGNORECASE)
-_field_plans: dict[str, tuple[str, bool]] = {}
+_JSON_FIELD = re.compile(r'"(?P<name>[\w.-]+)"\s*:\s*"(?P<text>(?:[^"\\]|\\.)*)"?')
+_FORM_FIELD = re.compile(r"(?P<lead>(?:^|&)(?P<name>[\w.%+-]+)=)(?P<text>[^&]*)")
+_field_plans: dict[str, tuple[str, Callable[[str], str] | None]] = {}
 """`_field_plan`'s answers."""
 _MAX_KNOWN_KEYS = 4096
 """Keys remembered at most (then forgotten together): keys a caller makes up are endless."""
@@ -180,8 +163,10 @@ def stored_path(path: str, *, masked: bool) -> str:
 
 
 def stored_query(query: str, *, masked: bool) -> str:
-    """Numbers masked, and the value of any parameter named like a credential hidden
-    (`access_token=…`, RFC 6750 §2.3), masked or not: the journal is no place for secrets."""
+    """Numbers and the values of parameters named like a personal field masked
+    (`lgsp.masking.mask_query`: `phone=0*********`), and the value of any parameter named like
+    a credential hidden (`access_token=…`, RFC 6750 §2.3), masked or not: the journal is no
+    place for secrets."""
     if not query:
         return ""
     parameters = [
@@ -189,7 +174,8 @@ def stored_query(query: str, *, masked: bool) -> str:
         for parameter in query.split("&")
         for name in (parameter.split("=", 1)[0],)
     ]
-    return stored_path("&".join(parameters), masked=masked)
+    query = "&".join(parameters)
+    return stored_path(mask_query(query) if masked else query, masked=masked)
 
 
 def _stored_json(data: bytes, limit: int) -> str | None:
@@ -357,7 +343,7 @@ def _masked_fields(fields: dict[Any, Any], depth: int, mask: _Mask) -> dict[Any,
         if name in masked:  # two keys masked alike (two CCCDs): both kept, told apart
             name = _unused(name, masked)
         if type(item) is str:
-            masked[name] = mask_name(item) if personal else mask(item, item)
+            masked[name] = mask(item, item) if personal is None else personal(item)
         else:
             masked[name] = _masked_document(item, depth - 1, mask)
     return masked
@@ -382,39 +368,43 @@ def _masked_items(items: list[Any] | tuple[Any, ...], depth: int, mask: _Mask) -
 
 def mask_text(text: str) -> str:
     """Personal fields of XML, of broken JSON and of forms, then id numbers anywhere."""
-    text = _XML_FIELD.sub(
-        lambda m: (
-            f"<{m['tag']}{m['attrs'] or ''}>{mask_name(m['cdata'] or m['text'] or '')}</{m['tag']}>"
-        ),
-        text,
-    )
-    text = _JSON_FIELD.sub(lambda m: f'"{m["key"]}":"{mask_name(m["text"])}"', text)
-    text = _FORM_FIELD.sub(lambda m: m["lead"] + mask_name(unquote_plus(m["text"])), text)
+    text = _XML_FIELD.sub(_masked_element, text)
+    text = _JSON_FIELD.sub(_masked_pair, text)
+    text = _FORM_FIELD.sub(_masked_form_field, text)
     return mask_personal_data(text)
 
 
-def is_personal_field(key: str) -> bool:
-    """Whether a key or element named `key` holds a person's name or contact (`PERSONAL_FIELDS`)."""
-    return _PERSONAL_NAME.fullmatch(key) is not None
+def _masked_element(element: re.Match[str]) -> str:
+    mask = field_masker(element["name"])
+    if mask is None:
+        return element[0]
+    value = mask(element["cdata"] or element["text"] or "")
+    return f"<{element['tag']}{element['attrs'] or ''}>{value}</{element['tag']}>"
 
 
-def _field_plan(key: Any) -> tuple[Any, bool]:
-    """A key as the journal keeps it (its id numbers masked: a map keyed by CCCD), and whether
-    its value is a person's name; remembered, as an answer's keys are the same few from call to
-    call, up to a bound (keys a caller makes up)."""
+def _masked_pair(pair: re.Match[str]) -> str:
+    mask = field_masker(pair["name"])
+    return pair[0] if mask is None else f'"{pair["name"]}":"{mask(pair["text"])}"'
+
+
+def _masked_form_field(field: re.Match[str]) -> str:
+    mask = field_masker(unquote_plus(field["name"]))
+    return field[0] if mask is None else field["lead"] + mask(unquote_plus(field["text"]))
+
+
+def _field_plan(key: Any) -> tuple[Any, Callable[[str], str] | None]:
+    """A key as the journal keeps it (its id numbers masked: a map keyed by CCCD), and how its
+    value is masked if it names or reaches a person (`lgsp.masking.field_masker`); remembered,
+    as an answer's keys are the same few from call to call, up to a bound (keys a caller makes
+    up)."""
     if type(key) is not str:
-        return key, False
-    plan = (mask_personal_data(key), is_personal_field(key))
+        return key, None
+    plan = (mask_personal_data(key), field_masker(key))
     if len(key) <= _MAX_KNOWN_KEY_LENGTH:
         if len(_field_plans) >= _MAX_KNOWN_KEYS:
             _field_plans.clear()
         _field_plans[key] = plan
     return plan
-
-
-def mask_name(name: str) -> str:
-    """Each word keeps its first letter: `Nguyễn Hữu Quang` becomes `N***** H** Q****`."""
-    return " ".join([word[0].ljust(len(word), "*") for word in name.split()])
 
 
 def valid_text(text: str) -> str:

@@ -18,9 +18,15 @@ from lgsp.logging import configure_logging, request_id_var
 from lgsp.masking import (
     MAX_AUDIT_TEXT,
     PersonalDataFilter,
+    _field_maskers,
     audit_text,
+    field_masker,
+    is_personal_field,
     mask_digit_run,
+    mask_identity,
+    mask_name,
     mask_personal_data,
+    mask_query,
     mask_request_id,
 )
 
@@ -307,3 +313,73 @@ KEPT_REQUEST_IDS = {
 def test_a_citizen_number_standing_in_a_request_id_is_masked(given_id: str, kept: str) -> None:
     assert mask_request_id(given_id) == kept
     assert mask_request_id(kept) == kept
+
+
+PERSONAL_NAMES = [
+    # a personal word as a word of a longer name (the integrator review: composite field names)
+    "SoDienThoaiNguoiThan", "HoTenChuHo", "DiaChiMoi", "EmailNguoiNop", "NgaySinhChuHo",
+    "applicant_phone", "contactEmail", "so_dien_thoai", "SoDienThoai", "dien_thoai", "sdt",
+    "mobile", "MobilePhone", "e-mail", "ho_ten", "HoTen", "HOTEN", "hoten", "HoVaTen",
+    "TenNguoiNop", "TenCongDan", "ChuHoSo", "NguoiXuLy", "full_name", "applicantName",
+    "FULL_NAME", "dia_chi", "DiaChiThuongTru", "NoiOHienTai", "QueQuan", "address",
+    "home_address", "ngay_sinh", "NgaySinh", "date_of_birth", "birthDate", "dob", "actor",
+]  # fmt: skip
+IDENTITY_NAMES = ["cccd", "SoCCCD", "SoCCCDNguoiUyQuyen", "soCMND", "SoDinhDanh", "MaDinhDanh",
+                  "identity_number", "passport_no", "SoHoChieu"]  # fmt: skip
+READABLE_NAMES = [
+    # the names of things, not of people
+    "TenThuTuc", "TenCoQuan", "TenDonVi", "TenLinhVuc", "MaHoSo", "MaThuTuc", "ServiceName",
+    "name", "ten", "file_name", "TrangThai", "NgayNop", "NgayHenTra", "SoNguoi",
+    # a personal word inside a word is no word of the name
+    "phoneme", "hotel", "emails_sent", "content", "attention", "hotenx", "ngaysinhnhat",
+    # an organisation's contact, a reference to a record, a machine's address
+    "DiaChiCoQuan", "EmailDonVi", "dien_thoai_to_chuc", "full_name_id", "applicant_ids",
+    "staff_count", "ip_address", "remote_addr",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", PERSONAL_NAMES)
+def test_a_field_named_with_a_personal_word_is_masked_as_a_name(name: str) -> None:
+    assert field_masker(name) is mask_name
+
+
+@pytest.mark.parametrize("name", IDENTITY_NAMES)
+def test_a_field_named_as_an_identity_number_is_masked_as_one(name: str) -> None:
+    assert field_masker(name) is mask_identity
+
+
+@pytest.mark.parametrize("name", READABLE_NAMES)
+def test_a_field_named_otherwise_stays_readable(name: str) -> None:
+    assert not is_personal_field(name)
+
+
+def test_an_identity_number_is_masked_as_an_id_else_word_by_word() -> None:
+    assert mask_identity("091048993438") == "091*******38"
+    assert mask_identity("0910 4899 3438") == "0*** 4*** 3***"
+    assert mask_identity("B1234567") == "B*******"
+
+
+def test_field_decisions_are_remembered_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("lgsp.masking._MAX_KNOWN_FIELDS", 3)
+    _field_maskers.clear()
+    for name in ("a", "b", "HoTen", "TenThuTuc"):
+        field_masker(name)
+    long_name = "HoTen_" + "x" * 100
+
+    assert field_masker(long_name) is mask_name
+    assert _field_maskers == {"TenThuTuc": None}  # cleared when full; a long name not kept
+    _field_maskers.clear()
+
+
+def test_a_query_parameter_named_like_a_personal_field_is_masked() -> None:
+    query = "applicant=An&phone=0912345678&name=Ho%C3%A0ng&HoTen=Nguy%E1%BB%85n+Qu%E1%BA%A3ng"
+
+    assert mask_query(query + "&maDonVi=H01&trang=2&ten=") == (
+        "applicant=A*&phone=0*********&name=H****&HoTen=N*****+Q****&maDonVi=H01&trang=2&ten="
+    )
+
+
+def test_a_masked_query_value_cannot_end_its_parameter_or_the_quoted_line() -> None:
+    assert mask_query("name=%22x+%26y+%25z+%2Bw&so%44ienThoai=1") == (
+        "name=%22*+%26*+%25*+%2B*&so%44ienThoai=1"
+    )
