@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from urllib.parse import unquote_plus
 
 # A whole run of exactly 12 or 9 digits: the digits inside a longer number are not an id.
@@ -160,35 +159,29 @@ PERSONAL_PHRASES = (
     "que_quan", "noi_sinh",
     # birth
     "ngay_sinh", "nam_sinh", "birth", "birthday", "dob",
+    # identity documents
+    "cccd", "cmnd", "dinh_danh", "identity", "passport", "ho_chieu",
 )  # fmt: skip
-IDENTITY_PHRASES = ("cccd", "cmnd", "dinh_danh", "identity", "passport", "ho_chieu")
-"""Phrases of a field that holds an identity document's number: masked as an id number when
-it is one (`091*******38`), else word by word as a name (`0*** 0*** 1***`)."""
 _ORGANISATION = r"(?:co_?quan|don_?vi|to_?chuc|doanh_?nghiep|organ|organi[sz]ation|agency)_"
 _FIELD_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 """A word of a field name: `SoCCCDNguoiUyQuyen` is So, CCCD, Nguoi, Uy, Quyen."""
-
-
-def _phrases(phrases: tuple[str, ...], joint: str) -> str:
-    return "|".join(phrase.replace("_", joint) for phrase in phrases)
-
-
 _PERSONAL_PHRASE = re.compile(
-    rf"_(?:(?P<identity>{_phrases(IDENTITY_PHRASES, '_?')})|{_phrases(PERSONAL_PHRASES, '_?')})"
-    rf"_(?!{_ORGANISATION})"
+    "_(?:{})_(?!{})".format(
+        "|".join(phrase.replace("_", "_?") for phrase in PERSONAL_PHRASES), _ORGANISATION
+    )
 )
 """Searched in a name's words, lower case, each between `_`: `_so_dien_thoai_nguoi_than_`."""
 _NOT_PERSONAL = re.compile(
     r"_(?:ids?|count)_$|_(?:ip|mac|remote|local|server|peer|host)_addr(?:ess)?_"
 )
-QUERY_NAMES = frozenset({"name", "ten", "hoten", "fullname"})
+QUERY_NAMES = frozenset({"name", "ten"})
 """Query parameters named so alone hold a person's name: a query names whom it looks for, where
 a body's `name` is as often a service's or an office's."""
 _MAX_KNOWN_FIELDS = 4096
-"""Field names whose masker is remembered at most (then forgotten together)."""
+"""Field names whose answer is remembered at most (then forgotten together)."""
 _MAX_KNOWN_FIELD_LENGTH = 64
-"""A longer name is asked about every time (one of 4,096 names a body long each would be a lot)."""
-_field_maskers: dict[str, Callable[[str], str] | None] = {}
+"""A longer name is asked about every time (4,096 names each a body long would be a lot)."""
+_personal_fields: dict[str, bool] = {}
 _QUERY_ESCAPES = str.maketrans(
     {" ": "+", "+": "%2B", "%": "%25", "&": "%26", "#": "%23", '"': "%22"}
 )
@@ -196,39 +189,33 @@ _QUERY_ESCAPES = str.maketrans(
 the access line's quoted request (`"GET /x?name=" 200`)."""
 
 
+def is_personal_field(name: str) -> bool:
+    """Whether a field named `name` (a JSON key, a form field, an XML element, a query
+    parameter) holds what names or reaches a person (`PERSONAL_PHRASES`); remembered, up to a
+    bound, as the same few names come call after call."""
+    known = _personal_fields.get(name)
+    if known is not None:
+        return known
+    words = f"_{'_'.join(_FIELD_WORD.findall(name)).lower()}_"
+    personal = _PERSONAL_PHRASE.search(words) is not None and not _NOT_PERSONAL.search(words)
+    if len(name) <= _MAX_KNOWN_FIELD_LENGTH:
+        if len(_personal_fields) >= _MAX_KNOWN_FIELDS:
+            _personal_fields.clear()
+        _personal_fields[name] = personal
+    return personal
+
+
 def mask_name(name: str) -> str:
     """Each word keeps its first letter: `Nguyễn Hữu Quang` becomes `N***** H** Q****`."""
     return " ".join([word[0].ljust(len(word), "*") for word in name.split()])
 
 
-def mask_identity(value: str) -> str:
-    """An identity document's number as an id number is masked; anything else as a name."""
-    masked = mask_personal_data(value)
-    return masked if masked != value else mask_name(value)
-
-
-def field_masker(name: str) -> Callable[[str], str] | None:
-    """How the value of a field named `name` is masked, or None if it names or reaches no one
-    (`PERSONAL_PHRASES`, `IDENTITY_PHRASES`); remembered, up to a bound."""
-    masker = _field_maskers.get(name, _field_maskers)
-    if masker is not _field_maskers:
-        return masker  # type: ignore[return-value]  # a known name: its masker or None
-    words = f"_{'_'.join(_FIELD_WORD.findall(name)).lower()}_"
-    found = _PERSONAL_PHRASE.search(words)
-    if found is None or _NOT_PERSONAL.search(words):
-        masker = None
-    else:
-        masker = mask_identity if found["identity"] else mask_name
-    if len(name) <= _MAX_KNOWN_FIELD_LENGTH:
-        if len(_field_maskers) >= _MAX_KNOWN_FIELDS:
-            _field_maskers.clear()
-        _field_maskers[name] = masker
-    return masker
-
-
-def is_personal_field(name: str) -> bool:
-    """Whether a field named `name` holds what names or reaches a person (`field_masker`)."""
-    return field_masker(name) is not None
+def mask_field(value: str) -> str:
+    """The value of a personal field: an id number as everywhere (`091*******38`), anything
+    else word by word (`mask_name`: `0*********`, `N***** H** Q****`)."""
+    if value.isdecimal() and (len(value) == 12 or len(value) == 9):
+        return mask_digit_run(value)
+    return mask_name(value)
 
 
 def mask_query(query: str) -> str:
@@ -236,16 +223,13 @@ def mask_query(query: str) -> str:
     (or `QUERY_NAMES`) masked: `phone=0*********&name=N*****+H**+Q****`."""
     parameters = query.split("&")
     for index, parameter in enumerate(parameters):
-        name, equals, value = parameter.partition("=")
+        name, _, value = parameter.partition("=")
         if not value:
             continue
         if "%" in name or "+" in name:
             name = unquote_plus(name)
-        masker = field_masker(name)
-        if masker is None and name.lower() in QUERY_NAMES:
-            masker = mask_name
-        if masker is not None:
-            masked = masker(unquote_plus(value)).translate(_QUERY_ESCAPES)
+        if is_personal_field(name) or name.lower() in QUERY_NAMES:
+            masked = mask_field(unquote_plus(value)).translate(_QUERY_ESCAPES)
             parameters[index] = f"{parameter[: len(parameter) - len(value)]}{masked}"
     return "&".join(parameters)
 

@@ -4,7 +4,7 @@ The journal exists so that a test can see what its client really sent and got ba
 it (`POST {base}/admin/journal/verify`), as with WireMock's request journal. Unlike the audit
 log it holds bodies; so each body is cut at `LGSP_JOURNAL_MAX_BODY_BYTES` and, unless the dev
 profile asks otherwise (`LGSP_JOURNAL_UNMASKED`), masked: id numbers as in the logs
-(`lgsp.masking`) and the values of fields that name or reach a person (`field_masker`).
+(`lgsp.masking`) and the values of fields that name or reach a person (`is_personal_field`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ import orjson
 from kit.values import value_object
 from lgsp.json_text import compact_json_text
 from lgsp.masking import (
-    field_masker,
+    is_personal_field,
     mask_digit_run,
+    mask_field,
     mask_personal_data,
     mask_query,
 )
@@ -31,7 +32,7 @@ from lgsp.masking import (
     mask_name as mask_name,  # the console's, from here
 )
 
-# Every field of a text is found, and `field_masker` (which remembers) says which to mask.
+# Every field of a text is found; `is_personal_field` (which remembers) says which to mask.
 # Linear: `[^<>]*` cannot run past the next tag, so an unclosed `<FullName ` costs one scan.
 _XML_FIELD = re.compile(
     r"<(?P<tag>(?:[\w.-]+:)?(?P<name>[\w.-]+))(?P<attrs>\s[^<>]*)?>"
@@ -40,7 +41,7 @@ _XML_FIELD = re.compile(
 # What is left of JSON that did not parse (a cut body, a wrong content type): `"key": "value"`.
 _JSON_FIELD = re.compile(r'"(?P<name>[\w.-]+)"\s*:\s*"(?P<text>(?:[^"\\]|\\.)*)"?')
 _FORM_FIELD = re.compile(r"(?P<lead>(?:^|&)(?P<name>[\w.%+-]+)=)(?P<text>[^&]*)")
-_field_plans: dict[str, tuple[str, Callable[[str], str] | None]] = {}
+_field_plans: dict[str, tuple[str, bool]] = {}
 """`_field_plan`'s answers."""
 _MAX_KNOWN_KEYS = 4096
 """Keys remembered at most (then forgotten together): keys a caller makes up are endless."""
@@ -343,7 +344,7 @@ def _masked_fields(fields: dict[Any, Any], depth: int, mask: _Mask) -> dict[Any,
         if name in masked:  # two keys masked alike (two CCCDs): both kept, told apart
             name = _unused(name, masked)
         if type(item) is str:
-            masked[name] = mask(item, item) if personal is None else personal(item)
+            masked[name] = mask_field(item) if personal else mask(item, item)
         else:
             masked[name] = _masked_document(item, depth - 1, mask)
     return masked
@@ -375,31 +376,31 @@ def mask_text(text: str) -> str:
 
 
 def _masked_element(element: re.Match[str]) -> str:
-    mask = field_masker(element["name"])
-    if mask is None:
+    if not is_personal_field(element["name"]):
         return element[0]
-    value = mask(element["cdata"] or element["text"] or "")
+    value = mask_field(element["cdata"] or element["text"] or "")
     return f"<{element['tag']}{element['attrs'] or ''}>{value}</{element['tag']}>"
 
 
 def _masked_pair(pair: re.Match[str]) -> str:
-    mask = field_masker(pair["name"])
-    return pair[0] if mask is None else f'"{pair["name"]}":"{mask(pair["text"])}"'
+    if not is_personal_field(pair["name"]):
+        return pair[0]
+    return f'"{pair["name"]}":"{mask_field(pair["text"])}"'
 
 
 def _masked_form_field(field: re.Match[str]) -> str:
-    mask = field_masker(unquote_plus(field["name"]))
-    return field[0] if mask is None else field["lead"] + mask(unquote_plus(field["text"]))
+    if not is_personal_field(unquote_plus(field["name"])):
+        return field[0]
+    return field["lead"] + mask_field(unquote_plus(field["text"]))
 
 
-def _field_plan(key: Any) -> tuple[Any, Callable[[str], str] | None]:
-    """A key as the journal keeps it (its id numbers masked: a map keyed by CCCD), and how its
-    value is masked if it names or reaches a person (`lgsp.masking.field_masker`); remembered,
-    as an answer's keys are the same few from call to call, up to a bound (keys a caller makes
-    up)."""
+def _field_plan(key: Any) -> tuple[Any, bool]:
+    """A key as the journal keeps it (its id numbers masked: a map keyed by CCCD), and whether
+    its value names or reaches a person (`lgsp.masking.is_personal_field`); remembered, as an
+    answer's keys are the same few from call to call, up to a bound (keys a caller makes up)."""
     if type(key) is not str:
-        return key, None
-    plan = (mask_personal_data(key), field_masker(key))
+        return key, False
+    plan = (mask_personal_data(key), is_personal_field(key))
     if len(key) <= _MAX_KNOWN_KEY_LENGTH:
         if len(_field_plans) >= _MAX_KNOWN_KEYS:
             _field_plans.clear()
