@@ -129,6 +129,39 @@ async def test_a_number_with_percent_encoded_digits_is_masked_in_the_query_and_p
     assert "3091154541622" not in str(entries)
 
 
+async def test_a_dossiers_composite_personal_fields_and_query_are_masked(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    """The integrator review: `form_data`'s composite names and `?phone=…&name=…` were kept."""
+    form_data = {
+        "SoDienThoaiNguoiThan": "0987654321",
+        "HoTenChuHo": "Nguyễn Hữu Quang",
+        "DiaChiMoi": "Số 12 đường Mạc Cửu",
+        "TenThuTuc": "Đăng ký thường trú",
+    }
+    calls = [
+        await client.post(
+            f"{KG}/dvc/v1/dossiers", json={"form_data": form_data}, headers=bearer(demo_token)
+        ),
+        await client.get(
+            f"{KG}/dvc/v1/dossiers?phone=0912345678&name=Ho%C3%A0ng", headers=bearer(demo_token)
+        ),
+    ]
+
+    posted, listed = [
+        (await journal(client, demo_token, request_id=call.headers["X-Request-ID"]))["entries"][0]
+        for call in calls
+    ]
+
+    assert json.loads(posted["request"]["body"])["form_data"] == {
+        "SoDienThoaiNguoiThan": "0*********",
+        "HoTenChuHo": "N***** H** Q****",
+        "DiaChiMoi": "S* 1* đ**** M** C**",
+        "TenThuTuc": "Đăng ký thường trú",
+    }
+    assert listed["query"] == "phone=0*********&name=H****"
+
+
 async def test_tokens_and_admin_calls_are_not_journaled(
     client: httpx.AsyncClient, demo_token: str
 ) -> None:
