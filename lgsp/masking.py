@@ -220,18 +220,45 @@ def mask_field(value: str) -> str:
 
 def mask_query(query: str) -> str:
     """A query string (no `?`) with the value of each parameter named like a personal field
-    (or `QUERY_NAMES`) masked: `phone=0*********&name=N*****+H**+Q****`."""
+    (or `QUERY_NAMES`) masked: `phone=0*********&name=N*****+H**+Q****`. Which parameters are
+    is remembered by the names a query has, in order: a client sends the same few shapes."""
+    names = _QUERY_VALUE.sub("", query)  # `a=1&b=2` is `a&b`: its shape, found in C
+    personal = _query_plans.get(names)
+    if personal is None:
+        personal = _query_plan(names, remember=len(query) <= _MAX_KNOWN_QUERY_LENGTH)
+    if not personal:  # most queries: a page, a filter
+        return query
     parameters = query.split("&")
-    for index, parameter in enumerate(parameters):
+    for index in personal:
+        parameter = parameters[index]
         name, _, value = parameter.partition("=")
-        if not value:
-            continue
+        if value:
+            masked = mask_field(unquote_plus(value)).translate(_QUERY_ESCAPES)
+            parameters[index] = f"{name}={masked}"
+    return "&".join(parameters)
+
+
+_QUERY_VALUE = re.compile(r"=[^&]*")
+_query_plans: dict[str, tuple[int, ...]] = {}
+_MAX_KNOWN_QUERY_LENGTH = 512
+"""A longer query's shape is worked out every time (4,096 shapes of at most this much)."""
+
+
+def _query_plan(names: str, *, remember: bool) -> tuple[int, ...]:
+    """Which of a query's parameters, by their names (`a&b`), hold what names or reaches a
+    person."""
+    personal = []
+    for index, name in enumerate(names.split("&")):
         if "%" in name or "+" in name:
             name = unquote_plus(name)
         if is_personal_field(name) or name.lower() in QUERY_NAMES:
-            masked = mask_field(unquote_plus(value)).translate(_QUERY_ESCAPES)
-            parameters[index] = f"{parameter[: len(parameter) - len(value)]}{masked}"
-    return "&".join(parameters)
+            personal.append(index)
+    plan = tuple(personal)
+    if remember:
+        if len(_query_plans) >= _MAX_KNOWN_FIELDS:
+            _query_plans.clear()
+        _query_plans[names] = plan
+    return plan
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

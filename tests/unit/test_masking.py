@@ -377,3 +377,13 @@ def test_a_masked_query_value_cannot_end_its_parameter_or_the_quoted_line() -> N
     assert mask_query("name=%22x+%26y+%25z+%2Bw&so%44ienThoai=1") == (
         "name=%22*+%26*+%25*+%2B*&so%44ienThoai=1"
     )
+
+
+def test_query_shapes_are_remembered_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("lgsp.masking._MAX_KNOWN_FIELDS", 2)
+    monkeypatch.setattr("lgsp.masking._query_plans", {})
+    for query in ("a=1", "b=2&phone=3", "c=4&name=An", "x=" + "1" * 600):
+        mask_query(query)
+
+    assert masking._query_plans == {"c&name": (1,)}  # cleared when full; a long one not kept
+    assert mask_query("c=5&name=Bình") == "c=5&name=B***"
