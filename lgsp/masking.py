@@ -218,47 +218,52 @@ def mask_field(value: str) -> str:
     return mask_name(value)
 
 
-def mask_query(query: str) -> str:
+def mask_query(query: str, *, personal: bool = True) -> str:
     """A query string (no `?`) with the value of each parameter named like a personal field
-    (or `QUERY_NAMES`) masked: `phone=0*********&name=N*****+H**+Q****`. Which parameters are
-    is remembered by the names a query has, in order: a client sends the same few shapes."""
+    (or `QUERY_NAMES`) masked, `phone=0*********&name=N*****+H**+Q****`, unless not `personal`,
+    and that of each named like a credential hidden in any case (`access_token=***`, RFC 6750
+    §2.3): no log is a place for secrets. Which parameters are is remembered by the names a
+    query has, in order: a client sends the same few shapes."""
     names = _QUERY_VALUE.sub("", query)  # `a=1&b=2` is `a&b`: its shape, found in C
-    personal = _query_plans.get(names)
-    if personal is None:
-        personal = _query_plan(names, remember=len(query) <= _MAX_KNOWN_QUERY_LENGTH)
-    if not personal:  # most queries: a page, a filter
+    plan = _query_plans.get(names)
+    if plan is None:
+        plan = _query_plan(names, remember=len(query) <= _MAX_KNOWN_QUERY_LENGTH)
+    if not plan:  # most queries: a page, a filter
         return query
     parameters = query.split("&")
-    for index in personal:
-        parameter = parameters[index]
-        name, _, value = parameter.partition("=")
-        if value:
+    for index, secret in plan:
+        name, _, value = parameters[index].partition("=")
+        if secret:
+            parameters[index] = f"{name}=***"
+        elif value and personal:
             masked = mask_field(unquote_plus(value)).translate(_QUERY_ESCAPES)
             parameters[index] = f"{name}={masked}"
     return "&".join(parameters)
 
 
 _QUERY_VALUE = re.compile(r"=[^&]*")
-_query_plans: dict[str, tuple[int, ...]] = {}
+_query_plans: dict[str, tuple[tuple[int, bool], ...]] = {}
 _MAX_KNOWN_QUERY_LENGTH = 512
 """A longer query's shape is worked out every time (4,096 shapes of at most this much)."""
+_SECRET_NAME = re.compile(r"token|secret|password|passwd|api[_-]?key|signature", re.IGNORECASE)
 
 
-def _query_plan(names: str, *, remember: bool) -> tuple[int, ...]:
-    """Which of a query's parameters, by their names (`a&b`), hold what names or reaches a
-    person."""
-    personal = []
+def _query_plan(names: str, *, remember: bool) -> tuple[tuple[int, bool], ...]:
+    """The parameters of a query, by their names (`a&b`), that are masked: each one's index and
+    whether it is a credential (else it names or reaches a person)."""
+    plan = []
     for index, name in enumerate(names.split("&")):
         if "%" in name or "+" in name:
             name = unquote_plus(name)
-        if is_personal_field(name) or name.lower() in QUERY_NAMES:
-            personal.append(index)
-    plan = tuple(personal)
+        if _SECRET_NAME.search(name):
+            plan.append((index, True))
+        elif is_personal_field(name) or name.lower() in QUERY_NAMES:
+            plan.append((index, False))
     if remember:
         if len(_query_plans) >= _MAX_KNOWN_FIELDS:
             _query_plans.clear()
-        _query_plans[names] = plan
-    return plan
+        _query_plans[names] = tuple(plan)
+    return tuple(plan)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -48,7 +48,6 @@ _MAX_KNOWN_KEYS = 4096
 _MAX_KNOWN_KEY_LENGTH = 64
 """A longer key is planned every time: remembered, 4,096 keys of a body's length each would
 hold gigabytes (a field name is short; a made-up key may be the whole body)."""
-_SECRET_NAME = re.compile(r"token|secret|password|passwd|api[_-]?key|signature", re.IGNORECASE)
 MASK_MARGIN = 96
 """Bytes captured past the journal's limit, so that what is cut at the limit was masked whole:
 a CCCD across the limit is masked before the cut, and one across the capture's end is beyond
@@ -164,19 +163,11 @@ def stored_path(path: str, *, masked: bool) -> str:
 
 
 def stored_query(query: str, *, masked: bool) -> str:
-    """Numbers and the values of parameters named like a personal field masked
-    (`lgsp.masking.mask_query`: `phone=0*********`), and the value of any parameter named like
-    a credential hidden (`access_token=…`, RFC 6750 §2.3), masked or not: the journal is no
-    place for secrets."""
+    """Numbers and the values of parameters named like a personal field masked, and the value
+    of any parameter named like a credential hidden, masked or not (`lgsp.masking.mask_query`)."""
     if not query:
         return ""
-    parameters = [
-        f"{name}=***" if _SECRET_NAME.search(name) else parameter
-        for parameter in query.split("&")
-        for name in (parameter.split("=", 1)[0],)
-    ]
-    query = "&".join(parameters)
-    return stored_path(mask_query(query) if masked else query, masked=masked)
+    return stored_path(mask_query(query, personal=masked), masked=masked)
 
 
 def _stored_json(data: bytes, limit: int) -> str | None:

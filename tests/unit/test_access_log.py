@@ -98,16 +98,19 @@ def test_a_call_logs_the_pinned_access_line(bus_logging: Configure, log_format: 
 def test_a_query_parameter_named_like_a_personal_field_is_masked_in_the_access_line(
     bus_logging: Configure,
 ) -> None:
-    """The integrator review: `?phone=…&name=…` was logged as sent; masked as in the journal."""
+    """The integrator review: `?phone=…&name=…` was logged as sent; masked as in the journal,
+    and a credential hidden as there."""
     stream = bus_logging("text")
-    request = b"GET /dvc/v1/dossiers?phone=0912345678&name=Ho%C3%A0ng&trang=2 HTTP/1.1\r\n"
+    request = b"GET /dvc/v1/dossiers?phone=0912345678&name=Ho%C3%A0ng&trang=2&access_token=eyJ"
+    request += b" HTTP/1.1\r\n"
 
     asyncio.run(
         serve_one(answer_in_request("req-7"), request + b"Host: x\r\n\r\n", access_log=True)
     )
 
-    assert '"GET /dvc/v1/dossiers?phone=0*********&name=H****&trang=2 HTTP/1.1" 200' in (
-        stream.getvalue()
+    assert (
+        '"GET /dvc/v1/dossiers?phone=0*********&name=H****&trang=2&access_token=*** HTTP/1.1"'
+        in (stream.getvalue())
     )
 
 
