@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TypeVar
 from urllib.parse import unquote_plus
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 # A whole run of exactly 12 or 9 digits: the digits inside a longer number are not an id.
 # Found as every run of 9 or more (greedy, so whole runs), measured by `_mask_plain`: half the
@@ -199,10 +203,16 @@ def is_personal_field(name: str) -> bool:
     words = f"_{'_'.join(_FIELD_WORD.findall(name)).lower()}_"
     personal = _PERSONAL_PHRASE.search(words) is not None and not _NOT_PERSONAL.search(words)
     if len(name) <= _MAX_KNOWN_FIELD_LENGTH:
-        if len(_personal_fields) >= _MAX_KNOWN_FIELDS:
-            _personal_fields.clear()
-        _personal_fields[name] = personal
+        remember(_personal_fields, name, personal, _MAX_KNOWN_FIELDS)
     return personal
+
+
+def remember(answers: dict[_K, _V], key: _K, answer: _V, most: int) -> None:
+    """`answers[key] = answer`, the `answers` forgotten together first when they are `most`:
+    the keys a caller can make up are endless."""
+    if len(answers) >= most:
+        answers.clear()
+    answers[key] = answer
 
 
 def mask_name(name: str) -> str:
@@ -227,7 +237,7 @@ def mask_query(query: str, *, personal: bool = True) -> str:
     names = _QUERY_VALUE.sub("", query)  # `a=1&b=2` is `a&b`: its shape, found in C
     plan = _query_plans.get(names)
     if plan is None:
-        plan = _query_plan(names, remember=len(query) <= _MAX_KNOWN_QUERY_LENGTH)
+        plan = _query_plan(names, known=len(query) <= _MAX_KNOWN_QUERY_LENGTH)
     if not plan:  # most queries: a page, a filter
         return query
     parameters = query.split("&")
@@ -248,7 +258,7 @@ _MAX_KNOWN_QUERY_LENGTH = 512
 _SECRET_NAME = re.compile(r"token|secret|password|passwd|api[_-]?key|signature", re.IGNORECASE)
 
 
-def _query_plan(names: str, *, remember: bool) -> tuple[tuple[int, bool], ...]:
+def _query_plan(names: str, *, known: bool) -> tuple[tuple[int, bool], ...]:
     """The parameters of a query, by their names (`a&b`), that are masked: each one's index and
     whether it is a credential (else it names or reaches a person)."""
     plan = []
@@ -259,10 +269,8 @@ def _query_plan(names: str, *, remember: bool) -> tuple[tuple[int, bool], ...]:
             plan.append((index, True))
         elif is_personal_field(name) or name.lower() in QUERY_NAMES:
             plan.append((index, False))
-    if remember:
-        if len(_query_plans) >= _MAX_KNOWN_FIELDS:
-            _query_plans.clear()
-        _query_plans[names] = tuple(plan)
+    if known:
+        remember(_query_plans, names, tuple(plan), _MAX_KNOWN_FIELDS)
     return tuple(plan)
 
 

@@ -27,6 +27,7 @@ from lgsp.masking import (
     mask_field,
     mask_personal_data,
     mask_query,
+    remember,
 )
 from lgsp.masking import (
     mask_name as mask_name,  # the console's, from here
@@ -393,9 +394,7 @@ def _field_plan(key: Any) -> tuple[Any, bool]:
         return key, False
     plan = (mask_personal_data(key), is_personal_field(key))
     if len(key) <= _MAX_KNOWN_KEY_LENGTH:
-        if len(_field_plans) >= _MAX_KNOWN_KEYS:
-            _field_plans.clear()
-        _field_plans[key] = plan
+        remember(_field_plans, key, plan, _MAX_KNOWN_KEYS)
     return plan
 
 
