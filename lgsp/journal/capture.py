@@ -37,7 +37,8 @@ from lgsp.masking import (
 # Linear: `[^<>]*` cannot run past the next tag, so an unclosed `<FullName ` costs one scan.
 _XML_FIELD = re.compile(
     r"<(?P<tag>(?:[\w.-]+:)?(?P<name>[\w.-]+))(?P<attrs>\s[^<>]*)?>"
-    r"(?:<!\[CDATA\[(?P<cdata>[^\]]{0,500})\]\]>|(?P<text>[^<]*))</(?P=tag)\s*>"
+    r"(?:<!\[CDATA\[(?P<cdata>[^\]]{0,500})\]\]>|(?P<text>[^<]*))</(?P=tag)\s*>",
+    re.IGNORECASE,  # `</fullname>` closes `<FullName>` as it did
 )
 # What is left of JSON that did not parse (a cut body, a wrong content type): `"key": "value"`.
 _JSON_FIELD = re.compile(r'"(?P<name>[\w.-]+)"\s*:\s*"(?P<text>(?:[^"\\]|\\.)*)"?')
