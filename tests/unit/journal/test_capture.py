@@ -171,6 +171,7 @@ def test_bytes_that_are_not_text_become_valid_text() -> None:
 def test_a_name_keeps_each_first_letter() -> None:
     assert mask_name("  Đặng   Thị  ") == "Đ*** T**"
     assert mask_text("<HoTen>Lý Bình</HoTen>") == "<HoTen>L* B***</HoTen>"
+    assert mask_text("<HoTen>Lý Bình</HOTEN>") == "<HoTen>L* B***</HoTen>"  # closed in any case
 
 
 @pytest.mark.parametrize(
