@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from adapters.dialects import lgspaccesstoken as lat
+from formats.cccd import make_cccd
 from formats.dates import VIETNAM_TIME
 from lgsp.settings import Settings
 from lgsp.topology import TOPOLOGY_2024, TOPOLOGY_2026, Topology, load_topology, topology_toml
@@ -100,6 +101,30 @@ async def test_todays_instance_holds_the_seeded_records(
 
     assert answer.status_code == 200, answer.text
     assert "Deprecation" not in answer.headers
+
+
+@pytest.mark.parametrize(
+    ("registered_in", "owner"),
+    [("60", "lamdong"), ("93", "cantho"), ("87", "dongthap"), ("89", None)],
+)
+async def test_a_citizen_of_a_merged_province_is_pointed_to_the_instance_serving_it(
+    client: httpx.AsyncClient, registered_in: str, owner: str | None
+) -> None:
+    """Asked at An Giang: 060… (ex-Bình Thuận) is Lâm Đồng's, whose records hold it; 093… Cần
+    Thơ's; 087… (the old Đồng Tháp) today's Đồng Tháp's. 089… is the old An Giang's, merged
+    into this instance, whose records (ex-Kiên Giang's) do not hold it: no other is named."""
+    cccd = make_cccd(
+        province_code=f"0{registered_in}", gender="male", birth_year=1986, serial=779730
+    )
+    token = await fetch_token(client, AG)
+
+    answer = await client.get(f"{AG}/dancu/v1/citizens/{cccd}", headers=bearer(token))
+
+    problem = assert_problem(answer, 404, "CITIZEN_NOT_FOUND")
+    assert problem.get("target_instance") == owner
+    assert "no instance of this bus serves" not in problem["hint"]
+    if owner is None:
+        assert "the citizen is not in this instance's records" in problem["hint"]
 
 
 async def test_an_old_base_answers_for_its_successor_marked_deprecated(
