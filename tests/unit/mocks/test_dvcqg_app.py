@@ -27,6 +27,7 @@ from adapters.dvcqg import CONTRACTS, INTEGRATION_PATH, DvcqgAdapter
 from formats.dates import VIETNAM_TIME
 from mocks.config import SystemConfig
 from mocks.db import open_mock_database
+from mocks.directory.agencies import COMMUNE_BODIES
 from mocks.dvc.seed import seeded_dossier_codes
 from mocks.dvcqg.app import MAX_BODY_BYTES, create_app
 from mocks.dvcqg.models import DvcqgBase, NationalDossier, ProcessedRequest
@@ -600,6 +601,23 @@ async def test_in_era_2026_the_agencies_are_todays_and_a_code_of_today_covers_th
     }
     assert {a["province_code"] for a in cantho["items"]} == {"92"}
     assert {row["MATINH"] for row in every} == {"92", "91"}
+
+
+@pytest.mark.parametrize("era", ["2026", "2024"])
+async def test_the_agencies_catalogue_lists_the_communes_bodies_that_receive_dossiers(
+    db_url: str, clock: Clock, era: str
+) -> None:
+    """A commune-level dossier goes to the applicant's commune (`receiving_agency`), and the
+    portal takes its sync: OpenCPS must find that body in the catalogue (README: every body)."""
+    async with national_portal(config_for(db_url, era=era), clock) as portal:
+        every = (await portal.native({"service": "LayDanhMucCoQuan"})).json()["result"]
+        narrowed = await portal.call("list_agencies", query=(("province", "91"),))
+
+    listed = {row["MADONVI"] for row in every}
+    communes = {a.organ_id for code in PROVINCES for a in COMMUNE_BODIES[(era, code)]}
+    assert communes <= listed
+    ha_tien = "H01" if era == "2026" else "H33"
+    assert {f"000.00.12.{ha_tien}", f"000.00.13.{ha_tien}"} <= {a["id"] for a in narrowed["items"]}
 
 
 @pytest.mark.parametrize(
