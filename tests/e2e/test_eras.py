@@ -449,6 +449,47 @@ async def test_a_closed_agency_code_is_refused_on_documents_after_the_merger(
 
 
 @pytest.mark.parametrize(
+    ("organ_id", "day", "status"),
+    [
+        ("000.00.06.H33", date(2025, 6, 30), 200),  # filed before the merger: keeps its code
+        ("000.00.06.H33", date(2025, 7, 1), 422),
+        ("000.00.06.H01", date(2025, 7, 1), 200),  # the body that succeeds it
+    ],
+)
+async def test_the_national_portal_takes_no_new_dossier_under_a_closed_agency_code(
+    client: httpx.AsyncClient, organ_id: str, day: date, status: int
+) -> None:
+    """DVCQG's sync refuses a dossier dated since 1 July 2025 under a closed code as the bus
+    refuses such an organ id everywhere (AGENCY_CODE_CLOSED, naming the successor)."""
+    token = await fetch_token(client, AG)
+    at = datetime.combine(day, datetime.min.time(), VIETNAM_TIME).replace(hour=9).isoformat()
+    code = f"{organ_id}-{day:%y%m%d}-0777"
+    body = {
+        "province_code": "91",
+        "step": 1,
+        "dossier": {
+            "code": code,
+            "procedure": {"code": "1.001193", "name": "Đăng ký thường trú"},
+            "agency": {"id": organ_id, "name": "Ủy ban nhân dân phường"},
+            "applicant": {"kind": "citizen", "full_name": "Nguyễn Văn An"},
+            "summary": "Đăng ký thường trú",
+            "status": 1,
+            "submitted_at": at,
+        },
+        "progress": {"status": 1, "at": at, "actor": "Một cửa"},
+    }
+
+    answer = await client.post(f"{AG}/dvcqg/v1/dossiers/sync", json=body, headers=bearer(token))
+
+    assert answer.status_code == status, answer.text
+    if status == 422:
+        problem = assert_problem(answer, 422, "AGENCY_CODE_CLOSED")
+        assert (problem["organ_id"], problem["successor_organ_id"]) == (organ_id, "000.00.06.H01")
+        gone = await client.get(f"{AG}/dvcqg/v1/dossiers/{code}", headers=bearer(token))
+        assert gone.status_code == 404, gone.text
+
+
+@pytest.mark.parametrize(
     ("recipient", "successor"),
     [
         ("000.00.03.H33", "000.00.03.H01"),  # a level-1 body: today's of the same unit
