@@ -18,6 +18,7 @@ from lgsp.settings import Settings
 from lgsp.topology import TOPOLOGY_2024, TOPOLOGY_2026, Topology, load_topology, topology_toml
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.directory.admin_units import ADMIN_UNITS
+from tests.e2e.test_dvcqg_sync_callers import sync_body
 from tests.fixtures.answers import assert_problem
 from tests.fixtures.bus import TEST_PUBLIC_URL, bearer, bus_settings, fetch_token
 from tests.fixtures.documents import canonical_document, local_document
@@ -464,20 +465,8 @@ async def test_the_national_portal_takes_no_new_dossier_under_a_closed_agency_co
     token = await fetch_token(client, AG)
     at = datetime.combine(day, datetime.min.time(), VIETNAM_TIME).replace(hour=9).isoformat()
     code = f"{organ_id}-{day:%y%m%d}-0777"
-    body = {
-        "province_code": "91",
-        "step": 1,
-        "dossier": {
-            "code": code,
-            "procedure": {"code": "1.001193", "name": "Đăng ký thường trú"},
-            "agency": {"id": organ_id, "name": "Ủy ban nhân dân phường"},
-            "applicant": {"kind": "citizen", "full_name": "Nguyễn Văn An"},
-            "summary": "Đăng ký thường trú",
-            "status": 1,
-            "submitted_at": at,
-        },
-        "progress": {"status": 1, "at": at, "actor": "Một cửa"},
-    }
+    body = sync_body(code, organ_id)
+    body["dossier"]["submitted_at"] = body["progress"]["at"] = at
 
     answer = await client.post(f"{AG}/dvcqg/v1/dossiers/sync", json=body, headers=bearer(token))
 
