@@ -9,7 +9,9 @@ hashes of the session with its `dstcode` (`OpenCpsSession`), until the bus token
 expires, so every worker on the database honours a session any of them answered; a session
 presented with another `dstcode` is no session. In era 2026 a `dstcode` or `madonvi` under a
 level-1 code the 2025 merger closed is refused (AGENCY_CODE_CLOSED, in the protocol's `-2`), as
-the bus refuses such an agency everywhere else. `POST {door}/integration` turns each service
+the bus refuses such an agency everywhere else; `madonvi` is an organ id, a bound client's own
+organisation's (`_refuse_foreign`). Every answer but `"0"` is recorded at the door's path, as
+the caller got it. `POST {door}/integration` turns each service
 into calls of the bus's own dialect to the instance's core, under the caller's request id:
 
 | service | operations |
