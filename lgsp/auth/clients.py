@@ -215,17 +215,22 @@ def conform_client(
     kind: str = TENANT,
 ) -> None:
     """Bring a loaded configured client back to its configuration: secret, admin flag, kind
-    and rights (`ensure_client`; a reset does it for several instances' at once). A chosen
-    secret stored with the fast hash (before scrypt) is hashed again, slowly."""
+    (bound to no organisation) and rights, as `register_client` makes it (`ensure_client`; a
+    reset does it for several instances' at once). A chosen secret stored with the fast hash
+    (before scrypt) is hashed again, slowly."""
     upgrade = chosen and not is_slow_hash(client.secret_hash)
     if upgrade or not verify_secret(secret, client.secret_hash):
         client.secret_hash = _stored(secret, chosen=chosen)
     client.is_admin = is_admin
     # The kind is the configuration's too: a tenant that took a bus client's id is not one.
-    if client.identity is None:
-        client.identity = ClientIdentity(kind=kind)
-    client.identity.kind = kind
-    client.identity.organisation = None
+    # A tenant bound to none has no identity row, as `ClientRepository.add` makes it.
+    if kind == TENANT:
+        client.identity = None
+    else:
+        if client.identity is None:
+            client.identity = ClientIdentity(kind=kind)
+        client.identity.kind = kind
+        client.identity.organisation = None
     existing = {right.service: right for right in client.rights}
     for service, methods in rights.items():
         if service in existing:
