@@ -1,7 +1,8 @@
 """The canonical shapes and refusals of the `qlvb` operations, for the published contract.
 
 The adapter builds plain JSON (`qlvb.py`); these models describe it, with extra fields
-forbidden, and the tests validate real answers against them so the document cannot drift.
+forbidden, and the tests validate real answers against them so the document cannot drift. The
+document a client sends is `_qlvb_document.CanonicalDocument`.
 Each refusal is a `TranslationError` with its own stable code (RFC 9457 problem `code`).
 """
 
@@ -12,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from adapters._qlvb_document import CanonicalDocument as CanonicalDocument
 from adapters.base import AnswerInvalid, TranslationError
 from formats.codes import ORGAN_ID
 
@@ -42,13 +44,6 @@ class Organisation(_Shape):
     telephone: str | None
     fax: str | None
     website: str | None
-
-
-class CanonicalDocument(BaseModel):
-    """The canonical document of DOMAIN.md §8.3, as formats.edxml.validate_document takes it
-    (or, as application/xml, the edXML itself)."""
-
-    model_config = ConfigDict(extra="allow")
 
 
 class EdxmlMessage(RootModel[str]):
@@ -237,7 +232,11 @@ class RecipientTrace(_Shape):
 
 class DocumentView(_Shape):
     id: str = _ID
-    document: dict[str, Any] = Field(description="The canonical document (DOMAIN.md §8.3).")
+    document: dict[str, Any] = Field(
+        description="The canonical document (DOMAIN.md §8.3), every member present: the "
+        "members of CanonicalDocument as the system read it (leniently, so a document it took "
+        "with `warnings` may break that schema's rules)."
+    )
     recipients: list[RecipientTrace] = Field(
         description="Each recipient's trace; empty for a revocation, update or replacement, "
         "whose statuses are reported on the document it refers to."

@@ -384,12 +384,13 @@ class DeferredSystems:
 
     def start(self, first: _DeferredApp | None = None) -> None:
         """Open every system not yet open, one after another in the order the bus asked for
-        them; `first` (a system a call waits for) before the others still waiting. Ends a
-        `pause`."""
-        self._paused = False
+        them; `first` (a system a call waits for) before the others still waiting. While
+        paused, only the order changes: the call waits for `resume`."""
         if first is not None and first in self._queue:
             self._queue.remove(first)
             self._queue.insert(0, first)
+        if self._paused:
+            return
         if self._queue and (self._opener is None or self._opener.done()):
             self._opener = asyncio.create_task(self._open_queued(), name="open the systems")
 
@@ -398,22 +399,28 @@ class DeferredSystems:
             await self._queue.pop(0).open()
 
     async def pause(self) -> None:
-        """Let the system opening now finish, and open no other until `start` (or a call that
-        waits for one): for a caller about to stop running the event loop for a while. A system
+        """Let the system opening now finish, and open no other until `resume`, not even one a
+        call waits for: for a caller about to stop running the event loop for a while. A system
         caught mid-opening would keep its database's write lock all that time, and a statement
         that another task had handed to its driver's thread would wait out SQLite's busy timeout
         and fail ("database is locked"): the test suite's loop runs only during async tests,
-        and a reset between tests found a system that had failed to open that way."""
+        and a reset between tests found a system that had failed to open that way. A background
+        task's call (the outbox worker's) waits meanwhile, as it would for a slow system."""
         self._paused = True
         if self._opener is not None:
             await asyncio.gather(self._opener, return_exceptions=True)
+
+    def resume(self) -> None:
+        """The end of a `pause`: the systems still waiting open, a call's first."""
+        self._paused = False
+        self.start()
 
     def all_open(self) -> bool:
         return all(app.is_open for app in self._apps)
 
     async def opened(self) -> None:
         """Once every system is open (or has failed to open, as its calls will say)."""
-        self.start()
+        self.resume()
         await asyncio.gather(*(app.wait_opened() for app in self._apps))
 
     def forget(self, app: _DeferredApp) -> None:

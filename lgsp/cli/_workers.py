@@ -125,6 +125,17 @@ class Workers(Multiprocess):
         self.processes.append(self._started(len(self.processes)))
 
     def handle_ttou(self) -> None:
-        super().handle_ttou()
-        while len(self._own) > len(self.processes) and not self._shared:
-            self._own.pop().close()  # the removed worker's: no connection may wait on it
+        """uvicorn's, but the removed worker's socket closed here before the worker is told to
+        stop: the kernel hands it new connections until the last copy of it is closed, and the
+        ones it queued while the worker drained would be reset when it goes (unless
+        `net.ipv4.tcp_migrate_req`). Closed first, it leaves the port's group as the worker
+        stops listening, and what is left in its queue then is what the worker took before."""
+        if self.processes_num <= 1 or self._shared:
+            super().handle_ttou()
+            return
+        logger.info("Received SIGTTOU, decreasing the number of processes.")
+        self.processes_num -= 1
+        process = self.processes.pop()
+        self._own.pop().close()  # the removed worker's: no new connection may wait on it
+        process.terminate()
+        process.join()

@@ -93,6 +93,11 @@ async def test_a_province_document_to_vpcp_reaches_its_national_inbox_and_its_st
     )
     assert fetched.status_code == 200, fetched.text
     assert base64.b64decode(fetched.json()["edxml"]) == data  # the sender's bytes
+    # What the sender's trace says of it meanwhile (README "Central bodies on the axis")
+    waiting = await client.get(f"{DOCUMENTS}/{sent['id']}", headers=bearer(demo_token))
+    (recipient,) = waiting.json()["recipients"]
+    assert (recipient["organ_id"], recipient["status"]) == (VPCP, None)
+    assert recipient["delivery"] == {"state": "in_transit", "reason": None}
 
     arrived = status_as_sent("status_inbox_01.edxml", document_id, reporter=VPCP)
     reported = await client.post(

@@ -128,7 +128,7 @@ async def test_a_call_opens_its_system_before_those_still_waiting(tmp_path: Path
     assert opened[:4] == ["qlvb", "dancu", "dvc", "vdxp"]
 
 
-async def test_a_pause_lets_the_system_opening_finish_and_holds_the_others_until_a_start(
+async def test_a_pause_lets_the_system_opening_finish_and_holds_the_others_until_resumed(
     tmp_path: Path,
 ) -> None:
     """What the test suite does at the end of each test: its event loop then stops, and a
@@ -146,11 +146,16 @@ async def test_a_pause_lets_the_system_opening_finish_and_holds_the_others_until
         await systems.pause()
 
         assert opened == ["dancu"]  # finished, not cut short; the others not begun
-        await settle()
+        waiting = asyncio.ensure_future(call(apps["qlvb"]))  # a background task's call
+        with pytest.raises(TimeoutError):  # nothing opens while paused, not even for a call
+            await asyncio.wait_for(asyncio.shield(waiting), timeout=0.5)
         assert opened == ["dancu"]
-        assert (await call(apps["qlvb"])).json() == {"said": "xin chào from qlvb"}  # a call
+
+        systems.resume()
+
+        assert (await waiting).json() == {"said": "xin chào from qlvb"}
         await systems.opened()
-        assert opened == ["dancu", "qlvb", "dvc"]
+        assert opened == ["dancu", "qlvb", "dvc"]  # the call's system first
 
 
 async def test_the_systems_are_open_once_all_are_and_not_when_one_failed(

@@ -18,13 +18,16 @@ class Node:
 
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
-    """The test process's collector as it was: nothing frozen before or after, its thresholds
-    put back."""
+    """Nothing frozen during the test; after it, the collector as it was: its thresholds, and
+    the heap frozen again if it was (the suite freezes what collection built, tests/conftest.py)."""
+    frozen = gc.get_freeze_count() > 0
     gc.unfreeze()
     thresholds = gc.get_threshold()
     yield
     gc.set_threshold(*thresholds)
     gc.unfreeze()
+    if frozen:
+        gc.freeze()
 
 
 @pytest.mark.usefixtures("unfrozen")

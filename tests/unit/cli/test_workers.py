@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 from typing import Any
 
@@ -58,13 +59,18 @@ class FakeProcess:
 
     def join(self) -> None: ...
 
-    def terminate(self) -> None: ...
+    def terminate(self) -> None:
+        self.listening_when_stopped = [each.fileno() != -1 for each in self.sockets]
 
 
 def test_a_replaced_worker_serves_its_place_s_socket_and_a_removed_one_s_is_closed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(_workers, "Process", FakeProcess)
+    # uvicorn's supervisor queues the signals it handles, which a test never reads: SIGTERM
+    # and Ctrl-C would have been ignored by this pytest process for the rest of its run.
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+    monkeypatch.setattr(signal, "signal", lambda *_args: None)
     sockets = spread(probe(), 2)
     try:
         workers = Workers(Config(app=None, workers=2), sockets)  # type: ignore[arg-type]
@@ -82,9 +88,13 @@ def test_a_replaced_worker_serves_its_place_s_socket_and_a_removed_one_s_is_clos
         assert third not in sockets
         assert third.getsockname() == sockets[0].getsockname()
 
+        removed = workers.processes[2]
         workers.handle_ttou()  # that worker removed: no connection may wait on its socket
         assert len(workers.processes) == 2
         assert third.fileno() == -1
+        assert removed.listening_when_stopped == [False]  # type: ignore[attr-defined]
+        monkeypatch.undo()
+        assert {number: signal.getsignal(number) for number in handlers} == handlers
     finally:
         for each in sockets:
             each.close()
