@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from adapters._dvcqg_contracts import ProgressEntry
 from adapters.dvcqg import CAPDONVI
 from formats.agency_codes import AgencyCodeClosed, refuse_closed
-from formats.codes import DOSSIER_CODE, ORGAN_ID
+from formats.codes import DOSSIER_CODE, ORGAN_ID, ORGAN_ID_LENIENT
 from formats.dates import format_dvcqg_time, parse_dvcqg_time
 from formats.ngsp import request_object
 
@@ -318,11 +318,16 @@ def _time(item: Mapping[str, Any], name: str) -> str | None:
         raise ProtocolError(f"{name}: {error}.") from None
 
 
+_LENIENT_ORGAN_ID = re.compile(ORGAN_ID_LENIENT)
+
+
 def organ_id(document: Mapping[str, Any], name: str) -> str:
     """An organ id (`madonvi`), led by the bus's stable code when it is none (INVALID_REQUEST,
-    as the bus refuses a malformed request elsewhere)."""
+    as the bus refuses a malformed request elsewhere). In the lenient form DVCQG payloads are
+    seen with (two or three digits in the first groups, formats.codes), as the national
+    portal's own contract takes it: the door is no stricter than the portal behind it."""
     value = required(document, name)
-    if not _ORGAN_ID.fullmatch(value):
+    if not _LENIENT_ORGAN_ID.fullmatch(value):
         raise ProtocolError(f"INVALID_REQUEST: {name} must be an organ id (000.00.00.H01).")
     return value
 

@@ -951,6 +951,18 @@ async def test_a_malformed_madonvi_is_refused_with_a_stable_code(
     assert "result" not in answer or answer["result"] == []
 
 
+async def test_a_madonvi_in_the_lenient_form_dvcqg_payloads_use_is_taken(
+    client: httpx.AsyncClient, portal: tuple[str, str]
+) -> None:
+    """Two digits in a first group, as DVCQG payloads are seen with (formats.codes): the
+    national portal's contract takes it, and so does its door."""
+    session = await login(client, portal)
+
+    answer = await call(client, session, "LayDanhMucLinhVuc", "oc-lenient", madonvi="00.000.07.H33")
+
+    assert answer["error_code"] == "0", answer
+
+
 @pytest.mark.parametrize("service", ["LayDanhMucLinhVuc", "TraCuuHoSo", "DongBoHoSoMC"])
 @pytest.mark.parametrize("foreign", ["000.00.00.H20", "000.00.00.H33", "other-agency"])
 async def test_a_bound_client_may_not_speak_for_another_agency_in_madonvi(
