@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import lgsp.models  # noqa: F401 - registers every table
 from lgsp.auth.clients import register_client
 from lgsp.auth.models import ApiClient, ClientIdentity, ClientRateLimit
+from lgsp.auth.provisioning import provision_instance
 from lgsp.auth.repository import ClientRepository
 from lgsp.db import Base
 from lgsp.reset import reset_bus
@@ -133,6 +134,30 @@ async def test_a_reset_gives_the_demo_client_back_every_row_a_fresh_bus_provisio
     renewed = ROW_IDENTITY | {"created_at", "secret_hash"}
     assert without(after["tiengiang"], renewed) == without(fresh["tiengiang"], renewed)
     assert all(tokens)
+
+
+async def test_a_restart_leaves_the_demo_client_as_a_fresh_bus_provisioned_it(
+    bus_pool: BusPool, settings: Settings
+) -> None:
+    """A start on an existing database conforms the demo client (`conform_client`): it adds
+    no row provisioning does not write, such as an identity row for a tenant bound to none."""
+    await bus_pool.close()  # the next bus is built on an empty database: provisioned, no reset
+    _, bus = await bus_pool.get(settings)
+    fresh = await snapshot(bus)
+
+    for instance in bus.instances.values():  # what each start on this database does
+        await provision_instance(
+            bus.session_factory,
+            instance.spec,
+            topology=bus.topology,
+            catalog=bus.catalog,
+            settings=bus.settings,
+            system_rights={},
+        )
+
+    restarted = await snapshot(bus)
+    assert all(rows["client_identities"] == [] for rows in fresh.values())
+    assert restarted == fresh
 
 
 async def test_a_reset_sets_a_strict_demo_client_back_to_its_calls_own_handling(
