@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import lgsp.models  # noqa: F401 - registers every table
 from lgsp.auth.clients import register_client
 from lgsp.auth.models import ApiClient, ClientIdentity, ClientRateLimit
-from lgsp.auth.provisioning import provision_instance
 from lgsp.auth.repository import ClientRepository
 from lgsp.db import Base
 from lgsp.reset import reset_bus
@@ -26,7 +25,7 @@ from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.e2e.test_national_flows import TG
 from tests.e2e.test_reset import reset
-from tests.fixtures.bus import KG, BusPool, bearer, fetch_token
+from tests.fixtures.bus import KG, BusPool, bearer, fetch_token, provision_again
 
 pytestmark = pytest.mark.anyio
 
@@ -145,15 +144,8 @@ async def test_a_restart_leaves_the_demo_client_as_a_fresh_bus_provisioned_it(
     _, bus = await bus_pool.get(settings)
     fresh = await snapshot(bus)
 
-    for instance in bus.instances.values():  # what each start on this database does
-        await provision_instance(
-            bus.session_factory,
-            instance.spec,
-            topology=bus.topology,
-            catalog=bus.catalog,
-            settings=bus.settings,
-            system_rights={},
-        )
+    for instance in bus.instances:  # what each start on this database does
+        await provision_again(bus, instance)
 
     restarted = await snapshot(bus)
     assert all(rows["client_identities"] == [] for rows in fresh.values())
