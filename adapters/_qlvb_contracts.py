@@ -165,6 +165,11 @@ class StatusInboxItem(_Shape):
     status_code: str
     status_name: str
     reported_by: str = Field(description="From/OrganId of the message.")
+    addressee: str = Field(
+        pattern=ORGAN_ID,
+        description="The party the message is for: the sender when the recipient reports, the "
+        "recipient when the sender recalls; the agency reading, or a closed body it succeeds.",
+    )
     received_at: datetime
 
 

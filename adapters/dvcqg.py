@@ -72,7 +72,9 @@ from adapters.base import (
     TranslationError,
 )
 from adapters.dvc import DossierNotFound
+from formats.agency_codes import CLOSED_FROM, AgencyCodeClosed, refuse_closed
 from formats.cccd import InvalidCccd, parse_cccd
+from formats.codes import ORGAN_ID_LENIENT
 
 SYNC_DOSSIER = "sync_dossier"
 GET_DOSSIER = "get_dossier"
@@ -92,6 +94,7 @@ _OUTCOMES = {
     "CU_HON": "stale",
 }
 _PROVINCE = re.compile(r"[0-9]{2}")
+_ORGAN_ID = re.compile(ORGAN_ID_LENIENT)
 CAPDONVI = {"province": "1", "district": "2", "commune": "3"}
 """An agency's level as `LayDanhMucCoQuan`'s `CAPDONVI` (assigned values; OpenCPS reads it as a
 number, `GetterUtil.getInteger`)."""
@@ -318,6 +321,28 @@ def _refused(where: str) -> Callable[[Any], TranslationError]:
     return refused
 
 
+def _closed(payload: Any) -> TranslationError:
+    """The portal's "-7" (era 2026: a dossier dated since 1 July 2025 under an agency whose
+    level-1 code the 2025 merger closed) as the bus refuses such an organ id everywhere
+    (`refuse_closed`, on the day the portal read the dossier as dated), naming the body that
+    succeeds it where the portal did."""
+    found = payload if isinstance(payload, Mapping) else {}
+    organ_id, day, named = (found.get(k) for k in ("MaDinhDanh", "NgayHoSo", "MaDinhDanhKeNhiem"))
+    try:
+        on = max(date.fromisoformat(str(day)), CLOSED_FROM)
+    except ValueError:
+        on = CLOSED_FROM
+    if isinstance(organ_id, str) and _ORGAN_ID.fullmatch(organ_id):
+        try:
+            refuse_closed([organ_id], on, known={named} if isinstance(named, str) else ())
+        except AgencyCodeClosed as closed:
+            return closed
+    return AgencyCodeClosed(
+        "The national portal refused the dossier: its agency's level-1 code was closed by the "
+        "2025 merger (QĐ 09/2025/QĐ-TTg)."
+    )
+
+
 _WRITE_REFUSALS: Mapping[tuple[int, str], Callable[[Any], TranslationError]] = {
     (400, "-1"): _refused("body"),
     (422, "-4"): refused_as(
@@ -339,7 +364,9 @@ _WRITE_REFUSALS: Mapping[tuple[int, str], Callable[[Any], TranslationError]] = {
 
 _OPERATIONS: Mapping[str, EnvelopeOperation] = {
     SYNC_DOSSIER: EnvelopeOperation(
-        to_system=_sync_request, read=_sync_result, errors=_WRITE_REFUSALS
+        to_system=_sync_request,
+        read=_sync_result,
+        errors={**_WRITE_REFUSALS, (422, "-7"): _closed},
     ),
     GET_DOSSIER: EnvelopeOperation(
         to_system=_lookup_request,
@@ -393,7 +420,7 @@ _WRITE_ERRORS = (
 )
 CONTRACTS: Mapping[str, OperationContract] = {
     SYNC_DOSSIER: OperationContract(
-        SyncResult, request=SyncRequest, errors=(*_WRITE_ERRORS, InvalidCccd)
+        SyncResult, request=SyncRequest, errors=(*_WRITE_ERRORS, InvalidCccd, AgencyCodeClosed)
     ),
     GET_DOSSIER: OperationContract(NationalDossier, errors=(*_READ_ERRORS, DossierNotFound)),
     LIST_DOSSIERS: OperationContract(

@@ -492,6 +492,7 @@ def _status_item(item: Mapping[str, Any]) -> dict[str, Any]:
         "status_code": code,
         "status_name": STATUS_CODES[code],
         "reported_by": _text(item, "from"),
+        "addressee": _text(item, "to"),
         "received_at": _text(item, "createdTime"),
     }
 

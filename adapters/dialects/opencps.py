@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -28,7 +29,7 @@ from pydantic import ValidationError
 from adapters._dvcqg_contracts import ProgressEntry
 from adapters.dvcqg import CAPDONVI
 from formats.agency_codes import AgencyCodeClosed, refuse_closed
-from formats.codes import DOSSIER_CODE
+from formats.codes import DOSSIER_CODE, ORGAN_ID, ORGAN_ID_LENIENT
 from formats.dates import format_dvcqg_time, parse_dvcqg_time
 from formats.ngsp import request_object
 
@@ -64,6 +65,7 @@ SERVICES = (
 _DOSSIER_CODE = re.compile(DOSSIER_CODE)
 """MaHoSo as the bus writes it: it goes into the core's request path, so nothing else (no `/`,
 `?`, `..` nor digits of another script)."""
+_ORGAN_ID = re.compile(ORGAN_ID)
 _APPLICANT_KINDS = {"1": "citizen", "2": "business", "3": "agency", "4": "organisation"}
 _CHANNELS = {"1": "direct", "2": "online", "3": "postal"}
 _ID_TYPES = {"1": "cccd", "2": "cmnd"}
@@ -75,6 +77,24 @@ class ProtocolError(ValueError):
     def __init__(self, message: str, code: str = BAD_REQUEST) -> None:
         super().__init__(message)
         self.code = code
+
+
+ENTRY_REFUSED = "INVALID_DOSSIER_REQUEST"
+"""The bus's stable code at the head of a refused entry's message, as the national portal's
+own refusal of a dossier or progress body carries it."""
+
+
+@contextmanager
+def entry_of(index: int) -> Iterator[None]:
+    """Every ProtocolError raised inside as one of `data[index]`: its message led by the stable
+    code and the entry's place (`INVALID_DOSSIER_REQUEST: data[1].TrangThaiHoSo …`), the one
+    place every per-entry check of a batch is named, so that a caller finds which entry of a
+    batch none of which was sent is wrong. The checks' messages begin with the field's name."""
+    try:
+        yield
+    except ProtocolError as error:
+        message = f"{ENTRY_REFUSED}: data[{index}].{error}"
+        raise ProtocolError(message, error.code) from None
 
 
 def refuse_closed_codes(named: Mapping[str, str], on: date) -> None:
@@ -238,22 +258,21 @@ def progress_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
         ProgressEntry.model_validate_json(json.dumps(progress))
     except ValidationError as error:
         where = ", ".join(str(detail["loc"][0]) for detail in error.errors(include_url=False))
-        raise ProtocolError(f"The entry is not valid: {_NATIVE_NAMES.get(where, where)}.") from None
+        raise ProtocolError(f"{_NATIVE_NAMES.get(where, where)} is not valid.") from None
     return progress
 
 
 def refuse_ahead(entries: Sequence[Mapping[str, Any]], latest: datetime) -> None:
     """ProtocolError for the first `progress_entry` dated after `latest`, named by its place in
     `data`: the national portal refuses it (`future_dated`), and a batch is checked whole before
-    any of it is sent, so that none is recorded. The bus's stable code leads the message, as in
-    the portal's own refusal."""
+    any of it is sent, so that none is recorded (`entry_of` names it)."""
     for index, entry in enumerate(entries):
         if datetime.fromisoformat(entry["at"]) > latest:
-            raise ProtocolError(
-                f"INVALID_DOSSIER_REQUEST: data[{index}].ThoiDiemXuLy is later than now in "
-                "Vietnam: a step is recorded once it is taken (future_dated). Nothing of the "
-                "batch was recorded."
-            )
+            with entry_of(index):
+                raise ProtocolError(
+                    "ThoiDiemXuLy is later than now in Vietnam: a step is recorded once it is "
+                    "taken (future_dated). Nothing of the batch was recorded."
+                )
 
 
 _NATIVE_NAMES = {
@@ -299,6 +318,20 @@ def _time(item: Mapping[str, Any], name: str) -> str | None:
         raise ProtocolError(f"{name}: {error}.") from None
 
 
+_LENIENT_ORGAN_ID = re.compile(ORGAN_ID_LENIENT)
+
+
+def organ_id(document: Mapping[str, Any], name: str) -> str:
+    """An organ id (`madonvi`), led by the bus's stable code when it is none (INVALID_REQUEST,
+    as the bus refuses a malformed request elsewhere). In the lenient form DVCQG payloads are
+    seen with (two or three digits in the first groups, formats.codes), as the national
+    portal's own contract takes it: the door is no stricter than the portal behind it."""
+    value = required(document, name)
+    if not _LENIENT_ORGAN_ID.fullmatch(value):
+        raise ProtocolError(f"INVALID_REQUEST: {name} must be an organ id (000.00.00.H01).")
+    return value
+
+
 def dossier_code(item: Mapping[str, Any]) -> str:
     code = required(item, "MaHoSo")
     if not _DOSSIER_CODE.fullmatch(code):
@@ -334,7 +367,7 @@ def _list(item: Mapping[str, Any], name: str) -> list[Any]:
     if not isinstance(value, list) or len(value) > MAX_ITEMS:
         raise ProtocolError(f"{name} must be a list of at most {MAX_ITEMS} items.")
     if not all(isinstance(entry, dict) for entry in value):
-        raise ProtocolError(f"Every item of {name} must be an object.")
+        raise ProtocolError(f"{name}: every item must be an object.")
     return value
 
 

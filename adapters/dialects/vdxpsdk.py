@@ -381,7 +381,8 @@ def transport_status(entries: Mapping[str, str]) -> str:
 def knobstick(item: Mapping[str, Any], *, messagetype: str) -> dict[str, Any]:
     """One canonical inbox item (qlvb get_inbox) as the jar's `Knobstick`: `status` is the
     transport one, `done` once the recipient reported an edXML status (`updateStatus` done
-    reports 01), else `initial`; `status_desc` that edXML status's name. Mock additions:
+    reports 01), else `initial`; `status_desc` that edXML status's name; `to` the organ id it
+    was addressed to (a document's To/OrganId, a status message's addressee). Mock additions:
     `documentId`, `subject`, `statusCode`; for a document or business message, `businessType`
     (0 document, 1 revocation, 2 update, 3 replacement), `refersTo` (of a revocation, update or
     replacement: the docId of the document it is about) and `signature` (the canonical check,

@@ -93,21 +93,22 @@ def refuse_misplaced_organisation(
     """Refuse a client of `instance` bound to an organisation it cannot act for, which every
     call would refuse later: a central body at a province (CENTRAL_AGENCY_AT_PROVINCE), a
     central code the national axis serves no body under (UNKNOWN_ORGANISATION, as its calls
-    would be 422 CENTRAL_AGENCY_UNKNOWN), an agency another province's systems serve and this
-    one's do not (AGENCY_OF_OTHER_PROVINCE). An organisation no embedded system knows (a real
-    system's) is left to it. The admin API and `lgsp clients create` both ask this."""
+    would be 422 CENTRAL_AGENCY_UNKNOWN), an agency a province's systems serve at another
+    province's instance or at the national one, which serves central bodies and national
+    systems (AGENCY_OF_OTHER_PROVINCE: a province's agency is its province's instance's). An
+    organisation no embedded system knows (a real system's) is left to it. The admin API and
+    `lgsp clients create` both ask this."""
     national = instance.kind == "national"
     refuse_central_at_province(organisation, instance=instance.name, national=national)
-    if national:
+    if national and _CENTRAL_ORGAN_ID.match(organisation):
         central = central_bodies(systems, instance, settings)
-        if _CENTRAL_ORGAN_ID.match(organisation) and central is not None:
-            if organisation not in central:
-                raise UnknownOrganisation(
-                    f"The national axis serves no central body {organisation} (it serves "
-                    f"{', '.join(central)}; another is configured with LGSP_CENTRAL_AGENCIES): "
-                    "every call of such a client would be refused.",
-                    organ_id=organisation,
-                )
+        if central is not None and organisation not in central:
+            raise UnknownOrganisation(
+                f"The national axis serves no central body {organisation} (it serves "
+                f"{', '.join(central)}; another is configured with LGSP_CENTRAL_AGENCIES): "
+                "every call of such a client would be refused.",
+                organ_id=organisation,
+            )
         return
     homes = [
         other.name
@@ -116,10 +117,13 @@ def refuse_misplaced_organisation(
         and organisation in organisations(systems, [other], settings, provinces=provinces)
     ]
     if homes and instance.name not in homes:
+        whose = "a province" if national else "another province"
+        serves = ", which serves central bodies and national systems" if national else ""
         raise AgencyOfOtherProvince(
-            f"{organisation} is an agency of another province ({', '.join(homes)}): a client of "
-            f"{instance.name} cannot act for it. Create it at its own province's instance (lgsp "
-            f"clients create --instance {homes[0]} --organisation {organisation}).",
+            f"{organisation} is an agency of {whose} ({', '.join(homes)}): a client of "
+            f"{instance.name}{serves} cannot act for it. Create it at its own province's "
+            f"instance (lgsp clients create --instance {homes[0]} --organisation "
+            f"{organisation}).",
             organisation=organisation,
             instance=instance.name,
         )
@@ -211,17 +215,22 @@ def conform_client(
     kind: str = TENANT,
 ) -> None:
     """Bring a loaded configured client back to its configuration: secret, admin flag, kind
-    and rights (`ensure_client`; a reset does it for several instances' at once). A chosen
-    secret stored with the fast hash (before scrypt) is hashed again, slowly."""
+    (bound to no organisation) and rights, as `register_client` makes it (`ensure_client`; a
+    reset does it for several instances' at once). A chosen secret stored with the fast hash
+    (before scrypt) is hashed again, slowly."""
     upgrade = chosen and not is_slow_hash(client.secret_hash)
     if upgrade or not verify_secret(secret, client.secret_hash):
         client.secret_hash = _stored(secret, chosen=chosen)
     client.is_admin = is_admin
     # The kind is the configuration's too: a tenant that took a bus client's id is not one.
-    if client.identity is None:
-        client.identity = ClientIdentity(kind=kind)
-    client.identity.kind = kind
-    client.identity.organisation = None
+    # A tenant bound to none has no identity row, as `ClientRepository.add` makes it.
+    if kind == TENANT:
+        client.identity = None
+    else:
+        if client.identity is None:
+            client.identity = ClientIdentity(kind=kind)
+        client.identity.kind = kind
+        client.identity.organisation = None
     existing = {right.service: right for right in client.rights}
     for service, methods in rights.items():
         if service in existing:

@@ -9,7 +9,9 @@ hashes of the session with its `dstcode` (`OpenCpsSession`), until the bus token
 expires, so every worker on the database honours a session any of them answered; a session
 presented with another `dstcode` is no session. In era 2026 a `dstcode` or `madonvi` under a
 level-1 code the 2025 merger closed is refused (AGENCY_CODE_CLOSED, in the protocol's `-2`), as
-the bus refuses such an agency everywhere else. `POST {door}/integration` turns each service
+the bus refuses such an agency everywhere else; `madonvi` is an organ id, a bound client's own
+organisation's (`_refuse_foreign`). Every answer but `"0"` is recorded at the door's path, as
+the caller got it. `POST {door}/integration` turns each service
 into calls of the bus's own dialect to the instance's core, under the caller's request id:
 
 | service | operations |
@@ -84,6 +86,8 @@ class _Core:
     call: DoorCall
     credential: str
     client_id: str
+    bound: str | None = None
+    """The organisation the caller acts for, if it is a client bound to one (`_bound_to`)."""
 
     async def get(self, path: str, query: str = "") -> Answer:
         return await self.send("GET", path, query=query)
@@ -134,17 +138,16 @@ class _Core:
             raise _Refused(_translated(answer, lambda found: []))
         return problem_of(answer.body)
 
-    async def bound_to(self) -> str | None:
-        """The organisation the caller acts for, if it is a client bound to one: the gateway
-        holds its dossier writes to it (`authorise_caller`). None for the bus's own clients,
-        which pass there, and for one bound to none, which is the gateway's to judge."""
-        async with self.call.bus.session_factory() as session:
-            client = await ClientRepository(session).get(
-                self.call.instance.spec.name, self.client_id
-            )
-        if client is None or client.kind in BUS_KINDS:
-            return None
-        return client.organisation
+
+async def _bound_to(call: DoorCall, client_id: str) -> str | None:
+    """The organisation the caller acts for, if it is a client bound to one: the gateway holds
+    its dossier writes to it (`authorise_caller`). None for the bus's own clients, which pass
+    there, and for one bound to none, which is the gateway's to judge."""
+    async with call.bus.session_factory() as session:
+        client = await ClientRepository(session).get(call.instance.spec.name, client_id)
+    if client is None or client.kind in BUS_KINDS:
+        return None
+    return client.organisation
 
 
 class _Refused(Exception):
@@ -183,22 +186,23 @@ class OpenCpsDoor(Door):
             else:
                 document = await self._integrate(call, body, dstcode)
         except dvc.ProtocolError as error:
-            # The door's refusal, recorded at its path; its body is not journaled (a password
-            # or a session, both credentials).
             document = dvc.reply(error.code, str(error))
-            await self._refuse(call, lambda send: respond(send, 200, document, kept=NO_STORE))
-            return
         except _Refused as refused:
             document = refused.document
         except _Untranslatable as dropped:
             await dropped.answer.replay(call.send)
             return
-        if call.relative == dvc.AUTH_PATH:
+        if document["error_code"] != dvc.OK:
+            # Every refusal the caller meets (the door's own, or the core's translated, which
+            # the core has recorded at its path too) is recorded at the door's path; its body
+            # is not journaled (a password or a session, both credentials).
+            await self._refuse(call, lambda send: respond(send, 200, document, kept=NO_STORE))
+        elif call.relative == dvc.AUTH_PATH:
             # Recorded at the door's path as a refused login is, the session starred out in
             # what the journal keeps.
             await credential_recorded(call, document, "session", instance=self.instance)
-            return
-        await respond(call.send, 200, document, kept=NO_STORE)
+        else:
+            await respond(call.send, 200, document, kept=NO_STORE)
 
     async def _auth(self, call: DoorCall, body: bytes, dstcode: str) -> Document:
         login = dvc.parse_login(body)
@@ -248,11 +252,17 @@ class OpenCpsDoor(Door):
         )
         if known is None:
             raise dvc.ProtocolError("The session is unknown or expired.", dvc.AUTH_FAILED)
-        _refuse_closed(call, {"madonvi": dvc.required(document, "madonvi")})
+        madonvi = dvc.organ_id(document, "madonvi")
+        _refuse_closed(call, {"madonvi": madonvi})
         service = _SERVICES.get(dvc.text(document, "service") or "")
         if service is None:
             raise dvc.ProtocolError("The adapter offers no such service.", dvc.NOT_OFFERED)
-        return await service(_Core(self.core, call, f"Bearer {known[0]}", known[1]), document)
+        token, client_id = known
+        bound = await _bound_to(call, client_id)
+        core = _Core(self.core, call, f"Bearer {token}", client_id, bound)
+        # A bound client speaks for its own organisation only, whichever the service.
+        _refuse_foreign(core, "madonvi", madonvi)
+        return await service(core, document)
 
 
 async def _procedures(core: _Core, document: Document) -> Document:
@@ -330,14 +340,14 @@ async def _sync(core: _Core, document: Document) -> Document:
     # The old province's code, as the national portal knows the caller's dossiers by.
     province_code = core.call.instance.spec.seed_code or ""
     now = datetime.now(UTC)
-    bound = await core.bound_to()
     planned: list[tuple[str, Document]] = []
     for index, item in enumerate(dvc.items(document)):
-        code = dvc.dossier_code(item)
-        if code in (seen for seen, _ in planned):
-            raise dvc.ProtocolError(f"data[{index}]: MaHoSo {code} appears twice in data.")
-        checked = dvc.sync_body(item, province_code=province_code, step=1, now=now)
-        _refuse_foreign(core, bound, index, checked["dossier"]["agency"]["id"])
+        with dvc.entry_of(index):
+            code = dvc.dossier_code(item)
+            if code in (seen for seen, _ in planned):
+                raise dvc.ProtocolError(f"MaHoSo {code} appears twice in data.")
+            checked = dvc.sync_body(item, province_code=province_code, step=1, now=now)
+        _refuse_foreign(core, f"data[{index}]", checked["dossier"]["agency"]["id"])
         national = await core.national(code)
         if national is not None and not updating:
             return dvc.reply(dvc.EXISTS, f"data[{index}]: Hồ sơ {code} đã tồn tại", result=[])
@@ -365,11 +375,13 @@ async def _progress(core: _Core, document: Document) -> Document:
     one named by its place in `data` and none sent; then per entry `record_progress`, each
     taking the step after all its dossier holds, in the order sent. `result` is
     `[{MaHoSo, DaGhiNhan}]` (assigned: OpenCPS reads only `error_code`)."""
-    entries = [(dvc.dossier_code(item), dvc.progress_entry(item)) for item in dvc.items(document)]
+    entries: list[tuple[str, Document]] = []
+    for index, item in enumerate(dvc.items(document)):
+        with dvc.entry_of(index):
+            entries.append((dvc.dossier_code(item), dvc.progress_entry(item)))
     skew = core.call.bus.settings.document_clock_skew_seconds
     dvc.refuse_ahead([entry for _, entry in entries], latest_allowed(datetime.now(UTC), skew))
     province_code = core.call.instance.spec.seed_code
-    bound = await core.bound_to()
     steps: dict[str, int] = {}
     for index, (code, _entry) in enumerate(entries):
         if code in steps:
@@ -380,7 +392,7 @@ async def _progress(core: _Core, document: Document) -> Document:
         if province_code and national.get("province_code") not in (None, province_code):
             message = f"data[{index}]: Hồ sơ {code} không thuộc tỉnh gửi"
             return dvc.reply(dvc.REFUSED, message, result=[])
-        _refuse_foreign(core, bound, index, code)
+        _refuse_foreign(core, f"data[{index}]", code)
         steps[code] = dvc.next_step(national)
     result: list[Document] = []
     for code, entry in entries:
@@ -394,15 +406,17 @@ async def _progress(core: _Core, document: Document) -> Document:
     return dvc.reply(dvc.OK, "Thành công", result=result)
 
 
-def _refuse_foreign(core: _Core, bound: str | None, index: int, value: str) -> None:
-    """ORGANISATION_MISMATCH (`-6`) for `data[index]` if its dossier code or agency id is not
-    of the organisation the caller is `bound` to, by the gateway's rule (`names_organisation`):
-    checked for every entry before the first write, since the gateway refuses only the write
-    of that entry, after those before it were made."""
+def _refuse_foreign(core: _Core, where: str, value: str) -> None:
+    """ORGANISATION_MISMATCH (`-6`) if `value`, `where` the call names it (`madonvi`, or an
+    entry's dossier code or agency id, `data[i]`), is not of the organisation the caller is
+    bound to, by the gateway's rule (`names_organisation`): checked for every entry before the
+    first write, since the gateway refuses only the write of that entry, after those before
+    it were made."""
+    bound = core.bound
     if bound is not None and not names_organisation(value, bound):
         message = (
             f"ORGANISATION_MISMATCH: Client {core.client_id} acts for {bound}, "
-            f"not for data[{index}] ({value})."
+            f"not for {where} ({value})."
         )
         raise _Refused(dvc.reply(dvc.REFUSED, message, result=[]))
 

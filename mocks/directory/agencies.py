@@ -400,7 +400,8 @@ COMMUNE_BODIES: Mapping[tuple[Era, str], tuple[Agency, ...]] = MappingProxyType(
 """(era of the directory, seeded province code) → the people's committees and police of the
 communes where its citizens live, beside the capital ward's in `AGENCIES`/`TODAYS_AGENCIES`.
 Both eras route a commune-level dossier to the applicant's commune (`receiving_agency`); they
-are not document senders (QLVB) nor in the national agency list: only dossiers name them."""
+are not document senders (QLVB), but the national agency catalogue lists them (DVCQG
+`LayDanhMucCoQuan`): the bodies OpenCPS syncs dossiers of must be in it."""
 
 _BY_ORGAN_ID = MappingProxyType(
     {

@@ -20,7 +20,9 @@ transaction of the effect; the same key again replays the answer with `TrungLap:
 changes nothing; the same key with another body is refused ("-4"). Errors use mock codes beside
 the real "-3": "-1" 400 invalid request (413 when too large), "-2" 404 unknown dossier, "-3" 409
 exists, "-4" 422 key reused, "-5" 409 the `MaHoSo` belongs to another province, "-6" 403 the
-province the call came from (the bus's `X-LGSP-Origin`) is not the dossier's (issue 15).
+province the call came from (the bus's `X-LGSP-Origin`) is not the dossier's (issue 15), "-7"
+422 in era 2026 a dossier dated on or after 1 July 2025 (filed, or numbered) under an agency
+whose level-1 code the 2025 merger closed (AGENCY_CODE_CLOSED, `formats.agency_codes`).
 
 At start it knows the seeded dossiers of every province of the topology, as if each had been
 synced long ago (`seed.py` says why); tables are its own, prefixed `dvcqg_`.
@@ -34,7 +36,7 @@ import re
 from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
@@ -43,14 +45,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from formats.agency_codes import AgencyCodeClosed, refuse_closed
 from formats.dates import latest_allowed, now_in_vietnam, parse_dvcqg_time
 from formats.ngsp import request_object
 from mocks.bus import ORIGIN_HEADER
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
 from mocks.directory.admin_units import ADMIN_UNITS, Era
+from mocks.directory.agencies import PREDECESSORS, find_agency
 from mocks.directory.agencies import PROVINCES as PORTAL_PROVINCES
-from mocks.directory.agencies import find_agency
+from mocks.dvc.codes import InvalidDossierCode, parse_dossier_code
 from mocks.dvcqg.catalogue import agency_rows, field_rows
 from mocks.dvcqg.models import DvcqgBase
 from mocks.dvcqg.schemas import (
@@ -89,7 +93,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": 'error_code "-2": CapNhatTienDoHoSoMC for a dossier never synced'},
     409: {"description": 'error_code "-3": the dossier exists; "-5": of another province'},
     413: {"description": 'error_code "-1": the body is larger than 1 MiB'},
-    422: {"description": 'error_code "-4": the Idempotency-Key came with another body'},
+    422: {
+        "description": 'error_code "-4": the Idempotency-Key came with another body; "-7": '
+        "a new dossier under an agency code the 2025 merger closed"
+    },
 }
 
 
@@ -214,6 +221,8 @@ async def _write(
                 origin_code,
             ):
                 raise _not_yours(item.ma_ho_so)
+    if state.era == "2026" and isinstance(call, DongBoHoSoMC):
+        _refuse_closed_agencies(call)
     now = state.now()
     _refuse_future_entries(call, latest_allowed(now, state.clock_skew_seconds))
     digest = hashlib.sha256(raw).hexdigest()
@@ -271,6 +280,46 @@ def _refuse_future_entries(call: DongBoHoSoMC | CapNhatTienDoHoSoMC, latest: dat
                 f"a step is recorded once it is taken ({FUTURE_DATED}).",
                 data={"QuyTac": FUTURE_DATED, "TruongLoi": f"{where}.ThoiDiemXuLy"},
             )
+
+
+AGENCY_CODE_CLOSED = "-7"
+
+
+def _refuse_closed_agencies(call: DongBoHoSoMC) -> None:
+    """ "-7" 422 for a dossier dated on or after 1 July 2025, filed (`NgayNopHoSo`) or numbered
+    (its `MaHoSo`'s yyMMdd), whose agency (`DonViXuLy`, or the organ id its code begins with)
+    is under a level-1 code the 2025 merger closed, as the bus refuses such an organ id
+    everywhere (`refuse_closed`); one dated before keeps its code. Checked for the whole batch
+    before anything is written. `result` (mock addition) names the organ id, the day it was
+    read on and the body that succeeds it where the directory has one."""
+    for index, item in enumerate(call.data):
+        prefix = item.ma_ho_so.split("-", 1)[0]
+        on = _dossier_day(item.ngay_nop, item.ma_ho_so)
+        for organ_id in dict.fromkeys((item.don_vi_xu_ly.ma_dinh_danh, prefix)):
+            try:
+                refuse_closed([organ_id], on, known=PREDECESSORS)
+            except AgencyCodeClosed as closed:
+                successor = closed.extensions.get("successor_organ_id")
+                raise EnvelopeError(
+                    422,
+                    AGENCY_CODE_CLOSED,
+                    f"{closed.code}: data[{index}]: {organ_id}: {closed.detail}",
+                    data={
+                        "MaDinhDanh": organ_id,
+                        "NgayHoSo": on.isoformat(),
+                        **({} if successor is None else {"MaDinhDanhKeNhiem": successor}),
+                    },
+                ) from None
+
+
+def _dossier_day(filed: str, code: str) -> date:
+    """The later of the day a dossier was filed and the day its code was issued (a code
+    numbered after the merger is new, whatever filing date it claims)."""
+    day = parse_dvcqg_time(filed).date()
+    try:
+        return max(day, parse_dossier_code(code).day)
+    except InvalidDossierCode:
+        return day
 
 
 def _not_yours(code: str) -> EnvelopeError:

@@ -200,3 +200,21 @@ async def test_no_client_is_made_for_an_organisation_the_instance_cannot_act_for
     assert own.status_code == 201, own.text
     listed = await client.get("/ndxp/admin/clients", headers=ndxp)
     assert "000.00.00.G14" not in listed.text
+
+
+async def test_the_national_instance_makes_no_client_for_a_provinces_agency(
+    client: httpx.AsyncClient,
+) -> None:
+    """The national instance serves central bodies and national systems: a province's agency
+    belongs to that province's instance, which the refusal names."""
+    ndxp = bearer(await fetch_token(client, "/ndxp"))
+    desk = {"name": "province desk", "rights": {"vdxp": "*"}, "organisation": "000.00.01.H33"}
+
+    refused = await client.post("/ndxp/admin/clients", json=desk, headers=ndxp)
+
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["code"] == "AGENCY_OF_OTHER_PROVINCE"
+    assert "--instance kiengiang" in refused.json()["detail"]  # Kiên Giang's Sở Tư pháp
+    listed = await client.get("/ndxp/admin/clients", headers=ndxp)
+    assert "000.00.01.H33" not in listed.text

@@ -183,6 +183,22 @@ async def test_no_client_is_made_for_an_unserved_central_code_nor_another_provin
     assert said_elsewhere.err.startswith("lgsp: AGENCY_OF_OTHER_PROVINCE: 000.00.01.H58 ")
 
 
+async def test_the_national_instance_makes_no_client_for_a_provinces_agency(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A province's agency (Cần Thơ's Sở Tư pháp) belongs to that province's instance."""
+    monkeypatch.setenv("LGSP_DATABASE_URL", database_url)
+    monkeypatch.setenv("LGSP_ERA", "2026")  # the default of `lgsp serve`: cantho is served
+    desk = ["--name", "desk", "--service", "vdxp", "--organisation", "000.00.01.H14"]
+
+    at_ndxp = await run_cli(["clients", "create", "--instance", "ndxp", *desk])
+    said = capsys.readouterr()
+
+    assert (at_ndxp, said.out) == (2, "")
+    assert said.err.startswith("lgsp: AGENCY_OF_OTHER_PROVINCE: 000.00.01.H14 ")
+    assert "--instance cantho" in said.err
+
+
 CREATE_X = ["clients", "create", "--instance", "kiengiang", "--name", "x"]
 
 

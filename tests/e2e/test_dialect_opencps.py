@@ -585,7 +585,11 @@ async def test_a_bound_clients_progress_batch_with_a_foreign_dossier_after_its_o
     codes = (mine["MaHoSo"], theirs["MaHoSo"])
 
     answer = await call(
-        client, session, "CapNhatTienDoHoSoMC", data=[opencps_entry(code) for code in codes]
+        client,
+        session,
+        "CapNhatTienDoHoSoMC",
+        data=[opencps_entry(code) for code in codes],
+        madonvi=own["agency"]["id"],
     )
 
     assert [len(await history(client, demo_token, code)) for code in codes] == [1, 1]
@@ -601,8 +605,11 @@ async def test_a_bound_clients_sync_batch_with_a_foreign_dossier_after_its_own_s
     session, own, foreign = await bound_vendor(client, bus, demo_token)
     mine, theirs = opencps_dossier(own), opencps_dossier(foreign)
 
-    answer = await call(client, session, "DongBoHoSoMC", isUpdating="False", data=[mine, theirs])
-    looked = await call(client, session, "TraCuuHoSo", MaHoSo=mine["MaHoSo"])
+    madonvi = own["agency"]["id"]
+    answer = await call(
+        client, session, "DongBoHoSoMC", isUpdating="False", data=[mine, theirs], madonvi=madonvi
+    )
+    looked = await call(client, session, "TraCuuHoSo", MaHoSo=mine["MaHoSo"], madonvi=madonvi)
 
     assert looked["result"] == []
     assert answer["error_code"] == dvc.REFUSED, answer
@@ -617,9 +624,16 @@ async def test_a_bound_clients_batches_of_its_own_dossiers_record_every_entry(
     first, second = opencps_dossier(own), opencps_dossier(own)
     codes = (first["MaHoSo"], second["MaHoSo"])
 
-    synced = await call(client, session, "DongBoHoSoMC", isUpdating="False", data=[first, second])
+    madonvi = own["agency"]["id"]
+    synced = await call(
+        client, session, "DongBoHoSoMC", isUpdating="False", data=[first, second], madonvi=madonvi
+    )
     progressed = await call(
-        client, session, "CapNhatTienDoHoSoMC", data=[opencps_entry(code) for code in codes]
+        client,
+        session,
+        "CapNhatTienDoHoSoMC",
+        data=[opencps_entry(code) for code in codes],
+        madonvi=madonvi,
     )
 
     assert synced["error_code"] == "0", synced
@@ -799,7 +813,7 @@ async def test_an_injected_fault_meets_a_call_as_any_call(
     try:
         answer = await client.post(
             f"{DOOR}/integration",
-            json={"session": session, "madonvi": "x", "service": "LayDanhSachTTHC"},
+            json={"session": session, "madonvi": "000.00.00.H33", "service": "LayDanhSachTTHC"},
             headers={**DST, "X-LGSP-Fault": fault, "X-Request-ID": request_id},
         )
     except httpx.HTTPError:  # a dropped connection reaches the caller as one
@@ -813,4 +827,164 @@ async def test_an_injected_fault_meets_a_call_as_any_call(
         assert answer.headers["x-request-id"] == request_id
     records = await trail(client, demo_token, request_id)
     recorded = {"status=503": 503, "drop": 502}[fault]  # as the bus records a dropped call
-    assert [r["status"] for r in records if r["hop"] == "inbound"] == [recorded]
+    inbound = [r["status"] for r in records if r["hop"] == "inbound"]
+    # beside the core's record, the door's own of the `-9` it answered (a dropped call is
+    # replayed as it is, not answered by the door)
+    assert inbound == {"status=503": [recorded, 200], "drop": [recorded]}[fault]
+
+
+async def at_the_door(http: httpx.AsyncClient, request_id: str) -> tuple[list[Any], list[Any]]:
+    """The audit records and journal entries of a call at the door's own path (the core's of
+    the calls behind it left out)."""
+    admin = await fetch_token(http)
+    audit = await http.get(
+        f"{KG}/admin/audit", params={"request_id": request_id}, headers=bearer(admin)
+    )
+    assert audit.status_code == 200, audit.text
+    records = [(r["path"], r["status"]) for r in audit.json()["records"]]
+    entries = await journal(http, admin, request_id)
+    return (
+        [record for record in records if record[0].startswith(DOOR)],
+        [entry for entry in entries if entry["path"].startswith("/opencps/")],
+    )
+
+
+async def test_every_refusal_of_a_service_is_recorded_at_the_doors_path(
+    client: httpx.AsyncClient, bus: BusState, portal: tuple[str, str], demo_token: str
+) -> None:
+    """README: every door records its own refusals. A refusal the door decides after reading
+    the national view (`-6` for another organisation's dossier or `madonvi`, `-3`, `-4`), one
+    of a bad entry (`-2`), or the core's, translated (`ORGANISATION_REQUIRED`), is in the
+    audit log and the journal at the door's path, as the caller got it, under its request id."""
+    vendor, own, foreign = await bound_vendor(client, bus, demo_token)
+    system = await login(client, portal)
+    unbound = await registered_client(
+        bus, {"dvcqg": "GET,POST"}, name=f"opencps-unbound-{next(_SERIAL)}"
+    )
+    tenant = await login(client, (unbound.client_id, unbound.client_secret))
+    mine, theirs = opencps_dossier(own), opencps_dossier(foreign)
+    existing = opencps_dossier(own)
+    assert (await call(client, system, "DongBoHoSoMC", data=[existing]))["error_code"] == "0"
+    bad = {**opencps_dossier(own), "TrangThaiHoSo": "12"}
+    calls = {
+        "oc-foreign": (vendor, "DongBoHoSoMC", {"data": [mine, theirs]}),
+        "oc-madonvi": (vendor, "LayDanhMucLinhVuc", {"madonvi": foreign["agency"]["id"]}),
+        "oc-exists": (system, "DongBoHoSoMC", {"data": [existing]}),
+        "oc-unknown": (system, "CapNhatTienDoHoSoMC", {"data": [opencps_entry(mine["MaHoSo"])]}),
+        "oc-bad-entry": (system, "DongBoHoSoMC", {"data": [mine, bad]}),
+        "oc-unbound": (tenant, "DongBoHoSoMC", {"data": [mine]}),
+    }
+    for request_id, (session, service, fields) in calls.items():
+        madonvi = own["agency"]["id"] if session == vendor else "000.00.00.H33"
+        answer = await call(client, session, service, request_id, **{"madonvi": madonvi, **fields})
+        assert answer["error_code"] != "0", (request_id, answer)
+
+        records, entries = await at_the_door(client, request_id)
+
+        assert records == [(f"{DOOR}/integration", 200)], (request_id, records)
+        (entry,) = entries
+        assert (entry["path"], entry["status"]) == ("/opencps/integration", 200), request_id
+        assert json.loads(entry["response"]["body"]) == answer, request_id
+        assert vendor not in json.dumps(entry)  # the session is a credential
+        assert system not in json.dumps(entry)
+
+
+@pytest.mark.parametrize(
+    ("service", "change", "field"),
+    [
+        ("DongBoHoSoMC", {"TrangThaiHoSo": "12"}, "TrangThaiHoSo must be a code from 1 to 10."),
+        ("DongBoHoSoMC", {"HinhThuc": "7"}, 'HinhThuc must be "0" or "1".'),
+        ("DongBoHoSoMC", {"NgayTiepNhan": "tomorrow"}, "NgayTiepNhan: "),
+        ("DongBoHoSoMC", {"TaiLieuNop": ["x"]}, "TaiLieuNop: every item must be an object."),
+        ("DongBoHoSoMC", {"MaHoSo": "no-code"}, "MaHoSo must be {agencyId}-{yyMMdd}-{NNNN}."),
+        ("DongBoHoSoMC", {"same": True}, "MaHoSo "),
+        ("CapNhatTienDoHoSoMC", {"TrangThai": "11"}, "TrangThai must be a code from 1 to 10."),
+        ("CapNhatTienDoHoSoMC", {"NguoiXuLy": ""}, "NguoiXuLy is required."),
+        ("CapNhatTienDoHoSoMC", {"NguoiXuLy": "x" * 300}, "NguoiXuLy is not valid."),
+    ],
+)
+async def test_a_bad_entry_of_a_batch_is_named_after_the_stable_code(
+    client: httpx.AsyncClient,
+    portal: tuple[str, str],
+    demo_token: str,
+    service: str,
+    change: dict[str, Any],
+    field: str,
+) -> None:
+    """README: a bad entry's `message` starts with the stable code and its place in `data`,
+    whichever check refused it, and nothing of the batch is sent."""
+    session = await login(client, portal)
+    procedure = await a_procedure(client, demo_token)
+    good = opencps_dossier(procedure)
+    if service == "DongBoHoSoMC":
+        if change.pop("same", False):
+            change = {"MaHoSo": good["MaHoSo"]}
+        data = [good, {**opencps_dossier(procedure), **change}]
+    else:
+        code = await synced(client, session, demo_token)
+        data = [opencps_entry(code), opencps_entry(code, **change)]
+
+    answer = await call(client, session, service, data=data)
+
+    assert answer["error_code"] == dvc.BAD_REQUEST, answer
+    assert answer["message"].startswith(f"INVALID_DOSSIER_REQUEST: data[1].{field}"), answer
+    national = await client.get(
+        f"{KG}/dvcqg/v1/dossiers/{good['MaHoSo']}", headers=bearer(demo_token)
+    )
+    if service == "DongBoHoSoMC":
+        assert national.status_code == 404
+    else:
+        assert [len(await history(client, demo_token, code))] == [1]
+
+
+@pytest.mark.parametrize("madonvi", ["garbage", "000.00.00.H3", "000.00.00.h33", "", None, 33])
+async def test_a_malformed_madonvi_is_refused_with_a_stable_code(
+    client: httpx.AsyncClient, portal: tuple[str, str], madonvi: Any
+) -> None:
+    session = await login(client, portal)
+
+    answer = await call(client, session, "LayDanhMucLinhVuc", "oc-bad-madonvi", madonvi=madonvi)
+
+    assert answer["error_code"] == dvc.BAD_REQUEST, answer
+    expected = "madonvi is required." if madonvi in ("", None) else "INVALID_REQUEST: madonvi"
+    assert answer["message"].startswith(expected), answer
+    assert "result" not in answer or answer["result"] == []
+
+
+async def test_a_madonvi_in_the_lenient_form_dvcqg_payloads_use_is_taken(
+    client: httpx.AsyncClient, portal: tuple[str, str]
+) -> None:
+    """Two digits in a first group, as DVCQG payloads are seen with (formats.codes): the
+    national portal's contract takes it, and so does its door."""
+    session = await login(client, portal)
+
+    answer = await call(client, session, "LayDanhMucLinhVuc", "oc-lenient", madonvi="00.000.07.H33")
+
+    assert answer["error_code"] == "0", answer
+
+
+@pytest.mark.parametrize("service", ["LayDanhMucLinhVuc", "TraCuuHoSo", "DongBoHoSoMC"])
+@pytest.mark.parametrize("foreign", ["000.00.00.H20", "000.00.00.H33", "other-agency"])
+async def test_a_bound_client_may_not_speak_for_another_agency_in_madonvi(
+    client: httpx.AsyncClient, bus: BusState, demo_token: str, service: str, foreign: str
+) -> None:
+    """A session of a client bound to an organisation names that one in `madonvi`, as its
+    dossiers: another province's agency, its people's committee or a neighbour agency is
+    ORGANISATION_MISMATCH, `-6`, by the rule the gateway holds its writes to; nothing is
+    answered as the other agency's (`MANGANH`) and nothing synced."""
+    session, own, other = await bound_vendor(client, bus, demo_token)
+    madonvi = other["agency"]["id"] if foreign == "other-agency" else foreign
+    mine = opencps_dossier(own)
+
+    answer = await call(
+        client, session, service, madonvi=madonvi, MaHoSo=mine["MaHoSo"], data=[mine]
+    )
+
+    assert answer["error_code"] == dvc.REFUSED, answer
+    assert answer["message"].startswith("ORGANISATION_MISMATCH: Client "), answer
+    assert f"not for madonvi ({madonvi})" in answer["message"], answer
+    assert answer["result"] == []
+    national = await client.get(
+        f"{KG}/dvcqg/v1/dossiers/{mine['MaHoSo']}", headers=bearer(demo_token)
+    )
+    assert national.status_code == 404

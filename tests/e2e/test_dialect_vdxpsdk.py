@@ -330,6 +330,7 @@ async def test_the_sdk_lists_and_fetches_the_status_messages_an_agency_received(
                                   docId=item["docId"])  # fmt: skip
 
     assert (item["messageType"], item["from"], item["statusCode"]) == ("status", STC, "01")
+    assert item["to"] == STP  # the recipient's report is addressed to the sender
     status = read_status(base64.b64decode(fetched.json()["data"])).message
     assert (status["from"]["organ_id"], status["status_code"]) == (STC, "01")
     assert b"http://www.w3.org/2000/09/xmldsig#" in base64.b64decode(fetched.json()["data"])

@@ -43,11 +43,13 @@ async def test_a_vendor_bound_to_the_handling_agency_syncs_and_updates_its_dossi
     account = await vendor(bus, procedure["agency"]["id"], "vendor-own")
     session = await login(client, account)
     dossier = opencps_dossier(procedure, status="4")
-    code = dossier["MaHoSo"]
+    code, own = dossier["MaHoSo"], {"madonvi": procedure["agency"]["id"]}
 
-    looked = await call(client, session, "TraCuuHoSo", MaHoSo=code)
-    synced = await call(client, session, "DongBoHoSoMC", isUpdating="False", data=[dossier])
-    progressed = await call(client, session, "CapNhatTienDoHoSoMC", data=[opencps_entry(code)])
+    looked = await call(client, session, "TraCuuHoSo", MaHoSo=code, **own)
+    synced = await call(client, session, "DongBoHoSoMC", isUpdating="False", data=[dossier], **own)
+    progressed = await call(
+        client, session, "CapNhatTienDoHoSoMC", data=[opencps_entry(code)], **own
+    )
 
     assert looked == {"error_code": "0", "message": "Không tìm thấy hồ sơ", "result": []}
     assert synced["error_code"] == "0", synced
@@ -86,10 +88,11 @@ async def test_a_vendor_not_acting_for_the_agency_is_refused_in_the_protocols_fo
     account = await vendor(bus, organisation, f"vendor-{organisation}")
     session = await login(client, account)
     dossier = opencps_dossier(procedure)
+    own = {"madonvi": organisation or "000.00.00.H33"}  # its own: the dossier is not
 
-    synced = await call(client, session, "DongBoHoSoMC", isUpdating="False", data=[dossier])
+    synced = await call(client, session, "DongBoHoSoMC", isUpdating="False", data=[dossier], **own)
     progress = await call(
-        client, session, "CapNhatTienDoHoSoMC", data=[opencps_entry(dossier["MaHoSo"])]
+        client, session, "CapNhatTienDoHoSoMC", data=[opencps_entry(dossier["MaHoSo"])], **own
     )
 
     assert synced["error_code"] == dvc.REFUSED, synced

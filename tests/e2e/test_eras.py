@@ -12,11 +12,13 @@ import httpx
 import pytest
 
 from adapters.dialects import lgspaccesstoken as lat
+from formats.cccd import make_cccd
 from formats.dates import VIETNAM_TIME
 from lgsp.settings import Settings
 from lgsp.topology import TOPOLOGY_2024, TOPOLOGY_2026, Topology, load_topology, topology_toml
 from mocks.dancu.seed import CitizenRecord, generate_citizens
 from mocks.directory.admin_units import ADMIN_UNITS
+from tests.e2e.test_dvcqg_sync_callers import sync_body
 from tests.fixtures.answers import assert_problem
 from tests.fixtures.bus import TEST_PUBLIC_URL, bearer, bus_settings, fetch_token
 from tests.fixtures.documents import canonical_document, local_document
@@ -100,6 +102,30 @@ async def test_todays_instance_holds_the_seeded_records(
 
     assert answer.status_code == 200, answer.text
     assert "Deprecation" not in answer.headers
+
+
+@pytest.mark.parametrize(
+    ("registered_in", "owner"),
+    [("60", "lamdong"), ("93", "cantho"), ("87", "dongthap"), ("89", None)],
+)
+async def test_a_citizen_of_a_merged_province_is_pointed_to_the_instance_serving_it(
+    client: httpx.AsyncClient, registered_in: str, owner: str | None
+) -> None:
+    """Asked at An Giang: 060… (ex-Bình Thuận) is Lâm Đồng's, whose records hold it; 093… Cần
+    Thơ's; 087… (the old Đồng Tháp) today's Đồng Tháp's. 089… is the old An Giang's, merged
+    into this instance, whose records (ex-Kiên Giang's) do not hold it: no other is named."""
+    cccd = make_cccd(
+        province_code=f"0{registered_in}", gender="male", birth_year=1986, serial=779730
+    )
+    token = await fetch_token(client, AG)
+
+    answer = await client.get(f"{AG}/dancu/v1/citizens/{cccd}", headers=bearer(token))
+
+    problem = assert_problem(answer, 404, "CITIZEN_NOT_FOUND")
+    assert problem.get("target_instance") == owner
+    assert "no instance of this bus serves" not in problem["hint"]
+    if owner is None:
+        assert "the citizen is not in this instance's records" in problem["hint"]
 
 
 async def test_an_old_base_answers_for_its_successor_marked_deprecated(
@@ -421,6 +447,35 @@ async def test_a_closed_agency_code_is_refused_on_documents_after_the_merger(
         assert problem["successor_organ_id"] == "000.00.01.H01"
         assert problem["successor_province"] == "Tỉnh An Giang"
         assert problem["assigned"] is True
+
+
+@pytest.mark.parametrize(
+    ("organ_id", "day", "status"),
+    [
+        ("000.00.06.H33", date(2025, 6, 30), 200),  # filed before the merger: keeps its code
+        ("000.00.06.H33", date(2025, 7, 1), 422),
+        ("000.00.06.H01", date(2025, 7, 1), 200),  # the body that succeeds it
+    ],
+)
+async def test_the_national_portal_takes_no_new_dossier_under_a_closed_agency_code(
+    client: httpx.AsyncClient, organ_id: str, day: date, status: int
+) -> None:
+    """DVCQG's sync refuses a dossier dated since 1 July 2025 under a closed code as the bus
+    refuses such an organ id everywhere (AGENCY_CODE_CLOSED, naming the successor)."""
+    token = await fetch_token(client, AG)
+    at = datetime.combine(day, datetime.min.time(), VIETNAM_TIME).replace(hour=9).isoformat()
+    code = f"{organ_id}-{day:%y%m%d}-0777"
+    body = sync_body(code, organ_id)
+    body["dossier"]["submitted_at"] = body["progress"]["at"] = at
+
+    answer = await client.post(f"{AG}/dvcqg/v1/dossiers/sync", json=body, headers=bearer(token))
+
+    assert answer.status_code == status, answer.text
+    if status == 422:
+        problem = assert_problem(answer, 422, "AGENCY_CODE_CLOSED")
+        assert (problem["organ_id"], problem["successor_organ_id"]) == (organ_id, "000.00.06.H01")
+        gone = await client.get(f"{AG}/dvcqg/v1/dossiers/{code}", headers=bearer(token))
+        assert gone.status_code == 404, gone.text
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.e2e.test_national_flows import TG
 from tests.e2e.test_reset import reset
-from tests.fixtures.bus import KG, BusPool, bearer, fetch_token
+from tests.fixtures.bus import KG, BusPool, bearer, fetch_token, provision_again
 
 pytestmark = pytest.mark.anyio
 
@@ -133,6 +133,23 @@ async def test_a_reset_gives_the_demo_client_back_every_row_a_fresh_bus_provisio
     renewed = ROW_IDENTITY | {"created_at", "secret_hash"}
     assert without(after["tiengiang"], renewed) == without(fresh["tiengiang"], renewed)
     assert all(tokens)
+
+
+async def test_a_restart_leaves_the_demo_client_as_a_fresh_bus_provisioned_it(
+    bus_pool: BusPool, settings: Settings
+) -> None:
+    """A start on an existing database conforms the demo client (`conform_client`): it adds
+    no row provisioning does not write, such as an identity row for a tenant bound to none."""
+    await bus_pool.close()  # the next bus is built on an empty database: provisioned, no reset
+    _, bus = await bus_pool.get(settings)
+    fresh = await snapshot(bus)
+
+    for instance in bus.instances:  # what each start on this database does
+        await provision_again(bus, instance)
+
+    restarted = await snapshot(bus)
+    assert all(rows["client_identities"] == [] for rows in fresh.values())
+    assert restarted == fresh
 
 
 async def test_a_reset_sets_a_strict_demo_client_back_to_its_calls_own_handling(

@@ -20,11 +20,10 @@ from lgsp.auth.credentials import (
     secret_matches,
     verify_secret,
 )
-from lgsp.auth.provisioning import provision_instance
 from lgsp.auth.repository import ClientRepository
 from lgsp.settings import DEMO_CLIENT_SECRET, Settings
 from lgsp.state import BusState
-from tests.fixtures.bus import KG, TEST_PUBLIC_URL, BusPool
+from tests.fixtures.bus import KG, TEST_PUBLIC_URL, BusPool, provision_again
 
 pytestmark = pytest.mark.anyio
 
@@ -119,15 +118,7 @@ async def test_a_chosen_secret_stored_fast_still_works_and_is_upgraded(
     async with httpx.AsyncClient(transport=transport, base_url=TEST_PUBLIC_URL) as http:
         before = await http.post(f"{KG}/token", data=GRANT, auth=("demo", CHOSEN))
 
-    instance = bus.instances["kiengiang"]
-    await provision_instance(
-        bus.session_factory,
-        instance.spec,
-        topology=bus.topology,
-        catalog=bus.catalog,
-        settings=bus.settings,
-        system_rights={},
-    )
+    await provision_again(bus, "kiengiang")
 
     assert before.status_code == 200, before.text
     upgraded = await _stored_hash(bus)

@@ -848,9 +848,9 @@ async def test_the_inbox_of_status_messages_lists_each_with_its_place(
 
     (item,) = [item for item in statuses["items"] if item["id"] == sent["id"]]
     assert {key: item[key] for key in ("id", "organ_id", "position", "status_code",
-                                       "reported_by")} == {
+                                       "reported_by", "addressee")} == {
         "id": sent["id"], "organ_id": STC, "position": 1, "status_code": "01",
-        "reported_by": STC,
+        "reported_by": STC, "addressee": STP,  # the recipient's report is for the sender
     }  # fmt: skip
     assert all(item["id"] != sent["id"] for item in documents["items"])  # STP sent it
 

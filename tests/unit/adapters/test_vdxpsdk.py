@@ -232,6 +232,23 @@ def test_a_knobstick_names_the_organ_id_its_document_was_addressed_to() -> None:
     assert stick["to"] == "000.00.03.H33"
 
 
+def test_a_status_knobstick_names_the_party_the_message_is_for() -> None:
+    """`to` is the status message's addressee: the sender for a recipient's report, the
+    recipient for the sender's recall; `organ_id` names the delivery in `docId` only."""
+    report = {"id": "MDAw", "document_id": "x", "organ_id": "000.00.03.H33", "position": 1,
+              "status_code": "01", "status_name": "ARRIVED", "reported_by": "000.00.03.H33",
+              "addressee": "000.00.01.H33", "received_at": "2026-12-06T20:00"}  # fmt: skip
+    recall = {**report, "position": 2, "status_code": "13", "reported_by": "000.00.01.H33",
+              "addressee": "000.00.03.H33"}  # fmt: skip
+
+    sticks = [sdk.knobstick(item, messagetype="status") for item in (report, recall)]
+
+    assert [(s["docId"], s["from"], s["to"]) for s in sticks] == [
+        ("MDAw/000.00.03.H33/1", "000.00.03.H33", "000.00.01.H33"),
+        ("MDAw/000.00.03.H33/2", "000.00.01.H33", "000.00.03.H33"),
+    ]
+
+
 def test_sent_results_give_each_recipients_transport_and_edxml_status() -> None:
     view = {
         "document": {"from": {"organ_id": "000.00.01.H33"}, "subject": "V/v",

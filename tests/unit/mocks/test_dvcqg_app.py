@@ -24,9 +24,11 @@ from adapters._dvc_requests import InvalidDossierRequest
 from adapters.base import CanonicalRequest, SystemResponse, TranslationError
 from adapters.dvc import DossierNotFound
 from adapters.dvcqg import CONTRACTS, INTEGRATION_PATH, DvcqgAdapter
+from formats.agency_codes import AgencyCodeClosed
 from formats.dates import VIETNAM_TIME
 from mocks.config import SystemConfig
 from mocks.db import open_mock_database
+from mocks.directory.agencies import COMMUNE_BODIES
 from mocks.dvc.seed import seeded_dossier_codes
 from mocks.dvcqg.app import MAX_BODY_BYTES, create_app
 from mocks.dvcqg.models import DvcqgBase, NationalDossier, ProcessedRequest
@@ -602,6 +604,23 @@ async def test_in_era_2026_the_agencies_are_todays_and_a_code_of_today_covers_th
     assert {row["MATINH"] for row in every} == {"92", "91"}
 
 
+@pytest.mark.parametrize("era", ["2026", "2024"])
+async def test_the_agencies_catalogue_lists_the_communes_bodies_that_receive_dossiers(
+    db_url: str, clock: Clock, era: str
+) -> None:
+    """A commune-level dossier goes to the applicant's commune (`receiving_agency`), and the
+    portal takes its sync: OpenCPS must find that body in the catalogue (README: every body)."""
+    async with national_portal(config_for(db_url, era=era), clock) as portal:
+        every = (await portal.native({"service": "LayDanhMucCoQuan"})).json()["result"]
+        narrowed = await portal.call("list_agencies", query=(("province", "91"),))
+
+    listed = {row["MADONVI"] for row in every}
+    communes = {a.organ_id for code in PROVINCES for a in COMMUNE_BODIES[(era, code)]}
+    assert communes <= listed
+    ha_tien = "H01" if era == "2026" else "H33"
+    assert {f"000.00.12.{ha_tien}", f"000.00.13.{ha_tien}"} <= {a["id"] for a in narrowed["items"]}
+
+
 @pytest.mark.parametrize(
     ("code", "era", "letter", "codes"),
     [
@@ -769,3 +788,70 @@ async def test_samples_name_dossiers_it_knows_taking_turns_between_provinces(
     for code in samples:
         assert (await portal.national(code))["code"] == code
     assert sample_dossiers(config_for(db_url), 0) == {}
+
+
+# --- agency codes closed by QĐ 09/2025 ------------------------------------------------------
+
+
+async def test_in_era_2026_a_new_dossier_under_a_closed_agency_code_is_refused(
+    db_url: str, clock: Clock
+) -> None:
+    """As the bus refuses a closed organ id everywhere (AGENCY_CODE_CLOSED, naming the body
+    that succeeds it); nothing is written."""
+    async with national_portal(config_for(db_url, era="2026"), clock) as portal:
+        with pytest.raises(AgencyCodeClosed) as refused:
+            await portal.sync(sync(1))
+        with pytest.raises(DossierNotFound):
+            await portal.national(CODE)
+
+    assert refused.value.status == 422
+    assert refused.value.extensions["organ_id"] == "000.00.07.H33"
+    assert refused.value.extensions["successor_organ_id"] == "000.00.07.H01"
+    assert refused.value.extensions["successor_province"] == "Tỉnh An Giang"
+
+
+@pytest.mark.parametrize(
+    ("agency", "code", "closed"),
+    [
+        ("000.00.07.H33", CODE, "000.00.07.H33"),  # both under Kiên Giang's closed code
+        ("000.00.07.H01", CODE, "000.00.07.H33"),  # the code's prefix alone
+        ("000.00.07.H33", "000.00.07.H01-260302-0001", "000.00.07.H33"),  # the agency alone
+    ],
+)
+async def test_the_native_refusal_of_a_closed_agency_names_the_dossier_and_the_code(
+    db_url: str, clock: Clock, agency: str, code: str, closed: str
+) -> None:
+    fine = native_hoso(MaHoSo="000.00.07.H01-260302-0009")
+    fine["DonViXuLy"] = {**fine["DonViXuLy"], "MaDinhDanh": "000.00.07.H01"}
+    fine["TienTrinh"] = [{**e, "MaHoSo": fine["MaHoSo"]} for e in fine["TienTrinh"]]
+    item = native_hoso(MaHoSo=code)
+    item["DonViXuLy"] = {**item["DonViXuLy"], "MaDinhDanh": agency}
+    item["TienTrinh"] = [{**e, "MaHoSo": code} for e in item["TienTrinh"]]
+    async with national_portal(config_for(db_url, era="2026"), clock) as portal:
+        response = await portal.native(_sync_of(fine, item))
+        written = await portal.native({"service": "TraCuuHoSo", "MaHoSo": fine["MaHoSo"]})
+
+    body = envelope_error(response, 422, "-7", payload="result")
+    assert body["message"].startswith(f"AGENCY_CODE_CLOSED: data[1]: {closed}: ")
+    assert body["result"] == {
+        "MaDinhDanh": closed,
+        "NgayHoSo": "2026-03-02",
+        "MaDinhDanhKeNhiem": "000.00.07.H01",
+    }
+    assert written.json()["result"] == []  # the batch is checked whole before any is written
+
+
+@pytest.mark.parametrize(
+    ("era", "code", "filed"),
+    [
+        ("2026", "000.00.07.H33-250602-0001", "2025-06-02T09:00:00+07:00"),  # before the merger
+        ("2024", CODE, START.isoformat()),  # the world before it, whatever the date
+    ],
+)
+async def test_a_dossier_under_a_closed_code_is_taken_before_the_merger_or_in_era_2024(
+    db_url: str, clock: Clock, era: str, code: str, filed: str
+) -> None:
+    async with national_portal(config_for(db_url, era=era), clock) as portal:
+        synced = await portal.sync(sync(1, code=code, submitted_at=filed))
+
+    assert synced["outcome"] == "created"
