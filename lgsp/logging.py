@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TypeGuard
 
-from lgsp.masking import PersonalDataFilter, mask_personal_data
+from lgsp.masking import PersonalDataFilter, mask_personal_data, mask_query
 
 request_id_var: ContextVar[str | None] = ContextVar("lgsp_request_id", default=None)
 """The current request's `X-Request-ID`, set by the request-id middleware."""
@@ -210,6 +210,11 @@ class AccessLog:
         logger = self._logger
         if not logger.isEnabledFor(logging.INFO):  # disabled, its level or `logging.disable`
             return
+        if len(args) == 5 and type(target := args[2]) is str and "?" in target:
+            # uvicorn's (client, method, path?query, version, status): a query parameter named
+            # like a personal field is masked as the journal masks it (`phone=0*********`).
+            path, query = target.split("?", 1)
+            args = (*args[:2], f"{path}?{mask_query(query)}", *args[3:])
         handler = _sole_handler(logger)
         if handler is None:
             logger.info(msg, *args, stacklevel=2)

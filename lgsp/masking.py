@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TypeVar
+from urllib.parse import unquote_plus
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 # A whole run of exactly 12 or 9 digits: the digits inside a longer number are not an id.
 # Found as every run of 9 or more (greedy, so whole runs), measured by `_mask_plain`: half the
@@ -131,6 +136,142 @@ def mask_request_id(request_id: str) -> str:
         return run.group() if inside_uuid else _mask_digits(run.group())
 
     return _STANDING_RUN.sub(mask, request_id)
+
+
+# Field names (JSON keys, form fields, XML elements, query parameters) whose value names or
+# reaches a person: each phrase is a run of whole words of the name, however the name joins
+# them (`SoDienThoaiNguoiThan`, `so_dien_thoai`, `sodienthoai`, `HO-TEN`), anywhere in it. A
+# word alone is a word of the name: `phoneme`, `hotel`, `emails_sent` are not `phone`, `ho_ten`,
+# `email`. `ten` and `name` are a person's only with a word saying whose (`HoTen`, `TenNguoi…`,
+# `full_name`): `TenThuTuc`, `TenCoQuan`, `ServiceName` are the names of things. A phrase right
+# before an organisation's word is the organisation's (`DiaChiCoQuan`, `EmailDonVi`), and a name
+# ending in `id`, `ids` or `count` refers to a record rather than holding it (`full_name_id`),
+# and a machine's address is no one's (`ip_address`, `remote_addr`).
+PERSONAL_PHRASES = (
+    # names
+    "full_name", "applicant_name", "family_name", "given_name", "first_name", "last_name",
+    "middle_name", "person_name", "citizen_name", "contact_name", "owner_name", "holder_name",
+    "applicant", "actor", "staff", "ho_va_ten", "ho_ten", "ten_nguoi", "ten_cong_dan",
+    "ten_chu_ho", "ten_can_bo", "ten_khai_sinh", "chu_ho", "nguoi_xu_ly", "nguoi_nop",
+    "nguoi_ky", "nguoi_nhan", "nguoi_than", "nguoi_uy_quyen", "nguoi_dai_dien", "nguoi_khai",
+    "nguoi_lien_he", "nguoi_yeu_cau",
+    # contact
+    "so_dien_thoai", "dien_thoai", "sdt", "di_dong", "phone", "mobile", "telephone", "tel",
+    "email", "e_mail", "thu_dien_tu",
+    # address
+    "dia_chi", "address", "addr", "noi_o", "cho_o", "noi_cu_tru", "thuong_tru", "tam_tru",
+    "que_quan", "noi_sinh",
+    # birth
+    "ngay_sinh", "nam_sinh", "birth", "birthday", "dob",
+    # identity documents
+    "cccd", "cmnd", "dinh_danh", "identity", "passport", "ho_chieu",
+)  # fmt: skip
+_ORGANISATION = r"(?:co_?quan|don_?vi|to_?chuc|doanh_?nghiep|organ|organi[sz]ation|agency)_"
+_FIELD_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+"""A word of a field name: `SoCCCDNguoiUyQuyen` is So, CCCD, Nguoi, Uy, Quyen."""
+_PERSONAL_PHRASE = re.compile(
+    "_(?:{})_(?!{})".format(
+        "|".join(phrase.replace("_", "_?") for phrase in PERSONAL_PHRASES), _ORGANISATION
+    )
+)
+"""Searched in a name's words, lower case, each between `_`: `_so_dien_thoai_nguoi_than_`."""
+_NOT_PERSONAL = re.compile(
+    r"_(?:ids?|count)_$|_(?:ip|mac|remote|local|server|peer|host)_addr(?:ess)?_"
+)
+QUERY_NAMES = frozenset({"name", "ten"})
+"""Query parameters named so alone hold a person's name: a query names whom it looks for, where
+a body's `name` is as often a service's or an office's."""
+_MAX_KNOWN_FIELDS = 4096
+"""Field names whose answer is remembered at most (then forgotten together)."""
+_MAX_KNOWN_FIELD_LENGTH = 64
+"""A longer name is asked about every time (4,096 names each a body long would be a lot)."""
+_personal_fields: dict[str, bool] = {}
+_QUERY_ESCAPES = str.maketrans(
+    {" ": "+", "+": "%2B", "%": "%25", "&": "%26", "#": "%23", '"': "%22"}
+)
+"""A masked value put back in a query string: a first letter kept cannot end the parameter or
+the access line's quoted request (`"GET /x?name=" 200`)."""
+
+
+def is_personal_field(name: str) -> bool:
+    """Whether a field named `name` (a JSON key, a form field, an XML element, a query
+    parameter) holds what names or reaches a person (`PERSONAL_PHRASES`); remembered, up to a
+    bound, as the same few names come call after call."""
+    known = _personal_fields.get(name)
+    if known is not None:
+        return known
+    words = f"_{'_'.join(_FIELD_WORD.findall(name)).lower()}_"
+    personal = _PERSONAL_PHRASE.search(words) is not None and not _NOT_PERSONAL.search(words)
+    if len(name) <= _MAX_KNOWN_FIELD_LENGTH:
+        remember(_personal_fields, name, personal, _MAX_KNOWN_FIELDS)
+    return personal
+
+
+def remember(answers: dict[_K, _V], key: _K, answer: _V, most: int) -> None:
+    """`answers[key] = answer`, the `answers` forgotten together first when they are `most`:
+    the keys a caller can make up are endless."""
+    if len(answers) >= most:
+        answers.clear()
+    answers[key] = answer
+
+
+def mask_name(name: str) -> str:
+    """Each word keeps its first letter: `Nguyễn Hữu Quang` becomes `N***** H** Q****`."""
+    return " ".join([word[0].ljust(len(word), "*") for word in name.split()])
+
+
+def mask_field(value: str) -> str:
+    """The value of a personal field: an id number as everywhere (`091*******38`), anything
+    else word by word (`mask_name`: `0*********`, `N***** H** Q****`)."""
+    if value.isdecimal() and (len(value) == 12 or len(value) == 9):
+        return mask_digit_run(value)
+    return mask_name(value)
+
+
+def mask_query(query: str, *, personal: bool = True) -> str:
+    """A query string (no `?`) with the value of each parameter named like a personal field
+    (or `QUERY_NAMES`) masked, `phone=0*********&name=N*****+H**+Q****`, unless not `personal`,
+    and that of each named like a credential hidden in any case (`access_token=***`, RFC 6750
+    §2.3): no log is a place for secrets. Which parameters are is remembered by the names a
+    query has, in order: a client sends the same few shapes."""
+    names = _QUERY_VALUE.sub("", query)  # `a=1&b=2` is `a&b`: its shape, found in C
+    plan = _query_plans.get(names)
+    if plan is None:
+        plan = _query_plan(names, known=len(query) <= _MAX_KNOWN_QUERY_LENGTH)
+    if not plan:  # most queries: a page, a filter
+        return query
+    parameters = query.split("&")
+    for index, secret in plan:
+        name, _, value = parameters[index].partition("=")
+        if secret:
+            parameters[index] = f"{name}=***"
+        elif value and personal:
+            masked = mask_field(unquote_plus(value)).translate(_QUERY_ESCAPES)
+            parameters[index] = f"{name}={masked}"
+    return "&".join(parameters)
+
+
+_QUERY_VALUE = re.compile(r"=[^&]*")
+_query_plans: dict[str, tuple[tuple[int, bool], ...]] = {}
+_MAX_KNOWN_QUERY_LENGTH = 512
+"""A longer query's shape is worked out every time (4,096 shapes of at most this much)."""
+_SECRET_NAME = re.compile(r"token|secret|password|passwd|api[_-]?key|signature", re.IGNORECASE)
+
+
+def _query_plan(names: str, *, known: bool) -> tuple[tuple[int, bool], ...]:
+    """The parameters of a query, by their names (`a&b`), that are masked: each one's index and
+    whether it is a credential (else it names or reaches a person)."""
+    plan = []
+    for index, name in enumerate(names.split("&")):
+        if "%" in name or "+" in name:
+            name = unquote_plus(name)
+        if _SECRET_NAME.search(name):
+            plan.append((index, True))
+        elif is_personal_field(name) or name.lower() in QUERY_NAMES:
+            plan.append((index, False))
+    if known:
+        remember(_query_plans, names, tuple(plan), _MAX_KNOWN_FIELDS)
+    return tuple(plan)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

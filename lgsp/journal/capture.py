@@ -4,7 +4,7 @@ The journal exists so that a test can see what its client really sent and got ba
 it (`POST {base}/admin/journal/verify`), as with WireMock's request journal. Unlike the audit
 log it holds bodies; so each body is cut at `LGSP_JOURNAL_MAX_BODY_BYTES` and, unless the dev
 profile asks otherwise (`LGSP_JOURNAL_UNMASKED`), masked: id numbers as in the logs
-(`lgsp.masking`) and the values of fields that hold a person's name.
+(`lgsp.masking`) and the values of fields that name or reach a person (`is_personal_field`).
 """
 
 from __future__ import annotations
@@ -21,42 +21,28 @@ import orjson
 
 from kit.values import value_object
 from lgsp.json_text import compact_json_text
-from lgsp.masking import mask_digit_run, mask_personal_data
-
-PERSONAL_FIELDS = (
-    ("full", "name"),  # canonical JSON (dancu, dvc, dvcqg); edXML's SignerInfo FullName
-    ("applicant", "name"),
-    ("family", "name"),
-    ("given", "name"),
-    ("actor",),  # who handled a dossier step (NguoiXuLy)
-    ("staff",),  # qlvb's StaffInfo
-    ("email",),
-    ("phone",),
-    ("mobile",),
-    ("ho", "va", "ten"),  # the citizen database's native envelope (HoVaTen)
-    ("ho", "ten"),
-    ("chu", "ho", "so"),  # DVCQG's applicant (ChuHoSo)
-    ("nguoi", "xu", "ly"),
-    ("so", "dien", "thoai"),
+from lgsp.masking import (
+    is_personal_field,
+    mask_digit_run,
+    mask_field,
+    mask_personal_data,
+    mask_query,
+    remember,
 )
-"""Keys (JSON, forms) and elements (XML) whose value names or reaches a person, as words: each
-is matched in any case, its words joined or not by `_` or `-` (`HoTen`, `hoTen`, `ho_ten`,
-`HO-TEN`): an integrator's own system spells them as it likes, and a spelling the list missed
-would put a whole name in the journal."""
+from lgsp.masking import (
+    mask_name as mask_name,  # the console's, from here
+)
 
-_FIELD_NAMES = "|".join("[_-]?".join(words) for words in PERSONAL_FIELDS)
-_PERSONAL_NAME = re.compile(_FIELD_NAMES, re.IGNORECASE)
+# Every field of a text is found; `is_personal_field` (which remembers) says which to mask.
 # Linear: `[^<>]*` cannot run past the next tag, so an unclosed `<FullName ` costs one scan.
 _XML_FIELD = re.compile(
-    rf"<(?P<tag>(?:[\w.-]+:)?(?:{_FIELD_NAMES}))(?P<attrs>\s[^<>]*)?>"
+    r"<(?P<tag>(?:[\w.-]+:)?(?P<name>[\w.-]+))(?P<attrs>\s[^<>]*)?>"
     r"(?:<!\[CDATA\[(?P<cdata>[^\]]{0,500})\]\]>|(?P<text>[^<]*))</(?P=tag)\s*>",
-    re.IGNORECASE,
+    re.IGNORECASE,  # `</fullname>` closes `<FullName>` as it did
 )
 # What is left of JSON that did not parse (a cut body, a wrong content type): `"key": "value"`.
-_JSON_FIELD = re.compile(
-    rf'"(?P<key>{_FIELD_NAMES})"\s*:\s*"(?P<text>(?:[^"\\]|\\.)*)"?', re.IGNORECASE
-)
-_FORM_FIELD = re.compile(rf"(?P<lead>(?:^|&)(?:{_FIELD_NAMES})=)(?P<text>[^&]*)", re.IGNORECASE)
+_JSON_FIELD = re.compile(r'"(?P<name>[\w.-]+)"\s*:\s*"(?P<text>(?:[^"\\]|\\.)*)"?')
+_FORM_FIELD = re.compile(r"(?P<lead>(?:^|&)(?P<name>[\w.%+-]+)=)(?P<text>[^&]*)")
 _field_plans: dict[str, tuple[str, bool]] = {}
 """`_field_plan`'s answers."""
 _MAX_KNOWN_KEYS = 4096
@@ -64,7 +50,6 @@ _MAX_KNOWN_KEYS = 4096
 _MAX_KNOWN_KEY_LENGTH = 64
 """A longer key is planned every time: remembered, 4,096 keys of a body's length each would
 hold gigabytes (a field name is short; a made-up key may be the whole body)."""
-_SECRET_NAME = re.compile(r"token|secret|password|passwd|api[_-]?key|signature", re.IGNORECASE)
 MASK_MARGIN = 96
 """Bytes captured past the journal's limit, so that what is cut at the limit was masked whole:
 a CCCD across the limit is masked before the cut, and one across the capture's end is beyond
@@ -180,16 +165,11 @@ def stored_path(path: str, *, masked: bool) -> str:
 
 
 def stored_query(query: str, *, masked: bool) -> str:
-    """Numbers masked, and the value of any parameter named like a credential hidden
-    (`access_token=…`, RFC 6750 §2.3), masked or not: the journal is no place for secrets."""
+    """Numbers and the values of parameters named like a personal field masked, and the value
+    of any parameter named like a credential hidden, masked or not (`lgsp.masking.mask_query`)."""
     if not query:
         return ""
-    parameters = [
-        f"{name}=***" if _SECRET_NAME.search(name) else parameter
-        for parameter in query.split("&")
-        for name in (parameter.split("=", 1)[0],)
-    ]
-    return stored_path("&".join(parameters), masked=masked)
+    return stored_path(mask_query(query, personal=masked), masked=masked)
 
 
 def _stored_json(data: bytes, limit: int) -> str | None:
@@ -357,7 +337,7 @@ def _masked_fields(fields: dict[Any, Any], depth: int, mask: _Mask) -> dict[Any,
         if name in masked:  # two keys masked alike (two CCCDs): both kept, told apart
             name = _unused(name, masked)
         if type(item) is str:
-            masked[name] = mask_name(item) if personal else mask(item, item)
+            masked[name] = mask_field(item) if personal else mask(item, item)
         else:
             masked[name] = _masked_document(item, depth - 1, mask)
     return masked
@@ -382,39 +362,41 @@ def _masked_items(items: list[Any] | tuple[Any, ...], depth: int, mask: _Mask) -
 
 def mask_text(text: str) -> str:
     """Personal fields of XML, of broken JSON and of forms, then id numbers anywhere."""
-    text = _XML_FIELD.sub(
-        lambda m: (
-            f"<{m['tag']}{m['attrs'] or ''}>{mask_name(m['cdata'] or m['text'] or '')}</{m['tag']}>"
-        ),
-        text,
-    )
-    text = _JSON_FIELD.sub(lambda m: f'"{m["key"]}":"{mask_name(m["text"])}"', text)
-    text = _FORM_FIELD.sub(lambda m: m["lead"] + mask_name(unquote_plus(m["text"])), text)
+    text = _XML_FIELD.sub(_masked_element, text)
+    text = _JSON_FIELD.sub(_masked_pair, text)
+    text = _FORM_FIELD.sub(_masked_form_field, text)
     return mask_personal_data(text)
 
 
-def is_personal_field(key: str) -> bool:
-    """Whether a key or element named `key` holds a person's name or contact (`PERSONAL_FIELDS`)."""
-    return _PERSONAL_NAME.fullmatch(key) is not None
+def _masked_element(element: re.Match[str]) -> str:
+    if not is_personal_field(element["name"]):
+        return element[0]
+    value = mask_field(element["cdata"] or element["text"] or "")
+    return f"<{element['tag']}{element['attrs'] or ''}>{value}</{element['tag']}>"
+
+
+def _masked_pair(pair: re.Match[str]) -> str:
+    if not is_personal_field(pair["name"]):
+        return pair[0]
+    return f'"{pair["name"]}":"{mask_field(pair["text"])}"'
+
+
+def _masked_form_field(field: re.Match[str]) -> str:
+    if not is_personal_field(unquote_plus(field["name"])):
+        return field[0]
+    return field["lead"] + mask_field(unquote_plus(field["text"]))
 
 
 def _field_plan(key: Any) -> tuple[Any, bool]:
     """A key as the journal keeps it (its id numbers masked: a map keyed by CCCD), and whether
-    its value is a person's name; remembered, as an answer's keys are the same few from call to
-    call, up to a bound (keys a caller makes up)."""
+    its value names or reaches a person (`lgsp.masking.is_personal_field`); remembered, as an
+    answer's keys are the same few from call to call, up to a bound (keys a caller makes up)."""
     if type(key) is not str:
         return key, False
     plan = (mask_personal_data(key), is_personal_field(key))
     if len(key) <= _MAX_KNOWN_KEY_LENGTH:
-        if len(_field_plans) >= _MAX_KNOWN_KEYS:
-            _field_plans.clear()
-        _field_plans[key] = plan
+        remember(_field_plans, key, plan, _MAX_KNOWN_KEYS)
     return plan
-
-
-def mask_name(name: str) -> str:
-    """Each word keeps its first letter: `Nguyễn Hữu Quang` becomes `N***** H** Q****`."""
-    return " ".join([word[0].ljust(len(word), "*") for word in name.split()])
 
 
 def valid_text(text: str) -> str:

@@ -82,7 +82,7 @@ async def test_a_call_is_journaled_with_its_bodies_masked(
     assert entry["response"]["content_type"] == "application/json"
     number = citizen.so_dinh_danh
     assert f'"cccd":"{number[:3]}*******{number[-2:]}"' in entry["request"]["body"]
-    assert '"date_of_birth":"1900-01-01"' in entry["request"]["body"]
+    assert '"date_of_birth":"1*********"' in entry["request"]["body"]  # a birth date: masked
     assert entry["response"]["body"]
     assert not entry["response"]["truncated"]
     whole = str(page)
@@ -127,6 +127,39 @@ async def test_a_number_with_percent_encoded_digits_is_masked_in_the_query_and_p
     assert [entry["query"] for entry in entries] == ["applicant=091*******22", ""]
     assert entries[1]["path"] == "/dancu/v1/citizens/091*******38"
     assert "3091154541622" not in str(entries)
+
+
+async def test_a_dossiers_composite_personal_fields_and_query_are_masked(
+    client: httpx.AsyncClient, demo_token: str
+) -> None:
+    """The integrator review: `form_data`'s composite names and `?phone=…&name=…` were kept."""
+    form_data = {
+        "SoDienThoaiNguoiThan": "0987654321",
+        "HoTenChuHo": "Nguyễn Hữu Quang",
+        "DiaChiMoi": "Số 12 đường Mạc Cửu",
+        "TenThuTuc": "Đăng ký thường trú",
+    }
+    calls = [
+        await client.post(
+            f"{KG}/dvc/v1/dossiers", json={"form_data": form_data}, headers=bearer(demo_token)
+        ),
+        await client.get(
+            f"{KG}/dvc/v1/dossiers?phone=0912345678&name=Ho%C3%A0ng", headers=bearer(demo_token)
+        ),
+    ]
+
+    posted, listed = [
+        (await journal(client, demo_token, request_id=call.headers["X-Request-ID"]))["entries"][0]
+        for call in calls
+    ]
+
+    assert json.loads(posted["request"]["body"])["form_data"] == {
+        "SoDienThoaiNguoiThan": "0*********",
+        "HoTenChuHo": "N***** H** Q****",
+        "DiaChiMoi": "S* 1* đ**** M** C**",
+        "TenThuTuc": "Đăng ký thường trú",
+    }
+    assert listed["query"] == "phone=0*********&name=H****"
 
 
 async def test_tokens_and_admin_calls_are_not_journaled(
@@ -269,7 +302,7 @@ async def test_a_failed_verification_says_what_was_received(
     assert (problem["count"], problem["expected"], problem["matched"]) == (0, "at least 1", [])
     (near,) = problem["near_misses"]
     assert near["path"] == "/dancu/v1/citizens/verify"
-    assert '"date_of_birth":"1900-01-01"' in near["request_body"]
+    assert '"date_of_birth":"1*********"' in near["request_body"]  # masked as stored
     assert citizen.so_dinh_danh not in str(problem)
     assert too_many.status_code == 409
     assert (too_many.json()["count"], len(too_many.json()["matched"])) == (1, 1)

@@ -95,6 +95,42 @@ def test_a_call_logs_the_pinned_access_line(bus_logging: Configure, log_format: 
     assert stream.getvalue() == PINNED[log_format]
 
 
+def test_a_query_parameter_named_like_a_personal_field_is_masked_in_the_access_line(
+    bus_logging: Configure,
+) -> None:
+    """The integrator review: `?phone=…&name=…` was logged as sent; masked as in the journal,
+    and a credential hidden as there."""
+    stream = bus_logging("text")
+    request = b"GET /dvc/v1/dossiers?phone=0912345678&name=Ho%C3%A0ng&trang=2&access_token=eyJ"
+    request += b" HTTP/1.1\r\n"
+
+    asyncio.run(
+        serve_one(answer_in_request("req-7"), request + b"Host: x\r\n\r\n", access_log=True)
+    )
+
+    assert (
+        '"GET /dvc/v1/dossiers?phone=0*********&name=H****&trang=2&access_token=*** HTTP/1.1"'
+        in (stream.getvalue())
+    )
+
+
+@pytest.mark.parametrize("turn_off", [None, "filter"])
+def test_the_access_line_through_logging_is_masked_too(
+    bus_logging: Configure, turn_off: str | None
+) -> None:
+    """A filter sends the line through `logging`: the query is masked there as well."""
+    stream = bus_logging("text")
+    if turn_off:
+        ACCESS_LOGGER.addFilter(lambda record: True)
+    path = "/dvc/v1/dossiers?HoTenChuHo=Nguy%E1%BB%85n+An"
+
+    ACCESS_LOG.info(ACCESS_FORMAT, "127.0.0.1:51000", "GET", path, "1.1", 200)
+
+    assert stream.getvalue().endswith(
+        '] 127.0.0.1:51000 - "GET /dvc/v1/dossiers?HoTenChuHo=N*****+A* HTTP/1.1" 200\n'
+    )
+
+
 def test_no_access_line_when_the_access_log_is_off(bus_logging: Configure) -> None:
     """`LGSP_ACCESS_LOG=false`: uvicorn's `Config` takes the logger's handlers and propagation."""
     stream = bus_logging("text")

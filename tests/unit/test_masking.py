@@ -14,13 +14,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lgsp import masking
 from lgsp.logging import configure_logging, request_id_var
 from lgsp.masking import (
     MAX_AUDIT_TEXT,
     PersonalDataFilter,
     audit_text,
+    is_personal_field,
     mask_digit_run,
+    mask_field,
     mask_personal_data,
+    mask_query,
     mask_request_id,
 )
 
@@ -307,3 +311,81 @@ KEPT_REQUEST_IDS = {
 def test_a_citizen_number_standing_in_a_request_id_is_masked(given_id: str, kept: str) -> None:
     assert mask_request_id(given_id) == kept
     assert mask_request_id(kept) == kept
+
+
+PERSONAL_NAMES = [
+    # a personal word as a word of a longer name (the integrator review: composite field names)
+    "SoDienThoaiNguoiThan", "HoTenChuHo", "DiaChiMoi", "EmailNguoiNop", "NgaySinhChuHo",
+    "applicant_phone", "contactEmail", "so_dien_thoai", "SoDienThoai", "dien_thoai", "sdt",
+    "mobile", "MobilePhone", "e-mail", "ho_ten", "HoTen", "HOTEN", "hoten", "HoVaTen",
+    "TenNguoiNop", "TenCongDan", "ChuHoSo", "NguoiXuLy", "full_name", "applicantName",
+    "FULL_NAME", "dia_chi", "DiaChiThuongTru", "NoiOHienTai", "QueQuan", "address",
+    "home_address", "ngay_sinh", "NgaySinh", "date_of_birth", "birthDate", "dob", "actor",
+    # identity documents
+    "cccd", "SoCCCD", "SoCCCDNguoiUyQuyen", "soCMND", "SoDinhDanh", "MaDinhDanh",
+    "identity_number", "passport_no", "SoHoChieu",
+]  # fmt: skip
+READABLE_NAMES = [
+    # the names of things, not of people
+    "TenThuTuc", "TenCoQuan", "TenDonVi", "TenLinhVuc", "MaHoSo", "MaThuTuc", "ServiceName",
+    "name", "ten", "file_name", "TrangThai", "NgayNop", "NgayHenTra", "SoNguoi",
+    # a personal word inside a word is no word of the name
+    "phoneme", "hotel", "emails_sent", "content", "attention", "hotenx", "ngaysinhnhat",
+    # an organisation's contact, a reference to a record, a machine's address
+    "DiaChiCoQuan", "EmailDonVi", "dien_thoai_to_chuc", "full_name_id", "applicant_ids",
+    "staff_count", "ip_address", "remote_addr",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", PERSONAL_NAMES)
+def test_a_field_named_with_a_personal_word_is_personal(name: str) -> None:
+    assert is_personal_field(name)
+
+
+@pytest.mark.parametrize("name", READABLE_NAMES)
+def test_a_field_named_otherwise_stays_readable(name: str) -> None:
+    assert not is_personal_field(name)
+
+
+def test_a_personal_field_is_masked_as_an_id_number_or_word_by_word() -> None:
+    assert mask_field("091048993438") == "091*******38"
+    assert mask_field("0987654321") == "0*********"
+    assert mask_field("0910 4899 3438") == "0*** 4*** 3***"
+    assert mask_field("CCCD 091048993438") == "C*** 0***********"
+
+
+def test_field_decisions_are_remembered_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("lgsp.masking._MAX_KNOWN_FIELDS", 3)
+    monkeypatch.setattr("lgsp.masking._personal_fields", {})
+    for name in ("a", "b", "HoTen", "TenThuTuc"):
+        is_personal_field(name)
+    long_name = "HoTen_" + "x" * 100
+
+    assert is_personal_field(long_name)
+    assert masking._personal_fields == {"TenThuTuc": False}  # cleared when full; long not kept
+
+
+def test_a_query_parameter_named_like_a_personal_field_is_masked() -> None:
+    query = "applicant=%3091154541622&phone=0912345678&name=Ho%C3%A0ng&HoTen=L%C3%BD+B%C3%ACnh"
+
+    assert mask_query(query + "&maDonVi=H01&trang=2&ten=") == (
+        "applicant=091*******22&phone=0*********&name=H****&HoTen=L*+B***&maDonVi=H01&trang=2&ten="
+    )
+
+
+def test_a_masked_query_value_cannot_end_its_parameter_or_the_quoted_line() -> None:
+    assert mask_query("name=%22x+%26y+%25z+%2Bw&so%44ienThoai=1") == (
+        "name=%22*+%26*+%25*+%2B*&so%44ienThoai=1"
+    )
+
+
+def test_query_shapes_are_remembered_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("lgsp.masking._MAX_KNOWN_FIELDS", 2)
+    monkeypatch.setattr("lgsp.masking._query_plans", {})
+    for query in ("a=1", "b=2&phone=3", "c=4&name=An", "x=" + "1" * 600):
+        mask_query(query)
+
+    assert masking._query_plans == {
+        "c&name": ((1, False),)
+    }  # cleared when full; a long one not kept
+    assert mask_query("c=5&name=Bình") == "c=5&name=B***"

@@ -75,7 +75,7 @@ def test_json_is_masked_field_by_field() -> None:
         "cccd": MASKED_CCCD,
         "full_name": "N***** H** Q****",
         "members": [{"HoVaTen": "L* T** H**", "note": f"số {MASKED_CCCD}"}],
-        "date_of_birth": "1990-01-02",
+        "date_of_birth": "1*********",  # a birth date reaches a person too
         "count": 3,
     }
 
@@ -91,6 +91,7 @@ def test_xml_names_and_numbers_are_masked_as_text() -> None:
 
 
 SPELLINGS = ["HoTen", "hoTen", "ho_ten", "HO-TEN", "fullName", "FULL_NAME", "soDienThoai"]
+SPELLINGS += ["SoDienThoaiNguoiThan", "HoTenChuHo", "DiaChiMoi", "EmailNguoiNop", "contactEmail"]
 
 
 @pytest.mark.parametrize("key", SPELLINGS)
@@ -170,6 +171,7 @@ def test_bytes_that_are_not_text_become_valid_text() -> None:
 def test_a_name_keeps_each_first_letter() -> None:
     assert mask_name("  Đặng   Thị  ") == "Đ*** T**"
     assert mask_text("<HoTen>Lý Bình</HoTen>") == "<HoTen>L* B***</HoTen>"
+    assert mask_text("<HoTen>Lý Bình</HOTEN>") == "<HoTen>L* B***</HoTen>"  # closed in any case
 
 
 @pytest.mark.parametrize(
@@ -243,6 +245,38 @@ def test_a_lone_surrogate_escape_is_stored_as_valid_text() -> None:
 
     text.encode("utf-8")  # raises on a lone surrogate
     assert json.loads(text) == {"note": "?"}
+
+
+def test_a_dossiers_form_data_keeps_no_one_in_clear() -> None:
+    """The integrator review: composite field names were stored whole beside a masked CCCD."""
+    form_data = {
+        "SoDienThoaiNguoiThan": "0987654321",
+        "HoTenChuHo": NAME,
+        "DiaChiMoi": "Số 12 đường Mạc Cửu",
+        "NgaySinhChuHo": "1990-01-02",
+        "SoCCCDNguoiUyQuyen": CCCD,
+        "TenThuTuc": "Đăng ký thường trú",
+        "MaHoSo": "H12.34-261207-0001",
+    }
+
+    kept = json.loads(stored(json.dumps({"form_data": form_data}).encode(), "application/json"))
+
+    assert kept["form_data"] == {
+        "SoDienThoaiNguoiThan": "0*********",
+        "HoTenChuHo": MASKED_NAME,
+        "DiaChiMoi": "S* 1* đ**** M** C**",
+        "NgaySinhChuHo": "1*********",
+        "SoCCCDNguoiUyQuyen": MASKED_CCCD,
+        "TenThuTuc": "Đăng ký thường trú",
+        "MaHoSo": "H12.34-261207-0001",
+    }
+
+
+def test_a_query_parameter_named_like_a_personal_field_is_masked_unless_unmasked() -> None:
+    query = "applicant=An&phone=0912345678&name=Ho%C3%A0ng&trang=1"
+
+    assert stored_query(query, masked=True) == "applicant=A*&phone=0*********&name=H****&trang=1"
+    assert stored_query(query, masked=False) == query
 
 
 def test_credentials_in_a_query_string_are_hidden_even_unmasked() -> None:
