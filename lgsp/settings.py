@@ -218,8 +218,9 @@ class Settings(BaseSettings):
     """`lgsp serve`'s log lines: `text` for people, `json` (one object a line) for collectors."""
 
     access_log: bool = True
-    """`lgsp serve` logs a line per request (uvicorn's access log, CCCD/CMND masked). Off, a
-    load test saves the few percent of CPU it costs; the journal still keeps the exchanges."""
+    """`lgsp serve` logs a line per request (uvicorn's access log; id numbers and personal
+    query parameters masked, `lgsp.masking`). Off, a load test saves the few percent of CPU it
+    costs; the journal still keeps the exchanges."""
 
     fault_header_enabled: bool | None = None
     """Obey the `X-LGSP-Fault` request header; unset means on in the dev profile and off in
