@@ -106,8 +106,9 @@ def refuse_closed_codes(named: Mapping[str, str], on: date) -> None:
         try:
             refuse_closed([organ_id], on)
         except AgencyCodeClosed as closed:
-            use = closed.extensions["successor_organ_id"]
-            message = f"{closed.code}: {name} {organ_id}: {closed.detail} Use {use}."
+            use = closed.extensions.get("successor_organ_id")  # a district body has none
+            advice = f" Use {use}." if use is not None else ""
+            message = f"{closed.code}: {name} {organ_id}: {closed.detail}{advice}"
             raise ProtocolError(message) from None
 
 

@@ -348,6 +348,7 @@ async def _sync(core: _Core, document: Document) -> Document:
                 raise dvc.ProtocolError(f"MaHoSo {code} appears twice in data.")
             checked = dvc.sync_body(item, province_code=province_code, step=1, now=now)
         _refuse_foreign(core, f"data[{index}]", checked["dossier"]["agency"]["id"])
+        _refuse_closed_entry(core.call, index, code, checked["dossier"])
         national = await core.national(code)
         if national is not None and not updating:
             return dvc.reply(dvc.EXISTS, f"data[{index}]: Hồ sơ {code} đã tồn tại", result=[])
@@ -437,6 +438,22 @@ def _refuse_closed(call: DoorCall, named: Mapping[str, str]) -> None:
     """In today's era, no agency the 2025 merger closed (`dvc.refuse_closed_codes`)."""
     if call.bus.settings.era == "2026":
         dvc.refuse_closed_codes(named, datetime.now(VIETNAM_TIME).date())
+
+
+def _refuse_closed_entry(call: DoorCall, index: int, code: str, dossier: Document) -> None:
+    """In today's era, an entry under a code the 2025 merger closed (its agency, or the one its
+    `MaHoSo` begins with), filed on or after 1 July 2025, refused before any entry is sent: the
+    national portal refuses it only when it comes, after the entries before it were synced. By
+    the filing day: the portal reads the later of that and the day the code was numbered, so
+    what is refused here it refuses too, and it refuses the rest itself."""
+    if call.bus.settings.era != "2026":
+        return
+    filed = datetime.fromisoformat(dossier["submitted_at"]).astimezone(VIETNAM_TIME).date()
+    named = {
+        f"data[{index}].DonViXuLy": dossier["agency"]["id"],
+        f"data[{index}].MaHoSo": code.split("-", 1)[0],
+    }
+    dvc.refuse_closed_codes(named, filed)
 
 
 def _key(session: str, dstcode: str) -> str:

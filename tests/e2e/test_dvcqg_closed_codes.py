@@ -33,7 +33,7 @@ def settings(
     return bus_settings(bus_database_url, bus_data_dir, era="2026", topology_file=path)
 
 
-async def sync(http: httpx.AsyncClient, dossier: dict[str, Any]) -> dict[str, Any]:
+async def sync(http: httpx.AsyncClient, *dossiers: dict[str, Any]) -> dict[str, Any]:
     account = {"username": "demo", "password": "lgsp-demo-secret"}
     login = (await http.post(f"{AG}/opencps/auth", json=account, headers=DST)).json()
     assert login["error_code"] == "0", login
@@ -44,7 +44,7 @@ async def sync(http: httpx.AsyncClient, dossier: dict[str, Any]) -> dict[str, An
             "madonvi": "000.00.00.H01",
             "service": "DongBoHoSoMC",
             "isUpdating": "False",
-            "data": [dossier],
+            "data": list(dossiers),
         },
         headers=DST,
     )
@@ -75,4 +75,28 @@ async def test_opencps_syncs_no_new_dossier_under_a_closed_agency_code(
     assert answer["error_code"] == dvc.BAD_REQUEST, answer
     assert answer["message"].startswith("AGENCY_CODE_CLOSED: "), answer
     assert "Tỉnh An Giang succeeds it as H01" in answer["message"]
+    assert national.status_code == 404, national.text
+
+
+async def test_a_batch_with_one_entry_under_a_closed_code_syncs_none_of_its_entries(
+    client: httpx.AsyncClient,
+) -> None:
+    """All or nothing for bad input (README): the door refuses the closed entry before it
+    sends the one before it, which the national portal would otherwise have kept."""
+    token = await fetch_token(client, AG)
+    listed = await client.get(f"{AG}/dvc/v1/procedures", headers=bearer(token))
+    procedure = listed.json()["items"][0]
+    today = datetime.now(VIETNAM_TIME)
+    filed = today.replace(hour=0, minute=0).strftime("%Y%m%d%H%M%S")
+    good, closed = (
+        {**opencps_dossier(procedure), "MaHoSo": f"000.00.06.{letter}-{today:%y%m%d}-{n}",
+         "NgayTiepNhan": filed}
+        for letter, n in (("H01", "0778"), ("H33", "0779"))
+    )  # fmt: skip
+
+    answer = await sync(client, good, closed)
+    national = await client.get(f"{AG}/dvcqg/v1/dossiers/{good['MaHoSo']}", headers=bearer(token))
+
+    assert answer["error_code"] == dvc.BAD_REQUEST, answer
+    assert answer["message"].startswith("AGENCY_CODE_CLOSED: data[1]."), answer
     assert national.status_code == 404, national.text
