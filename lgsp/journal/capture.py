@@ -370,7 +370,14 @@ def mask_text(text: str) -> str:
 
 def _masked_element(element: re.Match[str]) -> str:
     if not is_personal_field(element["name"]):
-        return element[0]
+        cdata = element["cdata"]
+        if not cdata or "<" not in cdata:  # no XML inside to mask (ids are masked after)
+            return element[0]
+        # A document wrapped in CDATA (a SOAP body's): its fields are masked as text. It holds
+        # no `]`, so no CDATA of its own: this goes one level deep.
+        start, end = element.span("cdata")
+        whole, offset = element[0], element.start()
+        return f"{whole[: start - offset]}{mask_text(cdata)}{whole[end - offset :]}"
     value = mask_field(element["cdata"] or element["text"] or "")
     return f"<{element['tag']}{element['attrs'] or ''}>{value}</{element['tag']}>"
 

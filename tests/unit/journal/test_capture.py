@@ -90,6 +90,18 @@ def test_xml_names_and_numbers_are_masked_as_text() -> None:
     )
 
 
+def test_xml_inside_the_cdata_of_a_field_that_names_no_one_is_masked() -> None:
+    """A SOAP body often wraps its document in CDATA: the fields inside are masked."""
+    wrapped = f"<tem:data><![CDATA[<HoTen>Nguyen Van A</HoTen><Id>{CCCD}</Id>]]></tem:data>"
+
+    assert mask_text(wrapped) == (
+        f"<tem:data><![CDATA[<HoTen>N***** V** A</HoTen><Id>{MASKED_CCCD}</Id>]]></tem:data>"
+    )
+    assert stored(b'<x a="1"><![CDATA[<HoTen>Tran An</HoTen>]]></x>', "text/xml") == (
+        '<x a="1"><![CDATA[<HoTen>T*** A*</HoTen>]]></x>'
+    )
+
+
 SPELLINGS = ["HoTen", "hoTen", "ho_ten", "HO-TEN", "fullName", "FULL_NAME", "soDienThoai"]
 SPELLINGS += ["SoDienThoaiNguoiThan", "HoTenChuHo", "DiaChiMoi", "EmailNguoiNop", "contactEmail"]
 
