@@ -338,9 +338,39 @@ def _masked_fields(fields: dict[Any, Any], depth: int, mask: _Mask) -> dict[Any,
             name = _unused(name, masked)
         if type(item) is str:
             masked[name] = mask_field(item) if personal else mask(item, item)
+        elif personal:  # an address as an object, phones as a list, a phone as a number
+            masked[name] = _masked_personal(item, depth - 1)
         else:
             masked[name] = _masked_document(item, depth - 1, mask)
     return masked
+
+
+def _masked_personal(value: Any, depth: int) -> Any:
+    """A value under a personal key: every string and number below it masked as a personal
+    field's (`mask_field`; a number becomes a string), whatever the keys below say; `true`,
+    `false` and `null` kept. Keys are kept as `_field_plan` keeps them."""
+    if depth < 1:
+        raise _TooDeep
+    if isinstance(value, str):
+        return mask_field(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return mask_field(str(value))
+    if isinstance(value, dict):
+        if depth == 1 and value:
+            raise _TooDeep
+        fields: dict[Any, Any] = {}
+        for key, item in value.items():
+            plan = _field_plans.get(key)
+            name = (_field_plan(key) if plan is None else plan)[0]
+            if name in fields:
+                name = _unused(name, fields)
+            fields[name] = _masked_personal(item, depth - 1)
+        return fields
+    if isinstance(value, list | tuple):
+        if depth == 1 and value:
+            raise _TooDeep
+        return [_masked_personal(item, depth - 1) for item in value]
+    return value
 
 
 def _unused(name: Any, taken: dict[Any, Any]) -> str:
