@@ -40,6 +40,13 @@ _XML_FIELD = re.compile(
     r"(?:<!\[CDATA\[(?P<cdata>[^\]]{0,500})\]\]>|(?P<text>[^<]*))</(?P=tag)\s*>",
     re.IGNORECASE,  # `</fullname>` closes `<FullName>` as it did
 )
+# A start tag with attributes (`<Citizen HoTen="…">`, `<Chu DiaChi='…'/>`), and each attribute
+# in it: one named like a personal field has its value masked. Linear, as `_XML_FIELD` is: a
+# name is tried only after a space, so a tag of one long word is read once.
+_XML_TAG = re.compile(r"<[\w.:-]+\s[^<>]*>")
+_XML_ATTRIBUTE = re.compile(
+    r"""(?P<lead>\s(?P<name>[\w.:-]+)\s*=\s*(?P<quote>["']))(?P<text>[^"'<>]*)(?P=quote)"""
+)
 # What is left of JSON that did not parse (a cut body, a wrong content type): `"key": "value"`.
 _JSON_FIELD = re.compile(r'"(?P<name>[\w.-]+)"\s*:\s*"(?P<text>(?:[^"\\]|\\.)*)"?')
 _FORM_FIELD = re.compile(r"(?P<lead>(?:^|&)(?P<name>[\w.%+-]+)=)(?P<text>[^&]*)")
@@ -391,7 +398,10 @@ def _masked_items(items: list[Any] | tuple[Any, ...], depth: int, mask: _Mask) -
 
 
 def mask_text(text: str) -> str:
-    """Personal fields of XML, of broken JSON and of forms, then id numbers anywhere."""
+    """Personal fields of XML (elements and attributes), of broken JSON and of forms, then id
+    numbers anywhere."""
+    if "=" in text:  # attributes: their tags are looked at only if some text could hold one
+        text = _XML_TAG.sub(_masked_tag, text)
     text = _XML_FIELD.sub(_masked_element, text)
     text = _JSON_FIELD.sub(_masked_pair, text)
     text = _FORM_FIELD.sub(_masked_form_field, text)
@@ -410,6 +420,16 @@ def _masked_element(element: re.Match[str]) -> str:
         return f"{whole[: start - offset]}{mask_text(cdata)}{whole[end - offset :]}"
     value = mask_field(element["cdata"] or element["text"] or "")
     return f"<{element['tag']}{element['attrs'] or ''}>{value}</{element['tag']}>"
+
+
+def _masked_tag(tag: re.Match[str]) -> str:
+    return _XML_ATTRIBUTE.sub(_masked_attribute, tag[0])
+
+
+def _masked_attribute(attribute: re.Match[str]) -> str:
+    if not attribute["text"] or not is_personal_field(attribute["name"]):
+        return attribute[0]
+    return f"{attribute['lead']}{mask_field(attribute['text'])}{attribute['quote']}"
 
 
 def _masked_pair(pair: re.Match[str]) -> str:

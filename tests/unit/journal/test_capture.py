@@ -115,6 +115,22 @@ def test_xml_names_and_numbers_are_masked_as_text() -> None:
     )
 
 
+def test_xml_attributes_named_like_a_personal_field_are_masked() -> None:
+    xml = (
+        f'<Citizen HoTen="Tran Van An" SoDienThoai=\'0912345678\' MaHoSo="HS-1" Id="{CCCD}">'
+        '<ns:Chu xmlns:ns="urn:x" ns:DiaChi="12 Le Loi"/>'
+        '<HoTen lang="vi" email="a@b.vn">Le Hoa</HoTen>'
+        "</Citizen>"
+    )
+
+    assert stored(xml.encode(), "application/xml") == (
+        f'<Citizen HoTen="T*** V** A*" SoDienThoai=\'0*********\' MaHoSo="HS-1" Id="{MASKED_CCCD}">'
+        '<ns:Chu xmlns:ns="urn:x" ns:DiaChi="1* L* L**"/>'
+        '<HoTen lang="vi" email="a*****">L* H**</HoTen>'
+        "</Citizen>"
+    )
+
+
 def test_xml_inside_the_cdata_of_a_field_that_names_no_one_is_masked() -> None:
     """A SOAP body often wraps its document in CDATA: the fields inside are masked."""
     wrapped = f"<tem:data><![CDATA[<HoTen>Nguyen Van A</HoTen><Id>{CCCD}</Id>]]></tem:data>"
