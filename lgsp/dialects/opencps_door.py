@@ -441,19 +441,20 @@ def _refuse_closed(call: DoorCall, named: Mapping[str, str]) -> None:
 
 
 def _refuse_closed_entry(call: DoorCall, index: int, code: str, dossier: Document) -> None:
-    """In today's era, an entry under a code the 2025 merger closed (its agency, or the one its
-    `MaHoSo` begins with), filed on or after 1 July 2025, refused before any entry is sent: the
-    national portal refuses it only when it comes, after the entries before it were synced. By
-    the filing day: the portal reads the later of that and the day the code was numbered, so
-    what is refused here it refuses too, and it refuses the rest itself."""
+    """In today's era, an entry whose `MaHoSo` begins with an organ id under a code the 2025
+    merger closed, dated on or after 1 July 2025, refused before any entry is sent: the
+    national portal refuses it only when it comes, after the entries before it were synced.
+    Dated as the portal dates it: the later of the day it was filed and the day its code was
+    numbered (`{agencyId}-{yyMMdd}-{NNNN}`), a code numbered after the merger being new."""
     if call.bus.settings.era != "2026":
         return
-    filed = datetime.fromisoformat(dossier["submitted_at"]).astimezone(VIETNAM_TIME).date()
-    named = {
-        f"data[{index}].DonViXuLy": dossier["agency"]["id"],
-        f"data[{index}].MaHoSo": code.split("-", 1)[0],
-    }
-    dvc.refuse_closed_codes(named, filed)
+    day = datetime.fromisoformat(dossier["submitted_at"]).astimezone(VIETNAM_TIME).date()
+    agency, numbered, _ = code.split("-", 2)
+    try:
+        day = max(day, datetime.strptime(numbered, "%y%m%d").replace(tzinfo=VIETNAM_TIME).date())
+    except ValueError:  # no such day: the portal reads the filing day alone
+        pass
+    dvc.refuse_closed_codes({f"data[{index}].MaHoSo": agency}, day)
 
 
 def _key(session: str, dstcode: str) -> str:

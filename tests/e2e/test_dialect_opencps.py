@@ -946,8 +946,7 @@ async def test_a_malformed_madonvi_is_refused_with_a_stable_code(
     answer = await call(client, session, "LayDanhMucLinhVuc", "oc-bad-madonvi", madonvi=madonvi)
 
     assert answer["error_code"] == dvc.BAD_REQUEST, answer
-    expected = "madonvi is required." if madonvi in ("", None) else "INVALID_REQUEST: madonvi"
-    assert answer["message"].startswith(expected), answer
+    assert answer["message"].startswith("INVALID_REQUEST: madonvi"), answer  # absent too
     assert "result" not in answer or answer["result"] == []
 
 
