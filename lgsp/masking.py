@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from typing import TypeVar
 from urllib.parse import unquote_plus
 
@@ -200,11 +201,23 @@ def is_personal_field(name: str) -> bool:
     known = _personal_fields.get(name)
     if known is not None:
         return known
-    words = f"_{'_'.join(_FIELD_WORD.findall(name)).lower()}_"
+    words = f"_{'_'.join(_FIELD_WORD.findall(_folded(name))).lower()}_"
     personal = _PERSONAL_PHRASE.search(words) is not None and not _NOT_PERSONAL.search(words)
     if len(name) <= _MAX_KNOWN_FIELD_LENGTH:
         remember(_personal_fields, name, personal, _MAX_KNOWN_FIELDS)
     return personal
+
+
+def _folded(name: str) -> str:
+    """`name` without Vietnamese accents (`HọTên` is `HoTen`, `ĐịaChỉ` `DiaChi`), as the word
+    splitter reads ASCII letters only: `đ` has no decomposition and is mapped by hand."""
+    if name.isascii():  # most names
+        return name
+    decomposed = unicodedata.normalize("NFKD", name.translate(_D_BAR))
+    return "".join([char for char in decomposed if not unicodedata.combining(char)])
+
+
+_D_BAR = str.maketrans("đĐ", "dD")
 
 
 def remember(answers: dict[_K, _V], key: _K, answer: _V, most: int) -> None:

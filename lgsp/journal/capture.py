@@ -40,6 +40,13 @@ _XML_FIELD = re.compile(
     r"(?:<!\[CDATA\[(?P<cdata>[^\]]{0,500})\]\]>|(?P<text>[^<]*))</(?P=tag)\s*>",
     re.IGNORECASE,  # `</fullname>` closes `<FullName>` as it did
 )
+# A start tag with attributes (`<Citizen HoTen="…">`, `<Chu DiaChi='…'/>`), and each attribute
+# in it: one named like a personal field has its value masked. Linear, as `_XML_FIELD` is: a
+# name is tried only after a space, so a tag of one long word is read once.
+_XML_TAG = re.compile(r"<[\w.:-]+\s[^<>]*>")
+_XML_ATTRIBUTE = re.compile(
+    r"""(?P<lead>\s(?P<name>[\w.:-]+)\s*=\s*(?P<quote>["']))(?P<text>[^"'<>]*)(?P=quote)"""
+)
 # What is left of JSON that did not parse (a cut body, a wrong content type): `"key": "value"`.
 _JSON_FIELD = re.compile(r'"(?P<name>[\w.-]+)"\s*:\s*"(?P<text>(?:[^"\\]|\\.)*)"?')
 _FORM_FIELD = re.compile(r"(?P<lead>(?:^|&)(?P<name>[\w.%+-]+)=)(?P<text>[^&]*)")
@@ -338,9 +345,39 @@ def _masked_fields(fields: dict[Any, Any], depth: int, mask: _Mask) -> dict[Any,
             name = _unused(name, masked)
         if type(item) is str:
             masked[name] = mask_field(item) if personal else mask(item, item)
+        elif personal:  # an address as an object, phones as a list, a phone as a number
+            masked[name] = _masked_personal(item, depth - 1)
         else:
             masked[name] = _masked_document(item, depth - 1, mask)
     return masked
+
+
+def _masked_personal(value: Any, depth: int) -> Any:
+    """A value under a personal key: every string and number below it masked as a personal
+    field's (`mask_field`; a number becomes a string), whatever the keys below say; `true`,
+    `false` and `null` kept. Keys are kept as `_field_plan` keeps them."""
+    if depth < 1:
+        raise _TooDeep
+    if isinstance(value, str):
+        return mask_field(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return mask_field(str(value))
+    if isinstance(value, dict):
+        if depth == 1 and value:
+            raise _TooDeep
+        fields: dict[Any, Any] = {}
+        for key, item in value.items():
+            plan = _field_plans.get(key)
+            name = (_field_plan(key) if plan is None else plan)[0]
+            if name in fields:
+                name = _unused(name, fields)
+            fields[name] = _masked_personal(item, depth - 1)
+        return fields
+    if isinstance(value, list | tuple):
+        if depth == 1 and value:
+            raise _TooDeep
+        return [_masked_personal(item, depth - 1) for item in value]
+    return value
 
 
 def _unused(name: Any, taken: dict[Any, Any]) -> str:
@@ -361,7 +398,10 @@ def _masked_items(items: list[Any] | tuple[Any, ...], depth: int, mask: _Mask) -
 
 
 def mask_text(text: str) -> str:
-    """Personal fields of XML, of broken JSON and of forms, then id numbers anywhere."""
+    """Personal fields of XML (elements and attributes), of broken JSON and of forms, then id
+    numbers anywhere."""
+    if "=" in text:  # attributes: their tags are looked at only if some text could hold one
+        text = _XML_TAG.sub(_masked_tag, text)
     text = _XML_FIELD.sub(_masked_element, text)
     text = _JSON_FIELD.sub(_masked_pair, text)
     text = _FORM_FIELD.sub(_masked_form_field, text)
@@ -370,9 +410,26 @@ def mask_text(text: str) -> str:
 
 def _masked_element(element: re.Match[str]) -> str:
     if not is_personal_field(element["name"]):
-        return element[0]
+        cdata = element["cdata"]
+        if not cdata or "<" not in cdata:  # no XML inside to mask (ids are masked after)
+            return element[0]
+        # A document wrapped in CDATA (a SOAP body's): its fields are masked as text. It holds
+        # no `]`, so no CDATA of its own: this goes one level deep.
+        start, end = element.span("cdata")
+        whole, offset = element[0], element.start()
+        return f"{whole[: start - offset]}{mask_text(cdata)}{whole[end - offset :]}"
     value = mask_field(element["cdata"] or element["text"] or "")
     return f"<{element['tag']}{element['attrs'] or ''}>{value}</{element['tag']}>"
+
+
+def _masked_tag(tag: re.Match[str]) -> str:
+    return _XML_ATTRIBUTE.sub(_masked_attribute, tag[0])
+
+
+def _masked_attribute(attribute: re.Match[str]) -> str:
+    if not attribute["text"] or not is_personal_field(attribute["name"]):
+        return attribute[0]
+    return f"{attribute['lead']}{mask_field(attribute['text'])}{attribute['quote']}"
 
 
 def _masked_pair(pair: re.Match[str]) -> str:

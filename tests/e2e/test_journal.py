@@ -256,6 +256,31 @@ async def test_verify_counts_matching_calls(
     assert nothing.status_code == 200, nothing.text
 
 
+async def test_a_value_nested_under_a_personal_key_is_masked_and_still_verified(
+    client: httpx.AsyncClient, demo_token: str, citizen: Any
+) -> None:
+    """An applicant sent as a record, an address as an object, a phone as a number: stored
+    masked, and an expectation naming them is masked the same way, so it matches."""
+    nested = {
+        "applicant": {"name": citizen.ho_va_ten},
+        "permanent_address": {"street": "12 Le Loi"},
+        "phone": 84912345678,
+    }
+    call = await client.post(
+        f"{CITIZENS}/verify",
+        json={"cccd": citizen.so_dinh_danh, **nested},
+        headers=bearer(demo_token),
+    )
+
+    page = await journal(client, demo_token, request_id=call.headers["X-Request-ID"])
+    (entry,) = page["entries"]
+    for kept_whole in (citizen.ho_va_ten, "Le Loi", "84912345678"):
+        assert kept_whole not in entry["request"]["body"]
+    matched = await client.post(VERIFY, json={"body": nested}, headers=bearer(demo_token))
+    assert matched.status_code == 200, matched.text
+    assert matched.json()["count"] == 1
+
+
 async def test_a_path_with_a_real_cccd_matches_its_masked_record(
     client: httpx.AsyncClient, demo_token: str, citizen: Any
 ) -> None:

@@ -347,6 +347,18 @@ def test_a_field_named_otherwise_stays_readable(name: str) -> None:
     assert not is_personal_field(name)
 
 
+@pytest.mark.parametrize(
+    "name", ["HọTên", "Họ tên", "SốĐiệnThoại", "ĐịaChỉ", "NgàySinh", "họ_và_tên", "ĐỊA_CHỈ"]
+)
+def test_a_field_named_in_vietnamese_with_accents_is_personal(name: str) -> None:
+    assert is_personal_field(name)
+
+
+@pytest.mark.parametrize("name", ["TênThủTục", "TênCơQuan", "ĐịaChỉCơQuan", "tên"])
+def test_an_accented_field_that_names_a_thing_stays_readable(name: str) -> None:
+    assert not is_personal_field(name)
+
+
 def test_a_personal_field_is_masked_as_an_id_number_or_word_by_word() -> None:
     assert mask_field("091048993438") == "091*******38"
     assert mask_field("0987654321") == "0*********"

@@ -80,6 +80,31 @@ def test_json_is_masked_field_by_field() -> None:
     }
 
 
+def test_every_string_and_number_under_a_personal_key_is_masked() -> None:
+    """An address as an object, phones as a list or a number, an applicant as a record."""
+    body = {
+        "permanent_address": {"street": "12 Le Loi", "ward": {"name": "Ben Nghe", "code": 26740}},
+        "SoDienThoai": ["0912345678", 84912345678],
+        "phone": 84912345678,
+        "applicant": {"name": "Tran An", "verified": True, "note": None},
+        "service": {"name": "Cap phep", "code": 12},
+    }
+    kept = {
+        "permanent_address": {"street": "1* L* L**", "ward": {"name": "B** N***", "code": "2****"}},
+        "SoDienThoai": ["0*********", "8**********"],
+        "phone": "8**********",
+        "applicant": {"name": "T*** A*", "verified": True, "note": None},
+        "service": {"name": "Cap phep", "code": 12},
+    }
+
+    assert json.loads(stored(json.dumps(body).encode(), "application/json")) == kept
+    assert mask_document(body) == kept  # what a verify expectation is masked by
+    rendered = compact_json(body)
+    capture = BodyCapture(LIMIT)
+    capture.add(rendered)
+    assert json.loads(stored_document(capture, body, rendered, masked=True) or "") == kept
+
+
 def test_xml_names_and_numbers_are_masked_as_text() -> None:
     xml = f'<SignerInfo><edXML:FullName lang="vi">Trần Văn An</edXML:FullName><Id>{CCCD}</Id>'
 
@@ -87,6 +112,34 @@ def test_xml_names_and_numbers_are_masked_as_text() -> None:
 
     assert masked == (
         f'<SignerInfo><edXML:FullName lang="vi">T*** V** A*</edXML:FullName><Id>{MASKED_CCCD}</Id>'
+    )
+
+
+def test_xml_attributes_named_like_a_personal_field_are_masked() -> None:
+    xml = (
+        f'<Citizen HoTen="Tran Van An" SoDienThoai=\'0912345678\' MaHoSo="HS-1" Id="{CCCD}">'
+        '<ns:Chu xmlns:ns="urn:x" ns:DiaChi="12 Le Loi"/>'
+        '<HoTen lang="vi" email="a@b.vn">Le Hoa</HoTen>'
+        "</Citizen>"
+    )
+
+    assert stored(xml.encode(), "application/xml") == (
+        f'<Citizen HoTen="T*** V** A*" SoDienThoai=\'0*********\' MaHoSo="HS-1" Id="{MASKED_CCCD}">'
+        '<ns:Chu xmlns:ns="urn:x" ns:DiaChi="1* L* L**"/>'
+        '<HoTen lang="vi" email="a*****">L* H**</HoTen>'
+        "</Citizen>"
+    )
+
+
+def test_xml_inside_the_cdata_of_a_field_that_names_no_one_is_masked() -> None:
+    """A SOAP body often wraps its document in CDATA: the fields inside are masked."""
+    wrapped = f"<tem:data><![CDATA[<HoTen>Nguyen Van A</HoTen><Id>{CCCD}</Id>]]></tem:data>"
+
+    assert mask_text(wrapped) == (
+        f"<tem:data><![CDATA[<HoTen>N***** V** A</HoTen><Id>{MASKED_CCCD}</Id>]]></tem:data>"
+    )
+    assert stored(b'<x a="1"><![CDATA[<HoTen>Tran An</HoTen>]]></x>', "text/xml") == (
+        '<x a="1"><![CDATA[<HoTen>T*** A*</HoTen>]]></x>'
     )
 
 
