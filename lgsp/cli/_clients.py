@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -175,22 +176,24 @@ def list_clients(args: argparse.Namespace) -> int:
 def update_client(args: argparse.Namespace) -> int:
     from lgsp.admin_tasks import set_client_handling
 
-    handling = run_task(
-        set_client_handling,
-        args,
-        instance=args.instance,
-        client_id=args.client_id,
-        strict=args.strict,
-    )
-    print_json({"client_id": args.client_id, "handling": handling}, indent=None)
-    return 0
+    return _change_client(args, set_client_handling, "handling", strict=args.strict)
 
 
 def revoke_client(args: argparse.Namespace) -> int:
     from lgsp.admin_tasks import revoke_client
 
-    revoked = run_task(revoke_client, args, instance=args.instance, client_id=args.client_id)
-    print_json({"client_id": args.client_id, "revoked_at": revoked}, indent=None)
+    return _change_client(args, revoke_client, "revoked_at")
+
+
+def _change_client(
+    args: argparse.Namespace,
+    task: Callable[..., Coroutine[Any, Any, str]],
+    changed: str,
+    **options: Any,
+) -> int:
+    """Run `task` on the client the command names; print its id and what is now `changed`."""
+    value = run_task(task, args, instance=args.instance, client_id=args.client_id, **options)
+    print_json({"client_id": args.client_id, changed: value}, indent=None)
     return 0
 
 
