@@ -83,11 +83,9 @@ from mocks.stateful import StoreContext, lifespan_state, stateful_app
 from mocks.vdxp.deliveries import refuse_illegal_report
 from mocks.vdxp.identity import (
     business_doc_id,
-    business_reason,
-    content_fingerprint,
     first_replaced,
+    identify,
     refuse_beyond_recipients,
-    replaced_document_ids,
 )
 from mocks.vdxp.models import (
     CentralDelivery,
@@ -104,8 +102,6 @@ from mocks.vdxp.sdk import (
     DocumentIdText,
     MockError,
     body_doc,
-    business_type_of,
-    document_id_of,
     edxml_call,
     idempotency_key,
     illegal_status,
@@ -192,13 +188,14 @@ def create_app(
         refuse_future_dated(
             document, now=context.now(), skew_seconds=context.config.clock_skew_seconds
         )
-        document_id = document_id_of(document)  # the ledger and outbox keys find it by it
-        sender = document["from"]["organ_id"]
+        known = identify(document)
+        document_id = known.document_id  # the ledger and outbox keys find it by it
+        sender = known.sender
         central = central_agencies(context.config.central_agencies)
         sender_province, sender_instance = _place_of_sender(context.config, central, sender)
         _check_origin(request, sender_instance, sender)
         _check_claimed_id(request, context.config, central, document_id, sender)
-        recipients = list(dict.fromkeys(organ["organ_id"] for organ in document["to"]))
+        recipients = list(known.recipients)
         where = destinations(context.config.provinces, sender_province, recipients, central)
         routes = where.provinces
         _refuse_unknown_central(where.unknown)
@@ -227,8 +224,8 @@ def create_app(
                 business_document_id=document_id if business else None,
             )  # fmt: skip
 
-        business_type = business_type_of(document)
-        fingerprint = content_fingerprint(document)  # what its recipients read: a resend's too
+        business_type = known.business_type
+        fingerprint = known.fingerprint  # what its recipients read: a resend's too
 
         async def forward(key: str, target: str, about: str) -> None:
             """Hand the message to NDXP for `target`'s document endpoint, on the line of the
@@ -239,7 +236,7 @@ def create_app(
             await _hand_over(context, call, request_id(request))
 
         async def record(ledger: Ledger, digest: str) -> tuple[dict[str, Any], bool]:
-            recorded = await _replaced(ledger, document_id, replaced_document_ids(document), sender)
+            recorded = await _replaced(ledger, document_id, known.replaces, sender)
             if recorded is None:  # not a replacement of a ledger document under its own number
                 new = LedgerDocument(
                     document_id=document_id,
@@ -277,7 +274,7 @@ def create_app(
                 LedgerBusiness(
                     document_pk=recorded.id,
                     business_type=business_type,
-                    doc_id=business_doc_id(about, fingerprint, business_reason(document)),
+                    doc_id=business_doc_id(about, fingerprint, known.reason),
                     recipients=recipients,
                     destinations=[route.as_json() for route in routes],
                     content_sha256=digest,
