@@ -39,7 +39,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from formats.codes import ORGAN_ID
 from formats.dates import VIETNAM_TIME, now_in_vietnam
-from formats.edxml import DEFAULT_LIMITS, read_edxml, read_status
 from kit.offload import off_loop_if_large
 from mocks.bus import ORIGIN_HEADER, connect
 from mocks.config import SystemConfig
@@ -82,16 +81,15 @@ from mocks.qlvb.signing import TrustSource, identities_of, signed_as
 from mocks.qlvb.store import DocumentStore, InboxEntry, describe_document
 from mocks.stateful import stateful_app
 from mocks.vdxp.sdk import (
-    MAX_STATUS_BODY,
-    XML,
     XML_BODY,
     DocumentIdText,
     MockError,
     body_doc,
     install_error_handlers,
     ok,
-    read_body,
+    read_document,
     read_json,
+    read_status_message,
     refuse_future_dated,
     request_id,
     sha256,
@@ -228,8 +226,7 @@ def create_app(
         their province reports one.
         """
         context = context_of(request)
-        body = await read_body(request, XML, DEFAULT_LIMITS.max_bytes)
-        reading = await off_loop_if_large(len(body), partial(read_edxml, body))
+        body, reading = await read_document(request)
         refuse_future_dated(
             reading.message, now=context.now(), skew_seconds=context.config.clock_skew_seconds
         )
@@ -386,8 +383,7 @@ def create_app(
         since (AGENCY_CODE_CLOSED); the body that succeeds it reports on its documents.
         """
         context = context_of(request)
-        body = await read_body(request, XML, MAX_STATUS_BODY)
-        reading = read_status(body)
+        body, reading = await read_status_message(request)
         status = reading.message
         refuse_future_dated(
             status, now=context.now(), skew_seconds=context.config.clock_skew_seconds
