@@ -307,15 +307,7 @@ def create_app(
             trace = await _trace(store, document, _parties(request, fetch.organ_id))
         context = context_of(request)
         await _add_transport(context, document, trace)
-        edxml = document.edxml
-        return ok(
-            DocId=document.doc_id,
-            DocumentId=document.document_id,
-            edxml=edxml.decode("utf-8"),  # read_edxml accepted only UTF-8
-            trace=trace,
-            Signature=await signature_of(context, edxml),
-            BusinessType=document.business_type or 0,  # mock addition, as the inbox shows it
-        )
+        return await _edoc_answer(context, document, trace)
 
     @app.post("/getEdocTrace", openapi_extra=body_doc("application/json", FetchRequest))
     async def get_edoc_trace(request: Request) -> JSONResponse:
@@ -533,25 +525,36 @@ async def _trace(
         traced = [
             (delivery, entries) for delivery, entries in traced if delivery.recipient in reader
         ]
-    return [
-        {
-            "OrganId": delivery.recipient,
-            "StatusCode": delivery.status,
-            "StatusBeforeRecall": delivery.before_recall,
-            "RemoteInstance": delivery.remote_instance,  # mock addition: sent over the axis
-            "DeliveredTime": delivery.delivered_at.astimezone(VIETNAM_TIME).isoformat(),
-            "UpdatedTime": delivery.updated_at.astimezone(VIETNAM_TIME).isoformat(),
-            "History": [
-                {
-                    **_status_shown(entry),
-                    "StaffInfo": _edxml_names(entry.staff_info),
-                    "ReceivedTime": entry.received_at.astimezone(VIETNAM_TIME).isoformat(),
-                }
-                for entry in entries
-            ],
-        }
-        for delivery, entries in traced
-    ]
+    return [_traced(delivery, entries) for delivery, entries in traced]
+
+
+def _traced(
+    delivery: Delivery | BusinessDelivery, entries: Sequence[StatusEntry] = ()
+) -> dict[str, Any]:
+    """A delivery as a trace shows it, with the status messages of its history. A business
+    message's has no status (statuses are reported on its document), and nothing changed it
+    since it was delivered."""
+    if isinstance(delivery, Delivery):
+        state = (delivery.status, delivery.before_recall, delivery.updated_at)
+    else:
+        state = (None, None, delivery.delivered_at)
+    status, before_recall, updated = state
+    return {
+        "OrganId": delivery.recipient,
+        "StatusCode": status,
+        "StatusBeforeRecall": before_recall,
+        "RemoteInstance": delivery.remote_instance,  # mock addition: sent over the axis
+        "DeliveredTime": delivery.delivered_at.astimezone(VIETNAM_TIME).isoformat(),
+        "UpdatedTime": updated.astimezone(VIETNAM_TIME).isoformat(),
+        "History": [
+            {
+                **_status_shown(entry),
+                "StaffInfo": _edxml_names(entry.staff_info),
+                "ReceivedTime": entry.received_at.astimezone(VIETNAM_TIME).isoformat(),
+            }
+            for entry in entries
+        ],
+    }
 
 
 _STATUS_SHOWN = {
@@ -684,29 +687,31 @@ async def _business_answer(request: Request, fetch: FetchRequest, found: _Busine
         return Response(message.edxml, media_type="application/xml")
     context = context_of(request)
     reader = fetch.organ_id
-    trace: list[dict[str, Any]] = [
-        {
-            "OrganId": delivery.recipient,
-            "StatusCode": None,
-            "StatusBeforeRecall": None,
-            "RemoteInstance": delivery.remote_instance,
-            "DeliveredTime": delivery.delivered_at.astimezone(VIETNAM_TIME).isoformat(),
-            "UpdatedTime": delivery.delivered_at.astimezone(VIETNAM_TIME).isoformat(),
-            "History": [],
-        }
+    trace = [
+        _traced(delivery)
         for delivery in found.deliveries
         if reader is None or reader in (message.sender, delivery.recipient)
     ]
     await _add_transport(context, document, trace, message)
+    return await _edoc_answer(
+        context, message, trace, RefersTo=document.doc_id, RefersToDocumentId=document.document_id
+    )
+
+
+async def _edoc_answer(
+    context: Context, sent: Document | BusinessMessage, trace: list[dict[str, Any]], **extra: Any
+) -> JSONResponse:
+    """`/getEdoc` in JSON of a document or a business message alike: its ids, its bytes, its
+    trace, its signature's check now and (mock addition, as the inbox shows it) its business
+    type; `extra` for what only a business message has."""
     return ok(
-        DocId=message.doc_id,
-        DocumentId=message.document_id,
-        BusinessType=message.business_type,
-        RefersTo=document.doc_id,
-        RefersToDocumentId=document.document_id,
-        edxml=message.edxml.decode("utf-8"),
+        DocId=sent.doc_id,
+        DocumentId=sent.document_id,
+        edxml=sent.edxml.decode("utf-8"),  # read_edxml accepted only UTF-8
         trace=trace,
-        Signature=await signature_of(context, message.edxml),
+        Signature=await signature_of(context, sent.edxml),
+        BusinessType=sent.business_type or 0,
+        **extra,
     )
 
 
