@@ -11,8 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from lgsp.auth.clients import register_client
-from lgsp.auth.repository import ClientRepository
 from lgsp.state import BusState
 from tests.e2e.test_sdk_documents import (
     DOCUMENTS,
@@ -23,7 +21,8 @@ from tests.e2e.test_sdk_documents import (
     sample,
     status_as_sent,
 )
-from tests.fixtures.bus import KG, bearer, fetch_token
+from tests.fixtures.answers import assert_problem
+from tests.fixtures.bus import KG, bearer, fetch_token, registered_client
 from tests.fixtures.waiting import eventually
 
 pytestmark = pytest.mark.anyio
@@ -37,18 +36,18 @@ async def central_token(
 ) -> dict[str, str]:
     """The bearer header of a client of instance `at` (the national one) bound to
     `organisation`, as `lgsp clients create --instance ndxp --organisation …` makes one."""
-    async with bus.session_factory.begin() as session:
-        new = await register_client(
-            ClientRepository(session),
-            instance=at,
-            name=name,
-            rights={"vdxp": "*"},
-            is_admin=False,
-            organisation=organisation,
-        )
+    new = await registered_client(
+        bus, {"vdxp": "*"}, name=name, organisation=organisation, instance=at
+    )
     prefix = "/ndxp" if at == "ndxp" else f"/lgsp/{at}"
     token = await fetch_token(client, prefix, client_id=new.client_id, secret=new.client_secret)
     return bearer(token)
+
+
+@pytest.fixture
+async def vpcp(client: httpx.AsyncClient, bus: BusState) -> dict[str, str]:
+    """The bearer header of VPCP's own client on the national instance."""
+    return await central_token(client, bus, VPCP, "vpcp")
 
 
 async def sent_to_vpcp(
@@ -80,9 +79,8 @@ def from_central(number: str, *, sender: str = VPCP, recipient: str = STP) -> by
 
 
 async def test_a_province_document_to_vpcp_reaches_its_national_inbox_and_its_status_comes_back(
-    client: httpx.AsyncClient, bus: BusState, demo_token: str
+    client: httpx.AsyncClient, demo_token: str, vpcp: dict[str, str]
 ) -> None:
-    vpcp = await central_token(client, bus, VPCP, "vpcp-inbox")
 
     data, sent, item = await sent_to_vpcp(client, demo_token, vpcp, "18001")
 
@@ -114,9 +112,8 @@ async def test_a_province_document_to_vpcp_reaches_its_national_inbox_and_its_st
 
 
 async def test_vpcp_sends_to_a_province_agency_and_its_status_comes_back(
-    client: httpx.AsyncClient, bus: BusState, demo_token: str
+    client: httpx.AsyncClient, demo_token: str, vpcp: dict[str, str]
 ) -> None:
-    vpcp = await central_token(client, bus, VPCP, "vpcp-sender")
 
     sent = await client.post(
         f"{NDXP_CENTRAL}/documents", content=from_central("18002"), headers={**vpcp, **XML}
@@ -172,14 +169,12 @@ async def test_a_province_client_bound_to_vpcp_cannot_read_its_national_inbox(
         f"{KG}/vdxp/v1/central/inbox", params={"organ_id": VPCP}, headers=posing
     )
 
-    assert read.status_code == 403, read.text
-    assert read.json()["code"] == "ORGANISATION_MISMATCH"
+    assert_problem(read, 403, "ORGANISATION_MISMATCH")
 
 
 async def test_a_province_admin_cannot_fetch_a_message_of_vpcps_inbox_which_vpcp_reads(
-    client: httpx.AsyncClient, bus: BusState, demo_token: str
+    client: httpx.AsyncClient, demo_token: str, vpcp: dict[str, str]
 ) -> None:
-    vpcp = await central_token(client, bus, VPCP, "vpcp-own-reader")
     data, _, item = await sent_to_vpcp(client, demo_token, vpcp, "18006")
     message = {"organ_id": VPCP}
 
@@ -193,8 +188,7 @@ async def test_a_province_admin_cannot_fetch_a_message_of_vpcps_inbox_which_vpcp
 
     assert base64.b64decode(own.json()["edxml"]) == data
     for refused in (admin, listed):
-        assert refused.status_code == 403, refused.text
-        assert refused.json()["code"] == "ORGANISATION_MISMATCH"
+        assert_problem(refused, 403, "ORGANISATION_MISMATCH")
 
 
 async def test_a_central_code_the_axis_serves_no_body_under_is_refused_with_its_code(
@@ -208,15 +202,13 @@ async def test_a_central_code_the_axis_serves_no_body_under_is_refused_with_its_
         headers={**unknown, **XML},
     )
 
-    assert sent.status_code == 422, sent.text
-    assert sent.json()["code"] == "CENTRAL_AGENCY_UNKNOWN"
+    assert_problem(sent, 422, "CENTRAL_AGENCY_UNKNOWN")
     assert sent.json()["organ_ids"] == ["000.00.00.G14"]
 
 
 async def test_a_revocation_for_vpcp_reaches_its_inbox_and_shows_delivered_to_its_sender(
-    client: httpx.AsyncClient, bus: BusState, demo_token: str
+    client: httpx.AsyncClient, demo_token: str, vpcp: dict[str, str]
 ) -> None:
-    vpcp = await central_token(client, bus, VPCP, "vpcp-revocation")
     kg = {**bearer(demo_token), **XML}
     first = await client.post(
         DOCUMENTS, content=as_sent("edoc_new.bak.edxml", "18005", recipient=VPCP), headers=kg
@@ -251,9 +243,8 @@ async def test_a_province_lists_vpcp_among_the_agencies_it_can_address(
 
 
 async def test_vpcp_cannot_report_a_status_that_may_not_follow_its_deliverys_as_a_province(
-    client: httpx.AsyncClient, bus: BusState, demo_token: str
+    client: httpx.AsyncClient, demo_token: str, vpcp: dict[str, str]
 ) -> None:
-    vpcp = await central_token(client, bus, VPCP, "vpcp-transition")
     _, sent, _ = await sent_to_vpcp(client, demo_token, vpcp, "18007")
     document_id = sent["document_id"]
 
@@ -282,9 +273,8 @@ async def test_vpcp_cannot_report_a_status_that_may_not_follow_its_deliverys_as_
 
 
 async def test_a_central_bodys_nonconforming_message_is_taken_with_warnings_or_refused_if_strict(
-    client: httpx.AsyncClient, bus: BusState, demo_token: str
+    client: httpx.AsyncClient, demo_token: str, vpcp: dict[str, str]
 ) -> None:
-    vpcp = await central_token(client, bus, VPCP, "vpcp-strict")
     document = from_central("18008").replace(
         b",18008/VPCP-TT\xc4\x90T</edXML:DocumentId>", b",18099/VPCP-TT\xc4\x90T</edXML:DocumentId>"
     )  # a DocumentId that names another number than the header's
@@ -311,9 +301,8 @@ async def test_a_central_bodys_nonconforming_message_is_taken_with_warnings_or_r
 
 
 async def test_a_replacement_under_its_own_number_shows_it_in_vpcps_inbox_linked_to_the_replaced(
-    client: httpx.AsyncClient, bus: BusState, demo_token: str
+    client: httpx.AsyncClient, demo_token: str, vpcp: dict[str, str]
 ) -> None:
-    vpcp = await central_token(client, bus, VPCP, "vpcp-replacement")
     _, first, _ = await sent_to_vpcp(client, demo_token, vpcp, "18010")
     named = as_sent("edoc_replacement.edxml", "18011", recipient=VPCP).replace(
         "000.00.00.G22,2014/01/30,7806/VPCP-TTĐT".encode(), first["document_id"].encode()

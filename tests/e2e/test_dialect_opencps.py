@@ -17,9 +17,7 @@ import pytest
 from sqlalchemy import select, update
 
 from adapters.dialects import opencps as dvc
-from lgsp.auth.clients import register_client
 from lgsp.auth.models import SYSTEM
-from lgsp.auth.repository import ClientRepository
 from lgsp.composition import seeded_dossier_codes
 from lgsp.dialects.models import OpenCpsSession
 from lgsp.dialects.opencps_door import OpenCpsDoor
@@ -46,15 +44,7 @@ def settings(dialect_settings: DialectSettings) -> Settings:
 async def portal(bus: BusState) -> tuple[str, str]:
     """The one-stop system's account: a system client that reads and syncs at DVCQG."""
     name = f"opencps-{next(_SERIAL)}"
-    async with bus.session_factory.begin() as session:
-        new = await register_client(
-            ClientRepository(session),
-            instance="kiengiang",
-            name=name,
-            rights={"dvcqg": "GET,POST", "dvc": "GET"},
-            is_admin=False,
-            kind=SYSTEM,
-        )
+    new = await registered_client(bus, {"dvcqg": "GET,POST", "dvc": "GET"}, name=name, kind=SYSTEM)
     return new.client_id, new.client_secret
 
 

@@ -17,9 +17,7 @@ from sqlalchemy import select
 from starlette.types import Receive, Scope, Send
 
 from adapters.dialects import lgspaccesstoken as lat
-from lgsp.auth.clients import register_client
 from lgsp.auth.rate_limit import RateLimit
-from lgsp.auth.repository import ClientRepository
 from lgsp.dialects.door import Door
 from lgsp.dialects.models import OpaqueToken
 from lgsp.routing.dispatch import MATCHED_SCOPE_KEY
@@ -468,15 +466,9 @@ async def test_clients_create_prints_the_lgspaccesstoken_a_caller_sends(
 async def test_a_throttled_client_gets_900800(
     client: httpx.AsyncClient, bus: BusState, settings: Settings
 ) -> None:
-    async with bus.session_factory.begin() as session:
-        slow = await register_client(
-            ClientRepository(session),
-            instance="kiengiang",
-            name="slow",
-            rights={"dancu": "*"},
-            is_admin=False,
-            rate_limits={"dancu": RateLimit(per_second=0.01, burst=1)},
-        )
+    slow = await registered_client(
+        bus, {"dancu": "*"}, name="slow", rate_limits={"dancu": RateLimit(per_second=0.01, burst=1)}
+    )
     opaque = await opaque_token(client, (slow.client_id, slow.client_secret))
     url = f"{APIM}/dancu/1.0/citizens/{first_cccd(settings)}"
 

@@ -16,7 +16,6 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import lgsp.models  # noqa: F401 - registers every table
-from lgsp.auth.clients import register_client
 from lgsp.auth.models import ApiClient, ClientIdentity, ClientRateLimit
 from lgsp.auth.repository import ClientRepository
 from lgsp.db import Base
@@ -25,7 +24,7 @@ from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.e2e.test_national_flows import TG
 from tests.e2e.test_reset import reset
-from tests.fixtures.bus import KG, BusPool, bearer, fetch_token, provision_again
+from tests.fixtures.bus import KG, BusPool, bearer, fetch_token, provision_again, registered_client
 
 pytestmark = pytest.mark.anyio
 
@@ -85,14 +84,7 @@ async def test_a_reset_gives_the_demo_client_back_every_row_a_fresh_bus_provisio
     fresh = await snapshot(bus)
     async with bus_pool.client(settings) as client:
         demo = await fetch_token(client)
-        async with bus.session_factory.begin() as session:
-            other = await register_client(
-                ClientRepository(session),
-                instance="kiengiang",
-                name="another admin",
-                rights={"dancu": "*"},
-                is_admin=True,
-            )
+        other = await registered_client(bus, {"dancu": "*"}, name="another admin", is_admin=True)
         admin = await fetch_token(client, client_id=other.client_id, secret=other.client_secret)
         changes = [
             await client.put(

@@ -9,7 +9,7 @@ import pytest
 from lgsp.settings import Settings
 from lgsp.state import BusState
 from tests.e2e.test_reset import reset
-from tests.fixtures.clocks import Clock
+from tests.fixtures.clocks import Clock, WatchedClock
 from tests.security.test_verify_rate import verify as verify_claim
 
 pytestmark = pytest.mark.anyio
@@ -20,19 +20,13 @@ async def verify(client: httpx.AsyncClient, token: str) -> int:
 
 
 async def test_the_limiter_after_a_reset_reads_the_bus_clock(
-    client: httpx.AsyncClient,
-    demo_token: str,
-    settings: Settings,
-    bus: BusState,
-    monkeypatch: pytest.MonkeyPatch,
+    client: httpx.AsyncClient, demo_token: str, settings: Settings, bus_clock: WatchedClock
 ) -> None:
-    held = Clock(1000.0)
-    monkeypatch.setattr(bus, "clock", held)
     await reset(client, demo_token)
 
     burst = [await verify(client, demo_token) for _ in range(settings.verify_rate_burst)]
     refused = await verify(client, demo_token)
-    held.now += 60 / settings.verify_rate_per_minute  # one guess's worth, on the bus's clock
+    bus_clock.now += 60 / settings.verify_rate_per_minute  # one guess's worth, on the bus's clock
     refilled = await verify(client, demo_token)
 
     assert burst == [200] * settings.verify_rate_burst

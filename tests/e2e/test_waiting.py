@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from lgsp.settings import Settings
-from lgsp.state import BusState
 from tests.fixtures.bus import KG, BusPool, bearer, fetch_token
 from tests.fixtures.clocks import WatchedClock
 from tests.fixtures.documents import cross_province_document
@@ -29,11 +28,9 @@ timeout cannot end such a test (its signal lands inside the bus, which answers i
 
 
 async def test_a_wait_answers_as_soon_as_the_call_arrives(
-    client: httpx.AsyncClient, demo_token: str, bus: BusState, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, demo_token: str, bus_clock: WatchedClock
 ) -> None:
     """The bus's clock stands still: a wait that answered only at its deadline never would."""
-    clock = WatchedClock()
-    monkeypatch.setattr(bus, "clock", clock)
     answers: list[httpx.Response] = []
 
     async def wait() -> None:
@@ -43,7 +40,7 @@ async def test_a_wait_answers_as_soon_as_the_call_arrives(
     with anyio.fail_after(HANG_SECONDS):
         async with anyio.create_task_group() as group:
             group.start_soon(wait)
-            await clock.until_read(2)  # its deadline, then the time left once it found nothing
+            await bus_clock.until_read(2)  # its deadline, then the time left once it found nothing
             assert not answers  # still waiting: nothing has arrived
             assert (await client.get(LOOKUP, headers=bearer(demo_token))).status_code == 404
 

@@ -10,6 +10,7 @@ from formats.edxml import render_edxml
 from lgsp.admin_tasks import create_client
 from lgsp.composition import seeded_dossier_codes
 from lgsp.settings import Settings
+from tests.fixtures.answers import assert_problem
 from tests.fixtures.bus import KG, bearer, fetch_token
 from tests.fixtures.documents import (
     canonical_document,
@@ -65,8 +66,7 @@ async def test_a_client_bound_to_no_organisation_reads_no_dossier(
         await client.get(f"{DOSSIERS}/{codes[0]}", headers=headers),
         await client.post(f"{DOSSIERS}/{codes[0]}/transitions", json=RECEIVE, headers=headers),
     ):
-        assert answer.status_code == 403, answer.text
-        assert answer.json()["code"] == "ORGANISATION_REQUIRED"
+        assert_problem(answer, 403, "ORGANISATION_REQUIRED")
 
 
 async def test_a_bound_client_lists_only_its_agencys_dossiers(
@@ -84,8 +84,7 @@ async def test_a_bound_client_lists_only_its_agencys_dossiers(
     assert {agency_of(item["code"]) for item in listed.json()["items"]} == {mine}
     assert there.status_code == 200, there.text
     assert there.json()["items"] == []
-    assert theirs.status_code == 403
-    assert theirs.json()["code"] == "ORGANISATION_MISMATCH"
+    assert_problem(theirs, 403, "ORGANISATION_MISMATCH")
 
 
 async def test_a_bound_client_reads_and_moves_only_its_agencys_dossiers(
@@ -99,8 +98,7 @@ async def test_a_bound_client_reads_and_moves_only_its_agencys_dossiers(
 
     assert own.status_code == 200, own.text
     for refused in (read, moved):
-        assert refused.status_code == 403, refused.text
-        assert refused.json()["code"] == "ORGANISATION_MISMATCH"
+        assert_problem(refused, 403, "ORGANISATION_MISMATCH")
 
 
 async def test_a_bound_client_reads_only_its_agencys_inbox(
@@ -113,8 +111,7 @@ async def test_a_bound_client_reads_only_its_agencys_inbox(
     other = await client.get(inbox, params={"organ_id": "000.00.05.H33"}, headers=headers)
 
     assert own.status_code == 200, own.text
-    assert other.status_code == 403
-    assert other.json()["code"] == "ORGANISATION_MISMATCH"
+    assert_problem(other, 403, "ORGANISATION_MISMATCH")
 
 
 async def test_an_organisation_must_be_an_agency_id(settings: Settings) -> None:
@@ -164,8 +161,7 @@ async def test_a_bound_client_reports_statuses_only_as_its_agency(
         (as_other_xml, "ORGANISATION_MISMATCH"),
         (unbound, "ORGANISATION_REQUIRED"),
     ):
-        assert refused.status_code == 403, refused.text
-        assert refused.json()["code"] == code
+        assert_problem(refused, 403, code)
     assert as_itself.status_code == 200, as_itself.text
 
 
@@ -233,10 +229,8 @@ async def test_only_the_parties_read_a_document_or_a_status_message(
         (naming_another, "ORGANISATION_MISMATCH"),
         (answers["unbound"], "ORGANISATION_REQUIRED"),
     ):
-        assert refused.status_code == 403, refused.text
-        assert refused.json()["code"] == code
-    assert malformed.status_code == 422, malformed.text
-    assert malformed.json()["code"] == "INVALID_DOCUMENT_QUERY"
+        assert_problem(refused, 403, code)
+    assert_problem(malformed, 422, "INVALID_DOCUMENT_QUERY")
     assert (await client.get(url, headers=bearer(demo_token))).status_code == 200
 
 
@@ -309,8 +303,7 @@ async def test_a_bound_client_sends_documents_only_as_its_agency(
         (elsewhere, "ORGANISATION_MISMATCH"),
         (unbound, "ORGANISATION_REQUIRED"),
     ):
-        assert refused.status_code == 403, refused.text
-        assert refused.json()["code"] == code
+        assert_problem(refused, 403, code)
 
     genuine = await client.post(url, json=spoof, headers=await tenant(
         client, settings, organisation=theirs))  # fmt: skip
@@ -378,8 +371,7 @@ async def test_a_bound_client_cannot_claim_another_agencys_document_id(
         client, settings, organisation=victim))  # fmt: skip
 
     for refused in (as_json, as_xml, elsewhere, sdk_like):
-        assert refused.status_code == 403, refused.text
-        assert refused.json()["code"] == "ORGANISATION_MISMATCH"
+        assert_problem(refused, 403, "ORGANISATION_MISMATCH")
     assert no_agency.status_code == 202, no_agency.text
     assert [w["rule"] for w in no_agency.json()["warnings"]] == ["document_id_mismatch"]
     assert real.status_code == 202, real.text
@@ -415,8 +407,7 @@ async def test_an_unbound_admin_cannot_preempt_another_agencys_document_id(
                                             notation="STP-VP", subject="Văn bản thật"))  # fmt: skip
 
     for refused in attempts:
-        assert refused.status_code == 403, refused.text
-        assert refused.json()["code"] == "ORGANISATION_MISMATCH"
+        assert_problem(refused, 403, "ORGANISATION_MISMATCH")
         assert "the DocumentId names" in refused.json()["detail"]
     assert genuine.status_code == 202, genuine.text
     assert (genuine.json()["document_id"], genuine.json()["duplicate"]) == (claims[0], False)
@@ -441,8 +432,7 @@ async def test_a_bound_clients_edxml_with_a_malformed_document_id_is_refused_as_
         content=blank.encode(),
         headers={**headers, "Content-Type": "application/xml"},
     )
-    assert answer.status_code == 422, answer.text
-    assert answer.json()["code"] == "INVALID_EDXML"
+    assert_problem(answer, 422, "INVALID_EDXML")
     assert "bad_document_id" in answer.text
 
 

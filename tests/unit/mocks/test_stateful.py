@@ -116,6 +116,15 @@ def toy_app(
     return app
 
 
+def reseeded(deleted: int, seeded: int = 2) -> dict[str, object]:
+    """What a reset answers that deleted `deleted` rows and seeded again."""
+    return {"deleted": deleted, "seeded": seeded, "unchanged": False}
+
+
+LEFT_AS_SEEDED = {"deleted": 0, "seeded": 2, "unchanged": True}
+"""What a reset answers that found a sole writer's rows as seeded: it changes nothing."""
+
+
 @asynccontextmanager
 async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with serving(app, "http://toy.test") as client:
@@ -173,8 +182,7 @@ async def test_reset_deletes_the_instances_rows_and_seeds_again_from_the_snapsho
         await client.post("/things/d")
         second = await client.post(RESET_PATH)
 
-    assert first.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
-    assert second.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
+    assert first.json() == second.json() == reseeded(3)
     assert calls.seeds == 1  # at start, on no row of its own: both resets copy what it wrote
     assert await names(url, "kiengiang") == ["a", "b"]
     assert await names(url, "tiengiang") == ["a", "b"]  # another instance's rows stay
@@ -193,8 +201,7 @@ async def test_after_a_start_on_kept_rows_the_first_reset_seeds_through_the_mock
         second = await client.post(RESET_PATH)
 
     # the kept rows may be anyone's: not a snapshot, nor known to be as seeded
-    assert first.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
-    assert second.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
+    assert first.json() == second.json() == reseeded(3)
     assert calls.seeds == 2  # at start (it found rows: wrote none), and at the first reset
     assert await names(url) == ["a", "b"]
 
@@ -206,8 +213,7 @@ async def test_a_sole_writer_untouched_since_its_last_reset_is_left_as_it_is(url
         second = await client.post(RESET_PATH)
 
     # its start seeded an empty database: the rows are known to be as seeded
-    assert first.json() == {"deleted": 0, "seeded": 2, "unchanged": True}
-    assert second.json() == {"deleted": 0, "seeded": 2, "unchanged": True}
+    assert first.json() == second.json() == LEFT_AS_SEEDED
     assert await names(url) == ["a", "b"]
 
 
@@ -217,7 +223,7 @@ async def test_a_sole_writer_written_since_its_last_reset_is_seeded_again(url: s
         await client.post("/things/c")
         again = await client.post(RESET_PATH)
 
-    assert again.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
+    assert again.json() == reseeded(3)
     assert await names(url) == ["a", "b"]
 
 
@@ -229,7 +235,7 @@ async def test_a_write_in_plain_sql_on_the_mocks_engine_counts_as_a_change(url: 
             await connection.execute(text("DELETE FROM toy_thing WHERE key = 'a'"))
         again = await client.post(RESET_PATH)
 
-    assert again.json() == {"deleted": 1, "seeded": 2, "unchanged": False}
+    assert again.json() == reseeded(1)
     assert await names(url) == ["a", "b"]
 
 
@@ -251,7 +257,7 @@ async def test_a_reset_whose_commit_failed_is_not_taken_for_a_clean_mock(
         monkeypatch.setattr(AsyncSession, "commit", real_commit)
         again = await client.post(RESET_PATH)
 
-    assert again.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
+    assert again.json() == reseeded(3)
     assert await names(url) == ["a", "b"]
 
 
@@ -260,7 +266,7 @@ async def test_without_a_sole_writer_every_reset_deletes_and_seeds_again(url: st
         await client.post(RESET_PATH)
         again = await client.post(RESET_PATH)
 
-    assert again.json() == {"deleted": 2, "seeded": 2, "unchanged": False}
+    assert again.json() == reseeded(2)
 
 
 @pytest.mark.parametrize(
@@ -300,8 +306,8 @@ async def test_a_national_reset_deletes_every_row(url: str) -> None:
         answer = await client.post(RESET_PATH)
         again = await client.post(RESET_PATH)
 
-    assert answer.json() == {"deleted": 4, "seeded": 2, "unchanged": False}
-    assert again.json() == {"deleted": 2, "seeded": 2, "unchanged": False}
+    assert answer.json() == reseeded(4)
+    assert again.json() == reseeded(2)
     assert await names(url) == ["a", "b"]
 
 
@@ -311,7 +317,7 @@ async def test_a_national_mock_started_on_an_empty_database_resets_from_its_star
         await client.post("/things/c")
         answer = await client.post(RESET_PATH)
 
-    assert answer.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
+    assert answer.json() == reseeded(3)
     assert calls.seeds == 1
     assert await names(url) == ["a", "b"]
 
@@ -323,7 +329,7 @@ async def test_a_mock_without_seed_starts_empty_and_resets_to_empty(url: str) ->
         await client.post("/things/c")
         answer = await client.post(RESET_PATH)
 
-    assert answer.json() == {"deleted": 1, "seeded": 0, "unchanged": False}
+    assert answer.json() == reseeded(1, seeded=0)
     assert await names(url) == []
 
 
@@ -453,7 +459,7 @@ async def test_a_write_uncommitted_while_a_reset_ran_is_not_taken_for_a_clean_mo
         second = await client.post(RESET_PATH)
 
     assert first.json()["unchanged"] is False  # the write was open: the mock is not clean
-    assert second.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
+    assert second.json() == reseeded(3)
     assert await names(db_url) == ["a", "b"]
 
 
@@ -494,8 +500,7 @@ async def test_a_write_sent_while_a_reset_holds_its_transaction_is_not_taken_for
         monkeypatch.undo()
         second = await client.post(RESET_PATH)
 
-    assert first.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
-    assert second.json() == {"deleted": 3, "seeded": 2, "unchanged": False}
+    assert first.json() == second.json() == reseeded(3)
     assert await names(db_url) == ["a", "b"]
 
 
@@ -508,7 +513,7 @@ async def test_a_write_rolled_back_leaves_a_sole_writer_as_seeded(url: str) -> N
             await connection.rollback()
         answer = await client.post(RESET_PATH)
 
-    assert answer.json() == {"deleted": 0, "seeded": 2, "unchanged": True}
+    assert answer.json() == LEFT_AS_SEEDED
     assert await names(url) == ["a", "b"]
 
 
