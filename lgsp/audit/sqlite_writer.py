@@ -66,15 +66,16 @@ sqlite3.register_adapter(type(None), _NULLS.get)
 
 
 GATHER_SECONDS = 0.001
-"""How long the writer, woken by a call while calls keep coming (`BUSY_WINDOW_SECONDS`), lets
-others join it before it commits. A commit costs the same whatever it holds (its WAL pages,
-`fdatasync`, the thread's wake-ups and the loop's): a bus whose calls trickle in, as each
-gateway of a cross-province call sees them, paid it for one or two calls (issue 21: 1 ms
-cut the three-gateway hop's CPU by an eighth). A call waits at most this long more, and
-only while the bus is busy; the promise is unchanged (no answer before its commit)."""
+"""How long the writer, woken by a call while calls come concurrently (`BUSY_WINDOW_SECONDS`),
+lets others join it before it commits. A commit costs the same whatever it holds (its WAL
+pages, `fdatasync`, the thread's wake-ups and the loop's): a bus whose calls come in waves, as
+each gateway of a cross-province call sees them, paid it for one or two calls (issue 21: 1 ms
+cut the three-gateway hop's CPU by a fifth). A call waits at most this long more, and only
+while the bus is busy; the promise is unchanged (no answer before its commit)."""
 BUSY_WINDOW_SECONDS = 0.05
-"""A call that comes within this of the last commit's end finds the bus busy: it waits
-`GATHER_SECONDS` for company. One that comes later, on a quiet bus, is committed at once."""
+"""The bus is busy when a call comes within this of the last commit's end and that commit held
+more than one call: others are in flight. A call on a quiet bus, or one of a client calling one
+call at a time (every commit one call), is committed at once: it has no company to wait for."""
 
 
 ROWS_PER_STATEMENT = 32
@@ -303,7 +304,7 @@ class SqliteAuditWriter:
         connection: sqlite3.Connection | None = None
         carried: Call | None = None
         stopping = False
-        committed_at = -float("inf")
+        committed_at, company = -float("inf"), False
         try:
             while not stopping:
                 first, caught_up = carried, False
@@ -315,8 +316,9 @@ class SqliteAuditWriter:
                 carried = None
                 if first is _STOP:
                     break
-                if caught_up and time.monotonic() - committed_at < self._busy_window:
-                    # Every call so far committed, and this one came soon after: more follow.
+                if caught_up and company and time.monotonic() - committed_at < self._busy_window:
+                    # Every call so far committed, and this one came soon after a commit of
+                    # several: more are in flight and follow.
                     time.sleep(self._gather)
                 batch = [first]
                 # The journal's weight only once another call may join: most batches of a
@@ -340,7 +342,7 @@ class SqliteAuditWriter:
                     batch.append(call)
                     size, weight = grown, heavier
                 connection = self._commit_batch(connection, batch)
-                committed_at = time.monotonic()
+                committed_at, company = time.monotonic(), len(batch) > 1
             if carried is not None:
                 connection = self._commit_batch(connection, [carried])
         finally:
