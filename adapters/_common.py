@@ -10,8 +10,8 @@ answer as a JSON object or reports a 502 (`read_answer`). The systems come in tw
   `dvcqg`); `dancu` reads its codes differently and keeps its own `to_canonical`. A refusal
   whose words never change is `refused_as`; a bare "malformed" code, `refused_as_malformed`.
 - VDXP SDK-style endpoints (`qlvb`, `vdxp`) answer `{status: "OK", …}` or `{status, ErrorCode,
-  ErrorDesc}`. `SdkAdapter` reads those against one table of refusals per system; the refusals
-  both systems make in the same words are `idempotency_refusals` and `edxml_refusals`.
+  ErrorDesc}`. `SdkAdapter` reads those against one table of refusals per system, and the refusals
+  both systems make in the same words, `idempotency_refusals` and `edxml_refusals`.
 
 `FieldReader` checks the fields of a system's record as it reads them, naming the field, never
 its value (values are personal data or content).
@@ -355,10 +355,12 @@ _Read = TypeVar("_Read", bound=_ReadOperation)
 
 class SdkAdapter(Generic[_Read]):
     """An endpoint answering `{status: "OK", …}` or `{status, ErrorCode, ErrorDesc}`: OK under
-    HTTP 200 is the answer, a known (status, ErrorCode) in `refusals` an error, else a 502.
+    HTTP 200 is the answer, a known (status, ErrorCode) in `refusals` (or among those every
+    such endpoint makes: `idempotency_refusals`, `edxml_refusals`) an error, else a 502.
 
     A subclass names itself (`adapter`), its `system` as details start, its `invalid` error,
-    its `operations` and its `refusals`, and builds requests with whatever clock it needs.
+    its `operations`, its `refusals` and its `strict_operations`, and builds requests with
+    whatever clock it needs.
     """
 
     adapter: ClassVar[str]
@@ -366,10 +368,18 @@ class SdkAdapter(Generic[_Read]):
     invalid: ClassVar[type[AnswerInvalid]]
     operations: Mapping[str, _Read]
     refusals: ClassVar[Mapping[tuple[int, str], Refusal]]
+    strict_operations: ClassVar[frozenset[str]] = frozenset()
+    """The operations that take a client's edXML, and so honour `Prefer: handling=strict`."""
 
     def to_canonical(
         self, request: CanonicalRequest, response: SystemResponse
     ) -> CanonicalResponse:
+        """The answer, or its refusal; under an honoured `handling=strict` either says so."""
+        if request.operation in self.strict_operations and prefers_strict(request):
+            return answered_strictly(lambda: self._read(request, response))
+        return self._read(request, response)
+
+    def _read(self, request: CanonicalRequest, response: SystemResponse) -> CanonicalResponse:
         operation = self._operation(request)
         answer = read_answer(
             response,
@@ -379,7 +389,8 @@ class SdkAdapter(Generic[_Read]):
         )
         if response.status == 200 and answer.get("status") == "OK":
             return operation.read(answer)
-        refusal = self.refusals.get((response.status, str(answer.get("ErrorCode"))))
+        refusals = {**idempotency_refusals(), **edxml_refusals(self.system), **self.refusals}
+        refusal = refusals.get((response.status, str(answer.get("ErrorCode"))))
         if refusal is None:
             shown = str(answer.get("ErrorCode"))[:32]  # bounded: the value comes from outside
             raise self.invalid(

@@ -17,7 +17,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from adapters._common import StrictInput
 from adapters._dvc_contracts import Status, StatusName
-from formats.codes import DOSSIER_CODE, ORGAN_ID_LENIENT, PROCEDURE_CODE
+from formats.codes import (
+    DOSSIER_CODE,
+    ID_NUMBER,
+    ID_NUMBER_DIGITS,
+    ID_TYPES,
+    ORGAN_ID_LENIENT,
+    PROCEDURE_CODE,
+)
 
 MAX_STEP = 1000
 """Entries a dossier's history may hold: far more than any lifecycle takes, and a bound."""
@@ -64,11 +71,11 @@ class Identification(StrictInput):
     """`DinhDanhCHS` (DOMAIN.md §4.2): LoaiDinhDanh 1 is a 12-digit CCCD, 2 a 9-digit CMND."""
 
     type: IdType
-    number: Annotated[str, StringConstraints(pattern=r"^[0-9]{9}([0-9]{3})?$")]
+    number: Annotated[str, StringConstraints(pattern=ID_NUMBER)]
 
     @model_validator(mode="after")
     def _length_fits_type(self) -> Identification:
-        if len(self.number) != (12 if self.type == "cccd" else 9):
+        if len(self.number) != ID_NUMBER_DIGITS[ID_TYPES[self.type]]:
             raise ValueError("a cccd has 12 digits, a cmnd 9")
         return self
 

@@ -18,6 +18,7 @@ from typing import Any
 from adapters._dvc_answers import PortalFields, status_of
 from adapters._dvcqg_contracts import DossierSnapshot, ProgressEntry
 from adapters.base import AnswerInvalid
+from formats.codes import ID_TYPES
 from formats.dates import format_dvcqg_time
 from formats.dvcqg import progress_record
 
@@ -27,8 +28,6 @@ CHANNELS: Mapping[str, str] = MappingProxyType({"direct": "1", "online": "2", "p
 APPLICANT_KINDS: Mapping[str, str] = MappingProxyType(
     {"citizen": "1", "business": "2", "agency": "3", "organisation": "4"}
 )
-# DinhDanhCHS.LoaiDinhDanh: 1 CCCD, 2 CMND (DOMAIN.md §4.2).
-ID_TYPES: Mapping[str, str] = MappingProxyType({"cccd": "1", "cmnd": "2"})
 _KEEP_HEAD, _KEEP_TAIL = 3, 2  # as lgsp/masking.py keeps them in logs
 
 

@@ -43,11 +43,7 @@ from adapters._common import (
     UnsupportedMediaType,
     accepts_xml,
     answer_warnings,
-    answered_strictly,
-    edxml_refusals,
-    idempotency_refusals,
     media_type,
-    prefers_strict,
     read_as_preferred,
     require_xml,
     sdk_call,
@@ -706,8 +702,6 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
     (403, "NOT_A_PARTY"): lambda operation, _a: NotAParty(
         _NOT_A_PARTY.get(operation, _NOT_A_PARTY[POST_STATUS])
     ),
-    **idempotency_refusals(),
-    **edxml_refusals("The document system"),
 }
 
 _OPERATIONS: Mapping[str, _Operation] = {
@@ -730,6 +724,7 @@ class QlvbAdapter(SdkAdapter[_Operation]):
     invalid = QlvbAnswerInvalid
     operations = _OPERATIONS
     refusals = _REFUSALS
+    strict_operations = frozenset({SEND_DOCUMENT, POST_STATUS})
 
     def __init__(
         self, *, today: Callable[[], date], now: Callable[[], datetime] | None = None
@@ -743,20 +738,15 @@ class QlvbAdapter(SdkAdapter[_Operation]):
     def to_canonical(
         self, request: CanonicalRequest, response: SystemResponse
     ) -> CanonicalResponse:
-        """As every SDK endpoint's, but a document asked for as XML is the sender's bytes, and
-        an honoured `handling=strict` is said so (`Preference-Applied`)."""
+        """As every SDK endpoint's, but a document asked for as XML is the sender's bytes."""
         served = (response.content_type or "").partition(";")[0].strip().lower()
         if request.operation in _BYTES_OPERATIONS and response.status == 200 and served in _XML:
             return CanonicalResponse(200, response.body, media_type="application/xml")
-        if not (request.operation in _STRICT_OPERATIONS and prefers_strict(request)):
-            return super().to_canonical(request, response)
-        return answered_strictly(lambda: super(QlvbAdapter, self).to_canonical(request, response))
+        return super().to_canonical(request, response)
 
 
 _BYTES_OPERATIONS = frozenset({GET_DOCUMENT, GET_STATUS})
 """The operations that answer a message asked for as XML with its sender's own bytes."""
-_STRICT_OPERATIONS = frozenset({SEND_DOCUMENT, POST_STATUS})
-"""The operations that take a client's edXML, and so honour `Prefer: handling=strict`."""
 
 
 def _json_document(body: bytes) -> Any:

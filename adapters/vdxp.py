@@ -30,10 +30,6 @@ from adapters._common import (
     SdkAdapter,
     UnsupportedMediaType,
     answer_warnings,
-    answered_strictly,
-    edxml_refusals,
-    idempotency_refusals,
-    prefers_strict,
     read_as_preferred,
     require_xml,
     sdk_call,
@@ -72,7 +68,6 @@ from adapters.base import (
     InvalidIdempotencyKey,
     OperationContract,
     SystemRequest,
-    SystemResponse,
     TranslationError,
 )
 from adapters.qlvb import InboxQuery, document_id_from_key, document_key, illegal_transition
@@ -377,8 +372,6 @@ _REFUSALS: Mapping[tuple[int, str], Refusal] = {
     (503, "NOT_CONNECTED"): lambda _o, _a: AxisCannotForward(
         "The national axis has no access to the bus, so it cannot forward the message."
     ),
-    **idempotency_refusals(),
-    **edxml_refusals("The national axis"),
 }
 
 _OPERATIONS: Mapping[str, _Operation] = {
@@ -400,26 +393,15 @@ class VdxpAdapter(SdkAdapter[_Operation]):
     invalid = VdxpAnswerInvalid
     operations = _OPERATIONS
     refusals = _REFUSALS
+    strict_operations = frozenset(
+        {SUBMIT_DOCUMENT, SUBMIT_STATUS, SEND_CENTRAL_DOCUMENT, SEND_CENTRAL_STATUS}
+    )
 
     def __init__(self, *, today: Callable[[], date]) -> None:
         del today
 
     def to_system(self, request: CanonicalRequest) -> SystemRequest:
         return self._operation(request).to_system(request)
-
-    def to_canonical(
-        self, request: CanonicalRequest, response: SystemResponse
-    ) -> CanonicalResponse:
-        """As every SDK endpoint's, but an honoured `handling=strict` is said so."""
-        if not (request.operation in _STRICT_OPERATIONS and prefers_strict(request)):
-            return super().to_canonical(request, response)
-        return answered_strictly(lambda: super(VdxpAdapter, self).to_canonical(request, response))
-
-
-_STRICT_OPERATIONS = frozenset(
-    {SUBMIT_DOCUMENT, SUBMIT_STATUS, SEND_CENTRAL_DOCUMENT, SEND_CENTRAL_STATUS}
-)
-"""The operations that take edXML, and so honour `Prefer: handling=strict`."""
 
 
 _SUBMIT_ERRORS: tuple[type[TranslationError], ...] = (

@@ -7,6 +7,9 @@ digits are ASCII only, because `\\d` also matches other scripts' digits.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 ORGAN_ID = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}$"
 """An organ id (mã định danh, QĐ 20/2020), strict: `000.00.07.H33`."""
 
@@ -23,6 +26,15 @@ DOSSIER_CODE = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4,5
 PROCEDURE_CODE = r"^[1-3]\.[0-9]{6}((\.000\.00\.00)?\.[A-Z][0-9]{2})?$"
 """MaTTHC: the national code, optionally with a province's suffix, long (`1.001193.000.00.00.H33`)
 or short (`1.012784.H21`, as Gia Lai's iGate writes newer procedures; FIDELITY-2026.md §1)."""
+
+ID_TYPES: Mapping[str, str] = MappingProxyType({"cccd": "1", "cmnd": "2"})
+"""DinhDanhCHS.LoaiDinhDanh (DOMAIN.md §4.2) of each kind of identity number."""
+
+ID_NUMBER = r"^[0-9]{9}([0-9]{3})?$"
+"""DinhDanhCHS.SoDinhDanh, of either kind; `ID_NUMBER_DIGITS` says which length is whose."""
+
+ID_NUMBER_DIGITS: Mapping[str, int] = MappingProxyType({"1": 12, "2": 9})
+"""A SoDinhDanh's digits by its LoaiDinhDanh: a CCCD (1) has 12, a CMND (2) 9."""
 
 
 def procedure_code_forms(national_code: str, letter_code: str) -> tuple[str, str, str]:

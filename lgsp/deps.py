@@ -26,6 +26,7 @@ from lgsp.errors import (
     AccessDenied,
     AuditUnavailable,
     InvalidToken,
+    LgspError,
     RateLimited,
     problem_responses,
 )
@@ -303,12 +304,15 @@ async def record_admin_change(
         await record_pending(bus, instance, admin.client_id, None, request, await request.body())
 
 
-def admin_router(prefix: str) -> APIRouter:
+def admin_router(prefix: str, *every_route: type[LgspError]) -> APIRouter:
     """A router for admin clients only: every route checks the caller and documents the 401
-    and 403 that check may answer, so an admin endpoint cannot forget either."""
+    and 403 that check may answer, so an admin endpoint cannot forget either; and the errors
+    `every_route` of the router may answer besides, documented once. (A route's own entry for
+    a status replaces the router's: a route that answers another error with the same status
+    names both.)"""
     return APIRouter(
         prefix=prefix,
         tags=["admin"],
         dependencies=[Depends(get_admin), Depends(record_admin_change)],
-        responses=problem_responses(InvalidToken, AccessDenied),
+        responses=problem_responses(InvalidToken, AccessDenied, *every_route),
     )

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from adapters._dvcqg_contracts import ProgressEntry
 from adapters.dvcqg import CAPDONVI
 from formats.agency_codes import AgencyCodeClosed, refuse_closed
-from formats.codes import DOSSIER_CODE, ORGAN_ID, ORGAN_ID_LENIENT
+from formats.codes import DOSSIER_CODE, ID_TYPES, ORGAN_ID, ORGAN_ID_LENIENT
 from formats.dates import format_dvcqg_time, parse_dvcqg_time
 from formats.ngsp import request_object
 
@@ -68,7 +68,7 @@ _DOSSIER_CODE = re.compile(DOSSIER_CODE)
 _ORGAN_ID = re.compile(ORGAN_ID)
 _APPLICANT_KINDS = {"1": "citizen", "2": "business", "3": "agency", "4": "organisation"}
 _CHANNELS = {"1": "direct", "2": "online", "3": "postal"}
-_ID_TYPES = {"1": "cccd", "2": "cmnd"}
+_ID_TYPES = {number: kind for kind, number in ID_TYPES.items()}
 
 
 class ProtocolError(ValueError):

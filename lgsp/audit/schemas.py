@@ -2,33 +2,43 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, create_model, field_validator
+
+from lgsp.audit.chain import AuditEntry
 
 
-class AuditRecordOut(BaseModel):
+def _entry_fields() -> dict[str, Any]:
+    """A record's hashed fields as pydantic fields, from `AuditEntry`: a field added to the
+    chain shows in the API and the export without being declared again here."""
+    hints = get_type_hints(AuditEntry)
+    return {
+        field.name: (
+            hints[field.name],
+            ... if field.default is dataclasses.MISSING else field.default,
+        )
+        for field in dataclasses.fields(AuditEntry)
+    }
+
+
+if TYPE_CHECKING:  # mypy sees a plain model; the fields below are all that is read by name
+    _AuditRecordFields = BaseModel
+else:
+    _AuditRecordFields = create_model("_AuditRecordFields", seq=(int, ...), **_entry_fields())
+
+
+class AuditRecordOut(_AuditRecordFields):
+    # `seq`, the hashed fields in `AuditEntry`'s order, then the links of the chain. (No
+    # docstring: it would become the published schema's description.)
     model_config = ConfigDict(from_attributes=True)
 
-    seq: int
-    request_id: str
-    instance: str
-    hop: str
-    caller: str | None
-    target: str
-    service: str | None
-    method: str
-    path: str
-    status: int
-    latency_us: int
-    request_sha256: str
-    response_sha256: str
-    occurred_at: datetime
     notes: dict[str, Any] | None = None
     """What the call's message was found to be: `warnings`, the rule codes of an edXML
-    message's departures from QCVN 102 (`Prefer: handling=strict` refuses them)."""
+    message's departures from QCVN 102 (`Prefer: handling=strict` refuses them). Stored as
+    JSON text (`AuditEntry.notes`), given parsed."""
     prev_hash: str
     hash: str
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Coroutine
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lgsp.cli._common import command_group, data_command, print_json, print_listing, run_task
+
+if TYPE_CHECKING:
+    from lgsp.settings import Settings
 
 CLIENT_COLUMNS = (
     "instance",
@@ -175,22 +180,28 @@ def list_clients(args: argparse.Namespace) -> int:
 def update_client(args: argparse.Namespace) -> int:
     from lgsp.admin_tasks import set_client_handling
 
-    handling = run_task(
-        set_client_handling,
-        args,
-        instance=args.instance,
-        client_id=args.client_id,
-        strict=args.strict,
-    )
-    print_json({"client_id": args.client_id, "handling": handling}, indent=None)
-    return 0
+    return _change_client(args, partial(set_client_handling, strict=args.strict), "handling")
 
 
 def revoke_client(args: argparse.Namespace) -> int:
     from lgsp.admin_tasks import revoke_client
 
-    revoked = run_task(revoke_client, args, instance=args.instance, client_id=args.client_id)
-    print_json({"client_id": args.client_id, "revoked_at": revoked}, indent=None)
+    return _change_client(args, revoke_client, "revoked_at")
+
+
+class _ClientTask(Protocol):
+    """An admin task on one client (`lgsp.admin_tasks`) answering what it changed."""
+
+    def __call__(
+        self, settings: Settings, /, *, instance: str, client_id: str
+    ) -> Coroutine[Any, Any, str]: ...
+
+
+def _change_client(args: argparse.Namespace, task: _ClientTask, changed: str) -> int:
+    """Run `task` on the client the command names; print its id and what is now `changed`.
+    Typed by `_ClientTask`, so mypy checks each task (and a `partial`'s options) as named."""
+    value = run_task(task, args, instance=args.instance, client_id=args.client_id)
+    print_json({"client_id": args.client_id, changed: value}, indent=None)
     return 0
 
 

@@ -7,11 +7,11 @@ import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import httpx
-from fastapi import Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.datastructures import FormData
@@ -108,6 +108,29 @@ class Console:
         async with admin_api(request, bus, session) as api:
             await api.call_or_back(instance, method, path, back=back, ok=ok, json=json)
         return RedirectResponse(f"{PREFIX}/{instance}/{back}", status_code=303)
+
+
+CsrfField = Annotated[str, Form(max_length=64)]
+"""A form's CSRF token, as a route reads it; missing reads as "", which no session admits."""
+
+
+def add_item_action(
+    router: APIRouter, console: Console, route: str, call: str, *, back: str, ok: int | None = None
+) -> None:
+    """A button on one numbered item of a page (a fault rule, an outbox message): `call` is the
+    admin API call it makes (`Console.act`), `DELETE /admin/faults/{item}`, where `{item}` is
+    the id that `route`'s `{item}` was given."""
+    method, api_path = call.split(" ")
+
+    async def act_on_item(
+        request: Request, bus: BusDep, instance: str, item: int, csrf: CsrfField = ""
+    ) -> Response:
+        path = api_path.format(item=item)
+        return await console.act(
+            request, bus, instance, csrf, back=back, method=method, path=path, ok=ok
+        )
+
+    router.add_api_route(route, act_on_item, methods=["POST"])
 
 
 def administered(session: ConsoleSession | None, bus: BusState, instance: str) -> ConsoleSession:

@@ -23,6 +23,8 @@ from lgsp.console._kit import (
     PAGE_SIZE,
     PREFIX,
     Console,
+    CsrfField,
+    add_item_action,
     admin_api,
     administered,
     bus_client,
@@ -61,7 +63,7 @@ def create_console_router() -> APIRouter:
         prefix=PREFIX, include_in_schema=False, dependencies=[Depends(console.load_session)]
     )
     sessions = console.sessions
-    signed_in, page, _act = console.signed_in, console.page, console.act
+    signed_in, page = console.signed_in, console.page
 
     @router.get("/assets/{name}")
     async def asset(name: str) -> FileResponse:
@@ -142,9 +144,7 @@ def create_console_router() -> APIRouter:
         return response
 
     @router.post("/logout")
-    async def logout(
-        request: Request, bus: BusDep, csrf: Annotated[str, Form(max_length=64)] = ""
-    ) -> Response:
+    async def logout(request: Request, bus: BusDep, csrf: CsrfField = "") -> Response:
         session = signed_in(request)
         if session is not None and session.admits(csrf):
             await sessions.close(bus, request.cookies.get(COOKIE))
@@ -277,16 +277,13 @@ def create_console_router() -> APIRouter:
             )
         return RedirectResponse(f"{PREFIX}/{instance}/faults", status_code=303)
 
-    @router.post("/{instance}/faults/{rule_id}/delete")
-    async def remove_fault(
-        request: Request,
-        bus: BusDep,
-        instance: str,
-        rule_id: int,
-        csrf: Annotated[str, Form(max_length=64)] = "",
-    ) -> Response:
-        path = f"/admin/faults/{rule_id}"
-        return await _act(request, bus, instance, csrf, back="faults", method="DELETE", path=path)
+    add_item_action(
+        router,
+        console,
+        "/{instance}/faults/{item}/delete",
+        "DELETE /admin/faults/{item}",
+        back="faults",
+    )
 
     @router.get("/{instance}/outbox", response_class=HTMLResponse)
     async def outbox(
@@ -315,16 +312,14 @@ def create_console_router() -> APIRouter:
             error=error,
         )
 
-    @router.post("/{instance}/outbox/{message_id}/redrive")
-    async def redrive(
-        request: Request,
-        bus: BusDep,
-        instance: str,
-        message_id: int,
-        csrf: Annotated[str, Form(max_length=64)] = "",
-    ) -> Response:
-        path = f"/admin/outbox/{message_id}/redrive"
-        return await _act(request, bus, instance, csrf, back="outbox", path=path, ok=200)
+    add_item_action(
+        router,
+        console,
+        "/{instance}/outbox/{item}/redrive",
+        "POST /admin/outbox/{item}/redrive",
+        back="outbox",
+        ok=200,
+    )
 
     @router.get("/{instance}/audit", response_class=HTMLResponse)
     async def audit(
@@ -369,7 +364,7 @@ def create_console_router() -> APIRouter:
         request: Request,
         bus: BusDep,
         instance: str,
-        csrf: Annotated[str, Form(max_length=64)] = "",
+        csrf: CsrfField = "",
     ) -> Response:
         """Check the instance's chain against the signed checkpoints, as `lgsp audit verify`."""
         session = administered(signed_in(request), bus, instance)

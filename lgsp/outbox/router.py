@@ -30,7 +30,8 @@ from lgsp.outbox.schemas import (
 from lgsp.routing.callers import scoped_key
 from lgsp.state import BusState
 
-router = admin_router("/admin/outbox")
+router = admin_router("/admin/outbox", InvalidRequest)
+"""Every route reads a path or query parameter that may be invalid: 422."""
 handovers_router = APIRouter(prefix="/handovers", tags=["outbox"])
 """What a system handed over, as that system sees it: only its own messages, by its key."""
 
@@ -40,7 +41,7 @@ MAX_ID = MAX_BIGINT  # a larger id would fail in the driver, not be "not found"
 MessageId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-@router.get("", responses=problem_responses(InvalidRequest))
+@router.get("")
 async def list_outbox(
     instance: InstanceDep,
     bus: BusDep,
@@ -60,7 +61,7 @@ async def list_outbox(
     )
 
 
-@router.post("/redrive", responses=problem_responses(InvalidRequest))
+@router.post("/redrive")
 async def redrive_all(
     instance: InstanceDep,
     bus: BusDep,
@@ -74,10 +75,7 @@ async def redrive_all(
     return Redriven(redriven=count)
 
 
-@router.get(
-    "/{message_id}",
-    responses=problem_responses(NotFound, InvalidRequest),
-)
+@router.get("/{message_id}", responses=problem_responses(NotFound))
 async def get_outbox_message(
     instance: InstanceDep, bus: BusDep, message_id: MessageId
 ) -> OutboxMessageOut:
@@ -90,10 +88,7 @@ async def get_outbox_message(
     return OutboxMessageOut.from_message(message)
 
 
-@router.post(
-    "/{message_id}/redrive",
-    responses=problem_responses(NotFound, OutboxConflict, InvalidRequest),
-)
+@router.post("/{message_id}/redrive", responses=problem_responses(NotFound, OutboxConflict))
 async def redrive_message(
     instance: InstanceDep, bus: BusDep, message_id: MessageId
 ) -> OutboxMessageOut:

@@ -82,7 +82,7 @@ from mocks.envelope import (
     install_envelope_handlers,
     router_errors,
 )
-from mocks.stateful import lifespan_state, stateful_app
+from mocks.stateful import lifespan_state, stateful_app, write_transaction
 
 STATE_KEY = "dvc"
 
@@ -220,8 +220,7 @@ async def file_dossier(
         attachments=attachments,
     )
     # The citizen check is made before this transaction opens: it takes no lock it need not.
-    async with state.database.sessions() as session:
-        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    async with write_transaction(state.database.sessions) as session:
         store = DossierStore(session, state.instance)
         try:
             code = await store.allocate_code(filing.agency_id, to_vietnam_time(now).date())
@@ -229,7 +228,6 @@ async def file_dossier(
             raise EnvelopeError(503, "503", "DOSSIER_NUMBERS_EXHAUSTED") from None
         dossier = await store.file(filing, code=code, at=now)
         await _queue_sync(state, session, dossier, x_request_id)
-        await session.commit()
     _synced_later(state)
     return PORTAL.ok(dossier_json(dossier, province_code=state.province_code), status=201)
 
@@ -285,8 +283,7 @@ async def record_step(
     """
     if step.hanh_dong not in {str(action) for action in Action}:  # before any lock
         raise UnknownAction(step.hanh_dong)
-    async with state.database.sessions() as session:
-        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    async with write_transaction(state.database.sessions) as session:
         store = DossierStore(session, state.instance)
         dossier = await store.get(ma_ho_so, for_update=True)
         if dossier is None:
@@ -302,7 +299,6 @@ async def record_step(
         processing_days = BY_CODE[dossier.procedure_code].processing_days
         await store.record(dossier, record, by, processing_days=processing_days)
         await _queue_sync(state, session, dossier, x_request_id)
-        await session.commit()
     _synced_later(state)
     return PORTAL.ok(dossier_json(dossier, province_code=state.province_code))
 

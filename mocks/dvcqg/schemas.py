@@ -23,7 +23,13 @@ from pydantic import (
     model_validator,
 )
 
-from formats.codes import DOSSIER_CODE, ORGAN_ID_LENIENT, PROCEDURE_CODE
+from formats.codes import (
+    DOSSIER_CODE,
+    ID_NUMBER,
+    ID_NUMBER_DIGITS,
+    ORGAN_ID_LENIENT,
+    PROCEDURE_CODE,
+)
 from formats.dates import parse_dvcqg_time
 
 MAX_STEP = 1000
@@ -63,13 +69,11 @@ class DinhDanh(_Native):
     """`DinhDanhCHS`: `LoaiDinhDanh` 1 a 12-digit CCCD, 2 a 9-digit CMND."""
 
     loai: Literal["1", "2"] = Field(alias="LoaiDinhDanh")
-    so: Annotated[str, StringConstraints(pattern=r"^[0-9]{9}([0-9]{3})?$")] = Field(
-        alias="SoDinhDanh"
-    )
+    so: Annotated[str, StringConstraints(pattern=ID_NUMBER)] = Field(alias="SoDinhDanh")
 
     @model_validator(mode="after")
     def _length_fits_type(self) -> DinhDanh:
-        if len(self.so) != (12 if self.loai == "1" else 9):
+        if len(self.so) != ID_NUMBER_DIGITS[self.loai]:
             raise ValueError("SoDinhDanh has 12 digits for LoaiDinhDanh 1, 9 for 2")
         return self
 

@@ -39,7 +39,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from formats.codes import ORGAN_ID
 from formats.dates import VIETNAM_TIME, now_in_vietnam
-from formats.edxml import DEFAULT_LIMITS, read_edxml, read_status
 from kit.offload import off_loop_if_large
 from mocks.bus import ORIGIN_HEADER, connect
 from mocks.config import SystemConfig
@@ -82,16 +81,15 @@ from mocks.qlvb.signing import TrustSource, identities_of, signed_as
 from mocks.qlvb.store import DocumentStore, InboxEntry, describe_document
 from mocks.stateful import stateful_app
 from mocks.vdxp.sdk import (
-    MAX_STATUS_BODY,
-    XML,
     XML_BODY,
     DocumentIdText,
     MockError,
     body_doc,
     install_error_handlers,
     ok,
-    read_body,
+    read_document,
     read_json,
+    read_status_message,
     refuse_future_dated,
     request_id,
     sha256,
@@ -228,8 +226,7 @@ def create_app(
         their province reports one.
         """
         context = context_of(request)
-        body = await read_body(request, XML, DEFAULT_LIMITS.max_bytes)
-        reading = await off_loop_if_large(len(body), partial(read_edxml, body))
+        body, reading = await read_document(request)
         refuse_future_dated(
             reading.message, now=context.now(), skew_seconds=context.config.clock_skew_seconds
         )
@@ -310,15 +307,7 @@ def create_app(
             trace = await _trace(store, document, _parties(request, fetch.organ_id))
         context = context_of(request)
         await _add_transport(context, document, trace)
-        edxml = document.edxml
-        return ok(
-            DocId=document.doc_id,
-            DocumentId=document.document_id,
-            edxml=edxml.decode("utf-8"),  # read_edxml accepted only UTF-8
-            trace=trace,
-            Signature=await signature_of(context, edxml),
-            BusinessType=document.business_type or 0,  # mock addition, as the inbox shows it
-        )
+        return await _edoc_answer(context, document, trace)
 
     @app.post("/getEdocTrace", openapi_extra=body_doc("application/json", FetchRequest))
     async def get_edoc_trace(request: Request) -> JSONResponse:
@@ -386,8 +375,7 @@ def create_app(
         since (AGENCY_CODE_CLOSED); the body that succeeds it reports on its documents.
         """
         context = context_of(request)
-        body = await read_body(request, XML, MAX_STATUS_BODY)
-        reading = read_status(body)
+        body, reading = await read_status_message(request)
         status = reading.message
         refuse_future_dated(
             status, now=context.now(), skew_seconds=context.config.clock_skew_seconds
@@ -537,25 +525,36 @@ async def _trace(
         traced = [
             (delivery, entries) for delivery, entries in traced if delivery.recipient in reader
         ]
-    return [
-        {
-            "OrganId": delivery.recipient,
-            "StatusCode": delivery.status,
-            "StatusBeforeRecall": delivery.before_recall,
-            "RemoteInstance": delivery.remote_instance,  # mock addition: sent over the axis
-            "DeliveredTime": delivery.delivered_at.astimezone(VIETNAM_TIME).isoformat(),
-            "UpdatedTime": delivery.updated_at.astimezone(VIETNAM_TIME).isoformat(),
-            "History": [
-                {
-                    **_status_shown(entry),
-                    "StaffInfo": _edxml_names(entry.staff_info),
-                    "ReceivedTime": entry.received_at.astimezone(VIETNAM_TIME).isoformat(),
-                }
-                for entry in entries
-            ],
-        }
-        for delivery, entries in traced
-    ]
+    return [_traced(delivery, entries) for delivery, entries in traced]
+
+
+def _traced(
+    delivery: Delivery | BusinessDelivery, entries: Sequence[StatusEntry] = ()
+) -> dict[str, Any]:
+    """A delivery as a trace shows it, with the status messages of its history. A business
+    message's has no status (statuses are reported on its document), and nothing changed it
+    since it was delivered."""
+    if isinstance(delivery, Delivery):
+        state = (delivery.status, delivery.before_recall, delivery.updated_at)
+    else:
+        state = (None, None, delivery.delivered_at)
+    status, before_recall, updated = state
+    return {
+        "OrganId": delivery.recipient,
+        "StatusCode": status,
+        "StatusBeforeRecall": before_recall,
+        "RemoteInstance": delivery.remote_instance,  # mock addition: sent over the axis
+        "DeliveredTime": delivery.delivered_at.astimezone(VIETNAM_TIME).isoformat(),
+        "UpdatedTime": updated.astimezone(VIETNAM_TIME).isoformat(),
+        "History": [
+            {
+                **_status_shown(entry),
+                "StaffInfo": _edxml_names(entry.staff_info),
+                "ReceivedTime": entry.received_at.astimezone(VIETNAM_TIME).isoformat(),
+            }
+            for entry in entries
+        ],
+    }
 
 
 _STATUS_SHOWN = {
@@ -688,29 +687,31 @@ async def _business_answer(request: Request, fetch: FetchRequest, found: _Busine
         return Response(message.edxml, media_type="application/xml")
     context = context_of(request)
     reader = fetch.organ_id
-    trace: list[dict[str, Any]] = [
-        {
-            "OrganId": delivery.recipient,
-            "StatusCode": None,
-            "StatusBeforeRecall": None,
-            "RemoteInstance": delivery.remote_instance,
-            "DeliveredTime": delivery.delivered_at.astimezone(VIETNAM_TIME).isoformat(),
-            "UpdatedTime": delivery.delivered_at.astimezone(VIETNAM_TIME).isoformat(),
-            "History": [],
-        }
+    trace = [
+        _traced(delivery)
         for delivery in found.deliveries
         if reader is None or reader in (message.sender, delivery.recipient)
     ]
     await _add_transport(context, document, trace, message)
+    return await _edoc_answer(
+        context, message, trace, RefersTo=document.doc_id, RefersToDocumentId=document.document_id
+    )
+
+
+async def _edoc_answer(
+    context: Context, sent: Document | BusinessMessage, trace: list[dict[str, Any]], **extra: Any
+) -> JSONResponse:
+    """`/getEdoc` in JSON of a document or a business message alike: its ids, its bytes, its
+    trace, its signature's check now and (mock addition, as the inbox shows it) its business
+    type; `extra` for what only a business message has."""
     return ok(
-        DocId=message.doc_id,
-        DocumentId=message.document_id,
-        BusinessType=message.business_type,
-        RefersTo=document.doc_id,
-        RefersToDocumentId=document.document_id,
-        edxml=message.edxml.decode("utf-8"),
+        DocId=sent.doc_id,
+        DocumentId=sent.document_id,
+        edxml=sent.edxml.decode("utf-8"),  # read_edxml accepted only UTF-8
         trace=trace,
-        Signature=await signature_of(context, message.edxml),
+        Signature=await signature_of(context, sent.edxml),
+        BusinessType=sent.business_type or 0,
+        **extra,
     )
 
 

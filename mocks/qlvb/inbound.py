@@ -12,13 +12,10 @@ SDK has no such calls, a province's endpoint being VDXP's own client there.
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from formats.edxml import DEFAULT_LIMITS, read_edxml, read_status
-from kit.offload import off_loop_if_large
 from mocks.qlvb import axis
 from mocks.qlvb.context import (
     answers,
@@ -34,12 +31,11 @@ from mocks.qlvb.context import (
 )
 from mocks.qlvb.store import describe_document
 from mocks.vdxp.sdk import (
-    MAX_STATUS_BODY,
-    XML,
     XML_BODY,
     MockError,
     idempotency_key,
-    read_body,
+    read_document,
+    read_status_message,
     sha256,
 )
 
@@ -56,8 +52,7 @@ async def receive_edoc(request: Request) -> JSONResponse:
     """
     context = context_of(request)
     require_bus(context)  # the statuses of what it takes must be able to travel back
-    body = await read_body(request, XML, DEFAULT_LIMITS.max_bytes)
-    reading = await off_loop_if_large(len(body), partial(read_edxml, body))
+    body, reading = await read_document(request)
     new = describe_document(context.config.instance, body, reading.message)
     sender_province = axis.province_of(context.config, new.sender)
     if sender_province is None:
@@ -99,9 +94,8 @@ async def receive_status(request: Request) -> JSONResponse:
     a key seen before with another body is 422 IDEMPOTENCY_KEY_REUSED.
     """
     context = context_of(request)
-    body = await read_body(request, XML, MAX_STATUS_BODY)
     key = idempotency_key(request)
-    reading = read_status(body)
+    body, reading = await read_status_message(request)
     status = reading.message
     refuse_closed_reporter(context.config, status)  # its province's endpoint refuses it too
     response_for, reporter = status["response_for"], status["from"]["organ_id"]

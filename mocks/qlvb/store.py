@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -53,13 +53,12 @@ from mocks.store import InstanceStore, paged
 from mocks.vdxp.identity import (
     DOC_ID_NAMESPACE,
     business_doc_id,
-    business_reason,
     content_fingerprint,
     first_replaced,
+    identify,
     refuse_beyond_recipients,
-    replaced_document_ids,
 )
-from mocks.vdxp.sdk import MockError, business_type_of, document_id_of
+from mocks.vdxp.sdk import MockError
 
 _Delivered = TypeVar("_Delivered", Delivery, BusinessDelivery)
 
@@ -96,9 +95,17 @@ class NewDocument:
     about the first of them sent here by its sender."""
 
 
-_NOT_COLUMNS = frozenset({"recipients", "remote", "business_reason", "fingerprint", "replaces"})
-"""`NewDocument`'s fields that are no columns of `Document`: its addressing (the deliveries)
-and what only a send compares or a business message keeps."""
+_RECEIVED = (
+    "document_id",
+    "sender",
+    "sender_record",
+    "subject",
+    "edxml",
+    "content_sha256",
+    "signature",
+)
+"""`NewDocument`'s fields that a document and a business message alike keep as columns: the
+message as received. Its addressing is the deliveries'; the rest is one kind's own."""
 
 
 def describe_document(instance: str, edxml: bytes, document: Mapping[str, Any]) -> NewDocument:
@@ -117,24 +124,23 @@ def describe_document(instance: str, edxml: bytes, document: Mapping[str, Any]) 
             f"to {MAX_CODE_NOTATION}.",
             rule="too_long",
         )
-    sender = document["from"]["organ_id"]
-    document_id = document_id_of(document)
+    known = identify(document)
     return NewDocument(
         # uuid5 of (instance, DocumentId): a resend computes the same id
-        doc_id=str(uuid.uuid5(DOC_ID_NAMESPACE, f"{instance}:{document_id}")),
-        document_id=document_id,
-        sender=sender,
+        doc_id=str(uuid.uuid5(DOC_ID_NAMESPACE, f"{instance}:{known.document_id}")),
+        document_id=known.document_id,
+        sender=known.sender,
         number=number,
         notation=notation,
         sender_record=dict(document["from"]),
         subject=document["subject"] or "",  # a missing Subject is noted, not refused
         edxml=edxml,
         content_sha256=hashlib.sha256(edxml).hexdigest(),
-        recipients=tuple(dict.fromkeys(organ["organ_id"] for organ in document["to"])),
-        business_type=business_type_of(document),
-        business_reason=business_reason(document),
-        fingerprint=content_fingerprint(document),
-        replaces=replaced_document_ids(document),
+        recipients=known.recipients,
+        business_type=known.business_type,
+        business_reason=known.reason,
+        fingerprint=known.fingerprint,
+        replaces=known.replaces,
     )
 
 
@@ -308,20 +314,11 @@ class DocumentStore(InstanceStore):
         # bus's API too); sent again retyped or re-signed, it is the same message.
         doc_id = business_doc_id(existing.document_id, new.fingerprint, new.business_reason)
         message = BusinessMessage(
-            instance=self._instance,
+            **self._received(new, at=at),
             doc_id=doc_id,
             document_pk=existing.id,
             business_type=new.business_type,
             reason=new.business_reason,
-            document_id=new.document_id,
-            sender=new.sender,
-            sender_record=new.sender_record,
-            subject=new.subject,
-            edxml=new.edxml,
-            content_sha256=new.content_sha256,
-            content_length=len(new.edxml),
-            signature=new.signature,
-            created_at=at,
         )
         try:
             async with self._session.begin_nested():
@@ -577,11 +574,24 @@ class DocumentStore(InstanceStore):
         return total, [(entry, delivery, document) for entry, delivery, document in rows]
 
     def _document(self, new: NewDocument, *, at: datetime) -> Document:
-        """The row: every field of `new` but its addressing, which `_deliveries` keeps."""
-        own = {f.name: getattr(new, f.name) for f in fields(new) if f.name not in _NOT_COLUMNS}
+        """The row: the message as received, and the keys a resend is known by."""
         return Document(
-            instance=self._instance, **own, content_length=len(new.edxml), created_at=at
+            **self._received(new, at=at),
+            doc_id=new.doc_id,
+            number=new.number,
+            notation=new.notation,
+            business_type=new.business_type,
         )
+
+    def _received(self, new: NewDocument, *, at: datetime) -> dict[str, Any]:
+        """The columns a document's row and a business message's alike keep of `new`."""
+        kept = {name: getattr(new, name) for name in _RECEIVED}
+        return {
+            "instance": self._instance,
+            **kept,
+            "content_length": len(new.edxml),
+            "created_at": at,
+        }
 
     def _deliveries(self, document: Document, new: NewDocument, *, at: datetime) -> list[Delivery]:
         """One delivery per recipient of `document`, once it has its id."""

@@ -71,8 +71,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from formats.codes import CENTRAL_ORGAN_ID
 from formats.dates import VIETNAM_TIME, now_in_vietnam
-from formats.edxml import DEFAULT_LIMITS, document_id_organ, read_edxml, read_status
-from kit.offload import off_loop_if_large
+from formats.edxml import Reading, document_id_organ
 from mocks.bus import ORIGIN_HEADER, BusUnavailable, Handover, connect
 from mocks.config import SystemConfig
 from mocks.db import MockDatabase
@@ -83,11 +82,9 @@ from mocks.stateful import StoreContext, lifespan_state, stateful_app
 from mocks.vdxp.deliveries import refuse_illegal_report
 from mocks.vdxp.identity import (
     business_doc_id,
-    business_reason,
-    content_fingerprint,
     first_replaced,
+    identify,
     refuse_beyond_recipients,
-    replaced_document_ids,
 )
 from mocks.vdxp.models import (
     CentralDelivery,
@@ -98,22 +95,19 @@ from mocks.vdxp.models import (
 )
 from mocks.vdxp.routing import destinations, instance_of
 from mocks.vdxp.sdk import (
-    MAX_STATUS_BODY,
-    XML,
     XML_BODY,
     DocumentIdText,
     MockError,
     body_doc,
-    business_type_of,
-    document_id_of,
     edxml_call,
     idempotency_key,
     illegal_status,
     install_error_handlers,
     ok,
     outbox_key,
-    read_body,
+    read_document,
     read_json,
+    read_status_message,
     refuse_future_dated,
     request_id,
     sha256,
@@ -184,21 +178,16 @@ def create_app(
     async def send_edoc(request: Request) -> JSONResponse:
         """Record a document and forward it to each province of its `To` agencies but the
         sender's own; `Destinations` lists them with their agencies."""
-        context = _context(request)
-        body = await read_body(request, XML, DEFAULT_LIMITS.max_bytes)
-        key = idempotency_key(request)
-        reading = await off_loop_if_large(len(body), partial(read_edxml, body))
+        context, key, body, reading = await _taken(request, read_document)
         document = reading.message
-        refuse_future_dated(
-            document, now=context.now(), skew_seconds=context.config.clock_skew_seconds
-        )
-        document_id = document_id_of(document)  # the ledger and outbox keys find it by it
-        sender = document["from"]["organ_id"]
+        known = identify(document)
+        document_id = known.document_id  # the ledger and outbox keys find it by it
+        sender = known.sender
         central = central_agencies(context.config.central_agencies)
         sender_province, sender_instance = _place_of_sender(context.config, central, sender)
         _check_origin(request, sender_instance, sender)
         _check_claimed_id(request, context.config, central, document_id, sender)
-        recipients = list(dict.fromkeys(organ["organ_id"] for organ in document["to"]))
+        recipients = list(known.recipients)
         where = destinations(context.config.provinces, sender_province, recipients, central)
         routes = where.provinces
         _refuse_unknown_central(where.unknown)
@@ -227,8 +216,8 @@ def create_app(
                 business_document_id=document_id if business else None,
             )  # fmt: skip
 
-        business_type = business_type_of(document)
-        fingerprint = content_fingerprint(document)  # what its recipients read: a resend's too
+        business_type = known.business_type
+        fingerprint = known.fingerprint  # what its recipients read: a resend's too
 
         async def forward(key: str, target: str, about: str) -> None:
             """Hand the message to NDXP for `target`'s document endpoint, on the line of the
@@ -239,7 +228,7 @@ def create_app(
             await _hand_over(context, call, request_id(request))
 
         async def record(ledger: Ledger, digest: str) -> tuple[dict[str, Any], bool]:
-            recorded = await _replaced(ledger, document_id, replaced_document_ids(document), sender)
+            recorded = await _replaced(ledger, document_id, known.replaces, sender)
             if recorded is None:  # not a replacement of a ledger document under its own number
                 new = LedgerDocument(
                     document_id=document_id,
@@ -277,7 +266,7 @@ def create_app(
                 LedgerBusiness(
                     document_pk=recorded.id,
                     business_type=business_type,
-                    doc_id=business_doc_id(about, fingerprint, business_reason(document)),
+                    doc_id=business_doc_id(about, fingerprint, known.reason),
                     recipients=recipients,
                     destinations=[route.as_json() for route in routes],
                     content_sha256=digest,
@@ -299,14 +288,8 @@ def create_app(
         """Record a status message about a document of the ledger and forward it: a
         recipient's to the sender's province, the sender's own to every destination. A
         Timestamp ahead of the clock is refused as a document's date is (`future_dated`)."""
-        context = _context(request)
-        body = await read_body(request, XML, MAX_STATUS_BODY)
-        idempotency = idempotency_key(request)
-        reading = read_status(body)
+        context, idempotency, body, reading = await _taken(request, read_status_message)
         status = reading.message
-        refuse_future_dated(
-            status, now=context.now(), skew_seconds=context.config.clock_skew_seconds
-        )
         response_for, reporter = status["response_for"], status["from"]["organ_id"]
         code, timestamp = status["status_code"], status["timestamp"]
         central = central_agencies(context.config.central_agencies)
@@ -480,6 +463,20 @@ def _inbox_entry(row: CentralDelivery, document_id: str) -> dict[str, Any]:
 
 def _context(request: Request) -> StoreContext[Ledger]:
     return lifespan_state(request, STATE_KEY, StoreContext)
+
+
+async def _taken(
+    request: Request, read: Callable[[Request], Awaitable[tuple[bytes, Reading]]]
+) -> tuple[StoreContext[Ledger], str | None, bytes, Reading]:
+    """What `/sendEdoc` and `/sendStatus` alike take first: the axis's context, the message's
+    `Idempotency-Key`, its body as `read` reads it, and that reading, refused when dated ahead
+    of the axis's clock (`refuse_future_dated`)."""
+    context = _context(request)
+    key = idempotency_key(request)
+    body, reading = await read(request)
+    skew = context.config.clock_skew_seconds
+    refuse_future_dated(reading.message, now=context.now(), skew_seconds=skew)
+    return context, key, body, reading
 
 
 async def _recorded_once(

@@ -15,10 +15,11 @@ import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from mocks.directory.agencies import PREDECESSORS
-from mocks.vdxp.sdk import MockError, business_type_of
+from mocks.vdxp.sdk import MockError, business_type_of, document_id_of
 
 DOC_ID_NAMESPACE = uuid.UUID("5b0c1c1e-6f1d-4a52-9a47-0d6c1b0e4a10")
 """Of the uuid5 DocIds: a resend computes the same id, and seeding twice gives the same ids."""
@@ -39,6 +40,35 @@ class Relayed(Protocol):
 
 
 RelayedT = TypeVar("RelayedT", bound=Relayed)
+
+
+@dataclass(frozen=True)
+class MessageIdentity:
+    """What a province's endpoint and the axis alike read off a document to know it by: whom
+    it is from and to, which document it is or is about, and what its recipients read."""
+
+    document_id: str
+    sender: str
+    recipients: tuple[str, ...]
+    """The `To` organ ids in order, once each."""
+    business_type: int
+    reason: str | None
+    fingerprint: str
+    replaces: tuple[str, ...]
+
+
+def identify(document: Mapping[str, Any]) -> MessageIdentity:
+    """The identity of a document read_edxml accepted; InvalidEdxml `too_long` for a DocumentId
+    no endpoint keeps (`document_id_of`)."""
+    return MessageIdentity(
+        document_id=document_id_of(document),
+        sender=document["from"]["organ_id"],
+        recipients=tuple(dict.fromkeys(organ["organ_id"] for organ in document["to"])),
+        business_type=business_type_of(document),
+        reason=business_reason(document),
+        fingerprint=content_fingerprint(document),
+        replaces=replaced_document_ids(document),
+    )
 
 
 def content_fingerprint(document: Mapping[str, Any]) -> str:

@@ -15,14 +15,15 @@ import re
 import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
-from functools import cache
+from functools import cache, partial
 from typing import Annotated, Any, TypeVar
 
 from fastapi import FastAPI, Request
 from pydantic import BaseModel, StringConstraints, ValidationError
 
 from formats.dates import VIETNAM_TIME, latest_allowed
-from formats.edxml import InvalidEdxml, Reading
+from formats.edxml import DEFAULT_LIMITS, InvalidEdxml, Reading, read_edxml, read_status
+from kit.offload import off_loop_if_large
 from mocks.bus import Handover
 from mocks.envelope import (
     EnvelopeError,
@@ -86,6 +87,20 @@ async def read_body(
             raise MockError(413, "TOO_LARGE", f"The body is larger than {limit} bytes.")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def read_document(request: Request) -> tuple[bytes, Reading]:
+    """An edXML document's body as sent (`read_body`, to the codec's size limit) and its
+    reading, off the event loop when large: what `/sendEdoc`, the axis and an inbound delivery
+    take alike."""
+    body = await read_body(request, XML, DEFAULT_LIMITS.max_bytes)
+    return body, await off_loop_if_large(len(body), partial(read_edxml, body))
+
+
+async def read_status_message(request: Request) -> tuple[bytes, Reading]:
+    """A status message's body as sent (`read_body`, to MAX_STATUS_BODY) and its reading."""
+    body = await read_body(request, XML, MAX_STATUS_BODY)
+    return body, read_status(body)
 
 
 async def read_json(request: Request, model: type[_Model]) -> _Model:

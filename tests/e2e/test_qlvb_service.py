@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 import adapters.qlvb
-import mocks.qlvb.app
+import mocks.vdxp.sdk
 from adapters import CONTRACTS
 from formats.edxml import Reading, parse_edxml, read_edxml, render_edxml, validate_document
 from kit.offload import OFF_LOOP_BYTES
@@ -307,7 +307,7 @@ async def test_a_large_document_is_parsed_off_the_event_loop_at_the_gateway_and_
     data = render_edxml(document)
     assert len(data) >= OFF_LOOP_BYTES
     threads: dict[str, int] = {}
-    for where, module in (("gateway", adapters.qlvb), ("system", mocks.qlvb.app)):
+    for where, module in (("gateway", adapters.qlvb), ("system", mocks.vdxp.sdk)):
 
         def parse(body: bytes, *, where: str = where, **options: Any) -> Reading:
             threads[where] = threading.get_ident()

@@ -192,17 +192,19 @@ def test_rendered_edxml_has_the_qcvn_102_envelope() -> None:
 
 
 def test_status_codes_are_the_nine_edxml_codes() -> None:
-    assert dict(STATUS_CODES) == {
-        "01": "ARRIVED",
-        "02": "REJECTED",
-        "03": "ACCEPTED",
-        "04": "ASSIGNED",
-        "05": "PROCESSING",
-        "06": "DONE",
-        "13": "RECALL_REQUESTED",
-        "15": "RECALL_ACCEPTED",
-        "16": "RECALL_REFUSED",
-    }
+    """edXML's six steps of a document's handling (01-06) and its three answers about a recall
+    (13, 15, 16), under DOMAIN.md §8.3's names; a status message takes these and no other code."""
+    steps = ["ARRIVED", "REJECTED", "ACCEPTED", "ASSIGNED", "PROCESSING", "DONE"]
+    recall = ["RECALL_REQUESTED", "RECALL_ACCEPTED", "RECALL_REFUSED"]
+    codes = [f"{n:02}" for n in (*range(1, 7), 13, 15, 16)]
+
+    def taken(code: str) -> bool:
+        with contextlib.suppress(InvalidEdxml):
+            return bool(validate_status(make_status(status_code=code)))
+        return False
+
+    assert dict(STATUS_CODES) == dict(zip(codes, steps + recall, strict=True))
+    assert [code for code in (f"{n:02}" for n in range(100)) if taken(code)] == codes
 
 
 def test_invalid_edxml_is_a_422_translation_error_with_a_stable_code() -> None:
@@ -535,6 +537,11 @@ NEW_REFERENCE = (
 S = SECRET.encode()
 
 
+def _text(element: str, old: str, new: str) -> tuple[bytes, bytes]:
+    """The edit that changes the text of SAMPLE's first `element` from `old` to `new`."""
+    return f"<edXML:{element}>{old}<".encode(), f"<edXML:{element}>{new}<".encode()
+
+
 @pytest.mark.parametrize(
     ("edits", "rule"),
     [
@@ -576,28 +583,12 @@ S = SECRET.encode()
             "bad_document_id",
             id="document-id",
         ),
-        pytest.param(
-            [(b"<edXML:Priority>1<", b"<edXML:Priority>-1<")], "bad_number", id="negative"
-        ),
-        pytest.param(
-            [(b"<edXML:Priority>1<", b"<edXML:Priority>99999999999<")], "bad_number", id="huge"
-        ),
-        pytest.param(
-            [(b"<edXML:Priority>1<", "<edXML:Priority>١<".encode())],
-            "bad_number",
-            id="arabic-digit",
-        ),
-        pytest.param(
-            [(b"<edXML:SteeringType>1<", b"<edXML:SteeringType>2<")], "bad_value", id="steering-2"
-        ),
-        pytest.param(
-            [(b"<edXML:Direction>false<", b"<edXML:Direction>no<")], "bad_value", id="direction-no"
-        ),
-        pytest.param(
-            [(b"<edXML:BussinessDocType>0<", b"<edXML:BussinessDocType>4<")],
-            "bad_value",
-            id="doc-type-4",
-        ),
+        pytest.param([_text("Priority", "1", "-1")], "bad_number", id="negative"),
+        pytest.param([_text("Priority", "1", "99999999999")], "bad_number", id="huge"),
+        pytest.param([_text("Priority", "1", "١")], "bad_number", id="arabic-digit"),
+        pytest.param([_text("SteeringType", "1", "2")], "bad_value", id="steering-2"),
+        pytest.param([_text("Direction", "false", "no")], "bad_value", id="direction-no"),
+        pytest.param([_text("BussinessDocType", "0", "4")], "bad_value", id="doc-type-4"),
         pytest.param([(LAST_BASE64_LINE, LAST_BASE64_LINE[:-1] + b"!")], "bad_base64", id="base64"),
         pytest.param(
             [(b">cid:1234-UBND-KT<", b">cid:other<")], "attachment_mismatch", id="other-id"

@@ -713,6 +713,11 @@ INVALID = [
         "SoDinhDanh",
         id="cmnd-of-12-digits",
     ),
+    pytest.param(
+        _sync_of(native_hoso(DinhDanhCHS=[{"LoaiDinhDanh": "1", "SoDinhDanh": CCCD[:9]}])),
+        "SoDinhDanh",
+        id="cccd-of-9-digits",
+    ),
     pytest.param(_sync_of(_with_entry(MaHoSo="000.00.07.H33-260302-0009")), "MaHoSo", id="entry"),
     pytest.param(_sync_of(_with_entry(ThuTu=2)), "ThuTu", id="entry-after-snapshot"),
     pytest.param(_sync_of(_with_entry(TrangThai="0")), "TrangThai", id="entry-status"),
