@@ -153,7 +153,7 @@ def _stored_time(timestamp: str) -> str:
 
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(AuditEntry))
 _JOURNAL_FIELDS = tuple(f.name for f in dataclasses.fields(JournalEntry))
-_journal_values = operator.attrgetter(*_JOURNAL_FIELDS)
+journal_values = operator.attrgetter(*_JOURNAL_FIELDS)
 """A journal row's fields in their order, in one call (as `entry_values` for an audit entry)."""
 _RECORDS = _Insert(AuditRecord.__table__, _ENTRY_FIELDS, ("seq", "prev_hash", "hash"))  # type: ignore[arg-type]
 _OCCURRED_AT = _RECORDS.names.index("occurred_at")
@@ -494,7 +494,7 @@ def _link_and_insert(
             try:
                 rows: list[Any] = []
                 for row in journal:
-                    _JOURNAL.add(rows, _journal_values(row))
+                    _JOURNAL.add(rows, journal_values(row))
                 _JOURNAL.insert(cursor, rows)
             except sqlite3.OperationalError:
                 raise  # the database itself is failing: the audit write fails with it
