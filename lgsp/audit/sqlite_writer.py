@@ -65,17 +65,21 @@ _NULLS: dict[None, None] = {}
 sqlite3.register_adapter(type(None), _NULLS.get)
 
 
-GATHER_SECONDS = 0.001
-"""How long the writer, woken by a call while calls come concurrently (`BUSY_WINDOW_SECONDS`),
-lets others join it before it commits. A commit costs the same whatever it holds (its WAL
-pages, `fdatasync`, the thread's wake-ups and the loop's): a bus whose calls come in waves, as
-each gateway of a cross-province call sees them, paid it for one or two calls (issue 21: 1 ms
-cut the three-gateway hop's CPU by a fifth). A call waits at most this long more, and only
-while the bus is busy; the promise is unchanged (no answer before its commit)."""
-BUSY_WINDOW_SECONDS = 0.05
-"""The bus is busy when a call comes within this of the last commit's end and that commit held
-more than one call: others are in flight. A call on a quiet bus, or one of a client calling one
-call at a time (every commit one call), is committed at once: it has no company to wait for."""
+@dataclasses.dataclass(frozen=True)
+class Gathering:
+    """When the writer lets calls share a commit. A commit costs the same whatever it holds (its
+    WAL pages, `fdatasync`, the thread's wake-ups and the loop's): a bus whose calls come in
+    waves, as each gateway of a cross-province call sees them, paid it for one or two calls
+    (issue 21: a 1 ms pause cut the three-gateway hop's CPU by a fifth). The promise is
+    unchanged: no answer before its commit."""
+
+    pause: float = 0.001
+    """How long a call that finds the bus busy waits for others to join its commit."""
+    busy_window: float = 0.05
+    """The bus is busy when a call comes within this of the last commit's end and that commit
+    held more than one call: others are in flight. A call on a quiet bus, or one of a client
+    calling one call at a time (every commit one call), is committed at once: it has no
+    company to wait for."""
 
 
 ROWS_PER_STATEMENT = 32
@@ -211,13 +215,11 @@ class SqliteAuditWriter:
         path: str,
         *,
         busy_timeout: float,
-        gather: float = GATHER_SECONDS,
-        busy_window: float = BUSY_WINDOW_SECONDS,
+        gathering: Gathering = Gathering(),
     ) -> None:
         self._path = path
         self._busy_timeout = busy_timeout
-        self._gather = gather
-        self._busy_window = busy_window
+        self._gathering = gathering
         self._queue: queue.SimpleQueue[Call | None] = queue.SimpleQueue()
         self._loops: dict[asyncio.AbstractEventLoop, _LoopReplies] = {}
         self._thread: threading.Thread | None = None
@@ -316,10 +318,14 @@ class SqliteAuditWriter:
                 carried = None
                 if first is _STOP:
                     break
-                if caught_up and company and time.monotonic() - committed_at < self._busy_window:
+                if (
+                    caught_up
+                    and company
+                    and time.monotonic() - committed_at < self._gathering.busy_window
+                ):
                     # Every call so far committed, and this one came soon after a commit of
                     # several: more are in flight and follow.
-                    time.sleep(self._gather)
+                    time.sleep(self._gathering.pause)
                 batch = [first]
                 # The journal's weight only once another call may join: most batches of a
                 # quiet bus are one call, whose weight nothing needs (issue 21).

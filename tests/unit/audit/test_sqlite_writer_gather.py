@@ -9,7 +9,7 @@ import time
 import pytest
 
 from lgsp.audit.repository import ChainLink
-from lgsp.audit.sqlite_writer import Call, SqliteAuditWriter
+from lgsp.audit.sqlite_writer import Call, Gathering, SqliteAuditWriter
 from tests.fixtures.audit import audit_entry
 
 pytestmark = pytest.mark.anyio  # the template database is made by an async fixture
@@ -48,7 +48,9 @@ async def test_a_call_that_trickles_into_a_busy_bus_waits_for_the_next_to_share_
     sqlite_file: str,
 ) -> None:
     """Without the pause, `d` was committed alone as soon as it came, `e` alone after it."""
-    writer = SqliteAuditWriter(sqlite_file, busy_timeout=5, gather=1.0, busy_window=60.0)
+    writer = SqliteAuditWriter(
+        sqlite_file, busy_timeout=5, gathering=Gathering(1.0, busy_window=60.0)
+    )
     replies = _Batches()
     try:
         writer.submit(replies.call("a", hold=True))
@@ -76,7 +78,9 @@ async def test_a_call_with_no_company_in_flight_is_committed_at_once(
 ) -> None:
     """A call long after the last commit, or a client's next call after its one before (every
     commit one call), waits for no company that is not coming: not the 10 s pause."""
-    writer = SqliteAuditWriter(sqlite_file, busy_timeout=5, gather=10.0, busy_window=busy_window)
+    writer = SqliteAuditWriter(
+        sqlite_file, busy_timeout=5, gathering=Gathering(10.0, busy_window=busy_window)
+    )
     replies = _Batches()
     try:
         for token in ("a", "b", "c"):
