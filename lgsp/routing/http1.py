@@ -192,7 +192,8 @@ class _Connection(asyncio.Protocol):
             self._content_type, self._codings = None, []
             return
         self._done = True
-        self._cancel_timer()
+        # The read timer is left to lapse: the next exchange on this connection reuses it
+        # (`exchange`), and one that finds no exchange ends (`_check_read`).
         waiter, self._waiter = self._waiter, None
         answer = Answer(
             self._status,
@@ -218,9 +219,17 @@ class _Connection(asyncio.Protocol):
         self._delimited = False
         self._content_type, self._codings = None, []
         self._read_timeout = read_timeout
-        self._last_read = self._loop.time()
+        self._last_read = now = self._loop.time()
         if read_timeout is not None:
-            self._timer = self._loop.call_at(self._last_read + read_timeout, self._check_read)
+            # One timer a connection, not one an exchange: one still pending from an exchange
+            # before fires no later than this one's bound, and then looks again from this
+            # exchange's last byte (`_check_read`). Scheduling and cancelling a timer on every
+            # call cost a twentieth of the peer call's instructions (issue 21).
+            timer = self._timer
+            if timer is None or timer.when() > now + read_timeout:
+                if timer is not None:
+                    timer.cancel()
+                self._timer = self._loop.call_at(now + read_timeout, self._check_read)
         self._transport.write(head_and_body)
         return self._waiter
 
@@ -235,7 +244,8 @@ class _Connection(asyncio.Protocol):
             self._transport.close()
 
     def _check_read(self) -> None:
-        """Fail the exchange when no byte came for `read_timeout`; else look again later."""
+        """Fail the exchange when no byte came for `read_timeout`; else look again later. With
+        no exchange under way (its answer came), the timer ends here."""
         self._timer = None
         if self._waiter is None or self._read_timeout is None:
             return
@@ -329,7 +339,11 @@ class Http1Pool:
         """A request rendered already (`message`: its request line, header fields, blank line
         and body, as `request` renders them; `method` is its method), its answer read."""
         for attempt in (1, 2):
-            connection, reused = await self._acquire(connect, pool)
+            # An idle connection is taken without a coroutine of its own: the usual case.
+            connection = self._idle_connection()
+            reused = connection is not None
+            if connection is None:
+                connection, reused = await self._acquire(connect, pool)
             try:
                 answer = await connection.exchange(message, max_body=max_body, read_timeout=read)
             except _Disconnected:
@@ -345,17 +359,25 @@ class Http1Pool:
             return answer
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _idle_connection(self) -> _Connection | None:
+        """The most recently used idle connection still open and within its expiry (the
+        likeliest to be alive), those past it closed; None when there is none."""
+        if not self._idle:
+            return None
+        now = asyncio.get_running_loop().time()
+        while self._idle:
+            connection = self._idle.pop()
+            if not connection.closed and now - connection.idle_since < self._keepalive_expiry:
+                return connection
+            self._drop(connection)
+        return None
+
     async def _acquire(self, connect: float | None, pool: float | None) -> tuple[_Connection, bool]:
         loop = asyncio.get_running_loop()
         while True:
-            while self._idle:
-                connection = self._idle.pop()  # the most recent: the likeliest to be alive
-                if (
-                    not connection.closed
-                    and loop.time() - connection.idle_since < self._keepalive_expiry
-                ):
-                    return connection, True
-                self._drop(connection)
+            connection = self._idle_connection()
+            if connection is not None:
+                return connection, True
             if self._closed:
                 raise httpx.ConnectError("the client is closed")
             if self._open < self._max:

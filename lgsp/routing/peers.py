@@ -59,7 +59,10 @@ class PeerLink:
     ) -> SystemResponse:
         """Send `request` with this instance's token; renew the token once if it is refused."""
         extra = extra_headers or {}
-        response = await self._transport.send(request, _authorised(extra, await self._token_for()))
+        token = self._token
+        if token is None or self._clock() >= self._token_expires_at:
+            token = await self._token_for()  # else no coroutine to make on every call (issue 21)
+        response = await self._transport.send(request, _authorised(extra, token))
         if response.status == 401 and _is_token_problem(response):
             self._token = None
             response = await self._transport.send(

@@ -330,3 +330,51 @@ async def test_a_kept_alive_connections_next_call_times_out_at_its_own_read_time
             )
         assert asyncio.get_running_loop().time() - started < 5
     assert server.connections == 1
+
+
+async def test_a_connections_calls_share_one_read_timer(
+    serve: Serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A timer scheduled and cancelled on every call cost a twentieth of a peer call's
+    instructions: the calls of one connection, each within the bound, schedule one."""
+    server = await serve(lambda head, n: ok())
+    loop = asyncio.get_running_loop()
+    scheduled: list[float] = []  # read timers (not the connect timeout's)
+    call_at = loop.call_at
+
+    def counted(when: float, callback: Any, *args: Any, **options: Any) -> asyncio.TimerHandle:
+        if getattr(callback, "__name__", "") == "_check_read":
+            scheduled.append(when)
+        return call_at(when, callback, *args, **options)
+
+    monkeypatch.setattr(loop, "call_at", counted)
+    async with pool_to(server) as pool:
+        for _ in range(10):
+            answer = await pool.request(
+                "GET", "/", [("Host", "x")], connect=5, read=30, pool=5, max_body=100
+            )
+            assert answer.status == 200
+    assert server.connections == 1
+    assert len(scheduled) == 1
+
+
+async def test_a_read_timer_left_by_an_earlier_call_times_the_next_from_its_own_start(
+    serve: Serve,
+) -> None:
+    """The timer the first call left fires during the second, which has waited less than its
+    bound: it looks again from the second call's start, and fails it only at its bound."""
+    server = await serve(lambda head, n: ok() if n == 1 else b"HTTP/1.1 200 OK\r\n")
+    async with pool_to(server) as pool:
+        first = await pool.request(
+            "GET", "/", [("Host", "x")], connect=5, read=0.6, pool=5, max_body=100
+        )
+        assert first.status == 200
+        await asyncio.sleep(0.3)
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(httpx.ReadTimeout):
+            await pool.request(
+                "GET", "/", [("Host", "x")], connect=5, read=0.6, pool=5, max_body=100
+            )
+        waited = asyncio.get_running_loop().time() - started
+        assert 0.55 <= waited < 5
+    assert server.connections == 1
