@@ -116,6 +116,23 @@ def reply(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error_code": code, "message": message, **extra}
 
 
+REQUEST_REFUSED = "INVALID_REQUEST"
+"""The bus's stable code at the head of a -2 refusing the request as a whole (its body, its
+header, a field outside `data`'s entries), as `ENTRY_REFUSED` heads an entry's: OpenCPS's
+`error_code` is a number shared by every bad request, its message free text (assigned)."""
+_STABLE_CODE = re.compile(r"[A-Z][A-Z0-9_]*: ")
+
+
+def refusal(error: ProtocolError) -> dict[str, Any]:
+    """The reply to `error`: a -2's message led by a stable code, `REQUEST_REFUSED` where the
+    check named none (an entry's, a closed agency code's and a core's come with their own),
+    so that a caller can tell refusals apart without parsing their prose."""
+    message = str(error)
+    if error.code == BAD_REQUEST and _STABLE_CODE.match(message) is None:
+        message = f"{REQUEST_REFUSED}: {message}"
+    return reply(error.code, message)
+
+
 def parse_object(body: bytes) -> dict[str, Any]:
     """The JSON object a request carries; bounded by the caller (`MAX_BODY`)."""
     document = request_object(body)
@@ -323,13 +340,13 @@ _LENIENT_ORGAN_ID = re.compile(ORGAN_ID_LENIENT)
 
 
 def organ_id(document: Mapping[str, Any], name: str) -> str:
-    """An organ id (`madonvi`), led by the bus's stable code when it is none (INVALID_REQUEST,
-    as the bus refuses a malformed request elsewhere). In the lenient form DVCQG payloads are
+    """An organ id (`madonvi`), refused as the request's (`refusal`: INVALID_REQUEST) when it
+    is none. In the lenient form DVCQG payloads are
     seen with (two or three digits in the first groups, formats.codes), as the national
     portal's own contract takes it: the door is no stricter than the portal behind it."""
     value = document.get(name)
     if not isinstance(value, str) or not _LENIENT_ORGAN_ID.fullmatch(value):  # absent too
-        raise ProtocolError(f"INVALID_REQUEST: {name} must be an organ id (000.00.00.H01).")
+        raise ProtocolError(f"{name} must be an organ id (000.00.00.H01).")
     return value
 
 

@@ -186,7 +186,7 @@ class OpenCpsDoor(Door):
             else:
                 document = await self._integrate(call, body, dstcode)
         except dvc.ProtocolError as error:
-            document = dvc.reply(error.code, str(error))
+            document = dvc.refusal(error)
         except _Refused as refused:
             document = refused.document
         except _Untranslatable as dropped:

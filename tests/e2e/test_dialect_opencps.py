@@ -940,6 +940,39 @@ async def test_a_malformed_madonvi_is_refused_with_a_stable_code(
     assert "result" not in answer or answer["result"] == []
 
 
+@pytest.mark.parametrize(
+    ("fields", "body", "words"),
+    [
+        pytest.param({"service": "LayDanhSachTTHC", "page": 0}, None, "page", id="page"),
+        pytest.param({"service": "DongBoHoSoMC", "data": "x"}, None, "data", id="data-not-list"),
+        pytest.param({"service": "DongBoHoSoMC", "data": [1]}, None, "Every item", id="item"),
+        pytest.param({}, b"[1, 2]", "The body is not a JSON object", id="not-an-object"),
+        pytest.param({}, b"\xff", "The body is not a JSON object", id="not-json"),
+    ],
+)
+async def test_a_request_refused_as_a_whole_is_led_by_a_stable_code(
+    client: httpx.AsyncClient,
+    portal: tuple[str, str],
+    fields: dict[str, Any],
+    body: bytes | None,
+    words: str,
+) -> None:
+    """As an entry's refusal is led by INVALID_DOSSIER_REQUEST and data[i]: every -2 carries a
+    code a caller can test for, not only its prose (the madonvi's did alone)."""
+    session = await login(client, portal)
+    sent = {"session": session, "madonvi": "000.00.00.H33", **fields}
+
+    answer = await client.post(
+        f"{DOOR}/integration",
+        content=body if body is not None else json.dumps(sent).encode(),
+        headers={**DST, "Content-Type": "application/json"},
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["error_code"] == dvc.BAD_REQUEST, answer.text
+    assert answer.json()["message"].startswith(f"INVALID_REQUEST: {words}"), answer.text
+
+
 async def test_a_madonvi_in_the_lenient_form_dvcqg_payloads_use_is_taken(
     client: httpx.AsyncClient, portal: tuple[str, str]
 ) -> None:
