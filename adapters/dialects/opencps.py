@@ -120,7 +120,10 @@ REQUEST_REFUSED = "INVALID_REQUEST"
 """The bus's stable code at the head of a -2 refusing the request as a whole (its body, its
 header, a field outside `data`'s entries), as `ENTRY_REFUSED` heads an entry's: OpenCPS's
 `error_code` is a number shared by every bad request, its message free text (assigned)."""
-_STABLE_CODE = re.compile(r"[A-Z][A-Z0-9_]*: ")
+_CODED = (f"{ENTRY_REFUSED}: ", f"{AgencyCodeClosed.code}: ")
+"""The stable codes a check puts at the head of its own message (`entry_of`,
+`refuse_closed_codes`): named, not guessed from a message's shape, as a field's name in
+capitals (`CMND: …`) would look like one."""
 
 
 def refusal(error: ProtocolError) -> dict[str, Any]:
@@ -128,7 +131,7 @@ def refusal(error: ProtocolError) -> dict[str, Any]:
     check named none (an entry's, a closed agency code's and a core's come with their own),
     so that a caller can tell refusals apart without parsing their prose."""
     message = str(error)
-    if error.code == BAD_REQUEST and _STABLE_CODE.match(message) is None:
+    if error.code == BAD_REQUEST and not message.startswith(_CODED):
         message = f"{REQUEST_REFUSED}: {message}"
     return reply(error.code, message)
 

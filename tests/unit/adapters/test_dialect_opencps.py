@@ -168,3 +168,35 @@ def test_catalogue_rows_are_in_the_names_opencps_reads() -> None:
         "TENLINHVUC": "Hộ tịch",
         "MANGANH": "000.00.00.H33",
     }
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        pytest.param(
+            dvc.ProtocolError("page must be 1."), "INVALID_REQUEST: page must be 1.", id="plain"
+        ),
+        pytest.param(
+            dvc.ProtocolError("CMND: every item must be an object."),
+            "INVALID_REQUEST: CMND: every item must be an object.",
+            id="a-field-in-capitals-is-no-code",
+        ),
+        pytest.param(
+            dvc.ProtocolError("INVALID_DOSSIER_REQUEST: data[1].ThuTu x"),
+            "INVALID_DOSSIER_REQUEST: data[1].ThuTu x",
+            id="an-entry-keeps-its-code",
+        ),
+        pytest.param(
+            dvc.ProtocolError("AGENCY_CODE_CLOSED: dstcode 000.00.00.H53: closed."),
+            "AGENCY_CODE_CLOSED: dstcode 000.00.00.H53: closed.",
+            id="a-closed-code-keeps-its-code",
+        ),
+        pytest.param(
+            dvc.ProtocolError("The session is unknown.", dvc.AUTH_FAILED),
+            "The session is unknown.",
+            id="not-a-bad-request",
+        ),
+    ],
+)
+def test_a_bad_request_is_led_by_one_stable_code(error: dvc.ProtocolError, message: str) -> None:
+    assert dvc.refusal(error) == {"error_code": error.code, "message": message}
