@@ -295,17 +295,22 @@ class _Worker:
         self.frames = _Frames()
 
     def calls(self, data: bytes | memoryview) -> list[Call]:
-        """The calls of the frames `data` completes."""
-        return [
-            Call(
-                [AuditEntry(*values) for values in entries],
-                [JournalEntry(*values) for values in journal],
-                number,
-                self,
-            )
-            for payload in self.frames.feed(data)
-            for number, entries, journal in pickle.loads(payload)  # noqa: S301 - see module
-        ]
+        """The calls of the frames `data` completes; ValueError for a frame whose values do not
+        fit this writer's records (a worker of another version), so that the writer drops
+        that worker's connection rather than stop for every worker."""
+        try:
+            return [
+                Call(
+                    [AuditEntry(*values) for values in entries],
+                    [JournalEntry(*values) for values in journal],
+                    number,
+                    self,
+                )
+                for payload in self.frames.feed(data)
+                for number, entries, journal in pickle.loads(payload)  # noqa: S301 - see module
+            ]
+        except TypeError as error:
+            raise ValueError(f"a frame that does not fit this writer's records: {error}") from None
 
     def receive(self, buffer: bytearray) -> list[Call] | None:
         """The calls of what the worker sent, read into `buffer`; None once it is gone.

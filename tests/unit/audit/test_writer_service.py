@@ -116,3 +116,19 @@ def test_a_calls_frame_and_its_answer_carry_plain_values_and_come_back_whole() -
     assert _classes(frame) <= {"datetime.datetime", "datetime.timezone", "datetime.timedelta"}
     assert _classes(connection.data) == set()
     assert isinstance(call, Call)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pytest.param(_frame([(0, [("req-0", "kg")], [])]), id="an-entry-of-too-few-fields"),
+        pytest.param(_frame([(0, [audit_entry()], 7)]), id="journal-not-a-list"),
+    ],
+)
+def test_a_frame_that_does_not_fit_the_records_is_a_value_error_that_drops_its_worker(
+    frame: bytes,
+) -> None:
+    """The writer process drops a worker on ValueError and keeps serving the others; a
+    TypeError (a worker of another version) stopped the writer, and every worker answered 503."""
+    with pytest.raises(ValueError, match="does not fit"):
+        _Worker(Sent()).calls(frame)  # type: ignore[arg-type]
